@@ -1,0 +1,6 @@
+"""`python -m esc`."""
+from __future__ import annotations
+
+from esc.cli import run
+
+run()

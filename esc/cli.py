@@ -1,0 +1,619 @@
+"""The command line: a thin click layer over the esc library.
+
+Each command parses its options, calls the library, and prints.  Expected problems are
+library exceptions (EscError) turned into one line on stderr and exit code 1 by ``main``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import getpass
+import json
+import os
+import shutil
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from esc import __version__, lifecycle, views
+from esc.clock import resolve_now
+from esc.conditions import compile_condition
+from esc.config import Config
+from esc.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
+from esc.model import CHANNELS, STATUSES, Change, Ticket
+from esc.store import Workspace, find_root
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """What the global options decided, resolved lazily."""
+
+    def __init__(self, root: str | None = None, now: str | None = None) -> None:
+        self.root_option = root
+        self.now_option = now
+        self._workspace: Workspace | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = Workspace(find_root(Path.cwd(), self.root_option))
+        return self._workspace
+
+    @property
+    def config(self) -> Config:
+        return self.workspace.config()
+
+    @functools.cached_property
+    def now(self) -> dt.datetime:
+        return resolve_now(self.now_option)
+
+
+def _state() -> State:
+    return click.get_current_context().find_object(State)  # type: ignore[return-value]
+
+
+def _set_now(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(State)
+        ctx.find_object(State).now_option = value  # type: ignore[union-attr]
+
+
+def common(func: F) -> F:
+    """Options every command takes: --now (also accepted before the command)."""
+    return click.option(
+        "--now",
+        metavar="ISO-8601",
+        expose_value=False,
+        callback=_set_now,
+        is_eager=True,
+        help="Take this as the current time (also ESC_NOW).",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def by_option(func: F) -> F:
+    return click.option(
+        "--by",
+        "actor",
+        metavar="NAME",
+        help="Who does this (default: ESC_USER, git user.name, $USER).",
+    )(func)
+
+
+def whoami(given: str | None) -> str:
+    if given:
+        return given
+    if os.environ.get("ESC_USER"):
+        return os.environ["ESC_USER"]
+    try:
+        name = subprocess.run(
+            ["git", "config", "user.name"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        name = ""
+    return name or getpass.getuser()
+
+
+def colour_enabled() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def emit_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def print_ticket(ticket: Ticket, as_json: bool, line: str) -> None:
+    if as_json:
+        emit_json(views.ticket_json(ticket, _state().config, full=True))
+    else:
+        click.echo(line)
+
+
+def mutate(ref: str, operation: Callable[[Ticket, Config, dt.datetime], Change]) -> Ticket:
+    state = _state()
+    config = state.config
+    return state.workspace.update(ref, lambda t: operation(t, config, state.now))
+
+
+# ---------------------------------------------------------------- the group
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--root",
+    metavar="PATH",
+    envvar="ESC_ROOT",
+    help="The workspace folder (default: found by walking up from here; also ESC_ROOT).",
+)
+@click.option(
+    "--now",
+    metavar="ISO-8601",
+    envvar="ESC_NOW",
+    help="Take this as the current time (also ESC_NOW).",
+)
+@click.version_option(__version__, prog_name="esc")
+@click.pass_context
+def cli(ctx: click.Context, root: str | None, now: str | None) -> None:
+    """esc: ticket escalation kept as Markdown files in git.
+
+    Tickets live in tickets/<ID>.md; teams.yaml says who handles what, rules.yaml how
+    tickets are prioritised, routed and escalated.  Any unique prefix of an ID will do.
+    """
+    state = ctx.ensure_object(State)
+    state.root_option = root
+    state.now_option = state.now_option or now
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite existing starter files.")
+@common
+def init(directory: str, force: bool) -> int:
+    """Create a workspace: starter teams.yaml, rules.yaml, tickets/ and .gitignore."""
+    from esc.scaffold import STARTER_FILES
+
+    workspace = Workspace(Path(directory).resolve())
+    existing = [name for name in STARTER_FILES if (workspace.root / name).exists()]
+    if existing and not force:
+        raise EscError(
+            f"{', '.join(existing)} already exist in {directory}; use --force to overwrite"
+        )
+    for name, text in STARTER_FILES.items():
+        workspace.write_new_file(name, text, force=True)
+    click.echo(f"esc workspace ready in {workspace.root}")
+    return 0
+
+
+@cli.command()
+@click.option("--title", required=True, help="One line saying what is wrong.")
+@click.option("--body", metavar="TEXT", help="The description; '-' reads it from stdin.")
+@click.option("--customer", metavar="WHO", help="Who asked (a name or e-mail).")
+@click.option("--channel", type=click.Choice(CHANNELS), help="Where the ticket came in.")
+@click.option("--category", metavar="C", help="One of rules.yaml's categories.")
+@click.option(
+    "--priority", metavar="P", help="Priority (else from --impact/--urgency, else default)."
+)
+@click.option("--impact", metavar="I", help="Impact, for the priority matrix.")
+@click.option("--urgency", metavar="U", help="Urgency, for the priority matrix.")
+@click.option("--tag", "tags", multiple=True, metavar="X", help="A tag (repeatable).")
+@by_option
+@json_option
+@common
+def create(
+    title: str,
+    body: str | None,
+    customer: str | None,
+    channel: str | None,
+    category: str | None,
+    priority: str | None,
+    impact: str | None,
+    urgency: str | None,
+    tags: tuple[str, ...],
+    actor: str | None,
+    as_json: bool,
+) -> int:
+    """Record a new ticket, classify it and route it to a team; prints its ID."""
+    state = _state()
+    config = state.config
+    description = _read_body(body)
+    intake = lifecycle.Intake(
+        title, description, customer, channel, category, priority, impact, urgency, tags
+    )
+    who = whoami(actor)
+    ticket = state.workspace.create(
+        lambda ticket_id: lifecycle.create(intake, ticket_id, config, state.now, who), description
+    )
+    print_ticket(ticket, as_json, ticket.id)
+    return 0
+
+
+def _read_body(body: str | None) -> str:
+    if body == "-":
+        return sys.stdin.read()
+    if body is not None:
+        return body
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        edited = click.edit("\n<!-- Describe the problem above. This line is removed. -->\n")
+        return (edited or "").split("<!-- Describe the problem above.")[0].strip()
+    return ""
+
+
+@cli.command()
+@click.argument("ticket")
+@click.option("--category", metavar="C")
+@click.option("--priority", metavar="P")
+@click.option("--impact", metavar="I")
+@click.option("--urgency", metavar="U")
+@by_option
+@json_option
+@common
+def classify(
+    ticket: str,
+    category: str | None,
+    priority: str | None,
+    impact: str | None,
+    urgency: str | None,
+    actor: str | None,
+    as_json: bool,
+) -> int:
+    """Set category and priority; re-routes a ticket still at its first level."""
+    who = whoami(actor)
+    result = mutate(
+        ticket,
+        lambda t, c, n: lifecycle.classify(
+            t, c, n, who, category=category, priority=priority, impact=impact, urgency=urgency
+        ),
+    )
+    print_ticket(
+        result,
+        as_json,
+        f"{result.id}: {result.category or '-'}, {result.priority}, team {result.team}",
+    )
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@click.argument("person")
+@click.option("--force", is_flag=True, help="Assign someone outside the ticket's team.")
+@by_option
+@json_option
+@common
+def assign(ticket: str, person: str, force: bool, actor: str | None, as_json: bool) -> int:
+    """Give a ticket to a member of its team."""
+    who = whoami(actor)
+    result = mutate(ticket, lambda t, c, n: lifecycle.assign(t, c, n, who, person, force))
+    print_ticket(result, as_json, f"{result.id}: assigned to {result.assignee}")
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@click.option("-m", "--message", required=True, metavar="TEXT", help="The text ('-' reads stdin).")
+@click.option("--internal", is_flag=True, help="An internal note, not shown to the customer.")
+@click.option("--from-customer", is_flag=True, help="A message from the customer.")
+@click.option(
+    "--author",
+    metavar="NAME",
+    help="Who wrote it (default: you; the customer with --from-customer).",
+)
+@json_option
+@common
+def comment(
+    ticket: str,
+    message: str,
+    internal: bool,
+    from_customer: bool,
+    author: str | None,
+    as_json: bool,
+) -> int:
+    """Add a public reply, an internal note (--internal) or a customer message."""
+    if internal and from_customer:
+        raise BadInput("--internal and --from-customer exclude each other")
+    text = sys.stdin.read() if message == "-" else message
+    kind = "note" if internal else "message" if from_customer else "reply"
+
+    def operation(t: Ticket, c: Config, n: dt.datetime) -> Change:
+        who = author or (t.customer or "customer" if from_customer else whoami(None))
+        return lifecycle.comment(t, c, n, who, text, kind)
+
+    result = mutate(ticket, operation)
+    label = {"note": "internal note", "message": "customer message", "reply": "reply"}[kind]
+    print_ticket(result, as_json, f"{result.id}: {label} added")
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@click.option("--reason", required=True, metavar="TEXT", help="What the customer must do.")
+@by_option
+@json_option
+@common
+def wait(ticket: str, reason: str, actor: str | None, as_json: bool) -> int:
+    """Put a ticket on hold (pending) until the customer answers."""
+    who = whoami(actor)
+    result = mutate(ticket, lambda t, c, n: lifecycle.wait(t, c, n, who, reason))
+    print_ticket(result, as_json, f"{result.id}: pending")
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@by_option
+@json_option
+@common
+def resume(ticket: str, actor: str | None, as_json: bool) -> int:
+    """Take a pending ticket back to open."""
+    who = whoami(actor)
+    result = mutate(ticket, lambda t, c, n: lifecycle.resume(t, c, n, who))
+    print_ticket(result, as_json, f"{result.id}: open")
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@click.option("--to", "to", metavar="TEAM", help="Functional escalation to a specialist team.")
+@click.option("--up", is_flag=True, help="Hierarchical escalation to the next team up the chain.")
+@click.option("--priority", metavar="P", help="Priority escalation to a higher priority.")
+@click.option("--reason", required=True, metavar="TEXT", help="Why this level cannot solve it.")
+@by_option
+@json_option
+@common
+def escalate(
+    ticket: str,
+    to: str | None,
+    up: bool,
+    priority: str | None,
+    reason: str,
+    actor: str | None,
+    as_json: bool,
+) -> int:
+    """Escalate: functional (--to), hierarchical (--up) or priority (--priority)."""
+    who = whoami(actor)
+    result = mutate(
+        ticket,
+        lambda t, c, n: lifecycle.escalate(t, c, n, who, reason, to=to, up=up, priority=priority),
+    )
+    last = result.escalations[-1]
+    print_ticket(result, as_json, f"{result.id}: {last.kind} escalation {last.from_} → {last.to}")
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@click.option("--resolution", required=True, metavar="TEXT", help="How it was solved.")
+@by_option
+@json_option
+@common
+def resolve(ticket: str, resolution: str, actor: str | None, as_json: bool) -> int:
+    """Mark a ticket solved, telling the customer how."""
+    who = whoami(actor)
+    result = mutate(ticket, lambda t, c, n: lifecycle.resolve(t, c, n, who, resolution))
+    print_ticket(result, as_json, f"{result.id}: resolved")
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@click.option("--csat", type=click.IntRange(1, 5), help="Customer satisfaction, 1 to 5.")
+@click.option("--feedback", metavar="TEXT", help="What the customer said about the help.")
+@click.option("--resolution", metavar="TEXT", help="Needed to close a ticket not yet resolved.")
+@by_option
+@json_option
+@common
+def close(
+    ticket: str,
+    csat: int | None,
+    feedback: str | None,
+    resolution: str | None,
+    actor: str | None,
+    as_json: bool,
+) -> int:
+    """Close a ticket for good, recording satisfaction."""
+    who = whoami(actor)
+    result = mutate(
+        ticket,
+        lambda t, c, n: lifecycle.close(
+            t, c, n, who, resolution=resolution, csat=csat, feedback=feedback
+        ),
+    )
+    print_ticket(result, as_json, f"{result.id}: closed")
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@click.option("--reason", required=True, metavar="TEXT", help="Why it is not solved after all.")
+@by_option
+@json_option
+@common
+def reopen(ticket: str, reason: str, actor: str | None, as_json: bool) -> int:
+    """Reopen a resolved or closed ticket."""
+    who = whoami(actor)
+    result = mutate(ticket, lambda t, c, n: lifecycle.reopen(t, c, n, who, reason))
+    print_ticket(result, as_json, f"{result.id}: open")
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@click.argument("tags", nargs=-1, required=True)
+@by_option
+@json_option
+@common
+def tag(ticket: str, tags: tuple[str, ...], actor: str | None, as_json: bool) -> int:
+    """Add tags to a ticket."""
+    who = whoami(actor)
+    result = mutate(ticket, lambda t, c, n: lifecycle.add_tags(t, n, who, tags))
+    print_ticket(result, as_json, f"{result.id}: tags {', '.join(result.tags)}")
+    return 0
+
+
+@cli.command()
+@click.argument("ticket")
+@json_option
+@common
+def show(ticket: str, as_json: bool) -> int:
+    """Show one ticket: facts, escalations, conversation."""
+    state = _state()
+    found = state.workspace.load(ticket).ticket
+    if as_json:
+        emit_json(views.ticket_json(found, state.config, full=True))
+    else:
+        click.echo(views.ticket_text(found, state.config, state.now, colour_enabled()))
+    return 0
+
+
+@cli.command("list")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUSES),
+    help="Only this status (repeatable). Default: new, open and pending.",
+)
+@click.option("--all", "all_", is_flag=True, help="Include resolved and closed tickets.")
+@click.option("--team", metavar="TEAM")
+@click.option("--priority", metavar="P", help="A priority, or a comparison like '>=high'.")
+@click.option("--assignee", metavar="PERSON", help="'none' for unassigned tickets.")
+@click.option("--category", metavar="C")
+@click.option("--tag", metavar="X")
+@click.option("--level", metavar="N", help="A level, or a comparison like '>=2'.")
+@click.option(
+    "--sort",
+    "sort",
+    metavar="FIELD",
+    default=None,
+    help="Sort by a field; '-FIELD' for descending. Default: priority, then age.",
+)
+@json_option
+@common
+def list_(
+    statuses: tuple[str, ...],
+    all_: bool,
+    team: str | None,
+    priority: str | None,
+    assignee: str | None,
+    category: str | None,
+    tag: str | None,
+    level: str | None,
+    sort: str | None,
+    as_json: bool,
+) -> int:
+    """List tickets as a table (or JSON), filtered and sorted."""
+    state = _state()
+    config = state.config
+    tickets, broken = state.workspace.tickets()
+    spec: dict[str, object] = {}
+    if statuses or not all_:
+        spec["status"] = list(statuses or ("new", "open", "pending"))
+    for key, value in (
+        ("team", team),
+        ("priority", priority),
+        ("category", category),
+        ("tags", tag),
+        ("level", level),
+    ):
+        if value is not None:
+            spec[key] = int(value) if key == "level" and value.isdigit() else value
+    if assignee is not None:
+        spec["assignee"] = None if assignee == "none" else assignee
+    chosen = filter_and_sort(tickets, config, spec, sort, state.now)
+    for error in broken:
+        click.echo(str(error), err=True)
+    if as_json:
+        emit_json([views.ticket_json(t, config) for t in chosen])
+    elif chosen:
+        width = shutil.get_terminal_size((120, 24)).columns
+        click.echo(views.ticket_table(chosen, config, state.now, width, colour_enabled()))
+    else:
+        click.echo("no tickets match", err=True)
+    return 1 if broken else 0
+
+
+def filter_and_sort(
+    tickets: list[Ticket],
+    config: Config,
+    spec: dict[str, object],
+    sort: str | None,
+    now: dt.datetime,
+) -> list[Ticket]:
+    from esc.conditions import ConditionError
+    from esc.routing import facts_for, ticket_fields
+
+    try:
+        condition = compile_condition(spec, priorities=config.priorities, path="filter")
+    except ConditionError as exc:
+        raise BadInput(str(exc).removeprefix("filter.")) from None
+    chosen = [
+        t
+        for t in tickets
+        if condition.matches(facts_for(ticket_fields(t, config), t.description, now))
+    ]
+    if sort is None:
+        return sorted(chosen, key=lambda t: (-config.rank(t.priority), t.created))
+    field = sort.lstrip("-")
+    if field not in views.ticket_json(chosen[0], config) if chosen else False:
+        raise BadInput(f"cannot sort by {field!r}")
+
+    def key(t: Ticket) -> tuple[int, object]:
+        if field == "priority":
+            return (0, config.rank(t.priority))
+        value = views.ticket_json(t, config).get(field)
+        return (
+            (1, "") if value is None else (0, str(value) if not isinstance(value, int) else value)
+        )
+
+    return sorted(chosen, key=key, reverse=sort.startswith("-"))
+
+
+@cli.command()
+@common
+def validate() -> int:
+    """Check teams.yaml, rules.yaml and every ticket; prints path:line: message."""
+    from esc.validate import check_tickets
+
+    state = _state()
+    config, findings = state.workspace.config_findings()
+    findings = findings + check_tickets(state.workspace.scan(), config)
+    for finding in findings:
+        click.echo(str(finding))
+    if findings:
+        click.echo(f"{len(findings)} problem(s)", err=True)
+        return 1
+    count = len(state.workspace.ticket_paths())
+    click.echo(f"ok: teams.yaml, rules.yaml and {count} tickets", err=True)
+    return 0
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run esc; map expected errors to exit 1, usage errors to 2 and bugs to 3."""
+    try:
+        result = cli.main(args=argv, prog_name="esc", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("esc: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except ParseError as exc:
+        click.echo(str(exc), err=True)
+        return exc.exit_code
+    except EscError as exc:
+        click.echo(f"esc: {exc}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # a bug: say so, distinctly
+        if os.environ.get("ESC_DEBUG"):
+            traceback.print_exc()
+        click.echo(
+            f"esc: internal error ({type(exc).__name__}: {exc}); this is a bug in esc, "
+            "please report it (set ESC_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        return EXIT_BUG
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:  # pragma: no cover - console script
+    sys.exit(main())

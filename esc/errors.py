@@ -1,0 +1,48 @@
+"""Expected errors: each maps to one line on stderr and a documented exit code."""
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # an expected error, or a finding (validate, check)
+EXIT_USAGE = 2  # bad command line (click's own code)
+EXIT_BUG = 3  # an unexpected exception: a bug in esc
+EXIT_INTERRUPTED = 130
+
+
+class EscError(Exception):
+    """An expected problem, reported as one line without a traceback."""
+
+    exit_code = EXIT_ERROR
+
+
+class WorkspaceNotFound(EscError):
+    pass
+
+
+class TicketNotFound(EscError):
+    pass
+
+
+class AmbiguousTicket(EscError):
+    pass
+
+
+class ParseError(EscError):
+    """A file that does not parse: carries ``path:line: message``."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+class ConfigError(ParseError):
+    pass
+
+
+class Refused(EscError):
+    """A lifecycle operation that is not allowed on this ticket right now."""
+
+
+class BadInput(EscError):
+    """A value given on the command line that esc cannot use."""

@@ -1,0 +1,219 @@
+"""The workspace on disk: the only module that reads or writes files.
+
+A workspace is a folder with teams.yaml, rules.yaml and tickets/.  Every write is atomic
+(temporary file, fsync, rename) and a file that does not parse is never rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from esc import ids, ticketfile
+from esc.config import RULES_FILE, TEAMS_FILE, Config, Finding, build_config
+from esc.errors import ConfigError, EscError, ParseError, WorkspaceNotFound
+from esc.model import Activity, Change, Ticket
+from esc.ticketfile import TicketDoc
+
+TICKETS_DIR = "tickets"
+CACHE_DIR = ".esc-cache"
+
+
+def find_root(start: Path, explicit: str | None = None) -> Path:
+    """The workspace: ``explicit`` (--root / ESC_ROOT), else the nearest folder upwards."""
+    if explicit:
+        root = Path(explicit).expanduser().resolve()
+        if not (root / TEAMS_FILE).is_file():
+            raise WorkspaceNotFound(f"{explicit}: not an esc workspace (no {TEAMS_FILE})")
+        return root
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / TEAMS_FILE).is_file() and (folder / TICKETS_DIR).is_dir():
+            return folder
+    raise WorkspaceNotFound(
+        "no esc workspace here or above (a folder with teams.yaml and tickets/); "
+        "run `esc init` or pass --root"
+    )
+
+
+def atomic_write(path: Path, text: str, *, exclusive: bool = False) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half.
+
+    With ``exclusive`` the write fails with FileExistsError if ``path`` exists.
+    """
+    data = text.encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists() and not exclusive:
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        if exclusive:
+            os.link(tmp, path)  # fails if path exists: no clobbering a ticket made meanwhile
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Workspace:
+    root: Path
+    _config: Config | None = None
+
+    @property
+    def tickets_dir(self) -> Path:
+        return self.root / TICKETS_DIR
+
+    def rel(self, path: Path) -> str:
+        """A path as users see it in messages: relative to the workspace."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    # ------------------------------------------------------------ configuration
+
+    def config_findings(self) -> tuple[Config | None, list[Finding]]:
+        texts = []
+        for name in (TEAMS_FILE, RULES_FILE):
+            path = self.root / name
+            try:
+                texts.append(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                if name == RULES_FILE:
+                    texts.append("")
+                else:
+                    return None, [Finding(name, 1, "file is missing")]
+        return build_config(texts[0], texts[1])
+
+    def config(self) -> Config:
+        """The configuration; a broken one stops the command with its first problem."""
+        if self._config is None:
+            config, findings = self.config_findings()
+            if findings or config is None:
+                first = findings[0] if findings else Finding(TEAMS_FILE, 1, "cannot be used")
+                more = (
+                    f" (and {len(findings) - 1} more; run `esc validate`)"
+                    if len(findings) > 1
+                    else ""
+                )
+                raise ConfigError(first.path, first.line, first.message + more)
+            self._config = config
+        return self._config
+
+    # ------------------------------------------------------------ tickets
+
+    def ticket_paths(self) -> list[Path]:
+        try:
+            names = os.listdir(self.tickets_dir)
+        except FileNotFoundError:
+            return []
+        return [
+            self.tickets_dir / n
+            for n in sorted(names)
+            if n.endswith(".md") and not n.startswith(".")
+        ]
+
+    def ticket_ids(self) -> list[str]:
+        return [p.stem for p in self.ticket_paths()]
+
+    def read(self, path: Path) -> TicketDoc:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(self.rel(path), 1, f"not UTF-8 text: {exc.reason}") from None
+        return ticketfile.parse(text, self.rel(path))
+
+    def scan(self) -> Iterator[TicketDoc | ParseError]:
+        """Every ticket file, parsed; files that do not parse come back as their error."""
+        for path in self.ticket_paths():
+            try:
+                yield self.read(path)
+            except ParseError as exc:
+                yield exc
+
+    def tickets(self) -> tuple[list[Ticket], list[ParseError]]:
+        good: list[Ticket] = []
+        bad: list[ParseError] = []
+        for item in self.scan():
+            if isinstance(item, ParseError):
+                bad.append(item)
+            else:
+                good.append(item.ticket)
+        return good, bad
+
+    def resolve(self, ref: str) -> Path:
+        ticket_id = ids.resolve(ref, self.ticket_ids(), self.config().id_prefix)
+        return self.tickets_dir / f"{ticket_id}.md"
+
+    def load(self, ref: str) -> TicketDoc:
+        return self.read(self.resolve(ref))
+
+    def update(self, ref: str, operation: Callable[[Ticket], Change]) -> Ticket:
+        """Apply ``operation`` to one ticket and write it back atomically if it changed."""
+        path = self.resolve(ref)
+        doc = self.read(path)
+        change = operation(doc.ticket)
+        if not change:
+            return doc.ticket
+        text = ticketfile.apply_change(doc, change)
+        atomic_write(path, text)
+        return ticketfile.parse(text, doc.path).ticket
+
+    def create(
+        self,
+        build: Callable[[str], tuple[dict[str, object], list[Activity]]],
+        description: str,
+    ) -> Ticket:
+        """Write a new ticket under a fresh ID; ``build`` makes its front-matter from the ID."""
+        self.tickets_dir.mkdir(exist_ok=True)
+        prefix = self.config().id_prefix
+        for _ in range(10):
+            ticket_id = ids.new_id(prefix, set(self.ticket_ids()))
+            front, activity = build(ticket_id)
+            text = ticketfile.render_new(front, description, activity)
+            path = self.tickets_dir / f"{ticket_id}.md"
+            try:
+                atomic_write(path, text, exclusive=True)
+            except FileExistsError:
+                continue
+            return ticketfile.parse(text, self.rel(path)).ticket
+        raise EscError("could not find a free ticket ID")  # pragma: no cover
+
+    def write_new_file(self, relpath: str, text: str, force: bool) -> bool:
+        """Write a starter file; False if it exists and ``force`` is not given."""
+        path = self.root / relpath
+        if path.exists() and not force:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
+        return True

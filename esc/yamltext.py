@@ -1,0 +1,227 @@
+"""YAML text that esc writes, and surgical edits of front-matter that keep everything else.
+
+esc never re-dumps a hand-written front-matter: it finds the exact span of the value it
+changes (from the parser's marks) and rewrites only that span, so comments, key order,
+quoting and odd indentation elsewhere survive byte for byte.  Every edit is verified by
+parsing the result; if the result does not mean exactly what was intended the edit is
+refused rather than written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+_PLAIN = re.compile(r"[A-Za-z_][\w.@/+\-']*(?: [\w.@/+\-!?()'&%$]+)*")
+_PLAIN_NUMBERISH = re.compile(r"[-+]?[\d._]+|0x[\da-fA-F]+|0o[0-7]+")
+
+
+class EditError(Exception):
+    """A surgical edit that could not be made safely."""
+
+
+def load(text: str) -> Any:
+    """Parse YAML with the fast safe loader."""
+    return yaml.load(text, Loader=_Loader)
+
+
+def compose_and_load(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (with marks) and the constructed data of one YAML document."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return node, data
+
+
+def scalar(value: object) -> str:
+    """``value`` as a YAML scalar that reads back as exactly the same value."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
+    if _is_plain_safe(value):
+        return value
+    quoted = json.dumps(value, ensure_ascii=False)
+    return quoted.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _is_plain_safe(text: str) -> bool:
+    if not _PLAIN.fullmatch(text) or _PLAIN_NUMBERISH.fullmatch(text):
+        return False
+    try:
+        return load(text) == text
+    except yaml.YAMLError:
+        return False
+
+
+def flow_mapping(mapping: Mapping[str, object]) -> str:
+    """``{key: value, ...}`` on one line, keys in the given order."""
+    return "{" + ", ".join(f"{k}: {scalar(v)}" for k, v in mapping.items()) + "}"
+
+
+def inline(value: object) -> str:
+    """A value on one line: scalar, flow mapping or flow sequence."""
+    if isinstance(value, Mapping):
+        return flow_mapping(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(inline(v) for v in value) + "]"
+    return scalar(value)
+
+
+def block_value(value: object, indent: int, nl: str) -> str:
+    """Text after ``key:`` for ``value``: `` scalar`` or a block of one item per line."""
+    if isinstance(value, (list, tuple)) and value:
+        pad = " " * indent
+        return "".join(f"{nl}{pad}- {inline(item)}" for item in value)
+    if isinstance(value, Mapping) and value:
+        pad = " " * indent
+        return "".join(f"{nl}{pad}{k}: {inline(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return " []"
+    if isinstance(value, Mapping):
+        return " {}"
+    return " " + scalar(value)
+
+
+def render_mapping(data: Mapping[str, object], nl: str = "\n") -> str:
+    """A whole front-matter mapping in esc's own style, one fact per line."""
+    return "".join(f"{k}:{block_value(v, 2, nl)}{nl}" for k, v in data.items())
+
+
+@dataclass
+class _Slot:
+    key: yaml.Node
+    value: yaml.Node
+
+
+class FrontMatterEditor:
+    """Edits one front-matter text in place, value by value."""
+
+    def __init__(self, text: str, order: Sequence[str] = ()) -> None:
+        self.text = text
+        self.order = list(order)
+        self.nl = "\r\n" if "\r\n" in text else "\n"
+
+    def _slots(self) -> dict[str, _Slot]:
+        node, _ = compose_and_load(self.text)
+        if not isinstance(node, yaml.MappingNode):
+            raise EditError("front-matter is not a mapping")
+        return {k.value: _Slot(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+
+    def set(self, key: str, value: object) -> None:
+        """Give top-level ``key`` the value ``value`` (adding the key if missing)."""
+        slots = self._slots()
+        slot = slots.get(key)
+        if slot is None:
+            self._insert_key(key, value, slots)
+            return
+        start = self._after_colon(slot)
+        end = _content_end(slot.value, self.text)
+        if isinstance(slot.value, yaml.ScalarNode) and slot.value.style in ("|", ">"):
+            end = _line_end(self.text, end) - len(self.nl)
+        indent = _child_indent(slot, self.text)
+        self._splice(start, end, block_value(value, indent, self.nl))
+
+    def append(self, key: str, item: object) -> None:
+        """Append ``item`` to the top-level list ``key`` (creating it if missing or empty)."""
+        slots = self._slots()
+        slot = slots.get(key)
+        if slot is None:
+            self._insert_key(key, [item], slots)
+            return
+        node = slot.value
+        if isinstance(node, yaml.SequenceNode) and node.value:
+            last_end = _content_end(node.value[-1], self.text)
+            if node.flow_style:
+                self._splice(last_end, last_end, ", " + inline(item))
+            else:
+                at = _line_end(self.text, last_end)
+                dash_col = node.start_mark.column
+                line = f"{' ' * dash_col}- {inline(item)}{self.nl}"
+                self._splice(at, at, line)
+            return
+        if isinstance(node, yaml.SequenceNode) or _is_null(node):
+            self.set(key, [item])
+            return
+        raise EditError(f"{key} is not a list")
+
+    def _after_colon(self, slot: _Slot) -> int:
+        colon = self.text.find(":", slot.key.end_mark.index)
+        if colon < 0:  # pragma: no cover - a mapping key is always followed by ':'
+            raise EditError(f"cannot find ':' after {slot.key.value}")
+        return colon + 1
+
+    def _insert_key(self, key: str, value: object, slots: Mapping[str, _Slot]) -> None:
+        before = self.order[: self.order.index(key)] if key in self.order else self.order
+        previous = [slots[k] for k in before if k in slots]
+        if previous:
+            anchor = max(previous, key=lambda s: s.key.start_mark.index)
+            at = _line_end(self.text, _content_end(anchor.value, self.text))
+        elif key in self.order and slots:
+            at = _line_start(self.text, min(s.key.start_mark.index for s in slots.values()))
+        else:
+            at = len(self.text)
+            if self.text and not self.text.endswith("\n"):
+                self._splice(at, at, self.nl)
+                at = len(self.text)
+        self._splice(at, at, f"{key}:{block_value(value, 2, self.nl)}{self.nl}")
+
+    def _splice(self, start: int, end: int, new: str) -> None:
+        self.text = self.text[:start] + new + self.text[end:]
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _content_end(node: yaml.Node, text: str) -> int:
+    """Where a value's own text ends (block collections end at their last child)."""
+    if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+        return _content_end(node.value[-1], text)
+    if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
+        return _content_end(node.value[-1][1], text)
+    end: int = node.end_mark.index
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # block scalars end after their trailing line breaks; step back onto the last line
+        while end > 0 and text[end - 1] in "\r\n":
+            end -= 1
+    return end
+
+
+def _child_indent(slot: _Slot, text: str) -> int:
+    node = slot.value
+    if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)) and not node.flow_style:
+        if node.value:
+            return int(node.start_mark.column)
+    return int(slot.key.start_mark.column) + 2
+
+
+def _line_end(text: str, index: int) -> int:
+    newline = text.find("\n", index)
+    return len(text) if newline < 0 else newline + 1
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1

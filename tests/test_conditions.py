@@ -1,0 +1,785 @@
+"""The condition language of rules.yaml `when:` (esc.conditions)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from esc.conditions import (
+    Condition,
+    ConditionError,
+    Facts,
+    _format_duration,
+    _parse_duration,
+    compile_condition,
+)
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+FACT_KEYS = ("body", "now", "created", "updated", "sla", "overdue")
+
+
+def facts(data: Mapping[str, object] | None = None) -> Facts:
+    """Facts from one dict: body/now/created/updated/sla/overdue go to Facts, the rest are fields.
+
+    ``now`` defaults to NOW; created/updated may be given as timedeltas before now.
+    """
+    data = dict(data or {})
+    now = data.pop("now", NOW)
+    assert now is None or isinstance(now, datetime)
+    times: dict[str, datetime | None] = {}
+    for key in ("created", "updated"):
+        value = data.pop(key, None)
+        if isinstance(value, timedelta):
+            assert now is not None
+            value = now - value
+        assert value is None or isinstance(value, datetime)
+        times[key] = value
+    body = data.pop("body", "")
+    sla = data.pop("sla", {})
+    overdue = data.pop("overdue", None)
+    assert isinstance(body, str) and isinstance(sla, dict)
+    assert overdue is None or isinstance(overdue, timedelta)
+    return Facts(
+        fields=data,
+        body=body,
+        now=now,
+        created=times["created"],
+        updated=times["updated"],
+        sla=sla,
+        overdue=overdue,
+    )
+
+
+def cond(spec: object, path: str = "when") -> Condition:
+    return compile_condition(spec, priorities=PRIORITIES, path=path)
+
+
+def check(spec: object, data: Mapping[str, object] | None = None) -> bool:
+    condition = cond(spec)
+    fact = facts(data)
+    result = condition.matches(fact)
+    assert (condition.explain(fact) == []) == result  # explain is empty exactly on a match
+    return result
+
+
+def why(spec: object, data: Mapping[str, object] | None = None) -> list[str]:
+    return cond(spec).explain(facts(data))
+
+
+def error(spec: object, path: str = "when") -> ConditionError:
+    with pytest.raises(ConditionError) as caught:
+        cond(spec, path)
+    return caught.value
+
+
+# --- equality, one of, empty --------------------------------------------------------------
+
+
+def test_equals_is_case_sensitive() -> None:
+    assert check({"category": "refund"}, {"category": "refund"})
+    assert not check({"category": "refund"}, {"category": "Refund"})
+    assert not check({"category": "refund"}, {})
+
+
+def test_equals_across_yaml_types() -> None:
+    assert check({"csat": 5}, {"csat": 5})
+    assert check({"csat": 5}, {"csat": 5.0})
+    assert check({"csat": 5}, {"csat": "5"})
+    assert check({"id": "42"}, {"id": 42})
+    assert not check({"csat": 5}, {"csat": 4})
+
+
+def test_booleans_equal_only_booleans_or_their_text() -> None:
+    assert check({"vip": True}, {"vip": True})
+    assert not check({"vip": True}, {"vip": False})
+    assert not check({"vip": True}, {"vip": 1})
+    assert check({"vip": True}, {"vip": "true"})
+    assert not check({"vip": False}, {})
+
+
+def test_dates_match_that_days_times() -> None:
+    assert check({"due": date(2024, 5, 1)}, {"due": date(2024, 5, 1)})
+    assert check({"due": date(2024, 5, 1)}, {"due": NOW})
+    assert not check({"due": date(2024, 5, 2)}, {"due": NOW})
+    assert check({"due": NOW}, {"due": NOW})
+
+
+def test_one_of() -> None:
+    spec = {"status": ["pending", "resolved"]}
+    assert check(spec, {"status": "pending"})
+    assert check(spec, {"status": "resolved"})
+    assert not check(spec, {"status": "open"})
+    assert not check(spec, {})
+
+
+@pytest.mark.parametrize("value", [None, "", []])
+def test_null_matches_missing_or_empty(value: object) -> None:
+    assert check({"assignee": None}, {"assignee": value})
+    assert check({"assignee": ""}, {"assignee": value})
+
+
+def test_null_does_not_match_a_value() -> None:
+    assert check({"assignee": None}, {})
+    assert not check({"assignee": None}, {"assignee": "bob"})
+    assert not check({"assignee": None}, {"assignee": ["bob"]})
+
+
+def test_null_inside_a_list_means_empty_or_the_others() -> None:
+    spec = {"assignee": [None, "bob"]}
+    assert check(spec, {})
+    assert check(spec, {"assignee": "bob"})
+    assert not check(spec, {"assignee": "ann"})
+
+
+def test_list_valued_field_contains() -> None:
+    assert check({"watchers": "bob"}, {"watchers": ["ann", "bob"]})
+    assert check({"watchers": ["cy", "ann"]}, {"watchers": ["ann", "bob"]})
+    assert not check({"watchers": "cy"}, {"watchers": ["ann", "bob"]})
+
+
+# --- comparisons --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "priority", "expected"),
+    [
+        ("<urgent", "high", True),
+        ("<urgent", "urgent", False),
+        ("<=high", "high", True),
+        ("<=high", "urgent", False),
+        (">high", "urgent", True),
+        (">high", "high", False),
+        (">=high", "high", True),
+        (">=high", "normal", False),
+        (">= high", "urgent", True),
+        ("!=low", "normal", True),
+        ("!=low", "low", False),
+    ],
+)
+def test_priority_is_ordered_by_the_configured_list(
+    spec: str, priority: str, expected: bool
+) -> None:
+    assert check({"priority": spec}, {"priority": priority}) is expected
+
+
+def test_priority_order_comes_from_the_configuration() -> None:
+    condition = compile_condition({"priority": ">p2"}, priorities=["p3", "p2", "p1"])
+    assert condition.matches(facts({"priority": "p1"}))
+    assert not condition.matches(facts({"priority": "p3"}))
+
+
+def test_priority_comparison_with_unknown_ticket_priority_is_false() -> None:
+    assert not check({"priority": ">low"}, {"priority": "weird"})
+    assert not check({"priority": "<urgent"}, {"priority": None})
+
+
+def test_priority_equality_is_plain() -> None:
+    assert check({"priority": "urgent"}, {"priority": "urgent"})
+    assert check({"priority": ["high", "urgent"]}, {"priority": "high"})
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [("<3", True), ("<=2", True), (">2", False), (">=2", True), ("!=2", False), ("!=3", True)],
+)
+def test_level_compares_numerically(spec: str, expected: bool) -> None:
+    assert check({"level": spec}, {"level": 2}) is expected
+
+
+def test_level_equality() -> None:
+    assert check({"level": 2}, {"level": 2})
+    assert check({"level": [1, 2]}, {"level": 2})
+    assert not check({"level": 3}, {"level": 2})
+
+
+@pytest.mark.parametrize(
+    ("spec", "csat", "expected"),
+    [
+        ("<=2", 2, True),
+        ("<=2", 3, False),
+        (">3.5", 4, True),
+        (">3.5", 3.5, False),
+        ("<3", "2", True),
+        ("!=5", 5, False),
+        ("!=5", 4, True),
+        ("!=5", "5", False),
+        ("<3", "poor", False),
+        ("<3", True, False),
+    ],
+)
+def test_numeric_fields_compare_numerically(spec: str, csat: object, expected: bool) -> None:
+    assert check({"csat": spec}, {"csat": csat}) is expected
+
+
+@pytest.mark.parametrize("spec", ["<3", "<=3", ">3", ">=3", "!=3"])
+def test_comparison_with_a_missing_value_is_false(spec: str) -> None:
+    assert not check({"csat": spec}, {})
+    assert not check({"csat": spec}, {"csat": None})
+    assert not check({"level": spec}, {})
+
+
+def test_not_equal_on_text_fields() -> None:
+    assert check({"channel": "!=email"}, {"channel": "chat"})
+    assert not check({"channel": "!=email"}, {"channel": "email"})
+    assert not check({"channel": "!=email"}, {})
+
+
+# --- regex and text -----------------------------------------------------------------------
+
+
+def test_title_regex_with_ignorecase() -> None:
+    spec = {"title": "/refund|chargeback/i"}
+    assert check(spec, {"title": "Please REFUND me"})
+    assert check(spec, {"title": "chargeback filed"})
+    assert not check(spec, {"title": "outage"})
+    assert not check({"title": "/refund/"}, {"title": "REFUND"})
+
+
+def test_regex_flags_m_and_s() -> None:
+    body = "first line\nsecond line"
+    assert check({"body": "/^second/m"}, {"body": body})
+    assert not check({"body": "/^second/"}, {"body": body})
+    assert check({"body": "/line.second/s"}, {"body": body})
+    assert not check({"body": "/line.second/"}, {"body": body})
+
+
+def test_regex_is_searched_not_anchored() -> None:
+    assert check({"body": "/err(or)?/"}, {"body": "an error occurred"})
+
+
+def test_plain_text_is_a_case_insensitive_substring() -> None:
+    assert check({"title": "refund"}, {"title": "Refund request"})
+    assert check({"body": "STACK trace"}, {"body": "see the stack Trace below"})
+    assert not check({"title": "refund"}, {"title": "Outage"})
+    assert not check({"title": "refund"}, {})
+
+
+def test_plain_text_never_compares() -> None:
+    assert check({"title": "<b>"}, {"title": "bold <b> tag"})
+
+
+def test_text_is_title_and_body() -> None:
+    assert check({"text": "refund"}, {"title": "Refund", "body": "x"})
+    assert check({"text": "refund"}, {"title": "x", "body": "about a refund"})
+    assert check({"text": "/^help$/m"}, {"title": "help", "body": "more"})
+    assert not check({"text": "refund"}, {"title": "x", "body": "y"})
+
+
+def test_text_fields_null_means_empty() -> None:
+    assert check({"body": None}, {})
+    assert check({"text": None}, {"title": ""})
+    assert not check({"body": None}, {"body": "x"})
+
+
+def test_text_fields_list_is_any() -> None:
+    spec = {"title": ["refund", "/charge ?back/i"]}
+    assert check(spec, {"title": "refund"})
+    assert check(spec, {"title": "Charge back"})
+    assert not check(spec, {"title": "outage"})
+
+
+def test_regex_on_other_fields() -> None:
+    assert check({"customer": "/^acme/i"}, {"customer": "ACME Corp"})
+    assert check({"tags": "/^team-/"}, {"tags": ["vip", "team-db"]})
+    assert not check({"customer": "/^acme/i"}, {})
+
+
+# --- tags -----------------------------------------------------------------------------------
+
+
+def test_tags_contain() -> None:
+    assert check({"tags": "vip"}, {"tags": ["billing", "vip"]})
+    assert not check({"tags": "vip"}, {"tags": ["billing"]})
+    assert not check({"tags": "vip"}, {"tags": []})
+    assert not check({"tags": "vip"}, {})
+
+
+def test_tags_contain_any_of() -> None:
+    spec = {"tags": ["vip", "gold"]}
+    assert check(spec, {"tags": ["gold"]})
+    assert not check(spec, {"tags": ["silver"]})
+
+
+def test_tags_are_case_sensitive() -> None:
+    assert not check({"tags": "vip"}, {"tags": ["VIP"]})
+
+
+def test_tags_not_equal_and_null() -> None:
+    assert check({"tags": "!=vip"}, {"tags": ["billing"]})
+    assert not check({"tags": "!=vip"}, {"tags": ["billing", "vip"]})
+    assert not check({"tags": "!=vip"}, {"tags": []})  # against a missing value: false
+    assert check({"tags": None}, {"tags": []})
+
+
+# --- sla --------------------------------------------------------------------------------------
+
+
+def test_sla_any_clock_in_state() -> None:
+    sla = {"first_response": "met", "resolution": "breached"}
+    assert check({"sla": "breached"}, {"sla": sla})
+    assert check({"sla": "met"}, {"sla": sla})
+    assert not check({"sla": "warning"}, {"sla": sla})
+    assert not check({"sla": "breached"}, {})
+
+
+def test_sla_list_of_states() -> None:
+    assert check({"sla": ["warning", "breached"]}, {"sla": {"resolution": "warning"}})
+    assert not check({"sla": ["warning", "breached"]}, {"sla": {"resolution": "ok"}})
+
+
+def test_sla_one_clock() -> None:
+    sla = {"first_response": "met", "resolution": "breached"}
+    assert check({"sla.resolution": "breached"}, {"sla": sla})
+    assert not check({"sla.first_response": "breached"}, {"sla": sla})
+    assert check({"sla.first_response": ["met", "paused"]}, {"sla": sla})
+    assert not check({"sla.next_response": "ok"}, {"sla": sla})
+
+
+def test_sla_null_means_no_clock() -> None:
+    assert check({"sla": None}, {})
+    assert not check({"sla": None}, {"sla": {"resolution": "ok"}})
+    assert check({"sla.next_response": None}, {"sla": {"resolution": "ok"}})
+    assert not check({"sla.resolution": None}, {"sla": {"resolution": "ok"}})
+
+
+@pytest.mark.parametrize("state", ["ok", "warning", "breached", "met", "paused"])
+def test_every_sla_state_compiles(state: str) -> None:
+    assert check({"sla": state}, {"sla": {"resolution": state}})
+
+
+# --- age, idle, overdue -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "age", "expected"),
+    [
+        (">2d", timedelta(days=2, seconds=1), True),
+        (">2d", timedelta(days=2), False),
+        (">=2d", timedelta(days=2), True),
+        ("<2d", timedelta(days=1), True),
+        ("<=1h30m", timedelta(minutes=90), True),
+        ("<=1h30m", timedelta(minutes=91), False),
+        ("!=1w", timedelta(weeks=1), False),
+        ("> 45s", timedelta(seconds=46), True),
+    ],
+)
+def test_age(spec: str, age: timedelta, expected: bool) -> None:
+    assert check({"age": spec}, {"created": age}) is expected
+
+
+def test_idle_uses_updated() -> None:
+    assert check({"idle": ">1h"}, {"updated": timedelta(hours=2), "created": timedelta(0)})
+    assert not check({"idle": ">1h"}, {"updated": timedelta(minutes=20)})
+
+
+def test_age_and_idle_are_false_without_times() -> None:
+    assert not check({"age": ">0s"}, {})
+    assert not check({"idle": "<1w"}, {})
+
+
+def test_age_without_now_is_false() -> None:
+    created = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert not check({"age": ">0s"}, {"now": None, "created": created})
+
+
+def test_naive_times_are_taken_as_utc() -> None:
+    created = datetime(2024, 5, 1, 10, 0)
+    assert check({"age": ">=2h"}, {"created": created})
+    assert not check({"age": ">2h"}, {"created": created})
+
+
+def test_overdue() -> None:
+    assert check({"overdue": ">=30m"}, {"overdue": timedelta(minutes=30)})
+    assert not check({"overdue": ">=30m"}, {"overdue": timedelta(minutes=29)})
+    assert not check({"overdue": "<1h"}, {})  # nothing breached
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("45s", timedelta(seconds=45)),
+        ("30m", timedelta(minutes=30)),
+        ("4h", timedelta(hours=4)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("2d", timedelta(hours=48)),
+        ("1w", timedelta(days=7)),
+        ("1w2d3h4m5s", timedelta(days=9, hours=3, minutes=4, seconds=5)),
+        (" 0m ", timedelta(0)),
+    ],
+)
+def test_parse_duration(text: str, expected: timedelta) -> None:
+    assert _parse_duration(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "h", "1", "1.5h", "1H", "1h 30m", "-1h", "1y", "99999999999w"]
+)
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        _parse_duration(text)
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_format_duration_round_trips(seconds: int) -> None:
+    delta = timedelta(seconds=seconds)
+    assert _parse_duration(_format_duration(delta)) == delta
+
+
+def test_format_duration() -> None:
+    assert _format_duration(timedelta(0)) == "0s"
+    assert _format_duration(timedelta(days=1, hours=2)) == "1d2h"
+    assert _format_duration(timedelta(minutes=-5)) == "-5m"
+
+
+# --- combinators --------------------------------------------------------------------------
+
+
+def test_mapping_is_all_of_its_keys() -> None:
+    spec = {"category": "outage", "priority": "<urgent"}
+    assert check(spec, {"category": "outage", "priority": "high"})
+    assert not check(spec, {"category": "outage", "priority": "urgent"})
+    assert not check(spec, {"category": "refund", "priority": "high"})
+
+
+def test_any() -> None:
+    spec = {"any": [{"tags": "vip"}, {"title": "/refund/i"}]}
+    assert check(spec, {"tags": ["vip"]})
+    assert check(spec, {"title": "Refund"})
+    assert not check(spec, {"title": "x"})
+
+
+def test_all() -> None:
+    spec = {"all": [{"tags": "vip"}, {"priority": ">=high"}]}
+    assert check(spec, {"tags": ["vip"], "priority": "high"})
+    assert not check(spec, {"tags": ["vip"], "priority": "low"})
+    assert check({"all": []}, {})
+
+
+def test_not() -> None:
+    spec = {"not": {"status": ["pending", "resolved"]}}
+    assert check(spec, {"status": "open"})
+    assert check(spec, {})
+    assert not check(spec, {"status": "pending"})
+
+
+def test_combinators_mix_with_plain_keys() -> None:
+    spec = {
+        "any": [{"tags": "vip"}, {"title": "/refund|chargeback/i"}],
+        "not": {"status": ["pending", "resolved"]},
+        "priority": ">=normal",
+    }
+    assert check(spec, {"tags": ["vip"], "status": "open", "priority": "high"})
+    assert not check(spec, {"tags": ["vip"], "status": "pending", "priority": "high"})
+    assert not check(spec, {"tags": ["vip"], "status": "open", "priority": "low"})
+    assert not check(spec, {"tags": [], "status": "open", "priority": "high"})
+
+
+def test_nested_combinators() -> None:
+    spec = {
+        "any": [
+            {"all": [{"sla": "breached"}, {"level": "<3"}]},
+            {"not": {"any": [{"channel": "email"}, {"channel": None}]}},
+        ]
+    }
+    assert check(spec, {"sla": {"resolution": "breached"}, "level": 1, "channel": "email"})
+    assert check(spec, {"channel": "phone"})
+    assert not check(spec, {"channel": "email", "level": 3, "sla": {"resolution": "breached"}})
+    assert not check(spec, {})
+
+
+@pytest.mark.parametrize("spec", [None, {}])
+def test_missing_or_empty_when_matches_everything(spec: object) -> None:
+    assert check(spec, {})
+    assert check(spec, {"priority": "urgent", "tags": ["vip"]})
+    assert cond(spec).fields() == frozenset()
+
+
+def test_example_rules() -> None:
+    breached = cond({"sla": "breached", "level": "<3"})
+    urgent = cond({"category": "outage", "priority": "<urgent"})
+    unassigned = cond({"priority": ">=high", "assignee": None, "idle": ">1h"})
+    ticket = facts(
+        {
+            "category": "outage",
+            "priority": "high",
+            "level": 1,
+            "sla": {"first_response": "breached"},
+            "updated": timedelta(hours=3),
+        }
+    )
+    assert breached.matches(ticket)
+    assert urgent.matches(ticket)
+    assert unassigned.matches(ticket)
+
+
+# --- explain ------------------------------------------------------------------------------
+
+
+def test_explain_comparisons_and_durations() -> None:
+    spec = {"priority": ">=high", "idle": ">1h"}
+    data = {"priority": "normal", "updated": timedelta(minutes=20)}
+    assert why(spec, data) == ["priority is normal, needs >=high", "idle is 20m, needs >1h"]
+
+
+def test_explain_is_empty_on_match() -> None:
+    assert why({"priority": ">=high"}, {"priority": "urgent"}) == []
+
+
+def test_explain_equality_one_of_and_empty() -> None:
+    assert why({"category": "refund"}, {}) == ["category is not set, needs refund"]
+    assert why({"status": ["pending", "resolved"]}, {"status": "open"}) == [
+        "status is open, needs one of pending, resolved"
+    ]
+    assert why({"assignee": None}, {"assignee": "bob"}) == ["assignee is bob, needs to be empty"]
+    assert why({"level": "<3"}, {"level": 3}) == ["level is 3, needs <3"]
+    assert why({"channel": "!=email"}, {"channel": "email"}) == [
+        "channel is email, needs !=email"
+    ]
+
+
+def test_explain_tags() -> None:
+    assert why({"tags": "vip"}, {"tags": ["billing"]}) == [
+        "tags is [billing], needs to include vip"
+    ]
+    assert why({"tags": ["vip", "gold"]}, {"tags": []}) == [
+        "tags is not set, needs one of vip, gold"
+    ]
+
+
+def test_explain_text() -> None:
+    assert why({"title": "/refund/i"}, {"title": "x"}) == ["title does not match /refund/i"]
+    assert why({"body": "refund"}, {}) == ["body does not contain 'refund'"]
+    assert why({"text": None}, {"title": "x"}) == ["text is not empty"]
+    assert why({"title": ["a", "/b/"]}, {"title": "x"}) == ["title matches none of 'a', /b/"]
+
+
+def test_explain_sla() -> None:
+    sla = {"first_response": "met", "resolution": "ok"}
+    assert why({"sla": "breached"}, {"sla": sla}) == [
+        "sla is first_response met, resolution ok, needs breached"
+    ]
+    assert why({"sla": "breached"}, {}) == ["sla is not set, needs breached"]
+    assert why({"sla.resolution": ["warning", "breached"]}, {"sla": sla}) == [
+        "sla.resolution is ok, needs one of warning, breached"
+    ]
+
+
+def test_explain_missing_times() -> None:
+    assert why({"age": ">2d"}, {}) == ["age is unknown, needs >2d"]
+    assert why({"overdue": ">=30m"}, {}) == ["overdue is not set (nothing breached), needs >=30m"]
+    assert why({"overdue": ">=30m"}, {"overdue": timedelta(minutes=5)}) == [
+        "overdue is 5m, needs >=30m"
+    ]
+
+
+def test_explain_combinators() -> None:
+    spec = {
+        "any": [{"tags": "vip"}, {"title": "/refund/i", "priority": "urgent"}],
+        "not": {"status": ["pending", "resolved"]},
+    }
+    data = {"tags": [], "title": "x", "priority": "low", "status": "pending"}
+    assert why(spec, data) == [
+        "none of: (tags is not set, needs vip) or "
+        "(title does not match /refund/i and priority is low, needs urgent)",
+        "excluded by not: status: [pending, resolved]",
+    ]
+    assert why({"any": [{"tags": "vip"}]}, {}) == ["tags is not set, needs vip"]
+
+
+def test_long_values_are_shortened() -> None:
+    [reason] = why({"customer": "acme"}, {"customer": "x" * 100})
+    assert reason == f"customer is {'x' * 57}..., needs acme"
+
+
+# --- fields and describe --------------------------------------------------------------------
+
+
+def test_fields() -> None:
+    spec = {
+        "priority": ">=high",
+        "sla.resolution": "breached",
+        "idle": ">1h",
+        "any": [{"tags": "vip"}, {"text": "refund"}],
+        "not": {"age": "<1d", "overdue": ">1m"},
+        "all": [{"level": 2}, {"body": "x"}],
+    }
+    assert cond(spec).fields() == frozenset(
+        {"priority", "sla", "idle", "tags", "title", "body", "age", "overdue", "level"}
+    )
+    assert cond({"sla": "ok", "title": "x"}).fields() == frozenset({"sla", "title"})
+
+
+def test_describe() -> None:
+    spec = {
+        "priority": ">=high",
+        "assignee": None,
+        "any": [{"tags": "vip"}, {"title": "/refund/i"}],
+        "not": {"status": ["pending", "resolved"]},
+    }
+    assert cond(spec).describe() == (
+        "priority: >=high, assignee: null, any: [{tags: vip}, {title: /refund/i}], "
+        "not: {status: [pending, resolved]}"
+    )
+    assert cond({}).describe() == "{}"
+
+
+# --- compile errors -----------------------------------------------------------------------
+
+
+def test_condition_error_has_message_and_path() -> None:
+    exc = ConditionError("bad thing", "rules[0].when.x")
+    assert str(exc) == "rules[0].when.x: bad thing"
+    assert (exc.message, exc.path) == ("bad thing", "rules[0].when.x")
+    assert isinstance(exc, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "message"),
+    [
+        ("refund", "when", "expected a mapping of conditions, got a string"),
+        ([{"a": 1}], "when", "expected a mapping of conditions, got a list"),
+        ({1: "x"}, "when", "condition keys must be strings, got 1"),
+        ({"any": {"tags": "vip"}}, "when.any", "any needs a list of conditions, got a mapping"),
+        ({"all": "x"}, "when.all", "all needs a list of conditions, got a string"),
+        ({"any": []}, "when.any", "any needs at least one condition"),
+        ({"any": ["vip"]}, "when.any[0]", "expected a mapping of conditions, got a string"),
+        ({"not": [{"a": 1}]}, "when.not", "expected a mapping of conditions, got a list"),
+        ({"status": {"a": 1}}, "when.status", "expected a value, got a mapping"),
+        ({"status": []}, "when.status", "needs at least one value"),
+        ({"status": ["a", ["b"]]}, "when.status[1]", "expected a value, got a list"),
+        ({"priority": "<"}, "when.priority", "nothing to compare with after '<'"),
+        (
+            {"priority": ">=hgh"},
+            "when.priority",
+            "unknown priority 'hgh' (priorities: low, normal, high, urgent)",
+        ),
+        ({"priority": ["low", "!=meh"]}, "when.priority[1]", "unknown priority 'meh'"),
+        ({"level": ">two"}, "when.level", "level is a whole number, cannot compare with 'two'"),
+        ({"level": "<2.5"}, "when.level", "level is a whole number"),
+        ({"csat": "<good"}, "when.csat", "'<' compares numbers (or priorities), got 'good'"),
+        ({"tags": ">vip"}, "when.tags", "tags cannot be compared with '>'"),
+        ({"title": "/(/i"}, "when.title", "invalid regex /(/i: missing )"),
+        ({"body": "/x/g"}, "when.body", "unknown regex flag 'g' in /x/g (use i, m, s)"),
+        ({"customer": "/[/"}, "when.customer", "invalid regex /[/"),
+        ({"title": 3}, "when.title", "expected text or a /regex/, got a number"),
+        (
+            {"sla": "late"},
+            "when.sla",
+            "unknown SLA state 'late' (states: ok, warning, breached, met, paused)",
+        ),
+        ({"sla.resolution": ["ok", "bad"]}, "when.sla.resolution[1]", "unknown SLA state 'bad'"),
+        ({"sla.": "ok"}, "when.sla.", "missing SLA metric after 'sla.'"),
+        ({"age": "2d"}, "when.age", "expected a comparison with a duration, like '>1h', got '2d'"),
+        ({"idle": 3600}, "when.idle", "expected a comparison with a duration, like '>1h'"),
+        ({"overdue": ">soon"}, "when.overdue", "invalid duration 'soon'"),
+        ({"age": ">1.5h"}, "when.age", "invalid duration '1.5h'"),
+    ],
+)
+def test_compile_errors(spec: object, path: str, message: str) -> None:
+    exc = error(spec)
+    assert exc.path == path
+    assert exc.message.startswith(message)
+
+
+def test_error_path_is_exact_when_nested() -> None:
+    spec = {"any": [{"tags": "vip"}, {"not": {"all": [{"x": 1}, {"priority": "<hgh"}]}}]}
+    exc = error(spec, path="rules[2].when")
+    assert exc.path == "rules[2].when.any[1].not.all[1].priority"
+    assert str(exc).startswith("rules[2].when.any[1].not.all[1].priority: unknown priority")
+
+
+def test_spec_example_error_path() -> None:
+    exc = error({"any": [{"priority": ">=critical"}]}, path="rules[2].when")
+    assert exc.path == "rules[2].when.any[0].priority"
+
+
+# --- properties ---------------------------------------------------------------------------
+
+_leaf_specs = st.sampled_from(
+    [
+        {"priority": ">=high"},
+        {"priority": "!=low"},
+        {"status": ["open", "pending"]},
+        {"assignee": None},
+        {"tags": "vip"},
+        {"title": "/refund/i"},
+        {"text": "outage"},
+        {"sla": "breached"},
+        {"sla.resolution": "warning"},
+        {"idle": ">1h"},
+        {"age": "<=2d"},
+        {"overdue": ">=30m"},
+        {"level": "<3"},
+        {"csat": "!=5"},
+    ]
+)
+_specs = st.recursive(
+    _leaf_specs,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3).map(lambda items: {"any": items}),
+        st.lists(inner, max_size=3).map(lambda items: {"all": items}),
+        inner.map(lambda item: {"not": item}),
+    ),
+    max_leaves=8,
+)
+_facts = st.builds(
+    lambda priority, status, assignee, tags, title, body, sla, idle, age, overdue, level, csat: (
+        facts(
+            {
+                "priority": priority,
+                "status": status,
+                "assignee": assignee,
+                "tags": tags,
+                "title": title,
+                "body": body,
+                "sla": sla,
+                "updated": idle,
+                "created": age,
+                "overdue": overdue,
+                "level": level,
+                "csat": csat,
+            }
+        )
+    ),
+    st.sampled_from([None, "low", "normal", "high", "urgent", "weird"]),
+    st.sampled_from([None, "open", "pending", "resolved"]),
+    st.sampled_from([None, "", "bob"]),
+    st.lists(st.sampled_from(["vip", "gold", "billing"]), max_size=2),
+    st.sampled_from(["", "Refund please", "Outage"]),
+    st.sampled_from(["", "total OUTAGE", "refund"]),
+    st.dictionaries(
+        st.sampled_from(["first_response", "resolution"]),
+        st.sampled_from(["ok", "warning", "breached", "met", "paused"]),
+    ),
+    st.one_of(st.none(), st.integers(0, 10**6).map(lambda s: timedelta(seconds=s))),
+    st.one_of(st.none(), st.integers(0, 10**6).map(lambda s: timedelta(seconds=s))),
+    st.one_of(st.none(), st.integers(0, 10**5).map(lambda s: timedelta(seconds=s))),
+    st.one_of(st.none(), st.integers(1, 4)),
+    st.one_of(st.none(), st.integers(1, 5), st.just("5")),
+)
+
+
+@given(_specs, _facts)
+def test_explain_is_empty_exactly_when_it_matches(spec: object, fact: Facts) -> None:
+    condition = cond(spec)
+    assert (condition.explain(fact) == []) == condition.matches(fact)
+
+
+@given(_specs, _facts)
+def test_not_inverts(spec: object, fact: Facts) -> None:
+    assert cond({"not": spec}).matches(fact) is not cond(spec).matches(fact)
+
+
+@given(_specs)
+def test_describe_and_fields_are_stable(spec: object) -> None:
+    condition = cond(spec)
+    assert condition == cond(spec)
+    assert isinstance(condition.describe(), str)
+    assert condition.fields() <= frozenset(
+        {"priority", "status", "assignee", "tags", "title", "body", "sla", "idle", "age"}
+        | {"overdue", "level", "csat"}
+    )
