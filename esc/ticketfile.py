@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -317,15 +318,16 @@ def _activity_value(value: str | None) -> str:
         or not value
         or value.startswith('"')
         or value != value.strip()
-        or any(s in value for s in (SEP.strip(), ARROW.strip(), "\n", "\r"))
+        or any(s in value for s in (SEP.strip(), ARROW.strip()))
+        or any(unicodedata.category(c)[0] in "CZ" and c != " " for c in value)
     ):
-        return json.dumps(value, ensure_ascii=False)
+        return yamltext.quote(value)
     return value
 
 
 def render_activity(item: Activity) -> str:
     """One activity line (without the newline)."""
-    by = item.by.replace(SEP.strip(), "-")
+    by = _one_line(item.by)
     if item.field is not None:
         what = f"{item.field}: {_activity_value(item.old)}{ARROW}{_activity_value(item.new)}"
     else:
@@ -373,9 +375,13 @@ def _take_value(text: str, stop: str) -> tuple[str | None, str]:
     return (None if raw == NONE_MARK else raw), rest
 
 
+def _one_line(name: str) -> str:
+    return " ".join(name.split()).replace(SEP.strip(), "-") or "?"
+
+
 def render_entry(entry: Entry) -> str:
     head = (
-        f"### {format_timestamp(entry.at)}{SEP}{entry.author.replace(SEP.strip(), '-')}"
+        f"### {format_timestamp(entry.at)}{SEP}{_one_line(entry.author)}"
         f"{SEP}{entry.kind} ({entry.visibility})"
     )
     text = _escape(entry.text.strip("\n"))

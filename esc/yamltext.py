@@ -24,6 +24,8 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
 
 _PLAIN = re.compile(r"[A-Za-z_][\w.@/+\-']*(?: [\w.@/+\-!?()'&%$]+)*")
+# Characters YAML does not allow raw in a document, or reads as line breaks.
+_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _PLAIN_NUMBERISH = re.compile(r"[-+]?[\d._]+|0x[\da-fA-F]+|0o[0-7]+")
 
 
@@ -63,8 +65,17 @@ def scalar(value: object) -> str:
         raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
     if _is_plain_safe(value):
         return value
-    quoted = json.dumps(value, ensure_ascii=False)
-    return quoted.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return quote(value)
+
+
+def quote(value: str) -> str:
+    """A double-quoted string (JSON syntax) with every unprintable character escaped."""
+    return _UNPRINTABLE.sub(_escape_char, json.dumps(value, ensure_ascii=False))
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _is_plain_safe(text: str) -> bool:

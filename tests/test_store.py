@@ -1,0 +1,76 @@
+"""The workspace on disk: finding it, atomic writes, broken files left alone."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from esc import store
+from esc.errors import ParseError, WorkspaceNotFound
+from tests.conftest import Esc
+
+
+def test_find_root_walks_up(workspace: Path) -> None:
+    deep = workspace / "tickets" / "a" / "b"
+    deep.mkdir(parents=True)
+    assert store.find_root(deep) == workspace.resolve()
+
+
+def test_find_root_outside_a_workspace(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceNotFound, match="esc init"):
+        store.find_root(tmp_path)
+    with pytest.raises(WorkspaceNotFound, match="not an esc workspace"):
+        store.find_root(tmp_path, str(tmp_path))
+
+
+def test_atomic_write_replaces_and_keeps_mode(tmp_path: Path) -> None:
+    target = tmp_path / "t.md"
+    target.write_text("old")
+    target.chmod(0o640)
+    store.atomic_write(target, "new ✓")
+    assert target.read_text(encoding="utf-8") == "new ✓"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert os.listdir(tmp_path) == ["t.md"]
+
+
+def test_exclusive_write_never_clobbers(tmp_path: Path) -> None:
+    target = tmp_path / "t.md"
+    target.write_text("mine")
+    with pytest.raises(FileExistsError):
+        store.atomic_write(target, "theirs", exclusive=True)
+    assert target.read_text() == "mine"
+    assert os.listdir(tmp_path) == ["t.md"]
+
+
+def test_broken_ticket_is_never_rewritten(esc: Esc, workspace: Path) -> None:
+    good = esc.ok("create", "--title", "Fine").strip()
+    broken = workspace / "tickets" / "T-broken00.md"
+    text = "---\nid: T-broken00\ntitle: [oops\nstatus: open\n---\nbody\n"
+    broken.write_text(text)
+    before = broken.stat().st_mtime_ns
+
+    for args in (["assign", "T-broken00", "alice"], ["comment", "T-broken00", "-m", "hi"],
+                 ["escalate", "T-broken00", "--up", "--reason", "x"]):
+        result = esc(*args)
+        assert result.code == 1
+        assert result.err.startswith("tickets/T-broken00.md:4: front-matter does not parse")
+        assert "Traceback" not in result.err
+    assert broken.read_text() == text
+    assert broken.stat().st_mtime_ns == before
+
+    listed = esc("list")
+    assert listed.code == 1
+    assert good in listed.out
+    assert "tickets/T-broken00.md:4:" in listed.err
+
+
+def test_scan_reports_every_broken_file(workspace: Path) -> None:
+    (workspace / "tickets" / "T-a.md").write_text("no front matter\n")
+    (workspace / "tickets" / "T-b.md").write_bytes(b"---\nid: \xff\n---\n")
+    items = list(store.Workspace(workspace).scan())
+    assert all(isinstance(i, ParseError) for i in items)
+    assert [str(i) for i in items] == [
+        "tickets/T-a.md:1: no front-matter: the file must start with a '---' line",
+        "tickets/T-b.md:1: not UTF-8 text: invalid start byte",
+    ]

@@ -1,0 +1,211 @@
+"""The ticket file format: parsing, byte-for-byte round trips, and escaping."""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+
+import frontmatter
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from esc import ticketfile
+from esc.errors import ParseError
+from esc.model import Activity, Change, Entry, Escalation
+
+HERE = Path(__file__).parent
+HANDWRITTEN = (HERE / "data" / "handwritten.md").read_text(encoding="utf-8")
+NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+
+def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+    """Lines removed from ``before`` and lines added in ``after``."""
+    removed, added = [], []
+    for line in difflib.ndiff(before.splitlines(), after.splitlines()):
+        if line.startswith("- "):
+            removed.append(line[2:])
+        elif line.startswith("+ "):
+            added.append(line[2:])
+    return removed, added
+
+
+def test_parse_handwritten_ticket() -> None:
+    doc = ticketfile.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
+    t = doc.ticket
+    assert t.id == "T-abcd1234"
+    assert t.title == "Login loop on Safari"
+    assert t.tags == ("safari", "login")
+    assert t.first_response_at is None and t.resolved_at is None
+    assert t.created == dt.datetime(2026, 11, 2, 8, tzinfo=dt.timezone.utc)
+    assert t.extra == {"x-legacy-id": 4711, "x-notes": "multi-line\nnote, indented oddly\n"}
+    assert t.description.startswith("Description with trailing spaces   \nand odd")
+    assert [(e.author, e.kind, e.text) for e in t.entries] == [
+        ("Jane Doe", "message", "hello, I keep getting logged out")
+    ]
+    assert doc.key_lines["status"] == 5
+    assert doc.problems == []
+
+
+def test_a_change_rewrites_only_what_it_changes() -> None:
+    doc = ticketfile.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
+    change = Change(
+        sets={"assignee": "alice", "updated": NOW},
+        activity=(Activity(NOW, "carol", field="assignee", old="bob", new="alice"),),
+    )
+    after = ticketfile.apply_change(doc, change)
+    removed, added = changed_lines(HANDWRITTEN, after)
+    assert removed == ["assignee: bob", "updated: 2026-11-02T08:00:00Z"]
+    assert added == [
+        "assignee: alice",
+        "updated: 2026-11-20T10:00:00+01:00",
+        "",
+        "## Activity",
+        "",
+        "- 2026-11-20T10:00:00+01:00 · carol · assignee: bob → alice",
+    ]
+    # everything else, comments and odd spacing included, is byte for byte the same
+    assert after.startswith(HANDWRITTEN.split("assignee: bob")[0])
+    assert after.split("assignee: alice")[1].split("updated:")[0] == HANDWRITTEN.split(
+        "assignee: bob"
+    )[1].split("updated:")[0]
+
+
+def test_many_changes_keep_comments_unknown_fields_and_body() -> None:
+    doc = ticketfile.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
+    esc = Escalation(NOW, "functional", "support", "engineering", "bob", "needs a developer")
+    change = Change(
+        sets={"team": "engineering", "assignee": None, "first_response_at": NOW, "csat": 4},
+        escalations=(esc,),
+        tags_added=("regression",),
+        entries=(Entry(NOW, "bob", "note", "Looks like the cookie fix"),),
+    )
+    after = ticketfile.apply_change(doc, change)
+    removed, added = changed_lines(HANDWRITTEN, after)
+    assert sorted(removed) == sorted(
+        [
+            "team: support",
+            "assignee: bob",
+            "first_response_at: ~",
+            "tags: [safari,  login]",
+            "csat:",
+            "escalations: []",
+        ]
+    )
+    assert "tags: [safari,  login, regression]" in added
+    assert "csat: 4" in added
+    assert "escalations:" in added
+    assert (
+        "  - {at: 2026-11-20T10:00:00+01:00, kind: functional, from: support, "
+        "to: engineering, by: bob, reason: needs a developer}"
+    ) in added
+    for line in HANDWRITTEN.splitlines():
+        if line not in removed:
+            assert line in after.splitlines()
+    reread = ticketfile.parse(after, "t.md").ticket
+    assert reread.escalations == (esc,)
+    assert reread.extra["x-legacy-id"] == 4711
+    assert reread.entries[-1].text == "Looks like the cookie fix"
+
+
+def test_unchanged_parse_and_empty_change_is_identity() -> None:
+    doc = ticketfile.parse(HANDWRITTEN, "t.md")
+    assert ticketfile.apply_change(doc, Change()) == HANDWRITTEN
+
+
+def test_crlf_file_keeps_crlf() -> None:
+    crlf = HANDWRITTEN.replace("\n", "\r\n")
+    doc = ticketfile.parse(crlf, "t.md")
+    after = ticketfile.apply_change(
+        doc, Change(sets={"status": "pending"}, entries=(Entry(NOW, "bob", "reply", "hi"),))
+    )
+    assert "\n" not in after.replace("\r\n", "")
+    assert ticketfile.parse(after, "t.md").ticket.status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("no front matter\n", 1, "no front-matter"),
+        ("---\nid: T-1\n", 1, "not closed"),
+        ("---\nid: T-1\ntitle: [unclosed\n---\n", 4, "does not parse"),
+        ("---\nid: T-1\n  bad: indent\n---\n", 3, "does not parse"),
+        ("---\n- a list\n---\n", 2, "must be a mapping"),
+    ],
+)
+def test_broken_files_report_path_and_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(ParseError) as info:
+        ticketfile.parse(text, "tickets/T-x.md")
+    assert info.value.path == "tickets/T-x.md"
+    assert info.value.line == line
+    assert message in info.value.message
+    assert str(info.value).startswith(f"tickets/T-x.md:{line}: ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "## Activity",
+        "## Conversation",
+        "### 2026-11-02T08:00:00Z · mallory · reply (public)",
+        "\\## Activity",
+        "line one\n## Activity\n- 2026-11-02T08:00:00Z · x · status: open → closed\nend",
+    ],
+)
+def test_user_text_that_looks_like_structure_round_trips(text: str) -> None:
+    doc = ticketfile.parse(HANDWRITTEN, "t.md")
+    after = ticketfile.apply_change(doc, Change(entries=(Entry(NOW, "bob", "note", text),)))
+    ticket = ticketfile.parse(after, "t.md").ticket
+    assert ticket.entries[-1].text == text
+    assert ticket.activity == ()
+    assert ticket.status == "open"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "note"),
+    [
+        ("open", "pending", ""),
+        (None, "alice", "assigned"),
+        ("a → b", "x · y", 'quote " and → arrow'),
+        ('"quoted"', "—", ""),
+        ("multi\nline", None, ""),
+    ],
+)
+def test_activity_lines_round_trip(old: str | None, new: str | None, note: str) -> None:
+    item = Activity(NOW, "bob", field="status", old=old, new=new, note=note)
+    line = ticketfile.render_activity(item)
+    assert "\n" not in line
+    assert ticketfile.parse_activity_line(line) == item
+
+
+def test_new_ticket_file_is_standard_front_matter() -> None:
+    """Other tools (static site generators, python-frontmatter) read esc's files."""
+    front = {
+        "id": "T-0000abcd",
+        "title": "Yes: a title with a colon",
+        "status": "new",
+        "tags": ["no", "vip"],
+        "created": NOW,
+        "escalations": [],
+    }
+    text = ticketfile.render_new(front, "Body *text*", [Activity(NOW, "bob", event="created")])
+    post = frontmatter.loads(text)
+    assert post["title"] == "Yes: a title with a colon"
+    assert post["tags"] == ["no", "vip"]
+    assert post["created"] == NOW
+    assert post.content.startswith("Body *text*")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",))).map(lambda s: s.strip("\n")))
+def test_any_entry_text_round_trips(text: str) -> None:
+    doc = ticketfile.parse(HANDWRITTEN, "t.md")
+    change = Change(
+        entries=(Entry(NOW, "bob", "note", text),),
+        activity=(Activity(NOW, "bob", field="status", old=text, new="x"),),
+    )
+    after = ticketfile.apply_change(doc, change)
+    ticket = ticketfile.parse(after, "t.md").ticket
+    if text.strip():
+        assert ticket.entries[-1].text == text
+    assert ticket.activity[-1].old == text

@@ -1,0 +1,106 @@
+"""YAML scalars esc writes, and surgical front-matter edits."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from esc import yamltext
+from esc.yamltext import FrontMatterEditor
+
+ORDER = ["id", "title", "status", "assignee", "tags", "escalations"]
+TRICKY = ["yes", "no", "on", "null", "~", "12:30", "2026-01-01", "1e3", "0x1f", "-", "a: b",
+          "#x", "x #y", "[a]", "{a}", "'q'", '"q"', " lead", "trail ", "", "a,b", "*ref", "&a",
+          "!tag", "%p", "@x", "`x`", "|", ">", "?", "1_000", ".inf", "Can't log in"]
+
+
+def load_12(text: str) -> object:
+    return YAML(typ="safe", pure=True).load(io.StringIO(text))
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_tricky_strings_read_back_as_strings(value: str) -> None:
+    line = "k: " + yamltext.scalar(value)
+    assert yamltext.load(line) == {"k": value}
+    assert load_12(line) == {"k": value}
+    flow = "k: " + yamltext.flow_mapping({"a": value, "b": "x"})
+    assert yamltext.load(flow) == {"k": {"a": value, "b": "x"}}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_string_reads_back_exactly(value: str) -> None:
+    value = value.replace("\x00", "")
+    line = "k: " + yamltext.scalar(value)
+    assert yamltext.load(line) == {"k": value}
+    assert "\n" not in line
+
+
+def test_other_scalars() -> None:
+    when = dt.datetime(2026, 11, 20, 9, 14, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert yamltext.scalar(when) == "2026-11-20T09:14:00+01:00"
+    assert yamltext.load("k: " + yamltext.scalar(when)) == {"k": when}
+    assert [yamltext.scalar(v) for v in (None, True, 3)] == ["null", "true", "3"]
+
+
+def edit(text: str, *ops: tuple[str, str, object]) -> str:
+    editor = FrontMatterEditor(text, ORDER)
+    for op, key, value in ops:
+        getattr(editor, op)(key, value)
+    return editor.text
+
+
+def test_set_keeps_trailing_comment() -> None:
+    assert edit("id: 1\nstatus: open   # note\n", ("set", "status", "closed")) == (
+        "id: 1\nstatus: closed   # note\n"
+    )
+
+
+def test_set_empty_and_tilde_nulls() -> None:
+    text = "assignee:\nstatus: ~\n"
+    assert edit(text, ("set", "assignee", "bob"), ("set", "status", "x")) == (
+        "assignee: bob\nstatus: x\n"
+    )
+
+
+def test_missing_key_goes_in_canonical_place() -> None:
+    text = "id: 1\n# about the title\ntitle: t\ntags: []\nextra: 1\n"
+    assert edit(text, ("set", "status", "open")) == (
+        "id: 1\n# about the title\ntitle: t\nstatus: open\ntags: []\nextra: 1\n"
+    )
+    assert edit("extra: 1\n", ("set", "id", "T-1")) == "id: T-1\nextra: 1\n"
+    assert edit("extra: 1", ("set", "unknown", 2)) == "extra: 1\nunknown: 2\n"
+
+
+def test_append_to_block_flow_empty_and_missing_lists() -> None:
+    block = "tags:\n    - a   # first\n# between\nstatus: open\n"
+    assert edit(block, ("append", "tags", "b")) == (
+        "tags:\n    - a   # first\n    - b\n# between\nstatus: open\n"
+    )
+    assert edit("tags: [a,b]\n", ("append", "tags", "c")) == "tags: [a,b, c]\n"
+    assert edit("tags: []\n", ("append", "tags", "c")) == "tags:\n  - c\n"
+    assert edit("tags:\n", ("append", "tags", "c")) == "tags:\n  - c\n"
+    assert edit("id: 1\n", ("append", "tags", "c")) == "id: 1\ntags:\n  - c\n"
+
+
+def test_append_after_block_mapping_items() -> None:
+    text = "escalations:\n  - at: 1\n    kind: x\nstatus: s\n"
+    assert edit(text, ("append", "escalations", {"at": 2, "kind": "y"})) == (
+        "escalations:\n  - at: 1\n    kind: x\n  - {at: 2, kind: y}\nstatus: s\n"
+    )
+
+
+def test_replace_block_scalar_and_block_list() -> None:
+    text = "title: |\n  long\n  text\ntags:\n  - a\n  - b\nid: 1\n"
+    assert edit(text, ("set", "title", "short"), ("set", "tags", [])) == (
+        "title: short\ntags: []\nid: 1\n"
+    )
+
+
+def test_appending_to_a_scalar_is_refused() -> None:
+    with pytest.raises(yamltext.EditError):
+        edit("tags: vip\n", ("append", "tags", "x"))
