@@ -546,3 +546,11 @@ def format_duration(td: dt.timedelta) -> str:
     hours, minutes = divmod(rest, 60)
     parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
     return "".join(parts) or "0m"
+
+
+def format_hours(td: dt.timedelta) -> str:
+    """A duration of working time in hours and minutes only: "24h", "1h30m", "45m"."""
+    minutes = int(abs(td.total_seconds()) // 60)
+    hours, rest = divmod(minutes, 60)
+    text = (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
+    return ("-" if td < dt.timedelta(0) else "") + text

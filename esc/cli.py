@@ -445,12 +445,15 @@ def tag(ticket: str, tags: tuple[str, ...], actor: str | None, as_json: bool) ->
 @common
 def show(ticket: str, as_json: bool) -> int:
     """Show one ticket: facts, escalations, conversation."""
+    from esc.sweep import sla_of
+
     state = _state()
     found = state.workspace.load(ticket).ticket
+    sla = sla_of(found, state.config, state.now)
     if as_json:
-        emit_json(views.ticket_json(found, state.config, full=True))
+        emit_json(views.ticket_json(found, state.config, full=True, sla=sla))
     else:
-        click.echo(views.ticket_text(found, state.config, state.now, colour_enabled()))
+        click.echo(views.ticket_text(found, state.config, state.now, colour_enabled(), sla))
     return 0
 
 
@@ -469,6 +472,7 @@ def show(ticket: str, as_json: bool) -> int:
 @click.option("--category", metavar="C")
 @click.option("--tag", metavar="X")
 @click.option("--level", metavar="N", help="A level, or a comparison like '>=2'.")
+@click.option("--overdue", is_flag=True, help="Only tickets with a running SLA clock past due.")
 @click.option(
     "--sort",
     "sort",
@@ -487,6 +491,7 @@ def list_(
     category: str | None,
     tag: str | None,
     level: str | None,
+    overdue: bool,
     sort: str | None,
     as_json: bool,
 ) -> int:
@@ -509,10 +514,17 @@ def list_(
     if assignee is not None:
         spec["assignee"] = None if assignee == "none" else assignee
     chosen = filter_and_sort(tickets, config, spec, sort, state.now)
+    from esc.sweep import sla_of
+
+    slas = {t.id: sla_of(t, config, state.now) for t in chosen} if as_json or overdue else {}
+    if overdue:
+        chosen = [t for t in chosen if slas[t.id].overdue_clocks]
+        if sort is None:
+            chosen.sort(key=lambda t: -(slas[t.id].overdue or dt.timedelta()).total_seconds())
     for error in broken:
         click.echo(str(error), err=True)
     if as_json:
-        emit_json([views.ticket_json(t, config) for t in chosen])
+        emit_json([views.ticket_json(t, config, sla=slas[t.id]) for t in chosen])
     elif chosen:
         width = shutil.get_terminal_size((120, 24)).columns
         click.echo(views.ticket_table(chosen, config, state.now, width, colour_enabled()))
@@ -573,6 +585,105 @@ def validate() -> int:
         return 1
     count = len(state.workspace.ticket_paths())
     click.echo(f"ok: teams.yaml, rules.yaml and {count} tickets", err=True)
+    return 0
+
+
+# ---------------------------------------------------------------- SLAs and automation
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.option("--report-dir", metavar="DIR", help="Where to render reports (default: reports/).")
+@click.option("--no-report", is_flag=True, help="Do not render reports.")
+@click.option("--commit", is_flag=True, help="Commit exactly the files the sweep changed.")
+@json_option
+@common
+def sweep(dry_run: bool, report_dir: str | None, no_report: bool, commit: bool,
+          as_json: bool) -> int:
+    """Compute SLAs, apply the rules, write changed tickets and render reports (for cron)."""
+    from esc.sweeper import run_sweep, sweep_message
+
+    if no_report and report_dir:
+        raise BadInput("--report-dir and --no-report exclude each other")
+    if dry_run and commit:
+        raise BadInput("--dry-run and --commit exclude each other")
+    state = _state()
+    result = run_sweep(state.workspace, state.now, dry_run=dry_run)
+    reports: list[str] = []
+    if not no_report:
+        reports = state.workspace.render_reports(result, report_dir, dry_run=dry_run)
+    changed = result.changed + reports
+    commit_id = None
+    if commit and changed:
+        from esc.gitops import commit_paths
+
+        commit_id = commit_paths(state.workspace.root, changed, sweep_message(result))
+    if as_json:
+        emit_json(views.sweep_json(result, reports, dry_run, commit_id))
+    else:
+        click.echo(views.sweep_text(result, reports, dry_run, commit_id))
+    for error in result.broken:
+        click.echo(str(error), err=True)
+    return 1 if result.broken else 0
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "junit"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--fail-on", type=click.Choice(["breached", "warning"]), default="breached",
+              show_default=True, help="Fail on overdue tickets, or also on those in warning.")
+@common
+def check(fmt: str, fail_on: str) -> int:
+    """Fail (exit 1) if open tickets are overdue: read-only, for CI."""
+    from esc.checks import check_tickets, render_check
+
+    state = _state()
+    tickets, broken = state.workspace.tickets()
+    outcome = check_tickets(tickets, state.config, state.now, fail_on)
+    click.echo(render_check(outcome, fmt, state.config), nl=False)
+    for error in broken:
+        click.echo(str(error), err=True)
+    return 1 if outcome.failing or broken else 0
+
+
+@cli.command()
+@click.option("--within", default="8h", show_default=True, metavar="DURATION",
+              help="How far ahead to look, in wall-clock time (e.g. 30m, 8h, 2d).")
+@json_option
+@common
+def upcoming(within: str, as_json: bool) -> int:
+    """Tickets that will breach an SLA within DURATION if nobody acts, soonest first."""
+    from esc.calendar import CalendarError, parse_duration
+    from esc.checks import upcoming_breaches
+
+    try:
+        horizon = parse_duration(within)
+    except CalendarError as exc:
+        raise BadInput(f"--within: {exc}") from None
+    state = _state()
+    tickets, broken = state.workspace.tickets()
+    rows = upcoming_breaches(tickets, state.config, state.now, horizon)
+    if as_json:
+        emit_json([views.upcoming_json(t, c, state.now) for t, c in rows])
+    elif rows:
+        click.echo(views.upcoming_text(rows, state.now))
+    else:
+        click.echo(f"nothing will breach within {within}", err=True)
+    for error in broken:
+        click.echo(str(error), err=True)
+    return 1 if broken else 0
+
+
+@cli.command()
+@click.argument("ticket")
+@common
+def explain(ticket: str) -> int:
+    """Why a ticket's SLA clocks stand where they do, and which rules match it."""
+    from esc.explain import explain_ticket
+
+    state = _state()
+    found = state.workspace.load(ticket).ticket
+    click.echo(explain_ticket(found, state.config, state.now))
     return 0
 
 

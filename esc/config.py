@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from esc.conditions import Condition, ConditionError, compile_condition
+
+if TYPE_CHECKING:
+    from esc.automation import Rule
+    from esc.calendar import Calendar
+    from esc.sla import Policy
 
 TEAMS_FILE = "teams.yaml"
 RULES_FILE = "rules.yaml"
@@ -77,6 +82,10 @@ class Config:
     priority_matrix: Mapping[str, Mapping[str, str]] | None = None
     routing: tuple[Route, ...] = ()
     id_prefix: str = "T"
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
+    policies: tuple[Policy, ...] = ()
+    automation: tuple[Rule, ...] = ()
+    max_actions: int = 10
     rules: Mapping[str, Any] = field(default_factory=dict)
 
     def level(self, team: str) -> int | None:
@@ -275,7 +284,109 @@ def parse_rules(
         reader.add(line_of(data, "id_prefix"), "id_prefix must be letters or digits, like T or OPS")
         prefix = "T"
     settings["id_prefix"] = prefix
+    settings["calendars"] = _calendars(data, reader)
+    settings["policies"] = _policies(data, settings["calendars"], priorities, reader)
+    settings["automation"] = _automation(data, teams, priorities, reader)
+    settings["max_actions"] = _max_actions(data, reader)
     return settings, reader.findings
+
+
+def _calendars(data: CommentedMap, reader: _Reader) -> dict[str, Calendar]:
+    from esc.calendar import CalendarError, parse_calendar
+
+    raw = data.get("calendars")
+    if raw is None:
+        return {}
+    if not isinstance(raw, CommentedMap):
+        reader.add(line_of(data, "calendars"), "calendars must map names to calendars")
+        return {}
+    calendars = {}
+    for name, spec in raw.items():
+        try:
+            calendars[str(name)] = parse_calendar(str(name), spec)
+        except CalendarError as exc:
+            reader.add(_deepest_line(raw, name, str(exc)), f"calendars.{name}: {exc}")
+    return calendars
+
+
+def _deepest_line(raw: CommentedMap, name: object, message: str) -> int:
+    """The line of the key a calendar error names (e.g. ``hours.fri``), else the calendar."""
+    spec = raw.get(name)
+    line = line_of(raw, name)
+    for key in ("hours", "holidays", "timezone"):
+        if isinstance(spec, CommentedMap) and key in spec and key in message:
+            line = line_of(spec, key)
+            inner = spec[key]
+            if isinstance(inner, CommentedMap):
+                for sub in inner:
+                    if f".{sub}" in message or f"{key}.{sub}" in message:
+                        return line_of(inner, sub)
+    return line
+
+
+def _policies(
+    data: CommentedMap,
+    calendars: Mapping[str, Calendar],
+    priorities: Sequence[str],
+    reader: _Reader,
+) -> tuple[Policy, ...]:
+    from esc.sla import PolicyError, parse_policy
+
+    raw = data.get("sla")
+    if raw is None:
+        return ()
+    if not isinstance(raw, CommentedSeq):
+        reader.add(line_of(data, "sla"), "sla must be a list of policies")
+        return ()
+    policies = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, CommentedMap):
+            reader.add(line_of(raw, i), f"sla[{i}] must be a mapping")
+            continue
+        try:
+            policies.append(parse_policy(item, calendars, priorities, f"sla[{i}]"))
+        except PolicyError as exc:
+            where = line_of(item, exc.key) if exc.key in item else line_of(raw, i)
+            reader.add(where, f"sla[{i}]: {exc}")
+    return tuple(policies)
+
+
+def _automation(
+    data: CommentedMap, teams: Mapping[str, Team], priorities: Sequence[str], reader: _Reader
+) -> tuple[Rule, ...]:
+    from esc.automation import RuleError, loop_findings, parse_rule
+
+    raw = data.get("rules")
+    if raw is None:
+        return ()
+    if not isinstance(raw, CommentedSeq):
+        reader.add(line_of(data, "rules"), "rules must be a list of rules")
+        return ()
+    rules: list[Rule] = []
+    lines: list[int] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, CommentedMap):
+            reader.add(line_of(raw, i), f"rules[{i}] must be a mapping")
+            continue
+        try:
+            rules.append(
+                parse_rule(item, teams, priorities, f"rules[{i}]", {r.name for r in rules})
+            )
+            lines.append(line_of(raw, i))
+        except RuleError as exc:
+            where = line_of(item, exc.key) if exc.key in item else line_of(raw, i)
+            reader.add(where, f"rules[{i}]: {exc}")
+    for index, message in loop_findings(rules):
+        reader.add(lines[index], message)
+    return tuple(rules)
+
+
+def _max_actions(data: CommentedMap, reader: _Reader) -> int:
+    value = data.get("max_actions_per_ticket", 10)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        reader.add(line_of(data, "max_actions_per_ticket"), "max_actions_per_ticket must be >= 1")
+        return 10
+    return value
 
 
 def _priorities(data: CommentedMap, reader: _Reader) -> tuple[str, ...]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from esc.clock import format_timestamp
 from esc.config import Config
 from esc.errors import BadInput, Refused
-from esc.model import CHANNELS, Activity, Change, Entry, Escalation, Ticket
+from esc.model import CHANNELS, TICKET_FIELDS, Activity, Change, Entry, Escalation, Ticket
 from esc.routing import facts_for, priority_from_matrix, route, ticket_fields
 
 
@@ -398,3 +398,37 @@ def add_tags(ticket: Ticket, now: dt.datetime, actor: str, tags: Sequence[str]) 
 def _need(text: str | None, option: str) -> None:
     if text is None or not text.strip():
         raise BadInput(f"{option} must not be empty")
+
+
+# ---------------------------------------------------------------- combining changes
+
+
+
+_ATTRIBUTES = TICKET_FIELDS - {"tags", "escalations"}
+
+
+def applied(ticket: Ticket, change: Change) -> Ticket:
+    """The ticket as it is after ``change`` (what the file will say once written)."""
+    known = {k: v for k, v in change.sets.items() if k in _ATTRIBUTES}
+    extra = dict(ticket.extra)
+    extra.update({k: v for k, v in change.sets.items() if k not in _ATTRIBUTES})
+    return replace(
+        ticket,
+        **known,  # type: ignore[arg-type]
+        tags=ticket.tags + change.tags_added,
+        escalations=ticket.escalations + change.escalations,
+        entries=ticket.entries + change.entries,
+        activity=ticket.activity + change.activity,
+        extra=extra,
+    )
+
+
+def combined(first: Change, second: Change) -> Change:
+    """One change doing ``first`` then ``second``."""
+    return Change(
+        sets={**first.sets, **second.sets},
+        escalations=first.escalations + second.escalations,
+        tags_added=first.tags_added + second.tags_added,
+        entries=first.entries + second.entries,
+        activity=first.activity + second.activity,
+    )

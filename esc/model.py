@@ -34,7 +34,10 @@ FIELD_ORDER = (
     "csat",
     "escalations",
     "sla",
+    "fired",
 )
+# Front-matter fields that are attributes of Ticket; every other key is kept in Ticket.extra.
+TICKET_FIELDS = frozenset(FIELD_ORDER) - {"sla", "fired"}
 TIMESTAMP_FIELDS = ("created", "updated", "first_response_at", "resolved_at", "closed_at")
 
 # Conversation entry kinds and who writes them.

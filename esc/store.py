@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esc import ids, ticketfile
 from esc.config import RULES_FILE, TEAMS_FILE, Config, Finding, build_config
@@ -18,8 +19,13 @@ from esc.errors import ConfigError, EscError, ParseError, WorkspaceNotFound
 from esc.model import Activity, Change, Ticket
 from esc.ticketfile import TicketDoc
 
+if TYPE_CHECKING:
+    from esc.sweeper import SweepResult
+
 TICKETS_DIR = "tickets"
 CACHE_DIR = ".esc-cache"
+REPORTS_DIR = "reports"
+TEMPLATES_DIR = "templates"
 
 
 def find_root(start: Path, explicit: str | None = None) -> Path:
@@ -208,6 +214,25 @@ class Workspace:
                 continue
             return ticketfile.parse(text, self.rel(path)).ticket
         raise EscError("could not find a free ticket ID")  # pragma: no cover
+
+    def render_reports(
+        self, result: SweepResult, report_dir: str | None, dry_run: bool = False
+    ) -> list[str]:
+        """Render the sweep's reports; returns the paths it changed (rewritten only if new)."""
+        from esc import reports
+
+        folder = Path(report_dir).resolve() if report_dir else self.root / REPORTS_DIR
+        items = [(p.ticket, p.sla) for p in result.plans]
+        data = reports.summary_data(items, self.config())
+        text = reports.render("summary.md.j2", data, self.root / TEMPLATES_DIR)
+        changed = []
+        path = folder / "summary.md"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            if not dry_run:
+                folder.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, text)
+            changed.append(self.rel(path))
+        return changed
 
     def write_new_file(self, relpath: str, text: str, force: bool) -> bool:
         """Write a starter file; False if it exists and ``force`` is not given."""

@@ -38,6 +38,7 @@ from esc.errors import ParseError
 from esc.model import (
     ENTRY_KINDS,
     FIELD_ORDER,
+    TICKET_FIELDS,
     Activity,
     Change,
     Entry,
@@ -56,7 +57,8 @@ _ENTRY_HEAD = re.compile(
     rf"### (?P<at>\S+) · (?P<author>.+?) · (?P<kind>{_KINDS}) \((?:public|internal)\)[ \t]*"
 )
 _STRUCTURAL = re.compile(
-    rf"(?:## (?:Conversation|Activity)[ \t]*|### \S+ · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*)"
+    r"(?:## (?:Conversation|Activity)[ \t]*"
+    rf"|### \S+ · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*)"
 )
 _ESCAPED = re.compile(r"\\+" + _STRUCTURAL.pattern)
 _ACTIVITY_LINE = re.compile(r"- (?P<at>\S+) · (?P<by>.+?) · (?P<rest>.*)")
@@ -167,7 +169,6 @@ def to_ticket(
     updated = stamp("updated") or created
     fallback = created or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     description, entries, activity = parse_body(body)
-    known = set(FIELD_ORDER)
     return Ticket(
         id=text("id", True) or "",
         title=text("title", True) or "",
@@ -191,7 +192,7 @@ def to_ticket(
         description=description,
         entries=entries,
         activity=activity,
-        extra={k: v for k, v in data.items() if k not in known},
+        extra={k: v for k, v in data.items() if k not in TICKET_FIELDS},
     )
 
 

@@ -88,9 +88,10 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[[str, str], No
             )
     for n, esc in enumerate(ticket.escalations, start=1):
         names = config.priorities if esc.kind == "priority" else tuple(config.teams)
+        what = "priority" if esc.kind == "priority" else "team"
         for end in (esc.from_, esc.to):
             if end is not None and end not in names:
                 add(
                     "escalations",
-                    f"escalation {n}: unknown {'priority' if esc.kind == 'priority' else 'team'} {end!r}",
+                    f"escalation {n}: unknown {what} {end!r}",
                 )

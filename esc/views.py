@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from esc.calendar import format_duration, format_hours
 from esc.clock import format_age, format_timestamp
 from esc.config import Config
 from esc.model import Ticket
+from esc.sla import Clock, Sla
+
+if TYPE_CHECKING:
+    from esc.sweeper import SweepResult
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "dim": "2", "bold": "1"}
 PRIORITY_COLOUR = {"urgent": "red", "high": "yellow"}
@@ -25,8 +30,10 @@ def _iso(value: object) -> object:
     return format_timestamp(value) if isinstance(value, dt.datetime) else value
 
 
-def ticket_json(ticket: Ticket, config: Config, full: bool = False) -> dict[str, Any]:
-    """The ticket as JSON: the front-matter names, plus computed ``level``."""
+def ticket_json(
+    ticket: Ticket, config: Config, full: bool = False, sla: Sla | None = None
+) -> dict[str, Any]:
+    """The ticket as JSON: the front-matter names, plus computed ``level`` (and ``sla``)."""
     data: dict[str, Any] = {
         "id": ticket.id,
         "title": ticket.title,
@@ -51,6 +58,8 @@ def ticket_json(ticket: Ticket, config: Config, full: bool = False) -> dict[str,
     }
     for key, value in ticket.extra.items():
         data.setdefault(key, _jsonable(value))
+    if sla is not None:
+        data["sla"] = sla_json(sla)
     if full:
         data["description"] = ticket.description
         data["conversation"] = [
@@ -135,7 +144,9 @@ def _row(
     return "  ".join(padded).rstrip()
 
 
-def ticket_text(ticket: Ticket, config: Config, now: dt.datetime, colour: bool) -> str:
+def ticket_text(
+    ticket: Ticket, config: Config, now: dt.datetime, colour: bool, sla: Sla | None = None
+) -> str:
     """A ticket for reading in a terminal: facts, escalations, conversation, activity."""
     level = config.level(ticket.team)
     team = config.teams.get(ticket.team)
@@ -161,12 +172,13 @@ def ticket_text(ticket: Ticket, config: Config, now: dt.datetime, colour: bool) 
     if ticket.csat is not None:
         facts.append(("csat", f"{ticket.csat}/5"))
     lines = [head, ""] + [f"  {k:<15}{v}" for k, v in facts]
+    if sla is not None:
+        lines += sla_lines(sla, colour)
     if ticket.escalations:
         lines += ["", paint("Escalations", "bold", colour)]
         for e in ticket.escalations:
-            lines.append(
-                f"  {format_timestamp(e.at)}  {e.kind:<12} {e.from_} → {e.to}  by {e.by}: {e.reason}"
-            )
+            when = format_timestamp(e.at)
+            lines.append(f"  {when}  {e.kind:<12} {e.from_} → {e.to}  by {e.by}: {e.reason}")
     if ticket.description:
         lines += ["", paint("Description", "bold", colour), "", _indent(ticket.description)]
     if ticket.entries:
@@ -188,3 +200,112 @@ def _indent(text: str) -> str:
 
 def ids_only(tickets: Iterable[Ticket]) -> str:
     return "\n".join(t.id for t in tickets)
+
+
+# ---------------------------------------------------------------- SLA views
+
+
+def sla_json(sla: Sla) -> dict[str, Any]:
+    """The computed SLA: ``{policy, <metric>: {due, state, target, used}}``."""
+    if sla.policy is None:
+        return {}
+    data: dict[str, Any] = {"policy": sla.policy.name}
+    for clock in sla.clocks:
+        data[clock.metric] = {
+            "due": _iso(clock.due),
+            "state": clock.state,
+            "target": format_hours(clock.target),
+            "used": format_hours(clock.used),
+            "stopped": _iso(clock.stop),
+        }
+    return data
+
+
+def clock_phrase(clock: Clock, now: dt.datetime) -> str:
+    """E.g. 'resolution breached 3h ago (due 2026-11-20T17:00:00+01:00)'."""
+    if clock.state == "paused":
+        return f"{clock.metric} paused ({format_hours(clock.left)} left)"
+    if clock.due is None:
+        return f"{clock.metric} {clock.state}"
+    due = format_timestamp(clock.due)
+    if clock.stop is not None:
+        return f"{clock.metric} {clock.state} (due {due})"
+    if clock.state == "breached":
+        return f"{clock.metric} breached {format_age(now - clock.due)} ago (due {due})"
+    return f"{clock.metric} {clock.state}, due in {format_age(clock.due - now)} ({due})"
+
+
+def sla_lines(sla: Sla, colour: bool) -> list[str]:
+    if sla.policy is None:
+        return []
+    lines = ["", paint(f"SLA ({sla.policy.name})", "bold", colour)]
+    for clock in sla.clocks:
+        style = STATE_COLOUR.get(clock.state)
+        lines.append(f"  {paint(clock_phrase(clock, sla.now), style, colour)}")
+    return lines
+
+
+STATE_COLOUR = {"breached": "red", "warning": "yellow", "met": "green", "paused": "dim"}
+
+
+def sweep_text(result: SweepResult, reports: list[str], dry_run: bool, commit: str | None) -> str:
+    verb = "would change" if dry_run else "changed"
+    lines = [
+        f"{result.seen} tickets seen, {len(result.changed)} {verb}, "
+        f"{len(result.warnings)} in warning, {len(result.breaches)} overdue"
+    ]
+    lines += [f"  {e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
+    lines += [f"  skipped {s}" for s in result.skipped]
+    if dry_run:
+        lines += [f"  would write {p}" for p in result.changed + reports]
+    if commit:
+        lines.append(f"committed {commit[:12]}")
+    return "\n".join(lines)
+
+
+def sweep_json(
+    result: SweepResult, reports: list[str], dry_run: bool, commit: str | None
+) -> dict[str, Any]:
+    return {
+        "now": format_timestamp(result.now),
+        "dry_run": dry_run,
+        "seen": result.seen,
+        "changed": result.changed,
+        "reports": reports,
+        "warnings": [p.ticket.id for p in result.warnings],
+        "breaches": [p.ticket.id for p in result.breaches],
+        "escalations": [
+            {"id": e.ticket_id, "kind": e.kind, "from": e.from_, "to": e.to, "by": e.by}
+            for e in result.escalations
+        ],
+        "fired": {p.ticket.id: p.fired for p in result.plans if p.fired},
+        "skipped": result.skipped,
+        "broken": [str(b) for b in result.broken],
+        "commit": commit,
+    }
+
+
+def upcoming_json(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "team": ticket.team,
+        "priority": ticket.priority,
+        "assignee": ticket.assignee,
+        "metric": clock.metric,
+        "due": _iso(clock.due),
+        "state": clock.state,
+        "in": format_duration(clock.due - now) if clock.due else None,
+    }
+
+
+def upcoming_text(rows: Sequence[tuple[Ticket, Clock]], now: dt.datetime) -> str:
+    lines = []
+    for ticket, clock in rows:
+        left = format_age(clock.due - now) if clock.due else "?"
+        due = format_timestamp(clock.due) if clock.due else "-"
+        lines.append(
+            f"{ticket.id}  in {left:<4} {clock.metric:<15} {due}  {ticket.team:<12} "
+            f"{ticket.priority:<7} {ticket.title}"
+        )
+    return "\n".join(lines)

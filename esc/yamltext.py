@@ -82,7 +82,7 @@ def _is_plain_safe(text: str) -> bool:
     if not _PLAIN.fullmatch(text) or _PLAIN_NUMBERISH.fullmatch(text):
         return False
     try:
-        return load(text) == text
+        return bool(load(text) == text)
     except yaml.YAMLError:
         return False
 
@@ -223,9 +223,9 @@ def _content_end(node: yaml.Node, text: str) -> int:
 
 def _child_indent(slot: _Slot, text: str) -> int:
     node = slot.value
-    if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)) and not node.flow_style:
-        if node.value:
-            return int(node.start_mark.column)
+    block = isinstance(node, (yaml.SequenceNode, yaml.MappingNode)) and not node.flow_style
+    if block and node.value:
+        return int(node.start_mark.column)
     return int(slot.key.start_mark.column) + 2
 
 

@@ -1,0 +1,172 @@
+"""`esc sweep`, pure part: for one ticket at ``now``, what the SLA clocks and rules change.
+
+The plan replays what a sweep missed: if the ticket was last swept at ``checked`` and a
+warning or deadline was crossed since, the rules are evaluated at each crossing in order
+(then at ``now``), so every crossed step fires once, in order, even after cron was down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from esc import automation, lifecycle
+from esc.clock import coerce_timestamp
+from esc.config import Config
+from esc.model import Activity, Change, Ticket
+from esc.routing import facts_for, ticket_fields
+from esc.sla import Sla, choose_policy, compute
+
+SWEEPER = "esc"
+MAX_REPLAY_STEPS = 50
+
+
+def sla_of(ticket: Ticket, config: Config, at: dt.datetime) -> Sla:
+    """The ticket's SLA as of ``at``: the policy its fields select now, clocks as of ``at``."""
+    if ticket.status == "closed" and not config.policies:
+        return Sla(at, None, "no policies")
+    facts = facts_for(ticket_fields(ticket, config), ticket.description, at)
+    policy, why = choose_policy(config.policies, facts)
+    return compute(ticket, policy, why, at)
+
+
+@dataclass
+class Escalated:
+    ticket_id: str
+    kind: str
+    from_: str | None
+    to: str
+    by: str
+
+
+@dataclass
+class TicketPlan:
+    ticket: Ticket  # as it will be
+    change: Change
+    sla: Sla
+    fired: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    escalations: list[Escalated] = field(default_factory=list)
+
+
+def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
+    """Everything one sweep at ``now`` does to ``ticket``."""
+    if ticket.status == "closed":
+        return _bookkeeping(ticket, config, now, Change(), [], [])
+    memory = automation.memory_of(ticket)
+    before = dict(memory)
+    budget = [config.max_actions]
+    current, total = ticket, Change()
+    fired: list[str] = []
+    skipped: list[str] = []
+    for at in _instants(ticket, config, now):
+        outcome = automation.run_rules(
+            current, config, at, memory, budget, lambda t, when: sla_of(t, config, when)
+        )
+        current = outcome.ticket
+        total = lifecycle.combined(total, outcome.change)
+        fired += outcome.fired
+        skipped += outcome.skipped
+        if at == now:
+            break
+    updated = total.sets.get("updated")
+    if isinstance(updated, dt.datetime) and updated < ticket.updated:
+        total = lifecycle.combined(total, Change(sets={"updated": ticket.updated}))
+    if memory != before:
+        fired_memory = {name: memory[name] for name in sorted(memory)}
+        total = lifecycle.combined(total, Change(sets={"fired": fired_memory}))
+    return _bookkeeping(ticket, config, now, total, fired, skipped)
+
+
+def _instants(ticket: Ticket, config: Config, now: dt.datetime) -> list[dt.datetime]:
+    """Crossings since the last sweep, in order, then ``now``."""
+    stored = ticket.extra.get("sla")
+    checked = coerce_timestamp(stored.get("checked")) if isinstance(stored, Mapping) else None
+    if checked is None or checked >= now:
+        return [now]
+    crossings = [c for c in sla_of(ticket, config, now).events_after(checked) if c < now]
+    return [*crossings[:MAX_REPLAY_STEPS], now]
+
+
+def _bookkeeping(
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    rules: Change,
+    fired: list[str],
+    skipped: list[str],
+) -> TicketPlan:
+    """Add the ``sla`` block (and its log lines) to what the rules changed."""
+    after = lifecycle.applied(ticket, rules)
+    sla = sla_of(after, config, now)
+    block = sla_block(sla)
+    stored = ticket.extra.get("sla")
+    old = (
+        {k: v for k, v in stored.items() if k != "checked"} if isinstance(stored, Mapping) else None
+    )
+    change = rules
+    if block != (_plain(old) if old is not None else None) and (block or old):
+        log = _sla_log(old or {}, block, now)
+        sets = {"sla": {"policy": block.get("policy"), "checked": now, **_clocks(block)}}
+        change = lifecycle.combined(change, Change(sets=sets, activity=tuple(log)))
+    elif change and isinstance(stored, Mapping):
+        sets = {"sla": {**stored, "checked": now}}
+        change = lifecycle.combined(change, Change(sets=sets))
+    result = TicketPlan(lifecycle.applied(ticket, change), change, sla, fired, skipped)
+    result.escalations = [
+        Escalated(ticket.id, e.kind, e.from_, e.to, e.by) for e in change.escalations
+    ]
+    return result
+
+
+def sla_block(sla: Sla) -> dict[str, object]:
+    """What the sweep writes into the front-matter ``sla:`` mapping (without ``checked``)."""
+    if sla.policy is None:
+        return {}
+    tz = sla.policy.calendar.tz
+    block: dict[str, object] = {"policy": sla.policy.name}
+    for clock in sla.clocks:
+        due = clock.due.astimezone(tz) if clock.due is not None else None
+        block[clock.metric] = {"due": due, "state": clock.state}
+    return block
+
+
+def _clocks(block: Mapping[str, object]) -> dict[str, object]:
+    return {k: v for k, v in block.items() if k != "policy"}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _sla_log(
+    old: Mapping[str, object], new: Mapping[str, object], now: dt.datetime
+) -> list[Activity]:
+    log = []
+    if old.get("policy") != new.get("policy"):
+        log.append(
+            Activity(
+                now,
+                SWEEPER,
+                field="sla.policy",
+                old=_text(old.get("policy")),
+                new=_text(new.get("policy")),
+                note="policy re-selected",
+            )
+        )
+    for metric in sorted(set(_clocks(old)) | set(_clocks(new))):
+        before, after = _state(old.get(metric)), _state(new.get(metric))
+        if before != after:
+            log.append(Activity(now, SWEEPER, field=f"sla.{metric}", old=before, new=after))
+    return log
+
+
+def _state(clock: object) -> str | None:
+    return str(clock.get("state")) if isinstance(clock, Mapping) and clock.get("state") else None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,68 @@
+"""Running a sweep over the workspace: plan every ticket, write what changed, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from esc import ticketfile
+from esc.errors import ParseError
+from esc.store import Workspace, atomic_write
+from esc.sweep import Escalated, TicketPlan, plan
+
+
+@dataclass
+class SweepResult:
+    now: dt.datetime
+    seen: int = 0
+    changed: list[str] = field(default_factory=list)  # workspace-relative paths
+    plans: list[TicketPlan] = field(default_factory=list)
+    broken: list[ParseError] = field(default_factory=list)
+
+    @property
+    def escalations(self) -> list[Escalated]:
+        return [e for p in self.plans for e in p.escalations]
+
+    @property
+    def warnings(self) -> list[TicketPlan]:
+        return [p for p in self.plans if p.ticket.active and p.sla.warning_clocks]
+
+    @property
+    def breaches(self) -> list[TicketPlan]:
+        return [p for p in self.plans if p.ticket.active and p.sla.overdue_clocks]
+
+    @property
+    def skipped(self) -> list[str]:
+        return [f"{p.ticket.id}: {s}" for p in self.plans for s in p.skipped]
+
+
+def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> SweepResult:
+    """Compute SLAs and apply rules to every ticket; write each ticket that changed."""
+    config = workspace.config()
+    result = SweepResult(now)
+    for item in workspace.scan():
+        if isinstance(item, ParseError):
+            result.broken.append(item)
+            continue
+        result.seen += 1
+        ticket_plan = plan(item.ticket, config, now)
+        result.plans.append(ticket_plan)
+        if not ticket_plan.change:
+            continue
+        text = ticketfile.apply_change(item, ticket_plan.change)
+        if text == item.text:
+            continue
+        result.changed.append(item.path)
+        if not dry_run:
+            atomic_write(workspace.root / item.path, text)
+    return result
+
+
+def sweep_message(result: SweepResult) -> str:
+    """The commit message of a sweep: a summary line, then each escalation."""
+    count = len(result.changed)
+    lines = [f"esc sweep: {count} ticket{'s' if count != 1 else ''} updated"]
+    if result.escalations:
+        lines.append("")
+        lines += [f"{e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
+    return "\n".join(lines) + "\n"
