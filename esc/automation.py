@@ -234,7 +234,19 @@ def run_rules(
             outcome.change = lifecycle.combined(outcome.change, change)
             sla = sla_of(outcome.ticket, at)
         outcome.fired.append(rule.name)
+    if outcome.fired:
+        _forget_false(outcome.ticket, config, sla, memory)
     return outcome
+
+
+def _forget_false(
+    ticket: Ticket, config: Config, sla: Sla, memory: dict[str, dt.datetime]
+) -> None:
+    """Rules whose condition the ticket, as the rules left it, no longer meets re-arm."""
+    known = facts(ticket, config, sla)
+    for rule in config.automation:
+        if rule.name in memory and not rule.when.matches(known):
+            del memory[rule.name]
 
 
 def _may_repeat(rule: Rule, last: dt.datetime, at: dt.datetime, sla: Sla) -> bool:

@@ -60,7 +60,9 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     current, total = ticket, Change()
     fired: list[str] = []
     skipped: list[str] = []
-    for at in _instants(ticket, config, now):
+    since = _checked(ticket)
+    for _ in range(MAX_REPLAY_STEPS):
+        at = _next_instant(current, config, since, now)
         outcome = automation.run_rules(
             current, config, at, memory, budget, lambda t, when: sla_of(t, config, when)
         )
@@ -68,8 +70,9 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         total = lifecycle.combined(total, outcome.change)
         fired += outcome.fired
         skipped += outcome.skipped
-        if at == now:
+        if at >= now:
             break
+        since = at
     updated = total.sets.get("updated")
     if isinstance(updated, dt.datetime) and updated < ticket.updated:
         total = lifecycle.combined(total, Change(sets={"updated": ticket.updated}))
@@ -79,14 +82,23 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     return _bookkeeping(ticket, config, now, total, fired, skipped)
 
 
-def _instants(ticket: Ticket, config: Config, now: dt.datetime) -> list[dt.datetime]:
-    """Crossings since the last sweep, in order, then ``now``."""
+def _checked(ticket: Ticket) -> dt.datetime | None:
+    """When a sweep last wrote this ticket (the ``checked`` time of its ``sla`` block)."""
     stored = ticket.extra.get("sla")
-    checked = coerce_timestamp(stored.get("checked")) if isinstance(stored, Mapping) else None
-    if checked is None or checked >= now:
-        return [now]
-    crossings = [c for c in sla_of(ticket, config, now).events_after(checked) if c < now]
-    return [*crossings[:MAX_REPLAY_STEPS], now]
+    return coerce_timestamp(stored.get("checked")) if isinstance(stored, Mapping) else None
+
+
+def _next_instant(
+    ticket: Ticket, config: Config, since: dt.datetime | None, now: dt.datetime
+) -> dt.datetime:
+    """The first warning or deadline crossed after ``since`` and before ``now``, else ``now``.
+
+    A ticket never swept before is evaluated as of ``now`` only.
+    """
+    if since is None or since >= now:
+        return now
+    crossings = [c for c in sla_of(ticket, config, now).events_after(since) if c < now]
+    return crossings[0] if crossings else now
 
 
 def _bookkeeping(

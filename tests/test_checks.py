@@ -1,0 +1,128 @@
+"""`esc check`, `esc upcoming` and `esc list --overdue`, as CI and people run them."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Esc
+
+CREATED = "2026-11-20T09:00:00+01:00"  # Friday 09:00, Berlin office hours 09-17 on weekdays
+LATE = "2026-11-23T12:00:00+01:00"  # Monday noon: first response (4h, due Fri 13:00) is overdue
+
+
+@pytest.fixture
+def tickets(esc: Esc) -> dict[str, str]:
+    made = {
+        "late": esc.ok("create", "--title", "No reply yet", "--category", "billing", now=CREATED),
+        "answered": esc.ok("create", "--title", "Answered", "--category", "billing", now=CREATED),
+        "fresh": esc.ok("create", "--title", "Fresh <b>", "--category", "billing",
+                        now="2026-11-23T11:00:00+01:00"),
+    }
+    made = {k: v.strip() for k, v in made.items()}
+    esc.ok("comment", made["answered"], "-m", "On it", now="2026-11-20T09:30:00+01:00")
+    return made
+
+
+def test_check_text_lists_overdue_and_fails(esc: Esc, tickets: dict[str, str]) -> None:
+    result = esc("check", now=LATE)
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert lines[0].startswith(f"{tickets['late']} (support, normal): first_response breached")
+    assert "(due 2026-11-20T13:00:00+01:00)" in lines[0] and lines[0].endswith("No reply yet")
+    assert lines[-1] == "1 of 3 open tickets overdue"
+
+
+def test_check_passes_when_nothing_is_overdue(esc: Esc, tickets: dict[str, str]) -> None:
+    result = esc("check", now="2026-11-20T10:00:00+01:00")
+    assert result.code == 0
+    assert result.out == "ok: none of 3 open tickets overdue\n"
+
+
+def test_check_fail_on_warning(esc: Esc, tickets: dict[str, str]) -> None:
+    # 12:00 Friday: 3h of the 4h first response used = 75%: warning, not yet breached
+    assert esc("check", now="2026-11-20T12:00:00+01:00").code == 0
+    result = esc("check", "--fail-on", "warning", now="2026-11-20T12:00:00+01:00")
+    assert result.code == 1
+    assert "first_response warning, due in 1h" in result.out
+
+
+def test_check_json(esc: Esc, tickets: dict[str, str]) -> None:
+    data = json.loads(esc("check", "--format", "json", now=LATE).out)
+    assert data["failed"] is True and data["open"] == 3
+    [item] = data["tickets"]
+    assert item["id"] == tickets["late"] and item["state"] == "breached"
+    assert item["sla"]["first_response"]["due"] == "2026-11-20T13:00:00+01:00"
+    assert item["file"] == f"tickets/{tickets['late']}.md"
+
+
+def test_check_github_annotations(esc: Esc, tickets: dict[str, str]) -> None:
+    out = esc("check", "--format", "github", now=LATE).out
+    [line] = out.splitlines()
+    assert line.startswith(f"::error file=tickets/{tickets['late']}.md,line=1,title=SLA breached")
+    assert "::" + tickets["late"] in line
+
+
+def test_check_junit_has_one_case_per_open_ticket(esc: Esc, tickets: dict[str, str]) -> None:
+    result = esc("check", "--format", "junit", now=LATE)
+    suite = ET.fromstring(result.out)
+    assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    cases = {c.get("name", "").split()[0]: c for c in suite.iter("testcase")}
+    assert set(cases) == set(tickets.values())
+    assert cases[tickets["late"]].find("failure") is not None
+    assert cases[tickets["answered"]].find("failure") is None
+    assert "Fresh <b>" in cases[tickets["fresh"]].get("name", "")
+
+
+def test_upcoming_soonest_first(esc: Esc, tickets: dict[str, str]) -> None:
+    # Monday 11:30: fresh's first response is due 15:00; answered's resolution (24h) is due
+    # Tuesday 17:00 (Fri 8h + Mon 8h + Tue 8h); late's first response is already breached.
+    out = esc.ok("upcoming", "--within", "8h", now="2026-11-23T11:30:00+01:00")
+    [line] = out.splitlines()
+    assert line.startswith(f"{tickets['fresh']}  in 3h") and "first_response" in line
+    rows = json.loads(esc.ok("upcoming", "--within", "2d", "--json",
+                             now="2026-11-23T11:30:00+01:00"))
+    # late's and answered's resolution are both due Tuesday 17:00 (ties go by ID); fresh's
+    # (Mon 11:00 + 24h of office time = Thursday 11:00) is further than 2 days away
+    tied = sorted([tickets["late"], tickets["answered"]])
+    assert [(r["id"], r["metric"]) for r in rows] == [
+        (tickets["fresh"], "first_response"),
+        (tied[0], "resolution"),
+        (tied[1], "resolution"),
+    ]
+    assert rows[0]["due"] == "2026-11-23T15:00:00+01:00"
+
+
+def test_upcoming_bad_duration(esc: Esc) -> None:
+    result = esc("upcoming", "--within", "soon")
+    assert result.code == 1 and result.err.startswith("esc: --within:")
+
+
+def test_list_overdue_and_json_sla(esc: Esc, tickets: dict[str, str]) -> None:
+    out = esc.ok("list", "--overdue", "--json", now=LATE)
+    [item] = json.loads(out)
+    assert item["id"] == tickets["late"]
+    assert item["sla"]["policy"] == "standard"
+    assert item["sla"]["first_response"] == {
+        "due": "2026-11-20T13:00:00+01:00", "state": "breached", "target": "4h",
+        "used": "11h", "stopped": None,
+    }
+    shown = json.loads(esc.ok("show", tickets["answered"], "--json", now=LATE))
+    assert shown["sla"]["first_response"]["state"] == "met"
+
+
+def test_explain_shows_clocks_and_rules(esc: Esc, tickets: dict[str, str], workspace: Path) -> None:
+    esc.ok("wait", tickets["answered"], "--reason", "need the invoice number",
+           now="2026-11-20T10:00:00+01:00")
+    esc.ok("resume", tickets["answered"], now="2026-11-20T14:00:00+01:00")
+    out = esc.ok("explain", tickets["answered"], now=LATE)
+    assert "SLA policy standard: policy 2 of 2 is the first that matches" in out
+    assert "paused   2026-11-20T10:00:00+01:00 → 2026-11-20T14:00:00+01:00" in out
+    assert "first_response: met" in out
+    # resolution: Fri 09-10 and 14-17 (4h) + Mon 09-12 (3h) = 7h counted
+    assert "counted  7h in 3 working interval(s):" in out
+    assert "Fri 2026-11-20 09:00 → 10:00  (1h)" in out
+    assert "breached-goes-up: no — " in out
+    assert "outage-is-urgent: no — category is billing, needs outage" in out

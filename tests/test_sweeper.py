@@ -1,0 +1,169 @@
+"""`esc sweep` through the installed command: SLAs written, rules applied once, reports, commits."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.conftest import Esc
+
+CREATED = "2026-11-20T09:00:00+01:00"  # Friday 09:00 Berlin
+RULES_LEVELS = """\
+priorities: [low, normal, high, urgent]
+default_priority: normal
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {mon-fri: "09:00-17:00"}
+sla:
+  - name: first-level
+    when: {level: 1}
+    calendar: office
+    targets: {first_response: 2h, resolution: 4h}
+    warn_at: 50%
+  - name: second-level
+    when: {level: 2}
+    calendar: office
+    targets: {resolution: 8h}
+rules:
+  - name: warn
+    when: {sla: warning}
+    then: {note: "SLA warning"}
+  - name: breached-goes-up
+    when: {sla: breached, level: "<3"}
+    then: {escalate: up, note: "SLA breached, escalating"}
+"""
+
+
+def files(root: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted((root / "tickets").glob("*.md"))}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def make(esc: Esc, title: str = "Invoice missing", category: str = "billing") -> str:
+    return esc.ok("create", "--title", title, "--category", category, now=CREATED).strip()
+
+
+def test_sweep_writes_sla_block_and_is_idempotent(esc: Esc, workspace: Path) -> None:
+    ticket = make(esc)
+    first = esc.ok("sweep", now="2026-11-20T10:00:00+01:00")
+    assert first.startswith("1 tickets seen, 1 changed, 0 in warning, 0 overdue")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "sla:\n  policy: standard\n  checked: 2026-11-20T10:00:00+01:00\n" in text
+    assert "  first_response: {due: 2026-11-20T13:00:00+01:00, state: ok}\n" in text
+    before = files(workspace)
+    again = esc.ok("sweep", now="2026-11-20T10:00:00+01:00")
+    assert again.startswith("1 tickets seen, 0 changed")
+    assert files(workspace) == before
+
+
+def test_dry_run_writes_nothing(esc: Esc, workspace: Path) -> None:
+    make(esc)
+    before = files(workspace)
+    out = esc.ok("sweep", "--dry-run", now="2026-11-23T12:00:00+01:00")
+    assert "1 would change" in out and "would write tickets/" in out
+    assert files(workspace) == before
+    assert not (workspace / "reports").exists()
+
+
+def test_breach_escalates_once_per_crossing(esc: Esc, workspace: Path) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    # 10:00 is the warning point (50% of 2h first response): the warn rule notes it
+    out = esc.ok("sweep", "--json", now="2026-11-20T10:30:00+01:00")
+    assert json.loads(out)["fired"] == {ticket: ["warn"]}
+    # the first response (2h) is breached at 11:00, at level 1: up to engineering, once
+    out = esc.ok("sweep", now="2026-11-20T13:30:00+01:00")
+    assert f"{ticket}: support → engineering (rule:breached-goes-up)" in out
+    assert esc.ok("sweep", now="2026-11-20T13:30:00+01:00").startswith("1 tickets seen, 0 changed")
+    out = esc.ok("sweep", now="2026-11-20T16:00:00+01:00")
+    assert "→" not in out
+    # level 2 allows 8h from creation: 17:00 Friday, then re-breached: up again
+    out = esc.ok("sweep", now="2026-11-23T09:30:00+01:00")
+    assert f"{ticket}: engineering → management (rule:breached-goes-up)" in out
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T09:30:00+01:00"))
+    assert [(e["from"], e["to"], e["by"]) for e in shown["escalations"]] == [
+        ("support", "engineering", "rule:breached-goes-up"),
+        ("engineering", "management", "rule:breached-goes-up"),
+    ]
+    notes = [c["text"] for c in shown["conversation"] if c["kind"] == "note"]
+    assert notes == ["SLA warning", "SLA breached, escalating", "SLA breached, escalating"]
+
+
+def test_missed_sweeps_fire_each_crossed_step_in_order(esc: Esc, workspace: Path) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    # cron is down until Monday: warning (10:00), first response breached at level 1 (11:00),
+    # resolution breached at level 2 (8h from creation: 17:00) were all crossed
+    esc.ok("sweep", now="2026-11-23T12:00:00+01:00")
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T12:00:00+01:00"))
+    assert [(e["to"], e["at"]) for e in shown["escalations"]] == [
+        ("engineering", "2026-11-20T11:00:00+01:00"),
+        ("management", "2026-11-20T17:00:00+01:00"),
+    ]
+    notes = [(c["at"], c["text"]) for c in shown["conversation"] if c["kind"] == "note"]
+    assert notes == [
+        ("2026-11-20T10:00:00+01:00", "SLA warning"),
+        ("2026-11-20T11:00:00+01:00", "SLA breached, escalating"),
+        ("2026-11-20T17:00:00+01:00", "SLA breached, escalating"),
+    ]
+    before = files(workspace)
+    esc.ok("sweep", now="2026-11-23T12:00:00+01:00")
+    assert files(workspace) == before
+
+
+def test_sweep_renders_summary_only_when_it_changes(esc: Esc, workspace: Path) -> None:
+    make(esc, title="Pipe | in *title*")
+    esc.ok("sweep", now="2026-11-23T12:00:00+01:00")
+    summary = workspace / "reports" / "summary.md"
+    text = summary.read_text()
+    assert "1 active tickets" in text and "Pipe \\| in \\*title\\*" in text
+    stamp = summary.stat().st_mtime_ns
+    esc.ok("sweep", now="2026-11-23T12:05:00+01:00")
+    assert summary.stat().st_mtime_ns == stamp
+    esc.ok("sweep", "--no-report", now="2026-11-23T12:10:00+01:00")
+    other = workspace / "elsewhere"
+    esc.ok("sweep", "--report-dir", str(other), now="2026-11-23T12:10:00+01:00")
+    assert (other / "summary.md").read_text() == text
+
+
+def test_sweep_commit_commits_exactly_what_it_changed(esc: Esc, workspace: Path) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    ticket = make(esc)
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "start")
+    (workspace / "notes.txt").write_text("staged but not the sweep's\n")
+    git(workspace, "add", "notes.txt")
+    (workspace / "teams.yaml").write_text((workspace / "teams.yaml").read_text() + "# dirty\n")
+
+    out = esc.ok("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    assert "committed" in out
+    shown = git(workspace, "log", "-1", "--format=%B")
+    assert shown.startswith("esc sweep: 1 ticket updated\n\n")
+    assert f"{ticket}: support → engineering (rule:breached-goes-up)" in shown
+    changed = git(workspace, "show", "--name-only", "--format=", "HEAD").split()
+    assert changed == ["reports/summary.md", f"tickets/{ticket}.md"]
+    status = git(workspace, "status", "--porcelain").splitlines()
+    assert set(status) == {"A  notes.txt", " M teams.yaml"}
+    # nothing changed: no empty commit
+    head = git(workspace, "rev-parse", "HEAD")
+    esc.ok("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    assert git(workspace, "rev-parse", "HEAD") == head
+
+
+def test_sweep_carries_on_past_a_broken_ticket(esc: Esc, workspace: Path) -> None:
+    make(esc)
+    broken = workspace / "tickets" / "T-zzzzzzzz.md"
+    broken.write_text("---\ntitle: [\n---\n")
+    result = esc("sweep", now="2026-11-23T12:00:00+01:00")
+    assert result.code == 1
+    assert result.out.startswith("1 tickets seen, 1 changed")
+    assert "tickets/T-zzzzzzzz.md:3: front-matter does not parse" in result.err
+    assert broken.read_text() == "---\ntitle: [\n---\n"
