@@ -27,15 +27,6 @@ if TYPE_CHECKING:
 ACTIONS = ("escalate", "priority", "assign", "tag", "note", "status")
 RULE_KEYS = {"name", "when", "then", "repeat", "description"}
 DEFAULT_MAX_ACTIONS = 10
-# Fields each action writes, for finding rules that trigger each other.
-WRITES = {
-    "escalate": {"team", "level", "assignee", "escalations", "status", "sla"},
-    "priority": {"priority", "escalations", "sla"},
-    "assign": {"assignee", "status"},
-    "tag": {"tags"},
-    "note": set(),
-    "status": {"status", "resolved_at", "closed_at", "sla"},
-}
 
 
 class RuleError(ValueError):
@@ -50,12 +41,6 @@ class Rule:
     when: Condition
     actions: tuple[tuple[str, object], ...]
     repeat: dt.timedelta | None = None
-
-    def writes(self) -> set[str]:
-        out: set[str] = set()
-        for action, _ in self.actions:
-            out |= WRITES[action]
-        return out
 
     def reads(self) -> set[str]:
         fields = set(self.when.fields())
@@ -121,21 +106,95 @@ def _check_action(
 
 
 def loop_findings(rules: Sequence[Rule]) -> list[tuple[int, str]]:
-    """Rules whose actions make each other's conditions true again: (rule index, message).
+    """Rules that can trigger each other endlessly: (index of the first, message).
 
-    Two or more rules form a loop when each writes a field the next one reads.  Time-based
-    conditions (age, idle) are left out: they re-arm only as time passes.
+    Rule A can trigger rule B when A writes a value that B's condition may accept.  Rules
+    that can trigger each other in a cycle loop endlessly only if they write one field with
+    different values (one sets priority low, another raises it); writes that only move one
+    way (escalate up, raise, add a tag) run out.  Time (age, idle) is left out: a rule that
+    waits for time to pass fires again only as time passes.
     """
-    edges = {
-        a.name: {b.name for b in rules if b is not a and a.writes() & b.reads()} for a in rules
-    }
+    edges = {a.name: {b.name for b in rules if b is not a and _can_enable(a, b)} for a in rules}
     index = {r.name: i for i, r in enumerate(rules)}
+    by_name = {r.name: r for r in rules}
     found = []
     for component in _cycles(edges):
+        members = [by_name[n] for n in component]
+        field_name = _conflicting_field(members)
+        if field_name is None:
+            continue
         names = sorted(component, key=index.__getitem__)
-        first = names[0]
-        found.append((index[first], f"rules {', '.join(names)} can trigger each other endlessly"))
+        found.append(
+            (index[names[0]], f"rules {', '.join(names)} can trigger each other endlessly "
+             f"(they set {field_name} to different values and each re-enables the other)")
+        )
     return found
+
+
+_ANY = object()  # a value known only when the rule runs (raise, escalate up, the lead)
+
+
+def _writes(rule: Rule) -> dict[str, set[object]]:
+    """Field -> the values the rule's actions write to it."""
+    out: dict[str, set[object]] = {}
+
+    def put(name: str, value: object) -> None:
+        out.setdefault(name, set()).add(value)
+
+    for action, value in rule.actions:
+        if action == "escalate":
+            target = value.get("to") if isinstance(value, Mapping) else None
+            put("team", _ANY if target is None else str(target))
+            put("level", _ANY)
+            put("assignee", None)
+            put("sla", _ANY)
+        elif action == "priority":
+            put("priority", _ANY if value == "raise" else str(value))
+            put("sla", _ANY)
+        elif action == "assign":
+            put("assignee", _ANY if value == "lead" else str(value))
+        elif action == "tag":
+            put("tags", str(value))
+        elif action == "status":
+            put("status", str(value))
+            put("sla", _ANY)
+    return out
+
+
+def _can_enable(a: Rule, b: Rule) -> bool:
+    reads = b.reads()
+    for name, values in _writes(a).items():
+        if name not in reads:
+            continue
+        if any(v is _ANY or _accepts(b.when, name, v) for v in values):
+            return True
+    return False
+
+
+def _accepts(condition: Condition, name: str, value: object) -> bool:
+    """Whether ``condition`` may hold when field ``name`` has ``value`` (False if surely not)."""
+    from esc.conditions import AllOf, FieldCondition
+
+    leaves = condition.children if isinstance(condition, AllOf) else (condition,)
+    facts_ = Facts(fields={name: [value] if name == "tags" else value})
+    for leaf in leaves:
+        if isinstance(leaf, FieldCondition) and leaf.name == name and not leaf.matches(facts_):
+            return False
+    return True
+
+
+def _conflicting_field(rules: Sequence[Rule]) -> str | None:
+    """A field the rules write with more than one value, if any."""
+    seen: dict[str, set[object]] = {}
+    for rule in rules:
+        for name, values in _writes(rule).items():
+            if name in ("sla", "level", "tags"):
+                continue
+            seen.setdefault(name, set()).update(values)
+    for name, values in seen.items():
+        if len(values) > 1:
+            return name
+    return None
 
 
 def _cycles(edges: Mapping[str, set[str]]) -> list[set[str]]:
@@ -192,7 +251,7 @@ def facts(ticket: Ticket, config: Config, sla: Sla) -> Facts:
         now=sla.now,
         created=ticket.created,
         updated=ticket.updated,
-        sla=sla.states(),
+        sla=sla.condition_states(),
         overdue=sla.overdue,
     )
 

@@ -21,9 +21,8 @@ from typing import Any, TypeVar
 
 import click
 
-from esc import __version__, lifecycle, views
+from esc import __version__, lifecycle, query, views
 from esc.clock import resolve_now
-from esc.conditions import compile_condition
 from esc.config import Config
 from esc.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
 from esc.model import CHANNELS, STATUSES, Change, Ticket
@@ -284,6 +283,8 @@ def assign(ticket: str, person: str, force: bool, actor: str | None, as_json: bo
 @click.option("--from-customer", is_flag=True, help="A message from the customer.")
 @click.option(
     "--author",
+    "--by",
+    "author",
     metavar="NAME",
     help="Who wrote it (default: you; the customer with --from-customer).",
 )
@@ -510,10 +511,10 @@ def list_(
         ("level", level),
     ):
         if value is not None:
-            spec[key] = int(value) if key == "level" and value.isdigit() else value
+            spec[key] = query.level_value(value) if key == "level" else value
     if assignee is not None:
         spec["assignee"] = None if assignee == "none" else assignee
-    chosen = filter_and_sort(tickets, config, spec, sort, state.now)
+    chosen = query.select(tickets, config, spec, sort, state.now)
     from esc.sweep import sla_of
 
     slas = {t.id: sla_of(t, config, state.now) for t in chosen} if as_json or overdue else {}
@@ -531,42 +532,6 @@ def list_(
     else:
         click.echo("no tickets match", err=True)
     return 1 if broken else 0
-
-
-def filter_and_sort(
-    tickets: list[Ticket],
-    config: Config,
-    spec: dict[str, object],
-    sort: str | None,
-    now: dt.datetime,
-) -> list[Ticket]:
-    from esc.conditions import ConditionError
-    from esc.routing import facts_for, ticket_fields
-
-    try:
-        condition = compile_condition(spec, priorities=config.priorities, path="filter")
-    except ConditionError as exc:
-        raise BadInput(str(exc).removeprefix("filter.")) from None
-    chosen = [
-        t
-        for t in tickets
-        if condition.matches(facts_for(ticket_fields(t, config), t.description, now))
-    ]
-    if sort is None:
-        return sorted(chosen, key=lambda t: (-config.rank(t.priority), t.created))
-    field = sort.lstrip("-")
-    if field not in views.ticket_json(chosen[0], config) if chosen else False:
-        raise BadInput(f"cannot sort by {field!r}")
-
-    def key(t: Ticket) -> tuple[int, object]:
-        if field == "priority":
-            return (0, config.rank(t.priority))
-        value = views.ticket_json(t, config).get(field)
-        return (
-            (1, "") if value is None else (0, str(value) if not isinstance(value, int) else value)
-        )
-
-    return sorted(chosen, key=key, reverse=sort.startswith("-"))
 
 
 @cli.command()

@@ -27,11 +27,11 @@ def explain_ticket(ticket: Ticket, config: Config, now: dt.datetime) -> str:
         if policy.pause_on:
             lines.append(f"  clocks pause while {', '.join(policy.pause_on)}")
         for clock in sla.clocks:
-            lines += [""] + _clock_lines(clock, policy, now)
+            lines += ["", *_clock_lines(clock, policy, now)]
         missing = [m for m in policy.targets if m not in {c.metric for c in sla.clocks}]
         for metric in missing:
             lines += ["", f"{metric}: not started (no unanswered customer message)"]
-    lines += ["", "Rules:"] + _rule_lines(ticket, config, sla)
+    lines += ["", "Rules:", *_rule_lines(ticket, config, sla)]
     return "\n".join(lines)
 
 

@@ -383,6 +383,7 @@ def reopen(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason:
     b.set("status", "open", note=reason)
     b.set("resolved_at", None)
     b.set("closed_at", None)
+    b.set("csat", None)  # the rating was for the closed ticket; the log keeps it
     return b.build()
 
 

@@ -82,6 +82,14 @@ class Sla:
     def states(self) -> dict[str, str]:
         return {c.metric: c.state for c in self.clocks}
 
+    def condition_states(self) -> dict[str, str]:
+        """The states conditions see: a clock that has stopped is ``met``, even if late.
+
+        Rules act on what is still running; a late first response that has been given is
+        history (the clock's own state stays ``breached`` for reports).
+        """
+        return {c.metric: "met" if c.stop is not None else c.state for c in self.clocks}
+
     @property
     def overdue_clocks(self) -> tuple[Clock, ...]:
         """Running clocks past their deadline: something someone must act on now."""
@@ -224,9 +232,9 @@ def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime,
     steps = [(ticket.created, first or ("new" if changes else ticket.status))]
     for change in changes:
         steps.append((max(change.at, ticket.created), str(change.new)))
-    if not changes or steps[-1][1] != ticket.status:
-        if ticket.updated <= now and steps[-1][1] != ticket.status:
-            steps.append((max(ticket.updated, ticket.created), ticket.status))
+    if steps[-1][1] != ticket.status and ticket.updated <= now:
+        # the file says otherwise than its log (edited by hand): trust the file from `updated`
+        steps.append((max(ticket.updated, ticket.created), ticket.status))
     return steps
 
 
@@ -323,6 +331,7 @@ def _clock(
 ) -> Clock:
     cal = policy.calendar
     end = stop if stop is not None else now
+    excluded = [(lo, min(hi, end)) for lo, hi in excluded if lo < end]  # nothing after the stop
     used = counted_time(cal, start, end, excluded)
     due = None if pausing else deadline(cal, start, target, excluded)
     warn = None
@@ -349,7 +358,7 @@ def counted_time(
 ) -> dt.timedelta:
     """Working time in [start, end) outside the ``excluded`` intervals."""
     total = business_time_between(cal, start, end)
-    for lo, hi in excluded:
+    for lo, hi in merge_intervals(excluded):
         lo, hi = max(lo, start), min(hi, end)
         if lo < hi:
             total -= business_time_between(cal, lo, hi)

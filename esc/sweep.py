@@ -52,7 +52,7 @@ class TicketPlan:
 
 def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     """Everything one sweep at ``now`` does to ``ticket``."""
-    if ticket.status == "closed":
+    if not ticket.active:  # rules act on new, open and pending tickets only
         return _bookkeeping(ticket, config, now, Change(), [], [])
     memory = automation.memory_of(ticket)
     before = dict(memory)

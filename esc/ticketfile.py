@@ -125,7 +125,12 @@ def parse(text: str, path: str) -> TicketDoc:
         str(k.value): k.start_mark.line + offset for k, _ in node.value if hasattr(k, "value")
     }
     problems: list[tuple[int, str]] = []
-    ticket = to_ticket(data, body, key_lines, problems)
+    item_lines = {
+        str(k.value): [item.start_mark.line + offset for item in v.value]
+        for k, v in node.value
+        if isinstance(v, yaml.SequenceNode) and hasattr(k, "value")
+    }
+    ticket = to_ticket(data, body, key_lines, problems, item_lines.get("escalations", []))
     return TicketDoc(
         path, text, front_start, front_end, body_start, data, key_lines, ticket, problems
     )
@@ -139,6 +144,7 @@ def to_ticket(
     body: str,
     key_lines: Mapping[str, int],
     problems: list[tuple[int, str]],
+    escalation_lines: list[int] | None = None,
 ) -> Ticket:
     def line(key: str) -> int:
         return key_lines.get(key, 1)
@@ -188,7 +194,9 @@ def to_ticket(
         impact=text("impact"),
         urgency=text("urgency"),
         csat=_csat(data.get("csat"), line("csat"), problems),
-        escalations=_escalations(data.get("escalations"), line("escalations"), problems),
+        escalations=_escalations(
+            data.get("escalations"), line("escalations"), problems, escalation_lines or []
+        ),
         description=description,
         entries=entries,
         activity=activity,
@@ -215,7 +223,7 @@ def _csat(value: object, line: int, problems: list[tuple[int, str]]) -> int | No
 
 
 def _escalations(
-    value: object, line: int, problems: list[tuple[int, str]]
+    value: object, line: int, problems: list[tuple[int, str]], item_lines: list[int]
 ) -> tuple[Escalation, ...]:
     if value is None:
         return ()
@@ -224,7 +232,7 @@ def _escalations(
         return ()
     result = []
     for n, item in enumerate(value, start=1):
-        where = line + n
+        where = item_lines[n - 1] if n <= len(item_lines) else line
         if not isinstance(item, dict):
             problems.append((where, f"escalation {n} must be a mapping"))
             continue

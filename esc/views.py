@@ -227,7 +227,7 @@ def clock_phrase(clock: Clock, now: dt.datetime) -> str:
         return f"{clock.metric} paused ({format_hours(clock.left)} left)"
     if clock.due is None:
         return f"{clock.metric} {clock.state}"
-    due = format_timestamp(clock.due)
+    due = format_timestamp(clock.due.astimezone(now.tzinfo))
     if clock.stop is not None:
         return f"{clock.metric} {clock.state} (due {due})"
     if clock.state == "breached":

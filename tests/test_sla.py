@@ -1,0 +1,996 @@
+"""SLA policies and clocks (esc.sla): golden values computed by hand, and properties.
+
+Every instant is a fixed, time-zone-aware datetime; nothing reads the wall clock.  The office
+calendar is the README's: Europe/Berlin, Monday-Thursday 09:00-17:00 (8 h), Friday
+09:00-13:00 and 14:00-16:00 (6 h), so a full week holds 38 working hours; 25 and 26 December
+2026 are holidays and 24 December is off from 12:00.
+
+Dates used below (2026): Fri 20 Nov, Sat 21 Nov, Mon 23 Nov ... Fri 27 Nov; Thu 24 Dec; the
+DST Sundays 29 Mar and 25 Oct (Europe/Berlin), 8 Mar and 1 Nov (America/New_York).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from esc import lifecycle
+from esc.calendar import Calendar, business_time_between, parse_calendars
+from esc.config import DEFAULT_PRIORITIES, Config, build_config
+from esc.model import Activity, Entry, Ticket
+from esc.scaffold import TEAMS_YAML
+from esc.sla import (
+    Clock,
+    Policy,
+    PolicyError,
+    Sla,
+    compute,
+    counted_time,
+    deadline,
+    merge_intervals,
+    parse_policy,
+    status_timeline,
+)
+from esc.sweep import sla_of
+
+UTC = dt.timezone.utc
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+H = dt.timedelta(hours=1)
+M = dt.timedelta(minutes=1)
+
+CALENDARS: dict[str, Any] = {
+    "office": {
+        "timezone": "Europe/Berlin",
+        "hours": {"mon-thu": "09:00-17:00", "fri": "09:00-13:00, 14:00-16:00"},
+        "holidays": [dt.date(2026, 12, 25), "2026-12-26", "2026-12-24 12:00-17:00"],
+    },
+    "always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}},
+    "always_berlin": {"timezone": "Europe/Berlin", "hours": {"mon-sun": "00:00-24:00"}},
+    "ny": {"timezone": "America/New_York", "hours": {"mon-fri": "09:00-17:00"}},
+    "always_ny": {"timezone": "America/New_York", "hours": {"mon-sun": "00:00-24:00"}},
+}
+CALS = parse_calendars(CALENDARS)
+OFFICE, ALWAYS = CALS["office"], CALS["always"]
+
+# The same calendars in rules.yaml, for the tests that select a policy from the ticket.
+RULES = """\
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {mon-thu: "09:00-17:00", fri: "09:00-13:00, 14:00-16:00"}
+    holidays: [2026-12-25, 2026-12-26, "2026-12-24 12:00-17:00"]
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+sla:
+  - name: urgent
+    when: {priority: urgent}
+    calendar: always
+    targets: {first_response: 30m, resolution: 4h}
+  - name: outage
+    when: {category: outage}
+    calendar: always
+    targets: {first_response: 1h, resolution: 8h}
+  - name: standard
+    calendar: office
+    targets: {first_response: 4h, next_response: 8h, resolution: 24h}
+    warn_at: 75%
+    pause_on: [pending]
+"""
+
+
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=BERLIN)
+
+
+def ny(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=NEW_YORK)
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def policy(
+    calendar: str = "office",
+    targets: dict[str, str] | None = None,
+    warn_at: str | None = "75%",
+    pause_on: Sequence[str] | None = ("pending",),
+    name: str = "standard",
+) -> Policy:
+    raw: dict[str, object] = {
+        "name": name,
+        "calendar": calendar,
+        "targets": targets or {"first_response": "4h", "next_response": "8h", "resolution": "24h"},
+    }
+    if warn_at is not None:
+        raw["warn_at"] = warn_at
+    if pause_on is not None:
+        raw["pause_on"] = list(pause_on)
+    return parse_policy(raw, CALS, DEFAULT_PRIORITIES, "sla[0]")
+
+
+STANDARD = policy()
+
+
+def status(at: dt.datetime, old: str, new: str, by: str = "alice") -> Activity:
+    return Activity(at, by, field="status", old=old, new=new)
+
+
+def entry(at: dt.datetime, kind: str, author: str = "alice") -> Entry:
+    return Entry(at, author, kind, f"{kind} at {at.isoformat()}")
+
+
+def ticket(created: dt.datetime, **fields: Any) -> Ticket:
+    """A support ticket; ``updated`` is its latest activity or entry, as esc would write it."""
+    fields.setdefault("status", "open")
+    fields.setdefault("priority", "normal")
+    fields.setdefault("team", "support")
+    moments = [created]
+    moments += [a.at for a in fields.get("activity", ())]
+    moments += [e.at for e in fields.get("entries", ())]
+    fields.setdefault("updated", max(moments))
+    return Ticket(id="T-4k8q2m7x", title="Checkout fails", created=created, **fields)
+
+
+def clocks(t: Ticket, now: dt.datetime, p: Policy = STANDARD) -> dict[str, Clock]:
+    sla = compute(t, p, "test", now)
+    return {c.metric: c for c in sla.clocks}
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    built, findings = build_config(TEAMS_YAML, RULES)
+    assert findings == []
+    assert built is not None
+    return built
+
+
+def test_dates_fall_on_the_weekdays_the_comments_claim() -> None:
+    days = {
+        "2026-11-20": "Fri",
+        "2026-11-21": "Sat",
+        "2026-11-23": "Mon",
+        "2026-12-24": "Thu",
+        "2026-12-21": "Mon",
+        "2026-11-02": "Mon",
+        "2026-03-27": "Fri",
+        "2026-10-23": "Fri",
+        "2026-03-06": "Fri",
+        "2026-10-30": "Fri",
+    }
+    for day, name in days.items():
+        assert dt.date.fromisoformat(day).strftime("%a") == name
+    for sunday in ("2026-03-29", "2026-10-25", "2026-03-08", "2026-11-01"):
+        assert dt.date.fromisoformat(sunday).strftime("%a") == "Sun"
+
+
+# ---------------------------------------------------------------- parsing policies
+
+
+def test_parse_policy_reads_every_key() -> None:
+    p = policy(targets={"first_response": "1h30m", "resolution": "80h"}, warn_at="0.5")
+    assert p.name == "standard"
+    assert p.calendar is OFFICE
+    assert dict(p.targets) == {"first_response": 90 * M, "resolution": 80 * H}
+    assert p.warn_at == 0.5
+    assert p.pause_on == ("pending",)
+    assert policy(warn_at="75%").warn_at == 0.75
+    assert policy(warn_at=None, pause_on=None).warn_at is None
+    assert policy(warn_at=None, pause_on=None).pause_on == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message", "key"),
+    [
+        ({"calendar": "office", "targets": {"resolution": "4h"}}, "a policy needs a name", "name"),
+        (
+            {"name": "p", "calendar": "office", "targets": {"resolution": "4h"}, "warn": "5%"},
+            "unknown key 'warn'",
+            "warn",
+        ),
+        (
+            {"name": "p", "calendar": "nights", "targets": {"resolution": "4h"}},
+            "policy p: unknown calendar 'nights' (office, always, always_berlin, ny, always_ny)",
+            "calendar",
+        ),
+        (
+            {"name": "p", "calendar": "office", "targets": {"solution": "4h"}},
+            "policy p: unknown metric 'solution'; one of first_response, next_response, resolution",
+            "targets",
+        ),
+        (
+            {"name": "p", "calendar": "office", "targets": {"resolution": "3d"}},
+            "policy p: resolution: '3d': working time takes h and m only (e.g. 24h, 1h30m)",
+            "targets",
+        ),
+        (
+            {"name": "p", "calendar": "office", "targets": {"resolution": "0m"}},
+            "policy p: resolution: must be longer than zero",
+            "targets",
+        ),
+        (
+            {"name": "p", "calendar": "office", "targets": {}},
+            "policy p: targets must map metrics to durations",
+            "targets",
+        ),
+        (
+            {"name": "p", "calendar": "office", "targets": {"resolution": "4h"}, "warn_at": "120%"},
+            "policy p: warn_at must be a share like 75%",
+            "warn_at",
+        ),
+        (
+            {
+                "name": "p",
+                "calendar": "office",
+                "targets": {"resolution": "4h"},
+                "pause_on": ["resolved"],
+            },
+            "policy p: pause_on takes new, open, pending, not 'resolved'",
+            "pause_on",
+        ),
+    ],
+)
+def test_parse_policy_errors(raw: dict[str, object], message: str, key: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(raw, CALS, DEFAULT_PRIORITIES, "sla[0]")
+    assert str(caught.value) == message
+    assert caught.value.key == key
+
+
+# ---------------------------------------------------------------- status history
+
+
+def test_status_timeline_comes_from_the_activity_log() -> None:
+    created = berlin(2026, 11, 23, 9)
+    t = ticket(
+        created,
+        status="open",
+        activity=(
+            Activity(created, "alice", event="created"),
+            status(berlin(2026, 11, 23, 9, 30), "new", "open"),
+            Activity(berlin(2026, 11, 23, 9, 45), "alice", field="priority", old="normal", new="high"),
+            status(berlin(2026, 11, 23, 10), "open", "pending"),
+            status(berlin(2026, 11, 24, 9, 30), "pending", "open"),
+        ),
+    )
+    assert status_timeline(t, berlin(2026, 11, 24, 12)) == [
+        (created, "new"),
+        (berlin(2026, 11, 23, 9, 30), "open"),
+        (berlin(2026, 11, 23, 10), "pending"),
+        (berlin(2026, 11, 24, 9, 30), "open"),
+    ]
+    # As of Monday noon, Tuesday's change has not happened yet.
+    assert status_timeline(t, berlin(2026, 11, 23, 12)) == [
+        (created, "new"),
+        (berlin(2026, 11, 23, 9, 30), "open"),
+        (berlin(2026, 11, 23, 10), "pending"),
+    ]
+
+
+# BUG: as of a moment before the first status change, status_timeline() takes the ticket's
+# *current* status instead of that change's `old` status.  Repro: created Mon 09:00 (new),
+# put on hold at 12:30 (activity new -> pending), status now "pending":
+# status_timeline(t, Mon 12:00) == [(Mon 09:00, "pending")], so compute() as of 12:00 says both
+# clocks were paused since creation (first_response used 0h) instead of warning at 3h.
+def test_status_before_the_first_change_is_that_changes_old_status() -> None:
+    created = berlin(2026, 11, 23, 9)
+    t = ticket(
+        created,
+        status="pending",
+        activity=(status(berlin(2026, 11, 23, 12, 30), "new", "pending"),),
+    )
+    assert status_timeline(t, berlin(2026, 11, 23, 12)) == [(created, "new")]
+    fr = clocks(t, berlin(2026, 11, 23, 12))["first_response"]
+    assert (fr.state, fr.used, fr.due) == ("warning", 3 * H, berlin(2026, 11, 23, 13))
+    # and after the change it is paused, with the 3h counted before it
+    later = clocks(t, berlin(2026, 11, 23, 15))["first_response"]
+    assert (later.state, later.used, later.due) == ("paused", 3 * H + 30 * M, None)
+
+
+def test_status_timeline_without_status_changes_is_the_current_status() -> None:
+    created = berlin(2026, 11, 23, 9)
+    assert status_timeline(ticket(created, status="new"), berlin(2026, 11, 23, 10)) == [
+        (created, "new")
+    ]
+
+
+# ---------------------------------------------------------------- calendars and deadlines
+
+
+def test_created_outside_working_hours_starts_at_the_next_working_minute() -> None:
+    # Saturday 10:00: nothing counts until Monday 09:00.  first_response 4h -> Mon 13:00;
+    # its warning (75% = 3h) -> Mon 12:00; resolution 24h = Mon, Tue, Wed (8h each) -> Wed 17:00.
+    t = ticket(berlin(2026, 11, 21, 10), status="new")
+    at_monday_nine = clocks(t, berlin(2026, 11, 23, 9))
+    fr = at_monday_nine["first_response"]
+    assert fr.start == berlin(2026, 11, 21, 10)
+    assert fr.used == dt.timedelta(0)
+    assert fr.due == berlin(2026, 11, 23, 13)
+    assert fr.warn == berlin(2026, 11, 23, 12)
+    assert fr.state == "ok"
+    assert at_monday_nine["resolution"].due == berlin(2026, 11, 25, 17)
+    assert "next_response" not in at_monday_nine  # no first response yet
+    # Friday 18:00 is after hours too (Friday ends at 16:00): the same deadlines.
+    late_friday = ticket(berlin(2026, 11, 20, 18), status="new")
+    assert clocks(late_friday, berlin(2026, 11, 21, 12))["first_response"].due == berlin(
+        2026, 11, 23, 13
+    )
+    assert clocks(late_friday, berlin(2026, 11, 23, 10))["first_response"].used == H
+
+
+def test_split_day_skips_the_lunch_gap_and_the_weekend() -> None:
+    # Friday 12:00: 12-13 (1h) + 14-16 (2h) = 3h on Friday, then Monday 09-10 -> Mon 10:00.
+    t = ticket(berlin(2026, 11, 20, 12), status="new")
+    fr = clocks(t, berlin(2026, 11, 20, 13, 30))["first_response"]
+    assert fr.used == H  # 13:00-13:30 is the lunch gap
+    assert fr.due == berlin(2026, 11, 23, 10)
+    # warning at 3h: exactly the end of Friday's afternoon range, 16:00.
+    assert fr.warn == berlin(2026, 11, 20, 16)
+    assert clocks(t, berlin(2026, 11, 22, 12))["first_response"].used == 3 * H
+
+
+def test_partial_holiday_and_whole_holidays_do_not_count() -> None:
+    # Thursday 24 Dec 10:00: 10-12 (2h, the afternoon is off); Fri 25 and Sat 26 are holidays;
+    # Monday 28 Dec 09-11 gives the other 2h of the 4h first response -> Mon 11:00.
+    t = ticket(berlin(2026, 12, 24, 10), status="new")
+    fr = clocks(t, berlin(2026, 12, 28, 9))["first_response"]
+    assert fr.used == 2 * H
+    assert fr.due == berlin(2026, 12, 28, 11)
+    assert fr.warn == berlin(2026, 12, 28, 10)  # 3h: 2h on Thursday + 1h on Monday
+    assert fr.state == "ok"
+
+
+def test_target_longer_than_a_week() -> None:
+    # 60h from Monday 2 Nov 09:00: the first week gives 4 x 8h + 6h = 38h (22h left);
+    # Mon 9 Nov 8h (14 left), Tue 10 Nov 8h (6 left), Wed 11 Nov 09:00 + 6h -> 15:00.
+    long = policy(targets={"resolution": "60h"}, warn_at=None)
+    t = ticket(berlin(2026, 11, 2, 9), status="new")
+    assert clocks(t, berlin(2026, 11, 2, 9), long)["resolution"].due == berlin(2026, 11, 11, 15)
+    # 80h: two full weeks (76h), then Monday 16 Nov 09:00 + 4h -> 13:00.
+    longer = policy(targets={"resolution": "80h"}, warn_at=None)
+    assert clocks(t, berlin(2026, 11, 2, 9), longer)["resolution"].due == berlin(2026, 11, 16, 13)
+
+
+def test_target_longer_than_a_week_over_the_holidays() -> None:
+    # 60h from Monday 21 Dec 09:00: Mon-Wed 3 x 8h = 24h; Thu 24 Dec 09-12 = 3h (27h);
+    # Fri 25 and Sat 26 are off; Mon 28 - Thu 31 Dec 4 x 8h = 32h (59h);
+    # Fri 1 Jan 2027 is not a holiday in this calendar: 09:00 + 1h -> 10:00.
+    long = policy(targets={"resolution": "60h"}, warn_at=None)
+    t = ticket(berlin(2026, 12, 21, 9), status="new")
+    clock = clocks(t, berlin(2026, 12, 21, 9), long)["resolution"]
+    assert clock.due == berlin(2027, 1, 1, 10)
+    assert counted_time(OFFICE, clock.start, clock.due, ()) == 60 * H
+
+
+@pytest.mark.parametrize(
+    ("created", "due", "offset"),
+    [
+        # Berlin springs forward on Sunday 29 Mar: Friday 14:00 CET has 2h left (14-16);
+        # Monday 30 Mar 09-11 gives the other 2h -> 11:00 CEST (+02:00) = 09:00 UTC.
+        (berlin(2026, 3, 27, 14), berlin(2026, 3, 30, 11), 2),
+        # Berlin falls back on Sunday 25 Oct: Friday 14:00 CEST -> Monday 26 Oct 11:00 CET.
+        (berlin(2026, 10, 23, 14), berlin(2026, 10, 26, 11), 1),
+    ],
+)
+def test_dst_in_berlin_neither_adds_nor_loses_office_hours(
+    created: dt.datetime, due: dt.datetime, offset: int
+) -> None:
+    t = ticket(created, status="new")
+    fr = clocks(t, created)["first_response"]
+    assert fr.due == due
+    assert fr.due is not None and fr.due.utcoffset() == dt.timedelta(hours=offset)
+    assert counted_time(OFFICE, created, due, ()) == 4 * H
+
+
+@pytest.mark.parametrize(
+    ("created", "due", "offset"),
+    [
+        # New York springs forward on Sunday 8 Mar: Friday 15:00 EST has 2h left (15-17);
+        # Monday 9 Mar 09-11 -> 11:00 EDT (-04:00) = 15:00 UTC.
+        (ny(2026, 3, 6, 15), utc(2026, 3, 9, 15), -4),
+        # New York falls back on Sunday 1 Nov: Friday 30 Oct 15:00 EDT -> Monday 2 Nov
+        # 11:00 EST (-05:00) = 16:00 UTC.
+        (ny(2026, 10, 30, 15), utc(2026, 11, 2, 16), -5),
+    ],
+)
+def test_dst_in_new_york_neither_adds_nor_loses_office_hours(
+    created: dt.datetime, due: dt.datetime, offset: int
+) -> None:
+    p = policy(calendar="ny", targets={"first_response": "4h"}, warn_at=None)
+    fr = clocks(ticket(created, status="new"), created, p)["first_response"]
+    assert fr.due == due
+    assert fr.due is not None and fr.due.utcoffset() == dt.timedelta(hours=offset)
+    assert fr.due.astimezone(NEW_YORK).replace(tzinfo=None) == dt.datetime(
+        due.year, due.month, due.day, 11
+    )
+
+
+@pytest.mark.parametrize(
+    ("calendar", "created", "target", "due"),
+    [
+        # Round the clock across the changes, 8h of real time each:
+        # Sat 28 Mar 22:00 CET (21:00 UTC) + 8h = 05:00 UTC = Sun 29 Mar 07:00 CEST.
+        ("always_berlin", berlin(2026, 3, 28, 22), "8h", berlin(2026, 3, 29, 7)),
+        # Sat 24 Oct 22:00 CEST (20:00 UTC) + 8h = 04:00 UTC = Sun 25 Oct 05:00 CET.
+        ("always_berlin", berlin(2026, 10, 24, 22), "8h", berlin(2026, 10, 25, 5)),
+        # Sat 7 Mar 23:00 EST (04:00 UTC) + 4h = 08:00 UTC = Sun 8 Mar 04:00 EDT.
+        ("always_ny", ny(2026, 3, 7, 23), "4h", ny(2026, 3, 8, 4)),
+        # Sat 31 Oct 23:00 EDT (03:00 UTC) + 4h = 07:00 UTC = Sun 1 Nov 02:00 EST.
+        ("always_ny", ny(2026, 10, 31, 23), "4h", utc(2026, 11, 1, 7)),
+    ],
+)
+def test_dst_round_the_clock_counts_real_time(
+    calendar: str, created: dt.datetime, target: str, due: dt.datetime
+) -> None:
+    p = policy(calendar=calendar, targets={"resolution": target}, warn_at=None)
+    clock = clocks(ticket(created, status="new"), created, p)["resolution"]
+    assert clock.due == due
+    assert clock.due is not None
+    # (subtract in UTC: Python subtracts two datetimes of the same zone on the wall clock)
+    assert clock.due.astimezone(UTC) - created.astimezone(UTC) == clock.target
+
+
+# ---------------------------------------------------------------- pauses, reopens
+
+
+def _paused_ticket() -> Ticket:
+    # Created Mon 09:00, answered 09:30, pending Mon 10:00 -> open again Tue 09:30.
+    return ticket(
+        berlin(2026, 11, 23, 9),
+        status="open",
+        first_response_at=berlin(2026, 11, 23, 9, 30),
+        activity=(
+            status(berlin(2026, 11, 23, 10), "open", "pending"),
+            status(berlin(2026, 11, 24, 9, 30), "pending", "open"),
+        ),
+    )
+
+
+def test_pause_stops_the_clock_and_has_no_deadline() -> None:
+    during = clocks(_paused_ticket(), berlin(2026, 11, 23, 15))["resolution"]
+    assert during.state == "paused"
+    assert during.due is None
+    assert during.warn is None
+    assert during.used == H  # 09:00-10:00 only
+    assert during.paused == ((berlin(2026, 11, 23, 10), berlin(2026, 11, 23, 15)),)
+
+
+def test_pause_then_resume_moves_the_deadline_by_the_working_time_paused() -> None:
+    # 1h before the pause; resumed Tue 09:30 with 23h left: Tue 09:30-17:00 (7.5h, 15.5 left),
+    # Wed 8h (7.5 left), Thu 09:00 + 7.5h -> Thu 16:30.  Warning at 18h: 1h + Tue 7.5h +
+    # Wed 8h = 16.5h, then Thu 09:00 + 1.5h -> 10:30.
+    after = clocks(_paused_ticket(), berlin(2026, 11, 24, 12))["resolution"]
+    assert after.state == "ok"
+    assert after.used == H + 150 * M  # 09:00-10:00 and Tue 09:30-12:00
+    assert after.due == berlin(2026, 11, 26, 16, 30)
+    assert after.warn == berlin(2026, 11, 26, 10, 30)
+    assert after.paused == ((berlin(2026, 11, 23, 10), berlin(2026, 11, 24, 9, 30)),)
+    # The pause's working time (Mon 10-17 = 7h, Tue 09:00-09:30) is what the deadline moved:
+    # without it the deadline is Wed 17:00.
+    assert business_time_between(OFFICE, berlin(2026, 11, 23, 10), berlin(2026, 11, 24, 9, 30)) == (
+        7 * H + 30 * M
+    )
+
+
+def test_pause_is_measured_on_the_policy_calendar_over_a_weekend() -> None:
+    # Pending from Fri 20 Nov 15:00 to Mon 23 Nov 10:00: only Fri 15-16 and Mon 09-10 (2h) are
+    # working time.  Created Fri 09:00: Fri 09-13, 14-15 = 5h before the pause, 19h left at
+    # Mon 10:00: Mon 7h (12 left), Tue 8h (4 left), Wed 09:00 + 4h -> Wed 13:00.
+    t = ticket(
+        berlin(2026, 11, 20, 9),
+        first_response_at=berlin(2026, 11, 20, 9, 5),
+        activity=(
+            status(berlin(2026, 11, 20, 15), "open", "pending"),
+            status(berlin(2026, 11, 23, 10), "pending", "open"),
+        ),
+    )
+    clock = clocks(t, berlin(2026, 11, 23, 11))["resolution"]
+    assert clock.used == 6 * H
+    assert clock.due == berlin(2026, 11, 25, 13)
+
+
+def test_pause_then_resolve_straight_from_pending() -> None:
+    # 09:00-10:00 counts, then pending until it is resolved on Wed 11:00 without reopening.
+    t = ticket(
+        berlin(2026, 11, 23, 9),
+        status="resolved",
+        first_response_at=berlin(2026, 11, 23, 9, 30),
+        resolved_at=berlin(2026, 11, 25, 11),
+        activity=(
+            status(berlin(2026, 11, 23, 10), "open", "pending"),
+            status(berlin(2026, 11, 25, 11), "pending", "resolved"),
+        ),
+    )
+    done = clocks(t, berlin(2026, 11, 27, 15))["resolution"]
+    assert done.state == "met"
+    assert done.stop == berlin(2026, 11, 25, 11)
+    assert done.used == H
+    assert not done.running
+    # As of Tuesday it was still pending: paused, 1h used, no deadline.
+    before = clocks(t, berlin(2026, 11, 24, 11))["resolution"]
+    assert (before.state, before.used, before.due, before.stop) == ("paused", H, None, None)
+
+
+def _reopened_ticket() -> Ticket:
+    # Created Mon 09:00, resolved Mon 13:00, reopened Wed 09:00.
+    return ticket(
+        berlin(2026, 11, 23, 9),
+        status="open",
+        first_response_at=berlin(2026, 11, 23, 9, 30),
+        activity=(
+            status(berlin(2026, 11, 23, 13), "open", "resolved"),
+            status(berlin(2026, 11, 25, 9), "resolved", "open"),
+        ),
+    )
+
+
+def test_reopen_resumes_the_resolution_clock() -> None:
+    # 4h used before resolving; Wed 09:00-12:00 adds 3h = 7h.  20h left at Wed 09:00:
+    # Wed 8h (12 left), Thu 8h (4 left), Fri 09:00 + 4h -> Fri 13:00 (end of the morning).
+    # Warning at 18h: 4h + Wed 8h = 12h, Thu 09:00 + 6h -> Thu 15:00.
+    clock = clocks(_reopened_ticket(), berlin(2026, 11, 25, 12))["resolution"]
+    assert clock.start == berlin(2026, 11, 23, 9)
+    assert clock.running
+    assert clock.used == 7 * H
+    assert clock.due == berlin(2026, 11, 27, 13)
+    assert clock.warn == berlin(2026, 11, 26, 15)
+    assert clock.state == "ok"
+
+
+def test_resolution_clock_while_resolved_is_met() -> None:
+    clock = clocks(_reopened_ticket(), berlin(2026, 11, 24, 12))["resolution"]
+    assert clock.state == "met"
+    assert clock.stop == berlin(2026, 11, 23, 13)
+    assert clock.used == 4 * H
+
+
+def test_resolved_again_after_a_reopen_counts_both_open_spells() -> None:
+    t = _reopened_ticket()
+    t = lifecycle.applied(
+        t, lifecycle.resolve(t, _config(), berlin(2026, 11, 25, 14), "alice", "fixed")
+    )
+    clock = clocks(t, berlin(2026, 11, 26, 9))["resolution"]
+    assert clock.state == "met"
+    assert clock.stop == berlin(2026, 11, 25, 14)
+    assert clock.used == 4 * H + 5 * H  # Mon 09-13 and Wed 09-14
+
+
+def test_a_customer_message_reopens_the_ticket_and_resumes_the_clock() -> None:
+    # Built with the lifecycle operations: answered 09:30, resolved Mon 13:00 (4h), the
+    # customer writes back Wed 10:00, which reopens it.  As of Wed 12:00: 4h + 2h = 6h used.
+    # 20h were left at Wed 10:00: Wed 10-17 (7h, 13 left), Thu 8h (5 left), Fri 09-13 (4h,
+    # 1 left), after the lunch gap Fri 14:00 + 1h -> Fri 15:00.
+    config = _config()
+    t = ticket(berlin(2026, 11, 23, 9), status="new")
+    steps = [
+        lambda tk: lifecycle.comment(tk, config, berlin(2026, 11, 23, 9, 30), "alice", "hi"),
+        lambda tk: lifecycle.resolve(tk, config, berlin(2026, 11, 23, 13), "alice", "fixed"),
+        lambda tk: lifecycle.comment(
+            tk, config, berlin(2026, 11, 25, 10), "jane", "still broken", kind="message"
+        ),
+    ]
+    for step in steps:
+        t = lifecycle.applied(t, step(t))
+    assert t.status == "open" and t.resolved_at is None
+    by_metric = clocks(t, berlin(2026, 11, 25, 12))
+    resolution = by_metric["resolution"]
+    assert (resolution.state, resolution.used, resolution.due) == (
+        "ok",
+        6 * H,
+        berlin(2026, 11, 27, 15),
+    )
+    # the message after the first response starts a next_response cycle (8h from Wed 10:00:
+    # Wed 7h, Thu 09:00 + 1h -> Thu 10:00)
+    nxt = by_metric["next_response"]
+    assert (nxt.start, nxt.due, nxt.state) == (
+        berlin(2026, 11, 25, 10),
+        berlin(2026, 11, 26, 10),
+        "ok",
+    )
+
+
+def _config() -> Config:
+    built, _ = build_config(TEAMS_YAML, RULES)
+    assert built is not None
+    return built
+
+
+# ---------------------------------------------------------------- responses
+
+
+def _conversation() -> tuple[Entry, ...]:
+    return (
+        entry(berlin(2026, 11, 23, 9, 10), "message", "jane"),  # before the first response
+        entry(berlin(2026, 11, 23, 9, 30), "reply"),  # the first response
+        entry(berlin(2026, 11, 23, 10), "message", "jane"),  # cycle 1 starts
+        entry(berlin(2026, 11, 23, 10, 30), "note"),  # internal: not an answer
+        entry(berlin(2026, 11, 23, 11), "reply"),  # cycle 1 answered after 1h
+        entry(berlin(2026, 11, 23, 16), "message", "jane"),  # cycle 2 starts
+        entry(berlin(2026, 11, 24, 9), "message", "jane"),  # still waiting: the oldest counts
+    )
+
+
+def _talking() -> Ticket:
+    return ticket(
+        berlin(2026, 11, 23, 9),
+        first_response_at=berlin(2026, 11, 23, 9, 30),
+        entries=_conversation(),
+    )
+
+
+def test_next_response_does_not_exist_before_the_first_response() -> None:
+    assert "next_response" not in clocks(_talking(), berlin(2026, 11, 23, 9, 20))
+
+
+def test_next_response_runs_from_the_customer_message_after_the_first_response() -> None:
+    # The 09:10 message came before the first response: cycle 1 starts at 10:00.
+    # 8h from Mon 10:00: Mon 10-17 (7h) + Tue 09-10 -> Tue 10:00; warning at 6h -> Mon 16:00.
+    clock = clocks(_talking(), berlin(2026, 11, 23, 10, 45))["next_response"]
+    assert clock.start == berlin(2026, 11, 23, 10)
+    assert clock.used == 45 * M  # the internal note at 10:30 does not stop it
+    assert clock.due == berlin(2026, 11, 24, 10)
+    assert clock.warn == berlin(2026, 11, 23, 16)
+    assert clock.state == "ok"
+
+
+def test_next_response_is_met_by_the_next_public_reply() -> None:
+    clock = clocks(_talking(), berlin(2026, 11, 23, 12))["next_response"]
+    assert (clock.start, clock.stop, clock.used, clock.state) == (
+        berlin(2026, 11, 23, 10),
+        berlin(2026, 11, 23, 11),
+        H,
+        "met",
+    )
+
+
+def test_next_response_second_cycle_runs_from_the_oldest_unanswered_message() -> None:
+    # Cycle 2 starts Mon 16:00 (the Tue 09:00 message does not restart it):
+    # Mon 16-17 (1h) + Tue 09-12 (3h) = 4h by Tue 12:00; due at 8h: Tue 09:00 + 7h -> 16:00;
+    # warning at 6h: Tue 09:00 + 5h -> 14:00.
+    t = _talking()
+    expected = [
+        (berlin(2026, 11, 24, 12), "ok", 4 * H),
+        (berlin(2026, 11, 24, 14), "warning", 6 * H),
+        (berlin(2026, 11, 24, 16), "breached", 8 * H),
+    ]
+    for now, state, used in expected:
+        clock = clocks(t, now)["next_response"]
+        assert clock.start == berlin(2026, 11, 23, 16)
+        assert clock.due == berlin(2026, 11, 24, 16)
+        assert clock.warn == berlin(2026, 11, 24, 14)
+        assert (clock.state, clock.used) == (state, used), now
+    # A public reply at Tue 15:00 meets it after 7h.
+    replied = lifecycle.applied(
+        t, lifecycle.comment(t, _config(), berlin(2026, 11, 24, 15), "alice", "on it")
+    )
+    clock = clocks(replied, berlin(2026, 11, 24, 15, 30))["next_response"]
+    assert (clock.stop, clock.used, clock.state) == (berlin(2026, 11, 24, 15), 7 * H, "met")
+
+
+def test_internal_notes_do_not_stop_the_first_response() -> None:
+    config = _config()
+    t = ticket(berlin(2026, 11, 23, 9), status="new")
+    noted = lifecycle.applied(
+        t,
+        lifecycle.comment(t, config, berlin(2026, 11, 23, 9, 30), "alice", "looking", kind="note"),
+    )
+    assert noted.first_response_at is None
+    clock = clocks(noted, berlin(2026, 11, 23, 13, 30))["first_response"]
+    assert clock.running
+    assert clock.used == 4 * H + 30 * M
+    assert clock.state == "breached"
+    # A public reply at the same moment would have met it.
+    replied = lifecycle.applied(
+        t, lifecycle.comment(t, config, berlin(2026, 11, 23, 9, 30), "alice", "hello")
+    )
+    clock = clocks(replied, berlin(2026, 11, 23, 13, 30))["first_response"]
+    assert (clock.stop, clock.used, clock.state) == (berlin(2026, 11, 23, 9, 30), 30 * M, "met")
+
+
+# ---------------------------------------------------------------- policy selection
+
+
+def test_priority_change_reselects_the_policy_from_the_original_start(config: Config) -> None:
+    created = berlin(2026, 11, 23, 9)
+    normal = ticket(created)
+    before = sla_of(normal, config, berlin(2026, 11, 23, 10, 20))
+    assert before.policy is not None and before.policy.name == "standard"
+    assert before.why == "policy 3 of 3 is the first that matches (no condition)"
+    assert before.states() == {"first_response": "ok", "resolution": "ok"}
+    raised = ticket(
+        created,
+        priority="urgent",
+        activity=(
+            Activity(
+                berlin(2026, 11, 23, 10), "alice", field="priority", old="normal", new="urgent"
+            ),
+        ),
+    )
+    after = sla_of(raised, config, berlin(2026, 11, 23, 10, 20))
+    assert after.policy is not None and after.policy.name == "urgent"
+    assert after.why == "policy 1 of 3 is the first that matches (priority: urgent)"
+    by_metric = {c.metric: c for c in after.clocks}
+    # From the original start, 09:00 Berlin = 08:00 UTC, round the clock:
+    # first_response 30m -> 08:30 UTC (already breached at 10:20); resolution 4h -> 12:00 UTC.
+    assert by_metric["first_response"].start == created
+    assert by_metric["first_response"].due == utc(2026, 11, 23, 8, 30)
+    assert by_metric["first_response"].state == "breached"
+    assert by_metric["resolution"].due == utc(2026, 11, 23, 12)
+    assert by_metric["resolution"].used == 80 * M
+    assert set(by_metric) == {"first_response", "resolution"}  # urgent has no next_response
+
+
+def test_lowering_priority_reselects_the_slower_policy(config: Config) -> None:
+    t = ticket(berlin(2026, 11, 23, 9), priority="low")
+    sla = sla_of(t, config, berlin(2026, 11, 23, 10, 20))
+    assert sla.policy is not None and sla.policy.name == "standard"
+    assert sla.states() == {"first_response": "ok", "resolution": "ok"}
+    assert {c.metric: c.due for c in sla.clocks}["first_response"] == berlin(2026, 11, 23, 13)
+
+
+def test_category_change_reselects_the_policy(config: Config) -> None:
+    t = ticket(berlin(2026, 11, 23, 9), category="outage")
+    sla = sla_of(t, config, berlin(2026, 11, 23, 9, 30))
+    assert sla.policy is not None and sla.policy.name == "outage"
+    dues = {c.metric: c.due for c in sla.clocks}
+    assert dues == {"first_response": utc(2026, 11, 23, 9), "resolution": utc(2026, 11, 23, 16)}
+
+
+def test_no_policy_means_no_clocks() -> None:
+    t = ticket(berlin(2026, 11, 23, 9))
+    sla = compute(t, None, "no policy matches", berlin(2026, 11, 23, 10))
+    assert sla.clocks == ()
+    assert sla.states() == {}
+    assert sla.overdue is None
+
+
+# ---------------------------------------------------------------- states
+
+
+@pytest.mark.parametrize(
+    ("now", "state"),
+    [
+        (berlin(2026, 11, 23, 9), "ok"),
+        (berlin(2026, 11, 23, 11, 59), "ok"),
+        (berlin(2026, 11, 23, 12), "warning"),  # 3h = 75% of 4h
+        (berlin(2026, 11, 23, 12, 59), "warning"),
+        (berlin(2026, 11, 23, 13), "breached"),  # 4h
+        (berlin(2026, 11, 24, 9), "breached"),
+    ],
+)
+def test_states_ok_warning_breached_as_time_advances(now: dt.datetime, state: str) -> None:
+    t = ticket(berlin(2026, 11, 23, 9), status="new")
+    assert clocks(t, now)["first_response"].state == state
+
+
+def test_sla_summaries_of_a_breached_ticket() -> None:
+    t = ticket(berlin(2026, 11, 23, 9), status="new")
+    sla = compute(t, STANDARD, "test", berlin(2026, 11, 23, 14))
+    assert [c.metric for c in sla.overdue_clocks] == ["first_response"]
+    assert sla.warning_clocks == ()
+    assert sla.overdue == H  # since 13:00
+    assert sla.next_due() == berlin(2026, 11, 25, 17)  # resolution, the only one still ahead
+    # Crossings since Monday 10:00: the first response's warning and deadline.
+    assert sla.events_after(berlin(2026, 11, 23, 10)) == [
+        berlin(2026, 11, 23, 12),
+        berlin(2026, 11, 23, 13),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("replied", "state"),
+    [
+        (berlin(2026, 11, 23, 12, 59), "met"),
+        (berlin(2026, 11, 23, 13, 1), "breached"),  # met late
+        (berlin(2026, 11, 24, 10), "breached"),
+    ],
+)
+def test_met_or_breached_when_stopped(replied: dt.datetime, state: str) -> None:
+    t = ticket(berlin(2026, 11, 23, 9), first_response_at=replied)
+    clock = clocks(t, berlin(2026, 11, 25, 9))["first_response"]
+    assert clock.stop == replied
+    assert not clock.running
+    assert clock.state == state
+
+
+def test_a_stopped_clock_does_not_change_later() -> None:
+    t = ticket(berlin(2026, 11, 23, 9), first_response_at=berlin(2026, 11, 23, 12, 59))
+    seen = {
+        (c.state, c.used, c.due)
+        for now in (berlin(2026, 11, 23, 13), berlin(2026, 11, 24, 9), berlin(2026, 12, 1, 9))
+        for c in [clocks(t, now)["first_response"]]
+    }
+    assert seen == {("met", 3 * H + 59 * M, berlin(2026, 11, 23, 13))}
+
+
+# BUG: a stopped clock's `due` keeps moving with pauses (and, for resolution, with the time
+# spent resolved) that come after its stop, so it depends on `now`.  Here the first response
+# was met at 09:30 with a 13:00 deadline; the ticket then waits (pending) from 10:00, and
+# compute() reports first_response.due Mon 14:00 as of Mon 11:00, Tue 11:00 as of Mon 16:00
+# and Tue 15:00 as of Tue 12:00.  The sweep writes `due` into the sla block, so pending,
+# resolved and closed tickets are rewritten on every sweep (see test_sweep_plan.py).
+def test_a_met_clock_keeps_its_deadline_through_a_later_pause() -> None:
+    t = ticket(
+        berlin(2026, 11, 23, 9),
+        status="pending",
+        first_response_at=berlin(2026, 11, 23, 9, 30),
+        activity=(status(berlin(2026, 11, 23, 10), "open", "pending"),),
+    )
+    for now in (berlin(2026, 11, 23, 11), berlin(2026, 11, 23, 16), berlin(2026, 11, 24, 12)):
+        clock = clocks(t, now)["first_response"]
+        assert (clock.state, clock.due) == ("met", berlin(2026, 11, 23, 13)), now
+
+
+# BUG: same cause: the resolution clock of a resolved ticket reports a later `due` every day
+# (Wed 25 Nov 17:00 would be the deadline it was resolved against; compute() gives Thu 26 Nov
+# 14:00 as of Tue 10:00 and Fri 27 Nov 15:00 as of Wed 10:00).
+def test_a_resolved_ticket_keeps_its_resolution_deadline() -> None:
+    t = ticket(
+        berlin(2026, 11, 23, 9),
+        status="resolved",
+        first_response_at=berlin(2026, 11, 23, 9, 30),
+        resolved_at=berlin(2026, 11, 23, 13),
+        activity=(status(berlin(2026, 11, 23, 13), "open", "resolved"),),
+    )
+    dues = {clocks(t, now)["resolution"].due for now in (berlin(2026, 11, 24, 10), berlin(2026, 11, 25, 10))}
+    assert dues == {berlin(2026, 11, 25, 17)}
+
+
+def _history(pending: list[tuple[int, int]]) -> tuple[Activity, ...]:
+    """Status changes for pending spells given as (start, length) in minutes after creation."""
+    created = berlin(2026, 11, 23, 9)
+    out: list[Activity] = []
+    cursor = 0
+    for offset, length in pending:
+        start = cursor + offset
+        out.append(status(created + start * M, "open", "pending"))
+        out.append(status(created + (start + length) * M, "pending", "open"))
+        cursor = start + length
+    return tuple(out)
+
+
+RANK = {"ok": 0, "warning": 1, "breached": 2}
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    pending=st.lists(
+        st.tuples(st.integers(1, 3000), st.integers(1, 3000)), min_size=0, max_size=3
+    ),
+    answered=st.one_of(st.none(), st.integers(1, 6000)),
+    offsets=st.lists(st.integers(0, 20000), min_size=2, max_size=12),
+)
+def test_warning_never_comes_after_breached(
+    pending: list[tuple[int, int]], answered: int | None, offsets: list[int]
+) -> None:
+    created = berlin(2026, 11, 23, 9)
+    t = ticket(
+        created,
+        first_response_at=None if answered is None else created + answered * M,
+        activity=_history(pending),
+    )
+    seen: dict[str, list[str]] = {}
+    for offset in sorted(offsets):
+        for metric, clock in clocks(t, created + offset * M).items():
+            seen.setdefault(metric, []).append(clock.state)
+            assert clock.state in ("ok", "warning", "breached", "met", "paused")
+            if clock.state == "paused":
+                assert clock.due is None
+    for metric, states in seen.items():
+        if "breached" in states:
+            later = states[states.index("breached") :]
+            assert "warning" not in later, (metric, states)
+            assert "ok" not in later, (metric, states)
+        ranks = [RANK[s] for s in states if s in RANK]
+        assert ranks == sorted(ranks), (metric, states)
+
+
+# ---------------------------------------------------------------- properties of deadlines
+
+START = st.datetimes(
+    min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2026, 12, 31), timezones=st.just(UTC)
+)
+TARGET = st.integers(1, 80 * 60).map(lambda minutes: minutes * M)
+
+
+@st.composite
+def intervals(draw: st.DrawFn, start: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Up to four excluded intervals around ``start`` (before, after or across it; may overlap)."""
+    out = []
+    for _ in range(draw(st.integers(0, 4))):
+        lo = start + draw(st.integers(-3 * 24 * 60, 14 * 24 * 60)) * M
+        out.append((lo, lo + draw(st.integers(1, 5 * 24 * 60)) * M))
+    return out
+
+
+@st.composite
+def disjoint_intervals(draw: st.DrawFn, start: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Up to four excluded intervals that do not overlap."""
+    out = []
+    cursor = start + draw(st.integers(-2 * 24 * 60, 24 * 60)) * M
+    for _ in range(draw(st.integers(0, 4))):
+        lo = cursor + draw(st.integers(0, 3 * 24 * 60)) * M
+        hi = lo + draw(st.integers(1, 3 * 24 * 60)) * M
+        out.append((lo, hi))
+        cursor = hi
+    return out
+
+
+CALENDAR_CHOICE = st.sampled_from([OFFICE, ALWAYS, CALS["ny"]])
+
+
+# BUG: counted_time() subtracts each excluded interval on its own, so overlapping intervals
+# are subtracted twice (deadline() merges them first).  Minimal: office calendar, start Mon
+# 23 Nov 09:00 Berlin, excluded [(10:00, 12:00), (11:00, 13:00)], target 4h: deadline() is
+# 16:00 (09-10 + 13-16), but counted_time(start, 16:00, excluded) is 3h (11-12 counted off
+# twice).  Hypothesis also finds the smallest case: the same interval listed twice.
+@settings(max_examples=150, deadline=None, database=None)
+@given(data=st.data(), cal=CALENDAR_CHOICE, start=START, target=TARGET)
+def test_counted_time_up_to_the_deadline_is_the_target(
+    data: st.DataObject, cal: Calendar, start: dt.datetime, target: dt.timedelta
+) -> None:
+    excluded = data.draw(intervals(start))
+    due = deadline(cal, start, target, excluded)
+    assert counted_time(cal, start, due, excluded) == target
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(data=st.data(), cal=CALENDAR_CHOICE, start=START, target=TARGET)
+def test_counted_time_up_to_the_deadline_is_the_target_with_disjoint_pauses(
+    data: st.DataObject, cal: Calendar, start: dt.datetime, target: dt.timedelta
+) -> None:
+    excluded = data.draw(disjoint_intervals(start))
+    due = deadline(cal, start, target, excluded)
+    assert counted_time(cal, start, due, excluded) == target
+    # and it is the earliest such instant: a minute earlier, less has been counted
+    assert counted_time(cal, start, due - M, excluded) < target
+
+
+# BUG: the minimal reproduction of the property above (counted_time() double-subtracts the
+# overlap of two excluded intervals).
+def test_counted_time_with_overlapping_exclusions_minimal() -> None:
+    start = berlin(2026, 11, 23, 9)
+    excluded = [(berlin(2026, 11, 23, 10), berlin(2026, 11, 23, 12)),
+                (berlin(2026, 11, 23, 11), berlin(2026, 11, 23, 13))]
+    assert merge_intervals(excluded) == [(berlin(2026, 11, 23, 10), berlin(2026, 11, 23, 13))]
+    # 09-10 and 13-16 count: the deadline of 4h is 16:00 ...
+    assert deadline(OFFICE, start, 4 * H, excluded) == berlin(2026, 11, 23, 16)
+    # ... and by then exactly 4h have been counted (counted_time() says 3h).
+    assert counted_time(OFFICE, start, berlin(2026, 11, 23, 16), excluded) == 4 * H
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(
+    data=st.data(),
+    cal=CALENDAR_CHOICE,
+    start=START,
+    targets=st.tuples(TARGET, TARGET).map(sorted),
+)
+def test_deadlines_never_move_earlier_as_the_target_grows(
+    data: st.DataObject, cal: Calendar, start: dt.datetime, targets: list[dt.timedelta]
+) -> None:
+    excluded = data.draw(intervals(start))
+    smaller, larger = targets
+    assert deadline(cal, start, smaller, excluded) <= deadline(cal, start, larger, excluded)
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(data=st.data(), cal=CALENDAR_CHOICE, start=START, target=TARGET)
+def test_exclusions_never_move_a_deadline_earlier(
+    data: st.DataObject, cal: Calendar, start: dt.datetime, target: dt.timedelta
+) -> None:
+    excluded = data.draw(intervals(start))
+    assert deadline(cal, start, target, excluded) >= deadline(cal, start, target, ())
+
+
+def test_sla_as_of_before_creation_is_empty() -> None:
+    t = ticket(berlin(2026, 11, 23, 9))
+    assert compute(t, STANDARD, "test", berlin(2026, 11, 23, 8)) == Sla(
+        berlin(2026, 11, 23, 8), STANDARD, "test"
+    )
