@@ -60,6 +60,7 @@ class Clock:
     state: str
     used: dt.timedelta  # working time counted so far (or until stop)
     paused: tuple[Interval, ...]  # intervals left out of the count
+    marks: tuple[dt.datetime, ...] = ()  # the warning and due instants the clock has crossed
 
     @property
     def running(self) -> bool:
@@ -112,13 +113,7 @@ class Sla:
 
     def events_after(self, since: dt.datetime) -> list[dt.datetime]:
         """Warning and due instants in (since, now] that a clock crossed while running."""
-        found = set()
-        for clock in self.clocks:
-            until = min(clock.stop or self.now, self.now)
-            for moment in (clock.warn, clock.due):
-                if moment is not None and since < moment <= until:
-                    found.add(moment)
-        return sorted(found)
+        return sorted({m for c in self.clocks for m in c.marks if since < m <= self.now})
 
 
 # ---------------------------------------------------------------- parsing policies
@@ -227,12 +222,12 @@ def choose_policy(policies: Sequence[Policy], facts: Facts) -> tuple[Policy | No
 
 def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime, str]]:
     """(since, status) steps from the activity log, up to ``now``."""
-    changes = [a for a in ticket.activity if a.field == "status" and a.new and a.at <= now]
-    first = changes[0].old if changes and changes[0].old else None
-    steps = [(ticket.created, first or ("new" if changes else ticket.status))]
-    for change in changes:
-        steps.append((max(change.at, ticket.created), str(change.new)))
-    if steps[-1][1] != ticket.status and ticket.updated <= now:
+    changes = [a for a in ticket.activity if a.field == "status" and a.new]
+    if not changes:
+        return [(ticket.created, ticket.status)]
+    steps = [(ticket.created, changes[0].old or "new")]
+    steps += [(max(c.at, ticket.created), str(c.new)) for c in changes if c.at <= now]
+    if changes[-1].new != ticket.status and ticket.updated <= now:
         # the file says otherwise than its log (edited by hand): trust the file from `updated`
         steps.append((max(ticket.updated, ticket.created), ticket.status))
     return steps
@@ -333,14 +328,16 @@ def _clock(
     end = stop if stop is not None else now
     excluded = [(lo, min(hi, end)) for lo, hi in excluded if lo < end]  # nothing after the stop
     used = counted_time(cal, start, end, excluded)
-    due = None if pausing else deadline(cal, start, target, excluded)
-    warn = None
-    if policy.warn_at is not None and not pausing:
-        warn = deadline(cal, start, target * policy.warn_at, excluded)
+    # As if any pause ended now: right for every instant a running clock already crossed.
+    due: dt.datetime | None = deadline(cal, start, target, excluded)
+    warn = (
+        None if policy.warn_at is None else deadline(cal, start, target * policy.warn_at, excluded)
+    )
+    marks = tuple(m for m in (warn, due) if m is not None and m <= end)
     if stop is not None:
         state = "met" if used <= target else "breached"
     elif pausing:
-        state = "breached" if used >= target else "paused"
+        state = "paused"
     elif due is not None and now >= due:
         state = "breached"
     elif warn is not None and now >= warn:
@@ -349,8 +346,10 @@ def _clock(
         state = "ok"
     shown = tuple(i for i in excluded if i[0] < end)
     tz = cal.tz
+    if pausing:
+        due = warn = None  # unknown until the pause ends
     due, warn = (None if d is None else d.astimezone(tz) for d in (due, warn))
-    return Clock(metric, target, start, stop, due, warn, state, used, shown)
+    return Clock(metric, target, start, stop, due, warn, state, used, shown, marks)
 
 
 def counted_time(

@@ -91,14 +91,17 @@ def _checked(ticket: Ticket) -> dt.datetime | None:
 def _next_instant(
     ticket: Ticket, config: Config, since: dt.datetime | None, now: dt.datetime
 ) -> dt.datetime:
-    """The first warning or deadline crossed after ``since`` and before ``now``, else ``now``.
+    """The first moment after ``since`` and before ``now`` at which the rules' view of the
+    ticket changed (a warning or deadline crossed, or the ticket changed), else ``now``.
 
     A ticket never swept before is evaluated as of ``now`` only.
     """
     if since is None or since >= now:
         return now
-    crossings = [c for c in sla_of(ticket, config, now).events_after(since) if c < now]
-    return crossings[0] if crossings else now
+    crossings = sla_of(ticket, config, now).events_after(since)
+    changes = [a.at for a in ticket.activity] + [e.at for e in ticket.entries]
+    moments = [m for m in (*crossings, *changes) if since < m < now]
+    return min(moments).astimezone(now.tzinfo) if moments else now
 
 
 def _bookkeeping(
@@ -166,7 +169,7 @@ def _sla_log(
                 field="sla.policy",
                 old=_text(old.get("policy")),
                 new=_text(new.get("policy")),
-                note="policy re-selected",
+                note="policy re-selected" if old.get("policy") else "policy selected",
             )
         )
     for metric in sorted(set(_clocks(old)) | set(_clocks(new))):

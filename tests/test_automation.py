@@ -124,7 +124,8 @@ def test_parse_rule(teams: dict[str, Team]) -> None:
         ({"name": "a", "then": {"tag": "x"}, "if": {}}, "unknown key 'if'", "if"),
         (
             {"name": "a", "then": {"explode": "now"}},
-            "rule a: unknown action 'explode'; one of escalate, priority, assign, tag, note, status",
+            "rule a: unknown action 'explode';"
+            " one of escalate, priority, assign, tag, note, status",
             "then",
         ),
         (
@@ -266,7 +267,9 @@ def test_escalate_up(teams: dict[str, Team]) -> None:
 
 
 def test_escalate_to_a_team() -> None:
-    config = config_with("  - name: eng\n    when: {tags: bug}\n    then: {escalate: {to: management}}\n")
+    config = config_with(
+        "  - name: eng\n    when: {tags: bug}\n    then: {escalate: {to: management}}\n"
+    )
     out = run(config, ticket(tags=("bug",), status="open"))
     assert out.change.escalations == (
         Escalation(NOW, "functional", "support", "management", "rule:eng", "rule eng"),
@@ -330,7 +333,9 @@ def test_tag() -> None:
 
 
 def test_note() -> None:
-    config = config_with('  - name: n\n    when: {priority: normal}\n    then: {note: "Look at me"}\n')
+    config = config_with(
+        '  - name: n\n    when: {priority: normal}\n    then: {note: "Look at me"}\n'
+    )
     out = run(config, ticket())
     assert out.change.entries == (Entry(NOW, "rule:n", "note", "Look at me"),)
     assert out.ticket.first_response_at is None  # an internal note is not a response
@@ -349,9 +354,7 @@ def test_note() -> None:
 def test_status(status: str, before: str, sets: dict[str, object]) -> None:
     config = config_with(f"  - name: s\n    when: {{tags: s}}\n    then: {{status: {status}}}\n")
     extra = {"resolved_at": CREATED} if before == "resolved" else {}
-    out = run(
-        config, ticket(tags=("s",), status=before, first_response_at=CREATED, **extra)
-    )
+    out = run(config, ticket(tags=("s",), status=before, first_response_at=CREATED, **extra))
     assert out.fired == ["s"]
     assert out.ticket.status == status
     assert {k: v for k, v in out.change.sets.items() if k != "updated"} == sets
@@ -378,7 +381,9 @@ def test_several_actions_apply_in_order() -> None:
         ("vip", "seen"),
     )
     # the note is also the reason of the rule's priority escalation
-    assert out.change.escalations == (Escalation(NOW, "priority", "normal", "high", "rule:many", "VIP"),)
+    assert out.change.escalations == (
+        Escalation(NOW, "priority", "normal", "high", "rule:many", "VIP"),
+    )
     assert out.change.entries == (Entry(NOW, "rule:many", "note", "VIP"),)
 
 
@@ -464,7 +469,9 @@ def test_a_rule_re_arms_after_an_evaluation_sees_its_condition_false() -> None:
 def test_a_rule_whose_own_effect_makes_it_false_re_arms() -> None:
     # assign-lead makes `assignee: null` false: the rule re-arms in the same evaluation, so
     # when the ticket is unassigned again the rule fires again.
-    config = config_with("  - name: lead\n    when: {tags: vip, assignee: null}\n    then: {assign: lead}\n")
+    config = config_with(
+        "  - name: lead\n    when: {tags: vip, assignee: null}\n    then: {assign: lead}\n"
+    )
     memory: dict[str, dt.datetime] = {}
     out = run(config, ticket(tags=("vip",)), memory=memory)
     assert out.fired == ["lead"]

@@ -254,7 +254,9 @@ def test_status_timeline_comes_from_the_activity_log() -> None:
         activity=(
             Activity(created, "alice", event="created"),
             status(berlin(2026, 11, 23, 9, 30), "new", "open"),
-            Activity(berlin(2026, 11, 23, 9, 45), "alice", field="priority", old="normal", new="high"),
+            Activity(
+                berlin(2026, 11, 23, 9, 45), "alice", field="priority", old="normal", new="high"
+            ),
             status(berlin(2026, 11, 23, 10), "open", "pending"),
             status(berlin(2026, 11, 24, 9, 30), "pending", "open"),
         ),
@@ -809,12 +811,13 @@ def test_a_stopped_clock_does_not_change_later() -> None:
     assert seen == {("met", 3 * H + 59 * M, berlin(2026, 11, 23, 13))}
 
 
-# BUG: a stopped clock's `due` keeps moving with pauses (and, for resolution, with the time
-# spent resolved) that come after its stop, so it depends on `now`.  Here the first response
-# was met at 09:30 with a 13:00 deadline; the ticket then waits (pending) from 10:00, and
-# compute() reports first_response.due Mon 14:00 as of Mon 11:00, Tue 11:00 as of Mon 16:00
-# and Tue 15:00 as of Tue 12:00.  The sweep writes `due` into the sla block, so pending,
-# resolved and closed tickets are rewritten on every sweep (see test_sweep_plan.py).
+# BUG (fails at edefba0, fixed in 5d762b4):
+# a stopped clock's `due` keeps moving with pauses (and, for resolution, with the time spent
+# resolved) that come after its stop, so it depends on `now`.  Here the first response was met at
+# 09:30 with a 13:00 deadline; the ticket then waits (pending) from 10:00, and compute() reports
+# first_response.due Mon 14:00 as of Mon 11:00, Tue 11:00 as of Mon 16:00 and Tue 15:00 as of Tue
+# 12:00.  The sweep writes `due` into the sla block, so pending, resolved and closed tickets are
+# rewritten on every sweep (see test_sweep_plan.py).
 def test_a_met_clock_keeps_its_deadline_through_a_later_pause() -> None:
     t = ticket(
         berlin(2026, 11, 23, 9),
@@ -827,9 +830,10 @@ def test_a_met_clock_keeps_its_deadline_through_a_later_pause() -> None:
         assert (clock.state, clock.due) == ("met", berlin(2026, 11, 23, 13)), now
 
 
-# BUG: same cause: the resolution clock of a resolved ticket reports a later `due` every day
-# (Wed 25 Nov 17:00 would be the deadline it was resolved against; compute() gives Thu 26 Nov
-# 14:00 as of Tue 10:00 and Fri 27 Nov 15:00 as of Wed 10:00).
+# BUG (fails at edefba0, fixed in 5d762b4):
+# same cause: the resolution clock of a resolved ticket reports a later `due` every day (Wed 25
+# Nov 17:00 would be the deadline it was resolved against; compute() gives Thu 26 Nov 14:00 as of
+# Tue 10:00 and Fri 27 Nov 15:00 as of Wed 10:00).
 def test_a_resolved_ticket_keeps_its_resolution_deadline() -> None:
     t = ticket(
         berlin(2026, 11, 23, 9),
@@ -838,7 +842,10 @@ def test_a_resolved_ticket_keeps_its_resolution_deadline() -> None:
         resolved_at=berlin(2026, 11, 23, 13),
         activity=(status(berlin(2026, 11, 23, 13), "open", "resolved"),),
     )
-    dues = {clocks(t, now)["resolution"].due for now in (berlin(2026, 11, 24, 10), berlin(2026, 11, 25, 10))}
+    dues = {
+        clocks(t, now)["resolution"].due
+        for now in (berlin(2026, 11, 24, 10), berlin(2026, 11, 25, 10))
+    }
     assert dues == {berlin(2026, 11, 25, 17)}
 
 
@@ -860,9 +867,7 @@ RANK = {"ok": 0, "warning": 1, "breached": 2}
 
 @settings(max_examples=60, deadline=None, database=None)
 @given(
-    pending=st.lists(
-        st.tuples(st.integers(1, 3000), st.integers(1, 3000)), min_size=0, max_size=3
-    ),
+    pending=st.lists(st.tuples(st.integers(1, 3000), st.integers(1, 3000)), min_size=0, max_size=3),
     answered=st.one_of(st.none(), st.integers(1, 6000)),
     offsets=st.lists(st.integers(0, 20000), min_size=2, max_size=12),
 )
@@ -910,7 +915,9 @@ def intervals(draw: st.DrawFn, start: dt.datetime) -> list[tuple[dt.datetime, dt
 
 
 @st.composite
-def disjoint_intervals(draw: st.DrawFn, start: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+def disjoint_intervals(
+    draw: st.DrawFn, start: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
     """Up to four excluded intervals that do not overlap."""
     out = []
     cursor = start + draw(st.integers(-2 * 24 * 60, 24 * 60)) * M
@@ -925,11 +932,12 @@ def disjoint_intervals(draw: st.DrawFn, start: dt.datetime) -> list[tuple[dt.dat
 CALENDAR_CHOICE = st.sampled_from([OFFICE, ALWAYS, CALS["ny"]])
 
 
-# BUG: counted_time() subtracts each excluded interval on its own, so overlapping intervals
-# are subtracted twice (deadline() merges them first).  Minimal: office calendar, start Mon
-# 23 Nov 09:00 Berlin, excluded [(10:00, 12:00), (11:00, 13:00)], target 4h: deadline() is
-# 16:00 (09-10 + 13-16), but counted_time(start, 16:00, excluded) is 3h (11-12 counted off
-# twice).  Hypothesis also finds the smallest case: the same interval listed twice.
+# BUG (fails at edefba0, fixed in 5d762b4):
+# counted_time() subtracts each excluded interval on its own, so overlapping intervals are
+# subtracted twice (deadline() merges them first).  Minimal: office calendar, start Mon 23 Nov
+# 09:00 Berlin, excluded [(10:00, 12:00), (11:00, 13:00)], target 4h: deadline() is 16:00 (09-10 +
+# 13-16), but counted_time(start, 16:00, excluded) is 3h (11-12 counted off twice).  Hypothesis
+# also finds the smallest case: the same interval listed twice.
 @settings(max_examples=150, deadline=None, database=None)
 @given(data=st.data(), cal=CALENDAR_CHOICE, start=START, target=TARGET)
 def test_counted_time_up_to_the_deadline_is_the_target(
@@ -952,12 +960,15 @@ def test_counted_time_up_to_the_deadline_is_the_target_with_disjoint_pauses(
     assert counted_time(cal, start, due - M, excluded) < target
 
 
-# BUG: the minimal reproduction of the property above (counted_time() double-subtracts the
-# overlap of two excluded intervals).
+# BUG (fails at edefba0, fixed in 5d762b4):
+# the minimal reproduction of the property above (counted_time() double-subtracts the overlap of
+# two excluded intervals).
 def test_counted_time_with_overlapping_exclusions_minimal() -> None:
     start = berlin(2026, 11, 23, 9)
-    excluded = [(berlin(2026, 11, 23, 10), berlin(2026, 11, 23, 12)),
-                (berlin(2026, 11, 23, 11), berlin(2026, 11, 23, 13))]
+    excluded = [
+        (berlin(2026, 11, 23, 10), berlin(2026, 11, 23, 12)),
+        (berlin(2026, 11, 23, 11), berlin(2026, 11, 23, 13)),
+    ]
     assert merge_intervals(excluded) == [(berlin(2026, 11, 23, 10), berlin(2026, 11, 23, 13))]
     # 09-10 and 13-16 count: the deadline of 4h is 16:00 ...
     assert deadline(OFFICE, start, 4 * H, excluded) == berlin(2026, 11, 23, 16)
