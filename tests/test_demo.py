@@ -55,7 +55,7 @@ def test_every_read_command_runs_on_the_demo(desk: Esc) -> None:
 def test_the_lifecycle_runs_on_the_demo(desk: Esc) -> None:
     ticket = desk.ok("create", "--title", "Refund for a double charge", "--category", "refund",
                      "--customer", "ops@shop.example", "--channel", "email").strip()
-    support = [t for t in all_tickets(desk) if t["id"] == ticket][0]
+    support = next(t for t in all_tickets(desk) if t["id"] == ticket)
     assert support["team"] == "support"
     member = "maya"
     for args in (["assign", ticket, member], ["comment", ticket, "-m", "Looking into it"],
