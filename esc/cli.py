@@ -563,8 +563,9 @@ def validate() -> int:
 @click.option("--commit", is_flag=True, help="Commit exactly the files the sweep changed.")
 @json_option
 @common
-def sweep(dry_run: bool, report_dir: str | None, no_report: bool, commit: bool,
-          as_json: bool) -> int:
+def sweep(
+    dry_run: bool, report_dir: str | None, no_report: bool, commit: bool, as_json: bool
+) -> int:
     """Compute SLAs, apply the rules, write changed tickets and render reports (for cron)."""
     from esc.sweeper import run_sweep, sweep_message
 
@@ -593,10 +594,21 @@ def sweep(dry_run: bool, report_dir: str | None, no_report: bool, commit: bool,
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "junit"]),
-              default="text", show_default=True, help="Output format.")
-@click.option("--fail-on", type=click.Choice(["breached", "warning"]), default="breached",
-              show_default=True, help="Fail on overdue tickets, or also on those in warning.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github", "junit"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["breached", "warning"]),
+    default="breached",
+    show_default=True,
+    help="Fail on overdue tickets, or also on those in warning.",
+)
 @common
 def check(fmt: str, fail_on: str) -> int:
     """Fail (exit 1) if open tickets are overdue: read-only, for CI."""
@@ -612,8 +624,13 @@ def check(fmt: str, fail_on: str) -> int:
 
 
 @cli.command()
-@click.option("--within", default="8h", show_default=True, metavar="DURATION",
-              help="How far ahead to look, in wall-clock time (e.g. 30m, 8h, 2d).")
+@click.option(
+    "--within",
+    default="8h",
+    show_default=True,
+    metavar="DURATION",
+    help="How far ahead to look, in wall-clock time (e.g. 30m, 8h, 2d).",
+)
 @json_option
 @common
 def upcoming(within: str, as_json: bool) -> int:
@@ -650,6 +667,57 @@ def explain(ticket: str) -> int:
     found = state.workspace.load(ticket).ticket
     click.echo(explain_ticket(found, state.config, state.now))
     return 0
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "html", "json", "csv"]),
+    default="markdown",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--out", metavar="PATH", help="Write to this file instead of stdout.")
+@click.option(
+    "--since", metavar="DATE", help="Start of the period (default: 30 days before --until)."
+)
+@click.option(
+    "--until", metavar="DATE", help="End of the period; a date means its end (default: now)."
+)
+@click.option("--team", metavar="TEAM", help="Only tickets that are or were with this team.")
+@common
+def report(
+    fmt: str, out: str | None, since: str | None, until: str | None, team: str | None
+) -> int:
+    """Render a report: backlog, SLA compliance, escalations, speed, satisfaction, trend."""
+    from esc.reporting import build_report, period_of, slas
+    from esc.reports import render_report
+
+    state = _state()
+    workspace = state.workspace
+    period = period_of(since, until, state.now)
+    tickets, broken = workspace.tickets()
+    data = build_report(slas(tickets, workspace, state.now), workspace, state.now, period, team)
+    links = _relative_links(workspace.root, out)
+    text = render_report(data, fmt, workspace.root / "templates", links)
+    if out:
+        workspace.write_output(Path(out), text)
+    else:
+        click.echo(text, nl=False)
+    for error in broken:
+        click.echo(str(error), err=True)
+    return 1 if broken else 0
+
+
+def _relative_links(root: Path, out: str | None) -> str:
+    """How a report at ``out`` links to the workspace's ticket files."""
+    folder = Path(out).resolve().parent if out else Path.cwd().resolve()
+    try:
+        rel = os.path.relpath(root, folder)
+    except ValueError:
+        return str(root) + "/"
+    return "" if rel == "." else rel.replace(os.sep, "/") + "/"
 
 
 # ---------------------------------------------------------------- entry point

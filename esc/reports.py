@@ -5,9 +5,13 @@ A workspace ``templates/`` folder may override a shipped template of the same na
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from esc.clock import format_timestamp
 from esc.config import Config
@@ -20,6 +24,20 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 def md_escape(text: object) -> str:
     """Text that shows literally inside a GitHub-flavoured Markdown table cell."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def seconds_text(seconds: object) -> str:
+    """A duration in seconds as "2d 3h", "3h 20m", "45m"; an en dash when there is none."""
+    if seconds is None:
+        return "–"
+    minutes = int(float(str(seconds)) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {mins}m"
+    return f"{mins}m"
 
 
 def _environment(overrides: Path | None) -> object:
@@ -36,6 +54,8 @@ def _environment(overrides: Path | None) -> object:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["md"] = md_escape
+    env.filters["duration"] = seconds_text
+    env.globals["links"] = "../"
     return env
 
 
@@ -86,3 +106,48 @@ def render(name: str, data: dict[str, object], overrides: Path | None = None) ->
     env = _environment(overrides)
     template = env.get_template(name)  # type: ignore[attr-defined]
     return str(template.render(**data))
+
+
+FORMATS = ("markdown", "html", "json", "csv")
+TEMPLATE_OF = {"markdown": "report.md.j2", "html": "report.html.j2"}
+
+
+def render_report(
+    report: dict[str, Any], fmt: str, overrides: Path | None = None, links: str = ""
+) -> str:
+    """The report in one format; every format shows the same numbers.
+
+    ``links`` prefixes links to ticket files (``../`` from a report folder).
+    """
+    if fmt == "json":
+        return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return report_csv(report)
+    return render(TEMPLATE_OF[fmt], {"r": report, "links": links}, overrides)
+
+
+def flatten(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every number of the report as (dotted key, value) rows, lists indexed by position."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list):
+            for n, inner in enumerate(value):
+                walk(f"{prefix}[{n}]", inner)
+        else:
+            rows.append((prefix, "" if value is None else str(value)))
+
+    walk("", report)
+    return rows
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The report as CSV: one row per value, ``key,value``, keys as in the JSON."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["key", "value"])
+    writer.writerows(flatten(report))
+    return out.getvalue()

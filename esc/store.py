@@ -234,6 +234,14 @@ class Workspace:
             changed.append(self.rel(path))
         return changed
 
+    def write_output(self, path: Path, text: str) -> None:
+        """Write a report or export the user asked for, atomically."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, text)
+        except OSError as exc:
+            raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
+
     def write_new_file(self, relpath: str, text: str, force: bool) -> bool:
         """Write a starter file; False if it exists and ``force`` is not given."""
         path = self.root / relpath

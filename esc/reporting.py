@@ -1,0 +1,60 @@
+"""Building a report from the workspace: tickets, their SLAs as of ``now``, the numbers."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from esc import stats
+from esc.clock import parse_timestamp
+from esc.errors import BadInput
+from esc.model import Ticket
+from esc.sla import Sla
+from esc.store import Workspace
+from esc.sweep import sla_of
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_bound(text: str, now: dt.datetime, *, end: bool, option: str) -> dt.datetime:
+    """A --since/--until value: a timestamp, or a date (its start; for --until, its end)."""
+    value = text.strip()
+    if _DATE.fullmatch(value):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise BadInput(f"{option}: {text!r} is not a date") from None
+        if end:
+            day += dt.timedelta(days=1)
+        return dt.datetime.combine(day, dt.time(), tzinfo=now.tzinfo)
+    return parse_timestamp(value, what=option)
+
+
+def period_of(since: str | None, until: str | None, now: dt.datetime) -> stats.Period:
+    end = parse_bound(until, now, end=True, option="--until") if until else now
+    start = (
+        parse_bound(since, now, end=False, option="--since")
+        if since
+        else end - dt.timedelta(days=30)
+    )
+    if start >= end:
+        raise BadInput("--since must be before --until")
+    return stats.Period(start, end)
+
+
+def slas(tickets: list[Ticket], workspace: Workspace, now: dt.datetime) -> list[tuple[Ticket, Sla]]:
+    config = workspace.config()
+    return [(t, sla_of(t, config, now)) for t in tickets]
+
+
+def build_report(
+    items: list[tuple[Ticket, Sla]],
+    workspace: Workspace,
+    now: dt.datetime,
+    period: stats.Period,
+    team: str | None = None,
+) -> dict[str, Any]:
+    config = workspace.config()
+    if team is not None and team not in config.teams:
+        raise BadInput(f"unknown team {team!r}; teams are {', '.join(config.teams)}")
+    return stats.build(items, config, now, period, team)
