@@ -577,7 +577,12 @@ def sweep(
     result = run_sweep(state.workspace, state.now, dry_run=dry_run)
     reports: list[str] = []
     if not no_report:
-        reports = state.workspace.render_reports(result, report_dir, dry_run=dry_run)
+        from esc.reporting import sweep_reports
+        from esc.store import REPORTS_DIR
+
+        folder = Path(report_dir).resolve() if report_dir else state.workspace.root / REPORTS_DIR
+        files = sweep_reports([p.ticket for p in result.plans], state.workspace, state.now)
+        reports = state.workspace.write_if_changed(folder, files, dry_run)
     changed = result.changed + reports
     commit_id = None
     if commit and changed:
@@ -718,6 +723,35 @@ def _relative_links(root: Path, out: str | None) -> str:
     except ValueError:
         return str(root) + "/"
     return "" if rel == "." else rel.replace(os.sep, "/") + "/"
+
+
+@cli.command()
+@click.option("--sqlite", "sqlite_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write an SQLite database (replaced atomically if it exists).")
+@click.option("--csv", "csv_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Write DIR/tickets.csv, DIR/escalations.csv and DIR/events.csv.")
+@common
+def export(sqlite_file: str | None, csv_dir: str | None) -> int:
+    """Export tickets, escalations and the activity log as SQLite tables or CSV files."""
+    from esc import export as exporting
+
+    if not sqlite_file and not csv_dir:
+        raise click.UsageError("give --sqlite FILE, --csv DIR, or both")
+    state = _state()
+    config = state.config
+    docs, broken = exporting.exportable(state.workspace.scan())
+    tables = exporting.build_tables([d.ticket for d in docs], config, [d.path for d in docs])
+    targets = []
+    if sqlite_file:
+        exporting.write_sqlite(Path(sqlite_file), tables)
+        targets.append(sqlite_file)
+    if csv_dir:
+        exporting.write_csv(Path(csv_dir), tables)
+        targets.append(csv_dir)
+    click.echo(f"exported {tables.summary()} to {' and '.join(targets)}")
+    for error in broken:
+        click.echo(str(error), err=True)
+    return 1 if broken else 0
 
 
 # ---------------------------------------------------------------- entry point

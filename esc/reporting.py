@@ -10,7 +10,7 @@ from esc.clock import parse_timestamp
 from esc.errors import BadInput
 from esc.model import Ticket
 from esc.sla import Sla
-from esc.store import Workspace
+from esc.store import TEMPLATES_DIR, Workspace
 from esc.sweep import sla_of
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -58,3 +58,20 @@ def build_report(
     if team is not None and team not in config.teams:
         raise BadInput(f"unknown team {team!r}; teams are {', '.join(config.teams)}")
     return stats.build(items, config, now, period, team)
+
+
+def sweep_reports(
+    tickets: list[Ticket], workspace: Workspace, now: dt.datetime
+) -> dict[str, str]:
+    """The files a sweep renders, as of the top of the hour so they change at most hourly."""
+    from esc.reports import render, render_report, summary_data
+
+    as_of = now.replace(minute=0, second=0, microsecond=0)
+    items = slas(tickets, workspace, as_of)
+    overrides = workspace.root / TEMPLATES_DIR
+    report = stats.build(items, workspace.config(), as_of, stats.default_period(as_of))
+    return {
+        "summary.md": render("summary.md.j2", summary_data(items, workspace.config()), overrides),
+        "index.html": render_report(report, "html", overrides, links="../"),
+        "report.json": render_report(report, "json"),
+    }

@@ -11,16 +11,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from esc import ids, ticketfile
 from esc.config import RULES_FILE, TEAMS_FILE, Config, Finding, build_config
 from esc.errors import ConfigError, EscError, ParseError, WorkspaceNotFound
 from esc.model import Activity, Change, Ticket
 from esc.ticketfile import TicketDoc
-
-if TYPE_CHECKING:
-    from esc.sweeper import SweepResult
 
 TICKETS_DIR = "tickets"
 CACHE_DIR = ".esc-cache"
@@ -215,22 +211,19 @@ class Workspace:
             return ticketfile.parse(text, self.rel(path)).ticket
         raise EscError("could not find a free ticket ID")  # pragma: no cover
 
-    def render_reports(
-        self, result: SweepResult, report_dir: str | None, dry_run: bool = False
-    ) -> list[str]:
-        """Render the sweep's reports; returns the paths it changed (rewritten only if new)."""
-        from esc import reports
-
-        folder = Path(report_dir).resolve() if report_dir else self.root / REPORTS_DIR
-        items = [(p.ticket, p.sla) for p in result.plans]
-        data = reports.summary_data(items, self.config())
-        text = reports.render("summary.md.j2", data, self.root / TEMPLATES_DIR)
+    def write_if_changed(self, folder: Path, files: dict[str, str], dry_run: bool) -> list[str]:
+        """Write each file of ``folder`` whose content differs; returns those paths."""
         changed = []
-        path = folder / "summary.md"
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+        for name, text in files.items():
+            path = folder / name
+            try:
+                same = path.read_text(encoding="utf-8") == text
+            except (FileNotFoundError, UnicodeDecodeError):
+                same = False
+            if same:
+                continue
             if not dry_run:
-                folder.mkdir(parents=True, exist_ok=True)
-                atomic_write(path, text)
+                self.write_output(path, text)
             changed.append(self.rel(path))
         return changed
 

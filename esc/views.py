@@ -258,6 +258,8 @@ def sweep_text(result: SweepResult, reports: list[str], dry_run: bool, commit: s
     lines += [f"  skipped {s}" for s in result.skipped]
     if dry_run:
         lines += [f"  would write {p}" for p in result.changed + reports]
+    elif reports:
+        lines.append(f"rendered {', '.join(reports)}")
     if commit:
         lines.append(f"committed {commit[:12]}")
     return "\n".join(lines)

@@ -149,7 +149,9 @@ def test_sweep_commit_commits_exactly_what_it_changed(esc: Esc, workspace: Path)
     assert shown.startswith("esc sweep: 1 ticket updated\n\n")
     assert f"{ticket}: support → engineering (rule:breached-goes-up)" in shown
     changed = git(workspace, "show", "--name-only", "--format=", "HEAD").split()
-    assert changed == ["reports/summary.md", f"tickets/{ticket}.md"]
+    assert changed == [
+        "reports/index.html", "reports/report.json", "reports/summary.md", f"tickets/{ticket}.md"
+    ]
     status = git(workspace, "status", "--porcelain").splitlines()
     assert set(status) == {"A  notes.txt", " M teams.yaml"}
     # nothing changed: no empty commit

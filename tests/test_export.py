@@ -1,0 +1,341 @@
+"""`esc export`: analyst queries on the SQLite export agree with the ticket files."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sqlite3
+import statistics
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import pytest
+
+from esc.config import build_config
+from esc.export import SCHEMA, build_tables, utc_text
+from esc.model import Activity, Escalation, Ticket
+from tests.conftest import Esc
+
+NOW = "2026-11-27T09:00:00+01:00"
+TABLES = ("tickets", "escalations", "events")
+
+
+# ---------------------------------------------------------------- reading the files ourselves
+
+
+def _moment(value: object) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def read_files(root: Path) -> list[dict[str, Any]]:
+    """Each ticket file's front-matter, plus the number of activity lines it has."""
+    tickets = []
+    for path in sorted((root / "tickets").glob("*.md")):
+        post = frontmatter.load(str(path))
+        meta = dict(post.metadata)
+        section = None
+        events = 0
+        for line in post.content.splitlines():
+            if line.startswith("## "):
+                section = line.strip()
+            elif section == "## Activity" and line.startswith("- "):
+                events += 1
+        meta["_events"] = events
+        meta["_file"] = f"tickets/{path.name}"
+        tickets.append(meta)
+    return tickets
+
+
+@pytest.fixture
+def exported(demo: Path) -> Iterator[tuple[Path, sqlite3.Connection, Esc, str]]:
+    desk = Esc(demo, now=NOW)
+    out = desk.ok("export", "--sqlite", "db", "--csv", "out")
+    connection = sqlite3.connect(demo / "db")
+    yield demo, connection, desk, out
+    connection.close()
+
+
+def one(connection: sqlite3.Connection, sql: str, *args: object) -> Any:
+    return connection.execute(sql, args).fetchone()[0]
+
+
+# ---------------------------------------------------------------- the demo, queried
+
+
+def test_counts_and_summary_line(exported: tuple[Path, sqlite3.Connection, Esc, str]) -> None:
+    root, db, _, out = exported
+    files = read_files(root)
+    escalations = sum(len(t["escalations"] or []) for t in files)
+    events = sum(t["_events"] for t in files)
+    assert len(files) == 36
+    assert one(db, "SELECT COUNT(*) FROM tickets") == len(files)
+    assert one(db, "SELECT COUNT(*) FROM escalations") == escalations
+    assert one(db, "SELECT COUNT(*) FROM events") == events
+    assert out == f"exported {len(files)} tickets, {escalations} escalations, {events} events" \
+        " to db and out\n"
+
+
+def test_escalations_per_destination_team(
+    exported: tuple[Path, sqlite3.Connection, Esc, str],
+) -> None:
+    root, db, _, _ = exported
+    expected = Counter(
+        e["to"] for t in read_files(root) for e in t["escalations"] or [] if e["kind"] != "priority"
+    )
+    rows = db.execute(
+        "SELECT to_value, COUNT(*) FROM escalations WHERE kind != 'priority' GROUP BY to_value"
+    ).fetchall()
+    assert dict(rows) == dict(expected)
+    assert len(expected) >= 2
+    # escalations made by automation rules are flagged
+    by_rule = Counter(
+        str(e["by"]).startswith("rule:") for t in read_files(root) for e in t["escalations"] or []
+    )
+    assert one(db, "SELECT SUM(by_rule) FROM escalations") == by_rule[True] > 0
+    # seq numbers each ticket's escalations from 1, in file order
+    first = db.execute(
+        "SELECT ticket_id, seq, at, from_value, to_value FROM escalations ORDER BY ticket_id, seq"
+    ).fetchall()
+    expected_rows = [
+        (t["id"], n, _moment(e["at"]).isoformat(), e["from"], e["to"])  # type: ignore[union-attr]
+        for t in sorted(read_files(root), key=lambda t: str(t["id"]))
+        for n, e in enumerate(t["escalations"] or [], start=1)
+    ]
+    assert first == expected_rows
+
+
+def test_median_resolution_minutes(exported: tuple[Path, sqlite3.Connection, Esc, str]) -> None:
+    root, db, _, _ = exported
+    durations = [
+        (_moment(t["resolved_at"]) - _moment(t["created"])).total_seconds() / 60  # type: ignore[operator]
+        for t in read_files(root)
+        if t.get("resolved_at")
+    ]
+    assert len(durations) >= 5
+    n = one(db, "SELECT COUNT(*) FROM tickets WHERE resolution_minutes IS NOT NULL")
+    assert n == len(durations)
+    middle = db.execute(
+        "SELECT resolution_minutes FROM tickets WHERE resolution_minutes IS NOT NULL "
+        "ORDER BY resolution_minutes LIMIT ? OFFSET ?",
+        (2 - n % 2, (n - 1) // 2),
+    ).fetchall()
+    median = sum(r[0] for r in middle) / len(middle)
+    assert median == pytest.approx(statistics.median(durations))
+
+
+def test_first_response_minutes_and_utc_columns(
+    exported: tuple[Path, sqlite3.Connection, Esc, str],
+) -> None:
+    root, db, _, _ = exported
+    rows = {
+        r[0]: r[1:]
+        for r in db.execute(
+            "SELECT id, created, created_utc, first_response_minutes, priority_rank, level, file "
+            "FROM tickets"
+        )
+    }
+    ranks = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+    for t in read_files(root):
+        created = _moment(t["created"])
+        assert created is not None
+        created_text, created_utc, minutes, rank, level, file = rows[t["id"]]
+        assert dt.datetime.fromisoformat(created_text) == created
+        assert created_text == created.isoformat()
+        assert created_utc == created.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        responded = _moment(t.get("first_response_at"))
+        if responded is None:
+            assert minutes is None
+        else:
+            assert minutes == pytest.approx((responded - created).total_seconds() / 60)
+        assert rank == ranks[t["priority"]]
+        assert level in (1, 2, 3)
+        assert file == t["_file"]
+    # the _utc text sorts like the moments themselves
+    by_text = [r[0] for r in db.execute("SELECT id FROM tickets ORDER BY created_utc, id")]
+    by_moment = [
+        str(t["id"]) for t in sorted(read_files(root), key=lambda t: (_moment(t["created"]), t["id"]))
+    ]
+    assert by_text == by_moment
+
+
+def test_events_per_ticket(exported: tuple[Path, sqlite3.Connection, Esc, str]) -> None:
+    root, db, _, _ = exported
+    expected = {t["id"]: t["_events"] for t in read_files(root)}
+    rows = db.execute(
+        "SELECT t.id, COUNT(e.seq) FROM tickets t LEFT JOIN events e ON e.ticket_id = t.id "
+        "GROUP BY t.id"
+    ).fetchall()
+    assert dict(rows) == expected
+    assert one(db, "SELECT MIN(seq) FROM events") == 1
+    assert one(db, "SELECT COUNT(*) FROM events WHERE event = 'created' AND field IS NULL") == 36
+    assert one(db, "SELECT COUNT(*) FROM events WHERE field = 'status' AND event IS NULL") > 0
+    # every event's ticket exists
+    assert one(db, "SELECT COUNT(*) FROM events WHERE ticket_id NOT IN (SELECT id FROM tickets)") == 0
+
+
+def test_indexes_exist(exported: tuple[Path, sqlite3.Connection, Esc, str]) -> None:
+    _, db, _, _ = exported
+    indexed = set()
+    for table in TABLES:
+        for index in db.execute(f"PRAGMA index_list({table})").fetchall():
+            columns = [c[2] for c in db.execute(f"PRAGMA index_info('{index[1]}')")]
+            if len(columns) == 1:
+                indexed.add((table, columns[0]))
+    assert {
+        ("tickets", "id"),
+        ("tickets", "team"),
+        ("tickets", "status"),
+        ("tickets", "priority"),
+        ("tickets", "created_utc"),
+        ("escalations", "to_value"),
+        ("escalations", "at_utc"),
+        ("events", "ticket_id"),
+        ("events", "at_utc"),
+    } <= indexed
+    assert one(db, "PRAGMA integrity_check") == "ok"
+
+
+def _as_csv(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def test_csv_files_hold_the_same_rows(exported: tuple[Path, sqlite3.Connection, Esc, str]) -> None:
+    root, db, _, _ = exported
+    assert sorted(p.name for p in (root / "out").iterdir()) == [
+        "escalations.csv",
+        "events.csv",
+        "tickets.csv",
+    ]
+    for table in TABLES:
+        columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})")]
+        assert columns == [name for name, _ in SCHEMA[table]]
+        with open(root / "out" / f"{table}.csv", encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0] == columns
+        expected = [[_as_csv(v) for v in r] for r in db.execute(f"SELECT * FROM {table}")]
+        assert rows[1:] == expected
+        assert len(expected) > 0
+
+
+# ---------------------------------------------------------------- edge cases
+
+
+def test_empty_workspace_exports_empty_tables(esc: Esc, workspace: Path) -> None:
+    result = esc("export", "--sqlite", "empty.db", "--csv", "csv")
+    assert result.code == 0, result.err
+    assert result.out == "exported 0 tickets, 0 escalations, 0 events to empty.db and csv\n"
+    db = sqlite3.connect(workspace / "empty.db")
+    try:
+        for table in TABLES:
+            assert one(db, f"SELECT COUNT(*) FROM {table}") == 0
+    finally:
+        db.close()
+    for table in TABLES:
+        lines = (workspace / "csv" / f"{table}.csv").read_text(encoding="utf-8").splitlines()
+        assert lines == [",".join(name for name, _ in SCHEMA[table])]
+
+
+def test_broken_ticket_is_reported_and_the_others_exported(demo: Path) -> None:
+    (demo / "tickets" / "T-broken00.md").write_text("---\nid: [unclosed\n---\n", encoding="utf-8")
+    copy = (demo / "tickets" / "T-0m6b2xb7.md").read_text(encoding="utf-8")
+    (demo / "tickets" / "T-zzcopy00.md").write_text(copy, encoding="utf-8")  # a duplicate ID
+    result = Esc(demo, now=NOW)("export", "--sqlite", "db")
+    assert result.code == 1
+    assert result.out.startswith("exported 36 tickets, ")
+    errors = result.err.splitlines()
+    assert len(errors) == 2
+    assert errors[0].startswith("tickets/T-broken00.md:2: ")
+    assert errors[1].startswith("tickets/T-zzcopy00.md:2: duplicate id T-0m6b2xb7")
+    db = sqlite3.connect(demo / "db")
+    try:
+        assert one(db, "SELECT COUNT(*) FROM tickets") == 36
+        assert one(db, "SELECT file FROM tickets WHERE id = 'T-0m6b2xb7'") == (
+            "tickets/T-0m6b2xb7.md"
+        )
+    finally:
+        db.close()
+
+
+def test_an_output_is_required(esc: Esc) -> None:
+    result = esc("export")
+    assert result.code == 2
+    assert "Usage: esc export" in result.err
+    assert "--sqlite" in result.err
+
+
+def test_existing_database_is_replaced_without_leftovers(demo: Path) -> None:
+    desk = Esc(demo, now=NOW)
+    target = demo / "out"
+    target.mkdir()
+    (target / "helpdesk.db").write_text("not a database", encoding="utf-8")
+    before = sorted(p.name for p in demo.iterdir())
+    for _ in range(2):
+        out = desk.ok("export", "--sqlite", "out/helpdesk.db", "--csv", "out/csv")
+        assert out.endswith(" to out/helpdesk.db and out/csv\n")
+    db = sqlite3.connect(target / "helpdesk.db")
+    try:
+        assert one(db, "SELECT COUNT(*) FROM tickets") == 36
+    finally:
+        db.close()
+    assert sorted(p.name for p in target.iterdir()) == ["csv", "helpdesk.db"]
+    assert sorted(p.name for p in (target / "csv").iterdir()) == [
+        "escalations.csv",
+        "events.csv",
+        "tickets.csv",
+    ]
+    assert sorted(p.name for p in demo.iterdir()) == before
+
+
+def test_a_directory_is_no_database_file(demo: Path) -> None:
+    (demo / "adir").mkdir()
+    result = Esc(demo, now=NOW)("export", "--sqlite", "adir")
+    assert result.code == 2
+
+
+# ---------------------------------------------------------------- the pure row builders
+
+
+def test_rows_follow_the_schema() -> None:
+    config, findings = build_config("teams:\n  support: {level: 1}\n", "")
+    assert config is not None and not findings
+    at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    ticket = Ticket(
+        id="T-1",
+        title="x",
+        status="resolved",
+        priority="high",
+        team="support",
+        created=at,
+        updated=at,
+        first_response_at=at + dt.timedelta(minutes=10, seconds=30),
+        resolved_at=at + dt.timedelta(hours=2),
+        tags=("vip", "eu"),
+        escalations=(
+            Escalation(at, "priority", "normal", "high", "rule:bump", "r"),
+            Escalation(at, "functional", "support", "support", "alice", "r"),
+        ),
+        activity=(Activity(at, "alice", event="created"), Activity(at, "bob", "status", None, "x")),
+    )
+    tables = build_tables([ticket], config)
+    for table, rows in zip(TABLES, tables, strict=True):
+        assert [list(r) for r in rows] == [[n for n, _ in SCHEMA[table]]] * len(rows)
+    row = tables.tickets[0]
+    assert row["created_utc"] == "2026-11-20T08:00:00Z" == utc_text(at)
+    assert row["first_response_minutes"] == 10.5
+    assert row["resolution_minutes"] == 120
+    assert row["tags"] == "vip,eu"
+    assert row["priority_rank"] == 2
+    assert row["level"] == 1
+    assert row["file"] == "tickets/T-1.md"
+    assert row["closed_at"] is None and row["closed_at_utc"] is None
+    assert [(e["seq"], e["by_rule"]) for e in tables.escalations] == [(1, 1), (2, 0)]
+    assert [(e["seq"], e["event"], e["field"], e["note"]) for e in tables.events] == [
+        (1, "created", None, None),
+        (2, None, "status", None),
+    ]
