@@ -250,7 +250,7 @@ def test_broken_ticket_is_reported_and_the_others_exported(demo: Path) -> None:
     assert result.out.startswith("exported 36 tickets, ")
     errors = result.err.splitlines()
     assert len(errors) == 2
-    assert errors[0].startswith("tickets/T-broken00.md:2: ")
+    assert errors[0].startswith("tickets/T-broken00.md:3: front-matter does not parse")
     assert errors[1].startswith("tickets/T-zzcopy00.md:2: duplicate id T-0m6b2xb7")
     db = sqlite3.connect(demo / "db")
     try:
@@ -302,7 +302,7 @@ def test_a_directory_is_no_database_file(demo: Path) -> None:
 
 
 def test_rows_follow_the_schema() -> None:
-    config, findings = build_config("teams:\n  support: {level: 1}\n", "")
+    config, findings = build_config("intake: support\nteams:\n  support: {level: 1}\n", "")
     assert config is not None and not findings
     at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     ticket = Ticket(
