@@ -12,7 +12,6 @@ from esc.clock import format_timestamp
 from esc.config import Config
 from esc.model import Ticket
 from esc.sla import Clock, Sla
-from esc.sweep import sla_of
 from esc.views import clock_phrase, sla_json
 
 
@@ -44,16 +43,16 @@ class CheckOutcome:
 
 
 def check_tickets(
-    tickets: Sequence[Ticket], config: Config, now: dt.datetime, fail_on: str
+    items: Sequence[tuple[Ticket, Sla]], now: dt.datetime, fail_on: str
 ) -> CheckOutcome:
-    items = []
-    for ticket in sorted(tickets, key=lambda t: t.id):
+    """Every open ticket, with its SLA, judged breached, in warning or ok."""
+    checked = []
+    for ticket, sla in sorted(items, key=lambda item: item[0].id):
         if not ticket.active:
             continue
-        sla = sla_of(ticket, config, now)
         level = "breached" if sla.overdue_clocks else "warning" if sla.warning_clocks else "ok"
-        items.append(Checked(ticket, sla, level))
-    return CheckOutcome(now, fail_on, tuple(items))
+        checked.append(Checked(ticket, sla, level))
+    return CheckOutcome(now, fail_on, tuple(checked))
 
 
 def render_check(outcome: CheckOutcome, fmt: str, config: Config) -> str:
@@ -145,14 +144,14 @@ def _junit(outcome: CheckOutcome) -> str:
 
 
 def upcoming_breaches(
-    tickets: Sequence[Ticket], config: Config, now: dt.datetime, within: dt.timedelta
+    items: Sequence[tuple[Ticket, Sla]], now: dt.datetime, within: dt.timedelta
 ) -> list[tuple[Ticket, Clock]]:
     """Running clocks of open tickets whose deadline falls in (now, now + within]."""
     rows = []
-    for ticket in tickets:
+    for ticket, sla in items:
         if not ticket.active:
             continue
-        for clock in sla_of(ticket, config, now).clocks:
+        for clock in sla.clocks:
             if clock.running and clock.due is not None and now < clock.due <= now + within:
                 rows.append((ticket, clock))
     return sorted(rows, key=lambda row: (row[1].due or now, row[0].id))

@@ -26,6 +26,7 @@ from esc.clock import resolve_now
 from esc.config import Config
 from esc.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
 from esc.model import CHANNELS, STATUSES, Change, Ticket
+from esc.sla import Sla
 from esc.store import Workspace, find_root
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -497,9 +498,13 @@ def list_(
     as_json: bool,
 ) -> int:
     """List tickets as a table (or JSON), filtered and sorted."""
+    from esc.catalog import load as load_catalog
+
     state = _state()
     config = state.config
-    tickets, broken = state.workspace.tickets()
+    catalog, records, broken = load_catalog(state.workspace)
+    by_id = {r.ticket.id: r for r in records}
+    tickets = [r.ticket for r in records]
     spec: dict[str, object] = {}
     if statuses or not all_:
         spec["status"] = list(statuses or ("new", "open", "pending"))
@@ -515,9 +520,9 @@ def list_(
     if assignee is not None:
         spec["assignee"] = None if assignee == "none" else assignee
     chosen = query.select(tickets, config, spec, sort, state.now)
-    from esc.sweep import sla_of
-
-    slas = {t.id: sla_of(t, config, state.now) for t in chosen} if as_json or overdue else {}
+    wanted = as_json or overdue
+    slas = {t.id: catalog.sla(by_id[t.id], state.now) for t in chosen} if wanted else {}
+    catalog.save()
     if overdue:
         chosen = [t for t in chosen if slas[t.id].overdue_clocks]
         if sort is None:
@@ -581,8 +586,11 @@ def sweep(
         from esc.store import REPORTS_DIR
 
         folder = Path(report_dir).resolve() if report_dir else state.workspace.root / REPORTS_DIR
-        files = sweep_reports([p.ticket for p in result.plans], state.workspace, state.now)
+        assert result.catalog is not None
+        files = sweep_reports(result.catalog, result.records, state.now)
         reports = state.workspace.write_if_changed(folder, files, dry_run)
+    if result.catalog is not None and not dry_run:
+        result.catalog.save()
     changed = result.changed + reports
     commit_id = None
     if commit and changed:
@@ -620,12 +628,22 @@ def check(fmt: str, fail_on: str) -> int:
     from esc.checks import check_tickets, render_check
 
     state = _state()
-    tickets, broken = state.workspace.tickets()
-    outcome = check_tickets(tickets, state.config, state.now, fail_on)
+    items, broken = _active_with_sla(state)
+    outcome = check_tickets(items, state.now, fail_on)
     click.echo(render_check(outcome, fmt, state.config), nl=False)
     for error in broken:
         click.echo(str(error), err=True)
     return 1 if outcome.failing or broken else 0
+
+
+def _active_with_sla(state: State) -> tuple[list[tuple[Ticket, Sla]], list[ParseError]]:
+    """The open tickets and their SLAs as of --now, through the cache."""
+    from esc.catalog import load as load_catalog
+
+    catalog, records, broken = load_catalog(state.workspace)
+    items = catalog.with_sla([r for r in records if r.ticket.active], state.now)
+    catalog.save()
+    return items, broken
 
 
 @cli.command()
@@ -648,8 +666,8 @@ def upcoming(within: str, as_json: bool) -> int:
     except CalendarError as exc:
         raise BadInput(f"--within: {exc}") from None
     state = _state()
-    tickets, broken = state.workspace.tickets()
-    rows = upcoming_breaches(tickets, state.config, state.now, horizon)
+    items, broken = _active_with_sla(state)
+    rows = upcoming_breaches(items, state.now, horizon)
     if as_json:
         emit_json([views.upcoming_json(t, c, state.now) for t, c in rows])
     elif rows:
@@ -696,14 +714,17 @@ def report(
     fmt: str, out: str | None, since: str | None, until: str | None, team: str | None
 ) -> int:
     """Render a report: backlog, SLA compliance, escalations, speed, satisfaction, trend."""
-    from esc.reporting import build_report, period_of, slas
+    from esc.catalog import load as load_catalog
+    from esc.reporting import build_report, period_of
     from esc.reports import render_report
 
     state = _state()
     workspace = state.workspace
     period = period_of(since, until, state.now)
-    tickets, broken = workspace.tickets()
-    data = build_report(slas(tickets, workspace, state.now), workspace, state.now, period, team)
+    catalog, records, broken = load_catalog(workspace)
+    items = catalog.with_sla(records, state.now)
+    data = build_report(items, workspace, state.now, period, team)
+    catalog.save()
     links = _relative_links(workspace.root, out)
     text = render_report(data, fmt, workspace.root / "templates", links)
     if out:
@@ -726,10 +747,20 @@ def _relative_links(root: Path, out: str | None) -> str:
 
 
 @cli.command()
-@click.option("--sqlite", "sqlite_file", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Write an SQLite database (replaced atomically if it exists).")
-@click.option("--csv", "csv_dir", metavar="DIR", type=click.Path(file_okay=False),
-              help="Write DIR/tickets.csv, DIR/escalations.csv and DIR/events.csv.")
+@click.option(
+    "--sqlite",
+    "sqlite_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Write an SQLite database (replaced atomically if it exists).",
+)
+@click.option(
+    "--csv",
+    "csv_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Write DIR/tickets.csv, DIR/escalations.csv and DIR/events.csv.",
+)
 @common
 def export(sqlite_file: str | None, csv_dir: str | None) -> int:
     """Export tickets, escalations and the activity log as SQLite tables or CSV files."""

@@ -290,8 +290,8 @@ def _values(table: str, rows: Iterable[Mapping[str, object]]) -> Iterable[tuple[
 
 def write_sqlite(path: Path, tables: Tables) -> None:
     """Write ``tables`` as a new SQLite database at ``path``, replacing it atomically."""
+    _make_folder(path.parent, path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
     except OSError as exc:
@@ -339,8 +339,8 @@ def csv_text(table: str, rows: Iterable[Mapping[str, object]]) -> str:
 def write_csv(folder: Path, tables: Tables) -> list[Path]:
     """Write ``<folder>/tickets.csv``, ``escalations.csv`` and ``events.csv``, each atomically."""
     written = []
+    _make_folder(folder, folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         for table, rows in tables.named().items():
             path = folder / f"{table}.csv"
             atomic_write(path, csv_text(table, rows))
@@ -348,6 +348,17 @@ def write_csv(folder: Path, tables: Tables) -> list[Path]:
     except OSError as exc:
         raise EscError(f"cannot write {folder}: {exc.strerror or exc}") from None
     return written
+
+
+def _make_folder(folder: Path, target: Path) -> None:
+    """Create ``folder`` (and its parents) for writing ``target``."""
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():
+            raise EscError(f"cannot write {target}: {part} is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EscError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _mode(path: Path) -> int:

@@ -127,6 +127,7 @@ class Ticket:
     entries: tuple[Entry, ...] = ()
     activity: tuple[Activity, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    complete: bool = True  # False: rebuilt from the cache without description and conversation
 
     @property
     def active(self) -> bool:

@@ -1,4 +1,5 @@
 """Building a report from the workspace: tickets, their SLAs as of ``now``, the numbers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,12 +7,12 @@ import re
 from typing import Any
 
 from esc import stats
+from esc.catalog import Catalog, Record
 from esc.clock import parse_timestamp
 from esc.errors import BadInput
 from esc.model import Ticket
 from esc.sla import Sla
 from esc.store import TEMPLATES_DIR, Workspace
-from esc.sweep import sla_of
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -42,11 +43,6 @@ def period_of(since: str | None, until: str | None, now: dt.datetime) -> stats.P
     return stats.Period(start, end)
 
 
-def slas(tickets: list[Ticket], workspace: Workspace, now: dt.datetime) -> list[tuple[Ticket, Sla]]:
-    config = workspace.config()
-    return [(t, sla_of(t, config, now)) for t in tickets]
-
-
 def build_report(
     items: list[tuple[Ticket, Sla]],
     workspace: Workspace,
@@ -60,18 +56,16 @@ def build_report(
     return stats.build(items, config, now, period, team)
 
 
-def sweep_reports(
-    tickets: list[Ticket], workspace: Workspace, now: dt.datetime
-) -> dict[str, str]:
+def sweep_reports(catalog: Catalog, records: list[Record], now: dt.datetime) -> dict[str, str]:
     """The files a sweep renders, as of the top of the hour so they change at most hourly."""
     from esc.reports import render, render_report, summary_data
 
     as_of = now.replace(minute=0, second=0, microsecond=0)
-    items = slas(tickets, workspace, as_of)
-    overrides = workspace.root / TEMPLATES_DIR
-    report = stats.build(items, workspace.config(), as_of, stats.default_period(as_of))
+    items = catalog.with_sla(records, as_of, exact=False)
+    overrides = catalog.workspace.root / TEMPLATES_DIR
+    report = stats.build(items, catalog.config, as_of, stats.default_period(as_of))
     return {
-        "summary.md": render("summary.md.j2", summary_data(items, workspace.config()), overrides),
+        "summary.md": render("summary.md.j2", summary_data(items, catalog.config), overrides),
         "index.html": render_report(report, "html", overrides, links="../"),
         "report.json": render_report(report, "json"),
     }

@@ -285,17 +285,21 @@ def _speed(items: Sequence[tuple[Ticket, Sla]], config: Config, period: Period) 
 def _satisfaction(items: Sequence[tuple[Ticket, Sla]], period: Period) -> dict[str, Any]:
     rated = [t for t, _ in items if t.csat is not None and t.closed_at in period]
     scores = [t.csat for t in rated if t.csat is not None]
-    feedback = [
-        {"id": t.id, "csat": t.csat, "at": format_timestamp(e.at), "text": e.text}
+    given = [
+        (e.at, t, e)
         for t in rated
         for e in t.entries
-        if e.kind == "feedback"
+        if e.kind == "feedback" and (t.resolved_at is None or e.at >= t.resolved_at)
+    ]  # feedback from an earlier closing, before a reopen, went with the old rating
+    feedback = [
+        {"id": t.id, "csat": t.csat, "at": format_timestamp(e.at), "text": e.text}
+        for _, t, e in sorted(given, key=lambda g: (g[0], g[1].id))
     ]
     return {
         "responses": len(scores),
-        "average": round(statistics.mean(scores), 2) if scores else None,
+        "average": round(float(statistics.mean(scores)), 2) if scores else None,
         "distribution": {str(n): scores.count(n) for n in range(1, 6)},
-        "feedback": sorted(feedback, key=lambda f: f["at"]),
+        "feedback": feedback,
     }
 
 

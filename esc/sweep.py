@@ -8,11 +8,13 @@ warning or deadline was crossed since, the rules are evaluated at each crossing 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from esc import automation, lifecycle
 from esc.clock import coerce_timestamp
+from esc.conditions import DurationCondition
 from esc.config import Config
 from esc.model import Activity, Change, Ticket
 from esc.routing import facts_for, ticket_fields
@@ -185,3 +187,42 @@ def _state(clock: object) -> str | None:
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def next_event(ticket: Ticket, sla: Sla, config: Config, now: dt.datetime) -> float | None:
+    """When a sweep must look at this ticket again (a Unix time; inf: never), if unchanged.
+
+    Until then no warning or deadline is crossed and no time-based rule condition (age,
+    idle, overdue, repeat) changes, so a sweep would change nothing.
+    """
+    if not ticket.active:
+        return math.inf
+    moments: list[dt.datetime] = []
+    running = [c for c in sla.clocks if c.stop is None and c.state != "paused"]
+    moments += [m for c in running for m in (c.warn, c.due) if m is not None]
+    dues = [c.due for c in running if c.due is not None]
+    memory = automation.memory_of(ticket)
+    for rule in config.automation:
+        for leaf in _durations(rule.when):
+            if leaf.name == "age":
+                moments.append(ticket.created + leaf.limit)
+            elif leaf.name == "idle":
+                moments.append(ticket.updated + leaf.limit)
+            else:
+                moments += [due + leaf.limit for due in dues]
+        if rule.repeat is not None and rule.name in memory:
+            moments.append(memory[rule.name] + rule.repeat)
+    future = [m.timestamp() for m in moments if m > now]
+    return min(future) if future else math.inf
+
+
+def _durations(condition: object) -> list[DurationCondition]:
+    """The age/idle/overdue leaves of a condition tree."""
+    if isinstance(condition, DurationCondition):
+        return [condition]
+    found: list[DurationCondition] = []
+    for name in ("children", "child"):
+        inner = getattr(condition, name, None)
+        for part in inner if isinstance(inner, tuple) else ([inner] if inner else []):
+            found += _durations(part)
+    return found

@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from esc import ticketfile
+from esc.catalog import Catalog, Record
 from esc.errors import ParseError
+from esc.model import Change
 from esc.store import Workspace, atomic_write
 from esc.sweep import Escalated, TicketPlan, plan
 
@@ -18,6 +20,8 @@ class SweepResult:
     changed: list[str] = field(default_factory=list)  # workspace-relative paths
     plans: list[TicketPlan] = field(default_factory=list)
     broken: list[ParseError] = field(default_factory=list)
+    catalog: Catalog | None = None
+    records: list[Record] = field(default_factory=list)
 
     @property
     def escalations(self) -> list[Escalated]:
@@ -37,24 +41,36 @@ class SweepResult:
 
 
 def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> SweepResult:
-    """Compute SLAs and apply rules to every ticket; write each ticket that changed."""
-    config = workspace.config()
+    """Compute SLAs and apply rules to every ticket; write each ticket that changed.
+
+    A ticket whose file, configuration and cached SLA show that nothing can have happened
+    since the last sweep (no deadline crossed, no time-based rule condition changed) is not
+    parsed again.
+    """
+    catalog = Catalog(workspace)
+    config = catalog.config
     result = SweepResult(now)
-    for item in workspace.scan():
-        if isinstance(item, ParseError):
-            result.broken.append(item)
-            continue
+    records, result.broken = catalog.records()
+    result.records = records
+    for record in records:
         result.seen += 1
-        ticket_plan = plan(item.ticket, config, now)
+        if catalog.quiet_until(record, now):
+            sla = catalog.sla(record, now)
+            result.plans.append(TicketPlan(record.ticket, Change(), sla))
+            continue
+        doc = catalog.full(record)
+        ticket_plan = plan(doc.ticket, config, now)
         result.plans.append(ticket_plan)
-        if not ticket_plan.change:
-            continue
-        text = ticketfile.apply_change(item, ticket_plan.change)
-        if text == item.text:
-            continue
-        result.changed.append(item.path)
-        if not dry_run:
-            atomic_write(workspace.root / item.path, text)
+        if ticket_plan.change:
+            text = ticketfile.apply_change(doc, ticket_plan.change)
+            if text != doc.text:
+                result.changed.append(doc.path)
+                if dry_run:
+                    continue
+                atomic_write(record.path, text)
+                catalog.written(record, text)
+        catalog.remember(record, ticket_plan.sla, now)
+    result.catalog = catalog
     return result
 
 

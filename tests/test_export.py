@@ -1,4 +1,5 @@
 """`esc export`: analyst queries on the SQLite export agree with the ticket files."""
+
 from __future__ import annotations
 
 import csv
@@ -77,8 +78,10 @@ def test_counts_and_summary_line(exported: tuple[Path, sqlite3.Connection, Esc, 
     assert one(db, "SELECT COUNT(*) FROM tickets") == len(files)
     assert one(db, "SELECT COUNT(*) FROM escalations") == escalations
     assert one(db, "SELECT COUNT(*) FROM events") == events
-    assert out == f"exported {len(files)} tickets, {escalations} escalations, {events} events" \
+    assert (
+        out == f"exported {len(files)} tickets, {escalations} escalations, {events} events"
         " to db and out\n"
+    )
 
 
 def test_escalations_per_destination_team(
@@ -159,7 +162,8 @@ def test_first_response_minutes_and_utc_columns(
     # the _utc text sorts like the moments themselves
     by_text = [r[0] for r in db.execute("SELECT id FROM tickets ORDER BY created_utc, id")]
     by_moment = [
-        str(t["id"]) for t in sorted(read_files(root), key=lambda t: (_moment(t["created"]), t["id"]))
+        str(t["id"])
+        for t in sorted(read_files(root), key=lambda t: (_moment(t["created"]), t["id"]))
     ]
     assert by_text == by_moment
 
@@ -176,7 +180,9 @@ def test_events_per_ticket(exported: tuple[Path, sqlite3.Connection, Esc, str]) 
     assert one(db, "SELECT COUNT(*) FROM events WHERE event = 'created' AND field IS NULL") == 36
     assert one(db, "SELECT COUNT(*) FROM events WHERE field = 'status' AND event IS NULL") > 0
     # every event's ticket exists
-    assert one(db, "SELECT COUNT(*) FROM events WHERE ticket_id NOT IN (SELECT id FROM tickets)") == 0
+    assert (
+        one(db, "SELECT COUNT(*) FROM events WHERE ticket_id NOT IN (SELECT id FROM tickets)") == 0
+    )
 
 
 def test_indexes_exist(exported: tuple[Path, sqlite3.Connection, Esc, str]) -> None:

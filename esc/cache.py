@@ -1,0 +1,182 @@
+"""A local, git-ignored cache of parsed tickets and their SLA clocks (``.esc-cache/``).
+
+It can never serve stale data: an entry is used only while its file's ``mtime_ns``, size
+and inode are unchanged *and* the file was already older than the clock granularity when
+the entry was verified; otherwise the file's content hash decides.  SLA data is also keyed
+on a hash of teams.yaml, rules.yaml and esc's version.  A corrupt, truncated or
+foreign-version cache is deleted and rebuilt; deleting it changes nothing but speed.
+SQLite keeps two esc processes using it at once from corrupting it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from esc import __version__
+
+SCHEMA = 1
+FILE = "tickets.sqlite"
+RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def config_key(*texts: bytes) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(__version__.encode())
+    for text in texts:
+        h.update(len(text).to_bytes(8, "little"))
+        h.update(text)
+    return h.hexdigest()
+
+
+@dataclass
+class Entry:
+    mtime_ns: int
+    size: int
+    ino: int
+    digest: bytes
+    verified_ns: int
+    summary: bytes  # marshal of the ticket summary, or of ("error", line, message)
+    sla_key: str | None = None
+    sla: bytes | None = None  # marshal of the SLA data, valid for sla_key
+    next_event: float | None = None  # when the sweep must look at the ticket again
+
+    def trusted(self, st: os.stat_result) -> bool:
+        """The file is this entry's, judged by stat alone (no read)."""
+        return (
+            st.st_mtime_ns == self.mtime_ns
+            and st.st_size == self.size
+            and st.st_ino == self.ino
+            and st.st_mtime_ns < self.verified_ns - RACY_NS
+        )
+
+
+class Cache:
+    """The entries of one workspace, loaded at once and saved at the end of a command."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / FILE
+        self.entries: dict[str, Entry] = {}
+        self.dirty: dict[str, Entry] = {}
+        self.removed: set[str] = set()
+
+    def load(self) -> None:
+        try:
+            self.entries = self._read()
+        except (sqlite3.Error, ValueError, EOFError, TypeError, OSError):
+            self.entries = {}
+            self._reset()
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+    def _read(self) -> dict[str, Entry]:
+        if not self.path.exists():
+            return {}
+        with contextlib.closing(self._connect()) as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA:
+                raise ValueError("foreign cache version")
+            rows = db.execute(
+                "SELECT name, mtime_ns, size, ino, digest, verified_ns, summary, sla_key, sla,"
+                " next_event FROM files"
+            ).fetchall()
+        return {row[0]: Entry(*row[1:]) for row in rows}
+
+    def _reset(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(str(self.path) + suffix)
+
+    def put(self, name: str, entry: Entry) -> None:
+        self.entries[name] = entry
+        self.dirty[name] = entry
+        self.removed.discard(name)
+
+    def forget(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.entries.pop(name, None)
+            self.dirty.pop(name, None)
+            self.removed.add(name)
+
+    def save(self) -> None:
+        """Write what changed; a cache that cannot be written is simply not updated."""
+        if not self.dirty and not self.removed:
+            return
+        try:
+            self.folder.mkdir(exist_ok=True)
+            self._write()
+        except (sqlite3.Error, OSError):
+            with contextlib.suppress(OSError):
+                self._reset()
+        self.dirty.clear()
+        self.removed.clear()
+
+    def _write(self) -> None:
+        with contextlib.closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                    db.execute("DROP TABLE IF EXISTS files")
+                    db.execute(
+                        "CREATE TABLE files (name TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
+                        " ino INTEGER, digest BLOB, verified_ns INTEGER, summary BLOB,"
+                        " sla_key TEXT, sla BLOB, next_event REAL)"
+                    )
+                    db.execute(f"PRAGMA user_version={SCHEMA}")
+                db.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            name,
+                            e.mtime_ns,
+                            e.size,
+                            e.ino,
+                            e.digest,
+                            e.verified_ns,
+                            e.summary,
+                            e.sla_key,
+                            e.sla,
+                            e.next_event,
+                        )
+                        for name, e in self.dirty.items()
+                    ],
+                )
+                db.executemany("DELETE FROM files WHERE name = ?", [(n,) for n in self.removed])
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def pack(value: Any) -> bytes:
+    return marshal.dumps(value)
+
+
+def unpack(data: bytes) -> object:
+    return marshal.loads(data)
+
+
+def fresh(entries: Mapping[str, Entry], name: str, st: os.stat_result) -> Entry | None:
+    entry = entries.get(name)
+    return entry if entry is not None and entry.trusted(st) else None

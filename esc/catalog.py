@@ -1,0 +1,218 @@
+"""Every ticket of the workspace, through the cache: parsed only when its file changed.
+
+Commands that read many tickets (sweep, list, check, upcoming, report) go through a
+Catalog; a ticket rebuilt from the cache is incomplete (no description or conversation)
+and ``full()`` parses its file when a command needs the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from esc import cache, summary, ticketfile
+from esc.cache import Cache, Entry
+from esc.config import RULES_FILE, TEAMS_FILE
+from esc.errors import ParseError
+from esc.model import Ticket
+from esc.sla import Sla
+from esc.store import CACHE_DIR, Workspace
+from esc.sweep import next_event, sla_of
+from esc.ticketfile import TicketDoc
+
+TIME_FIELDS = frozenset({"age", "idle", "overdue", "sla"})
+
+
+@dataclass
+class Record:
+    name: str
+    path: Path
+    ticket: Ticket
+    entry: Entry
+    doc: TicketDoc | None = None  # set when the file was parsed in this run
+
+
+class Catalog:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.config = workspace.config()
+        self.cache = Cache(workspace.root / CACHE_DIR)
+        self.cache.load()
+        texts = []
+        for name in (TEAMS_FILE, RULES_FILE):
+            try:
+                texts.append((workspace.root / name).read_bytes())
+            except FileNotFoundError:
+                texts.append(b"")
+        self.key = cache.config_key(*texts)
+        self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
+
+    # ------------------------------------------------------------ tickets
+
+    def records(self) -> tuple[list[Record], list[ParseError]]:
+        folder = self.workspace.tickets_dir
+        try:
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".md") and n[0] != ".")
+        except FileNotFoundError:
+            names = []
+        records: list[Record] = []
+        broken: list[ParseError] = []
+        for name in names:
+            path = folder / name
+            try:
+                record = self._record(name, path)
+            except ParseError as exc:
+                broken.append(exc)
+                continue
+            except FileNotFoundError:
+                continue
+            records.append(record)
+        self.cache.forget(set(self.cache.entries) - set(names))
+        return records, broken
+
+    def _record(self, name: str, path: Path) -> Record:
+        st = os.stat(path)
+        entry = self.cache.entries.get(name)
+        if entry is not None and entry.trusted(st):
+            return Record(name, path, self._ticket(entry, path), entry)
+        data = path.read_bytes()
+        digest = cache.digest(data)
+        if entry is not None and entry.digest == digest:
+            entry = Entry(
+                st.st_mtime_ns,
+                st.st_size,
+                st.st_ino,
+                digest,
+                cache.now_ns(),
+                entry.summary,
+                entry.sla_key,
+                entry.sla,
+                entry.next_event,
+            )
+            self.cache.put(name, entry)
+            return Record(name, path, self._ticket(entry, path), entry)
+        rel = self.workspace.rel(path)
+        try:
+            doc = ticketfile.parse(data.decode("utf-8"), rel)
+        except UnicodeDecodeError as exc:
+            error = ParseError(rel, 1, f"not UTF-8 text: {exc.reason}")
+            self._remember_error(name, st, digest, error)
+            raise error from None
+        except ParseError as exc:
+            self._remember_error(name, st, digest, exc)
+            raise
+        entry = Entry(
+            st.st_mtime_ns,
+            st.st_size,
+            st.st_ino,
+            digest,
+            cache.now_ns(),
+            cache.pack(summary.ticket_summary(doc.ticket)),
+        )
+        self.cache.put(name, entry)
+        return Record(name, path, doc.ticket, entry, doc)
+
+    def _remember_error(
+        self, name: str, st: os.stat_result, digest: bytes, exc: ParseError
+    ) -> None:
+        packed = cache.pack(("error", exc.line, exc.message))
+        self.cache.put(
+            name, Entry(st.st_mtime_ns, st.st_size, st.st_ino, digest, cache.now_ns(), packed)
+        )
+
+    def _ticket(self, entry: Entry, path: Path) -> Ticket:
+        data = cache.unpack(entry.summary)
+        if isinstance(data, tuple) and data and data[0] == "error":
+            raise ParseError(self.workspace.rel(path), int(data[1]), str(data[2]))
+        assert isinstance(data, tuple)
+        return summary.ticket_from_summary(data)
+
+    def full(self, record: Record) -> TicketDoc:
+        """The parsed file of ``record`` (parsing it now if it came from the cache)."""
+        if record.doc is None:
+            record.doc = self.workspace.read(record.path)
+            record.ticket = record.doc.ticket
+        return record.doc
+
+    def written(self, record: Record, text: str) -> None:
+        """``record``'s file now holds ``text`` (just written by esc)."""
+        st = os.stat(record.path)
+        doc = ticketfile.parse(text, self.workspace.rel(record.path))
+        entry = Entry(
+            st.st_mtime_ns,
+            st.st_size,
+            st.st_ino,
+            cache.digest(text.encode()),
+            cache.now_ns(),
+            cache.pack(summary.ticket_summary(doc.ticket)),
+        )
+        record.doc, record.ticket, record.entry = doc, doc.ticket, entry
+        self.cache.put(record.name, entry)
+
+    # ------------------------------------------------------------ SLA
+
+    def sla(self, record: Record, now: dt.datetime, exact: bool = True) -> Sla:
+        """The ticket's SLA as of ``now``, from the cache when that is certain to be right.
+
+        ``exact=False`` also accepts SLA data computed a little after ``now`` (reports
+        rendered as of the top of the hour).
+        """
+        cached = self._cached_sla(record, now, exact)
+        if cached is not None:
+            return cached
+        ticket = self.full(record).ticket
+        sla = sla_of(ticket, self.config, now)
+        self.remember(record, sla, now)
+        return sla
+
+    def _cached_sla(self, record: Record, now: dt.datetime, exact: bool) -> Sla | None:
+        entry = record.entry
+        if entry.sla is None or entry.sla_key != self.key or not self.timeless:
+            return None
+        data = cache.unpack(entry.sla)
+        assert isinstance(data, tuple)
+        computed = dt.datetime.fromtimestamp(data[0][0], dt.timezone.utc)
+        if exact and (now < computed or record.ticket.updated > computed):
+            return None
+        return summary.sla_at(data, self.config, now)
+
+    def remember(self, record: Record, sla: Sla, now: dt.datetime) -> None:
+        """Keep ``sla`` (computed as of ``now``) and when the sweep must look again."""
+        entry = record.entry
+        if entry.sla is not None and entry.sla_key == self.key:
+            data = cache.unpack(entry.sla)
+            assert isinstance(data, tuple)
+            if now.timestamp() < data[0][0]:
+                return  # keep the newer computation
+        upcoming = (
+            next_event(record.ticket, sla, self.config, now) if record.ticket.complete else None
+        )
+        entry.sla_key, entry.sla = self.key, cache.pack(summary.sla_summary(sla))
+        entry.next_event = None if upcoming is None else upcoming
+        self.cache.put(record.name, entry)
+
+    def quiet_until(self, record: Record, now: dt.datetime) -> bool:
+        """Whether a sweep at ``now`` certainly changes nothing in this ticket."""
+        entry = record.entry
+        if entry.sla is None or entry.sla_key != self.key or entry.next_event is None:
+            return False
+        data = cache.unpack(entry.sla)
+        assert isinstance(data, tuple)
+        return bool(data[0][0] <= now.timestamp() < entry.next_event)
+
+    def save(self) -> None:
+        self.cache.save()
+
+    def with_sla(
+        self, records: list[Record], now: dt.datetime, exact: bool = True
+    ) -> list[tuple[Ticket, Sla]]:
+        return [(r.ticket, self.sla(r, now, exact)) for r in records]
+
+
+def load(workspace: Workspace) -> tuple[Catalog, list[Record], list[ParseError]]:
+    """A catalog and its records; the caller saves the catalog when done."""
+    catalog = Catalog(workspace)
+    records, broken = catalog.records()
+    return catalog, records, broken

@@ -1,0 +1,213 @@
+"""Plain (marshal-able) forms of tickets and SLA clocks, for the cache. Pure.
+
+A summary keeps everything the list, check, report and sweep commands read, except the
+texts of the description and conversation (feedback entries are kept): a ticket rebuilt
+from it has ``complete=False``, and code that needs the rest parses the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from esc.calendar import Calendar
+from esc.config import Config
+from esc.model import Entry, Escalation, Ticket
+from esc.sla import Clock, Sla, counted_time
+
+_DT = "\x00dt"
+_DATE = "\x00d"
+
+
+def _t(moment: dt.datetime | None) -> tuple[float, int] | None:
+    if moment is None:
+        return None
+    offset = moment.utcoffset()
+    return (moment.timestamp(), int(offset.total_seconds()) if offset is not None else 0)
+
+
+def _dt(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    stamp, offset = value
+    return dt.datetime.fromtimestamp(stamp, dt.timezone(dt.timedelta(seconds=offset)))
+
+
+def _req(value: Any) -> dt.datetime:
+    moment = _dt(value)
+    assert moment is not None
+    return moment
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return (_DT, *(_t(value) or (0.0, 0)))
+    if isinstance(value, dt.date):
+        return (_DATE, value.toordinal())
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _unplain(value: object) -> object:
+    if isinstance(value, tuple) and value and value[0] == _DT:
+        return _dt(value[1:])
+    if isinstance(value, tuple) and value and value[0] == _DATE:
+        return dt.date.fromordinal(int(value[1]))
+    if isinstance(value, dict):
+        return {k: _unplain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unplain(v) for v in value]
+    return value
+
+
+def ticket_summary(t: Ticket) -> tuple[Any, ...]:
+    return (
+        t.id,
+        t.title,
+        t.status,
+        t.priority,
+        t.team,
+        _t(t.created),
+        _t(t.updated),
+        t.category,
+        t.assignee,
+        t.customer,
+        t.channel,
+        _t(t.first_response_at),
+        _t(t.resolved_at),
+        _t(t.closed_at),
+        tuple(t.tags),
+        t.impact,
+        t.urgency,
+        t.csat,
+        tuple((_t(e.at), e.kind, e.from_, e.to, e.by, e.reason) for e in t.escalations),
+        tuple((_t(e.at), e.author, e.kind, e.text) for e in t.entries if e.kind == "feedback"),
+        _plain(dict(t.extra)),
+    )
+
+
+def ticket_from_summary(data: Sequence[Any]) -> Ticket:
+    (
+        tid,
+        title,
+        status,
+        priority,
+        team,
+        created,
+        updated,
+        category,
+        assignee,
+        customer,
+        channel,
+        first,
+        resolved,
+        closed,
+        tags,
+        impact,
+        urgency,
+        csat,
+        escalations,
+        feedback,
+        extra,
+    ) = data
+    created_at = _dt(created)
+    assert created_at is not None
+    return Ticket(
+        id=tid,
+        title=title,
+        status=status,
+        priority=priority,
+        team=team,
+        created=created_at,
+        updated=_dt(updated) or created_at,
+        category=category,
+        assignee=assignee,
+        customer=customer,
+        channel=channel,
+        first_response_at=_dt(first),
+        resolved_at=_dt(resolved),
+        closed_at=_dt(closed),
+        tags=tuple(tags),
+        impact=impact,
+        urgency=urgency,
+        csat=csat,
+        escalations=tuple(
+            Escalation(_dt(at) or created_at, kind, src, dst, by, reason)
+            for at, kind, src, dst, by, reason in escalations
+        ),
+        entries=tuple(Entry(_dt(at) or created_at, a, k, x) for at, a, k, x in feedback),
+        extra=dict(_unplain(extra)),  # type: ignore[call-overload]
+        complete=False,
+    )
+
+
+def sla_summary(sla: Sla) -> tuple[Any, ...]:
+    return (
+        _t(sla.now),
+        sla.policy.name if sla.policy else None,
+        sla.why,
+        tuple(
+            (
+                c.metric,
+                c.target.total_seconds(),
+                _t(c.start),
+                _t(c.stop),
+                _t(c.due),
+                _t(c.warn),
+                c.state,
+                c.used.total_seconds(),
+                tuple((_t(a), _t(b)) for a, b in c.paused),
+                tuple(_t(m) for m in c.marks),
+            )
+            for c in sla.clocks
+        ),
+    )
+
+
+def sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> Sla | None:
+    """The SLA as of ``now`` from one computed earlier for the same ticket and config.
+
+    None if it cannot be derived (its policy is gone).
+    """
+    _computed, policy_name, why, clocks = data
+    policy = next((p for p in config.policies if p.name == policy_name), None)
+    if policy_name is not None and policy is None:
+        return None
+    if policy is None:
+        return Sla(now, None, why)
+    return Sla(now, policy, why, tuple(_clock_at(c, policy.calendar, now) for c in clocks))
+
+
+def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime) -> Clock:
+    metric, target_s, start, stop, due, warn, state, used_s, paused, marks = data
+    start_at, stop_at, due_at, warn_at = _dt(start), _dt(stop), _dt(due), _dt(warn)
+    assert start_at is not None
+    intervals = tuple((_req(a), _req(b)) for a, b in paused)
+    target = dt.timedelta(seconds=target_s)
+    used = dt.timedelta(seconds=used_s)
+    if stop_at is None and state != "paused":
+        used = counted_time(cal, start_at, now, intervals)
+        if due_at is not None and now >= due_at:
+            state = "breached"
+        elif warn_at is not None and now >= warn_at:
+            state = "warning"
+        else:
+            state = "ok"
+    return Clock(
+        metric,
+        target,
+        start_at,
+        stop_at,
+        due_at,
+        warn_at,
+        state,
+        used,
+        intervals,
+        tuple(_req(m) for m in marks),
+    )

@@ -1,0 +1,169 @@
+"""The ticket cache is never wrong: every way a file can change makes esc read it again."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from esc.cache import FILE, RACY_NS
+from tests.conftest import Esc
+
+NOW = "2026-11-23T12:00:00+01:00"
+
+
+def titles(esc: Esc) -> dict[str, str]:
+    return {t["id"]: t["title"] for t in json.loads(esc.ok("list", "--all", "--json"))}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture
+def desk(esc: Esc, workspace: Path) -> tuple[Esc, Path, str]:
+    ticket = esc.ok("create", "--title", "Alpha one", "--category", "billing",
+                    now="2026-11-20T09:00:00+01:00").strip()
+    esc.ok("sweep", now=NOW)  # fills the cache
+    assert (workspace / ".esc-cache" / FILE).exists()
+    return esc, workspace / "tickets" / f"{ticket}.md", ticket
+
+
+def age(path: Path, seconds: float = 10) -> None:
+    """Make a file look older than the cache's racy window."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - int(seconds * 1e9)))
+
+
+def test_a_hand_edit_is_seen(desk: tuple[Esc, Path, str]) -> None:
+    esc, path, ticket = desk
+    path.write_text(path.read_text().replace("Alpha one", "Alpha one, edited"))
+    assert titles(esc)[ticket] == "Alpha one, edited"
+
+
+def test_same_size_same_mtime_same_inode_within_the_second_is_seen(
+    desk: tuple[Esc, Path, str],
+) -> None:
+    esc, path, ticket = desk
+    titles(esc)  # the entry is verified now, while the file is fresh
+    st = path.stat()
+    text = path.read_text().replace("Alpha one", "Alpha two")
+    assert len(text) == len(path.read_text())
+    with open(path, "r+", encoding="utf-8") as handle:  # in place: same inode
+        handle.write(text)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime as before
+    assert path.stat().st_ino == st.st_ino and path.stat().st_size == st.st_size
+    assert titles(esc)[ticket] == "Alpha two"
+
+
+def test_an_old_file_is_trusted_by_stat_and_a_change_to_it_still_seen(
+    desk: tuple[Esc, Path, str],
+) -> None:
+    esc, path, ticket = desk
+    age(path, RACY_NS / 1e9 * 5)
+    titles(esc)  # verified while old: trusted by stat from now on
+    path.write_text(path.read_text().replace("Alpha one", "Alpha, much longer now"))
+    assert titles(esc)[ticket] == "Alpha, much longer now"
+
+
+def test_git_checkout_and_merge_are_seen(desk: tuple[Esc, Path, str]) -> None:
+    esc, path, ticket = desk
+    root = path.parent.parent
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "one")
+    git(root, "switch", "-qc", "other")
+    esc.ok("classify", ticket, "--priority", "high", now=NOW)
+    git(root, "commit", "-qam", "high")
+    git(root, "switch", "-q", "main")
+    assert json.loads(esc.ok("show", ticket, "--json"))["priority"] == "normal"
+    listed = {t["id"]: t["priority"] for t in json.loads(esc.ok("list", "--all", "--json"))}
+    assert listed[ticket] == "normal"
+    git(root, "merge", "-q", "other")
+    listed = {t["id"]: t["priority"] for t in json.loads(esc.ok("list", "--all", "--json"))}
+    assert listed[ticket] == "high"
+
+
+def test_a_rules_change_invalidates_sla(desk: tuple[Esc, Path, str]) -> None:
+    esc, path, ticket = desk
+    rules = path.parent.parent / "rules.yaml"
+    before = json.loads(esc.ok("list", "--json", now=NOW))[0]["sla"]
+    assert before["first_response"]["state"] == "breached"
+    rules.write_text(rules.read_text().replace(
+        "targets: {first_response: 4h, next_response: 8h, resolution: 24h}",
+        "targets: {first_response: 40h, next_response: 8h, resolution: 80h}"))
+    after = json.loads(esc.ok("list", "--json", now=NOW))[0]["sla"]
+    assert after["first_response"]["state"] == "ok"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate", "foreign", "delete"])
+def test_a_damaged_cache_is_rebuilt_silently(desk: tuple[Esc, Path, str], damage: str) -> None:
+    esc, path, ticket = desk
+    cache = path.parent.parent / ".esc-cache" / FILE
+    expected = esc.ok("list", "--all", "--json", now=NOW)
+    if damage == "garbage":
+        cache.write_bytes(b"not a database at all" * 100)
+    elif damage == "truncate":
+        cache.write_bytes(cache.read_bytes()[:100])
+    elif damage == "foreign":
+        with sqlite3.connect(cache) as db:
+            db.execute("PRAGMA user_version=99")
+    else:
+        cache.unlink()
+    result = esc("list", "--all", "--json", now=NOW)
+    assert result.code == 0 and result.err == ""
+    assert result.out == expected
+    assert esc.ok("list", "--all", "--json", now=NOW) == expected
+
+
+def test_outputs_are_the_same_with_and_without_the_cache(demo: Path) -> None:
+    desk = Esc(demo, now="2026-11-28T10:00:00+01:00")
+    commands = [["list", "--all", "--json"], ["check", "--format", "json"],
+                ["upcoming", "--within", "3d", "--json"],
+                ["report", "--format", "json"]]
+    cold = [desk(*c).out for c in commands]
+    warm = [desk(*c).out for c in commands]
+    assert warm == cold
+    for folder in demo.glob(".esc-cache"):
+        for item in folder.iterdir():
+            item.unlink()
+    assert [desk(*c).out for c in commands] == cold
+
+
+def test_sweeps_with_and_without_the_cache_write_the_same(demo: Path, tmp_path: Path) -> None:
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(demo, other)
+    cached, uncached = Esc(demo), Esc(other)
+    for now in ("2026-11-27T10:00:00+01:00", "2026-11-27T15:00:00+01:00",
+                "2026-11-30T09:30:00+01:00", "2026-12-02T12:00:00+01:00"):
+        cached.ok("sweep", now=now)
+        shutil.rmtree(other / ".esc-cache", ignore_errors=True)
+        uncached.ok("sweep", now=now)
+        for path in sorted((demo / "tickets").glob("*.md")):
+            assert path.read_text() == (other / "tickets" / path.name).read_text(), path.name
+
+
+def test_two_processes_at_once_do_not_corrupt_it(demo: Path) -> None:
+    desk = Esc(demo, now="2026-11-28T10:00:00+01:00")
+    expected = desk.ok("list", "--all", "--json")
+    results: list[int] = []
+
+    def run() -> None:
+        for _ in range(3):
+            results.append(desk("list", "--all", "--json").code)
+            results.append(desk("check").code)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(results) <= {0, 1}
+    assert desk.ok("list", "--all", "--json") == expected
