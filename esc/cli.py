@@ -558,6 +558,26 @@ def validate() -> int:
     return 0
 
 
+@cli.command()
+@click.argument("ticket")
+@json_option
+@common
+def log(ticket: str, as_json: bool) -> int:
+    """A ticket's story: its activity log and the git commits of its file, in time order."""
+    from esc.gitops import file_history
+    from esc.history import story, story_json, story_text
+
+    state = _state()
+    doc = state.workspace.load(ticket)
+    path = state.workspace.root / doc.path
+    events = story(doc.ticket, file_history(state.workspace.root, path))
+    if as_json:
+        emit_json(story_json(events))
+    else:
+        click.echo(story_text(events))
+    return 0
+
+
 # ---------------------------------------------------------------- SLAs and automation
 
 
@@ -566,44 +586,56 @@ def validate() -> int:
 @click.option("--report-dir", metavar="DIR", help="Where to render reports (default: reports/).")
 @click.option("--no-report", is_flag=True, help="Do not render reports.")
 @click.option("--commit", is_flag=True, help="Commit exactly the files the sweep changed.")
+@click.option("--push", is_flag=True, help="Commit and push; retry after a rebase if rejected.")
+@click.option("--remote", default="origin", show_default=True, help="Where --push pushes.")
+@click.option("--branch", metavar="B", help="The branch --push pushes to (default: current).")
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another sweep to finish.",
+)
 @json_option
 @common
 def sweep(
-    dry_run: bool, report_dir: str | None, no_report: bool, commit: bool, as_json: bool
+    dry_run: bool,
+    report_dir: str | None,
+    no_report: bool,
+    commit: bool,
+    push: bool,
+    remote: str,
+    branch: str | None,
+    lock_timeout: float,
+    as_json: bool,
 ) -> int:
     """Compute SLAs, apply the rules, write changed tickets and render reports (for cron)."""
-    from esc.sweeper import run_sweep, sweep_message
+    from esc.sweeper import SweepOptions, sweep_workspace
 
     if no_report and report_dir:
         raise BadInput("--report-dir and --no-report exclude each other")
-    if dry_run and commit:
-        raise BadInput("--dry-run and --commit exclude each other")
+    if dry_run and (commit or push):
+        raise BadInput("--dry-run excludes --commit and --push")
+    options = SweepOptions(
+        dry_run=dry_run,
+        report_dir=Path(report_dir).resolve() if report_dir else None,
+        reports=not no_report,
+        commit=commit or push,
+        push=push,
+        remote=remote,
+        branch=branch,
+        lock_timeout=lock_timeout,
+    )
     state = _state()
-    result = run_sweep(state.workspace, state.now, dry_run=dry_run)
-    reports: list[str] = []
-    if not no_report:
-        from esc.reporting import sweep_reports
-        from esc.store import REPORTS_DIR
-
-        folder = Path(report_dir).resolve() if report_dir else state.workspace.root / REPORTS_DIR
-        assert result.catalog is not None
-        files = sweep_reports(result.catalog, result.records, state.now)
-        reports = state.workspace.write_if_changed(folder, files, dry_run)
-    if result.catalog is not None and not dry_run:
-        result.catalog.save()
-    changed = result.changed + reports
-    commit_id = None
-    if commit and changed:
-        from esc.gitops import commit_paths
-
-        commit_id = commit_paths(state.workspace.root, changed, sweep_message(result))
+    outcome = sweep_workspace(state.workspace, state.now, options)
     if as_json:
-        emit_json(views.sweep_json(result, reports, dry_run, commit_id))
+        emit_json(views.sweep_json(outcome))
     else:
-        click.echo(views.sweep_text(result, reports, dry_run, commit_id))
-    for error in result.broken:
+        click.echo(views.sweep_text(outcome))
+    for error in outcome.result.broken:
         click.echo(str(error), err=True)
-    return 1 if result.broken else 0
+    return 1 if outcome.result.broken else 0
 
 
 @cli.command()

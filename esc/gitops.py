@@ -41,3 +41,61 @@ def commit_paths(root: Path, paths: Sequence[str], message: str) -> str | None:
     # `git commit --only PATHS` commits those paths alone, leaving the rest of the index as it was.
     _git(root, "commit", "--quiet", "--only", "-m", message, "--", *paths)
     return _git(root, "rev-parse", "HEAD").strip()
+
+
+def is_repo(root: Path) -> bool:
+    try:
+        _git(root, "rev-parse", "--is-inside-work-tree")
+    except GitError:
+        return False
+    return True
+
+
+def current_branch(root: Path) -> str:
+    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    if branch == "HEAD":
+        raise GitError("not on a branch (detached HEAD); pass --branch")
+    return branch
+
+
+def push(root: Path, remote: str, branch: str) -> bool:
+    """Push HEAD to ``remote``/``branch``; False if the remote moved (rejected), never forced."""
+    proc = subprocess.run(
+        ["git", "push", "--quiet", "--porcelain", remote, f"HEAD:refs/heads/{branch}"],
+        cwd=root, capture_output=True, text=True, check=False, timeout=300,
+    )
+    if proc.returncode == 0:
+        return True
+    output = proc.stdout + proc.stderr
+    if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
+        return False
+    detail = output.strip().splitlines()
+    raise GitError(f"git push failed: {detail[-1] if detail else proc.returncode}")
+
+
+def catch_up(root: Path, remote: str, branch: str) -> None:
+    """Fetch the remote branch and rebase onto it (ticket files merge with esc's driver)."""
+    _git(root, "fetch", "--quiet", remote, branch)
+    proc = subprocess.run(
+        ["git", "rebase", "--quiet", f"{remote}/{branch}"],
+        cwd=root, capture_output=True, text=True, check=False, timeout=300,
+    )
+    if proc.returncode != 0:
+        subprocess.run(["git", "rebase", "--abort"], cwd=root, capture_output=True, check=False)
+        raise GitError(
+            f"could not rebase onto {remote}/{branch}: a true conflict; resolve it by hand"
+        )
+
+
+def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
+    """(commit, author, ISO date, subject) of every commit that touched ``path``, newest first."""
+    try:
+        out = _git(root, "log", "--follow", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", str(path))
+    except GitError:
+        return []
+    rows = []
+    for line in out.splitlines():
+        parts = line.split("\x1f")
+        if len(parts) == 4:
+            rows.append((parts[0], parts[1], parts[2], parts[3]))
+    return rows

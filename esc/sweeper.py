@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from esc import ticketfile
+from esc import gitops, lock, ticketfile
 from esc.catalog import Catalog, Record
-from esc.errors import ParseError
+from esc.errors import EscError, ParseError
 from esc.model import Change
-from esc.store import Workspace, atomic_write
+from esc.store import CACHE_DIR, REPORTS_DIR, Workspace, atomic_write
 from esc.sweep import Escalated, TicketPlan, plan
 
 
 @dataclass
 class SweepResult:
     now: dt.datetime
+    dry_run: bool = False
     seen: int = 0
     changed: list[str] = field(default_factory=list)  # workspace-relative paths
     plans: list[TicketPlan] = field(default_factory=list)
@@ -49,7 +51,7 @@ def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> 
     """
     catalog = Catalog(workspace)
     config = catalog.config
-    result = SweepResult(now)
+    result = SweepResult(now, dry_run)
     records, result.broken = catalog.records()
     result.records = records
     for record in records:
@@ -82,3 +84,71 @@ def sweep_message(result: SweepResult) -> str:
         lines.append("")
         lines += [f"{e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    dry_run: bool = False
+    report_dir: Path | None = None  # None: reports/ in the workspace
+    reports: bool = True
+    commit: bool = False
+    push: bool = False
+    remote: str = "origin"
+    branch: str | None = None  # None: the current branch
+    lock_timeout: float = 60.0
+    push_attempts: int = 5
+
+
+@dataclass
+class SweepOutcome:
+    result: SweepResult
+    reports: list[str] = field(default_factory=list)
+    commit: str | None = None
+    pushed: bool = False
+    attempts: int = 1
+
+
+def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
+    """One sweep as cron runs it: locked, then swept, reported, committed and pushed."""
+    if options.dry_run:
+        return _sweep_once(workspace, now, options)
+    with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
+        if not options.push:
+            return _sweep_once(workspace, now, options)
+        return _sweep_and_push(workspace, now, options)
+
+
+def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
+    from esc.reporting import sweep_reports
+
+    result = run_sweep(workspace, now, dry_run=options.dry_run)
+    outcome = SweepOutcome(result)
+    assert result.catalog is not None
+    if options.reports:
+        folder = options.report_dir or workspace.root / REPORTS_DIR
+        files = sweep_reports(result.catalog, result.records, now)
+        outcome.reports = workspace.write_if_changed(folder, files, options.dry_run)
+    if not options.dry_run:
+        result.catalog.save()
+    changed = result.changed + outcome.reports
+    if options.commit and changed and not options.dry_run:
+        outcome.commit = gitops.commit_paths(workspace.root, changed, sweep_message(result))
+    return outcome
+
+
+def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
+    """Sweep, commit, push; when the remote moved: fetch, rebase, sweep again, retry."""
+    root = workspace.root
+    branch = options.branch or gitops.current_branch(root)
+    for attempt in range(1, options.push_attempts + 1):
+        outcome = _sweep_once(workspace, now, options)
+        outcome.attempts = attempt
+        if gitops.push(root, options.remote, branch):
+            outcome.pushed = True
+            return outcome
+        gitops.catch_up(root, options.remote, branch)
+        workspace = Workspace(root)  # teams.yaml or rules.yaml may have come with the rebase
+    raise EscError(
+        f"push to {options.remote}/{branch} was rejected {options.push_attempts} times "
+        "(the remote keeps moving); nothing was forced; try again"
+    )

@@ -13,7 +13,7 @@ from esc.model import Ticket
 from esc.sla import Clock, Sla
 
 if TYPE_CHECKING:
-    from esc.sweeper import SweepResult
+    from esc.sweeper import SweepOutcome
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "dim": "2", "bold": "1"}
 PRIORITY_COLOUR = {"urgent": "red", "high": "yellow"}
@@ -248,7 +248,8 @@ def sla_lines(sla: Sla, colour: bool) -> list[str]:
 STATE_COLOUR = {"breached": "red", "warning": "yellow", "met": "green", "paused": "dim"}
 
 
-def sweep_text(result: SweepResult, reports: list[str], dry_run: bool, commit: str | None) -> str:
+def sweep_text(outcome: SweepOutcome) -> str:
+    result, reports, dry_run = outcome.result, outcome.reports, outcome.result.dry_run
     verb = "would change" if dry_run else "changed"
     lines = [
         f"{result.seen} tickets seen, {len(result.changed)} {verb}, "
@@ -260,20 +261,22 @@ def sweep_text(result: SweepResult, reports: list[str], dry_run: bool, commit: s
         lines += [f"  would write {p}" for p in result.changed + reports]
     elif reports:
         lines.append(f"rendered {', '.join(reports)}")
-    if commit:
-        lines.append(f"committed {commit[:12]}")
+    if outcome.commit:
+        lines.append(f"committed {outcome.commit[:12]}")
+    if outcome.pushed:
+        tries = f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else ""
+        lines.append(f"pushed{tries}")
     return "\n".join(lines)
 
 
-def sweep_json(
-    result: SweepResult, reports: list[str], dry_run: bool, commit: str | None
-) -> dict[str, Any]:
+def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
+    result = outcome.result
     return {
         "now": format_timestamp(result.now),
-        "dry_run": dry_run,
+        "dry_run": result.dry_run,
         "seen": result.seen,
         "changed": result.changed,
-        "reports": reports,
+        "reports": outcome.reports,
         "warnings": [p.ticket.id for p in result.warnings],
         "breaches": [p.ticket.id for p in result.breaches],
         "escalations": [
@@ -283,7 +286,9 @@ def sweep_json(
         "fired": {p.ticket.id: p.fired for p in result.plans if p.fired},
         "skipped": result.skipped,
         "broken": [str(b) for b in result.broken],
-        "commit": commit,
+        "commit": outcome.commit,
+        "pushed": outcome.pushed,
+        "attempts": outcome.attempts,
     }
 
 
