@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,17 +68,50 @@ def push(root: Path, remote: str, branch: str) -> bool:
     if proc.returncode == 0:
         return True
     output = proc.stdout + proc.stderr
-    if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
+    if "[rejected]" in output or _remote_moved(root, remote, branch):
+        return False  # includes a push that lost a race for the ref lock at the remote
+    detail = [line for line in output.strip().splitlines() if line.startswith(("!", "error"))]
+    raise GitError(f"git push failed: {detail[0] if detail else proc.returncode}")
+
+
+def _remote_moved(root: Path, remote: str, branch: str) -> bool:
+    """Whether the remote branch now has commits that HEAD does not."""
+    try:
+        _git(root, "fetch", "--quiet", remote, branch)
+    except GitError:
         return False
-    detail = output.strip().splitlines()
-    raise GitError(f"git push failed: {detail[-1] if detail else proc.returncode}")
+    proc = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", f"{remote}/{branch}", "HEAD"],
+        cwd=root, capture_output=True, check=False,
+    )
+    return proc.returncode == 1
 
 
-def catch_up(root: Path, remote: str, branch: str) -> None:
+# How a sweep's rebase merges: tickets with esc's driver; rendered reports keep one side
+# (the sweep that follows renders them again from the merged tickets).
+MERGE_ATTRIBUTES = "tickets/*.md merge=esc\nreports/** merge=esc-derived\n"
+
+
+def merge_settings(folder: Path) -> list[str]:
+    """``git -c`` options that make esc's merge driver work even where it is not installed."""
+    attributes = folder / "gitattributes"
+    attributes.write_text(MERGE_ATTRIBUTES, encoding="utf-8")
+    driver = f'"{sys.executable}" -m esc merge-file %O %A %B'
+    return [
+        "-c", f"core.attributesFile={attributes}",
+        "-c", "merge.esc.name=esc ticket merge",
+        "-c", f"merge.esc.driver={driver}",
+        "-c", "merge.esc-derived.name=esc derived file (re-rendered after the merge)",
+        "-c", "merge.esc-derived.driver=true",
+    ]
+
+
+def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     """Fetch the remote branch and rebase onto it (ticket files merge with esc's driver)."""
     _git(root, "fetch", "--quiet", remote, branch)
+    scratch.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
-        ["git", "rebase", "--quiet", f"{remote}/{branch}"],
+        ["git", *merge_settings(scratch), "rebase", "--quiet", f"{remote}/{branch}"],
         cwd=root, capture_output=True, text=True, check=False, timeout=300,
     )
     if proc.returncode != 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,6 +211,19 @@ class Workspace:
                 continue
             return ticketfile.parse(text, self.rel(path)).ticket
         raise EscError("could not find a free ticket ID")  # pragma: no cover
+
+    def remove_stale_temporaries(self, older_than: float = 600.0) -> list[str]:
+        """Delete temporary files a killed write left in tickets/ (once they are old)."""
+        removed = []
+        limit = time.time() - older_than
+        for path in self.tickets_dir.glob(".*.tmp"):
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed.append(self.rel(path))
+            except FileNotFoundError:
+                continue
+        return removed
 
     def write_if_changed(self, folder: Path, files: dict[str, str], dry_run: bool) -> list[str]:
         """Write each file of ``folder`` whose content differs; returns those paths."""

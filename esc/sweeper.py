@@ -113,6 +113,7 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     if options.dry_run:
         return _sweep_once(workspace, now, options)
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
+        workspace.remove_stale_temporaries()
         if not options.push:
             return _sweep_once(workspace, now, options)
         return _sweep_and_push(workspace, now, options)
@@ -146,7 +147,7 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         if gitops.push(root, options.remote, branch):
             outcome.pushed = True
             return outcome
-        gitops.catch_up(root, options.remote, branch)
+        gitops.catch_up(root, options.remote, branch, root / CACHE_DIR)
         workspace = Workspace(root)  # teams.yaml or rules.yaml may have come with the rebase
     raise EscError(
         f"push to {options.remote}/{branch} was rejected {options.push_attempts} times "

@@ -1,9 +1,12 @@
 """The README's crontab line and GitHub Actions workflow, run as written in a real git repo."""
+
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -15,34 +18,60 @@ CREATED = "2026-11-20T09:00:00+01:00"
 LATE = "2026-11-23T12:00:00+01:00"
 
 
-def block(language: str) -> str:
-    """The one ``language`` code block of the README's cron and CI section."""
+def block(language: str, containing: str = "") -> str:
+    """The ``language`` code block of the README's cron and CI section holding ``containing``."""
     section = README.split("## Running esc from cron and CI", 1)[1].split("\n## ", 1)[0]
-    [found] = re.findall(rf"```{language}\n(.*?)\n```", section, re.S)
-    return str(found)
+    found = [b for b in re.findall(rf"```{language}\n(.*?)\n```", section, re.S) if containing in b]
+    assert len(found) == 1, f"expected one {language} block with {containing!r}"
+    return str(found[0])
 
 
 def run(cwd: Path, command: str, now: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_AUTHOR", "GIT_COMMITTER"))}
     env.update(ESC_NOW=now, PATH=f"{Path(ESC).parent}:{os.environ['PATH']}")
     if "git config user.name" not in command:  # the workflow sets its identity; cron has one
-        env.update(GIT_AUTHOR_NAME="cron", GIT_AUTHOR_EMAIL="cron@example.com",
-                   GIT_COMMITTER_NAME="cron", GIT_COMMITTER_EMAIL="cron@example.com")
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=False)
+        env.update(
+            GIT_AUTHOR_NAME="cron",
+            GIT_AUTHOR_EMAIL="cron@example.com",
+            GIT_COMMITTER_NAME="cron",
+            GIT_COMMITTER_EMAIL="cron@example.com",
+        )
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def helpdesk(tmp_path: Path) -> tuple[Path, Path]:
     """A bare remote holding a workspace with one ticket, and a clone of it."""
     seed = tmp_path / "seed"
     subprocess.run([ESC, "init", str(seed)], check=True, capture_output=True)
-    subprocess.run([ESC, "--root", str(seed), "--now", CREATED, "create", "--title",
-                    "Nobody answered", "--category", "billing"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            ESC,
+            "--root",
+            str(seed),
+            "--now",
+            CREATED,
+            "create",
+            "--title",
+            "Nobody answered",
+            "--category",
+            "billing",
+        ],
+        check=True,
+        capture_output=True,
+    )
     git(seed, "init", "-q", "-b", "main")
     git(seed, "add", "-A")
     git(seed, "commit", "-qm", "helpdesk")
@@ -53,24 +82,76 @@ def helpdesk(tmp_path: Path) -> tuple[Path, Path]:
     return remote, clone
 
 
-def test_crontab_line_sweeps_commits_and_pushes(tmp_path: Path) -> None:
-    remote, clone = helpdesk(tmp_path)
+def cron_command(clone: Path) -> str:
     line = block("crontab")
     schedule, command = line.split(" ", 5)[:5], line.split(" ", 5)[5]
     assert schedule == ["*/5", "*", "*", "*", "*"]
-    command = command.replace("cd /srv/helpdesk", f"cd {clone}")
-    result = run(clone, command, LATE)
+    return command.replace("cd /srv/helpdesk", f"cd {clone}")
+
+
+def test_crontab_line_sweeps_commits_and_pushes(tmp_path: Path) -> None:
+    remote, clone = helpdesk(tmp_path)
+    result = run(clone, cron_command(clone), LATE)
     assert result.returncode == 0, result.stderr
     log = git(remote, "log", "--format=%s", "main")
     assert log.splitlines()[0] == "esc sweep: 1 ticket updated"
+    assert "pushed" in result.stdout
     # the next run finds nothing to do: no new commit
-    result = run(clone, command, LATE)
+    result = run(clone, cron_command(clone), LATE)
     assert result.returncode == 0, result.stderr
     assert git(remote, "log", "--format=%s", "main") == log
 
 
+def test_two_clones_race_to_sweep_and_push(tmp_path: Path) -> None:
+    remote, first = helpdesk(tmp_path)
+    second = tmp_path / "second"
+    git(tmp_path, "clone", "-q", str(remote), str(second))
+    # each clone also has work of its own, committed, that the other has not seen
+    for clone, title in ((first, "From the first clone"), (second, "From the second clone")):
+        subprocess.run(
+            [
+                ESC,
+                "--root",
+                str(clone),
+                "--now",
+                CREATED,
+                "create",
+                "--title",
+                title,
+                "--category",
+                "bug",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        git(clone, "add", "-A")
+        git(clone, "commit", "-qm", title)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda c: run(c, cron_command(c), LATE), (first, second)))
+    assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
+    check = tmp_path / "check"
+    git(tmp_path, "clone", "-q", str(remote), str(check))
+    titles = {t["title"] for t in json.loads(run(check, "esc list --all --json", LATE).stdout)}
+    assert titles == {"Nobody answered", "From the first clone", "From the second clone"}
+    assert run(check, "esc validate", LATE).returncode == 0
+    # everything is swept: another sweep there changes nothing
+    assert run(check, "esc sweep --no-report", LATE).stdout.startswith("3 tickets seen, 0 changed")
+    assert git(check, "status", "--porcelain") == ""
+
+
+def test_pre_commit_hook_and_gitlab_ci_examples(tmp_path: Path) -> None:
+    hook = yaml.safe_load(block("yaml", "id: esc-validate"))["repos"][0]["hooks"][0]
+    _, clone = helpdesk(tmp_path)
+    assert run(clone, hook["entry"], LATE).returncode == 0
+    (clone / "tickets" / "T-broken00.md").write_text("---\ntitle: [\n---\n")
+    assert run(clone, hook["entry"], LATE).returncode == 1
+    gitlab = yaml.safe_load(block("yaml", "sweep:\n  image:"))
+    assert "esc sweep --push" in gitlab["sweep"]["script"]
+    assert "esc validate" in gitlab["check"]["script"]
+
+
 def workflow_steps(job: str) -> list[str]:
-    workflow = yaml.safe_load(block("yaml").replace("\non:", '\n"on":'))
+    workflow = yaml.safe_load(block("yaml", "name: helpdesk").replace("\non:", '\n"on":'))
     steps = workflow["jobs"][job]["steps"]
     return [s["run"] for s in steps if "run" in s and not s["run"].startswith("pip install")]
 

@@ -1,0 +1,55 @@
+"""`esc log`: the activity log and the git history of a ticket's file, in time order."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from tests.conftest import Esc
+
+
+def commit(root: Path, message: str, when: str, author: str = "Ann Author") -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_DATE": when,
+        "GIT_AUTHOR_NAME": author,
+    }
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", message], cwd=root, check=True, env=env)
+
+
+def test_log_merges_activity_and_commits(esc: Esc, workspace: Path) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=workspace, check=True)
+    ticket = esc.ok(
+        "create", "--title", "Export fails", "--category", "data", now="2026-11-20T09:00:00+01:00"
+    ).strip()
+    commit(workspace, "new ticket", "2026-11-20T09:01:00+01:00")
+    esc.ok("comment", ticket, "-m", "Looking", now="2026-11-20T09:30:00+01:00")
+    commit(workspace, "reply", "2026-11-20T09:31:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace("Export fails", "Export fails for big shops"))
+    commit(workspace, "retitled by hand", "2026-11-20T10:00:00+01:00", author="Ben Hand")
+
+    events = json.loads(esc.ok("log", ticket[:6], "--json"))
+    assert [(e["source"], e["by"]) for e in events] == [
+        ("activity", "alice"),  # created
+        ("git", "Ann Author"),
+        ("activity", "alice"),  # reply added
+        ("activity", "alice"),  # first_response_at
+        ("activity", "alice"),  # status new -> open
+        ("git", "Ann Author"),
+        ("git", "Ben Hand"),
+    ]
+    assert events[-1]["what"] == "retitled by hand" and len(events[-1]["commit"]) == 40
+    text = esc.ok("log", ticket)
+    assert "Ben Hand    commit " in text and ": retitled by hand" in text
+    assert text.splitlines()[0].startswith("2026-11-20T09:00:00+01:00  alice")
+
+
+def test_log_outside_git_shows_the_activity(esc: Esc) -> None:
+    ticket = esc.ok("create", "--title", "No git here").strip()
+    lines = esc.ok("log", ticket).splitlines()
+    assert len(lines) == 1 and "created" in lines[0]

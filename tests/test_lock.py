@@ -1,0 +1,63 @@
+"""Two sweeps on one machine never run at once; a killed sweep's lock is taken over."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import Esc
+
+HOLDER = """
+import sys
+from pathlib import Path
+from esc.lock import hold
+with hold(Path(sys.argv[1]), timeout=5, what="test holder"):
+    print("locked", flush=True)
+    sys.stdin.read()  # hold until the test closes stdin or kills us
+"""
+
+
+def start_holder(workspace: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(workspace / ".esc-cache")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "locked\n"
+    return proc
+
+
+def test_a_second_sweep_gives_up_naming_the_holder(esc: Esc, workspace: Path) -> None:
+    holder = start_holder(workspace)
+    try:
+        result = esc("sweep", "--lock-timeout", "0")
+        assert result.code == 1
+        assert result.err.startswith("esc: the workspace is locked by test holder pid ")
+        assert f"pid {holder.pid} on " in result.err
+        assert "--lock-timeout" in result.err
+    finally:
+        holder.communicate("")
+    assert esc("sweep", "--lock-timeout", "0").code == 0
+
+
+def test_the_lock_of_a_killed_sweep_is_taken_over(esc: Esc, workspace: Path) -> None:
+    holder = start_holder(workspace)
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.communicate()
+    assert (workspace / ".esc-cache" / "sweep.lock").exists()
+    result = esc("sweep", "--lock-timeout", "0")
+    assert result.code == 0, result.err
+
+
+def test_read_only_commands_do_not_wait_for_the_lock(esc: Esc, workspace: Path) -> None:
+    holder = start_holder(workspace)
+    try:
+        for args in (["list"], ["check"], ["sweep", "--dry-run"]):
+            result = esc(*args)
+            assert result.code in (0, 1) and "locked" not in result.err
+    finally:
+        holder.communicate("")
