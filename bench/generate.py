@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -665,8 +666,10 @@ def ticket_ids(n: int) -> list[str]:
 
 
 def marker(n: int, presweep: bool) -> dict[str, object]:
+    """What a workspace was made from; one that differs in any of these is regenerated."""
+    config = hashlib.sha256(f"{TEAMS_YAML}\0{RULES_YAML}".encode()).hexdigest()[:12]
     return {"generator_version": GENERATOR_VERSION, "n": n, "now": NOW.isoformat(),
-            "presweep": PRESWEEP.isoformat() if presweep else None}
+            "presweep": PRESWEEP.isoformat() if presweep else None, "config_sha": config}
 
 
 def is_ready(root: Path, n: int, presweep: bool = True) -> bool:

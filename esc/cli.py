@@ -159,18 +159,32 @@ def cli(ctx: click.Context, root: str | None, now: str | None) -> None:
 @click.option("--force", is_flag=True, help="Overwrite existing starter files.")
 @common
 def init(directory: str, force: bool) -> int:
-    """Create a workspace: starter teams.yaml, rules.yaml, tickets/ and .gitignore."""
+    """Create a workspace: starter teams.yaml, rules.yaml, tickets/, .gitignore and
+    .gitattributes (and, inside a git work tree, register esc's merge driver)."""
+    from esc import merge
     from esc.scaffold import STARTER_FILES
 
     workspace = Workspace(Path(directory).resolve())
-    existing = [name for name in STARTER_FILES if (workspace.root / name).exists()]
+    # .gitattributes is not overwritten but added to (its other lines are kept)
+    starters = {name: text for name, text in STARTER_FILES.items() if name != ".gitattributes"}
+    existing = [name for name in starters if (workspace.root / name).exists()]
     if existing and not force:
         raise EscError(
             f"{', '.join(existing)} already exist in {directory}; use --force to overwrite"
         )
-    for name, text in STARTER_FILES.items():
+    for name, text in starters.items():
         workspace.write_new_file(name, text, force=True)
+    merge.ensure_gitattributes(workspace.root)
     click.echo(f"esc workspace ready in {workspace.root}")
+    if merge.inside_git_work_tree(workspace.root):
+        merge.configure_git(workspace.root)
+        click.echo("git merge driver for tickets/*.md registered (merge.esc in the git config)")
+    else:
+        click.echo(
+            "not in a git repository: after `git init`, run `esc install-git` to register "
+            "esc's merge driver for tickets",
+            err=True,
+        )
     return 0
 
 
@@ -815,6 +829,52 @@ def export(sqlite_file: str | None, csv_dir: str | None) -> int:
     for error in broken:
         click.echo(str(error), err=True)
     return 1 if broken else 0
+
+
+# ---------------------------------------------------------------- git
+
+
+@cli.command("merge-file")
+@click.argument("base", type=click.Path(exists=True, dir_okay=False))
+@click.argument("ours", type=click.Path(exists=True, dir_okay=False))
+@click.argument("theirs", type=click.Path(exists=True, dir_okay=False))
+@common
+def merge_file(base: str, ours: str, theirs: str) -> int:
+    """Merge three versions of a ticket file field by field into OURS (git's merge driver).
+
+    Git runs it as `esc merge-file %O %A %B`.  Exit 0 when the merge is clean, 1 when a
+    conflict is left between <<<<<<< ours / >>>>>>> theirs markers for a human.
+    """
+    from esc import merge
+
+    result = merge.merge_files(Path(base), Path(ours), Path(theirs))
+    if result.conflicts:
+        what = ", ".join(result.conflicts)
+        click.echo(f"esc merge-file: conflicting {what}; resolve the marked lines", err=True)
+        return 1
+    return 0
+
+
+@cli.command("install-git")
+@common
+def install_git() -> int:
+    """Register esc's merge driver for tickets/*.md in this workspace's git repository.
+
+    Adds `tickets/*.md merge=esc` to .gitattributes (commit it) and defines merge.esc in
+    the repository's own git config (every clone runs this once: git does not copy config).
+    """
+    from esc import merge
+
+    root = _state().workspace.root
+    if not merge.inside_git_work_tree(root):
+        raise EscError(f"{root} is not inside a git work tree; run `git init` first")
+    changed = merge.ensure_gitattributes(root)
+    merge.configure_git(root)
+    click.echo(
+        f"{'added' if changed else 'kept'} `{merge.ATTRIBUTES_LINE}` in .gitattributes; "
+        f"git config merge.esc.driver = {merge.DRIVER_COMMAND}"
+    )
+    return 0
 
 
 # ---------------------------------------------------------------- entry point

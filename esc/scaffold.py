@@ -75,9 +75,15 @@ GITIGNORE = """\
 .esc-cache/
 """
 
+GITATTRIBUTES = """\
+# Ticket files are merged field by field by `esc merge-file` (`esc install-git` registers it)
+tickets/*.md merge=esc
+"""
+
 STARTER_FILES = {
     "teams.yaml": TEAMS_YAML,
     "rules.yaml": RULES_YAML,
     ".gitignore": GITIGNORE,
+    ".gitattributes": GITATTRIBUTES,
     "tickets/.gitkeep": "",
 }

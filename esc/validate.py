@@ -37,6 +37,10 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     def add(key: str, message: str) -> None:
         out.append(Finding(doc.path, doc.key_lines.get(key, 1), message))
 
+    for number, line in enumerate(doc.text.splitlines(), start=1):
+        if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line.rstrip() == "=======":
+            out.append(Finding(doc.path, number, "unresolved merge conflict marker"))
+            break
     data, ticket = doc.data, doc.ticket
     stem = doc.path.rsplit("/", 1)[-1].removesuffix(".md")
     if ticket.id and ticket.id != stem:

@@ -90,7 +90,7 @@ def test_git_checkout_and_merge_are_seen(desk: tuple[Esc, Path, str]) -> None:
 
 
 def test_a_rules_change_invalidates_sla(desk: tuple[Esc, Path, str]) -> None:
-    esc, path, ticket = desk
+    esc, path, _ticket = desk
     rules = path.parent.parent / "rules.yaml"
     before = json.loads(esc.ok("list", "--json", now=NOW))[0]["sla"]
     assert before["first_response"]["state"] == "breached"
@@ -103,7 +103,7 @@ def test_a_rules_change_invalidates_sla(desk: tuple[Esc, Path, str]) -> None:
 
 @pytest.mark.parametrize("damage", ["garbage", "truncate", "foreign", "delete"])
 def test_a_damaged_cache_is_rebuilt_silently(desk: tuple[Esc, Path, str], damage: str) -> None:
-    esc, path, ticket = desk
+    esc, path, _ticket = desk
     cache = path.parent.parent / ".esc-cache" / FILE
     expected = esc.ok("list", "--all", "--json", now=NOW)
     if damage == "garbage":

@@ -1,0 +1,676 @@
+"""The git merge driver: `esc merge-file` merges ticket files field by field.
+
+Unit tests of ``merge_ticket`` for each rule, then real git: merges, rebases and
+cherry-picks of one ticket changed on two branches or in two clones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from esc import merge, yamltext
+from esc.errors import ParseError
+from esc.merge import merge_ticket
+from esc.model import Activity, Change, Entry, Escalation
+from esc.scaffold import GITATTRIBUTES
+from esc.ticketfile import apply_change, parse, render_activity
+from tests.conftest import ESC, Esc
+
+CET = dt.timezone(dt.timedelta(hours=1))
+
+BASE = """\
+---
+id: T-4k8q2m7x
+title: Checkout returns 500
+status: open                # a comment that must survive
+priority: high
+category: outage
+team: support
+assignee: alice
+customer: jane@shop.example
+channel: email
+created: 2026-11-20T09:00:00+01:00
+updated: 2026-11-20T09:10:00+01:00
+first_response_at: null
+resolved_at: null
+closed_at: null
+tags:
+  - vip
+impact: null
+urgency: null
+csat: null
+escalations:
+  - {at: 2026-11-20T09:02:00+01:00, kind: priority, from: normal, to: high, by: alice, reason: down}
+sla:
+  policy: standard
+  checked: 2026-11-20T09:15:00+01:00
+  first_response: {due: 2026-11-20T13:00:00+01:00, state: ok}
+fired:
+  outage-is-urgent: 2026-11-20T09:05:00+01:00
+---
+
+Card payments fail since 08:50.
+
+All card types are affected.
+
+## Conversation
+
+### 2026-11-20T09:05:00+01:00 · jane@shop.example · message (public)
+
+Any news?
+
+## Activity
+
+- 2026-11-20T09:00:00+01:00 · alice · created · high priority via email
+- 2026-11-20T09:02:00+01:00 · alice · priority: normal → high · priority escalation: shop down
+- 2026-11-20T09:05:00+01:00 · jane@shop.example · message added
+"""
+
+
+def at(hh_mm: str) -> dt.datetime:
+    hours, minutes = hh_mm.split(":")
+    return dt.datetime(2026, 11, 20, int(hours), int(minutes), tzinfo=CET)
+
+
+def change(text: str, **kwargs: object) -> str:
+    """``text`` with a Change applied the way esc applies it."""
+    return apply_change(parse(text, "t.md"), Change(**kwargs))  # type: ignore[arg-type]
+
+
+def edit(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def note(when: str, author: str, text: str, kind: str = "note") -> Change:
+    entry = Entry(at(when), author, kind, text)
+    event = "internal note added" if kind == "note" else f"{kind} added"
+    return Change(
+        sets={"updated": at(when)},
+        entries=(entry,),
+        activity=(Activity(at(when), author, event=event),),
+    )
+
+
+def apply(text: str, *changes: Change) -> str:
+    for c in changes:
+        text = apply_change(parse(text, "t.md"), c)
+    return text
+
+
+def clean(base: str, ours: str, theirs: str) -> str:
+    result = merge_ticket(base, ours, theirs)
+    assert result.conflicts == [], result.text
+    assert result.structured
+    parse(result.text, "merged.md")
+    return result.text
+
+
+def data(text: str) -> dict[str, object]:
+    return parse(text, "t.md").data
+
+
+# ---------------------------------------------------------------- front-matter fields
+
+
+def test_trivial_merges_return_one_side_byte_for_byte() -> None:
+    ours = change(BASE, sets={"priority": "urgent"})
+    assert merge_ticket(BASE, ours, BASE).text == ours
+    assert merge_ticket(BASE, BASE, ours).text == ours
+    assert merge_ticket(BASE, ours, ours).text == ours
+
+
+def test_a_field_changed_on_one_side_takes_that_side() -> None:
+    ours = change(BASE, sets={"priority": "urgent"})
+    theirs = change(BASE, sets={"category": "bug", "impact": "high"})
+    merged = clean(BASE, ours, theirs)
+    # theirs' changes applied to ours, every other byte as it was
+    assert merged == change(ours, sets={"category": "bug", "impact": "high"})
+    assert "status: open                # a comment that must survive\n" in merged
+    got = data(merged)
+    assert (got["priority"], got["category"], got["impact"]) == ("urgent", "bug", "high")
+
+
+def test_a_field_changed_identically_on_both_sides_is_fine() -> None:
+    ours = change(BASE, sets={"status": "pending", "priority": "urgent"})
+    theirs = change(BASE, sets={"status": "pending"})
+    got = data(clean(BASE, ours, theirs))
+    assert (got["status"], got["priority"]) == ("pending", "urgent")
+
+
+def test_a_field_one_side_removed_is_removed() -> None:
+    ours = edit(BASE, "urgency: null\n", "")
+    theirs = change(BASE, sets={"priority": "urgent"})
+    merged = clean(BASE, ours, theirs)
+    assert "urgency" not in data(merged)
+    assert data(merged)["priority"] == "urgent"
+    # and a field theirs added (a key ours does not have yet) lands in esc's key order
+    theirs = edit(BASE, "urgency: null\n", "urgency: null\nsource: web form\n")
+    merged = clean(BASE, change(BASE, sets={"priority": "low"}), theirs)
+    assert "urgency: null\ncsat: null\n" in merged and "source: web form\n" in merged
+
+
+def test_updated_takes_the_later_time() -> None:
+    ours = change(BASE, sets={"updated": at("10:30"), "priority": "urgent"})
+    theirs = change(BASE, sets={"updated": at("10:00"), "category": "bug"})
+    assert data(clean(BASE, ours, theirs))["updated"] == at("10:30")
+    assert data(clean(BASE, theirs, ours))["updated"] == at("10:30")
+
+
+def test_first_response_at_takes_the_earlier_time() -> None:
+    ours = change(BASE, sets={"first_response_at": at("10:30")})
+    theirs = change(BASE, sets={"first_response_at": at("10:10")})
+    assert data(clean(BASE, ours, theirs))["first_response_at"] == at("10:10")
+    assert data(clean(BASE, theirs, ours))["first_response_at"] == at("10:10")
+
+
+def test_tags_take_the_union_ours_first() -> None:
+    ours = change(BASE, tags_added=("regression", "checkout"))
+    theirs = change(BASE, tags_added=("psp", "checkout"))
+    merged = clean(BASE, ours, theirs)
+    assert data(merged)["tags"] == ["vip", "regression", "checkout", "psp"]
+    assert "tags:\n  - vip\n  - regression\n  - checkout\n  - psp\nimpact:" in merged
+
+
+def test_a_tag_removed_on_one_side_stays_removed() -> None:
+    ours = edit(BASE, "tags:\n  - vip\n", "tags: []\n")
+    theirs = change(BASE, tags_added=("psp",))
+    assert data(clean(BASE, ours, theirs))["tags"] == ["psp"]
+
+
+def escalation(when: str, to: str, by: str) -> Escalation:
+    return Escalation(at(when), "hierarchical", "support", to, by, f"{by} says so")
+
+
+def test_escalations_take_the_union_in_time_order() -> None:
+    ours = change(BASE, escalations=(escalation("10:20", "engineering", "ours"),))
+    theirs = change(
+        BASE,
+        escalations=(
+            escalation("10:10", "engineering", "theirs"),
+            escalation("10:20", "management", "theirs"),
+        ),
+    )
+    merged = clean(BASE, ours, theirs)
+    got = data(merged)["escalations"]
+    assert isinstance(got, list)
+    assert [(e["at"], e["by"]) for e in got] == [
+        (at("09:02"), "alice"),
+        (at("10:10"), "theirs"),
+        (at("10:20"), "ours"),  # a tie: ours first
+        (at("10:20"), "theirs"),
+    ]
+
+
+def test_escalations_added_later_by_theirs_are_appended_keeping_ours_bytes() -> None:
+    ours = change(BASE, escalations=(escalation("10:10", "engineering", "ours"),))
+    theirs = change(BASE, escalations=(escalation("10:20", "management", "theirs"),))
+    merged = clean(BASE, ours, theirs)
+    assert merged == change(ours, escalations=(escalation("10:20", "management", "theirs"),))
+
+
+def test_the_same_escalation_on_both_sides_counts_once() -> None:
+    same = escalation("10:10", "engineering", "bob")
+    ours = change(BASE, escalations=(same,), sets={"priority": "urgent"})
+    theirs = change(BASE, escalations=(same,), tags_added=("psp",))
+    got = data(clean(BASE, ours, theirs))["escalations"]
+    assert isinstance(got, list) and len(got) == 2
+
+
+SWEPT_EARLY = {
+    "policy": "standard",
+    "checked": at("10:00"),
+    "first_response": {"due": at("13:00"), "state": "ok"},
+}
+SWEPT_LATE = {
+    "policy": "urgent",
+    "checked": at("11:00"),
+    "first_response": {"due": at("09:30"), "state": "breached"},
+}
+
+
+def test_sla_takes_the_later_checked_block_and_never_conflicts() -> None:
+    ours = change(BASE, sets={"sla": SWEPT_LATE})
+    theirs = change(BASE, sets={"sla": SWEPT_EARLY})
+    assert data(clean(BASE, ours, theirs))["sla"] == SWEPT_LATE
+    assert data(clean(BASE, theirs, ours))["sla"] == SWEPT_LATE
+    # a tie keeps ours
+    tie = {**SWEPT_EARLY, "policy": "other"}
+    assert data(clean(BASE, change(BASE, sets={"sla": tie}), theirs))["sla"] == tie
+
+
+def test_fired_merges_rule_by_rule_each_taking_the_later_time() -> None:
+    ours = change(
+        BASE, sets={"fired": {"outage-is-urgent": at("10:30"), "breached-goes-up": at("10:00")}}
+    )
+    theirs = change(
+        BASE, sets={"fired": {"outage-is-urgent": at("10:10"), "unassigned": at("10:05")}}
+    )
+    assert data(clean(BASE, ours, theirs))["fired"] == {
+        "breached-goes-up": at("10:00"),
+        "outage-is-urgent": at("10:30"),
+        "unassigned": at("10:05"),
+    }
+
+
+# ---------------------------------------------------------------- the body
+
+
+def test_conversation_entries_merge_in_time_order_once_each() -> None:
+    shared = note("10:00", "bob", "Both sides have this one.")
+    ours = apply(BASE, shared, note("10:20", "alice", "Ours, later."))
+    theirs = apply(
+        BASE,
+        note("09:50", "dan", "Theirs, earlier.", kind="reply"),
+        shared,
+        note("10:30", "jane@shop.example", "Theirs, last.", kind="message"),
+    )
+    merged = clean(BASE, ours, theirs)
+    entries = parse(merged, "m.md").ticket.entries
+    assert [(e.author, e.text) for e in entries] == [
+        ("jane@shop.example", "Any news?"),
+        ("dan", "Theirs, earlier."),
+        ("bob", "Both sides have this one."),
+        ("alice", "Ours, later."),
+        ("jane@shop.example", "Theirs, last."),
+    ]
+    assert "\n\n### 2026-11-20T10:30:00+01:00 · jane@shop.example · message (public)\n\n" in merged
+    assert merged.count("Both sides have this one.") == 1
+
+
+def test_the_activity_log_is_the_union_in_time_order() -> None:
+    ours = apply(BASE, note("10:00", "bob", "B"), note("10:20", "alice", "A"))
+    theirs = apply(BASE, note("09:50", "dan", "D"), note("10:00", "bob", "B"))
+    merged = clean(BASE, ours, theirs)
+    lines = [line for line in merged.split("## Activity\n\n")[1].splitlines()]
+    assert lines == [
+        "- 2026-11-20T09:00:00+01:00 · alice · created · high priority via email",
+        "- 2026-11-20T09:02:00+01:00 · alice · priority: normal → high · priority escalation: "
+        "shop down",
+        "- 2026-11-20T09:05:00+01:00 · jane@shop.example · message added",
+        "- 2026-11-20T09:50:00+01:00 · dan · internal note added",
+        "- 2026-11-20T10:00:00+01:00 · bob · internal note added",
+        "- 2026-11-20T10:20:00+01:00 · alice · internal note added",
+    ]
+
+
+def test_activity_ties_put_ours_first() -> None:
+    ours = change(BASE, activity=(Activity(at("10:00"), "ours", event="poked"),))
+    theirs = change(BASE, activity=(Activity(at("10:00"), "theirs", event="poked"),))
+    merged = clean(BASE, ours, theirs)
+    assert merged.endswith(
+        "- 2026-11-20T10:00:00+01:00 · ours · poked\n"
+        "- 2026-11-20T10:00:00+01:00 · theirs · poked\n"
+    )
+
+
+def test_a_first_conversation_entry_on_both_sides_creates_one_section() -> None:
+    base = edit(BASE, "## Conversation\n\n### 2026-11-20T09:05:00+01:00 · jane@shop.example"
+                " · message (public)\n\nAny news?\n\n", "")  # fmt: skip
+    ours = apply(base, note("10:00", "ours", "O"))
+    theirs = apply(base, note("10:10", "theirs", "T"))
+    merged = clean(base, ours, theirs)
+    assert merged.count("## Conversation") == 1
+    assert [e.author for e in parse(merged, "m.md").ticket.entries] == ["ours", "theirs"]
+
+
+def test_description_edits_in_different_places_merge_as_text() -> None:
+    ours = edit(BASE, "Card payments fail since 08:50.", "Card payments fail since 08:45.")
+    theirs = edit(BASE, "All card types are affected.", "Only Visa is affected.")
+    merged = clean(BASE, ours, theirs)
+    assert parse(merged, "m.md").ticket.description == (
+        "Card payments fail since 08:45.\n\nOnly Visa is affected."
+    )
+
+
+def test_description_edits_in_the_same_place_are_a_true_conflict() -> None:
+    ours = edit(BASE, "since 08:50.", "since 08:45.")
+    theirs = edit(BASE, "since 08:50.", "since 08:55.")
+    theirs = apply(theirs, note("10:00", "bob", "B"))
+    result = merge_ticket(BASE, ours, theirs)
+    assert result.conflicts == ["description"]
+    assert (
+        "<<<<<<< ours\nCard payments fail since 08:45.\n=======\n"
+        "Card payments fail since 08:55.\n>>>>>>> theirs\n"
+    ) in result.text
+    assert "bob · internal note added" in result.text  # the rest is still merged
+
+
+# ---------------------------------------------------------------- true conflicts
+
+
+def test_a_field_changed_differently_on_both_sides_is_marked_for_a_human() -> None:
+    ours = apply(BASE, Change(sets={"assignee": "bob", "updated": at("10:00")}))
+    theirs = apply(BASE, Change(sets={"assignee": "carol", "updated": at("10:05")}))
+    theirs = apply(theirs, note("10:05", "carol", "mine now"))
+    result = merge_ticket(BASE, ours, theirs)
+    assert result.conflicts == ["assignee"]
+    assert "\nteam: support\n<<<<<<< ours\nassignee: bob\n=======\nassignee: carol\n" \
+           ">>>>>>> theirs\ncustomer: jane@shop.example\n" in result.text  # fmt: skip
+    # everything else is merged as usual
+    assert "updated: 2026-11-20T10:05:00+01:00\n" in result.text
+    assert "mine now" in result.text
+    # and the file no longer parses, pointing at the conflict
+    with pytest.raises(ParseError) as caught:
+        parse(result.text, "tickets/T-4k8q2m7x.md")
+    marker_line = result.text.splitlines().index("<<<<<<< ours") + 1
+    assert caught.value.line in (marker_line, marker_line + 1)
+    assert "front-matter does not parse" in caught.value.message
+
+
+def test_several_conflicts_are_each_marked() -> None:
+    ours = change(BASE, sets={"assignee": "bob", "status": "pending", "title": "T1"})
+    theirs = change(BASE, sets={"assignee": "carol", "status": "resolved", "title": "T1"})
+    result = merge_ticket(BASE, ours, theirs)
+    assert result.conflicts == ["status", "assignee"]
+    assert result.text.count("<<<<<<< ours\n") == 2
+    assert "title: T1\n" in result.text
+
+
+def test_a_version_that_is_no_ticket_falls_back_to_a_text_merge() -> None:
+    broken = edit(BASE, "priority: high\n", "priority: [high\n")
+    ours = edit(broken, "Any news?", "Any news at all?")
+    result = merge_ticket(broken, ours, change(BASE, sets={"team": "engineering"}))
+    assert not result.structured
+    assert result.conflicts == []
+    assert "Any news at all?" in result.text and "team: engineering" in result.text
+    # conflicting text changes: git's markers, and a conflict to report
+    conflicted = merge_ticket(broken, ours, edit(broken, "Any news?", "Hello?"))
+    assert conflicted.conflicts == ["text"]
+    assert "<<<<<<< ours\n" in conflicted.text and ">>>>>>> theirs\n" in conflicted.text
+
+
+def test_crlf_files_stay_crlf() -> None:
+    base = BASE.replace("\n", "\r\n")
+    ours = apply(base, note("10:00", "ours", "O"))
+    theirs = apply(base, note("10:10", "theirs", "T"), Change(tags_added=("psp",)))
+    merged = clean(base, ours, theirs)
+    assert "\n" not in merged.replace("\r\n", "")
+    assert [e.author for e in parse(merged, "m.md").ticket.entries][-2:] == ["ours", "theirs"]
+
+
+def test_merged_front_matter_is_verified_field_by_field() -> None:
+    ours = change(BASE, sets={"priority": "urgent"}, tags_added=("a",))
+    theirs = change(BASE, sets={"csat": 4, "fired": {}}, tags_added=("b",))
+    merged = clean(BASE, ours, theirs)
+    expected = dict(data(BASE))
+    expected.update(priority="urgent", csat=4, fired={}, tags=["vip", "a", "b"])
+    assert yamltext.load(parse(merged, "m.md").front) == expected
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_merge_file_writes_ours_and_exits_by_conflict(tmp_path: Path) -> None:
+    files = {name: tmp_path / name for name in ("base", "ours", "theirs")}
+    files["base"].write_text(BASE, encoding="utf-8")
+    files["ours"].write_text(change(BASE, tags_added=("a",)), encoding="utf-8")
+    files["theirs"].write_text(change(BASE, sets={"priority": "low"}), encoding="utf-8")
+    args = [str(files[n]) for n in ("base", "ours", "theirs")]
+    result = Esc(tmp_path, now=None)("merge-file", *args)
+    assert (result.code, result.err) == (0, "")
+    got = data(files["ours"].read_text(encoding="utf-8"))
+    assert (got["tags"], got["priority"]) == (["vip", "a"], "low")
+
+    files["theirs"].write_text(change(BASE, tags_added=("b",), sets={"priority": "urgent"}))
+    result = Esc(tmp_path, now=None)("merge-file", *args)
+    assert result.code == 1
+    assert "conflicting priority" in result.err
+    assert "<<<<<<< ours\npriority: low\n=======\npriority: urgent\n>>>>>>> theirs\n" in (
+        files["ours"].read_text(encoding="utf-8")
+    )
+
+
+def test_merge_file_merges_undecodable_files_as_text_in_place(tmp_path: Path) -> None:
+    base = b"---\nid: T-1\n---\n\ncaf\xe9\none\ntwo\nthree\n"
+    (tmp_path / "base").write_bytes(base)
+    (tmp_path / "ours").write_bytes(base.replace(b"one", b"ONE"))
+    (tmp_path / "theirs").write_bytes(base.replace(b"three", b"THREE"))
+    result = Esc(tmp_path, now=None)("merge-file", "base", "ours", "theirs")  # relative paths
+    assert result.code == 0, result.err
+    assert (tmp_path / "ours").read_bytes() == base.replace(b"one", b"ONE").replace(
+        b"three", b"THREE"
+    )
+
+
+def test_gitattributes_is_written_once_keeping_other_lines(tmp_path: Path) -> None:
+    path = tmp_path / ".gitattributes"
+    assert merge.ensure_gitattributes(tmp_path) is True
+    assert path.read_text() == GITATTRIBUTES
+    assert merge.ensure_gitattributes(tmp_path) is False
+    path.write_text("*.png binary\ntickets/*.md merge=union")  # no final newline
+    assert merge.ensure_gitattributes(tmp_path) is True
+    text = path.read_text()
+    assert text.startswith("*.png binary\ntickets/*.md merge=union\n")
+    assert text.endswith("tickets/*.md merge=esc\n")
+    assert merge.ensure_gitattributes(tmp_path) is False
+
+
+# ---------------------------------------------------------------- real git
+
+
+@pytest.fixture(autouse=True)
+def esc_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Git runs the driver as plain `esc`: make sure it finds the one under test."""
+    monkeypatch.setenv("PATH", str(Path(ESC).parent) + os.pathsep + os.environ.get("PATH", ""))
+    monkeypatch.setenv("GIT_EDITOR", "true")
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if check:
+        assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stdout}{proc.stderr}"
+    return proc
+
+
+def new_repo(path: Path) -> Path:
+    """`esc init`, then `git init`, then `esc install-git`, committed."""
+    Esc(path.parent, now=None).ok("init", path.name)
+    git(path, "init", "-q", "-b", "main")
+    out = Esc(path, now=None).ok("install-git")
+    assert "merge.esc.driver = esc merge-file %O %A %B" in out
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "workspace")
+    return path
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+
+
+def create_ticket(repo: Path) -> str:
+    ticket_id = Esc(repo, now="2026-11-20T09:00:00+01:00").ok(
+        "create", "--title", "Checkout returns 500", "--category", "billing",
+        "--customer", "jane@shop.example", "--channel", "email", "--body", "Card payments fail.",
+    ).strip()  # fmt: skip
+    commit_all(repo, f"create {ticket_id}")
+    return ticket_id
+
+
+def escalating_side(repo: Path, ticket_id: str) -> None:
+    """One agent escalates up the chain and adds an internal note."""
+    Esc(repo, now="2026-11-20T10:00:00+01:00").ok(
+        "escalate", ticket_id, "--up", "--reason", "needs a developer", "--by", "bob"
+    )
+    Esc(repo, now="2026-11-20T10:20:00+01:00").ok(
+        "comment", ticket_id, "--internal", "-m", "Logs show PSP timeouts.", "--by", "bob"
+    )
+    commit_all(repo, "escalate")
+
+
+def replying_side(repo: Path, ticket_id: str) -> None:
+    """Another replies publicly, tags, and records the customer's answer."""
+    Esc(repo, now="2026-11-20T09:40:00+01:00").ok("comment", ticket_id, "-m", "Looking into it.")
+    Esc(repo, now="2026-11-20T10:05:00+01:00").ok("tag", ticket_id, "psp", "vip")
+    Esc(repo, now="2026-11-20T10:10:00+01:00").ok(
+        "comment", ticket_id, "--from-customer", "-m", "Still failing for Visa."
+    )
+    commit_all(repo, "reply")
+
+
+def diverge(repo: Path) -> tuple[str, str, str]:
+    """Branches `esc` and `reply` changing one ticket; returns (id, their two texts)."""
+    ticket_id = create_ticket(repo)
+    path = repo / "tickets" / f"{ticket_id}.md"
+    git(repo, "switch", "-qc", "esc")
+    escalating_side(repo, ticket_id)
+    escalated = path.read_text(encoding="utf-8")
+    git(repo, "switch", "-qc", "reply", "main")
+    replying_side(repo, ticket_id)
+    replied = path.read_text(encoding="utf-8")
+    return ticket_id, escalated, replied
+
+
+def assert_both_sides_once(repo: Path, ticket_id: str, *sides: str) -> None:
+    """Every entry, escalation, activity line and tag of both sides is there, once."""
+    text = (repo / "tickets" / f"{ticket_id}.md").read_text(encoding="utf-8")
+    assert "<<<<<<<" not in text
+    ticket = parse(text, "merged").ticket
+    tickets = [parse(side, "side").ticket for side in sides]
+    assert Counter(ticket.entries) == Counter(set().union(*(t.entries for t in tickets)))
+    assert Counter(ticket.escalations) == Counter(
+        set().union(*(t.escalations for t in tickets))
+    )
+    assert sorted(ticket.tags) == sorted(set().union(*(t.tags for t in tickets)))
+    lines = [render_activity(a) for a in ticket.activity]
+    wanted: Counter[str] = Counter()
+    for t in tickets:
+        wanted |= Counter(render_activity(a) for a in t.activity)
+    assert Counter(lines) == wanted
+    assert [a.at for a in ticket.activity] == sorted(a.at for a in ticket.activity)
+    assert [e.at for e in ticket.entries] == sorted(e.at for e in ticket.entries)
+    assert ticket.team == "engineering"
+    assert ticket.first_response_at is not None
+    assert ticket.updated == max(t.updated for t in tickets)
+    result = Esc(repo)("validate")
+    assert result.code == 0, result.out + result.err
+    assert git(repo, "status", "--porcelain").stdout == ""
+
+
+def test_init_inside_a_git_work_tree_registers_the_driver(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    out = Esc(repo, now=None).ok("init", "helpdesk")  # a workspace in a sub-folder
+    assert "merge driver" in out
+    assert (repo / "helpdesk" / ".gitattributes").read_text() == GITATTRIBUTES
+    config = git(repo, "config", "--get-regexp", r"^merge\.esc\.").stdout
+    assert config == "merge.esc.name esc ticket merge\nmerge.esc.driver esc merge-file %O %A %B\n"
+    attr = git(repo, "check-attr", "merge", "helpdesk/tickets/T-1.md").stdout
+    assert attr.strip() == "helpdesk/tickets/T-1.md: merge: esc"
+
+
+def test_init_outside_git_says_to_run_install_git(tmp_path: Path) -> None:
+    result = Esc(tmp_path, now=None)("init", "ws")
+    assert result.code == 0
+    assert "esc install-git" in result.err
+    assert (tmp_path / "ws" / ".gitattributes").read_text() == GITATTRIBUTES
+    refused = Esc(tmp_path / "ws", now=None)("install-git")
+    assert refused.code == 1 and "git init" in refused.err
+
+
+def test_install_git_is_idempotent(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    (repo / ".gitattributes").write_text("*.pdf binary\n" + GITATTRIBUTES)
+    assert "kept" in Esc(repo, now=None).ok("install-git")
+    assert (repo / ".gitattributes").read_text() == "*.pdf binary\n" + GITATTRIBUTES
+    assert git(repo, "config", "merge.esc.driver").stdout == "esc merge-file %O %A %B\n"
+
+
+def test_git_merge_of_concurrent_escalation_and_replies_is_clean(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    ticket_id, escalated, replied = diverge(repo)
+    git(repo, "switch", "-q", "esc")
+    merged = git(repo, "merge", "--no-edit", "reply", check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert_both_sides_once(repo, ticket_id, escalated, replied)
+
+
+def test_git_rebase_of_concurrent_changes_is_clean(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    ticket_id, escalated, replied = diverge(repo)
+    rebased = git(repo, "rebase", "esc", check=False)  # on branch `reply`
+    assert rebased.returncode == 0, rebased.stdout + rebased.stderr
+    assert git(repo, "rev-parse", "reply~1").stdout == git(repo, "rev-parse", "esc").stdout
+    assert_both_sides_once(repo, ticket_id, escalated, replied)
+
+
+def test_git_cherry_pick_of_concurrent_changes_is_clean(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    ticket_id, escalated, replied = diverge(repo)
+    git(repo, "switch", "-q", "esc")
+    picked = git(repo, "cherry-pick", "reply", check=False)
+    assert picked.returncode == 0, picked.stdout + picked.stderr
+    assert_both_sides_once(repo, ticket_id, escalated, replied)
+
+
+def test_two_clones_pull_each_others_changes_cleanly(tmp_path: Path) -> None:
+    seed = new_repo(tmp_path / "seed")
+    ticket_id = create_ticket(seed)
+    git(tmp_path, "clone", "-q", "--bare", str(seed), "origin.git")
+    clones = {}
+    for name in ("ann", "ben"):
+        git(tmp_path, "clone", "-q", "origin.git", name)
+        clones[name] = tmp_path / name
+        Esc(clones[name], now=None).ok("install-git")  # git does not clone config
+    ann, ben = clones["ann"], clones["ben"]
+    escalating_side(ann, ticket_id)
+    replying_side(ben, ticket_id)
+    sides = [(c / "tickets" / f"{ticket_id}.md").read_text() for c in (ann, ben)]
+    git(ben, "push", "-q", "origin", "main")
+    pulled = git(ann, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert_both_sides_once(ann, ticket_id, *sides)
+    git(ann, "push", "-q", "origin", "main")
+    git(ben, "pull", "--ff-only", "-q", "origin", "main")
+    assert (ben / "tickets" / f"{ticket_id}.md").read_text() == (
+        ann / "tickets" / f"{ticket_id}.md"
+    ).read_text()
+
+
+def test_without_the_driver_git_merges_tickets_as_text(tmp_path: Path) -> None:
+    """What `esc install-git` is for: a clone without merge.esc falls back to git's text
+    merge, which conflicts on the lines both sides appended."""
+    repo = new_repo(tmp_path / "repo")
+    git(repo, "config", "--local", "--remove-section", "merge.esc")
+    ticket_id, _, _ = diverge(repo)
+    git(repo, "switch", "-q", "esc")
+    merged = git(repo, "merge", "--no-edit", "reply", check=False)
+    assert merged.returncode != 0
+    assert f"tickets/{ticket_id}.md" in merged.stdout
+
+
+def test_a_true_conflict_is_left_to_a_human(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "repo")
+    ticket_id = create_ticket(repo)
+    git(repo, "switch", "-qc", "bob")
+    Esc(repo).ok("assign", ticket_id, "bob")
+    Esc(repo).ok("comment", ticket_id, "--internal", "-m", "Bob takes it.")
+    commit_all(repo, "bob")
+    git(repo, "switch", "-qc", "carol", "main")
+    Esc(repo, now="2026-11-20T10:05:00+01:00").ok("assign", ticket_id, "carol")
+    commit_all(repo, "carol")
+    merged = git(repo, "merge", "--no-edit", "bob", check=False)
+    assert merged.returncode != 0
+    assert f"CONFLICT (content): Merge conflict in tickets/{ticket_id}.md" in merged.stdout
+    status = git(repo, "status").stdout
+    assert f"both modified:   tickets/{ticket_id}.md" in status
+    text = (repo / "tickets" / f"{ticket_id}.md").read_text(encoding="utf-8")
+    assert "<<<<<<< ours\nassignee: carol\n=======\nassignee: bob\n>>>>>>> theirs\n" in text
+    assert "Bob takes it." in text  # the rest of the file is merged
+    marker = text.splitlines().index("<<<<<<< ours") + 1
+    result = Esc(repo)("validate")
+    assert result.code == 1
+    path = f"tickets/{ticket_id}.md"
+    assert any(
+        line.startswith(f"{path}:{n}: front-matter does not parse")
+        for line in result.out.splitlines()
+        for n in (marker, marker + 1)
+    ), result.out
