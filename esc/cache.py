@@ -23,7 +23,7 @@ from typing import Any
 
 from esc import __version__
 
-SCHEMA = 1
+SCHEMA = 2
 FILE = "tickets.sqlite"
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed
 
@@ -72,12 +72,14 @@ class Cache:
         self.entries: dict[str, Entry] = {}
         self.dirty: dict[str, Entry] = {}
         self.removed: set[str] = set()
+        self.meta: dict[str, str] = {}
+        self.dirty_meta: dict[str, str] = {}
 
     def load(self) -> None:
         try:
-            self.entries = self._read()
+            self.entries, self.meta = self._read()
         except (sqlite3.Error, ValueError, EOFError, TypeError, OSError):
-            self.entries = {}
+            self.entries, self.meta = {}, {}
             self._reset()
 
     def _connect(self) -> sqlite3.Connection:
@@ -86,9 +88,9 @@ class Cache:
         connection.execute("PRAGMA synchronous=NORMAL")
         return connection
 
-    def _read(self) -> dict[str, Entry]:
+    def _read(self) -> tuple[dict[str, Entry], dict[str, str]]:
         if not self.path.exists():
-            return {}
+            return {}, {}
         with contextlib.closing(self._connect()) as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA:
@@ -97,7 +99,8 @@ class Cache:
                 "SELECT name, mtime_ns, size, ino, digest, verified_ns, summary, sla_key, sla,"
                 " next_event FROM files"
             ).fetchall()
-        return {row[0]: Entry(*row[1:]) for row in rows}
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        return {row[0]: Entry(*row[1:]) for row in rows}, meta
 
     def _reset(self) -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -109,6 +112,10 @@ class Cache:
         self.dirty[name] = entry
         self.removed.discard(name)
 
+    def set_meta(self, key: str, value: str) -> None:
+        self.meta[key] = value
+        self.dirty_meta[key] = value
+
     def forget(self, names: Iterable[str]) -> None:
         for name in names:
             self.entries.pop(name, None)
@@ -117,7 +124,7 @@ class Cache:
 
     def save(self) -> None:
         """Write what changed; a cache that cannot be written is simply not updated."""
-        if not self.dirty and not self.removed:
+        if not self.dirty and not self.removed and not self.dirty_meta:
             return
         try:
             self.folder.mkdir(exist_ok=True)
@@ -127,6 +134,7 @@ class Cache:
                 self._reset()
         self.dirty.clear()
         self.removed.clear()
+        self.dirty_meta.clear()
 
     def _write(self) -> None:
         with contextlib.closing(self._connect()) as db:
@@ -134,6 +142,8 @@ class Cache:
             try:
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     db.execute("DROP TABLE IF EXISTS files")
+                    db.execute("DROP TABLE IF EXISTS meta")
+                    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
                     db.execute(
                         "CREATE TABLE files (name TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
                         " ino INTEGER, digest BLOB, verified_ns INTEGER, summary BLOB,"
@@ -159,6 +169,9 @@ class Cache:
                     ],
                 )
                 db.executemany("DELETE FROM files WHERE name = ?", [(n,) for n in self.removed])
+                db.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(self.dirty_meta.items())
+                )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -8,15 +8,15 @@ and ``full()`` parses its file when a command needs the rest.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from esc import cache, summary, ticketfile
 from esc.cache import Cache, Entry
 from esc.config import RULES_FILE, TEAMS_FILE
 from esc.errors import ParseError
-from esc.model import Ticket
+from esc.model import ACTIVE_STATUSES, Ticket
 from esc.sla import Sla
 from esc.store import CACHE_DIR, Workspace
 from esc.sweep import next_event, sla_of
@@ -25,13 +25,46 @@ from esc.ticketfile import TicketDoc
 TIME_FIELDS = frozenset({"age", "idle", "overdue", "sla"})
 
 
-@dataclass
 class Record:
-    name: str
-    path: Path
-    ticket: Ticket
-    entry: Entry
-    doc: TicketDoc | None = None  # set when the file was parsed in this run
+    """One ticket file; its Ticket is built from the cached summary only when asked for."""
+
+    __slots__ = ("_summary", "_ticket", "doc", "entry", "name", "path")
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        entry: Entry,
+        *,
+        ticket: Ticket | None = None,
+        summary_data: tuple[object, ...] | None = None,
+        doc: TicketDoc | None = None,
+    ) -> None:
+        self.name, self.path, self.entry, self.doc = name, path, entry, doc
+        self._ticket = ticket
+        self._summary = summary_data
+
+    @property
+    def ticket(self) -> Ticket:
+        if self._ticket is None:
+            assert self._summary is not None
+            self._ticket = summary.ticket_from_summary(self._summary)
+        return self._ticket
+
+    @ticket.setter
+    def ticket(self, value: Ticket) -> None:
+        self._ticket = value
+
+    @property
+    def status(self) -> str:
+        if self._ticket is not None:
+            return self._ticket.status
+        assert self._summary is not None
+        return str(self._summary[2])
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
 
 
 class Catalog:
@@ -76,7 +109,7 @@ class Catalog:
         st = os.stat(path)
         entry = self.cache.entries.get(name)
         if entry is not None and entry.trusted(st):
-            return Record(name, path, self._ticket(entry, path), entry)
+            return Record(name, path, entry, summary_data=self._summary(entry, path))
         data = path.read_bytes()
         digest = cache.digest(data)
         if entry is not None and entry.digest == digest:
@@ -92,7 +125,7 @@ class Catalog:
                 entry.next_event,
             )
             self.cache.put(name, entry)
-            return Record(name, path, self._ticket(entry, path), entry)
+            return Record(name, path, entry, summary_data=self._summary(entry, path))
         rel = self.workspace.rel(path)
         try:
             doc = ticketfile.parse(data.decode("utf-8"), rel)
@@ -112,7 +145,7 @@ class Catalog:
             cache.pack(summary.ticket_summary(doc.ticket)),
         )
         self.cache.put(name, entry)
-        return Record(name, path, doc.ticket, entry, doc)
+        return Record(name, path, entry, ticket=doc.ticket, doc=doc)
 
     def _remember_error(
         self, name: str, st: os.stat_result, digest: bytes, exc: ParseError
@@ -122,12 +155,12 @@ class Catalog:
             name, Entry(st.st_mtime_ns, st.st_size, st.st_ino, digest, cache.now_ns(), packed)
         )
 
-    def _ticket(self, entry: Entry, path: Path) -> Ticket:
+    def _summary(self, entry: Entry, path: Path) -> tuple[object, ...]:
         data = cache.unpack(entry.summary)
         if isinstance(data, tuple) and data and data[0] == "error":
             raise ParseError(self.workspace.rel(path), int(data[1]), str(data[2]))
         assert isinstance(data, tuple)
-        return summary.ticket_from_summary(data)
+        return data
 
     def full(self, record: Record) -> TicketDoc:
         """The parsed file of ``record`` (parsing it now if it came from the cache)."""
@@ -186,9 +219,7 @@ class Catalog:
             assert isinstance(data, tuple)
             if now.timestamp() < data[0][0]:
                 return  # keep the newer computation
-        upcoming = (
-            next_event(record.ticket, sla, self.config, now) if record.ticket.complete else None
-        )
+        upcoming = next_event(record.ticket, sla, self.config, now)
         entry.sla_key, entry.sla = self.key, cache.pack(summary.sla_summary(sla))
         entry.next_event = None if upcoming is None else upcoming
         self.cache.put(record.name, entry)
@@ -204,6 +235,16 @@ class Catalog:
 
     def save(self) -> None:
         self.cache.save()
+
+    def signature(self, *parts: str) -> str:
+        """A hash of every ticket file's content, the configuration and ``parts``."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(self.key.encode())
+        for part in parts:
+            h.update(part.encode() + b"\0")
+        for name in sorted(self.cache.entries):
+            h.update(name.encode() + b"\0" + self.cache.entries[name].digest)
+        return h.hexdigest()
 
     def with_sla(
         self, records: list[Record], now: dt.datetime, exact: bool = True

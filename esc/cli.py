@@ -517,11 +517,13 @@ def list_(
     state = _state()
     config = state.config
     catalog, records, broken = load_catalog(state.workspace)
-    by_id = {r.ticket.id: r for r in records}
-    tickets = [r.ticket for r in records]
     spec: dict[str, object] = {}
     if statuses or not all_:
         spec["status"] = list(statuses or ("new", "open", "pending"))
+        wanted_statuses = set(spec["status"])  # type: ignore[call-overload]
+        records = [r for r in records if r.status in wanted_statuses]
+    by_id = {r.ticket.id: r for r in records}
+    tickets = [r.ticket for r in records]
     for key, value in (
         ("team", team),
         ("priority", priority),
@@ -687,7 +689,7 @@ def _active_with_sla(state: State) -> tuple[list[tuple[Ticket, Sla]], list[Parse
     from esc.catalog import load as load_catalog
 
     catalog, records, broken = load_catalog(state.workspace)
-    items = catalog.with_sla([r for r in records if r.ticket.active], state.now)
+    items = catalog.with_sla([r for r in records if r.active], state.now)
     catalog.save()
     return items, broken
 

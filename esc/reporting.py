@@ -56,11 +56,16 @@ def build_report(
     return stats.build(items, config, now, period, team)
 
 
+def report_time(now: dt.datetime) -> dt.datetime:
+    """Reports a sweep renders are as of the top of the hour: they change at most hourly."""
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
 def sweep_reports(catalog: Catalog, records: list[Record], now: dt.datetime) -> dict[str, str]:
     """The files a sweep renders, as of the top of the hour so they change at most hourly."""
     from esc.reports import render, render_report, summary_data
 
-    as_of = now.replace(minute=0, second=0, microsecond=0)
+    as_of = report_time(now)
     items = catalog.with_sla(records, as_of, exact=False)
     overrides = catalog.workspace.root / TEMPLATES_DIR
     report = stats.build(items, catalog.config, as_of, stats.default_period(as_of))

@@ -8,7 +8,7 @@ from it has ``complete=False``, and code that needs the rest parses the file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from esc.calendar import Calendar
@@ -27,11 +27,41 @@ def _t(moment: dt.datetime | None) -> tuple[float, int] | None:
     return (moment.timestamp(), int(offset.total_seconds()) if offset is not None else 0)
 
 
+_ZONES: dict[int, dt.timezone] = {}
+
+
 def _dt(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     stamp, offset = value
-    return dt.datetime.fromtimestamp(stamp, dt.timezone(dt.timedelta(seconds=offset)))
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = dt.timezone(dt.timedelta(seconds=offset))
+    return dt.datetime.fromtimestamp(stamp, zone)
+
+
+class _LazyExtra(Mapping[str, Any]):
+    """Unknown front-matter fields, turned back into Python values on first use."""
+
+    __slots__ = ("_plain", "_value")
+
+    def __init__(self, plain: dict[str, Any]) -> None:
+        self._plain = plain
+        self._value: dict[str, Any] | None = None
+
+    def _data(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = {k: _unplain(v) for k, v in self._plain.items()}
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._plain)
+
+    def __len__(self) -> int:
+        return len(self._plain)
 
 
 def _req(value: Any) -> dt.datetime:
@@ -142,7 +172,7 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
             for at, kind, src, dst, by, reason in escalations
         ),
         entries=tuple(Entry(_dt(at) or created_at, a, k, x) for at, a, k, x in feedback),
-        extra=dict(_unplain(extra)),  # type: ignore[call-overload]
+        extra=_LazyExtra(extra),
         complete=False,
     )
 

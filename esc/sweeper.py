@@ -9,8 +9,9 @@ from pathlib import Path
 from esc import gitops, lock, ticketfile
 from esc.catalog import Catalog, Record
 from esc.errors import EscError, ParseError
-from esc.model import Change
-from esc.store import CACHE_DIR, REPORTS_DIR, Workspace, atomic_write
+from esc.model import Ticket
+from esc.sla import Sla
+from esc.store import CACHE_DIR, REPORTS_DIR, TEMPLATES_DIR, Workspace, atomic_write
 from esc.sweep import Escalated, TicketPlan, plan
 
 
@@ -24,18 +25,19 @@ class SweepResult:
     broken: list[ParseError] = field(default_factory=list)
     catalog: Catalog | None = None
     records: list[Record] = field(default_factory=list)
+    active: list[tuple[Ticket, Sla]] = field(default_factory=list)  # open tickets, as swept
 
     @property
     def escalations(self) -> list[Escalated]:
         return [e for p in self.plans for e in p.escalations]
 
     @property
-    def warnings(self) -> list[TicketPlan]:
-        return [p for p in self.plans if p.ticket.active and p.sla.warning_clocks]
+    def warnings(self) -> list[Ticket]:
+        return [t for t, sla in self.active if sla.warning_clocks]
 
     @property
-    def breaches(self) -> list[TicketPlan]:
-        return [p for p in self.plans if p.ticket.active and p.sla.overdue_clocks]
+    def breaches(self) -> list[Ticket]:
+        return [t for t, sla in self.active if sla.overdue_clocks]
 
     @property
     def skipped(self) -> list[str]:
@@ -57,8 +59,8 @@ def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> 
     for record in records:
         result.seen += 1
         if catalog.quiet_until(record, now):
-            sla = catalog.sla(record, now)
-            result.plans.append(TicketPlan(record.ticket, Change(), sla))
+            if record.active:
+                result.active.append((record.ticket, catalog.sla(record, now)))
             continue
         doc = catalog.full(record)
         ticket_plan = plan(doc.ticket, config, now)
@@ -72,6 +74,8 @@ def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> 
                 atomic_write(record.path, text)
                 catalog.written(record, text)
         catalog.remember(record, ticket_plan.sla, now)
+        if ticket_plan.ticket.active:
+            result.active.append((ticket_plan.ticket, ticket_plan.sla))
     result.catalog = catalog
     return result
 
@@ -120,21 +124,48 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
 
 
 def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
-    from esc.reporting import sweep_reports
 
     result = run_sweep(workspace, now, dry_run=options.dry_run)
     outcome = SweepOutcome(result)
     assert result.catalog is not None
     if options.reports:
         folder = options.report_dir or workspace.root / REPORTS_DIR
-        files = sweep_reports(result.catalog, result.records, now)
-        outcome.reports = workspace.write_if_changed(folder, files, options.dry_run)
+        outcome.reports = _render_reports(workspace, result, folder, now, options.dry_run)
     if not options.dry_run:
         result.catalog.save()
     changed = result.changed + outcome.reports
     if options.commit and changed and not options.dry_run:
         outcome.commit = gitops.commit_paths(workspace.root, changed, sweep_message(result))
     return outcome
+
+
+REPORT_FILES = ("summary.md", "index.html", "report.json")
+
+
+def _render_reports(
+    workspace: Workspace, result: SweepResult, folder: Path, now: dt.datetime, dry_run: bool
+) -> list[str]:
+    """Render the reports unless nothing they show can have changed since the last time."""
+    from esc.reporting import report_time, sweep_reports
+
+    catalog = result.catalog
+    assert catalog is not None
+    templates = (
+        sorted(
+            f"{p.name}:{p.stat().st_mtime_ns}" for p in (workspace.root / TEMPLATES_DIR).glob("*")
+        )
+        if (workspace.root / TEMPLATES_DIR).is_dir()
+        else []
+    )
+    signature = catalog.signature(report_time(now).isoformat(), str(folder), *templates)
+    present = all((folder / name).exists() for name in REPORT_FILES)
+    if present and catalog.cache.meta.get("reports") == signature:
+        return []
+    files = sweep_reports(catalog, result.records, now)
+    written = workspace.write_if_changed(folder, files, dry_run)
+    if not dry_run:
+        catalog.cache.set_meta("reports", signature)
+    return written
 
 
 def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:

@@ -277,8 +277,8 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "seen": result.seen,
         "changed": result.changed,
         "reports": outcome.reports,
-        "warnings": [p.ticket.id for p in result.warnings],
-        "breaches": [p.ticket.id for p in result.breaches],
+        "warnings": [t.id for t in result.warnings],
+        "breaches": [t.id for t in result.breaches],
         "escalations": [
             {"id": e.ticket_id, "kind": e.kind, "from": e.from_, "to": e.to, "by": e.by}
             for e in result.escalations
