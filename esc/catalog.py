@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from esc import cache, summary, ticketfile
@@ -28,7 +29,7 @@ TIME_FIELDS = frozenset({"age", "idle", "overdue", "sla"})
 class Record:
     """One ticket file; its Ticket is built from the cached summary only when asked for."""
 
-    __slots__ = ("_summary", "_ticket", "doc", "entry", "name", "path")
+    __slots__ = ("_ticket", "doc", "entry", "name", "path")
 
     def __init__(
         self,
@@ -37,18 +38,17 @@ class Record:
         entry: Entry,
         *,
         ticket: Ticket | None = None,
-        summary_data: tuple[object, ...] | None = None,
         doc: TicketDoc | None = None,
     ) -> None:
         self.name, self.path, self.entry, self.doc = name, path, entry, doc
         self._ticket = ticket
-        self._summary = summary_data
 
     @property
     def ticket(self) -> Ticket:
         if self._ticket is None:
-            assert self._summary is not None
-            self._ticket = summary.ticket_from_summary(self._summary)
+            data = cache.unpack(self.entry.summary)
+            assert isinstance(data, tuple)
+            self._ticket = summary.ticket_from_summary(data)
         return self._ticket
 
     @ticket.setter
@@ -59,8 +59,7 @@ class Record:
     def status(self) -> str:
         if self._ticket is not None:
             return self._ticket.status
-        assert self._summary is not None
-        return str(self._summary[2])
+        return self.entry.status or self.ticket.status
 
     @property
     def active(self) -> bool:
@@ -109,23 +108,19 @@ class Catalog:
         st = os.stat(path)
         entry = self.cache.entries.get(name)
         if entry is not None and entry.trusted(st):
-            return Record(name, path, entry, summary_data=self._summary(entry, path))
+            return self._cached(name, path, entry)
         data = path.read_bytes()
         digest = cache.digest(data)
         if entry is not None and entry.digest == digest:
-            entry = Entry(
-                st.st_mtime_ns,
-                st.st_size,
-                st.st_ino,
-                digest,
-                cache.now_ns(),
-                entry.summary,
-                entry.sla_key,
-                entry.sla,
-                entry.next_event,
+            entry = replace(
+                entry,
+                mtime_ns=st.st_mtime_ns,
+                size=st.st_size,
+                ino=st.st_ino,
+                verified_ns=cache.now_ns(),
             )
             self.cache.put(name, entry)
-            return Record(name, path, entry, summary_data=self._summary(entry, path))
+            return self._cached(name, path, entry)
         rel = self.workspace.rel(path)
         try:
             doc = ticketfile.parse(data.decode("utf-8"), rel)
@@ -136,16 +131,28 @@ class Catalog:
         except ParseError as exc:
             self._remember_error(name, st, digest, exc)
             raise
-        entry = Entry(
+        entry = self._entry(st, digest, doc.ticket)
+        self.cache.put(name, entry)
+        return Record(name, path, entry, ticket=doc.ticket, doc=doc)
+
+    def _cached(self, name: str, path: Path, entry: Entry) -> Record:
+        if entry.status is None:  # a file that did not parse: say so again
+            data = cache.unpack(entry.summary)
+            if isinstance(data, tuple) and data and data[0] == "error":
+                raise ParseError(self.workspace.rel(path), int(data[1]), str(data[2]))
+        return Record(name, path, entry)
+
+    @staticmethod
+    def _entry(st: os.stat_result, digest: bytes, ticket: Ticket) -> Entry:
+        return Entry(
             st.st_mtime_ns,
             st.st_size,
             st.st_ino,
             digest,
             cache.now_ns(),
-            cache.pack(summary.ticket_summary(doc.ticket)),
+            cache.pack(summary.ticket_summary(ticket)),
+            status=ticket.status,
         )
-        self.cache.put(name, entry)
-        return Record(name, path, entry, ticket=doc.ticket, doc=doc)
 
     def _remember_error(
         self, name: str, st: os.stat_result, digest: bytes, exc: ParseError
@@ -154,13 +161,6 @@ class Catalog:
         self.cache.put(
             name, Entry(st.st_mtime_ns, st.st_size, st.st_ino, digest, cache.now_ns(), packed)
         )
-
-    def _summary(self, entry: Entry, path: Path) -> tuple[object, ...]:
-        data = cache.unpack(entry.summary)
-        if isinstance(data, tuple) and data and data[0] == "error":
-            raise ParseError(self.workspace.rel(path), int(data[1]), str(data[2]))
-        assert isinstance(data, tuple)
-        return data
 
     def full(self, record: Record) -> TicketDoc:
         """The parsed file of ``record`` (parsing it now if it came from the cache)."""
@@ -173,26 +173,20 @@ class Catalog:
         """``record``'s file now holds ``text`` (just written by esc)."""
         st = os.stat(record.path)
         doc = ticketfile.parse(text, self.workspace.rel(record.path))
-        entry = Entry(
-            st.st_mtime_ns,
-            st.st_size,
-            st.st_ino,
-            cache.digest(text.encode()),
-            cache.now_ns(),
-            cache.pack(summary.ticket_summary(doc.ticket)),
-        )
+        entry = self._entry(st, cache.digest(text.encode()), doc.ticket)
         record.doc, record.ticket, record.entry = doc, doc.ticket, entry
         self.cache.put(record.name, entry)
 
     # ------------------------------------------------------------ SLA
 
-    def sla(self, record: Record, now: dt.datetime, exact: bool = True) -> Sla:
+    def sla(self, record: Record, now: dt.datetime, exact: bool = True, used: bool = True) -> Sla:
         """The ticket's SLA as of ``now``, from the cache when that is certain to be right.
 
         ``exact=False`` also accepts SLA data computed a little after ``now`` (reports
-        rendered as of the top of the hour).
+        rendered as of the top of the hour); ``used=False`` skips counting the working time
+        used by running clocks (their ``used`` is then as of the cached computation).
         """
-        cached = self._cached_sla(record, now, exact)
+        cached = self._cached_sla(record, now, exact, used)
         if cached is not None:
             return cached
         ticket = self.full(record).ticket
@@ -200,56 +194,58 @@ class Catalog:
         self.remember(record, sla, now)
         return sla
 
-    def _cached_sla(self, record: Record, now: dt.datetime, exact: bool) -> Sla | None:
+    def _usable(self, entry: Entry) -> bool:
+        return entry.sla is not None and entry.sla_key == self.key and self.timeless
+
+    def _cached_sla(self, record: Record, now: dt.datetime, exact: bool, used: bool) -> Sla | None:
         entry = record.entry
-        if entry.sla is None or entry.sla_key != self.key or not self.timeless:
+        if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
+            return None
+        if exact and now.timestamp() < entry.sla_time:
             return None
         data = cache.unpack(entry.sla)
         assert isinstance(data, tuple)
-        computed = dt.datetime.fromtimestamp(data[0][0], dt.timezone.utc)
-        if exact and (now < computed or record.ticket.updated > computed):
-            return None
-        return summary.sla_at(data, self.config, now)
+        return summary.sla_at(data, self.config, now, used)
 
     def remember(self, record: Record, sla: Sla, now: dt.datetime) -> None:
-        """Keep ``sla`` (computed as of ``now``) and when the sweep must look again."""
+        """Keep ``sla`` (computed as of ``now``) and when the sweep must look again.
+
+        Only a computation that saw everything in the ticket is kept (``now`` is not before
+        its last update), and only if it is newer than the one kept already.
+        """
         entry = record.entry
-        if entry.sla is not None and entry.sla_key == self.key:
-            data = cache.unpack(entry.sla)
-            assert isinstance(data, tuple)
-            if now.timestamp() < data[0][0]:
-                return  # keep the newer computation
-        upcoming = next_event(record.ticket, sla, self.config, now)
+        ticket = record.ticket
+        if now < ticket.updated:
+            return
+        if self._usable(entry) and entry.sla_time is not None and now.timestamp() < entry.sla_time:
+            return
         entry.sla_key, entry.sla = self.key, cache.pack(summary.sla_summary(sla))
-        entry.next_event = None if upcoming is None else upcoming
+        entry.sla_time = now.timestamp()
+        entry.next_event = next_event(ticket, sla, self.config, now)
         self.cache.put(record.name, entry)
 
     def quiet_until(self, record: Record, now: dt.datetime) -> bool:
         """Whether a sweep at ``now`` certainly changes nothing in this ticket."""
         entry = record.entry
-        if entry.sla is None or entry.sla_key != self.key or entry.next_event is None:
+        if not self._usable(entry) or entry.next_event is None or entry.sla_time is None:
             return False
-        data = cache.unpack(entry.sla)
-        assert isinstance(data, tuple)
-        return bool(data[0][0] <= now.timestamp() < entry.next_event)
+        return entry.sla_time <= now.timestamp() < entry.next_event
 
     def save(self) -> None:
         self.cache.save()
 
     def signature(self, *parts: str) -> str:
-        """A hash of every ticket file's content, the configuration and ``parts``."""
+        """A hash of the configuration and ``parts``."""
         h = hashlib.blake2b(digest_size=16)
         h.update(self.key.encode())
         for part in parts:
             h.update(part.encode() + b"\0")
-        for name in sorted(self.cache.entries):
-            h.update(name.encode() + b"\0" + self.cache.entries[name].digest)
         return h.hexdigest()
 
     def with_sla(
-        self, records: list[Record], now: dt.datetime, exact: bool = True
+        self, records: list[Record], now: dt.datetime, exact: bool = True, used: bool = True
     ) -> list[tuple[Ticket, Sla]]:
-        return [(r.ticket, self.sla(r, now, exact)) for r in records]
+        return [(r.ticket, self.sla(r, now, exact, used)) for r in records]
 
 
 def load(workspace: Workspace) -> tuple[Catalog, list[Record], list[ParseError]]:

@@ -676,7 +676,7 @@ def check(fmt: str, fail_on: str) -> int:
     from esc.checks import check_tickets, render_check
 
     state = _state()
-    items, broken = _active_with_sla(state)
+    items, broken = _active_with_sla(state, used=fmt == "json")
     outcome = check_tickets(items, state.now, fail_on)
     click.echo(render_check(outcome, fmt, state.config), nl=False)
     for error in broken:
@@ -684,12 +684,14 @@ def check(fmt: str, fail_on: str) -> int:
     return 1 if outcome.failing or broken else 0
 
 
-def _active_with_sla(state: State) -> tuple[list[tuple[Ticket, Sla]], list[ParseError]]:
+def _active_with_sla(
+    state: State, used: bool = True
+) -> tuple[list[tuple[Ticket, Sla]], list[ParseError]]:
     """The open tickets and their SLAs as of --now, through the cache."""
     from esc.catalog import load as load_catalog
 
     catalog, records, broken = load_catalog(state.workspace)
-    items = catalog.with_sla([r for r in records if r.active], state.now)
+    items = catalog.with_sla([r for r in records if r.active], state.now, used=used)
     catalog.save()
     return items, broken
 

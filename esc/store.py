@@ -175,8 +175,16 @@ class Workspace:
         return good, bad
 
     def resolve(self, ref: str) -> Path:
-        ticket_id = ids.resolve(ref, self.ticket_ids(), self.config().id_prefix)
-        return self.tickets_dir / f"{ticket_id}.md"
+        prefix = self.config().id_prefix
+        exact = self.tickets_dir / f"{ids.normalise_ref(ref, prefix)}.md"
+        if exact.is_file():  # a full ID: no need to list the folder
+            return exact
+        try:
+            names = os.listdir(self.tickets_dir)
+        except FileNotFoundError:
+            names = []
+        stems = [n[:-3] for n in names if n.endswith(".md") and not n.startswith(".")]
+        return self.tickets_dir / f"{ids.resolve(ref, stems, prefix)}.md"
 
     def load(self, ref: str) -> TicketDoc:
         return self.read(self.resolve(ref))

@@ -200,7 +200,7 @@ def sla_summary(sla: Sla) -> tuple[Any, ...]:
     )
 
 
-def sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> Sla | None:
+def sla_at(data: Sequence[Any], config: Config, now: dt.datetime, used: bool = True) -> Sla | None:
     """The SLA as of ``now`` from one computed earlier for the same ticket and config.
 
     None if it cannot be derived (its policy is gone).
@@ -211,10 +211,10 @@ def sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> Sla | None:
         return None
     if policy is None:
         return Sla(now, None, why)
-    return Sla(now, policy, why, tuple(_clock_at(c, policy.calendar, now) for c in clocks))
+    return Sla(now, policy, why, tuple(_clock_at(c, policy.calendar, now, used) for c in clocks))
 
 
-def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime) -> Clock:
+def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool) -> Clock:
     metric, target_s, start, stop, due, warn, state, used_s, paused, marks = data
     start_at, stop_at, due_at, warn_at = _dt(start), _dt(stop), _dt(due), _dt(warn)
     assert start_at is not None
@@ -222,7 +222,8 @@ def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime) -> Clock:
     target = dt.timedelta(seconds=target_s)
     used = dt.timedelta(seconds=used_s)
     if stop_at is None and state != "paused":
-        used = counted_time(cal, start_at, now, intervals)
+        if count:
+            used = counted_time(cal, start_at, now, intervals)
         if due_at is not None and now >= due_at:
             state = "breached"
         elif warn_at is not None and now >= warn_at:

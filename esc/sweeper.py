@@ -60,7 +60,7 @@ def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> 
         result.seen += 1
         if catalog.quiet_until(record, now):
             if record.active:
-                result.active.append((record.ticket, catalog.sla(record, now)))
+                result.active.append((record.ticket, catalog.sla(record, now, used=False)))
             continue
         doc = catalog.full(record)
         ticket_plan = plan(doc.ticket, config, now)
@@ -158,6 +158,7 @@ def _render_reports(
         else []
     )
     signature = catalog.signature(report_time(now).isoformat(), str(folder), *templates)
+    # (the ticket files are not part of it: reports are rendered once an hour)
     present = all((folder / name).exists() for name in REPORT_FILES)
     if present and catalog.cache.meta.get("reports") == signature:
         return []
