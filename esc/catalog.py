@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,6 +56,11 @@ class Record:
     def ticket(self, value: Ticket) -> None:
         self._ticket = value
 
+    def release(self) -> None:
+        """Drop the parsed file and ticket (they are rebuilt from the cache when needed)."""
+        self.doc = None
+        self._ticket = None
+
     @property
     def status(self) -> str:
         if self._ticket is not None:
@@ -84,25 +90,27 @@ class Catalog:
     # ------------------------------------------------------------ tickets
 
     def records(self) -> tuple[list[Record], list[ParseError]]:
+        records: list[Record] = []
+        broken: list[ParseError] = []
+        for item in self.each():
+            (broken if isinstance(item, ParseError) else records).append(item)  # type: ignore[arg-type]
+        return records, broken
+
+    def each(self) -> Iterator[Record | ParseError]:
+        """Every ticket file in name order, read (or parsed) one at a time."""
         folder = self.workspace.tickets_dir
         try:
             names = sorted(n for n in os.listdir(folder) if n.endswith(".md") and n[0] != ".")
         except FileNotFoundError:
             names = []
-        records: list[Record] = []
-        broken: list[ParseError] = []
         for name in names:
-            path = folder / name
             try:
-                record = self._record(name, path)
+                yield self._record(name, folder / name)
             except ParseError as exc:
-                broken.append(exc)
-                continue
+                yield exc
             except FileNotFoundError:
                 continue
-            records.append(record)
         self.cache.forget(set(self.cache.entries) - set(names))
-        return records, broken
 
     def _record(self, name: str, path: Path) -> Record:
         st = os.stat(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from esc import gitops, lock, ticketfile
@@ -49,35 +49,46 @@ def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> 
 
     A ticket whose file, configuration and cached SLA show that nothing can have happened
     since the last sweep (no deadline crossed, no time-based rule condition changed) is not
-    parsed again.
+    parsed again.  Tickets are read one at a time, so memory stays flat.
     """
     catalog = Catalog(workspace)
-    config = catalog.config
     result = SweepResult(now, dry_run)
-    records, result.broken = catalog.records()
-    result.records = records
-    for record in records:
-        result.seen += 1
-        if catalog.quiet_until(record, now):
-            if record.active:
-                result.active.append((record.ticket, catalog.sla(record, now, used=False)))
+    for item in catalog.each():
+        if isinstance(item, ParseError):
+            result.broken.append(item)
             continue
-        doc = catalog.full(record)
-        ticket_plan = plan(doc.ticket, config, now)
-        result.plans.append(ticket_plan)
-        if ticket_plan.change:
-            text = ticketfile.apply_change(doc, ticket_plan.change)
-            if text != doc.text:
-                result.changed.append(doc.path)
-                if dry_run:
-                    continue
-                atomic_write(record.path, text)
-                catalog.written(record, text)
-        catalog.remember(record, ticket_plan.sla, now)
-        if ticket_plan.ticket.active:
-            result.active.append((ticket_plan.ticket, ticket_plan.sla))
+        result.seen += 1
+        result.records.append(item)
+        sla, ticket_plan = _sweep_record(catalog, item, now, dry_run, result)
+        item.release()  # the cache has what the reports need; the parsed file can go
+        if ticket_plan is not None and (
+            ticket_plan.change.escalations or ticket_plan.fired or ticket_plan.skipped
+        ):
+            result.plans.append(replace(ticket_plan, ticket=item.ticket))
+        if sla is not None and item.active:
+            result.active.append((item.ticket, sla))
     result.catalog = catalog
     return result
+
+
+def _sweep_record(
+    catalog: Catalog, record: Record, now: dt.datetime, dry_run: bool, result: SweepResult
+) -> tuple[Sla | None, TicketPlan | None]:
+    """Plan and write one ticket; returns its SLA (None if unknown) and its plan."""
+    if catalog.quiet_until(record, now):
+        return (catalog.sla(record, now, used=False) if record.active else None), None
+    doc = catalog.full(record)
+    ticket_plan = plan(doc.ticket, catalog.config, now)
+    if ticket_plan.change:
+        text = ticketfile.apply_change(doc, ticket_plan.change)
+        if text != doc.text:
+            result.changed.append(doc.path)
+            if dry_run:
+                return ticket_plan.sla, ticket_plan
+            atomic_write(record.path, text)
+            catalog.written(record, text)
+    catalog.remember(record, ticket_plan.sla, now)
+    return ticket_plan.sla, ticket_plan
 
 
 def sweep_message(result: SweepResult) -> str:
