@@ -305,7 +305,10 @@ def _calendars(data: CommentedMap, reader: _Reader) -> dict[str, Calendar]:
         try:
             calendars[str(name)] = parse_calendar(str(name), spec)
         except CalendarError as exc:
-            reader.add(_deepest_line(raw, name, str(exc)), f"calendars.{name}: {exc}")
+            message = str(exc)
+            if not message.startswith(f"calendars.{name}"):
+                message = f"calendars.{name}: {message}"
+            reader.add(_deepest_line(raw, name, message), message)
     return calendars
 
 

@@ -127,6 +127,8 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     """One sweep as cron runs it: locked, then swept, reported, committed and pushed."""
     if options.dry_run:
         return _sweep_once(workspace, now, options)
+    if (options.commit or options.push) and not gitops.is_repo(workspace.root):
+        raise EscError("--commit and --push need the workspace to be in a git repository")
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
         workspace.remove_stale_temporaries()
         if not options.push:
