@@ -146,7 +146,7 @@ def test_pre_commit_hook_and_gitlab_ci_examples(tmp_path: Path) -> None:
     (clone / "tickets" / "T-broken00.md").write_text("---\ntitle: [\n---\n")
     assert run(clone, hook["entry"], LATE).returncode == 1
     gitlab = yaml.safe_load(block("yaml", "sweep:\n  image:"))
-    assert "esc sweep --push" in gitlab["sweep"]["script"]
+    assert "esc sweep --commit --push" in gitlab["sweep"]["script"]
     assert "esc validate" in gitlab["check"]["script"]
 
 
