@@ -16,7 +16,7 @@ import marshal
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,8 +192,3 @@ def pack(value: Any) -> bytes:
 
 def unpack(data: bytes) -> object:
     return marshal.loads(data)
-
-
-def fresh(entries: Mapping[str, Entry], name: str, st: os.stat_result) -> Entry | None:
-    entry = entries.get(name)
-    return entry if entry is not None and entry.trusted(st) else None

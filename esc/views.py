@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from esc.calendar import format_duration, format_hours
@@ -196,10 +196,6 @@ def ticket_text(
 
 def _indent(text: str) -> str:
     return "\n".join(("    " + line) if line else "" for line in text.splitlines())
-
-
-def ids_only(tickets: Iterable[Ticket]) -> str:
-    return "\n".join(t.id for t in tickets)
 
 
 # ---------------------------------------------------------------- SLA views
