@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,37 +18,16 @@ from esc.config import DEFAULT_PRIORITIES, Config, Team, build_config, parse_tea
 from esc.model import Activity, Entry, Escalation, Ticket
 from esc.scaffold import RULES_YAML, TEAMS_YAML
 from esc.sweep import sla_of
+from tests.helpers import CALENDARS_YAML, STANDARD_SLA_YAML, berlin
 
-BERLIN = ZoneInfo("Europe/Berlin")
 ID = "T-4k8q2m7x"
-
-
-def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 CREATED = berlin(2026, 11, 23, 9)  # Monday 09:00
 NOW = berlin(2026, 11, 23, 10)
 
 # Office hours (Mon-Thu 09-17, Fri 09-13 and 14-16) for the SLA and for `repeat`.
-BASE = """\
-calendars:
-  office:
-    timezone: Europe/Berlin
-    hours: {mon-thu: "09:00-17:00", fri: "09:00-13:00, 14:00-16:00"}
-    holidays: [2026-12-25, 2026-12-26, "2026-12-24 12:00-17:00"]
-  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
-sla:
-  - name: urgent
-    when: {priority: urgent}
-    calendar: always
-    targets: {first_response: 30m, resolution: 4h}
-  - name: standard
-    calendar: office
-    targets: {first_response: 4h, next_response: 8h, resolution: 24h}
-    warn_at: 75%
-    pause_on: [pending]
-"""
+BASE = CALENDARS_YAML + STANDARD_SLA_YAML
 
 
 def config_with(rules: str, extra: str = "") -> Config:

@@ -38,9 +38,9 @@ from esc.sla import (
     status_timeline,
 )
 from esc.sweep import sla_of
+from tests.helpers import CALENDARS_YAML, berlin
 
 UTC = dt.timezone.utc
-BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 H = dt.timedelta(hours=1)
 M = dt.timedelta(minutes=1)
@@ -60,13 +60,9 @@ CALS = parse_calendars(CALENDARS)
 OFFICE, ALWAYS = CALS["office"], CALS["always"]
 
 # The same calendars in rules.yaml, for the tests that select a policy from the ticket.
-RULES = """\
-calendars:
-  office:
-    timezone: Europe/Berlin
-    hours: {mon-thu: "09:00-17:00", fri: "09:00-13:00, 14:00-16:00"}
-    holidays: [2026-12-25, 2026-12-26, "2026-12-24 12:00-17:00"]
-  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+RULES = (
+    CALENDARS_YAML
+    + """\
 sla:
   - name: urgent
     when: {priority: urgent}
@@ -82,10 +78,7 @@ sla:
     warn_at: 75%
     pause_on: [pending]
 """
-
-
-def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, minute, tzinfo=BERLIN)
+)
 
 
 def ny(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import Phase, example, given, settings
@@ -22,42 +21,22 @@ from esc.config import Config, build_config
 from esc.model import Activity, Entry, Escalation, Ticket
 from esc.scaffold import TEAMS_YAML
 from esc.sweep import TicketPlan, plan
+from tests.helpers import CALENDARS_YAML, STANDARD_SLA_YAML, berlin
 
-BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc
 ID = "T-4k8q2m7x"
 
 
-def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, minute, tzinfo=BERLIN)
-
-
 CREATED = berlin(2026, 11, 23, 9)  # Monday
 
-CALENDARS = """\
-calendars:
-  office:
-    timezone: Europe/Berlin
-    hours: {mon-thu: "09:00-17:00", fri: "09:00-13:00, 14:00-16:00"}
-    holidays: [2026-12-25, 2026-12-26, "2026-12-24 12:00-17:00"]
-  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
-"""
+CALENDARS = CALENDARS_YAML
 
 # first_response 4h: warning Mon 12:00, due Mon 13:00.
 # resolution 24h: warning (18h) Wed 11:00, due Wed 17:00.
 STANDARD = (
     CALENDARS
+    + STANDARD_SLA_YAML
     + """\
-sla:
-  - name: urgent
-    when: {priority: urgent}
-    calendar: always
-    targets: {first_response: 30m, resolution: 4h}
-  - name: standard
-    calendar: office
-    targets: {first_response: 4h, next_response: 8h, resolution: 24h}
-    warn_at: 75%
-    pause_on: [pending]
 rules:
   - name: warned
     when: {sla: warning}
