@@ -33,6 +33,19 @@ def coerce_timestamp(value: object) -> dt.datetime | None:
     return None
 
 
+_READ: dict[str, dt.datetime | None] = {}
+
+
+def timestamp(text: str) -> dt.datetime | None:
+    """``coerce_timestamp`` for text, remembered: ticket files repeat their timestamps."""
+    moment = _READ.get(text, _READ)
+    if moment is _READ:
+        if len(_READ) >= 100_000:
+            _READ.clear()
+        moment = _READ[text] = coerce_timestamp(text)
+    return moment  # type: ignore[return-value]
+
+
 def format_timestamp(moment: dt.datetime) -> str:
     """ISO-8601 with seconds and the offset, e.g. 2026-11-20T09:14:00+01:00."""
     return moment.isoformat(timespec="seconds")

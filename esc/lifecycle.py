@@ -410,6 +410,8 @@ _ATTRIBUTES = TICKET_FIELDS - {"tags", "escalations"}
 
 def applied(ticket: Ticket, change: Change) -> Ticket:
     """The ticket as it is after ``change`` (what the file will say once written)."""
+    if not (change or change.activity):
+        return ticket
     known = {k: v for k, v in change.sets.items() if k in _ATTRIBUTES}
     extra = dict(ticket.extra)
     extra.update({k: v for k, v in change.sets.items() if k not in _ATTRIBUTES})
@@ -419,7 +421,7 @@ def applied(ticket: Ticket, change: Change) -> Ticket:
         tags=ticket.tags + change.tags_added,
         escalations=ticket.escalations + change.escalations,
         entries=ticket.entries + change.entries,
-        activity=ticket.activity + change.activity,
+        activity=(*ticket.activity, *change.activity),
         extra=extra,
     )
 

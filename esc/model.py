@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 ACTIVE_STATUSES = ("new", "open", "pending")
@@ -102,6 +102,65 @@ class Activity:
     note: str = ""
 
 
+class ActivityLog(Sequence[Activity]):
+    """An activity log as read from a file: its lines are parsed when first needed.
+
+    Most readers of a ticket (a sweep of a closed one, a report) need none of the log or
+    only the changes of one field; :meth:`of_field` parses just the lines that can be those.
+    """
+
+    __slots__ = ("_items", "_parse", "_text")
+
+    def __init__(self, text: str, parse: Callable[[str], Activity | None]) -> None:
+        self._text = text  # the log's lines; blank ones are skipped
+        self._parse = parse
+        self._items: tuple[Activity, ...] | None = None
+
+    def _all(self) -> tuple[Activity, ...]:
+        if self._items is None:
+            lines = (line for line in self._text.split("\n") if line)
+            self._items = tuple(a for a in map(self._parse, lines) if a is not None)
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> Activity: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Activity, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Activity | tuple[Activity, ...]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Activity]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self._all() == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    def of_field(self, name: str) -> tuple[Activity, ...]:
+        if self._items is not None:
+            return tuple(a for a in self._items if a.field == name)
+        marker = f" · {name}: "  # every line that is a change of ``name`` holds this
+        lines = [line for line in self._text.split("\n") if marker in line]
+        return tuple(a for a in map(self._parse, lines) if a is not None and a.field == name)
+
+
+def field_changes(log: Sequence[Activity], name: str) -> tuple[Activity, ...]:
+    """The changes of field ``name`` in an activity log, in order."""
+    if isinstance(log, ActivityLog):
+        return log.of_field(name)
+    return tuple(a for a in log if a.field == name)
+
+
 @dataclass(frozen=True)
 class Ticket:
     id: str
@@ -125,7 +184,7 @@ class Ticket:
     escalations: tuple[Escalation, ...] = ()
     description: str = ""
     entries: tuple[Entry, ...] = ()
-    activity: tuple[Activity, ...] = ()
+    activity: Sequence[Activity] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     complete: bool = True  # False: rebuilt from the cache without description and conversation
 

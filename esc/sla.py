@@ -20,7 +20,7 @@ from esc.calendar import (
     parse_duration,
 )
 from esc.conditions import Condition, ConditionError, Facts, compile_condition
-from esc.model import Ticket
+from esc.model import Ticket, field_changes
 
 METRICS = ("first_response", "next_response", "resolution")
 STATES = ("ok", "warning", "breached", "met", "paused")
@@ -222,7 +222,7 @@ def choose_policy(policies: Sequence[Policy], facts: Facts) -> tuple[Policy | No
 
 def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime, str]]:
     """(since, status) steps from the activity log, up to ``now``."""
-    changes = [a for a in ticket.activity if a.field == "status" and a.new]
+    changes = [a for a in field_changes(ticket.activity, "status") if a.new]
     if not changes:
         return [(ticket.created, ticket.status)]
     steps = [(ticket.created, changes[0].old or "new")]

@@ -26,20 +26,21 @@ import datetime as dt
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from esc import yamltext
-from esc.clock import coerce_timestamp, format_timestamp
+from esc import quickyaml, yamltext
+from esc.clock import coerce_timestamp, format_timestamp, timestamp
 from esc.errors import ParseError
 from esc.model import (
     ENTRY_KINDS,
     FIELD_ORDER,
     TICKET_FIELDS,
     Activity,
+    ActivityLog,
     Change,
     Entry,
     Escalation,
@@ -96,21 +97,44 @@ def split(text: str, path: str) -> tuple[int, int, int]:
     first = text[: first_nl if first_nl >= 0 else len(text)].rstrip("\r")
     if first.strip() != "---":
         raise ParseError(path, 1, "no front-matter: the file must start with a '---' line")
-    pos = first_nl + 1
-    while pos < len(text):
-        nl = text.find("\n", pos)
-        line_end = len(text) if nl < 0 else nl + 1
-        line = text[pos:line_end].rstrip("\r\n")
-        if line.rstrip() in ("---", "..."):
-            return first_nl + 1, pos, line_end
-        pos = line_end
-    raise ParseError(path, 1, "front-matter is not closed by a '---' line")
+    closing = _CLOSING.search(text, first_nl) if first_nl >= 0 else None
+    if closing is None:
+        raise ParseError(path, 1, "front-matter is not closed by a '---' line")
+    return first_nl + 1, closing.start() + 1, closing.end()
+
+
+# The line that closes the front-matter: ``---`` or ``...``, then any blanks.
+_CLOSING = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*(?:\n|\Z)")
 
 
 def parse(text: str, path: str) -> TicketDoc:
     """Read a ticket file; raises ParseError for a file esc must not touch."""
     front_start, front_end, body_start = split(text, path)
-    front, body, offset = text[front_start:front_end], text[body_start:], 2
+    front, body = text[front_start:front_end], text[body_start:]
+    data, key_lines, item_lines = read_front(front, path)
+    problems: list[tuple[int, str]] = []
+    ticket = to_ticket(data, body, key_lines, problems, item_lines.get("escalations", []))
+    return TicketDoc(
+        path, text, front_start, front_end, body_start, data, key_lines, ticket, problems
+    )
+
+
+def read_front(
+    front: str, path: str
+) -> tuple[dict[str, Any], dict[str, int], dict[str, list[int]]]:
+    """The front-matter's fields, the line of each key and the lines of each list's items.
+
+    Front-matter in esc's own style is read by :mod:`esc.quickyaml`; anything else (a
+    hand-written file) by PyYAML, which gives the same values more slowly.
+    """
+    offset = 2  # the front-matter starts on line 2 of the file
+    quick = quickyaml.load(front)
+    if quick is not None:
+        return (
+            quick.data,
+            {k: n + offset for k, n in quick.key_lines.items()},
+            {k: [n + offset for n in lines] for k, lines in quick.item_lines.items()},
+        )
     try:
         node, data = yamltext.compose_and_load(front)
     except yaml.MarkedYAMLError as exc:
@@ -124,16 +148,12 @@ def parse(text: str, path: str) -> TicketDoc:
     key_lines = {
         str(k.value): k.start_mark.line + offset for k, _ in node.value if hasattr(k, "value")
     }
-    problems: list[tuple[int, str]] = []
     item_lines = {
         str(k.value): [item.start_mark.line + offset for item in v.value]
         for k, v in node.value
         if isinstance(v, yaml.SequenceNode) and hasattr(k, "value")
     }
-    ticket = to_ticket(data, body, key_lines, problems, item_lines.get("escalations", []))
-    return TicketDoc(
-        path, text, front_start, front_end, body_start, data, key_lines, ticket, problems
-    )
+    return data, key_lines, item_lines
 
 
 # ---------------------------------------------------------------- front-matter -> Ticket
@@ -256,8 +276,57 @@ def _escalations(
 # ---------------------------------------------------------------- body
 
 
-def parse_body(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activity, ...]]:
-    """Split the Markdown body into description, conversation entries and activity."""
+def parse_body(body: str) -> tuple[str, tuple[Entry, ...], Sequence[Activity]]:
+    """Split the Markdown body into description, conversation entries and activity.
+
+    Bodies with only ``\n`` line breaks (all that esc writes) are cut at their headings
+    with regular expressions; others go line by line.  Both read the same (tested).
+    """
+    if _ODD_BREAKS.search(body) is not None:
+        return _parse_body_by_lines(body)
+    cuts = [(m.start(), m.end(), m[1]) for m in _SECTION.finditer(body)]
+    description = body[: cuts[0][0]] if cuts else body
+    entries: list[Entry] = []
+    activity: list[str] = []  # its text, parsed when needed
+    for n, (_, end, name) in enumerate(cuts):
+        part = body[end : cuts[n + 1][0] if n + 1 < len(cuts) else len(body)]
+        if name == "Conversation":
+            entries += _entries(part)
+        else:
+            activity.append(part)
+    return (
+        _unescape(description).strip("\n"),
+        tuple(entries),
+        ActivityLog("\n".join(activity), parse_activity_line),
+    )
+
+
+# Characters other than "\n" that str.splitlines() also takes for line breaks.
+_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_SECTION = re.compile(r"^## (Conversation|Activity)[^\S\n]*$", re.MULTILINE)
+_ENTRY_HEADS = re.compile(
+    rf"^### (?P<at>\S+) · (?P<author>.+?) · (?P<kind>{_KINDS}) \((?:public|internal)\)[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def _entries(part: str) -> list[Entry]:
+    heads = list(_ENTRY_HEADS.finditer(part))
+    entries = []
+    for n, head in enumerate(heads):
+        at = timestamp(head["at"])
+        if at is None:
+            continue
+        end = heads[n + 1].start() if n + 1 < len(heads) else len(part)
+        text = _unescape(part[head.end() + 1 : end]).strip("\n")
+        entries.append(Entry(at, head["author"], head["kind"], text))
+    return entries
+
+
+
+
+def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activity, ...]]:
+    """parse_body for any text: line by line, with every line break Python knows."""
     description: list[str] = []
     entries: list[Entry] = []
     activity: list[Activity] = []
@@ -267,7 +336,7 @@ def parse_body(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activity, ...]]
     def flush() -> None:
         if current is not None:
             head, lines = current
-            at = coerce_timestamp(head["at"])
+            at = timestamp(head["at"])
             if at is not None:
                 text = _unescape("".join(lines)).strip("\n")
                 entries.append(Entry(at, head["author"], head["kind"], text))
@@ -311,6 +380,8 @@ def _escape(text: str) -> str:
 
 
 def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
     out = []
     for raw in text.splitlines(keepends=True):
         if _ESCAPED.fullmatch(raw.rstrip("\r\n")):
@@ -346,21 +417,42 @@ def render_activity(item: Activity) -> str:
 
 
 def parse_activity_line(line: str) -> Activity | None:
-    match = _ACTIVITY_LINE.fullmatch(line.rstrip())
-    if match is None:
-        return None
-    at = coerce_timestamp(match["at"])
+    line = line.rstrip()
+    parts = line[2:].split(SEP, 2)
+    if (
+        line[:2] != "- "
+        or len(parts) < 3
+        or not parts[1]
+        or _NO_SPACE.fullmatch(parts[0]) is None
+        or "\n" in line
+    ):
+        return _parse_activity_line_by_regex(line)
+    at = timestamp(parts[0])
     if at is None:
         return None
-    rest = match["rest"]
+    return _activity_item(at, parts[1], parts[2])
+
+
+_NO_SPACE = re.compile(r"\S+")
+
+
+def _parse_activity_line_by_regex(line: str) -> Activity | None:
+    match = _ACTIVITY_LINE.fullmatch(line)
+    if match is None:
+        return None
+    at = timestamp(match["at"])
+    return None if at is None else _activity_item(at, match["by"], match["rest"])
+
+
+def _activity_item(at: dt.datetime, by: str, rest: str) -> Activity:
     change = _FIELD_CHANGE.fullmatch(rest)
     if change is not None:
         parsed = _parse_change(change["rest"])
         if parsed is not None:
             old, new, note = parsed
-            return Activity(at, match["by"], field=change["field"], old=old, new=new, note=note)
+            return Activity(at, by, field=change["field"], old=old, new=new, note=note)
     event, _, note = rest.partition(SEP)
-    return Activity(at, match["by"], event=event, note=note)
+    return Activity(at, by, event=event, note=note)
 
 
 def _parse_change(rest: str) -> tuple[str | None, str | None, str] | None:
@@ -441,7 +533,8 @@ def _check_front(doc: TicketDoc, change: Change, new_front: str) -> None:
         expected["escalations"] = list(expected.get("escalations") or []) + [
             _plain(e.as_yaml()) for e in change.escalations
         ]
-    actual = yamltext.load(new_front)
+    quick = quickyaml.load(new_front)
+    actual = quick.data if quick is not None else yamltext.load(new_front)
     if actual != expected:
         raise ParseError(
             doc.path, 1, "esc could not edit this front-matter safely; nothing was written"

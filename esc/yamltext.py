@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +43,39 @@ def compose_and_load(text: str) -> tuple[yaml.Node | None, Any]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        try:
+            data = loader.construct_document(node) if node is not None else None
+        except (ValueError, OverflowError) as exc:  # e.g. a timestamp on February 30
+            assert node is not None
+            bad = _unconstructable(loader, node)
+            problem = f"{bad.value} is not a valid {bad.tag.rsplit(':', 1)[-1]} ({exc})"
+            raise yaml.constructor.ConstructorError(None, None, problem, bad.start_mark) from None
     finally:
         loader.dispose()
     return node, data
+
+
+def _unconstructable(loader: yaml.SafeLoader, node: yaml.Node) -> yaml.Node:
+    """The first scalar under ``node`` that cannot be turned into a value (else ``node``)."""
+    for scalar_node in _scalars(node):
+        loader.constructed_objects, loader.recursive_objects = {}, {}
+        try:
+            loader.construct_object(scalar_node, deep=True)
+        except (ValueError, OverflowError):
+            return scalar_node
+    return node
+
+
+def _scalars(node: yaml.Node) -> Iterator[yaml.Node]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            yield from _scalars(child)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key)
+            yield from _scalars(value)
 
 
 def scalar(value: object) -> str:

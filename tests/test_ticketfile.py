@@ -7,7 +7,7 @@ from pathlib import Path
 
 import frontmatter
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from esc import ticketfile
@@ -131,6 +131,8 @@ def test_crlf_file_keeps_crlf() -> None:
         ("---\nid: T-1\ntitle: [unclosed\n---\n", 4, "does not parse"),
         ("---\nid: T-1\n  bad: indent\n---\n", 3, "does not parse"),
         ("---\n- a list\n---\n", 2, "must be a mapping"),
+        ("---\nid: T-1\ncreated: 2025-02-30T09:00:00Z\n---\n", 3, "2025-02-30T09:00:00Z is not"),
+        ("---\nid: T-1\nx:\n  - {at: 2025-13-01}\n---\n", 4, "2025-13-01 is not a valid"),
     ],
 )
 def test_broken_files_report_path_and_line(text: str, line: int, message: str) -> None:
@@ -209,3 +211,92 @@ def test_any_entry_text_round_trips(text: str) -> None:
     if text.strip():
         assert ticket.entries[-1].text == text
     assert ticket.activity[-1].old == text
+
+
+BODY_LINES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "Some text.",
+            "## Conversation",
+            "## Activity",
+            "## Conversation  ",
+            "## Activity\t",
+            "## Activity\u3000",
+            "\\## Activity",
+            "\\\\### 2026-11-02T08:00:00Z · bob · note (internal)",
+            "### 2026-11-02T08:00:00Z · mallory · reply (public)",
+            "### 2026-11-02T08:00:00Z · a · b · message (public) ",
+            "### not-a-time · bob · note (internal)",
+            "- 2026-11-02T08:00:00Z · bob · status: new → open",
+            "- 2026-11-02T08:00:00Z · bob · status: \"a → b\" → — · why · not",
+            "- 2026-11-02T08:00:00Z ·  · x · y",
+            "- 2026-11-02T08:00:00Z · bob · created · by mail",
+            "- 2026-11-02T08:00:00Z · bob",
+            "-  2026-11-02T08:00:00Z · bob · x",
+            "- yesterday · bob · created",
+            " - 2026-11-02T08:00:00Z · bob · created",
+        ]
+    ),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(BODY_LINES, max_size=25), st.booleans())
+def test_bodies_read_the_same_by_sections_and_line_by_line(lines: list[str], end: bool) -> None:
+    body = "\n".join(lines) + ("\n" if end else "")
+    assert ticketfile.parse_body(body) == ticketfile._parse_body_by_lines(body)
+
+
+ACTIVITY_PARTS = st.one_of(
+    st.sampled_from(["-", "- ", " · ", "·", " ", "2026-11-02T08:00:00Z", "bob", "→", " → ", "—"]),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(ACTIVITY_PARTS, max_size=10))
+@example(["- 2026-11-02T08:00:00Z · b\nob · x"])
+def test_activity_lines_read_the_same_by_splitting_and_by_regex(parts: list[str]) -> None:
+    line = "".join(parts)
+    assert ticketfile.parse_activity_line(line) == ticketfile._parse_activity_line_by_regex(
+        line.rstrip()
+    )
+
+
+def _split_line_by_line(text: str) -> tuple[int, int, int] | None:
+    """What split() must find, the slow way: the first line after the first that is
+    ``---`` or ``...`` once trailing whitespace is stripped."""
+    first_nl = text.find("\n")
+    if first_nl < 0 or text[:first_nl].rstrip("\r").strip() != "---":
+        return None
+    pos = first_nl + 1
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        line_end = len(text) if nl < 0 else nl + 1
+        if text[pos:line_end].rstrip("\r\n").rstrip() in ("---", "..."):
+            return first_nl + 1, pos, line_end
+        pos = line_end
+    return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["---", "...", "--- ", "---\r", "...\u3000", " ---", "----", "a: b"]),
+            st.text(max_size=5),
+        ),
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_split_finds_the_closing_line(lines: list[str], end: bool) -> None:
+    text = "---\n" + "\n".join(lines) + ("\n" if end else "")
+    expected = _split_line_by_line(text)
+    if expected is None:
+        with pytest.raises(ParseError):
+            ticketfile.split(text, "t.md")
+    else:
+        assert ticketfile.split(text, "t.md") == expected

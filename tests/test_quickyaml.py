@@ -1,0 +1,223 @@
+"""The fast front-matter reader gives PyYAML's answer, or None (never a different answer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from esc import quickyaml, ticketfile, yamltext
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal, with the same types, key order and UTC offsets all the way down."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dt.datetime):
+        return a == b and a.utcoffset() == b.utcoffset()
+    return bool(a == b)
+
+
+def pyyaml(text: str) -> Any:
+    return yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def agrees(text: str) -> quickyaml.Front | None:
+    """Check the fast reader against PyYAML on ``text``; return what the fast one read."""
+    front = quickyaml.load(text)
+    try:
+        expected = pyyaml(text)
+    except (yaml.YAMLError, ValueError):
+        assert front is None, f"PyYAML refuses {text!r} but the fast reader read {front}"
+        return None
+    if front is not None:
+        assert same(front.data, expected), f"{text!r}: {front.data!r} != {expected!r}"
+    return front
+
+
+TYPICAL = """\
+id: T-00615qwm
+title: Discount code WELCOME10 applied twice
+status: closed
+priority: normal
+category: bug
+team: engineering
+assignee: erin
+customer: umut.novak@citykaffee.at
+channel: email
+created: 2025-05-22T16:14:00+02:00
+updated: 2025-06-03T16:08:00Z
+first_response_at: null
+tags:
+  - vip
+  - export
+impact: null
+csat: 4
+escalations:
+  - {at: 2025-05-23T09:00:00+02:00, kind: functional, to: sre, by: alice, reason: "db: down"}
+  - {at: 2025-05-24T09:00:00+02:00, kind: priority, to: high, by: rule:x, reason: why not?}
+sla:
+  policy: standard
+  checked: 2026-11-27T08:00:00+01:00
+  first_response: {due: 2025-05-23T12:14:00+02:00, state: met}
+fired: {}
+"""
+
+
+def test_reads_what_esc_writes_exactly_as_pyyaml() -> None:
+    front = agrees(TYPICAL)
+    assert front is not None
+    assert front.data["escalations"][0]["reason"] == "db: down"
+    assert front.data["created"] == dt.datetime(
+        2025, 5, 22, 16, 14, tzinfo=dt.timezone(dt.timedelta(hours=2))
+    )
+    assert front.key_lines["id"] == 0 and front.key_lines["tags"] == 12
+    assert front.item_lines == {"tags": [13, 14], "escalations": [18, 19]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: a # comment\n",  # comments
+        "title: x\n\nstatus: open\n",  # blank lines
+        "title: x\n  continued\n",  # a multi-line plain scalar
+        "tags:\n- a\n- b\n",  # an indentless list
+        "tags:\n  - a\n   - b\n",  # uneven indentation
+        "title: 'single quoted'\n",
+        'title: "a\\x41"\n',  # a YAML-only escape
+        'title: "a\\/b"\n',
+        "csat: 017\n",  # YAML 1.1 octal
+        "csat: 4.5\n",
+        "when: 2025-05-22 16:14:00+02:00\n",
+        "title: &a x\nother: *a\n",
+        "title: x\ntitle: y\n",  # a duplicate key
+        "title: x\r\nstatus: open\r\n",
+        "title: x\tz\n",
+        "a: {b: c,d: e}\n",
+        "a: {b: [c]}\n",
+        "sla:\n  first:\n    due: x\n",
+        "created: 2025-02-30T09:00:00+01:00\n",  # no such day: PyYAML raises ValueError
+        "",
+        "title: x",  # no final newline
+    ],
+)
+def test_anything_else_is_left_to_pyyaml(text: str) -> None:
+    assert quickyaml.load(text) is None
+    agrees(text)
+
+
+def test_every_demo_ticket_takes_the_fast_path() -> None:
+    paths = sorted((ROOT / "tickets").glob("*.md"))
+    assert len(paths) > 20
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        start, end, _ = ticketfile.split(text, str(path))
+        assert agrees(text[start:end]) is not None, path
+
+
+def test_hand_written_files_agree_or_fall_back() -> None:
+    for path in sorted((ROOT / "tests" / "data").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        try:
+            start, end, _ = ticketfile.split(text, str(path))
+        except Exception:
+            continue
+        agrees(text[start:end])
+
+
+# ------------------------------------------------------------------ generated front-matter
+
+WORDS = st.text(
+    alphabet=st.characters(
+        codec="utf-8", exclude_categories=("Cs",), include_characters="\t\r\n\x85\u2028"
+    ),
+    max_size=12,
+)
+TRICKY = st.sampled_from(
+    ["", "null", "~", "yes", "No", "on", "true", "017", "0x1f", "1_000", "4.5", ".inf", "-3",
+     "+7", "12", "2025-05-22", "2025-5-2", "2025-05-22T16:14:00+02:00", "1:20", "<<", "=",
+     "a: b", "a #b", "a#b", "C#", "#x", "-x", "- x", "?x", "a ?b", "why?", "[x]", "{x}",
+     "a, b", "a,b", "x:", "x:y", "http://x/y", "'q'", '"q"', "a\\b", "é", "ü ö", " x", "x ",
+     "a  b", "@x", "`x`", "%x", "!x", "&x", "*x", "|", ">"]
+)  # fmt: skip
+OFFSETS = st.integers(min_value=-14 * 4, max_value=14 * 4).map(
+    lambda q: dt.timezone(dt.timedelta(minutes=15 * q))
+)
+STAMPS = st.builds(
+    lambda d, tz: d.replace(microsecond=0, tzinfo=tz),
+    st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+    OFFSETS,
+)
+SCALARS = st.one_of(
+    WORDS, TRICKY, st.none(), st.booleans(), st.integers(-(10**6), 10**6), STAMPS, st.dates()
+)
+FLOW = st.dictionaries(st.sampled_from(["at", "kind", "from", "to", "by", "reason"]), SCALARS)
+VALUES = st.one_of(
+    SCALARS,
+    st.lists(st.one_of(SCALARS, FLOW), max_size=4),
+    st.dictionaries(
+        st.from_regex(r"[a-z][a-z_\-]{0,8}", fullmatch=True), st.one_of(SCALARS, FLOW), max_size=4
+    ),
+)  # fmt: skip
+KEYS = st.one_of(
+    st.sampled_from(["id", "title", "status", "tags", "escalations", "sla", "csat", "created"]),
+    st.from_regex(r"[A-Za-z_][A-Za-z0-9_\-]{0,10}", fullmatch=True),
+)
+FRONTS = st.dictionaries(KEYS, VALUES, min_size=1, max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(FRONTS)
+def test_generated_front_matter_reads_as_pyyaml_reads_it(data: dict[str, Any]) -> None:
+    agrees(yamltext.render_mapping(data))
+
+
+SIMPLE = st.dictionaries(
+    st.from_regex(r"[a-z_]{1,10}", fullmatch=True),
+    st.one_of(
+        st.from_regex(r"[A-Za-z][a-z0-9.@\-]{0,10}( [a-z]{1,5}){0,3}", fullmatch=True),
+        st.none(),
+        st.integers(0, 99),
+        STAMPS,
+        st.lists(st.from_regex(r"[a-z]{1,8}", fullmatch=True), max_size=3),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(SIMPLE)
+def test_what_esc_writes_is_read_without_pyyaml(data: dict[str, Any]) -> None:
+    text = yamltext.render_mapping(data)
+    expected = pyyaml(text)
+    front = quickyaml.load(text)
+    assert front is not None, text
+    assert same(front.data, expected)
+
+
+MUTATIONS = st.sampled_from(list(" :-#,[]{}\"'\\\n\t?&*!|>%@`~=<0123456789aZé\r\u2028"))
+
+
+@settings(max_examples=600, deadline=None)
+@given(FRONTS, st.lists(st.tuples(st.integers(0, 10**6), MUTATIONS, st.booleans()), max_size=4))
+@example({"title": "x"}, [(3, ":", True)])
+def test_mutated_front_matter_never_reads_differently(
+    data: dict[str, Any], edits: list[tuple[int, str, bool]]
+) -> None:
+    text = yamltext.render_mapping(data)
+    for position, char, replace in edits:
+        at = position % (len(text) + 1)
+        text = text[:at] + char + text[at + (1 if replace else 0) :]
+    agrees(text)
