@@ -91,12 +91,17 @@ class Calendar:
     _days: dict[dt.date, tuple[Span, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Running sums of working microseconds per day, from the first day asked about (the
+    # origin): _after[i] for origin + i days, _before[j] (negative) for origin - j days.
+    _origin: list[dt.date] = field(default_factory=list, init=False, repr=False, compare=False)
+    _after: list[int] = field(default_factory=lambda: [0], init=False, repr=False, compare=False)
+    _before: list[int] = field(default_factory=lambda: [0], init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.weekly) != 7:
             raise CalendarError(f"calendar {self.name}: weekly hours need 7 days, Monday first")
 
-    @property
+    @functools.cached_property
     def tz(self) -> ZoneInfo:
         return _zone(self.timezone)
 
@@ -119,6 +124,23 @@ class Calendar:
                 self._days.clear()
             self._days[day] = spans
         return spans
+
+    def worked_before_day(self, day: dt.date) -> int:
+        """Working microseconds from a fixed origin day until local date ``day`` (negative
+        before the origin): differences of two of these are working time."""
+        if not self._origin:
+            self._origin.append(day)
+        origin = self._origin[0]
+        offset = (day - origin).days
+        after = self._after
+        while offset >= len(after):  # add the day before origin + len(after)
+            last = origin + dt.timedelta(days=len(after) - 1)
+            after.append(after[-1] + _day_length(self.day_spans(last)))
+        before = self._before
+        while -offset >= len(before):  # subtract the day origin - len(before)
+            earlier = origin - dt.timedelta(days=len(before))
+            before.append(before[-1] - _day_length(self.day_spans(earlier)))
+        return after[offset] if offset >= 0 else before[-offset]
 
     def _compute_day_spans(self, day: dt.date) -> tuple[Span, ...]:
         tz = self.tz
@@ -239,10 +261,31 @@ def working_intervals(
 
 
 def business_time_between(cal: Calendar, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
-    """Working time in [start, end); zero if end <= start."""
-    total = dt.timedelta(0)
-    for lo, hi in working_intervals(cal, start, end):
-        total += hi - lo
+    """Working time in [start, end); zero if end <= start.
+
+    The working time before ``end`` minus that before ``start``, each from running sums of
+    whole days (a day's spans lie within its own local midnights) and the spans of its day.
+    """
+    start, end = _aware(start, "start"), _aware(end, "end")
+    if end <= start:
+        return dt.timedelta(0)
+    return dt.timedelta(microseconds=_worked_before(cal, end) - _worked_before(cal, start))
+
+
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _day_length(spans: tuple[Span, ...]) -> int:
+    return sum((hi - lo) // _MICROSECOND for lo, hi in spans)
+
+
+def _worked_before(cal: Calendar, t: dt.datetime) -> int:
+    """Working microseconds from the calendar's first summed day until the instant ``t``."""
+    day = t.astimezone(cal.tz).date()
+    total = cal.worked_before_day(day)
+    for lo, hi in cal.day_spans(day):
+        if lo < t:
+            total += (min(hi, t) - lo) // _MICROSECOND
     return total
 
 
@@ -265,22 +308,40 @@ def next_working_instant(cal: Calendar, t: dt.datetime) -> dt.datetime:
 def add_business_time(cal: Calendar, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
     """The earliest instant d >= start with business_time_between(cal, start, d) == duration.
 
-    A zero duration gives next_working_instant(cal, start). The result is in UTC.
+    A zero duration gives next_working_instant(cal, start). The result is in UTC.  Whole
+    days are skipped by their running sums; only the last day's spans are looked at.
     """
     start = _aware(start, "start")
     if duration < dt.timedelta(0):
         raise CalendarError(f"duration {format_duration(duration)} is negative")
     if not duration:
         return next_working_instant(cal, start)
-    remaining = duration
-    limit = start + MAX_HORIZON
-    for lo, hi in _spans_from(cal, start):
-        lo = max(lo, start)
-        if lo > limit:
+    goal = _worked_before(cal, start) + duration // _MICROSECOND
+    day = _wall(start, cal.tz).date()
+    last_day = (start + MAX_HORIZON).date() + _ONE_DAY
+    idle = 0
+    done = cal.worked_before_day(day + _ONE_DAY)  # by the end of ``day``
+    while done < goal:
+        day += _ONE_DAY
+        before, done = done, cal.worked_before_day(day + _ONE_DAY)
+        idle = idle + 1 if done == before else 0
+        if idle > MAX_IDLE_DAYS:
+            raise CalendarError(
+                f"calendar {cal.name} has no working time for {MAX_IDLE_DAYS} days"
+                f" after {day - dt.timedelta(days=MAX_IDLE_DAYS)}"
+            )
+        if day > last_day:
             break
-        if remaining <= hi - lo:
-            return lo + remaining
-        remaining -= hi - lo
+    else:
+        total = cal.worked_before_day(day)
+        for lo, hi in cal.day_spans(day):
+            length = (hi - lo) // _MICROSECOND
+            if total + length >= goal:
+                found = lo + dt.timedelta(microseconds=goal - total)
+                if found - start <= MAX_HORIZON:
+                    return found
+                break
+            total += length
     raise CalendarError(
         f"{format_duration(duration)} of business time on calendar {cal.name} ends more than"
         f" {MAX_HORIZON.days // 365} years after {start.isoformat()}"

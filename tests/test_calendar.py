@@ -625,3 +625,25 @@ def test_next_working_instant(cal: Calendar, t: dt.datetime) -> None:
     assert is_working(cal, nxt)
     assert (nxt.timestamp() == t.timestamp()) == is_working(cal, t)  # same instant (fold-safe)
     assert business_time_between(cal, t, nxt) == dt.timedelta(0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["office", "always_berlin", "ny", "nights"]),
+    st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2028, 1, 1)),
+    st.integers(min_value=0, max_value=90 * 24 * 60),
+    st.lists(
+        st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1)),
+        max_size=3,
+    ),
+)
+def test_business_time_from_running_sums_is_the_sum_of_working_intervals(
+    name: str, start: dt.datetime, minutes: int, asked_before: list[dt.datetime]
+) -> None:
+    cal = parse_calendars({name: CONFIG[name]})[name]  # fresh running sums
+    for moment in asked_before:  # grow them from wherever earlier questions put the origin
+        business_time_between(cal, moment.replace(tzinfo=UTC), start.replace(tzinfo=UTC))
+    begin = start.replace(tzinfo=BERLIN)
+    end = begin + dt.timedelta(minutes=minutes)
+    expected = sum((hi - lo for lo, hi in working_intervals(cal, begin, end)), dt.timedelta(0))
+    assert business_time_between(cal, begin, end) == expected
