@@ -23,7 +23,7 @@ from typing import Any
 
 from esc import __version__
 
-SCHEMA = 3
+SCHEMA = 4
 FILE = "tickets.sqlite"
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed
 
@@ -54,6 +54,7 @@ class Entry:
     next_event: float | None = None  # when the sweep must look at the ticket again
     status: str | None = None  # the ticket's status (None: the file does not parse)
     sla_time: float | None = None  # the Unix time the SLA data was computed for
+    settled: float | None = None  # a closed or resolved ticket: the Unix time of its last event
 
     def trusted(self, st: os.stat_result) -> bool:
         """The file is this entry's, judged by stat alone (no read)."""
@@ -99,7 +100,7 @@ class Cache:
                 raise ValueError("foreign cache version")
             rows = db.execute(
                 "SELECT name, mtime_ns, size, ino, digest, verified_ns, summary, sla_key, sla,"
-                " next_event, status, sla_time FROM files"
+                " next_event, status, sla_time, settled FROM files"
             ).fetchall()
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         return {row[0]: Entry(*row[1:]) for row in rows}, meta
@@ -149,11 +150,12 @@ class Cache:
                     db.execute(
                         "CREATE TABLE files (name TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
                         " ino INTEGER, digest BLOB, verified_ns INTEGER, summary BLOB,"
-                        " sla_key TEXT, sla BLOB, next_event REAL, status TEXT, sla_time REAL)"
+                        " sla_key TEXT, sla BLOB, next_event REAL, status TEXT, sla_time REAL,"
+                        " settled REAL)"
                     )
                     db.execute(f"PRAGMA user_version={SCHEMA}")
                 db.executemany(
-                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         (
                             name,
@@ -168,6 +170,7 @@ class Cache:
                             e.next_event,
                             e.status,
                             e.sla_time,
+                            e.settled,
                         )
                         for name, e in self.dirty.items()
                     ],

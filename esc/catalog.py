@@ -96,23 +96,29 @@ class Catalog:
             (broken if isinstance(item, ParseError) else records).append(item)  # type: ignore[arg-type]
         return records, broken
 
+    def names(self) -> list[str]:
+        """The names of the ticket files, sorted."""
+        try:
+            found = os.listdir(self.workspace.tickets_dir)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in found if n.endswith(".md") and n[0] != ".")
+
     def each(self) -> Iterator[Record | ParseError]:
         """Every ticket file in name order, read (or parsed) one at a time."""
         folder = self.workspace.tickets_dir
-        try:
-            names = sorted(n for n in os.listdir(folder) if n.endswith(".md") and n[0] != ".")
-        except FileNotFoundError:
-            names = []
+        names = self.names()
         for name in names:
             try:
-                yield self._record(name, folder / name)
+                yield self.record(name, folder / name)
             except ParseError as exc:
                 yield exc
             except FileNotFoundError:
                 continue
         self.cache.forget(set(self.cache.entries) - set(names))
 
-    def _record(self, name: str, path: Path) -> Record:
+    def record(self, name: str, path: Path) -> Record:
+        """The ticket file ``name``, from the cache if it vouches for the file, else parsed."""
         st = os.stat(path)
         entry = self.cache.entries.get(name)
         if entry is not None and entry.trusted(st):
@@ -142,6 +148,20 @@ class Catalog:
         entry = self._entry(st, digest, doc.ticket)
         self.cache.put(name, entry)
         return Record(name, path, entry, ticket=doc.ticket, doc=doc)
+
+    def unanswered(self, now: dt.datetime) -> list[str]:
+        """Ticket files a sweep at ``now`` must parse: new, changed, or not quiet."""
+        folder = self.workspace.tickets_dir
+        names = []
+        for name in self.names():
+            entry = self.cache.entries.get(name)
+            try:
+                trusted = entry is not None and entry.trusted(os.stat(folder / name))
+            except FileNotFoundError:
+                continue
+            if not trusted or entry is None or not self.quiet(entry, now):
+                names.append(name)
+        return names
 
     def _cached(self, name: str, path: Path, entry: Entry) -> Record:
         if entry.status is None:  # a file that did not parse: say so again
@@ -230,14 +250,28 @@ class Catalog:
         entry.sla_key, entry.sla = self.key, cache.pack(summary.sla_summary(sla))
         entry.sla_time = now.timestamp()
         entry.next_event = next_event(ticket, sla, self.config, now)
+        entry.settled = summary.settled_at(ticket, sla)
         self.cache.put(record.name, entry)
 
     def quiet_until(self, record: Record, now: dt.datetime) -> bool:
         """Whether a sweep at ``now`` certainly changes nothing in this ticket."""
-        entry = record.entry
+        return self.quiet(record.entry, now)
+
+    def quiet(self, entry: Entry, now: dt.datetime) -> bool:
+        """Whether a sweep at ``now`` certainly changes nothing in the ticket of ``entry``."""
         if not self._usable(entry) or entry.next_event is None or entry.sla_time is None:
             return False
         return entry.sla_time <= now.timestamp() < entry.next_event
+
+    def settled_before(self, record: Record, moment: dt.datetime) -> bool:
+        """Whether the ticket was resolved or closed, and done with, before ``moment``."""
+        entry = record.entry
+        return (
+            self._usable(entry)
+            and entry.settled is not None
+            and entry.settled < moment.timestamp()
+            and not record.active
+        )
 
     def save(self) -> None:
         self.cache.save()

@@ -27,7 +27,7 @@ from esc.config import Config
 from esc.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
 from esc.model import CHANNELS, STATUSES, Change, Ticket
 from esc.sla import Sla
-from esc.store import Workspace, find_root
+from esc.store import COMPILED_TEMPLATES_DIR, TEMPLATES_DIR, Workspace, find_root
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -776,7 +776,9 @@ def report(
     data = build_report(items, workspace, state.now, period, team)
     catalog.save()
     links = _relative_links(workspace.root, out)
-    text = render_report(data, fmt, workspace.root / "templates", links)
+    text = render_report(
+        data, fmt, workspace.root / TEMPLATES_DIR, links, workspace.root / COMPILED_TEMPLATES_DIR
+    )
     if out:
         workspace.write_output(Path(out), text)
     else:

@@ -12,7 +12,7 @@ from esc.clock import parse_timestamp
 from esc.errors import BadInput
 from esc.model import Ticket
 from esc.sla import Sla
-from esc.store import TEMPLATES_DIR, Workspace
+from esc.store import COMPILED_TEMPLATES_DIR, TEMPLATES_DIR, Workspace
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -66,11 +66,16 @@ def sweep_reports(catalog: Catalog, records: list[Record], now: dt.datetime) -> 
     from esc.reports import render, render_report, summary_data
 
     as_of = report_time(now)
-    items = catalog.with_sla(records, as_of, exact=False)
+    period = stats.default_period(as_of)
+    live = [r for r in records if not catalog.settled_before(r, period.since)]
+    items = catalog.with_sla(live, as_of, exact=False)
     overrides = catalog.workspace.root / TEMPLATES_DIR
-    report = stats.build(items, catalog.config, as_of, stats.default_period(as_of))
+    compiled = catalog.workspace.root / COMPILED_TEMPLATES_DIR
+    report = stats.build(items, catalog.config, as_of, period, settled=len(records) - len(live))
     return {
-        "summary.md": render("summary.md.j2", summary_data(items, catalog.config), overrides),
-        "index.html": render_report(report, "html", overrides, links="../"),
+        "summary.md": render(
+            "summary.md.j2", summary_data(items, catalog.config), overrides, compiled
+        ),
+        "index.html": render_report(report, "html", overrides, "../", compiled),
         "report.json": render_report(report, "json"),
     }

@@ -5,6 +5,7 @@ A workspace ``templates/`` folder may override a shipped template of the same na
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -40,7 +41,9 @@ def seconds_text(seconds: object) -> str:
     return f"{mins}m"
 
 
-def _environment(overrides: Path | None) -> object:
+def _environment(overrides: Path | None, compiled: Path | None = None) -> object:
+    """Jinja with esc's templates (``overrides`` first); ``compiled`` keeps compiled
+    templates between runs (jinja checks each against its source)."""
     import jinja2
 
     loaders: list[jinja2.BaseLoader] = []
@@ -52,11 +55,31 @@ def _environment(overrides: Path | None) -> object:
         autoescape=jinja2.select_autoescape(["html", "html.j2"]),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        bytecode_cache=_bytecode_cache(compiled),
     )
     env.filters["md"] = md_escape
     env.filters["duration"] = seconds_text
     env.globals["links"] = "../"
     return env
+
+
+def _bytecode_cache(folder: Path | None) -> Any:
+    import jinja2
+
+    class QuietCache(jinja2.FileSystemBytecodeCache):
+        """A cache that cannot be written is simply not used."""
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only workspace: compile every time
+    return QuietCache(str(folder))
 
 
 def _clock_row(ticket: Ticket, clock: Clock) -> dict[str, object]:
@@ -102,8 +125,13 @@ def summary_data(items: Sequence[tuple[Ticket, Sla]], config: Config) -> dict[st
     }
 
 
-def render(name: str, data: dict[str, object], overrides: Path | None = None) -> str:
-    env = _environment(overrides)
+def render(
+    name: str,
+    data: dict[str, object],
+    overrides: Path | None = None,
+    compiled: Path | None = None,
+) -> str:
+    env = _environment(overrides, compiled)
     template = env.get_template(name)  # type: ignore[attr-defined]
     return str(template.render(**data))
 
@@ -113,7 +141,11 @@ TEMPLATE_OF = {"markdown": "report.md.j2", "html": "report.html.j2"}
 
 
 def render_report(
-    report: dict[str, Any], fmt: str, overrides: Path | None = None, links: str = ""
+    report: dict[str, Any],
+    fmt: str,
+    overrides: Path | None = None,
+    links: str = "",
+    compiled: Path | None = None,
 ) -> str:
     """The report in one format; every format shows the same numbers.
 
@@ -123,7 +155,7 @@ def render_report(
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         return report_csv(report)
-    return render(TEMPLATE_OF[fmt], {"r": report, "links": links}, overrides)
+    return render(TEMPLATE_OF[fmt], {"r": report, "links": links}, overrides, compiled)
 
 
 def flatten(report: dict[str, Any]) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ stable keys (the JSON report is exactly this).  Definitions, so every format agr
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import statistics
@@ -57,8 +58,14 @@ def build(
     now: dt.datetime,
     period: Period,
     team: str | None = None,
+    settled: int = 0,
 ) -> dict[str, Any]:
-    """Every number of the report."""
+    """Every number of the report.
+
+    ``settled`` counts further tickets that were resolved or closed before the period and
+    had nothing happen since (no clock, escalation, entry or timestamp in or after it): they
+    count in ``totals.tickets`` and nowhere else, so callers may leave them out of ``items``.
+    """
     chosen = [(t, s) for t, s in items if keep(t, team)]
     return {
         "period": {
@@ -68,7 +75,7 @@ def build(
             "team": team,
             "days": round((period.until - period.since).total_seconds() / 86400, 2),
         },
-        "totals": _totals(chosen, period),
+        "totals": _totals(chosen, period, settled),
         "backlog": _backlog(chosen, config, now),
         "sla": _sla(chosen, config, now, period),
         "escalations": _escalations(chosen, config, period),
@@ -78,10 +85,10 @@ def build(
     }
 
 
-def _totals(items: Sequence[tuple[Ticket, Sla]], period: Period) -> dict[str, int]:
+def _totals(items: Sequence[tuple[Ticket, Sla]], period: Period, settled: int) -> dict[str, int]:
     tickets = [t for t, _ in items]
     return {
-        "tickets": len(tickets),
+        "tickets": len(tickets) + settled,
         "created": sum(t.created in period for t in tickets),
         "resolved": sum(_resolved_at(t) in period for t in tickets),
         "closed": sum(t.closed_at in period for t in tickets),
@@ -317,18 +324,39 @@ def _weeks(period: Period) -> list[Period]:
 
 
 def _trend(items: Sequence[tuple[Ticket, Sla]], period: Period) -> list[dict[str, Any]]:
+    weeks = _weeks(period)
+    parts = [Period(max(w.since, period.since), min(w.until, period.until)) for w in weeks]
+    tickets = [t for t, _ in items]
+    created = _per_part((t.created for t in tickets), parts)
+    resolved = _per_part((_resolved_at(t) for t in tickets), parts)
+    breached = _per_part(
+        (c.due for _, s in items for c in s.clocks if c.state == "breached"), parts
+    )
+    escalated = _per_part((e.at for t in tickets for e in t.escalations), parts)
     rows = []
-    for week in _weeks(period):
-        part = Period(max(week.since, period.since), min(week.until, period.until))
+    for n, week in enumerate(weeks):
         iso = week.since.isocalendar()
         rows.append(
             {
                 "week": f"{iso.year}-W{iso.week:02d}",
                 "start": week.since.date().isoformat(),
-                "created": sum(t.created in part for t, _ in items),
-                "resolved": sum(_resolved_at(t) in part for t, _ in items),
-                "breached": sum(1 for _, s in items for c in s.clocks if _breached_in(c, part)),
-                "escalated": sum(e.at in part for t, _ in items for e in t.escalations),
+                "created": created[n],
+                "resolved": resolved[n],
+                "breached": breached[n],
+                "escalated": escalated[n],
             }
         )
     return rows
+
+
+def _per_part(moments: Iterable[dt.datetime | None], parts: Sequence[Period]) -> list[int]:
+    """How many of ``moments`` fall in each of ``parts`` (consecutive periods)."""
+    counts = [0] * len(parts)
+    if not parts:
+        return counts
+    starts = [part.since for part in parts]
+    first, last = parts[0].since, parts[-1].until
+    for moment in moments:
+        if moment is not None and first <= moment < last:
+            counts[bisect.bisect_right(starts, moment) - 1] += 1
+    return counts

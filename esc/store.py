@@ -23,6 +23,7 @@ TICKETS_DIR = "tickets"
 CACHE_DIR = ".esc-cache"
 REPORTS_DIR = "reports"
 TEMPLATES_DIR = "templates"
+COMPILED_TEMPLATES_DIR = f"{CACHE_DIR}/templates"  # jinja's compiled templates
 
 
 def find_root(start: Path, explicit: str | None = None) -> Path:

@@ -177,6 +177,30 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
     )
 
 
+def settled_at(ticket: Ticket, sla: Sla) -> float | None:
+    """For a resolved or closed ticket, the Unix time of the last thing that happened to it
+    (a timestamp, an escalation, an entry, a clock starting, stopping, or falling due).
+
+    A report whose period begins after it has nothing to count for the ticket but the
+    ticket itself.  None for an active ticket: its clocks may still run.
+    """
+    if ticket.active:
+        return None
+    moments = [
+        ticket.created,
+        ticket.updated,
+        ticket.first_response_at,
+        ticket.resolved_at,
+        ticket.closed_at,
+        *(e.at for e in ticket.escalations),
+        *(e.at for e in ticket.entries),
+    ]
+    for clock in sla.clocks:
+        moments += [clock.start, clock.stop, clock.due, clock.warn, *clock.marks]
+        moments += [moment for interval in clock.paused for moment in interval]
+    return max(m.timestamp() for m in moments if m is not None)
+
+
 def sla_summary(sla: Sla) -> tuple[Any, ...]:
     return (
         _t(sla.now),

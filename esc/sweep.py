@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from esc import automation, lifecycle
@@ -43,6 +43,16 @@ class Escalated:
 
 
 @dataclass
+class Planned:
+    """What a sweep did to one ticket beyond its file: rules fired or skipped, escalations."""
+
+    ticket_id: str
+    fired: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    escalations: list[Escalated] = field(default_factory=list)
+
+
+@dataclass
 class TicketPlan:
     ticket: Ticket  # as it will be
     change: Change
@@ -51,11 +61,18 @@ class TicketPlan:
     skipped: list[str] = field(default_factory=list)
     escalations: list[Escalated] = field(default_factory=list)
 
+    def planned(self) -> Planned | None:
+        """The plan's record for the sweep's output; None if it only kept the books."""
+        if not (self.escalations or self.fired or self.skipped):
+            return None
+        return Planned(self.ticket.id, self.fired, self.skipped, self.escalations)
+
 
 def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     """Everything one sweep at ``now`` does to ``ticket``."""
+    sla_at = _remembering_sla_of(config)
     if not ticket.active:  # rules act on new, open and pending tickets only
-        return _bookkeeping(ticket, config, now, Change(), [], [])
+        return _bookkeeping(ticket, now, Change(), [], [], sla_at)
     memory = automation.memory_of(ticket)
     before = dict(memory)
     budget = [config.max_actions]
@@ -64,10 +81,8 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     skipped: list[str] = []
     since = _checked(ticket)
     for _ in range(MAX_REPLAY_STEPS):
-        at = _next_instant(current, config, since, now)
-        outcome = automation.run_rules(
-            current, config, at, memory, budget, lambda t, when: sla_of(t, config, when)
-        )
+        at = _next_instant(current, since, now, sla_at)
+        outcome = automation.run_rules(current, config, at, memory, budget, sla_at)
         current = outcome.ticket
         total = lifecycle.combined(total, outcome.change)
         fired += outcome.fired
@@ -81,7 +96,23 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     if memory != before:
         fired_memory = {name: memory[name] for name in sorted(memory)}
         total = lifecycle.combined(total, Change(sets={"fired": fired_memory}))
-    return _bookkeeping(ticket, config, now, total, fired, skipped)
+    return _bookkeeping(ticket, now, total, fired, skipped, sla_at)
+
+
+SlaAt = Callable[[Ticket, dt.datetime], Sla]
+
+
+def _remembering_sla_of(config: Config) -> SlaAt:
+    """``sla_of`` for one plan: a ticket's SLA at an instant is computed once."""
+    known: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
+
+    def sla_at(ticket: Ticket, at: dt.datetime) -> Sla:
+        found = known.get((id(ticket), at))
+        if found is None or found[0] is not ticket:
+            found = known[(id(ticket), at)] = (ticket, sla_of(ticket, config, at))
+        return found[1]
+
+    return sla_at
 
 
 def _checked(ticket: Ticket) -> dt.datetime | None:
@@ -91,7 +122,7 @@ def _checked(ticket: Ticket) -> dt.datetime | None:
 
 
 def _next_instant(
-    ticket: Ticket, config: Config, since: dt.datetime | None, now: dt.datetime
+    ticket: Ticket, since: dt.datetime | None, now: dt.datetime, sla_at: SlaAt
 ) -> dt.datetime:
     """The first moment after ``since`` and before ``now`` at which the rules' view of the
     ticket changed (a warning or deadline crossed, or the ticket changed), else ``now``.
@@ -100,7 +131,7 @@ def _next_instant(
     """
     if since is None or since >= now:
         return now
-    crossings = sla_of(ticket, config, now).events_after(since)
+    crossings = sla_at(ticket, now).events_after(since)
     changes = [a.at for a in ticket.activity] + [e.at for e in ticket.entries]
     moments = [m for m in (*crossings, *changes) if since < m < now]
     return min(moments).astimezone(now.tzinfo) if moments else now
@@ -108,15 +139,15 @@ def _next_instant(
 
 def _bookkeeping(
     ticket: Ticket,
-    config: Config,
     now: dt.datetime,
     rules: Change,
     fired: list[str],
     skipped: list[str],
+    sla_at: SlaAt,
 ) -> TicketPlan:
     """Add the ``sla`` block (and its log lines) to what the rules changed."""
     after = lifecycle.applied(ticket, rules)
-    sla = sla_of(after, config, now)
+    sla = sla_at(after, now)
     block = sla_block(sla)
     stored = ticket.extra.get("sla")
     old = (

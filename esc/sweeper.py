@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from esc import gitops, lock, ticketfile
+from esc import gitops, lock, ticketfile, workers
 from esc.catalog import Catalog, Record
 from esc.errors import EscError, ParseError
-from esc.model import Ticket
 from esc.sla import Sla
 from esc.store import CACHE_DIR, REPORTS_DIR, TEMPLATES_DIR, Workspace, atomic_write
-from esc.sweep import Escalated, TicketPlan, plan
+from esc.sweep import Escalated, Planned, plan
 
 
 @dataclass
@@ -21,27 +20,30 @@ class SweepResult:
     dry_run: bool = False
     seen: int = 0
     changed: list[str] = field(default_factory=list)  # workspace-relative paths
-    plans: list[TicketPlan] = field(default_factory=list)
+    plans: list[Planned] = field(default_factory=list)
     broken: list[ParseError] = field(default_factory=list)
     catalog: Catalog | None = None
     records: list[Record] = field(default_factory=list)
-    active: list[tuple[Ticket, Sla]] = field(default_factory=list)  # open tickets, as swept
+    warnings: list[str] = field(default_factory=list)  # ids of open tickets in warning
+    breaches: list[str] = field(default_factory=list)  # ids of open tickets overdue
 
     @property
     def escalations(self) -> list[Escalated]:
         return [e for p in self.plans for e in p.escalations]
 
     @property
-    def warnings(self) -> list[Ticket]:
-        return [t for t, sla in self.active if sla.warning_clocks]
-
-    @property
-    def breaches(self) -> list[Ticket]:
-        return [t for t, sla in self.active if sla.overdue_clocks]
-
-    @property
     def skipped(self) -> list[str]:
-        return [f"{p.ticket.id}: {s}" for p in self.plans for s in p.skipped]
+        return [f"{p.ticket_id}: {s}" for p in self.plans for s in p.skipped]
+
+    def add(self, record: Record, outcome: RecordOutcome) -> None:
+        if outcome.changed is not None and outcome.changed not in self.changed:
+            self.changed.append(outcome.changed)
+        if outcome.planned is not None:
+            self.plans.append(outcome.planned)
+        if outcome.warning:
+            self.warnings.append(record.ticket.id)
+        if outcome.overdue:
+            self.breaches.append(record.ticket.id)
 
 
 def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> SweepResult:
@@ -49,46 +51,69 @@ def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> 
 
     A ticket whose file, configuration and cached SLA show that nothing can have happened
     since the last sweep (no deadline crossed, no time-based rule condition changed) is not
-    parsed again.  Tickets are read one at a time, so memory stays flat.
+    parsed again.  Tickets are read one at a time, so memory stays flat; when many need
+    parsing (a cold cache), worker processes sweep them first (:mod:`esc.workers`).
     """
     catalog = Catalog(workspace)
     result = SweepResult(now, dry_run)
+    primed = {} if dry_run else {p.name: p for p in workers.prime(catalog, now)}
     for item in catalog.each():
         if isinstance(item, ParseError):
             result.broken.append(item)
             continue
         result.seen += 1
         result.records.append(item)
-        sla, ticket_plan = _sweep_record(catalog, item, now, dry_run, result)
+        before = primed.get(item.name)
+        if before is not None and before.outcome is not None and catalog.quiet_until(item, now):
+            result.add(item, before.outcome)  # a worker swept it, and nothing is left to do
+            continue
+        if before is not None and before.outcome is not None:
+            before.outcome.warning = before.outcome.overdue = False  # as swept again below
+            result.add(item, before.outcome)
+        result.add(item, sweep_record(catalog, item, now, dry_run))
         item.release()  # the cache has what the reports need; the parsed file can go
-        if ticket_plan is not None and (
-            ticket_plan.change.escalations or ticket_plan.fired or ticket_plan.skipped
-        ):
-            result.plans.append(replace(ticket_plan, ticket=item.ticket))
-        if sla is not None and item.active:
-            result.active.append((item.ticket, sla))
     result.catalog = catalog
     return result
 
 
-def _sweep_record(
-    catalog: Catalog, record: Record, now: dt.datetime, dry_run: bool, result: SweepResult
-) -> tuple[Sla | None, TicketPlan | None]:
-    """Plan and write one ticket; returns its SLA (None if unknown) and its plan."""
+@dataclass
+class RecordOutcome:
+    """What sweeping one ticket did and found."""
+
+    changed: str | None = None  # the workspace-relative path, if (to be) rewritten
+    planned: Planned | None = None
+    warning: bool = False  # an open ticket with a clock in warning
+    overdue: bool = False  # an open ticket with a clock past due
+
+
+def sweep_record(
+    catalog: Catalog, record: Record, now: dt.datetime, dry_run: bool
+) -> RecordOutcome:
+    """Plan and write one ticket."""
     if catalog.quiet_until(record, now):
-        return (catalog.sla(record, now, used=False) if record.active else None), None
+        if not record.active:
+            return RecordOutcome()
+        return _alerts(RecordOutcome(), catalog.sla(record, now, used=False), True)
     doc = catalog.full(record)
     ticket_plan = plan(doc.ticket, catalog.config, now)
+    active = ticket_plan.ticket.active
+    outcome = _alerts(RecordOutcome(None, ticket_plan.planned()), ticket_plan.sla, active)
     if ticket_plan.change:
         text = ticketfile.apply_change(doc, ticket_plan.change)
         if text != doc.text:
-            result.changed.append(doc.path)
+            outcome.changed = doc.path
             if dry_run:
-                return ticket_plan.sla, ticket_plan
+                return outcome
             atomic_write(record.path, text)
             catalog.written(record, text)
     catalog.remember(record, ticket_plan.sla, now)
-    return ticket_plan.sla, ticket_plan
+    return outcome
+
+
+def _alerts(outcome: RecordOutcome, sla: Sla, active: bool) -> RecordOutcome:
+    outcome.warning = active and bool(sla.warning_clocks)
+    outcome.overdue = active and bool(sla.overdue_clocks)
+    return outcome
 
 
 def sweep_message(result: SweepResult) -> str:

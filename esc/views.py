@@ -273,13 +273,13 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "seen": result.seen,
         "changed": result.changed,
         "reports": outcome.reports,
-        "warnings": [t.id for t in result.warnings],
-        "breaches": [t.id for t in result.breaches],
+        "warnings": result.warnings,
+        "breaches": result.breaches,
         "escalations": [
             {"id": e.ticket_id, "kind": e.kind, "from": e.from_, "to": e.to, "by": e.by}
             for e in result.escalations
         ],
-        "fired": {p.ticket.id: p.fired for p in result.plans if p.fired},
+        "fired": {p.ticket_id: p.fired for p in result.plans if p.fired},
         "skipped": result.skipped,
         "broken": [str(b) for b in result.broken],
         "commit": outcome.commit,

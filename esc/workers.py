@@ -1,0 +1,97 @@
+"""A cold sweep on every CPU: worker processes parse, plan and write the tickets the cache
+cannot vouch for, and hand back their cache entries.
+
+After :func:`prime` the cache holds an up-to-date entry (summary, SLA, next event) for
+every ticket a worker handled, so the sweep that follows finds them all quiet and only
+reads the cache, as a warm sweep does.  The workers are forked from the sweeping process:
+they share its configuration and lock and write only ticket files (each atomically, each
+by one worker); the cache itself is written only by the parent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import multiprocessing
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from esc.cache import Entry
+from esc.catalog import Catalog
+from esc.errors import ParseError
+
+if TYPE_CHECKING:
+    from esc.sweeper import RecordOutcome
+
+MIN_TICKETS = 400  # below this, forking costs more than it saves
+CHUNK = 200  # tickets per task: big enough to amortise the hand-over, small enough to balance
+
+
+@dataclass
+class Primed:
+    """One ticket as a worker left it: its cache entry, and what the sweep did to it."""
+
+    name: str
+    entry: Entry | None  # None: the file vanished
+    outcome: RecordOutcome | None = None  # None: the file does not parse or vanished
+
+
+def cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def prime(catalog: Catalog, now: dt.datetime) -> list[Primed]:
+    """Sweep, in worker processes, every ticket the cache cannot answer for; [] if few."""
+    names = catalog.unanswered(now)
+    processes = min(cpus(), len(names) // CHUNK + 1)
+    if len(names) < MIN_TICKETS or processes < 2:
+        return []
+    chunks = [names[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
+    global _JOB
+    _JOB = (catalog, now)
+    gc.freeze()  # the workers' collector then leaves inherited objects alone (no copy-on-write)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes) as pool:
+            done = [primed for chunk in pool.imap(_sweep_chunk, chunks) for primed in chunk]
+    finally:
+        _JOB = None
+        gc.unfreeze()
+    for primed in done:
+        if primed.entry is not None:
+            catalog.cache.put(primed.name, primed.entry)
+    return done
+
+
+_JOB: tuple[Catalog, dt.datetime] | None = None  # what forked workers inherit
+
+
+def _sweep_chunk(names: list[str]) -> list[Primed]:
+    assert _JOB is not None
+    catalog, now = _JOB
+    gc.disable()  # a worker lives for one sweep and makes few reference cycles
+    return list(_sweep_names(catalog, names, now))
+
+
+def _sweep_names(catalog: Catalog, names: list[str], now: dt.datetime) -> Iterator[Primed]:
+    from esc.sweeper import sweep_record  # (esc.sweeper imports this module)
+
+    folder = catalog.workspace.tickets_dir
+    for name in names:
+        try:
+            record = catalog.record(name, folder / name)
+        except ParseError:
+            yield Primed(name, catalog.cache.entries.get(name))
+            continue
+        except FileNotFoundError:
+            yield Primed(name, None)
+            continue
+        outcome = sweep_record(catalog, record, now, dry_run=False)
+        yield Primed(name, record.entry, outcome)
+        catalog.cache.entries.pop(name, None)  # the parent keeps the entries, not the worker
+        catalog.cache.dirty.pop(name, None)
