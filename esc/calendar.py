@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +37,7 @@ __all__ = [
     "Calendar",
     "CalendarError",
     "add_business_time",
+    "add_business_times",
     "business_time_between",
     "format_duration",
     "is_working",
@@ -308,41 +309,65 @@ def next_working_instant(cal: Calendar, t: dt.datetime) -> dt.datetime:
 def add_business_time(cal: Calendar, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
     """The earliest instant d >= start with business_time_between(cal, start, d) == duration.
 
-    A zero duration gives next_working_instant(cal, start). The result is in UTC.  Whole
-    days are skipped by their running sums; only the last day's spans are looked at.
+    A zero duration gives next_working_instant(cal, start). The result is in UTC.
+    """
+    return add_business_times(cal, start, (duration,))[0]
+
+
+def add_business_times(
+    cal: Calendar, start: dt.datetime, durations: Sequence[dt.timedelta]
+) -> list[dt.datetime]:
+    """add_business_time for several durations from one start, in one pass.
+
+    Whole days are skipped by their running sums; only the last day's spans are looked at.
     """
     start = _aware(start, "start")
-    if duration < dt.timedelta(0):
-        raise CalendarError(f"duration {format_duration(duration)} is negative")
-    if not duration:
-        return next_working_instant(cal, start)
-    goal = _worked_before(cal, start) + duration // _MICROSECOND
+    for duration in durations:
+        if duration < dt.timedelta(0):
+            raise CalendarError(f"duration {format_duration(duration)} is negative")
+    base = _worked_before(cal, start)
+    found: dict[int, dt.datetime] = {}
     day = _wall(start, cal.tz).date()
     last_day = (start + MAX_HORIZON).date() + _ONE_DAY
     idle = 0
     done = cal.worked_before_day(day + _ONE_DAY)  # by the end of ``day``
-    while done < goal:
-        day += _ONE_DAY
-        before, done = done, cal.worked_before_day(day + _ONE_DAY)
-        idle = idle + 1 if done == before else 0
-        if idle > MAX_IDLE_DAYS:
-            raise CalendarError(
-                f"calendar {cal.name} has no working time for {MAX_IDLE_DAYS} days"
-                f" after {day - dt.timedelta(days=MAX_IDLE_DAYS)}"
-            )
-        if day > last_day:
-            break
-    else:
-        total = cal.worked_before_day(day)
-        for lo, hi in cal.day_spans(day):
-            length = (hi - lo) // _MICROSECOND
-            if total + length >= goal:
-                found = lo + dt.timedelta(microseconds=goal - total)
-                if found - start <= MAX_HORIZON:
-                    return found
-                break
-            total += length
-    raise CalendarError(
+    for n in sorted(range(len(durations)), key=lambda i: durations[i]):
+        duration = durations[n]
+        if not duration:
+            found[n] = next_working_instant(cal, start)
+            continue
+        goal = base + duration // _MICROSECOND
+        while done < goal:
+            day += _ONE_DAY
+            before, done = done, cal.worked_before_day(day + _ONE_DAY)
+            idle = idle + 1 if done == before else 0
+            if idle > MAX_IDLE_DAYS:
+                raise CalendarError(
+                    f"calendar {cal.name} has no working time for {MAX_IDLE_DAYS} days"
+                    f" after {day - dt.timedelta(days=MAX_IDLE_DAYS)}"
+                )
+            if day > last_day:
+                raise _beyond_horizon(cal, start, duration)
+        moment = _instant_of(cal, day, goal)
+        if moment - start > MAX_HORIZON:
+            raise _beyond_horizon(cal, start, duration)
+        found[n] = moment
+    return [found[n] for n in range(len(durations))]
+
+
+def _instant_of(cal: Calendar, day: dt.date, goal: int) -> dt.datetime:
+    """The instant on local date ``day`` by which ``goal`` microseconds are worked."""
+    total = cal.worked_before_day(day)
+    for lo, hi in cal.day_spans(day):
+        length = (hi - lo) // _MICROSECOND
+        if total + length >= goal:
+            return lo + dt.timedelta(microseconds=goal - total)
+        total += length
+    raise AssertionError("the running sums say the goal is reached on this day")
+
+
+def _beyond_horizon(cal: Calendar, start: dt.datetime, duration: dt.timedelta) -> CalendarError:
+    return CalendarError(
         f"{format_duration(duration)} of business time on calendar {cal.name} ends more than"
         f" {MAX_HORIZON.days // 365} years after {start.isoformat()}"
     )

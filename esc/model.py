@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from esc.clock import timestamp
+
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 ACTIVE_STATUSES = ("new", "open", "pending")
 CHANNELS = ("email", "chat", "portal", "phone", "api")
@@ -146,12 +148,34 @@ class ActivityLog(Sequence[Activity]):
     def __repr__(self) -> str:
         return repr(self._all())
 
+    def times_between(self, lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
+        if self._items is not None:
+            return [a.at for a in self._items if lo < a.at < hi]
+        found = []
+        for line in self._text.split("\n"):
+            cut = line.find(" · ", 2)
+            if line[:2] != "- " or cut < 0:
+                continue  # not an activity line
+            at = timestamp(line[2:cut])  # an activity line's time, if it is one
+            if at is not None and lo < at < hi:
+                item = self._parse(line)
+                if item is not None:
+                    found.append(item.at)
+        return found
+
     def of_field(self, name: str) -> tuple[Activity, ...]:
         if self._items is not None:
             return tuple(a for a in self._items if a.field == name)
         marker = f" · {name}: "  # every line that is a change of ``name`` holds this
         lines = [line for line in self._text.split("\n") if marker in line]
         return tuple(a for a in map(self._parse, lines) if a is not None and a.field == name)
+
+
+def times_between(log: Sequence[Activity], lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
+    """When the log's activities in the open interval (lo, hi) happened, in log order."""
+    if isinstance(log, ActivityLog):
+        return log.times_between(lo, hi)
+    return [a.at for a in log if lo < a.at < hi]
 
 
 def field_changes(log: Sequence[Activity], name: str) -> tuple[Activity, ...]:

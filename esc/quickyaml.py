@@ -36,12 +36,17 @@ _ODD = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\u
 _KEY_LINE = re.compile(r"([A-Za-z_][\w\-]*):(?: (.*))?")
 _CHILD_LINE = re.compile(r"( +)(?:- (.*)|([A-Za-z0-9_][\w.\-]*):(?: (.*))?)")
 # One ``key: value`` of a flow mapping, and what follows it: a comma or the closing brace.
-_FLOW_PAIR = re.compile(r'([A-Za-z_][\w\-]*): (?:("(?:[^"\\]|\\.)*")|([^,{}\[\]#"]+))(, |\})')
+_FLOW_PAIR_TEXT = r'([A-Za-z_][\w\-]*): (?:("(?:[^"\\]|\\.)*")|([^,{}\[\]#"]+))'
+_FLOW_PAIR = re.compile(_FLOW_PAIR_TEXT)
+_FLOW_MAPPING = re.compile(rf"\{{(?:{_FLOW_PAIR_TEXT}, )*{_FLOW_PAIR_TEXT}\}}")
 # What would end a plain scalar early in flow context: ": ", a final ":" or a final space.
 _FLOW_PLAIN_END = re.compile(r":(?: |$)| $")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _TIMESTAMP_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[+-]\d\d:\d\d|Z)")
 _DATE_TEXT = re.compile(r"\d{4}-\d\d-\d\d")
+_STAMP_LINE = re.compile(
+    r"( *)([A-Za-z_][\w\-]*): (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[+-]\d\d:\d\d|Z))"
+)
 _JSON_ESCAPES = re.compile(r'\\(?:["\\bfnrt]|u(?![dD][89a-fA-F])[0-9a-fA-F]{4})')
 _DECODER = json.JSONDecoder()
 _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
@@ -123,6 +128,10 @@ _IMMUTABLE = (str, int, dt.datetime, dt.date, type(None))
 
 def _line(line: str) -> tuple[object, int, str, Any]:
     """One front-matter line: (kind, indent, key, value); remembered if its value is."""
+    stamp = _STAMP_LINE.fullmatch(line)  # most lines not seen before are timestamps
+    if stamp is not None:
+        indent, key, value = stamp[1], _key(stamp[2]), _timestamp(stamp[3])
+        return (_CHILD, len(indent), key, value) if indent else (_TOP, 0, key, value)
     if line[:1] != " ":
         match = _KEY_LINE.fullmatch(line)
         if match is None:
@@ -177,28 +186,23 @@ def _value(text: str) -> Any:
 
 def _flow_mapping(text: str) -> dict[str, Any]:
     """``{k: v, k: v}`` with exactly one space after each ``:`` and ``,``."""
+    if _FLOW_MAPPING.fullmatch(text) is None:
+        raise _Unsupported
     result: dict[str, Any] = {}
-    pos, end = 1, len(text)
-    while True:
-        match = _FLOW_PAIR.match(text, pos)
-        if match is None:
-            raise _Unsupported
-        key, quoted, raw, pos = _key(match[1]), match[2], match[3], match.end()
+    for raw_key, quoted, raw in _FLOW_PAIR.findall(text):
+        key = _key(raw_key)
         if key in result:
             raise _Unsupported
-        if quoted is not None:
+        if quoted:
             result[key] = _quoted(quoted, 0)[0]
-        else:
-            value = _SCALARS.get(raw, _MISSING)
-            if value is _MISSING:
-                if _FLOW_PLAIN_END.search(raw) is not None:
-                    raise _Unsupported
-                value = _plain(raw)
-            result[key] = value
-        if match[4] == "}":
-            if pos != end:
+            continue
+        value = _SCALARS.get(raw, _MISSING)
+        if value is _MISSING:
+            if _FLOW_PLAIN_END.search(raw) is not None:
                 raise _Unsupported
-            return result
+            value = _plain(raw)
+        result[key] = value
+    return result
 
 
 def _quoted(text: str, pos: int) -> tuple[str, int]:
@@ -213,7 +217,9 @@ def _quoted(text: str, pos: int) -> tuple[str, int]:
 
 
 def _plain(text: str) -> Any:
-    """A plain scalar, resolved as PyYAML resolves it (and remembered)."""
+    """A plain scalar, resolved as PyYAML resolves it (and remembered, unless a timestamp)."""
+    if _TIMESTAMP_TEXT.fullmatch(text):
+        return _timestamp(text)
     value = _resolve(text)
     if _SAFE_ANYWHERE.fullmatch(text) and ": " not in text and text[-1] not in ": ":
         if len(_SCALARS) >= _SCALARS_KEPT:
@@ -222,9 +228,14 @@ def _plain(text: str) -> Any:
     return value
 
 
+def _timestamp(text: str) -> dt.datetime:
+    """A timestamp matching _TIMESTAMP_TEXT, which PyYAML resolves as one (tested)."""
+    return dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] == "Z" else text)
+
+
 def _resolve(text: str) -> Any:
-    if _TIMESTAMP_TEXT.fullmatch(text):  # what PyYAML resolves as a timestamp (tested)
-        return dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] == "Z" else text)
+    if _TIMESTAMP_TEXT.fullmatch(text):
+        return _timestamp(text)
     if not text or text[0] in _INDICATORS:
         raise _Unsupported
     tag = _STR

@@ -16,6 +16,7 @@ from esc.calendar import (
     Calendar,
     CalendarError,
     add_business_time,
+    add_business_times,
     business_time_between,
     parse_duration,
 )
@@ -329,10 +330,12 @@ def _clock(
     excluded = [(lo, min(hi, end)) for lo, hi in excluded if lo < end]  # nothing after the stop
     used = counted_time(cal, start, end, excluded)
     # As if any pause ended now: right for every instant a running clock already crossed.
-    due: dt.datetime | None = deadline(cal, start, target, excluded)
-    warn = (
-        None if policy.warn_at is None else deadline(cal, start, target * policy.warn_at, excluded)
-    )
+    due: dt.datetime | None
+    warn: dt.datetime | None
+    if policy.warn_at is None:
+        due, warn = deadline(cal, start, target, excluded), None
+    else:
+        due, warn = deadlines(cal, start, (target, target * policy.warn_at), excluded)
     marks = tuple(m for m in (warn, due) if m is not None and m <= end)
     if stop is not None:
         state = "met" if used <= target else "breached"
@@ -379,6 +382,19 @@ def deadline(
             remaining -= available
         moment = max(moment, hi)
     return add_business_time(cal, moment, remaining)
+
+
+def deadlines(
+    cal: Calendar,
+    start: dt.datetime,
+    targets: Sequence[dt.timedelta],
+    excluded: Sequence[Interval],
+) -> list[dt.datetime]:
+    """``deadline`` for several targets (in one pass over the calendar when nothing is
+    excluded after ``start``)."""
+    if any(hi > start for _, hi in excluded):
+        return [deadline(cal, start, target, excluded) for target in targets]
+    return add_business_times(cal, start, targets)
 
 
 def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:

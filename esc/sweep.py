@@ -16,7 +16,7 @@ from esc import automation, lifecycle
 from esc.clock import coerce_timestamp
 from esc.conditions import DurationCondition
 from esc.config import Config
-from esc.model import Activity, Change, Ticket
+from esc.model import Activity, Change, Ticket, times_between
 from esc.routing import facts_for, ticket_fields
 from esc.sla import Sla, choose_policy, compute
 
@@ -131,9 +131,10 @@ def _next_instant(
     """
     if since is None or since >= now:
         return now
-    crossings = sla_at(ticket, now).events_after(since)
-    changes = [a.at for a in ticket.activity] + [e.at for e in ticket.entries]
-    moments = [m for m in (*crossings, *changes) if since < m < now]
+    crossings = [m for m in sla_at(ticket, now).events_after(since) if m < now]
+    changes = times_between(ticket.activity, since, now)
+    changes += [e.at for e in ticket.entries if since < e.at < now]
+    moments = crossings + changes
     return min(moments).astimezone(now.tzinfo) if moments else now
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from esc import quickyaml
+
 try:
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
@@ -152,8 +154,14 @@ def render_mapping(data: Mapping[str, object], nl: str = "\n") -> str:
 
 @dataclass
 class _Slot:
-    key: yaml.Node
-    value: yaml.Node
+    """Where a top-level key and its value sit in the text (character offsets)."""
+
+    key_start: int
+    after_colon: int  # just after the key's ':'
+    end: int  # where the value's own text ends (block collections: at their last child)
+    indent: int  # the indentation of the value's block children
+    list_kind: str | None  # "block" / "flow": a non-empty list; "empty": [] or null
+    last_item_end: int = 0  # a non-empty list: where its last item ends
 
 
 class FrontMatterEditor:
@@ -165,10 +173,18 @@ class FrontMatterEditor:
         self.nl = "\r\n" if "\r\n" in text else "\n"
 
     def _slots(self) -> dict[str, _Slot]:
+        quick = quickyaml.load(self.text)
+        return _quick_slots(self.text, quick) if quick is not None else self._yaml_slots()
+
+    def _yaml_slots(self) -> dict[str, _Slot]:
         node, _ = compose_and_load(self.text)
         if not isinstance(node, yaml.MappingNode):
             raise EditError("front-matter is not a mapping")
-        return {k.value: _Slot(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+        return {
+            k.value: _node_slot(k, v, self.text, self.nl)
+            for k, v in node.value
+            if isinstance(k, yaml.ScalarNode)
+        }
 
     def set(self, key: str, value: object) -> None:
         """Give top-level ``key`` the value ``value`` (adding the key if missing)."""
@@ -177,12 +193,7 @@ class FrontMatterEditor:
         if slot is None:
             self._insert_key(key, value, slots)
             return
-        start = self._after_colon(slot)
-        end = _content_end(slot.value, self.text)
-        if isinstance(slot.value, yaml.ScalarNode) and slot.value.style in ("|", ">"):
-            end = _line_end(self.text, end) - len(self.nl)
-        indent = _child_indent(slot, self.text)
-        self._splice(start, end, block_value(value, indent, self.nl))
+        self._splice(slot.after_colon, slot.end, block_value(value, slot.indent, self.nl))
 
     def append(self, key: str, item: object) -> None:
         """Append ``item`` to the top-level list ``key`` (creating it if missing or empty)."""
@@ -190,37 +201,24 @@ class FrontMatterEditor:
         slot = slots.get(key)
         if slot is None:
             self._insert_key(key, [item], slots)
-            return
-        node = slot.value
-        if isinstance(node, yaml.SequenceNode) and node.value:
-            last_end = _content_end(node.value[-1], self.text)
-            if node.flow_style:
-                self._splice(last_end, last_end, ", " + inline(item))
-            else:
-                at = _line_end(self.text, last_end)
-                dash_col = node.start_mark.column
-                line = f"{' ' * dash_col}- {inline(item)}{self.nl}"
-                self._splice(at, at, line)
-            return
-        if isinstance(node, yaml.SequenceNode) or _is_null(node):
+        elif slot.list_kind == "flow":
+            self._splice(slot.last_item_end, slot.last_item_end, ", " + inline(item))
+        elif slot.list_kind == "block":
+            at = _line_end(self.text, slot.last_item_end)
+            self._splice(at, at, f"{' ' * slot.indent}- {inline(item)}{self.nl}")
+        elif slot.list_kind == "empty":
             self.set(key, [item])
-            return
-        raise EditError(f"{key} is not a list")
-
-    def _after_colon(self, slot: _Slot) -> int:
-        colon = self.text.find(":", slot.key.end_mark.index)
-        if colon < 0:  # pragma: no cover - a mapping key is always followed by ':'
-            raise EditError(f"cannot find ':' after {slot.key.value}")
-        return colon + 1
+        else:
+            raise EditError(f"{key} is not a list")
 
     def _insert_key(self, key: str, value: object, slots: Mapping[str, _Slot]) -> None:
         before = self.order[: self.order.index(key)] if key in self.order else self.order
         previous = [slots[k] for k in before if k in slots]
         if previous:
-            anchor = max(previous, key=lambda s: s.key.start_mark.index)
-            at = _line_end(self.text, _content_end(anchor.value, self.text))
+            anchor = max(previous, key=lambda s: s.key_start)
+            at = _line_end(self.text, anchor.end)
         elif key in self.order and slots:
-            at = _line_start(self.text, min(s.key.start_mark.index for s in slots.values()))
+            at = _line_start(self.text, min(s.key_start for s in slots.values()))
         else:
             at = len(self.text)
             if self.text and not self.text.endswith("\n"):
@@ -230,6 +228,49 @@ class FrontMatterEditor:
 
     def _splice(self, start: int, end: int, new: str) -> None:
         self.text = self.text[:start] + new + self.text[end:]
+
+
+def _node_slot(key: yaml.Node, value: yaml.Node, text: str, nl: str) -> _Slot:
+    colon = text.find(":", key.end_mark.index)
+    if colon < 0:  # pragma: no cover - a mapping key is always followed by ':'
+        raise EditError(f"cannot find ':' after {key.value}")
+    end = _content_end(value, text)
+    if isinstance(value, yaml.ScalarNode) and value.style in ("|", ">"):
+        end = _line_end(text, end) - len(nl)
+    block = isinstance(value, (yaml.SequenceNode, yaml.MappingNode)) and not value.flow_style
+    indent = value.start_mark.column if block and value.value else key.start_mark.column + 2
+    slot = _Slot(key.start_mark.index, colon + 1, end, int(indent), None)
+    if isinstance(value, yaml.SequenceNode) and value.value:
+        slot.list_kind = "flow" if value.flow_style else "block"
+        slot.last_item_end = _content_end(value.value[-1], text)
+    elif isinstance(value, yaml.SequenceNode) or _is_null(value):
+        slot.list_kind = "empty"
+    return slot
+
+
+def _quick_slots(text: str, front: quickyaml.Front) -> dict[str, _Slot]:
+    """Slots of a front-matter in esc's own style: every key at column 0 of its line, its
+    block (if any) on the lines up to the next key."""
+    lines = text.split("\n")[:-1]
+    starts = [0]
+    for text_line in lines:
+        starts.append(starts[-1] + len(text_line) + 1)
+    order = sorted(front.key_lines.items(), key=lambda kv: kv[1])
+    slots = {}
+    for n, (key, first) in enumerate(order):
+        last = (order[n + 1][1] if n + 1 < len(order) else len(lines)) - 1
+        end = starts[last] + len(lines[last])
+        children = last > first
+        child = lines[first + 1] if children else ""
+        indent = len(child) - len(child.lstrip(" ")) if children else 2
+        slot = _Slot(starts[first], starts[first] + len(key) + 1, end, indent, None)
+        value = front.data[key]
+        if isinstance(value, list) and value and children:
+            slot.list_kind, slot.last_item_end = "block", end
+        elif value is None or value == []:
+            slot.list_kind = "empty"
+        slots[key] = slot
+    return slots
 
 
 def _is_null(node: yaml.Node) -> bool:
@@ -248,14 +289,6 @@ def _content_end(node: yaml.Node, text: str) -> int:
         while end > 0 and text[end - 1] in "\r\n":
             end -= 1
     return end
-
-
-def _child_indent(slot: _Slot, text: str) -> int:
-    node = slot.value
-    block = isinstance(node, (yaml.SequenceNode, yaml.MappingNode)) and not node.flow_style
-    if block and node.value:
-        return int(node.start_mark.column)
-    return int(slot.key.start_mark.column) + 2
 
 
 def _line_end(text: str, index: int) -> int:

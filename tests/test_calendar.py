@@ -21,6 +21,7 @@ from esc.calendar import (
     Calendar,
     CalendarError,
     add_business_time,
+    add_business_times,
     business_time_between,
     format_duration,
     is_working,
@@ -647,3 +648,22 @@ def test_business_time_from_running_sums_is_the_sum_of_working_intervals(
     end = begin + dt.timedelta(minutes=minutes)
     expected = sum((hi - lo for lo, hi in working_intervals(cal, begin, end)), dt.timedelta(0))
     assert business_time_between(cal, begin, end) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["office", "always_berlin", "ny", "nights"]),
+    st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2028, 1, 1)),
+    st.lists(st.integers(min_value=0, max_value=60 * 24 * 40), min_size=1, max_size=3),
+)
+def test_several_durations_in_one_pass_are_each_added_alone(
+    name: str, start: dt.datetime, minutes: list[int]
+) -> None:
+    cal = CALS[name]
+    begin = start.replace(tzinfo=BERLIN)
+    durations = [dt.timedelta(minutes=m) for m in minutes]
+    fresh = parse_calendars({name: CONFIG[name]})[name]
+    alone = [add_business_time(fresh, begin, d) for d in durations]
+    assert add_business_times(cal, begin, durations) == alone
+    for moment, duration in zip(alone, durations, strict=True):
+        assert business_time_between(cal, begin, moment) == duration

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from esc import ticketfile
+from esc import model, ticketfile
 from esc.errors import ParseError
 from esc.model import Activity, Change, Entry, Escalation
 
@@ -300,3 +300,16 @@ def test_split_finds_the_closing_line(lines: list[str], end: bool) -> None:
             ticketfile.split(text, "t.md")
     else:
         assert ticketfile.split(text, "t.md") == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(BODY_LINES, max_size=25), st.integers(0, 3), st.integers(0, 3))
+def test_activity_times_between_are_those_of_the_parsed_log(
+    lines: list[str], lo_minutes: int, span: int
+) -> None:
+    _, _, log = ticketfile.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
+    lo = dt.datetime(2026, 11, 2, 7, 58, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=lo_minutes)
+    hi = lo + dt.timedelta(minutes=span)
+    expected = [a.at for a in tuple(log) if lo < a.at < hi]
+    _, _, fresh = ticketfile.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
+    assert model.times_between(fresh, lo, hi) == expected

@@ -104,3 +104,43 @@ def test_replace_block_scalar_and_block_list() -> None:
 def test_appending_to_a_scalar_is_refused() -> None:
     with pytest.raises(yamltext.EditError):
         edit("tags: vip\n", ("append", "tags", "x"))
+
+
+class YamlSlotsEditor(FrontMatterEditor):
+    """The editor as it works on hand-written front-matter: positions from PyYAML."""
+
+    def _slots(self) -> dict[str, object]:  # type: ignore[override]
+        return self._yaml_slots()  # type: ignore[return-value]
+
+
+FIELDS = ["id", "title", "status", "assignee", "tags", "escalations", "sla", "fired", "other"]
+VALUES = st.one_of(
+    st.sampled_from(TRICKY),
+    st.none(),
+    st.integers(0, 5),
+    st.lists(st.sampled_from(["vip", "no", "a b", "x: y"]), max_size=3),
+    st.dictionaries(st.sampled_from(["policy", "due", "state"]), st.sampled_from(TRICKY)),
+    st.lists(st.dictionaries(st.sampled_from(["at", "to", "by"]), st.sampled_from(TRICKY))),
+)
+EDITS = st.lists(
+    st.tuples(st.sampled_from(["set", "append"]), st.sampled_from(FIELDS), VALUES), max_size=5
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1), EDITS)
+def test_edits_by_line_positions_are_the_edits_by_pyyaml_marks(
+    front: dict[str, object], edits: list[tuple[str, str, object]]
+) -> None:
+    quick = FrontMatterEditor(yamltext.render_mapping(front), FIELDS)
+    slow = YamlSlotsEditor(yamltext.render_mapping(front), FIELDS)
+    for op, key, value in edits:
+        outcomes = []
+        for editor in (quick, slow):
+            try:
+                getattr(editor, op)(key, value)
+                outcomes.append("ok")
+            except yamltext.EditError as exc:
+                outcomes.append(str(exc))
+        assert outcomes[0] == outcomes[1]
+        assert quick.text == slow.text
