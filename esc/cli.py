@@ -27,7 +27,7 @@ from esc.config import Config
 from esc.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
 from esc.model import CHANNELS, STATUSES, Change, Ticket
 from esc.sla import Sla
-from esc.store import COMPILED_TEMPLATES_DIR, TEMPLATES_DIR, Workspace, find_root
+from esc.store import TEMPLATES_DIR, Workspace, compiled_templates_dir, find_root
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -613,6 +613,13 @@ def log(ticket: str, as_json: bool) -> int:
     metavar="SECONDS",
     help="How long to wait for another sweep to finish.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    envvar="ESC_JOBS",
+    metavar="N",
+    help="Processes for parsing many tickets at once (default: one per CPU; also ESC_JOBS).",
+)
 @json_option
 @common
 def sweep(
@@ -624,6 +631,7 @@ def sweep(
     remote: str,
     branch: str | None,
     lock_timeout: float,
+    jobs: int | None,
     as_json: bool,
 ) -> int:
     """Compute SLAs, apply the rules, write changed tickets and render reports (for cron)."""
@@ -642,6 +650,7 @@ def sweep(
         remote=remote,
         branch=branch,
         lock_timeout=lock_timeout,
+        jobs=jobs,
     )
     state = _state()
     outcome = sweep_workspace(state.workspace, state.now, options)
@@ -777,7 +786,7 @@ def report(
     catalog.save()
     links = _relative_links(workspace.root, out)
     text = render_report(
-        data, fmt, workspace.root / TEMPLATES_DIR, links, workspace.root / COMPILED_TEMPLATES_DIR
+        data, fmt, workspace.root / TEMPLATES_DIR, links, compiled_templates_dir()
     )
     if out:
         workspace.write_output(Path(out), text)

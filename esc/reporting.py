@@ -12,7 +12,7 @@ from esc.clock import parse_timestamp
 from esc.errors import BadInput
 from esc.model import Ticket
 from esc.sla import Sla
-from esc.store import COMPILED_TEMPLATES_DIR, TEMPLATES_DIR, Workspace
+from esc.store import TEMPLATES_DIR, Workspace, compiled_templates_dir
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -70,7 +70,7 @@ def sweep_reports(catalog: Catalog, records: list[Record], now: dt.datetime) -> 
     live = [r for r in records if not catalog.settled_before(r, period.since)]
     items = catalog.with_sla(live, as_of, exact=False)
     overrides = catalog.workspace.root / TEMPLATES_DIR
-    compiled = catalog.workspace.root / COMPILED_TEMPLATES_DIR
+    compiled = compiled_templates_dir()
     report = stats.build(items, catalog.config, as_of, period, settled=len(records) - len(live))
     return {
         "summary.md": render(

@@ -23,7 +23,6 @@ TICKETS_DIR = "tickets"
 CACHE_DIR = ".esc-cache"
 REPORTS_DIR = "reports"
 TEMPLATES_DIR = "templates"
-COMPILED_TEMPLATES_DIR = f"{CACHE_DIR}/templates"  # jinja's compiled templates
 
 
 def find_root(start: Path, explicit: str | None = None) -> Path:
@@ -266,3 +265,13 @@ class Workspace:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text)
         return True
+
+
+def compiled_templates_dir() -> Path | None:
+    """Where jinja keeps compiled report templates between runs, like Python's .pyc files:
+    ``$XDG_CACHE_HOME/esc/templates`` (default ``~/.cache/esc/templates``); None if there
+    is no home.  Jinja checks each against its source, so it is never stale."""
+    base = os.environ.get("XDG_CACHE_HOME") or (
+        os.path.join(os.path.expanduser("~"), ".cache") if os.path.expanduser("~") != "~" else ""
+    )
+    return Path(base, "esc", "templates") if base else None

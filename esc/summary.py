@@ -198,7 +198,7 @@ def settled_at(ticket: Ticket, sla: Sla) -> float | None:
     for clock in sla.clocks:
         moments += [clock.start, clock.stop, clock.due, clock.warn, *clock.marks]
         moments += [moment for interval in clock.paused for moment in interval]
-    return max(m.timestamp() for m in moments if m is not None)
+    return max(m for m in moments if m is not None).timestamp()
 
 
 def sla_summary(sla: Sla) -> tuple[Any, ...]:

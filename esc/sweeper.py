@@ -26,6 +26,7 @@ class SweepResult:
     records: list[Record] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # ids of open tickets in warning
     breaches: list[str] = field(default_factory=list)  # ids of open tickets overdue
+    processes: int = 1  # how many processes parsed and planned tickets
 
     @property
     def escalations(self) -> list[Escalated]:
@@ -46,7 +47,9 @@ class SweepResult:
             self.breaches.append(record.ticket.id)
 
 
-def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> SweepResult:
+def run_sweep(
+    workspace: Workspace, now: dt.datetime, dry_run: bool = False, jobs: int | None = None
+) -> SweepResult:
     """Compute SLAs and apply rules to every ticket; write each ticket that changed.
 
     A ticket whose file, configuration and cached SLA show that nothing can have happened
@@ -56,7 +59,8 @@ def run_sweep(workspace: Workspace, now: dt.datetime, dry_run: bool = False) -> 
     """
     catalog = Catalog(workspace)
     result = SweepResult(now, dry_run)
-    primed = {} if dry_run else {p.name: p for p in workers.prime(catalog, now)}
+    primed = {} if dry_run else {p.name: p for p in workers.prime(catalog, now, jobs)}
+    result.processes = len({p.worker for p in primed.values()}) or 1
     for item in catalog.each():
         if isinstance(item, ParseError):
             result.broken.append(item)
@@ -137,6 +141,7 @@ class SweepOptions:
     branch: str | None = None  # None: the current branch
     lock_timeout: float = 60.0
     push_attempts: int = 5
+    jobs: int | None = None  # processes for many tickets (None: one per CPU; 1: none)
 
 
 @dataclass
@@ -163,7 +168,7 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
 
 def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
 
-    result = run_sweep(workspace, now, dry_run=options.dry_run)
+    result = run_sweep(workspace, now, dry_run=options.dry_run, jobs=options.jobs)
     outcome = SweepOutcome(result)
     assert result.catalog is not None
     if options.reports:

@@ -285,6 +285,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "commit": outcome.commit,
         "pushed": outcome.pushed,
         "attempts": outcome.attempts,
+        "processes": result.processes,
     }
 
 

@@ -36,6 +36,7 @@ class Primed:
     name: str
     entry: Entry | None  # None: the file vanished
     outcome: RecordOutcome | None = None  # None: the file does not parse or vanished
+    worker: int = 0  # the process id of the worker
 
 
 def cpus() -> int:
@@ -45,11 +46,14 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
-def prime(catalog: Catalog, now: dt.datetime) -> list[Primed]:
-    """Sweep, in worker processes, every ticket the cache cannot answer for; [] if few."""
+def prime(catalog: Catalog, now: dt.datetime, jobs: int | None = None) -> list[Primed]:
+    """Sweep, in up to ``jobs`` worker processes (default: one per CPU), every ticket the
+    cache cannot answer for; [] if there are too few for that to pay, or no fork."""
     names = catalog.unanswered(now)
-    processes = min(cpus(), len(names) // CHUNK + 1)
+    processes = min(jobs or cpus(), len(names) // CHUNK + 1)
     if len(names) < MIN_TICKETS or processes < 2:
+        return []
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
         return []
     chunks = [names[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
     global _JOB
@@ -86,12 +90,12 @@ def _sweep_names(catalog: Catalog, names: list[str], now: dt.datetime) -> Iterat
         try:
             record = catalog.record(name, folder / name)
         except ParseError:
-            yield Primed(name, catalog.cache.entries.get(name))
+            yield Primed(name, catalog.cache.entries.get(name), worker=os.getpid())
             continue
         except FileNotFoundError:
-            yield Primed(name, None)
+            yield Primed(name, None, worker=os.getpid())
             continue
         outcome = sweep_record(catalog, record, now, dry_run=False)
-        yield Primed(name, record.entry, outcome)
+        yield Primed(name, record.entry, outcome, os.getpid())
         catalog.cache.entries.pop(name, None)  # the parent keeps the entries, not the worker
         catalog.cache.dirty.pop(name, None)

@@ -30,7 +30,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         monkeypatch.setenv(name, "runner@example.com")
     monkeypatch.setenv("ESC_USER", "alice")
     monkeypatch.setenv("NO_COLOR", "1")
-    for name in ("ESC_NOW", "ESC_ROOT", "ESC_DEBUG", "EDITOR", "VISUAL"):
+    for name in ("ESC_NOW", "ESC_ROOT", "ESC_DEBUG", "ESC_JOBS", "EDITOR", "VISUAL"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("XDG_CACHE_HOME",):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -1,0 +1,83 @@
+"""A cold sweep in worker processes does exactly what one process does."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, Esc
+
+NOW = "2026-11-27T09:00:00+01:00"  # the generated workspace's own time
+TICKETS = 450  # above workers.MIN_TICKETS
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace of 450 tickets made by the benchmark's generator, swept an hour ago."""
+    root = tmp_path_factory.mktemp("generated") / "ws"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "generate.py"), str(TICKETS), str(root)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    broken = root / "tickets" / "T-broken00.md"
+    broken.write_text("---\nid: T-broken00\ntitle: [unclosed\n---\n", encoding="utf-8")
+    return root
+
+
+def copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git", ".esc-cache"))
+    return target
+
+
+def sweep(root: Path, *args: str) -> dict[str, object]:
+    result = Esc(root, now=NOW)("sweep", "--json", *args)
+    assert result.code == 1, result.err  # the broken file
+    assert "tickets/T-broken00.md:4: front-matter does not parse" in result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+def same_files(a: Path, b: Path) -> list[str]:
+    """Paths (relative) whose bytes differ between two trees, ignoring the caches."""
+    differ = []
+    for path in sorted(a.rglob("*")):
+        rel = path.relative_to(a)
+        skip = not path.is_file() or ".esc-cache" in rel.parts
+        if not skip and not filecmp.cmp(path, b / rel, shallow=False):
+            differ.append(str(rel))
+    return differ
+
+
+def test_workers_write_and_report_what_one_process_does(generated: Path, tmp_path: Path) -> None:
+    alone, shared = copy(generated, tmp_path / "alone"), copy(generated, tmp_path / "shared")
+    one = sweep(alone, "--jobs", "1")
+    two = sweep(shared, "--jobs", "2")
+    assert (one["processes"], two["processes"]) == (1, 2)
+    assert one["changed"], "the generated workspace has tickets to change an hour later"
+    assert {k: v for k, v in one.items() if k != "processes"} == {
+        k: v for k, v in two.items() if k != "processes"
+    }
+    assert same_files(alone, shared) == []
+    assert sorted(p.name for p in (shared / "reports").iterdir()) == [
+        "index.html",
+        "report.json",
+        "summary.md",
+    ]
+    # the workers' cache entries serve later commands as the single process's do
+    for args in (["list", "--json"], ["list", "--overdue", "--json"], ["check"]):
+        assert Esc(alone, now=NOW)(*args).out == Esc(shared, now=NOW)(*args).out
+    again = sweep(shared)
+    assert (again["processes"], again["changed"]) == (1, [])  # warm: nothing left to do
+
+
+def test_esc_jobs_is_read_from_the_environment(generated: Path, tmp_path: Path) -> None:
+    root = copy(generated, tmp_path / "ws")
+    result = Esc(root, now=NOW)("sweep", "--json", env={"ESC_JOBS": "1"})
+    assert json.loads(result.out)["processes"] == 1
