@@ -149,6 +149,13 @@ class Catalog:
         self.cache.put(name, entry)
         return Record(name, path, entry, ticket=doc.ticket, doc=doc)
 
+    def cached_records(self) -> list[Record]:
+        """A record for every ticket file the cache knows that parses, as the cache has it
+        (no file is looked at: for when the cache was just brought up to date)."""
+        folder = self.workspace.tickets_dir
+        entries = self.cache.entries
+        return [Record(n, folder / n, entries[n]) for n in sorted(entries) if entries[n].status]
+
     def unanswered(self, now: dt.datetime) -> list[str]:
         """Ticket files a sweep at ``now`` must parse: new, changed, or not quiet."""
         folder = self.workspace.tickets_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +49,11 @@ class SweepResult:
 
 
 def run_sweep(
-    workspace: Workspace, now: dt.datetime, dry_run: bool = False, jobs: int | None = None
+    workspace: Workspace,
+    now: dt.datetime,
+    dry_run: bool = False,
+    jobs: int | None = None,
+    after_workers: Callable[[Catalog], None] | None = None,
 ) -> SweepResult:
     """Compute SLAs and apply rules to every ticket; write each ticket that changed.
 
@@ -61,6 +66,12 @@ def run_sweep(
     result = SweepResult(now, dry_run)
     primed = {} if dry_run else {p.name: p for p in workers.prime(catalog, now, jobs)}
     result.processes = len({p.worker for p in primed.values()}) or 1
+    settled = all(
+        p.outcome is None or (p.entry is not None and catalog.quiet(p.entry, now))
+        for p in primed.values()
+    )
+    if primed and settled and after_workers is not None:
+        after_workers(catalog)  # the cache now says what the sweep will have done
     for item in catalog.each():
         if isinstance(item, ParseError):
             result.broken.append(item)
@@ -167,13 +178,21 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
 
 
 def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
+    folder = options.report_dir or workspace.root / REPORTS_DIR
+    ahead: list[workers.Aside | None] = [None]
 
-    result = run_sweep(workspace, now, dry_run=options.dry_run, jobs=options.jobs)
+    def render_aside(catalog: Catalog) -> None:
+        """Workers swept the tickets: render the reports in another process meanwhile."""
+        if options.reports and not options.dry_run:
+            ahead[0] = workers.Aside.start(lambda: _report_files(workspace, catalog, folder, now))
+
+    result = run_sweep(workspace, now, options.dry_run, options.jobs, render_aside)
     outcome = SweepOutcome(result)
     assert result.catalog is not None
     if options.reports:
-        folder = options.report_dir or workspace.root / REPORTS_DIR
-        outcome.reports = _render_reports(workspace, result, folder, now, options.dry_run)
+        outcome.reports = _render_reports(
+            workspace, result, folder, now, options.dry_run, ahead[0]
+        )
     if not options.dry_run:
         result.catalog.save()
     changed = result.changed + outcome.reports
@@ -186,13 +205,36 @@ REPORT_FILES = ("summary.md", "index.html", "report.json")
 
 
 def _render_reports(
-    workspace: Workspace, result: SweepResult, folder: Path, now: dt.datetime, dry_run: bool
+    workspace: Workspace,
+    result: SweepResult,
+    folder: Path,
+    now: dt.datetime,
+    dry_run: bool,
+    ahead: workers.Aside | None = None,
 ) -> list[str]:
     """Render the reports unless nothing they show can have changed since the last time."""
-    from esc.reporting import report_time, sweep_reports
+    from esc.reporting import sweep_reports
 
     catalog = result.catalog
     assert catalog is not None
+    files = ahead.result() if ahead is not None else None
+    signature = _report_signature(workspace, catalog, folder, now)
+    if signature is None:
+        return []
+    if not isinstance(files, dict):
+        files = sweep_reports(catalog, result.records, now)
+    written = workspace.write_if_changed(folder, files, dry_run)
+    if not dry_run:
+        catalog.cache.set_meta("reports", signature)
+    return written
+
+
+def _report_signature(
+    workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime
+) -> str | None:
+    """What the reports depend on (None: they are there and nothing changed)."""
+    from esc.reporting import report_time
+
     templates = (
         sorted(
             f"{p.name}:{p.stat().st_mtime_ns}" for p in (workspace.root / TEMPLATES_DIR).glob("*")
@@ -204,12 +246,19 @@ def _render_reports(
     # (the ticket files are not part of it: reports are rendered once an hour)
     present = all((folder / name).exists() for name in REPORT_FILES)
     if present and catalog.cache.meta.get("reports") == signature:
-        return []
-    files = sweep_reports(catalog, result.records, now)
-    written = workspace.write_if_changed(folder, files, dry_run)
-    if not dry_run:
-        catalog.cache.set_meta("reports", signature)
-    return written
+        return None
+    return signature
+
+
+def _report_files(
+    workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime
+) -> dict[str, str] | None:
+    """The reports' files, rendered from the cache as the workers left it (or None)."""
+    from esc.reporting import sweep_reports
+
+    if _report_signature(workspace, catalog, folder, now) is None:
+        return None
+    return sweep_reports(catalog, catalog.cached_records(), now)
 
 
 def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:

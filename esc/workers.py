@@ -14,8 +14,9 @@ import datetime as dt
 import gc
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
 from esc.cache import Entry
@@ -73,6 +74,61 @@ def prime(catalog: Catalog, now: dt.datetime, jobs: int | None = None) -> list[P
 
 
 _JOB: tuple[Catalog, dt.datetime] | None = None  # what forked workers inherit
+
+
+class Aside:
+    """``work()`` running in a forked process while this one goes on.
+
+    :meth:`result` waits for its answer: None if the work failed or the process died, and
+    the caller then does the work itself, so errors are reported as without a fork.
+    """
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        global _ASIDE
+        context = multiprocessing.get_context("fork")
+        self._answer, sender = context.Pipe(duplex=False)
+        _ASIDE = work
+        gc.freeze()  # (see prime)
+        try:
+            self._process = context.Process(target=_run_aside, args=(sender,), daemon=True)
+            self._process.start()  # forked now: it sees everything done so far
+        finally:
+            gc.unfreeze()
+            _ASIDE = None
+            sender.close()
+
+    def result(self) -> object | None:
+        try:
+            while not self._answer.poll(0.05):
+                if not self._process.is_alive():
+                    return None  # died without answering
+            answer: object = self._answer.recv()
+            return answer
+        except (EOFError, OSError):
+            return None
+        finally:
+            self._answer.close()
+            self._process.join()
+
+    @classmethod
+    def start(cls, work: Callable[[], object]) -> Aside | None:
+        if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+            return None
+        return cls(work)
+
+
+_ASIDE: Callable[[], object] | None = None
+
+
+def _run_aside(sender: Connection) -> None:
+    assert _ASIDE is not None
+    gc.disable()
+    try:
+        answer = _ASIDE()
+    except Exception:  # the parent does it again and reports the error its own way
+        answer = None
+    sender.send(answer)
+    sender.close()
 
 
 def _sweep_chunk(names: list[str]) -> list[Primed]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -81,3 +82,16 @@ def test_esc_jobs_is_read_from_the_environment(generated: Path, tmp_path: Path) 
     root = copy(generated, tmp_path / "ws")
     result = Esc(root, now=NOW)("sweep", "--json", env={"ESC_JOBS": "1"})
     assert json.loads(result.out)["processes"] == 1
+
+
+def test_work_aside_answers_or_says_none_when_it_fails_or_dies() -> None:
+    from esc.workers import Aside
+
+    def die() -> None:
+        os._exit(3)
+
+    def fail() -> None:
+        raise ValueError("boom")
+
+    answers = [Aside.start(work) for work in (lambda: {"a": "b" * 100_000}, fail, die)]
+    assert [a.result() if a else "no fork" for a in answers] == [{"a": "b" * 100_000}, None, None]
