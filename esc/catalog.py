@@ -85,6 +85,8 @@ class Catalog:
             except FileNotFoundError:
                 texts.append(b"")
         self.key = cache.config_key(*texts)
+        self._names: list[str] | None = None
+        self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
 
     # ------------------------------------------------------------ tickets
@@ -97,12 +99,14 @@ class Catalog:
         return records, broken
 
     def names(self) -> list[str]:
-        """The names of the ticket files, sorted."""
-        try:
-            found = os.listdir(self.workspace.tickets_dir)
-        except FileNotFoundError:
-            return []
-        return sorted(n for n in found if n.endswith(".md") and n[0] != ".")
+        """The names of the ticket files, sorted (listed once per catalog)."""
+        if self._names is None:
+            try:
+                found = os.listdir(self.workspace.tickets_dir)
+            except FileNotFoundError:
+                found = []
+            self._names = sorted(n for n in found if n.endswith(".md") and n[0] != ".")
+        return self._names
 
     def each(self) -> Iterator[Record | ParseError]:
         """Every ticket file in name order, read (or parsed) one at a time."""
@@ -119,7 +123,7 @@ class Catalog:
 
     def record(self, name: str, path: Path) -> Record:
         """The ticket file ``name``, from the cache if it vouches for the file, else parsed."""
-        st = os.stat(path)
+        st = self._stats.pop(name, None) or os.stat(path)
         entry = self.cache.entries.get(name)
         if entry is not None and entry.trusted(st):
             return self._cached(name, path, entry)
@@ -157,16 +161,24 @@ class Catalog:
         return [Record(n, folder / n, entries[n]) for n in sorted(entries) if entries[n].status]
 
     def unanswered(self, now: dt.datetime) -> list[str]:
-        """Ticket files a sweep at ``now`` must parse: new, changed, or not quiet."""
-        folder = self.workspace.tickets_dir
+        """Ticket files a sweep at ``now`` must parse: new, changed, or not quiet.
+
+        The others were looked at just now: :meth:`record` takes them as they were then.
+        """
+        folder = str(self.workspace.tickets_dir)
         names = []
         for name in self.names():
             entry = self.cache.entries.get(name)
+            if entry is None:
+                names.append(name)
+                continue
             try:
-                trusted = entry is not None and entry.trusted(os.stat(folder / name))
+                st = os.stat(os.path.join(folder, name))
             except FileNotFoundError:
                 continue
-            if not trusted or entry is None or not self.quiet(entry, now):
+            if entry.trusted(st) and self.quiet(entry, now):
+                self._stats[name] = st
+            else:
                 names.append(name)
         return names
 
