@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -108,13 +108,20 @@ class Catalog:
             self._names = sorted(n for n in found if n.endswith(".md") and n[0] != ".")
         return self._names
 
-    def each(self) -> Iterator[Record | ParseError]:
-        """Every ticket file in name order, read (or parsed) one at a time."""
+    def each(self, fresh: Mapping[str, Entry] | None = None) -> Iterator[Record | ParseError]:
+        """Every ticket file in name order, read (or parsed) one at a time.
+
+        ``fresh`` entries were just made from their files (by workers): taken as they are.
+        """
         folder = self.workspace.tickets_dir
         names = self.names()
         for name in names:
             try:
-                yield self.record(name, folder / name)
+                entry = fresh.get(name) if fresh else None
+                if entry is not None:
+                    yield self._cached(name, folder / name, entry)
+                else:
+                    yield self.record(name, folder / name)
             except ParseError as exc:
                 yield exc
             except FileNotFoundError:

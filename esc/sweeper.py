@@ -66,13 +66,14 @@ def run_sweep(
     result = SweepResult(now, dry_run)
     primed = {} if dry_run else {p.name: p for p in workers.prime(catalog, now, jobs)}
     result.processes = len({p.worker for p in primed.values()}) or 1
-    settled = all(
-        p.outcome is None or (p.entry is not None and catalog.quiet(p.entry, now))
-        for p in primed.values()
-    )
-    if primed and settled and after_workers is not None:
+    done = {
+        name: p.entry
+        for name, p in primed.items()
+        if p.entry is not None and (p.outcome is None or catalog.quiet(p.entry, now))
+    }
+    if primed and len(done) == len(primed) and after_workers is not None:
         after_workers(catalog)  # the cache now says what the sweep will have done
-    for item in catalog.each():
+    for item in catalog.each(done):
         if isinstance(item, ParseError):
             result.broken.append(item)
             continue
@@ -189,6 +190,8 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
     result = run_sweep(workspace, now, options.dry_run, options.jobs, render_aside)
     outcome = SweepOutcome(result)
     assert result.catalog is not None
+    if ahead[0] is not None:
+        result.catalog.save()  # while the reports render elsewhere
     if options.reports:
         outcome.reports = _render_reports(
             workspace, result, folder, now, options.dry_run, ahead[0]
