@@ -80,7 +80,7 @@ def run_sweep(
         result.seen += 1
         result.records.append(item)
         before = primed.pop(item.name, None)  # (freed as the loop goes: memory stays flat)
-        if before is not None and before.outcome is not None and catalog.quiet_until(item, now):
+        if before is not None and before.outcome is not None and item.name in done:
             result.add(item, before.outcome)  # a worker swept it, and nothing is left to do
             continue
         if before is not None and before.outcome is not None:

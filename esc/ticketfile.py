@@ -304,10 +304,7 @@ def parse_body(body: str) -> tuple[str, tuple[Entry, ...], Sequence[Activity]]:
 # Characters other than "\n" that str.splitlines() also takes for line breaks.
 _ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _SECTION = re.compile(r"^## (Conversation|Activity)[^\S\n]*$", re.MULTILINE)
-_ENTRY_HEADS = re.compile(
-    rf"^### (?P<at>\S+) · (?P<author>.+?) · (?P<kind>{_KINDS}) \((?:public|internal)\)[ \t]*$",
-    re.MULTILINE,
-)
+_ENTRY_HEADS = re.compile(f"^{_ENTRY_HEAD.pattern}$", re.MULTILINE)  # every head in a text
 
 
 def _entries(part: str) -> list[Entry]:
