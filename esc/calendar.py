@@ -26,6 +26,7 @@ of one). Scanning forward iterates day by day over ranges, never minute by minut
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import re
@@ -38,6 +39,7 @@ __all__ = [
     "CalendarError",
     "add_business_time",
     "add_business_times",
+    "business_time_and_deadlines",
     "business_time_between",
     "format_duration",
     "is_working",
@@ -59,6 +61,7 @@ MAX_IDLE_DAYS = 400
 MAX_HORIZON = dt.timedelta(days=3653)
 
 _ONE_DAY = dt.timedelta(days=1)
+_ZERO = dt.timedelta(0)
 _DAY_CACHE_LIMIT = 8192
 
 Range = tuple[int, int]
@@ -92,11 +95,11 @@ class Calendar:
     _days: dict[dt.date, tuple[Span, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    # Running sums of working microseconds per day, from the first day asked about (the
-    # origin): _after[i] for origin + i days, _before[j] (negative) for origin - j days.
-    _origin: list[dt.date] = field(default_factory=list, init=False, repr=False, compare=False)
-    _after: list[int] = field(default_factory=lambda: [0], init=False, repr=False, compare=False)
-    _before: list[int] = field(default_factory=lambda: [0], init=False, repr=False, compare=False)
+    # Running sums of working microseconds: _sums[i] is the working time before local date
+    # _first[0] + i days, counted from the first day asked about (grown both ways; earlier
+    # days get negative sums).  Non-decreasing, so a goal's day is found by bisection.
+    _first: list[dt.date] = field(default_factory=list, init=False, repr=False, compare=False)
+    _sums: list[int] = field(default_factory=lambda: [0], init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.weekly) != 7:
@@ -127,21 +130,42 @@ class Calendar:
         return spans
 
     def worked_before_day(self, day: dt.date) -> int:
-        """Working microseconds from a fixed origin day until local date ``day`` (negative
+        """Working microseconds from a fixed origin until local date ``day`` (negative
         before the origin): differences of two of these are working time."""
-        if not self._origin:
-            self._origin.append(day)
-        origin = self._origin[0]
-        offset = (day - origin).days
-        after = self._after
-        while offset >= len(after):  # add the day before origin + len(after)
-            last = origin + dt.timedelta(days=len(after) - 1)
-            after.append(after[-1] + _day_length(self.day_spans(last)))
-        before = self._before
-        while -offset >= len(before):  # subtract the day origin - len(before)
-            earlier = origin - dt.timedelta(days=len(before))
-            before.append(before[-1] - _day_length(self.day_spans(earlier)))
-        return after[offset] if offset >= 0 else before[-offset]
+        first = self._first
+        if not first:
+            first.append(day)
+        index = (day - first[0]).days
+        sums = self._sums
+        if 0 <= index < len(sums):
+            return sums[index]
+        self._grow(index)
+        return sums[(day - first[0]).days]
+
+    def _grow(self, index: int) -> None:
+        """Extend the running sums to cover ``_first[0] + index`` days."""
+        first, sums = self._first, self._sums
+        while index >= len(sums):  # add the day before first + len(sums)
+            last = first[0] + dt.timedelta(days=len(sums) - 1)
+            sums.append(sums[-1] + _day_length(self.day_spans(last)))
+        if index < 0:  # prepend the days from first + index to first - 1
+            earlier, day, total = [], first[0], sums[0]
+            for _ in range(-index):
+                day -= _ONE_DAY
+                total -= _day_length(self.day_spans(day))
+                earlier.append(total)
+            earlier.reverse()
+            sums[:0] = earlier
+            first[0] = day
+
+    def day_reaching(self, goal: int, day: dt.date) -> dt.date | None:
+        """The first local date from ``day`` by whose end ``goal`` (a running sum) is
+        worked, if the sums grown so far reach it (else None: scan day by day)."""
+        first, sums = self._first, self._sums
+        index = (day - first[0]).days + 1 if first else -1  # the sum by the end of ``day``
+        if index < 0 or index >= len(sums) or sums[-1] < goal:
+            return None
+        return first[0] + dt.timedelta(days=bisect.bisect_left(sums, goal, index) - 1)
 
     def _compute_day_spans(self, day: dt.date) -> tuple[Span, ...]:
         tz = self.tz
@@ -322,37 +346,82 @@ def add_business_times(
     Whole days are skipped by their running sums; only the last day's spans are looked at.
     """
     start = _aware(start, "start")
-    for duration in durations:
-        if duration < dt.timedelta(0):
-            raise CalendarError(f"duration {format_duration(duration)} is negative")
+    return _add_to(cal, start, _worked_before(cal, start), durations)
+
+
+def business_time_and_deadlines(
+    cal: Calendar, start: dt.datetime, end: dt.datetime, durations: Sequence[dt.timedelta]
+) -> tuple[dt.timedelta, list[dt.datetime]]:
+    """``business_time_between(cal, start, end)`` and ``add_business_times(cal, start,
+    durations)`` at once (an SLA clock's time used and its deadlines share their start)."""
+    start, end = _aware(start, "start"), _aware(end, "end")
     base = _worked_before(cal, start)
-    found: dict[int, dt.datetime] = {}
+    used = _worked_before(cal, end) - base if end > start else 0
+    return dt.timedelta(microseconds=used), _add_to(cal, start, base, durations)
+
+
+def _add_to(
+    cal: Calendar, start: dt.datetime, base: int, durations: Sequence[dt.timedelta]
+) -> list[dt.datetime]:
+    """add_business_times, given the running sum ``base`` at ``start`` (in UTC)."""
+    for duration in durations:
+        if duration < _ZERO:
+            raise CalendarError(f"duration {format_duration(duration)} is negative")
+    found: list[dt.datetime] = []
     day = _wall(start, cal.tz).date()
     last_day = (start + MAX_HORIZON).date() + _ONE_DAY
-    idle = 0
     done = cal.worked_before_day(day + _ONE_DAY)  # by the end of ``day``
-    for n in sorted(range(len(durations)), key=lambda i: durations[i]):
-        duration = durations[n]
+    ordered = durations if len(durations) < 2 else sorted(durations)
+    for duration in ordered:
         if not duration:
-            found[n] = next_working_instant(cal, start)
+            found.append(next_working_instant(cal, start))
             continue
         goal = base + duration // _MICROSECOND
-        while done < goal:
-            day += _ONE_DAY
-            before, done = done, cal.worked_before_day(day + _ONE_DAY)
-            idle = idle + 1 if done == before else 0
-            if idle > MAX_IDLE_DAYS:
-                raise CalendarError(
-                    f"calendar {cal.name} has no working time for {MAX_IDLE_DAYS} days"
-                    f" after {day - dt.timedelta(days=MAX_IDLE_DAYS)}"
-                )
-            if day > last_day:
-                raise _beyond_horizon(cal, start, duration)
+        if done < goal:
+            reached = cal.day_reaching(goal, day)
+            if reached is not None and _within(reached, day, last_day):
+                day, done = reached, cal.worked_before_day(reached + _ONE_DAY)
+            else:
+                day, done = _scan_to(cal, start, duration, goal, day, done, last_day)
         moment = _instant_of(cal, day, goal)
         if moment - start > MAX_HORIZON:
             raise _beyond_horizon(cal, start, duration)
-        found[n] = moment
-    return [found[n] for n in range(len(durations))]
+        found.append(moment)
+    if ordered is durations:
+        return found
+    return [found[ordered.index(d)] for d in durations]
+
+
+def _within(reached: dt.date, day: dt.date, last_day: dt.date) -> bool:
+    """Whether the scan from ``day`` to ``reached`` would neither give up (too many days
+    without work) nor pass the horizon on the way."""
+    return reached <= last_day and (reached - day).days <= MAX_IDLE_DAYS
+
+
+def _scan_to(
+    cal: Calendar,
+    start: dt.datetime,
+    duration: dt.timedelta,
+    goal: int,
+    day: dt.date,
+    done: int,
+    last_day: dt.date,
+) -> tuple[dt.date, int]:
+    """Day by day from ``day`` to the one by whose end ``goal`` is worked, growing the sums;
+    raises CalendarError after MAX_IDLE_DAYS days without work or beyond the horizon."""
+    idle = 0
+    while done < goal:
+        day += _ONE_DAY
+        before, done = done, cal.worked_before_day(day + _ONE_DAY)
+        idle = idle + 1 if done == before else 0
+        if idle > MAX_IDLE_DAYS:
+            raise CalendarError(
+                f"calendar {cal.name} has no working time for {MAX_IDLE_DAYS} days"
+                f" after {day - dt.timedelta(days=MAX_IDLE_DAYS)}"
+            )
+        if day > last_day:
+            raise _beyond_horizon(cal, start, duration)
+    return day, done
 
 
 def _instant_of(cal: Calendar, day: dt.date, goal: int) -> dt.datetime:

@@ -20,7 +20,7 @@ from esc.config import RULES_FILE, TEAMS_FILE
 from esc.errors import ParseError
 from esc.model import ACTIVE_STATUSES, Ticket
 from esc.sla import Sla
-from esc.store import CACHE_DIR, Workspace
+from esc.store import CACHE_DIR, Workspace, read_with_stat
 from esc.sweep import next_event, sla_of
 from esc.ticketfile import TicketDoc
 
@@ -130,11 +130,12 @@ class Catalog:
 
     def record(self, name: str, path: Path) -> Record:
         """The ticket file ``name``, from the cache if it vouches for the file, else parsed."""
-        st = self._stats.pop(name, None) or os.stat(path)
         entry = self.cache.entries.get(name)
-        if entry is not None and entry.trusted(st):
-            return self._cached(name, path, entry)
-        data = path.read_bytes()
+        if entry is not None:
+            st = self._stats.pop(name, None) or os.stat(path)
+            if entry.trusted(st):
+                return self._cached(name, path, entry)
+        data, st = read_with_stat(path)
         digest = cache.digest(data)
         if entry is not None and entry.digest == digest:
             entry = replace(

@@ -16,7 +16,7 @@ from esc.calendar import (
     Calendar,
     CalendarError,
     add_business_time,
-    add_business_times,
+    business_time_and_deadlines,
     business_time_between,
     parse_duration,
 )
@@ -328,14 +328,15 @@ def _clock(
     cal = policy.calendar
     end = stop if stop is not None else now
     excluded = [(lo, min(hi, end)) for lo, hi in excluded if lo < end]  # nothing after the stop
-    used = counted_time(cal, start, end, excluded)
+    targets = (target,) if policy.warn_at is None else (target, target * policy.warn_at)
     # As if any pause ended now: right for every instant a running clock already crossed.
-    due: dt.datetime | None
-    warn: dt.datetime | None
-    if policy.warn_at is None:
-        due, warn = deadline(cal, start, target, excluded), None
-    else:
-        due, warn = deadlines(cal, start, (target, target * policy.warn_at), excluded)
+    if any(hi > start for _, hi in excluded):
+        used = counted_time(cal, start, end, excluded)
+        found = [deadline(cal, start, t, excluded) for t in targets]
+    else:  # nothing to leave out: one pass over the calendar
+        used, found = business_time_and_deadlines(cal, start, end, targets)
+    due: dt.datetime | None = found[0]
+    warn: dt.datetime | None = found[1] if len(found) > 1 else None
     marks = tuple(m for m in (warn, due) if m is not None and m <= end)
     if stop is not None:
         state = "met" if used <= target else "breached"
@@ -382,19 +383,6 @@ def deadline(
             remaining -= available
         moment = max(moment, hi)
     return add_business_time(cal, moment, remaining)
-
-
-def deadlines(
-    cal: Calendar,
-    start: dt.datetime,
-    targets: Sequence[dt.timedelta],
-    excluded: Sequence[Interval],
-) -> list[dt.datetime]:
-    """``deadline`` for several targets (in one pass over the calendar when nothing is
-    excluded after ``start``)."""
-    if any(hi > start for _, hi in excluded):
-        return [deadline(cal, start, target, excluded) for target in targets]
-    return add_business_times(cal, start, targets)
 
 
 def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:

@@ -42,10 +42,30 @@ def find_root(start: Path, explicit: str | None = None) -> Path:
     )
 
 
-def atomic_write(path: Path, text: str, *, exclusive: bool = False) -> None:
+def read_with_stat(path: Path) -> tuple[bytes, os.stat_result]:
+    """The bytes of a file and its stat, from one open."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        data = os.read(fd, st.st_size + 1)
+        if len(data) <= st.st_size:  # all of it (a regular file reads short only at its end)
+            return data, st
+        chunks = [data]  # it grew since the fstat
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks), st
+    finally:
+        os.close(fd)
+
+
+def atomic_write(
+    path: Path, text: str, *, exclusive: bool = False, sync_dir: bool = True
+) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new file, never half.
 
-    With ``exclusive`` the write fails with FileExistsError if ``path`` exists.
+    With ``exclusive`` the write fails with FileExistsError if ``path`` exists.  The
+    folder is synced afterwards (so the rename survives a crash) unless ``sync_dir`` is
+    False: then the caller calls :func:`sync_folder` once after a batch of writes.
     """
     data = text.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -67,7 +87,8 @@ def atomic_write(path: Path, text: str, *, exclusive: bool = False) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        sync_folder(path.parent)
 
 
 def _umask() -> int:
@@ -76,7 +97,8 @@ def _umask() -> int:
     return mask
 
 
-def _fsync_dir(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
+    """Make the renames done in ``folder`` durable."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms without directory fds

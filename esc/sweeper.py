@@ -11,7 +11,14 @@ from esc import gitops, lock, ticketfile, workers
 from esc.catalog import Catalog, Record
 from esc.errors import EscError, ParseError
 from esc.sla import Sla
-from esc.store import CACHE_DIR, REPORTS_DIR, TEMPLATES_DIR, Workspace, atomic_write
+from esc.store import (
+    CACHE_DIR,
+    REPORTS_DIR,
+    TEMPLATES_DIR,
+    Workspace,
+    atomic_write,
+    sync_folder,
+)
 from esc.sweep import Escalated, Planned, plan
 
 
@@ -88,6 +95,8 @@ def run_sweep(
             result.add(item, before.outcome)
         result.add(item, sweep_record(catalog, item, now, dry_run))
         item.release()  # the cache has what the reports need; the parsed file can go
+    if result.changed and not dry_run:
+        sync_folder(workspace.tickets_dir)  # the renames of the rewritten tickets
     result.catalog = catalog
     return result
 
@@ -105,7 +114,7 @@ class RecordOutcome:
 def sweep_record(
     catalog: Catalog, record: Record, now: dt.datetime, dry_run: bool
 ) -> RecordOutcome:
-    """Plan and write one ticket."""
+    """Plan and write one ticket (the caller then syncs the tickets folder)."""
     if catalog.quiet_until(record, now):
         if not record.active:
             return RecordOutcome()
@@ -120,7 +129,7 @@ def sweep_record(
             outcome.changed = doc.path
             if dry_run:
                 return outcome
-            atomic_write(record.path, text)
+            atomic_write(record.path, text, sync_dir=False)  # (the caller syncs the folder)
             catalog.written(record, text)
     catalog.remember(record, ticket_plan.sla, now)
     return outcome

@@ -282,9 +282,9 @@ def parse_body(body: str) -> tuple[str, tuple[Entry, ...], Sequence[Activity]]:
     Bodies with only ``\n`` line breaks (all that esc writes) are cut at their headings
     with regular expressions; others go line by line.  Both read the same (tested).
     """
-    if _ODD_BREAKS.search(body) is not None:
+    if any(c in body for c in _ODD_BREAKS):
         return _parse_body_by_lines(body)
-    cuts = [(m.start(), m.end(), m[1]) for m in _SECTION.finditer(body)]
+    cuts = [(m.start(), m.end(), m[1]) for m in _lines_matching(body, "## ", _SECTION)]
     description = body[: cuts[0][0]] if cuts else body
     entries: list[Entry] = []
     activity: list[str] = []  # its text, parsed when needed
@@ -302,13 +302,26 @@ def parse_body(body: str) -> tuple[str, tuple[Entry, ...], Sequence[Activity]]:
 
 
 # Characters other than "\n" that str.splitlines() also takes for line breaks.
-_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-_SECTION = re.compile(r"^## (Conversation|Activity)[^\S\n]*$", re.MULTILINE)
-_ENTRY_HEADS = re.compile(f"^{_ENTRY_HEAD.pattern}$", re.MULTILINE)  # every head in a text
+_ODD_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# A section heading and an entry head, each matched from a line's start to its end.
+_SECTION = re.compile(r"## (Conversation|Activity)[^\S\n]*$", re.MULTILINE)
+_ENTRY_HEADS = re.compile(f"{_ENTRY_HEAD.pattern}$", re.MULTILINE)
+
+
+def _lines_matching(text: str, prefix: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """The matches of ``pattern`` at the start of each line of ``text`` that starts with
+    ``prefix`` (found with str.find: much faster than a regex scan of the whole text)."""
+    starts = [0] if text.startswith(prefix) else []
+    newline = text.find("\n" + prefix)
+    while newline >= 0:
+        starts.append(newline + 1)
+        newline = text.find("\n" + prefix, newline + 1)
+    matches = (pattern.match(text, start) for start in starts)
+    return [match for match in matches if match is not None]
 
 
 def _entries(part: str) -> list[Entry]:
-    heads = list(_ENTRY_HEADS.finditer(part))
+    heads = _lines_matching(part, "### ", _ENTRY_HEADS)
     entries = []
     for n, head in enumerate(heads):
         at = timestamp(head["at"])

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from esc.cache import Entry
 from esc.catalog import Catalog
 from esc.errors import ParseError
+from esc.store import sync_folder
 
 if TYPE_CHECKING:
     from esc.sweeper import RecordOutcome
@@ -135,7 +136,10 @@ def _sweep_chunk(names: list[str]) -> list[Primed]:
     assert _JOB is not None
     catalog, now = _JOB
     gc.disable()  # a worker lives for one sweep and makes few reference cycles
-    return list(_sweep_names(catalog, names, now))
+    done = list(_sweep_names(catalog, names, now))
+    if any(p.outcome is not None and p.outcome.changed for p in done):
+        sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets
+    return done
 
 
 def _sweep_names(catalog: Catalog, names: list[str], now: dt.datetime) -> Iterator[Primed]:
