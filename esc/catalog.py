@@ -252,6 +252,12 @@ class Catalog:
     def _usable(self, entry: Entry) -> bool:
         return entry.sla is not None and entry.sla_key == self.key and self.timeless
 
+    def cached_sla(
+        self, record: Record, now: dt.datetime, exact: bool = True, used: bool = True
+    ) -> Sla | None:
+        """:meth:`sla` if the cache can answer (no file read), else None."""
+        return self._cached_sla(record, now, exact, used)
+
     def _cached_sla(self, record: Record, now: dt.datetime, exact: bool, used: bool) -> Sla | None:
         entry = record.entry
         if not self._usable(entry) or entry.sla_time is None or entry.sla is None:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from esc import stats
+from esc.cache import Entry
 from esc.catalog import Catalog, Record
 from esc.clock import parse_timestamp
 from esc.errors import BadInput
@@ -61,17 +62,72 @@ def report_time(now: dt.datetime) -> dt.datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
-def sweep_reports(catalog: Catalog, records: list[Record], now: dt.datetime) -> dict[str, str]:
-    """The files a sweep renders, as of the top of the hour so they change at most hourly."""
+class ReportItems:
+    """What a sweep's reports show of each ticket, gathered from cache entries as they come
+    in (from worker processes, while the others are still being swept).
+
+    A ticket settled before the report's period counts only in the totals; any other is
+    a (ticket, SLA as of the top of the hour) pair, from the cache alone.
+    """
+
+    def __init__(self, catalog: Catalog, now: dt.datetime) -> None:
+        self.catalog = catalog
+        self.as_of = report_time(now)
+        self.period = stats.default_period(self.as_of)
+        # name -> (the entry, its pair or None if settled)
+        self.found: dict[str, tuple[Entry, tuple[Ticket, Sla] | None]] = {}
+        self.complete = True  # False: an entry the cache cannot answer for without a file
+
+    def add(self, name: str, entry: Entry) -> None:
+        if entry.status is None or not self.complete:
+            return  # a file that does not parse: not a ticket of the reports
+        record = Record(name, self.catalog.workspace.tickets_dir / name, entry)
+        if self.catalog.settled_before(record, self.period.since):
+            self.found[name] = (entry, None)
+            return
+        sla = self.catalog.cached_sla(record, self.as_of, exact=False)
+        if sla is None:
+            self.complete = False
+            return
+        self.found[name] = (entry, (record.ticket, sla))
+
+    def items(self, records: list[Record]) -> tuple[list[tuple[Ticket, Sla]], int] | None:
+        """The pairs of ``records`` in their order and how many are settled (records not
+        gathered with the entry they have now are added now); None if the cache cannot
+        answer for one of them."""
+        for record in records:
+            known = self.found.get(record.name)
+            if known is None or known[0] is not record.entry:
+                self.add(record.name, record.entry)
+        if not self.complete:
+            return None
+        pairs = (self.found[r.name][1] for r in records if r.name in self.found)
+        items = [pair for pair in pairs if pair is not None]
+        return items, len(records) - len(items)
+
+
+def sweep_reports(
+    catalog: Catalog,
+    records: list[Record],
+    now: dt.datetime,
+    gathered: ReportItems | None = None,
+) -> dict[str, str]:
+    """The files a sweep renders, as of the top of the hour so they change at most hourly.
+
+    ``gathered`` holds the reports' tickets and SLAs if they were gathered already.
+    """
     from esc.reports import render, render_report, summary_data
 
     as_of = report_time(now)
     period = stats.default_period(as_of)
-    live = [r for r in records if not catalog.settled_before(r, period.since)]
-    items = catalog.with_sla(live, as_of, exact=False)
+    ready = gathered.items(records) if gathered is not None else None
+    if ready is None:
+        live = [r for r in records if not catalog.settled_before(r, period.since)]
+        ready = catalog.with_sla(live, as_of, exact=False), len(records) - len(live)
+    items, settled = ready
     overrides = catalog.workspace.root / TEMPLATES_DIR
     compiled = compiled_templates_dir()
-    report = stats.build(items, catalog.config, as_of, period, settled=len(records) - len(live))
+    report = stats.build(items, catalog.config, as_of, period, settled=settled)
     return {
         "summary.md": render(
             "summary.md.j2", summary_data(items, catalog.config), overrides, compiled

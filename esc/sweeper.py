@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esc import gitops, lock, ticketfile, workers
+from esc.cache import Entry
 from esc.catalog import Catalog, Record
 from esc.errors import EscError, ParseError
 from esc.sla import Sla
@@ -20,6 +22,9 @@ from esc.store import (
     sync_folder,
 )
 from esc.sweep import Escalated, Planned, plan
+
+if TYPE_CHECKING:
+    from esc.reporting import ReportItems
 
 
 @dataclass
@@ -61,17 +66,21 @@ def run_sweep(
     dry_run: bool = False,
     jobs: int | None = None,
     after_workers: Callable[[Catalog], None] | None = None,
+    on_primed: Callable[[Catalog, str, Entry], None] | None = None,
 ) -> SweepResult:
     """Compute SLAs and apply rules to every ticket; write each ticket that changed.
 
     A ticket whose file, configuration and cached SLA show that nothing can have happened
     since the last sweep (no deadline crossed, no time-based rule condition changed) is not
     parsed again.  Tickets are read one at a time, so memory stays flat; when many need
-    parsing (a cold cache), worker processes sweep them first (:mod:`esc.workers`).
+    parsing (a cold cache), worker processes sweep them first (:mod:`esc.workers`):
+    ``on_primed`` sees each cache entry they make as it comes in, ``after_workers`` the
+    catalog once they are done, if they left nothing to do.
     """
     catalog = Catalog(workspace)
     result = SweepResult(now, dry_run)
-    primed = {} if dry_run else {p.name: p for p in workers.prime(catalog, now, jobs)}
+    each = None if on_primed is None else (lambda p: on_primed(catalog, p.name, p.entry))
+    primed = {} if dry_run else {p.name: p for p in workers.prime(catalog, now, jobs, each)}
     result.processes = len({p.worker for p in primed.values()}) or 1
     done = {
         name: p.entry
@@ -190,13 +199,27 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
 def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
     folder = options.report_dir or workspace.root / REPORTS_DIR
     ahead: list[workers.Aside | None] = [None]
+    gathered: list[ReportItems] = []
+    rendering = options.reports and not options.dry_run
+
+    def gather(catalog: Catalog, name: str, entry: Entry) -> None:
+        """While workers sweep: take what the reports show of each ticket they are done with."""
+        if rendering:
+            if not gathered:
+                from esc.reporting import ReportItems
+
+                gathered.append(ReportItems(catalog, now))
+            gathered[0].add(name, entry)
 
     def render_aside(catalog: Catalog) -> None:
         """Workers swept the tickets: render the reports in another process meanwhile."""
-        if options.reports and not options.dry_run:
-            ahead[0] = workers.Aside.start(lambda: _report_files(workspace, catalog, folder, now))
+        if rendering:
+            items = gathered[0] if gathered else None
+            ahead[0] = workers.Aside.start(
+                lambda: _report_files(workspace, catalog, folder, now, items)
+            )
 
-    result = run_sweep(workspace, now, options.dry_run, options.jobs, render_aside)
+    result = run_sweep(workspace, now, options.dry_run, options.jobs, render_aside, gather)
     outcome = SweepOutcome(result)
     assert result.catalog is not None
     if ahead[0] is not None:
@@ -263,14 +286,18 @@ def _report_signature(
 
 
 def _report_files(
-    workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime
+    workspace: Workspace,
+    catalog: Catalog,
+    folder: Path,
+    now: dt.datetime,
+    gathered: ReportItems | None = None,
 ) -> dict[str, str] | None:
     """The reports' files, rendered from the cache as the workers left it (or None)."""
     from esc.reporting import sweep_reports
 
     if _report_signature(workspace, catalog, folder, now) is None:
         return None
-    return sweep_reports(catalog, catalog.cached_records(), now)
+    return sweep_reports(catalog, catalog.cached_records(), now, gathered)
 
 
 def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:

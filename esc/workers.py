@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from esc.sweeper import RecordOutcome
 
 MIN_TICKETS = 400  # below this, forking costs more than it saves
-CHUNK = 200  # tickets per task: big enough to amortise the hand-over, small enough to balance
+CHUNK = 100  # tickets per task: big enough to amortise the hand-over, small enough to balance
 
 
 @dataclass
@@ -48,9 +48,17 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
-def prime(catalog: Catalog, now: dt.datetime, jobs: int | None = None) -> list[Primed]:
+def prime(
+    catalog: Catalog,
+    now: dt.datetime,
+    jobs: int | None = None,
+    each: Callable[[Primed], None] | None = None,
+) -> list[Primed]:
     """Sweep, in up to ``jobs`` worker processes (default: one per CPU), every ticket the
-    cache cannot answer for; [] if there are too few for that to pay, or no fork."""
+    cache cannot answer for; [] if there are too few for that to pay, or no fork.
+
+    ``each`` is called with every ticket's result as it comes in, while the workers go on.
+    """
     names = catalog.unanswered(now)
     processes = min(jobs or cpus(), len(names) // CHUNK + 1)
     if len(names) < MIN_TICKETS or processes < 2:
@@ -64,13 +72,17 @@ def prime(catalog: Catalog, now: dt.datetime, jobs: int | None = None) -> list[P
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(processes) as pool:
-            done = [primed for chunk in pool.imap(_sweep_chunk, chunks) for primed in chunk]
+            done: list[Primed] = []
+            for chunk in pool.imap(_sweep_chunk, chunks):
+                done += chunk
+                for primed in chunk:
+                    if primed.entry is not None:
+                        catalog.cache.put(primed.name, primed.entry)
+                        if each is not None:
+                            each(primed)
     finally:
         _JOB = None
         gc.unfreeze()
-    for primed in done:
-        if primed.entry is not None:
-            catalog.cache.put(primed.name, primed.entry)
     return done
 
 

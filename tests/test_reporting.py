@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,26 @@ def test_a_ticket_reopened_by_hand_is_no_longer_settled(demo: Path) -> None:
     swept = json.loads((demo / "reports" / "report.json").read_text(encoding="utf-8"))
     assert swept == json.loads(desk.ok("report", "--format", "json"))
     assert path.stem in [row["id"] for row in swept["sla"]["breached_now"]]
+
+
+def test_items_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path) -> None:
+    from esc.catalog import Catalog
+    from esc.clock import parse_timestamp
+    from esc.reporting import ReportItems, report_time
+    from esc.stats import default_period
+    from esc.store import Workspace
+
+    now = parse_timestamp("2026-11-27T09:20:00+01:00")
+    Esc(demo, now=now.isoformat()).ok("sweep", "--no-report")  # the cache, as workers leave it
+    catalog = Catalog(Workspace(demo))
+    records = catalog.cached_records()
+    gathered = ReportItems(catalog, now)
+    for record in records[::2]:  # some came in early; the others are added at the end
+        gathered.add(record.name, record.entry)
+    since = default_period(report_time(now)).since
+    changed = next(r for r in records[::2] if catalog.settled_before(r, since))
+    changed.entry = replace(changed.entry, settled=None)  # replaced after it was gathered
+    live = [r for r in records if not catalog.settled_before(r, since)]
+    expected = catalog.with_sla(live, report_time(now), exact=False)
+    assert gathered.items(records) == (expected, len(records) - len(live))
+    assert 0 < len(live) < len(records)
