@@ -240,9 +240,14 @@ def intervals_in(
     """The intervals up to ``now`` during which the status was one of ``statuses``."""
     wanted = set(statuses)
     out: list[Interval] = []
-    for (since, status), nxt in zip(steps, [*steps[1:], (now, "")], strict=True):
-        end = min(nxt[0], now)
-        if status in wanted and since < end:
+    if not wanted:
+        return out
+    last = len(steps) - 1
+    for n, (since, status) in enumerate(steps):
+        if status not in wanted:
+            continue
+        end = min(steps[n + 1][0], now) if n < last else now
+        if since < end:
             if out and out[-1][1] >= since:
                 out[-1] = (out[-1][0], end)
             else:
@@ -327,33 +332,45 @@ def _clock(
 ) -> Clock:
     cal = policy.calendar
     end = stop if stop is not None else now
-    excluded = [(lo, min(hi, end)) for lo, hi in excluded if lo < end]  # nothing after the stop
-    targets = (target,) if policy.warn_at is None else (target, target * policy.warn_at)
+    if excluded:  # nothing after the stop
+        excluded = [(lo, min(hi, end)) for lo, hi in excluded if lo < end]
+    warn_at = policy.warn_at
+    targets = (target,) if warn_at is None else (target, target * warn_at)
     # As if any pause ended now: right for every instant a running clock already crossed.
-    if any(hi > start for _, hi in excluded):
+    if excluded and any(hi > start for _, hi in excluded):
         used = counted_time(cal, start, end, excluded)
         found = [deadline(cal, start, t, excluded) for t in targets]
     else:  # nothing to leave out: one pass over the calendar
         used, found = business_time_and_deadlines(cal, start, end, targets)
     due: dt.datetime | None = found[0]
-    warn: dt.datetime | None = found[1] if len(found) > 1 else None
-    marks = tuple(m for m in (warn, due) if m is not None and m <= end)
+    warn: dt.datetime | None = found[1] if warn_at is not None else None
+    marks = _crossed(warn, found[0], end)
     if stop is not None:
         state = "met" if used <= target else "breached"
     elif pausing:
         state = "paused"
-    elif due is not None and now >= due:
+    elif now >= found[0]:
         state = "breached"
     elif warn is not None and now >= warn:
         state = "warning"
     else:
         state = "ok"
-    shown = tuple(i for i in excluded if i[0] < end)
-    tz = cal.tz
     if pausing:
         due = warn = None  # unknown until the pause ends
-    due, warn = (None if d is None else d.astimezone(tz) for d in (due, warn))
-    return Clock(metric, target, start, stop, due, warn, state, used, shown, marks)
+    else:
+        tz = cal.tz
+        due = found[0].astimezone(tz)
+        warn = None if warn is None else warn.astimezone(tz)
+    return Clock(metric, target, start, stop, due, warn, state, used, tuple(excluded), marks)
+
+
+def _crossed(
+    warn: dt.datetime | None, due: dt.datetime, end: dt.datetime
+) -> tuple[dt.datetime, ...]:
+    """The warning and due instants reached by ``end``, in that order."""
+    if warn is None or warn > end:
+        return (due,) if due <= end else ()
+    return (warn, due) if due <= end else (warn,)
 
 
 def counted_time(

@@ -70,7 +70,15 @@ def _req(value: Any) -> dt.datetime:
     return moment
 
 
+_AS_THEY_ARE = frozenset({str, int, bool, float, type(None)})
+
+
 def _plain(value: object) -> object:
+    kind = type(value)
+    if kind in _AS_THEY_ARE:  # (most values: tested first)
+        return value
+    if kind is dict:
+        return {str(k): _plain(v) for k, v in value.items()}  # type: ignore[attr-defined]
     if isinstance(value, dt.datetime):
         return (_DT, *(_t(value) or (0.0, 0)))
     if isinstance(value, dt.date):
