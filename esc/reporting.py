@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from typing import Any
 
 from esc import stats
@@ -106,13 +107,18 @@ class ReportItems:
         return items, len(records) - len(items)
 
 
+SWEEP_REPORTS = ("summary.md", "index.html", "report.json")
+
+
 def sweep_reports(
     catalog: Catalog,
     records: list[Record],
     now: dt.datetime,
     gathered: ReportItems | None = None,
+    parts: Collection[str] = SWEEP_REPORTS,
 ) -> dict[str, str]:
-    """The files a sweep renders, as of the top of the hour so they change at most hourly.
+    """The files a sweep renders (those named in ``parts``), as of the top of the hour so
+    they change at most hourly.
 
     ``gathered`` holds the reports' tickets and SLAs if they were gathered already.
     """
@@ -127,11 +133,14 @@ def sweep_reports(
     items, settled = ready
     overrides = catalog.workspace.root / TEMPLATES_DIR
     compiled = compiled_templates_dir()
-    report = stats.build(items, catalog.config, as_of, period, settled=settled)
-    return {
-        "summary.md": render(
-            "summary.md.j2", summary_data(items, catalog.config), overrides, compiled
-        ),
-        "index.html": render_report(report, "html", overrides, "../", compiled),
-        "report.json": render_report(report, "json"),
-    }
+    files = {}
+    if "summary.md" in parts:
+        data = summary_data(items, catalog.config)
+        files["summary.md"] = render("summary.md.j2", data, overrides, compiled)
+    if "index.html" in parts or "report.json" in parts:
+        report = stats.build(items, catalog.config, as_of, period, settled=settled)
+        if "index.html" in parts:
+            files["index.html"] = render_report(report, "html", overrides, "../", compiled)
+        if "report.json" in parts:
+            files["report.json"] = render_report(report, "json")
+    return files

@@ -212,11 +212,12 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
             gathered[0].add(name, entry)
 
     def render_aside(catalog: Catalog) -> None:
-        """Workers swept the tickets: render the reports in another process meanwhile."""
+        """Workers swept the tickets: render the HTML and JSON reports in another process
+        while this one finishes (and renders the summary)."""
         if rendering:
             items = gathered[0] if gathered else None
             ahead[0] = workers.Aside.start(
-                lambda: _report_files(workspace, catalog, folder, now, items)
+                lambda: _report_files(workspace, catalog, folder, now, items, ASIDE_REPORTS)
             )
 
     result = run_sweep(workspace, now, options.dry_run, options.jobs, render_aside, gather)
@@ -226,7 +227,7 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
         result.catalog.save()  # while the reports render elsewhere
     if options.reports:
         outcome.reports = _render_reports(
-            workspace, result, folder, now, options.dry_run, ahead[0]
+            workspace, result, folder, now, options.dry_run, ahead[0], gathered
         )
     if not options.dry_run:
         result.catalog.save()
@@ -237,6 +238,7 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
 
 
 REPORT_FILES = ("summary.md", "index.html", "report.json")
+ASIDE_REPORTS = ("index.html", "report.json")  # what the process aside renders
 
 
 def _render_reports(
@@ -246,18 +248,31 @@ def _render_reports(
     now: dt.datetime,
     dry_run: bool,
     ahead: workers.Aside | None = None,
+    gathered: list[ReportItems] | None = None,
 ) -> list[str]:
-    """Render the reports unless nothing they show can have changed since the last time."""
+    """Render the reports unless nothing they show can have changed since the last time.
+
+    With ``ahead`` rendering the HTML and JSON reports, only the summary is rendered here.
+    """
     from esc.reporting import sweep_reports
 
     catalog = result.catalog
     assert catalog is not None
-    files = ahead.result() if ahead is not None else None
     signature = _report_signature(workspace, catalog, folder, now)
     if signature is None:
+        if ahead is not None:
+            ahead.result()
         return []
-    if not isinstance(files, dict):
+    files: dict[str, str] = {}
+    if ahead is not None:
+        items = gathered[0] if gathered else None
+        mine = set(REPORT_FILES) - set(ASIDE_REPORTS)
+        files = sweep_reports(catalog, result.records, now, items, mine)
+        theirs = ahead.result()
+        files = {**files, **theirs} if isinstance(theirs, dict) else {}
+    if set(files) != set(REPORT_FILES):
         files = sweep_reports(catalog, result.records, now)
+    files = {name: files[name] for name in REPORT_FILES}
     written = workspace.write_if_changed(folder, files, dry_run)
     if not dry_run:
         catalog.cache.set_meta("reports", signature)
@@ -290,14 +305,15 @@ def _report_files(
     catalog: Catalog,
     folder: Path,
     now: dt.datetime,
-    gathered: ReportItems | None = None,
+    gathered: ReportItems | None,
+    parts: tuple[str, ...],
 ) -> dict[str, str] | None:
     """The reports' files, rendered from the cache as the workers left it (or None)."""
     from esc.reporting import sweep_reports
 
     if _report_signature(workspace, catalog, folder, now) is None:
         return None
-    return sweep_reports(catalog, catalog.cached_records(), now, gathered)
+    return sweep_reports(catalog, catalog.cached_records(), now, gathered, parts)
 
 
 def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
