@@ -20,7 +20,7 @@ from esc.config import RULES_FILE, TEAMS_FILE
 from esc.errors import ParseError
 from esc.model import ACTIVE_STATUSES, Ticket
 from esc.sla import Sla
-from esc.store import CACHE_DIR, Workspace, read_with_stat
+from esc.store import CACHE_DIR, TICKETS_DIR, Workspace, read_with_stat
 from esc.sweep import next_event, sla_of
 from esc.ticketfile import TicketDoc
 
@@ -86,6 +86,7 @@ class Catalog:
                 texts.append(b"")
         self.key = cache.config_key(*texts)
         self._names: list[str] | None = None
+        self._folder = str(workspace.tickets_dir)
         self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
 
@@ -147,7 +148,7 @@ class Catalog:
             )
             self.cache.put(name, entry)
             return self._cached(name, path, entry)
-        rel = self.workspace.rel(path)
+        rel = self._rel(name, path)
         try:
             doc = ticketfile.parse(data.decode("utf-8"), rel)
         except UnicodeDecodeError as exc:
@@ -160,6 +161,12 @@ class Catalog:
         entry = self._entry(st, digest, doc.ticket)
         self.cache.put(name, entry)
         return Record(name, path, entry, ticket=doc.ticket, doc=doc)
+
+    def _rel(self, name: str, path: Path) -> str:
+        """``workspace.rel(path)``, without pathlib for a file of the tickets folder."""
+        if str(path) == os.path.join(self._folder, name):
+            return f"{TICKETS_DIR}/{name}"
+        return self.workspace.rel(path)
 
     def cached_records(self) -> list[Record]:
         """A record for every ticket file the cache knows that parses, as the cache has it
@@ -227,7 +234,7 @@ class Catalog:
     def written(self, record: Record, text: str) -> None:
         """``record``'s file now holds ``text`` (just written by esc)."""
         st = os.stat(record.path)
-        doc = ticketfile.parse(text, self.workspace.rel(record.path))
+        doc = ticketfile.parse(text, self._rel(record.name, record.path))
         entry = self._entry(st, cache.digest(text.encode()), doc.ticket)
         record.doc, record.ticket, record.entry = doc, doc.ticket, entry
         self.cache.put(record.name, entry)

@@ -194,19 +194,18 @@ def settled_at(ticket: Ticket, sla: Sla) -> float | None:
     """
     if ticket.active:
         return None
-    moments = [
-        ticket.created,
-        ticket.updated,
-        ticket.first_response_at,
-        ticket.resolved_at,
-        ticket.closed_at,
-        *(e.at for e in ticket.escalations),
-        *(e.at for e in ticket.entries),
-    ]
+    moments = [ticket.created, ticket.updated]
+    for moment in (ticket.first_response_at, ticket.resolved_at, ticket.closed_at):
+        if moment is not None:
+            moments.append(moment)
+    moments += [e.at for e in ticket.escalations]
+    moments += [e.at for e in ticket.entries]
     for clock in sla.clocks:
-        moments += [clock.start, clock.stop, clock.due, clock.warn, *clock.marks]
-        moments += [moment for interval in clock.paused for moment in interval]
-    return max(m for m in moments if m is not None).timestamp()
+        moments += [m for m in (clock.start, clock.stop, clock.due, clock.warn) if m is not None]
+        moments += clock.marks
+        for lo, hi in clock.paused:
+            moments += (lo, hi)
+    return max(moments).timestamp()
 
 
 def sla_summary(sla: Sla) -> tuple[Any, ...]:

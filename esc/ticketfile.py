@@ -323,13 +323,15 @@ def _lines_matching(text: str, prefix: str, pattern: re.Pattern[str]) -> list[re
 def _entries(part: str) -> list[Entry]:
     heads = _lines_matching(part, "### ", _ENTRY_HEADS)
     entries = []
+    last = len(heads) - 1
     for n, head in enumerate(heads):
-        at = timestamp(head["at"])
+        stamp, author, kind = head.group("at", "author", "kind")
+        at = timestamp(stamp)
         if at is None:
             continue
-        end = heads[n + 1].start() if n + 1 < len(heads) else len(part)
+        end = heads[n + 1].start() if n < last else len(part)
         text = _unescape(part[head.end() + 1 : end]).strip("\n")
-        entries.append(Entry(at, head["author"], head["kind"], text))
+        entries.append(Entry(at, author, kind, text))
     return entries
 
 
@@ -455,6 +457,28 @@ def _parse_activity_line_by_regex(line: str) -> Activity | None:
 
 
 def _activity_item(at: dt.datetime, by: str, rest: str) -> Activity:
+    """The activity of a line's text after its time and author."""
+    field, colon, value = rest.partition(": ")
+    if colon and '"' not in value and "\n" not in value and _FIELD_NAME.fullmatch(field):
+        # ``field: old → new · note`` without quoted values (most lines): as below, faster
+        old, arrow, after = value.partition(ARROW)
+        if arrow:
+            new, _, note = after.partition(SEP)
+            return Activity(
+                at,
+                by,
+                field=field,
+                old=None if old == NONE_MARK else old,
+                new=None if new == NONE_MARK else new,
+                note=note,
+            )
+    return _activity_item_by_regex(at, by, rest)
+
+
+_FIELD_NAME = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def _activity_item_by_regex(at: dt.datetime, by: str, rest: str) -> Activity:
     change = _FIELD_CHANGE.fullmatch(rest)
     if change is not None:
         parsed = _parse_change(change["rest"])

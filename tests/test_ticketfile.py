@@ -265,6 +265,25 @@ def test_activity_lines_read_the_same_by_splitting_and_by_regex(parts: list[str]
     )
 
 
+CHANGE_PARTS = st.one_of(
+    st.sampled_from(["status", "sla.resolution", "x y", ": ", ":", " → ", "→", " · ", "—"]),
+    st.sampled_from(['"', '"a"', "\n", "\r", "open", " ", "é"]),
+    st.text(max_size=5),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(CHANGE_PARTS, max_size=8))
+@example(["status", ": ", "open", " → ", "closed", " · ", "why"])
+@example(["status", ": ", "—", " → ", '"a"'])
+@example(["status", ": ", "—", " → ", "—", " · "])
+def test_field_changes_read_the_same_by_partition_and_by_regex(parts: list[str]) -> None:
+    rest = "".join(parts)
+    assert ticketfile._activity_item(NOW, "bob", rest) == ticketfile._activity_item_by_regex(
+        NOW, "bob", rest
+    )
+
+
 def _split_line_by_line(text: str) -> tuple[int, int, int] | None:
     """What split() must find, the slow way: the first line after the first that is
     ``---`` or ``...`` once trailing whitespace is stripped."""
