@@ -246,7 +246,11 @@ class Workspace:
         """Delete temporary files a killed write left in tickets/ (once they are old)."""
         removed = []
         limit = time.time() - older_than
-        for path in self.tickets_dir.glob(".*.tmp"):
+        try:
+            names = [n for n in os.listdir(self.tickets_dir) if n[0] == "." and n.endswith(".tmp")]
+        except FileNotFoundError:
+            names = []
+        for path in (self.tickets_dir / name for name in names):
             try:
                 if path.stat().st_mtime < limit:
                     path.unlink()

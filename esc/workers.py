@@ -69,6 +69,8 @@ def prime(
     global _JOB
     _JOB = (catalog, now)
     gc.freeze()  # the workers' collector then leaves inherited objects alone (no copy-on-write)
+    collecting = gc.isenabled()
+    gc.disable()  # (here too while the results come in: they make no reference cycles)
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(processes) as pool:
@@ -83,6 +85,8 @@ def prime(
     finally:
         _JOB = None
         gc.unfreeze()
+        if collecting:
+            gc.enable()
     return done
 
 
