@@ -20,7 +20,7 @@ from esc.config import RULES_FILE, TEAMS_FILE
 from esc.errors import ParseError
 from esc.model import ACTIVE_STATUSES, Ticket
 from esc.sla import Sla
-from esc.store import CACHE_DIR, TICKETS_DIR, Workspace, read_with_stat
+from esc.store import CACHE_DIR, Workspace, read_with_stat
 from esc.sweep import next_event, sla_of
 from esc.ticketfile import TicketDoc
 
@@ -86,7 +86,6 @@ class Catalog:
                 texts.append(b"")
         self.key = cache.config_key(*texts)
         self._names: list[str] | None = None
-        self._folder = str(workspace.tickets_dir)
         self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
 
@@ -148,7 +147,7 @@ class Catalog:
             )
             self.cache.put(name, entry)
             return self._cached(name, path, entry)
-        rel = self._rel(name, path)
+        rel = self.workspace.rel(path)
         try:
             doc = ticketfile.parse(data.decode("utf-8"), rel)
         except UnicodeDecodeError as exc:
@@ -161,12 +160,6 @@ class Catalog:
         entry = self._entry(st, digest, doc.ticket)
         self.cache.put(name, entry)
         return Record(name, path, entry, ticket=doc.ticket, doc=doc)
-
-    def _rel(self, name: str, path: Path) -> str:
-        """``workspace.rel(path)``, without pathlib for a file of the tickets folder."""
-        if str(path) == os.path.join(self._folder, name):
-            return f"{TICKETS_DIR}/{name}"
-        return self.workspace.rel(path)
 
     def cached_records(self) -> list[Record]:
         """A record for every ticket file the cache knows that parses, as the cache has it
@@ -234,7 +227,7 @@ class Catalog:
     def written(self, record: Record, text: str) -> None:
         """``record``'s file now holds ``text`` (just written by esc)."""
         st = os.stat(record.path)
-        doc = ticketfile.parse(text, self._rel(record.name, record.path))
+        doc = ticketfile.parse(text, self.workspace.rel(record.path))
         entry = self._entry(st, cache.digest(text.encode()), doc.ticket)
         record.doc, record.ticket, record.entry = doc, doc.ticket, entry
         self.cache.put(record.name, entry)
@@ -248,7 +241,7 @@ class Catalog:
         rendered as of the top of the hour); ``used=False`` skips counting the working time
         used by running clocks (their ``used`` is then as of the cached computation).
         """
-        cached = self._cached_sla(record, now, exact, used)
+        cached = self.cached_sla(record, now, exact, used)
         if cached is not None:
             return cached
         ticket = self.full(record).ticket
@@ -263,9 +256,6 @@ class Catalog:
         self, record: Record, now: dt.datetime, exact: bool = True, used: bool = True
     ) -> Sla | None:
         """:meth:`sla` if the cache can answer (no file read), else None."""
-        return self._cached_sla(record, now, exact, used)
-
-    def _cached_sla(self, record: Record, now: dt.datetime, exact: bool, used: bool) -> Sla | None:
         entry = record.entry
         if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
             return None

@@ -120,10 +120,10 @@ class Workspace:
 
     def rel(self, path: Path) -> str:
         """A path as users see it in messages: relative to the workspace."""
-        try:
-            return str(path.relative_to(self.root))
-        except ValueError:
-            return str(path)
+        text, root = str(path), os.path.join(self.root, "")  # (str: faster than relative_to)
+        if text == str(self.root):
+            return "."
+        return text[len(root) :] if text.startswith(root) else text
 
     # ------------------------------------------------------------ configuration
 

@@ -237,7 +237,6 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
     return outcome
 
 
-REPORT_FILES = ("summary.md", "index.html", "report.json")
 ASIDE_REPORTS = ("index.html", "report.json")  # what the process aside renders
 
 
@@ -254,7 +253,7 @@ def _render_reports(
 
     With ``ahead`` rendering the HTML and JSON reports, only the summary is rendered here.
     """
-    from esc.reporting import sweep_reports
+    from esc.reporting import SWEEP_REPORTS, sweep_reports
 
     catalog = result.catalog
     assert catalog is not None
@@ -266,13 +265,13 @@ def _render_reports(
     files: dict[str, str] = {}
     if ahead is not None:
         items = gathered[0] if gathered else None
-        mine = set(REPORT_FILES) - set(ASIDE_REPORTS)
+        mine = set(SWEEP_REPORTS) - set(ASIDE_REPORTS)
         files = sweep_reports(catalog, result.records, now, items, mine)
         theirs = ahead.result()
         files = {**files, **theirs} if isinstance(theirs, dict) else {}
-    if set(files) != set(REPORT_FILES):
+    if set(files) != set(SWEEP_REPORTS):
         files = sweep_reports(catalog, result.records, now)
-    files = {name: files[name] for name in REPORT_FILES}
+    files = {name: files[name] for name in SWEEP_REPORTS}
     written = workspace.write_if_changed(folder, files, dry_run)
     if not dry_run:
         catalog.cache.set_meta("reports", signature)
@@ -283,7 +282,7 @@ def _report_signature(
     workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime
 ) -> str | None:
     """What the reports depend on (None: they are there and nothing changed)."""
-    from esc.reporting import report_time
+    from esc.reporting import SWEEP_REPORTS, report_time
 
     templates = (
         sorted(
@@ -294,7 +293,7 @@ def _report_signature(
     )
     signature = catalog.signature(report_time(now).isoformat(), str(folder), *templates)
     # (the ticket files are not part of it: reports are rendered once an hour)
-    present = all((folder / name).exists() for name in REPORT_FILES)
+    present = all((folder / name).exists() for name in SWEEP_REPORTS)
     if present and catalog.cache.meta.get("reports") == signature:
         return None
     return signature
