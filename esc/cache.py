@@ -56,6 +56,23 @@ class Entry:
     sla_time: float | None = None  # the Unix time the SLA data was computed for
     settled: float | None = None  # a closed or resolved ticket: the Unix time of its last event
 
+    def row(self) -> tuple[Any, ...]:
+        """The fields in order (as stored, and as ``Entry(*row)`` takes them back)."""
+        return (
+            self.mtime_ns,
+            self.size,
+            self.ino,
+            self.digest,
+            self.verified_ns,
+            self.summary,
+            self.sla_key,
+            self.sla,
+            self.next_event,
+            self.status,
+            self.sla_time,
+            self.settled,
+        )
+
     def trusted(self, st: os.stat_result) -> bool:
         """The file is this entry's, judged by stat alone (no read)."""
         return (
@@ -156,24 +173,7 @@ class Cache:
                     db.execute(f"PRAGMA user_version={SCHEMA}")
                 db.executemany(
                     "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            name,
-                            e.mtime_ns,
-                            e.size,
-                            e.ino,
-                            e.digest,
-                            e.verified_ns,
-                            e.summary,
-                            e.sla_key,
-                            e.sla,
-                            e.next_event,
-                            e.status,
-                            e.sla_time,
-                            e.settled,
-                        )
-                        for name, e in self.dirty.items()
-                    ],
+                    [(name, *e.row()) for name, e in self.dirty.items()],
                 )
                 db.executemany("DELETE FROM files WHERE name = ?", [(n,) for n in self.removed])
                 db.executemany(

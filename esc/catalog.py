@@ -28,21 +28,29 @@ TIME_FIELDS = frozenset({"age", "idle", "overdue", "sla"})
 
 
 class Record:
-    """One ticket file; its Ticket is built from the cached summary only when asked for."""
+    """One ticket file (``name`` in ``folder``); its Ticket is built from the cached summary
+    only when asked for."""
 
-    __slots__ = ("_ticket", "doc", "entry", "name", "path")
+    __slots__ = ("_path", "_ticket", "doc", "entry", "folder", "name")
 
     def __init__(
         self,
         name: str,
-        path: Path,
+        folder: Path,
         entry: Entry,
         *,
         ticket: Ticket | None = None,
         doc: TicketDoc | None = None,
     ) -> None:
-        self.name, self.path, self.entry, self.doc = name, path, entry, doc
+        self.name, self.folder, self.entry, self.doc = name, folder, entry, doc
         self._ticket = ticket
+        self._path: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:  # (made when needed: most records never need it)
+            self._path = self.folder / self.name
+        return self._path
 
     @property
     def ticket(self) -> Ticket:
@@ -119,22 +127,24 @@ class Catalog:
             try:
                 entry = fresh.get(name) if fresh else None
                 if entry is not None:
-                    yield self._cached(name, folder / name, entry)
+                    yield self._cached(name, folder, entry)
                 else:
-                    yield self.record(name, folder / name)
+                    yield self.record(name, folder)
             except ParseError as exc:
                 yield exc
             except FileNotFoundError:
                 continue
         self.cache.forget(set(self.cache.entries) - set(names))
 
-    def record(self, name: str, path: Path) -> Record:
-        """The ticket file ``name``, from the cache if it vouches for the file, else parsed."""
+    def record(self, name: str, folder: Path) -> Record:
+        """The ticket file ``name`` in ``folder`` (the tickets folder), from the cache if it
+        vouches for the file, else parsed."""
         entry = self.cache.entries.get(name)
+        path = os.path.join(folder, name)
         if entry is not None:
             st = self._stats.pop(name, None) or os.stat(path)
             if entry.trusted(st):
-                return self._cached(name, path, entry)
+                return self._cached(name, folder, entry)
         data, st = read_with_stat(path)
         digest = cache.digest(data)
         if entry is not None and entry.digest == digest:
@@ -146,7 +156,7 @@ class Catalog:
                 verified_ns=cache.now_ns(),
             )
             self.cache.put(name, entry)
-            return self._cached(name, path, entry)
+            return self._cached(name, folder, entry)
         rel = self.workspace.rel(path)
         try:
             doc = ticketfile.parse(data.decode("utf-8"), rel)
@@ -159,14 +169,14 @@ class Catalog:
             raise
         entry = self._entry(st, digest, doc.ticket)
         self.cache.put(name, entry)
-        return Record(name, path, entry, ticket=doc.ticket, doc=doc)
+        return Record(name, folder, entry, ticket=doc.ticket, doc=doc)
 
     def cached_records(self) -> list[Record]:
         """A record for every ticket file the cache knows that parses, as the cache has it
         (no file is looked at: for when the cache was just brought up to date)."""
         folder = self.workspace.tickets_dir
         entries = self.cache.entries
-        return [Record(n, folder / n, entries[n]) for n in sorted(entries) if entries[n].status]
+        return [Record(n, folder, entries[n]) for n in sorted(entries) if entries[n].status]
 
     def unanswered(self, now: dt.datetime) -> list[str]:
         """Ticket files a sweep at ``now`` must parse: new, changed, or not quiet.
@@ -190,12 +200,12 @@ class Catalog:
                 names.append(name)
         return names
 
-    def _cached(self, name: str, path: Path, entry: Entry) -> Record:
+    def _cached(self, name: str, folder: Path, entry: Entry) -> Record:
         if entry.status is None:  # a file that did not parse: say so again
             data = cache.unpack(entry.summary)
             if isinstance(data, tuple) and data and data[0] == "error":
-                raise ParseError(self.workspace.rel(path), int(data[1]), str(data[2]))
-        return Record(name, path, entry)
+                raise ParseError(self.workspace.rel(folder / name), int(data[1]), str(data[2]))
+        return Record(name, folder, entry)
 
     @staticmethod
     def _entry(st: os.stat_result, digest: bytes, ticket: Ticket) -> Entry:

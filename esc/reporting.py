@@ -78,11 +78,12 @@ class ReportItems:
         # name -> (the entry, its pair or None if settled)
         self.found: dict[str, tuple[Entry, tuple[Ticket, Sla] | None]] = {}
         self.complete = True  # False: an entry the cache cannot answer for without a file
+        self.folder = catalog.workspace.tickets_dir
 
     def add(self, name: str, entry: Entry) -> None:
         if entry.status is None or not self.complete:
             return  # a file that does not parse: not a ticket of the reports
-        record = Record(name, self.catalog.workspace.tickets_dir / name, entry)
+        record = Record(name, self.folder, entry)
         if self.catalog.settled_before(record, self.period.since):
             self.found[name] = (entry, None)
             return

@@ -42,7 +42,7 @@ def find_root(start: Path, explicit: str | None = None) -> Path:
     )
 
 
-def read_with_stat(path: Path) -> tuple[bytes, os.stat_result]:
+def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
     """The bytes of a file and its stat, from one open."""
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -118,7 +118,7 @@ class Workspace:
     def tickets_dir(self) -> Path:
         return self.root / TICKETS_DIR
 
-    def rel(self, path: Path) -> str:
+    def rel(self, path: str | Path) -> str:
         """A path as users see it in messages: relative to the workspace."""
         text, root = str(path), os.path.join(self.root, "")  # (str: faster than relative_to)
         if text == str(self.root):

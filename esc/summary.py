@@ -236,12 +236,14 @@ def sla_at(data: Sequence[Any], config: Config, now: dt.datetime, used: bool = T
 
     None if it cannot be derived (its policy is gone).
     """
-    _computed, policy_name, why, clocks = data
+    computed, policy_name, why, clocks = data
     policy = next((p for p in config.policies if p.name == policy_name), None)
     if policy_name is not None and policy is None:
         return None
     if policy is None:
         return Sla(now, None, why)
+    if used and computed is not None and computed[0] == now.timestamp():
+        used = False  # computed at this very instant: the time used is as counted then
     return Sla(now, policy, why, tuple(_clock_at(c, policy.calendar, now, used) for c in clocks))
 
 

@@ -1,6 +1,7 @@
 """The ticket cache is never wrong: every way a file can change makes esc read it again."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from esc.cache import FILE, RACY_NS
+from esc.cache import FILE, RACY_NS, Entry
 from tests.conftest import Esc
 
 NOW = "2026-11-23T12:00:00+01:00"
@@ -167,3 +168,9 @@ def test_two_processes_at_once_do_not_corrupt_it(demo: Path) -> None:
         thread.join()
     assert set(results) <= {0, 1}
     assert desk.ok("list", "--all", "--json") == expected
+
+
+def test_an_entry_row_holds_every_field_in_order() -> None:
+    entry = Entry(1, 2, 3, b"d", 4, b"s", "key", b"sla", 5.0, "open", 6.0, 7.0)
+    assert len(entry.row()) == len(dataclasses.fields(Entry))
+    assert Entry(*entry.row()) == entry
