@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from esc.clock import timestamp
+from esc.records import immutable
 
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 ACTIVE_STATUSES = ("new", "open", "pending")
@@ -53,7 +54,7 @@ ENTRY_KINDS = {
 CUSTOMER_KINDS = ("message", "feedback")
 
 
-@dataclass(frozen=True)
+@immutable
 class Escalation:
     at: dt.datetime
     kind: str
@@ -73,7 +74,7 @@ class Escalation:
         }
 
 
-@dataclass(frozen=True)
+@immutable
 class Entry:
     """One conversation entry: a customer message, a public reply or an internal note."""
 
@@ -91,7 +92,7 @@ class Entry:
         return self.kind in ("reply", "resolution")
 
 
-@dataclass(frozen=True)
+@immutable
 class Activity:
     """One line of the append-only activity log: a field change or an event."""
 
@@ -185,7 +186,7 @@ def field_changes(log: Sequence[Activity], name: str) -> tuple[Activity, ...]:
     return tuple(a for a in log if a.field == name)
 
 
-@dataclass(frozen=True)
+@immutable
 class Ticket:
     id: str
     title: str

@@ -22,6 +22,7 @@ from esc.calendar import (
 )
 from esc.conditions import Condition, ConditionError, Facts, compile_condition
 from esc.model import Ticket, field_changes
+from esc.records import immutable
 
 METRICS = ("first_response", "next_response", "resolution")
 STATES = ("ok", "warning", "breached", "met", "paused")
@@ -50,7 +51,7 @@ class Policy:
     pause_on: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@immutable
 class Clock:
     metric: str
     target: dt.timedelta
@@ -72,7 +73,7 @@ class Clock:
         return self.target - self.used
 
 
-@dataclass(frozen=True)
+@immutable
 class Sla:
     """A ticket's SLA as of ``now``."""
 
