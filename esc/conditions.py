@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from esc.records import immutable
+
 __all__ = [
     "SLA_STATES",
     "AllOf",
@@ -57,7 +59,7 @@ class ConditionError(ValueError):
         self.path = path
 
 
-@dataclass(frozen=True)
+@immutable
 class Facts:
     """What a condition is evaluated against."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, overload
 
 from esc.clock import timestamp
@@ -222,7 +222,7 @@ class Ticket:
         return any(e.kind != "priority" for e in self.escalations)
 
 
-@dataclass(frozen=True)
+@immutable
 class Change:
     """What one operation does to a ticket; the store turns it into text edits."""
 
