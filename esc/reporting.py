@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Collection
@@ -109,6 +110,17 @@ class ReportItems:
 
 
 SWEEP_REPORTS = ("summary.md", "index.html", "report.json")
+SUMMARY_TEMPLATE = "summary.md.j2"
+
+
+def prepare_sweep_reports(workspace: Workspace) -> None:
+    """Load the templates of the reports a sweep renders, before it renders them (while
+    workers sweep: the process forked to render beside this one then has them too)."""
+    from esc.reports import TEMPLATE_OF, load_templates
+
+    names = (SUMMARY_TEMPLATE, TEMPLATE_OF["html"])
+    with contextlib.suppress(Exception):  # only a head start: rendering reports any error
+        load_templates(names, workspace.root / TEMPLATES_DIR, compiled_templates_dir())
 
 
 def sweep_reports(
@@ -137,7 +149,7 @@ def sweep_reports(
     files = {}
     if "summary.md" in parts:
         data = summary_data(items, catalog.config)
-        files["summary.md"] = render("summary.md.j2", data, overrides, compiled)
+        files["summary.md"] = render(SUMMARY_TEMPLATE, data, overrides, compiled)
     if "index.html" in parts or "report.json" in parts:
         report = stats.build(items, catalog.config, as_of, period, settled=settled)
         if "index.html" in parts:

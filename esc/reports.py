@@ -16,6 +16,7 @@ from typing import Any
 
 from esc.clock import format_timestamp
 from esc.config import Config
+from esc.errors import EscError, ParseError
 from esc.model import Ticket
 from esc.sla import Clock, Sla
 
@@ -41,13 +42,35 @@ def seconds_text(seconds: object) -> str:
     return f"{mins}m"
 
 
-def _environment(overrides: Path | None, compiled: Path | None = None) -> object:
+_ENVIRONMENTS: dict[tuple[Path | None, Path | None], Any] = {}
+
+
+def _environment(overrides: Path | None, compiled: Path | None = None) -> Any:
     """Jinja with esc's templates (``overrides`` first); ``compiled`` keeps compiled
-    templates between runs (jinja checks each against its source)."""
+    templates between runs (jinja checks each against its source).
+
+    Made once per process: templates it loaded are checked against their files and
+    reused.
+    """
+    key = (overrides if overrides is not None and overrides.is_dir() else None, compiled)
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        env = _ENVIRONMENTS[key] = _new_environment(*key)
+    return env
+
+
+def load_templates(names: Sequence[str], overrides: Path | None, compiled: Path | None) -> None:
+    """Load templates ahead of rendering (jinja and all it imports with them)."""
+    env = _environment(overrides, compiled)
+    for name in names:
+        env.get_template(name)
+
+
+def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
     import jinja2
 
     loaders: list[jinja2.BaseLoader] = []
-    if overrides is not None and overrides.is_dir():
+    if overrides is not None:
         loaders.append(jinja2.FileSystemLoader(str(overrides)))
     loaders.append(jinja2.PackageLoader("esc", "templates"))
     env = jinja2.Environment(
@@ -131,9 +154,33 @@ def render(
     overrides: Path | None = None,
     compiled: Path | None = None,
 ) -> str:
+    import jinja2
+
     env = _environment(overrides, compiled)
-    template = env.get_template(name)  # type: ignore[attr-defined]
-    return str(template.render(**data))
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        shown = _workspace_template(exc.filename, overrides)
+        if shown is None:
+            raise  # a shipped template: a bug in esc
+        raise ParseError(shown, exc.lineno, f"template does not parse: {exc.message}") from None
+    try:
+        return str(template.render(**data))
+    except jinja2.TemplateError as exc:
+        shown = _workspace_template(template.filename, overrides)
+        if shown is None:
+            raise
+        raise EscError(f"{shown}: template failed: {exc}") from None
+
+
+def _workspace_template(filename: str | None, overrides: Path | None) -> str | None:
+    """``templates/NAME`` for a template of the workspace; None for a shipped one."""
+    if filename is None or overrides is None:
+        return None
+    path = Path(filename)
+    if not path.is_relative_to(overrides):
+        return None
+    return f"{overrides.name}/{path.relative_to(overrides).as_posix()}"
 
 
 FORMATS = ("markdown", "html", "json", "csv")

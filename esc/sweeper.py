@@ -206,9 +206,10 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
         """While workers sweep: take what the reports show of each ticket they are done with."""
         if rendering:
             if not gathered:
-                from esc.reporting import ReportItems
+                from esc.reporting import ReportItems, prepare_sweep_reports
 
                 gathered.append(ReportItems(catalog, now))
+                prepare_sweep_reports(workspace)
             gathered[0].add(name, entry)
 
     def render_aside(catalog: Catalog) -> None:

@@ -68,3 +68,28 @@ def test_items_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path)
     expected = catalog.with_sla(live, report_time(now), exact=False)
     assert gathered.items(records) == (expected, len(records) - len(live))
     assert 0 < len(live) < len(records)
+
+
+@pytest.mark.parametrize(
+    ("template", "text", "error"),
+    [
+        (
+            "report.md.j2",
+            "# Report\n{% for x in %}\n",
+            "templates/report.md.j2:2: template does not parse: "
+            "Expected an expression, got 'end of statement block'",
+        ),
+        (
+            "report.md.j2",
+            "# Report\n{{ nonexistent.total }}\n",
+            "esc: templates/report.md.j2: template failed: 'nonexistent' is undefined",
+        ),
+    ],
+)
+def test_a_broken_template_override_is_one_line_and_exit_1(
+    demo: Path, template: str, text: str, error: str
+) -> None:
+    (demo / "templates").mkdir()
+    (demo / "templates" / template).write_text(text, encoding="utf-8")
+    result = Esc(demo)("report", "--format", "markdown")
+    assert (result.code, result.err, result.out) == (1, error + "\n", "")

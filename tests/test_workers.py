@@ -95,3 +95,20 @@ def test_work_aside_answers_or_says_none_when_it_fails_or_dies() -> None:
 
     answers = [Aside.start(work) for work in (lambda: {"a": "b" * 100_000}, fail, die)]
     assert [a.result() if a else "no fork" for a in answers] == [{"a": "b" * 100_000}, None, None]
+
+
+def test_a_broken_report_template_is_reported_as_without_workers(
+    generated: Path, tmp_path: Path
+) -> None:
+    """Templates are loaded while the workers sweep; an error in one is reported when the
+    reports are rendered, as one process reports it."""
+    results = []
+    for jobs in ("1", "2"):
+        root = copy(generated, tmp_path / f"jobs-{jobs}")
+        (root / "templates").mkdir()
+        (root / "templates" / "summary.md.j2").write_text("{% for x in %}\n", encoding="utf-8")
+        results.append(Esc(root, now=NOW)("sweep", "--jobs", jobs))
+    alone, shared = results
+    assert "summary.md.j2" in shared.err and "Traceback" not in shared.err
+    assert (shared.code, shared.err) == (alone.code, alone.err)
+    assert same_files(tmp_path / "jobs-1", tmp_path / "jobs-2") == []
