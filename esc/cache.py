@@ -148,7 +148,10 @@ class Cache:
             return
         try:
             self.folder.mkdir(exist_ok=True)
-            self._write()
+            if self.path.exists():
+                self._write()
+            else:
+                self._write_new()
         except (sqlite3.Error, OSError):
             with contextlib.suppress(OSError):
                 self._reset()
@@ -163,18 +166,8 @@ class Cache:
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     db.execute("DROP TABLE IF EXISTS files")
                     db.execute("DROP TABLE IF EXISTS meta")
-                    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-                    db.execute(
-                        "CREATE TABLE files (name TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
-                        " ino INTEGER, digest BLOB, verified_ns INTEGER, summary BLOB,"
-                        " sla_key TEXT, sla BLOB, next_event REAL, status TEXT, sla_time REAL,"
-                        " settled REAL)"
-                    )
-                    db.execute(f"PRAGMA user_version={SCHEMA}")
-                db.executemany(
-                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [(name, *e.row()) for name, e in self.dirty.items()],
-                )
+                    _create_tables(db)
+                _insert(db, self.dirty.items())
                 db.executemany("DELETE FROM files WHERE name = ?", [(n,) for n in self.removed])
                 db.executemany(
                     "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(self.dirty_meta.items())
@@ -183,6 +176,46 @@ class Cache:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+
+    def _write_new(self) -> None:
+        """A cache file written whole (a first sweep): built aside without a journal, which
+        is much faster, then renamed into place."""
+        building = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
+        with contextlib.suppress(FileNotFoundError):
+            building.unlink()
+        try:
+            with contextlib.closing(sqlite3.connect(building, isolation_level=None)) as db:
+                db.execute("PRAGMA journal_mode=OFF")
+                db.execute("PRAGMA synchronous=OFF")
+                db.execute("BEGIN")
+                _create_tables(db)
+                _insert(db, self.entries.items())
+                db.executemany("INSERT INTO meta VALUES (?, ?)", list(self.meta.items()))
+                db.execute("COMMIT")
+                db.execute("PRAGMA journal_mode=WAL")
+            self._reset()  # no journal of an earlier cache file may meet the new one
+            os.rename(building, self.path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                building.unlink()
+
+
+def _create_tables(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute(
+        "CREATE TABLE files (name TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
+        " ino INTEGER, digest BLOB, verified_ns INTEGER, summary BLOB,"
+        " sla_key TEXT, sla BLOB, next_event REAL, status TEXT, sla_time REAL,"
+        " settled REAL)"
+    )
+    db.execute(f"PRAGMA user_version={SCHEMA}")
+
+
+def _insert(db: sqlite3.Connection, entries: Iterable[tuple[str, Entry]]) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(name, *e.row()) for name, e in entries],
+    )
 
 
 def now_ns() -> int:

@@ -174,3 +174,31 @@ def test_an_entry_row_holds_every_field_in_order() -> None:
     entry = Entry(1, 2, 3, b"d", 4, b"s", "key", b"sla", 5.0, "open", 6.0, 7.0)
     assert len(entry.row()) == len(dataclasses.fields(Entry))
     assert Entry(*entry.row()) == entry
+
+
+def test_a_first_sweep_writes_a_whole_cache_file_in_wal_mode(demo: Path) -> None:
+    Esc(demo, now=NOW).ok("sweep")
+    folder = demo / ".esc-cache"
+    assert sorted(p.name for p in folder.iterdir() if p.name != "sweep.lock") == [FILE]
+    with sqlite3.connect(folder / FILE) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        names = {row[0] for row in db.execute("SELECT name FROM files")}
+    assert names == {p.name for p in (demo / "tickets").glob("*.md")}
+
+
+def test_a_stale_journal_never_meets_a_new_cache_file(demo: Path) -> None:
+    """A crash can leave an old cache's journal behind; the new file must not read it."""
+    desk = Esc(demo, now=NOW)
+    desk.ok("sweep")
+    expected = desk.ok("list", "--all", "--json")
+    folder = demo / ".esc-cache"
+    db = sqlite3.connect(folder / FILE, isolation_level=None)
+    db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute("UPDATE files SET summary = x'00'")  # a journal with changes still in it
+    wal = (folder / f"{FILE}-wal").read_bytes()
+    assert len(wal) > 4096
+    db.close()
+    (folder / FILE).unlink()
+    (folder / f"{FILE}-wal").write_bytes(wal)
+    desk.ok("sweep")
+    assert desk.ok("list", "--all", "--json") == expected
