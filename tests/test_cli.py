@@ -1448,3 +1448,25 @@ def test_python_dash_m_esc_help() -> None:
     for command in ("create", "escalate", "list", "validate"):
         assert command in result.stdout
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["list", "--all"], ["report", "--format", "json"]])
+def test_output_to_a_reader_that_went_away_ends_quietly(demo: Path, args: list[str]) -> None:
+    """`esc list | head -0`: the reader closes the pipe before esc writes to it."""
+    proc = subprocess.Popen(
+        [ESC, "--now", NOW, *args], cwd=demo, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) in (0, 1)  # (1: click's code for a broken pipe)
+    assert err == ""
+
+
+def test_output_arrives_whole_through_a_pipe(demo: Path) -> None:
+    proc = subprocess.run(
+        [ESC, "--now", NOW, "report", "--format", "json"], cwd=demo, capture_output=True, check=True
+    )
+    assert json.loads(proc.stdout)["totals"]["tickets"] == 36
+    assert proc.stdout.endswith(b"}\n") and proc.stderr == b""
