@@ -85,7 +85,9 @@ def prime(
                             each(primed)
     finally:
         _JOB = None
-        gc.unfreeze()
+        # Left frozen, with the results: they live as long as the sweep, and the first
+        # collection would otherwise go through every one of them (~50 ms at 10,000).
+        gc.freeze()
         if collecting:
             gc.enable()
     return done
