@@ -38,7 +38,6 @@ _CHILD_LINE = re.compile(r"( +)(?:- (.*)|([A-Za-z0-9_][\w.\-]*):(?: (.*))?)")
 # One ``key: value`` of a flow mapping, and what follows it: a comma or the closing brace.
 _FLOW_PAIR_TEXT = r'([A-Za-z_][\w\-]*): (?:("(?:[^"\\]|\\.)*")|([^,{}\[\]#"]+))'
 _FLOW_PAIR = re.compile(_FLOW_PAIR_TEXT)
-_FLOW_MAPPING = re.compile(rf"\{{(?:{_FLOW_PAIR_TEXT}, )*{_FLOW_PAIR_TEXT}\}}")
 # What would end a plain scalar early in flow context: ": ", a final ":" or a final space.
 _FLOW_PLAIN_END = re.compile(r":(?: |$)| $")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
@@ -186,10 +185,10 @@ def _value(text: str) -> Any:
 
 def _flow_mapping(text: str) -> dict[str, Any]:
     """``{k: v, k: v}`` with exactly one space after each ``:`` and ``,``."""
-    if _FLOW_MAPPING.fullmatch(text) is None:
+    if text[-1] != "}":
         raise _Unsupported
     result: dict[str, Any] = {}
-    for raw_key, quoted, raw in _FLOW_PAIR.findall(text):
+    for raw_key, quoted, raw in _flow_pairs(text):
         key = _key(raw_key)
         if key in result:
             raise _Unsupported
@@ -203,6 +202,24 @@ def _flow_mapping(text: str) -> dict[str, Any]:
             value = _plain(raw)
         result[key] = value
     return result
+
+
+def _flow_pairs(text: str) -> list[tuple[str, ...]]:
+    """The (key, quoted value, plain value) of each pair of ``{pair, pair}``, pair after
+    pair (a pair's plain value holds no comma or brace, so there is one way to cut)."""
+    pairs = []
+    pos, last = 1, len(text) - 1  # after the "{"; the "}"
+    while True:
+        pair = _FLOW_PAIR.match(text, pos)
+        if pair is None:
+            raise _Unsupported
+        pairs.append(pair.groups(""))
+        pos = pair.end()
+        if pos == last:
+            return pairs
+        if not text.startswith(", ", pos):
+            raise _Unsupported
+        pos += 2
 
 
 def _quoted(text: str, pos: int) -> tuple[str, int]:

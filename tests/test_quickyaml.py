@@ -105,6 +105,13 @@ def test_reads_what_esc_writes_exactly_as_pyyaml() -> None:
         "title: x\r\nstatus: open\r\n",
         "title: x\tz\n",
         "a: {b: c,d: e}\n",
+        "a: {b: c# d: e}\n",  # a separator that is not ", "
+        "a: {b: c,  d: e}\n",
+        "a: {b: c, d: e }\n",
+        "a: {b: c, }\n",
+        "a: { b: c}\n",
+        "a: {b: c}}\n",
+        'a: {b: "c"d, e: f}\n',
         "a: {b: [c]}\n",
         "sla:\n  first:\n    due: x\n",
         "created: 2025-02-30T09:00:00+01:00\n",  # no such day: PyYAML raises ValueError
