@@ -112,3 +112,15 @@ def test_a_broken_report_template_is_reported_as_without_workers(
     assert "summary.md.j2" in shared.err and "Traceback" not in shared.err
     assert (shared.code, shared.err) == (alone.code, alone.err)
     assert same_files(tmp_path / "jobs-1", tmp_path / "jobs-2") == []
+
+
+@pytest.mark.parametrize(("count", "processes"), [(10_000, 2), (450, 2), (401, 3), (199, 2)])
+def test_tasks_cover_every_ticket_once_in_order_ending_small(count: int, processes: int) -> None:
+    from esc.workers import CHUNK, _chunks
+
+    names = [f"T-{n:05d}.md" for n in range(count)]
+    chunks = _chunks(names, processes)
+    assert [name for chunk in chunks for name in chunk] == names
+    assert all(0 < len(chunk) <= CHUNK for chunk in chunks)
+    last_round = chunks[-2 * processes :]
+    assert all(len(chunk) <= CHUNK // 4 for chunk in last_round)
