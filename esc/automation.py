@@ -18,6 +18,7 @@ from esc.clock import coerce_timestamp
 from esc.conditions import Condition, ConditionError, Facts, compile_condition
 from esc.errors import BadInput, Refused
 from esc.model import Change, Ticket
+from esc.records import immutable
 from esc.routing import ticket_fields
 from esc.sla import PolicyError, Sla, parse_working_duration
 
@@ -35,7 +36,7 @@ class RuleError(ValueError):
         self.key = key
 
 
-@dataclass(frozen=True)
+@immutable
 class Rule:
     name: str
     when: Condition

@@ -31,8 +31,10 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from esc.records import immutable
 
 __all__ = [
     "Calendar",
@@ -79,7 +81,7 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-@dataclass(frozen=True)
+@immutable
 class Calendar:
     """Weekly working hours and holidays in the wall-clock time of ``timezone``.
 

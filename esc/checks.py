@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from esc.clock import format_timestamp
 from esc.config import Config
 from esc.model import Ticket
+from esc.records import immutable
 from esc.sla import Clock, Sla
 from esc.views import clock_phrase, sla_json
 
 
-@dataclass(frozen=True)
+@immutable
 class Checked:
     ticket: Ticket
     sla: Sla
@@ -30,7 +30,7 @@ class Checked:
         return ()
 
 
-@dataclass(frozen=True)
+@immutable
 class CheckOutcome:
     now: dt.datetime
     fail_on: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, timedelta, timezone
 
 from esc.records import immutable
@@ -206,7 +206,7 @@ class _Matcher(ABC):
         """The matcher as written in rules.yaml."""
 
 
-@dataclass(frozen=True)
+@immutable
 class _Empty(_Matcher):
     def check(self, value: object) -> bool:
         return _is_empty(value)
@@ -215,7 +215,7 @@ class _Empty(_Matcher):
         return "null"
 
 
-@dataclass(frozen=True)
+@immutable
 class _Equals(_Matcher):
     expected: object
 
@@ -226,7 +226,7 @@ class _Equals(_Matcher):
         return _text(self.expected)
 
 
-@dataclass(frozen=True)
+@immutable
 class _NotEquals(_Matcher):
     expected: object
 
@@ -239,7 +239,7 @@ class _NotEquals(_Matcher):
         return f"!={_text(self.expected)}"
 
 
-@dataclass(frozen=True)
+@immutable
 class _Ordered(_Matcher):
     """<, <=, >, >= on numbers, or on a scale of names (the priorities, lowest first)."""
 
@@ -263,7 +263,7 @@ class _Ordered(_Matcher):
         return f"{self.op}{self.source}"
 
 
-@dataclass(frozen=True)
+@immutable
 class _Regex(_Matcher):
     pattern: re.Pattern[str]
     source: str
@@ -275,7 +275,7 @@ class _Regex(_Matcher):
         return self.source
 
 
-@dataclass(frozen=True)
+@immutable
 class _Contains(_Matcher):
     """Case-insensitive substring, for title, body and text."""
 
@@ -330,7 +330,7 @@ class _Leaf(Condition):
         """Why the facts fail this condition."""
 
 
-@dataclass(frozen=True)
+@immutable
 class FieldCondition(_Leaf):
     """A front-matter field (or ``level``): equals, one of, empty, compared, /regex/."""
 
@@ -357,7 +357,7 @@ class FieldCondition(_Leaf):
         return f"{self.name}: {_written([m.text() for m in self.matchers])}"
 
 
-@dataclass(frozen=True)
+@immutable
 class TextCondition(_Leaf):
     """title, body or text (title and body): substring (any case), /regex/ or empty."""
 
@@ -394,7 +394,7 @@ class TextCondition(_Leaf):
         return f"{self.name}: {_written(texts)}"
 
 
-@dataclass(frozen=True)
+@immutable
 class SlaCondition(_Leaf):
     """``sla: state`` (any clock in that state) or ``sla.<metric>: state`` (that clock)."""
 
@@ -428,7 +428,7 @@ class SlaCondition(_Leaf):
         return f"{self.key}: {_written([_text(s) for s in self.states])}"
 
 
-@dataclass(frozen=True)
+@immutable
 class DurationCondition(_Leaf):
     """age (now - created), idle (now - updated) or overdue, compared with a duration."""
 
@@ -473,7 +473,7 @@ def _braced(condition: Condition) -> str:
     return text if text == "{}" else "{" + text + "}"
 
 
-@dataclass(frozen=True)
+@immutable
 class AllOf(Condition):
     """Every child holds; no children: always holds (an empty or missing ``when``)."""
 
@@ -492,7 +492,7 @@ class AllOf(Condition):
         return ", ".join(child.describe() for child in self.children) or "{}"
 
 
-@dataclass(frozen=True)
+@immutable
 class AnyOf(Condition):
     """At least one child holds."""
 
@@ -516,7 +516,7 @@ class AnyOf(Condition):
         return "any: [" + ", ".join(_braced(child) for child in self.children) + "]"
 
 
-@dataclass(frozen=True)
+@immutable
 class Not(Condition):
     """The child does not hold."""
 
@@ -574,7 +574,7 @@ def _regex(text: str, path: str) -> _Regex | None:
         raise ConditionError(f"invalid regex {text}: {exc}", path) from None
 
 
-@dataclass(frozen=True)
+@immutable
 class _Compiler:
     priorities: tuple[str, ...]
 

@@ -6,7 +6,7 @@ Pure: takes the files' text and returns records plus findings; never reads a fil
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from esc.conditions import Condition, ConditionError, compile_condition
+from esc.records import immutable
 
 if TYPE_CHECKING:
     from esc.automation import Rule
@@ -38,7 +39,7 @@ RULES_KEYS = {
 }
 
 
-@dataclass(frozen=True)
+@immutable
 class Finding:
     """One problem in a file, reported as ``path:line: message``."""
 
@@ -50,7 +51,7 @@ class Finding:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-@dataclass(frozen=True)
+@immutable
 class Team:
     key: str
     name: str
@@ -66,13 +67,13 @@ class Team:
         return self.members + ((self.lead,) if self.lead and self.lead not in self.members else ())
 
 
-@dataclass(frozen=True)
+@immutable
 class Route:
     when: Condition
     team: str
 
 
-@dataclass(frozen=True)
+@immutable
 class Config:
     teams: Mapping[str, Team]
     intake: str

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from esc.clock import coerce_timestamp, format_timestamp
 from esc.model import Ticket
+from esc.records import immutable
 from esc.ticketfile import render_activity
 
 
-@dataclass(frozen=True)
+@immutable
 class Event:
     at: dt.datetime
     source: str  # "activity" or "git"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from esc.clock import format_timestamp
 from esc.config import Config
 from esc.errors import BadInput, Refused
 from esc.model import CHANNELS, TICKET_FIELDS, Activity, Change, Entry, Escalation, Ticket
+from esc.records import immutable
 from esc.routing import facts_for, priority_from_matrix, route, ticket_fields
 
 
@@ -77,7 +78,7 @@ def _show(value: object) -> str | None:
 # ---------------------------------------------------------------- intake
 
 
-@dataclass(frozen=True)
+@immutable
 class Intake:
     """What a new ticket is created from."""
 

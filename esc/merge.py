@@ -48,6 +48,7 @@ from esc import scaffold, yamltext
 from esc.clock import coerce_timestamp
 from esc.errors import EscError, ParseError
 from esc.model import FIELD_ORDER
+from esc.records import immutable
 from esc.store import atomic_write
 from esc.ticketfile import _ENTRY_HEAD as ENTRY_HEAD
 from esc.ticketfile import ACTIVITY, CONVERSATION, TicketDoc, parse, parse_activity_line
@@ -84,7 +85,7 @@ class Unmergeable(Exception):
     """A version esc cannot merge field by field (it falls back to a text merge)."""
 
 
-@dataclass(frozen=True)
+@immutable
 class MergeResult:
     """The merged text, and what still conflicts (front-matter keys, ``description``, or
     ``text`` for a plain text merge); clean when ``conflicts`` is empty."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from esc.calendar import (
     Calendar,
@@ -41,7 +40,7 @@ class PolicyError(ValueError):
         self.key = key
 
 
-@dataclass(frozen=True)
+@immutable
 class Policy:
     name: str
     when: Condition

@@ -19,19 +19,19 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from esc.clock import format_timestamp
 from esc.config import Config
 from esc.model import ACTIVE_STATUSES, ESCALATION_KINDS, Ticket
+from esc.records import immutable
 from esc.sla import METRICS, Clock, Sla
 
 AGING = (("<1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), (">7d", 7, None))
 TOP_REASONS = 10
 
 
-@dataclass(frozen=True)
+@immutable
 class Period:
     since: dt.datetime
     until: dt.datetime

@@ -12,6 +12,7 @@ from esc import gitops, lock, ticketfile, workers
 from esc.cache import Entry
 from esc.catalog import Catalog, Record
 from esc.errors import EscError, ParseError
+from esc.records import immutable
 from esc.sla import Sla
 from esc.store import (
     CACHE_DIR,
@@ -160,7 +161,7 @@ def sweep_message(result: SweepResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass(frozen=True)
+@immutable
 class SweepOptions:
     dry_run: bool = False
     report_dir: Path | None = None  # None: reports/ in the workspace
