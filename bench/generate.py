@@ -47,7 +47,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from esc import ids, lifecycle, ticketfile
-from esc.config import Config, build_config
+from esc.config import Config
+
+try:
+    from esc.configfile import build_config
+except ImportError:  # an esc from before configfile.py (bench/run.py --rev)
+    from esc.config import build_config  # type: ignore[attr-defined,no-redef]
 from esc.errors import EscError
 from esc.model import Activity, Change, Ticket
 from esc.scaffold import RULES_YAML, STARTER_FILES, TEAMS_YAML

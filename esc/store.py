@@ -6,15 +6,19 @@ A workspace is a folder with teams.yaml, rules.yaml and tickets/.  Every write i
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import pickle
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from esc import ids, ticketfile
-from esc.config import RULES_FILE, TEAMS_FILE, Config, Finding, build_config
+from esc import __version__, ids, ticketfile
+from esc.config import RULES_FILE, TEAMS_FILE, Config, Finding
 from esc.errors import ConfigError, EscError, ParseError, WorkspaceNotFound
 from esc.model import Activity, Change, Ticket
 from esc.ticketfile import TicketDoc
@@ -23,6 +27,48 @@ TICKETS_DIR = "tickets"
 CACHE_DIR = ".esc-cache"
 REPORTS_DIR = "reports"
 TEMPLATES_DIR = "templates"
+
+
+class _PlainPickler(pickle.Pickler):
+    """Pickles subclasses of str, int, float, dict and list (ruamel.yaml's, which keep
+    quoting and line numbers) as the plain types: reading the kept configuration back
+    then needs no ruamel.yaml."""
+
+    def reducer_override(self, obj: object) -> Any:
+        kind = type(obj)
+        if kind in _PLAIN or kind is bool:
+            return NotImplemented
+        if isinstance(obj, str):
+            return str, (str(obj),)
+        if isinstance(obj, int):
+            return int, (int(obj),)
+        if isinstance(obj, float):
+            return float, (float(obj),)
+        if isinstance(obj, dict):
+            return dict, (dict(obj),)
+        if isinstance(obj, list):
+            return list, (list(obj),)
+        return NotImplemented
+
+
+_PLAIN = frozenset({str, int, float, dict, list})
+
+
+def _config_key(texts: list[str]) -> bytes:
+    """What a parsed configuration depends on: the files' text and esc's own source files
+    (their names, sizes and times: another esc, or an edited one, parses afresh)."""
+    h = hashlib.blake2b(digest_size=16)
+    package = os.path.dirname(os.path.abspath(__file__))
+    h.update(f"{__version__}\0{package}\0{pickle.HIGHEST_PROTOCOL}\0".encode())
+    with os.scandir(package) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                st = entry.stat()
+                h.update(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+    for text in texts:
+        data = text.encode("utf-8")
+        h.update(len(data).to_bytes(8, "little") + data)
+    return h.digest()
 
 
 def find_root(start: Path, explicit: str | None = None) -> Path:
@@ -59,7 +105,7 @@ def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
 
 
 def atomic_write(
-    path: Path, text: str, *, exclusive: bool = False, sync_dir: bool = True
+    path: Path, text: str | bytes, *, exclusive: bool = False, sync_dir: bool = True
 ) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new file, never half.
 
@@ -67,7 +113,7 @@ def atomic_write(
     folder is synced afterwards (so the rename survives a crash) unless ``sync_dir`` is
     False: then the caller calls :func:`sync_folder` once after a batch of writes.
     """
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -128,6 +174,8 @@ class Workspace:
     # ------------------------------------------------------------ configuration
 
     def config_findings(self) -> tuple[Config | None, list[Finding]]:
+        """The configuration (None if unusable) and every finding in its files; kept in
+        the cache folder, keyed by the files' text and esc's own code."""
         texts = []
         for name in (TEAMS_FILE, RULES_FILE):
             path = self.root / name
@@ -138,7 +186,48 @@ class Workspace:
                     texts.append("")
                 else:
                     return None, [Finding(name, 1, "file is missing")]
-        return build_config(texts[0], texts[1])
+        key = _config_key(texts)
+        kept = self._kept_config(key)
+        if kept is not None:
+            return kept
+        from esc.configfile import build_config  # (ruamel.yaml only when needed)
+
+        found = build_config(texts[0], texts[1])
+        self._keep_config(key, found)
+        return found
+
+    def _config_cache(self) -> Path | None:
+        """Where this workspace's parsed configuration is kept (one file per workspace)."""
+        base = user_cache_dir()
+        if base is None:
+            return None
+        name = hashlib.blake2b(str(self.root).encode(), digest_size=8).hexdigest()
+        return base / "config" / f"{name}.pickle"
+
+    def _kept_config(self, key: bytes) -> tuple[Config | None, list[Finding]] | None:
+        path = self._config_cache()
+        try:
+            data = path.read_bytes() if path is not None else b""
+        except OSError:
+            return None
+        try:
+            kept_key, found = pickle.loads(data)
+        except Exception:  # a damaged or foreign cache file is not used (and replaced)
+            return None
+        return found if kept_key == key else None
+
+    def _keep_config(self, key: bytes, found: tuple[Config | None, list[Finding]]) -> None:
+        path = self._config_cache()
+        if path is None:
+            return
+        try:
+            out = io.BytesIO()
+            _PlainPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump((key, found))
+            data = out.getvalue()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, data, sync_dir=False)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            pass  # a cache that cannot be written is simply not kept
 
     def config(self) -> Config:
         """The configuration; a broken one stops the command with its first problem."""
@@ -293,11 +382,18 @@ class Workspace:
         return True
 
 
-def compiled_templates_dir() -> Path | None:
-    """Where jinja keeps compiled report templates between runs, like Python's .pyc files:
-    ``$XDG_CACHE_HOME/esc/templates`` (default ``~/.cache/esc/templates``); None if there
-    is no home.  Jinja checks each against its source, so it is never stale."""
+def user_cache_dir() -> Path | None:
+    """esc's cache of what it derives from its own code and a workspace's configuration,
+    like Python's .pyc files: ``$XDG_CACHE_HOME/esc`` (default ``~/.cache/esc``); None if
+    there is no home."""
     base = os.environ.get("XDG_CACHE_HOME") or (
         os.path.join(os.path.expanduser("~"), ".cache") if os.path.expanduser("~") != "~" else ""
     )
-    return Path(base, "esc", "templates") if base else None
+    return Path(base, "esc") if base else None
+
+
+def compiled_templates_dir() -> Path | None:
+    """Where jinja keeps compiled report templates between runs (``templates`` in the
+    user cache).  Jinja checks each against its source, so it is never stale."""
+    base = user_cache_dir()
+    return base / "templates" if base is not None else None

@@ -14,7 +14,8 @@ import pytest
 
 from esc import automation
 from esc.automation import Outcome, Rule, RuleError, loop_findings, memory_of, parse_rule
-from esc.config import DEFAULT_PRIORITIES, Config, Team, build_config, parse_teams
+from esc.config import DEFAULT_PRIORITIES, Config, Team
+from esc.configfile import build_config, parse_teams
 from esc.model import Activity, Entry, Escalation, Ticket
 from esc.scaffold import RULES_YAML, TEAMS_YAML
 from esc.sweep import sla_of

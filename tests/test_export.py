@@ -14,7 +14,7 @@ from typing import Any
 import frontmatter
 import pytest
 
-from esc.config import build_config
+from esc.configfile import build_config
 from esc.export import SCHEMA, build_tables, utc_text
 from esc.model import Activity, Escalation, Ticket
 from tests.conftest import Esc

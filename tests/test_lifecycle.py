@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from esc import lifecycle
-from esc.config import Config, build_config
+from esc.config import Config
+from esc.configfile import build_config
 from esc.errors import BadInput, Refused
 from esc.model import Activity, Change, Entry, Escalation, Ticket
 from esc.scaffold import RULES_YAML, TEAMS_YAML

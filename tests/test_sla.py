@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from esc import lifecycle
 from esc.calendar import Calendar, business_time_between, parse_calendars
-from esc.config import DEFAULT_PRIORITIES, Config, build_config
+from esc.config import DEFAULT_PRIORITIES, Config
+from esc.configfile import build_config
 from esc.model import Activity, Entry, Ticket
 from esc.scaffold import TEAMS_YAML
 from esc.sla import (

@@ -1,14 +1,17 @@
 """The workspace on disk: finding it, atomic writes, broken files left alone."""
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from esc import store
 from esc.errors import ParseError, WorkspaceNotFound
-from tests.conftest import Esc
+from tests.conftest import NOW, Esc
 
 
 def test_find_root_walks_up(workspace: Path) -> None:
@@ -74,3 +77,59 @@ def test_scan_reports_every_broken_file(workspace: Path) -> None:
         "tickets/T-a.md:1: no front-matter: the file must start with a '---' line",
         "tickets/T-b.md:1: not UTF-8 text: invalid start byte",
     ]
+
+
+# ---------------------------------------------------------------- the kept configuration
+
+IMPORTS = """
+import contextlib, io, json, sys
+from esc.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+    code = main(sys.argv[1:])
+print(json.dumps([code, out.getvalue(), any(m.startswith("ruamel") for m in sys.modules)]))
+"""
+
+
+def run_in_process(root: Path, *args: str) -> tuple[int, str, bool]:
+    """esc ``args`` in a fresh interpreter: exit code, output, whether ruamel.yaml loaded."""
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORTS, "--root", str(root), "--now", NOW, *args],
+        capture_output=True, text=True, check=True, timeout=60,
+    )
+    code, out, ruamel = json.loads(proc.stdout)
+    return code, out, ruamel
+
+
+def kept_configs() -> list[Path]:
+    folder = Path(os.environ["HOME"]) / ".cache" / "esc" / "config"
+    return sorted(folder.glob("*.pickle")) if folder.is_dir() else []
+
+
+def test_the_configuration_is_read_once_then_kept(demo: Path) -> None:
+    first = run_in_process(demo, "list", "--all")
+    assert first[2] and len(kept_configs()) == 1  # parsed with ruamel.yaml, then kept
+    again = run_in_process(demo, "list", "--all")
+    assert again[:2] == first[:2] and not again[2]  # the kept one: no ruamel.yaml at all
+
+
+def test_an_edited_configuration_is_read_again(demo: Path) -> None:
+    run_in_process(demo, "list")
+    teams = demo / "teams.yaml"
+    teams.write_text(teams.read_text(encoding="utf-8").replace("level: 2", "level: two", 1))
+    code, _out, ruamel = run_in_process(demo, "validate")
+    assert (code, ruamel) == (1, True)
+    result = Esc(demo)("validate")
+    assert result.code == 1
+    assert "teams.yaml:31: team engineering: level must be a positive integer" in result.out
+    listed = Esc(demo)("list")
+    assert listed.code == 1
+    assert listed.err.startswith("teams.yaml:31: team engineering: level must be")
+
+
+def test_a_damaged_kept_configuration_is_replaced(demo: Path) -> None:
+    expected = run_in_process(demo, "list", "--all")[:2]
+    (kept,) = kept_configs()
+    kept.write_bytes(b"\x80\x05not a pickle")
+    assert run_in_process(demo, "list", "--all")[:2] == expected
+    assert run_in_process(demo, "list", "--all") == (*expected, False)

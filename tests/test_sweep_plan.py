@@ -17,7 +17,8 @@ from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 from esc import lifecycle
-from esc.config import Config, build_config
+from esc.config import Config
+from esc.configfile import build_config
 from esc.model import Activity, Entry, Escalation, Ticket
 from esc.scaffold import TEAMS_YAML
 from esc.sweep import TicketPlan, plan
