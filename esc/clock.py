@@ -52,10 +52,30 @@ def format_timestamp(moment: dt.datetime) -> str:
 
 
 def resolve_now(option: str | None) -> dt.datetime:
-    """The current time: the --now / ESC_NOW value if given, else the clock in local time."""
+    """The current time: the --now / ESC_NOW value if given, else the clock in local time.
+
+    Its time zone is the shared object of its offset (:func:`zone_of`), as are those of
+    the times read back from the cache: Python compares two datetimes whose time zone is
+    the same object field by field, and otherwise asks each for its offset first.
+    """
     if option:
-        return parse_timestamp(option, what="--now")
-    return dt.datetime.now().astimezone().replace(microsecond=0)
+        moment = parse_timestamp(option, what="--now")
+    else:
+        moment = dt.datetime.now().astimezone().replace(microsecond=0)
+    offset = moment.utcoffset()
+    assert offset is not None
+    return moment.replace(tzinfo=zone_of(int(offset.total_seconds())))
+
+
+_ZONES: dict[int, dt.timezone] = {}
+
+
+def zone_of(offset: int) -> dt.timezone:
+    """The one fixed-offset time zone object for ``offset`` seconds east of UTC."""
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = dt.timezone(dt.timedelta(seconds=offset))
+    return zone
 
 
 def format_age(delta: dt.timedelta) -> str:

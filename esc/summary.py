@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from esc.calendar import Calendar
+from esc.clock import _ZONES, zone_of
 from esc.config import Config
 from esc.model import Entry, Escalation, Ticket
 from esc.sla import Clock, Sla, counted_time
@@ -27,17 +28,11 @@ def _t(moment: dt.datetime | None) -> tuple[float, int] | None:
     return (moment.timestamp(), int(offset.total_seconds()) if offset is not None else 0)
 
 
-_ZONES: dict[int, dt.timezone] = {}
-
-
 def _dt(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     stamp, offset = value
-    zone = _ZONES.get(offset)
-    if zone is None:
-        zone = _ZONES[offset] = dt.timezone(dt.timedelta(seconds=offset))
-    return dt.datetime.fromtimestamp(stamp, zone)
+    return dt.datetime.fromtimestamp(stamp, _ZONES.get(offset) or zone_of(offset))
 
 
 class _LazyExtra(Mapping[str, Any]):
