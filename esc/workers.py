@@ -197,16 +197,17 @@ def _sweep_names(catalog: Catalog, names: list[str], now: dt.datetime) -> Iterat
     from esc.sweeper import sweep_record  # (esc.sweeper imports this module)
 
     folder = catalog.workspace.tickets_dir
+    worker = os.getpid()
     for name in names:
         try:
             record = catalog.record(name, folder)
         except ParseError:
-            yield Primed(name, catalog.cache.entries.get(name), worker=os.getpid())
+            yield Primed(name, catalog.cache.entries.get(name), worker=worker)
             continue
         except FileNotFoundError:
-            yield Primed(name, None, worker=os.getpid())
+            yield Primed(name, None, worker=worker)
             continue
         outcome = sweep_record(catalog, record, now, dry_run=False)
-        yield Primed(name, record.entry, outcome, os.getpid())
+        yield Primed(name, record.entry, outcome, worker)
         catalog.cache.entries.pop(name, None)  # the parent keeps the entries, not the worker
         catalog.cache.dirty.pop(name, None)
