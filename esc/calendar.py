@@ -306,9 +306,11 @@ def _day_length(spans: tuple[Span, ...]) -> int:
     return sum((hi - lo) // _MICROSECOND for lo, hi in spans)
 
 
-def _worked_before(cal: Calendar, t: dt.datetime) -> int:
-    """Working microseconds from the calendar's first summed day until the instant ``t``."""
-    day = t.astimezone(cal.tz).date()
+def _worked_before(cal: Calendar, t: dt.datetime, day: dt.date | None = None) -> int:
+    """Working microseconds from the calendar's first summed day until the instant ``t``
+    (on local date ``day``, if the caller knows it)."""
+    if day is None:
+        day = t.astimezone(cal.tz).date()
     total = cal.worked_before_day(day)
     for lo, hi in cal.day_spans(day):
         if lo < t:
@@ -348,7 +350,8 @@ def add_business_times(
     Whole days are skipped by their running sums; only the last day's spans are looked at.
     """
     start = _aware(start, "start")
-    return _add_to(cal, start, _worked_before(cal, start), durations)
+    day = _wall(start, cal.tz).date()
+    return _add_to(cal, start, day, _worked_before(cal, start, day), durations)
 
 
 def business_time_and_deadlines(
@@ -357,20 +360,21 @@ def business_time_and_deadlines(
     """``business_time_between(cal, start, end)`` and ``add_business_times(cal, start,
     durations)`` at once (an SLA clock's time used and its deadlines share their start)."""
     start, end = _aware(start, "start"), _aware(end, "end")
-    base = _worked_before(cal, start)
+    day = _wall(start, cal.tz).date()
+    base = _worked_before(cal, start, day)
     used = _worked_before(cal, end) - base if end > start else 0
-    return dt.timedelta(microseconds=used), _add_to(cal, start, base, durations)
+    return dt.timedelta(microseconds=used), _add_to(cal, start, day, base, durations)
 
 
 def _add_to(
-    cal: Calendar, start: dt.datetime, base: int, durations: Sequence[dt.timedelta]
+    cal: Calendar, start: dt.datetime, day: dt.date, base: int, durations: Sequence[dt.timedelta]
 ) -> list[dt.datetime]:
-    """add_business_times, given the running sum ``base`` at ``start`` (in UTC)."""
+    """add_business_times, given ``start`` (in UTC), its local date and the running sum
+    ``base`` at it."""
     for duration in durations:
         if duration < _ZERO:
             raise CalendarError(f"duration {format_duration(duration)} is negative")
     found: list[dt.datetime] = []
-    day = _wall(start, cal.tz).date()
     last_day = (start + MAX_HORIZON).date() + _ONE_DAY
     done = cal.worked_before_day(day + _ONE_DAY)  # by the end of ``day``
     ordered = durations if len(durations) < 2 else sorted(durations)
