@@ -30,13 +30,13 @@ TEMPLATES_DIR = "templates"
 
 
 class _PlainPickler(pickle.Pickler):
-    """Pickles subclasses of str, int, float, dict and list (ruamel.yaml's, which keep
+    """Pickles ruamel.yaml's subclasses of str, int, float, dict and list (which keep
     quoting and line numbers) as the plain types: reading the kept configuration back
     then needs no ruamel.yaml."""
 
     def reducer_override(self, obj: object) -> Any:
         kind = type(obj)
-        if kind in _PLAIN or kind is bool:
+        if kind in _PLAIN or not kind.__module__.startswith("ruamel."):
             return NotImplemented
         if isinstance(obj, str):
             return str, (str(obj),)
