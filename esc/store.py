@@ -355,7 +355,7 @@ class Workspace:
             path = folder / name
             try:
                 same = path.read_text(encoding="utf-8") == text
-            except (FileNotFoundError, UnicodeDecodeError):
+            except (OSError, UnicodeDecodeError):  # (none yet, or not a file: writing says)
                 same = False
             if same:
                 continue

@@ -124,3 +124,22 @@ def test_tasks_cover_every_ticket_once_in_order_ending_small(count: int, process
     assert all(0 < len(chunk) <= CHUNK for chunk in chunks)
     last_round = chunks[-2 * processes :]
     assert all(len(chunk) <= CHUNK // 4 for chunk in last_round)
+
+
+def test_a_report_that_cannot_be_written_fails_as_without_workers(
+    generated: Path, tmp_path: Path
+) -> None:
+    """The HTML and JSON reports render in the process aside; when one cannot be written
+    the sweep ends as one process ends it (one line, exit 1), with the same files written."""
+    results = []
+    for jobs in ("1", "2"):
+        root = copy(generated, tmp_path / f"jobs-{jobs}")
+        (root / "reports" / "report.json").mkdir(parents=True)  # a folder: not writable as a file
+        results.append(Esc(root, now=NOW)("sweep", "--jobs", jobs))
+    alone, shared = results
+    assert shared.code == alone.code == 1
+    assert shared.err == alone.err.replace("jobs-1", "jobs-2")
+    assert shared.err.startswith("esc: cannot write ")
+    assert shared.err.endswith("report.json: Is a directory\n")
+    assert same_files(tmp_path / "jobs-1", tmp_path / "jobs-2") == []
+    assert (tmp_path / "jobs-2" / "reports" / "index.html").is_file()
