@@ -256,7 +256,7 @@ class Catalog:
             return cached
         ticket = self.full(record).ticket
         sla = sla_of(ticket, self.config, now)
-        self.remember(record, sla, now)
+        self.remember(record, sla, now, swept=False)
         return sla
 
     def _usable(self, entry: Entry) -> bool:
@@ -275,11 +275,15 @@ class Catalog:
         assert isinstance(data, tuple)
         return summary.sla_at(data, self.config, now, used)
 
-    def remember(self, record: Record, sla: Sla, now: dt.datetime) -> None:
-        """Keep ``sla`` (computed as of ``now``) and when the sweep must look again.
+    def remember(self, record: Record, sla: Sla, now: dt.datetime, swept: bool = True) -> None:
+        """Keep ``sla`` (computed as of ``now``) and, if a sweep just planned the ticket
+        (``swept``), when a sweep must look at it again.
 
         Only a computation that saw everything in the ticket is kept (``now`` is not before
-        its last update), and only if it is newer than the one kept already.
+        its last update), and only if it is newer than the one kept already.  SLA data
+        computed by another command says nothing of what a sweep would do now (a deadline
+        may have passed since the last sweep, with its rules still to fire): the next
+        sweep plans that ticket.
         """
         entry = record.entry
         ticket = record.ticket
@@ -289,7 +293,7 @@ class Catalog:
             return
         entry.sla_key, entry.sla = self.key, cache.pack(summary.sla_summary(sla))
         entry.sla_time = now.timestamp()
-        entry.next_event = next_event(ticket, sla, self.config, now)
+        entry.next_event = next_event(ticket, sla, self.config, now) if swept else None
         entry.settled = summary.settled_at(ticket, sla)
         self.cache.put(record.name, entry)
 

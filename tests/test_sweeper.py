@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Esc
 
@@ -169,3 +172,38 @@ def test_sweep_carries_on_past_a_broken_ticket(esc: Esc, workspace: Path) -> Non
     assert result.out.startswith("1 tickets seen, 1 changed")
     assert "tickets/T-zzzzzzzz.md:3: front-matter does not parse" in result.err
     assert broken.read_text() == "---\ntitle: [\n---\n"
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        ["check"],
+        ["list", "--all"],
+        ["report", "--format", "json"],
+        ["upcoming"],
+        ["sweep", "--dry-run"],
+        ["sweep", "--dry-run", "check", "sweep", "--dry-run"],
+    ],
+)
+def test_commands_between_sweeps_never_make_a_sweep_skip_work(
+    demo: Path, tmp_path: Path, before: list[str]
+) -> None:
+    """Other commands cache the SLA of tickets a sweep has not looked at since a deadline
+    passed; the sweep must still fire those tickets' rules and update their files."""
+    now = "2026-11-27T17:25:00+01:00"
+    alone = tmp_path / "alone"
+    shutil.copytree(demo, alone)
+    expected = json.loads(Esc(alone, now=now).ok("sweep", "--json"))
+    assert expected["changed"], "the demo has work for a sweep at this time"
+    desk = Esc(demo, now=now)
+    commands: list[list[str]] = [[]]
+    for word in before:  # (split on command names)
+        if word in ("check", "list", "report", "upcoming", "sweep"):
+            commands.append([])
+        commands[-1].append(word)
+    for command in filter(None, commands):
+        desk(*command)
+    swept = json.loads(desk.ok("sweep", "--json"))
+    assert swept["changed"] == expected["changed"]
+    for path in sorted((alone / "tickets").glob("*.md")):
+        assert path.read_bytes() == (demo / "tickets" / path.name).read_bytes(), path.name
