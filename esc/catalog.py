@@ -16,7 +16,6 @@ from pathlib import Path
 
 from esc import cache, summary, ticketfile
 from esc.cache import Cache, Entry
-from esc.config import RULES_FILE, TEAMS_FILE
 from esc.errors import ParseError
 from esc.model import ACTIVE_STATUSES, Ticket
 from esc.sla import Sla
@@ -86,13 +85,8 @@ class Catalog:
         self.config = workspace.config()
         self.cache = Cache(workspace.root / CACHE_DIR)
         self.cache.load()
-        texts = []
-        for name in (TEAMS_FILE, RULES_FILE):
-            try:
-                texts.append((workspace.root / name).read_bytes())
-            except FileNotFoundError:
-                texts.append(b"")
-        self.key = cache.config_key(*texts)
+        texts = workspace.config_texts() or ("", "")  # (as the configuration was read)
+        self.key = cache.config_key(*(text.encode("utf-8") for text in texts))
         self._names: list[str] | None = None
         self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)

@@ -54,7 +54,7 @@ class _PlainPickler(pickle.Pickler):
 _PLAIN = frozenset({str, int, float, dict, list})
 
 
-def _config_key(texts: list[str]) -> bytes:
+def _config_key(texts: tuple[str, str]) -> bytes:
     """What a parsed configuration depends on: the files' text and esc's own source files
     (their names, sizes and times: another esc, or an edited one, parses afresh)."""
     h = hashlib.blake2b(digest_size=16)
@@ -159,6 +159,7 @@ def sync_folder(folder: Path) -> None:
 class Workspace:
     root: Path
     _config: Config | None = None
+    _texts: tuple[str, str] | None = None
 
     @property
     def tickets_dir(self) -> Path:
@@ -173,19 +174,27 @@ class Workspace:
 
     # ------------------------------------------------------------ configuration
 
+    def config_texts(self) -> tuple[str, str] | None:
+        """The text of teams.yaml and rules.yaml ("" if there is none), read once; None
+        without a teams.yaml."""
+        if self._texts is None:
+            try:
+                teams = (self.root / TEAMS_FILE).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                return None
+            try:
+                rules = (self.root / RULES_FILE).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                rules = ""
+            self._texts = (teams, rules)
+        return self._texts
+
     def config_findings(self) -> tuple[Config | None, list[Finding]]:
         """The configuration (None if unusable) and every finding in its files; kept in
-        the cache folder, keyed by the files' text and esc's own code."""
-        texts = []
-        for name in (TEAMS_FILE, RULES_FILE):
-            path = self.root / name
-            try:
-                texts.append(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                if name == RULES_FILE:
-                    texts.append("")
-                else:
-                    return None, [Finding(name, 1, "file is missing")]
+        the user cache, keyed by the files' text and esc's own code."""
+        texts = self.config_texts()
+        if texts is None:
+            return None, [Finding(TEAMS_FILE, 1, "file is missing")]
         key = _config_key(texts)
         kept = self._kept_config(key)
         if kept is not None:

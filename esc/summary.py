@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from esc.calendar import Calendar
-from esc.clock import _ZONES, zone_of
+from esc.clock import zone_of
 from esc.config import Config
 from esc.model import Entry, Escalation, Ticket
 from esc.sla import Clock, Sla, counted_time
@@ -32,7 +32,7 @@ def _dt(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     stamp, offset = value
-    return dt.datetime.fromtimestamp(stamp, _ZONES.get(offset) or zone_of(offset))
+    return dt.datetime.fromtimestamp(stamp, zone_of(offset))
 
 
 class _LazyExtra(Mapping[str, Any]):
