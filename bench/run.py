@@ -50,11 +50,12 @@ TARGETS = [
     ("sweep-warm", 100_000, "rss_mb", 500, "< 500 MB"),
     ("help", None, "seconds", 0.3, "< 0.3 s"),
     ("show", None, "seconds", 0.3, "< 0.3 s"),
+    ("comment", None, "seconds", 0.3, "< 0.3 s"),
 ]
 
 ROWS = [
     "floor", "sweep-cold", "sweep-warm", "sweep-warm-noreport", "sweep-edit-1pct", "list",
-    "list-overdue-json", "check", "validate", "report-html", "help", "show",
+    "list-overdue-json", "check", "validate", "report-html", "help", "show", "comment",
 ]
 DESCRIPTIONS = {
     "floor": "python bench/floor.py (read all, split front-matter)",
@@ -69,6 +70,7 @@ DESCRIPTIONS = {
     "report-html": "esc report --format html --out FILE",
     "help": "esc --help",
     "show": "esc show ID",
+    "comment": "esc comment ID -m TEXT (one ticket written, under its lock)",
 }
 WIDTH = max(len(d) for d in DESCRIPTIONS.values())
 # Exit codes that are findings, not failures.
@@ -262,7 +264,7 @@ def bench_size(n: int, root: Path, runner: Runner, repeat: int, wanted: set[str]
 
     measure("floor", [sys.executable, str(HERE / "floor.py"), str(root)])
     measure("sweep-cold", [*esc, "sweep"], before=lambda _: restore(root))
-    if wanted - {"floor", "sweep-cold", "help", "show"}:
+    if wanted - {"floor", "sweep-cold", "help", "show", "comment"}:
         settle()  # the rows below run right after a sweep
     measure("sweep-warm", [*esc, "sweep"])
     measure("sweep-warm-noreport", [*esc, "sweep", "--no-report"])
@@ -286,6 +288,10 @@ def bench_size(n: int, root: Path, runner: Runner, repeat: int, wanted: set[str]
     measure("report-html", [*esc, "report", "--format", "html", "--out", str(report_out)])
     measure("help", [*runner.esc, "--now", NOW, "--help"])
     measure("show", [*esc, "show", show_id])
+    shown = root / "tickets" / f"{show_id}.md"
+    kept = shown.read_bytes()
+    measure("comment", [*esc, "comment", show_id, "--internal", "-m", "A note from the bench.",
+                        "--by", "bench"], after=lambda _: shown.write_bytes(kept))
     return rows
 
 

@@ -151,6 +151,14 @@ class Catalog:
             )
             self.cache.put(name, entry)
             return self._cached(name, folder, entry)
+        doc, entry = self._parsed(name, path, data, st, digest)
+        return Record(name, folder, entry, ticket=doc.ticket, doc=doc)
+
+    def _parsed(
+        self, name: str, path: str | Path, data: bytes, st: os.stat_result, digest: bytes
+    ) -> tuple[TicketDoc, Entry]:
+        """The file ``name`` parsed from ``data`` and its new cache entry (kept); a file that
+        does not parse is kept as its error, and raised."""
         rel = self.workspace.rel(path)
         try:
             doc = ticketfile.parse(data.decode("utf-8"), rel)
@@ -163,7 +171,7 @@ class Catalog:
             raise
         entry = self._entry(st, digest, doc.ticket)
         self.cache.put(name, entry)
-        return Record(name, folder, entry, ticket=doc.ticket, doc=doc)
+        return doc, entry
 
     def cached_records(self) -> list[Record]:
         """A record for every ticket file the cache knows that parses, as the cache has it
@@ -228,13 +236,19 @@ class Catalog:
             record.ticket = record.doc.ticket
         return record.doc
 
-    def written(self, record: Record, text: str) -> None:
-        """``record``'s file now holds ``text`` (just written by esc)."""
-        st = os.stat(record.path)
+    def written(self, record: Record, text: str, st: os.stat_result) -> None:
+        """``record``'s file now holds ``text`` (just written by esc; ``st`` is its stat)."""
         doc = ticketfile.parse(text, self.workspace.rel(record.path))
         entry = self._entry(st, cache.digest(text.encode()), doc.ticket)
         record.doc, record.ticket, record.entry = doc, doc.ticket, entry
         self.cache.put(record.name, entry)
+
+    def reread(self, record: Record) -> TicketDoc:
+        """``record``'s file read again (it changed since it was read): its parsed file."""
+        data, st = read_with_stat(record.path)
+        doc, entry = self._parsed(record.name, record.path, data, st, cache.digest(data))
+        record.doc, record.ticket, record.entry = doc, doc.ticket, entry
+        return doc
 
     # ------------------------------------------------------------ SLA
 

@@ -29,7 +29,13 @@ from esc.config import Config
 from esc.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
 from esc.model import CHANNELS, STATUSES, Change, Ticket
 from esc.sla import Sla
-from esc.store import TEMPLATES_DIR, Workspace, compiled_templates_dir, find_root
+from esc.store import (
+    DEFAULT_LOCK_TIMEOUT,
+    TEMPLATES_DIR,
+    Workspace,
+    compiled_templates_dir,
+    find_root,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,7 +51,13 @@ class State:
     @property
     def workspace(self) -> Workspace:
         if self._workspace is None:
-            self._workspace = Workspace(find_root(Path.cwd(), self.root_option))
+            command = click.get_current_context().info_name or ""
+            self._workspace = Workspace(
+                find_root(Path.cwd(), self.root_option),
+                lock_timeout=lock_timeout_setting(),
+                holder=f"esc {command}".strip(),
+                on_wait=_tell_waiting if sys.stderr.isatty() else None,
+            )
         return self._workspace
 
     @property
@@ -55,6 +67,24 @@ class State:
     @functools.cached_property
     def now(self) -> dt.datetime:
         return resolve_now(self.now_option)
+
+
+def lock_timeout_setting() -> float:
+    """How long a command waits for a ticket another esc process is writing (ESC_LOCK_TIMEOUT)."""
+    value = os.environ.get("ESC_LOCK_TIMEOUT", "").strip()
+    if not value:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise BadInput(f"ESC_LOCK_TIMEOUT={value!r}: give a number of seconds, 0 or more")
+    return seconds
+
+
+def _tell_waiting(message: str) -> None:
+    click.echo(f"esc: {message}…", err=True)
 
 
 def _state() -> State:
@@ -321,8 +351,10 @@ def comment(
     text = sys.stdin.read() if message == "-" else message
     kind = "note" if internal else "message" if from_customer else "reply"
 
+    me = None if author or from_customer else whoami(None)  # (not while the ticket is locked)
+
     def operation(t: Ticket, c: Config, n: dt.datetime) -> Change:
-        who = author or (t.customer or "customer" if from_customer else whoami(None))
+        who = author or me or t.customer or "customer"
         return lifecycle.comment(t, c, n, who, text, kind)
 
     result = mutate(ticket, operation)
@@ -612,8 +644,10 @@ def log(ticket: str, as_json: bool) -> int:
     type=click.FloatRange(min=0),
     default=60.0,
     show_default=True,
+    envvar="ESC_LOCK_TIMEOUT",
     metavar="SECONDS",
-    help="How long to wait for another sweep to finish.",
+    help="How long to wait for another sweep, or for a ticket another command is writing "
+    "(also ESC_LOCK_TIMEOUT).",
 )
 @click.option(
     "--jobs",
@@ -655,6 +689,7 @@ def sweep(
         jobs=jobs,
     )
     state = _state()
+    state.workspace.lock_timeout = lock_timeout
     outcome = sweep_workspace(state.workspace, state.now, options)
     if as_json:
         emit_json(views.sweep_json(outcome))

@@ -45,4 +45,7 @@ class Refused(EscError):
 
 
 class BadInput(EscError):
-    """A value given on the command line that esc cannot use."""
+    """A value given on the command line (or in esc's environment variables) that esc
+    cannot use: a usage error."""
+
+    exit_code = EXIT_USAGE

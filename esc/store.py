@@ -6,18 +6,21 @@ A workspace is a folder with teams.yaml, rules.yaml and tickets/.  Every write i
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import hashlib
 import io
 import os
 import pickle
-import tempfile
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from esc import __version__, ids, ticketfile
+from esc import __version__, ids, lock, ticketfile
 from esc.config import RULES_FILE, TEAMS_FILE, Config, Finding
 from esc.errors import ConfigError, EscError, ParseError, WorkspaceNotFound
 from esc.model import Activity, Change, Ticket
@@ -104,37 +107,138 @@ def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
         os.close(fd)
 
 
+def temporary_path(path: Path) -> Path:
+    """Where a new version of ``path`` is written before it is renamed into place: a hidden
+    file beside it named after it and this process (``.NAME.PID-RANDOM.tmp``), so the next
+    sweep can tell a temporary file left by a killed process from one being written."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+
+
+def _write_temporary(path: Path, data: bytes, mode: int | None) -> tuple[Path, os.stat_result]:
+    """``data`` in a new temporary file beside ``path``, synced; its path and stat."""
+    tmp = temporary_path(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+            os.fchmod(fd, (0o666 & ~_umask()) if mode is None else mode)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp, st
+
+
+def _mode_of(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return None
+
+
 def atomic_write(
     path: Path, text: str | bytes, *, exclusive: bool = False, sync_dir: bool = True
-) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never half.
+) -> os.stat_result:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half;
+    returns the stat of the file written.
 
     With ``exclusive`` the write fails with FileExistsError if ``path`` exists.  The
     folder is synced afterwards (so the rename survives a crash) unless ``sync_dir`` is
     False: then the caller calls :func:`sync_folder` once after a batch of writes.
     """
     data = text.encode("utf-8") if isinstance(text, str) else text
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp, st = _write_temporary(path, data, None if exclusive else _mode_of(path))
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists() and not exclusive:
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
         if exclusive:
             os.link(tmp, path)  # fails if path exists: no clobbering a ticket made meanwhile
             os.unlink(tmp)
         else:
             os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     if sync_dir:
         sync_folder(path.parent)
+    return st
+
+
+def replace_if_unchanged(
+    path: Path, expected: str, text: str, *, sync_dir: bool = True
+) -> os.stat_result | None:
+    """Replace ``path`` with ``text`` atomically if it still holds ``expected``; returns the
+    stat of the file written, or None (nothing written) if it holds something else now.
+
+    The caller holds the ticket's lock, so no esc process writes the file meanwhile; this
+    guards against everything else (an editor's save, git).  The new text is put in place
+    by exchanging it with the file (``renameat2`` with ``RENAME_EXCHANGE``, where the
+    system has it): if what came out is not the file that was compared, a save landed in
+    between and is put straight back.
+    """
+    data = text.encode("utf-8")
+    tmp, st = _write_temporary(path, data, _mode_of(path))
+    try:
+        try:
+            now, compared = read_with_stat(path)
+        except FileNotFoundError:
+            now = None
+        if now != expected.encode("utf-8"):
+            os.unlink(tmp)
+            return None
+        if not _exchange(tmp, path):
+            os.replace(tmp, path)  # (no exchange here: a save in the last microsecond wins)
+        else:
+            out, st_out = read_with_stat(tmp)
+            if st_out.st_ino != compared.st_ino or out != now:
+                _put_back(tmp, path, st)
+                return None
+            os.unlink(tmp)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(tmp).st_ino == st.st_ino:
+                os.unlink(tmp)
+        raise
+    if sync_dir:
+        sync_folder(path.parent)
+    return st
+
+
+def _put_back(tmp: Path, path: Path, ours: os.stat_result) -> None:
+    """A save came in just before the exchange: give ``path`` back what it held."""
+    _exchange(tmp, path)
+    if os.stat(tmp).st_ino == ours.st_ino:
+        os.unlink(tmp)
+    else:  # another save came in meanwhile: the newest stays
+        os.replace(tmp, path)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_renameat2: Any = None  # libc's renameat2, looked up once (False: there is none)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the files at ``a`` and ``b`` atomically; False if the system cannot."""
+    global _renameat2
+    if _renameat2 is None:
+        try:
+            _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+        except (OSError, AttributeError):  # pragma: no cover - not Linux, or an old libc
+            _renameat2 = False
+    if _renameat2 is False:  # pragma: no cover
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # pragma: no cover - the file system
+        return False
+    raise OSError(error, os.strerror(error), str(b))
 
 
 def _umask() -> int:
@@ -155,9 +259,16 @@ def sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a command waits for a ticket another one is writing
+STALE_SECONDS = 3600.0  # a temporary file this old is junk, whoever made it
+
+
 @dataclass
 class Workspace:
     root: Path
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    holder: str = "esc"  # who holds the locks this workspace takes (e.g. "esc comment")
+    on_wait: Callable[[str], None] | None = None  # told when a lock is slow to come
     _config: Config | None = None
     _texts: tuple[str, str] | None = None
 
@@ -309,16 +420,43 @@ class Workspace:
     def load(self, ref: str) -> TicketDoc:
         return self.read(self.resolve(ref))
 
+    @contextlib.contextmanager
+    def ticket_lock(self, path: Path, timeout: float | None = None) -> Iterator[None]:
+        """Hold the lock of the ticket file at ``path`` (see :mod:`esc.lock`)."""
+        with lock.hold_ticket(
+            self.root / CACHE_DIR,
+            path.name,
+            self.lock_timeout if timeout is None else timeout,
+            self.holder,
+            self.on_wait,
+        ):
+            yield
+
     def update(self, ref: str, operation: Callable[[Ticket], Change]) -> Ticket:
-        """Apply ``operation`` to one ticket and write it back atomically if it changed."""
+        """Apply ``operation`` to one ticket and write it back atomically if it changed.
+
+        The ticket's lock is held from reading to writing, so concurrent writers of the
+        ticket take turns and none loses another's change; if something that takes no lock
+        (an editor, git) changed the file meanwhile, the file is read and changed again.
+        """
         path = self.resolve(ref)
-        doc = self.read(path)
-        change = operation(doc.ticket)
-        if not change:
-            return doc.ticket
-        text = ticketfile.apply_change(doc, change)
-        atomic_write(path, text)
-        return ticketfile.parse(text, doc.path).ticket
+        with self.ticket_lock(path):
+            for _ in range(REWRITE_TRIES):
+                doc = self.read_existing(path)
+                change = operation(doc.ticket)
+                if not change:
+                    return doc.ticket
+                text = ticketfile.apply_change(doc, change)
+                if replace_if_unchanged(path, doc.text, text) is not None:
+                    return ticketfile.parse(text, doc.path).ticket
+        raise EscError(f"{self.rel(path)}: the file kept changing while esc wrote it; try again")
+
+    def read_existing(self, path: Path) -> TicketDoc:
+        """:meth:`read`, with a ticket removed meanwhile an expected problem."""
+        try:
+            return self.read(path)
+        except FileNotFoundError:
+            raise EscError(f"{self.rel(path)}: the ticket was removed") from None
 
     def create(
         self,
@@ -340,21 +478,26 @@ class Workspace:
             return ticketfile.parse(text, self.rel(path)).ticket
         raise EscError("could not find a free ticket ID")  # pragma: no cover
 
-    def remove_stale_temporaries(self, older_than: float = 600.0) -> list[str]:
-        """Delete temporary files a killed write left in tickets/ (once they are old)."""
+    def remove_stale_temporaries(self, *folders: Path) -> list[str]:
+        """Delete what killed esc processes left behind: temporary files in tickets/, the
+        cache and ``folders`` (the sweep's reports) whose process is gone (or that are an
+        hour old), and ticket lock files nobody holds.  Returns the paths removed."""
         removed = []
-        limit = time.time() - older_than
-        try:
-            names = [n for n in os.listdir(self.tickets_dir) if n[0] == "." and n.endswith(".tmp")]
-        except FileNotFoundError:
-            names = []
-        for path in (self.tickets_dir / name for name in names):
-            try:
-                if path.stat().st_mtime < limit:
-                    path.unlink()
-                    removed.append(self.rel(path))
-            except FileNotFoundError:
-                continue
+        cache_dir = self.root / CACHE_DIR
+        for folder in (self.tickets_dir, cache_dir, *folders):
+            for name in _names(folder):
+                if name[0] == ".":
+                    path = folder / name
+                    if _stale_temporary(path, name) and _unlink(path):
+                        removed.append(self.rel(path))
+        locks = cache_dir / lock.TICKET_LOCKS
+        for name in _names(locks):
+            if name.endswith(".lock"):
+                ticket = name.removesuffix(".lock")
+                fd = lock.try_ticket(cache_dir, ticket)
+                if fd is not None:
+                    lock.let_go(cache_dir, ticket, fd)
+                    removed.append(self.rel(locks / name))
         return removed
 
     def write_if_changed(self, folder: Path, files: dict[str, str], dry_run: bool) -> list[str]:
@@ -388,6 +531,66 @@ class Workspace:
             return False
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text)
+        return True
+
+
+REWRITE_TRIES = 5  # reads of a ticket that keeps changing before a command gives up
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+# esc's temporary files: .NAME.PID-RANDOM.tmp (temporary_path), the cache's
+# .tickets.sqlite.PID.new, and an older esc's .NAME.XXXXXXXX.tmp (no process id).
+_TEMPORARY = re.compile(r"\..+\.(?:(\d+)-[0-9a-f]{8}\.tmp|(\d+)\.new|[a-z0-9_]{8}\.tmp)\Z")
+
+
+def _stale_temporary(path: Path, name: str) -> bool:
+    """Whether ``name`` is a temporary file of esc's that is junk: its writer is no longer
+    running, or it is too old to be anybody's write in progress."""
+    match = _TEMPORARY.match(name)
+    if match is None:
+        return False
+    try:
+        age = time.time() - os.stat(path, follow_symlinks=False).st_mtime
+    except FileNotFoundError:
+        return False
+    writer = match[1] or match[2]
+    if writer is None:  # an older esc's: junk once it is ten minutes old
+        return age > 600
+    return age > STALE_SECONDS or not process_running(int(writer))
+
+
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie, dead but not yet waited
+    for, does not)."""
+    if pid == os.getpid():
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            state = handle.read().rpartition(b")")[2].split()[:1]
+        return state != [b"Z"]
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
         return True
 
 

@@ -12,14 +12,16 @@ from esc import gitops, lock, ticketfile, workers
 from esc.cache import Entry
 from esc.catalog import Catalog, Record
 from esc.errors import EscError, ParseError
+from esc.lock import LockTimeout
 from esc.records import immutable
 from esc.sla import Sla
 from esc.store import (
     CACHE_DIR,
     REPORTS_DIR,
+    REWRITE_TRIES,
     TEMPLATES_DIR,
     Workspace,
-    atomic_write,
+    replace_if_unchanged,
     sync_folder,
 )
 from esc.sweep import Escalated, Planned, plan
@@ -41,6 +43,7 @@ class SweepResult:
     warnings: list[str] = field(default_factory=list)  # ids of open tickets in warning
     breaches: list[str] = field(default_factory=list)  # ids of open tickets overdue
     processes: int = 1  # how many processes parsed and planned tickets
+    notes: list[str] = field(default_factory=list)  # tickets read again or left alone
 
     @property
     def escalations(self) -> list[Escalated]:
@@ -59,6 +62,8 @@ class SweepResult:
             self.warnings.append(record.ticket.id)
         if outcome.overdue:
             self.breaches.append(record.ticket.id)
+        if outcome.note is not None:
+            self.notes.append(outcome.note)
 
 
 def run_sweep(
@@ -102,6 +107,8 @@ def run_sweep(
             continue
         if before is not None and before.outcome is not None:
             before.outcome.warning = before.outcome.overdue = False  # as swept again below
+            if before.outcome.changed is None:
+                before.outcome.note = None  # (a worker left it alone: swept below)
             result.add(item, before.outcome)
         result.add(item, sweep_record(catalog, item, now, dry_run))
         item.release()  # the cache has what the reports need; the parsed file can go
@@ -119,30 +126,69 @@ class RecordOutcome:
     planned: Planned | None = None
     warning: bool = False  # an open ticket with a clock in warning
     overdue: bool = False  # an open ticket with a clock past due
+    note: str | None = None  # "T-…: …" when the sweep had to read the file again or leave it
 
 
 def sweep_record(
     catalog: Catalog, record: Record, now: dt.datetime, dry_run: bool
 ) -> RecordOutcome:
-    """Plan and write one ticket (the caller then syncs the tickets folder)."""
+    """Plan and write one ticket (the caller then syncs the tickets folder).
+
+    The ticket is written under its lock, and only if the file still holds what the plan
+    was made from: a file changed meanwhile (an agent's comment, a hand edit) is read and
+    planned again, so the sweep never writes over it.
+    """
     if catalog.quiet_until(record, now):
         if not record.active:
             return RecordOutcome()
         return _alerts(RecordOutcome(), catalog.sla(record, now, used=False), True)
     doc = catalog.full(record)
     ticket_plan = plan(doc.ticket, catalog.config, now)
+    text = ticketfile.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
+    if text != doc.text and not dry_run:
+        workspace = catalog.workspace
+        try:
+            with workspace.ticket_lock(record.path):
+                for tries in range(REWRITE_TRIES + 1):
+                    written = replace_if_unchanged(record.path, doc.text, text, sync_dir=False)
+                    if written is not None:
+                        catalog.written(record, text, written)
+                        break
+                    if tries == REWRITE_TRIES:
+                        return _left(doc.ticket.id, "it kept changing while the sweep wrote it")
+                    doc = catalog.reread(record)  # changed since it was read: as it is now
+                    ticket_plan = plan(doc.ticket, catalog.config, now)
+                    text = (
+                        ticketfile.apply_change(doc, ticket_plan.change)
+                        if ticket_plan.change
+                        else doc.text
+                    )
+                    if text == doc.text:
+                        break
+        except LockTimeout as exc:
+            return _left(doc.ticket.id, str(exc))
+        except FileNotFoundError:
+            return RecordOutcome(note=f"{doc.ticket.id}: removed while the sweep read it")
+        except ParseError as exc:
+            return _left(doc.ticket.id, f"it changed while the sweep read it, to {exc}")
+        reread = tries > 0
+    else:
+        reread = False
     active = ticket_plan.ticket.active
     outcome = _alerts(RecordOutcome(None, ticket_plan.planned()), ticket_plan.sla, active)
-    if ticket_plan.change:
-        text = ticketfile.apply_change(doc, ticket_plan.change)
-        if text != doc.text:
-            outcome.changed = doc.path
-            if dry_run:
-                return outcome
-            atomic_write(record.path, text, sync_dir=False)  # (the caller syncs the folder)
-            catalog.written(record, text)
+    if reread:
+        outcome.note = f"{doc.ticket.id}: changed while the sweep read it; swept as it is now"
+    if text != doc.text:
+        outcome.changed = doc.path
+        if dry_run:
+            return outcome
     catalog.remember(record, ticket_plan.sla, now)
     return outcome
+
+
+def _left(ticket_id: str, why: str) -> RecordOutcome:
+    """A ticket the sweep could not write: the next sweep plans it again."""
+    return RecordOutcome(note=f"{ticket_id}: left as it is for the next sweep: {why}")
 
 
 def _alerts(outcome: RecordOutcome, sla: Sla, active: bool) -> RecordOutcome:
@@ -191,7 +237,7 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     if (options.commit or options.push) and not gitops.is_repo(workspace.root):
         raise EscError("--commit and --push need the workspace to be in a git repository")
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
-        workspace.remove_stale_temporaries()
+        workspace.remove_stale_temporaries(options.report_dir or workspace.root / REPORTS_DIR)
         if not options.push:
             return _sweep_once(workspace, now, options)
         return _sweep_and_push(workspace, now, options)

@@ -253,6 +253,7 @@ def sweep_text(outcome: SweepOutcome) -> str:
     ]
     lines += [f"  {e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
     lines += [f"  skipped {s}" for s in result.skipped]
+    lines += [f"  {note}" for note in result.notes]
     if dry_run:
         lines += [f"  would write {p}" for p in result.changed + reports]
     elif reports:
@@ -282,6 +283,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "fired": {p.ticket_id: p.fired for p in result.plans if p.fired},
         "skipped": result.skipped,
         "broken": [str(b) for b in result.broken],
+        "notes": result.notes,
         "commit": outcome.commit,
         "pushed": outcome.pushed,
         "attempts": outcome.attempts,

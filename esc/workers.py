@@ -10,10 +10,12 @@ by one worker); the cache itself is written only by the parent.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -39,6 +41,21 @@ class Primed:
     entry: Entry | None  # None: the file vanished
     outcome: RecordOutcome | None = None  # None: the file does not parse or vanished
     worker: int = 0  # the process id of the worker
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this forked process as soon as the process that forked it dies
+    (Linux), so that killing a sweep stops its workers at once."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent:  # it died before that took effect
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def cpus() -> int:
@@ -73,7 +90,7 @@ def prime(
     gc.disable()  # (here too while the results come in: they make no reference cycles)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(processes) as pool:
+        with context.Pool(processes, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             done: list[Primed] = []
             for handed in pool.imap(_sweep_chunk, chunks):
                 chunk = [_taken(h) for h in handed]
@@ -119,7 +136,9 @@ class Aside:
         _ASIDE = work
         gc.freeze()  # (see prime)
         try:
-            self._process = context.Process(target=_run_aside, args=(sender,), daemon=True)
+            self._process = context.Process(
+                target=_run_aside, args=(sender, os.getpid()), daemon=True
+            )
             self._process.start()  # forked now: it sees everything done so far
         finally:
             gc.unfreeze()
@@ -149,8 +168,9 @@ class Aside:
 _ASIDE: Callable[[], object] | None = None
 
 
-def _run_aside(sender: Connection) -> None:
+def _run_aside(sender: Connection, parent: int) -> None:
     assert _ASIDE is not None
+    die_with_parent(parent)
     gc.disable()
     try:
         answer = _ASIDE()
@@ -177,7 +197,7 @@ Handed = tuple[str, tuple[Any, ...] | None, tuple[Any, ...] | None, int]
 def _handed(p: Primed) -> Handed:
     entry = None if p.entry is None else p.entry.row()
     o = p.outcome
-    outcome = None if o is None else (o.changed, o.planned, o.warning, o.overdue)
+    outcome = None if o is None else (o.changed, o.planned, o.warning, o.overdue, o.note)
     return p.name, entry, outcome, p.worker
 
 

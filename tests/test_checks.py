@@ -97,7 +97,7 @@ def test_upcoming_soonest_first(esc: Esc, tickets: dict[str, str]) -> None:
 
 def test_upcoming_bad_duration(esc: Esc) -> None:
     result = esc("upcoming", "--within", "soon")
-    assert result.code == 1 and result.err.startswith("esc: --within:")
+    assert result.code == 2 and result.err.startswith("esc: --within:")
 
 
 def test_list_overdue_and_json_sla(esc: Esc, tickets: dict[str, str]) -> None:

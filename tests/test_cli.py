@@ -123,7 +123,11 @@ def rename_ticket(workspace: Path, old: str, new: str) -> None:
 
 def assert_refused(result: Result, *fragments: str) -> None:
     """An expected error: exit 1, nothing on stdout, one `esc: ...` line on stderr."""
-    assert result.code == 1, result
+    assert_one_line_error(result, 1, *fragments)
+
+
+def assert_one_line_error(result: Result, code: int, *fragments: str) -> None:
+    assert result.code == code, result
     assert result.out == ""
     lines = result.err.splitlines()
     assert len(lines) == 1, result.err
@@ -141,6 +145,11 @@ def assert_same_ticket(printed: dict[str, Any], shown: dict[str, Any]) -> None:
     for name, value in printed.items():
         if name != "sla":
             assert value == shown[name], name
+
+
+def assert_bad_input(result: Result, *fragments: str) -> None:
+    """A value esc cannot use: a usage error (exit 2), one `esc: ...` line, nothing done."""
+    assert_one_line_error(result, 2, *fragments)
 
 
 def assert_usage_error(result: Result, *fragments: str) -> None:
@@ -362,7 +371,7 @@ def test_create_tags_are_repeatable(esc: CheckedEsc, workspace: Path) -> None:
 )
 def test_create_refusals(esc: CheckedEsc, workspace: Path, args: list[str], message: str) -> None:
     result = esc("create", "--title", "Card declined", *args)
-    assert_refused(result, message)
+    assert_bad_input(result, message)
     assert ticket_files(workspace) == []
 
 
@@ -486,10 +495,10 @@ def test_classify_does_not_re_route_above_the_first_level(esc: CheckedEsc) -> No
 def test_classify_refusals(esc: CheckedEsc, workspace: Path) -> None:
     ticket_id = create(esc)
     before = ticket_file(workspace, ticket_id).read_bytes()
-    assert_refused(esc("classify", ticket_id), "nothing to classify")
-    assert_refused(esc("classify", ticket_id, "--category", "x"), "unknown category 'x'")
-    assert_refused(esc("classify", ticket_id, "--priority", "x"), "unknown priority 'x'")
-    assert_refused(esc("classify", ticket_id, "--impact", "high"), "give both")
+    assert_bad_input(esc("classify", ticket_id), "nothing to classify")
+    assert_bad_input(esc("classify", ticket_id, "--category", "x"), "unknown category 'x'")
+    assert_bad_input(esc("classify", ticket_id, "--priority", "x"), "unknown priority 'x'")
+    assert_bad_input(esc("classify", ticket_id, "--impact", "high"), "give both")
     assert ticket_file(workspace, ticket_id).read_bytes() == before
 
 
@@ -650,10 +659,10 @@ def test_a_description_that_looks_like_esc_headings_round_trips(esc: CheckedEsc)
 def test_comment_refusals(esc: CheckedEsc, workspace: Path) -> None:
     ticket_id = create(esc)
     before = ticket_file(workspace, ticket_id).read_bytes()
-    assert_refused(
+    assert_bad_input(
         esc("comment", ticket_id, "-m", "x", "--internal", "--from-customer"), "exclude each other"
     )
-    assert_refused(esc("comment", ticket_id, "-m", "  "), "the comment is empty")
+    assert_bad_input(esc("comment", ticket_id, "-m", "  "), "the comment is empty")
     assert ticket_file(workspace, ticket_id).read_bytes() == before
 
 
@@ -810,6 +819,9 @@ ESCALATION_REFUSALS = {
 }
 
 
+BAD_INPUT = {"unknown priority", "to and up", "up and priority", "none"}  # usage errors
+
+
 @pytest.mark.parametrize("case", list(ESCALATION_REFUSALS))
 def test_escalation_refusals_leave_the_file_unchanged(
     esc: CheckedEsc, workspace: Path, case: str
@@ -820,7 +832,10 @@ def test_escalation_refusals_leave_the_file_unchanged(
         esc.ok(command[0], ticket_id, *command[1:])
     before = ticket_file(workspace, ticket_id).read_bytes()
     result = esc("escalate", ticket_id, *args, "--reason", "why not", now=LATER)
-    assert_refused(result, message)
+    if case in BAD_INPUT:
+        assert_bad_input(result, message)
+    else:
+        assert_refused(result, message)
     assert ticket_file(workspace, ticket_id).read_bytes() == before
 
 
@@ -1110,11 +1125,11 @@ def test_list_json_objects(listing: CheckedEsc, listing_root: dict[str, str]) ->
 
 
 def test_list_refuses_an_unknown_sort_field(listing: CheckedEsc) -> None:
-    assert_refused(listing("list", "--sort", "colour"), "cannot sort by 'colour'")
+    assert_bad_input(listing("list", "--sort", "colour"), "cannot sort by 'colour'")
 
 
 def test_list_refuses_an_unknown_priority_filter(listing: CheckedEsc) -> None:
-    assert_refused(listing("list", "--priority", ">=asap"), "unknown priority 'asap'")
+    assert_bad_input(listing("list", "--priority", ">=asap"), "unknown priority 'asap'")
 
 
 # BUG: `esc list --sort created` compares the timestamps as text, so tickets created in
@@ -1408,7 +1423,7 @@ def test_a_naive_now_is_refused(esc: CheckedEsc, workspace: Path, where: str) ->
         result = plain("create", "--title", "x", "--now", naive)
     else:
         result = plain("create", "--title", "x", env={"ESC_NOW": naive})
-    assert_refused(result, f"--now '{naive}' has no time zone offset")
+    assert_bad_input(result, f"--now '{naive}' has no time zone offset")
     assert ticket_files(workspace) == []
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import select
 import shutil
 import signal
 import subprocess
@@ -15,7 +17,7 @@ NOW = "2026-11-24T12:00:00+01:00"
 COUNT = 300
 
 
-def build(root: Path) -> None:
+def build(root: Path, count: int = COUNT) -> None:
     subprocess.run([ESC, "init", str(root)], check=True, capture_output=True)
     from esc import ticketfile
     from esc.clock import parse_timestamp
@@ -23,7 +25,7 @@ def build(root: Path) -> None:
 
     rng = random.Random(7)
     categories = ["billing", "account", "how-to", "bug", "outage", "data", "refund"]
-    for n in range(COUNT):
+    for n in range(count):
         created = parse_timestamp(
             f"2026-11-{rng.randint(16, 23):02d}T{rng.randint(8, 18):02d}:00:00+01:00"
         )
@@ -61,14 +63,29 @@ def snapshot(root: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in sorted((root / "tickets").glob("*.md"))}
 
 
-def test_sigkill_at_random_moments_never_leaves_a_ticket_half_written(tmp_path: Path) -> None:
+def leftovers(root: Path) -> list[str]:
+    """Temporary files and ticket locks anywhere in the workspace."""
+    found = [
+        str(p.relative_to(root))
+        for p in root.rglob(".*")
+        if p.is_file() and p.name.endswith((".tmp", ".new"))
+    ]
+    locks = root / ".esc-cache" / "locks"
+    return found + ([str(p.relative_to(root)) for p in locks.iterdir()] if locks.is_dir() else [])
+
+
+def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
+    tmp_path: Path,
+) -> None:
+    """As a cron timeout or `systemctl stop` does: the sweep, its workers and the process
+    rendering reports die at once.  The next sweep finishes the job and leaves no junk."""
     pristine = tmp_path / "pristine"
-    build(pristine)
+    build(pristine, count=500)  # enough for worker processes
     reference = tmp_path / "reference"
     shutil.copytree(pristine, reference)
-    Esc(reference, now=NOW).ok("sweep", "--no-report")
+    Esc(reference, now=NOW).ok("sweep")
     before, after = snapshot(pristine), snapshot(reference)
-    assert sum(before[n] != after[n] for n in before) > COUNT // 2  # the sweep changes most
+    assert sum(before[n] != after[n] for n in before) > 250  # the sweep changes most
 
     rng = random.Random(2026)
     outcomes = set()
@@ -76,15 +93,16 @@ def test_sigkill_at_random_moments_never_leaves_a_ticket_half_written(tmp_path: 
         work = tmp_path / f"round{round_}"
         shutil.copytree(pristine, work)
         proc = subprocess.Popen(
-            [ESC, "--now", NOW, "sweep", "--no-report"],
+            [ESC, "--now", NOW, "sweep", "--jobs", "2"],
             cwd=work,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             proc.wait(timeout=rng.uniform(0.15, 1.2))  # let it run a random while
         except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, rng.choice([signal.SIGKILL, signal.SIGTERM]))
         proc.wait()
         state = snapshot(work)
         assert set(state) == set(before)
@@ -92,12 +110,52 @@ def test_sigkill_at_random_moments_never_leaves_a_ticket_half_written(tmp_path: 
             assert text in (before[name], after[name]), f"{name} is neither old nor new"
         done = sum(state[n] == after[n] != before[n] for n in state)
         outcomes.add("none" if done == 0 else "all" if state == after else "some")
-        # a temporary file the kill left behind is junk, removed once it is 10 minutes old
-        for junk in (work / "tickets").glob(".*.tmp"):
-            st = junk.stat()
-            os.utime(junk, ns=(st.st_atime_ns, st.st_mtime_ns - 11 * 60 * 10**9))
-        # the next sweep completes the job
-        Esc(work, now=NOW).ok("sweep", "--no-report")
+        # the next sweep completes the job and removes what the kill left behind
+        Esc(work, now=NOW).ok("sweep")
         assert snapshot(work) == after
+        assert leftovers(work) == []
         assert sorted(p.name for p in (work / "tickets").glob(".*")) == [".gitkeep"]
     assert "some" in outcomes, outcomes  # at least one kill landed mid-sweep
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rpartition(b")")[2].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_killing_the_sweep_alone_kills_its_workers(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    build(root, count=1500)
+    proc = subprocess.Popen(
+        [ESC, "--now", NOW, "sweep", "--no-report", "--jobs", "2"],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    workers: list[int] = []
+    while not workers and proc.poll() is None:
+        workers = children(proc.pid)
+    assert workers, "the sweep ended before its workers were seen"
+    watches = [os.pidfd_open(pid) for pid in workers]
+    try:
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)  # stopped: they cannot notice anything by themselves
+        proc.kill()
+        proc.wait()
+        for fd in watches:  # a pidfd turns readable when its process has ended
+            assert select.select([fd], [], [], 30)[0] == [fd], "a worker outlived its sweep"
+    finally:
+        for fd in watches:
+            os.close(fd)
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    # the next sweep takes over and leaves no junk
+    Esc(root, now=NOW).ok("sweep", "--no-report")
+    assert leftovers(root) == []

@@ -867,7 +867,7 @@ def test_feedback_is_listed_in_time_order_across_utc_offsets(esc: Esc) -> None:
 
 def test_an_unknown_team_is_an_error(demo: Path) -> None:
     result = Esc(demo, now=NOW_TEXT)("report", "--team", "unknown")
-    assert result.code == 1
+    assert result.code == 2
     assert "unknown" in result.err and not result.out
 
 
@@ -877,7 +877,7 @@ def test_an_unknown_team_is_an_error(demo: Path) -> None:
 )
 def test_since_not_before_until_is_an_error(demo: Path, since: str, until: str) -> None:
     result = Esc(demo, now=NOW_TEXT)("report", "--since", since, "--until", until)
-    assert result.code == 1
+    assert result.code == 2
     assert "--since" in result.err and not result.out
 
 

@@ -5,11 +5,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from esc import store
+from esc import lock, store
 from esc.errors import ParseError, WorkspaceNotFound
 from tests.conftest import NOW, Esc
 
@@ -133,3 +134,86 @@ def test_a_damaged_kept_configuration_is_replaced(demo: Path) -> None:
     kept.write_bytes(b"\x80\x05not a pickle")
     assert run_in_process(demo, "list", "--all")[:2] == expected
     assert run_in_process(demo, "list", "--all") == (*expected, False)
+
+
+# ---------------------------------------------------------------- writing over nobody
+
+
+def test_replace_if_unchanged_writes_only_over_what_was_read(tmp_path: Path) -> None:
+    target = tmp_path / "T-1.md"
+    target.write_text("as read\n")
+    os.chmod(target, 0o640)
+    st = store.replace_if_unchanged(target, "as read\n", "new ✓\n")
+    assert st is not None and target.read_text() == "new ✓\n"
+    assert os.stat(target).st_ino == st.st_ino and target.stat().st_mode & 0o777 == 0o640
+    # someone saved meanwhile: nothing is written, their text stays
+    target.write_text("a hand edit\n")
+    assert store.replace_if_unchanged(target, "new ✓\n", "newer\n") is None
+    assert target.read_text() == "a hand edit\n"
+    target.unlink()
+    assert store.replace_if_unchanged(target, "a hand edit\n", "newer\n") is None
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no temporary file left
+
+
+def test_a_save_landing_between_the_check_and_the_swap_is_put_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "T-1.md"
+    target.write_text("as read\n")
+    real = store._exchange
+    saves = iter(["saved just in time\n", "saved later still\n"])
+
+    def exchange_after_a_save(a: Path, b: Path) -> bool:
+        editor = tmp_path / "editor.swp"
+        editor.write_text(next(saves, "never\n"))
+        os.replace(editor, b)  # an editor's save, one instant before the swap
+        return real(a, b)
+
+    monkeypatch.setattr(store, "_exchange", exchange_after_a_save)
+    assert store.replace_if_unchanged(target, "as read\n", "esc's\n") is None
+    # the first save was put back, then the second landed before the put-back: it stays
+    assert target.read_text() == "saved later still\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["T-1.md"]
+
+
+def test_stale_temporaries_are_removed_only_when_their_writer_is_gone(
+    workspace: Path,
+) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    tickets = workspace / "tickets"
+    reports = workspace / "reports"
+    reports.mkdir()
+    dead = [
+        tickets / f".T-1.md.{gone.pid}-0123abcd.tmp",
+        reports / f".index.html.{gone.pid}-89abcdef.tmp",
+        workspace / ".esc-cache" / f".tickets.sqlite.{gone.pid}.new",
+    ]
+    alive = [tickets / f".T-2.md.{os.getpid()}-0123abcd.tmp"]  # being written now
+    mine = [tickets / ".notes.tmp", tickets / ".T-3.md.12-xyz.tmp", reports / ".draft.tmp"]
+    (workspace / ".esc-cache").mkdir(exist_ok=True)
+    for path in dead + alive + mine:
+        path.write_text("x")
+    old = tickets / ".T-4.md.abcd_123.tmp"  # an older esc's name, without a process id
+    old.write_text("x")
+    young = tickets / ".T-5.md.abcd_124.tmp"
+    young.write_text("x")
+    os.utime(old, (time.time() - 700, time.time() - 700))
+    removed = store.Workspace(workspace).remove_stale_temporaries(reports)
+    assert sorted(removed) == sorted(str(p.relative_to(workspace)) for p in [*dead, old])
+    for path in alive + mine + [young]:
+        assert path.exists(), path
+
+
+def test_a_ticket_lock_nobody_holds_is_removed(workspace: Path) -> None:
+    cache_dir = workspace / ".esc-cache"
+    held = lock.try_ticket(cache_dir, "T-1.md")
+    assert held is not None
+    left = lock.ticket_lock_path(cache_dir, "T-2.md")
+    left.write_text("esc comment pid 1 on a box that died\n")  # its holder was killed
+    removed = store.Workspace(workspace).remove_stale_temporaries()
+    assert removed == [".esc-cache/locks/T-2.md.lock"]
+    assert lock.ticket_lock_path(cache_dir, "T-1.md").exists()
+    lock.let_go(cache_dir, "T-1.md", held)
+    assert list((cache_dir / "locks").iterdir()) == []
