@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -15,6 +16,14 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 ESC = shutil.which("esc") or str(Path(sys.executable).parent / "esc")
 NOW = "2026-11-20T10:00:00+01:00"  # a Friday, inside office hours in Berlin
+
+
+@pytest.fixture(autouse=True)
+def same_folder() -> Iterator[None]:
+    """No test leaves the process in another current folder (esc runs in-process)."""
+    before = os.getcwd()
+    yield
+    assert os.getcwd() == before, "the test left the current folder changed"
 
 
 @pytest.fixture(autouse=True)
@@ -45,10 +54,13 @@ class Result:
 
 @dataclass
 class Esc:
-    """Runs the installed `esc` as a subprocess in ``cwd``, at ``now`` unless told otherwise."""
+    """Runs esc in ``cwd``, at ``now`` unless told otherwise, as a user would: in this
+    process through ``esc.cli.main`` (stdin, stdout, stderr, environment and current folder
+    swapped in for the call), or as a real process with ``process=True``."""
 
     cwd: Path
     now: str | None = NOW
+    process: bool = False
 
     def __call__(
         self,
@@ -57,22 +69,11 @@ class Esc:
         now: str | None = None,
         env: dict[str, str] | None = None,
     ) -> Result:
-        command = [ESC]
         when = now or self.now
-        if when:
-            command += ["--now", when]
-        command += list(args)
-        proc = subprocess.run(
-            command,
-            cwd=self.cwd,
-            capture_output=True,
-            text=True,
-            input=input,
-            env={**os.environ, **(env or {})},
-            timeout=60,
-            check=False,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
+        argv = (["--now", when] if when else []) + list(args)
+        if self.process:
+            return run_process(argv, self.cwd, input, env)
+        return run_in_process(argv, self.cwd, input, env)
 
     def ok(self, *args: str, **kwargs: object) -> str:
         result = self(*args, **kwargs)  # type: ignore[arg-type]
@@ -80,11 +81,59 @@ class Esc:
         return result.out
 
 
+def run_process(
+    argv: list[str], cwd: Path, input: str | None = None, env: dict[str, str] | None = None
+) -> Result:
+    """``esc ARGV`` as its own process (the installed console script)."""
+    proc = subprocess.run(
+        [ESC, *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=input,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+        check=False,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+class _Stdin(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+def run_in_process(
+    argv: list[str], cwd: Path, input: str | None = None, env: dict[str, str] | None = None
+) -> Result:
+    """``esc ARGV`` through ``esc.cli.main`` in this process."""
+    from esc.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env = {name: os.environ.get(name) for name in env or {}}
+    saved = (sys.stdin, sys.stdout, sys.stderr, os.getcwd())
+    try:
+        os.environ.update(env or {})
+        os.chdir(cwd)
+        sys.stdin, sys.stdout, sys.stderr = _Stdin(input or ""), out, err
+        code = main(argv)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved[:3]
+        os.chdir(saved[3])
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return Result(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A fresh `esc init` workspace."""
     root = tmp_path / "ws"
-    subprocess.run([ESC, "init", str(root)], check=True, capture_output=True)
+    result = run_in_process(["init", str(root)], tmp_path)
+    assert result.code == 0, result.err
     return root
 
 

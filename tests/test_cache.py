@@ -152,7 +152,7 @@ def test_sweeps_with_and_without_the_cache_write_the_same(demo: Path, tmp_path: 
 
 
 def test_two_processes_at_once_do_not_corrupt_it(demo: Path) -> None:
-    desk = Esc(demo, now="2026-11-28T10:00:00+01:00")
+    desk = Esc(demo, now="2026-11-28T10:00:00+01:00", process=True)
     expected = desk.ok("list", "--all", "--json")
     results: list[int] = []
 
