@@ -31,10 +31,12 @@ if TYPE_CHECKING:
     from esc.sla import Policy
 
 
-def _yaml() -> YAML:
+def read_yaml(text: str) -> Any:
+    """teams.yaml or rules.yaml as data, YAML 1.2 (as ticket front-matter is read), with
+    the line of every key (ruamel.yaml's round-trip types)."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
-    return yaml
+    return yaml.load(text)
 
 
 class _Reader:
@@ -49,7 +51,7 @@ class _Reader:
 
     def load(self, text: str) -> Any:
         try:
-            return _yaml().load(text)
+            return read_yaml(text)
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             self.add((mark.line + 1) if mark else 1, f"does not parse: {exc.problem}")

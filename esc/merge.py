@@ -42,8 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from esc import scaffold, yamltext
 from esc.clock import coerce_timestamp
 from esc.errors import EscError, ParseError
@@ -52,7 +50,6 @@ from esc.records import immutable
 from esc.store import atomic_write
 from esc.ticketfile import _ENTRY_HEAD as ENTRY_HEAD
 from esc.ticketfile import ACTIVITY, CONVERSATION, TicketDoc, parse, parse_activity_line
-from esc.yamltext import _content_end, _line_end, _line_start
 
 DRIVER = "esc"
 DRIVER_NAME = "esc ticket merge"
@@ -126,7 +123,7 @@ def _merge_tickets(base: str, ours: str, theirs: str) -> MergeResult:
     nl = "\r\n" if "\r\n" in ours else "\n"
     try:
         front, conflicts = _merge_front(b, o, t, nl)
-    except (TypeError, ValueError, yaml.YAMLError, yamltext.EditError) as exc:
+    except (TypeError, ValueError, yamltext.YamlError, yamltext.EditError) as exc:
         raise Unmergeable(f"front-matter: {exc}") from None
     body, body_conflicts = _merge_body(b.body, o.body, t.body, nl)
     text = ours[: o.front_start] + front + ours[o.front_end : o.body_start] + body
@@ -267,7 +264,7 @@ def _merge_fired(base: Any, ours: Any, theirs: Any) -> Any:
 def _apply(editor: yamltext.FrontMatterEditor, key: str, ours: Any, value: Any) -> None:
     """Change ``key`` in the front-matter being edited to ``value`` (MISSING: remove it)."""
     if value is MISSING:
-        span = _field_span(editor.text, key)
+        span = yamltext.field_span(editor.text, key)
         if span is not None:
             editor.text = editor.text[: span[0]] + editor.text[span[1] :]
         return
@@ -284,17 +281,6 @@ def _apply(editor: yamltext.FrontMatterEditor, key: str, ours: Any, value: Any) 
     editor.set(key, value)
 
 
-def _field_span(front: str, key: str) -> tuple[int, int] | None:
-    """Start and end offsets of the whole lines holding top-level ``key`` and its value."""
-    node, _ = yamltext.compose_and_load(front)
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and str(k.value) == key:
-            return _line_start(front, k.start_mark.index), _line_end(front, _content_end(v, front))
-    return None
-
-
 def _mark_conflicts(front: str, theirs: str, keys: Sequence[str], nl: str) -> str:
     """``front`` with each key's lines replaced by ours' and theirs' versions between markers.
 
@@ -302,8 +288,8 @@ def _mark_conflicts(front: str, theirs: str, keys: Sequence[str], nl: str) -> st
     """
     edits: list[tuple[int, int, str]] = []
     for key in keys:
-        mine = _field_span(front, key)
-        other = _field_span(theirs, key)
+        mine = yamltext.field_span(front, key)
+        other = yamltext.field_span(theirs, key)
         mine_text = front[mine[0] : mine[1]] if mine else ""
         other_text = theirs[other[0] : other[1]] if other else ""
         block = (

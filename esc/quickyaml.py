@@ -4,14 +4,16 @@ esc writes one fact per line: ``key: scalar``, ``key: []``, ``key: {}``, a block
 ``  - item`` lines, or a block mapping of ``  name: value`` lines, where an item or value
 is a scalar or a one-line flow mapping ``{k: v, ...}``; scalars are plain, JSON-style
 double-quoted, integers, ``true``/``false``, ``null`` and ISO timestamps with an offset.
-Reading that with PyYAML's constructors costs ~0.2 ms a ticket, most of the cold sweep.
+Reading that with a YAML library's constructors costs ~0.2 ms a ticket, most of a cold
+sweep.
 
 :func:`load` reads exactly that subset and returns ``None`` for anything else (comments,
 blank lines, other indentation, quoting styles, anchors, floats, multi-line values,
-duplicate keys, unusual characters, ...), so the caller falls back to PyYAML.  Where it
-returns a value it is the value PyYAML's safe loader gives for the same text: scalars are
-resolved with PyYAML's own implicit resolvers, and a property test compares the two on
-generated and mutated front-matter (tests/test_quickyaml.py).
+duplicate keys, unusual characters, ...), so the caller falls back to ruamel.yaml.  Where
+it returns a value it is the value ruamel.yaml's safe loader gives for the same text, as
+YAML 1.2 (the dialect of every file esc reads): scalars are resolved with ruamel.yaml's
+own resolver, and a property test compares the two on generated and mutated front-matter
+(tests/test_quickyaml.py).
 """
 
 from __future__ import annotations
@@ -22,9 +24,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from yaml.resolver import Resolver
-
-_RESOLVERS: dict[Any, list[tuple[str, re.Pattern[str]]]] = Resolver.yaml_implicit_resolvers
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -48,7 +47,7 @@ _STAMP_LINE = re.compile(
 )
 _JSON_ESCAPES = re.compile(r'\\(?:["\\bfnrt]|u(?![dD][89a-fA-F])[0-9a-fA-F]{4})')
 _DECODER = json.JSONDecoder()
-_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+_BOOLS = {"true": True, "false": False}
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`=<~ ")
 # Plain scalars already resolved (values are immutable): statuses, names and timestamps
 # recur from ticket to ticket.  Only texts that are valid in both block and flow context
@@ -60,7 +59,7 @@ _MISSING = object()
 
 
 class _Unsupported(Exception):
-    """The text is outside the subset: let PyYAML read it."""
+    """The text is outside the subset: let ruamel.yaml read it."""
 
 
 @dataclass
@@ -234,7 +233,8 @@ def _quoted(text: str, pos: int) -> tuple[str, int]:
 
 
 def _plain(text: str) -> Any:
-    """A plain scalar, resolved as PyYAML resolves it (and remembered, unless a timestamp)."""
+    """A plain scalar, resolved as ruamel.yaml resolves it (and remembered, unless a
+    timestamp)."""
     if _TIMESTAMP_TEXT.fullmatch(text):
         return _timestamp(text)
     value = _resolve(text)
@@ -246,7 +246,7 @@ def _plain(text: str) -> Any:
 
 
 def _timestamp(text: str) -> dt.datetime:
-    """A timestamp matching _TIMESTAMP_TEXT, which PyYAML resolves as one (tested)."""
+    """A timestamp matching _TIMESTAMP_TEXT, which ruamel.yaml resolves as one (tested)."""
     return dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] == "Z" else text)
 
 
@@ -255,11 +255,7 @@ def _resolve(text: str) -> Any:
         return _timestamp(text)
     if not text or text[0] in _INDICATORS:
         raise _Unsupported
-    tag = _STR
-    for candidate, regexp in _RESOLVERS.get(text[0], []) + _RESOLVERS.get(None, []):
-        if regexp.match(text):
-            tag = candidate
-            break
+    tag = _tag_of(text)
     if tag == _STR:
         return text
     if tag == _NULL:
@@ -271,3 +267,40 @@ def _resolve(text: str) -> Any:
     if tag == _TIMESTAMP and _DATE_TEXT.fullmatch(text):
         return dt.date.fromisoformat(text)
     raise _Unsupported
+
+
+def reads_as_itself(text: str) -> bool:
+    """Whether ``text``, written as a plain scalar, reads back as the string ``text``."""
+    try:
+        return bool(_resolve(text) == text)
+    except (_Unsupported, ValueError, OverflowError):
+        return False
+
+
+_RESOLVER: Any = None
+# The words YAML 1.2 reads as booleans or null; other plain scalars that start with a letter
+# are text.  (Only these first letters have resolvers in ruamel.yaml's YAML 1.2 table.)
+_WORDS = {
+    "true": _BOOL, "True": _BOOL, "TRUE": _BOOL, "false": _BOOL, "False": _BOOL,
+    "FALSE": _BOOL, "null": _NULL, "Null": _NULL, "NULL": _NULL,
+}  # fmt: skip
+_WORD_LETTERS = frozenset("tTfFnN")
+
+
+def _tag_of(text: str) -> str:
+    """The tag YAML 1.2 gives the plain scalar ``text``, as ruamel.yaml's resolver (which
+    reads teams.yaml and rules.yaml) gives it: words and decimal integers directly (tested
+    against it), anything else by asking it (imported on first use)."""
+    first = text[0]
+    if first.isalpha():
+        return _WORDS.get(text, _STR) if first in _WORD_LETTERS else _STR
+    if (_DECIMAL.fullmatch(text) and text.lstrip("+-")[:1] != "0") or text == "0":
+        return _INT
+    global _RESOLVER
+    if _RESOLVER is None:
+        from ruamel.yaml.resolver import VersionedResolver
+
+        _RESOLVER = VersionedResolver(version=(1, 2))
+    from ruamel.yaml.nodes import ScalarNode
+
+    return str(_RESOLVER.resolve(ScalarNode, text, (True, False)))

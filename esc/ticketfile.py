@@ -30,8 +30,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from esc import quickyaml, yamltext
 from esc.clock import coerce_timestamp, format_timestamp, timestamp
 from esc.errors import ParseError
@@ -125,7 +123,7 @@ def read_front(
     """The front-matter's fields, the line of each key and the lines of each list's items.
 
     Front-matter in esc's own style is read by :mod:`esc.quickyaml`; anything else (a
-    hand-written file) by PyYAML, which gives the same values more slowly.
+    hand-written file) by ruamel.yaml, which gives the same values more slowly (YAML 1.2).
     """
     offset = 2  # the front-matter starts on line 2 of the file
     quick = quickyaml.load(front)
@@ -136,24 +134,17 @@ def read_front(
             {k: [n + offset for n in lines] for k, lines in quick.item_lines.items()},
         )
     try:
-        node, data = yamltext.compose_and_load(front)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + offset) if mark is not None else offset
+        data, key_lines, item_lines = yamltext.read_mapping(front)
+    except yamltext.NotAMapping:
+        raise ParseError(path, offset, "front-matter must be a mapping of fields") from None
+    except yamltext.YamlError as exc:
+        line = offset if exc.line is None else exc.line + offset
         raise ParseError(path, line, f"front-matter does not parse: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise ParseError(path, offset, f"front-matter does not parse: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        raise ParseError(path, offset, "front-matter must be a mapping of fields")
-    key_lines = {
-        str(k.value): k.start_mark.line + offset for k, _ in node.value if hasattr(k, "value")
-    }
-    item_lines = {
-        str(k.value): [item.start_mark.line + offset for item in v.value]
-        for k, v in node.value
-        if isinstance(v, yaml.SequenceNode) and hasattr(k, "value")
-    }
-    return data, key_lines, item_lines
+    return (
+        data,
+        {k: n + offset for k, n in key_lines.items()},
+        {k: [n + offset for n in lines] for k, lines in item_lines.items()},
+    )
 
 
 # ---------------------------------------------------------------- front-matter -> Ticket
@@ -568,7 +559,10 @@ def _check_front(doc: TicketDoc, change: Change, new_front: str) -> None:
             _plain(e.as_yaml()) for e in change.escalations
         ]
     quick = quickyaml.load(new_front)
-    actual = quick.data if quick is not None else yamltext.load(new_front)
+    try:
+        actual = quick.data if quick is not None else yamltext.load(new_front)
+    except yamltext.YamlError:
+        actual = None
     if actual != expected:
         raise ParseError(
             doc.path, 1, "esc could not edit this front-matter safely; nothing was written"

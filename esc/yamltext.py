@@ -14,16 +14,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from esc import quickyaml
 
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.nodes import Node
 
 _PLAIN = re.compile(r"[A-Za-z_][\w.@/+\-']*(?: [\w.@/+\-!?()'&%$]+)*")
 # Characters YAML does not allow raw in a document, or reads as line breaks.
@@ -35,46 +32,107 @@ class EditError(Exception):
     """A surgical edit that could not be made safely."""
 
 
+class YamlError(Exception):
+    """Text that is not a YAML document: what is wrong, and on which line (0-based) if
+    the parser knows."""
+
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
+
+
+class NotAMapping(YamlError):
+    """A YAML document that is not a mapping where one is needed."""
+
+
+def _reader() -> YAML:
+    """ruamel.yaml's safe loader: YAML 1.2, as for teams.yaml and rules.yaml (imported when
+    first needed: esc's own front-matter is read without it)."""
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True)
+
+
 def load(text: str) -> Any:
-    """Parse YAML with the fast safe loader."""
-    return yaml.load(text, Loader=_Loader)
+    """Parse one YAML document (YAML 1.2, ruamel.yaml)."""
+    return _compose_and_load(text)[1]
 
 
-def compose_and_load(text: str) -> tuple[yaml.Node | None, Any]:
+def read_mapping(text: str) -> tuple[dict[str, Any], dict[str, int], dict[str, list[int]]]:
+    """A mapping: its data, the 0-based line of each top-level key, and the lines of the
+    items of each top-level list."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    node, data = _compose_and_load(text)
+    if not isinstance(data, dict) or not isinstance(node, MappingNode):
+        raise NotAMapping("not a mapping", 0)
+    key_lines = {str(k.value): k.start_mark.line for k, _ in node.value if hasattr(k, "value")}
+    item_lines = {
+        str(k.value): [item.start_mark.line for item in v.value]
+        for k, v in node.value
+        if isinstance(v, SequenceNode) and hasattr(k, "value")
+    }
+    return data, key_lines, item_lines
+
+
+def field_span(text: str, key: str) -> tuple[int, int] | None:
+    """Start and end offsets of the whole lines holding top-level ``key`` and its value."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    node, _ = _compose_and_load(text)
+    if not isinstance(node, MappingNode):
+        return None
+    for k, v in node.value:
+        if isinstance(k, ScalarNode) and str(k.value) == key:
+            return _line_start(text, k.start_mark.index), _line_end(text, _content_end(v, text))
+    return None
+
+
+def _compose_and_load(text: str) -> tuple[Node | None, Any]:
     """The node tree (with marks) and the constructed data of one YAML document."""
-    loader = _Loader(text)
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    reader = _reader()
     try:
-        node = loader.get_single_node()
+        node = reader.compose(text)
+        if node is None:
+            return None, None
         try:
-            data = loader.construct_document(node) if node is not None else None
+            data = reader.constructor.construct_document(node)
         except (ValueError, OverflowError) as exc:  # e.g. a timestamp on February 30
-            assert node is not None
-            bad = _unconstructable(loader, node)
-            problem = f"{bad.value} is not a valid {bad.tag.rsplit(':', 1)[-1]} ({exc})"
-            raise yaml.constructor.ConstructorError(None, None, problem, bad.start_mark) from None
-    finally:
-        loader.dispose()
+            bad = _unconstructable(node)
+            kind = str(bad.tag).rsplit(":", 1)[-1]
+            problem = f"{bad.value} is not a valid {kind} ({exc})"
+            raise YamlError(problem, bad.start_mark.line) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
+    except YAMLError as exc:
+        raise YamlError(str(exc)) from None
     return node, data
 
 
-def _unconstructable(loader: yaml.SafeLoader, node: yaml.Node) -> yaml.Node:
+def _unconstructable(node: Node) -> Node:
     """The first scalar under ``node`` that cannot be turned into a value (else ``node``)."""
     for scalar_node in _scalars(node):
-        loader.constructed_objects, loader.recursive_objects = {}, {}
+        constructor = _reader().constructor
         try:
-            loader.construct_object(scalar_node, deep=True)
+            constructor.construct_object(scalar_node, deep=True)
         except (ValueError, OverflowError):
             return scalar_node
     return node
 
 
-def _scalars(node: yaml.Node) -> Iterator[yaml.Node]:
-    if isinstance(node, yaml.ScalarNode):
+def _scalars(node: Node) -> Iterator[Node]:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    if isinstance(node, ScalarNode):
         yield node
-    elif isinstance(node, yaml.SequenceNode):
+    elif isinstance(node, SequenceNode):
         for child in node.value:
             yield from _scalars(child)
-    elif isinstance(node, yaml.MappingNode):
+    elif isinstance(node, MappingNode):
         for key, value in node.value:
             yield from _scalars(key)
             yield from _scalars(value)
@@ -112,10 +170,16 @@ def _escape_char(match: re.Match[str]) -> str:
 def _is_plain_safe(text: str) -> bool:
     if not _PLAIN.fullmatch(text) or _PLAIN_NUMBERISH.fullmatch(text):
         return False
-    try:
-        return bool(load(text) == text)
-    except yaml.YAMLError:
+    if text in _YAML_1_1_BOOLEANS:
         return False
+    return quickyaml.reads_as_itself(text)
+
+
+# Words that YAML 1.1 readers (PyYAML, python-frontmatter, many static site generators)
+# take for booleans, though YAML 1.2 does not: written quoted, so every reader sees text.
+_YAML_1_1_BOOLEANS = frozenset(
+    ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"]
+)
 
 
 def flow_mapping(mapping: Mapping[str, object]) -> str:
@@ -177,13 +241,18 @@ class FrontMatterEditor:
         return _quick_slots(self.text, quick) if quick is not None else self._yaml_slots()
 
     def _yaml_slots(self) -> dict[str, _Slot]:
-        node, _ = compose_and_load(self.text)
-        if not isinstance(node, yaml.MappingNode):
+        from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+        try:
+            node, _ = _compose_and_load(self.text)
+        except YamlError as exc:
+            raise EditError(f"front-matter does not parse: {exc}") from None
+        if not isinstance(node, MappingNode):
             raise EditError("front-matter is not a mapping")
         return {
             k.value: _node_slot(k, v, self.text, self.nl)
             for k, v in node.value
-            if isinstance(k, yaml.ScalarNode)
+            if isinstance(k, ScalarNode)
         }
 
     def set(self, key: str, value: object) -> None:
@@ -230,20 +299,24 @@ class FrontMatterEditor:
         self.text = self.text[:start] + new + self.text[end:]
 
 
-def _node_slot(key: yaml.Node, value: yaml.Node, text: str, nl: str) -> _Slot:
+def _node_slot(key: Node, value: Node, text: str, nl: str) -> _Slot:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     colon = text.find(":", key.end_mark.index)
     if colon < 0:  # pragma: no cover - a mapping key is always followed by ':'
         raise EditError(f"cannot find ':' after {key.value}")
     end = _content_end(value, text)
-    if isinstance(value, yaml.ScalarNode) and value.style in ("|", ">"):
+    if isinstance(value, ScalarNode) and value.value == "" and value.style is None:
+        end = colon + 1  # an empty value (null): its marks are on the next token
+    if isinstance(value, ScalarNode) and value.style in ("|", ">"):
         end = _line_end(text, end) - len(nl)
-    block = isinstance(value, (yaml.SequenceNode, yaml.MappingNode)) and not value.flow_style
+    block = isinstance(value, (SequenceNode, MappingNode)) and not value.flow_style
     indent = value.start_mark.column if block and value.value else key.start_mark.column + 2
     slot = _Slot(key.start_mark.index, colon + 1, end, int(indent), None)
-    if isinstance(value, yaml.SequenceNode) and value.value:
+    if isinstance(value, SequenceNode) and value.value:
         slot.list_kind = "flow" if value.flow_style else "block"
         slot.last_item_end = _content_end(value.value[-1], text)
-    elif isinstance(value, yaml.SequenceNode) or _is_null(value):
+    elif isinstance(value, SequenceNode) or _is_null(value):
         slot.list_kind = "empty"
     return slot
 
@@ -273,18 +346,22 @@ def _quick_slots(text: str, front: quickyaml.Front) -> dict[str, _Slot]:
     return slots
 
 
-def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+def _is_null(node: Node) -> bool:
+    from ruamel.yaml.nodes import ScalarNode
+
+    return isinstance(node, ScalarNode) and str(node.tag) == "tag:yaml.org,2002:null"
 
 
-def _content_end(node: yaml.Node, text: str) -> int:
+def _content_end(node: Node, text: str) -> int:
     """Where a value's own text ends (block collections end at their last child)."""
-    if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    if isinstance(node, SequenceNode) and not node.flow_style and node.value:
         return _content_end(node.value[-1], text)
-    if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
+    if isinstance(node, MappingNode) and not node.flow_style and node.value:
         return _content_end(node.value[-1][1], text)
     end: int = node.end_mark.index
-    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+    if isinstance(node, ScalarNode) and node.style in ("|", ">"):
         # block scalars end after their trailing line breaks; step back onto the last line
         while end > 0 and text[end - 1] in "\r\n":
             end -= 1

@@ -107,7 +107,7 @@ def test_appending_to_a_scalar_is_refused() -> None:
 
 
 class YamlSlotsEditor(FrontMatterEditor):
-    """The editor as it works on hand-written front-matter: positions from PyYAML."""
+    """The editor as it works on hand-written front-matter: positions from ruamel.yaml's marks."""
 
     def _slots(self) -> dict[str, object]:  # type: ignore[override]
         return self._yaml_slots()  # type: ignore[return-value]
@@ -129,7 +129,7 @@ EDITS = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1), EDITS)
-def test_edits_by_line_positions_are_the_edits_by_pyyaml_marks(
+def test_edits_by_line_positions_are_the_edits_by_yaml_marks(
     front: dict[str, object], edits: list[tuple[str, str, object]]
 ) -> None:
     quick = FrontMatterEditor(yamltext.render_mapping(front), FIELDS)

@@ -1,0 +1,118 @@
+"""One YAML dialect, YAML 1.2, for every file esc reads: a scalar means the same in a
+ticket (read fast or by the YAML library), in teams.yaml and in rules.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from esc import ticketfile
+from esc.configfile import read_yaml
+from tests.conftest import Esc
+
+SCALARS = [
+    "yes", "no", "on", "off", "y", "~", "null", "Null", "010", "0o10", "0x1f", "1e3", ".inf",
+    "2026-01-01", "12:30", "2026-01-01 12:30", '"quoted"', "true", "False", "-7",
+    "2026-11-20T10:00:00+01:00",
+]  # fmt: skip
+
+TICKET = """---
+id: T-0000dial
+title: Dialect
+status: open
+priority: normal
+category: billing
+team: support
+assignee: null
+customer: c@shop.example
+channel: email
+created: 2026-11-20T09:00:00+01:00
+updated: 2026-11-20T09:00:00+01:00
+first_response_at: null
+resolved_at: null
+closed_at: null
+tags: []
+impact: null
+urgency: null
+csat: null
+escalations: []
+{extra}
+---
+Body.
+
+## Conversation
+
+## Activity
+
+- 2026-11-20T09:00:00+01:00 · alice · created
+"""
+
+
+def plain(value: Any) -> Any:
+    """A value with ruamel.yaml's round-trip subclasses turned into the plain type."""
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, dt.datetime):  # (ruamel.yaml's TimeStamp is one)
+        return dt.datetime.fromisoformat(value.isoformat())
+    return value
+
+
+def same(a: Any, b: Any) -> bool:
+    a, b = plain(a), plain(b)
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return a == b and a.utcoffset() == b.utcoffset()
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("text", SCALARS)
+def test_a_scalar_means_the_same_in_every_file(text: str) -> None:
+    fast = ticketfile.parse(TICKET.format(extra=f"x: {text}"), "t.md").data["x"]
+    # a comment sends the front-matter to the YAML library instead of the fast reader
+    slow = ticketfile.parse(TICKET.format(extra=f"# hand-written\nx: {text}"), "t.md").data["x"]
+    rules = read_yaml(f"rules:\n  - name: r\n    when: {{x: {text}}}\n")["rules"][0]["when"]["x"]
+    teams = read_yaml(f"teams:\n  support:\n    x: {text}\n")["teams"]["support"]["x"]
+    assert same(fast, slow), (fast, slow)
+    assert same(fast, rules), (fast, rules)
+    assert same(fast, teams), (fast, teams)
+
+
+def test_yaml_1_2_values() -> None:
+    values = {
+        text: ticketfile.parse(TICKET.format(extra=f"x: {text}"), "t.md").data["x"]
+        for text in SCALARS
+    }
+    assert values["yes"] == "yes" and values["no"] == "no" and values["on"] == "on"
+    assert values["010"] == 10 and values["0o10"] == 8 and values["1e3"] == 1000.0
+    assert values["~"] is None and values["true"] is True and values["12:30"] == "12:30"
+    assert values['"quoted"'] == "quoted" and values["2026-01-01"] == dt.date(2026, 1, 1)
+
+
+RULES = """
+  - name: vip-tagged
+    when: {vip: yes}
+    then: {tag: vip-seen}
+  - name: code-tagged
+    when: {code: 010}
+    then: {tag: code-ten}
+"""
+
+
+def test_a_rule_on_yes_matches_a_ticket_with_yes(workspace: Path) -> None:
+    """`when: {vip: yes}` never matched `vip: yes` while tickets were read as YAML 1.1."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + RULES)  # (the last list is rules:)
+    ticket = workspace / "tickets" / "T-0000dial.md"
+    ticket.write_text(TICKET.format(extra="vip: yes\ncode: 010"), encoding="utf-8")
+    esc = Esc(workspace, now="2026-11-20T10:00:00+01:00")
+    explained = esc.ok("explain", "T-0000dial")
+    assert "vip-tagged" in explained and "vip is true" not in explained
+    esc.ok("sweep", "--no-report")
+    tags = ticketfile.parse(ticket.read_text(encoding="utf-8"), "t").ticket.tags
+    assert set(tags) == {"vip-seen", "code-ten"}
