@@ -46,17 +46,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from esc import ids, lifecycle, ticketfile
-from esc.config import Config
+try:  # esc laid out in layers
+    from esc.config.loading import build_config
+    from esc.config.starter import RULES_YAML, STARTER_FILES, TEAMS_YAML
+    from esc.domain import ids, lifecycle
+    from esc.domain.config import Config
+    from esc.domain.errors import EscError
+    from esc.domain.model import Activity, Change, Ticket
+    from esc.domain.plan import plan
+    from esc.ticketfile import document
+except ImportError:  # an esc from before (bench/run.py --rev): flat modules
+    from esc import ids, lifecycle  # type: ignore[no-redef,attr-defined]
+    from esc import ticketfile as document  # type: ignore[no-redef,attr-defined]
+    from esc.config import Config  # type: ignore[no-redef,attr-defined]
+    from esc.errors import EscError  # type: ignore[no-redef]
+    from esc.model import Activity, Change, Ticket  # type: ignore[no-redef]
+    from esc.scaffold import RULES_YAML, STARTER_FILES, TEAMS_YAML  # type: ignore[no-redef]
+    from esc.sweep import plan  # type: ignore[no-redef]
 
-try:
-    from esc.configfile import build_config
-except ImportError:  # an esc from before configfile.py (bench/run.py --rev)
-    from esc.config import build_config  # type: ignore[attr-defined,no-redef]
-from esc.errors import EscError
-from esc.model import Activity, Change, Ticket
-from esc.scaffold import RULES_YAML, STARTER_FILES, TEAMS_YAML
-from esc.sweep import plan
+    try:
+        from esc.configfile import build_config  # type: ignore[no-redef]
+    except ImportError:  # an esc from before configfile.py
+        from esc.config import build_config  # type: ignore[attr-defined,no-redef]
 
 GENERATOR_VERSION = 1
 MARKER = ".bench-workspace.json"
@@ -571,28 +582,28 @@ def fast_text(front: dict[str, object], description: str, activity: list[Activit
         entries += change.entries
         log += change.activity
     final["tags"], final["escalations"] = tags, escalations
-    text = ticketfile.render_new(final, description, log)
+    text = document.render_new(final, description, log)
     if entries:
-        cut = text.index(ticketfile.ACTIVITY + "\n\n", text.index("\n---\n") + 5)
-        conversation = "".join(ticketfile.render_entry(e) for e in entries)
-        text = text[:cut] + ticketfile.CONVERSATION + "\n\n" + conversation + text[cut:]
+        cut = text.index(document.ACTIVITY + "\n\n", text.index("\n---\n") + 5)
+        conversation = "".join(document.render_entry(e) for e in entries)
+        text = text[:cut] + document.CONVERSATION + "\n\n" + conversation + text[cut:]
     return text
 
 
 def slow_text(front: dict[str, object], description: str, activity: list[Activity],
               changes: list[Change], path: str) -> str:
     """The file as the CLI would write it: parse and apply_change after every step."""
-    text = ticketfile.render_new(front, description, activity)
+    text = document.render_new(front, description, activity)
     for change in changes:
-        text = ticketfile.apply_change(ticketfile.parse(text, path), change)
+        text = document.apply_change(document.parse(text, path), change)
     return text
 
 
 def swept(text: str, path: str, config: Config) -> str:
     """What `esc sweep` at PRESWEEP writes for this ticket (its sla block, rule effects)."""
-    doc = ticketfile.parse(text, path)
+    doc = document.parse(text, path)
     result = plan(doc.ticket, config, PRESWEEP)
-    return ticketfile.apply_change(doc, result.change) if result.change else text
+    return document.apply_change(doc, result.change) if result.change else text
 
 
 # ---------------------------------------------------------------- workers
@@ -633,7 +644,7 @@ def make_ticket(n: int, index: int, ticket_id: str, verify: bool, presweep: bool
     if verify:
         if slow_text(front, description, activity, changes, path) != text:
             problem = f"{path}: the fast rendering differs from parse+apply_change"
-        elif ticketfile.parse(text, path).ticket != ticket:
+        elif document.parse(text, path).ticket != ticket:
             problem = f"{path}: esc reads back another ticket than the story made"
     if presweep:
         text = swept(text, path, config)

@@ -107,7 +107,7 @@ def run_in_process(
     argv: list[str], cwd: Path, input: str | None = None, env: dict[str, str] | None = None
 ) -> Result:
     """``esc ARGV`` through ``esc.cli.main`` in this process."""
-    from esc.cli import main
+    from esc.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     saved_env = {name: os.environ.get(name) for name in env or {}}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from esc.cache import FILE, RACY_NS, Entry
+from esc.store.cache import FILE, RACY_NS, Entry
 from tests.conftest import Esc
 
 NOW = "2026-11-23T12:00:00+01:00"

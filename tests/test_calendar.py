@@ -17,7 +17,7 @@ if importlib.util.find_spec("esc") is None:  # pragma: no cover
     # Let `pytest tests/test_calendar.py` work in a checkout where esc is not installed.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from esc.calendar import (
+from esc.domain.calendar import (
     Calendar,
     CalendarError,
     add_business_time,

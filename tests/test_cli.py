@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from esc.scaffold import GITIGNORE, RULES_YAML, TEAMS_YAML
+from esc.config.starter import GITIGNORE, RULES_YAML, TEAMS_YAML
 from tests.conftest import ESC, NOW, Esc, Result
 
 ID_RE = re.compile(r"^T-[0-9a-hjkmnp-tv-z]{8}$")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from esc import sweeper
-from esc.cli import main
-from esc.config import Config
-from esc.model import Ticket
-from esc.sweep import TicketPlan
+from esc.cli.main import main
+from esc.commands import sweep
+from esc.domain.config import Config
+from esc.domain.model import Ticket
+from esc.domain.plan import TicketPlan
 from tests.conftest import ESC, Esc
 from tests.test_kill import NOW as KILL_NOW
 from tests.test_kill import build
@@ -206,7 +206,7 @@ def test_a_hand_edit_saved_while_the_sweep_plans_the_ticket_survives(
     esc = Esc(workspace, now=NOW)
     ticket = new_ticket(esc, "Refund never arrived", "refund")
     path = workspace / "tickets" / f"{ticket}.md"
-    real_plan = sweeper.plan
+    real_plan = sweep.plan
     saved: list[str] = []
 
     def plan_then_hand_edit(t: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
@@ -216,7 +216,7 @@ def test_a_hand_edit_saved_while_the_sweep_plans_the_ticket_survives(
             saved.append(t.id)
         return planned
 
-    monkeypatch.setattr(sweeper, "plan", plan_then_hand_edit)
+    monkeypatch.setattr(sweep, "plan", plan_then_hand_edit)
     code = main(["--root", str(workspace), "--now", LATER, "sweep", "--no-report", "--jobs", "1"])
     out = capsys.readouterr().out
     assert code == 0 and saved == [ticket]
@@ -256,7 +256,7 @@ def test_hand_edits_saved_all_through_a_sweep_survive(tmp_path: Path) -> None:
 HOLDER = """
 import sys
 from pathlib import Path
-from esc.lock import hold_ticket
+from esc.store.lock import hold_ticket
 with hold_ticket(Path(sys.argv[1]), sys.argv[2], timeout=5, what="test holder"):
     print("locked", flush=True)
     sys.stdin.read()  # hold until the test closes stdin

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from esc.conditions import (
+from esc.domain.conditions import (
     Condition,
     ConditionError,
     Facts,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from esc.reports import seconds_text
+from esc.report.render import seconds_text
 from tests.conftest import Esc
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from esc.model import STATUSES
+from esc.domain.model import STATUSES
 from tests.conftest import Esc
 
 NOW = "2026-11-27T09:00:00+01:00"

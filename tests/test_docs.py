@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from esc.cli import cli
+from esc.cli.main import cli
 from tests.conftest import ESC, REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -46,7 +46,7 @@ def test_readme_starts_with_the_two_quick_start_commands() -> None:
 
 
 def test_exit_codes_are_documented() -> None:
-    from esc import errors
+    from esc.domain import errors
 
     table = README.split("## Exit codes", 1)[1].split("##", 1)[0]
     for code in (errors.EXIT_OK, errors.EXIT_ERROR, errors.EXIT_USAGE, errors.EXIT_BUG):

@@ -14,9 +14,9 @@ from typing import Any
 import frontmatter
 import pytest
 
-from esc.configfile import build_config
-from esc.export import SCHEMA, build_tables, utc_text
-from esc.model import Activity, Escalation, Ticket
+from esc.config.loading import build_config
+from esc.domain.model import Activity, Escalation, Ticket
+from esc.report.export import SCHEMA, build_tables, utc_text
 from tests.conftest import Esc
 
 NOW = "2026-11-27T09:00:00+01:00"

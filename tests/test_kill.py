@@ -19,9 +19,9 @@ COUNT = 300
 
 def build(root: Path, count: int = COUNT) -> None:
     subprocess.run([ESC, "init", str(root)], check=True, capture_output=True)
-    from esc import ticketfile
-    from esc.clock import parse_timestamp
-    from esc.model import Activity
+    from esc.domain.model import Activity
+    from esc.domain.timestamps import parse_timestamp
+    from esc.ticketfile import document
 
     rng = random.Random(7)
     categories = ["billing", "account", "how-to", "bug", "outage", "data", "refund"]
@@ -51,7 +51,7 @@ def build(root: Path, count: int = COUNT) -> None:
             "csat": None,
             "escalations": [],
         }
-        text = ticketfile.render_new(
+        text = document.render_new(
             front,
             "Something is wrong.\n" * rng.randint(1, 30),
             [Activity(created, "mailbot", event="created")],

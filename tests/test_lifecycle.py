@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from esc import lifecycle
-from esc.config import Config
-from esc.configfile import build_config
-from esc.errors import BadInput, Refused
-from esc.model import Activity, Change, Entry, Escalation, Ticket
-from esc.scaffold import RULES_YAML, TEAMS_YAML
+from esc.config.loading import build_config
+from esc.config.starter import RULES_YAML, TEAMS_YAML
+from esc.domain import lifecycle
+from esc.domain.config import Config
+from esc.domain.errors import BadInput, Refused
+from esc.domain.model import Activity, Change, Entry, Escalation, Ticket
 
 CET = dt.timezone(dt.timedelta(hours=1))
 CREATED = dt.datetime(2026, 11, 19, 9, 0, tzinfo=CET)

@@ -13,7 +13,7 @@ from tests.conftest import Esc
 HOLDER = """
 import sys
 from pathlib import Path
-from esc.lock import hold
+from esc.store.lock import hold
 with hold(Path(sys.argv[1]), timeout=5, what="test holder"):
     print("locked", flush=True)
     sys.stdin.read()  # hold until the test closes stdin or kills us

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from esc import merge, yamltext
-from esc.errors import ParseError
-from esc.merge import merge_ticket
-from esc.model import Activity, Change, Entry, Escalation
-from esc.scaffold import GITATTRIBUTES
-from esc.ticketfile import apply_change, parse, render_activity
+from esc.config.starter import GITATTRIBUTES
+from esc.domain.errors import ParseError
+from esc.domain.model import Activity, Change, Entry, Escalation
+from esc.ticketfile import merge, yaml_text
+from esc.ticketfile.document import apply_change, parse, render_activity
+from esc.ticketfile.merge import merge_ticket
 from tests.conftest import ESC, Esc
 
 CET = dt.timezone(dt.timedelta(hours=1))
@@ -401,7 +401,7 @@ def test_merged_front_matter_is_verified_field_by_field() -> None:
     merged = clean(BASE, ours, theirs)
     expected = dict(data(BASE))
     expected.update(priority="urgent", csat=4, fired={}, tags=["vip", "a", "b"])
-    assert yamltext.load(parse(merged, "m.md").front) == expected
+    assert yaml_text.load(parse(merged, "m.md").front) == expected
 
 
 # ---------------------------------------------------------------- the command

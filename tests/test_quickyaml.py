@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from esc import quickyaml, ticketfile, yamltext
+from esc.ticketfile import document, fast_front, yaml_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,9 +36,9 @@ def reference(text: str) -> Any:
     return YAML(typ="safe", pure=True).load(text)
 
 
-def agrees(text: str) -> quickyaml.Front | None:
+def agrees(text: str) -> fast_front.Front | None:
     """Check the fast reader against ruamel.yaml on ``text``; return what the fast one read."""
-    front = quickyaml.load(text)
+    front = fast_front.load(text)
     try:
         expected = reference(text)
     except (YAMLError, ValueError):
@@ -123,7 +123,7 @@ def test_reads_what_esc_writes_exactly_as_reference() -> None:
     ],
 )
 def test_anything_else_is_left_to_reference(text: str) -> None:
-    assert quickyaml.load(text) is None
+    assert fast_front.load(text) is None
     agrees(text)
 
 
@@ -132,7 +132,7 @@ def test_every_demo_ticket_takes_the_fast_path() -> None:
     assert len(paths) > 20
     for path in paths:
         text = path.read_text(encoding="utf-8")
-        start, end, _ = ticketfile.split(text, str(path))
+        start, end, _ = document.split(text, str(path))
         assert agrees(text[start:end]) is not None, path
 
 
@@ -140,7 +140,7 @@ def test_hand_written_files_agree_or_fall_back() -> None:
     for path in sorted((ROOT / "tests" / "data").glob("*.md")):
         text = path.read_text(encoding="utf-8")
         try:
-            start, end, _ = ticketfile.split(text, str(path))
+            start, end, _ = document.split(text, str(path))
         except Exception:
             continue
         agrees(text[start:end])
@@ -190,7 +190,7 @@ FRONTS = st.dictionaries(KEYS, VALUES, min_size=1, max_size=8)
 @settings(max_examples=250, deadline=None)
 @given(FRONTS)
 def test_generated_front_matter_reads_as_the_yaml_library_reads_it(data: dict[str, Any]) -> None:
-    agrees(yamltext.render_mapping(data))
+    agrees(yaml_text.render_mapping(data))
 
 
 SIMPLE = st.dictionaries(
@@ -211,9 +211,9 @@ SIMPLE = st.dictionaries(
 @settings(max_examples=200, deadline=None)
 @given(SIMPLE)
 def test_what_esc_writes_is_read_without_the_yaml_library(data: dict[str, Any]) -> None:
-    text = yamltext.render_mapping(data)
+    text = yaml_text.render_mapping(data)
     expected = reference(text)
-    front = quickyaml.load(text)
+    front = fast_front.load(text)
     assert front is not None, text
     assert same(front.data, expected)
 
@@ -227,7 +227,7 @@ MUTATIONS = st.sampled_from(list(" :-#,[]{}\"'\\\n\t?&*!|>%@`~=<0123456789aZé\r
 def test_mutated_front_matter_never_reads_differently(
     data: dict[str, Any], edits: list[tuple[int, str, bool]]
 ) -> None:
-    text = yamltext.render_mapping(data)
+    text = yaml_text.render_mapping(data)
     for position, char, replace in edits:
         at = position % (len(text) + 1)
         text = text[:at] + char + text[at + (1 if replace else 0) :]
@@ -247,4 +247,4 @@ def test_plain_scalars_get_the_tag_ruamel_yaml_gives_them(text: str) -> None:
     from ruamel.yaml.resolver import VersionedResolver
 
     expected = str(VersionedResolver(version=(1, 2)).resolve(ScalarNode, text, (True, False)))
-    assert quickyaml._tag_of(text) == expected
+    assert fast_front._tag_of(text) == expected

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mypy import api
 
-from esc.model import Entry, Escalation
+from esc.domain.model import Entry, Escalation
 
 AT = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -25,7 +25,7 @@ def test_assigning_to_a_field_is_a_type_error(tmp_path: Path) -> None:
     source = tmp_path / "mutate.py"
     source.write_text(
         "import datetime as dt\n"
-        "from esc.model import Entry\n"
+        "from esc.domain.model import Entry\n"
         "entry = Entry(dt.datetime.now(dt.timezone.utc), 'carol', 'reply', 'Done.')\n"
         "entry.text = 'Changed.'\n",
         encoding="utf-8",

@@ -48,11 +48,11 @@ def test_a_ticket_reopened_by_hand_is_no_longer_settled(demo: Path) -> None:
 
 
 def test_items_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path) -> None:
-    from esc.catalog import Catalog
-    from esc.clock import parse_timestamp
-    from esc.reporting import ReportItems, report_time
-    from esc.stats import default_period
-    from esc.store import Workspace
+    from esc.domain.stats import default_period
+    from esc.domain.timestamps import parse_timestamp
+    from esc.report.contents import ReportItems, report_time
+    from esc.store.catalog import Catalog
+    from esc.store.workspace import Workspace
 
     now = parse_timestamp("2026-11-27T09:20:00+01:00")
     Esc(demo, now=now.isoformat()).ok("sweep", "--no-report")  # the cache, as workers leave it

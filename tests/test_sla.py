@@ -20,13 +20,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from esc import lifecycle
-from esc.calendar import Calendar, business_time_between, parse_calendars
-from esc.config import DEFAULT_PRIORITIES, Config
-from esc.configfile import build_config
-from esc.model import Activity, Entry, Ticket
-from esc.scaffold import TEAMS_YAML
-from esc.sla import (
+from esc.config.loading import build_config
+from esc.config.starter import TEAMS_YAML
+from esc.domain import lifecycle
+from esc.domain.calendar import Calendar, business_time_between, parse_calendars
+from esc.domain.config import DEFAULT_PRIORITIES, Config
+from esc.domain.model import Activity, Entry, Ticket
+from esc.domain.plan import sla_of
+from esc.domain.sla import (
     Clock,
     Policy,
     PolicyError,
@@ -38,7 +39,6 @@ from esc.sla import (
     parse_policy,
     status_timeline,
 )
-from esc.sweep import sla_of
 from tests.helpers import CALENDARS_YAML, berlin
 
 UTC = dt.timezone.utc

@@ -27,7 +27,7 @@ import frontmatter
 import pytest
 import yaml
 
-from esc.stats import AGING
+from esc.domain.stats import AGING
 from tests.conftest import Esc
 
 CET = dt.timezone(dt.timedelta(hours=1))

@@ -10,29 +10,30 @@ from pathlib import Path
 
 import pytest
 
-from esc import lock, store
-from esc.errors import ParseError, WorkspaceNotFound
+from esc.domain.errors import ParseError, WorkspaceNotFound
+from esc.store import atomic, lock
+from esc.store.workspace import Workspace, find_root
 from tests.conftest import NOW, Esc
 
 
 def test_find_root_walks_up(workspace: Path) -> None:
     deep = workspace / "tickets" / "a" / "b"
     deep.mkdir(parents=True)
-    assert store.find_root(deep) == workspace.resolve()
+    assert find_root(deep) == workspace.resolve()
 
 
 def test_find_root_outside_a_workspace(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceNotFound, match="esc init"):
-        store.find_root(tmp_path)
+        find_root(tmp_path)
     with pytest.raises(WorkspaceNotFound, match="not an esc workspace"):
-        store.find_root(tmp_path, str(tmp_path))
+        find_root(tmp_path, str(tmp_path))
 
 
 def test_atomic_write_replaces_and_keeps_mode(tmp_path: Path) -> None:
     target = tmp_path / "t.md"
     target.write_text("old")
     target.chmod(0o640)
-    store.atomic_write(target, "new ✓")
+    atomic.atomic_write(target, "new ✓")
     assert target.read_text(encoding="utf-8") == "new ✓"
     assert target.stat().st_mode & 0o777 == 0o640
     assert os.listdir(tmp_path) == ["t.md"]
@@ -42,7 +43,7 @@ def test_exclusive_write_never_clobbers(tmp_path: Path) -> None:
     target = tmp_path / "t.md"
     target.write_text("mine")
     with pytest.raises(FileExistsError):
-        store.atomic_write(target, "theirs", exclusive=True)
+        atomic.atomic_write(target, "theirs", exclusive=True)
     assert target.read_text() == "mine"
     assert os.listdir(tmp_path) == ["t.md"]
 
@@ -72,7 +73,7 @@ def test_broken_ticket_is_never_rewritten(esc: Esc, workspace: Path) -> None:
 def test_scan_reports_every_broken_file(workspace: Path) -> None:
     (workspace / "tickets" / "T-a.md").write_text("no front matter\n")
     (workspace / "tickets" / "T-b.md").write_bytes(b"---\nid: \xff\n---\n")
-    items = list(store.Workspace(workspace).scan())
+    items = list(Workspace(workspace).scan())
     assert all(isinstance(i, ParseError) for i in items)
     assert [str(i) for i in items] == [
         "tickets/T-a.md:1: no front-matter: the file must start with a '---' line",
@@ -84,7 +85,7 @@ def test_scan_reports_every_broken_file(workspace: Path) -> None:
 
 IMPORTS = """
 import contextlib, io, json, sys
-from esc.cli import main
+from esc.cli.main import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
     code = main(sys.argv[1:])
@@ -143,15 +144,15 @@ def test_replace_if_unchanged_writes_only_over_what_was_read(tmp_path: Path) -> 
     target = tmp_path / "T-1.md"
     target.write_text("as read\n")
     os.chmod(target, 0o640)
-    st = store.replace_if_unchanged(target, "as read\n", "new ✓\n")
+    st = atomic.replace_if_unchanged(target, "as read\n", "new ✓\n")
     assert st is not None and target.read_text() == "new ✓\n"
     assert os.stat(target).st_ino == st.st_ino and target.stat().st_mode & 0o777 == 0o640
     # someone saved meanwhile: nothing is written, their text stays
     target.write_text("a hand edit\n")
-    assert store.replace_if_unchanged(target, "new ✓\n", "newer\n") is None
+    assert atomic.replace_if_unchanged(target, "new ✓\n", "newer\n") is None
     assert target.read_text() == "a hand edit\n"
     target.unlink()
-    assert store.replace_if_unchanged(target, "a hand edit\n", "newer\n") is None
+    assert atomic.replace_if_unchanged(target, "a hand edit\n", "newer\n") is None
     assert not target.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no temporary file left
 
@@ -161,7 +162,7 @@ def test_a_save_landing_between_the_check_and_the_swap_is_put_back(
 ) -> None:
     target = tmp_path / "T-1.md"
     target.write_text("as read\n")
-    real = store._exchange
+    real = atomic._exchange
     saves = iter(["saved just in time\n", "saved later still\n"])
 
     def exchange_after_a_save(a: Path, b: Path) -> bool:
@@ -170,8 +171,8 @@ def test_a_save_landing_between_the_check_and_the_swap_is_put_back(
         os.replace(editor, b)  # an editor's save, one instant before the swap
         return real(a, b)
 
-    monkeypatch.setattr(store, "_exchange", exchange_after_a_save)
-    assert store.replace_if_unchanged(target, "as read\n", "esc's\n") is None
+    monkeypatch.setattr(atomic, "_exchange", exchange_after_a_save)
+    assert atomic.replace_if_unchanged(target, "as read\n", "esc's\n") is None
     # the first save was put back, then the second landed before the put-back: it stays
     assert target.read_text() == "saved later still\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["T-1.md"]
@@ -200,7 +201,7 @@ def test_stale_temporaries_are_removed_only_when_their_writer_is_gone(
     young = tickets / ".T-5.md.abcd_124.tmp"
     young.write_text("x")
     os.utime(old, (time.time() - 700, time.time() - 700))
-    removed = store.Workspace(workspace).remove_stale_temporaries(reports)
+    removed = Workspace(workspace).remove_stale_temporaries(reports)
     assert sorted(removed) == sorted(str(p.relative_to(workspace)) for p in [*dead, old])
     for path in alive + mine + [young]:
         assert path.exists(), path
@@ -212,7 +213,7 @@ def test_a_ticket_lock_nobody_holds_is_removed(workspace: Path) -> None:
     assert held is not None
     left = lock.ticket_lock_path(cache_dir, "T-2.md")
     left.write_text("esc comment pid 1 on a box that died\n")  # its holder was killed
-    removed = store.Workspace(workspace).remove_stale_temporaries()
+    removed = Workspace(workspace).remove_stale_temporaries()
     assert removed == [".esc-cache/locks/T-2.md.lock"]
     assert lock.ticket_lock_path(cache_dir, "T-1.md").exists()
     lock.let_go(cache_dir, "T-1.md", held)

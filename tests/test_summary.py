@@ -7,11 +7,11 @@ import marshal
 
 import pytest
 
-from esc import summary
-from esc.config import Config
-from esc.model import Ticket
-from esc.store import Workspace
-from esc.sweep import sla_of
+from esc.domain.config import Config
+from esc.domain.model import Ticket
+from esc.domain.plan import sla_of
+from esc.store import cache_codec
+from esc.store.workspace import Workspace
 from tests.conftest import REPO
 
 COMPUTED = dt.datetime.fromisoformat("2026-11-27T10:00:00+01:00")  # a Friday, office hours
@@ -28,7 +28,7 @@ def demo() -> tuple[list[Ticket], Config]:
 
 def cached(ticket: Ticket, config: Config, at: dt.datetime) -> tuple[object, ...]:
     """The SLA summary as the cache keeps it (through marshal)."""
-    data = marshal.loads(marshal.dumps(summary.sla_summary(sla_of(ticket, config, at))))
+    data = marshal.loads(marshal.dumps(cache_codec.sla_summary(sla_of(ticket, config, at))))
     assert isinstance(data, tuple)
     return data
 
@@ -41,7 +41,7 @@ def test_the_sla_at_the_instant_it_was_computed_is_the_one_computed(
         if ticket.updated > COMPUTED:
             continue
         expected = sla_of(ticket, config, COMPUTED)
-        assert summary.sla_at(cached(ticket, config, COMPUTED), config, COMPUTED) == expected
+        assert cache_codec.sla_at(cached(ticket, config, COMPUTED), config, COMPUTED) == expected
 
 
 def test_running_clocks_count_their_time_up_to_a_later_instant(
@@ -55,7 +55,7 @@ def test_running_clocks_count_their_time_up_to_a_later_instant(
         data = cached(ticket, config, COMPUTED)
         for later in LATER:
             at = COMPUTED + later
-            derived = summary.sla_at(data, config, at)
+            derived = cache_codec.sla_at(data, config, at)
             assert derived is not None
             expected = sla_of(ticket, config, at)
             for got, want in zip(derived.clocks, expected.clocks, strict=True):
@@ -67,8 +67,8 @@ def test_running_clocks_count_their_time_up_to_a_later_instant(
 def test_a_ticket_comes_back_from_its_summary(demo: tuple[list[Ticket], Config]) -> None:
     tickets, _ = demo
     for ticket in tickets:
-        data = marshal.loads(marshal.dumps(summary.ticket_summary(ticket)))
-        back = summary.ticket_from_summary(data)
+        data = marshal.loads(marshal.dumps(cache_codec.ticket_summary(ticket)))
+        back = cache_codec.ticket_from_summary(data)
         for field in ("id", "status", "priority", "team", "created", "updated", "tags"):
             assert getattr(back, field) == getattr(ticket, field)
         assert back.escalations == ticket.escalations

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
-from esc import lifecycle
-from esc.config import Config
-from esc.configfile import build_config
-from esc.model import Activity, Entry, Escalation, Ticket
-from esc.scaffold import TEAMS_YAML
-from esc.sweep import TicketPlan, plan
+from esc.config.loading import build_config
+from esc.config.starter import TEAMS_YAML
+from esc.domain import lifecycle
+from esc.domain.config import Config
+from esc.domain.model import Activity, Entry, Escalation, Ticket
+from esc.domain.plan import TicketPlan, plan
 from tests.helpers import CALENDARS_YAML, STANDARD_SLA_YAML, berlin
 
 UTC = dt.timezone.utc

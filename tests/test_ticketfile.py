@@ -10,9 +10,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from esc import model, ticketfile
-from esc.errors import ParseError
-from esc.model import Activity, Change, Entry, Escalation
+from esc.domain import model
+from esc.domain.errors import ParseError
+from esc.domain.model import Activity, Change, Entry, Escalation
+from esc.ticketfile import document
 
 HERE = Path(__file__).parent
 HANDWRITTEN = (HERE / "data" / "handwritten.md").read_text(encoding="utf-8")
@@ -31,7 +32,7 @@ def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
 
 
 def test_parse_handwritten_ticket() -> None:
-    doc = ticketfile.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
+    doc = document.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
     t = doc.ticket
     assert t.id == "T-abcd1234"
     assert t.title == "Login loop on Safari"
@@ -48,12 +49,12 @@ def test_parse_handwritten_ticket() -> None:
 
 
 def test_a_change_rewrites_only_what_it_changes() -> None:
-    doc = ticketfile.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
+    doc = document.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
     change = Change(
         sets={"assignee": "alice", "updated": NOW},
         activity=(Activity(NOW, "carol", field="assignee", old="bob", new="alice"),),
     )
-    after = ticketfile.apply_change(doc, change)
+    after = document.apply_change(doc, change)
     removed, added = changed_lines(HANDWRITTEN, after)
     assert removed == ["assignee: bob", "updated: 2026-11-02T08:00:00Z"]
     assert added == [
@@ -72,7 +73,7 @@ def test_a_change_rewrites_only_what_it_changes() -> None:
 
 
 def test_many_changes_keep_comments_unknown_fields_and_body() -> None:
-    doc = ticketfile.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
+    doc = document.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
     esc = Escalation(NOW, "functional", "support", "engineering", "bob", "needs a developer")
     change = Change(
         sets={"team": "engineering", "assignee": None, "first_response_at": NOW, "csat": 4},
@@ -80,7 +81,7 @@ def test_many_changes_keep_comments_unknown_fields_and_body() -> None:
         tags_added=("regression",),
         entries=(Entry(NOW, "bob", "note", "Looks like the cookie fix"),),
     )
-    after = ticketfile.apply_change(doc, change)
+    after = document.apply_change(doc, change)
     removed, added = changed_lines(HANDWRITTEN, after)
     assert sorted(removed) == sorted(
         [
@@ -102,25 +103,25 @@ def test_many_changes_keep_comments_unknown_fields_and_body() -> None:
     for line in HANDWRITTEN.splitlines():
         if line not in removed:
             assert line in after.splitlines()
-    reread = ticketfile.parse(after, "t.md").ticket
+    reread = document.parse(after, "t.md").ticket
     assert reread.escalations == (esc,)
     assert reread.extra["x-legacy-id"] == 4711
     assert reread.entries[-1].text == "Looks like the cookie fix"
 
 
 def test_unchanged_parse_and_empty_change_is_identity() -> None:
-    doc = ticketfile.parse(HANDWRITTEN, "t.md")
-    assert ticketfile.apply_change(doc, Change()) == HANDWRITTEN
+    doc = document.parse(HANDWRITTEN, "t.md")
+    assert document.apply_change(doc, Change()) == HANDWRITTEN
 
 
 def test_crlf_file_keeps_crlf() -> None:
     crlf = HANDWRITTEN.replace("\n", "\r\n")
-    doc = ticketfile.parse(crlf, "t.md")
-    after = ticketfile.apply_change(
+    doc = document.parse(crlf, "t.md")
+    after = document.apply_change(
         doc, Change(sets={"status": "pending"}, entries=(Entry(NOW, "bob", "reply", "hi"),))
     )
     assert "\n" not in after.replace("\r\n", "")
-    assert ticketfile.parse(after, "t.md").ticket.status == "pending"
+    assert document.parse(after, "t.md").ticket.status == "pending"
 
 
 @pytest.mark.parametrize(
@@ -137,7 +138,7 @@ def test_crlf_file_keeps_crlf() -> None:
 )
 def test_broken_files_report_path_and_line(text: str, line: int, message: str) -> None:
     with pytest.raises(ParseError) as info:
-        ticketfile.parse(text, "tickets/T-x.md")
+        document.parse(text, "tickets/T-x.md")
     assert info.value.path == "tickets/T-x.md"
     assert info.value.line == line
     assert message in info.value.message
@@ -155,9 +156,9 @@ def test_broken_files_report_path_and_line(text: str, line: int, message: str) -
     ],
 )
 def test_user_text_that_looks_like_structure_round_trips(text: str) -> None:
-    doc = ticketfile.parse(HANDWRITTEN, "t.md")
-    after = ticketfile.apply_change(doc, Change(entries=(Entry(NOW, "bob", "note", text),)))
-    ticket = ticketfile.parse(after, "t.md").ticket
+    doc = document.parse(HANDWRITTEN, "t.md")
+    after = document.apply_change(doc, Change(entries=(Entry(NOW, "bob", "note", text),)))
+    ticket = document.parse(after, "t.md").ticket
     assert ticket.entries[-1].text == text
     assert ticket.activity == ()
     assert ticket.status == "open"
@@ -175,9 +176,9 @@ def test_user_text_that_looks_like_structure_round_trips(text: str) -> None:
 )
 def test_activity_lines_round_trip(old: str | None, new: str | None, note: str) -> None:
     item = Activity(NOW, "bob", field="status", old=old, new=new, note=note)
-    line = ticketfile.render_activity(item)
+    line = document.render_activity(item)
     assert "\n" not in line
-    assert ticketfile.parse_activity_line(line) == item
+    assert document.parse_activity_line(line) == item
 
 
 def test_new_ticket_file_is_standard_front_matter() -> None:
@@ -190,7 +191,7 @@ def test_new_ticket_file_is_standard_front_matter() -> None:
         "created": NOW,
         "escalations": [],
     }
-    text = ticketfile.render_new(front, "Body *text*", [Activity(NOW, "bob", event="created")])
+    text = document.render_new(front, "Body *text*", [Activity(NOW, "bob", event="created")])
     post = frontmatter.loads(text)
     assert post["title"] == "Yes: a title with a colon"
     assert post["tags"] == ["no", "vip"]
@@ -201,13 +202,13 @@ def test_new_ticket_file_is_standard_front_matter() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",))).map(lambda s: s.strip("\n")))
 def test_any_entry_text_round_trips(text: str) -> None:
-    doc = ticketfile.parse(HANDWRITTEN, "t.md")
+    doc = document.parse(HANDWRITTEN, "t.md")
     change = Change(
         entries=(Entry(NOW, "bob", "note", text),),
         activity=(Activity(NOW, "bob", field="status", old=text, new="x"),),
     )
-    after = ticketfile.apply_change(doc, change)
-    ticket = ticketfile.parse(after, "t.md").ticket
+    after = document.apply_change(doc, change)
+    ticket = document.parse(after, "t.md").ticket
     if text.strip():
         assert ticket.entries[-1].text == text
     assert ticket.activity[-1].old == text
@@ -246,7 +247,7 @@ BODY_LINES = st.one_of(
 @given(st.lists(BODY_LINES, max_size=25), st.booleans())
 def test_bodies_read_the_same_by_sections_and_line_by_line(lines: list[str], end: bool) -> None:
     body = "\n".join(lines) + ("\n" if end else "")
-    assert ticketfile.parse_body(body) == ticketfile._parse_body_by_lines(body)
+    assert document.parse_body(body) == document._parse_body_by_lines(body)
 
 
 ACTIVITY_PARTS = st.one_of(
@@ -260,7 +261,7 @@ ACTIVITY_PARTS = st.one_of(
 @example(["- 2026-11-02T08:00:00Z · b\nob · x"])
 def test_activity_lines_read_the_same_by_splitting_and_by_regex(parts: list[str]) -> None:
     line = "".join(parts)
-    assert ticketfile.parse_activity_line(line) == ticketfile._parse_activity_line_by_regex(
+    assert document.parse_activity_line(line) == document._parse_activity_line_by_regex(
         line.rstrip()
     )
 
@@ -279,7 +280,7 @@ CHANGE_PARTS = st.one_of(
 @example(["status", ": ", "—", " → ", "—", " · "])
 def test_field_changes_read_the_same_by_partition_and_by_regex(parts: list[str]) -> None:
     rest = "".join(parts)
-    assert ticketfile._activity_item(NOW, "bob", rest) == ticketfile._activity_item_by_regex(
+    assert document._activity_item(NOW, "bob", rest) == document._activity_item_by_regex(
         NOW, "bob", rest
     )
 
@@ -316,9 +317,9 @@ def test_split_finds_the_closing_line(lines: list[str], end: bool) -> None:
     expected = _split_line_by_line(text)
     if expected is None:
         with pytest.raises(ParseError):
-            ticketfile.split(text, "t.md")
+            document.split(text, "t.md")
     else:
-        assert ticketfile.split(text, "t.md") == expected
+        assert document.split(text, "t.md") == expected
 
 
 @settings(max_examples=300, deadline=None)
@@ -326,9 +327,9 @@ def test_split_finds_the_closing_line(lines: list[str], end: bool) -> None:
 def test_activity_times_between_are_those_of_the_parsed_log(
     lines: list[str], lo_minutes: int, span: int
 ) -> None:
-    _, _, log = ticketfile.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
+    _, _, log = document.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
     lo = dt.datetime(2026, 11, 2, 7, 58, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=lo_minutes)
     hi = lo + dt.timedelta(minutes=span)
     expected = [a.at for a in tuple(log) if lo < a.at < hi]
-    _, _, fresh = ticketfile.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
+    _, _, fresh = document.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
     assert model.times_between(fresh, lo, hi) == expected

@@ -85,7 +85,7 @@ def test_esc_jobs_is_read_from_the_environment(generated: Path, tmp_path: Path) 
 
 
 def test_work_aside_answers_or_says_none_when_it_fails_or_dies() -> None:
-    from esc.workers import Aside
+    from esc.store.workers import Aside
 
     def die() -> None:
         os._exit(3)
@@ -116,7 +116,7 @@ def test_a_broken_report_template_is_reported_as_without_workers(
 
 @pytest.mark.parametrize(("count", "processes"), [(10_000, 2), (450, 2), (401, 3), (199, 2)])
 def test_tasks_cover_every_ticket_once_in_order_ending_small(count: int, processes: int) -> None:
-    from esc.workers import CHUNK, _chunks
+    from esc.store.workers import CHUNK, _chunks
 
     names = [f"T-{n:05d}.md" for n in range(count)]
     chunks = _chunks(names, processes)

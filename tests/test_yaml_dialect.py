@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from esc import ticketfile
-from esc.configfile import read_yaml
+from esc.config.loading import read_yaml
+from esc.ticketfile import document
 from tests.conftest import Esc
 
 SCALARS = [
@@ -73,9 +73,9 @@ def same(a: Any, b: Any) -> bool:
 
 @pytest.mark.parametrize("text", SCALARS)
 def test_a_scalar_means_the_same_in_every_file(text: str) -> None:
-    fast = ticketfile.parse(TICKET.format(extra=f"x: {text}"), "t.md").data["x"]
+    fast = document.parse(TICKET.format(extra=f"x: {text}"), "t.md").data["x"]
     # a comment sends the front-matter to the YAML library instead of the fast reader
-    slow = ticketfile.parse(TICKET.format(extra=f"# hand-written\nx: {text}"), "t.md").data["x"]
+    slow = document.parse(TICKET.format(extra=f"# hand-written\nx: {text}"), "t.md").data["x"]
     rules = read_yaml(f"rules:\n  - name: r\n    when: {{x: {text}}}\n")["rules"][0]["when"]["x"]
     teams = read_yaml(f"teams:\n  support:\n    x: {text}\n")["teams"]["support"]["x"]
     assert same(fast, slow), (fast, slow)
@@ -85,7 +85,7 @@ def test_a_scalar_means_the_same_in_every_file(text: str) -> None:
 
 def test_yaml_1_2_values() -> None:
     values = {
-        text: ticketfile.parse(TICKET.format(extra=f"x: {text}"), "t.md").data["x"]
+        text: document.parse(TICKET.format(extra=f"x: {text}"), "t.md").data["x"]
         for text in SCALARS
     }
     assert values["yes"] == "yes" and values["no"] == "no" and values["on"] == "on"
@@ -114,5 +114,5 @@ def test_a_rule_on_yes_matches_a_ticket_with_yes(workspace: Path) -> None:
     explained = esc.ok("explain", "T-0000dial")
     assert "vip-tagged" in explained and "vip is true" not in explained
     esc.ok("sweep", "--no-report")
-    tags = ticketfile.parse(ticket.read_text(encoding="utf-8"), "t").ticket.tags
+    tags = document.parse(ticket.read_text(encoding="utf-8"), "t").ticket.tags
     assert set(tags) == {"vip-seen", "code-ten"}

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from esc import yamltext
-from esc.yamltext import FrontMatterEditor
+from esc.ticketfile import yaml_text
+from esc.ticketfile.yaml_text import FrontMatterEditor
 
 ORDER = ["id", "title", "status", "assignee", "tags", "escalations"]
 TRICKY = ["yes", "no", "on", "null", "~", "12:30", "2026-01-01", "1e3", "0x1f", "-", "a: b",
@@ -24,27 +24,27 @@ def load_12(text: str) -> object:
 
 @pytest.mark.parametrize("value", TRICKY)
 def test_tricky_strings_read_back_as_strings(value: str) -> None:
-    line = "k: " + yamltext.scalar(value)
-    assert yamltext.load(line) == {"k": value}
+    line = "k: " + yaml_text.scalar(value)
+    assert yaml_text.load(line) == {"k": value}
     assert load_12(line) == {"k": value}
-    flow = "k: " + yamltext.flow_mapping({"a": value, "b": "x"})
-    assert yamltext.load(flow) == {"k": {"a": value, "b": "x"}}
+    flow = "k: " + yaml_text.flow_mapping({"a": value, "b": "x"})
+    assert yaml_text.load(flow) == {"k": {"a": value, "b": "x"}}
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_any_string_reads_back_exactly(value: str) -> None:
     value = value.replace("\x00", "")
-    line = "k: " + yamltext.scalar(value)
-    assert yamltext.load(line) == {"k": value}
+    line = "k: " + yaml_text.scalar(value)
+    assert yaml_text.load(line) == {"k": value}
     assert "\n" not in line
 
 
 def test_other_scalars() -> None:
     when = dt.datetime(2026, 11, 20, 9, 14, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-    assert yamltext.scalar(when) == "2026-11-20T09:14:00+01:00"
-    assert yamltext.load("k: " + yamltext.scalar(when)) == {"k": when}
-    assert [yamltext.scalar(v) for v in (None, True, 3)] == ["null", "true", "3"]
+    assert yaml_text.scalar(when) == "2026-11-20T09:14:00+01:00"
+    assert yaml_text.load("k: " + yaml_text.scalar(when)) == {"k": when}
+    assert [yaml_text.scalar(v) for v in (None, True, 3)] == ["null", "true", "3"]
 
 
 def edit(text: str, *ops: tuple[str, str, object]) -> str:
@@ -102,7 +102,7 @@ def test_replace_block_scalar_and_block_list() -> None:
 
 
 def test_appending_to_a_scalar_is_refused() -> None:
-    with pytest.raises(yamltext.EditError):
+    with pytest.raises(yaml_text.EditError):
         edit("tags: vip\n", ("append", "tags", "x"))
 
 
@@ -132,15 +132,15 @@ EDITS = st.lists(
 def test_edits_by_line_positions_are_the_edits_by_yaml_marks(
     front: dict[str, object], edits: list[tuple[str, str, object]]
 ) -> None:
-    quick = FrontMatterEditor(yamltext.render_mapping(front), FIELDS)
-    slow = YamlSlotsEditor(yamltext.render_mapping(front), FIELDS)
+    quick = FrontMatterEditor(yaml_text.render_mapping(front), FIELDS)
+    slow = YamlSlotsEditor(yaml_text.render_mapping(front), FIELDS)
     for op, key, value in edits:
         outcomes = []
         for editor in (quick, slow):
             try:
                 getattr(editor, op)(key, value)
                 outcomes.append("ok")
-            except yamltext.EditError as exc:
+            except yaml_text.EditError as exc:
                 outcomes.append(str(exc))
         assert outcomes[0] == outcomes[1]
         assert quick.text == slow.text

@@ -1,0 +1,2 @@
+"""One module per command family: each takes plain values, uses the layers below
+and returns what the command line prints."""

@@ -1,0 +1,2 @@
+"""teams.yaml and rules.yaml: their schema, reading and checking them, and the
+starter files."""

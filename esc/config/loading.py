@@ -1,0 +1,403 @@
+"""Reading teams.yaml and rules.yaml: the schema, and validation with exact lines.
+
+Pure: takes the files' text and returns records plus findings; never reads a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from esc.domain.conditions import ConditionError, compile_condition
+from esc.domain.config import (
+    DEFAULT_PRIORITIES,
+    RULES_FILE,
+    RULES_KEYS,
+    TEAM_KEYS,
+    TEAMS_FILE,
+    Config,
+    Finding,
+    Route,
+    Team,
+)
+
+if TYPE_CHECKING:
+    from esc.domain.automation import Rule
+    from esc.domain.calendar import Calendar
+    from esc.domain.sla import Policy
+
+
+def read_yaml(text: str) -> Any:
+    """teams.yaml or rules.yaml as data, YAML 1.2 (as ticket front-matter is read), with
+    the line of every key (ruamel.yaml's round-trip types)."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    return yaml.load(text)
+
+
+class _Reader:
+    """Collects findings for one file, with the line of each key."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.findings: list[Finding] = []
+
+    def add(self, line: int, message: str) -> None:
+        self.findings.append(Finding(self.path, line, message))
+
+    def load(self, text: str) -> Any:
+        try:
+            return read_yaml(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            self.add((mark.line + 1) if mark else 1, f"does not parse: {exc.problem}")
+        except YAMLError as exc:
+            self.add(1, f"does not parse: {exc}")
+        return None
+
+
+def line_of(container: object, key: object = None) -> int:
+    """1-based line of ``key`` in a ruamel mapping/sequence (or of the container)."""
+    lc = getattr(container, "lc", None)
+    if lc is None:
+        return 1
+    try:
+        if isinstance(container, CommentedMap) and key is not None:
+            return int(lc.key(key)[0]) + 1
+        if isinstance(container, CommentedSeq) and isinstance(key, int):
+            return int(lc.item(key)[0]) + 1
+    except (KeyError, IndexError, TypeError):
+        pass
+    return int(lc.line) + 1
+
+
+def parse_teams(text: str, path: str = TEAMS_FILE) -> tuple[dict[str, Team], str, list[Finding]]:
+    """Teams, the intake team and the findings of teams.yaml."""
+    reader = _Reader(path)
+    data = reader.load(text)
+    if reader.findings:
+        return {}, "", reader.findings
+    if not isinstance(data, CommentedMap):
+        reader.add(1, "teams.yaml must be a mapping with `intake` and `teams`")
+        return {}, "", reader.findings
+    raw_teams = data.get("teams")
+    if not isinstance(raw_teams, CommentedMap) or not raw_teams:
+        reader.add(line_of(data, "teams"), "`teams` must be a mapping of team names to teams")
+        return {}, "", reader.findings
+    teams = {str(k): _team(str(k), v, raw_teams, reader) for k, v in raw_teams.items()}
+    intake = data.get("intake")
+    if not isinstance(intake, str) or intake not in teams:
+        reader.add(line_of(data, "intake"), f"intake: unknown team {intake!r}")
+        intake = next(iter(teams))
+    _check_references(teams, raw_teams, reader)
+    return teams, intake, reader.findings
+
+
+def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
+    where = line_of(parent, key)
+    if not isinstance(raw, CommentedMap):
+        reader.add(where, f"team {key}: must be a mapping")
+        return Team(key, key, 1)
+    for unknown in sorted(set(map(str, raw)) - TEAM_KEYS):
+        reader.add(line_of(raw, unknown), f"team {key}: unknown key {unknown!r}")
+    level = raw.get("level", 1)
+    if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+        reader.add(line_of(raw, "level"), f"team {key}: level must be a positive integer")
+        level = 1
+    members = _strings(raw, "members", f"team {key}: every member", reader)
+    handles = _strings(raw, "handles", f"team {key}: every category in handles", reader)
+    lead = raw.get("lead")
+    if lead is not None and not isinstance(lead, str):
+        reader.add(line_of(raw, "lead"), f"team {key}: lead must be a name")
+        lead = None
+    up = raw.get("escalates_to")
+    return Team(
+        key=key,
+        name=str(raw.get("name") or key),
+        level=level,
+        members=members,
+        lead=lead,
+        escalates_to=str(up) if up is not None else None,
+        handles=handles,
+    )
+
+
+def _strings(raw: CommentedMap, key: str, what: str, reader: _Reader) -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        reader.add(line_of(raw, key), f"{what} must be in a list")
+        return ()
+    good = []
+    for i, item in enumerate(value):
+        if isinstance(item, str) and item:
+            good.append(item)
+        else:
+            reader.add(line_of(value, i), f"{what} must be a string, not {item!r}")
+    return tuple(good)
+
+
+def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader) -> None:
+    owners: dict[str, str] = {}
+    for team in teams.values():
+        raw_team = raw.get(team.key)
+        if team.escalates_to is not None and team.escalates_to not in teams:
+            reader.add(
+                line_of(raw_team, "escalates_to"),
+                f"team {team.key}: escalates_to unknown team {team.escalates_to!r}",
+            )
+        for category in team.handles:
+            if category in owners:
+                reader.add(
+                    line_of(raw_team, "handles"),
+                    f"category {category!r} is claimed by both {owners[category]} and {team.key}",
+                )
+            owners.setdefault(category, team.key)
+    for team in teams.values():
+        seen = [team.key]
+        step = team.escalates_to
+        while step in teams:
+            if step in seen:
+                chain = " → ".join([*seen[seen.index(step) :], step])
+                reader.add(line_of(raw.get(team.key), "escalates_to"), f"escalation cycle: {chain}")
+                break
+            seen.append(step)
+            step = teams[step].escalates_to
+
+
+def parse_rules(
+    text: str, teams: Mapping[str, Team], path: str = RULES_FILE
+) -> tuple[dict[str, Any], list[Finding]]:
+    """The settings of rules.yaml (as keyword arguments for Config) and its findings."""
+    reader = _Reader(path)
+    data = reader.load(text)
+    if reader.findings:
+        return {}, reader.findings
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, CommentedMap):
+        reader.add(1, "rules.yaml must be a mapping")
+        return {}, reader.findings
+    for unknown in sorted(set(map(str, data)) - RULES_KEYS):
+        reader.add(line_of(data, unknown), f"unknown key {unknown!r}")
+    priorities = _priorities(data, reader)
+    settings: dict[str, Any] = {"priorities": priorities}
+    default = data.get("default_priority", "normal" if "normal" in priorities else priorities[0])
+    if default not in priorities:
+        reader.add(
+            line_of(data, "default_priority"), f"default_priority {default!r} is not a priority"
+        )
+        default = priorities[0]
+    settings["default_priority"] = default
+    if "categories" in data:
+        categories = _strings(data, "categories", "every category", reader)
+        settings["categories"] = categories
+        for team in teams.values():
+            for category in team.handles:
+                if category not in categories:
+                    reader.add(
+                        line_of(data, "categories"),
+                        f"team {team.key} handles {category!r}, which is not in categories",
+                    )
+    settings["priority_matrix"] = _matrix(data, priorities, reader)
+    settings["routing"] = _routing(data, teams, priorities, reader)
+    prefix = data.get("id_prefix", "T")
+    if not isinstance(prefix, str) or not prefix.isalnum():
+        reader.add(line_of(data, "id_prefix"), "id_prefix must be letters or digits, like T or OPS")
+        prefix = "T"
+    settings["id_prefix"] = prefix
+    settings["calendars"] = _calendars(data, reader)
+    settings["policies"] = _policies(data, settings["calendars"], priorities, reader)
+    settings["automation"] = _automation(data, teams, priorities, reader)
+    settings["max_actions"] = _max_actions(data, reader)
+    return settings, reader.findings
+
+
+def _calendars(data: CommentedMap, reader: _Reader) -> dict[str, Calendar]:
+    from esc.domain.calendar import CalendarError, parse_calendar
+
+    raw = data.get("calendars")
+    if raw is None:
+        return {}
+    if not isinstance(raw, CommentedMap):
+        reader.add(line_of(data, "calendars"), "calendars must map names to calendars")
+        return {}
+    calendars = {}
+    for name, spec in raw.items():
+        try:
+            calendars[str(name)] = parse_calendar(str(name), spec)
+        except CalendarError as exc:
+            message = str(exc)
+            if not message.startswith(f"calendars.{name}"):
+                message = f"calendars.{name}: {message}"
+            reader.add(_deepest_line(raw, name, message), message)
+    return calendars
+
+
+def _deepest_line(raw: CommentedMap, name: object, message: str) -> int:
+    """The line of the key a calendar error names (e.g. ``hours.fri``), else the calendar."""
+    spec = raw.get(name)
+    line = line_of(raw, name)
+    for key in ("hours", "holidays", "timezone"):
+        if isinstance(spec, CommentedMap) and key in spec and key in message:
+            line = line_of(spec, key)
+            inner = spec[key]
+            if isinstance(inner, CommentedMap):
+                for sub in inner:
+                    if f".{sub}" in message or f"{key}.{sub}" in message:
+                        return line_of(inner, sub)
+    return line
+
+
+def _policies(
+    data: CommentedMap,
+    calendars: Mapping[str, Calendar],
+    priorities: Sequence[str],
+    reader: _Reader,
+) -> tuple[Policy, ...]:
+    from esc.domain.sla import PolicyError, parse_policy
+
+    raw = data.get("sla")
+    if raw is None:
+        return ()
+    if not isinstance(raw, CommentedSeq):
+        reader.add(line_of(data, "sla"), "sla must be a list of policies")
+        return ()
+    policies = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, CommentedMap):
+            reader.add(line_of(raw, i), f"sla[{i}] must be a mapping")
+            continue
+        try:
+            policies.append(parse_policy(item, calendars, priorities, f"sla[{i}]"))
+        except PolicyError as exc:
+            where = line_of(item, exc.key) if exc.key in item else line_of(raw, i)
+            reader.add(where, f"sla[{i}]: {exc}")
+    return tuple(policies)
+
+
+def _automation(
+    data: CommentedMap, teams: Mapping[str, Team], priorities: Sequence[str], reader: _Reader
+) -> tuple[Rule, ...]:
+    from esc.domain.automation import RuleError, loop_findings, parse_rule
+
+    raw = data.get("rules")
+    if raw is None:
+        return ()
+    if not isinstance(raw, CommentedSeq):
+        reader.add(line_of(data, "rules"), "rules must be a list of rules")
+        return ()
+    rules: list[Rule] = []
+    lines: list[int] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, CommentedMap):
+            reader.add(line_of(raw, i), f"rules[{i}] must be a mapping")
+            continue
+        try:
+            rules.append(
+                parse_rule(item, teams, priorities, f"rules[{i}]", {r.name for r in rules})
+            )
+            lines.append(line_of(raw, i))
+        except RuleError as exc:
+            where = line_of(item, exc.key) if exc.key in item else line_of(raw, i)
+            reader.add(where, f"rules[{i}]: {exc}")
+    for index, message in loop_findings(rules):
+        reader.add(lines[index], message)
+    return tuple(rules)
+
+
+def _max_actions(data: CommentedMap, reader: _Reader) -> int:
+    value = data.get("max_actions_per_ticket", 10)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        reader.add(line_of(data, "max_actions_per_ticket"), "max_actions_per_ticket must be >= 1")
+        return 10
+    return value
+
+
+def _priorities(data: CommentedMap, reader: _Reader) -> tuple[str, ...]:
+    if "priorities" not in data:
+        return DEFAULT_PRIORITIES
+    values = _strings(data, "priorities", "every priority", reader)
+    if len(values) < 1 or len(set(values)) != len(values):
+        reader.add(line_of(data, "priorities"), "priorities must be a list of distinct names")
+        return DEFAULT_PRIORITIES
+    return values
+
+
+def _matrix(
+    data: CommentedMap, priorities: Sequence[str], reader: _Reader
+) -> dict[str, dict[str, str]] | None:
+    raw = data.get("priority_matrix")
+    if raw is None:
+        return None
+    if not isinstance(raw, CommentedMap) or not raw:
+        reader.add(line_of(data, "priority_matrix"), "priority_matrix must map impact to urgency")
+        return None
+    matrix: dict[str, dict[str, str]] = {}
+    urgencies: list[str] | None = None
+    for impact, row in raw.items():
+        if not isinstance(row, CommentedMap):
+            reader.add(
+                line_of(raw, impact), f"priority_matrix.{impact} must map urgency to priority"
+            )
+            continue
+        for urgency, priority in row.items():
+            if priority not in priorities:
+                reader.add(
+                    line_of(row, urgency),
+                    f"priority_matrix.{impact}.{urgency}: {priority!r} is not a priority",
+                )
+        if urgencies is not None and sorted(map(str, row)) != sorted(urgencies):
+            reader.add(
+                line_of(raw, impact), f"priority_matrix.{impact} must name the same urgencies"
+            )
+        urgencies = urgencies or [str(u) for u in row]
+        matrix[str(impact)] = {str(u): str(p) for u, p in row.items()}
+    return matrix
+
+
+def _routing(
+    data: CommentedMap, teams: Mapping[str, Team], priorities: Sequence[str], reader: _Reader
+) -> tuple[Route, ...]:
+    raw = data.get("routing")
+    if raw is None:
+        return ()
+    if not isinstance(raw, CommentedSeq):
+        reader.add(line_of(data, "routing"), "routing must be a list of {when, team}")
+        return ()
+    routes = []
+    for i, item in enumerate(raw):
+        where = line_of(raw, i)
+        if not isinstance(item, CommentedMap) or "team" not in item:
+            reader.add(where, f"routing[{i}] must be a mapping with `when` and `team`")
+            continue
+        team = item["team"]
+        if team not in teams:
+            reader.add(line_of(item, "team"), f"routing[{i}]: unknown team {team!r}")
+            continue
+        try:
+            condition = compile_condition(
+                item.get("when"), priorities=priorities, path=f"routing[{i}].when"
+            )
+        except ConditionError as exc:
+            reader.add(line_of(item, "when"), str(exc))
+            continue
+        routes.append(Route(condition, str(team)))
+    return tuple(routes)
+
+
+def build_config(
+    teams_text: str, rules_text: str, teams_path: str = TEAMS_FILE, rules_path: str = RULES_FILE
+) -> tuple[Config | None, list[Finding]]:
+    """The whole configuration and every finding; Config is None if it cannot be used."""
+    teams, intake, findings = parse_teams(teams_text, teams_path)
+    settings, rule_findings = parse_rules(rules_text, teams, rules_path)
+    findings = findings + rule_findings
+    if not teams or not settings:
+        return None, findings
+    return Config(teams=teams, intake=intake, **settings), findings

@@ -1,0 +1,709 @@
+"""The condition language of ``when:`` in rules.yaml (routing and automation rules).
+
+A ``when`` mapping is an implicit ``all:`` of its keys; ``any:``, ``all:`` and ``not:`` nest.
+Conditions are compiled (and validated) once, then evaluated against :class:`Facts`.
+Pure: nothing here does I/O or reads the clock; ``now`` arrives in the facts.
+"""
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import field
+from datetime import date, datetime, timedelta, timezone
+
+from esc.domain.records import immutable
+
+__all__ = [
+    "SLA_STATES",
+    "AllOf",
+    "AnyOf",
+    "Condition",
+    "ConditionError",
+    "DurationCondition",
+    "Facts",
+    "FieldCondition",
+    "Not",
+    "SlaCondition",
+    "TextCondition",
+    "compile_condition",
+]
+
+SLA_STATES = ("ok", "warning", "breached", "met", "paused")
+TEXT_FIELDS = ("title", "body", "text")
+DURATION_FIELDS = ("age", "idle", "overdue")
+_OPERATORS = ("<=", ">=", "!=", "<", ">")  # two-character ones first
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "!=": lambda a, b: a != b,
+}
+_REGEX_LITERAL = re.compile(r"/(.*)/([A-Za-z]*)", re.DOTALL)
+_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DURATION = re.compile(r"(?:[0-9]+[wdhms])+")
+_DURATION_PART = re.compile(r"([0-9]+)([wdhms])")
+_UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_SHOW_LIMIT = 60
+
+
+class ConditionError(ValueError):
+    """A condition that does not compile; ``path`` says where, e.g. ``rules[2].when.any[0]``."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.message = message
+        self.path = path
+
+
+@immutable
+class Facts:
+    """What a condition is evaluated against."""
+
+    fields: Mapping[str, object]  # front-matter values plus the computed "level"
+    body: str = ""
+    now: datetime | None = None
+    created: datetime | None = None
+    updated: datetime | None = None
+    sla: Mapping[str, str] = field(default_factory=dict)  # metric -> state
+    overdue: timedelta | None = None  # None if nothing is breached
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or value == "" or (isinstance(value, (list, tuple)) and not value)
+
+
+def _elements(value: object) -> list[object]:
+    """A field's values: a list's items, or the one value (none if missing)."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _number(value: object) -> float | None:
+    """The value as a number: ints, floats and numeric strings; never booleans."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return float(value)
+    return None
+
+
+def _text(value: object) -> str:
+    """The value as YAML would write it (unquoted)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_text(item) for item in value) + "]"
+    return str(value)
+
+
+def _show(value: object) -> str:
+    """The value for a human reason: 'not set' when empty, shortened when long."""
+    if _is_empty(value):
+        return "not set"
+    shown = _text(value)
+    return shown if len(shown) <= _SHOW_LIMIT else shown[: _SHOW_LIMIT - 3] + "..."
+
+
+def _day(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _equal(actual: object, expected: object) -> bool:
+    """Equality across YAML types: 5 == 5.0 == "5", true == "true", a date == that day's times."""
+    if type(actual) is type(expected):
+        return actual == expected
+    actual_number, expected_number = _number(actual), _number(expected)
+    if actual_number is not None and expected_number is not None:
+        return actual_number == expected_number
+    if isinstance(actual, str) or isinstance(expected, str):
+        return _text(actual) == _text(expected)
+    if isinstance(actual, date) and isinstance(expected, date):
+        return _day(actual) == _day(expected)
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return False  # true is not 1
+    return actual == expected
+
+
+def _elapsed(now: datetime, since: datetime) -> timedelta:
+    """now - since; a naive time is taken as UTC when the other one is aware."""
+    if (now.tzinfo is None) != (since.tzinfo is None):
+        now, since = _as_utc(now), _as_utc(since)
+    return now - since
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _parse_duration(text: str) -> timedelta:
+    """A wall-clock duration such as 45s, 30m, 4h, 1h30m, 2d (24 h) or 1w."""
+    compact = text.strip()
+    if not _DURATION.fullmatch(compact):
+        raise ValueError(f"invalid duration {text!r} (use e.g. 30m, 4h, 1h30m, 2d, 1w)")
+    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(compact))
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is too long") from None
+
+
+def _format_duration(delta: timedelta) -> str:
+    """A duration the way rules write it: 1d2h, 20m, 0s."""
+    seconds = int(delta.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + ("".join(parts) or "0s")
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__}"
+
+
+# --- value matchers: one test on one field's value ----------------------------------------
+
+
+class _Matcher(ABC):
+    @abstractmethod
+    def check(self, value: object) -> bool:
+        """Whether the field's value passes."""
+
+    @abstractmethod
+    def text(self) -> str:
+        """The matcher as written in rules.yaml."""
+
+
+@immutable
+class _Empty(_Matcher):
+    def check(self, value: object) -> bool:
+        return _is_empty(value)
+
+    def text(self) -> str:
+        return "null"
+
+
+@immutable
+class _Equals(_Matcher):
+    expected: object
+
+    def check(self, value: object) -> bool:
+        return any(_equal(item, self.expected) for item in _elements(value))
+
+    def text(self) -> str:
+        return _text(self.expected)
+
+
+@immutable
+class _NotEquals(_Matcher):
+    expected: object
+
+    def check(self, value: object) -> bool:
+        if _is_empty(value):
+            return False
+        return not any(_equal(item, self.expected) for item in _elements(value))
+
+    def text(self) -> str:
+        return f"!={_text(self.expected)}"
+
+
+@immutable
+class _Ordered(_Matcher):
+    """<, <=, >, >= on numbers, or on a scale of names (the priorities, lowest first)."""
+
+    op: str
+    bound: float
+    source: str
+    scale: tuple[str, ...] | None = None
+
+    def check(self, value: object) -> bool:
+        rank = self._rank(value)
+        return rank is not None and _COMPARE[self.op](rank, self.bound)
+
+    def _rank(self, value: object) -> float | None:
+        if self.scale is None:
+            return _number(value)
+        if isinstance(value, str) and value in self.scale:
+            return float(self.scale.index(value))
+        return None
+
+    def text(self) -> str:
+        return f"{self.op}{self.source}"
+
+
+@immutable
+class _Regex(_Matcher):
+    pattern: re.Pattern[str]
+    source: str
+
+    def check(self, value: object) -> bool:
+        return any(self.pattern.search(_text(item)) for item in _elements(value))
+
+    def text(self) -> str:
+        return self.source
+
+
+@immutable
+class _Contains(_Matcher):
+    """Case-insensitive substring, for title, body and text."""
+
+    needle: str
+
+    def check(self, value: object) -> bool:
+        return isinstance(value, str) and self.needle.casefold() in value.casefold()
+
+    def text(self) -> str:
+        return repr(self.needle)
+
+
+def _need(matchers: Sequence[_Matcher]) -> str:
+    if len(matchers) == 1:
+        return "to be empty" if isinstance(matchers[0], _Empty) else matchers[0].text()
+    return "one of " + ", ".join(m.text() for m in matchers)
+
+
+def _written(texts: Sequence[str]) -> str:
+    return texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+
+
+# --- conditions ---------------------------------------------------------------------------
+
+
+class Condition(ABC):
+    """A compiled ``when``: test it, say why it fails, list the fields it reads."""
+
+    @abstractmethod
+    def matches(self, facts: Facts) -> bool:
+        """Whether the facts satisfy the condition."""
+
+    @abstractmethod
+    def explain(self, facts: Facts) -> list[str]:
+        """Short reasons why the facts do not satisfy it; empty exactly when it matches."""
+
+    @abstractmethod
+    def fields(self) -> frozenset[str]:
+        """The field names the condition reads (sla, age, idle, overdue count as fields)."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """The condition in rules.yaml's flow style, e.g. ``priority: >=high, idle: >1h``."""
+
+
+class _Leaf(Condition):
+    def explain(self, facts: Facts) -> list[str]:
+        return [] if self.matches(facts) else [self._reason(facts)]
+
+    @abstractmethod
+    def _reason(self, facts: Facts) -> str:
+        """Why the facts fail this condition."""
+
+
+@immutable
+class FieldCondition(_Leaf):
+    """A front-matter field (or ``level``): equals, one of, empty, compared, /regex/."""
+
+    name: str
+    matchers: tuple[_Matcher, ...]
+
+    def matches(self, facts: Facts) -> bool:
+        value = facts.fields.get(self.name)
+        return any(m.check(value) for m in self.matchers)
+
+    def _reason(self, facts: Facts) -> str:
+        value = facts.fields.get(self.name)
+        need = _need(self.matchers)
+        if isinstance(value, (list, tuple)) and value and all(
+            isinstance(m, _Equals) for m in self.matchers
+        ):
+            need = f"to include {need}"
+        return f"{self.name} is {_show(value)}, needs {need}"
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({self.name})
+
+    def describe(self) -> str:
+        return f"{self.name}: {_written([m.text() for m in self.matchers])}"
+
+
+@immutable
+class TextCondition(_Leaf):
+    """title, body or text (title and body): substring (any case), /regex/ or empty."""
+
+    name: str
+    matchers: tuple[_Matcher, ...]
+
+    def _value(self, facts: Facts) -> str:
+        raw = facts.fields.get("title")
+        title = "" if raw is None else _text(raw)
+        if self.name == "title":
+            return title
+        if self.name == "body":
+            return facts.body
+        return "\n".join(part for part in (title, facts.body) if part)
+
+    def matches(self, facts: Facts) -> bool:
+        value = self._value(facts)
+        return any(m.check(value) for m in self.matchers)
+
+    def _reason(self, facts: Facts) -> str:
+        if len(self.matchers) > 1:
+            return f"{self.name} matches none of {', '.join(m.text() for m in self.matchers)}"
+        matcher = self.matchers[0]
+        if isinstance(matcher, _Empty):
+            return f"{self.name} is not empty"
+        verb = "match" if isinstance(matcher, _Regex) else "contain"
+        return f"{self.name} does not {verb} {matcher.text()}"
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({"title", "body"}) if self.name == "text" else frozenset({self.name})
+
+    def describe(self) -> str:
+        texts = [m.needle if isinstance(m, _Contains) else m.text() for m in self.matchers]
+        return f"{self.name}: {_written(texts)}"
+
+
+@immutable
+class SlaCondition(_Leaf):
+    """``sla: state`` (any clock in that state) or ``sla.<metric>: state`` (that clock)."""
+
+    metric: str | None
+    states: tuple[str | None, ...]  # None: no clock at all / that clock not running
+
+    @property
+    def key(self) -> str:
+        return "sla" if self.metric is None else f"sla.{self.metric}"
+
+    def matches(self, facts: Facts) -> bool:
+        if self.metric is not None:
+            return facts.sla.get(self.metric) in self.states
+        clocks = list(facts.sla.values())
+        return any(state in clocks for state in self.states) or (
+            None in self.states and not clocks
+        )
+
+    def _reason(self, facts: Facts) -> str:
+        if self.metric is not None:
+            shown = facts.sla.get(self.metric) or "not set"
+        else:
+            shown = ", ".join(f"{m} {s}" for m, s in facts.sla.items()) or "not set"
+        need = _need([_Empty() if s is None else _Equals(s) for s in self.states])
+        return f"{self.key} is {shown}, needs {need}"
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({"sla"})
+
+    def describe(self) -> str:
+        return f"{self.key}: {_written([_text(s) for s in self.states])}"
+
+
+@immutable
+class DurationCondition(_Leaf):
+    """age (now - created), idle (now - updated) or overdue, compared with a duration."""
+
+    name: str
+    op: str
+    limit: timedelta
+    source: str
+
+    def _value(self, facts: Facts) -> timedelta | None:
+        if self.name == "overdue":
+            return facts.overdue
+        since = facts.created if self.name == "age" else facts.updated
+        if facts.now is None or since is None:
+            return None
+        return _elapsed(facts.now, since)
+
+    def matches(self, facts: Facts) -> bool:
+        value = self._value(facts)
+        if value is None:
+            return False
+        return _COMPARE[self.op](value.total_seconds(), self.limit.total_seconds())
+
+    def _reason(self, facts: Facts) -> str:
+        value = self._value(facts)
+        if value is not None:
+            shown = _format_duration(value)
+        elif self.name == "overdue":
+            shown = "not set (nothing breached)"
+        else:
+            shown = "unknown"
+        return f"{self.name} is {shown}, needs {self.op}{self.source}"
+
+    def fields(self) -> frozenset[str]:
+        return frozenset({self.name})
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.op}{self.source}"
+
+
+def _braced(condition: Condition) -> str:
+    text = condition.describe()
+    return text if text == "{}" else "{" + text + "}"
+
+
+@immutable
+class AllOf(Condition):
+    """Every child holds; no children: always holds (an empty or missing ``when``)."""
+
+    children: tuple[Condition, ...] = ()
+
+    def matches(self, facts: Facts) -> bool:
+        return all(child.matches(facts) for child in self.children)
+
+    def explain(self, facts: Facts) -> list[str]:
+        return [reason for child in self.children for reason in child.explain(facts)]
+
+    def fields(self) -> frozenset[str]:
+        return frozenset().union(*(child.fields() for child in self.children))
+
+    def describe(self) -> str:
+        return ", ".join(child.describe() for child in self.children) or "{}"
+
+
+@immutable
+class AnyOf(Condition):
+    """At least one child holds."""
+
+    children: tuple[Condition, ...]
+
+    def matches(self, facts: Facts) -> bool:
+        return any(child.matches(facts) for child in self.children)
+
+    def explain(self, facts: Facts) -> list[str]:
+        if self.matches(facts):
+            return []
+        if len(self.children) == 1:
+            return self.children[0].explain(facts)
+        parts = [" and ".join(child.explain(facts)) for child in self.children]
+        return ["none of: " + " or ".join(f"({part})" for part in parts)]
+
+    def fields(self) -> frozenset[str]:
+        return frozenset().union(*(child.fields() for child in self.children))
+
+    def describe(self) -> str:
+        return "any: [" + ", ".join(_braced(child) for child in self.children) + "]"
+
+
+@immutable
+class Not(Condition):
+    """The child does not hold."""
+
+    child: Condition
+
+    def matches(self, facts: Facts) -> bool:
+        return not self.child.matches(facts)
+
+    def explain(self, facts: Facts) -> list[str]:
+        return [] if self.matches(facts) else [f"excluded by not: {self.child.describe()}"]
+
+    def fields(self) -> frozenset[str]:
+        return self.child.fields()
+
+    def describe(self) -> str:
+        return f"not: {_braced(self.child)}"
+
+
+# --- compiling ----------------------------------------------------------------------------
+
+
+def compile_condition(
+    spec: object, *, priorities: Sequence[str], path: str = "when"
+) -> Condition:
+    """Compile a ``when`` value (a mapping; None matches everything), validating it all.
+
+    Raises ConditionError naming the exact path of the first problem.
+    """
+    if spec is None:
+        return AllOf()
+    return _Compiler(tuple(priorities)).mapping(spec, path)
+
+
+def _split_operator(text: str) -> tuple[str, str] | None:
+    for op in _OPERATORS:
+        if text.startswith(op):
+            return op, text[len(op) :].strip()
+    return None
+
+
+def _regex(text: str, path: str) -> _Regex | None:
+    """A /regex/flags value compiled; None if the text is not written as a regex."""
+    literal = _REGEX_LITERAL.fullmatch(text)
+    if literal is None:
+        return None
+    pattern, letters = literal.groups()
+    flags = 0
+    for letter in letters:
+        if letter not in _REGEX_FLAGS:
+            raise ConditionError(f"unknown regex flag {letter!r} in {text} (use i, m, s)", path)
+        flags |= _REGEX_FLAGS[letter]
+    try:
+        return _Regex(re.compile(pattern, flags), text)
+    except re.error as exc:
+        raise ConditionError(f"invalid regex {text}: {exc}", path) from None
+
+
+@immutable
+class _Compiler:
+    priorities: tuple[str, ...]
+
+    def mapping(self, spec: object, path: str) -> Condition:
+        if not isinstance(spec, Mapping):
+            raise ConditionError(f"expected a mapping of conditions, got {_kind(spec)}", path)
+        children = []
+        for key, value in spec.items():
+            if not isinstance(key, str):
+                raise ConditionError(f"condition keys must be strings, got {key!r}", path)
+            children.append(self.entry(key, value, f"{path}.{key}"))
+        return AllOf(tuple(children))
+
+    def entry(self, key: str, value: object, path: str) -> Condition:
+        if key in ("all", "any"):
+            return self.group(key, value, path)
+        if key == "not":
+            return Not(self.mapping(value, path))
+        if key == "sla" or key.startswith("sla."):
+            return self.sla(key, value, path)
+        if key in DURATION_FIELDS:
+            return self.duration(key, value, path)
+        if key in TEXT_FIELDS:
+            return TextCondition(key, self.matchers(value, path, self.text_matcher))
+        return FieldCondition(
+            key, self.matchers(value, path, lambda v, p: self.field_matcher(key, v, p))
+        )
+
+    def group(self, key: str, value: object, path: str) -> Condition:
+        if not isinstance(value, (list, tuple)):
+            raise ConditionError(f"{key} needs a list of conditions, got {_kind(value)}", path)
+        if key == "any" and not value:
+            raise ConditionError("any needs at least one condition", path)
+        children = tuple(self.mapping(item, f"{path}[{i}]") for i, item in enumerate(value))
+        return AnyOf(children) if key == "any" else AllOf(children)
+
+    def matchers(
+        self, value: object, path: str, one: Callable[[object, str], _Matcher]
+    ) -> tuple[_Matcher, ...]:
+        """One matcher per value; a list means any of them."""
+        return tuple(one(item, item_path) for item, item_path in self.values(value, path))
+
+    def values(self, value: object, path: str) -> list[tuple[object, str]]:
+        """The scalar values written (one, or a non-empty list), each with its path."""
+        if not isinstance(value, (list, tuple)):
+            return [(self.scalar(value, path), path)]
+        if not value:
+            raise ConditionError("needs at least one value", path)
+        paths = [(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [(self.scalar(item, p), p) for item, p in paths]
+
+    @staticmethod
+    def scalar(value: object, path: str) -> object:
+        if value is None or isinstance(value, (str, int, float, date)):
+            return value
+        raise ConditionError(f"expected a value, got {_kind(value)}", path)
+
+    def field_matcher(self, name: str, value: object, path: str) -> _Matcher:
+        if _is_empty(value):
+            return _Empty()
+        if not isinstance(value, str):
+            return _Equals(value)
+        regex = _regex(value, path)
+        if regex is not None:
+            return regex
+        split = _split_operator(value)
+        if split is None:
+            return _Equals(value)
+        return self.comparison(name, *split, path)
+
+    def comparison(self, name: str, op: str, operand: str, path: str) -> _Matcher:
+        if not operand:
+            raise ConditionError(f"nothing to compare with after {op!r}", path)
+        if name == "priority":
+            return self.priority_comparison(op, operand, path)
+        if name == "tags" and op != "!=":
+            raise ConditionError(f"tags cannot be compared with {op!r}", path)
+        if name == "level" and not _INTEGER.fullmatch(operand):
+            raise ConditionError(f"level is a whole number, cannot compare with {operand!r}", path)
+        if op == "!=":
+            return _NotEquals(operand)
+        bound = _number(operand)
+        if bound is None:
+            raise ConditionError(
+                f"{op!r} compares numbers (or priorities), got {operand!r}", path
+            )
+        return _Ordered(op, bound, operand)
+
+    def priority_comparison(self, op: str, operand: str, path: str) -> _Matcher:
+        if operand not in self.priorities:
+            known = ", ".join(self.priorities) or "none configured"
+            raise ConditionError(f"unknown priority {operand!r} (priorities: {known})", path)
+        if op == "!=":
+            return _NotEquals(operand)
+        return _Ordered(op, float(self.priorities.index(operand)), operand, self.priorities)
+
+    @staticmethod
+    def text_matcher(value: object, path: str) -> _Matcher:
+        if _is_empty(value):
+            return _Empty()
+        if not isinstance(value, str):
+            raise ConditionError(f"expected text or a /regex/, got {_kind(value)}", path)
+        return _regex(value, path) or _Contains(value)
+
+    def sla(self, key: str, value: object, path: str) -> Condition:
+        metric = None if key == "sla" else key[len("sla.") :]
+        if metric == "":
+            raise ConditionError("missing SLA metric after 'sla.'", path)
+        states = tuple(self.sla_state(item, p) for item, p in self.values(value, path))
+        return SlaCondition(metric, states)
+
+    @staticmethod
+    def sla_state(value: object, path: str) -> str | None:
+        if value is None or (isinstance(value, str) and value in SLA_STATES):
+            return value
+        known = ", ".join(SLA_STATES)
+        raise ConditionError(f"unknown SLA state {_text(value)!r} (states: {known})", path)
+
+    @staticmethod
+    def duration(key: str, value: object, path: str) -> Condition:
+        example = "expected a comparison with a duration, like '>1h', got"
+        if not isinstance(value, str):
+            raise ConditionError(f"{example} {_kind(value)}", path)
+        split = _split_operator(value.strip())
+        if split is None:
+            raise ConditionError(f"{example} {value!r}", path)
+        op, text = split
+        try:
+            limit = _parse_duration(text)
+        except ValueError as exc:
+            raise ConditionError(str(exc), path) from None
+        return DurationCondition(key, op, limit, text)

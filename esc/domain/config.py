@@ -1,0 +1,103 @@
+"""The records teams.yaml and rules.yaml hold: teams, routes, policies, rules, settings.
+
+Reading and validating the files is :mod:`esc.configfile` (with ruamel.yaml, imported
+only when a configuration is read from its files rather than from the cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import field
+from typing import TYPE_CHECKING
+
+from esc.domain.records import immutable
+
+if TYPE_CHECKING:
+    from esc.domain.automation import Rule
+    from esc.domain.calendar import Calendar
+    from esc.domain.conditions import Condition
+    from esc.domain.sla import Policy
+
+TEAMS_FILE = "teams.yaml"
+RULES_FILE = "rules.yaml"
+DEFAULT_PRIORITIES = ("low", "normal", "high", "urgent")
+TEAM_KEYS = {"name", "level", "members", "lead", "escalates_to", "handles", "description", "email"}
+RULES_KEYS = {
+    "priorities",
+    "default_priority",
+    "categories",
+    "priority_matrix",
+    "routing",
+    "id_prefix",
+    "calendars",
+    "sla",
+    "rules",
+    "max_actions_per_ticket",
+}
+
+
+@immutable
+class Finding:
+    """One problem in a file, reported as ``path:line: message``."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@immutable
+class Team:
+    key: str
+    name: str
+    level: int
+    members: tuple[str, ...] = ()
+    lead: str | None = None
+    escalates_to: str | None = None
+    handles: tuple[str, ...] = ()
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """Everyone who may be assigned a ticket of this team: members and lead."""
+        return self.members + ((self.lead,) if self.lead and self.lead not in self.members else ())
+
+
+@immutable
+class Route:
+    when: Condition
+    team: str
+
+
+@immutable
+class Config:
+    teams: Mapping[str, Team]
+    intake: str
+    priorities: tuple[str, ...] = DEFAULT_PRIORITIES
+    default_priority: str = "normal"
+    categories: tuple[str, ...] | None = None
+    priority_matrix: Mapping[str, Mapping[str, str]] | None = None
+    routing: tuple[Route, ...] = ()
+    id_prefix: str = "T"
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
+    policies: tuple[Policy, ...] = ()
+    automation: tuple[Rule, ...] = ()
+    max_actions: int = 10
+
+    def level(self, team: str) -> int | None:
+        found = self.teams.get(team)
+        return found.level if found else None
+
+    def rank(self, priority: str) -> int:
+        return self.priorities.index(priority) if priority in self.priorities else -1
+
+    @property
+    def impact_levels(self) -> tuple[str, ...]:
+        return tuple(self.priority_matrix) if self.priority_matrix else ()
+
+    @property
+    def urgency_levels(self) -> tuple[str, ...]:
+        if not self.priority_matrix:
+            return ()
+        return tuple(next(iter(self.priority_matrix.values())))

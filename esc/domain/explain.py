@@ -1,0 +1,100 @@
+"""`esc explain`: why each SLA clock stands where it does, and why each rule does or not match."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from esc.domain.automation import facts, memory_of
+from esc.domain.calendar import Calendar, format_hours, working_intervals
+from esc.domain.config import Config
+from esc.domain.model import Ticket
+from esc.domain.plan import sla_of
+from esc.domain.sla import Clock, Interval, Policy, Sla, merge_intervals
+from esc.domain.timestamps import format_timestamp
+
+MAX_INTERVALS = 12
+
+
+def explain_ticket(ticket: Ticket, config: Config, now: dt.datetime) -> str:
+    sla = sla_of(ticket, config, now)
+    lines = [f"{ticket.id}  {ticket.title}", f"as of {format_timestamp(now)}", ""]
+    if sla.policy is None:
+        lines.append(f"SLA: {sla.why}" if config.policies else "SLA: rules.yaml has no policies")
+    else:
+        policy = sla.policy
+        lines.append(f"SLA policy {policy.name}: {sla.why}")
+        lines.append(f"  calendar {policy.calendar.name} ({policy.calendar.timezone})")
+        if policy.pause_on:
+            lines.append(f"  clocks pause while {', '.join(policy.pause_on)}")
+        for clock in sla.clocks:
+            lines += ["", *_clock_lines(clock, policy, now)]
+        missing = [m for m in policy.targets if m not in {c.metric for c in sla.clocks}]
+        for metric in missing:
+            lines += ["", f"{metric}: not started (no unanswered customer message)"]
+    lines += ["", "Rules:", *_rule_lines(ticket, config, sla)]
+    return "\n".join(lines)
+
+
+def _clock_lines(clock: Clock, policy: Policy, now: dt.datetime) -> list[str]:
+    cal = policy.calendar
+    lines = [
+        f"{clock.metric}: {clock.state}",
+        f"  target   {format_hours(clock.target)} of working time",
+        f"  start    {format_timestamp(clock.start)}",
+    ]
+    for lo, hi in clock.paused:
+        lines.append(f"  paused   {format_timestamp(lo)} → {format_timestamp(hi)}")
+    end = clock.stop or now
+    counted = _counted(clock, cal, end)
+    lines.append(f"  counted  {format_hours(clock.used)} in {len(counted)} working interval(s):")
+    tz = cal.tz
+    for lo, hi in counted[:MAX_INTERVALS]:
+        lines.append(
+            f"             {lo.astimezone(tz):%a %Y-%m-%d %H:%M} → {hi.astimezone(tz):%H:%M}"
+            f"  ({format_hours(hi - lo)})"
+        )
+    if len(counted) > MAX_INTERVALS:
+        lines.append(f"             ... and {len(counted) - MAX_INTERVALS} more")
+    if clock.stop is not None:
+        lines.append(f"  stopped  {format_timestamp(clock.stop)}")
+    if clock.warn is not None:
+        lines.append(f"  warning  {format_timestamp(clock.warn.astimezone(tz))}")
+    due = format_timestamp(clock.due.astimezone(tz)) if clock.due else "unknown while paused"
+    lines.append(f"  due      {due}")
+    return lines
+
+
+def _counted(clock: Clock, cal: Calendar, end: dt.datetime) -> list[Interval]:
+    """The working intervals the clock counted: working time outside its pauses."""
+    pieces = []
+    paused = merge_intervals(clock.paused)
+    for lo, hi in working_intervals(cal, clock.start, end):
+        cursor = lo
+        for plo, phi in paused:
+            if phi <= cursor or plo >= hi:
+                continue
+            if plo > cursor:
+                pieces.append((cursor, plo))
+            cursor = max(cursor, phi)
+        if cursor < hi:
+            pieces.append((cursor, hi))
+    return pieces
+
+
+def _rule_lines(ticket: Ticket, config: Config, sla: Sla) -> list[str]:
+    if not config.automation:
+        return ["  (rules.yaml has no rules)"]
+    memory = memory_of(ticket)
+    known = facts(ticket, config, sla)
+    lines = []
+    for rule in config.automation:
+        reasons = rule.when.explain(known)
+        if not reasons:
+            last = memory.get(rule.name)
+            fired = (
+                f"; fired {format_timestamp(last)}, waits until it stops matching" if last else ""
+            )
+            lines.append(f"  {rule.name}: matches{fired}")
+        else:
+            lines.append(f"  {rule.name}: no — {'; '.join(reasons)}")
+    return lines

@@ -1,0 +1,61 @@
+"""`esc log`: a ticket's story, from its activity log and the git history of its file. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from esc.domain.model import Ticket
+from esc.domain.records import immutable
+from esc.domain.timestamps import coerce_timestamp, format_timestamp
+from esc.ticketfile.document import render_activity
+
+
+@immutable
+class Event:
+    at: dt.datetime
+    source: str  # "activity" or "git"
+    by: str
+    what: str
+    commit: str | None = None
+
+
+def story(ticket: Ticket, commits: Sequence[tuple[str, str, str, str]]) -> list[Event]:
+    """Activity entries and commits (hash, author, ISO date, subject) in time order."""
+    events = []
+    for item in ticket.activity:
+        line = render_activity(item)
+        what = line.split(" · ", 2)[2] if line.count(" · ") >= 2 else line
+        events.append(Event(item.at, "activity", item.by, what))
+    for commit, author, date, subject in commits:
+        when = coerce_timestamp(date)
+        if when is not None:
+            events.append(Event(when, "git", author, subject, commit))
+    order = {"activity": 0, "git": 1}
+    return sorted(events, key=lambda e: (e.at, order[e.source]))
+
+
+def story_text(events: Sequence[Event]) -> str:
+    width = max((len(e.by) for e in events), default=0)
+    lines = []
+    for event in events:
+        who = event.by.ljust(width)
+        if event.source == "git":
+            commit = (event.commit or "")[:10]
+            lines.append(f"{format_timestamp(event.at)}  {who}  commit {commit}: {event.what}")
+        else:
+            lines.append(f"{format_timestamp(event.at)}  {who}  {event.what}")
+    return "\n".join(lines)
+
+
+def story_json(events: Sequence[Event]) -> list[dict[str, object]]:
+    return [
+        {
+            "at": format_timestamp(e.at),
+            "source": e.source,
+            "by": e.by,
+            "what": e.what,
+            "commit": e.commit,
+        }
+        for e in events
+    ]

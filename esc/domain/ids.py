@@ -1,0 +1,58 @@
+"""Ticket IDs: random, so clones never need to coordinate, and resolvable by any unique prefix."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Collection, Iterable
+
+from esc.domain.errors import AmbiguousTicket, BadInput, TicketNotFound
+
+# Crockford's base32 alphabet, lower case: no i, l, o or u to misread.
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+RANDOM_CHARS = 8  # 40 bits: two clones creating tickets concurrently practically never collide
+
+
+def new_id(
+    prefix: str,
+    existing: Collection[str],
+    token: Callable[[int], int] = secrets.randbelow,
+) -> str:
+    """A fresh ID like ``T-4k8q2m7x`` that is not in ``existing``."""
+    for _ in range(100):
+        suffix = "".join(ALPHABET[token(len(ALPHABET))] for _ in range(RANDOM_CHARS))
+        candidate = f"{prefix}-{suffix}" if prefix else suffix
+        if candidate not in existing:
+            return candidate
+    raise RuntimeError("could not find a free ticket ID")  # pragma: no cover
+
+
+def normalise_ref(ref: str, prefix: str) -> str:
+    """What the user typed, in the form IDs are stored: lower-case suffix, prefix added."""
+    text = ref.strip()
+    if text.endswith(".md"):
+        text = text.rsplit("/", 1)[-1][:-3]
+    if not text:
+        raise BadInput("empty ticket ID")
+    if prefix and text.lower().startswith(prefix.lower() + "-"):
+        text = text[len(prefix) + 1 :]
+    elif prefix and text.lower() == prefix.lower():
+        text = ""
+    return (f"{prefix}-" if prefix else "") + text.lower()
+
+
+def resolve(ref: str, ids: Iterable[str], prefix: str) -> str:
+    """The one ID that ``ref`` names: exact, else a unique prefix (case-insensitive)."""
+    wanted = normalise_ref(ref, prefix).lower()
+    known = list(ids)
+    lowered = {i.lower(): i for i in known}
+    if wanted in lowered:
+        return lowered[wanted]
+    if ref in known:
+        return ref
+    matches = sorted(i for i in known if i.lower().startswith(wanted))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise TicketNotFound(f"no ticket {ref!r}")
+    shown = ", ".join(matches[:10]) + (", ..." if len(matches) > 10 else "")
+    raise AmbiguousTicket(f"ticket ID {ref!r} is ambiguous: {shown}")

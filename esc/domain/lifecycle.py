@@ -1,0 +1,438 @@
+"""Every lifecycle operation on a ticket, as pure functions returning a Change.
+
+Each takes the ticket, the configuration, ``now`` and who acts, and either returns what
+changes or raises Refused/BadInput with a message a user can act on.  No I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import field, replace
+
+from esc.domain.config import Config
+from esc.domain.errors import BadInput, Refused
+from esc.domain.model import CHANNELS, TICKET_FIELDS, Activity, Change, Entry, Escalation, Ticket
+from esc.domain.records import immutable
+from esc.domain.routing import facts_for, priority_from_matrix, route, ticket_fields
+from esc.domain.timestamps import format_timestamp
+
+
+class _Builder:
+    """Collects the edits of one operation and logs each one in the activity log."""
+
+    def __init__(self, ticket: Ticket, now: dt.datetime, actor: str) -> None:
+        self.ticket = ticket
+        self.now = now
+        self.actor = actor
+        self.sets: dict[str, object] = {}
+        self.escalations: list[Escalation] = []
+        self.tags: list[str] = []
+        self.entries: list[Entry] = []
+        self.activity: list[Activity] = []
+
+    def current(self, name: str) -> object:
+        if name in self.sets:
+            return self.sets[name]
+        return getattr(self.ticket, name, self.ticket.extra.get(name))
+
+    def set(self, name: str, value: object, note: str = "", log: bool = True) -> None:
+        old = self.current(name)
+        if old == value:
+            return
+        self.sets[name] = value
+        if log:
+            self.activity.append(
+                Activity(
+                    self.now, self.actor, field=name, old=_show(old), new=_show(value), note=note
+                )
+            )
+
+    def event(self, event: str, note: str = "") -> None:
+        self.activity.append(Activity(self.now, self.actor, event=event, note=note))
+
+    def entry(self, kind: str, text: str, author: str | None = None) -> None:
+        self.entries.append(Entry(self.now, author or self.actor, kind, text))
+        self.event(f"{'internal note' if kind == 'note' else kind} added")
+
+    def build(self) -> Change:
+        if self.sets or self.escalations or self.entries or self.tags:
+            self.sets["updated"] = self.now
+        return Change(
+            sets=dict(self.sets),
+            escalations=tuple(self.escalations),
+            tags_added=tuple(self.tags),
+            entries=tuple(self.entries),
+            activity=tuple(self.activity),
+        )
+
+
+def _show(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return format_timestamp(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------- intake
+
+
+@immutable
+class Intake:
+    """What a new ticket is created from."""
+
+    title: str
+    description: str = ""
+    customer: str | None = None
+    channel: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    impact: str | None = None
+    urgency: str | None = None
+    tags: Sequence[str] = field(default_factory=tuple)
+
+
+def create(
+    intake: Intake, ticket_id: str, config: Config, now: dt.datetime, actor: str
+) -> tuple[dict[str, object], list[Activity]]:
+    """The front-matter and first activity of a new ticket: classified and routed."""
+    if not intake.title.strip():
+        raise BadInput("a ticket needs a --title")
+    if intake.channel is not None and intake.channel not in CHANNELS:
+        raise BadInput(f"unknown channel {intake.channel!r}; choose from {', '.join(CHANNELS)}")
+    _check_category(config, intake.category)
+    priority = _chosen_priority(config, intake.priority, intake.impact, intake.urgency)
+    front: dict[str, object] = {
+        "id": ticket_id,
+        "title": " ".join(intake.title.split()),
+        "status": "new",
+        "priority": priority or config.default_priority,
+        "category": intake.category,
+        "team": config.intake,
+        "assignee": None,
+        "customer": intake.customer,
+        "channel": intake.channel,
+        "created": now,
+        "updated": now,
+        "first_response_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "tags": list(dict.fromkeys(intake.tags)),
+        "impact": intake.impact,
+        "urgency": intake.urgency,
+        "csat": None,
+        "escalations": [],
+    }
+    fields = dict(front, level=None)
+    team, why = route(config, facts_for(fields, intake.description, now))
+    front["team"] = team
+    via = f" via {intake.channel}" if intake.channel else ""
+    note = f"{front['priority']} priority{via}, routed to {team} ({why})"
+    return front, [Activity(now, actor, event="created", note=note)]
+
+
+def _check_category(config: Config, category: str | None) -> None:
+    if category is not None and config.categories is not None and category not in config.categories:
+        choices = ", ".join(config.categories)
+        raise BadInput(f"unknown category {category!r}; choose from {choices}")
+
+
+def _check_priority(config: Config, priority: str) -> None:
+    if priority not in config.priorities:
+        raise BadInput(f"unknown priority {priority!r}; choose from {', '.join(config.priorities)}")
+
+
+def _chosen_priority(
+    config: Config, priority: str | None, impact: str | None, urgency: str | None
+) -> str | None:
+    from_matrix = priority_from_matrix(config, impact, urgency)
+    if priority is not None:
+        _check_priority(config, priority)
+        return priority
+    return from_matrix
+
+
+def _check_open(ticket: Ticket, doing: str) -> None:
+    if ticket.status == "closed":
+        raise Refused(f"{ticket.id} is closed; cannot {doing} (reopen it first)")
+
+
+# ---------------------------------------------------------------- first level
+
+
+def classify(
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    actor: str,
+    *,
+    category: str | None = None,
+    priority: str | None = None,
+    impact: str | None = None,
+    urgency: str | None = None,
+) -> Change:
+    """Set category/priority/impact/urgency; re-route while the ticket is at its first level."""
+    _check_open(ticket, "classify it")
+    if category is None and priority is None and impact is None and urgency is None:
+        raise BadInput("nothing to classify: give --category, --priority or --impact/--urgency")
+    _check_category(config, category)
+    chosen = _chosen_priority(config, priority, impact, urgency)
+    b = _Builder(ticket, now, actor)
+    if category is not None:
+        b.set("category", category)
+    if impact is not None:
+        b.set("impact", impact)
+        b.set("urgency", urgency)
+    if chosen is not None:
+        b.set("priority", chosen)
+    level = config.level(ticket.team)
+    if category is not None and level == 1 and not ticket.escalated_teams:
+        fields = ticket_fields(ticket, config)
+        fields.update(b.sets)
+        team, why = route(config, facts_for(fields, ticket.description, now))
+        if team != ticket.team:
+            b.set("team", team, note=f"re-routed ({why})")
+            b.set("assignee", None)
+    return b.build()
+
+
+def assign(
+    ticket: Ticket, config: Config, now: dt.datetime, actor: str, person: str, force: bool = False
+) -> Change:
+    _check_open(ticket, "assign it")
+    team = config.teams.get(ticket.team)
+    if not force and (team is None or person not in team.people):
+        people = ", ".join(team.people) if team else "nobody"
+        raise Refused(
+            f"{person} is not in team {ticket.team} ({people}); use --force to assign anyway"
+        )
+    b = _Builder(ticket, now, actor)
+    b.set("assignee", person)
+    if ticket.status == "new":
+        b.set("status", "open")
+    return b.build()
+
+
+def comment(
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    actor: str,
+    text: str,
+    kind: str = "reply",
+) -> Change:
+    """Add a public reply, an internal note, or a customer message."""
+    if not text.strip():
+        raise BadInput("the comment is empty")
+    if ticket.status == "closed" and kind != "note":
+        raise Refused(f"{ticket.id} is closed; only internal notes can be added (or reopen it)")
+    b = _Builder(ticket, now, actor)
+    if kind == "message":
+        b.entry("message", text, author=actor)
+        if ticket.status in ("pending", "resolved"):
+            b.set("status", "open", note="customer replied")
+        if ticket.status == "resolved":
+            b.set("resolved_at", None)
+    elif kind == "reply":
+        b.entry("reply", text)
+        if ticket.first_response_at is None:
+            b.set("first_response_at", now)
+        if ticket.status == "new":
+            b.set("status", "open")
+    else:
+        b.entry("note", text)
+    return b.build()
+
+
+def wait(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason: str) -> Change:
+    """Put the ticket on hold, waiting for the customer."""
+    if ticket.status not in ("new", "open"):
+        raise Refused(f"{ticket.id} is {ticket.status}; only a new or open ticket can wait")
+    _need(reason, "--reason")
+    b = _Builder(ticket, now, actor)
+    b.set("status", "pending", note=reason)
+    return b.build()
+
+
+def resume(ticket: Ticket, config: Config, now: dt.datetime, actor: str) -> Change:
+    if ticket.status != "pending":
+        raise Refused(f"{ticket.id} is {ticket.status}, not pending")
+    b = _Builder(ticket, now, actor)
+    b.set("status", "open")
+    return b.build()
+
+
+# ---------------------------------------------------------------- escalation
+
+
+def escalate(
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    actor: str,
+    reason: str,
+    *,
+    to: str | None = None,
+    up: bool = False,
+    priority: str | None = None,
+) -> Change:
+    """A functional (--to), hierarchical (--up) or priority (--priority) escalation."""
+    if sum((to is not None, up, priority is not None)) != 1:
+        raise BadInput("give exactly one of --to TEAM, --up or --priority P")
+    _need(reason, "--reason")
+    if ticket.status in ("resolved", "closed"):
+        raise Refused(f"{ticket.id} is {ticket.status}; reopen it before escalating")
+    b = _Builder(ticket, now, actor)
+    if priority is not None:
+        _escalate_priority(b, config, priority, reason)
+    else:
+        target = to if to is not None else _next_up(ticket, config)
+        kind = "functional" if to is not None else "hierarchical"
+        _escalate_team(b, config, target, kind, reason)
+    return b.build()
+
+
+def _next_up(ticket: Ticket, config: Config) -> str:
+    team = config.teams.get(ticket.team)
+    if team is None:
+        raise Refused(f"{ticket.id} belongs to unknown team {ticket.team!r}")
+    if team.escalates_to is None:
+        raise Refused(f"{ticket.team} is the top of the escalation chain; there is no --up")
+    return team.escalates_to
+
+
+def _escalate_team(b: _Builder, config: Config, target: str, kind: str, reason: str) -> None:
+    ticket = b.ticket
+    if target not in config.teams:
+        raise Refused(f"unknown team {target!r}; teams are {', '.join(config.teams)}")
+    if target == ticket.team:
+        raise Refused(f"{ticket.id} is already with {target}")
+    b.escalations.append(Escalation(b.now, kind, ticket.team, target, b.actor, reason))
+    b.set("team", target, note=f"{kind} escalation: {reason}")
+    b.set("assignee", None)
+    if ticket.status == "new":
+        b.set("status", "open")
+
+
+def _escalate_priority(b: _Builder, config: Config, priority: str, reason: str) -> None:
+    _check_priority(config, priority)
+    current = b.ticket.priority
+    if config.rank(priority) <= config.rank(current):
+        raise Refused(f"{b.ticket.id} is already {current}; a priority escalation must go higher")
+    b.escalations.append(Escalation(b.now, "priority", current, priority, b.actor, reason))
+    b.set("priority", priority, note=f"priority escalation: {reason}")
+
+
+# ---------------------------------------------------------------- the end
+
+
+def resolve(
+    ticket: Ticket, config: Config, now: dt.datetime, actor: str, resolution: str
+) -> Change:
+    if ticket.status in ("resolved", "closed"):
+        raise Refused(f"{ticket.id} is already {ticket.status}")
+    _need(resolution, "--resolution")
+    b = _Builder(ticket, now, actor)
+    _resolve_into(b, resolution)
+    return b.build()
+
+
+def _resolve_into(b: _Builder, resolution: str) -> None:
+    b.entry("resolution", resolution)
+    if b.ticket.first_response_at is None:
+        b.set("first_response_at", b.now)
+    b.set("status", "resolved")
+    b.set("resolved_at", b.now)
+
+
+def close(
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    actor: str,
+    *,
+    resolution: str | None = None,
+    csat: int | None = None,
+    feedback: str | None = None,
+) -> Change:
+    if ticket.status == "closed":
+        raise Refused(f"{ticket.id} is already closed")
+    if csat is not None and not 1 <= csat <= 5:
+        raise BadInput("--csat must be from 1 to 5")
+    b = _Builder(ticket, now, actor)
+    if ticket.status != "resolved":
+        if not resolution or not resolution.strip():
+            raise Refused(f"{ticket.id} is {ticket.status}, not resolved; give --resolution TEXT")
+        _resolve_into(b, resolution)
+    elif resolution and resolution.strip():
+        b.entry("resolution", resolution)
+    if feedback and feedback.strip():
+        b.entry("feedback", feedback, author=ticket.customer or "customer")
+    if csat is not None:
+        b.set("csat", csat)
+    b.set("status", "closed")
+    b.set("closed_at", now)
+    return b.build()
+
+
+def reopen(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason: str) -> Change:
+    if ticket.status not in ("resolved", "closed"):
+        raise Refused(f"{ticket.id} is {ticket.status}; only a resolved or closed ticket reopens")
+    _need(reason, "--reason")
+    b = _Builder(ticket, now, actor)
+    b.set("status", "open", note=reason)
+    b.set("resolved_at", None)
+    b.set("closed_at", None)
+    b.set("csat", None)  # the rating was for the closed ticket; the log keeps it
+    return b.build()
+
+
+def add_tags(ticket: Ticket, now: dt.datetime, actor: str, tags: Sequence[str]) -> Change:
+    b = _Builder(ticket, now, actor)
+    for tag in dict.fromkeys(tags):
+        if tag not in ticket.tags:
+            b.tags.append(tag)
+            b.event("tagged", tag)
+    return b.build()
+
+
+def _need(text: str | None, option: str) -> None:
+    if text is None or not text.strip():
+        raise BadInput(f"{option} must not be empty")
+
+
+# ---------------------------------------------------------------- combining changes
+
+
+
+_ATTRIBUTES = TICKET_FIELDS - {"tags", "escalations"}
+
+
+def applied(ticket: Ticket, change: Change) -> Ticket:
+    """The ticket as it is after ``change`` (what the file will say once written)."""
+    if not (change or change.activity):
+        return ticket
+    known = {k: v for k, v in change.sets.items() if k in _ATTRIBUTES}
+    extra = dict(ticket.extra)
+    extra.update({k: v for k, v in change.sets.items() if k not in _ATTRIBUTES})
+    return replace(
+        ticket,
+        **known,  # type: ignore[arg-type]
+        tags=ticket.tags + change.tags_added,
+        escalations=ticket.escalations + change.escalations,
+        entries=ticket.entries + change.entries,
+        activity=(*ticket.activity, *change.activity),
+        extra=extra,
+    )
+
+
+def combined(first: Change, second: Change) -> Change:
+    """One change doing ``first`` then ``second``."""
+    return Change(
+        sets={**first.sets, **second.sets},
+        escalations=first.escalations + second.escalations,
+        tags_added=first.tags_added + second.tags_added,
+        entries=first.entries + second.entries,
+        activity=first.activity + second.activity,
+    )

@@ -1,0 +1,67 @@
+"""`esc list`'s filters and sort order. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from esc.domain.conditions import ConditionError, compile_condition
+from esc.domain.config import Config
+from esc.domain.errors import BadInput
+from esc.domain.model import FIELD_ORDER, Ticket
+from esc.domain.routing import facts_for, ticket_fields
+
+SORTABLE = (*(f for f in FIELD_ORDER if f not in ("escalations", "sla", "fired")), "level")
+
+
+def level_value(text: str) -> int | str:
+    """A --level filter: a whole number, or a comparison such as '>=2'."""
+    if re.fullmatch(r"\d+", text.strip()):
+        return int(text)
+    if re.fullmatch(r"(<=|>=|<|>|!=)\s*\d+", text.strip()):
+        return text.strip()
+    raise BadInput(f"--level takes a number or a comparison like '>=2', not {text!r}")
+
+
+def select(
+    tickets: list[Ticket],
+    config: Config,
+    spec: dict[str, object],
+    sort: str | None,
+    now: dt.datetime,
+) -> list[Ticket]:
+    """The tickets matching ``spec`` (a condition mapping), in ``sort`` order."""
+    try:
+        condition = compile_condition(spec, priorities=config.priorities, path="filter")
+    except ConditionError as exc:
+        raise BadInput(
+            f"--{exc.path.removeprefix('filter.').replace('tags', 'tag')}: {exc.message}"
+        ) from None
+    chosen = [
+        t
+        for t in tickets
+        if condition.matches(facts_for(ticket_fields(t, config), t.description, now))
+    ]
+    if sort is None:
+        return sorted(chosen, key=lambda t: (-config.rank(t.priority), t.created, t.id))
+    field = sort.lstrip("-")
+    if field not in SORTABLE:
+        raise BadInput(f"cannot sort by {field!r}; fields: {', '.join(SORTABLE)}")
+
+    def key(ticket: Ticket) -> tuple[int, Any]:
+        if field == "priority":
+            return (0, config.rank(ticket.priority))
+        value = ticket_fields(ticket, config).get(field)
+        if value is None or value == []:
+            return (1, "")
+        if isinstance(value, dt.datetime):
+            return (0, value.timestamp())
+        if isinstance(value, (int, float)):
+            return (0, value)
+        return (0, str(value).lower())
+
+    descending = sort.startswith("-")
+    present = [t for t in chosen if key(t)[0] == 0]
+    missing = [t for t in chosen if key(t)[0] == 1]
+    return sorted(present, key=key, reverse=descending) + missing

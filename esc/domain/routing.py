@@ -1,0 +1,80 @@
+"""Classification and routing: priority from impact x urgency, and the team for a ticket."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from esc.domain.conditions import Facts
+from esc.domain.config import Config
+from esc.domain.errors import BadInput
+from esc.domain.model import Ticket
+
+
+def ticket_fields(ticket: Ticket, config: Config) -> dict[str, object]:
+    """The ticket's front-matter values plus the computed ``level``, as conditions see them."""
+    fields: dict[str, object] = dict(ticket.extra)
+    fields.update(
+        id=ticket.id,
+        title=ticket.title,
+        status=ticket.status,
+        priority=ticket.priority,
+        category=ticket.category,
+        team=ticket.team,
+        assignee=ticket.assignee,
+        customer=ticket.customer,
+        channel=ticket.channel,
+        created=ticket.created,
+        updated=ticket.updated,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
+        tags=list(ticket.tags),
+        impact=ticket.impact,
+        urgency=ticket.urgency,
+        csat=ticket.csat,
+        level=config.level(ticket.team),
+    )
+    return fields
+
+
+def facts_for(
+    fields: Mapping[str, object], description: str, now: dt.datetime | None = None
+) -> Facts:
+    created = fields.get("created")
+    updated = fields.get("updated")
+    return Facts(
+        fields=fields,
+        body=description,
+        now=now,
+        created=created if isinstance(created, dt.datetime) else None,
+        updated=updated if isinstance(updated, dt.datetime) else None,
+    )
+
+
+def priority_from_matrix(config: Config, impact: str | None, urgency: str | None) -> str | None:
+    """The matrix's priority for impact x urgency; None if either is not given."""
+    if impact is None and urgency is None:
+        return None
+    if impact is None or urgency is None:
+        raise BadInput("give both --impact and --urgency, or neither")
+    if not config.priority_matrix:
+        raise BadInput("rules.yaml has no priority_matrix for --impact/--urgency")
+    row = config.priority_matrix.get(impact)
+    if row is None:
+        raise BadInput(f"unknown impact {impact!r}; choose from {', '.join(config.impact_levels)}")
+    if urgency not in row:
+        raise BadInput(f"unknown urgency {urgency!r}; choose from {', '.join(row)}")
+    return row[urgency]
+
+
+def route(config: Config, facts: Facts) -> tuple[str, str]:
+    """The team for a ticket and why: routing rules, then `handles`, then intake."""
+    for n, rule in enumerate(config.routing):
+        if rule.when.matches(facts):
+            return rule.team, f"routing rule {n + 1}"
+    category = facts.fields.get("category")
+    for team in config.teams.values():
+        if category is not None and category in team.handles:
+            return team.key, f"{team.key} handles {category}"
+    return config.intake, "intake"

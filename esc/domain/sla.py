@@ -1,0 +1,412 @@
+"""SLA clocks: which policy applies, and each clock's deadline and state at a given time.
+
+Pure: takes a ticket, the configuration and ``now``; returns records. A clock counts working
+time of its policy's calendar from its start, leaves out the time the ticket spent in a
+``pause_on`` status (and, for resolution, the time it spent resolved before a reopen), and
+ignores everything recorded after ``now``, so the SLA "as of" any moment can be computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+
+from esc.domain.calendar import (
+    Calendar,
+    CalendarError,
+    add_business_time,
+    business_time_and_deadlines,
+    business_time_between,
+    parse_duration,
+)
+from esc.domain.conditions import Condition, ConditionError, Facts, compile_condition
+from esc.domain.model import Ticket, field_changes
+from esc.domain.records import immutable
+
+METRICS = ("first_response", "next_response", "resolution")
+STATES = ("ok", "warning", "breached", "met", "paused")
+RUNNING = ("ok", "warning", "breached", "paused")
+POLICY_KEYS = {"name", "when", "calendar", "targets", "warn_at", "pause_on"}
+STOPPED_STATUSES = ("resolved", "closed")
+
+Interval = tuple[dt.datetime, dt.datetime]
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be used; ``key`` names the offending key."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@immutable
+class Policy:
+    name: str
+    when: Condition
+    calendar: Calendar
+    targets: Mapping[str, dt.timedelta]
+    warn_at: float | None = None  # share of the target after which a clock is in warning
+    pause_on: tuple[str, ...] = ()
+
+
+@immutable
+class Clock:
+    metric: str
+    target: dt.timedelta
+    start: dt.datetime
+    stop: dt.datetime | None  # when it was met (or stopped), None while running
+    due: dt.datetime | None  # None while paused: it depends on when the pause ends
+    warn: dt.datetime | None
+    state: str
+    used: dt.timedelta  # working time counted so far (or until stop)
+    paused: tuple[Interval, ...]  # intervals left out of the count
+    marks: tuple[dt.datetime, ...] = ()  # the warning and due instants the clock has crossed
+
+    @property
+    def running(self) -> bool:
+        return self.stop is None
+
+    @property
+    def left(self) -> dt.timedelta:
+        return self.target - self.used
+
+
+@immutable
+class Sla:
+    """A ticket's SLA as of ``now``."""
+
+    now: dt.datetime
+    policy: Policy | None
+    why: str
+    clocks: tuple[Clock, ...] = ()
+
+    def states(self) -> dict[str, str]:
+        return {c.metric: c.state for c in self.clocks}
+
+    def condition_states(self) -> dict[str, str]:
+        """The states conditions see: a clock that has stopped is ``met``, even if late.
+
+        Rules act on what is still running; a late first response that has been given is
+        history (the clock's own state stays ``breached`` for reports).
+        """
+        return {c.metric: "met" if c.stop is not None else c.state for c in self.clocks}
+
+    @property
+    def overdue_clocks(self) -> tuple[Clock, ...]:
+        """Running clocks past their deadline: something someone must act on now."""
+        return tuple(c for c in self.clocks if c.running and c.state == "breached")
+
+    @property
+    def warning_clocks(self) -> tuple[Clock, ...]:
+        return tuple(c for c in self.clocks if c.running and c.state == "warning")
+
+    @property
+    def overdue(self) -> dt.timedelta | None:
+        """How long past the earliest deadline a running clock has missed."""
+        dues = [c.due for c in self.overdue_clocks if c.due is not None]
+        return self.now - min(dues) if dues else None
+
+    def next_due(self) -> dt.datetime | None:
+        """The soonest deadline of a running clock that has not passed yet."""
+        dues = [c.due for c in self.clocks if c.running and c.due and c.due > self.now]
+        return min(dues) if dues else None
+
+    def events_after(self, since: dt.datetime) -> list[dt.datetime]:
+        """Warning and due instants in (since, now] that a clock crossed while running."""
+        return sorted({m for c in self.clocks for m in c.marks if since < m <= self.now})
+
+
+# ---------------------------------------------------------------- parsing policies
+
+
+def parse_policy(
+    raw: Mapping[str, object],
+    calendars: Mapping[str, Calendar],
+    priorities: Sequence[str],
+    path: str,
+) -> Policy:
+    unknown = sorted(set(map(str, raw)) - POLICY_KEYS)
+    if unknown:
+        raise PolicyError(f"unknown key {unknown[0]!r}", unknown[0])
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise PolicyError("a policy needs a name", "name")
+    try:
+        when = compile_condition(raw.get("when"), priorities=priorities, path=f"{path}.when")
+    except ConditionError as exc:
+        raise PolicyError(str(exc), "when") from None
+    calendar_name = raw.get("calendar")
+    if not isinstance(calendar_name, str) or calendar_name not in calendars:
+        known = ", ".join(calendars) or "none defined"
+        raise PolicyError(
+            f"policy {name}: unknown calendar {calendar_name!r} ({known})", "calendar"
+        )
+    return Policy(
+        name=name,
+        when=when,
+        calendar=calendars[calendar_name],
+        targets=_targets(raw.get("targets"), name),
+        warn_at=_share(raw.get("warn_at"), name),
+        pause_on=_statuses(raw.get("pause_on"), name),
+    )
+
+
+def parse_working_duration(value: object, what: str) -> dt.timedelta:
+    """A duration of working time: hours and minutes only (a working day differs per calendar)."""
+    text = str(value).strip()
+    if any(unit in text for unit in ("d", "w")):
+        raise PolicyError(f"{what}: {text!r}: working time takes h and m only (e.g. 24h, 1h30m)")
+    try:
+        duration = parse_duration(text)
+    except CalendarError as exc:
+        raise PolicyError(f"{what}: {exc}") from None
+    if duration <= dt.timedelta(0):
+        raise PolicyError(f"{what}: must be longer than zero")
+    return duration
+
+
+def _targets(raw: object, name: str) -> dict[str, dt.timedelta]:
+    if not isinstance(raw, Mapping) or not raw:
+        raise PolicyError(f"policy {name}: targets must map metrics to durations", "targets")
+    targets = {}
+    for metric, value in raw.items():
+        if metric not in METRICS:
+            raise PolicyError(
+                f"policy {name}: unknown metric {metric!r}; one of {', '.join(METRICS)}", "targets"
+            )
+        try:
+            targets[str(metric)] = parse_working_duration(value, f"policy {name}: {metric}")
+        except PolicyError as exc:
+            raise PolicyError(str(exc), "targets") from None
+    return targets
+
+
+def _share(raw: object, name: str) -> float | None:
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 < share < 1:
+        raise PolicyError(f"policy {name}: warn_at must be a share like 75%", "warn_at")
+    return share
+
+
+def _statuses(raw: object, name: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    allowed = ("new", "open", "pending")
+    values = raw if isinstance(raw, list) else [raw]
+    for value in values:
+        if value not in allowed:
+            raise PolicyError(
+                f"policy {name}: pause_on takes {', '.join(allowed)}, not {value!r}", "pause_on"
+            )
+    return tuple(str(v) for v in values)
+
+
+# ---------------------------------------------------------------- computing clocks
+
+
+def choose_policy(policies: Sequence[Policy], facts: Facts) -> tuple[Policy | None, str]:
+    """The first policy whose condition holds, and why."""
+    for n, policy in enumerate(policies, start=1):
+        if policy.when.matches(facts):
+            described = policy.when.describe()
+            condition = described if described not in ("", "{}") else "no condition"
+            return policy, f"policy {n} of {len(policies)} is the first that matches ({condition})"
+    return None, "no policy matches"
+
+
+def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime, str]]:
+    """(since, status) steps from the activity log, up to ``now``."""
+    changes = [a for a in field_changes(ticket.activity, "status") if a.new]
+    if not changes:
+        return [(ticket.created, ticket.status)]
+    steps = [(ticket.created, changes[0].old or "new")]
+    steps += [(max(c.at, ticket.created), str(c.new)) for c in changes if c.at <= now]
+    if changes[-1].new != ticket.status and ticket.updated <= now:
+        # the file says otherwise than its log (edited by hand): trust the file from `updated`
+        steps.append((max(ticket.updated, ticket.created), ticket.status))
+    return steps
+
+
+def intervals_in(
+    steps: Sequence[tuple[dt.datetime, str]], statuses: Iterable[str], now: dt.datetime
+) -> list[Interval]:
+    """The intervals up to ``now`` during which the status was one of ``statuses``."""
+    wanted = set(statuses)
+    out: list[Interval] = []
+    if not wanted:
+        return out
+    last = len(steps) - 1
+    for n, (since, status) in enumerate(steps):
+        if status not in wanted:
+            continue
+        end = min(steps[n + 1][0], now) if n < last else now
+        if since < end:
+            if out and out[-1][1] >= since:
+                out[-1] = (out[-1][0], end)
+            else:
+                out.append((since, end))
+    return out
+
+
+def compute(ticket: Ticket, policy: Policy | None, why: str, now: dt.datetime) -> Sla:
+    """Every clock of ``ticket`` under ``policy`` as of ``now``."""
+    if policy is None or ticket.created > now:
+        return Sla(now, policy, why)
+    steps = status_timeline(ticket, now)
+    paused = intervals_in(steps, policy.pause_on, now)
+    currently = steps[-1][1] if steps else ticket.status
+    clocks = []
+    for metric in METRICS:
+        target = policy.targets.get(metric)
+        if target is None:
+            continue
+        span = _span(metric, ticket, steps, now)
+        if span is None:
+            continue
+        start, stop = span
+        excluded = paused
+        if metric == "resolution":
+            excluded = merge_intervals([*paused, *intervals_in(steps, STOPPED_STATUSES, now)])
+        pausing = stop is None and currently in policy.pause_on
+        clocks.append(_clock(metric, policy, target, start, stop, excluded, pausing, now))
+    return Sla(now, policy, why, tuple(clocks))
+
+
+def _span(
+    metric: str, ticket: Ticket, steps: Sequence[tuple[dt.datetime, str]], now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime | None] | None:
+    """(start, stop) of one clock as of ``now``; None if the clock does not exist yet."""
+    if metric == "first_response":
+        stop = ticket.first_response_at
+        return ticket.created, stop if stop is not None and stop <= now else None
+    if metric == "resolution":
+        status = steps[-1][1] if steps else ticket.status
+        if status in STOPPED_STATUSES:
+            resolved = (
+                ticket.resolved_at if ticket.resolved_at and ticket.resolved_at <= now else None
+            )
+            return ticket.created, resolved or steps[-1][0]
+        return ticket.created, None
+    return _next_response_span(ticket, now)
+
+
+def _next_response_span(
+    ticket: Ticket, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime | None] | None:
+    """The latest reply cycle: the oldest unanswered customer message and the reply to it."""
+    first = ticket.first_response_at
+    if first is None or first > now:
+        return None
+    waiting: dt.datetime | None = None
+    last: tuple[dt.datetime, dt.datetime | None] | None = None
+    for entry in sorted(ticket.entries, key=lambda e: e.at):
+        if entry.at > now:
+            break
+        if entry.kind == "message" and entry.at > first and waiting is None:
+            waiting = entry.at
+        elif entry.public_agent_reply and waiting is not None:
+            last, waiting = (waiting, entry.at), None
+    if waiting is not None:
+        if ticket.status in STOPPED_STATUSES and ticket.resolved_at and ticket.resolved_at <= now:
+            return waiting, max(waiting, ticket.resolved_at)
+        return waiting, None
+    return last
+
+
+def _clock(
+    metric: str,
+    policy: Policy,
+    target: dt.timedelta,
+    start: dt.datetime,
+    stop: dt.datetime | None,
+    excluded: Sequence[Interval],
+    pausing: bool,
+    now: dt.datetime,
+) -> Clock:
+    cal = policy.calendar
+    end = stop if stop is not None else now
+    if excluded:  # nothing after the stop
+        excluded = [(lo, min(hi, end)) for lo, hi in excluded if lo < end]
+    warn_at = policy.warn_at
+    targets = (target,) if warn_at is None else (target, target * warn_at)
+    # As if any pause ended now: right for every instant a running clock already crossed.
+    if excluded and any(hi > start for _, hi in excluded):
+        used = counted_time(cal, start, end, excluded)
+        found = [deadline(cal, start, t, excluded) for t in targets]
+    else:  # nothing to leave out: one pass over the calendar
+        used, found = business_time_and_deadlines(cal, start, end, targets)
+    due: dt.datetime | None = found[0]
+    warn: dt.datetime | None = found[1] if warn_at is not None else None
+    marks = _crossed(warn, found[0], end)
+    if stop is not None:
+        state = "met" if used <= target else "breached"
+    elif pausing:
+        state = "paused"
+    elif now >= found[0]:
+        state = "breached"
+    elif warn is not None and now >= warn:
+        state = "warning"
+    else:
+        state = "ok"
+    if pausing:
+        due = warn = None  # unknown until the pause ends
+    else:
+        tz = cal.tz
+        due = found[0].astimezone(tz)
+        warn = None if warn is None else warn.astimezone(tz)
+    return Clock(metric, target, start, stop, due, warn, state, used, tuple(excluded), marks)
+
+
+def _crossed(
+    warn: dt.datetime | None, due: dt.datetime, end: dt.datetime
+) -> tuple[dt.datetime, ...]:
+    """The warning and due instants reached by ``end``, in that order."""
+    if warn is None or warn > end:
+        return (due,) if due <= end else ()
+    return (warn, due) if due <= end else (warn,)
+
+
+def counted_time(
+    cal: Calendar, start: dt.datetime, end: dt.datetime, excluded: Sequence[Interval]
+) -> dt.timedelta:
+    """Working time in [start, end) outside the ``excluded`` intervals."""
+    total = business_time_between(cal, start, end)
+    for lo, hi in merge_intervals(excluded):
+        lo, hi = max(lo, start), min(hi, end)
+        if lo < hi:
+            total -= business_time_between(cal, lo, hi)
+    return total
+
+
+def deadline(
+    cal: Calendar, start: dt.datetime, target: dt.timedelta, excluded: Sequence[Interval]
+) -> dt.datetime:
+    """The instant at which ``target`` working time outside ``excluded`` has been used."""
+    moment, remaining = start, target
+    for lo, hi in merge_intervals(excluded):
+        if hi <= moment:
+            continue
+        if lo > moment:
+            available = business_time_between(cal, moment, lo)
+            if available >= remaining:
+                break
+            remaining -= available
+        moment = max(moment, hi)
+    return add_business_time(cal, moment, remaining)
+
+
+def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for lo, hi in sorted(intervals):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out

@@ -1,0 +1,362 @@
+"""The numbers of a report: backlog, SLA compliance, escalations, speed, satisfaction, trend.
+
+Pure: takes tickets, the configuration, ``now`` and the period; returns plain data with
+stable keys (the JSON report is exactly this).  Definitions, so every format agrees:
+
+* the period is [since, until); a ticket counts for it by the time of the event counted
+  (created, resolved, escalated, closed, a clock stopping);
+* ``team`` keeps tickets that are with that team now or were escalated away from it;
+* the backlog and the tickets breached or in warning are as of ``now``;
+* percentiles use the nearest-rank method; the median is the middle value (or the mean of
+  the two middle values); durations are in seconds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from esc.domain.config import Config
+from esc.domain.model import ACTIVE_STATUSES, ESCALATION_KINDS, Ticket
+from esc.domain.records import immutable
+from esc.domain.sla import METRICS, Clock, Sla
+from esc.domain.timestamps import format_timestamp
+
+AGING = (("<1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), (">7d", 7, None))
+TOP_REASONS = 10
+
+
+@immutable
+class Period:
+    since: dt.datetime
+    until: dt.datetime
+
+    def __contains__(self, moment: object) -> bool:
+        return isinstance(moment, dt.datetime) and self.since <= moment < self.until
+
+
+def default_period(now: dt.datetime, days: int = 30) -> Period:
+    return Period(now - dt.timedelta(days=days), now)
+
+
+def keep(ticket: Ticket, team: str | None) -> bool:
+    if team is None:
+        return True
+    return ticket.team == team or any(
+        e.from_ == team for e in ticket.escalations if e.kind != "priority"
+    )
+
+
+def build(
+    items: Sequence[tuple[Ticket, Sla]],
+    config: Config,
+    now: dt.datetime,
+    period: Period,
+    team: str | None = None,
+    settled: int = 0,
+) -> dict[str, Any]:
+    """Every number of the report.
+
+    ``settled`` counts further tickets that were resolved or closed before the period and
+    had nothing happen since (no clock, escalation, entry or timestamp in or after it): they
+    count in ``totals.tickets`` and nowhere else, so callers may leave them out of ``items``.
+    """
+    chosen = [(t, s) for t, s in items if keep(t, team)]
+    return {
+        "period": {
+            "since": format_timestamp(period.since),
+            "until": format_timestamp(period.until),
+            "now": format_timestamp(now),
+            "team": team,
+            "days": round((period.until - period.since).total_seconds() / 86400, 2),
+        },
+        "totals": _totals(chosen, period, settled),
+        "backlog": _backlog(chosen, config, now),
+        "sla": _sla(chosen, config, now, period),
+        "escalations": _escalations(chosen, config, period),
+        "speed": _speed(chosen, config, period),
+        "satisfaction": _satisfaction(chosen, period),
+        "trend": _trend(chosen, period),
+    }
+
+
+def _totals(items: Sequence[tuple[Ticket, Sla]], period: Period, settled: int) -> dict[str, int]:
+    tickets = [t for t, _ in items]
+    return {
+        "tickets": len(tickets) + settled,
+        "created": sum(t.created in period for t in tickets),
+        "resolved": sum(_resolved_at(t) in period for t in tickets),
+        "closed": sum(t.closed_at in period for t in tickets),
+        "escalations": sum(e.at in period for t in tickets for e in t.escalations),
+        "breaches": sum(1 for _, s in items for c in s.clocks if _breached_in(c, period)),
+    }
+
+
+def _resolved_at(ticket: Ticket) -> dt.datetime | None:
+    return ticket.resolved_at if ticket.status in ("resolved", "closed") else None
+
+
+# ---------------------------------------------------------------- backlog
+
+
+def _backlog(
+    items: Sequence[tuple[Ticket, Sla]], config: Config, now: dt.datetime
+) -> dict[str, Any]:
+    active = [t for t, _ in items if t.status in ACTIVE_STATUSES]
+    teams = sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key))
+    levels = sorted({tm.level for tm in teams})
+    return {
+        "open": len(active),
+        "by_team": {tm.key: sum(t.team == tm.key for t in active) for tm in teams},
+        "by_level": {str(lv): sum(config.level(t.team) == lv for t in active) for lv in levels},
+        "by_priority": {p: sum(t.priority == p for t in active) for p in config.priorities},
+        "by_status": {s: sum(t.status == s for t in active) for s in ACTIVE_STATUSES},
+        "aging": {
+            name: sum(_in_bucket(now - t.created, lo, hi) for t in active) for name, lo, hi in AGING
+        },
+    }
+
+
+def _in_bucket(age: dt.timedelta, lo: int, hi: int | None) -> bool:
+    days = age.total_seconds() / 86400
+    return days >= lo and (hi is None or days < hi)
+
+
+# ---------------------------------------------------------------- SLA
+
+
+def _finished_in(clock: Clock, period: Period) -> bool:
+    return clock.stop is not None and clock.stop in period
+
+
+def _breached_in(clock: Clock, period: Period) -> bool:
+    """A deadline that passed in the period without the clock stopping in time."""
+    return clock.state == "breached" and clock.due is not None and clock.due in period
+
+
+def _rate(met: int, total: int) -> float | None:
+    return round(met / total, 4) if total else None
+
+
+def _compliance(clocks: Iterable[Clock]) -> dict[str, Any]:
+    done = list(clocks)
+    met = sum(c.state == "met" for c in done)
+    return {"met": met, "total": len(done), "rate": _rate(met, len(done))}
+
+
+def _sla(
+    items: Sequence[tuple[Ticket, Sla]], config: Config, now: dt.datetime, period: Period
+) -> dict[str, Any]:
+    finished = [(t, c) for t, s in items for c in s.clocks if _finished_in(c, period)]
+    return {
+        "compliance": {
+            "overall": _compliance(c for _, c in finished),
+            "by_metric": {m: _compliance(c for _, c in finished if c.metric == m) for m in METRICS},
+            "by_team": {
+                k: _compliance(c for t, c in finished if t.team == k) for k in config.teams
+            },
+            "by_priority": {
+                p: _compliance(c for t, c in finished if t.priority == p) for p in config.priorities
+            },
+        },
+        "breached_now": sorted(
+            (_clock_row(t, c, now) for t, s in items if t.active for c in s.overdue_clocks),
+            key=lambda r: -r["over_seconds"],
+        ),
+        "warning_now": sorted(
+            (_clock_row(t, c, now) for t, s in items if t.active for c in s.warning_clocks),
+            key=lambda r: r["left_seconds"],
+        ),
+    }
+
+
+def _clock_row(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, Any]:
+    due = clock.due or now
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "team": ticket.team,
+        "priority": ticket.priority,
+        "assignee": ticket.assignee,
+        "metric": clock.metric,
+        "due": format_timestamp(due.astimezone(now.tzinfo)),
+        "over_seconds": max(0, int((now - due).total_seconds())),
+        "left_seconds": max(0, int((due - now).total_seconds())),
+        "file": f"tickets/{ticket.id}.md",
+    }
+
+
+# ---------------------------------------------------------------- escalations
+
+
+def _escalations(
+    items: Sequence[tuple[Ticket, Sla]], config: Config, period: Period
+) -> dict[str, Any]:
+    tickets = [t for t, _ in items]
+    records = [(t, e) for t in tickets for e in t.escalations if e.at in period]
+    flow = Counter((e.from_, e.to) for _, e in records if e.kind != "priority")
+    created = [t for t in tickets if t.created in period]
+    resolved = [t for t in tickets if _resolved_at(t) in period]
+    first_contact = [t for t in resolved if not t.escalations and config.level(t.team) == 1]
+    reasons = Counter(" ".join(e.reason.split()) for _, e in records)
+    return {
+        "total": len(records),
+        "by_kind": {k: sum(e.kind == k for _, e in records) for k in ESCALATION_KINDS},
+        "flow": [
+            {"from": a, "to": b, "count": n}
+            for (a, b), n in sorted(flow.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        ],
+        "escalated_tickets": sum(bool(t.escalations) for t in created),
+        "created_tickets": len(created),
+        "rate": _rate(sum(bool(t.escalations) for t in created), len(created)),
+        "first_contact_resolutions": len(first_contact),
+        "resolved_tickets": len(resolved),
+        "first_contact_resolution_rate": _rate(len(first_contact), len(resolved)),
+        "reasons": [
+            {"reason": r, "count": n}
+            for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
+        ],
+        "by_source": {
+            "manual": sum(not e.by.startswith("rule:") for _, e in records),
+            "rule": sum(e.by.startswith("rule:") for _, e in records),
+        },
+    }
+
+
+# ---------------------------------------------------------------- speed
+
+
+def _summary(values: Sequence[float]) -> dict[str, Any]:
+    if not values:
+        return {"count": 0, "median": None, "p90": None}
+    ordered = sorted(values)
+    rank = max(1, math.ceil(0.9 * len(ordered)))
+    return {
+        "count": len(ordered),
+        "median": round(float(statistics.median(ordered)), 1),
+        "p90": round(float(ordered[rank - 1]), 1),
+    }
+
+
+def _durations(
+    rows: Sequence[tuple[Ticket, float, float | None]], config: Config
+) -> dict[str, Any]:
+    def both(subset: Sequence[tuple[Ticket, float, float | None]]) -> dict[str, Any]:
+        return {
+            "wall": _summary([wall for _, wall, _ in subset]),
+            "working": _summary([work for _, _, work in subset if work is not None]),
+        }
+
+    levels = sorted({tm.level for tm in config.teams.values()})
+    return {
+        "overall": both(rows),
+        "by_level": {
+            str(lv): both([r for r in rows if config.level(r[0].team) == lv]) for lv in levels
+        },
+        "by_priority": {
+            p: both([r for r in rows if r[0].priority == p]) for p in config.priorities
+        },
+    }
+
+
+def _clock(sla: Sla, metric: str) -> Clock | None:
+    return next((c for c in sla.clocks if c.metric == metric and c.stop is not None), None)
+
+
+def _speed(items: Sequence[tuple[Ticket, Sla]], config: Config, period: Period) -> dict[str, Any]:
+    first, resolution = [], []
+    for ticket, sla in items:
+        if ticket.first_response_at is not None and ticket.first_response_at in period:
+            clock = _clock(sla, "first_response")
+            wall = (ticket.first_response_at - ticket.created).total_seconds()
+            first.append((ticket, wall, clock.used.total_seconds() if clock else None))
+        resolved = _resolved_at(ticket)
+        if resolved is not None and resolved in period:
+            clock = _clock(sla, "resolution")
+            wall = (resolved - ticket.created).total_seconds()
+            resolution.append((ticket, wall, clock.used.total_seconds() if clock else None))
+    return {
+        "first_response": _durations(first, config),
+        "resolution": _durations(resolution, config),
+    }
+
+
+# ---------------------------------------------------------------- satisfaction and trend
+
+
+def _satisfaction(items: Sequence[tuple[Ticket, Sla]], period: Period) -> dict[str, Any]:
+    rated = [t for t, _ in items if t.csat is not None and t.closed_at in period]
+    scores = [t.csat for t in rated if t.csat is not None]
+    given = [
+        (e.at, t, e)
+        for t in rated
+        for e in t.entries
+        if e.kind == "feedback" and (t.resolved_at is None or e.at >= t.resolved_at)
+    ]  # feedback from an earlier closing, before a reopen, went with the old rating
+    feedback = [
+        {"id": t.id, "csat": t.csat, "at": format_timestamp(e.at), "text": e.text}
+        for _, t, e in sorted(given, key=lambda g: (g[0], g[1].id))
+    ]
+    return {
+        "responses": len(scores),
+        "average": round(float(statistics.mean(scores)), 2) if scores else None,
+        "distribution": {str(n): scores.count(n) for n in range(1, 6)},
+        "feedback": feedback,
+    }
+
+
+def _weeks(period: Period) -> list[Period]:
+    tz = period.until.tzinfo
+    start = period.since.astimezone(tz)
+    monday = (start - dt.timedelta(days=start.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    weeks = []
+    while monday < period.until:
+        weeks.append(Period(monday, monday + dt.timedelta(days=7)))
+        monday += dt.timedelta(days=7)
+    return weeks
+
+
+def _trend(items: Sequence[tuple[Ticket, Sla]], period: Period) -> list[dict[str, Any]]:
+    weeks = _weeks(period)
+    parts = [Period(max(w.since, period.since), min(w.until, period.until)) for w in weeks]
+    tickets = [t for t, _ in items]
+    created = _per_part((t.created for t in tickets), parts)
+    resolved = _per_part((_resolved_at(t) for t in tickets), parts)
+    breached = _per_part(
+        (c.due for _, s in items for c in s.clocks if c.state == "breached"), parts
+    )
+    escalated = _per_part((e.at for t in tickets for e in t.escalations), parts)
+    rows = []
+    for n, week in enumerate(weeks):
+        iso = week.since.isocalendar()
+        rows.append(
+            {
+                "week": f"{iso.year}-W{iso.week:02d}",
+                "start": week.since.date().isoformat(),
+                "created": created[n],
+                "resolved": resolved[n],
+                "breached": breached[n],
+                "escalated": escalated[n],
+            }
+        )
+    return rows
+
+
+def _per_part(moments: Iterable[dt.datetime | None], parts: Sequence[Period]) -> list[int]:
+    """How many of ``moments`` fall in each of ``parts`` (consecutive periods)."""
+    counts = [0] * len(parts)
+    if not parts:
+        return counts
+    starts = [part.since for part in parts]
+    first, last = parts[0].since, parts[-1].until
+    for moment in moments:
+        if moment is not None and first <= moment < last:
+            counts[bisect.bisect_right(starts, moment) - 1] += 1
+    return counts

@@ -1,0 +1,92 @@
+"""Timestamps: parsing, formatting and the current time (from --now, ESC_NOW or the clock)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from esc.domain.errors import BadInput
+
+
+def parse_timestamp(text: str, *, what: str = "timestamp") -> dt.datetime:
+    """Parse an ISO-8601 timestamp that carries a UTC offset."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"{what} {text!r} is not an ISO-8601 timestamp") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise BadInput(f"{what} {text!r} has no time zone offset (add Z or +01:00)")
+    return parsed
+
+
+def coerce_timestamp(value: object) -> dt.datetime | None:
+    """A front-matter value as an aware datetime, or None if it is not one."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo is not None else None
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except BadInput:
+            return None
+    return None
+
+
+_READ: dict[str, dt.datetime | None] = {}
+
+
+def timestamp(text: str) -> dt.datetime | None:
+    """``coerce_timestamp`` for text, remembered: ticket files repeat their timestamps."""
+    moment = _READ.get(text, _READ)
+    if moment is _READ:
+        if len(_READ) >= 100_000:
+            _READ.clear()
+        moment = _READ[text] = coerce_timestamp(text)
+    return moment  # type: ignore[return-value]
+
+
+def format_timestamp(moment: dt.datetime) -> str:
+    """ISO-8601 with seconds and the offset, e.g. 2026-11-20T09:14:00+01:00."""
+    return moment.isoformat(timespec="seconds")
+
+
+def resolve_now(option: str | None) -> dt.datetime:
+    """The current time: the --now / ESC_NOW value if given, else the clock in local time.
+
+    Its time zone is the shared object of its offset (:func:`zone_of`), as are those of
+    the times read back from the cache: Python compares two datetimes whose time zone is
+    the same object field by field, and otherwise asks each for its offset first.
+    """
+    if option:
+        moment = parse_timestamp(option, what="--now")
+    else:
+        moment = dt.datetime.now().astimezone().replace(microsecond=0)
+    offset = moment.utcoffset()
+    assert offset is not None
+    return moment.replace(tzinfo=zone_of(int(offset.total_seconds())))
+
+
+_ZONES: dict[int, dt.timezone] = {}
+
+
+def zone_of(offset: int) -> dt.timezone:
+    """The one fixed-offset time zone object for ``offset`` seconds east of UTC."""
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = dt.timezone(dt.timedelta(seconds=offset))
+    return zone
+
+
+def format_age(delta: dt.timedelta) -> str:
+    """A short human age: 45m, 3h, 2d, 5w."""
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 3600:
+        return f"{sign}{seconds // 60}m"
+    if seconds < 86400:
+        return f"{sign}{seconds // 3600}h"
+    if seconds < 86400 * 14:
+        return f"{sign}{seconds // 86400}d"
+    return f"{sign}{seconds // (86400 * 7)}w"

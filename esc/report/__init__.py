@@ -1,0 +1,1 @@
+"""What esc shows: reports, the CI check, tickets as text and JSON, and exports."""

@@ -1,0 +1,388 @@
+"""`esc export`: tickets, escalations and the activity log as SQLite tables or CSV files.
+
+The functions that build rows are pure: they take tickets (and the configuration) and
+return plain dicts whose keys are the columns, in order.  Only ``write_sqlite`` and
+``write_csv`` touch files, and both write atomically: a temporary file in the target's
+folder, then a rename, so a reader sees the old export or the new one, never half.
+
+Conventions, the same in every table and both formats:
+
+* every timestamp column holds ISO-8601 text with the offset written in the ticket file
+  (``2026-11-20T09:00:00+01:00``) and is followed by ``<name>_utc``, the same moment in UTC
+  (``2026-11-20T08:00:00Z``), which sorts and compares as text;
+* a missing value, and empty text (no tags, no note), is NULL (an empty field in CSV);
+* durations are wall-clock minutes (REAL), flags are 0 or 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from esc.domain.config import Config
+from esc.domain.errors import EscError, ParseError
+from esc.domain.model import Ticket
+from esc.domain.timestamps import format_timestamp
+from esc.store.atomic import atomic_write
+from esc.store.workspace import TICKETS_DIR
+from esc.ticketfile.document import TicketDoc
+
+Row = dict[str, object]
+
+
+def _stamp(name: str) -> list[tuple[str, str]]:
+    return [(name, "TEXT"), (f"{name}_utc", "TEXT")]
+
+
+# (column, SQL type), in order; the CSV header is the same names.
+SCHEMA: dict[str, list[tuple[str, str]]] = {
+    "tickets": [
+        ("id", "TEXT PRIMARY KEY"),
+        ("title", "TEXT"),
+        ("status", "TEXT"),
+        ("priority", "TEXT"),
+        ("priority_rank", "INTEGER"),
+        ("category", "TEXT"),
+        ("team", "TEXT"),
+        ("level", "INTEGER"),
+        ("assignee", "TEXT"),
+        ("customer", "TEXT"),
+        ("channel", "TEXT"),
+        *_stamp("created"),
+        *_stamp("updated"),
+        *_stamp("first_response_at"),
+        *_stamp("resolved_at"),
+        *_stamp("closed_at"),
+        ("tags", "TEXT"),
+        ("impact", "TEXT"),
+        ("urgency", "TEXT"),
+        ("csat", "INTEGER"),
+        ("escalation_count", "INTEGER"),
+        ("first_response_minutes", "REAL"),
+        ("resolution_minutes", "REAL"),
+        ("file", "TEXT"),
+    ],
+    "escalations": [
+        ("ticket_id", "TEXT NOT NULL REFERENCES tickets(id)"),
+        ("seq", "INTEGER NOT NULL"),
+        *_stamp("at"),
+        ("kind", "TEXT"),
+        ("from_value", "TEXT"),
+        ("to_value", "TEXT"),
+        ("by", "TEXT"),
+        ("by_rule", "INTEGER"),
+        ("reason", "TEXT"),
+    ],
+    "events": [
+        ("ticket_id", "TEXT NOT NULL REFERENCES tickets(id)"),
+        ("seq", "INTEGER NOT NULL"),
+        *_stamp("at"),
+        ("by", "TEXT"),
+        ("field", "TEXT"),
+        ("old_value", "TEXT"),
+        ("new_value", "TEXT"),
+        ("event", "TEXT"),
+        ("note", "TEXT"),
+    ],
+}
+PRIMARY_KEYS = {"escalations": ("ticket_id", "seq"), "events": ("ticket_id", "seq")}
+INDEXES = (
+    ("tickets", "team"),
+    ("tickets", "status"),
+    ("tickets", "priority"),
+    ("tickets", "created_utc"),
+    ("escalations", "to_value"),
+    ("escalations", "at_utc"),
+    ("events", "ticket_id"),
+    ("events", "at_utc"),
+)
+
+
+class Tables(NamedTuple):
+    tickets: list[Row]
+    escalations: list[Row]
+    events: list[Row]
+
+    def named(self) -> dict[str, list[Row]]:
+        return {"tickets": self.tickets, "escalations": self.escalations, "events": self.events}
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.tickets)} tickets, {len(self.escalations)} escalations, "
+            f"{len(self.events)} events"
+        )
+
+
+# ---------------------------------------------------------------- rows (pure)
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """A moment in UTC as ISO-8601 text: 2026-11-20T08:00:00Z."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamps(name: str, moment: dt.datetime | None) -> Row:
+    if moment is None:
+        return {name: None, f"{name}_utc": None}
+    return {name: format_timestamp(moment), f"{name}_utc": utc_text(moment)}
+
+
+def _nulls(row: Row) -> Row:
+    return {k: (None if v == "" else v) for k, v in row.items()}
+
+
+def _minutes(start: dt.datetime, end: dt.datetime | None) -> float | None:
+    return None if end is None else (end - start).total_seconds() / 60
+
+
+def exportable(
+    items: Iterable[TicketDoc | ParseError],
+) -> tuple[list[TicketDoc], list[ParseError]]:
+    """Split scanned files into those to export and those that cannot be.
+
+    A file that does not parse cannot be exported, nor can one without an ID or a second
+    file with an ID already seen (the ID is the tickets table's key): each is reported
+    like a broken file, as ``path:line: message``.
+    """
+    good: list[TicketDoc] = []
+    bad: list[ParseError] = []
+    seen: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, ParseError):
+            bad.append(item)
+            continue
+        ticket_id = item.ticket.id
+        line = item.key_lines.get("id", 1)
+        if not ticket_id:
+            bad.append(ParseError(item.path, line, "id is missing; not exported"))
+            continue
+        if ticket_id in seen:
+            also = f"(also in {seen[ticket_id]})"
+            bad.append(
+                ParseError(item.path, line, f"duplicate id {ticket_id} {also}; not exported")
+            )
+            continue
+        seen[ticket_id] = item.path
+        good.append(item)
+    return good, bad
+
+
+def ticket_rows(
+    tickets: Sequence[Ticket], config: Config, files: Sequence[str] | None = None
+) -> list[Row]:
+    """One row per ticket.  ``files`` are the tickets' paths (default tickets/<ID>.md)."""
+    rows = []
+    for n, t in enumerate(tickets):
+        rank = config.rank(t.priority)
+        row: Row = {
+            "id": t.id,
+            "title": t.title,
+            "status": t.status,
+            "priority": t.priority,
+            "priority_rank": rank if rank >= 0 else None,
+            "category": t.category,
+            "team": t.team,
+            "level": config.level(t.team),
+            "assignee": t.assignee,
+            "customer": t.customer,
+            "channel": t.channel,
+            **_stamps("created", t.created),
+            **_stamps("updated", t.updated),
+            **_stamps("first_response_at", t.first_response_at),
+            **_stamps("resolved_at", t.resolved_at),
+            **_stamps("closed_at", t.closed_at),
+            "tags": ",".join(t.tags),
+            "impact": t.impact,
+            "urgency": t.urgency,
+            "csat": t.csat,
+            "escalation_count": len(t.escalations),
+            "first_response_minutes": _minutes(t.created, t.first_response_at),
+            "resolution_minutes": _minutes(t.created, t.resolved_at),
+            "file": files[n] if files is not None else f"{TICKETS_DIR}/{t.id}.md",
+        }
+        rows.append(_nulls(row))
+    return rows
+
+
+def escalation_rows(tickets: Sequence[Ticket]) -> list[Row]:
+    """One row per escalation, numbered from 1 in each ticket's order."""
+    return [
+        _nulls(
+            {
+                "ticket_id": t.id,
+                "seq": seq,
+                **_stamps("at", e.at),
+                "kind": e.kind,
+                "from_value": e.from_,
+                "to_value": e.to,
+                "by": e.by,
+                "by_rule": int(e.by.startswith("rule:")),
+                "reason": e.reason,
+            }
+        )
+        for t in tickets
+        for seq, e in enumerate(t.escalations, start=1)
+    ]
+
+
+def event_rows(tickets: Sequence[Ticket]) -> list[Row]:
+    """One row per activity-log line: a field change (``field`` set) or an event."""
+    return [
+        _nulls(
+            {
+                "ticket_id": t.id,
+                "seq": seq,
+                **_stamps("at", a.at),
+                "by": a.by,
+                "field": a.field,
+                "old_value": a.old,
+                "new_value": a.new,
+                "event": a.event,
+                "note": a.note,
+            }
+        )
+        for t in tickets
+        for seq, a in enumerate(t.activity, start=1)
+    ]
+
+
+def build_tables(
+    tickets: Sequence[Ticket], config: Config, files: Sequence[str] | None = None
+) -> Tables:
+    return Tables(
+        ticket_rows(tickets, config, files), escalation_rows(tickets), event_rows(tickets)
+    )
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def schema_sql() -> list[str]:
+    """The CREATE TABLE and CREATE INDEX statements."""
+    statements = []
+    for table, columns in SCHEMA.items():
+        parts = [f"{_quote(name)} {kind}" for name, kind in columns]
+        if table in PRIMARY_KEYS:
+            parts.append(f"PRIMARY KEY ({', '.join(map(_quote, PRIMARY_KEYS[table]))})")
+        statements.append(f"CREATE TABLE {_quote(table)} (\n  " + ",\n  ".join(parts) + "\n)")
+    for table, column in INDEXES:
+        statements.append(
+            f"CREATE INDEX {_quote(f'{table}_{column}')} ON {_quote(table)} ({_quote(column)})"
+        )
+    return statements
+
+
+def _values(table: str, rows: Iterable[Mapping[str, object]]) -> Iterable[tuple[object, ...]]:
+    names = [name for name, _ in SCHEMA[table]]
+    return (tuple(row[name] for name in names) for row in rows)
+
+
+def write_sqlite(path: Path, tables: Tables) -> None:
+    """Write ``tables`` as a new SQLite database at ``path``, replacing it atomically."""
+    _make_folder(path.parent, path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        connection = sqlite3.connect(tmp)
+        try:
+            connection.execute("PRAGMA journal_mode = OFF")  # a fresh file: nothing to roll back
+            connection.execute("PRAGMA synchronous = OFF")  # fsynced once below
+            with connection:
+                for statement in schema_sql():
+                    connection.execute(statement)
+                for table, rows in tables.named().items():
+                    names = [name for name, _ in SCHEMA[table]]
+                    connection.executemany(
+                        f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, names))}) "
+                        f"VALUES ({', '.join('?' * len(names))})",
+                        _values(table, rows),
+                    )
+        finally:
+            connection.close()
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _mode(path))
+        os.replace(tmp, path)
+    except (OSError, sqlite3.Error) as exc:
+        _remove(tmp)
+        message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise EscError(f"cannot write {path}: {message}") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def csv_text(table: str, rows: Iterable[Mapping[str, object]]) -> str:
+    """One table as CSV: a header row, then the rows; NULL is an empty field."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([name for name, _ in SCHEMA[table]])
+    writer.writerows(_values(table, rows))
+    return out.getvalue()
+
+
+def write_csv(folder: Path, tables: Tables) -> list[Path]:
+    """Write ``<folder>/tickets.csv``, ``escalations.csv`` and ``events.csv``, each atomically."""
+    written = []
+    _make_folder(folder, folder)
+    try:
+        for table, rows in tables.named().items():
+            path = folder / f"{table}.csv"
+            atomic_write(path, csv_text(table, rows))
+            written.append(path)
+    except OSError as exc:
+        raise EscError(f"cannot write {folder}: {exc.strerror or exc}") from None
+    return written
+
+
+def _make_folder(folder: Path, target: Path) -> None:
+    """Create ``folder`` (and its parents) for writing ``target``."""
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():
+            raise EscError(f"cannot write {target}: {part} is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EscError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def _mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _remove(tmp: str) -> None:
+    for name in (tmp, tmp + "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,232 @@
+"""Reports rendered from tickets and their SLAs with jinja2 templates. Pure: data in, text out.
+
+A workspace ``templates/`` folder may override a shipped template of the same name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from esc.domain.config import Config
+from esc.domain.errors import EscError, ParseError
+from esc.domain.model import Ticket
+from esc.domain.sla import Clock, Sla
+from esc.domain.timestamps import format_timestamp
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md_escape(text: object) -> str:
+    """Text that shows literally inside a GitHub-flavoured Markdown table cell."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def seconds_text(seconds: object) -> str:
+    """A duration in seconds as "2d 3h", "3h 20m", "45m"; an en dash when there is none."""
+    if seconds is None:
+        return "–"
+    minutes = int(float(str(seconds)) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {mins}m"
+    return f"{mins}m"
+
+
+_ENVIRONMENTS: dict[tuple[Path | None, Path | None], Any] = {}
+
+
+def _environment(overrides: Path | None, compiled: Path | None = None) -> Any:
+    """Jinja with esc's templates (``overrides`` first); ``compiled`` keeps compiled
+    templates between runs (jinja checks each against its source).
+
+    Made once per process: templates it loaded are checked against their files and
+    reused.
+    """
+    key = (overrides if overrides is not None and overrides.is_dir() else None, compiled)
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        env = _ENVIRONMENTS[key] = _new_environment(*key)
+    return env
+
+
+def load_templates(names: Sequence[str], overrides: Path | None, compiled: Path | None) -> None:
+    """Load templates ahead of rendering (jinja and all it imports with them)."""
+    env = _environment(overrides, compiled)
+    for name in names:
+        env.get_template(name)
+
+
+def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
+    import jinja2
+
+    loaders: list[jinja2.BaseLoader] = []
+    if overrides is not None:
+        loaders.append(jinja2.FileSystemLoader(str(overrides)))
+    loaders.append(jinja2.PackageLoader("esc.report", "templates"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(["html", "html.j2"]),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        bytecode_cache=_bytecode_cache(compiled),
+    )
+    env.filters["md"] = md_escape
+    env.filters["duration"] = seconds_text
+    env.globals["links"] = "../"
+    return env
+
+
+def _bytecode_cache(folder: Path | None) -> Any:
+    import jinja2
+
+    class QuietCache(jinja2.FileSystemBytecodeCache):
+        """A cache that cannot be written is simply not used."""
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only workspace: compile every time
+    return QuietCache(str(folder))
+
+
+def _clock_row(ticket: Ticket, clock: Clock) -> dict[str, object]:
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "team": ticket.team,
+        "priority": ticket.priority,
+        "metric": clock.metric,
+        "due": format_timestamp(clock.due) if clock.due else "-",
+    }
+
+
+def summary_data(items: Sequence[tuple[Ticket, Sla]], config: Config) -> dict[str, object]:
+    active = [(t, s) for t, s in items if t.active]
+    overdue = [_clock_row(t, c) for t, s in active for c in s.overdue_clocks]
+    warning = [_clock_row(t, c) for t, s in active for c in s.warning_clocks]
+    counts = {
+        status: sum(1 for t, _ in active if t.status == status)
+        for status in ("new", "open", "pending")
+    }
+    teams = []
+    for team in sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key)):
+        mine = [(t, s) for t, s in active if t.team == team.key]
+        teams.append(
+            {
+                "name": team.key,
+                "level": team.level,
+                **{
+                    status: sum(1 for t, _ in mine if t.status == status)
+                    for status in ("new", "open", "pending")
+                },
+                "overdue": sum(1 for _, s in mine if s.overdue_clocks),
+            }
+        )
+    return {
+        "active": [t.id for t, _ in active],
+        "counts": counts,
+        "overdue": sorted(overdue, key=lambda r: str(r["due"])),
+        "warning": sorted(warning, key=lambda r: str(r["due"])),
+        "teams": teams,
+        "generated": None,
+    }
+
+
+def render(
+    name: str,
+    data: dict[str, object],
+    overrides: Path | None = None,
+    compiled: Path | None = None,
+) -> str:
+    import jinja2
+
+    env = _environment(overrides, compiled)
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        shown = _workspace_template(exc.filename, overrides)
+        if shown is None:
+            raise  # a shipped template: a bug in esc
+        raise ParseError(shown, exc.lineno, f"template does not parse: {exc.message}") from None
+    try:
+        return str(template.render(**data))
+    except jinja2.TemplateError as exc:
+        shown = _workspace_template(template.filename, overrides)
+        if shown is None:
+            raise
+        raise EscError(f"{shown}: template failed: {exc}") from None
+
+
+def _workspace_template(filename: str | None, overrides: Path | None) -> str | None:
+    """``templates/NAME`` for a template of the workspace; None for a shipped one."""
+    if filename is None or overrides is None:
+        return None
+    path = Path(filename)
+    if not path.is_relative_to(overrides):
+        return None
+    return f"{overrides.name}/{path.relative_to(overrides).as_posix()}"
+
+
+FORMATS = ("markdown", "html", "json", "csv")
+TEMPLATE_OF = {"markdown": "report.md.j2", "html": "report.html.j2"}
+
+
+def render_report(
+    report: dict[str, Any],
+    fmt: str,
+    overrides: Path | None = None,
+    links: str = "",
+    compiled: Path | None = None,
+) -> str:
+    """The report in one format; every format shows the same numbers.
+
+    ``links`` prefixes links to ticket files (``../`` from a report folder).
+    """
+    if fmt == "json":
+        return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return report_csv(report)
+    return render(TEMPLATE_OF[fmt], {"r": report, "links": links}, overrides, compiled)
+
+
+def flatten(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every number of the report as (dotted key, value) rows, lists indexed by position."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list):
+            for n, inner in enumerate(value):
+                walk(f"{prefix}[{n}]", inner)
+        else:
+            rows.append((prefix, "" if value is None else str(value)))
+
+    walk("", report)
+    return rows
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The report as CSV: one row per value, ``key,value``, keys as in the JSON."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["key", "value"])
+    writer.writerows(flatten(report))
+    return out.getvalue()

@@ -1,0 +1,317 @@
+"""What esc prints: tables and ticket views for people, stable JSON for scripts. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from esc.domain.calendar import format_duration, format_hours
+from esc.domain.config import Config
+from esc.domain.model import Ticket
+from esc.domain.sla import Clock, Sla
+from esc.domain.timestamps import format_age, format_timestamp
+
+if TYPE_CHECKING:
+    from esc.commands.sweep import SweepOutcome
+
+_COLOURS = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "dim": "2", "bold": "1"}
+PRIORITY_COLOUR = {"urgent": "red", "high": "yellow"}
+STATUS_COLOUR = {"new": "blue", "pending": "dim", "resolved": "green", "closed": "dim"}
+
+
+def paint(text: str, colour: str | None, enabled: bool) -> str:
+    if not enabled or colour is None:
+        return text
+    return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m"
+
+
+def _iso(value: object) -> object:
+    return format_timestamp(value) if isinstance(value, dt.datetime) else value
+
+
+def ticket_json(
+    ticket: Ticket, config: Config, full: bool = False, sla: Sla | None = None
+) -> dict[str, Any]:
+    """The ticket as JSON: the front-matter names, plus computed ``level`` (and ``sla``)."""
+    data: dict[str, Any] = {
+        "id": ticket.id,
+        "title": ticket.title,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "team": ticket.team,
+        "level": config.level(ticket.team),
+        "assignee": ticket.assignee,
+        "customer": ticket.customer,
+        "channel": ticket.channel,
+        "created": _iso(ticket.created),
+        "updated": _iso(ticket.updated),
+        "first_response_at": _iso(ticket.first_response_at),
+        "resolved_at": _iso(ticket.resolved_at),
+        "closed_at": _iso(ticket.closed_at),
+        "tags": list(ticket.tags),
+        "impact": ticket.impact,
+        "urgency": ticket.urgency,
+        "csat": ticket.csat,
+        "escalations": [{k: _iso(v) for k, v in e.as_yaml().items()} for e in ticket.escalations],
+    }
+    for key, value in ticket.extra.items():
+        data.setdefault(key, _jsonable(value))
+    if sla is not None:
+        data["sla"] = sla_json(sla)
+    if full:
+        data["description"] = ticket.description
+        data["conversation"] = [
+            {
+                "at": _iso(e.at),
+                "author": e.author,
+                "kind": e.kind,
+                "visibility": e.visibility,
+                "text": e.text,
+            }
+            for e in ticket.entries
+        ]
+        data["activity"] = [
+            {
+                "at": _iso(a.at),
+                "by": a.by,
+                "field": a.field,
+                "old": a.old,
+                "new": a.new,
+                "event": a.event,
+                "note": a.note,
+            }
+            for a in ticket.activity
+        ]
+    return data
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+LIST_COLUMNS = ("ID", "PRI", "STATUS", "TEAM", "L", "ASSIGNEE", "AGE", "TITLE")
+
+
+def ticket_table(
+    tickets: Sequence[Ticket], config: Config, now: dt.datetime, width: int, colour: bool
+) -> str:
+    """A table that fits ``width`` columns: the title takes what is left."""
+    rows = [
+        [
+            t.id,
+            t.priority,
+            t.status,
+            t.team,
+            str(config.level(t.team) or "?"),
+            t.assignee or "-",
+            format_age(now - t.created),
+            t.title,
+        ]
+        for t in tickets
+    ]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(LIST_COLUMNS)]
+    fixed = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    widths[-1] = max(10, min(widths[-1], width - fixed))
+    lines = [_row(list(LIST_COLUMNS), widths, None, colour, header=True)]
+    for ticket, row in zip(tickets, rows, strict=False):
+        lines.append(_row(row, widths, ticket, colour))
+    return "\n".join(lines)
+
+
+def _row(
+    cells: list[str], widths: list[int], ticket: Ticket | None, colour: bool, header: bool = False
+) -> str:
+    title = cells[-1]
+    if len(title) > widths[-1]:
+        cells[-1] = title[: widths[-1] - 1] + "…"
+    padded = [c.ljust(w) for c, w in zip(cells, widths, strict=False)]
+    padded[-1] = cells[-1]
+    if header:
+        return paint("  ".join(padded), "bold", colour)
+    if ticket is not None:
+        padded[1] = paint(padded[1], PRIORITY_COLOUR.get(ticket.priority), colour)
+        padded[2] = paint(padded[2], STATUS_COLOUR.get(ticket.status), colour)
+    return "  ".join(padded).rstrip()
+
+
+def ticket_text(
+    ticket: Ticket, config: Config, now: dt.datetime, colour: bool, sla: Sla | None = None
+) -> str:
+    """A ticket for reading in a terminal: facts, escalations, conversation, activity."""
+    level = config.level(ticket.team)
+    team = config.teams.get(ticket.team)
+    head = paint(f"{ticket.id}  {ticket.title}", "bold", colour)
+    facts = [
+        ("status", paint(ticket.status, STATUS_COLOUR.get(ticket.status), colour)),
+        ("priority", paint(ticket.priority, PRIORITY_COLOUR.get(ticket.priority), colour)),
+        ("team", f"{team.name if team else ticket.team} ({ticket.team}, level {level or '?'})"),
+        ("assignee", ticket.assignee or "-"),
+        ("category", ticket.category or "-"),
+        ("customer", f"{ticket.customer or '-'} via {ticket.channel or '-'}"),
+        ("created", f"{format_timestamp(ticket.created)} ({format_age(now - ticket.created)} ago)"),
+        ("updated", format_timestamp(ticket.updated)),
+    ]
+    if ticket.impact or ticket.urgency:
+        facts.append(("impact", f"{ticket.impact or '-'}, urgency {ticket.urgency or '-'}"))
+    for name in ("first_response_at", "resolved_at", "closed_at"):
+        value = getattr(ticket, name)
+        if value is not None:
+            facts.append((name.replace("_at", "").replace("_", " "), format_timestamp(value)))
+    if ticket.tags:
+        facts.append(("tags", ", ".join(ticket.tags)))
+    if ticket.csat is not None:
+        facts.append(("csat", f"{ticket.csat}/5"))
+    lines = [head, ""] + [f"  {k:<15}{v}" for k, v in facts]
+    if sla is not None:
+        lines += sla_lines(sla, colour)
+    if ticket.escalations:
+        lines += ["", paint("Escalations", "bold", colour)]
+        for e in ticket.escalations:
+            when = format_timestamp(e.at)
+            lines.append(f"  {when}  {e.kind:<12} {e.from_} → {e.to}  by {e.by}: {e.reason}")
+    if ticket.description:
+        lines += ["", paint("Description", "bold", colour), "", _indent(ticket.description)]
+    if ticket.entries:
+        lines += ["", paint("Conversation", "bold", colour)]
+        for entry in ticket.entries:
+            tag = "internal note" if entry.kind == "note" else entry.kind
+            style = "yellow" if entry.kind == "note" else "dim"
+            lines += [
+                "",
+                paint(f"  {format_timestamp(entry.at)}  {entry.author} · {tag}", style, colour),
+            ]
+            lines.append(_indent(entry.text))
+    return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(("    " + line) if line else "" for line in text.splitlines())
+
+
+# ---------------------------------------------------------------- SLA views
+
+
+def sla_json(sla: Sla) -> dict[str, Any]:
+    """The computed SLA: ``{policy, <metric>: {due, state, target, used}}``."""
+    if sla.policy is None:
+        return {}
+    data: dict[str, Any] = {"policy": sla.policy.name}
+    for clock in sla.clocks:
+        data[clock.metric] = {
+            "due": _iso(clock.due),
+            "state": clock.state,
+            "target": format_hours(clock.target),
+            "used": format_hours(clock.used),
+            "stopped": _iso(clock.stop),
+        }
+    return data
+
+
+def clock_phrase(clock: Clock, now: dt.datetime) -> str:
+    """E.g. 'resolution breached 3h ago (due 2026-11-20T17:00:00+01:00)'."""
+    if clock.state == "paused":
+        return f"{clock.metric} paused ({format_hours(clock.left)} left)"
+    if clock.due is None:
+        return f"{clock.metric} {clock.state}"
+    due = format_timestamp(clock.due.astimezone(now.tzinfo))
+    if clock.stop is not None:
+        return f"{clock.metric} {clock.state} (due {due})"
+    if clock.state == "breached":
+        return f"{clock.metric} breached {format_age(now - clock.due)} ago (due {due})"
+    return f"{clock.metric} {clock.state}, due in {format_age(clock.due - now)} ({due})"
+
+
+def sla_lines(sla: Sla, colour: bool) -> list[str]:
+    if sla.policy is None:
+        return []
+    lines = ["", paint(f"SLA ({sla.policy.name})", "bold", colour)]
+    for clock in sla.clocks:
+        style = STATE_COLOUR.get(clock.state)
+        lines.append(f"  {paint(clock_phrase(clock, sla.now), style, colour)}")
+    return lines
+
+
+STATE_COLOUR = {"breached": "red", "warning": "yellow", "met": "green", "paused": "dim"}
+
+
+def sweep_text(outcome: SweepOutcome) -> str:
+    result, reports, dry_run = outcome.result, outcome.reports, outcome.result.dry_run
+    verb = "would change" if dry_run else "changed"
+    lines = [
+        f"{result.seen} tickets seen, {len(result.changed)} {verb}, "
+        f"{len(result.warnings)} in warning, {len(result.breaches)} overdue"
+    ]
+    lines += [f"  {e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
+    lines += [f"  skipped {s}" for s in result.skipped]
+    lines += [f"  {note}" for note in result.notes]
+    if dry_run:
+        lines += [f"  would write {p}" for p in result.changed + reports]
+    elif reports:
+        lines.append(f"rendered {', '.join(reports)}")
+    if outcome.commit:
+        lines.append(f"committed {outcome.commit[:12]}")
+    if outcome.pushed:
+        tries = f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else ""
+        lines.append(f"pushed{tries}")
+    return "\n".join(lines)
+
+
+def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
+    result = outcome.result
+    return {
+        "now": format_timestamp(result.now),
+        "dry_run": result.dry_run,
+        "seen": result.seen,
+        "changed": result.changed,
+        "reports": outcome.reports,
+        "warnings": result.warnings,
+        "breaches": result.breaches,
+        "escalations": [
+            {"id": e.ticket_id, "kind": e.kind, "from": e.from_, "to": e.to, "by": e.by}
+            for e in result.escalations
+        ],
+        "fired": {p.ticket_id: p.fired for p in result.plans if p.fired},
+        "skipped": result.skipped,
+        "broken": [str(b) for b in result.broken],
+        "notes": result.notes,
+        "commit": outcome.commit,
+        "pushed": outcome.pushed,
+        "attempts": outcome.attempts,
+        "processes": result.processes,
+    }
+
+
+def upcoming_json(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "team": ticket.team,
+        "priority": ticket.priority,
+        "assignee": ticket.assignee,
+        "metric": clock.metric,
+        "due": _iso(clock.due),
+        "state": clock.state,
+        "in": format_duration(clock.due - now) if clock.due else None,
+    }
+
+
+def upcoming_text(rows: Sequence[tuple[Ticket, Clock]], now: dt.datetime) -> str:
+    lines = []
+    for ticket, clock in rows:
+        left = format_age(clock.due - now) if clock.due else "?"
+        due = format_timestamp(clock.due) if clock.due else "-"
+        lines.append(
+            f"{ticket.id}  in {left:<4} {clock.metric:<15} {due}  {ticket.team:<12} "
+            f"{ticket.priority:<7} {ticket.title}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,2 @@
+"""The workspace on disk: files, the atomic writer, locks, the cache, the catalog of
+tickets, worker processes and git."""

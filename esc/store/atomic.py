@@ -1,0 +1,257 @@
+"""Writing files so that nothing is ever half-written or lost, and reading them whole.
+
+Every file esc writes goes through :func:`atomic_write` or :func:`replace_if_unchanged`:
+the new text goes to a temporary file beside the target (named after the target and the
+writing process), is synced, then renamed into place.  :func:`remove_stale_temporaries`
+deletes temporary files whose writer was killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+
+def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
+    """The bytes of a file and its stat, from one open."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        data = os.read(fd, st.st_size + 1)
+        if len(data) <= st.st_size:  # all of it (a regular file reads short only at its end)
+            return data, st
+        chunks = [data]  # it grew since the fstat
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks), st
+    finally:
+        os.close(fd)
+
+
+def temporary_path(path: Path) -> Path:
+    """Where a new version of ``path`` is written before it is renamed into place: a hidden
+    file beside it named after it and this process (``.NAME.PID-RANDOM.tmp``), so the next
+    sweep can tell a temporary file left by a killed process from one being written."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+
+
+def _write_temporary(path: Path, data: bytes, mode: int | None) -> tuple[Path, os.stat_result]:
+    """``data`` in a new temporary file beside ``path``, synced; its path and stat."""
+    tmp = temporary_path(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+            os.fchmod(fd, (0o666 & ~_umask()) if mode is None else mode)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp, st
+
+
+def _mode_of(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return None
+
+
+def atomic_write(
+    path: Path, text: str | bytes, *, exclusive: bool = False, sync_dir: bool = True
+) -> os.stat_result:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half;
+    returns the stat of the file written.
+
+    With ``exclusive`` the write fails with FileExistsError if ``path`` exists.  The
+    folder is synced afterwards (so the rename survives a crash) unless ``sync_dir`` is
+    False: then the caller calls :func:`sync_folder` once after a batch of writes.
+    """
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    tmp, st = _write_temporary(path, data, None if exclusive else _mode_of(path))
+    try:
+        if exclusive:
+            os.link(tmp, path)  # fails if path exists: no clobbering a ticket made meanwhile
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    if sync_dir:
+        sync_folder(path.parent)
+    return st
+
+
+def replace_if_unchanged(
+    path: Path, expected: str, text: str, *, sync_dir: bool = True
+) -> os.stat_result | None:
+    """Replace ``path`` with ``text`` atomically if it still holds ``expected``; returns the
+    stat of the file written, or None (nothing written) if it holds something else now.
+
+    The caller holds the ticket's lock, so no esc process writes the file meanwhile; this
+    guards against everything else (an editor's save, git).  The new text is put in place
+    by exchanging it with the file (``renameat2`` with ``RENAME_EXCHANGE``, where the
+    system has it): if what came out is not the file that was compared, a save landed in
+    between and is put straight back.
+    """
+    data = text.encode("utf-8")
+    tmp, st = _write_temporary(path, data, _mode_of(path))
+    try:
+        try:
+            now, compared = read_with_stat(path)
+        except FileNotFoundError:
+            now = None
+        if now != expected.encode("utf-8"):
+            os.unlink(tmp)
+            return None
+        if not _exchange(tmp, path):
+            os.replace(tmp, path)  # (no exchange here: a save in the last microsecond wins)
+        else:
+            out, st_out = read_with_stat(tmp)
+            if st_out.st_ino != compared.st_ino or out != now:
+                _put_back(tmp, path, st)
+                return None
+            os.unlink(tmp)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(tmp).st_ino == st.st_ino:
+                os.unlink(tmp)
+        raise
+    if sync_dir:
+        sync_folder(path.parent)
+    return st
+
+
+def _put_back(tmp: Path, path: Path, ours: os.stat_result) -> None:
+    """A save came in just before the exchange: give ``path`` back what it held."""
+    _exchange(tmp, path)
+    if os.stat(tmp).st_ino == ours.st_ino:
+        os.unlink(tmp)
+    else:  # another save came in meanwhile: the newest stays
+        os.replace(tmp, path)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_renameat2: Any = None  # libc's renameat2, looked up once (False: there is none)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the files at ``a`` and ``b`` atomically; False if the system cannot."""
+    global _renameat2
+    if _renameat2 is None:
+        try:
+            _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+        except (OSError, AttributeError):  # pragma: no cover - not Linux, or an old libc
+            _renameat2 = False
+    if _renameat2 is False:  # pragma: no cover
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # pragma: no cover - the file system
+        return False
+    raise OSError(error, os.strerror(error), str(b))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the renames done in ``folder`` durable."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+STALE_SECONDS = 3600.0  # a temporary file this old is junk, whoever made it
+
+# esc's temporary files: .NAME.PID-RANDOM.tmp (temporary_path), the cache's
+# .tickets.sqlite.PID.new, and an older esc's .NAME.XXXXXXXX.tmp (no process id).
+_TEMPORARY = re.compile(r"\..+\.(?:(\d+)-[0-9a-f]{8}\.tmp|(\d+)\.new|[a-z0-9_]{8}\.tmp)\Z")
+
+
+def _stale_temporary(path: Path, name: str) -> bool:
+    """Whether ``name`` is a temporary file of esc's that is junk: its writer is no longer
+    running, or it is too old to be anybody's write in progress."""
+    match = _TEMPORARY.match(name)
+    if match is None:
+        return False
+    try:
+        age = time.time() - os.stat(path, follow_symlinks=False).st_mtime
+    except FileNotFoundError:
+        return False
+    writer = match[1] or match[2]
+    if writer is None:  # an older esc's: junk once it is ten minutes old
+        return age > 600
+    return age > STALE_SECONDS or not process_running(int(writer))
+
+
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie, dead but not yet waited
+    for, does not)."""
+    if pid == os.getpid():
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            state = handle.read().rpartition(b")")[2].split()[:1]
+        return state != [b"Z"]
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporary files in ``folder`` whose writer is gone; the paths removed."""
+    removed = []
+    for name in _names(folder):
+        if name[0] == ".":
+            path = folder / name
+            if _stale_temporary(path, name) and _unlink(path):
+                removed.append(path)
+    return removed

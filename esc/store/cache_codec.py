@@ -1,0 +1,272 @@
+"""Plain (marshal-able) forms of tickets and SLA clocks, for the cache. Pure.
+
+A summary keeps everything the list, check, report and sweep commands read, except the
+texts of the description and conversation (feedback entries are kept): a ticket rebuilt
+from it has ``complete=False``, and code that needs the rest parses the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from esc.domain.calendar import Calendar
+from esc.domain.config import Config
+from esc.domain.model import Entry, Escalation, Ticket
+from esc.domain.sla import Clock, Sla, counted_time
+from esc.domain.timestamps import zone_of
+
+_DT = "\x00dt"
+_DATE = "\x00d"
+
+
+def _t(moment: dt.datetime | None) -> tuple[float, int] | None:
+    if moment is None:
+        return None
+    offset = moment.utcoffset()
+    return (moment.timestamp(), int(offset.total_seconds()) if offset is not None else 0)
+
+
+def _dt(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    stamp, offset = value
+    return dt.datetime.fromtimestamp(stamp, zone_of(offset))
+
+
+class _LazyExtra(Mapping[str, Any]):
+    """Unknown front-matter fields, turned back into Python values on first use."""
+
+    __slots__ = ("_plain", "_value")
+
+    def __init__(self, plain: dict[str, Any]) -> None:
+        self._plain = plain
+        self._value: dict[str, Any] | None = None
+
+    def _data(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = {k: _unplain(v) for k, v in self._plain.items()}
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._plain)
+
+    def __len__(self) -> int:
+        return len(self._plain)
+
+
+def _req(value: Any) -> dt.datetime:
+    moment = _dt(value)
+    assert moment is not None
+    return moment
+
+
+_AS_THEY_ARE = frozenset({str, int, bool, float, type(None)})
+
+
+def _plain(value: object) -> object:
+    kind = type(value)
+    if kind in _AS_THEY_ARE:  # (most values: tested first)
+        return value
+    if kind is dict:
+        return {str(k): _plain(v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if isinstance(value, dt.datetime):
+        return (_DT, *(_t(value) or (0.0, 0)))
+    if isinstance(value, dt.date):
+        return (_DATE, value.toordinal())
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _unplain(value: object) -> object:
+    if isinstance(value, tuple) and value and value[0] == _DT:
+        return _dt(value[1:])
+    if isinstance(value, tuple) and value and value[0] == _DATE:
+        return dt.date.fromordinal(int(value[1]))
+    if isinstance(value, dict):
+        return {k: _unplain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unplain(v) for v in value]
+    return value
+
+
+def ticket_summary(t: Ticket) -> tuple[Any, ...]:
+    return (
+        t.id,
+        t.title,
+        t.status,
+        t.priority,
+        t.team,
+        _t(t.created),
+        _t(t.updated),
+        t.category,
+        t.assignee,
+        t.customer,
+        t.channel,
+        _t(t.first_response_at),
+        _t(t.resolved_at),
+        _t(t.closed_at),
+        tuple(t.tags),
+        t.impact,
+        t.urgency,
+        t.csat,
+        tuple((_t(e.at), e.kind, e.from_, e.to, e.by, e.reason) for e in t.escalations),
+        tuple((_t(e.at), e.author, e.kind, e.text) for e in t.entries if e.kind == "feedback"),
+        _plain(dict(t.extra)),
+    )
+
+
+def ticket_from_summary(data: Sequence[Any]) -> Ticket:
+    (
+        tid,
+        title,
+        status,
+        priority,
+        team,
+        created,
+        updated,
+        category,
+        assignee,
+        customer,
+        channel,
+        first,
+        resolved,
+        closed,
+        tags,
+        impact,
+        urgency,
+        csat,
+        escalations,
+        feedback,
+        extra,
+    ) = data
+    created_at = _dt(created)
+    assert created_at is not None
+    return Ticket(
+        id=tid,
+        title=title,
+        status=status,
+        priority=priority,
+        team=team,
+        created=created_at,
+        updated=_dt(updated) or created_at,
+        category=category,
+        assignee=assignee,
+        customer=customer,
+        channel=channel,
+        first_response_at=_dt(first),
+        resolved_at=_dt(resolved),
+        closed_at=_dt(closed),
+        tags=tuple(tags),
+        impact=impact,
+        urgency=urgency,
+        csat=csat,
+        escalations=tuple(
+            Escalation(_dt(at) or created_at, kind, src, dst, by, reason)
+            for at, kind, src, dst, by, reason in escalations
+        ),
+        entries=tuple(Entry(_dt(at) or created_at, a, k, x) for at, a, k, x in feedback),
+        extra=_LazyExtra(extra),
+        complete=False,
+    )
+
+
+def settled_at(ticket: Ticket, sla: Sla) -> float | None:
+    """For a resolved or closed ticket, the Unix time of the last thing that happened to it
+    (a timestamp, an escalation, an entry, a clock starting, stopping, or falling due).
+
+    A report whose period begins after it has nothing to count for the ticket but the
+    ticket itself.  None for an active ticket: its clocks may still run.
+    """
+    if ticket.active:
+        return None
+    moments = [ticket.created, ticket.updated]
+    for moment in (ticket.first_response_at, ticket.resolved_at, ticket.closed_at):
+        if moment is not None:
+            moments.append(moment)
+    moments += [e.at for e in ticket.escalations]
+    moments += [e.at for e in ticket.entries]
+    for clock in sla.clocks:
+        moments += [m for m in (clock.start, clock.stop, clock.due, clock.warn) if m is not None]
+        moments += clock.marks
+        for lo, hi in clock.paused:
+            moments += (lo, hi)
+    return max(moments).timestamp()
+
+
+def sla_summary(sla: Sla) -> tuple[Any, ...]:
+    return (
+        _t(sla.now),
+        sla.policy.name if sla.policy else None,
+        sla.why,
+        tuple(
+            (
+                c.metric,
+                c.target.total_seconds(),
+                _t(c.start),
+                _t(c.stop),
+                _t(c.due),
+                _t(c.warn),
+                c.state,
+                c.used.total_seconds(),
+                tuple((_t(a), _t(b)) for a, b in c.paused),
+                tuple(_t(m) for m in c.marks),
+            )
+            for c in sla.clocks
+        ),
+    )
+
+
+def sla_at(data: Sequence[Any], config: Config, now: dt.datetime, used: bool = True) -> Sla | None:
+    """The SLA as of ``now`` from one computed earlier for the same ticket and config.
+
+    None if it cannot be derived (its policy is gone).
+    """
+    computed, policy_name, why, clocks = data
+    policy = next((p for p in config.policies if p.name == policy_name), None)
+    if policy_name is not None and policy is None:
+        return None
+    if policy is None:
+        return Sla(now, None, why)
+    if used and computed is not None and computed[0] == now.timestamp():
+        used = False  # computed at this very instant: the time used is as counted then
+    return Sla(now, policy, why, tuple(_clock_at(c, policy.calendar, now, used) for c in clocks))
+
+
+def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool) -> Clock:
+    metric, target_s, start, stop, due, warn, state, used_s, paused, marks = data
+    start_at, stop_at, due_at, warn_at = _dt(start), _dt(stop), _dt(due), _dt(warn)
+    assert start_at is not None
+    intervals = tuple((_req(a), _req(b)) for a, b in paused)
+    target = dt.timedelta(seconds=target_s)
+    used = dt.timedelta(seconds=used_s)
+    if stop_at is None and state != "paused":
+        if count:
+            used = counted_time(cal, start_at, now, intervals)
+        if due_at is not None and now >= due_at:
+            state = "breached"
+        elif warn_at is not None and now >= warn_at:
+            state = "warning"
+        else:
+            state = "ok"
+    return Clock(
+        metric,
+        target,
+        start_at,
+        stop_at,
+        due_at,
+        warn_at,
+        state,
+        used,
+        intervals,
+        tuple(_req(m) for m in marks),
+    )

@@ -1,0 +1,351 @@
+"""Every ticket of the workspace, through the cache: parsed only when its file changed.
+
+Commands that read many tickets (sweep, list, check, upcoming, report) go through a
+Catalog; a ticket rebuilt from the cache is incomplete (no description or conversation)
+and ``full()`` parses its file when a command needs the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from esc.domain.errors import ParseError
+from esc.domain.model import ACTIVE_STATUSES, Ticket
+from esc.domain.plan import next_event, sla_of
+from esc.domain.sla import Sla
+from esc.store import cache, cache_codec
+from esc.store.atomic import read_with_stat
+from esc.store.cache import Cache, Entry
+from esc.store.workspace import CACHE_DIR, Workspace
+from esc.ticketfile import document
+from esc.ticketfile.document import TicketDoc
+
+TIME_FIELDS = frozenset({"age", "idle", "overdue", "sla"})
+
+
+class Record:
+    """One ticket file (``name`` in ``folder``); its Ticket is built from the cached summary
+    only when asked for."""
+
+    __slots__ = ("_path", "_ticket", "doc", "entry", "folder", "name")
+
+    def __init__(
+        self,
+        name: str,
+        folder: Path,
+        entry: Entry,
+        *,
+        ticket: Ticket | None = None,
+        doc: TicketDoc | None = None,
+    ) -> None:
+        self.name, self.folder, self.entry, self.doc = name, folder, entry, doc
+        self._ticket = ticket
+        self._path: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:  # (made when needed: most records never need it)
+            self._path = self.folder / self.name
+        return self._path
+
+    @property
+    def ticket(self) -> Ticket:
+        if self._ticket is None:
+            data = cache.unpack(self.entry.summary)
+            assert isinstance(data, tuple)
+            self._ticket = cache_codec.ticket_from_summary(data)
+        return self._ticket
+
+    @ticket.setter
+    def ticket(self, value: Ticket) -> None:
+        self._ticket = value
+
+    def release(self) -> None:
+        """Drop the parsed file and ticket (they are rebuilt from the cache when needed)."""
+        self.doc = None
+        self._ticket = None
+
+    @property
+    def status(self) -> str:
+        if self._ticket is not None:
+            return self._ticket.status
+        return self.entry.status or self.ticket.status
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class Catalog:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.config = workspace.config()
+        self.cache = Cache(workspace.root / CACHE_DIR)
+        self.cache.load()
+        texts = workspace.config_texts() or ("", "")  # (as the configuration was read)
+        self.key = cache.config_key(*(text.encode("utf-8") for text in texts))
+        self._names: list[str] | None = None
+        self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
+        self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
+
+    # ------------------------------------------------------------ tickets
+
+    def records(self) -> tuple[list[Record], list[ParseError]]:
+        records: list[Record] = []
+        broken: list[ParseError] = []
+        for item in self.each():
+            (broken if isinstance(item, ParseError) else records).append(item)  # type: ignore[arg-type]
+        return records, broken
+
+    def names(self) -> list[str]:
+        """The names of the ticket files, sorted (listed once per catalog)."""
+        if self._names is None:
+            try:
+                found = os.listdir(self.workspace.tickets_dir)
+            except FileNotFoundError:
+                found = []
+            self._names = sorted(n for n in found if n.endswith(".md") and n[0] != ".")
+        return self._names
+
+    def each(self, fresh: Mapping[str, Entry] | None = None) -> Iterator[Record | ParseError]:
+        """Every ticket file in name order, read (or parsed) one at a time.
+
+        ``fresh`` entries were just made from their files (by workers): taken as they are.
+        """
+        folder = self.workspace.tickets_dir
+        names = self.names()
+        for name in names:
+            try:
+                entry = fresh.get(name) if fresh else None
+                if entry is not None:
+                    yield self._cached(name, folder, entry)
+                else:
+                    yield self.record(name, folder)
+            except ParseError as exc:
+                yield exc
+            except FileNotFoundError:
+                continue
+        self.cache.forget(set(self.cache.entries) - set(names))
+
+    def record(self, name: str, folder: Path) -> Record:
+        """The ticket file ``name`` in ``folder`` (the tickets folder), from the cache if it
+        vouches for the file, else parsed."""
+        entry = self.cache.entries.get(name)
+        path = os.path.join(folder, name)
+        if entry is not None:
+            st = self._stats.pop(name, None) or os.stat(path)
+            if entry.trusted(st):
+                return self._cached(name, folder, entry)
+        data, st = read_with_stat(path)
+        digest = cache.digest(data)
+        if entry is not None and entry.digest == digest:
+            entry = replace(
+                entry,
+                mtime_ns=st.st_mtime_ns,
+                size=st.st_size,
+                ino=st.st_ino,
+                verified_ns=cache.now_ns(),
+            )
+            self.cache.put(name, entry)
+            return self._cached(name, folder, entry)
+        doc, entry = self._parsed(name, path, data, st, digest)
+        return Record(name, folder, entry, ticket=doc.ticket, doc=doc)
+
+    def _parsed(
+        self, name: str, path: str | Path, data: bytes, st: os.stat_result, digest: bytes
+    ) -> tuple[TicketDoc, Entry]:
+        """The file ``name`` parsed from ``data`` and its new cache entry (kept); a file that
+        does not parse is kept as its error, and raised."""
+        rel = self.workspace.rel(path)
+        try:
+            doc = document.parse(data.decode("utf-8"), rel)
+        except UnicodeDecodeError as exc:
+            error = ParseError(rel, 1, f"not UTF-8 text: {exc.reason}")
+            self._remember_error(name, st, digest, error)
+            raise error from None
+        except ParseError as exc:
+            self._remember_error(name, st, digest, exc)
+            raise
+        entry = self._entry(st, digest, doc.ticket)
+        self.cache.put(name, entry)
+        return doc, entry
+
+    def cached_records(self) -> list[Record]:
+        """A record for every ticket file the cache knows that parses, as the cache has it
+        (no file is looked at: for when the cache was just brought up to date)."""
+        folder = self.workspace.tickets_dir
+        entries = self.cache.entries
+        return [Record(n, folder, entries[n]) for n in sorted(entries) if entries[n].status]
+
+    def unanswered(self, now: dt.datetime) -> list[str]:
+        """Ticket files a sweep at ``now`` must parse: new, changed, or not quiet.
+
+        The others were looked at just now: :meth:`record` takes them as they were then.
+        """
+        folder = str(self.workspace.tickets_dir)
+        names = []
+        for name in self.names():
+            entry = self.cache.entries.get(name)
+            if entry is None:
+                names.append(name)
+                continue
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except FileNotFoundError:
+                continue
+            if entry.trusted(st) and self.quiet(entry, now):
+                self._stats[name] = st
+            else:
+                names.append(name)
+        return names
+
+    def _cached(self, name: str, folder: Path, entry: Entry) -> Record:
+        if entry.status is None:  # a file that did not parse: say so again
+            data = cache.unpack(entry.summary)
+            if isinstance(data, tuple) and data and data[0] == "error":
+                raise ParseError(self.workspace.rel(folder / name), int(data[1]), str(data[2]))
+        return Record(name, folder, entry)
+
+    @staticmethod
+    def _entry(st: os.stat_result, digest: bytes, ticket: Ticket) -> Entry:
+        return Entry(
+            st.st_mtime_ns,
+            st.st_size,
+            st.st_ino,
+            digest,
+            cache.now_ns(),
+            cache.pack(cache_codec.ticket_summary(ticket)),
+            status=ticket.status,
+        )
+
+    def _remember_error(
+        self, name: str, st: os.stat_result, digest: bytes, exc: ParseError
+    ) -> None:
+        packed = cache.pack(("error", exc.line, exc.message))
+        self.cache.put(
+            name, Entry(st.st_mtime_ns, st.st_size, st.st_ino, digest, cache.now_ns(), packed)
+        )
+
+    def full(self, record: Record) -> TicketDoc:
+        """The parsed file of ``record`` (parsing it now if it came from the cache)."""
+        if record.doc is None:
+            record.doc = self.workspace.read(record.path)
+            record.ticket = record.doc.ticket
+        return record.doc
+
+    def written(self, record: Record, text: str, st: os.stat_result) -> None:
+        """``record``'s file now holds ``text`` (just written by esc; ``st`` is its stat)."""
+        doc = document.parse(text, self.workspace.rel(record.path))
+        entry = self._entry(st, cache.digest(text.encode()), doc.ticket)
+        record.doc, record.ticket, record.entry = doc, doc.ticket, entry
+        self.cache.put(record.name, entry)
+
+    def reread(self, record: Record) -> TicketDoc:
+        """``record``'s file read again (it changed since it was read): its parsed file."""
+        data, st = read_with_stat(record.path)
+        doc, entry = self._parsed(record.name, record.path, data, st, cache.digest(data))
+        record.doc, record.ticket, record.entry = doc, doc.ticket, entry
+        return doc
+
+    # ------------------------------------------------------------ SLA
+
+    def sla(self, record: Record, now: dt.datetime, exact: bool = True, used: bool = True) -> Sla:
+        """The ticket's SLA as of ``now``, from the cache when that is certain to be right.
+
+        ``exact=False`` also accepts SLA data computed a little after ``now`` (reports
+        rendered as of the top of the hour); ``used=False`` skips counting the working time
+        used by running clocks (their ``used`` is then as of the cached computation).
+        """
+        cached = self.cached_sla(record, now, exact, used)
+        if cached is not None:
+            return cached
+        ticket = self.full(record).ticket
+        sla = sla_of(ticket, self.config, now)
+        self.remember(record, sla, now, swept=False)
+        return sla
+
+    def _usable(self, entry: Entry) -> bool:
+        return entry.sla is not None and entry.sla_key == self.key and self.timeless
+
+    def cached_sla(
+        self, record: Record, now: dt.datetime, exact: bool = True, used: bool = True
+    ) -> Sla | None:
+        """:meth:`sla` if the cache can answer (no file read), else None."""
+        entry = record.entry
+        if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
+            return None
+        if exact and now.timestamp() < entry.sla_time:
+            return None
+        data = cache.unpack(entry.sla)
+        assert isinstance(data, tuple)
+        return cache_codec.sla_at(data, self.config, now, used)
+
+    def remember(self, record: Record, sla: Sla, now: dt.datetime, swept: bool = True) -> None:
+        """Keep ``sla`` (computed as of ``now``) and, if a sweep just planned the ticket
+        (``swept``), when a sweep must look at it again.
+
+        Only a computation that saw everything in the ticket is kept (``now`` is not before
+        its last update), and only if it is newer than the one kept already.  SLA data
+        computed by another command says nothing of what a sweep would do now (a deadline
+        may have passed since the last sweep, with its rules still to fire): the next
+        sweep plans that ticket.
+        """
+        entry = record.entry
+        ticket = record.ticket
+        if now < ticket.updated:
+            return
+        if self._usable(entry) and entry.sla_time is not None and now.timestamp() < entry.sla_time:
+            return
+        entry.sla_key, entry.sla = self.key, cache.pack(cache_codec.sla_summary(sla))
+        entry.sla_time = now.timestamp()
+        entry.next_event = next_event(ticket, sla, self.config, now) if swept else None
+        entry.settled = cache_codec.settled_at(ticket, sla)
+        self.cache.put(record.name, entry)
+
+    def quiet_until(self, record: Record, now: dt.datetime) -> bool:
+        """Whether a sweep at ``now`` certainly changes nothing in this ticket."""
+        return self.quiet(record.entry, now)
+
+    def quiet(self, entry: Entry, now: dt.datetime) -> bool:
+        """Whether a sweep at ``now`` certainly changes nothing in the ticket of ``entry``."""
+        if not self._usable(entry) or entry.next_event is None or entry.sla_time is None:
+            return False
+        return entry.sla_time <= now.timestamp() < entry.next_event
+
+    def settled_before(self, record: Record, moment: dt.datetime) -> bool:
+        """Whether the ticket was resolved or closed, and done with, before ``moment``."""
+        entry = record.entry
+        return (
+            self._usable(entry)
+            and entry.settled is not None
+            and entry.settled < moment.timestamp()
+            and not record.active
+        )
+
+    def save(self) -> None:
+        self.cache.save()
+
+    def signature(self, *parts: str) -> str:
+        """A hash of the configuration and ``parts``."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(self.key.encode())
+        for part in parts:
+            h.update(part.encode() + b"\0")
+        return h.hexdigest()
+
+    def with_sla(
+        self, records: list[Record], now: dt.datetime, exact: bool = True, used: bool = True
+    ) -> list[tuple[Ticket, Sla]]:
+        return [(r.ticket, self.sla(r, now, exact, used)) for r in records]
+
+
+def load(workspace: Workspace) -> tuple[Catalog, list[Record], list[ParseError]]:
+    """A catalog and its records; the caller saves the catalog when done."""
+    catalog = Catalog(workspace)
+    records, broken = catalog.records()
+    return catalog, records, broken

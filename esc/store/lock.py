@@ -1,0 +1,187 @@
+"""Locks that keep esc processes on one machine from writing over each other.
+
+Two kinds, both OS file locks (``flock``) under ``.esc-cache/``, which the kernel releases
+when their holder exits or is killed (a lock left by a killed process is simply taken over):
+
+- the **workspace lock** (``sweep.lock``): one sweep at a time;
+- a **ticket lock** (``locks/<file>.lock``): one writer of a ticket at a time.  Every
+  command that rewrites a ticket (a sweep included) holds its lock while it reads, changes
+  and writes the file, so writers of one ticket take turns and writers of different tickets
+  never wait for each other.  A ticket lock's file is removed by its holder before it lets
+  go; a process that locked a file that was removed meanwhile tries again.
+
+Each lock file records who holds it, for the message a waiting command prints.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from esc.domain.errors import EscError
+
+LOCK_FILE = "sweep.lock"
+TICKET_LOCKS = "locks"  # the folder of ticket locks, in .esc-cache/
+POLL_SECONDS = 0.05  # the longest pause between two tries
+NOTICE_SECONDS = 1.0  # after this long waiting, ``on_wait`` is told who holds the lock
+
+
+class LockTimeout(EscError):
+    pass
+
+
+def _holder_text(what: str) -> bytes:
+    return f"{what} pid {os.getpid()} on {socket.gethostname()}\n".encode()
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace").strip() or "another esc process"
+    except OSError:
+        return "another esc process"
+
+
+@contextlib.contextmanager
+def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None]:
+    """Hold the workspace lock, waiting up to ``timeout`` seconds for it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        _acquire(fd, path, timeout)
+        os.ftruncate(fd, 0)
+        os.write(fd, _holder_text(what))
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise LockTimeout(
+                    f"the workspace is locked by {_holder(path)}; gave up after {timeout:g}s "
+                    "(--lock-timeout)"
+                ) from None
+            time.sleep(POLL_SECONDS)
+
+
+def ticket_lock_path(folder: Path, name: str) -> Path:
+    """The lock file of the ticket file ``name`` (e.g. ``T-1234abcd.md``), in ``folder``
+    (the workspace's ``.esc-cache``)."""
+    return folder / TICKET_LOCKS / f"{name}.lock"
+
+
+@contextlib.contextmanager
+def hold_ticket(
+    folder: Path,
+    name: str,
+    timeout: float,
+    what: str,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold the lock of the ticket file ``name``, waiting up to ``timeout`` seconds for it.
+
+    ``on_wait`` is called once, with who holds it, if the wait goes on for a second.
+    """
+    path = ticket_lock_path(folder, name)
+    fd = _take(path, timeout, what, name, on_wait)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # (still held: a process waiting on this file will try again)
+        os.close(fd)
+
+
+def try_ticket(folder: Path, name: str) -> int | None:
+    """The ticket lock as an open descriptor if it is free now (None if it is held); the
+    caller lets go with :func:`let_go`."""
+    path = ticket_lock_path(folder, name)
+    try:
+        return _take(path, 0.0, "esc", name, None, give_up=True)
+    except LockTimeout:
+        return None
+
+
+def let_go(folder: Path, name: str, fd: int) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(ticket_lock_path(folder, name))
+    os.close(fd)
+
+
+def _take(
+    path: Path,
+    timeout: float,
+    what: str,
+    name: str,
+    on_wait: Callable[[str], None] | None,
+    give_up: bool = False,
+) -> int:
+    start = time.monotonic()
+    pause = 0.001
+    told = False
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            waited = time.monotonic() - start
+            if give_up or waited >= timeout:
+                raise LockTimeout(
+                    f"{name.removesuffix('.md')} is being changed by {_holder(path)}; "
+                    f"gave up after {timeout:g}s (ESC_LOCK_TIMEOUT)"
+                ) from None
+            if on_wait is not None and not told and waited >= NOTICE_SECONDS:
+                on_wait(f"waiting for {name.removesuffix('.md')}: {_holder(path)} is changing it")
+                told = True
+            time.sleep(min(pause, max(0.0, timeout - waited)))
+            pause = min(pause * 2, POLL_SECONDS)
+            continue
+        try:
+            same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # its holder removed the file as it let go: lock the new one
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, _holder_text(what))
+        return fd
+
+
+def remove_unheld_ticket_locks(folder: Path) -> list[Path]:
+    """Remove the ticket lock files in ``folder`` (``.esc-cache``) that nobody holds (their
+    holder was killed before it could remove them); the paths removed."""
+    removed = []
+    locks = folder / TICKET_LOCKS
+    try:
+        names = os.listdir(locks)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for name in names:
+        if name.endswith(".lock"):
+            ticket = name.removesuffix(".lock")
+            fd = try_ticket(folder, ticket)
+            if fd is not None:
+                let_go(folder, ticket, fd)
+                removed.append(locks / name)
+    return removed

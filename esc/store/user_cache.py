@@ -1,0 +1,122 @@
+"""esc's cache in the user's home (``$XDG_CACHE_HOME/esc``): what it derives from its own
+code and a workspace's configuration, like Python's ``.pyc`` files: compiled report
+templates, and each workspace's parsed teams.yaml and rules.yaml."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from esc import __version__
+from esc.domain.config import Config, Finding
+from esc.store.atomic import atomic_write
+from esc.store.diagnostics import fallback
+
+
+class _PlainPickler(pickle.Pickler):
+    """Pickles ruamel.yaml's subclasses of str, int, float, dict and list (which keep
+    quoting and line numbers) as the plain types: reading the kept configuration back
+    then needs no ruamel.yaml."""
+
+    def reducer_override(self, obj: object) -> Any:
+        kind = type(obj)
+        if kind in _PLAIN or not kind.__module__.startswith("ruamel."):
+            return NotImplemented
+        if isinstance(obj, str):
+            return str, (str(obj),)
+        if isinstance(obj, int):
+            return int, (int(obj),)
+        if isinstance(obj, float):
+            return float, (float(obj),)
+        if isinstance(obj, dict):
+            return dict, (dict(obj),)
+        if isinstance(obj, list):
+            return list, (list(obj),)
+        return NotImplemented
+
+
+_PLAIN = frozenset({str, int, float, dict, list})
+
+
+def _config_key(texts: tuple[str, str]) -> bytes:
+    """What a parsed configuration depends on: the files' text and esc's own source files
+    (their paths, sizes and times: another esc, or an edited one, parses afresh)."""
+    h = hashlib.blake2b(digest_size=16)
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # esc/
+    h.update(f"{__version__}\0{package}\0{pickle.HIGHEST_PROTOCOL}\0".encode())
+    for folder, subfolders, files in os.walk(package):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                rel = os.path.relpath(os.path.join(folder, name), package)
+                h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+    for text in texts:
+        data = text.encode("utf-8")
+        h.update(len(data).to_bytes(8, "little") + data)
+    return h.digest()
+
+
+Found = tuple[Config | None, list[Finding]]  # a configuration (None: unusable), its problems
+
+
+def _kept_path(root: Path) -> Path | None:
+    """Where the parsed configuration of the workspace at ``root`` is kept."""
+    base = user_cache_dir()
+    if base is None:
+        return None
+    name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
+    return base / "config" / f"{name}.pickle"
+
+
+def kept_configuration(root: Path, texts: tuple[str, str]) -> Found | None:
+    """The configuration parsed from ``texts`` (teams.yaml, rules.yaml) as kept, if it is
+    (None: parse it, then :func:`keep_configuration`)."""
+    path = _kept_path(root)
+    try:
+        data = path.read_bytes() if path is not None else b""
+    except OSError:
+        return None
+    try:
+        kept_key, found = pickle.loads(data)
+    except Exception as exc:  # anything a damaged or foreign file raises: it is replaced
+        fallback(f"{path}: kept configuration not used ({type(exc).__name__}: {exc})")
+        return None
+    if kept_key != _config_key(texts):
+        return None
+    return found  # type: ignore[no-any-return]
+
+
+def keep_configuration(root: Path, texts: tuple[str, str], found: Found) -> None:
+    """Keep what ``texts`` parsed to (a cache that cannot be written is not kept)."""
+    path = _kept_path(root)
+    if path is None:
+        return
+    try:
+        out = io.BytesIO()
+        _PlainPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump((_config_key(texts), found))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, out.getvalue(), sync_dir=False)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+        fallback(f"{path}: configuration not kept ({type(exc).__name__}: {exc})")
+
+
+def user_cache_dir() -> Path | None:
+    """esc's cache of what it derives from its own code and a workspace's configuration,
+    like Python's .pyc files: ``$XDG_CACHE_HOME/esc`` (default ``~/.cache/esc``); None if
+    there is no home."""
+    base = os.environ.get("XDG_CACHE_HOME") or (
+        os.path.join(os.path.expanduser("~"), ".cache") if os.path.expanduser("~") != "~" else ""
+    )
+    return Path(base, "esc") if base else None
+
+
+def compiled_templates_dir() -> Path | None:
+    """Where jinja keeps compiled report templates between runs (``templates`` in the
+    user cache).  Jinja checks each against its source, so it is never stale."""
+    base = user_cache_dir()
+    return base / "templates" if base is not None else None

@@ -1,0 +1,280 @@
+"""The workspace: a folder with teams.yaml, rules.yaml and tickets/; finding it, its
+configuration, and reading, changing and creating its tickets.
+
+Every ticket is written atomically (:mod:`esc.store.atomic`) under its lock
+(:mod:`esc.store.lock`); a file that does not parse is never rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from esc.domain import ids
+from esc.domain.config import RULES_FILE, TEAMS_FILE, Config, Finding
+from esc.domain.errors import ConfigError, EscError, ParseError, WorkspaceNotFound
+from esc.domain.model import Activity, Change, Ticket
+from esc.store import atomic, lock, user_cache
+from esc.ticketfile import document
+from esc.ticketfile.document import TicketDoc
+
+TICKETS_DIR = "tickets"
+CACHE_DIR = ".esc-cache"
+REPORTS_DIR = "reports"
+TEMPLATES_DIR = "templates"
+
+
+def find_root(start: Path, explicit: str | None = None) -> Path:
+    """The workspace: ``explicit`` (--root / ESC_ROOT), else the nearest folder upwards."""
+    if explicit:
+        root = Path(explicit).expanduser().resolve()
+        if not (root / TEAMS_FILE).is_file():
+            raise WorkspaceNotFound(f"{explicit}: not an esc workspace (no {TEAMS_FILE})")
+        return root
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / TEAMS_FILE).is_file() and (folder / TICKETS_DIR).is_dir():
+            return folder
+    raise WorkspaceNotFound(
+        "no esc workspace here or above (a folder with teams.yaml and tickets/); "
+        "run `esc init` or pass --root"
+    )
+
+
+
+DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a command waits for a ticket another one is writing
+
+
+@dataclass
+class Workspace:
+    root: Path
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    holder: str = "esc"  # who holds the locks this workspace takes (e.g. "esc comment")
+    on_wait: Callable[[str], None] | None = None  # told when a lock is slow to come
+    _config: Config | None = None
+    _texts: tuple[str, str] | None = None
+
+    @property
+    def tickets_dir(self) -> Path:
+        return self.root / TICKETS_DIR
+
+    def rel(self, path: str | Path) -> str:
+        """A path as users see it in messages: relative to the workspace."""
+        text, root = str(path), os.path.join(self.root, "")  # (str: faster than relative_to)
+        if text == str(self.root):
+            return "."
+        return text[len(root) :] if text.startswith(root) else text
+
+    # ------------------------------------------------------------ configuration
+
+    def config_texts(self) -> tuple[str, str] | None:
+        """The text of teams.yaml and rules.yaml ("" if there is none), read once; None
+        without a teams.yaml."""
+        if self._texts is None:
+            try:
+                teams = (self.root / TEAMS_FILE).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                return None
+            try:
+                rules = (self.root / RULES_FILE).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                rules = ""
+            self._texts = (teams, rules)
+        return self._texts
+
+    def config_findings(self) -> tuple[Config | None, list[Finding]]:
+        """The configuration (None if unusable) and every finding in its files; kept in
+        the user cache, keyed by the files' text and esc's own code."""
+        texts = self.config_texts()
+        if texts is None:
+            return None, [Finding(TEAMS_FILE, 1, "file is missing")]
+        kept = user_cache.kept_configuration(self.root, texts)
+        if kept is not None:
+            return kept
+        from esc.config.loading import build_config  # (ruamel.yaml only when needed)
+
+        found = build_config(texts[0], texts[1])
+        user_cache.keep_configuration(self.root, texts, found)
+        return found
+
+    def config(self) -> Config:
+        """The configuration; a broken one stops the command with its first problem."""
+        if self._config is None:
+            config, findings = self.config_findings()
+            if findings or config is None:
+                first = findings[0] if findings else Finding(TEAMS_FILE, 1, "cannot be used")
+                more = (
+                    f" (and {len(findings) - 1} more; run `esc validate`)"
+                    if len(findings) > 1
+                    else ""
+                )
+                raise ConfigError(first.path, first.line, first.message + more)
+            self._config = config
+        return self._config
+
+    # ------------------------------------------------------------ tickets
+
+    def ticket_paths(self) -> list[Path]:
+        try:
+            names = os.listdir(self.tickets_dir)
+        except FileNotFoundError:
+            return []
+        return [
+            self.tickets_dir / n
+            for n in sorted(names)
+            if n.endswith(".md") and not n.startswith(".")
+        ]
+
+    def ticket_ids(self) -> list[str]:
+        return [p.stem for p in self.ticket_paths()]
+
+    def read(self, path: Path) -> TicketDoc:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(self.rel(path), 1, f"not UTF-8 text: {exc.reason}") from None
+        return document.parse(text, self.rel(path))
+
+    def scan(self) -> Iterator[TicketDoc | ParseError]:
+        """Every ticket file, parsed; files that do not parse come back as their error."""
+        for path in self.ticket_paths():
+            try:
+                yield self.read(path)
+            except ParseError as exc:
+                yield exc
+
+    def tickets(self) -> tuple[list[Ticket], list[ParseError]]:
+        good: list[Ticket] = []
+        bad: list[ParseError] = []
+        for item in self.scan():
+            if isinstance(item, ParseError):
+                bad.append(item)
+            else:
+                good.append(item.ticket)
+        return good, bad
+
+    def resolve(self, ref: str) -> Path:
+        prefix = self.config().id_prefix
+        exact = self.tickets_dir / f"{ids.normalise_ref(ref, prefix)}.md"
+        if exact.is_file():  # a full ID: no need to list the folder
+            return exact
+        try:
+            names = os.listdir(self.tickets_dir)
+        except FileNotFoundError:
+            names = []
+        stems = [n[:-3] for n in names if n.endswith(".md") and not n.startswith(".")]
+        return self.tickets_dir / f"{ids.resolve(ref, stems, prefix)}.md"
+
+    def load(self, ref: str) -> TicketDoc:
+        return self.read(self.resolve(ref))
+
+    @contextlib.contextmanager
+    def ticket_lock(self, path: Path, timeout: float | None = None) -> Iterator[None]:
+        """Hold the lock of the ticket file at ``path`` (see :mod:`esc.lock`)."""
+        with lock.hold_ticket(
+            self.root / CACHE_DIR,
+            path.name,
+            self.lock_timeout if timeout is None else timeout,
+            self.holder,
+            self.on_wait,
+        ):
+            yield
+
+    def update(self, ref: str, operation: Callable[[Ticket], Change]) -> Ticket:
+        """Apply ``operation`` to one ticket and write it back atomically if it changed.
+
+        The ticket's lock is held from reading to writing, so concurrent writers of the
+        ticket take turns and none loses another's change; if something that takes no lock
+        (an editor, git) changed the file meanwhile, the file is read and changed again.
+        """
+        path = self.resolve(ref)
+        with self.ticket_lock(path):
+            for _ in range(REWRITE_TRIES):
+                doc = self.read_existing(path)
+                change = operation(doc.ticket)
+                if not change:
+                    return doc.ticket
+                text = document.apply_change(doc, change)
+                if atomic.replace_if_unchanged(path, doc.text, text) is not None:
+                    return document.parse(text, doc.path).ticket
+        raise EscError(f"{self.rel(path)}: the file kept changing while esc wrote it; try again")
+
+    def read_existing(self, path: Path) -> TicketDoc:
+        """:meth:`read`, with a ticket removed meanwhile an expected problem."""
+        try:
+            return self.read(path)
+        except FileNotFoundError:
+            raise EscError(f"{self.rel(path)}: the ticket was removed") from None
+
+    def create(
+        self,
+        build: Callable[[str], tuple[dict[str, object], list[Activity]]],
+        description: str,
+    ) -> Ticket:
+        """Write a new ticket under a fresh ID; ``build`` makes its front-matter from the ID."""
+        self.tickets_dir.mkdir(exist_ok=True)
+        prefix = self.config().id_prefix
+        for _ in range(10):
+            ticket_id = ids.new_id(prefix, set(self.ticket_ids()))
+            front, activity = build(ticket_id)
+            text = document.render_new(front, description, activity)
+            path = self.tickets_dir / f"{ticket_id}.md"
+            try:
+                atomic.atomic_write(path, text, exclusive=True)
+            except FileExistsError:
+                continue
+            return document.parse(text, self.rel(path)).ticket
+        raise EscError("could not find a free ticket ID")  # pragma: no cover
+
+    def remove_stale_temporaries(self, *folders: Path) -> list[str]:
+        """Delete what killed esc processes left behind: temporary files in tickets/, the
+        cache and ``folders`` (the sweep's reports) whose process is gone (or that are an
+        hour old), and ticket lock files nobody holds.  Returns the paths removed."""
+        cache_dir = self.root / CACHE_DIR
+        removed = [
+            path
+            for folder in (self.tickets_dir, cache_dir, *folders)
+            for path in atomic.remove_stale_temporaries(folder)
+        ]
+        removed += lock.remove_unheld_ticket_locks(cache_dir)
+        return [self.rel(path) for path in removed]
+
+    def write_if_changed(self, folder: Path, files: dict[str, str], dry_run: bool) -> list[str]:
+        """Write each file of ``folder`` whose content differs; returns those paths."""
+        changed = []
+        for name, text in files.items():
+            path = folder / name
+            try:
+                same = path.read_text(encoding="utf-8") == text
+            except (OSError, UnicodeDecodeError):  # (none yet, or not a file: writing says)
+                same = False
+            if same:
+                continue
+            if not dry_run:
+                self.write_output(path, text)
+            changed.append(self.rel(path))
+        return changed
+
+    def write_output(self, path: Path, text: str) -> None:
+        """Write a report or export the user asked for, atomically."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.atomic_write(path, text)
+        except OSError as exc:
+            raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    def write_new_file(self, relpath: str, text: str, force: bool) -> bool:
+        """Write a starter file; False if it exists and ``force`` is not given."""
+        path = self.root / relpath
+        if path.exists() and not force:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.atomic_write(path, text)
+        return True
+
+
+
+REWRITE_TRIES = 5  # reads of a ticket that keeps changing before a command gives up

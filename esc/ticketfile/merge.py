@@ -1,0 +1,607 @@
+"""A git merge driver for ticket files: three versions in, one merged ticket out.
+
+Git calls ``esc merge-file %O %A %B`` when both sides of a merge, rebase or cherry-pick
+changed the same ``tickets/*.md`` file.  Instead of merging lines, esc merges the ticket
+field by field:
+
+- a front-matter field changed on one side only takes that side's value; changed to the
+  same value on both sides it is simply kept;
+- ``tags`` and ``escalations`` only grow: both sides' additions are kept, once each
+  (escalations in time order, ties ours first; tags in ours' order, then theirs' new ones);
+- ``updated`` takes the later time and ``first_response_at`` the earlier one (the first
+  response is the first of the two replies, and both replies are in the conversation);
+- ``sla`` (written by ``esc sweep``, derived) is never a conflict: the side with the later
+  ``checked`` time wins, ours on a tie; the next sweep recomputes it anyway from the
+  merged ticket.  ``fired`` (when each rule last fired) merges rule by rule, each taking
+  the later time;
+- the conversation (each ``### ...`` entry) and the activity log (each ``- ...`` line) are
+  merged as a union in time order, ours first on a tie, an item present on both sides
+  counting once; an item one side removed stays removed;
+- the description is merged as text, like ``git merge-file``;
+- a true conflict, the same field changed to different values on both sides (or the
+  description changed in the same place), keeps both versions between git's conflict
+  markers (``<<<<<<< ours``, ``=======``, ``>>>>>>> theirs``).  In the front-matter the
+  markers make the YAML unparseable on purpose, so ``esc validate`` reports the file at
+  that line until someone resolves it.
+
+The merged front-matter is ours' text with theirs' changes applied by
+:class:`~esc.yamltext.FrontMatterEditor`, so every untouched line keeps its bytes, and the
+result is checked to mean exactly what was intended.  If a version does not parse as a
+ticket (or esc cannot merge it safely), the whole file is merged as plain text instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from esc.config import starter
+from esc.domain.errors import EscError, ParseError
+from esc.domain.model import FIELD_ORDER
+from esc.domain.records import immutable
+from esc.domain.timestamps import coerce_timestamp
+from esc.store.atomic import atomic_write
+from esc.ticketfile import yaml_text
+from esc.ticketfile.document import _ENTRY_HEAD as ENTRY_HEAD
+from esc.ticketfile.document import ACTIVITY, CONVERSATION, TicketDoc, parse, parse_activity_line
+
+DRIVER = "esc"
+DRIVER_NAME = "esc ticket merge"
+DRIVER_COMMAND = "esc merge-file %O %A %B"
+ATTRIBUTES_PATTERN = "tickets/*.md"
+ATTRIBUTES_LINE = f"{ATTRIBUTES_PATTERN} merge={DRIVER}"
+GITATTRIBUTES = starter.GITATTRIBUTES
+
+OURS_MARK, SPLIT_MARK, THEIRS_MARK = "<<<<<<< ours", "=======", ">>>>>>> theirs"
+DESCRIPTION = "description"
+TEXT = "text"
+
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+T = TypeVar("T")
+
+
+class _Missing:
+    """A key absent from one version of the front-matter."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+_CONFLICT: Any = object()
+
+
+class Unmergeable(Exception):
+    """A version esc cannot merge field by field (it falls back to a text merge)."""
+
+
+@immutable
+class MergeResult:
+    """The merged text, and what still conflicts (front-matter keys, ``description``, or
+    ``text`` for a plain text merge); clean when ``conflicts`` is empty."""
+
+    text: str
+    conflicts: list[str]
+    structured: bool = True  # False: merged as plain text, because a version is no ticket
+
+    @property
+    def clean(self) -> bool:
+        return not self.conflicts
+
+
+# ---------------------------------------------------------------- the merge
+
+
+def merge_ticket(base: str, ours: str, theirs: str) -> MergeResult:
+    """Merge three versions of one ticket file (see the module docstring for the rules)."""
+    if ours == theirs or theirs == base:
+        return MergeResult(ours, [])
+    if ours == base:
+        return MergeResult(theirs, [])
+    try:
+        return _merge_tickets(base, ours, theirs)
+    except Unmergeable:
+        text, conflicted = merge_text(base, ours, theirs)
+        return MergeResult(text, [TEXT] if conflicted else [], structured=False)
+
+
+def _merge_tickets(base: str, ours: str, theirs: str) -> MergeResult:
+    docs = []
+    for label, text in (("base", base), ("ours", ours), ("theirs", theirs)):
+        try:
+            docs.append(parse(text, label))
+        except ParseError as exc:
+            raise Unmergeable(str(exc)) from None
+    b, o, t = docs
+    nl = "\r\n" if "\r\n" in ours else "\n"
+    try:
+        front, conflicts = _merge_front(b, o, t, nl)
+    except (TypeError, ValueError, yaml_text.YamlError, yaml_text.EditError) as exc:
+        raise Unmergeable(f"front-matter: {exc}") from None
+    body, body_conflicts = _merge_body(b.body, o.body, t.body, nl)
+    text = ours[: o.front_start] + front + ours[o.front_end : o.body_start] + body
+    if not conflicts:
+        try:
+            parse(text, "merged")
+        except ParseError as exc:  # pragma: no cover - the front-matter was verified
+            raise Unmergeable(str(exc)) from None
+    return MergeResult(text, conflicts + body_conflicts)
+
+
+def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
+    """A plain 3-way text merge by ``git merge-file``: (text, True if conflicts remain)."""
+    with tempfile.TemporaryDirectory(prefix="esc-merge-") as folder:
+        paths = []
+        for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(folder) / name
+            path.write_bytes(text.encode("utf-8"))
+            paths.append(str(path))
+        proc = _run_git(
+            Path(folder), "merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", *paths
+        )
+    if not 0 <= proc.returncode < 128:
+        detail = proc.stderr.decode("utf-8", "replace").strip()
+        raise EscError(f"git merge-file failed: {detail or proc.returncode}")
+    return proc.stdout.decode("utf-8"), proc.returncode > 0
+
+
+def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
+    """Merge the files git hands its merge driver, writing the result to ``ours``."""
+    try:
+        texts = [p.read_bytes().decode("utf-8") for p in (base, ours, theirs)]
+    except UnicodeDecodeError:
+        # not text esc can read: let git merge it in place, as its own text driver would
+        proc = _run_git(
+            ours.resolve().parent, "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",
+            *(str(p.resolve()) for p in (ours, base, theirs)),
+        )  # fmt: skip
+        if not 0 <= proc.returncode < 128:
+            raise EscError(f"git merge-file failed on {ours}") from None
+        text = ours.read_bytes().decode("utf-8", "replace")
+        return MergeResult(text, [TEXT] if proc.returncode else [], structured=False)
+    except OSError as exc:
+        raise EscError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    result = merge_ticket(*texts)
+    if result.text != texts[1]:
+        try:
+            atomic_write(ours, result.text)
+        except OSError as exc:
+            raise EscError(f"cannot write {ours}: {exc.strerror or exc}") from None
+    return result
+
+
+# ---------------------------------------------------------------- front-matter
+
+
+def _merge_front(
+    base: TicketDoc, ours: TicketDoc, theirs: TicketDoc, nl: str
+) -> tuple[str, list[str]]:
+    b, o, t = base.data, ours.data, theirs.data
+    editor = yaml_text.FrontMatterEditor(ours.front, FIELD_ORDER)
+    expected = dict(o)
+    conflicts: list[str] = []
+    keys = list(o) + [k for k in t if k not in o] + [k for k in b if k not in o and k not in t]
+    for key in keys:
+        bv, ov, tv = (d.get(key, MISSING) for d in (b, o, t))
+        if _same(ov, tv) or _same(tv, bv):
+            continue
+        value = tv if _same(ov, bv) else _resolve(key, bv, ov, tv)
+        if value is _CONFLICT:
+            conflicts.append(str(key))
+            continue
+        if _same(value, ov):
+            continue
+        _apply(editor, str(key), ov, value)
+        if value is MISSING:
+            del expected[key]
+        else:
+            expected[key] = value
+    if _canon(yaml_text.load(editor.text)) != _canon(expected):
+        raise Unmergeable("the merged front-matter would not mean what was intended")
+    front = editor.text
+    if conflicts:
+        front = _mark_conflicts(front, theirs.front, conflicts, nl)
+    return front, conflicts
+
+
+def _resolve(key: str, base: Any, ours: Any, theirs: Any) -> Any:
+    """The merged value of a field both sides changed differently, or _CONFLICT."""
+    if key in ("tags", "escalations") and all(_is_list(v) for v in (base, ours, theirs)):
+        when = _escalation_time if key == "escalations" else None
+        return merge_sequence(_listed(base), _listed(ours), _listed(theirs), _canon, when)
+    if key == "updated":
+        return _later(ours, theirs, coerce_timestamp)
+    if key == "first_response_at":
+        first, second = coerce_timestamp(ours), coerce_timestamp(theirs)
+        if first is None or second is None:
+            return _CONFLICT
+        return theirs if second < first else ours
+    if key == "sla":
+        return _later(ours, theirs, _checked)
+    if key == "fired":
+        return _merge_fired(base, ours, theirs)
+    return _CONFLICT
+
+
+def _later(ours: Any, theirs: Any, when: Callable[[Any], dt.datetime | None]) -> Any:
+    """Theirs if its time is later than ours' (or ours has none), else ours."""
+    mine, other = when(ours), when(theirs)
+    return theirs if other is not None and (mine is None or other > mine) else ours
+
+
+def _checked(block: Any) -> dt.datetime | None:
+    return coerce_timestamp(block.get("checked")) if isinstance(block, Mapping) else None
+
+
+def _merge_fired(base: Any, ours: Any, theirs: Any) -> Any:
+    """Rule memories merged rule by rule, each rule taking the later time."""
+    if not all(v is MISSING or v is None or isinstance(v, Mapping) for v in (base, ours, theirs)):
+        return ours  # not a memory esc wrote: keep ours (the next sweep rewrites it)
+    b, o, t = (v if isinstance(v, Mapping) else {} for v in (base, ours, theirs))
+    merged: dict[Any, Any] = {}
+    for name in [*o, *(n for n in t if n not in o), *(n for n in b if n not in o and n not in t)]:
+        bv, ov, tv = (d.get(name, MISSING) for d in (b, o, t))
+        if _same(ov, tv) or _same(tv, bv):
+            value = ov
+        elif _same(ov, bv):
+            value = tv
+        else:
+            value = _later(ov, tv, coerce_timestamp)
+        if value is not MISSING:
+            merged[name] = value
+    if not merged and ours is MISSING:
+        return MISSING
+    return dict(sorted(merged.items(), key=lambda item: str(item[0])))
+
+
+def _apply(editor: yaml_text.FrontMatterEditor, key: str, ours: Any, value: Any) -> None:
+    """Change ``key`` in the front-matter being edited to ``value`` (MISSING: remove it)."""
+    if value is MISSING:
+        span = yaml_text.field_span(editor.text, key)
+        if span is not None:
+            editor.text = editor.text[: span[0]] + editor.text[span[1] :]
+        return
+    if (
+        key in ("tags", "escalations")
+        and isinstance(ours, list)
+        and isinstance(value, list)
+        and len(value) > len(ours)
+        and _canon(value[: len(ours)]) == _canon(ours)
+    ):
+        for item in value[len(ours) :]:
+            editor.append(key, item)
+        return
+    editor.set(key, value)
+
+
+def _mark_conflicts(front: str, theirs: str, keys: Sequence[str], nl: str) -> str:
+    """``front`` with each key's lines replaced by ours' and theirs' versions between markers.
+
+    The result does not parse as YAML, on purpose: a human resolves it like any conflict.
+    """
+    edits: list[tuple[int, int, str]] = []
+    for key in keys:
+        mine = yaml_text.field_span(front, key)
+        other = yaml_text.field_span(theirs, key)
+        mine_text = front[mine[0] : mine[1]] if mine else ""
+        other_text = theirs[other[0] : other[1]] if other else ""
+        block = (
+            f"{OURS_MARK}{nl}{_ended(mine_text, nl)}{SPLIT_MARK}{nl}"
+            f"{_ended(other_text, nl)}{THEIRS_MARK}{nl}"
+        )
+        if mine is None:  # ours removed the field theirs changed: mark it at the end
+            lead = nl if front and not front.endswith("\n") else ""
+            edits.append((len(front), len(front), lead + block))
+        else:
+            edits.append((mine[0], mine[1], block))
+    for start, end, block in sorted(edits, reverse=True):
+        front = front[:start] + block + front[end:]
+    return front
+
+
+def _ended(text: str, nl: str) -> str:
+    return text if not text or text.endswith("\n") else text + nl
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is MISSING or b is MISSING:
+        return a is b
+    return a is b or _canon(a) == _canon(b)
+
+
+def _canon(value: Any) -> str:
+    """A text that is equal for equal YAML values (timestamps compared as written)."""
+    return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return repr(value)
+
+
+def _is_list(value: Any) -> bool:
+    return value is MISSING or value is None or isinstance(value, list)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _escalation_time(item: Any) -> dt.datetime | None:
+    return coerce_timestamp(item.get("at")) if isinstance(item, Mapping) else None
+
+
+# ---------------------------------------------------------------- sequences
+
+
+def merge_sequence(
+    base: Sequence[T],
+    ours: Sequence[T],
+    theirs: Sequence[T],
+    key: Callable[[T], Hashable],
+    when: Callable[[T], dt.datetime | None] | None = None,
+) -> list[T]:
+    """A 3-way merge of a list that grows: ours' items, plus theirs' new ones.
+
+    An item counts as the same on both sides when ``key`` is equal (added on both sides,
+    it appears once); an item one side removed from ``base`` stays removed.  With ``when``,
+    theirs' new items are placed in time order among ours' (ours first on a tie; an item
+    without a time goes with the item before it); without it they follow ours'.
+    """
+    b = Counter(key(i) for i in base)
+    o = Counter(key(i) for i in ours)
+    t = Counter(key(i) for i in theirs)
+
+    def wanted(k: Hashable) -> int:
+        if o[k] == b[k]:
+            return t[k]
+        if t[k] == b[k]:
+            return o[k]
+        return max(o[k], t[k])
+
+    kept: list[tuple[T, dt.datetime]] = []
+    seen: Counter[Hashable] = Counter()
+    for item, at in zip(ours, _times(ours, when), strict=True):
+        k = key(item)
+        seen[k] += 1
+        if seen[k] <= wanted(k):
+            kept.append((item, at))
+    added: list[tuple[T, dt.datetime]] = []
+    seen = Counter()
+    for item, at in zip(theirs, _times(theirs, when), strict=True):
+        k = key(item)
+        seen[k] += 1
+        if min(o[k], wanted(k)) < seen[k] <= wanted(k):
+            added.append((item, at))
+    if when is None:
+        return [item for item, _ in kept + added]
+    merged: list[T] = []
+    i = j = 0
+    while i < len(kept) or j < len(added):
+        if j == len(added) or (i < len(kept) and kept[i][1] <= added[j][1]):
+            merged.append(kept[i][0])
+            i += 1
+        else:
+            merged.append(added[j][0])
+            j += 1
+    return merged
+
+
+def _times(items: Sequence[T], when: Callable[[T], dt.datetime | None] | None) -> list[dt.datetime]:
+    out: list[dt.datetime] = []
+    last = _EARLIEST
+    for item in items:
+        moment = when(item) if when is not None else None
+        last = moment if moment is not None else last
+        out.append(last)
+    return out
+
+
+# ---------------------------------------------------------------- body
+
+
+@dataclass
+class _Section:
+    head: str  # the heading line and the lines before the first item
+    items: list[str]  # conversation entries (whole blocks) or activity lines
+    tail: str = ""  # blank lines after the last activity line
+
+    @property
+    def text(self) -> str:
+        return self.head + "".join(self.items) + self.tail
+
+
+@dataclass
+class _Body:
+    description: str
+    conversation: _Section | None
+    activity: _Section | None
+
+
+def _split_body(body: str) -> _Body:
+    """The description, conversation and activity of a body written in esc's layout."""
+    description: list[str] = []
+    sections: dict[str, list[str]] = {}
+    current: list[str] = description
+    for raw in body.splitlines(keepends=True):
+        heading = raw.rstrip()
+        if heading in (CONVERSATION, ACTIVITY):
+            if heading in sections or (heading == CONVERSATION and ACTIVITY in sections):
+                raise Unmergeable(f"the body's {heading!r} is out of place")
+            current = sections[heading] = []
+        current.append(raw)
+    conversation = activity = None
+    if CONVERSATION in sections:
+        lines = sections[CONVERSATION]
+        head, items = [lines[0]], []
+        for raw in lines[1:]:
+            if ENTRY_HEAD.fullmatch(raw.rstrip("\r\n")):
+                items.append(raw)
+            elif items:
+                items[-1] += raw
+            else:
+                head.append(raw)
+        conversation = _Section("".join(head), items)
+    if ACTIVITY in sections:
+        lines = sections[ACTIVITY]
+        head, rest = [lines[0]], lines[1:]
+        while rest and not rest[0].strip():
+            head.append(rest.pop(0))
+        tail: list[str] = []
+        while rest and not rest[-1].strip():
+            tail.insert(0, rest.pop())
+        activity = _Section("".join(head), rest, "".join(tail))
+    return _Body("".join(description), conversation, activity)
+
+
+def _merge_body(base: str, ours: str, theirs: str, nl: str) -> tuple[str, list[str]]:
+    b, o, t = _split_body(base), _split_body(ours), _split_body(theirs)
+    conflicts: list[str] = []
+    if o.description == t.description or t.description == b.description:
+        description = o.description
+    elif o.description == b.description:
+        description = t.description
+    else:
+        description, conflicted = merge_text(b.description, o.description, t.description)
+        if conflicted:
+            conflicts.append(DESCRIPTION)
+    conversation = _merge_section(
+        b.conversation, o.conversation, t.conversation, _entry_key, _entry_time, nl,
+        default_head=f"{CONVERSATION}{nl}{nl}", blank_after=True,
+    )  # fmt: skip
+    activity = _merge_section(
+        b.activity, o.activity, t.activity, _line_key, _line_time, nl,
+        default_head=f"{ACTIVITY}{nl}{nl}", blank_after=False,
+    )  # fmt: skip
+    parts = [description]
+    for section, was in ((conversation, o.conversation), (activity, o.activity)):
+        if section is None:
+            continue
+        if was is None and parts[-1] and not parts[-1].endswith(nl + nl):
+            parts[-1] = parts[-1].rstrip("\r\n") + nl + nl  # a new section after a paragraph
+        parts.append(section)
+    return "".join(parts), conflicts
+
+
+def _merge_section(
+    base: _Section | None,
+    ours: _Section | None,
+    theirs: _Section | None,
+    key: Callable[[str], Hashable],
+    when: Callable[[str], dt.datetime | None],
+    nl: str,
+    default_head: str,
+    blank_after: bool,
+) -> str | None:
+    """The merged text of the conversation or the activity section (None: no section)."""
+    items = merge_sequence(
+        base.items if base else [], ours.items if ours else [], theirs.items if theirs else [],
+        key, when,
+    )  # fmt: skip
+    if ours is not None and items == ours.items:
+        return ours.text
+    if ours is None and not items:
+        return None
+    head = ours.head if ours else theirs.head if theirs else default_head
+    tail = ours.tail if ours else ""
+    out = []
+    for item in items:
+        item = item.replace("\r\n", "\n").replace("\n", nl)  # theirs' may differ from ours'
+        if blank_after and not item.endswith(nl + nl):
+            item = item.rstrip("\r\n") + nl + nl
+        elif not item.endswith("\n"):
+            item += nl
+        out.append(item)
+    return head + "".join(out) + tail
+
+
+def _entry_key(block: str) -> Hashable:
+    return block.replace("\r\n", "\n").rstrip()
+
+
+def _entry_time(block: str) -> dt.datetime | None:
+    match = ENTRY_HEAD.match(block)
+    return coerce_timestamp(match["at"]) if match else None
+
+
+def _line_key(line: str) -> Hashable:
+    return line.rstrip()
+
+
+def _line_time(line: str) -> dt.datetime | None:
+    item = parse_activity_line(line.rstrip("\r\n"))
+    return item.at if item is not None else None
+
+
+# ---------------------------------------------------------------- installing the driver
+
+
+def _run_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, check=False, timeout=120
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EscError(f"cannot run git: {exc}") from None
+
+
+def inside_git_work_tree(folder: Path) -> bool:
+    """True if ``folder`` is inside a git work tree (and git can be run)."""
+    try:
+        proc = _run_git(folder, "rev-parse", "--is-inside-work-tree")
+    except EscError:
+        return False
+    return proc.returncode == 0 and proc.stdout.strip() == b"true"
+
+
+def ensure_gitattributes(root: Path) -> bool:
+    """Make ``root/.gitattributes`` send ``tickets/*.md`` to esc's driver; True if changed.
+
+    Other lines are kept; the line is appended unless the last ``merge`` attribute given
+    to ``tickets/*.md`` already is ``merge=esc``.
+    """
+    path = root / ".gitattributes"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EscError(f"cannot read {path}: {exc}") from None
+    if text is None:
+        new = GITATTRIBUTES
+    else:
+        merge_attr = None
+        for line in text.splitlines():
+            words = line.split()
+            if words and words[0] == ATTRIBUTES_PATTERN:
+                for word in words[1:]:
+                    if word in ("merge", "-merge", "!merge") or word.startswith("merge="):
+                        merge_attr = word
+        if merge_attr == f"merge={DRIVER}":
+            return False
+        nl = "\r\n" if "\r\n" in text else "\n"
+        sep = "" if not text or text.endswith("\n") else nl
+        new = text + sep + GITATTRIBUTES.replace("\n", nl)
+    try:
+        atomic_write(path, new)
+    except OSError as exc:
+        raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return True
+
+
+def configure_git(root: Path) -> None:
+    """Define the ``esc`` merge driver in the local config of the repository at ``root``."""
+    for name, value in (("merge.esc.name", DRIVER_NAME), ("merge.esc.driver", DRIVER_COMMAND)):
+        proc = _run_git(root, "config", "--local", name, value)
+        if proc.returncode != 0:
+            detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise EscError(f"git config {name} failed: {detail[-1] if detail else proc.returncode}")

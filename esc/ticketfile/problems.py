@@ -1,0 +1,101 @@
+"""`esc validate`: every problem in the workspace as ``path:line: message``. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from esc.domain.config import Config, Finding
+from esc.domain.errors import ParseError
+from esc.domain.model import CHANNELS, ESCALATION_KINDS, STATUSES
+from esc.ticketfile.document import TicketDoc
+
+
+def check_tickets(items: Iterable[TicketDoc | ParseError], config: Config | None) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, ParseError):
+            findings.append(Finding(item.path, item.line, item.message))
+            continue
+        findings.extend(check_ticket(item, config))
+        ticket_id = item.ticket.id
+        if ticket_id in seen:
+            findings.append(
+                Finding(
+                    item.path,
+                    item.key_lines.get("id", 1),
+                    f"duplicate id {ticket_id} (also in {seen[ticket_id]})",
+                )
+            )
+        seen.setdefault(ticket_id, item.path)
+    return findings
+
+
+def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
+    out = [Finding(doc.path, line, message) for line, message in doc.problems]
+
+    def add(key: str, message: str) -> None:
+        out.append(Finding(doc.path, doc.key_lines.get(key, 1), message))
+
+    for number, line in enumerate(doc.text.splitlines(), start=1):
+        if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line.rstrip() == "=======":
+            out.append(Finding(doc.path, number, "unresolved merge conflict marker"))
+            break
+    data, ticket = doc.data, doc.ticket
+    stem = doc.path.rsplit("/", 1)[-1].removesuffix(".md")
+    if ticket.id and ticket.id != stem:
+        add("id", f"id {ticket.id} does not match the file name {stem}.md")
+    if ticket.status and ticket.status not in STATUSES:
+        add("status", f"unknown status {ticket.status!r}; one of {', '.join(STATUSES)}")
+    if ticket.status in ("resolved", "closed") and ticket.resolved_at is None:
+        add("status", f"a {ticket.status} ticket needs resolved_at")
+    if ticket.status == "closed" and ticket.closed_at is None:
+        add("status", "a closed ticket needs closed_at")
+    if ticket.channel is not None and ticket.channel not in CHANNELS:
+        add("channel", f"unknown channel {ticket.channel!r}; one of {', '.join(CHANNELS)}")
+    if config is not None:
+        _against_config(doc, config, add)
+    for n, raw in enumerate(data.get("escalations") or [], start=1):
+        if isinstance(raw, dict) and raw.get("kind") not in ESCALATION_KINDS:
+            add("escalations", f"escalation {n}: kind must be one of {', '.join(ESCALATION_KINDS)}")
+    return out
+
+
+def _against_config(doc: TicketDoc, config: Config, add: Callable[[str, str], None]) -> None:
+    ticket = doc.ticket
+    if ticket.priority and ticket.priority not in config.priorities:
+        add(
+            "priority",
+            f"unknown priority {ticket.priority!r}; one of {', '.join(config.priorities)}",
+        )
+    if ticket.team and ticket.team not in config.teams:
+        add("team", f"unknown team {ticket.team!r}; one of {', '.join(config.teams)}")
+    if (
+        ticket.category is not None
+        and config.categories is not None
+        and ticket.category not in config.categories
+    ):
+        add(
+            "category",
+            f"unknown category {ticket.category!r}; one of {', '.join(config.categories)}",
+        )
+    if config.priority_matrix:
+        if ticket.impact is not None and ticket.impact not in config.impact_levels:
+            add(
+                "impact",
+                f"unknown impact {ticket.impact!r}; one of {', '.join(config.impact_levels)}",
+            )
+        if ticket.urgency is not None and ticket.urgency not in config.urgency_levels:
+            add(
+                "urgency",
+                f"unknown urgency {ticket.urgency!r}; one of {', '.join(config.urgency_levels)}",
+            )
+    for n, esc in enumerate(ticket.escalations, start=1):
+        names = config.priorities if esc.kind == "priority" else tuple(config.teams)
+        what = "priority" if esc.kind == "priority" else "team"
+        for end in (esc.from_, esc.to):
+            if end is not None and end not in names:
+                add(
+                    "escalations",
+                    f"escalation {n}: unknown {what} {end!r}",
+                )

@@ -1,0 +1,377 @@
+"""YAML text that esc writes, and surgical edits of front-matter that keep everything else.
+
+esc never re-dumps a hand-written front-matter: it finds the exact span of the value it
+changes (from the parser's marks) and rewrites only that span, so comments, key order,
+quoting and odd indentation elsewhere survive byte for byte.  Every edit is verified by
+parsing the result; if the result does not mean exactly what was intended the edit is
+refused rather than written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from esc.ticketfile import fast_front
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.nodes import Node
+
+_PLAIN = re.compile(r"[A-Za-z_][\w.@/+\-']*(?: [\w.@/+\-!?()'&%$]+)*")
+# Characters YAML does not allow raw in a document, or reads as line breaks.
+_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+_PLAIN_NUMBERISH = re.compile(r"[-+]?[\d._]+|0x[\da-fA-F]+|0o[0-7]+")
+
+
+class EditError(Exception):
+    """A surgical edit that could not be made safely."""
+
+
+class YamlError(Exception):
+    """Text that is not a YAML document: what is wrong, and on which line (0-based) if
+    the parser knows."""
+
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
+
+
+class NotAMapping(YamlError):
+    """A YAML document that is not a mapping where one is needed."""
+
+
+def _reader() -> YAML:
+    """ruamel.yaml's safe loader: YAML 1.2, as for teams.yaml and rules.yaml (imported when
+    first needed: esc's own front-matter is read without it)."""
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True)
+
+
+def load(text: str) -> Any:
+    """Parse one YAML document (YAML 1.2, ruamel.yaml)."""
+    return _compose_and_load(text)[1]
+
+
+def read_mapping(text: str) -> tuple[dict[str, Any], dict[str, int], dict[str, list[int]]]:
+    """A mapping: its data, the 0-based line of each top-level key, and the lines of the
+    items of each top-level list."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    node, data = _compose_and_load(text)
+    if not isinstance(data, dict) or not isinstance(node, MappingNode):
+        raise NotAMapping("not a mapping", 0)
+    key_lines = {str(k.value): k.start_mark.line for k, _ in node.value if hasattr(k, "value")}
+    item_lines = {
+        str(k.value): [item.start_mark.line for item in v.value]
+        for k, v in node.value
+        if isinstance(v, SequenceNode) and hasattr(k, "value")
+    }
+    return data, key_lines, item_lines
+
+
+def field_span(text: str, key: str) -> tuple[int, int] | None:
+    """Start and end offsets of the whole lines holding top-level ``key`` and its value."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    node, _ = _compose_and_load(text)
+    if not isinstance(node, MappingNode):
+        return None
+    for k, v in node.value:
+        if isinstance(k, ScalarNode) and str(k.value) == key:
+            return _line_start(text, k.start_mark.index), _line_end(text, _content_end(v, text))
+    return None
+
+
+def _compose_and_load(text: str) -> tuple[Node | None, Any]:
+    """The node tree (with marks) and the constructed data of one YAML document."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    reader = _reader()
+    try:
+        node = reader.compose(text)
+        if node is None:
+            return None, None
+        try:
+            data = reader.constructor.construct_document(node)
+        except (ValueError, OverflowError) as exc:  # e.g. a timestamp on February 30
+            bad = _unconstructable(node)
+            kind = str(bad.tag).rsplit(":", 1)[-1]
+            problem = f"{bad.value} is not a valid {kind} ({exc})"
+            raise YamlError(problem, bad.start_mark.line) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
+    except YAMLError as exc:
+        raise YamlError(str(exc)) from None
+    return node, data
+
+
+def _unconstructable(node: Node) -> Node:
+    """The first scalar under ``node`` that cannot be turned into a value (else ``node``)."""
+    for scalar_node in _scalars(node):
+        constructor = _reader().constructor
+        try:
+            constructor.construct_object(scalar_node, deep=True)
+        except (ValueError, OverflowError):
+            return scalar_node
+    return node
+
+
+def _scalars(node: Node) -> Iterator[Node]:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    if isinstance(node, ScalarNode):
+        yield node
+    elif isinstance(node, SequenceNode):
+        for child in node.value:
+            yield from _scalars(child)
+    elif isinstance(node, MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key)
+            yield from _scalars(value)
+
+
+def scalar(value: object) -> str:
+    """``value`` as a YAML scalar that reads back as exactly the same value."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
+    if _is_plain_safe(value):
+        return value
+    return quote(value)
+
+
+def quote(value: str) -> str:
+    """A double-quoted string (JSON syntax) with every unprintable character escaped."""
+    return _UNPRINTABLE.sub(_escape_char, json.dumps(value, ensure_ascii=False))
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _is_plain_safe(text: str) -> bool:
+    if not _PLAIN.fullmatch(text) or _PLAIN_NUMBERISH.fullmatch(text):
+        return False
+    if text in _YAML_1_1_BOOLEANS:
+        return False
+    return fast_front.reads_as_itself(text)
+
+
+# Words that YAML 1.1 readers (PyYAML, python-frontmatter, many static site generators)
+# take for booleans, though YAML 1.2 does not: written quoted, so every reader sees text.
+_YAML_1_1_BOOLEANS = frozenset(
+    ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"]
+)
+
+
+def flow_mapping(mapping: Mapping[str, object]) -> str:
+    """``{key: value, ...}`` on one line, keys in the given order."""
+    return "{" + ", ".join(f"{k}: {scalar(v)}" for k, v in mapping.items()) + "}"
+
+
+def inline(value: object) -> str:
+    """A value on one line: scalar, flow mapping or flow sequence."""
+    if isinstance(value, Mapping):
+        return flow_mapping(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(inline(v) for v in value) + "]"
+    return scalar(value)
+
+
+def block_value(value: object, indent: int, nl: str) -> str:
+    """Text after ``key:`` for ``value``: `` scalar`` or a block of one item per line."""
+    if isinstance(value, (list, tuple)) and value:
+        pad = " " * indent
+        return "".join(f"{nl}{pad}- {inline(item)}" for item in value)
+    if isinstance(value, Mapping) and value:
+        pad = " " * indent
+        return "".join(f"{nl}{pad}{k}: {inline(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return " []"
+    if isinstance(value, Mapping):
+        return " {}"
+    return " " + scalar(value)
+
+
+def render_mapping(data: Mapping[str, object], nl: str = "\n") -> str:
+    """A whole front-matter mapping in esc's own style, one fact per line."""
+    return "".join(f"{k}:{block_value(v, 2, nl)}{nl}" for k, v in data.items())
+
+
+@dataclass
+class _Slot:
+    """Where a top-level key and its value sit in the text (character offsets)."""
+
+    key_start: int
+    after_colon: int  # just after the key's ':'
+    end: int  # where the value's own text ends (block collections: at their last child)
+    indent: int  # the indentation of the value's block children
+    list_kind: str | None  # "block" / "flow": a non-empty list; "empty": [] or null
+    last_item_end: int = 0  # a non-empty list: where its last item ends
+
+
+class FrontMatterEditor:
+    """Edits one front-matter text in place, value by value."""
+
+    def __init__(self, text: str, order: Sequence[str] = ()) -> None:
+        self.text = text
+        self.order = list(order)
+        self.nl = "\r\n" if "\r\n" in text else "\n"
+
+    def _slots(self) -> dict[str, _Slot]:
+        quick = fast_front.load(self.text)
+        return _quick_slots(self.text, quick) if quick is not None else self._yaml_slots()
+
+    def _yaml_slots(self) -> dict[str, _Slot]:
+        from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+        try:
+            node, _ = _compose_and_load(self.text)
+        except YamlError as exc:
+            raise EditError(f"front-matter does not parse: {exc}") from None
+        if not isinstance(node, MappingNode):
+            raise EditError("front-matter is not a mapping")
+        return {
+            k.value: _node_slot(k, v, self.text, self.nl)
+            for k, v in node.value
+            if isinstance(k, ScalarNode)
+        }
+
+    def set(self, key: str, value: object) -> None:
+        """Give top-level ``key`` the value ``value`` (adding the key if missing)."""
+        slots = self._slots()
+        slot = slots.get(key)
+        if slot is None:
+            self._insert_key(key, value, slots)
+            return
+        self._splice(slot.after_colon, slot.end, block_value(value, slot.indent, self.nl))
+
+    def append(self, key: str, item: object) -> None:
+        """Append ``item`` to the top-level list ``key`` (creating it if missing or empty)."""
+        slots = self._slots()
+        slot = slots.get(key)
+        if slot is None:
+            self._insert_key(key, [item], slots)
+        elif slot.list_kind == "flow":
+            self._splice(slot.last_item_end, slot.last_item_end, ", " + inline(item))
+        elif slot.list_kind == "block":
+            at = _line_end(self.text, slot.last_item_end)
+            self._splice(at, at, f"{' ' * slot.indent}- {inline(item)}{self.nl}")
+        elif slot.list_kind == "empty":
+            self.set(key, [item])
+        else:
+            raise EditError(f"{key} is not a list")
+
+    def _insert_key(self, key: str, value: object, slots: Mapping[str, _Slot]) -> None:
+        before = self.order[: self.order.index(key)] if key in self.order else self.order
+        previous = [slots[k] for k in before if k in slots]
+        if previous:
+            anchor = max(previous, key=lambda s: s.key_start)
+            at = _line_end(self.text, anchor.end)
+        elif key in self.order and slots:
+            at = _line_start(self.text, min(s.key_start for s in slots.values()))
+        else:
+            at = len(self.text)
+            if self.text and not self.text.endswith("\n"):
+                self._splice(at, at, self.nl)
+                at = len(self.text)
+        self._splice(at, at, f"{key}:{block_value(value, 2, self.nl)}{self.nl}")
+
+    def _splice(self, start: int, end: int, new: str) -> None:
+        self.text = self.text[:start] + new + self.text[end:]
+
+
+def _node_slot(key: Node, value: Node, text: str, nl: str) -> _Slot:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    colon = text.find(":", key.end_mark.index)
+    if colon < 0:  # pragma: no cover - a mapping key is always followed by ':'
+        raise EditError(f"cannot find ':' after {key.value}")
+    end = _content_end(value, text)
+    if isinstance(value, ScalarNode) and value.value == "" and value.style is None:
+        end = colon + 1  # an empty value (null): its marks are on the next token
+    if isinstance(value, ScalarNode) and value.style in ("|", ">"):
+        end = _line_end(text, end) - len(nl)
+    block = isinstance(value, (SequenceNode, MappingNode)) and not value.flow_style
+    indent = value.start_mark.column if block and value.value else key.start_mark.column + 2
+    slot = _Slot(key.start_mark.index, colon + 1, end, int(indent), None)
+    if isinstance(value, SequenceNode) and value.value:
+        slot.list_kind = "flow" if value.flow_style else "block"
+        slot.last_item_end = _content_end(value.value[-1], text)
+    elif isinstance(value, SequenceNode) or _is_null(value):
+        slot.list_kind = "empty"
+    return slot
+
+
+def _quick_slots(text: str, front: fast_front.Front) -> dict[str, _Slot]:
+    """Slots of a front-matter in esc's own style: every key at column 0 of its line, its
+    block (if any) on the lines up to the next key."""
+    lines = text.split("\n")[:-1]
+    starts = [0]
+    for text_line in lines:
+        starts.append(starts[-1] + len(text_line) + 1)
+    order = sorted(front.key_lines.items(), key=lambda kv: kv[1])
+    slots = {}
+    for n, (key, first) in enumerate(order):
+        last = (order[n + 1][1] if n + 1 < len(order) else len(lines)) - 1
+        end = starts[last] + len(lines[last])
+        children = last > first
+        child = lines[first + 1] if children else ""
+        indent = len(child) - len(child.lstrip(" ")) if children else 2
+        slot = _Slot(starts[first], starts[first] + len(key) + 1, end, indent, None)
+        value = front.data[key]
+        if isinstance(value, list) and value and children:
+            slot.list_kind, slot.last_item_end = "block", end
+        elif value is None or value == []:
+            slot.list_kind = "empty"
+        slots[key] = slot
+    return slots
+
+
+def _is_null(node: Node) -> bool:
+    from ruamel.yaml.nodes import ScalarNode
+
+    return isinstance(node, ScalarNode) and str(node.tag) == "tag:yaml.org,2002:null"
+
+
+def _content_end(node: Node, text: str) -> int:
+    """Where a value's own text ends (block collections end at their last child)."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    if isinstance(node, SequenceNode) and not node.flow_style and node.value:
+        return _content_end(node.value[-1], text)
+    if isinstance(node, MappingNode) and not node.flow_style and node.value:
+        return _content_end(node.value[-1][1], text)
+    end: int = node.end_mark.index
+    if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+        # block scalars end after their trailing line breaks; step back onto the last line
+        while end > 0 and text[end - 1] in "\r\n":
+            end -= 1
+    return end
+
+
+def _line_end(text: str, index: int) -> int:
+    newline = text.find("\n", index)
+    return len(text) if newline < 0 else newline + 1
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
