@@ -15,10 +15,11 @@ import pytest
 from esc.config.loading import build_config, parse_teams
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain import automation
-from esc.domain.automation import Outcome, Rule, RuleError, loop_findings, memory_of, parse_rule
+from esc.domain.automation import Outcome, memory_of
 from esc.domain.config import DEFAULT_PRIORITIES, Config, Team
 from esc.domain.model import Activity, Entry, Escalation, Ticket
 from esc.domain.plan import sla_of
+from esc.domain.rules import Rule, RuleError, loop_findings, parse_rule
 from tests.helpers import CALENDARS_YAML, STANDARD_SLA_YAML, berlin
 
 ID = "T-4k8q2m7x"

@@ -93,8 +93,8 @@ def test_work_aside_answers_or_says_none_when_it_fails_or_dies() -> None:
     def fail() -> None:
         raise ValueError("boom")
 
-    answers = [Aside.start(work) for work in (lambda: {"a": "b" * 100_000}, fail, die)]
-    assert [a.result() if a else "no fork" for a in answers] == [{"a": "b" * 100_000}, None, None]
+    answers = [Aside(work) for work in (lambda: {"a": "b" * 100_000}, fail, die)]
+    assert [a.result() for a in answers] == [{"a": "b" * 100_000}, None, None]
 
 
 def test_a_broken_report_template_is_reported_as_without_workers(

@@ -196,7 +196,7 @@ def init(directory: str, force: bool) -> int:
     """Create a workspace: starter teams.yaml, rules.yaml, tickets/, .gitignore and
     .gitattributes (and, inside a git work tree, register esc's merge driver)."""
     from esc.config.starter import STARTER_FILES
-    from esc.ticketfile import merge
+    from esc.store import git
 
     workspace = Workspace(Path(directory).resolve())
     # .gitattributes is not overwritten but added to (its other lines are kept)
@@ -208,10 +208,10 @@ def init(directory: str, force: bool) -> int:
         )
     for name, text in starters.items():
         workspace.write_new_file(name, text, force=True)
-    merge.ensure_gitattributes(workspace.root)
+    git.ensure_gitattributes(workspace.root)
     click.echo(f"esc workspace ready in {workspace.root}")
-    if merge.inside_git_work_tree(workspace.root):
-        merge.configure_git(workspace.root)
+    if git.inside_git_work_tree(workspace.root):
+        git.configure_git(workspace.root)
         click.echo("git merge driver for tickets/*.md registered (merge.esc in the git config)")
     else:
         click.echo(
@@ -616,7 +616,7 @@ def validate() -> int:
 @common
 def log(ticket: str, as_json: bool) -> int:
     """A ticket's story: its activity log and the git commits of its file, in time order."""
-    from esc.domain.history import story, story_json, story_text
+    from esc.report.history import story, story_json, story_text
     from esc.store.git import file_history
 
     state = _state()
@@ -673,7 +673,7 @@ def sweep(
     as_json: bool,
 ) -> int:
     """Compute SLAs, apply the rules, write changed tickets and render reports (for cron)."""
-    from esc.commands.sweep import SweepOptions, sweep_workspace
+    from esc.commands.sweep import SweepOptions, sweep_json, sweep_text, sweep_workspace
 
     if no_report and report_dir:
         raise BadInput("--report-dir and --no-report exclude each other")
@@ -694,9 +694,9 @@ def sweep(
     state.workspace.lock_timeout = lock_timeout
     outcome = sweep_workspace(state.workspace, state.now, options)
     if as_json:
-        emit_json(views.sweep_json(outcome))
+        emit_json(sweep_json(outcome))
     else:
-        click.echo(views.sweep_text(outcome))
+        click.echo(sweep_text(outcome))
     for error in outcome.result.broken:
         click.echo(str(error), err=True)
     return 1 if outcome.result.broken else 0
@@ -899,9 +899,9 @@ def merge_file(base: str, ours: str, theirs: str) -> int:
     Git runs it as `esc merge-file %O %A %B`.  Exit 0 when the merge is clean, 1 when a
     conflict is left between <<<<<<< ours / >>>>>>> theirs markers for a human.
     """
-    from esc.ticketfile import merge
+    from esc.store import git
 
-    result = merge.merge_files(Path(base), Path(ours), Path(theirs))
+    result = git.merge_files(Path(base), Path(ours), Path(theirs))
     if result.conflicts:
         what = ", ".join(result.conflicts)
         click.echo(f"esc merge-file: conflicting {what}; resolve the marked lines", err=True)
@@ -917,16 +917,16 @@ def install_git() -> int:
     Adds `tickets/*.md merge=esc` to .gitattributes (commit it) and defines merge.esc in
     the repository's own git config (every clone runs this once: git does not copy config).
     """
-    from esc.ticketfile import merge
+    from esc.store import git
 
     root = _state().workspace.root
-    if not merge.inside_git_work_tree(root):
+    if not git.inside_git_work_tree(root):
         raise EscError(f"{root} is not inside a git work tree; run `git init` first")
-    changed = merge.ensure_gitattributes(root)
-    merge.configure_git(root)
+    changed = git.ensure_gitattributes(root)
+    git.configure_git(root)
     click.echo(
-        f"{'added' if changed else 'kept'} `{merge.ATTRIBUTES_LINE}` in .gitattributes; "
-        f"git config merge.esc.driver = {merge.DRIVER_COMMAND}"
+        f"{'added' if changed else 'kept'} `{git.ATTRIBUTES_LINE}` in .gitattributes; "
+        f"git config merge.esc.driver = {git.DRIVER_COMMAND}"
     )
     return 0
 

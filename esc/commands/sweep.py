@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from esc.domain.errors import EscError, ParseError
 from esc.domain.plan import Escalated, Planned, plan
 from esc.domain.records import immutable
 from esc.domain.sla import Sla
+from esc.domain.timestamps import format_timestamp
 from esc.store import git, lock, workers
 from esc.store.atomic import replace_if_unchanged, sync_folder
 from esc.store.cache import Entry
@@ -66,6 +68,96 @@ class SweepResult:
             self.notes.append(outcome.note)
 
 
+# ---------------------------------------------------------------- a cold sweep on every CPU
+
+MIN_TICKETS = 400  # below this, forking workers costs more than it saves
+
+
+@dataclass
+class Primed:
+    """One ticket as a worker left it: its cache entry, and what the sweep did to it."""
+
+    name: str
+    entry: Entry | None  # None: the file vanished
+    outcome: RecordOutcome | None = None  # None: the file does not parse or vanished
+    worker: int = 0  # the process id of the worker
+
+
+def prime(
+    catalog: Catalog,
+    now: dt.datetime,
+    jobs: int | None = None,
+    each: Callable[[Primed], None] | None = None,
+) -> list[Primed]:
+    """Sweep, in up to ``jobs`` worker processes (default: one per CPU), every ticket the
+    cache cannot answer for; [] if there are too few for that to pay, or no fork.
+
+    The workers parse, plan and write the tickets and hand back their cache entries, so
+    the sweep that follows finds them all quiet and only reads the cache, as a warm sweep
+    does.  ``each`` is called with every ticket's result as it comes in.
+    """
+    names = catalog.unanswered(now)
+    processes = min(jobs or workers.cpus(), len(names) // workers.CHUNK + 1)
+    if len(names) < MIN_TICKETS or processes < 2 or not workers.can_fork():
+        return []
+
+    def task(share: list[str]) -> list[Handed]:
+        done = list(_sweep_names(catalog, share, now))
+        if any(p.outcome is not None and p.outcome.changed for p in done):
+            sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets
+        return [_handed(p) for p in done]
+
+    done: list[Primed] = []
+    for handed in workers.fork_map(names, task, processes):
+        for primed in map(_taken, handed):
+            done.append(primed)
+            if primed.entry is not None:
+                catalog.cache.put(primed.name, primed.entry)
+                if each is not None:
+                    each(primed)
+    return done
+
+
+# A Primed as plain tuples: pickled and unpickled several times faster than dataclasses.
+Handed = tuple[str, tuple[Any, ...] | None, tuple[Any, ...] | None, int]
+
+
+def _handed(p: Primed) -> Handed:
+    entry = None if p.entry is None else p.entry.row()
+    o = p.outcome
+    outcome = None if o is None else (o.changed, o.planned, o.warning, o.overdue, o.note)
+    return p.name, entry, outcome, p.worker
+
+
+def _taken(handed: Handed) -> Primed:
+    name, entry, outcome, worker = handed
+    return Primed(
+        name,
+        None if entry is None else Entry(*entry),
+        None if outcome is None else RecordOutcome(*outcome),
+        worker,
+    )
+
+
+def _sweep_names(catalog: Catalog, names: list[str], now: dt.datetime) -> Iterator[Primed]:
+    """Sweep each ticket of ``names`` (in a worker process)."""
+    folder = catalog.workspace.tickets_dir
+    worker = os.getpid()
+    for name in names:
+        try:
+            record = catalog.record(name, folder)
+        except ParseError:
+            yield Primed(name, catalog.cache.entries.get(name), worker=worker)
+            continue
+        except FileNotFoundError:
+            yield Primed(name, None, worker=worker)
+            continue
+        outcome = sweep_record(catalog, record, now, dry_run=False)
+        yield Primed(name, record.entry, outcome, worker)
+        catalog.cache.entries.pop(name, None)  # the parent keeps the entries, not the worker
+        catalog.cache.dirty.pop(name, None)
+
+
 def run_sweep(
     workspace: Workspace,
     now: dt.datetime,
@@ -86,7 +178,7 @@ def run_sweep(
     catalog = Catalog(workspace)
     result = SweepResult(now, dry_run)
     each = None if on_primed is None else (lambda p: on_primed(catalog, p.name, p.entry))
-    primed = {} if dry_run else {p.name: p for p in workers.prime(catalog, now, jobs, each)}
+    primed = {} if dry_run else {p.name: p for p in prime(catalog, now, jobs, each)}
     result.processes = len({p.worker for p in primed.values()}) or 1
     done = {
         name: p.entry
@@ -234,7 +326,7 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     """One sweep as cron runs it: locked, then swept, reported, committed and pushed."""
     if options.dry_run:
         return _sweep_once(workspace, now, options)
-    if (options.commit or options.push) and not git.is_repo(workspace.root):
+    if (options.commit or options.push) and not git.inside_git_work_tree(workspace.root):
         raise EscError("--commit and --push need the workspace to be in a git repository")
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
         workspace.remove_stale_temporaries(options.report_dir or workspace.root / REPORTS_DIR)
@@ -245,40 +337,19 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
 
 def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
     folder = options.report_dir or workspace.root / REPORTS_DIR
-    ahead: list[workers.Aside | None] = [None]
-    gathered: list[ReportItems] = []
-    rendering = options.reports and not options.dry_run
-
-    def gather(catalog: Catalog, name: str, entry: Entry) -> None:
-        """While workers sweep: take what the reports show of each ticket they are done with."""
-        if rendering:
-            if not gathered:
-                from esc.report.contents import ReportItems, prepare_sweep_reports
-
-                gathered.append(ReportItems(catalog, now))
-                prepare_sweep_reports(workspace)
-            gathered[0].add(name, entry)
-
-    def render_aside(catalog: Catalog) -> None:
-        """Workers swept the tickets: render the HTML and JSON reports in another process
-        while this one finishes (and renders the summary)."""
-        if rendering:
-            items = gathered[0] if gathered else None
-            ahead[0] = workers.Aside.start(
-                lambda: _report_files(workspace, catalog, folder, now, items, ASIDE_REPORTS)
-            )
-
-    result = run_sweep(workspace, now, options.dry_run, options.jobs, render_aside, gather)
+    reports = SweepReports(workspace, now, folder, options.reports and not options.dry_run)
+    result = run_sweep(
+        workspace, now, options.dry_run, options.jobs, reports.start_aside, reports.gather
+    )
     outcome = SweepOutcome(result)
-    assert result.catalog is not None
-    if ahead[0] is not None:
-        result.catalog.save()  # while the reports render elsewhere
+    catalog = result.catalog
+    assert catalog is not None
+    if reports.aside is not None:
+        catalog.save()  # while the reports render aside
     if options.reports:
-        outcome.reports = _render_reports(
-            workspace, result, folder, now, options.dry_run, ahead[0], gathered
-        )
+        outcome.reports = reports.render(catalog, result.records, options.dry_run)
     if not options.dry_run:
-        result.catalog.save()
+        catalog.save()
     changed = result.changed + outcome.reports
     if options.commit and changed and not options.dry_run:
         outcome.commit = git.commit_paths(workspace.root, changed, sweep_message(result))
@@ -288,42 +359,79 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
 ASIDE_REPORTS = ("index.html", "report.json")  # what the process aside renders
 
 
-def _render_reports(
-    workspace: Workspace,
-    result: SweepResult,
-    folder: Path,
-    now: dt.datetime,
-    dry_run: bool,
-    ahead: workers.Aside | None = None,
-    gathered: list[ReportItems] | None = None,
-) -> list[str]:
-    """Render the reports unless nothing they show can have changed since the last time.
+class SweepReports:
+    """The reports a sweep renders, unless nothing they show can have changed.
 
-    With ``ahead`` rendering the HTML and JSON reports, only the summary is rendered here.
+    When workers swept (a cold sweep), what the reports show of each ticket is gathered as
+    the workers hand tickets back, and the HTML and JSON reports are rendered in a process
+    aside while this one saves the cache and renders the summary: 0.2-0.3 s of a 10k cold
+    sweep (bench/README.md).  Otherwise (or if the process aside fails) every report is
+    rendered here; the files are the same either way (tests/commands/test_workers.py).
     """
-    from esc.report.contents import SWEEP_REPORTS, sweep_reports
 
-    catalog = result.catalog
-    assert catalog is not None
-    signature = _report_signature(workspace, catalog, folder, now)
-    if signature is None:
-        if ahead is not None:
-            ahead.result()
-        return []
-    files: dict[str, str] = {}
-    if ahead is not None:
-        items = gathered[0] if gathered else None
-        mine = set(SWEEP_REPORTS) - set(ASIDE_REPORTS)
-        files = sweep_reports(catalog, result.records, now, items, mine)
-        theirs = ahead.result()
-        files = {**files, **theirs} if isinstance(theirs, dict) else {}
-    if set(files) != set(SWEEP_REPORTS):
-        files = sweep_reports(catalog, result.records, now)
-    files = {name: files[name] for name in SWEEP_REPORTS}
-    written = workspace.write_if_changed(folder, files, dry_run)
-    if not dry_run:
-        catalog.cache.set_meta("reports", signature)
-    return written
+    def __init__(self, workspace: Workspace, now: dt.datetime, folder: Path, on: bool) -> None:
+        self.workspace, self.now, self.folder, self.on = workspace, now, folder, on
+        self.items: ReportItems | None = None
+        self.aside: workers.Aside[dict[str, str] | None] | None = None
+
+    def gather(self, catalog: Catalog, name: str, entry: Entry) -> None:
+        """A worker is done with ticket ``name``: take what the reports show of it."""
+        if not self.on:
+            return
+        if self.items is None:
+            from esc.report.contents import ReportItems, prepare_sweep_reports
+
+            self.items = ReportItems(catalog, self.now)
+            prepare_sweep_reports(self.workspace)
+        self.items.add(name, entry)
+
+    def start_aside(self, catalog: Catalog) -> None:
+        """The workers swept every ticket: render the HTML and JSON reports aside."""
+        if self.on and workers.can_fork():
+            self.aside = workers.Aside(lambda: self._files(catalog, None, ASIDE_REPORTS))
+
+    def render(self, catalog: Catalog, records: list[Record], dry_run: bool) -> list[str]:
+        """Write the reports that changed; the paths written."""
+        from esc.report.contents import SWEEP_REPORTS
+
+        signature = _report_signature(self.workspace, catalog, self.folder, self.now)
+        if signature is None:
+            if self.aside is not None:
+                self.aside.result()
+            return []
+        files: dict[str, str] | None = None
+        if self.aside is not None:
+            mine = tuple(set(SWEEP_REPORTS) - set(ASIDE_REPORTS))
+            here = self._files(catalog, records, mine)
+            aside = self.aside.result()
+            files = {**here, **aside} if here is not None and aside is not None else None
+        if files is None:
+            files = self._files(catalog, records, SWEEP_REPORTS, everything=True)
+        assert files is not None
+        written = self.workspace.write_if_changed(
+            self.folder, {name: files[name] for name in SWEEP_REPORTS}, dry_run
+        )
+        if not dry_run:
+            catalog.cache.set_meta("reports", signature)
+        return written
+
+    def _files(
+        self,
+        catalog: Catalog,
+        records: list[Record] | None,
+        parts: tuple[str, ...],
+        everything: bool = False,
+    ) -> dict[str, str] | None:
+        """The report files ``parts``, from ``records`` (None: the cache as the workers
+        left it), with the gathered items unless ``everything`` is read afresh."""
+        from esc.report.contents import sweep_reports
+
+        if records is None:
+            if _report_signature(self.workspace, catalog, self.folder, self.now) is None:
+                return None
+            records = catalog.cached_records()
+        items = None if everything else self.items
+        return sweep_reports(catalog, records, self.now, items, parts)
 
 
 def _report_signature(
@@ -347,22 +455,6 @@ def _report_signature(
     return signature
 
 
-def _report_files(
-    workspace: Workspace,
-    catalog: Catalog,
-    folder: Path,
-    now: dt.datetime,
-    gathered: ReportItems | None,
-    parts: tuple[str, ...],
-) -> dict[str, str] | None:
-    """The reports' files, rendered from the cache as the workers left it (or None)."""
-    from esc.report.contents import sweep_reports
-
-    if _report_signature(workspace, catalog, folder, now) is None:
-        return None
-    return sweep_reports(catalog, catalog.cached_records(), now, gathered, parts)
-
-
 def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
     """Sweep, commit, push; when the remote moved: fetch, rebase, sweep again, retry."""
     root = workspace.root
@@ -379,3 +471,53 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         f"push to {options.remote}/{branch} was rejected {options.push_attempts} times "
         "(the remote keeps moving); nothing was forced; try again"
     )
+
+
+# ---------------------------------------------------------------- what it prints
+
+
+def sweep_text(outcome: SweepOutcome) -> str:
+    result, reports, dry_run = outcome.result, outcome.reports, outcome.result.dry_run
+    verb = "would change" if dry_run else "changed"
+    lines = [
+        f"{result.seen} tickets seen, {len(result.changed)} {verb}, "
+        f"{len(result.warnings)} in warning, {len(result.breaches)} overdue"
+    ]
+    lines += [f"  {e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
+    lines += [f"  skipped {s}" for s in result.skipped]
+    lines += [f"  {note}" for note in result.notes]
+    if dry_run:
+        lines += [f"  would write {p}" for p in result.changed + reports]
+    elif reports:
+        lines.append(f"rendered {', '.join(reports)}")
+    if outcome.commit:
+        lines.append(f"committed {outcome.commit[:12]}")
+    if outcome.pushed:
+        tries = f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else ""
+        lines.append(f"pushed{tries}")
+    return "\n".join(lines)
+
+
+def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
+    result = outcome.result
+    return {
+        "now": format_timestamp(result.now),
+        "dry_run": result.dry_run,
+        "seen": result.seen,
+        "changed": result.changed,
+        "reports": outcome.reports,
+        "warnings": result.warnings,
+        "breaches": result.breaches,
+        "escalations": [
+            {"id": e.ticket_id, "kind": e.kind, "from": e.from_, "to": e.to, "by": e.by}
+            for e in result.escalations
+        ],
+        "fired": {p.ticket_id: p.fired for p in result.plans if p.fired},
+        "skipped": result.skipped,
+        "broken": [str(b) for b in result.broken],
+        "notes": result.notes,
+        "commit": outcome.commit,
+        "pushed": outcome.pushed,
+        "attempts": outcome.attempts,
+        "processes": result.processes,
+    }

@@ -26,8 +26,8 @@ from esc.domain.config import (
 )
 
 if TYPE_CHECKING:
-    from esc.domain.automation import Rule
     from esc.domain.calendar import Calendar
+    from esc.domain.rules import Rule
     from esc.domain.sla import Policy
 
 
@@ -284,7 +284,7 @@ def _policies(
 def _automation(
     data: CommentedMap, teams: Mapping[str, Team], priorities: Sequence[str], reader: _Reader
 ) -> tuple[Rule, ...]:
-    from esc.domain.automation import RuleError, loop_findings, parse_rule
+    from esc.domain.rules import RuleError, loop_findings, parse_rule
 
     raw = data.get("rules")
     if raw is None:

@@ -1,7 +1,7 @@
 """The records teams.yaml and rules.yaml hold: teams, routes, policies, rules, settings.
 
-Reading and validating the files is :mod:`esc.configfile` (with ruamel.yaml, imported
-only when a configuration is read from its files rather than from the cache).
+Reading and checking the files is :mod:`esc.config.loading` (with ruamel.yaml, imported
+only when a configuration is read from its files rather than from the kept copy).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from esc.domain.records import immutable
 
 if TYPE_CHECKING:
-    from esc.domain.automation import Rule
     from esc.domain.calendar import Calendar
     from esc.domain.conditions import Condition
+    from esc.domain.rules import Rule
     from esc.domain.sla import Policy
 
 TEAMS_FILE = "teams.yaml"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Collection, Iterable
 
 from esc.domain.errors import AmbiguousTicket, BadInput, TicketNotFound
@@ -12,12 +11,9 @@ ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 RANDOM_CHARS = 8  # 40 bits: two clones creating tickets concurrently practically never collide
 
 
-def new_id(
-    prefix: str,
-    existing: Collection[str],
-    token: Callable[[int], int] = secrets.randbelow,
-) -> str:
-    """A fresh ID like ``T-4k8q2m7x`` that is not in ``existing``."""
+def new_id(prefix: str, existing: Collection[str], token: Callable[[int], int]) -> str:
+    """A fresh ID like ``T-4k8q2m7x`` that is not in ``existing``; ``token(n)`` draws a
+    number below n (the caller's source of randomness: ``secrets.randbelow``)."""
     for _ in range(100):
         suffix = "".join(ALPHABET[token(len(ALPHABET))] for _ in range(RANDOM_CHARS))
         candidate = f"{prefix}-{suffix}" if prefix else suffix

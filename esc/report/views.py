@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from esc.domain.calendar import format_duration, format_hours
 from esc.domain.config import Config
 from esc.domain.model import Ticket
 from esc.domain.sla import Clock, Sla
 from esc.domain.timestamps import format_age, format_timestamp
-
-if TYPE_CHECKING:
-    from esc.commands.sweep import SweepOutcome
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "dim": "2", "bold": "1"}
 PRIORITY_COLOUR = {"urgent": "red", "high": "yellow"}
@@ -242,53 +239,6 @@ def sla_lines(sla: Sla, colour: bool) -> list[str]:
 
 
 STATE_COLOUR = {"breached": "red", "warning": "yellow", "met": "green", "paused": "dim"}
-
-
-def sweep_text(outcome: SweepOutcome) -> str:
-    result, reports, dry_run = outcome.result, outcome.reports, outcome.result.dry_run
-    verb = "would change" if dry_run else "changed"
-    lines = [
-        f"{result.seen} tickets seen, {len(result.changed)} {verb}, "
-        f"{len(result.warnings)} in warning, {len(result.breaches)} overdue"
-    ]
-    lines += [f"  {e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
-    lines += [f"  skipped {s}" for s in result.skipped]
-    lines += [f"  {note}" for note in result.notes]
-    if dry_run:
-        lines += [f"  would write {p}" for p in result.changed + reports]
-    elif reports:
-        lines.append(f"rendered {', '.join(reports)}")
-    if outcome.commit:
-        lines.append(f"committed {outcome.commit[:12]}")
-    if outcome.pushed:
-        tries = f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else ""
-        lines.append(f"pushed{tries}")
-    return "\n".join(lines)
-
-
-def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
-    result = outcome.result
-    return {
-        "now": format_timestamp(result.now),
-        "dry_run": result.dry_run,
-        "seen": result.seen,
-        "changed": result.changed,
-        "reports": outcome.reports,
-        "warnings": result.warnings,
-        "breaches": result.breaches,
-        "escalations": [
-            {"id": e.ticket_id, "kind": e.kind, "from": e.from_, "to": e.to, "by": e.by}
-            for e in result.escalations
-        ],
-        "fired": {p.ticket_id: p.fired for p in result.plans if p.fired},
-        "skipped": result.skipped,
-        "broken": [str(b) for b in result.broken],
-        "notes": result.notes,
-        "commit": outcome.commit,
-        "pushed": outcome.pushed,
-        "attempts": outcome.attempts,
-        "processes": result.processes,
-    }
 
 
 def upcoming_json(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, Any]:

@@ -1,30 +1,55 @@
-"""The git commands esc runs: committing exactly the files a sweep changed."""
+"""Every git command esc runs, through one runner: committing what a sweep changed,
+pushing and catching up, a ticket's history, and esc's merge driver (installing it, and
+the file side of a merge: git hands the driver three files).
+
+No value from a user or a file reaches git as an option: names come after ``--``, and
+refs are spelled out in full (``refs/remotes/...``).
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from esc.config import starter
 from esc.domain.errors import EscError
+from esc.store.atomic import atomic_write
+from esc.ticketfile.merge import TEXT, MergeResult, merge_ticket
+
+DRIVER = "esc"
+DRIVER_NAME = "esc ticket merge"
+DRIVER_COMMAND = "esc merge-file %O %A %B"
+ATTRIBUTES_PATTERN = "tickets/*.md"
+ATTRIBUTES_LINE = f"{ATTRIBUTES_PATTERN} merge={DRIVER}"
+GITATTRIBUTES = starter.GITATTRIBUTES
 
 
 class GitError(EscError):
     pass
 
 
-def _git(root: Path, *args: str) -> str:
+def run(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    """``git ARGS`` in ``cwd``, whatever its exit code; GitError if git cannot be run."""
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=120
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, check=False, timeout=timeout
         )
-    except OSError as exc:
+    except (OSError, subprocess.SubprocessError) as exc:
         raise GitError(f"cannot run git: {exc}") from None
+
+
+def output(cwd: Path, *args: str, timeout: float = 120) -> str:
+    """What ``git ARGS`` prints; GitError with git's last line if it fails."""
+    proc = run(cwd, *args, timeout=timeout)
+    out = proc.stdout.decode("utf-8", "replace")
     if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        err = proc.stderr.decode("utf-8", "replace")
+        detail = (err or out).strip().splitlines()
         raise GitError(f"git {args[0]} failed: {detail[-1] if detail else proc.returncode}")
-    return proc.stdout
+    return out
 
 
 def commit_paths(root: Path, paths: Sequence[str], message: str) -> str | None:
@@ -34,26 +59,18 @@ def commit_paths(root: Path, paths: Sequence[str], message: str) -> str | None:
     """
     if not paths:
         return None
-    _git(root, "rev-parse", "--git-dir")
-    _git(root, "add", "--", *paths)
-    staged = _git(root, "diff", "--cached", "--name-only", "--", *paths).split()
+    output(root, "rev-parse", "--git-dir")
+    output(root, "add", "--", *paths)
+    staged = output(root, "diff", "--cached", "--name-only", "--", *paths).split()
     if not staged:
         return None
     # `git commit --only PATHS` commits those paths alone, leaving the rest of the index as it was.
-    _git(root, "commit", "--quiet", "--only", "-m", message, "--", *paths)
-    return _git(root, "rev-parse", "HEAD").strip()
-
-
-def is_repo(root: Path) -> bool:
-    try:
-        _git(root, "rev-parse", "--is-inside-work-tree")
-    except GitError:
-        return False
-    return True
+    output(root, "commit", "--quiet", "--only", "-m", message, "--", *paths)
+    return output(root, "rev-parse", "HEAD").strip()
 
 
 def current_branch(root: Path) -> str:
-    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    branch = output(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
     if branch == "HEAD":
         raise GitError("not on a branch (detached HEAD); pass --branch")
     return branch
@@ -61,29 +78,26 @@ def current_branch(root: Path) -> str:
 
 def push(root: Path, remote: str, branch: str) -> bool:
     """Push HEAD to ``remote``/``branch``; False if the remote moved (rejected), never forced."""
-    proc = subprocess.run(
-        ["git", "push", "--quiet", "--porcelain", remote, f"HEAD:refs/heads/{branch}"],
-        cwd=root, capture_output=True, text=True, check=False, timeout=300,
-    )
+    proc = run(
+        root, "push", "--quiet", "--porcelain", "--", remote, f"HEAD:refs/heads/{branch}",
+        timeout=300,
+    )  # fmt: skip
     if proc.returncode == 0:
         return True
-    output = proc.stdout + proc.stderr
-    if "[rejected]" in output or _remote_moved(root, remote, branch):
+    text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    if "[rejected]" in text or _remote_moved(root, remote, branch):
         return False  # includes a push that lost a race for the ref lock at the remote
-    detail = [line for line in output.strip().splitlines() if line.startswith(("!", "error"))]
+    detail = [line for line in text.strip().splitlines() if line.startswith(("!", "error"))]
     raise GitError(f"git push failed: {detail[0] if detail else proc.returncode}")
 
 
 def _remote_moved(root: Path, remote: str, branch: str) -> bool:
     """Whether the remote branch now has commits that HEAD does not."""
     try:
-        _git(root, "fetch", "--quiet", remote, branch)
+        output(root, "fetch", "--quiet", "--", remote, branch)
     except GitError:
         return False
-    proc = subprocess.run(
-        ["git", "merge-base", "--is-ancestor", f"{remote}/{branch}", "HEAD"],
-        cwd=root, capture_output=True, check=False,
-    )
+    proc = run(root, "merge-base", "--is-ancestor", f"refs/remotes/{remote}/{branch}", "HEAD")
     return proc.returncode == 1
 
 
@@ -108,14 +122,14 @@ def merge_settings(folder: Path) -> list[str]:
 
 def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     """Fetch the remote branch and rebase onto it (ticket files merge with esc's driver)."""
-    _git(root, "fetch", "--quiet", remote, branch)
+    output(root, "fetch", "--quiet", "--", remote, branch)
     scratch.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(
-        ["git", *merge_settings(scratch), "rebase", "--quiet", f"{remote}/{branch}"],
-        cwd=root, capture_output=True, text=True, check=False, timeout=300,
-    )
+    proc = run(
+        root, *merge_settings(scratch), "rebase", "--quiet", f"refs/remotes/{remote}/{branch}",
+        timeout=300,
+    )  # fmt: skip
     if proc.returncode != 0:
-        subprocess.run(["git", "rebase", "--abort"], cwd=root, capture_output=True, check=False)
+        run(root, "rebase", "--abort")
         raise GitError(
             f"could not rebase onto {remote}/{branch}: a true conflict; resolve it by hand"
         )
@@ -124,7 +138,7 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
 def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
     """(commit, author, ISO date, subject) of every commit that touched ``path``, newest first."""
     try:
-        out = _git(root, "log", "--follow", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", str(path))
+        out = output(root, "log", "--follow", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", str(path))
     except GitError:
         return []
     rows = []
@@ -133,3 +147,103 @@ def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
         if len(parts) == 4:
             rows.append((parts[0], parts[1], parts[2], parts[3]))
     return rows
+
+
+# ---------------------------------------------------------------- the merge driver
+
+
+def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
+    """A plain 3-way text merge by ``git merge-file``: (text, True if conflicts remain)."""
+    with tempfile.TemporaryDirectory(prefix="esc-merge-") as folder:
+        paths = []
+        for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(folder) / name
+            path.write_bytes(text.encode("utf-8"))
+            paths.append(str(path))
+        proc = run(
+            Path(folder), "merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs",
+            "--", *paths,
+        )  # fmt: skip
+    if not 0 <= proc.returncode < 128:
+        detail = proc.stderr.decode("utf-8", "replace").strip()
+        raise EscError(f"git merge-file failed: {detail or proc.returncode}")
+    return proc.stdout.decode("utf-8"), proc.returncode > 0
+
+
+def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
+    """Merge the files git hands its merge driver, writing the result to ``ours``."""
+    try:
+        texts = [p.read_bytes().decode("utf-8") for p in (base, ours, theirs)]
+    except UnicodeDecodeError:
+        # not text esc can read: let git merge it in place, as its own text driver would
+        proc = run(
+            ours.resolve().parent, "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",
+            "--", *(str(p.resolve()) for p in (ours, base, theirs)),
+        )  # fmt: skip
+        if not 0 <= proc.returncode < 128:
+            raise EscError(f"git merge-file failed on {ours}") from None
+        text = ours.read_bytes().decode("utf-8", "replace")
+        return MergeResult(text, [TEXT] if proc.returncode else [], structured=False)
+    except OSError as exc:
+        raise EscError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    base_text, ours_text, theirs_text = texts
+    result = merge_ticket(base_text, ours_text, theirs_text, merge_text)
+    if result.text != texts[1]:
+        try:
+            atomic_write(ours, result.text)
+        except OSError as exc:
+            raise EscError(f"cannot write {ours}: {exc.strerror or exc}") from None
+    return result
+
+
+def inside_git_work_tree(folder: Path) -> bool:
+    """True if ``folder`` is inside a git work tree (and git can be run)."""
+    try:
+        proc = run(folder, "rev-parse", "--is-inside-work-tree")
+    except GitError:
+        return False
+    return proc.returncode == 0 and proc.stdout.strip() == b"true"
+
+
+def ensure_gitattributes(root: Path) -> bool:
+    """Make ``root/.gitattributes`` send ``tickets/*.md`` to esc's driver; True if changed.
+
+    Other lines are kept; the line is appended unless the last ``merge`` attribute given
+    to ``tickets/*.md`` already is ``merge=esc``.
+    """
+    path = root / ".gitattributes"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EscError(f"cannot read {path}: {exc}") from None
+    if text is None:
+        new = GITATTRIBUTES
+    else:
+        merge_attr = None
+        for line in text.splitlines():
+            words = line.split()
+            if words and words[0] == ATTRIBUTES_PATTERN:
+                for word in words[1:]:
+                    if word in ("merge", "-merge", "!merge") or word.startswith("merge="):
+                        merge_attr = word
+        if merge_attr == f"merge={DRIVER}":
+            return False
+        nl = "\r\n" if "\r\n" in text else "\n"
+        sep = "" if not text or text.endswith("\n") else nl
+        new = text + sep + GITATTRIBUTES.replace("\n", nl)
+    try:
+        atomic_write(path, new)
+    except OSError as exc:
+        raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return True
+
+
+def configure_git(root: Path) -> None:
+    """Define the ``esc`` merge driver in the local config of the repository at ``root``."""
+    for name, value in (("merge.esc.name", DRIVER_NAME), ("merge.esc.driver", DRIVER_COMMAND)):
+        proc = run(root, "config", "--local", name, value)
+        if proc.returncode != 0:
+            detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise EscError(f"git config {name} failed: {detail[-1] if detail else proc.returncode}")

@@ -1,46 +1,28 @@
-"""A cold sweep on every CPU: worker processes parse, plan and write the tickets the cache
-cannot vouch for, and hand back their cache entries.
+"""Work on every CPU: forked worker processes that each take a share of a list of names
+and hand their results back, and one process that computes something aside.
 
-After :func:`prime` the cache holds an up-to-date entry (summary, SLA, next event) for
-every ticket a worker handled, so the sweep that follows finds them all quiet and only
-reads the cache, as a warm sweep does.  The workers are forked from the sweeping process:
-they share its configuration and lock and write only ticket files (each atomically, each
-by one worker); the cache itself is written only by the parent.
+The processes are forked from the calling process, so they start with everything it
+holds (its configuration, its catalog, its locks) and need nothing pickled but the names
+and their results.  The kernel kills them the moment their parent dies.
 """
 
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 import gc
 import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
-from esc.domain.errors import ParseError
-from esc.store.atomic import sync_folder
-from esc.store.cache import Entry
-from esc.store.catalog import Catalog
+from esc.store.diagnostics import fallback
 
-if TYPE_CHECKING:
-    from esc.commands.sweep import RecordOutcome
+CHUNK = 100  # names per task: big enough to amortise the hand-over, small enough to balance
+PR_SET_PDEATHSIG = 1
 
-MIN_TICKETS = 400  # below this, forking costs more than it saves
-CHUNK = 100  # tickets per task: big enough to amortise the hand-over, small enough to balance
-
-
-@dataclass
-class Primed:
-    """One ticket as a worker left it: its cache entry, and what the sweep did to it."""
-
-    name: str
-    entry: Entry | None  # None: the file vanished
-    outcome: RecordOutcome | None = None  # None: the file does not parse or vanished
-    worker: int = 0  # the process id of the worker
+R = TypeVar("R")
 
 
 def die_with_parent(parent: int) -> None:
@@ -55,9 +37,6 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-PR_SET_PDEATHSIG = 1
-
-
 def cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -65,76 +44,65 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
-def prime(
-    catalog: Catalog,
-    now: dt.datetime,
-    jobs: int | None = None,
-    each: Callable[[Primed], None] | None = None,
-) -> list[Primed]:
-    """Sweep, in up to ``jobs`` worker processes (default: one per CPU), every ticket the
-    cache cannot answer for; [] if there are too few for that to pay, or no fork.
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
 
-    ``each`` is called with every ticket's result as it comes in, while the workers go on.
-    """
-    names = catalog.unanswered(now)
-    processes = min(jobs or cpus(), len(names) // CHUNK + 1)
-    if len(names) < MIN_TICKETS or processes < 2:
-        return []
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
-        return []
-    chunks = _chunks(names, processes)
-    global _JOB
-    _JOB = (catalog, now)
+
+def fork_map(
+    names: list[str], task: Callable[[list[str]], list[R]], processes: int
+) -> Iterator[list[R]]:
+    """``task`` run on shares of ``names`` in ``processes`` forked processes; the results of
+    each share as they come back, in order (while the others go on)."""
+    global _TASK
+    _TASK = task
     gc.freeze()  # the workers' collector then leaves inherited objects alone (no copy-on-write)
     collecting = gc.isenabled()
     gc.disable()  # (here too while the results come in: they make no reference cycles)
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(processes, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            done: list[Primed] = []
-            for handed in pool.imap(_sweep_chunk, chunks):
-                chunk = [_taken(h) for h in handed]
-                done += chunk
-                for primed in chunk:
-                    if primed.entry is not None:
-                        catalog.cache.put(primed.name, primed.entry)
-                        if each is not None:
-                            each(primed)
+            yield from pool.imap(_run_task, _chunks(names, processes))
     finally:
-        _JOB = None
-        # Left frozen, with the results: they live as long as the sweep, and the first
+        _TASK = None
+        # Left frozen, with the results: they live as long as the caller, and the first
         # collection would otherwise go through every one of them (~50 ms at 10,000).
         gc.freeze()
         if collecting:
             gc.enable()
-    return done
 
 
-_JOB: tuple[Catalog, dt.datetime] | None = None  # what forked workers inherit
+_TASK: Callable[[list[str]], list[Any]] | None = None  # what forked workers inherit
+
+
+def _run_task(names: list[str]) -> list[Any]:
+    assert _TASK is not None
+    gc.disable()  # a worker lives for one task list and makes few reference cycles
+    return _TASK(names)
 
 
 def _chunks(names: list[str], processes: int) -> list[list[str]]:
     """Tasks of CHUNK names, the last round of them a quarter of that: the workers then
-    finish within a few tickets of each other."""
+    finish within a few names of each other."""
     small = CHUNK // 4
     head = max(0, len(names) - processes * CHUNK)  # before the last round
     chunks = [names[i : min(i + CHUNK, head)] for i in range(0, head, CHUNK)]
     return chunks + [names[i : i + small] for i in range(head, len(names), small)]
 
 
-class Aside:
+class Aside(Generic[R]):
     """``work()`` running in a forked process while this one goes on.
 
-    :meth:`result` waits for its answer: None if the work failed or the process died, and
-    the caller then does the work itself, so errors are reported as without a fork.
+    :meth:`result` waits for its answer: None if the work failed or the process died (said
+    under ESC_DEBUG=1), and the caller then does the work itself, so errors are reported
+    as without a fork.
     """
 
-    def __init__(self, work: Callable[[], object]) -> None:
+    def __init__(self, work: Callable[[], R]) -> None:
         global _ASIDE
         context = multiprocessing.get_context("fork")
         self._answer, sender = context.Pipe(duplex=False)
         _ASIDE = work
-        gc.freeze()  # (see prime)
+        gc.freeze()  # (see fork_map)
         try:
             self._process = context.Process(
                 target=_run_aside, args=(sender, os.getpid()), daemon=True
@@ -145,24 +113,24 @@ class Aside:
             _ASIDE = None
             sender.close()
 
-    def result(self) -> object | None:
+    def result(self) -> R | None:
         try:
             while not self._answer.poll(0.05):
                 if not self._process.is_alive():
-                    return None  # died without answering
-            answer: object = self._answer.recv()
-            return answer
-        except (EOFError, OSError):
+                    fallback("the process working aside died without an answer")
+                    return None
+            answer: tuple[bool, R | str] = self._answer.recv()
+        except (EOFError, OSError) as exc:
+            fallback(f"no answer from the process working aside ({exc})")
             return None
         finally:
             self._answer.close()
             self._process.join()
-
-    @classmethod
-    def start(cls, work: Callable[[], object]) -> Aside | None:
-        if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        done, value = answer
+        if not done:
+            fallback(f"the work aside failed ({value}); doing it here")
             return None
-        return cls(work)
+        return value  # type: ignore[return-value]
 
 
 _ASIDE: Callable[[], object] | None = None
@@ -173,61 +141,8 @@ def _run_aside(sender: Connection, parent: int) -> None:
     die_with_parent(parent)
     gc.disable()
     try:
-        answer = _ASIDE()
-    except Exception:  # the parent does it again and reports the error its own way
-        answer = None
+        answer: tuple[bool, object] = (True, _ASIDE())
+    except Exception as exc:  # the parent does it again and reports the error its own way
+        answer = (False, f"{type(exc).__name__}: {exc}")
     sender.send(answer)
     sender.close()
-
-
-def _sweep_chunk(names: list[str]) -> list[Handed]:
-    assert _JOB is not None
-    catalog, now = _JOB
-    gc.disable()  # a worker lives for one sweep and makes few reference cycles
-    done = list(_sweep_names(catalog, names, now))
-    if any(p.outcome is not None and p.outcome.changed for p in done):
-        sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets
-    return [_handed(p) for p in done]
-
-
-# A Primed as plain tuples: pickled and unpickled several times faster than dataclasses.
-Handed = tuple[str, tuple[Any, ...] | None, tuple[Any, ...] | None, int]
-
-
-def _handed(p: Primed) -> Handed:
-    entry = None if p.entry is None else p.entry.row()
-    o = p.outcome
-    outcome = None if o is None else (o.changed, o.planned, o.warning, o.overdue, o.note)
-    return p.name, entry, outcome, p.worker
-
-
-def _taken(handed: Handed) -> Primed:
-    from esc.commands.sweep import RecordOutcome
-
-    name, entry, outcome, worker = handed
-    return Primed(
-        name,
-        None if entry is None else Entry(*entry),
-        None if outcome is None else RecordOutcome(*outcome),
-        worker,
-    )
-
-
-def _sweep_names(catalog: Catalog, names: list[str], now: dt.datetime) -> Iterator[Primed]:
-    from esc.commands.sweep import sweep_record  # (esc.sweeper imports this module)
-
-    folder = catalog.workspace.tickets_dir
-    worker = os.getpid()
-    for name in names:
-        try:
-            record = catalog.record(name, folder)
-        except ParseError:
-            yield Primed(name, catalog.cache.entries.get(name), worker=worker)
-            continue
-        except FileNotFoundError:
-            yield Primed(name, None, worker=worker)
-            continue
-        outcome = sweep_record(catalog, record, now, dry_run=False)
-        yield Primed(name, record.entry, outcome, worker)
-        catalog.cache.entries.pop(name, None)  # the parent keeps the entries, not the worker
-        catalog.cache.dirty.pop(name, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,7 +219,7 @@ class Workspace:
         self.tickets_dir.mkdir(exist_ok=True)
         prefix = self.config().id_prefix
         for _ in range(10):
-            ticket_id = ids.new_id(prefix, set(self.ticket_ids()))
+            ticket_id = ids.new_id(prefix, set(self.ticket_ids()), secrets.randbelow)
             front, activity = build(ticket_id)
             text = document.render_new(front, description, activity)
             path = self.tickets_dir / f"{ticket_id}.md"

@@ -25,39 +25,27 @@ field by field:
   that line until someone resolves it.
 
 The merged front-matter is ours' text with theirs' changes applied by
-:class:`~esc.yamltext.FrontMatterEditor`, so every untouched line keeps its bytes, and the
-result is checked to mean exactly what was intended.  If a version does not parse as a
-ticket (or esc cannot merge it safely), the whole file is merged as plain text instead.
+:class:`~esc.ticketfile.yaml_text.FrontMatterEditor`, so every untouched line keeps its
+bytes, and the result is checked to mean exactly what was intended.  If a version does not
+parse as a ticket (or esc cannot merge it safely), the whole file is merged as plain text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
-from esc.config import starter
-from esc.domain.errors import EscError, ParseError
+from esc.domain.errors import ParseError
 from esc.domain.model import FIELD_ORDER
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp
-from esc.store.atomic import atomic_write
 from esc.ticketfile import yaml_text
 from esc.ticketfile.document import _ENTRY_HEAD as ENTRY_HEAD
 from esc.ticketfile.document import ACTIVITY, CONVERSATION, TicketDoc, parse, parse_activity_line
-
-DRIVER = "esc"
-DRIVER_NAME = "esc ticket merge"
-DRIVER_COMMAND = "esc merge-file %O %A %B"
-ATTRIBUTES_PATTERN = "tickets/*.md"
-ATTRIBUTES_LINE = f"{ATTRIBUTES_PATTERN} merge={DRIVER}"
-GITATTRIBUTES = starter.GITATTRIBUTES
 
 OURS_MARK, SPLIT_MARK, THEIRS_MARK = "<<<<<<< ours", "=======", ">>>>>>> theirs"
 DESCRIPTION = "description"
@@ -100,20 +88,26 @@ class MergeResult:
 # ---------------------------------------------------------------- the merge
 
 
-def merge_ticket(base: str, ours: str, theirs: str) -> MergeResult:
-    """Merge three versions of one ticket file (see the module docstring for the rules)."""
+TextMerge = Callable[[str, str, str], tuple[str, bool]]
+"""A plain three-way text merge (base, ours, theirs) -> (text, whether conflicts remain);
+esc uses ``git merge-file`` (:func:`esc.store.git.merge_text`)."""
+
+
+def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:
+    """Merge three versions of one ticket file (see the module docstring for the rules);
+    ``merge_text`` merges the description, and whole files that are not tickets."""
     if ours == theirs or theirs == base:
         return MergeResult(ours, [])
     if ours == base:
         return MergeResult(theirs, [])
     try:
-        return _merge_tickets(base, ours, theirs)
+        return _merge_tickets(base, ours, theirs, merge_text)
     except Unmergeable:
         text, conflicted = merge_text(base, ours, theirs)
         return MergeResult(text, [TEXT] if conflicted else [], structured=False)
 
 
-def _merge_tickets(base: str, ours: str, theirs: str) -> MergeResult:
+def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:
     docs = []
     for label, text in (("base", base), ("ours", ours), ("theirs", theirs)):
         try:
@@ -126,7 +120,7 @@ def _merge_tickets(base: str, ours: str, theirs: str) -> MergeResult:
         front, conflicts = _merge_front(b, o, t, nl)
     except (TypeError, ValueError, yaml_text.YamlError, yaml_text.EditError) as exc:
         raise Unmergeable(f"front-matter: {exc}") from None
-    body, body_conflicts = _merge_body(b.body, o.body, t.body, nl)
+    body, body_conflicts = _merge_body(b.body, o.body, t.body, nl, merge_text)
     text = ours[: o.front_start] + front + ours[o.front_end : o.body_start] + body
     if not conflicts:
         try:
@@ -134,48 +128,6 @@ def _merge_tickets(base: str, ours: str, theirs: str) -> MergeResult:
         except ParseError as exc:  # pragma: no cover - the front-matter was verified
             raise Unmergeable(str(exc)) from None
     return MergeResult(text, conflicts + body_conflicts)
-
-
-def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
-    """A plain 3-way text merge by ``git merge-file``: (text, True if conflicts remain)."""
-    with tempfile.TemporaryDirectory(prefix="esc-merge-") as folder:
-        paths = []
-        for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
-            path = Path(folder) / name
-            path.write_bytes(text.encode("utf-8"))
-            paths.append(str(path))
-        proc = _run_git(
-            Path(folder), "merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", *paths
-        )
-    if not 0 <= proc.returncode < 128:
-        detail = proc.stderr.decode("utf-8", "replace").strip()
-        raise EscError(f"git merge-file failed: {detail or proc.returncode}")
-    return proc.stdout.decode("utf-8"), proc.returncode > 0
-
-
-def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
-    """Merge the files git hands its merge driver, writing the result to ``ours``."""
-    try:
-        texts = [p.read_bytes().decode("utf-8") for p in (base, ours, theirs)]
-    except UnicodeDecodeError:
-        # not text esc can read: let git merge it in place, as its own text driver would
-        proc = _run_git(
-            ours.resolve().parent, "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",
-            *(str(p.resolve()) for p in (ours, base, theirs)),
-        )  # fmt: skip
-        if not 0 <= proc.returncode < 128:
-            raise EscError(f"git merge-file failed on {ours}") from None
-        text = ours.read_bytes().decode("utf-8", "replace")
-        return MergeResult(text, [TEXT] if proc.returncode else [], structured=False)
-    except OSError as exc:
-        raise EscError(f"cannot read {exc.filename}: {exc.strerror}") from None
-    result = merge_ticket(*texts)
-    if result.text != texts[1]:
-        try:
-            atomic_write(ours, result.text)
-        except OSError as exc:
-            raise EscError(f"cannot write {ours}: {exc.strerror or exc}") from None
-    return result
 
 
 # ---------------------------------------------------------------- front-matter
@@ -463,7 +415,9 @@ def _split_body(body: str) -> _Body:
     return _Body("".join(description), conversation, activity)
 
 
-def _merge_body(base: str, ours: str, theirs: str, nl: str) -> tuple[str, list[str]]:
+def _merge_body(
+    base: str, ours: str, theirs: str, nl: str, merge_text: TextMerge
+) -> tuple[str, list[str]]:
     b, o, t = _split_body(base), _split_body(ours), _split_body(theirs)
     conflicts: list[str] = []
     if o.description == t.description or t.description == b.description:
@@ -540,68 +494,3 @@ def _line_key(line: str) -> Hashable:
 def _line_time(line: str) -> dt.datetime | None:
     item = parse_activity_line(line.rstrip("\r\n"))
     return item.at if item is not None else None
-
-
-# ---------------------------------------------------------------- installing the driver
-
-
-def _run_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, check=False, timeout=120
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise EscError(f"cannot run git: {exc}") from None
-
-
-def inside_git_work_tree(folder: Path) -> bool:
-    """True if ``folder`` is inside a git work tree (and git can be run)."""
-    try:
-        proc = _run_git(folder, "rev-parse", "--is-inside-work-tree")
-    except EscError:
-        return False
-    return proc.returncode == 0 and proc.stdout.strip() == b"true"
-
-
-def ensure_gitattributes(root: Path) -> bool:
-    """Make ``root/.gitattributes`` send ``tickets/*.md`` to esc's driver; True if changed.
-
-    Other lines are kept; the line is appended unless the last ``merge`` attribute given
-    to ``tickets/*.md`` already is ``merge=esc``.
-    """
-    path = root / ".gitattributes"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EscError(f"cannot read {path}: {exc}") from None
-    if text is None:
-        new = GITATTRIBUTES
-    else:
-        merge_attr = None
-        for line in text.splitlines():
-            words = line.split()
-            if words and words[0] == ATTRIBUTES_PATTERN:
-                for word in words[1:]:
-                    if word in ("merge", "-merge", "!merge") or word.startswith("merge="):
-                        merge_attr = word
-        if merge_attr == f"merge={DRIVER}":
-            return False
-        nl = "\r\n" if "\r\n" in text else "\n"
-        sep = "" if not text or text.endswith("\n") else nl
-        new = text + sep + GITATTRIBUTES.replace("\n", nl)
-    try:
-        atomic_write(path, new)
-    except OSError as exc:
-        raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return True
-
-
-def configure_git(root: Path) -> None:
-    """Define the ``esc`` merge driver in the local config of the repository at ``root``."""
-    for name, value in (("merge.esc.name", DRIVER_NAME), ("merge.esc.driver", DRIVER_COMMAND)):
-        proc = _run_git(root, "config", "--local", name, value)
-        if proc.returncode != 0:
-            detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise EscError(f"git config {name} failed: {detail[-1] if detail else proc.returncode}")

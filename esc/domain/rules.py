@@ -1,0 +1,227 @@
+"""The automation rules of rules.yaml as records: reading one, and finding rules that
+could trigger each other endlessly.  Pure.  Running them is :mod:`esc.domain.automation`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from esc.domain.conditions import (
+    AllOf,
+    Condition,
+    ConditionError,
+    Facts,
+    FieldCondition,
+    compile_condition,
+)
+from esc.domain.records import immutable
+from esc.domain.sla import PolicyError, parse_working_duration
+
+ACTIONS = ("escalate", "priority", "assign", "tag", "note", "status")
+RULE_KEYS = {"name", "when", "then", "repeat", "description"}
+DEFAULT_MAX_ACTIONS = 10
+
+
+class RuleError(ValueError):
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@immutable
+class Rule:
+    name: str
+    when: Condition
+    actions: tuple[tuple[str, object], ...]
+    repeat: dt.timedelta | None = None
+
+    def reads(self) -> set[str]:
+        fields = set(self.when.fields())
+        return fields | ({"level"} if "team" in fields else set())
+
+
+def parse_rule(
+    raw: Mapping[str, object],
+    teams: Mapping[str, object],
+    priorities: Sequence[str],
+    path: str,
+    names: set[str],
+) -> Rule:
+    unknown = sorted(set(map(str, raw)) - RULE_KEYS)
+    if unknown:
+        raise RuleError(f"unknown key {unknown[0]!r}", unknown[0])
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise RuleError("a rule needs a name", "name")
+    if name in names:
+        raise RuleError(f"two rules are named {name!r}", "name")
+    try:
+        when = compile_condition(raw.get("when"), priorities=priorities, path=f"{path}.when")
+    except ConditionError as exc:
+        raise RuleError(str(exc), "when") from None
+    then = raw.get("then")
+    if not isinstance(then, Mapping) or not then:
+        raise RuleError(f"rule {name}: `then` must map actions to values", "then")
+    actions = tuple((str(k), v) for k, v in then.items())
+    for action, value in actions:
+        _check_action(action, value, teams, priorities, name)
+    repeat = None
+    if raw.get("repeat") is not None:
+        try:
+            repeat = parse_working_duration(raw["repeat"], f"rule {name}: repeat")
+        except PolicyError as exc:
+            raise RuleError(str(exc), "repeat") from None
+    return Rule(name, when, actions, repeat)
+
+
+def _check_action(
+    action: str, value: object, teams: Mapping[str, object], priorities: Sequence[str], name: str
+) -> None:
+    where = f"rule {name}: {action}"
+    if action not in ACTIONS:
+        raise RuleError(
+            f"rule {name}: unknown action {action!r}; one of {', '.join(ACTIONS)}", "then"
+        )
+    if action == "escalate":
+        target = value.get("to") if isinstance(value, Mapping) else None
+        if value != "up" and target is None:
+            raise RuleError(f"{where} takes `up` or `{{to: TEAM}}`", "then")
+        if target is not None and target not in teams:
+            raise RuleError(f"{where}: unknown team {target!r}", "then")
+    elif action == "priority":
+        if value != "raise" and value not in priorities:
+            raise RuleError(f"{where}: {value!r} is not a priority (or `raise`)", "then")
+    elif action == "status":
+        if value not in ("open", "pending", "resolved", "closed"):
+            raise RuleError(f"{where}: takes open, pending, resolved or closed", "then")
+    elif not isinstance(value, str) or not value.strip():
+        raise RuleError(f"{where}: needs a text value", "then")
+
+
+def loop_findings(rules: Sequence[Rule]) -> list[tuple[int, str]]:
+    """Rules that can trigger each other endlessly: (index of the first, message).
+
+    Rule A can trigger rule B when A writes a value that B's condition may accept.  Rules
+    that can trigger each other in a cycle loop endlessly only if they write one field with
+    different values (one sets priority low, another raises it); writes that only move one
+    way (escalate up, raise, add a tag) run out.  Time (age, idle) is left out: a rule that
+    waits for time to pass fires again only as time passes.
+    """
+    edges = {a.name: {b.name for b in rules if b is not a and _can_enable(a, b)} for a in rules}
+    index = {r.name: i for i, r in enumerate(rules)}
+    by_name = {r.name: r for r in rules}
+    found = []
+    for component in _cycles(edges):
+        members = [by_name[n] for n in component]
+        field_name = _conflicting_field(members)
+        if field_name is None:
+            continue
+        names = sorted(component, key=index.__getitem__)
+        found.append(
+            (index[names[0]], f"rules {', '.join(names)} can trigger each other endlessly "
+             f"(they set {field_name} to different values and each re-enables the other)")
+        )
+    return found
+
+
+_ANY = object()  # a value known only when the rule runs (raise, escalate up, the lead)
+
+
+def _writes(rule: Rule) -> dict[str, set[object]]:
+    """Field -> the values the rule's actions write to it."""
+    out: dict[str, set[object]] = {}
+
+    def put(name: str, value: object) -> None:
+        out.setdefault(name, set()).add(value)
+
+    for action, value in rule.actions:
+        if action == "escalate":
+            target = value.get("to") if isinstance(value, Mapping) else None
+            put("team", _ANY if target is None else str(target))
+            put("level", _ANY)
+            put("assignee", None)
+            put("sla", _ANY)
+        elif action == "priority":
+            put("priority", _ANY if value == "raise" else str(value))
+            put("sla", _ANY)
+        elif action == "assign":
+            put("assignee", _ANY if value == "lead" else str(value))
+        elif action == "tag":
+            put("tags", str(value))
+        elif action == "status":
+            put("status", str(value))
+            put("sla", _ANY)
+    return out
+
+
+def _can_enable(a: Rule, b: Rule) -> bool:
+    reads = b.reads()
+    for name, values in _writes(a).items():
+        if name not in reads:
+            continue
+        if any(v is _ANY or _accepts(b.when, name, v) for v in values):
+            return True
+    return False
+
+
+def _accepts(condition: Condition, name: str, value: object) -> bool:
+    """Whether ``condition`` may hold when field ``name`` has ``value`` (False if surely not)."""
+
+    leaves = condition.children if isinstance(condition, AllOf) else (condition,)
+    facts_ = Facts(fields={name: [value] if name == "tags" else value})
+    for leaf in leaves:
+        if isinstance(leaf, FieldCondition) and leaf.name == name and not leaf.matches(facts_):
+            return False
+    return True
+
+
+def _conflicting_field(rules: Sequence[Rule]) -> str | None:
+    """A field the rules write with more than one value, if any."""
+    seen: dict[str, set[object]] = {}
+    for rule in rules:
+        for name, values in _writes(rule).items():
+            if name in ("sla", "level", "tags"):
+                continue
+            seen.setdefault(name, set()).update(values)
+    for name, values in seen.items():
+        if len(values) > 1:
+            return name
+    return None
+
+
+def _cycles(edges: Mapping[str, set[str]]) -> list[set[str]]:
+    """Strongly connected components with more than one rule (Tarjan's algorithm)."""
+    counter = [0]
+    low: dict[str, int] = {}
+    order: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        order[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        for nxt in edges[node]:
+            if nxt not in order:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], order[nxt])
+        if low[node] == order[node]:
+            component = set()
+            while True:
+                item = stack.pop()
+                component.add(item)
+                if item == node:
+                    break
+            if len(component) > 1:
+                out.append(component)
+
+    for node in edges:
+        if node not in order:
+            visit(node)
+    return out
+
+
+# ---------------------------------------------------------------- running rules
