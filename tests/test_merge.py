@@ -17,7 +17,7 @@ import pytest
 from esc.config.starter import GITATTRIBUTES
 from esc.domain.errors import ParseError
 from esc.domain.model import Activity, Change, Entry, Escalation
-from esc.store import git as esc_git
+from esc.store import merge_driver
 from esc.ticketfile import yaml_text
 from esc.ticketfile.document import apply_change, parse, render_activity
 from esc.ticketfile.merge import MergeResult
@@ -27,7 +27,7 @@ from tests.conftest import ESC, Esc
 
 def merge_ticket(base: str, ours: str, theirs: str) -> MergeResult:
     """The merge as git's driver makes it: descriptions merged by ``git merge-file``."""
-    return merge_with(base, ours, theirs, merge_text=esc_git.merge_text)
+    return merge_with(base, ours, theirs, merge_text=merge_driver.merge_text)
 
 CET = dt.timezone(dt.timedelta(hours=1))
 
@@ -448,15 +448,15 @@ def test_merge_file_merges_undecodable_files_as_text_in_place(tmp_path: Path) ->
 
 def test_gitattributes_is_written_once_keeping_other_lines(tmp_path: Path) -> None:
     path = tmp_path / ".gitattributes"
-    assert esc_git.ensure_gitattributes(tmp_path) is True
+    assert merge_driver.ensure_gitattributes(tmp_path) is True
     assert path.read_text() == GITATTRIBUTES
-    assert esc_git.ensure_gitattributes(tmp_path) is False
+    assert merge_driver.ensure_gitattributes(tmp_path) is False
     path.write_text("*.png binary\ntickets/*.md merge=union")  # no final newline
-    assert esc_git.ensure_gitattributes(tmp_path) is True
+    assert merge_driver.ensure_gitattributes(tmp_path) is True
     text = path.read_text()
     assert text.startswith("*.png binary\ntickets/*.md merge=union\n")
     assert text.endswith("tickets/*.md merge=esc\n")
-    assert esc_git.ensure_gitattributes(tmp_path) is False
+    assert merge_driver.ensure_gitattributes(tmp_path) is False
 
 
 # ---------------------------------------------------------------- real git

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from esc.commands.session import Output, Session
 from esc.domain.errors import EscError, ParseError
 from esc.domain.plan import Escalated, Planned, plan
 from esc.domain.records import immutable
@@ -471,6 +472,23 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         f"push to {options.remote}/{branch} was rejected {options.push_attempts} times "
         "(the remote keeps moving); nothing was forced; try again"
     )
+
+
+# ---------------------------------------------------------------- the command
+
+
+def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
+    """One sweep, as `esc sweep` runs it: exit 1 if a ticket does not parse."""
+    workspace = session.workspace
+    workspace.lock_timeout = options.lock_timeout
+    outcome = sweep_workspace(workspace, session.now, options)
+    result = outcome.result
+    output = Output(notes=[str(error) for error in result.broken], code=1 if result.broken else 0)
+    if as_json:
+        output.data = sweep_json(outcome)
+    else:
+        output.text = sweep_text(outcome) + "\n"
+    return output
 
 
 # ---------------------------------------------------------------- what it prints

@@ -90,7 +90,7 @@ class MergeResult:
 
 TextMerge = Callable[[str, str, str], tuple[str, bool]]
 """A plain three-way text merge (base, ours, theirs) -> (text, whether conflicts remain);
-esc uses ``git merge-file`` (:func:`esc.store.git.merge_text`)."""
+esc uses ``git merge-file`` (:func:`esc.store.merge_driver.merge_text`)."""
 
 
 def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:

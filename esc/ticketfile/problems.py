@@ -10,7 +10,9 @@ from esc.domain.model import CHANNELS, ESCALATION_KINDS, STATUSES
 from esc.ticketfile.document import TicketDoc
 
 
-def check_tickets(items: Iterable[TicketDoc | ParseError], config: Config | None) -> list[Finding]:
+def ticket_problems(
+    items: Iterable[TicketDoc | ParseError], config: Config | None
+) -> list[Finding]:
     findings: list[Finding] = []
     seen: dict[str, str] = {}
     for item in items:

@@ -42,7 +42,7 @@ class CheckOutcome:
         return tuple(i for i in self.items if i.level in levels)
 
 
-def check_tickets(
+def overdue_findings(
     items: Sequence[tuple[Ticket, Sla]], now: dt.datetime, fail_on: str
 ) -> CheckOutcome:
     """Every open ticket, with its SLA, judged breached, in warning or ok."""

@@ -1,0 +1,63 @@
+"""Options several commands share, and the session they fill in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from esc.cli.output import tell_waiting
+
+if TYPE_CHECKING:
+    from esc.commands.session import Session
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def session() -> Session:
+    """This run's session, completed with what the terminal says."""
+    from esc.commands.session import Session
+
+    ctx = click.get_current_context()
+    found = ctx.ensure_object(Session)
+    found.command = ctx.info_name or ""
+    found.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    found.width = shutil.get_terminal_size((120, 24)).columns
+    found.on_wait = tell_waiting if sys.stderr.isatty() else None
+    return found
+
+
+def _set_now(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        from esc.commands.session import Session
+
+        ctx.ensure_object(Session).now_option = value
+
+
+def common(func: F) -> F:
+    """Options every command takes: --now (also accepted before the command)."""
+    return click.option(
+        "--now",
+        metavar="ISO-8601",
+        expose_value=False,
+        callback=_set_now,
+        is_eager=True,
+        help="Take this as the current time (also ESC_NOW).",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def by_option(func: F) -> F:
+    return click.option(
+        "--by",
+        "actor",
+        metavar="NAME",
+        help="Who does this (default: ESC_USER, git user.name, $USER).",
+    )(func)

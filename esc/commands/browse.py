@@ -1,0 +1,87 @@
+"""The commands that read tickets: show, list, log and explain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from esc.commands.session import Output, Session
+from esc.domain import query
+from esc.domain.explain import explain_ticket
+from esc.domain.model import ACTIVE_STATUSES
+from esc.domain.plan import sla_of
+from esc.report import views
+from esc.report.history import story, story_json, story_text
+from esc.store import git
+from esc.store.catalog import load as load_catalog
+
+
+def show(session: Session, ref: str, as_json: bool) -> Output:
+    """One ticket: facts, SLA clocks, escalations, description and conversation."""
+    ticket = session.workspace.load(ref).ticket
+    config, now = session.config, session.now
+    sla = sla_of(ticket, config, now)
+    if as_json:
+        return Output(data=views.ticket_json(ticket, config, full=True, sla=sla))
+    return Output(text=views.ticket_text(ticket, config, now, session.colour, sla) + "\n")
+
+
+def list_tickets(
+    session: Session,
+    statuses: tuple[str, ...],
+    all_: bool,
+    filters: dict[str, str | None],
+    overdue: bool,
+    sort: str | None,
+    as_json: bool,
+) -> Output:
+    """Tickets as a table (or JSON), filtered and sorted; ``filters`` maps team, priority,
+    assignee, category, tags and level to what they must be (None: anything)."""
+    config, now = session.config, session.now
+    catalog, records, broken = load_catalog(session.workspace)
+    spec: dict[str, object] = {}
+    if statuses or not all_:
+        wanted_statuses = list(statuses or ACTIVE_STATUSES)
+        spec["status"] = wanted_statuses
+        records = [r for r in records if r.status in wanted_statuses]
+    by_id = {r.ticket.id: r for r in records}
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if key == "level":
+            spec[key] = query.level_value(value)
+        elif key == "assignee":
+            spec[key] = None if value == "none" else value
+        else:
+            spec[key] = value
+    chosen = query.select([r.ticket for r in records], config, spec, sort, now)
+    slas = {t.id: catalog.sla(by_id[t.id], now) for t in chosen} if as_json or overdue else {}
+    catalog.save()
+    if overdue:
+        chosen = [t for t in chosen if slas[t.id].overdue_clocks]
+        if sort is None:
+            chosen.sort(key=lambda t: -(slas[t.id].overdue or dt.timedelta()).total_seconds())
+    output = Output(notes=[str(error) for error in broken], code=1 if broken else 0)
+    if as_json:
+        output.data = [views.ticket_json(t, config, sla=slas[t.id]) for t in chosen]
+    elif chosen:
+        output.text = views.ticket_table(chosen, config, now, session.width, session.colour)
+        output.text += "\n"
+    else:
+        output.notes.append("no tickets match")
+    return output
+
+
+def log(session: Session, ref: str, as_json: bool) -> Output:
+    """A ticket's story: its activity log and the git commits of its file, in time order."""
+    workspace = session.workspace
+    doc = workspace.load(ref)
+    events = story(doc.ticket, git.file_history(workspace.root, workspace.root / doc.path))
+    if as_json:
+        return Output(data=story_json(events))
+    return Output(text=story_text(events) + "\n")
+
+
+def explain(session: Session, ref: str) -> Output:
+    """Why a ticket's SLA clocks stand where they do, and which rules match it."""
+    ticket = session.workspace.load(ref).ticket
+    return Output(text=explain_ticket(ticket, session.config, session.now) + "\n")

@@ -1,0 +1,58 @@
+"""The commands about SLA deadlines: check (for CI) and upcoming."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from esc.commands.session import Output, Session
+from esc.domain.calendar import CalendarError, parse_duration
+from esc.domain.errors import BadInput, ParseError
+from esc.domain.model import Ticket
+from esc.domain.sla import Sla
+from esc.report import views
+from esc.report.findings import overdue_findings, render_check, upcoming_breaches
+from esc.store.catalog import load as load_catalog
+
+CheckFormat = Literal["text", "json", "github", "junit"]
+FailOn = Literal["breached", "warning"]
+
+
+def check(session: Session, fmt: CheckFormat, fail_on: FailOn) -> Output:
+    """Open tickets overdue (or in warning): exit 1 if there is any.  Read-only."""
+    items, broken = _active_with_sla(session, used=fmt == "json")
+    outcome = overdue_findings(items, session.now, fail_on)
+    return Output(
+        text=render_check(outcome, fmt, session.config),
+        notes=[str(error) for error in broken],
+        code=1 if outcome.failing or broken else 0,
+    )
+
+
+def upcoming(session: Session, within: str, as_json: bool) -> Output:
+    """Tickets that will breach an SLA within ``within`` if nobody acts, soonest first."""
+    try:
+        horizon = parse_duration(within)
+    except CalendarError as exc:
+        raise BadInput(f"--within: {exc}") from None
+    now = session.now
+    items, broken = _active_with_sla(session)
+    rows = upcoming_breaches(items, now, horizon)
+    output = Output(notes=[], code=1 if broken else 0)
+    if as_json:
+        output.data = [views.upcoming_json(t, c, now) for t, c in rows]
+    elif rows:
+        output.text = views.upcoming_text(rows, now) + "\n"
+    else:
+        output.notes.append(f"nothing will breach within {within}")
+    output.notes += [str(error) for error in broken]
+    return output
+
+
+def _active_with_sla(
+    session: Session, used: bool = True
+) -> tuple[list[tuple[Ticket, Sla]], list[ParseError]]:
+    """The open tickets and their SLAs as of --now, through the cache."""
+    catalog, records, broken = load_catalog(session.workspace)
+    items = catalog.with_sla([r for r in records if r.active], session.now, used=used)
+    catalog.save()
+    return items, broken

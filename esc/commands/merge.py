@@ -1,0 +1,20 @@
+"""`esc merge-file`: the git merge driver for ticket files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from esc.commands.session import Output
+from esc.store import merge_driver
+
+
+def merge_file(base: str, ours: str, theirs: str) -> Output:
+    """Merge three versions of a ticket into ``ours``: exit 0 when clean, 1 when conflict
+    markers are left for a human."""
+    result = merge_driver.merge_files(Path(base), Path(ours), Path(theirs))
+    if result.conflicts:
+        what = ", ".join(result.conflicts)
+        return Output(
+            notes=[f"esc merge-file: conflicting {what}; resolve the marked lines"], code=1
+        )
+    return Output()

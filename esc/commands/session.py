@@ -1,0 +1,119 @@
+"""What every command needs (the workspace, the current time, who acts) and what every
+command gives back (the text or JSON it prints, notes for stderr, its exit code)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import getpass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from esc.domain.config import Config
+from esc.domain.errors import BadInput
+from esc.domain.model import Change, Ticket
+from esc.domain.timestamps import parse_timestamp, zone_of
+from esc.report import views
+from esc.store import git
+from esc.store.workspace import DEFAULT_LOCK_TIMEOUT, Workspace, find_root
+
+
+@dataclass
+class Output:
+    """What a command prints: ``text`` (as is) or ``data`` (as JSON) on stdout, each of
+    ``notes`` as a line on stderr, and the exit code."""
+
+    text: str | None = None
+    data: object = None
+    notes: list[str] = field(default_factory=list)
+    code: int = 0
+
+
+@dataclass
+class Session:
+    """One run of esc: the global options, resolved when first needed."""
+
+    root_option: str | None = None
+    now_option: str | None = None
+    command: str = ""  # the command's name, for whoever waits for a lock it holds
+    colour: bool = False  # colour the text output
+    width: int = 120  # the terminal's width, for tables
+    on_wait: Callable[[str], None] | None = None  # told when a lock is slow to come
+    _workspace: Workspace | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = Workspace(
+                find_root(Path.cwd(), self.root_option),
+                lock_timeout=lock_timeout_setting(),
+                holder=f"esc {self.command}".strip(),
+                on_wait=self.on_wait,
+            )
+        return self._workspace
+
+    @property
+    def config(self) -> Config:
+        return self.workspace.config()
+
+    @functools.cached_property
+    def now(self) -> dt.datetime:
+        return resolve_now(self.now_option)
+
+    def update(
+        self, ref: str, operation: Callable[[Ticket, Config, dt.datetime], Change]
+    ) -> Ticket:
+        """Change one ticket under its lock (see :meth:`Workspace.update`)."""
+        config, now = self.config, self.now
+        return self.workspace.update(ref, lambda t: operation(t, config, now))
+
+    def ticket_output(self, ticket: Ticket, as_json: bool, line: str) -> Output:
+        """A changed ticket as a command reports it: one line, or the ticket as JSON."""
+        if as_json:
+            return Output(data=views.ticket_json(ticket, self.config, full=True))
+        return Output(text=line + "\n")
+
+
+def resolve_now(option: str | None) -> dt.datetime:
+    """The current time: the --now / ESC_NOW value if given, else the clock in local time.
+
+    Its time zone is the shared object of its offset (:func:`zone_of`), as are those of
+    the times read back from the cache: Python compares two datetimes whose time zone is
+    the same object field by field, and otherwise asks each for its offset first.
+    """
+    if option:
+        moment = parse_timestamp(option, what="--now")
+    else:
+        moment = dt.datetime.now().astimezone().replace(microsecond=0)
+    offset = moment.utcoffset()
+    assert offset is not None
+    return moment.replace(tzinfo=zone_of(int(offset.total_seconds())))
+
+
+def whoami(given: str | None) -> str:
+    """Who acts: ``given`` (--by), else ESC_USER, else git's user.name, else the login."""
+    if given:
+        return given
+    if os.environ.get("ESC_USER"):
+        return os.environ["ESC_USER"]
+    try:
+        name = git.output(Path.cwd(), "config", "user.name", timeout=5).strip()
+    except git.GitError:
+        name = ""
+    return name or getpass.getuser()
+
+
+def lock_timeout_setting() -> float:
+    """How long a command waits for a ticket another esc process is writing (ESC_LOCK_TIMEOUT)."""
+    value = os.environ.get("ESC_LOCK_TIMEOUT", "").strip()
+    if not value:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise BadInput(f"ESC_LOCK_TIMEOUT={value!r}: give a number of seconds, 0 or more")
+    return seconds

@@ -1,0 +1,52 @@
+"""The commands that set a workspace up: init and install-git."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from esc.commands.session import Output, Session
+from esc.config.starter import STARTER_FILES
+from esc.domain.errors import EscError
+from esc.store import git, merge_driver
+from esc.store.workspace import Workspace
+
+
+def init(directory: str, force: bool) -> Output:
+    """Starter teams.yaml, rules.yaml, tickets/, .gitignore and .gitattributes (added to,
+    never overwritten); inside a git work tree, esc's merge driver registered too."""
+    workspace = Workspace(Path(directory).resolve())
+    starters = {name: text for name, text in STARTER_FILES.items() if name != ".gitattributes"}
+    existing = [name for name in starters if (workspace.root / name).exists()]
+    if existing and not force:
+        raise EscError(
+            f"{', '.join(existing)} already exist in {directory}; use --force to overwrite"
+        )
+    for name, text in starters.items():
+        workspace.write_new_file(name, text, force=True)
+    merge_driver.ensure_gitattributes(workspace.root)
+    lines = [f"esc workspace ready in {workspace.root}"]
+    if git.inside_git_work_tree(workspace.root):
+        merge_driver.configure_git(workspace.root)
+        lines.append("git merge driver for tickets/*.md registered (merge.esc in the git config)")
+        return Output(text="\n".join(lines) + "\n")
+    return Output(
+        text="\n".join(lines) + "\n",
+        notes=[
+            "not in a git repository: after `git init`, run `esc install-git` to register "
+            "esc's merge driver for tickets"
+        ],
+    )
+
+
+def install_git(session: Session) -> Output:
+    """esc's merge driver registered for tickets/*.md in the workspace's repository."""
+    root = session.workspace.root
+    if not git.inside_git_work_tree(root):
+        raise EscError(f"{root} is not inside a git work tree; run `git init` first")
+    changed = merge_driver.ensure_gitattributes(root)
+    merge_driver.configure_git(root)
+    done = "added" if changed else "kept"
+    return Output(
+        text=f"{done} `{merge_driver.ATTRIBUTES_LINE}` in .gitattributes; "
+        f"git config merge.esc.driver = {merge_driver.DRIVER_COMMAND}\n"
+    )

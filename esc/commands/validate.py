@@ -1,0 +1,21 @@
+"""`esc validate`: teams.yaml, rules.yaml and every ticket checked."""
+
+from __future__ import annotations
+
+from esc.commands.session import Output, Session
+from esc.ticketfile.problems import ticket_problems
+
+
+def validate(session: Session) -> Output:
+    """Every problem as ``path:line: message``; exit 1 if there is any."""
+    workspace = session.workspace
+    config, findings = workspace.config_findings()
+    findings = findings + ticket_problems(workspace.scan(), config)
+    if findings:
+        return Output(
+            text="".join(f"{finding}\n" for finding in findings),
+            notes=[f"{len(findings)} problem(s)"],
+            code=1,
+        )
+    count = len(workspace.ticket_paths())
+    return Output(notes=[f"ok: teams.yaml, rules.yaml and {count} tickets"])
