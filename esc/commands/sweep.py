@@ -367,7 +367,7 @@ class SweepReports:
     the workers hand tickets back, and the HTML and JSON reports are rendered in a process
     aside while this one saves the cache and renders the summary: 0.2-0.3 s of a 10k cold
     sweep (bench/README.md).  Otherwise (or if the process aside fails) every report is
-    rendered here; the files are the same either way (tests/commands/test_workers.py).
+    rendered here; the files are the same either way (tests/store/test_workers.py).
     """
 
     def __init__(self, workspace: Workspace, now: dt.datetime, folder: Path, on: bool) -> None:

@@ -13,7 +13,7 @@ duplicate keys, unusual characters, ...), so the caller falls back to ruamel.yam
 it returns a value it is the value ruamel.yaml's safe loader gives for the same text, as
 YAML 1.2 (the dialect of every file esc reads): scalars are resolved with ruamel.yaml's
 own resolver, and a property test compares the two on generated and mutated front-matter
-(tests/test_quickyaml.py).
+(tests/ticketfile/test_fast_front.py).
 """
 
 from __future__ import annotations

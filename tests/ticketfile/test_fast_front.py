@@ -15,7 +15,7 @@ from ruamel.yaml.error import YAMLError
 
 from esc.ticketfile import document, fast_front, yaml_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def same(a: Any, b: Any) -> bool:

@@ -811,7 +811,7 @@ def test_a_stopped_clock_does_not_change_later() -> None:
 # 09:30 with a 13:00 deadline; the ticket then waits (pending) from 10:00, and compute() reports
 # first_response.due Mon 14:00 as of Mon 11:00, Tue 11:00 as of Mon 16:00 and Tue 15:00 as of Tue
 # 12:00.  The sweep writes `due` into the sla block, so pending, resolved and closed tickets are
-# rewritten on every sweep (see test_sweep_plan.py).
+# rewritten on every sweep (see tests/domain/test_plan.py).
 def test_a_met_clock_keeps_its_deadline_through_a_later_pause() -> None:
     t = ticket(
         berlin(2026, 11, 23, 9),

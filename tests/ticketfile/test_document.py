@@ -15,7 +15,7 @@ from esc.domain.errors import ParseError
 from esc.domain.model import Activity, Change, Entry, Escalation
 from esc.ticketfile import document
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]
 HANDWRITTEN = (HERE / "data" / "handwritten.md").read_text(encoding="utf-8")
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 

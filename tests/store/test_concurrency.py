@@ -19,8 +19,8 @@ from esc.domain.config import Config
 from esc.domain.model import Ticket
 from esc.domain.plan import TicketPlan
 from tests.conftest import ESC, Esc
-from tests.test_kill import NOW as KILL_NOW
-from tests.test_kill import build
+from tests.store.test_kill import NOW as KILL_NOW
+from tests.store.test_kill import build
 
 NOW = "2026-11-23T10:00:00+01:00"  # a Monday morning
 LATER = "2026-11-25T16:00:00+01:00"  # two days on: deadlines have passed, rules fire

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 if importlib.util.find_spec("esc") is None:  # pragma: no cover
     # Let `pytest tests/test_calendar.py` work in a checkout where esc is not installed.
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from esc.domain.calendar import (
     Calendar,
