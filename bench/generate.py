@@ -54,10 +54,12 @@ try:  # esc laid out in layers
     from esc.domain.errors import EscError
     from esc.domain.model import Activity, Change, Ticket
     from esc.domain.plan import plan
-    from esc.ticketfile import document
+    from esc.ticketfile import body, document
 except ImportError:  # an esc from before (bench/run.py --rev): flat modules
     from esc import ids, lifecycle  # type: ignore[no-redef,attr-defined]
     from esc import ticketfile as document  # type: ignore[no-redef,attr-defined]
+
+    body = document  # type: ignore[assignment]
     from esc.config import Config  # type: ignore[no-redef,attr-defined]
     from esc.errors import EscError  # type: ignore[no-redef]
     from esc.model import Activity, Change, Ticket  # type: ignore[no-redef]
@@ -584,9 +586,9 @@ def fast_text(front: dict[str, object], description: str, activity: list[Activit
     final["tags"], final["escalations"] = tags, escalations
     text = document.render_new(final, description, log)
     if entries:
-        cut = text.index(document.ACTIVITY + "\n\n", text.index("\n---\n") + 5)
-        conversation = "".join(document.render_entry(e) for e in entries)
-        text = text[:cut] + document.CONVERSATION + "\n\n" + conversation + text[cut:]
+        cut = text.index(body.ACTIVITY + "\n\n", text.index("\n---\n") + 5)
+        conversation = "".join(body.render_entry(e) for e in entries)
+        text = text[:cut] + body.CONVERSATION + "\n\n" + conversation + text[cut:]
     return text
 
 

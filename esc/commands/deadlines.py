@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from esc.commands.session import Output, Session
-from esc.domain.calendar import CalendarError, parse_duration
+from esc.domain.durations import DurationError, parse_duration
 from esc.domain.errors import BadInput, ParseError
 from esc.domain.model import Ticket
 from esc.domain.sla import Sla
@@ -32,7 +32,7 @@ def upcoming(session: Session, within: str, as_json: bool) -> Output:
     """Tickets that will breach an SLA within ``within`` if nobody acts, soonest first."""
     try:
         horizon = parse_duration(within)
-    except CalendarError as exc:
+    except DurationError as exc:
         raise BadInput(f"--within: {exc}") from None
     now = session.now
     items, broken = _active_with_sla(session)

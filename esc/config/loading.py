@@ -24,6 +24,7 @@ from esc.domain.config import (
     Route,
     Team,
 )
+from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
     from esc.domain.calendar import Calendar
@@ -57,7 +58,18 @@ class _Reader:
             self.add((mark.line + 1) if mark else 1, f"does not parse: {exc.problem}")
         except YAMLError as exc:
             self.add(1, f"does not parse: {exc}")
+        except (ValueError, OverflowError):  # a scalar that is no value, like 2026-02-30
+            self.add(*_unreadable_value(text))
         return None
+
+
+def _unreadable_value(text: str) -> tuple[int, str]:
+    """The line and the finding of the value in ``text`` that YAML cannot turn into one."""
+    try:
+        yaml_text.load(text)
+    except yaml_text.YamlError as exc:
+        return (1 if exc.line is None else exc.line + 1), f"does not parse: {exc.problem}"
+    return 1, "does not parse"  # pragma: no cover - the safe loader reads what rt could not
 
 
 def line_of(container: object, key: object = None) -> int:

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from esc.domain.durations import format_duration
 from esc.domain.records import immutable
 
 __all__ = [
@@ -43,12 +44,10 @@ __all__ = [
     "add_business_times",
     "business_time_and_deadlines",
     "business_time_between",
-    "format_duration",
     "is_working",
     "next_working_instant",
     "parse_calendar",
     "parse_calendars",
-    "parse_duration",
     "working_intervals",
 ]
 
@@ -648,70 +647,3 @@ def _union(ranges: Iterable[Range]) -> tuple[Range, ...]:
         else:
             merged.append((start, end))
     return tuple(merged)
-
-
-# --- durations -----------------------------------------------------------------------------
-
-_UNITS = {
-    "w": dt.timedelta(weeks=1),
-    "d": dt.timedelta(days=1),
-    "h": dt.timedelta(hours=1),
-    "m": dt.timedelta(minutes=1),
-    "s": dt.timedelta(seconds=1),
-}
-_DURATION_PART = re.compile(r"\s*(\d+)\s*([a-z]*)\s*")
-_DURATION_HINT = 'use w, d, h, m or s, e.g. "45m", "4h", "1h30m", "2d"'
-
-
-def parse_duration(text: str | int) -> dt.timedelta:
-    """Parse "30m", "4h", "1h30m", "90s", "2d" (24 h), "1w" (7 d), "1h 30m"; not bare numbers."""
-    if not isinstance(text, str):
-        raise CalendarError(_no_unit(text, str(abs(int(text)))))
-    value = text.strip().lower()
-    if not value:
-        raise CalendarError(f"empty duration ({_DURATION_HINT})")
-    if value.startswith("-"):
-        raise CalendarError(f"duration {_q(text)} is negative")
-    if "." in value:
-        raise CalendarError(f'duration {_q(text)}: use whole numbers, e.g. "1h30m" for 1.5 h')
-    total = dt.timedelta(0)
-    seen: set[str] = set()
-    position = 0
-    while position < len(value):
-        match = _DURATION_PART.match(value, position)
-        if match and not match.group(2):
-            raise CalendarError(_no_unit(text, match.group(1)))
-        if not match or match.group(2) not in _UNITS or match.group(2) in seen:
-            raise CalendarError(f"duration {_q(text)} is not valid ({_DURATION_HINT})")
-        seen.add(match.group(2))
-        try:
-            total += int(match.group(1)) * _UNITS[match.group(2)]
-        except OverflowError:
-            raise CalendarError(f"duration {_q(text)} is too long") from None
-        position = match.end()
-    return total
-
-
-def _no_unit(text: object, number: str) -> str:
-    return f'duration {_q(text)}: {number} has no unit; write e.g. "{number}m" or "{number}h"'
-
-
-def format_duration(td: dt.timedelta) -> str:
-    """Format as "1h30m", "45m", "2d3h", "0m"; "-" if negative; seconds only below a minute."""
-    if td < dt.timedelta(0):
-        return "-" + format_duration(-td)
-    seconds = td // dt.timedelta(seconds=1)
-    if 0 < seconds < 60:
-        return f"{seconds}s"
-    days, rest = divmod(seconds // 60, MINUTES_PER_DAY)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
-    return "".join(parts) or "0m"
-
-
-def format_hours(td: dt.timedelta) -> str:
-    """A duration of working time in hours and minutes only: "24h", "1h30m", "45m"."""
-    minutes = int(abs(td.total_seconds()) // 60)
-    hours, rest = divmod(minutes, 60)
-    text = (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
-    return ("-" if td < dt.timedelta(0) else "") + text

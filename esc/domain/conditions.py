@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from datetime import date, datetime, timedelta, timezone
 
+from esc.domain.durations import DurationError, format_duration, parse_duration
 from esc.domain.records import immutable
 
 __all__ = [
@@ -44,9 +45,6 @@ _REGEX_LITERAL = re.compile(r"/(.*)/([A-Za-z]*)", re.DOTALL)
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-_DURATION = re.compile(r"(?:[0-9]+[wdhms])+")
-_DURATION_PART = re.compile(r"([0-9]+)([wdhms])")
-_UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _SHOW_LIMIT = 60
 
 
@@ -151,30 +149,6 @@ def _elapsed(now: datetime, since: datetime) -> timedelta:
 
 def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
-def _parse_duration(text: str) -> timedelta:
-    """A wall-clock duration such as 45s, 30m, 4h, 1h30m, 2d (24 h) or 1w."""
-    compact = text.strip()
-    if not _DURATION.fullmatch(compact):
-        raise ValueError(f"invalid duration {text!r} (use e.g. 30m, 4h, 1h30m, 2d, 1w)")
-    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(compact))
-    try:
-        return timedelta(seconds=seconds)
-    except OverflowError:
-        raise ValueError(f"duration {text!r} is too long") from None
-
-
-def _format_duration(delta: timedelta) -> str:
-    """A duration the way rules write it: 1d2h, 20m, 0s."""
-    seconds = int(delta.total_seconds())
-    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return sign + ("".join(parts) or "0s")
 
 
 def _kind(value: object) -> str:
@@ -454,7 +428,7 @@ class DurationCondition(_Leaf):
     def _reason(self, facts: Facts) -> str:
         value = self._value(facts)
         if value is not None:
-            shown = _format_duration(value)
+            shown = format_duration(value, smallest="s")
         elif self.name == "overdue":
             shown = "not set (nothing breached)"
         else:
@@ -703,7 +677,7 @@ class _Compiler:
             raise ConditionError(f"{example} {value!r}", path)
         op, text = split
         try:
-            limit = _parse_duration(text)
-        except ValueError as exc:
+            limit = parse_duration(text)
+        except DurationError as exc:
             raise ConditionError(str(exc), path) from None
         return DurationCondition(key, op, limit, text)

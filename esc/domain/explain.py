@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from esc.domain.automation import facts, memory_of
-from esc.domain.calendar import Calendar, format_hours, working_intervals
+from esc.domain.calendar import Calendar, working_intervals
 from esc.domain.config import Config
+from esc.domain.durations import format_duration
 from esc.domain.model import Ticket
 from esc.domain.plan import sla_of
 from esc.domain.sla import Clock, Interval, Policy, Sla, merge_intervals
@@ -39,19 +40,20 @@ def _clock_lines(clock: Clock, policy: Policy, now: dt.datetime) -> list[str]:
     cal = policy.calendar
     lines = [
         f"{clock.metric}: {clock.state}",
-        f"  target   {format_hours(clock.target)} of working time",
+        f"  target   {format_duration(clock.target, largest='h')} of working time",
         f"  start    {format_timestamp(clock.start)}",
     ]
     for lo, hi in clock.paused:
         lines.append(f"  paused   {format_timestamp(lo)} → {format_timestamp(hi)}")
     end = clock.stop or now
     counted = _counted(clock, cal, end)
-    lines.append(f"  counted  {format_hours(clock.used)} in {len(counted)} working interval(s):")
+    used = format_duration(clock.used, largest="h")
+    lines.append(f"  counted  {used} in {len(counted)} working interval(s):")
     tz = cal.tz
     for lo, hi in counted[:MAX_INTERVALS]:
         lines.append(
             f"             {lo.astimezone(tz):%a %Y-%m-%d %H:%M} → {hi.astimezone(tz):%H:%M}"
-            f"  ({format_hours(hi - lo)})"
+            f"  ({format_duration(hi - lo, largest='h')})"
         )
     if len(counted) > MAX_INTERVALS:
         lines.append(f"             ... and {len(counted) - MAX_INTERVALS} more")

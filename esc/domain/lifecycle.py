@@ -12,7 +12,16 @@ from dataclasses import field, replace
 
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
-from esc.domain.model import CHANNELS, TICKET_FIELDS, Activity, Change, Entry, Escalation, Ticket
+from esc.domain.model import (
+    CHANNELS,
+    TICKET_FIELDS,
+    Activity,
+    Change,
+    Entry,
+    Escalation,
+    Ticket,
+    front_matter,
+)
 from esc.domain.records import immutable
 from esc.domain.routing import facts_for, priority_from_matrix, route, ticket_fields
 from esc.domain.timestamps import format_timestamp
@@ -103,27 +112,22 @@ def create(
         raise BadInput(f"unknown channel {intake.channel!r}; choose from {', '.join(CHANNELS)}")
     _check_category(config, intake.category)
     priority = _chosen_priority(config, intake.priority, intake.impact, intake.urgency)
-    front: dict[str, object] = {
-        "id": ticket_id,
-        "title": " ".join(intake.title.split()),
-        "status": "new",
-        "priority": priority or config.default_priority,
-        "category": intake.category,
-        "team": config.intake,
-        "assignee": None,
-        "customer": intake.customer,
-        "channel": intake.channel,
-        "created": now,
-        "updated": now,
-        "first_response_at": None,
-        "resolved_at": None,
-        "closed_at": None,
-        "tags": list(dict.fromkeys(intake.tags)),
-        "impact": intake.impact,
-        "urgency": intake.urgency,
-        "csat": None,
-        "escalations": [],
-    }
+    ticket = Ticket(
+        id=ticket_id,
+        title=" ".join(intake.title.split()),
+        status="new",
+        priority=priority or config.default_priority,
+        team=config.intake,
+        created=now,
+        updated=now,
+        category=intake.category,
+        customer=intake.customer,
+        channel=intake.channel,
+        tags=tuple(dict.fromkeys(intake.tags)),
+        impact=intake.impact,
+        urgency=intake.urgency,
+    )
+    front = front_matter(ticket)
     fields = dict(front, level=None)
     team, why = route(config, facts_for(fields, intake.description, now))
     front["team"] = team

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import field
-from typing import Any, overload
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import field, fields
+from typing import Any
 
 from esc.domain.records import immutable
-from esc.domain.timestamps import timestamp
 
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 ACTIVE_STATUSES = ("new", "open", "pending")
@@ -39,8 +39,10 @@ FIELD_ORDER = (
     "sla",
     "fired",
 )
-# Front-matter fields that are attributes of Ticket; every other key is kept in Ticket.extra.
-TICKET_FIELDS = frozenset(FIELD_ORDER) - {"sla", "fired"}
+# The fields of a Ticket that are not in its front-matter (the body, and unknown keys).
+BODY_PARTS = frozenset({"description", "entries", "activity", "extra", "complete"})
+# Keys esc writes in the front-matter that are no attribute of a Ticket (kept in extra).
+SWEEP_KEYS = frozenset({"sla", "fired"})
 TIMESTAMP_FIELDS = ("created", "updated", "first_response_at", "resolved_at", "closed_at")
 
 # Conversation entry kinds and who writes them.
@@ -105,83 +107,33 @@ class Activity:
     note: str = ""
 
 
-class ActivityLog(Sequence[Activity]):
-    """An activity log as read from a file: its lines are parsed when first needed.
+class LazyActivity(Sequence[Activity], ABC):
+    """An activity log read from a file whose lines are parsed when first needed (the file
+    format's :class:`esc.ticketfile.body.ActivityText`).
 
     Most readers of a ticket (a sweep of a closed one, a report) need none of the log or
-    only the changes of one field; :meth:`of_field` parses just the lines that can be those.
+    only the changes of one field: these two ask for just that.
     """
 
-    __slots__ = ("_items", "_parse", "_text")
-
-    def __init__(self, text: str, parse: Callable[[str], Activity | None]) -> None:
-        self._text = text  # the log's lines; blank ones are skipped
-        self._parse = parse
-        self._items: tuple[Activity, ...] | None = None
-
-    def _all(self) -> tuple[Activity, ...]:
-        if self._items is None:
-            lines = (line for line in self._text.split("\n") if line)
-            self._items = tuple(a for a in map(self._parse, lines) if a is not None)
-        return self._items
-
-    @overload
-    def __getitem__(self, index: int) -> Activity: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Activity, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Activity | tuple[Activity, ...]:
-        return self._all()[index]
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __iter__(self) -> Iterator[Activity]:
-        return iter(self._all())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and self._all() == tuple(other)
-
-    def __hash__(self) -> int:
-        return hash(self._all())
-
-    def __repr__(self) -> str:
-        return repr(self._all())
-
+    @abstractmethod
     def times_between(self, lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
-        if self._items is not None:
-            return [a.at for a in self._items if lo < a.at < hi]
-        found = []
-        for line in self._text.split("\n"):
-            cut = line.find(" · ", 2)
-            if line[:2] != "- " or cut < 0:
-                continue  # not an activity line
-            at = timestamp(line[2:cut])  # an activity line's time, if it is one
-            if at is not None and lo < at < hi:
-                item = self._parse(line)
-                if item is not None:
-                    found.append(item.at)
-        return found
+        """When the activities in the open interval (lo, hi) happened, in log order."""
 
+    @abstractmethod
     def of_field(self, name: str) -> tuple[Activity, ...]:
-        if self._items is not None:
-            return tuple(a for a in self._items if a.field == name)
-        marker = f" · {name}: "  # every line that is a change of ``name`` holds this
-        lines = [line for line in self._text.split("\n") if marker in line]
-        return tuple(a for a in map(self._parse, lines) if a is not None and a.field == name)
+        """The changes of field ``name``, in order."""
 
 
 def times_between(log: Sequence[Activity], lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
     """When the log's activities in the open interval (lo, hi) happened, in log order."""
-    if isinstance(log, ActivityLog):
+    if isinstance(log, LazyActivity):
         return log.times_between(lo, hi)
     return [a.at for a in log if lo < a.at < hi]
 
 
 def field_changes(log: Sequence[Activity], name: str) -> tuple[Activity, ...]:
     """The changes of field ``name`` in an activity log, in order."""
-    if isinstance(log, ActivityLog):
+    if isinstance(log, LazyActivity):
         return log.of_field(name)
     return tuple(a for a in log if a.field == name)
 
@@ -220,6 +172,27 @@ class Ticket:
     @property
     def escalated_teams(self) -> bool:
         return any(e.kind != "priority" for e in self.escalations)
+
+
+# Front-matter fields that are attributes of Ticket (derived from the record); every other
+# key is kept in Ticket.extra.
+TICKET_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Ticket)) - BODY_PARTS
+assert set(FIELD_ORDER) == TICKET_FIELDS | SWEEP_KEYS, "FIELD_ORDER must list every field"
+
+
+def front_matter(ticket: Ticket) -> dict[str, object]:
+    """The ticket's front-matter fields in the order esc writes them (tags as a list,
+    escalations as mappings), without the sweep's ``sla`` and ``fired``."""
+    values: dict[str, object] = {}
+    for name in FIELD_ORDER:
+        if name in TICKET_FIELDS:
+            value = getattr(ticket, name)
+            if name == "tags":
+                value = list(value)
+            elif name == "escalations":
+                value = [e.as_yaml() for e in value]
+            values[name] = value
+    return values
 
 
 @immutable

@@ -8,33 +8,16 @@ from collections.abc import Mapping
 from esc.domain.conditions import Facts
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
-from esc.domain.model import Ticket
+from esc.domain.model import Ticket, front_matter
 
 
 def ticket_fields(ticket: Ticket, config: Config) -> dict[str, object]:
-    """The ticket's front-matter values plus the computed ``level``, as conditions see them."""
+    """The ticket's front-matter values plus the computed ``level``, as conditions see them
+    (escalations are not a field conditions look at)."""
     fields: dict[str, object] = dict(ticket.extra)
-    fields.update(
-        id=ticket.id,
-        title=ticket.title,
-        status=ticket.status,
-        priority=ticket.priority,
-        category=ticket.category,
-        team=ticket.team,
-        assignee=ticket.assignee,
-        customer=ticket.customer,
-        channel=ticket.channel,
-        created=ticket.created,
-        updated=ticket.updated,
-        first_response_at=ticket.first_response_at,
-        resolved_at=ticket.resolved_at,
-        closed_at=ticket.closed_at,
-        tags=list(ticket.tags),
-        impact=ticket.impact,
-        urgency=ticket.urgency,
-        csat=ticket.csat,
-        level=config.level(ticket.team),
-    )
+    fields.update(front_matter(ticket))
+    del fields["escalations"]
+    fields["level"] = config.level(ticket.team)
     return fields
 
 

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, get_args
 
 from esc.domain.calendar import (
     Calendar,
-    CalendarError,
     add_business_time,
     business_time_and_deadlines,
     business_time_between,
-    parse_duration,
 )
 from esc.domain.conditions import Condition, ConditionError, Facts, compile_condition
+from esc.domain.durations import DurationError, parse_duration
 from esc.domain.model import Ticket, field_changes
 from esc.domain.records import immutable
 
-METRICS = ("first_response", "next_response", "resolution")
-STATES = ("ok", "warning", "breached", "met", "paused")
-RUNNING = ("ok", "warning", "breached", "paused")
+Metric = Literal["first_response", "next_response", "resolution"]
+ClockState = Literal["ok", "warning", "breached", "met", "paused"]
+METRICS: tuple[Metric, ...] = get_args(Metric)
+STATES: tuple[ClockState, ...] = get_args(ClockState)
+RUNNING: tuple[ClockState, ...] = ("ok", "warning", "breached", "paused")
 POLICY_KEYS = {"name", "when", "calendar", "targets", "warn_at", "pause_on"}
 STOPPED_STATUSES = ("resolved", "closed")
 
@@ -58,7 +60,7 @@ class Clock:
     stop: dt.datetime | None  # when it was met (or stopped), None while running
     due: dt.datetime | None  # None while paused: it depends on when the pause ends
     warn: dt.datetime | None
-    state: str
+    state: ClockState
     used: dt.timedelta  # working time counted so far (or until stop)
     paused: tuple[Interval, ...]  # intervals left out of the count
     marks: tuple[dt.datetime, ...] = ()  # the warning and due instants the clock has crossed
@@ -159,7 +161,7 @@ def parse_working_duration(value: object, what: str) -> dt.timedelta:
         raise PolicyError(f"{what}: {text!r}: working time takes h and m only (e.g. 24h, 1h30m)")
     try:
         duration = parse_duration(text)
-    except CalendarError as exc:
+    except DurationError as exc:
         raise PolicyError(f"{what}: {exc}") from None
     if duration <= dt.timedelta(0):
         raise PolicyError(f"{what}: must be longer than zero")
@@ -345,16 +347,7 @@ def _clock(
     due: dt.datetime | None = found[0]
     warn: dt.datetime | None = found[1] if warn_at is not None else None
     marks = _crossed(warn, found[0], end)
-    if stop is not None:
-        state = "met" if used <= target else "breached"
-    elif pausing:
-        state = "paused"
-    elif now >= found[0]:
-        state = "breached"
-    elif warn is not None and now >= warn:
-        state = "warning"
-    else:
-        state = "ok"
+    state = clock_state(now, stop is not None, used <= target, pausing, found[0], warn)
     if pausing:
         due = warn = None  # unknown until the pause ends
     else:
@@ -362,6 +355,28 @@ def _clock(
         due = found[0].astimezone(tz)
         warn = None if warn is None else warn.astimezone(tz)
     return Clock(metric, target, start, stop, due, warn, state, used, tuple(excluded), marks)
+
+
+def clock_state(
+    now: dt.datetime,
+    stopped: bool,
+    within_target: bool,
+    pausing: bool,
+    due: dt.datetime | None,
+    warn: dt.datetime | None,
+) -> ClockState:
+    """Where a clock stands at ``now``: a stopped clock met its target or breached it; a
+    running one is paused, or breached from its due time, in warning from its warning time,
+    else ok."""
+    if stopped:
+        return "met" if within_target else "breached"
+    if pausing:
+        return "paused"
+    if due is not None and now >= due:
+        return "breached"
+    if warn is not None and now >= warn:
+        return "warning"
+    return "ok"
 
 
 def _crossed(

@@ -76,17 +76,3 @@ def zone_of(offset: int) -> dt.timezone:
     if zone is None:
         zone = _ZONES[offset] = dt.timezone(dt.timedelta(seconds=offset))
     return zone
-
-
-def format_age(delta: dt.timedelta) -> str:
-    """A short human age: 45m, 3h, 2d, 5w."""
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    if seconds < 3600:
-        return f"{sign}{seconds // 60}m"
-    if seconds < 86400:
-        return f"{sign}{seconds // 3600}h"
-    if seconds < 86400 * 14:
-        return f"{sign}{seconds // 86400}d"
-    return f"{sign}{seconds // (86400 * 7)}w"

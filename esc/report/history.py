@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from esc.domain.model import Ticket
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
-from esc.ticketfile.document import render_activity
+from esc.ticketfile.body import render_activity
 
 
 @immutable

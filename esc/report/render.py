@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from esc.domain.config import Config
+from esc.domain.durations import format_duration
 from esc.domain.errors import EscError, ParseError
 from esc.domain.model import Ticket
 from esc.domain.sla import Clock, Sla
@@ -29,17 +31,11 @@ def md_escape(text: object) -> str:
 
 
 def seconds_text(seconds: object) -> str:
-    """A duration in seconds as "2d 3h", "3h 20m", "45m"; an en dash when there is none."""
+    """A duration in seconds as a report's cell shows it: "2d 3h", "3h 0m", "45m"; an en
+    dash when there is none."""
     if seconds is None:
         return "–"
-    minutes = int(float(str(seconds)) // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins}m"
-    return f"{mins}m"
+    return format_duration(dt.timedelta(seconds=float(str(seconds))), places=2, separator=" ")
 
 
 _ENVIRONMENTS: dict[tuple[Path | None, Path | None], Any] = {}

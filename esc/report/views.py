@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from esc.domain.calendar import format_duration, format_hours
 from esc.domain.config import Config
-from esc.domain.model import Ticket
+from esc.domain.durations import format_age, format_duration
+from esc.domain.model import Ticket, front_matter
 from esc.domain.sla import Clock, Sla
-from esc.domain.timestamps import format_age, format_timestamp
+from esc.domain.timestamps import format_timestamp
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "dim": "2", "bold": "1"}
 PRIORITY_COLOUR = {"urgent": "red", "high": "yellow"}
@@ -31,28 +31,11 @@ def ticket_json(
     ticket: Ticket, config: Config, full: bool = False, sla: Sla | None = None
 ) -> dict[str, Any]:
     """The ticket as JSON: the front-matter names, plus computed ``level`` (and ``sla``)."""
-    data: dict[str, Any] = {
-        "id": ticket.id,
-        "title": ticket.title,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "category": ticket.category,
-        "team": ticket.team,
-        "level": config.level(ticket.team),
-        "assignee": ticket.assignee,
-        "customer": ticket.customer,
-        "channel": ticket.channel,
-        "created": _iso(ticket.created),
-        "updated": _iso(ticket.updated),
-        "first_response_at": _iso(ticket.first_response_at),
-        "resolved_at": _iso(ticket.resolved_at),
-        "closed_at": _iso(ticket.closed_at),
-        "tags": list(ticket.tags),
-        "impact": ticket.impact,
-        "urgency": ticket.urgency,
-        "csat": ticket.csat,
-        "escalations": [{k: _iso(v) for k, v in e.as_yaml().items()} for e in ticket.escalations],
-    }
+    data: dict[str, Any] = {}
+    for key, value in front_matter(ticket).items():
+        data[key] = _iso_all(value)
+        if key == "team":
+            data["level"] = config.level(ticket.team)
     for key, value in ticket.extra.items():
         data.setdefault(key, _jsonable(value))
     if sla is not None:
@@ -82,6 +65,15 @@ def ticket_json(
             for a in ticket.activity
         ]
     return data
+
+
+def _iso_all(value: object) -> object:
+    """``value`` with every timestamp in it written as in the files."""
+    if isinstance(value, list):
+        return [_iso_all(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _iso_all(v) for k, v in value.items()}
+    return _iso(value)
 
 
 def _jsonable(value: object) -> object:
@@ -207,8 +199,8 @@ def sla_json(sla: Sla) -> dict[str, Any]:
         data[clock.metric] = {
             "due": _iso(clock.due),
             "state": clock.state,
-            "target": format_hours(clock.target),
-            "used": format_hours(clock.used),
+            "target": format_duration(clock.target, largest="h"),
+            "used": format_duration(clock.used, largest="h"),
             "stopped": _iso(clock.stop),
         }
     return data
@@ -217,7 +209,7 @@ def sla_json(sla: Sla) -> dict[str, Any]:
 def clock_phrase(clock: Clock, now: dt.datetime) -> str:
     """E.g. 'resolution breached 3h ago (due 2026-11-20T17:00:00+01:00)'."""
     if clock.state == "paused":
-        return f"{clock.metric} paused ({format_hours(clock.left)} left)"
+        return f"{clock.metric} paused ({format_duration(clock.left, largest='h')} left)"
     if clock.due is None:
         return f"{clock.metric} {clock.state}"
     due = format_timestamp(clock.due.astimezone(now.tzinfo))

@@ -14,7 +14,7 @@ from typing import Any
 from esc.domain.calendar import Calendar
 from esc.domain.config import Config
 from esc.domain.model import Entry, Escalation, Ticket
-from esc.domain.sla import Clock, Sla, counted_time
+from esc.domain.sla import Clock, Sla, clock_state, counted_time
 from esc.domain.timestamps import zone_of
 
 _DT = "\x00dt"
@@ -249,15 +249,10 @@ def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool)
     intervals = tuple((_req(a), _req(b)) for a, b in paused)
     target = dt.timedelta(seconds=target_s)
     used = dt.timedelta(seconds=used_s)
-    if stop_at is None and state != "paused":
+    if stop_at is None and state != "paused":  # (stopped and paused clocks stand still)
         if count:
             used = counted_time(cal, start_at, now, intervals)
-        if due_at is not None and now >= due_at:
-            state = "breached"
-        elif warn_at is not None and now >= warn_at:
-            state = "warning"
-        else:
-            state = "ok"
+        state = clock_state(now, False, True, False, due_at, warn_at)
     return Clock(
         metric,
         target,

@@ -44,8 +44,15 @@ from esc.domain.model import FIELD_ORDER
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp
 from esc.ticketfile import yaml_text
-from esc.ticketfile.document import _ENTRY_HEAD as ENTRY_HEAD
-from esc.ticketfile.document import ACTIVITY, CONVERSATION, TicketDoc, parse, parse_activity_line
+from esc.ticketfile.body import (
+    ACTIVITY,
+    CONVERSATION,
+    ENTRY_HEAD,
+    activity_time,
+    entry_time,
+    heading_of,
+)
+from esc.ticketfile.document import TicketDoc, parse
 
 OURS_MARK, SPLIT_MARK, THEIRS_MARK = "<<<<<<< ours", "=======", ">>>>>>> theirs"
 DESCRIPTION = "description"
@@ -385,8 +392,8 @@ def _split_body(body: str) -> _Body:
     sections: dict[str, list[str]] = {}
     current: list[str] = description
     for raw in body.splitlines(keepends=True):
-        heading = raw.rstrip()
-        if heading in (CONVERSATION, ACTIVITY):
+        heading = heading_of(raw)
+        if heading is not None:
             if heading in sections or (heading == CONVERSATION and ACTIVITY in sections):
                 raise Unmergeable(f"the body's {heading!r} is out of place")
             current = sections[heading] = []
@@ -429,7 +436,7 @@ def _merge_body(
         if conflicted:
             conflicts.append(DESCRIPTION)
     conversation = _merge_section(
-        b.conversation, o.conversation, t.conversation, _entry_key, _entry_time, nl,
+        b.conversation, o.conversation, t.conversation, _entry_key, entry_time, nl,
         default_head=f"{CONVERSATION}{nl}{nl}", blank_after=True,
     )  # fmt: skip
     activity = _merge_section(
@@ -482,15 +489,9 @@ def _entry_key(block: str) -> Hashable:
     return block.replace("\r\n", "\n").rstrip()
 
 
-def _entry_time(block: str) -> dt.datetime | None:
-    match = ENTRY_HEAD.match(block)
-    return coerce_timestamp(match["at"]) if match else None
-
-
 def _line_key(line: str) -> Hashable:
     return line.rstrip()
 
 
 def _line_time(line: str) -> dt.datetime | None:
-    item = parse_activity_line(line.rstrip("\r\n"))
-    return item.at if item is not None else None
+    return activity_time(line.rstrip("\r\n"))

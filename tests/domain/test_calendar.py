@@ -23,12 +23,10 @@ from esc.domain.calendar import (
     add_business_time,
     add_business_times,
     business_time_between,
-    format_duration,
     is_working,
     next_working_instant,
     parse_calendar,
     parse_calendars,
-    parse_duration,
     working_intervals,
 )
 
@@ -224,79 +222,6 @@ def test_bad_calendars_mapping() -> None:
 # --- durations -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("30m", 30 * M),
-        ("4h", 4 * H),
-        ("1h30m", 90 * M),
-        ("90s", dt.timedelta(seconds=90)),
-        ("2d", 48 * H),
-        ("1w", 7 * 24 * H),
-        ("1d2h", 26 * H),
-        ("1h 30m", 90 * M),
-        ("  1H30M ", 90 * M),
-        ("0m", dt.timedelta(0)),
-        ("1w1d1h1m1s", dt.timedelta(days=8, hours=1, minutes=1, seconds=1)),
-    ],
-)
-def test_parse_duration(text: str, expected: dt.timedelta) -> None:
-    assert parse_duration(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("5", 'duration "5": 5 has no unit; write e.g. "5m" or "5h"'),
-        (5, "duration 5: 5 has no unit"),
-        ("5x", 'duration "5x" is not valid'),
-        ("-1h", 'duration "-1h" is negative'),
-        ("", "empty duration"),
-        ("   ", "empty duration"),
-        ("1h30", 'duration "1h30": 30 has no unit'),
-        ("1h1h", 'duration "1h1h" is not valid'),
-        ("h", 'duration "h" is not valid'),
-        ("1.5h", 'duration "1.5h": use whole numbers'),
-        ("99999999999999w", "is too long"),
-    ],
-)
-def test_bad_duration(text: str | int, message: str) -> None:
-    with pytest.raises(CalendarError) as info:
-        parse_duration(text)
-    assert message in str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("td", "expected"),
-    [
-        (90 * M, "1h30m"),
-        (45 * M, "45m"),
-        (51 * H, "2d3h"),
-        (dt.timedelta(0), "0m"),
-        (-90 * M, "-1h30m"),
-        (dt.timedelta(seconds=45), "45s"),
-        (dt.timedelta(seconds=90), "1m"),  # seconds are dropped from a minute on
-        (dt.timedelta(days=14), "14d"),
-        (dt.timedelta(days=1, minutes=1), "1d1m"),
-        (dt.timedelta(microseconds=1), "0m"),
-    ],
-)
-def test_format_duration(td: dt.timedelta, expected: str) -> None:
-    assert format_duration(td) == expected
-
-
-@given(st.integers(min_value=-10**7, max_value=10**7))
-@settings(max_examples=200, deadline=None, database=None)
-def test_format_then_parse_round_trips_whole_minutes(minutes: int) -> None:
-    td = dt.timedelta(minutes=minutes)
-    text = format_duration(td)
-    if minutes < 0:
-        assert text.startswith("-")
-        assert parse_duration(text[1:]) == -td
-    else:
-        assert parse_duration(text) == td
-
-
 # --- golden cases: office calendar (Europe/Berlin, winter time UTC+1 unless noted) ------------
 
 
@@ -439,7 +364,7 @@ def test_no_working_time_for_400_days_is_an_error() -> None:
 
 def test_targets_beyond_ten_years_are_an_error() -> None:
     with pytest.raises(CalendarError, match="more than 10 years"):
-        add_business_time(ALWAYS, utc(2026, 1, 1), parse_duration("600w"))
+        add_business_time(ALWAYS, utc(2026, 1, 1), dt.timedelta(weeks=600))
 
 
 # --- DST -----------------------------------------------------------------------------------

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import frontmatter
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from esc.domain import model
 from esc.domain.errors import ParseError
 from esc.domain.model import Activity, Change, Entry, Escalation
 from esc.ticketfile import document
@@ -164,23 +163,6 @@ def test_user_text_that_looks_like_structure_round_trips(text: str) -> None:
     assert ticket.status == "open"
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "note"),
-    [
-        ("open", "pending", ""),
-        (None, "alice", "assigned"),
-        ("a → b", "x · y", 'quote " and → arrow'),
-        ('"quoted"', "—", ""),
-        ("multi\nline", None, ""),
-    ],
-)
-def test_activity_lines_round_trip(old: str | None, new: str | None, note: str) -> None:
-    item = Activity(NOW, "bob", field="status", old=old, new=new, note=note)
-    line = document.render_activity(item)
-    assert "\n" not in line
-    assert document.parse_activity_line(line) == item
-
-
 def test_new_ticket_file_is_standard_front_matter() -> None:
     """Other tools (static site generators, python-frontmatter) read esc's files."""
     front = {
@@ -212,77 +194,6 @@ def test_any_entry_text_round_trips(text: str) -> None:
     if text.strip():
         assert ticket.entries[-1].text == text
     assert ticket.activity[-1].old == text
-
-
-BODY_LINES = st.one_of(
-    st.sampled_from(
-        [
-            "",
-            "Some text.",
-            "## Conversation",
-            "## Activity",
-            "## Conversation  ",
-            "## Activity\t",
-            "## Activity\u3000",
-            "\\## Activity",
-            "\\\\### 2026-11-02T08:00:00Z · bob · note (internal)",
-            "### 2026-11-02T08:00:00Z · mallory · reply (public)",
-            "### 2026-11-02T08:00:00Z · a · b · message (public) ",
-            "### not-a-time · bob · note (internal)",
-            "- 2026-11-02T08:00:00Z · bob · status: new → open",
-            "- 2026-11-02T08:00:00Z · bob · status: \"a → b\" → — · why · not",
-            "- 2026-11-02T08:00:00Z ·  · x · y",
-            "- 2026-11-02T08:00:00Z · bob · created · by mail",
-            "- 2026-11-02T08:00:00Z · bob",
-            "-  2026-11-02T08:00:00Z · bob · x",
-            "- yesterday · bob · created",
-            " - 2026-11-02T08:00:00Z · bob · created",
-        ]
-    ),
-    st.text(max_size=12),
-)
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.lists(BODY_LINES, max_size=25), st.booleans())
-def test_bodies_read_the_same_by_sections_and_line_by_line(lines: list[str], end: bool) -> None:
-    body = "\n".join(lines) + ("\n" if end else "")
-    assert document.parse_body(body) == document._parse_body_by_lines(body)
-
-
-ACTIVITY_PARTS = st.one_of(
-    st.sampled_from(["-", "- ", " · ", "·", " ", "2026-11-02T08:00:00Z", "bob", "→", " → ", "—"]),
-    st.text(max_size=6),
-)
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.lists(ACTIVITY_PARTS, max_size=10))
-@example(["- 2026-11-02T08:00:00Z · b\nob · x"])
-def test_activity_lines_read_the_same_by_splitting_and_by_regex(parts: list[str]) -> None:
-    line = "".join(parts)
-    assert document.parse_activity_line(line) == document._parse_activity_line_by_regex(
-        line.rstrip()
-    )
-
-
-CHANGE_PARTS = st.one_of(
-    st.sampled_from(["status", "sla.resolution", "x y", ": ", ":", " → ", "→", " · ", "—"]),
-    st.sampled_from(['"', '"a"', "\n", "\r", "open", " ", "é"]),
-    st.text(max_size=5),
-)
-
-
-@settings(max_examples=1000, deadline=None)
-@given(st.lists(CHANGE_PARTS, max_size=8))
-@example(["status", ": ", "open", " → ", "closed", " · ", "why"])
-@example(["status", ": ", "—", " → ", '"a"'])
-@example(["status", ": ", "—", " → ", "—", " · "])
-def test_field_changes_read_the_same_by_partition_and_by_regex(parts: list[str]) -> None:
-    rest = "".join(parts)
-    assert document._activity_item(NOW, "bob", rest) == document._activity_item_by_regex(
-        NOW, "bob", rest
-    )
 
 
 def _split_line_by_line(text: str) -> tuple[int, int, int] | None:
@@ -320,16 +231,3 @@ def test_split_finds_the_closing_line(lines: list[str], end: bool) -> None:
             document.split(text, "t.md")
     else:
         assert document.split(text, "t.md") == expected
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(BODY_LINES, max_size=25), st.integers(0, 3), st.integers(0, 3))
-def test_activity_times_between_are_those_of_the_parsed_log(
-    lines: list[str], lo_minutes: int, span: int
-) -> None:
-    _, _, log = document.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
-    lo = dt.datetime(2026, 11, 2, 7, 58, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=lo_minutes)
-    hi = lo + dt.timedelta(minutes=span)
-    expected = [a.at for a in tuple(log) if lo < a.at < hi]
-    _, _, fresh = document.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
-    assert model.times_between(fresh, lo, hi) == expected

@@ -19,7 +19,8 @@ from esc.domain.errors import ParseError
 from esc.domain.model import Activity, Change, Entry, Escalation
 from esc.store import merge_driver
 from esc.ticketfile import yaml_text
-from esc.ticketfile.document import apply_change, parse, render_activity
+from esc.ticketfile.body import render_activity
+from esc.ticketfile.document import apply_change, parse
 from esc.ticketfile.merge import MergeResult
 from esc.ticketfile.merge import merge_ticket as merge_with
 from tests.conftest import ESC, Esc

@@ -1,0 +1,360 @@
+"""The grammar of a ticket's body, written once: the description, the ``## Conversation``
+section of ``### <at> · <author> · <kind> (<visibility>)`` entries, and the append-only
+``## Activity`` section of ``- <at> · <who> · <field>: <old> → <new> · <note>`` lines (or
+``- <at> · <who> · <event> · <note>``).  Reading, writing and the merge driver use it.
+Pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from typing import overload
+
+from esc.domain.model import ENTRY_KINDS, Activity, Entry, LazyActivity
+from esc.domain.timestamps import format_timestamp, timestamp
+from esc.ticketfile import yaml_text
+
+CONVERSATION = "## Conversation"
+ACTIVITY = "## Activity"
+SEP = " · "
+ARROW = " → "
+NONE_MARK = "—"
+
+_KINDS = "|".join(ENTRY_KINDS)
+ENTRY_HEAD = re.compile(
+    rf"### (?P<at>\S+) · (?P<author>.+?) · (?P<kind>{_KINDS}) \((?:public|internal)\)[ \t]*"
+)
+_STRUCTURAL = re.compile(
+    r"(?:## (?:Conversation|Activity)[ \t]*"
+    rf"|### \S+ · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*)"
+)
+_ESCAPED = re.compile(r"\\+" + _STRUCTURAL.pattern)
+_ACTIVITY_LINE = re.compile(r"- (?P<at>\S+) · (?P<by>.+?) · (?P<rest>.*)")
+_FIELD_CHANGE = re.compile(r"(?P<field>[A-Za-z_][\w.]*): (?P<rest>.*)")
+
+
+def parse_body(body: str) -> tuple[str, tuple[Entry, ...], Sequence[Activity]]:
+    """Split the Markdown body into description, conversation entries and activity.
+
+    Bodies with only ``\n`` line breaks (all that esc writes) are cut at their headings
+    with regular expressions; others go line by line.  Both read the same (tested).
+    """
+    if any(c in body for c in _ODD_BREAKS):
+        return _parse_body_by_lines(body)
+    cuts = [(m.start(), m.end(), m[1]) for m in _lines_matching(body, "## ", _SECTION)]
+    description = body[: cuts[0][0]] if cuts else body
+    entries: list[Entry] = []
+    activity: list[str] = []  # its text, parsed when needed
+    for n, (_, end, name) in enumerate(cuts):
+        part = body[end : cuts[n + 1][0] if n + 1 < len(cuts) else len(body)]
+        if name == "Conversation":
+            entries += _entries(part)
+        else:
+            activity.append(part)
+    return (
+        _unescape(description).strip("\n"),
+        tuple(entries),
+        ActivityText("\n".join(activity)),
+    )
+
+
+# Characters other than "\n" that str.splitlines() also takes for line breaks.
+_ODD_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# A section heading and an entry head, each matched from a line's start to its end.
+_SECTION = re.compile(r"## (Conversation|Activity)[^\S\n]*$", re.MULTILINE)
+_ENTRY_HEADS = re.compile(f"{ENTRY_HEAD.pattern}$", re.MULTILINE)
+
+
+def _lines_matching(text: str, prefix: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """The matches of ``pattern`` at the start of each line of ``text`` that starts with
+    ``prefix`` (found with str.find: much faster than a regex scan of the whole text)."""
+    starts = [0] if text.startswith(prefix) else []
+    newline = text.find("\n" + prefix)
+    while newline >= 0:
+        starts.append(newline + 1)
+        newline = text.find("\n" + prefix, newline + 1)
+    matches = (pattern.match(text, start) for start in starts)
+    return [match for match in matches if match is not None]
+
+
+def _entries(part: str) -> list[Entry]:
+    heads = _lines_matching(part, "### ", _ENTRY_HEADS)
+    entries = []
+    last = len(heads) - 1
+    for n, head in enumerate(heads):
+        stamp, author, kind = head.group("at", "author", "kind")
+        at = timestamp(stamp)
+        if at is None:
+            continue
+        end = heads[n + 1].start() if n < last else len(part)
+        text = _unescape(part[head.end() + 1 : end]).strip("\n")
+        entries.append(Entry(at, author, kind, text))
+    return entries
+
+
+
+
+def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activity, ...]]:
+    """parse_body for any text: line by line, with every line break Python knows."""
+    description: list[str] = []
+    entries: list[Entry] = []
+    activity: list[Activity] = []
+    section = "description"
+    current: tuple[re.Match[str], list[str]] | None = None
+
+    def flush() -> None:
+        if current is not None:
+            head, lines = current
+            at = timestamp(head["at"])
+            if at is not None:
+                text = _unescape("".join(lines)).strip("\n")
+                entries.append(Entry(at, head["author"], head["kind"], text))
+
+    for raw in body.splitlines(keepends=True):
+        line = raw.rstrip("\r\n")
+        heading = heading_of(line)
+        if heading is not None:
+            flush()
+            current, section = None, "conversation" if heading == CONVERSATION else "activity"
+            continue
+        if section == "conversation":
+            head = ENTRY_HEAD.fullmatch(line)
+            if head is not None:
+                flush()
+                current = (head, [])
+            elif current is not None:
+                current[1].append(raw)
+        elif section == "activity":
+            item = parse_activity_line(line)
+            if item is not None:
+                activity.append(item)
+        else:
+            description.append(raw)
+    flush()
+    return _unescape("".join(description)).strip("\n"), tuple(entries), tuple(activity)
+
+
+def escape(text: str) -> str:
+    """Keep user text from being read as esc's own headings."""
+    out = []
+    for raw in text.splitlines(keepends=True):
+        line = raw.rstrip("\r\n")
+        if _STRUCTURAL.fullmatch(line) or _ESCAPED.fullmatch(line):
+            raw = "\\" + raw
+        out.append(raw)
+    return "".join(out)
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out = []
+    for raw in text.splitlines(keepends=True):
+        if _ESCAPED.fullmatch(raw.rstrip("\r\n")):
+            raw = raw[1:]
+        out.append(raw)
+    return "".join(out)
+
+
+def _activity_value(value: str | None) -> str:
+    if value is None:
+        return NONE_MARK
+    if (
+        value == NONE_MARK
+        or not value
+        or value.startswith('"')
+        or value != value.strip()
+        or any(s in value for s in (SEP.strip(), ARROW.strip()))
+        or any(unicodedata.category(c)[0] in "CZ" and c != " " for c in value)
+    ):
+        return yaml_text.quote(value)
+    return value
+
+
+def render_activity(item: Activity) -> str:
+    """One activity line (without the newline)."""
+    by = _one_line(item.by)
+    if item.field is not None:
+        what = f"{item.field}: {_activity_value(item.old)}{ARROW}{_activity_value(item.new)}"
+    else:
+        what = item.event or "changed"
+    note = " ".join(item.note.split())
+    return f"- {format_timestamp(item.at)}{SEP}{by}{SEP}{what}" + (f"{SEP}{note}" if note else "")
+
+
+def parse_activity_line(line: str) -> Activity | None:
+    """One activity line (None if it is not one)."""
+    match = _ACTIVITY_LINE.fullmatch(line.rstrip())
+    if match is None:
+        return None
+    at = timestamp(match["at"])
+    if at is None:
+        return None
+    by, rest = match["by"], match["rest"]
+    change = _FIELD_CHANGE.fullmatch(rest)
+    if change is not None:
+        parsed = _parse_change(change["rest"])
+        if parsed is not None:
+            old, new, note = parsed
+            return Activity(at, by, field=change["field"], old=old, new=new, note=note)
+    event, _, note = rest.partition(SEP)
+    return Activity(at, by, event=event, note=note)
+
+
+def activity_time(line: str) -> dt.datetime | None:
+    """The time of an activity line (None if it is no activity line)."""
+    at = _time_of(line)
+    return at if at is not None and parse_activity_line(line) is not None else None
+
+
+def _time_of(line: str) -> dt.datetime | None:
+    """The time at the start of what may be an activity line, read without the rest."""
+    cut = line.find(SEP, 2)
+    return timestamp(line[2:cut]) if line[:2] == "- " and cut >= 0 else None
+
+
+def entry_time(block: str) -> dt.datetime | None:
+    """The time of a conversation entry (its head line first), or None."""
+    match = ENTRY_HEAD.match(block)
+    return timestamp(match["at"]) if match else None
+
+
+def heading_of(line: str) -> str | None:
+    """The section a line heads (CONVERSATION or ACTIVITY), or None."""
+    heading = line.rstrip()
+    return heading if heading in (CONVERSATION, ACTIVITY) else None
+
+
+class ActivityText(LazyActivity):
+    """The activity section's lines, parsed when first needed."""
+
+    __slots__ = ("_items", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text  # the log's lines; blank ones are skipped
+        self._items: tuple[Activity, ...] | None = None
+
+    def _all(self) -> tuple[Activity, ...]:
+        if self._items is None:
+            lines = (line for line in self._text.split("\n") if line)
+            self._items = tuple(a for a in map(parse_activity_line, lines) if a is not None)
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> Activity: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Activity, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Activity | tuple[Activity, ...]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Activity]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self._all() == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    def times_between(self, lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
+        if self._items is not None:
+            return [a.at for a in self._items if lo < a.at < hi]
+        found = []
+        for line in self._text.split("\n"):
+            at = _time_of(line)
+            if at is not None and lo < at < hi and parse_activity_line(line) is not None:
+                found.append(at)
+        return found
+
+    def of_field(self, name: str) -> tuple[Activity, ...]:
+        if self._items is not None:
+            return tuple(a for a in self._items if a.field == name)
+        marker = f"{SEP}{name}: "  # every line that is a change of ``name`` holds this
+        lines = [line for line in self._text.split("\n") if marker in line]
+        return tuple(
+            a for a in map(parse_activity_line, lines) if a is not None and a.field == name
+        )
+
+
+def _parse_change(rest: str) -> tuple[str | None, str | None, str] | None:
+    old, rest = _take_value(rest, ARROW)
+    if not rest.startswith(ARROW):
+        return None
+    new, rest = _take_value(rest[len(ARROW) :], SEP)
+    note = rest[len(SEP) :] if rest.startswith(SEP) else ""
+    return old, new, note
+
+
+def _take_value(text: str, stop: str) -> tuple[str | None, str]:
+    if text.startswith('"'):
+        try:
+            value, end = json.JSONDecoder().raw_decode(text)
+            return str(value), text[end:]
+        except ValueError:
+            pass
+    cut = text.find(stop)
+    raw, rest = (text, "") if cut < 0 else (text[:cut], text[cut:])
+    return (None if raw == NONE_MARK else raw), rest
+
+
+def _one_line(name: str) -> str:
+    return " ".join(name.split()).replace(SEP.strip(), "-") or "?"
+
+
+def render_entry(entry: Entry) -> str:
+    head = (
+        f"### {format_timestamp(entry.at)}{SEP}{_one_line(entry.author)}"
+        f"{SEP}{entry.kind} ({entry.visibility})"
+    )
+    text = escape(entry.text.strip("\n"))
+    return f"{head}\n\n{text}\n\n" if text else f"{head}\n\n"
+
+
+
+# ---------------------------------------------------------------- appending
+
+
+def _section_start(body: str, heading: str) -> int:
+    """Index of the line that is exactly ``heading``, or -1."""
+    pos = 0
+    for raw in body.splitlines(keepends=True):
+        if heading_of(raw) == heading:
+            return pos
+        pos += len(raw)
+    return -1
+
+
+def _join(before: str, block: str, nl: str) -> str:
+    if not before:
+        return block
+    if before.endswith(nl + nl) or before == nl:
+        return before + block
+    return before + (nl if before.endswith(nl) else nl + nl) + block
+
+
+def append_entry(body: str, block: str, nl: str) -> str:
+    activity_at = _section_start(body, ACTIVITY)
+    head, tail = (body, "") if activity_at < 0 else (body[:activity_at], body[activity_at:])
+    if _section_start(head, CONVERSATION) < 0:
+        head = _join(head, f"{CONVERSATION}{nl}{nl}", nl)
+    return _join(head, block, nl) + tail
+
+
+def append_activity(body: str, line: str, nl: str) -> str:
+    if _section_start(body, ACTIVITY) < 0:
+        body = _join(body, f"{ACTIVITY}{nl}{nl}", nl)
+    if body and not body.endswith(nl):
+        body += nl
+    return body + line

@@ -1,0 +1,289 @@
+"""The catalog: every ticket file through the cache, parsed only when it changed, and the
+SLA bookkeeping a sweep leaves so that the next one can skip quiet tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from esc.domain.plan import sla_of
+from esc.store.catalog import Catalog, Record, load
+from esc.store.workspace import Workspace
+from tests.conftest import Esc
+
+CET = dt.timezone(dt.timedelta(hours=1))
+
+
+def at(hour: int, minute: int = 0, day: int = 20) -> dt.datetime:
+    """A time in November 2026 (the 20th is a Friday)."""
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=CET)
+
+
+def create(esc: Esc, title: str, when: dt.datetime, *extra: str) -> str:
+    out = esc.ok("create", "--title", title, "--category", "billing", *extra, now=when.isoformat())
+    return out.strip()
+
+
+def catalog(root: Path) -> Catalog:
+    return Catalog(Workspace(root))
+
+
+def by_title(records: list[Record]) -> dict[str, Record]:
+    return {r.ticket.title: r for r in records}
+
+
+def age(path: Path, seconds: float = 10) -> None:
+    """Make a file look older than the cache's window for files changed while being read."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - int(seconds * 1e9)))
+
+
+@pytest.fixture
+def two(esc: Esc) -> tuple[str, str]:
+    return create(esc, "Invoice missing", at(9)), create(esc, "Refund please", at(9, 30))
+
+
+# ---------------------------------------------------------------- records
+
+
+def test_a_first_read_parses_every_file_and_a_second_comes_from_the_cache(
+    workspace: Path, two: tuple[str, str]
+) -> None:
+    first, records, broken = load(Workspace(workspace))
+    assert broken == []
+    assert [r.name for r in records] == sorted(f"{i}.md" for i in two)
+    assert all(r.doc is not None for r in records)  # parsed
+    first.save()
+
+    again = catalog(workspace)
+    records, broken = again.records()
+    assert broken == []
+    assert all(r.doc is None for r in records)  # not parsed: rebuilt from the cache
+    invoice = by_title(records)["Invoice missing"]
+    assert invoice.ticket.id == two[0]
+    assert invoice.ticket.created == at(9)
+    assert invoice.status == "new"
+    assert invoice.active
+    assert invoice.path == workspace / "tickets" / f"{two[0]}.md"
+
+
+def test_full_parses_a_record_from_the_cache(workspace: Path, esc: Esc) -> None:
+    ticket_id = create(esc, "Invoice missing", at(9), "--body", "Where is my invoice?")
+    load(Workspace(workspace))[0].save()
+    again = catalog(workspace)
+    (record,) = again.records()[0]
+    cached = record.ticket
+    assert not cached.complete  # rebuilt from the cache: no description, no conversation
+    assert cached.description == ""
+    doc = again.full(record)
+    assert doc.ticket.id == ticket_id
+    assert doc.ticket.description == "Where is my invoice?"
+    assert record.ticket.complete
+    assert record.ticket.description == "Where is my invoice?"
+    assert record.doc is doc
+
+
+def test_a_changed_file_is_read_again(workspace: Path, two: tuple[str, str]) -> None:
+    load(Workspace(workspace))[0].save()
+    path = workspace / "tickets" / f"{two[0]}.md"
+    path.write_text(path.read_text().replace("Invoice missing", "Invoice missing again"))
+    records, _ = catalog(workspace).records()
+    changed = by_title(records)["Invoice missing again"]
+    assert changed.doc is not None  # parsed, not taken from the cache
+    assert by_title(records)["Refund please"].doc is None
+
+
+def test_an_edit_within_the_second_it_was_read_is_still_seen(
+    workspace: Path, two: tuple[str, str]
+) -> None:
+    path = workspace / "tickets" / f"{two[0]}.md"
+    os.utime(path)  # changed just now...
+    load(Workspace(workspace))[0].save()  # ...and verified at once
+    st = path.stat()
+    path.write_text(path.read_text().replace("Invoice missing", "Invoice mislaid"))  # in place
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_ino, after.st_mtime_ns) == (
+        st.st_size,
+        st.st_ino,
+        st.st_mtime_ns,
+    )
+    records, _ = catalog(workspace).records()
+    assert "Invoice mislaid" in by_title(records)
+
+
+def test_files_that_do_not_parse_come_back_as_parse_errors_every_time(
+    workspace: Path, two: tuple[str, str]
+) -> None:
+    tickets = workspace / "tickets"
+    (tickets / "T-broken00.md").write_text("no front-matter here\n")
+    (tickets / "T-latin100.md").write_bytes(b"---\ntitle: Caf\xe9\n---\n")
+    expected = [
+        ("tickets/T-broken00.md", 1, "no front-matter: the file must start with a '---' line"),
+        ("tickets/T-latin100.md", 1, "not UTF-8 text: invalid continuation byte"),
+    ]
+    first = catalog(workspace)
+    records, broken = first.records()
+    assert [(e.path, e.line, e.message) for e in broken] == expected
+    assert len(records) == 2  # the others are read all the same
+    first.save()
+    records, broken = catalog(workspace).records()  # now the errors come from the cache
+    assert [(e.path, e.line, e.message) for e in broken] == expected
+    assert len(records) == 2
+
+
+def test_only_visible_markdown_files_are_tickets(workspace: Path, two: tuple[str, str]) -> None:
+    tickets = workspace / "tickets"
+    (tickets / "notes.txt").write_text("not a ticket\n")
+    (tickets / ".T-hidden0.md").write_text("not a ticket either\n")
+    assert catalog(workspace).names() == sorted(f"{i}.md" for i in two)
+
+
+def test_a_deleted_ticket_is_forgotten(workspace: Path, two: tuple[str, str]) -> None:
+    load(Workspace(workspace))[0].save()
+    (workspace / "tickets" / f"{two[1]}.md").unlink()
+    current = catalog(workspace)
+    records, _ = current.records()
+    assert [r.ticket.id for r in records] == [two[0]]
+    assert sorted(current.cache.entries) == [f"{two[0]}.md"]
+
+
+def test_no_tickets_folder_means_no_tickets(workspace: Path) -> None:
+    (workspace / "tickets" / ".gitkeep").unlink()
+    (workspace / "tickets").rmdir()
+    assert catalog(workspace).records() == ([], [])
+
+
+# ---------------------------------------------------------------- SLA through a sweep
+#
+# A billing ticket created Friday 20 Nov 2026 at 09:00 falls under the starter's standard
+# policy (office hours, Mon-Fri 09:00-17:00): first response due 13:00, warning at 12:00.
+
+
+@pytest.fixture
+def swept(workspace: Path, esc: Esc) -> tuple[Path, str]:
+    ticket_id = create(esc, "Invoice missing", at(9))
+    assert esc("sweep", "--no-report", now=at(10).isoformat()).code == 0
+    return workspace, ticket_id
+
+
+def record_of(current: Catalog) -> Record:
+    (record,) = current.records()[0]
+    return record
+
+
+def test_after_a_sweep_a_ticket_is_quiet_until_its_next_event(swept: tuple[Path, str]) -> None:
+    root, _ = swept
+    current = catalog(root)
+    record = record_of(current)
+    assert current.quiet_until(record, at(10))
+    assert current.quiet_until(record, at(11, 59))
+    assert not current.quiet_until(record, at(12))  # the first-response warning
+    assert not current.quiet_until(record, at(9, 59))  # before the sweep looked at it
+
+
+def test_a_quiet_ticket_that_was_not_touched_is_not_read_by_the_next_sweep(
+    swept: tuple[Path, str],
+) -> None:
+    root, ticket_id = swept
+    path = root / "tickets" / f"{ticket_id}.md"
+    age(path)
+    load(Workspace(root))[0].save()  # verified while old: trusted by its stat from now on
+    current = catalog(root)
+    assert current.unanswered(at(11)) == []
+    assert current.unanswered(at(12)) == [f"{ticket_id}.md"]
+    path.write_text(path.read_text().replace("Invoice missing", "Invoice missing!"))
+    assert catalog(root).unanswered(at(11)) == [f"{ticket_id}.md"]
+
+
+def test_the_cached_sla_is_the_sla_of_the_ticket(swept: tuple[Path, str]) -> None:
+    root, _ = swept
+    current = catalog(root)
+    record = record_of(current)
+    cached = current.cached_sla(record, at(11))
+    assert cached is not None
+    assert record.doc is None  # answered without reading the file
+    computed = sla_of(current.full(record).ticket, current.config, at(11))
+    assert cached.policy is not None and computed.policy is not None
+    assert cached.policy.name == computed.policy.name == "standard"
+    assert cached.states() == computed.states() == {"first_response": "ok", "resolution": "ok"}
+    assert [c.due for c in cached.clocks] == [c.due for c in computed.clocks]
+    assert [c.used for c in cached.clocks] == [c.used for c in computed.clocks]
+    assert current.cached_sla(record, at(9, 30)) is None  # computed after that moment
+    assert current.cached_sla(record, at(9, 30), exact=False) is not None
+
+
+def test_a_changed_configuration_voids_the_sla_in_the_cache(swept: tuple[Path, str]) -> None:
+    root, _ = swept
+    rules = root / "rules.yaml"
+    rules.write_text(rules.read_text() + "# a comment changes the configuration's key\n")
+    current = catalog(root)
+    record = record_of(current)
+    assert current.cached_sla(record, at(11)) is None
+    assert not current.quiet_until(record, at(11))
+
+
+def test_an_sla_computed_outside_a_sweep_never_makes_a_ticket_quiet(
+    workspace: Path, esc: Esc
+) -> None:
+    create(esc, "Invoice missing", at(9))
+    current = catalog(workspace)
+    record = record_of(current)
+    assert current.sla(record, at(10)).states() == {"first_response": "ok", "resolution": "ok"}
+    current.save()
+    again = catalog(workspace)
+    record = record_of(again)
+    assert again.cached_sla(record, at(10)) is not None  # kept for the next reader...
+    assert not again.quiet_until(record, at(10))  # ...but the next sweep still plans it
+
+
+def test_only_an_sla_computed_after_the_last_change_and_newer_is_kept(
+    workspace: Path, esc: Esc
+) -> None:
+    create(esc, "Invoice missing", at(9))
+    current = catalog(workspace)
+    record = record_of(current)
+    current.sla(record, at(8))  # before the ticket was created: not kept
+    assert current.cached_sla(record, at(11)) is None
+    current.sla(record, at(11))
+    assert current.cached_sla(record, at(11)) is not None
+    current.sla(record, at(10))  # older than the one kept: does not replace it
+    assert current.cached_sla(record, at(10, 30)) is None
+    kept = current.cached_sla(record, at(11))
+    assert kept is not None and kept.now == at(11)
+
+
+def test_a_resolved_ticket_is_settled_once_its_last_deadline_has_passed(
+    workspace: Path, esc: Esc
+) -> None:
+    ticket_id = create(esc, "Invoice missing", at(9))
+    create(esc, "Refund please", at(9))
+    esc.ok("resolve", ticket_id, "--resolution", "Sent again", now=at(9, 45).isoformat())
+    assert esc("sweep", "--no-report", now=at(10).isoformat()).code == 0
+    current = catalog(workspace)
+    records = by_title(current.records()[0])
+    resolved, active = records["Invoice missing"], records["Refund please"]
+    assert not resolved.active
+    # its resolution deadline (24h of office hours: Tuesday 24 Nov, 17:00) still counts
+    assert not current.settled_before(resolved, at(10))
+    assert current.settled_before(resolved, at(17, 1, day=24))
+    assert not current.settled_before(active, at(17, 1, day=30))  # an active one never is
+
+
+def test_a_time_dependent_policy_is_never_answered_from_the_cache(
+    workspace: Path, esc: Esc
+) -> None:
+    rules = workspace / "rules.yaml"
+    text = rules.read_text()
+    assert text.count("when: {priority: urgent}") == 1
+    aged = text.replace("when: {priority: urgent}", "when: {priority: urgent, age: '>1d'}")
+    rules.write_text(aged)
+    create(esc, "Invoice missing", at(9))
+    assert esc("sweep", "--no-report", now=at(10).isoformat()).code == 0
+    current = catalog(workspace)
+    record = record_of(current)
+    assert current.cached_sla(record, at(11)) is None
+    assert not current.quiet_until(record, at(11))

@@ -1,0 +1,94 @@
+"""The body's grammar: entries and activity lines written and read back, and the fast
+paths (cutting at headings, reading only the lines a question needs) reading the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from esc.domain import model
+from esc.domain.model import Activity
+from esc.ticketfile import body
+
+NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "note"),
+    [
+        ("open", "pending", ""),
+        (None, "alice", "assigned"),
+        ("a → b", "x · y", 'quote " and → arrow'),
+        ('"quoted"', "—", ""),
+        ("multi\nline", None, ""),
+    ],
+)
+def test_activity_lines_round_trip(old: str | None, new: str | None, note: str) -> None:
+    item = Activity(NOW, "bob", field="status", old=old, new=new, note=note)
+    line = body.render_activity(item)
+    assert "\n" not in line
+    assert body.parse_activity_line(line) == item
+
+
+BODY_LINES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "Some text.",
+            "## Conversation",
+            "## Activity",
+            "## Conversation  ",
+            "## Activity\t",
+            "## Activity\u3000",
+            "\\## Activity",
+            "\\\\### 2026-11-02T08:00:00Z · bob · note (internal)",
+            "### 2026-11-02T08:00:00Z · mallory · reply (public)",
+            "### 2026-11-02T08:00:00Z · a · b · message (public) ",
+            "### not-a-time · bob · note (internal)",
+            "- 2026-11-02T08:00:00Z · bob · status: new → open",
+            "- 2026-11-02T08:00:00Z · bob · status: \"a → b\" → — · why · not",
+            "- 2026-11-02T08:00:00Z ·  · x · y",
+            "- 2026-11-02T08:00:00Z · bob · created · by mail",
+            "- 2026-11-02T08:00:00Z · bob",
+            "-  2026-11-02T08:00:00Z · bob · x",
+            "- yesterday · bob · created",
+            " - 2026-11-02T08:00:00Z · bob · created",
+        ]
+    ),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(BODY_LINES, max_size=25), st.booleans())
+def test_bodies_read_the_same_by_sections_and_line_by_line(lines: list[str], end: bool) -> None:
+    text = "\n".join(lines) + ("\n" if end else "")
+    assert body.parse_body(text) == body._parse_body_by_lines(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(BODY_LINES, max_size=25), st.integers(0, 3), st.integers(0, 3))
+def test_activity_times_between_are_those_of_the_parsed_log(
+    lines: list[str], lo_minutes: int, span: int
+) -> None:
+    _, _, log = body.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
+    lo = dt.datetime(2026, 11, 2, 7, 58, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=lo_minutes)
+    hi = lo + dt.timedelta(minutes=span)
+    expected = [a.at for a in tuple(log) if lo < a.at < hi]
+    _, _, fresh = body.parse_body("## Activity\n\n" + "\n".join(lines) + "\n")
+    assert model.times_between(fresh, lo, hi) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(BODY_LINES, max_size=25), st.sampled_from(["status", "x", "sla.resolution"]))
+def test_the_changes_of_one_field_are_those_of_the_parsed_log(
+    lines: list[str], name: str
+) -> None:
+    text = "## Activity\n\n" + "\n".join(lines) + "\n"
+    _, _, log = body.parse_body(text)
+    expected = tuple(a for a in tuple(log) if a.field == name)
+    _, _, fresh = body.parse_body(text)
+    assert model.field_changes(fresh, name) == expected
