@@ -11,6 +11,7 @@ from esc.domain.model import ACTIVE_STATUSES
 from esc.domain.plan import sla_of
 from esc.report import views
 from esc.report.history import story, story_json, story_text
+from esc.report.slas import sla_now
 from esc.store import git
 from esc.store.catalog import load as load_catalog
 
@@ -54,7 +55,7 @@ def list_tickets(
         else:
             spec[key] = value
     chosen = query.select([r.ticket for r in records], config, spec, sort, now)
-    slas = {t.id: catalog.sla(by_id[t.id], now) for t in chosen} if as_json or overdue else {}
+    slas = {t.id: sla_now(catalog, by_id[t.id], now) for t in chosen} if as_json or overdue else {}
     catalog.save()
     if overdue:
         chosen = [t for t in chosen if slas[t.id].overdue_clocks]

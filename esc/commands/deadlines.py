@@ -11,6 +11,7 @@ from esc.domain.model import Ticket
 from esc.domain.sla import Sla
 from esc.report import views
 from esc.report.findings import overdue_findings, render_check, upcoming_breaches
+from esc.report.slas import tickets_with_sla, tickets_with_states
 from esc.store.catalog import load as load_catalog
 
 CheckFormat = Literal["text", "json", "github", "junit"]
@@ -51,8 +52,11 @@ def upcoming(session: Session, within: str, as_json: bool) -> Output:
 def _active_with_sla(
     session: Session, used: bool = True
 ) -> tuple[list[tuple[Ticket, Sla]], list[ParseError]]:
-    """The open tickets and their SLAs as of --now, through the cache."""
+    """The open tickets and their SLAs as of --now, through the cache (with each clock's
+    time used counted to --now if ``used``)."""
     catalog, records, broken = load_catalog(session.workspace)
-    items = catalog.with_sla([r for r in records if r.active], session.now, used=used)
+    active = [r for r in records if r.active]
+    pairs = tickets_with_sla if used else tickets_with_states
+    items = pairs(catalog, active, session.now)
     catalog.save()
     return items, broken

@@ -10,6 +10,7 @@ from esc.commands.session import Output, Session
 from esc.report import export as exporting
 from esc.report.contents import build_report, period_of
 from esc.report.render import render_report
+from esc.report.slas import tickets_with_sla
 from esc.store.catalog import load as load_catalog
 from esc.store.user_cache import compiled_templates_dir
 from esc.store.workspace import TEMPLATES_DIR
@@ -29,7 +30,7 @@ def report(
     workspace, now = session.workspace, session.now
     period = period_of(since, until, now)
     catalog, records, broken = load_catalog(workspace)
-    items = catalog.with_sla(records, now)
+    items = tickets_with_sla(catalog, records, now)
     data = build_report(items, workspace, now, period, team)
     catalog.save()
     links = _relative_links(workspace.root, out)

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from esc.commands.session import Output, Session
 from esc.domain.errors import EscError, ParseError
-from esc.domain.plan import Escalated, Planned, plan
+from esc.domain.plan import Escalated, Planned, next_event, plan
 from esc.domain.records import immutable
 from esc.domain.sla import Sla
 from esc.domain.timestamps import format_timestamp
+from esc.report.slas import sla_states_now
 from esc.store import git, lock, workers
 from esc.store.atomic import replace_if_unchanged, sync_folder
 from esc.store.cache import Entry
@@ -231,10 +232,10 @@ def sweep_record(
     was made from: a file changed meanwhile (an agent's comment, a hand edit) is read and
     planned again, so the sweep never writes over it.
     """
-    if catalog.quiet_until(record, now):
+    if catalog.quiet(record.entry, now):
         if not record.active:
             return RecordOutcome()
-        return _alerts(RecordOutcome(), catalog.sla(record, now, used=False), True)
+        return _alerts(RecordOutcome(), sla_states_now(catalog, record, now), True)
     doc = catalog.full(record)
     ticket_plan = plan(doc.ticket, catalog.config, now)
     text = document.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
@@ -275,7 +276,8 @@ def sweep_record(
         outcome.changed = doc.path
         if dry_run:
             return outcome
-    catalog.remember(record, ticket_plan.sla, now)
+    sla = ticket_plan.sla
+    catalog.keep_swept(record, sla, now, next_event(record.ticket, sla, catalog.config, now))
     return outcome
 
 

@@ -13,6 +13,7 @@ from esc.domain.errors import BadInput
 from esc.domain.model import Ticket
 from esc.domain.sla import Sla
 from esc.domain.timestamps import parse_timestamp
+from esc.report.slas import sla_for_report
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog, Record
 from esc.store.user_cache import compiled_templates_dir
@@ -89,7 +90,7 @@ class ReportItems:
         if self.catalog.settled_before(record, self.period.since):
             self.found[name] = (entry, None)
             return
-        sla = self.catalog.cached_sla(record, self.as_of, exact=False)
+        sla = self.catalog.kept_sla_near(record, self.as_of)
         if sla is None:
             self.complete = False
             return
@@ -143,7 +144,8 @@ def sweep_reports(
     ready = gathered.items(records) if gathered is not None else None
     if ready is None:
         live = [r for r in records if not catalog.settled_before(r, period.since)]
-        ready = catalog.with_sla(live, as_of, exact=False), len(records) - len(live)
+        pairs = [(r.ticket, sla_for_report(catalog, r, as_of)) for r in live]
+        ready = pairs, len(records) - len(live)
     items, settled = ready
     overrides = catalog.workspace.root / TEMPLATES_DIR
     compiled = compiled_templates_dir()

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from esc.domain.errors import ParseError
 from esc.domain.model import ACTIVE_STATUSES, Ticket
-from esc.domain.plan import next_event, sla_of
 from esc.domain.sla import Sla
 from esc.store import cache, cache_codec
 from esc.store.atomic import read_with_stat
@@ -253,48 +252,56 @@ class Catalog:
         return doc
 
     # ------------------------------------------------------------ SLA
-
-    def sla(self, record: Record, now: dt.datetime, exact: bool = True, used: bool = True) -> Sla:
-        """The ticket's SLA as of ``now``, from the cache when that is certain to be right.
-
-        ``exact=False`` also accepts SLA data computed a little after ``now`` (reports
-        rendered as of the top of the hour); ``used=False`` skips counting the working time
-        used by running clocks (their ``used`` is then as of the cached computation).
-        """
-        cached = self.cached_sla(record, now, exact, used)
-        if cached is not None:
-            return cached
-        ticket = self.full(record).ticket
-        sla = sla_of(ticket, self.config, now)
-        self.remember(record, sla, now, swept=False)
-        return sla
+    #
+    # The catalog keeps each ticket's SLA as computed (by esc.report.slas, or by a sweep)
+    # and derives it at a later moment from what it kept; it computes none itself.
 
     def _usable(self, entry: Entry) -> bool:
         return entry.sla is not None and entry.sla_key == self.key and self.timeless
 
-    def cached_sla(
-        self, record: Record, now: dt.datetime, exact: bool = True, used: bool = True
-    ) -> Sla | None:
-        """:meth:`sla` if the cache can answer (no file read), else None."""
+    def kept_sla(self, record: Record, now: dt.datetime) -> Sla | None:
+        """The ticket's SLA as of ``now``, derived from the one kept, if that is certain to
+        be right (kept for this configuration, computed at ``now`` or before); else None."""
+        return self._kept(record, now, later=False, count_used=True)
+
+    def kept_sla_states(self, record: Record, now: dt.datetime) -> Sla | None:
+        """:meth:`kept_sla`, with each running clock's state as of ``now`` but its time used
+        as of the kept computation (not counted again: faster, for who needs the states)."""
+        return self._kept(record, now, later=False, count_used=False)
+
+    def kept_sla_near(self, record: Record, moment: dt.datetime) -> Sla | None:
+        """The SLA as of ``moment`` from the one kept, even if that was computed a little
+        after ``moment`` (for reports, rendered as of the top of the hour)."""
+        return self._kept(record, moment, later=True, count_used=True)
+
+    def _kept(self, record: Record, now: dt.datetime, later: bool, count_used: bool) -> Sla | None:
         entry = record.entry
         if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
             return None
-        if exact and now.timestamp() < entry.sla_time:
+        if not later and now.timestamp() < entry.sla_time:
             return None
         data = cache.unpack(entry.sla)
         assert isinstance(data, tuple)
-        return cache_codec.sla_at(data, self.config, now, used)
+        return cache_codec.sla_at(data, self.config, now, count_used)
 
-    def remember(self, record: Record, sla: Sla, now: dt.datetime, swept: bool = True) -> None:
-        """Keep ``sla`` (computed as of ``now``) and, if a sweep just planned the ticket
-        (``swept``), when a sweep must look at it again.
+    def keep_sla(self, record: Record, sla: Sla, now: dt.datetime) -> None:
+        """Keep ``sla``, computed as of ``now`` by a command other than a sweep.
 
-        Only a computation that saw everything in the ticket is kept (``now`` is not before
-        its last update), and only if it is newer than the one kept already.  SLA data
-        computed by another command says nothing of what a sweep would do now (a deadline
-        may have passed since the last sweep, with its rules still to fire): the next
-        sweep plans that ticket.
+        It says nothing of what a sweep would do now (a deadline may have passed since the
+        last sweep, with its rules still to fire), so the next sweep plans that ticket.
         """
+        self._keep(record, sla, now, None)
+
+    def keep_swept(
+        self, record: Record, sla: Sla, now: dt.datetime, next_event: float | None
+    ) -> None:
+        """Keep ``sla``, computed as of ``now`` by a sweep that planned the ticket, and
+        ``next_event``: until then (a Unix time) a sweep would change nothing in it."""
+        self._keep(record, sla, now, next_event)
+
+    def _keep(self, record: Record, sla: Sla, now: dt.datetime, next_event: float | None) -> None:
+        """Only a computation that saw everything in the ticket is kept (``now`` is not
+        before its last update), and only if it is newer than the one kept already."""
         entry = record.entry
         ticket = record.ticket
         if now < ticket.updated:
@@ -303,13 +310,9 @@ class Catalog:
             return
         entry.sla_key, entry.sla = self.key, cache.pack(cache_codec.sla_summary(sla))
         entry.sla_time = now.timestamp()
-        entry.next_event = next_event(ticket, sla, self.config, now) if swept else None
+        entry.next_event = next_event
         entry.settled = cache_codec.settled_at(ticket, sla)
         self.cache.put(record.name, entry)
-
-    def quiet_until(self, record: Record, now: dt.datetime) -> bool:
-        """Whether a sweep at ``now`` certainly changes nothing in this ticket."""
-        return self.quiet(record.entry, now)
 
     def quiet(self, entry: Entry, now: dt.datetime) -> bool:
         """Whether a sweep at ``now`` certainly changes nothing in the ticket of ``entry``."""
@@ -337,11 +340,6 @@ class Catalog:
         for part in parts:
             h.update(part.encode() + b"\0")
         return h.hexdigest()
-
-    def with_sla(
-        self, records: list[Record], now: dt.datetime, exact: bool = True, used: bool = True
-    ) -> list[tuple[Ticket, Sla]]:
-        return [(r.ticket, self.sla(r, now, exact, used)) for r in records]
 
 
 def load(workspace: Workspace) -> tuple[Catalog, list[Record], list[ParseError]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from esc.domain.plan import sla_of
+from esc.report.slas import sla_now
 from esc.store.catalog import Catalog, Record, load
 from esc.store.workspace import Workspace
 from tests.conftest import Esc
@@ -179,10 +180,10 @@ def test_after_a_sweep_a_ticket_is_quiet_until_its_next_event(swept: tuple[Path,
     root, _ = swept
     current = catalog(root)
     record = record_of(current)
-    assert current.quiet_until(record, at(10))
-    assert current.quiet_until(record, at(11, 59))
-    assert not current.quiet_until(record, at(12))  # the first-response warning
-    assert not current.quiet_until(record, at(9, 59))  # before the sweep looked at it
+    assert current.quiet(record.entry, at(10))
+    assert current.quiet(record.entry, at(11, 59))
+    assert not current.quiet(record.entry, at(12))  # the first-response warning
+    assert not current.quiet(record.entry, at(9, 59))  # before the sweep looked at it
 
 
 def test_a_quiet_ticket_that_was_not_touched_is_not_read_by_the_next_sweep(
@@ -203,7 +204,7 @@ def test_the_cached_sla_is_the_sla_of_the_ticket(swept: tuple[Path, str]) -> Non
     root, _ = swept
     current = catalog(root)
     record = record_of(current)
-    cached = current.cached_sla(record, at(11))
+    cached = current.kept_sla(record, at(11))
     assert cached is not None
     assert record.doc is None  # answered without reading the file
     computed = sla_of(current.full(record).ticket, current.config, at(11))
@@ -212,8 +213,8 @@ def test_the_cached_sla_is_the_sla_of_the_ticket(swept: tuple[Path, str]) -> Non
     assert cached.states() == computed.states() == {"first_response": "ok", "resolution": "ok"}
     assert [c.due for c in cached.clocks] == [c.due for c in computed.clocks]
     assert [c.used for c in cached.clocks] == [c.used for c in computed.clocks]
-    assert current.cached_sla(record, at(9, 30)) is None  # computed after that moment
-    assert current.cached_sla(record, at(9, 30), exact=False) is not None
+    assert current.kept_sla(record, at(9, 30)) is None  # computed after that moment
+    assert current.kept_sla_near(record, at(9, 30)) is not None
 
 
 def test_a_changed_configuration_voids_the_sla_in_the_cache(swept: tuple[Path, str]) -> None:
@@ -222,8 +223,8 @@ def test_a_changed_configuration_voids_the_sla_in_the_cache(swept: tuple[Path, s
     rules.write_text(rules.read_text() + "# a comment changes the configuration's key\n")
     current = catalog(root)
     record = record_of(current)
-    assert current.cached_sla(record, at(11)) is None
-    assert not current.quiet_until(record, at(11))
+    assert current.kept_sla(record, at(11)) is None
+    assert not current.quiet(record.entry, at(11))
 
 
 def test_an_sla_computed_outside_a_sweep_never_makes_a_ticket_quiet(
@@ -232,12 +233,12 @@ def test_an_sla_computed_outside_a_sweep_never_makes_a_ticket_quiet(
     create(esc, "Invoice missing", at(9))
     current = catalog(workspace)
     record = record_of(current)
-    assert current.sla(record, at(10)).states() == {"first_response": "ok", "resolution": "ok"}
+    assert sla_now(current, record, at(10)).states() == {"first_response": "ok", "resolution": "ok"}
     current.save()
     again = catalog(workspace)
     record = record_of(again)
-    assert again.cached_sla(record, at(10)) is not None  # kept for the next reader...
-    assert not again.quiet_until(record, at(10))  # ...but the next sweep still plans it
+    assert again.kept_sla(record, at(10)) is not None  # kept for the next reader...
+    assert not again.quiet(record.entry, at(10))  # ...but the next sweep still plans it
 
 
 def test_only_an_sla_computed_after_the_last_change_and_newer_is_kept(
@@ -246,13 +247,13 @@ def test_only_an_sla_computed_after_the_last_change_and_newer_is_kept(
     create(esc, "Invoice missing", at(9))
     current = catalog(workspace)
     record = record_of(current)
-    current.sla(record, at(8))  # before the ticket was created: not kept
-    assert current.cached_sla(record, at(11)) is None
-    current.sla(record, at(11))
-    assert current.cached_sla(record, at(11)) is not None
-    current.sla(record, at(10))  # older than the one kept: does not replace it
-    assert current.cached_sla(record, at(10, 30)) is None
-    kept = current.cached_sla(record, at(11))
+    sla_now(current, record, at(8))  # before the ticket was created: not kept
+    assert current.kept_sla(record, at(11)) is None
+    sla_now(current, record, at(11))
+    assert current.kept_sla(record, at(11)) is not None
+    sla_now(current, record, at(10))  # older than the one kept: does not replace it
+    assert current.kept_sla(record, at(10, 30)) is None
+    kept = current.kept_sla(record, at(11))
     assert kept is not None and kept.now == at(11)
 
 
@@ -285,5 +286,5 @@ def test_a_time_dependent_policy_is_never_answered_from_the_cache(
     assert esc("sweep", "--no-report", now=at(10).isoformat()).code == 0
     current = catalog(workspace)
     record = record_of(current)
-    assert current.cached_sla(record, at(11)) is None
-    assert not current.quiet_until(record, at(11))
+    assert current.kept_sla(record, at(11)) is None
+    assert not current.quiet(record.entry, at(11))
