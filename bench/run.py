@@ -419,8 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     env, label = esc_source(args, workdir)
-    esc_bin = Path(sys.executable).parent / "esc"
-    runner = Runner(env, [str(esc_bin) if esc_bin.exists() else "esc"])
+    # `python -m esc`: the same way in for every version (the console script of this venv
+    # names the installed esc's own entry point, which an older esc may not have)
+    runner = Runner(env, [sys.executable, "-m", "esc"])
     results: dict[str, object] = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "now": NOW, "esc": label, "repeat": args.repeat, "machine": machine(),
