@@ -26,7 +26,7 @@ from esc.domain.model import CHANNELS, STATUSES
 
 if TYPE_CHECKING:
     from esc.commands.deadlines import CheckFormat, FailOn
-    from esc.commands.reports import ReportFormat
+    from esc.report.render import ReportFormat
 
 # Each command imports its module of esc.commands when it runs: `esc --help` and the
 # small commands then load only what they use.

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
 
 from esc.commands.session import Output, Session
 from esc.report import export as exporting
 from esc.report.contents import build_report, period_of
-from esc.report.render import render_report
+from esc.report.render import ReportFormat, render_report
 from esc.report.slas import tickets_with_sla
 from esc.store.catalog import load as load_catalog
 from esc.store.user_cache import compiled_templates_dir
 from esc.store.workspace import TEMPLATES_DIR
-
-ReportFormat = Literal["markdown", "html", "json", "csv"]
 
 
 def report(

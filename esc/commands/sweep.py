@@ -173,7 +173,7 @@ def run_sweep(
     A ticket whose file, configuration and cached SLA show that nothing can have happened
     since the last sweep (no deadline crossed, no time-based rule condition changed) is not
     parsed again.  Tickets are read one at a time, so memory stays flat; when many need
-    parsing (a cold cache), worker processes sweep them first (:mod:`esc.workers`):
+    parsing (a cold cache), worker processes sweep them first (:func:`prime`):
     ``on_primed`` sees each cache entry they make as it comes in, ``after_workers`` the
     catalog once they are done, if they left nothing to do.
     """

@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from esc.domain.conditions import ConditionError, compile_condition
 from esc.domain.config import (
@@ -32,14 +30,6 @@ if TYPE_CHECKING:
     from esc.domain.sla import Policy
 
 
-def read_yaml(text: str) -> Any:
-    """teams.yaml or rules.yaml as data, YAML 1.2 (as ticket front-matter is read), with
-    the line of every key (ruamel.yaml's round-trip types)."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    return yaml.load(text)
-
-
 class _Reader:
     """Collects findings for one file, with the line of each key."""
 
@@ -52,24 +42,10 @@ class _Reader:
 
     def load(self, text: str) -> Any:
         try:
-            return read_yaml(text)
-        except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            self.add((mark.line + 1) if mark else 1, f"does not parse: {exc.problem}")
-        except YAMLError as exc:
-            self.add(1, f"does not parse: {exc}")
-        except (ValueError, OverflowError):  # a scalar that is no value, like 2026-02-30
-            self.add(*_unreadable_value(text))
+            return yaml_text.load_with_lines(text)
+        except yaml_text.YamlError as exc:
+            self.add(1 if exc.line is None else exc.line + 1, f"does not parse: {exc.problem}")
         return None
-
-
-def _unreadable_value(text: str) -> tuple[int, str]:
-    """The line and the finding of the value in ``text`` that YAML cannot turn into one."""
-    try:
-        yaml_text.load(text)
-    except yaml_text.YamlError as exc:
-        return (1 if exc.line is None else exc.line + 1), f"does not parse: {exc.problem}"
-    return 1, "does not parse"  # pragma: no cover - the safe loader reads what rt could not
 
 
 def line_of(container: object, key: object = None) -> int:

@@ -13,10 +13,10 @@ from dataclasses import field
 from datetime import date, datetime, timedelta, timezone
 
 from esc.domain.durations import DurationError, format_duration, parse_duration
+from esc.domain.model import CLOCK_STATES
 from esc.domain.records import immutable
 
 __all__ = [
-    "SLA_STATES",
     "AllOf",
     "AnyOf",
     "Condition",
@@ -30,7 +30,6 @@ __all__ = [
     "compile_condition",
 ]
 
-SLA_STATES = ("ok", "warning", "breached", "met", "paused")
 TEXT_FIELDS = ("title", "body", "text")
 DURATION_FIELDS = ("age", "idle", "overdue")
 _OPERATORS = ("<=", ">=", "!=", "<", ">")  # two-character ones first
@@ -662,9 +661,9 @@ class _Compiler:
 
     @staticmethod
     def sla_state(value: object, path: str) -> str | None:
-        if value is None or (isinstance(value, str) and value in SLA_STATES):
+        if value is None or (isinstance(value, str) and value in CLOCK_STATES):
             return value
-        known = ", ".join(SLA_STATES)
+        known = ", ".join(CLOCK_STATES)
         raise ConditionError(f"unknown SLA state {_text(value)!r} (states: {known})", path)
 
     @staticmethod

@@ -19,6 +19,7 @@ from esc.domain.model import (
     Change,
     Entry,
     Escalation,
+    EscalationKind,
     Ticket,
     front_matter,
 )
@@ -292,7 +293,7 @@ def escalate(
         _escalate_priority(b, config, priority, reason)
     else:
         target = to if to is not None else _next_up(ticket, config)
-        kind = "functional" if to is not None else "hierarchical"
+        kind: EscalationKind = "functional" if to is not None else "hierarchical"
         _escalate_team(b, config, target, kind, reason)
     return b.build()
 
@@ -306,7 +307,9 @@ def _next_up(ticket: Ticket, config: Config) -> str:
     return team.escalates_to
 
 
-def _escalate_team(b: _Builder, config: Config, target: str, kind: str, reason: str) -> None:
+def _escalate_team(
+    b: _Builder, config: Config, target: str, kind: EscalationKind, reason: str
+) -> None:
     ticket = b.ticket
     if target not in config.teams:
         raise Refused(f"unknown team {target!r}; teams are {', '.join(config.teams)}")

@@ -6,14 +6,19 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import field, fields
-from typing import Any
+from typing import Any, Literal, get_args
 
 from esc.domain.records import immutable
 
-STATUSES = ("new", "open", "pending", "resolved", "closed")
-ACTIVE_STATUSES = ("new", "open", "pending")
-CHANNELS = ("email", "chat", "portal", "phone", "api")
-ESCALATION_KINDS = ("functional", "hierarchical", "priority")
+Status = Literal["new", "open", "pending", "resolved", "closed"]
+Channel = Literal["email", "chat", "portal", "phone", "api"]
+EscalationKind = Literal["functional", "hierarchical", "priority"]
+ClockState = Literal["ok", "warning", "breached", "met", "paused"]  # of an SLA clock
+STATUSES: tuple[Status, ...] = get_args(Status)
+ACTIVE_STATUSES: tuple[Status, ...] = ("new", "open", "pending")
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+ESCALATION_KINDS: tuple[EscalationKind, ...] = get_args(EscalationKind)
+CLOCK_STATES: tuple[ClockState, ...] = get_args(ClockState)
 
 # The front-matter fields, in the order esc writes them.
 FIELD_ORDER = (
@@ -43,7 +48,6 @@ FIELD_ORDER = (
 BODY_PARTS = frozenset({"description", "entries", "activity", "extra", "complete"})
 # Keys esc writes in the front-matter that are no attribute of a Ticket (kept in extra).
 SWEEP_KEYS = frozenset({"sla", "fired"})
-TIMESTAMP_FIELDS = ("created", "updated", "first_response_at", "resolved_at", "closed_at")
 
 # Conversation entry kinds and who writes them.
 ENTRY_KINDS = {
@@ -53,13 +57,12 @@ ENTRY_KINDS = {
     "resolution": "public",  # how it was solved, told to the customer
     "feedback": "public",  # the customer's feedback on closing
 }
-CUSTOMER_KINDS = ("message", "feedback")
 
 
 @immutable
 class Escalation:
     at: dt.datetime
-    kind: str
+    kind: EscalationKind
     from_: str | None
     to: str
     by: str

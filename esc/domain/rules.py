@@ -20,7 +20,6 @@ from esc.domain.sla import PolicyError, parse_working_duration
 
 ACTIONS = ("escalate", "priority", "assign", "tag", "note", "status")
 RULE_KEYS = {"name", "when", "then", "repeat", "description"}
-DEFAULT_MAX_ACTIONS = 10
 
 
 class RuleError(ValueError):

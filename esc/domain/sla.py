@@ -20,14 +20,11 @@ from esc.domain.calendar import (
 )
 from esc.domain.conditions import Condition, ConditionError, Facts, compile_condition
 from esc.domain.durations import DurationError, parse_duration
-from esc.domain.model import Ticket, field_changes
+from esc.domain.model import ClockState, Ticket, field_changes
 from esc.domain.records import immutable
 
 Metric = Literal["first_response", "next_response", "resolution"]
-ClockState = Literal["ok", "warning", "breached", "met", "paused"]
 METRICS: tuple[Metric, ...] = get_args(Metric)
-STATES: tuple[ClockState, ...] = get_args(ClockState)
-RUNNING: tuple[ClockState, ...] = ("ok", "warning", "breached", "paused")
 POLICY_KEYS = {"name", "when", "calendar", "targets", "warn_at", "pause_on"}
 STOPPED_STATUSES = ("resolved", "closed")
 

@@ -19,7 +19,7 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from esc.domain.config import Config
 from esc.domain.model import ACTIVE_STATUSES, ESCALATION_KINDS, Ticket
@@ -52,6 +52,36 @@ def keep(ticket: Ticket, team: str | None) -> bool:
     )
 
 
+class PeriodJson(TypedDict):
+    since: str
+    until: str
+    now: str
+    team: str | None
+    days: float
+
+
+class TotalsJson(TypedDict):
+    tickets: int
+    created: int
+    resolved: int
+    closed: int
+    escalations: int
+    breaches: int
+
+
+class ReportJson(TypedDict):
+    """The numbers of a report: report.json, and what every format renders."""
+
+    period: PeriodJson
+    totals: TotalsJson
+    backlog: dict[str, Any]
+    sla: dict[str, Any]
+    escalations: dict[str, Any]
+    speed: dict[str, Any]
+    satisfaction: dict[str, Any]
+    trend: list[dict[str, Any]]
+
+
 def build(
     items: Sequence[tuple[Ticket, Sla]],
     config: Config,
@@ -59,7 +89,7 @@ def build(
     period: Period,
     team: str | None = None,
     settled: int = 0,
-) -> dict[str, Any]:
+) -> ReportJson:
     """Every number of the report.
 
     ``settled`` counts further tickets that were resolved or closed before the period and
@@ -85,7 +115,7 @@ def build(
     }
 
 
-def _totals(items: Sequence[tuple[Ticket, Sla]], period: Period, settled: int) -> dict[str, int]:
+def _totals(items: Sequence[tuple[Ticket, Sla]], period: Period, settled: int) -> TotalsJson:
     tickets = [t for t, _ in items]
     return {
         "tickets": len(tickets) + settled,

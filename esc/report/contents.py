@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import re
 from collections.abc import Collection
-from typing import Any
 
 from esc.domain import stats
 from esc.domain.errors import BadInput
@@ -54,7 +53,7 @@ def build_report(
     now: dt.datetime,
     period: stats.Period,
     team: str | None = None,
-) -> dict[str, Any]:
+) -> stats.ReportJson:
     config = workspace.config()
     if team is not None and team not in config.teams:
         raise BadInput(f"unknown team {team!r}; teams are {', '.join(config.teams)}")

@@ -16,13 +16,10 @@ Conventions, the same in every table and both formats:
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -31,7 +28,7 @@ from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
 from esc.domain.model import Ticket
 from esc.domain.timestamps import format_timestamp
-from esc.store.atomic import atomic_write
+from esc.store.atomic import atomic_build, atomic_write
 from esc.store.workspace import TICKETS_DIR
 from esc.ticketfile.document import TicketDoc
 
@@ -292,16 +289,12 @@ def _values(table: str, rows: Iterable[Mapping[str, object]]) -> Iterable[tuple[
 def write_sqlite(path: Path, tables: Tables) -> None:
     """Write ``tables`` as a new SQLite database at ``path``, replacing it atomically."""
     _make_folder(path.parent, path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
+
+    def build(tmp: Path) -> None:
         connection = sqlite3.connect(tmp)
         try:
             connection.execute("PRAGMA journal_mode = OFF")  # a fresh file: nothing to roll back
-            connection.execute("PRAGMA synchronous = OFF")  # fsynced once below
+            connection.execute("PRAGMA synchronous = OFF")  # synced once, by atomic_build
             with connection:
                 for statement in schema_sql():
                     connection.execute(statement)
@@ -314,18 +307,12 @@ def write_sqlite(path: Path, tables: Tables) -> None:
                     )
         finally:
             connection.close()
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _mode(path))
-        os.replace(tmp, path)
+
+    try:
+        atomic_build(path, build)
     except (OSError, sqlite3.Error) as exc:
-        _remove(tmp)
         message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise EscError(f"cannot write {path}: {message}") from None
-    except BaseException:
-        _remove(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def csv_text(table: str, rows: Iterable[Mapping[str, object]]) -> str:
@@ -360,29 +347,3 @@ def _make_folder(folder: Path, target: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise EscError(f"cannot write {target}: {exc.strerror or exc}") from None
-
-
-def _mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _remove(tmp: str) -> None:
-    for name in (tmp, tmp + "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -13,13 +13,14 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from esc.domain.config import Config
 from esc.domain.durations import format_duration
 from esc.domain.errors import EscError, ParseError
 from esc.domain.model import Ticket
 from esc.domain.sla import Clock, Sla
+from esc.domain.stats import ReportJson
 from esc.domain.timestamps import format_timestamp
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -179,13 +180,15 @@ def _workspace_template(filename: str | None, overrides: Path | None) -> str | N
     return f"{overrides.name}/{path.relative_to(overrides).as_posix()}"
 
 
-FORMATS = ("markdown", "html", "json", "csv")
 TEMPLATE_OF = {"markdown": "report.md.j2", "html": "report.html.j2"}
 
 
+ReportFormat = Literal["markdown", "html", "json", "csv"]
+
+
 def render_report(
-    report: dict[str, Any],
-    fmt: str,
+    report: ReportJson,
+    fmt: ReportFormat,
     overrides: Path | None = None,
     links: str = "",
     compiled: Path | None = None,
@@ -197,7 +200,7 @@ def render_report(
     if fmt == "json":
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
-        return report_csv(report)
+        return report_csv(dict(report))
     return render(TEMPLATE_OF[fmt], {"r": report, "links": links}, overrides, compiled)
 
 

@@ -14,6 +14,7 @@ import errno
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,51 @@ def atomic_write(
     """
     data = text.encode("utf-8") if isinstance(text, str) else text
     tmp, st = _write_temporary(path, data, None if exclusive else _mode_of(path))
+    _put_in_place(tmp, path, exclusive=exclusive)
+    if sync_dir:
+        sync_folder(path.parent)
+    return st
+
+
+def atomic_build(
+    path: Path,
+    build: Callable[[Path], None],
+    *,
+    durable: bool = True,
+    before_rename: Callable[[], None] | None = None,
+) -> None:
+    """Replace ``path`` with a file that ``build(tmp)`` makes at a temporary path beside
+    it (for a file a library writes, like an SQLite database): readers see the old file
+    or the new one, never half.
+
+    The new file is synced before its rename unless ``durable`` is False (a cache, which
+    may be lost in a crash and is then rebuilt); ``before_rename`` runs just before it.
+    """
+    tmp = temporary_path(path)
+    try:
+        build(tmp)
+        if durable:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        mode = _mode_of(path)
+        os.chmod(tmp, (0o666 & ~_umask()) if mode is None else mode)
+        if before_rename is not None:
+            before_rename()
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _put_in_place(tmp, path, exclusive=False)
+    if durable:
+        sync_folder(path.parent)
+
+
+def _put_in_place(tmp: Path, path: Path, *, exclusive: bool) -> None:
+    """Rename the finished temporary file ``tmp`` to ``path`` (with ``exclusive``, only if
+    no file of that name exists); ``tmp`` is removed if that fails."""
     try:
         if exclusive:
             os.link(tmp, path)  # fails if path exists: no clobbering a ticket made meanwhile
@@ -91,9 +137,6 @@ def atomic_write(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if sync_dir:
-        sync_folder(path.parent)
-    return st
 
 
 def replace_if_unchanged(
@@ -204,8 +247,8 @@ def _unlink(path: Path) -> bool:
 
 STALE_SECONDS = 3600.0  # a temporary file this old is junk, whoever made it
 
-# esc's temporary files: .NAME.PID-RANDOM.tmp (temporary_path), the cache's
-# .tickets.sqlite.PID.new, and an older esc's .NAME.XXXXXXXX.tmp (no process id).
+# esc's temporary files: .NAME.PID-RANDOM.tmp (temporary_path), and an older esc's
+# .tickets.sqlite.PID.new and .NAME.XXXXXXXX.tmp (no process id).
 _TEMPORARY = re.compile(r"\..+\.(?:(\d+)-[0-9a-f]{8}\.tmp|(\d+)\.new|[a-z0-9_]{8}\.tmp)\Z")
 
 

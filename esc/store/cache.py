@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from esc import __version__
+from esc.store.atomic import atomic_build
+from esc.store.diagnostics import fallback
 
 SCHEMA = 4
 FILE = "tickets.sqlite"
@@ -98,7 +100,8 @@ class Cache:
     def load(self) -> None:
         try:
             self.entries, self.meta = self._read()
-        except (sqlite3.Error, ValueError, EOFError, TypeError, OSError):
+        except (sqlite3.Error, ValueError, EOFError, TypeError, OSError) as exc:
+            fallback(f"{self.path}: cache not used, rebuilt ({type(exc).__name__}: {exc})")
             self.entries, self.meta = {}, {}
             self._reset()
 
@@ -152,7 +155,8 @@ class Cache:
                 self._write()
             else:
                 self._write_new()
-        except (sqlite3.Error, OSError):
+        except (sqlite3.Error, OSError) as exc:
+            fallback(f"{self.path}: cache not saved, removed ({type(exc).__name__}: {exc})")
             with contextlib.suppress(OSError):
                 self._reset()
         self.dirty.clear()
@@ -179,11 +183,10 @@ class Cache:
 
     def _write_new(self) -> None:
         """A cache file written whole (a first sweep): built aside without a journal, which
-        is much faster, then renamed into place."""
-        building = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
-        with contextlib.suppress(FileNotFoundError):
-            building.unlink()
-        try:
+        is much faster, then renamed into place (not synced: a cache lost in a crash is
+        simply rebuilt).  No journal of an earlier cache file may meet the new one."""
+
+        def build(building: Path) -> None:
             with contextlib.closing(sqlite3.connect(building, isolation_level=None)) as db:
                 db.execute("PRAGMA journal_mode=OFF")
                 db.execute("PRAGMA synchronous=OFF")
@@ -193,11 +196,8 @@ class Cache:
                 db.executemany("INSERT INTO meta VALUES (?, ?)", list(self.meta.items()))
                 db.execute("COMMIT")
                 db.execute("PRAGMA journal_mode=WAL")
-            self._reset()  # no journal of an earlier cache file may meet the new one
-            os.rename(building, self.path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                building.unlink()
+
+        atomic_build(self.path, build, durable=False, before_rename=self._reset)
 
 
 def _create_tables(db: sqlite3.Connection) -> None:

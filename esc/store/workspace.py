@@ -174,7 +174,7 @@ class Workspace:
 
     @contextlib.contextmanager
     def ticket_lock(self, path: Path, timeout: float | None = None) -> Iterator[None]:
-        """Hold the lock of the ticket file at ``path`` (see :mod:`esc.lock`)."""
+        """Hold the lock of the ticket file at ``path`` (see :mod:`esc.store.lock`)."""
         with lock.hold_ticket(
             self.root / CACHE_DIR,
             path.name,

@@ -30,6 +30,7 @@ from typing import Any
 
 from esc.domain.errors import ParseError
 from esc.domain.model import (
+    ESCALATION_KINDS,
     FIELD_ORDER,
     TICKET_FIELDS,
     Activity,
@@ -108,7 +109,7 @@ def read_front(
 ) -> tuple[dict[str, Any], dict[str, int], dict[str, list[int]]]:
     """The front-matter's fields, the line of each key and the lines of each list's items.
 
-    Front-matter in esc's own style is read by :mod:`esc.quickyaml`; anything else (a
+    Front-matter in esc's own style is read by :mod:`esc.ticketfile.fast_front`; anything else (a
     hand-written file) by ruamel.yaml, which gives the same values more slowly (YAML 1.2).
     """
     offset = 2  # the front-matter starts on line 2 of the file
@@ -237,10 +238,15 @@ def _escalations(
         if at is None:
             problems.append((where, f"escalation {n}: at is not a timestamp with a time zone"))
             continue
+        kind = next((k for k in ESCALATION_KINDS if k == item.get("kind")), None)
+        if kind is None:
+            choices = ", ".join(ESCALATION_KINDS)
+            problems.append((where, f"escalation {n}: kind must be one of {choices}"))
+            continue
         result.append(
             Escalation(
                 at=at,
-                kind=str(item.get("kind", "")),
+                kind=kind,
                 from_=None if item.get("from") is None else str(item.get("from")),
                 to=str(item.get("to", "")),
                 by=str(item.get("by", "")),

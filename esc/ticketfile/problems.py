@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
-from esc.domain.model import CHANNELS, ESCALATION_KINDS, STATUSES
+from esc.domain.model import CHANNELS, STATUSES
 from esc.ticketfile.document import TicketDoc
 
 
@@ -43,7 +43,7 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line.rstrip() == "=======":
             out.append(Finding(doc.path, number, "unresolved merge conflict marker"))
             break
-    data, ticket = doc.data, doc.ticket
+    ticket = doc.ticket
     stem = doc.path.rsplit("/", 1)[-1].removesuffix(".md")
     if ticket.id and ticket.id != stem:
         add("id", f"id {ticket.id} does not match the file name {stem}.md")
@@ -57,9 +57,6 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         add("channel", f"unknown channel {ticket.channel!r}; one of {', '.join(CHANNELS)}")
     if config is not None:
         _against_config(doc, config, add)
-    for n, raw in enumerate(data.get("escalations") or [], start=1):
-        if isinstance(raw, dict) and raw.get("kind") not in ESCALATION_KINDS:
-            add("escalations", f"escalation {n}: kind must be one of {', '.join(ESCALATION_KINDS)}")
     return out
 
 

@@ -59,6 +59,26 @@ def load(text: str) -> Any:
     return _compose_and_load(text)[1]
 
 
+def load_with_lines(text: str) -> Any:
+    """One YAML document as ruamel.yaml's round-trip types, whose mappings and sequences
+    know the line of each key and item (teams.yaml and rules.yaml are read so)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    reader = YAML(typ="rt")
+    reader.preserve_quotes = True
+    try:
+        return reader.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
+    except YAMLError as exc:
+        raise YamlError(str(exc)) from None
+    except (ValueError, OverflowError):  # a scalar that is no value, like 2026-02-30
+        _compose_and_load(text)  # says which, and where
+        raise YamlError("a value cannot be read") from None  # pragma: no cover
+
+
 def read_mapping(text: str) -> tuple[dict[str, Any], dict[str, int], dict[str, list[int]]]:
     """A mapping: its data, the 0-based line of each top-level key, and the lines of the
     items of each top-level list."""

@@ -202,3 +202,16 @@ def test_a_stale_journal_never_meets_a_new_cache_file(demo: Path) -> None:
     (folder / f"{FILE}-wal").write_bytes(wal)
     desk.ok("sweep")
     assert desk.ok("list", "--all", "--json") == expected
+
+
+def test_a_fallback_is_silent_but_said_under_esc_debug(demo: Path) -> None:
+    """A cache esc cannot use changes nothing a user sees; ESC_DEBUG=1 says what happened."""
+    desk = Esc(demo, now=NOW)
+    expected = desk.ok("list", "--all")
+    (demo / ".esc-cache" / FILE).write_bytes(b"not a database at all")
+    quiet = desk("list", "--all")
+    assert (quiet.code, quiet.out, quiet.err) == (0, expected, "")
+    (demo / ".esc-cache" / FILE).write_bytes(b"not a database at all")
+    said = desk("list", "--all", env={"ESC_DEBUG": "1"})
+    assert (said.code, said.out) == (0, expected)
+    assert said.err.startswith("esc: debug: ") and "cache not used, rebuilt" in said.err

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from esc.config.loading import read_yaml
 from esc.ticketfile import document
+from esc.ticketfile.yaml_text import load_with_lines
 from tests.conftest import Esc
 
 SCALARS = [
@@ -76,8 +76,9 @@ def test_a_scalar_means_the_same_in_every_file(text: str) -> None:
     fast = document.parse(TICKET.format(extra=f"x: {text}"), "t.md").data["x"]
     # a comment sends the front-matter to the YAML library instead of the fast reader
     slow = document.parse(TICKET.format(extra=f"# hand-written\nx: {text}"), "t.md").data["x"]
-    rules = read_yaml(f"rules:\n  - name: r\n    when: {{x: {text}}}\n")["rules"][0]["when"]["x"]
-    teams = read_yaml(f"teams:\n  support:\n    x: {text}\n")["teams"]["support"]["x"]
+    rule = load_with_lines(f"rules:\n  - name: r\n    when: {{x: {text}}}\n")["rules"][0]
+    rules = rule["when"]["x"]
+    teams = load_with_lines(f"teams:\n  support:\n    x: {text}\n")["teams"]["support"]["x"]
     assert same(fast, slow), (fast, slow)
     assert same(fast, rules), (fast, rules)
     assert same(fast, teams), (fast, teams)
