@@ -48,6 +48,7 @@ class SweepResult:
     breaches: list[str] = field(default_factory=list)  # ids of open tickets overdue
     processes: int = 1  # how many processes parsed and planned tickets
     notes: list[str] = field(default_factory=list)  # tickets read again or left alone
+    behind: list[str] = field(default_factory=list)  # "T-…: why": created/swept after now
 
     @property
     def escalations(self) -> list[Escalated]:
@@ -66,7 +67,9 @@ class SweepResult:
             self.warnings.append(record.ticket.id)
         if outcome.overdue:
             self.breaches.append(record.ticket.id)
-        if outcome.note is not None:
+        if outcome.behind is not None:
+            self.behind.append(outcome.behind)
+        elif outcome.note is not None:
             self.notes.append(outcome.note)
 
 
@@ -221,6 +224,7 @@ class RecordOutcome:
     warning: bool = False  # an open ticket with a clock in warning
     overdue: bool = False  # an open ticket with a clock past due
     note: str | None = None  # "T-…: …" when the sweep had to read the file again or leave it
+    behind: str | None = None  # "T-…: …" when it was created or last swept after now
 
 
 def sweep_record(
@@ -238,6 +242,10 @@ def sweep_record(
         return _alerts(RecordOutcome(), sla_states_now(catalog, record, now), True)
     doc = catalog.full(record)
     ticket_plan = plan(doc.ticket, catalog.config, now)
+    if ticket_plan.note is not None:  # created or last swept after now: left alone
+        outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
+        outcome.behind = ticket_plan.note
+        return outcome
     text = document.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
     if text != doc.text and not dry_run:
         workspace = catalog.workspace
@@ -277,7 +285,11 @@ def sweep_record(
         if dry_run:
             return outcome
     sla = ticket_plan.sla
-    catalog.keep_swept(record, sla, now, next_event(record.ticket, sla, catalog.config, now))
+    # A ticket on which a rule acted is planned again by the next sweep, whatever its
+    # deadlines say: what the rules did may have made another rule's condition true.
+    acted = bool(ticket_plan.fired or ticket_plan.skipped)
+    after = None if acted else next_event(ticket_plan.ticket, sla, catalog.config, now)
+    catalog.keep_swept(record, sla, now, after)
     return outcome
 
 
@@ -496,6 +508,9 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
 # ---------------------------------------------------------------- what it prints
 
 
+BEHIND_SHOWN = 10  # tickets left alone as newer than --now, listed one by one
+
+
 def sweep_text(outcome: SweepOutcome) -> str:
     result, reports, dry_run = outcome.result, outcome.reports, outcome.result.dry_run
     verb = "would change" if dry_run else "changed"
@@ -506,6 +521,13 @@ def sweep_text(outcome: SweepOutcome) -> str:
     lines += [f"  {e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
     lines += [f"  skipped {s}" for s in result.skipped]
     lines += [f"  {note}" for note in result.notes]
+    shown = BEHIND_SHOWN if len(result.behind) > BEHIND_SHOWN + 1 else len(result.behind)
+    lines += [f"  {note}" for note in result.behind[:shown]]
+    if len(result.behind) > shown:
+        lines.append(
+            f"  … and {len(result.behind) - shown} more tickets created or last swept after"
+            " --now, left as they are (--json lists them)"
+        )
     if dry_run:
         lines += [f"  would write {p}" for p in result.changed + reports]
     elif reports:
@@ -536,6 +558,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "skipped": result.skipped,
         "broken": [str(b) for b in result.broken],
         "notes": result.notes,
+        "behind": result.behind,
         "commit": outcome.commit,
         "pushed": outcome.pushed,
         "attempts": outcome.attempts,

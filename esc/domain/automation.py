@@ -30,6 +30,7 @@ class Outcome:
 
     ticket: Ticket
     change: Change = field(default_factory=Change)
+    changes: list[tuple[str, Change]] = field(default_factory=list)  # (rule, its change)
     fired: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "rule: why it could not act"
 
@@ -46,6 +47,9 @@ def facts(ticket: Ticket, config: Config, sla: Sla) -> Facts:
     )
 
 
+MAX_PASSES = 100  # a bound on passes at one instant, beyond the action budget
+
+
 def run_rules(
     ticket: Ticket,
     config: Config,
@@ -54,13 +58,32 @@ def run_rules(
     budget: list[int],
     sla_of: Callable[[Ticket, dt.datetime], Sla],
 ) -> Outcome:
-    """Evaluate every rule in order at ``at``; later rules see earlier rules' effects.
+    """Evaluate the rules in order at ``at``, again and again until none fires: later rules
+    see earlier rules' effects, and an earlier rule sees a later one's (a rule that makes
+    the ticket urgent, and so breached, lets a rule on breaches fire at the same instant).
 
-    ``memory`` (rule name -> when it last fired) is updated in place; ``budget`` holds the
-    number of actions this ticket may still take in this sweep.
+    A rule fires at most once while its condition holds, so the passes end; ``budget``
+    (the actions this ticket may still take in this sweep) bounds rules that undo each
+    other.  ``memory`` (rule name -> when it last fired) is updated in place.
     """
     outcome = Outcome(ticket)
-    sla = sla_of(ticket, at)
+    for _ in range(MAX_PASSES):
+        if not _one_pass(outcome, config, at, memory, budget, sla_of):
+            break
+    return outcome
+
+
+def _one_pass(
+    outcome: Outcome,
+    config: Config,
+    at: dt.datetime,
+    memory: dict[str, dt.datetime],
+    budget: list[int],
+    sla_of: Callable[[Ticket, dt.datetime], Sla],
+) -> bool:
+    """One pass over the rules; whether any fired (or tried to)."""
+    sla = sla_of(outcome.ticket, at)
+    acted = False
     for rule in config.automation:
         if not rule.when.matches(facts(outcome.ticket, config, sla)):
             memory.pop(rule.name, None)
@@ -70,9 +93,10 @@ def run_rules(
             continue
         if budget[0] <= 0:
             outcome.skipped.append(f"{rule.name}: action limit for one sweep reached")
-            break
+            return False
         budget[0] -= 1
         memory[rule.name] = at
+        acted = True
         try:
             change = rule_change(rule, outcome.ticket, config, at)
         except (Refused, BadInput) as exc:
@@ -81,21 +105,10 @@ def run_rules(
         if change:
             outcome.ticket = lifecycle.applied(outcome.ticket, change)
             outcome.change = lifecycle.combined(outcome.change, change)
+            outcome.changes.append((rule.name, change))
             sla = sla_of(outcome.ticket, at)
         outcome.fired.append(rule.name)
-    if outcome.fired:
-        _forget_false(outcome.ticket, config, sla, memory)
-    return outcome
-
-
-def _forget_false(
-    ticket: Ticket, config: Config, sla: Sla, memory: dict[str, dt.datetime]
-) -> None:
-    """Rules whose condition the ticket, as the rules left it, no longer meets re-arm."""
-    known = facts(ticket, config, sla)
-    for rule in config.automation:
-        if rule.name in memory and not rule.when.matches(known):
-            del memory[rule.name]
+    return acted
 
 
 def _may_repeat(rule: Rule, last: dt.datetime, at: dt.datetime, sla: Sla) -> bool:

@@ -1,24 +1,30 @@
 """`esc sweep`, pure part: for one ticket at ``now``, what the SLA clocks and rules change.
 
-The plan replays what a sweep missed: if the ticket was last swept at ``checked`` and a
-warning or deadline was crossed since, the rules are evaluated at each crossing in order
-(then at ``now``), so every crossed step fires once, in order, even after cron was down.
+The plan replays what a sweep missed: if the ticket was last swept at ``checked``, the
+rules are evaluated at each moment since at which their view of the ticket changed, in
+order, against the ticket as it was at that moment (:mod:`esc.domain.as_of`), then at
+``now``.  So the outcome does not depend on when or how often sweeps ran: it is what
+sweeping at every instant would have done, and no effect is stamped before its cause.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass, replace
+from dataclasses import fields as dc_fields
 
 from esc.domain import automation, lifecycle
+from esc.domain.as_of import LOGGED_FIELDS, later_changes, ticket_as_of
+from esc.domain.calendar import add_business_time
 from esc.domain.conditions import DurationCondition
 from esc.domain.config import Config
-from esc.domain.model import Activity, Change, Ticket, times_between
+from esc.domain.model import Activity, Change, Escalation, Ticket, times_between
 from esc.domain.routing import facts_for, ticket_fields
 from esc.domain.sla import Sla, choose_policy, compute
-from esc.domain.timestamps import coerce_timestamp
+from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
 SWEEPER = "esc"
 MAX_REPLAY_STEPS = 50
@@ -60,6 +66,7 @@ class TicketPlan:
     fired: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     escalations: list[Escalated] = field(default_factory=list)
+    note: str | None = None  # "T-…: …" when it was created or last swept after now
 
     def planned(self) -> Planned | None:
         """The plan's record for the sweep's output; None if it only kept the books."""
@@ -69,34 +76,153 @@ class TicketPlan:
 
 
 def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
-    """Everything one sweep at ``now`` does to ``ticket``."""
+    """Everything one sweep at ``now`` does to ``ticket``.
+
+    The rules are evaluated at every moment since the ticket's last sweep at which their
+    view of it changed (a change to the ticket, a warning or deadline crossed, a time-based
+    condition turning true), each time against the ticket as it was then plus what the
+    rules did before; then at ``now``.  What they did is then written as of now: a field
+    a person changed after the rule acted keeps the person's value, and an escalation a
+    person already made is not made twice.
+    """
     sla_at = _remembering_sla_of(config)
-    if not ticket.active:  # rules act on new, open and pending tickets only
-        return _bookkeeping(ticket, now, Change(), [], [], sla_at)
+    behind = _behind(ticket, now)
+    if behind is not None:
+        return _untouched(ticket, now, behind, sla_at)
+    stored = _stored_version(ticket)  # (None: swept before esc recorded it; trusted)
+    since = _checked(ticket) if stored in (None, sweep_version(config)) else None
+    if not ticket.active and (since is None or not later_changes(ticket, "status", since, now)):
+        return _bookkeeping(ticket, config, now, Change(), [], [], sla_at)
     memory = automation.memory_of(ticket)
     before = dict(memory)
     budget = [config.max_actions]
-    current, total = ticket, Change()
+    effects: list[_Effect] = []
     fired: list[str] = []
     skipped: list[str] = []
-    since = _checked(ticket)
-    for _ in range(MAX_REPLAY_STEPS):
-        at = _next_instant(current, since, now, sla_at)
-        outcome = automation.run_rules(current, config, at, memory, budget, sla_at)
-        current = outcome.ticket
-        total = lifecycle.combined(total, outcome.change)
-        fired += outcome.fired
-        skipped += outcome.skipped
+    moment = since
+    for step in range(MAX_REPLAY_STEPS + 1):
+        if moment is None or step == MAX_REPLAY_STEPS:
+            at = now
+        else:
+            at = _next_instant(
+                ticket, _view(ticket, moment, effects), moment, now, config, memory, sla_at
+            )
+        view = _view(ticket, at, effects)
+        if view.active:
+            outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
+            effects += [_Effect(name, at, change) for name, change in outcome.changes]
+            fired += outcome.fired
+            skipped += outcome.skipped
         if at >= now:
             break
-        since = at
+        moment = at
+    total = Change()
+    for effect in effects:
+        kept = _kept(ticket, effect, now)
+        if kept is None:
+            skipped.append(_made_by_hand(ticket, effect, now))
+        else:
+            total = lifecycle.combined(total, kept)
     updated = total.sets.get("updated")
     if isinstance(updated, dt.datetime) and updated < ticket.updated:
         total = lifecycle.combined(total, Change(sets={"updated": ticket.updated}))
     if memory != before:
         fired_memory = {name: memory[name] for name in sorted(memory)}
         total = lifecycle.combined(total, Change(sets={"fired": fired_memory}))
-    return _bookkeeping(ticket, now, total, fired, skipped, sla_at)
+    return _bookkeeping(ticket, config, now, total, fired, skipped, sla_at)
+
+
+@dataclass
+class _Effect:
+    """What one rule did at one moment of the replay."""
+
+    rule: str
+    at: dt.datetime
+    change: Change
+
+
+def _view(ticket: Ticket, at: dt.datetime, effects: list[_Effect]) -> Ticket:
+    """The ticket as the rules saw it at ``at``: as it was then, with the rules' effects."""
+    base = ticket_as_of(ticket, at)
+    view = base
+    for effect in effects:
+        if effect.at <= at:
+            kept = _kept(ticket, effect, at)
+            if kept is not None:
+                view = lifecycle.applied(view, kept)
+    if view.updated < base.updated:
+        view = replace(view, updated=base.updated)
+    return view
+
+
+def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
+    """What of a rule's effect still stands at ``until``, after what people did since.
+
+    A field someone changed after the rule acted keeps their value; an escalation someone
+    made to the same place after the rule acted makes the rule's one needless (None).
+    """
+    change = effect.change
+    overridden = {
+        name
+        for name in change.sets
+        if name in LOGGED_FIELDS and later_changes(ticket, name, effect.at, until)
+    }
+    if not overridden:
+        return change
+    if change.escalations and all(
+        _made_later(ticket, escalation, effect.at, until) for escalation in change.escalations
+    ):
+        return None
+    return replace(
+        change,
+        sets={k: v for k, v in change.sets.items() if k not in overridden},
+        activity=tuple(a for a in change.activity if a.field not in overridden),
+    )
+
+
+def _made_later(
+    ticket: Ticket, escalation: Escalation, at: dt.datetime, until: dt.datetime
+) -> Escalation | None:
+    """The escalation to the same place someone made in (at, until], if any: the first
+    later change of the field it moves went where the rule's went."""
+    name = "priority" if escalation.kind == "priority" else "team"
+    later = later_changes(ticket, name, at, until)
+    if not later or later[0].new != escalation.to:
+        return None
+    priority = name == "priority"
+    for made in ticket.escalations:
+        same_kind = (made.kind == "priority") == priority
+        if at < made.at <= until and same_kind and made.to == escalation.to:
+            return made
+    return None
+
+
+def _made_by_hand(ticket: Ticket, effect: _Effect, now: dt.datetime) -> str:
+    """Why a rule's escalation is not written: someone made the same one after it fired."""
+    escalation = effect.change.escalations[0]
+    later = _made_later(ticket, escalation, effect.at, now)
+    assert later is not None
+    return (
+        f"{effect.rule}: fired at {format_timestamp(effect.at)}; {later.by} escalated to"
+        f" {escalation.to} at {format_timestamp(later.at)}, so it is not made twice"
+    )
+
+
+def _behind(ticket: Ticket, now: dt.datetime) -> str | None:
+    """Why a sweep at ``now`` must leave the ticket alone, if it must: it was created or
+    last swept after ``now`` (a sweep run late, or on a host whose clock is behind)."""
+    if now < ticket.created:
+        when = f"created at {format_timestamp(ticket.created)}"
+    else:
+        checked = _checked(ticket)
+        if checked is None or now >= checked:
+            return None
+        when = f"last swept at {format_timestamp(checked)}"
+    return f"{ticket.id}: {when}, after --now; left as it is"
+
+
+def _untouched(ticket: Ticket, now: dt.datetime, note: str, sla_at: SlaAt) -> TicketPlan:
+    return TicketPlan(ticket, Change(), sla_at(ticket, now), note=note)
 
 
 SlaAt = Callable[[Ticket, dt.datetime], Sla]
@@ -121,25 +247,75 @@ def _checked(ticket: Ticket) -> dt.datetime | None:
     return coerce_timestamp(stored.get("checked")) if isinstance(stored, Mapping) else None
 
 
+def _stored_version(ticket: Ticket) -> str | None:
+    """The version of the sweep's configuration the ticket was last swept under."""
+    stored = ticket.extra.get("sla")
+    value = stored.get("rules") if isinstance(stored, Mapping) else None
+    return None if value is None else str(value)
+
+
+_VERSIONS: dict[int, tuple[Config, str]] = {}
+
+
+def sweep_version(config: Config) -> str:
+    """A short hash of everything in the configuration a sweep's outcome depends on
+    (priorities, calendars, policies, rules, the teams' levels, leads and chain).
+
+    A ticket whose ``sla.rules`` differs was last swept under another configuration, at
+    an unknown time since: its missed moments are not replayed under this one (that would
+    stamp effects before the change that caused them); the rules are evaluated at now.
+    """
+    known = _VERSIONS.get(id(config))
+    if known is not None and known[0] is config:
+        return known[1]
+    teams = [(t.key, t.level, t.lead, t.escalates_to) for t in config.teams.values()]
+    parts = (config.priorities, config.calendars, config.policies, config.automation)
+    text = repr(_canonical((*parts, config.max_actions, teams)))
+    version = hashlib.sha256(text.encode()).hexdigest()[:8]
+    _VERSIONS[id(config)] = (config, version)
+    return version
+
+
+def _canonical(value: object) -> object:
+    """``value`` with its sets sorted, so that its repr is the same in every process."""
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, Mapping):
+        return [(_canonical(k), _canonical(v)) for k, v in value.items()]
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        parts = [(f.name, _canonical(getattr(value, f.name))) for f in dc_fields(value)]
+        return (type(value).__name__, parts)
+    return value
+
+
 def _next_instant(
-    ticket: Ticket, since: dt.datetime | None, now: dt.datetime, sla_at: SlaAt
+    ticket: Ticket,
+    view: Ticket,
+    since: dt.datetime,
+    now: dt.datetime,
+    config: Config,
+    memory: Mapping[str, dt.datetime],
+    sla_at: SlaAt,
 ) -> dt.datetime:
     """The first moment after ``since`` and before ``now`` at which the rules' view of the
-    ticket changed (a warning or deadline crossed, or the ticket changed), else ``now``.
-
-    A ticket never swept before is evaluated as of ``now`` only.
-    """
-    if since is None or since >= now:
+    ticket changes: a warning or deadline crossed, the ticket changed, or a time-based
+    condition (age, idle, overdue, repeat) reached; else ``now``.  ``view`` is the ticket
+    as the rules see it at ``since``."""
+    if since >= now:
         return now
-    crossings = [m for m in sla_at(ticket, now).events_after(since) if m < now]
-    changes = times_between(ticket.activity, since, now)
-    changes += [e.at for e in ticket.entries if since < e.at < now]
-    moments = crossings + changes
+    sla = sla_at(view, now)
+    moments = [m for m in sla.events_after(since) if m < now]
+    moments += times_between(ticket.activity, since, now)
+    moments += [e.at for e in ticket.entries if since < e.at < now]
+    moments += [m for m in rule_moments(view, sla, config, memory) if since < m < now]
     return min(moments).astimezone(now.tzinfo) if moments else now
 
 
 def _bookkeeping(
     ticket: Ticket,
+    config: Config,
     now: dt.datetime,
     rules: Change,
     fired: list[str],
@@ -152,21 +328,35 @@ def _bookkeeping(
     block = sla_block(sla)
     stored = ticket.extra.get("sla")
     old = (
-        {k: v for k, v in stored.items() if k != "checked"} if isinstance(stored, Mapping) else None
+        {k: v for k, v in stored.items() if k not in ("checked", "rules")}
+        if isinstance(stored, Mapping)
+        else None
     )
+    version = sweep_version(config)
     change = rules
     if block != (_plain(old) if old is not None else None) and (block or old):
         log = _sla_log(old or {}, block, now)
-        sets = {"sla": {"policy": block.get("policy"), "checked": now, **_clocks(block)}}
+        sets = {
+            "sla": {
+                "policy": block.get("policy"),
+                "checked": now,
+                "rules": version,
+                **_clocks(block),
+            }
+        }
         change = lifecycle.combined(change, Change(sets=sets, activity=tuple(log)))
-    elif change and isinstance(stored, Mapping):
-        sets = {"sla": {**stored, "checked": now}}
+    elif isinstance(stored, Mapping) and change:
+        sets = {"sla": {**_without(stored, "rules"), "checked": now, "rules": version}}
         change = lifecycle.combined(change, Change(sets=sets))
     result = TicketPlan(lifecycle.applied(ticket, change), change, sla, fired, skipped)
     result.escalations = [
         Escalated(ticket.id, e.kind, e.from_, e.to, e.by) for e in change.escalations
     ]
     return result
+
+
+def _without(mapping: Mapping[str, object], key: str) -> dict[str, object]:
+    return {k: v for k, v in mapping.items() if k != key}
 
 
 def sla_block(sla: Sla) -> dict[str, object]:
@@ -182,7 +372,7 @@ def sla_block(sla: Sla) -> dict[str, object]:
 
 
 def _clocks(block: Mapping[str, object]) -> dict[str, object]:
-    return {k: v for k, v in block.items() if k != "policy"}
+    return {k: v for k, v in block.items() if k not in ("policy", "rules")}
 
 
 def _plain(value: object) -> object:
@@ -229,23 +419,40 @@ def next_event(ticket: Ticket, sla: Sla, config: Config, now: dt.datetime) -> fl
     """
     if not ticket.active:
         return math.inf
-    moments: list[dt.datetime] = []
     running = [c for c in sla.clocks if c.stop is None and c.state != "paused"]
-    moments += [m for c in running for m in (c.warn, c.due) if m is not None]
-    dues = [c.due for c in running if c.due is not None]
-    memory = automation.memory_of(ticket)
-    for rule in config.automation:
-        for leaf in _durations(rule.when):
-            if leaf.name == "age":
-                moments.append(ticket.created + leaf.limit)
-            elif leaf.name == "idle":
-                moments.append(ticket.updated + leaf.limit)
-            else:
-                moments += [due + leaf.limit for due in dues]
-        if rule.repeat is not None and rule.name in memory:
-            moments.append(memory[rule.name] + rule.repeat)
+    moments = [m for c in running for m in (c.warn, c.due) if m is not None]
+    moments += rule_moments(ticket, sla, config, automation.memory_of(ticket))
     future = [m.timestamp() for m in moments if m > now]
     return min(future) if future else math.inf
+
+
+def rule_moments(
+    ticket: Ticket, sla: Sla, config: Config, memory: Mapping[str, dt.datetime]
+) -> list[dt.datetime]:
+    """The instants at which a time-based condition of a rule changes (an age or idle time
+    reached, a clock overdue by so much) or a rule may repeat, as things stand."""
+    moments: list[dt.datetime] = []
+    dues = [c.due for c in sla.clocks if c.stop is None and c.due is not None]
+    for rule in config.automation:
+        for leaf in _durations(rule.when):
+            past = dt.timedelta(seconds=1) if leaf.op == ">" else dt.timedelta(0)
+            if leaf.name == "age":
+                moments.append(ticket.created + leaf.limit + past)
+            elif leaf.name == "idle":
+                moments.append(ticket.updated + leaf.limit + past)
+            else:
+                moments += [due + leaf.limit + past for due in dues]
+        last = memory.get(rule.name)
+        if rule.repeat is not None and last is not None:
+            moments.append(_repeat_at(rule.repeat, last, sla))
+    return moments
+
+
+def _repeat_at(repeat: dt.timedelta, last: dt.datetime, sla: Sla) -> dt.datetime:
+    """When a rule that fired at ``last`` may fire again (working time of the calendar)."""
+    if sla.policy is None:
+        return last + repeat
+    return add_business_time(sla.policy.calendar, last, repeat)
 
 
 def _durations(condition: object) -> list[DurationCondition]:

@@ -345,7 +345,7 @@ def _clock(
     warn: dt.datetime | None = found[1] if warn_at is not None else None
     marks = _crossed(warn, found[0], end)
     state = clock_state(now, stop is not None, used <= target, pausing, found[0], warn)
-    if pausing:
+    if pausing and state == "paused":
         due = warn = None  # unknown until the pause ends
     else:
         tz = cal.tz
@@ -363,12 +363,12 @@ def clock_state(
     warn: dt.datetime | None,
 ) -> ClockState:
     """Where a clock stands at ``now``: a stopped clock met its target or breached it; a
-    running one is paused, or breached from its due time, in warning from its warning time,
-    else ok."""
+    running one is breached from its due time (and stays breached while paused: a breach
+    is a breach), paused, in warning from its warning time, else ok."""
     if stopped:
         return "met" if within_target else "breached"
     if pausing:
-        return "paused"
+        return "paused" if within_target else "breached"
     if due is not None and now >= due:
         return "breached"
     if warn is not None and now >= warn:

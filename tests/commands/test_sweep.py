@@ -207,3 +207,88 @@ def test_commands_between_sweeps_never_make_a_sweep_skip_work(
     assert swept["changed"] == expected["changed"]
     for path in sorted((alone / "tickets").glob("*.md")):
         assert path.read_bytes() == (demo / "tickets" / path.name).read_bytes(), path.name
+
+
+# ---------------------------------------------------------------- replay and the cache
+
+
+def sweep_at(esc: Esc, now: str) -> str:
+    return esc.ok("sweep", "--no-report", now=now)
+
+
+def test_a_person_s_escalation_between_missed_sweeps_is_not_doubled(
+    esc: Esc, workspace: Path
+) -> None:
+    # The starter's standard policy: first response 4h on office hours, so a ticket
+    # created Monday 09:00 breaches at 13:00; the rule `breached-goes-up` escalates.
+    ticket = esc.ok("create", "--title", "Login fails", now="2026-11-23T09:00:00+01:00").strip()
+    sweep_at(esc, "2026-11-23T09:05:00+01:00")
+    esc.ok("escalate", ticket, "--to", "engineering", "--reason", "needs a fix",
+           now="2026-11-23T14:00:00+01:00")
+    out = sweep_at(esc, "2026-11-23T15:00:00+01:00")
+    assert "skipped breached-goes-up" not in out  # (reported per ticket:)
+    assert f"skipped {ticket}: breached-goes-up: fired at 2026-11-23T13:00:00+01:00; alice" in out
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T15:00:00+01:00"))
+    assert shown["team"] == "engineering"
+    assert [(e["from"], e["to"], e["by"]) for e in shown["escalations"]] == [
+        ("support", "engineering", "alice")
+    ]
+
+
+def test_sweeps_from_two_hosts_a_minute_apart_escalate_once(esc: Esc, workspace: Path) -> None:
+    ticket = esc.ok("create", "--title", "Login fails", now="2026-11-23T09:00:00+01:00").strip()
+    sweep_at(esc, "2026-11-23T09:05:00+01:00")
+    assert f"{ticket}: support → engineering" in sweep_at(esc, "2026-11-23T13:01:00+01:00")
+    behind = esc.ok("sweep", "--no-report", "--json", now="2026-11-23T12:59:00+01:00")
+    assert json.loads(behind)["changed"] == []
+    assert json.loads(behind)["behind"] == [
+        f"{ticket}: last swept at 2026-11-23T13:01:00+01:00, after --now; left as it is"
+    ]
+    sweep_at(esc, "2026-11-23T13:06:00+01:00")
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T13:06:00+01:00"))
+    assert len(shown["escalations"]) == 1
+
+
+STARTER_STORIES = [
+    # (created, title, category, later commands)
+    ("2026-11-23T08:30:00+01:00", "Checkout down", "outage", []),
+    ("2026-11-23T09:10:00+01:00", "Refund please", "refund",
+     [("2026-11-23T10:00:00+01:00", ["comment", "{id}", "-m", "on it"])]),
+    ("2026-11-23T11:00:00+01:00", "Wrong invoice", "billing",
+     [("2026-11-23T12:00:00+01:00", ["wait", "{id}", "--reason", "asked for the PDF"]),
+      ("2026-11-24T10:00:00+01:00", ["comment", "{id}", "--from-customer", "-m", "here"])]),
+    ("2026-11-23T16:30:00+01:00", "Data export broken", "data", []),
+    ("2026-11-24T09:00:00+01:00", "Password reset", "account",
+     [("2026-11-24T09:20:00+01:00", ["classify", "{id}", "--priority", "urgent"])]),
+]
+SWEEPS = [
+    "2026-11-23T09:00:00+01:00", "2026-11-23T11:00:00+01:00", "2026-11-23T13:30:00+01:00",
+    "2026-11-24T08:00:00+01:00", "2026-11-24T11:00:00+01:00", "2026-11-24T17:00:00+01:00",
+    "2026-11-26T09:00:00+01:00", "2026-11-30T12:00:00+01:00",
+]
+
+
+def test_warm_and_cold_sweeps_write_the_same_bytes_at_every_step(tmp_path: Path) -> None:
+    # The same commands in two workspaces; one keeps `.esc-cache`, the other loses it before
+    # every sweep.  After each sweep every ticket file is byte-identical in both.
+    # (Tickets are all created first, so both have the same IDs; a sweep before a ticket's
+    # creation leaves it alone.)
+    roots = [tmp_path / "warm", tmp_path / "cold"]
+    assert Esc(tmp_path).ok("init", str(roots[0])) is not None
+    warm = Esc(roots[0])
+    events: list[tuple[str, int, list[str]]] = []
+    ids: list[str] = []
+    for n, (created, title, category, later) in enumerate(STARTER_STORIES):
+        ids.append(warm.ok("create", "--title", title, "--category", category, now=created).strip())
+        events += [(at, n, args) for at, args in later]
+    shutil.copytree(roots[0], roots[1])
+    cold = Esc(roots[1])
+    for now in SWEEPS:
+        for at, n, args in sorted(e for e in events if e[0] <= now):
+            for esc in (warm, cold):
+                esc.ok(*[a.replace("{id}", ids[n]) for a in args], now=at)
+        events = [e for e in events if e[0] > now]
+        shutil.rmtree(roots[1] / ".esc-cache", ignore_errors=True)
+        assert sweep_at(warm, now) == sweep_at(cold, now)
+        assert files(roots[0]) == files(roots[1]), f"after the sweep at {now}"
+    assert any("escalations:\n  - {at:" in text for text in files(roots[0]).values())

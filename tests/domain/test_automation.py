@@ -514,18 +514,19 @@ def test_later_rules_see_earlier_rules_effects() -> None:
     assert (out.ticket.priority, out.ticket.assignee) == ("urgent", "dan")
 
 
-def test_earlier_rules_do_not_see_later_rules_effects() -> None:
+def test_earlier_rules_see_later_rules_effects_at_the_same_instant() -> None:
+    # The rules run again until none fires: the first rule sees what the second did.
     config = config_with(
         "  - name: urgent-dan\n    when: {priority: urgent}\n    then: {assign: dan}\n"
         "  - name: vip-urgent\n    when: {tags: vip}\n    then: {priority: urgent}\n"
     )
     memory: dict[str, dt.datetime] = {}
     out = run(config, ticket(tags=("vip",)), memory=memory)
-    assert out.fired == ["vip-urgent"]
-    assert out.ticket.assignee is None
-    # ... until the next evaluation
+    assert out.fired == ["vip-urgent", "urgent-dan"]
+    assert (out.ticket.priority, out.ticket.assignee) == ("urgent", "dan")
+    # ... and nothing is left for the next evaluation
     later = run(config, out.ticket, at=berlin(2026, 11, 23, 10, 5), memory=memory)
-    assert later.fired == ["urgent-dan"]
+    assert later.fired == []
 
 
 def test_later_rules_see_the_sla_an_earlier_rule_changed() -> None:

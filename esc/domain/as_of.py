@@ -1,0 +1,94 @@
+"""A ticket as it was at an earlier moment, rebuilt from its own records.  Pure.
+
+The activity log records every field change with its old and new value, escalations and
+conversation entries carry their times, and tagging is an event naming the tag: undoing
+what happened after a moment gives the ticket as a sweep at that moment would have seen
+it.  A hand edit that left no log line cannot be undone; it counts as always there.
+
+The sweep's replay (:mod:`esc.domain.plan`) evaluates each past moment against this view,
+so a rule that fires in the past sees the team, priority and status of then, not of now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
+
+from esc.domain.model import Activity, Ticket, field_changes, times_between
+from esc.domain.timestamps import coerce_timestamp
+
+# Front-matter fields whose changes the activity log records, with how to read a value back.
+TEXT_FIELDS = (
+    "status",
+    "priority",
+    "category",
+    "team",
+    "assignee",
+    "customer",
+    "channel",
+    "impact",
+    "urgency",
+)
+TIME_FIELDS = ("first_response_at", "resolved_at", "closed_at")
+LOGGED_FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "csat")
+SWEEP_FIELD_PREFIX = "sla."  # the sweep's own log lines (clock states, policy)
+_END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
+def changed_since(ticket: Ticket, at: dt.datetime) -> bool:
+    """Whether anything was recorded in the ticket after ``at``."""
+    if ticket.updated > at:
+        return True
+    if any(e.at > at for e in ticket.escalations) or any(e.at > at for e in ticket.entries):
+        return True
+    return bool(times_between(ticket.activity, at, _END_OF_TIME))
+
+
+def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
+    """``ticket`` as it was at ``at``: what was recorded after ``at`` undone."""
+    if not changed_since(ticket, at):
+        return ticket
+    values: dict[str, object] = {}
+    for name in LOGGED_FIELDS:
+        later = [a for a in field_changes(ticket.activity, name) if a.at > at]
+        if later:
+            values[name] = _value(name, later[0].old)
+    activity = tuple(a for a in ticket.activity if a.at <= at)
+    untagged = {a.note for a in activity_after(ticket.activity, at) if a.event == "tagged"}
+    entries = tuple(e for e in ticket.entries if e.at <= at)
+    done = [a.at for a in activity if not (a.field or "").startswith(SWEEP_FIELD_PREFIX)]
+    done += [e.at for e in entries]
+    updated = max([ticket.created, *done]) if ticket.updated > at else ticket.updated
+    return replace(
+        ticket,
+        **values,  # type: ignore[arg-type]
+        updated=updated,
+        tags=tuple(t for t in ticket.tags if t not in untagged),
+        escalations=tuple(e for e in ticket.escalations if e.at <= at),
+        entries=entries,
+        activity=activity,
+    )
+
+
+def activity_after(log: Sequence[Activity], at: dt.datetime) -> list[Activity]:
+    """The log's activities after ``at``, in log order."""
+    if not times_between(log, at, _END_OF_TIME):
+        return []
+    return [a for a in log if a.at > at]
+
+
+def later_changes(ticket: Ticket, name: str, at: dt.datetime, until: dt.datetime) -> list[Activity]:
+    """The recorded changes of field ``name`` in (at, until], in order."""
+    return [a for a in field_changes(ticket.activity, name) if at < a.at <= until]
+
+
+def _value(name: str, text: str | None) -> object:
+    """A field's value read back from the activity log's text of it."""
+    if text is None:
+        return None
+    if name in TIME_FIELDS:
+        return coerce_timestamp(text)
+    if name == "csat":
+        return int(text) if text.strip().isdigit() else None
+    return text

@@ -1,0 +1,100 @@
+"""A ticket as it was at an earlier moment (esc.domain.as_of), rebuilt from its records."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from esc.config.loading import build_config
+from esc.config.starter import RULES_YAML, TEAMS_YAML
+from esc.domain import lifecycle
+from esc.domain.as_of import changed_since, later_changes, ticket_as_of
+from esc.domain.config import Config
+from esc.domain.model import Ticket
+from tests.helpers import berlin
+
+CREATED = berlin(2026, 11, 23, 9)
+
+
+def config() -> Config:
+    built, findings = build_config(TEAMS_YAML, RULES_YAML)
+    assert findings == [] and built is not None
+    return built
+
+
+def story() -> tuple[Ticket, Config]:
+    """Created 09:00; replied 09:30; tagged 10:00; urgent 11:00; escalated 12:00;
+    pending 13:00; customer message 14:00 (open again)."""
+    cfg = config()
+    t = Ticket(
+        id="T-1",
+        title="x",
+        status="new",
+        priority="normal",
+        team="support",
+        created=CREATED,
+        updated=CREATED,
+        customer="acme",
+    )
+    steps = [
+        lambda t: lifecycle.comment(t, cfg, berlin(2026, 11, 23, 9, 30), "alice", "hi"),
+        lambda t: lifecycle.add_tags(t, berlin(2026, 11, 23, 10), "alice", ["vip"]),
+        lambda t: lifecycle.classify(t, cfg, berlin(2026, 11, 23, 11), "bob", priority="urgent"),
+        lambda t: lifecycle.escalate(
+            t, cfg, berlin(2026, 11, 23, 12), "bob", "db", to="engineering"
+        ),
+        lambda t: lifecycle.wait(t, cfg, berlin(2026, 11, 23, 13), "dan", "asked for logs"),
+        lambda t: lifecycle.comment(
+            t, cfg, berlin(2026, 11, 23, 14), "acme", "logs", kind="message"
+        ),
+    ]
+    for step in steps:
+        t = lifecycle.applied(t, step(t))
+    return t, cfg
+
+
+def test_the_present_is_the_ticket_itself() -> None:
+    t, _ = story()
+    assert not changed_since(t, berlin(2026, 11, 23, 14))
+    assert ticket_as_of(t, berlin(2026, 11, 23, 15)) is t
+
+
+def test_each_moment_shows_the_fields_of_then() -> None:
+    t, _ = story()
+    seen = {
+        hour: ticket_as_of(t, berlin(2026, 11, 23, hour, 15)) for hour in (9, 10, 11, 12, 13, 14)
+    }
+    assert [(v.status, v.priority, v.team, v.tags) for v in seen.values()] == [
+        ("new", "normal", "support", ()),
+        ("open", "normal", "support", ("vip",)),
+        ("open", "urgent", "support", ("vip",)),
+        ("open", "urgent", "engineering", ("vip",)),
+        ("pending", "urgent", "engineering", ("vip",)),
+        ("open", "urgent", "engineering", ("vip",)),
+    ]
+    assert [len(v.escalations) for v in seen.values()] == [0, 0, 0, 1, 1, 1]
+    assert [len(v.entries) for v in seen.values()] == [0, 1, 1, 1, 1, 2]
+    assert [v.updated.hour for v in seen.values()] == [9, 10, 11, 12, 13, 14]
+
+
+def test_before_the_first_reply_it_was_new_and_unanswered() -> None:
+    t, _ = story()
+    before = ticket_as_of(t, berlin(2026, 11, 23, 9, 10))
+    assert (before.status, before.first_response_at, before.entries) == ("new", None, ())
+    assert before.updated == CREATED
+    assert all(a.at <= berlin(2026, 11, 23, 9, 10) for a in before.activity)
+
+
+def test_an_instant_includes_what_happened_at_it() -> None:
+    t, _ = story()
+    assert ticket_as_of(t, berlin(2026, 11, 23, 12)).team == "engineering"
+    assert ticket_as_of(t, berlin(2026, 11, 23, 12) - dt.timedelta(seconds=1)).team == "support"
+
+
+def test_later_changes_of_one_field() -> None:
+    t, _ = story()
+    changes = later_changes(t, "status", berlin(2026, 11, 23, 10), berlin(2026, 11, 23, 15))
+    assert [(c.at.hour, c.old, c.new) for c in changes] == [
+        (13, "open", "pending"),
+        (14, "pending", "open"),
+    ]
+    assert later_changes(t, "status", berlin(2026, 11, 23, 14), berlin(2026, 11, 23, 15)) == []
