@@ -604,11 +604,19 @@ def install_git() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run esc; map expected errors to exit 1, usage errors to 2 and bugs to 3."""
+    """Run esc; map expected errors to exit 1, usage errors to 2 (one line for a value
+    outside its choices, click's or the configuration's) and bugs to 3."""
     try:
         result = cli.main(args=argv, prog_name="esc", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except click.BadParameter as exc:
+        if isinstance(exc, click.MissingParameter):  # (the usage says what to give)
+            exc.show()
+            return EXIT_USAGE
+        message = exc.format_message()  # a value outside its choices: one line, as esc's own
+        click.echo(f"esc: {message[:1].lower()}{message[1:]}", err=True)
+        return EXIT_USAGE
     except click.UsageError as exc:
         exc.show()
         return EXIT_USAGE

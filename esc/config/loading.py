@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from esc.domain.conditions import ConditionError, compile_condition
+from esc.domain.choices import unknown_choice
+from esc.domain.conditions import BUILT_IN_KEYS, ConditionError, Vocabulary, compile_condition
 from esc.domain.config import (
     DEFAULT_PRIORITIES,
     RULES_FILE,
@@ -21,6 +22,7 @@ from esc.domain.config import (
     Finding,
     Route,
     Team,
+    vocabulary,
 )
 from esc.ticketfile import yaml_text
 
@@ -61,6 +63,23 @@ def line_of(container: object, key: object = None) -> int:
     except (KeyError, IndexError, TypeError):
         pass
     return int(lc.line) + 1
+
+
+def line_at(container: object, location: Sequence[str | int]) -> int:
+    """1-based line of the deepest of ``location``'s keys and indexes found below
+    ``container`` (a condition's offending key or value; else the nearest that exists)."""
+    line = line_of(container)
+    for step in location:
+        found = (isinstance(container, CommentedMap) and step in container) or (
+            isinstance(container, CommentedSeq)
+            and isinstance(step, int)
+            and 0 <= step < len(container)
+        )
+        if not found:
+            break
+        line = line_of(container, step)
+        container = container[step]  # type: ignore[index]
+    return line
 
 
 def parse_teams(text: str, path: str = TEAMS_FILE) -> tuple[dict[str, Team], str, list[Finding]]:
@@ -193,15 +212,23 @@ def parse_rules(
                         f"team {team.key} handles {category!r}, which is not in categories",
                     )
     settings["priority_matrix"] = _matrix(data, priorities, reader)
-    settings["routing"] = _routing(data, teams, priorities, reader)
+    settings["fields"] = _fields(data, reader)
+    words = vocabulary(
+        teams,
+        priorities,
+        settings.get("categories"),
+        settings["priority_matrix"],
+        settings["fields"],
+    )
+    settings["routing"] = _routing(data, teams, words, reader)
     prefix = data.get("id_prefix", "T")
     if not isinstance(prefix, str) or not prefix.isalnum():
         reader.add(line_of(data, "id_prefix"), "id_prefix must be letters or digits, like T or OPS")
         prefix = "T"
     settings["id_prefix"] = prefix
     settings["calendars"] = _calendars(data, reader)
-    settings["policies"] = _policies(data, settings["calendars"], priorities, reader)
-    settings["automation"] = _automation(data, teams, priorities, reader)
+    settings["policies"] = _policies(data, settings["calendars"], words, reader)
+    settings["automation"] = _automation(data, teams, words, reader)
     settings["max_actions"] = _max_actions(data, reader)
     return settings, reader.findings
 
@@ -242,10 +269,25 @@ def _deepest_line(raw: CommentedMap, name: object, message: str) -> int:
     return line
 
 
+def _fields(data: CommentedMap, reader: _Reader) -> tuple[str, ...]:
+    """The custom front-matter fields conditions may read (``fields: [vip, region]``)."""
+    declared = _strings(data, "fields", "every field in fields", reader)
+    good = []
+    for i, name in enumerate(declared):
+        where = line_of(data.get("fields"), i)
+        if name in BUILT_IN_KEYS or name.startswith("sla.") or name in ("escalations", "fired"):
+            reader.add(where, f"fields: {name!r} is one of esc's own fields; list custom ones only")
+        elif name in good:
+            reader.add(where, f"fields: {name!r} is listed twice")
+        else:
+            good.append(name)
+    return tuple(good)
+
+
 def _policies(
     data: CommentedMap,
     calendars: Mapping[str, Calendar],
-    priorities: Sequence[str],
+    words: Vocabulary,
     reader: _Reader,
 ) -> tuple[Policy, ...]:
     from esc.domain.sla import PolicyError, parse_policy
@@ -262,15 +304,15 @@ def _policies(
             reader.add(line_of(raw, i), f"sla[{i}] must be a mapping")
             continue
         try:
-            policies.append(parse_policy(item, calendars, priorities, f"sla[{i}]"))
+            policies.append(parse_policy(item, calendars, words, f"sla[{i}]"))
         except PolicyError as exc:
-            where = line_of(item, exc.key) if exc.key in item else line_of(raw, i)
+            where = _line_of_error(item, exc.key, exc.location) or line_of(raw, i)
             reader.add(where, f"sla[{i}]: {exc}")
     return tuple(policies)
 
 
 def _automation(
-    data: CommentedMap, teams: Mapping[str, Team], priorities: Sequence[str], reader: _Reader
+    data: CommentedMap, teams: Mapping[str, Team], words: Vocabulary, reader: _Reader
 ) -> tuple[Rule, ...]:
     from esc.domain.rules import RuleError, loop_findings, parse_rule
 
@@ -287,16 +329,21 @@ def _automation(
             reader.add(line_of(raw, i), f"rules[{i}] must be a mapping")
             continue
         try:
-            rules.append(
-                parse_rule(item, teams, priorities, f"rules[{i}]", {r.name for r in rules})
-            )
+            rules.append(parse_rule(item, teams, words, f"rules[{i}]", {r.name for r in rules}))
             lines.append(line_of(raw, i))
         except RuleError as exc:
-            where = line_of(item, exc.key) if exc.key in item else line_of(raw, i)
+            where = _line_of_error(item, exc.key, exc.location) or line_of(raw, i)
             reader.add(where, f"rules[{i}]: {exc}")
     for index, message in loop_findings(rules):
         reader.add(lines[index], message)
     return tuple(rules)
+
+
+def _line_of_error(
+    item: CommentedMap, key: str | None, location: Sequence[str | int]
+) -> int | None:
+    """The line of the key a policy's or rule's error names (and of the place below it)."""
+    return line_at(item, (key, *location)) if key is not None and key in item else None
 
 
 def _max_actions(data: CommentedMap, reader: _Reader) -> int:
@@ -350,7 +397,7 @@ def _matrix(
 
 
 def _routing(
-    data: CommentedMap, teams: Mapping[str, Team], priorities: Sequence[str], reader: _Reader
+    data: CommentedMap, teams: Mapping[str, Team], words: Vocabulary, reader: _Reader
 ) -> tuple[Route, ...]:
     raw = data.get("routing")
     if raw is None:
@@ -366,14 +413,14 @@ def _routing(
             continue
         team = item["team"]
         if team not in teams:
-            reader.add(line_of(item, "team"), f"routing[{i}]: unknown team {team!r}")
+            reader.add(
+                line_of(item, "team"), f"routing[{i}]: {unknown_choice('team', team, tuple(teams))}"
+            )
             continue
         try:
-            condition = compile_condition(
-                item.get("when"), priorities=priorities, path=f"routing[{i}].when"
-            )
+            condition = compile_condition(item.get("when"), words, path=f"routing[{i}].when")
         except ConditionError as exc:
-            reader.add(line_of(item, "when"), str(exc))
+            reader.add(line_at(item, ("when", *exc.location)), str(exc))
             continue
         routes.append(Route(condition, str(team)))
     return tuple(routes)

@@ -33,6 +33,9 @@ id_prefix: T                 # ticket IDs look like T-4k8q2m7x
 priorities: [low, normal, high, urgent]   # ordered, lowest first
 default_priority: normal
 categories: [billing, account, how-to, refund, bug, outage, data]   # a closed list
+# Conditions read the tickets' fields; a field of your own in the front-matter (such as
+# `vip: true`) must be declared before a condition may use it:
+# fields: [vip, region]
 
 priority_matrix:             # impact x urgency -> priority (`esc create --impact --urgency`)
   high:   {high: urgent, medium: high,   low: normal}

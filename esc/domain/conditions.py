@@ -2,6 +2,10 @@
 
 A ``when`` mapping is an implicit ``all:`` of its keys; ``any:``, ``all:`` and ``not:`` nest.
 Conditions are compiled (and validated) once, then evaluated against :class:`Facts`.
+Compiling checks every key against the fields a ticket has (built-in, or declared in
+rules.yaml's ``fields:``) and every value of a field with a closed set of values against
+that set (the :class:`Vocabulary`), so a misspelling is an error, never a condition that
+silently never holds.
 Pure: nothing here does I/O or reads the clock; ``now`` arrives in the facts.
 """
 from __future__ import annotations
@@ -12,8 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from datetime import date, datetime, timedelta, timezone
 
+from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.durations import DurationError, format_duration, parse_duration
-from esc.domain.model import CLOCK_STATES
+from esc.domain.model import CHANNELS, CLOCK_STATES, FIELD_ORDER, METRICS, STATUSES
 from esc.domain.records import immutable
 
 __all__ = [
@@ -27,6 +32,7 @@ __all__ = [
     "Not",
     "SlaCondition",
     "TextCondition",
+    "Vocabulary",
     "compile_condition",
 ]
 
@@ -45,15 +51,64 @@ _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _SHOW_LIMIT = 60
+GROUP_KEYS = ("all", "any", "not")
+# The front-matter fields a condition may read (escalations, sla and fired are not fields
+# of this kind: ``sla`` and ``sla.<metric>`` read the clocks), plus the computed level.
+FIELD_KEYS = (*(f for f in FIELD_ORDER if f not in ("escalations", "sla", "fired")), "level")
+SLA_KEYS = ("sla", *(f"sla.{metric}" for metric in METRICS))
+BUILT_IN_KEYS = frozenset((*FIELD_KEYS, *TEXT_FIELDS, *DURATION_FIELDS, *SLA_KEYS, *GROUP_KEYS))
+CSAT_SCORES = (1, 2, 3, 4, 5)
 
 
 class ConditionError(ValueError):
-    """A condition that does not compile; ``path`` says where, e.g. ``rules[2].when.any[0]``."""
+    """A condition that does not compile; ``path`` says where, e.g. ``rules[2].when.any[0]``,
+    and ``location`` the same place as keys and indexes below the ``when`` itself (e.g.
+    ``("any", 0)``), for finding its line in the file."""
 
-    def __init__(self, message: str, path: str) -> None:
+    def __init__(self, message: str, path: str, location: tuple[str | int, ...] = ()) -> None:
         super().__init__(f"{path}: {message}")
         self.message = message
         self.path = path
+        self.location = location
+
+
+@immutable
+class Vocabulary:
+    """What the configuration lets a condition name: its custom fields, and the values of
+    the fields whose values come from a closed set.
+
+    ``None`` leaves that part unchecked: any key when ``fields`` is None (a caller with no
+    configuration), any category when rules.yaml has no closed list of categories, any
+    team or level when the teams are not known.
+    """
+
+    priorities: tuple[str, ...]
+    fields: frozenset[str] | None = frozenset()  # custom front-matter fields (rules.yaml)
+    categories: tuple[str, ...] | None = None
+    teams: tuple[str, ...] | None = None
+    levels: tuple[int, ...] | None = None
+    impacts: tuple[str, ...] | None = None
+    urgencies: tuple[str, ...] | None = None
+
+    def keys(self) -> tuple[str, ...]:
+        """Every key a condition may use, for "did you mean"."""
+        return (*sorted(BUILT_IN_KEYS), *sorted(self.fields or ()))
+
+    def choices(self, name: str) -> tuple[str, tuple[object, ...]] | None:
+        """(what to call it, its values) for a field with a closed set of values."""
+        known: dict[str, tuple[str, tuple[object, ...] | None]] = {
+            "priority": ("priority", self.priorities),
+            "category": ("category", self.categories),
+            "status": ("status", STATUSES),
+            "team": ("team", self.teams),
+            "channel": ("channel", CHANNELS),
+            "level": ("level", self.levels),
+            "impact": ("impact", self.impacts),
+            "urgency": ("urgency", self.urgencies),
+            "csat": ("csat score", CSAT_SCORES),
+        }
+        what, values = known.get(name, (name, None))
+        return None if values is None else (what, values)
 
 
 @immutable
@@ -510,17 +565,20 @@ class Not(Condition):
 
 # --- compiling ----------------------------------------------------------------------------
 
+Location = tuple[str | int, ...]  # keys and list indexes below the ``when``
+
 
 def compile_condition(
-    spec: object, *, priorities: Sequence[str], path: str = "when"
+    spec: object, vocabulary: Vocabulary, *, path: str = "when"
 ) -> Condition:
-    """Compile a ``when`` value (a mapping; None matches everything), validating it all.
+    """Compile a ``when`` value (a mapping; None matches everything), validating it all:
+    its structure, its keys and the values of fields with a closed set of values.
 
     Raises ConditionError naming the exact path of the first problem.
     """
     if spec is None:
         return AllOf()
-    return _Compiler(tuple(priorities)).mapping(spec, path)
+    return _Compiler(vocabulary, path).mapping(spec, ())
 
 
 def _split_operator(text: str) -> tuple[str, str] | None:
@@ -530,153 +588,176 @@ def _split_operator(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _regex(text: str, path: str) -> _Regex | None:
-    """A /regex/flags value compiled; None if the text is not written as a regex."""
-    literal = _REGEX_LITERAL.fullmatch(text)
-    if literal is None:
-        return None
-    pattern, letters = literal.groups()
-    flags = 0
-    for letter in letters:
-        if letter not in _REGEX_FLAGS:
-            raise ConditionError(f"unknown regex flag {letter!r} in {text} (use i, m, s)", path)
-        flags |= _REGEX_FLAGS[letter]
-    try:
-        return _Regex(re.compile(pattern, flags), text)
-    except re.error as exc:
-        raise ConditionError(f"invalid regex {text}: {exc}", path) from None
-
-
 @immutable
 class _Compiler:
-    priorities: tuple[str, ...]
+    vocabulary: Vocabulary
+    root: str  # the path of the ``when`` itself, e.g. rules[2].when
 
-    def mapping(self, spec: object, path: str) -> Condition:
+    def error(self, message: str, at: Location) -> ConditionError:
+        path = self.root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at)
+        return ConditionError(message, path, at)
+
+    def mapping(self, spec: object, at: Location) -> Condition:
         if not isinstance(spec, Mapping):
-            raise ConditionError(f"expected a mapping of conditions, got {_kind(spec)}", path)
+            raise self.error(f"expected a mapping of conditions, got {_kind(spec)}", at)
         children = []
         for key, value in spec.items():
             if not isinstance(key, str):
-                raise ConditionError(f"condition keys must be strings, got {key!r}", path)
-            children.append(self.entry(key, value, f"{path}.{key}"))
+                raise self.error(f"condition keys must be strings, got {key!r}", at)
+            children.append(self.entry(key, value, (*at, key)))
         return AllOf(tuple(children))
 
-    def entry(self, key: str, value: object, path: str) -> Condition:
+    def entry(self, key: str, value: object, at: Location) -> Condition:
         if key in ("all", "any"):
-            return self.group(key, value, path)
+            return self.group(key, value, at)
         if key == "not":
-            return Not(self.mapping(value, path))
+            return Not(self.mapping(value, at))
         if key == "sla" or key.startswith("sla."):
-            return self.sla(key, value, path)
+            return self.sla(key, value, at)
         if key in DURATION_FIELDS:
-            return self.duration(key, value, path)
+            return self.duration(key, value, at)
         if key in TEXT_FIELDS:
-            return TextCondition(key, self.matchers(value, path, self.text_matcher))
+            return TextCondition(key, self.matchers(value, at, self.text_matcher))
+        self.check_key(key, at)
         return FieldCondition(
-            key, self.matchers(value, path, lambda v, p: self.field_matcher(key, v, p))
+            key, self.matchers(value, at, lambda v, p: self.field_matcher(key, v, p))
         )
 
-    def group(self, key: str, value: object, path: str) -> Condition:
+    def check_key(self, key: str, at: Location) -> None:
+        """A field's key is a built-in field or a custom one rules.yaml declares."""
+        declared = self.vocabulary.fields
+        if declared is None or key in FIELD_KEYS or key in declared:
+            return
+        hint = f" (did you mean 'sla.{key}'?)" if key in METRICS else ""
+        raise self.error(
+            f"unknown condition key {key!r}{hint or did_you_mean(key, self.vocabulary.keys())}; "
+            "a custom front-matter field must be declared in rules.yaml's `fields:`",
+            at,
+        )
+
+    def group(self, key: str, value: object, at: Location) -> Condition:
         if not isinstance(value, (list, tuple)):
-            raise ConditionError(f"{key} needs a list of conditions, got {_kind(value)}", path)
+            raise self.error(f"{key} needs a list of conditions, got {_kind(value)}", at)
         if key == "any" and not value:
-            raise ConditionError("any needs at least one condition", path)
-        children = tuple(self.mapping(item, f"{path}[{i}]") for i, item in enumerate(value))
+            raise self.error("any needs at least one condition", at)
+        children = tuple(self.mapping(item, (*at, i)) for i, item in enumerate(value))
         return AnyOf(children) if key == "any" else AllOf(children)
 
     def matchers(
-        self, value: object, path: str, one: Callable[[object, str], _Matcher]
+        self, value: object, at: Location, one: Callable[[object, Location], _Matcher]
     ) -> tuple[_Matcher, ...]:
         """One matcher per value; a list means any of them."""
-        return tuple(one(item, item_path) for item, item_path in self.values(value, path))
+        return tuple(one(item, item_at) for item, item_at in self.values(value, at))
 
-    def values(self, value: object, path: str) -> list[tuple[object, str]]:
-        """The scalar values written (one, or a non-empty list), each with its path."""
+    def values(self, value: object, at: Location) -> list[tuple[object, Location]]:
+        """The scalar values written (one, or a non-empty list), each with its location."""
         if not isinstance(value, (list, tuple)):
-            return [(self.scalar(value, path), path)]
+            return [(self.scalar(value, at), at)]
         if not value:
-            raise ConditionError("needs at least one value", path)
-        paths = [(item, f"{path}[{i}]") for i, item in enumerate(value)]
-        return [(self.scalar(item, p), p) for item, p in paths]
+            raise self.error("needs at least one value", at)
+        return [(self.scalar(item, (*at, i)), (*at, i)) for i, item in enumerate(value)]
 
-    @staticmethod
-    def scalar(value: object, path: str) -> object:
+    def scalar(self, value: object, at: Location) -> object:
         if value is None or isinstance(value, (str, int, float, date)):
             return value
-        raise ConditionError(f"expected a value, got {_kind(value)}", path)
+        raise self.error(f"expected a value, got {_kind(value)}", at)
 
-    def field_matcher(self, name: str, value: object, path: str) -> _Matcher:
+    def field_matcher(self, name: str, value: object, at: Location) -> _Matcher:
         if _is_empty(value):
             return _Empty()
-        if not isinstance(value, str):
-            return _Equals(value)
-        regex = _regex(value, path)
-        if regex is not None:
-            return regex
-        split = _split_operator(value)
-        if split is None:
-            return _Equals(value)
-        return self.comparison(name, *split, path)
+        if isinstance(value, str):
+            regex = self.regex(value, at)
+            if regex is not None:
+                return regex
+            split = _split_operator(value)
+            if split is not None:
+                matcher = self.comparison(name, *split, at)
+                if isinstance(matcher, _NotEquals):
+                    self.check_value(name, matcher.expected, at)
+                return matcher
+        self.check_value(name, value, at)
+        return _Equals(value)
 
-    def comparison(self, name: str, op: str, operand: str, path: str) -> _Matcher:
+    def check_value(self, name: str, value: object, at: Location) -> None:
+        """A value of a field with a closed set of values is one of them."""
+        found = self.vocabulary.choices(name)
+        if found is None:
+            return
+        what, choices = found
+        if not any(_equal(value, choice) for choice in choices):
+            raise self.error(unknown_choice(what, value, [_text(c) for c in choices]), at)
+
+    def comparison(self, name: str, op: str, operand: str, at: Location) -> _Matcher:
         if not operand:
-            raise ConditionError(f"nothing to compare with after {op!r}", path)
+            raise self.error(f"nothing to compare with after {op!r}", at)
         if name == "priority":
-            return self.priority_comparison(op, operand, path)
+            return self.priority_comparison(op, operand, at)
         if name == "tags" and op != "!=":
-            raise ConditionError(f"tags cannot be compared with {op!r}", path)
+            raise self.error(f"tags cannot be compared with {op!r}", at)
         if name == "level" and not _INTEGER.fullmatch(operand):
-            raise ConditionError(f"level is a whole number, cannot compare with {operand!r}", path)
+            raise self.error(f"level is a whole number, cannot compare with {operand!r}", at)
         if op == "!=":
             return _NotEquals(operand)
         bound = _number(operand)
         if bound is None:
-            raise ConditionError(
-                f"{op!r} compares numbers (or priorities), got {operand!r}", path
-            )
+            raise self.error(f"{op!r} compares numbers (or priorities), got {operand!r}", at)
         return _Ordered(op, bound, operand)
 
-    def priority_comparison(self, op: str, operand: str, path: str) -> _Matcher:
-        if operand not in self.priorities:
-            known = ", ".join(self.priorities) or "none configured"
-            raise ConditionError(f"unknown priority {operand!r} (priorities: {known})", path)
+    def priority_comparison(self, op: str, operand: str, at: Location) -> _Matcher:
+        priorities = self.vocabulary.priorities
+        if operand not in priorities:
+            raise self.error(unknown_choice("priority", operand, priorities), at)
         if op == "!=":
             return _NotEquals(operand)
-        return _Ordered(op, float(self.priorities.index(operand)), operand, self.priorities)
+        return _Ordered(op, float(priorities.index(operand)), operand, priorities)
 
-    @staticmethod
-    def text_matcher(value: object, path: str) -> _Matcher:
+    def regex(self, text: str, at: Location) -> _Regex | None:
+        """A /regex/flags value compiled; None if the text is not written as a regex."""
+        literal = _REGEX_LITERAL.fullmatch(text)
+        if literal is None:
+            return None
+        pattern, letters = literal.groups()
+        flags = 0
+        for letter in letters:
+            if letter not in _REGEX_FLAGS:
+                raise self.error(f"unknown regex flag {letter!r} in {text} (use i, m, s)", at)
+            flags |= _REGEX_FLAGS[letter]
+        try:
+            return _Regex(re.compile(pattern, flags), text)
+        except re.error as exc:
+            raise self.error(f"invalid regex {text}: {exc}", at) from None
+
+    def text_matcher(self, value: object, at: Location) -> _Matcher:
         if _is_empty(value):
             return _Empty()
         if not isinstance(value, str):
-            raise ConditionError(f"expected text or a /regex/, got {_kind(value)}", path)
-        return _regex(value, path) or _Contains(value)
+            raise self.error(f"expected text or a /regex/, got {_kind(value)}", at)
+        return self.regex(value, at) or _Contains(value)
 
-    def sla(self, key: str, value: object, path: str) -> Condition:
+    def sla(self, key: str, value: object, at: Location) -> Condition:
         metric = None if key == "sla" else key[len("sla.") :]
         if metric == "":
-            raise ConditionError("missing SLA metric after 'sla.'", path)
-        states = tuple(self.sla_state(item, p) for item, p in self.values(value, path))
+            raise self.error("missing SLA metric after 'sla.'", at)
+        if metric is not None and metric not in METRICS:
+            raise self.error(unknown_choice("SLA metric", metric, METRICS), at)
+        states = tuple(self.sla_state(item, p) for item, p in self.values(value, at))
         return SlaCondition(metric, states)
 
-    @staticmethod
-    def sla_state(value: object, path: str) -> str | None:
+    def sla_state(self, value: object, at: Location) -> str | None:
         if value is None or (isinstance(value, str) and value in CLOCK_STATES):
             return value
-        known = ", ".join(CLOCK_STATES)
-        raise ConditionError(f"unknown SLA state {_text(value)!r} (states: {known})", path)
+        raise self.error(unknown_choice("SLA state", _text(value), CLOCK_STATES), at)
 
-    @staticmethod
-    def duration(key: str, value: object, path: str) -> Condition:
+    def duration(self, key: str, value: object, at: Location) -> Condition:
         example = "expected a comparison with a duration, like '>1h', got"
         if not isinstance(value, str):
-            raise ConditionError(f"{example} {_kind(value)}", path)
+            raise self.error(f"{example} {_kind(value)}", at)
         split = _split_operator(value.strip())
         if split is None:
-            raise ConditionError(f"{example} {value!r}", path)
+            raise self.error(f"{example} {value!r}", at)
         op, text = split
         try:
             limit = parse_duration(text)
         except DurationError as exc:
-            raise ConditionError(str(exc), path) from None
+            raise self.error(str(exc), at) from None
         return DurationCondition(key, op, limit, text)

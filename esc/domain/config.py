@@ -14,7 +14,7 @@ from esc.domain.records import immutable
 
 if TYPE_CHECKING:
     from esc.domain.calendar import Calendar
-    from esc.domain.conditions import Condition
+    from esc.domain.conditions import Condition, Vocabulary
     from esc.domain.rules import Rule
     from esc.domain.sla import Policy
 
@@ -33,6 +33,7 @@ RULES_KEYS = {
     "sla",
     "rules",
     "max_actions_per_ticket",
+    "fields",
 }
 
 
@@ -84,6 +85,14 @@ class Config:
     policies: tuple[Policy, ...] = ()
     automation: tuple[Rule, ...] = ()
     max_actions: int = 10
+    fields: tuple[str, ...] = ()  # custom front-matter fields that conditions may read
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """What a condition on this configuration may name (for filters given later)."""
+        return vocabulary(
+            self.teams, self.priorities, self.categories, self.priority_matrix, self.fields
+        )
 
     def level(self, team: str) -> int | None:
         found = self.teams.get(team)
@@ -101,3 +110,25 @@ class Config:
         if not self.priority_matrix:
             return ()
         return tuple(next(iter(self.priority_matrix.values())))
+
+
+def vocabulary(
+    teams: Mapping[str, Team],
+    priorities: tuple[str, ...],
+    categories: tuple[str, ...] | None,
+    priority_matrix: Mapping[str, Mapping[str, str]] | None,
+    fields: tuple[str, ...],
+) -> Vocabulary:
+    """What conditions may name, from the parts of a configuration (rules.yaml's conditions
+    are compiled while it is read, before there is a Config)."""
+    from esc.domain.conditions import Vocabulary
+
+    return Vocabulary(
+        priorities=priorities,
+        fields=frozenset(fields),
+        categories=categories,
+        teams=tuple(teams) or None,  # (none when teams.yaml is broken: that is its finding)
+        levels=tuple(sorted({team.level for team in teams.values()})) or None,
+        impacts=tuple(priority_matrix) if priority_matrix else None,
+        urgencies=tuple(next(iter(priority_matrix.values()))) if priority_matrix else None,
+    )

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import field, replace
 
+from esc.domain.choices import unknown_choice
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
 from esc.domain.model import (
@@ -110,7 +111,7 @@ def create(
     if not intake.title.strip():
         raise BadInput("a ticket needs a --title")
     if intake.channel is not None and intake.channel not in CHANNELS:
-        raise BadInput(f"unknown channel {intake.channel!r}; choose from {', '.join(CHANNELS)}")
+        raise BadInput(unknown_choice("channel", intake.channel, CHANNELS))
     _check_category(config, intake.category)
     priority = _chosen_priority(config, intake.priority, intake.impact, intake.urgency)
     ticket = Ticket(
@@ -139,13 +140,12 @@ def create(
 
 def _check_category(config: Config, category: str | None) -> None:
     if category is not None and config.categories is not None and category not in config.categories:
-        choices = ", ".join(config.categories)
-        raise BadInput(f"unknown category {category!r}; choose from {choices}")
+        raise BadInput(unknown_choice("category", category, config.categories))
 
 
 def _check_priority(config: Config, priority: str) -> None:
     if priority not in config.priorities:
-        raise BadInput(f"unknown priority {priority!r}; choose from {', '.join(config.priorities)}")
+        raise BadInput(unknown_choice("priority", priority, config.priorities))
 
 
 def _chosen_priority(
@@ -312,7 +312,7 @@ def _escalate_team(
 ) -> None:
     ticket = b.ticket
     if target not in config.teams:
-        raise Refused(f"unknown team {target!r}; teams are {', '.join(config.teams)}")
+        raise BadInput(unknown_choice("team", target, tuple(config.teams)))
     if target == ticket.team:
         raise Refused(f"{ticket.id} is already with {target}")
     b.escalations.append(Escalation(b.now, kind, ticket.team, target, b.actor, reason))

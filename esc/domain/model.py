@@ -14,11 +14,13 @@ Status = Literal["new", "open", "pending", "resolved", "closed"]
 Channel = Literal["email", "chat", "portal", "phone", "api"]
 EscalationKind = Literal["functional", "hierarchical", "priority"]
 ClockState = Literal["ok", "warning", "breached", "met", "paused"]  # of an SLA clock
+Metric = Literal["first_response", "next_response", "resolution"]  # the SLA clocks
 STATUSES: tuple[Status, ...] = get_args(Status)
 ACTIVE_STATUSES: tuple[Status, ...] = ("new", "open", "pending")
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 ESCALATION_KINDS: tuple[EscalationKind, ...] = get_args(EscalationKind)
 CLOCK_STATES: tuple[ClockState, ...] = get_args(ClockState)
+METRICS: tuple[Metric, ...] = get_args(Metric)
 
 # The front-matter fields, in the order esc writes them.
 FIELD_ORDER = (

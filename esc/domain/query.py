@@ -33,7 +33,7 @@ def select(
 ) -> list[Ticket]:
     """The tickets matching ``spec`` (a condition mapping), in ``sort`` order."""
     try:
-        condition = compile_condition(spec, priorities=config.priorities, path="filter")
+        condition = compile_condition(spec, config.vocabulary, path="filter")
     except ConditionError as exc:
         raise BadInput(
             f"--{exc.path.removeprefix('filter.').replace('tags', 'tag')}: {exc.message}"

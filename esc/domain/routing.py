@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from esc.domain.choices import unknown_choice
 from esc.domain.conditions import Facts
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
@@ -45,9 +46,9 @@ def priority_from_matrix(config: Config, impact: str | None, urgency: str | None
         raise BadInput("rules.yaml has no priority_matrix for --impact/--urgency")
     row = config.priority_matrix.get(impact)
     if row is None:
-        raise BadInput(f"unknown impact {impact!r}; choose from {', '.join(config.impact_levels)}")
+        raise BadInput(unknown_choice("impact", impact, config.impact_levels))
     if urgency not in row:
-        raise BadInput(f"unknown urgency {urgency!r}; choose from {', '.join(row)}")
+        raise BadInput(unknown_choice("urgency", urgency, tuple(row)))
     return row[urgency]
 
 

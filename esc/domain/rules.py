@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from esc.domain.choices import unknown_choice
 from esc.domain.conditions import (
     AllOf,
     Condition,
     ConditionError,
     Facts,
     FieldCondition,
+    Vocabulary,
     compile_condition,
 )
 from esc.domain.records import immutable
@@ -23,9 +25,15 @@ RULE_KEYS = {"name", "when", "then", "repeat", "description"}
 
 
 class RuleError(ValueError):
-    def __init__(self, message: str, key: str | None = None) -> None:
+    """A rule that cannot be used; ``key`` names the offending key, ``location`` the place
+    below it (for a condition: the keys and indexes inside ``when``)."""
+
+    def __init__(
+        self, message: str, key: str | None = None, location: tuple[str | int, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.key = key
+        self.location = location
 
 
 @immutable
@@ -43,7 +51,7 @@ class Rule:
 def parse_rule(
     raw: Mapping[str, object],
     teams: Mapping[str, object],
-    priorities: Sequence[str],
+    vocabulary: Vocabulary,
     path: str,
     names: set[str],
 ) -> Rule:
@@ -56,15 +64,15 @@ def parse_rule(
     if name in names:
         raise RuleError(f"two rules are named {name!r}", "name")
     try:
-        when = compile_condition(raw.get("when"), priorities=priorities, path=f"{path}.when")
+        when = compile_condition(raw.get("when"), vocabulary, path=f"{path}.when")
     except ConditionError as exc:
-        raise RuleError(str(exc), "when") from None
+        raise RuleError(str(exc), "when", exc.location) from None
     then = raw.get("then")
     if not isinstance(then, Mapping) or not then:
         raise RuleError(f"rule {name}: `then` must map actions to values", "then")
     actions = tuple((str(k), v) for k, v in then.items())
     for action, value in actions:
-        _check_action(action, value, teams, priorities, name)
+        _check_action(action, value, teams, vocabulary.priorities, name)
     repeat = None
     if raw.get("repeat") is not None:
         try:
@@ -87,7 +95,7 @@ def _check_action(
         if value != "up" and target is None:
             raise RuleError(f"{where} takes `up` or `{{to: TEAM}}`", "then")
         if target is not None and target not in teams:
-            raise RuleError(f"{where}: unknown team {target!r}", "then")
+            raise RuleError(f"{where}: {unknown_choice('team', target, tuple(teams))}", "then")
     elif action == "priority":
         if value != "raise" and value not in priorities:
             raise RuleError(f"{where}: {value!r} is not a priority (or `raise`)", "then")

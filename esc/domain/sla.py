@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal, get_args
 
 from esc.domain.calendar import (
     Calendar,
@@ -18,13 +17,11 @@ from esc.domain.calendar import (
     business_time_and_deadlines,
     business_time_between,
 )
-from esc.domain.conditions import Condition, ConditionError, Facts, compile_condition
+from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
 from esc.domain.durations import DurationError, parse_duration
-from esc.domain.model import ClockState, Ticket, field_changes
+from esc.domain.model import METRICS, ClockState, Ticket, field_changes
 from esc.domain.records import immutable
 
-Metric = Literal["first_response", "next_response", "resolution"]
-METRICS: tuple[Metric, ...] = get_args(Metric)
 POLICY_KEYS = {"name", "when", "calendar", "targets", "warn_at", "pause_on"}
 STOPPED_STATUSES = ("resolved", "closed")
 
@@ -32,11 +29,15 @@ Interval = tuple[dt.datetime, dt.datetime]
 
 
 class PolicyError(ValueError):
-    """A policy that cannot be used; ``key`` names the offending key."""
+    """A policy that cannot be used; ``key`` names the offending key, ``location`` the
+    place below it (for a condition: the keys and indexes inside ``when``)."""
 
-    def __init__(self, message: str, key: str | None = None) -> None:
+    def __init__(
+        self, message: str, key: str | None = None, location: tuple[str | int, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.key = key
+        self.location = location
 
 
 @immutable
@@ -122,7 +123,7 @@ class Sla:
 def parse_policy(
     raw: Mapping[str, object],
     calendars: Mapping[str, Calendar],
-    priorities: Sequence[str],
+    vocabulary: Vocabulary,
     path: str,
 ) -> Policy:
     unknown = sorted(set(map(str, raw)) - POLICY_KEYS)
@@ -132,9 +133,9 @@ def parse_policy(
     if not isinstance(name, str) or not name:
         raise PolicyError("a policy needs a name", "name")
     try:
-        when = compile_condition(raw.get("when"), priorities=priorities, path=f"{path}.when")
+        when = compile_condition(raw.get("when"), vocabulary, path=f"{path}.when")
     except ConditionError as exc:
-        raise PolicyError(str(exc), "when") from None
+        raise PolicyError(str(exc), "when", exc.location) from None
     calendar_name = raw.get("calendar")
     if not isinstance(calendar_name, str) or calendar_name not in calendars:
         known = ", ".join(calendars) or "none defined"

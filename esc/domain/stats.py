@@ -22,9 +22,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict
 
 from esc.domain.config import Config
-from esc.domain.model import ACTIVE_STATUSES, ESCALATION_KINDS, Ticket
+from esc.domain.model import ACTIVE_STATUSES, ESCALATION_KINDS, METRICS, Ticket
 from esc.domain.records import immutable
-from esc.domain.sla import METRICS, Clock, Sla
+from esc.domain.sla import Clock, Sla
 from esc.domain.timestamps import format_timestamp
 
 AGING = (("<1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), (">7d", 7, None))

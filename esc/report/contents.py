@@ -8,6 +8,7 @@ import re
 from collections.abc import Collection
 
 from esc.domain import stats
+from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput
 from esc.domain.model import Ticket
 from esc.domain.sla import Sla
@@ -56,7 +57,7 @@ def build_report(
 ) -> stats.ReportJson:
     config = workspace.config()
     if team is not None and team not in config.teams:
-        raise BadInput(f"unknown team {team!r}; teams are {', '.join(config.teams)}")
+        raise BadInput(unknown_choice("team", team, tuple(config.teams)))
     return stats.build(items, config, now, period, team)
 
 

@@ -377,7 +377,7 @@ def test_create_refusals(esc: CheckedEsc, workspace: Path, args: list[str], mess
 
 def test_create_bad_channel_is_a_usage_error(esc: CheckedEsc, workspace: Path) -> None:
     result = esc("create", "--title", "Card declined", "--channel", "fax")
-    assert_usage_error(result, "--channel", "'fax'")
+    assert_bad_input(result, "--channel", "'fax'")
     assert ticket_files(workspace) == []
 
 
@@ -819,7 +819,7 @@ ESCALATION_REFUSALS = {
 }
 
 
-BAD_INPUT = {"unknown priority", "to and up", "up and priority", "none"}  # usage errors
+BAD_INPUT = {"unknown team", "unknown priority", "to and up", "up and priority", "none"}
 
 
 @pytest.mark.parametrize("case", list(ESCALATION_REFUSALS))
@@ -899,7 +899,7 @@ def test_csat_out_of_range_is_a_usage_error(esc: CheckedEsc, workspace: Path, cs
     ticket_id = create(esc)
     esc.ok("resolve", ticket_id, "--resolution", "Refunded")
     before = ticket_file(workspace, ticket_id).read_bytes()
-    assert_usage_error(esc("close", ticket_id, "--csat", csat), "--csat")
+    assert_bad_input(esc("close", ticket_id, "--csat", csat), "--csat")
     assert ticket_file(workspace, ticket_id).read_bytes() == before
 
 
@@ -1084,7 +1084,7 @@ def titles(esc: Esc, *args: str) -> list[str]:
         (["--sort", "-created"], "FBAC"),
         (["--sort", "created", "--all"], "EDCABF"),
         (["--sort", "title"], "ABCF"),
-        (["--team", "nobody"], ""),
+        (["--tag", "nobody"], ""),
     ],
 )
 def test_list_filters_and_sorts(listing: CheckedEsc, args: list[str], expected: str) -> None:
@@ -1104,7 +1104,7 @@ def test_list_table(listing: CheckedEsc, listing_root: dict[str, str]) -> None:
 
 
 def test_list_with_nothing_to_show(listing: CheckedEsc) -> None:
-    result = listing("list", "--team", "nobody")
+    result = listing("list", "--tag", "nobody")
     assert (result.code, result.out, result.err) == (0, "", "no tickets match\n")
 
 
@@ -1349,6 +1349,89 @@ def test_validate_reports_an_unknown_escalates_to(esc: CheckedEsc, workspace: Pa
     assert "teams.yaml:16: team engineering: escalates_to unknown team 'board'" in listing.err
 
 
+# The misspellings of issue 14: each passed `esc validate` and then silently never matched.
+MISSPELLED_CONDITIONS = {
+    "key in a route": (
+        "  - when: {category: outage}",
+        "  - when: {categroy: outage}",
+        "routing[0].when.categroy: unknown condition key 'categroy'"
+        " (did you mean 'category'?)",
+    ),
+    "text key": (
+        "  - when: {category: outage}",
+        '  - when: {titel: "/refund/i"}',
+        "routing[0].when.titel: unknown condition key 'titel' (did you mean 'title'?)",
+    ),
+    "key in a policy": (
+        "    when: {priority: urgent}",
+        "    when: {priorty: urgent}",
+        "sla[0].when.priorty: unknown condition key 'priorty' (did you mean 'priority'?)",
+    ),
+    "priority in a policy": (
+        "    when: {priority: urgent}",
+        "    when: {priority: urgnet}",
+        "sla[0].when.priority: unknown priority 'urgnet' (did you mean 'urgent'?);"
+        " choose from low, normal, high, urgent",
+    ),
+    "category in a rule": (
+        '    when: {category: outage, priority: "<urgent"}',
+        '    when: {category: securty, priority: "<urgent"}',
+        "rules[1].when.category: unknown category 'securty'; choose from billing, account,",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MISSPELLED_CONDITIONS))
+def test_a_misspelled_condition_stops_validate_and_every_command(
+    esc: CheckedEsc, workspace: Path, case: str
+) -> None:
+    old, new, message = MISSPELLED_CONDITIONS[case]
+    ticket_id = create(esc, "--category", "outage")
+    before = all_ticket_bytes(workspace)
+    edit_workspace_file(workspace, "rules.yaml", old, new)
+    line = (workspace / "rules.yaml").read_text(encoding="utf-8").splitlines().index(new) + 1
+    result = esc("validate")
+    assert result.code == 1
+    assert result.out.startswith(f"rules.yaml:{line}: ")
+    assert message in result.out
+    assert len(result.out.splitlines()) == 1, result.out
+    for args in (
+        ["list"],
+        ["show", ticket_id],
+        ["create", "--title", "Checkout down"],
+        ["comment", ticket_id, "-m", "On it"],
+        ["escalate", ticket_id, "--up", "--reason", "needs a developer"],
+        ["sweep", "--no-report"],
+        ["check"],
+        ["report"],
+    ):
+        refused = esc(*args)
+        assert refused.code == 1, (args, refused)
+        assert refused.err.startswith(f"rules.yaml:{line}: "), (args, refused.err)
+        assert message in refused.err
+        assert len(refused.err.splitlines()) == 1, refused.err
+    assert all_ticket_bytes(workspace) == before
+
+
+def test_custom_fields_declared_in_rules_yaml_may_be_conditions(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    edit_workspace_file(
+        workspace, "rules.yaml", "routing:", "fields: [vip]\n\nrouting:\n  - when: {vip: yes}\n"
+        "    team: management"
+    )
+    assert esc("validate").code == 0
+    ticket_id = create(esc, "--category", "billing")
+    break_line(ticket_file(workspace, ticket_id), "tags:", "tags: []\nvip: yes")
+    esc.ok("classify", ticket_id, "--category", "account")  # (re-routing reads vip)
+    assert show(esc, ticket_id)["team"] == "management"
+    edit_workspace_file(workspace, "rules.yaml", "fields: [vip]", "fields: [region]")
+    result = esc("validate")
+    assert result.code == 1
+    assert "routing[0].when.vip: unknown condition key 'vip'" in result.out
+    assert "rules.yaml's `fields:`" in result.out
+
+
 # ---------------------------------------------------------------- a ticket that does not parse
 
 
@@ -1386,6 +1469,73 @@ def test_a_broken_ticket_is_never_rewritten(
     assert esc("show", ids[1]).code == 1
     assert esc("comment", ids[1], "-m", "hi").code == 1
     assert ticket_file(workspace, ids[1]).read_bytes() == before
+
+
+# ---------------------------------------------------------------- values outside their choices
+
+# Every value given to esc that is outside its choices or grammar, wherever the choices come
+# from (click, the configuration, esc's own grammars): a usage error, exit 2, one line.
+OUTSIDE_THE_CHOICES = [
+    (["upcoming", "--within", "3x"], 'duration "3x" is not valid'),
+    (["list", "--priority", ">=hgih"], "unknown priority 'hgih' (did you mean 'high'?)"),
+    (["list", "--priority", "urgnet"], "unknown priority 'urgnet' (did you mean 'urgent'?)"),
+    (["--now", "yesterday", "list"], "--now 'yesterday' is not an ISO-8601 timestamp"),
+    (["list", "--now", "yesterday"], "--now 'yesterday' is not an ISO-8601 timestamp"),
+    (["escalate", "ID", "--priority", "critical", "--reason", "r"], "unknown priority 'critical'"),
+    (["escalate", "ID", "--to", "legal", "--reason", "r"], "unknown team 'legal'; choose from"),
+    (["classify", "ID", "--category", "nonsense"], "unknown category 'nonsense'; choose from"),
+    (["classify", "ID", "--priority", "hihg"], "unknown priority 'hihg' (did you mean 'high'?)"),
+    (["classify", "ID", "--impact", "huge", "--urgency", "high"], "unknown impact 'huge'"),
+    (["classify", "ID", "--impact", "high", "--urgency", "now"], "unknown urgency 'now'"),
+    (["create", "--title", "t", "--category", "billling"], "(did you mean 'billing'?)"),
+    (["create", "--title", "t", "--priority", "critical"], "unknown priority 'critical'"),
+    (["create", "--title", "t", "--channel", "fax"], "'fax' is not one of"),
+    (["close", "ID", "--csat", "9"], "--csat"),
+    (["list", "--status", "bogus"], "'bogus' is not one of"),
+    (["list", "--team", "nobody"], "--team: unknown team 'nobody'; choose from support,"),
+    (["list", "--category", "securty"], "--category: unknown category 'securty'"),
+    (["list", "--level", "9"], "--level: unknown level 9; choose from 1, 2, 3"),
+    (["list", "--level", "high"], "--level takes a number or a comparison"),
+    (["list", "--sort", "bogus"], "cannot sort by 'bogus'"),
+    (["check", "--format", "xml"], "'xml' is not one of"),
+    (["check", "--fail-on", "late"], "'late' is not one of"),
+    (["report", "--format", "pdf"], "'pdf' is not one of"),
+    (["report", "--team", "suport"], "unknown team 'suport' (did you mean 'support'?)"),
+    (["report", "--since", "last week"], "--since 'last week' is not an ISO-8601 timestamp"),
+    (["sweep", "--jobs", "0"], "--jobs"),
+    (["sweep", "--lock-timeout", "-1"], "--lock-timeout"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), OUTSIDE_THE_CHOICES, ids=[" ".join(a) for a, _ in OUTSIDE_THE_CHOICES]
+)
+def test_a_value_outside_its_choices_is_a_usage_error(
+    esc: CheckedEsc, workspace: Path, args: list[str], message: str
+) -> None:
+    ticket_id = create(esc)
+    before = all_ticket_bytes(workspace)
+    result = esc(*[ticket_id if arg == "ID" else arg for arg in args])
+    assert_bad_input(result, message)
+    assert all_ticket_bytes(workspace) == before
+
+
+@pytest.mark.parametrize(
+    ("command", "env", "message"),
+    [
+        ("create", {"ESC_NOW": "yesterday"}, "--now 'yesterday' is not an ISO-8601 timestamp"),
+        ("create", {"ESC_LOCK_TIMEOUT": "soon"}, "ESC_LOCK_TIMEOUT='soon'"),
+        ("sweep", {"ESC_LOCK_TIMEOUT": "soon"}, "'soon' is not a valid float"),
+        ("sweep", {"ESC_JOBS": "many"}, "'many' is not a valid integer"),
+    ],
+)
+def test_an_environment_value_outside_its_choices_is_a_usage_error(
+    workspace: Path, command: str, env: dict[str, str], message: str
+) -> None:
+    args = ["create", "--title", "t"] if command == "create" else ["sweep", "--no-report"]
+    result = CheckedEsc(workspace, now=None)(*args, env=env)
+    assert_bad_input(result, message)
+    assert ticket_files(workspace) == []
 
 
 # ---------------------------------------------------------------- --now, --root, python -m

@@ -204,9 +204,9 @@ routing:
   - team: ops
 """
     assert findings(rules=rules) == [
-        "rules.yaml:3: routing[0]: unknown team 'legal'",
+        "rules.yaml:3: routing[0]: unknown team 'legal'; choose from desk, ops",
         "rules.yaml:5: routing[1].when.priority: unknown priority 'huge'"
-        " (priorities: low, normal, high, urgent)",
+        "; choose from low, normal, high, urgent",
         "rules.yaml:6: routing[2] must be a mapping with `when` and `team`",
     ]
     config, _ = build_config(SMALL_TEAMS, rules)
@@ -351,7 +351,7 @@ sla:
     (found,) = findings(rules=rules)
     assert found.startswith("rules.yaml:7: sla[0]")
     assert found.endswith(
-        "sla[0].when.priority: unknown priority 'huge' (priorities: low, normal, high, urgent)"
+        "sla[0].when.priority: unknown priority 'huge'; choose from low, normal, high, urgent"
     )
 
 
@@ -376,7 +376,7 @@ rules:
 """
     found = findings(rules=rules)
     assert found[:5] == [
-        "rules.yaml:3: rules[0]: rule b: escalate: unknown team 'legal'",
+        "rules.yaml:3: rules[0]: rule b: escalate: unknown team 'legal'; choose from desk, ops",
         "rules.yaml:5: rules[1]: rule c: unknown action 'dance';"
         " one of escalate, priority, assign, tag, note, status",
         "rules.yaml:10: rules[3]: rule e: repeat: '1d': working time takes h and m only"
@@ -388,7 +388,7 @@ rules:
     assert len(found) == 6
     assert found[5].startswith("rules.yaml:15: rules[6]")
     assert found[5].endswith(
-        "when.sla: unknown SLA state 'late' (states: ok, warning, breached, met, paused)"
+        "when.sla: unknown SLA state 'late'; choose from ok, warning, breached, met, paused"
     )
 
 
@@ -423,3 +423,111 @@ rules:
 def test_a_broken_teams_file_is_the_only_finding() -> None:
     found = findings("intake: [\n", RULES_YAML)
     assert [f.split(":")[0] for f in found] == ["teams.yaml"]
+
+
+# ---------------------------------------------------------------- conditions: keys and values
+
+
+def test_custom_fields_are_declared_under_fields() -> None:
+    rules = """\
+fields: [vip, region]
+routing:
+  - when: {vip: true, region: [eu, us]}
+    team: ops
+"""
+    config = loads(rules=rules)
+    assert config.fields == ("vip", "region")
+    assert config.routing[0].when.fields() == {"vip", "region"}
+
+
+def test_fields_findings() -> None:
+    rules = """\
+fields:
+  - vip
+  - priority
+  - vip
+  - sla.resolution
+  - 3
+"""
+    assert findings(rules=rules) == [
+        "rules.yaml:6: every field in fields must be a string, not 3",
+        "rules.yaml:3: fields: 'priority' is one of esc's own fields; list custom ones only",
+        "rules.yaml:4: fields: 'vip' is listed twice",
+        "rules.yaml:5: fields: 'sla.resolution' is one of esc's own fields; list custom ones only",
+    ]
+    assert findings(rules="fields: vip\n") == [
+        "rules.yaml:1: every field in fields must be in a list"
+    ]
+
+
+def test_a_condition_finding_is_on_the_line_of_the_key_or_value_at_fault() -> None:
+    rules = """\
+fields: [vip]
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+routing:
+  - team: ops
+    when:
+      any:
+        - vip: true
+        - categroy: outage
+sla:
+  - name: urgent
+    calendar: always
+    targets: {resolution: 4h}
+    when:
+      priority:
+        - high
+        - urgnet
+rules:
+  - name: a
+    then: {tag: x}
+    when:
+      not:
+        team: opps
+"""
+    assert findings(rules=rules) == [
+        "rules.yaml:9: routing[0].when.any[1].categroy: unknown condition key 'categroy'"
+        " (did you mean 'category'?); a custom front-matter field must be declared in"
+        " rules.yaml's `fields:`",
+        "rules.yaml:17: sla[0]: sla[0].when.priority[1]: unknown priority 'urgnet'"
+        " (did you mean 'urgent'?); choose from low, normal, high, urgent",
+        "rules.yaml:23: rules[0]: rules[0].when.not.team: unknown team 'opps'"
+        " (did you mean 'ops'?); choose from desk, ops",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        ("{status: opne}", "unknown status 'opne' (did you mean 'open'?)"),
+        ("{channel: fax}", "unknown channel 'fax'; choose from email, chat, portal, phone, api"),
+        ("{level: 3}", "unknown level 3; choose from 1, 2"),
+        ("{category: securty}", "unknown category 'securty'; choose from billing, bug"),
+        ("{impact: huge}", "unknown impact 'huge'; choose from high, low"),
+        ("{sla.first_response: late}", "unknown SLA state 'late'; choose from ok, warning,"),
+        ("{sla.first: ok}", "unknown SLA metric 'first'; choose from first_response,"),
+        ("{first_response: breached}", "(did you mean 'sla.first_response'?)"),
+    ],
+)
+def test_every_closed_value_is_checked_against_its_list(when: str, message: str) -> None:
+    rules = f"""\
+categories: [billing, bug]
+priority_matrix:
+  high: {{high: urgent, low: high}}
+  low: {{high: normal, low: low}}
+routing:
+  - when: {when}
+    team: ops
+"""
+    (found,) = findings(rules=rules)
+    assert found.startswith("rules.yaml:6: routing[0].when.")
+    assert message in found
+
+
+
+def test_the_starter_files_example_of_fields_loads() -> None:
+    assert "# fields: [vip, region]\n" in RULES_YAML
+    declared = RULES_YAML.replace("# fields: [vip, region]", "fields: [vip, region]")
+    config = loads(TEAMS_YAML, declared)
+    assert config.fields == ("vip", "region")

@@ -16,6 +16,7 @@ from esc.config.loading import build_config, parse_teams
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain import automation
 from esc.domain.automation import Outcome, memory_of
+from esc.domain.conditions import Vocabulary
 from esc.domain.config import DEFAULT_PRIORITIES, Config, Team
 from esc.domain.model import Activity, Entry, Escalation, Ticket
 from esc.domain.plan import sla_of
@@ -76,7 +77,8 @@ def teams() -> dict[str, Team]:
 
 
 def _parse(raw: dict[str, Any], teams: dict[str, Team], names: set[str] | None = None) -> Rule:
-    return parse_rule(raw, teams, DEFAULT_PRIORITIES, "rules[0]", names or set())
+    words = Vocabulary(DEFAULT_PRIORITIES, teams=tuple(teams))
+    return parse_rule(raw, teams, words, "rules[0]", names or set())
 
 
 def test_parse_rule(teams: dict[str, Team]) -> None:
@@ -110,7 +112,7 @@ def test_parse_rule(teams: dict[str, Team]) -> None:
         ),
         (
             {"name": "a", "then": {"escalate": {"to": "legal"}}},
-            "rule a: escalate: unknown team 'legal'",
+            "rule a: escalate: unknown team 'legal'; choose from support, engineering, management",
             "then",
         ),
         (
@@ -149,14 +151,14 @@ def test_parse_rule(teams: dict[str, Team]) -> None:
         ),
         (
             {"name": "a", "then": {"tag": "x"}, "when": {"priority": ">critical"}},
-            "rules[0].when.priority: unknown priority 'critical'"
-            " (priorities: low, normal, high, urgent)",
+            "rules[0].when.priority: unknown priority 'critical';"
+            " choose from low, normal, high, urgent",
             "when",
         ),
         (
             {"name": "a", "then": {"tag": "x"}, "when": {"sla": "late"}},
-            "rules[0].when.sla: unknown SLA state 'late' (states: ok, warning, breached, met,"
-            " paused)",
+            "rules[0].when.sla: unknown SLA state 'late';"
+            " choose from ok, warning, breached, met, paused",
             "when",
         ),
     ],
@@ -185,7 +187,8 @@ def test_parse_rule_refuses_a_duplicate_name(teams: dict[str, Team]) -> None:
         ),
         (
             "  - name: a\n    then: {escalate: {to: legal}}\n",
-            "rules.yaml:3: rules[0]: rule a: escalate: unknown team 'legal'",
+            "rules.yaml:3: rules[0]: rule a: escalate: unknown team 'legal';"
+            " choose from support, engineering, management",
         ),
         (
             "  - name: a\n    then: {priority: critical}\n",

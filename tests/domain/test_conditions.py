@@ -13,10 +13,12 @@ from esc.domain.conditions import (
     ConditionError,
     DurationCondition,
     Facts,
+    Vocabulary,
     compile_condition,
 )
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+OPEN = Vocabulary(PRIORITIES, fields=None)  # any key: the language itself, without a config
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 FACT_KEYS = ("body", "now", "created", "updated", "sla", "overdue")
 
@@ -54,7 +56,7 @@ def facts(data: Mapping[str, object] | None = None) -> Facts:
 
 
 def cond(spec: object, path: str = "when") -> Condition:
-    return compile_condition(spec, priorities=PRIORITIES, path=path)
+    return compile_condition(spec, OPEN, path=path)
 
 
 def check(spec: object, data: Mapping[str, object] | None = None) -> bool:
@@ -166,7 +168,7 @@ def test_priority_is_ordered_by_the_configured_list(
 
 
 def test_priority_order_comes_from_the_configuration() -> None:
-    condition = compile_condition({"priority": ">p2"}, priorities=["p3", "p2", "p1"])
+    condition = compile_condition({"priority": ">p2"}, Vocabulary(("p3", "p2", "p1")))
     assert condition.matches(facts({"priority": "p1"}))
     assert not condition.matches(facts({"priority": "p3"}))
 
@@ -617,7 +619,7 @@ def test_condition_error_has_message_and_path() -> None:
         (
             {"priority": ">=hgh"},
             "when.priority",
-            "unknown priority 'hgh' (priorities: low, normal, high, urgent)",
+            "unknown priority 'hgh' (did you mean 'high'?); choose from low, normal, high, urgent",
         ),
         ({"priority": ["low", "!=meh"]}, "when.priority[1]", "unknown priority 'meh'"),
         ({"level": ">two"}, "when.level", "level is a whole number, cannot compare with 'two'"),
@@ -631,7 +633,7 @@ def test_condition_error_has_message_and_path() -> None:
         (
             {"sla": "late"},
             "when.sla",
-            "unknown SLA state 'late' (states: ok, warning, breached, met, paused)",
+            "unknown SLA state 'late'; choose from ok, warning, breached, met, paused",
         ),
         ({"sla.resolution": ["ok", "bad"]}, "when.sla.resolution[1]", "unknown SLA state 'bad'"),
         ({"sla.": "ok"}, "when.sla.", "missing SLA metric after 'sla.'"),
@@ -749,8 +751,129 @@ def test_describe_and_fields_are_stable(spec: object) -> None:
 
 def test_wall_clock_durations_read_as_every_other_duration() -> None:
     """Rules take the one duration grammar: "1h 30m" as "1h30m" (it was refused here)."""
-    condition = compile_condition({"idle": ">1h 30m"}, priorities=PRIORITIES)
+    condition = compile_condition({"idle": ">1h 30m"}, OPEN)
     (leaf,) = getattr(condition, "children", (condition,))
     assert isinstance(leaf, DurationCondition)
     assert leaf.limit == timedelta(hours=1, minutes=30)
     assert error({"idle": ">1h1h"}).message.startswith('duration "1h1h" is not valid')
+
+
+# --- keys and values checked against the configuration ------------------------------------
+
+CONFIGURED = Vocabulary(
+    PRIORITIES,
+    fields=frozenset({"vip", "region"}),
+    categories=("billing", "outage", "security"),
+    teams=("support", "engineering"),
+    levels=(1, 2),
+    impacts=("high", "low"),
+    urgencies=("high", "low"),
+)
+
+
+def configured_error(spec: object) -> ConditionError:
+    with pytest.raises(ConditionError) as caught:
+        compile_condition(spec, CONFIGURED)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "message"),
+    [
+        # the misspellings of issue 14, each of which used to compile and never match
+        (
+            {"categroy": "outage"},
+            "when.categroy",
+            "unknown condition key 'categroy' (did you mean 'category'?); a custom front-matter"
+            " field must be declared in rules.yaml's `fields:`",
+        ),
+        ({"titel": "/refund/i"}, "when.titel", "unknown condition key 'titel' (did you mean"),
+        ({"priorty": "urgent"}, "when.priorty", "unknown condition key 'priorty' (did you mean"),
+        (
+            {"priority": "urgnet"},
+            "when.priority",
+            "unknown priority 'urgnet' (did you mean 'urgent'?); choose from low, normal, high,"
+            " urgent",
+        ),
+        (
+            {"category": "securty"},
+            "when.category",
+            "unknown category 'securty' (did you mean 'security'?); choose from billing, outage,"
+            " security",
+        ),
+        # every field with a closed set of values, in every form a value is written
+        ({"status": ["open", "opne"]}, "when.status[1]", "unknown status 'opne' (did you mean"),
+        ({"status": "!=closd"}, "when.status", "unknown status 'closd' (did you mean 'closed'?)"),
+        ({"channel": "fax"}, "when.channel", "unknown channel 'fax'; choose from email, chat,"),
+        ({"team": "suport"}, "when.team", "unknown team 'suport' (did you mean 'support'?)"),
+        ({"level": 3}, "when.level", "unknown level 3; choose from 1, 2"),
+        ({"level": "!=7"}, "when.level", "unknown level '7'; choose from 1, 2"),
+        ({"impact": "hgh"}, "when.impact", "unknown impact 'hgh' (did you mean 'high'?)"),
+        ({"urgency": "medium"}, "when.urgency", "unknown urgency 'medium'; choose from high, low"),
+        ({"csat": 6}, "when.csat", "unknown csat score 6; choose from 1, 2, 3, 4, 5"),
+        ({"priority": "<=urgnet"}, "when.priority", "unknown priority 'urgnet' (did you mean"),
+        ({"sla": "breachd"}, "when.sla", "unknown SLA state 'breachd' (did you mean 'breached'?)"),
+        (
+            {"sla.first_respons": "ok"},
+            "when.sla.first_respons",
+            "unknown SLA metric 'first_respons' (did you mean 'first_response'?); choose from"
+            " first_response, next_response, resolution",
+        ),
+        (
+            {"first_response": "breached"},
+            "when.first_response",
+            "unknown condition key 'first_response' (did you mean 'sla.first_response'?)",
+        ),
+        # nested, and a custom field that rules.yaml does not declare
+        (
+            {"any": [{"vip": True}, {"not": {"regoin": "eu"}}]},
+            "when.any[1].not.regoin",
+            "unknown condition key 'regoin' (did you mean 'region'?)",
+        ),
+        ({"shoe_size": 42}, "when.shoe_size", "unknown condition key 'shoe_size';"),
+    ],
+)
+def test_keys_and_values_are_checked_against_the_configuration(
+    spec: object, path: str, message: str
+) -> None:
+    exc = configured_error(spec)
+    assert exc.path == path
+    assert exc.message.startswith(message), exc.message
+
+
+def test_a_condition_error_says_where_below_the_when() -> None:
+    """(config loading turns the location into the file's line)"""
+    exc = configured_error({"any": [{"team": "support"}, {"status": ["open", "shut"]}]})
+    assert exc.location == ("any", 1, "status", 1)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"category": ["billing", "security"], "priority": ["urgent", ">=high", "!=low"]},
+        {"status": ["new", "open", "pending", "resolved", "closed"], "channel": "api"},
+        {"team": "engineering", "level": [1, "2", "<3", ">=1"], "impact": "high", "urgency": "low"},
+        {"csat": [1, "5", "<3"], "vip": True, "region": "eu"},
+        {"category": None, "team": "/^eng/", "status": "!=closed", "level": "!=2"},
+        {"sla": ["breached", None], "sla.next_response": "paused", "age": ">1h", "text": "x"},
+        # every other built-in field takes any value
+        {"assignee": "anyone", "customer": "a@b.c", "tags": "whatever", "id": "T-1", "title": "x"},
+        {"created": None, "updated": None, "first_response_at": None, "resolved_at": None},
+        {"closed_at": None, "body": "x", "idle": "<2d", "overdue": ">=0m"},
+    ],
+)
+def test_valid_keys_and_values_compile(spec: object) -> None:
+    compile_condition(spec, CONFIGURED)
+
+
+def test_without_a_closed_list_of_categories_any_category_is_taken() -> None:
+    open_categories = Vocabulary(PRIORITIES, categories=None)
+    assert compile_condition({"category": "anything"}, open_categories).matches(
+        facts({"category": "anything"})
+    )
+
+
+def test_without_declared_fields_a_custom_key_is_an_error() -> None:
+    with pytest.raises(ConditionError) as caught:
+        compile_condition({"vip": True}, Vocabulary(PRIORITIES))
+    assert caught.value.message.startswith("unknown condition key 'vip';")

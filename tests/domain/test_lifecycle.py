@@ -560,9 +560,9 @@ def test_escalate_refuses_a_finished_ticket(config: Config, status: str) -> None
         lifecycle.escalate(t, config, NOW, "bob", "why", up=True)
 
 
-def test_escalate_refuses_an_unknown_team(config: Config) -> None:
+def test_escalate_to_an_unknown_team_is_bad_input(config: Config) -> None:
     with pytest.raises(
-        Refused, match="unknown team 'legal'; teams are support, engineering, management"
+        BadInput, match="unknown team 'legal'; choose from support, engineering, management"
     ):
         lifecycle.escalate(ticket(), config, NOW, "bob", "why", to="legal")
 

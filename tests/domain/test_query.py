@@ -137,11 +137,29 @@ def test_a_bad_filter_is_a_usage_error_naming_the_option(
     with pytest.raises(BadInput) as priority:
         select(desk, config, {"priority": ">=huge"}, None, NOW)
     assert str(priority.value) == (
-        "--priority: unknown priority 'huge' (priorities: low, normal, high, urgent)"
+        "--priority: unknown priority 'huge'; choose from low, normal, high, urgent"
     )
     with pytest.raises(BadInput) as tag:
         select(desk, config, {"tags": ">vip"}, None, NOW)
     assert str(tag.value) == "--tag: tags cannot be compared with '>'"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"team": "suport"}, "--team: unknown team 'suport' (did you mean 'support'?)"),
+        ({"category": "biling"}, "--category: unknown category 'biling' (did you mean 'billing'?)"),
+        ({"priority": "urgnet"}, "--priority: unknown priority 'urgnet' (did you mean 'urgent'?)"),
+        ({"level": 9}, "--level: unknown level 9; choose from 1, 2, 3"),
+    ],
+)
+def test_a_filter_value_the_configuration_does_not_have_is_a_usage_error(
+    config: Config, desk: list[Ticket], spec: dict[str, object], message: str
+) -> None:
+    """(it used to list nothing: "no tickets match")"""
+    with pytest.raises(BadInput) as caught:
+        select(desk, config, spec, None, NOW)
+    assert str(caught.value).startswith(message)
 
 
 # ---------------------------------------------------------------- level_value

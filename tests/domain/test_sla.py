@@ -24,6 +24,7 @@ from esc.config.loading import build_config
 from esc.config.starter import TEAMS_YAML
 from esc.domain import lifecycle
 from esc.domain.calendar import Calendar, business_time_between, parse_calendars
+from esc.domain.conditions import Vocabulary
 from esc.domain.config import DEFAULT_PRIORITIES, Config
 from esc.domain.model import Activity, Entry, Ticket
 from esc.domain.plan import sla_of
@@ -106,7 +107,7 @@ def policy(
         raw["warn_at"] = warn_at
     if pause_on is not None:
         raw["pause_on"] = list(pause_on)
-    return parse_policy(raw, CALS, DEFAULT_PRIORITIES, "sla[0]")
+    return parse_policy(raw, CALS, Vocabulary(DEFAULT_PRIORITIES), "sla[0]")
 
 
 STANDARD = policy()
@@ -232,7 +233,7 @@ def test_parse_policy_reads_every_key() -> None:
 )
 def test_parse_policy_errors(raw: dict[str, object], message: str, key: str) -> None:
     with pytest.raises(PolicyError) as caught:
-        parse_policy(raw, CALS, DEFAULT_PRIORITIES, "sla[0]")
+        parse_policy(raw, CALS, Vocabulary(DEFAULT_PRIORITIES), "sla[0]")
     assert str(caught.value) == message
     assert caught.value.key == key
 

@@ -108,7 +108,8 @@ RULES = """
 def test_a_rule_on_yes_matches_a_ticket_with_yes(workspace: Path) -> None:
     """`when: {vip: yes}` never matched `vip: yes` while tickets were read as YAML 1.1."""
     rules = workspace / "rules.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8") + RULES)  # (the last list is rules:)
+    declared = "fields: [vip, code]\n"  # (custom fields a rule reads are declared)
+    rules.write_text(declared + rules.read_text(encoding="utf-8") + RULES)  # (ends in rules:)
     ticket = workspace / "tickets" / "T-0000dial.md"
     ticket.write_text(TICKET.format(extra="vip: yes\ncode: 010"), encoding="utf-8")
     esc = Esc(workspace, now="2026-11-20T10:00:00+01:00")
