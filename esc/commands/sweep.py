@@ -28,7 +28,7 @@ from esc.store.workspace import (
     TEMPLATES_DIR,
     Workspace,
 )
-from esc.ticketfile import document
+from esc.ticketfile import document, problems
 
 if TYPE_CHECKING:
     from esc.report.contents import ReportItems
@@ -237,6 +237,10 @@ def sweep_record(
             return RecordOutcome()
         return _alerts(RecordOutcome(), sla_states_now(catalog, record, now), True)
     doc = catalog.full(record)
+    try:
+        problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
+    except ParseError as exc:
+        return _left(doc.ticket.id, str(exc))
     ticket_plan = plan(doc.ticket, catalog.config, now)
     text = document.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
     if text != doc.text and not dry_run:
