@@ -333,6 +333,10 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     """One sweep as cron runs it: locked, then swept, reported, committed and pushed."""
     if options.dry_run:
         return _sweep_once(workspace, now, options)
+    if options.push:  # (values that reach git: never as an option)
+        git.check_remote(options.remote)
+        if options.branch is not None:
+            git.check_branch(options.branch)
     if (options.commit or options.push) and not git.inside_git_work_tree(workspace.root):
         raise EscError("--commit and --push need the workspace to be in a git repository")
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
