@@ -126,7 +126,13 @@ def _read_body(body: str | None) -> str:
         return body
     if sys.stdin.isatty() and sys.stdout.isatty():
         edited = click.edit("\n<!-- Describe the problem above. This line is removed. -->\n")
-        return (edited or "").split("<!-- Describe the problem above.")[0].strip()
+        text = (edited or "").split("<!-- Describe the problem above.")[0].strip()
+        if not text:  # (as `git commit` aborts on a message left unsaved or empty)
+            raise EscError(
+                "no description was saved in the editor, so no ticket was created "
+                "(give --body '' for a ticket without one)"
+            )
+        return text
     return ""
 
 

@@ -44,8 +44,10 @@ class Finding:
     line: int
     message: str
 
-    def __str__(self) -> str:  # (line 0: the file as a whole)
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+    def __str__(self) -> str:
+        if not self.line:  # the file as a whole
+            return f"{self.path}: {self.message}"
+        return f"{self.path}:{self.line}: {self.message}"
 
 
 @immutable

@@ -37,6 +37,7 @@ from esc.domain.model import (
     Change,
     Escalation,
     Ticket,
+    tag_problem,
 )
 from esc.domain.timestamps import RANGE_TEXT, coerce_timestamp, format_timestamp, in_range
 from esc.ticketfile import fast_front, yaml_text
@@ -254,17 +255,6 @@ def _tags(value: object, line: int, problems: list[tuple[int, str]]) -> tuple[st
     return tuple(value)
 
 
-def tag_problem(tag: str) -> str | None:
-    """What is wrong with ``tag`` as a tag (exports join tags with commas), or None."""
-    if not tag.strip():
-        return "a tag must not be empty"
-    if "," in tag:
-        return f"tag {tag!r} has a comma; a tag is a word (exports join tags with commas)"
-    if any(not c.isprintable() for c in tag):
-        return f"tag {tag!r} has a line break, tab or control character"
-    return None
-
-
 def _csat(value: object, line: int, problems: list[tuple[int, str]]) -> int | None:
     if value is None:
         return None
@@ -319,7 +309,8 @@ def _check_values(
     """Problems anywhere in the front-matter's values: keys that are not text, values JSON
     has no word for (bytes, sets), times out of range, and a malformed ``sla`` or ``fired``
     (which the sweep reads back)."""
-    for key, value in data.items():
+    items: list[tuple[object, Any]] = list(data.items())  # (YAML keys need not be text)
+    for key, value in items:
         line = key_lines.get(str(key), 1)
         if not isinstance(key, str):
             problems.append((line, f"key {key!r} is not text"))

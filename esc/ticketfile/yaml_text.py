@@ -46,6 +46,8 @@ class YamlError(Exception):
     the parser knows."""
 
     def __init__(self, problem: str, line: int | None = None) -> None:
+        # one line: ruamel.yaml adds ``in "<unicode string>", line N`` on lines of its own
+        problem = (problem.strip().splitlines() or ["not YAML"])[0]
         super().__init__(problem)
         self.problem = problem
         self.line = line
