@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -125,7 +126,13 @@ def _read_body(body: str | None) -> str:
         return body
     if sys.stdin.isatty() and sys.stdout.isatty():
         edited = click.edit("\n<!-- Describe the problem above. This line is removed. -->\n")
-        return (edited or "").split("<!-- Describe the problem above.")[0].strip()
+        text = (edited or "").split("<!-- Describe the problem above.")[0].strip()
+        if not text:  # (as `git commit` aborts on a message left unsaved or empty)
+            raise EscError(
+                "no description was saved in the editor, so no ticket was created "
+                "(give --body '' for a ticket without one)"
+            )
+        return text
     return ""
 
 
@@ -603,11 +610,24 @@ def install_git() -> int:
 # ---------------------------------------------------------------- entry point
 
 
+# How an argument holds bytes that are not UTF-8: Python decodes them as lone surrogates.
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_TEXT_SETTINGS = ("ESC_USER", "ESC_NOW", "ESC_ROOT")  # environment variables esc reads as text
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run esc; map expected errors to exit 1, usage errors to 2 (one line for a value
     outside its choices, click's or the configuration's) and bugs to 3."""
+    args = sys.argv[1:] if argv is None else argv
+    given = [(f"argument '{a}'", a) for a in args]
+    given += [(f"{n}='{os.environ[n]}'", os.environ[n]) for n in _TEXT_SETTINGS if n in os.environ]
+    undecodable = next((what for what, text in given if _SURROGATE.search(text)), None)
+    if undecodable is not None:
+        shown = undecodable.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+        click.echo(f"esc: {shown} is not valid UTF-8 text; nothing was done", err=True)
+        return EXIT_USAGE
     try:
-        result = cli.main(args=argv, prog_name="esc", standalone_mode=False)
+        result = cli.main(args=args, prog_name="esc", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.BadParameter as exc:

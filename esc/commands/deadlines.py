@@ -21,12 +21,8 @@ FailOn = Literal["breached", "warning"]
 def check(session: Session, fmt: CheckFormat, fail_on: FailOn) -> Output:
     """Open tickets overdue (or in warning): exit 1 if there is any.  Read-only."""
     items, broken = _active_with_sla(session, used=fmt == "json")
-    outcome = overdue_findings(items, session.now, fail_on)
-    return Output(
-        text=render_check(outcome, fmt, session.config),
-        notes=[str(error) for error in broken],
-        code=1 if outcome.failing or broken else 0,
-    )
+    outcome = overdue_findings(items, session.now, fail_on, broken)
+    return Output(text=render_check(outcome, fmt, session.config), code=int(outcome.failed))
 
 
 def upcoming(session: Session, within: str, as_json: bool) -> Output:

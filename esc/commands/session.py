@@ -14,7 +14,7 @@ from pathlib import Path
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.model import Change, Ticket
-from esc.domain.timestamps import parse_timestamp, zone_of
+from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp, zone_of
 from esc.report import views
 from esc.store import git
 from esc.store.workspace import DEFAULT_LOCK_TIMEOUT, Workspace, find_root
@@ -85,6 +85,8 @@ def resolve_now(option: str | None) -> dt.datetime:
     """
     if option:
         moment = parse_timestamp(option, what="--now")
+        if not in_range(moment):
+            raise BadInput(f"--now {option!r} is {RANGE_TEXT}")
     else:
         moment = dt.datetime.now().astimezone().replace(microsecond=0)
     offset = moment.utcoffset()

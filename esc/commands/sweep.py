@@ -28,7 +28,7 @@ from esc.store.workspace import (
     TEMPLATES_DIR,
     Workspace,
 )
-from esc.ticketfile import document
+from esc.ticketfile import document, problems
 
 if TYPE_CHECKING:
     from esc.report.contents import ReportItems
@@ -241,12 +241,19 @@ def sweep_record(
             return RecordOutcome()
         return _alerts(RecordOutcome(), sla_states_now(catalog, record, now), True)
     doc = catalog.full(record)
+    try:
+        problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
+    except ParseError as exc:
+        return _left(doc.ticket.id, str(exc))
     ticket_plan = plan(doc.ticket, catalog.config, now)
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
         outcome.behind = ticket_plan.note
         return outcome
-    text = document.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
+    try:
+        text = document.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
+    except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
+        return _left(doc.ticket.id, str(exc))
     if text != doc.text and not dry_run:
         workspace = catalog.workspace
         try:
@@ -341,6 +348,10 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     """One sweep as cron runs it: locked, then swept, reported, committed and pushed."""
     if options.dry_run:
         return _sweep_once(workspace, now, options)
+    if options.push:  # (values that reach git: never as an option)
+        git.check_remote(options.remote)
+        if options.branch is not None:
+            git.check_branch(options.branch)
     if (options.commit or options.push) and not git.inside_git_work_tree(workspace.root):
         raise EscError("--commit and --push need the workspace to be in a git repository")
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):

@@ -11,7 +11,7 @@ teams:
     name: Customer Support
     level: 1                 # 1 = first line; higher = more senior
     members: [alice, bob]
-    lead: carol              # `esc assign ID lead`-style rules assign to this person
+    lead: carol              # a rule's `assign: lead` assigns to carol (`esc assign ID carol`)
     escalates_to: engineering    # next step up the hierarchical chain (`esc escalate --up`)
     handles: [billing, account, how-to, refund]   # categories routed here
   engineering:

@@ -46,6 +46,8 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
+        if not self.line:  # the file as a whole
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}: {self.message}"
 
 

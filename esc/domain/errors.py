@@ -30,7 +30,8 @@ class ParseError(EscError):
     """A file that does not parse: carries ``path:line: message``."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
+        # line 0: the problem is the file as a whole (say, a FIFO): ``path: message``
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
         self.path = path
         self.line = line
         self.message = message

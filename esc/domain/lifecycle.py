@@ -23,6 +23,8 @@ from esc.domain.model import (
     EscalationKind,
     Ticket,
     front_matter,
+    line_problem,
+    tag_problem,
 )
 from esc.domain.records import immutable
 from esc.domain.routing import facts_for, priority_from_matrix, route, ticket_fields
@@ -110,6 +112,10 @@ def create(
     """The front-matter and first activity of a new ticket: classified and routed."""
     if not intake.title.strip():
         raise BadInput("a ticket needs a --title")
+    problem = line_problem(intake.title)
+    if problem is not None:
+        raise BadInput(f"--title must be one line of text, but {problem}")
+    _check_tags(intake.tags)
     if intake.channel is not None and intake.channel not in CHANNELS:
         raise BadInput(unknown_choice("channel", intake.channel, CHANNELS))
     _check_category(config, intake.category)
@@ -396,12 +402,20 @@ def reopen(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason:
 
 
 def add_tags(ticket: Ticket, now: dt.datetime, actor: str, tags: Sequence[str]) -> Change:
+    _check_tags(tags)
     b = _Builder(ticket, now, actor)
     for tag in dict.fromkeys(tags):
         if tag not in ticket.tags:
             b.tags.append(tag)
             b.event("tagged", tag)
     return b.build()
+
+
+def _check_tags(tags: Sequence[str]) -> None:
+    for tag in tags:
+        problem = tag_problem(tag)
+        if problem is not None:
+            raise BadInput(problem)
 
 
 def _need(text: str | None, option: str) -> None:

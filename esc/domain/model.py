@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import field, fields
@@ -212,3 +213,28 @@ class Change:
 
     def __bool__(self) -> bool:
         return bool(self.sets or self.escalations or self.tags_added or self.entries)
+
+
+def tag_problem(tag: str) -> str | None:
+    """What is wrong with ``tag`` as a tag, or None: exports join a ticket's tags with
+    commas, so a tag is one word without commas or line breaks."""
+    if not tag.strip():
+        return "a tag must not be empty"
+    if "," in tag:
+        return f"tag {tag!r} has a comma; a tag is a word (exports join tags with commas)"
+    if not tag.isprintable():
+        return f"tag {tag!r} has a line break, tab or control character"
+    return None
+
+
+def line_problem(text: str) -> str | None:
+    """What keeps ``text`` from being one line of text (a title), or None."""
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            name = _CHARACTER_NAMES.get(char, f"the control character U+{ord(char):04X}")
+            return f"it has {name}"
+    return None
+
+
+_CHARACTER_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+

@@ -21,6 +21,19 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> dt.datetime:
     return parsed
 
 
+# The years a time in esc may fall in: far enough from datetime's limits (years 1 and
+# 9999) that converting it to any offset, or adding any SLA target, stays in range.
+FIRST_YEAR, LAST_YEAR = 1900, 8999
+
+
+def in_range(moment: dt.date) -> bool:
+    """Whether a time (or day) is one esc can compute with (years 1900 to 8999)."""
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
+
+
+RANGE_TEXT = f"out of range: esc takes times from the years {FIRST_YEAR} to {LAST_YEAR}"
+
+
 def coerce_timestamp(value: object) -> dt.datetime | None:
     """A front-matter value as an aware datetime, or None if it is not one."""
     if isinstance(value, dt.datetime):

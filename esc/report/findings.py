@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from esc.domain.config import Config
+from esc.domain.errors import ParseError
 from esc.domain.model import Ticket
 from esc.domain.records import immutable
 from esc.domain.sla import Clock, Sla
@@ -35,34 +36,47 @@ class CheckOutcome:
     now: dt.datetime
     fail_on: str
     items: tuple[Checked, ...]  # every open ticket
+    broken: tuple[ParseError, ...] = ()  # ticket files that do not parse or validate
 
     @property
     def failing(self) -> tuple[Checked, ...]:
         levels = ("breached",) if self.fail_on == "breached" else ("breached", "warning")
         return tuple(i for i in self.items if i.level in levels)
 
+    @property
+    def failed(self) -> bool:
+        return bool(self.failing or self.broken)
+
 
 def overdue_findings(
-    items: Sequence[tuple[Ticket, Sla]], now: dt.datetime, fail_on: str
+    items: Sequence[tuple[Ticket, Sla]],
+    now: dt.datetime,
+    fail_on: str,
+    broken: Sequence[ParseError] = (),
 ) -> CheckOutcome:
-    """Every open ticket, with its SLA, judged breached, in warning or ok."""
+    """Every open ticket, with its SLA, judged breached, in warning or ok; and the ticket
+    files that could not be judged (each a finding of its own)."""
     checked = []
     for ticket, sla in sorted(items, key=lambda item: item[0].id):
         if not ticket.active:
             continue
         level = "breached" if sla.overdue_clocks else "warning" if sla.warning_clocks else "ok"
         checked.append(Checked(ticket, sla, level))
-    return CheckOutcome(now, fail_on, tuple(checked))
+    return CheckOutcome(now, fail_on, tuple(checked), tuple(broken))
 
 
 def render_check(outcome: CheckOutcome, fmt: str, config: Config) -> str:
     if fmt == "json":
         return _json(outcome) + "\n"
     if fmt == "github":
-        return "".join(_github(item) for item in outcome.failing)
+        broken = "".join(_github_broken(error) for error in outcome.broken)
+        return broken + "".join(_github(item) for item in outcome.failing)
     if fmt == "junit":
         return _junit(outcome)
     return _text(outcome)
+
+
+BROKEN_TITLE = "ticket file does not parse or validate"
 
 
 def _describe(item: Checked) -> str:
@@ -72,12 +86,18 @@ def _describe(item: Checked) -> str:
 
 def _text(outcome: CheckOutcome) -> str:
     failing = outcome.failing
-    lines = [f"{_describe(i)} — {i.ticket.title}" for i in failing]
+    lines = [str(error) for error in outcome.broken]
+    lines += [f"{_describe(i)} — {i.ticket.title}" for i in failing]
     open_count = len(outcome.items)
     if failing:
-        lines.append(f"{len(failing)} of {open_count} open tickets {_what(outcome)}")
+        summary = f"{len(failing)} of {open_count} open tickets {_what(outcome)}"
     else:
-        lines.append(f"ok: none of {open_count} open tickets {_what(outcome)}")
+        summary = f"none of {open_count} open tickets {_what(outcome)}"
+    if outcome.broken:
+        count = len(outcome.broken)
+        lines.append(f"{summary}; {count} ticket file{'s' if count != 1 else ''} broken")
+    else:
+        lines.append(summary if failing else f"ok: {summary}")
     return "\n".join(lines) + "\n"
 
 
@@ -89,8 +109,12 @@ def _json(outcome: CheckOutcome) -> str:
     data = {
         "now": format_timestamp(outcome.now),
         "fail_on": outcome.fail_on,
-        "failed": bool(outcome.failing),
+        "failed": outcome.failed,
         "open": len(outcome.items),
+        "broken": [
+            {"file": e.path, "line": e.line or None, "message": e.message}
+            for e in outcome.broken
+        ],
         "tickets": [
             {
                 "id": i.ticket.id,
@@ -115,9 +139,20 @@ def _github(item: Checked) -> str:
     return f"::{kind} file=tickets/{item.ticket.id}.md,line=1,title={title}::{message}\n"
 
 
+def _github_broken(error: ParseError) -> str:
+    message = error.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    line = f",line={error.line}" if error.line else ""
+    return f"::error file={error.path}{line},title={BROKEN_TITLE}::{message}\n"
+
+
 def _junit(outcome: CheckOutcome) -> str:
     failing = {i.ticket.id for i in outcome.failing}
-    cases = []
+    cases = [
+        f'  <testcase classname="esc.tickets" name={quoteattr(error.path)} '
+        f'file={quoteattr(error.path)}>\n    <error message={quoteattr(str(error))} '
+        f'type="broken">{escape(str(error))}</error>\n  </testcase>'
+        for error in outcome.broken
+    ]
     for item in outcome.items:
         name = quoteattr(f"{item.ticket.id} {item.ticket.title}")
         head = (
@@ -136,8 +171,8 @@ def _junit(outcome: CheckOutcome) -> str:
     stamp = format_timestamp(outcome.now)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuite name="esc check" tests="{len(outcome.items)}" '
-        f'failures="{len(failing)}" errors="0" timestamp="{stamp}">\n'
+        f'<testsuite name="esc check" tests="{len(outcome.items) + len(outcome.broken)}" '
+        f'failures="{len(failing)}" errors="{len(outcome.broken)}" timestamp="{stamp}">\n'
         + "".join(c + "\n" for c in cases)
         + "</testsuite>\n"
     )

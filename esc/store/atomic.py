@@ -13,17 +13,36 @@ import ctypes
 import errno
 import os
 import re
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 
+class NotRegularFile(Exception):
+    """A path that is no regular file (a FIFO, a directory, a symlink, a device): what it
+    is, in a few words."""
+
+
+# Opening a FIFO to read would wait for a writer, and a device may do anything: a path is
+# opened without following a symlink and without waiting, and read only if regular.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
 def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
-    """The bytes of a file and its stat, from one open."""
-    fd = os.open(path, os.O_RDONLY)
+    """The bytes of a regular file and its stat, from one open; NotRegularFile for anything
+    else (never opened blindly: a FIFO would hang the reader)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):  # (O_NOFOLLOW on a symlink)
+            raise NotRegularFile(_what_link(path)) from None
+        raise
     try:
         st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(f"{_kind(st.st_mode)}, not a regular file")
         data = os.read(fd, st.st_size + 1)
         if len(data) <= st.st_size:  # all of it (a regular file reads short only at its end)
             return data, st
@@ -33,6 +52,32 @@ def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
         return b"".join(chunks), st
     finally:
         os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _what_link(path: str | Path) -> str:
+    """A symlink described: where it points, and whether that exists."""
+    try:
+        target = os.readlink(path)
+    except OSError:  # (no longer a symlink: it changed meanwhile)
+        return "not a regular file"
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symlink loop (to {target}), not a regular file"
+        return f"a dangling symlink (to {target}), not a regular file"
+    return f"a symlink (to {target}), not a regular file; esc reads and writes tickets as files"
 
 
 def temporary_path(path: Path) -> Path:

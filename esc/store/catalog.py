@@ -18,9 +18,9 @@ from esc.domain.errors import ParseError
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Sla
 from esc.store import cache, cache_codec
-from esc.store.atomic import read_with_stat
+from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, Entry
-from esc.store.workspace import CACHE_DIR, Workspace
+from esc.store.workspace import CACHE_DIR, Workspace, parse_ticket
 from esc.ticketfile import document
 from esc.ticketfile.document import TicketDoc
 
@@ -137,10 +137,10 @@ class Catalog:
         entry = self.cache.entries.get(name)
         path = os.path.join(folder, name)
         if entry is not None:
-            st = self._stats.pop(name, None) or os.stat(path)
+            st = self._stats.pop(name, None) or os.lstat(path)
             if entry.trusted(st):
                 return self._cached(name, folder, entry)
-        data, st = read_with_stat(path)
+        data, st = self._read(name, path)
         digest = cache.digest(data)
         if entry is not None and entry.digest == digest:
             entry = replace(
@@ -162,17 +162,22 @@ class Catalog:
         does not parse is kept as its error, and raised."""
         rel = self.workspace.rel(path)
         try:
-            doc = document.parse(data.decode("utf-8"), rel)
-        except UnicodeDecodeError as exc:
-            error = ParseError(rel, 1, f"not UTF-8 text: {exc.reason}")
-            self._remember_error(name, st, digest, error)
-            raise error from None
+            doc = parse_ticket(data, rel)
         except ParseError as exc:
             self._remember_error(name, st, digest, exc)
             raise
         entry = self._entry(st, digest, doc.ticket)
         self.cache.put(name, entry)
         return doc, entry
+
+    def _read(self, name: str, path: str | Path) -> tuple[bytes, os.stat_result]:
+        """A ticket file's bytes and stat; one that is no regular file is a ParseError (and
+        forgotten by the cache: it is looked at again every time)."""
+        try:
+            return read_with_stat(path)
+        except NotRegularFile as exc:
+            self.cache.forget({name})
+            raise ParseError(self.workspace.rel(path), 0, str(exc)) from None
 
     def cached_records(self) -> list[Record]:
         """A record for every ticket file the cache knows that parses, as the cache has it
@@ -194,7 +199,7 @@ class Catalog:
                 names.append(name)
                 continue
             try:
-                st = os.stat(os.path.join(folder, name))
+                st = os.lstat(os.path.join(folder, name))
             except FileNotFoundError:
                 continue
             if entry.trusted(st) and self.quiet(entry, now):
@@ -246,7 +251,7 @@ class Catalog:
 
     def reread(self, record: Record) -> TicketDoc:
         """``record``'s file read again (it changed since it was read): its parsed file."""
-        data, st = read_with_stat(record.path)
+        data, st = self._read(record.name, record.path)
         doc, entry = self._parsed(record.name, record.path, data, st, cache.digest(data))
         record.doc, record.ticket, record.entry = doc, doc.ticket, entry
         return doc

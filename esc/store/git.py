@@ -2,22 +2,42 @@
 pushing and catching up, a ticket's history (esc's merge driver is
 :mod:`esc.store.merge_driver`).
 
-No value from a user or a file reaches git as an option: names come after ``--``, and
-refs are spelled out in full (``refs/remotes/...``).
+No value from a user or a file reaches git as an option: names come after ``--``, refs
+are spelled out in full (``refs/remotes/...``), and ``sweep --push``'s remote and branch
+are checked first (:func:`check_remote`, :func:`check_branch`).
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from esc.domain.errors import EscError
+from esc.domain.errors import BadInput, EscError
 
 
 class GitError(EscError):
     pass
+
+
+def check_remote(name: str) -> str:
+    """``name`` if it can be a remote's name or URL (never an option); else BadInput."""
+    if not name or name.startswith("-") or not name.isprintable() or name != name.strip():
+        raise BadInput(f"--remote {name!r} is not a remote's name or URL")
+    return name
+
+
+# What `git check-ref-format --branch` refuses, and a leading "-" (an option to git).
+_BAD_REF = re.compile(r"^-|^/|/$|//|\.\.|@\{|\.lock$|\.$|/\.|^\.|[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def check_branch(name: str) -> str:
+    """``name`` if it is a valid branch name (git's rules); else BadInput."""
+    if not name or name == "@" or _BAD_REF.search(name) or not name.isprintable():
+        raise BadInput(f"--branch {name!r} is not a valid branch name")
+    return name
 
 
 def run(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:

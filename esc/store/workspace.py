@@ -19,7 +19,7 @@ from esc.domain.config import RULES_FILE, TEAMS_FILE, Config, Finding
 from esc.domain.errors import ConfigError, EscError, ParseError, WorkspaceNotFound
 from esc.domain.model import Activity, Change, Ticket
 from esc.store import atomic, lock, user_cache
-from esc.ticketfile import document
+from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 
 TICKETS_DIR = "tickets"
@@ -132,20 +132,29 @@ class Workspace:
     def ticket_ids(self) -> list[str]:
         return [p.stem for p in self.ticket_paths()]
 
-    def read(self, path: Path) -> TicketDoc:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(self.rel(path), 1, f"not UTF-8 text: {exc.reason}") from None
-        return document.parse(text, self.rel(path))
+    def read(self, path: Path, strict: bool = True) -> TicketDoc:
+        """The ticket file at ``path``, parsed; ParseError if it does not parse or is no
+        regular file, and (if ``strict``) if it does not validate on its own."""
+        data = self.read_bytes(path)
+        return parse_ticket(data, self.rel(path), strict)
 
-    def scan(self) -> Iterator[TicketDoc | ParseError]:
-        """Every ticket file, parsed; files that do not parse come back as their error."""
+    def read_bytes(self, path: Path) -> bytes:
+        """The bytes of a ticket file; a path that is no regular file is a ParseError."""
+        try:
+            return atomic.read_with_stat(path)[0]
+        except atomic.NotRegularFile as exc:
+            raise ParseError(self.rel(path), 0, str(exc)) from None
+
+    def scan(self, strict: bool = True) -> Iterator[TicketDoc | ParseError]:
+        """Every ticket file, parsed; files that do not parse (or, if ``strict``, do not
+        validate) come back as their error."""
         for path in self.ticket_paths():
             try:
-                yield self.read(path)
+                yield self.read(path, strict)
             except ParseError as exc:
                 yield exc
+            except FileNotFoundError:  # (removed since the folder was listed)
+                continue
 
     def tickets(self) -> tuple[list[Ticket], list[ParseError]]:
         good: list[Ticket] = []
@@ -194,7 +203,7 @@ class Workspace:
         path = self.resolve(ref)
         with self.ticket_lock(path):
             for _ in range(REWRITE_TRIES):
-                doc = self.read_existing(path)
+                doc = problems.require_valid(self.read_existing(path), self.config())
                 change = operation(doc.ticket)
                 if not change:
                     return doc.ticket
@@ -279,3 +288,16 @@ class Workspace:
 
 
 REWRITE_TRIES = 5  # reads of a ticket that keeps changing before a command gives up
+
+
+def parse_ticket(data: bytes, rel: str, strict: bool = True) -> TicketDoc:
+    """A ticket file's bytes parsed (``rel``: its path in messages); ParseError if they are
+    not UTF-8 or do not parse, and (if ``strict``) if the ticket does not validate on its
+    own (see :func:`esc.ticketfile.problems.require_valid`)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ParseError(rel, line, f"not UTF-8 text: {exc.reason}") from None
+    doc = document.parse(text, rel)
+    return problems.require_valid(doc, None) if strict else doc

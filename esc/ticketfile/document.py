@@ -37,8 +37,9 @@ from esc.domain.model import (
     Change,
     Escalation,
     Ticket,
+    tag_problem,
 )
-from esc.domain.timestamps import coerce_timestamp
+from esc.domain.timestamps import RANGE_TEXT, coerce_timestamp, format_timestamp, in_range
 from esc.ticketfile import fast_front, yaml_text
 from esc.ticketfile.body import (
     ACTIVITY,
@@ -78,6 +79,15 @@ class TicketDoc:
 
 def split(text: str, path: str) -> tuple[int, int, int]:
     """Offsets (front-matter start, front-matter end, body start) of a ticket file."""
+    if text.startswith("\ufeff"):
+        raise ParseError(
+            path, 1, "a byte order mark before the front-matter: save the file as UTF-8 without one"
+        )
+    conflict = conflict_line(text)
+    if conflict is not None:
+        raise ParseError(
+            path, conflict, "unresolved merge conflict: resolve it, then `git add` the file"
+        )
     first_nl = text.find("\n")
     first = text[: first_nl if first_nl >= 0 else len(text)].rstrip("\r")
     if first.strip() != "---":
@@ -87,6 +97,18 @@ def split(text: str, path: str) -> tuple[int, int, int]:
         raise ParseError(path, 1, "front-matter is not closed by a '---' line")
     return first_nl + 1, closing.start() + 1, closing.end()
 
+
+def conflict_line(text: str) -> int | None:
+    """The line (1-based) of the first ``<<<<<<<`` of a conflict git or esc's merge driver
+    left in the file (followed by ``=======`` and ``>>>>>>>`` lines), or None."""
+    start = _CONFLICT_START.search(text)
+    if start is None or not _CONFLICT_END.search(text, start.end()):
+        return None
+    return text.count("\n", 0, start.start()) + 1
+
+
+_CONFLICT_START = re.compile(r"^<{7}(?: |\r?$)", re.MULTILINE)
+_CONFLICT_END = re.compile(r"^>{7}(?: |\r?$)", re.MULTILINE)
 
 # The line that closes the front-matter: ``---`` or ``...``, then any blanks.
 _CLOSING = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*(?:\n|\Z)")
@@ -99,6 +121,13 @@ def parse(text: str, path: str) -> TicketDoc:
     data, key_lines, item_lines = read_front(front, path)
     problems: list[tuple[int, str]] = []
     ticket = to_ticket(data, body, key_lines, problems, item_lines.get("escalations", []))
+    _check_values(data, key_lines, problems)
+    body_line = text.count("\n", 0, body_start) + 1
+    for at in [e.at for e in ticket.entries] + [a.at for a in ticket.activity]:
+        if not in_range(at):
+            written = text.find(format_timestamp(at), body_start)
+            where = body_line if written < 0 else text.count("\n", 0, written) + 1
+            problems.append((where, f"{format_timestamp(at)} is {RANGE_TEXT}"))
     return TicketDoc(
         path, text, front_start, front_end, body_start, data, key_lines, ticket, problems
     )
@@ -113,6 +142,13 @@ def read_front(
     hand-written file) by ruamel.yaml, which gives the same values more slowly (YAML 1.2).
     """
     offset = 2  # the front-matter starts on line 2 of the file
+    if len(front) > yaml_text.MAX_CHARS:
+        raise ParseError(
+            path,
+            offset,
+            f"front-matter is too large: {len(front):,} characters "
+            f"(esc reads at most {yaml_text.MAX_CHARS:,})",
+        )
     quick = fast_front.load(front)
     if quick is not None:
         return (
@@ -167,6 +203,9 @@ def to_ticket(
         moment = coerce_timestamp(value)
         if moment is None:
             problems.append((line(key), f"{key} {value!s} is not a timestamp with a time zone"))
+        elif not in_range(moment):
+            problems.append((line(key), f"{key} {value!s} is {RANGE_TEXT}"))
+            return None
         return moment
 
     created = stamp("created", True)
@@ -208,6 +247,11 @@ def _tags(value: object, line: int, problems: list[tuple[int, str]]) -> tuple[st
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         problems.append((line, "tags must be a list of words"))
         return ()
+    for tag in value:
+        problem = tag_problem(tag)
+        if problem is not None:
+            problems.append((line, problem))
+            return ()
     return tuple(value)
 
 
@@ -238,6 +282,9 @@ def _escalations(
         if at is None:
             problems.append((where, f"escalation {n}: at is not a timestamp with a time zone"))
             continue
+        if not in_range(at):
+            problems.append((where, f"escalation {n}: at {item.get('at')!s} is {RANGE_TEXT}"))
+            continue
         kind = next((k for k in ESCALATION_KINDS if k == item.get("kind")), None)
         if kind is None:
             choices = ", ".join(ESCALATION_KINDS)
@@ -256,6 +303,81 @@ def _escalations(
     return tuple(result)
 
 
+def _check_values(
+    data: Mapping[str, Any], key_lines: Mapping[str, int], problems: list[tuple[int, str]]
+) -> None:
+    """Problems anywhere in the front-matter's values: keys that are not text, values JSON
+    has no word for (bytes, sets), times out of range, and a malformed ``sla`` or ``fired``
+    (which the sweep reads back)."""
+    items: list[tuple[object, Any]] = list(data.items())  # (YAML keys need not be text)
+    for key, value in items:
+        line = key_lines.get(str(key), 1)
+        if not isinstance(key, str):
+            problems.append((line, f"key {key!r} is not text"))
+            continue
+        problem = _value_problem(key, value, key not in TICKET_FIELDS)
+        if problem is not None:
+            problems.append((line, problem))
+            continue
+        if key == "sla" and value is not None:
+            problem = _sla_problem(value)
+        elif key == "fired" and value is not None:
+            problem = _fired_problem(value)
+        if problem is not None:
+            problems.append((line, problem))
+
+
+def _value_problem(top: str, value: object, times: bool) -> str | None:
+    """What is wrong with ``value`` (under top-level key ``top``) anywhere inside, or None;
+    times out of range only if ``times``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{top}: key {key!r} is not text"
+            problem = _value_problem(top, item, times)
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, list):
+        for item in value:
+            problem = _value_problem(top, item, times)
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, (dt.datetime, dt.date)):
+        return None if in_range(value) or not times else f"{top}: {value} is {RANGE_TEXT}"
+    if value is None or isinstance(value, (str, int, float)):
+        return None
+    kind = type(value).__name__
+    return f"{top}: a {kind} value; esc reads text, numbers, times, lists and mappings"
+
+
+def _sla_problem(value: object) -> str | None:
+    if not isinstance(value, dict):
+        return "sla must be a mapping (esc sweep writes it: delete it and sweep again)"
+    checked = value.get("checked")
+    if checked is not None and coerce_timestamp(checked) is None:
+        return f"sla: checked {checked!s} is not a timestamp with a time zone"
+    for name, clock in value.items():
+        if name in ("policy", "checked", "rules"):
+            continue
+        if not isinstance(clock, dict):
+            return f"sla: {name} must be a mapping of due and state"
+        due = clock.get("due")
+        if due is not None and coerce_timestamp(due) is None:
+            return f"sla: {name} due {due!s} is not a timestamp with a time zone"
+    return None
+
+
+def _fired_problem(value: object) -> str | None:
+    if not isinstance(value, dict):
+        return "fired must be a mapping of rule names to times"
+    for name, when in value.items():
+        if coerce_timestamp(when) is None:
+            return f"fired: {name} {when!s} is not a timestamp with a time zone"
+    return None
+
+
 # ---------------------------------------------------------------- writing
 
 
@@ -272,12 +394,17 @@ def render_new(front: Mapping[str, object], description: str, activity: list[Act
 def apply_change(doc: TicketDoc, change: Change) -> str:
     """The new text of ``doc`` with ``change`` made; everything else byte for byte."""
     editor = yaml_text.FrontMatterEditor(doc.front, FIELD_ORDER)
-    for key, value in change.sets.items():
-        editor.set(key, value)
-    for tag in change.tags_added:
-        editor.append("tags", tag)
-    for esc in change.escalations:
-        editor.append("escalations", esc.as_yaml())
+    try:
+        for key, value in change.sets.items():
+            editor.set(key, value)
+        for tag in change.tags_added:
+            editor.append("tags", tag)
+        for esc in change.escalations:
+            editor.append("escalations", esc.as_yaml())
+    except yaml_text.EditError as exc:  # (say, a key written as `? key`): refuse, write nothing
+        raise ParseError(
+            doc.path, 1, f"esc could not edit this front-matter safely ({exc}); nothing was written"
+        ) from None
     _check_front(doc, change, editor.text)
     body = doc.body
     nl = "\r\n" if "\r\n" in doc.text else "\n"

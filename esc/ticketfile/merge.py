@@ -129,7 +129,7 @@ def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> 
         raise Unmergeable(f"front-matter: {exc}") from None
     body, body_conflicts = _merge_body(b.body, o.body, t.body, nl, merge_text)
     text = ours[: o.front_start] + front + ours[o.front_end : o.body_start] + body
-    if not conflicts:
+    if not conflicts and not body_conflicts:  # (markers do not parse, on purpose)
         try:
             parse(text, "merged")
         except ParseError as exc:  # pragma: no cover - the front-matter was verified

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
 from esc.domain.model import CHANNELS, STATUSES
-from esc.ticketfile.document import TicketDoc
+
+if TYPE_CHECKING:
+    from esc.ticketfile.document import TicketDoc
 
 
 def ticket_problems(
@@ -33,16 +36,25 @@ def ticket_problems(
     return findings
 
 
+def require_valid(doc: TicketDoc, config: Config | None) -> TicketDoc:
+    """``doc`` if it validates (against ``config`` too, if given); else ParseError with its
+    first problem.  Commands read only tickets that validate on their own, and write only
+    tickets that validate against the configuration: what esc would compute from, or
+    write into, a file it does not understand could be wrong or lose what a user wrote."""
+    found = check_ticket(doc, config)
+    if found:
+        first = found[0]
+        more = f" (and {len(found) - 1} more; run `esc validate`)" if len(found) > 1 else ""
+        raise ParseError(first.path, first.line, first.message + more)
+    return doc
+
+
 def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     out = [Finding(doc.path, line, message) for line, message in doc.problems]
 
     def add(key: str, message: str) -> None:
         out.append(Finding(doc.path, doc.key_lines.get(key, 1), message))
 
-    for number, line in enumerate(doc.text.splitlines(), start=1):
-        if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line.rstrip() == "=======":
-            out.append(Finding(doc.path, number, "unresolved merge conflict marker"))
-            break
     ticket = doc.ticket
     stem = doc.path.rsplit("/", 1)[-1].removesuffix(".md")
     if ticket.id and ticket.id != stem:

@@ -28,6 +28,15 @@ _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff
 _PLAIN_NUMBERISH = re.compile(r"[-+]?[\d._]+|0x[\da-fA-F]+|0o[0-7]+")
 
 
+# What esc reads of one YAML document (a ticket's front-matter, teams.yaml, rules.yaml):
+# more is refused as a problem in the file, so a hostile file (a "billion laughs" alias
+# bomb, nesting thousands deep, megabytes of front-matter) costs milliseconds, not minutes.
+MAX_CHARS = 1_000_000  # characters of YAML text
+MAX_ALIASES = 100  # uses of an anchor (`*name`)
+MAX_NODES = 100_000  # values, counting each alias as the whole value it stands for
+MAX_DEPTH = 100  # lists and mappings inside each other
+
+
 class EditError(Exception):
     """A surgical edit that could not be made safely."""
 
@@ -37,6 +46,8 @@ class YamlError(Exception):
     the parser knows."""
 
     def __init__(self, problem: str, line: int | None = None) -> None:
+        # one line: ruamel.yaml adds ``in "<unicode string>", line N`` on lines of its own
+        problem = (problem.strip().splitlines() or ["not YAML"])[0]
         super().__init__(problem)
         self.problem = problem
         self.line = line
@@ -65,6 +76,7 @@ def load_with_lines(text: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    _compose_and_load(text)  # (refuses a document over budget before it is constructed)
     reader = YAML(typ="rt")
     reader.preserve_quotes = True
     try:
@@ -113,11 +125,17 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
     """The node tree (with marks) and the constructed data of one YAML document."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    if len(text) > MAX_CHARS:
+        raise YamlError(f"too large: {len(text):,} characters (esc reads at most {MAX_CHARS:,})", 0)
     reader = _reader()
     try:
-        node = reader.compose(text)
+        try:
+            node = reader.compose(text)
+        except RecursionError:
+            raise YamlError(f"nested too deeply (esc reads at most {MAX_DEPTH} levels)") from None
         if node is None:
             return None, None
+        _within_budget(node)
         try:
             data = reader.constructor.construct_document(node)
         except (ValueError, OverflowError) as exc:  # e.g. a timestamp on February 30
@@ -131,6 +149,58 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
     except YAMLError as exc:
         raise YamlError(str(exc)) from None
     return node, data
+
+
+def _within_budget(root: Node) -> None:
+    """Refuse a node tree over budget: too deep, too many aliases, or too big once every
+    alias is expanded (counted without expanding anything, so a bomb costs nothing)."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    sizes: dict[int, int] = {}  # node id -> values it expands to (done)
+    open_ids: set[int] = set()  # nodes whose children are being counted
+    aliases = 0
+    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_ids.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
+            if sizes[key] > MAX_NODES:
+                raise YamlError(
+                    f"too big once its aliases are expanded: more than {MAX_NODES:,} values",
+                    node.start_mark.line,
+                )
+            continue
+        if key in sizes or key in open_ids:
+            aliases += 1
+            if key in open_ids:
+                raise YamlError("an alias inside the value it names", node.start_mark.line)
+            if aliases > MAX_ALIASES:
+                raise YamlError(
+                    f"too many aliases (esc reads at most {MAX_ALIASES})", node.start_mark.line
+                )
+            continue
+        if depth > MAX_DEPTH:
+            raise YamlError(
+                f"nested too deeply (esc reads at most {MAX_DEPTH} levels)", node.start_mark.line
+            )
+        if isinstance(node, (SequenceNode, MappingNode)):
+            open_ids.add(key)
+            stack.append((node, depth, True))
+            stack.extend((child, depth + 1, False) for child in reversed(_children(node)))
+        else:
+            sizes[key] = 1
+
+
+def _children(node: Node) -> list[Node]:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _unconstructable(node: Node) -> Node:

@@ -1635,3 +1635,94 @@ def test_output_arrives_whole_through_a_pipe(demo: Path) -> None:
     )
     assert json.loads(proc.stdout)["totals"]["tickets"] == 36
     assert proc.stdout.endswith(b"}\n") and proc.stderr == b""
+
+
+# ---------------------------------------------------------------- small things (issue 14, s.6-7)
+
+
+def test_every_command_the_starter_files_suggest_works(esc: CheckedEsc) -> None:
+    """The starter teams.yaml once suggested `esc assign ID lead`, which fails."""
+    suggested = re.findall(r"`(esc [^`]+)`", TEAMS_YAML + RULES_YAML)
+    assert suggested
+    ticket_id = esc.ok("create", "--title", "x", "--category", "billing").strip()
+    for command in suggested:
+        words = command.split()[1:]
+        if words[0] in ("assign", "escalate", "comment", "tag"):
+            words = [w.replace("ID", ticket_id) for w in words]
+            if ticket_id not in words:
+                words.insert(1, ticket_id)
+            if words[0] == "escalate":
+                words += ["--reason", "the starter says so"]
+            result = esc(*words)
+            assert result.code == 0, (command, result.err)
+
+
+def test_a_title_with_a_tab_is_refused_not_changed(esc: CheckedEsc, workspace: Path) -> None:
+    for title in ("Checkout\treturns 500", "two\nlines", "a\u2028b"):
+        result = esc("create", "--title", title, "--category", "billing")
+        assert result.code == 2, result.err
+        assert result.err.startswith("esc: --title must be one line of text, but it has ")
+        assert ticket_files(workspace) == []
+    assert "a tab" in esc("create", "--title", "a\tb").err
+
+
+def test_a_tag_with_a_comma_is_refused(esc: CheckedEsc, workspace: Path) -> None:
+    """Exports join tags with commas, so a tag holding one would be ambiguous."""
+    result = esc("create", "--title", "x", "--tag", "a,b")
+    assert result.code == 2
+    assert "has a comma" in result.err
+    assert ticket_files(workspace) == []
+    ticket_id = esc.ok("create", "--title", "x", "--category", "billing").strip()
+    before = (workspace / "tickets" / f"{ticket_id}.md").read_text()
+    for bad in ("a,b", "", "a\tb"):
+        result = esc("tag", ticket_id, "vip", bad)
+        assert result.code == 2, (bad, result.err)
+        assert len(result.err.splitlines()) == 1
+    assert (workspace / "tickets" / f"{ticket_id}.md").read_text() == before
+
+
+def test_now_out_of_range_is_a_usage_error(esc: CheckedEsc) -> None:
+    result = esc("list", now="9999-12-31T23:59:59-01:00")
+    assert result.code == 2
+    assert "out of range" in result.err
+
+
+def _in_a_terminal(argv: list[str], cwd: Path, editor: str) -> tuple[int, str]:
+    """Run esc with a terminal as stdin and stdout (so it opens $EDITOR)."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "esc", *argv],
+            cwd=cwd,
+            stdin=follower,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "EDITOR": editor, "VISUAL": editor},
+        )
+        os.close(follower)
+        follower = -1
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    return proc.returncode, err.decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_leaving_the_editor_without_saving_creates_nothing(workspace: Path) -> None:
+    code, err = _in_a_terminal(["--now", NOW, "create", "--title", "x"], workspace, "true")
+    assert code == 1, err
+    assert err.startswith("esc: no description was saved in the editor"), err
+    assert ticket_files(workspace) == []
+    # an editor that saves a description creates the ticket with it
+    editor = workspace.parent / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "Card payments fail\\n" > "$1"\n')
+    editor.chmod(0o755)
+    code, err = _in_a_terminal(["--now", NOW, "create", "--title", "x"], workspace, str(editor))
+    assert code == 0, err
+    [name] = ticket_files(workspace)
+    assert "Card payments fail" in (workspace / "tickets" / name).read_text()

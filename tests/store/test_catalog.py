@@ -124,7 +124,7 @@ def test_files_that_do_not_parse_come_back_as_parse_errors_every_time(
     (tickets / "T-latin100.md").write_bytes(b"---\ntitle: Caf\xe9\n---\n")
     expected = [
         ("tickets/T-broken00.md", 1, "no front-matter: the file must start with a '---' line"),
-        ("tickets/T-latin100.md", 1, "not UTF-8 text: invalid continuation byte"),
+        ("tickets/T-latin100.md", 2, "not UTF-8 text: invalid continuation byte"),
     ]
     first = catalog(workspace)
     records, broken = first.records()

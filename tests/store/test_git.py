@@ -50,3 +50,42 @@ def test_two_clones_create_tickets_and_merge_cleanly(tmp_path: Path) -> None:
     assert len(set(ids)) == 10
     validated = ann("validate")
     assert validated.code == 0, validated.out
+
+
+# ---------------------------------------------------------------- values that reach git
+
+
+def pushing_clone(tmp_path: Path) -> Path:
+    """A workspace cloned from a bare remote, with a ticket whose sweep changes it."""
+    seed = tmp_path / "seed"
+    subprocess.run([ESC, "init", str(seed)], check=True, capture_output=True)
+    git(seed, "init", "-q", "-b", "main")
+    Esc(seed).ok("create", "--title", "Invoice missing", "--category", "billing")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "workspace")
+    git(tmp_path, "clone", "-q", "--bare", str(seed), "remote.git")
+    git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), "clone")
+    return tmp_path / "clone"
+
+
+def test_remote_and_branch_never_reach_git_as_options(tmp_path: Path) -> None:
+    """`--remote '--upload-pack=touch FILE;git-upload-pack'` once ran the command."""
+    clone = pushing_clone(tmp_path)
+    esc = Esc(clone)
+    head = git(clone, "rev-parse", "HEAD")
+    marker = tmp_path / "pwned"
+    hostile = f"--upload-pack=touch {marker};git-upload-pack"
+    for option in ("--remote", "--branch"):
+        result = esc("sweep", "--push", option, hostile, "--no-report")
+        assert result.code == 2, result.err
+        assert result.err.startswith(f"esc: {option} "), result.err
+        assert len(result.err.splitlines()) == 1
+        assert not marker.exists()
+    for option, value in (("--branch", "a..b"), ("--branch", "x y"), ("--remote", "")):
+        result = esc("sweep", "--push", option, value, "--no-report")
+        assert result.code == 2, (option, value, result.err)
+    assert git(clone, "rev-parse", "HEAD") == head  # nothing was committed or swept
+    assert git(clone, "status", "--porcelain") == ""
+    # a good name still pushes
+    esc.ok("sweep", "--push", "--remote", "origin", "--branch", "main", "--no-report")
+    assert git(tmp_path / "remote.git", "rev-parse", "main") == git(clone, "rev-parse", "HEAD")

@@ -77,7 +77,7 @@ def test_scan_reports_every_broken_file(workspace: Path) -> None:
     assert all(isinstance(i, ParseError) for i in items)
     assert [str(i) for i in items] == [
         "tickets/T-a.md:1: no front-matter: the file must start with a '---' line",
-        "tickets/T-b.md:1: not UTF-8 text: invalid start byte",
+        "tickets/T-b.md:2: not UTF-8 text: invalid start byte",
     ]
 
 

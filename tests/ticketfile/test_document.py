@@ -231,3 +231,113 @@ def test_split_finds_the_closing_line(lines: list[str], end: bool) -> None:
             document.split(text, "t.md")
     else:
         assert document.split(text, "t.md") == expected
+
+
+# ---------------------------------------------------------------- refusals, mutation-checked
+
+# Characters that make YAML, timestamps and lists mean something else: each edit replaces
+# or inserts one, anywhere in a good hand-written ticket.
+HOSTILE_CHARS = st.sampled_from(
+    [*" :-#,[]{}\"'\\\n\t?&*!|>%@`~=<0123456789aZé\r\x00\ufeff\u2028", "9999", "0001"]
+)
+
+
+def _values(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [v for item in value.items() for part in item for v in _values(part)]
+    if isinstance(value, list):
+        return [v for item in value for v in _values(item)]
+    return [value]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**6), HOSTILE_CHARS, st.booleans()), max_size=4))
+def test_a_mutated_ticket_is_refused_or_safe_to_use(edits: list[tuple[int, str, bool]]) -> None:
+    """Whatever is done to a ticket file, reading it either refuses it with a ParseError
+    (``path:line: message``) or gives a ticket every command can compute with and write:
+    times in range, tags words, keys text, and an edit that is made or refused cleanly."""
+    from esc.ticketfile.problems import require_valid
+
+    text = HANDWRITTEN
+    for position, char, replace in edits:
+        at = position % (len(text) + 1)
+        text = text[:at] + char + text[at + (1 if replace else 0) :]
+    try:
+        doc = require_valid(document.parse(text, "tickets/T-abcd1234.md"), None)
+    except ParseError as exc:
+        assert str(exc).startswith("tickets/T-abcd1234.md:")
+        assert "\n" not in str(exc)
+        return
+    t = doc.ticket
+    moments = [t.created, t.updated, t.first_response_at, t.resolved_at, t.closed_at]
+    moments += [e.at for e in t.escalations] + [e.at for e in t.entries]
+    moments += [a.at for a in t.activity]
+    moments += [v for v in _values(doc.data) if isinstance(v, dt.date)]
+    for moment in moments:
+        if isinstance(moment, dt.datetime):
+            moment.astimezone(dt.timezone.utc)
+            assert 1900 <= moment.year <= 8999
+    assert all(isinstance(tag, str) and "," not in tag for tag in t.tags)
+    assert all(isinstance(key, str) for key in doc.data)
+    assert not any(isinstance(v, (bytes, set)) for v in _values(doc.data))
+    note = Change(
+        sets={"updated": NOW},
+        entries=(Entry(NOW, "alice", "note", "checked"),),
+        tags_added=("mutated",),
+    )
+    try:
+        after = document.apply_change(doc, note)
+    except ParseError:
+        return  # refused: esc could not edit this front-matter safely
+    again = document.parse(after, doc.path)
+    assert again.ticket.updated == NOW
+    assert "mutated" in again.ticket.tags
+
+
+@pytest.mark.parametrize(
+    ("front", "line", "message"),
+    [
+        ("a: &a [x, x]\nb: [*a, *a, *a]\n", 2, None),  # a few aliases are fine
+        ("a: &a x\nb: [" + ", ".join(["*a"] * 101) + "]\n", 3, "too many aliases"),
+        ("a: &a [x]\nb: &b [*a, *a]\nc: [*b]\n", 2, None),
+        ("a: " + "[" * 101 + "]" * 101 + "\n", 2, "nested too deeply"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", 2, "nested too deeply"),
+        ("a: " + "x" * 1_000_001 + "\n", 2, "too large"),
+    ],
+)
+def test_the_yaml_budget(front: str, line: int, message: str | None) -> None:
+    text = "---\n" + front + "---\n"
+    if message is None:
+        document.parse(text, "t.md")
+        return
+    with pytest.raises(ParseError) as caught:
+        document.parse(text, "t.md")
+    assert message in caught.value.message
+    assert caught.value.line >= line - 1
+
+
+def test_an_alias_bomb_is_counted_without_expanding_it() -> None:
+    import time
+
+    rows = ['l0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    rows += [f"l{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)]
+    start = time.monotonic()
+    with pytest.raises(ParseError) as caught:
+        document.parse("---\n" + "\n".join(rows) + "\n---\n", "t.md")
+    assert time.monotonic() - start < 2
+    assert "alias" in caught.value.message
+
+
+def test_a_conflict_is_reported_as_one_at_its_first_marker() -> None:
+    text = HANDWRITTEN.replace(
+        "priority: normal\n",
+        "<<<<<<< ours\npriority: normal\n=======\npriority: low\n>>>>>>> theirs\n",
+    )
+    assert text != HANDWRITTEN
+    with pytest.raises(ParseError) as caught:
+        document.parse(text, "t.md")
+    assert caught.value.line == text.splitlines().index("<<<<<<< ours") + 1
+    assert caught.value.message.startswith("unresolved merge conflict")
+    # a setext heading in a description is no conflict
+    heading = HANDWRITTEN.replace("\n## Conversation", "\nHeading\n=======\n\n## Conversation")
+    assert document.parse(heading, "t.md").ticket.description.endswith("Heading\n=======")

@@ -184,12 +184,39 @@ def test_an_escalation_to_an_unknown_team_is_reported_at_its_own_line(config: Co
     assert problems(d, config) == ["tickets/T-aaaa0001.md:18: escalation 2: unknown team 'legal'"]
 
 
-def test_a_merge_conflict_marker_is_reported_once_at_its_line(config: Config) -> None:
+def test_a_merge_conflict_is_reported_once_at_its_first_marker() -> None:
     body = "The November invoice is not in the portal."
     conflict = "<<<<<<< ours\nmine\n=======\ntheirs\n>>>>>>> theirs"
-    assert problems(doc({body: conflict}), config) == [
-        "tickets/T-aaaa0001.md:21: unresolved merge conflict marker"
-    ]
+    with pytest.raises(ParseError) as caught:
+        doc({body: conflict})
+    assert str(caught.value) == (
+        "tickets/T-aaaa0001.md:21: unresolved merge conflict: resolve it, then `git add` the file"
+    )
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        ({"tags: [vip]": 'tags: "vip"'}, "13: tags must be a list of words"),
+        ({"tags: [vip]": "tags: [a, 'b,c']"}, "13: tag 'b,c' has a comma"),
+        ({"updated: 2026": "updated: 9999-12-31T23:59:59-01:00\nx: 2026"}, "12: updated 9999"),
+        ({"tags: [vip]": "tags: [vip]\nsla: text"}, "14: sla must be a mapping"),
+        ({"tags: [vip]": "tags: [vip]\nfired: {r: soon}"}, "14: fired: r soon is not a timestamp"),
+        ({"tags: [vip]": "tags: [vip]\nseen: 0001-01-01"}, "14: seen: 0001-01-01 is out of range"),
+        ({"tags: [vip]": "tags: [vip]\n7: seven"}, "14: key 7 is not text"),
+        ({"tags: [vip]": "tags: [vip]\nx: {1: one}"}, "14: x: key 1 is not text"),
+        ({"tags: [vip]": "tags: [vip]\nx: !!binary aGk="}, "14: x: a bytes value"),
+        ({"at: 2026-11-20T09:20": "at: 0001-01-01T00:00"}, "17: escalation 1: at 0001-01-01"),
+        (
+            {"- 2026-11-20T09:00:00+01:00 · alice": "- 9999-12-31T23:59:59-01:00 · alice"},
+            "25: 9999-12-31T23:59:59-01:00 is out of range",
+        ),
+    ],
+)
+def test_what_validate_finds_in_the_values(edits: dict[str, str], expected: str) -> None:
+    found = problems(doc(edits), None)
+    assert found, edits
+    assert found[0].startswith(f"tickets/T-aaaa0001.md:{expected}"), found
 
 
 # ---------------------------------------------------------------- ticket_problems
