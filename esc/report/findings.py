@@ -1,4 +1,8 @@
-"""`esc check` and `esc upcoming`: which open tickets are overdue or about to be. Pure."""
+"""`esc check` and `esc upcoming`: which active tickets are overdue or about to be. Pure.
+
+Counted as the reports count (:func:`esc.domain.stats.standing`): an active ticket is
+*overdue* when a running clock is past its deadline, else *in warning* when one is in
+warning."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from esc.domain.config import Config
 from esc.domain.model import Ticket
 from esc.domain.records import immutable
 from esc.domain.sla import Clock, Sla
+from esc.domain.stats import standing
 from esc.domain.timestamps import format_timestamp
 from esc.report.views import clock_phrase, sla_json
 
@@ -34,24 +39,27 @@ class Checked:
 class CheckOutcome:
     now: dt.datetime
     fail_on: str
-    items: tuple[Checked, ...]  # every open ticket
+    items: tuple[Checked, ...]  # every active ticket
 
     @property
     def failing(self) -> tuple[Checked, ...]:
         levels = ("breached",) if self.fail_on == "breached" else ("breached", "warning")
         return tuple(i for i in self.items if i.level in levels)
 
+    def count(self, level: str) -> int:
+        return sum(i.level == level for i in self.items)
+
 
 def overdue_findings(
     items: Sequence[tuple[Ticket, Sla]], now: dt.datetime, fail_on: str
 ) -> CheckOutcome:
-    """Every open ticket, with its SLA, judged breached, in warning or ok."""
+    """Every active ticket, with its SLA, judged breached (overdue), in warning or ok."""
     checked = []
+    levels = {"overdue": "breached", "warning": "warning", "ok": "ok"}
     for ticket, sla in sorted(items, key=lambda item: item[0].id):
         if not ticket.active:
             continue
-        level = "breached" if sla.overdue_clocks else "warning" if sla.warning_clocks else "ok"
-        checked.append(Checked(ticket, sla, level))
+        checked.append(Checked(ticket, sla, levels[standing(sla)]))
     return CheckOutcome(now, fail_on, tuple(checked))
 
 
@@ -73,16 +81,19 @@ def _describe(item: Checked) -> str:
 def _text(outcome: CheckOutcome) -> str:
     failing = outcome.failing
     lines = [f"{_describe(i)} — {i.ticket.title}" for i in failing]
-    open_count = len(outcome.items)
+    active = len(outcome.items)
     if failing:
-        lines.append(f"{len(failing)} of {open_count} open tickets {_what(outcome)}")
+        lines.append(f"{len(failing)} of {active} active tickets {_what(outcome)}")
     else:
-        lines.append(f"ok: none of {open_count} open tickets {_what(outcome)}")
+        lines.append(f"ok: none of {active} active tickets {_what(outcome)}")
     return "\n".join(lines) + "\n"
 
 
 def _what(outcome: CheckOutcome) -> str:
-    return "overdue" if outcome.fail_on == "breached" else "overdue or in warning"
+    if outcome.fail_on == "breached":
+        return "overdue"
+    overdue, warning = outcome.count("breached"), outcome.count("warning")
+    return f"overdue or in warning ({overdue} overdue, {warning} in warning)"
 
 
 def _json(outcome: CheckOutcome) -> str:
@@ -90,7 +101,9 @@ def _json(outcome: CheckOutcome) -> str:
         "now": format_timestamp(outcome.now),
         "fail_on": outcome.fail_on,
         "failed": bool(outcome.failing),
-        "open": len(outcome.items),
+        "active_tickets": len(outcome.items),
+        "overdue_tickets": outcome.count("breached"),
+        "warning_tickets": outcome.count("warning"),
         "tickets": [
             {
                 "id": i.ticket.id,
@@ -146,7 +159,7 @@ def _junit(outcome: CheckOutcome) -> str:
 def upcoming_breaches(
     items: Sequence[tuple[Ticket, Sla]], now: dt.datetime, within: dt.timedelta
 ) -> list[tuple[Ticket, Clock]]:
-    """Running clocks of open tickets whose deadline falls in (now, now + within]."""
+    """Running clocks of active tickets whose deadline falls in (now, now + within]."""
     rows = []
     for ticket, sla in items:
         if not ticket.active:

@@ -202,7 +202,8 @@ def rate(met: int, total: int) -> float | None:
 
 def compliance(clocks: list[Clock]) -> dict[str, Any]:
     met = sum(c.state == "met" for c in clocks)
-    return {"met": met, "total": len(clocks), "rate": rate(met, len(clocks))}
+    total = len(clocks)
+    return {"met": met, "breached": total - met, "total": total, "rate": rate(met, total)}
 
 
 def breaches_in(tickets: list[T], period: Period) -> int:
@@ -250,7 +251,7 @@ def expected_backlog(tickets: list[T], config: Config) -> dict[str, Any]:
     levels = sorted(set(config.levels.values()))
     ages = Counter(aging_bucket(NOW - when(t.created)) for t in active)
     return {
-        "open": len(active),
+        "active": len(active),
         "by_team": {k: sum(t.team == k for t in active) for k in config.levels},
         "by_level": {str(lv): sum(config.levels[t.team] == lv for t in active) for lv in levels},
         "by_priority": {p: sum(t.priority == p for t in active) for p in config.priorities},
@@ -259,12 +260,18 @@ def expected_backlog(tickets: list[T], config: Config) -> dict[str, Any]:
     }
 
 
-def finished_clocks(tickets: list[T], period: Period) -> list[tuple[T, Clock]]:
-    return [(t, c) for t in tickets for c in t.clocks if period.has(c.stop)]
+def decided_clocks(tickets: list[T], period: Period) -> list[tuple[T, Clock]]:
+    """Clocks met in the period (by their stop) or breached in it (by their deadline)."""
+    return [
+        (t, c)
+        for t in tickets
+        for c in t.clocks
+        if period.has(c.stop if c.state == "met" else c.due if c.state == "breached" else None)
+    ]
 
 
 def expected_compliance(tickets: list[T], config: Config, period: Period) -> dict[str, Any]:
-    done = finished_clocks(tickets, period)
+    done = decided_clocks(tickets, period)
     return {
         "overall": compliance([c for _, c in done]),
         "by_metric": {m: compliance([c for _, c in done if c.metric == m]) for m in METRICS},
@@ -532,7 +539,7 @@ def test_backlog(case: Case) -> None:
     assert case.report["backlog"] == expected_backlog(case.tickets, case.config)
     backlog = case.report["backlog"]
     for part in ("by_team", "by_level", "by_priority", "by_status", "aging"):
-        assert sum(backlog[part].values()) == backlog["open"], part
+        assert sum(backlog[part].values()) == backlog["active"], part
     assert list(backlog["aging"]) == [name for name, _, _ in AGING]
 
 
@@ -542,16 +549,20 @@ def test_sla_compliance(case: Case) -> None:
     by_metric = got["by_metric"].values()
     assert sum(c["total"] for c in by_metric) == got["overall"]["total"]
     assert sum(c["met"] for c in by_metric) == got["overall"]["met"]
+    # a clock breached in the period is an SLA breach of the period, and nothing else is
+    assert got["overall"]["breached"] == case.report["totals"]["breaches"]
 
 
 def test_next_response_compliance_agrees_with_the_totals(case: Case) -> None:
-    """Cross-check of the next_response clocks: finished ones are the met or breached
-    next_response clocks whose stop (the answering reply) is in the period."""
+    """Cross-check of the next_response clocks: the decided ones are those met by a reply
+    in the period, and those whose deadline passed in the period before a reply."""
     got = case.report["sla"]["compliance"]["by_metric"]["next_response"]
     clocks = [c for t in case.tickets for c in t.clocks if c.metric == "next_response"]
     stopped = [c for c in clocks if c.stop is not None]
     assert all(c.state in ("met", "breached") for c in stopped)
-    assert got["total"] == sum(case.period.has(c.stop) for c in stopped)
+    met = sum(c.state == "met" and case.period.has(c.stop) for c in clocks)
+    breached = sum(c.state == "breached" and case.period.has(c.due) for c in clocks)
+    assert (got["met"], got["breached"], got["total"]) == (met, breached, met + breached)
 
 
 def test_breached_and_warning_now(case: Case) -> None:
@@ -576,6 +587,17 @@ def test_breached_and_warning_now(case: Case) -> None:
             assert r["file"] == f"tickets/{t.id}.md"
             other = "left_seconds" if seconds_key == "over_seconds" else "over_seconds"
             assert r[other] == 0
+
+
+def test_overdue_and_warning_tickets_now(case: Case) -> None:
+    """Tickets are counted once: overdue if a running clock is past due, else in warning
+    if one is in warning; clocks are counted each."""
+    sla = case.report["sla"]
+    overdue = {row[0] for row in expected_now_rows(case.tickets, "breached")}
+    warning = {row[0] for row in expected_now_rows(case.tickets, "warning")} - overdue
+    assert (sla["overdue_tickets"], sla["warning_tickets"]) == (len(overdue), len(warning))
+    assert sla["breached_clocks"] == len(sla["breached_now"])
+    assert sla["warning_clocks"] == len(sla["warning_now"])
 
 
 def test_breached_and_warning_now_by_hand(default_report: dict[str, Any]) -> None:
@@ -632,9 +654,11 @@ def test_speed_working_time(case: Case) -> None:
 
 def test_first_response_and_resolution_counts_match_the_clocks(case: Case) -> None:
     speed = case.report["speed"]
-    by_metric = case.report["sla"]["compliance"]["by_metric"]
-    assert (
-        speed["first_response"]["overall"]["wall"]["count"] == by_metric["first_response"]["total"]
+    stopped = [
+        c for t in case.tickets for c in t.clocks if c.metric == "first_response" and c.stop
+    ]
+    assert speed["first_response"]["overall"]["wall"]["count"] == sum(
+        case.period.has(c.stop) for c in stopped
     )
     assert speed["resolution"]["overall"]["wall"]["count"] == case.report["totals"]["resolved"]
 
@@ -678,15 +702,27 @@ def test_markdown_shows_the_numbers(case: Case) -> None:
         f"| {t['tickets']} | {t['created']} | {t['resolved']} | {t['closed']} "
         f"| {t['escalations']} | {t['breaches']} |"
     )
-    has(f"{r['backlog']['open']} open tickets.")
+    sla = r["sla"]
+    has(
+        f"{r['backlog']['active']} active tickets (status new, open or pending): "
+        f"{sla['overdue_tickets']} overdue (an SLA clock running past its deadline), "
+        f"{sla['warning_tickets']} in warning (a clock in warning, none past its deadline)."
+    )
     for team, n in r["backlog"]["by_team"].items():
         has(f"| {team} | {n} |")
     for bucket, n in r["backlog"]["aging"].items():
         has(f"| {bucket} | {n} |")
     overall = r["sla"]["compliance"]["overall"]
-    has(f"| all | {overall['met']} | {overall['total']} | {pct(overall['rate'])} |")
+    has(
+        f"| all | {overall['met']} | {overall['breached']} | {overall['total']} "
+        f"| {pct(overall['rate'])} |"
+    )
     for metric, c in r["sla"]["compliance"]["by_metric"].items():
-        has(f"| {metric} | {c['met']} | {c['total']} | {pct(c['rate'])} |")
+        has(f"| {metric} | {c['met']} | {c['breached']} | {c['total']} | {pct(c['rate'])} |")
+    has(
+        f"{sla['breached_clocks']} breached clocks (running past their deadline) on "
+        f"{sla['overdue_tickets']} overdue tickets."
+    )
     e = r["escalations"]
     assert f"{e['total']} escalations in the period" in text
     has(
@@ -721,7 +757,7 @@ def test_an_empty_workspace_reports_zeros_in_every_format(esc: Esc) -> None:
         assert result.out.strip() and "Traceback" not in result.err
     report = json.loads(esc.ok("report", "--format", "json"))
     assert set(report["totals"].values()) == {0}
-    assert report["backlog"]["open"] == 0
+    assert report["backlog"]["active"] == 0
     for part in ("by_team", "by_level", "by_priority", "by_status", "aging"):
         assert set(report["backlog"][part].values()) == {0}, part
     compliance_ = report["sla"]["compliance"]
@@ -731,7 +767,7 @@ def test_an_empty_workspace_reports_zeros_in_every_format(esc: Esc) -> None:
         *compliance_["by_team"].values(),
         *compliance_["by_priority"].values(),
     ]:
-        assert c == {"met": 0, "total": 0, "rate": None}
+        assert c == {"met": 0, "breached": 0, "total": 0, "rate": None}
     assert report["sla"]["breached_now"] == report["sla"]["warning_now"] == []
     e = report["escalations"]
     assert (e["total"], e["created_tickets"], e["resolved_tickets"]) == (0, 0, 0)
@@ -749,7 +785,7 @@ def test_an_empty_workspace_reports_zeros_in_every_format(esc: Esc) -> None:
     assert [tuple(r) for r in rows[1:]] == flatten(report)
     markdown = esc.ok("report")
     assert "No ratings in the period." in markdown
-    assert "| all | 0 | 0 | – |" in markdown
+    assert "| all | 0 | 0 | 0 | – |" in markdown
 
 
 def test_a_single_ticket(esc: Esc) -> None:
@@ -778,7 +814,7 @@ def test_a_single_ticket(esc: Esc) -> None:
         "escalations": 0,
         "breaches": 0,
     }
-    assert report["backlog"]["open"] == 0
+    assert report["backlog"]["active"] == 0
     assert report["speed"]["first_response"]["overall"]["wall"] == {
         "count": 1,
         "median": 1200.0,
