@@ -27,7 +27,9 @@ import frontmatter
 import pytest
 import yaml
 
-from esc.domain.stats import AGING
+from esc.domain.sla import Clock as SlaClock
+from esc.domain.sla import Sla
+from esc.domain.stats import AGING, breached_at, decided_at, standing
 from tests.conftest import Esc
 
 CET = dt.timezone(dt.timedelta(hours=1))
@@ -932,3 +934,43 @@ def test_until_a_date_means_the_end_of_that_day(demo: Path, tickets: list[T]) ->
     assert day_before["period"]["until"] == "2026-11-20T00:00:00+01:00"
     period = Period(dt.datetime(2026, 10, 21, tzinfo=CET), dt.datetime(2026, 11, 20, tzinfo=CET))
     assert day_before["totals"] == expected_totals(tickets, period)
+
+
+# ---------------------------------------------------------------- definitions, clock by clock
+
+H = dt.timedelta(hours=1)
+T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=CET)
+
+
+def sla_clock(
+    state: str,
+    stop: dt.datetime | None = None,
+    due: dt.datetime | None = T0 + 4 * H,
+    marks: tuple[dt.datetime, ...] = (),
+) -> SlaClock:
+    return SlaClock(
+        "first_response", 4 * H, T0, stop, due, None, state, H, (), marks  # type: ignore[arg-type]
+    )
+
+
+def test_a_clock_is_decided_once_met_at_its_stop_or_breached_at_its_deadline() -> None:
+    assert decided_at(sla_clock("met", stop=T0 + H)) == T0 + H
+    assert decided_at(sla_clock("breached", stop=T0 + 6 * H)) == T0 + 4 * H  # late: its due
+    assert decided_at(sla_clock("breached")) == T0 + 4 * H  # still running past its due
+    assert decided_at(sla_clock("ok")) is None
+    assert decided_at(sla_clock("warning")) is None
+    assert decided_at(sla_clock("paused", due=None)) is None
+    # a clock paused past its deadline has no due time: the deadline it crossed counts
+    paused_late = sla_clock("breached", due=None, marks=(T0 + 3 * H, T0 + 4 * H))
+    assert breached_at(paused_late) == decided_at(paused_late) == T0 + 4 * H
+
+
+def test_an_active_ticket_is_overdue_in_warning_or_neither() -> None:
+    def sla(*states: str) -> Sla:
+        return Sla(T0, None, "", tuple(sla_clock(s) for s in states))
+
+    assert standing(sla("breached", "warning")) == "overdue"
+    assert standing(sla("warning", "ok")) == "warning"
+    assert standing(sla("ok", "paused")) == "ok"
+    assert standing(Sla(T0, None, "", (sla_clock("breached", stop=T0 + 6 * H),))) == "ok"
+    assert standing(sla()) == "ok"
