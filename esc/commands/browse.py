@@ -11,7 +11,7 @@ from esc.domain.model import ACTIVE_STATUSES
 from esc.domain.plan import sla_of
 from esc.report import views
 from esc.report.history import story, story_json, story_text
-from esc.report.slas import sla_now
+from esc.report.slas import sla_now, sla_states_now
 from esc.store import git
 from esc.store.catalog import load as load_catalog
 
@@ -55,7 +55,8 @@ def list_tickets(
         else:
             spec[key] = value
     chosen = query.select([r.ticket for r in records], config, spec, sort, now)
-    slas = {t.id: sla_now(catalog, by_id[t.id], now) for t in chosen} if as_json or overdue else {}
+    sla_at = sla_now if as_json else sla_states_now  # (the table shows states and deadlines)
+    slas = {t.id: sla_at(catalog, by_id[t.id], now) for t in chosen}
     catalog.save()
     if overdue:
         chosen = [t for t in chosen if slas[t.id].overdue_clocks]
@@ -65,7 +66,9 @@ def list_tickets(
     if as_json:
         output.data = [views.ticket_json(t, config, sla=slas[t.id]) for t in chosen]
     elif chosen:
-        output.text = views.ticket_table(chosen, config, now, session.width, session.colour)
+        output.text = views.ticket_table(
+            chosen, config, now, session.width, session.colour, slas
+        )
         output.text += "\n"
     else:
         output.notes.append("no tickets match")

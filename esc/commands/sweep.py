@@ -15,6 +15,7 @@ from esc.domain.plan import Escalated, Planned, next_event, plan
 from esc.domain.records import immutable
 from esc.domain.sla import Sla
 from esc.domain.timestamps import format_timestamp
+from esc.report.actions import RuleAction, action_json, action_text, rule_actions
 from esc.report.slas import sla_states_now
 from esc.store import git, lock, workers
 from esc.store.atomic import replace_if_unchanged, sync_folder
@@ -49,6 +50,7 @@ class SweepResult:
     processes: int = 1  # how many processes parsed and planned tickets
     notes: list[str] = field(default_factory=list)  # tickets read again or left alone
     behind: list[str] = field(default_factory=list)  # "T-…: why": created/swept after now
+    actions: list[RuleAction] = field(default_factory=list)  # what the rules changed
 
     @property
     def escalations(self) -> list[Escalated]:
@@ -71,6 +73,7 @@ class SweepResult:
             self.behind.append(outcome.behind)
         elif outcome.note is not None:
             self.notes.append(outcome.note)
+        self.actions += outcome.actions
 
 
 # ---------------------------------------------------------------- a cold sweep on every CPU
@@ -130,7 +133,11 @@ Handed = tuple[str, tuple[Any, ...] | None, tuple[Any, ...] | None, int]
 def _handed(p: Primed) -> Handed:
     entry = None if p.entry is None else p.entry.row()
     o = p.outcome
-    outcome = None if o is None else (o.changed, o.planned, o.warning, o.overdue, o.note)
+    outcome = (
+        None
+        if o is None
+        else (o.changed, o.planned, o.warning, o.overdue, o.note, o.behind, o.actions)
+    )
     return p.name, entry, outcome, p.worker
 
 
@@ -225,6 +232,7 @@ class RecordOutcome:
     overdue: bool = False  # an open ticket with a clock past due
     note: str | None = None  # "T-…: …" when the sweep had to read the file again or leave it
     behind: str | None = None  # "T-…: …" when it was created or last swept after now
+    actions: tuple[RuleAction, ...] = ()  # each change a rule made, for the output
 
 
 def sweep_record(
@@ -285,6 +293,7 @@ def sweep_record(
         reread = False
     active = ticket_plan.ticket.active
     outcome = _alerts(RecordOutcome(None, ticket_plan.planned()), ticket_plan.sla, active)
+    outcome.actions = rule_actions(doc.ticket.id, ticket_plan.change)
     if reread:
         outcome.note = f"{doc.ticket.id}: changed while the sweep read it; swept as it is now"
     if text != doc.text:
@@ -522,14 +531,23 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
 BEHIND_SHOWN = 10  # tickets left alone as newer than --now, listed one by one
 
 
+def _standings(result: SweepResult) -> tuple[int, list[str], list[str]]:
+    """Active tickets, and the IDs of those overdue and of those in warning (and not
+    overdue), as the reports and `esc check` count them (esc.domain.stats.standing)."""
+    active = sum(r.active for r in result.records)
+    overdue = set(result.breaches)
+    return active, result.breaches, [i for i in result.warnings if i not in overdue]
+
+
 def sweep_text(outcome: SweepOutcome) -> str:
     result, reports, dry_run = outcome.result, outcome.reports, outcome.result.dry_run
     verb = "would change" if dry_run else "changed"
+    active, overdue, in_warning = _standings(result)
     lines = [
-        f"{result.seen} tickets seen, {len(result.changed)} {verb}, "
-        f"{len(result.warnings)} in warning, {len(result.breaches)} overdue"
+        f"{result.seen} tickets seen, {len(result.changed)} {verb}; {active} active tickets: "
+        f"{len(overdue)} overdue, {len(in_warning)} in warning"
     ]
-    lines += [f"  {e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
+    lines += [f"  {action_text(a)}" for a in result.actions]
     lines += [f"  skipped {s}" for s in result.skipped]
     lines += [f"  {note}" for note in result.notes]
     shown = BEHIND_SHOWN if len(result.behind) > BEHIND_SHOWN + 1 else len(result.behind)
@@ -553,14 +571,17 @@ def sweep_text(outcome: SweepOutcome) -> str:
 
 def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
     result = outcome.result
+    active, overdue, in_warning = _standings(result)
     return {
         "now": format_timestamp(result.now),
         "dry_run": result.dry_run,
         "seen": result.seen,
         "changed": result.changed,
         "reports": outcome.reports,
-        "warnings": result.warnings,
-        "breaches": result.breaches,
+        "active_tickets": active,
+        "overdue": overdue,
+        "in_warning": in_warning,
+        "actions": [action_json(a) for a in result.actions],
         "escalations": [
             {"id": e.ticket_id, "kind": e.kind, "from": e.from_, "to": e.to, "by": e.by}
             for e in result.escalations

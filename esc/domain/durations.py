@@ -2,7 +2,9 @@
 
 One grammar (:func:`parse_duration`) for every duration a user writes: SLA targets, rule
 ``repeat``, wall-clock conditions (``idle: ">1h 30m"``) and ``esc upcoming --within``; and
-one formatter (:func:`format_duration`) for every duration esc shows.
+one formatter (:func:`format_duration`) for every duration esc shows, with two shapes of
+it for people: :func:`format_age` (one unit, for how old a ticket is) and
+:func:`format_relative` (for how far a deadline is).
 """
 
 from __future__ import annotations
@@ -98,3 +100,11 @@ def format_age(td: dt.timedelta) -> str:
     """A short human age, one unit rounded down: 45m, 3h, 2d, then weeks from 14 days (5w)."""
     fortnight = abs(td) >= dt.timedelta(days=14)
     return format_duration(td, largest="w" if fortnight else "d", places=1)
+
+
+def format_relative(td: dt.timedelta) -> str:
+    """How far a deadline is from now ("due in 1h30m", "breached 2d3h ago"): to the minute
+    below a day ("4h50m", "45m"), in days and hours from a day on ("2d3h"; the minutes
+    dropped), never rounded up, so a deadline is never shown later than it is."""
+    day = abs(td) >= dt.timedelta(days=1)
+    return format_duration(td, smallest="h" if day else "m")

@@ -51,8 +51,11 @@ def _clock_lines(clock: Clock, policy: Policy, now: dt.datetime) -> list[str]:
     lines.append(f"  counted  {used} in {len(counted)} working interval(s):")
     tz = cal.tz
     for lo, hi in counted[:MAX_INTERVALS]:
+        start, end = lo.astimezone(tz), hi.astimezone(tz)
+        # the end's day is named when it is another day than the start's (past midnight)
+        shown = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %Y-%m-%d %H:%M}"
         lines.append(
-            f"             {lo.astimezone(tz):%a %Y-%m-%d %H:%M} → {hi.astimezone(tz):%H:%M}"
+            f"             {start:%a %Y-%m-%d %H:%M} → {shown}"
             f"  ({format_duration(hi - lo, largest='h')})"
         )
     if len(counted) > MAX_INTERVALS:

@@ -1,12 +1,25 @@
 """The numbers of a report: backlog, SLA compliance, escalations, speed, satisfaction, trend.
 
 Pure: takes tickets, the configuration, ``now`` and the period; returns plain data with
-stable keys (the JSON report is exactly this).  Definitions, so every format agrees:
+stable keys (the JSON report is exactly this).  Definitions, so every format agrees (the
+summary, ``esc check`` and the sweep's output count with the same words, through
+:func:`standing`):
 
 * the period is [since, until); a ticket counts for it by the time of the event counted
-  (created, resolved, escalated, closed, a clock stopping);
+  (created, resolved, escalated, closed, a clock's outcome);
 * ``team`` keeps tickets that are with that team now or were escalated away from it;
-* the backlog and the tickets breached or in warning are as of ``now``;
+* *active tickets* are those whose status is new, open or pending (the status ``open`` is
+  one of three); the backlog is the active tickets as of ``now``;
+* an *overdue ticket* is an active ticket with a running clock past its deadline; a
+  ticket *in warning* has a running clock in warning and none past its deadline: each
+  active ticket is overdue, in warning or neither (:func:`standing`), as of ``now``;
+* *breached clocks* (``breached_now``) are the running clocks past their deadline of the
+  active tickets, as of ``now``: an overdue ticket has one or more; *clocks in warning*
+  likewise;
+* a clock's outcome is decided once: *met* when it stops in time (at its stop), or
+  *breached* when its deadline passes first (at its deadline, whether it has stopped since
+  or not); *breaches* counts the clocks breached in the period, and *SLA compliance* is
+  the share met of the clocks decided in the period (met in it, or breached in it);
 * percentiles use the nearest-rank method; the median is the middle value (or the mean of
   the two middle values); durations are in seconds.
 """
@@ -19,7 +32,7 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from esc.domain.config import Config
 from esc.domain.model import ACTIVE_STATUSES, ESCALATION_KINDS, METRICS, Ticket
@@ -38,6 +51,17 @@ class Period:
 
     def __contains__(self, moment: object) -> bool:
         return isinstance(moment, dt.datetime) and self.since <= moment < self.until
+
+
+Standing = Literal["overdue", "warning", "ok"]
+
+
+def standing(sla: Sla) -> Standing:
+    """Where an active ticket stands as of the SLA's ``now``: ``overdue`` (a running clock is
+    past its deadline), else ``warning`` (a running clock is in warning), else ``ok``."""
+    if sla.overdue_clocks:
+        return "overdue"
+    return "warning" if sla.warning_clocks else "ok"
 
 
 def default_period(now: dt.datetime, days: int = 30) -> Period:
@@ -141,15 +165,20 @@ def _backlog(
     teams = sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key))
     levels = sorted({tm.level for tm in teams})
     return {
-        "open": len(active),
+        "active": len(active),
         "by_team": {tm.key: sum(t.team == tm.key for t in active) for tm in teams},
         "by_level": {str(lv): sum(config.level(t.team) == lv for t in active) for lv in levels},
         "by_priority": {p: sum(t.priority == p for t in active) for p in config.priorities},
         "by_status": {s: sum(t.status == s for t in active) for s in ACTIVE_STATUSES},
         "aging": {
-            name: sum(_in_bucket(now - t.created, lo, hi) for t in active) for name, lo, hi in AGING
+            name: sum(_in_bucket(_age(t, now), lo, hi) for t in active) for name, lo, hi in AGING
         },
     }
+
+
+def _age(ticket: Ticket, now: dt.datetime) -> dt.timedelta:
+    """How old the ticket is at ``now``; 0 for one created after ``now``."""
+    return max(now - ticket.created, dt.timedelta(0))
 
 
 def _in_bucket(age: dt.timedelta, lo: int, hi: int | None) -> bool:
@@ -160,13 +189,27 @@ def _in_bucket(age: dt.timedelta, lo: int, hi: int | None) -> bool:
 # ---------------------------------------------------------------- SLA
 
 
-def _finished_in(clock: Clock, period: Period) -> bool:
-    return clock.stop is not None and clock.stop in period
+def breached_at(clock: Clock) -> dt.datetime | None:
+    """When a breached clock's deadline passed (None: the clock is not breached).  A clock
+    paused past its deadline has no due time: the deadline it crossed counts."""
+    if clock.state != "breached":
+        return None
+    if clock.due is not None:
+        return clock.due
+    return clock.marks[-1] if clock.marks else None
+
+
+def decided_at(clock: Clock) -> dt.datetime | None:
+    """When the clock's outcome was decided: met at its stop, breached at its deadline;
+    None while it is undecided (running, not past its deadline)."""
+    if clock.state == "met":
+        return clock.stop
+    return breached_at(clock)
 
 
 def _breached_in(clock: Clock, period: Period) -> bool:
     """A deadline that passed in the period without the clock stopping in time."""
-    return clock.state == "breached" and clock.due is not None and clock.due in period
+    return breached_at(clock) in period
 
 
 def _rate(met: int, total: int) -> float | None:
@@ -174,39 +217,46 @@ def _rate(met: int, total: int) -> float | None:
 
 
 def _compliance(clocks: Iterable[Clock]) -> dict[str, Any]:
-    done = list(clocks)
-    met = sum(c.state == "met" for c in done)
-    return {"met": met, "total": len(done), "rate": _rate(met, len(done))}
+    decided = list(clocks)
+    met = sum(c.state == "met" for c in decided)
+    return {
+        "met": met,
+        "breached": len(decided) - met,
+        "total": len(decided),
+        "rate": _rate(met, len(decided)),
+    }
 
 
 def _sla(
     items: Sequence[tuple[Ticket, Sla]], config: Config, now: dt.datetime, period: Period
 ) -> dict[str, Any]:
-    finished = [(t, c) for t, s in items for c in s.clocks if _finished_in(c, period)]
+    decided = [(t, c) for t, s in items for c in s.clocks if decided_at(c) in period]
+    active = [(t, s) for t, s in items if t.active]
+    standings = Counter(standing(s) for _, s in active)
+    breached = [_clock_row(t, c, now) for t, s in active for c in s.overdue_clocks]
+    warning = [_clock_row(t, c, now) for t, s in active for c in s.warning_clocks]
     return {
         "compliance": {
-            "overall": _compliance(c for _, c in finished),
-            "by_metric": {m: _compliance(c for _, c in finished if c.metric == m) for m in METRICS},
+            "overall": _compliance(c for _, c in decided),
+            "by_metric": {m: _compliance(c for _, c in decided if c.metric == m) for m in METRICS},
             "by_team": {
-                k: _compliance(c for t, c in finished if t.team == k) for k in config.teams
+                k: _compliance(c for t, c in decided if t.team == k) for k in config.teams
             },
             "by_priority": {
-                p: _compliance(c for t, c in finished if t.priority == p) for p in config.priorities
+                p: _compliance(c for t, c in decided if t.priority == p) for p in config.priorities
             },
         },
-        "breached_now": sorted(
-            (_clock_row(t, c, now) for t, s in items if t.active for c in s.overdue_clocks),
-            key=lambda r: -r["over_seconds"],
-        ),
-        "warning_now": sorted(
-            (_clock_row(t, c, now) for t, s in items if t.active for c in s.warning_clocks),
-            key=lambda r: r["left_seconds"],
-        ),
+        "overdue_tickets": standings["overdue"],
+        "warning_tickets": standings["warning"],
+        "breached_clocks": len(breached),
+        "warning_clocks": len(warning),
+        "breached_now": sorted(breached, key=lambda r: -r["over_seconds"]),
+        "warning_now": sorted(warning, key=lambda r: r["left_seconds"]),
     }
 
 
 def _clock_row(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, Any]:
-    due = clock.due or now
+    due = clock.due or breached_at(clock) or now
     return {
         "id": ticket.id,
         "title": ticket.title,
@@ -359,9 +409,7 @@ def _trend(items: Sequence[tuple[Ticket, Sla]], period: Period) -> list[dict[str
     tickets = [t for t, _ in items]
     created = _per_part((t.created for t in tickets), parts)
     resolved = _per_part((_resolved_at(t) for t in tickets), parts)
-    breached = _per_part(
-        (c.due for _, s in items for c in s.clocks if c.state == "breached"), parts
-    )
+    breached = _per_part((breached_at(c) for _, s in items for c in s.clocks), parts)
     escalated = _per_part((e.at for t in tickets for e in t.escalations), parts)
     rows = []
     for n, week in enumerate(weeks):

@@ -151,7 +151,7 @@ def sweep_reports(
     compiled = compiled_templates_dir()
     files = {}
     if "summary.md" in parts:
-        data = summary_data(items, catalog.config)
+        data = summary_data(items, catalog.config, as_of)
         files["summary.md"] = render(SUMMARY_TEMPLATE, data, overrides, compiled)
     if "index.html" in parts or "report.json" in parts:
         report = stats.build(items, catalog.config, as_of, period, settled=settled)

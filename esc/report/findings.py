@@ -1,4 +1,8 @@
-"""`esc check` and `esc upcoming`: which open tickets are overdue or about to be. Pure."""
+"""`esc check` and `esc upcoming`: which active tickets are overdue or about to be. Pure.
+
+Counted as the reports count (:func:`esc.domain.stats.standing`): an active ticket is
+*overdue* when a running clock is past its deadline, else *in warning* when one is in
+warning."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from esc.domain.errors import ParseError
 from esc.domain.model import Ticket
 from esc.domain.records import immutable
 from esc.domain.sla import Clock, Sla
+from esc.domain.stats import standing
 from esc.domain.timestamps import format_timestamp
 from esc.report.views import clock_phrase, sla_json
 
@@ -35,7 +40,7 @@ class Checked:
 class CheckOutcome:
     now: dt.datetime
     fail_on: str
-    items: tuple[Checked, ...]  # every open ticket
+    items: tuple[Checked, ...]  # every active ticket
     broken: tuple[ParseError, ...] = ()  # ticket files that do not parse or validate
 
     @property
@@ -47,6 +52,9 @@ class CheckOutcome:
     def failed(self) -> bool:
         return bool(self.failing or self.broken)
 
+    def count(self, level: str) -> int:
+        return sum(i.level == level for i in self.items)
+
 
 def overdue_findings(
     items: Sequence[tuple[Ticket, Sla]],
@@ -54,14 +62,14 @@ def overdue_findings(
     fail_on: str,
     broken: Sequence[ParseError] = (),
 ) -> CheckOutcome:
-    """Every open ticket, with its SLA, judged breached, in warning or ok; and the ticket
-    files that could not be judged (each a finding of its own)."""
+    """Every active ticket, with its SLA, judged breached (overdue), in warning or ok; and
+    the ticket files that could not be judged (each a finding of its own)."""
     checked = []
+    levels = {"overdue": "breached", "warning": "warning", "ok": "ok"}
     for ticket, sla in sorted(items, key=lambda item: item[0].id):
         if not ticket.active:
             continue
-        level = "breached" if sla.overdue_clocks else "warning" if sla.warning_clocks else "ok"
-        checked.append(Checked(ticket, sla, level))
+        checked.append(Checked(ticket, sla, levels[standing(sla)]))
     return CheckOutcome(now, fail_on, tuple(checked), tuple(broken))
 
 
@@ -88,11 +96,11 @@ def _text(outcome: CheckOutcome) -> str:
     failing = outcome.failing
     lines = [str(error) for error in outcome.broken]
     lines += [f"{_describe(i)} — {i.ticket.title}" for i in failing]
-    open_count = len(outcome.items)
+    active = len(outcome.items)
     if failing:
-        summary = f"{len(failing)} of {open_count} open tickets {_what(outcome)}"
+        summary = f"{len(failing)} of {active} active tickets {_what(outcome)}"
     else:
-        summary = f"none of {open_count} open tickets {_what(outcome)}"
+        summary = f"none of {active} active tickets {_what(outcome)}"
     if outcome.broken:
         count = len(outcome.broken)
         lines.append(f"{summary}; {count} ticket file{'s' if count != 1 else ''} broken")
@@ -102,7 +110,10 @@ def _text(outcome: CheckOutcome) -> str:
 
 
 def _what(outcome: CheckOutcome) -> str:
-    return "overdue" if outcome.fail_on == "breached" else "overdue or in warning"
+    if outcome.fail_on == "breached":
+        return "overdue"
+    overdue, warning = outcome.count("breached"), outcome.count("warning")
+    return f"overdue or in warning ({overdue} overdue, {warning} in warning)"
 
 
 def _json(outcome: CheckOutcome) -> str:
@@ -110,7 +121,9 @@ def _json(outcome: CheckOutcome) -> str:
         "now": format_timestamp(outcome.now),
         "fail_on": outcome.fail_on,
         "failed": outcome.failed,
-        "open": len(outcome.items),
+        "active_tickets": len(outcome.items),
+        "overdue_tickets": outcome.count("breached"),
+        "warning_tickets": outcome.count("warning"),
         "broken": [
             {"file": e.path, "line": e.line or None, "message": e.message}
             for e in outcome.broken
@@ -181,7 +194,7 @@ def _junit(outcome: CheckOutcome) -> str:
 def upcoming_breaches(
     items: Sequence[tuple[Ticket, Sla]], now: dt.datetime, within: dt.timedelta
 ) -> list[tuple[Ticket, Clock]]:
-    """Running clocks of open tickets whose deadline falls in (now, now + within]."""
+    """Running clocks of active tickets whose deadline falls in (now, now + within]."""
     rows = []
     for ticket, sla in items:
         if not ticket.active:

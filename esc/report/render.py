@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -18,9 +19,9 @@ from typing import Any, Literal
 from esc.domain.config import Config
 from esc.domain.durations import format_duration
 from esc.domain.errors import EscError, ParseError
-from esc.domain.model import Ticket
+from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Clock, Sla
-from esc.domain.stats import ReportJson
+from esc.domain.stats import ReportJson, standing
 from esc.domain.timestamps import format_timestamp
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -102,45 +103,64 @@ def _bytecode_cache(folder: Path | None) -> Any:
     return QuietCache(str(folder))
 
 
-def _clock_row(ticket: Ticket, clock: Clock) -> dict[str, object]:
-    return {
-        "id": ticket.id,
-        "title": ticket.title,
-        "team": ticket.team,
-        "priority": ticket.priority,
-        "metric": clock.metric,
-        "due": format_timestamp(clock.due) if clock.due else "-",
-    }
+def _clock_rows(
+    pairs: Sequence[tuple[Ticket, Clock]], as_of: dt.datetime
+) -> list[dict[str, object]]:
+    """Clock rows, soonest (or most past) deadline first, times in the zone of ``as_of``."""
+    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    ordered = sorted(pairs, key=lambda p: (p[1].due or far, p[0].id))
+    return [
+        {
+            "id": ticket.id,
+            "title": ticket.title,
+            "team": ticket.team,
+            "priority": ticket.priority,
+            "metric": clock.metric,
+            "due": format_timestamp(clock.due.astimezone(as_of.tzinfo)) if clock.due else "-",
+        }
+        for ticket, clock in ordered
+    ]
 
 
-def summary_data(items: Sequence[tuple[Ticket, Sla]], config: Config) -> dict[str, object]:
+def summary_data(
+    items: Sequence[tuple[Ticket, Sla]], config: Config, as_of: dt.datetime
+) -> dict[str, object]:
+    """What summary.md shows, counted as report.json counts it (:mod:`esc.domain.stats`):
+    active tickets by status and team, how many of them are overdue or in warning
+    (:func:`stats.standing`), and the breached clocks and clocks in warning, as of
+    ``as_of``.  ``overdue`` and ``warning`` list clocks; every ``*_tickets`` counts tickets."""
     active = [(t, s) for t, s in items if t.active]
-    overdue = [_clock_row(t, c) for t, s in active for c in s.overdue_clocks]
-    warning = [_clock_row(t, c) for t, s in active for c in s.warning_clocks]
-    counts = {
-        status: sum(1 for t, _ in active if t.status == status)
-        for status in ("new", "open", "pending")
-    }
-    teams = []
-    for team in sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key)):
-        mine = [(t, s) for t, s in active if t.team == team.key]
-        teams.append(
-            {
-                "name": team.key,
-                "level": team.level,
-                **{
-                    status: sum(1 for t, _ in mine if t.status == status)
-                    for status in ("new", "open", "pending")
-                },
-                "overdue": sum(1 for _, s in mine if s.overdue_clocks),
-            }
-        )
+    overdue = _clock_rows([(t, c) for t, s in active for c in s.overdue_clocks], as_of)
+    warning = _clock_rows([(t, c) for t, s in active for c in s.warning_clocks], as_of)
+
+    def row(mine: Sequence[tuple[Ticket, Sla]]) -> dict[str, int]:
+        standings = Counter(standing(s) for _, s in mine)
+        return {
+            **{status: sum(1 for t, _ in mine if t.status == status) for status in ACTIVE_STATUSES},
+            "active": len(mine),
+            "overdue": standings["overdue"],
+            "warning": standings["warning"],
+        }
+
+    teams = [
+        {"name": team.key, "level": team.level, **row([i for i in active if i[0].team == team.key])}
+        for team in sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key))
+    ]
+    known = set(config.teams)
+    elsewhere = [i for i in active if i[0].team not in known]
+    if elsewhere:  # (a team teams.yaml no longer has: counted, so the table adds up)
+        teams.append({"name": "(unknown team)", "level": "?", **row(elsewhere)})
+    total = row(active)
     return {
+        "as_of": format_timestamp(as_of),
         "active": [t.id for t, _ in active],
-        "counts": counts,
-        "overdue": sorted(overdue, key=lambda r: str(r["due"])),
-        "warning": sorted(warning, key=lambda r: str(r["due"])),
+        "counts": {status: total[status] for status in ACTIVE_STATUSES},
+        "overdue_tickets": total["overdue"],
+        "warning_tickets": total["warning"],
+        "overdue": overdue,
+        "warning": warning,
         "teams": teams,
+        "total": total,
         "generated": None,
     }
 

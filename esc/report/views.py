@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from esc.domain.config import Config
-from esc.domain.durations import format_age, format_duration
+from esc.domain.durations import format_age, format_duration, format_relative
 from esc.domain.model import Ticket, front_matter
 from esc.domain.sla import Clock, Sla
 from esc.domain.timestamps import format_timestamp
@@ -40,6 +40,7 @@ def ticket_json(
         data.setdefault(key, _jsonable(value))
     if sla is not None:
         data["sla"] = sla_json(sla)
+        data["next_sla"] = next_sla_json(sla)
     if full:
         data["description"] = ticket.description
         data["conversation"] = [
@@ -88,13 +89,25 @@ def _jsonable(value: object) -> object:
     return str(value)
 
 
-LIST_COLUMNS = ("ID", "PRI", "STATUS", "TEAM", "L", "ASSIGNEE", "AGE", "TITLE")
+LIST_COLUMNS = ("ID", "PRI", "STATUS", "TEAM", "L", "ASSIGNEE", "AGE", "SLA", "TITLE")
+SLA_COLUMN = LIST_COLUMNS.index("SLA")
+
+
+def age_text(ticket: Ticket, now: dt.datetime) -> str:
+    """How old the ticket is, one unit rounded down; "0m" for one created after ``now``."""
+    return format_age(max(now - ticket.created, dt.timedelta(0)))
 
 
 def ticket_table(
-    tickets: Sequence[Ticket], config: Config, now: dt.datetime, width: int, colour: bool
+    tickets: Sequence[Ticket],
+    config: Config,
+    now: dt.datetime,
+    width: int,
+    colour: bool,
+    slas: Mapping[str, Sla],
 ) -> str:
-    """A table that fits ``width`` columns: the title takes what is left."""
+    """A table that fits ``width`` columns: the title takes what is left.  The SLA column
+    is :func:`sla_cell` of each ticket's SLA in ``slas`` ("-" for one without)."""
     rows = [
         [
             t.id,
@@ -103,7 +116,8 @@ def ticket_table(
             t.team,
             str(config.level(t.team) or "?"),
             t.assignee or "-",
-            format_age(now - t.created),
+            age_text(t, now),
+            sla_cell(slas[t.id]) if t.id in slas else "-",
             t.title,
         ]
         for t in tickets
@@ -113,12 +127,17 @@ def ticket_table(
     widths[-1] = max(10, min(widths[-1], width - fixed))
     lines = [_row(list(LIST_COLUMNS), widths, None, colour, header=True)]
     for ticket, row in zip(tickets, rows, strict=False):
-        lines.append(_row(row, widths, ticket, colour))
+        lines.append(_row(row, widths, ticket, colour, sla=slas.get(ticket.id)))
     return "\n".join(lines)
 
 
 def _row(
-    cells: list[str], widths: list[int], ticket: Ticket | None, colour: bool, header: bool = False
+    cells: list[str],
+    widths: list[int],
+    ticket: Ticket | None,
+    colour: bool,
+    header: bool = False,
+    sla: Sla | None = None,
 ) -> str:
     title = cells[-1]
     if len(title) > widths[-1]:
@@ -130,6 +149,9 @@ def _row(
     if ticket is not None:
         padded[1] = paint(padded[1], PRIORITY_COLOUR.get(ticket.priority), colour)
         padded[2] = paint(padded[2], STATUS_COLOUR.get(ticket.status), colour)
+        clock = next_clock(sla) if sla is not None else None
+        if clock is not None:
+            padded[SLA_COLUMN] = paint(padded[SLA_COLUMN], STATE_COLOUR.get(clock.state), colour)
     return "  ".join(padded).rstrip()
 
 
@@ -147,7 +169,7 @@ def ticket_text(
         ("assignee", ticket.assignee or "-"),
         ("category", ticket.category or "-"),
         ("customer", f"{ticket.customer or '-'} via {ticket.channel or '-'}"),
-        ("created", f"{format_timestamp(ticket.created)} ({format_age(now - ticket.created)} ago)"),
+        ("created", f"{format_timestamp(ticket.created)} ({_ago(ticket, now)})"),
         ("updated", format_timestamp(ticket.updated)),
     ]
     if ticket.impact or ticket.urgency:
@@ -183,6 +205,12 @@ def ticket_text(
     return "\n".join(lines)
 
 
+def _ago(ticket: Ticket, now: dt.datetime) -> str:
+    if ticket.created > now:
+        return "after --now"
+    return f"{age_text(ticket, now)} ago"
+
+
 def _indent(text: str) -> str:
     return "\n".join(("    " + line) if line else "" for line in text.splitlines())
 
@@ -216,8 +244,8 @@ def clock_phrase(clock: Clock, now: dt.datetime) -> str:
     if clock.stop is not None:
         return f"{clock.metric} {clock.state} (due {due})"
     if clock.state == "breached":
-        return f"{clock.metric} breached {format_age(now - clock.due)} ago (due {due})"
-    return f"{clock.metric} {clock.state}, due in {format_age(clock.due - now)} ({due})"
+        return f"{clock.metric} breached {format_relative(now - clock.due)} ago (due {due})"
+    return f"{clock.metric} {clock.state}, due in {format_relative(clock.due - now)} ({due})"
 
 
 def sla_lines(sla: Sla, colour: bool) -> list[str]:
@@ -231,6 +259,49 @@ def sla_lines(sla: Sla, colour: bool) -> list[str]:
 
 
 STATE_COLOUR = {"breached": "red", "warning": "yellow", "met": "green", "paused": "dim"}
+
+
+def next_clock(sla: Sla) -> Clock | None:
+    """The running clock a person should look at first: the one most past its deadline,
+    else the one due soonest, else a paused one; None if no clock is running."""
+    running = [c for c in sla.clocks if c.running]
+    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    for states in (("breached",), ("warning", "ok"), ("paused",)):
+        found = [c for c in running if c.state in states]
+        if found:
+            return min(found, key=lambda c: c.due or far)
+    return None
+
+
+def sla_cell(sla: Sla) -> str:
+    """The SLA column of ``esc list``: the next deadline and its state, compactly:
+    "breached 2h ago", "warning, due in 40m", "due in 3h", "paused"; with no clock
+    running, "met" (every clock met its target), "met late" (one stopped past its
+    deadline) or "-" (no clocks)."""
+    clock = next_clock(sla)
+    if clock is None:
+        if not sla.clocks:
+            return "-"
+        return "met" if all(c.state == "met" for c in sla.clocks) else "met late"
+    if clock.state == "paused" or clock.due is None:
+        return clock.state
+    if clock.state == "breached":
+        return f"breached {format_relative(sla.now - clock.due)} ago"
+    due = f"due in {format_relative(clock.due - sla.now)}"
+    return f"warning, {due}" if clock.state == "warning" else due
+
+
+def next_sla_json(sla: Sla) -> dict[str, Any] | None:
+    """``next_sla`` of a ticket's JSON: the clock the SLA column shows (None: none runs)."""
+    clock = next_clock(sla)
+    if clock is None:
+        return None
+    return {
+        "metric": clock.metric,
+        "due": _iso(clock.due),
+        "state": clock.state,
+        "text": sla_cell(sla),
+    }
 
 
 def upcoming_json(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, Any]:
@@ -248,12 +319,13 @@ def upcoming_json(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, A
 
 
 def upcoming_text(rows: Sequence[tuple[Ticket, Clock]], now: dt.datetime) -> str:
+    lefts = [format_relative(clock.due - now) if clock.due else "?" for _, clock in rows]
+    width = max((len(left) for left in lefts), default=0)
     lines = []
-    for ticket, clock in rows:
-        left = format_age(clock.due - now) if clock.due else "?"
+    for (ticket, clock), left in zip(rows, lefts, strict=True):
         due = format_timestamp(clock.due) if clock.due else "-"
         lines.append(
-            f"{ticket.id}  in {left:<4} {clock.metric:<15} {due}  {ticket.team:<12} "
+            f"{ticket.id}  in {left:<{width}} {clock.metric:<15} {due}  {ticket.team:<12} "
             f"{ticket.priority:<7} {ticket.title}"
         )
     return "\n".join(lines)

@@ -32,13 +32,13 @@ def test_check_text_lists_overdue_and_fails(esc: Esc, tickets: dict[str, str]) -
     lines = result.out.splitlines()
     assert lines[0].startswith(f"{tickets['late']} (support, normal): first_response breached")
     assert "(due 2026-11-20T13:00:00+01:00)" in lines[0] and lines[0].endswith("No reply yet")
-    assert lines[-1] == "1 of 3 open tickets overdue"
+    assert lines[-1] == "1 of 3 active tickets overdue"
 
 
 def test_check_passes_when_nothing_is_overdue(esc: Esc, tickets: dict[str, str]) -> None:
     result = esc("check", now="2026-11-20T10:00:00+01:00")
     assert result.code == 0
-    assert result.out == "ok: none of 3 open tickets overdue\n"
+    assert result.out == "ok: none of 3 active tickets overdue\n"
 
 
 def test_check_fail_on_warning(esc: Esc, tickets: dict[str, str]) -> None:
@@ -47,11 +47,15 @@ def test_check_fail_on_warning(esc: Esc, tickets: dict[str, str]) -> None:
     result = esc("check", "--fail-on", "warning", now="2026-11-20T12:00:00+01:00")
     assert result.code == 1
     assert "first_response warning, due in 1h" in result.out
+    assert result.out.splitlines()[-1] == (
+        "1 of 3 active tickets overdue or in warning (0 overdue, 1 in warning)"
+    )
 
 
 def test_check_json(esc: Esc, tickets: dict[str, str]) -> None:
     data = json.loads(esc("check", "--format", "json", now=LATE).out)
-    assert data["failed"] is True and data["open"] == 3
+    assert data["failed"] is True and data["active_tickets"] == 3
+    assert (data["overdue_tickets"], data["warning_tickets"]) == (1, 0)
     [item] = data["tickets"]
     assert item["id"] == tickets["late"] and item["state"] == "breached"
     assert item["sla"]["first_response"]["due"] == "2026-11-20T13:00:00+01:00"
@@ -111,6 +115,28 @@ def test_list_overdue_and_json_sla(esc: Esc, tickets: dict[str, str]) -> None:
     }
     shown = json.loads(esc.ok("show", tickets["answered"], "--json", now=LATE))
     assert shown["sla"]["first_response"]["state"] == "met"
+
+
+def test_list_has_an_sla_column_with_the_next_deadline(
+    esc: Esc, tickets: dict[str, str]
+) -> None:
+    lines = esc.ok("list", "--sort", "created", now=LATE).splitlines()
+    assert lines[0].split()[7] == "SLA"
+    rows = {line.split()[0]: line for line in lines[1:]}
+    # late: first response due Fri 13:00, Monday noon is 2d23h past it; answered: its
+    # resolution (24h of office time) is due Tue 17:00; fresh: first response due Mon 15:00
+    assert "  breached 2d23h ago  " in rows[tickets["late"]]
+    assert "  due in 1d5h  " in rows[tickets["answered"]]
+    assert "  due in 3h  " in rows[tickets["fresh"]]
+    items = json.loads(esc.ok("list", "--json", now=LATE))
+    shown = {i["id"]: i["next_sla"] for i in items}
+    assert shown[tickets["late"]] == {
+        "metric": "first_response",
+        "due": "2026-11-20T13:00:00+01:00",
+        "state": "breached",
+        "text": "breached 2d23h ago",
+    }
+    assert shown[tickets["fresh"]]["due"] == "2026-11-23T15:00:00+01:00"
 
 
 def test_explain_shows_clocks_and_rules(esc: Esc, tickets: dict[str, str], workspace: Path) -> None:

@@ -54,7 +54,7 @@ def make(esc: Esc, title: str = "Invoice missing", category: str = "billing") ->
 def test_sweep_writes_sla_block_and_is_idempotent(esc: Esc, workspace: Path) -> None:
     ticket = make(esc)
     first = esc.ok("sweep", now="2026-11-20T10:00:00+01:00")
-    assert first.startswith("1 tickets seen, 1 changed, 0 in warning, 0 overdue")
+    assert first.startswith("1 tickets seen, 1 changed; 1 active tickets: 0 overdue, 0 in warning")
     text = (workspace / "tickets" / f"{ticket}.md").read_text()
     assert "sla:\n  policy: standard\n  checked: 2026-11-20T10:00:00+01:00\n" in text
     assert "  first_response: {due: 2026-11-20T13:00:00+01:00, state: ok}\n" in text
@@ -62,6 +62,57 @@ def test_sweep_writes_sla_block_and_is_idempotent(esc: Esc, workspace: Path) -> 
     again = esc.ok("sweep", now="2026-11-20T10:00:00+01:00")
     assert again.startswith("1 tickets seen, 0 changed")
     assert files(workspace) == before
+
+
+RULES_ACTIONS = RULES_LEVELS.split("rules:\n")[0] + """\
+rules:
+  - name: triage
+    when: {status: new, sla: breached}
+    then: {assign: lead, tag: triaged, priority: high, note: "Breached while new"}
+  - name: park
+    when: {tags: triaged, status: open}
+    then: {status: pending}
+"""
+
+
+def test_sweep_prints_every_rule_action(esc: Esc, workspace: Path) -> None:
+    (workspace / "rules.yaml").write_text(RULES_ACTIONS)
+    assert esc("validate").code == 0
+    ticket = make(esc)
+    # 11:00 Friday: the first response (2h) is breached while the ticket is new
+    sweep = ("sweep", "--dry-run")
+    lines = esc.ok(*sweep, now="2026-11-20T11:30:00+01:00").splitlines()
+    assert lines[1:7] == [
+        f"  {ticket}: assignee — → carol (rule:triage)",
+        f"  {ticket}: status new → open (rule:triage)",
+        f"  {ticket}: tag triaged (rule:triage)",
+        f"  {ticket}: priority normal → high (rule:triage)",
+        f'  {ticket}: note "Breached while new" (rule:triage)',
+        f"  {ticket}: status open → pending (rule:park)",
+    ]
+    data = json.loads(esc.ok(*sweep, "--json", now="2026-11-20T11:30:00+01:00"))
+    at = "2026-11-20T11:30:00+01:00"
+    assert [{k: a[k] for k in ("id", "rule", "action", "field", "from", "to")} for a in
+            data["actions"]] == [
+        {"id": ticket, "rule": "triage", "action": "assign", "field": "assignee",
+         "from": None, "to": "carol"},
+        {"id": ticket, "rule": "triage", "action": "status", "field": "status",
+         "from": "new", "to": "open"},
+        {"id": ticket, "rule": "triage", "action": "tag", "field": None, "from": None,
+         "to": "triaged"},
+        {"id": ticket, "rule": "triage", "action": "priority", "field": "priority",
+         "from": "normal", "to": "high"},
+        {"id": ticket, "rule": "triage", "action": "note", "field": None, "from": None,
+         "to": "Breached while new"},
+        {"id": ticket, "rule": "park", "action": "status", "field": "status",
+         "from": "open", "to": "pending"},
+    ]  # fmt: skip
+    assert {a["at"] for a in data["actions"]} == {at}
+    esc.ok("sweep", now="2026-11-20T11:30:00+01:00")
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-20T11:30:00+01:00"))
+    assert (shown["assignee"], shown["status"], shown["priority"]) == ("carol", "pending", "high")
+    again = json.loads(esc.ok("sweep", "--json", now="2026-11-20T11:45:00+01:00"))
+    assert again["actions"] == []  # each rule acted once
 
 
 def test_dry_run_writes_nothing(esc: Esc, workspace: Path) -> None:

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from esc.domain.durations import DurationError, format_age, format_duration, parse_duration
+from esc.domain.durations import (
+    DurationError,
+    format_age,
+    format_duration,
+    format_relative,
+    parse_duration,
+)
 
 M = dt.timedelta(minutes=1)
 H = dt.timedelta(hours=1)
@@ -101,6 +107,26 @@ def test_format_duration_shapes() -> None:
 )
 def test_format_age(td: dt.timedelta, expected: str) -> None:
     assert format_age(td) == expected
+
+
+@pytest.mark.parametrize(
+    ("td", "expected"),
+    [
+        (90 * M, "1h30m"),  # not "1h"
+        (4 * H + 50 * M, "4h50m"),  # not "4h"
+        (45 * M, "45m"),
+        (2 * H, "2h"),
+        (23 * H + 59 * M, "23h59m"),
+        (24 * H + 30 * M, "1d"),  # from a day on: days and hours
+        (2 * 24 * H + 3 * H + 59 * M, "2d3h"),
+        (dt.timedelta(days=20, hours=5), "20d5h"),  # no weeks
+        (dt.timedelta(seconds=40), "40s"),
+        (dt.timedelta(0), "0m"),
+    ],
+)
+def test_format_relative(td: dt.timedelta, expected: str) -> None:
+    assert format_relative(td) == expected
+    assert parse_duration(expected) <= td  # never later than it is
 
 
 @given(st.integers(min_value=-10**7, max_value=10**7))

@@ -27,7 +27,9 @@ import frontmatter
 import pytest
 import yaml
 
-from esc.domain.stats import AGING
+from esc.domain.sla import Clock as SlaClock
+from esc.domain.sla import Sla
+from esc.domain.stats import AGING, breached_at, decided_at, standing
 from tests.conftest import Esc
 
 CET = dt.timezone(dt.timedelta(hours=1))
@@ -202,7 +204,8 @@ def rate(met: int, total: int) -> float | None:
 
 def compliance(clocks: list[Clock]) -> dict[str, Any]:
     met = sum(c.state == "met" for c in clocks)
-    return {"met": met, "total": len(clocks), "rate": rate(met, len(clocks))}
+    total = len(clocks)
+    return {"met": met, "breached": total - met, "total": total, "rate": rate(met, total)}
 
 
 def breaches_in(tickets: list[T], period: Period) -> int:
@@ -250,7 +253,7 @@ def expected_backlog(tickets: list[T], config: Config) -> dict[str, Any]:
     levels = sorted(set(config.levels.values()))
     ages = Counter(aging_bucket(NOW - when(t.created)) for t in active)
     return {
-        "open": len(active),
+        "active": len(active),
         "by_team": {k: sum(t.team == k for t in active) for k in config.levels},
         "by_level": {str(lv): sum(config.levels[t.team] == lv for t in active) for lv in levels},
         "by_priority": {p: sum(t.priority == p for t in active) for p in config.priorities},
@@ -259,12 +262,18 @@ def expected_backlog(tickets: list[T], config: Config) -> dict[str, Any]:
     }
 
 
-def finished_clocks(tickets: list[T], period: Period) -> list[tuple[T, Clock]]:
-    return [(t, c) for t in tickets for c in t.clocks if period.has(c.stop)]
+def decided_clocks(tickets: list[T], period: Period) -> list[tuple[T, Clock]]:
+    """Clocks met in the period (by their stop) or breached in it (by their deadline)."""
+    return [
+        (t, c)
+        for t in tickets
+        for c in t.clocks
+        if period.has(c.stop if c.state == "met" else c.due if c.state == "breached" else None)
+    ]
 
 
 def expected_compliance(tickets: list[T], config: Config, period: Period) -> dict[str, Any]:
-    done = finished_clocks(tickets, period)
+    done = decided_clocks(tickets, period)
     return {
         "overall": compliance([c for _, c in done]),
         "by_metric": {m: compliance([c for _, c in done if c.metric == m]) for m in METRICS},
@@ -532,7 +541,7 @@ def test_backlog(case: Case) -> None:
     assert case.report["backlog"] == expected_backlog(case.tickets, case.config)
     backlog = case.report["backlog"]
     for part in ("by_team", "by_level", "by_priority", "by_status", "aging"):
-        assert sum(backlog[part].values()) == backlog["open"], part
+        assert sum(backlog[part].values()) == backlog["active"], part
     assert list(backlog["aging"]) == [name for name, _, _ in AGING]
 
 
@@ -542,16 +551,20 @@ def test_sla_compliance(case: Case) -> None:
     by_metric = got["by_metric"].values()
     assert sum(c["total"] for c in by_metric) == got["overall"]["total"]
     assert sum(c["met"] for c in by_metric) == got["overall"]["met"]
+    # a clock breached in the period is an SLA breach of the period, and nothing else is
+    assert got["overall"]["breached"] == case.report["totals"]["breaches"]
 
 
 def test_next_response_compliance_agrees_with_the_totals(case: Case) -> None:
-    """Cross-check of the next_response clocks: finished ones are the met or breached
-    next_response clocks whose stop (the answering reply) is in the period."""
+    """Cross-check of the next_response clocks: the decided ones are those met by a reply
+    in the period, and those whose deadline passed in the period before a reply."""
     got = case.report["sla"]["compliance"]["by_metric"]["next_response"]
     clocks = [c for t in case.tickets for c in t.clocks if c.metric == "next_response"]
     stopped = [c for c in clocks if c.stop is not None]
     assert all(c.state in ("met", "breached") for c in stopped)
-    assert got["total"] == sum(case.period.has(c.stop) for c in stopped)
+    met = sum(c.state == "met" and case.period.has(c.stop) for c in clocks)
+    breached = sum(c.state == "breached" and case.period.has(c.due) for c in clocks)
+    assert (got["met"], got["breached"], got["total"]) == (met, breached, met + breached)
 
 
 def test_breached_and_warning_now(case: Case) -> None:
@@ -576,6 +589,17 @@ def test_breached_and_warning_now(case: Case) -> None:
             assert r["file"] == f"tickets/{t.id}.md"
             other = "left_seconds" if seconds_key == "over_seconds" else "over_seconds"
             assert r[other] == 0
+
+
+def test_overdue_and_warning_tickets_now(case: Case) -> None:
+    """Tickets are counted once: overdue if a running clock is past due, else in warning
+    if one is in warning; clocks are counted each."""
+    sla = case.report["sla"]
+    overdue = {row[0] for row in expected_now_rows(case.tickets, "breached")}
+    warning = {row[0] for row in expected_now_rows(case.tickets, "warning")} - overdue
+    assert (sla["overdue_tickets"], sla["warning_tickets"]) == (len(overdue), len(warning))
+    assert sla["breached_clocks"] == len(sla["breached_now"])
+    assert sla["warning_clocks"] == len(sla["warning_now"])
 
 
 def test_breached_and_warning_now_by_hand(default_report: dict[str, Any]) -> None:
@@ -632,9 +656,11 @@ def test_speed_working_time(case: Case) -> None:
 
 def test_first_response_and_resolution_counts_match_the_clocks(case: Case) -> None:
     speed = case.report["speed"]
-    by_metric = case.report["sla"]["compliance"]["by_metric"]
-    assert (
-        speed["first_response"]["overall"]["wall"]["count"] == by_metric["first_response"]["total"]
+    stopped = [
+        c for t in case.tickets for c in t.clocks if c.metric == "first_response" and c.stop
+    ]
+    assert speed["first_response"]["overall"]["wall"]["count"] == sum(
+        case.period.has(c.stop) for c in stopped
     )
     assert speed["resolution"]["overall"]["wall"]["count"] == case.report["totals"]["resolved"]
 
@@ -678,15 +704,27 @@ def test_markdown_shows_the_numbers(case: Case) -> None:
         f"| {t['tickets']} | {t['created']} | {t['resolved']} | {t['closed']} "
         f"| {t['escalations']} | {t['breaches']} |"
     )
-    has(f"{r['backlog']['open']} open tickets.")
+    sla = r["sla"]
+    has(
+        f"{r['backlog']['active']} active tickets (status new, open or pending): "
+        f"{sla['overdue_tickets']} overdue (an SLA clock running past its deadline), "
+        f"{sla['warning_tickets']} in warning (a clock in warning, none past its deadline)."
+    )
     for team, n in r["backlog"]["by_team"].items():
         has(f"| {team} | {n} |")
     for bucket, n in r["backlog"]["aging"].items():
         has(f"| {bucket} | {n} |")
     overall = r["sla"]["compliance"]["overall"]
-    has(f"| all | {overall['met']} | {overall['total']} | {pct(overall['rate'])} |")
+    has(
+        f"| all | {overall['met']} | {overall['breached']} | {overall['total']} "
+        f"| {pct(overall['rate'])} |"
+    )
     for metric, c in r["sla"]["compliance"]["by_metric"].items():
-        has(f"| {metric} | {c['met']} | {c['total']} | {pct(c['rate'])} |")
+        has(f"| {metric} | {c['met']} | {c['breached']} | {c['total']} | {pct(c['rate'])} |")
+    has(
+        f"{sla['breached_clocks']} breached clocks (running past their deadline) on "
+        f"{sla['overdue_tickets']} overdue tickets."
+    )
     e = r["escalations"]
     assert f"{e['total']} escalations in the period" in text
     has(
@@ -721,7 +759,7 @@ def test_an_empty_workspace_reports_zeros_in_every_format(esc: Esc) -> None:
         assert result.out.strip() and "Traceback" not in result.err
     report = json.loads(esc.ok("report", "--format", "json"))
     assert set(report["totals"].values()) == {0}
-    assert report["backlog"]["open"] == 0
+    assert report["backlog"]["active"] == 0
     for part in ("by_team", "by_level", "by_priority", "by_status", "aging"):
         assert set(report["backlog"][part].values()) == {0}, part
     compliance_ = report["sla"]["compliance"]
@@ -731,7 +769,7 @@ def test_an_empty_workspace_reports_zeros_in_every_format(esc: Esc) -> None:
         *compliance_["by_team"].values(),
         *compliance_["by_priority"].values(),
     ]:
-        assert c == {"met": 0, "total": 0, "rate": None}
+        assert c == {"met": 0, "breached": 0, "total": 0, "rate": None}
     assert report["sla"]["breached_now"] == report["sla"]["warning_now"] == []
     e = report["escalations"]
     assert (e["total"], e["created_tickets"], e["resolved_tickets"]) == (0, 0, 0)
@@ -749,7 +787,7 @@ def test_an_empty_workspace_reports_zeros_in_every_format(esc: Esc) -> None:
     assert [tuple(r) for r in rows[1:]] == flatten(report)
     markdown = esc.ok("report")
     assert "No ratings in the period." in markdown
-    assert "| all | 0 | 0 | – |" in markdown
+    assert "| all | 0 | 0 | 0 | – |" in markdown
 
 
 def test_a_single_ticket(esc: Esc) -> None:
@@ -778,7 +816,7 @@ def test_a_single_ticket(esc: Esc) -> None:
         "escalations": 0,
         "breaches": 0,
     }
-    assert report["backlog"]["open"] == 0
+    assert report["backlog"]["active"] == 0
     assert report["speed"]["first_response"]["overall"]["wall"] == {
         "count": 1,
         "median": 1200.0,
@@ -896,3 +934,43 @@ def test_until_a_date_means_the_end_of_that_day(demo: Path, tickets: list[T]) ->
     assert day_before["period"]["until"] == "2026-11-20T00:00:00+01:00"
     period = Period(dt.datetime(2026, 10, 21, tzinfo=CET), dt.datetime(2026, 11, 20, tzinfo=CET))
     assert day_before["totals"] == expected_totals(tickets, period)
+
+
+# ---------------------------------------------------------------- definitions, clock by clock
+
+H = dt.timedelta(hours=1)
+T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=CET)
+
+
+def sla_clock(
+    state: str,
+    stop: dt.datetime | None = None,
+    due: dt.datetime | None = T0 + 4 * H,
+    marks: tuple[dt.datetime, ...] = (),
+) -> SlaClock:
+    return SlaClock(
+        "first_response", 4 * H, T0, stop, due, None, state, H, (), marks  # type: ignore[arg-type]
+    )
+
+
+def test_a_clock_is_decided_once_met_at_its_stop_or_breached_at_its_deadline() -> None:
+    assert decided_at(sla_clock("met", stop=T0 + H)) == T0 + H
+    assert decided_at(sla_clock("breached", stop=T0 + 6 * H)) == T0 + 4 * H  # late: its due
+    assert decided_at(sla_clock("breached")) == T0 + 4 * H  # still running past its due
+    assert decided_at(sla_clock("ok")) is None
+    assert decided_at(sla_clock("warning")) is None
+    assert decided_at(sla_clock("paused", due=None)) is None
+    # a clock paused past its deadline has no due time: the deadline it crossed counts
+    paused_late = sla_clock("breached", due=None, marks=(T0 + 3 * H, T0 + 4 * H))
+    assert breached_at(paused_late) == decided_at(paused_late) == T0 + 4 * H
+
+
+def test_an_active_ticket_is_overdue_in_warning_or_neither() -> None:
+    def sla(*states: str) -> Sla:
+        return Sla(T0, None, "", tuple(sla_clock(s) for s in states))
+
+    assert standing(sla("breached", "warning")) == "overdue"
+    assert standing(sla("warning", "ok")) == "warning"
+    assert standing(sla("ok", "paused")) == "ok"
+    assert standing(Sla(T0, None, "", (sla_clock("breached", stop=T0 + 6 * H),))) == "ok"
+    assert standing(sla()) == "ok"

@@ -268,11 +268,12 @@ def test_the_demo_dashboard_renders_in_chromium(
     assert charts["trend"]["marks"] == 4 * (len(report["trend"]) + 1)
     legend = loaded.js("[...document.querySelectorAll('#trend .legend li')].map(l => l.innerText)")
     assert [x.strip() for x in legend] == [
-        "created", "resolved", "SLA deadlines breached", "escalations"]
+        "created", "resolved", "SLA breaches", "escalations"]
 
     captions = loaded.js("[...document.querySelectorAll('caption')].map(c => c.textContent)")
-    for expected in ("Open tickets by team", "Open tickets by priority", "Open tickets by status",
-                     "Open tickets by age", "Open tickets by escalation level",
+    for expected in ("Active tickets by team", "Active tickets by priority",
+                     "Active tickets by status", "Active tickets by age",
+                     "Active tickets by escalation level",
                      "Compliance by metric", "Compliance by team", "Compliance by priority",
                      "Breached now", "In warning", "Escalations by kind",
                      "Escalations between teams", "Reasons", "Time to first response",
@@ -451,7 +452,7 @@ def test_an_empty_workspace_renders_html(esc: Esc, workspace: Path) -> None:
     check_html(html)
     report = json.loads(esc.ok("report", "--format", "json"))
     assert report["totals"]["tickets"] == 0 and report["satisfaction"]["average"] is None
-    assert "Nothing is overdue." in html and "No ticket is in warning." in html
+    assert "Nothing is overdue." in html and "No clock is in warning." in html
     assert 'data-key="sla.compliance.overall.rate" data-value=\'null\'' in html
 
 

@@ -12,19 +12,23 @@ from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain.config import Config
 from esc.domain.model import Ticket
 from esc.domain.plan import sla_of
-from esc.domain.sla import Sla
+from esc.domain.sla import Clock, Sla
 from esc.report.views import (
     LIST_COLUMNS,
     clock_phrase,
+    next_sla_json,
+    sla_cell,
     sla_json,
     ticket_json,
     ticket_table,
     ticket_text,
     upcoming_json,
+    upcoming_text,
 )
 from esc.ticketfile.document import parse
 
 CET = dt.timezone(dt.timedelta(hours=1))
+H = dt.timedelta(hours=1)
 NOW = dt.datetime(2026, 11, 24, 15, 0, tzinfo=CET)  # Tuesday afternoon
 
 FULL = """\
@@ -220,7 +224,8 @@ def test_a_paused_clock_has_no_due_time(config: Config) -> None:
 def test_clock_phrases_for_met_running_and_breached_clocks(config: Config, full: Ticket) -> None:
     met, running = sla_of(full, config, NOW).clocks
     assert clock_phrase(met, NOW) == "first_response met (due 2026-11-23T13:00:00+01:00)"
-    assert clock_phrase(running, NOW) == "resolution ok, due in 1d (2026-11-25T17:00:00+01:00)"
+    # a deadline is never rounded down to a whole day: Tue 15:00 to Wed 17:00 is 1d2h
+    assert clock_phrase(running, NOW) == "resolution ok, due in 1d2h (2026-11-25T17:00:00+01:00)"
     later = dt.datetime(2026, 11, 27, 17, 0, tzinfo=CET)
     late = sla_of(full, config, later).clocks[1]
     assert clock_phrase(late, later) == (
@@ -232,8 +237,8 @@ def test_clock_phrases_show_the_due_time_in_the_zone_of_now(config: Config) -> N
     utc_now = dt.datetime(2026, 11, 24, 14, 0, tzinfo=dt.timezone.utc)
     urgent = sla_of(bare(priority="urgent"), config, utc_now)
     assert [clock_phrase(c, utc_now) for c in urgent.clocks] == [
-        "first_response breached 1d ago (due 2026-11-23T08:30:00+00:00)",
-        "resolution breached 1d ago (due 2026-11-23T12:00:00+00:00)",
+        "first_response breached 1d5h ago (due 2026-11-23T08:30:00+00:00)",
+        "resolution breached 1d2h ago (due 2026-11-23T12:00:00+00:00)",
     ]
 
 
@@ -276,7 +281,7 @@ def test_ticket_text_shows_facts_sla_escalations_and_conversation(
         "\n"
         "SLA (standard)\n"
         "  first_response met (due 2026-11-23T13:00:00+01:00)\n"
-        "  resolution ok, due in 1d (2026-11-25T17:00:00+01:00)\n"
+        "  resolution ok, due in 1d2h (2026-11-25T17:00:00+01:00)\n"
         "\n"
         "Escalations\n"
         "  2026-11-23T09:20:00+01:00  priority     low → normal  by bob: x\n"
@@ -316,35 +321,113 @@ def test_ticket_text_colours_only_when_asked(config: Config) -> None:
 
 
 def test_ticket_table_has_a_header_and_a_row_per_ticket(config: Config, full: Ticket) -> None:
-    table = ticket_table([full, bare(team="legal")], config, NOW, width=120, colour=False)
+    slas = {full.id: sla_of(full, config, NOW)}
+    table = ticket_table([full, bare(team="legal")], config, NOW, 120, False, slas)
     assert table.splitlines() == [
-        "ID          PRI     STATUS  TEAM     L  ASSIGNEE  AGE  TITLE",
-        "T-aaaa0001  normal  open    support  1  alice     1d   Invoice missing",
-        "T-aaaa0002  normal  open    legal    ?  -         1d   Password reset loops back to the"
-        " login page",
+        "ID          PRI     STATUS  TEAM     L  ASSIGNEE  AGE  SLA          TITLE",
+        "T-aaaa0001  normal  open    support  1  alice     1d   due in 1d2h  Invoice missing",
+        "T-aaaa0002  normal  open    legal    ?  -         1d   -            Password reset loops"
+        " back to the login page",
     ]
     assert tuple(table.splitlines()[0].split()) == LIST_COLUMNS
 
 
 def test_ticket_table_cuts_the_title_to_the_width(config: Config) -> None:
     ticket = bare()
-    row = ticket_table([ticket], config, NOW, width=72, colour=False).splitlines()[1]
+    row = ticket_table([ticket], config, NOW, 72, False, {}).splitlines()[1]
     assert len(row) == 72
-    assert row.endswith("  Password reset l…")
+    assert row.endswith("  -    Password re…")
 
 
 def test_ticket_table_keeps_ten_characters_of_title_however_narrow(config: Config) -> None:
-    row = ticket_table([bare()], config, NOW, width=20, colour=False).splitlines()[1]
+    row = ticket_table([bare()], config, NOW, 20, False, {}).splitlines()[1]
     assert row.endswith("  Password …")
 
 
 def test_ticket_table_colour_keeps_the_columns_aligned(config: Config) -> None:
     ticket = bare(status="pending", priority="urgent")
-    plain = ticket_table([ticket], config, NOW, width=120, colour=False).splitlines()
-    coloured = ticket_table([ticket], config, NOW, width=120, colour=True).splitlines()
+    slas = {ticket.id: sla_of(ticket, config, NOW)}
+    plain = ticket_table([ticket], config, NOW, 120, False, slas).splitlines()
+    coloured = ticket_table([ticket], config, NOW, 120, True, slas).splitlines()
     assert coloured[0] == f"\x1b[1m{plain[0]}\x1b[0m"
     assert "\x1b[31murgent\x1b[0m  \x1b[2mpending\x1b[0m" in coloured[1]
+    assert "  \x1b[31mbreached 1d5h ago\x1b[0m  " in coloured[1]  # the urgent policy never pauses
     assert (
         coloured[1].replace("\x1b[31m", "").replace("\x1b[2m", "").replace("\x1b[0m", "")
         == plain[1]
     )
+
+
+# ---------------------------------------------------------------- the SLA column of `esc list`
+
+MON = dt.datetime(2026, 11, 23, 0, 0, tzinfo=CET)  # bare() is created Mon 09:00, normal
+
+
+def at(hours: float) -> dt.datetime:
+    return MON + dt.timedelta(hours=hours)
+
+
+@pytest.mark.parametrize(
+    ("status", "when", "cell", "metric", "state"),
+    [
+        # first response: 4h from Mon 09:00, so due 13:00, in warning from 12:00 (75%)
+        ("open", at(11), "due in 2h", "first_response", "ok"),
+        ("open", at(11.5), "due in 1h30m", "first_response", "ok"),  # never rounded down
+        ("open", at(12.25), "warning, due in 45m", "first_response", "warning"),
+        ("open", at(14.5), "breached 1h30m ago", "first_response", "breached"),
+        # three days later both clocks are past due: the one most past due is shown
+        ("open", at(3 * 24 + 16), "breached 3d3h ago", "first_response", "breached"),
+        ("pending", at(11), "paused", "first_response", "paused"),
+    ],
+)
+def test_the_sla_cell_shows_the_next_deadline_and_its_state(
+    config: Config, status: str, when: dt.datetime, cell: str, metric: str, state: str
+) -> None:
+    ticket = bare(status=status)
+    if status == "pending":  # (pending from 10:00, so paused at 11:00)
+        assert ticket.activity[-1].new == "pending"
+    sla = sla_of(ticket, config, when)
+    assert sla_cell(sla) == cell
+    shown = next_sla_json(sla)
+    assert shown is not None
+    assert (shown["metric"], shown["state"], shown["text"]) == (metric, state, cell)
+    paused = state == "paused"
+    assert (shown["due"] is None) == paused
+    assert ticket_json(ticket, config, sla=sla)["next_sla"] == shown
+
+
+def test_the_sla_cell_of_a_ticket_with_every_clock_stopped(config: Config, full: Ticket) -> None:
+    def stopped(state: str) -> Clock:
+        return Clock(
+            "resolution", 4 * H, at(9), at(12), at(13), None, state, 3 * H, ()  # type: ignore[arg-type]
+        )
+
+    first = sla_of(full, config, NOW).clocks[0]
+    assert first.state == "met"
+    met = Sla(NOW, None, "", (first, stopped("met")))
+    late = Sla(NOW, None, "", (first, stopped("breached")))
+    assert (sla_cell(met), sla_cell(late), sla_cell(Sla(NOW, None, "none"))) == (
+        "met",
+        "met late",
+        "-",
+    )
+    assert next_sla_json(met) is next_sla_json(late) is None
+
+
+def test_a_ticket_created_after_now_is_0m_old_not_negative(config: Config) -> None:
+    before = at(8)  # an hour before bare() was created
+    table = ticket_table([bare()], config, before, 120, False, {}).splitlines()
+    assert table[1].split()[6] == "0m"
+    assert "  created        2026-11-23T09:00:00+01:00 (after --now)\n" in ticket_text(
+        bare(), config, before, colour=False
+    )
+
+
+def test_upcoming_says_how_long_to_the_minute(config: Config, full: Ticket) -> None:
+    ticket = bare()
+    first = sla_of(ticket, config, at(11.5)).clocks[0]
+    resolution = sla_of(full, config, NOW).clocks[1]
+    lines = upcoming_text([(ticket, first), (full, resolution)], at(11.5)).splitlines()
+    assert lines[0].startswith("T-aaaa0002  in 1h30m first_response  2026-11-23T13:00:00+01:00")
+    # deadlines a day or more away are shown in days and hours
+    assert upcoming_text([(full, resolution)], NOW).startswith("T-aaaa0001  in 1d2h resolution")

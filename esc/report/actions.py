@@ -1,0 +1,107 @@
+"""What automation rules did to a ticket, as the sweep prints it: one action per change a
+rule made (escalate, priority, assign, status, tag, note, any other field), read from the
+activity lines of the change the sweep's plan made (``by: rule:NAME``). Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from esc.domain.model import Activity, Change
+from esc.domain.records import immutable
+from esc.domain.timestamps import format_timestamp
+
+RULE_ACTOR = "rule:"
+NONE = "—"  # no value, as in the activity log
+
+ActionKind = Literal["escalate", "priority", "assign", "status", "tag", "note", "set", "event"]
+_FIELD_ACTIONS: dict[str, ActionKind] = {
+    "priority": "priority",
+    "assignee": "assign",
+    "status": "status",
+}
+
+
+@immutable
+class RuleAction:
+    """One change a rule made to one ticket."""
+
+    ticket_id: str
+    at: dt.datetime
+    by: str  # "rule:NAME"
+    action: ActionKind
+    field: str | None = None  # the field changed (None for a tag, a note, an event)
+    old: str | None = None
+    new: str | None = None  # the new value; the tag; the note's text; the event
+    kind: str | None = None  # an escalation's kind
+
+    @property
+    def rule(self) -> str:
+        return self.by.removeprefix(RULE_ACTOR)
+
+
+def rule_actions(ticket_id: str, change: Change) -> tuple[RuleAction, ...]:
+    """The changes rules made in ``change``, in the order they were made."""
+    escalated = {
+        (e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
+        for e in change.escalations
+    }
+    notes = [e for e in change.entries if e.kind == "note" and e.author.startswith(RULE_ACTOR)]
+    actions = []
+    for line in change.activity:
+        if not line.by.startswith(RULE_ACTOR):
+            continue
+        if line.field is not None:
+            kind = escalated.get((line.at, line.by, line.field))
+            actions.append(_field_action(ticket_id, line, kind))
+        elif line.event == "tagged":
+            actions.append(RuleAction(ticket_id, line.at, line.by, "tag", new=line.note))
+        elif line.event == "internal note added":
+            entry = next((e for e in notes if (e.at, e.author) == (line.at, line.by)), None)
+            if entry is not None:
+                notes.remove(entry)  # (each note once, should one rule add two at once)
+            text = entry.text if entry is not None else ""
+            actions.append(RuleAction(ticket_id, line.at, line.by, "note", new=text))
+        else:
+            actions.append(RuleAction(ticket_id, line.at, line.by, "event", new=line.event))
+    return tuple(actions)
+
+
+def _field_action(ticket_id: str, line: Activity, kind: str | None) -> RuleAction:
+    field = line.field or ""
+    team_escalation = kind in ("functional", "hierarchical")
+    action: ActionKind = "escalate" if team_escalation else _FIELD_ACTIONS.get(field, "set")
+    return RuleAction(ticket_id, line.at, line.by, action, field, line.old, line.new, kind)
+
+
+def action_text(a: RuleAction) -> str:
+    """One line of the sweep's output: ``T-…: support → engineering (rule:NAME)`` for an
+    escalation to a team, ``T-…: priority normal → urgent (rule:NAME)`` for a field,
+    ``T-…: tag vip (rule:NAME)``, ``T-…: note "…" (rule:NAME)``."""
+    if a.action == "escalate":
+        what = f"{a.old or NONE} → {a.new or NONE}"
+    elif a.field is not None:
+        what = f"{a.field} {a.old or NONE} → {a.new or NONE}"
+    elif a.action == "note":
+        what = f"note {_quoted(a.new or '')}"
+    else:
+        what = f"{a.action} {a.new or ''}".rstrip()
+    return f"{a.ticket_id}: {what} ({a.by})"
+
+
+def _quoted(text: str) -> str:
+    flat = " ".join(text.split())
+    return f'"{flat[:57]}…"' if len(flat) > 60 else f'"{flat}"'
+
+
+def action_json(a: RuleAction) -> dict[str, Any]:
+    return {
+        "id": a.ticket_id,
+        "at": format_timestamp(a.at),
+        "rule": a.rule,
+        "action": a.action,
+        "field": a.field,
+        "from": a.old,
+        "to": a.new,
+        "kind": a.kind,
+    }

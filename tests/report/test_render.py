@@ -1,0 +1,62 @@
+"""summary.md's numbers (esc.report.render.summary_data): tickets counted as tickets,
+clocks as clocks, every active ticket in the team table, clocks in time order."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from esc.config.loading import build_config
+from esc.config.starter import RULES_YAML, TEAMS_YAML
+from esc.domain.config import Config
+from esc.domain.model import Ticket
+from esc.domain.plan import sla_of
+from esc.report.render import render, summary_data
+
+CET = dt.timezone(dt.timedelta(hours=1))
+CREATED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=CET)  # Monday 09:00
+NOW = dt.datetime(2026, 11, 26, 17, 0, tzinfo=CET)  # Thursday 17:00
+
+
+def config() -> Config:
+    built, found = build_config(TEAMS_YAML, RULES_YAML)
+    assert found == [] and built is not None
+    return built
+
+
+def ticket(n: int, created: dt.datetime = CREATED, **fields: str) -> Ticket:
+    base = {"status": "open", "priority": "normal", "team": "support"}
+    return Ticket(  # type: ignore[arg-type]
+        id=f"T-aaaa000{n}", title=f"Ticket {n}", created=created, updated=created,
+        **{**base, **fields},
+    )  # fmt: skip
+
+
+def test_the_summary_counts_tickets_and_clocks_apart() -> None:
+    conf = config()
+    both = ticket(1)  # first response (4h) and resolution (24h): both past due by Thursday
+    urgent = ticket(2, CREATED + dt.timedelta(days=3), priority="urgent")  # UTC, 24/7 policy
+    legal = ticket(3, NOW - dt.timedelta(hours=1), team="legal")  # a team teams.yaml lacks
+    items = [(t, sla_of(t, conf, NOW)) for t in (both, urgent, legal)]
+    data = summary_data(items, conf, NOW)
+    assert [len(s.overdue_clocks) for _, s in items] == [2, 2, 0]
+    assert (data["overdue_tickets"], len(data["overdue"])) == (2, 4)  # type: ignore[arg-type]
+    total = data["total"]
+    assert total == {"new": 0, "open": 3, "pending": 0, "active": 3, "overdue": 2, "warning": 0}
+    teams = data["teams"]
+    assert isinstance(teams, list)
+    assert teams[-1] == {"name": "(unknown team)", "level": "?", "new": 0, "open": 1,
+                         "pending": 0, "active": 1, "overdue": 0, "warning": 0}  # fmt: skip
+    assert sum(row["active"] for row in teams) == total["active"]  # type: ignore[index]
+    # in the order of the deadlines, shown in the zone of the summary's time (the urgent
+    # policy's calendar is UTC: as text, 2026-11-26T09:30:00+00:00 sorted first)
+    dues = [row["due"] for row in data["overdue"]]  # type: ignore[attr-defined]
+    assert dues == [
+        "2026-11-23T13:00:00+01:00",
+        "2026-11-25T17:00:00+01:00",
+        "2026-11-26T09:30:00+01:00",
+        "2026-11-26T13:00:00+01:00",
+    ]
+    text = render("summary.md.j2", data)
+    assert "- **2 overdue tickets**: active tickets with an SLA clock running past its " \
+        "deadline (4 breached clocks).\n" in text  # fmt: skip
+    assert "| **all** | | 0 | 3 | 0 | 3 | 2 | 0 |\n" in text

@@ -1,0 +1,167 @@
+"""Numbers that agree (issue 14): the same quantity is the same number in every output.
+
+A copy of the demo is swept at a given --now (on the hour, the time the sweep's reports
+are as of), then each quantity is read from everything that shows it: the sweep's output
+(text and JSON), reports/summary.md, reports/index.html, reports/report.json, `esc report`,
+`esc check` (text and JSON) and `esc list`.  The moments are chosen so that the counts of
+tickets and of clocks differ (a ticket with two clocks past due; an overdue ticket with
+another clock in warning), which is what the reports used to mix up.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Esc
+
+MOMENTS = {
+    # Friday noon: many tickets in warning, a few overdue
+    "friday": "2026-11-27T12:00:00+01:00",
+    # the next Wednesday: tickets with two clocks past due, overdue ones with one in warning
+    "wednesday": "2026-12-02T15:00:00+01:00",
+}
+
+
+def number(pattern: str, text: str) -> int:
+    found = re.search(pattern, text, re.MULTILINE)
+    assert found, f"{pattern!r} not in:\n{text}"
+    return int(found[1])
+
+
+def section(markdown: str, heading: str) -> str:
+    """The text under ``heading``, up to the next heading of its level."""
+    return markdown.split(heading + "\n", 1)[1].split("\n## ", 1)[0]
+
+
+def team_total(summary: str) -> dict[str, int]:
+    """The **all** row of summary.md's table of active tickets by team, by column."""
+    lines = summary.splitlines()
+    head = next(line for line in lines if line.startswith("| team | level |"))
+    total = next(line for line in lines if line.startswith("| **all** |"))
+    names = [cell.strip() for cell in head.strip("|").split("|")]
+    cells = [cell.strip() for cell in total.strip("|").split("|")]
+    return {name: int(cell) for name, cell in zip(names, cells, strict=True) if cell.isdigit()}
+
+
+def html_values(html: str) -> dict[str, set[str]]:
+    """Every data-key of the dashboard with the values it shows (one per key expected)."""
+    values: dict[str, set[str]] = {}
+    for key, value in re.findall(r'data-key="([^"]+)" data-value=\'([^\']*)\'', html):
+        values.setdefault(key, set()).add(value)
+    return values
+
+
+@pytest.fixture(params=list(MOMENTS), ids=list(MOMENTS))
+def swept(request: pytest.FixtureRequest, demo: Path) -> tuple[Esc, dict[str, Any], str]:
+    desk = Esc(demo, now=MOMENTS[request.param])
+    text = desk.ok("sweep")
+    return desk, json.loads(desk.ok("sweep", "--json")), text
+
+
+def test_the_same_quantity_is_the_same_number_everywhere(
+    swept: tuple[Esc, dict[str, Any], str], demo: Path
+) -> None:
+    desk, sweep, sweep_text = swept
+    report = json.loads((demo / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert report == json.loads(desk.ok("report", "--format", "json"))  # as of the same hour
+    summary = (demo / "reports" / "summary.md").read_text(encoding="utf-8")
+    html = html_values((demo / "reports" / "index.html").read_text(encoding="utf-8"))
+    markdown = desk.ok("report")
+    check_text = desk("check").out
+    check = json.loads(desk("check", "--format", "json").out)
+    check_warning = json.loads(desk("check", "--format", "json", "--fail-on", "warning").out)
+    listed = json.loads(desk.ok("list", "--json"))
+    listed_overdue = json.loads(desk.ok("list", "--overdue", "--json"))
+    sla = report["sla"]
+
+    # the counts of tickets and of clocks differ here, so mixing them up would show
+    assert sla["breached_clocks"] > sla["overdue_tickets"] or sla["warning_tickets"] > 0
+    assert sla["warning_clocks"] >= sla["warning_tickets"]
+
+    active = {
+        "sweep text": number(r"; (\d+) active tickets:", sweep_text),
+        "sweep json": sweep["active_tickets"],
+        "summary": number(r"^- \*\*(\d+) active tickets\*\*", summary),
+        "summary table": team_total(summary)["active"],
+        "report.json": report["backlog"]["active"],
+        "html": int(*html["backlog.active"]),
+        "markdown": number(r"^(\d+) active tickets \(status new, open or pending\)", markdown),
+        "check text": number(r"of (\d+) active tickets overdue$", check_text),
+        "check json": check["active_tickets"],
+        "list": len(listed),
+    }
+    assert len(set(active.values())) == 1, active
+    assert report["backlog"]["by_status"]["open"] < report["backlog"]["active"]  # not the same
+
+    overdue = {
+        "sweep text": number(r"active tickets: (\d+) overdue", sweep_text),
+        "sweep json": len(sweep["overdue"]),
+        "summary": number(r"^- \*\*(\d+) overdue tickets\*\*", summary),
+        "summary table": team_total(summary)["overdue"],
+        "report.json": sla["overdue_tickets"],
+        "html": int(*html["sla.overdue_tickets"]),
+        "markdown": number(r"^\d+ active tickets .*: (\d+) overdue", markdown),
+        "check text": number(r"^(\d+) of \d+ active tickets overdue$", check_text),
+        "check json": check["overdue_tickets"],
+        "list --overdue": len(listed_overdue),
+    }
+    assert len(set(overdue.values())) == 1, overdue
+    ids = {
+        "sweep json": set(sweep["overdue"]),
+        "report.json": {row["id"] for row in sla["breached_now"]},
+        "check json": {t["id"] for t in check["tickets"]},
+        "list --overdue": {t["id"] for t in listed_overdue},
+        "list": {t["id"] for t in listed if t["next_sla"] and t["next_sla"]["state"] == "breached"},
+    }
+    assert len({frozenset(v) for v in ids.values()}) == 1, ids
+
+    in_warning = {
+        "sweep text": number(r"overdue, (\d+) in warning$", sweep_text),
+        "sweep json": len(sweep["in_warning"]),
+        "summary": number(r"^- \*\*(\d+) tickets in warning\*\*", summary),
+        "summary table": team_total(summary)["in warning"],
+        "report.json": sla["warning_tickets"],
+        "html": int(*html["sla.warning_tickets"]),
+        "markdown": number(r"^\d+ active tickets .*, (\d+) in warning", markdown),
+        "check json": check_warning["warning_tickets"],
+    }
+    assert len(set(in_warning.values())) == 1, in_warning
+
+    breached_clocks = {
+        "summary": number(r"\((\d+) breached clocks\)", summary),
+        "summary rows": section(summary, "## Breached clocks").count("\n| [T-"),
+        "report.json": sla["breached_clocks"],
+        "report.json rows": len(sla["breached_now"]),
+        "html": int(*html["sla.breached_clocks"]),
+        "markdown": number(r"^(\d+) breached clocks \(running past their deadline\)", markdown),
+    }
+    assert len(set(breached_clocks.values())) == 1, breached_clocks
+
+    warning_clocks = {
+        "summary": number(r"\((\d+) clocks in warning", summary),
+        "summary rows": section(summary, "## Clocks in warning").count("\n| [T-"),
+        "report.json": sla["warning_clocks"],
+        "report.json rows": len(sla["warning_now"]),
+        "html": int(*html["sla.warning_clocks"]),
+        "markdown": number(r"^(\d+) clocks in warning on active tickets", markdown),
+    }
+    assert len(set(warning_clocks.values())) == 1, warning_clocks
+
+    compliance = sla["compliance"]["overall"]
+    breaches = {
+        "report.json totals": report["totals"]["breaches"],
+        "report.json compliance": compliance["breached"],
+        "report.json trend": sum(week["breached"] for week in report["trend"]),
+        "html totals": int(*html["totals.breaches"]),
+        "html compliance": int(*html["sla.compliance.overall.breached"]),
+        "markdown": number(r"^\| all \| \d+ \| (\d+) \| \d+ \| \d+% \|$", markdown),
+    }
+    assert len(set(breaches.values())) == 1, breaches
+    assert compliance["met"] + compliance["breached"] == compliance["total"] > 0
+    assert html["sla.compliance.overall.rate"] == {json.dumps(compliance["rate"])}
+    assert f"| {compliance['met']} | {compliance['breached']} | {compliance['total']} |" in markdown
