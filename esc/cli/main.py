@@ -575,16 +575,18 @@ def export(sqlite_file: str | None, csv_dir: str | None) -> int:
 @click.argument("base", type=click.Path(exists=True, dir_okay=False))
 @click.argument("ours", type=click.Path(exists=True, dir_okay=False))
 @click.argument("theirs", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", required=False)
 @common
-def merge_file(base: str, ours: str, theirs: str) -> int:
+def merge_file(base: str, ours: str, theirs: str, path: str | None) -> int:
     """Merge three versions of a ticket file field by field into OURS (git's merge driver).
 
-    Git runs it as `esc merge-file %O %A %B`.  Exit 0 when the merge is clean, 1 when a
-    conflict is left between <<<<<<< ours / >>>>>>> theirs markers for a human.
+    Git runs it as `/abs/python -m esc merge-file %O %A %B %P` (PATH, the ticket's path
+    in the work tree, only names it in messages).  Exit 0 when the merge is clean, 1 when
+    a conflict is left between <<<<<<< ours / >>>>>>> theirs markers for a human.
     """
     from esc.commands.merge import merge_file as merge_three
 
-    return emit(merge_three(base, ours, theirs))
+    return emit(merge_three(base, ours, theirs, path))
 
 
 @cli.command("install-git")
