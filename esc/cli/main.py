@@ -23,6 +23,7 @@ from esc.cli.options import by_option, common, json_option, session
 from esc.cli.output import emit
 from esc.domain.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
 from esc.domain.model import CHANNELS, STATUSES
+from esc.store.launch import CRON_PATH
 
 if TYPE_CHECKING:
     from esc.commands.deadlines import CheckFormat, FailOn
@@ -600,6 +601,30 @@ def install_git() -> int:
     from esc.commands import setup
 
     return emit(setup.install_git(session()))
+
+
+@cli.command()
+@click.option(
+    "--remote", default="origin", show_default=True, help="The remote `esc sweep --push` uses."
+)
+@click.option(
+    "--cron-path",
+    default=CRON_PATH,
+    show_default=True,
+    metavar="PATH",
+    help="The PATH cron runs esc with (cron's own, unless your crontab sets PATH=).",
+)
+@json_option
+@common
+def doctor(remote: str, cron_path: str, as_json: bool) -> int:
+    """List what in this clone's setup would make esc fail in cron, CI or a merge, each with
+    its fix: merge driver, git identity, remote, locks, caches, Python, cron's PATH.
+
+    Exit 1 if there is any problem, 0 if none.  Changes nothing.
+    """
+    from esc.commands.doctor import doctor as diagnose
+
+    return emit(diagnose(session(), remote, cron_path, as_json))
 
 
 # ---------------------------------------------------------------- entry point
