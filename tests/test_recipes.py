@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
 
-from tests.conftest import ESC, REPO
+from tests.conftest import ESC, REPO, Esc
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 CREATED = "2026-11-20T09:00:00+01:00"
@@ -82,24 +84,79 @@ def helpdesk(tmp_path: Path) -> tuple[Path, Path]:
     return remote, clone
 
 
-def cron_command(clone: Path) -> str:
+# The paths of the README's crontab line, which it says to replace: the clone's folder,
+# and esc's absolute path (`esc doctor` prints the line with both filled in).
+README_CLONE = "/srv/helpdesk"
+README_ESC = "/srv/helpdesk/.venv/bin/esc"
+CRON_PATH = "/usr/bin:/bin"
+
+
+def crontab_line() -> tuple[str, str]:
+    """The README's crontab line: (its schedule, its command)."""
     line = block("crontab")
-    schedule, command = line.split(" ", 5)[:5], line.split(" ", 5)[5]
-    assert schedule == ["*/5", "*", "*", "*", "*"]
-    return command.replace("cd /srv/helpdesk", f"cd {clone}")
+    fields = line.split(" ", 5)
+    assert fields[:5] == ["*/5", "*", "*", "*", "*"]
+    return " ".join(fields[:5]), fields[5]
+
+
+def doctor(clone: Path) -> dict[str, object]:
+    report = json.loads(Esc(clone)("doctor", "--json").out)
+    assert isinstance(report, dict)
+    return report
+
+
+def cron_command(clone: Path) -> str:
+    """The README's crontab command with its paths replaced as the README says."""
+    _, command = crontab_line()
+    assert command.startswith(f"cd {README_CLONE} && {README_ESC} ")
+    esc = doctor(clone)["esc"]
+    assert isinstance(esc, str) and os.path.isabs(esc)
+    return command.replace(README_ESC, esc).replace(README_CLONE, str(clone))
+
+
+def cron_home(tmp_path: Path) -> Path:
+    """The home of the user cron runs the line as: a git identity in ~/.gitconfig."""
+    home = tmp_path / "cron-home"
+    if not home.exists():
+        home.mkdir()
+        (home / ".gitconfig").write_text("[user]\n\tname = cron\n\temail = cron@example.com\n")
+    return home
+
+
+def cron(command: str, now: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """``command`` as cron runs it: ``env -i`` with cron's PATH and HOME, from HOME. Also
+    ESC_NOW (the tests never read the clock) and, where this checkout is not installed but
+    run through PYTHONPATH (a development setup), that PYTHONPATH."""
+    env = [f"PATH={CRON_PATH}", f"HOME={home}", f"ESC_NOW={now}"]
+    if os.environ.get("PYTHONPATH"):
+        env.append(f"PYTHONPATH={os.environ['PYTHONPATH']}")
+    return subprocess.run(
+        ["env", "-i", *env, "sh", "-c", command],
+        cwd=home, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_doctor_prints_the_readme_crontab_line_for_this_clone(tmp_path: Path) -> None:
+    _, clone = helpdesk(tmp_path)
+    schedule, _ = crontab_line()
+    assert doctor(clone)["crontab"] == f"{schedule} {cron_command(clone)}"
 
 
 def test_crontab_line_sweeps_commits_and_pushes(tmp_path: Path) -> None:
     remote, clone = helpdesk(tmp_path)
-    result = run(clone, cron_command(clone), LATE)
+    home = cron_home(tmp_path)
+    if shutil.which("esc", path=CRON_PATH) is None:  # as on most machines: issue 15, item 6
+        plain = cron(f"cd {clone} && esc sweep --commit --push", LATE, home)
+        assert plain.returncode == 127 and "esc: not found" in plain.stderr
+    result = cron(cron_command(clone), LATE, home)
     assert result.returncode == 0, result.stderr
-    log = git(remote, "log", "--format=%s", "main")
-    assert log.splitlines()[0] == "esc sweep: 1 ticket updated"
+    log = git(remote, "log", "--format=%an: %s", "main")
+    assert log.splitlines()[0] == "cron: esc sweep: 1 ticket updated"
     assert "pushed" in result.stdout
     # the next run finds nothing to do: no new commit
-    result = run(clone, cron_command(clone), LATE)
+    result = cron(cron_command(clone), LATE, home)
     assert result.returncode == 0, result.stderr
-    assert git(remote, "log", "--format=%s", "main") == log
+    assert git(remote, "log", "--format=%an: %s", "main") == log
 
 
 def test_two_clones_race_to_sweep_and_push(tmp_path: Path) -> None:
@@ -126,8 +183,10 @@ def test_two_clones_race_to_sweep_and_push(tmp_path: Path) -> None:
         )
         git(clone, "add", "-A")
         git(clone, "commit", "-qm", title)
+    home = cron_home(tmp_path)
+    commands = [cron_command(first), cron_command(second)]
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda c: run(c, cron_command(c), LATE), (first, second)))
+        results = list(pool.map(lambda c: cron(c, LATE, home), commands))
     assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
     check = tmp_path / "check"
     git(tmp_path, "clone", "-q", str(remote), str(check))
@@ -150,10 +209,82 @@ def test_pre_commit_hook_and_gitlab_ci_examples(tmp_path: Path) -> None:
     assert "esc validate" in gitlab["check"]["script"]
 
 
+def workflow() -> dict[str, object]:
+    loaded = yaml.safe_load(block("yaml", "name: helpdesk").replace("\non:", '\n"on":'))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
 def workflow_steps(job: str) -> list[str]:
-    workflow = yaml.safe_load(block("yaml", "name: helpdesk").replace("\non:", '\n"on":'))
-    steps = workflow["jobs"][job]["steps"]
+    steps = workflow()["jobs"][job]["steps"]  # type: ignore[index]
     return [s["run"] for s in steps if "run" in s and not s["run"].startswith("pip install")]
+
+
+def distribution_name() -> str:
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg", encoding="utf-8")
+    return config["metadata"]["name"]
+
+
+def test_the_distribution_name_is_not_esc_and_the_command_is() -> None:
+    """`esc` on the package index is another project (issue 15, item 8)."""
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg", encoding="utf-8")
+    assert config["metadata"]["name"] == "esc-helpdesk"
+    scripts = config["options.entry_points"]["console_scripts"].split()
+    assert scripts == ["esc", "=", "esc.cli.main:run"]
+    quick = README.split("## Commands", 1)[0]
+    assert "pipx install git+https://github.com/OWNER/esc" in quick
+    assert 'pip install "esc-helpdesk @ git+https://github.com/OWNER/esc"' in quick
+    assert "pip install esc\n" not in README and "pipx install esc\n" not in README
+
+
+def test_ci_installs_esc_by_name_from_a_requirements_file() -> None:
+    """No recipe runs `pip install .`, which fails in a helpdesk repository (it does not
+    hold esc's source): they install requirements.txt, whose one line names esc's
+    distribution and its git URL, and which keys setup-python's pip cache."""
+    requirement = block("text", "git+")
+    name, _, url = requirement.partition(" @ ")
+    assert name == distribution_name()
+    assert url.startswith("git+https://github.com/OWNER/esc@")
+    gitlab = yaml.safe_load(block("yaml", "sweep:\n  image:"))
+    jobs = workflow()["jobs"]
+    assert isinstance(jobs, dict)
+    for steps in [job["steps"] for job in jobs.values()]:
+        runs = [step["run"] for step in steps if "run" in step]
+        assert "pip install -r requirements.txt" in runs
+        (setup,) = [step for step in steps if step.get("uses", "").startswith("actions/setup-py")]
+        assert setup["with"]["cache"] == "pip"
+        assert setup["with"]["cache-dependency-path"] == "requirements.txt"
+    for job in gitlab.values():
+        assert "pip install -r requirements.txt" in job["script"]
+    assert "pip install ." not in README.split("## Running esc from cron and CI", 1)[1]
+
+
+def test_workflow_runs_one_sweep_at_a_time() -> None:
+    jobs = workflow()["jobs"]
+    assert isinstance(jobs, dict)
+    assert jobs["sweep"]["concurrency"] == {"group": "helpdesk-sweep", "cancel-in-progress": False}
+    assert jobs["check"]["concurrency"]["cancel-in-progress"] is True
+    assert "${{ github.ref }}" in jobs["check"]["concurrency"]["group"]
+
+
+def test_readme_states_what_the_schedule_costs() -> None:
+    """The runs a month of the workflow's schedule, each billed as at least one minute,
+    against the 2,000 minutes of GitHub's free plan; and a cheaper cadence that fits."""
+    (schedule,) = workflow()["on"]["schedule"]  # type: ignore[index]
+    minutes = re.fullmatch(r"\*/(\d+) \* \* \* \*", schedule["cron"])
+    assert minutes, schedule
+    runs = 24 * 60 // int(minutes[1]) * 30
+    section = README.split("**What the schedule costs.**", 1)[1].split("\n\n", 1)[0]
+    section = " ".join(section.split())
+    assert f"{runs:,} runs in a 30-day month" in section
+    assert f"about {runs:,} minutes a month" in section
+    assert "2,000 minutes a month" in section
+    cheaper = re.findall(r"`\*/(\d+)` \(([\d,]+) minutes", section)
+    assert cheaper
+    for every, cost in cheaper:
+        assert 24 * 60 // int(every) * 30 == int(cost.replace(",", "")) <= 2000
 
 
 def test_workflow_sweep_job(tmp_path: Path) -> None:

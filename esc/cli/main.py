@@ -24,6 +24,7 @@ from esc.cli.options import by_option, common, json_option, session
 from esc.cli.output import emit
 from esc.domain.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
 from esc.domain.model import CHANNELS, STATUSES
+from esc.store.launch import CRON_PATH
 
 if TYPE_CHECKING:
     from esc.commands.deadlines import CheckFormat, FailOn
@@ -582,16 +583,18 @@ def export(sqlite_file: str | None, csv_dir: str | None) -> int:
 @click.argument("base", type=click.Path(exists=True, dir_okay=False))
 @click.argument("ours", type=click.Path(exists=True, dir_okay=False))
 @click.argument("theirs", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", required=False)
 @common
-def merge_file(base: str, ours: str, theirs: str) -> int:
+def merge_file(base: str, ours: str, theirs: str, path: str | None) -> int:
     """Merge three versions of a ticket file field by field into OURS (git's merge driver).
 
-    Git runs it as `esc merge-file %O %A %B`.  Exit 0 when the merge is clean, 1 when a
-    conflict is left between <<<<<<< ours / >>>>>>> theirs markers for a human.
+    Git runs it as `/abs/python -m esc merge-file %O %A %B %P` (PATH, the ticket's path
+    in the work tree, only names it in messages).  Exit 0 when the merge is clean, 1 when
+    a conflict is left between <<<<<<< ours / >>>>>>> theirs markers for a human.
     """
     from esc.commands.merge import merge_file as merge_three
 
-    return emit(merge_three(base, ours, theirs))
+    return emit(merge_three(base, ours, theirs, path))
 
 
 @cli.command("install-git")
@@ -605,6 +608,30 @@ def install_git() -> int:
     from esc.commands import setup
 
     return emit(setup.install_git(session()))
+
+
+@cli.command()
+@click.option(
+    "--remote", default="origin", show_default=True, help="The remote `esc sweep --push` uses."
+)
+@click.option(
+    "--cron-path",
+    default=CRON_PATH,
+    show_default=True,
+    metavar="PATH",
+    help="The PATH cron runs esc with (cron's own, unless your crontab sets PATH=).",
+)
+@json_option
+@common
+def doctor(remote: str, cron_path: str, as_json: bool) -> int:
+    """List what in this clone's setup would make esc fail in cron, CI or a merge, each with
+    its fix: merge driver, git identity, remote, locks, caches, Python, cron's PATH.
+
+    Exit 1 if there is any problem, 0 if none.  Changes nothing.
+    """
+    from esc.commands.doctor import doctor as diagnose
+
+    return emit(diagnose(session(), remote, cron_path, as_json))
 
 
 # ---------------------------------------------------------------- entry point

@@ -8,13 +8,15 @@ from esc.commands.session import Output
 from esc.store import merge_driver
 
 
-def merge_file(base: str, ours: str, theirs: str) -> Output:
+def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Output:
     """Merge three versions of a ticket into ``ours``: exit 0 when clean, 1 when conflict
-    markers are left for a human."""
+    markers are left for a human (``path``, the ticket's path, names it)."""
     result = merge_driver.merge_files(Path(base), Path(ours), Path(theirs))
     if result.conflicts:
         what = ", ".join(result.conflicts)
+        where = f"{path}: " if path else ""
         return Output(
-            notes=[f"esc merge-file: conflicting {what}; resolve the marked lines"], code=1
+            notes=[f"esc merge-file: {where}conflicting {what}; resolve the marked lines"],
+            code=1,
         )
     return Output()

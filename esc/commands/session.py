@@ -19,6 +19,8 @@ from esc.report import views
 from esc.store import git
 from esc.store.workspace import DEFAULT_LOCK_TIMEOUT, Workspace, find_root
 
+MISSING_DRIVER = "esc: warning: this clone has no merge driver for tickets (run esc install-git)"
+
 
 @dataclass
 class Output:
@@ -42,6 +44,7 @@ class Session:
     width: int = 120  # the terminal's width, for tables
     on_wait: Callable[[str], None] | None = None  # told when a lock is slow to come
     _workspace: Workspace | None = None
+    _driver_checked: bool = False  # the merge driver warning is given at most once a run
 
     @property
     def workspace(self) -> Workspace:
@@ -71,9 +74,23 @@ class Session:
 
     def ticket_output(self, ticket: Ticket, as_json: bool, line: str) -> Output:
         """A changed ticket as a command reports it: one line, or the ticket as JSON."""
+        notes = self.merge_driver_warning()
         if as_json:
-            return Output(data=views.ticket_json(ticket, self.config, full=True))
-        return Output(text=line + "\n")
+            return Output(data=views.ticket_json(ticket, self.config, full=True), notes=notes)
+        return Output(text=line + "\n", notes=notes)
+
+    def merge_driver_warning(self) -> list[str]:
+        """For a command that wrote a ticket: the one-line warning that this clone would
+        merge tickets as plain text (its .gitattributes names esc's driver, its git config
+        has none); given once a run, then an empty list."""
+        if self._driver_checked:
+            return []
+        self._driver_checked = True
+        from esc.store import merge_driver  # (only commands that wrote a ticket need it)
+
+        if merge_driver.clone_lacks_driver(self.workspace.root):
+            return [MISSING_DRIVER]
+        return []
 
 
 def resolve_now(option: str | None) -> dt.datetime:

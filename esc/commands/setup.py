@@ -7,7 +7,7 @@ from pathlib import Path
 from esc.commands.session import Output, Session
 from esc.config.starter import STARTER_FILES
 from esc.domain.errors import EscError
-from esc.store import git, merge_driver
+from esc.store import git, launch, merge_driver
 from esc.store.workspace import Workspace
 
 
@@ -48,5 +48,5 @@ def install_git(session: Session) -> Output:
     done = "added" if changed else "kept"
     return Output(
         text=f"{done} `{merge_driver.ATTRIBUTES_LINE}` in .gitattributes; "
-        f"git config merge.esc.driver = {merge_driver.DRIVER_COMMAND}\n"
+        f"git config merge.esc.driver = {launch.merge_driver_command()}\n"
     )

@@ -518,6 +518,8 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     outcome = sweep_workspace(workspace, session.now, options)
     result = outcome.result
     output = Output(notes=[str(error) for error in result.broken], code=1 if result.broken else 0)
+    if result.changed and not result.dry_run:
+        output.notes += session.merge_driver_warning()
     if as_json:
         output.data = sweep_json(outcome)
     else:

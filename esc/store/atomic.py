@@ -343,3 +343,22 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
             if _stale_temporary(path, name) and _unlink(path):
                 removed.append(path)
     return removed
+
+
+def cannot_write_in(folder: Path) -> str | None:
+    """Why esc could not write a file in ``folder`` (None if it can), found by writing and
+    removing a temporary file there; a folder not made yet is judged by the nearest one
+    above it that exists, where it would be made."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            return f"{folder}: no folder to make it in"
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a folder"
+    try:
+        tmp, _ = _write_temporary(probe / "write-test", b"", None)
+        os.unlink(tmp)
+    except OSError as exc:
+        return f"{probe}: {exc.strerror or exc}"
+    return None

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from esc.domain.errors import BadInput, EscError
+from esc.store import launch
 
 
 class GitError(EscError):
@@ -119,7 +119,7 @@ def merge_settings(folder: Path) -> list[str]:
     """``git -c`` options that make esc's merge driver work even where it is not installed."""
     attributes = folder / "gitattributes"
     attributes.write_text(MERGE_ATTRIBUTES, encoding="utf-8")
-    driver = f'"{sys.executable}" -m esc merge-file %O %A %B'
+    driver = launch.merge_driver_command()
     return [
         "-c", f"core.attributesFile={attributes}",
         "-c", "merge.esc.name=esc ticket merge",

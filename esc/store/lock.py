@@ -185,3 +185,35 @@ def remove_unheld_ticket_locks(folder: Path) -> list[Path]:
                 let_go(folder, ticket, fd)
                 removed.append(locks / name)
     return removed
+
+
+def held_locks(folder: Path) -> list[tuple[Path, str, float]]:
+    """The locks in ``folder`` (``.esc-cache``) that a process holds now, the workspace lock
+    first: (lock file, who holds it, when they took it as a file modification time).
+
+    Each is probed with a shared lock that is let go at once, and its file is left as it
+    is, so a holder or a process waiting for it is not disturbed.
+    """
+    candidates = [folder / LOCK_FILE]
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        candidates += sorted(
+            folder / TICKET_LOCKS / name
+            for name in os.listdir(folder / TICKET_LOCKS)
+            if name.endswith(".lock")
+        )
+    held = []
+    for path in candidates:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except OSError:
+            continue  # gone meanwhile, or not a lock file
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held.append((path, _holder(path), os.fstat(fd).st_mtime))
+            else:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+    return held

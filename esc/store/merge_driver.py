@@ -4,18 +4,20 @@ merging three versions of a ticket file into the one git keeps (the merge itself
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esc.config import starter
 from esc.domain.errors import EscError
+from esc.store import launch
 from esc.store.atomic import atomic_write
 from esc.store.git import run
-from esc.ticketfile.merge import TEXT, MergeResult, merge_ticket
+
+if TYPE_CHECKING:
+    from esc.ticketfile.merge import MergeResult
 
 DRIVER = "esc"
 DRIVER_NAME = "esc ticket merge"
-DRIVER_COMMAND = "esc merge-file %O %A %B"
 ATTRIBUTES_PATTERN = "tickets/*.md"
 ATTRIBUTES_LINE = f"{ATTRIBUTES_PATTERN} merge={DRIVER}"
 GITATTRIBUTES = starter.GITATTRIBUTES
@@ -23,6 +25,8 @@ GITATTRIBUTES = starter.GITATTRIBUTES
 
 def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
     """A plain 3-way text merge by ``git merge-file``: (text, True if conflicts remain)."""
+    import tempfile  # (only merges need it)
+
     with tempfile.TemporaryDirectory(prefix="esc-merge-") as folder:
         paths = []
         for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
@@ -41,6 +45,9 @@ def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
 
 def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
     """Merge the files git hands its merge driver, writing the result to ``ours``."""
+    # (imported here: every command that writes a ticket asks this module about the clone)
+    from esc.ticketfile.merge import TEXT, MergeResult, merge_ticket
+
     try:
         texts = [p.read_bytes().decode("utf-8") for p in (base, ours, theirs)]
     except UnicodeDecodeError:
@@ -81,14 +88,7 @@ def ensure_gitattributes(root: Path) -> bool:
     if text is None:
         new = GITATTRIBUTES
     else:
-        merge_attr = None
-        for line in text.splitlines():
-            words = line.split()
-            if words and words[0] == ATTRIBUTES_PATTERN:
-                for word in words[1:]:
-                    if word in ("merge", "-merge", "!merge") or word.startswith("merge="):
-                        merge_attr = word
-        if merge_attr == f"merge={DRIVER}":
+        if routes_tickets(text):
             return False
         nl = "\r\n" if "\r\n" in text else "\n"
         sep = "" if not text or text.endswith("\n") else nl
@@ -100,10 +100,123 @@ def ensure_gitattributes(root: Path) -> bool:
     return True
 
 
+def routes_tickets(text: str) -> bool:
+    """Whether the ``.gitattributes`` ``text`` sends ``tickets/*.md`` to esc's driver: the
+    last ``merge`` attribute it gives that pattern is ``merge=esc``."""
+    merge_attr = None
+    for line in text.splitlines():
+        words = line.split()
+        if words and words[0] == ATTRIBUTES_PATTERN:
+            for word in words[1:]:
+                if word in ("merge", "-merge", "!merge") or word.startswith("merge="):
+                    merge_attr = word
+    return merge_attr == f"merge={DRIVER}"
+
+
+def gitattributes_route_tickets(root: Path) -> bool:
+    """Whether ``root/.gitattributes`` sends tickets to esc's driver (False if unreadable)."""
+    try:
+        return routes_tickets((root / ".gitattributes").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def configure_git(root: Path) -> None:
-    """Define the ``esc`` merge driver in the local config of the repository at ``root``."""
-    for name, value in (("merge.esc.name", DRIVER_NAME), ("merge.esc.driver", DRIVER_COMMAND)):
+    """Define the ``esc`` merge driver in the local config of the repository at ``root``:
+    this esc by absolute path (:func:`esc.store.launch.merge_driver_command`), so merges
+    work where esc is not on PATH."""
+    driver = launch.merge_driver_command()
+    for name, value in (("merge.esc.name", DRIVER_NAME), ("merge.esc.driver", driver)):
         proc = run(root, "config", "--local", name, value)
         if proc.returncode != 0:
             detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise EscError(f"git config {name} failed: {detail[-1] if detail else proc.returncode}")
+
+
+def configured_driver(root: Path) -> str | None:
+    """``merge.esc.driver`` as git sees it in the repository at ``root`` (None if unset)."""
+    proc = run(root, "config", "--get", f"merge.{DRIVER}.driver", timeout=30)
+    value = proc.stdout.decode("utf-8", "replace").strip()
+    return value if proc.returncode == 0 and value else None
+
+
+def clone_lacks_driver(root: Path) -> bool:
+    """Whether the workspace at ``root`` sends tickets to ``merge=esc`` in its
+    ``.gitattributes`` while its clone defines no ``merge.esc.driver`` (git would then
+    merge tickets as plain text, silently).
+
+    Cheap enough for every command that writes a ticket: two small files are read; git is
+    asked (once) only when the repository's own config file does not show the driver.
+    Outside a git repository it is False: there is nothing to merge.
+    """
+    if not gitattributes_route_tickets(root):
+        return False
+    config = _repository_config(root)
+    if config is None:
+        return False
+    try:
+        if _shows_driver(config.read_text(encoding="utf-8", errors="replace")):
+            return False
+    except OSError:
+        pass
+    try:  # a global or included config, a worktree's: git knows
+        return configured_driver(root) is None
+    except EscError:
+        return False
+
+
+def _shows_driver(config: str) -> bool:
+    """Whether the git config file text ``config`` defines ``merge.esc.driver`` in the
+    usual form (``[merge "esc"]`` and a ``driver = ...`` line; anything else: git is asked)."""
+    in_section = False
+    for raw in config.splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            words = line[1:].split("]", 1)[0].split(None, 1)
+            in_section = words[:1] == ["merge"] and words[1:] == [f'"{DRIVER}"']
+        elif in_section:
+            key, equals, value = line.partition("=")
+            if equals and key.strip().lower() == "driver" and value.strip():
+                return True
+    return False
+
+
+def _repository_config(root: Path) -> Path | None:
+    """The config file of the repository holding ``root`` (found by walking up to its
+    ``.git``; a linked worktree's ``.git`` file leads to its common folder), or None
+    outside a repository."""
+    for folder in (root, *root.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git / "config"
+        if dot_git.is_file():
+            try:
+                line = dot_git.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                return folder / ".git"  # (not a config file: git is asked)
+            git_dir = (folder / line.removeprefix("gitdir:").strip()).resolve()
+            try:
+                common = (git_dir / "commondir").read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                return git_dir / "config"
+            return (git_dir / common).resolve() / "config"
+    return None
+
+
+def driver_fails(command: list[str]) -> str | None:
+    """Why the merge driver's program (``command``, the words before ``merge-file``) cannot
+    run esc, found by running it with ``--version``; None if it can."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(
+            [*command, "--version"], capture_output=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"cannot run it: {exc}"
+    if proc.returncode == 0 and proc.stdout.startswith(b"esc"):
+        return None
+    said = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()
+    return f"`{' '.join(command)} --version` exits {proc.returncode}" + (
+        f": {said[-1]}" if said else ""
+    )

@@ -7,8 +7,8 @@ cherry-picks of one ticket changed on two branches or in two clones.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from esc.ticketfile.body import render_activity
 from esc.ticketfile.document import apply_change, parse
 from esc.ticketfile.merge import MergeResult
 from esc.ticketfile.merge import merge_ticket as merge_with
-from tests.conftest import ESC, Esc
+from tests.conftest import Esc
 
 
 def merge_ticket(base: str, ours: str, theirs: str) -> MergeResult:
@@ -463,10 +463,14 @@ def test_gitattributes_is_written_once_keeping_other_lines(tmp_path: Path) -> No
 # ---------------------------------------------------------------- real git
 
 
+# What `esc install-git` registers: the Python running esc, by absolute path.
+DRIVER = f"{sys.executable} -m esc merge-file %O %A %B %P"
+
+
 @pytest.fixture(autouse=True)
-def esc_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Git runs the driver as plain `esc`: make sure it finds the one under test."""
-    monkeypatch.setenv("PATH", str(Path(ESC).parent) + os.pathsep + os.environ.get("PATH", ""))
+def cron_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Git finds the driver without PATH: these merges run with cron's, which has no esc."""
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.setenv("GIT_EDITOR", "true")
 
 
@@ -482,7 +486,7 @@ def new_repo(path: Path) -> Path:
     Esc(path.parent, now=None).ok("init", path.name)
     git(path, "init", "-q", "-b", "main")
     out = Esc(path, now=None).ok("install-git")
-    assert "merge.esc.driver = esc merge-file %O %A %B" in out
+    assert f"merge.esc.driver = {DRIVER}\n" in out
     git(path, "add", "-A")
     git(path, "commit", "-qm", "workspace")
     return path
@@ -570,7 +574,7 @@ def test_init_inside_a_git_work_tree_registers_the_driver(tmp_path: Path) -> Non
     assert "merge driver" in out
     assert (repo / "helpdesk" / ".gitattributes").read_text() == GITATTRIBUTES
     config = git(repo, "config", "--get-regexp", r"^merge\.esc\.").stdout
-    assert config == "merge.esc.name esc ticket merge\nmerge.esc.driver esc merge-file %O %A %B\n"
+    assert config == f"merge.esc.name esc ticket merge\nmerge.esc.driver {DRIVER}\n"
     attr = git(repo, "check-attr", "merge", "helpdesk/tickets/T-1.md").stdout
     assert attr.strip() == "helpdesk/tickets/T-1.md: merge: esc"
 
@@ -589,7 +593,7 @@ def test_install_git_is_idempotent(tmp_path: Path) -> None:
     (repo / ".gitattributes").write_text("*.pdf binary\n" + GITATTRIBUTES)
     assert "kept" in Esc(repo, now=None).ok("install-git")
     assert (repo / ".gitattributes").read_text() == "*.pdf binary\n" + GITATTRIBUTES
-    assert git(repo, "config", "merge.esc.driver").stdout == "esc merge-file %O %A %B\n"
+    assert git(repo, "config", "merge.esc.driver").stdout == DRIVER + "\n"
 
 
 def test_git_merge_of_concurrent_escalation_and_replies_is_clean(tmp_path: Path) -> None:
@@ -668,6 +672,8 @@ def test_a_true_conflict_is_left_to_a_human(tmp_path: Path) -> None:
     merged = git(repo, "merge", "--no-edit", "bob", check=False)
     assert merged.returncode != 0
     assert f"CONFLICT (content): Merge conflict in tickets/{ticket_id}.md" in merged.stdout
+    # the driver names the ticket (git's %P), not the temporary file it merged
+    assert f"esc merge-file: tickets/{ticket_id}.md: conflicting assignee" in merged.stderr
     status = git(repo, "status").stdout
     assert f"both modified:   tickets/{ticket_id}.md" in status
     text = (repo / "tickets" / f"{ticket_id}.md").read_text(encoding="utf-8")

@@ -1,0 +1,274 @@
+"""`esc doctor`: what in this clone's setup would make esc fail where nobody watches it
+(cron, CI, a merge), each problem with its fix.
+
+It only looks: it changes no file and no setting (the one file it writes, to learn whether
+a cache folder can be written, is removed at once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from esc.commands.session import Output, Session
+from esc.domain.durations import format_duration
+from esc.store import atomic, git, launch, lock, merge_driver, user_cache
+from esc.store.workspace import CACHE_DIR, Workspace
+
+CheckName = Literal[
+    "python", "cron", "git", "merge-driver", "identity", "remote", "lock", "cache", "user-cache"
+]
+MIN_PYTHON = (3, 10)  # setup.cfg's python_requires
+STALE_LOCK = dt.timedelta(hours=1)  # a lock held longer than this: a hung process?
+INSTALL_GIT = "esc install-git"
+
+
+@dataclass
+class Check:
+    """One thing looked at: what was found, and if it is a problem, how to fix it."""
+
+    name: CheckName
+    detail: str
+    fix: str | None = None  # None: no problem
+
+    @property
+    def ok(self) -> bool:
+        return self.fix is None
+
+
+def doctor(session: Session, remote: str, cron_path: str, as_json: bool) -> Output:
+    """Every check on the workspace's clone; exit 1 if any found a problem."""
+    workspace = session.workspace
+    root = workspace.root
+    checks = [
+        check_python(sys.version_info[:3], launch.interpreter()),
+        check_cron(root, cron_path),
+    ]
+    if git.inside_git_work_tree(root):
+        checks += [check_merge_driver(root), check_identity(root), check_remote(root, remote)]
+    else:
+        checks.append(
+            Check(
+                "git",
+                f"{root} is not inside a git work tree: `esc sweep --commit`/`--push` and "
+                "esc's merge driver need one",
+                "git init (or clone your helpdesk repository), then esc install-git",
+            )
+        )
+    checks += [check_locks(workspace, session.now), *check_caches(root)]
+    problems = sum(not c.ok for c in checks)
+    crontab = launch.crontab_line(root)
+    code = 1 if problems else 0
+    if as_json:
+        return Output(data=doctor_json(checks, crontab), code=code)
+    return Output(text=doctor_text(checks, crontab), code=code)
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def check_python(version: tuple[int, ...], executable: str) -> Check:
+    found = f"Python {'.'.join(map(str, version))} ({executable})"
+    if tuple(version[:2]) >= MIN_PYTHON:
+        return Check("python", found)
+    need = ".".join(map(str, MIN_PYTHON))
+    return Check(
+        "python",
+        f"{found} is older than esc needs ({need})",
+        f"install esc with Python {need} or newer (python3 -m venv .venv with a newer python3)",
+    )
+
+
+def check_cron(root: Path, cron_path: str) -> Check:
+    """Whether a crontab line that runs plain `esc` would find this esc on ``cron_path``
+    (cron's own, unless the crontab sets another)."""
+    ours = launch.console_script()
+    found = shutil.which("esc", path=cron_path)
+    fix = f"name esc by its absolute path in the crontab: {launch.crontab_line(root)}"
+    if found is None:
+        return Check(
+            "cron",
+            f"esc is not on cron's PATH ({cron_path}): a crontab line running plain `esc` "
+            "fails with `esc: not found`",
+            fix,
+        )
+    if ours is not None and os.path.realpath(found) == os.path.realpath(ours):
+        return Check("cron", f"esc is on cron's PATH ({cron_path}): {found}")
+    return Check(
+        "cron",
+        f"cron's PATH ({cron_path}) finds {found}, which is not this esc "
+        f"({launch.esc_command()})",
+        fix,
+    )
+
+
+def check_merge_driver(root: Path) -> Check:
+    """Whether git merges this clone's tickets with a working esc merge driver."""
+    fix = f"{INSTALL_GIT} (registers {launch.merge_driver_command()})"
+    if not merge_driver.gitattributes_route_tickets(root):
+        return Check(
+            "merge-driver",
+            f".gitattributes does not send `{merge_driver.ATTRIBUTES_PATTERN}` to esc's merge "
+            "driver: git merges tickets as plain text and conflicts on concurrent edits",
+            f"{INSTALL_GIT}, then commit .gitattributes",
+        )
+    driver = merge_driver.configured_driver(root)
+    if driver is None:
+        return Check(
+            "merge-driver",
+            "this clone has no merge driver for tickets (no merge.esc.driver in its git "
+            "config; git does not copy config to clones): git merges tickets as plain text",
+            fix,
+        )
+    try:
+        words = shlex.split(driver)
+    except ValueError:
+        words = []
+    if "merge-file" not in words[1:]:
+        return Check("merge-driver", f"merge.esc.driver is `{driver}`, not esc's merge-file", fix)
+    program = words[0]
+    if not os.path.isabs(program):
+        return Check(
+            "merge-driver",
+            f"the merge driver (`{driver}`) finds `{program}` through PATH: where esc is not "
+            f"on PATH (cron, CI, an IDE) a merge fails with `{program}: not found`",
+            fix,
+        )
+    if not os.access(program, os.X_OK):
+        return Check(
+            "merge-driver",
+            f"the merge driver (`{driver}`) runs {program}, which "
+            + ("cannot be run" if os.path.exists(program) else "no longer exists"),
+            fix,
+        )
+    failure = merge_driver.driver_fails(words[: words.index("merge-file")])
+    if failure:
+        return Check("merge-driver", f"the merge driver (`{driver}`) fails: {failure}", fix)
+    return Check("merge-driver", f"merge driver for tickets: {driver}")
+
+
+def check_identity(root: Path) -> Check:
+    """Whether `esc sweep --commit` can commit: an identity in git config (cron and CI do
+    not have this shell's GIT_AUTHOR_* variables)."""
+    values = {key: _git_config(root, key) for key in ("user.name", "user.email")}
+    missing = [key for key, value in values.items() if not value]
+    if missing:
+        return Check(
+            "identity",
+            f"no git identity: {' and '.join(missing)} not set in git config, so "
+            "`esc sweep --commit` cannot commit",
+            'git config user.name "esc sweep" && git config user.email "esc-sweep@example.com"'
+            " (in this clone; --global for every repository of this user)",
+        )
+    return Check("identity", f"git identity: {values['user.name']} <{values['user.email']}>")
+
+
+def check_remote(root: Path, remote: str) -> Check:
+    """Whether `esc sweep --push` has a remote to push to (its URL is not shown: it may
+    hold a token)."""
+    remotes = git.run(root, "remote").stdout.decode("utf-8", "replace").split()
+    if remote in remotes:
+        return Check("remote", f"git remote `{remote}` for `esc sweep --push`")
+    others = f" (this clone has {', '.join(remotes)}: give sweep --remote)" if remotes else ""
+    return Check(
+        "remote",
+        f"no git remote `{remote}`: `esc sweep --push` has nowhere to push{others}",
+        f"git remote add {shlex.quote(remote)} URL",
+    )
+
+
+def check_locks(workspace: Workspace, now: dt.datetime) -> Check:
+    """Whether a lock has been held so long that its holder probably hangs (a killed
+    holder's lock is released by the kernel: it never blocks anyone)."""
+    held = lock.held_locks(workspace.root / CACHE_DIR)
+    for path, holder, taken in held:
+        age = now - dt.datetime.fromtimestamp(taken, dt.timezone.utc)
+        if age >= STALE_LOCK:
+            words = holder.split()
+            pid = words[words.index("pid") + 1] if "pid" in words[:-1] else None
+            host = words[words.index("on") + 1] if "on" in words[:-1] else None
+            stop = f"kill {pid}" + (f" on {host}" if host else "") if pid else "stop it"
+            return Check(
+                "lock",
+                f"{workspace.rel(path)} has been held for {format_duration(age)} by "
+                f"{holder}: a hung process? (every esc command that needs it waits, then "
+                "gives up)",
+                f"if that process hangs, stop it ({stop}); its lock goes with it",
+            )
+    if held:
+        return Check("lock", f"{len(held)} lock(s) held by running esc commands, none for long")
+    return Check("lock", "no lock held")
+
+
+def check_caches(root: Path) -> list[Check]:
+    """Whether esc can write its workspace cache (ticket locks live there) and its cache
+    in the user's home (only speed depends on that one)."""
+    checks = []
+    folder = root / CACHE_DIR
+    reason = atomic.cannot_write_in(folder)
+    if reason:
+        checks.append(
+            Check(
+                "cache",
+                f"{CACHE_DIR}/ cannot be written ({reason}): commands that write tickets "
+                "cannot take their locks, and nothing is cached",
+                f"make {folder} a folder that every user running esc (cron's too) can write; "
+                "deleting it loses nothing (esc rebuilds it)",
+            )
+        )
+    else:
+        checks.append(Check("cache", f"{CACHE_DIR}/ can be written"))
+    base = user_cache.user_cache_dir()
+    if base is not None:
+        reason = atomic.cannot_write_in(base)
+        if reason:
+            checks.append(
+                Check(
+                    "user-cache",
+                    f"esc's user cache {base} cannot be written ({reason}): esc works, but "
+                    "parses teams.yaml, rules.yaml and report templates afresh every run",
+                    "make it writable, or set XDG_CACHE_HOME to a folder that is",
+                )
+            )
+        else:
+            checks.append(Check("user-cache", f"user cache {base} can be written"))
+    return checks
+
+
+def _git_config(root: Path, key: str) -> str:
+    proc = git.run(root, "config", "--get", key)
+    return proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else ""
+
+
+# ---------------------------------------------------------------- what it prints
+
+
+def doctor_text(checks: list[Check], crontab: str) -> str:
+    lines = []
+    for check in checks:
+        if check.ok:
+            lines.append(f"ok       {check.detail}")
+        else:
+            lines.append(f"problem  {check.detail}")
+            lines.append(f"  fix:   {check.fix}")
+    lines.append(f"crontab line for this clone: {crontab}")
+    problems = sum(not c.ok for c in checks)
+    lines.append(f"{problems} problem{'s' if problems != 1 else ''}" if problems else "no problems")
+    return "\n".join(lines) + "\n"
+
+
+def doctor_json(checks: list[Check], crontab: str) -> dict[str, Any]:
+    return {
+        "problems": sum(not c.ok for c in checks),
+        "checks": [
+            {"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks
+        ],
+        "esc": launch.esc_command(),
+        "crontab": crontab,
+    }

@@ -1,0 +1,237 @@
+"""`esc doctor`: every setup problem that makes esc fail in cron, CI or a merge, with its
+fix; exit 1 if any, 0 if none."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from esc.commands.doctor import check_python
+from esc.store import lock
+from tests.conftest import NOW, Esc
+
+CRON_PATH = "/usr/bin:/bin"
+ESC_SCRIPT = Path(sys.executable).parent / "esc"  # the esc installed beside this Python
+DRIVER = f"{shlex.quote(sys.executable)} -m esc merge-file %O %A %B %P"
+
+
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stdout}{proc.stderr}"
+    return proc.stdout
+
+
+def cron_path_with_esc(tmp_path: Path) -> str:
+    """A PATH (as a crontab may set) on which this esc is found."""
+    folder = tmp_path / "cron-bin"
+    if not folder.exists():
+        folder.mkdir()
+        (folder / "esc").symlink_to(ESC_SCRIPT)
+    return f"{folder}:{CRON_PATH}"
+
+
+def healthy_clone(tmp_path: Path) -> Path:
+    """A clone of a bare remote, with the driver installed and a git identity."""
+    seed = tmp_path / "seed"
+    Esc(tmp_path, now=None).ok("init", "seed")
+    git(seed, "init", "-q", "-b", "main")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "helpdesk")
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(tmp_path / "remote.git"))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), str(clone))
+    Esc(clone).ok("install-git")
+    git(clone, "config", "user.name", "esc sweep")
+    git(clone, "config", "user.email", "esc-sweep@example.com")
+    return clone
+
+
+def doctor(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    result = Esc(root)("doctor", "--json", *args)
+    return result.code, json.loads(result.out)
+
+
+def problems(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {c["check"]: (c["detail"], c["fix"]) for c in report["checks"] if not c["ok"]}
+
+
+def test_a_healthy_clone_has_no_problems(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    result = Esc(clone)("doctor", "--cron-path", cron_path_with_esc(tmp_path))
+    assert result.code == 0, result.out
+    assert result.out.endswith("no problems\n")
+    assert "problem " not in result.out
+    assert f"ok       merge driver for tickets: {DRIVER}\n" in result.out
+    assert "ok       git identity: esc sweep <esc-sweep@example.com>\n" in result.out
+    # it changes nothing, and leaves no file of its write test behind
+    assert git(clone, "status", "--porcelain") == ""
+    assert not list(clone.rglob("*write-test*"))
+
+
+def test_esc_not_on_crons_path_gets_the_crontab_line_with_absolute_paths(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    code, report = doctor(clone)  # cron's own PATH: no esc on it here
+    assert code == 1
+    assert report["problems"] == 1
+    detail, fix = problems(report)["cron"]
+    assert detail.startswith(f"esc is not on cron's PATH ({CRON_PATH})")
+    line = f"*/5 * * * * cd {clone} && {ESC_SCRIPT} sweep --commit --push"
+    assert report["esc"] == str(ESC_SCRIPT)
+    assert report["crontab"] == line
+    assert fix == f"name esc by its absolute path in the crontab: {line}"
+    text = Esc(clone)("doctor")
+    assert text.code == 1
+    assert f"problem  esc is not on cron's PATH ({CRON_PATH})" in text.out
+    assert f"  fix:   name esc by its absolute path in the crontab: {line}\n" in text.out
+    assert text.out.endswith(f"crontab line for this clone: {line}\n1 problem\n")
+
+
+def test_another_esc_on_crons_path_is_a_problem(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    other = tmp_path / "other-bin"
+    other.mkdir()
+    (other / "esc").write_text("#!/bin/sh\necho 'an unrelated esc'\n")
+    (other / "esc").chmod(0o755)
+    _, report = doctor(clone, "--cron-path", str(other))
+    detail, _ = problems(report)["cron"]
+    assert detail == (
+        f"cron's PATH ({other}) finds {other / 'esc'}, which is not this esc ({ESC_SCRIPT})"
+    )
+
+
+def test_a_clone_without_the_driver(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    git(clone, "config", "--remove-section", "merge.esc")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 1
+    detail, fix = problems(report)["merge-driver"]
+    assert detail.startswith("this clone has no merge driver for tickets")
+    assert fix == f"esc install-git (registers {DRIVER})"
+    Esc(clone).ok("install-git")  # the fix works
+    assert doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))[0] == 0
+
+
+def test_gitattributes_not_sending_tickets_to_esc(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    (clone / ".gitattributes").write_text("*.png binary\n")
+    _, report = doctor(clone)
+    detail, fix = problems(report)["merge-driver"]
+    assert detail.startswith(".gitattributes does not send `tickets/*.md` to esc's merge driver")
+    assert fix == "esc install-git, then commit .gitattributes"
+
+
+def test_a_driver_that_needs_path_or_a_python_that_is_gone(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    git(clone, "config", "merge.esc.driver", "esc merge-file %O %A %B")  # as esc 0.1 did
+    detail, fix = problems(doctor(clone)[1])["merge-driver"]
+    assert detail == (
+        "the merge driver (`esc merge-file %O %A %B`) finds `esc` through PATH: where esc is "
+        "not on PATH (cron, CI, an IDE) a merge fails with `esc: not found`"
+    )
+    assert fix == f"esc install-git (registers {DRIVER})"
+    gone = tmp_path / "old venv" / "bin" / "python"
+    git(clone, "config", "merge.esc.driver", f"'{gone}' -m esc merge-file %O %A %B %P")
+    detail, _ = problems(doctor(clone)[1])["merge-driver"]
+    assert detail.endswith(f"runs {gone}, which no longer exists")
+    # a Python that exists but has no esc
+    broken = tmp_path / "no-esc"
+    broken.write_text("#!/bin/sh\necho 'No module named esc' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    git(clone, "config", "merge.esc.driver", f"{broken} -m esc merge-file %O %A %B %P")
+    detail, _ = problems(doctor(clone)[1])["merge-driver"]
+    assert detail.endswith(f"fails: `{broken} -m esc --version` exits 1: No module named esc")
+    git(clone, "config", "merge.esc.driver", "cat %A")
+    detail, _ = problems(doctor(clone)[1])["merge-driver"]
+    assert detail == "merge.esc.driver is `cat %A`, not esc's merge-file"
+
+
+def test_no_git_identity_in_config(tmp_path: Path) -> None:
+    """The tests' GIT_AUTHOR_* variables do not count: cron and CI do not have them."""
+    clone = healthy_clone(tmp_path)
+    git(clone, "config", "--unset", "user.email")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 1
+    detail, fix = problems(report)["identity"]
+    assert detail == (
+        "no git identity: user.email not set in git config, so `esc sweep --commit` cannot commit"
+    )
+    assert fix.startswith('git config user.name "esc sweep" && git config user.email ')
+
+
+def test_no_remote_for_push(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    _, report = doctor(clone, "--remote", "upstream")
+    detail, fix = problems(report)["remote"]
+    assert detail == (
+        "no git remote `upstream`: `esc sweep --push` has nowhere to push "
+        "(this clone has origin: give sweep --remote)"
+    )
+    assert fix == "git remote add upstream URL"
+    git(clone, "remote", "remove", "origin")
+    detail, _ = problems(doctor(clone)[1])["remote"]
+    assert detail == "no git remote `origin`: `esc sweep --push` has nowhere to push"
+
+
+def test_outside_git_it_says_so_once(tmp_path: Path) -> None:
+    Esc(tmp_path, now=None).ok("init", "ws")
+    code, report = doctor(tmp_path / "ws")
+    assert code == 1
+    found = problems(report)
+    assert set(found) == {"git", "cron"}
+    assert found["git"][1] == "git init (or clone your helpdesk repository), then esc install-git"
+
+
+def test_a_lock_held_for_hours_is_a_hung_process(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    cache = clone / ".esc-cache"
+    now = dt.datetime.fromisoformat(NOW)
+    with lock.hold(cache, 0, "esc sweep"):
+        taken = (now - dt.timedelta(minutes=5)).timestamp()
+        os.utime(cache / "sweep.lock", (taken, taken))
+        report = doctor(clone)[1]
+        assert "lock" not in problems(report)  # a sweep running now
+        assert [c["detail"] for c in report["checks"] if c["check"] == "lock"] == [
+            "1 lock(s) held by running esc commands, none for long"
+        ]
+        taken = (now - dt.timedelta(hours=2, minutes=10)).timestamp()
+        os.utime(cache / "sweep.lock", (taken, taken))
+        detail, fix = problems(doctor(clone)[1])["lock"]
+    host = socket.gethostname()
+    assert detail.startswith(
+        f".esc-cache/sweep.lock has been held for 2h10m by esc sweep pid {os.getpid()} on {host}"
+    )
+    assert fix == (
+        f"if that process hangs, stop it (kill {os.getpid()} on {host}); its lock goes with it"
+    )
+    assert "lock" not in problems(doctor(clone)[1])  # let go: no problem, whatever its age
+
+
+def test_caches_that_cannot_be_written(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    cache = clone / ".esc-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.write_text("not a folder\n")
+    blocked = tmp_path / "xdg"
+    blocked.write_text("a file where the user cache should be\n")
+    result = Esc(clone)("doctor", "--json", env={"XDG_CACHE_HOME": str(blocked)})
+    found = problems(json.loads(result.out))
+    assert found["cache"][0].startswith(f".esc-cache/ cannot be written ({cache} is not a folder)")
+    assert found["user-cache"][0].startswith(
+        f"esc's user cache {blocked / 'esc'} cannot be written ({blocked} is not a folder)"
+    )
+    assert found["user-cache"][1] == "make it writable, or set XDG_CACHE_HOME to a folder that is"
+
+
+def test_python_version() -> None:
+    assert check_python((3, 12, 1), "/usr/bin/python3").ok
+    old = check_python((3, 9, 18), "/usr/bin/python3.9")
+    assert old.detail == "Python 3.9.18 (/usr/bin/python3.9) is older than esc needs (3.10)"
+    assert old.fix is not None and "3.10 or newer" in old.fix

@@ -1,0 +1,189 @@
+"""`esc install-git` and `esc init`: the merge driver works without PATH, and a clone
+without it is warned about by every command that writes a ticket."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import Esc
+
+CREATED = "2026-11-20T09:00:00+01:00"
+LATE = "2026-11-23T12:00:00+01:00"  # the tickets are breached: a sweep escalates them
+WARNING = "esc: warning: this clone has no merge driver for tickets (run esc install-git)"
+CRON_PATH = "/usr/bin:/bin"  # no esc on it
+
+
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stdout}{proc.stderr}"
+    return proc.stdout
+
+
+def remote_and_clone(tmp_path: Path) -> tuple[Path, Path]:
+    """A bare remote holding a workspace (its .gitattributes sends tickets to esc's
+    driver), and a fresh clone of it: git copies no config, so the clone has no driver."""
+    seed = tmp_path / "seed"
+    Esc(tmp_path, now=None).ok("init", "seed")
+    git(seed, "init", "-q", "-b", "main")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "helpdesk")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(remote))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    return remote, clone
+
+
+def create(esc: Esc, title: str = "Checkout returns 500") -> str:
+    return esc.ok("create", "--title", title, "--category", "billing", now=CREATED).strip()
+
+
+# ---------------------------------------------------------------- the warning
+
+
+def test_a_clone_without_the_driver_is_warned_about_once_per_command(tmp_path: Path) -> None:
+    _, clone = remote_and_clone(tmp_path)
+    assert "merge.esc" not in (clone / ".git" / "config").read_text()
+    esc = Esc(clone)
+    created = esc("create", "--title", "A", "--category", "billing", now=CREATED)
+    assert created.code == 0 and created.err == WARNING + "\n"
+    ticket = created.out.strip()
+    commented = esc("comment", ticket, "-m", "Looking into it.", "--json")
+    assert commented.err == WARNING + "\n"
+    assert commented.out.startswith("{")  # the JSON is untouched: the warning is on stderr
+    create(esc, "B")
+    swept = esc("sweep", "--no-report", now=LATE)  # writes both tickets: one warning
+    assert swept.code == 0
+    assert swept.out.startswith("2 tickets seen, 2 changed")
+    assert swept.err == WARNING + "\n"
+
+
+def test_commands_that_write_no_ticket_do_not_warn(tmp_path: Path) -> None:
+    _, clone = remote_and_clone(tmp_path)
+    esc = Esc(clone)
+    ticket = create(esc)
+    for args in (["list"], ["show", ticket], ["validate"], ["sweep", "--dry-run", "--no-report"]):
+        result = esc(*args, now=LATE)
+        assert result.code == 0 and WARNING not in result.err, args
+    esc.ok("sweep", "--no-report", now=LATE)
+    unchanged = esc("sweep", "--no-report", now=LATE)  # changes nothing, writes nothing
+    assert unchanged.out.startswith("1 tickets seen, 0 changed") and unchanged.err == ""
+
+
+def test_install_git_ends_the_warning(tmp_path: Path) -> None:
+    _, clone = remote_and_clone(tmp_path)
+    esc = Esc(clone)
+    ticket = create(esc)
+    out = esc.ok("install-git")
+    assert "merge.esc.driver = " in out
+    result = esc("tag", ticket, "vip")
+    assert result.code == 0 and result.err == ""
+
+
+def test_no_warning_where_the_driver_is_configured_another_way(tmp_path: Path) -> None:
+    # in the user's global config
+    _, clone = remote_and_clone(tmp_path)
+    esc = Esc(clone)
+    ticket = create(esc)
+    git(clone, "config", "--global", "merge.esc.driver", "esc merge-file %O %A %B")
+    assert esc("tag", ticket, "vip").err == ""
+    # in a linked worktree, whose .git is a file: the config is the main repository's
+    git(clone, "config", "--global", "--unset", "merge.esc.driver")
+    assert esc("tag", ticket, "x").err == WARNING + "\n"
+    esc.ok("install-git")
+    git(clone, "add", "-A")
+    git(clone, "commit", "-qm", "a ticket")
+    git(clone, "worktree", "add", "-q", "-b", "linked", str(tmp_path / "linked"))
+    assert (tmp_path / "linked" / ".git").is_file()
+    assert Esc(tmp_path / "linked")("tag", ticket, "y").err == ""
+
+
+def test_no_warning_outside_git_or_where_tickets_merge_otherwise(tmp_path: Path) -> None:
+    Esc(tmp_path, now=None).ok("init", "plain")  # writes .gitattributes, but no git here
+    plain = Esc(tmp_path / "plain")
+    assert plain("create", "--title", "A", "--category", "bug", now=CREATED).err == ""
+    _, clone = remote_and_clone(tmp_path)
+    (clone / ".gitattributes").write_text("tickets/*.md merge=esc\ntickets/*.md -merge\n")
+    assert Esc(clone)("create", "--title", "B", "--category", "bug", now=CREATED).err == ""
+
+
+# ---------------------------------------------------------------- a driver without PATH
+
+
+def diverged_clone(tmp_path: Path, python: str) -> tuple[Path, str]:
+    """A repository where ``python -m esc install-git`` registered the driver, and two
+    branches that changed one ticket: `escalate` escalated it, `reply` replied to it."""
+    repo = tmp_path / "repo"
+    Esc(tmp_path, now=None).ok("init", "repo")
+    git(repo, "init", "-q", "-b", "main")
+    installed = subprocess.run(
+        [python, "-m", "esc", "install-git"], cwd=repo, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    esc = Esc(repo)
+    ticket = create(esc)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a ticket")
+    git(repo, "switch", "-qc", "escalate")
+    esc.ok("escalate", ticket, "--up", "--reason", "needs a developer")
+    git(repo, "commit", "-qam", "escalated")
+    git(repo, "switch", "-qc", "reply", "main")
+    esc.ok("comment", ticket, "-m", "Looking into it.", now="2026-11-20T09:30:00+01:00")
+    git(repo, "commit", "-qam", "replied")
+    return repo, ticket
+
+
+def merge_without_path(repo: Path) -> subprocess.CompletedProcess[str]:
+    """`git merge escalate` as cron, CI or an IDE runs git: no esc on PATH."""
+    env = {**os.environ, "PATH": CRON_PATH, "GIT_EDITOR": "true"}
+    return subprocess.run(
+        ["git", "merge", "--no-edit", "escalate"], cwd=repo, env=env, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+
+
+def test_the_driver_is_the_absolute_interpreter_and_merges_without_path(tmp_path: Path) -> None:
+    repo, ticket = diverged_clone(tmp_path, sys.executable)
+    driver = git(repo, "config", "merge.esc.driver").strip()
+    assert driver == f"{shlex.quote(sys.executable)} -m esc merge-file %O %A %B %P"
+    merged = merge_without_path(repo)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    shown = Esc(repo).ok("show", ticket, "--json")
+    assert '"team": "engineering"' in shown and "Looking into it." in shown
+
+
+def test_an_interpreter_path_with_spaces_is_quoted(tmp_path: Path) -> None:
+    """esc installed in a venv whose path has a space: the driver still runs it."""
+    venv = tmp_path / "my tools" / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+        capture_output=True,
+    )  # fmt: skip
+    # the new venv sees the packages of the one running the tests (esc and its dependencies)
+    (next(venv.glob("lib/python*/site-packages")) / "tests-esc.pth").write_text(
+        "".join(f"import site; site.addsitedir({p!r})\n" for p in site.getsitepackages())
+    )
+    python = str(venv / "bin" / "python")
+    repo, ticket = diverged_clone(tmp_path, python)
+    driver = git(repo, "config", "merge.esc.driver").strip()
+    assert driver == f"'{python}' -m esc merge-file %O %A %B %P"
+    merged = merge_without_path(repo)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "Looking into it." in Esc(repo).ok("show", ticket)
+
+
+def test_init_in_a_git_work_tree_registers_the_same_driver(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    out = Esc(repo, now=None).ok("init")
+    assert "merge driver" in out
+    assert git(repo, "config", "merge.esc.driver").strip() == (
+        f"{shlex.quote(sys.executable)} -m esc merge-file %O %A %B %P"
+    )
