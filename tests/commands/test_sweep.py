@@ -403,8 +403,9 @@ def with_remote(workspace: Path, tmp_path: Path) -> Path:
     return remote
 
 
+@pytest.mark.parametrize("as_json", [True, False])
 def test_push_reports_what_it_committed_and_pushed_after_retries(
-    esc: Esc, workspace: Path, tmp_path: Path
+    esc: Esc, workspace: Path, tmp_path: Path, as_json: bool
 ) -> None:
     (ticket,) = committed_repo(esc, workspace, "Invoice missing")
     remote = with_remote(workspace, tmp_path)
@@ -415,6 +416,17 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
     git(other, "commit", "-qm", "notes")
     git(other, "push", "-q", "origin", "main")
 
+    if not as_json:
+        out = esc.ok("sweep", "--push", now="2026-11-20T13:30:00+01:00")
+        head = git(remote, "rev-parse", "main").strip()
+        assert out.splitlines() == [
+            "1 tickets seen, 1 changed, 0 in warning, 0 overdue",
+            f"  {ticket}: support → engineering (rule:breached-goes-up)",
+            "rendered reports/summary.md, reports/index.html, reports/report.json",
+            f"committed {head[:12]}: 1 ticket",
+            "pushed 1 commit to origin/main (after 2 attempts)",
+        ]
+        return
     data = json.loads(esc.ok("sweep", "--push", "--json", now="2026-11-20T13:30:00+01:00"))
     head = git(remote, "rev-parse", "main").strip()
     assert (data["attempts"], data["pushed"], data["pushed_commits"]) == (2, True, 1)
