@@ -410,7 +410,12 @@ def log(ref: str, as_json: bool) -> int:
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 @click.option("--report-dir", metavar="DIR", help="Where to render reports (default: reports/).")
 @click.option("--no-report", is_flag=True, help="Do not render reports.")
-@click.option("--commit", is_flag=True, help="Commit exactly the files the sweep changed.")
+@click.option(
+    "--commit",
+    is_flag=True,
+    help="Commit the tickets the sweep changed (and the reports, if git tracks them); "
+    "tickets with uncommitted changes are left for the next sweep.",
+)
 @click.option("--push", is_flag=True, help="Commit and push; retry after a rebase if rejected.")
 @click.option("--remote", default="origin", show_default=True, help="Where --push pushes.")
 @click.option("--branch", metavar="B", help="The branch --push pushes to (default: current).")

@@ -22,6 +22,7 @@ from esc.store.atomic import replace_if_unchanged, sync_folder
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog, Record
 from esc.store.lock import LockTimeout
+from esc.store.pending import Pending
 from esc.store.workspace import (
     CACHE_DIR,
     REPORTS_DIR,
@@ -96,6 +97,7 @@ def prime(
     now: dt.datetime,
     jobs: int | None = None,
     each: Callable[[Primed], None] | None = None,
+    guard: Pending | None = None,
 ) -> list[Primed]:
     """Sweep, in up to ``jobs`` worker processes (default: one per CPU), every ticket the
     cache cannot answer for; [] if there are too few for that to pay, or no fork.
@@ -110,7 +112,7 @@ def prime(
         return []
 
     def task(share: list[str]) -> list[Handed]:
-        done = list(_sweep_names(catalog, share, now))
+        done = list(_sweep_names(catalog, share, now, guard))
         if any(p.outcome is not None and p.outcome.changed for p in done):
             sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets
         return [_handed(p) for p in done]
@@ -151,7 +153,9 @@ def _taken(handed: Handed) -> Primed:
     )
 
 
-def _sweep_names(catalog: Catalog, names: list[str], now: dt.datetime) -> Iterator[Primed]:
+def _sweep_names(
+    catalog: Catalog, names: list[str], now: dt.datetime, guard: Pending | None
+) -> Iterator[Primed]:
     """Sweep each ticket of ``names`` (in a worker process)."""
     folder = catalog.workspace.tickets_dir
     worker = os.getpid()
@@ -164,7 +168,7 @@ def _sweep_names(catalog: Catalog, names: list[str], now: dt.datetime) -> Iterat
         except FileNotFoundError:
             yield Primed(name, None, worker=worker)
             continue
-        outcome = sweep_record(catalog, record, now, dry_run=False)
+        outcome = sweep_record(catalog, record, now, dry_run=False, guard=guard)
         yield Primed(name, record.entry, outcome, worker)
         catalog.cache.entries.pop(name, None)  # the parent keeps the entries, not the worker
         catalog.cache.dirty.pop(name, None)
@@ -177,6 +181,7 @@ def run_sweep(
     jobs: int | None = None,
     after_workers: Callable[[Catalog], None] | None = None,
     on_primed: Callable[[Catalog, str, Entry], None] | None = None,
+    guard: Pending | None = None,
 ) -> SweepResult:
     """Compute SLAs and apply rules to every ticket; write each ticket that changed.
 
@@ -185,12 +190,13 @@ def run_sweep(
     parsed again.  Tickets are read one at a time, so memory stays flat; when many need
     parsing (a cold cache), worker processes sweep them first (:func:`prime`):
     ``on_primed`` sees each cache entry they make as it comes in, ``after_workers`` the
-    catalog once they are done, if they left nothing to do.
+    catalog once they are done, if they left nothing to do.  With ``guard`` (a committing
+    sweep), a ticket is written only if it holds what is committed (:mod:`esc.store.pending`).
     """
     catalog = Catalog(workspace)
     result = SweepResult(now, dry_run)
     each = None if on_primed is None else (lambda p: on_primed(catalog, p.name, p.entry))
-    primed = {} if dry_run else {p.name: p for p in prime(catalog, now, jobs, each)}
+    primed = {} if dry_run else {p.name: p for p in prime(catalog, now, jobs, each, guard)}
     result.processes = len({p.worker for p in primed.values()}) or 1
     done = {
         name: p.entry
@@ -214,7 +220,7 @@ def run_sweep(
             if before.outcome.changed is None:
                 before.outcome.note = None  # (a worker left it alone: swept below)
             result.add(item, before.outcome)
-        result.add(item, sweep_record(catalog, item, now, dry_run))
+        result.add(item, sweep_record(catalog, item, now, dry_run, guard))
         item.release()  # the cache has what the reports need; the parsed file can go
     if result.changed and not dry_run:
         sync_folder(workspace.tickets_dir)  # the renames of the rewritten tickets
@@ -236,13 +242,19 @@ class RecordOutcome:
 
 
 def sweep_record(
-    catalog: Catalog, record: Record, now: dt.datetime, dry_run: bool
+    catalog: Catalog,
+    record: Record,
+    now: dt.datetime,
+    dry_run: bool,
+    guard: Pending | None = None,
 ) -> RecordOutcome:
     """Plan and write one ticket (the caller then syncs the tickets folder).
 
     The ticket is written under its lock, and only if the file still holds what the plan
     was made from: a file changed meanwhile (an agent's comment, a hand edit) is read and
-    planned again, so the sweep never writes over it.
+    planned again, so the sweep never writes over it.  With ``guard`` (a committing sweep),
+    a ticket with uncommitted changes is left as it is for the next sweep, and what is
+    written is journalled first.
     """
     if catalog.quiet(record.entry, now):
         if not record.active:
@@ -267,6 +279,14 @@ def sweep_record(
         try:
             with workspace.ticket_lock(record.path):
                 for tries in range(REWRITE_TRIES + 1):
+                    if guard is not None:
+                        why = guard.why_not(doc.path, doc.text)
+                        if why is not None:  # a person's edit: never committed as the sweep's
+                            outcome = RecordOutcome(
+                                note=f"{doc.ticket.id}: {why}; left for the next sweep"
+                            )
+                            return _alerts(outcome, ticket_plan.sla, ticket_plan.ticket.active)
+                        guard.wrote(doc.path, text)
                     written = replace_if_unchanged(record.path, doc.text, text, sync_dir=False)
                     if written is not None:
                         catalog.written(record, text, written)
@@ -320,14 +340,19 @@ def _alerts(outcome: RecordOutcome, sla: Sla, active: bool) -> RecordOutcome:
     return outcome
 
 
-def sweep_message(result: SweepResult) -> str:
+def sweep_message(result: SweepResult, tickets: int, earlier: int = 0) -> str:
     """The commit message of a sweep: a summary line, then each escalation."""
-    count = len(result.changed)
-    lines = [f"esc sweep: {count} ticket{'s' if count != 1 else ''} updated"]
+    lines = [f"esc sweep: {_count(tickets, 'ticket')} updated"]
+    if earlier:
+        lines += ["", f"{_count(earlier, 'ticket')} of them left by an earlier sweep"]
     if result.escalations:
         lines.append("")
         lines += [f"{e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 @immutable
@@ -348,8 +373,12 @@ class SweepOptions:
 class SweepOutcome:
     result: SweepResult
     reports: list[str] = field(default_factory=list)
-    commit: str | None = None
+    commit: str | None = None  # the sweep's (last) commit, as it is in the branch now
+    committed: list[str] = field(default_factory=list)  # the files in the sweep's commits
+    earlier: list[str] = field(default_factory=list)  # of those, tickets an earlier sweep wrote
     pushed: bool = False
+    pushed_to: str = ""  # REMOTE/BRANCH
+    pushed_commits: int = 0  # commits that went to the remote (earlier unpushed ones too)
     attempts: int = 1
 
 
@@ -363,6 +392,10 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             git.check_branch(options.branch)
     if (options.commit or options.push) and not git.inside_git_work_tree(workspace.root):
         raise EscError("--commit and --push need the workspace to be in a git repository")
+    if options.push:  # before anything is written: a missing remote is bad input
+        git.check_remote(workspace.root, options.remote)
+        if options.branch is None:
+            git.current_branch(workspace.root)  # (a detached HEAD is refused now, too)
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
         workspace.remove_stale_temporaries(options.report_dir or workspace.root / REPORTS_DIR)
         if not options.push:
@@ -373,8 +406,9 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
 def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
     folder = options.report_dir or workspace.root / REPORTS_DIR
     reports = SweepReports(workspace, now, folder, options.reports and not options.dry_run)
+    guard = Pending.load(workspace.root) if options.commit and not options.dry_run else None
     result = run_sweep(
-        workspace, now, options.dry_run, options.jobs, reports.start_aside, reports.gather
+        workspace, now, options.dry_run, options.jobs, reports.start_aside, reports.gather, guard
     )
     outcome = SweepOutcome(result)
     catalog = result.catalog
@@ -385,10 +419,46 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
         outcome.reports = reports.render(catalog, result.records, options.dry_run)
     if not options.dry_run:
         catalog.save()
-    changed = result.changed + outcome.reports
-    if options.commit and changed and not options.dry_run:
-        outcome.commit = git.commit_paths(workspace.root, changed, sweep_message(result))
+    if guard is not None:
+        _commit(workspace, result, outcome, guard, folder)
     return outcome
+
+
+def _commit(
+    workspace: Workspace, result: SweepResult, outcome: SweepOutcome, guard: Pending, folder: Path
+) -> None:
+    """Commit every ticket the sweep (or an earlier one) wrote that still holds what it
+    wrote, with the rendered reports; nothing when no ticket changed, so sweeps that change
+    no ticket make no commits however often the reports are rendered."""
+    root = workspace.root
+    tickets = guard.to_commit()
+    if not tickets:
+        return
+    earlier = sorted(set(tickets) - set(result.changed))
+    problem = git.identity_problem(root)
+    if problem is not None:
+        raise EscError(
+            f"{problem} ({git.IDENTITY_FIX}); the sweep's changes to "
+            f"{_count(len(tickets), 'ticket')} are kept, and the next --commit sweep commits them"
+        )
+    blobs = {**tickets, **git.store_files(root, _committable_reports(workspace, folder))}
+    message = sweep_message(result, len(tickets), len(earlier))
+    outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR)
+    guard.forget()
+    if outcome.commit is not None:
+        outcome.committed = git.commit_files(root, outcome.commit)
+        outcome.earlier = earlier
+
+
+def _committable_reports(workspace: Workspace, folder: Path) -> list[str]:
+    """The sweep's rendered reports that its commit takes: those in the repository that git
+    does not ignore (``esc init`` ignores reports/)."""
+    from esc.report.contents import SWEEP_REPORTS
+
+    paths = [workspace.rel(folder / name) for name in SWEEP_REPORTS if (folder / name).is_file()]
+    inside = [path for path in paths if not Path(path).is_absolute()]
+    skip = git.ignored(workspace.root, inside)
+    return [path for path in inside if path not in skip]
 
 
 ASIDE_REPORTS = ("index.html", "report.json")  # what the process aside renders
@@ -491,14 +561,24 @@ def _report_signature(
 
 
 def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
-    """Sweep, commit, push; when the remote moved: fetch, rebase, sweep again, retry."""
+    """Sweep, commit, push; when the remote moved: fetch, rebase, sweep again, retry.
+
+    What it reports adds up every attempt: the tickets each changed, and the sweep's
+    commits as the rebases left them (one whose change was already upstream is gone).
+    """
     root = workspace.root
     branch = options.branch or git.current_branch(root)
-    for attempt in range(1, options.push_attempts + 1):
+    done: list[SweepOutcome] = []
+    keys: list[str] = []  # the sweep's commits, as a rebase keeps them
+    for _ in range(options.push_attempts):
         outcome = _sweep_once(workspace, now, options)
-        outcome.attempts = attempt
+        done.append(outcome)
+        if outcome.commit is not None:
+            keys.append(git.commit_key(root, outcome.commit))
+        ahead = git.unpushed(root, options.remote, branch)
         if git.push(root, options.remote, branch):
-            outcome.pushed = True
+            outcome = _pushed(root, done, keys, ahead)
+            outcome.pushed_to = f"{options.remote}/{branch}"
             return outcome
         git.catch_up(root, options.remote, branch, root / CACHE_DIR)
         workspace = Workspace(root)  # teams.yaml or rules.yaml may have come with the rebase
@@ -506,6 +586,24 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         f"push to {options.remote}/{branch} was rejected {options.push_attempts} times "
         "(the remote keeps moving); nothing was forced; try again"
     )
+
+
+def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -> SweepOutcome:
+    """What the attempts of a pushed sweep did, together."""
+    last = done[-1]
+    result = last.result
+    for earlier in reversed(done[:-1]):
+        before = earlier.result
+        result.changed = [p for p in before.changed if p not in result.changed] + result.changed
+        result.plans = before.plans + result.plans
+        result.notes = [n for n in before.notes if n not in result.notes] + result.notes
+    commits = git.find_commits(root, keys)
+    outcome = SweepOutcome(result, attempts=len(done), pushed=True, pushed_commits=ahead)
+    outcome.reports = list(dict.fromkeys(r for o in done for r in o.reports))
+    outcome.commit = commits[-1] if commits else None
+    outcome.committed = list(dict.fromkeys(p for c in commits for p in git.commit_files(root, c)))
+    outcome.earlier = [p for p in done[0].earlier if p in outcome.committed]
+    return outcome
 
 
 # ---------------------------------------------------------------- the command
@@ -563,11 +661,21 @@ def sweep_text(outcome: SweepOutcome) -> str:
         lines += [f"  would write {p}" for p in result.changed + reports]
     elif reports:
         lines.append(f"rendered {', '.join(reports)}")
+    if outcome.earlier:
+        lines.append(f"committed {_count(len(outcome.earlier), 'ticket')} left by an earlier sweep")
     if outcome.commit:
-        lines.append(f"committed {outcome.commit[:12]}")
+        tickets = [p for p in outcome.committed if p.startswith("tickets/")]
+        what = [_count(len(tickets), "ticket")]
+        if len(outcome.committed) > len(tickets):
+            what.append(_count(len(outcome.committed) - len(tickets), "report"))
+        lines.append(f"committed {outcome.commit[:12]}: {', '.join(what)}")
     if outcome.pushed:
         tries = f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else ""
-        lines.append(f"pushed{tries}")
+        if outcome.pushed_commits:
+            pushed = _count(outcome.pushed_commits, "commit")
+            lines.append(f"pushed {pushed} to {outcome.pushed_to}{tries}")
+        else:
+            lines.append(f"{outcome.pushed_to} is up to date{tries}")
     return "\n".join(lines)
 
 
@@ -594,7 +702,10 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "notes": result.notes,
         "behind": result.behind,
         "commit": outcome.commit,
+        "committed": outcome.committed,
+        "earlier": outcome.earlier,
         "pushed": outcome.pushed,
+        "pushed_commits": outcome.pushed_commits,
         "attempts": outcome.attempts,
         "processes": result.processes,
     }

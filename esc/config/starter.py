@@ -76,6 +76,8 @@ rules:                       # evaluated in order on every `esc sweep`
 GITIGNORE = """\
 # esc's local cache of parsed tickets: rebuilt on demand, never committed
 .esc-cache/
+# the reports `esc sweep` renders: re-rendered every hour, so not committed (README: Reports)
+reports/
 """
 
 GITATTRIBUTES = """\

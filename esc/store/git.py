@@ -9,9 +9,11 @@ are checked first (:func:`check_remote`, :func:`check_branch`).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from esc.domain.errors import BadInput, EscError
@@ -40,19 +42,38 @@ def check_branch(name: str) -> str:
     return name
 
 
-def run(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
-    """``git ARGS`` in ``cwd``, whatever its exit code; GitError if git cannot be run."""
+def run(
+    cwd: Path,
+    *args: str,
+    timeout: float = 120,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """``git ARGS`` in ``cwd``, whatever its exit code; GitError if git cannot be run.
+    ``env`` adds to the environment; ``input`` is fed to git's stdin."""
     try:
         return subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, check=False, timeout=timeout
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            check=False,
+            timeout=timeout,
+            env=None if env is None else {**os.environ, **env},
+            input=input,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise GitError(f"cannot run git: {exc}") from None
 
 
-def output(cwd: Path, *args: str, timeout: float = 120) -> str:
+def output(
+    cwd: Path,
+    *args: str,
+    timeout: float = 120,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
+) -> str:
     """What ``git ARGS`` prints; GitError with git's last line if it fails."""
-    proc = run(cwd, *args, timeout=timeout)
+    proc = run(cwd, *args, timeout=timeout, env=env, input=input)
     out = proc.stdout.decode("utf-8", "replace")
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace")
@@ -61,28 +82,148 @@ def output(cwd: Path, *args: str, timeout: float = 120) -> str:
     return out
 
 
-def commit_paths(root: Path, paths: Sequence[str], message: str) -> str | None:
-    """Commit exactly ``paths`` (relative to ``root``), nothing else staged or dirty.
+def blob_id(data: bytes) -> str:
+    """The id git gives a file holding ``data`` (``git hash-object``, without filters)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # (git's id for a blob)
 
-    Returns the new commit's hash, or None if there was nothing to commit.
-    """
+
+def head_blobs(root: Path, folder: str) -> dict[str, str]:
+    """The blob id of every file under ``folder`` in HEAD, by path relative to ``root``
+    ({} before the first commit)."""
+    if run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
+        return {}
+    out = output(root, "ls-tree", "-r", "-z", "HEAD", "--", folder)
+    blobs = {}
+    for line in out.split("\0"):
+        meta, _, path = line.partition("\t")
+        if path and meta.split(" ")[1:2] == ["blob"]:
+            blobs[path] = meta.split(" ")[2]
+    return blobs
+
+
+def staged_paths(root: Path, folder: str) -> set[str]:
+    """Paths under ``folder`` (relative to ``root``) whose index entry differs from HEAD."""
+    unborn = run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0
+    if unborn:
+        out = output(root, "ls-files", "-z", "--", folder)
+    else:
+        out = output(root, "diff", "--cached", "--name-only", "--relative", "-z", "HEAD",
+                     "--", folder)  # fmt: skip
+    return {path for path in out.split("\0") if path}
+
+
+def ignored(root: Path, paths: Sequence[str]) -> set[str]:
+    """Those of ``paths`` (relative to ``root``, untracked) that git ignores."""
     if not paths:
+        return set()
+    proc = run(root, "check-ignore", "-z", "--stdin", input="\0".join(paths).encode() + b"\0")
+    return {path for path in proc.stdout.decode("utf-8", "replace").split("\0") if path}
+
+
+IDENTITY_FIX = 'git config user.name "esc sweep" && git config user.email esc-sweep@example.com'
+
+
+def identity_problem(root: Path) -> str | None:
+    """Why git cannot make a commit here (no user name or email), or None."""
+    for which in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        proc = run(root, "var", which)
+        if proc.returncode != 0:
+            return "no git identity to commit as"
+    return None
+
+
+def store_files(root: Path, paths: Sequence[str]) -> dict[str, str]:
+    """Write the files ``paths`` (relative to ``root``) as they are now into git's object
+    store, byte for byte (no filters); their blob ids."""
+    if not paths:
+        return {}
+    out = output(root, "hash-object", "-w", "--no-filters", "--stdin-paths",
+                 input="".join(f"{p}\n" for p in paths).encode())  # fmt: skip
+    return dict(zip(paths, out.split(), strict=True))
+
+
+def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Path) -> str | None:
+    """Commit on top of HEAD exactly ``blobs`` (blob id by path relative to ``root``, each
+    already stored), nothing else staged or dirty; the index entries of those paths follow.
+
+    The commit is built in a temporary index and HEAD moves only if it has not moved
+    meanwhile, so neither a file changed after the sweep wrote it nor anything a person
+    staged goes in.  Returns the new commit's hash, or None if there was nothing to commit.
+    """
+    if not blobs:
         return None
-    output(root, "rev-parse", "--git-dir")
-    output(root, "add", "--", *paths)
-    staged = output(root, "diff", "--cached", "--name-only", "--", *paths).split()
-    if not staged:
+    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
+    prefix = output(root, "rev-parse", "--show-prefix").strip()
+    head_proc = run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    head = head_proc.stdout.decode().strip() if head_proc.returncode == 0 else None
+    scratch.mkdir(parents=True, exist_ok=True)
+    index = scratch / f"sweep-index.{os.getpid()}"
+    env = {"GIT_INDEX_FILE": str(index)}
+    entries = "".join(f"100644 {blob}\t{prefix}{path}\n" for path, blob in blobs.items())
+    try:
+        output(top, "read-tree", *([head] if head else ["--empty"]), env=env)
+        output(top, "update-index", "--index-info", env=env, input=entries.encode())
+        tree = output(top, "write-tree", env=env).strip()
+    finally:
+        index.unlink(missing_ok=True)
+    if head is not None and output(top, "rev-parse", f"{head}^{{tree}}").strip() == tree:
         return None
-    # `git commit --only PATHS` commits those paths alone, leaving the rest of the index as it was.
-    output(root, "commit", "--quiet", "--only", "-m", message, "--", *paths)
-    return output(root, "rev-parse", "HEAD").strip()
+    parents = ["-p", head] if head else []
+    commit = output(top, "commit-tree", tree, *parents, input=message.encode()).strip()
+    proc = run(top, "update-ref", "-m", "esc sweep", "HEAD", commit, head or "")
+    if proc.returncode != 0:
+        raise GitError("HEAD moved while the sweep committed; the next sweep commits its changes")
+    # the index now records the committed files, so status shows only what differs from them
+    output(top, "update-index", "--index-info", input=entries.encode())
+    return commit
+
+
+def commit_files(root: Path, commit: str) -> list[str]:
+    """The paths (relative to ``root``) that ``commit`` changed."""
+    out = output(root, "diff-tree", "--no-commit-id", "--root", "-r", "-z", "--name-only",
+                 "--relative", commit)  # fmt: skip
+    return [path for path in out.split("\0") if path]
+
+
+def commit_key(root: Path, commit: str) -> str:
+    """What identifies a commit across a rebase: its author date and message."""
+    return output(root, "log", "-1", "--format=%aI%x1f%B", commit).strip()
+
+
+def find_commits(root: Path, keys: Sequence[str]) -> list[str]:
+    """The commits at the top of HEAD with these keys (:func:`commit_key`), oldest first:
+    where a rebase put them (one whose change was already upstream is gone)."""
+    if not keys:
+        return []
+    out = output(root, "log", f"-{len(keys)}", "--format=%H%x1f%aI%x1f%B%x1e", "HEAD")
+    found = []
+    for item in reversed(out.split("\x1e")):
+        commit, _, key = item.strip().partition("\x1f")
+        if commit and key.strip() in keys:
+            found.append(commit)
+    return found
 
 
 def current_branch(root: Path) -> str:
-    branch = output(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
-    if branch == "HEAD":
+    proc = run(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    branch = proc.stdout.decode("utf-8", "replace").strip()
+    if proc.returncode != 0 or not branch:
         raise GitError("not on a branch (detached HEAD); pass --branch")
     return branch
+
+
+def check_remote(root: Path, remote: str) -> None:
+    """GitError naming the fix if ``remote`` is neither a configured remote nor a URL."""
+    names = output(root, "remote").split()
+    if remote not in names and not any(c in remote for c in "/:"):
+        raise GitError(f"no git remote '{remote}' (git remote add {remote} URL)")
+
+
+def unpushed(root: Path, remote: str, branch: str) -> int:
+    """How many commits of HEAD the remote branch (as last fetched) does not have."""
+    ref = f"refs/remotes/{remote}/{branch}"
+    known = run(root, "rev-parse", "--verify", "--quiet", ref).returncode == 0
+    return int(output(root, "rev-list", "--count", "HEAD", *([f"^{ref}"] if known else [])))
 
 
 def push(root: Path, remote: str, branch: str) -> bool:
@@ -96,8 +237,10 @@ def push(root: Path, remote: str, branch: str) -> bool:
     text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
     if "[rejected]" in text or _remote_moved(root, remote, branch):
         return False  # includes a push that lost a race for the ref lock at the remote
-    detail = [line for line in text.strip().splitlines() if line.startswith(("!", "error"))]
-    raise GitError(f"git push failed: {detail[0] if detail else proc.returncode}")
+    lines = text.strip().splitlines()
+    detail = [line for line in lines if line.startswith(("!", "error", "fatal"))]
+    why = (detail or lines or [f"exit {proc.returncode}"])[0].removeprefix("fatal: ")
+    raise GitError(f"git push to {remote}/{branch} failed: {why}")
 
 
 def _remote_moved(root: Path, remote: str, branch: str) -> bool:
@@ -131,10 +274,15 @@ def merge_settings(folder: Path) -> list[str]:
 
 def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     """Fetch the remote branch and rebase onto it (ticket files merge with esc's driver)."""
-    output(root, "fetch", "--quiet", "--", remote, branch)
+    proc = run(root, "fetch", "--quiet", "--", remote, branch)
+    if proc.returncode != 0:
+        if b"couldn't find remote ref" in proc.stderr:
+            raise GitError(f"no branch '{branch}' on git remote '{remote}'")
+        output(root, "fetch", "--quiet", "--", remote, branch)  # (raises, saying why)
     scratch.mkdir(parents=True, exist_ok=True)
     proc = run(
-        root, *merge_settings(scratch), "rebase", "--quiet", f"refs/remotes/{remote}/{branch}",
+        root, *merge_settings(scratch), "rebase", "--quiet", "--autostash",
+        f"refs/remotes/{remote}/{branch}",
         timeout=300,
     )  # fmt: skip
     if proc.returncode != 0:

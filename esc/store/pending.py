@@ -1,0 +1,102 @@
+"""What a committing sweep may write, and what it wrote and has not committed yet.
+
+A sweep with ``--commit`` writes only tickets that hold what is committed (or what an
+earlier sweep wrote and could not commit): a ticket with a person's uncommitted edit is
+left for the next sweep, so the edit is never committed under the sweep's name.  Before
+it writes a ticket, the sweep notes the ticket's path and the blob id of the text it
+writes in a journal (``.esc-cache/sweep-pending``); its commit takes each journalled
+ticket whose file still holds exactly that text.  So a commit that fails (no git
+identity, a killed sweep, HEAD moved) strands nothing: the next sweep commits it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from esc.store import atomic, git
+from esc.store.workspace import CACHE_DIR, TICKETS_DIR
+
+JOURNAL = "sweep-pending"
+
+
+@dataclass
+class Pending:
+    """The committed state of the tickets, and the journal of the sweep's writes."""
+
+    root: Path  # the workspace
+    head: dict[str, str]  # blob id in HEAD by workspace-relative ticket path
+    staged: set[str]  # ticket paths whose index entry differs from HEAD
+    written: dict[str, str] = field(default_factory=dict)  # the journal: path -> blob id
+
+    @classmethod
+    def load(cls, root: Path) -> Pending:
+        pending = cls(root, git.head_blobs(root, TICKETS_DIR), git.staged_paths(root, TICKETS_DIR))
+        pending.written = pending.journal()
+        return pending
+
+    def journal(self) -> dict[str, str]:
+        """The journal as it is on disk (worker processes add to it): the blob id last
+        written by path."""
+        try:
+            lines = (self.root / CACHE_DIR / JOURNAL).read_text(encoding="utf-8").splitlines()
+        except (FileNotFoundError, UnicodeDecodeError):
+            lines = []
+        written = {}
+        for line in lines:
+            try:
+                path, blob = json.loads(line)
+            except ValueError:
+                continue  # (a line a killed sweep left half-written)
+            if isinstance(path, str) and isinstance(blob, str):
+                written[path] = blob
+        return written
+
+    def why_not(self, path: str, text: str) -> str | None:
+        """Why the sweep may not write ``path`` that holds ``text``, or None if it may."""
+        if path in self.staged:
+            return "has uncommitted changes"
+        blob = git.blob_id(text.encode("utf-8"))
+        if blob == self.head.get(path) or blob == self.written.get(path):
+            return None
+        return "has uncommitted changes" if path in self.head else "is not committed yet"
+
+    def wrote(self, path: str, text: str) -> None:
+        """Note that the sweep is about to write ``text`` to ``path`` (before it does, so
+        a sweep killed after writing leaves it noted)."""
+        blob = git.blob_id(text.encode("utf-8"))
+        line = json.dumps([path, blob]) + "\n"
+        folder = self.root / CACHE_DIR
+        folder.mkdir(exist_ok=True)
+        fd = os.open(folder / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))  # one write: lines of workers never mix
+        finally:
+            os.close(fd)
+        self.written[path] = blob
+
+    def to_commit(self) -> dict[str, str]:
+        """The journalled tickets whose file still holds what the sweep wrote and that
+        HEAD does not have yet: blob id (stored in git) by path."""
+        self.written = self.journal()
+        candidates = []
+        for path, blob in self.written.items():
+            try:
+                data = (self.root / path).read_bytes()
+            except OSError:
+                continue
+            if git.blob_id(data) == blob and self.head.get(path) != blob:
+                candidates.append(path)
+        stored = git.store_files(self.root, candidates)
+        # (a file changed between reading and storing it is a person's now: not committed)
+        return {path: blob for path, blob in stored.items() if blob == self.written[path]}
+
+    def forget(self) -> None:
+        """After a commit: the journal keeps nothing (whatever it held is committed, or is
+        a person's to commit now, as the file changed after the sweep wrote it)."""
+        self.written.clear()
+        journal = self.root / CACHE_DIR / JOURNAL
+        if journal.exists():
+            atomic.atomic_write(journal, "")
