@@ -34,7 +34,8 @@ class Checked:
 class CheckOutcome:
     now: dt.datetime
     fail_on: str
-    items: tuple[Checked, ...]  # every open ticket
+    items: tuple[Checked, ...]  # every open ticket (that was judged)
+    changed_since: str | None = None  # the git ref: only tickets changed since were judged
 
     @property
     def failing(self) -> tuple[Checked, ...]:
@@ -43,7 +44,10 @@ class CheckOutcome:
 
 
 def overdue_findings(
-    items: Sequence[tuple[Ticket, Sla]], now: dt.datetime, fail_on: str
+    items: Sequence[tuple[Ticket, Sla]],
+    now: dt.datetime,
+    fail_on: str,
+    changed_since: str | None = None,
 ) -> CheckOutcome:
     """Every open ticket, with its SLA, judged breached, in warning or ok."""
     checked = []
@@ -52,7 +56,7 @@ def overdue_findings(
             continue
         level = "breached" if sla.overdue_clocks else "warning" if sla.warning_clocks else "ok"
         checked.append(Checked(ticket, sla, level))
-    return CheckOutcome(now, fail_on, tuple(checked))
+    return CheckOutcome(now, fail_on, tuple(checked), changed_since)
 
 
 def render_check(outcome: CheckOutcome, fmt: str, config: Config) -> str:
@@ -74,10 +78,13 @@ def _text(outcome: CheckOutcome) -> str:
     failing = outcome.failing
     lines = [f"{_describe(i)} — {i.ticket.title}" for i in failing]
     open_count = len(outcome.items)
+    tickets = "open tickets"
+    if outcome.changed_since is not None:
+        tickets += f" changed since {outcome.changed_since}"
     if failing:
-        lines.append(f"{len(failing)} of {open_count} open tickets {_what(outcome)}")
+        lines.append(f"{len(failing)} of {open_count} {tickets} {_what(outcome)}")
     else:
-        lines.append(f"ok: none of {open_count} open tickets {_what(outcome)}")
+        lines.append(f"ok: none of {open_count} {tickets} {_what(outcome)}")
     return "\n".join(lines) + "\n"
 
 
@@ -89,6 +96,7 @@ def _json(outcome: CheckOutcome) -> str:
     data = {
         "now": format_timestamp(outcome.now),
         "fail_on": outcome.fail_on,
+        "changed_since": outcome.changed_since,
         "failed": bool(outcome.failing),
         "open": len(outcome.items),
         "tickets": [
