@@ -25,7 +25,7 @@ CAUSE_MEANINGS: dict[Cause, str] = {
     "invalid": "the head's teams.yaml or rules.yaml has a problem, or a ticket file it "
     "adds or changes does not parse or does not fit the configuration",
     "policy": "a ticket's SLA policy changes",
-    "deadline": "a ticket's SLA deadline changes",
+    "deadline": "the deadline of a ticket's running SLA clock changes",
     "breach": "a ticket has a running SLA clock past due that it did not have on the base",
     "warning": "a ticket has a running SLA clock in warning that it did not have on the base",
     "escalation": "the next sweep makes an escalation it would not make on the base",
@@ -244,7 +244,15 @@ def _ticket_impact(
 
 
 def _sla_of(outcome: Outcome) -> tuple[object, ...]:
-    return (outcome.policy, tuple((c.metric, c.due, c.state) for c in outcome.clocks))
+    return (outcome.policy, tuple(shown(c) for c in outcome.clocks))
+
+
+def shown(clock: ClockView | None) -> tuple[object, ...] | None:
+    """What of a clock a change is judged by: its state, and its deadline while it runs (a
+    stopped clock whose deadline moved but whose state did not is history, unchanged)."""
+    if clock is None:
+        return None
+    return (clock.metric, clock.state, clock.running, clock.due if clock.running else None)
 
 
 def _causes(before: Outcome | None, after: Outcome) -> set[Cause]:
@@ -269,5 +277,6 @@ def _causes(before: Outcome | None, after: Outcome) -> set[Cause]:
 
 
 def _due(outcome: Outcome, metric: str) -> dt.datetime | None:
+    """The deadline of a running clock (a stopped clock's moved deadline changes nothing)."""
     clock = outcome.clock(metric)
-    return clock.due if clock is not None else None
+    return clock.due if clock is not None and clock.running else None

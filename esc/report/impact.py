@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from esc.domain.config import Finding
-from esc.domain.impact import Cause, ClockView, Impact, Outcome, TicketImpact
+from esc.domain.impact import Cause, ClockView, Impact, Outcome, TicketImpact, shown
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp
 from esc.report.render import md_escape
@@ -176,7 +176,7 @@ def _sla_section(items: Sequence[TicketImpact]) -> list[str]:
     if not changed:
         return []
     title = f"#### SLA ({len(changed)} ticket{'s' if len(changed) != 1 else ''})"
-    return [title, "", *_table(["ticket", "", "base", "this change"], rows)]
+    return [title, "", *_table(["ticket", "what", "base", "this change"], rows)]
 
 
 def _sla_rows(before: Outcome | None, after: Outcome | None) -> list[tuple[str, str, str]]:
@@ -191,7 +191,7 @@ def _sla_rows(before: Outcome | None, after: Outcome | None) -> list[tuple[str, 
     for metric in metrics:
         was = before.clock(metric) if before is not None else None
         now = after.clock(metric) if after is not None else None
-        if before is None or was != now:
+        if before is None or shown(was) != shown(now):
             rows.append((metric, _clock_text(was), _clock_text(now)))
     return rows
 
