@@ -213,3 +213,29 @@ def test_outside_git_is_one_line(esc: Esc) -> None:
     assert result.code == 1
     assert result.err.startswith("esc: --base needs a git repository: ")
     assert len(result.err.splitlines()) == 1
+
+
+def test_the_readme_example_is_real_output(demo: Path) -> None:
+    """The README's `esc plan` example, made again on the demo workspace."""
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Previewing a change: `esc plan`", 1)[1]
+    shown = section.split("```markdown\n", 1)[1].split("\n```", 1)[0]
+    git(demo, "init", "-q", "-b", "main")
+    git(demo, "add", "-A")
+    git(demo, "commit", "-qm", "demo")
+    git(demo, "switch", "-qc", "tighter")
+    rules, teams = demo / "rules.yaml", demo / "teams.yaml"
+    rules.write_text(rules.read_text().replace("{first_response: 4h,", "{first_response: 2h,"))
+    text = teams.read_text().replace("how-to, refund]", "how-to]")
+    top = "    lead: clara              # the top of the chain: no escalates_to"
+    text = text.replace(f"{top}, and handles no category", f"{top}\n    handles: [refund]")
+    teams.write_text(text)
+    esc = Esc(demo)
+    esc.ok("comment", "T-bayajkak", "-m", "Refund on its way", "--by", "maya",
+           now="2026-11-27T09:30:00+01:00")  # fmt: skip
+    git(demo, "commit", "-qam", "2h first response; refunds to management")
+    out = esc.ok("plan", "--base", "main", now="2026-11-27T11:30:00+01:00")
+    commit = git(demo, "rev-parse", "main").strip()
+    assert out.rstrip("\n") == shown.replace(shown.split("(", 1)[1][:10], commit[:10], 1)
