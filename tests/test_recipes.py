@@ -11,6 +11,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import ESC, REPO, Esc
@@ -297,11 +298,30 @@ def test_workflow_sweep_job(tmp_path: Path) -> None:
     )
 
 
-def test_workflow_check_job_fails_on_overdue_tickets(tmp_path: Path) -> None:
+def test_workflow_pull_request_job_judges_the_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pull request job fails for the tickets it touches, not for the clock."""
     _, clone = helpdesk(tmp_path)
-    validate, check = workflow_steps("check")
-    assert run(clone, validate, LATE).returncode == 0
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    steps = [s.replace("${{ github.base_ref }}", "main") for s in workflow_steps("check")]
+    validate, plan, check = steps
+    git(clone, "switch", "-qc", "pr")
+    run(clone, 'esc create --title "Brand new" --category bug', LATE)
+    git(clone, "add", "-A")
+    git(clone, "commit", "-qm", "a new ticket")
+    assert run(clone, "esc check", LATE).returncode == 1  # the scheduled alarm: one is overdue
+    for step in (validate, plan, check):
+        result = run(clone, step, LATE)
+        assert result.returncode == 0, (step, result.stderr)
+    text = summary.read_text()
+    assert text.startswith("### esc plan: this change compared with `origin/main`")
+    assert "tickets: 1 added" in text
+    # a pull request that touches the overdue ticket fails, with an annotation on it
+    [overdue] = [p.name for p in (clone / "tickets").glob("T-*.md")
+                 if "Nobody answered" in p.read_text()]  # fmt: skip
+    run(clone, f"esc comment {overdue[:-3]} --internal -m 'still looking'", LATE)
     result = run(clone, check, LATE)
     assert result.returncode == 1
-    assert result.stdout.startswith("::error file=tickets/T-")
-    assert run(clone, check, "2026-11-20T10:00:00+01:00").returncode == 0
+    assert result.stdout.startswith(f"::error file=tickets/{overdue},line=1")

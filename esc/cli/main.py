@@ -28,6 +28,7 @@ from esc.store.launch import CRON_PATH
 
 if TYPE_CHECKING:
     from esc.commands.deadlines import CheckFormat, FailOn
+    from esc.commands.preview import PlanFormat
     from esc.report.render import ReportFormat
 
 # Each command imports its module of esc.commands when it runs: `esc --help` and the
@@ -487,12 +488,50 @@ def sweep(
     show_default=True,
     help="Fail on overdue tickets, or also on those in warning.",
 )
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    help="Judge only the tickets whose files changed since this git ref (for pull requests).",
+)
 @common
-def check(fmt: CheckFormat, fail_on: FailOn) -> int:
-    """Fail (exit 1) if open tickets are overdue: read-only, for CI."""
+def check(fmt: CheckFormat, fail_on: FailOn, changed_since: str | None) -> int:
+    """Fail (exit 1) if open tickets are overdue: read-only, the scheduled alarm (for CI)."""
     from esc.commands import deadlines
 
-    return emit(deadlines.check(session(), fmt, fail_on))
+    return emit(deadlines.check(session(), fmt, fail_on, changed_since))
+
+
+@cli.command()
+@click.option(
+    "--base",
+    "base_ref",
+    required=True,
+    metavar="REF",
+    help="The git ref to compare with (e.g. origin/main); its fork point with HEAD is used.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="Markdown (a PR comment, $GITHUB_STEP_SUMMARY) or JSON.",
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    metavar="CAUSES",
+    help="Exit 1 if the change causes one of these (a comma list): invalid, policy, "
+    "deadline, breach, warning, escalation, rule, routing.",
+)
+@common
+def plan(base_ref: str, fmt: PlanFormat, fail_on: tuple[str, ...]) -> int:
+    """What a change to teams.yaml, rules.yaml or tickets/ does, compared with a git ref:
+    SLAs, routing and the next sweep's rules, ticket by ticket."""
+    from esc.commands import preview
+
+    return emit(preview.plan_change(session(), base_ref, fmt, fail_on))
 
 
 @cli.command()

@@ -12,17 +12,34 @@ from esc.domain.sla import Sla
 from esc.report import views
 from esc.report.findings import overdue_findings, render_check, upcoming_breaches
 from esc.report.slas import tickets_with_sla, tickets_with_states
+from esc.store import git
 from esc.store.catalog import load as load_catalog
+from esc.store.workspace import TICKETS_DIR
 
 CheckFormat = Literal["text", "json", "github", "junit"]
 FailOn = Literal["breached", "warning"]
 
 
-def check(session: Session, fmt: CheckFormat, fail_on: FailOn) -> Output:
-    """Open tickets overdue (or in warning): exit 1 if there is any.  Read-only."""
-    items, broken = _active_with_sla(session, used=fmt == "json")
-    outcome = overdue_findings(items, session.now, fail_on, broken)
-    return Output(text=render_check(outcome, fmt, session.config), code=int(outcome.failed))
+def check(
+    session: Session, fmt: CheckFormat, fail_on: FailOn, changed_since: str | None = None
+) -> Output:
+    """Open tickets overdue (or in warning): exit 1 if there is any.  Read-only.
+
+    With ``changed_since`` (a git ref) only the tickets whose files changed since the
+    commit where HEAD forked from it, or that git does not track yet, are judged.
+    """
+    notes = []
+    only = None
+    if changed_since is not None:
+        root = session.workspace.root
+        commit, note = git.base_commit(root, changed_since, "--changed-since")
+        notes += [note] if note else []
+        only = {path.rpartition("/")[2] for path in git.changed_since(root, commit, TICKETS_DIR)}
+    items, broken = _active_with_sla(session, used=fmt == "json", only=only)
+    outcome = overdue_findings(items, session.now, fail_on, broken, changed_since)
+    return Output(
+        text=render_check(outcome, fmt, session.config), notes=notes, code=int(outcome.failed)
+    )
 
 
 def upcoming(session: Session, within: str, as_json: bool) -> Output:
@@ -46,11 +63,14 @@ def upcoming(session: Session, within: str, as_json: bool) -> Output:
 
 
 def _active_with_sla(
-    session: Session, used: bool = True
+    session: Session, used: bool = True, only: set[str] | None = None
 ) -> tuple[list[tuple[Ticket, Sla]], list[ParseError]]:
     """The open tickets and their SLAs as of --now, through the cache (with each clock's
-    time used counted to --now if ``used``)."""
+    time used counted to --now if ``used``); ``only`` these ticket files, if given."""
     catalog, records, broken = load_catalog(session.workspace)
+    if only is not None:
+        records = [r for r in records if r.name in only]
+        broken = [e for e in broken if e.path.rpartition("/")[2] in only]
     active = [r for r in records if r.active]
     pairs = tickets_with_sla if used else tickets_with_states
     items = pairs(catalog, active, session.now)

@@ -393,7 +393,7 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     if (options.commit or options.push) and not git.inside_git_work_tree(workspace.root):
         raise EscError("--commit and --push need the workspace to be in a git repository")
     if options.push:  # before anything is written: a missing remote is bad input
-        git.check_remote(workspace.root, options.remote)
+        git.require_remote(workspace.root, options.remote)
         if options.branch is None:
             git.current_branch(workspace.root)  # (a detached HEAD is refused now, too)
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):

@@ -42,6 +42,7 @@ class CheckOutcome:
     fail_on: str
     items: tuple[Checked, ...]  # every active ticket
     broken: tuple[ParseError, ...] = ()  # ticket files that do not parse or validate
+    changed_since: str | None = None  # the git ref: only tickets changed since were judged
 
     @property
     def failing(self) -> tuple[Checked, ...]:
@@ -61,6 +62,7 @@ def overdue_findings(
     now: dt.datetime,
     fail_on: str,
     broken: Sequence[ParseError] = (),
+    changed_since: str | None = None,
 ) -> CheckOutcome:
     """Every active ticket, with its SLA, judged breached (overdue), in warning or ok; and
     the ticket files that could not be judged (each a finding of its own)."""
@@ -70,7 +72,7 @@ def overdue_findings(
         if not ticket.active:
             continue
         checked.append(Checked(ticket, sla, levels[standing(sla)]))
-    return CheckOutcome(now, fail_on, tuple(checked), tuple(broken))
+    return CheckOutcome(now, fail_on, tuple(checked), tuple(broken), changed_since)
 
 
 def render_check(outcome: CheckOutcome, fmt: str, config: Config) -> str:
@@ -97,10 +99,13 @@ def _text(outcome: CheckOutcome) -> str:
     lines = [str(error) for error in outcome.broken]
     lines += [f"{_describe(i)} — {i.ticket.title}" for i in failing]
     active = len(outcome.items)
+    tickets = "active tickets"
+    if outcome.changed_since is not None:
+        tickets += f" changed since {outcome.changed_since}"
     if failing:
-        summary = f"{len(failing)} of {active} active tickets {_what(outcome)}"
+        summary = f"{len(failing)} of {active} {tickets} {_what(outcome)}"
     else:
-        summary = f"none of {active} active tickets {_what(outcome)}"
+        summary = f"none of {active} {tickets} {_what(outcome)}"
     if outcome.broken:
         count = len(outcome.broken)
         lines.append(f"{summary}; {count} ticket file{'s' if count != 1 else ''} broken")
@@ -120,6 +125,7 @@ def _json(outcome: CheckOutcome) -> str:
     data = {
         "now": format_timestamp(outcome.now),
         "fail_on": outcome.fail_on,
+        "changed_since": outcome.changed_since,
         "failed": outcome.failed,
         "active_tickets": len(outcome.items),
         "overdue_tickets": outcome.count("breached"),

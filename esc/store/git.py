@@ -212,7 +212,7 @@ def current_branch(root: Path) -> str:
     return branch
 
 
-def check_remote(root: Path, remote: str) -> None:
+def require_remote(root: Path, remote: str) -> None:
     """GitError naming the fix if ``remote`` is neither a configured remote nor a URL."""
     names = output(root, "remote").split()
     if remote not in names and not any(c in remote for c in "/:"):
@@ -304,6 +304,80 @@ def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
         if len(parts) == 4:
             rows.append((parts[0], parts[1], parts[2], parts[3]))
     return rows
+
+
+# ---------------------------------------------------------------- a base to compare with
+# (`esc plan --base REF`, `esc check --changed-since REF`)
+
+
+def base_commit(root: Path, ref: str, option: str) -> tuple[str, str | None]:
+    """The commit to compare the work tree with: where HEAD forked from ``ref`` (their
+    merge base), or ``ref`` itself when they share no history here; and a note then.
+
+    ``ref`` is checked first, so that it can never be taken as an option: BadInput
+    (exit 2) for one that starts with '-' or that names no commit.
+    """
+    if not inside_git_work_tree(root):
+        raise GitError(f"{option} needs a git repository: {root} is not in a git work tree")
+    if not ref or ref.startswith("-") or "\0" in ref:
+        raise BadInput(f"{option}: {ref!r} is not a git ref")
+    proc = run(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    commit = proc.stdout.decode("utf-8", "replace").strip()
+    if proc.returncode != 0 or not commit:
+        raise BadInput(f"{option}: unknown git ref {ref!r} (no such branch, tag or commit here)")
+    fork = run(root, "merge-base", commit, "HEAD")
+    forked = fork.stdout.decode("utf-8", "replace").strip()
+    if fork.returncode == 0 and forked:
+        return forked, None
+    return commit, f"{ref} and HEAD share no history here; compared with {ref} itself"
+
+
+def files_at(root: Path, commit: str, paths: Sequence[str]) -> dict[str, bytes]:
+    """The content of the files under ``paths`` (relative to ``root``) in ``commit``, by
+    path relative to ``root``; read with one ``ls-tree`` and one ``cat-file --batch``."""
+    listing = run(root, "ls-tree", "-r", "-z", commit, "--", *paths)
+    if listing.returncode != 0:
+        raise GitError(f"git ls-tree failed: {_last_line(listing)}")
+    blobs: list[tuple[str, str]] = []
+    for item in listing.stdout.split(b"\0"):
+        meta, _, raw = item.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == b"blob":
+            blobs.append((raw.decode("utf-8", "surrogateescape"), parts[2].decode()))
+    if not blobs:
+        return {}
+    request = "".join(f"{sha}\n" for _, sha in blobs).encode()
+    batch = run(root, "cat-file", "--batch", input=request)
+    if batch.returncode != 0:
+        raise GitError(f"git cat-file failed: {_last_line(batch)}")
+    found: dict[str, bytes] = {}
+    data, at = batch.stdout, 0
+    for name, _ in blobs:
+        header_end = data.index(b"\n", at)
+        size = int(data[at:header_end].split()[2])
+        found[name] = data[header_end + 1 : header_end + 1 + size]
+        at = header_end + 1 + size + 1  # (each object ends with a newline)
+    return found
+
+
+def changed_since(root: Path, commit: str, folder: str) -> list[str]:
+    """Paths under ``folder`` (relative to ``root``) whose content in the work tree differs
+    from ``commit``'s, and new files git does not ignore; sorted."""
+    diff = run(
+        root, "diff", "--name-only", "--relative", "--no-renames", "-z", commit, "--", folder
+    )
+    if diff.returncode != 0:
+        raise GitError(f"git diff failed: {_last_line(diff)}")
+    new = run(root, "ls-files", "-z", "--others", "--exclude-standard", "--", folder)
+    if new.returncode != 0:
+        raise GitError(f"git ls-files failed: {_last_line(new)}")
+    names = (diff.stdout + new.stdout).split(b"\0")
+    return sorted({n.decode("utf-8", "surrogateescape") for n in names if n})
+
+
+def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+    lines = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()
+    return lines[-1] if lines else str(proc.returncode)
 
 
 def inside_git_work_tree(folder: Path) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -152,3 +153,49 @@ def test_explain_shows_clocks_and_rules(esc: Esc, tickets: dict[str, str], works
     assert "Fri 2026-11-20 09:00 → 10:00  (1h)" in out
     assert "breached-goes-up: no — " in out
     assert "outage-is-urgent: no — category is billing, needs outage" in out
+
+
+def test_check_changed_since_judges_only_the_changed_tickets(
+    esc: Esc, tickets: dict[str, str], workspace: Path
+) -> None:
+    """A pull request fails for its own overdue tickets, not for every overdue one."""
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=workspace, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-qm", "helpdesk")
+    git("switch", "-qc", "pr")
+    assert esc("check", now=LATE).code == 1  # the scheduled alarm: late is overdue
+    result = esc("check", "--changed-since", "main", now=LATE)
+    assert result.code == 0
+    assert result.out == "ok: none of 0 open tickets changed since main overdue\n"
+    # a new ticket, not yet added to git, and an edit of an answered one: judged, not overdue
+    new = esc.ok("create", "--title", "New", "--category", "billing", now=LATE).strip()
+    esc.ok("tag", tickets["answered"], "vip", now=LATE)
+    result = esc("check", "--changed-since", "main", "--format", "json", now=LATE)
+    data = json.loads(result.out)
+    assert (result.code, data["open"], data["changed_since"]) == (0, 2, "main")
+    # committing does not change what is judged; touching the late ticket does
+    git("add", "-A")
+    git("commit", "-qm", "pr work")
+    esc.ok("comment", tickets["late"], "-m", "Sorry for the wait", "--internal", now=LATE)
+    result = esc("check", "--changed-since", "main", now=LATE)
+    assert result.code == 1
+    assert [line.split()[0] for line in result.out.splitlines()] == [tickets["late"], "1"]
+    assert result.out.splitlines()[-1] == "1 of 3 open tickets changed since main overdue"
+    assert new not in result.out
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("-x", "esc: --changed-since: '-x' is not a git ref\n"),
+        ("nope", "esc: --changed-since: unknown git ref 'nope' (no such branch, tag or commit "
+                 "here)\n"),
+    ],
+)
+def test_check_changed_since_a_bad_ref(esc: Esc, workspace: Path, ref: str, message: str) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=workspace, check=True)
+    result = esc("check", f"--changed-since={ref}")
+    assert (result.code, result.out, result.err) == (2, "", message)

@@ -1,0 +1,121 @@
+"""`esc plan --base REF`: what a change to teams.yaml, rules.yaml or tickets/ would do, as of
+--now, compared with REF (read from git); for a pull request's check.
+
+The head is the workspace as its files are now (committed or not); the base is the
+commit where HEAD forked from REF.  The pure comparison is :mod:`esc.domain.impact`; the
+sweep's plan of one ticket, which it runs on both sides, is :mod:`esc.domain.plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from esc.commands.session import Output, Session
+from esc.domain.choices import unknown_choice
+from esc.domain.config import Finding
+from esc.domain.errors import BadInput, ParseError
+from esc.domain.impact import CAUSES, Cause, FileChange, TicketPair, compare
+from esc.domain.model import Ticket
+from esc.report.impact import Preview, render_json, render_markdown
+from esc.store import git, snapshot
+from esc.store.snapshot import Snapshot
+from esc.ticketfile.problems import ticket_problems
+
+PlanFormat = Literal["markdown", "json"]
+
+
+def fail_on_causes(values: Iterable[str]) -> tuple[Cause, ...]:
+    """``--fail-on`` values (each a comma list) as causes; BadInput for an unknown word."""
+    wanted: set[str] = set()
+    for value in values:
+        for word in value.split(","):
+            word = word.strip()
+            if not word:
+                continue
+            if word not in CAUSES:
+                raise BadInput("--fail-on: " + unknown_choice("cause", word, CAUSES))
+            wanted.add(word)
+    return tuple(c for c in CAUSES if c in wanted)
+
+
+def plan_change(
+    session: Session, base_ref: str, fmt: PlanFormat, fail_on: Iterable[str]
+) -> Output:
+    """The change's impact as Markdown or JSON; exit 1 if it causes one of ``fail_on``."""
+    causes = fail_on_causes(fail_on)
+    workspace = session.workspace
+    commit, note = git.base_commit(workspace.root, base_ref, "--base")
+    base = snapshot.at_commit(workspace, commit)
+    head = snapshot.in_work_tree(workspace)
+    pairs, changed = _pairs(base, head)
+    findings = list(head.findings)
+    if head.config is not None:  # the tickets this change adds or edits, as validate sees them
+        findings += ticket_problems((head.doc(name) for name in changed), head.config)
+    else:
+        findings += [_finding(head.doc(n)) for n in changed if isinstance(head.doc(n), ParseError)]
+    impact = compare(pairs, base.config, head.config, session.now, invalid=bool(findings))
+    preview = Preview(
+        ref=base_ref,
+        commit=commit,
+        now=session.now,
+        files=_config_files(base, head),
+        impact=impact,
+        findings=tuple(findings),
+        base_findings=tuple(base.findings) if base.config is None else (),
+        fail_on=causes,
+    )
+    text = render_json(preview) if fmt == "json" else render_markdown(preview)
+    notes = [note] if note else []
+    if preview.failing:
+        notes.append(f"the change causes: {', '.join(preview.failing)} (--fail-on)")
+    return Output(text=text, notes=notes, code=1 if preview.failing else 0)
+
+
+def _pairs(base: Snapshot, head: Snapshot) -> tuple[list[TicketPair], list[str]]:
+    """Each ticket file on either side (all of them if the configuration changed, else
+    only those whose file changed), and the names of the files the head adds or changes."""
+    same_config = (base.teams, base.rules) == (head.teams, head.rules)
+    pairs = []
+    changed = []
+    for name in sorted(set(base.files) | set(head.files)):
+        before, after = base.files.get(name), head.files.get(name)
+        change: FileChange = (
+            "added" if before is None
+            else "removed" if after is None
+            else "same" if before == after
+            else "changed"
+        )  # fmt: skip
+        if change in ("added", "changed"):
+            changed.append(name)
+        if change == "same" and same_config:
+            continue  # (the same ticket under the same configuration: nothing differs)
+        new = _ticket(head, name) if after is not None else None
+        old = new if change == "same" else _ticket(base, name) if before is not None else None
+        pairs.append(TicketPair(name, change, old, new))
+    return pairs, changed
+
+
+def _ticket(side: Snapshot, name: str) -> Ticket | None:
+    parsed = side.doc(name)
+    return None if isinstance(parsed, ParseError) else parsed.ticket
+
+
+def _finding(error: object) -> Finding:
+    assert isinstance(error, ParseError)
+    return Finding(error.path, error.line, error.message)
+
+
+def _config_files(base: Snapshot, head: Snapshot) -> dict[str, str]:
+    states = {}
+    for name, before, after in (
+        ("teams.yaml", base.teams, head.teams),
+        ("rules.yaml", base.rules, head.rules),
+    ):
+        states[name] = (
+            "same" if before == after
+            else "added" if before is None
+            else "removed" if after is None
+            else "changed"
+        )  # fmt: skip
+    return states
