@@ -596,6 +596,7 @@ def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -
         before = earlier.result
         result.changed = [p for p in before.changed if p not in result.changed] + result.changed
         result.plans = before.plans + result.plans
+        result.actions = before.actions + result.actions
         result.notes = [n for n in before.notes if n not in result.notes] + result.notes
     commits = git.find_commits(root, keys)
     outcome = SweepOutcome(result, attempts=len(done), pushed=True, pushed_commits=ahead)

@@ -169,13 +169,13 @@ def test_check_changed_since_judges_only_the_changed_tickets(
     assert esc("check", now=LATE).code == 1  # the scheduled alarm: late is overdue
     result = esc("check", "--changed-since", "main", now=LATE)
     assert result.code == 0
-    assert result.out == "ok: none of 0 open tickets changed since main overdue\n"
+    assert result.out == "ok: none of 0 active tickets changed since main overdue\n"
     # a new ticket, not yet added to git, and an edit of an answered one: judged, not overdue
     new = esc.ok("create", "--title", "New", "--category", "billing", now=LATE).strip()
     esc.ok("tag", tickets["answered"], "vip", now=LATE)
     result = esc("check", "--changed-since", "main", "--format", "json", now=LATE)
     data = json.loads(result.out)
-    assert (result.code, data["open"], data["changed_since"]) == (0, 2, "main")
+    assert (result.code, data["active_tickets"], data["changed_since"]) == (0, 2, "main")
     # committing does not change what is judged; touching the late ticket does
     git("add", "-A")
     git("commit", "-qm", "pr work")
@@ -183,7 +183,7 @@ def test_check_changed_since_judges_only_the_changed_tickets(
     result = esc("check", "--changed-since", "main", now=LATE)
     assert result.code == 1
     assert [line.split()[0] for line in result.out.splitlines()] == [tickets["late"], "1"]
-    assert result.out.splitlines()[-1] == "1 of 3 open tickets changed since main overdue"
+    assert result.out.splitlines()[-1] == "1 of 3 active tickets changed since main overdue"
     assert new not in result.out
 
 

@@ -471,8 +471,10 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
         out = esc.ok("sweep", "--push", now="2026-11-20T13:30:00+01:00")
         head = git(remote, "rev-parse", "main").strip()
         assert out.splitlines() == [
-            "1 tickets seen, 1 changed, 0 in warning, 0 overdue",
+            "1 tickets seen, 1 changed; 1 active tickets: 0 overdue, 0 in warning",
             f"  {ticket}: support → engineering (rule:breached-goes-up)",
+            f"  {ticket}: status new → open (rule:breached-goes-up)",
+            f'  {ticket}: note "SLA breached, escalating" (rule:breached-goes-up)',
             "rendered reports/summary.md, reports/index.html, reports/report.json",
             f"committed {head[:12]}: 1 ticket",
             "pushed 1 commit to origin/main (after 2 attempts)",
