@@ -127,6 +127,7 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
 
     if len(text) > MAX_CHARS:
         raise YamlError(f"too large: {len(text):,} characters (esc reads at most {MAX_CHARS:,})", 0)
+    _within_flow_depth(text)
     reader = _reader()
     try:
         try:
@@ -149,6 +150,28 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
     except YAMLError as exc:
         raise YamlError(str(exc)) from None
     return node, data
+
+
+def _within_flow_depth(text: str) -> None:
+    """Refuse brackets nested deeper than the budget before ruamel.yaml reads them: its
+    scanner takes time quadratic in their depth (3,000 levels: seconds)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth, quote, line = 0, "", 0
+    for char in text:
+        if char == "\n":
+            line += 1
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlError(f"nested too deeply (esc reads at most {MAX_DEPTH} levels)", line)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
 
 
 def _within_budget(root: Node) -> None:

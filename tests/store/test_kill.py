@@ -9,6 +9,7 @@ import select
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from tests.conftest import ESC, Esc
@@ -89,7 +90,7 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
 
     rng = random.Random(2026)
     outcomes = set()
-    for round_ in range(5):
+    for round_ in range(4):
         work = tmp_path / f"round{round_}"
         shutil.copytree(pristine, work)
         proc = subprocess.Popen(
@@ -99,8 +100,11 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        # Kill it a random while after its first write (or, in round 0, before any):
+        # however loaded the machine, the kill lands before, during or after the writes.
+        first_write(work, before, proc, at_once=round_ == 0)
         try:
-            proc.wait(timeout=rng.uniform(0.15, 1.2))  # let it run a random while
+            proc.wait(timeout=0.0 if round_ == 0 else rng.uniform(0.0, 0.4))
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, rng.choice([signal.SIGKILL, signal.SIGTERM]))
         proc.wait()
@@ -116,6 +120,18 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
         assert leftovers(work) == []
         assert sorted(p.name for p in (work / "tickets").glob(".*")) == [".gitkeep"]
     assert "some" in outcomes, outcomes  # at least one kill landed mid-sweep
+
+
+def first_write(
+    work: Path, before: dict[str, str], proc: subprocess.Popen[bytes], at_once: bool
+) -> None:
+    """Return once the sweep in ``work`` has rewritten a ticket (or has ended)."""
+    folder = work / "tickets"
+    while not at_once and proc.poll() is None:
+        names = [p.name for p in folder.glob("*.md")]
+        if any((folder / n).read_text() != before[n] for n in names if n in before):
+            return
+        time.sleep(0.02)  # (polling a process that runs on its own; no clock is read)
 
 
 def children(pid: int) -> list[int]:
