@@ -212,7 +212,7 @@ def _split_line_by_line(text: str) -> tuple[int, int, int] | None:
     return None
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(
     st.lists(
         st.one_of(
@@ -250,7 +250,7 @@ def _values(value: object) -> list[object]:
     return [value]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 10**6), HOSTILE_CHARS, st.booleans()), max_size=4))
 def test_a_mutated_ticket_is_refused_or_safe_to_use(edits: list[tuple[int, str, bool]]) -> None:
     """Whatever is done to a ticket file, reading it either refuses it with a ParseError

@@ -221,7 +221,7 @@ def test_what_esc_writes_is_read_without_the_yaml_library(data: dict[str, Any]) 
 MUTATIONS = st.sampled_from(list(" :-#,[]{}\"'\\\n\t?&*!|>%@`~=<0123456789aZé\r\u2028"))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(FRONTS, st.lists(st.tuples(st.integers(0, 10**6), MUTATIONS, st.booleans()), max_size=4))
 @example({"title": "x"}, [(3, ":", True)])
 def test_mutated_front_matter_never_reads_differently(
@@ -234,7 +234,7 @@ def test_mutated_front_matter_never_reads_differently(
     agrees(text)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.one_of(
         st.text(min_size=1, max_size=8),

@@ -31,7 +31,7 @@ def test_tricky_strings_read_back_as_strings(value: str) -> None:
     assert yaml_text.load(flow) == {"k": {"a": value, "b": "x"}}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.text())
 def test_any_string_reads_back_exactly(value: str) -> None:
     value = value.replace("\x00", "")
@@ -127,7 +127,7 @@ EDITS = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1), EDITS)
 def test_edits_by_line_positions_are_the_edits_by_yaml_marks(
     front: dict[str, object], edits: list[tuple[str, str, object]]
