@@ -4,15 +4,19 @@ apprise's json:// URL, each once; failures are retried later; nothing is lost.""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.commands.test_sweep import RULES_LEVELS, make
-from tests.conftest import Esc
+from tests.conftest import ESC, Esc
 
 NOTIFY = """\
 notify:
@@ -32,11 +36,17 @@ class Hook:
     def __init__(self) -> None:
         self.posts: list[tuple[str, dict[str, object]]] = []
         self.fail = False
+        self.hold: threading.Event | None = None  # set: answer only once it is set
+        self.arrived = threading.Event()  # a request came
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                hook.arrived.set()
+                if hook.hold is not None:
+                    hook.hold.wait(30)
+                    return  # (the sender is gone: no answer)
                 if hook.fail:
                     self.send_response(500)
                 else:
@@ -178,3 +188,115 @@ def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) ->
     assert unknown.code == 2 and "no notify target 'nope'" in unknown.err
     hook.fail = True
     assert esc("notify", "test", "eng-chat").code == 1
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, list[tuple[str, list[str], str]]]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: (its port, the mails it received)."""
+    import socket
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from aiosmtpd.controller import Controller
+
+    got: list[tuple[str, list[str], str]] = []
+
+    class Handler:
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+            got.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, got
+    controller.stop()
+
+
+def test_an_escalation_is_emailed_to_the_lead_of_the_team_it_lands_on(
+    esc: Esc,
+    workspace: Path,
+    hook: Hook,
+    smtp: tuple[int, list[tuple[str, list[str], str]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port, mails = smtp
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    notify = (NOTIFY + "  people:\n    erin: erin-mail\n").replace(
+        "  teams:",
+        '    erin-mail: "mailto://127.0.0.1:${SMTP_PORT}?to=erin@example.com'
+        '&from=esc@example.com&mode=insecure"\n  teams:',
+    )
+    teams = (workspace / "teams.yaml").read_text()
+    teams = teams.replace("members: [dan, erin]", "members: [dan]\n    lead: erin", 1)
+    (workspace / "teams.yaml").write_text(teams)
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + notify)
+    assert esc("validate").code == 0, esc("validate").out
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
+    assert mails == []  # the warning goes to support's chat only
+    esc.ok("sweep", now="2026-11-20T11:30:00+01:00")
+    assert [(m[0], m[1]) for m in mails] == [("esc@example.com", ["erin@example.com"])]
+    assert f"{ticket}: Invoice missing" in mails[0][2]
+    assert "by rule:breached-goes-up" in mails[0][2]
+    esc.ok("sweep", now="2026-11-20T12:00:00+01:00")
+    assert len(mails) == 1
+
+
+def test_a_sweep_killed_while_sending_loses_nothing(esc: Esc, workspace: Path, hook: Hook) -> None:
+    """SIGKILL while the service holds the request: the message is still pending, and the
+    next sweep sends it (again: the receiver sees one event id twice at most)."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    hook.hold = threading.Event()
+    proc = subprocess.Popen(
+        [ESC, "--now", "2026-11-20T10:30:00+01:00", "sweep"],
+        cwd=workspace,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert hook.arrived.wait(30), "the sweep never sent"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        hook.hold.set()
+        if proc.poll() is None:
+            proc.kill()
+    assert (
+        "sla.first_response: ok → warning" in (workspace / "tickets" / f"{ticket}.md").read_text()
+    )
+    pending = [json.loads(p.read_text()) for p in (workspace / ".esc-cache/outbox").glob("*.json")]
+    assert [m["status"] for m in pending] == ["pending"]
+    hook.hold = None
+    out = esc.ok("sweep", now="2026-11-20T10:31:00+01:00")
+    assert "notified: 1 message sent" in out
+    assert [p for p, _ in hook.messages()][-1] == "/support"
+    sent = [json.loads(p.read_text()) for p in (workspace / ".esc-cache/outbox").glob("*.json")]
+    assert [m["status"] for m in sent] == ["sent"]
+
+
+QUIET = """
+import contextlib, io, sys
+from esc.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main(sys.argv[1:])
+print(code, "apprise" in sys.modules)
+"""
+
+
+def test_a_sweep_with_nothing_to_send_does_not_load_apprise(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    argv = ["--root", str(workspace), "--now", "2026-11-20T09:40:00+01:00", "sweep"]
+    proc = subprocess.run(
+        [sys.executable, "-c", QUIET, *argv], capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout.split() == ["0", "False"], proc.stderr
