@@ -437,6 +437,9 @@ def log(ref: str, as_json: bool) -> int:
     metavar="N",
     help="Processes for parsing many tickets at once (default: one per CPU; also ESC_JOBS).",
 )
+@click.option(
+    "--no-notify", is_flag=True, help="Queue and send no notifications (see Notifications)."
+)
 @json_option
 @common
 def sweep(
@@ -449,6 +452,7 @@ def sweep(
     branch: str | None,
     lock_timeout: float,
     jobs: int | None,
+    no_notify: bool,
     as_json: bool,
 ) -> int:
     """Compute SLAs, apply the rules, write changed tickets and render reports (for cron)."""
@@ -468,8 +472,24 @@ def sweep(
         branch=branch,
         lock_timeout=lock_timeout,
         jobs=jobs,
+        notify=not no_notify,
     )
     return emit(sweeping.sweep(session(), options, as_json))
+
+
+@cli.group()
+def notify() -> None:
+    """Notifications: the targets of rules.yaml's `notify:` section."""
+
+
+@notify.command("test")
+@click.argument("target")
+@common
+def notify_test(target: str) -> int:
+    """Send a test message to TARGET now (exit 1 if it is not accepted)."""
+    from esc.commands import notify as notifying
+
+    return emit(notifying.test(session(), target))
 
 
 @cli.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from esc.commands.notify import failing_notes
 from esc.commands.session import Output, Session
 from esc.domain.durations import DurationError, parse_duration
 from esc.domain.errors import BadInput, ParseError
@@ -37,8 +38,11 @@ def check(
         only = {path.rpartition("/")[2] for path in git.changed_since(root, commit, TICKETS_DIR)}
     items, broken = _active_with_sla(session, used=fmt == "json", only=only)
     outcome = overdue_findings(items, session.now, fail_on, broken, changed_since)
+    failing = failing_notes(session)  # notifications that keep failing: a finding too
     return Output(
-        text=render_check(outcome, fmt, session.config), notes=notes, code=int(outcome.failed)
+        text=render_check(outcome, fmt, session.config),
+        notes=notes + [f"esc: {note}" for note in failing],
+        code=int(outcome.failed or bool(failing)),
     )
 
 

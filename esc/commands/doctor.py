@@ -16,13 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from esc.commands.notify import failing_notes
 from esc.commands.session import Output, Session
 from esc.domain.durations import format_duration
 from esc.store import atomic, git, launch, lock, merge_driver, user_cache
 from esc.store.workspace import CACHE_DIR, Workspace
 
 CheckName = Literal[
-    "python", "cron", "git", "merge-driver", "identity", "remote", "lock", "cache", "user-cache"
+    "python",
+    "cron",
+    "git",
+    "merge-driver",
+    "identity",
+    "remote",
+    "lock",
+    "cache",
+    "user-cache",
+    "notify",
 ]
 MIN_PYTHON = (3, 10)  # setup.cfg's python_requires
 STALE_LOCK = dt.timedelta(hours=1)  # a lock held longer than this: a hung process?
@@ -62,6 +72,10 @@ def doctor(session: Session, remote: str, cron_path: str, as_json: bool) -> Outp
             )
         )
     checks += [check_locks(workspace, session.now), *check_caches(root)]
+    failing = failing_notes(session)
+    if failing:
+        checks.append(Check("notify", "; ".join(failing),
+                            "fix the target's URL or service; later sweeps retry"))  # fmt: skip
     problems = sum(not c.ok for c in checks)
     crontab = launch.crontab_line(root)
     code = 1 if problems else 0
@@ -102,8 +116,7 @@ def check_cron(root: Path, cron_path: str) -> Check:
         return Check("cron", f"esc is on cron's PATH ({cron_path}): {found}")
     return Check(
         "cron",
-        f"cron's PATH ({cron_path}) finds {found}, which is not this esc "
-        f"({launch.esc_command()})",
+        f"cron's PATH ({cron_path}) finds {found}, which is not this esc ({launch.esc_command()})",
         fix,
     )
 
@@ -266,9 +279,7 @@ def doctor_text(checks: list[Check], crontab: str) -> str:
 def doctor_json(checks: list[Check], crontab: str) -> dict[str, Any]:
     return {
         "problems": sum(not c.ok for c in checks),
-        "checks": [
-            {"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks
-        ],
+        "checks": [{"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks],
         "esc": launch.esc_command(),
         "crontab": crontab,
     }

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from esc.commands.session import Output, Session
+from esc.domain.automation import memory_of
+from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
-from esc.domain.plan import Escalated, Planned, next_event, plan
+from esc.domain.model import Ticket
+from esc.domain.notify import Event, events_of, rule_targets
+from esc.domain.plan import Escalated, Planned, TicketPlan, next_event, plan
 from esc.domain.records import immutable
 from esc.domain.sla import Sla
 from esc.domain.timestamps import format_timestamp
@@ -22,6 +27,7 @@ from esc.store.atomic import replace_if_unchanged, sync_folder
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog, Record
 from esc.store.lock import LockTimeout
+from esc.store.outbox import Delivery, Outbox, deliver, messages_of
 from esc.store.pending import Pending
 from esc.store.workspace import (
     CACHE_DIR,
@@ -52,6 +58,7 @@ class SweepResult:
     notes: list[str] = field(default_factory=list)  # tickets read again or left alone
     behind: list[str] = field(default_factory=list)  # "T-…: why": created/swept after now
     actions: list[RuleAction] = field(default_factory=list)  # what the rules changed
+    events: list[Event] = field(default_factory=list)  # what people are told of
 
     @property
     def escalations(self) -> list[Escalated]:
@@ -75,6 +82,7 @@ class SweepResult:
         elif outcome.note is not None:
             self.notes.append(outcome.note)
         self.actions += outcome.actions
+        self.events += outcome.events
 
 
 # ---------------------------------------------------------------- a cold sweep on every CPU
@@ -138,7 +146,7 @@ def _handed(p: Primed) -> Handed:
     outcome = (
         None
         if o is None
-        else (o.changed, o.planned, o.warning, o.overdue, o.note, o.behind, o.actions)
+        else (o.changed, o.planned, o.warning, o.overdue, o.note, o.behind, o.actions, o.events)
     )
     return p.name, entry, outcome, p.worker
 
@@ -182,6 +190,7 @@ def run_sweep(
     after_workers: Callable[[Catalog], None] | None = None,
     on_primed: Callable[[Catalog, str, Entry], None] | None = None,
     guard: Pending | None = None,
+    notify: bool = True,
 ) -> SweepResult:
     """Compute SLAs and apply rules to every ticket; write each ticket that changed.
 
@@ -194,6 +203,8 @@ def run_sweep(
     sweep), a ticket is written only if it holds what is committed (:mod:`esc.store.pending`).
     """
     catalog = Catalog(workspace)
+    if not notify and catalog.config.notify is not None:
+        catalog.config = replace(catalog.config, notify=None)
     result = SweepResult(now, dry_run)
     each = None if on_primed is None else (lambda p: on_primed(catalog, p.name, p.entry))
     primed = {} if dry_run else {p.name: p for p in prime(catalog, now, jobs, each, guard)}
@@ -239,6 +250,7 @@ class RecordOutcome:
     note: str | None = None  # "T-…: …" when the sweep had to read the file again or leave it
     behind: str | None = None  # "T-…: …" when it was created or last swept after now
     actions: tuple[RuleAction, ...] = ()  # each change a rule made, for the output
+    events: tuple[Event, ...] = ()  # the notifications the change makes (queued if written)
 
 
 def sweep_record(
@@ -274,6 +286,7 @@ def sweep_record(
         text = document.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
         return _left(doc.ticket.id, str(exc))
+    events = notify_events(catalog.config, doc.ticket, ticket_plan)
     if text != doc.text and not dry_run:
         workspace = catalog.workspace
         try:
@@ -287,7 +300,13 @@ def sweep_record(
                             )
                             return _alerts(outcome, ticket_plan.sla, ticket_plan.ticket.active)
                         guard.wrote(doc.path, text)
-                    written = replace_if_unchanged(record.path, doc.text, text, sync_dir=False)
+                    queued = _queue(catalog, events, now)  # (before the write: never lost)
+                    written = None
+                    try:
+                        written = replace_if_unchanged(record.path, doc.text, text, sync_dir=False)
+                    finally:
+                        if queued and not (sys.exc_info()[0] is None and written is not None):
+                            Outbox(workspace.root).discard(queued)
                     if written is not None:
                         catalog.written(record, text, written)
                         break
@@ -295,6 +314,7 @@ def sweep_record(
                         return _left(doc.ticket.id, "it kept changing while the sweep wrote it")
                     doc = catalog.reread(record)  # changed since it was read: as it is now
                     ticket_plan = plan(doc.ticket, catalog.config, now)
+                    events = notify_events(catalog.config, doc.ticket, ticket_plan)
                     text = (
                         document.apply_change(doc, ticket_plan.change)
                         if ticket_plan.change
@@ -314,6 +334,8 @@ def sweep_record(
     active = ticket_plan.ticket.active
     outcome = _alerts(RecordOutcome(None, ticket_plan.planned()), ticket_plan.sla, active)
     outcome.actions = rule_actions(doc.ticket.id, ticket_plan.change)
+    if text != doc.text:
+        outcome.events = tuple(events)
     if reread:
         outcome.note = f"{doc.ticket.id}: changed while the sweep read it; swept as it is now"
     if text != doc.text:
@@ -327,6 +349,36 @@ def sweep_record(
     after = None if acted else next_event(ticket_plan.ticket, sla, catalog.config, now)
     catalog.keep_swept(record, sla, now, after)
     return outcome
+
+
+def notify_events(config: Config, before: Ticket, ticket_plan: TicketPlan) -> list[Event]:
+    """The notifications a sweep's plan makes (none without a `notify:` section)."""
+    notify = config.notify
+    if notify is None:
+        return []
+    memory = memory_of(ticket_plan.ticket)
+    fired = {}
+    for rule in config.automation:
+        if rule.name in ticket_plan.fired and rule.name in memory:
+            for target in rule_targets(rule.actions):
+                fired[rule.name] = (memory[rule.name], target)
+    return events_of(
+        before,
+        ticket_plan.ticket,
+        ticket_plan.change,
+        notify,
+        {key: team.lead for key, team in config.teams.items()},
+        config.priorities,
+        fired,
+        ticket_plan.sla.next_due(),
+    )
+
+
+def _queue(catalog: Catalog, events: list[Event], now: dt.datetime) -> list[str]:
+    """Keep the messages of ``events`` in the outbox; the keys of those new there."""
+    if not events:
+        return []
+    return Outbox(catalog.workspace.root).queue(messages_of(events, now))
 
 
 def _left(ticket_id: str, why: str) -> RecordOutcome:
@@ -367,6 +419,7 @@ class SweepOptions:
     lock_timeout: float = 60.0
     push_attempts: int = 5
     jobs: int | None = None  # processes for many tickets (None: one per CPU; 1: none)
+    notify: bool = True  # queue and send notifications (--no-notify: neither)
 
 
 @dataclass
@@ -380,6 +433,7 @@ class SweepOutcome:
     pushed_to: str = ""  # REMOTE/BRANCH
     pushed_commits: int = 0  # commits that went to the remote (earlier unpushed ones too)
     attempts: int = 1
+    delivery: Delivery | None = None  # what was sent now (None: nothing was due)
 
 
 def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
@@ -399,8 +453,12 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
         workspace.remove_stale_temporaries(options.report_dir or workspace.root / REPORTS_DIR)
         if not options.push:
-            return _sweep_once(workspace, now, options)
-        return _sweep_and_push(workspace, now, options)
+            outcome = _sweep_once(workspace, now, options)
+        else:
+            outcome = _sweep_and_push(workspace, now, options)
+        if options.notify:  # (after the tickets are written: a failed send undoes nothing)
+            outcome.delivery = deliver(Outbox(workspace.root), workspace.config().notify, now)
+        return outcome
 
 
 def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
@@ -408,7 +466,14 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
     reports = SweepReports(workspace, now, folder, options.reports and not options.dry_run)
     guard = Pending.load(workspace.root) if options.commit and not options.dry_run else None
     result = run_sweep(
-        workspace, now, options.dry_run, options.jobs, reports.start_aside, reports.gather, guard
+        workspace,
+        now,
+        options.dry_run,
+        options.jobs,
+        reports.start_aside,
+        reports.gather,
+        guard,
+        options.notify,
     )
     outcome = SweepOutcome(result)
     catalog = result.catalog
@@ -604,7 +669,17 @@ def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -
     outcome.commit = commits[-1] if commits else None
     outcome.committed = list(dict.fromkeys(p for c in commits for p in git.commit_files(root, c)))
     outcome.earlier = [p for p in done[0].earlier if p in outcome.committed]
+    # Only what this sweep pushed is its to tell: an event of a rejected attempt whose
+    # ticket is not in the sweep's commits as the rebase left them was made upstream too.
+    kept = [e for o in done[:-1] for e in o.result.events if _path(e) in outcome.committed]
+    dropped = [e for o in done[:-1] for e in o.result.events if e not in kept]
+    Outbox(root).discard_pending([m.key for m in messages_of(dropped, result.now)])
+    result.events = kept + last.result.events
     return outcome
+
+
+def _path(event: Event) -> str:
+    return f"tickets/{event.ticket_id}.md"
 
 
 # ---------------------------------------------------------------- the command
@@ -660,6 +735,7 @@ def sweep_text(outcome: SweepOutcome) -> str:
         )
     if dry_run:
         lines += [f"  would write {p}" for p in result.changed + reports]
+        lines += [f"  would notify {t}: {e.subject()}" for e in result.events for t in e.targets]
     elif reports:
         lines.append(f"rendered {', '.join(reports)}")
     if outcome.earlier:
@@ -670,6 +746,13 @@ def sweep_text(outcome: SweepOutcome) -> str:
         if len(outcome.committed) > len(tickets):
             what.append(_count(len(outcome.committed) - len(tickets), "report"))
         lines.append(f"committed {outcome.commit[:12]}: {', '.join(what)}")
+    delivery = outcome.delivery
+    if delivery is not None and delivery.sent:
+        lines.append(f"notified: {_count(len(delivery.sent), 'message')} sent")
+    if delivery is not None and delivery.failed:
+        lines += [f"notify failed ({m.attempts}×), retried after "
+                  f"{format_timestamp(m.next_try or result.now)}: {m.ticket_id} to {m.target}: "
+                  f"{m.error}" for m in delivery.failed]  # fmt: skip
     if outcome.pushed:
         tries = f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else ""
         if outcome.pushed_commits:
@@ -709,4 +792,16 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "pushed_commits": outcome.pushed_commits,
         "attempts": outcome.attempts,
         "processes": result.processes,
+        "notifications": [
+            {
+                "event": e.id,
+                "id": e.ticket_id,
+                "kind": e.kind,
+                "targets": list(e.targets),
+                "subject": e.subject(),
+            }
+            for e in result.events
+        ],
+        "sent": [m.key for m in outcome.delivery.sent] if outcome.delivery else [],
+        "send_failed": [m.key for m in outcome.delivery.failed] if outcome.delivery else [],
     }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from esc.commands.notify import environment_findings
 from esc.commands.session import Output, Session
 from esc.ticketfile.problems import ticket_problems
 
@@ -10,6 +13,7 @@ def validate(session: Session) -> Output:
     """Every problem as ``path:line: message``; exit 1 if there is any."""
     workspace = session.workspace
     config, findings = workspace.config_findings()
+    findings = findings + environment_findings(config, os.environ)
     findings = findings + ticket_problems(workspace.scan(strict=False), config)
     if findings:
         return Output(

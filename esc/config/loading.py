@@ -28,6 +28,7 @@ from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
     from esc.domain.calendar import Calendar
+    from esc.domain.notify import Notify
     from esc.domain.rules import Rule
     from esc.domain.sla import Policy
 
@@ -230,7 +231,101 @@ def parse_rules(
     settings["policies"] = _policies(data, settings["calendars"], words, reader)
     settings["automation"] = _automation(data, teams, words, reader)
     settings["max_actions"] = _max_actions(data, reader)
+    settings["notify"] = _notify(data, teams, priorities, settings["automation"], reader)
     return settings, reader.findings
+
+
+def _notify(
+    data: CommentedMap,
+    teams: Mapping[str, Team],
+    priorities: tuple[str, ...],
+    rules: Sequence[Rule],
+    reader: _Reader,
+) -> Notify | None:
+    """The `notify:` section: targets by URL (never quoted in a finding: a URL may hold a
+    secret), who is told, the link; each rule's `notify:` must name a target."""
+    from esc.domain.notify import NOTIFY_KEYS, Notify, Target, rule_targets, url_problem
+
+    raw = data.get("notify")
+    targets: dict[str, Target] = {}
+    if raw is not None and not isinstance(raw, CommentedMap):
+        reader.add(line_of(data, "notify"), "notify must be a mapping with `targets`")
+        raw = None
+    if raw is not None:
+        for unknown in sorted(set(map(str, raw)) - NOTIFY_KEYS):
+            reader.add(line_of(raw, unknown), f"notify: unknown key {unknown!r}")
+        found = raw.get("targets")
+        if not isinstance(found, CommentedMap):
+            reader.add(line_of(raw, "targets"), "notify.targets must map names to URLs")
+            found = CommentedMap()
+        for name, url in found.items():
+            line = line_of(found, name)
+            if not isinstance(url, str):
+                reader.add(line, f"notify target {name}: must be a URL")
+                continue
+            problem = url_problem(url)
+            if problem is not None:
+                reader.add(line, f"notify target {name}: {problem}")
+                continue
+            targets[str(name)] = Target(str(name), url, line)
+    for i, rule in enumerate(rules):
+        for target in rule_targets(rule.actions):
+            if target not in targets:
+                where = data.get("rules")
+                line = line_of(where, i) if isinstance(where, CommentedSeq) else 1
+                reader.add(
+                    line,
+                    f"rule {rule.name}: notify: {unknown_choice('target', target, tuple(targets))}",
+                )
+    if raw is None:
+        return None
+    names = tuple(targets)
+    groups: dict[str, dict[str, tuple[str, ...]]] = {}
+    for key, known in (("teams", tuple(teams)), ("people", None)):
+        section = raw.get(key)
+        groups[key] = {}
+        if section is None:
+            continue
+        if not isinstance(section, CommentedMap):
+            reader.add(line_of(raw, key), f"notify.{key} must map names to targets")
+            continue
+        for who, value in section.items():
+            line = line_of(section, who)
+            if known is not None and who not in known:
+                reader.add(line, f"notify.{key}: {unknown_choice('team', str(who), known)}")
+            chosen = (
+                (value,)
+                if isinstance(value, str)
+                else tuple(value)
+                if isinstance(value, list)
+                else ()
+            )
+            for target in chosen:
+                if target not in names:
+                    reader.add(
+                        line, f"notify.{key}.{who}: {unknown_choice('target', str(target), names)}"
+                    )
+            groups[key][str(who)] = tuple(str(t) for t in chosen if t in names)
+    link = raw.get("link")
+    if link is not None and not (
+        isinstance(link, str) and link.startswith(("http://", "https://"))
+    ):
+        reader.add(
+            line_of(raw, "link"), "notify.link must be an http(s) URL, with {id} for the ticket"
+        )
+        link = None
+    floor = raw.get("created_at_or_above")
+    if floor is not None and floor not in priorities:
+        reader.add(
+            line_of(raw, "created_at_or_above"),
+            f"notify.created_at_or_above: {floor!r} is not a priority",
+        )
+        floor = None
+    low = raw.get("low_csat", 2)
+    if isinstance(low, bool) or not isinstance(low, int) or not 1 <= low <= 5:
+        reader.add(line_of(raw, "low_csat"), "notify.low_csat must be 1 to 5")
+        low = 2
+    return Notify(targets, groups["teams"], groups["people"], link, floor, low)
 
 
 def _calendars(data: CommentedMap, reader: _Reader) -> dict[str, Calendar]:

@@ -151,6 +151,8 @@ def _action(
         return lifecycle.assign(t, config, at, actor, person, force=True)
     if action == "tag":
         return lifecycle.add_tags(t, at, actor, [str(value)])
+    if action == "notify":  # (nothing in the ticket: the sweep's events carry it)
+        return Change()
     if action == "note":
         return lifecycle.comment(t, config, at, actor, str(value), kind="note")
     return _status(str(value), t, config, at, actor, reason)

@@ -15,6 +15,7 @@ from esc.domain.records import immutable
 if TYPE_CHECKING:
     from esc.domain.calendar import Calendar
     from esc.domain.conditions import Condition, Vocabulary
+    from esc.domain.notify import Notify
     from esc.domain.rules import Rule
     from esc.domain.sla import Policy
 
@@ -34,6 +35,7 @@ RULES_KEYS = {
     "rules",
     "max_actions_per_ticket",
     "fields",
+    "notify",
 }
 
 
@@ -88,6 +90,7 @@ class Config:
     automation: tuple[Rule, ...] = ()
     max_actions: int = 10
     fields: tuple[str, ...] = ()  # custom front-matter fields that conditions may read
+    notify: Notify | None = None  # where events are sent (None: nowhere)
 
     @property
     def vocabulary(self) -> Vocabulary:

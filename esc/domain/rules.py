@@ -20,7 +20,7 @@ from esc.domain.conditions import (
 from esc.domain.records import immutable
 from esc.domain.sla import PolicyError, parse_working_duration
 
-ACTIONS = ("escalate", "priority", "assign", "tag", "note", "status")
+ACTIONS = ("escalate", "priority", "assign", "tag", "note", "status", "notify")
 RULE_KEYS = {"name", "when", "then", "repeat", "description"}
 
 

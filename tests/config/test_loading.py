@@ -378,7 +378,7 @@ rules:
     assert found[:5] == [
         "rules.yaml:3: rules[0]: rule b: escalate: unknown team 'legal'; choose from desk, ops",
         "rules.yaml:5: rules[1]: rule c: unknown action 'dance';"
-        " one of escalate, priority, assign, tag, note, status",
+        " one of escalate, priority, assign, tag, note, status, notify",
         "rules.yaml:10: rules[3]: rule e: repeat: '1d': working time takes h and m only"
         " (e.g. 24h, 1h30m)",
         "rules.yaml:11: rules[4]: rule f: `then` must map actions to values",

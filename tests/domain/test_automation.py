@@ -107,7 +107,7 @@ def test_parse_rule(teams: dict[str, Team]) -> None:
         (
             {"name": "a", "then": {"explode": "now"}},
             "rule a: unknown action 'explode';"
-            " one of escalate, priority, assign, tag, note, status",
+            " one of escalate, priority, assign, tag, note, status, notify",
             "then",
         ),
         (
@@ -183,7 +183,7 @@ def test_parse_rule_refuses_a_duplicate_name(teams: dict[str, Team]) -> None:
         (
             "  - name: a\n    then: {explode: now}\n",
             "rules.yaml:3: rules[0]: rule a: unknown action 'explode'; one of escalate, priority,"
-            " assign, tag, note, status",
+            " assign, tag, note, status, notify",
         ),
         (
             "  - name: a\n    then: {escalate: {to: legal}}\n",

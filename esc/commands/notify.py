@@ -1,0 +1,55 @@
+"""`esc notify test TARGET`, and the validation of the `notify:` section's targets
+against the environment (missing variables, named without their values)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from esc.commands.session import Output, Session
+from esc.domain.config import RULES_FILE, Config, Finding
+from esc.domain.errors import BadInput
+from esc.domain.notify import missing_variables
+from esc.domain.timestamps import format_timestamp
+from esc.store.outbox import Outbox, send
+
+
+def environment_findings(config: Config | None, env: Mapping[str, str]) -> list[Finding]:
+    """A finding for each variable a target's URL names that the environment lacks."""
+    if config is None or config.notify is None:
+        return []
+    return [
+        Finding(
+            RULES_FILE,
+            target.line,
+            f"notify target {target.name}: the environment variable {name} is not set",
+        )
+        for target, name in missing_variables(config.notify, env)
+    ]
+
+
+def test(session: Session, target: str) -> Output:
+    """Send a test message to ``target``; exit 1 if it is not accepted."""
+    notify = session.workspace.config().notify
+    if notify is None or target not in notify.targets:
+        known = ", ".join(notify.targets) if notify is not None else "none"
+        raise BadInput(f"no notify target {target!r} in rules.yaml (targets: {known})")
+    now = session.now
+    error = send(
+        notify,
+        target,
+        f"[esc] test message to {target}",
+        f"A test message from esc to {target}, at {format_timestamp(now)}.",
+        os.environ,
+    )
+    if error is not None:
+        return Output(notes=[f"esc: notify test: {error}"], code=1)
+    return Output(text=f"sent a test message to {target}\n")
+
+
+def failing_notes(session: Session) -> list[str]:
+    """One line per message that failed FAILING_AFTER times or more (for check and doctor)."""
+    return [
+        f"notification {m.kind} of {m.ticket_id} to {m.target} failed {m.attempts} times: {m.error}"
+        for m in Outbox(session.workspace.root).failing()
+    ]

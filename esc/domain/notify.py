@@ -1,0 +1,200 @@
+"""Notifications: the `notify:` settings of rules.yaml, the events a change to a ticket
+makes, who is told of each, and the message.  Pure: takes the change, the ticket and the
+configuration, returns events; sending them is :mod:`esc.store.outbox`.
+
+An event's id is a hash of what happened (ticket, kind, time, from, to, by, target), so
+two sweeps that make the same change make the same id, and a receiver can drop repeats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import field
+from typing import Literal
+
+from esc.domain.model import Activity, Change, Ticket
+from esc.domain.records import immutable
+from esc.domain.timestamps import format_timestamp
+
+EventKind = Literal[
+    "escalated", "sla_warning", "sla_breached", "assigned", "created", "reopened", "low_csat",
+    "rule",
+]  # fmt: skip
+NOTIFY_KEYS = {"targets", "teams", "people", "link", "created_at_or_above", "low_csat"}
+# The schemes apprise reads that esc accepts: chat, email, webhooks, push.
+SCHEMES = frozenset({
+    "slack", "slacks", "mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls",
+    "msteams", "mmost", "mmosts", "discord", "ntfy", "ntfys", "tgram", "matrix", "matrixs",
+    "rocket", "rockets", "pover", "gotify", "gotifys", "zulip", "pagerduty", "opsgenie",
+    "webexteams",
+})  # fmt: skip
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+URGENT: frozenset[str] = frozenset({"sla_breached", "escalated"})
+
+
+@immutable
+class Target:
+    name: str
+    url: str  # with ${VARIABLES}, as written
+    line: int = 0  # where rules.yaml names it
+
+
+@immutable
+class Notify:
+    """The `notify:` section of rules.yaml."""
+
+    targets: Mapping[str, Target] = field(default_factory=dict)
+    teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # team -> targets
+    people: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # person -> targets
+    link: str | None = None  # "https://…/tickets/{id}.md"
+    created_at_or_above: str | None = None  # a priority
+    low_csat: int = 2  # a CSAT at or below this is low
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a target's URL (never quoting it: it may hold a secret)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not rest:
+        return "is not a URL (SCHEME://…)"
+    if scheme.lower() not in SCHEMES:
+        return f"scheme {scheme!r} is not one esc sends to ({', '.join(sorted(SCHEMES)[:8])}, …)"
+    return None
+
+
+def variables(url: str) -> list[str]:
+    return _VARIABLE.findall(url)
+
+
+def expand(url: str, env: Mapping[str, str]) -> str:
+    """The URL with each ``${NAME}`` replaced by the environment's value (KeyError if unset)."""
+    return _VARIABLE.sub(lambda m: env[m.group(1)], url)
+
+
+def missing_variables(notify: Notify, env: Mapping[str, str]) -> list[tuple[Target, str]]:
+    """Each target and a variable its URL names that ``env`` does not set."""
+    return [(t, name) for t in notify.targets.values() for name in variables(t.url)
+            if not env.get(name)]  # fmt: skip
+
+
+@immutable
+class Event:
+    """Something that happened to a ticket that someone is told of."""
+
+    id: str
+    ticket_id: str
+    kind: EventKind
+    at: dt.datetime
+    by: str  # a person, or rule:NAME
+    what: str  # "escalated support → engineering (hierarchical)"
+    targets: tuple[str, ...]
+    title: str = ""
+    team: str = ""
+    priority: str = ""
+    deadline: dt.datetime | None = None
+    link: str | None = None
+
+    @property
+    def urgent(self) -> bool:
+        return self.kind in URGENT
+
+    def subject(self) -> str:
+        return f"[esc] {self.ticket_id} {self.what}"
+
+    def body(self) -> str:
+        lines = [
+            f"{self.ticket_id}: {self.title}",
+            f"{self.what} by {self.by} at {format_timestamp(self.at)}",
+            f"team {self.team}, priority {self.priority}",
+            "next deadline: "
+            + (format_timestamp(self.deadline) if self.deadline is not None else "none running"),
+        ]
+        if self.link:
+            lines.append(self.link)
+        lines.append(f"event {self.id}")
+        return "\n".join(lines)
+
+
+def event_id(ticket_id: str, kind: str, at: dt.datetime, *parts: str | None) -> str:
+    text = "\x1f".join([ticket_id, kind, format_timestamp(at), *(p or "" for p in parts)])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def events_of(
+    before: Ticket | None,
+    after: Ticket,
+    change: Change,
+    notify: Notify,
+    leads: Mapping[str, str | None],
+    priorities: Sequence[str],
+    rules_fired: Mapping[str, tuple[dt.datetime, str]] = {},
+    deadline: dt.datetime | None = None,
+) -> list[Event]:
+    """The events ``change`` made (``before`` is None for a new ticket), each with its
+    targets; events nobody is to be told of are left out.  ``leads``: team -> its lead;
+    ``rules_fired``: rule -> (when it fired, the target it names)."""
+    made: list[Event] = []
+    kinds = {(e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
+             for e in change.escalations}  # fmt: skip
+
+    def add(kind: EventKind, line: Activity, what: str, targets: list[str]) -> None:
+        chosen = tuple(dict.fromkeys(t for t in targets if t in notify.targets))
+        if not chosen:
+            return
+        eid = event_id(after.id, kind, line.at, line.field, line.old, line.new, line.by)
+        link = _link(notify, after.id)
+        made.append(Event(eid, after.id, kind, line.at, line.by, what, chosen, after.title,
+                          after.team, after.priority, deadline, link))  # fmt: skip
+
+    def team(name: str | None, lead: bool = False) -> list[str]:
+        if name is None:
+            return []
+        out = list(notify.teams.get(name, ()))
+        head = leads.get(name)
+        return out + (person(head) if lead and head else [])
+
+    def person(name: str | None) -> list[str]:
+        return list(notify.people.get(name, ())) if name else []
+
+    for line in change.activity:
+        f, old, new = line.field, line.old, line.new
+        kind = kinds.get((line.at, line.by, f or ""))
+        if f == "team" and kind is not None:
+            add("escalated", line, f"escalated {old} → {new} ({kind})", team(new, lead=True))
+        elif f == "priority" and kind == "priority":
+            add("escalated", line, f"priority escalated {old} → {new}", team(after.team, True))
+        elif f == "assignee" and new and new != "—":
+            add("assigned", line, f"assigned to {new}", person(new))
+        elif f == "status" and new == "open" and old in ("resolved", "closed"):
+            add("reopened", line, f"reopened ({old} → open)",
+                person(after.assignee) + team(after.team))  # fmt: skip
+        elif f == "csat" and new is not None and new.isdigit() and int(new) <= notify.low_csat:
+            add("low_csat", line, f"low CSAT {new}", team(after.team, lead=True))
+        elif f is not None and f.startswith("sla.") and f != "sla.policy":
+            metric = f[len("sla.") :]
+            who = person(after.assignee) or team(after.team, lead=True)
+            if new == "warning" and old != "warning":
+                add("sla_warning", line, f"SLA warning: {metric}", team(after.team) + who)
+            elif new == "breached" and old != "breached":
+                add("sla_breached", line, f"SLA breached: {metric}", team(after.team) + who)
+        elif line.event == "created" and before is None and notify.created_at_or_above:
+            floor = notify.created_at_or_above
+            rank = priorities.index(after.priority) if after.priority in priorities else -1
+            if floor in priorities and rank >= priorities.index(floor):
+                add("created", line, f"created at priority {after.priority}",
+                        team(after.team, lead=True))  # fmt: skip
+    for rule, (at, target) in sorted(rules_fired.items()):
+        line = Activity(at, f"rule:{rule}", field="notify", new=target)
+        add("rule", line, f"rule {rule} fired", [target])
+    return made
+
+
+def _link(notify: Notify, ticket_id: str) -> str | None:
+    return notify.link.replace("{id}", ticket_id) if notify.link else None
+
+
+def rule_targets(actions: Sequence[tuple[str, object]]) -> list[str]:
+    """The targets a rule's `notify:` actions name."""
+    return [str(v) for k, v in actions if k == "notify"]

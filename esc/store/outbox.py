@@ -1,0 +1,215 @@
+"""The outbox: one file per message (an event for one target) in ``.esc-cache/outbox/``,
+and sending them with apprise (imported only when there is something to send).
+
+A message is written ``pending`` before it is sent and ``sent`` after, each write atomic,
+so a crash between the two sends it again (the event id lets a receiver drop the repeat)
+and never loses it.  A failed send is retried by a later sweep after a backoff that
+doubles (5 minutes, 10, 20, … up to 6 hours); after ``FAILING_AFTER`` failures the
+message is reported by `esc check` and `esc doctor`, and still retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from esc.domain.notify import Event, Notify, expand
+from esc.domain.timestamps import format_timestamp, parse_timestamp
+from esc.store.atomic import atomic_write
+
+OUTBOX_DIR = Path(".esc-cache") / "outbox"
+FAILING_AFTER = 5
+FIRST_BACKOFF = dt.timedelta(minutes=5)
+MAX_BACKOFF = dt.timedelta(hours=6)
+Status = Literal["pending", "sent"]
+
+
+@dataclass
+class Message:
+    """One event for one target, as the outbox keeps it."""
+
+    event: str  # the event id
+    target: str
+    ticket_id: str
+    kind: str
+    title: str  # the subject line
+    body: str
+    queued: dt.datetime
+    status: Status = "pending"
+    attempts: int = 0
+    next_try: dt.datetime | None = None
+    sent: dt.datetime | None = None
+    error: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.event}-{self.target}"
+
+    @property
+    def failing(self) -> bool:
+        return self.status == "pending" and self.attempts >= FAILING_AFTER
+
+    def as_json(self) -> dict[str, Any]:
+        when = {"queued", "next_try", "sent"}
+        return {
+            k: (format_timestamp(v) if k in when and v is not None else v)
+            for k, v in vars(self).items()
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Message:
+        times = {k: parse_timestamp(data[k]) if data.get(k) else None for k in ("next_try", "sent")}
+        return cls(
+            event=str(data["event"]),
+            target=str(data["target"]),
+            ticket_id=str(data["ticket_id"]),
+            kind=str(data["kind"]),
+            title=str(data["title"]),
+            body=str(data["body"]),
+            queued=parse_timestamp(data["queued"]),
+            status="sent" if data.get("status") == "sent" else "pending",
+            attempts=int(data.get("attempts", 0)),
+            error=str(data.get("error", "")),
+            **times,
+        )
+
+
+def messages_of(events: Sequence[Event], now: dt.datetime) -> list[Message]:
+    return [
+        Message(e.id, t, e.ticket_id, e.kind, e.subject(), e.body(), now)
+        for e in events
+        for t in e.targets
+    ]
+
+
+class Outbox:
+    def __init__(self, root: Path) -> None:
+        self.folder = root / OUTBOX_DIR
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def queue(self, messages: Sequence[Message]) -> list[str]:
+        """Keep each message not kept yet (one already there, pending or sent, stays as it
+        is: the same event made again is not sent again); the keys of the new ones."""
+        new: list[str] = []
+        for message in messages:
+            path = self.path(message.key)
+            if path.exists():
+                continue
+            self.folder.mkdir(parents=True, exist_ok=True)
+            try:
+                atomic_write(path, _dump(message), exclusive=True)
+            except FileExistsError:
+                continue
+            new.append(message.key)
+        return new
+
+    def discard(self, keys: Sequence[str]) -> None:
+        """Forget messages queued for a change that was not written after all."""
+        for key in keys:
+            self.path(key).unlink(missing_ok=True)
+
+    def discard_pending(self, keys: Sequence[str]) -> None:
+        """Forget the messages of ``keys`` not sent yet."""
+        for message in self.all():
+            if message.key in keys and message.status == "pending":
+                self.path(message.key).unlink(missing_ok=True)
+
+    def save(self, message: Message) -> None:
+        atomic_write(self.path(message.key), _dump(message))
+
+    def all(self) -> list[Message]:
+        if not self.folder.is_dir():
+            return []
+        out = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                out.append(Message.from_json(json.loads(path.read_text(encoding="utf-8"))))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # (a torn or foreign file: atomic writes leave none)
+        return sorted(out, key=lambda m: (m.queued, m.key))
+
+    def due(self, now: dt.datetime) -> list[Message]:
+        return [
+            m
+            for m in self.all()
+            if m.status == "pending" and (m.next_try is None or m.next_try <= now)
+        ]
+
+    def failing(self) -> list[Message]:
+        return [m for m in self.all() if m.failing]
+
+
+def _dump(message: Message) -> str:
+    return json.dumps(message.as_json(), indent=1, ensure_ascii=False) + "\n"
+
+
+@dataclass
+class Delivery:
+    sent: list[Message]
+    failed: list[Message]
+
+
+def deliver(
+    outbox: Outbox,
+    notify: Notify | None,
+    now: dt.datetime,
+    env: Mapping[str, str] | None = None,
+) -> Delivery:
+    """Send every message that is due; a failure is recorded with its backoff, never raised."""
+    result = Delivery([], [])
+    due = outbox.due(now)
+    if not due:
+        return result
+    for message in due:
+        error = send(notify, message.target, message.title, message.body, env)
+        if error is None:
+            message.status, message.sent, message.error = "sent", now, ""
+            result.sent.append(message)
+        else:
+            message.attempts += 1
+            message.error = error
+            message.next_try = now + min(FIRST_BACKOFF * 2 ** (message.attempts - 1), MAX_BACKOFF)
+            result.failed.append(message)
+        outbox.save(message)
+    return result
+
+
+def send(
+    notify: Notify | None,
+    target: str,
+    title: str,
+    body: str,
+    env: Mapping[str, str] | None = None,
+) -> str | None:
+    """Send one message to ``target``; None if it went, else why not (never the URL)."""
+    found = notify.targets.get(target) if notify is not None else None
+    if found is None:
+        return f"no notify target {target!r} in rules.yaml"
+    try:
+        url = expand(found.url, os.environ if env is None else env)
+    except KeyError as exc:
+        return f"the environment variable {exc.args[0]} is not set"
+    with warnings.catch_warnings():  # (apprise and its plugins import the deprecated imghdr)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _send(url, target, title, body)
+
+
+def _send(url: str, target: str, title: str, body: str) -> str | None:
+    import apprise  # (only when there is something to send: a quiet sweep never loads it)
+
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        return f"target {target}: apprise cannot use its URL"
+    try:
+        ok = sender.notify(title=title, body=body)
+    except Exception as exc:
+        return f"target {target}: {type(exc).__name__}"
+    return None if ok else f"target {target}: the service did not accept the message"

@@ -1,0 +1,302 @@
+"""Notifications end to end: a sweep's events reach a real HTTP server on 127.0.0.1 through
+apprise's json:// URL, each once; failures are retried later; nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.commands.test_sweep import RULES_LEVELS, make
+from tests.conftest import ESC, Esc
+
+NOTIFY = """\
+notify:
+  link: "https://git.example.com/helpdesk/blob/main/tickets/{id}.md"
+  targets:
+    eng-chat: "json://127.0.0.1:${HOOK_PORT}/eng"
+    support-chat: "json://127.0.0.1:${HOOK_PORT}/support"
+  teams:
+    engineering: eng-chat
+    support: [support-chat]
+"""
+
+
+class Hook:
+    """A webhook receiver: every JSON body posted, by path; ``fail`` answers 500."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict[str, object]]] = []
+        self.fail = False
+        self.hold: threading.Event | None = None  # set: answer only once it is set
+        self.arrived = threading.Event()  # a request came
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                hook.arrived.set()
+                if hook.hold is not None:
+                    hook.hold.wait(30)
+                    return  # (the sender is gone: no answer)
+                if hook.fail:
+                    self.send_response(500)
+                else:
+                    hook.posts.append((self.path, json.loads(body)))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def messages(self) -> list[tuple[str, str]]:
+        return [(path, str(body["message"])) for path, body in self.posts]
+
+
+@pytest.fixture
+def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
+    server = Hook()
+    monkeypatch.setenv("HOOK_PORT", str(server.port))
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def test_an_escalation_is_sent_once_to_the_team_it_lands_on(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    assert esc("validate").code == 0
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    assert hook.posts == []
+    # 10:00 warning: support is warned; 11:00 first response breached: engineering told
+    assert "notified: 1 message sent" in esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
+    out = esc.ok("sweep", now="2026-11-20T11:30:00+01:00")
+    assert "notified: 1 message sent" in out
+    assert [p for p, _ in hook.messages()] == ["/support", "/eng"]
+    warning, escalated = (m for _, m in hook.messages())
+    assert f"{ticket}: Invoice missing" in warning and "SLA warning: first_response" in warning
+    assert "escalated support → engineering (hierarchical) by rule:breached-goes-up" in escalated
+    assert "at 2026-11-20T11:00:00+01:00" in escalated
+    assert "team engineering, priority normal" in escalated
+    assert f"https://git.example.com/helpdesk/blob/main/tickets/{ticket}.md" in escalated
+    assert "next deadline: 2026-11-20T17:00:00+01:00" in escalated  # level 2: 8h from 09:00
+    assert "event " in escalated
+    esc.ok("sweep", now="2026-11-20T11:45:00+01:00")
+    assert len(hook.posts) == 2  # a second sweep sends nothing new
+
+
+def test_a_failing_endpoint_is_retried_later_and_the_tickets_still_written(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
+    assert len(hook.posts) == 1  # the warning
+    hook.fail = True
+    result = esc("sweep", now="2026-11-20T11:30:00+01:00")
+    assert result.code == 0
+    assert "notify failed (1×), retried after 2026-11-20T11:35:00+01:00" in result.out
+    assert "escalations:" in (workspace / "tickets" / f"{ticket}.md").read_text()
+    hook.fail = False
+    esc.ok("sweep", now="2026-11-20T11:32:00+01:00")  # within the backoff: not yet
+    assert len(hook.posts) == 1
+    out = esc.ok("sweep", now="2026-11-20T11:36:00+01:00")
+    assert "notified: 1 message sent" in out and len(hook.posts) == 2
+    ids = [m.rpartition("event ")[2] for _, m in hook.messages()]
+    assert len(set(ids)) == 2 and all(len(i) == 20 for i in ids)
+
+
+def test_after_five_failures_check_and_doctor_say_so(esc: Esc, workspace: Path, hook: Hook) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    make(esc)
+    hook.fail = True
+    for now in ("09:30", "11:30", "12:00", "13:00", "15:00", "16:30"):
+        esc.ok("sweep", now=f"2026-11-20T{now}:00+01:00")
+    check = esc("check", now="2026-11-20T16:30:00+01:00")
+    assert check.code == 1
+    assert "notification escalated of T-" in check.err and "failed 5 times" in check.err
+    doctor = esc("doctor", now="2026-11-20T16:30:00+01:00")
+    assert "failed 5 times" in doctor.out
+
+
+def test_dry_run_lists_the_messages_and_no_notify_sends_none(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    out = esc.ok("sweep", "--dry-run", now="2026-11-20T11:30:00+01:00")
+    assert f"  would notify eng-chat: [esc] {ticket} escalated support → engineering" in out
+    assert hook.posts == []
+    esc.ok("sweep", "--no-notify", now="2026-11-20T11:30:00+01:00")
+    esc.ok("sweep", now="2026-11-20T11:40:00+01:00")
+    assert hook.posts == []  # what a --no-notify sweep did is never sent
+
+
+def test_a_rule_notifies_its_named_target(esc: Esc, workspace: Path, hook: Hook) -> None:
+    rules = RULES_LEVELS.replace(
+        'then: {note: "SLA warning"}', 'then: {note: "SLA warning", notify: oncall}'
+    )
+    notify = NOTIFY.replace(
+        "  teams:", '    oncall: "json://127.0.0.1:${HOOK_PORT}/oncall"\n  teams:'
+    )
+    (workspace / "rules.yaml").write_text(rules + notify)
+    assert esc("validate").code == 0
+    make(esc)
+    esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
+    assert ("/oncall") in [p for p, _ in hook.messages()]
+    assert any("rule warn fired by rule:warn" in m for _, m in hook.messages())
+
+
+def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLACK_HOOK", raising=False)
+    (workspace / "rules.yaml").write_text(
+        RULES_LEVELS
+        + 'notify:\n  targets:\n    a: "gopher://secret-token@host"\n'
+        + '    b: "slack://${SLACK_HOOK}"\n'
+    )
+    result = esc("validate")
+    assert result.code == 1
+    assert "rules.yaml:26: notify target a: scheme 'gopher' is not one esc sends to" in result.out
+    assert "rules.yaml:27: notify target b: the environment variable SLACK_HOOK is not set" in (
+        result.out
+    )
+    assert "secret-token" not in result.out + result.err
+
+
+def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    assert esc.ok("notify", "test", "eng-chat") == "sent a test message to eng-chat\n"
+    assert hook.messages()[0][0] == "/eng"
+    unknown = esc("notify", "test", "nope")
+    assert unknown.code == 2 and "no notify target 'nope'" in unknown.err
+    hook.fail = True
+    assert esc("notify", "test", "eng-chat").code == 1
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, list[tuple[str, list[str], str]]]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: (its port, the mails it received)."""
+    import socket
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from aiosmtpd.controller import Controller
+
+    got: list[tuple[str, list[str], str]] = []
+
+    class Handler:
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+            got.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, got
+    controller.stop()
+
+
+def test_an_escalation_is_emailed_to_the_lead_of_the_team_it_lands_on(
+    esc: Esc,
+    workspace: Path,
+    hook: Hook,
+    smtp: tuple[int, list[tuple[str, list[str], str]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port, mails = smtp
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    notify = (NOTIFY + "  people:\n    erin: erin-mail\n").replace(
+        "  teams:",
+        '    erin-mail: "mailto://127.0.0.1:${SMTP_PORT}?to=erin@example.com'
+        '&from=esc@example.com&mode=insecure"\n  teams:',
+    )
+    teams = (workspace / "teams.yaml").read_text()
+    teams = teams.replace("members: [dan, erin]", "members: [dan]\n    lead: erin", 1)
+    (workspace / "teams.yaml").write_text(teams)
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + notify)
+    assert esc("validate").code == 0, esc("validate").out
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
+    assert mails == []  # the warning goes to support's chat only
+    esc.ok("sweep", now="2026-11-20T11:30:00+01:00")
+    assert [(m[0], m[1]) for m in mails] == [("esc@example.com", ["erin@example.com"])]
+    assert f"{ticket}: Invoice missing" in mails[0][2]
+    assert "by rule:breached-goes-up" in mails[0][2]
+    esc.ok("sweep", now="2026-11-20T12:00:00+01:00")
+    assert len(mails) == 1
+
+
+def test_a_sweep_killed_while_sending_loses_nothing(esc: Esc, workspace: Path, hook: Hook) -> None:
+    """SIGKILL while the service holds the request: the message is still pending, and the
+    next sweep sends it (again: the receiver sees one event id twice at most)."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    hook.hold = threading.Event()
+    proc = subprocess.Popen(
+        [ESC, "--now", "2026-11-20T10:30:00+01:00", "sweep"],
+        cwd=workspace,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert hook.arrived.wait(30), "the sweep never sent"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        hook.hold.set()
+        if proc.poll() is None:
+            proc.kill()
+    assert (
+        "sla.first_response: ok → warning" in (workspace / "tickets" / f"{ticket}.md").read_text()
+    )
+    pending = [json.loads(p.read_text()) for p in (workspace / ".esc-cache/outbox").glob("*.json")]
+    assert [m["status"] for m in pending] == ["pending"]
+    hook.hold = None
+    out = esc.ok("sweep", now="2026-11-20T10:31:00+01:00")
+    assert "notified: 1 message sent" in out
+    assert [p for p, _ in hook.messages()][-1] == "/support"
+    sent = [json.loads(p.read_text()) for p in (workspace / ".esc-cache/outbox").glob("*.json")]
+    assert [m["status"] for m in sent] == ["sent"]
+
+
+QUIET = """
+import contextlib, io, sys
+from esc.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main(sys.argv[1:])
+print(code, "apprise" in sys.modules)
+"""
+
+
+def test_a_sweep_with_nothing_to_send_does_not_load_apprise(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    argv = ["--root", str(workspace), "--now", "2026-11-20T09:40:00+01:00", "sweep"]
+    proc = subprocess.run(
+        [sys.executable, "-c", QUIET, *argv], capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout.split() == ["0", "False"], proc.stderr

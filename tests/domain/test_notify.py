@@ -1,0 +1,76 @@
+"""Events from changes (esc.domain.notify): who is told of what, and stable event ids."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from esc.config.starter import RULES_YAML, TEAMS_YAML
+from esc.domain import lifecycle
+from esc.domain.config import Config
+from esc.domain.model import Activity, Change
+from esc.domain.notify import (
+    Event,
+    Notify,
+    Target,
+    events_of,
+    expand,
+    missing_variables,
+    url_problem,
+)
+from tests.domain.test_lifecycle import NOW, make_config, ticket
+
+NOTIFY = Notify(
+    targets={n: Target(n, f"json://example.com/{n}") for n in ("sup", "eng", "carol", "alice")},
+    teams={"support": ("sup",), "engineering": ("eng",)},
+    people={"carol": ("carol",), "alice": ("alice",)},
+    link="https://example.com/t/{id}",
+    created_at_or_above="high",
+    low_csat=2,
+)
+
+
+def events(change: Change, before_status: str = "open") -> list[Event]:
+    config: Config = make_config(TEAMS_YAML, RULES_YAML)
+    before = ticket(status=before_status)
+    after = lifecycle.applied(before, change)
+    leads = {k: t.lead for k, t in config.teams.items()}
+    return events_of(before, after, change, NOTIFY, leads, config.priorities)
+
+
+def test_an_escalation_tells_the_team_it_lands_on_and_its_lead_only() -> None:
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    change = lifecycle.escalate(ticket(), config, NOW, "bob", "stuck", up=True)
+    (event,) = events(change)
+    assert (event.kind, event.targets, event.by) == ("escalated", ("eng",), "bob")
+    assert event.what == "escalated support → engineering (hierarchical)"
+    assert event.link == "https://example.com/t/T-4k8q2m7x"
+    assert events(change)[0].id == event.id  # the same change: the same id
+
+
+def test_reopened_tells_the_assignee_and_the_team_and_assigned_tells_the_person() -> None:
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    reopened = lifecycle.reopen(ticket(status="resolved"), config, NOW, "bob", "again")
+    (event,) = events(reopened, "resolved")
+    assert (event.kind, event.targets) == ("reopened", ("alice", "sup"))
+    assigned = lifecycle.assign(ticket(), config, NOW, "bob", "carol")
+    assert [(e.kind, e.targets) for e in events(assigned)] == [("assigned", ("carol",))]
+
+
+def test_sla_lines_low_csat_and_nobody_to_tell() -> None:
+    line = Activity(NOW, "esc", field="sla.resolution", old="warning", new="breached")
+    csat = Activity(NOW, "bob", field="csat", old=None, new="1")
+    kinds = [(e.kind, e.targets) for e in events(Change(activity=(line, csat)))]
+    assert kinds == [("sla_breached", ("sup", "alice")), ("low_csat", ("sup", "carol"))]
+    unmapped = dataclasses.replace(NOTIFY, teams={}, people={})
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    t = ticket()
+    assert events_of(t, t, Change(activity=(line,)), unmapped, {}, config.priorities) == []
+
+
+def test_urls_are_checked_and_expanded_without_quoting_them() -> None:
+    assert url_problem("gopher://token@host") is not None
+    assert "token" not in (url_problem("gopher://token@host") or "")
+    assert url_problem("slack://${A}/${B}") is None
+    notify = Notify(targets={"s": Target("s", "slack://${A}/${B}", 3)})
+    assert [(t.name, v) for t, v in missing_variables(notify, {"A": "x"})] == [("s", "B")]
+    assert expand("slack://${A}/${B}", {"A": "1", "B": "2"}) == "slack://1/2"
