@@ -223,3 +223,33 @@ def test_one_source_is_required(esc: Esc) -> None:
     assert result.code == 2
     assert result.err == "esc: give one of --maildir DIR, --mbox FILE, --eml - or --json -\n"
     assert esc("intake", "--maildir", "/nonexistent").code == 2
+
+
+def test_a_rerun_after_a_crash_carries_on(esc: Esc, workspace: Path, tmp_path: Path) -> None:
+    box = corpus.maildir(
+        tmp_path / "Maildir", corpus.message(), corpus.message(message_id="<m2@shop.example>")
+    )
+    esc.ok("intake", "--maildir", str(box))
+    # as if esc was killed after writing the first ticket, before marking its message seen,
+    # and before taking the second message
+    seen = sorted((box / "cur").iterdir())
+    for path in seen:
+        path.rename(box / "new" / path.name.split(":")[0])
+    first = next(t for t, text in tickets(workspace).items() if "<m1@shop.example>" in text)
+    second = next(t for t, text in tickets(workspace).items() if "<m2@shop.example>" in text)
+    (workspace / "tickets" / f"{second}.md").unlink()
+    out = esc.ok("intake", "--maildir", str(box))
+    assert f"already taken ({first})" in out
+    assert out.endswith("2 messages: 1 new tickets, 1 already taken\n")
+    assert len(tickets(workspace)) == 2
+    assert not list((box / "new").iterdir())
+
+
+def test_intake_waits_for_the_sweep_and_gives_up_naming_it(esc: Esc, workspace: Path) -> None:
+    from esc.store import lock
+
+    with lock.hold(workspace / ".esc-cache", 5, "esc sweep"):
+        result = esc("intake", "--eml", "-", "--lock-timeout", "0", input=corpus.message().decode())
+    assert result.code == 1
+    assert "the workspace is locked by esc sweep" in result.err
+    assert tickets(workspace) == {}
