@@ -102,20 +102,28 @@ def _incoming(options: MailOptions) -> Iterable[store.Incoming]:
 
 
 def _take(run: _Run, item: store.Incoming) -> None:
-    session, options = run.session, run.options
     try:
-        parsed = store.parse(item.data, options.attachment_limit)
+        parsed = store.parse(item.data, run.options.attachment_limit)
     except store.Malformed as exc:
-        folder = options.quarantine or session.workspace.root / store.QUARANTINE_DIR
-        kept = store.quarantine(folder, item)
-        run.notes.append(f"esc: {item.where}: {exc}; kept in {session.workspace.rel(kept)}")
-        run.count("quarantined")
+        _quarantine(run, item, str(exc))
         return
     mail = parsed.mail
-    outcome = _outcome(run, mail, parsed.attachments)
+    try:
+        outcome = _outcome(run, mail, parsed.attachments)
+    except BadInput as exc:  # (a message esc cannot record: the batch goes on)
+        _quarantine(run, item, str(exc))
+        return
     run.lines.append(f"{item.where}: {outcome}")
     if item.path is not None:
         store.mark_seen(item.path)
+
+
+def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
+    workspace = run.session.workspace
+    folder = run.options.quarantine or workspace.root / store.QUARANTINE_DIR
+    kept = store.quarantine(folder, item)
+    run.notes.append(f"esc: {item.where}: {why}; kept in {workspace.rel(kept)}")
+    run.count("quarantined")
 
 
 def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -> str:

@@ -123,7 +123,8 @@ def thread(
 
 def intake_for(mail: Mail, attachments: Sequence[str] = (), follows: str | None = None) -> Intake:
     """A new ticket from ``mail``: the subject as title, the text as description."""
-    title = " ".join(mail.subject.split()) or f"(no subject) from {mail.address}"
+    subject = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", mail.subject)  # (a title is one line)
+    title = " ".join(subject.split()) or f"(no subject) from {mail.address}"
     extra: dict[str, object] = {}
     if mail.recipients:
         extra[RECIPIENTS] = list(mail.recipients)

@@ -253,3 +253,10 @@ def test_intake_waits_for_the_sweep_and_gives_up_naming_it(esc: Esc, workspace: 
     assert result.code == 1
     assert "the workspace is locked by esc sweep" in result.err
     assert tickets(workspace) == {}
+
+
+def test_control_characters_in_a_subject_do_not_stop_the_batch(esc: Esc, workspace: Path) -> None:
+    odd = corpus.message(subject="Bell\x07 and\ttab", message_id="<odd@x>")
+    out = esc.ok("intake", "--eml", "-", input=odd.decode())
+    assert "new ticket" in out
+    assert shown(esc, only_ticket(workspace))["title"] == "Bell and tab"
