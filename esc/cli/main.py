@@ -493,6 +493,89 @@ def notify_test(target: str) -> int:
 
 
 @cli.command()
+@click.option("--maildir", metavar="DIR", help="Take the unseen messages of this Maildir.")
+@click.option("--mbox", metavar="FILE", help="Take the messages of this mbox file.")
+@click.option("--eml", metavar="-", help="'-': take one RFC 5322 message from stdin (an MTA pipe).")
+@click.option("--json", "json_in", metavar="-", help="'-': take tickets as JSON from stdin.")
+@click.option(
+    "--quarantine", metavar="DIR", help="Where unusable messages go (default: quarantine/)."
+)
+@click.option("--allow", multiple=True, metavar="PATTERN", help="Only these senders (glob).")
+@click.option("--deny", multiple=True, metavar="PATTERN", help="Never these senders (glob).")
+@click.option(
+    "--attachment-limit",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    metavar="MB",
+    help="Larger attachments are listed, not saved.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    envvar="ESC_LOCK_TIMEOUT",
+    metavar="SECONDS",
+    help="How long to wait for a sweep or another intake (also ESC_LOCK_TIMEOUT).",
+)
+@common
+def intake(
+    maildir: str | None,
+    mbox: str | None,
+    eml: str | None,
+    json_in: str | None,
+    quarantine: str | None,
+    allow: tuple[str, ...],
+    deny: tuple[str, ...],
+    attachment_limit: int,
+    lock_timeout: float,
+) -> int:
+    """Make tickets from e-mail (new ones, or customer messages on the ticket a reply
+    continues) or from JSON (web forms, chat)."""
+    from esc.commands import intake as intaking
+
+    given = [
+        name
+        for name, v in (
+            ("--maildir", maildir),
+            ("--mbox", mbox),
+            ("--eml", eml),
+            ("--json", json_in),
+        )
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise BadInput("give one of --maildir DIR, --mbox FILE, --eml - or --json -")
+    for name, value in (("--eml", eml), ("--json", json_in)):
+        if value is not None and value != "-":
+            raise BadInput(f"{name} takes '-' (stdin)")
+    state = session()
+    if json_in is not None:
+        return emit(intaking.intake_json(state, sys.stdin.read(), lock_timeout))
+    options = intaking.MailOptions(
+        maildir=Path(maildir) if maildir else None,
+        mbox=Path(mbox) if mbox else None,
+        eml=_read_bytes() if eml else None,
+        quarantine=Path(quarantine).resolve() if quarantine else None,
+        allow=allow,
+        deny=deny,
+        attachment_limit=attachment_limit * 1024 * 1024,
+        lock_timeout=lock_timeout,
+    )
+    return emit(intaking.intake_mail(state, options))
+
+
+def _read_bytes() -> bytes:
+    """stdin as bytes (in tests stdin may be text only)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        data: bytes = buffer.read()
+        return data
+    return sys.stdin.read().encode("utf-8", "surrogateescape")
+
+
+@cli.command()
 @click.option(
     "--format",
     "fmt",

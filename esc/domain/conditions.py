@@ -54,7 +54,15 @@ _SHOW_LIMIT = 60
 GROUP_KEYS = ("all", "any", "not")
 # The front-matter fields a condition may read (escalations, sla and fired are not fields
 # of this kind: ``sla`` and ``sla.<metric>`` read the clocks), plus the computed level.
-FIELD_KEYS = (*(f for f in FIELD_ORDER if f not in ("escalations", "sla", "fired")), "level")
+# ``to``, ``external_id`` and ``follows`` are written by `esc intake` (esc.domain.mail):
+# the recipient addresses of an e-mail ticket, a JSON ticket's id, the closed ticket a
+# reply followed up.
+INTAKE_KEYS = ("to", "external_id", "follows")
+FIELD_KEYS = (
+    *(f for f in FIELD_ORDER if f not in ("escalations", "sla", "fired")),
+    "level",
+    *INTAKE_KEYS,
+)
 SLA_KEYS = ("sla", *(f"sla.{metric}" for metric in METRICS))
 BUILT_IN_KEYS = frozenset((*FIELD_KEYS, *TEXT_FIELDS, *DURATION_FIELDS, *SLA_KEYS, *GROUP_KEYS))
 CSAT_SCORES = (1, 2, 3, 4, 5)

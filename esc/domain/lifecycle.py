@@ -7,7 +7,7 @@ changes or raises Refused/BadInput with a message a user can act on.  No I/O.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
 
 from esc.domain.choices import unknown_choice
@@ -104,6 +104,9 @@ class Intake:
     impact: str | None = None
     urgency: str | None = None
     tags: Sequence[str] = field(default_factory=tuple)
+    # Front-matter keys that are no Ticket field, written after the fields and seen by
+    # routing (intake's `to`, `message_ids`, `external_id`, ...).
+    extra: Mapping[str, object] = field(default_factory=dict)
 
 
 def create(
@@ -136,6 +139,10 @@ def create(
         urgency=intake.urgency,
     )
     front = front_matter(ticket)
+    clash = sorted(set(intake.extra) & set(front))
+    if clash:
+        raise BadInput(f"{clash[0]} is a field of its own, not an extra one")
+    front.update(intake.extra)
     fields = dict(front, level=None)
     team, why = route(config, facts_for(fields, intake.description, now))
     front["team"] = team

@@ -66,16 +66,18 @@ class Pending:
     def wrote(self, path: str, text: str) -> None:
         """Note that the sweep is about to write ``text`` to ``path`` (before it does, so
         a sweep killed after writing leaves it noted)."""
-        blob = git.blob_id(text.encode("utf-8"))
-        line = json.dumps([path, blob]) + "\n"
-        folder = self.root / CACHE_DIR
-        folder.mkdir(exist_ok=True)
-        fd = os.open(folder / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode("utf-8"))  # one write: lines of workers never mix
-        finally:
-            os.close(fd)
-        self.written[path] = blob
+        self.written[path] = note(self.root, path, text.encode("utf-8"))
+
+    def committed_or_ours(self, path: str, data: bytes | None) -> bool:
+        """Whether ``data`` (a file's bytes; None: no file) is what HEAD or an esc write
+        left there: a change esc makes on top of it is esc's alone to commit."""
+        if path in self.staged:
+            return False
+        if data is None:
+            return path not in self.head
+        blob = git.blob_id(data)
+        return blob == self.head.get(path) or blob == self.written.get(path)
+
 
     def to_commit(self) -> dict[str, str]:
         """The journalled tickets whose file still holds what the sweep wrote and that
@@ -100,3 +102,18 @@ class Pending:
         journal = self.root / CACHE_DIR / JOURNAL
         if journal.exists():
             atomic.atomic_write(journal, "")
+
+
+def note(root: Path, path: str, data: bytes) -> str:
+    """Journal that esc wrote ``data`` to ``path`` (relative to the workspace ``root``):
+    the next ``--commit`` sweep commits it if the file still holds it.  The blob id."""
+    blob = git.blob_id(data)
+    line = json.dumps([path, blob]) + "\n"
+    folder = root / CACHE_DIR
+    folder.mkdir(exist_ok=True)
+    fd = os.open(folder / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode("utf-8"))  # one write: lines of workers never mix
+    finally:
+        os.close(fd)
+    return blob

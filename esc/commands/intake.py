@@ -1,0 +1,385 @@
+"""`esc intake`: tickets from e-mail (Maildir, mbox, one message on stdin) and from JSON.
+
+The whole batch runs under the workspace lock (the one `esc sweep` takes), so intake and
+sweep never interleave and two intakes never both create a ticket for one message.  Each
+message is one atomic write (a new ticket, or a customer message on an existing one) that
+records its Message-ID, so a message is never taken twice and a rerun after a crash goes
+on where the first run stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from esc.commands.session import Output, Session
+from esc.domain import lifecycle
+from esc.domain import mail as mails
+from esc.domain.config import Config
+from esc.domain.errors import BadInput
+from esc.domain.model import CHANNELS, Activity, Change, Ticket
+from esc.store import atomic, git, lock, pending
+from esc.store import mail as store
+from esc.store.workspace import CACHE_DIR, Workspace
+
+ACTOR = "esc intake"
+ATTACHMENTS_DIR = "attachments"
+JSON_KEYS = ("title", "body", "customer", "channel", "category", "priority", "external_id")
+
+
+@dataclass
+class MailOptions:
+    maildir: Path | None = None
+    mbox: Path | None = None
+    eml: bytes | None = None  # one message (stdin)
+    quarantine: Path | None = None  # default: <workspace>/quarantine
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    attachment_limit: int = store.ATTACHMENT_LIMIT
+    lock_timeout: float = 60.0
+
+
+@dataclass
+class _Index:
+    """What the tickets record: Message-IDs and external ids → ticket, status by ticket."""
+
+    messages: dict[str, str] = field(default_factory=dict)
+    external: dict[str, str] = field(default_factory=dict)
+    status: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tickets: Iterable[Ticket]) -> _Index:
+        index = cls()
+        for ticket in tickets:
+            index.status[ticket.id] = ticket.status
+            for message_id in mails.recorded_ids(ticket.extra):
+                index.messages[message_id] = ticket.id
+            external = ticket.extra.get(mails.EXTERNAL_ID)
+            if external is not None:
+                index.external[str(external)] = ticket.id
+        return index
+
+
+@dataclass
+class _Run:
+    session: Session
+    options: MailOptions
+    index: _Index
+    journal: _Journal
+    lines: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+
+class _Journal:
+    """What intake writes, journalled for the next ``esc sweep --commit``
+    (:mod:`esc.store.pending`): a new ticket, its attachments, and a message added to a
+    ticket that held only what is committed (or what esc wrote). A ticket with a person's
+    uncommitted edit is left to that person to commit, as the sweep leaves it."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        inside = git.inside_git_work_tree(workspace.root)
+        self.pending = pending.Pending.load(workspace.root) if inside else None
+
+    def ticket_path(self, ticket_id: str) -> Path:
+        return self.workspace.tickets_dir / f"{ticket_id}.md"
+
+    def is_ours(self, path: Path) -> bool:
+        """Whether esc may journal a write to ``path`` made now (see the class)."""
+        if self.pending is None:
+            return False
+        try:
+            data: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            data = None
+        except OSError:
+            return False
+        return self.pending.committed_or_ours(self.workspace.rel(path), data)
+
+    def wrote(self, path: Path) -> None:
+        if self.pending is None:
+            return
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        rel = self.workspace.rel(path)
+        self.pending.written[rel] = pending.note(self.workspace.root, rel, data)
+
+
+def intake_mail(session: Session, options: MailOptions) -> Output:
+    """Take every message of the source given: new tickets, customer messages, ignored."""
+    workspace = session.workspace
+    session.config  # noqa: B018  (a broken configuration stops it before any message is read)
+    if options.maildir is not None and not (options.maildir / "new").is_dir():
+        raise BadInput(f"{options.maildir}: not a Maildir (no new/ folder)")
+    if options.mbox is not None and not options.mbox.is_file():
+        raise BadInput(f"{options.mbox}: no such mbox file")
+    with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR):
+        tickets, _broken = workspace.tickets()
+        run = _Run(session, options, _Index.of(tickets), _Journal(workspace))
+        for item in _incoming(options):
+            _take(run, item)
+    return _report(run)
+
+
+def _incoming(options: MailOptions) -> Iterable[store.Incoming]:
+    if options.maildir is not None:
+        yield from store.read_maildir(options.maildir)
+    if options.mbox is not None:
+        yield from store.read_mbox(options.mbox)
+    if options.eml is not None:
+        yield store.Incoming("stdin", options.eml)
+
+
+def _take(run: _Run, item: store.Incoming) -> None:
+    try:
+        parsed = store.parse(item.data, run.options.attachment_limit)
+    except store.Malformed as exc:
+        _quarantine(run, item, str(exc))
+        return
+    mail = parsed.mail
+    try:
+        outcome = _outcome(run, mail, parsed.attachments)
+    except BadInput as exc:  # (a message esc cannot record: the batch goes on)
+        _quarantine(run, item, str(exc))
+        return
+    run.lines.append(f"{item.where}: {outcome}")
+    if item.path is not None:
+        store.mark_seen(item.path)
+
+
+def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
+    workspace = run.session.workspace
+    folder = run.options.quarantine or workspace.root / store.QUARANTINE_DIR
+    kept = store.quarantine(folder, item)
+    run.notes.append(f"esc: {item.where}: {why}; kept in {workspace.rel(kept)}")
+    run.count("quarantined")
+
+
+def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -> str:
+    session, options, index = run.session, run.options, run.index
+    message_id = mail.message_id or ""
+    if message_id in index.messages:
+        run.count("duplicate")
+        return f"already taken ({index.messages[message_id]})"
+    why = mails.automatic(mail) or mails.sender_allowed(mail.address, options.allow, options.deny)
+    if why is not None:
+        run.count("ignored")
+        return f"ignored: {why}"
+    config = session.config
+    target = mails.thread(mail, index.messages, list(index.status), config.id_prefix)
+    if target is not None and index.status.get(target) != "closed":
+        ticket = _add_message(run, target, mail, attachments)
+        index.messages[message_id] = ticket.id
+        index.status[ticket.id] = ticket.status
+        run.count("reply")
+        return f"customer message on {ticket.id}"
+    ticket = _new_ticket(run, mail, attachments, follows=target)
+    index.messages[message_id] = ticket.id
+    index.status[ticket.id] = ticket.status
+    if target is not None:
+        _note_follow_up(run, target, ticket.id)
+        run.count("follow-up")
+        return f"new ticket {ticket.id} (a reply to closed {target}), team {ticket.team}"
+    run.count("new")
+    return f"new ticket {ticket.id}, team {ticket.team}"
+
+
+def _save_attachments(
+    run: _Run, ticket_id: str, attachments: list[store.Attachment]
+) -> tuple[list[str], list[str]]:
+    """Write the attachments under attachments/<ID>/; (their paths, lines for the text)."""
+    root = run.session.workspace.root
+    paths: list[str] = []
+    lines: list[str] = []
+    used: set[str] = set()
+    for attachment in attachments:
+        name = attachment.name
+        n = 1
+        while name in used or (root / ATTACHMENTS_DIR / ticket_id / name).exists():
+            n += 1
+            stem, dot, ext = attachment.name.rpartition(".")
+            name = f"{stem}-{n}.{ext}" if dot and stem else f"{attachment.name}-{n}"
+        used.add(name)
+        if attachment.too_big:
+            lines.append(_listed(attachment, name, run.options.attachment_limit))
+            continue
+        relpath = f"{ATTACHMENTS_DIR}/{ticket_id}/{name}"
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.atomic_write(path, attachment.data)
+        run.journal.wrote(path)
+        paths.append(relpath)
+        lines.append(relpath)
+    return paths, lines
+
+
+def _listed(attachment: store.Attachment, name: str, limit: int) -> str:
+    if not attachment.too_big:
+        return name
+    return (
+        f"{name} (not saved: {attachment.size} bytes, over the {limit // (1024 * 1024)} MB limit)"
+    )
+
+
+def _new_ticket(
+    run: _Run, mail: mails.Mail, attachments: list[store.Attachment], follows: str | None
+) -> Ticket:
+    session = run.session
+    config = session.config
+    created = mails.created_at(mail.date, session.now)
+    description = mails.intake_for(mail).description
+
+    def build(ticket_id: str) -> tuple[dict[str, object], list[Activity]]:
+        paths, _lines = _save_attachments(run, ticket_id, attachments)
+        intake = mails.intake_for(mail, paths, follows)
+        return lifecycle.create(intake, ticket_id, config, created, ACTOR)
+
+    if attachments:
+        names = [_listed(a, a.name, run.options.attachment_limit) for a in attachments]
+        description = mails.with_attachments(description, names)
+    ticket = session.workspace.create(build, description)
+    run.journal.wrote(run.journal.ticket_path(ticket.id))
+    return ticket
+
+
+def _add_message(
+    run: _Run, target: str, mail: mails.Mail, attachments: list[store.Attachment]
+) -> Ticket:
+    text = store.strip_quoted(mail.text) or mail.text.strip() or "(an empty message)"
+    _paths, lines = _save_attachments(run, target, attachments)
+    text = mails.with_attachments(text, lines)
+    message_id = mail.message_id or ""
+
+    def operation(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
+        recorded = mails.recorded_ids(ticket.extra)
+        if message_id in recorded:  # (taken meanwhile by another process)
+            return Change()
+        change = lifecycle.comment(ticket, config, now, mail.sender, text, "message")
+        return lifecycle.combined(change, Change(sets={mails.MESSAGE_IDS: [*recorded, message_id]}))
+
+    return _journalled_update(run, target, operation)
+
+
+def _note_follow_up(run: _Run, closed: str, new: str) -> None:
+    note = f"The customer wrote again after closing; follow-up ticket {new}."
+    _journalled_update(
+        run, closed, lambda t, c, n: lifecycle.comment(t, c, n, ACTOR, note, "note")
+    )
+
+
+def _journalled_update(
+    run: _Run, target: str, operation: Callable[[Ticket, Config, dt.datetime], Change]
+) -> Ticket:
+    path = run.journal.ticket_path(target)
+    ours = run.journal.is_ours(path)
+    ticket = run.session.update(target, operation)
+    if ours:
+        run.journal.wrote(path)
+    return ticket
+
+
+def _report(run: _Run) -> Output:
+    order = ("new", "reply", "follow-up", "duplicate", "ignored", "quarantined")
+    labels = {
+        "new": "new tickets",
+        "reply": "customer messages",
+        "follow-up": "follow-ups of closed tickets",
+        "duplicate": "already taken",
+        "ignored": "ignored",
+        "quarantined": "quarantined",
+    }
+    total = sum(run.counts.values())
+    parts = [f"{run.counts[k]} {labels[k]}" for k in order if run.counts.get(k)]
+    summary = f"{total} message{'s' if total != 1 else ''}" + (
+        ": " + ", ".join(parts) if parts else ""
+    )
+    text = "\n".join([*run.lines, summary]) + "\n"
+    return Output(text=text, notes=run.notes, code=1 if run.counts.get("quarantined") else 0)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
+    """Tickets from a JSON object or list (see the README's schema), idempotent by
+    ``external_id``.  Every item is checked before any is written."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"--json: not JSON: {exc.msg} (line {exc.lineno})") from None
+    items = data if isinstance(data, list) else [data]
+    config, now = session.config, session.now
+    intakes = [_json_intake(n, item, config, now) for n, item in enumerate(items, 1)]
+    workspace = session.workspace
+    lines: list[str] = []
+    made = seen = 0
+    with lock.hold(workspace.root / CACHE_DIR, lock_timeout, ACTOR):
+        tickets, _broken = workspace.tickets()
+        index = _Index.of(tickets)
+        journal = _Journal(workspace)
+        for external, intake in intakes:
+            if external is not None and external in index.external:
+                lines.append(f"{external}: already taken ({index.external[external]})")
+                seen += 1
+                continue
+            ticket = workspace.create(_builder(intake, config, now), intake.description)
+            journal.wrote(journal.ticket_path(ticket.id))
+            if external is not None:
+                index.external[external] = ticket.id
+            lines.append(f"{external or ticket.title}: new ticket {ticket.id}, team {ticket.team}")
+            made += 1
+    lines.append(f"{len(intakes)} items: {made} new tickets, {seen} already taken")
+    return Output(text="\n".join(lines) + "\n")
+
+
+def _builder(
+    intake: lifecycle.Intake, config: Config, now: dt.datetime
+) -> Callable[[str], tuple[dict[str, object], list[Activity]]]:
+    return lambda ticket_id: lifecycle.create(intake, ticket_id, config, now, ACTOR)
+
+
+def _json_intake(
+    n: int, item: object, config: Config, now: dt.datetime
+) -> tuple[str | None, lifecycle.Intake]:
+    if not isinstance(item, Mapping):
+        raise BadInput(f"--json item {n}: expected an object, got {type(item).__name__}")
+    unknown = sorted(set(item) - set(JSON_KEYS))
+    if unknown:
+        raise BadInput(
+            f"--json item {n}: unknown key {unknown[0]!r} (known: {', '.join(JSON_KEYS)})"
+        )
+    values: dict[str, str | None] = {}
+    for key in JSON_KEYS:
+        value = item.get(key)
+        if (value is not None and not isinstance(value, (str, int))) or isinstance(value, bool):
+            raise BadInput(f"--json item {n}: {key} must be a string")
+        values[key] = None if value is None else str(value)
+    if not values["title"]:
+        raise BadInput(f"--json item {n}: title is required")
+    channel = values["channel"] or "api"
+    if channel not in CHANNELS:
+        raise BadInput(f"--json item {n}: channel must be one of {', '.join(CHANNELS)}")
+    external = values["external_id"]
+    intake = lifecycle.Intake(
+        title=values["title"] or "",
+        description=values["body"] or "",
+        customer=values["customer"],
+        channel=channel,
+        category=values["category"],
+        priority=values["priority"],
+        extra={mails.EXTERNAL_ID: external} if external is not None else {},
+    )
+    try:  # (the same checks as the write, before anything is written)
+        lifecycle.create(intake, "check", config, now, ACTOR)
+    except BadInput as exc:
+        raise BadInput(f"--json item {n}: {exc}") from None
+    return external, intake

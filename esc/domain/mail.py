@@ -1,0 +1,159 @@
+"""What an incoming message means for the helpdesk, as pure functions (no I/O).
+
+The store parses a message (:mod:`esc.store.mail`) into a :class:`Mail`; here it is judged
+(automatic? allowed sender?), threaded onto a ticket or turned into an
+:class:`~esc.domain.lifecycle.Intake` for a new one, with the front-matter fields that
+record where it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import field
+from typing import Literal
+
+from esc.domain.lifecycle import Intake
+from esc.domain.records import immutable
+
+# Front-matter keys intake writes (kept in Ticket.extra; conditions may read `to`).
+MESSAGE_IDS = "message_ids"  # the Message-IDs of every message recorded on the ticket
+RECIPIENTS = "to"  # the addresses the first message was sent to (routing: `to: …`)
+EXTERNAL_ID = "external_id"  # JSON intake: the id the form, chat or portal gave it
+FOLLOWS = "follows"  # a ticket opened by a reply to a closed one: that ticket's ID
+ATTACHMENTS = "attachments"  # saved attachments, as paths relative to the workspace
+
+# A Date header is taken as `created` when it lies in [now - DATE_PAST, now + DATE_SKEW];
+# within the skew after now it counts as now (a sender's clock a little fast).
+DATE_PAST = dt.timedelta(days=7)
+DATE_SKEW = dt.timedelta(minutes=5)
+
+Action = Literal["new", "reply", "follow-up", "duplicate", "ignored"]
+
+_AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk", "list"})
+_DAEMONS = ("mailer-daemon", "postmaster")
+
+
+@immutable
+class Mail:
+    """One parsed message: the parts intake uses, already decoded to text."""
+
+    message_id: str | None
+    sender: str  # the From header as written to the ticket: "Jane Doe <jane@shop.example>"
+    address: str  # the From address alone, lower-case
+    recipients: tuple[str, ...]  # To and Cc addresses, lower-case
+    subject: str
+    date: dt.datetime | None  # None: no Date header, or one that does not parse
+    references: tuple[str, ...]  # In-Reply-To then References, as Message-IDs
+    text: str  # the text part (an HTML-only message's HTML turned into text)
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case name → value
+
+
+def automatic(mail: Mail) -> str | None:
+    """Why the message was sent by a machine (an auto-reply, a bounce), or None."""
+    headers = mail.headers
+    auto = headers.get("auto-submitted", "").strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    precedence = headers.get("precedence", "").strip().lower()
+    if precedence in _AUTO_PRECEDENCE:
+        return f"Precedence: {precedence}"
+    for name in ("x-autoreply", "x-autorespond"):
+        value = headers.get(name, "").strip()
+        if value:
+            return f"{name}: {value}"
+    local = mail.address.split("@", 1)[0]
+    if local in _DAEMONS:
+        return f"from {mail.address}"
+    if headers.get("content-type", "").lower().startswith("multipart/report"):
+        return "a delivery report"
+    return None
+
+
+def sender_allowed(address: str, allow: Sequence[str], deny: Sequence[str]) -> str | None:
+    """None when ``address`` may open tickets, else why not.  Patterns are addresses or
+    shell globs, case-insensitive (``*@shop.example``); deny wins; an empty allow list
+    allows everyone."""
+    for pattern in deny:
+        if fnmatch.fnmatchcase(address, pattern.lower()):
+            return f"sender {address} is denied ({pattern})"
+    if allow and not any(fnmatch.fnmatchcase(address, p.lower()) for p in allow):
+        return f"sender {address} is not allowed"
+    return None
+
+
+def created_at(date: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """The ticket's `created`: the Date header when sane, else ``now``.
+
+    Sane: no more than :data:`DATE_PAST` before ``now`` (a message that waited in a
+    mailbox over a weekend keeps its time; a year-old or 1970 date does not), and not after
+    ``now`` (up to :data:`DATE_SKEW` after it counts as ``now``; later is a wrong clock).
+    """
+    if date is None or date.tzinfo is None:
+        return now
+    if now - DATE_PAST <= date <= now:
+        return date
+    return now
+
+
+def ticket_in_subject(subject: str, prefix: str) -> str | None:
+    """The ticket ID a subject carries as ``[T-xxxx]`` (lower-cased), or None."""
+    start = re.escape(prefix) + "-" if prefix else ""
+    found = re.search(r"\[(" + start + r"[0-9A-Za-z]{4,})\]", subject, re.IGNORECASE)
+    return found.group(1).lower() if found else None
+
+
+def thread(
+    mail: Mail, recorded: Mapping[str, str], known: Sequence[str], prefix: str
+) -> str | None:
+    """The ticket this message continues: one whose recorded Message-IDs (``recorded``:
+    Message-ID → ticket ID) its In-Reply-To or References name, else the ticket ID in its
+    subject when ``known`` has it; None for a new conversation."""
+    for ref in mail.references:
+        if ref in recorded:
+            return recorded[ref]
+    found = ticket_in_subject(mail.subject, prefix)
+    if found is None:
+        return None
+    matches = [k for k in known if k.lower() == found]
+    return matches[0] if matches else None
+
+
+def intake_for(mail: Mail, attachments: Sequence[str] = (), follows: str | None = None) -> Intake:
+    """A new ticket from ``mail``: the subject as title, the text as description."""
+    subject = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", mail.subject)  # (a title is one line)
+    title = " ".join(subject.split()) or f"(no subject) from {mail.address}"
+    extra: dict[str, object] = {}
+    if mail.recipients:
+        extra[RECIPIENTS] = list(mail.recipients)
+    if mail.message_id:
+        extra[MESSAGE_IDS] = [mail.message_id]
+    if follows:
+        extra[FOLLOWS] = follows
+    if attachments:
+        extra[ATTACHMENTS] = list(attachments)
+    return Intake(
+        title=title,
+        description=mail.text.strip(),
+        customer=mail.sender,
+        channel="email",
+        extra=extra,
+    )
+
+
+def with_attachments(text: str, attachments: Sequence[str]) -> str:
+    """A message's text followed by the list of its saved attachments."""
+    if not attachments:
+        return text
+    listed = "\n".join(f"- {path}" for path in attachments)
+    return f"{text}\n\nAttachments:\n{listed}" if text else f"Attachments:\n{listed}"
+
+
+def recorded_ids(extra: Mapping[str, object]) -> list[str]:
+    """The Message-IDs a ticket's front-matter records."""
+    value = extra.get(MESSAGE_IDS)
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)] if isinstance(value, str) else []

@@ -1,0 +1,269 @@
+"""Reading incoming mail: Maildir, mbox and single RFC 5322 messages, parsed with Python's
+``email`` (policy ``default``) into :class:`esc.domain.mail.Mail`.
+
+No MIME is parsed by hand: ``email`` finds the text part and decodes it, ``html2text``
+turns an HTML-only message into text, and ``mail-parser-reply`` strips quoted replies and
+signatures.  A message that cannot be used (broken MIME, an unknown charset, no From,
+over :data:`MAX_MESSAGE_BYTES`) raises :class:`Malformed` and is put in quarantine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.errors
+import email.message
+import email.policy
+import email.utils
+import hashlib
+import mailbox
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from esc.domain.mail import Mail
+from esc.store import atomic
+
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024  # a larger message is quarantined unread
+ATTACHMENT_LIMIT = 10 * 1024 * 1024  # default: a larger attachment is listed, not saved
+QUARANTINE_DIR = "quarantine"
+REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]  # quote headers mail-parser-reply knows
+
+# Defects that mean the MIME structure is broken (others, like a stray header line, are not).
+_FATAL_DEFECTS = (
+    email.errors.NoBoundaryInMultipartDefect,
+    email.errors.StartBoundaryNotFoundDefect,
+    email.errors.CloseBoundaryNotFoundDefect,
+    email.errors.MultipartInvariantViolationDefect,
+)
+_HEADERS = ("auto-submitted", "precedence", "x-autoreply", "x-autorespond", "content-type")
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+
+class Malformed(Exception):
+    """A message intake cannot use; its text says why, in a few words."""
+
+
+@dataclass
+class Attachment:
+    name: str  # a safe file name
+    data: bytes = b""
+    too_big: bool = False
+    size: int = 0
+
+
+@dataclass
+class Parsed:
+    mail: Mail
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+@dataclass
+class Incoming:
+    """One message of a source: where it is (for messages), its bytes, and how to mark it
+    done or move it to quarantine."""
+
+    where: str
+    data: bytes
+    path: Path | None = None  # a Maildir file: moved to cur/ with the S flag when done
+
+
+def fallback_id(data: bytes) -> str:
+    """A stable Message-ID for a message that has none: its content's hash."""
+    return f"<sha256-{hashlib.sha256(data).hexdigest()[:32]}@esc.invalid>"
+
+
+def parse(data: bytes, attachment_limit: int = ATTACHMENT_LIMIT) -> Parsed:
+    """The message in ``data``; Malformed if intake cannot use it."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise Malformed(f"over {MAX_MESSAGE_BYTES // (1024 * 1024)} MB")
+    try:
+        return _parse(data, attachment_limit)
+    except Malformed:
+        raise
+    except LookupError as exc:  # (a codec Python does not know)
+        raise Malformed(f"unknown charset ({exc})") from None
+    except Exception as exc:  # a message email cannot make sense of: the batch goes on
+        raise Malformed(f"cannot be parsed ({type(exc).__name__}: {exc})") from None
+
+
+def _parse(data: bytes, attachment_limit: int) -> Parsed:
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(msg, email.message.EmailMessage)
+    for part in msg.walk():
+        for defect in part.defects:
+            if isinstance(defect, _FATAL_DEFECTS):
+                raise Malformed(f"broken MIME ({type(defect).__name__})")
+    sender_header = msg["From"]
+    addresses = getattr(sender_header, "addresses", ()) if sender_header is not None else ()
+    if not addresses or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
+        raise Malformed("no From address")
+    first = addresses[0]
+    sender = (
+        email.utils.formataddr((first.display_name, first.addr_spec))
+        if first.display_name
+        else first.addr_spec
+    )
+    body = msg.get_body(preferencelist=("plain", "html"))
+    text = ""
+    if body is not None:
+        content = body.get_content()
+        text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+        if body.get_content_subtype() == "html":
+            text = html_to_text(text)
+    attachments = [
+        _attachment(part, n, attachment_limit)
+        for n, part in enumerate(
+            p for p in msg.walk() if p is not body and not p.is_multipart() and _is_attachment(p)
+        )
+    ]
+    recipients: list[str] = []
+    for name in ("To", "Cc"):
+        for header in msg.get_all(name) or []:
+            for address in getattr(header, "addresses", ()):
+                spec = address.addr_spec.lower()
+                if spec and spec not in recipients:
+                    recipients.append(spec)
+    references: list[str] = []
+    for name in ("In-Reply-To", "References"):
+        for value in msg.get_all(name) or []:
+            for ref in _MESSAGE_ID.findall(str(value)):
+                if ref not in references:
+                    references.append(ref)
+    ids = _MESSAGE_ID.findall(str(msg["Message-ID"] or ""))
+    mail = Mail(
+        message_id=ids[0] if ids else fallback_id(data),
+        sender=sender,
+        address=first.addr_spec.lower(),
+        recipients=tuple(recipients),
+        subject=str(msg["Subject"] or ""),
+        date=_date(msg),
+        references=tuple(references),
+        text=text.replace("\r\n", "\n"),
+        headers={name: str(msg[name]) for name in _HEADERS if msg[name] is not None},
+    )
+    return Parsed(mail, attachments)
+
+
+def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
+    try:
+        header = msg["Date"]
+        value = getattr(header, "datetime", None) if header is not None else None
+    except (ValueError, TypeError, IndexError):
+        return None
+    return value if isinstance(value, dt.datetime) and value.tzinfo is not None else None
+
+
+def _is_attachment(part: email.message.EmailMessage) -> bool:
+    return part.is_attachment() or (
+        part.get_filename() is not None and part.get_content_maintype() != "text"
+    )
+
+
+def _attachment(part: email.message.EmailMessage, n: int, limit: int) -> Attachment:
+    name = safe_name(part.get_filename() or f"attachment-{n + 1}")
+    payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
+    if len(data) > limit:
+        return Attachment(name, b"", too_big=True, size=len(data))
+    return Attachment(name, data, size=len(data))
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays in its folder: no path, no leading dot, no control characters."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().lstrip(".")
+    return base[:120] or "attachment"
+
+
+def html_to_text(html: str) -> str:
+    import html2text  # (only for HTML-only mail)
+
+    converter = html2text.HTML2Text()
+    converter.body_width = 0
+    converter.ignore_images = True
+    return converter.handle(html).strip()
+
+
+def strip_quoted(text: str) -> str:
+    """The new text of a reply: quoted earlier messages and the signature removed."""
+    from mailparser_reply import EmailReplyParser  # (only for replies)
+
+    parsed = EmailReplyParser(languages=REPLY_LANGUAGES).read(text)
+    replies = parsed.replies
+    if not replies:
+        return text.strip()
+    first = replies[0]
+    kept = (first.body or first.content or "").strip()
+    return kept or text.strip()
+
+
+# ---------------------------------------------------------------- sources
+
+
+def read_maildir(folder: Path) -> Iterator[Incoming]:
+    """The messages of a Maildir not yet marked seen: those in new/, and those in cur/
+    without the S flag, in delivery order."""
+    box = mailbox.Maildir(folder, factory=None, create=False)
+    entries: list[tuple[str, Path]] = []
+    for key in box.iterkeys():
+        path = _maildir_path(folder, key)
+        if path is None or "S" in _flags(path):
+            continue
+        entries.append((key, path))
+    entries.sort(key=lambda item: item[0])
+    for _key, path in entries:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # (taken by another reader meanwhile)
+            continue
+        yield Incoming(f"{folder}/{path.parent.name}/{path.name}", data, path)
+
+
+def _maildir_path(folder: Path, key: str) -> Path | None:
+    for sub in ("new", "cur"):
+        try:
+            names = os.listdir(folder / sub)
+        except FileNotFoundError:
+            continue
+        for name in names:
+            if name.split(":", 1)[0] == key:
+                return folder / sub / name
+    return None
+
+
+def _flags(path: Path) -> str:
+    name = path.name
+    return name.split(":2,", 1)[1] if path.parent.name == "cur" and ":2," in name else ""
+
+
+def mark_seen(path: Path) -> None:
+    """Move a Maildir message to cur/ with the S (seen) flag, as a mail reader does."""
+    base = path.name.split(":", 1)[0]
+    flags = "".join(sorted(set(_flags(path)) | {"S"}))
+    target = path.parent.parent / "cur" / f"{base}:2,{flags}"
+    if target != path:
+        os.rename(path, target)
+
+
+def read_mbox(path: Path) -> Iterator[Incoming]:
+    box = mailbox.mbox(path, create=False)
+    try:
+        for n, key in enumerate(box.iterkeys()):
+            yield Incoming(f"{path}#{n + 1}", box.get_bytes(key))
+    finally:
+        box.close()
+
+
+def quarantine(folder: Path, item: Incoming) -> Path:
+    """Keep a message intake could not use in ``folder``, named by its content's hash
+    (so a rerun does not keep it twice); a Maildir file is moved there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{hashlib.sha256(item.data).hexdigest()[:20]}.eml"
+    if not target.exists():
+        atomic.atomic_write(target, item.data)
+    if item.path is not None:
+        item.path.unlink(missing_ok=True)
+    return target

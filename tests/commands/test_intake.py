@@ -1,0 +1,294 @@
+"""`esc intake`: real Maildir and mbox files and stdin, built with the email library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import mail_corpus as corpus
+from tests.conftest import Esc
+
+
+def tickets(workspace: Path) -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(workspace.glob("tickets/*.md"))}
+
+
+def shown(esc: Esc, ticket_id: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads(esc.ok("show", ticket_id, "--json"))
+    return data
+
+
+def only_ticket(workspace: Path) -> str:
+    (ticket_id,) = tickets(workspace)
+    return ticket_id
+
+
+def test_a_new_message_makes_a_routed_ticket_with_its_attachment(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    rules = workspace / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    routing = "  - when: {to: security@esc.example}\n    team: engineering\n"
+    text = text.replace(
+        "  - when: {category: outage}\n", routing + "  - when: {category: outage}\n"
+    )
+    rules.write_text(text, encoding="utf-8")
+    assert esc.ok("validate") is not None
+    box = corpus.maildir(
+        tmp_path / "Maildir",
+        corpus.message(
+            to="Security <Security@esc.example>",
+            html="<p>Card payments <b>fail</b></p>",
+            attachments=[("../../etc/screen shot.png", b"\x89PNG-data", "image/png")],
+        ),
+    )
+    out = esc.ok("intake", "--maildir", str(box))
+    ticket_id = only_ticket(workspace)
+    assert f"new ticket {ticket_id}, team engineering" in out
+    assert out.endswith("1 message: 1 new tickets\n")
+    ticket = shown(esc, ticket_id)
+    assert ticket["customer"] == "Jane Doe <jane@shop.example>"
+    assert ticket["channel"] == "email"
+    assert ticket["title"] == "Checkout returns 500"
+    assert ticket["created"] == "2026-11-20T09:40:00+01:00"  # the Date header: sane
+    assert ticket["description"].startswith("Card payments fail since 08:50.")  # type: ignore[union-attr]
+    saved = workspace / "attachments" / ticket_id / "screen shot.png"
+    assert saved.read_bytes() == b"\x89PNG-data"
+    assert f"attachments/{ticket_id}/screen shot.png" in tickets(workspace)[ticket_id]
+    # the Maildir message is marked seen: a second run takes nothing
+    assert not list((box / "new").iterdir())
+    assert esc.ok("intake", "--maildir", str(box)).strip() == "0 messages"
+
+
+def test_html_only_iso_8859_1_quoted_printable_and_base64(esc: Esc, workspace: Path) -> None:
+    html = corpus.message(
+        subject="Rechnung für Café",
+        text=None,
+        html="<html><body><h1>Grüße</h1><p>Die Rechnung ist <i>falsch</i>.</p></body></html>",
+        charset="iso-8859-1",
+        cte="quoted-printable",
+        message_id="<html@shop.example>",
+    )
+    assert b"=FC" in html or b"=E9" in html  # really quoted-printable Latin-1
+    plain = corpus.message(
+        text="Prüfung läuft", cte="base64", message_id="<b64@shop.example>", subject="B64"
+    )
+    esc.ok("intake", "--eml", "-", input=html.decode("ascii"))
+    esc.ok("intake", "--eml", "-", input=plain.decode("ascii"))
+    by_title = {shown(esc, t)["title"]: shown(esc, t) for t in tickets(workspace)}
+    assert "Grüße" in by_title["Rechnung für Café"]["description"]  # type: ignore[operator]
+    assert "falsch" in by_title["Rechnung für Café"]["description"]  # type: ignore[operator]
+    assert "<p>" not in by_title["Rechnung für Café"]["description"]  # type: ignore[operator]
+    assert by_title["B64"]["description"] == "Prüfung läuft"
+
+
+@pytest.mark.parametrize("quoting", ["gmail", "outlook", "apple"])
+def test_a_reply_threads_with_the_quote_stripped_and_reopens(
+    esc: Esc, workspace: Path, quoting: str
+) -> None:
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    esc.ok("resolve", ticket_id, "--resolution", "Try another card")
+    answer = corpus.reply(quoting, "It works now, thanks!", in_reply_to="<m1@shop.example>")
+    out = esc.ok("intake", "--eml", "-", input=answer.decode())
+    assert f"customer message on {ticket_id}" in out
+    ticket = shown(esc, ticket_id)
+    assert ticket["status"] == "open"  # a resolved ticket reopens, as --from-customer does
+    last = ticket["conversation"][-1]  # type: ignore[index]
+    assert last["kind"] == "message"
+    assert last["text"] == "It works now, thanks!"
+    assert "another card" not in last["text"]
+    assert '"<r1@shop.example>"' in tickets(workspace)[ticket_id]
+
+
+def test_the_ticket_id_in_the_subject_threads_a_message(esc: Esc, workspace: Path) -> None:
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    other = corpus.message(
+        subject=f"Re: [{ticket_id.upper()}] Checkout", text="More details", message_id="<x@y>"
+    )
+    assert f"customer message on {ticket_id}" in esc.ok(
+        "intake", "--eml", "-", input=other.decode()
+    )
+    assert len(tickets(workspace)) == 1
+
+
+def test_a_reply_to_a_closed_ticket_opens_a_linked_one(esc: Esc, workspace: Path) -> None:
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    old = only_ticket(workspace)
+    esc.ok("close", old, "--resolution", "done", "--csat", "5")
+    answer = corpus.reply("gmail", "It broke again", in_reply_to="<m1@shop.example>")
+    out = esc.ok("intake", "--eml", "-", input=answer.decode())
+    (new,) = set(tickets(workspace)) - {old}
+    assert f"new ticket {new} (a reply to closed {old})" in out
+    assert f"follows: {old}" in tickets(workspace)[new]
+    assert shown(esc, old)["status"] == "closed"
+    assert f"follow-up ticket {new}" in tickets(workspace)[old]
+
+
+def test_the_same_message_twice_and_a_rerun_change_nothing(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    first = corpus.message()
+    reply = corpus.reply("gmail", "Still broken", in_reply_to="<m1@shop.example>")
+    box = corpus.mbox(tmp_path / "inbox.mbox", first, first, reply)
+    out = esc.ok("intake", "--mbox", str(box))
+    assert out.endswith("3 messages: 1 new tickets, 1 customer messages, 1 already taken\n")
+    before = tickets(workspace)
+    out = esc.ok("intake", "--mbox", str(box))
+    assert out.endswith("3 messages: 3 already taken\n")
+    assert tickets(workspace) == before
+
+
+def test_auto_replies_and_bounces_are_ignored_and_bad_mail_quarantined(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    box = corpus.maildir(
+        tmp_path / "Maildir",
+        corpus.auto_reply(),
+        corpus.bounce(),
+        corpus.broken_mime(),
+        corpus.unknown_charset(),
+        corpus.message(sender="", message_id="<nofrom@x>"),
+        corpus.message(message_id="<good@shop.example>"),
+    )
+    result = esc("intake", "--maildir", str(box))
+    assert result.code == 1  # something needs a person's look
+    assert "ignored: Auto-Submitted: auto-replied" in result.out
+    assert "ignored: from mailer-daemon@mx.esc.example" in result.out
+    assert "6 messages: 1 new tickets, 2 ignored, 3 quarantined" in result.out
+    notes = result.err.splitlines()
+    assert len(notes) == 3
+    assert any("broken MIME" in n for n in notes)
+    assert any("unknown charset" in n for n in notes)
+    assert any("no From address" in n for n in notes)
+    assert len(list((workspace / "quarantine").iterdir())) == 3
+    assert len(tickets(workspace)) == 1
+    assert "Traceback" not in result.err
+
+
+def test_denied_and_not_allowed_senders_are_ignored(esc: Esc, workspace: Path) -> None:
+    spam = corpus.message(sender="x@spam.example", message_id="<s@spam.example>")
+    out = esc.ok("intake", "--eml", "-", "--deny", "*@spam.example", input=spam.decode())
+    assert "ignored: sender x@spam.example is denied (*@spam.example)" in out
+    out = esc.ok("intake", "--eml", "-", "--allow", "*@partner.example", input=spam.decode())
+    assert "is not allowed" in out
+    assert tickets(workspace) == {}
+
+
+def test_a_large_attachment_is_listed_not_saved(esc: Esc, workspace: Path) -> None:
+    big = corpus.message(
+        attachments=[("dump.bin", b"x" * (1024 * 1024 + 1), "application/octet-stream")]
+    )
+    esc.ok("intake", "--eml", "-", "--attachment-limit", "1", input=big.decode())
+    ticket_id = only_ticket(workspace)
+    assert (
+        "dump.bin (not saved: 1048577 bytes, over the 1 MB limit)" in tickets(workspace)[ticket_id]
+    )
+    assert not (workspace / "attachments").exists()
+
+
+def test_json_intake_is_idempotent_by_external_id(esc: Esc, workspace: Path) -> None:
+    items = [
+        {"title": "Widget shows no prices", "body": "Since 9:00", "customer": "bob@x.example",
+         "channel": "chat", "category": "bug", "priority": "high", "external_id": "chat-17"},
+        {"title": "Invoice copy please", "external_id": "form-3"},
+    ]  # fmt: skip
+    out = esc.ok("intake", "--json", "-", input=json.dumps(items))
+    assert out.endswith("2 items: 2 new tickets, 0 already taken\n")
+    out = esc.ok("intake", "--json", "-", input=json.dumps(items[0]))
+    assert "chat-17: already taken" in out
+    assert len(tickets(workspace)) == 2
+    (chat,) = [t for t, text in tickets(workspace).items() if "chat-17" in text]
+    ticket = shown(esc, chat)
+    assert (ticket["channel"], ticket["category"], ticket["priority"]) == ("chat", "bug", "high")
+    assert ticket["team"] == "engineering"  # bug: engineering handles it
+
+
+def test_bad_json_changes_nothing(esc: Esc, workspace: Path) -> None:
+    items = [{"title": "fine", "external_id": "a"}, {"title": "x", "category": "nope"}]
+    result = esc("intake", "--json", "-", input=json.dumps(items))
+    assert result.code == 2
+    assert result.err.startswith("esc: --json item 2: ")
+    assert "nope" in result.err
+    assert tickets(workspace) == {}
+    assert esc("intake", "--json", "-", input="[{").code == 2
+    assert esc("intake", "--json", "-", input='{"title": "t", "colour": 1}').code == 2
+
+
+def test_one_source_is_required(esc: Esc) -> None:
+    result = esc("intake")
+    assert result.code == 2
+    assert result.err == "esc: give one of --maildir DIR, --mbox FILE, --eml - or --json -\n"
+    assert esc("intake", "--maildir", "/nonexistent").code == 2
+
+
+def test_a_rerun_after_a_crash_carries_on(esc: Esc, workspace: Path, tmp_path: Path) -> None:
+    box = corpus.maildir(
+        tmp_path / "Maildir", corpus.message(), corpus.message(message_id="<m2@shop.example>")
+    )
+    esc.ok("intake", "--maildir", str(box))
+    # as if esc was killed after writing the first ticket, before marking its message seen,
+    # and before taking the second message
+    seen = sorted((box / "cur").iterdir())
+    for path in seen:
+        path.rename(box / "new" / path.name.split(":")[0])
+    first = next(t for t, text in tickets(workspace).items() if "<m1@shop.example>" in text)
+    second = next(t for t, text in tickets(workspace).items() if "<m2@shop.example>" in text)
+    (workspace / "tickets" / f"{second}.md").unlink()
+    out = esc.ok("intake", "--maildir", str(box))
+    assert f"already taken ({first})" in out
+    assert out.endswith("2 messages: 1 new tickets, 1 already taken\n")
+    assert len(tickets(workspace)) == 2
+    assert not list((box / "new").iterdir())
+
+
+def test_intake_waits_for_the_sweep_and_gives_up_naming_it(esc: Esc, workspace: Path) -> None:
+    from esc.store import lock
+
+    with lock.hold(workspace / ".esc-cache", 5, "esc sweep"):
+        result = esc("intake", "--eml", "-", "--lock-timeout", "0", input=corpus.message().decode())
+    assert result.code == 1
+    assert "the workspace is locked by esc sweep" in result.err
+    assert tickets(workspace) == {}
+
+
+def test_control_characters_in_a_subject_do_not_stop_the_batch(esc: Esc, workspace: Path) -> None:
+    odd = corpus.message(subject="Bell\x07 and\ttab", message_id="<odd@x>")
+    out = esc.ok("intake", "--eml", "-", input=odd.decode())
+    assert "new ticket" in out
+    assert shown(esc, only_ticket(workspace))["title"] == "Bell and tab"
+
+
+def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path: Path) -> None:
+    # As the README's cron line runs them: intake writes, the sweep commits what esc wrote
+    # (a ticket a person left uncommitted it leaves alone).
+    import subprocess
+
+    root = tmp_path / "helpdesk"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    esc = Esc(root, now="2026-11-20T10:00:00+01:00")
+    esc.ok("init", ".")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "helpdesk"], cwd=root, check=True)
+    box = corpus.maildir(
+        tmp_path / "Maildir",
+        corpus.message(attachments=[("log.txt", b"boom", "text/plain")]),
+    )
+    esc.ok("intake", "--maildir", str(box))
+    ticket_id = only_ticket(root)
+    out = esc.ok("sweep", "--commit")
+    assert "committed" in out
+    files = subprocess.run(
+        ["git", "show", "--name-only", "--format=", "HEAD"], cwd=root, check=True,
+        capture_output=True, text=True,
+    ).stdout.split()
+    assert f"tickets/{ticket_id}.md" in files
+    assert f"attachments/{ticket_id}/log.txt" in files
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--", "tickets", "attachments"], cwd=root,
+        check=True, capture_output=True, text=True,
+    ).stdout
+    assert status == ""

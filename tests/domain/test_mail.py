@@ -1,0 +1,103 @@
+"""What an incoming message means (esc.domain.mail): pure functions, no files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from esc.domain import mail as mails
+from esc.domain.mail import Mail
+
+CET = dt.timezone(dt.timedelta(hours=1))
+NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CET)
+
+
+def a_mail(**changes: object) -> Mail:
+    values: dict[str, object] = {
+        "message_id": "<m1@shop.example>",
+        "sender": "Jane Doe <jane@shop.example>",
+        "address": "jane@shop.example",
+        "recipients": ("help@esc.example",),
+        "subject": "Checkout returns 500",
+        "date": NOW - dt.timedelta(minutes=20),
+        "references": (),
+        "text": "Card payments fail",
+        "headers": {},
+    }
+    values.update(changes)
+    return Mail(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        (NOW - dt.timedelta(days=3), NOW - dt.timedelta(days=3)),  # waited over a weekend
+        (NOW - dt.timedelta(days=8), NOW),  # too old to be the truth
+        (NOW + dt.timedelta(minutes=4), NOW),  # a fast clock: now
+        (NOW + dt.timedelta(hours=2), NOW),  # a wrong clock
+        (None, NOW),
+        (dt.datetime(2026, 11, 20, 9, 0), NOW),  # no zone: cannot be placed
+    ],
+)
+def test_created_is_a_sane_date_else_now(date: dt.datetime | None, expected: dt.datetime) -> None:
+    assert mails.created_at(date, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "address", "why"),
+    [
+        ({"auto-submitted": "auto-replied"}, "jane@shop.example", "Auto-Submitted: auto-replied"),
+        ({"precedence": "Bulk"}, "jane@shop.example", "Precedence: bulk"),
+        ({"precedence": "auto_reply"}, "jane@shop.example", "Precedence: auto_reply"),
+        ({"x-autoreply": "yes"}, "jane@shop.example", "x-autoreply: yes"),
+        ({}, "mailer-daemon@mx.example", "from mailer-daemon@mx.example"),
+        ({"content-type": "multipart/report; report-type=delivery-status"}, "a@b.c",
+         "a delivery report"),
+        ({"auto-submitted": "no"}, "jane@shop.example", None),
+        ({"precedence": "first-class"}, "jane@shop.example", None),
+    ],
+)  # fmt: skip
+def test_automatic_mail_is_recognised(
+    headers: dict[str, str], address: str, why: str | None
+) -> None:
+    assert mails.automatic(a_mail(headers=headers, address=address)) == why
+
+
+def test_deny_wins_and_an_allow_list_excludes_the_rest() -> None:
+    assert mails.sender_allowed("jane@shop.example", (), ()) is None
+    assert mails.sender_allowed("jane@shop.example", ("*@SHOP.example",), ()) is None
+    assert mails.sender_allowed("x@spam.example", ("*@shop.example",), ()) == (
+        "sender x@spam.example is not allowed"
+    )
+    assert mails.sender_allowed("jane@shop.example", ("*@shop.example",), ("jane@*",)) == (
+        "sender jane@shop.example is denied (jane@*)"
+    )
+
+
+def test_threading_by_references_then_by_the_subject() -> None:
+    recorded = {"<m1@shop.example>": "T-aaaa1111"}
+    known = ["T-aaaa1111", "T-bbbb2222"]
+    reply = a_mail(references=("<other@x>", "<m1@shop.example>"), subject="Re: hi")
+    assert mails.thread(reply, recorded, known, "T") == "T-aaaa1111"
+    by_subject = a_mail(subject="Re: [t-BBBB2222] Checkout")
+    assert mails.thread(by_subject, recorded, known, "T") == "T-bbbb2222"
+    unknown = a_mail(subject="Re: [T-cccc3333] Checkout")
+    assert mails.thread(unknown, recorded, known, "T") is None
+    assert mails.thread(a_mail(), recorded, known, "T") is None
+
+
+def test_a_new_ticket_records_where_the_mail_came_from() -> None:
+    intake = mails.intake_for(
+        a_mail(subject="  Checkout\n returns 500 "), ["attachments/T-x/a.png"], "T-old"
+    )
+    assert intake.title == "Checkout returns 500"
+    assert intake.customer == "Jane Doe <jane@shop.example>"
+    assert intake.channel == "email"
+    assert intake.extra == {
+        "to": ["help@esc.example"],
+        "message_ids": ["<m1@shop.example>"],
+        "follows": "T-old",
+        "attachments": ["attachments/T-x/a.png"],
+    }
+    assert mails.intake_for(a_mail(subject="")).title == "(no subject) from jane@shop.example"
