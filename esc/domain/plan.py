@@ -91,7 +91,9 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         return _untouched(ticket, now, behind, sla_at)
     stored = _stored_version(ticket)  # (None: swept before esc recorded it; trusted)
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
-    if not ticket.active and (since is None or not later_changes(ticket, "status", since, now)):
+    if not ticket.active and (
+        since is None or ticket.updated <= since or not later_changes(ticket, "status", since, now)
+    ):  # (a status change sets `updated`: most closed tickets need no replay at all)
         return _bookkeeping(ticket, config, now, Change(), [], [], sla_at)
     memory = automation.memory_of(ticket)
     before = dict(memory)

@@ -39,7 +39,14 @@ from esc.domain.model import (
     Ticket,
     tag_problem,
 )
-from esc.domain.timestamps import RANGE_TEXT, coerce_timestamp, format_timestamp, in_range
+from esc.domain.timestamps import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    RANGE_TEXT,
+    coerce_timestamp,
+    format_timestamp,
+    in_range,
+)
 from esc.ticketfile import fast_front, yaml_text
 from esc.ticketfile.body import (
     ACTIVITY,
@@ -123,7 +130,10 @@ def parse(text: str, path: str) -> TicketDoc:
     ticket = to_ticket(data, body, key_lines, problems, item_lines.get("escalations", []))
     _check_values(data, key_lines, problems)
     body_line = text.count("\n", 0, body_start) + 1
-    for at in [e.at for e in ticket.entries] + [a.at for a in ticket.activity]:
+    moments = [e.at for e in ticket.entries]
+    if _year_out_of_range(body):  # (else the activity log stays unparsed: it is lazy)
+        moments += [a.at for a in ticket.activity]
+    for at in moments:
         if not in_range(at):
             written = text.find(format_timestamp(at), body_start)
             where = body_line if written < 0 else text.count("\n", 0, written) + 1
@@ -131,6 +141,17 @@ def parse(text: str, path: str) -> TicketDoc:
     return TicketDoc(
         path, text, front_start, front_end, body_start, data, key_lines, ticket, problems
     )
+
+
+# A conversation heading or an activity line that starts with a time whose year is outside
+# the years esc reads (FIRST_YEAR to LAST_YEAR: 1900 to 8999), found in one regex pass.
+_LINE_YEAR_OUT = re.compile(r"^(?:- |### )(?:0\d{3}|1[0-8]\d\d|9\d{3})-\d\d-\d\dT", re.M)
+assert (FIRST_YEAR, LAST_YEAR) == (1900, 8999), "_LINE_YEAR_OUT spells out the years"
+
+
+def _year_out_of_range(body: str) -> bool:
+    """Whether a line of the body starts with a time outside the years esc reads."""
+    return _LINE_YEAR_OUT.search(body) is not None
 
 
 def read_front(
