@@ -304,13 +304,31 @@ def _stale_temporary(path: Path, name: str) -> bool:
     if match is None:
         return False
     try:
-        age = time.time() - os.stat(path, follow_symlinks=False).st_mtime
+        written = os.stat(path, follow_symlinks=False).st_mtime
     except FileNotFoundError:
         return False
+    age = time.time() - written
     writer = match[1] or match[2]
     if writer is None:  # an older esc's: junk once it is ten minutes old
         return age > 600
-    return age > STALE_SECONDS or not process_running(int(writer))
+    pid = int(writer)
+    if age > STALE_SECONDS or not process_running(pid):
+        return True
+    started = process_started(pid)  # (a process id is reused once its process is gone)
+    return started is not None and started > written + 2.0  # (btime is in whole seconds)
+
+
+def process_started(pid: int) -> float | None:
+    """When process ``pid`` started (a Unix time), if /proc says."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rpartition(b")")[2].split()
+        with open("/proc/stat", "rb") as handle:
+            boot = next(line for line in handle if line.startswith(b"btime "))
+    except (OSError, StopIteration):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return float(boot.split()[1]) + int(fields[19]) / ticks
 
 
 def process_running(pid: int) -> bool:

@@ -108,6 +108,7 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, rng.choice([signal.SIGKILL, signal.SIGTERM]))
         proc.wait()
+        group_gone(proc.pid)  # (as when cron runs the next sweep: minutes later)
         state = snapshot(work)
         assert set(state) == set(before)
         for name, text in state.items():
@@ -120,6 +121,17 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
         assert leftovers(work) == []
         assert sorted(p.name for p in (work / "tickets").glob(".*")) == [".gitkeep"]
     assert "some" in outcomes, outcomes  # at least one kill landed mid-sweep
+
+
+def group_gone(pgid: int) -> None:
+    """Return once no process of group ``pgid`` is left (dying workers are reaped)."""
+    for _ in range(1000):
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"processes of group {pgid} outlived the kill by 10 s")
 
 
 def first_write(

@@ -207,6 +207,21 @@ def test_stale_temporaries_are_removed_only_when_their_writer_is_gone(
         assert path.exists(), path
 
 
+def test_a_temporary_whose_process_id_was_reused_is_removed(workspace: Path) -> None:
+    # The writer was killed; its process id now belongs to a process that started after
+    # the file was written (ids are reused: pid_max is often 32768), so it is junk.
+    later = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)  # fmt: skip
+    try:
+        left = workspace / "tickets" / f".T-1.md.{later.pid}-0123abcd.tmp"
+        left.write_text("x")
+        os.utime(left, (time.time() - 60, time.time() - 60))  # written a minute ago
+        removed = Workspace(workspace).remove_stale_temporaries()
+        assert removed == [str(left.relative_to(workspace))]
+    finally:
+        later.communicate(b"")
+
+
 def test_a_ticket_lock_nobody_holds_is_removed(workspace: Path) -> None:
     cache_dir = workspace / ".esc-cache"
     held = lock.try_ticket(cache_dir, "T-1.md")
