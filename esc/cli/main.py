@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from esc import __version__
-from esc.cli.options import by_option, common, json_option, session
+from esc.cli.options import by_option, common, json_option, notify_option, session
 from esc.cli.output import emit
 from esc.domain.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
 from esc.domain.model import CHANNELS, STATUSES
@@ -190,6 +190,7 @@ def assign(ref: str, person: str, force: bool, actor: str | None, as_json: bool)
     metavar="NAME",
     help="Who wrote it (default: you; the customer with --from-customer).",
 )
+@notify_option
 @json_option
 @common
 def comment(

@@ -54,7 +54,26 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
 
 
+def _set_notify(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        from esc.commands.session import Session
+
+        ctx.ensure_object(Session).notify = True
+
+
+def notify_option(func: F) -> F:
+    return click.option(
+        "--notify",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_notify,
+        help="Send the notifications this change makes (rules.yaml's notify:), as a sweep does.",
+    )(func)
+
+
 def by_option(func: F) -> F:
+    """Options of every command that changes a ticket: --by, and --notify."""
+    func = notify_option(func)
     return click.option(
         "--by",
         "actor",

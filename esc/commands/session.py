@@ -43,8 +43,10 @@ class Session:
     colour: bool = False  # colour the text output
     width: int = 120  # the terminal's width, for tables
     on_wait: Callable[[str], None] | None = None  # told when a lock is slow to come
+    notify: bool = False  # --notify: send the notifications this command's change makes
     _workspace: Workspace | None = None
     _driver_checked: bool = False  # the merge driver warning is given at most once a run
+    _notified: list[str] = field(default_factory=list)  # what --notify did, for stderr
 
     @property
     def workspace(self) -> Workspace:
@@ -70,11 +72,46 @@ class Session:
     ) -> Ticket:
         """Change one ticket under its lock (see :meth:`Workspace.update`)."""
         config, now = self.config, self.now
-        return self.workspace.update(ref, lambda t: operation(t, config, now))
+        made: list[tuple[Ticket, Change]] = []  # (the last try is the one written)
+
+        def change(ticket: Ticket) -> Change:
+            made.append((ticket, operation(ticket, config, now)))
+            return made[-1][1]
+
+        after = self.workspace.update(ref, change)
+        if self.notify and made:
+            self.send_notifications(made[-1][0], after, made[-1][1])
+        return after
+
+    def send_notifications(self, before: Ticket | None, after: Ticket, change: Change) -> None:
+        """With --notify: queue the notifications ``change`` made (``before`` None: a new
+        ticket) in the outbox and send what is due, as a sweep does; say what happened."""
+        from esc.domain.notify import events_of
+        from esc.domain.plan import sla_of
+        from esc.store.outbox import Outbox, deliver, messages_of
+
+        config, now = self.config, self.now
+        if config.notify is None:
+            self._notified.append("esc: --notify: rules.yaml has no notify: section; nothing sent")
+            return
+        leads = {key: team.lead for key, team in config.teams.items()}
+        due = sla_of(after, config, now).next_due()
+        events = events_of(before, after, change, config.notify, leads, config.priorities, {}, due)
+        if not events:
+            return
+        outbox = Outbox(self.workspace.root)
+        outbox.queue(messages_of(events, now))
+        delivery = deliver(outbox, config.notify, now)
+        if delivery.sent:
+            self._notified.append(f"esc: notified: {len(delivery.sent)} sent")
+        self._notified += [
+            f"esc: notify failed: {m.ticket_id} to {m.target}: {m.error} (the next sweep retries)"
+            for m in delivery.failed
+        ]
 
     def ticket_output(self, ticket: Ticket, as_json: bool, line: str) -> Output:
         """A changed ticket as a command reports it: one line, or the ticket as JSON."""
-        notes = self.merge_driver_warning()
+        notes = self.merge_driver_warning() + self._notified
         if as_json:
             return Output(data=views.ticket_json(ticket, self.config, full=True), notes=notes)
         return Output(text=line + "\n", notes=notes)

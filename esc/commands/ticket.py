@@ -36,6 +36,8 @@ def create(
         lambda ticket_id: lifecycle.create(intake, ticket_id, config, now, who),
         intake.description,
     )
+    if session.notify:
+        session.send_notifications(None, ticket, Change(activity=tuple(ticket.activity)))
     return session.ticket_output(ticket, as_json, ticket.id)
 
 

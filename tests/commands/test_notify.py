@@ -300,3 +300,22 @@ def test_a_sweep_with_nothing_to_send_does_not_load_apprise(
         [sys.executable, "-c", QUIET, *argv], capture_output=True, text=True, timeout=60
     )
     assert proc.stdout.split() == ["0", "False"], proc.stderr
+
+
+def test_a_command_given_notify_sends_what_its_change_makes(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    # A person's escalation with --notify reaches the team it lands on at once; without
+    # --notify nothing is sent (the change is still made, and no sweep sends it later:
+    # a sweep notifies what it changes).
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    result = esc("escalate", ticket, "--to", "engineering", "--reason", "a bug", "--notify",
+                 now="2026-11-20T09:30:00+01:00")  # fmt: skip
+    assert result.code == 0, result.err
+    assert result.err == "esc: notified: 1 sent\n"
+    assert [path for path, _ in hook.posts] == ["/eng"]
+    assert "escalated support → engineering (functional)" in hook.messages()[0][1]
+    esc.ok("escalate", ticket, "--priority", "urgent", "--reason", "outage",
+           now="2026-11-20T09:50:00+01:00")  # fmt: skip
+    assert len(hook.posts) == 1
