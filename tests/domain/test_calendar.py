@@ -553,7 +553,7 @@ def test_next_working_instant(cal: Calendar, t: dt.datetime) -> None:
     assert business_time_between(cal, t, nxt) == dt.timedelta(0)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.sampled_from(["office", "always_berlin", "ny", "nights"]),
     st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2028, 1, 1)),
@@ -575,7 +575,7 @@ def test_business_time_from_running_sums_is_the_sum_of_working_intervals(
     assert business_time_between(cal, begin, end) == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     st.sampled_from(["office", "always_berlin", "ny", "nights"]),
     st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2028, 1, 1)),

@@ -181,7 +181,7 @@ def test_new_ticket_file_is_standard_front_matter() -> None:
     assert post.content.startswith("Body *text*")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",))).map(lambda s: s.strip("\n")))
 def test_any_entry_text_round_trips(text: str) -> None:
     doc = document.parse(HANDWRITTEN, "t.md")
@@ -212,7 +212,7 @@ def _split_line_by_line(text: str) -> tuple[int, int, int] | None:
     return None
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.lists(
         st.one_of(
