@@ -281,7 +281,7 @@ def _notify(
         return None
     names = tuple(targets)
     groups: dict[str, dict[str, tuple[str, ...]]] = {}
-    for key, known in (("teams", tuple(teams)), ("people", None)):
+    for key, known in (("teams", tuple(teams) or None), ("people", None)):
         section = raw.get(key)
         groups[key] = {}
         if section is None:
@@ -507,7 +507,7 @@ def _routing(
             reader.add(where, f"routing[{i}] must be a mapping with `when` and `team`")
             continue
         team = item["team"]
-        if team not in teams:
+        if teams and team not in teams:  # (no teams: teams.yaml is broken, its own finding)
             reader.add(
                 line_of(item, "team"), f"routing[{i}]: {unknown_choice('team', team, tuple(teams))}"
             )

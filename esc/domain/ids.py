@@ -37,15 +37,18 @@ def normalise_ref(ref: str, prefix: str) -> str:
 
 
 def resolve(ref: str, ids: Iterable[str], prefix: str) -> str:
-    """The one ID that ``ref`` names: exact, else a unique prefix (case-insensitive)."""
-    wanted = normalise_ref(ref, prefix).lower()
+    """The one ID that ``ref`` names: exact, else a unique prefix (case-insensitive).  The
+    reference is read as under the current prefix and also as typed, so an ID made under an
+    earlier ``id_prefix`` (``OPS-4k8q2m7x`` while the prefix is ``T``) is found the same way."""
+    forms = {normalise_ref(ref, prefix).lower(), normalise_ref(ref, "").lower()}
     known = list(ids)
     lowered = {i.lower(): i for i in known}
-    if wanted in lowered:
-        return lowered[wanted]
+    exact = sorted({lowered[f] for f in forms if f in lowered})
+    if len(exact) == 1:
+        return exact[0]
     if ref in known:
         return ref
-    matches = sorted(i for i in known if i.lower().startswith(wanted))
+    matches = sorted(i for i in known if any(i.lower().startswith(f) for f in forms))
     if len(matches) == 1:
         return matches[0]
     if not matches:

@@ -94,7 +94,7 @@ def _check_action(
         target = value.get("to") if isinstance(value, Mapping) else None
         if value != "up" and target is None:
             raise RuleError(f"{where} takes `up` or `{{to: TEAM}}`", "then")
-        if target is not None and target not in teams:
+        if target is not None and teams and target not in teams:  # (no teams: teams.yaml is broken)
             raise RuleError(f"{where}: {unknown_choice('team', target, tuple(teams))}", "then")
     elif action == "priority":
         if value != "raise" and value not in priorities:

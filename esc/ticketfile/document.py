@@ -72,6 +72,8 @@ class TicketDoc:
     key_lines: dict[str, int]  # top-level key -> 1-based line in the file
     ticket: Ticket
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+    # top-level block list -> the file line of each of its items (escalations' own lines)
+    item_lines: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def front(self) -> str:
@@ -139,7 +141,8 @@ def parse(text: str, path: str) -> TicketDoc:
             where = body_line if written < 0 else text.count("\n", 0, written) + 1
             problems.append((where, f"{format_timestamp(at)} is {RANGE_TEXT}"))
     return TicketDoc(
-        path, text, front_start, front_end, body_start, data, key_lines, ticket, problems
+        path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
+        item_lines,
     )
 
 

@@ -52,8 +52,8 @@ def require_valid(doc: TicketDoc, config: Config | None) -> TicketDoc:
 def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     out = [Finding(doc.path, line, message) for line, message in doc.problems]
 
-    def add(key: str, message: str) -> None:
-        out.append(Finding(doc.path, doc.key_lines.get(key, 1), message))
+    def add(key: str, message: str, line: int | None = None) -> None:
+        out.append(Finding(doc.path, line or doc.key_lines.get(key, 1), message))
 
     ticket = doc.ticket
     stem = doc.path.rsplit("/", 1)[-1].removesuffix(".md")
@@ -72,7 +72,7 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     return out
 
 
-def _against_config(doc: TicketDoc, config: Config, add: Callable[[str, str], None]) -> None:
+def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:
     ticket = doc.ticket
     if ticket.priority and ticket.priority not in config.priorities:
         add(
@@ -101,12 +101,11 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[[str, str], No
                 "urgency",
                 f"unknown urgency {ticket.urgency!r}; one of {', '.join(config.urgency_levels)}",
             )
+    lines = doc.item_lines.get("escalations", [])
     for n, esc in enumerate(ticket.escalations, start=1):
         names = config.priorities if esc.kind == "priority" else tuple(config.teams)
         what = "priority" if esc.kind == "priority" else "team"
         for end in (esc.from_, esc.to):
             if end is not None and end not in names:
-                add(
-                    "escalations",
-                    f"escalation {n}: unknown {what} {end!r}",
-                )
+                where = lines[n - 1] if n <= len(lines) else None
+                add("escalations", f"escalation {n}: unknown {what} {end!r}", where)

@@ -124,11 +124,5 @@ def test_resolve_an_id_made_under_another_prefix_by_its_exact_name() -> None:
     assert resolve("OPS-4k8q2m7x", [*IDS, "OPS-4k8q2m7x"], "T") == "OPS-4k8q2m7x"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an ID made under an earlier id_prefix resolves only when typed exactly "
-    "(same case); a unique prefix of it, or the ID in another case, is 'no ticket', "
-    "though the README promises any unique prefix in any case",
-)
 def test_resolve_a_prefix_of_an_id_made_under_another_prefix() -> None:
     assert resolve("ops-4k8", [*IDS, "OPS-4k8q2m7x"], "T") == "OPS-4k8q2m7x"

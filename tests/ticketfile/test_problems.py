@@ -163,7 +163,7 @@ def test_escalation_problems(config: Config) -> None:
     assert [str(f) for f in found] == [
         "tickets/T-aaaa0001.md:18: escalation 2: kind must be one of functional, hierarchical,"
         " priority",
-        "tickets/T-aaaa0001.md:16: escalation 1: unknown priority 'extreme'",
+        "tickets/T-aaaa0001.md:17: escalation 1: unknown priority 'extreme'",
     ]
 
 
@@ -174,11 +174,6 @@ def test_an_escalation_without_a_time_is_reported_at_its_own_line(config: Config
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: validate reports an escalation's unknown team, priority or kind at the "
-    "`escalations:` line, not at the line of that escalation (as it does for a bad `at`)",
-)
 def test_an_escalation_to_an_unknown_team_is_reported_at_its_own_line(config: Config) -> None:
     d = doc({"to: engineering": "to: legal"})
     assert problems(d, config) == ["tickets/T-aaaa0001.md:18: escalation 2: unknown team 'legal'"]
