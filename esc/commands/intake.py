@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from esc.commands.session import Output, Session
-from esc.domain import lifecycle
+from esc.domain import customer_mail, lifecycle
 from esc.domain import mail as mails
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.model import CHANNELS, Activity, Change, Ticket
-from esc.store import atomic, git, lock, pending
+from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
 from esc.store.workspace import CACHE_DIR, Workspace
 
@@ -72,6 +72,7 @@ class _Run:
     lines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    queued: int = 0  # acknowledgements queued in the outbox
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
@@ -127,6 +128,8 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
         run = _Run(session, options, _Index.of(tickets), _Journal(workspace))
         for item in _incoming(options):
             _take(run, item)
+        if run.queued:  # (under the lock, as the sweep sends: never both at once)
+            _deliver(run)
     return _report(run)
 
 
@@ -185,12 +188,50 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     ticket = _new_ticket(run, mail, attachments, follows=target)
     index.messages[message_id] = ticket.id
     index.status[ticket.id] = ticket.status
+    acknowledged = ", acknowledged" if _acknowledge(run, ticket, mail) else ""
     if target is not None:
         _note_follow_up(run, target, ticket.id)
         run.count("follow-up")
-        return f"new ticket {ticket.id} (a reply to closed {target}), team {ticket.team}"
+        return (
+            f"new ticket {ticket.id} (a reply to closed {target}), team {ticket.team}"
+            + acknowledged
+        )
     run.count("new")
-    return f"new ticket {ticket.id}, team {ticket.team}"
+    return f"new ticket {ticket.id}, team {ticket.team}{acknowledged}"
+
+
+def _acknowledge(run: _Run, ticket: Ticket, mail: mails.Mail) -> bool:
+    """Queue the acknowledgement of a new ticket, when rules.yaml asks for one (after the
+    ticket is written: a crash in between loses the acknowledgement, never sends two)."""
+    settings = run.session.config.customer_mail
+    if settings is None or settings.acknowledge is None:
+        return False
+    outgoing = customer_mail.acknowledgement(
+        settings, ticket.id, ticket.title, mail.sender, mail.subject, mail.message_id or ""
+    )
+    if outgoing is None:
+        return False
+    message = outbox.customer_message(outgoing, settings.target, run.session.now)
+    if outbox.Outbox(run.session.workspace.root).queue([message]):
+        run.queued += 1
+    return True
+
+
+def _deliver(run: _Run) -> None:
+    """Send what the outbox holds that is due (the acknowledgements just queued, and any
+    notification due), as a sweep does; a failure is retried by the next sweep."""
+    session = run.session
+    delivery = outbox.deliver(
+        outbox.Outbox(session.workspace.root), session.config.notify, session.now
+    )
+    if delivery.sent:
+        run.lines.append(
+            f"sent: {len(delivery.sent)} message{'s' if len(delivery.sent) != 1 else ''}"
+        )
+    run.notes += [
+        f"esc: sending {m.kind} of {m.ticket_id} failed: {m.error} (the next sweep retries)"
+        for m in delivery.failed
+    ]
 
 
 def _save_attachments(
@@ -271,9 +312,7 @@ def _add_message(
 
 def _note_follow_up(run: _Run, closed: str, new: str) -> None:
     note = f"The customer wrote again after closing; follow-up ticket {new}."
-    _journalled_update(
-        run, closed, lambda t, c, n: lifecycle.comment(t, c, n, ACTOR, note, "note")
-    )
+    _journalled_update(run, closed, lambda t, c, n: lifecycle.comment(t, c, n, ACTOR, note, "note"))
 
 
 def _journalled_update(
