@@ -190,6 +190,11 @@ def assign(ref: str, person: str, force: bool, actor: str | None, as_json: bool)
     metavar="NAME",
     help="Who wrote it (default: you; the customer with --from-customer).",
 )
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Also e-mail the reply to the customer (rules.yaml's customer_mail:).",
+)
 @notify_option
 @json_option
 @common
@@ -199,6 +204,7 @@ def comment(
     internal: bool,
     from_customer: bool,
     author: str | None,
+    send: bool,
     as_json: bool,
 ) -> int:
     """Add a public reply, an internal note (--internal) or a customer message."""
@@ -206,7 +212,7 @@ def comment(
 
     kind = ticket.comment_kind(internal, from_customer)
     text = sys.stdin.read() if message == "-" else message
-    return emit(ticket.comment(session(), ref, text, kind, author, as_json))
+    return emit(ticket.comment(session(), ref, text, kind, author, as_json, send))
 
 
 @cli.command()

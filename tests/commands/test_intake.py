@@ -319,7 +319,7 @@ def test_a_new_ticket_from_mail_is_acknowledged_once_with_its_id(
     esc: Esc,
     workspace: Path,
     tmp_path: Path,
-    smtp: tuple[int, list[tuple[str, list[str], str]]],
+    smtp: tuple[int, list[tuple[str, list[str], str]]],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     port, mails = smtp
@@ -339,7 +339,9 @@ def test_a_new_ticket_from_mail_is_acknowledged_once_with_its_id(
     assert sent["To"] == "jane@shop.example"
     assert sent["In-Reply-To"] == "<m1@shop.example>"
     assert sent["Auto-Submitted"] == "auto-replied"
-    assert sent.get_body(("plain",)).get_content().strip() == f"Hello Jane Doe, we opened {ticket_id} for you."
+    body = sent.get_body(("plain",))
+    assert body is not None
+    assert body.get_content().strip() == f"Hello Jane Doe, we opened {ticket_id} for you."
     # a rerun takes nothing and sends nothing, nor does the sweep
     assert "already taken" in esc.ok("intake", "--mbox", str(box))
     esc.ok("sweep")
