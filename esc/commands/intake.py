@@ -9,11 +9,14 @@ on where the first run stopped.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from esc.commands.session import Output, Session
 from esc.domain import customer_mail, lifecycle
@@ -23,10 +26,12 @@ from esc.domain.errors import BadInput
 from esc.domain.model import CHANNELS, Activity, Change, Ticket
 from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
+from esc.store.imap import ImapSettings, ImapSource, settings_of
 from esc.store.workspace import CACHE_DIR, Workspace
 
 ACTOR = "esc intake"
 ATTACHMENTS_DIR = "attachments"
+IMAP_PASSWORD = "ESC_IMAP_PASSWORD"  # the environment variable --imap reads the password from
 JSON_KEYS = ("title", "body", "customer", "channel", "category", "priority", "external_id")
 
 
@@ -40,6 +45,7 @@ class MailOptions:
     deny: tuple[str, ...] = ()
     attachment_limit: int = store.ATTACHMENT_LIMIT
     lock_timeout: float = 60.0
+    imap: ImapSettings | None = None
 
 
 @dataclass
@@ -115,6 +121,12 @@ class _Journal:
         self.pending.written[rel] = pending.note(self.workspace.root, rel, data)
 
 
+def imap_settings(host: str, user: str | None, **options: Any) -> ImapSettings:
+    """``--imap``'s settings, the password from ESC_IMAP_PASSWORD (never an option)."""
+    password = os.environ.get(IMAP_PASSWORD)
+    return settings_of(host, user, password, IMAP_PASSWORD, **options)
+
+
 def intake_mail(session: Session, options: MailOptions) -> Output:
     """Take every message of the source given: new tickets, customer messages, ignored."""
     workspace = session.workspace
@@ -123,26 +135,36 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
         raise BadInput(f"{options.maildir}: not a Maildir (no new/ folder)")
     if options.mbox is not None and not options.mbox.is_file():
         raise BadInput(f"{options.mbox}: no such mbox file")
-    with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR):
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(ImapSource(options.imap)) if options.imap else None
+        stack.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR))
         tickets, _broken = workspace.tickets()
         run = _Run(session, options, _Index.of(tickets), _Journal(workspace))
-        for item in _incoming(options):
+        for item in _incoming(options, source):
             _take(run, item)
         if run.queued:  # (under the lock, as the sweep sends: never both at once)
             _deliver(run)
     return _report(run)
 
 
-def _incoming(options: MailOptions) -> Iterable[store.Incoming]:
+def _incoming(options: MailOptions, imap: ImapSource | None) -> Iterable[store.Incoming]:
     if options.maildir is not None:
         yield from store.read_maildir(options.maildir)
     if options.mbox is not None:
         yield from store.read_mbox(options.mbox)
     if options.eml is not None:
         yield store.Incoming("stdin", options.eml)
+    if imap is not None:
+        yield from imap.messages()
 
 
 def _take(run: _Run, item: store.Incoming) -> None:
+    if item.problem is not None:  # (quarantined where it is, unread)
+        run.notes.append(f"esc: {item.where}: {item.problem}")
+        run.count("quarantined")
+        if item.quarantined is not None:
+            item.quarantined()
+        return
     try:
         parsed = store.parse(item.data, run.options.attachment_limit)
     except store.Malformed as exc:
@@ -157,6 +179,8 @@ def _take(run: _Run, item: store.Incoming) -> None:
     run.lines.append(f"{item.where}: {outcome}")
     if item.path is not None:
         store.mark_seen(item.path)
+    if item.taken is not None:
+        item.taken()
 
 
 def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
@@ -165,6 +189,8 @@ def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
     kept = store.quarantine(folder, item)
     run.notes.append(f"esc: {item.where}: {why}; kept in {workspace.rel(kept)}")
     run.count("quarantined")
+    if item.quarantined is not None:
+        item.quarantined()
 
 
 def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -> str:

@@ -19,7 +19,7 @@ import hashlib
 import mailbox
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +68,9 @@ class Incoming:
     where: str
     data: bytes
     path: Path | None = None  # a Maildir file: moved to cur/ with the S flag when done
+    taken: Callable[[], None] | None = None  # (IMAP) mark it taken on the server
+    quarantined: Callable[[], None] | None = None  # (IMAP) mark it quarantined there
+    problem: str | None = None  # why it is quarantined unread (too big to download)
 
 
 def fallback_id(data: bytes) -> str:

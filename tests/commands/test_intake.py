@@ -224,7 +224,10 @@ def test_bad_json_changes_nothing(esc: Esc, workspace: Path) -> None:
 def test_one_source_is_required(esc: Esc) -> None:
     result = esc("intake")
     assert result.code == 2
-    assert result.err == "esc: give one of --maildir DIR, --mbox FILE, --eml - or --json -\n"
+    assert (
+        result.err
+        == "esc: give one of --maildir DIR, --mbox FILE, --eml -, --imap HOST or --json -\n"
+    )
     assert esc("intake", "--maildir", "/nonexistent").code == 2
 
 
