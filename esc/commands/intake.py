@@ -79,6 +79,7 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     queued: int = 0  # acknowledgements queued in the outbox
+    quarantined: store.Quarantined | None = None  # what earlier runs quarantined
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
@@ -140,6 +141,7 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
         stack.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR))
         tickets, _broken = workspace.tickets()
         run = _Run(session, options, _Index.of(tickets), _Journal(workspace))
+        run.quarantined = store.Quarantined(workspace.root / CACHE_DIR / store.QUARANTINED_FILE)
         for item in _incoming(options, source):
             _take(run, item)
         if run.queued:  # (under the lock, as the sweep sends: never both at once)
@@ -165,6 +167,11 @@ def _take(run: _Run, item: store.Incoming) -> None:
         if item.quarantined is not None:
             item.quarantined()
         return
+    reread = item.path is None and item.quarantined is None  # (an mbox, stdin: not moved)
+    if reread and run.quarantined is not None and item.data in run.quarantined:
+        run.lines.append(f"{item.where}: quarantined before")
+        run.count("quarantined before")
+        return
     try:
         parsed = store.parse(item.data, run.options.attachment_limit)
     except store.Malformed as exc:
@@ -187,6 +194,8 @@ def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
     workspace = run.session.workspace
     folder = run.options.quarantine or workspace.root / store.QUARANTINE_DIR
     kept = store.quarantine(folder, item)
+    if run.quarantined is not None:
+        run.quarantined.add(item.data)
     run.notes.append(f"esc: {item.where}: {why}; kept in {workspace.rel(kept)}")
     run.count("quarantined")
     if item.quarantined is not None:
@@ -353,7 +362,8 @@ def _journalled_update(
 
 
 def _report(run: _Run) -> Output:
-    order = ("new", "reply", "follow-up", "duplicate", "ignored", "quarantined")
+    order = ("new", "reply", "follow-up", "duplicate", "ignored", "quarantined",
+             "quarantined before")  # fmt: skip
     labels = {
         "new": "new tickets",
         "reply": "customer messages",
@@ -361,6 +371,7 @@ def _report(run: _Run) -> Output:
         "duplicate": "already taken",
         "ignored": "ignored",
         "quarantined": "quarantined",
+        "quarantined before": "quarantined before",
     }
     total = sum(run.counts.values())
     parts = [f"{run.counts[k]} {labels[k]}" for k in order if run.counts.get(k)]

@@ -386,3 +386,16 @@ def test_customer_mail_is_validated_with_did_you_mean(esc: Esc, workspace: Path)
     result = esc("validate")
     assert "unknown placeholder {nmae} (did you mean 'name'?)" in result.out
     assert "customer_mail.acknowledge.subject must hold [{id}]" in result.out
+
+
+def test_a_quarantined_mbox_message_is_reported_once(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    box = corpus.mbox(tmp_path / "inbox.mbox", corpus.message(), corpus.broken_mime())
+    first = esc("intake", "--mbox", str(box))
+    assert first.code == 1 and "broken MIME" in first.err
+    again = esc("intake", "--mbox", str(box))
+    assert again.code == 0 and again.err == ""
+    assert f"{box}#2: quarantined before" in again.out
+    assert again.out.endswith("2 messages: 1 already taken, 1 quarantined before\n")
+    assert len(list((workspace / "quarantine").iterdir())) == 1
