@@ -825,9 +825,14 @@ def install_git() -> int:
     metavar="PATH",
     help="The PATH cron runs esc with (cron's own, unless your crontab sets PATH=).",
 )
+@click.option(
+    "--maildir",
+    metavar="DIR",
+    help="The Maildir cron takes new mail from: the crontab line runs esc intake first.",
+)
 @json_option
 @common
-def doctor(remote: str, cron_path: str, as_json: bool) -> int:
+def doctor(remote: str, cron_path: str, maildir: str | None, as_json: bool) -> int:
     """List what in this clone's setup would make esc fail in cron, CI or a merge, each with
     its fix: merge driver, git identity, remote, locks, caches, Python, cron's PATH.
 
@@ -835,7 +840,8 @@ def doctor(remote: str, cron_path: str, as_json: bool) -> int:
     """
     from esc.commands.doctor import doctor as diagnose
 
-    return emit(diagnose(session(), remote, cron_path, as_json))
+    folder = Path(maildir).absolute() if maildir else None
+    return emit(diagnose(session(), remote, cron_path, as_json, folder))
 
 
 # ---------------------------------------------------------------- entry point
