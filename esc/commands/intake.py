@@ -347,7 +347,9 @@ def _add_message(
 
 def _note_follow_up(run: _Run, closed: str, new: str) -> None:
     note = f"The customer wrote again after closing; follow-up ticket {new}."
-    _journalled_update(run, closed, lambda t, c, n: lifecycle.comment(t, c, n, ACTOR, note, "note"))
+    _journalled_update(
+        run, closed, lambda t, c, n: lifecycle.comment(t, c, n, ACTOR, note, "note")
+    )
 
 
 def _journalled_update(

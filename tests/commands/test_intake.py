@@ -362,32 +362,6 @@ def test_a_new_ticket_from_mail_is_acknowledged_once_with_its_id(
     assert len(mails) == 1  # a reply to a ticket is not acknowledged
 
 
-def test_customer_mail_is_validated_with_did_you_mean(esc: Esc, workspace: Path) -> None:
-    bad = (
-        CUSTOMER_MAIL.replace("target: customers", "target: customer")
-        .replace("    body:", "    bdy:")
-        .replace("{name}", "{nmae}")
-    )
-    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
-        rules.write(bad)
-    result = esc("validate")
-    assert result.code == 1
-    assert (
-        "customer_mail.target: unknown target 'customer' (did you mean 'customers'?)" in result.out
-    )
-    assert "customer_mail.acknowledge: unknown key 'bdy' (did you mean 'body'?)" in result.out
-    text = (workspace / "rules.yaml").read_text(encoding="utf-8")
-    (workspace / "rules.yaml").write_text(
-        text.replace("target: customer\n", "target: customers\n")
-        .replace("bdy:", "body:")
-        .replace("[{id}]", "{id}"),
-        encoding="utf-8",
-    )
-    result = esc("validate")
-    assert "unknown placeholder {nmae} (did you mean 'name'?)" in result.out
-    assert "customer_mail.acknowledge.subject must hold [{id}]" in result.out
-
-
 def test_a_quarantined_mbox_message_is_reported_once(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
