@@ -55,6 +55,7 @@ def reply(
     in_reply_to: str | None,
     subject: str = "Re: Checkout returns 500",
     message_id: str = "<r1@shop.example>",
+    references: str | None = None,
 ) -> bytes:
     """A customer's reply quoting the previous message, as Gmail, Outlook or Apple Mail
     quote it."""
@@ -76,7 +77,8 @@ def reply(
             "> \n> Could you try again with another card?\n"
         ),
     }[quoting]
-    headers = {"In-Reply-To": in_reply_to, "References": in_reply_to} if in_reply_to else {}
+    headers = {"In-Reply-To": in_reply_to, "References": references or in_reply_to}
+    headers = headers if in_reply_to else {}
     return message(
         subject=subject,
         text=f"{new_text}\n\n{quoted}",

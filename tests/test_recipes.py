@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests import mail_corpus as corpus
 from tests.conftest import ESC, REPO, Esc
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -89,6 +90,7 @@ def helpdesk(tmp_path: Path) -> tuple[Path, Path]:
 # and esc's absolute path (`esc doctor` prints the line with both filled in).
 README_CLONE = "/srv/helpdesk"
 README_ESC = "/srv/helpdesk/.venv/bin/esc"
+README_MAILDIR = "/var/mail/helpdesk/Maildir"
 CRON_PATH = "/usr/bin:/bin"
 
 
@@ -101,17 +103,26 @@ def crontab_line() -> tuple[str, str]:
 
 
 def doctor(clone: Path) -> dict[str, object]:
-    report = json.loads(Esc(clone)("doctor", "--json").out)
+    report = json.loads(Esc(clone)("doctor", "--json", "--maildir", str(maildir_of(clone))).out)
     assert isinstance(report, dict)
     return report
+
+
+def maildir_of(clone: Path) -> Path:
+    """The Maildir the clone's mail is delivered to (beside the clone; made empty)."""
+    folder = clone.parent / f"{clone.name}-Maildir"
+    if not folder.exists():
+        corpus.maildir(folder)
+    return folder
 
 
 def cron_command(clone: Path) -> str:
     """The README's crontab command with its paths replaced as the README says."""
     _, command = crontab_line()
-    assert command.startswith(f"cd {README_CLONE} && {README_ESC} ")
+    assert command.startswith(f"cd {README_CLONE} && {{ {README_ESC} intake --maildir ")
     esc = doctor(clone)["esc"]
     assert isinstance(esc, str) and os.path.isabs(esc)
+    command = command.replace(README_MAILDIR, str(maildir_of(clone)))
     return command.replace(README_ESC, esc).replace(README_CLONE, str(clone))
 
 
@@ -149,11 +160,14 @@ def test_crontab_line_sweeps_commits_and_pushes(tmp_path: Path) -> None:
     if shutil.which("esc", path=CRON_PATH) is None:  # as on most machines: issue 15, item 6
         plain = cron(f"cd {clone} && esc sweep --commit --push", LATE, home)
         assert plain.returncode == 127 and "esc: not found" in plain.stderr
+    corpus.maildir(maildir_of(clone), corpus.message(date="Mon, 23 Nov 2026 11:50:00 +0100"))
     result = cron(cron_command(clone), LATE, home)
     assert result.returncode == 0, result.stderr
     log = git(remote, "log", "--format=%an: %s", "main")
-    assert log.splitlines()[0] == "cron: esc sweep: 1 ticket updated"
-    assert "pushed" in result.stdout
+    assert log.splitlines()[0] == "cron: esc sweep: 2 tickets updated"
+    assert "new ticket T-" in result.stdout and "pushed" in result.stdout
+    titles = git(remote, "grep", "-h", "^title:", "main", "--", "tickets").splitlines()
+    assert sorted(titles) == ["title: Checkout returns 500", "title: Nobody answered"]
     # the next run finds nothing to do: no new commit
     result = cron(cron_command(clone), LATE, home)
     assert result.returncode == 0, result.stderr

@@ -190,6 +190,11 @@ def assign(ref: str, person: str, force: bool, actor: str | None, as_json: bool)
     metavar="NAME",
     help="Who wrote it (default: you; the customer with --from-customer).",
 )
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Also e-mail the reply to the customer (rules.yaml's customer_mail:).",
+)
 @notify_option
 @json_option
 @common
@@ -199,6 +204,7 @@ def comment(
     internal: bool,
     from_customer: bool,
     author: str | None,
+    send: bool,
     as_json: bool,
 ) -> int:
     """Add a public reply, an internal note (--internal) or a customer message."""
@@ -206,7 +212,7 @@ def comment(
 
     kind = ticket.comment_kind(internal, from_customer)
     text = sys.stdin.read() if message == "-" else message
-    return emit(ticket.comment(session(), ref, text, kind, author, as_json))
+    return emit(ticket.comment(session(), ref, text, kind, author, as_json, send))
 
 
 @cli.command()
@@ -498,6 +504,32 @@ def notify_test(target: str) -> int:
 @click.option("--mbox", metavar="FILE", help="Take the messages of this mbox file.")
 @click.option("--eml", metavar="-", help="'-': take one RFC 5322 message from stdin (an MTA pipe).")
 @click.option("--json", "json_in", metavar="-", help="'-': take tickets as JSON from stdin.")
+@click.option("--imap", metavar="HOST", help="Take the messages of an IMAP folder (over TLS).")
+@click.option(
+    "--imap-port",
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="Default 993 (143: STARTTLS).",
+)
+@click.option(
+    "--imap-user", envvar="ESC_IMAP_USER", metavar="USER", help="Also ESC_IMAP_USER. "
+    "The password is read from ESC_IMAP_PASSWORD only.",
+)  # fmt: skip
+@click.option(
+    "--imap-folder",
+    default="INBOX",
+    show_default=True,
+    metavar="FOLDER",
+    help="The folder to read.",
+)
+@click.option("--imap-starttls", is_flag=True, help="STARTTLS on the plain port, not TLS at once.")
+@click.option("--imap-cafile", metavar="FILE", help="Check the server's certificate with this CA.")
+@click.option(
+    "--imap-move-to", metavar="FOLDER", help="Move taken messages there (else flag them)."
+)
+@click.option(
+    "--imap-quarantine-to", metavar="FOLDER", help="Move unusable messages there (else flag them)."
+)
 @click.option(
     "--quarantine", metavar="DIR", help="Where unusable messages go (default: quarantine/)."
 )
@@ -526,6 +558,14 @@ def intake(
     mbox: str | None,
     eml: str | None,
     json_in: str | None,
+    imap: str | None,
+    imap_port: int | None,
+    imap_user: str | None,
+    imap_folder: str,
+    imap_starttls: bool,
+    imap_cafile: str | None,
+    imap_move_to: str | None,
+    imap_quarantine_to: str | None,
     quarantine: str | None,
     allow: tuple[str, ...],
     deny: tuple[str, ...],
@@ -543,11 +583,15 @@ def intake(
             ("--mbox", mbox),
             ("--eml", eml),
             ("--json", json_in),
+            ("--imap", imap),
         )
         if v is not None
     ]
     if len(given) != 1:
-        raise BadInput("give one of --maildir DIR, --mbox FILE, --eml - or --json -")
+        raise BadInput("give one of --maildir DIR, --mbox FILE, --eml -, --imap HOST or --json -")
+    imap_only = (imap_port, imap_starttls or None, imap_cafile, imap_move_to, imap_quarantine_to)
+    if imap is None and any(v is not None for v in imap_only):
+        raise BadInput("the --imap-… options need --imap HOST")
     for name, value in (("--eml", eml), ("--json", json_in)):
         if value is not None and value != "-":
             raise BadInput(f"{name} takes '-' (stdin)")
@@ -563,6 +607,18 @@ def intake(
         deny=deny,
         attachment_limit=attachment_limit * 1024 * 1024,
         lock_timeout=lock_timeout,
+        imap=None
+        if imap is None
+        else intaking.imap_settings(
+            imap,
+            imap_user,
+            port=imap_port,
+            folder=imap_folder,
+            security="starttls" if imap_starttls else "tls",
+            cafile=imap_cafile,
+            done_folder=imap_move_to,
+            quarantine_folder=imap_quarantine_to,
+        ),
     )
     return emit(intaking.intake_mail(state, options))
 
@@ -769,9 +825,14 @@ def install_git() -> int:
     metavar="PATH",
     help="The PATH cron runs esc with (cron's own, unless your crontab sets PATH=).",
 )
+@click.option(
+    "--maildir",
+    metavar="DIR",
+    help="The Maildir cron takes new mail from: the crontab line runs esc intake first.",
+)
 @json_option
 @common
-def doctor(remote: str, cron_path: str, as_json: bool) -> int:
+def doctor(remote: str, cron_path: str, maildir: str | None, as_json: bool) -> int:
     """List what in this clone's setup would make esc fail in cron, CI or a merge, each with
     its fix: merge driver, git identity, remote, locks, caches, Python, cron's PATH.
 
@@ -779,7 +840,8 @@ def doctor(remote: str, cron_path: str, as_json: bool) -> int:
     """
     from esc.commands.doctor import doctor as diagnose
 
-    return emit(diagnose(session(), remote, cron_path, as_json))
+    folder = Path(maildir).absolute() if maildir else None
+    return emit(diagnose(session(), remote, cron_path, as_json, folder))
 
 
 # ---------------------------------------------------------------- entry point

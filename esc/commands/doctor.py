@@ -52,13 +52,16 @@ class Check:
         return self.fix is None
 
 
-def doctor(session: Session, remote: str, cron_path: str, as_json: bool) -> Output:
-    """Every check on the workspace's clone; exit 1 if any found a problem."""
+def doctor(
+    session: Session, remote: str, cron_path: str, as_json: bool, maildir: Path | None = None
+) -> Output:
+    """Every check on the workspace's clone; exit 1 if any found a problem.  ``maildir``:
+    the crontab line takes that Maildir's new mail (esc intake) before it sweeps."""
     workspace = session.workspace
     root = workspace.root
     checks = [
         check_python(sys.version_info[:3], launch.interpreter()),
-        check_cron(root, cron_path),
+        check_cron(root, cron_path, maildir),
     ]
     if git.inside_git_work_tree(root):
         checks += [check_merge_driver(root), check_identity(root), check_remote(root, remote)]
@@ -77,7 +80,7 @@ def doctor(session: Session, remote: str, cron_path: str, as_json: bool) -> Outp
         checks.append(Check("notify", "; ".join(failing),
                             "fix the target's URL or service; later sweeps retry"))  # fmt: skip
     problems = sum(not c.ok for c in checks)
-    crontab = launch.crontab_line(root)
+    crontab = launch.crontab_line(root, maildir)
     code = 1 if problems else 0
     if as_json:
         return Output(data=doctor_json(checks, crontab), code=code)
@@ -99,12 +102,12 @@ def check_python(version: tuple[int, ...], executable: str) -> Check:
     )
 
 
-def check_cron(root: Path, cron_path: str) -> Check:
+def check_cron(root: Path, cron_path: str, maildir: Path | None = None) -> Check:
     """Whether a crontab line that runs plain `esc` would find this esc on ``cron_path``
     (cron's own, unless the crontab sets another)."""
     ours = launch.console_script()
     found = shutil.which("esc", path=cron_path)
-    fix = f"name esc by its absolute path in the crontab: {launch.crontab_line(root)}"
+    fix = f"name esc by its absolute path in the crontab: {launch.crontab_line(root, maildir)}"
     if found is None:
         return Check(
             "cron",

@@ -9,24 +9,29 @@ on where the first run stopped.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from esc.commands.session import Output, Session
-from esc.domain import lifecycle
+from esc.domain import customer_mail, lifecycle
 from esc.domain import mail as mails
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.model import CHANNELS, Activity, Change, Ticket
-from esc.store import atomic, git, lock, pending
+from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
+from esc.store.imap import ImapSettings, ImapSource, settings_of
 from esc.store.workspace import CACHE_DIR, Workspace
 
 ACTOR = "esc intake"
 ATTACHMENTS_DIR = "attachments"
+IMAP_PASSWORD = "ESC_IMAP_PASSWORD"  # the environment variable --imap reads the password from
 JSON_KEYS = ("title", "body", "customer", "channel", "category", "priority", "external_id")
 
 
@@ -40,6 +45,7 @@ class MailOptions:
     deny: tuple[str, ...] = ()
     attachment_limit: int = store.ATTACHMENT_LIMIT
     lock_timeout: float = 60.0
+    imap: ImapSettings | None = None
 
 
 @dataclass
@@ -72,6 +78,8 @@ class _Run:
     lines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    queued: int = 0  # acknowledgements queued in the outbox
+    quarantined: store.Quarantined | None = None  # what earlier runs quarantined
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
@@ -114,6 +122,12 @@ class _Journal:
         self.pending.written[rel] = pending.note(self.workspace.root, rel, data)
 
 
+def imap_settings(host: str, user: str | None, **options: Any) -> ImapSettings:
+    """``--imap``'s settings, the password from ESC_IMAP_PASSWORD (never an option)."""
+    password = os.environ.get(IMAP_PASSWORD)
+    return settings_of(host, user, password, IMAP_PASSWORD, **options)
+
+
 def intake_mail(session: Session, options: MailOptions) -> Output:
     """Take every message of the source given: new tickets, customer messages, ignored."""
     workspace = session.workspace
@@ -122,24 +136,42 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
         raise BadInput(f"{options.maildir}: not a Maildir (no new/ folder)")
     if options.mbox is not None and not options.mbox.is_file():
         raise BadInput(f"{options.mbox}: no such mbox file")
-    with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR):
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(ImapSource(options.imap)) if options.imap else None
+        stack.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR))
         tickets, _broken = workspace.tickets()
         run = _Run(session, options, _Index.of(tickets), _Journal(workspace))
-        for item in _incoming(options):
+        run.quarantined = store.Quarantined(workspace.root / CACHE_DIR / store.QUARANTINED_FILE)
+        for item in _incoming(options, source):
             _take(run, item)
+        if run.queued:  # (under the lock, as the sweep sends: never both at once)
+            _deliver(run)
     return _report(run)
 
 
-def _incoming(options: MailOptions) -> Iterable[store.Incoming]:
+def _incoming(options: MailOptions, imap: ImapSource | None) -> Iterable[store.Incoming]:
     if options.maildir is not None:
         yield from store.read_maildir(options.maildir)
     if options.mbox is not None:
         yield from store.read_mbox(options.mbox)
     if options.eml is not None:
         yield store.Incoming("stdin", options.eml)
+    if imap is not None:
+        yield from imap.messages()
 
 
 def _take(run: _Run, item: store.Incoming) -> None:
+    if item.problem is not None:  # (quarantined where it is, unread)
+        run.notes.append(f"esc: {item.where}: {item.problem}")
+        run.count("quarantined")
+        if item.quarantined is not None:
+            item.quarantined()
+        return
+    reread = item.path is None and item.quarantined is None  # (an mbox, stdin: not moved)
+    if reread and run.quarantined is not None and item.data in run.quarantined:
+        run.lines.append(f"{item.where}: quarantined before")
+        run.count("quarantined before")
+        return
     try:
         parsed = store.parse(item.data, run.options.attachment_limit)
     except store.Malformed as exc:
@@ -154,14 +186,20 @@ def _take(run: _Run, item: store.Incoming) -> None:
     run.lines.append(f"{item.where}: {outcome}")
     if item.path is not None:
         store.mark_seen(item.path)
+    if item.taken is not None:
+        item.taken()
 
 
 def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
     workspace = run.session.workspace
     folder = run.options.quarantine or workspace.root / store.QUARANTINE_DIR
     kept = store.quarantine(folder, item)
+    if run.quarantined is not None:
+        run.quarantined.add(item.data)
     run.notes.append(f"esc: {item.where}: {why}; kept in {workspace.rel(kept)}")
     run.count("quarantined")
+    if item.quarantined is not None:
+        item.quarantined()
 
 
 def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -> str:
@@ -185,12 +223,50 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     ticket = _new_ticket(run, mail, attachments, follows=target)
     index.messages[message_id] = ticket.id
     index.status[ticket.id] = ticket.status
+    acknowledged = ", acknowledged" if _acknowledge(run, ticket, mail) else ""
     if target is not None:
         _note_follow_up(run, target, ticket.id)
         run.count("follow-up")
-        return f"new ticket {ticket.id} (a reply to closed {target}), team {ticket.team}"
+        return (
+            f"new ticket {ticket.id} (a reply to closed {target}), team {ticket.team}"
+            + acknowledged
+        )
     run.count("new")
-    return f"new ticket {ticket.id}, team {ticket.team}"
+    return f"new ticket {ticket.id}, team {ticket.team}{acknowledged}"
+
+
+def _acknowledge(run: _Run, ticket: Ticket, mail: mails.Mail) -> bool:
+    """Queue the acknowledgement of a new ticket, when rules.yaml asks for one (after the
+    ticket is written: a crash in between loses the acknowledgement, never sends two)."""
+    settings = run.session.config.customer_mail
+    if settings is None or settings.acknowledge is None:
+        return False
+    outgoing = customer_mail.acknowledgement(
+        settings, ticket.id, ticket.title, mail.sender, mail.subject, mail.message_id or ""
+    )
+    if outgoing is None:
+        return False
+    message = outbox.customer_message(outgoing, settings.target, run.session.now)
+    if outbox.Outbox(run.session.workspace.root).queue([message]):
+        run.queued += 1
+    return True
+
+
+def _deliver(run: _Run) -> None:
+    """Send what the outbox holds that is due (the acknowledgements just queued, and any
+    notification due), as a sweep does; a failure is retried by the next sweep."""
+    session = run.session
+    delivery = outbox.deliver(
+        outbox.Outbox(session.workspace.root), session.config.notify, session.now
+    )
+    if delivery.sent:
+        run.lines.append(
+            f"sent: {len(delivery.sent)} message{'s' if len(delivery.sent) != 1 else ''}"
+        )
+    run.notes += [
+        f"esc: sending {m.kind} of {m.ticket_id} failed: {m.error} (the next sweep retries)"
+        for m in delivery.failed
+    ]
 
 
 def _save_attachments(
@@ -288,7 +364,8 @@ def _journalled_update(
 
 
 def _report(run: _Run) -> Output:
-    order = ("new", "reply", "follow-up", "duplicate", "ignored", "quarantined")
+    order = ("new", "reply", "follow-up", "duplicate", "ignored", "quarantined",
+             "quarantined before")  # fmt: skip
     labels = {
         "new": "new tickets",
         "reply": "customer messages",
@@ -296,6 +373,7 @@ def _report(run: _Run) -> Output:
         "duplicate": "already taken",
         "ignored": "ignored",
         "quarantined": "quarantined",
+        "quarantined before": "quarantined before",
     }
     total = sum(run.counts.values())
     parts = [f"{run.counts[k]} {labels[k]}" for k in order if run.counts.get(k)]

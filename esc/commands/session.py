@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from esc.domain.config import Config
+from esc.domain.customer_mail import Outgoing
 from esc.domain.errors import BadInput
 from esc.domain.model import Change, Ticket
 from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp, zone_of
@@ -108,6 +109,24 @@ class Session:
             f"esc: notify failed: {m.ticket_id} to {m.target}: {m.error} (the next sweep retries)"
             for m in delivery.failed
         ]
+
+    def send_to_customer(self, mail: Outgoing, target: str) -> str:
+        """Queue ``mail`` in the outbox and send what is due; what became of it, for the
+        command's line (a failure is a note on stderr; the next sweep retries it)."""
+        from esc.store.outbox import Outbox, customer_message, deliver
+
+        message = customer_message(mail, target, self.now)
+        outbox = Outbox(self.workspace.root)
+        outbox.queue([message])
+        delivery = deliver(outbox, self.config.notify, self.now)
+        failed = [m for m in delivery.failed if m.key == message.key]
+        if failed:
+            self._notified.append(
+                f"esc: sending the {mail.kind} to {mail.to} failed: {failed[0].error} "
+                "(kept in the outbox; the next sweep retries)"
+            )
+            return f", not sent yet to {mail.to}"
+        return f", sent to {mail.to}"
 
     def ticket_output(self, ticket: Ticket, as_json: bool, line: str) -> Output:
         """A changed ticket as a command reports it: one line, or the ticket as JSON."""

@@ -11,9 +11,10 @@ import datetime as dt
 from typing import Literal
 
 from esc.commands.session import Output, Session, whoami
-from esc.domain import lifecycle
+from esc.domain import customer_mail, lifecycle
+from esc.domain import mail as mails
 from esc.domain.config import Config
-from esc.domain.errors import BadInput
+from esc.domain.errors import BadInput, Refused
 from esc.domain.model import Change, Ticket
 
 CommentKind = Literal["reply", "note", "message"]
@@ -77,16 +78,41 @@ def comment(
     kind: CommentKind,
     author: str | None,
     as_json: bool,
+    send: bool = False,
 ) -> Output:
-    """A reply, an internal note or a customer message (by the customer unless ``author``)."""
+    """A reply, an internal note or a customer message (by the customer unless ``author``).
+    ``send``: the reply is also e-mailed to the customer (refused, changing nothing, when
+    no mail to customers is configured or the customer has no address)."""
+    if send and kind != "reply":
+        raise BadInput("--send e-mails a public reply: not with --internal or --from-customer")
+    settings = session.config.customer_mail if send else None
+    if send and settings is None:
+        raise Refused(
+            "--send: rules.yaml sends no mail to customers (no customer_mail: section); "
+            "nothing changed"
+        )
     me = None if author or kind == "message" else whoami(None)  # (not while the ticket is locked)
+    outgoing: list[customer_mail.Outgoing] = []
 
     def operation(t: Ticket, c: Config, n: dt.datetime) -> Change:
         who = author or me or t.customer or "customer"
-        return lifecycle.comment(t, c, n, who, text, kind)
+        to = customer_mail.address_of(t.customer) if send else None
+        if send and to is None:
+            held = f"customer is {t.customer!r}" if t.customer else "ticket has no customer"
+            raise Refused(
+                f"{t.id}: --send: no e-mail address to send to (the {held}); nothing changed"
+            )
+        change = lifecycle.comment(t, c, n, who, text, kind)
+        if to is not None:
+            ids = mails.recorded_ids(t.extra)
+            outgoing[:] = [customer_mail.reply(t.id, t.title, to, text, n, who, ids)]
+        return change
 
     ticket = session.update(ref, operation)
-    return session.ticket_output(ticket, as_json, f"{ticket.id}: {COMMENT_LABELS[kind]} added")
+    line = f"{ticket.id}: {COMMENT_LABELS[kind]} added"
+    if settings is not None and outgoing:
+        line += session.send_to_customer(outgoing[0], settings.target)
+    return session.ticket_output(ticket, as_json, line)
 
 
 def comment_kind(internal: bool, from_customer: bool) -> CommentKind:

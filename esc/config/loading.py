@@ -28,6 +28,7 @@ from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
     from esc.domain.calendar import Calendar
+    from esc.domain.customer_mail import Acknowledge, CustomerMail
     from esc.domain.notify import Notify
     from esc.domain.rules import Rule
     from esc.domain.sla import Policy
@@ -232,7 +233,85 @@ def parse_rules(
     settings["automation"] = _automation(data, teams, words, reader)
     settings["max_actions"] = _max_actions(data, reader)
     settings["notify"] = _notify(data, teams, priorities, settings["automation"], reader)
+    settings["customer_mail"] = _customer_mail(data, settings["notify"], reader)
     return settings, reader.findings
+
+
+def _customer_mail(
+    data: CommentedMap, notify: Notify | None, reader: _Reader
+) -> CustomerMail | None:
+    """The `customer_mail:` section: a notify target with a mailto:// or mailtos:// URL,
+    and the optional acknowledgement (``true`` for the default text, or its templates)."""
+    from esc.domain import customer_mail as cm
+
+    raw = data.get(cm.SECTION)
+    if raw is None:
+        return None
+    if not isinstance(raw, CommentedMap):
+        reader.add(line_of(data, cm.SECTION), "customer_mail must be a mapping with `target`")
+        return None
+    for unknown in sorted(set(map(str, raw)) - set(cm.KEYS)):
+        reader.add(
+            line_of(raw, unknown), f"customer_mail: {unknown_choice('key', unknown, cm.KEYS)}"
+        )
+    targets = notify.targets if notify is not None else {}
+    target = raw.get("target")
+    good = True
+    if not isinstance(target, str) or target not in targets:
+        where = "customer_mail.target"
+        if not isinstance(target, str):
+            reader.add(line_of(raw, "target"), f"{where} must name a target of notify.targets")
+        else:
+            reader.add(
+                line_of(raw, "target"),
+                f"{where}: {unknown_choice('target', target, tuple(targets))}",
+            )
+        good = False
+    elif targets[target].url.partition("://")[0].lower() not in cm.MAIL_SCHEMES:
+        reader.add(
+            line_of(raw, "target"),
+            f"customer_mail.target: notify target {target} is not mail (mailto:// or mailtos://)",
+        )
+        good = False
+    acknowledge = _acknowledge(raw, reader)
+    return cm.CustomerMail(str(target), acknowledge) if good else None
+
+
+def _acknowledge(raw: CommentedMap, reader: _Reader) -> Acknowledge | None:
+    from esc.domain import customer_mail as cm
+
+    value = raw.get("acknowledge")
+    if value is None or value is False:
+        return None
+    if value is True:
+        return cm.Acknowledge()
+    if not isinstance(value, CommentedMap):
+        reader.add(
+            line_of(raw, "acknowledge"),
+            "customer_mail.acknowledge must be true, false or a mapping with subject and body",
+        )
+        return None
+    for unknown in sorted(set(map(str, value)) - set(cm.ACKNOWLEDGE_KEYS)):
+        reader.add(
+            line_of(value, unknown),
+            f"customer_mail.acknowledge: {unknown_choice('key', unknown, cm.ACKNOWLEDGE_KEYS)}",
+        )
+    texts = {"subject": cm.DEFAULT_SUBJECT, "body": cm.DEFAULT_BODY}
+    for key in cm.ACKNOWLEDGE_KEYS:
+        text = value.get(key, texts[key])
+        where = f"customer_mail.acknowledge.{key}"
+        if not isinstance(text, str) or not text.strip():
+            reader.add(line_of(value, key), f"{where} must be text")
+            continue
+        for problem in cm.template_problems(text):
+            reader.add(line_of(value, key), f"{where}: {problem}")
+        texts[key] = text
+    if "[{id}]" not in texts["subject"]:
+        reader.add(
+            line_of(value, "subject"),
+            "customer_mail.acknowledge.subject must hold [{id}]: replies thread by it",
+        )
+    return cm.Acknowledge(texts["subject"], texts["body"])
 
 
 def _notify(

@@ -51,6 +51,8 @@ _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _SHOW_LIMIT = 60
+_ANGLE_ADDRESS = re.compile(r"<([^<>]*)>\s*$")
+ADDRESS_FIELDS = ("to",)  # fields of e-mail addresses: compared as addresses
 GROUP_KEYS = ("all", "any", "not")
 # The front-matter fields a condition may read (escalations, sla and fired are not fields
 # of this kind: ``sla`` and ``sla.<metric>`` read the clocks), plus the computed level.
@@ -322,6 +324,26 @@ class _Contains(_Matcher):
 
     def text(self) -> str:
         return repr(self.needle)
+
+
+@immutable
+class _Address(_Matcher):
+    """An e-mail address (``to:``): any case, a display name and angle brackets ignored on
+    both sides (``"Sec" <Security@Example.com>`` is ``security@example.com``)."""
+
+    address: str  # as :func:`_address` gives it
+    source: str  # as written
+
+    def check(self, value: object) -> bool:
+        return any(_address(_text(item)) == self.address for item in _elements(value))
+
+    def text(self) -> str:
+        return self.source
+
+
+def _address(text: str) -> str:
+    found = _ANGLE_ADDRESS.search(text)
+    return (found.group(1) if found else text).strip().lower()
 
 
 def _need(matchers: Sequence[_Matcher]) -> str:
@@ -684,6 +706,8 @@ class _Compiler:
                     self.check_value(name, matcher.expected, at)
                 return matcher
         self.check_value(name, value, at)
+        if name in ADDRESS_FIELDS and isinstance(value, str):
+            return _Address(_address(value), value)
         return _Equals(value)
 
     def check_value(self, name: str, value: object, at: Location) -> None:

@@ -15,6 +15,7 @@ from esc.domain.records import immutable
 if TYPE_CHECKING:
     from esc.domain.calendar import Calendar
     from esc.domain.conditions import Condition, Vocabulary
+    from esc.domain.customer_mail import CustomerMail
     from esc.domain.notify import Notify
     from esc.domain.rules import Rule
     from esc.domain.sla import Policy
@@ -36,6 +37,7 @@ RULES_KEYS = {
     "max_actions_per_ticket",
     "fields",
     "notify",
+    "customer_mail",
 }
 
 
@@ -91,6 +93,7 @@ class Config:
     max_actions: int = 10
     fields: tuple[str, ...] = ()  # custom front-matter fields that conditions may read
     notify: Notify | None = None  # where events are sent (None: nowhere)
+    customer_mail: CustomerMail | None = None  # mail to customers (None: none is sent)
 
     @property
     def vocabulary(self) -> Vocabulary:

@@ -53,8 +53,13 @@ def esc_command() -> str:
     return shlex.quote(str(script)) if script is not None else python_command()
 
 
-def crontab_line(root: Path) -> str:
+def crontab_line(root: Path, maildir: Path | None = None) -> str:
     """The README's crontab line for the workspace at ``root`` run by this esc (a ``%``,
-    which ends a crontab command, escaped)."""
-    command = f"cd {shlex.quote(str(root))} && {esc_command()} sweep --commit --push"
+    which ends a crontab command, escaped): with ``maildir``, intake of its new mail, then
+    (whatever intake's exit code) the sweep; else the sweep alone."""
+    esc = esc_command()
+    sweep = f"{esc} sweep --commit --push"
+    if maildir is not None:
+        sweep = f"{{ {esc} intake --maildir {shlex.quote(str(maildir))}; {sweep}; }}"
+    command = f"cd {shlex.quote(str(root))} && {sweep}"
     return CRON_SCHEDULE + " " + command.replace("%", "\\%")

@@ -19,7 +19,7 @@ import hashlib
 import mailbox
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from esc.store import atomic
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024  # a larger message is quarantined unread
 ATTACHMENT_LIMIT = 10 * 1024 * 1024  # default: a larger attachment is listed, not saved
 QUARANTINE_DIR = "quarantine"
+QUARANTINED_FILE = "intake-quarantined"  # in esc's cache folder: see Quarantined
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]  # quote headers mail-parser-reply knows
 
 # Defects that mean the MIME structure is broken (others, like a stray header line, are not).
@@ -68,6 +69,9 @@ class Incoming:
     where: str
     data: bytes
     path: Path | None = None  # a Maildir file: moved to cur/ with the S flag when done
+    taken: Callable[[], None] | None = None  # (IMAP) mark it taken on the server
+    quarantined: Callable[[], None] | None = None  # (IMAP) mark it quarantined there
+    problem: str | None = None  # why it is quarantined unread (too big to download)
 
 
 def fallback_id(data: bytes) -> str:
@@ -255,6 +259,33 @@ def read_mbox(path: Path) -> Iterator[Incoming]:
             yield Incoming(f"{path}#{n + 1}", box.get_bytes(key))
     finally:
         box.close()
+
+
+class Quarantined:
+    """The messages quarantined before (their content's hash, one a line, in a file of
+    esc's cache), so an mbox, read whole on every run, reports each bad message once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.known = set(path.read_text(encoding="ascii").split())
+        except (OSError, ValueError):
+            self.known = set()
+
+    @staticmethod
+    def key(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    def __contains__(self, data: bytes) -> bool:
+        return self.key(data) in self.known
+
+    def add(self, data: bytes) -> None:
+        key = self.key(data)
+        if key in self.known:
+            return
+        self.known.add(key)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.atomic_write(self.path, "".join(f"{k}\n" for k in sorted(self.known)))
 
 
 def quarantine(folder: Path, item: Incoming) -> Path:

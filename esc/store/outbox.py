@@ -15,10 +15,11 @@ import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from esc.domain.customer_mail import Outgoing
 from esc.domain.notify import Event, Notify, expand
 from esc.domain.timestamps import format_timestamp, parse_timestamp
 from esc.store.atomic import atomic_write
@@ -46,6 +47,8 @@ class Message:
     next_try: dt.datetime | None = None
     sent: dt.datetime | None = None
     error: str = ""
+    to: str = ""  # mail to a customer: their address (the target's URL says how to send)
+    headers: dict[str, str] = field(default_factory=dict)  # mail headers esc sets
 
     @property
     def key(self) -> str:
@@ -76,6 +79,8 @@ class Message:
             status="sent" if data.get("status") == "sent" else "pending",
             attempts=int(data.get("attempts", 0)),
             error=str(data.get("error", "")),
+            to=str(data.get("to", "")),
+            headers={str(k): str(v) for k, v in dict(data.get("headers") or {}).items()},
             **times,
         )
 
@@ -86,6 +91,14 @@ def messages_of(events: Sequence[Event], now: dt.datetime) -> list[Message]:
         for e in events
         for t in e.targets
     ]
+
+
+def customer_message(mail: Outgoing, target: str, now: dt.datetime) -> Message:
+    """A message to a customer (:mod:`esc.domain.customer_mail`), sent through ``target``."""
+    return Message(
+        mail.event, target, mail.ticket_id, mail.kind, mail.subject, mail.body, now,
+        to=mail.to, headers=dict(mail.headers),
+    )  # fmt: skip
 
 
 class Outbox:
@@ -169,7 +182,9 @@ def deliver(
     if not due:
         return result
     for message in due:
-        error = send(notify, message.target, message.title, message.body, env)
+        error = send(
+            notify, message.target, message.title, message.body, env, message.to, message.headers
+        )
         if error is None:
             message.status, message.sent, message.error = "sent", now, ""
             result.sent.append(message)
@@ -188,8 +203,12 @@ def send(
     title: str,
     body: str,
     env: Mapping[str, str] | None = None,
+    to: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> str | None:
-    """Send one message to ``target``; None if it went, else why not (never the URL)."""
+    """Send one message to ``target``; None if it went, else why not (never the URL).
+    With ``to`` (mail to a customer), the target's mail URL is addressed to ``to`` alone,
+    with ``headers`` added (see :func:`addressed`)."""
     found = notify.targets.get(target) if notify is not None else None
     if found is None:
         return f"no notify target {target!r} in rules.yaml"
@@ -197,9 +216,26 @@ def send(
         url = expand(found.url, os.environ if env is None else env)
     except KeyError as exc:
         return f"the environment variable {exc.args[0]} is not set"
+    if to:
+        url = addressed(url, to, headers or {})
     with warnings.catch_warnings():  # (apprise and its plugins import the deprecated imghdr)
         warnings.simplefilter("ignore", DeprecationWarning)
         return _send(url, target, title, body)
+
+
+def addressed(url: str, to: str, headers: Mapping[str, str]) -> str:
+    """A ``mailto://``/``mailtos://`` URL sending to ``to`` only: the recipients it names
+    (its path, ``to=``) are dropped, its ``cc=``/``bcc=`` kept, and each header added as
+    apprise's ``+Name=value``.  (apprise sets Message-ID and Date itself.)"""
+    from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    dropped = {"to", *(f"+{h.lower()}" for h in headers)}
+    kept = [p for p in parts.query.split("&")
+            if p and unquote(p.partition("=")[0]).lower() not in dropped]  # fmt: skip
+    added = [f"to={quote(to, safe='@')}"]
+    added += [f"+{quote(k, safe='')}={quote(v, safe='')}" for k, v in headers.items()]
+    return urlunsplit((parts.scheme, parts.netloc, "", "&".join(kept + added), ""))
 
 
 def _send(url: str, target: str, title: str, body: str) -> str | None:

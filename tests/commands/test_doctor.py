@@ -94,6 +94,18 @@ def test_esc_not_on_crons_path_gets_the_crontab_line_with_absolute_paths(tmp_pat
     assert text.out.endswith(f"crontab line for this clone: {line}\n1 problem\n")
 
 
+def test_with_a_maildir_the_crontab_line_takes_the_mail_before_it_sweeps(
+    tmp_path: Path,
+) -> None:
+    clone = healthy_clone(tmp_path)
+    _code, report = doctor(clone, "--maildir", "../mail dir")
+    box = shlex.quote(str(clone / "../mail dir"))
+    assert report["crontab"] == (
+        f"*/5 * * * * cd {clone} && {{ {ESC_SCRIPT} intake --maildir {box}; "
+        f"{ESC_SCRIPT} sweep --commit --push; }}"
+    )
+
+
 def test_another_esc_on_crons_path_is_a_problem(tmp_path: Path) -> None:
     clone = healthy_clone(tmp_path)
     other = tmp_path / "other-bin"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from pathlib import Path
 
 import pytest
 
 from tests import mail_corpus as corpus
+from tests.commands.test_notify import smtp  # noqa: F401  (the fixture)
 from tests.conftest import Esc
 
 
@@ -221,7 +224,10 @@ def test_bad_json_changes_nothing(esc: Esc, workspace: Path) -> None:
 def test_one_source_is_required(esc: Esc) -> None:
     result = esc("intake")
     assert result.code == 2
-    assert result.err == "esc: give one of --maildir DIR, --mbox FILE, --eml - or --json -\n"
+    assert (
+        result.err
+        == "esc: give one of --maildir DIR, --mbox FILE, --eml -, --imap HOST or --json -\n"
+    )
     assert esc("intake", "--maildir", "/nonexistent").code == 2
 
 
@@ -282,13 +288,88 @@ def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path
     out = esc.ok("sweep", "--commit")
     assert "committed" in out
     files = subprocess.run(
-        ["git", "show", "--name-only", "--format=", "HEAD"], cwd=root, check=True,
-        capture_output=True, text=True,
+        ["git", "show", "--name-only", "--format=", "HEAD"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     assert f"tickets/{ticket_id}.md" in files
     assert f"attachments/{ticket_id}/log.txt" in files
     status = subprocess.run(
-        ["git", "status", "--porcelain", "--", "tickets", "attachments"], cwd=root,
-        check=True, capture_output=True, text=True,
+        ["git", "status", "--porcelain", "--", "tickets", "attachments"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert status == ""
+
+
+CUSTOMER_MAIL = """\
+notify:
+  targets:
+    customers: "mailto://127.0.0.1:${SMTP_PORT}?from=help@esc.example&mode=insecure"
+customer_mail:
+  target: customers
+  acknowledge:
+    subject: "Re: {subject} [{id}]"
+    body: "Hello {name}, we opened {id} for you."
+"""
+
+
+def test_a_new_ticket_from_mail_is_acknowledged_once_with_its_id(
+    esc: Esc,
+    workspace: Path,
+    tmp_path: Path,
+    smtp: tuple[int, list[tuple[str, list[str], str]]],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port, mails = smtp
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(CUSTOMER_MAIL)
+    assert esc("validate").code == 0, esc("validate").out
+    box = corpus.mbox(tmp_path / "inbox.mbox", corpus.message(), corpus.auto_reply())
+    out = esc.ok("intake", "--mbox", str(box))
+    ticket_id = only_ticket(workspace)
+    assert f"new ticket {ticket_id}, team support, acknowledged" in out
+    assert "sent: 1 message" in out
+    ((sender, recipients, text),) = mails  # the auto-reply got none
+    assert (sender, recipients) == ("help@esc.example", ["jane@shop.example"])
+    sent = email.message_from_string(text, policy=email.policy.default)
+    assert sent["Subject"] == f"Re: Checkout returns 500 [{ticket_id}]"
+    assert sent["To"] == "jane@shop.example"
+    assert sent["In-Reply-To"] == "<m1@shop.example>"
+    assert sent["Auto-Submitted"] == "auto-replied"
+    body = sent.get_body(("plain",))
+    assert body is not None
+    assert body.get_content().strip() == f"Hello Jane Doe, we opened {ticket_id} for you."
+    # a rerun takes nothing and sends nothing, nor does the sweep
+    assert "already taken" in esc.ok("intake", "--mbox", str(box))
+    esc.ok("sweep")
+    assert len(mails) == 1
+    # the customer's answer to the acknowledgement threads (References names their message)
+    answer = corpus.reply(
+        "gmail",
+        "Any news?",
+        in_reply_to=sent["Message-ID"],  # (apprise's own: esc cannot record it)
+        references=f"<m1@shop.example> {sent['Message-ID']}",
+    )
+    assert f"customer message on {ticket_id}" in esc.ok(
+        "intake", "--eml", "-", input=answer.decode()
+    )
+    assert len(mails) == 1  # a reply to a ticket is not acknowledged
+
+
+def test_a_quarantined_mbox_message_is_reported_once(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    box = corpus.mbox(tmp_path / "inbox.mbox", corpus.message(), corpus.broken_mime())
+    first = esc("intake", "--mbox", str(box))
+    assert first.code == 1 and "broken MIME" in first.err
+    again = esc("intake", "--mbox", str(box))
+    assert again.code == 0 and again.err == ""
+    assert f"{box}#2: quarantined before" in again.out
+    assert again.out.endswith("2 messages: 1 already taken, 1 quarantined before\n")
+    assert len(list((workspace / "quarantine").iterdir())) == 1

@@ -526,3 +526,53 @@ def test_the_starter_files_example_of_fields_loads() -> None:
     declared = RULES_YAML.replace("# fields: [vip, region]", "fields: [vip, region]")
     config = loads(TEAMS_YAML, declared)
     assert config.fields == ("vip", "region")
+
+
+# ---------------------------------------------------------------- customer_mail
+
+MAIL_TARGETS = """\
+notify:
+  targets:
+    customers: "mailtos://smtp.example.com?from=help@example.com"
+    chat: "json://hooks.example.com/esc"
+"""
+
+
+def test_customer_mail_loads_with_the_default_acknowledgement() -> None:
+    config = loads(rules=MAIL_TARGETS + "customer_mail: {target: customers, acknowledge: true}\n")
+    settings = config.customer_mail
+    assert settings is not None and settings.target == "customers"
+    assert settings.acknowledge is not None and "[{id}]" in settings.acknowledge.subject
+    plain = loads(rules=MAIL_TARGETS + "customer_mail: {target: customers}\n").customer_mail
+    assert plain is not None and plain.acknowledge is None
+    assert loads(rules=MAIL_TARGETS).customer_mail is None
+
+
+def test_customer_mail_findings_name_the_line_with_did_you_mean() -> None:
+    rules = MAIL_TARGETS + (
+        "customer_mail:\n"  # line 5
+        "  target: customer\n"
+        "  acknowledge:\n"
+        "    subject: 'Ticket {id}'\n"
+        "    bdy: 'Hello {nmae}'\n"
+        "  acknowlege: true\n"
+    )
+    assert findings(rules=rules) == [
+        "rules.yaml:10: customer_mail: unknown key 'acknowlege' (did you mean 'acknowledge'?); "
+        "choose from target, acknowledge",
+        "rules.yaml:6: customer_mail.target: unknown target 'customer' (did you mean "
+        "'customers'?); choose from customers, chat",
+        "rules.yaml:9: customer_mail.acknowledge: unknown key 'bdy' (did you mean 'body'?); "
+        "choose from subject, body",
+        "rules.yaml:8: customer_mail.acknowledge.subject must hold [{id}]: replies thread by it",
+    ]
+    body = MAIL_TARGETS + "customer_mail:\n  target: customers\n  acknowledge: {body: 'Hi {nmae}'}"
+    (problem,) = findings(rules=body)
+    assert problem.startswith(
+        "rules.yaml:7: customer_mail.acknowledge.body: unknown placeholder {nmae} "
+        "(did you mean 'name'?)"
+    )
+    chat = findings(rules=MAIL_TARGETS + "customer_mail: {target: chat}\n")
+    assert chat == [
+        "rules.yaml:5: customer_mail.target: notify target chat is not mail (mailto:// or mailtos://)"
+    ]

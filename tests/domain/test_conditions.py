@@ -877,3 +877,13 @@ def test_without_declared_fields_a_custom_key_is_an_error() -> None:
     with pytest.raises(ConditionError) as caught:
         compile_condition({"vip": True}, Vocabulary(PRIORITIES))
     assert caught.value.message.startswith("unknown condition key 'vip';")
+
+
+def test_to_compares_addresses_in_any_case_without_display_names() -> None:
+    written = cond({"to": "security@example.com"})
+    assert written.matches(facts({"to": ['"Sec" <Security@Example.com>', "help@example.com"]}))
+    assert written.matches(facts({"to": ["SECURITY@example.com"]}))
+    assert not written.matches(facts({"to": ["security@example.org"]}))
+    assert check({"to": "Sec <Security@Example.COM>"}, {"to": ["security@example.com"]})
+    assert check({"to": ["x@y.example", "security@example.com"]}, {"to": ["Security@example.com"]})
+    assert written.describe() == "to: security@example.com"

@@ -1,0 +1,178 @@
+"""Reading incoming mail from an IMAP folder, with imapclient (imported only for
+``esc intake --imap``).
+
+Always over TLS: implicit TLS (port 993) by default, or STARTTLS (port 143), the server's
+certificate checked against the system's CAs (or ``cafile``).  The password comes from an
+environment variable, never from the command line.  The messages taken are those of the
+folder without esc's keywords, read with ``BODY.PEEK[]`` (so reading does not mark them
+seen); a message taken is marked ``\\Seen`` and ``esc-taken`` (or moved to a folder), a
+quarantined one ``esc-quarantined`` (or moved to another).  Messages are matched to
+tickets by Message-ID, as every source is, so one flagged late (a crash, a lost
+connection) is ``already taken`` on the next run, and flagged then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+from esc.domain.errors import BadInput, EscError
+from esc.store.mail import MAX_MESSAGE_BYTES, Incoming
+
+Security = Literal["tls", "starttls"]
+SECURITY: tuple[Security, ...] = ("tls", "starttls")
+PORTS: dict[Security, int] = {"tls": 993, "starttls": 143}
+TAKEN = b"esc-taken"  # the keyword of a message intake took (with \Seen)
+QUARANTINED = b"esc-quarantined"  # of one it could not use
+TIMEOUT = 30.0  # seconds for the connection and each command
+BATCH = 20  # messages fetched at once
+
+
+class ImapError(EscError):
+    """The server cannot be reached, refuses the login, or fails a command."""
+
+
+@dataclass
+class ImapSettings:
+    host: str
+    user: str
+    password: str
+    port: int | None = None  # None: 993 for tls, 143 for starttls
+    folder: str = "INBOX"
+    security: Security = "tls"
+    cafile: str | None = None  # a CA file to check the server's certificate with
+    done_folder: str | None = None  # move taken messages there (else flag them)
+    quarantine_folder: str | None = None  # move quarantined ones there (else flag them)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port or PORTS[self.security]}"
+
+
+class ImapSource:
+    """One session with the server: ``with ImapSource(settings) as source:`` logs in and
+    selects the folder; :meth:`messages` yields the messages to take."""
+
+    def __init__(self, settings: ImapSettings) -> None:
+        self.settings = settings
+        self.client: Any = None
+
+    def __enter__(self) -> ImapSource:
+        import imapclient  # (only for --imap)
+
+        s = self.settings
+        context = ssl.create_default_context(cafile=s.cafile)
+        port = s.port or PORTS[s.security]
+        tls = s.security == "tls"
+        self.client = client = self._call(
+            "cannot connect", imapclient.IMAPClient, s.host, port, ssl=tls, ssl_context=context,
+            timeout=TIMEOUT,
+        )  # fmt: skip
+        try:
+            if s.security == "starttls":
+                self._call("STARTTLS", client.starttls, context)
+            self._call(f"login as {s.user}", client.login, s.user, s.password)
+            self._call(f"folder {s.folder}", client.select_folder, s.folder)
+            for folder in (s.done_folder, s.quarantine_folder):
+                if folder is not None and not self._call("list", client.folder_exists, folder):
+                    self._call(f"create folder {folder}", client.create_folder, folder)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        client, self.client = self.client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:  # (the connection may be gone: nothing is left to do)
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+    def _call(self, what: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``action(*args)``, its failure one line naming the server (never the password)."""
+        try:
+            return action(*args, **kwargs)
+        except ssl.SSLError as exc:
+            reason = exc.reason or type(exc).__name__
+            raise ImapError(f"imap {self.settings.address}: {what}: TLS: {reason}") from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise ImapError(f"imap {self.settings.address}: {what}: {reason}") from None
+        except Exception as exc:  # imapclient's and imaplib's errors
+            text = exc.args[0] if exc.args else type(exc).__name__
+            text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+            raise ImapError(f"imap {self.settings.address}: {what}: {text}") from None
+
+    def messages(self) -> Iterator[Incoming]:
+        """The messages to take, oldest first; one over the size limit is not downloaded
+        (yielded empty, with its ``problem``: intake quarantines it on the server only)."""
+        client, s = self.client, self.settings
+        uids = self._call(
+            "search",
+            client.search,
+            ["NOT", "KEYWORD", TAKEN, "NOT", "KEYWORD", QUARANTINED],
+        )
+        uids = sorted(int(u) for u in uids)
+        for start in range(0, len(uids), BATCH):
+            chunk = uids[start : start + BATCH]
+            sizes = self._call("fetch", client.fetch, chunk, ["RFC822.SIZE"])
+            small = [
+                u
+                for u in chunk
+                if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_MESSAGE_BYTES
+            ]
+            bodies = self._call("fetch", client.fetch, small, ["BODY.PEEK[]"]) if small else {}
+            for uid in chunk:
+                data = bodies.get(uid, {}).get(b"BODY[]")
+                if uid in small and data is None:  # (deleted meanwhile by another reader)
+                    continue
+                too_big = f"over {MAX_MESSAGE_BYTES // (1024 * 1024)} MB (left on the server)"
+                yield Incoming(
+                    f"imap://{s.address}/{s.folder}#{uid}",
+                    bytes(data) if data is not None else b"",
+                    taken=functools.partial(self.taken, uid),
+                    quarantined=functools.partial(self.quarantined, uid),
+                    problem=None if data is not None else too_big,
+                )
+
+    def taken(self, uid: int) -> None:
+        self._done(uid, TAKEN, self.settings.done_folder)
+
+    def quarantined(self, uid: int) -> None:
+        self._done(uid, QUARANTINED, self.settings.quarantine_folder)
+
+    def _done(self, uid: int, keyword: bytes, folder: str | None) -> None:
+        client = self.client
+        self._call("store", client.add_flags, [uid], [b"\\Seen", keyword], silent=True)
+        if folder is not None:
+            self._call("move", client.move, [uid], folder)
+
+
+def settings_of(
+    host: str,
+    user: str | None,
+    password: str | None,
+    password_variable: str,
+    **options: Any,
+) -> ImapSettings:
+    """The settings for ``--imap``; bad input when the user or password is missing."""
+    if not host or host.startswith("-"):
+        raise BadInput("--imap: give the server's host name")
+    if not user:
+        raise BadInput("--imap: give the user with --imap-user or ESC_IMAP_USER")
+    if not password:
+        raise BadInput(f"--imap: the password is read from {password_variable}, which is not set")
+    return ImapSettings(host, user, password, **options)

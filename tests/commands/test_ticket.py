@@ -1,0 +1,100 @@
+"""`esc comment --send`: a public reply e-mailed to the customer, through the outbox."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+
+from tests import mail_corpus as corpus
+from tests.commands.test_intake import CUSTOMER_MAIL, only_ticket
+from tests.commands.test_notify import smtp  # noqa: F401  (the fixture)
+from tests.conftest import Esc
+
+Mails = tuple[int, list[tuple[str, list[str], str]]]
+
+
+@pytest.fixture
+def mail_out(workspace: Path, smtp: Mails, monkeypatch: pytest.MonkeyPatch) -> Mails:  # noqa: F811
+    """A workspace whose rules.yaml sends customer mail to a real SMTP server."""
+    monkeypatch.setenv("SMTP_PORT", str(smtp[0]))
+    no_ack = CUSTOMER_MAIL.split("  acknowledge:")[0]
+    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(no_ack)
+    return smtp
+
+
+def test_a_sent_reply_reaches_the_customer_and_threads_back(
+    esc: Esc, workspace: Path, mail_out: Mails
+) -> None:
+    _port, mails = mail_out
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    assert mails == []  # (no acknowledge: configured)
+    out = esc.ok("comment", ticket_id, "--send", "-m", "Please try another card.")
+    assert out == f"{ticket_id}: reply added, sent to jane@shop.example\n"
+    ((sender, recipients, text),) = mails
+    assert (sender, recipients) == ("help@esc.example", ["jane@shop.example"])
+    sent = email.message_from_string(text, policy=email.policy.default)
+    assert sent["Subject"] == f"Re: [{ticket_id}] Checkout returns 500"
+    assert sent["In-Reply-To"] == "<m1@shop.example>"
+    assert sent["Auto-Submitted"] is None  # a person's reply
+    assert "Please try another card." in sent.get_body(("plain",)).get_content()
+    shown = esc.ok("show", ticket_id)
+    assert "Please try another card." in shown
+    # the customer answers the reply: it threads onto the ticket by the [ID] in its subject
+    answer = corpus.message(
+        subject=str(sent["Subject"]).replace("Re:", "Re: Re:"),
+        text="Done, it works.",
+        message_id="<a2@shop.example>",
+    )
+    assert f"customer message on {ticket_id}" in esc.ok(
+        "intake", "--eml", "-", input=answer.decode()
+    )
+    esc.ok("sweep")
+    assert len(mails) == 1  # sent once
+
+
+def test_send_is_refused_without_customer_mail_or_an_address(esc: Esc, workspace: Path) -> None:
+    ticket_id = esc.ok("create", "--title", "Phone call", "--customer", "Bob at the front desk")
+    before = (workspace / "tickets" / f"{ticket_id.strip()}.md").read_bytes()
+    result = esc("comment", ticket_id.strip(), "--send", "-m", "hello")
+    assert result.code == 1
+    assert result.err == (
+        "esc: --send: rules.yaml sends no mail to customers (no customer_mail: section); "
+        "nothing changed\n"
+    )
+    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(CUSTOMER_MAIL.split("  acknowledge:")[0])
+    result = esc("comment", ticket_id.strip(), "--send", "-m", "hello", env={"SMTP_PORT": "25"})
+    assert result.code == 1
+    assert "no e-mail address to send to (the customer is 'Bob at the front desk')" in result.err
+    assert (workspace / "tickets" / f"{ticket_id.strip()}.md").read_bytes() == before
+    assert not (workspace / ".esc-cache" / "outbox").exists()
+
+
+def test_an_internal_note_can_never_be_sent(esc: Esc, workspace: Path) -> None:
+    ticket_id = esc.ok("create", "--title", "x", "--customer", "jane@shop.example").strip()
+    for flag in ("--internal", "--from-customer"):
+        result = esc("comment", ticket_id, flag, "--send", "-m", "secret")
+        assert result.code == 2
+        assert "--send e-mails a public reply: not with --internal or --from-customer" in result.err
+    assert "secret" not in (workspace / "tickets" / f"{ticket_id}.md").read_text()
+
+
+def test_a_failed_send_keeps_the_reply_and_the_next_sweep_sends_it(
+    esc: Esc, workspace: Path, mail_out: Mails, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, mails = mail_out
+    ticket_id = esc.ok("create", "--title", "x", "--customer", "Jane <Jane@Shop.example>").strip()
+    monkeypatch.setenv("SMTP_PORT", "1")  # nothing listens there
+    result = esc("comment", ticket_id, "--send", "-m", "On it.")
+    assert result.code == 0
+    assert result.out == f"{ticket_id}: reply added, not sent yet to jane@shop.example\n"
+    assert "esc: sending the reply to jane@shop.example failed: " in result.err
+    assert "the next sweep retries" in result.err
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    esc.ok("sweep", now="2026-11-20T10:06:00+01:00")  # after the 5 minutes' backoff
+    assert [m[1] for m in mails] == [["jane@shop.example"]]

@@ -1,0 +1,57 @@
+"""Mail to customers: addresses, templates, subjects and threading headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from esc.domain import customer_mail as cm
+
+AT = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
+
+
+def test_the_address_of_a_customer() -> None:
+    assert cm.address_of("Jane Doe <Jane@Shop.example>") == "jane@shop.example"
+    assert cm.address_of('"Doe, Jane" <jane@shop.example>') == "jane@shop.example"
+    assert cm.address_of("jane@shop.example") == "jane@shop.example"
+    assert cm.address_of("Bob at the front desk") is None
+    assert cm.address_of("") is None and cm.address_of(None) is None
+    assert cm.display_name('"Doe, Jane" <jane@shop.example>') == "Doe, Jane"
+    assert cm.display_name("jane@shop.example") == "jane@shop.example"
+
+
+def test_templates_name_known_placeholders_only() -> None:
+    assert cm.template_problems("[{id}] {title} for {name}") == []
+    (problem,) = cm.template_problems("Hello {nmae}")
+    assert problem.startswith("unknown placeholder {nmae} (did you mean 'name'?)")
+    assert cm.render("{id}: {other} {title}", {"id": "T-1", "title": "x"}) == "T-1: {other} x"
+
+
+def test_the_acknowledgement_carries_the_id_and_answers_the_message() -> None:
+    settings = cm.CustomerMail("customers", cm.Acknowledge("Got it: {subject}", "Hi {name}"))
+    ack = cm.acknowledgement(
+        settings, "T-abcd", "Checkout", "Jane <jane@x.example>", "Checkout", "<m1@x>"
+    )
+    assert ack is not None
+    assert ack.subject == "[T-abcd] Got it: Checkout"  # the ID added when the template lacks it
+    assert ack.to == "jane@x.example" and ack.body == "Hi Jane"
+    assert ack.headers["In-Reply-To"] == "<m1@x>" and ack.headers["References"] == "<m1@x>"
+    assert ack.headers["Auto-Submitted"] == "auto-replied"
+    again = cm.acknowledgement(
+        settings, "T-abcd", "Changed", "Jane <jane@x.example>", "x", "<m1@x>"
+    )
+    assert again is not None and again.event == ack.event  # same ticket and message: same id
+    assert (
+        cm.acknowledgement(cm.CustomerMail("customers"), "T-abcd", "t", "j@x.example", "s", "<m>")
+        is None
+    )
+
+
+def test_a_reply_names_the_latest_messages_of_the_customer() -> None:
+    ids = [f"<m{n}@x>" for n in range(12)]
+    reply = cm.reply("T-abcd", "Checkout", "jane@x.example", "Done", AT, "alice", ids)
+    assert reply.subject == "Re: [T-abcd] Checkout"
+    assert reply.body == "Done\n"
+    assert reply.headers["In-Reply-To"] == "<m11@x>"
+    assert reply.headers["References"].split() == ids[-cm.REFERENCES_KEPT :]
+    assert "Auto-Submitted" not in reply.headers
+    assert cm.reply("T-abcd", "t", "j@x.example", "Done", AT, "alice", []).headers == {}
