@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from esc.commands import kb
 from esc.commands.session import Output, Session
 from esc.domain import query
 from esc.domain.explain import explain_ticket
 from esc.domain.model import ACTIVE_STATUSES
 from esc.domain.plan import sla_of
+from esc.report import kb as kb_views
 from esc.report import views
 from esc.report.history import story, story_json, story_text
 from esc.report.slas import sla_now, sla_states_now
@@ -21,9 +23,15 @@ def show(session: Session, ref: str, as_json: bool) -> Output:
     ticket = session.workspace.load(ref).ticket
     config, now = session.config, session.now
     sla = sla_of(ticket, config, now)
+    suggestions, notes = kb.suggestions_for_show(session, ticket, config)
     if as_json:
-        return Output(data=views.ticket_json(ticket, config, full=True, sla=sla))
-    return Output(text=views.ticket_text(ticket, config, now, session.colour, sla) + "\n")
+        data = views.ticket_json(ticket, config, full=True, sla=sla)
+        if suggestions:
+            data["suggestions"] = [kb_views.suggestion_json(s) for s in suggestions]
+        return Output(data=data, notes=notes)
+    section = kb_views.suggestion_lines(suggestions, session.colour)
+    text = views.ticket_text(ticket, config, now, session.colour, sla, section)
+    return Output(text=text + "\n", notes=notes)
 
 
 def list_tickets(
