@@ -15,9 +15,10 @@ from esc.domain.choices import unknown_choice
 from esc.domain.config import Config, Finding
 from esc.domain.errors import BadInput, ParseError
 from esc.domain.model import Ticket, line_problem, tag_problem
-from esc.domain.suggest import Suggestion, search, suggest
+from esc.domain.suggest import Suggestion, ticket_query
 from esc.report import kb as views
 from esc.store import kb as store
+from esc.store.kb_index import index_for
 from esc.ticketfile.article import ArticleDoc
 
 SHOWN_IN_SHOW = 3  # articles `esc show` suggests for a new or open ticket at level 1
@@ -95,8 +96,9 @@ def list_articles(session: Session, category: str | None, as_json: bool) -> Outp
 def search_articles(session: Session, text: str, limit: int, as_json: bool) -> Output:
     if not text.strip():
         raise BadInput("give some words to search for")
-    found = store.load(session.workspace.root)
-    return _ranked(found, search(found.articles, text, limit), session.width, as_json)
+    index, found = index_for(session.workspace.root)
+    ranked = index.rank(text, limit) if index is not None else []
+    return _ranked(found, ranked, session.width, as_json)
 
 
 def show_article(session: Session, ref: str, as_json: bool) -> Output:
@@ -118,8 +120,9 @@ def suggest_for(session: Session, ref: str, limit: int, as_json: bool) -> Output
     if limit < 1:
         raise BadInput("--limit must be 1 or more")
     ticket = session.workspace.load(ref).ticket
-    found = store.load(session.workspace.root)
-    return _ranked(found, suggest(found.articles, ticket, limit), session.width, as_json)
+    index, found = index_for(session.workspace.root)
+    ranked = index.rank(ticket_query(ticket), limit) if index is not None else []
+    return _ranked(found, ranked, session.width, as_json)
 
 
 def _ranked(
@@ -148,8 +151,9 @@ def suggestions_for_show(
         return [], []
     if not store.article_paths(session.workspace.root):
         return [], []
-    found = store.load(session.workspace.root)
-    return suggest(found.articles, ticket, SHOWN_IN_SHOW), found.notes()
+    index, found = index_for(session.workspace.root)
+    ranked = index.rank(ticket_query(ticket), SHOWN_IN_SHOW) if index is not None else []
+    return ranked, found.notes()
 
 
 def article_id_for_resolve(session: Session, ref: str) -> str:

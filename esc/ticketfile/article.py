@@ -5,8 +5,11 @@ YAML dialect, one parser) and written in esc's style. Pure text in, records out.
     ---
     id: KB-0003
     title: Reset a locked account
-    categories: [account]
-    tags: [login, lockout]
+    categories:
+      - account
+    tags:
+      - login
+      - lockout
     updated: 2026-11-02
     ---
 
@@ -43,7 +46,9 @@ def parse(text: str, path: str) -> ArticleDoc:
 
 
 def render(article: Article) -> str:
-    """The text of an article file (lists in flow style: ``categories: [account]``)."""
-    front = "".join(f"{k}: {yaml_text.inline(v)}\n" for k, v in front_of(article).items())
+    """The text of an article file, its front-matter in esc's own style (one fact per
+    line, block lists), which :mod:`esc.ticketfile.fast_front` reads without a YAML
+    library: a thousand articles are read in milliseconds, not a second."""
+    front = yaml_text.render_mapping(front_of(article))
     body = article.body.strip("\n")
     return f"---\n{front}---\n\n{body}\n" if body else f"---\n{front}---\n"
