@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from esc.commands import kb
 from esc.commands.session import Output, Session
 from esc.domain import query
 from esc.domain.explain import explain_ticket
 from esc.domain.model import ACTIVE_STATUSES
 from esc.domain.plan import sla_of
-from esc.report import kb as kb_views
 from esc.report import views
 from esc.report.history import story, story_json, story_text
 from esc.report.slas import sla_now, sla_states_now
@@ -23,6 +21,9 @@ def show(session: Session, ref: str, as_json: bool) -> Output:
     ticket = session.workspace.load(ref).ticket
     config, now = session.config, session.now
     sla = sla_of(ticket, config, now)
+    from esc.commands import kb  # (list, log and explain need none of the knowledge base)
+    from esc.report import kb as kb_views
+
     suggestions, notes = kb.suggestions_for_show(session, ticket, config)
     if as_json:
         data = views.ticket_json(ticket, config, full=True, sla=sla)
