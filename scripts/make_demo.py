@@ -157,8 +157,9 @@ def tag(*tags: str) -> Action:
     return Action("tag", tags)
 
 
-def resolve(resolution: str) -> Action:
-    return Action("resolve", (f"--resolution={text(resolution)}",))
+def resolve(resolution: str, kb: str | None = None) -> Action:
+    """Resolve; ``kb``: the knowledge-base article (in kb/, written by hand) that solved it."""
+    return Action("resolve", (f"--resolution={text(resolution)}", *([f"--kb={kb}"] if kb else [])))
 
 
 def close(csat: int | None = None, feedback: str | None = None) -> Action:
@@ -221,7 +222,7 @@ STORIES: list[Story] = [
             """)),
         at("2026-10-19 09:17", "maya", resolve(
             "Updated the VAT ID in the billing profile and re-issued the October invoice as "
-            "BC-INV-2026-10-0412-R1.")),
+            "BC-INV-2026-10-0412-R1.", kb="KB-0005")),
         at("2026-10-21 09:00", "maya", close(5, "Super quick, thank you Maya!")),
     ),
     story(
@@ -248,7 +249,8 @@ STORIES: list[Story] = [
             """)),
         at("2026-10-20 11:09", "jonas", customer("Perfect, got it working. Cheers!")),
         at("2026-10-20 11:10", "jonas", resolve(
-            "Explained shipping rules: a 'Free above order value' rule of £50 on the UK zone.")),
+            "Explained shipping rules: a 'Free above order value' rule of £50 on the UK zone.",
+            kb="KB-0004")),
         at("2026-10-22 09:00", "jonas", close(
             5, "Fast answer in the chat, exactly what I needed.")),
     ),
@@ -282,7 +284,7 @@ STORIES: list[Story] = [
             link into the browser works. To prevent it, your IT admin can add `*.brightcart.io`
             to the Safe Links "do not rewrite" list; turning on two-factor login also means
             you'll need resets less often.
-            """)),
+            """, kb="KB-0006")),
         at("2026-10-23 10:15", "priya", close(
             4, "Solved quickly. It would be nice if the reset page explained this.")),
     ),
@@ -506,7 +508,7 @@ STORIES: list[Story] = [
             """)),
         at("2026-11-04 10:26", "maya", customer("No, that's all. Thank you!")),
         at("2026-11-04 10:27", "maya", resolve(
-            "Add-on switched off and €19.00 refunded (unused, within 14 days).")),
+            "Add-on switched off and €19.00 refunded (unused, within 14 days).", kb="KB-0001")),
         at("2026-11-06 09:00", "maya", close(5, "Easy and fast, thanks!")),
     ),
     story(
@@ -674,7 +676,7 @@ STORIES: list[Story] = [
             "not charged.")),
         at("2026-11-12 14:37", "jonas", resolve(
             "Platform-wide checkout outage 14:02-14:29, handled in <<checkout-outage>>; "
-            "customer informed that it works again.")),
+            "customer informed that it works again.", kb="KB-0011")),
     ),
     # ------------------------------------------------------------ the last two weeks: the backlog
     story(
@@ -871,7 +873,8 @@ STORIES: list[Story] = [
             Maya
             """)),
         at("2026-11-20 14:03", "maya", resolve(
-            "Explained the payout: card/PayPal fees and one refund are deducted before payout.")),
+            "Explained the payout: card/PayPal fees and one refund are deducted before payout.",
+            kb="KB-0002")),
     ),
     story(
         "klarna-austria",  # chat, classified as a bug (re-routed), freeze exception from management
@@ -1097,7 +1100,7 @@ STORIES: list[Story] = [
             "That was our old POS tablet with a saved password. Removed it, thanks!")),
         at("2026-11-24 09:55", "priya", resolve(
             "Unlocked the account; the failed logins came from the customer's own old POS "
-            "tablet with a stale password.")),
+            "tablet with a stale password.", kb="KB-0003")),
     ),
     story(
         "refund-arn",  # refund question, waiting on the shop's customer
@@ -1293,7 +1296,7 @@ STORIES: list[Story] = [
             """)),
         at("2026-11-25 15:39", "jonas", customer("Done, she's in. Thanks!")),
         at("2026-11-25 15:40", "jonas", resolve(
-            "Explained Settings → Team → Invite member with the Admin role.")),
+            "Explained Settings → Team → Invite member with the Admin role.", kb="KB-0007")),
     ),
     story(
         "custom-domain",  # how-to, waiting on the customer

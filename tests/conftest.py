@@ -150,4 +150,5 @@ def demo(tmp_path: Path) -> Iterator[Path]:
     for name in ("teams.yaml", "rules.yaml"):
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "tickets", root / "tickets")
+    shutil.copytree(REPO / "kb", root / "kb")
     yield root

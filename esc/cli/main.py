@@ -267,14 +267,19 @@ def escalate(
 @cli.command()
 @click.argument("ref", metavar="TICKET")
 @click.option("--resolution", required=True, metavar="TEXT", help="How it was solved.")
+@click.option(
+    "--kb", "article", metavar="ARTICLE", help="The kb/ article that solved it (KB-0003)."
+)
 @by_option
 @json_option
 @common
-def resolve(ref: str, resolution: str, actor: str | None, as_json: bool) -> int:
+def resolve(
+    ref: str, resolution: str, article: str | None, actor: str | None, as_json: bool
+) -> int:
     """Mark a ticket solved, telling the customer how."""
     from esc.commands import ticket
 
-    return emit(ticket.resolve(session(), ref, resolution, actor, as_json))
+    return emit(ticket.resolve(session(), ref, resolution, article, actor, as_json))
 
 
 @cli.command()
@@ -389,6 +394,83 @@ def list_(
         "assignee": assignee,
     }
     return emit(browse.list_tickets(session(), statuses, all_, filters, overdue, sort, as_json))
+
+
+# ---------------------------------------------------------------- the knowledge base
+
+
+@cli.group()
+def kb() -> None:
+    """The knowledge base: Markdown articles in kb/."""
+
+
+@kb.command("new")
+@click.option("--from", "source", metavar="TICKET", help="Draft it from a resolved ticket.")
+@click.option("--title", metavar="T", help="The title (with --from: the ticket's).")
+@click.option("--category", "categories", multiple=True, metavar="C", help="A category (repeat).")
+@click.option("--tag", "tags", multiple=True, metavar="X", help="A tag (repeatable).")
+@click.option("--body", metavar="TEXT|-", help="The article's Markdown; '-' reads stdin.")
+@json_option
+@common
+def kb_new(
+    source: str | None,
+    title: str | None,
+    categories: tuple[str, ...],
+    tags: tuple[str, ...],
+    body: str | None,
+    as_json: bool,
+) -> int:
+    """Write a new article kb/KB-NNNN.md under the next ID; prints the ID."""
+    from esc.commands import kb as articles
+
+    text = sys.stdin.read() if body == "-" else body
+    return emit(articles.new(session(), source, title, categories, tags, text, as_json))
+
+
+@kb.command("list")
+@click.option("--category", metavar="C", help="Only articles of this category.")
+@json_option
+@common
+def kb_list(category: str | None, as_json: bool) -> int:
+    """List the articles."""
+    from esc.commands import kb as articles
+
+    return emit(articles.list_articles(session(), category, as_json))
+
+
+@kb.command("search")
+@click.argument("text")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
+@json_option
+@common
+def kb_search(text: str, limit: int, as_json: bool) -> int:
+    """The articles that best match TEXT, with scores and the words matched."""
+    from esc.commands import kb as articles
+
+    return emit(articles.search_articles(session(), text, limit, as_json))
+
+
+@kb.command("show")
+@click.argument("ref", metavar="ARTICLE")
+@json_option
+@common
+def kb_show(ref: str, as_json: bool) -> int:
+    """Show one article (KB-0003, or just 3)."""
+    from esc.commands import kb as articles
+
+    return emit(articles.show_article(session(), ref, as_json))
+
+
+@cli.command()
+@click.argument("ref", metavar="TICKET")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(min=1))
+@json_option
+@common
+def suggest(ref: str, limit: int, as_json: bool) -> int:
+    """The knowledge-base articles that best match a ticket, with scores and matched words."""
+    from esc.commands import kb as articles
+
+    return emit(articles.suggest_for(session(), ref, limit, as_json))
 
 
 @cli.command()

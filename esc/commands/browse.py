@@ -21,9 +21,18 @@ def show(session: Session, ref: str, as_json: bool) -> Output:
     ticket = session.workspace.load(ref).ticket
     config, now = session.config, session.now
     sla = sla_of(ticket, config, now)
+    from esc.commands import kb  # (list, log and explain need none of the knowledge base)
+    from esc.report import kb as kb_views
+
+    suggestions, notes = kb.suggestions_for_show(session, ticket, config)
     if as_json:
-        return Output(data=views.ticket_json(ticket, config, full=True, sla=sla))
-    return Output(text=views.ticket_text(ticket, config, now, session.colour, sla) + "\n")
+        data = views.ticket_json(ticket, config, full=True, sla=sla)
+        if suggestions:
+            data["suggestions"] = [kb_views.suggestion_json(s) for s in suggestions]
+        return Output(data=data, notes=notes)
+    section = kb_views.suggestion_lines(suggestions, session.colour)
+    text = views.ticket_text(ticket, config, now, session.colour, sla, section)
+    return Output(text=text + "\n", notes=notes)
 
 
 def list_tickets(

@@ -154,11 +154,25 @@ def escalate(
 
 
 def resolve(
-    session: Session, ref: str, resolution: str, actor: str | None, as_json: bool
+    session: Session,
+    ref: str,
+    resolution: str,
+    article: str | None,
+    actor: str | None,
+    as_json: bool,
 ) -> Output:
+    """Resolve; ``article``: the knowledge-base article that solved it (must exist)."""
     who = whoami(actor)
-    ticket = session.update(ref, lambda t, c, n: lifecycle.resolve(t, c, n, who, resolution))
-    return session.ticket_output(ticket, as_json, f"{ticket.id}: resolved")
+    kb_id = None
+    if article is not None:
+        from esc.commands.kb import article_id_for_resolve
+
+        kb_id = article_id_for_resolve(session, article)
+    ticket = session.update(
+        ref, lambda t, c, n: lifecycle.resolve(t, c, n, who, resolution, kb=kb_id)
+    )
+    line = f"{ticket.id}: resolved" + (f" with {kb_id}" if kb_id else "")
+    return session.ticket_output(ticket, as_json, line)
 
 
 def close(

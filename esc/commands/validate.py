@@ -1,11 +1,16 @@
-"""`esc validate`: teams.yaml, rules.yaml and every ticket checked."""
+"""`esc validate`: teams.yaml, rules.yaml, every ticket and every kb/ article checked."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 
+from esc.commands import kb
 from esc.commands.notify import environment_findings
 from esc.commands.session import Output, Session
+from esc.domain.errors import ParseError
+from esc.store.kb import load as load_kb
+from esc.ticketfile.document import TicketDoc
 from esc.ticketfile.problems import ticket_problems
 
 
@@ -14,7 +19,13 @@ def validate(session: Session) -> Output:
     workspace = session.workspace
     config, findings = workspace.config_findings()
     findings = findings + environment_findings(config, os.environ)
-    findings = findings + ticket_problems(workspace.scan(strict=False), config)
+    uses: list[tuple[str, int, str]] = []  # (path, line, article) of each ticket's kb:
+    findings = findings + ticket_problems(_noting_kb(workspace.scan(strict=False), uses), config)
+    article_findings, articles = kb.article_findings(session, config)
+    findings += article_findings
+    if uses:
+        ids = {a.id for a in load_kb(workspace.root).articles}
+        findings += kb.ticket_kb_findings(uses, ids)
     if findings:
         return Output(
             text="".join(f"{finding}\n" for finding in findings),
@@ -22,4 +33,15 @@ def validate(session: Session) -> Output:
             code=1,
         )
     count = len(workspace.ticket_paths())
-    return Output(notes=[f"ok: teams.yaml, rules.yaml and {count} tickets"])
+    tail = f", {articles} articles" if articles else ""
+    return Output(notes=[f"ok: teams.yaml, rules.yaml and {count} tickets{tail}"])
+
+
+def _noting_kb(
+    items: Iterable[TicketDoc | ParseError], uses: list[tuple[str, int, str]]
+) -> Iterator[TicketDoc | ParseError]:
+    """``items``, noting in ``uses`` each ticket that names an article."""
+    for item in items:
+        if not isinstance(item, ParseError) and item.ticket.kb is not None:
+            uses.append((item.path, item.key_lines.get("kb", 1), item.ticket.kb))
+        yield item

@@ -29,6 +29,7 @@ TEXT_FIELDS = (
     "channel",
     "impact",
     "urgency",
+    "kb",
 )
 TIME_FIELDS = ("first_response_at", "resolved_at", "closed_at")
 LOGGED_FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "csat")

@@ -15,6 +15,7 @@ from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
 from esc.domain.model import (
     CHANNELS,
+    OPTIONAL_FIELDS,
     TICKET_FIELDS,
     Activity,
     Change,
@@ -139,6 +140,9 @@ def create(
         urgency=intake.urgency,
     )
     front = front_matter(ticket)
+    for name in OPTIONAL_FIELDS:  # (not written until they have a value)
+        if front.get(name) is None:
+            del front[name]
     clash = sorted(set(intake.extra) & set(front))
     if clash:
         raise BadInput(f"{clash[0]} is a field of its own, not an extra one")
@@ -348,13 +352,22 @@ def _escalate_priority(b: _Builder, config: Config, priority: str, reason: str) 
 
 
 def resolve(
-    ticket: Ticket, config: Config, now: dt.datetime, actor: str, resolution: str
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    actor: str,
+    resolution: str,
+    kb: str | None = None,
 ) -> Change:
+    """Resolve, telling the customer how; ``kb``: the article that solved it (its ID, which
+    the caller has checked exists)."""
     if ticket.status in ("resolved", "closed"):
         raise Refused(f"{ticket.id} is already {ticket.status}")
     _need(resolution, "--resolution")
     b = _Builder(ticket, now, actor)
     _resolve_into(b, resolution)
+    if kb is not None:
+        b.set("kb", kb)
     return b.build()
 
 
@@ -405,6 +418,8 @@ def reopen(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason:
     b.set("resolved_at", None)
     b.set("closed_at", None)
     b.set("csat", None)  # the rating was for the closed ticket; the log keeps it
+    if ticket.kb is not None:  # the article did not solve it after all; the log keeps it
+        b.set("kb", None)
     return b.build()
 
 

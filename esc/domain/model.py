@@ -43,6 +43,7 @@ FIELD_ORDER = (
     "impact",
     "urgency",
     "csat",
+    "kb",
     "escalations",
     "sla",
     "fired",
@@ -51,6 +52,8 @@ FIELD_ORDER = (
 BODY_PARTS = frozenset({"description", "entries", "activity", "extra", "complete"})
 # Keys esc writes in the front-matter that are no attribute of a Ticket (kept in extra).
 SWEEP_KEYS = frozenset({"sla", "fired"})
+# Fields a new ticket's file leaves out while they have no value (written once set).
+OPTIONAL_FIELDS = frozenset({"kb"})
 
 # Conversation entry kinds and who writes them.
 ENTRY_KINDS = {
@@ -164,6 +167,7 @@ class Ticket:
     impact: str | None = None
     urgency: str | None = None
     csat: int | None = None
+    kb: str | None = None  # the knowledge-base article that solved it (KB-0003)
     escalations: tuple[Escalation, ...] = ()
     description: str = ""
     entries: tuple[Entry, ...] = ()

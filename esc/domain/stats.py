@@ -20,6 +20,10 @@ summary, ``esc check`` and the sweep's output count with the same words, through
   *breached* when its deadline passes first (at its deadline, whether it has stopped since
   or not); *breaches* counts the clocks breached in the period, and *SLA compliance* is
   the share met of the clocks decided in the period (met in it, or breached in it);
+* a *level-1 resolution* is a ticket resolved in the period by a level-1 team that was
+  never escalated to another team (a priority escalation does not count); it *used an
+  article* when it records one (``kb:``); an article is *stale* when its ``updated`` date
+  is more than 180 days before ``now``;
 * percentiles use the nearest-rank method; the median is the middle value (or the mean of
   the two middle values); durations are in seconds.
 """
@@ -35,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal, TypedDict
 
 from esc.domain.config import Config
+from esc.domain.kb import STALE_AFTER, Article
 from esc.domain.model import ACTIVE_STATUSES, ESCALATION_KINDS, METRICS, Ticket
 from esc.domain.records import immutable
 from esc.domain.sla import Clock, Sla
@@ -104,6 +109,7 @@ class ReportJson(TypedDict):
     speed: dict[str, Any]
     satisfaction: dict[str, Any]
     trend: list[dict[str, Any]]
+    knowledge_base: dict[str, Any]
 
 
 def build(
@@ -113,6 +119,7 @@ def build(
     period: Period,
     team: str | None = None,
     settled: int = 0,
+    articles: Sequence[Article] = (),
 ) -> ReportJson:
     """Every number of the report.
 
@@ -136,6 +143,7 @@ def build(
         "speed": _speed(chosen, config, period),
         "satisfaction": _satisfaction(chosen, period),
         "trend": _trend(chosen, period),
+        "knowledge_base": _knowledge_base(chosen, config, now, period, articles),
     }
 
 
@@ -438,3 +446,65 @@ def _per_part(moments: Iterable[dt.datetime | None], parts: Sequence[Period]) ->
         if moment is not None and first <= moment < last:
             counts[bisect.bisect_right(starts, moment) - 1] += 1
     return counts
+
+
+# ---------------------------------------------------------------- knowledge base
+
+TOP_ARTICLES = 10
+
+
+def _knowledge_base(
+    items: Sequence[tuple[Ticket, Sla]],
+    config: Config,
+    now: dt.datetime,
+    period: Period,
+    articles: Sequence[Article],
+) -> dict[str, Any]:
+    tickets = [t for t, _ in items]
+    resolved = [t for t in tickets if _resolved_at(t) in period]
+    level_1 = [t for t in resolved if config.level(t.team) == 1 and not t.escalated_teams]
+    by_id = {a.id: a for a in articles}
+    used = Counter(t.kb for t in resolved if t.kb is not None)
+    covered = {c for a in articles for c in a.categories}
+    escalated = Counter(  # tickets escalated to another team in the period, by category
+        t.category
+        for t in tickets
+        if t.category is not None
+        and any(e.kind != "priority" and e.at in period for e in t.escalations)
+    )
+    today = now.date()
+    stale = sorted(
+        (a for a in articles if today - a.updated > STALE_AFTER), key=lambda a: (a.updated, a.id)
+    )
+    with_article = sum(t.kb is not None for t in level_1)
+    return {
+        "articles": len(articles),
+        "level_1_resolutions": len(level_1),
+        "with_article": with_article,
+        "article_rate": _rate(with_article, len(level_1)),
+        "most_used": [
+            {
+                "id": k,
+                "title": by_id[k].title if k in by_id else None,
+                "file": by_id[k].path if k in by_id else None,
+                "count": n,
+            }
+            for k, n in sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ARTICLES]
+        ],
+        "gaps": [
+            {"category": c, "escalated": n}
+            for c, n in sorted(escalated.items(), key=lambda kv: (-kv[1], kv[0]))
+            if c not in covered
+        ],
+        "stale_after_days": STALE_AFTER.days,
+        "stale": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "file": a.path,
+                "updated": a.updated.isoformat(),
+                "days": (today - a.updated).days,
+            }
+            for a in stale
+        ],
+    }

@@ -16,6 +16,7 @@ from esc.domain.timestamps import parse_timestamp
 from esc.report.slas import sla_for_report
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog, Record
+from esc.store.kb import load as load_kb
 from esc.store.user_cache import compiled_templates_dir
 from esc.store.workspace import TEMPLATES_DIR, Workspace
 
@@ -58,7 +59,8 @@ def build_report(
     config = workspace.config()
     if team is not None and team not in config.teams:
         raise BadInput(unknown_choice("team", team, tuple(config.teams)))
-    return stats.build(items, config, now, period, team)
+    articles = load_kb(workspace.root).articles
+    return stats.build(items, config, now, period, team, articles=articles)
 
 
 def report_time(now: dt.datetime) -> dt.datetime:
@@ -154,7 +156,10 @@ def sweep_reports(
         data = summary_data(items, catalog.config, as_of)
         files["summary.md"] = render(SUMMARY_TEMPLATE, data, overrides, compiled)
     if "index.html" in parts or "report.json" in parts:
-        report = stats.build(items, catalog.config, as_of, period, settled=settled)
+        articles = load_kb(catalog.workspace.root).articles
+        report = stats.build(
+            items, catalog.config, as_of, period, settled=settled, articles=articles
+        )
         if "index.html" in parts:
             files["index.html"] = render_report(report, "html", overrides, "../", compiled)
         if "report.json" in parts:

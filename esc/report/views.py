@@ -156,9 +156,15 @@ def _row(
 
 
 def ticket_text(
-    ticket: Ticket, config: Config, now: dt.datetime, colour: bool, sla: Sla | None = None
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    colour: bool,
+    sla: Sla | None = None,
+    sections: Sequence[str] = (),
 ) -> str:
-    """A ticket for reading in a terminal: facts, escalations, conversation, activity."""
+    """A ticket for reading in a terminal: facts, escalations, conversation, activity;
+    ``sections`` (lines, such as suggested articles) come after the SLA clocks."""
     level = config.level(ticket.team)
     team = config.teams.get(ticket.team)
     head = paint(f"{ticket.id}  {ticket.title}", "bold", colour)
@@ -182,9 +188,12 @@ def ticket_text(
         facts.append(("tags", ", ".join(ticket.tags)))
     if ticket.csat is not None:
         facts.append(("csat", f"{ticket.csat}/5"))
+    if ticket.kb is not None:
+        facts.append(("solved with", ticket.kb))
     lines = [head, ""] + [f"  {k:<15}{v}" for k, v in facts]
     if sla is not None:
         lines += sla_lines(sla, colour)
+    lines += sections
     if ticket.escalations:
         lines += ["", paint("Escalations", "bold", colour)]
         for e in ticket.escalations:

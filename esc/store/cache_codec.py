@@ -119,6 +119,7 @@ def ticket_summary(t: Ticket) -> tuple[Any, ...]:
         t.impact,
         t.urgency,
         t.csat,
+        t.kb,
         tuple((_t(e.at), e.kind, e.from_, e.to, e.by, e.reason) for e in t.escalations),
         tuple((_t(e.at), e.author, e.kind, e.text) for e in t.entries if e.kind == "feedback"),
         _plain(dict(t.extra)),
@@ -145,6 +146,7 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
         impact,
         urgency,
         csat,
+        kb,
         escalations,
         feedback,
         extra,
@@ -170,6 +172,7 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
         impact=impact,
         urgency=urgency,
         csat=csat,
+        kb=kb,
         escalations=tuple(
             Escalation(_dt(at) or created_at, kind, src, dst, by, reason)
             for at, kind, src, dst, by, reason in escalations

@@ -255,6 +255,7 @@ def to_ticket(
         impact=text("impact"),
         urgency=text("urgency"),
         csat=_csat(data.get("csat"), line("csat"), problems),
+        kb=text("kb"),
         escalations=_escalations(
             data.get("escalations"), line("escalations"), problems, escalation_lines or []
         ),

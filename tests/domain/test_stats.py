@@ -974,3 +974,44 @@ def test_an_active_ticket_is_overdue_in_warning_or_neither() -> None:
     assert standing(sla("ok", "paused")) == "ok"
     assert standing(Sla(T0, None, "", (sla_clock("breached", stop=T0 + 6 * H),))) == "ok"
     assert standing(sla()) == "ok"
+
+
+# ---------------------------------------------------------------- knowledge base
+
+
+def test_the_knowledge_base_section_counts_articles_used_gaps_and_stale_ones(esc: Esc) -> None:
+    early = "2026-11-20T09:00:00+01:00"
+
+    def ticket(category: str) -> str:
+        return esc.ok("create", "--title", "t", "--category", category, "--body", "",
+                      now=early).strip()  # fmt: skip
+
+    esc.ok("kb", "new", "--title", "Accounts", "--category", "account", now=early)
+    esc.ok("kb", "new", "--title", "How-tos", "--category", "how-to", now="2026-01-10T12:00:00Z")
+    used_1, plain_1, used_how_to = ticket("account"), ticket("account"), ticket("how-to")
+    for t in (used_1, used_how_to):
+        esc.ok("resolve", t, "--resolution", "done", "--kb", "KB-0001", now=early)
+    esc.ok("resolve", plain_1, "--resolution", "done", now=early)
+    escalated = ticket("account")  # solved with an article, but at level 2
+    esc.ok("escalate", escalated, "--up", "--reason", "hard", now=early)
+    esc.ok("resolve", escalated, "--resolution", "done", "--kb", "KB-0001", now=early)
+    for _ in range(2):  # billing: escalated twice, no article covers it
+        esc.ok("escalate", ticket("billing"), "--to", "engineering", "--reason", "x", now=early)
+    esc.ok("escalate", ticket("how-to"), "--to", "engineering", "--reason", "x", now=early)
+    esc.ok("escalate", ticket("billing"), "--priority", "high", "--reason", "x", now=early)
+
+    section = json.loads(esc.ok("report", "--format", "json"))["knowledge_base"]
+    assert section == {
+        "articles": 2,
+        "level_1_resolutions": 3,
+        "with_article": 2,
+        "article_rate": round(2 / 3, 4),
+        "most_used": [{"id": "KB-0001", "title": "Accounts", "file": "kb/KB-0001.md", "count": 3}],
+        "gaps": [{"category": "billing", "escalated": 2}],  # (a priority escalation: none)
+        "stale_after_days": 180,
+        "stale": [{"id": "KB-0002", "title": "How-tos", "file": "kb/KB-0002.md",
+                   "updated": "2026-01-10", "days": 314}],
+    }  # fmt: skip
+    markdown = esc.ok("report").split("## Knowledge base\n", 1)[1]
+    assert "Level-1 resolutions that used an article: 2 of 3 (67%)." in markdown
+    assert "| billing | 2 |" in markdown and "| 2026-01-10 | 314 |" in markdown

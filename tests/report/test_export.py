@@ -346,3 +346,16 @@ def test_rows_follow_the_schema() -> None:
         (1, "created", None, None),
         (2, None, "status", None),
     ]
+
+
+def test_the_article_that_solved_a_ticket_is_a_column(
+    exported: tuple[Path, sqlite3.Connection, Esc, str],
+) -> None:
+    root, connection, _, _ = exported
+    expected = {t["id"]: t["kb"] for t in read_files(root) if t.get("kb")}
+    assert len(expected) >= 5
+    rows = dict(connection.execute("SELECT id, kb FROM tickets WHERE kb IS NOT NULL"))
+    assert rows == expected
+    with open(root / "out" / "tickets.csv", newline="") as f:
+        from_csv = {r["id"]: r["kb"] for r in csv.DictReader(f) if r["kb"]}
+    assert from_csv == expected

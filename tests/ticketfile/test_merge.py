@@ -684,3 +684,14 @@ def test_a_true_conflict_is_left_to_a_human(tmp_path: Path) -> None:
     assert result.code == 1
     path = f"tickets/{ticket_id}.md"
     assert f"{path}:{marker}: unresolved merge conflict" in result.out, result.out
+
+
+def test_the_article_a_resolution_recorded_merges_like_any_field() -> None:
+    """kb: (esc resolve --kb) set on one side, a priority on the other: both kept; set to
+    two different articles: a conflict, never one silently dropped."""
+    ours = change(BASE, sets={"kb": "KB-0003", "status": "resolved"})
+    theirs = change(BASE, sets={"priority": "urgent"})
+    got = data(clean(BASE, ours, theirs))
+    assert (got["kb"], got["status"], got["priority"]) == ("KB-0003", "resolved", "urgent")
+    other = change(BASE, sets={"kb": "KB-0007"})
+    assert not merge_ticket(BASE, ours, other).clean

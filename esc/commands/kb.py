@@ -1,0 +1,211 @@
+"""The knowledge base: `esc kb new|list|search|show`, `esc suggest`, and what `esc show`,
+`esc resolve --kb` and `esc validate` need of it.
+
+Commands that read many articles print each broken one as ``path:line: message`` on
+stderr and exit 1, as `esc list` does for tickets; the others are still used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from esc.commands.session import Output, Session
+from esc.domain import kb
+from esc.domain.choices import unknown_choice
+from esc.domain.config import Config, Finding
+from esc.domain.errors import BadInput, ParseError
+from esc.domain.model import Ticket, line_problem, tag_problem
+from esc.domain.suggest import Suggestion, ticket_query
+from esc.report import kb as views
+from esc.store import kb as store
+from esc.store.kb_index import index_for
+from esc.ticketfile.article import ArticleDoc
+
+SHOWN_IN_SHOW = 3  # articles `esc show` suggests for a new or open ticket at level 1
+
+
+def _output(found: store.KnowledgeBase) -> Output:
+    return Output(notes=found.notes(), code=1 if found.broken else 0)
+
+
+def new(
+    session: Session,
+    source: str | None,
+    title: str | None,
+    categories: tuple[str, ...],
+    tags: tuple[str, ...],
+    body: str | None,
+    as_json: bool,
+) -> Output:
+    """Write a new article (drafted from a resolved ticket with ``source``); its ID."""
+    config, today = session.config, session.now.date()
+    draft: kb.Article | None = None
+    if source is not None:
+        ticket = session.workspace.load(source).ticket
+        draft = kb.draft_from(ticket, "", today)
+    elif title is None:
+        raise BadInput("give --title (or --from TICKET to draft from a resolved ticket)")
+    chosen_title = " ".join((title if title is not None else draft.title if draft else "").split())
+    if title is not None:
+        problem = line_problem(title) if title.strip() else "it is empty"
+        if problem:
+            raise BadInput(f"--title must be one line of text, but {problem}")
+    chosen_categories = categories or (draft.categories if draft else ())
+    for category in chosen_categories:
+        if config.categories is not None and category not in config.categories:
+            raise BadInput(unknown_choice("category", category, config.categories))
+    for tag in tags:
+        problem = tag_problem(tag)
+        if problem:
+            raise BadInput(problem)
+    chosen_tags = tuple(dict.fromkeys(tags or (draft.tags if draft else ())))
+    text = body if body is not None else draft.body if draft else ""
+
+    def build(article_id: str) -> kb.Article:
+        return kb.Article(
+            id=article_id,
+            title=chosen_title,
+            categories=tuple(dict.fromkeys(chosen_categories)),
+            tags=chosen_tags,
+            updated=today,
+            body=text,
+            path="",
+        )
+
+    article = store.create(session.workspace.root, build)
+    if as_json:
+        return Output(data=views.article_json(article, full=True))
+    return Output(text=f"{article.id}\n", notes=[f"esc: wrote {article.path}"])
+
+
+def list_articles(session: Session, category: str | None, as_json: bool) -> Output:
+    found = store.load(session.workspace.root)
+    articles = sorted(found.articles, key=lambda a: a.id)
+    if category is not None:
+        articles = [a for a in articles if category in a.categories]
+    output = _output(found)
+    if as_json:
+        output.data = [views.article_json(a) for a in articles]
+    elif articles:
+        output.text = views.articles_table(articles, session.width)
+    else:
+        output.notes.append("no articles" if category is None else "no articles match")
+    return output
+
+
+def search_articles(session: Session, text: str, limit: int, as_json: bool) -> Output:
+    if not text.strip():
+        raise BadInput("give some words to search for")
+    index, found = index_for(session.workspace.root)
+    ranked = index.rank(text, limit) if index is not None else []
+    return _ranked(found, ranked, session.width, as_json)
+
+
+def show_article(session: Session, ref: str, as_json: bool) -> Output:
+    found = store.load(session.workspace.root)
+    try:
+        article = kb.find(ref, found.articles)
+    except BadInput:
+        broken = [e for e in found.broken if e.path.endswith(f"/{kb.normalise(ref)}.md")]
+        if broken:  # the article is there, but esc cannot read it
+            raise broken[0] from None
+        raise
+    if as_json:
+        return Output(data=views.article_json(article, full=True))
+    return Output(text=views.article_text(article, session.colour))
+
+
+def suggest_for(session: Session, ref: str, limit: int, as_json: bool) -> Output:
+    """`esc suggest ID`: the best articles for a ticket, with scores and matched words."""
+    if limit < 1:
+        raise BadInput("--limit must be 1 or more")
+    ticket = session.workspace.load(ref).ticket
+    index, found = index_for(session.workspace.root)
+    ranked = index.rank(ticket_query(ticket), limit) if index is not None else []
+    return _ranked(found, ranked, session.width, as_json)
+
+
+def _ranked(
+    found: store.KnowledgeBase, ranked: Sequence[Suggestion], width: int, as_json: bool
+) -> Output:
+    output = _output(found)
+    if as_json:
+        output.data = [views.suggestion_json(s) for s in ranked]
+    elif ranked:
+        output.text = views.suggestions_table(ranked, width)
+    else:
+        output.notes.append("no articles match" if found.articles else "kb/ holds no articles")
+    return output
+
+
+# ---------------------------------------------------------------- for other commands
+
+
+def suggestions_for_show(
+    session: Session, ticket: Ticket, config: Config
+) -> tuple[list[Suggestion], list[str]]:
+    """The top articles `esc show` lists for a new or open ticket at level 1, and notes for
+    broken articles. Nothing is read or imported for other tickets, and nothing ranked
+    when kb/ has no article files."""
+    if ticket.status not in ("new", "open") or config.level(ticket.team) != 1:
+        return [], []
+    if not store.article_paths(session.workspace.root):
+        return [], []
+    index, found = index_for(session.workspace.root)
+    ranked = index.rank(ticket_query(ticket), SHOWN_IN_SHOW) if index is not None else []
+    return ranked, found.notes()
+
+
+def article_id_for_resolve(session: Session, ref: str) -> str:
+    """The ID of the article ``esc resolve --kb`` names; a usage error if there is none."""
+    found = store.load(session.workspace.root)
+    return kb.find(ref, found.articles).id
+
+
+def article_findings(session: Session, config: Config | None) -> tuple[list[Finding], int]:
+    """`esc validate`'s findings in kb/: files that do not parse, missing, unknown or
+    wrong keys, duplicate IDs, unknown categories; and how many article files there are."""
+    findings: list[Finding] = []
+    seen: dict[str, str] = {}
+    count = 0
+    for item in store.scan(session.workspace.root):
+        count += 1
+        if isinstance(item, ParseError):
+            findings.append(Finding(item.path, item.line, item.message))
+            continue
+        findings += _article_problems(item, config)
+        article = item.article
+        if article.id and article.id in seen:
+            findings.append(
+                Finding(
+                    article.path,
+                    item.key_lines.get("id", 1),
+                    f"duplicate id {article.id} (also in {seen[article.id]})",
+                )
+            )
+        seen.setdefault(article.id, article.path)
+    return findings, count
+
+
+def _article_problems(doc: ArticleDoc, config: Config | None) -> list[Finding]:
+    path = doc.article.path
+    out = [Finding(path, line, message) for line, message in doc.problems]
+    if config is not None and config.categories is not None:
+        for category in doc.article.categories:
+            if category not in config.categories:
+                message = unknown_choice("category", category, config.categories)
+                out.append(Finding(path, doc.key_lines.get("categories", 1), message))
+    return out
+
+
+def ticket_kb_findings(
+    uses: Sequence[tuple[str, int, str]], article_ids: set[str]
+) -> list[Finding]:
+    """Tickets whose ``kb:`` names an article kb/ does not have; ``uses``: (path, line,
+    article) of each ticket that names one."""
+    ids = sorted(article_ids)
+    return [
+        Finding(path, line, f"kb: {kb.unknown_article(article, ids)}")
+        for path, line, article in uses
+        if article not in article_ids
+    ]

@@ -1,0 +1,203 @@
+"""Knowledge-base articles: the record, its front-matter's meaning, IDs, and drafting an
+article from a solved ticket. Pure: the file format is :mod:`esc.ticketfile.article`,
+the kb/ folder :mod:`esc.store.kb`, the ranking :mod:`esc.domain.suggest`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from esc.domain.choices import did_you_mean
+from esc.domain.errors import BadInput, Refused
+from esc.domain.model import Ticket, tag_problem
+from esc.domain.records import immutable
+from esc.domain.timestamps import coerce_timestamp
+
+# The front-matter keys of an article, in the order esc writes them; all required.
+ARTICLE_KEYS = ("id", "title", "categories", "tags", "updated")
+PREFIX = "KB"
+_ID = re.compile(r"KB-(\d{4,})")
+# An article whose `updated` date is this old is reported as stale.
+STALE_AFTER = dt.timedelta(days=180)
+
+
+@immutable
+class Article:
+    id: str
+    title: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    updated: dt.date
+    body: str
+    path: str
+
+    def text(self) -> str:
+        """What the ranking reads: the title (twice: it names the problem), the
+        categories, the tags and the body."""
+        return "\n".join(
+            [self.title, self.title, " ".join(self.categories), " ".join(self.tags), self.body]
+        )
+
+
+def article_from(
+    data: Mapping[str, Any], key_lines: Mapping[str, int], body: str, path: str
+) -> tuple[Article, list[tuple[int, str]]]:
+    """The article a front-matter means, and its problems as (line, message): a missing or
+    unknown key, a value of the wrong type."""
+    problems: list[tuple[int, str]] = []
+
+    def line(key: str) -> int:
+        return key_lines.get(key, 1)
+
+    for key in data:
+        if key not in ARTICLE_KEYS:
+            hint = did_you_mean(str(key), ARTICLE_KEYS)
+            problems.append((line(key), f"unknown key {key!r}{hint}; an article has "
+                             f"{', '.join(ARTICLE_KEYS)}"))
+    for key in ARTICLE_KEYS:
+        if key not in data:
+            problems.append((1, f"{key} is missing"))
+
+    def text(key: str) -> str:
+        value = data.get(key)
+        if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
+            if key in data:
+                problems.append((line(key), f"{key} must be one line of text"))
+            return ""
+        return str(value)
+
+    def words(key: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or any(
+            isinstance(v, (dict, list)) or v is None for v in value
+        ):
+            problems.append((line(key), f"{key} must be a list of words, like [billing, refund]"))
+            return ()
+        out = tuple(str(v) for v in value)
+        for word in out:
+            problem = tag_problem(word)
+            if problem is not None:
+                problems.append((line(key), f"{key}: {problem}"))
+        return out
+
+    article_id = text("id")
+    if article_id and not _ID.fullmatch(article_id):
+        problems.append((line("id"), f"id {article_id!r} is not like KB-0001"))
+    updated = _date(data.get("updated"))
+    if updated is None and "updated" in data:
+        problems.append((line("updated"), f"updated {data.get('updated')!s} is not a date "
+                         "like 2026-11-27"))
+    article = Article(
+        id=article_id,
+        title=" ".join(text("title").split()),
+        categories=words("categories"),
+        tags=words("tags"),
+        updated=updated or dt.date(1970, 1, 1),
+        body=body,
+        path=path,
+    )
+    return article, problems
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            moment = coerce_timestamp(value)
+            return moment.date() if moment is not None else None
+    return None
+
+
+def front_of(article: Article) -> dict[str, object]:
+    """An article's front-matter, in the order esc writes it."""
+    return {
+        "id": article.id,
+        "title": article.title,
+        "categories": list(article.categories),
+        "tags": list(article.tags),
+        "updated": article.updated,
+    }
+
+
+# ---------------------------------------------------------------- IDs
+
+
+def number_of(article_id: str) -> int | None:
+    match = _ID.fullmatch(article_id.upper())
+    return int(match[1]) if match else None
+
+
+def next_id(taken: Iterable[str]) -> str:
+    """The next article ID after the highest taken: ``KB-0001``, ``KB-0002``..."""
+    numbers = [n for n in (number_of(t) for t in taken) if n is not None]
+    return f"{PREFIX}-{max(numbers, default=0) + 1:04d}"
+
+
+def normalise(ref: str) -> str:
+    """What the user typed as an article: ``KB-0003``, ``kb-0003`` or ``3`` → ``KB-0003``."""
+    text = ref.strip().upper()
+    if text.isdigit():
+        return f"{PREFIX}-{int(text):04d}"
+    return text
+
+
+def find(ref: str, articles: Sequence[Article]) -> Article:
+    """The article ``ref`` names; BadInput (a usage error) for one that does not exist."""
+    wanted = normalise(ref)
+    for article in articles:
+        if article.id.upper() == wanted:
+            return article
+    raise BadInput(unknown_article(ref, [a.id for a in articles]))
+
+
+def unknown_article(ref: str, ids: Sequence[str]) -> str:
+    """``unknown article 'KB-0093' (did you mean 'KB-0003'?); `esc kb list` lists them``"""
+    if not ids:
+        return f"unknown article {ref!r}: kb/ holds no articles"
+    hint = did_you_mean(normalise(ref), ids)
+    return f"unknown article {ref!r}{hint}; `esc kb list` lists them"
+
+
+# ---------------------------------------------------------------- drafting
+
+
+def draft_from(ticket: Ticket, article_id: str, today: dt.date) -> Article:
+    """A new article drafted from a resolved ticket: its title, category and tags, the
+    customer's problem (description and messages) and the resolution (else the last
+    public reply). Refused for a ticket that is not resolved or closed."""
+    if ticket.status not in ("resolved", "closed"):
+        raise Refused(
+            f"{ticket.id} is {ticket.status}: draft an article from a resolved ticket"
+        )
+    problem = [ticket.description.strip()] if ticket.description.strip() else []
+    problem += [e.text.strip() for e in ticket.entries if e.kind == "message" and e.text.strip()]
+    solved = [e for e in ticket.entries if e.kind == "resolution"] or [
+        e for e in ticket.entries if e.kind == "reply"
+    ]
+    solution = solved[-1].text.strip() if solved else "(how it was solved)"
+    body = (
+        "## Problem\n\n"
+        + ("\n\n".join(problem) or "(what the customer saw)")
+        + "\n\n## Solution\n\n"
+        + solution
+        + "\n"
+    )
+    return Article(
+        id=article_id,
+        title=ticket.title,
+        categories=(ticket.category,) if ticket.category else (),
+        tags=tuple(ticket.tags),
+        updated=today,
+        body=body,
+        path="",
+    )

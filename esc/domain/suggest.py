@@ -1,0 +1,110 @@
+"""Knowledge-base articles ranked for a ticket or a search: BM25 by the bm25s library (its
+tokenizer and its longer list of English stop words, with PyStemmer's Snowball English
+stemmer, so "charged" finds "charge"), and the words of the query that each article
+matched. Pure: articles and text in, ranking out.
+
+bm25s and numpy take a tenth of a second or more to import, so they are imported only
+when there is something to rank: ``esc show`` of a ticket with no kb/ pays nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from esc.domain.kb import Article
+from esc.domain.model import Ticket
+from esc.domain.records import immutable
+
+# bm25s's own default token pattern: words of two or more letters or digits.
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+
+
+@immutable
+class Suggestion:
+    article: Article
+    score: float  # BM25, as bm25s computes it (higher: a better match)
+    terms: tuple[str, ...]  # the words of the query found in the article
+
+
+def ticket_query(ticket: Ticket) -> str:
+    """What a ticket is about, in the customer's words: its title, its description and
+    the customer's messages (not the agents' replies or notes)."""
+    messages = [e.text for e in ticket.entries if e.kind == "message"]
+    return "\n".join([ticket.title, ticket.description, *messages])
+
+
+class Index:
+    """The articles, tokenized and indexed by bm25s (built once: :meth:`build`, or read
+    back from esc's cache by :mod:`esc.store.kb_index`); :meth:`rank` ranks them."""
+
+    def __init__(self, articles: Sequence[Article], retriever: Any, vocab: dict[str, int]) -> None:
+        import bm25s.stopwords
+        import Stemmer
+
+        self.articles = list(articles)
+        self.retriever = retriever  # a bm25s.BM25 over the articles, in this order
+        self.vocab = vocab  # stem -> the token id the retriever knows it by
+        self._stem = Stemmer.Stemmer("english").stemWord
+        self._stopwords = frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
+
+    @classmethod
+    def build(cls, articles: Sequence[Article]) -> Index:
+        """Tokenize (bm25s's tokenizer: its longer English stop-word list, the stemmer)
+        and index the articles; there must be at least one."""
+        import bm25s
+        import Stemmer
+
+        tokenizer = bm25s.tokenization.Tokenizer(
+            stemmer=Stemmer.Stemmer("english").stemWord,
+            stopwords="en_plus",
+            splitter=_WORD.pattern,
+        )
+        ids = tokenizer.tokenize([a.text() for a in articles], return_as="ids", show_progress=False)
+        retriever = bm25s.BM25()
+        retriever.index(ids, show_progress=False)
+        return cls(articles, retriever, dict(tokenizer.get_vocab_dict()))
+
+    def _stems(self, text: str) -> dict[str, str]:
+        """The stems of ``text``'s words that are no stop words, each with its first word."""
+        found: dict[str, str] = {}
+        for word in _WORD.findall(text.lower()):
+            if word not in self._stopwords:
+                found.setdefault(self._stem(word), word)
+        return found
+
+    def rank(self, text: str, limit: int) -> list[Suggestion]:
+        """The best ``limit`` articles for ``text`` (those that match it at all), best
+        first; equal scores in ID order."""
+        if limit <= 0:
+            return []
+        query = {s: w for s, w in self._stems(text).items() if s in self.vocab}
+        if not query:
+            return []
+        scores = self.retriever.get_scores([self.vocab[s] for s in query])
+        order = sorted(
+            (i for i in range(len(self.articles)) if scores[i] > 0),
+            key=lambda i: (-float(scores[i]), self.articles[i].id),
+        )
+        out = []
+        for i in order[:limit]:
+            article = self.articles[i]
+            in_article = self._stems(article.text())
+            terms = tuple(word for stem, word in query.items() if stem in in_article)
+            out.append(Suggestion(article, float(scores[i]), terms))
+        return out
+
+
+def suggest(articles: Sequence[Article], ticket: Ticket, limit: int = 3) -> list[Suggestion]:
+    """The best articles for a ticket (none without articles, and no import then)."""
+    if not articles:
+        return []
+    return Index.build(articles).rank(ticket_query(ticket), limit)
+
+
+def search(articles: Sequence[Article], text: str, limit: int = 10) -> list[Suggestion]:
+    """The best articles for a search text."""
+    if not articles:
+        return []
+    return Index.build(articles).rank(text, limit)

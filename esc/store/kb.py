@@ -1,0 +1,115 @@
+"""The knowledge base's folder, kb/: reading its articles and writing a new one.
+
+A file that does not parse, or whose front-matter has a problem, comes back as a
+:class:`ParseError` (``path:line: message``) and is never rewritten; a new article is
+written atomically under the next free ID, never over an existing file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from esc.domain import kb
+from esc.domain.errors import EscError, ParseError
+from esc.store import atomic
+from esc.ticketfile import article as article_file
+from esc.ticketfile.article import ArticleDoc
+
+KB_DIR = "kb"
+
+
+@dataclass
+class KnowledgeBase:
+    """The articles of a workspace's kb/ folder that can be used, and the files that
+    cannot (as their first problem)."""
+
+    articles: list[kb.Article] = field(default_factory=list)
+    broken: list[ParseError] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        return [str(error) for error in self.broken]
+
+
+def kb_dir(root: Path) -> Path:
+    return root / KB_DIR
+
+
+def article_paths(root: Path) -> list[Path]:
+    """The article files: kb/*.md (none if there is no kb/ folder)."""
+    folder = kb_dir(root)
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [folder / n for n in sorted(names) if n.endswith(".md") and not n.startswith(".")]
+
+
+def read_doc(path: Path, rel: str) -> ArticleDoc:
+    """One article file, parsed; ParseError if it is no UTF-8 text or does not parse."""
+    try:
+        data = atomic.read_with_stat(path)[0]
+    except atomic.NotRegularFile as exc:
+        raise ParseError(rel, 0, str(exc)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ParseError(rel, line, f"not UTF-8 text: {exc.reason}") from None
+    return article_file.parse(text, rel)
+
+
+def scan(root: Path) -> Iterator[ArticleDoc | ParseError]:
+    """Every article file, parsed, or its error."""
+    for path in article_paths(root):
+        rel = f"{KB_DIR}/{path.name}"
+        try:
+            yield read_doc(path, rel)
+        except ParseError as exc:
+            yield exc
+        except FileNotFoundError:  # (removed since the folder was listed)
+            continue
+
+
+def load(root: Path) -> KnowledgeBase:
+    """The articles that parse and have no problem (the first of two with one ID is
+    kept); the others as ParseErrors with their first problem."""
+    found = KnowledgeBase()
+    seen: dict[str, str] = {}
+    for item in scan(root):
+        if isinstance(item, ParseError):
+            found.broken.append(item)
+            continue
+        article = item.article
+        if item.problems:
+            line, message = item.problems[0]
+            more = f" (and {len(item.problems) - 1} more)" if len(item.problems) > 1 else ""
+            found.broken.append(ParseError(article.path, line, message + more))
+        elif article.id in seen:
+            line = item.key_lines.get("id", 1)
+            also = f"duplicate id {article.id} (also in {seen[article.id]})"
+            found.broken.append(ParseError(article.path, line, also))
+        else:
+            seen[article.id] = article.path
+            found.articles.append(article)
+    return found
+
+
+def create(root: Path, build: Callable[[str], kb.Article]) -> kb.Article:
+    """Write a new article under the next free ID; ``build`` makes it from the ID."""
+    folder = kb_dir(root)
+    folder.mkdir(exist_ok=True)
+    for _ in range(10):
+        taken = [p.stem for p in article_paths(root)]
+        taken += [d.article.id for d in scan(root) if isinstance(d, ArticleDoc)]
+        article_id = kb.next_id(taken)
+        path = folder / f"{article_id}.md"
+        article = build(article_id)
+        try:
+            atomic.atomic_write(path, article_file.render(article), exclusive=True)
+        except FileExistsError:  # (another esc took this ID meanwhile)
+            continue
+        return read_doc(path, f"{KB_DIR}/{path.name}").article
+    raise EscError("could not find a free article ID")  # pragma: no cover

@@ -1,0 +1,59 @@
+"""Ranking articles with bm25s: the best match first, with the words it matched."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from esc.domain.kb import Article
+from esc.domain.model import Entry, Ticket
+from esc.domain.suggest import search, suggest, ticket_query
+
+CET = dt.timezone(dt.timedelta(hours=1))
+
+
+def article(number: int, title: str, body: str, categories: tuple[str, ...] = ()) -> Article:
+    aid = f"KB-{number:04d}"
+    return Article(aid, title, categories, (), dt.date(2026, 1, 1), body, f"kb/{aid}.md")
+
+
+ARTICLES = [
+    article(1, "Refund a charge after a cancelled trial", "Refund it in Billing.", ("refund",)),
+    article(2, "Unlock a locked account", "Failed logins lock it for a day.", ("account",)),
+    article(3, "Free shipping above an order value", "Add a rule per zone.", ("how-to",)),
+]
+
+
+def test_the_best_article_comes_first_with_the_words_it_matched() -> None:
+    found = search(ARTICLES, "I was charged after I cancelled my trial, please refund")
+    assert [s.article.id for s in found] == ["KB-0001"]
+    # the stemmer: "charged" finds "charge", "cancelled" finds "cancelled"/"cancel"
+    assert found[0].terms == ("charged", "cancelled", "trial", "refund")
+    assert found[0].score > 0
+
+
+def test_stop_words_and_unknown_words_match_nothing() -> None:
+    assert search(ARTICLES, "the and of zebra") == []
+    assert search([], "refund") == []
+
+
+def test_the_ranking_orders_by_score_and_keeps_the_limit() -> None:
+    found = search(ARTICLES, "locked account refund refund", limit=2)
+    assert len(found) == 2
+    assert found[0].score >= found[1].score
+    assert {s.article.id for s in found} == {"KB-0001", "KB-0002"}
+
+
+def test_a_ticket_is_matched_on_its_title_description_and_customer_messages() -> None:
+    at = dt.datetime(2026, 11, 24, 9, 0, tzinfo=CET)
+    ticket = Ticket(
+        id="T-1", title="Help", status="new", priority="normal", team="support",
+        created=at, updated=at, description="Please look.",
+        entries=(
+            Entry(at, "noah", "message", "My account is locked."),
+            Entry(at, "priya", "reply", "Free shipping is a rule per zone."),  # an agent's
+        ),
+    )  # fmt: skip
+    assert "locked" in ticket_query(ticket) and "shipping" not in ticket_query(ticket)
+    found = suggest(ARTICLES, ticket)
+    assert [s.article.id for s in found] == ["KB-0002"]
+    assert found[0].terms == ("account", "locked")
