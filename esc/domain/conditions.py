@@ -52,14 +52,14 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _SHOW_LIMIT = 60
 GROUP_KEYS = ("all", "any", "not")
-# The front-matter fields a condition may read (escalations, sla and fired are not fields
-# of this kind: ``sla`` and ``sla.<metric>`` read the clocks), plus the computed level.
+# The front-matter fields a condition may read (escalations, requests, sla and fired are not
+# fields of this kind: ``sla`` and ``sla.<metric>`` read the clocks), plus the computed level.
 # ``to``, ``external_id`` and ``follows`` are written by `esc intake` (esc.domain.mail):
 # the recipient addresses of an e-mail ticket, a JSON ticket's id, the closed ticket a
 # reply followed up.
 INTAKE_KEYS = ("to", "external_id", "follows")
 FIELD_KEYS = (
-    *(f for f in FIELD_ORDER if f not in ("escalations", "sla", "fired")),
+    *(f for f in FIELD_ORDER if f not in ("escalations", "requests", "sla", "fired")),
     "level",
     *INTAKE_KEYS,
 )

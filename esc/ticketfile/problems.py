@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from esc.domain.choices import unknown_choice
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
 from esc.domain.model import CHANNELS, STATUSES
@@ -110,3 +111,7 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[[str, str], No
                     "escalations",
                     f"escalation {n}: unknown {what} {end!r}",
                 )
+    for n, request in enumerate(ticket.requests, start=1):
+        if request.team not in config.teams:
+            unknown = unknown_choice("team", request.team, tuple(config.teams))
+            add("requests", f"request {n}: {unknown}")

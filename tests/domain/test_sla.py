@@ -196,7 +196,8 @@ def test_parse_policy_reads_every_key() -> None:
         ),
         (
             {"name": "p", "calendar": "office", "targets": {"solution": "4h"}},
-            "policy p: unknown metric 'solution'; one of first_response, next_response, resolution",
+            "policy p: unknown metric 'solution' (did you mean 'resolution'?);"
+            " choose from first_response, next_response, resolution, collaboration",
             "targets",
         ),
         (
