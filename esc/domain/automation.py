@@ -43,7 +43,7 @@ def facts(ticket: Ticket, config: Config, sla: Sla) -> Facts:
         created=ticket.created,
         updated=ticket.updated,
         sla=sla.condition_states(),
-        overdue=sla.overdue,
+        overdue=sla.customer_overdue,
     )
 
 

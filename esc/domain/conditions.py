@@ -18,7 +18,14 @@ from datetime import date, datetime, timedelta, timezone
 
 from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.durations import DurationError, format_duration, parse_duration
-from esc.domain.model import CHANNELS, CLOCK_STATES, FIELD_ORDER, METRICS, STATUSES
+from esc.domain.model import (
+    CHANNELS,
+    CLOCK_STATES,
+    CUSTOMER_METRICS,
+    FIELD_ORDER,
+    METRICS,
+    STATUSES,
+)
 from esc.domain.records import immutable
 
 __all__ = [
@@ -432,7 +439,8 @@ class TextCondition(_Leaf):
 
 @immutable
 class SlaCondition(_Leaf):
-    """``sla: state`` (any clock in that state) or ``sla.<metric>: state`` (that clock)."""
+    """``sla: state`` (any clock of the customer's SLA in that state: not the internal OLA,
+    ``collaboration``) or ``sla.<metric>: state`` (that clock)."""
 
     metric: str | None
     states: tuple[str | None, ...]  # None: no clock at all / that clock not running
@@ -444,7 +452,7 @@ class SlaCondition(_Leaf):
     def matches(self, facts: Facts) -> bool:
         if self.metric is not None:
             return facts.sla.get(self.metric) in self.states
-        clocks = list(facts.sla.values())
+        clocks = [s for m, s in facts.sla.items() if m in CUSTOMER_METRICS]
         return any(state in clocks for state in self.states) or (
             None in self.states and not clocks
         )
@@ -453,7 +461,9 @@ class SlaCondition(_Leaf):
         if self.metric is not None:
             shown = facts.sla.get(self.metric) or "not set"
         else:
-            shown = ", ".join(f"{m} {s}" for m, s in facts.sla.items()) or "not set"
+            shown = ", ".join(
+                f"{m} {s}" for m, s in facts.sla.items() if m in CUSTOMER_METRICS
+            ) or "not set"
         need = _need([_Empty() if s is None else _Equals(s) for s in self.states])
         return f"{self.key} is {shown}, needs {need}"
 

@@ -24,6 +24,9 @@ CHANNELS: tuple[Channel, ...] = get_args(Channel)
 ESCALATION_KINDS: tuple[EscalationKind, ...] = get_args(EscalationKind)
 CLOCK_STATES: tuple[ClockState, ...] = get_args(ClockState)
 METRICS: tuple[Metric, ...] = get_args(Metric)
+# The clocks of the customer's SLA; the OLA (collaboration) is internal: rules see it only
+# when they name it (``sla.collaboration``), never through ``sla:`` or ``overdue:``.
+CUSTOMER_METRICS: tuple[Metric, ...] = ("first_response", "next_response", "resolution")
 REQUEST_STATES: tuple[RequestState, ...] = get_args(RequestState)
 
 # The front-matter fields, in the order esc writes them.

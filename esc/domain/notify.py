@@ -178,6 +178,8 @@ def events_of(
         elif f is not None and f.startswith("sla.") and f != "sla.policy":
             metric = f[len("sla.") :]
             who = person(after.assignee) or team(after.team, lead=True)
+            if metric == "collaboration":  # (the OLA: the teams asked are told too)
+                who += [x for r in after.open_requests(line.at) for x in team(r.team, True)]
             if new == "warning" and old != "warning":
                 add("sla_warning", line, f"SLA warning: {metric}", team(after.team) + who)
             elif new == "breached" and old != "breached":

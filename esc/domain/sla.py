@@ -20,7 +20,7 @@ from esc.domain.calendar import (
 from esc.domain.choices import unknown_choice
 from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
 from esc.domain.durations import DurationError, parse_duration
-from esc.domain.model import METRICS, ClockState, Request, Ticket, field_changes
+from esc.domain.model import CUSTOMER_METRICS, METRICS, ClockState, Request, Ticket, field_changes
 from esc.domain.records import immutable
 
 POLICY_KEYS = {"name", "when", "calendar", "targets", "warn_at", "pause_on"}
@@ -106,6 +106,16 @@ class Sla:
     def overdue(self) -> dt.timedelta | None:
         """How long past the earliest deadline a running clock has missed."""
         dues = [c.due for c in self.overdue_clocks if c.due is not None]
+        return self.now - min(dues) if dues else None
+
+    @property
+    def customer_overdue(self) -> dt.timedelta | None:
+        """:attr:`overdue` of the customer's clocks only (not the OLA): what rules see."""
+        dues = [
+            c.due
+            for c in self.overdue_clocks
+            if c.due is not None and c.metric in CUSTOMER_METRICS
+        ]
         return self.now - min(dues) if dues else None
 
     def next_due(self) -> dt.datetime | None:
