@@ -124,8 +124,8 @@ INDEXES = (
 class Tables(NamedTuple):
     tickets: list[Row]
     escalations: list[Row]
-    events: list[Row]
     requests: list[Row]
+    events: list[Row]
 
     def named(self) -> dict[str, list[Row]]:
         return {
@@ -304,8 +304,8 @@ def build_tables(
     return Tables(
         ticket_rows(tickets, config, files),
         escalation_rows(tickets),
-        event_rows(tickets),
         request_rows(tickets),
+        event_rows(tickets),
     )
 
 

@@ -974,3 +974,29 @@ def test_an_active_ticket_is_overdue_in_warning_or_neither() -> None:
     assert standing(sla("ok", "paused")) == "ok"
     assert standing(Sla(T0, None, "", (sla_clock("breached", stop=T0 + 6 * H),))) == "ok"
     assert standing(sla()) == "ok"
+
+
+def test_collaboration_of_the_default_period_by_hand(default_report: dict[str, Any]) -> None:
+    """The demo's two requests: T-0m6b2xb7 asks management (open, asked 22h18m before
+    `now`); T-cb45ts7v asked engineering, answered within its 8h OLA."""
+    co = default_report["collaboration"]
+    assert (co["asked"], co["answered"], co["declined"], co["open_requests"]) == (2, 1, 0, 1)
+    assert co["open_now"] == [
+        {
+            "id": "T-0m6b2xb7",
+            "title": "German VAT on our invoice, but we're a Swiss company",
+            "team": "management",
+            "person": "clara",
+            "asked": "2026-11-26T10:42:00+01:00",
+            "age_seconds": 22 * 3600 + 18 * 60,
+            "file": "tickets/T-0m6b2xb7.md",
+        }
+    ]
+    assert co["open_by_team"]["management"] == {"open": 1, "oldest_seconds": 80280}
+    assert co["open_by_team"]["engineering"] == {"open": 0, "oldest_seconds": None}
+    assert co["ola"] == {"met": 1, "breached": 0, "total": 1, "rate": 1.0}
+    several = {row["id"]: row["teams"] for row in co["several_teams_tickets"]}
+    assert several["T-cb45ts7v"] == ["support", "sre", "engineering"]
+    assert several["T-0m6b2xb7"] == ["support", "management"]
+    assert co["several_teams"] == len(several)
+    assert default_report["sla"]["compliance"]["by_metric"]["collaboration"] == co["ola"]
