@@ -96,7 +96,8 @@ def test_a_long_note_is_cut_in_the_text_but_whole_in_the_json() -> None:
 
 
 def test_a_rule_asking_a_team_is_an_involve_action() -> None:
-    rules = config("  - name: ask-eng\n    when: {priority: high}\n    then: {involve: engineering}")
+    rule = "  - name: ask-eng\n    when: {priority: high}\n    then: {involve: engineering}"
+    rules = config(rule)
     p = plan(ticket(priority="high"), rules, LATE)
     involve = [a for a in rule_actions(ID, p.change) if a.action == "involve"]
     assert [action_text(a) for a in involve] == [f"{ID}: involve engineering (rule:ask-eng)"]
