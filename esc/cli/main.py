@@ -266,6 +266,42 @@ def escalate(
 
 @cli.command()
 @click.argument("ref", metavar="TICKET")
+@click.option("--team", required=True, metavar="TEAM", help="The team asked for help.")
+@click.option("--person", metavar="PERSON", help="Someone in that team to ask.")
+@click.option("--ask", required=True, metavar="TEXT", help="What they are asked ('-' reads stdin).")
+@by_option
+@json_option
+@common
+def involve(
+    ref: str, team: str, person: str | None, ask: str, actor: str | None, as_json: bool
+) -> int:
+    """Ask another team for help; the ticket stays with its team."""
+    from esc.commands import ticket
+
+    text = sys.stdin.read() if ask == "-" else ask
+    return emit(ticket.involve(session(), ref, team, person, text, actor, as_json))
+
+
+@cli.command()
+@click.argument("ref", metavar="TICKET")
+@click.option("--team", required=True, metavar="TEAM", help="The team whose request it closes.")
+@click.option("-m", "--message", required=True, metavar="TEXT", help="The answer ('-': stdin).")
+@click.option("--decline", is_flag=True, help="Decline the request instead of answering it.")
+@by_option
+@json_option
+@common
+def answer(
+    ref: str, team: str, message: str, decline: bool, actor: str | None, as_json: bool
+) -> int:
+    """Answer (or --decline) a team's open request: an internal note that closes it."""
+    from esc.commands import ticket
+
+    text = sys.stdin.read() if message == "-" else message
+    return emit(ticket.answer(session(), ref, team, text, decline, actor, as_json))
+
+
+@cli.command()
+@click.argument("ref", metavar="TICKET")
 @click.option("--resolution", required=True, metavar="TEXT", help="How it was solved.")
 @click.option(
     "--kb", "article", metavar="ARTICLE", help="The kb/ article that solved it (KB-0003)."
@@ -360,6 +396,7 @@ def show(ref: str, as_json: bool) -> int:
 @click.option("--tag", metavar="X")
 @click.option("--level", metavar="N", help="A level, or a comparison like '>=2'.")
 @click.option("--overdue", is_flag=True, help="Only tickets with a running SLA clock past due.")
+@click.option("--involving", metavar="TEAM", help="Only tickets with an open request to TEAM.")
 @click.option(
     "--sort",
     "sort",
@@ -379,6 +416,7 @@ def list_(
     tag: str | None,
     level: str | None,
     overdue: bool,
+    involving: str | None,
     sort: str | None,
     as_json: bool,
 ) -> int:
@@ -393,7 +431,9 @@ def list_(
         "level": level,
         "assignee": assignee,
     }
-    return emit(browse.list_tickets(session(), statuses, all_, filters, overdue, sort, as_json))
+    return emit(
+        browse.list_tickets(session(), statuses, all_, filters, overdue, sort, as_json, involving)
+    )
 
 
 # ---------------------------------------------------------------- the knowledge base
@@ -850,11 +890,11 @@ def report(
     "csv_dir",
     metavar="DIR",
     type=click.Path(file_okay=False),
-    help="Write DIR/tickets.csv, DIR/escalations.csv and DIR/events.csv.",
+    help="Write DIR/tickets.csv, escalations.csv, requests.csv and events.csv.",
 )
 @common
 def export(sqlite_file: str | None, csv_dir: str | None) -> int:
-    """Export tickets, escalations and the activity log as SQLite tables or CSV files."""
+    """Export tickets, escalations, requests and the activity log as SQLite or CSV."""
     from esc.commands import reports
 
     if not sqlite_file and not csv_dir:

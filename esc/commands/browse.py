@@ -43,9 +43,11 @@ def list_tickets(
     overdue: bool,
     sort: str | None,
     as_json: bool,
+    involving: str | None = None,
 ) -> Output:
     """Tickets as a table (or JSON), filtered and sorted; ``filters`` maps team, priority,
-    assignee, category, tags and level to what they must be (None: anything)."""
+    assignee, category, tags and level to what they must be (None: anything);
+    ``involving``: only tickets with an open request to that team."""
     config, now = session.config, session.now
     catalog, records, broken = load_catalog(session.workspace)
     spec: dict[str, object] = {}
@@ -63,7 +65,10 @@ def list_tickets(
             spec[key] = None if value == "none" else value
         else:
             spec[key] = value
-    chosen = query.select([r.ticket for r in records], config, spec, sort, now)
+    tickets = [r.ticket for r in records]
+    if involving is not None:
+        tickets = query.involving(tickets, config, involving)
+    chosen = query.select(tickets, config, spec, sort, now)
     sla_at = sla_now if as_json else sla_states_now  # (the table shows states and deadlines)
     slas = {t.id: sla_at(catalog, by_id[t.id], now) for t in chosen}
     catalog.save()

@@ -1,5 +1,5 @@
 """The commands that make and change one ticket: create, classify, assign, comment, wait,
-resume, escalate, resolve, close, reopen, tag.
+resume, escalate, involve, answer, resolve, close, reopen, tag.
 
 Each changes the ticket under its lock (:meth:`esc.store.workspace.Workspace.update`) and
 reports it as one line, or as JSON.
@@ -151,6 +151,42 @@ def escalate(
     last = ticket.escalations[-1]
     line = f"{ticket.id}: {last.kind} escalation {last.from_} → {last.to}"
     return session.ticket_output(ticket, as_json, line)
+
+
+def involve(
+    session: Session,
+    ref: str,
+    team: str,
+    person: str | None,
+    ask: str,
+    actor: str | None,
+    as_json: bool,
+) -> Output:
+    """Ask another team for help; the owning team keeps the ticket."""
+    who = whoami(actor)
+    ticket = session.update(
+        ref, lambda t, c, n: lifecycle.involve(t, c, n, who, team, ask, person=person)
+    )
+    line = f"{ticket.id}: asked {team}" + (f" ({person})" if person else "")
+    return session.ticket_output(ticket, as_json, line)
+
+
+def answer(
+    session: Session,
+    ref: str,
+    team: str,
+    text: str,
+    decline: bool,
+    actor: str | None,
+    as_json: bool,
+) -> Output:
+    """Close a team's open request on a ticket: answered, or declined."""
+    who = whoami(actor)
+    ticket = session.update(
+        ref, lambda t, c, n: lifecycle.answer(t, c, n, who, team, text, decline=decline)
+    )
+    state = "declined" if decline else "answered"
+    return session.ticket_output(ticket, as_json, f"{ticket.id}: {team} {state}")
 
 
 def resolve(

@@ -449,7 +449,8 @@ def _fields(data: CommentedMap, reader: _Reader) -> tuple[str, ...]:
     good = []
     for i, name in enumerate(declared):
         where = line_of(data.get("fields"), i)
-        if name in BUILT_IN_KEYS or name.startswith("sla.") or name in ("escalations", "fired"):
+        own = name in ("escalations", "requests", "fired")
+        if name in BUILT_IN_KEYS or name.startswith("sla.") or own:
             reader.add(where, f"fields: {name!r} is one of esc's own fields; list custom ones only")
         elif name in good:
             reader.add(where, f"fields: {name!r} is listed twice")

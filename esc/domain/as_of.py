@@ -1,9 +1,10 @@
 """A ticket as it was at an earlier moment, rebuilt from its own records.  Pure.
 
-The activity log records every field change with its old and new value, escalations and
-conversation entries carry their times, and tagging is an event naming the tag: undoing
-what happened after a moment gives the ticket as a sweep at that moment would have seen
-it.  A hand edit that left no log line cannot be undone; it counts as always there.
+The activity log records every field change with its old and new value, escalations,
+conversation entries and requests to other teams carry their times, and tagging is an
+event naming the tag: undoing what happened after a moment gives the ticket as a sweep at
+that moment would have seen it.  A hand edit that left no log line cannot be undone; it
+counts as always there.
 
 The sweep's replay (:mod:`esc.domain.plan`) evaluates each past moment against this view,
 so a rule that fires in the past sees the team, priority and status of then, not of now.
@@ -15,7 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 
-from esc.domain.model import Activity, Ticket, field_changes, times_between
+from esc.domain.model import Activity, Request, Ticket, field_changes, times_between
 from esc.domain.timestamps import coerce_timestamp
 
 # Front-matter fields whose changes the activity log records, with how to read a value back.
@@ -43,6 +44,8 @@ def changed_since(ticket: Ticket, at: dt.datetime) -> bool:
         return True
     if any(e.at > at for e in ticket.escalations) or any(e.at > at for e in ticket.entries):
         return True
+    if any(r.asked > at or (r.closed is not None and r.closed > at) for r in ticket.requests):
+        return True
     return bool(times_between(ticket.activity, at, _END_OF_TIME))
 
 
@@ -67,9 +70,22 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
         updated=updated,
         tags=tuple(t for t in ticket.tags if t not in untagged),
         escalations=tuple(e for e in ticket.escalations if e.at <= at),
+        requests=requests_as_of(ticket.requests, at),
         entries=entries,
         activity=activity,
     )
+
+
+def requests_as_of(requests: Sequence[Request], at: dt.datetime) -> tuple[Request, ...]:
+    """The requests to other teams as they were at ``at``: those asked since left out, those
+    closed since open again."""
+    return tuple(_request_as_of(r, at) for r in requests if r.asked <= at)
+
+
+def _request_as_of(request: Request, at: dt.datetime) -> Request:
+    if request.closed is None or request.closed <= at:
+        return request
+    return replace(request, state="open", closed=None, closed_by=None)
 
 
 def activity_after(log: Sequence[Activity], at: dt.datetime) -> list[Activity]:

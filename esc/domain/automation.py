@@ -43,7 +43,7 @@ def facts(ticket: Ticket, config: Config, sla: Sla) -> Facts:
         created=ticket.created,
         updated=ticket.updated,
         sla=sla.condition_states(),
-        overdue=sla.overdue,
+        overdue=sla.customer_overdue,
     )
 
 
@@ -153,6 +153,11 @@ def _action(
         return lifecycle.add_tags(t, at, actor, [str(value)])
     if action == "notify":  # (nothing in the ticket: the sweep's events carry it)
         return Change()
+    if action == "involve":  # idempotent: one open request per team, none to its own team
+        team = str(value)
+        if team == t.team or any(r.team == team for r in t.open_requests()):
+            return Change()
+        return lifecycle.involve(t, config, at, actor, team, reason)
     if action == "note":
         return lifecycle.comment(t, config, at, actor, str(value), kind="note")
     return _status(str(value), t, config, at, actor, reason)

@@ -18,7 +18,14 @@ from datetime import date, datetime, timedelta, timezone
 
 from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.durations import DurationError, format_duration, parse_duration
-from esc.domain.model import CHANNELS, CLOCK_STATES, FIELD_ORDER, METRICS, STATUSES
+from esc.domain.model import (
+    CHANNELS,
+    CLOCK_STATES,
+    CUSTOMER_METRICS,
+    FIELD_ORDER,
+    METRICS,
+    STATUSES,
+)
 from esc.domain.records import immutable
 
 __all__ = [
@@ -54,14 +61,14 @@ _SHOW_LIMIT = 60
 _ANGLE_ADDRESS = re.compile(r"<([^<>]*)>\s*$")
 ADDRESS_FIELDS = ("to",)  # fields of e-mail addresses: compared as addresses
 GROUP_KEYS = ("all", "any", "not")
-# The front-matter fields a condition may read (escalations, sla and fired are not fields
-# of this kind: ``sla`` and ``sla.<metric>`` read the clocks), plus the computed level.
+# The front-matter fields a condition may read (escalations, requests, sla and fired are not
+# fields of this kind: ``sla`` and ``sla.<metric>`` read the clocks), plus the computed level.
 # ``to``, ``external_id`` and ``follows`` are written by `esc intake` (esc.domain.mail):
 # the recipient addresses of an e-mail ticket, a JSON ticket's id, the closed ticket a
 # reply followed up.
 INTAKE_KEYS = ("to", "external_id", "follows")
 FIELD_KEYS = (
-    *(f for f in FIELD_ORDER if f not in ("escalations", "sla", "fired")),
+    *(f for f in FIELD_ORDER if f not in ("escalations", "requests", "sla", "fired")),
     "level",
     *INTAKE_KEYS,
 )
@@ -454,7 +461,8 @@ class TextCondition(_Leaf):
 
 @immutable
 class SlaCondition(_Leaf):
-    """``sla: state`` (any clock in that state) or ``sla.<metric>: state`` (that clock)."""
+    """``sla: state`` (any clock of the customer's SLA in that state: not the internal OLA,
+    ``collaboration``) or ``sla.<metric>: state`` (that clock)."""
 
     metric: str | None
     states: tuple[str | None, ...]  # None: no clock at all / that clock not running
@@ -466,7 +474,7 @@ class SlaCondition(_Leaf):
     def matches(self, facts: Facts) -> bool:
         if self.metric is not None:
             return facts.sla.get(self.metric) in self.states
-        clocks = list(facts.sla.values())
+        clocks = [s for m, s in facts.sla.items() if m in CUSTOMER_METRICS]
         return any(state in clocks for state in self.states) or (
             None in self.states and not clocks
         )
@@ -475,7 +483,9 @@ class SlaCondition(_Leaf):
         if self.metric is not None:
             shown = facts.sla.get(self.metric) or "not set"
         else:
-            shown = ", ".join(f"{m} {s}" for m, s in facts.sla.items()) or "not set"
+            shown = ", ".join(
+                f"{m} {s}" for m, s in facts.sla.items() if m in CUSTOMER_METRICS
+            ) or "not set"
         need = _need([_Empty() if s is None else _Equals(s) for s in self.states])
         return f"{self.key} is {shown}, needs {need}"
 

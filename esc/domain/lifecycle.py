@@ -7,6 +7,7 @@ changes or raises Refused/BadInput with a message a user can act on.  No I/O.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
 
@@ -22,10 +23,13 @@ from esc.domain.model import (
     Entry,
     Escalation,
     EscalationKind,
+    Request,
+    RequestState,
     Ticket,
     front_matter,
     line_problem,
     tag_problem,
+    with_requests,
 )
 from esc.domain.records import immutable
 from esc.domain.routing import facts_for, priority_from_matrix, route, ticket_fields
@@ -44,6 +48,7 @@ class _Builder:
         self.tags: list[str] = []
         self.entries: list[Entry] = []
         self.activity: list[Activity] = []
+        self.requests: list[Request] = []
 
     def current(self, name: str) -> object:
         if name in self.sets:
@@ -70,7 +75,7 @@ class _Builder:
         self.event(f"{'internal note' if kind == 'note' else kind} added")
 
     def build(self) -> Change:
-        if self.sets or self.escalations or self.entries or self.tags:
+        if self.sets or self.escalations or self.entries or self.tags or self.requests:
             self.sets["updated"] = self.now
         return Change(
             sets=dict(self.sets),
@@ -78,6 +83,7 @@ class _Builder:
             tags_added=tuple(self.tags),
             entries=tuple(self.entries),
             activity=tuple(self.activity),
+            requests=tuple(self.requests),
         )
 
 
@@ -264,6 +270,7 @@ def comment(
             b.set("status", "open")
     else:
         b.entry("note", text)
+        _mentions(b, config, text)
     return b.build()
 
 
@@ -346,6 +353,88 @@ def _escalate_priority(b: _Builder, config: Config, priority: str, reason: str) 
         raise Refused(f"{b.ticket.id} is already {current}; a priority escalation must go higher")
     b.escalations.append(Escalation(b.now, "priority", current, priority, b.actor, reason))
     b.set("priority", priority, note=f"priority escalation: {reason}")
+
+
+# ---------------------------------------------------------------- other teams
+
+
+def involve(
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    actor: str,
+    team: str,
+    ask: str,
+    person: str | None = None,
+) -> Change:
+    """Ask ``team`` (and ``person`` in it) for help: the owning team keeps the ticket, the
+    request is open until the team answers or declines, and the ask is an internal note."""
+    if team not in config.teams:
+        raise BadInput(unknown_choice("team", team, tuple(config.teams)))
+    people = config.teams[team].people
+    if person is not None and person not in people:
+        raise BadInput(f"{person} is not in team {team} ({', '.join(people) or 'nobody'})")
+    _need(ask, "--ask")
+    if ticket.status in ("resolved", "closed"):
+        raise Refused(f"{ticket.id} is {ticket.status}; reopen it before involving a team")
+    if team == ticket.team:
+        raise Refused(f"{ticket.id} belongs to {team}; involve another team")
+    if any(r.team == team for r in ticket.open_requests()):
+        raise Refused(f"{ticket.id} already has an open request to {team}")
+    b = _Builder(ticket, now, actor)
+    request = Request(asked=now, by=actor, team=team, person=person, state="open")
+    b.requests.append(request)
+    who = f" ({person})" if person else ""
+    b.entries.append(Entry(now, actor, "note", f"Request to {team}{who}: {ask.strip()}"))
+    b.event(f"involved {team}", person or "")
+    _mentions(b, config, ask)
+    return b.build()
+
+
+def answer(
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    actor: str,
+    team: str,
+    text: str,
+    decline: bool = False,
+) -> Change:
+    """Close ``team``'s open request on the ticket, answered (or declined), with ``text`` as
+    an internal note."""
+    if team not in config.teams:
+        raise BadInput(unknown_choice("team", team, tuple(config.teams)))
+    _need(text, "--message")
+    open_ = [r for r in ticket.open_requests() if r.team == team]
+    if not open_:
+        raise Refused(f"{ticket.id} has no open request to {team}")
+    state: RequestState = "declined" if decline else "answered"
+    b = _Builder(ticket, now, actor)
+    b.requests.append(replace(open_[0], state=state, closed=now, closed_by=actor))
+    heading = f"{team} declined" if decline else f"Answer from {team}"
+    b.entries.append(Entry(now, actor, "note", f"{heading}: {text.strip()}"))
+    b.event(f"request {state} by {team}")
+    _mentions(b, config, text)
+    return b.build()
+
+
+# `@name` not inside a word or an e-mail address, the name as teams.yaml spells names.
+_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_][A-Za-z0-9_.-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
+
+
+def mentions(config: Config, text: str) -> tuple[str, ...]:
+    """The teams and people of teams.yaml that ``text`` mentions as ``@name``, in order."""
+    known = set(config.teams)
+    for team in config.teams.values():
+        known.update(team.people)
+    return tuple(dict.fromkeys(m for m in _MENTION.findall(text) if m in known))
+
+
+def _mentions(b: _Builder, config: Config, text: str) -> None:
+    """Record who an internal note mentions: an activity line ``mentioned`` naming them."""
+    named = mentions(config, text)
+    if named:
+        b.event("mentioned", " ".join(f"@{name}" for name in named))
 
 
 # ---------------------------------------------------------------- the end
@@ -449,7 +538,7 @@ def _need(text: str | None, option: str) -> None:
 
 
 
-_ATTRIBUTES = TICKET_FIELDS - {"tags", "escalations"}
+_ATTRIBUTES = TICKET_FIELDS - {"tags", "escalations", "requests"}
 
 
 def applied(ticket: Ticket, change: Change) -> Ticket:
@@ -464,6 +553,7 @@ def applied(ticket: Ticket, change: Change) -> Ticket:
         **known,  # type: ignore[arg-type]
         tags=ticket.tags + change.tags_added,
         escalations=ticket.escalations + change.escalations,
+        requests=with_requests(ticket.requests, change.requests),
         entries=ticket.entries + change.entries,
         activity=(*ticket.activity, *change.activity),
         extra=extra,
@@ -478,4 +568,5 @@ def combined(first: Change, second: Change) -> Change:
         tags_added=first.tags_added + second.tags_added,
         entries=first.entries + second.entries,
         activity=first.activity + second.activity,
+        requests=first.requests + second.requests,
     )

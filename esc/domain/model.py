@@ -15,13 +15,19 @@ Status = Literal["new", "open", "pending", "resolved", "closed"]
 Channel = Literal["email", "chat", "portal", "phone", "api"]
 EscalationKind = Literal["functional", "hierarchical", "priority"]
 ClockState = Literal["ok", "warning", "breached", "met", "paused"]  # of an SLA clock
-Metric = Literal["first_response", "next_response", "resolution"]  # the SLA clocks
+# the SLA clocks; ``collaboration`` is the internal OLA of requests to other teams
+Metric = Literal["first_response", "next_response", "resolution", "collaboration"]
+RequestState = Literal["open", "answered", "declined"]  # of a request to another team
 STATUSES: tuple[Status, ...] = get_args(Status)
 ACTIVE_STATUSES: tuple[Status, ...] = ("new", "open", "pending")
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 ESCALATION_KINDS: tuple[EscalationKind, ...] = get_args(EscalationKind)
 CLOCK_STATES: tuple[ClockState, ...] = get_args(ClockState)
 METRICS: tuple[Metric, ...] = get_args(Metric)
+# The clocks of the customer's SLA; the OLA (collaboration) is internal: rules see it only
+# when they name it (``sla.collaboration``), never through ``sla:`` or ``overdue:``.
+CUSTOMER_METRICS: tuple[Metric, ...] = ("first_response", "next_response", "resolution")
+REQUEST_STATES: tuple[RequestState, ...] = get_args(RequestState)
 
 # The front-matter fields, in the order esc writes them.
 FIELD_ORDER = (
@@ -45,6 +51,7 @@ FIELD_ORDER = (
     "csat",
     "kb",
     "escalations",
+    "requests",
     "sla",
     "fired",
 )
@@ -83,6 +90,39 @@ class Escalation:
             "by": self.by,
             "reason": self.reason,
         }
+
+
+@immutable
+class Request:
+    """A request to another team (``esc involve``): the owning team keeps the ticket, and
+    ``team`` answers or declines; ``closed`` is when, ``closed_by`` who."""
+
+    asked: dt.datetime
+    by: str
+    team: str
+    person: str | None
+    state: RequestState
+    closed: dt.datetime | None = None
+    closed_by: str | None = None
+
+    @property
+    def key(self) -> tuple[str, dt.datetime]:
+        """What names a request in its ticket (also across a merge): its team and time."""
+        return self.team, self.asked
+
+    def open_at(self, now: dt.datetime) -> bool:
+        """Whether the request was open at ``now`` (asked by then, not closed by then)."""
+        return self.asked <= now and (self.closed is None or self.closed > now)
+
+    def as_yaml(self) -> dict[str, object]:
+        item: dict[str, object] = {"asked": self.asked, "by": self.by, "team": self.team}
+        if self.person is not None:
+            item["person"] = self.person
+        item["state"] = self.state
+        if self.closed is not None:
+            item["closed"] = self.closed
+            item["closed_by"] = self.closed_by
+        return item
 
 
 @immutable
@@ -169,6 +209,7 @@ class Ticket:
     csat: int | None = None
     kb: str | None = None  # the knowledge-base article that solved it (KB-0003)
     escalations: tuple[Escalation, ...] = ()
+    requests: tuple[Request, ...] = ()
     description: str = ""
     entries: tuple[Entry, ...] = ()
     activity: Sequence[Activity] = ()
@@ -178,6 +219,12 @@ class Ticket:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def open_requests(self, now: dt.datetime | None = None) -> tuple[Request, ...]:
+        """The requests to other teams still open (at ``now``, if given)."""
+        if now is None:
+            return tuple(r for r in self.requests if r.state == "open")
+        return tuple(r for r in self.requests if r.open_at(now))
 
     @property
     def escalated_teams(self) -> bool:
@@ -192,7 +239,8 @@ assert set(FIELD_ORDER) == TICKET_FIELDS | SWEEP_KEYS, "FIELD_ORDER must list ev
 
 def front_matter(ticket: Ticket) -> dict[str, object]:
     """The ticket's front-matter fields in the order esc writes them (tags as a list,
-    escalations as mappings), without the sweep's ``sla`` and ``fired``."""
+    escalations and requests as mappings; no ``requests`` while there is none), without the
+    sweep's ``sla`` and ``fired``."""
     values: dict[str, object] = {}
     for name in FIELD_ORDER:
         if name in TICKET_FIELDS:
@@ -201,6 +249,10 @@ def front_matter(ticket: Ticket) -> dict[str, object]:
                 value = list(value)
             elif name == "escalations":
                 value = [e.as_yaml() for e in value]
+            elif name == "requests":
+                if not value:
+                    continue  # (written only once a team is involved)
+                value = [r.as_yaml() for r in value]
             values[name] = value
     return values
 
@@ -214,9 +266,26 @@ class Change:
     tags_added: tuple[str, ...] = ()
     entries: tuple[Entry, ...] = ()
     activity: tuple[Activity, ...] = ()
+    # Requests to other teams made or closed: each replaces the ticket's request with the
+    # same key (team, asked), or is added after the others.
+    requests: tuple[Request, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.sets or self.escalations or self.tags_added or self.entries)
+        return bool(
+            self.sets or self.escalations or self.tags_added or self.entries or self.requests
+        )
+
+
+def with_requests(current: Sequence[Request], made: Sequence[Request]) -> tuple[Request, ...]:
+    """``current`` with each of ``made`` in place of the request with its key, or added."""
+    out = list(current)
+    for request in made:
+        at = next((n for n, r in enumerate(out) if r.key == request.key), None)
+        if at is None:
+            out.append(request)
+        else:
+            out[at] = request
+    return tuple(out)
 
 
 def tag_problem(tag: str) -> str | None:

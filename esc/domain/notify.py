@@ -21,7 +21,7 @@ from esc.domain.timestamps import format_timestamp
 
 EventKind = Literal[
     "escalated", "sla_warning", "sla_breached", "assigned", "created", "reopened", "low_csat",
-    "rule",
+    "rule", "involved", "mentioned",
 ]  # fmt: skip
 NOTIFY_KEYS = {"targets", "teams", "people", "link", "created_at_or_above", "low_csat"}
 # The schemes apprise reads that esc accepts: chat, email, webhooks, push.
@@ -143,7 +143,10 @@ def events_of(
         chosen = tuple(dict.fromkeys(t for t in targets if t in notify.targets))
         if not chosen:
             return
-        eid = event_id(after.id, kind, line.at, line.field, line.old, line.new, line.by)
+        parts: tuple[str | None, ...] = (line.field, line.old, line.new, line.by)
+        if line.event is not None and kind in ("involved", "mentioned"):
+            parts += (line.event, line.note)
+        eid = event_id(after.id, kind, line.at, *parts)
         link = _link(notify, after.id)
         made.append(Event(eid, after.id, kind, line.at, line.by, what, chosen, after.title,
                           after.team, after.priority, deadline, link))  # fmt: skip
@@ -175,10 +178,21 @@ def events_of(
         elif f is not None and f.startswith("sla.") and f != "sla.policy":
             metric = f[len("sla.") :]
             who = person(after.assignee) or team(after.team, lead=True)
+            if metric == "collaboration":  # (the OLA: the teams asked are told too)
+                who += [x for r in after.open_requests(line.at) for x in team(r.team, True)]
             if new == "warning" and old != "warning":
                 add("sla_warning", line, f"SLA warning: {metric}", team(after.team) + who)
             elif new == "breached" and old != "breached":
                 add("sla_breached", line, f"SLA breached: {metric}", team(after.team) + who)
+        elif line.event is not None and line.event.startswith("involved "):
+            asked = line.event[len("involved ") :]
+            whom = f"{asked} ({line.note})" if line.note else asked
+            add("involved", line, f"asks {whom} for help", team(asked, lead=True) +
+                person(line.note or None))  # fmt: skip
+        elif line.event == "mentioned":
+            named = [n.lstrip("@") for n in line.note.split()]
+            add("mentioned", line, f"mentions {line.note} in a note",
+                [t for n in named for t in (person(n) or team(n))])  # fmt: skip
         elif line.event == "created" and before is None and notify.created_at_or_above:
             floor = notify.created_at_or_above
             rank = priorities.index(after.priority) if after.priority in priorities else -1

@@ -21,7 +21,7 @@ from esc.domain.as_of import LOGGED_FIELDS, later_changes, ticket_as_of
 from esc.domain.calendar import add_business_time
 from esc.domain.conditions import DurationCondition
 from esc.domain.config import Config
-from esc.domain.model import Activity, Change, Escalation, Ticket, times_between
+from esc.domain.model import Activity, Change, Escalation, Request, Ticket, times_between
 from esc.domain.routing import facts_for, ticket_fields
 from esc.domain.sla import Sla, choose_policy, compute
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
@@ -164,6 +164,10 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
     made to the same place after the rule acted makes the rule's one needless (None).
     """
     change = effect.change
+    if change.requests and all(
+        _asked_later(ticket, request, effect.at, until) for request in change.requests
+    ):
+        return None
     overridden = {
         name
         for name in change.sets
@@ -199,8 +203,27 @@ def _made_later(
     return None
 
 
+def _asked_later(
+    ticket: Ticket, request: Request, at: dt.datetime, until: dt.datetime
+) -> Request | None:
+    """The request to the same team someone made in (at, until], if any: a rule's request
+    is then not made twice."""
+    return next(
+        (r for r in ticket.requests if r.team == request.team and at < r.asked <= until), None
+    )
+
+
 def _made_by_hand(ticket: Ticket, effect: _Effect, now: dt.datetime) -> str:
-    """Why a rule's escalation is not written: someone made the same one after it fired."""
+    """Why a rule's escalation (or request) is not written: someone made the same one after
+    it fired."""
+    if effect.change.requests:
+        made = effect.change.requests[0]
+        asked = _asked_later(ticket, made, effect.at, now)
+        if asked is not None:
+            return (
+                f"{effect.rule}: fired at {format_timestamp(effect.at)}; {asked.by} involved"
+                f" {made.team} at {format_timestamp(asked.asked)}, so it is not asked twice"
+            )
     escalation = effect.change.escalations[0]
     later = _made_later(ticket, escalation, effect.at, now)
     assert later is not None

@@ -6,13 +6,17 @@ import datetime as dt
 import re
 from typing import Any
 
+from esc.domain.choices import unknown_choice
 from esc.domain.conditions import ConditionError, compile_condition
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.model import FIELD_ORDER, Ticket
 from esc.domain.routing import facts_for, ticket_fields
 
-SORTABLE = (*(f for f in FIELD_ORDER if f not in ("escalations", "sla", "fired")), "level")
+SORTABLE = (
+    *(f for f in FIELD_ORDER if f not in ("escalations", "requests", "sla", "fired")),
+    "level",
+)
 
 
 def level_value(text: str) -> int | str:
@@ -22,6 +26,13 @@ def level_value(text: str) -> int | str:
     if re.fullmatch(r"(<=|>=|<|>|!=)\s*\d+", text.strip()):
         return text.strip()
     raise BadInput(f"--level takes a number or a comparison like '>=2', not {text!r}")
+
+
+def involving(tickets: list[Ticket], config: Config, team: str) -> list[Ticket]:
+    """The tickets with a request to ``team`` still open (``esc list --involving``)."""
+    if team not in config.teams:
+        raise BadInput(f"--involving: {unknown_choice('team', team, tuple(config.teams))}")
+    return [t for t in tickets if any(r.team == team for r in t.open_requests())]
 
 
 def select(

@@ -14,10 +14,11 @@ from esc.domain.model import Ticket, front_matter
 
 def ticket_fields(ticket: Ticket, config: Config) -> dict[str, object]:
     """The ticket's front-matter values plus the computed ``level``, as conditions see them
-    (escalations are not a field conditions look at)."""
+    (escalations and requests are not fields conditions look at)."""
     fields: dict[str, object] = dict(ticket.extra)
     fields.update(front_matter(ticket))
     del fields["escalations"]
+    fields.pop("requests", None)
     fields["level"] = config.level(ticket.team)
     return fields
 

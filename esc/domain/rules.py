@@ -20,7 +20,7 @@ from esc.domain.conditions import (
 from esc.domain.records import immutable
 from esc.domain.sla import PolicyError, parse_working_duration
 
-ACTIONS = ("escalate", "priority", "assign", "tag", "note", "status", "notify")
+ACTIONS = ("escalate", "priority", "assign", "tag", "note", "status", "notify", "involve")
 RULE_KEYS = {"name", "when", "then", "repeat", "description"}
 
 
@@ -102,6 +102,9 @@ def _check_action(
     elif action == "status":
         if value not in ("open", "pending", "resolved", "closed"):
             raise RuleError(f"{where}: takes open, pending, resolved or closed", "then")
+    elif action == "involve":
+        if not isinstance(value, str) or value not in teams:
+            raise RuleError(f"{where}: {unknown_choice('team', value, tuple(teams))}", "then")
     elif not isinstance(value, str) or not value.strip():
         raise RuleError(f"{where}: needs a text value", "then")
 
@@ -159,6 +162,8 @@ def _writes(rule: Rule) -> dict[str, set[object]]:
         elif action == "status":
             put("status", str(value))
             put("sla", _ANY)
+        elif action == "involve":
+            put("sla", _ANY)  # (the collaboration clock)
     return out
 
 

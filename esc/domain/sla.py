@@ -17,9 +17,10 @@ from esc.domain.calendar import (
     business_time_and_deadlines,
     business_time_between,
 )
+from esc.domain.choices import unknown_choice
 from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
 from esc.domain.durations import DurationError, parse_duration
-from esc.domain.model import METRICS, ClockState, Ticket, field_changes
+from esc.domain.model import CUSTOMER_METRICS, METRICS, ClockState, Request, Ticket, field_changes
 from esc.domain.records import immutable
 
 POLICY_KEYS = {"name", "when", "calendar", "targets", "warn_at", "pause_on"}
@@ -107,6 +108,16 @@ class Sla:
         dues = [c.due for c in self.overdue_clocks if c.due is not None]
         return self.now - min(dues) if dues else None
 
+    @property
+    def customer_overdue(self) -> dt.timedelta | None:
+        """:attr:`overdue` of the customer's clocks only (not the OLA): what rules see."""
+        dues = [
+            c.due
+            for c in self.overdue_clocks
+            if c.due is not None and c.metric in CUSTOMER_METRICS
+        ]
+        return self.now - min(dues) if dues else None
+
     def next_due(self) -> dt.datetime | None:
         """The soonest deadline of a running clock that has not passed yet."""
         dues = [c.due for c in self.clocks if c.running and c.due and c.due > self.now]
@@ -172,9 +183,8 @@ def _targets(raw: object, name: str) -> dict[str, dt.timedelta]:
     targets = {}
     for metric, value in raw.items():
         if metric not in METRICS:
-            raise PolicyError(
-                f"policy {name}: unknown metric {metric!r}; one of {', '.join(METRICS)}", "targets"
-            )
+            unknown = unknown_choice("metric", metric, METRICS)
+            raise PolicyError(f"policy {name}: {unknown}", "targets")
         try:
             targets[str(metric)] = parse_working_duration(value, f"policy {name}: {metric}")
         except PolicyError as exc:
@@ -294,7 +304,55 @@ def _span(
             )
             return ticket.created, resolved or steps[-1][0]
         return ticket.created, None
+    if metric == "collaboration":
+        return _collaboration_span(ticket, steps, now)
     return _next_response_span(ticket, now)
+
+
+def _collaboration_span(
+    ticket: Ticket, steps: Sequence[tuple[dt.datetime, str]], now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime | None] | None:
+    """The internal OLA of requests to other teams: the oldest request open at ``now`` (the
+    one due first), else the latest one asked by then; None if none was asked."""
+    asked = [r for r in ticket.requests if r.asked <= now]
+    if not asked:
+        return None
+    still = [r for r in asked if r.open_at(now)]
+    request = min(still, key=lambda r: r.asked) if still else max(asked, key=lambda r: r.asked)
+    return request_span(request, steps, now)
+
+
+def request_span(
+    request: Request, steps: Sequence[tuple[dt.datetime, str]], now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime | None]:
+    """(start, stop) of one request's OLA clock as of ``now``: from when it was asked until
+    it was answered or declined, or until its ticket was resolved or closed."""
+    if request.closed is not None and request.closed <= now:
+        return request.asked, request.closed
+    status_now, since = (steps[-1][1], steps[-1][0]) if steps else ("open", request.asked)
+    if status_now in STOPPED_STATUSES:
+        return request.asked, max(request.asked, since)
+    return request.asked, None
+
+
+def request_clocks(ticket: Ticket, policy: Policy | None, now: dt.datetime) -> list[Clock | None]:
+    """The OLA clock of each of ``ticket``'s requests as of ``now``, in the ticket's order;
+    None for each when the policy sets no ``collaboration`` target (or before it is asked)."""
+    target = policy.targets.get("collaboration") if policy is not None else None
+    if policy is None or target is None:
+        return [None for _ in ticket.requests]
+    steps = status_timeline(ticket, now)
+    paused = intervals_in(steps, policy.pause_on, now)
+    currently = steps[-1][1] if steps else ticket.status
+    out: list[Clock | None] = []
+    for request in ticket.requests:
+        if request.asked > now:
+            out.append(None)
+            continue
+        start, stop = request_span(request, steps, now)
+        pausing = stop is None and currently in policy.pause_on
+        out.append(_clock("collaboration", policy, target, start, stop, paused, pausing, now))
+    return out
 
 
 def _next_response_span(

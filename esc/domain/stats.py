@@ -1,4 +1,5 @@
-"""The numbers of a report: backlog, SLA compliance, escalations, speed, satisfaction, trend.
+"""The numbers of a report: backlog, SLA compliance, escalations, collaboration, speed,
+satisfaction, trend.
 
 Pure: takes tickets, the configuration, ``now`` and the period; returns plain data with
 stable keys (the JSON report is exactly this).  Definitions, so every format agrees (the
@@ -24,6 +25,11 @@ summary, ``esc check`` and the sweep's output count with the same words, through
   never escalated to another team (a priority escalation does not count); it *used an
   article* when it records one (``kb:``); an article is *stale* when its ``updated`` date
   is more than 180 days before ``now``;
+* *collaboration*: a ticket is *worked by several teams* when two or more teams took part
+  in it (the teams it belonged to, by its escalations, and the teams asked in requests)
+  and it was active at some time in the period; *open requests* are those open at ``now``
+  of the active tickets, per team asked, with their age; *OLA compliance* is SLA
+  compliance over the requests' own clocks (the policy's ``collaboration`` target);
 * percentiles use the nearest-rank method; the median is the middle value (or the mean of
   the two middle values); durations are in seconds.
 """
@@ -42,7 +48,7 @@ from esc.domain.config import Config
 from esc.domain.kb import STALE_AFTER, Article
 from esc.domain.model import ACTIVE_STATUSES, ESCALATION_KINDS, METRICS, Ticket
 from esc.domain.records import immutable
-from esc.domain.sla import Clock, Sla
+from esc.domain.sla import Clock, Sla, request_clocks
 from esc.domain.timestamps import format_timestamp
 
 AGING = (("<1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), (">7d", 7, None))
@@ -106,6 +112,7 @@ class ReportJson(TypedDict):
     backlog: dict[str, Any]
     sla: dict[str, Any]
     escalations: dict[str, Any]
+    collaboration: dict[str, Any]
     speed: dict[str, Any]
     satisfaction: dict[str, Any]
     trend: list[dict[str, Any]]
@@ -140,6 +147,7 @@ def build(
         "backlog": _backlog(chosen, config, now),
         "sla": _sla(chosen, config, now, period),
         "escalations": _escalations(chosen, config, period),
+        "collaboration": _collaboration(chosen, config, now, period),
         "speed": _speed(chosen, config, period),
         "satisfaction": _satisfaction(chosen, period),
         "trend": _trend(chosen, period),
@@ -276,6 +284,76 @@ def _clock_row(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, Any]
         "over_seconds": max(0, int((now - due).total_seconds())),
         "left_seconds": max(0, int((due - now).total_seconds())),
         "file": f"tickets/{ticket.id}.md",
+    }
+
+
+# ---------------------------------------------------------------- collaboration
+
+
+def teams_of(ticket: Ticket) -> tuple[str, ...]:
+    """Every team that took part in the ticket: the teams it belonged to (its first team,
+    then each escalation's), then the teams asked in its requests; each once."""
+    moves = [e for e in ticket.escalations if e.kind != "priority"]
+    owners = [moves[0].from_ if moves and moves[0].from_ else ticket.team]
+    owners += [e.to for e in moves] + [ticket.team]
+    return tuple(dict.fromkeys([*owners, *(r.team for r in ticket.requests)]))
+
+
+def _active_in(ticket: Ticket, period: Period) -> bool:
+    """Whether the ticket was active at some time in the period."""
+    resolved = _resolved_at(ticket)
+    return ticket.created < period.until and (resolved is None or resolved >= period.since)
+
+
+def _collaboration(
+    items: Sequence[tuple[Ticket, Sla]], config: Config, now: dt.datetime, period: Period
+) -> dict[str, Any]:
+    several = [
+        {"id": t.id, "title": t.title, "team": t.team, "teams": list(teams_of(t))}
+        for t, _ in items
+        if _active_in(t, period) and len(teams_of(t)) > 1
+    ]
+    open_rows: list[dict[str, Any]] = [
+        {
+            "id": t.id,
+            "title": t.title,
+            "team": r.team,
+            "person": r.person,
+            "asked": format_timestamp(r.asked),
+            "age_seconds": max(0, int((now - r.asked).total_seconds())),
+            "file": f"tickets/{t.id}.md",
+        }
+        for t, _ in items
+        if t.active
+        for r in t.open_requests(now)
+    ]
+    open_rows.sort(key=lambda row: -row["age_seconds"])
+    clocks = [
+        c
+        for t, s in items
+        for c in request_clocks(t, s.policy, now)
+        if c is not None and decided_at(c) in period
+    ]
+    asked = [r for t, _ in items for r in t.requests if r.asked in period]
+    closed = [r for t, _ in items for r in t.requests if r.closed in period]
+    return {
+        "several_teams": len(several),
+        "several_teams_tickets": several,
+        "asked": len(asked),
+        "answered": sum(r.state == "answered" for r in closed),
+        "declined": sum(r.state == "declined" for r in closed),
+        "open_requests": len(open_rows),
+        "open_by_team": {
+            k: {
+                "open": sum(row["team"] == k for row in open_rows),
+                "oldest_seconds": max(
+                    (row["age_seconds"] for row in open_rows if row["team"] == k), default=None
+                ),
+            }
+            for k in config.teams
+        },
+        "open_now": open_rows,
+        "ola": _compliance(clocks),
     }
 
 

@@ -1,6 +1,6 @@
 """What automation rules did to a ticket, as the sweep prints it: one action per change a
-rule made (escalate, priority, assign, status, tag, note, any other field), read from the
-activity lines of the change the sweep's plan made (``by: rule:NAME``). Pure."""
+rule made (escalate, priority, assign, status, tag, note, involve, any other field), read
+from the activity lines of the change the sweep's plan made (``by: rule:NAME``). Pure."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from esc.domain.timestamps import format_timestamp
 RULE_ACTOR = "rule:"
 NONE = "—"  # no value, as in the activity log
 
-ActionKind = Literal["escalate", "priority", "assign", "status", "tag", "note", "set", "event"]
+ActionKind = Literal[
+    "escalate", "priority", "assign", "status", "tag", "note", "set", "event", "involve"
+]
 _FIELD_ACTIONS: dict[str, ActionKind] = {
     "priority": "priority",
     "assignee": "assign",
@@ -56,6 +58,9 @@ def rule_actions(ticket_id: str, change: Change) -> tuple[RuleAction, ...]:
             actions.append(_field_action(ticket_id, line, kind))
         elif line.event == "tagged":
             actions.append(RuleAction(ticket_id, line.at, line.by, "tag", new=line.note))
+        elif line.event is not None and line.event.startswith("involved "):
+            team = line.event.removeprefix("involved ")
+            actions.append(RuleAction(ticket_id, line.at, line.by, "involve", new=team))
         elif line.event == "internal note added":
             entry = next((e for e in notes if (e.at, e.author) == (line.at, line.by)), None)
             if entry is not None:

@@ -1,4 +1,5 @@
-"""`esc export`: tickets, escalations and the activity log as SQLite tables or CSV files.
+"""`esc export`: tickets, escalations, requests to other teams and the activity log as
+SQLite tables or CSV files.
 
 The functions that build rows are pure: they take tickets (and the configuration) and
 return plain dicts whose keys are the columns, in order.  Only ``write_sqlite`` and
@@ -79,6 +80,18 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("by_rule", "INTEGER"),
         ("reason", "TEXT"),
     ],
+    "requests": [
+        ("ticket_id", "TEXT NOT NULL REFERENCES tickets(id)"),
+        ("seq", "INTEGER NOT NULL"),
+        *_stamp("asked"),
+        ("by", "TEXT"),
+        ("team", "TEXT"),
+        ("person", "TEXT"),
+        ("state", "TEXT"),
+        *_stamp("closed"),
+        ("closed_by", "TEXT"),
+        ("minutes", "REAL"),
+    ],
     "events": [
         ("ticket_id", "TEXT NOT NULL REFERENCES tickets(id)"),
         ("seq", "INTEGER NOT NULL"),
@@ -91,7 +104,11 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("note", "TEXT"),
     ],
 }
-PRIMARY_KEYS = {"escalations": ("ticket_id", "seq"), "events": ("ticket_id", "seq")}
+PRIMARY_KEYS = {
+    "escalations": ("ticket_id", "seq"),
+    "requests": ("ticket_id", "seq"),
+    "events": ("ticket_id", "seq"),
+}
 INDEXES = (
     ("tickets", "team"),
     ("tickets", "status"),
@@ -99,6 +116,7 @@ INDEXES = (
     ("tickets", "created_utc"),
     ("escalations", "to_value"),
     ("escalations", "at_utc"),
+    ("requests", "team"),
     ("events", "ticket_id"),
     ("events", "at_utc"),
 )
@@ -107,15 +125,21 @@ INDEXES = (
 class Tables(NamedTuple):
     tickets: list[Row]
     escalations: list[Row]
+    requests: list[Row]
     events: list[Row]
 
     def named(self) -> dict[str, list[Row]]:
-        return {"tickets": self.tickets, "escalations": self.escalations, "events": self.events}
+        return {
+            "tickets": self.tickets,
+            "escalations": self.escalations,
+            "requests": self.requests,
+            "events": self.events,
+        }
 
     def summary(self) -> str:
         return (
             f"{len(self.tickets)} tickets, {len(self.escalations)} escalations, "
-            f"{len(self.events)} events"
+            f"{len(self.requests)} requests, {len(self.events)} events"
         )
 
 
@@ -232,6 +256,29 @@ def escalation_rows(tickets: Sequence[Ticket]) -> list[Row]:
     ]
 
 
+def request_rows(tickets: Sequence[Ticket]) -> list[Row]:
+    """One row per request to another team, numbered from 1 in each ticket's order;
+    ``minutes``: wall-clock minutes from asked to answered or declined (NULL while open)."""
+    return [
+        _nulls(
+            {
+                "ticket_id": t.id,
+                "seq": seq,
+                **_stamps("asked", r.asked),
+                "by": r.by,
+                "team": r.team,
+                "person": r.person,
+                "state": r.state,
+                **_stamps("closed", r.closed),
+                "closed_by": r.closed_by,
+                "minutes": _minutes(r.asked, r.closed),
+            }
+        )
+        for t in tickets
+        for seq, r in enumerate(t.requests, start=1)
+    ]
+
+
 def event_rows(tickets: Sequence[Ticket]) -> list[Row]:
     """One row per activity-log line: a field change (``field`` set) or an event."""
     return [
@@ -257,7 +304,10 @@ def build_tables(
     tickets: Sequence[Ticket], config: Config, files: Sequence[str] | None = None
 ) -> Tables:
     return Tables(
-        ticket_rows(tickets, config, files), escalation_rows(tickets), event_rows(tickets)
+        ticket_rows(tickets, config, files),
+        escalation_rows(tickets),
+        request_rows(tickets),
+        event_rows(tickets),
     )
 
 
@@ -327,7 +377,8 @@ def csv_text(table: str, rows: Iterable[Mapping[str, object]]) -> str:
 
 
 def write_csv(folder: Path, tables: Tables) -> list[Path]:
-    """Write ``<folder>/tickets.csv``, ``escalations.csv`` and ``events.csv``, each atomically."""
+    """Write ``<folder>/tickets.csv``, ``escalations.csv``, ``requests.csv`` and ``events.csv``,
+    each atomically."""
     written = []
     _make_folder(folder, folder)
     try:

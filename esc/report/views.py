@@ -9,7 +9,7 @@ from typing import Any
 from esc.domain.config import Config
 from esc.domain.durations import format_age, format_duration, format_relative
 from esc.domain.model import Ticket, front_matter
-from esc.domain.sla import Clock, Sla
+from esc.domain.sla import Clock, Sla, request_clocks
 from esc.domain.timestamps import format_timestamp
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "dim": "2", "bold": "1"}
@@ -41,6 +41,8 @@ def ticket_json(
     if sla is not None:
         data["sla"] = sla_json(sla)
         data["next_sla"] = next_sla_json(sla)
+        if ticket.requests:
+            data["requests"] = requests_json(ticket, sla)
     if full:
         data["description"] = ticket.description
         data["conversation"] = [
@@ -199,6 +201,9 @@ def ticket_text(
         for e in ticket.escalations:
             when = format_timestamp(e.at)
             lines.append(f"  {when}  {e.kind:<12} {e.from_} → {e.to}  by {e.by}: {e.reason}")
+    if ticket.requests:
+        lines += ["", paint("Requests", "bold", colour)]
+        lines += [f"  {line}" for line in request_lines(ticket, now, sla, colour)]
     if ticket.description:
         lines += ["", paint("Description", "bold", colour), "", _indent(ticket.description)]
     if ticket.entries:
@@ -212,6 +217,42 @@ def ticket_text(
             ]
             lines.append(_indent(entry.text))
     return "\n".join(lines)
+
+
+def request_lines(ticket: Ticket, now: dt.datetime, sla: Sla | None, colour: bool) -> list[str]:
+    """One line per request to another team: state, team (person), who asked when, its
+    age (open ones) and its OLA clock (when the policy sets a ``collaboration`` target)."""
+    clocks = request_clocks(ticket, sla.policy if sla else None, now)
+    lines = []
+    for request, clock in zip(ticket.requests, clocks, strict=True):
+        who = f"{request.team} ({request.person})" if request.person else request.team
+        line = f"{request.state:<9} {who}  asked {format_timestamp(request.asked)} by {request.by}"
+        if request.open_at(now):
+            line += f", {format_age(now - request.asked)} ago"
+        elif request.closed is not None:
+            line += f"; {request.state} {format_timestamp(request.closed)}"
+            line += f" by {request.closed_by}" if request.closed_by else ""
+        if clock is not None:
+            phrase = clock_phrase(clock, now).replace("collaboration", "OLA", 1)
+            line += f" · {paint(phrase, STATE_COLOUR.get(clock.state), colour)}"
+        lines.append(line)
+    return lines
+
+
+def requests_json(ticket: Ticket, sla: Sla) -> list[dict[str, Any]]:
+    """The ticket's requests as in its file, each with ``age`` (open ones, as of the SLA's
+    ``now``) and ``ola``: its clock ``{due, state}``, or null without a target."""
+    out = []
+    clocks = request_clocks(ticket, sla.policy, sla.now)
+    for request, clock in zip(ticket.requests, clocks, strict=True):
+        item: dict[str, Any] = {k: _iso(v) for k, v in request.as_yaml().items()}
+        item.setdefault("closed", None)
+        item.setdefault("closed_by", None)
+        opened = request.open_at(sla.now)
+        item["age"] = format_age(sla.now - request.asked) if opened else None
+        item["ola"] = None if clock is None else {"due": _iso(clock.due), "state": clock.state}
+        out.append(item)
+    return out
 
 
 def _ago(ticket: Ticket, now: dt.datetime) -> str:

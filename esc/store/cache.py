@@ -25,7 +25,7 @@ from esc import __version__
 from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
 
-SCHEMA = 6
+SCHEMA = 7  # 6: summaries hold the article a resolution used (kb); 7: requests to other teams
 FILE = "tickets.sqlite"
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed
 

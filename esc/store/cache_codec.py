@@ -13,7 +13,7 @@ from typing import Any
 
 from esc.domain.calendar import Calendar
 from esc.domain.config import Config
-from esc.domain.model import Entry, Escalation, Ticket
+from esc.domain.model import Entry, Escalation, Request, Ticket
 from esc.domain.sla import Clock, Sla, clock_state, counted_time
 from esc.domain.timestamps import zone_of
 
@@ -123,6 +123,10 @@ def ticket_summary(t: Ticket) -> tuple[Any, ...]:
         tuple((_t(e.at), e.kind, e.from_, e.to, e.by, e.reason) for e in t.escalations),
         tuple((_t(e.at), e.author, e.kind, e.text) for e in t.entries if e.kind == "feedback"),
         _plain(dict(t.extra)),
+        tuple(
+            (_t(r.asked), r.by, r.team, r.person, r.state, _t(r.closed), r.closed_by)
+            for r in t.requests
+        ),
     )
 
 
@@ -150,6 +154,7 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
         escalations,
         feedback,
         extra,
+        requests,
     ) = data
     created_at = _dt(created)
     assert created_at is not None
@@ -177,6 +182,10 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
             Escalation(_dt(at) or created_at, kind, src, dst, by, reason)
             for at, kind, src, dst, by, reason in escalations
         ),
+        requests=tuple(
+            Request(_dt(at) or created_at, by, team, person, state, _dt(closed), closed_by)
+            for at, by, team, person, state, closed, closed_by in requests
+        ),
         entries=tuple(Entry(_dt(at) or created_at, a, k, x) for at, a, k, x in feedback),
         extra=_LazyExtra(extra),
         complete=False,
@@ -198,6 +207,7 @@ def settled_at(ticket: Ticket, sla: Sla) -> float | None:
             moments.append(moment)
     moments += [e.at for e in ticket.escalations]
     moments += [e.at for e in ticket.entries]
+    moments += [m for r in ticket.requests for m in (r.asked, r.closed) if m is not None]
     for clock in sla.clocks:
         moments += [m for m in (clock.start, clock.stop, clock.due, clock.warn) if m is not None]
         moments += clock.marks

@@ -32,12 +32,15 @@ from esc.domain.errors import ParseError
 from esc.domain.model import (
     ESCALATION_KINDS,
     FIELD_ORDER,
+    REQUEST_STATES,
     TICKET_FIELDS,
     Activity,
     Change,
     Escalation,
+    Request,
     Ticket,
     tag_problem,
+    with_requests,
 )
 from esc.domain.timestamps import (
     FIRST_YEAR,
@@ -129,7 +132,14 @@ def parse(text: str, path: str) -> TicketDoc:
     front, body = text[front_start:front_end], text[body_start:]
     data, key_lines, item_lines = read_front(front, path)
     problems: list[tuple[int, str]] = []
-    ticket = to_ticket(data, body, key_lines, problems, item_lines.get("escalations", []))
+    ticket = to_ticket(
+        data,
+        body,
+        key_lines,
+        problems,
+        item_lines.get("escalations", []),
+        item_lines.get("requests", []),
+    )
     _check_values(data, key_lines, problems)
     body_line = text.count("\n", 0, body_start) + 1
     moments = [e.at for e in ticket.entries]
@@ -203,6 +213,7 @@ def to_ticket(
     key_lines: Mapping[str, int],
     problems: list[tuple[int, str]],
     escalation_lines: list[int] | None = None,
+    request_lines: list[int] | None = None,
 ) -> Ticket:
     def line(key: str) -> int:
         return key_lines.get(key, 1)
@@ -259,6 +270,7 @@ def to_ticket(
         escalations=_escalations(
             data.get("escalations"), line("escalations"), problems, escalation_lines or []
         ),
+        requests=_requests(data.get("requests"), line("requests"), problems, request_lines or []),
         description=description,
         entries=entries,
         activity=activity,
@@ -326,6 +338,67 @@ def _escalations(
             )
         )
     return tuple(result)
+
+
+def _requests(
+    value: object, line: int, problems: list[tuple[int, str]], item_lines: list[int]
+) -> tuple[Request, ...]:
+    """The ``requests:`` list (``esc involve``): one mapping per request to another team."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.append((line, "requests must be a list"))
+        return ()
+    result: list[Request] = []
+    for n, item in enumerate(value, start=1):
+        where = item_lines[n - 1] if n <= len(item_lines) else line
+        problem, request = _request(item)
+        if request is None:
+            problems.append((where, f"request {n}: {problem}"))
+        elif any(r.key == request.key for r in result):
+            problems.append((where, f"request {n}: a second request to {request.team} asked at "
+                             f"{format_timestamp(request.asked)}"))  # fmt: skip
+        else:
+            result.append(request)
+    return tuple(result)
+
+
+def _request(item: object) -> tuple[str, Request | None]:
+    if not isinstance(item, dict):
+        return "must be a mapping of asked, by, team, person, state", None
+    stamps: dict[str, dt.datetime | None] = {}
+    for key in ("asked", "closed"):
+        raw = item.get(key)
+        stamps[key] = coerce_timestamp(raw)
+        if (raw is not None or key == "asked") and stamps[key] is None:
+            return f"{key} is not a timestamp with a time zone", None
+        moment = stamps[key]
+        if moment is not None and not in_range(moment):
+            return f"{key} {raw!s} is {RANGE_TEXT}", None
+    team, by = item.get("team"), item.get("by")
+    if not isinstance(team, str) or not team:
+        return "team is missing", None
+    state = next((s for s in REQUEST_STATES if s == item.get("state")), None)
+    if state is None:
+        return f"state must be one of {', '.join(REQUEST_STATES)}", None
+    asked, closed = stamps["asked"], stamps["closed"]
+    assert asked is not None
+    if (state == "open") != (closed is None):
+        return ("an open request has no closed time" if state == "open"
+                else f"a {state} request needs its closed time"), None  # fmt: skip
+    if closed is not None and closed < asked:
+        return "closed before it was asked", None
+    person = item.get("person")
+    closed_by = item.get("closed_by")
+    return "", Request(
+        asked=asked,
+        by="" if by is None else str(by),
+        team=team,
+        person=None if person is None else str(person),
+        state=state,
+        closed=closed,
+        closed_by=None if closed_by is None else str(closed_by),
+    )
 
 
 def _check_values(
@@ -426,6 +499,12 @@ def apply_change(doc: TicketDoc, change: Change) -> str:
             editor.append("tags", tag)
         for esc in change.escalations:
             editor.append("escalations", esc.as_yaml())
+        requests = _requests_after(doc, change)
+        if requests is not None and _only_added(doc, change):
+            for request in change.requests:
+                editor.append("requests", request.as_yaml())
+        elif requests is not None:
+            editor.set("requests", [r.as_yaml() for r in requests])
     except yaml_text.EditError as exc:  # (say, a key written as `? key`): refuse, write nothing
         raise ParseError(
             doc.path, 1, f"esc could not edit this front-matter safely ({exc}); nothing was written"
@@ -452,6 +531,13 @@ def _check_front(doc: TicketDoc, change: Change, new_front: str) -> None:
         expected["escalations"] = list(expected.get("escalations") or []) + [
             _plain(e.as_yaml()) for e in change.escalations
         ]
+    requests = _requests_after(doc, change)
+    if requests is not None and _only_added(doc, change):
+        expected["requests"] = list(expected.get("requests") or []) + [
+            _plain(r.as_yaml()) for r in change.requests
+        ]
+    elif requests is not None:
+        expected["requests"] = [_plain(r.as_yaml()) for r in requests]
     quick = fast_front.load(new_front)
     try:
         actual = quick.data if quick is not None else yaml_text.load(new_front)
@@ -461,6 +547,19 @@ def _check_front(doc: TicketDoc, change: Change, new_front: str) -> None:
         raise ParseError(
             doc.path, 1, "esc could not edit this front-matter safely; nothing was written"
         )
+
+
+def _requests_after(doc: TicketDoc, change: Change) -> tuple[Request, ...] | None:
+    """The ticket's requests once ``change`` is made; None if it makes or closes none."""
+    if not change.requests:
+        return None
+    return with_requests(doc.ticket.requests, change.requests)
+
+
+def _only_added(doc: TicketDoc, change: Change) -> bool:
+    """Whether ``change`` only adds requests (appended, every other line left as it is)."""
+    keys = {r.key for r in doc.ticket.requests}
+    return not any(r.key in keys for r in change.requests)
 
 
 def _plain(value: object) -> object:

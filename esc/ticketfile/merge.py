@@ -8,6 +8,10 @@ field by field:
   same value on both sides it is simply kept;
 - ``tags`` and ``escalations`` only grow: both sides' additions are kept, once each
   (escalations in time order, ties ours first; tags in ours' order, then theirs' new ones);
+- ``requests`` (to other teams) merge request by request, each named by its team and
+  ``asked`` time: both sides' new requests are kept; a request one side answered or
+  declined takes that side's state (both did: the earlier close wins, ours on a tie); one
+  a side deleted stays deleted unless the other side closed it;
 - ``updated`` takes the later time and ``first_response_at`` the earlier one (the first
   response is the first of the two replies, and both replies are in the conversation);
 - ``sla`` (written by ``esc sweep``, derived) is never a conflict: the side with the later
@@ -187,7 +191,50 @@ def _resolve(key: str, base: Any, ours: Any, theirs: Any) -> Any:
         return _later(ours, theirs, _checked)
     if key == "fired":
         return _merge_fired(base, ours, theirs)
+    if key == "requests" and all(_is_list(v) for v in (base, ours, theirs)):
+        return _merge_requests(_listed(base), _listed(ours), _listed(theirs))
     return _CONFLICT
+
+
+def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
+    """Requests to other teams merged one by one (named by team and ``asked``)."""
+
+    def key(item: Any) -> tuple[str, str] | None:
+        if not isinstance(item, Mapping):
+            return None
+        asked = coerce_timestamp(item.get("asked"))
+        return (str(item.get("team")), asked.isoformat()) if asked is not None else None
+
+    sides = []
+    for items in (base, ours, theirs):
+        keyed = {key(item): item for item in items}
+        if None in keyed or len(keyed) != len(items):
+            return _CONFLICT  # (not requests esc wrote: a person decides)
+        sides.append(keyed)
+    b, o, t = sides
+    merged = []
+    for name in [*o, *(n for n in t if n not in o)]:
+        bv, ov, tv = (d.get(name, MISSING) for d in (b, o, t))
+        if ov is MISSING or tv is MISSING:  # new on one side, or deleted on one side
+            kept = tv if ov is MISSING else ov
+            if bv is MISSING or not _same(kept, bv):
+                merged.append(kept)
+        elif _same(ov, tv) or _same(tv, bv):
+            merged.append(ov)
+        elif _same(ov, bv):
+            merged.append(tv)
+        else:
+            merged.append(_closed_first(ov, tv))
+    return merged
+
+
+def _closed_first(ours: Any, theirs: Any) -> Any:
+    """Of one request changed on both sides: the one closed (answered or declined), the
+    earlier closed if both are, ours on a tie."""
+    mine, other = coerce_timestamp(ours.get("closed")), coerce_timestamp(theirs.get("closed"))
+    if other is not None and (mine is None or other < mine):
+        return theirs
+    return ours
 
 
 def _later(ours: Any, theirs: Any, when: Callable[[Any], dt.datetime | None]) -> Any:
@@ -229,7 +276,7 @@ def _apply(editor: yaml_text.FrontMatterEditor, key: str, ours: Any, value: Any)
             editor.text = editor.text[: span[0]] + editor.text[span[1] :]
         return
     if (
-        key in ("tags", "escalations")
+        key in ("tags", "escalations", "requests")
         and isinstance(ours, list)
         and isinstance(value, list)
         and len(value) > len(ours)

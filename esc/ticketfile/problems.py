@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from esc.domain.choices import unknown_choice
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
 from esc.domain.model import CHANNELS, STATUSES
@@ -109,3 +110,8 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
             if end is not None and end not in names:
                 where = lines[n - 1] if n <= len(lines) else None
                 add("escalations", f"escalation {n}: unknown {what} {end!r}", where)
+    lines = doc.item_lines.get("requests", [])
+    for n, request in enumerate(ticket.requests, start=1):
+        if request.team not in config.teams:
+            unknown = unknown_choice("team", request.team, tuple(config.teams))
+            add("requests", f"request {n}: {unknown}", lines[n - 1] if n <= len(lines) else None)

@@ -1731,3 +1731,59 @@ def test_leaving_the_editor_without_saving_creates_nothing(workspace: Path) -> N
     assert code == 0, err
     [name] = ticket_files(workspace)
     assert "Card payments fail" in (workspace / "tickets" / name).read_text()
+
+
+# ---------------------------------------------------------------- involve, answer
+
+
+def test_involve_asks_another_team_and_answer_closes_the_request(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    ticket = create(esc, "--category", "billing", now=at(hours=1))
+    assert esc.ok("involve", ticket, "--team", "engineering", "--person", "dan", "--ask",
+                  "Is the PDF service down?") == f"{ticket}: asked engineering (dan)\n"
+    shown = show(esc, ticket)
+    assert shown["team"] == "support"  # the owning team keeps it
+    assert [(r["team"], r["person"], r["state"], r["age"]) for r in shown["requests"]] == [
+        ("engineering", "dan", "open", "0m")
+    ]
+    ask = "Request to engineering (dan): Is the PDF service down?"
+    assert shown["conversation"][-1]["text"] == ask
+    assert [t["id"] for t in list_json(esc, "--involving", "engineering")] == [ticket]
+    assert list_json(esc, "--involving", "management") == []
+    text = esc.ok("show", ticket)
+    assert f"open      engineering (dan)  asked {NOW} by alice, 0m ago" in text
+    out = esc.ok(
+        "answer", ticket, "--team", "engineering", "-m", "Yes.", "--by", "dan", now=LATER
+    )
+    assert out == f"{ticket}: engineering answered\n"
+    request = show(esc, ticket)["requests"][0]
+    assert (request["state"], request["closed"]) == ("answered", LATER)
+    assert request["closed_by"] == "dan"
+    assert list_json(esc, "--involving", "engineering") == []
+    log = [(a[2] or a[5], a[6]) for a in activity(show(esc, ticket))][-2:]
+    assert log == [("involved engineering", "dan"), ("request answered by engineering", "")]
+
+
+def test_involve_and_answer_refuse_with_one_line_and_change_nothing(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    ticket = create(esc, "--category", "billing")
+    before = all_ticket_bytes(workspace)
+    assert_bad_input(esc("involve", ticket, "--team", "enginering", "--ask", "?"),
+                     "unknown team 'enginering' (did you mean 'engineering'?)")
+    assert_bad_input(esc("involve", ticket, "--team", "engineering", "--person", "frank",
+                         "--ask", "?"), "frank is not in team engineering")
+    assert_refused(esc("involve", ticket, "--team", "support", "--ask", "?"), "belongs to support")
+    assert_refused(esc("answer", ticket, "--team", "engineering", "-m", "x"),
+                   f"{ticket} has no open request to engineering")
+    assert_bad_input(esc("list", "--involving", "nobody"), "--involving: unknown team 'nobody'")
+    assert all_ticket_bytes(workspace) == before
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "?")
+    assert_refused(esc("involve", ticket, "--team", "engineering", "--ask", "again"),
+                   "already has an open request to engineering")
+    assert esc.ok("answer", ticket, "--team", "engineering", "--decline", "-m", "Not ours") == (
+        f"{ticket}: engineering declined\n"
+    )
+    assert show(esc, ticket)["requests"][0]["state"] == "declined"
+    assert esc("validate").code == 0

@@ -329,7 +329,7 @@ sla:
         "rules.yaml:9: sla[1]: policy b: resolution: '2d': working time takes h and m only"
         " (e.g. 24h, 1h30m)",
         "rules.yaml:12: sla[2]: policy c: unknown metric 'reply';"
-        " one of first_response, next_response, resolution",
+        " choose from first_response, next_response, resolution, collaboration",
         "rules.yaml:16: sla[3]: policy d: warn_at must be a share like 75%",
         "rules.yaml:20: sla[4]: policy e: pause_on takes new, open, pending, not 'closed'",
         "rules.yaml:21: sla[5]: a policy needs a name",
@@ -378,7 +378,7 @@ rules:
     assert found[:5] == [
         "rules.yaml:3: rules[0]: rule b: escalate: unknown team 'legal'; choose from desk, ops",
         "rules.yaml:5: rules[1]: rule c: unknown action 'dance';"
-        " one of escalate, priority, assign, tag, note, status, notify",
+        " one of escalate, priority, assign, tag, note, status, notify, involve",
         "rules.yaml:10: rules[3]: rule e: repeat: '1d': working time takes h and m only"
         " (e.g. 24h, 1h30m)",
         "rules.yaml:11: rules[4]: rule f: `then` must map actions to values",

@@ -107,7 +107,13 @@ def test_parse_rule(teams: dict[str, Team]) -> None:
         (
             {"name": "a", "then": {"explode": "now"}},
             "rule a: unknown action 'explode';"
-            " one of escalate, priority, assign, tag, note, status, notify",
+            " one of escalate, priority, assign, tag, note, status, notify, involve",
+            "then",
+        ),
+        (
+            {"name": "a", "then": {"involve": "enginering"}},
+            "rule a: involve: unknown team 'enginering' (did you mean 'engineering'?);"
+            " choose from support, engineering, management",
             "then",
         ),
         (
@@ -183,7 +189,7 @@ def test_parse_rule_refuses_a_duplicate_name(teams: dict[str, Team]) -> None:
         (
             "  - name: a\n    then: {explode: now}\n",
             "rules.yaml:3: rules[0]: rule a: unknown action 'explode'; one of escalate, priority,"
-            " assign, tag, note, status, notify",
+            " assign, tag, note, status, notify, involve",
         ),
         (
             "  - name: a\n    then: {escalate: {to: legal}}\n",

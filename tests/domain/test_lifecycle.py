@@ -17,7 +17,7 @@ from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain import lifecycle
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
-from esc.domain.model import Activity, Change, Entry, Escalation, Ticket
+from esc.domain.model import Activity, Change, Entry, Escalation, Request, Ticket
 
 CET = dt.timezone(dt.timedelta(hours=1))
 CREATED = dt.datetime(2026, 11, 19, 9, 0, tzinfo=CET)
@@ -799,3 +799,75 @@ def test_combined_does_the_first_then_the_second(config: Config) -> None:
     assert both.activity == first.activity + second.activity
     after = lifecycle.applied(t, both)
     assert (after.team, after.assignee, after.status) == ("engineering", None, "open")
+
+
+# ---------------------------------------------------------------- other teams
+
+
+def test_involve_opens_a_request_and_keeps_the_team(config: Config) -> None:
+    change = lifecycle.involve(ticket(), config, NOW, "bob", "engineering", "Is it a bug?", "dan")
+    assert_stamped(change)
+    assert change.requests == (Request(NOW, "bob", "engineering", "dan", "open"),)
+    assert "team" not in change.sets and "assignee" not in change.sets
+    ask = "Request to engineering (dan): Is it a bug?"
+    assert change.entries == (Entry(NOW, "bob", "note", ask),)
+    assert change_log(change) == [("involved engineering", None, None, "dan")]
+    after = lifecycle.applied(ticket(), change)
+    assert after.team == "support" and after.open_requests() == change.requests
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"team": "enginering"}, BadInput, "unknown team 'enginering' (did you mean 'engi"),
+        ({"person": "frank"}, BadInput, "frank is not in team engineering (dan, erin)"),
+        ({"ask": "  "}, BadInput, "--ask must not be empty"),
+        ({"team": "support"}, Refused, "T-4k8q2m7x belongs to support; involve another team"),
+    ],
+)
+def test_involve_refuses_bad_input(
+    config: Config, kwargs: dict[str, str], error: type[Exception], message: str
+) -> None:
+    args = {"team": "engineering", "ask": "Is it a bug?", "person": None, **kwargs}
+    with pytest.raises(error) as raised:
+        lifecycle.involve(ticket(), config, NOW, "bob", **args)
+    assert str(raised.value).startswith(message)
+
+
+def test_involve_refuses_a_second_open_request_and_a_resolved_ticket(config: Config) -> None:
+    asked = Request(EARLIER, "alice", "engineering", None, "open")
+    with pytest.raises(Refused, match="already has an open request to engineering"):
+        lifecycle.involve(ticket(requests=(asked,)), config, NOW, "bob", "engineering", "again?")
+    done = dataclasses.replace(asked, state="answered", closed=EARLIER, closed_by="dan")
+    change = lifecycle.involve(ticket(requests=(done,)), config, NOW, "bob", "engineering", "more")
+    assert change.requests[0].asked == NOW  # an answered request does not block a new one
+    with pytest.raises(Refused, match="is resolved; reopen it"):
+        lifecycle.involve(ticket(status="resolved"), config, NOW, "bob", "engineering", "x")
+
+
+def test_answer_and_decline_close_the_open_request(config: Config) -> None:
+    asked = Request(EARLIER, "alice", "engineering", "dan", "open")
+    before = ticket(requests=(asked,))
+    change = lifecycle.answer(before, config, NOW, "dan", "engineering", "Yes, a bug.")
+    closed = dataclasses.replace(asked, state="answered", closed=NOW, closed_by="dan")
+    assert change.requests == (closed,)
+    assert change.entries == (Entry(NOW, "dan", "note", "Answer from engineering: Yes, a bug."),)
+    assert change_log(change) == [("request answered by engineering", None, None, "")]
+    assert lifecycle.applied(before, change).open_requests() == ()
+    declined = lifecycle.answer(before, config, NOW, "dan", "engineering", "Not ours", decline=True)
+    assert declined.requests[0].state == "declined"
+    assert declined.entries[0].text == "engineering declined: Not ours"
+    with pytest.raises(Refused, match="T-4k8q2m7x has no open request to management"):
+        lifecycle.answer(before, config, NOW, "frank", "management", "?")
+    with pytest.raises(BadInput, match="unknown team 'mgmt'"):
+        lifecycle.answer(before, config, NOW, "frank", "mgmt", "?")
+
+
+def test_mentions_in_internal_notes_are_recorded(config: Config) -> None:
+    text = "@dan and @engineering, see this; not mail@dan or @nobody; @dan again."
+    change = lifecycle.comment(ticket(), config, NOW, "bob", text, kind="note")
+    assert change_log(change)[-1] == ("mentioned", None, None, "@dan @engineering")
+    reply = lifecycle.comment(ticket(), config, NOW, "bob", "Thanks @dan", kind="reply")
+    assert all(a.event != "mentioned" for a in reply.activity)  # (public replies: no)
+    asked = lifecycle.involve(ticket(), config, NOW, "bob", "engineering", "cc @frank")
+    assert change_log(asked)[-1] == ("mentioned", None, None, "@frank")

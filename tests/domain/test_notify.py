@@ -74,3 +74,16 @@ def test_urls_are_checked_and_expanded_without_quoting_them() -> None:
     notify = Notify(targets={"s": Target("s", "slack://${A}/${B}", 3)})
     assert [(t.name, v) for t, v in missing_variables(notify, {"A": "x"})] == [("s", "B")]
     assert expand("slack://${A}/${B}", {"A": "1", "B": "2"}) == "slack://1/2"
+
+
+def test_an_involved_team_and_the_people_a_note_mentions_are_told() -> None:
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    change = lifecycle.involve(ticket(), config, NOW, "bob", "engineering", "@carol FYI", "dan")
+    involved, mentioned = events(change)
+    assert (involved.kind, involved.targets, involved.by) == ("involved", ("eng",), "bob")
+    assert involved.what == "asks engineering (dan) for help"
+    assert (mentioned.kind, mentioned.targets) == ("mentioned", ("carol",))
+    assert mentioned.what == "mentions @carol in a note"
+    note = lifecycle.comment(ticket(), config, NOW, "bob", "@support @nobody look", kind="note")
+    assert [(e.kind, e.targets) for e in events(note)] == [("mentioned", ("sup",))]
+    assert events(lifecycle.comment(ticket(), config, NOW, "bob", "@frank", kind="note")) == []

@@ -20,7 +20,7 @@ from esc.config.loading import build_config
 from esc.config.starter import TEAMS_YAML
 from esc.domain import lifecycle
 from esc.domain.config import Config
-from esc.domain.model import Activity, Entry, Escalation, Ticket
+from esc.domain.model import Activity, Entry, Escalation, Request, Ticket
 from esc.domain.plan import TicketPlan, plan, sweep_version
 from tests.helpers import CALENDARS_YAML, STANDARD_SLA_YAML, berlin
 
@@ -1014,3 +1014,88 @@ def test_hourly_sweeps_and_sweeps_with_gaps_end_alike(
         assert e.at >= born
         if e.by.startswith("rule:") and (e.kind, e.from_, e.to) in by_rule:
             assert e.at == by_rule[(e.kind, e.from_, e.to)]
+
+
+# ---------------------------------------------------------------- requests to other teams
+
+# The OLA: 4 working hours, warning at 3h. A request asked Monday 15:00 is due Tuesday 11:00.
+COLLABORATION = (
+    CALENDARS
+    + """\
+sla:
+  - name: standard
+    calendar: office
+    targets: {first_response: 4h, resolution: 24h, collaboration: 4h}
+    warn_at: 75%
+rules:
+  - name: high-asks-engineering
+    when: {priority: high}
+    then: {involve: engineering, note: "High priority: engineering, please have a look"}
+  - name: customer-breach
+    when: {sla: breached}
+    then: {tag: late}
+  - name: ola-breach
+    when: {sla.collaboration: breached}
+    then: {tag: ola-late}
+"""
+)
+ASKED = berlin(2026, 11, 23, 15)
+
+
+@pytest.fixture(scope="module")
+def collaboration() -> Config:
+    return make_config(COLLABORATION)
+
+
+def test_a_rule_involves_a_team_once(collaboration: Config) -> None:
+    now = berlin(2026, 11, 23, 10)
+    t = ticket(priority="high", first_response_at=CREATED)
+    p = assert_idempotent(t, collaboration, now)
+    after = written(t, p)
+    assert [(r.team, r.by, r.asked, r.state) for r in after.requests] == [
+        ("engineering", "rule:high-asks-engineering", now, "open")
+    ]
+    assert [e.text for e in after.entries] == [  # (the rule's note is also the ask)
+        "Request to engineering: High priority: engineering, please have a look",
+        "High priority: engineering, please have a look",
+    ]
+    later = plan(after, collaboration, berlin(2026, 11, 23, 11))
+    assert not later.change.requests  # never a second open request to the same team
+
+
+def test_the_ola_breach_is_replayed_at_its_deadline_and_only_named_rules_see_it(
+    collaboration: Config,
+) -> None:
+    request = Request(ASKED, "bob", "engineering", None, "open")
+    t = ticket(
+        status="open",
+        first_response_at=berlin(2026, 11, 23, 9, 30),
+        requests=(request,),
+        extra=swept(ASKED),
+    )
+    p = plan(t, collaboration, berlin(2026, 11, 25, 9))
+    assert p.fired == ["ola-breach"]  # not customer-breach: the OLA is not the customer's SLA
+    tagged = [a for a in p.change.activity if a.event == "tagged"]
+    assert [(a.at, a.note) for a in tagged] == [(berlin(2026, 11, 24, 11), "ola-late")]
+    block = p.change.sets["sla"]
+    assert isinstance(block, dict)
+    assert block["collaboration"] == {"due": berlin(2026, 11, 24, 11), "state": "breached"}
+
+
+def test_a_rule_does_not_ask_a_team_someone_asked_after_it_fired(collaboration: Config) -> None:
+    raised = Activity(berlin(2026, 11, 23, 10), "bob", field="priority", old="normal", new="high")
+    by_hand = Request(berlin(2026, 11, 23, 11), "bob", "engineering", None, "open")
+    t = ticket(
+        status="open",
+        priority="high",
+        first_response_at=berlin(2026, 11, 23, 9, 30),
+        activity=(raised,),
+        requests=(by_hand,),
+        extra=swept(berlin(2026, 11, 23, 9, 30)),
+    )
+    p = plan(t, collaboration, berlin(2026, 11, 23, 12))
+    assert written(t, p).requests == (by_hand,)
+    assert p.skipped == [
+        "high-asks-engineering: fired at 2026-11-23T10:00:00+01:00; bob involved engineering"
+        " at 2026-11-23T11:00:00+01:00, so it is not asked twice"
+    ]

@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 from esc.config.loading import build_config
 from esc.config.starter import TEAMS_YAML
 from esc.domain import lifecycle
+from esc.domain.as_of import ticket_as_of
 from esc.domain.calendar import Calendar, business_time_between, parse_calendars
-from esc.domain.conditions import Vocabulary
+from esc.domain.conditions import Facts, Vocabulary, compile_condition
 from esc.domain.config import DEFAULT_PRIORITIES, Config
-from esc.domain.model import Activity, Entry, Ticket
+from esc.domain.model import Activity, Entry, Request, Ticket
 from esc.domain.plan import sla_of
 from esc.domain.sla import (
     Clock,
@@ -38,6 +39,7 @@ from esc.domain.sla import (
     deadline,
     merge_intervals,
     parse_policy,
+    request_clocks,
     status_timeline,
 )
 from tests.helpers import CALENDARS_YAML, berlin
@@ -196,7 +198,8 @@ def test_parse_policy_reads_every_key() -> None:
         ),
         (
             {"name": "p", "calendar": "office", "targets": {"solution": "4h"}},
-            "policy p: unknown metric 'solution'; one of first_response, next_response, resolution",
+            "policy p: unknown metric 'solution' (did you mean 'resolution'?);"
+            " choose from first_response, next_response, resolution, collaboration",
             "targets",
         ),
         (
@@ -1000,3 +1003,68 @@ def test_sla_as_of_before_creation_is_empty() -> None:
     assert compute(t, STANDARD, "test", berlin(2026, 11, 23, 8)) == Sla(
         berlin(2026, 11, 23, 8), STANDARD, "test"
     )
+
+
+# ---------------------------------------------------------------- the OLA of requests
+
+OLA = policy(targets={"resolution": "24h", "collaboration": "4h"})
+ASKED = berlin(2026, 11, 23, 15)  # Monday 15:00: 2h left that day, so due Tue 11:00
+
+
+def asked(at: dt.datetime = ASKED, team: str = "engineering", **closing: Any) -> Request:
+    return Request(at, "alice", team, None, closing.pop("state", "open"), **closing)
+
+
+def test_the_ola_counts_working_time_from_the_ask_and_warns_then_breaches() -> None:
+    t = ticket(berlin(2026, 11, 23, 9), requests=(asked(),))
+    ok = clocks(t, berlin(2026, 11, 24, 9, 30), OLA)["collaboration"]
+    assert (ok.state, ok.start, ok.due, ok.warn) == (
+        "ok", ASKED, berlin(2026, 11, 24, 11), berlin(2026, 11, 24, 10)
+    )
+    assert clocks(t, berlin(2026, 11, 24, 10, 30), OLA)["collaboration"].state == "warning"
+    late = compute(t, OLA, "test", berlin(2026, 11, 24, 11, 30))
+    assert [c.metric for c in late.overdue_clocks] == ["collaboration"]  # esc check counts it
+    assert late.overdue == 30 * M and late.customer_overdue is None  # (rules do not see it)
+
+
+def test_an_answer_stops_the_ola_and_a_ticket_without_requests_has_none() -> None:
+    answered = asked(state="answered", closed=berlin(2026, 11, 24, 10, 45), closed_by="dan")
+    met = clocks(ticket(berlin(2026, 11, 23, 9), requests=(answered,)), berlin(2026, 11, 25), OLA)
+    assert (met["collaboration"].state, met["collaboration"].stop) == ("met", answered.closed)
+    bare = ticket(berlin(2026, 11, 23, 9))
+    assert "collaboration" not in clocks(bare, berlin(2026, 11, 25), OLA)
+    assert "collaboration" not in clocks(
+        ticket(berlin(2026, 11, 23, 9), requests=(asked(),)), berlin(2026, 11, 25)
+    )  # (a policy without a collaboration target)
+
+
+def test_the_ola_pauses_with_the_ticket_and_follows_the_oldest_open_request() -> None:
+    waiting = (status(berlin(2026, 11, 23, 16), "open", "pending"),)
+    created = berlin(2026, 11, 23, 9)
+    paused = ticket(created, requests=(asked(),), status="pending", activity=waiting)
+    assert clocks(paused, berlin(2026, 11, 25), OLA)["collaboration"].state == "paused"
+    second = asked(berlin(2026, 11, 24, 9), team="management")
+    both = ticket(berlin(2026, 11, 23, 9), requests=(second, asked()))
+    now = berlin(2026, 11, 24, 10)
+    assert clocks(both, now, OLA)["collaboration"].start == ASKED  # the oldest open: due first
+    each = request_clocks(both, OLA, now)
+    dues = [c.due for c in each if c is not None]
+    assert dues == [berlin(2026, 11, 24, 13), berlin(2026, 11, 24, 11)]
+    assert request_clocks(both, STANDARD, now) == [None, None]
+
+
+def test_a_request_as_of_an_earlier_moment_is_open_again_or_not_asked_yet() -> None:
+    answered = asked(state="answered", closed=berlin(2026, 11, 24, 10), closed_by="dan")
+    t = ticket(berlin(2026, 11, 23, 9), requests=(answered,))
+    assert ticket_as_of(t, berlin(2026, 11, 23, 14)).requests == ()
+    assert ticket_as_of(t, berlin(2026, 11, 23, 18)).requests == (asked(),)
+    assert ticket_as_of(t, berlin(2026, 11, 24, 10)).requests == (answered,)
+    assert clocks(t, berlin(2026, 11, 23, 18), OLA)["collaboration"].stop is None
+
+
+def test_rules_see_the_ola_only_when_they_name_it() -> None:
+    facts = Facts(fields={}, sla={"resolution": "ok", "collaboration": "breached"})
+    vocabulary = Vocabulary(DEFAULT_PRIORITIES)
+    assert not compile_condition({"sla": "breached"}, vocabulary, path="when").matches(facts)
+    named = compile_condition({"sla.collaboration": "breached"}, vocabulary, path="when")
+    assert named.matches(facts)

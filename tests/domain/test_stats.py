@@ -35,7 +35,7 @@ from tests.conftest import Esc
 CET = dt.timezone(dt.timedelta(hours=1))
 NOW_TEXT = "2026-11-27T09:00:00+01:00"
 NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=CET)
-METRICS = ("first_response", "next_response", "resolution")
+METRICS = ("first_response", "next_response", "resolution", "collaboration")
 ACTIVE = ("new", "open", "pending")
 DONE = ("resolved", "closed")
 KINDS = ("functional", "hierarchical", "priority")
@@ -137,11 +137,23 @@ def next_response_stop(ticket: T) -> dt.datetime | None:
     return None if waiting is not None else stop
 
 
+def collaboration_stop(ticket: T) -> dt.datetime | None:
+    """The OLA follows the oldest open request (running), else the latest one (stopped when
+    it was closed, or when the ticket was resolved)."""
+    requests = ticket.meta.get("requests") or []
+    if not requests or any(r["state"] == "open" for r in requests):
+        return None if ticket.resolved is None else ticket.resolved
+    latest = max(requests, key=lambda r: when(r["asked"]))
+    return when(latest["closed"])
+
+
 def stop_of(ticket: T, metric: str) -> dt.datetime | None:
     if metric == "first_response":
         return when(ticket.first_response_at)
     if metric == "resolution":
         return ticket.resolved
+    if metric == "collaboration":
+        return collaboration_stop(ticket)
     return next_response_stop(ticket)
 
 
@@ -609,6 +621,7 @@ def test_breached_and_warning_now_by_hand(default_report: dict[str, Any]) -> Non
     warning = [(r["id"], r["metric"]) for r in sla["warning_now"]]
     assert warning == [
         ("T-0m6b2xb7", "next_response"),
+        ("T-0m6b2xb7", "collaboration"),  # management asked 2026-11-26T10:42: due at 10:42
         ("T-95ke1pks", "resolution"),
         ("T-cb45ts7v", "resolution"),
     ]
@@ -616,6 +629,7 @@ def test_breached_and_warning_now_by_hand(default_report: dict[str, Any]) -> Non
     assert sla["breached_now"][0]["over_seconds"] == ((3 * 24 + 21) * 60 + 37) * 60
     # T-0m6b2xb7's next response is due at 10:15, 1h15m after now
     assert sla["warning_now"][0]["left_seconds"] == 75 * 60
+    assert sla["warning_now"][1]["left_seconds"] == 102 * 60
 
 
 def test_escalations(case: Case) -> None:
@@ -1015,3 +1029,29 @@ def test_the_knowledge_base_section_counts_articles_used_gaps_and_stale_ones(esc
     markdown = esc.ok("report").split("## Knowledge base\n", 1)[1]
     assert "Level-1 resolutions that used an article: 2 of 3 (67%)." in markdown
     assert "| billing | 2 |" in markdown and "| 2026-01-10 | 314 |" in markdown
+
+
+def test_collaboration_of_the_default_period_by_hand(default_report: dict[str, Any]) -> None:
+    """The demo's two requests: T-0m6b2xb7 asks management (open, asked 22h18m before
+    `now`); T-cb45ts7v asked engineering, answered within its 8h OLA."""
+    co = default_report["collaboration"]
+    assert (co["asked"], co["answered"], co["declined"], co["open_requests"]) == (2, 1, 0, 1)
+    assert co["open_now"] == [
+        {
+            "id": "T-0m6b2xb7",
+            "title": "German VAT on our invoice, but we're a Swiss company",
+            "team": "management",
+            "person": "clara",
+            "asked": "2026-11-26T10:42:00+01:00",
+            "age_seconds": 22 * 3600 + 18 * 60,
+            "file": "tickets/T-0m6b2xb7.md",
+        }
+    ]
+    assert co["open_by_team"]["management"] == {"open": 1, "oldest_seconds": 80280}
+    assert co["open_by_team"]["engineering"] == {"open": 0, "oldest_seconds": None}
+    assert co["ola"] == {"met": 1, "breached": 0, "total": 1, "rate": 1.0}
+    several = {row["id"]: row["teams"] for row in co["several_teams_tickets"]}
+    assert several["T-cb45ts7v"] == ["support", "sre", "engineering"]
+    assert several["T-0m6b2xb7"] == ["support", "management"]
+    assert co["several_teams"] == len(several)
+    assert default_report["sla"]["compliance"]["by_metric"]["collaboration"] == co["ola"]

@@ -93,3 +93,12 @@ def test_a_long_note_is_cut_in_the_text_but_whole_in_the_json() -> None:
     shown = action_text(action)
     assert shown.endswith('…" (rule:n)') and len(shown) < 100
     assert action_json(action)["to"] == text
+
+
+def test_a_rule_asking_a_team_is_an_involve_action() -> None:
+    rule = "  - name: ask-eng\n    when: {priority: high}\n    then: {involve: engineering}"
+    rules = config(rule)
+    p = plan(ticket(priority="high"), rules, LATE)
+    involve = [a for a in rule_actions(ID, p.change) if a.action == "involve"]
+    assert [action_text(a) for a in involve] == [f"{ID}: involve engineering (rule:ask-eng)"]
+    assert action_json(involve[0])["to"] == "engineering"

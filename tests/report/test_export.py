@@ -20,7 +20,7 @@ from esc.report.export import SCHEMA, build_tables, utc_text
 from tests.conftest import Esc
 
 NOW = "2026-11-27T09:00:00+01:00"
-TABLES = ("tickets", "escalations", "events")
+TABLES = ("tickets", "escalations", "requests", "events")
 
 
 # ---------------------------------------------------------------- reading the files ourselves
@@ -78,10 +78,26 @@ def test_counts_and_summary_line(exported: tuple[Path, sqlite3.Connection, Esc, 
     assert one(db, "SELECT COUNT(*) FROM tickets") == len(files)
     assert one(db, "SELECT COUNT(*) FROM escalations") == escalations
     assert one(db, "SELECT COUNT(*) FROM events") == events
+    requests = sum(len(t.get("requests") or []) for t in files)
+    assert requests == 2 and one(db, "SELECT COUNT(*) FROM requests") == requests
     assert (
-        out == f"exported {len(files)} tickets, {escalations} escalations, {events} events"
-        " to db and out\n"
+        out == f"exported {len(files)} tickets, {escalations} escalations, {requests} requests,"
+        f" {events} events to db and out\n"
     )
+
+
+def test_requests_with_their_state_and_minutes(
+    exported: tuple[Path, sqlite3.Connection, Esc, str],
+) -> None:
+    _, db, _, _ = exported
+    rows = db.execute(
+        "SELECT ticket_id, team, person, state, asked_utc, closed_by, minutes FROM requests"
+        " ORDER BY asked_utc"
+    ).fetchall()
+    assert rows == [
+        ("T-cb45ts7v", "engineering", "ben", "answered", "2026-11-23T14:15:00Z", "ben", 1130.0),
+        ("T-0m6b2xb7", "management", "clara", "open", "2026-11-26T09:42:00Z", None, None),
+    ]
 
 
 def test_escalations_per_destination_team(
@@ -216,6 +232,7 @@ def test_csv_files_hold_the_same_rows(exported: tuple[Path, sqlite3.Connection, 
     assert sorted(p.name for p in (root / "out").iterdir()) == [
         "escalations.csv",
         "events.csv",
+        "requests.csv",
         "tickets.csv",
     ]
     for table in TABLES:
@@ -235,7 +252,9 @@ def test_csv_files_hold_the_same_rows(exported: tuple[Path, sqlite3.Connection, 
 def test_empty_workspace_exports_empty_tables(esc: Esc, workspace: Path) -> None:
     result = esc("export", "--sqlite", "empty.db", "--csv", "csv")
     assert result.code == 0, result.err
-    assert result.out == "exported 0 tickets, 0 escalations, 0 events to empty.db and csv\n"
+    assert result.out == (
+        "exported 0 tickets, 0 escalations, 0 requests, 0 events to empty.db and csv\n"
+    )
     db = sqlite3.connect(workspace / "empty.db")
     try:
         for table in TABLES:
@@ -294,6 +313,7 @@ def test_existing_database_is_replaced_without_leftovers(demo: Path) -> None:
     assert sorted(p.name for p in (target / "csv").iterdir()) == [
         "escalations.csv",
         "events.csv",
+        "requests.csv",
         "tickets.csv",
     ]
     assert sorted(p.name for p in demo.iterdir()) == before

@@ -72,4 +72,6 @@ def test_a_ticket_comes_back_from_its_summary(demo: tuple[list[Ticket], Config])
         for field in ("id", "status", "priority", "team", "created", "updated", "tags"):
             assert getattr(back, field) == getattr(ticket, field)
         assert back.escalations == ticket.escalations
+        assert back.requests == ticket.requests
         assert dict(back.extra) == dict(ticket.extra)
+    assert sum(len(t.requests) for t in tickets) == 2  # (the demo's: one open, one answered)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esc.domain.errors import ParseError
-from esc.domain.model import Activity, Change, Entry, Escalation
+from esc.domain.model import Activity, Change, Entry, Escalation, Request
 from esc.ticketfile import document
 
 HERE = Path(__file__).resolve().parents[1]
@@ -341,3 +341,29 @@ def test_a_conflict_is_reported_as_one_at_its_first_marker() -> None:
     # a setext heading in a description is no conflict
     heading = HANDWRITTEN.replace("\n## Conversation", "\nHeading\n=======\n\n## Conversation")
     assert document.parse(heading, "t.md").ticket.description.endswith("Heading\n=======")
+
+
+def test_a_new_request_is_appended_and_an_answer_rewrites_only_its_own_line() -> None:
+    asked = Request(NOW, "carol", "engineering", "dan", "open")
+    doc = document.parse(HANDWRITTEN, "tickets/T-abcd1234.md")
+    first = document.apply_change(doc, Change(requests=(asked,)))
+    removed, added = changed_lines(HANDWRITTEN, first)
+    assert removed == []
+    assert added == [
+        "requests:",
+        "  - {asked: 2026-11-20T10:00:00+01:00, by: carol, team: engineering, person: dan,"
+        " state: open}",
+    ]
+    other = Request(NOW, "carol", "management", None, "open")
+    second = document.apply_change(document.parse(first, "t.md"), Change(requests=(other,)))
+    answered = Request(NOW, "carol", "engineering", "dan", "answered", NOW, "dan")
+    third = document.apply_change(document.parse(second, "t.md"), Change(requests=(answered,)))
+    removed, added = changed_lines(second, third)
+    assert [line.split(", state")[1] for line in (*removed, *added)] == [
+        ": open}",
+        ": answered, closed: 2026-11-20T10:00:00+01:00, closed_by: dan}",
+    ]
+    assert [(r.team, r.state) for r in document.parse(third, "t.md").ticket.requests] == [
+        ("engineering", "answered"),
+        ("management", "open"),
+    ]

@@ -16,7 +16,7 @@ import pytest
 
 from esc.config.starter import GITATTRIBUTES
 from esc.domain.errors import ParseError
-from esc.domain.model import Activity, Change, Entry, Escalation
+from esc.domain.model import Activity, Change, Entry, Escalation, Request
 from esc.store import merge_driver
 from esc.ticketfile import yaml_text
 from esc.ticketfile.body import render_activity
@@ -695,3 +695,47 @@ def test_the_article_a_resolution_recorded_merges_like_any_field() -> None:
     assert (got["kb"], got["status"], got["priority"]) == ("KB-0003", "resolved", "urgent")
     other = change(BASE, sets={"kb": "KB-0007"})
     assert not merge_ticket(BASE, ours, other).clean
+
+
+# ---------------------------------------------------------------- requests to other teams
+
+
+def request(when: str, team: str, **closing: object) -> Request:
+    state = str(closing.pop("state", "open"))
+    return Request(at(when), "alice", team, None, state, **closing)  # type: ignore[arg-type]
+
+
+def requests_of(text: str) -> list[tuple[str, str, object]]:
+    got = data(text)["requests"]
+    assert isinstance(got, list)
+    return [(r["team"], r["state"], r.get("closed_by")) for r in got]
+
+
+def test_requests_both_sides_made_are_both_kept_appending_theirs() -> None:
+    ours = change(BASE, requests=(request("10:10", "engineering"),))
+    theirs = change(BASE, requests=(request("10:20", "management"),))
+    merged = clean(BASE, ours, theirs)
+    assert requests_of(merged) == [("engineering", "open", None), ("management", "open", None)]
+    assert merged == change(ours, requests=(request("10:20", "management"),))
+
+
+def test_a_request_answered_on_one_side_stays_answered_beside_the_other_sides_new_one() -> None:
+    base = change(BASE, requests=(request("10:00", "engineering"),))
+    answered = request(
+        "10:00", "engineering", state="answered", closed=at("10:30"), closed_by="dan"
+    )
+    ours = change(base, requests=(request("10:40", "management"),))
+    theirs = change(base, requests=(answered,))
+    assert requests_of(clean(base, ours, theirs)) == [
+        ("engineering", "answered", "dan"),
+        ("management", "open", None),
+    ]
+
+
+def test_a_request_closed_on_both_sides_takes_the_earlier_close() -> None:
+    base = change(BASE, requests=(request("10:00", "engineering"),))
+    late = request("10:00", "engineering", state="answered", closed=at("11:00"), closed_by="dan")
+    early = request("10:00", "engineering", state="declined", closed=at("10:30"), closed_by="erin")
+    for ours, theirs in ((late, early), (early, late)):
+        merged = clean(base, change(base, requests=(ours,)), change(base, requests=(theirs,)))
+        assert requests_of(merged) == [("engineering", "declined", "erin")]

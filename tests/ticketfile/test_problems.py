@@ -254,3 +254,42 @@ def test_the_parse_errors_of_real_files_carry_their_lines() -> None:
         "tickets/T-d.md:3: front-matter does not parse: 2026-02-30 is not a valid timestamp"
         " (day is out of range for month)",
     ]
+
+
+REQUESTS = (
+    "---\n\nThe November",
+    "requests:\n"
+    "  - {asked: 2026-11-20T09:40:00+01:00, by: alice, team: engineering, state: open}\n"
+    "  - {asked: 2026-11-20T09:45:00+01:00, by: alice, team: management, person: frank,"
+    " state: answered, closed: 2026-11-20T09:50:00+01:00, closed_by: frank}\n"
+    "---\n\nThe November",
+)
+
+
+def test_requests_to_other_teams_are_read(config: Config) -> None:
+    d = doc(dict([REQUESTS]))
+    assert problems(d, config) == []
+    assert [(r.team, r.person, r.state, r.closed_by) for r in d.ticket.requests] == [
+        ("engineering", None, "open", None),
+        ("management", "frank", "answered", "frank"),
+    ]
+    assert [r.team for r in d.ticket.open_requests()] == ["engineering"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # (a team the configuration lacks: at the `requests:` line, as for escalations)
+        ("team: engineering", "team: legal", "19: request 1: unknown team 'legal'"),
+        ("state: open", "state: waiting", "20: request 1: state must be one of open, answered"),
+        ("state: answered", "state: open", "21: request 2: an open request has no closed time"),
+        ("asked: 2026-11-20T09:40:00+01:00", "asked: soon", "20: request 1: asked is not a"),
+        ("closed: 2026-11-20T09:50:00+01:00", "closed: 2026-11-20T09:00:00+01:00",
+         "21: request 2: closed before it was asked"),
+    ],
+)
+def test_request_problems_are_reported_at_their_lines(
+    config: Config, old: str, new: str, message: str
+) -> None:
+    found = problems(doc(dict([REQUESTS, (old, new)])), config)
+    assert len(found) == 1 and found[0].startswith(f"tickets/T-aaaa0001.md:{message}"), found
