@@ -279,8 +279,8 @@ def test_requests_to_other_teams_are_read(config: Config) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        # (a team the configuration lacks: at the `requests:` line, as for escalations)
-        ("team: engineering", "team: legal", "19: request 1: unknown team 'legal'"),
+        # (a team the configuration lacks: at the request's own line, as for escalations)
+        ("team: engineering", "team: legal", "20: request 1: unknown team 'legal'"),
         ("state: open", "state: waiting", "20: request 1: state must be one of open, answered"),
         ("state: answered", "state: open", "21: request 2: an open request has no closed time"),
         ("asked: 2026-11-20T09:40:00+01:00", "asked: soon", "20: request 1: asked is not a"),
