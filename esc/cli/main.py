@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import os
 import re
 import sys
@@ -21,9 +22,10 @@ import click
 
 from esc import __version__
 from esc.cli.options import by_option, common, json_option, notify_option, session
-from esc.cli.output import emit
+from esc.cli.output import emit, say
 from esc.domain.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
 from esc.domain.model import CHANNELS, STATUSES
+from esc.report.terminal import printable
 from esc.store.launch import CRON_PATH
 
 if TYPE_CHECKING:
@@ -807,25 +809,25 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.BadParameter as exc:
         if isinstance(exc, click.MissingParameter):  # (the usage says what to give)
-            exc.show()
+            _show(exc)
             return EXIT_USAGE
         message = exc.format_message()  # a value outside its choices: one line, as esc's own
-        click.echo(f"esc: {message[:1].lower()}{message[1:]}", err=True)
+        say(f"esc: {message[:1].lower()}{message[1:]}")
         return EXIT_USAGE
     except click.UsageError as exc:
-        exc.show()
+        _show(exc)
         return EXIT_USAGE
     except click.ClickException as exc:
-        exc.show()
+        _show(exc)
         return exc.exit_code
     except (click.Abort, KeyboardInterrupt):
-        click.echo("esc: interrupted", err=True)
+        say("esc: interrupted")
         return EXIT_INTERRUPTED
     except ParseError as exc:
-        click.echo(str(exc), err=True)
+        say(str(exc))
         return exc.exit_code
     except EscError as exc:
-        click.echo(f"esc: {exc}", err=True)
+        say(f"esc: {exc}")
         return exc.exit_code
     except BrokenPipeError:
         sys.stderr.close()
@@ -833,13 +835,20 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so, distinctly
         if os.environ.get("ESC_DEBUG"):
             traceback.print_exc()
-        click.echo(
+        say(
             f"esc: internal error ({type(exc).__name__}: {exc}); this is a bug in esc, "
-            "please report it (set ESC_DEBUG=1 for the traceback)",
-            err=True,
+            "please report it (set ESC_DEBUG=1 for the traceback)"
         )
         return EXIT_BUG
     return result if isinstance(result, int) else 0
+
+
+def _show(exc: click.ClickException) -> None:
+    """click's message for ``exc`` (with the usage, for a usage error), which may quote an
+    argument, with its control characters escaped as everything esc prints for a person."""
+    shown = io.StringIO()
+    exc.show(file=shown)
+    click.echo(printable(shown.getvalue()), err=True, nl=False)
 
 
 def run() -> None:  # pragma: no cover - console script

@@ -1,0 +1,106 @@
+"""What esc prints for a person never carries a terminal's control sequences from a ticket
+file, the configuration or an option (issue 20); JSON and the machine formats stay exact."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.conftest import Esc
+
+# What a hostile ticket can hold: a window title (OSC), a screen clear (CSI), a link, a C1
+# CSI, DEL and a bidi override.
+OSC = "\x1b]0;pwned\x07"
+CLEAR = "\x1b[2J\x1b[H"
+LINK = "\x1b]8;;https://evil.example\x1b\\here\x1b]8;;\x1b\\"
+HOSTILE = f"{OSC}Refund{CLEAR}{LINK}\x9b31m\x7f\u202egpj.exe"
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def hostile_ticket(esc: Esc) -> str:
+    """A ticket whose title, customer, description and a comment hold control sequences (the title
+    and customer written into its file by hand, as a script or a mail gateway might)."""
+    ticket = esc.ok("create", "--title", "Refund", "--body", f"body {CLEAR}").strip()
+    esc.ok("comment", ticket, "-m", f"reply {OSC}{LINK}")
+    path = esc.cwd / "tickets" / f"{ticket}.md"
+    quoted = json.dumps(HOSTILE)  # (a YAML double-quoted scalar takes JSON's escapes)
+    text = path.read_text().replace("title: Refund\n", f"title: {quoted}\n", 1)
+    path.write_text(text.replace("customer: null\n", f"customer: {json.dumps(OSC + 'x')}\n"))
+    return ticket
+
+
+def assert_safe(text: str) -> None:
+    found = UNSAFE.findall(text)
+    assert not found, f"control characters reach the terminal: {found!r} in {text!r}"
+
+
+def test_list_and_show_escape_what_a_ticket_file_holds(esc: Esc) -> None:
+    ticket = hostile_ticket(esc)
+    listed = esc.ok("list")
+    assert_safe(listed)
+    row = next(line for line in listed.splitlines() if line.startswith(ticket))
+    assert "  \\x1b]0;pwned\\x07Refund\\x1b[2J\\x1b[H\\x1b]8;;https://ev" in row
+    shown = esc.ok("show", ticket)
+    assert_safe(shown)
+    assert f"{ticket}  \\x1b]0;pwned\\x07Refund\\x1b[2J" in shown
+    assert "  customer       \\x1b]0;pwned\\x07x via -" in shown
+    assert "    reply \\x1b]0;pwned\\x07\\x1b]8;;https://evil.example\\x1b\\here" in shown
+    assert "    body \\x1b[2J\\x1b[H" in shown
+
+
+def test_json_stays_exact(esc: Esc) -> None:
+    ticket = hostile_ticket(esc)
+    data = json.loads(esc.ok("show", "--json", ticket))
+    assert data["title"] == HOSTILE
+    assert data["conversation"][0]["text"] == f"reply {OSC}{LINK}"
+    assert json.loads(esc.ok("list", "--json"))[0]["title"] == HOSTILE
+
+
+def test_every_command_reading_tickets_escapes_them(esc: Esc) -> None:
+    ticket = hostile_ticket(esc)
+    esc.ok("escalate", ticket, "--up", "--reason", f"stuck {CLEAR}")
+    for args in (
+        ["log", ticket],
+        ["explain", ticket],
+        ["check", "--fail-on", "warning"],
+        ["check", "--format", "github"],
+        ["upcoming", "--within", "30d"],
+        ["report"],
+        ["sweep", "--dry-run"],
+    ):
+        result = esc(*args, now="2026-12-30T10:00:00+01:00")
+        assert result.code in (0, 1), (args, result.err)
+        assert_safe(result.out + result.err)
+
+
+def test_an_error_quoting_a_value_escapes_it(esc: Esc) -> None:
+    for args in (
+        ["show", f"T-{CLEAR}"],
+        ["list", "--status", OSC],
+        ["list", "--team", OSC],
+        [f"{CLEAR}x"],
+        ["comment", f"T-{OSC}", "-m", "hi"],
+    ):
+        result = esc(*args)
+        assert result.code in (1, 2), (args, result)
+        assert result.err.strip(), args
+        assert_safe(result.err)
+    assert esc("show", f"T-{CLEAR}").err == "esc: no ticket 'T-\\x1b[2J\\x1b[H'\n"
+
+
+def test_a_broken_file_is_reported_with_its_values_escaped(esc: Esc) -> None:
+    bad = esc.cwd / "tickets" / "T-badbad00.md"
+    bad.write_text("---\nid: T-badbad00\ntitle: [\x1b]0;x\x07\n---\n")
+    bad.with_name("T-\x1b[2J.md").write_text("---\n: : :\n---\n")
+    result = esc("validate")
+    assert result.code == 1
+    assert "tickets/T-\\x1b[2J.md:1: id is missing\n" in result.out
+    assert_safe(result.out + result.err)
+
+
+def test_machine_formats_are_printed_exactly(esc: Esc) -> None:
+    hostile_ticket(esc)
+    report = json.loads(esc.ok("report", "--format", "json"))
+    assert isinstance(report, dict)
+    checked = esc("check", "--format", "json", now="2026-12-30T10:00:00+01:00")
+    assert json.loads(checked.out)["tickets"][0]["title"] == HOSTILE
