@@ -15,6 +15,7 @@ Each lock file records who holds it, for the message a waiting command prints.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import socket
@@ -38,6 +39,18 @@ def _holder_text(what: str) -> bytes:
     return f"{what} pid {os.getpid()} on {socket.gethostname()}\n".encode()
 
 
+def _note_holder(fd: int, what: str) -> None:
+    """Record in the lock file who holds it; on a full disk the lock holds all the same
+    (the note only names the holder in a waiting command's message), and the write the
+    lock guards says what is wrong."""
+    os.ftruncate(fd, 0)
+    try:
+        os.write(fd, _holder_text(what))
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+
+
 def _holder(path: Path) -> str:
     try:
         return path.read_text(errors="replace").strip() or "another esc process"
@@ -53,8 +66,7 @@ def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         _acquire(fd, path, timeout)
-        os.ftruncate(fd, 0)
-        os.write(fd, _holder_text(what))
+        _note_holder(fd, what)
         try:
             yield
         finally:
@@ -163,8 +175,7 @@ def _take(
         if not same:  # its holder removed the file as it let go: lock the new one
             os.close(fd)
             continue
-        os.ftruncate(fd, 0)
-        os.write(fd, _holder_text(what))
+        _note_holder(fd, what)
         return fd
 
 
