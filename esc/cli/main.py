@@ -23,7 +23,7 @@ import click
 
 from esc import __version__
 from esc.cli.options import by_option, common, json_option, notify_option, session
-from esc.cli.output import emit, say
+from esc.cli.output import emit, say, standard_output_closed
 from esc.domain.errors import (
     EXIT_BUG,
     EXIT_ERROR,
@@ -896,6 +896,9 @@ def run() -> None:  # pragma: no cover - console script
     # One command is a short run: reference counting frees what it is done with, and the
     # cyclic collector's passes over the loaded cache cost a tenth of a warm `esc list`.
     gc.disable()
+    if standard_output_closed():
+        say("esc: standard output is closed; nothing was done (send it to /dev/null instead)")
+        exit_now(EXIT_ERROR)
     code = main()
     exit_now(code)
 

@@ -4,9 +4,13 @@ file, the configuration or an option (issue 20); JSON and the machine formats st
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import Esc
+from tests.conftest import ESC, NOW, Esc
 
 # What a hostile ticket can hold: a window title (OSC), a screen clear (CSI), a link, a C1
 # CSI, DEL and a bidi override.
@@ -104,3 +108,77 @@ def test_machine_formats_are_printed_exactly(esc: Esc) -> None:
     assert isinstance(report, dict)
     checked = esc("check", "--format", "json", now="2026-12-30T10:00:00+01:00")
     assert json.loads(checked.out)["tickets"][0]["title"] == HOSTILE
+
+
+# ---------------------------------------------------------------- output that cannot be written
+
+
+def _esc(root: Path, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``esc ARGS`` as its own process, with its standard streams as given."""
+    kwargs.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run(
+        [ESC, "--now", NOW, *args], cwd=root, text=True, timeout=60, check=False, **kwargs
+    )
+
+
+def _shell(root: Path, line: str) -> subprocess.CompletedProcess[str]:
+    """``line`` in sh, where ``esc`` is this esc (for redirections Python cannot make)."""
+    return subprocess.run(
+        ["sh", "-c", line],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "ESC": ESC, "ESC_NOW": NOW},
+    )
+
+
+def test_stdout_on_a_full_device_is_one_line_and_exit_1(esc: Esc) -> None:
+    ticket = esc.ok("create", "--title", "Checkout fails", "--body", "x").strip()
+    with open("/dev/full", "w") as full:
+        for args in (["list"], ["show", "--json", ticket], ["report"]):
+            proc = _esc(esc.cwd, *args, stdout=full)
+            assert (proc.returncode, proc.stderr) == (
+                1,
+                "esc: cannot write the output: No space left on device\n",
+            ), args
+        proc = _esc(esc.cwd, "comment", ticket, "-m", "We are on it", stdout=full)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "We are on it" in esc.ok("show", ticket)  # (the work was done; printing failed)
+
+
+def test_stdout_closed_is_refused_in_one_line(esc: Esc) -> None:
+    ticket = esc.ok("create", "--title", "Checkout fails", "--body", "x").strip()
+    before = (esc.cwd / "tickets" / f"{ticket}.md").read_bytes()
+    for line in ('"$ESC" list >&-', f'"$ESC" comment {ticket} -m hi >&-'):
+        proc = _shell(esc.cwd, line)
+        assert (proc.returncode, proc.stderr) == (
+            1,
+            "esc: standard output is closed; nothing was done (send it to /dev/null instead)\n",
+        ), line
+    assert (esc.cwd / "tickets" / f"{ticket}.md").read_bytes() == before
+    both = _shell(esc.cwd, '"$ESC" list >&- 2>&-; echo "exit $?"')  # (nowhere to say it)
+    assert (both.stdout, both.stderr) == ("exit 1\n", "")
+    no_stdin = _shell(esc.cwd, '"$ESC" create --title "From cron" --body - <&-')
+    assert no_stdin.returncode == 0 and no_stdin.stdout.startswith("T-"), no_stdin
+
+
+def test_a_reader_that_goes_away_ends_esc_quietly_with_its_own_exit_code(esc: Esc) -> None:
+    """`esc list | head -1`: the rest is not printed, nothing is said, the exit code is
+    the command's (0 for a list, 1 for a check that finds overdue tickets)."""
+    for n in range(3):
+        esc.ok("create", "--title", f"Ticket {n}", "--body", "x")
+    for args, code in ((["list"], 0), (["list", "--json"], 0), (["check"], 1)):
+        proc = subprocess.Popen(
+            [ESC, "--now", "2026-12-30T10:00:00+01:00", *args],
+            cwd=esc.cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before esc writes a byte
+        assert (proc.wait(timeout=60), proc.stderr.read()) == (code, b""), args
+        proc.stderr.close()
+    piped = _shell(esc.cwd, '"$ESC" list | head -1')
+    assert piped.stdout.startswith("ID ") and piped.stderr == ""
