@@ -838,9 +838,9 @@ def main(argv: list[str] | None = None) -> int:
     except EscError as exc:
         say(f"esc: {exc}")
         return exc.exit_code
-    except BrokenPipeError:
-        sys.stderr.close()
-        return 0
+    except BrokenPipeError:  # (stdout's reader gone is emit's; this is stderr's, or a pipe
+        sys.stderr.close()  # to a program esc ran: whatever went on, it did not finish)
+        return EXIT_ERROR
     except OSError as exc:
         if exc.errno not in _SYSTEM_TROUBLE:
             return _bug(exc)
