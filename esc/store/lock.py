@@ -11,6 +11,10 @@ when their holder exits or is killed (a lock left by a killed process is simply 
   go; a process that locked a file that was removed meanwhile tries again.
 
 Each lock file records who holds it, for the message a waiting command prints.
+
+A lock is its holder's alone: a process it forks (the sweep's workers) closes its copy of
+every lock held at the fork, since a ``flock`` stays held while any copy is open.  So the
+moment the holder dies the lock is free, even while a worker of its is still ending.
 """
 from __future__ import annotations
 
@@ -33,6 +37,21 @@ NOTICE_SECONDS = 1.0  # after this long waiting, ``on_wait`` is told who holds t
 
 class LockTimeout(EscError):
     pass
+
+
+_HELD: set[int] = set()  # the descriptors of the locks this process holds
+
+
+def _forget_inherited() -> None:
+    """In a forked child: close its copies of the parent's locks (never unlocking them:
+    that would let go of the parent's lock)."""
+    for fd in _HELD:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited)
 
 
 def _holder_text(what: str) -> bytes:
@@ -66,6 +85,7 @@ def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         _acquire(fd, path, timeout)
+        _HELD.add(fd)
         _note_holder(fd, what)
         try:
             yield
@@ -73,6 +93,7 @@ def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
+        _HELD.discard(fd)
         os.close(fd)
 
 
@@ -116,6 +137,7 @@ def hold_ticket(
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)  # (still held: a process waiting on this file will try again)
+        _HELD.discard(fd)
         os.close(fd)
 
 
@@ -132,6 +154,7 @@ def try_ticket(folder: Path, name: str) -> int | None:
 def let_go(folder: Path, name: str, fd: int) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(ticket_lock_path(folder, name))
+    _HELD.discard(fd)
     os.close(fd)
 
 
@@ -175,7 +198,13 @@ def _take(
         if not same:  # its holder removed the file as it let go: lock the new one
             os.close(fd)
             continue
-        _note_holder(fd, what)
+        _HELD.add(fd)
+        try:
+            _note_holder(fd, what)
+        except BaseException:
+            _HELD.discard(fd)
+            os.close(fd)
+            raise
         return fd
 
 
