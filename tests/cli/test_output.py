@@ -40,7 +40,7 @@ def assert_safe(text: str) -> None:
 
 def test_list_and_show_escape_what_a_ticket_file_holds(esc: Esc) -> None:
     ticket = hostile_ticket(esc)
-    listed = esc.ok("list")
+    listed = esc.ok("list", env={"COLUMNS": "120"})  # (the title column then starts so)
     assert_safe(listed)
     row = next(line for line in listed.splitlines() if line.startswith(ticket))
     assert "  \\x1b]0;pwned\\x07Refund\\x1b[2J\\x1b[H\\x1b]8;;https://ev" in row
