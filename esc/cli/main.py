@@ -9,7 +9,9 @@ exit code: an expected problem (EscError) is one line on stderr and exit 1, a us
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
+import io
 import os
 import re
 import sys
@@ -21,9 +23,18 @@ import click
 
 from esc import __version__
 from esc.cli.options import by_option, common, json_option, notify_option, session
-from esc.cli.output import emit
-from esc.domain.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, BadInput, EscError, ParseError
+from esc.cli.output import emit, say, standard_output_closed
+from esc.domain.errors import (
+    EXIT_BUG,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    BadInput,
+    EscError,
+    ParseError,
+)
 from esc.domain.model import CHANNELS, STATUSES
+from esc.report.terminal import printable
 from esc.store.launch import CRON_PATH
 
 if TYPE_CHECKING:
@@ -991,45 +1002,87 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.BadParameter as exc:
         if isinstance(exc, click.MissingParameter):  # (the usage says what to give)
-            exc.show()
+            _show(exc)
             return EXIT_USAGE
         message = exc.format_message()  # a value outside its choices: one line, as esc's own
-        click.echo(f"esc: {message[:1].lower()}{message[1:]}", err=True)
+        say(f"esc: {message[:1].lower()}{message[1:]}")
         return EXIT_USAGE
     except click.UsageError as exc:
-        exc.show()
+        _show(exc)
         return EXIT_USAGE
     except click.ClickException as exc:
-        exc.show()
+        _show(exc)
         return exc.exit_code
     except (click.Abort, KeyboardInterrupt):
-        click.echo("esc: interrupted", err=True)
+        say("esc: interrupted")
         return EXIT_INTERRUPTED
     except ParseError as exc:
-        click.echo(str(exc), err=True)
+        say(str(exc))
         return exc.exit_code
     except EscError as exc:
-        click.echo(f"esc: {exc}", err=True)
+        say(f"esc: {exc}")
         return exc.exit_code
-    except BrokenPipeError:
-        sys.stderr.close()
-        return 0
+    except BrokenPipeError:  # (stdout's reader gone is emit's; this is stderr's, or a pipe
+        sys.stderr.close()  # to a program esc ran: whatever went on, it did not finish)
+        return EXIT_ERROR
+    except OSError as exc:
+        if exc.errno not in _SYSTEM_TROUBLE:
+            return _bug(exc)
+        say(f"esc: {_system_trouble(exc)}")
+        return EXIT_ERROR
     except Exception as exc:  # a bug: say so, distinctly
-        if os.environ.get("ESC_DEBUG"):
-            traceback.print_exc()
-        click.echo(
-            f"esc: internal error ({type(exc).__name__}: {exc}); this is a bug in esc, "
-            "please report it (set ESC_DEBUG=1 for the traceback)",
-            err=True,
-        )
-        return EXIT_BUG
+        return _bug(exc)
     return result if isinstance(result, int) else 0
+
+
+# What the machine, not esc, is to blame for: a full or read-only disk, a quota, a file
+# esc may not read or write, a disk error, too many open files.  Each is one line, exit 1;
+# what esc was writing is left whole (its temporary file removed: esc.store.atomic).
+_SYSTEM_TROUBLE = {
+    errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM,
+    errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ETXTBSY,
+}  # fmt: skip
+_WRITING = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}  # (only a write says so)
+
+
+def _system_trouble(exc: OSError) -> str:
+    """``cannot write tickets/T-1.md: No space left on device``, or ``PATH: Permission
+    denied`` (the path relative to here if it is below)."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return reason
+    path = os.fsdecode(exc.filename)
+    with contextlib.suppress(ValueError):
+        path = str(Path(path).relative_to(Path.cwd())) if Path(path).is_absolute() else path
+    return f"cannot write {path}: {reason}" if exc.errno in _WRITING else f"{path}: {reason}"
+
+
+def _bug(exc: Exception) -> int:
+    """Say that esc has a bug (with the traceback under ESC_DEBUG=1)."""
+    if os.environ.get("ESC_DEBUG"):
+        traceback.print_exc()
+    say(
+        f"esc: internal error ({type(exc).__name__}: {exc}); this is a bug in esc, "
+        "please report it (set ESC_DEBUG=1 for the traceback)"
+    )
+    return EXIT_BUG
+
+
+def _show(exc: click.ClickException) -> None:
+    """click's message for ``exc`` (with the usage, for a usage error), which may quote an
+    argument, with its control characters escaped as everything esc prints for a person."""
+    shown = io.StringIO()
+    exc.show(file=shown)
+    click.echo(printable(shown.getvalue()), err=True, nl=False)
 
 
 def run() -> None:  # pragma: no cover - console script
     # One command is a short run: reference counting frees what it is done with, and the
     # cyclic collector's passes over the loaded cache cost a tenth of a warm `esc list`.
     gc.disable()
+    if standard_output_closed():
+        say("esc: standard output is closed; nothing was done (send it to /dev/null instead)")
+        exit_now(EXIT_ERROR)
     code = main()
     exit_now(code)
 

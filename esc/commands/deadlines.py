@@ -43,6 +43,7 @@ def check(
         text=render_check(outcome, fmt, session.config),
         notes=notes + [f"esc: {note}" for note in failing],
         code=int(outcome.failed or bool(failing)),
+        exact=fmt in ("json", "junit"),
     )
 
 

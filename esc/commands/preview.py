@@ -69,7 +69,7 @@ def plan_change(
     notes = [note] if note else []
     if preview.failing:
         notes.append(f"the change causes: {', '.join(preview.failing)} (--fail-on)")
-    return Output(text=text, notes=notes, code=1 if preview.failing else 0)
+    return Output(text=text, notes=notes, code=1 if preview.failing else 0, exact=fmt == "json")
 
 
 def _pairs(base: Snapshot, head: Snapshot) -> tuple[list[TicketPair], list[str]]:

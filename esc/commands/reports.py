@@ -34,7 +34,11 @@ def report(
     text = render_report(
         data, fmt, workspace.root / TEMPLATES_DIR, links, compiled_templates_dir()
     )
-    output = Output(notes=[str(error) for error in broken], code=1 if broken else 0)
+    output = Output(
+        notes=[str(error) for error in broken],
+        code=1 if broken else 0,
+        exact=fmt in ("json", "csv", "html"),  # (Markdown is for reading in a terminal too)
+    )
     if out:
         workspace.write_output(Path(out), text)
     else:

@@ -25,13 +25,16 @@ MISSING_DRIVER = "esc: warning: this clone has no merge driver for tickets (run 
 
 @dataclass
 class Output:
-    """What a command prints: ``text`` (as is) or ``data`` (as JSON) on stdout, each of
-    ``notes`` as a line on stderr, and the exit code."""
+    """What a command prints: ``text`` or ``data`` (as JSON) on stdout, each of ``notes``
+    as a line on stderr, and the exit code.  Text and notes are for a person, and shown
+    with their control characters escaped (:mod:`esc.report.terminal`), unless ``exact``:
+    text for a program (JSON, CSV, HTML, XML), printed as it is, as ``data`` is."""
 
     text: str | None = None
     data: object = None
     notes: list[str] = field(default_factory=list)
     code: int = 0
+    exact: bool = False
 
 
 @dataclass

@@ -17,9 +17,7 @@ Conventions, the same in every table and both formats:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -29,6 +27,7 @@ from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
 from esc.domain.model import Ticket
 from esc.domain.timestamps import format_timestamp
+from esc.report.spreadsheet import csv_text
 from esc.store.atomic import atomic_build, atomic_write
 from esc.store.workspace import TICKETS_DIR
 from esc.ticketfile.document import TicketDoc
@@ -367,13 +366,10 @@ def write_sqlite(path: Path, tables: Tables) -> None:
         raise EscError(f"cannot write {path}: {message}") from None
 
 
-def csv_text(table: str, rows: Iterable[Mapping[str, object]]) -> str:
-    """One table as CSV: a header row, then the rows; NULL is an empty field."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([name for name, _ in SCHEMA[table]])
-    writer.writerows(_values(table, rows))
-    return out.getvalue()
+def table_csv(table: str, rows: Iterable[Mapping[str, object]]) -> str:
+    """One table as CSV: a header row, then the rows; NULL is an empty field, and text a
+    spreadsheet would take for a formula starts with ``'`` (:mod:`esc.report.spreadsheet`)."""
+    return csv_text([name for name, _ in SCHEMA[table]], _values(table, rows))
 
 
 def write_csv(folder: Path, tables: Tables) -> list[Path]:
@@ -384,7 +380,7 @@ def write_csv(folder: Path, tables: Tables) -> list[Path]:
     try:
         for table, rows in tables.named().items():
             path = folder / f"{table}.csv"
-            atomic_write(path, csv_text(table, rows))
+            atomic_write(path, table_csv(table, rows))
             written.append(path)
     except OSError as exc:
         raise EscError(f"cannot write {folder}: {exc.strerror or exc}") from None

@@ -6,9 +6,7 @@ A workspace ``templates/`` folder may override a shipped template of the same na
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import io
 import json
 import re
 from collections import Counter
@@ -23,6 +21,7 @@ from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Clock, Sla
 from esc.domain.stats import ReportJson, standing
 from esc.domain.timestamps import format_timestamp
+from esc.report.spreadsheet import csv_text
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -224,9 +223,9 @@ def render_report(
     return render(TEMPLATE_OF[fmt], {"r": report, "links": links}, overrides, compiled)
 
 
-def flatten(report: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every number of the report as (dotted key, value) rows, lists indexed by position."""
-    rows: list[tuple[str, str]] = []
+def flatten(report: dict[str, Any]) -> list[tuple[str, object]]:
+    """Every value of the report as (dotted key, value) rows, lists indexed by position."""
+    rows: list[tuple[str, object]] = []
 
     def walk(prefix: str, value: object) -> None:
         if isinstance(value, dict):
@@ -236,16 +235,14 @@ def flatten(report: dict[str, Any]) -> list[tuple[str, str]]:
             for n, inner in enumerate(value):
                 walk(f"{prefix}[{n}]", inner)
         else:
-            rows.append((prefix, "" if value is None else str(value)))
+            rows.append((prefix, value))
 
     walk("", report)
     return rows
 
 
 def report_csv(report: dict[str, Any]) -> str:
-    """The report as CSV: one row per value, ``key,value``, keys as in the JSON."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["key", "value"])
-    writer.writerows(flatten(report))
-    return out.getvalue()
+    """The report as CSV: one row per value, ``key,value``, keys as in the JSON; text a
+    spreadsheet would take for a formula starts with ``'`` (:mod:`esc.report.spreadsheet`),
+    numbers are written as they are."""
+    return csv_text(["key", "value"], flatten(report), lineterminator="\n")

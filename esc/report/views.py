@@ -11,6 +11,7 @@ from esc.domain.durations import format_age, format_duration, format_relative
 from esc.domain.model import Ticket, front_matter
 from esc.domain.sla import Clock, Sla, request_clocks
 from esc.domain.timestamps import format_timestamp
+from esc.report.terminal import printable, style
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "dim": "2", "bold": "1"}
 PRIORITY_COLOUR = {"urgent": "red", "high": "yellow"}
@@ -18,9 +19,10 @@ STATUS_COLOUR = {"new": "blue", "pending": "dim", "resolved": "green", "closed":
 
 
 def paint(text: str, colour: str | None, enabled: bool) -> str:
+    """``text`` in ``colour`` once printed (see :func:`esc.report.terminal.style`)."""
     if not enabled or colour is None:
         return text
-    return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m"
+    return f"{style(_COLOURS[colour])}{text}{style('0')}"
 
 
 def _iso(value: object) -> object:
@@ -124,6 +126,7 @@ def ticket_table(
         ]
         for t in tickets
     ]
+    rows = [[printable(cell, one_line=True) for cell in row] for row in rows]  # (as shown)
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(LIST_COLUMNS)]
     fixed = sum(widths[:-1]) + 2 * (len(widths) - 1)
     widths[-1] = max(10, min(widths[-1], width - fixed))
@@ -169,7 +172,7 @@ def ticket_text(
     ``sections`` (lines, such as suggested articles) come after the SLA clocks."""
     level = config.level(ticket.team)
     team = config.teams.get(ticket.team)
-    head = paint(f"{ticket.id}  {ticket.title}", "bold", colour)
+    head = paint(printable(f"{ticket.id}  {ticket.title}", one_line=True), "bold", colour)
     facts = [
         ("status", paint(ticket.status, STATUS_COLOUR.get(ticket.status), colour)),
         ("priority", paint(ticket.priority, PRIORITY_COLOUR.get(ticket.priority), colour)),
@@ -192,7 +195,7 @@ def ticket_text(
         facts.append(("csat", f"{ticket.csat}/5"))
     if ticket.kb is not None:
         facts.append(("solved with", ticket.kb))
-    lines = [head, ""] + [f"  {k:<15}{v}" for k, v in facts]
+    lines = [head, ""] + [f"  {k:<15}{printable(v, one_line=True)}" for k, v in facts]
     if sla is not None:
         lines += sla_lines(sla, colour)
     lines += sections

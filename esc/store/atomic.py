@@ -15,7 +15,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,21 @@ def _write_temporary(path: Path, data: bytes, mode: int | None) -> tuple[Path, o
     return tmp, st
 
 
+@contextlib.contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """An OSError raised inside names ``path`` if it names no file (``os.write`` on a full
+    disk says only "No space left on device") or only the temporary file beside it: the
+    one line esc prints then says which file could not be written."""
+    try:
+        yield
+    except OSError as exc:
+        named = exc.filename
+        temporary = named is not None and os.path.basename(named).startswith(f".{path.name}.")
+        if (named is None or temporary) and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
+
+
 def _mode_of(path: Path) -> int | None:
     try:
         return os.stat(path).st_mode & 0o7777
@@ -126,10 +141,11 @@ def atomic_write(
     False: then the caller calls :func:`sync_folder` once after a batch of writes.
     """
     data = text.encode("utf-8") if isinstance(text, str) else text
-    tmp, st = _write_temporary(path, data, None if exclusive else _mode_of(path))
-    _put_in_place(tmp, path, exclusive=exclusive)
-    if sync_dir:
-        sync_folder(path.parent)
+    with naming(path):
+        tmp, st = _write_temporary(path, data, None if exclusive else _mode_of(path))
+        _put_in_place(tmp, path, exclusive=exclusive)
+        if sync_dir:
+            sync_folder(path.parent)
     return st
 
 
@@ -147,6 +163,16 @@ def atomic_build(
     The new file is synced before its rename unless ``durable`` is False (a cache, which
     may be lost in a crash and is then rebuilt); ``before_rename`` runs just before it.
     """
+    with naming(path):
+        _build(path, build, durable, before_rename)
+
+
+def _build(
+    path: Path,
+    build: Callable[[Path], None],
+    durable: bool,
+    before_rename: Callable[[], None] | None,
+) -> None:
     tmp = temporary_path(path)
     try:
         build(tmp)
@@ -196,6 +222,13 @@ def replace_if_unchanged(
     system has it): if what came out is not the file that was compared, a save landed in
     between and is put straight back.
     """
+    with naming(path):
+        return _replace_if_unchanged(path, expected, text, sync_dir)
+
+
+def _replace_if_unchanged(
+    path: Path, expected: str, text: str, sync_dir: bool
+) -> os.stat_result | None:
     data = text.encode("utf-8")
     tmp, st = _write_temporary(path, data, _mode_of(path))
     try:

@@ -11,10 +11,15 @@ when their holder exits or is killed (a lock left by a killed process is simply 
   go; a process that locked a file that was removed meanwhile tries again.
 
 Each lock file records who holds it, for the message a waiting command prints.
+
+A lock is its holder's alone: a process it forks (the sweep's workers) closes its copy of
+every lock held at the fork, since a ``flock`` stays held while any copy is open.  So the
+moment the holder dies the lock is free, even while a worker of its is still ending.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import socket
@@ -34,8 +39,35 @@ class LockTimeout(EscError):
     pass
 
 
+_HELD: set[int] = set()  # the descriptors of the locks this process holds
+
+
+def _forget_inherited() -> None:
+    """In a forked child: close its copies of the parent's locks (never unlocking them:
+    that would let go of the parent's lock)."""
+    for fd in _HELD:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited)
+
+
 def _holder_text(what: str) -> bytes:
     return f"{what} pid {os.getpid()} on {socket.gethostname()}\n".encode()
+
+
+def _note_holder(fd: int, what: str) -> None:
+    """Record in the lock file who holds it; on a full disk the lock holds all the same
+    (the note only names the holder in a waiting command's message), and the write the
+    lock guards says what is wrong."""
+    os.ftruncate(fd, 0)
+    try:
+        os.write(fd, _holder_text(what))
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
 
 
 def _holder(path: Path) -> str:
@@ -53,14 +85,15 @@ def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         _acquire(fd, path, timeout)
-        os.ftruncate(fd, 0)
-        os.write(fd, _holder_text(what))
+        _HELD.add(fd)
+        _note_holder(fd, what)
         try:
             yield
         finally:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
+        _HELD.discard(fd)
         os.close(fd)
 
 
@@ -104,6 +137,7 @@ def hold_ticket(
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)  # (still held: a process waiting on this file will try again)
+        _HELD.discard(fd)
         os.close(fd)
 
 
@@ -120,6 +154,7 @@ def try_ticket(folder: Path, name: str) -> int | None:
 def let_go(folder: Path, name: str, fd: int) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(ticket_lock_path(folder, name))
+    _HELD.discard(fd)
     os.close(fd)
 
 
@@ -163,8 +198,13 @@ def _take(
         if not same:  # its holder removed the file as it let go: lock the new one
             os.close(fd)
             continue
-        os.ftruncate(fd, 0)
-        os.write(fd, _holder_text(what))
+        _HELD.add(fd)
+        try:
+            _note_holder(fd, what)
+        except BaseException:
+            _HELD.discard(fd)
+            os.close(fd)
+            raise
         return fd
 
 

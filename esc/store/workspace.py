@@ -31,7 +31,10 @@ TEMPLATES_DIR = "templates"
 def find_root(start: Path, explicit: str | None = None) -> Path:
     """The workspace: ``explicit`` (--root / ESC_ROOT), else the nearest folder upwards."""
     if explicit:
-        root = Path(explicit).expanduser().resolve()
+        try:
+            root = Path(explicit).expanduser().resolve()
+        except RuntimeError:  # (~name of no user, or no home: as a shell, take it as it is)
+            root = Path(explicit).resolve()
         if not (root / TEAMS_FILE).is_file():
             raise WorkspaceNotFound(f"{explicit}: not an esc workspace (no {TEAMS_FILE})")
         return root

@@ -13,6 +13,7 @@ from esc.domain.config import Config
 from esc.domain.model import Ticket
 from esc.domain.plan import sla_of
 from esc.domain.sla import Clock, Sla
+from esc.report.terminal import printable
 from esc.report.views import (
     LIST_COLUMNS,
     clock_phrase,
@@ -312,7 +313,7 @@ def test_ticket_text_of_a_bare_ticket_marks_what_is_missing(config: Config) -> N
 def test_ticket_text_colours_only_when_asked(config: Config) -> None:
     ticket = bare(priority="urgent")
     assert "\x1b[" not in ticket_text(ticket, config, NOW, colour=False)
-    coloured = ticket_text(ticket, config, NOW, colour=True)
+    coloured = printable(ticket_text(ticket, config, NOW, colour=True))  # (as printed)
     assert coloured.startswith("\x1b[1mT-aaaa0002  Password reset")
     assert "  priority       \x1b[31murgent\x1b[0m\n" in coloured
 
@@ -348,7 +349,7 @@ def test_ticket_table_colour_keeps_the_columns_aligned(config: Config) -> None:
     ticket = bare(status="pending", priority="urgent")
     slas = {ticket.id: sla_of(ticket, config, NOW)}
     plain = ticket_table([ticket], config, NOW, 120, False, slas).splitlines()
-    coloured = ticket_table([ticket], config, NOW, 120, True, slas).splitlines()
+    coloured = printable(ticket_table([ticket], config, NOW, 120, True, slas)).splitlines()
     assert coloured[0] == f"\x1b[1m{plain[0]}\x1b[0m"
     assert "\x1b[31murgent\x1b[0m  \x1b[2mpending\x1b[0m" in coloured[1]
     assert "  \x1b[31mbreached 1d5h ago\x1b[0m  " in coloured[1]  # the urgent policy never pauses

@@ -61,3 +61,42 @@ def test_read_only_commands_do_not_wait_for_the_lock(esc: Esc, workspace: Path) 
             assert result.code in (0, 1) and "locked" not in result.err
     finally:
         holder.communicate("")
+
+
+FORKING_HOLDER = """
+import os, signal, sys, time
+from pathlib import Path
+from esc.store.lock import hold
+with hold(Path(sys.argv[1]), timeout=5, what="esc sweep"):
+    child = os.fork()  # as the sweep forks its workers
+    if child == 0:
+        while True:  # a worker that goes on (no PR_SET_PDEATHSIG here: it outlives us)
+            time.sleep(1)
+    print(child, flush=True)
+    sys.stdin.read()  # hold until the test kills us
+"""
+
+
+def test_a_killed_holders_lock_is_free_at_once_though_a_process_it_forked_lives_on(
+    esc: Esc, workspace: Path
+) -> None:
+    """A flock stays held while any copy of its descriptor is open, and a forked worker
+    has one: the worker closes it, so the holder's death frees the lock (issue 20)."""
+    with subprocess.Popen(
+        [sys.executable, "-c", FORKING_HOLDER, str(workspace / ".esc-cache")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        worker = int(proc.stdout.readline())
+        try:
+            assert esc("sweep", "--lock-timeout", "0").code == 1  # (held while its holder lives)
+            proc.kill()
+            proc.wait()
+            os.kill(worker, 0)  # the worker still runs...
+            result = esc("sweep", "--lock-timeout", "0")  # ...and the lock is free at once
+            assert result.code == 0, result.err
+        finally:
+            os.kill(worker, signal.SIGKILL)
+            proc.kill()

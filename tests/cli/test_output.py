@@ -1,0 +1,184 @@
+"""What esc prints for a person never carries a terminal's control sequences from a ticket
+file, the configuration or an option (issue 20); JSON and the machine formats stay exact."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import ESC, NOW, Esc
+
+# What a hostile ticket can hold: a window title (OSC), a screen clear (CSI), a link, a C1
+# CSI, DEL and a bidi override.
+OSC = "\x1b]0;pwned\x07"
+CLEAR = "\x1b[2J\x1b[H"
+LINK = "\x1b]8;;https://evil.example\x1b\\here\x1b]8;;\x1b\\"
+HOSTILE = f"{OSC}Refund{CLEAR}{LINK}\x9b31m\x7f\u202egpj.exe"
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def hostile_ticket(esc: Esc) -> str:
+    """A ticket whose title, customer, description and a comment hold control sequences (the title
+    and customer written into its file by hand, as a script or a mail gateway might)."""
+    ticket = esc.ok("create", "--title", "Refund", "--body", f"body {CLEAR}").strip()
+    esc.ok("comment", ticket, "-m", f"reply {OSC}{LINK}")
+    path = esc.cwd / "tickets" / f"{ticket}.md"
+    quoted = json.dumps(HOSTILE)  # (a YAML double-quoted scalar takes JSON's escapes)
+    text = path.read_text().replace("title: Refund\n", f"title: {quoted}\n", 1)
+    path.write_text(text.replace("customer: null\n", f"customer: {json.dumps(OSC + 'x')}\n"))
+    return ticket
+
+
+def assert_safe(text: str) -> None:
+    found = UNSAFE.findall(text)
+    assert not found, f"control characters reach the terminal: {found!r} in {text!r}"
+
+
+def test_list_and_show_escape_what_a_ticket_file_holds(esc: Esc) -> None:
+    ticket = hostile_ticket(esc)
+    listed = esc.ok("list", env={"COLUMNS": "120"})  # (the title column then starts so)
+    assert_safe(listed)
+    row = next(line for line in listed.splitlines() if line.startswith(ticket))
+    assert "  \\x1b]0;pwned\\x07Refund\\x1b[2J\\x1b[H\\x1b]8;;https://ev" in row
+    shown = esc.ok("show", ticket)
+    assert_safe(shown)
+    assert f"{ticket}  \\x1b]0;pwned\\x07Refund\\x1b[2J" in shown
+    assert "  customer       \\x1b]0;pwned\\x07x via -" in shown
+    assert "    reply \\x1b]0;pwned\\x07\\x1b]8;;https://evil.example\\x1b\\here" in shown
+    assert "    body \\x1b[2J\\x1b[H" in shown
+
+
+def test_json_stays_exact(esc: Esc) -> None:
+    ticket = hostile_ticket(esc)
+    data = json.loads(esc.ok("show", "--json", ticket))
+    assert data["title"] == HOSTILE
+    assert data["conversation"][0]["text"] == f"reply {OSC}{LINK}"
+    assert json.loads(esc.ok("list", "--json"))[0]["title"] == HOSTILE
+
+
+def test_every_command_reading_tickets_escapes_them(esc: Esc) -> None:
+    ticket = hostile_ticket(esc)
+    esc.ok("escalate", ticket, "--up", "--reason", f"stuck {CLEAR}")
+    for args in (
+        ["log", ticket],
+        ["explain", ticket],
+        ["check", "--fail-on", "warning"],
+        ["check", "--format", "github"],
+        ["upcoming", "--within", "30d"],
+        ["report"],
+        ["sweep", "--dry-run"],
+    ):
+        result = esc(*args, now="2026-12-30T10:00:00+01:00")
+        assert result.code in (0, 1), (args, result.err)
+        assert_safe(result.out + result.err)
+
+
+def test_an_error_quoting_a_value_escapes_it(esc: Esc) -> None:
+    for args in (
+        ["show", f"T-{CLEAR}"],
+        ["list", "--status", OSC],
+        ["list", "--team", OSC],
+        [f"{CLEAR}x"],
+        ["comment", f"T-{OSC}", "-m", "hi"],
+    ):
+        result = esc(*args)
+        assert result.code in (1, 2), (args, result)
+        assert result.err.strip(), args
+        assert_safe(result.err)
+    assert esc("show", f"T-{CLEAR}").err == "esc: no ticket 'T-\\x1b[2J\\x1b[H'\n"
+
+
+def test_a_broken_file_is_reported_with_its_values_escaped(esc: Esc) -> None:
+    bad = esc.cwd / "tickets" / "T-badbad00.md"
+    bad.write_text("---\nid: T-badbad00\ntitle: [\x1b]0;x\x07\n---\n")
+    bad.with_name("T-\x1b[2J.md").write_text("---\n: : :\n---\n")
+    result = esc("validate")
+    assert result.code == 1
+    assert "tickets/T-\\x1b[2J.md:1: id is missing\n" in result.out
+    assert_safe(result.out + result.err)
+
+
+def test_machine_formats_are_printed_exactly(esc: Esc) -> None:
+    hostile_ticket(esc)
+    report = json.loads(esc.ok("report", "--format", "json"))
+    assert isinstance(report, dict)
+    checked = esc("check", "--format", "json", now="2026-12-30T10:00:00+01:00")
+    assert json.loads(checked.out)["tickets"][0]["title"] == HOSTILE
+
+
+# ---------------------------------------------------------------- output that cannot be written
+
+
+def _esc(root: Path, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``esc ARGS`` as its own process, with its standard streams as given."""
+    kwargs.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run(
+        [ESC, "--now", NOW, *args], cwd=root, text=True, timeout=60, check=False, **kwargs
+    )
+
+
+def _shell(root: Path, line: str) -> subprocess.CompletedProcess[str]:
+    """``line`` in sh, where ``esc`` is this esc (for redirections Python cannot make)."""
+    return subprocess.run(
+        ["sh", "-c", line],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "ESC": ESC, "ESC_NOW": NOW},
+    )
+
+
+def test_stdout_on_a_full_device_is_one_line_and_exit_1(esc: Esc) -> None:
+    ticket = esc.ok("create", "--title", "Checkout fails", "--body", "x").strip()
+    with open("/dev/full", "w") as full:
+        for args in (["list"], ["show", "--json", ticket], ["report"]):
+            proc = _esc(esc.cwd, *args, stdout=full)
+            assert (proc.returncode, proc.stderr) == (
+                1,
+                "esc: cannot write the output: No space left on device\n",
+            ), args
+        proc = _esc(esc.cwd, "comment", ticket, "-m", "We are on it", stdout=full)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "We are on it" in esc.ok("show", ticket)  # (the work was done; printing failed)
+
+
+def test_stdout_closed_is_refused_in_one_line(esc: Esc) -> None:
+    ticket = esc.ok("create", "--title", "Checkout fails", "--body", "x").strip()
+    before = (esc.cwd / "tickets" / f"{ticket}.md").read_bytes()
+    for line in ('"$ESC" list >&-', f'"$ESC" comment {ticket} -m hi >&-'):
+        proc = _shell(esc.cwd, line)
+        assert (proc.returncode, proc.stderr) == (
+            1,
+            "esc: standard output is closed; nothing was done (send it to /dev/null instead)\n",
+        ), line
+    assert (esc.cwd / "tickets" / f"{ticket}.md").read_bytes() == before
+    both = _shell(esc.cwd, '"$ESC" list >&- 2>&-; echo "exit $?"')  # (nowhere to say it)
+    assert (both.stdout, both.stderr) == ("exit 1\n", "")
+    no_stdin = _shell(esc.cwd, '"$ESC" create --title "From cron" --body - <&-')
+    assert no_stdin.returncode == 0 and no_stdin.stdout.startswith("T-"), no_stdin
+
+
+def test_a_reader_that_goes_away_ends_esc_quietly_with_its_own_exit_code(esc: Esc) -> None:
+    """`esc list | head -1`: the rest is not printed, nothing is said, the exit code is
+    the command's (0 for a list, 1 for a check that finds overdue tickets)."""
+    for n in range(3):
+        esc.ok("create", "--title", f"Ticket {n}", "--body", "x")
+    for args, code in ((["list"], 0), (["list", "--json"], 0), (["check"], 1)):
+        proc = subprocess.Popen(
+            [ESC, "--now", "2026-12-30T10:00:00+01:00", *args],
+            cwd=esc.cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before esc writes a byte
+        assert (proc.wait(timeout=60), proc.stderr.read()) == (code, b""), args
+        proc.stderr.close()
+    piped = _shell(esc.cwd, '"$ESC" list | head -1')
+    assert piped.stdout.startswith("ID ") and piped.stderr == ""

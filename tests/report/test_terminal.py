@@ -1,0 +1,48 @@
+"""printable: what esc prints for a person carries no control character from a file."""
+
+from __future__ import annotations
+
+import pytest
+
+from esc.report.terminal import printable, style
+
+CONTROLS = "".join(map(chr, [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]))
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b]0;pwned\x07Title", "\\x1b]0;pwned\\x07Title"),  # OSC: a window title
+        ("\x1b[2J\x1b[H", "\\x1b[2J\\x1b[H"),  # CSI: clear the screen
+        ("\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\", (
+            "\\x1b]8;;http://evil.example\\x1b\\click\\x1b]8;;\\x1b\\"  # a hyperlink
+        )),
+        ("\x9b31mred", "\\x9b31mred"),  # a C1 CSI on its own
+        ("a\x7fb\x00c\rd\x08", "a\\x7fb\\x00c\\rd\\x08"),
+        ("invoice\u202egpj.exe", "invoice\\u202egpj.exe"),  # bidi override
+        ("line one\nline two\tcolumn", "line one\nline two\tcolumn"),  # layout stays
+        ("Zahlung – 39 € • 東京 \u200f", "Zahlung – 39 € • 東京 \u200f"),  # RLM is kept
+    ],
+)
+def test_printable_escapes_each_control_character_visibly(text: str, shown: str) -> None:
+    assert printable(text) == shown
+
+
+def test_no_control_character_survives() -> None:
+    shown = printable(CONTROLS + BIDI, one_line=True)
+    assert all(c.isprintable() for c in shown), shown
+    assert printable(CONTROLS + BIDI).replace("\t", "").isprintable()
+    assert printable(shown) == shown  # escaping twice changes nothing more
+
+
+def test_one_line_escapes_line_breaks_and_tabs_too() -> None:
+    assert printable("a\nb\tc\r", one_line=True) == "a\\nb\\tc\\r"
+
+
+def test_esc_s_own_colours_are_kept_and_a_file_cannot_forge_them() -> None:
+    red = f"{style('31')}urgent{style('0')}"
+    assert printable(red) == "\x1b[31murgent\x1b[0m"
+    assert printable(printable(red, one_line=True)) == "\x1b[31murgent\x1b[0m"
+    forged = "\x00deadbeefdeadbeef:2J\x00"  # a marker without this run's token
+    assert printable(forged) == "\\x00deadbeefdeadbeef:2J\\x00"

@@ -1,0 +1,201 @@
+"""A full disk, a read-only workspace and an unreadable teams.yaml (issue 20): every writer
+says so in one line and exits 1, no file is half-written and no temporary file is left.
+
+The disks are real: a small tmpfs (or, where tmpfs cannot be mounted, an ext4 image on a
+loop device), mounted for the test and unmounted after it; without either the tests are
+skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ESC, NOW, Esc, run_in_process
+
+LATER = "2026-11-27T10:00:00+01:00"  # a week on: the sweep has work to do
+WITHOUT_DAC = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
+def _mount(folder: Path, size_kb: int) -> str | None:
+    """Mount a fresh file system of ``size_kb`` KiB at ``folder``; why not, or None."""
+    tmpfs = _run("mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=755", "tmpfs", str(folder))
+    if tmpfs.returncode == 0:
+        return None
+    image = folder.parent / f"{folder.name}.img"
+    with open(image, "wb") as handle:
+        handle.truncate(max(size_kb, 1024) * 1024)
+    made = _run("mkfs.ext4", "-q", "-m", "0", str(image))
+    loop = _run("mount", "-o", "loop", str(image), str(folder)) if made.returncode == 0 else made
+    if loop.returncode == 0:
+        return None
+    return f"cannot mount a tmpfs ({tmpfs.stderr.strip()}) or a loop device ({loop.stderr.strip()})"
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[Path]:
+    """A small disk of its own, holding a workspace with one ticket, at ``disk/ws``."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    why = _mount(folder, 1024)
+    if why is not None:
+        pytest.skip(why)
+    try:
+        root = folder / "ws"
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        Esc(root).ok("create", "--title", "Checkout fails", "--body", "Since 08:50")
+        Esc(root).ok("sweep", now=NOW)  # (the cache and reports exist, as in a used workspace)
+        yield folder
+    finally:
+        if _run("umount", str(folder)).returncode != 0:
+            _run("umount", "-l", str(folder))
+
+
+def fill(folder: Path) -> None:
+    """Use up every free block of the file system at ``folder``."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        for size in (1 << 16, 4096, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".esc-cache" not in p.parts
+    }
+
+
+def temporaries(root: Path) -> list[str]:
+    return [str(p) for p in root.rglob(".*") if p.name.endswith((".tmp", ".new"))]
+
+
+def writers(ticket: str) -> list[list[str]]:
+    return [
+        ["comment", ticket, "-m", "We are on it"],
+        ["comment", ticket, "--internal", "-m", "a note"],
+        ["create", "--title", "Another", "--body", "text"],
+        ["tag", ticket, "vip"],
+        ["assign", ticket, "bob"],
+        ["classify", ticket, "--priority", "high"],
+        ["escalate", ticket, "--up", "--reason", "needs engineering"],
+        ["wait", ticket, "--reason", "the customer's logs"],
+        ["resolve", ticket, "--resolution", "fixed"],
+        ["close", ticket, "--resolution", "fixed", "--csat", "5"],
+        ["sweep"],
+        ["sweep", "--no-report"],
+        ["report", "--out", "out/report.md"],
+        ["export", "--csv", "out/csv"],
+        ["export", "--sqlite", "out/db.sqlite"],
+    ]
+
+
+def test_a_full_disk_stops_each_writer_with_one_line_and_changes_nothing(disk: Path) -> None:
+    root = disk / "ws"
+    esc = Esc(root, now=LATER)
+    ticket = next(root.joinpath("tickets").glob("T-*.md")).stem
+    before = files(root)
+    for args in writers(ticket):
+        fill(disk)  # (again: a failed write gives back the blocks its temporary file had)
+        result = esc(*args)
+        assert temporaries(disk) == [], args
+        sweep = args[0] == "sweep"
+        if not (sweep and result.code == 0):
+            assert result.code == 1, (args, result)
+            assert result.err.count("\n") == 1, (args, result.err)
+            assert result.err.startswith("esc: cannot write "), (args, result.err)
+            assert "No space left on device" in result.err or "disk is full" in result.err
+        if sweep:
+            # (a sweep drops the cache it cannot update, and the room that frees may take a
+            # ticket or two before the reports fail: each file whole, as esc writes them)
+            esc.ok("validate")
+            before = files(root)
+        assert files(root) == before, (args, result.err)
+    esc.ok("validate")  # (and reading still works)
+    (disk / "filler").unlink()
+    esc.ok("comment", ticket, "-m", "We are on it")  # room again: it works
+
+
+def test_a_read_only_workspace_refuses_each_writer_and_still_reads(disk: Path) -> None:
+    root = disk / "ws"
+    esc = Esc(root, now=LATER)
+    ticket = next(root.joinpath("tickets").glob("T-*.md")).stem
+    before = files(root)
+    assert _run("mount", "-o", "remount,ro", str(disk)).returncode == 0
+    try:
+        for args in writers(ticket):
+            result = esc(*args)
+            assert result.code == 1, (args, result)
+            assert result.err.count("\n") == 1, (args, result.err)
+            assert "Read-only file system" in result.err, (args, result.err)
+        assert files(root) == before
+        for args in (["list"], ["show", ticket], ["check"], ["validate"], ["report"]):
+            result = esc(*args)
+            assert result.code in (0, 1) and "Traceback" not in result.err, (args, result)
+            assert "internal error" not in result.err, (args, result)
+        assert ticket in esc.ok("list")
+    finally:
+        _run("mount", "-o", "remount,rw", str(disk))
+
+
+def test_a_read_only_tickets_folder_is_one_line(tmp_path: Path) -> None:
+    """tickets/ alone read-only (a read-only bind mount), the rest of the workspace not."""
+    root = tmp_path / "ws"
+    assert run_in_process(["init", str(root)], tmp_path).code == 0
+    esc = Esc(root)
+    ticket = esc.ok("create", "--title", "Checkout fails", "--body", "x").strip()
+    tickets = root / "tickets"
+    if _run("mount", "--bind", "-o", "ro", str(tickets), str(tickets)).returncode != 0:
+        pytest.skip("cannot make a read-only bind mount here")
+    try:
+        before = files(root)
+        for args in (["comment", ticket, "-m", "hi"], ["create", "--title", "x", "--body", "y"]):
+            result = esc(*args)
+            assert result.code == 1, result
+            assert result.err.startswith("esc: cannot write tickets/T-"), result.err
+            assert result.err.endswith(": Read-only file system\n"), result.err
+        assert files(root) == before
+        assert temporaries(root) == []
+    finally:
+        _run("umount", str(tickets))
+
+
+def test_an_unreadable_teams_yaml_is_one_line(tmp_path: Path) -> None:
+    """Root reads any file: the command runs as root without the capabilities that let it
+    (as an ordinary user would, for whom teams.yaml is mode 000)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run esc without CAP_DAC_OVERRIDE")
+    root = tmp_path / "ws"
+    assert run_in_process(["init", str(root)], tmp_path).code == 0
+    ticket = Esc(root).ok("create", "--title", "Checkout fails", "--body", "x").strip()
+    (root / "teams.yaml").chmod(0)
+    before = files(root)
+    for args in (["list"], ["comment", ticket, "-m", "hi"], ["sweep"], ["validate"]):
+        proc = subprocess.run(
+            [*WITHOUT_DAC, ESC, "--now", NOW, *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (proc.returncode, proc.stderr) == (1, "esc: teams.yaml: Permission denied\n"), args
+    (root / "teams.yaml").chmod(0o644)
+    assert files(root) == before
