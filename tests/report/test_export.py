@@ -224,6 +224,10 @@ def test_indexes_exist(exported: tuple[Path, sqlite3.Connection, Esc, str]) -> N
 
 
 def _as_csv(value: object) -> str:
+    """The CSV cell of a database value: text a spreadsheet would run as a formula
+    (`@wei` in a mention's event) gets a leading `'`; numbers stay as they are."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
     return "" if value is None else str(value)
 
 
