@@ -333,10 +333,16 @@ def sweep_records(
         ]
         if len(ahead) > 1:
             _write_ahead(catalog, ahead, guard)
-    return [
-        p if isinstance(p, RecordOutcome) else _finish(catalog, record, p, now, dry_run, guard)
-        for record, p in zip(records, prepared, strict=True)
-    ]
+    try:
+        return [
+            p if isinstance(p, RecordOutcome) else _finish(catalog, record, p, now, dry_run, guard)
+            for record, p in zip(records, prepared, strict=True)
+        ]
+    finally:  # (an error part-way: the temporary files not put in place yet are removed)
+        for p in prepared:
+            if isinstance(p, _Prepared) and p.ahead is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(p.ahead[0])
 
 
 @dataclass
