@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from esc.commands.session import Output, Session
+from esc.domain.stats import keep
 from esc.report import export as exporting
 from esc.report.contents import build_report, period_of
 from esc.report.render import ReportFormat, render_report
@@ -27,8 +28,15 @@ def report(
     workspace, now = session.workspace, session.now
     period = period_of(since, until, now)
     catalog, records, broken = load_catalog(workspace)
-    items = tickets_with_sla(catalog, records, now)
-    data = build_report(items, workspace, now, period, team)
+    # A ticket resolved or closed, and done with, before the period counts in the totals
+    # alone (esc.domain.stats.build): its SLA is not needed, and not derived or computed.
+    live = [r for r in records if not catalog.settled_before(r, period.since)]
+    settled = len(records) - len(live)
+    if settled and team is not None:
+        done = {r.name for r in live}
+        settled = sum(keep(r.ticket, team) for r in records if r.name not in done)
+    items = tickets_with_sla(catalog, live, now)
+    data = build_report(items, workspace, now, period, team, settled)
     catalog.save()
     links = _relative_links(workspace.root, out)
     text = render_report(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -23,7 +24,13 @@ from esc.domain.timestamps import format_timestamp
 from esc.report.actions import RuleAction, action_json, action_text, rule_actions
 from esc.report.slas import sla_states_now
 from esc.store import git, lock, workers
-from esc.store.atomic import replace_if_unchanged, sync_folder
+from esc.store.atomic import (
+    Written,
+    replace_if_unchanged,
+    sync_folder,
+    sync_written,
+    write_unsynced,
+)
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog, Record
 from esc.store.lock import LockTimeout
@@ -37,6 +44,7 @@ from esc.store.workspace import (
     Workspace,
 )
 from esc.ticketfile import document, problems
+from esc.ticketfile.document import TicketDoc
 
 if TYPE_CHECKING:
     from esc.report.contents import ReportItems
@@ -47,7 +55,7 @@ class SweepResult:
     now: dt.datetime
     dry_run: bool = False
     seen: int = 0
-    changed: list[str] = field(default_factory=list)  # workspace-relative paths
+    changed: list[str] = field(default_factory=list)  # workspace-relative paths, in order
     plans: list[Planned] = field(default_factory=list)
     broken: list[ParseError] = field(default_factory=list)
     catalog: Catalog | None = None
@@ -59,6 +67,9 @@ class SweepResult:
     behind: list[str] = field(default_factory=list)  # "T-…: why": created/swept after now
     actions: list[RuleAction] = field(default_factory=list)  # what the rules changed
     events: list[Event] = field(default_factory=list)  # what people are told of
+    # the paths in `changed`, to test membership in constant time (a list's `in` made a
+    # sweep that rewrites 100k tickets quadratic: 75 s of CPU)
+    _changed: set[str] = field(default_factory=set, repr=False)
 
     @property
     def escalations(self) -> list[Escalated]:
@@ -69,7 +80,8 @@ class SweepResult:
         return [f"{p.ticket_id}: {s}" for p in self.plans for s in p.skipped]
 
     def add(self, record: Record, outcome: RecordOutcome) -> None:
-        if outcome.changed is not None and outcome.changed not in self.changed:
+        if outcome.changed is not None and outcome.changed not in self._changed:
+            self._changed.add(outcome.changed)
             self.changed.append(outcome.changed)
         if outcome.planned is not None:
             self.plans.append(outcome.planned)
@@ -164,22 +176,24 @@ def _taken(handed: Handed) -> Primed:
 def _sweep_names(
     catalog: Catalog, names: list[str], now: dt.datetime, guard: Pending | None
 ) -> Iterator[Primed]:
-    """Sweep each ticket of ``names`` (in a worker process)."""
+    """Sweep each ticket of ``names`` (in a worker process), a batch at a time."""
     folder = catalog.workspace.tickets_dir
     worker = os.getpid()
-    for name in names:
-        try:
-            record = catalog.record(name, folder)
-        except ParseError:
-            yield Primed(name, catalog.cache.entries.get(name), worker=worker)
-            continue
-        except FileNotFoundError:
-            yield Primed(name, None, worker=worker)
-            continue
-        outcome = sweep_record(catalog, record, now, dry_run=False, guard=guard)
-        yield Primed(name, record.entry, outcome, worker)
-        catalog.cache.entries.pop(name, None)  # the parent keeps the entries, not the worker
-        catalog.cache.dirty.pop(name, None)
+    for start in range(0, len(names), BATCH):
+        records: list[Record] = []
+        for name in names[start : start + BATCH]:
+            try:
+                records.append(catalog.record(name, folder))
+            except ParseError:
+                yield Primed(name, catalog.cache.entries.get(name), worker=worker)
+            except FileNotFoundError:
+                yield Primed(name, None, worker=worker)
+        for record, outcome in zip(
+            records, sweep_records(catalog, records, now, dry_run=False, guard=guard), strict=True
+        ):
+            yield Primed(record.name, record.entry, outcome, worker)
+            catalog.cache.entries.pop(record.name, None)  # the parent keeps the entries
+            catalog.cache.dirty.pop(record.name, None)
 
 
 def run_sweep(
@@ -216,6 +230,20 @@ def run_sweep(
     }
     if primed and len(done) == len(primed) and after_workers is not None:
         after_workers(catalog)  # the cache now says what the sweep will have done
+    # (record, what a worker did to it, whether to sweep it here), in name order: swept a
+    # batch at a time (sweep_records), added to the result in order
+    queue: list[tuple[Record, RecordOutcome | None, bool]] = []
+
+    def flush() -> None:
+        outcomes = iter(sweep_records(catalog, [r for r, _, s in queue if s], now, dry_run, guard))
+        for record, before, swept in queue:
+            if before is not None:
+                result.add(record, before)
+            if swept:
+                result.add(record, next(outcomes))
+                record.release()  # the cache has what the reports need; the file can go
+        queue.clear()
+
     for item in catalog.each(done):
         if isinstance(item, ParseError):
             result.broken.append(item)
@@ -224,15 +252,18 @@ def run_sweep(
         result.records.append(item)
         before = primed.pop(item.name, None)  # (freed as the loop goes: memory stays flat)
         if before is not None and before.outcome is not None and item.name in done:
-            result.add(item, before.outcome)  # a worker swept it, and nothing is left to do
+            queue.append((item, before.outcome, False))  # a worker swept it: nothing left
             continue
         if before is not None and before.outcome is not None:
             before.outcome.warning = before.outcome.overdue = False  # as swept again below
             if before.outcome.changed is None:
                 before.outcome.note = None  # (a worker left it alone: swept below)
-            result.add(item, before.outcome)
-        result.add(item, sweep_record(catalog, item, now, dry_run, guard))
-        item.release()  # the cache has what the reports need; the parsed file can go
+            queue.append((item, before.outcome, True))
+        else:
+            queue.append((item, None, True))
+        if len(queue) >= BATCH:
+            flush()
+    flush()
     if result.changed and not dry_run:
         sync_folder(workspace.tickets_dir)  # the renames of the rewritten tickets
     result.catalog = catalog
@@ -268,6 +299,96 @@ def sweep_record(
     a ticket with uncommitted changes is left as it is for the next sweep, and what is
     written is journalled first.
     """
+    prepared = _prepare(catalog, record, now)
+    if isinstance(prepared, RecordOutcome):
+        return prepared
+    return _finish(catalog, record, prepared, now, dry_run, guard)
+
+
+BATCH = 100  # tickets whose new texts are made durable together (one file system sync)
+
+
+def sweep_records(
+    catalog: Catalog,
+    records: list[Record],
+    now: dt.datetime,
+    dry_run: bool,
+    guard: Pending | None = None,
+) -> list[RecordOutcome]:
+    """:func:`sweep_record` for each of ``records``, the new texts made durable together.
+
+    Every ticket is planned first and its new text written to a temporary file, unsynced;
+    the file system is synced once, and only then is each ticket written as
+    :func:`sweep_record` writes it (under its lock, if it still holds what was planned),
+    by renaming its temporary file into place.  A crash leaves each ticket old or new, as
+    before, for one sync instead of one per ticket (a first sweep of 100k new tickets
+    took 13 minutes, most of it in fsync).
+    """
+    prepared = [_prepare(catalog, record, now) for record in records]
+    if not dry_run:
+        ahead = [
+            (record, p)
+            for record, p in zip(records, prepared, strict=True)
+            if isinstance(p, _Prepared) and p.text != p.doc.text
+        ]
+        if len(ahead) > 1:
+            _write_ahead(catalog, ahead, guard)
+    try:
+        return [
+            p if isinstance(p, RecordOutcome) else _finish(catalog, record, p, now, dry_run, guard)
+            for record, p in zip(records, prepared, strict=True)
+        ]
+    finally:  # (an error part-way: the temporary files not put in place yet are removed)
+        for p in prepared:
+            if isinstance(p, _Prepared) and p.ahead is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(p.ahead[0])
+
+
+@dataclass
+class _Prepared:
+    """A ticket planned, with the text the sweep would write (``sweep_record``'s first
+    half)."""
+
+    doc: TicketDoc
+    ticket_plan: TicketPlan
+    text: str
+    events: list[Event]
+    ahead: Written | None = None  # its new text in a synced temporary file (a batch)
+    journalled: bool = False  # noted in the committing sweep's journal already
+
+
+def _write_ahead(
+    catalog: Catalog, ahead: list[tuple[Record, _Prepared]], guard: Pending | None
+) -> None:
+    """Journal each ticket's new text (a committing sweep), write it to a temporary file,
+    then sync them all at once; a ticket the guard refuses, or whose temporary file cannot
+    be written, is left to :func:`_finish`, which writes it (or not) on its own."""
+    written: list[Written] = []
+    try:
+        for record, p in ahead:
+            if guard is not None:
+                if guard.why_not(p.doc.path, p.doc.text) is not None:
+                    continue
+                guard.wrote(p.doc.path, p.text)
+                p.journalled = True
+            try:
+                p.ahead = write_unsynced(record.path, p.text)
+            except OSError:
+                continue
+            written.append(p.ahead)
+        sync_written(catalog.workspace.tickets_dir, written)  # (the journal's lines too)
+    except BaseException:
+        for tmp, _ in written:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        for _, p in ahead:
+            p.ahead = None
+        raise
+
+
+def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | RecordOutcome:
+    """The ticket planned, with its new text; or the outcome, if it is not to be written."""
     if catalog.quiet(record.entry, now):
         if not record.active:
             return RecordOutcome()
@@ -286,51 +407,74 @@ def sweep_record(
         text = document.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
         return _left(doc.ticket.id, str(exc))
-    events = notify_events(catalog.config, doc.ticket, ticket_plan)
-    if text != doc.text and not dry_run:
-        workspace = catalog.workspace
-        try:
-            with workspace.ticket_lock(record.path):
-                for tries in range(REWRITE_TRIES + 1):
-                    if guard is not None:
-                        why = guard.why_not(doc.path, doc.text)
-                        if why is not None:  # a person's edit: never committed as the sweep's
-                            outcome = RecordOutcome(
-                                note=f"{doc.ticket.id}: {why}; left for the next sweep"
+    return _Prepared(doc, ticket_plan, text, notify_events(catalog.config, doc.ticket, ticket_plan))
+
+
+def _finish(
+    catalog: Catalog,
+    record: Record,
+    prepared: _Prepared,
+    now: dt.datetime,
+    dry_run: bool,
+    guard: Pending | None,
+) -> RecordOutcome:
+    """Write the planned ticket (see :func:`sweep_record`); what the sweep did."""
+    doc, ticket_plan, text = prepared.doc, prepared.ticket_plan, prepared.text
+    events = prepared.events
+    ahead, prepared.ahead = prepared.ahead, None  # (used once: the first try)
+    try:
+        if text != doc.text and not dry_run:
+            workspace = catalog.workspace
+            try:
+                with workspace.ticket_lock(record.path):
+                    for tries in range(REWRITE_TRIES + 1):
+                        if guard is not None:
+                            why = guard.why_not(doc.path, doc.text)
+                            if why is not None:  # a person's edit: never committed as the sweep's
+                                outcome = RecordOutcome(
+                                    note=f"{doc.ticket.id}: {why}; left for the next sweep"
+                                )
+                                return _alerts(outcome, ticket_plan.sla, ticket_plan.ticket.active)
+                            if not (tries == 0 and prepared.journalled):
+                                guard.wrote(doc.path, text)
+                        queued = _queue(catalog, events, now)  # (before the write: never lost)
+                        written = None
+                        mine, ahead = ahead, None
+                        try:
+                            written = replace_if_unchanged(
+                                record.path, doc.text, text, sync_dir=False, written=mine
                             )
-                            return _alerts(outcome, ticket_plan.sla, ticket_plan.ticket.active)
-                        guard.wrote(doc.path, text)
-                    queued = _queue(catalog, events, now)  # (before the write: never lost)
-                    written = None
-                    try:
-                        written = replace_if_unchanged(record.path, doc.text, text, sync_dir=False)
-                    finally:
-                        if queued and not (sys.exc_info()[0] is None and written is not None):
-                            Outbox(workspace.root).discard(queued)
-                    if written is not None:
-                        catalog.written(record, text, written)
-                        break
-                    if tries == REWRITE_TRIES:
-                        return _left(doc.ticket.id, "it kept changing while the sweep wrote it")
-                    doc = catalog.reread(record)  # changed since it was read: as it is now
-                    ticket_plan = plan(doc.ticket, catalog.config, now)
-                    events = notify_events(catalog.config, doc.ticket, ticket_plan)
-                    text = (
-                        document.apply_change(doc, ticket_plan.change)
-                        if ticket_plan.change
-                        else doc.text
-                    )
-                    if text == doc.text:
-                        break
-        except LockTimeout as exc:
-            return _left(doc.ticket.id, str(exc))
-        except FileNotFoundError:
-            return RecordOutcome(note=f"{doc.ticket.id}: removed while the sweep read it")
-        except ParseError as exc:
-            return _left(doc.ticket.id, f"it changed while the sweep read it, to {exc}")
-        reread = tries > 0
-    else:
-        reread = False
+                        finally:
+                            if queued and not (sys.exc_info()[0] is None and written is not None):
+                                Outbox(workspace.root).discard(queued)
+                        if written is not None:
+                            catalog.written(record, text, written)
+                            break
+                        if tries == REWRITE_TRIES:
+                            return _left(doc.ticket.id, "it kept changing while the sweep wrote it")
+                        doc = catalog.reread(record)  # changed since it was read: as it is now
+                        ticket_plan = plan(doc.ticket, catalog.config, now)
+                        events = notify_events(catalog.config, doc.ticket, ticket_plan)
+                        text = (
+                            document.apply_change(doc, ticket_plan.change)
+                            if ticket_plan.change
+                            else doc.text
+                        )
+                        if text == doc.text:
+                            break
+            except LockTimeout as exc:
+                return _left(doc.ticket.id, str(exc))
+            except FileNotFoundError:
+                return RecordOutcome(note=f"{doc.ticket.id}: removed while the sweep read it")
+            except ParseError as exc:
+                return _left(doc.ticket.id, f"it changed while the sweep read it, to {exc}")
+            reread = tries > 0
+        else:
+            reread = False
+    finally:
+        if ahead is not None:  # (never used: the lock timed out, or the guard refused)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(ahead[0])
     active = ticket_plan.ticket.active
     outcome = _alerts(RecordOutcome(None, ticket_plan.planned()), ticket_plan.sla, active)
     outcome.actions = rule_actions(doc.ticket.id, ticket_plan.change)
@@ -659,10 +803,13 @@ def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -
     result = last.result
     for earlier in reversed(done[:-1]):
         before = earlier.result
-        result.changed = [p for p in before.changed if p not in result.changed] + result.changed
+        later = set(result.changed)
+        result.changed = [p for p in before.changed if p not in later] + result.changed
+        result._changed = set(result.changed)
         result.plans = before.plans + result.plans
         result.actions = before.actions + result.actions
-        result.notes = [n for n in before.notes if n not in result.notes] + result.notes
+        noted = set(result.notes)
+        result.notes = [n for n in before.notes if n not in noted] + result.notes
     commits = git.find_commits(root, keys)
     outcome = SweepOutcome(result, attempts=len(done), pushed=True, pushed_commits=ahead)
     outcome.reports = list(dict.fromkeys(r for o in done for r in o.reports))

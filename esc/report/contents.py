@@ -55,12 +55,15 @@ def build_report(
     now: dt.datetime,
     period: stats.Period,
     team: str | None = None,
+    settled: int = 0,
 ) -> stats.ReportJson:
+    """The report's numbers; ``settled`` counts tickets left out of ``items`` as done
+    with before the period (see :func:`esc.domain.stats.build`)."""
     config = workspace.config()
     if team is not None and team not in config.teams:
         raise BadInput(unknown_choice("team", team, tuple(config.teams)))
     articles = load_kb(workspace.root).articles
-    return stats.build(items, config, now, period, team, articles=articles)
+    return stats.build(items, config, now, period, team, settled, articles=articles)
 
 
 def report_time(now: dt.datetime) -> dt.datetime:

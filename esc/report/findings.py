@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from xml.sax.saxutils import escape, quoteattr
 
 from esc.domain.config import Config
 from esc.domain.errors import ParseError
@@ -165,6 +164,10 @@ def _github_broken(error: ParseError) -> str:
 
 
 def _junit(outcome: CheckOutcome) -> str:
+    # (imported here: xml.sax brings in urllib, http, email and ssl, ~30 ms every `esc check`
+    # would pay for a format it rarely asks for)
+    from xml.sax.saxutils import escape, quoteattr
+
     failing = {i.ticket.id for i in outcome.failing}
     cases = [
         f'  <testcase classname="esc.tickets" name={quoteattr(error.path)} '

@@ -4,6 +4,11 @@ Every file esc writes goes through :func:`atomic_write` or :func:`replace_if_unc
 the new text goes to a temporary file beside the target (named after the target and the
 writing process), is synced, then renamed into place.  :func:`remove_stale_temporaries`
 deletes temporary files whose writer was killed.
+
+A command that writes many files (the sweep) writes their temporary files first, unsynced
+(:func:`write_unsynced`), syncs them all at once (:func:`sync_written`: one ``syncfs``
+instead of an ``fsync`` per file), and only then renames each into place and syncs the
+folder once: after a crash, every file is still old or new, as with one file at a time.
 """
 
 from __future__ import annotations
@@ -87,8 +92,11 @@ def temporary_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
 
 
-def _write_temporary(path: Path, data: bytes, mode: int | None) -> tuple[Path, os.stat_result]:
-    """``data`` in a new temporary file beside ``path``, synced; its path and stat."""
+def _write_temporary(
+    path: Path, data: bytes, mode: int | None, *, sync: bool = True
+) -> tuple[Path, os.stat_result]:
+    """``data`` in a new temporary file beside ``path``, synced unless not ``sync``; its
+    path and stat."""
     tmp = temporary_path(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     try:
@@ -96,7 +104,8 @@ def _write_temporary(path: Path, data: bytes, mode: int | None) -> tuple[Path, o
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
             os.fchmod(fd, (0o666 & ~_umask()) if mode is None else mode)
             st = os.fstat(fd)
         finally:
@@ -210,8 +219,62 @@ def _put_in_place(tmp: Path, path: Path, *, exclusive: bool) -> None:
         raise
 
 
+Written = tuple[Path, os.stat_result]  # a temporary file: its path and its stat
+
+
+def write_unsynced(path: Path, text: str) -> Written:
+    """A temporary file beside ``path`` holding ``text`` (with ``path``'s mode), not synced
+    yet: :func:`sync_written` must sync it before it is renamed into place
+    (:func:`replace_if_unchanged` with ``written``)."""
+    with naming(path):
+        return _write_temporary(path, text.encode("utf-8"), _mode_of(path), sync=False)
+
+
+def sync_written(folder: Path, written: list[Written]) -> None:
+    """Make the temporary files ``written`` (in ``folder``) durable: the file system that
+    holds ``folder`` synced once (``syncfs``), or, where there is none, each file."""
+    if not written:
+        return
+    if _syncfs(folder):
+        return
+    for tmp, _ in written:  # pragma: no cover - not Linux
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+_syncfs_call: Any = None  # libc's syncfs, looked up once (False: there is none)
+
+
+def _syncfs(folder: Path) -> bool:
+    """Sync the file system holding ``folder``; False if the system cannot."""
+    global _syncfs_call
+    if _syncfs_call is None:
+        try:
+            _syncfs_call = ctypes.CDLL(None, use_errno=True).syncfs
+        except (OSError, AttributeError):  # pragma: no cover - not Linux
+            _syncfs_call = False
+    if _syncfs_call is False:  # pragma: no cover
+        return False
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if _syncfs_call(fd) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error), str(folder))
+    finally:
+        os.close(fd)
+    return True
+
+
 def replace_if_unchanged(
-    path: Path, expected: str, text: str, *, sync_dir: bool = True
+    path: Path,
+    expected: str,
+    text: str,
+    *,
+    sync_dir: bool = True,
+    written: Written | None = None,
 ) -> os.stat_result | None:
     """Replace ``path`` with ``text`` atomically if it still holds ``expected``; returns the
     stat of the file written, or None (nothing written) if it holds something else now.
@@ -221,16 +284,21 @@ def replace_if_unchanged(
     by exchanging it with the file (``renameat2`` with ``RENAME_EXCHANGE``, where the
     system has it): if what came out is not the file that was compared, a save landed in
     between and is put straight back.
+
+    ``written`` is the temporary file already holding ``text`` (from :func:`write_unsynced`,
+    then :func:`sync_written`): it is used instead of a new one, and removed if nothing is
+    written.
     """
     with naming(path):
-        return _replace_if_unchanged(path, expected, text, sync_dir)
+        return _replace_if_unchanged(path, expected, text, sync_dir, written)
 
 
 def _replace_if_unchanged(
-    path: Path, expected: str, text: str, sync_dir: bool
+    path: Path, expected: str, text: str, sync_dir: bool, written: Written | None
 ) -> os.stat_result | None:
-    data = text.encode("utf-8")
-    tmp, st = _write_temporary(path, data, _mode_of(path))
+    if written is None:
+        written = _write_temporary(path, text.encode("utf-8"), _mode_of(path))
+    tmp, st = written
     try:
         try:
             now, compared = read_with_stat(path)

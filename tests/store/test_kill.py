@@ -12,6 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ESC, Esc
 
 NOW = "2026-11-24T12:00:00+01:00"
@@ -75,11 +77,17 @@ def leftovers(root: Path) -> list[str]:
     return found + ([str(p.relative_to(root)) for p in locks.iterdir()] if locks.is_dir() else [])
 
 
+@pytest.mark.parametrize("jobs", ["2", "1"])
 def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
-    tmp_path: Path,
+    tmp_path: Path, jobs: str
 ) -> None:
     """As a cron timeout or `systemctl stop` does: the sweep, its workers and the process
-    rendering reports die at once.  The next sweep finishes the job and leaves no junk."""
+    rendering reports die at once.  The next sweep finishes the job and leaves no junk.
+
+    Tickets are written in batches (temporary files, one sync, then the renames), by the
+    workers (``--jobs 2``) or by the sweep's own process (``--jobs 1``): a kill between
+    the batch's temporary files and its renames leaves old tickets and junk files that
+    the next sweep removes."""
     pristine = tmp_path / "pristine"
     build(pristine, count=450)  # enough for worker processes
     reference = tmp_path / "reference"
@@ -94,7 +102,7 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
         work = tmp_path / f"round{round_}"
         shutil.copytree(pristine, work)
         proc = subprocess.Popen(
-            [ESC, "--now", NOW, "sweep", "--jobs", "2"],
+            [ESC, "--now", NOW, "sweep", "--jobs", jobs],
             cwd=work,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

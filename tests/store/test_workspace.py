@@ -157,6 +157,35 @@ def test_replace_if_unchanged_writes_only_over_what_was_read(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no temporary file left
 
 
+def test_a_batch_written_ahead_and_synced_once_replaces_only_what_was_read(
+    tmp_path: Path,
+) -> None:
+    """The sweep's batch: temporary files written unsynced, one sync, then each put in
+    place only over what was read; a file saved meanwhile keeps the save."""
+    names = ["T-1.md", "T-2.md", "T-3.md"]
+    for name in names:
+        (tmp_path / name).write_text(f"{name} as read\n")
+    os.chmod(tmp_path / "T-1.md", 0o640)
+    ahead = [atomic.write_unsynced(tmp_path / n, f"{n} new ✓\n") for n in names]
+    hidden = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
+    assert len(hidden) == 3 and all(h.endswith(".tmp") for h in hidden)  # not in place yet
+    assert all((tmp_path / n).read_text() == f"{n} as read\n" for n in names)
+    atomic.sync_written(tmp_path, ahead)
+    (tmp_path / "T-2.md").write_text("a hand edit\n")
+    done = [
+        atomic.replace_if_unchanged(tmp_path / n, f"{n} as read\n", f"{n} new ✓\n", written=w)
+        for n, w in zip(names, ahead, strict=True)
+    ]
+    assert [st is not None for st in done] == [True, False, True]
+    assert [(tmp_path / n).read_text() for n in names] == [
+        "T-1.md new ✓\n",
+        "a hand edit\n",
+        "T-3.md new ✓\n",
+    ]
+    assert (tmp_path / "T-1.md").stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary file left
+
+
 def test_a_save_landing_between_the_check_and_the_swap_is_put_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

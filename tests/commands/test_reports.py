@@ -1,0 +1,57 @@
+"""`esc report`: the same bytes whether the cache lets it skip settled tickets or not."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, Esc
+
+FORMATS = ["markdown", "html", "json", "csv"]
+
+
+def _reports(desk: Esc, root: Path, team: str | None, *extra: str) -> tuple[list[str], list[str]]:
+    """Every format of the report without a cache (every ticket's SLA computed), and with
+    the cache a sweep left (the tickets settled before the period only counted)."""
+    args = [["report", "--format", fmt, *extra] + (["--team", team] if team else [])
+            for fmt in FORMATS]  # fmt: skip
+    desk.ok("sweep", "--no-report")
+    warm = [desk.ok(*a) for a in args]
+    shutil.rmtree(root / ".esc-cache")
+    return [desk.ok(*a) for a in args], warm
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        "2026-11-27T09:00:00+01:00",  # the demo's own time: a few tickets settled
+        "2027-03-01T10:00:00+01:00",  # every closed ticket settled long ago
+    ],
+)
+@pytest.mark.parametrize("team", [None, "support", "engineering"])
+def test_a_report_skipping_settled_tickets_is_byte_identical(
+    demo: Path, now: str, team: str | None
+) -> None:
+    cold, warm = _reports(Esc(demo, now=now), demo, team)
+    assert warm == cold
+
+
+def test_the_same_on_a_generated_workspace(tmp_path: Path) -> None:
+    """bench/generate.py's two years of tickets, most closed: settled ones are skipped."""
+    root = tmp_path / "ws"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "generate.py"), "300", str(root), "--jobs", "1"],
+        check=True,
+        capture_output=True,
+    )
+    desk = Esc(root, now="2026-11-27T09:00:00+01:00")
+    for team in (None, "support"):
+        cold, warm = _reports(desk, root, team)
+        assert warm == cold
+        assert '"tickets": 300' in cold[2] or team is not None
+    cold, warm = _reports(desk, root, None, "--since", "2026-06-01", "--until", "2026-09-30")
+    assert warm == cold
