@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esc.domain.errors import ParseError
 from esc.domain.model import ACTIVE_STATUSES, Ticket
@@ -23,6 +24,9 @@ from esc.store.cache import Cache, Entry
 from esc.store.workspace import CACHE_DIR, Workspace, parse_ticket
 from esc.ticketfile import document
 from esc.ticketfile.document import TicketDoc
+
+if TYPE_CHECKING:  # (esc.domain.stats imports statistics: not at start-up)
+    from esc.domain.stats import Standing
 
 TIME_FIELDS = frozenset({"age", "idle", "overdue", "sla"})
 
@@ -317,7 +321,24 @@ class Catalog:
         entry.sla_time = now.timestamp()
         entry.next_event = next_event
         entry.settled = cache_codec.settled_at(ticket, sla)
+        entry.warn_at, entry.due_at = cache_codec.verdict_instants(sla)
         self.cache.put(record.name, entry)
+
+    def standing(self, record: Record, now: dt.datetime) -> Standing | None:
+        """Where the ticket's SLA stands at ``now`` (overdue, warning or ok, as
+        ``esc.domain.stats.standing`` judges :meth:`kept_sla`), from the numbers kept with
+        it and without building the SLA; None when :meth:`kept_sla` would be None."""
+        entry = record.entry
+        if not self._usable(entry) or entry.sla_time is None:
+            return None
+        moment = now.timestamp()
+        if moment < entry.sla_time:
+            return None
+        if entry.due_at is not None and entry.due_at <= moment:
+            return "overdue"
+        if entry.warn_at is not None and entry.warn_at <= moment:
+            return "warning"
+        return "ok"
 
     def quiet(self, entry: Entry, now: dt.datetime) -> bool:
         """Whether a sweep at ``now`` certainly changes nothing in the ticket of ``entry``."""
