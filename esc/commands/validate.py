@@ -6,6 +6,7 @@ import os
 
 from esc.commands.notify import environment_findings
 from esc.commands.session import Output, Session
+from esc.store.catalog import validation_items
 from esc.ticketfile.problems import ticket_problems
 
 
@@ -14,7 +15,7 @@ def validate(session: Session) -> Output:
     workspace = session.workspace
     config, findings = workspace.config_findings()
     findings = findings + environment_findings(config, os.environ)
-    findings = findings + ticket_problems(workspace.scan(strict=False), config)
+    findings = findings + ticket_problems(validation_items(workspace, config), config)
     if findings:
         return Output(
             text="".join(f"{finding}\n" for finding in findings),

@@ -68,6 +68,9 @@ class Entry:
     # first the ticket is in warning, from the second overdue (esc.store.catalog.standing).
     warn_at: float | None = None
     due_at: float | None = None
+    # marshal of (config key, ticket ID, line of its id) once `esc validate` found nothing
+    # wrong in this very content under that configuration
+    checked: bytes | None = None
 
     def row(self) -> tuple[Any, ...]:
         """The fields in order (as stored, and as ``Entry(*row)`` takes them back)."""
@@ -86,6 +89,7 @@ class Entry:
             self.settled,
             self.warn_at,
             self.due_at,
+            self.checked,
         )
 
     def checksum(self, name: str) -> int:
@@ -138,7 +142,8 @@ class Cache:
                 raise ValueError("foreign cache version")
             rows = db.execute(
                 "SELECT name, mtime_ns, size, ino, digest, verified_ns, summary, sla_key, sla,"
-                " next_event, status, sla_time, settled, warn_at, due_at, checksum FROM files"
+                " next_event, status, sla_time, settled, warn_at, due_at, checked, checksum"
+                " FROM files"
             ).fetchall()
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         entries = {}
@@ -237,14 +242,14 @@ def _create_tables(db: sqlite3.Connection) -> None:
         "CREATE TABLE files (name TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
         " ino INTEGER, digest BLOB, verified_ns INTEGER, summary BLOB,"
         " sla_key TEXT, sla BLOB, next_event REAL, status TEXT, sla_time REAL,"
-        " settled REAL, warn_at REAL, due_at REAL, checksum INTEGER)"
+        " settled REAL, warn_at REAL, due_at REAL, checked BLOB, checksum INTEGER)"
     )
     db.execute(f"PRAGMA user_version={SCHEMA}")
 
 
 def _insert(db: sqlite3.Connection, entries: Iterable[tuple[str, Entry]]) -> None:
     db.executemany(
-        "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(name, *row, _checksum(name, row)) for name, row in ((n, e.row()) for n, e in entries)],
     )
 
