@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a realistic esc workspace of N tickets for the benchmark (bench/run.py).
 
-    python bench/generate.py N DIR [--jobs J] [--verify K] [--force]
+    python bench/generate.py N DIR [--shape realistic|open] [--jobs J] [--verify K] [--force]
 
 DIR becomes a git repository holding what `esc init` writes (teams.yaml and rules.yaml
 from esc/scaffold.py, .gitignore, tickets/) and N tickets in esc's exact format, as if a
@@ -22,6 +22,11 @@ Finally every ticket is swept once at PRESWEEP (NOW - 1h) with `sweep.plan` and
 the tickets carry their `sla:` blocks (and the rules' effects) as in a repository that
 cron sweeps every hour.  The result is committed: `git checkout -- . && git clean -fdq
 tickets reports` restores this pristine state.
+
+`--shape open` makes the work in hand large instead (issue 19: an outage week, a backlog
+nobody triaged): every ticket is `open` and was created on NOW's day, between midnight
+and 08:30, with the steps an open ticket's story has (assignment, replies, notes, waits
+answered, escalations), squeezed into that time.
 
 Everything is seeded with N (each ticket with its own `random.Random`), so the same N
 always gives the same bytes, whatever the number of worker processes.
@@ -72,6 +77,7 @@ except ImportError:  # an esc from before (bench/run.py --rev): flat modules
         from esc.config import build_config  # type: ignore[attr-defined,no-redef]
 
 GENERATOR_VERSION = 1
+SHAPES = ("realistic", "open")
 MARKER = ".bench-workspace.json"
 NOW = dt.datetime.fromisoformat("2026-11-27T09:00:00+01:00")
 PRESWEEP = NOW - dt.timedelta(hours=1)
@@ -264,8 +270,10 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 class Story:
     """One ticket's life, told step by step through esc's lifecycle functions."""
 
-    def __init__(self, config: Config, ticket_id: str, rng: random.Random) -> None:
+    def __init__(self, config: Config, ticket_id: str, rng: random.Random,
+                 shape: str = "realistic") -> None:
         self.config = config
+        self.shape = shape
         self.rng = rng
         self.id = ticket_id
         self.steps: list[tuple[float, bool, Callable[[Ticket, dt.datetime], Change]]] = []
@@ -324,15 +332,15 @@ class Story:
         self.first, self.last = rng.choice(FIRST), rng.choice(LAST)
         self.shop = rng.choice(SHOP_A) + rng.choice(SHOP_B)
         self.customer = f"{self.first}.{self.last}@{self.shop}.{rng.choice(TLDS)}"
-        status = _weighted(rng, [("closed", 75), ("resolved", 8), ("open", 9), ("pending", 4),
-                                 ("new", 4)])
+        status = "open" if self.shape == "open" else _weighted(
+            rng, [("closed", 75), ("resolved", 8), ("open", 9), ("pending", 4), ("new", 4)])
         category = _weighted(rng, CATEGORIES)
         channel = "api" if category == "outage" and rng.random() < 0.6 else _weighted(
             rng, CHANNELS)
         if channel == "api":
             category = rng.choice(["outage", "outage", "bug"])
         self.channel = channel
-        created = _created(rng, status)
+        created = _created_today(rng) if self.shape == "open" else _created(rng, status)
         creator = BOT.get(channel) or rng.choice(config.teams["support"].people)
         title = self.fill(rng.choice(TITLES[category]))
         priority = impact = urgency = None
@@ -552,6 +560,13 @@ def _created(rng: random.Random, status: str) -> dt.datetime:
     return _local(moment)
 
 
+def _created_today(rng: random.Random) -> dt.datetime:
+    """A moment of NOW's day in Berlin, between midnight and 30 minutes before NOW."""
+    midnight = NOW.astimezone(BERLIN).replace(hour=0, minute=0, second=0)
+    room = (NOW - dt.timedelta(minutes=30) - midnight).total_seconds() / 60
+    return _local(midnight + dt.timedelta(minutes=int(rng.uniform(0, room))))
+
+
 def _ticket(front: dict[str, object], description: str, activity: list[Activity]) -> Ticket:
     """The in-memory ticket esc would read back from render_new's text."""
     get = front.get
@@ -619,6 +634,7 @@ class Job:
     tickets_dir: str
     verify: int  # replay every verify-th ticket the slow way (0: none)
     presweep: bool
+    shape: str = "realistic"
 
 
 _CONFIG: Config | None = None
@@ -634,12 +650,14 @@ def _config() -> Config:
     return _CONFIG
 
 
-def make_ticket(n: int, index: int, ticket_id: str, verify: bool, presweep: bool
-                ) -> tuple[str, str | None]:
+def make_ticket(n: int, index: int, ticket_id: str, verify: bool, presweep: bool,
+                shape: str = "realistic") -> tuple[str, str | None]:
     """(text, problem) of ticket number ``index`` of a workspace of ``n``."""
     config = _config()
-    rng = random.Random(f"esc-bench/{n}/{index}")
-    front, description, activity, changes, ticket = Story(config, ticket_id, rng).build()
+    seed = f"esc-bench/{n}/{index}" if shape == "realistic" else f"esc-bench/{shape}/{n}/{index}"
+    rng = random.Random(seed)
+    front, description, activity, changes, ticket = Story(config, ticket_id, rng,
+                                                          shape).build()
     text = fast_text(front, description, activity, changes)
     path = f"tickets/{ticket_id}.md"
     problem = None
@@ -659,7 +677,7 @@ def run_job(job: Job) -> tuple[int, int, list[str]]:
     for offset, ticket_id in enumerate(job.ids):
         index = job.start + offset
         verify = bool(job.verify) and index % job.verify == 0
-        text, problem = make_ticket(job.n, index, ticket_id, verify, job.presweep)
+        text, problem = make_ticket(job.n, index, ticket_id, verify, job.presweep, job.shape)
         if problem:
             problems.append(problem)
         data = text.encode("utf-8")
@@ -683,20 +701,24 @@ def ticket_ids(n: int) -> list[str]:
 # ---------------------------------------------------------------- the workspace
 
 
-def marker(n: int, presweep: bool) -> dict[str, object]:
+def marker(n: int, presweep: bool, shape: str = "realistic") -> dict[str, object]:
     """What a workspace was made from; one that differs in any of these is regenerated."""
     config = hashlib.sha256(f"{TEAMS_YAML}\0{RULES_YAML}".encode()).hexdigest()[:12]
     return {"generator_version": GENERATOR_VERSION, "n": n, "now": NOW.isoformat(),
-            "presweep": PRESWEEP.isoformat() if presweep else None, "config_sha": config}
+            "presweep": PRESWEEP.isoformat() if presweep else None, "config_sha": config,
+            "shape": shape}
 
 
-def is_ready(root: Path, n: int, presweep: bool = True) -> bool:
+def is_ready(root: Path, n: int, presweep: bool = True, shape: str = "realistic") -> bool:
     try:
         found = json.loads((root / MARKER).read_text())
     except (OSError, ValueError):
         return False
-    wanted = marker(n, presweep)
-    return (isinstance(found, dict) and all(found.get(k) == v for k, v in wanted.items())
+    wanted = marker(n, presweep, shape)
+    # a marker from before shapes (no "shape" key) is a realistic workspace
+    return (isinstance(found, dict)
+            and all(found.get(k, "realistic" if k == "shape" else None) == v
+                    for k, v in wanted.items())
             and (root / ".git").is_dir())
 
 
@@ -706,7 +728,7 @@ def git(root: Path, *args: str) -> str:
 
 
 def generate(root: Path, n: int, jobs: int = 0, verify: int = 0, presweep: bool = True,
-             quiet: bool = False) -> dict[str, object]:
+             quiet: bool = False, shape: str = "realistic") -> dict[str, object]:
     """Create the workspace of ``n`` tickets in ``root`` (replacing what is there)."""
     began = time.perf_counter()
     if root.exists():
@@ -720,7 +742,7 @@ def generate(root: Path, n: int, jobs: int = 0, verify: int = 0, presweep: bool 
     all_ids = ticket_ids(n)
     jobs = jobs or os.cpu_count() or 1
     chunk = max(1, min(2000, n // (jobs * 4) or 1))
-    work = [Job(n, s, tuple(all_ids[s:s + chunk]), str(tickets_dir), verify, presweep)
+    work = [Job(n, s, tuple(all_ids[s:s + chunk]), str(tickets_dir), verify, presweep, shape)
             for s in range(0, n, chunk)]
     done = size = 0
     problems: list[str] = []
@@ -740,14 +762,15 @@ def generate(root: Path, n: int, jobs: int = 0, verify: int = 0, presweep: bool 
     written = time.perf_counter() - began
     git(root, "init", "-q")
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", f"esc-bench workspace: {n} tickets")
+    git(root, "commit", "-q", "-m", f"esc-bench workspace: {n} tickets ({shape})")
     seconds = time.perf_counter() - began
     info = {"bytes": size, "seconds": round(seconds, 2), "write_seconds": round(written, 2),
             "jobs": jobs, "verified": (n + verify - 1) // verify if verify else 0,
             "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
     # the marker is written last and never committed: a half-made workspace is regenerated
     (root / ".git" / "info" / "exclude").write_text(MARKER + "\n")
-    (root / MARKER).write_text(json.dumps({**marker(n, presweep), **info}, indent=2) + "\n")
+    (root / MARKER).write_text(json.dumps({**marker(n, presweep, shape), **info}, indent=2)
+                               + "\n")
     if not quiet:
         print(f"  {n} tickets, {size / 1e6:.1f} MB, written in {written:.1f} s, "
               f"committed in {seconds - written:.1f} s", file=sys.stderr)
@@ -763,13 +786,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="replay every K-th ticket through parse+apply_change and compare")
     parser.add_argument("--no-presweep", action="store_true",
                         help="leave the tickets unswept (no sla: blocks)")
+    parser.add_argument("--shape", choices=SHAPES, default="realistic",
+                        help="realistic: two years of history; open: every ticket open, "
+                             "created today")
     parser.add_argument("--force", action="store_true", help="regenerate even if up to date")
     args = parser.parse_args(argv)
     presweep = not args.no_presweep
-    if not args.force and is_ready(args.dir, args.n, presweep):
+    if not args.force and is_ready(args.dir, args.n, presweep, args.shape):
         print(f"{args.dir}: up to date", file=sys.stderr)
         return 0
-    generate(args.dir, args.n, args.jobs, args.verify, presweep)
+    generate(args.dir, args.n, args.jobs, args.verify, presweep, shape=args.shape)
     return 0
 
 

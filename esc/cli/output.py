@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import click
@@ -28,7 +29,9 @@ def emit(output: Output) -> int:
     be written (stdout on a full disk or /dev/full) is an error: one line, exit 1.
     """
     try:
-        if output.data is not None:
+        if output.items is not None:
+            _stream(output.items)  # (JSON: exact)
+        elif output.data is not None:
             click.echo(json.dumps(output.data, indent=2, ensure_ascii=False))
         elif output.text is not None:
             click.echo(output.text if output.exact else printable(output.text), nl=False)
@@ -73,6 +76,19 @@ def standard_output_closed() -> bool:
 def say(line: str) -> None:
     """One line for a person on stderr: a note, or an error (which may quote a value)."""
     click.echo(printable(line), err=True)
+
+
+def _stream(items: Iterable[object]) -> None:
+    """A JSON array, one item per line, each written as it comes (by json's C encoder:
+    without ``indent``), so the array is never held whole."""
+    out = sys.stdout
+    sep = "[\n"
+    for item in items:
+        out.write(sep)
+        out.write(json.dumps(item, ensure_ascii=False))
+        sep = ",\n"
+    out.write("[]\n" if sep == "[\n" else "\n]\n")
+    out.flush()
 
 
 def tell_waiting(message: str) -> None:

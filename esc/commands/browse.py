@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
 from esc.commands.session import Output, Session
 from esc.domain import query
 from esc.domain.explain import explain_ticket
-from esc.domain.model import ACTIVE_STATUSES
+from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.plan import sla_of
+from esc.domain.sla import Sla
 from esc.report import views
 from esc.report.history import story, story_json, story_text
 from esc.report.slas import sla_now, sla_states_now
 from esc.store import git
+from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
 
 
@@ -53,8 +57,11 @@ def list_tickets(
     spec: dict[str, object] = {}
     if statuses or not all_:
         wanted_statuses = list(statuses or ACTIVE_STATUSES)
-        spec["status"] = wanted_statuses
         records = [r for r in records if r.status in wanted_statuses]
+        # (no status in ``spec``: the records are filtered already, and click checked
+        # the names; a spec left empty matches without looking at any ticket)
+    if overdue:  # judged by the numbers kept with each SLA: built for the overdue only
+        records = [r for r in records if catalog.standing(r, now) in (None, "overdue")]
     by_id = {r.ticket.id: r for r in records}
     for key, value in filters.items():
         if value is None:
@@ -69,17 +76,22 @@ def list_tickets(
     if involving is not None:
         tickets = query.involving(tickets, config, involving)
     chosen = query.select(tickets, config, spec, sort, now)
+    del records
     sla_at = sla_now if as_json else sla_states_now  # (the table shows states and deadlines)
-    slas = {t.id: sla_at(catalog, by_id[t.id], now) for t in chosen}
-    catalog.save()
+    slas: dict[str, Sla] | None = None
+    if overdue or not as_json:
+        slas = {t.id: sla_at(catalog, by_id[t.id], now) for t in chosen}
+        catalog.save()
     if overdue:
+        assert slas is not None
         chosen = [t for t in chosen if slas[t.id].overdue_clocks]
         if sort is None:
             chosen.sort(key=lambda t: -(slas[t.id].overdue or dt.timedelta()).total_seconds())
     output = Output(notes=[str(error) for error in broken], code=1 if broken else 0)
     if as_json:
-        output.data = [views.ticket_json(t, config, sla=slas[t.id]) for t in chosen]
+        output.items = _json_items(catalog, chosen, by_id, slas, now)
     elif chosen:
+        assert slas is not None
         output.text = views.ticket_table(
             chosen, config, now, session.width, session.colour, slas
         )
@@ -87,6 +99,23 @@ def list_tickets(
     else:
         output.notes.append("no tickets match")
     return output
+
+
+def _json_items(
+    catalog: Catalog,
+    chosen: list[Ticket],
+    by_id: dict[str, Record],
+    slas: dict[str, Sla] | None,
+    now: dt.datetime,
+) -> Iterator[dict[str, Any]]:
+    """Each ticket of ``list --json`` as it is written: its SLA computed (unless given in
+    ``slas``) and its record let go one at a time, so memory stays flat."""
+    for ticket in chosen:
+        record = by_id.pop(ticket.id)
+        sla = slas[ticket.id] if slas is not None else sla_now(catalog, record, now)
+        yield views.ticket_json(ticket, catalog.config, sla=sla)
+        record.release()
+    catalog.save()
 
 
 def log(session: Session, ref: str, as_json: bool) -> Output:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Literal
 
 from esc.commands.notify import failing_notes
@@ -36,8 +37,8 @@ def check(
         commit, note = git.base_commit(root, changed_since, "--changed-since")
         notes += [note] if note else []
         only = {path.rpartition("/")[2] for path in git.changed_since(root, commit, TICKETS_DIR)}
-    items, broken = _active_with_sla(session, used=fmt == "json", only=only)
-    outcome = overdue_findings(items, session.now, fail_on, broken, changed_since)
+    items, others, broken = _judged(session, fmt, fail_on, only)
+    outcome = overdue_findings(items, session.now, fail_on, broken, changed_since, others)
     failing = failing_notes(session)  # notifications that keep failing: a finding too
     return Output(
         text=render_check(outcome, fmt, session.config),
@@ -65,6 +66,37 @@ def upcoming(session: Session, within: str, as_json: bool) -> Output:
         output.notes.append(f"nothing will breach within {within}")
     output.notes += [str(error) for error in broken]
     return output
+
+
+def _judged(
+    session: Session, fmt: CheckFormat, fail_on: FailOn, only: set[str] | None
+) -> tuple[list[tuple[Ticket, Sla]], Counter[str], list[ParseError]]:
+    """What `check` needs: the active tickets it prints, with their SLAs as of --now; how
+    many of the others stand where (judged by the numbers the cache keeps, no SLA built);
+    the broken files.  Every active ticket is printed in junit; else only failing ones."""
+    catalog, records, broken = load_catalog(session.workspace)
+    if only is not None:
+        records = [r for r in records if r.name in only]
+        broken = [e for e in broken if e.path.rpartition("/")[2] in only]
+    now = session.now
+    failing = ("overdue",) if fail_on == "breached" else ("overdue", "warning")
+    shown = []
+    others: Counter[str] = Counter()
+    for record in records:
+        if not record.active:
+            continue
+        standing = None if fmt == "junit" else catalog.standing(record, now)
+        if standing is None or standing in failing:
+            shown.append(record)
+        else:
+            others[_LEVELS[standing]] += 1
+    pairs = tickets_with_sla if fmt == "json" else tickets_with_states
+    items = pairs(catalog, shown, now)
+    catalog.save()
+    return items, others, broken
+
+
+_LEVELS = {"overdue": "breached", "warning": "warning", "ok": "ok"}
 
 
 def _active_with_sla(

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import getpass
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,7 @@ class Output:
 
     text: str | None = None
     data: object = None
+    items: Iterable[object] | None = None  # (as JSON) an array, streamed item by item
     notes: list[str] = field(default_factory=list)
     code: int = 0
     exact: bool = False

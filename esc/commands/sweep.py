@@ -392,6 +392,9 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     if catalog.quiet(record.entry, now):
         if not record.active:
             return RecordOutcome()
+        standing = catalog.standing(record, now)  # (numbers kept with the SLA: no objects)
+        if standing is not None:
+            return RecordOutcome(warning=standing == "warning", overdue=standing == "overdue")
         return _alerts(RecordOutcome(), sla_states_now(catalog, record, now), True)
     doc = catalog.full(record)
     try:

@@ -9,9 +9,10 @@ from esc.commands import kb
 from esc.commands.notify import environment_findings
 from esc.commands.session import Output, Session
 from esc.domain.errors import ParseError
+from esc.store.catalog import validation_items
 from esc.store.kb import load as load_kb
 from esc.ticketfile.document import TicketDoc
-from esc.ticketfile.problems import ticket_problems
+from esc.ticketfile.problems import Clean, ticket_problems
 
 
 def validate(session: Session) -> Output:
@@ -20,7 +21,8 @@ def validate(session: Session) -> Output:
     config, findings = workspace.config_findings()
     findings = findings + environment_findings(config, os.environ)
     uses: list[tuple[str, int, str]] = []  # (path, line, article) of each ticket's kb:
-    findings = findings + ticket_problems(_noting_kb(workspace.scan(strict=False), uses), config)
+    items = _noting_kb(validation_items(workspace, config), uses)
+    findings = findings + ticket_problems(items, config)
     article_findings, articles = kb.article_findings(session, config)
     findings += article_findings
     if uses:
@@ -38,10 +40,14 @@ def validate(session: Session) -> Output:
 
 
 def _noting_kb(
-    items: Iterable[TicketDoc | ParseError], uses: list[tuple[str, int, str]]
-) -> Iterator[TicketDoc | ParseError]:
-    """``items``, noting in ``uses`` each ticket that names an article."""
+    items: Iterable[TicketDoc | ParseError | Clean], uses: list[tuple[str, int, str]]
+) -> Iterator[TicketDoc | ParseError | Clean]:
+    """``items``, noting in ``uses`` each ticket that names an article (a file the cache
+    found clean names it too: whether the article exists is checked every time)."""
     for item in items:
-        if not isinstance(item, ParseError) and item.ticket.kb is not None:
+        if isinstance(item, Clean):
+            if item.kb is not None:
+                uses.append((item.path, item.kb_line, item.kb))
+        elif not isinstance(item, ParseError) and item.ticket.kb is not None:
             uses.append((item.path, item.key_lines.get("kb", 1), item.ticket.kb))
         yield item

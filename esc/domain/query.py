@@ -49,11 +49,15 @@ def select(
         raise BadInput(
             f"--{exc.path.removeprefix('filter.').replace('tags', 'tag')}: {exc.message}"
         ) from None
-    chosen = [
-        t
-        for t in tickets
-        if condition.matches(facts_for(ticket_fields(t, config), t.description, now))
-    ]
+    chosen = (
+        [
+            t
+            for t in tickets
+            if condition.matches(facts_for(ticket_fields(t, config), t.description, now))
+        ]
+        if spec
+        else list(tickets)  # (nothing to match: no ticket's fields are looked at)
+    )
     if sort is None:
         return sorted(chosen, key=lambda t: (-config.rank(t.priority), t.created, t.id))
     field = sort.lstrip("-")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from esc.domain.config import Config
 from esc.domain.errors import ParseError
@@ -39,9 +39,16 @@ class Checked:
 class CheckOutcome:
     now: dt.datetime
     fail_on: str
-    items: tuple[Checked, ...]  # every active ticket
+    items: tuple[Checked, ...]  # every active ticket (but those in ``others``)
     broken: tuple[ParseError, ...] = ()  # ticket files that do not parse or validate
     changed_since: str | None = None  # the git ref: only tickets changed since were judged
+    # more active tickets, not failing: (level, how many) for "warning" and "ok", judged
+    # without building their SLAs
+    others: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def active(self) -> int:
+        return len(self.items) + sum(n for _, n in self.others)
 
     @property
     def failing(self) -> tuple[Checked, ...]:
@@ -53,7 +60,7 @@ class CheckOutcome:
         return bool(self.failing or self.broken)
 
     def count(self, level: str) -> int:
-        return sum(i.level == level for i in self.items)
+        return sum(i.level == level for i in self.items) + dict(self.others).get(level, 0)
 
 
 def overdue_findings(
@@ -62,16 +69,26 @@ def overdue_findings(
     fail_on: str,
     broken: Sequence[ParseError] = (),
     changed_since: str | None = None,
+    others: Mapping[str, int] | None = None,
 ) -> CheckOutcome:
     """Every active ticket, with its SLA, judged breached (overdue), in warning or ok; and
-    the ticket files that could not be judged (each a finding of its own)."""
+    the ticket files that could not be judged (each a finding of its own).  ``others``
+    counts the active tickets judged already and not failing, by level, when the caller
+    leaves them out of ``items`` (they are not printed, but counted)."""
     checked = []
     levels = {"overdue": "breached", "warning": "warning", "ok": "ok"}
     for ticket, sla in sorted(items, key=lambda item: item[0].id):
         if not ticket.active:
             continue
         checked.append(Checked(ticket, sla, levels[standing(sla)]))
-    return CheckOutcome(now, fail_on, tuple(checked), tuple(broken), changed_since)
+    return CheckOutcome(
+        now,
+        fail_on,
+        tuple(checked),
+        tuple(broken),
+        changed_since,
+        tuple(sorted((others or {}).items())),
+    )
 
 
 def render_check(outcome: CheckOutcome, fmt: str, config: Config) -> str:
@@ -97,7 +114,7 @@ def _text(outcome: CheckOutcome) -> str:
     failing = outcome.failing
     lines = [str(error) for error in outcome.broken]
     lines += [f"{_describe(i)} — {i.ticket.title}" for i in failing]
-    active = len(outcome.items)
+    active = outcome.active
     tickets = "active tickets"
     if outcome.changed_since is not None:
         tickets += f" changed since {outcome.changed_since}"
@@ -126,7 +143,7 @@ def _json(outcome: CheckOutcome) -> str:
         "fail_on": outcome.fail_on,
         "changed_since": outcome.changed_since,
         "failed": outcome.failed,
-        "active_tickets": len(outcome.items),
+        "active_tickets": outcome.active,
         "overdue_tickets": outcome.count("breached"),
         "warning_tickets": outcome.count("warning"),
         "broken": [
@@ -193,7 +210,7 @@ def _junit(outcome: CheckOutcome) -> str:
     stamp = format_timestamp(outcome.now)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuite name="esc check" tests="{len(outcome.items) + len(outcome.broken)}" '
+        f'<testsuite name="esc check" tests="{outcome.active + len(outcome.broken)}" '
         f'failures="{len(failing)}" errors="{len(outcome.broken)}" timestamp="{stamp}">\n'
         + "".join(c + "\n" for c in cases)
         + "</testsuite>\n"

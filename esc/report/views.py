@@ -38,8 +38,13 @@ def ticket_json(
         data[key] = _iso_all(value)
         if key == "team":
             data["level"] = config.level(ticket.team)
-    for key, value in ticket.extra.items():
-        data.setdefault(key, _jsonable(value))
+    for key in ticket.extra:
+        if key in data:
+            continue
+        if sla is not None and key in ("sla", "next_sla"):
+            data[key] = None  # (replaced by the SLA computed now, in this place: the stored
+            continue  # one is never converted)
+        data[key] = _jsonable(ticket.extra[key])
     if sla is not None:
         data["sla"] = sla_json(sla)
         data["next_sla"] = next_sla_json(sla)

@@ -6,6 +6,11 @@ the entry was verified; otherwise the file's content hash decides.  SLA data is 
 on a hash of teams.yaml, rules.yaml and esc's version.  A corrupt, truncated or
 foreign-version cache is deleted and rebuilt; deleting it changes nothing but speed.
 SQLite keeps two esc processes using it at once from corrupting it.
+
+Every row is checked when it is read: the database's schema version, then a checksum of
+the row's values (its file name included, so the types and the values are the ones esc
+wrote); a row that fails it (corrupted inside a database that still opens) is dropped and
+its file parsed again, as if it had never been cached, and the row written anew.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import marshal
 import os
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +31,8 @@ from esc import __version__
 from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
 
-SCHEMA = 7  # 6: summaries hold the article a resolution used (kb); 7: requests to other teams
+SCHEMA = 8  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
+# verdicts as numbers, row checksums and validate's checked content
 FILE = "tickets.sqlite"
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed
 
@@ -57,6 +64,14 @@ class Entry:
     status: str | None = None  # the ticket's status (None: the file does not parse)
     sla_time: float | None = None  # the Unix time the SLA data was computed for
     settled: float | None = None  # a closed or resolved ticket: the Unix time of its last event
+    # The SLA's verdicts as numbers (Unix times), valid with ``sla``: the earliest warning
+    # instant and the earliest due instant of its running (not paused) clocks.  From the
+    # first the ticket is in warning, from the second overdue (esc.store.catalog.standing).
+    warn_at: float | None = None
+    due_at: float | None = None
+    # marshal of (config key, ticket ID, line of its id) once `esc validate` found nothing
+    # wrong in this very content under that configuration
+    checked: bytes | None = None
 
     def row(self) -> tuple[Any, ...]:
         """The fields in order (as stored, and as ``Entry(*row)`` takes them back)."""
@@ -73,7 +88,14 @@ class Entry:
             self.status,
             self.sla_time,
             self.settled,
+            self.warn_at,
+            self.due_at,
+            self.checked,
         )
+
+    def checksum(self, name: str) -> int:
+        """A checksum of the row of file ``name`` (its values and their types)."""
+        return _checksum(name, self.row())
 
     def trusted(self, st: os.stat_result) -> bool:
         """The file is this entry's, judged by stat alone (no read)."""
@@ -96,6 +118,7 @@ class Cache:
         self.removed: set[str] = set()
         self.meta: dict[str, str] = {}
         self.dirty_meta: dict[str, str] = {}
+        self.damaged: list[object] = []  # names of the rows that failed their check on load
 
     def load(self) -> None:
         try:
@@ -120,10 +143,22 @@ class Cache:
                 raise ValueError("foreign cache version")
             rows = db.execute(
                 "SELECT name, mtime_ns, size, ino, digest, verified_ns, summary, sla_key, sla,"
-                " next_event, status, sla_time, settled FROM files"
+                " next_event, status, sla_time, settled, warn_at, due_at, checked, checksum"
+                " FROM files"
             ).fetchall()
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        return {row[0]: Entry(*row[1:]) for row in rows}, meta
+        entries = {}
+        bad = []
+        for row in rows:
+            name, values, check = row[0], row[1:-1], row[-1]
+            if type(name) is str and _checksum(name, values) == check:
+                entries[name] = Entry(*values)
+            else:
+                bad.append(name)
+        if bad:  # parsed again (the cache has no entry for them) and written anew
+            fallback(f"{self.path}: {len(bad)} damaged rows not used, rebuilt from their files")
+            self.damaged.extend(bad)
+        return entries, meta
 
     def _reset(self) -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -147,7 +182,7 @@ class Cache:
 
     def save(self) -> None:
         """Write what changed; a cache that cannot be written is simply not updated."""
-        if not self.dirty and not self.removed and not self.dirty_meta:
+        if not self.dirty and not self.removed and not self.dirty_meta and not self.damaged:
             return
         try:
             self.folder.mkdir(exist_ok=True)
@@ -161,6 +196,7 @@ class Cache:
                 self._reset()
         self.dirty.clear()
         self.removed.clear()
+        self.damaged.clear()
         self.dirty_meta.clear()
 
     def _write(self) -> None:
@@ -171,8 +207,9 @@ class Cache:
                     db.execute("DROP TABLE IF EXISTS files")
                     db.execute("DROP TABLE IF EXISTS meta")
                     _create_tables(db)
-                _insert(db, self.dirty.items())
                 db.executemany("DELETE FROM files WHERE name = ?", [(n,) for n in self.removed])
+                db.executemany("DELETE FROM files WHERE name IS ?", [(n,) for n in self.damaged])
+                _insert(db, self.dirty.items())
                 db.executemany(
                     "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(self.dirty_meta.items())
                 )
@@ -206,16 +243,31 @@ def _create_tables(db: sqlite3.Connection) -> None:
         "CREATE TABLE files (name TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
         " ino INTEGER, digest BLOB, verified_ns INTEGER, summary BLOB,"
         " sla_key TEXT, sla BLOB, next_event REAL, status TEXT, sla_time REAL,"
-        " settled REAL)"
+        " settled REAL, warn_at REAL, due_at REAL, checked BLOB, checksum INTEGER)"
     )
     db.execute(f"PRAGMA user_version={SCHEMA}")
 
 
 def _insert(db: sqlite3.Connection, entries: Iterable[tuple[str, Entry]]) -> None:
     db.executemany(
-        "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(name, *e.row()) for name, e in entries],
+        "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(name, *row, _checksum(name, row)) for name, row in ((n, e.row()) for n, e in entries)],
     )
+
+
+_REAL = (8, 10, 11, 12, 13)  # the row's REAL columns (SQLite hands back floats for them)
+
+
+def _checksum(name: str, row: tuple[Any, ...]) -> int:
+    """CRC-32 of ``name`` and the row's values, marshalled (so their types count too)."""
+    values = list(row)
+    for i in _REAL:  # (an int written to a REAL column reads back as a float)
+        if type(values[i]) is int:
+            values[i] = float(values[i])
+    try:
+        return zlib.crc32(marshal.dumps((name, *values), 2))
+    except ValueError:  # a value marshal does not know: no row of esc's
+        return -1
 
 
 def now_ns() -> int:

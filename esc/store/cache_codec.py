@@ -18,6 +18,7 @@ from esc.domain.sla import Clock, Sla, clock_state, counted_time
 from esc.domain.timestamps import zone_of
 
 _DT = "\x00dt"
+_NAIVE = "\x00dtn"  # a timestamp without an offset, kept as written (ISO 8601)
 _DATE = "\x00d"
 
 
@@ -36,21 +37,21 @@ def _dt(value: Any) -> dt.datetime | None:
 
 
 class _LazyExtra(Mapping[str, Any]):
-    """Unknown front-matter fields, turned back into Python values on first use."""
+    """Unknown front-matter fields, each turned back into a Python value on first use (a
+    field nobody reads, such as the ``sla:`` block a command computes anew, never is)."""
 
     __slots__ = ("_plain", "_value")
 
     def __init__(self, plain: dict[str, Any]) -> None:
         self._plain = plain
-        self._value: dict[str, Any] | None = None
-
-    def _data(self) -> dict[str, Any]:
-        if self._value is None:
-            self._value = {k: _unplain(v) for k, v in self._plain.items()}
-        return self._value
+        self._value: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
-        return self._data()[key]
+        try:
+            return self._value[key]
+        except KeyError:
+            value = self._value[key] = _unplain(self._plain[key])
+            return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._plain)
@@ -75,6 +76,8 @@ def _plain(value: object) -> object:
     if kind is dict:
         return {str(k): _plain(v) for k, v in value.items()}  # type: ignore[attr-defined]
     if isinstance(value, dt.datetime):
+        if value.utcoffset() is None:  # (read back as it was: no offset is made up)
+            return (_NAIVE, value.isoformat())
         return (_DT, *(_t(value) or (0.0, 0)))
     if isinstance(value, dt.date):
         return (_DATE, value.toordinal())
@@ -90,6 +93,8 @@ def _plain(value: object) -> object:
 def _unplain(value: object) -> object:
     if isinstance(value, tuple) and value and value[0] == _DT:
         return _dt(value[1:])
+    if isinstance(value, tuple) and value and value[0] == _NAIVE:
+        return dt.datetime.fromisoformat(str(value[1]))
     if isinstance(value, tuple) and value and value[0] == _DATE:
         return dt.date.fromordinal(int(value[1]))
     if isinstance(value, dict):
@@ -214,6 +219,27 @@ def settled_at(ticket: Ticket, sla: Sla) -> float | None:
         for lo, hi in clock.paused:
             moments += (lo, hi)
     return max(moments).timestamp()
+
+
+def verdict_instants(sla: Sla) -> tuple[float | None, float | None]:
+    """The SLA's verdicts as numbers: the earliest warning instant and the earliest due
+    instant (Unix times) of its running clocks, as :func:`sla_at` derives their states at
+    a later moment (a paused clock stands still; None: no such instant).
+
+    At a moment ``t`` not before the computation, the ticket is overdue if ``due <= t``,
+    else in warning if ``warn <= t``, else neither: as ``esc.domain.stats.standing`` judges
+    the SLA :func:`sla_at` gives for ``t``.
+    """
+    warns = []
+    dues = []
+    for clock in sla.clocks:
+        if clock.stop is not None or clock.state == "paused":
+            continue
+        if clock.warn is not None:
+            warns.append(clock.warn.timestamp())
+        if clock.due is not None:
+            dues.append(clock.due.timestamp())
+    return (min(warns) if warns else None, min(dues) if dues else None)
 
 
 def sla_summary(sla: Sla) -> tuple[Any, ...]:

@@ -13,7 +13,9 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from esc.domain.config import Config
 from esc.domain.errors import ParseError
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Sla
@@ -21,8 +23,12 @@ from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, Entry
 from esc.store.workspace import CACHE_DIR, Workspace, parse_ticket
-from esc.ticketfile import document
+from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
+from esc.ticketfile.problems import Clean
+
+if TYPE_CHECKING:  # (esc.domain.stats imports statistics: not at start-up)
+    from esc.domain.stats import Standing
 
 TIME_FIELDS = frozenset({"age", "idle", "overdue", "sla"})
 
@@ -317,7 +323,24 @@ class Catalog:
         entry.sla_time = now.timestamp()
         entry.next_event = next_event
         entry.settled = cache_codec.settled_at(ticket, sla)
+        entry.warn_at, entry.due_at = cache_codec.verdict_instants(sla)
         self.cache.put(record.name, entry)
+
+    def standing(self, record: Record, now: dt.datetime) -> Standing | None:
+        """Where the ticket's SLA stands at ``now`` (overdue, warning or ok, as
+        ``esc.domain.stats.standing`` judges :meth:`kept_sla`), from the numbers kept with
+        it and without building the SLA; None when :meth:`kept_sla` would be None."""
+        entry = record.entry
+        if not self._usable(entry) or entry.sla_time is None:
+            return None
+        moment = now.timestamp()
+        if moment < entry.sla_time:
+            return None
+        if entry.due_at is not None and entry.due_at <= moment:
+            return "overdue"
+        if entry.warn_at is not None and entry.warn_at <= moment:
+            return "warning"
+        return "ok"
 
     def quiet(self, entry: Entry, now: dt.datetime) -> bool:
         """Whether a sweep at ``now`` certainly changes nothing in the ticket of ``entry``."""
@@ -345,6 +368,89 @@ class Catalog:
         for part in parts:
             h.update(part.encode() + b"\0")
         return h.hexdigest()
+
+
+def validation_items(
+    workspace: Workspace, config: Config | None
+) -> Iterator[TicketDoc | ParseError | Clean]:
+    """Every ticket file for `esc validate`, in name order: parsed (leniently: each problem
+    is a finding), or, when the cache checked this very content under this configuration
+    and found nothing wrong, :class:`Clean` without being parsed.  A file found clean is
+    remembered as such (``Entry.checked``); the cache is saved at the end."""
+    store = Cache(workspace.root / CACHE_DIR)
+    store.load()
+    texts = workspace.config_texts() or ("", "")
+    key = cache.config_key(*(text.encode("utf-8") for text in texts))
+    for path in workspace.ticket_paths():
+        name, rel = path.name, workspace.rel(path)
+        entry = store.entries.get(name)
+        known = _checked(entry, key)
+        try:
+            if known is not None and entry is not None and entry.trusted(os.lstat(path)):
+                yield Clean(rel, *known)
+                continue
+            data, st = read_with_stat(path)
+        except FileNotFoundError:
+            continue
+        except NotRegularFile as exc:
+            yield ParseError(rel, 0, str(exc))
+            continue
+        digest = cache.digest(data)
+        same = entry is not None and entry.digest == digest and entry.status is not None
+        if same and known is not None:
+            assert entry is not None
+            store.put(
+                name,
+                replace(
+                    entry,
+                    mtime_ns=st.st_mtime_ns,
+                    size=st.st_size,
+                    ino=st.st_ino,
+                    verified_ns=cache.now_ns(),
+                ),
+            )
+            yield Clean(rel, *known)
+            continue
+        try:
+            doc = parse_ticket(data, rel, strict=False)
+        except ParseError as exc:
+            yield exc
+            continue
+        if not problems.check_ticket(doc, config):
+            fresh = Catalog._entry(st, digest, doc.ticket)
+            if same:  # (keeps the SLA kept for this content)
+                assert entry is not None
+                fresh = replace(
+                    entry,
+                    mtime_ns=st.st_mtime_ns,
+                    size=st.st_size,
+                    ino=st.st_ino,
+                    verified_ns=fresh.verified_ns,
+                )
+            fresh.checked = cache.pack(
+                (
+                    key,
+                    doc.ticket.id,
+                    doc.key_lines.get("id", 1),
+                    doc.ticket.kb,
+                    doc.key_lines.get("kb", 1),
+                )
+            )
+            store.put(name, fresh)
+        yield doc
+    store.save()
+
+
+def _checked(entry: Entry | None, key: str) -> tuple[str, int, str | None, int] | None:
+    """(ticket ID, line of its id, the article its ``kb:`` names, that line) if ``entry``
+    says its content validated under ``key``."""
+    if entry is None or entry.checked is None or entry.status is None:
+        return None
+    data = cache.unpack(entry.checked)
+    if not (isinstance(data, tuple) and len(data) == 5 and data[0] == key):
+        return None
+    kb = None if data[3] is None else str(data[3])
+    return str(data[1]), int(data[2]), kb, int(data[4])
 
 
 def load(workspace: Workspace) -> tuple[Catalog, list[Record], list[ParseError]]:

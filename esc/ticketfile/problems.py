@@ -9,13 +9,26 @@ from esc.domain.choices import unknown_choice
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
 from esc.domain.model import CHANNELS, STATUSES
+from esc.domain.records import immutable
 
 if TYPE_CHECKING:
     from esc.ticketfile.document import TicketDoc
 
 
+@immutable
+class Clean:
+    """A ticket file known to validate: :func:`check_ticket` found nothing wrong in this
+    very content under this configuration (esc's cache says so)."""
+
+    path: str
+    ticket_id: str
+    id_line: int  # the line of its ``id``
+    kb: str | None = None  # the article it names (``kb:``), checked against kb/ each time
+    kb_line: int = 1
+
+
 def ticket_problems(
-    items: Iterable[TicketDoc | ParseError], config: Config | None
+    items: Iterable[TicketDoc | ParseError | Clean], config: Config | None
 ) -> list[Finding]:
     findings: list[Finding] = []
     seen: dict[str, str] = {}
@@ -23,15 +36,14 @@ def ticket_problems(
         if isinstance(item, ParseError):
             findings.append(Finding(item.path, item.line, item.message))
             continue
-        findings.extend(check_ticket(item, config))
-        ticket_id = item.ticket.id
+        if isinstance(item, Clean):
+            ticket_id, id_line = item.ticket_id, item.id_line
+        else:
+            findings.extend(check_ticket(item, config))
+            ticket_id, id_line = item.ticket.id, item.key_lines.get("id", 1)
         if ticket_id in seen:
             findings.append(
-                Finding(
-                    item.path,
-                    item.key_lines.get("id", 1),
-                    f"duplicate id {ticket_id} (also in {seen[ticket_id]})",
-                )
+                Finding(item.path, id_line, f"duplicate id {ticket_id} (also in {seen[ticket_id]})")
             )
         seen.setdefault(ticket_id, item.path)
     return findings

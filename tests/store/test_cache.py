@@ -215,3 +215,97 @@ def test_a_fallback_is_silent_but_said_under_esc_debug(demo: Path) -> None:
     said = desk("list", "--all", env={"ESC_DEBUG": "1"})
     assert (said.code, said.out) == (0, expected)
     assert said.err.startswith("esc: debug: ") and "cache not used, rebuilt" in said.err
+
+
+# ---------------------------------------------------------------- damaged rows (issue 20)
+
+
+CORRUPTIONS = [
+    "UPDATE files SET status = 'closed'",
+    "UPDATE files SET next_event = 1e18, due_at = NULL, warn_at = NULL",
+    "UPDATE files SET summary = x'00ff00'",
+    "UPDATE files SET sla = x'deadbeef'",
+    "UPDATE files SET summary = NULL, status = NULL",
+    "UPDATE files SET size = 'big', mtime_ns = 1.5",
+    "UPDATE files SET checksum = NULL",
+    "UPDATE files SET name = x'00'",
+]
+
+
+@pytest.mark.parametrize("damage", CORRUPTIONS)
+def test_a_damaged_row_is_never_trusted_but_rebuilt_from_its_file(
+    esc: Esc, workspace: Path, damage: str
+) -> None:
+    esc.ok("create", "--title", "Checkout down", "--category", "outage", "--priority", "urgent",
+           now="2026-11-20T09:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    later = "2026-11-20T11:00:00+01:00"  # past the urgent first response (30m)
+    expected = esc("check", now=later)
+    assert expected.code == 1 and "1 of 1 active tickets overdue" in expected.out
+    db = sqlite3.connect(workspace / ".esc-cache" / FILE)
+    db.execute(damage)
+    db.commit()
+    db.close()
+    got = esc("check", now=later)
+    assert (got.code, got.out) == (expected.code, expected.out)
+    listed = esc("list", "--json", now=later)
+    assert listed.code == 0 and len(json.loads(listed.out)) == 1
+    rows = sqlite3.connect(workspace / ".esc-cache" / FILE).execute(
+        "SELECT name, status FROM files").fetchall()
+    assert [status for _, status in rows] == ["new"]  # the row was written anew
+
+
+def test_rows_written_by_esc_pass_their_check(esc: Esc, workspace: Path) -> None:
+    from esc.store.cache import Cache
+
+    esc.ok("create", "--title", "Checkout down", "--category", "outage")
+    esc.ok("sweep")
+    cache = Cache(workspace / ".esc-cache")
+    cache.load()
+    assert len(cache.entries) == 1 and cache.damaged == []
+
+
+def test_an_unknown_timestamp_without_offset_reads_the_same_from_the_cache(
+    esc: Esc, workspace: Path
+) -> None:
+    ticket = esc.ok("create", "--title", "Odd field", "--category", "billing").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    path.write_text(text.replace("\ncsat: null\n", "\ncsat: null\nx: 2026-11-20 10:00:00\n"))
+    age(path)
+    cold = json.loads(esc.ok("list", "--json"))  # parsed, and cached
+    warm = json.loads(esc.ok("list", "--json"))  # from the cache
+    assert cold[0]["x"] == "2026-11-20T10:00:00"
+    assert warm == cold
+
+
+# ---------------------------------------------------------------- validate (issue 19)
+
+
+def test_validate_trusts_content_it_checked_and_checks_what_changed(
+    esc: Esc, workspace: Path
+) -> None:
+    first = esc.ok("create", "--title", "One", "--category", "billing").strip()
+    second = esc.ok("create", "--title", "Two", "--category", "billing").strip()
+    paths = [workspace / "tickets" / f"{t}.md" for t in (first, second)]
+    for path in paths:
+        age(path)
+    assert esc("validate").code == 0  # checked, and remembered
+    assert esc("validate").err == "ok: teams.yaml, rules.yaml and 2 tickets\n"  # trusted
+    # the content changes: checked again
+    text = paths[0].read_text()
+    paths[0].write_text(text.replace("team: support", "team: nowhere"))
+    age(paths[0])
+    changed = esc("validate")
+    assert changed.code == 1 and "unknown team 'nowhere'" in changed.out
+    paths[0].write_text(text)
+    age(paths[0])
+    assert esc("validate").code == 0
+    # the configuration changes: every ticket is checked again
+    teams = workspace / "teams.yaml"
+    teams_text = teams.read_text()
+    teams.write_text(teams_text.replace("  support:", "  helpdesk:", 1))
+    moved = esc("validate")
+    assert moved.code == 1 and moved.out.count("unknown team 'support'; one of") == 2
+    teams.write_text(teams_text)
+    assert esc("validate").code == 0

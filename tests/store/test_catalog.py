@@ -288,3 +288,92 @@ def test_a_time_dependent_policy_is_never_answered_from_the_cache(
     record = record_of(current)
     assert current.kept_sla(record, at(11)) is None
     assert not current.quiet(record.entry, at(11))
+
+
+# ---------------------------------------------------------------- verdicts as numbers
+
+
+def _desk_for_verdicts(esc: Esc) -> None:
+    """Tickets whose clocks stand differently as time goes by: a new one (its first
+    response goes into warning, then past due), an urgent one (no warning, due in 30m), a
+    pending one (its clocks paused), one answered (the resolution clock runs) and one
+    resolved (not active)."""
+    create(esc, "Invoice missing", at(9))
+    create(esc, "Checkout down", at(9, 5), "--priority", "urgent")
+    waiting = create(esc, "Which VAT rate?", at(9, 10))
+    esc.ok("wait", waiting, "--reason", "Asked for the country", now=at(9, 20).isoformat())
+    answered = create(esc, "Export fails", at(9, 15))
+    esc.ok("comment", answered, "-m", "Looking into it", now=at(9, 40).isoformat())
+    done = create(esc, "Typo on the invoice", at(9, 20))
+    esc.ok("resolve", done, "--resolution", "Fixed", now=at(9, 50).isoformat())
+
+
+READ_COMMANDS = [
+    ("check",),
+    ("check", "--fail-on", "warning"),
+    ("check", "--format", "json"),
+    ("check", "--format", "json", "--fail-on", "warning"),
+    ("check", "--format", "github", "--fail-on", "warning"),
+    ("check", "--format", "junit"),
+    ("list",),
+    ("list", "--overdue"),
+    ("list", "--overdue", "--json"),
+    ("list", "--json"),
+    ("list", "--all", "--json"),
+    ("sweep", "--dry-run", "--no-report"),
+]
+
+
+def test_commands_served_from_the_cache_print_what_a_cold_run_prints(
+    tmp_path: Path, workspace: Path, esc: Esc
+) -> None:
+    import shutil
+
+    _desk_for_verdicts(esc)
+    esc.ok("sweep", "--no-report", now=at(10).isoformat())  # the SLAs kept as of 10:00
+    cold_root = tmp_path / "cold"
+    shutil.copytree(workspace, cold_root)
+    cold = Esc(cold_root)
+    # 10:05: nothing crossed; 12:05: the new ticket's warning (75% of 4h) passed since the
+    # SLAs were kept; 13:30: its first response is past due; then days and years later
+    far = dt.datetime(2031, 6, 2, tzinfo=CET)
+    moments = [at(10, 5), at(12, 5), at(13, 30), at(10, day=23), far]
+    standings = set()
+    for moment in moments:
+        for command in READ_COMMANDS:
+            shutil.rmtree(cold_root / ".esc-cache", ignore_errors=True)
+            expected = cold(*command, now=moment.isoformat())
+            got = esc(*command, now=moment.isoformat())
+            assert (got.code, got.out, got.err) == (expected.code, expected.out, expected.err), (
+                moment,
+                command,
+            )
+        kept = catalog(workspace)
+        records, _ = kept.records()
+        standings |= {kept.standing(r, moment) for r in records if r.active}
+    assert {"ok", "warning", "overdue"} <= standings  # every verdict was judged by numbers
+
+
+def test_a_paused_clock_is_neither_in_warning_nor_overdue_by_the_numbers(
+    workspace: Path, esc: Esc
+) -> None:
+    waiting = create(esc, "Which VAT rate?", at(9, 10))
+    esc.ok("wait", waiting, "--reason", "Asked for the country", now=at(9, 20).isoformat())
+    esc.ok("sweep", "--no-report", now=at(10).isoformat())
+    kept = catalog(workspace)
+    (record,) = kept.records()[0]
+    later = dt.datetime(2031, 6, 2, tzinfo=CET)
+    assert kept.standing(record, later) == "ok"
+    sla = sla_now(kept, record, later)
+    assert [c.state for c in sla.clocks if c.running] == ["paused", "paused"]
+
+
+def test_no_verdict_from_numbers_kept_after_the_moment_asked_about(
+    workspace: Path, esc: Esc
+) -> None:
+    create(esc, "Invoice missing", at(9))
+    esc.ok("sweep", "--no-report", now=at(13, 30).isoformat())
+    kept = catalog(workspace)
+    (record,) = kept.records()[0]
+    assert kept.standing(record, at(13, 30)) == "overdue"
+    assert kept.standing(record, at(10)) is None  # (computed anew, as kept_sla would be)
