@@ -52,6 +52,7 @@ from esc.ticketfile.body import (
     ACTIVITY,
     append_activity,
     append_entry,
+    bad_times,
     escape,
     parse_body,
     render_activity,
@@ -138,6 +139,8 @@ def parse(text: str, path: str) -> TicketDoc:
             written = text.find(format_timestamp(at), body_start)
             where = body_line if written < 0 else text.count("\n", 0, written) + 1
             problems.append((where, f"{format_timestamp(at)} is {RANGE_TEXT}"))
+    for offset, problem in bad_times(body):  # (an entry or log line esc would skip)
+        problems.append((text.count("\n", 0, body_start + offset) + 1, problem))
     return TicketDoc(
         path, text, front_start, front_end, body_start, data, key_lines, ticket, problems
     )
