@@ -337,7 +337,7 @@ def _check_values(
     for key, value in items:
         line = key_lines.get(str(key), 1)
         if not isinstance(key, str):
-            problems.append((line, f"key {key!r} is not text"))
+            problems.append((line, f"key {_shown_key(key)} is not text (quote it)"))
             continue
         problem = _value_problem(key, value, key not in TICKET_FIELDS)
         if problem is not None:
@@ -351,13 +351,18 @@ def _check_values(
             problems.append((line, problem))
 
 
+def _shown_key(key: object) -> str:
+    """A key that is no text, as YAML read it (a date as its date, not Python's repr)."""
+    return key.isoformat() if isinstance(key, (dt.date, dt.datetime)) else repr(key)
+
+
 def _value_problem(top: str, value: object, times: bool) -> str | None:
     """What is wrong with ``value`` (under top-level key ``top``) anywhere inside, or None;
     times out of range only if ``times``."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                return f"{top}: key {key!r} is not text"
+                return f"{top}: key {_shown_key(key)} is not text (quote it)"
             problem = _value_problem(top, item, times)
             if problem is not None:
                 return problem

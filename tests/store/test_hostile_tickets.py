@@ -192,6 +192,7 @@ BYTES_CASES: dict[str, tuple[bytes, str]] = {
     "set value": (add("x: !!set {a, b}"), "set"),
     "complex key": (add("? [a, b]\n: c"), "key"),
     "integer key": (add("1: one"), "key"),
+    "date key": (add("x: {2026-11-20: a}"), "x: key 2026-11-20 is not text (quote it)"),
     "bad escape": (add('x: "\\q"'), "parse"),
     "unclosed quote": (add('x: "open'), "parse"),
     "unclosed flow": (add("x: [a, b"), "parse"),
