@@ -115,10 +115,12 @@ def bad_times(body: str) -> list[tuple[int, str]]:
             pattern, what = _SUSPECT_HEAD, "conversation entry time"
         else:
             pattern, what = _SUSPECT_ACTIVITY, "activity line time"
+        # (the pattern starts with the line break before the line, a literal the regex
+        # engine searches for fast; the section starts with its heading's line break)
         for match in pattern.finditer(body, end, stop):
             problem = timestamp_problem(match["at"], what)
             if problem is not None:
-                found.append((match.start(), problem))
+                found.append((match.start() + 1, problem))
     return found
 
 
@@ -135,10 +137,11 @@ _PLAIN_TIME = (
     r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
 )
 _SUSPECT_HEAD = re.compile(
-    rf"^### (?!{_PLAIN_TIME} · )(?P<at>\S+) · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*$",
+    rf"\n### (?!{_PLAIN_TIME} · )(?P<at>\S+) · .+? · (?:{_KINDS}) \((?:public|internal)\)"
+    r"[ \t]*$",
     re.MULTILINE,
 )
-_SUSPECT_ACTIVITY = re.compile(rf"^- (?!{_PLAIN_TIME} · )(?P<at>\S+) · .+? · ", re.MULTILINE)
+_SUSPECT_ACTIVITY = re.compile(rf"\n- (?!{_PLAIN_TIME} · )(?P<at>\S+) · .+? · ")
 
 
 def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activity, ...]]:
