@@ -7,6 +7,7 @@ from typing import Literal
 
 from esc.commands.notify import failing_notes
 from esc.commands.session import Output, Session
+from esc.domain.calendar import MAX_HORIZON
 from esc.domain.durations import DurationError, parse_duration
 from esc.domain.errors import BadInput, ParseError
 from esc.domain.model import Ticket
@@ -48,6 +49,9 @@ def check(
     )
 
 
+LONGEST_WITHIN = MAX_HORIZON  # how far ahead `upcoming` looks at most: 10 years
+
+
 def upcoming(session: Session, within: str, as_json: bool) -> Output:
     """Tickets that will breach an SLA within ``within`` if nobody acts, soonest first."""
     try:
@@ -55,6 +59,8 @@ def upcoming(session: Session, within: str, as_json: bool) -> Output:
     except DurationError as exc:
         raise BadInput(f"--within: {exc}") from None
     now = session.now
+    if horizon > LONGEST_WITHIN:  # (now + horizon must stay a time esc computes with)
+        raise BadInput(f"--within: {within} is longer than esc looks ahead (at most 10 years)")
     items, broken = _active_with_sla(session)
     rows = upcoming_breaches(items, now, horizon)
     output = Output(notes=[], code=1 if broken else 0)

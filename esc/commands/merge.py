@@ -11,10 +11,19 @@ from esc.store import merge_driver
 def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Output:
     """Merge three versions of a ticket into ``ours``: exit 0 when clean, 1 when conflict
     markers are left for a human (``path``, the ticket's path, names it)."""
-    result = merge_driver.merge_files(Path(base), Path(ours), Path(theirs))
+    where = f"{path}: " if path else ""
+    try:
+        result = merge_driver.merge_files(Path(base), Path(ours), Path(theirs))
+    except merge_driver.BrokenSide as exc:
+        return Output(
+            notes=[
+                f"esc merge-file: {where}cannot merge: {exc.side} ({exc.path}) {exc.problem},"
+                " so it is no ticket text; ours is left as it was: fix that version and merge again"
+            ],
+            code=1,
+        )
     if result.conflicts:
         what = ", ".join(result.conflicts)
-        where = f"{path}: " if path else ""
         return Output(
             notes=[f"esc merge-file: {where}conflicting {what}; resolve the marked lines"],
             code=1,

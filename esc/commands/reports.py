@@ -56,7 +56,7 @@ def report(
 
 def _relative_links(root: Path, out: str | None) -> str:
     """How a report at ``out`` links to the workspace's ticket files."""
-    folder = Path(out).resolve().parent if out else Path.cwd().resolve()
+    folder = Path(os.path.realpath(out)).parent if out else Path.cwd().resolve()
     try:
         rel = os.path.relpath(root, folder)
     except ValueError:

@@ -31,7 +31,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import field
+from dataclasses import field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from esc.domain.durations import format_duration
@@ -295,7 +295,23 @@ def business_time_between(cal: Calendar, start: dt.datetime, end: dt.datetime) -
     start, end = _aware(start, "start"), _aware(end, "end")
     if end <= start:
         return dt.timedelta(0)
+    cal = _near(cal, start.date())
     return dt.timedelta(microseconds=_worked_before(cal, end) - _worked_before(cal, start))
+
+
+def _near(cal: Calendar, day: dt.date) -> Calendar:
+    """``cal``, or a fresh copy of it if its running sums lie more than MAX_HORIZON from
+    ``day``: sums are only ever differenced, so a time far from those asked about before
+    (a --now thousands of years on) starts sums of its own instead of growing the old ones
+    day by day across the millennia between."""
+    first = cal._first
+    if not first:
+        return cal
+    lo = first[0] - MAX_HORIZON
+    hi = first[0] + dt.timedelta(days=len(cal._sums)) + MAX_HORIZON
+    if lo <= day <= hi:
+        return cal
+    return replace(cal)
 
 
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -350,6 +366,7 @@ def add_business_times(
     """
     start = _aware(start, "start")
     day = _wall(start, cal.tz).date()
+    cal = _near(cal, day)
     return _add_to(cal, start, day, _worked_before(cal, start, day), durations)
 
 
@@ -360,6 +377,7 @@ def business_time_and_deadlines(
     durations)`` at once (an SLA clock's time used and its deadlines share their start)."""
     start, end = _aware(start, "start"), _aware(end, "end")
     day = _wall(start, cal.tz).date()
+    cal = _near(cal, day)
     base = _worked_before(cal, start, day)
     used = _worked_before(cal, end) - base if end > start else 0
     return dt.timedelta(microseconds=used), _add_to(cal, start, day, base, durations)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from esc.domain.automation import facts, memory_of
-from esc.domain.calendar import Calendar, working_intervals
+from esc.domain.calendar import MAX_HORIZON, Calendar, working_intervals
 from esc.domain.config import Config
 from esc.domain.durations import format_duration
 from esc.domain.model import Ticket
@@ -45,10 +45,12 @@ def _clock_lines(clock: Clock, policy: Policy, now: dt.datetime) -> list[str]:
     ]
     for lo, hi in clock.paused:
         lines.append(f"  paused   {format_timestamp(lo)} → {format_timestamp(hi)}")
-    end = clock.stop or now
+    end = min(clock.stop or now, clock.start + MAX_HORIZON)  # (as the clock counts)
     counted = _counted(clock, cal, end)
     used = format_duration(clock.used, largest="h")
-    lines.append(f"  counted  {used} in {len(counted)} working interval(s):")
+    years = MAX_HORIZON.days // 365
+    over = f" (counted over its first {years} years)" if end < (clock.stop or now) else ""
+    lines.append(f"  counted  {used} in {len(counted)} working interval(s){over}:")
     tz = cal.tz
     for lo, hi in counted[:MAX_INTERVALS]:
         start, end = lo.astimezone(tz), hi.astimezone(tz)

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from esc.domain.calendar import (
+    MAX_HORIZON,
     Calendar,
     add_business_time,
     business_time_and_deadlines,
@@ -394,16 +395,21 @@ def _clock(
         excluded = [(lo, min(hi, end)) for lo, hi in excluded if lo < end]
     warn_at = policy.warn_at
     targets = (target,) if warn_at is None else (target, target * warn_at)
+    # Working time is counted over at most MAX_HORIZON (10 years) from the start (a --now
+    # thousands of years on would walk the calendar day by day for minutes): a clock that
+    # ran longer met its target if it stopped by its due time.
+    counted_end = min(end, start + MAX_HORIZON)
     # As if any pause ended now: right for every instant a running clock already crossed.
     if excluded and any(hi > start for _, hi in excluded):
-        used = counted_time(cal, start, end, excluded)
+        used = counted_time(cal, start, counted_end, excluded)
         found = [deadline(cal, start, t, excluded) for t in targets]
     else:  # nothing to leave out: one pass over the calendar
-        used, found = business_time_and_deadlines(cal, start, end, targets)
+        used, found = business_time_and_deadlines(cal, start, counted_end, targets)
     due: dt.datetime | None = found[0]
     warn: dt.datetime | None = found[1] if warn_at is not None else None
     marks = _crossed(warn, found[0], end)
-    state = clock_state(now, stop is not None, used <= target, pausing, found[0], warn)
+    within = used <= target if counted_end == end else end <= found[0]
+    state = clock_state(now, stop is not None, within, pausing, found[0], warn)
     if pausing and state == "paused":
         due = warn = None  # unknown until the pause ends
     else:

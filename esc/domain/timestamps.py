@@ -14,11 +14,23 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> dt.datetime:
         value = value[:-1] + "+00:00"
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise BadInput(f"{what} {text!r} is not an ISO-8601 timestamp") from None
+    except ValueError as exc:
+        reason = str(exc)
+        why = f": {reason}" if reason and not reason.startswith("Invalid isoformat") else ""
+        raise BadInput(f"{what} {text!r} is not an ISO-8601 timestamp{why}") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise BadInput(f"{what} {text!r} has no time zone offset (add Z or +01:00)")
     return parsed
+
+
+def timestamp_problem(text: str, what: str) -> str | None:
+    """What keeps ``text`` from being an ISO-8601 timestamp with an offset (``what`` names
+    it), or None.  (Whether it is in range is asked apart: see :func:`in_range`.)"""
+    try:
+        parse_timestamp(text, what=what)
+    except BadInput as exc:
+        return str(exc)
+    return None
 
 
 # The years a time in esc may fall in: far enough from datetime's limits (years 1 and

@@ -12,7 +12,7 @@ from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput
 from esc.domain.model import Ticket
 from esc.domain.sla import Sla
-from esc.domain.timestamps import parse_timestamp
+from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp
 from esc.report.slas import sla_for_report
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog, Record
@@ -31,10 +31,15 @@ def parse_bound(text: str, now: dt.datetime, *, end: bool, option: str) -> dt.da
             day = dt.date.fromisoformat(value)
         except ValueError:
             raise BadInput(f"{option}: {text!r} is not a date") from None
+        if not in_range(day):
+            raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
         if end:
             day += dt.timedelta(days=1)
         return dt.datetime.combine(day, dt.time(), tzinfo=now.tzinfo)
-    return parse_timestamp(value, what=option)
+    moment = parse_timestamp(value, what=option)
+    if not in_range(moment):
+        raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
+    return moment
 
 
 def period_of(since: str | None, until: str | None, now: dt.datetime) -> stats.Period:

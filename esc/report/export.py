@@ -28,7 +28,13 @@ from esc.domain.errors import EscError, ParseError
 from esc.domain.model import Ticket
 from esc.domain.timestamps import format_timestamp
 from esc.report.spreadsheet import csv_text
-from esc.store.atomic import atomic_build, atomic_write
+from esc.store.atomic import (
+    REGULAR_ONLY,
+    NotRegularFile,
+    atomic_build,
+    atomic_write,
+    output_target,
+)
 from esc.store.workspace import TICKETS_DIR
 from esc.ticketfile.document import TicketDoc
 
@@ -338,8 +344,10 @@ def _values(table: str, rows: Iterable[Mapping[str, object]]) -> Iterable[tuple[
 
 
 def write_sqlite(path: Path, tables: Tables) -> None:
-    """Write ``tables`` as a new SQLite database at ``path``, replacing it atomically."""
-    _make_folder(path.parent, path)
+    """Write ``tables`` as a new SQLite database at ``path``, replacing it atomically
+    (through a symlink, as ``cp`` does; never over a device, FIFO or other special file)."""
+    given, path = path, _target(path)
+    _make_folder(path.parent, given)
 
     def build(tmp: Path) -> None:
         connection = sqlite3.connect(tmp)
@@ -363,7 +371,17 @@ def write_sqlite(path: Path, tables: Tables) -> None:
         atomic_build(path, build)
     except (OSError, sqlite3.Error) as exc:
         message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise EscError(f"cannot write {path}: {message}") from None
+        raise EscError(f"cannot write {given}: {message}") from None
+
+
+def _target(path: Path) -> Path:
+    """Where an export to ``path`` is written (see :func:`esc.store.atomic.output_target`)."""
+    try:
+        return output_target(path)
+    except NotRegularFile as exc:
+        raise EscError(f"cannot write {path}: {exc}; {REGULAR_ONLY}") from None
+    except OSError as exc:
+        raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def table_csv(table: str, rows: Iterable[Mapping[str, object]]) -> str:
@@ -377,11 +395,12 @@ def write_csv(folder: Path, tables: Tables) -> list[Path]:
     each atomically."""
     written = []
     _make_folder(folder, folder)
+    named = tables.named()
+    targets = {table: _target(folder / f"{table}.csv") for table in named}  # (before any write)
     try:
-        for table, rows in tables.named().items():
-            path = folder / f"{table}.csv"
-            atomic_write(path, table_csv(table, rows))
-            written.append(path)
+        for table, rows in named.items():
+            atomic_write(targets[table], table_csv(table, rows))
+            written.append(folder / f"{table}.csv")
     except OSError as exc:
         raise EscError(f"cannot write {folder}: {exc.strerror or exc}") from None
     return written

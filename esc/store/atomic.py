@@ -85,6 +85,30 @@ def _what_link(path: str | Path) -> str:
     return f"a symlink (to {target}), not a regular file; esc reads and writes tickets as files"
 
 
+REGULAR_ONLY = "esc writes reports and exports to regular files only"
+
+
+def output_target(path: Path) -> Path:
+    """Where a report or export the user asked for at ``path`` goes: ``path`` itself, or
+    the file a symlink there leads to (written through, as ``cp`` does, so the link stays);
+    NotRegularFile if that exists and is no regular file (a device such as /dev/null, a
+    FIFO, a socket, a directory, a symlink loop), which esc never replaces."""
+    target = Path(os.path.realpath(path))
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFile(_what_link(path)) from None
+        raise
+    if stat.S_ISLNK(st.st_mode):  # (realpath stops at a loop)
+        raise NotRegularFile(_what_link(target))
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFile(f"{_kind(st.st_mode)}, not a regular file")
+    return target
+
+
 def temporary_path(path: Path) -> Path:
     """Where a new version of ``path`` is written before it is renamed into place: a hidden
     file beside it named after it and this process (``.NAME.PID-RANDOM.tmp``), so the next

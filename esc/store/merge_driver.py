@@ -43,13 +43,33 @@ def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
     return proc.stdout.decode("utf-8"), proc.returncode > 0
 
 
+NUL, NL = b"\0", b"\n"
+
+
+class BrokenSide(EscError):
+    """A version git handed the merge driver that is no text to merge (``side``: base,
+    ours or theirs); nothing is written, so git keeps ours and marks the merge failed."""
+
+    def __init__(self, side: str, path: Path, problem: str) -> None:
+        super().__init__(f"{side} ({path}) {problem}")
+        self.side, self.path, self.problem = side, path, problem
+
+
 def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
     """Merge the files git hands its merge driver, writing the result to ``ours``."""
     # (imported here: every command that writes a ticket asks this module about the clone)
     from esc.ticketfile.merge import TEXT, MergeResult, merge_ticket
 
     try:
-        texts = [p.read_bytes().decode("utf-8") for p in (base, ours, theirs)]
+        data = [p.read_bytes() for p in (base, ours, theirs)]
+    except OSError as exc:
+        raise EscError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    for side, path, raw in zip(("base", "ours", "theirs"), (base, ours, theirs), data, strict=True):
+        if NUL in raw:  # (git would call it binary and merge nothing: say which side)
+            line = raw.count(NL, 0, raw.index(NUL)) + 1
+            raise BrokenSide(side, path, f"holds a NUL byte (line {line})")
+    try:
+        texts = [raw.decode("utf-8") for raw in data]
     except UnicodeDecodeError:
         # not text esc can read: let git merge it in place, as its own text driver would
         proc = run(
@@ -60,8 +80,6 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
             raise EscError(f"git merge-file failed on {ours}") from None
         text = ours.read_bytes().decode("utf-8", "replace")
         return MergeResult(text, [TEXT] if proc.returncode else [], structured=False)
-    except OSError as exc:
-        raise EscError(f"cannot read {exc.filename}: {exc.strerror}") from None
     base_text, ours_text, theirs_text = texts
     result = merge_ticket(base_text, ours_text, theirs_text, merge_text)
     if result.text != texts[1]:

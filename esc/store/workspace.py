@@ -260,9 +260,9 @@ class Workspace:
         changed = []
         for name, text in files.items():
             path = folder / name
-            try:
-                same = path.read_text(encoding="utf-8") == text
-            except (OSError, UnicodeDecodeError):  # (none yet, or not a file: writing says)
+            try:  # (never opened blindly: a FIFO would hang the sweep)
+                same = atomic.read_with_stat(path)[0] == text.encode("utf-8")
+            except (OSError, atomic.NotRegularFile):  # (none yet, or not a file: writing says)
                 same = False
             if same:
                 continue
@@ -272,10 +272,14 @@ class Workspace:
         return changed
 
     def write_output(self, path: Path, text: str) -> None:
-        """Write a report or export the user asked for, atomically."""
+        """Write a report or export the user asked for, atomically: through a symlink, as
+        ``cp`` does; never over a device, FIFO or anything else that is no regular file."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic.atomic_write(path, text)
+            target = atomic.output_target(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic.atomic_write(target, text)
+        except atomic.NotRegularFile as exc:
+            raise EscError(f"cannot write {path}: {exc}; {atomic.REGULAR_ONLY}") from None
         except OSError as exc:
             raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import overload
 
 from esc.domain.model import ENTRY_KINDS, Activity, Entry, LazyActivity
-from esc.domain.timestamps import format_timestamp, timestamp
+from esc.domain.timestamps import format_timestamp, timestamp, timestamp_problem
 from esc.ticketfile import yaml_text
 
 CONVERSATION = "## Conversation"
@@ -96,6 +96,52 @@ def _entries(part: str) -> list[Entry]:
     return entries
 
 
+
+
+def bad_times(body: str) -> list[tuple[int, str]]:
+    """(offset in ``body``, problem) for each conversation entry head and activity line
+    whose time esc cannot read (no offset, Feb 30, hour 25...): without a readable time
+    such an entry or line would be skipped, so its ticket does not validate.
+
+    One regex pass per section finds the heads and lines whose time is not plainly valid
+    (an ISO-8601 time with a day up to 28 and an offset); only those are parsed."""
+    if any(c in body for c in _ODD_BREAKS):  # (every line break counts: keep the offsets)
+        body = body.translate(_BREAKS_AS_NL)
+    cuts = [(m.end(), m[1]) for m in _lines_matching(body, "## ", _SECTION)]
+    found: list[tuple[int, str]] = []
+    for n, (end, name) in enumerate(cuts):
+        stop = _next_section(body, cuts, n)
+        if name == "Conversation":
+            pattern, what = _SUSPECT_HEAD, "conversation entry time"
+        else:
+            pattern, what = _SUSPECT_ACTIVITY, "activity line time"
+        # (the pattern starts with the line break before the line, a literal the regex
+        # engine searches for fast; the section starts with its heading's line break)
+        for match in pattern.finditer(body, end, stop):
+            problem = timestamp_problem(match["at"], what)
+            if problem is not None:
+                found.append((match.start() + 1, problem))
+    return found
+
+
+def _next_section(body: str, cuts: list[tuple[int, str]], n: int) -> int:
+    if n + 1 >= len(cuts):
+        return len(body)
+    return body.rfind("\n", 0, cuts[n + 1][0]) + 1
+
+
+_BREAKS_AS_NL = str.maketrans({c: "\n" for c in _ODD_BREAKS})
+# A time that is surely valid: checked by regex alone (days up to 28 exist in every month).
+_PLAIN_TIME = (
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+)
+_SUSPECT_HEAD = re.compile(
+    rf"\n### (?!{_PLAIN_TIME} · )(?P<at>\S+) · .+? · (?:{_KINDS}) \((?:public|internal)\)"
+    r"[ \t]*$",
+    re.MULTILINE,
+)
+_SUSPECT_ACTIVITY = re.compile(rf"\n- (?!{_PLAIN_TIME} · )(?P<at>\S+) · .+? · ")
 
 
 def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activity, ...]]:

@@ -55,6 +55,7 @@ from esc.ticketfile.body import (
     ACTIVITY,
     append_activity,
     append_entry,
+    bad_times,
     escape,
     parse_body,
     render_activity,
@@ -150,6 +151,8 @@ def parse(text: str, path: str) -> TicketDoc:
             written = text.find(format_timestamp(at), body_start)
             where = body_line if written < 0 else text.count("\n", 0, written) + 1
             problems.append((where, f"{format_timestamp(at)} is {RANGE_TEXT}"))
+    for offset, problem in bad_times(body):  # (an entry or log line esc would skip)
+        problems.append((text.count("\n", 0, body_start + offset) + 1, problem))
     return TicketDoc(
         path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
         item_lines,
@@ -411,7 +414,7 @@ def _check_values(
     for key, value in items:
         line = key_lines.get(str(key), 1)
         if not isinstance(key, str):
-            problems.append((line, f"key {key!r} is not text"))
+            problems.append((line, f"key {_shown_key(key)} is not text (quote it)"))
             continue
         problem = _value_problem(key, value, key not in TICKET_FIELDS)
         if problem is not None:
@@ -425,13 +428,18 @@ def _check_values(
             problems.append((line, problem))
 
 
+def _shown_key(key: object) -> str:
+    """A key that is no text, as YAML read it (a date as its date, not Python's repr)."""
+    return key.isoformat() if isinstance(key, (dt.date, dt.datetime)) else repr(key)
+
+
 def _value_problem(top: str, value: object, times: bool) -> str | None:
     """What is wrong with ``value`` (under top-level key ``top``) anywhere inside, or None;
     times out of range only if ``times``."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                return f"{top}: key {key!r} is not text"
+                return f"{top}: key {_shown_key(key)} is not text (quote it)"
             problem = _value_problem(top, item, times)
             if problem is not None:
                 return problem

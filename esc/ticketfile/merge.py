@@ -112,10 +112,59 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
     if ours == base:
         return MergeResult(theirs, [])
     try:
-        return _merge_tickets(base, ours, theirs, merge_text)
+        result = _merge_tickets(base, ours, theirs, merge_text)
+        lost = lost_lines(base, ours, theirs, result.text)
+        if lost:  # a line the field-by-field merge would drop: merge the text instead
+            raise Unmergeable(f"the field-by-field merge would drop {lost[0]!r}")
+        return result
     except Unmergeable:
         text, conflicted = merge_text(base, ours, theirs)
         return MergeResult(text, [TEXT] if conflicted else [], structured=False)
+
+
+# Fields whose merged value is neither side's line but computed from both (see the module
+# docstring): their lines may go, unless a person wrote a comment on them.
+_COMPUTED = ("updated", "first_response_at", "tags", "escalations", "sla", "fired")
+
+
+def lost_lines(base: str, ours: str, theirs: str, merged: str) -> list[str]:
+    """The lines of ours or theirs that are missing from ``merged`` although neither side
+    removed them (the lines base has and one side lacks): text nothing may drop.  Blank
+    lines do not count, nor the lines of a field esc computes from both sides, unless
+    they hold a ``#`` (a YAML comment someone wrote)."""
+    kept = set(_lines(merged))
+    removed = set(_lines(base)) - (set(_lines(ours)) & set(_lines(theirs)))
+    lost: list[str] = []
+    for side in (ours, theirs):
+        computed = _computed_lines(side)
+        for line in _lines(side):
+            if line in kept or line in removed or not line.strip():
+                continue
+            if line in computed and "#" not in line:
+                continue
+            lost.append(line)
+    return lost
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip("\r\n") for line in text.splitlines()]
+
+
+def _computed_lines(text: str) -> set[str]:
+    """The lines of the fields in _COMPUTED in the front-matter of ticket text ``text``."""
+    try:
+        doc = parse(text, "side")
+    except ParseError:
+        return set()
+    out: set[str] = set()
+    for key in _COMPUTED:
+        try:
+            span = yaml_text.field_span(doc.front, key)
+        except yaml_text.YamlError:
+            return set()
+        if span is not None:
+            out.update(_lines(doc.front[span[0] : span[1]]))
+    return out
 
 
 def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:
@@ -152,8 +201,20 @@ def _merge_front(
     expected = dict(o)
     conflicts: list[str] = []
     keys = list(o) + [k for k in t if k not in o] + [k for k in b if k not in o and k not in t]
+    # Each field's lines as written (comments too) where theirs' front-matter differs:
+    # a field whose lines only theirs changed takes theirs' lines, not a rendering of
+    # its value, so a comment theirs wrote on it is kept.
+    texts = (
+        [yaml_text.field_texts(f.front) for f in (base, ours, theirs)]
+        if theirs.front != base.front
+        else None
+    )
     for key in keys:
         bv, ov, tv = (d.get(key, MISSING) for d in (b, o, t))
+        if texts is not None and _take_their_lines(editor, str(key), texts, nl):
+            if not _same(tv, ov):
+                expected[key] = tv
+            continue
         if _same(ov, tv) or _same(tv, bv):
             continue
         value = tv if _same(ov, bv) else _resolve(key, bv, ov, tv)
@@ -173,6 +234,32 @@ def _merge_front(
     if conflicts:
         front = _mark_conflicts(front, theirs.front, conflicts, nl)
     return front, conflicts
+
+
+def _take_their_lines(
+    editor: yaml_text.FrontMatterEditor, key: str, texts: list[dict[str, str]], nl: str
+) -> bool:
+    """Put theirs' lines of ``key`` in place of ours' if only theirs changed them (ours'
+    are base's) and both sides have the field; True if done."""
+    base, ours, theirs = (t.get(key) for t in texts)
+    if ours is None or theirs is None or base is None or ours != base or theirs == base:
+        return False
+    text = editor.text
+    found = [i for i in _occurrences(text, ours) if i == 0 or text[i - 1] == "\n"]
+    if len(found) != 1:
+        return False  # (not found once in what is being edited: leave it to the value merge)
+    start = found[0]
+    new = theirs.replace("\r\n", "\n").replace("\n", nl)
+    editor.text = editor.text[:start] + new + editor.text[start + len(ours) :]
+    return True
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    found, at = [], text.find(part)
+    while at >= 0:
+        found.append(at)
+        at = text.find(part, at + 1)
+    return found
 
 
 def _resolve(key: str, base: Any, ours: Any, theirs: Any) -> Any:
@@ -515,11 +602,15 @@ def _merge_section(
         base.items if base else [], ours.items if ours else [], theirs.items if theirs else [],
         key, when,
     )  # fmt: skip
-    if ours is not None and items == ours.items:
+    head = ours.head if ours else theirs.head if theirs else default_head
+    # The text between the heading and the first item: theirs' if only theirs changed it
+    # (if both did, theirs' lines are missing and lost_lines sends it to a text merge).
+    if ours is not None and theirs is not None and base is not None and ours.head == base.head:
+        head = theirs.head
+    if ours is not None and items == ours.items and head == ours.head:
         return ours.text
     if ours is None and not items:
         return None
-    head = ours.head if ours else theirs.head if theirs else default_head
     tail = ours.tail if ours else ""
     out = []
     for item in items:

@@ -121,6 +121,23 @@ def field_span(text: str, key: str) -> tuple[int, int] | None:
     return None
 
 
+def field_texts(text: str) -> dict[str, str]:
+    """The whole lines of each top-level key and its value (a comment on them included),
+    from one parse; keys that are not text are left out."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    node, _ = _compose_and_load(text)
+    if not isinstance(node, MappingNode):
+        return {}
+    return {
+        str(k.value): text[
+            _line_start(text, k.start_mark.index) : _line_end(text, _content_end(v, text))
+        ]
+        for k, v in node.value
+        if isinstance(k, ScalarNode)
+    }
+
+
 def _compose_and_load(text: str) -> tuple[Node | None, Any]:
     """The node tree (with marks) and the constructed data of one YAML document."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError

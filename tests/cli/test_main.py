@@ -1507,6 +1507,11 @@ OUTSIDE_THE_CHOICES = [
     (["report", "--format", "pdf"], "'pdf' is not one of"),
     (["report", "--team", "suport"], "unknown team 'suport' (did you mean 'support'?)"),
     (["report", "--since", "last week"], "--since 'last week' is not an ISO-8601 timestamp"),
+    # issue 20: times and spans past what datetime holds (these were internal errors)
+    (["report", "--since", "0001-01-01", "--until", "9999-12-31"], "--until '9999-12-31' is out"),
+    (["report", "--since", "0001-01-01"], "--since '0001-01-01' is out of range"),
+    (["report", "--since", "1899-12-31T23:00:00Z"], "out of range: esc takes times from"),
+    (["upcoming", "--within", "99999999d"], "--within: 99999999d is longer than esc looks"),
     (["sweep", "--jobs", "0"], "--jobs"),
     (["sweep", "--lock-timeout", "-1"], "--lock-timeout"),
 ]
@@ -1690,6 +1695,31 @@ def test_now_out_of_range_is_a_usage_error(esc: CheckedEsc) -> None:
     result = esc("list", now="9999-12-31T23:59:59-01:00")
     assert result.code == 2
     assert "out of range" in result.err
+
+
+@pytest.mark.parametrize("now", ["8999-12-31T23:59:59-12:00", "1900-01-01T00:00:00+14:00"])
+def test_the_first_and_last_times_esc_takes_give_an_answer_in_seconds(demo: Path, now: str) -> None:
+    """Issue 20: at a --now thousands of years after the demo's tickets, the SLA clocks
+    walked the calendar day by day (minutes per ticket); they count at most 10 years."""
+    paused = "T-d7ca5vff"  # pending: its pause runs until --now
+    for args in (
+        ["sweep", "--dry-run", "--no-report"],
+        ["list"],
+        ["check"],
+        ["upcoming"],
+        ["explain", paused],
+        ["show", paused, "--json"],
+    ):
+        proc = subprocess.run(
+            [ESC, "--now", now, *args], cwd=demo, capture_output=True, text=True, timeout=30
+        )
+        assert proc.returncode in (0, 1), (args, proc.stderr)
+        assert proc.stderr == "" or "internal error" not in proc.stderr, (args, proc.stderr)
+    explained = subprocess.run(
+        [ESC, "--now", "8999-12-31T23:59:59-12:00", "explain", paused],
+        cwd=demo, capture_output=True, text=True, timeout=30, check=True,
+    ).stdout  # fmt: skip
+    assert "(counted over its first 10 years)" in explained
 
 
 def _in_a_terminal(argv: list[str], cwd: Path, editor: str) -> tuple[int, str]:

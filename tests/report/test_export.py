@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import sqlite3
+import stat
 import statistics
 from collections import Counter
 from collections.abc import Iterator
@@ -383,3 +385,81 @@ def test_the_article_that_solved_a_ticket_is_a_column(
     with open(root / "out" / "tickets.csv", newline="") as f:
         from_csv = {r["id"]: r["kb"] for r in csv.DictReader(f) if r["kb"]}
     assert from_csv == expected
+
+
+# ---------------------------------------------------------------- special files (issue 20)
+
+
+def _special(kind: str, path: Path) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link to a device":
+        os.symlink(os.devnull, path)
+    elif kind == "symlink loop":
+        os.symlink(path.name, path)
+    else:
+        path.mkdir()
+
+
+def _what(path: Path) -> tuple[object, ...]:
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        return ("link", os.readlink(path))
+    return (stat.S_IFMT(st.st_mode),)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to a device", "symlink loop", "directory"])
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["export", "--sqlite", "{}"], "out.db"),
+        (["export", "--csv", "csv"], "csv/events.csv"),
+        (["report", "--out", "{}"], "out.md"),
+        (["report", "--format", "csv", "--out", "{}"], "out.csv"),
+    ],
+)
+def test_an_output_path_that_is_no_regular_file_is_refused_and_kept(
+    esc: Esc, workspace: Path, kind: str, args: list[str], name: str
+) -> None:
+    """A device, FIFO, symlink loop or directory at a path the user gave for output was
+    replaced by a regular file (`esc export --sqlite /dev/null` as root replaced
+    /dev/null): it is one line, exit 1, and stays as it was; nothing else is written."""
+    esc.ok("create", "--title", "A ticket", "--category", "billing")
+    path = workspace / name
+    path.parent.mkdir(exist_ok=True)
+    _special(kind, path)
+    before = _what(path)
+    result = esc(*[a.replace("{}", name) for a in args])
+    lines = result.err.splitlines()
+    assert len(lines) == 1, lines
+    if kind == "directory" and "--sqlite" in args:  # (click's own check: a usage error)
+        assert (result.code, lines[0]) == (2, f"esc: invalid value for '--sqlite': File "
+                                              f"'{name}' is a directory.")
+    else:
+        assert result.code == 1, result.err
+        assert lines[0].startswith(f"esc: cannot write {name}: "), lines
+        assert lines[0].endswith(
+            "not a regular file; esc writes reports and exports to regular files only"
+        ), lines
+    assert _what(path) == before
+    if "--csv" in args:  # refused before any of the three files is written
+        assert [p.name for p in path.parent.iterdir()] == ["events.csv"]
+    assert not list(workspace.rglob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [(["export", "--sqlite", "{}"], "out.db"), (["report", "--out", "{}"], "out.md")],
+)
+def test_an_output_path_that_is_a_symlink_is_written_through_as_cp_does(
+    esc: Esc, workspace: Path, args: list[str], name: str
+) -> None:
+    esc.ok("create", "--title", "A ticket", "--category", "billing")
+    real = workspace / "elsewhere" / "real"
+    real.parent.mkdir()
+    real.write_text("old", encoding="utf-8")
+    os.symlink("elsewhere/real", workspace / name)
+    esc.ok(*[a.replace("{}", name) for a in args])
+    assert os.readlink(workspace / name) == "elsewhere/real"  # the link stays
+    assert real.read_bytes() != b"old"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["real"]

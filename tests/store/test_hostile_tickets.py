@@ -64,6 +64,19 @@ def add(line: str) -> bytes:
     return ticket(GOOD_FRONT + line + "\n")
 
 
+def entry_at(when: str) -> bytes:
+    """The good ticket with a reply written at ``when`` (as the heading of its entry)."""
+    return ticket(
+        body=f"\nText.\n\n## Conversation\n\n### {when} · alice · reply (public)\n\nHello.\n\n"
+        "## Activity\n\n- 2026-11-20T09:00:00+01:00 · alice · created\n"
+    )
+
+
+def log_at(when: str) -> bytes:
+    """The good ticket with a status change logged at ``when`` (a pause the SLAs read)."""
+    return ticket(body=GOOD_BODY + f"- {when} · alice · status: open → pending\n")
+
+
 def alias_bomb() -> bytes:
     rows = ['lol0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     for n in range(1, 10):
@@ -122,6 +135,16 @@ BYTES_CASES: dict[str, tuple[bytes, str]] = {
         ticket(body="\nText.\n\n## Activity\n\n- 0001-01-01T00:00:00+14:00 · alice · created\n"),
         "range",
     ),
+    # Issue 20: an entry or log line whose time does not read is a problem, never skipped.
+    "entry on February 30": (entry_at("2026-02-30T09:30:00+01:00"), "day is out of range"),
+    "entry at hour 25": (entry_at("2026-11-20T25:00:00+01:00"), "hour must be"),
+    "entry without zone": (entry_at("2026-11-20T09:30:00"), "no time zone"),
+    "entry yesterday": (entry_at("yesterday"), "conversation entry time"),
+    "activity without zone": (log_at("2026-11-20T09:30:00"), "activity line time"),
+    "activity on February 30": (log_at("2026-02-30T09:30:00+01:00"), "day is out of range"),
+    "activity in CRLF file": (
+        log_at("2026-11-20T09:30:00").replace(b"\n", b"\r\n"), "no time zone"
+    ),
     "created not a time": (replace("created", "created: yesterday"), "created"),
     "created without zone": (replace("created", "created: 2026-11-20T09:00:00"), "created"),
     "created a day": (replace("created", "created: 2026-11-20"), "created"),
@@ -169,6 +192,7 @@ BYTES_CASES: dict[str, tuple[bytes, str]] = {
     "set value": (add("x: !!set {a, b}"), "set"),
     "complex key": (add("? [a, b]\n: c"), "key"),
     "integer key": (add("1: one"), "key"),
+    "date key": (add("x: {2026-11-20: a}"), "x: key 2026-11-20 is not text (quote it)"),
     "bad escape": (add('x: "\\q"'), "parse"),
     "unclosed quote": (add('x: "open'), "parse"),
     "unclosed flow": (add("x: [a, b"), "parse"),

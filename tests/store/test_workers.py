@@ -140,6 +140,9 @@ def test_a_report_that_cannot_be_written_fails_as_without_workers(
     assert shared.code == alone.code == 1
     assert shared.err == alone.err.replace("jobs-1", "jobs-2")
     assert shared.err.startswith("esc: cannot write ")
-    assert shared.err.endswith("report.json: Is a directory\n")
+    assert shared.err.endswith(
+        "report.json: a directory, not a regular file;"
+        " esc writes reports and exports to regular files only\n"
+    )
     assert same_files(tmp_path / "jobs-1", tmp_path / "jobs-2") == []
     assert (tmp_path / "jobs-2" / "reports" / "index.html").is_file()

@@ -92,3 +92,28 @@ def test_the_changes_of_one_field_are_those_of_the_parsed_log(
     expected = tuple(a for a in tuple(log) if a.field == name)
     _, _, fresh = body.parse_body(text)
     assert model.field_changes(fresh, name) == expected
+
+
+def test_bad_times_names_each_unreadable_entry_head_and_log_line_and_nothing_else() -> None:
+    text = (
+        "### yesterday · alice · reply (public)\n"  # in the description: text, not an entry
+        "- soon · a · b\n"
+        "## Conversation\n"
+        "### 2026-11-20T09:00:00+01:00 · alice · reply (public)\n"
+        "- a list · in · the reply\n"  # a list item in an entry is text
+        "### 2026-02-30T09:00:00+01:00 · bob · note (internal)\n"
+        "### 2026-11-29T23:59:59Z · bob · note (internal)\n"  # day 29 exists: read, valid
+        "## Activity\n"
+        "- 2026-11-20T09:00:00+01:00 · alice · created\n"
+        "- 2026-11-20T09:30:00 · alice · status: open → pending\n"
+        "### 2026-11-20T25:00:00+01:00 · a · reply (public)\n"  # no entry in the log
+    )
+    def found(text: str) -> list[tuple[int, str]]:
+        return [(text.count("\n", 0, at) + 1, problem) for at, problem in body.bad_times(text)]
+
+    assert found(text) == [
+        (6, "conversation entry time '2026-02-30T09:00:00+01:00' is not an ISO-8601 timestamp:"
+            " day is out of range for month"),
+        (10, "activity line time '2026-11-20T09:30:00' has no time zone offset (add Z or +01:00)"),
+    ]
+    assert found(text.replace("\n", "\r\n")) == found(text)

@@ -13,6 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from esc.config.starter import GITATTRIBUTES
 from esc.domain.errors import ParseError
@@ -413,6 +415,116 @@ def test_merged_front_matter_is_verified_field_by_field() -> None:
 
 
 # ---------------------------------------------------------------- the command
+
+
+# ---------------------------------------------------------------- nothing dropped (issue 20)
+
+
+def test_text_theirs_wrote_before_the_first_entry_is_kept() -> None:
+    ours = apply(BASE, note("10:00", "bob", "Ours."))
+    theirs = edit(BASE, "## Conversation\n\n", "## Conversation\n\nTheirs' preface.\n\n")
+    merged = clean(BASE, ours, theirs)
+    assert "## Conversation\n\nTheirs' preface.\n\n### " in merged
+    assert "Ours." in merged
+    # and the other way round: ours' preface, theirs' entry
+    merged = clean(BASE, theirs, ours)
+    assert "Theirs' preface." in merged and "Ours." in merged
+
+
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_a_comment_one_side_added_to_a_front_matter_line_is_kept(side: str) -> None:
+    commented = edit(BASE, "priority: high\n", "priority: high  # VIP: keep it high\n")
+    other = change(BASE, sets={"assignee": "bob"})
+    ours, theirs = (commented, other) if side == "ours" else (other, commented)
+    merged = clean(BASE, ours, theirs)
+    assert "priority: high  # VIP: keep it high\n" in merged
+    assert data(merged)["assignee"] == "bob"
+
+
+def test_a_comment_on_a_line_whose_value_the_other_side_changed_is_never_dropped() -> None:
+    ours = edit(BASE, "priority: high\n", "priority: high  # VIP: keep it high\n")
+    theirs = change(BASE, sets={"priority": "urgent"})
+    result = merge_ticket(BASE, ours, theirs)
+    assert "# VIP: keep it high" in result.text
+    assert "priority: urgent" in result.text
+
+
+def test_comment_lines_and_text_after_the_last_entry_are_kept() -> None:
+    ours = edit(BASE, "category: outage\n", "category: outage\n# ours: checked with Jane\n")
+    ours = apply(ours, note("10:00", "bob", "Ours."))
+    theirs = edit(BASE, "Any news?\n", "Any news?\n\nP.S. theirs wrote this after it.\n")
+    theirs = change(theirs, sets={"updated": at("10:30")})
+    merged = merge_ticket(BASE, ours, theirs).text
+    for line in ("# ours: checked with Jane", "P.S. theirs wrote this after it.", "Ours."):
+        assert line in merged
+
+
+# Random lines each side adds: own-line comments and comments on lines in the
+# front-matter, paragraphs in the body; both sides also change `updated`, so the merge
+# is never trivial.
+_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=12)
+
+
+@st.composite
+def _side(draw: st.DrawFn, name: str) -> tuple[str, list[str]]:
+    lines = BASE.splitlines(keepends=True)
+    closing = lines.index("---\n", 1)
+    added = []
+    for n in range(draw(st.integers(0, 4))):
+        word = f"{name}-{n} {draw(_WORDS).strip()}".strip()
+        where = draw(st.sampled_from(["comment", "own line", "body"]))
+        if where == "comment":
+            i = draw(st.integers(1, closing - 1))
+            if "#" in lines[i] or not lines[i].rstrip("\n"):
+                continue
+            lines[i] = lines[i].rstrip("\n") + f"  # {word}\n"
+        elif where == "own line":
+            i = draw(st.integers(1, closing))
+            lines.insert(i, f"# {word}\n")
+            closing += 1
+        else:
+            i = draw(st.integers(closing + 1, len(lines)))
+            lines.insert(i, f"\n{word}\n\n")
+        added.append(word)
+    when = "10:00" if name == "ours" else "10:30"
+    updated = f"updated: 2026-11-20T{when}:00+01:00"
+    return edit("".join(lines), "updated: 2026-11-20T09:10:00+01:00", updated), added
+
+
+@settings(max_examples=60, deadline=None)
+@given(ours=_side("ours"), theirs=_side("theirs"))
+def test_every_line_either_side_added_is_in_the_merge(
+    ours: tuple[str, list[str]], theirs: tuple[str, list[str]]
+) -> None:
+    result = merge_ticket(BASE, ours[0], theirs[0])
+    for word in ours[1] + theirs[1]:  # (inside conflict markers counts: a human sees it)
+        assert word in result.text, (word, result.text)
+
+
+@pytest.mark.parametrize("side", ["base", "ours", "theirs"])
+def test_a_side_holding_a_nul_byte_is_named_and_ours_left_as_it_was(
+    tmp_path: Path, side: str
+) -> None:
+    texts = {
+        "base": BASE,
+        "ours": change(BASE, tags_added=("a",)),
+        "theirs": change(BASE, sets={"priority": "low"}),
+    }
+    texts[side] = texts[side].replace("Any news?", "Any\0news?")
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = Esc(tmp_path, now=None)(
+        "merge-file", "base", "ours", "theirs", "tickets/T-4k8q2m7x.md"
+    )
+    assert result.code == 1
+    assert result.out == ""
+    line = texts[side][: texts[side].index("\0")].count("\n") + 1
+    assert result.err.splitlines() == [
+        f"esc merge-file: tickets/T-4k8q2m7x.md: cannot merge: {side} ({side}) holds a NUL"
+        f" byte (line {line}), so it is no ticket"
+        " text; ours is left as it was: fix that version and merge again"
+    ]
+    assert (tmp_path / "ours").read_text(encoding="utf-8") == texts["ours"]
 
 
 def test_merge_file_writes_ours_and_exits_by_conflict(tmp_path: Path) -> None:
