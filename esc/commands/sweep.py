@@ -431,15 +431,17 @@ def _finish(
             try:
                 with workspace.ticket_lock(record.path):
                     for tries in range(REWRITE_TRIES + 1):
-                        if guard is not None:
+                        # (a text journalled ahead was judged by the guard then, and the
+                        # journal now names the new text: the file must still hold doc.text,
+                        # which replace_if_unchanged makes sure of)
+                        if guard is not None and not (tries == 0 and prepared.journalled):
                             why = guard.why_not(doc.path, doc.text)
                             if why is not None:  # a person's edit: never committed as the sweep's
                                 outcome = RecordOutcome(
                                     note=f"{doc.ticket.id}: {why}; left for the next sweep"
                                 )
                                 return _alerts(outcome, ticket_plan.sla, ticket_plan.ticket.active)
-                            if not (tries == 0 and prepared.journalled):
-                                guard.wrote(doc.path, text)
+                            guard.wrote(doc.path, text)
                         queued = _queue(catalog, events, now)  # (before the write: never lost)
                         written = None
                         mine, ahead = ahead, None

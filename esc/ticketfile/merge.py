@@ -124,7 +124,7 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
 
 # Fields whose merged value is neither side's line but computed from both (see the module
 # docstring): their lines may go, unless a person wrote a comment on them.
-_COMPUTED = ("updated", "first_response_at", "tags", "escalations", "sla", "fired")
+_COMPUTED = ("updated", "first_response_at", "tags", "escalations", "requests", "sla", "fired")
 
 
 def lost_lines(base: str, ours: str, theirs: str, merged: str) -> list[str]:

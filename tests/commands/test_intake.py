@@ -306,6 +306,36 @@ def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path
     assert status == ""
 
 
+def test_a_new_ticket_the_sweep_also_rewrites_is_committed_with_the_sweep_s_change(
+    tmp_path: Path,
+) -> None:
+    """The sweep that first rewrites a ticket intake made (its first response breached a
+    day later) commits it: what intake wrote is esc's, and so is the sweep's change on
+    top (it was once left as "not committed yet" when the sweep wrote a batch ahead)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=root, check=True, capture_output=True, text=True
+        ).stdout
+
+    root = tmp_path / "helpdesk"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    esc = Esc(root, now="2026-11-20T10:00:00+01:00")
+    esc.ok("init", ".")
+    esc.ok("create", "--title", "Older", "--body", "", "--category", "bug")  # (two to write)
+    git("add", "-A")
+    git("commit", "-qm", "helpdesk")
+    (older,) = tickets(root)
+    esc.ok("intake", "--maildir", str(corpus.maildir(tmp_path / "Maildir", corpus.message())))
+    (ticket_id,) = set(tickets(root)) - {older}
+    out = esc.ok("sweep", "--commit", now="2026-11-23T10:00:00+01:00")
+    assert f"{ticket_id}: left" not in out and "not committed yet" not in out
+    assert "rule:breached-goes-up" in (root / "tickets" / f"{ticket_id}.md").read_text()
+    assert f"tickets/{ticket_id}.md" in git("show", "--name-only", "--format=", "HEAD").split()
+    assert git("status", "--porcelain", "--", "tickets") == ""
+
+
 CUSTOMER_MAIL = """\
 notify:
   targets:
