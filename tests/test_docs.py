@@ -3,23 +3,31 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from esc.cli.main import cli
-from tests.conftest import ESC, REPO
+from tests.conftest import ESC, REPO, run_in_process
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(cli.commands)
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_command_has_help(name: str) -> None:
-    result = subprocess.run([ESC, name, "--help"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0
-    assert result.stdout.startswith(f"Usage: esc {name}")
-    summary = result.stdout.split("\n\n")[1].strip()
+def test_command_has_help(name: str, tmp_path: Path) -> None:
+    result = run_in_process([name, "--help"], tmp_path)
+    assert result.code == 0
+    assert result.out.startswith(f"Usage: esc {name}")
+    summary = result.out.split("\n\n")[1].strip()
     assert len(summary) > 15, f"esc {name} has no real help text"
+
+
+def test_the_installed_command_lists_every_command() -> None:
+    result = subprocess.run([ESC, "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    listed = result.stdout.split("Commands:", 1)[1]
+    assert all(re.search(rf"^  {re.escape(name)}\b", listed, re.M) for name in COMMANDS)
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -89,12 +89,13 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
     the batch's temporary files and its renames leaves old tickets and junk files that
     the next sweep removes."""
     pristine = tmp_path / "pristine"
-    build(pristine, count=450)  # enough for worker processes
+    count = 450 if jobs == "2" else 200  # (enough for worker processes; for batches)
+    build(pristine, count=count)
     reference = tmp_path / "reference"
     shutil.copytree(pristine, reference)
     Esc(reference, now=NOW).ok("sweep")
     before, after = snapshot(pristine), snapshot(reference)
-    assert sum(before[n] != after[n] for n in before) > 225  # the sweep changes most
+    assert sum(before[n] != after[n] for n in before) > count // 2  # the sweep changes most
 
     rng = random.Random(2026)
     outcomes = set()

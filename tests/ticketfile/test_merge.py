@@ -491,7 +491,7 @@ def _side(draw: st.DrawFn, name: str) -> tuple[str, list[str]]:
     return edit("".join(lines), "updated: 2026-11-20T09:10:00+01:00", updated), added
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(ours=_side("ours"), theirs=_side("theirs"))
 def test_every_line_either_side_added_is_in_the_merge(
     ours: tuple[str, list[str]], theirs: tuple[str, list[str]]
