@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from esc.domain import stats
 from esc.domain.choices import unknown_choice
@@ -55,7 +55,7 @@ def period_of(since: str | None, until: str | None, now: dt.datetime) -> stats.P
 
 
 def build_report(
-    items: list[tuple[Ticket, Sla]],
+    items: Iterable[tuple[Ticket, Sla]],
     workspace: Workspace,
     now: dt.datetime,
     period: stats.Period,
@@ -63,7 +63,8 @@ def build_report(
     settled: int = 0,
 ) -> stats.ReportJson:
     """The report's numbers; ``settled`` counts tickets left out of ``items`` as done
-    with before the period (see :func:`esc.domain.stats.build`)."""
+    with before the period (see :func:`esc.domain.stats.build`).  ``items`` may be a
+    generator: each pair is counted as it comes, none is kept."""
     config = workspace.config()
     if team is not None and team not in config.teams:
         raise BadInput(unknown_choice("team", team, tuple(config.teams)))
