@@ -10,7 +10,7 @@ from esc.domain.stats import keep
 from esc.report import export as exporting
 from esc.report.contents import build_report, period_of
 from esc.report.render import ReportFormat, render_report
-from esc.report.slas import tickets_with_sla
+from esc.report.slas import each_with_sla
 from esc.store.catalog import load as load_catalog
 from esc.store.user_cache import compiled_templates_dir
 from esc.store.workspace import TEMPLATES_DIR
@@ -35,8 +35,7 @@ def report(
     if settled and team is not None:
         done = {r.name for r in live}
         settled = sum(keep(r.ticket, team) for r in records if r.name not in done)
-    items = tickets_with_sla(catalog, live, now)
-    data = build_report(items, workspace, now, period, team, settled)
+    data = build_report(each_with_sla(catalog, live, now), workspace, now, period, team, settled)
     catalog.save()
     links = _relative_links(workspace.root, out)
     text = render_report(

@@ -120,7 +120,7 @@ class ReportJson(TypedDict):
 
 
 def build(
-    items: Sequence[tuple[Ticket, Sla]],
+    items: Iterable[tuple[Ticket, Sla]],
     config: Config,
     now: dt.datetime,
     period: Period,
@@ -133,63 +133,428 @@ def build(
     ``settled`` counts further tickets that were resolved or closed before the period and
     had nothing happen since (no clock, escalation, entry or timestamp in or after it): they
     count in ``totals.tickets`` and nowhere else, so callers may leave them out of ``items``.
+    ``items`` may be a generator: each pair is counted as it comes (:class:`Tally`).
     """
-    chosen = [(t, s) for t, s in items if keep(t, team)]
-    return {
-        "period": {
-            "since": format_timestamp(period.since),
-            "until": format_timestamp(period.until),
-            "now": format_timestamp(now),
-            "team": team,
-            "days": round((period.until - period.since).total_seconds() / 86400, 2),
-        },
-        "totals": _totals(chosen, period, settled),
-        "backlog": _backlog(chosen, config, now),
-        "sla": _sla(chosen, config, now, period),
-        "escalations": _escalations(chosen, config, period),
-        "collaboration": _collaboration(chosen, config, now, period),
-        "speed": _speed(chosen, config, period),
-        "satisfaction": _satisfaction(chosen, period),
-        "trend": _trend(chosen, period),
-        "knowledge_base": _knowledge_base(chosen, config, now, period, articles),
-    }
+    tally = Tally(config, now, period, team)
+    for ticket, sla in items:
+        tally.add(ticket, sla)
+    return tally.report(settled, articles)
 
 
-def _totals(items: Sequence[tuple[Ticket, Sla]], period: Period, settled: int) -> TotalsJson:
-    tickets = [t for t, _ in items]
-    return {
-        "tickets": len(tickets) + settled,
-        "created": sum(t.created in period for t in tickets),
-        "resolved": sum(_resolved_at(t) in period for t in tickets),
-        "closed": sum(t.closed_at in period for t in tickets),
-        "escalations": sum(e.at in period for t in tickets for e in t.escalations),
-        "breaches": sum(1 for _, s in items for c in s.clocks if _breached_in(c, period)),
-    }
+Rank = int | str  # where a ticket comes in the report's order (ties in its lists)
+
+
+def _ranked(rows: list[tuple[Rank, dict[str, Any]]], key: str, sign: int) -> list[dict[str, Any]]:
+    """``rows`` by ``sign * row[key]``, ties in the tickets' order."""
+    return [row for _, row in sorted(rows, key=lambda r: (sign * r[1][key], r[0]))]
+
+
+class _Rate:
+    """Clocks decided: how many, how many met."""
+
+    __slots__ = ("met", "total")
+
+    def __init__(self) -> None:
+        self.met = self.total = 0
+
+    def add(self, clock: Clock) -> None:
+        self.total += 1
+        self.met += clock.state == "met"
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "met": self.met,
+            "breached": self.total - self.met,
+            "total": self.total,
+            "rate": _rate(self.met, self.total),
+        }
+
+
+Duration = tuple[int | None, str, float, float | None]  # level, priority, wall, working seconds
+
+
+class Tally:
+    """The report's numbers, counted one (ticket, SLA) at a time: it keeps the counts and
+    the rows the report shows (clocks breached or in warning, open requests, tickets worked
+    by several teams, feedback, durations of the period), not the tickets and their SLAs,
+    so memory does not grow with a Ticket and an Sla per ticket.
+
+    :meth:`add` each pair once, with its ``rank`` in the report's order (by default the
+    order added; ties in the report's sorted lists keep it), then :meth:`report`.
+    """
+
+    def __init__(
+        self, config: Config, now: dt.datetime, period: Period, team: str | None = None
+    ) -> None:
+        self.config, self.now, self.period, self.team = config, now, period, team
+        self.count = 0
+        self.totals = Counter[str]()
+        # backlog
+        self.active = 0
+        self.by_team = Counter[str]()
+        self.by_level = Counter[int | None]()
+        self.by_priority = Counter[str]()
+        self.by_status = Counter[str]()
+        self.aging = Counter[str]()
+        # SLA
+        self.decided = _Rate()
+        self.decided_by: dict[tuple[str, str], _Rate] = {}
+        self.standings = Counter[str]()
+        self.breached: list[tuple[Rank, dict[str, Any]]] = []
+        self.warning: list[tuple[Rank, dict[str, Any]]] = []
+        # escalations
+        self.records = 0
+        self.by_kind = Counter[str]()
+        self.flow = Counter[tuple[str | None, str]]()
+        self.reasons = Counter[str]()
+        self.by_rule = 0
+        self.created = self.escalated_created = 0
+        self.resolved = self.first_contact = 0
+        # collaboration
+        self.several: list[tuple[Rank, dict[str, Any]]] = []
+        self.open_rows: list[tuple[Rank, dict[str, Any]]] = []
+        self.ola = _Rate()
+        self.asked = self.answered = self.declined = 0
+        # speed
+        self.first_response: list[Duration] = []
+        self.resolution: list[Duration] = []
+        # satisfaction
+        self.scores = Counter[int]()
+        self.given: list[tuple[dt.datetime, str, Rank, int, dict[str, Any]]] = []
+        # trend
+        weeks = _weeks(period)
+        self.weeks = weeks
+        self.parts = [Period(max(w.since, period.since), min(w.until, period.until)) for w in weeks]
+        self.trend = {name: [0] * len(weeks) for name in TREND}
+        self.starts = [part.since for part in self.parts]
+        self.first = self.parts[0].since if self.parts else period.until
+        self.last = self.parts[-1].until if self.parts else period.until
+        # knowledge base
+        self.level_1 = self.with_article = 0
+        self.used = Counter[str]()
+        self.escalated_categories = Counter[str]()
+
+    def add(self, ticket: Ticket, sla: Sla, rank: Rank | None = None) -> None:
+        """Count one ticket with its SLA as of ``now`` (nothing if the team leaves it out)."""
+        if not keep(ticket, self.team):
+            return
+        order: Rank = self.count if rank is None else rank
+        self.count += 1
+        period, now, config = self.period, self.now, self.config
+        resolved = _resolved_at(ticket)
+        created_in, resolved_in = ticket.created in period, resolved in period
+        moves = [e for e in ticket.escalations if e.at in period]
+        totals = self.totals
+        totals["created"] += created_in
+        totals["resolved"] += resolved_in
+        totals["closed"] += ticket.closed_at in period
+        totals["escalations"] += len(moves)
+        totals["breaches"] += sum(_breached_in(c, period) for c in sla.clocks)
+        level = config.level(ticket.team)
+        # backlog
+        if ticket.status in ACTIVE_STATUSES:
+            self.active += 1
+            self.by_team[ticket.team] += 1
+            self.by_level[level] += 1
+            self.by_priority[ticket.priority] += 1
+            self.by_status[ticket.status] += 1
+            age = _age(ticket, now)
+            for name, lo, hi in AGING:
+                self.aging[name] += _in_bucket(age, lo, hi)
+        # SLA
+        for clock in sla.clocks:
+            if decided_at(clock) in period:
+                self.decided.add(clock)
+                for key in (
+                    ("metric", clock.metric),
+                    ("team", ticket.team),
+                    ("priority", ticket.priority),
+                ):
+                    self.decided_by.setdefault(key, _Rate()).add(clock)
+        if ticket.active:
+            self.standings[standing(sla)] += 1
+            self.breached += [(order, _clock_row(ticket, c, now)) for c in sla.overdue_clocks]
+            self.warning += [(order, _clock_row(ticket, c, now)) for c in sla.warning_clocks]
+        # escalations
+        self.records += len(moves)
+        for e in moves:
+            self.by_kind[e.kind] += 1
+            if e.kind != "priority":
+                self.flow[(e.from_, e.to)] += 1
+            self.reasons[" ".join(e.reason.split())] += 1
+            self.by_rule += e.by.startswith("rule:")
+        if created_in:
+            self.created += 1
+            self.escalated_created += bool(ticket.escalations)
+        if resolved_in:
+            self.resolved += 1
+            self.first_contact += not ticket.escalations and level == 1
+        # collaboration
+        teams = teams_of(ticket)
+        if _active_in(ticket, period) and len(teams) > 1:
+            row = {"id": ticket.id, "title": ticket.title, "team": ticket.team}
+            self.several.append((order, {**row, "teams": list(teams)}))
+        if ticket.active:
+            self.open_rows += [
+                (
+                    order,
+                    {
+                        "id": ticket.id,
+                        "title": ticket.title,
+                        "team": r.team,
+                        "person": r.person,
+                        "asked": format_timestamp(r.asked),
+                        "age_seconds": max(0, int((now - r.asked).total_seconds())),
+                        "file": f"tickets/{ticket.id}.md",
+                    },
+                )
+                for r in ticket.open_requests(now)
+            ]
+        if ticket.requests:
+            for c in request_clocks(ticket, sla.policy, now):
+                if c is not None and decided_at(c) in period:
+                    self.ola.add(c)
+            for r in ticket.requests:
+                self.asked += r.asked in period
+                if r.closed in period:
+                    self.answered += r.state == "answered"
+                    self.declined += r.state == "declined"
+        # speed
+        if ticket.first_response_at is not None and ticket.first_response_at in period:
+            stopped = _clock(sla, "first_response")
+            wall = (ticket.first_response_at - ticket.created).total_seconds()
+            work = stopped.used.total_seconds() if stopped else None
+            self.first_response.append((level, ticket.priority, wall, work))
+        if resolved is not None and resolved_in:
+            stopped = _clock(sla, "resolution")
+            wall = (resolved - ticket.created).total_seconds()
+            work = stopped.used.total_seconds() if stopped else None
+            self.resolution.append((level, ticket.priority, wall, work))
+        # satisfaction
+        if ticket.csat is not None and ticket.closed_at in period:
+            self.scores[ticket.csat] += 1
+            for n, entry in enumerate(ticket.entries):
+                if entry.kind == "feedback" and (
+                    ticket.resolved_at is None or entry.at >= ticket.resolved_at
+                ):  # feedback from an earlier closing, before a reopen, went with the old rating
+                    at = format_timestamp(entry.at)
+                    said: dict[str, Any] = {
+                        "id": ticket.id,
+                        "csat": ticket.csat,
+                        "at": at,
+                        "text": entry.text,
+                    }
+                    self.given.append((entry.at, ticket.id, order, n, said))
+        # trend
+        self._week("created", ticket.created)
+        self._week("resolved", resolved)
+        for clock in sla.clocks:
+            self._week("breached", breached_at(clock))
+        for e in ticket.escalations:
+            self._week("escalated", e.at)
+        # knowledge base
+        if resolved_in:
+            if level == 1 and not ticket.escalated_teams:
+                self.level_1 += 1
+                self.with_article += ticket.kb is not None
+            if ticket.kb is not None:
+                self.used[ticket.kb] += 1
+        if ticket.category is not None and any(
+            e.kind != "priority" and e.at in period for e in ticket.escalations
+        ):  # tickets escalated to another team in the period, by category
+            self.escalated_categories[ticket.category] += 1
+
+    def _week(self, name: str, moment: dt.datetime | None) -> None:
+        """Count ``moment`` in the trend's week it falls in (if any)."""
+        if moment is not None and self.first <= moment < self.last:
+            self.trend[name][bisect.bisect_right(self.starts, moment) - 1] += 1
+
+    def report(self, settled: int = 0, articles: Sequence[Article] = ()) -> ReportJson:
+        """Every number of the report (see :func:`build`)."""
+        period, now = self.period, self.now
+        return {
+            "period": {
+                "since": format_timestamp(period.since),
+                "until": format_timestamp(period.until),
+                "now": format_timestamp(now),
+                "team": self.team,
+                "days": round((period.until - period.since).total_seconds() / 86400, 2),
+            },
+            "totals": {
+                "tickets": self.count + settled,
+                "created": self.totals["created"],
+                "resolved": self.totals["resolved"],
+                "closed": self.totals["closed"],
+                "escalations": self.totals["escalations"],
+                "breaches": self.totals["breaches"],
+            },
+            "backlog": self._backlog(),
+            "sla": self._sla(),
+            "escalations": self._escalations(),
+            "collaboration": self._collaboration(),
+            "speed": {
+                "first_response": _durations(self.first_response, self.config),
+                "resolution": _durations(self.resolution, self.config),
+            },
+            "satisfaction": self._satisfaction(),
+            "trend": self._trend(),
+            "knowledge_base": self._knowledge_base(articles),
+        }
+
+    def _backlog(self) -> dict[str, Any]:
+        config = self.config
+        teams = sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key))
+        levels = sorted({tm.level for tm in teams})
+        return {
+            "active": self.active,
+            "by_team": {tm.key: self.by_team[tm.key] for tm in teams},
+            "by_level": {str(lv): self.by_level[lv] for lv in levels},
+            "by_priority": {p: self.by_priority[p] for p in config.priorities},
+            "by_status": {s: self.by_status[s] for s in ACTIVE_STATUSES},
+            "aging": {name: self.aging[name] for name, _, _ in AGING},
+        }
+
+    def _decided(self, kind: str, key: str) -> dict[str, Any]:
+        return self.decided_by.get((kind, key), _Rate()).json()
+
+    def _sla(self) -> dict[str, Any]:
+        config = self.config
+        return {
+            "compliance": {
+                "overall": self.decided.json(),
+                "by_metric": {m: self._decided("metric", m) for m in METRICS},
+                "by_team": {k: self._decided("team", k) for k in config.teams},
+                "by_priority": {p: self._decided("priority", p) for p in config.priorities},
+            },
+            "overdue_tickets": self.standings["overdue"],
+            "warning_tickets": self.standings["warning"],
+            "breached_clocks": len(self.breached),
+            "warning_clocks": len(self.warning),
+            "breached_now": _ranked(self.breached, "over_seconds", -1),
+            "warning_now": _ranked(self.warning, "left_seconds", 1),
+        }
+
+    def _escalations(self) -> dict[str, Any]:
+        flow, reasons = self.flow, self.reasons
+        return {
+            "total": self.records,
+            "by_kind": {k: self.by_kind[k] for k in ESCALATION_KINDS},
+            "flow": [
+                {"from": a, "to": b, "count": n}
+                for (a, b), n in sorted(flow.items(), key=lambda kv: (-kv[1], str(kv[0])))
+            ],
+            "escalated_tickets": self.escalated_created,
+            "created_tickets": self.created,
+            "rate": _rate(self.escalated_created, self.created),
+            "first_contact_resolutions": self.first_contact,
+            "resolved_tickets": self.resolved,
+            "first_contact_resolution_rate": _rate(self.first_contact, self.resolved),
+            "reasons": [
+                {"reason": r, "count": n}
+                for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
+            ],
+            "by_source": {"manual": self.records - self.by_rule, "rule": self.by_rule},
+        }
+
+    def _collaboration(self) -> dict[str, Any]:
+        several = [row for _, row in sorted(self.several, key=lambda r: r[0])]
+        open_rows = _ranked(self.open_rows, "age_seconds", -1)
+        return {
+            "several_teams": len(several),
+            "several_teams_tickets": several,
+            "asked": self.asked,
+            "answered": self.answered,
+            "declined": self.declined,
+            "open_requests": len(open_rows),
+            "open_by_team": {
+                k: {
+                    "open": sum(row["team"] == k for row in open_rows),
+                    "oldest_seconds": max(
+                        (row["age_seconds"] for row in open_rows if row["team"] == k),
+                        default=None,
+                    ),
+                }
+                for k in self.config.teams
+            },
+            "open_now": open_rows,
+            "ola": self.ola.json(),
+        }
+
+    def _satisfaction(self) -> dict[str, Any]:
+        scores = list(self.scores.elements())
+        given = sorted(self.given, key=lambda g: g[:4])
+        return {
+            "responses": len(scores),
+            "average": round(float(statistics.mean(scores)), 2) if scores else None,
+            "distribution": {str(n): self.scores[n] for n in range(1, 6)},
+            "feedback": [row for *_, row in given],
+        }
+
+    def _trend(self) -> list[dict[str, Any]]:
+        rows = []
+        for n, week in enumerate(self.weeks):
+            iso = week.since.isocalendar()
+            rows.append(
+                {
+                    "week": f"{iso.year}-W{iso.week:02d}",
+                    "start": week.since.date().isoformat(),
+                    **{name: self.trend[name][n] for name in TREND},
+                }
+            )
+        return rows
+
+    def _knowledge_base(self, articles: Sequence[Article]) -> dict[str, Any]:
+        today = self.now.date()
+        by_id = {a.id: a for a in articles}
+        covered = {c for a in articles for c in a.categories}
+        stale = sorted(
+            (a for a in articles if today - a.updated > STALE_AFTER),
+            key=lambda a: (a.updated, a.id),
+        )
+        return {
+            "articles": len(articles),
+            "level_1_resolutions": self.level_1,
+            "with_article": self.with_article,
+            "article_rate": _rate(self.with_article, self.level_1),
+            "most_used": [
+                {
+                    "id": k,
+                    "title": by_id[k].title if k in by_id else None,
+                    "file": by_id[k].path if k in by_id else None,
+                    "count": n,
+                }
+                for k, n in sorted(self.used.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ARTICLES]
+            ],
+            "gaps": [
+                {"category": c, "escalated": n}
+                for c, n in sorted(
+                    self.escalated_categories.items(), key=lambda kv: (-kv[1], kv[0])
+                )
+                if c not in covered
+            ],
+            "stale_after_days": STALE_AFTER.days,
+            "stale": [
+                {
+                    "id": a.id,
+                    "title": a.title,
+                    "file": a.path,
+                    "updated": a.updated.isoformat(),
+                    "days": (today - a.updated).days,
+                }
+                for a in stale
+            ],
+        }
 
 
 def _resolved_at(ticket: Ticket) -> dt.datetime | None:
     return ticket.resolved_at if ticket.status in ("resolved", "closed") else None
 
 
+TREND = ("created", "resolved", "breached", "escalated")
+TOP_ARTICLES = 10
+
+
 # ---------------------------------------------------------------- backlog
-
-
-def _backlog(
-    items: Sequence[tuple[Ticket, Sla]], config: Config, now: dt.datetime
-) -> dict[str, Any]:
-    active = [t for t, _ in items if t.status in ACTIVE_STATUSES]
-    teams = sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key))
-    levels = sorted({tm.level for tm in teams})
-    return {
-        "active": len(active),
-        "by_team": {tm.key: sum(t.team == tm.key for t in active) for tm in teams},
-        "by_level": {str(lv): sum(config.level(t.team) == lv for t in active) for lv in levels},
-        "by_priority": {p: sum(t.priority == p for t in active) for p in config.priorities},
-        "by_status": {s: sum(t.status == s for t in active) for s in ACTIVE_STATUSES},
-        "aging": {
-            name: sum(_in_bucket(_age(t, now), lo, hi) for t in active) for name, lo, hi in AGING
-        },
-    }
 
 
 def _age(ticket: Ticket, now: dt.datetime) -> dt.timedelta:
@@ -232,45 +597,6 @@ def _rate(met: int, total: int) -> float | None:
     return round(met / total, 4) if total else None
 
 
-def _compliance(clocks: Iterable[Clock]) -> dict[str, Any]:
-    decided = list(clocks)
-    met = sum(c.state == "met" for c in decided)
-    return {
-        "met": met,
-        "breached": len(decided) - met,
-        "total": len(decided),
-        "rate": _rate(met, len(decided)),
-    }
-
-
-def _sla(
-    items: Sequence[tuple[Ticket, Sla]], config: Config, now: dt.datetime, period: Period
-) -> dict[str, Any]:
-    decided = [(t, c) for t, s in items for c in s.clocks if decided_at(c) in period]
-    active = [(t, s) for t, s in items if t.active]
-    standings = Counter(standing(s) for _, s in active)
-    breached = [_clock_row(t, c, now) for t, s in active for c in s.overdue_clocks]
-    warning = [_clock_row(t, c, now) for t, s in active for c in s.warning_clocks]
-    return {
-        "compliance": {
-            "overall": _compliance(c for _, c in decided),
-            "by_metric": {m: _compliance(c for _, c in decided if c.metric == m) for m in METRICS},
-            "by_team": {
-                k: _compliance(c for t, c in decided if t.team == k) for k in config.teams
-            },
-            "by_priority": {
-                p: _compliance(c for t, c in decided if t.priority == p) for p in config.priorities
-            },
-        },
-        "overdue_tickets": standings["overdue"],
-        "warning_tickets": standings["warning"],
-        "breached_clocks": len(breached),
-        "warning_clocks": len(warning),
-        "breached_now": sorted(breached, key=lambda r: -r["over_seconds"]),
-        "warning_now": sorted(warning, key=lambda r: r["left_seconds"]),
-    }
-
-
 def _clock_row(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, Any]:
     due = clock.due or breached_at(clock) or now
     return {
@@ -305,95 +631,6 @@ def _active_in(ticket: Ticket, period: Period) -> bool:
     return ticket.created < period.until and (resolved is None or resolved >= period.since)
 
 
-def _collaboration(
-    items: Sequence[tuple[Ticket, Sla]], config: Config, now: dt.datetime, period: Period
-) -> dict[str, Any]:
-    several = [
-        {"id": t.id, "title": t.title, "team": t.team, "teams": list(teams_of(t))}
-        for t, _ in items
-        if _active_in(t, period) and len(teams_of(t)) > 1
-    ]
-    open_rows: list[dict[str, Any]] = [
-        {
-            "id": t.id,
-            "title": t.title,
-            "team": r.team,
-            "person": r.person,
-            "asked": format_timestamp(r.asked),
-            "age_seconds": max(0, int((now - r.asked).total_seconds())),
-            "file": f"tickets/{t.id}.md",
-        }
-        for t, _ in items
-        if t.active
-        for r in t.open_requests(now)
-    ]
-    open_rows.sort(key=lambda row: -row["age_seconds"])
-    clocks = [
-        c
-        for t, s in items
-        for c in request_clocks(t, s.policy, now)
-        if c is not None and decided_at(c) in period
-    ]
-    asked = [r for t, _ in items for r in t.requests if r.asked in period]
-    closed = [r for t, _ in items for r in t.requests if r.closed in period]
-    return {
-        "several_teams": len(several),
-        "several_teams_tickets": several,
-        "asked": len(asked),
-        "answered": sum(r.state == "answered" for r in closed),
-        "declined": sum(r.state == "declined" for r in closed),
-        "open_requests": len(open_rows),
-        "open_by_team": {
-            k: {
-                "open": sum(row["team"] == k for row in open_rows),
-                "oldest_seconds": max(
-                    (row["age_seconds"] for row in open_rows if row["team"] == k), default=None
-                ),
-            }
-            for k in config.teams
-        },
-        "open_now": open_rows,
-        "ola": _compliance(clocks),
-    }
-
-
-# ---------------------------------------------------------------- escalations
-
-
-def _escalations(
-    items: Sequence[tuple[Ticket, Sla]], config: Config, period: Period
-) -> dict[str, Any]:
-    tickets = [t for t, _ in items]
-    records = [(t, e) for t in tickets for e in t.escalations if e.at in period]
-    flow = Counter((e.from_, e.to) for _, e in records if e.kind != "priority")
-    created = [t for t in tickets if t.created in period]
-    resolved = [t for t in tickets if _resolved_at(t) in period]
-    first_contact = [t for t in resolved if not t.escalations and config.level(t.team) == 1]
-    reasons = Counter(" ".join(e.reason.split()) for _, e in records)
-    return {
-        "total": len(records),
-        "by_kind": {k: sum(e.kind == k for _, e in records) for k in ESCALATION_KINDS},
-        "flow": [
-            {"from": a, "to": b, "count": n}
-            for (a, b), n in sorted(flow.items(), key=lambda kv: (-kv[1], str(kv[0])))
-        ],
-        "escalated_tickets": sum(bool(t.escalations) for t in created),
-        "created_tickets": len(created),
-        "rate": _rate(sum(bool(t.escalations) for t in created), len(created)),
-        "first_contact_resolutions": len(first_contact),
-        "resolved_tickets": len(resolved),
-        "first_contact_resolution_rate": _rate(len(first_contact), len(resolved)),
-        "reasons": [
-            {"reason": r, "count": n}
-            for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
-        ],
-        "by_source": {
-            "manual": sum(not e.by.startswith("rule:") for _, e in records),
-            "rule": sum(e.by.startswith("rule:") for _, e in records),
-        },
-    }
-
-
 # ---------------------------------------------------------------- speed
 
 
@@ -409,24 +646,18 @@ def _summary(values: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def _durations(
-    rows: Sequence[tuple[Ticket, float, float | None]], config: Config
-) -> dict[str, Any]:
-    def both(subset: Sequence[tuple[Ticket, float, float | None]]) -> dict[str, Any]:
+def _durations(rows: Sequence[Duration], config: Config) -> dict[str, Any]:
+    def both(subset: Sequence[Duration]) -> dict[str, Any]:
         return {
-            "wall": _summary([wall for _, wall, _ in subset]),
-            "working": _summary([work for _, _, work in subset if work is not None]),
+            "wall": _summary([wall for _, _, wall, _ in subset]),
+            "working": _summary([work for _, _, _, work in subset if work is not None]),
         }
 
     levels = sorted({tm.level for tm in config.teams.values()})
     return {
         "overall": both(rows),
-        "by_level": {
-            str(lv): both([r for r in rows if config.level(r[0].team) == lv]) for lv in levels
-        },
-        "by_priority": {
-            p: both([r for r in rows if r[0].priority == p]) for p in config.priorities
-        },
+        "by_level": {str(lv): both([r for r in rows if r[0] == lv]) for lv in levels},
+        "by_priority": {p: both([r for r in rows if r[1] == p]) for p in config.priorities},
     }
 
 
@@ -434,46 +665,7 @@ def _clock(sla: Sla, metric: str) -> Clock | None:
     return next((c for c in sla.clocks if c.metric == metric and c.stop is not None), None)
 
 
-def _speed(items: Sequence[tuple[Ticket, Sla]], config: Config, period: Period) -> dict[str, Any]:
-    first, resolution = [], []
-    for ticket, sla in items:
-        if ticket.first_response_at is not None and ticket.first_response_at in period:
-            clock = _clock(sla, "first_response")
-            wall = (ticket.first_response_at - ticket.created).total_seconds()
-            first.append((ticket, wall, clock.used.total_seconds() if clock else None))
-        resolved = _resolved_at(ticket)
-        if resolved is not None and resolved in period:
-            clock = _clock(sla, "resolution")
-            wall = (resolved - ticket.created).total_seconds()
-            resolution.append((ticket, wall, clock.used.total_seconds() if clock else None))
-    return {
-        "first_response": _durations(first, config),
-        "resolution": _durations(resolution, config),
-    }
-
-
-# ---------------------------------------------------------------- satisfaction and trend
-
-
-def _satisfaction(items: Sequence[tuple[Ticket, Sla]], period: Period) -> dict[str, Any]:
-    rated = [t for t, _ in items if t.csat is not None and t.closed_at in period]
-    scores = [t.csat for t in rated if t.csat is not None]
-    given = [
-        (e.at, t, e)
-        for t in rated
-        for e in t.entries
-        if e.kind == "feedback" and (t.resolved_at is None or e.at >= t.resolved_at)
-    ]  # feedback from an earlier closing, before a reopen, went with the old rating
-    feedback = [
-        {"id": t.id, "csat": t.csat, "at": format_timestamp(e.at), "text": e.text}
-        for _, t, e in sorted(given, key=lambda g: (g[0], g[1].id))
-    ]
-    return {
-        "responses": len(scores),
-        "average": round(float(statistics.mean(scores)), 2) if scores else None,
-        "distribution": {str(n): scores.count(n) for n in range(1, 6)},
-        "feedback": feedback,
-    }
+# ---------------------------------------------------------------- trend
 
 
 def _weeks(period: Period) -> list[Period]:
@@ -487,102 +679,3 @@ def _weeks(period: Period) -> list[Period]:
         weeks.append(Period(monday, monday + dt.timedelta(days=7)))
         monday += dt.timedelta(days=7)
     return weeks
-
-
-def _trend(items: Sequence[tuple[Ticket, Sla]], period: Period) -> list[dict[str, Any]]:
-    weeks = _weeks(period)
-    parts = [Period(max(w.since, period.since), min(w.until, period.until)) for w in weeks]
-    tickets = [t for t, _ in items]
-    created = _per_part((t.created for t in tickets), parts)
-    resolved = _per_part((_resolved_at(t) for t in tickets), parts)
-    breached = _per_part((breached_at(c) for _, s in items for c in s.clocks), parts)
-    escalated = _per_part((e.at for t in tickets for e in t.escalations), parts)
-    rows = []
-    for n, week in enumerate(weeks):
-        iso = week.since.isocalendar()
-        rows.append(
-            {
-                "week": f"{iso.year}-W{iso.week:02d}",
-                "start": week.since.date().isoformat(),
-                "created": created[n],
-                "resolved": resolved[n],
-                "breached": breached[n],
-                "escalated": escalated[n],
-            }
-        )
-    return rows
-
-
-def _per_part(moments: Iterable[dt.datetime | None], parts: Sequence[Period]) -> list[int]:
-    """How many of ``moments`` fall in each of ``parts`` (consecutive periods)."""
-    counts = [0] * len(parts)
-    if not parts:
-        return counts
-    starts = [part.since for part in parts]
-    first, last = parts[0].since, parts[-1].until
-    for moment in moments:
-        if moment is not None and first <= moment < last:
-            counts[bisect.bisect_right(starts, moment) - 1] += 1
-    return counts
-
-
-# ---------------------------------------------------------------- knowledge base
-
-TOP_ARTICLES = 10
-
-
-def _knowledge_base(
-    items: Sequence[tuple[Ticket, Sla]],
-    config: Config,
-    now: dt.datetime,
-    period: Period,
-    articles: Sequence[Article],
-) -> dict[str, Any]:
-    tickets = [t for t, _ in items]
-    resolved = [t for t in tickets if _resolved_at(t) in period]
-    level_1 = [t for t in resolved if config.level(t.team) == 1 and not t.escalated_teams]
-    by_id = {a.id: a for a in articles}
-    used = Counter(t.kb for t in resolved if t.kb is not None)
-    covered = {c for a in articles for c in a.categories}
-    escalated = Counter(  # tickets escalated to another team in the period, by category
-        t.category
-        for t in tickets
-        if t.category is not None
-        and any(e.kind != "priority" and e.at in period for e in t.escalations)
-    )
-    today = now.date()
-    stale = sorted(
-        (a for a in articles if today - a.updated > STALE_AFTER), key=lambda a: (a.updated, a.id)
-    )
-    with_article = sum(t.kb is not None for t in level_1)
-    return {
-        "articles": len(articles),
-        "level_1_resolutions": len(level_1),
-        "with_article": with_article,
-        "article_rate": _rate(with_article, len(level_1)),
-        "most_used": [
-            {
-                "id": k,
-                "title": by_id[k].title if k in by_id else None,
-                "file": by_id[k].path if k in by_id else None,
-                "count": n,
-            }
-            for k, n in sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ARTICLES]
-        ],
-        "gaps": [
-            {"category": c, "escalated": n}
-            for c, n in sorted(escalated.items(), key=lambda kv: (-kv[1], kv[0]))
-            if c not in covered
-        ],
-        "stale_after_days": STALE_AFTER.days,
-        "stale": [
-            {
-                "id": a.id,
-                "title": a.title,
-                "file": a.path,
-                "updated": a.updated.isoformat(),
-                "days": (today - a.updated).days,
-            }
-            for a in stale
-        ],
-    }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
 
 from esc.domain import stats
 from esc.domain.choices import unknown_choice
@@ -19,6 +20,9 @@ from esc.store.catalog import Catalog, Record
 from esc.store.kb import load as load_kb
 from esc.store.user_cache import compiled_templates_dir
 from esc.store.workspace import TEMPLATES_DIR, Workspace
+
+if TYPE_CHECKING:
+    from esc.report.render import SummaryTally
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -55,7 +59,7 @@ def period_of(since: str | None, until: str | None, now: dt.datetime) -> stats.P
 
 
 def build_report(
-    items: list[tuple[Ticket, Sla]],
+    items: Iterable[tuple[Ticket, Sla]],
     workspace: Workspace,
     now: dt.datetime,
     period: stats.Period,
@@ -63,7 +67,8 @@ def build_report(
     settled: int = 0,
 ) -> stats.ReportJson:
     """The report's numbers; ``settled`` counts tickets left out of ``items`` as done
-    with before the period (see :func:`esc.domain.stats.build`)."""
+    with before the period (see :func:`esc.domain.stats.build`).  ``items`` may be a
+    generator: each pair is counted as it comes, none is kept."""
     config = workspace.config()
     if team is not None and team not in config.teams:
         raise BadInput(unknown_choice("team", team, tuple(config.teams)))
@@ -77,48 +82,64 @@ def report_time(now: dt.datetime) -> dt.datetime:
 
 
 class ReportItems:
-    """What a sweep's reports show of each ticket, gathered from cache entries as they come
-    in (from worker processes, while the others are still being swept).
+    """What a sweep's reports show, counted from cache entries as they come in (from worker
+    processes, while the others are still being swept): a :class:`stats.Tally` and a
+    :class:`SummaryTally`, not a ticket and an SLA per ticket.
 
     A ticket settled before the report's period counts only in the totals; any other is
-    a (ticket, SLA as of the top of the hour) pair, from the cache alone.
+    counted with its SLA as of the top of the hour, from the cache alone, ranked by its
+    file name (the records' order).
     """
 
     def __init__(self, catalog: Catalog, now: dt.datetime) -> None:
+        from esc.report.render import SummaryTally
+
         self.catalog = catalog
         self.as_of = report_time(now)
         self.period = stats.default_period(self.as_of)
-        # name -> (the entry, its pair or None if settled)
-        self.found: dict[str, tuple[Entry, tuple[Ticket, Sla] | None]] = {}
-        self.complete = True  # False: an entry the cache cannot answer for without a file
+        self.tally = stats.Tally(catalog.config, self.as_of, self.period)
+        self.summary = SummaryTally(catalog.config, self.as_of)
+        self.found: dict[str, Entry] = {}  # name -> the entry counted
+        self.settled = 0
+        self.complete = True  # False: the counts cannot answer (see :meth:`counted`)
         self.folder = catalog.workspace.tickets_dir
 
     def add(self, name: str, entry: Entry) -> None:
         if entry.status is None or not self.complete:
             return  # a file that does not parse: not a ticket of the reports
+        if name in self.found:
+            self.complete = False  # counted already with another entry: cannot be undone
+            return
         record = Record(name, self.folder, entry)
         if self.catalog.settled_before(record, self.period.since):
-            self.found[name] = (entry, None)
+            self.found[name] = entry
+            self.settled += 1
             return
         sla = self.catalog.kept_sla_near(record, self.as_of)
         if sla is None:
             self.complete = False
             return
-        self.found[name] = (entry, (record.ticket, sla))
+        self.found[name] = entry
+        self.tally.add(record.ticket, sla, name)
+        self.summary.add(record.ticket, sla, name)
 
-    def items(self, records: list[Record]) -> tuple[list[tuple[Ticket, Sla]], int] | None:
-        """The pairs of ``records`` in their order and how many are settled (records not
-        gathered with the entry they have now are added now); None if the cache cannot
-        answer for one of them."""
+    def counted(self, records: list[Record]) -> tuple[stats.Tally, SummaryTally, int] | None:
+        """The counts over ``records`` (those not yet counted are counted now) and how many
+        are settled; None if the cache cannot answer for one of them, if one was counted
+        with an entry it no longer has, or if the counts hold a ticket not in ``records``
+        (the caller then reads every ticket afresh)."""
+        names = [r.name for r in records]
+        if names != sorted(names):
+            return None  # (ranked by name: the order must be the names')
         for record in records:
             known = self.found.get(record.name)
-            if known is None or known[0] is not record.entry:
+            if known is None:
                 self.add(record.name, record.entry)
-        if not self.complete:
+            elif known is not record.entry:
+                return None
+        if not self.complete or len(self.found) != len(records):
             return None
-        pairs = (self.found[r.name][1] for r in records if r.name in self.found)
-        items = [pair for pair in pairs if pair is not None]
-        return items, len(records) - len(items)
+        return self.tally, self.summary, self.settled
 
 
 SWEEP_REPORTS = ("summary.md", "index.html", "report.json")
@@ -147,27 +168,36 @@ def sweep_reports(
 
     ``gathered`` holds the reports' tickets and SLAs if they were gathered already.
     """
-    from esc.report.render import render, render_report, summary_data
+    from esc.report.render import SummaryTally, render, render_report
 
     as_of = report_time(now)
     period = stats.default_period(as_of)
-    ready = gathered.items(records) if gathered is not None else None
+    ready = gathered.counted(records) if gathered is not None else None
     if ready is None:
-        live = [r for r in records if not catalog.settled_before(r, period.since)]
-        pairs = [(r.ticket, sla_for_report(catalog, r, as_of)) for r in live]
-        ready = pairs, len(records) - len(live)
-    items, settled = ready
+        tally = stats.Tally(catalog.config, as_of, period)
+        summary = SummaryTally(catalog.config, as_of)
+        settled = 0
+        for record in records:
+            if catalog.settled_before(record, period.since):
+                settled += 1
+                continue
+            built = record.doc is None  # (its ticket comes from the cache: dropped again)
+            ticket, sla = record.ticket, sla_for_report(catalog, record, as_of)
+            tally.add(ticket, sla)
+            summary.add(ticket, sla)
+            if built:
+                record.release()
+        ready = tally, summary, settled
+    tally, summary, settled = ready
     overrides = catalog.workspace.root / TEMPLATES_DIR
     compiled = compiled_templates_dir()
     files = {}
     if "summary.md" in parts:
-        data = summary_data(items, catalog.config, as_of)
+        data = summary.data()
         files["summary.md"] = render(SUMMARY_TEMPLATE, data, overrides, compiled)
     if "index.html" in parts or "report.json" in parts:
         articles = load_kb(catalog.workspace.root).articles
-        report = stats.build(
-            items, catalog.config, as_of, period, settled=settled, articles=articles
-        )
+        report = tally.report(settled, articles)
         if "index.html" in parts:
             files["index.html"] = render_report(report, "html", overrides, "../", compiled)
         if "report.json" in parts:

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -102,66 +102,97 @@ def _bytecode_cache(folder: Path | None) -> Any:
     return QuietCache(str(folder))
 
 
-def _clock_rows(
-    pairs: Sequence[tuple[Ticket, Clock]], as_of: dt.datetime
-) -> list[dict[str, object]]:
-    """Clock rows, soonest (or most past) deadline first, times in the zone of ``as_of``."""
-    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-    ordered = sorted(pairs, key=lambda p: (p[1].due or far, p[0].id))
-    return [
-        {
-            "id": ticket.id,
-            "title": ticket.title,
-            "team": ticket.team,
-            "priority": ticket.priority,
-            "metric": clock.metric,
-            "due": format_timestamp(clock.due.astimezone(as_of.tzinfo)) if clock.due else "-",
-        }
-        for ticket, clock in ordered
-    ]
-
-
 def summary_data(
-    items: Sequence[tuple[Ticket, Sla]], config: Config, as_of: dt.datetime
+    items: Iterable[tuple[Ticket, Sla]], config: Config, as_of: dt.datetime
 ) -> dict[str, object]:
     """What summary.md shows, counted as report.json counts it (:mod:`esc.domain.stats`):
     active tickets by status and team, how many of them are overdue or in warning
     (:func:`stats.standing`), and the breached clocks and clocks in warning, as of
     ``as_of``.  ``overdue`` and ``warning`` list clocks; every ``*_tickets`` counts tickets."""
-    active = [(t, s) for t, s in items if t.active]
-    overdue = _clock_rows([(t, c) for t, s in active for c in s.overdue_clocks], as_of)
-    warning = _clock_rows([(t, c) for t, s in active for c in s.warning_clocks], as_of)
+    tally = SummaryTally(config, as_of)
+    for ticket, sla in items:
+        tally.add(ticket, sla)
+    return tally.data()
 
-    def row(mine: Sequence[tuple[Ticket, Sla]]) -> dict[str, int]:
-        standings = Counter(standing(s) for _, s in mine)
+
+_FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+_ClockRow = tuple[dt.datetime, str, int | str, int, dict[str, object]]
+
+
+class SummaryTally:
+    """:func:`summary_data` counted one (ticket, SLA) at a time, keeping only the active
+    tickets' ids, counts and clock rows; ``rank`` is a ticket's place in the order."""
+
+    def __init__(self, config: Config, as_of: dt.datetime) -> None:
+        self.config, self.as_of = config, as_of
+        self.active: list[tuple[int | str, str]] = []
+        self.counts: dict[str | None, Counter[str]] = {}  # team (None: unknown) -> counts
+        self.overdue: list[_ClockRow] = []
+        self.warning: list[_ClockRow] = []
+
+    def add(self, ticket: Ticket, sla: Sla, rank: int | str | None = None) -> None:
+        if not ticket.active:
+            return
+        order: int | str = len(self.active) if rank is None else rank
+        self.active.append((order, ticket.id))
+        team = ticket.team if ticket.team in self.config.teams else None
+        counts = self.counts.setdefault(team, Counter())
+        counts[ticket.status] += 1
+        counts["active"] += 1
+        counts[standing(sla)] += 1
+        for rows, clocks in (
+            (self.overdue, sla.overdue_clocks),
+            (self.warning, sla.warning_clocks),
+        ):
+            rows += [
+                (clock.due or _FAR, ticket.id, order, n, self._clock_row(ticket, clock))
+                for n, clock in enumerate(clocks)
+            ]
+
+    def _clock_row(self, ticket: Ticket, clock: Clock) -> dict[str, object]:
+        due = clock.due
         return {
-            **{status: sum(1 for t, _ in mine if t.status == status) for status in ACTIVE_STATUSES},
-            "active": len(mine),
-            "overdue": standings["overdue"],
-            "warning": standings["warning"],
+            "id": ticket.id,
+            "title": ticket.title,
+            "team": ticket.team,
+            "priority": ticket.priority,
+            "metric": clock.metric,
+            "due": format_timestamp(due.astimezone(self.as_of.tzinfo)) if due else "-",
         }
 
-    teams = [
-        {"name": team.key, "level": team.level, **row([i for i in active if i[0].team == team.key])}
-        for team in sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key))
-    ]
-    known = set(config.teams)
-    elsewhere = [i for i in active if i[0].team not in known]
-    if elsewhere:  # (a team teams.yaml no longer has: counted, so the table adds up)
-        teams.append({"name": "(unknown team)", "level": "?", **row(elsewhere)})
-    total = row(active)
-    return {
-        "as_of": format_timestamp(as_of),
-        "active": [t.id for t, _ in active],
-        "counts": {status: total[status] for status in ACTIVE_STATUSES},
-        "overdue_tickets": total["overdue"],
-        "warning_tickets": total["warning"],
-        "overdue": overdue,
-        "warning": warning,
-        "teams": teams,
-        "total": total,
-        "generated": None,
-    }
+    def _row(self, counts: Counter[str]) -> dict[str, int]:
+        return {
+            **{status: counts[status] for status in ACTIVE_STATUSES},
+            "active": counts["active"],
+            "overdue": counts["overdue"],
+            "warning": counts["warning"],
+        }
+
+    def data(self) -> dict[str, object]:
+        config = self.config
+        teams: list[dict[str, object]] = [
+            {
+                "name": team.key,
+                "level": team.level,
+                **self._row(self.counts.get(team.key, Counter())),
+            }
+            for team in sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key))
+        ]
+        if None in self.counts:  # (a team teams.yaml no longer has: counted, so the table adds up)
+            teams.append({"name": "(unknown team)", "level": "?", **self._row(self.counts[None])})
+        total = self._row(sum(self.counts.values(), Counter[str]()))
+        return {
+            "as_of": format_timestamp(self.as_of),
+            "active": [ticket_id for _, ticket_id in sorted(self.active, key=lambda a: a[0])],
+            "counts": {status: total[status] for status in ACTIVE_STATUSES},
+            "overdue_tickets": total["overdue"],
+            "warning_tickets": total["warning"],
+            "overdue": [row[-1] for row in sorted(self.overdue, key=lambda r: r[:4])],
+            "warning": [row[-1] for row in sorted(self.warning, key=lambda r: r[:4])],
+            "teams": teams,
+            "total": total,
+            "generated": None,
+        }
 
 
 def render(

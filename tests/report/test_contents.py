@@ -47,10 +47,11 @@ def test_a_ticket_reopened_by_hand_is_no_longer_settled(demo: Path) -> None:
     assert path.stem in [row["id"] for row in swept["sla"]["breached_now"]]
 
 
-def test_items_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path) -> None:
-    from esc.domain.stats import default_period
+def test_counts_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path) -> None:
+    from esc.domain.stats import build, default_period
     from esc.domain.timestamps import parse_timestamp
     from esc.report.contents import ReportItems, report_time
+    from esc.report.render import summary_data
     from esc.report.slas import sla_for_report
     from esc.store.catalog import Catalog
     from esc.store.workspace import Workspace
@@ -59,16 +60,24 @@ def test_items_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path)
     Esc(demo, now=now.isoformat()).ok("sweep", "--no-report")  # the cache, as workers leave it
     catalog = Catalog(Workspace(demo))
     records = catalog.cached_records()
+    as_of = report_time(now)
+    period = default_period(as_of)
+    live = [r for r in records if not catalog.settled_before(r, period.since)]
+    pairs = [(r.ticket, sla_for_report(catalog, r, as_of)) for r in live]
+    expected = build(pairs, catalog.config, as_of, period, settled=len(records) - len(live))
     gathered = ReportItems(catalog, now)
-    for record in records[::2]:  # some came in early; the others are added at the end
+    for record in reversed(records[::2]):  # some came in early, out of order; others at the end
         gathered.add(record.name, record.entry)
-    since = default_period(report_time(now)).since
-    changed = next(r for r in records[::2] if catalog.settled_before(r, since))
-    changed.entry = replace(changed.entry, settled=None)  # replaced after it was gathered
-    live = [r for r in records if not catalog.settled_before(r, since)]
-    expected = [(r.ticket, sla_for_report(catalog, r, report_time(now))) for r in live]
-    assert gathered.items(records) == (expected, len(records) - len(live))
-    assert 0 < len(live) < len(records)
+    counted = gathered.counted(records)
+    assert counted is not None
+    tally, summary, settled = counted
+    assert tally.report(settled) == expected
+    assert summary.data() == summary_data(pairs, catalog.config, as_of)
+    assert expected["sla"]["breached_now"] and 0 < len(live) < len(records)
+    # an entry replaced after it was counted: the counts cannot answer, the caller reads afresh
+    changed = next(r for r in records[::2] if catalog.settled_before(r, period.since))
+    changed.entry = replace(changed.entry, settled=None)
+    assert gathered.counted(records) is None
 
 
 @pytest.mark.parametrize(
