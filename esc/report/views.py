@@ -159,7 +159,7 @@ def _row(
     if ticket is not None:
         padded[1] = paint(padded[1], PRIORITY_COLOUR.get(ticket.priority), colour)
         padded[2] = paint(padded[2], STATUS_COLOUR.get(ticket.status), colour)
-        clock = next_clock(sla) if sla is not None else None
+        clock = next_clock(sla) if sla is not None and colour else None  # (for its colour)
         if clock is not None:
             padded[SLA_COLUMN] = paint(padded[SLA_COLUMN], STATE_COLOUR.get(clock.state), colour)
     return "  ".join(padded).rstrip()
