@@ -14,7 +14,7 @@ from esc.domain.plan import sla_of
 from esc.domain.sla import Sla
 from esc.report import views
 from esc.report.history import story, story_json, story_text
-from esc.report.slas import sla_now, sla_states_now
+from esc.report.slas import sla_column_now, sla_now, sla_states_now
 from esc.store import git
 from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
@@ -77,7 +77,8 @@ def list_tickets(
         tickets = query.involving(tickets, config, involving)
     chosen = query.select(tickets, config, spec, sort, now)
     del records
-    sla_at = sla_now if as_json else sla_states_now  # (the table shows states and deadlines)
+    # (the table shows one clock's state and deadline; --overdue judges every clock)
+    sla_at = sla_now if as_json else sla_states_now if overdue else sla_column_now
     slas: dict[str, Sla] | None = None
     if overdue or not as_json:
         slas = {t.id: sla_at(catalog, by_id[t.id], now) for t in chosen}

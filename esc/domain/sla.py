@@ -419,6 +419,24 @@ def _clock(
     return Clock(metric, target, start, stop, due, warn, state, used, tuple(excluded), marks)
 
 
+NEXT_STATES: tuple[tuple[ClockState, ...], ...] = (("breached",), ("warning", "ok"), ("paused",))
+
+
+def next_index(states: Sequence[str], dues: Sequence[float | None]) -> int | None:
+    """Of running clocks (each one's state and due instant, a Unix time), the one a person
+    should look at first: the one most past its deadline, else the one due soonest, else
+    a paused one (the first of equals); None if there is none."""
+    keys = [_FAR if due is None else due for due in dues]
+    for group in NEXT_STATES:
+        found = [i for i, state in enumerate(states) if state in group]
+        if found:
+            return min(found, key=keys.__getitem__)
+    return None
+
+
+_FAR = float("inf")
+
+
 def clock_state(
     now: dt.datetime,
     stopped: bool,

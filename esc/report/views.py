@@ -9,7 +9,7 @@ from typing import Any
 from esc.domain.config import Config
 from esc.domain.durations import format_age, format_duration, format_relative
 from esc.domain.model import Ticket, front_matter
-from esc.domain.sla import Clock, Sla, request_clocks
+from esc.domain.sla import Clock, Sla, next_index, request_clocks
 from esc.domain.timestamps import format_timestamp
 from esc.report.terminal import printable, style
 
@@ -159,7 +159,7 @@ def _row(
     if ticket is not None:
         padded[1] = paint(padded[1], PRIORITY_COLOUR.get(ticket.priority), colour)
         padded[2] = paint(padded[2], STATUS_COLOUR.get(ticket.status), colour)
-        clock = next_clock(sla) if sla is not None else None
+        clock = next_clock(sla) if sla is not None and colour else None  # (for its colour)
         if clock is not None:
             padded[SLA_COLUMN] = paint(padded[SLA_COLUMN], STATE_COLOUR.get(clock.state), colour)
     return "  ".join(padded).rstrip()
@@ -323,12 +323,9 @@ def next_clock(sla: Sla) -> Clock | None:
     """The running clock a person should look at first: the one most past its deadline,
     else the one due soonest, else a paused one; None if no clock is running."""
     running = [c for c in sla.clocks if c.running]
-    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-    for states in (("breached",), ("warning", "ok"), ("paused",)):
-        found = [c for c in running if c.state in states]
-        if found:
-            return min(found, key=lambda c: c.due or far)
-    return None
+    dues = [None if c.due is None else c.due.timestamp() for c in running]
+    index = next_index([c.state for c in running], dues)
+    return None if index is None else running[index]
 
 
 def sla_cell(sla: Sla) -> str:

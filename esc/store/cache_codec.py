@@ -14,7 +14,7 @@ from typing import Any
 from esc.domain.calendar import Calendar
 from esc.domain.config import Config
 from esc.domain.model import Entry, Escalation, Request, Ticket
-from esc.domain.sla import Clock, Sla, clock_state, counted_time
+from esc.domain.sla import Clock, Sla, clock_state, counted_time, next_index
 from esc.domain.timestamps import zone_of
 
 _DT = "\x00dt"
@@ -279,6 +279,41 @@ def sla_at(data: Sequence[Any], config: Config, now: dt.datetime, used: bool = T
     if used and computed is not None and computed[0] == now.timestamp():
         used = False  # computed at this very instant: the time used is as counted then
     return Sla(now, policy, why, tuple(_clock_at(c, policy.calendar, now, used) for c in clocks))
+
+
+def next_sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> Sla | None:
+    """:func:`sla_at` (its time used not counted again) cut down to the one clock
+    ``esc.report.views.next_clock`` picks from it, built alone from the plain numbers: what
+    the SLA column of ``esc list`` shows.  None when no clock is running or the SLA cannot
+    be derived (the caller then builds the whole SLA)."""
+    _, policy_name, why, clocks = data
+    if policy_name is None:
+        return None
+    policy = next((p for p in config.policies if p.name == policy_name), None)
+    if policy is None:
+        return None
+    moment = now.timestamp()
+    running = []
+    states = []
+    dues = []
+    for clock in clocks:
+        stop, due, warn, state = clock[3], clock[4], clock[5], clock[6]
+        if stop is not None:
+            continue
+        if state != "paused":  # (as clock_state judges a running clock at ``now``)
+            if due is not None and moment >= due[0]:
+                state = "breached"
+            elif warn is not None and moment >= warn[0]:
+                state = "warning"
+            else:
+                state = "ok"
+        running.append(clock)
+        states.append(state)
+        dues.append(None if due is None else due[0])
+    index = next_index(states, dues)
+    if index is None:
+        return None
+    return Sla(now, policy, why, (_clock_at(running[index], policy.calendar, now, False),))
 
 
 def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool) -> Clock:

@@ -280,6 +280,19 @@ class Catalog:
         as of the kept computation (not counted again: faster, for who needs the states)."""
         return self._kept(record, now, later=False, count_used=False)
 
+    def kept_next_clock(self, record: Record, now: dt.datetime) -> Sla | None:
+        """:meth:`kept_sla_states` cut down to the clock the SLA column of ``esc list``
+        shows (``esc.report.views.next_clock``), building that clock only; None when
+        nothing was kept or no clock runs (the caller then needs the whole SLA)."""
+        entry = record.entry
+        if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
+            return None
+        if now.timestamp() < entry.sla_time:
+            return None
+        data = cache.unpack(entry.sla)
+        assert isinstance(data, tuple)
+        return cache_codec.next_sla_at(data, self.config, now)
+
     def kept_sla_near(self, record: Record, moment: dt.datetime) -> Sla | None:
         """The SLA as of ``moment`` from the one kept, even if that was computed a little
         after ``moment`` (for reports, rendered as of the top of the hour)."""

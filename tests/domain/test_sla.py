@@ -1068,3 +1068,14 @@ def test_rules_see_the_ola_only_when_they_name_it() -> None:
     assert not compile_condition({"sla": "breached"}, vocabulary, path="when").matches(facts)
     named = compile_condition({"sla.collaboration": "breached"}, vocabulary, path="when")
     assert named.matches(facts)
+
+
+def test_the_next_clock_is_the_most_overdue_else_the_soonest_due_else_a_paused_one() -> None:
+    from esc.domain.sla import next_index
+
+    assert next_index([], []) is None
+    assert next_index(["ok", "breached", "breached"], [1.0, 5.0, 3.0]) == 2
+    assert next_index(["ok", "warning", "paused"], [4.0, 6.0, 1.0]) == 0
+    assert next_index(["ok", "ok"], [None, 2.0]) == 1  # (no due instant: last)
+    assert next_index(["ok", "ok"], [2.0, 2.0]) == 0  # (the first of equals)
+    assert next_index(["paused", "paused"], [9.0, 8.0]) == 1

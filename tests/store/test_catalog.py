@@ -316,6 +316,7 @@ READ_COMMANDS = [
     ("check", "--format", "github", "--fail-on", "warning"),
     ("check", "--format", "junit"),
     ("list",),
+    ("list", "--all"),
     ("list", "--overdue"),
     ("list", "--overdue", "--json"),
     ("list", "--json"),
@@ -377,3 +378,30 @@ def test_no_verdict_from_numbers_kept_after_the_moment_asked_about(
     (record,) = kept.records()[0]
     assert kept.standing(record, at(13, 30)) == "overdue"
     assert kept.standing(record, at(10)) is None  # (computed anew, as kept_sla would be)
+
+
+def test_the_sla_column_from_the_kept_numbers_is_the_one_of_the_whole_sla(
+    workspace: Path, esc: Esc
+) -> None:
+    from esc.report.views import next_clock, sla_cell
+
+    _desk_for_verdicts(esc)
+    esc.ok("sweep", "--no-report", now=at(10).isoformat())
+    kept = catalog(workspace)
+    records, _ = kept.records()
+    far = dt.datetime(2031, 6, 2, tzinfo=CET)
+    cells = set()
+    for moment in [at(10, 5), at(12, 5), at(13, 30), at(10, day=23), far]:
+        for record in records:
+            whole = kept.kept_sla_states(record, moment)
+            assert whole is not None
+            column = kept.kept_next_clock(record, moment)
+            if column is None:  # no clock runs: the caller builds the whole SLA
+                assert next_clock(whole) is None
+                continue
+            assert record.doc is None  # (from the cache, the file not read)
+            assert next_clock(column) == next_clock(whole)
+            assert sla_cell(column) == sla_cell(whole)
+            cells.add(sla_cell(column).split(" ")[0])
+    assert {"due", "warning,", "breached", "paused"} <= cells
+    assert kept.kept_next_clock(records[0], at(9, 59)) is None  # kept after that moment
