@@ -86,7 +86,7 @@ def load_with_lines(text: str) -> Any:
         raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
     except YAMLError as exc:
         raise YamlError(str(exc)) from None
-    except (ValueError, OverflowError):  # a scalar that is no value, like 2026-02-30
+    except (ValueError, OverflowError, TypeError):  # a value that is none, like 2026-02-30
         _compose_and_load(text)  # says which, and where
         raise YamlError("a value cannot be read") from None  # pragma: no cover
 
@@ -161,6 +161,8 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
             kind = str(bad.tag).rsplit(":", 1)[-1]
             problem = f"{bad.value} is not a valid {kind} ({exc})"
             raise YamlError(problem, bad.start_mark.line) from None
+        except TypeError as exc:  # a key no mapping can hold, deep in a tag: !!omap [{[1]: 2}]
+            raise YamlError(f"a value cannot be read ({exc})") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None

@@ -114,6 +114,7 @@ BYTES_CASES: dict[str, tuple[bytes, str]] = {
     "tags text": (replace("tags", 'tags: "x"'), "tags"),
     "tags numbers": (replace("tags", "tags: [1, 2]"), "tags"),
     "tags mappings": (replace("tags", "tags: [{a: b}]"), "tags"),
+    "an ordered map keyed by a list": (add("x: !!omap [{[1]: 2}]"), "cannot be read"),
     "tag with a comma": (replace("tags", 'tags: ["a,b"]'), "comma"),
     "created too early": (replace("created", "created: 0001-01-01T00:00:00+14:00"), "range"),
     "created too late": (replace("created", "created: 9999-12-31T23:59:59-01:00"), "range"),
