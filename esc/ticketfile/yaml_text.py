@@ -162,7 +162,8 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
             problem = f"{bad.value} is not a valid {kind} ({exc})"
             raise YamlError(problem, bad.start_mark.line) from None
         except TypeError as exc:  # a key no mapping can hold, deep in a tag: !!omap [{[1]: 2}]
-            raise YamlError(f"a value cannot be read ({exc})") from None
+            line = _first_tagged_collection(node)
+            raise YamlError(f"a value cannot be read ({exc})", line) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
@@ -254,6 +255,24 @@ def _unconstructable(node: Node) -> Node:
         except (ValueError, OverflowError):
             return scalar_node
     return node
+
+
+def _first_tagged_collection(node: Node) -> int | None:
+    """The 0-based line of the first ``!!omap``, ``!!pairs`` or ``!!set`` under ``node`` (the
+    tags whose values ruamel.yaml builds from keys it cannot always hold), or None."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    if isinstance(node, (MappingNode, SequenceNode)):
+        if str(node.tag).rsplit(":", 1)[-1] in ("omap", "pairs", "set"):
+            return int(node.start_mark.line)
+        children = node.value if isinstance(node, SequenceNode) else [
+            child for pair in node.value for child in pair
+        ]
+        for child in children:
+            found = _first_tagged_collection(child)
+            if found is not None:
+                return found
+    return None
 
 
 def _scalars(node: Node) -> Iterator[Node]:
