@@ -1040,7 +1040,7 @@ def main(argv: list[str] | None = None) -> int:
 # what esc was writing is left whole (its temporary file removed: esc.store.atomic).
 _SYSTEM_TROUBLE = {
     errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM,
-    errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ETXTBSY,
+    errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ETXTBSY, errno.ENAMETOOLONG,
 }  # fmt: skip
 _WRITING = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}  # (only a write says so)
 

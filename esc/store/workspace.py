@@ -8,6 +8,7 @@ Every ticket is written atomically (:mod:`esc.store.atomic`) under its lock
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -172,8 +173,12 @@ class Workspace:
     def resolve(self, ref: str) -> Path:
         prefix = self.config().id_prefix
         exact = self.tickets_dir / f"{ids.normalise_ref(ref, prefix)}.md"
-        if exact.is_file():  # a full ID: no need to list the folder
-            return exact
+        try:
+            if exact.is_file():  # a full ID: no need to list the folder
+                return exact
+        except OSError as exc:  # a name too long for any file is no ticket's: listed below
+            if exc.errno != errno.ENAMETOOLONG:
+                raise
         try:
             names = os.listdir(self.tickets_dir)
         except FileNotFoundError:

@@ -1817,3 +1817,13 @@ def test_involve_and_answer_refuse_with_one_line_and_change_nothing(
     )
     assert show(esc, ticket)["requests"][0]["state"] == "declined"
     assert esc("validate").code == 0
+
+
+def test_a_ticket_id_too_long_for_a_file_name_is_no_ticket(esc: Esc) -> None:
+    """Found by the fuzz test: the name was looked up as a file, and the system's "File
+    name too long" was an internal error (exit 3)."""
+    long_id = "a" * 3000
+    for args in (["show", long_id], ["comment", long_id, "-m", "hi"]):
+        result = esc(*args)
+        assert result.code == 1, result.err
+        assert result.err.startswith("esc: no ticket 'aaaa") and result.err.count("\n") == 1
