@@ -20,7 +20,7 @@ from typing import Any
 
 from esc import __version__
 from esc.domain.errors import ParseError
-from esc.domain.kb import Article
+from esc.domain.kb import Article, front_of
 from esc.domain.suggest import Index
 from esc.store.diagnostics import fallback
 from esc.store.kb import KnowledgeBase, article_paths, load
@@ -68,15 +68,9 @@ def _key(paths: list[Path]) -> str | None:
 
 
 def _article_json(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "title": article.title,
-        "categories": list(article.categories),
-        "tags": list(article.tags),
-        "updated": article.updated.isoformat(),
-        "body": article.body,
-        "path": article.path,
-    }
+    front = front_of(article)
+    return {**front, "updated": article.updated.isoformat(), "body": article.body,
+            "path": article.path}  # fmt: skip
 
 
 def _write(base: Path, key: str, found: KnowledgeBase, index: Index | None) -> None:
