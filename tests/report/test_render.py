@@ -7,12 +7,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from esc.config.loading import build_config
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain.config import Config
 from esc.domain.model import Ticket
 from esc.domain.plan import sla_of
-from esc.report.render import _environment, render, summary_data
+from esc.report.render import _environment, _joined, render, summary_data
 from tests.conftest import Esc
 
 CET = dt.timezone(dt.timedelta(hours=1))
@@ -89,3 +91,15 @@ def test_the_rows_of_clocks_and_requests_are_what_the_macros_write(demo: Path) -
             assert f'<a href="{row["file"]}">{row["id"]}</a>' in html
             assert f"<td>{when}</td>{cell}</tr>\n" in html
         assert html.count(f'data-key="{name}[') == len(rows)
+
+
+@pytest.mark.parametrize("size", [1, 7, 4096])
+def test_a_report_joined_a_few_pieces_at_a_time_is_the_one_jinja_renders(
+    demo: Path, size: int
+) -> None:
+    """render() joins a template's pieces a few thousand at a time (so a large report never
+    holds them all in one list): the same text as jinja's own render()."""
+    report = json.loads(Esc(demo, now="2026-11-27T09:00:00+01:00").ok("report", "--format", "json"))
+    template = _environment(None).get_template("report.html.j2")
+    pieces = template.generate(r=report, links="../")
+    assert _joined(pieces, size) == template.render(r=report, links="../")
