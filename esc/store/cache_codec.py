@@ -53,6 +53,21 @@ def _dt(value: Any) -> dt.datetime | None:
     return moment
 
 
+_SPANS: dict[float, dt.timedelta] = {}
+
+
+def _span(seconds: float) -> dt.timedelta:
+    """A clock's target or time used, made once for each number of seconds (as moments
+    are: :func:`_dt`); ``timedelta(seconds=float)`` is slow, and the targets are few."""
+    span = _SPANS.get(seconds)
+    if span is None:
+        span = dt.timedelta(seconds=seconds)
+        if len(_SPANS) >= MOMENTS_KEPT:
+            _SPANS.clear()
+        _SPANS[seconds] = span
+    return span
+
+
 class _LazyExtra(Mapping[str, Any]):
     """Unknown front-matter fields, each turned back into a Python value on first use (a
     field nobody reads, such as the ``sla:`` block a command computes anew, never is)."""
@@ -344,15 +359,14 @@ def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool)
     start_at, stop_at, due_at, warn_at = _dt(start), _dt(stop), _dt(due), _dt(warn)
     assert start_at is not None
     intervals = tuple((_req(a), _req(b)) for a, b in paused) if paused else ()
-    target = dt.timedelta(seconds=target_s)
-    used = dt.timedelta(seconds=used_s)
     if stop_at is None and state != "paused":  # (stopped and paused clocks stand still)
-        if count:
-            used = counted_time(cal, start_at, now, intervals)
+        used = counted_time(cal, start_at, now, intervals) if count else _span(used_s)
         state = clock_state(now, False, True, False, due_at, warn_at)
+    else:
+        used = _span(used_s)
     return Clock(
         metric,
-        target,
+        _span(target_s),
         start_at,
         stop_at,
         due_at,
