@@ -166,8 +166,11 @@ class _Rate:
         self.met = self.total = 0
 
     def add(self, clock: Clock) -> None:
-        self.total += 1
-        self.met += clock.state == "met"
+        self.count(clock.state == "met")
+
+    def count(self, met: bool, clocks: int = 1) -> None:
+        self.total += clocks
+        self.met += met * clocks
 
     def json(self) -> dict[str, Any]:
         return {
@@ -205,8 +208,7 @@ class Tally:
         self.by_status = Counter[str]()
         self.aging = Counter[str]()
         # SLA
-        self.decided = _Rate()
-        self.decided_by: dict[tuple[str, str], _Rate] = {}
+        self.decided = Counter[tuple[str, str, str, bool]]()  # (metric, team, priority, met)
         self.standings = Counter[str]()
         self.breached: list[tuple[Rank, dict[str, Any]]] = []
         self.warning: list[tuple[Rank, dict[str, Any]]] = []
@@ -277,22 +279,17 @@ class Tally:
             self.by_priority[priority] += 1
             self.by_status[status] += 1
             days = max(now - created, _NO_TIME).total_seconds() / 86400
-            aging = self.aging
             for name, lo, hi in AGING:
-                aging[name] += days >= lo and (hi is None or days < hi)
+                if days >= lo and (hi is None or days < hi):
+                    self.aging[name] += 1
+                    break
         # SLA: each clock's outcome (if decided in the period), breaches, the trend
         breaches = 0
         for clock in sla.clocks:
             breached = breached_at(clock)
             decided = clock.stop if clock.state == "met" else breached
             if decided is not None and since <= decided < until:
-                self.decided.add(clock)
-                rates = self.decided_by
-                for key in (("metric", clock.metric), ("team", team), ("priority", priority)):
-                    rate = rates.get(key)
-                    if rate is None:
-                        rate = rates[key] = _Rate()
-                    rate.add(clock)
+                self.decided[(clock.metric, team, priority, clock.state == "met")] += 1
             if breached is not None:
                 breaches += since <= breached < until
                 self._week("breached", breached)
@@ -379,7 +376,8 @@ class Tally:
                     self.given.append((entry.at, ticket.id, order, n, said))
         # trend (breaches counted with the clocks above)
         self._week("created", created)
-        self._week("resolved", resolved)
+        if resolved is not None:
+            self._week("resolved", resolved)
         for e in escalations:
             self._week("escalated", e.at)
         # knowledge base
@@ -443,17 +441,24 @@ class Tally:
             "aging": {name: self.aging[name] for name, _, _ in AGING},
         }
 
-    def _decided(self, kind: str, key: str) -> dict[str, Any]:
-        return self.decided_by.get((kind, key), _Rate()).json()
-
     def _sla(self) -> dict[str, Any]:
         config = self.config
+        overall = _Rate()
+        by: dict[tuple[str, str], _Rate] = {}
+        for (metric, team, priority, met), clocks in self.decided.items():
+            overall.count(met, clocks)
+            for key in (("metric", metric), ("team", team), ("priority", priority)):
+                by.setdefault(key, _Rate()).count(met, clocks)
+
+        def rate(kind: str, key: str) -> dict[str, Any]:
+            return by.get((kind, key), _Rate()).json()
+
         return {
             "compliance": {
-                "overall": self.decided.json(),
-                "by_metric": {m: self._decided("metric", m) for m in METRICS},
-                "by_team": {k: self._decided("team", k) for k in config.teams},
-                "by_priority": {p: self._decided("priority", p) for p in config.priorities},
+                "overall": overall.json(),
+                "by_metric": {m: rate("metric", m) for m in METRICS},
+                "by_team": {k: rate("team", k) for k in config.teams},
+                "by_priority": {p: rate("priority", p) for p in config.priorities},
             },
             "overdue_tickets": self.standings["overdue"],
             "warning_tickets": self.standings["warning"],
