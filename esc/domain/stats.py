@@ -387,7 +387,7 @@ class Tally:
                 self.with_article += ticket.kb is not None
             if ticket.kb is not None:
                 self.used[ticket.kb] += 1
-        if ticket.category is not None and any(e.kind != "priority" for e in moves):
+        if ticket.category is not None and moves and any(e.kind != "priority" for e in moves):
             # tickets escalated to another team in the period, by category
             self.escalated_categories[ticket.category] += 1
 
