@@ -7,7 +7,6 @@ from pathlib import Path
 
 from esc.commands.session import Output, Session
 from esc.domain.stats import keep
-from esc.report import export as exporting
 from esc.report.contents import build_report, period_of
 from esc.report.render import ReportFormat, render_report
 from esc.report.slas import each_with_sla
@@ -65,6 +64,8 @@ def _relative_links(root: Path, out: str | None) -> str:
 
 def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Output:
     """Every ticket as SQLite tables and/or CSV files."""
+    from esc.report import export as exporting  # (not for `esc report`)
+
     docs, broken = exporting.exportable(session.workspace.scan())
     tables = exporting.build_tables(
         [d.ticket for d in docs], session.config, [d.path for d in docs]

@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Iterator
 
 from esc.domain.model import Ticket
-from esc.domain.plan import sla_of
 from esc.domain.sla import Sla
 from esc.store.catalog import Catalog, Record
 
@@ -40,6 +39,8 @@ def sla_for_report(catalog: Catalog, record: Record, moment: dt.datetime) -> Sla
 
 
 def _computed(catalog: Catalog, record: Record, now: dt.datetime) -> Sla:
+    from esc.domain.plan import sla_of  # (and the rules with it: only when the cache cannot answer)
+
     sla = sla_of(catalog.full(record).ticket, catalog.config, now)
     catalog.keep_sla(record, sla, now)
     return sla

@@ -29,11 +29,43 @@ def _t(moment: dt.datetime | None) -> tuple[float, int] | None:
     return (moment.timestamp(), int(offset.total_seconds()) if offset is not None else 0)
 
 
+_MOMENTS: dict[tuple[float, int], dt.datetime] = {}
+MOMENTS_KEPT = 16_384
+
+
 def _dt(value: Any) -> dt.datetime | None:
+    """The moment a ``_t`` pair stands for.
+
+    Made once for each pair (of the last ``MOMENTS_KEPT`` or so): the tickets a command
+    reads share many moments (a day's tickets, their deadlines), and a datetime is
+    immutable; a dict look-up costs a tenth of making it again.
+    """
     if value is None:
         return None
-    stamp, offset = value
-    return dt.datetime.fromtimestamp(stamp, zone_of(offset))
+    moment = _MOMENTS.get(value) if type(value) is tuple else None
+    if moment is None:
+        stamp, offset = value
+        moment = dt.datetime.fromtimestamp(stamp, zone_of(offset))
+        if type(value) is tuple:
+            if len(_MOMENTS) >= MOMENTS_KEPT:
+                _MOMENTS.clear()
+            _MOMENTS[value] = moment
+    return moment
+
+
+_SPANS: dict[float, dt.timedelta] = {}
+
+
+def _span(seconds: float) -> dt.timedelta:
+    """A clock's target or time used, made once for each number of seconds (as moments
+    are: :func:`_dt`); ``timedelta(seconds=float)`` is slow, and the targets are few."""
+    span = _SPANS.get(seconds)
+    if span is None:
+        span = dt.timedelta(seconds=seconds)
+        if len(_SPANS) >= MOMENTS_KEPT:
+            _SPANS.clear()
+        _SPANS[seconds] = span
+    return span
 
 
 class _LazyExtra(Mapping[str, Any]):
@@ -186,12 +218,18 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
         escalations=tuple(
             Escalation(_dt(at) or created_at, kind, src, dst, by, reason)
             for at, kind, src, dst, by, reason in escalations
-        ),
+        )
+        if escalations
+        else (),
         requests=tuple(
             Request(_dt(at) or created_at, by, team, person, state, _dt(closed), closed_by)
             for at, by, team, person, state, closed, closed_by in requests
-        ),
-        entries=tuple(Entry(_dt(at) or created_at, a, k, x) for at, a, k, x in feedback),
+        )
+        if requests
+        else (),
+        entries=tuple(Entry(_dt(at) or created_at, a, k, x) for at, a, k, x in feedback)
+        if feedback
+        else (),
         extra=_LazyExtra(extra),
         complete=False,
     )
@@ -320,16 +358,15 @@ def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool)
     metric, target_s, start, stop, due, warn, state, used_s, paused, marks = data
     start_at, stop_at, due_at, warn_at = _dt(start), _dt(stop), _dt(due), _dt(warn)
     assert start_at is not None
-    intervals = tuple((_req(a), _req(b)) for a, b in paused)
-    target = dt.timedelta(seconds=target_s)
-    used = dt.timedelta(seconds=used_s)
+    intervals = tuple((_req(a), _req(b)) for a, b in paused) if paused else ()
     if stop_at is None and state != "paused":  # (stopped and paused clocks stand still)
-        if count:
-            used = counted_time(cal, start_at, now, intervals)
+        used = counted_time(cal, start_at, now, intervals) if count else _span(used_s)
         state = clock_state(now, False, True, False, due_at, warn_at)
+    else:
+        used = _span(used_s)
     return Clock(
         metric,
-        target,
+        _span(target_s),
         start_at,
         stop_at,
         due_at,
@@ -337,5 +374,5 @@ def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool)
         state,
         used,
         intervals,
-        tuple(_req(m) for m in marks),
+        tuple(_req(m) for m in marks) if marks else (),
     )

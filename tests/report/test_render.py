@@ -4,13 +4,18 @@ clocks as clocks, every active ticket in the team table, clocks in time order.""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
 
 from esc.config.loading import build_config
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain.config import Config
 from esc.domain.model import Ticket
 from esc.domain.plan import sla_of
-from esc.report.render import render, summary_data
+from esc.report.render import _environment, _joined, render, summary_data
+from tests.conftest import Esc
 
 CET = dt.timezone(dt.timedelta(hours=1))
 CREATED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=CET)  # Monday 09:00
@@ -60,3 +65,41 @@ def test_the_summary_counts_tickets_and_clocks_apart() -> None:
     assert "- **2 overdue tickets**: active tickets with an SLA clock running past its " \
         "deadline (4 breached clocks).\n" in text  # fmt: skip
     assert "| **all** | | 0 | 3 | 0 | 3 | 2 | 0 |\n" in text
+
+
+def test_the_rows_of_clocks_and_requests_are_what_the_macros_write(demo: Path) -> None:
+    """The dashboard writes a row per breached clock, clock in warning and open request
+    with when() and num() written out (a report may have 10,000 such rows): each row's
+    time and number cells are byte for byte what those macros write."""
+    desk = Esc(demo, now="2026-11-27T09:00:00+01:00")
+    report = json.loads(desk.ok("report", "--format", "json"))
+    html = desk.ok("report", "--format", "html")
+    template = _environment(None).get_template("report.html.j2")
+    macros = template.make_module({"r": report, "links": ""})
+    lists = [
+        ("sla.breached_now", "due", "over_seconds"),
+        ("sla.warning_now", "due", "left_seconds"),
+        ("collaboration.open_now", "asked", "age_seconds"),
+    ]
+    for name, moment, number in lists:
+        section, key = name.split(".")
+        rows = report[section][key]
+        assert rows, f"the demo has no {name} to check"
+        for n, row in enumerate(rows):
+            when = macros.when(row[moment])
+            cell = macros.num(f"{name}[{n}].{number}", row[number], "duration")
+            assert f'<a href="{row["file"]}">{row["id"]}</a>' in html
+            assert f"<td>{when}</td>{cell}</tr>\n" in html
+        assert html.count(f'data-key="{name}[') == len(rows)
+
+
+@pytest.mark.parametrize("size", [1, 7, 4096])
+def test_a_report_joined_a_few_pieces_at_a_time_is_the_one_jinja_renders(
+    demo: Path, size: int
+) -> None:
+    """render() joins a template's pieces a few thousand at a time (so a large report never
+    holds them all in one list): the same text as jinja's own render()."""
+    report = json.loads(Esc(demo, now="2026-11-27T09:00:00+01:00").ok("report", "--format", "json"))
+    template = _environment(None).get_template("report.html.j2")
+    pieces = template.generate(r=report, links="../")
+    assert _joined(pieces, size) == template.render(r=report, links="../")

@@ -75,3 +75,32 @@ def test_a_ticket_comes_back_from_its_summary(demo: tuple[list[Ticket], Config])
         assert back.requests == ticket.requests
         assert dict(back.extra) == dict(ticket.extra)
     assert sum(len(t.requests) for t in tickets) == 2  # (the demo's: one open, one answered)
+
+
+@pytest.mark.parametrize("kept", [cache_codec.MOMENTS_KEPT, 3])
+def test_moments_read_back_are_made_once_and_stay_right_when_few_are_kept(
+    demo: tuple[list[Ticket], Config], monkeypatch: pytest.MonkeyPatch, kept: int
+) -> None:
+    """A moment read back from the cache is made once and shared (it is immutable); with
+    room for only a few, the others are made again, still the same moments, the same zones."""
+    monkeypatch.setattr(cache_codec, "MOMENTS_KEPT", kept)
+    monkeypatch.setattr(cache_codec, "_MOMENTS", {})
+    tickets, config = demo
+    for ticket in tickets * 2:
+        data = marshal.loads(marshal.dumps(cache_codec.ticket_summary(ticket)))
+        back = cache_codec.ticket_from_summary(data)
+        for field in ("created", "updated", "first_response_at", "resolved_at", "closed_at"):
+            got, want = getattr(back, field), getattr(ticket, field)
+            assert got == want
+            assert got is None or got.utcoffset() == want.utcoffset()
+        assert [(e.at, e.at.utcoffset()) for e in back.escalations] == [
+            (e.at, e.at.utcoffset()) for e in ticket.escalations
+        ]
+        if ticket.updated <= COMPUTED:
+            sla = cache_codec.sla_at(cached(ticket, config, COMPUTED), config, COMPUTED)
+            assert sla == sla_of(ticket, config, COMPUTED)
+    assert len(cache_codec._MOMENTS) <= kept
+    again = marshal.loads(marshal.dumps(cache_codec.ticket_summary(tickets[0])))
+    first = cache_codec.ticket_from_summary(again).created
+    shared = cache_codec.ticket_from_summary(again).created is first
+    assert shared == (kept > 10)  # (with 3 kept, the ticket's other moments pushed it out)
