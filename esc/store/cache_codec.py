@@ -242,6 +242,60 @@ def verdict_instants(sla: Sla) -> tuple[float | None, float | None]:
     return (min(warns) if warns else None, min(dues) if dues else None)
 
 
+Listing = tuple[str, str, str, str, "str | None", float, str]
+
+
+def list_row(t: Ticket) -> Listing:
+    """What a row of ``esc list`` shows of the ticket, and sorts it by (its SLA aside):
+    ID, priority, status, team, assignee, when it was created (a Unix time), title."""
+    return (t.id, t.priority, t.status, t.team, t.assignee, t.created.timestamp(), t.title)
+
+
+def cell_numbers(sla: Sla) -> tuple[Any, ...]:
+    """The numbers the SLA column of ``esc list`` needs (:func:`next_clock_at`): how many
+    clocks, whether all met their targets, and for each running clock its metric, its
+    state if it stands still (paused: "paused", or "breached" past its deadline; else
+    None), its due and warning instants (Unix times or None)."""
+    running = tuple(
+        (
+            c.metric,
+            c.state if c.pausing else None,
+            None if c.due is None else c.due.timestamp(),
+            None if c.warn is None else c.warn.timestamp(),
+        )
+        for c in sla.clocks
+        if c.stop is None
+    )
+    return (len(sla.clocks), all(c.state == "met" for c in sla.clocks), running)
+
+
+def next_clock_at(numbers: Sequence[Any], moment: float) -> tuple[str, str, float | None] | None:
+    """Of :func:`cell_numbers`, the running clock ``esc.report.views.next_clock`` picks at
+    ``moment`` (a Unix time not before the SLA's computation), as :func:`next_sla_at`
+    builds it: (metric, state, due instant); None when no clock runs."""
+    running = numbers[2]
+    if not running:
+        return None
+    states = [_state_at(fixed, due, warn, moment) for _, fixed, due, warn in running]
+    dues = [due for _, _, due, _ in running]
+    index = 0 if len(running) == 1 else next_index(states, dues)  # (one: that one)
+    if index is None:
+        return None
+    return running[index][0], states[index], dues[index]
+
+
+def _state_at(fixed: str | None, due: float | None, warn: float | None, moment: float) -> str:
+    """A running clock's state at ``moment`` as ``clock_state`` judges it (``fixed``: it
+    stands still in that state)."""
+    if fixed is not None:
+        return fixed
+    if due is not None and moment >= due:
+        return "breached"
+    if warn is not None and moment >= warn:
+        return "warning"
+    return "ok"
+
+
 def sla_summary(sla: Sla) -> tuple[Any, ...]:
     return (
         _t(sla.now),
@@ -259,6 +313,7 @@ def sla_summary(sla: Sla) -> tuple[Any, ...]:
                 c.used.total_seconds(),
                 tuple((_t(a), _t(b)) for a, b in c.paused),
                 tuple(_t(m) for m in c.marks),
+                c.pausing,
             )
             for c in sla.clocks
         ),
@@ -281,6 +336,47 @@ def sla_at(data: Sequence[Any], config: Config, now: dt.datetime, used: bool = T
     return Sla(now, policy, why, tuple(_clock_at(c, policy.calendar, now, used) for c in clocks))
 
 
+# An SLA as plain values: its policy's name (None: no policy) and each clock's metric,
+# target (seconds), due instant and stop ((Unix time, UTC offset in seconds) or None),
+# state and time used.
+Stamp = tuple[float, int]
+PlainClock = tuple[str, float, "Stamp | None", "Stamp | None", str, dt.timedelta]
+PlainSla = tuple["str | None", tuple[PlainClock, ...]]
+
+
+def plain_sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> PlainSla | None:
+    """:func:`sla_at` (its time used counted to ``now``) as plain values, for who only
+    shows them: the same states and times, without building the clocks.  None when it
+    cannot be derived."""
+    computed, policy_name, _, clocks = data
+    if policy_name is None:
+        return None, ()
+    policy = next((p for p in config.policies if p.name == policy_name), None)
+    if policy is None:
+        return None
+    moment = now.timestamp()
+    count = computed is None or computed[0] != moment  # (else as counted then)
+    plain = []
+    for metric, target_s, start, stop, due, warn, state, used_s, paused, _, pausing in clocks:
+        if stop is None and not pausing:  # (as _clock_at derives a running clock)
+            if count:
+                start_at = _req(start)
+                intervals = tuple((_req(a), _req(b)) for a, b in paused)
+                used = counted_time(policy.calendar, start_at, now, intervals)
+            else:
+                used = dt.timedelta(seconds=used_s)
+            if due is not None and moment >= due[0]:
+                state = "breached"
+            elif warn is not None and moment >= warn[0]:
+                state = "warning"
+            else:
+                state = "ok"
+        else:
+            used = dt.timedelta(seconds=used_s)
+        plain.append((metric, target_s, due, stop, state, used))
+    return policy_name, tuple(plain)
+
+
 def next_sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> Sla | None:
     """:func:`sla_at` (its time used not counted again) cut down to the one clock
     ``esc.report.views.next_clock`` picks from it, built alone from the plain numbers: what
@@ -297,10 +393,10 @@ def next_sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> Sla | 
     states = []
     dues = []
     for clock in clocks:
-        stop, due, warn, state = clock[3], clock[4], clock[5], clock[6]
+        stop, due, warn, state, pausing = clock[3], clock[4], clock[5], clock[6], clock[10]
         if stop is not None:
             continue
-        if state != "paused":  # (as clock_state judges a running clock at ``now``)
+        if not pausing:  # (as clock_state judges a running clock at ``now``)
             if due is not None and moment >= due[0]:
                 state = "breached"
             elif warn is not None and moment >= warn[0]:
@@ -317,13 +413,13 @@ def next_sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> Sla | 
 
 
 def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool) -> Clock:
-    metric, target_s, start, stop, due, warn, state, used_s, paused, marks = data
+    metric, target_s, start, stop, due, warn, state, used_s, paused, marks, pausing = data
     start_at, stop_at, due_at, warn_at = _dt(start), _dt(stop), _dt(due), _dt(warn)
     assert start_at is not None
     intervals = tuple((_req(a), _req(b)) for a, b in paused)
     target = dt.timedelta(seconds=target_s)
     used = dt.timedelta(seconds=used_s)
-    if stop_at is None and state != "paused":  # (stopped and paused clocks stand still)
+    if stop_at is None and not pausing:  # (stopped and paused clocks stand still)
         if count:
             used = counted_time(cal, start_at, now, intervals)
         state = clock_state(now, False, True, False, due_at, warn_at)
@@ -338,4 +434,5 @@ def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool)
         used,
         intervals,
         tuple(_req(m) for m in marks),
+        pausing,
     )

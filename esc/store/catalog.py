@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from esc.domain.config import Config
 from esc.domain.errors import ParseError
@@ -231,6 +231,7 @@ class Catalog:
             cache.now_ns(),
             cache.pack(cache_codec.ticket_summary(ticket)),
             status=ticket.status,
+            listing=cache.pack(cache_codec.list_row(ticket)),
         )
 
     def _remember_error(
@@ -261,6 +262,33 @@ class Catalog:
         doc, entry = self._parsed(record.name, record.path, data, st, cache.digest(data))
         record.doc, record.ticket, record.entry = doc, doc.ticket, entry
         return doc
+
+    def listing(self, record: Record) -> cache_codec.Listing:
+        """What a row of ``esc list`` shows of the ticket (``cache_codec.list_row``), from
+        the cache without building the ticket when it has it."""
+        packed = record.entry.listing
+        if packed is None or record._ticket is not None:
+            return cache_codec.list_row(record.ticket)
+        return cache.unpack(packed)  # type: ignore[return-value]
+
+    def texts(self, records: Sequence[Record]) -> dict[str, tuple[str, ...]]:
+        """The fixed JSON texts kept for ``records`` (name -> its parts, as
+        ``esc.report.views.ticket_json_parts`` made them) that were made from their files'
+        present content under this configuration."""
+        entries = {r.name: r.entry for r in records}
+        found = {}
+        for name, (digest, key, packed) in self.cache.texts(list(entries)).items():
+            if key == self.key and digest == entries[name].digest:
+                parts = cache.unpack(packed)
+                if isinstance(parts, tuple) and all(type(p) is str and p for p in parts):
+                    found[name] = parts
+        return found
+
+    def keep_text(self, record: Record, parts: tuple[str, ...]) -> None:
+        """Keep ``parts``, the fixed JSON text of ``record``'s ticket (made from its entry)."""
+        self.cache.put_text(record.name, record.entry.digest, self.key, cache.pack(parts))
+        if len(self.cache.dirty_texts) >= 2000:  # (written as they come: memory stays flat)
+            self.cache.save()
 
     # ------------------------------------------------------------ SLA
     #
@@ -293,12 +321,34 @@ class Catalog:
         assert isinstance(data, tuple)
         return cache_codec.next_sla_at(data, self.config, now)
 
+    def kept_cell(self, record: Record, moment: float) -> tuple[Any, ...] | None:
+        """The numbers kept for the SLA column of ``esc list`` (``cache_codec.cell_numbers``
+        of :meth:`kept_sla_states` at ``moment``, a Unix time), when that would not be
+        None; else None."""
+        entry = record.entry
+        if entry.cell is None or not self._usable(entry) or entry.sla_time is None:
+            return None
+        if moment < entry.sla_time:
+            return None
+        data = cache.unpack(entry.cell)
+        assert isinstance(data, tuple)
+        return data
+
     def kept_sla_near(self, record: Record, moment: dt.datetime) -> Sla | None:
         """The SLA as of ``moment`` from the one kept, even if that was computed a little
         after ``moment`` (for reports, rendered as of the top of the hour)."""
         return self._kept(record, moment, later=True, count_used=True)
 
     def _kept(self, record: Record, now: dt.datetime, later: bool, count_used: bool) -> Sla | None:
+        data = self._kept_data(record, now, later)
+        return None if data is None else cache_codec.sla_at(data, self.config, now, count_used)
+
+    def kept_plain_sla(self, record: Record, now: dt.datetime) -> cache_codec.PlainSla | None:
+        """:meth:`kept_sla` as plain values (``cache_codec.plain_sla_at``), or None."""
+        data = self._kept_data(record, now, later=False)
+        return None if data is None else cache_codec.plain_sla_at(data, self.config, now)
+
+    def _kept_data(self, record: Record, now: dt.datetime, later: bool) -> tuple[Any, ...] | None:
         entry = record.entry
         if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
             return None
@@ -306,7 +356,7 @@ class Catalog:
             return None
         data = cache.unpack(entry.sla)
         assert isinstance(data, tuple)
-        return cache_codec.sla_at(data, self.config, now, count_used)
+        return data
 
     def keep_sla(self, record: Record, sla: Sla, now: dt.datetime) -> None:
         """Keep ``sla``, computed as of ``now`` by a command other than a sweep.
@@ -337,6 +387,7 @@ class Catalog:
         entry.next_event = next_event
         entry.settled = cache_codec.settled_at(ticket, sla)
         entry.warn_at, entry.due_at = cache_codec.verdict_instants(sla)
+        entry.cell = cache.pack(cache_codec.cell_numbers(sla))
         self.cache.put(record.name, entry)
 
     def standing(self, record: Record, now: dt.datetime) -> Standing | None:

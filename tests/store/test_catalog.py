@@ -369,6 +369,31 @@ def test_a_paused_clock_is_neither_in_warning_nor_overdue_by_the_numbers(
     assert [c.state for c in sla.clocks if c.running] == ["paused", "paused"]
 
 
+def test_a_clock_paused_past_its_deadline_stands_still_in_the_cache(
+    tmp_path: Path, workspace: Path, esc: Esc
+) -> None:
+    """A pending ticket's resolution clock, breached before the pause: still breached, but
+    its time used no longer grows (the cache counted it on until this was kept)."""
+    import shutil
+
+    late = create(esc, "Export fails", at(9))  # due Tuesday 17:00 (24 h of office time)
+    esc.ok("wait", late, "--reason", "Asked for the logs", now=at(10, day=25).isoformat())
+    esc.ok("sweep", "--no-report", now=at(11, day=25).isoformat())  # kept, pausing
+    cold_root = tmp_path / "cold"
+    shutil.copytree(workspace, cold_root)
+    for moment in (at(11, day=25), at(16, day=25), at(10, day=30)):
+        for command in (("list", "--json"), ("list",), ("check", "--format", "json")):
+            shutil.rmtree(cold_root / ".esc-cache", ignore_errors=True)
+            expected = Esc(cold_root)(*command, now=moment.isoformat())
+            assert esc(*command, now=moment.isoformat()) == expected, (moment, command)
+    kept = catalog(workspace)
+    (record,) = kept.records()[0]
+    sla = sla_now(kept, record, at(10, day=30))
+    (resolution,) = [c for c in sla.clocks if c.metric == "resolution"]
+    assert (resolution.state, resolution.pausing) == ("breached", True)
+    assert resolution.used == dt.timedelta(hours=25)  # Friday 09:00 to Wednesday 10:00
+
+
 def test_no_verdict_from_numbers_kept_after_the_moment_asked_about(
     workspace: Path, esc: Esc
 ) -> None:
