@@ -167,6 +167,7 @@ def _json_items(
     """Each ticket of ``list --json`` as it is written: its fixed text kept in the cache
     (made and kept where missing), its SLA computed (unless given in ``slas``) and spliced
     in, a few hundred at a time, so memory stays flat."""
+    moment = now.timestamp()
     for start in range(0, len(chosen), 500):
         chunk = chosen[start : start + 500]
         kept = catalog.texts(chunk)
@@ -177,7 +178,7 @@ def _json_items(
                 catalog.keep_text(record, parts)
             plain = None
             if slas is None and "requests" not in parts:  # (requests need the SLA's policy)
-                plain = catalog.kept_plain_sla(record, now)
+                plain = catalog.kept_plain_sla(record, now, moment)
             filled: dict[str, object]
             if plain is not None:
                 policy, clocks = plain

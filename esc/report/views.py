@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +90,31 @@ def _fields_json(ticket: Ticket, config: Config, with_sla: bool) -> dict[str, An
 # ``esc list --json`` writes each ticket as the text of what does not change (kept in the
 # cache) with the fields its SLA fills in spliced in as it is written.
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # (json.dumps(v, ensure_ascii=False))
+
+
+def _c_encoder() -> Callable[[object], str]:
+    """:data:`_ENCODE` for a value that holds no container twice: json's C encoder, made
+    once (``JSONEncoder.encode`` makes one per call, which costs more than a small value's
+    encoding); ``_ENCODE`` where Python has none."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has it
+        return _ENCODE
+    encoder = json.JSONEncoder(ensure_ascii=False)
+    chunks = make(
+        None,  # (no check for circular references: these values are plain trees)
+        encoder.default,
+        json.encoder.encode_basestring,
+        None,
+        encoder.key_separator,
+        encoder.item_separator,
+        False,
+        False,
+        True,
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+_ENCODE_TREE = _c_encoder()
 _FILLED = ("sla", "next_sla", "requests")
 
 
@@ -128,7 +153,7 @@ def ticket_json_text(parts: Sequence[str], filled: Mapping[str, object]) -> Enco
     the very text ``json.dumps(ticket_json(...), ensure_ascii=False)`` gives."""
     return Encoded(
         "{"
-        + ", ".join(p if p[0] == '"' else f'"{p}": {_ENCODE(filled[p])}' for p in parts)
+        + ", ".join(p if p[0] == '"' else f'"{p}": {_ENCODE_TREE(filled[p])}' for p in parts)
         + "}"
     )
 
@@ -405,8 +430,11 @@ def plain_next_sla_json(
 ) -> dict[str, Any] | None:
     """:func:`next_sla_json` of an SLA as plain values (:func:`plain_sla_json`) at ``now``."""
     running = [c for c in clocks if c[3] is None]
-    dues = [None if c[2] is None else c[2][0] for c in running]
-    index = next_index([c[4] for c in running], dues)
+    if len(running) == 1:  # (next_index picks it, whatever its state)
+        index: int | None = 0
+    else:
+        dues = [None if c[2] is None else c[2][0] for c in running]
+        index = next_index([c[4] for c in running], dues)
     if index is None:
         return None
     metric, _, due, _, state, _ = running[index]

@@ -14,7 +14,7 @@ from typing import Any
 from esc.domain.calendar import Calendar
 from esc.domain.config import Config
 from esc.domain.model import Entry, Escalation, Request, Ticket
-from esc.domain.sla import Clock, Sla, clock_state, counted_time, next_index
+from esc.domain.sla import Clock, Policy, Sla, clock_state, counted_time, next_index
 from esc.domain.timestamps import zone_of
 
 _DT = "\x00dt"
@@ -344,17 +344,19 @@ PlainClock = tuple[str, float, "Stamp | None", "Stamp | None", str, dt.timedelta
 PlainSla = tuple["str | None", tuple[PlainClock, ...]]
 
 
-def plain_sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> PlainSla | None:
-    """:func:`sla_at` (its time used counted to ``now``) as plain values, for who only
-    shows them: the same states and times, without building the clocks.  None when it
-    cannot be derived."""
+def plain_sla_at(
+    data: Sequence[Any], policies: Mapping[str, Policy], now: dt.datetime, moment: float
+) -> PlainSla | None:
+    """:func:`sla_at` (its time used counted to ``now``, ``moment`` as a Unix time) as
+    plain values, for who only shows them: the same states and times, without building
+    the clocks.  ``policies``: the configuration's by name (the first of a name).  None
+    when it cannot be derived."""
     computed, policy_name, _, clocks = data
     if policy_name is None:
         return None, ()
-    policy = next((p for p in config.policies if p.name == policy_name), None)
+    policy = policies.get(policy_name)
     if policy is None:
         return None
-    moment = now.timestamp()
     count = computed is None or computed[0] != moment  # (else as counted then)
     plain = []
     for metric, target_s, start, stop, due, warn, state, used_s, paused, _, pausing in clocks:

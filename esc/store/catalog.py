@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from esc.domain.config import Config
 from esc.domain.errors import ParseError
 from esc.domain.model import ACTIVE_STATUSES, Ticket
-from esc.domain.sla import Sla
+from esc.domain.sla import Policy, Sla
 from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, Entry
@@ -97,6 +97,7 @@ class Catalog:
         self._names: list[str] | None = None
         self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
+        self._policies: dict[str, Policy] | None = None  # by name, once needed
 
     # ------------------------------------------------------------ tickets
 
@@ -343,10 +344,23 @@ class Catalog:
         data = self._kept_data(record, now, later)
         return None if data is None else cache_codec.sla_at(data, self.config, now, count_used)
 
-    def kept_plain_sla(self, record: Record, now: dt.datetime) -> cache_codec.PlainSla | None:
-        """:meth:`kept_sla` as plain values (``cache_codec.plain_sla_at``), or None."""
-        data = self._kept_data(record, now, later=False)
-        return None if data is None else cache_codec.plain_sla_at(data, self.config, now)
+    def kept_plain_sla(
+        self, record: Record, now: dt.datetime, moment: float
+    ) -> cache_codec.PlainSla | None:
+        """:meth:`kept_sla` as plain values (``cache_codec.plain_sla_at``), or None;
+        ``moment`` is ``now`` as a Unix time."""
+        entry = record.entry
+        if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
+            return None
+        if moment < entry.sla_time:
+            return None
+        data = cache.unpack(entry.sla)
+        assert isinstance(data, tuple)
+        if self._policies is None:
+            self._policies = {}
+            for policy in self.config.policies:  # (the first of a name, as sla_at finds it)
+                self._policies.setdefault(policy.name, policy)
+        return cache_codec.plain_sla_at(data, self._policies, now, moment)
 
     def _kept_data(self, record: Record, now: dt.datetime, later: bool) -> tuple[Any, ...] | None:
         entry = record.entry
