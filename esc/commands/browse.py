@@ -99,12 +99,14 @@ def list_tickets(
             chosen.sort(key=lambda r: -(slas[r.name].overdue or dt.timedelta()).total_seconds())
     output = Output(notes=[str(error) for error in broken], code=1 if broken else 0)
     if as_json:
+        listings.clear()  # (not needed while the JSON streams)
         output.items = _json_items(catalog, chosen, slas, now)
     elif chosen:
         moment = now.timestamp()
-        rows = [_row(catalog, r, listings.get(r.name), now, moment, slas) for r in chosen]
-        catalog.save()
-        output.text = views.list_table(rows, session.width, session.colour) + "\n"
+        rows = [_row(catalog, r, listings.pop(r.name, None), now, moment, slas) for r in chosen]
+        del chosen, listings
+        catalog.let_go()  # (the table needs the memory more: 100k rows)
+        output.text = views.list_table(rows, session.width, session.colour)
     else:
         output.notes.append("no tickets match")
     return output

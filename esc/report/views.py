@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from esc.domain.config import Config
@@ -211,7 +213,7 @@ def ticket_table(
                 None if clock is None else clock.state,
             )
         )
-    return list_table(rows, width, colour)
+    return list_table(rows, width, colour)[:-1]
 
 
 ListRow = tuple[list[str], "str | None"]  # the cells of LIST_COLUMNS; the SLA's state
@@ -229,33 +231,42 @@ def list_row(
     cell shows (for its colour; None: not coloured)."""
     tid, priority, status, team, assignee, created, title = listing
     age = format_age(max(now - dt.datetime.fromtimestamp(created, _UTC), _ZERO))
-    level = str(config.level(team) or "?")
-    return [tid, priority, status, team, level, assignee or "-", age, sla, title], state
+    level = sys.intern(str(config.level(team) or "?"))  # (one string each: 100k rows)
+    cells = [tid, priority, status, team, level, assignee or "-", age, sys.intern(sla), title]
+    return cells, state
 
 
 _UTC = dt.timezone.utc
 _ZERO = dt.timedelta(0)
 
 
-def list_table(rows: Sequence[ListRow], width: int, colour: bool) -> str:
-    """The table of ``esc list`` (:func:`ticket_table`) of its rows (:func:`list_row`)."""
+def list_table(rows: list[ListRow], width: int, colour: bool) -> str:
+    """The table of ``esc list`` (:func:`ticket_table`) of its rows (:func:`list_row`),
+    with a line break at the end; ``rows`` is emptied as the lines are made (100k rows
+    and their lines need not be in memory at once)."""
     shown = [printable_cells(cells) for cells, _ in rows]  # (as shown)
-    columns = list(zip(*shown, strict=True)) or [()] * len(LIST_COLUMNS)
-    widths = [max([len(h), *map(len, c)]) for h, c in zip(LIST_COLUMNS, columns, strict=True)]
+    states = [state for _, state in rows] if colour else []
+    rows.clear()
+    widths = [
+        max(len(h), max(map(len, map(itemgetter(i), shown)), default=0))
+        for i, h in enumerate(LIST_COLUMNS)
+    ]
     fixed = sum(widths[:-1]) + 2 * (len(widths) - 1)
     widths[-1] = max(10, min(widths[-1], width - fixed))
     lines = [_row(list(LIST_COLUMNS), widths, None, colour, header=True)]
-    if colour:
-        for cells, (_, state) in zip(shown, rows, strict=True):
-            lines.append(_row(list(cells), widths, state, colour))
-        return "\n".join(lines)
     line = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
     most = widths[-1]
-    for cells in shown:
+    shown.reverse()  # (taken from the end: each row let go of once it is a line)
+    while shown:
+        cells = shown.pop()
+        if colour:
+            lines.append(_row(list(cells), widths, states[len(lines) - 1], colour))
+            continue
         title = cells[-1]
         if len(title) > most:
             cells = [*cells[:-1], title[: most - 1] + "…"]
         lines.append(line.format(*cells).rstrip())
+    lines.append("")
     return "\n".join(lines)
 
 

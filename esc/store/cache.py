@@ -51,7 +51,7 @@ def config_key(*texts: bytes) -> str:
     return h.hexdigest()
 
 
-@dataclass
+@dataclass(slots=True)  # (no __dict__ per entry: 100k of them are loaded at once)
 class Entry:
     mtime_ns: int
     size: int
@@ -151,21 +151,24 @@ class Cache:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA:
                 raise ValueError("foreign cache version")
-            rows = db.execute(
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            entries = {}
+            bad = []
+            shared: dict[str | None, str | None] = {}  # (one object each: keys, statuses)
+            for row in db.execute(  # (a row at a time: never all the rows and all the entries)
                 "SELECT name, mtime_ns, size, ino, digest, verified_ns, summary, sla_key, sla,"
                 " next_event, status, sla_time, settled, warn_at, due_at, checked, listing, cell,"
                 " checksum"
                 " FROM files"
-            ).fetchall()
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        entries = {}
-        bad = []
-        for row in rows:
-            name, values, check = row[0], row[1:-1], row[-1]
-            if type(name) is str and _checksum(name, values) == check:
-                entries[name] = Entry(*values)
-            else:
-                bad.append(name)
+            ):
+                name, values, check = row[0], row[1:-1], row[-1]
+                if type(name) is str and _checksum(name, values) == check:
+                    entry = Entry(*values)
+                    entry.sla_key = shared.setdefault(entry.sla_key, entry.sla_key)
+                    entry.status = shared.setdefault(entry.status, entry.status)
+                    entries[name] = entry
+                else:
+                    bad.append(name)
         if bad:  # parsed again (the cache has no entry for them) and written anew
             fallback(f"{self.path}: {len(bad)} damaged rows not used, rebuilt from their files")
             self.damaged.extend(bad)

@@ -98,6 +98,7 @@ class Catalog:
         self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
         self._policies: dict[str, Policy] | None = None  # by name, once needed
+        self._shared: dict[str, str] = {}  # (see listing)
 
     # ------------------------------------------------------------ tickets
 
@@ -270,7 +271,21 @@ class Catalog:
         packed = record.entry.listing
         if packed is None or record._ticket is not None:
             return cache_codec.list_row(record.ticket)
-        return cache.unpack(packed)  # type: ignore[return-value]
+        listing: cache_codec.Listing = cache.unpack(packed)  # type: ignore[assignment]
+        tid, priority, status, team, assignee, created, title = listing
+        shared = self._shared  # (one string for each priority, status, team and person)
+        priority = shared.setdefault(priority, priority)
+        status = shared.setdefault(status, status)
+        team = shared.setdefault(team, team)
+        if assignee is not None:
+            assignee = shared.setdefault(assignee, assignee)
+        return tid, priority, status, team, assignee, created, title
+
+    def let_go(self) -> None:
+        """Save what changed, then drop every entry: for a command done with the cache (its
+        records are no longer used), so that what it prints next has the memory."""
+        self.save()
+        self.cache.entries = {}
 
     def texts(self, records: Sequence[Record]) -> dict[str, tuple[str, ...]]:
         """The fixed JSON texts kept for ``records`` (name -> its parts, as
