@@ -50,9 +50,9 @@ COMMANDS = [
 
 def _generated(factory: pytest.TempPathFactory, n: int, shape: str) -> Path:
     root = factory.mktemp(shape) / "ws"
+    generate = [sys.executable, str(REPO / "bench" / "generate.py"), str(n), str(root)]
     subprocess.run(
-        [sys.executable, str(REPO / "bench" / "generate.py"), str(n), str(root)]
-        + ["--jobs", "1", "--shape", shape],
+        [*generate, "--jobs", "1", "--shape", shape],
         check=True,
         capture_output=True,
         timeout=300,
