@@ -270,9 +270,9 @@ def cell_numbers(sla: Sla) -> tuple[Any, ...]:
 
 
 def next_clock_at(numbers: Sequence[Any], moment: float) -> tuple[str, str, float | None] | None:
-    """Of :func:`cell_numbers`, the running clock ``esc.report.views.next_clock`` picks at
-    ``moment`` (a Unix time not before the SLA's computation), as :func:`next_sla_at`
-    builds it: (metric, state, due instant); None when no clock runs."""
+    """Of :func:`cell_numbers`, the running clock ``esc.report.views.next_clock`` picks
+    from :func:`sla_at` at ``moment`` (a Unix time not before the SLA's computation), and
+    its state then: (metric, state, due instant); None when no clock runs."""
     running = numbers[2]
     if not running:
         return None
@@ -377,41 +377,6 @@ def plain_sla_at(
             used = dt.timedelta(seconds=used_s)
         plain.append((metric, target_s, due, stop, state, used))
     return policy_name, tuple(plain)
-
-
-def next_sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> Sla | None:
-    """:func:`sla_at` (its time used not counted again) cut down to the one clock
-    ``esc.report.views.next_clock`` picks from it, built alone from the plain numbers: what
-    the SLA column of ``esc list`` shows.  None when no clock is running or the SLA cannot
-    be derived (the caller then builds the whole SLA)."""
-    _, policy_name, why, clocks = data
-    if policy_name is None:
-        return None
-    policy = next((p for p in config.policies if p.name == policy_name), None)
-    if policy is None:
-        return None
-    moment = now.timestamp()
-    running = []
-    states = []
-    dues = []
-    for clock in clocks:
-        stop, due, warn, state, pausing = clock[3], clock[4], clock[5], clock[6], clock[10]
-        if stop is not None:
-            continue
-        if not pausing:  # (as clock_state judges a running clock at ``now``)
-            if due is not None and moment >= due[0]:
-                state = "breached"
-            elif warn is not None and moment >= warn[0]:
-                state = "warning"
-            else:
-                state = "ok"
-        running.append(clock)
-        states.append(state)
-        dues.append(None if due is None else due[0])
-    index = next_index(states, dues)
-    if index is None:
-        return None
-    return Sla(now, policy, why, (_clock_at(running[index], policy.calendar, now, False),))
 
 
 def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool) -> Clock:

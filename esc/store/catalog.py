@@ -324,19 +324,6 @@ class Catalog:
         as of the kept computation (not counted again: faster, for who needs the states)."""
         return self._kept(record, now, later=False, count_used=False)
 
-    def kept_next_clock(self, record: Record, now: dt.datetime) -> Sla | None:
-        """:meth:`kept_sla_states` cut down to the clock the SLA column of ``esc list``
-        shows (``esc.report.views.next_clock``), building that clock only; None when
-        nothing was kept or no clock runs (the caller then needs the whole SLA)."""
-        entry = record.entry
-        if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
-            return None
-        if now.timestamp() < entry.sla_time:
-            return None
-        data = cache.unpack(entry.sla)
-        assert isinstance(data, tuple)
-        return cache_codec.next_sla_at(data, self.config, now)
-
     def kept_cell(self, record: Record, moment: float) -> tuple[Any, ...] | None:
         """The numbers kept for the SLA column of ``esc list`` (``cache_codec.cell_numbers``
         of :meth:`kept_sla_states` at ``moment``, a Unix time), when that would not be

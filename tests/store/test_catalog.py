@@ -408,7 +408,8 @@ def test_no_verdict_from_numbers_kept_after_the_moment_asked_about(
 def test_the_sla_column_from_the_kept_numbers_is_the_one_of_the_whole_sla(
     workspace: Path, esc: Esc
 ) -> None:
-    from esc.report.views import next_clock, sla_cell
+    from esc.report.views import clock_cell, next_clock, sla_cell, stopped_cell
+    from esc.store import cache_codec
 
     _desk_for_verdicts(esc)
     esc.ok("sweep", "--no-report", now=at(10).isoformat())
@@ -420,13 +421,21 @@ def test_the_sla_column_from_the_kept_numbers_is_the_one_of_the_whole_sla(
         for record in records:
             whole = kept.kept_sla_states(record, moment)
             assert whole is not None
-            column = kept.kept_next_clock(record, moment)
-            if column is None:  # no clock runs: the caller builds the whole SLA
-                assert next_clock(whole) is None
-                continue
+            numbers = kept.kept_cell(record, moment.timestamp())
+            assert numbers is not None
             assert record.doc is None  # (from the cache, the file not read)
-            assert next_clock(column) == next_clock(whole)
-            assert sla_cell(column) == sla_cell(whole)
-            cells.add(sla_cell(column).split(" ")[0])
+            shown = cache_codec.next_clock_at(numbers, moment.timestamp())
+            clock = next_clock(whole)
+            if shown is None:  # no clock runs
+                assert clock is None
+                assert stopped_cell(numbers[0], numbers[1]) == sla_cell(whole)
+                continue
+            assert clock is not None
+            due = None if clock.due is None else clock.due.timestamp()
+            assert shown == (clock.metric, clock.state, due)
+            instant = None if due is None else dt.datetime.fromtimestamp(due, dt.timezone.utc)
+            cell = clock_cell(shown[1], instant, moment)
+            assert cell == sla_cell(whole)
+            cells.add(cell.split(" ")[0])
     assert {"due", "warning,", "breached", "paused"} <= cells
-    assert kept.kept_next_clock(records[0], at(9, 59)) is None  # kept after that moment
+    assert kept.kept_cell(records[0], at(9, 59).timestamp()) is None  # kept after it
