@@ -80,12 +80,15 @@ def say(line: str) -> None:
 
 def _stream(items: Iterable[object]) -> None:
     """A JSON array, one item per line, each written as it comes (by json's C encoder:
-    without ``indent``), so the array is never held whole."""
+    without ``indent``; an :class:`Encoded` item is written already), so the array is
+    never held whole."""
+    from esc.report.views import Encoded  # (not at start-up)
+
     out = sys.stdout
     sep = "[\n"
     for item in items:
         out.write(sep)
-        out.write(json.dumps(item, ensure_ascii=False))
+        out.write(item.text if isinstance(item, Encoded) else json.dumps(item, ensure_ascii=False))
         sep = ",\n"
     out.write("[]\n" if sep == "[\n" else "\n]\n")
     out.flush()

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
 
 from esc.commands.session import Output, Session
 from esc.domain import query
 from esc.domain.explain import explain_ticket
-from esc.domain.model import ACTIVE_STATUSES, Ticket
+from esc.domain.model import ACTIVE_STATUSES
 from esc.domain.plan import sla_of
 from esc.domain.sla import Sla
 from esc.report import views
 from esc.report.history import story, story_json, story_text
-from esc.report.slas import sla_column_now, sla_now, sla_states_now
-from esc.store import git
+from esc.report.slas import sla_now, sla_states_now
+from esc.store import cache_codec, git
+from esc.store.cache_codec import Listing
 from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
 
@@ -51,7 +51,11 @@ def list_tickets(
 ) -> Output:
     """Tickets as a table (or JSON), filtered and sorted; ``filters`` maps team, priority,
     assignee, category, tags and level to what they must be (None: anything);
-    ``involving``: only tickets with an open request to that team."""
+    ``involving``: only tickets with an open request to that team.
+
+    Without filters or ``--sort`` the rows come from what the cache keeps for them (what a
+    row shows, the numbers of its SLA cell, each ticket's fixed JSON text): a ticket is
+    built only for a filter or a sort, or where the cache cannot answer."""
     config, now = session.config, session.now
     catalog, records, broken = load_catalog(session.workspace)
     spec: dict[str, object] = {}
@@ -62,7 +66,6 @@ def list_tickets(
         # the names; a spec left empty matches without looking at any ticket)
     if overdue:  # judged by the numbers kept with each SLA: built for the overdue only
         records = [r for r in records if catalog.standing(r, now) in (None, "overdue")]
-    by_id = {r.ticket.id: r for r in records}
     for key, value in filters.items():
         if value is None:
             continue
@@ -72,50 +75,126 @@ def list_tickets(
             spec[key] = None if value == "none" else value
         else:
             spec[key] = value
-    tickets = [r.ticket for r in records]
-    if involving is not None:
-        tickets = query.involving(tickets, config, involving)
-    chosen = query.select(tickets, config, spec, sort, now)
+    listings: dict[str, Listing] = {}  # (what the cache keeps of the rows, once read)
+    if spec or sort is not None or involving is not None:
+        chosen = _selected(catalog, records, spec, sort, involving, now)
+    else:  # (in the order query.select gives, by the cached rows)
+        listings = {r.name: catalog.listing(r) for r in records}
+        ranks = {p: -config.rank(p) for p in {listing[1] for listing in listings.values()}}
+
+        def order(record: Record) -> tuple[int, float, str]:  # (priority, created, ID)
+            listing = listings[record.name]
+            return ranks[listing[1]], listing[5], listing[0]
+
+        chosen = sorted(records, key=order)
     del records
     # (the table shows one clock's state and deadline; --overdue judges every clock)
-    sla_at = sla_now if as_json else sla_states_now if overdue else sla_column_now
     slas: dict[str, Sla] | None = None
-    if overdue or not as_json:
-        slas = {t.id: sla_at(catalog, by_id[t.id], now) for t in chosen}
-        catalog.save()
     if overdue:
-        assert slas is not None
-        chosen = [t for t in chosen if slas[t.id].overdue_clocks]
+        sla_at = sla_now if as_json else sla_states_now  # (--json shows the time used)
+        slas = {r.name: sla_at(catalog, r, now) for r in chosen}
+        catalog.save()
+        chosen = [r for r in chosen if slas[r.name].overdue_clocks]
         if sort is None:
-            chosen.sort(key=lambda t: -(slas[t.id].overdue or dt.timedelta()).total_seconds())
+            chosen.sort(key=lambda r: -(slas[r.name].overdue or dt.timedelta()).total_seconds())
     output = Output(notes=[str(error) for error in broken], code=1 if broken else 0)
     if as_json:
-        output.items = _json_items(catalog, chosen, by_id, slas, now)
+        listings.clear()  # (not needed while the JSON streams)
+        output.items = _json_items(catalog, chosen, slas, now)
     elif chosen:
-        assert slas is not None
-        output.text = views.ticket_table(
-            chosen, config, now, session.width, session.colour, slas
-        )
-        output.text += "\n"
+        moment = now.timestamp()
+        rows = [_row(catalog, r, listings.pop(r.name, None), now, moment, slas) for r in chosen]
+        del chosen, listings
+        catalog.let_go()  # (the table needs the memory more: 100k rows)
+        output.text = views.list_table(rows, session.width, session.colour)
     else:
         output.notes.append("no tickets match")
     return output
 
 
+def _selected(
+    catalog: Catalog,
+    records: list[Record],
+    spec: dict[str, object],
+    sort: str | None,
+    involving: str | None,
+    now: dt.datetime,
+) -> list[Record]:
+    """The records whose tickets ``spec`` and ``involving`` choose, in ``sort`` order (as
+    :func:`esc.domain.query.select` orders their tickets: built for it)."""
+    tickets = [r.ticket for r in records]
+    record_of = {id(t): r for t, r in zip(tickets, records, strict=True)}
+    if involving is not None:
+        tickets = query.involving(tickets, catalog.config, involving)
+    return [record_of[id(t)] for t in query.select(tickets, catalog.config, spec, sort, now)]
+
+
+def _row(
+    catalog: Catalog,
+    record: Record,
+    listing: Listing | None,
+    now: dt.datetime,
+    moment: float,
+    slas: dict[str, Sla] | None,
+) -> views.ListRow:
+    """The record's row of the table (``listing``, if read already), its SLA cell from the
+    numbers kept when it can; ``moment`` is ``now`` as a Unix time."""
+    if listing is None:
+        listing = catalog.listing(record)
+    if slas is None:
+        numbers = catalog.kept_cell(record, moment)
+        if numbers is not None:
+            shown = cache_codec.next_clock_at(numbers, moment)
+            if shown is None:
+                cell = views.stopped_cell(numbers[0], numbers[1])
+                return views.list_row(listing, catalog.config, now, cell, None)
+            _, state, due = shown
+            at = None if due is None else dt.datetime.fromtimestamp(due, dt.timezone.utc)
+            cell = views.clock_cell(state, at, now)
+            return views.list_row(listing, catalog.config, now, cell, state)
+        sla = sla_states_now(catalog, record, now)
+    else:
+        sla = slas[record.name]
+    clock = views.next_clock(sla)
+    shown_state = None if clock is None else clock.state
+    return views.list_row(listing, catalog.config, now, views.sla_cell(sla), shown_state)
+
+
 def _json_items(
     catalog: Catalog,
-    chosen: list[Ticket],
-    by_id: dict[str, Record],
+    chosen: list[Record],
     slas: dict[str, Sla] | None,
     now: dt.datetime,
-) -> Iterator[dict[str, Any]]:
-    """Each ticket of ``list --json`` as it is written: its SLA computed (unless given in
-    ``slas``) and its record let go one at a time, so memory stays flat."""
-    for ticket in chosen:
-        record = by_id.pop(ticket.id)
-        sla = slas[ticket.id] if slas is not None else sla_now(catalog, record, now)
-        yield views.ticket_json(ticket, catalog.config, sla=sla)
-        record.release()
+) -> Iterator[views.Encoded]:
+    """Each ticket of ``list --json`` as it is written: its fixed text kept in the cache
+    (made and kept where missing), its SLA computed (unless given in ``slas``) and spliced
+    in, a few hundred at a time, so memory stays flat."""
+    moment = now.timestamp()
+    for start in range(0, len(chosen), 500):
+        chunk = chosen[start : start + 500]
+        kept = catalog.texts(chunk)
+        for record in chunk:
+            parts = kept.pop(record.name, None)
+            if parts is None:
+                parts = views.ticket_json_parts(record.ticket, catalog.config)
+                catalog.keep_text(record, parts)
+            plain = None
+            if slas is None and "requests" not in parts:  # (requests need the SLA's policy)
+                plain = catalog.kept_plain_sla(record, now, moment)
+            filled: dict[str, object]
+            if plain is not None:
+                policy, clocks = plain
+                filled = {
+                    "sla": views.plain_sla_json(policy, clocks),
+                    "next_sla": views.plain_next_sla_json(clocks, now),
+                }
+            else:
+                sla = slas[record.name] if slas is not None else sla_now(catalog, record, now)
+                filled = {"sla": views.sla_json(sla), "next_sla": views.next_sla_json(sla)}
+                if "requests" in parts:
+                    filled["requests"] = views.requests_json(record.ticket, sla)
+            yield views.ticket_json_text(parts, filled)
+            record.release()
     catalog.save()
 
 

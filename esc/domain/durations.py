@@ -10,6 +10,7 @@ it for people: :func:`format_age` (one unit, for how old a ticket is) and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Literal
 
@@ -78,7 +79,12 @@ def format_duration(
     Zero is "0" and the smallest unit ("0m"); a duration under one smallest unit is given
     in seconds ("45s"); a negative one starts with "-".
     """
-    total = int(td.total_seconds())
+    return _format_seconds(int(td.total_seconds()), largest, smallest, places, separator)
+
+
+def _format_seconds(
+    total: int, largest: Unit, smallest: Unit, places: int | None, separator: str
+) -> str:
     sign, total = ("-" if total < 0 else ""), abs(total)
     if 0 < total < UNIT_SECONDS[smallest]:
         return f"{sign}{total}s"
@@ -98,13 +104,27 @@ def format_duration(
 
 def format_age(td: dt.timedelta) -> str:
     """A short human age, one unit rounded down: 45m, 3h, 2d, then weeks from 14 days (5w)."""
-    fortnight = abs(td) >= dt.timedelta(days=14)
-    return format_duration(td, largest="w" if fortnight else "d", places=1)
+    return _age(int(td.total_seconds()))
 
 
 def format_relative(td: dt.timedelta) -> str:
     """How far a deadline is from now ("due in 1h30m", "breached 2d3h ago"): to the minute
     below a day ("4h50m", "45m"), in days and hours from a day on ("2d3h"; the minutes
     dropped), never rounded up, so a deadline is never shown later than it is."""
-    day = abs(td) >= dt.timedelta(days=1)
-    return format_duration(td, smallest="h" if day else "m")
+    return _relative(int(td.total_seconds()))
+
+
+# (Both depend on the whole seconds alone, as format_duration does: a table of many
+# tickets asks for the same few again and again.)
+
+
+@functools.lru_cache(maxsize=4096)
+def _age(seconds: int) -> str:
+    fortnight = abs(seconds) >= UNIT_SECONDS["w"] * 2
+    return _format_seconds(seconds, "w" if fortnight else "d", "m", 1, "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative(seconds: int) -> str:
+    day = abs(seconds) >= UNIT_SECONDS["d"]
+    return _format_seconds(seconds, "d", "h" if day else "m", None, "")

@@ -64,6 +64,9 @@ class Clock:
     used: dt.timedelta  # working time counted so far (or until stop)
     paused: tuple[Interval, ...]  # intervals left out of the count
     marks: tuple[dt.datetime, ...] = ()  # the warning and due instants the clock has crossed
+    # Running but paused now (the ticket in a pausing status); a paused clock past its
+    # deadline keeps the state "breached", and stands still all the same.
+    pausing: bool = False
 
     @property
     def running(self) -> bool:
@@ -416,7 +419,9 @@ def _clock(
         tz = cal.tz
         due = found[0].astimezone(tz)
         warn = None if warn is None else warn.astimezone(tz)
-    return Clock(metric, target, start, stop, due, warn, state, used, tuple(excluded), marks)
+    return Clock(
+        metric, target, start, stop, due, warn, state, used, tuple(excluded), marks, pausing
+    )
 
 
 NEXT_STATES: tuple[tuple[ClockState, ...], ...] = (("breached",), ("warning", "ok"), ("paused",))

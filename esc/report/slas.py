@@ -24,14 +24,6 @@ def sla_states_now(catalog: Catalog, record: Record, now: dt.datetime) -> Sla:
     return kept if kept is not None else _computed(catalog, record, now)
 
 
-def sla_column_now(catalog: Catalog, record: Record, now: dt.datetime) -> Sla:
-    """The ticket's SLA as of ``now`` as the SLA column of ``esc list`` shows it: when it
-    can, only the clock that column shows (:meth:`Catalog.kept_next_clock`), else
-    :func:`sla_states_now`."""
-    kept = catalog.kept_next_clock(record, now)
-    return kept if kept is not None else sla_states_now(catalog, record, now)
-
-
 def sla_for_report(catalog: Catalog, record: Record, moment: dt.datetime) -> Sla:
     """The ticket's SLA as a report as of ``moment`` shows it."""
     kept = catalog.kept_sla_near(record, moment)

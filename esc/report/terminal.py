@@ -48,6 +48,17 @@ def printable(text: str, *, one_line: bool = False) -> str:
     return _KEEP_LINES.sub(lambda m: f"\x1b[{m[1]}m" if m[1] is not None else _escape(m[0]), text)
 
 
+_NEEDS_ESCAPING = re.compile(f"[{_UNSAFE}\t\n]")
+
+
+def printable_cells(cells: list[str]) -> list[str]:
+    """:func:`printable` of each of ``cells`` with ``one_line`` (``cells`` itself when
+    none holds anything to escape: one look at them all)."""
+    if _NEEDS_ESCAPING.search("".join(cells)) is None:
+        return cells
+    return [printable(cell, one_line=True) for cell in cells]
+
+
 def _escape(char: str) -> str:
     if char in _SHORT:
         return _SHORT[char]

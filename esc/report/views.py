@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import functools
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from esc.domain.config import Config
 from esc.domain.durations import format_age, format_duration, format_relative
 from esc.domain.model import Ticket, front_matter
 from esc.domain.sla import Clock, Sla, next_index, request_clocks
-from esc.domain.timestamps import format_timestamp
-from esc.report.terminal import printable, style
+from esc.domain.timestamps import format_timestamp, zone_of
+from esc.report.terminal import printable, printable_cells, style
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "dim": "2", "bold": "1"}
 PRIORITY_COLOUR = {"urgent": "red", "high": "yellow"}
@@ -33,18 +38,7 @@ def ticket_json(
     ticket: Ticket, config: Config, full: bool = False, sla: Sla | None = None
 ) -> dict[str, Any]:
     """The ticket as JSON: the front-matter names, plus computed ``level`` (and ``sla``)."""
-    data: dict[str, Any] = {}
-    for key, value in front_matter(ticket).items():
-        data[key] = _iso_all(value)
-        if key == "team":
-            data["level"] = config.level(ticket.team)
-    for key in ticket.extra:
-        if key in data:
-            continue
-        if sla is not None and key in ("sla", "next_sla"):
-            data[key] = None  # (replaced by the SLA computed now, in this place: the stored
-            continue  # one is never converted)
-        data[key] = _jsonable(ticket.extra[key])
+    data = _fields_json(ticket, config, sla is not None)
     if sla is not None:
         data["sla"] = sla_json(sla)
         data["next_sla"] = next_sla_json(sla)
@@ -75,6 +69,95 @@ def ticket_json(
             for a in ticket.activity
         ]
     return data
+
+
+def _fields_json(ticket: Ticket, config: Config, with_sla: bool) -> dict[str, Any]:
+    """:func:`ticket_json`'s fields but the description, conversation and activity; with
+    ``with_sla``, the stored ``sla`` and ``next_sla`` as None, in their places."""
+    data: dict[str, Any] = {}
+    for key, value in front_matter(ticket).items():
+        data[key] = _iso_all(value)
+        if key == "team":
+            data["level"] = config.level(ticket.team)
+    for key in ticket.extra:
+        if key in data:
+            continue
+        if with_sla and key in ("sla", "next_sla"):
+            data[key] = None  # (replaced by the SLA computed now, in this place: the stored
+            continue  # one is never converted)
+        data[key] = _jsonable(ticket.extra[key])
+    return data
+
+
+# ``esc list --json`` writes each ticket as the text of what does not change (kept in the
+# cache) with the fields its SLA fills in spliced in as it is written.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # (json.dumps(v, ensure_ascii=False))
+
+
+def _c_encoder() -> Callable[[object], str]:
+    """:data:`_ENCODE` for a value that holds no container twice: json's C encoder, made
+    once (``JSONEncoder.encode`` makes one per call, which costs more than a small value's
+    encoding); ``_ENCODE`` where Python has none."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has it
+        return _ENCODE
+    encoder = json.JSONEncoder(ensure_ascii=False)
+    chunks = make(
+        None,  # (no check for circular references: these values are plain trees)
+        encoder.default,
+        json.encoder.encode_basestring,
+        None,
+        encoder.key_separator,
+        encoder.item_separator,
+        False,
+        False,
+        True,
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+_ENCODE_TREE = _c_encoder()
+_FILLED = ("sla", "next_sla", "requests")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One value of a JSON array, already written as JSON (json.dumps's separators)."""
+
+    text: str
+
+
+def ticket_json_parts(ticket: Ticket, config: Config) -> tuple[str, ...]:
+    """:func:`ticket_json` of ``ticket`` with an SLA, as parts of its JSON text: each run
+    of fields the SLA leaves alone as its text (``"key": value`` pairs, so it begins with
+    a quote), and the name of each field it fills in (``sla``, ``next_sla``, ``requests``)
+    in its place; :func:`ticket_json_text` puts them together."""
+    data = _fields_json(ticket, config, True)
+    data.setdefault("sla", None)  # (as ticket_json adds them: at the end, in this order)
+    data.setdefault("next_sla", None)
+    parts: list[str] = []
+    run: list[str] = []
+    for key, value in data.items():
+        if key in _FILLED:
+            if run:
+                parts.append(", ".join(run))
+                run = []
+            parts.append(key)
+        else:
+            run.append(f"{_ENCODE(key)}: {_ENCODE(value)}")
+    if run:
+        parts.append(", ".join(run))
+    return tuple(parts)
+
+
+def ticket_json_text(parts: Sequence[str], filled: Mapping[str, object]) -> Encoded:
+    """The JSON text of :func:`ticket_json_parts`, each field to fill in from ``filled``:
+    the very text ``json.dumps(ticket_json(...), ensure_ascii=False)`` gives."""
+    return Encoded(
+        "{"
+        + ", ".join(p if p[0] == '"' else f'"{p}": {_ENCODE_TREE(filled[p])}' for p in parts)
+        + "}"
+    )
 
 
 def _iso_all(value: object) -> object:
@@ -117,37 +200,82 @@ def ticket_table(
 ) -> str:
     """A table that fits ``width`` columns: the title takes what is left.  The SLA column
     is :func:`sla_cell` of each ticket's SLA in ``slas`` ("-" for one without)."""
-    rows = [
-        [
-            t.id,
-            t.priority,
-            t.status,
-            t.team,
-            str(config.level(t.team) or "?"),
-            t.assignee or "-",
-            age_text(t, now),
-            sla_cell(slas[t.id]) if t.id in slas else "-",
-            t.title,
-        ]
-        for t in tickets
+    rows = []
+    for t in tickets:
+        sla = slas.get(t.id)
+        clock = next_clock(sla) if sla is not None else None
+        rows.append(
+            list_row(
+                (t.id, t.priority, t.status, t.team, t.assignee, t.created.timestamp(), t.title),
+                config,
+                now,
+                sla_cell(sla) if sla is not None else "-",
+                None if clock is None else clock.state,
+            )
+        )
+    return list_table(rows, width, colour)[:-1]
+
+
+ListRow = tuple[list[str], "str | None"]  # the cells of LIST_COLUMNS; the SLA's state
+
+
+def list_row(
+    listing: tuple[str, str, str, str, str | None, float, str],  # (cache_codec.Listing)
+    config: Config,
+    now: dt.datetime,
+    sla: str,
+    state: str | None,
+) -> ListRow:
+    """A row of ``esc list``: the ticket's ``listing`` (ID, priority, status, team,
+    assignee, created as a Unix time, title), its SLA cell and the state of the clock that
+    cell shows (for its colour; None: not coloured)."""
+    tid, priority, status, team, assignee, created, title = listing
+    age = format_age(max(now - dt.datetime.fromtimestamp(created, _UTC), _ZERO))
+    level = sys.intern(str(config.level(team) or "?"))  # (one string each: 100k rows)
+    cells = [tid, priority, status, team, level, assignee or "-", age, sys.intern(sla), title]
+    return cells, state
+
+
+_UTC = dt.timezone.utc
+_ZERO = dt.timedelta(0)
+
+
+def list_table(rows: list[ListRow], width: int, colour: bool) -> str:
+    """The table of ``esc list`` (:func:`ticket_table`) of its rows (:func:`list_row`),
+    with a line break at the end; ``rows`` is emptied as the lines are made (100k rows
+    and their lines need not be in memory at once)."""
+    shown = [printable_cells(cells) for cells, _ in rows]  # (as shown)
+    states = [state for _, state in rows] if colour else []
+    rows.clear()
+    widths = [
+        max(len(h), max(map(len, map(itemgetter(i), shown)), default=0))
+        for i, h in enumerate(LIST_COLUMNS)
     ]
-    rows = [[printable(cell, one_line=True) for cell in row] for row in rows]  # (as shown)
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(LIST_COLUMNS)]
     fixed = sum(widths[:-1]) + 2 * (len(widths) - 1)
     widths[-1] = max(10, min(widths[-1], width - fixed))
     lines = [_row(list(LIST_COLUMNS), widths, None, colour, header=True)]
-    for ticket, row in zip(tickets, rows, strict=False):
-        lines.append(_row(row, widths, ticket, colour, sla=slas.get(ticket.id)))
+    line = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
+    most = widths[-1]
+    shown.reverse()  # (taken from the end: each row let go of once it is a line)
+    while shown:
+        cells = shown.pop()
+        if colour:
+            lines.append(_row(list(cells), widths, states[len(lines) - 1], colour))
+            continue
+        title = cells[-1]
+        if len(title) > most:
+            cells = [*cells[:-1], title[: most - 1] + "…"]
+        lines.append(line.format(*cells).rstrip())
+    lines.append("")
     return "\n".join(lines)
 
 
 def _row(
     cells: list[str],
     widths: list[int],
-    ticket: Ticket | None,
+    state: str | None,
     colour: bool,
     header: bool = False,
-    sla: Sla | None = None,
 ) -> str:
     title = cells[-1]
     if len(title) > widths[-1]:
@@ -156,12 +284,10 @@ def _row(
     padded[-1] = cells[-1]
     if header:
         return paint("  ".join(padded), "bold", colour)
-    if ticket is not None:
-        padded[1] = paint(padded[1], PRIORITY_COLOUR.get(ticket.priority), colour)
-        padded[2] = paint(padded[2], STATUS_COLOUR.get(ticket.status), colour)
-        clock = next_clock(sla) if sla is not None and colour else None  # (for its colour)
-        if clock is not None:
-            padded[SLA_COLUMN] = paint(padded[SLA_COLUMN], STATE_COLOUR.get(clock.state), colour)
+    padded[1] = paint(padded[1], PRIORITY_COLOUR.get(cells[1]), colour)
+    padded[2] = paint(padded[2], STATUS_COLOUR.get(cells[2]), colour)
+    if state is not None:
+        padded[SLA_COLUMN] = paint(padded[SLA_COLUMN], STATE_COLOUR.get(state), colour)
     return "  ".join(padded).rstrip()
 
 
@@ -282,14 +408,71 @@ def sla_json(sla: Sla) -> dict[str, Any]:
         return {}
     data: dict[str, Any] = {"policy": sla.policy.name}
     for clock in sla.clocks:
-        data[clock.metric] = {
-            "due": _iso(clock.due),
-            "state": clock.state,
-            "target": format_duration(clock.target, largest="h"),
-            "used": format_duration(clock.used, largest="h"),
-            "stopped": _iso(clock.stop),
-        }
+        data[clock.metric] = _clock_json(
+            _iso(clock.due),
+            clock.state,
+            format_duration(clock.target, largest="h"),
+            _hours(clock.used),
+            _iso(clock.stop),
+        )
     return data
+
+
+def _clock_json(
+    due: object, state: str, target: str, used: str, stopped: object
+) -> dict[str, object]:
+    return {"due": due, "state": state, "target": target, "used": used, "stopped": stopped}
+
+
+def plain_sla_json(
+    policy: str | None, clocks: Sequence[tuple[str, float, Any, Any, str, dt.timedelta]]
+) -> dict[str, Any]:
+    """:func:`sla_json` of an SLA as plain values (``esc.store.cache_codec.PlainSla``)."""
+    if policy is None:
+        return {}
+    data: dict[str, Any] = {"policy": policy}
+    for metric, target, due, stop, state, used in clocks:
+        data[metric] = _clock_json(_stamp(due), state, _target(target), _hours(used), _stamp(stop))
+    return data
+
+
+def plain_next_sla_json(
+    clocks: Sequence[tuple[str, float, Any, Any, str, dt.timedelta]], now: dt.datetime
+) -> dict[str, Any] | None:
+    """:func:`next_sla_json` of an SLA as plain values (:func:`plain_sla_json`) at ``now``."""
+    running = [c for c in clocks if c[3] is None]
+    if len(running) == 1:  # (next_index picks it, whatever its state)
+        index: int | None = 0
+    else:
+        dues = [None if c[2] is None else c[2][0] for c in running]
+        index = next_index([c[4] for c in running], dues)
+    if index is None:
+        return None
+    metric, _, due, _, state, _ = running[index]
+    at = None if due is None else dt.datetime.fromtimestamp(due[0], _UTC)
+    text = clock_cell(state, at, now)
+    return {"metric": metric, "due": _stamp(due), "state": state, "text": text}
+
+
+# (Many tickets share their clocks' targets, many their due instants and times used.)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stamp(value: tuple[float, int] | None) -> str | None:
+    """:func:`_iso` of a plain timestamp (Unix time, UTC offset in seconds)."""
+    if value is None:
+        return None
+    return format_timestamp(dt.datetime.fromtimestamp(value[0], zone_of(value[1])))
+
+
+@functools.lru_cache(maxsize=256)
+def _target(seconds: float) -> str:
+    return format_duration(dt.timedelta(seconds=seconds), largest="h")
+
+
+@functools.lru_cache(maxsize=4096)
+def _hours(used: dt.timedelta) -> str:
+    return format_duration(used, largest="h")
 
 
 def clock_phrase(clock: Clock, now: dt.datetime) -> str:
@@ -335,15 +518,25 @@ def sla_cell(sla: Sla) -> str:
     deadline) or "-" (no clocks)."""
     clock = next_clock(sla)
     if clock is None:
-        if not sla.clocks:
-            return "-"
-        return "met" if all(c.state == "met" for c in sla.clocks) else "met late"
-    if clock.state == "paused" or clock.due is None:
-        return clock.state
-    if clock.state == "breached":
-        return f"breached {format_relative(sla.now - clock.due)} ago"
-    due = f"due in {format_relative(clock.due - sla.now)}"
-    return f"warning, {due}" if clock.state == "warning" else due
+        return stopped_cell(len(sla.clocks), all(c.state == "met" for c in sla.clocks))
+    return clock_cell(clock.state, clock.due, sla.now)
+
+
+def stopped_cell(clocks: int, all_met: bool) -> str:
+    """:func:`sla_cell` with no clock running, of ``clocks`` clocks."""
+    if not clocks:
+        return "-"
+    return "met" if all_met else "met late"
+
+
+def clock_cell(state: str, due: dt.datetime | None, now: dt.datetime) -> str:
+    """:func:`sla_cell` of the running clock it shows: its state and due instant."""
+    if state == "paused" or due is None:
+        return state
+    if state == "breached":
+        return f"breached {format_relative(now - due)} ago"
+    text = f"due in {format_relative(due - now)}"
+    return f"warning, {text}" if state == "warning" else text
 
 
 def next_sla_json(sla: Sla) -> dict[str, Any] | None:

@@ -31,8 +31,9 @@ from esc import __version__
 from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
 
-SCHEMA = 8  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
-# verdicts as numbers, row checksums and validate's checked content
+SCHEMA = 9  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
+# verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
+# column as plain values, each ticket's fixed JSON text (a table of its own)
 FILE = "tickets.sqlite"
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed
 
@@ -50,7 +51,7 @@ def config_key(*texts: bytes) -> str:
     return h.hexdigest()
 
 
-@dataclass(slots=True)  # (100,000 of them at once: no __dict__ each)
+@dataclass(slots=True)  # (no __dict__ per entry: 100k of them are loaded at once)
 class Entry:
     mtime_ns: int
     size: int
@@ -72,6 +73,11 @@ class Entry:
     # marshal of (config key, ticket ID, line of its id) once `esc validate` found nothing
     # wrong in this very content under that configuration
     checked: bytes | None = None
+    # marshal of what a row of `esc list` shows of the ticket (cache_codec.list_row)
+    listing: bytes | None = None
+    # marshal of the numbers the SLA column of `esc list` needs, valid with ``sla``
+    # (cache_codec.cell_numbers)
+    cell: bytes | None = None
 
     def row(self) -> tuple[Any, ...]:
         """The fields in order (as stored, and as ``Entry(*row)`` takes them back)."""
@@ -91,6 +97,8 @@ class Entry:
             self.warn_at,
             self.due_at,
             self.checked,
+            self.listing,
+            self.cell,
         )
 
     def checksum(self, name: str) -> int:
@@ -119,6 +127,8 @@ class Cache:
         self.meta: dict[str, str] = {}
         self.dirty_meta: dict[str, str] = {}
         self.damaged: list[object] = []  # names of the rows that failed their check on load
+        # fixed JSON texts made since loading, to be written: name -> (digest, key, parts)
+        self.dirty_texts: dict[str, tuple[bytes, str, bytes]] = {}
 
     def load(self) -> None:
         try:
@@ -144,19 +154,19 @@ class Cache:
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             entries = {}
             bad = []
-            # Row by row (not fetchall: 100,000 rows held twice, as rows and as entries),
-            # each entry with the one string of its status and configuration key.
-            shared: dict[str | None, str | None] = {}
-            for row in db.execute(
+            shared: dict[str | None, str | None] = {}  # (one object each: keys, statuses)
+            for row in db.execute(  # (a row at a time: never all the rows and all the entries)
                 "SELECT name, mtime_ns, size, ino, digest, verified_ns, summary, sla_key, sla,"
-                " next_event, status, sla_time, settled, warn_at, due_at, checked, checksum"
+                " next_event, status, sla_time, settled, warn_at, due_at, checked, listing, cell,"
+                " checksum"
                 " FROM files"
             ):
                 name, values, check = row[0], row[1:-1], row[-1]
                 if type(name) is str and _checksum(name, values) == check:
-                    entry = entries[name] = Entry(*values)
-                    entry.status = shared.setdefault(entry.status, entry.status)
+                    entry = Entry(*values)
                     entry.sla_key = shared.setdefault(entry.sla_key, entry.sla_key)
+                    entry.status = shared.setdefault(entry.status, entry.status)
+                    entries[name] = entry
                 else:
                     bad.append(name)
         if bad:  # parsed again (the cache has no entry for them) and written anew
@@ -182,11 +192,49 @@ class Cache:
         for name in names:
             self.entries.pop(name, None)
             self.dirty.pop(name, None)
+            self.dirty_texts.pop(name, None)
             self.removed.add(name)
+
+    # Each ticket's fixed JSON text (``esc list --json``) lives in a table of its own, read
+    # only by who asks for it, a few hundred rows at a time: kept with the entries, it
+    # would be in memory for every command.  A text is (the content hash of the file it
+    # was made from, the configuration key it was made under, its parts, marshalled);
+    # who reads it compares the first two with the entry and the catalog.
+
+    def put_text(self, name: str, digest: bytes, key: str, parts: bytes) -> None:
+        self.dirty_texts[name] = (digest, key, parts)
+
+    def texts(self, names: Iterable[str]) -> dict[str, tuple[bytes, str, bytes]]:
+        """The JSON texts stored (or made since loading) for ``names`` that pass their
+        check: name -> (digest, key, parts); a name without one is left out."""
+        found = {}
+        wanted = []
+        for name in names:
+            made = self.dirty_texts.get(name)
+            if made is not None:
+                found[name] = made
+            else:
+                wanted.append(name)
+        if not wanted or not self.path.exists():
+            return found
+        try:
+            with contextlib.closing(self._connect()) as db:
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                    return found
+                for start in range(0, len(wanted), 500):  # (SQLite's limit on parameters)
+                    chunk = wanted[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    query = f"SELECT * FROM texts WHERE name IN ({marks})"
+                    for name, text_digest, key, parts, check in db.execute(query, chunk):
+                        if _text_checksum(name, text_digest, key, parts) == check:
+                            found[name] = (text_digest, key, parts)
+        except (sqlite3.Error, ValueError, TypeError) as exc:  # (made again: a cache only)
+            fallback(f"{self.path}: JSON texts not used ({type(exc).__name__}: {exc})")
+        return found
 
     def save(self) -> None:
         """Write what changed; a cache that cannot be written is simply not updated."""
-        if not self.dirty and not self.removed and not self.dirty_meta and not self.damaged:
+        if not (self.dirty or self.removed or self.dirty_meta or self.damaged or self.dirty_texts):
             return
         try:
             self.folder.mkdir(exist_ok=True)
@@ -202,6 +250,7 @@ class Cache:
         self.removed.clear()
         self.damaged.clear()
         self.dirty_meta.clear()
+        self.dirty_texts.clear()
 
     def _write(self) -> None:
         with contextlib.closing(self._connect()) as db:
@@ -210,10 +259,13 @@ class Cache:
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     db.execute("DROP TABLE IF EXISTS files")
                     db.execute("DROP TABLE IF EXISTS meta")
+                    db.execute("DROP TABLE IF EXISTS texts")
                     _create_tables(db)
                 db.executemany("DELETE FROM files WHERE name = ?", [(n,) for n in self.removed])
+                db.executemany("DELETE FROM texts WHERE name = ?", [(n,) for n in self.removed])
                 db.executemany("DELETE FROM files WHERE name IS ?", [(n,) for n in self.damaged])
                 _insert(db, self.dirty.items())
+                _insert_texts(db, self.dirty_texts.items())
                 db.executemany(
                     "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(self.dirty_meta.items())
                 )
@@ -234,6 +286,7 @@ class Cache:
                 db.execute("BEGIN")
                 _create_tables(db)
                 _insert(db, self.entries.items())
+                _insert_texts(db, self.dirty_texts.items())
                 db.executemany("INSERT INTO meta VALUES (?, ?)", list(self.meta.items()))
                 db.execute("COMMIT")
                 db.execute("PRAGMA journal_mode=WAL")
@@ -247,16 +300,38 @@ def _create_tables(db: sqlite3.Connection) -> None:
         "CREATE TABLE files (name TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
         " ino INTEGER, digest BLOB, verified_ns INTEGER, summary BLOB,"
         " sla_key TEXT, sla BLOB, next_event REAL, status TEXT, sla_time REAL,"
-        " settled REAL, warn_at REAL, due_at REAL, checked BLOB, checksum INTEGER)"
+        " settled REAL, warn_at REAL, due_at REAL, checked BLOB, listing BLOB, cell BLOB,"
+        " checksum INTEGER)"
+    )
+    db.execute(
+        "CREATE TABLE texts (name TEXT PRIMARY KEY, digest BLOB, key TEXT, parts BLOB,"
+        " checksum INTEGER)"
     )
     db.execute(f"PRAGMA user_version={SCHEMA}")
 
 
 def _insert(db: sqlite3.Connection, entries: Iterable[tuple[str, Entry]]) -> None:
     db.executemany(
-        "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(name, *row, _checksum(name, row)) for name, row in ((n, e.row()) for n, e in entries)],
     )
+
+
+def _insert_texts(
+    db: sqlite3.Connection, texts: Iterable[tuple[str, tuple[bytes, str, bytes]]]
+) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO texts VALUES (?,?,?,?,?)",
+        [(name, *text, _text_checksum(name, *text)) for name, text in texts],
+    )
+
+
+def _text_checksum(name: Any, digest: Any, key: Any, parts: Any) -> int:
+    """CRC-32 of a JSON text's row (its name, the hash and key it was made for, its parts)."""
+    try:
+        return zlib.crc32(marshal.dumps((name, digest, key, parts), 2))
+    except ValueError:  # a value marshal does not know: no row of esc's
+        return -1
 
 
 _REAL = (8, 10, 11, 12, 13)  # the row's REAL columns (SQLite hands back floats for them)

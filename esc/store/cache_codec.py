@@ -14,7 +14,7 @@ from typing import Any
 from esc.domain.calendar import Calendar
 from esc.domain.config import Config
 from esc.domain.model import Entry, Escalation, Request, Ticket
-from esc.domain.sla import Clock, Sla, clock_state, counted_time, next_index
+from esc.domain.sla import Clock, Policy, Sla, clock_state, counted_time, next_index
 from esc.domain.timestamps import zone_of
 
 _DT = "\x00dt"
@@ -280,6 +280,60 @@ def verdict_instants(sla: Sla) -> tuple[float | None, float | None]:
     return (min(warns) if warns else None, min(dues) if dues else None)
 
 
+Listing = tuple[str, str, str, str, "str | None", float, str]
+
+
+def list_row(t: Ticket) -> Listing:
+    """What a row of ``esc list`` shows of the ticket, and sorts it by (its SLA aside):
+    ID, priority, status, team, assignee, when it was created (a Unix time), title."""
+    return (t.id, t.priority, t.status, t.team, t.assignee, t.created.timestamp(), t.title)
+
+
+def cell_numbers(sla: Sla) -> tuple[Any, ...]:
+    """The numbers the SLA column of ``esc list`` needs (:func:`next_clock_at`): how many
+    clocks, whether all met their targets, and for each running clock its metric, its
+    state if it stands still (paused: "paused", or "breached" past its deadline; else
+    None), its due and warning instants (Unix times or None)."""
+    running = tuple(
+        (
+            c.metric,
+            c.state if c.pausing else None,
+            None if c.due is None else c.due.timestamp(),
+            None if c.warn is None else c.warn.timestamp(),
+        )
+        for c in sla.clocks
+        if c.stop is None
+    )
+    return (len(sla.clocks), all(c.state == "met" for c in sla.clocks), running)
+
+
+def next_clock_at(numbers: Sequence[Any], moment: float) -> tuple[str, str, float | None] | None:
+    """Of :func:`cell_numbers`, the running clock ``esc.report.views.next_clock`` picks
+    from :func:`sla_at` at ``moment`` (a Unix time not before the SLA's computation), and
+    its state then: (metric, state, due instant); None when no clock runs."""
+    running = numbers[2]
+    if not running:
+        return None
+    states = [_state_at(fixed, due, warn, moment) for _, fixed, due, warn in running]
+    dues = [due for _, _, due, _ in running]
+    index = 0 if len(running) == 1 else next_index(states, dues)  # (one: that one)
+    if index is None:
+        return None
+    return running[index][0], states[index], dues[index]
+
+
+def _state_at(fixed: str | None, due: float | None, warn: float | None, moment: float) -> str:
+    """A running clock's state at ``moment`` as ``clock_state`` judges it (``fixed``: it
+    stands still in that state)."""
+    if fixed is not None:
+        return fixed
+    if due is not None and moment >= due:
+        return "breached"
+    if warn is not None and moment >= warn:
+        return "warning"
+    return "ok"
+
+
 def sla_summary(sla: Sla) -> tuple[Any, ...]:
     return (
         _t(sla.now),
@@ -297,6 +351,7 @@ def sla_summary(sla: Sla) -> tuple[Any, ...]:
                 c.used.total_seconds(),
                 tuple((_t(a), _t(b)) for a, b in c.paused),
                 tuple(_t(m) for m in c.marks),
+                c.pausing,
             )
             for c in sla.clocks
         ),
@@ -319,47 +374,55 @@ def sla_at(data: Sequence[Any], config: Config, now: dt.datetime, used: bool = T
     return Sla(now, policy, why, tuple(_clock_at(c, policy.calendar, now, used) for c in clocks))
 
 
-def next_sla_at(data: Sequence[Any], config: Config, now: dt.datetime) -> Sla | None:
-    """:func:`sla_at` (its time used not counted again) cut down to the one clock
-    ``esc.report.views.next_clock`` picks from it, built alone from the plain numbers: what
-    the SLA column of ``esc list`` shows.  None when no clock is running or the SLA cannot
-    be derived (the caller then builds the whole SLA)."""
-    _, policy_name, why, clocks = data
+# An SLA as plain values: its policy's name (None: no policy) and each clock's metric,
+# target (seconds), due instant and stop ((Unix time, UTC offset in seconds) or None),
+# state and time used.
+Stamp = tuple[float, int]
+PlainClock = tuple[str, float, "Stamp | None", "Stamp | None", str, dt.timedelta]
+PlainSla = tuple["str | None", tuple[PlainClock, ...]]
+
+
+def plain_sla_at(
+    data: Sequence[Any], policies: Mapping[str, Policy], now: dt.datetime, moment: float
+) -> PlainSla | None:
+    """:func:`sla_at` (its time used counted to ``now``, ``moment`` as a Unix time) as
+    plain values, for who only shows them: the same states and times, without building
+    the clocks.  ``policies``: the configuration's by name (the first of a name).  None
+    when it cannot be derived."""
+    computed, policy_name, _, clocks = data
     if policy_name is None:
-        return None
-    policy = next((p for p in config.policies if p.name == policy_name), None)
+        return None, ()
+    policy = policies.get(policy_name)
     if policy is None:
         return None
-    moment = now.timestamp()
-    running = []
-    states = []
-    dues = []
-    for clock in clocks:
-        stop, due, warn, state = clock[3], clock[4], clock[5], clock[6]
-        if stop is not None:
-            continue
-        if state != "paused":  # (as clock_state judges a running clock at ``now``)
+    count = computed is None or computed[0] != moment  # (else as counted then)
+    plain = []
+    for metric, target_s, start, stop, due, warn, state, used_s, paused, _, pausing in clocks:
+        if stop is None and not pausing:  # (as _clock_at derives a running clock)
+            if count:
+                start_at = _req(start)
+                intervals = tuple((_req(a), _req(b)) for a, b in paused)
+                used = counted_time(policy.calendar, start_at, now, intervals)
+            else:
+                used = dt.timedelta(seconds=used_s)
             if due is not None and moment >= due[0]:
                 state = "breached"
             elif warn is not None and moment >= warn[0]:
                 state = "warning"
             else:
                 state = "ok"
-        running.append(clock)
-        states.append(state)
-        dues.append(None if due is None else due[0])
-    index = next_index(states, dues)
-    if index is None:
-        return None
-    return Sla(now, policy, why, (_clock_at(running[index], policy.calendar, now, False),))
+        else:
+            used = dt.timedelta(seconds=used_s)
+        plain.append((metric, target_s, due, stop, state, used))
+    return policy_name, tuple(plain)
 
 
 def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool) -> Clock:
-    metric, target_s, start, stop, due, warn, state, used_s, paused, marks = data
+    metric, target_s, start, stop, due, warn, state, used_s, paused, marks, pausing = data
     start_at, stop_at, due_at, warn_at = _dt(start), _dt(stop), _dt(due), _dt(warn)
     assert start_at is not None
     intervals = tuple((_req(a), _req(b)) for a, b in paused) if paused else ()
-    if stop_at is None and state != "paused":  # (stopped and paused clocks stand still)
+    if stop_at is None and not pausing:  # (stopped and paused clocks stand still)
         used = counted_time(cal, start_at, now, intervals) if count else _span(used_s)
         state = clock_state(now, False, True, False, due_at, warn_at)
     else:
@@ -375,4 +438,5 @@ def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool)
         used,
         intervals,
         tuple(_req(m) for m in marks) if marks else (),
+        pausing,
     )

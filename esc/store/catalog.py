@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from esc.domain.config import Config
 from esc.domain.errors import ParseError
 from esc.domain.model import ACTIVE_STATUSES, Ticket
-from esc.domain.sla import Sla
+from esc.domain.sla import Policy, Sla
 from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, Entry
@@ -97,6 +97,8 @@ class Catalog:
         self._names: list[str] | None = None
         self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
+        self._policies: dict[str, Policy] | None = None  # by name, once needed
+        self._shared: dict[str, str] = {}  # (see listing)
 
     # ------------------------------------------------------------ tickets
 
@@ -231,6 +233,7 @@ class Catalog:
             cache.now_ns(),
             cache.pack(cache_codec.ticket_summary(ticket)),
             status=ticket.status,
+            listing=cache.pack(cache_codec.list_row(ticket)),
         )
 
     def _remember_error(
@@ -262,6 +265,47 @@ class Catalog:
         record.doc, record.ticket, record.entry = doc, doc.ticket, entry
         return doc
 
+    def listing(self, record: Record) -> cache_codec.Listing:
+        """What a row of ``esc list`` shows of the ticket (``cache_codec.list_row``), from
+        the cache without building the ticket when it has it."""
+        packed = record.entry.listing
+        if packed is None or record._ticket is not None:
+            return cache_codec.list_row(record.ticket)
+        listing: cache_codec.Listing = cache.unpack(packed)  # type: ignore[assignment]
+        tid, priority, status, team, assignee, created, title = listing
+        shared = self._shared  # (one string for each priority, status, team and person)
+        priority = shared.setdefault(priority, priority)
+        status = shared.setdefault(status, status)
+        team = shared.setdefault(team, team)
+        if assignee is not None:
+            assignee = shared.setdefault(assignee, assignee)
+        return tid, priority, status, team, assignee, created, title
+
+    def let_go(self) -> None:
+        """Save what changed, then drop every entry: for a command done with the cache (its
+        records are no longer used), so that what it prints next has the memory."""
+        self.save()
+        self.cache.entries = {}
+
+    def texts(self, records: Sequence[Record]) -> dict[str, tuple[str, ...]]:
+        """The fixed JSON texts kept for ``records`` (name -> its parts, as
+        ``esc.report.views.ticket_json_parts`` made them) that were made from their files'
+        present content under this configuration."""
+        entries = {r.name: r.entry for r in records}
+        found = {}
+        for name, (digest, key, packed) in self.cache.texts(list(entries)).items():
+            if key == self.key and digest == entries[name].digest:
+                parts = cache.unpack(packed)
+                if isinstance(parts, tuple) and all(type(p) is str and p for p in parts):
+                    found[name] = parts
+        return found
+
+    def keep_text(self, record: Record, parts: tuple[str, ...]) -> None:
+        """Keep ``parts``, the fixed JSON text of ``record``'s ticket (made from its entry)."""
+        self.cache.put_text(record.name, record.entry.digest, self.key, cache.pack(parts))
+        if len(self.cache.dirty_texts) >= 2000:  # (written as they come: memory stays flat)
+            self.cache.save()
+
     # ------------------------------------------------------------ SLA
     #
     # The catalog keeps each ticket's SLA as computed (by esc.report.slas, or by a sweep)
@@ -280,18 +324,18 @@ class Catalog:
         as of the kept computation (not counted again: faster, for who needs the states)."""
         return self._kept(record, now, later=False, count_used=False)
 
-    def kept_next_clock(self, record: Record, now: dt.datetime) -> Sla | None:
-        """:meth:`kept_sla_states` cut down to the clock the SLA column of ``esc list``
-        shows (``esc.report.views.next_clock``), building that clock only; None when
-        nothing was kept or no clock runs (the caller then needs the whole SLA)."""
+    def kept_cell(self, record: Record, moment: float) -> tuple[Any, ...] | None:
+        """The numbers kept for the SLA column of ``esc list`` (``cache_codec.cell_numbers``
+        of :meth:`kept_sla_states` at ``moment``, a Unix time), when that would not be
+        None; else None."""
         entry = record.entry
-        if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
+        if entry.cell is None or not self._usable(entry) or entry.sla_time is None:
             return None
-        if now.timestamp() < entry.sla_time:
+        if moment < entry.sla_time:
             return None
-        data = cache.unpack(entry.sla)
+        data = cache.unpack(entry.cell)
         assert isinstance(data, tuple)
-        return cache_codec.next_sla_at(data, self.config, now)
+        return data
 
     def kept_sla_near(self, record: Record, moment: dt.datetime) -> Sla | None:
         """The SLA as of ``moment`` from the one kept, even if that was computed a little
@@ -299,6 +343,28 @@ class Catalog:
         return self._kept(record, moment, later=True, count_used=True)
 
     def _kept(self, record: Record, now: dt.datetime, later: bool, count_used: bool) -> Sla | None:
+        data = self._kept_data(record, now, later)
+        return None if data is None else cache_codec.sla_at(data, self.config, now, count_used)
+
+    def kept_plain_sla(
+        self, record: Record, now: dt.datetime, moment: float
+    ) -> cache_codec.PlainSla | None:
+        """:meth:`kept_sla` as plain values (``cache_codec.plain_sla_at``), or None;
+        ``moment`` is ``now`` as a Unix time."""
+        entry = record.entry
+        if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
+            return None
+        if moment < entry.sla_time:
+            return None
+        data = cache.unpack(entry.sla)
+        assert isinstance(data, tuple)
+        if self._policies is None:
+            self._policies = {}
+            for policy in self.config.policies:  # (the first of a name, as sla_at finds it)
+                self._policies.setdefault(policy.name, policy)
+        return cache_codec.plain_sla_at(data, self._policies, now, moment)
+
+    def _kept_data(self, record: Record, now: dt.datetime, later: bool) -> tuple[Any, ...] | None:
         entry = record.entry
         if not self._usable(entry) or entry.sla_time is None or entry.sla is None:
             return None
@@ -306,7 +372,7 @@ class Catalog:
             return None
         data = cache.unpack(entry.sla)
         assert isinstance(data, tuple)
-        return cache_codec.sla_at(data, self.config, now, count_used)
+        return data
 
     def keep_sla(self, record: Record, sla: Sla, now: dt.datetime) -> None:
         """Keep ``sla``, computed as of ``now`` by a command other than a sweep.
@@ -337,6 +403,7 @@ class Catalog:
         entry.next_event = next_event
         entry.settled = cache_codec.settled_at(ticket, sla)
         entry.warn_at, entry.due_at = cache_codec.verdict_instants(sla)
+        entry.cell = cache.pack(cache_codec.cell_numbers(sla))
         self.cache.put(record.name, entry)
 
     def standing(self, record: Record, now: dt.datetime) -> Standing | None:

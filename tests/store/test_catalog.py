@@ -369,6 +369,31 @@ def test_a_paused_clock_is_neither_in_warning_nor_overdue_by_the_numbers(
     assert [c.state for c in sla.clocks if c.running] == ["paused", "paused"]
 
 
+def test_a_clock_paused_past_its_deadline_stands_still_in_the_cache(
+    tmp_path: Path, workspace: Path, esc: Esc
+) -> None:
+    """A pending ticket's resolution clock, breached before the pause: still breached, but
+    its time used no longer grows (the cache counted it on until this was kept)."""
+    import shutil
+
+    late = create(esc, "Export fails", at(9))  # due Tuesday 17:00 (24 h of office time)
+    esc.ok("wait", late, "--reason", "Asked for the logs", now=at(10, day=25).isoformat())
+    esc.ok("sweep", "--no-report", now=at(11, day=25).isoformat())  # kept, pausing
+    cold_root = tmp_path / "cold"
+    shutil.copytree(workspace, cold_root)
+    for moment in (at(11, day=25), at(16, day=25), at(10, day=30)):
+        for command in (("list", "--json"), ("list",), ("check", "--format", "json")):
+            shutil.rmtree(cold_root / ".esc-cache", ignore_errors=True)
+            expected = Esc(cold_root)(*command, now=moment.isoformat())
+            assert esc(*command, now=moment.isoformat()) == expected, (moment, command)
+    kept = catalog(workspace)
+    (record,) = kept.records()[0]
+    sla = sla_now(kept, record, at(10, day=30))
+    (resolution,) = [c for c in sla.clocks if c.metric == "resolution"]
+    assert (resolution.state, resolution.pausing) == ("breached", True)
+    assert resolution.used == dt.timedelta(hours=25)  # Friday 09:00 to Wednesday 10:00
+
+
 def test_no_verdict_from_numbers_kept_after_the_moment_asked_about(
     workspace: Path, esc: Esc
 ) -> None:
@@ -383,7 +408,8 @@ def test_no_verdict_from_numbers_kept_after_the_moment_asked_about(
 def test_the_sla_column_from_the_kept_numbers_is_the_one_of_the_whole_sla(
     workspace: Path, esc: Esc
 ) -> None:
-    from esc.report.views import next_clock, sla_cell
+    from esc.report.views import clock_cell, next_clock, sla_cell, stopped_cell
+    from esc.store import cache_codec
 
     _desk_for_verdicts(esc)
     esc.ok("sweep", "--no-report", now=at(10).isoformat())
@@ -395,13 +421,21 @@ def test_the_sla_column_from_the_kept_numbers_is_the_one_of_the_whole_sla(
         for record in records:
             whole = kept.kept_sla_states(record, moment)
             assert whole is not None
-            column = kept.kept_next_clock(record, moment)
-            if column is None:  # no clock runs: the caller builds the whole SLA
-                assert next_clock(whole) is None
-                continue
+            numbers = kept.kept_cell(record, moment.timestamp())
+            assert numbers is not None
             assert record.doc is None  # (from the cache, the file not read)
-            assert next_clock(column) == next_clock(whole)
-            assert sla_cell(column) == sla_cell(whole)
-            cells.add(sla_cell(column).split(" ")[0])
+            shown = cache_codec.next_clock_at(numbers, moment.timestamp())
+            clock = next_clock(whole)
+            if shown is None:  # no clock runs
+                assert clock is None
+                assert stopped_cell(numbers[0], numbers[1]) == sla_cell(whole)
+                continue
+            assert clock is not None
+            due = None if clock.due is None else clock.due.timestamp()
+            assert shown == (clock.metric, clock.state, due)
+            instant = None if due is None else dt.datetime.fromtimestamp(due, dt.timezone.utc)
+            cell = clock_cell(shown[1], instant, moment)
+            assert cell == sla_cell(whole)
+            cells.add(cell.split(" ")[0])
     assert {"due", "warning,", "breached", "paused"} <= cells
-    assert kept.kept_next_clock(records[0], at(9, 59)) is None  # kept after that moment
+    assert kept.kept_cell(records[0], at(9, 59).timestamp()) is None  # kept after it

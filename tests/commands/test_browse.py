@@ -1,0 +1,137 @@
+"""`esc list` served from the cache prints exactly what a cold run prints (issue 19).
+
+Without filters or ``--sort``, a warm `esc list` builds no ticket: its rows come from the
+cache's columns (what a row shows, the numbers of the SLA cell) and `--json` from each
+ticket's fixed JSON text, kept in the cache, with its SLA spliced in.  A cold run (no
+``.esc-cache``) parses every file and computes every SLA: these tests hold the two
+against each other on generated workspaces, at moments before, at and after the SLAs
+were kept, with and without filters and sorts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from esc.commands.browse import list_tickets
+from esc.commands.session import Session
+from esc.store import cache_codec
+from tests.conftest import REPO, Esc
+
+NOW = "2026-11-27T09:00:00+01:00"  # the generated workspaces' own time
+MOMENTS = [
+    "2026-11-27T08:30:00+01:00",  # before the SLAs were kept: computed afresh
+    NOW,
+    "2026-11-27T18:30:00+01:00",  # warnings and deadlines crossed since
+    "2026-11-30T09:00:00+01:00",
+    "2027-01-01T12:00:00+01:00",
+]
+COMMANDS = [
+    ("list",),
+    ("list", "--all"),
+    ("list", "--json"),
+    ("list", "--all", "--json"),
+    ("list", "--status", "pending"),
+    ("list", "--status", "resolved", "--status", "closed", "--json"),
+    ("list", "--sort", "-created"),
+    ("list", "--all", "--sort", "title", "--json"),
+    ("list", "--priority", ">=high"),
+    ("list", "--team", "support", "--json"),
+    ("list", "--assignee", "none"),
+    ("list", "--overdue"),
+    ("list", "--overdue", "--json"),
+]
+
+
+def _generated(factory: pytest.TempPathFactory, n: int, shape: str) -> Path:
+    root = factory.mktemp(shape) / "ws"
+    generate = [sys.executable, str(REPO / "bench" / "generate.py"), str(n), str(root)]
+    subprocess.run(
+        [*generate, "--jobs", "1", "--shape", shape],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    Esc(root, now=NOW).ok("sweep", "--no-report", "--no-notify")
+    return root
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two years of tickets, most closed, some pending (paused clocks), swept at NOW."""
+    return _generated(tmp_path_factory, 240, "realistic")
+
+
+@pytest.fixture(scope="module")
+def all_open(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every ticket open, created today, swept at NOW."""
+    return _generated(tmp_path_factory, 120, "open")
+
+
+def _copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git"))
+    return target
+
+
+@pytest.mark.parametrize("shape", ["realistic", "all_open"])
+def test_list_from_the_cache_prints_what_a_cold_run_prints(
+    shape: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    source: Path = request.getfixturevalue(shape)
+    warm_root = _copy(source, tmp_path / "warm")
+    cold_root = _copy(source, tmp_path / "cold")
+    warm, cold = Esc(warm_root), Esc(cold_root)
+    for moment in MOMENTS:
+        for command in COMMANDS:
+            shutil.rmtree(cold_root / ".esc-cache", ignore_errors=True)
+            expected = cold(*command, now=moment)
+            assert expected.code == 0, expected.err
+            for attempt in ("first", "again"):  # (--json: its texts made, then read back)
+                got = warm(*command, now=moment)
+                assert (got.code, got.out, got.err) == (
+                    expected.code,
+                    expected.out,
+                    expected.err,
+                ), (moment, command, attempt)
+    with sqlite3.connect(warm_root / ".esc-cache" / "tickets.sqlite") as db:
+        texts = db.execute("SELECT count(*) FROM texts").fetchone()[0]
+    assert texts == len(list((warm_root / "tickets").glob("*.md")))  # every --json text kept
+
+
+def test_a_warm_list_builds_no_ticket(all_open: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path is the one taken (else the comparison above proves little)."""
+    esc = Esc(all_open)
+    esc.ok("list", "--json", now=NOW)  # (the JSON texts kept)
+    built = []
+    original = cache_codec.ticket_from_summary
+
+    def counted(data: object) -> object:
+        built.append(data)
+        return original(data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache_codec, "ticket_from_summary", counted)
+    table = esc.ok("list", now=NOW)
+    assert len(table.splitlines()) == 121  # a header and every ticket
+    assert esc.ok("list", "--json", now=NOW).count('"id": "T-') == 120
+    assert built == []
+    esc.ok("list", "--team", "support", now=NOW)  # a filter needs the tickets
+    assert built
+
+
+def test_a_coloured_table_from_the_cache_is_the_cold_one(all_open: Path, tmp_path: Path) -> None:
+    warm_root = _copy(all_open, tmp_path / "warm")
+    cold_root = _copy(all_open, tmp_path / "cold")
+    for moment in MOMENTS[1:3]:
+        shutil.rmtree(cold_root / ".esc-cache", ignore_errors=True)
+        outputs = []
+        for root in (cold_root, warm_root):
+            session = Session(root_option=str(root), now_option=moment, colour=True)
+            output = list_tickets(session, (), False, {}, False, None, False)
+            outputs.append(output.text)
+        assert outputs[0] == outputs[1]
+        assert outputs[0] is not None and "\x00" in outputs[0]  # (esc's colour markers)
