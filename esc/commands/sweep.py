@@ -356,6 +356,7 @@ class _Prepared:
     events: list[Event]
     ahead: Written | None = None  # its new text in a synced temporary file (a batch)
     journalled: bool = False  # noted in the committing sweep's journal already
+    new: TicketDoc | None = None  # the new text as parsed (taken by the cache once written)
 
 
 def _write_ahead(
@@ -407,10 +408,11 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         outcome.behind = ticket_plan.note
         return outcome
     try:
-        text = document.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
+        new = document.changed(doc, ticket_plan.change) if ticket_plan.change else doc
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
         return _left(doc.ticket.id, str(exc))
-    return _Prepared(doc, ticket_plan, text, notify_events(catalog.config, doc.ticket, ticket_plan))
+    events = notify_events(catalog.config, doc.ticket, ticket_plan)
+    return _Prepared(doc, ticket_plan, new.text, events, new=new)
 
 
 def _finish(
@@ -423,7 +425,7 @@ def _finish(
 ) -> RecordOutcome:
     """Write the planned ticket (see :func:`sweep_record`); what the sweep did."""
     doc, ticket_plan, text = prepared.doc, prepared.ticket_plan, prepared.text
-    events = prepared.events
+    events, new = prepared.events, prepared.new
     ahead, prepared.ahead = prepared.ahead, None  # (used once: the first try)
     try:
         if text != doc.text and not dry_run:
@@ -453,18 +455,17 @@ def _finish(
                             if queued and not (sys.exc_info()[0] is None and written is not None):
                                 Outbox(workspace.root).discard(queued)
                         if written is not None:
-                            catalog.written(record, text, written)
+                            catalog.written(record, text, written, new)
                             break
                         if tries == REWRITE_TRIES:
                             return _left(doc.ticket.id, "it kept changing while the sweep wrote it")
                         doc = catalog.reread(record)  # changed since it was read: as it is now
                         ticket_plan = plan(doc.ticket, catalog.config, now)
                         events = notify_events(catalog.config, doc.ticket, ticket_plan)
-                        text = (
-                            document.apply_change(doc, ticket_plan.change)
-                            if ticket_plan.change
-                            else doc.text
+                        new = (
+                            document.changed(doc, ticket_plan.change) if ticket_plan.change else doc
                         )
+                        text = new.text
                         if text == doc.text:
                             break
             except LockTimeout as exc:
