@@ -333,6 +333,7 @@ def sweep_records(
         ]
         if len(ahead) > 1:
             _write_ahead(catalog, ahead, guard)
+            _place(catalog, ahead, now)
     try:
         return [
             p if isinstance(p, RecordOutcome) else _finish(catalog, record, p, now, dry_run, guard)
@@ -357,6 +358,7 @@ class _Prepared:
     ahead: Written | None = None  # its new text in a synced temporary file (a batch)
     journalled: bool = False  # noted in the committing sweep's journal already
     new: TicketDoc | None = None  # the new text as parsed (taken by the cache once written)
+    placed: os.stat_result | None = None  # written with its batch (_place): the file's stat
 
 
 def _write_ahead(
@@ -386,6 +388,34 @@ def _write_ahead(
         for _, p in ahead:
             p.ahead = None
         raise
+
+
+def _place(catalog: Catalog, ahead: list[tuple[Record, _Prepared]], now: dt.datetime) -> None:
+    """Put the tickets written ahead in place together, under the writes lock rather than
+    a lock of their own each (making and removing a lock file per ticket was ~0.2 ms of a
+    first sweep's ~2 ms per ticket): each whose lock nobody holds, if the file still holds
+    what was planned.  The others are left to :func:`_finish`, which writes each under its
+    own lock (reading it again if it changed), as before."""
+    workspace = catalog.workspace
+    folder = workspace.root / CACHE_DIR
+    try:
+        with lock.hold_writes(folder, workspace.lock_timeout, workspace.holder):
+            for record, p in ahead:
+                if p.ahead is None or not lock.ticket_free(folder, record.name):
+                    continue
+                queued = _queue(catalog, p.events, now)  # (before the write: never lost)
+                mine, p.ahead = p.ahead, None
+                written = None
+                try:
+                    written = replace_if_unchanged(
+                        record.path, p.doc.text, p.text, sync_dir=False, written=mine
+                    )
+                finally:
+                    if queued and not (sys.exc_info()[0] is None and written is not None):
+                        Outbox(workspace.root).discard(queued)
+                p.placed = written  # (None: it changed since it was read; _finish reads it)
+    except LockTimeout:
+        pass  # (a command kept writing a ticket: each is written under its own lock)
 
 
 def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | RecordOutcome:
@@ -428,7 +458,10 @@ def _finish(
     events, new = prepared.events, prepared.new
     ahead, prepared.ahead = prepared.ahead, None  # (used once: the first try)
     try:
-        if text != doc.text and not dry_run:
+        if prepared.placed is not None:  # written with its batch
+            catalog.written(record, text, prepared.placed, new)
+            reread = False
+        elif text != doc.text and not dry_run:
             workspace = catalog.workspace
             try:
                 with workspace.ticket_lock(record.path):
