@@ -581,8 +581,8 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     nl = "\r\n" if "\r\n" in doc.text else "\n"
     for entry in change.entries:
         body = append_entry(body, render_entry(entry).replace("\n", nl), nl)
-    for item in change.activity:
-        body = append_activity(body, render_activity(item) + nl, nl)
+    if change.activity:  # (appended together: the same as one line after another)
+        body = append_activity(body, "".join(render_activity(a) + nl for a in change.activity), nl)
     text = doc.text
     new = text[: doc.front_start] + editor.text + text[doc.front_end : doc.body_start] + body
     too_large = len(editor.text) > yaml_text.MAX_CHARS  # (parse says so)

@@ -10,6 +10,8 @@ refused rather than written.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -318,6 +320,7 @@ def _escape_char(match: re.Match[str]) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+@functools.lru_cache(maxsize=4096)  # (the sweep writes the same few words in every sla: block)
 def _is_plain_safe(text: str) -> bool:
     if not _PLAIN.fullmatch(text) or _PLAIN_NUMBERISH.fullmatch(text):
         return False
@@ -534,14 +537,12 @@ def _quick_slots(text: str, front: fast_front.Front) -> dict[str, _Slot]:
     """Slots of a front-matter in esc's own style: every key at column 0 of its line, its
     block (if any) on the lines up to the next key."""
     lines = text.split("\n")[:-1]
-    starts = [0]
-    for text_line in lines:
-        starts.append(starts[-1] + len(text_line) + 1)
+    starts = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
     order = sorted(front.key_lines.items(), key=lambda kv: kv[1])
     slots = {}
     for n, (key, first) in enumerate(order):
         last = (order[n + 1][1] if n + 1 < len(order) else len(lines)) - 1
-        end = starts[last] + len(lines[last])
+        end = starts[last + 1] - 1  # (the end of its last line)
         children = last > first
         child = lines[first + 1] if children else ""
         indent = len(child) - len(child.lstrip(" ")) if children else 2
