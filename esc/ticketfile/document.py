@@ -469,9 +469,14 @@ def _shown_key(key: object) -> str:
     return key.isoformat() if isinstance(key, (dt.date, dt.datetime)) else repr(key)
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})  # (nothing to check inside)
+
+
 def _value_problem(top: str, value: object, times: bool) -> str | None:
     """What is wrong with ``value`` (under top-level key ``top``) anywhere inside, or None;
     times out of range only if ``times``."""
+    if type(value) in _PLAIN_TYPES:  # (most values: answered without the checks below)
+        return None
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
