@@ -226,7 +226,8 @@ def run_sweep(
     done = {
         name: p.entry
         for name, p in primed.items()
-        if p.entry is not None and (p.outcome is None or catalog.quiet(p.entry, now))
+        if p.entry is not None
+        and (p.outcome is None or catalog.quiet(p.entry, now) or _settled(p.outcome))
     }
     if primed and len(done) == len(primed) and after_workers is not None:
         after_workers(catalog)  # the cache now says what the sweep will have done
@@ -268,6 +269,17 @@ def run_sweep(
         sync_folder(workspace.tickets_dir)  # the renames of the rewritten tickets
     result.catalog = catalog
     return result
+
+
+def _settled(outcome: RecordOutcome) -> bool:
+    """Whether a worker swept its ticket to the end, as one process would have: planned
+    and written (or nothing to write), neither left for the next sweep nor behind ``now``.
+
+    Such a ticket is not swept again here, though its cache entry may not be quiet: a
+    ticket a rule acted on is planned again by the next sweep (see :func:`_finish`), not
+    by this one (it was: a third of a first sweep's tickets, planned twice).
+    """
+    return outcome.note is None and outcome.behind is None
 
 
 @dataclass
