@@ -226,7 +226,8 @@ def run_sweep(
     done = {
         name: p.entry
         for name, p in primed.items()
-        if p.entry is not None and (p.outcome is None or catalog.quiet(p.entry, now))
+        if p.entry is not None
+        and (p.outcome is None or catalog.quiet(p.entry, now) or _settled(p.outcome))
     }
     if primed and len(done) == len(primed) and after_workers is not None:
         after_workers(catalog)  # the cache now says what the sweep will have done
@@ -268,6 +269,17 @@ def run_sweep(
         sync_folder(workspace.tickets_dir)  # the renames of the rewritten tickets
     result.catalog = catalog
     return result
+
+
+def _settled(outcome: RecordOutcome) -> bool:
+    """Whether a worker swept its ticket to the end, as one process would have: planned
+    and written (or nothing to write), neither left for the next sweep nor behind ``now``.
+
+    Such a ticket is not swept again here, though its cache entry may not be quiet: a
+    ticket a rule acted on is planned again by the next sweep (see :func:`_finish`), not
+    by this one (it was: a third of a first sweep's tickets, planned twice).
+    """
+    return outcome.note is None and outcome.behind is None
 
 
 @dataclass
@@ -333,6 +345,7 @@ def sweep_records(
         ]
         if len(ahead) > 1:
             _write_ahead(catalog, ahead, guard)
+            _place(catalog, ahead, now)
     try:
         return [
             p if isinstance(p, RecordOutcome) else _finish(catalog, record, p, now, dry_run, guard)
@@ -356,6 +369,8 @@ class _Prepared:
     events: list[Event]
     ahead: Written | None = None  # its new text in a synced temporary file (a batch)
     journalled: bool = False  # noted in the committing sweep's journal already
+    new: TicketDoc | None = None  # the new text as parsed (taken by the cache once written)
+    placed: os.stat_result | None = None  # written with its batch (_place): the file's stat
 
 
 def _write_ahead(
@@ -387,6 +402,34 @@ def _write_ahead(
         raise
 
 
+def _place(catalog: Catalog, ahead: list[tuple[Record, _Prepared]], now: dt.datetime) -> None:
+    """Put the tickets written ahead in place together, under the writes lock rather than
+    a lock of their own each (making and removing a lock file per ticket was ~0.2 ms of a
+    first sweep's ~2 ms per ticket): each whose lock nobody holds, if the file still holds
+    what was planned.  The others are left to :func:`_finish`, which writes each under its
+    own lock (reading it again if it changed), as before."""
+    workspace = catalog.workspace
+    folder = workspace.root / CACHE_DIR
+    try:
+        with lock.hold_writes(folder, workspace.lock_timeout, workspace.holder):
+            for record, p in ahead:
+                if p.ahead is None or not lock.ticket_free(folder, record.name):
+                    continue
+                queued = _queue(catalog, p.events, now)  # (before the write: never lost)
+                mine, p.ahead = p.ahead, None
+                written = None
+                try:
+                    written = replace_if_unchanged(
+                        record.path, p.doc.text, p.text, sync_dir=False, written=mine
+                    )
+                finally:
+                    if queued and not (sys.exc_info()[0] is None and written is not None):
+                        Outbox(workspace.root).discard(queued)
+                p.placed = written  # (None: it changed since it was read; _finish reads it)
+    except LockTimeout:
+        pass  # (a command kept writing a ticket: each is written under its own lock)
+
+
 def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | RecordOutcome:
     """The ticket planned, with its new text; or the outcome, if it is not to be written."""
     if catalog.quiet(record.entry, now):
@@ -407,10 +450,11 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         outcome.behind = ticket_plan.note
         return outcome
     try:
-        text = document.apply_change(doc, ticket_plan.change) if ticket_plan.change else doc.text
+        new = document.changed(doc, ticket_plan.change) if ticket_plan.change else doc
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
         return _left(doc.ticket.id, str(exc))
-    return _Prepared(doc, ticket_plan, text, notify_events(catalog.config, doc.ticket, ticket_plan))
+    events = notify_events(catalog.config, doc.ticket, ticket_plan)
+    return _Prepared(doc, ticket_plan, new.text, events, new=new)
 
 
 def _finish(
@@ -423,10 +467,13 @@ def _finish(
 ) -> RecordOutcome:
     """Write the planned ticket (see :func:`sweep_record`); what the sweep did."""
     doc, ticket_plan, text = prepared.doc, prepared.ticket_plan, prepared.text
-    events = prepared.events
+    events, new = prepared.events, prepared.new
     ahead, prepared.ahead = prepared.ahead, None  # (used once: the first try)
     try:
-        if text != doc.text and not dry_run:
+        if prepared.placed is not None:  # written with its batch
+            catalog.written(record, text, prepared.placed, new)
+            reread = False
+        elif text != doc.text and not dry_run:
             workspace = catalog.workspace
             try:
                 with workspace.ticket_lock(record.path):
@@ -453,18 +500,17 @@ def _finish(
                             if queued and not (sys.exc_info()[0] is None and written is not None):
                                 Outbox(workspace.root).discard(queued)
                         if written is not None:
-                            catalog.written(record, text, written)
+                            catalog.written(record, text, written, new)
                             break
                         if tries == REWRITE_TRIES:
                             return _left(doc.ticket.id, "it kept changing while the sweep wrote it")
                         doc = catalog.reread(record)  # changed since it was read: as it is now
                         ticket_plan = plan(doc.ticket, catalog.config, now)
                         events = notify_events(catalog.config, doc.ticket, ticket_plan)
-                        text = (
-                            document.apply_change(doc, ticket_plan.change)
-                            if ticket_plan.change
-                            else doc.text
+                        new = (
+                            document.changed(doc, ticket_plan.change) if ticket_plan.change else doc
                         )
+                        text = new.text
                         if text == doc.text:
                             break
             except LockTimeout as exc:

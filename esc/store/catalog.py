@@ -251,9 +251,13 @@ class Catalog:
             record.ticket = record.doc.ticket
         return record.doc
 
-    def written(self, record: Record, text: str, st: os.stat_result) -> None:
-        """``record``'s file now holds ``text`` (just written by esc; ``st`` is its stat)."""
-        doc = document.parse(text, self.workspace.rel(record.path))
+    def written(
+        self, record: Record, text: str, st: os.stat_result, doc: TicketDoc | None = None
+    ) -> None:
+        """``record``'s file now holds ``text`` (just written by esc; ``st`` is its stat);
+        ``doc`` is ``text`` as parsed, if the caller has it (``document.changed``)."""
+        if doc is None or doc.text != text:
+            doc = document.parse(text, self.workspace.rel(record.path))
         entry = self._entry(st, cache.digest(text.encode()), doc.ticket)
         record.doc, record.ticket, record.entry = doc, doc.ticket, entry
         self.cache.put(record.name, entry)

@@ -5,10 +5,17 @@ when their holder exits or is killed (a lock left by a killed process is simply 
 
 - the **workspace lock** (``sweep.lock``): one sweep at a time;
 - a **ticket lock** (``locks/<file>.lock``): one writer of a ticket at a time.  Every
-  command that rewrites a ticket (a sweep included) holds its lock while it reads, changes
-  and writes the file, so writers of one ticket take turns and writers of different tickets
-  never wait for each other.  A ticket lock's file is removed by its holder before it lets
-  go; a process that locked a file that was removed meanwhile tries again.
+  command that rewrites a ticket holds its lock while it reads, changes and writes the
+  file, so writers of one ticket take turns and writers of different tickets never wait
+  for each other.  A ticket lock's file is removed by its holder before it lets go; a
+  process that locked a file that was removed meanwhile tries again.
+- the **writes lock** (``writes.lock``), with which a sweep puts a batch of tickets in
+  place without making and removing a lock file for each: a holder of a ticket lock also
+  holds the writes lock, shared, from just after taking the ticket lock until it lets go;
+  the sweep takes it exclusively for its batch, so no command is reading, changing or
+  writing any ticket meanwhile, and writes each ticket whose lock nobody holds
+  (:func:`ticket_free`).  A ticket whose lock is held (its holder may be waiting for the
+  writes lock) is written afterwards, under its own ticket lock, as any command does.
 
 Each lock file records who holds it, for the message a waiting command prints.
 
@@ -30,6 +37,7 @@ from pathlib import Path
 from esc.domain.errors import EscError
 
 LOCK_FILE = "sweep.lock"
+WRITES_LOCK = "writes.lock"  # shared by ticket writers, exclusive for a sweep's batch
 TICKET_LOCKS = "locks"  # the folder of ticket locks, in .esc-cache/
 POLL_SECONDS = 0.05  # the longest pause between two tries
 NOTICE_SECONDS = 1.0  # after this long waiting, ``on_wait`` is told who holds the lock
@@ -131,14 +139,107 @@ def hold_ticket(
     ``on_wait`` is called once, with who holds it, if the wait goes on for a second.
     """
     path = ticket_lock_path(folder, name)
+    start = time.monotonic()
     fd = _take(path, timeout, what, name, on_wait)
     try:
-        yield
+        left = max(0.0, timeout - (time.monotonic() - start))
+        with _writes(folder, fcntl.LOCK_SH, left, name, on_wait):
+            yield
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)  # (still held: a process waiting on this file will try again)
         _HELD.discard(fd)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def hold_writes(folder: Path, timeout: float, what: str) -> Iterator[None]:
+    """Hold the writes lock exclusively (a sweep putting a batch of tickets in place),
+    waiting up to ``timeout`` seconds for the commands writing a ticket now to finish;
+    LockTimeout if they do not."""
+    with _writes(folder, fcntl.LOCK_EX, timeout, "", None, what):
+        yield
+
+
+@contextlib.contextmanager
+def _writes(
+    folder: Path,
+    mode: int,
+    timeout: float,
+    name: str,
+    on_wait: Callable[[str], None] | None,
+    what: str | None = None,
+) -> Iterator[None]:
+    """The writes lock held in ``mode`` (shared for a writer of ticket ``name``, exclusive
+    for a sweep's batch, whose holder ``what`` is noted in the file)."""
+    path = folder / WRITES_LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    try:
+        _wait_for(fd, mode, path, timeout, name, on_wait)
+        _HELD.add(fd)
+        try:
+            if what is not None:
+                _note_holder(fd, what)
+            yield
+        finally:
+            if what is not None:
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        _HELD.discard(fd)
+        os.close(fd)
+
+
+def _wait_for(
+    fd: int,
+    mode: int,
+    path: Path,
+    timeout: float,
+    name: str,
+    on_wait: Callable[[str], None] | None,
+) -> None:
+    start = time.monotonic()
+    pause = 0.001
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            waited = time.monotonic() - start
+            ticket = name.removesuffix(".md") or "a ticket"
+            if waited >= timeout:
+                raise LockTimeout(
+                    f"{ticket} is being changed by {_holder(path)}; "
+                    f"gave up after {timeout:g}s (ESC_LOCK_TIMEOUT)"
+                ) from None
+            if on_wait is not None and not told and waited >= NOTICE_SECONDS:
+                on_wait(f"waiting for {ticket}: {_holder(path)} is changing it")
+                told = True
+            time.sleep(min(pause, max(0.0, timeout - waited)))
+            pause = min(pause * 2, POLL_SECONDS)
+
+
+def ticket_free(folder: Path, name: str) -> bool:
+    """Whether nobody holds the lock of the ticket file ``name`` now (for the holder of the
+    writes lock, exclusively: then nobody can start writing it either, see above)."""
+    try:
+        fd = os.open(ticket_lock_path(folder, name), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # (not a lock file: left to the ticket's own lock to say what is wrong)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # (closing it lets go of the probe's lock)
+    return True
 
 
 def try_ticket(folder: Path, name: str) -> int | None:

@@ -78,6 +78,8 @@ class TicketDoc:
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     # top-level block list -> the file line of each of its items (escalations' own lines)
     item_lines: dict[str, list[int]] = field(default_factory=dict)
+    # the front-matter as fast_front read it (None: it did not, or it was not kept)
+    front_read: fast_front.Front | None = field(default=None, repr=False, compare=False)
 
     @property
     def front(self) -> str:
@@ -129,9 +131,26 @@ _CLOSING = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*(?:\n|\Z)")
 
 def parse(text: str, path: str) -> TicketDoc:
     """Read a ticket file; raises ParseError for a file esc must not touch."""
-    front_start, front_end, body_start = split(text, path)
-    front, body = text[front_start:front_end], text[body_start:]
-    data, key_lines, item_lines = read_front(front, path)
+    offsets = split(text, path)
+    front = text[offsets[0] : offsets[1]]
+    quick = _quick_front(front, path)
+    if quick is not None:
+        return _doc(text, path, offsets, *_lines_of(quick), quick)
+    return _doc(text, path, offsets, *read_front(front, path), None)
+
+
+def _doc(
+    text: str,
+    path: str,
+    offsets: tuple[int, int, int],
+    data: dict[str, Any],
+    key_lines: dict[str, int],
+    item_lines: dict[str, list[int]],
+    quick: fast_front.Front | None,
+) -> TicketDoc:
+    """The ticket file ``text`` from its front-matter's fields as read (:func:`parse`)."""
+    front_start, front_end, body_start = offsets
+    body = text[body_start:]
     problems: list[tuple[int, str]] = []
     ticket = to_ticket(
         data,
@@ -155,7 +174,7 @@ def parse(text: str, path: str) -> TicketDoc:
         problems.append((text.count("\n", 0, body_start + offset) + 1, problem))
     return TicketDoc(
         path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
-        item_lines,
+        item_lines, quick,
     )
 
 
@@ -178,21 +197,10 @@ def read_front(
     Front-matter in esc's own style is read by :mod:`esc.ticketfile.fast_front`; anything else (a
     hand-written file) by ruamel.yaml, which gives the same values more slowly (YAML 1.2).
     """
-    offset = 2  # the front-matter starts on line 2 of the file
-    if len(front) > yaml_text.MAX_CHARS:
-        raise ParseError(
-            path,
-            offset,
-            f"front-matter is too large: {len(front):,} characters "
-            f"(esc reads at most {yaml_text.MAX_CHARS:,})",
-        )
-    quick = fast_front.load(front)
+    offset = _FRONT_LINE
+    quick = _quick_front(front, path)
     if quick is not None:
-        return (
-            quick.data,
-            {k: n + offset for k, n in quick.key_lines.items()},
-            {k: [n + offset for n in lines] for k, lines in quick.item_lines.items()},
-        )
+        return _lines_of(quick)
     try:
         data, key_lines, item_lines = yaml_text.read_mapping(front)
     except yaml_text.NotAMapping:
@@ -204,6 +212,34 @@ def read_front(
         data,
         {k: n + offset for k, n in key_lines.items()},
         {k: [n + offset for n in lines] for k, lines in item_lines.items()},
+    )
+
+
+_FRONT_LINE = 2  # the front-matter starts on line 2 of the file
+
+
+def _quick_front(front: str, path: str) -> fast_front.Front | None:
+    """The front-matter read by fast_front (None: not esc's own style); ParseError if it
+    is too large to read at all."""
+    if len(front) > yaml_text.MAX_CHARS:
+        raise ParseError(
+            path,
+            _FRONT_LINE,
+            f"front-matter is too large: {len(front):,} characters "
+            f"(esc reads at most {yaml_text.MAX_CHARS:,})",
+        )
+    return fast_front.load(front)
+
+
+def _lines_of(
+    quick: fast_front.Front,
+) -> tuple[dict[str, Any], dict[str, int], dict[str, list[int]]]:
+    """What :func:`read_front` returns, from a front-matter fast_front read."""
+    offset = _FRONT_LINE
+    return (
+        quick.data,
+        {k: n + offset for k, n in quick.key_lines.items()},
+        {k: [n + offset for n in lines] for k, lines in quick.item_lines.items()},
     )
 
 
@@ -433,9 +469,14 @@ def _shown_key(key: object) -> str:
     return key.isoformat() if isinstance(key, (dt.date, dt.datetime)) else repr(key)
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})  # (nothing to check inside)
+
+
 def _value_problem(top: str, value: object, times: bool) -> str | None:
     """What is wrong with ``value`` (under top-level key ``top``) anywhere inside, or None;
     times out of range only if ``times``."""
+    if type(value) in _PLAIN_TYPES:  # (most values: answered without the checks below)
+        return None
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -499,7 +540,30 @@ def render_new(front: Mapping[str, object], description: str, activity: list[Act
 
 def apply_change(doc: TicketDoc, change: Change) -> str:
     """The new text of ``doc`` with ``change`` made; everything else byte for byte."""
-    editor = yaml_text.FrontMatterEditor(doc.front, FIELD_ORDER)
+    return _edited(doc, change)[0]
+
+
+def changed(doc: TicketDoc, change: Change) -> TicketDoc:
+    """``doc`` with ``change`` made (:func:`apply_change`), as :func:`parse` reads the new
+    text, without reading again the front-matter that the edit's check has just read."""
+    text, quick = _edited(doc, change)
+    if quick is None:
+        return parse(text, doc.path)
+    offsets = split(text, doc.path)
+    if text[offsets[0] : offsets[1]] != quick.text:  # (never: the edit ends where it did)
+        return parse(text, doc.path)
+    return _doc(text, doc.path, offsets, *_lines_of(quick.front), quick.front)
+
+
+@dataclass
+class _NewFront:
+    text: str
+    front: fast_front.Front
+
+
+def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
+    """The new text, and its front-matter as fast_front read it (if it did)."""
+    editor = yaml_text.FrontMatterEditor(doc.front, FIELD_ORDER, doc.front_read)
     try:
         for key, value in change.sets.items():
             editor.set(key, value)
@@ -517,19 +581,22 @@ def apply_change(doc: TicketDoc, change: Change) -> str:
         raise ParseError(
             doc.path, 1, f"esc could not edit this front-matter safely ({exc}); nothing was written"
         ) from None
-    _check_front(doc, change, editor.text)
+    quick = _check_front(doc, change, editor.text)
     body = doc.body
     nl = "\r\n" if "\r\n" in doc.text else "\n"
     for entry in change.entries:
         body = append_entry(body, render_entry(entry).replace("\n", nl), nl)
-    for item in change.activity:
-        body = append_activity(body, render_activity(item) + nl, nl)
+    if change.activity:  # (appended together: the same as one line after another)
+        body = append_activity(body, "".join(render_activity(a) + nl for a in change.activity), nl)
     text = doc.text
-    return text[: doc.front_start] + editor.text + text[doc.front_end : doc.body_start] + body
+    new = text[: doc.front_start] + editor.text + text[doc.front_end : doc.body_start] + body
+    too_large = len(editor.text) > yaml_text.MAX_CHARS  # (parse says so)
+    return new, None if quick is None or too_large else _NewFront(editor.text, quick)
 
 
-def _check_front(doc: TicketDoc, change: Change, new_front: str) -> None:
-    """Refuse to write unless the edited front-matter means exactly what was intended."""
+def _check_front(doc: TicketDoc, change: Change, new_front: str) -> fast_front.Front | None:
+    """Refuse to write unless the edited front-matter means exactly what was intended;
+    the new front-matter as fast_front read it (None: it did not)."""
     expected = dict(doc.data)
     for key, value in change.sets.items():
         expected[key] = _plain(value)
@@ -555,6 +622,7 @@ def _check_front(doc: TicketDoc, change: Change, new_front: str) -> None:
         raise ParseError(
             doc.path, 1, "esc could not edit this front-matter safely; nothing was written"
         )
+    return quick
 
 
 def _requests_after(doc: TicketDoc, change: Change) -> tuple[Request, ...] | None:

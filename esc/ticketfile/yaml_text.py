@@ -10,6 +10,8 @@ refused rather than written.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -318,6 +320,7 @@ def _escape_char(match: re.Match[str]) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+@functools.lru_cache(maxsize=4096)  # (the sweep writes the same few words in every sla: block)
 def _is_plain_safe(text: str) -> bool:
     if not _PLAIN.fullmatch(text) or _PLAIN_NUMBERISH.fullmatch(text):
         return False
@@ -382,14 +385,35 @@ class _Slot:
 class FrontMatterEditor:
     """Edits one front-matter text in place, value by value."""
 
-    def __init__(self, text: str, order: Sequence[str] = ()) -> None:
-        self.text = text
+    def __init__(
+        self, text: str, order: Sequence[str] = (), front: fast_front.Front | None = None
+    ) -> None:
+        """``front`` is ``fast_front.load(text)``, if the caller has it already."""
+        self._text = text
         self.order = list(order)
         self.nl = "\r\n" if "\r\n" in text else "\n"
+        self._front = front
+        # The slots of a front-matter in esc's own style, kept up to date edit by edit
+        # rather than read again from the whole text before each edit (a sweep makes 3-4
+        # edits per ticket); None: read them from the text.
+        self._known: dict[str, _Slot] | None = None
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:  # (edited from outside: the slots are read again)
+        self._text, self._front, self._known = value, None, None
 
     def _slots(self) -> dict[str, _Slot]:
-        quick = fast_front.load(self.text)
-        return _quick_slots(self.text, quick) if quick is not None else self._yaml_slots()
+        if self._known is not None:
+            return self._known
+        quick, self._front = self._front or fast_front.load(self.text), None
+        if quick is None:
+            return self._yaml_slots()
+        self._known = _quick_slots(self.text, quick)
+        return self._known
 
     def _yaml_slots(self) -> dict[str, _Slot]:
         from ruamel.yaml.nodes import MappingNode, ScalarNode
@@ -413,7 +437,10 @@ class FrontMatterEditor:
         if slot is None:
             self._insert_key(key, value, slots)
             return
-        self._splice(slot.after_colon, slot.end, block_value(value, slot.indent, self.nl))
+        new = block_value(value, slot.indent, self.nl)
+        self._splice(slot.after_colon, slot.end, new)
+        if self._known is not None:
+            self._known[key] = _set_slot(slot, value, new, self.nl, slot.indent)
 
     def append(self, key: str, item: object) -> None:
         """Append ``item`` to the top-level list ``key`` (creating it if missing or empty)."""
@@ -422,10 +449,17 @@ class FrontMatterEditor:
         if slot is None:
             self._insert_key(key, [item], slots)
         elif slot.list_kind == "flow":
+            self._known = None  # (read again: a flow list is not esc's own style)
             self._splice(slot.last_item_end, slot.last_item_end, ", " + inline(item))
         elif slot.list_kind == "block":
             at = _line_end(self.text, slot.last_item_end)
-            self._splice(at, at, f"{' ' * slot.indent}- {inline(item)}{self.nl}")
+            line = f"{' ' * slot.indent}- {inline(item)}"
+            self._splice(at, at, line + self.nl)
+            if self._known is not None:
+                end = at + len(line)
+                self._known[key] = _Slot(
+                    slot.key_start, slot.after_colon, end, slot.indent, "block", end
+                )
         elif slot.list_kind == "empty":
             self.set(key, [item])
         else:
@@ -442,12 +476,39 @@ class FrontMatterEditor:
         else:
             at = len(self.text)
             if self.text and not self.text.endswith("\n"):
+                self._known = None  # (not esc's own style: read again)
                 self._splice(at, at, self.nl)
                 at = len(self.text)
-        self._splice(at, at, f"{key}:{block_value(value, 2, self.nl)}{self.nl}")
+        new = block_value(value, 2, self.nl)
+        self._splice(at, at, f"{key}:{new}{self.nl}")
+        if self._known is not None:
+            start = _Slot(at, at + len(key) + 1, at + len(key) + 1, 2, None)
+            self._known[key] = _set_slot(start, value, new, self.nl, 2)
 
     def _splice(self, start: int, end: int, new: str) -> None:
-        self.text = self.text[:start] + new + self.text[end:]
+        self._text = self._text[:start] + new + self._text[end:]
+        if self._known is not None:  # the keys after the edit move by as much as it adds
+            delta = len(new) - (end - start)
+            for slot in self._known.values():
+                if slot.key_start >= start:
+                    slot.key_start += delta
+                    slot.after_colon += delta
+                    slot.end += delta
+                    if slot.last_item_end:
+                        slot.last_item_end += delta
+
+
+def _set_slot(slot: _Slot, value: object, new: str, nl: str, indent: int) -> _Slot:
+    """The slot of a key whose value text after the colon is now ``new`` (block_value of
+    ``value``), as :func:`_quick_slots` would read it from the text."""
+    end = slot.after_colon + len(new)
+    children = new.startswith(nl)
+    kept = _Slot(slot.key_start, slot.after_colon, end, indent if children else 2, None)
+    if isinstance(value, (list, tuple)) and value and children:
+        kept.list_kind, kept.last_item_end = "block", end
+    elif value is None or (isinstance(value, (list, tuple)) and not value):
+        kept.list_kind = "empty"
+    return kept
 
 
 def _node_slot(key: Node, value: Node, text: str, nl: str) -> _Slot:
@@ -476,14 +537,12 @@ def _quick_slots(text: str, front: fast_front.Front) -> dict[str, _Slot]:
     """Slots of a front-matter in esc's own style: every key at column 0 of its line, its
     block (if any) on the lines up to the next key."""
     lines = text.split("\n")[:-1]
-    starts = [0]
-    for text_line in lines:
-        starts.append(starts[-1] + len(text_line) + 1)
+    starts = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
     order = sorted(front.key_lines.items(), key=lambda kv: kv[1])
     slots = {}
     for n, (key, first) in enumerate(order):
         last = (order[n + 1][1] if n + 1 < len(order) else len(lines)) - 1
-        end = starts[last] + len(lines[last])
+        end = starts[last + 1] - 1  # (the end of its last line)
         children = last > first
         child = lines[first + 1] if children else ""
         indent = len(child) - len(child.lstrip(" ")) if children else 2

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Esc
 
 HOLDER = """
@@ -100,3 +102,58 @@ def test_a_killed_holders_lock_is_free_at_once_though_a_process_it_forked_lives_
         finally:
             os.kill(worker, signal.SIGKILL)
             proc.kill()
+
+
+# ---------------------------------------------------------------- the writes lock
+
+
+def test_a_ticket_writer_and_a_sweeps_batch_exclude_each_other(tmp_path: Path) -> None:
+    from esc.store import lock
+
+    cache = tmp_path / ".esc-cache"
+    busy = r"^a ticket is being changed by another esc process; "
+    with lock.hold_ticket(cache, "T-1.md", 1.0, "esc comment"):
+        assert not lock.ticket_free(cache, "T-1.md")
+        assert lock.ticket_free(cache, "T-2.md")
+        with pytest.raises(lock.LockTimeout, match=busy), lock.hold_writes(cache, 0.05, "x"):
+            pass
+    assert lock.ticket_free(cache, "T-1.md")
+    assert not (cache / "locks" / "T-1.md.lock").exists()  # (no lock file is left behind)
+    with lock.hold_writes(cache, 0.05, "esc sweep"):
+        with (
+            pytest.raises(lock.LockTimeout) as raised,
+            lock.hold_ticket(cache, "T-2.md", 0.05, "esc comment"),
+        ):
+            pass
+        sweep = f"T-2 is being changed by esc sweep pid {os.getpid()} on "
+        assert str(raised.value).startswith(sweep)
+        assert lock.ticket_free(cache, "T-2.md")  # (let go of as it gave up)
+    with (
+        lock.hold_ticket(cache, "T-2.md", 0.05, "esc comment"),  # free again
+        lock.hold_ticket(cache, "T-3.md", 0.05, "esc tag"),  # writers share it
+    ):
+        pass
+
+
+def test_a_sweeps_batch_leaves_a_ticket_whose_lock_is_held(esc: Esc, workspace: Path) -> None:
+    """A ticket locked by a command that has not got the writes lock yet is not written with
+    the batch, but under its own lock afterwards (here: given up on, and said so)."""
+    from esc.store import lock
+
+    for title in ("One", "Two", "Three"):
+        esc.ok("create", "--title", title, "--customer", "c@shop.example")
+    names = sorted(p.name for p in (workspace / "tickets").glob("T-*.md"))
+    busy = workspace / "tickets" / names[1]
+    before = busy.read_bytes()
+    fd = lock.try_ticket(workspace / ".esc-cache", busy.name)  # the ticket lock alone
+    assert fd is not None
+    try:
+        swept = esc("sweep", "--no-report", "--lock-timeout", "0.1")
+        assert swept.code == 0, swept.err
+        assert f"{busy.stem}: left as it is for the next sweep: {busy.stem} is being" in swept.out
+        assert "2 changed" in swept.out
+        assert busy.read_bytes() == before
+    finally:
+        lock.let_go(workspace / ".esc-cache", busy.name, fd)
+    assert "1 changed" in esc.ok("sweep", "--no-report")
+    assert busy.read_bytes() != before

@@ -146,3 +146,25 @@ def test_a_report_that_cannot_be_written_fails_as_without_workers(
     )
     assert same_files(tmp_path / "jobs-1", tmp_path / "jobs-2") == []
     assert (tmp_path / "jobs-2" / "reports" / "index.html").is_file()
+
+
+def test_a_ticket_a_worker_swept_is_not_planned_again_here(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each ticket is planned once per sweep, as in one process: one a rule acted on (not
+    quiet, so the next sweep plans it again) was planned a second time by the parent."""
+    from esc.commands import sweep as sweeping
+
+    planned_here: list[str] = []
+    parent = os.getpid()
+    real = sweeping.plan
+
+    def plan(ticket, config, now):  # type: ignore[no-untyped-def]
+        if os.getpid() == parent:
+            planned_here.append(ticket.id)
+        return real(ticket, config, now)
+
+    monkeypatch.setattr(sweeping, "plan", plan)
+    result = sweep(copy(generated, tmp_path / "ws"), "--jobs", "2")
+    assert result["processes"] == 2 and result["fired"], "rules act on some tickets"
+    assert planned_here == []

@@ -367,3 +367,43 @@ def test_a_new_request_is_appended_and_an_answer_rewrites_only_its_own_line() ->
         ("engineering", "answered"),
         ("management", "open"),
     ]
+
+
+def test_a_changed_document_is_its_new_text_parsed() -> None:
+    """`changed` builds the new document from the front-matter its edit read back, for the
+    sweep's cache: the very document `parse` makes of the new text, problems included."""
+    path = "tickets/T-1.md"
+    text = document.render_new(
+        {"id": "T-1", "title": "Checkout down", "status": "new", "priority": "high",
+         "team": "support", "created": NOW, "updated": NOW, "tags": [], "escalations": []},
+        "It fails.", [Activity(NOW, "mailbot", event="created")],
+    )  # fmt: skip
+    later = NOW + dt.timedelta(hours=2)
+    changes = [
+        Change(
+            sets={
+                "status": "open",
+                "updated": later,
+                "sla": {
+                    "policy": "standard",
+                    "checked": later,
+                    "first_response": {"due": later, "state": "breached"},
+                },
+            },
+            tags_added=("vip",),
+            escalations=(Escalation(later, "functional", "support", "engineering", "esc", "x"),),
+            entries=(Entry(later, "esc", "note", "SLA breached"),),
+            activity=(Activity(later, "esc", field="status", old="new", new="open"),),
+        ),
+        Change(sets={"x-when": dt.datetime(9500, 1, 1, tzinfo=dt.timezone.utc)}),  # a problem
+        Change(sets={"title": "x"}),
+    ]
+    for source in (text, HANDWRITTEN):
+        doc = document.parse(source, path)
+        assert (doc.front_read is not None) == (source == text)  # (esc's own style only)
+        for change in changes:
+            new = document.changed(doc, change)
+            assert new.text == document.apply_change(doc, change)
+            assert new == document.parse(new.text, path)
+            doc = new
+        assert [p for _, p in doc.problems if "x-when" in p]

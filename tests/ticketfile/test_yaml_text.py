@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from esc.ticketfile import yaml_text
+from esc.ticketfile import fast_front, yaml_text
 from esc.ticketfile.yaml_text import FrontMatterEditor
 
 ORDER = ["id", "title", "status", "assignee", "tags", "escalations"]
@@ -144,3 +144,35 @@ def test_edits_by_line_positions_are_the_edits_by_yaml_marks(
                 outcomes.append(str(exc))
         assert outcomes[0] == outcomes[1]
         assert quick.text == slow.text
+
+
+class ReadingEditor(FrontMatterEditor):
+    """The editor reading the slots from the whole text before every edit (as it did
+    before it kept them from one edit to the next)."""
+
+    def _slots(self) -> dict[str, object]:  # type: ignore[override]
+        self._known = None
+        return super()._slots()  # type: ignore[return-value]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1), EDITS)
+def test_slots_kept_from_edit_to_edit_are_the_slots_read_from_the_text(
+    front: dict[str, object], edits: list[tuple[str, str, object]]
+) -> None:
+    text = yaml_text.render_mapping(front)
+    kept = FrontMatterEditor(text, FIELDS, fast_front.load(text))
+    read = ReadingEditor(text, FIELDS)
+    for op, key, value in edits:
+        outcomes = []
+        for editor in (kept, read):
+            try:
+                getattr(editor, op)(key, value)
+                outcomes.append("ok")
+            except yaml_text.EditError as exc:
+                outcomes.append(str(exc))
+        assert outcomes[0] == outcomes[1]
+        assert kept.text == read.text
+        quick = fast_front.load(kept.text)
+        if kept._known is not None and quick is not None:
+            assert kept._known == yaml_text._quick_slots(kept.text, quick)
