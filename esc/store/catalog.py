@@ -143,7 +143,7 @@ class Catalog:
         """The ticket file ``name`` in ``folder`` (the tickets folder), from the cache if it
         vouches for the file, else parsed."""
         entry = self.cache.entries.get(name)
-        path = os.path.join(folder, name)
+        path = f"{folder}/{name}"  # (a name from the folder's listing: no join needed)
         if entry is not None:
             st = self._stats.pop(name, None) or os.lstat(path)
             if entry.trusted(st):
@@ -207,7 +207,7 @@ class Catalog:
                 names.append(name)
                 continue
             try:
-                st = os.lstat(os.path.join(folder, name))
+                st = os.lstat(f"{folder}/{name}")
             except FileNotFoundError:
                 continue
             if entry.trusted(st) and self.quiet(entry, now):
