@@ -202,26 +202,46 @@ def _wait_for(
     name: str,
     on_wait: Callable[[str], None] | None,
 ) -> None:
-    start = time.monotonic()
-    pause = 0.001
-    told = False
+    patience = _Patience(path, name, timeout, on_wait)
     while True:
         try:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            waited = time.monotonic() - start
-            ticket = name.removesuffix(".md") or "a ticket"
-            if waited >= timeout:
-                raise LockTimeout(
-                    f"{ticket} is being changed by {_holder(path)}; "
-                    f"gave up after {timeout:g}s (ESC_LOCK_TIMEOUT)"
-                ) from None
-            if on_wait is not None and not told and waited >= NOTICE_SECONDS:
-                on_wait(f"waiting for {ticket}: {_holder(path)} is changing it")
-                told = True
-            time.sleep(min(pause, max(0.0, timeout - waited)))
-            pause = min(pause * 2, POLL_SECONDS)
+            patience.wait()
+
+
+class _Patience:
+    """Waiting for a held lock ``path`` (of ticket file ``name``): polls backing off, tells
+    ``on_wait`` once after NOTICE_SECONDS, and raises LockTimeout after ``timeout`` seconds
+    (at once with ``give_up``)."""
+
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        timeout: float,
+        on_wait: Callable[[str], None] | None,
+        give_up: bool = False,
+    ) -> None:
+        self.path, self.timeout, self.on_wait, self.give_up = path, timeout, on_wait, give_up
+        self.ticket = name.removesuffix(".md") or "a ticket"
+        self.start = time.monotonic()
+        self.pause = 0.001
+        self.told = False
+
+    def wait(self) -> None:
+        waited = time.monotonic() - self.start
+        if self.give_up or waited >= self.timeout:
+            raise LockTimeout(
+                f"{self.ticket} is being changed by {_holder(self.path)}; "
+                f"gave up after {self.timeout:g}s (ESC_LOCK_TIMEOUT)"
+            ) from None
+        if self.on_wait is not None and not self.told and waited >= NOTICE_SECONDS:
+            self.on_wait(f"waiting for {self.ticket}: {_holder(self.path)} is changing it")
+            self.told = True
+        time.sleep(min(self.pause, max(0.0, self.timeout - waited)))
+        self.pause = min(self.pause * 2, POLL_SECONDS)
 
 
 def ticket_free(folder: Path, name: str) -> bool:
@@ -267,9 +287,7 @@ def _take(
     on_wait: Callable[[str], None] | None,
     give_up: bool = False,
 ) -> int:
-    start = time.monotonic()
-    pause = 0.001
-    told = False
+    patience = _Patience(path, name, timeout, on_wait, give_up)
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
@@ -280,17 +298,7 @@ def _take(
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            waited = time.monotonic() - start
-            if give_up or waited >= timeout:
-                raise LockTimeout(
-                    f"{name.removesuffix('.md')} is being changed by {_holder(path)}; "
-                    f"gave up after {timeout:g}s (ESC_LOCK_TIMEOUT)"
-                ) from None
-            if on_wait is not None and not told and waited >= NOTICE_SECONDS:
-                on_wait(f"waiting for {name.removesuffix('.md')}: {_holder(path)} is changing it")
-                told = True
-            time.sleep(min(pause, max(0.0, timeout - waited)))
-            pause = min(pause * 2, POLL_SECONDS)
+            patience.wait()
             continue
         try:
             same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
