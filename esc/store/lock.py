@@ -338,12 +338,14 @@ def remove_unheld_ticket_locks(folder: Path) -> list[Path]:
 
 def held_locks(folder: Path) -> list[tuple[Path, str, float]]:
     """The locks in ``folder`` (``.esc-cache``) that a process holds now, the workspace lock
-    first: (lock file, who holds it, when they took it as a file modification time).
+    first, then the writes lock (held exclusively: a sweep putting a batch in place, for
+    which every ticket writer waits), then the ticket locks: (lock file, who holds it, when
+    they took it as a file modification time).
 
     Each is probed with a shared lock that is let go at once, and its file is left as it
     is, so a holder or a process waiting for it is not disturbed.
     """
-    candidates = [folder / LOCK_FILE]
+    candidates = [folder / LOCK_FILE, folder / WRITES_LOCK]
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         candidates += sorted(
             folder / TICKET_LOCKS / name

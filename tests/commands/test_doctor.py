@@ -226,6 +226,27 @@ def test_a_lock_held_for_hours_is_a_hung_process(tmp_path: Path) -> None:
     assert "lock" not in problems(doctor(clone)[1])  # let go: no problem, whatever its age
 
 
+def test_a_sweep_batch_holding_every_writer_for_hours_is_named(tmp_path: Path) -> None:
+    """The writes lock, held exclusively by a sweep putting its batch in place, makes every
+    command that writes a ticket wait: held for hours, doctor names it and its holder."""
+    clone = healthy_clone(tmp_path)
+    cache = clone / ".esc-cache"
+    now = dt.datetime.fromisoformat(NOW)
+    with lock.hold_writes(cache, 0, "esc sweep"):
+        taken = (now - dt.timedelta(minutes=1)).timestamp()
+        os.utime(cache / "writes.lock", (taken, taken))
+        assert "lock" not in problems(doctor(clone)[1])  # a batch being written now
+        taken = (now - dt.timedelta(hours=3)).timestamp()
+        os.utime(cache / "writes.lock", (taken, taken))
+        detail, fix = problems(doctor(clone)[1])["lock"]
+    host = socket.gethostname()
+    assert detail.startswith(
+        f".esc-cache/writes.lock has been held for 3h by esc sweep pid {os.getpid()} on {host}"
+    )
+    assert fix.startswith(f"if that process hangs, stop it (kill {os.getpid()} on {host})")
+    assert "lock" not in problems(doctor(clone)[1])  # let go
+
+
 def test_caches_that_cannot_be_written(tmp_path: Path) -> None:
     clone = healthy_clone(tmp_path)
     cache = clone / ".esc-cache"
