@@ -156,14 +156,14 @@ def _computed_lines(text: str) -> set[str]:
         doc = parse(text, "side")
     except ParseError:
         return set()
+    try:
+        fields = yaml_text.field_texts(doc.front)  # (one parse for all of them)
+    except yaml_text.YamlError:
+        return set()
     out: set[str] = set()
     for key in _COMPUTED:
-        try:
-            span = yaml_text.field_span(doc.front, key)
-        except yaml_text.YamlError:
-            return set()
-        if span is not None:
-            out.update(_lines(doc.front[span[0] : span[1]]))
+        if key in fields:
+            out.update(_lines(fields[key]))
     return out
 
 

@@ -28,8 +28,7 @@ MOMENTS = [
     "2026-11-27T08:30:00+01:00",  # before the SLAs were kept: computed afresh
     NOW,
     "2026-11-27T18:30:00+01:00",  # warnings and deadlines crossed since
-    "2026-11-30T09:00:00+01:00",
-    "2027-01-01T12:00:00+01:00",
+    "2027-01-01T12:00:00+01:00",  # every clock long past its deadline
 ]
 COMMANDS = [
     ("list",),
@@ -64,7 +63,7 @@ def _generated(factory: pytest.TempPathFactory, n: int, shape: str) -> Path:
 @pytest.fixture(scope="module")
 def realistic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two years of tickets, most closed, some pending (paused clocks), swept at NOW."""
-    return _generated(tmp_path_factory, 240, "realistic")
+    return _generated(tmp_path_factory, 160, "realistic")
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +90,9 @@ def test_list_from_the_cache_prints_what_a_cold_run_prints(
             shutil.rmtree(cold_root / ".esc-cache", ignore_errors=True)
             expected = cold(*command, now=moment)
             assert expected.code == 0, expected.err
-            for attempt in ("first", "again"):  # (--json: its texts made, then read back)
+            # (--json: its texts are made on the first run, then read back on the second)
+            attempts = ("first", "again") if "--json" in command else ("first",)
+            for attempt in attempts:
                 got = warm(*command, now=moment)
                 assert (got.code, got.out, got.err) == (
                     expected.code,
