@@ -53,10 +53,12 @@ from esc.domain.timestamps import (
 from esc.ticketfile import fast_front, yaml_text
 from esc.ticketfile.body import (
     ACTIVITY,
+    Parts,
     append_activity,
     append_entry,
     bad_times,
     escape,
+    parse_appended,
     parse_body,
     render_activity,
     render_entry,
@@ -149,8 +151,10 @@ def _doc(
     key_lines: dict[str, int],
     item_lines: dict[str, list[int]],
     quick: fast_front.Front | None,
+    body_parts: Parts | None = None,
 ) -> TicketDoc:
-    """The ticket file ``text`` from its front-matter's fields as read (:func:`parse`)."""
+    """The ticket file ``text`` from its front-matter's fields as read (:func:`parse`);
+    ``body_parts``: its body as read already, known to hold no problem (see :func:`changed`)."""
     front_start, front_end, body_start = offsets
     body = text[body_start:]
     problems: list[tuple[int, str]] = []
@@ -161,8 +165,14 @@ def _doc(
         problems,
         item_lines.get("escalations", []),
         item_lines.get("requests", []),
+        body_parts,
     )
     _check_values(data, key_lines, problems, quick is not None)
+    if body_parts is not None:
+        return TicketDoc(
+            path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
+            item_lines, quick,
+        )  # fmt: skip
     body_line = text.count("\n", 0, body_start) + 1
     moments = [e.at for e in ticket.entries]
     if _year_out_of_range(body):  # (else the activity log stays unparsed: it is lazy)
@@ -257,7 +267,11 @@ def to_ticket(
     problems: list[tuple[int, str]],
     escalation_lines: list[int] | None = None,
     request_lines: list[int] | None = None,
+    body_parts: Parts | None = None,
 ) -> Ticket:
+    """The ticket of a file's front-matter ``data`` and ``body`` (``body_parts``: the body as
+    parse_body read it, if it has been), each problem added to ``problems``."""
+
     def line(key: str) -> int:
         return key_lines.get(key, 1)
 
@@ -289,7 +303,7 @@ def to_ticket(
     created = stamp("created", True)
     updated = stamp("updated") or created
     fallback = created or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    description, entries, activity = parse_body(body)
+    description, entries, activity = parse_body(body) if body_parts is None else body_parts
     return Ticket(
         id=text("id", True) or "",
         title=text("title", True) or "",
@@ -567,7 +581,25 @@ def changed(doc: TicketDoc, change: Change) -> TicketDoc:
     offsets = split(text, doc.path)
     if text[offsets[0] : offsets[1]] != quick.text:  # (never: the edit ends where it did)
         return parse(text, doc.path)
-    return _doc(text, doc.path, offsets, *_lines_of(quick.front), quick.front)
+    parts = _body_appended(doc, change, text[offsets[2] :])
+    return _doc(text, doc.path, offsets, *_lines_of(quick.front), quick.front, parts)
+
+
+def _body_appended(doc: TicketDoc, change: Change, new_body: str) -> Parts | None:
+    """The new body as :func:`parse` would read it, from the old one as read, when ``change``
+    only appended activity lines to a body with no problem (a sweep's usual edit), and the
+    lines it appended have none either (no time esc cannot read, or out of range); else
+    None (the new body is read afresh)."""
+    if change.entries or doc.problems:
+        return None
+    old = doc.ticket
+    parts = parse_appended((old.description, old.entries, old.activity), doc.body, new_body)
+    if parts is None:
+        return None
+    added = new_body[len(doc.body) :]
+    if _year_out_of_range(added) or bad_times(f"{ACTIVITY}\n{added}"):
+        return None
+    return parts
 
 
 @dataclass

@@ -62,7 +62,7 @@ class Front:
     """A front-matter as read: the data, and 0-based line numbers of what is in it."""
 
     data: dict[str, Any]
-    key_lines: dict[str, int]  # top-level key -> line
+    key_lines: dict[str, int]  # top-level key -> line, in line order
     item_lines: dict[str, list[int]]  # top-level block list -> the line of each item
 
 
