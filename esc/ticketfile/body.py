@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import overload
 
@@ -58,8 +57,30 @@ def parse_body(body: str) -> tuple[str, tuple[Entry, ...], Sequence[Activity]]:
     return (
         _unescape(description).strip("\n"),
         tuple(entries),
-        ActivityText("\n".join(activity)),
+        ActivityText("\n".join(activity), bool(cuts) and cuts[-1][2] == "Activity"),
     )
+
+
+Parts = tuple[str, tuple[Entry, ...], Sequence[Activity]]  # what parse_body returns
+
+
+def parse_appended(parts: Parts, body: str, new_body: str) -> Parts | None:
+    """``parse_body(new_body)``, from ``parts = parse_body(body)``, when ``new_body`` is
+    ``body`` with lines added at its end, in its last section, an activity log (what a
+    sweep's edit does); None when it is not, or when the lines added hold a heading or a
+    line break other than ``"\n"``: the caller then parses the new body."""
+    description, entries, activity = parts
+    if not (isinstance(activity, ActivityText) and activity.ends_body):
+        return None
+    if not new_body.startswith(body):
+        return None
+    added = new_body[len(body) :]
+    if body and not body.endswith("\n") and not added.startswith("\n"):
+        return None  # (the first line added would continue the body's last line)
+    if any(c in added for c in _ODD_BREAKS) or "\n## " in "\n" + added:
+        return None
+    # (the log's last part is the body's last section: it goes on with the lines added)
+    return description, entries, ActivityText(activity.text + added, True)
 
 
 # Characters other than "\n" that str.splitlines() also takes for line breaks.
@@ -215,7 +236,7 @@ def _activity_value(value: str | None) -> str:
         or value.startswith('"')
         or value != value.strip()
         or any(s in value for s in (SEP.strip(), ARROW.strip()))
-        or any(unicodedata.category(c)[0] in "CZ" and c != " " for c in value)
+        or not value.isprintable()  # (a control or separator other than the space: C*, Z*)
     ):
         return yaml_text.quote(value)
     return value
@@ -278,11 +299,17 @@ def heading_of(line: str) -> str | None:
 class ActivityText(LazyActivity):
     """The activity section's lines, parsed when first needed."""
 
-    __slots__ = ("_items", "_text")
+    __slots__ = ("_items", "_text", "ends_body")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, ends_body: bool = False) -> None:
         self._text = text  # the log's lines; blank ones are skipped
         self._items: tuple[Activity, ...] | None = None
+        self.ends_body = ends_body  # its last section is the last of the body it is from
+
+    @property
+    def text(self) -> str:
+        """The lines of the log's sections, as the file has them (joined by line breaks)."""
+        return self._text
 
     def _all(self) -> tuple[Activity, ...]:
         if self._items is None:
@@ -374,6 +401,19 @@ def render_entry(entry: Entry) -> str:
 
 def _section_start(body: str, heading: str) -> int:
     """Index of the line that is exactly ``heading``, or -1."""
+    if not any(c in body for c in _ODD_BREAKS):  # (only "\n" ends a line: found by find)
+        start = 0
+        if not body.startswith(heading):
+            start = body.find("\n" + heading) + 1
+            if not start:
+                return -1
+        while True:  # (each line that starts with the heading, up to one that is just it)
+            end = body.find("\n", start)
+            if heading_of(body[start:] if end < 0 else body[start:end]) == heading:
+                return start
+            start = body.find("\n" + heading, start) + 1
+            if not start:
+                return -1
     pos = 0
     for raw in body.splitlines(keepends=True):
         if heading_of(raw) == heading:

@@ -32,8 +32,6 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 # Anything YAML treats specially outside a plain scalar's middle, or rejects outright.
 _ODD = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
-_KEY_LINE = re.compile(r"([A-Za-z_][\w\-]*):(?: (.*))?")
-_CHILD_LINE = re.compile(r"( +)(?:- (.*)|([A-Za-z0-9_][\w.\-]*):(?: (.*))?)")
 # One ``key: value`` of a flow mapping, and what follows it: a comma or the closing brace.
 _FLOW_PAIR_TEXT = r'([A-Za-z_][\w\-]*): (?:("(?:[^"\\]|\\.)*")|([^,{}\[\]#"]+))'
 _FLOW_PAIR = re.compile(_FLOW_PAIR_TEXT)
@@ -42,9 +40,6 @@ _FLOW_PLAIN_END = re.compile(r":(?: |$)| $")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _TIMESTAMP_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[+-]\d\d:\d\d|Z)")
 _DATE_TEXT = re.compile(r"\d{4}-\d\d-\d\d")
-_STAMP_LINE = re.compile(
-    r"( *)([A-Za-z_][\w\-]*): (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[+-]\d\d:\d\d|Z))"
-)
 _JSON_ESCAPES = re.compile(r'\\(?:["\\bfnrt]|u(?![dD][89a-fA-F])[0-9a-fA-F]{4})')
 _DECODER = json.JSONDecoder()
 _BOOLS = {"true": True, "false": False}
@@ -67,7 +62,7 @@ class Front:
     """A front-matter as read: the data, and 0-based line numbers of what is in it."""
 
     data: dict[str, Any]
-    key_lines: dict[str, int]  # top-level key -> line
+    key_lines: dict[str, int]  # top-level key -> line, in line order
     item_lines: dict[str, list[int]]  # top-level block list -> the line of each item
 
 
@@ -82,41 +77,56 @@ def load(text: str) -> Front | None:
 
 
 def _load(lines: list[str]) -> Front:
-    front = Front({}, {}, {})
-    data = front.data
+    data: dict[str, Any] = {}
+    key_lines: dict[str, int] = {}
+    item_lines: dict[str, list[int]] = {}
+    known = _LINES.get
     open_key: str | None = None  # a ``key:`` line whose block has not started
-    block: list[Any] | dict[str, Any] | None = None
-    indent = 0
+    items: list[Any] | None = None  # the block list being read (its item lines: ``lines``)
+    mapping: dict[str, Any] | None = None  # the block mapping being read
+    numbers: list[int] = []
+    indent = 0  # the indentation of the block being read
     for index, line in enumerate(lines):
-        kind, depth, key, value = _LINES.get(line) or _line(line)
+        kind, depth, key, value = known(line) or _line(line)
         if kind is _TOP:
             if key in data:
                 raise _Unsupported
-            front.key_lines[key] = index
-            data[key] = None if value is _OPEN else value
-            open_key, block = (key if value is _OPEN else None), None
-        elif open_key is None:
-            raise _Unsupported
-        elif block is None:
-            indent, block = depth, [] if kind is _ITEM else {}
-            data[open_key] = block
-            if kind is _ITEM:
-                front.item_lines[open_key] = []
-        elif depth != indent or (kind is _ITEM) != isinstance(block, list):
-            raise _Unsupported
-        if kind is _ITEM:
-            assert isinstance(block, list) and open_key is not None
-            block.append(value)
-            front.item_lines[open_key].append(index)
-        elif kind is _CHILD:
-            assert isinstance(block, dict)
-            if key in block:
+            key_lines[key] = index
+            items = mapping = open_key = None
+            if value is _OPEN:
+                data[key], open_key = None, key
+            elif value is _NO_ITEMS:
+                data[key] = []
+            elif value is _NO_PAIRS:
+                data[key] = {}
+            else:
+                data[key] = value
+        elif kind is _ITEM:
+            if items is None:
+                if open_key is None:  # (a block mapping's, or no block's)
+                    raise _Unsupported
+                items = data[open_key] = []
+                numbers = item_lines[open_key] = []
+                indent, open_key = depth, None
+            elif depth != indent:
                 raise _Unsupported
-            block[key] = value
-    return front
+            items.append(value)
+            numbers.append(index)
+        else:
+            if mapping is None:
+                if open_key is None:  # (a block list's, or no block's)
+                    raise _Unsupported
+                mapping = data[open_key] = {}
+                indent, open_key = depth, None
+            elif depth != indent or key in mapping:
+                raise _Unsupported
+            mapping[key] = value
+    return Front(data, key_lines, item_lines)
 
 
 _TOP, _ITEM, _CHILD, _OPEN = object(), object(), object(), object()
+# What a remembered ``key: []`` or ``key: {}`` line holds: a new list or mapping each time.
+_NO_ITEMS, _NO_PAIRS = object(), object()
 # Lines already read whose value is immutable (a scalar, or ``key:`` opening a block):
 # ``status: closed``, ``  - vip``, ``  policy: standard`` recur from ticket to ticket.
 _LINES: dict[str, tuple[object, int, str, Any]] = {}
@@ -125,31 +135,59 @@ _IMMUTABLE = (str, int, dt.datetime, dt.date, type(None))
 
 
 def _line(line: str) -> tuple[object, int, str, Any]:
-    """One front-matter line: (kind, indent, key, value); remembered if its value is."""
-    stamp = _STAMP_LINE.fullmatch(line)  # most lines not seen before are timestamps
-    if stamp is not None:
-        indent, key, value = stamp[1], _key(stamp[2]), _timestamp(stamp[3])
-        return (_CHILD, len(indent), key, value) if indent else (_TOP, 0, key, value)
+    """One front-matter line: (kind, indent, key, value); remembered if its value is.
+
+    A line is cut with str methods at its first ``": "`` (a key holds no colon or space),
+    and the key checked against the grammar's key patterns once per key text."""
     if line[:1] != " ":
-        match = _KEY_LINE.fullmatch(line)
-        if match is None:
-            raise _Unsupported
-        parsed = (_TOP, 0, _key(match[1]), _OPEN if match[2] is None else _value(match[2]))
-    else:
-        match = _CHILD_LINE.fullmatch(line)
-        if match is None:
-            raise _Unsupported
-        if match[2] is not None:
-            parsed = (_ITEM, len(match[1]), "", _value(match[2]))
-        elif match[4] is not None:
-            parsed = (_CHILD, len(match[1]), _key(match[3]), _value(match[4]))
+        head, colon, text = line.partition(": ")
+        if colon:
+            parsed = (_TOP, 0, _key_of(head, _TOP_KEYS, _TOP_KEY), _value(text))
+        elif line[-1:] == ":":
+            parsed = (_TOP, 0, _key_of(line[:-1], _TOP_KEYS, _TOP_KEY), _OPEN)
         else:
             raise _Unsupported
-    if parsed[3] is _OPEN or isinstance(parsed[3], _IMMUTABLE):
-        if len(_LINES) >= _LINES_KEPT:
-            _LINES.clear()
-        _LINES[line] = parsed
+    else:
+        inner = line.lstrip(" ")
+        depth = len(line) - len(inner)
+        if inner[:2] == "- ":
+            parsed = (_ITEM, depth, "", _value(inner[2:]))
+        else:
+            head, colon, text = inner.partition(": ")
+            if not colon:
+                raise _Unsupported
+            parsed = (_CHILD, depth, _key_of(head, _CHILD_KEYS, _CHILD_KEY), _value(text))
+    value = parsed[3]
+    if value is _OPEN or isinstance(value, _IMMUTABLE):
+        kept = parsed
+    elif parsed[0] is _TOP and (value == [] or value == {}):
+        kept = (_TOP, 0, parsed[2], _NO_ITEMS if value == [] else _NO_PAIRS)
+    else:
+        return parsed
+    if len(_LINES) >= _LINES_KEPT:
+        _LINES.clear()
+    _LINES[line] = kept
     return parsed
+
+
+# The key of a top-level line and of a line in a block mapping (the text before its colon).
+_TOP_KEY = re.compile(r"[A-Za-z_][\w\-]*")
+_CHILD_KEY = re.compile(r"[A-Za-z0-9_][\w.\-]*")
+_TOP_KEYS: dict[str, str] = {}  # key texts already read (keys are few: never cleared)
+_CHILD_KEYS: dict[str, str] = {}
+_KEYS_KEPT = 10_000
+
+
+def _key_of(text: str, known: dict[str, str], pattern: re.Pattern[str]) -> str:
+    """The key ``text`` (before a colon), if ``pattern`` takes it; else _Unsupported."""
+    key = known.get(text)
+    if key is None:
+        if pattern.fullmatch(text) is None:
+            raise _Unsupported
+        key = _key(text)
+        if len(known) < _KEYS_KEPT:
+            known[text] = key
+    return key
 
 
 def _key(text: str) -> str:
@@ -186,6 +224,12 @@ def _flow_mapping(text: str) -> dict[str, Any]:
     """``{k: v, k: v}`` with exactly one space after each ``:`` and ``,``."""
     if text[-1] != "}":
         raise _Unsupported
+    inner = text[1:-1]
+    pairs = inner.split(", ")
+    # (plain values only, none holding a comma, bracket, brace or #: then the pairs are
+    # what lies between the ", "s, as _flow_pairs would cut them, and cut here faster)
+    if _FLOW_PLAIN_OUT.search(inner.replace(", ", "")) is None:
+        return _plain_pairs(pairs)
     result: dict[str, Any] = {}
     for raw_key, quoted, raw in _flow_pairs(text):
         key = _key(raw_key)
@@ -194,6 +238,30 @@ def _flow_mapping(text: str) -> dict[str, Any]:
         if quoted:
             result[key] = _quoted(quoted, 0)[0]
             continue
+        value = _SCALARS.get(raw, _MISSING)
+        if value is _MISSING:
+            if _FLOW_PLAIN_END.search(raw) is not None:
+                raise _Unsupported
+            value = _plain(raw)
+        result[key] = value
+    return result
+
+
+# What a plain value in a flow mapping does not hold (_FLOW_PAIR_TEXT); a quote starts none.
+_FLOW_PLAIN_OUT = re.compile(r'[,{}\[\]#"]')
+
+
+def _plain_pairs(pairs: list[str]) -> dict[str, Any]:
+    """The flow mapping of ``pairs`` (each ``key: plain value``, with no character that
+    _FLOW_PLAIN_OUT finds), as :func:`_flow_mapping` reads them."""
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        raw_key, colon, raw = pair.partition(": ")
+        if not colon or not raw:
+            raise _Unsupported
+        key = _key_of(raw_key, _TOP_KEYS, _TOP_KEY)
+        if key in result:
+            raise _Unsupported
         value = _SCALARS.get(raw, _MISSING)
         if value is _MISSING:
             if _FLOW_PLAIN_END.search(raw) is not None:

@@ -537,17 +537,20 @@ def _quick_slots(text: str, front: fast_front.Front) -> dict[str, _Slot]:
     """Slots of a front-matter in esc's own style: every key at column 0 of its line, its
     block (if any) on the lines up to the next key."""
     lines = text.split("\n")[:-1]
-    starts = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
-    order = sorted(front.key_lines.items(), key=lambda kv: kv[1])
+    # (the start of line n is the length of the lines before it, plus their line breaks)
+    lengths = list(itertools.accumulate(map(len, lines), initial=0))
+    order = list(front.key_lines.items())  # (fast_front keeps the keys in line order)
+    data = front.data
     slots = {}
     for n, (key, first) in enumerate(order):
         last = (order[n + 1][1] if n + 1 < len(order) else len(lines)) - 1
-        end = starts[last + 1] - 1  # (the end of its last line)
+        end = lengths[last + 1] + last  # (the end of its last line)
         children = last > first
         child = lines[first + 1] if children else ""
         indent = len(child) - len(child.lstrip(" ")) if children else 2
-        slot = _Slot(starts[first], starts[first] + len(key) + 1, end, indent, None)
-        value = front.data[key]
+        start = lengths[first] + first
+        slot = _Slot(start, start + len(key) + 1, end, indent, None)
+        value = data[key]
         if isinstance(value, list) and value and children:
             slot.list_kind, slot.last_item_end = "block", end
         elif value is None or value == []:

@@ -117,3 +117,52 @@ def test_bad_times_names_each_unreadable_entry_head_and_log_line_and_nothing_els
         (10, "activity line time '2026-11-20T09:30:00' has no time zone offset (add Z or +01:00)"),
     ]
     assert found(text.replace("\n", "\r\n")) == found(text)
+
+
+def _section_start_by_lines(text: str, heading: str) -> int:
+    """The reference for body._section_start: the first line that is just ``heading``."""
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        if body.heading_of(raw) == heading:
+            return pos
+        pos += len(raw)
+    return -1
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.lists(BODY_LINES, max_size=25), st.booleans())
+def test_a_section_is_found_where_reading_line_by_line_finds_it(
+    lines: list[str], end: bool
+) -> None:
+    text = "\n".join(lines) + ("\n" if end else "")
+    for heading in (body.CONVERSATION, body.ACTIVITY):
+        assert body._section_start(text, heading) == _section_start_by_lines(text, heading)
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.lists(BODY_LINES, max_size=25), st.booleans(), st.lists(BODY_LINES, max_size=4))
+def test_lines_appended_to_the_log_read_as_the_whole_new_body_reads(
+    lines: list[str], end: bool, added: list[str]
+) -> None:
+    """What a sweep appends is read from the body as read before, or not at all (None):
+    never differently from reading the new body (the lines added may be anything)."""
+    text = "\n".join(lines) + ("\n" if end else "")
+    new = body.append_activity(text, "".join(line + "\n" for line in added), "\n")
+    parts = body.parse_appended(body.parse_body(text), text, new)
+    if parts is not None:
+        assert parts == body.parse_body(new)
+        assert parts[2].text == body.parse_body(new)[2].text  # type: ignore[attr-defined]
+
+
+def test_activity_lines_appended_to_the_last_section_are_read_without_reading_again() -> None:
+    text = "Help.\n\n## Conversation\n\n### 2026-11-02T08:00:00Z · bob · note (internal)\n\nx\n"
+    text += "\n## Activity\n\n- 2026-11-02T08:00:00Z · bob · created\n"
+    line = body.render_activity(Activity(NOW, "esc", field="status", old="new", new="open"))
+    parts = body.parse_appended(body.parse_body(text), text, body.append_activity(text, line, "\n"))
+    assert parts is not None
+    assert [a.new for a in parts[2]] == [None, "open"]
+    # not the last section: the lines would go to the conversation, so the body is read again
+    swapped = text.replace("## Conversation", "## Other").replace("## Activity", "## Conversation")
+    swapped = swapped.replace("## Other", "## Activity")
+    new = body.append_activity(swapped, line, "\n")
+    assert body.parse_appended(body.parse_body(swapped), swapped, new) is None

@@ -395,8 +395,18 @@ def test_a_changed_document_is_its_new_text_parsed() -> None:
             entries=(Entry(later, "esc", "note", "SLA breached"),),
             activity=(Activity(later, "esc", field="status", old="new", new="open"),),
         ),
+        # a sweep's usual edit: its body read from the old one, the lines added checked
+        Change(
+            sets={"updated": later + dt.timedelta(hours=1)},
+            activity=(
+                Activity(later, "esc", field="sla.resolution", old="running", new="breached"),
+                Activity(later, "esc", event="rule x fired", note="a → b"),
+            ),
+        ),
+        Change(activity=(Activity(later, "esc", event="x · y"),)),
         Change(sets={"x-when": dt.datetime(9500, 1, 1, tzinfo=dt.timezone.utc)}),  # a problem
         Change(sets={"title": "x"}),
+        Change(activity=(Activity(dt.datetime(9400, 1, 1, tzinfo=dt.timezone.utc), "esc"),)),
     ]
     for source in (text, HANDWRITTEN):
         doc = document.parse(source, path)
@@ -407,3 +417,10 @@ def test_a_changed_document_is_its_new_text_parsed() -> None:
             assert new == document.parse(new.text, path)
             doc = new
         assert [p for _, p in doc.problems if "x-when" in p]
+        assert [p for _, p in doc.problems if p.startswith("9400-01-01T00:00:00+00:00 is out")]
+
+    # a log that is not the body's last section: the lines go to the conversation after it
+    doc = document.parse(text.replace("\n## Activity", "\n## Activity\n\n## Conversation"), path)
+    new = document.changed(doc, changes[1])
+    assert new == document.parse(new.text, path)
+    assert len(new.ticket.activity) == len(doc.ticket.activity) == 0

@@ -117,6 +117,30 @@ def test_reads_what_esc_writes_exactly_as_reference() -> None:
         'a: {b: "c"d, e: f}\n',
         "a: {b: [c]}\n",
         "sla:\n  first:\n    due: x\n",
+        "a: {b: c,, d: e}\n",
+        "a: {b: , d: e}\n",
+        "a: {b: c, b: d}\n",  # a duplicate key in a flow mapping
+        "a: {b: c, d: [e]}\n",
+        "a: {b: c, d: e#f}\n",
+        "a: {b: c, d:e}\n",
+        "a: {b:c}\n",
+        "a: {b: c: d}\n",
+        "a: {b: c:}\n",
+        "a: {1b: c}\n",
+        "a:: x\n",
+        "a:x\n",
+        "a :x\n",
+        "  a: x\n",  # a child line with no key above it
+        "a: x\n  b: c\n",
+        "a:\n  b: c\n  - d\n",  # a block mapping, then an item
+        "a:\n  - b\n  c: d\n",
+        "a:\n  b: c\n   d: e\n",
+        "a:\n  b:\n",
+        "a:\n  b: c\n  b: d\n",
+        "a: []\n  - b\n",
+        "a: 1\na: 1\n",
+        "null: x\n",
+        "a:\n  2025-01-01: x\n",
         "created: 2025-02-30T09:00:00+01:00\n",  # no such day: ruamel.yaml raises ValueError
         "",
         "title: x",  # no final newline
@@ -125,6 +149,38 @@ def test_reads_what_esc_writes_exactly_as_reference() -> None:
 def test_anything_else_is_left_to_reference(text: str) -> None:
     assert fast_front.load(text) is None
     agrees(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: {b: c, d: e}\n",
+        "a: {b: c d, e-f: 2025-05-22T16:14:00Z, g: null, h: 12, i: true, j: x:y}\n",
+        'a: {b: "c, d", e: f}\n',  # (a quoted value may hold ", ")
+        "a:\n  - {b: c}\n  - {b: c}\n",
+        "a:\n  b1: {c: d}\n  b.2: e\n",
+        "a:\nb: x\n",
+    ],
+)
+def test_esc_style_lines_take_the_fast_path(text: str) -> None:
+    assert agrees(text) is not None
+
+
+def test_each_read_makes_its_own_lists_and_mappings() -> None:
+    """Lines are remembered from read to read, their values are not shared: a caller may
+    change what one read gave without changing what the next one gives."""
+    text = "tags: []\nfired: {}\nsla:\n  first: {due: 2025-05-22T16:14:00Z, state: met}\n"
+    first, second = fast_front.load(text), fast_front.load(text)
+    assert first is not None and second is not None
+    first.data["tags"].append("x")
+    first.data["fired"]["y"] = 1
+    first.data["sla"]["first"]["state"] = "breached"
+    assert second.data == {
+        "tags": [],
+        "fired": {},
+        "sla": {"first": {"due": dt.datetime(2025, 5, 22, 16, 14, tzinfo=dt.timezone.utc),
+                          "state": "met"}},
+    }  # fmt: skip
 
 
 def test_every_demo_ticket_takes_the_fast_path() -> None:
