@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,7 +118,7 @@ def prime(
     jobs: int | None = None,
     each: Callable[[Primed], None] | None = None,
     guard: Pending | None = None,
-) -> Iterator[Primed]:
+) -> Generator[Primed, None, None]:
     """Sweep, in up to ``jobs`` worker processes (default: one per CPU), every ticket the
     cache cannot answer for; nothing if there are too few for that to pay, or no fork.
 
@@ -183,6 +183,10 @@ _SHARED: dict[str, str] = {}
 _SHARED_FIELDS = (6, 9)  # Entry.row(): sla_key, status
 
 
+def _nothing() -> Generator[Primed, None, None]:
+    yield from ()
+
+
 class _Stream(Mapping[str, Entry]):
     """The workers' tickets for :meth:`Catalog.each`, taken as they come back, in name
     order, one at a time (they were all held until the sweep's loop reached them: most of
@@ -192,7 +196,9 @@ class _Stream(Mapping[str, Entry]):
     (None: read here); :meth:`take` then hands over what the worker did to it.
     """
 
-    def __init__(self, catalog: Catalog, now: dt.datetime, primed: Iterator[Primed]) -> None:
+    def __init__(
+        self, catalog: Catalog, now: dt.datetime, primed: Generator[Primed, None, None]
+    ) -> None:
         self._catalog, self._now, self._primed = catalog, now, primed
         self._next: Primed | None = next(primed, None)
         self._current: Primed | None = None
@@ -235,6 +241,9 @@ class _Stream(Mapping[str, Entry]):
         """Take the rest (the workers then finish)."""
         while self._next is not None:
             self._pull()
+
+    def close(self) -> None:
+        self._primed.close()
 
     def __getitem__(self, name: str) -> Entry:
         raise KeyError(name)  # (only get is used)
@@ -299,7 +308,9 @@ def run_sweep(
         catalog.config = replace(catalog.config, notify=None)
     result = SweepResult(now, dry_run)
     each = None if on_primed is None else (lambda p: on_primed(catalog, p.name, p.entry))
-    primed = _Stream(catalog, now, iter(()) if dry_run else prime(catalog, now, jobs, each, guard))
+    primed = _Stream(
+        catalog, now, _nothing() if dry_run else prime(catalog, now, jobs, each, guard)
+    )
     # (record, what a worker did to it, whether to sweep it here), in name order: swept a
     # batch at a time (sweep_records), added to the result in order
     queue: list[tuple[Record, RecordOutcome | None, bool]] = []
@@ -314,27 +325,30 @@ def run_sweep(
                 record.release()  # the cache has what the reports need; the file can go
         queue.clear()
 
-    for item in catalog.each(primed):
-        if isinstance(item, ParseError):
-            result.broken.append(item)
-            continue
-        result.seen += 1
-        result.records.append(item)
-        before, finished = primed.take(item.name)
-        if before is not None and before.outcome is not None and finished:
-            queue.append((item, before.outcome, False))  # a worker swept it: nothing left
-            continue
-        if before is not None and before.outcome is not None:
-            before.outcome.warning = before.outcome.overdue = False  # as swept again below
-            if before.outcome.changed is None:
-                before.outcome.note = None  # (a worker left it alone: swept below)
-            queue.append((item, before.outcome, True))
-        else:
-            queue.append((item, None, True))
-        if len(queue) >= BATCH:
-            flush()
-    flush()
-    primed.drain()
+    try:
+        for item in catalog.each(primed):
+            if isinstance(item, ParseError):
+                result.broken.append(item)
+                continue
+            result.seen += 1
+            result.records.append(item)
+            before, finished = primed.take(item.name)
+            if before is not None and before.outcome is not None and finished:
+                queue.append((item, before.outcome, False))  # a worker swept it: nothing left
+                continue
+            if before is not None and before.outcome is not None:
+                before.outcome.warning = before.outcome.overdue = False  # as swept again below
+                if before.outcome.changed is None:
+                    before.outcome.note = None  # (a worker left it alone: swept below)
+                queue.append((item, before.outcome, True))
+            else:
+                queue.append((item, None, True))
+            if len(queue) >= BATCH:
+                flush()
+        flush()
+        primed.drain()
+    finally:  # (an error part-way: the workers are stopped now, not when collected)
+        primed.close()
     result.processes = len(primed.workers) or 1
     if primed.count and primed.finished == primed.count and after_workers is not None:
         after_workers(catalog)  # the workers left nothing to do: the cache says it all
