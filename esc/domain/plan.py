@@ -39,7 +39,7 @@ def sla_of(ticket: Ticket, config: Config, at: dt.datetime) -> Sla:
     return compute(ticket, policy, why, at)
 
 
-@dataclass
+@dataclass(slots=True)  # (one per escalation a sweep made, kept until it prints them)
 class Escalated:
     ticket_id: str
     kind: str
@@ -48,7 +48,7 @@ class Escalated:
     by: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Planned:
     """What a sweep did to one ticket beyond its file: rules fired or skipped, escalations."""
 

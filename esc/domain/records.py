@@ -20,7 +20,15 @@ if TYPE_CHECKING:
     @dataclass_transform(frozen_default=True, field_specifiers=(field,))
     def immutable(cls: type[T]) -> type[T]: ...
 
+    @dataclass_transform(frozen_default=True, field_specifiers=(field,))
+    def lean(cls: type[T]) -> type[T]: ...
+
 else:
 
     def immutable(cls):
         return dataclass(cls, unsafe_hash=True)
+
+    def lean(cls):
+        """``immutable`` without a ``__dict__`` per instance (``__slots__``): for records
+        a sweep keeps one or more of per ticket it rewrites until it prints them."""
+        return dataclass(cls, unsafe_hash=True, slots=True)

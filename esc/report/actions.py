@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from esc.domain.model import Activity, Change
-from esc.domain.records import immutable
+from esc.domain.records import lean
 from esc.domain.timestamps import format_timestamp
 
 RULE_ACTOR = "rule:"
@@ -24,7 +24,7 @@ _FIELD_ACTIONS: dict[str, ActionKind] = {
 }
 
 
-@immutable
+@lean
 class RuleAction:
     """One change a rule made to one ticket."""
 
