@@ -21,7 +21,7 @@ from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Policy, Sla
 from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
-from esc.store.cache import Cache, Entry
+from esc.store.cache import Cache, Entry, Stamp
 from esc.store.workspace import CACHE_DIR, Workspace, parse_ticket
 from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
@@ -460,17 +460,21 @@ def validation_items(
     """Every ticket file for `esc validate`, in name order: parsed (leniently: each problem
     is a finding), or, when the cache checked this very content under this configuration
     and found nothing wrong, :class:`Clean` without being parsed.  A file found clean is
-    remembered as such (``Entry.checked``); the cache is saved at the end."""
+    remembered as such (``Entry.checked``), a batch of files at a time.
+
+    Only each row's stamp is loaded (``Cache.stamps``), never the whole cache: at 100k
+    tickets the entries alone would be ~200 MB."""
     store = Cache(workspace.root / CACHE_DIR)
-    store.load()
+    stamps = store.stamps()
     texts = workspace.config_texts() or ("", "")
     key = cache.config_key(*(text.encode("utf-8") for text in texts))
+    pending: dict[str, _Restamp] = {}  # rows of files whose content is the row's
     for path in workspace.ticket_paths():
         name, rel = path.name, workspace.rel(path)
-        entry = store.entries.get(name)
-        known = _checked(entry, key)
+        stamp = stamps.pop(name, None)
+        known = _checked(stamp, key)
         try:
-            if known is not None and entry is not None and entry.trusted(os.lstat(path)):
+            if known is not None and stamp is not None and stamp.trusted(os.lstat(path)):
                 yield Clean(rel, *known)
                 continue
             data, st = read_with_stat(path)
@@ -480,52 +484,70 @@ def validation_items(
             yield ParseError(rel, 0, str(exc))
             continue
         digest = cache.digest(data)
-        same = entry is not None and entry.digest == digest and entry.status is not None
+        same = stamp is not None and stamp.digest == digest and stamp.status is not None
         if same and known is not None:
-            assert entry is not None
-            store.put(
-                name,
-                replace(
-                    entry,
-                    mtime_ns=st.st_mtime_ns,
-                    size=st.st_size,
-                    ino=st.st_ino,
-                    verified_ns=cache.now_ns(),
-                ),
-            )
+            pending[name] = (st, digest, cache.now_ns(), None)
             yield Clean(rel, *known)
-            continue
-        try:
-            doc = parse_ticket(data, rel, strict=False)
-        except ParseError as exc:
-            yield exc
-            continue
-        if not problems.check_ticket(doc, config):
-            fresh = Catalog._entry(st, digest, doc.ticket)
-            if same:  # (keeps the SLA kept for this content)
-                assert entry is not None
-                fresh = replace(
-                    entry,
-                    mtime_ns=st.st_mtime_ns,
-                    size=st.st_size,
-                    ino=st.st_ino,
-                    verified_ns=fresh.verified_ns,
+        else:
+            try:
+                doc = parse_ticket(data, rel, strict=False)
+            except ParseError as exc:
+                yield exc
+                continue
+            if not problems.check_ticket(doc, config):
+                checked = cache.pack(
+                    (
+                        key,
+                        doc.ticket.id,
+                        doc.key_lines.get("id", 1),
+                        doc.ticket.kb,
+                        doc.key_lines.get("kb", 1),
+                    )
                 )
-            fresh.checked = cache.pack(
-                (
-                    key,
-                    doc.ticket.id,
-                    doc.key_lines.get("id", 1),
-                    doc.ticket.kb,
-                    doc.key_lines.get("kb", 1),
-                )
-            )
-            store.put(name, fresh)
-        yield doc
+                if same:  # (the row is kept, with the SLA kept for this content)
+                    pending[name] = (st, digest, cache.now_ns(), checked)
+                else:
+                    fresh = Catalog._entry(st, digest, doc.ticket)
+                    fresh.checked = checked
+                    store.put(name, fresh)
+            yield doc
+        if len(pending) + len(store.dirty) >= _VALIDATE_BATCH:
+            _restamp(store, pending)
+    _restamp(store, pending)
+
+
+_VALIDATE_BATCH = 1000
+# A row to update: the file's stat, its content hash, when it was verified, and what
+# validate found in it (``Entry.checked``; None: the row's is kept)
+_Restamp = tuple[os.stat_result, bytes, int, "bytes | None"]
+
+
+def _restamp(store: Cache, pending: dict[str, _Restamp]) -> None:
+    """Write the rows of ``pending`` (the files' stat, and what validate found) and the
+    entries put in ``store``, then let go of them.  A row whose content hash is no longer
+    the one validate read (another command wrote it meanwhile) is left as it is."""
+    rows = store.read(list(pending))
+    for name, (st, digest, verified_ns, checked) in pending.items():
+        entry = rows.get(name)
+        if entry is None or entry.digest != digest or entry.status is None:
+            continue
+        store.put(
+            name,
+            replace(
+                entry,
+                mtime_ns=st.st_mtime_ns,
+                size=st.st_size,
+                ino=st.st_ino,
+                verified_ns=verified_ns,
+                checked=entry.checked if checked is None else checked,
+            ),
+        )
+    pending.clear()
     store.save()
+    store.entries = {}
 
 
-def _checked(entry: Entry | None, key: str) -> tuple[str, int, str | None, int] | None:
+def _checked(entry: Stamp | None, key: str) -> tuple[str, int, str | None, int] | None:
     """(ticket ID, line of its id, the article its ``kb:`` names, that line) if ``entry``
     says its content validated under ``key``."""
     if entry is None or entry.checked is None or entry.status is None:
