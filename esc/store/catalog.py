@@ -87,11 +87,18 @@ class Record:
 
 
 class Catalog:
-    def __init__(self, workspace: Workspace) -> None:
+    """The tickets of ``workspace`` through the cache.  A ``streamed`` catalog does not
+    load the cache's entries: :meth:`each` reads them with the files, one at a time, and
+    keeps none (for a command that reads each ticket once, such as `esc report`: at 100k
+    tickets the entries alone are ~200 MB); only :meth:`each` may then be used to read."""
+
+    def __init__(self, workspace: Workspace, *, streamed: bool = False) -> None:
         self.workspace = workspace
         self.config = workspace.config()
         self.cache = Cache(workspace.root / CACHE_DIR)
-        self.cache.load()
+        self.streamed = streamed
+        if not streamed:
+            self.cache.load()
         texts = workspace.config_texts() or ("", "")  # (as the configuration was read)
         self.key = cache.config_key(*(text.encode("utf-8") for text in texts))
         self._names: list[str] | None = None
@@ -124,6 +131,9 @@ class Catalog:
 
         ``fresh`` entries were just made from their files (by workers): taken as they are.
         """
+        if self.streamed:
+            yield from self._streamed()
+            return
         folder = self.workspace.tickets_dir
         names = self.names()
         for name in names:
@@ -139,10 +149,39 @@ class Catalog:
                 continue
         self.cache.forget(set(self.cache.entries) - set(names))
 
+    def _streamed(self) -> Iterator[Record | ParseError]:
+        """:meth:`each` of a streamed catalog: the cache's rows (in name order, as the
+        files are) read alongside the files, and let go of once their file is read."""
+        folder = self.workspace.tickets_dir
+        names = self.names()
+        rows = self.cache.stream()
+        ahead: dict[str, Entry] = {}  # rows read, their file not reached yet
+        last: str | None = None  # the name of the last row read
+        done = False  # every row read
+        for name in names:
+            while not done and (last is None or last < name):
+                row = next(rows, None)
+                if row is None:
+                    done = True
+                else:
+                    last = row[0]
+                    ahead[last] = row[1]
+            try:
+                yield self._record(name, folder, ahead.pop(name, None))
+            except ParseError as exc:
+                yield exc
+            except FileNotFoundError:
+                continue
+        ahead.update(rows)  # (rows of files that are gone, or out of order)
+        listed = set(names)
+        self.cache.forget(name for name in ahead if name not in listed)
+
     def record(self, name: str, folder: Path) -> Record:
         """The ticket file ``name`` in ``folder`` (the tickets folder), from the cache if it
         vouches for the file, else parsed."""
-        entry = self.cache.entries.get(name)
+        return self._record(name, folder, self.cache.entries.get(name))
+
+    def _record(self, name: str, folder: Path, entry: Entry | None) -> Record:
         path = f"{folder}/{name}"  # (a name from the folder's listing: no join needed)
         if entry is not None:
             st = self._stats.pop(name, None) or os.lstat(path)
