@@ -254,15 +254,17 @@ class Cache:
             with contextlib.closing(self._connect()) as db:
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     raise ValueError("foreign cache version")
-                for row in db.execute(f"{_SELECT_FILES} ORDER BY name"):
-                    name, values, check = row[0], row[1:-1], row[-1]
-                    if type(name) is str and _checksum(name, values) == check:
-                        entry = Entry(*values)
-                        entry.sla_key = shared.setdefault(entry.sla_key, entry.sla_key)
-                        entry.status = shared.setdefault(entry.status, entry.status)
-                        yield name, entry
-                    else:
-                        bad.append(name)
+                cursor = db.execute(f"{_SELECT_FILES} ORDER BY name")
+                while rows := cursor.fetchmany(500):  # (SQLite's steps not interleaved
+                    for row in rows:  # with the caller's work: markedly faster)
+                        name, values, check = row[0], row[1:-1], row[-1]
+                        if type(name) is str and _checksum(name, values) == check:
+                            entry = Entry(*values)
+                            entry.sla_key = shared.setdefault(entry.sla_key, entry.sla_key)
+                            entry.status = shared.setdefault(entry.status, entry.status)
+                            yield name, entry
+                        else:
+                            bad.append(name)
         except (sqlite3.Error, ValueError, EOFError, TypeError, OSError) as exc:
             fallback(f"{self.path}: cache not used, rebuilt ({type(exc).__name__}: {exc})")
             self._reset()
