@@ -73,6 +73,7 @@ def test_a_report_over_a_damaged_cache_is_the_cold_report(demo: Path, damage: st
 
     desk = Esc(demo, now="2027-03-01T10:00:00+01:00")  # (most tickets settled)
     cold, warm = _reports(desk, demo, None)
+    assert warm == cold
     desk.ok("sweep", "--no-report")
     db = sqlite3.connect(demo / ".esc-cache" / "tickets.sqlite")
     db.execute(damage)
