@@ -6,11 +6,9 @@ import os
 from pathlib import Path
 
 from esc.commands.session import Output, Session
-from esc.domain.stats import keep
-from esc.report.contents import build_report, period_of
+from esc.report.contents import catalog_report, period_of
 from esc.report.render import ReportFormat, render_report
-from esc.report.slas import each_with_sla
-from esc.store.catalog import load as load_catalog
+from esc.store.catalog import Catalog
 from esc.store.user_cache import compiled_templates_dir
 from esc.store.workspace import TEMPLATES_DIR
 
@@ -26,15 +24,8 @@ def report(
     """One report for the period, to ``out`` or stdout."""
     workspace, now = session.workspace, session.now
     period = period_of(since, until, now)
-    catalog, records, broken = load_catalog(workspace)
-    # A ticket resolved or closed, and done with, before the period counts in the totals
-    # alone (esc.domain.stats.build): its SLA is not needed, and not derived or computed.
-    live = [r for r in records if not catalog.settled_before(r, period.since)]
-    settled = len(records) - len(live)
-    if settled and team is not None:
-        done = {r.name for r in live}
-        settled = sum(keep(r.ticket, team) for r in records if r.name not in done)
-    data = build_report(each_with_sla(catalog, live, now), workspace, now, period, team, settled)
+    catalog = Catalog(workspace, streamed=True)  # (each ticket read once, none kept)
+    data, broken = catalog_report(catalog, now, period, team)
     catalog.save()
     links = _relative_links(workspace.root, out)
     text = render_report(

@@ -5,16 +5,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from esc.domain import stats
 from esc.domain.choices import unknown_choice
-from esc.domain.errors import BadInput
-from esc.domain.model import Ticket
-from esc.domain.sla import Sla
+from esc.domain.errors import BadInput, ParseError
 from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp
-from esc.report.slas import sla_for_report
+from esc.report.slas import sla_for_report, sla_now
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog, Record
 from esc.store.kb import load as load_kb
@@ -58,22 +56,36 @@ def period_of(since: str | None, until: str | None, now: dt.datetime) -> stats.P
     return stats.Period(start, end)
 
 
-def build_report(
-    items: Iterable[tuple[Ticket, Sla]],
-    workspace: Workspace,
-    now: dt.datetime,
-    period: stats.Period,
-    team: str | None = None,
-    settled: int = 0,
-) -> stats.ReportJson:
-    """The report's numbers; ``settled`` counts tickets left out of ``items`` as done
-    with before the period (see :func:`esc.domain.stats.build`).  ``items`` may be a
-    generator: each pair is counted as it comes, none is kept."""
-    config = workspace.config()
-    if team is not None and team not in config.teams:
-        raise BadInput(unknown_choice("team", team, tuple(config.teams)))
-    articles = load_kb(workspace.root).articles
-    return stats.build(items, config, now, period, team, settled, articles=articles)
+def catalog_report(
+    catalog: Catalog, now: dt.datetime, period: stats.Period, team: str | None = None
+) -> tuple[stats.ReportJson, list[ParseError]]:
+    """The report's numbers over every ticket of ``catalog``, read one at a time and let
+    go of once counted (with a streamed catalog nothing is kept per ticket), and the
+    files that do not parse.  A ticket resolved or closed, and done with, before the
+    period counts in the totals alone (:func:`esc.domain.stats.build`): its SLA is
+    neither derived nor computed."""
+    _check_team(catalog.config.teams, team)
+    tally = stats.Tally(catalog.config, now, period, team)
+    settled = 0
+    broken: list[ParseError] = []
+    for record in catalog.each():
+        if isinstance(record, ParseError):
+            broken.append(record)
+            continue
+        built = record.doc is None  # (its ticket comes from the cache: dropped again)
+        if catalog.settled_before(record, period.since):
+            settled += team is None or stats.keep(record.ticket, team)
+        else:
+            tally.add(record.ticket, sla_now(catalog, record, now))
+        if built:
+            record.release()
+    articles = load_kb(catalog.workspace.root).articles
+    return tally.report(settled, articles), broken
+
+
+def _check_team(teams: Collection[str], team: str | None) -> None:
+    if team is not None and team not in teams:
+        raise BadInput(unknown_choice("team", team, tuple(teams)))
 
 
 def report_time(now: dt.datetime) -> dt.datetime:

@@ -4,7 +4,6 @@ when what it kept can answer, else computed from the ticket and kept for next ti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 from esc.domain.model import Ticket
 from esc.domain.sla import Sla
@@ -42,19 +41,6 @@ def tickets_with_sla(
     catalog: Catalog, records: list[Record], now: dt.datetime
 ) -> list[tuple[Ticket, Sla]]:
     return [(r.ticket, sla_now(catalog, r, now)) for r in records]
-
-
-def each_with_sla(
-    catalog: Catalog, records: list[Record], now: dt.datetime
-) -> Iterator[tuple[Ticket, Sla]]:
-    """Each ticket with its SLA as of ``now``, one at a time: a record's ticket built for
-    this (from the cache) is dropped again once the next one is asked for, so a report
-    over many tickets does not keep them all."""
-    for record in records:
-        built = record.doc is None
-        yield record.ticket, sla_now(catalog, record, now)
-        if built:
-            record.release()
 
 
 def tickets_with_states(

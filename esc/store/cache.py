@@ -22,10 +22,10 @@ import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from esc import __version__
 from esc.store.atomic import atomic_build
@@ -107,12 +107,33 @@ class Entry:
 
     def trusted(self, st: os.stat_result) -> bool:
         """The file is this entry's, judged by stat alone (no read)."""
-        return (
-            st.st_mtime_ns == self.mtime_ns
-            and st.st_size == self.size
-            and st.st_ino == self.ino
-            and st.st_mtime_ns < self.verified_ns - RACY_NS
-        )
+        return _trusted(st, self.mtime_ns, self.size, self.ino, self.verified_ns)
+
+
+class Stamp(NamedTuple):
+    """What `esc validate` needs of a row (:meth:`Cache.stamps`): whether a file is still
+    the one the row describes, and what validate found in that content."""
+
+    mtime_ns: int
+    size: int
+    ino: int
+    digest: bytes
+    verified_ns: int
+    status: str | None
+    checked: bytes | None
+
+    def trusted(self, st: os.stat_result) -> bool:
+        """As :meth:`Entry.trusted`."""
+        return _trusted(st, self.mtime_ns, self.size, self.ino, self.verified_ns)
+
+
+def _trusted(st: os.stat_result, mtime_ns: int, size: int, ino: int, verified_ns: int) -> bool:
+    return (
+        st.st_mtime_ns == mtime_ns
+        and st.st_size == size
+        and st.st_ino == ino
+        and st.st_mtime_ns < verified_ns - RACY_NS
+    )
 
 
 class Cache:
@@ -173,6 +194,104 @@ class Cache:
             fallback(f"{self.path}: {len(bad)} damaged rows not used, rebuilt from their files")
             self.damaged.extend(bad)
         return entries, meta
+
+    # `esc validate` reads every row but needs only a few of its values: it takes them as
+    # stamps (a few hundred bytes a row, not the whole entry: 100k rows stay small) and
+    # reads the whole rows of the files whose stamps it changes, a batch at a time.
+
+    def stamps(self) -> dict[str, Stamp]:
+        """Every row's :class:`Stamp` (instead of :meth:`load`: ``entries`` stays empty);
+        rows that fail their check are left out and rewritten at the next save, as by
+        :meth:`load`."""
+        try:
+            return self._stamps()
+        except (sqlite3.Error, ValueError, EOFError, TypeError, OSError) as exc:
+            fallback(f"{self.path}: cache not used, rebuilt ({type(exc).__name__}: {exc})")
+            self._reset()
+            return {}
+
+    def _stamps(self) -> dict[str, Stamp]:
+        if not self.path.exists():
+            return {}
+        stamps = {}
+        bad = []
+        shared: dict[str | None, str | None] = {}  # (one object per status)
+        with contextlib.closing(self._connect()) as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                raise ValueError("foreign cache version")
+            for row in db.execute(_SELECT_FILES):
+                name, values, check = row[0], row[1:-1], row[-1]
+                if type(name) is str and _checksum(name, values) == check:
+                    entry = Entry(*values)
+                    status = shared.setdefault(entry.status, entry.status)
+                    stamps[name] = Stamp(
+                        entry.mtime_ns,
+                        entry.size,
+                        entry.ino,
+                        entry.digest,
+                        entry.verified_ns,
+                        status,
+                        entry.checked,
+                    )
+                else:
+                    bad.append(name)
+        if bad:
+            fallback(f"{self.path}: {len(bad)} damaged rows not used, rebuilt from their files")
+            self.damaged.extend(bad)
+        return stamps
+
+    def stream(self) -> Iterator[tuple[str, Entry]]:
+        """Every row's entry, one at a time in name order, none kept (instead of
+        :meth:`load`, for a command that reads each ticket once: 100k entries are ~200 MB).
+        Rows that fail their check are left out and rewritten at the next save, as by
+        :meth:`load`; a cache that cannot be read ends the stream (the rest is not used)
+        and is rebuilt."""
+        if not self.path.exists():
+            return
+        shared: dict[str | None, str | None] = {}  # (one object each: keys, statuses)
+        bad = []
+        try:
+            with contextlib.closing(self._connect()) as db:
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                    raise ValueError("foreign cache version")
+                cursor = db.execute(f"{_SELECT_FILES} ORDER BY name")
+                while rows := cursor.fetchmany(500):  # (SQLite's steps not interleaved
+                    for row in rows:  # with the caller's work: markedly faster)
+                        name, values, check = row[0], row[1:-1], row[-1]
+                        if type(name) is str and _checksum(name, values) == check:
+                            entry = Entry(*values)
+                            entry.sla_key = shared.setdefault(entry.sla_key, entry.sla_key)
+                            entry.status = shared.setdefault(entry.status, entry.status)
+                            yield name, entry
+                        else:
+                            bad.append(name)
+        except (sqlite3.Error, ValueError, EOFError, TypeError, OSError) as exc:
+            fallback(f"{self.path}: cache not used, rebuilt ({type(exc).__name__}: {exc})")
+            self._reset()
+        if bad:
+            fallback(f"{self.path}: {len(bad)} damaged rows not used, rebuilt from their files")
+            self.damaged.extend(bad)
+
+    def read(self, names: list[str]) -> dict[str, Entry]:
+        """The entries of the rows of ``names`` that exist and pass their check (not kept
+        in ``entries``); none if the cache cannot be read."""
+        found: dict[str, Entry] = {}
+        if not names or not self.path.exists():
+            return found
+        try:
+            with contextlib.closing(self._connect()) as db:
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                    return found
+                for start in range(0, len(names), 500):  # (SQLite's limit on parameters)
+                    chunk = names[start : start + 500]
+                    query = f"{_SELECT_FILES} WHERE name IN ({','.join('?' * len(chunk))})"
+                    for row in db.execute(query, chunk):
+                        name, values, check = row[0], row[1:-1], row[-1]
+                        if type(name) is str and _checksum(name, values) == check:
+                            found[name] = Entry(*values)
+        except (sqlite3.Error, ValueError, TypeError) as exc:  # (a cache only)
+            fallback(f"{self.path}: cache rows not read ({type(exc).__name__}: {exc})")
+        return found
 
     def _reset(self) -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -292,6 +411,11 @@ class Cache:
                 db.execute("PRAGMA journal_mode=WAL")
 
         atomic_build(self.path, build, durable=False, before_rename=self._reset)
+
+
+_SELECT_FILES = (  # (the columns in the order of Entry's fields, as Entry(*values) takes them)
+    f"SELECT name, {', '.join(f.name for f in fields(Entry))}, checksum FROM files"
+)
 
 
 def _create_tables(db: sqlite3.Connection) -> None:

@@ -55,3 +55,29 @@ def test_the_same_on_a_generated_workspace(tmp_path: Path) -> None:
         assert '"tickets": 300' in cold[2] or team is not None
     cold, warm = _reports(desk, root, None, "--since", "2026-06-01", "--until", "2026-09-30")
     assert warm == cold
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE files SET status = 'closed', settled = 1.0",  # (fails its check)
+        "UPDATE files SET sla = x'deadbeef'",
+        "DELETE FROM files",
+        "INSERT INTO files (name, checksum) VALUES ('T-gone0000.md', 0)",
+    ],
+)
+def test_a_report_over_a_damaged_cache_is_the_cold_report(demo: Path, damage: str) -> None:
+    """`esc report` reads the cache's rows beside the files: a row that fails its check,
+    a file with no row and a row with no file change nothing it prints."""
+    import sqlite3
+
+    desk = Esc(demo, now="2027-03-01T10:00:00+01:00")  # (most tickets settled)
+    cold, warm = _reports(desk, demo, None)
+    assert warm == cold
+    desk.ok("sweep", "--no-report")
+    db = sqlite3.connect(demo / ".esc-cache" / "tickets.sqlite")
+    db.execute(damage)
+    db.commit()
+    db.close()
+    assert [desk.ok("report", "--format", fmt) for fmt in FORMATS] == cold
+    assert [desk.ok("report", "--format", fmt) for fmt in FORMATS] == cold  # (rows rewritten)

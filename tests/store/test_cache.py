@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from esc.store.cache import FILE, RACY_NS, Entry
+from esc.store.cache import FILE, RACY_NS, Cache, Entry
 from tests.conftest import Esc
 
 NOW = "2026-11-23T12:00:00+01:00"
@@ -310,3 +310,135 @@ def test_validate_trusts_content_it_checked_and_checks_what_changed(
     assert moved.code == 1 and moved.out.count("unknown team 'support'; one of") == 2
     teams.write_text(teams_text)
     assert esc("validate").code == 0
+
+
+def rows(workspace: Path) -> dict[str, tuple[object, ...]]:
+    """name -> (summary, sla, listing, cell, checked, verified_ns) of every cache row."""
+    db = sqlite3.connect(workspace / ".esc-cache" / FILE)
+    try:
+        found = db.execute(
+            "SELECT name, summary, sla, listing, cell, checked, verified_ns FROM files"
+        ).fetchall()
+    finally:
+        db.close()
+    return {name: tuple(rest) for name, *rest in found}
+
+
+@pytest.fixture
+def swept_three(esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Three swept tickets (their SLAs kept), old enough to be trusted by stat; validate
+    writes what it found two files at a time (so a batch is written before the end)."""
+    from esc.store import catalog
+
+    monkeypatch.setattr(catalog, "_VALIDATE_BATCH", 2)
+    made = [
+        esc.ok("create", "--title", title, "--category", "billing",
+               now="2026-11-20T09:00:00+01:00").strip()
+        for title in ("One", "Two", "Three")
+    ]
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    paths = [workspace / "tickets" / f"{t}.md" for t in made]
+    for path in paths:
+        age(path)
+    return paths
+
+
+def test_validate_keeps_every_row_and_its_sla_and_then_trusts_it(
+    esc: Esc, workspace: Path, swept_three: list[Path]
+) -> None:
+    before = rows(workspace)
+    assert all(row[1] is not None and row[4] is None for row in before.values())  # SLA kept
+    assert esc("validate").err == "ok: teams.yaml, rules.yaml and 3 tickets\n"
+    checked = rows(workspace)
+    assert checked.keys() == before.keys()
+    for name, row in checked.items():
+        assert row[:4] == before[name][:4]  # summary, SLA, list row and SLA cell kept
+        assert row[4] is not None  # what validate found, remembered
+    assert esc("validate").err == "ok: teams.yaml, rules.yaml and 3 tickets\n"
+    assert rows(workspace) == checked  # trusted by stat: nothing read, nothing written
+    cache = Cache(workspace / ".esc-cache")
+    cache.load()
+    assert len(cache.entries) == 3 and cache.damaged == []  # every row passes its check
+
+
+def test_validate_restamps_a_copied_file_and_reports_a_changed_one(
+    esc: Esc, workspace: Path, swept_three: list[Path]
+) -> None:
+    assert esc("validate").code == 0
+    first, second = swept_three[:2]
+    text = first.read_text()
+    first.unlink()
+    first.write_text(text)  # the same content in a new file (a new inode): read, not parsed
+    age(first)
+    second.write_text(second.read_text().replace("team: support", "team: nowhere"))
+    age(second)
+    before = rows(workspace)
+    got = esc("validate")
+    assert got.code == 1
+    line = second.read_text().splitlines().index("team: nowhere") + 1
+    assert got.out.startswith(f"tickets/{second.name}:{line}: unknown team 'nowhere'; one of")
+    assert got.out.count("\n") == 1
+    after = rows(workspace)
+    assert after[first.name][:5] == before[first.name][:5]
+    assert after[first.name][5] != before[first.name][5]  # verified again, and stamped
+    assert after[second.name] == before[second.name]  # a file with a problem: not stamped
+    assert esc("validate").out == got.out
+
+
+@pytest.mark.parametrize("damage", CORRUPTIONS)
+def test_validate_never_trusts_a_damaged_row(
+    esc: Esc, workspace: Path, swept_three: list[Path], damage: str
+) -> None:
+    assert esc("validate").code == 0
+    swept_three[0].write_text(swept_three[0].read_text().replace("team: support", "team: x"))
+    age(swept_three[0])
+    db = sqlite3.connect(workspace / ".esc-cache" / FILE)
+    db.execute(f"{damage} WHERE name = ?", (swept_three[0].name,))  # (the broken file's)
+    db.commit()
+    db.close()
+    got = esc("validate")
+    assert got.code == 1 and got.out.count("unknown team 'x'") == 1
+    assert esc("validate").out == got.out
+    cache = Cache(workspace / ".esc-cache")
+    cache.load()
+    assert cache.damaged == []  # the damaged row deleted
+    assert sorted(cache.entries) == sorted(p.name for p in swept_three[1:])
+
+
+def test_stamps_are_the_rows_values_and_leave_damaged_rows_out(
+    esc: Esc, workspace: Path, swept_three: list[Path]
+) -> None:
+    cache = Cache(workspace / ".esc-cache")
+    cache.load()
+    stamps = Cache(workspace / ".esc-cache").stamps()
+    assert stamps.keys() == cache.entries.keys()
+    for name, stamp in stamps.items():
+        entry = cache.entries[name]
+        assert stamp == (entry.mtime_ns, entry.size, entry.ino, entry.digest,
+                         entry.verified_ns, entry.status, entry.checked)
+    assert Cache(workspace / ".esc-cache").read([*stamps, "T-nothere.md"]) == cache.entries
+    db = sqlite3.connect(workspace / ".esc-cache" / FILE)
+    db.execute("UPDATE files SET status = 'closed' WHERE name = ?", (swept_three[0].name,))
+    db.commit()
+    db.close()
+    damaged = Cache(workspace / ".esc-cache")
+    assert swept_three[0].name not in damaged.stamps()
+    assert damaged.damaged == [swept_three[0].name]
+    assert swept_three[0].name not in damaged.read(list(stamps))
+
+
+def test_validate_leaves_a_row_another_command_rewrote_meanwhile(
+    esc: Esc, workspace: Path, swept_three: list[Path]
+) -> None:
+    from esc.store.catalog import _restamp
+
+    cache = Cache(workspace / ".esc-cache")
+    cache.load()
+    name = swept_three[0].name
+    before = rows(workspace)
+    st = swept_three[0].stat()
+    store = Cache(workspace / ".esc-cache")
+    _restamp(store, {name: (st, b"another content hash", 1, b"found clean")})
+    assert rows(workspace) == before
+    _restamp(store, {name: (st, cache.entries[name].digest, 1, b"found clean")})
+    assert rows(workspace)[name][4:] == (b"found clean", 1)

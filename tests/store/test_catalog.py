@@ -152,6 +152,35 @@ def test_a_deleted_ticket_is_forgotten(workspace: Path, two: tuple[str, str]) ->
     assert sorted(current.cache.entries) == [f"{two[0]}.md"]
 
 
+def test_a_streamed_catalog_reads_the_same_records_and_keeps_no_entry(
+    workspace: Path, esc: Esc, two: tuple[str, str]
+) -> None:
+    """`esc report`'s catalog: the cache's rows read beside the files, none kept."""
+    third = create(esc, "Password reset", at(10))
+    broken = workspace / "tickets" / "T-broken00.md"
+    broken.write_text("no front-matter\n")
+    for path in (workspace / "tickets").glob("*.md"):
+        age(path)
+    load(Workspace(workspace))[0].save()
+    (workspace / "tickets" / f"{two[1]}.md").unlink()  # a row whose file is gone
+    (workspace / "tickets" / "T-aaaa0000.md").write_text(  # a file with no row
+        (workspace / "tickets" / f"{third}.md").read_text().replace(third, "T-aaaa0000")
+    )
+    streamed = Catalog(Workspace(workspace), streamed=True)
+    items = list(streamed.each())
+    records = {r.name: r for r in items if isinstance(r, Record)}
+    assert streamed.cache.entries == {"T-aaaa0000.md": records["T-aaaa0000.md"].entry}
+    assert [n for n, r in records.items() if r.doc is not None] == ["T-aaaa0000.md"]  # parsed
+    loaded, errors = catalog(workspace).records()
+    assert [e.path for e in items if not isinstance(e, Record)] == [e.path for e in errors]
+    assert [(n, r.ticket) for n, r in records.items()] == [(r.name, r.ticket) for r in loaded]
+    streamed.save()
+    after = catalog(workspace)
+    assert sorted(after.cache.entries) == sorted(
+        ["T-aaaa0000.md", f"{two[0]}.md", f"{third}.md", "T-broken00.md"]
+    )  # the row of the gone file forgotten
+
+
 def test_no_tickets_folder_means_no_tickets(workspace: Path) -> None:
     (workspace / "tickets" / ".gitkeep").unlink()
     (workspace / "tickets").rmdir()
