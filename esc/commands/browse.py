@@ -57,7 +57,7 @@ def list_tickets(
     row shows, the numbers of its SLA cell, each ticket's fixed JSON text): a ticket is
     built only for a filter or a sort, or where the cache cannot answer."""
     config, now = session.config, session.now
-    catalog, records, broken = load_catalog(session.workspace)
+    catalog, records, broken = load_catalog(session.workspace, session.now)
     spec: dict[str, object] = {}
     if statuses or not all_:
         wanted_statuses = list(statuses or ACTIVE_STATUSES)

@@ -80,7 +80,7 @@ def _judged(
     """What `check` needs: the active tickets it prints, with their SLAs as of --now; how
     many of the others stand where (judged by the numbers the cache keeps, no SLA built);
     the broken files.  Every active ticket is printed in junit; else only failing ones."""
-    catalog, records, broken = load_catalog(session.workspace)
+    catalog, records, broken = load_catalog(session.workspace, session.now)
     if only is not None:
         records = [r for r in records if r.name in only]
         broken = [e for e in broken if e.path.rpartition("/")[2] in only]
@@ -110,7 +110,7 @@ def _active_with_sla(
 ) -> tuple[list[tuple[Ticket, Sla]], list[ParseError]]:
     """The open tickets and their SLAs as of --now, through the cache (with each clock's
     time used counted to --now if ``used``); ``only`` these ticket files, if given."""
-    catalog, records, broken = load_catalog(session.workspace)
+    catalog, records, broken = load_catalog(session.workspace, session.now)
     if only is not None:
         records = [r for r in records if r.name in only]
         broken = [e for e in broken if e.path.rpartition("/")[2] in only]

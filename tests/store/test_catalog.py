@@ -152,6 +152,29 @@ def test_a_deleted_ticket_is_forgotten(workspace: Path, two: tuple[str, str]) ->
     assert sorted(current.cache.entries) == [f"{two[0]}.md"]
 
 
+def test_records_read_for_a_moment_hold_no_parsed_ticket_and_keep_the_active_slas(
+    workspace: Path, esc: Esc, two: tuple[str, str]
+) -> None:
+    """`esc list` and `esc check` without a cache: each parsed ticket is let go once read
+    (a parsed ticket is ~18 KB: 1.8 GB at 100k), an active one after its SLA as of the
+    moment is kept, which is the SLA the command would have computed from it."""
+    closed = create(esc, "Old question", at(8))
+    esc.ok("resolve", closed, "--resolution", "answered", now=at(8, 30).isoformat())
+    esc.ok("close", closed, now=at(8, 40).isoformat())
+    now = at(15)
+    read = catalog(workspace)
+    records, broken = read.records(now)
+    assert broken == [] and len(records) == 3
+    assert all(r.doc is None for r in records)  # parsed, then let go
+    kept = {r.ticket.id: r for r in records}
+    assert kept[two[0]].entry.sla_time == kept[two[1]].entry.sla_time == now.timestamp()
+    assert kept[closed].entry.sla_time is None  # (computed only if a command shows it)
+    parsed = {r.ticket.id: r for r in catalog(workspace).records()[0]}
+    assert all(r.doc is not None for r in parsed.values())
+    for tid in (*two, closed):
+        assert sla_now(read, kept[tid], now) == sla_of(parsed[tid].ticket, read.config, now)
+
+
 def test_a_streamed_catalog_reads_the_same_records_and_keeps_no_entry(
     workspace: Path, esc: Esc, two: tuple[str, str]
 ) -> None:
