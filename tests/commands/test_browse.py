@@ -37,11 +37,8 @@ COMMANDS = [
     ("list", "--all", "--json"),
     ("list", "--status", "pending"),
     ("list", "--status", "resolved", "--status", "closed", "--json"),
-    ("list", "--sort", "-created"),
     ("list", "--all", "--sort", "title", "--json"),
-    ("list", "--priority", ">=high"),
     ("list", "--team", "support", "--json"),
-    ("list", "--assignee", "none"),
     ("list", "--overdue"),
     ("list", "--overdue", "--json"),
 ]

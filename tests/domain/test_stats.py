@@ -451,13 +451,20 @@ class Case:
     args: tuple[str, ...]
 
 
+_MADE: dict[str, tuple[str, list[T], Config]] = {}  # each run's report, made once per worker
+
+
 @pytest.fixture(params=list(RUNS))
 def case(request: pytest.FixtureRequest, demo: Path) -> Case:
+    """Each run's JSON report of its own copy of the demo (the same files every time, so
+    the report and the tickets are read once; each test gets its own report and list)."""
     args, period, team = RUNS[request.param]
     desk = Esc(demo, now=NOW_TEXT)
-    report = json.loads(desk.ok("report", "--format", "json", *args))
-    tickets = keep(load_tickets(demo), team)
-    return Case(report, tickets, load_config(demo), period, team, desk, args)
+    if request.param not in _MADE:
+        text = desk.ok("report", "--format", "json", *args)
+        _MADE[request.param] = (text, keep(load_tickets(demo), team), load_config(demo))
+    text, tickets, config = _MADE[request.param]
+    return Case(json.loads(text), list(tickets), config, period, team, desk, args)
 
 
 @pytest.fixture
