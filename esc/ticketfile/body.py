@@ -299,11 +299,12 @@ def heading_of(line: str) -> str | None:
 class ActivityText(LazyActivity):
     """The activity section's lines, parsed when first needed."""
 
-    __slots__ = ("_items", "_text", "ends_body")
+    __slots__ = ("_fields", "_items", "_text", "ends_body")
 
     def __init__(self, text: str, ends_body: bool = False) -> None:
         self._text = text  # the log's lines; blank ones are skipped
         self._items: tuple[Activity, ...] | None = None
+        self._fields: dict[str, tuple[Activity, ...]] | None = None  # of_field's answers
         self.ends_body = ends_body  # its last section is the last of the body it is from
 
     @property
@@ -354,11 +355,19 @@ class ActivityText(LazyActivity):
     def of_field(self, name: str) -> tuple[Activity, ...]:
         if self._items is not None:
             return tuple(a for a in self._items if a.field == name)
+        if self._fields is None:
+            self._fields = {}
+        elif name in self._fields:  # (an SLA asks for the status changes several times)
+            return self._fields[name]
         marker = f"{SEP}{name}: "  # every line that is a change of ``name`` holds this
-        lines = [line for line in self._text.split("\n") if marker in line]
-        return tuple(
-            a for a in map(parse_activity_line, lines) if a is not None and a.field == name
-        )
+        found: tuple[Activity, ...] = ()
+        if marker in self._text:
+            lines = [line for line in self._text.split("\n") if marker in line]
+            found = tuple(
+                a for a in map(parse_activity_line, lines) if a is not None and a.field == name
+            )
+        self._fields[name] = found
+        return found
 
 
 def _parse_change(rest: str) -> tuple[str | None, str | None, str] | None:

@@ -92,6 +92,9 @@ def test_the_changes_of_one_field_are_those_of_the_parsed_log(
     expected = tuple(a for a in tuple(log) if a.field == name)
     _, _, fresh = body.parse_body(text)
     assert model.field_changes(fresh, name) == expected
+    assert model.field_changes(fresh, name) == expected  # (asked again: kept, the same)
+    other = "status" if name != "status" else "team"
+    assert model.field_changes(fresh, other) == tuple(a for a in log if a.field == other)
 
 
 def test_bad_times_names_each_unreadable_entry_head_and_log_line_and_nothing_else() -> None:
