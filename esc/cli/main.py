@@ -996,6 +996,10 @@ def main(argv: list[str] | None = None) -> int:
         shown = undecodable.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
         click.echo(f"esc: {shown} is not valid UTF-8 text; nothing was done", err=True)
         return EXIT_USAGE
+    nul = next((what for what, text in given if "\0" in text), None)
+    if nul is not None:  # (only a caller in this process can pass one: no argv holds it)
+        say(f"esc: {nul} holds a NUL byte; nothing was done")  # (say shows it as \x00)
+        return EXIT_USAGE
     try:
         result = cli.main(args=args, prog_name="esc", standalone_mode=False)
     except click.exceptions.Exit as exc:

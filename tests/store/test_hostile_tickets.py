@@ -430,6 +430,34 @@ def test_bytes_that_are_not_utf8_in_arguments_are_a_usage_error(
     assert {p.name: p.read_bytes() for p in (workspace / "tickets").iterdir()} == before
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--root", "\0", "list"),
+        ("init", "a\0b"),
+        ("report", "--out", "r\0.html"),
+        ("export", "--sqlite", "x\0.db"),
+        ("sweep", "--report-dir", "r\0"),
+        ("merge-file", "a\0", "b", "c"),
+        ("create", "--title", "caf\xe9\0", "--category", "billing"),
+    ],
+    ids=["root", "init", "report out", "export", "sweep report-dir", "merge-file", "title"],
+)
+def test_a_nul_byte_in_an_argument_is_a_usage_error(
+    esc: Esc, workspace: Path, args: tuple[str, ...]
+) -> None:
+    """No command line holds one (argv is C strings), but a caller in the same process
+    can: every path would fail in the OS (ValueError), so it is refused before anything."""
+    before = sorted(p.name for p in workspace.rglob("*"))
+    result = esc(*args)
+    clean(result)
+    assert result.code == 2, result.err
+    nul = next(a for a in args if "\0" in a)
+    shown = nul.replace("\0", "\\x00")
+    assert result.err == f"esc: argument '{shown}' holds a NUL byte; nothing was done\n"
+    assert sorted(p.name for p in workspace.rglob("*")) == before
+
+
 def test_a_real_process_reports_undecodable_arguments_too(workspace: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "esc", "create", "--title", b"caf\xe9", "--category", "billing"],
