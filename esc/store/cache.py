@@ -282,13 +282,10 @@ class Cache:
             with contextlib.closing(self._connect()) as db:
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     return found
-                for start in range(0, len(names), 500):  # (SQLite's limit on parameters)
-                    chunk = names[start : start + 500]
-                    query = f"{_SELECT_FILES} WHERE name IN ({','.join('?' * len(chunk))})"
-                    for row in db.execute(query, chunk):
-                        name, values, check = row[0], row[1:-1], row[-1]
-                        if type(name) is str and _checksum(name, values) == check:
-                            found[name] = Entry(*values)
+                for row in _rows_named(db, _SELECT_FILES, names):
+                    name, values, check = row[0], row[1:-1], row[-1]
+                    if type(name) is str and _checksum(name, values) == check:
+                        found[name] = Entry(*values)
         except (sqlite3.Error, ValueError, TypeError) as exc:  # (a cache only)
             fallback(f"{self.path}: cache rows not read ({type(exc).__name__}: {exc})")
         return found
@@ -340,13 +337,11 @@ class Cache:
             with contextlib.closing(self._connect()) as db:
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     return found
-                for start in range(0, len(wanted), 500):  # (SQLite's limit on parameters)
-                    chunk = wanted[start : start + 500]
-                    marks = ",".join("?" * len(chunk))
-                    query = f"SELECT * FROM texts WHERE name IN ({marks})"
-                    for name, text_digest, key, parts, check in db.execute(query, chunk):
-                        if _text_checksum(name, text_digest, key, parts) == check:
-                            found[name] = (text_digest, key, parts)
+                for name, text_digest, key, parts, check in _rows_named(
+                    db, "SELECT * FROM texts", wanted
+                ):
+                    if _text_checksum(name, text_digest, key, parts) == check:
+                        found[name] = (text_digest, key, parts)
         except (sqlite3.Error, ValueError, TypeError) as exc:  # (made again: a cache only)
             fallback(f"{self.path}: JSON texts not used ({type(exc).__name__}: {exc})")
         return found
@@ -459,6 +454,14 @@ def _text_checksum(name: Any, digest: Any, key: Any, parts: Any) -> int:
 
 
 _REAL = (8, 10, 11, 12, 13)  # the row's REAL columns (SQLite hands back floats for them)
+
+
+def _rows_named(db: sqlite3.Connection, select: str, names: list[str]) -> Iterator[Any]:
+    """The rows of ``select`` whose ``name`` is one of ``names``, asked for 500 names at a
+    time (SQLite's limit on a statement's parameters)."""
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        yield from db.execute(f"{select} WHERE name IN ({','.join('?' * len(chunk))})", chunk)
 
 
 def _checksum(name: str, row: tuple[Any, ...]) -> int:

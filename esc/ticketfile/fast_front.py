@@ -238,14 +238,19 @@ def _flow_mapping(text: str) -> dict[str, Any]:
         if quoted:
             result[key] = _quoted(quoted, 0)[0]
             continue
-        value = _SCALARS.get(raw, _MISSING)
-        if value is _MISSING:
-            if _FLOW_PLAIN_END.search(raw) is not None:
-                raise _Unsupported
-            value = _plain(raw)
-        result[key] = value
+        result[key] = _flow_plain(raw)
     return result
 
+
+
+def _flow_plain(raw: str) -> Any:
+    """A plain value of a flow mapping, as :func:`_flow_mapping` reads it."""
+    value = _SCALARS.get(raw, _MISSING)
+    if value is _MISSING:
+        if _FLOW_PLAIN_END.search(raw) is not None:
+            raise _Unsupported
+        value = _plain(raw)
+    return value
 
 # What a plain value in a flow mapping does not hold (_FLOW_PAIR_TEXT); a quote starts none.
 _FLOW_PLAIN_OUT = re.compile(r'[,{}\[\]#"]')
@@ -262,12 +267,7 @@ def _plain_pairs(pairs: list[str]) -> dict[str, Any]:
         key = _key_of(raw_key, _TOP_KEYS, _TOP_KEY)
         if key in result:
             raise _Unsupported
-        value = _SCALARS.get(raw, _MISSING)
-        if value is _MISSING:
-            if _FLOW_PLAIN_END.search(raw) is not None:
-                raise _Unsupported
-            value = _plain(raw)
-        result[key] = value
+        result[key] = _flow_plain(raw)
     return result
 
 
