@@ -83,9 +83,10 @@ def _one_pass(
 ) -> bool:
     """One pass over the rules; whether any fired (or tried to)."""
     sla = sla_of(outcome.ticket, at)
+    seen = facts(outcome.ticket, config, sla)  # (what the rules see until one changes it)
     acted = False
     for rule in config.automation:
-        if not rule.when.matches(facts(outcome.ticket, config, sla)):
+        if not rule.when.matches(seen):
             memory.pop(rule.name, None)
             continue
         last = memory.get(rule.name)
@@ -107,6 +108,7 @@ def _one_pass(
             outcome.change = lifecycle.combined(outcome.change, change)
             outcome.changes.append((rule.name, change))
             sla = sla_of(outcome.ticket, at)
+            seen = facts(outcome.ticket, config, sla)
         outcome.fired.append(rule.name)
     return acted
 

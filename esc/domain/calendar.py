@@ -315,6 +315,7 @@ def _near(cal: Calendar, day: dt.date) -> Calendar:
 
 
 _MICROSECOND = dt.timedelta(microseconds=1)
+_MEMO_SIZE = 4096  # deadlines remembered per calendar (a sweep asks for one ticket's at a time)
 
 
 def _day_length(spans: tuple[Span, ...]) -> int:
@@ -378,9 +379,36 @@ def business_time_and_deadlines(
     start, end = _aware(start, "start"), _aware(end, "end")
     day = _wall(start, cal.tz).date()
     cal = _near(cal, day)
-    base = _worked_before(cal, start, day)
+    memo = _deadlines_from(cal)
+    key = (start, tuple(durations))
+    known = memo.get(key)
+    if known is None:
+        base = _worked_before(cal, start, day)
+        known = (base, _add_to(cal, start, day, base, durations))
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = known
+    base, found = known
     used = _worked_before(cal, end) - base if end > start else 0
-    return dt.timedelta(microseconds=used), _add_to(cal, start, day, base, durations)
+    return dt.timedelta(microseconds=used), list(found)
+
+
+_Deadlines = dict[tuple[dt.datetime, tuple[dt.timedelta, ...]], tuple[int, list[dt.datetime]]]
+# business_time_and_deadlines' answers from one start, per calendar (by id, with the
+# calendar itself so that an id is never taken for another's): (the running sum at the
+# start, the deadlines) by (start, durations).  An SLA clock is asked for again at each
+# instant a sweep replays, always from the same start.  Not a field of Calendar: its
+# fields are what the sweep's configuration version hashes.
+_DEADLINES: dict[int, tuple[Calendar, _Deadlines]] = {}
+
+
+def _deadlines_from(cal: Calendar) -> _Deadlines:
+    found = _DEADLINES.get(id(cal))
+    if found is None or found[0] is not cal:
+        if len(_DEADLINES) >= 64:  # (calendars of configurations no longer used)
+            _DEADLINES.clear()
+        found = _DEADLINES[id(cal)] = (cal, {})
+    return found[1]
 
 
 def _add_to(

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, is_dataclass, replace
+from dataclasses import MISSING, Field, dataclass, field, is_dataclass, replace
 from dataclasses import fields as dc_fields
 
 from esc.domain import automation, lifecycle
@@ -101,15 +101,17 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     effects: list[_Effect] = []
     fired: list[str] = []
     skipped: list[str] = []
+    as_of = _remembering_as_of(ticket)
     moment = since
     for step in range(MAX_REPLAY_STEPS + 1):
         if moment is None or step == MAX_REPLAY_STEPS:
             at = now
         else:
             at = _next_instant(
-                ticket, _view(ticket, moment, effects), moment, now, config, memory, sla_at
+                ticket, _view(as_of(moment), ticket, moment, effects), moment, now, config,
+                memory, sla_at,
             )
-        view = _view(ticket, at, effects)
+        view = _view(as_of(at), ticket, at, effects)
         if view.active:
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
@@ -143,9 +145,9 @@ class _Effect:
     change: Change
 
 
-def _view(ticket: Ticket, at: dt.datetime, effects: list[_Effect]) -> Ticket:
-    """The ticket as the rules saw it at ``at``: as it was then, with the rules' effects."""
-    base = ticket_as_of(ticket, at)
+def _view(base: Ticket, ticket: Ticket, at: dt.datetime, effects: list[_Effect]) -> Ticket:
+    """The ticket as the rules saw it at ``at``: as it was then (``base``, the ticket as of
+    ``at``), with the rules' effects."""
     view = base
     for effect in effects:
         if effect.at <= at:
@@ -253,6 +255,20 @@ def _untouched(ticket: Ticket, now: dt.datetime, note: str, sla_at: SlaAt) -> Ti
 SlaAt = Callable[[Ticket, dt.datetime], Sla]
 
 
+def _remembering_as_of(ticket: Ticket) -> Callable[[dt.datetime], Ticket]:
+    """``ticket_as_of`` for one plan: the ticket as of an instant is rebuilt once (the
+    replay asks for each moment twice: to find the next one, then to run the rules)."""
+    known: dict[dt.datetime, Ticket] = {}
+
+    def as_of(at: dt.datetime) -> Ticket:
+        found = known.get(at)
+        if found is None:
+            found = known[at] = ticket_as_of(ticket, at)
+        return found
+
+    return as_of
+
+
 def _remembering_sla_of(config: Config) -> SlaAt:
     """``sla_of`` for one plan: a ticket's SLA at an instant is computed once."""
     known: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
@@ -310,9 +326,20 @@ def _canonical(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_canonical(v) for v in value]
     if is_dataclass(value) and not isinstance(value, type):
-        parts = [(f.name, _canonical(getattr(value, f.name))) for f in dc_fields(value)]
+        parts = [(f.name, _canonical(_configured(value, f))) for f in dc_fields(value)]
         return (type(value).__name__, parts)
     return value
+
+
+def _configured(record: object, spec: Field[object]) -> object:
+    """A record's field as configured: a field left out of comparisons is a cache (a
+    calendar's running sums), whose contents depend on what was computed before; it counts
+    as its empty value, as when the version was first taken from a fresh configuration."""
+    if spec.compare:
+        return getattr(record, spec.name)
+    if spec.default_factory is not MISSING:
+        return spec.default_factory()
+    return spec.default
 
 
 def _next_instant(

@@ -9,6 +9,7 @@ are created on Monday 23 Nov 2026 at 09:00 unless said otherwise.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -1099,3 +1100,14 @@ def test_a_rule_does_not_ask_a_team_someone_asked_after_it_fired(collaboration: 
         "high-asks-engineering: fired at 2026-11-23T10:00:00+01:00; bob involved engineering"
         " at 2026-11-23T11:00:00+01:00, so it is not asked twice"
     ]
+
+
+def test_the_configuration_version_does_not_depend_on_what_was_computed_before() -> None:
+    # A calendar keeps running sums of the days it was asked about; a copy of the
+    # configuration made after an SLA was computed (as a worker process receives it) must
+    # stamp tickets with the same version as a fresh one, or every ticket it sweeps would
+    # count as swept under another configuration and its missed moments go unreplayed.
+    fresh = make_config(REPLAY)
+    used = make_config(REPLAY)
+    swept_at(ticket(), used, berlin(2026, 11, 23, 9, 5), berlin(2026, 11, 30, 11, 5))
+    assert sweep_version(copy.deepcopy(used)) == sweep_version(fresh)
