@@ -34,6 +34,7 @@ TEXT_FIELDS = (
 )
 TIME_FIELDS = ("first_response_at", "resolved_at", "closed_at")
 LOGGED_FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "csat")
+_LOGGED = frozenset(LOGGED_FIELDS)
 SWEEP_FIELD_PREFIX = "sla."  # the sweep's own log lines (clock states, policy)
 _END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 
@@ -53,13 +54,18 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
     """``ticket`` as it was at ``at``: what was recorded after ``at`` undone."""
     if not changed_since(ticket, at):
         return ticket
-    values: dict[str, object] = {}
-    for name in LOGGED_FIELDS:
-        later = [a for a in field_changes(ticket.activity, name) if a.at > at]
-        if later:
-            values[name] = _value(name, later[0].old)
-    activity = tuple(a for a in ticket.activity if a.at <= at)
-    untagged = {a.note for a in activity_after(ticket.activity, at) if a.event == "tagged"}
+    values: dict[str, object] = {}  # each logged field's value before its first later change
+    untagged: set[str] = set()
+    kept: list[Activity] = []
+    for a in ticket.activity:  # (one pass, in log order)
+        if a.at <= at:
+            kept.append(a)
+        elif a.field is not None:
+            if a.field in _LOGGED and a.field not in values:
+                values[a.field] = _value(a.field, a.old)
+        elif a.event == "tagged":
+            untagged.add(a.note)
+    activity = tuple(kept)
     entries = tuple(e for e in ticket.entries if e.at <= at)
     done = [a.at for a in activity if not (a.field or "").startswith(SWEEP_FIELD_PREFIX)]
     done += [e.at for e in entries]
