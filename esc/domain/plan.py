@@ -15,14 +15,16 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, is_dataclass, replace
 from dataclasses import fields as dc_fields
+from typing import TypeVar
 
 from esc.domain import automation, lifecycle
 from esc.domain.as_of import LOGGED_FIELDS, later_changes, ticket_as_of
-from esc.domain.calendar import add_business_time
+from esc.domain.calendar import MAX_HORIZON, add_business_time
 from esc.domain.conditions import DurationCondition
 from esc.domain.config import Config
 from esc.domain.model import Activity, Change, Escalation, Request, Ticket, times_between
 from esc.domain.routing import facts_for, ticket_fields
+from esc.domain.rules import Rule
 from esc.domain.sla import Sla, choose_policy, compute
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
@@ -102,21 +104,24 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     fired: list[str] = []
     skipped: list[str] = []
     as_of = _remembering_as_of(ticket)
+    seen: Ticket | None = None  # the ticket as the rules left it at ``moment``
     moment = since
     for step in range(MAX_REPLAY_STEPS + 1):
         if moment is None or step == MAX_REPLAY_STEPS:
             at = now
         else:
-            at = _next_instant(
-                ticket, _view(as_of(moment), ticket, moment, effects), moment, now, config,
-                memory, sla_at,
-            )
+            then = _view(as_of(moment), ticket, moment, effects)
+            if seen is not None and seen == then:
+                then = seen  # (the same ticket: its SLA at ``moment`` is known)
+            at = _next_instant(ticket, then, moment, now, config, memory, sla_at)
         view = _view(as_of(at), ticket, at, effects)
+        seen = None
         if view.active:
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
             fired += outcome.fired
             skipped += outcome.skipped
+            seen = outcome.ticket
         if at >= now:
             break
         moment = at
@@ -306,15 +311,29 @@ def sweep_version(config: Config) -> str:
     an unknown time since: its missed moments are not replayed under this one (that would
     stamp effects before the change that caused them); the rules are evaluated at now.
     """
-    known = _VERSIONS.get(id(config))
-    if known is not None and known[0] is config:
-        return known[1]
+    return _per_config(_VERSIONS, config, _version)
+
+
+def _version(config: Config) -> str:
     teams = [(t.key, t.level, t.lead, t.escalates_to) for t in config.teams.values()]
     parts = (config.priorities, config.calendars, config.policies, config.automation)
     text = repr(_canonical((*parts, config.max_actions, teams)))
-    version = hashlib.sha256(text.encode()).hexdigest()[:8]
-    _VERSIONS[id(config)] = (config, version)
-    return version
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+T = TypeVar("T")
+
+
+def _per_config(
+    table: dict[int, tuple[Config, T]], config: Config, make: Callable[[Config], T]
+) -> T:
+    """``make(config)``, computed once per configuration (``table`` keeps it by the
+    configuration's id, with the configuration itself so that an id is never taken for
+    another's)."""
+    known = table.get(id(config))
+    if known is None or known[0] is not config:
+        known = table[id(config)] = (config, make(config))
+    return known[1]
 
 
 def _canonical(value: object) -> object:
@@ -357,12 +376,53 @@ def _next_instant(
     as the rules see it at ``since``."""
     if since >= now:
         return now
-    sla = sla_at(view, now)
-    moments = [m for m in sla.events_after(since) if m < now]
+    if _crossings_known(view, since, now, config):
+        sla = sla_at(view, since)
+        moments = [
+            m
+            for c in sla.clocks
+            if c.stop is None and not c.pausing
+            for m in (c.warn, c.due)
+            if m is not None and since < m < now
+        ]
+    else:
+        sla = sla_at(view, now)
+        moments = [m for m in sla.events_after(since) if m < now]
     moments += times_between(ticket.activity, since, now)
     moments += [e.at for e in ticket.entries if since < e.at < now]
     moments += [m for m in rule_moments(view, sla, config, memory) if since < m < now]
     return min(moments).astimezone(now.tzinfo) if moments else now
+
+
+def _crossings_known(view: Ticket, since: dt.datetime, now: dt.datetime, config: Config) -> bool:
+    """Whether the ticket's SLA at ``since`` tells which warnings and deadlines its clocks
+    cross until ``now`` if the ticket stays as it is (``view``, as of ``since``).
+
+    A running clock's warning and due instants do not depend on when they are asked
+    about, nor does a paused one cross anything while its pause lasts; so the SLA at
+    ``since`` (which the rules just computed) serves instead of a new one at ``now``,
+    unless something about the ticket lies after ``since`` (a time a person wrote by
+    hand) or a policy's condition depends on the time (age, idle), so that ``now`` may
+    select another policy.
+    """
+    if _timed_policies(config) or view.created > since or view.updated > since:
+        return False
+    if now - view.created >= MAX_HORIZON:  # (clocks counted only that far)
+        return False
+    stops = (view.first_response_at, view.resolved_at)
+    if any(t is not None and t > since for t in stops):
+        return False
+    if any(e.at > since for e in view.entries):
+        return False
+    return all(r.asked <= since and (r.closed is None or r.closed <= since) for r in view.requests)
+
+
+_TIMED: dict[int, tuple[Config, bool]] = {}
+
+
+def _timed_policies(config: Config) -> bool:
+    """Whether a policy's condition depends on the time (an age or idle limit)."""
+    return _per_config(_TIMED, config, lambda c: any(_durations(p.when) for p in c.policies))
 
 
 def _bookkeeping(
@@ -485,8 +545,8 @@ def rule_moments(
     reached, a clock overdue by so much) or a rule may repeat, as things stand."""
     moments: list[dt.datetime] = []
     dues = [c.due for c in sla.clocks if c.stop is None and c.due is not None]
-    for rule in config.automation:
-        for leaf in _durations(rule.when):
+    for rule, leaves in _timed_rules(config):
+        for leaf in leaves:
             past = dt.timedelta(seconds=1) if leaf.op == ">" else dt.timedelta(0)
             if leaf.name == "age":
                 moments.append(ticket.created + leaf.limit + past)
@@ -498,6 +558,17 @@ def rule_moments(
         if rule.repeat is not None and last is not None:
             moments.append(_repeat_at(rule.repeat, last, sla))
     return moments
+
+
+_RULE_LEAVES: dict[int, tuple[Config, list[tuple[Rule, list[DurationCondition]]]]] = {}
+
+
+def _timed_rules(config: Config) -> list[tuple[Rule, list[DurationCondition]]]:
+    """Each rule with the age/idle/overdue leaves of its condition (found once per
+    configuration: a replay asks at every moment)."""
+    return _per_config(
+        _RULE_LEAVES, config, lambda c: [(rule, _durations(rule.when)) for rule in c.automation]
+    )
 
 
 def _repeat_at(repeat: dt.timedelta, last: dt.datetime, sla: Sla) -> dt.datetime:
