@@ -376,7 +376,7 @@ def _next_instant(
     as the rules see it at ``since``."""
     if since >= now:
         return now
-    if _crossings_known(view, since, now, config):
+    if _crossings_known(view, since, now):
         sla = sla_at(view, since)
         moments = [
             m
@@ -390,11 +390,11 @@ def _next_instant(
         moments = [m for m in sla.events_after(since) if m < now]
     moments += times_between(ticket.activity, since, now)
     moments += [e.at for e in ticket.entries if since < e.at < now]
-    moments += [m for m in rule_moments(view, sla, config, memory) if since < m < now]
+    moments += [m for m in time_moments(view, sla, config, memory) if since < m < now]
     return min(moments).astimezone(now.tzinfo) if moments else now
 
 
-def _crossings_known(view: Ticket, since: dt.datetime, now: dt.datetime, config: Config) -> bool:
+def _crossings_known(view: Ticket, since: dt.datetime, now: dt.datetime) -> bool:
     """Whether the ticket's SLA at ``since`` tells which warnings and deadlines its clocks
     cross until ``now`` if the ticket stays as it is (``view``, as of ``since``).
 
@@ -402,10 +402,10 @@ def _crossings_known(view: Ticket, since: dt.datetime, now: dt.datetime, config:
     about, nor does a paused one cross anything while its pause lasts; so the SLA at
     ``since`` (which the rules just computed) serves instead of a new one at ``now``,
     unless something about the ticket lies after ``since`` (a time a person wrote by
-    hand) or a policy's condition depends on the time (age, idle), so that ``now`` may
-    select another policy.
+    hand).  (The policy that applies at ``since`` applies until the next moment: a
+    policy's age or idle limit is one, :func:`time_moments`.)
     """
-    if _timed_policies(config) or view.created > since or view.updated > since:
+    if view.created > since or view.updated > since:
         return False
     if now - view.created >= MAX_HORIZON:  # (clocks counted only that far)
         return False
@@ -415,14 +415,6 @@ def _crossings_known(view: Ticket, since: dt.datetime, now: dt.datetime, config:
     if any(e.at > since for e in view.entries):
         return False
     return all(r.asked <= since and (r.closed is None or r.closed <= since) for r in view.requests)
-
-
-_TIMED: dict[int, tuple[Config, bool]] = {}
-
-
-def _timed_policies(config: Config) -> bool:
-    """Whether a policy's condition depends on the time (an age or idle limit)."""
-    return _per_config(_TIMED, config, lambda c: any(_durations(p.when) for p in c.policies))
 
 
 def _bookkeeping(
@@ -526,48 +518,71 @@ def _text(value: object) -> str | None:
 def next_event(ticket: Ticket, sla: Sla, config: Config, now: dt.datetime) -> float | None:
     """When a sweep must look at this ticket again (a Unix time; inf: never), if unchanged.
 
-    Until then no warning or deadline is crossed and no time-based rule condition (age,
-    idle, overdue, repeat) changes, so a sweep would change nothing.
+    Until then no warning or deadline is crossed and no time-based condition of a rule
+    (age, idle, overdue, repeat) or of a policy (age, idle) changes, so a sweep would
+    change nothing.
     """
     if not ticket.active:
         return math.inf
     running = [c for c in sla.clocks if c.stop is None and c.state != "paused"]
     moments = [m for c in running for m in (c.warn, c.due) if m is not None]
-    moments += rule_moments(ticket, sla, config, automation.memory_of(ticket))
+    moments += time_moments(ticket, sla, config, automation.memory_of(ticket))
     future = [m.timestamp() for m in moments if m > now]
     return min(future) if future else math.inf
 
 
-def rule_moments(
+def time_moments(
     ticket: Ticket, sla: Sla, config: Config, memory: Mapping[str, dt.datetime]
 ) -> list[dt.datetime]:
-    """The instants at which a time-based condition of a rule changes (an age or idle time
-    reached, a clock overdue by so much) or a rule may repeat, as things stand."""
-    moments: list[dt.datetime] = []
+    """The instants at which a time-based condition changes as things stand: a rule's (an
+    age or idle time reached, a clock overdue by so much) or a policy's (an age or idle
+    time: another policy may apply from then), or at which a rule may repeat."""
     dues = [c.due for c in sla.clocks if c.stop is None and c.due is not None]
-    for rule, leaves in _timed_rules(config):
-        for leaf in leaves:
-            past = dt.timedelta(seconds=1) if leaf.op == ">" else dt.timedelta(0)
-            if leaf.name == "age":
-                moments.append(ticket.created + leaf.limit + past)
-            elif leaf.name == "idle":
-                moments.append(ticket.updated + leaf.limit + past)
-            else:
-                moments += [due + leaf.limit + past for due in dues]
+    moments = _limits_reached(ticket, _policy_limits(config), dues)
+    for rule, leaves in _rule_limits(config):
+        moments += _limits_reached(ticket, leaves, dues)
         last = memory.get(rule.name)
         if rule.repeat is not None and last is not None:
             moments.append(_repeat_at(rule.repeat, last, sla))
     return moments
 
 
-_RULE_LEAVES: dict[int, tuple[Config, list[tuple[Rule, list[DurationCondition]]]]] = {}
+def _limits_reached(
+    ticket: Ticket, leaves: list[DurationCondition], dues: list[dt.datetime]
+) -> list[dt.datetime]:
+    """When each age/idle/overdue limit of ``leaves`` is reached (``dues``: the running
+    clocks' deadlines, from which overdue counts)."""
+    moments: list[dt.datetime] = []
+    for leaf in leaves:
+        past = dt.timedelta(seconds=1) if leaf.op == ">" else dt.timedelta(0)
+        if leaf.name == "age":
+            moments.append(ticket.created + leaf.limit + past)
+        elif leaf.name == "idle":
+            moments.append(ticket.updated + leaf.limit + past)
+        else:
+            moments += [due + leaf.limit + past for due in dues]
+    return moments
 
 
-def _timed_rules(config: Config) -> list[tuple[Rule, list[DurationCondition]]]:
+_RULE_LIMITS: dict[int, tuple[Config, list[tuple[Rule, list[DurationCondition]]]]] = {}
+_POLICY_LIMITS: dict[int, tuple[Config, list[DurationCondition]]] = {}
+
+
+def _rule_limits(config: Config) -> list[tuple[Rule, list[DurationCondition]]]:
     """Each rule with the age/idle/overdue leaves of its condition (found once per
     configuration: a replay asks at every moment)."""
     return _per_config(
-        _RULE_LEAVES, config, lambda c: [(rule, _durations(rule.when)) for rule in c.automation]
+        _RULE_LIMITS, config, lambda c: [(rule, _durations(rule.when)) for rule in c.automation]
+    )
+
+
+def _policy_limits(config: Config) -> list[DurationCondition]:
+    """The age/idle leaves of the policies' conditions (an overdue leaf never holds for a
+    policy: which policy applies decides what is overdue)."""
+    return _per_config(
+        _POLICY_LIMITS,
+        config,
+        lambda c: [d for p in c.policies for d in _durations(p.when) if d.name != "overdue"],
     )
 
 

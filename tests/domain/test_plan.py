@@ -22,7 +22,7 @@ from esc.config.starter import TEAMS_YAML
 from esc.domain import lifecycle
 from esc.domain.config import Config
 from esc.domain.model import Activity, Entry, Escalation, Request, Ticket
-from esc.domain.plan import TicketPlan, plan, sweep_version
+from esc.domain.plan import TicketPlan, next_event, plan, sla_of, sweep_version
 from tests.helpers import CALENDARS_YAML, STANDARD_SLA_YAML, berlin
 
 UTC = dt.timezone.utc
@@ -1111,3 +1111,54 @@ def test_the_configuration_version_does_not_depend_on_what_was_computed_before()
     used = make_config(REPLAY)
     swept_at(ticket(), used, berlin(2026, 11, 23, 9, 5), berlin(2026, 11, 30, 11, 5))
     assert sweep_version(copy.deepcopy(used)) == sweep_version(fresh)
+
+
+# A policy chosen by age: the first 4 hours `standard` (warning 15:00, due 17:00), then
+# `aged` (warning 12:00, due 15:00): at 13:00 the ticket is in warning at once, and breached
+# at 15:00.
+AGED = (
+    CALENDARS
+    + """\
+sla:
+  - name: aged
+    when: {age: ">4h"}
+    calendar: office
+    targets: {first_response: 6h}
+    warn_at: 50%
+  - name: standard
+    calendar: office
+    targets: {first_response: 8h}
+    warn_at: 75%
+rules:
+  - name: warned
+    when: {sla: warning}
+    then: {note: "SLA warning"}
+  - name: overdue
+    when: {overdue: ">=0m"}
+    then: {note: "overdue"}
+"""
+)
+
+
+@pytest.mark.parametrize("end", [berlin(2026, 11, 23, 14), berlin(2026, 11, 23, 18)])
+def test_a_late_sweep_sees_the_policy_an_age_limit_selects_when_it_is_reached(
+    end: dt.datetime,
+) -> None:
+    config = make_config(AGED)
+    t = ticket(status="open", extra=swept(CREATED))
+    fired, notes = _regular_sweeps(t, config, end, QUARTER)
+    late = plan(t, config, end)
+    assert late.fired == fired
+    assert [e.text for e in late.change.entries] == [n.text for n in notes]
+    assert "warned" in fired
+
+
+def test_a_ticket_is_looked_at_again_when_an_age_limit_selects_another_policy() -> None:
+    # At 09:30 `standard` applies (warning 15:00); at 13:00:01 `aged` does, and the ticket
+    # is in warning at once: a sweep that skips quiet tickets must look at it then.
+    config = make_config(AGED)
+    t = ticket(status="open", extra=swept(CREATED))
+    at = berlin(2026, 11, 23, 9, 30)
+    assert next_event(t, sla_of(t, config, at), config, at) == (
+        berlin(2026, 11, 23, 13) + dt.timedelta(seconds=1)
+    ).timestamp()
