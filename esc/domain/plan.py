@@ -22,10 +22,18 @@ from esc.domain.as_of import LOGGED_FIELDS, later_changes, ticket_as_of
 from esc.domain.calendar import MAX_HORIZON, add_business_time
 from esc.domain.conditions import DurationCondition
 from esc.domain.config import Config
-from esc.domain.model import Activity, Change, Escalation, Request, Ticket, times_between
+from esc.domain.model import (
+    Activity,
+    Change,
+    Escalation,
+    Request,
+    Ticket,
+    field_changes,
+    times_between,
+)
 from esc.domain.routing import facts_for, ticket_fields
 from esc.domain.rules import Rule
-from esc.domain.sla import Sla, choose_policy, compute
+from esc.domain.sla import Policy, Sla, choose_policy, compute
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
 SWEEPER = "esc"
@@ -36,9 +44,27 @@ def sla_of(ticket: Ticket, config: Config, at: dt.datetime) -> Sla:
     """The ticket's SLA as of ``at``: the policy its fields select now, clocks as of ``at``."""
     if ticket.status == "closed" and not config.policies:
         return Sla(at, None, "no policies")
+    return compute(ticket, *_policy_of(ticket, config, at), at)
+
+
+def _policy_of(ticket: Ticket, config: Config, at: dt.datetime) -> tuple[Policy | None, str]:
     facts = facts_for(ticket_fields(ticket, config), ticket.description, at)
-    policy, why = choose_policy(config.policies, facts)
-    return compute(ticket, policy, why, at)
+    return choose_policy(config.policies, facts)
+
+
+def _clock_inputs(ticket: Ticket) -> tuple[object, ...]:
+    """Everything of a ticket its SLA clocks are computed from (:func:`esc.domain.sla.compute`),
+    besides the policy: tickets that agree on these have the same clocks."""
+    return (
+        ticket.created,
+        ticket.status,
+        ticket.updated,
+        ticket.first_response_at,
+        ticket.resolved_at,
+        ticket.requests,
+        ticket.entries,
+        field_changes(ticket.activity, "status"),
+    )
 
 
 @dataclass(slots=True)  # (one per escalation a sweep made, kept until it prints them)
@@ -104,24 +130,19 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     fired: list[str] = []
     skipped: list[str] = []
     as_of = _remembering_as_of(ticket)
-    seen: Ticket | None = None  # the ticket as the rules left it at ``moment``
     moment = since
     for step in range(MAX_REPLAY_STEPS + 1):
         if moment is None or step == MAX_REPLAY_STEPS:
             at = now
         else:
             then = _view(as_of(moment), ticket, moment, effects)
-            if seen is not None and seen == then:
-                then = seen  # (the same ticket: its SLA at ``moment`` is known)
             at = _next_instant(ticket, then, moment, now, config, memory, sla_at)
         view = _view(as_of(at), ticket, at, effects)
-        seen = None
         if view.active:
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
             fired += outcome.fired
             skipped += outcome.skipped
-            seen = outcome.ticket
         if at >= now:
             break
         moment = at
@@ -275,14 +296,27 @@ def _remembering_as_of(ticket: Ticket) -> Callable[[dt.datetime], Ticket]:
 
 
 def _remembering_sla_of(config: Config) -> SlaAt:
-    """``sla_of`` for one plan: a ticket's SLA at an instant is computed once."""
+    """``sla_of`` for one plan: a ticket's SLA at an instant is computed once, and once for
+    the versions of it (as of a moment, with the rules' changes) that the same policy
+    applies to and whose clocks are computed from the same values."""
     known: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
+    computed: dict[tuple[object, ...], Sla] = {}
 
     def sla_at(ticket: Ticket, at: dt.datetime) -> Sla:
         found = known.get((id(ticket), at))
         if found is None or found[0] is not ticket:
-            found = known[(id(ticket), at)] = (ticket, sla_of(ticket, config, at))
+            found = known[(id(ticket), at)] = (ticket, _sla(ticket, at))
         return found[1]
+
+    def _sla(ticket: Ticket, at: dt.datetime) -> Sla:
+        if ticket.status == "closed" and not config.policies:
+            return Sla(at, None, "no policies")
+        policy, why = _policy_of(ticket, config, at)
+        key = (id(policy), why, at, _clock_inputs(ticket))
+        sla = computed.get(key)
+        if sla is None:
+            sla = computed[key] = compute(ticket, policy, why, at)
+        return sla
 
     return sla_at
 
