@@ -9,18 +9,23 @@ from esc.domain.choices import unknown_choice
 from esc.domain.conditions import Facts
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
-from esc.domain.model import Ticket, front_matter
+from esc.domain.model import FIELD_ORDER, TICKET_FIELDS, Ticket
 
 
 def ticket_fields(ticket: Ticket, config: Config) -> dict[str, object]:
     """The ticket's front-matter values plus the computed ``level``, as conditions see them
-    (escalations and requests are not fields conditions look at)."""
+    (escalations and requests are not fields conditions look at): what
+    :func:`esc.domain.model.front_matter` gives, read straight from the ticket."""
     fields: dict[str, object] = dict(ticket.extra)
-    fields.update(front_matter(ticket))
-    del fields["escalations"]
-    fields.pop("requests", None)
+    for name in _CONDITION_FIELDS:  # (as front_matter has them, in its order)
+        fields[name] = getattr(ticket, name)
+    fields["tags"] = list(ticket.tags)
     fields["level"] = config.level(ticket.team)
     return fields
+
+
+_NOT_CONDITIONS = ("escalations", "requests")  # (not fields conditions look at)
+_CONDITION_FIELDS = tuple(n for n in FIELD_ORDER if n in TICKET_FIELDS and n not in _NOT_CONDITIONS)
 
 
 def facts_for(
