@@ -113,16 +113,19 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     a person changed after the rule acted keeps the person's value, and an escalation a
     person already made is not made twice.
     """
-    sla_at = _remembering_sla_of(config)
     behind = _behind(ticket, now)
     if behind is not None:
-        return _untouched(ticket, now, behind, sla_at)
+        return _untouched(ticket, now, behind, lambda t, at: sla_of(t, config, at))
     stored = _stored_version(ticket)  # (None: swept before esc recorded it; trusted)
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
     if not ticket.active and (
         since is None or ticket.updated <= since or not later_changes(ticket, "status", since, now)
-    ):  # (a status change sets `updated`: most closed tickets need no replay at all)
-        return _bookkeeping(ticket, config, now, Change(), [], [], sla_at)
+    ):  # (a status change sets `updated`: most closed tickets need no replay at all; their
+        # one SLA computation is not worth remembering)
+        return _bookkeeping(
+            ticket, config, now, Change(), [], [], lambda t, at: sla_of(t, config, at)
+        )
+    sla_at = _Slas(config)
     memory = automation.memory_of(ticket)
     before = dict(memory)
     budget = [config.max_actions]
@@ -295,30 +298,38 @@ def _remembering_as_of(ticket: Ticket) -> Callable[[dt.datetime], Ticket]:
     return as_of
 
 
-def _remembering_sla_of(config: Config) -> SlaAt:
+class _Slas:
     """``sla_of`` for one plan: a ticket's SLA at an instant is computed once, and once for
     the versions of it (as of a moment, with the rules' changes) that the same policy
     applies to and whose clocks are computed from the same values."""
-    known: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
-    computed: dict[tuple[object, ...], Sla] = {}
 
-    def sla_at(ticket: Ticket, at: dt.datetime) -> Sla:
-        found = known.get((id(ticket), at))
-        if found is None or found[0] is not ticket:
-            found = known[(id(ticket), at)] = (ticket, _sla(ticket, at))
-        return found[1]
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.by_ticket: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
+        self.by_inputs: dict[tuple[object, ...], Sla] = {}
 
-    def _sla(ticket: Ticket, at: dt.datetime) -> Sla:
-        if ticket.status == "closed" and not config.policies:
-            return Sla(at, None, "no policies")
-        policy, why = _policy_of(ticket, config, at)
-        key = (id(policy), why, at, _clock_inputs(ticket))
-        sla = computed.get(key)
-        if sla is None:
-            sla = computed[key] = compute(ticket, policy, why, at)
+    def __call__(self, ticket: Ticket, at: dt.datetime) -> Sla:
+        found = self.by_ticket.get((id(ticket), at))
+        if found is not None and found[0] is ticket:
+            return found[1]
+        if ticket.status == "closed" and not self.config.policies:
+            sla = Sla(at, None, "no policies")
+        else:
+            policy, why = _policy_of(ticket, self.config, at)
+            key = (id(policy), why, at, _clock_inputs(ticket))
+            sla = self.by_inputs.get(key) or compute(ticket, policy, why, at)
+            self.by_inputs[key] = sla
+        self.by_ticket[(id(ticket), at)] = (ticket, sla)
         return sla
 
-    return sla_at
+    def known(self, ticket: Ticket, at: dt.datetime) -> Sla | None:
+        """The SLA of ``ticket`` at ``at`` if it was computed (for it or a version with the
+        same clocks), else None."""
+        found = self.by_ticket.get((id(ticket), at))
+        if found is not None and found[0] is ticket:
+            return found[1]
+        policy, why = _policy_of(ticket, self.config, at)
+        return self.by_inputs.get((id(policy), why, at, _clock_inputs(ticket)))
 
 
 def _checked(ticket: Ticket) -> dt.datetime | None:
@@ -402,7 +413,7 @@ def _next_instant(
     now: dt.datetime,
     config: Config,
     memory: Mapping[str, dt.datetime],
-    sla_at: SlaAt,
+    sla_at: _Slas,
 ) -> dt.datetime:
     """The first moment after ``since`` and before ``now`` at which the rules' view of the
     ticket changes: a warning or deadline crossed, the ticket changed, or a time-based
@@ -410,8 +421,9 @@ def _next_instant(
     as the rules see it at ``since``."""
     if since >= now:
         return now
-    if _crossings_known(view, since, now):
-        sla = sla_at(view, since)
+    known = sla_at.known(view, since) if _crossings_known(view, since, now) else None
+    if known is not None:  # (the rules computed it: no need of one as of now)
+        sla = known
         moments = [
             m
             for c in sla.clocks
