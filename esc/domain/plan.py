@@ -33,7 +33,7 @@ from esc.domain.model import (
 )
 from esc.domain.routing import facts_for, ticket_fields
 from esc.domain.rules import Rule
-from esc.domain.sla import Policy, Sla, choose_policy, compute
+from esc.domain.sla import Policy, Sla, advanced, choose_policy, compute
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
 SWEEPER = "esc"
@@ -306,7 +306,8 @@ class _Slas:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.by_ticket: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
-        self.by_inputs: dict[tuple[object, ...], Sla] = {}
+        self.by_inputs: dict[tuple[object, ...], Sla] = {}  # by ((policy, why, inputs), at)
+        self.latest: dict[tuple[object, ...], Sla] = {}  # by (policy, why, inputs)
 
     def __call__(self, ticket: Ticket, at: dt.datetime) -> Sla:
         found = self.by_ticket.get((id(ticket), at))
@@ -316,11 +317,21 @@ class _Slas:
             sla = Sla(at, None, "no policies")
         else:
             policy, why = _policy_of(ticket, self.config, at)
-            key = (id(policy), why, at, _clock_inputs(ticket))
-            sla = self.by_inputs.get(key) or compute(ticket, policy, why, at)
-            self.by_inputs[key] = sla
+            inputs = (id(policy), why, _clock_inputs(ticket))
+            known = self.by_inputs.get((inputs, at)) or self._advanced(ticket, inputs, at)
+            sla = known or compute(ticket, policy, why, at)
+            self.by_inputs[(inputs, at)] = self.latest[inputs] = sla
         self.by_ticket[(id(ticket), at)] = (ticket, sla)
         return sla
+
+    def _advanced(self, ticket: Ticket, inputs: tuple[object, ...], at: dt.datetime) -> Sla | None:
+        """The SLA of a version of ``ticket`` with the same policy and clock inputs, computed
+        for an earlier instant, carried on to ``at`` (:func:`esc.domain.sla.advanced`) if
+        nothing about the ticket lies after that instant; else None."""
+        earlier = self.latest.get(inputs)
+        if earlier is None or earlier.now >= at or not _all_before(ticket, earlier.now, at):
+            return None
+        return advanced(earlier, at)
 
     def known(self, ticket: Ticket, at: dt.datetime) -> Sla | None:
         """The SLA of ``ticket`` at ``at`` if it was computed (for it or a version with the
@@ -329,7 +340,7 @@ class _Slas:
         if found is not None and found[0] is ticket:
             return found[1]
         policy, why = _policy_of(ticket, self.config, at)
-        return self.by_inputs.get((id(policy), why, at, _clock_inputs(ticket)))
+        return self.by_inputs.get(((id(policy), why, _clock_inputs(ticket)), at))
 
 
 def _checked(ticket: Ticket) -> dt.datetime | None:
@@ -421,7 +432,7 @@ def _next_instant(
     as the rules see it at ``since``."""
     if since >= now:
         return now
-    known = sla_at.known(view, since) if _crossings_known(view, since, now) else None
+    known = sla_at.known(view, since) if _all_before(view, since, now) else None
     if known is not None:  # (the rules computed it: no need of one as of now)
         sla = known
         moments = [
@@ -440,16 +451,18 @@ def _next_instant(
     return min(moments).astimezone(now.tzinfo) if moments else now
 
 
-def _crossings_known(view: Ticket, since: dt.datetime, now: dt.datetime) -> bool:
-    """Whether the ticket's SLA at ``since`` tells which warnings and deadlines its clocks
-    cross until ``now`` if the ticket stays as it is (``view``, as of ``since``).
+def _all_before(view: Ticket, since: dt.datetime, now: dt.datetime) -> bool:
+    """Whether nothing of ``view`` its SLA clocks are computed from lies after ``since``,
+    and ``now`` is within the 10-year horizon of counted time: then the SLA at ``since``
+    tells the clocks until ``now`` if the ticket stays as it is.
 
     A running clock's warning and due instants do not depend on when they are asked
-    about, nor does a paused one cross anything while its pause lasts; so the SLA at
-    ``since`` (which the rules just computed) serves instead of a new one at ``now``,
-    unless something about the ticket lies after ``since`` (a time a person wrote by
-    hand).  (The policy that applies at ``since`` applies until the next moment: a
-    policy's age or idle limit is one, :func:`time_moments`.)
+    about, nor does a paused one cross anything while its pause lasts; only a time that
+    lies after ``since`` (a first response or resolution time, an entry, a request or a
+    status change written by hand without a log line, or after the moment a replay
+    views) would change the clocks between.  (The policy that applies at ``since``
+    applies until the next moment of a replay: a policy's age or idle limit is one,
+    :func:`time_moments`.)
     """
     if view.created > since or view.updated > since:
         return False
@@ -459,6 +472,8 @@ def _crossings_known(view: Ticket, since: dt.datetime, now: dt.datetime) -> bool
     if any(t is not None and t > since for t in stops):
         return False
     if any(e.at > since for e in view.entries):
+        return False
+    if any(a.at > since for a in field_changes(view.activity, "status")):
         return False
     return all(r.asked <= since and (r.closed is None or r.closed <= since) for r in view.requests)
 

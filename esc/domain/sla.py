@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from esc.domain.calendar import (
     MAX_HORIZON,
+    UTC,
     Calendar,
     add_business_time,
     business_time_and_deadlines,
@@ -422,6 +424,36 @@ def _clock(
     return Clock(
         metric, target, start, stop, due, warn, state, used, tuple(excluded), marks, pausing
     )
+
+
+def advanced(sla: Sla, at: dt.datetime) -> Sla | None:
+    """``sla`` as of the later instant ``at``, for a ticket that stays as it was (nothing
+    about it lies after ``sla.now``), if its clocks alone tell it; else None.
+
+    A stopped clock stays as it is; a running one keeps its warning and due instants and
+    only counts on (its state, time used and crossed instants as of ``at``).  A clock
+    paused now, or one counted up to the 10-year horizon, needs the whole computation.
+    """
+    if sla.policy is None or at < sla.now:
+        return None
+    cal = sla.policy.calendar
+    clocks = []
+    for clock in sla.clocks:
+        if clock.stop is not None:
+            clocks.append(clock)
+            continue
+        if clock.pausing or clock.due is None or at > clock.start + MAX_HORIZON:
+            return None
+        if clock.paused and any(hi > clock.start for _, hi in clock.paused):
+            used = counted_time(cal, clock.start, at, clock.paused)
+        else:
+            used = business_time_between(cal, clock.start, at)
+        due = clock.due.astimezone(UTC)
+        warn = None if clock.warn is None else clock.warn.astimezone(UTC)
+        state = clock_state(at, False, used <= clock.target, False, due, warn)
+        marks = _crossed(warn, due, at)
+        clocks.append(replace(clock, state=state, used=used, marks=marks))
+    return Sla(at, sla.policy, sla.why, tuple(clocks))
 
 
 NEXT_STATES: tuple[tuple[ClockState, ...], ...] = (("breached",), ("warning", "ok"), ("paused",))

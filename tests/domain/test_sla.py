@@ -34,6 +34,7 @@ from esc.domain.sla import (
     Policy,
     PolicyError,
     Sla,
+    advanced,
     compute,
     counted_time,
     deadline,
@@ -1079,3 +1080,41 @@ def test_the_next_clock_is_the_most_overdue_else_the_soonest_due_else_a_paused_o
     assert next_index(["ok", "ok"], [None, 2.0]) == 1  # (no due instant: last)
     assert next_index(["ok", "ok"], [2.0, 2.0]) == 0  # (the first of equals)
     assert next_index(["paused", "paused"], [9.0, 8.0]) == 1
+
+
+@settings(max_examples=80, deadline=None, database=None)
+@given(
+    pending=st.lists(st.tuples(st.integers(1, 3000), st.integers(1, 3000)), min_size=0, max_size=3),
+    answered=st.one_of(st.none(), st.integers(1, 6000)),
+    still_pending=st.booleans(),
+    quiet=st.integers(0, 6000),
+    later=st.integers(1, 20000),
+)
+def test_an_sla_carried_on_to_a_later_instant_is_the_one_computed_then(
+    pending: list[tuple[int, int]],
+    answered: int | None,
+    still_pending: bool,
+    quiet: int,
+    later: int,
+) -> None:
+    # Nothing about the ticket lies after `since`: its SLA at `since` carried on to `at`
+    # (what a sweep's replay does between two moments) is the SLA computed at `at`, or
+    # None where only the whole computation tells (a clock paused now).
+    created = berlin(2026, 11, 23, 9)
+    activity = _history(pending)
+    if still_pending:
+        last = activity[-1].at if activity else created
+        activity += (status(last + M, "open", "pending"),)
+    t = ticket(
+        created,
+        status="pending" if still_pending else "open",
+        first_response_at=None if answered is None else created + answered * M,
+        activity=activity,
+    )
+    since = max([t.updated, t.first_response_at or created]) + quiet * M
+    at = since + later * M
+    carried = advanced(compute(t, STANDARD, "test", since), at)
+    if still_pending and any(c.stop is None for c in compute(t, STANDARD, "test", at).clocks):
+        assert carried is None
+    else:
+        assert carried == compute(t, STANDARD, "test", at)
