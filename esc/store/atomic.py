@@ -17,8 +17,10 @@ import contextlib
 import ctypes
 import errno
 import os
+import queue
 import re
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,6 +40,13 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLO
 def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
     """The bytes of a regular file and its stat, from one open; NotRegularFile for anything
     else (never opened blindly: a FIFO would hang the reader)."""
+    fd, data, st = _open_and_read(path)
+    os.close(fd)
+    return data, st
+
+
+def _open_and_read(path: str | Path) -> tuple[int, bytes, os.stat_result]:
+    """:func:`read_with_stat`, the file left open: its descriptor (the caller closes it)."""
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
@@ -48,15 +57,22 @@ def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile(f"{_kind(st.st_mode)}, not a regular file")
-        data = os.read(fd, st.st_size + 1)
-        if len(data) <= st.st_size:  # all of it (a regular file reads short only at its end)
-            return data, st
-        chunks = [data]  # it grew since the fstat
-        while chunks[-1]:
-            chunks.append(os.read(fd, 1 << 16))
-        return b"".join(chunks), st
-    finally:
+        return fd, _read_all(fd, st.st_size), st
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """Everything in the open regular file ``fd`` from its start (``size``: its size when
+    last looked at)."""
+    data = os.pread(fd, size + 1, 0)
+    if len(data) <= size:  # all of it (a regular file reads short only at its end)
+        return data
+    chunks = [data]  # it grew since
+    while chunks[-1]:
+        chunks.append(os.pread(fd, 1 << 16, sum(map(len, chunks))))
+    return b"".join(chunks)
 
 
 def _kind(mode: int) -> str:
@@ -299,6 +315,7 @@ def replace_if_unchanged(
     *,
     sync_dir: bool = True,
     written: Written | None = None,
+    garbage: Garbage | None = None,
 ) -> os.stat_result | None:
     """Replace ``path`` with ``text`` atomically if it still holds ``expected``; returns the
     stat of the file written, or None (nothing written) if it holds something else now.
@@ -311,21 +328,28 @@ def replace_if_unchanged(
 
     ``written`` is the temporary file already holding ``text`` (from :func:`write_unsynced`,
     then :func:`sync_written`): it is used instead of a new one, and removed if nothing is
-    written.
+    written.  With ``garbage``, the old version exchanged out (under a temporary name) is
+    left to it to remove rather than removed here (see :class:`Garbage`).
     """
     with naming(path):
-        return _replace_if_unchanged(path, expected, text, sync_dir, written)
+        return _replace_if_unchanged(path, expected, text, sync_dir, written, garbage)
 
 
 def _replace_if_unchanged(
-    path: Path, expected: str, text: str, sync_dir: bool, written: Written | None
+    path: Path,
+    expected: str,
+    text: str,
+    sync_dir: bool,
+    written: Written | None,
+    garbage: Garbage | None,
 ) -> os.stat_result | None:
     if written is None:
         written = _write_temporary(path, text.encode("utf-8"), _mode_of(path))
     tmp, st = written
+    fd = -1
     try:
         try:
-            now, compared = read_with_stat(path)
+            fd, now, compared = _open_and_read(path)
         except FileNotFoundError:
             now = None
         if now != expected.encode("utf-8"):
@@ -334,19 +358,67 @@ def _replace_if_unchanged(
         if not _exchange(tmp, path):
             os.replace(tmp, path)  # (no exchange here: a save in the last microsecond wins)
         else:
-            out, st_out = read_with_stat(tmp)
-            if st_out.st_ino != compared.st_ino or out != now:
+            # What came out must be the very file compared, holding what was compared: the
+            # inode now at ``tmp`` is the one still open here (it cannot be reused while
+            # open), read again through the same descriptor (an in-place save shows there)
+            st_out = os.lstat(tmp)
+            same = (st_out.st_ino, st_out.st_dev) == (compared.st_ino, compared.st_dev)
+            if not same or _read_all(fd, st_out.st_size) != now:
                 _put_back(tmp, path, st)
                 return None
-            os.unlink(tmp)
+            if garbage is None:
+                os.unlink(tmp)
+            else:
+                garbage.put(tmp)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             if os.stat(tmp).st_ino == st.st_ino:
                 os.unlink(tmp)
         raise
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if sync_dir:
         sync_folder(path.parent)
     return st
+
+
+class Garbage:
+    """Files that are junk once written elsewhere (the old versions of files
+    :func:`replace_if_unchanged` exchanged out), removed by a thread of their own while
+    the caller goes on: removing a file costs ~0.3 ms of waiting on the file system, most
+    of it not CPU (the journal), which a sweep that rewrites thousands of tickets spent
+    one after the other.
+
+    Each file is junk under its temporary name (``.NAME.PID-RANDOM.tmp``): if the process
+    dies before the thread removes it, the next sweep does (:func:`remove_stale_temporaries`),
+    and no file in place is ever half old and half new.  :meth:`close` waits until every
+    file put is gone; the thread must not outlive the work that put them (a process forked
+    while it runs would not have it).
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def put(self, path: Path) -> None:
+        """Remove ``path`` soon."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._remove, name="esc-garbage", daemon=True)
+            self._thread.start()
+        self._queue.put(os.fspath(path))
+
+    def _remove(self) -> None:
+        while (path := self._queue.get()) is not None:
+            with contextlib.suppress(OSError):  # (gone, or not removable: the next sweep's)
+                os.unlink(path)
+
+    def close(self) -> None:
+        """Wait until every file put has been removed (or could not be)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
 
 
 def _put_back(tmp: Path, path: Path, ours: os.stat_result) -> None:

@@ -685,7 +685,16 @@ def _only_added(doc: TicketDoc, change: Change) -> bool:
     return not any(r.key in keys for r in change.requests)
 
 
+_SCALARS = frozenset({str, int, bool, type(None), dt.datetime, dt.date})
+
+
 def _plain(value: object) -> object:
+    """``value`` as a YAML reader gives it back: mappings as dicts, sequences as lists."""
+    kind = type(value)
+    if kind in _SCALARS:  # (most values: no Mapping check, an ABC's isinstance is slow)
+        return value
+    if kind is dict:
+        return {k: _plain(v) for k, v in value.items()}  # type: ignore[attr-defined]
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

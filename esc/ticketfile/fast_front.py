@@ -88,6 +88,8 @@ def _load(lines: list[str]) -> Front:
     indent = 0  # the indentation of the block being read
     for index, line in enumerate(lines):
         kind, depth, key, value = known(line) or _line(line)
+        if type(value) is _Pairs:  # (a remembered flow mapping: a new one each time)
+            value = dict(value)
         if kind is _TOP:
             if key in data:
                 raise _Unsupported
@@ -134,6 +136,14 @@ _LINES_KEPT = 50_000
 _IMMUTABLE = (str, int, dt.datetime, dt.date, type(None))
 
 
+class _Pairs(tuple):  # type: ignore[type-arg]
+    """What a remembered line holding a flow mapping of scalars holds: its pairs, made a
+    new mapping each time the line is read (``  first_response: {due: ..., state: ok}``:
+    a sweep writes the same deadlines into many tickets, and reads them back)."""
+
+    __slots__ = ()
+
+
 def _line(line: str) -> tuple[object, int, str, Any]:
     """One front-matter line: (kind, indent, key, value); remembered if its value is.
 
@@ -162,6 +172,8 @@ def _line(line: str) -> tuple[object, int, str, Any]:
         kept = parsed
     elif parsed[0] is _TOP and (value == [] or value == {}):
         kept = (_TOP, 0, parsed[2], _NO_ITEMS if value == [] else _NO_PAIRS)
+    elif type(value) is dict and all(isinstance(v, _IMMUTABLE) for v in value.values()):
+        kept = (parsed[0], parsed[1], parsed[2], _Pairs(value.items()))
     else:
         return parsed
     if len(_LINES) >= _LINES_KEPT:

@@ -293,6 +293,8 @@ def _scalars(node: Node) -> Iterator[Node]:
 
 def scalar(value: object) -> str:
     """``value`` as a YAML scalar that reads back as exactly the same value."""
+    if type(value) is str:  # (most values: answered first)
+        return value if _is_plain_safe(value) else quote(value)
     if value is None:
         return "null"
     if value is True or value is False:
@@ -343,6 +345,11 @@ def flow_mapping(mapping: Mapping[str, object]) -> str:
 
 def inline(value: object) -> str:
     """A value on one line: scalar, flow mapping or flow sequence."""
+    kind = type(value)
+    if kind in _SCALAR_TYPES:  # (no Mapping check: an ABC's isinstance is slow)
+        return scalar(value)
+    if kind is dict:
+        return flow_mapping(value)  # type: ignore[arg-type]
     if isinstance(value, Mapping):
         return flow_mapping(value)
     if isinstance(value, (list, tuple)):
@@ -350,8 +357,13 @@ def inline(value: object) -> str:
     return scalar(value)
 
 
+_SCALAR_TYPES = frozenset({str, int, bool, type(None), dt.datetime, dt.date})
+
+
 def block_value(value: object, indent: int, nl: str) -> str:
     """Text after ``key:`` for ``value``: `` scalar`` or a block of one item per line."""
+    if type(value) in _SCALAR_TYPES:  # (no Mapping check: an ABC's isinstance is slow)
+        return " " + scalar(value)
     if isinstance(value, (list, tuple)) and value:
         pad = " " * indent
         return "".join(f"{nl}{pad}- {inline(item)}" for item in value)
@@ -537,21 +549,23 @@ def _quick_slots(text: str, front: fast_front.Front) -> dict[str, _Slot]:
     """Slots of a front-matter in esc's own style: every key at column 0 of its line, its
     block (if any) on the lines up to the next key."""
     lines = text.split("\n")[:-1]
-    # (the start of line n is the length of the lines before it, plus their line breaks)
-    lengths = list(itertools.accumulate(map(len, lines), initial=0))
-    order = list(front.key_lines.items())  # (fast_front keeps the keys in line order)
+    # (the start of line n: the lengths of the lines before it, each with its line break)
+    starts = list(itertools.accumulate([len(line) + 1 for line in lines], initial=0))
+    firsts = list(front.key_lines.values())  # (fast_front keeps the keys in line order)
+    firsts.append(len(lines))
     data = front.data
     slots = {}
-    for n, (key, first) in enumerate(order):
-        last = (order[n + 1][1] if n + 1 < len(order) else len(lines)) - 1
-        end = lengths[last + 1] + last  # (the end of its last line)
-        children = last > first
-        child = lines[first + 1] if children else ""
-        indent = len(child) - len(child.lstrip(" ")) if children else 2
-        start = lengths[first] + first
-        slot = _Slot(start, start + len(key) + 1, end, indent, None)
+    for n, key in enumerate(front.key_lines):
+        first, after = firsts[n], firsts[n + 1]
+        start, end = starts[first], starts[after] - 1  # (the end of its last line)
         value = data[key]
-        if isinstance(value, list) and value and children:
+        if after == first + 1:  # one line (most keys)
+            kind = "empty" if value is None or value == [] else None
+            slots[key] = _Slot(start, start + len(key) + 1, end, 2, kind)
+            continue
+        child = lines[first + 1]
+        slot = _Slot(start, start + len(key) + 1, end, len(child) - len(child.lstrip(" ")), None)
+        if isinstance(value, list) and value:
             slot.list_kind, slot.last_item_end = "block", end
         elif value is None or value == []:
             slot.list_kind = "empty"

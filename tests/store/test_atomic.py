@@ -216,3 +216,60 @@ def test_an_unreadable_teams_yaml_is_one_line(tmp_path: Path) -> None:
         assert (proc.returncode, proc.stderr) == (1, "esc: teams.yaml: Permission denied\n"), args
     (root / "teams.yaml").chmod(0o644)
     assert files(root) == before
+
+
+# ---------------------------------------------------------------- the sweep's write path
+
+
+def test_the_old_versions_a_batch_exchanges_out_are_gone_once_its_garbage_is_closed(
+    tmp_path: Path,
+) -> None:
+    """The sweep's batch leaves the old versions to a thread (atomic.Garbage): each file
+    holds its new text at once, the old ones are junk under a temporary name until the
+    thread removes them, and none is left once the garbage is closed."""
+    from esc.store import atomic
+
+    names = [f"T-{n}.md" for n in range(1, 41)]
+    for name in names:
+        (tmp_path / name).write_text(f"{name} as read\n")
+    ahead = [atomic.write_unsynced(tmp_path / n, f"{n} new ✓\n") for n in names]
+    atomic.sync_written(tmp_path, ahead)
+    garbage = atomic.Garbage()
+    for name, written in zip(names, ahead, strict=True):
+        target = tmp_path / name
+        st = atomic.replace_if_unchanged(
+            target, f"{name} as read\n", f"{name} new ✓\n", written=written, garbage=garbage
+        )
+        assert st is not None and target.read_text() == f"{name} new ✓\n"
+        assert os.stat(target).st_ino == st.st_ino
+        leftover = [p for p in tmp_path.iterdir() if p.name.startswith(f".{name}.")]
+        assert all(p.read_text() == f"{name} as read\n" for p in leftover)  # old, or gone
+    garbage.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    garbage.close()  # (closing twice, or with nothing put, waits for nothing)
+    atomic.Garbage().close()
+
+
+def test_a_save_written_in_place_between_the_check_and_the_swap_is_put_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor that saves into the same file (same inode, same size) an instant before
+    the swap: what came out is the very file compared, but not what was compared, so the
+    save is put back and nothing is written."""
+    from esc.store import atomic
+
+    target = tmp_path / "T-1.md"
+    target.write_text("as read\n")
+    real = atomic._exchange
+
+    def exchange_after_an_in_place_save(a: Path, b: Path) -> bool:
+        with open(b, "r+") as handle:
+            handle.write("as save\n")  # (the same length: only the bytes tell)
+        return real(a, b)
+
+    monkeypatch.setattr(atomic, "_exchange", exchange_after_an_in_place_save)
+    garbage = atomic.Garbage()
+    assert atomic.replace_if_unchanged(target, "as read\n", "esc's\n", garbage=garbage) is None
+    garbage.close()
+    assert target.read_text() == "as save\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["T-1.md"]

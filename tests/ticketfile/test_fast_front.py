@@ -304,3 +304,24 @@ def test_plain_scalars_get_the_tag_ruamel_yaml_gives_them(text: str) -> None:
 
     expected = str(VersionedResolver(version=(1, 2)).resolve(ScalarNode, text, (True, False)))
     assert fast_front._tag_of(text) == expected
+
+
+def test_a_flow_mapping_line_read_again_is_a_new_mapping_with_the_same_values() -> None:
+    """Lines holding a flow mapping of scalars are remembered (a sweep writes the same
+    deadlines into many tickets and reads them back): each reading is its own mapping,
+    as ruamel.yaml would give, so a change to one never shows in another ticket's."""
+    text = (
+        "sla:\n"
+        "  first_response: {due: 2026-11-27T13:00:00+01:00, state: ok}\n"
+        "escalations:\n"
+        "  - {at: 2026-11-27T09:00:00+01:00, kind: team, to: engineering}\n"
+    )
+    first, second = fast_front.load(text), fast_front.load(text)
+    assert first is not None and second is not None
+    assert first.data == second.data == YAML(typ="safe", pure=True).load(text)
+    first.data["sla"]["first_response"]["state"] = "breached"
+    first.data["escalations"][0]["kind"] = "manual"
+    third = fast_front.load(text)
+    assert third is not None and third.data == second.data
+    assert third.data["sla"]["first_response"]["state"] == "ok"
+    assert third.data["escalations"][0]["kind"] == "team"

@@ -176,3 +176,24 @@ def test_slots_kept_from_edit_to_edit_are_the_slots_read_from_the_text(
         quick = fast_front.load(kept.text)
         if kept._known is not None and quick is not None:
             assert kept._known == yaml_text._quick_slots(kept.text, quick)
+
+
+def test_values_of_any_mapping_or_sequence_type_are_written_as_plain_ones_are() -> None:
+    """The writers answer plain dicts, lists and scalars first (by their exact type);
+    a read-only mapping, a tuple or a text subclass is written the same, and reads back
+    as the same value."""
+    import types
+
+    class Word(str):
+        pass
+
+    moment = dt.datetime(2026, 11, 27, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    plain = {"due": moment, "state": "ok", "n": 3, "none": None, "flag": True}
+    other = types.MappingProxyType({"due": moment, "state": Word("ok"), "n": 3,
+                                    "none": None, "flag": True})  # fmt: skip
+    assert yaml_text.inline(other) == yaml_text.inline(plain)
+    assert yaml_text.block_value(other, 2, "\n") == yaml_text.block_value(plain, 2, "\n")
+    assert yaml_text.inline((1, "a b", moment)) == yaml_text.inline([1, "a b", moment])
+    assert yaml_text.scalar(Word("yes")) == yaml_text.scalar("yes") == '"yes"'
+    text = "sla:" + yaml_text.block_value({"first": other, "items": (Word("x"),)}, 2, "\n") + "\n"
+    assert YAML(typ="safe", pure=True).load(text) == {"sla": {"first": plain, "items": ["x"]}}
