@@ -379,10 +379,13 @@ def _parse_change(rest: str) -> tuple[str | None, str | None, str] | None:
     return old, new, note
 
 
+_JSON = json.JSONDecoder()  # (a quoted value in a log line is a JSON string)
+
+
 def _take_value(text: str, stop: str) -> tuple[str | None, str]:
     if text.startswith('"'):
         try:
-            value, end = json.JSONDecoder().raw_decode(text)
+            value, end = _JSON.raw_decode(text)
             return str(value), text[end:]
         except ValueError:
             pass
