@@ -10,8 +10,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from esc.domain.config import Config, Finding
 
 REPO = Path(__file__).resolve().parent.parent
 ESC = shutil.which("esc") or str(Path(sys.executable).parent / "esc")
@@ -26,10 +30,31 @@ def same_folder() -> Iterator[None]:
     assert os.getcwd() == before, "the test left the current folder changed"
 
 
+@pytest.fixture(scope="session")
+def compiled_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """esc's report templates as jinja compiles them into the user cache
+    (``~/.cache/esc/templates``) the first time esc renders a report: compiled once per
+    worker, copied into each test's home (compiling them again costs a sweep 0.25 s)."""
+    from esc.report.contents import SUMMARY_TEMPLATE
+    from esc.report.render import TEMPLATE_OF, load_templates
+
+    folder = tmp_path_factory.mktemp("user-cache") / "templates"
+    load_templates([SUMMARY_TEMPLATE, *TEMPLATE_OF.values()], None, folder)
+    assert len(list(folder.iterdir())) == 1 + len(TEMPLATE_OF)
+    return folder
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads the real home, git identity, clock settings or workspace."""
+def isolated_env(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    compiled_templates: Path,
+) -> None:
+    """No test reads the real home, git identity, clock settings or workspace. Each home
+    holds what a user's has after esc's first report: the compiled templates (jinja checks
+    each against its source, so they are never stale)."""
     home = tmp_path_factory.mktemp("home")
+    shutil.copytree(compiled_templates, home / ".cache" / "esc" / "templates")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -128,12 +153,33 @@ def run_in_process(
     return Result(code, out.getvalue(), err.getvalue())
 
 
+_PARSED: dict[tuple[str, str], tuple[Config | None, list[Finding]]] = {}
+
+
+def keep_parsed_configuration(root: Path) -> None:
+    """Put in the user cache what esc keeps there after its first command in the workspace
+    at ``root``: its teams.yaml and rules.yaml parsed (parsing them costs a command 0.06 s;
+    each text is parsed once per worker). esc still parses them again once they change."""
+    from esc.config.loading import build_config
+    from esc.store import user_cache
+    from esc.store.workspace import Workspace
+
+    workspace = Workspace(root.resolve())
+    texts = workspace.config_texts()
+    assert texts is not None, root
+    if texts not in _PARSED:
+        _PARSED[texts] = build_config(*texts)
+    user_cache.keep_configuration(workspace.root, texts, _PARSED[texts])
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """A fresh `esc init` workspace."""
+    """A fresh `esc init` workspace (its configuration already kept in the user cache, as
+    after esc's first command there)."""
     root = tmp_path / "ws"
     result = run_in_process(["init", str(root)], tmp_path)
     assert result.code == 0, result.err
+    keep_parsed_configuration(root)
     return root
 
 
@@ -144,11 +190,13 @@ def esc(workspace: Path) -> Esc:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Path]:
-    """A copy of the demo workspace at the repo root."""
+    """A copy of the demo workspace at the repo root (its configuration already kept in the
+    user cache, as after esc's first command there)."""
     root = tmp_path / "demo"
     root.mkdir()
     for name in ("teams.yaml", "rules.yaml"):
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "tickets", root / "tickets")
     shutil.copytree(REPO / "kb", root / "kb")
+    keep_parsed_configuration(root)
     yield root

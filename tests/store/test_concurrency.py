@@ -153,13 +153,20 @@ def assert_every_success_landed(esc: Esc, runs: list[Run]) -> None:
         assert len(added) == len(landed), (ticket, len(added), len(landed))
 
 
+# (Each of these two also checks what a test of 20 comments at once on one ticket and one
+# of 12 creates at once checked: 18 comments land on one ticket among 32 other writers,
+# and 7 creates all succeed, each with an ID of its own and a file of its own.)
+ALWAYS_SUCCEED = ("comment", "tag", "assign", "sweep", "create")
+
+
 def test_fifty_mixed_commands_on_one_ticket_lose_nothing(workspace: Path) -> None:
     esc = Esc(workspace, now=NOW)
     ticket = new_ticket(esc, "Card charged twice")
     runs = run_at_once(workspace, mixed_commands([ticket], random.Random(12)))
     assert sum(r.code == 0 for r in runs if r.args[0] == "comment") == 18
-    assert all(r.code == 0 for r in runs if r.args[0] in ("comment", "tag", "assign", "sweep"))
+    assert all(r.code == 0 for r in runs if r.args[0] in ALWAYS_SUCCEED)
     assert_every_success_landed(esc, runs)
+    assert len(list((workspace / "tickets").glob("*.md"))) == 1 + 7
 
 
 def test_fifty_mixed_commands_on_many_tickets_lose_nothing(workspace: Path) -> None:
@@ -167,24 +174,9 @@ def test_fifty_mixed_commands_on_many_tickets_lose_nothing(workspace: Path) -> N
     categories = ["billing", "bug", "outage"]
     tickets = [new_ticket(esc, f"Problem {n}", categories[n % 3]) for n in range(8)]
     runs = run_at_once(workspace, mixed_commands(tickets, random.Random(34)))
-    assert all(r.code == 0 for r in runs if r.args[0] in ("comment", "tag", "assign", "sweep"))
+    assert all(r.code == 0 for r in runs if r.args[0] in ALWAYS_SUCCEED)
     assert_every_success_landed(esc, runs)
-
-
-def test_twenty_comments_at_once_all_land(workspace: Path) -> None:
-    esc = Esc(workspace, now=NOW)
-    ticket = new_ticket(esc, "Cannot log in")
-    runs = run_at_once(workspace, [["comment", ticket, "-m", f"note {n}"] for n in range(20)])
-    assert [r.code for r in runs] == [0] * 20
-    texts = [e["text"] for e in shown(esc, ticket)["conversation"]]  # type: ignore[attr-defined]
-    assert sorted(texts) == sorted(f"note {n}" for n in range(20))
-
-
-def test_concurrent_creates_never_share_an_id(workspace: Path) -> None:
-    runs = run_at_once(workspace, [["create", "--title", f"t{n}"] for n in range(12)])
-    ids = [r.out.strip().split()[0] for r in runs if r.code == 0]
-    assert len(ids) == 12 and len(set(ids)) == 12
-    assert len(list((workspace / "tickets").glob("*.md"))) == 12
+    assert len(list((workspace / "tickets").glob("*.md"))) == 8 + 7
 
 
 # ---------------------------------------------------------------- hand edits racing a sweep

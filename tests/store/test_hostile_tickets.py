@@ -219,12 +219,26 @@ def snapshot(path: Path) -> tuple[object, ...]:
     return ("file", path.read_bytes())
 
 
+GOOD: dict[str, bytes] = {}  # (per worker: the two good tickets' files, as created once)
+
+
+def two_good_tickets(esc: Esc, workspace: Path) -> list[str]:
+    """Two good tickets, as `esc create` writes them: created in the worker's first
+    workspace, their files copied into the next ones (create writes nothing else)."""
+    if not GOOD:
+        for title in ("Invoice missing", "Refund please"):
+            made = esc.ok("create", "--title", title, "--category", "billing", now=CREATED)
+            GOOD[made.strip()] = (workspace / "tickets" / f"{made.strip()}.md").read_bytes()
+        assert sorted(p.name for p in workspace.iterdir() if p.name.startswith(".esc")) == []
+    else:
+        for ticket, data in GOOD.items():
+            (workspace / "tickets" / f"{ticket}.md").write_bytes(data)
+    return list(GOOD)
+
+
 @pytest.fixture
 def hostile(esc: Esc, workspace: Path, request: pytest.FixtureRequest) -> tuple[Path, list[str]]:
-    good = [
-        esc.ok("create", "--title", title, "--category", "billing", now=CREATED).strip()
-        for title in ("Invoice missing", "Refund please")
-    ]
+    good = two_good_tickets(esc, workspace)
     (workspace / "elsewhere.md").write_bytes(ticket())
     path = workspace / BROKEN
     case = request.param

@@ -187,6 +187,7 @@ def test_killing_the_sweep_alone_kills_its_workers(tmp_path: Path) -> None:
     workers: list[int] = []
     while proc.poll() is None and not (len(workers) == 2 and all(map(busy, workers))):
         workers = children(proc.pid)  # (until both have done some work: they are set up)
+        time.sleep(0.005)  # (polling a process that runs on its own: no CPU taken from it)
     assert len(workers) == 2, "the sweep ended before its workers were seen at work"
     watches = [os.pidfd_open(pid) for pid in workers]
     try:
