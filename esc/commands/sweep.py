@@ -815,16 +815,19 @@ class SweepReports:
     """The reports a sweep renders, unless nothing they show can have changed.
 
     When workers swept (a cold sweep), what the reports show of each ticket is gathered as
-    the workers hand tickets back, and the HTML and JSON reports are rendered in a process
-    aside while this one saves the cache and renders the summary: 0.2-0.3 s of a 10k cold
-    sweep (bench/README.md).  Otherwise (or if the process aside fails) every report is
-    rendered here; the files are the same either way (tests/store/test_workers.py).
+    the workers hand tickets back, and the HTML and JSON reports are rendered and written in
+    a process aside while this one saves the cache and renders the summary: 0.2-0.3 s of a
+    10k cold sweep (bench/README.md).  Otherwise (or if the process aside fails) every
+    report is rendered here; the files are the same either way
+    (tests/store/test_workers.py).  Each file is written as it is rendered, never held as
+    one text (nor sent from the process aside: at 100,000 open tickets the three are
+    ~160 MB of text).
     """
 
     def __init__(self, workspace: Workspace, now: dt.datetime, folder: Path, on: bool) -> None:
         self.workspace, self.now, self.folder, self.on = workspace, now, folder, on
         self.items: ReportItems | None = None
-        self.aside: workers.Aside[dict[str, str] | None] | None = None
+        self.aside: workers.Aside[list[str] | None] | None = None
 
     def gather(self, catalog: Catalog, name: str, entry: Entry) -> None:
         """A worker is done with ticket ``name``: take what the reports show of it."""
@@ -838,9 +841,9 @@ class SweepReports:
         self.items.add(name, entry)
 
     def start_aside(self, catalog: Catalog) -> None:
-        """The workers swept every ticket: render the HTML and JSON reports aside."""
+        """The workers swept every ticket: render and write the HTML and JSON reports aside."""
         if self.on and workers.can_fork():
-            self.aside = workers.Aside(lambda: self._files(catalog, None, ASIDE_REPORTS))
+            self.aside = workers.Aside(lambda: self._write(catalog, None, ASIDE_REPORTS, False))
 
     def render(self, catalog: Catalog, records: list[Record], dry_run: bool) -> list[str]:
         """Write the reports that changed; the paths written."""
@@ -851,39 +854,42 @@ class SweepReports:
             if self.aside is not None:
                 self.aside.result()
             return []
-        files: dict[str, str] | None = None
+        written: list[str] = []
         if self.aside is not None:
-            mine = tuple(set(SWEEP_REPORTS) - set(ASIDE_REPORTS))
-            here = self._files(catalog, records, mine)
+            mine = tuple(name for name in SWEEP_REPORTS if name not in ASIDE_REPORTS)
+            here = self._write(catalog, records, mine, dry_run)
             aside = self.aside.result()
-            files = {**here, **aside} if here is not None and aside is not None else None
-        if files is None:
-            files = self._files(catalog, records, SWEEP_REPORTS, everything=True)
-        assert files is not None
-        written = self.workspace.write_if_changed(
-            self.folder, {name: files[name] for name in SWEEP_REPORTS}, dry_run
-        )
+            if here is not None and aside is not None:
+                written = here + aside
+            else:  # (the process aside failed: its reports are rendered here, afresh)
+                rest = self._write(catalog, records, ASIDE_REPORTS, dry_run, everything=True)
+                written = (here or []) + (rest or [])
+        else:
+            written = self._write(catalog, records, SWEEP_REPORTS, dry_run, everything=True) or []
         if not dry_run:
             catalog.cache.set_meta("reports", signature)
-        return written
+        return [self.workspace.rel(self.folder / name) for name in SWEEP_REPORTS if name in written]
 
-    def _files(
+    def _write(
         self,
         catalog: Catalog,
         records: list[Record] | None,
         parts: tuple[str, ...],
+        dry_run: bool,
         everything: bool = False,
-    ) -> dict[str, str] | None:
-        """The report files ``parts``, from ``records`` (None: the cache as the workers
-        left it), with the gathered items unless ``everything`` is read afresh."""
-        from esc.report.contents import sweep_reports
+    ) -> list[str] | None:
+        """Write the report files ``parts`` that changed, from ``records`` (None: the cache
+        as the workers left it; nothing is written, and None returned, if the reports are
+        up to date), with the gathered items unless ``everything`` is read afresh; the
+        names of the files written."""
+        from esc.report.contents import write_sweep_reports
 
         if records is None:
             if _report_signature(self.workspace, catalog, self.folder, self.now) is None:
                 return None
             records = catalog.cached_records()
         items = None if everything else self.items
-        return sweep_reports(catalog, records, self.now, items, parts)
+        return write_sweep_reports(catalog, records, self.now, self.folder, dry_run, items, parts)
 
 
 def _report_signature(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from esc.domain import stats
@@ -175,12 +176,47 @@ def sweep_reports(
     gathered: ReportItems | None = None,
     parts: Collection[str] = SWEEP_REPORTS,
 ) -> dict[str, str]:
+    """The files a sweep renders (those named in ``parts``), as texts (see
+    :func:`sweep_report_pieces`)."""
+    made = sweep_report_pieces(catalog, records, now, gathered, parts)
+    return {name: "".join(pieces) for name, pieces in made.items()}
+
+
+def write_sweep_reports(
+    catalog: Catalog,
+    records: list[Record],
+    now: dt.datetime,
+    folder: Path,
+    dry_run: bool,
+    gathered: ReportItems | None = None,
+    parts: Collection[str] = SWEEP_REPORTS,
+) -> list[str]:
+    """Write the files a sweep renders (those named in ``parts``) into ``folder``, each a
+    few thousand pieces at a time as it is rendered (never one whole text: at 100,000 open
+    tickets index.html and report.json are ~70 MB each), unless it holds that text
+    already; the names of those that changed (with ``dry_run``: would change)."""
+    made = sweep_report_pieces(catalog, records, now, gathered, parts)
+    workspace = catalog.workspace
+    return [
+        name
+        for name, pieces in made.items()
+        if workspace.write_pieces_if_changed(folder / name, pieces, dry_run)
+    ]
+
+
+def sweep_report_pieces(
+    catalog: Catalog,
+    records: list[Record],
+    now: dt.datetime,
+    gathered: ReportItems | None = None,
+    parts: Collection[str] = SWEEP_REPORTS,
+) -> dict[str, Iterator[str]]:
     """The files a sweep renders (those named in ``parts``), as of the top of the hour so
-    they change at most hourly.
+    they change at most hourly, each as the pieces its renderer yields.
 
     ``gathered`` holds the reports' tickets and SLAs if they were gathered already.
     """
-    from esc.report.render import SummaryTally, render, render_report
+    from esc.report.render import SummaryTally, render_pieces, report_pieces
 
     as_of = report_time(now)
     period = stats.default_period(as_of)
@@ -203,15 +239,14 @@ def sweep_reports(
     tally, summary, settled = ready
     overrides = catalog.workspace.root / TEMPLATES_DIR
     compiled = compiled_templates_dir()
-    files = {}
+    pieces: dict[str, Iterator[str]] = {}
     if "summary.md" in parts:
-        data = summary.data()
-        files["summary.md"] = render(SUMMARY_TEMPLATE, data, overrides, compiled)
+        pieces["summary.md"] = render_pieces(SUMMARY_TEMPLATE, summary.data(), overrides, compiled)
     if "index.html" in parts or "report.json" in parts:
         articles = load_kb(catalog.workspace.root).articles
         report = tally.report(settled, articles)
         if "index.html" in parts:
-            files["index.html"] = render_report(report, "html", overrides, "../", compiled)
+            pieces["index.html"] = report_pieces(report, "html", overrides, "../", compiled)
         if "report.json" in parts:
-            files["report.json"] = render_report(report, "json")
-    return files
+            pieces["report.json"] = report_pieces(report, "json")
+    return pieces
