@@ -324,6 +324,8 @@ def run_sweep(
                 result.add(record, next(outcomes))
                 record.release()  # the cache has what the reports need; the file can go
         queue.clear()
+        if not dry_run and len(catalog.cache.dirty) >= SAVE_EVERY:
+            catalog.save()  # (see SAVE_EVERY)
 
     try:
         for item in catalog.each(primed):
@@ -335,16 +337,15 @@ def run_sweep(
             before, finished = primed.take(item.name)
             if before is not None and before.outcome is not None and finished:
                 queue.append((item, before.outcome, False))  # a worker swept it: nothing left
-                continue
-            if before is not None and before.outcome is not None:
+            elif before is not None and before.outcome is not None:
                 before.outcome.warning = before.outcome.overdue = False  # as swept again below
                 if before.outcome.changed is None:
                     before.outcome.note = None  # (a worker left it alone: swept below)
                 queue.append((item, before.outcome, True))
             else:
                 queue.append((item, None, True))
-            if len(queue) >= BATCH:
-                flush()
+            if len(queue) >= BATCH:  # (the workers' tickets too: each outcome was held
+                flush()  # until the loop ended, ~0.4 KB a ticket)
         flush()
         primed.drain()
     finally:  # (an error part-way: the workers are stopped now, not when collected)
@@ -405,6 +406,12 @@ def sweep_record(
 
 
 BATCH = 100  # tickets whose new texts are made durable together (one file system sync)
+# The cache entries a sweep made are saved this many at a time as it goes, not all at the
+# end: the changes to save stay few (saving 100k at once built every row first), and a
+# sweep killed part-way leaves the cache with what it did so far.  Each save is one SQLite
+# transaction, of entries made from files as written; any entry is checked against its
+# file before it is used (esc.store.cache), so a saved one is never trusted blindly.
+SAVE_EVERY = 5000
 
 
 def sweep_records(
