@@ -171,16 +171,44 @@ def _taken(handed: Handed) -> Primed:
         for n in _SHARED_FIELDS:
             if type(row[n]) is str:
                 row[n] = _SHARED.setdefault(row[n], row[n])
-    return Primed(
-        name,
-        None if row is None else Entry(*row),
-        None if outcome is None else RecordOutcome(*outcome),
-        worker,
-    )
+    taken = None if outcome is None else RecordOutcome(*outcome)
+    if taken is not None:  # (kept until the sweep prints them: see _share_strings)
+        _share_strings(taken)
+    return Primed(name, None if row is None else Entry(*row), taken, worker)
 
 
 _SHARED: dict[str, str] = {}
 _SHARED_FIELDS = (6, 9)  # Entry.row(): sla_key, status
+
+
+def _share_strings(outcome: RecordOutcome) -> None:
+    """One string for each rule name, team, status and the like in what a worker did to a
+    ticket: each came with its own copies (~0.5 KB a ticket, kept until the sweep prints
+    them: 50 MB when 100k tickets are rewritten)."""
+    shared = _SHARED
+
+    def one(value: str | None) -> str | None:
+        return None if value is None else shared.setdefault(value, value)
+
+    outcome.actions = tuple(
+        replace(
+            a,
+            by=shared.setdefault(a.by, a.by),
+            field=one(a.field),
+            old=one(a.old),
+            new=one(a.new),
+            kind=one(a.kind),
+        )
+        for a in outcome.actions
+    )
+    planned = outcome.planned
+    if planned is not None:
+        planned.fired = [shared.setdefault(name, name) for name in planned.fired]
+        planned.skipped = [shared.setdefault(text, text) for text in planned.skipped]
+        for e in planned.escalations:
+            e.kind, e.to, e.by = (shared.setdefault(v, v) for v in (e.kind, e.to, e.by))
+            if e.from_ is not None:
+                e.from_ = shared.setdefault(e.from_, e.from_)
 
 
 def _nothing() -> Generator[Primed, None, None]:
@@ -288,7 +316,7 @@ def run_sweep(
     now: dt.datetime,
     dry_run: bool = False,
     jobs: int | None = None,
-    after_workers: Callable[[Catalog], None] | None = None,
+    after_workers: Callable[[Catalog, SweepResult], None] | None = None,
     on_primed: Callable[[Catalog, str, Entry], None] | None = None,
     guard: Pending | None = None,
     notify: bool = True,
@@ -352,7 +380,7 @@ def run_sweep(
         primed.close()
     result.processes = len(primed.workers) or 1
     if primed.count and primed.finished == primed.count and after_workers is not None:
-        after_workers(catalog)  # the workers left nothing to do: the cache says it all
+        after_workers(catalog, result)  # the workers left nothing to do: the cache says it all
     if result.changed and not dry_run:
         sync_folder(workspace.tickets_dir)  # the renames of the rewritten tickets
     result.catalog = catalog
@@ -847,10 +875,21 @@ class SweepReports:
             prepare_sweep_reports(self.workspace)
         self.items.add(name, entry)
 
-    def start_aside(self, catalog: Catalog) -> None:
+    def start_aside(self, catalog: Catalog, result: SweepResult) -> None:
         """The workers swept every ticket: render and write the HTML and JSON reports aside."""
         if self.on and workers.can_fork():
-            self.aside = workers.Aside(lambda: self._write(catalog, None, ASIDE_REPORTS, False))
+            self.aside = workers.Aside(lambda: self._aside(catalog, result))
+
+    def _aside(self, catalog: Catalog, result: SweepResult) -> list[str] | None:
+        """What the process aside does: first it lets go of its copy of what only the
+        sweep's output needs (what the rules did, to each ticket: ~0.5-1 KB a rewritten
+        ticket), whose memory the reports' rows then take instead of more (a forked
+        process starts as large as the sweep's)."""
+        result.changed, result.plans, result.records = [], [], []
+        result.actions, result.events, result.notes = [], [], []
+        result.breaches, result.warnings, result.behind = [], [], []
+        result._changed = set()
+        return self._write(catalog, None, ASIDE_REPORTS, False)
 
     def render(self, catalog: Catalog, records: list[Record], dry_run: bool) -> list[str]:
         """Write the reports that changed; the paths written."""

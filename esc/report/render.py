@@ -179,6 +179,7 @@ class SummaryTally:
         self.counts: dict[str | None, Counter[str]] = {}  # team (None: unknown) -> counts
         self.overdue: list[_ClockRow] = []
         self.warning: list[_ClockRow] = []
+        self._shared: dict[str, str] = {}
 
     def add(self, ticket: Ticket, sla: Sla, rank: int | str | None = None) -> None:
         if not ticket.active:
@@ -190,6 +191,9 @@ class SummaryTally:
         counts[ticket.status] += 1
         counts["active"] += 1
         counts[standing(sla)] += 1
+        shared = self._shared  # (one string for each team and priority)
+        team_name = shared.setdefault(ticket.team, ticket.team)
+        priority = shared.setdefault(ticket.priority, ticket.priority)
         for rows, clocks in (
             (self.overdue, sla.overdue_clocks),
             (self.warning, sla.warning_clocks),
@@ -201,8 +205,8 @@ class SummaryTally:
                     order,
                     n,
                     ticket.title,
-                    ticket.team,
-                    ticket.priority,
+                    team_name,
+                    priority,
                     clock.metric,
                     clock.due,
                 )
