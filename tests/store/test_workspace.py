@@ -303,7 +303,7 @@ def test_a_report_in_pieces_is_never_written_over_a_fifo_and_a_failing_one_leave
     fifo = workspace / "reports" / "index.html"
     fifo.parent.mkdir()
     os.mkfifo(fifo)
-    with pytest.raises(EscError, match="cannot write .*index.html: .*regular files only"):
+    with pytest.raises(EscError, match=r"cannot write .*index\.html: .*regular files only"):
         ws.write_pieces_if_changed(fifo, iter(["<html>"]), dry_run=False)
     assert ws.write_pieces_if_changed(fifo, iter(["<html>"]), dry_run=True)  # (not opened)
     path = workspace / "reports" / "report.json"
