@@ -885,11 +885,24 @@ class SweepReports:
         sweep's output needs (what the rules did, to each ticket: ~0.5-1 KB a rewritten
         ticket), whose memory the reports' rows then take instead of more (a forked
         process starts as large as the sweep's)."""
+        from esc.report.contents import write_counted_reports
+
         result.changed, result.plans, result.records = [], [], []
         result.actions, result.events, result.notes = [], [], []
         result.breaches, result.warnings, result.behind = [], [], []
         result._changed = set()
-        return self._write(catalog, None, ASIDE_REPORTS, False)
+        items = self.items
+        if items is None:
+            return self._write(catalog, None, ASIDE_REPORTS, False)
+        if _report_signature(self.workspace, catalog, self.folder, self.now) is None:
+            return None
+        counts = items.counted(catalog.cached_records())
+        if counts is None:  # (the counts cannot answer: every ticket read afresh)
+            return self._write(catalog, None, ASIDE_REPORTS, False, everything=True)
+        # Counted: the tickets' entries (~1.5 KB each) are let go of before the reports'
+        # rows are made, which take their memory instead of more.
+        catalog.cache.entries, items.found = {}, {}
+        return write_counted_reports(catalog, counts, self.now, self.folder, False, ASIDE_REPORTS)
 
     def render(self, catalog: Catalog, records: list[Record], dry_run: bool) -> list[str]:
         """Write the reports that changed; the paths written."""

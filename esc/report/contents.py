@@ -94,6 +94,11 @@ def report_time(now: dt.datetime) -> dt.datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
+# What a sweep's reports show, counted: the report's numbers, summary.md's, and how many
+# tickets were settled before the period
+Counts = tuple[stats.Tally, "SummaryTally", int]
+
+
 class ReportItems:
     """What a sweep's reports show, counted from cache entries as they come in (from worker
     processes, while the others are still being swept): a :class:`stats.Tally` and a
@@ -136,7 +141,7 @@ class ReportItems:
         self.tally.add(record.ticket, sla, name)
         self.summary.add(record.ticket, sla, name)
 
-    def counted(self, records: list[Record]) -> tuple[stats.Tally, SummaryTally, int] | None:
+    def counted(self, records: list[Record]) -> Counts | None:
         """The counts over ``records`` (those not yet counted are counted now) and how many
         are settled; None if the cache cannot answer for one of them, if one was counted
         with an entry it no longer has, or if the counts hold a ticket not in ``records``
@@ -196,6 +201,25 @@ def write_sweep_reports(
     tickets index.html and report.json are ~70 MB each), unless it holds that text
     already; the names of those that changed (with ``dry_run``: would change)."""
     made = sweep_report_pieces(catalog, records, now, gathered, parts)
+    return _write_pieces(catalog, made, folder, dry_run)
+
+
+def write_counted_reports(
+    catalog: Catalog,
+    counts: Counts,
+    now: dt.datetime,
+    folder: Path,
+    dry_run: bool,
+    parts: Collection[str] = SWEEP_REPORTS,
+) -> list[str]:
+    """:func:`write_sweep_reports` from the counts made already (``ReportItems.counted``),
+    so that no ticket need be held while the reports are rendered."""
+    return _write_pieces(catalog, _pieces(catalog, counts, now, parts), folder, dry_run)
+
+
+def _write_pieces(
+    catalog: Catalog, made: dict[str, Iterator[str]], folder: Path, dry_run: bool
+) -> list[str]:
     workspace = catalog.workspace
     return [
         name
@@ -216,7 +240,7 @@ def sweep_report_pieces(
 
     ``gathered`` holds the reports' tickets and SLAs if they were gathered already.
     """
-    from esc.report.render import SummaryTally, render_pieces, report_pieces
+    from esc.report.render import SummaryTally
 
     as_of = report_time(now)
     period = stats.default_period(as_of)
@@ -236,7 +260,15 @@ def sweep_report_pieces(
             if built:
                 record.release()
         ready = tally, summary, settled
-    tally, summary, settled = ready
+    return _pieces(catalog, ready, now, parts)
+
+
+def _pieces(
+    catalog: Catalog, counts: Counts, now: dt.datetime, parts: Collection[str]
+) -> dict[str, Iterator[str]]:
+    from esc.report.render import render_pieces, report_pieces
+
+    tally, summary, settled = counts
     overrides = catalog.workspace.root / TEMPLATES_DIR
     compiled = compiled_templates_dir()
     pieces: dict[str, Iterator[str]] = {}
