@@ -296,7 +296,11 @@ class Workspace:
         written a few thousand pieces at a time, never held whole (a sweep's reports at
         100,000 open tickets are 20-70 MB each)."""
         if dry_run:
-            with _Comparison(path) as old:
+            try:  # (the file a symlink leads to, as a write would compare)
+                compared = atomic.output_target(path)
+            except (atomic.NotRegularFile, OSError):
+                compared = path
+            with _Comparison(compared) as old:
                 for data in _encoded(pieces):
                     old.feed(data)
                 return not old.finish()

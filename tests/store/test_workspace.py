@@ -317,3 +317,19 @@ def test_a_report_in_pieces_is_never_written_over_a_fifo_and_a_failing_one_leave
         ws.write_pieces_if_changed(path, failing(), dry_run=False)
     assert path.read_text() == "{}\n"
     assert sorted(os.listdir(path.parent)) == ["index.html", "report.json"]  # no temporary
+
+
+def test_a_report_in_pieces_through_a_symlink_is_compared_with_the_file_it_leads_to(
+    workspace: Path,
+) -> None:
+    ws = Workspace(workspace)
+    real = workspace / "elsewhere.md"
+    real.write_text("same\n")
+    (workspace / "reports").mkdir()
+    link = workspace / "reports" / "summary.md"
+    link.symlink_to(real)
+    for dry_run in (True, False):
+        assert not ws.write_pieces_if_changed(link, iter(["sa", "me\n"]), dry_run)
+    assert ws.write_pieces_if_changed(link, iter(["new\n"]), dry_run=True)
+    assert ws.write_pieces_if_changed(link, iter(["new\n"]), dry_run=False)
+    assert link.is_symlink() and real.read_text() == "new\n"  # (written through it, as cp)
