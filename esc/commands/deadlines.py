@@ -96,6 +96,10 @@ def _judged(
             shown.append(record)
         else:
             others[_LEVELS[standing]] += 1
+    # The other tickets' entries are let go of (saved first) before the shown tickets get
+    # their Ticket and SLA: without a cache, at 100k tickets, both at once were the peak.
+    del records
+    catalog.let_go()
     pairs = tickets_with_sla if fmt == "json" else tickets_with_states
     items = pairs(catalog, shown, now)
     catalog.save()

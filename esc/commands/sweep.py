@@ -172,16 +172,44 @@ def _taken(handed: Handed) -> Primed:
         for n in _SHARED_FIELDS:
             if type(row[n]) is str:
                 row[n] = _SHARED.setdefault(row[n], row[n])
-    return Primed(
-        name,
-        None if row is None else Entry(*row),
-        None if outcome is None else RecordOutcome(*outcome),
-        worker,
-    )
+    taken = None if outcome is None else RecordOutcome(*outcome)
+    if taken is not None:  # (kept until the sweep prints them: see _share_strings)
+        _share_strings(taken)
+    return Primed(name, None if row is None else Entry(*row), taken, worker)
 
 
 _SHARED: dict[str, str] = {}
 _SHARED_FIELDS = (6, 9)  # Entry.row(): sla_key, status
+
+
+def _share_strings(outcome: RecordOutcome) -> None:
+    """One string for each rule name, team, status and the like in what a worker did to a
+    ticket: each came with its own copies (~0.5 KB a ticket, kept until the sweep prints
+    them: 50 MB when 100k tickets are rewritten)."""
+    shared = _SHARED
+
+    def one(value: str | None) -> str | None:
+        return None if value is None else shared.setdefault(value, value)
+
+    outcome.actions = tuple(
+        replace(
+            a,
+            by=shared.setdefault(a.by, a.by),
+            field=one(a.field),
+            old=one(a.old),
+            new=one(a.new),
+            kind=one(a.kind),
+        )
+        for a in outcome.actions
+    )
+    planned = outcome.planned
+    if planned is not None:
+        planned.fired = [shared.setdefault(name, name) for name in planned.fired]
+        planned.skipped = [shared.setdefault(text, text) for text in planned.skipped]
+        for e in planned.escalations:
+            e.kind, e.to, e.by = (shared.setdefault(v, v) for v in (e.kind, e.to, e.by))
+            if e.from_ is not None:
+                e.from_ = shared.setdefault(e.from_, e.from_)
 
 
 def _nothing() -> Generator[Primed, None, None]:
@@ -289,7 +317,7 @@ def run_sweep(
     now: dt.datetime,
     dry_run: bool = False,
     jobs: int | None = None,
-    after_workers: Callable[[Catalog], None] | None = None,
+    after_workers: Callable[[Catalog, SweepResult], None] | None = None,
     on_primed: Callable[[Catalog, str, Entry], None] | None = None,
     guard: Pending | None = None,
     notify: bool = True,
@@ -325,6 +353,8 @@ def run_sweep(
                 result.add(record, next(outcomes))
                 record.release()  # the cache has what the reports need; the file can go
         queue.clear()
+        if not dry_run and len(catalog.cache.dirty) >= SAVE_EVERY:
+            catalog.save()  # (see SAVE_EVERY)
 
     try:
         for item in catalog.each(primed):
@@ -336,23 +366,22 @@ def run_sweep(
             before, finished = primed.take(item.name)
             if before is not None and before.outcome is not None and finished:
                 queue.append((item, before.outcome, False))  # a worker swept it: nothing left
-                continue
-            if before is not None and before.outcome is not None:
+            elif before is not None and before.outcome is not None:
                 before.outcome.warning = before.outcome.overdue = False  # as swept again below
                 if before.outcome.changed is None:
                     before.outcome.note = None  # (a worker left it alone: swept below)
                 queue.append((item, before.outcome, True))
             else:
                 queue.append((item, None, True))
-            if len(queue) >= BATCH:
-                flush()
+            if len(queue) >= BATCH:  # (the workers' tickets too: each outcome was held
+                flush()  # until the loop ended, ~0.4 KB a ticket)
         flush()
         primed.drain()
     finally:  # (an error part-way: the workers are stopped now, not when collected)
         primed.close()
     result.processes = len(primed.workers) or 1
     if primed.count and primed.finished == primed.count and after_workers is not None:
-        after_workers(catalog)  # the workers left nothing to do: the cache says it all
+        after_workers(catalog, result)  # the workers left nothing to do: the cache says it all
     if result.changed and not dry_run:
         sync_folder(workspace.tickets_dir)  # the renames of the rewritten tickets
     result.catalog = catalog
@@ -406,6 +435,12 @@ def sweep_record(
 
 
 BATCH = 100  # tickets whose new texts are made durable together (one file system sync)
+# The cache entries a sweep made are saved this many at a time as it goes, not all at the
+# end: the changes to save stay few (saving 100k at once built every row first), and a
+# sweep killed part-way leaves the cache with what it did so far.  Each save is one SQLite
+# transaction, of entries made from files as written; any entry is checked against its
+# file before it is used (esc.store.cache), so a saved one is never trusted blindly.
+SAVE_EVERY = 5000
 
 
 def sweep_records(
@@ -839,16 +874,19 @@ class SweepReports:
     """The reports a sweep renders, unless nothing they show can have changed.
 
     When workers swept (a cold sweep), what the reports show of each ticket is gathered as
-    the workers hand tickets back, and the HTML and JSON reports are rendered in a process
-    aside while this one saves the cache and renders the summary: 0.2-0.3 s of a 10k cold
-    sweep (bench/README.md).  Otherwise (or if the process aside fails) every report is
-    rendered here; the files are the same either way (tests/store/test_workers.py).
+    the workers hand tickets back, and the HTML and JSON reports are rendered and written in
+    a process aside while this one saves the cache and renders the summary: 0.2-0.3 s of a
+    10k cold sweep (bench/README.md).  Otherwise (or if the process aside fails) every
+    report is rendered here; the files are the same either way
+    (tests/store/test_workers.py).  Each file is written as it is rendered, never held as
+    one text (nor sent from the process aside: at 100,000 open tickets the three are
+    ~160 MB of text).
     """
 
     def __init__(self, workspace: Workspace, now: dt.datetime, folder: Path, on: bool) -> None:
         self.workspace, self.now, self.folder, self.on = workspace, now, folder, on
         self.items: ReportItems | None = None
-        self.aside: workers.Aside[dict[str, str] | None] | None = None
+        self.aside: workers.Aside[list[str] | None] | None = None
 
     def gather(self, catalog: Catalog, name: str, entry: Entry) -> None:
         """A worker is done with ticket ``name``: take what the reports show of it."""
@@ -861,10 +899,34 @@ class SweepReports:
             prepare_sweep_reports(self.workspace)
         self.items.add(name, entry)
 
-    def start_aside(self, catalog: Catalog) -> None:
-        """The workers swept every ticket: render the HTML and JSON reports aside."""
+    def start_aside(self, catalog: Catalog, result: SweepResult) -> None:
+        """The workers swept every ticket: render and write the HTML and JSON reports aside."""
         if self.on and workers.can_fork():
-            self.aside = workers.Aside(lambda: self._files(catalog, None, ASIDE_REPORTS))
+            self.aside = workers.Aside(lambda: self._aside(catalog, result))
+
+    def _aside(self, catalog: Catalog, result: SweepResult) -> list[str] | None:
+        """What the process aside does: first it lets go of its copy of what only the
+        sweep's output needs (what the rules did, to each ticket: ~0.5-1 KB a rewritten
+        ticket), whose memory the reports' rows then take instead of more (a forked
+        process starts as large as the sweep's)."""
+        from esc.report.contents import write_counted_reports
+
+        result.changed, result.plans, result.records = [], [], []
+        result.actions, result.events, result.notes = [], [], []
+        result.breaches, result.warnings, result.behind = [], [], []
+        result._changed = set()
+        items = self.items
+        if items is None:
+            return self._write(catalog, None, ASIDE_REPORTS, False)
+        if _report_signature(self.workspace, catalog, self.folder, self.now) is None:
+            return None
+        counts = items.counted(catalog.cached_records())
+        if counts is None:  # (the counts cannot answer: every ticket read afresh)
+            return self._write(catalog, None, ASIDE_REPORTS, False, everything=True)
+        # Counted: the tickets' entries (~1.5 KB each) are let go of before the reports'
+        # rows are made, which take their memory instead of more.
+        catalog.cache.entries, items.found = {}, {}
+        return write_counted_reports(catalog, counts, self.now, self.folder, False, ASIDE_REPORTS)
 
     def render(self, catalog: Catalog, records: list[Record], dry_run: bool) -> list[str]:
         """Write the reports that changed; the paths written."""
@@ -875,39 +937,42 @@ class SweepReports:
             if self.aside is not None:
                 self.aside.result()
             return []
-        files: dict[str, str] | None = None
+        written: list[str] = []
         if self.aside is not None:
-            mine = tuple(set(SWEEP_REPORTS) - set(ASIDE_REPORTS))
-            here = self._files(catalog, records, mine)
+            mine = tuple(name for name in SWEEP_REPORTS if name not in ASIDE_REPORTS)
+            here = self._write(catalog, records, mine, dry_run)
             aside = self.aside.result()
-            files = {**here, **aside} if here is not None and aside is not None else None
-        if files is None:
-            files = self._files(catalog, records, SWEEP_REPORTS, everything=True)
-        assert files is not None
-        written = self.workspace.write_if_changed(
-            self.folder, {name: files[name] for name in SWEEP_REPORTS}, dry_run
-        )
+            if here is not None and aside is not None:
+                written = here + aside
+            else:  # (the process aside failed: its reports are rendered here, afresh)
+                rest = self._write(catalog, records, ASIDE_REPORTS, dry_run, everything=True)
+                written = (here or []) + (rest or [])
+        else:
+            written = self._write(catalog, records, SWEEP_REPORTS, dry_run, everything=True) or []
         if not dry_run:
             catalog.cache.set_meta("reports", signature)
-        return written
+        return [self.workspace.rel(self.folder / name) for name in SWEEP_REPORTS if name in written]
 
-    def _files(
+    def _write(
         self,
         catalog: Catalog,
         records: list[Record] | None,
         parts: tuple[str, ...],
+        dry_run: bool,
         everything: bool = False,
-    ) -> dict[str, str] | None:
-        """The report files ``parts``, from ``records`` (None: the cache as the workers
-        left it), with the gathered items unless ``everything`` is read afresh."""
-        from esc.report.contents import sweep_reports
+    ) -> list[str] | None:
+        """Write the report files ``parts`` that changed, from ``records`` (None: the cache
+        as the workers left it; nothing is written, and None returned, if the reports are
+        up to date), with the gathered items unless ``everything`` is read afresh; the
+        names of the files written."""
+        from esc.report.contents import write_sweep_reports
 
         if records is None:
             if _report_signature(self.workspace, catalog, self.folder, self.now) is None:
                 return None
             records = catalog.cached_records()
         items = None if everything else self.items
-        return sweep_reports(catalog, records, self.now, items, parts)
+        return write_sweep_reports(catalog, records, self.now, self.folder, dry_run, items, parts)
 
 
 def _report_signature(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from esc.domain import stats
@@ -93,6 +94,11 @@ def report_time(now: dt.datetime) -> dt.datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
+# What a sweep's reports show, counted: the report's numbers, summary.md's, and how many
+# tickets were settled before the period
+Counts = tuple[stats.Tally, "SummaryTally", int]
+
+
 class ReportItems:
     """What a sweep's reports show, counted from cache entries as they come in (from worker
     processes, while the others are still being swept): a :class:`stats.Tally` and a
@@ -135,7 +141,7 @@ class ReportItems:
         self.tally.add(record.ticket, sla, name)
         self.summary.add(record.ticket, sla, name)
 
-    def counted(self, records: list[Record]) -> tuple[stats.Tally, SummaryTally, int] | None:
+    def counted(self, records: list[Record]) -> Counts | None:
         """The counts over ``records`` (those not yet counted are counted now) and how many
         are settled; None if the cache cannot answer for one of them, if one was counted
         with an entry it no longer has, or if the counts hold a ticket not in ``records``
@@ -175,12 +181,66 @@ def sweep_reports(
     gathered: ReportItems | None = None,
     parts: Collection[str] = SWEEP_REPORTS,
 ) -> dict[str, str]:
+    """The files a sweep renders (those named in ``parts``), as texts (see
+    :func:`sweep_report_pieces`)."""
+    made = sweep_report_pieces(catalog, records, now, gathered, parts)
+    return {name: "".join(pieces) for name, pieces in made.items()}
+
+
+def write_sweep_reports(
+    catalog: Catalog,
+    records: list[Record],
+    now: dt.datetime,
+    folder: Path,
+    dry_run: bool,
+    gathered: ReportItems | None = None,
+    parts: Collection[str] = SWEEP_REPORTS,
+) -> list[str]:
+    """Write the files a sweep renders (those named in ``parts``) into ``folder``, each a
+    few thousand pieces at a time as it is rendered (never one whole text: at 100,000 open
+    tickets index.html and report.json are ~70 MB each), unless it holds that text
+    already; the names of those that changed (with ``dry_run``: would change)."""
+    made = sweep_report_pieces(catalog, records, now, gathered, parts)
+    return _write_pieces(catalog, made, folder, dry_run)
+
+
+def write_counted_reports(
+    catalog: Catalog,
+    counts: Counts,
+    now: dt.datetime,
+    folder: Path,
+    dry_run: bool,
+    parts: Collection[str] = SWEEP_REPORTS,
+) -> list[str]:
+    """:func:`write_sweep_reports` from the counts made already (``ReportItems.counted``),
+    so that no ticket need be held while the reports are rendered."""
+    return _write_pieces(catalog, _pieces(catalog, counts, now, parts), folder, dry_run)
+
+
+def _write_pieces(
+    catalog: Catalog, made: dict[str, Iterator[str]], folder: Path, dry_run: bool
+) -> list[str]:
+    workspace = catalog.workspace
+    return [
+        name
+        for name, pieces in made.items()
+        if workspace.write_pieces_if_changed(folder / name, pieces, dry_run)
+    ]
+
+
+def sweep_report_pieces(
+    catalog: Catalog,
+    records: list[Record],
+    now: dt.datetime,
+    gathered: ReportItems | None = None,
+    parts: Collection[str] = SWEEP_REPORTS,
+) -> dict[str, Iterator[str]]:
     """The files a sweep renders (those named in ``parts``), as of the top of the hour so
-    they change at most hourly.
+    they change at most hourly, each as the pieces its renderer yields.
 
     ``gathered`` holds the reports' tickets and SLAs if they were gathered already.
     """
-    from esc.report.render import SummaryTally, render, render_report
+    from esc.report.render import SummaryTally
 
     as_of = report_time(now)
     period = stats.default_period(as_of)
@@ -200,18 +260,25 @@ def sweep_reports(
             if built:
                 record.release()
         ready = tally, summary, settled
-    tally, summary, settled = ready
+    return _pieces(catalog, ready, now, parts)
+
+
+def _pieces(
+    catalog: Catalog, counts: Counts, now: dt.datetime, parts: Collection[str]
+) -> dict[str, Iterator[str]]:
+    from esc.report.render import render_pieces, report_pieces
+
+    tally, summary, settled = counts
     overrides = catalog.workspace.root / TEMPLATES_DIR
     compiled = compiled_templates_dir()
-    files = {}
+    pieces: dict[str, Iterator[str]] = {}
     if "summary.md" in parts:
-        data = summary.data()
-        files["summary.md"] = render(SUMMARY_TEMPLATE, data, overrides, compiled)
+        pieces["summary.md"] = render_pieces(SUMMARY_TEMPLATE, summary.data(), overrides, compiled)
     if "index.html" in parts or "report.json" in parts:
         articles = load_kb(catalog.workspace.root).articles
         report = tally.report(settled, articles)
         if "index.html" in parts:
-            files["index.html"] = render_report(report, "html", overrides, "../", compiled)
+            pieces["index.html"] = report_pieces(report, "html", overrides, "../", compiled)
         if "report.json" in parts:
-            files["report.json"] = render_report(report, "json")
-    return files
+            pieces["report.json"] = report_pieces(report, "json")
+    return pieces

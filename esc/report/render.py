@@ -13,13 +13,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from esc.domain.config import Config
 from esc.domain.durations import format_duration
 from esc.domain.errors import EscError, ParseError
 from esc.domain.model import ACTIVE_STATUSES, Ticket
-from esc.domain.sla import Clock, Sla
+from esc.domain.sla import Sla
 from esc.domain.stats import ReportJson, standing
 from esc.domain.timestamps import format_timestamp
 from esc.report.spreadsheet import csv_text
@@ -117,12 +117,61 @@ def summary_data(
 
 
 _FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-_ClockRow = tuple[dt.datetime, str, int | str, int, dict[str, object]]
+# A clock row as kept: (its due, ticket ID, rank, clock index; title, team, priority, metric,
+# due or None), made into the dict summary.md shows only as it is rendered (kept as dicts,
+# the rows of 100,000 overdue tickets were ~65 MB)
+_ClockRow = tuple[dt.datetime, str, int | str, int, str, str, str, str, "dt.datetime | None"]
+
+
+class ClockRows(Sequence[dict[str, object]]):
+    """The clock rows summary.md lists, in order, each made into its dict when read."""
+
+    def __init__(self, rows: list[_ClockRow], zone: dt.tzinfo | None) -> None:
+        self._rows, self._zone = rows, zone
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, object]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, object]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, object] | list[dict[str, object]]:
+        if isinstance(index, slice):
+            return [self._dict(row) for row in self._rows[index]]
+        return self._dict(self._rows[index])
+
+    def __iter__(self) -> Iterator[dict[str, object]]:
+        return map(self._dict, self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def _dict(self, row: _ClockRow) -> dict[str, object]:
+        _, ticket_id, _, _, title, team, priority, metric, due = row
+        return {
+            "id": ticket_id,
+            "title": title,
+            "team": team,
+            "priority": priority,
+            "metric": metric,
+            "due": format_timestamp(due.astimezone(self._zone)) if due else "-",
+        }
 
 
 class SummaryTally:
     """:func:`summary_data` counted one (ticket, SLA) at a time, keeping only the active
-    tickets' ids, counts and clock rows; ``rank`` is a ticket's place in the order."""
+    tickets' ids, counts and clock rows (as tuples); ``rank`` is a ticket's place in the
+    order."""
 
     def __init__(self, config: Config, as_of: dt.datetime) -> None:
         self.config, self.as_of = config, as_of
@@ -130,6 +179,7 @@ class SummaryTally:
         self.counts: dict[str | None, Counter[str]] = {}  # team (None: unknown) -> counts
         self.overdue: list[_ClockRow] = []
         self.warning: list[_ClockRow] = []
+        self._shared: dict[str, str] = {}
 
     def add(self, ticket: Ticket, sla: Sla, rank: int | str | None = None) -> None:
         if not ticket.active:
@@ -141,25 +191,27 @@ class SummaryTally:
         counts[ticket.status] += 1
         counts["active"] += 1
         counts[standing(sla)] += 1
+        shared = self._shared  # (one string for each team and priority)
+        team_name = shared.setdefault(ticket.team, ticket.team)
+        priority = shared.setdefault(ticket.priority, ticket.priority)
         for rows, clocks in (
             (self.overdue, sla.overdue_clocks),
             (self.warning, sla.warning_clocks),
         ):
             rows += [
-                (clock.due or _FAR, ticket.id, order, n, self._clock_row(ticket, clock))
+                (
+                    clock.due or _FAR,
+                    ticket.id,
+                    order,
+                    n,
+                    ticket.title,
+                    team_name,
+                    priority,
+                    clock.metric,
+                    clock.due,
+                )
                 for n, clock in enumerate(clocks)
             ]
-
-    def _clock_row(self, ticket: Ticket, clock: Clock) -> dict[str, object]:
-        due = clock.due
-        return {
-            "id": ticket.id,
-            "title": ticket.title,
-            "team": ticket.team,
-            "priority": ticket.priority,
-            "metric": clock.metric,
-            "due": format_timestamp(due.astimezone(self.as_of.tzinfo)) if due else "-",
-        }
 
     def _row(self, counts: Counter[str]) -> dict[str, int]:
         return {
@@ -188,12 +240,16 @@ class SummaryTally:
             "counts": {status: total[status] for status in ACTIVE_STATUSES},
             "overdue_tickets": total["overdue"],
             "warning_tickets": total["warning"],
-            "overdue": [row[-1] for row in sorted(self.overdue, key=lambda r: r[:4])],
-            "warning": [row[-1] for row in sorted(self.warning, key=lambda r: r[:4])],
+            "overdue": ClockRows(sorted(self.overdue, key=_first_four), self.as_of.tzinfo),
+            "warning": ClockRows(sorted(self.warning, key=_first_four), self.as_of.tzinfo),
             "teams": teams,
             "total": total,
             "generated": None,
         }
+
+
+def _first_four(row: _ClockRow) -> tuple[dt.datetime, str, int | str, int]:
+    return row[0], row[1], row[2], row[3]
 
 
 def render(
@@ -202,6 +258,18 @@ def render(
     overrides: Path | None = None,
     compiled: Path | None = None,
 ) -> str:
+    return _joined(render_pieces(name, data, overrides, compiled))
+
+
+def render_pieces(
+    name: str,
+    data: dict[str, object],
+    overrides: Path | None = None,
+    compiled: Path | None = None,
+) -> Iterator[str]:
+    """:func:`render`'s text in the pieces the template yields, as it yields them (for a
+    writer that never holds the whole text: a sweep's reports at 100,000 open tickets are
+    ~20-70 MB each); errors are raised as :func:`render` raises them, while iterating."""
     import jinja2
 
     env = _environment(overrides, compiled)
@@ -213,7 +281,7 @@ def render(
             raise  # a shipped template: a bug in esc
         raise ParseError(shown, exc.lineno, f"template does not parse: {exc.message}") from None
     try:
-        return _joined(template.generate(**data))
+        yield from template.generate(**data)
     except jinja2.TemplateError as exc:
         shown = _workspace_template(template.filename, overrides)
         if shown is None:
@@ -263,6 +331,21 @@ def render_report(
     if fmt == "csv":
         return report_csv(dict(report))
     return render(TEMPLATE_OF[fmt], {"r": report, "links": links}, overrides, compiled)
+
+
+def report_pieces(
+    report: ReportJson,
+    fmt: Literal["html", "json"],
+    overrides: Path | None = None,
+    links: str = "",
+    compiled: Path | None = None,
+) -> Iterator[str]:
+    """:func:`render_report`'s text in pieces, never whole (see :func:`render_pieces`)."""
+    if fmt == "json":  # (json.dumps joins the very pieces iterencode yields)
+        yield from json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(report)
+        yield "\n"
+        return
+    yield from render_pieces(TEMPLATE_OF[fmt], {"r": report, "links": links}, overrides, compiled)
 
 
 def flatten(report: dict[str, Any]) -> list[tuple[str, object]]:

@@ -430,9 +430,9 @@ def _create_tables(db: sqlite3.Connection) -> None:
 
 
 def _insert(db: sqlite3.Connection, entries: Iterable[tuple[str, Entry]]) -> None:
-    db.executemany(
+    db.executemany(  # (the rows made one at a time as SQLite takes them, never all at once)
         "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(name, *row, _checksum(name, row)) for name, row in ((n, e.row()) for n, e in entries)],
+        ((name, *row, _checksum(name, row)) for name, row in ((n, e.row()) for n, e in entries)),
     )
 
 

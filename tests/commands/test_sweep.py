@@ -548,3 +548,49 @@ def test_a_day_of_sweeps_that_change_no_ticket_makes_no_commit(
         "reports/index.html", "reports/report.json", "reports/summary.md", f"tickets/{new}.md"
     ]
     assert git(workspace, "status", "--porcelain") == ""
+
+
+def test_a_sweep_stopped_part_way_leaves_the_cache_with_what_it_did(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep saves the cache entries it made as it goes (SAVE_EVERY at a time, here
+    2), not only at the end: a sweep interrupted part-way (Ctrl-C: exit 130) leaves a
+    cache whose every row describes its file as it is, and the next sweep ends where one
+    uninterrupted sweep would have."""
+    from esc.commands import sweep as sweeping
+    from esc.store.cache import FILE, Cache, digest
+
+    for n in range(7):
+        esc.ok("create", "--title", f"Printer {n} jams", "--category", "outage")
+    esc.ok("sweep")
+    whole = workspace.parent / "whole"
+    shutil.copytree(workspace, whole)
+    later = "2026-11-23T10:00:00+01:00"  # every first response past due: all rewritten
+    Esc(whole).ok("sweep", now=later)
+
+    real, calls = sweeping.sweep_records, []
+
+    def stopped_at_the_third_batch(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sweeping, "BATCH", 2)
+    monkeypatch.setattr(sweeping, "SAVE_EVERY", 2)
+    monkeypatch.setattr(sweeping, "sweep_records", stopped_at_the_third_batch)
+    assert esc("sweep", "--jobs", "1", now=later).code == 130
+    cache = Cache(workspace / ".esc-cache")
+    cache.load()
+    tickets = workspace / "tickets"
+    assert cache.entries.keys() == {p.name for p in tickets.glob("*.md")}
+    for name, entry in cache.entries.items():  # (each row: its file as it is now)
+        assert entry.digest == digest((tickets / name).read_bytes()), name
+    moment = dt.datetime.fromisoformat(later).timestamp()
+    swept = [name for name, entry in cache.entries.items() if entry.sla_time == moment]
+    assert len(swept) == 4  # the two batches before the stop, saved
+    assert (workspace / ".esc-cache" / FILE).exists()
+    monkeypatch.setattr(sweeping, "sweep_records", real)
+    esc.ok("sweep", now=later)
+    for path in tickets.glob("*.md"):
+        assert path.read_bytes() == (whole / "tickets" / path.name).read_bytes()

@@ -103,3 +103,23 @@ def test_a_report_joined_a_few_pieces_at_a_time_is_the_one_jinja_renders(
     template = _environment(None).get_template("report.html.j2")
     pieces = template.generate(r=report, links="../")
     assert _joined(pieces, size) == template.render(r=report, links="../")
+
+
+def test_a_report_in_pieces_is_the_report_as_one_text(demo: Path) -> None:
+    """report_pieces (what a sweep writes a few thousand pieces at a time) joins to the very
+    text render_report makes, in HTML and JSON, and summary.md's rows, kept as tuples and
+    made into dicts as the template reads them, are the rows summary_data lists."""
+    from esc.report.render import ClockRows, render_report, report_pieces
+
+    report = json.loads(Esc(demo, now="2026-11-27T09:00:00+01:00").ok("report", "--format", "json"))
+    assert report["sla"]["breached_now"]  # (rows to write)
+    for fmt in ("html", "json"):
+        assert "".join(report_pieces(report, fmt, links="../")) == render_report(
+            report, fmt, links="../"
+        )
+    conf = config()
+    items = [(t, sla_of(t, conf, NOW)) for t in (ticket(1), ticket(2, priority="urgent"))]
+    rows = summary_data(items, conf, NOW)["overdue"]
+    assert isinstance(rows, ClockRows) and len(rows) == 4
+    assert rows == list(rows) and rows[1:3] == list(rows)[1:3] and rows[-1] == list(rows)[-1]
+    assert all(set(row) == {"id", "title", "team", "priority", "metric", "due"} for row in rows)

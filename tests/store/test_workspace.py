@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,73 @@ def test_a_ticket_lock_nobody_holds_is_removed(workspace: Path) -> None:
     assert lock.ticket_lock_path(cache_dir, "T-1.md").exists()
     lock.let_go(cache_dir, "T-1.md", held)
     assert list((cache_dir / "locks").iterdir()) == []
+
+
+def test_a_report_written_in_pieces_is_written_only_when_its_text_differs(
+    workspace: Path,
+) -> None:
+    """Workspace.write_pieces_if_changed (a sweep's reports, never one whole text): the
+    pieces' text is written atomically when the file holds anything else (more, less, or
+    none), and the file is left untouched (same inode, no temporary file) when it holds
+    exactly that text; with dry_run it only says whether it would write."""
+    ws = Workspace(workspace)
+    folder = workspace / "reports"
+    path = folder / "summary.md"
+    pieces = ["# Ticket summary\n", "é" * 5000, "\n", *(f"row {n}\n" for n in range(9000))]
+    text = "".join(pieces)
+    assert ws.write_pieces_if_changed(path, iter(pieces), dry_run=True)
+    assert not path.exists()
+    assert ws.write_pieces_if_changed(path, iter(pieces), dry_run=False)
+    assert path.read_text(encoding="utf-8") == text
+    inode = path.stat().st_ino
+    assert not ws.write_pieces_if_changed(path, iter(pieces), dry_run=False)
+    assert not ws.write_pieces_if_changed(path, iter(pieces), dry_run=True)
+    assert path.stat().st_ino == inode and os.listdir(folder) == ["summary.md"]
+    for other in (text + "x", text[:-1], text[:100]):  # longer, shorter, a prefix
+        path.write_text(other, encoding="utf-8")
+        assert ws.write_pieces_if_changed(path, iter(pieces), dry_run=True)
+        assert path.read_text(encoding="utf-8") == other
+        assert ws.write_pieces_if_changed(path, iter(pieces), dry_run=False)
+        assert path.read_text(encoding="utf-8") == text
+    assert os.listdir(folder) == ["summary.md"]
+
+
+def test_a_report_in_pieces_is_never_written_over_a_fifo_and_a_failing_one_leaves_the_file(
+    workspace: Path,
+) -> None:
+    from esc.domain.errors import EscError
+
+    ws = Workspace(workspace)
+    fifo = workspace / "reports" / "index.html"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    with pytest.raises(EscError, match=r"cannot write .*index\.html: .*regular files only"):
+        ws.write_pieces_if_changed(fifo, iter(["<html>"]), dry_run=False)
+    assert ws.write_pieces_if_changed(fifo, iter(["<html>"]), dry_run=True)  # (not opened)
+    path = workspace / "reports" / "report.json"
+    path.write_text("{}\n")
+
+    def failing() -> Iterator[str]:
+        yield "{"
+        raise ValueError("a template failed part-way")
+
+    with pytest.raises(ValueError, match="part-way"):
+        ws.write_pieces_if_changed(path, failing(), dry_run=False)
+    assert path.read_text() == "{}\n"
+    assert sorted(os.listdir(path.parent)) == ["index.html", "report.json"]  # no temporary
+
+
+def test_a_report_in_pieces_through_a_symlink_is_compared_with_the_file_it_leads_to(
+    workspace: Path,
+) -> None:
+    ws = Workspace(workspace)
+    real = workspace / "elsewhere.md"
+    real.write_text("same\n")
+    (workspace / "reports").mkdir()
+    link = workspace / "reports" / "summary.md"
+    link.symlink_to(real)
+    for dry_run in (True, False):
+        assert not ws.write_pieces_if_changed(link, iter(["sa", "me\n"]), dry_run)
+    assert ws.write_pieces_if_changed(link, iter(["new\n"]), dry_run=True)
+    assert ws.write_pieces_if_changed(link, iter(["new\n"]), dry_run=False)
+    assert link.is_symlink() and real.read_text() == "new\n"  # (written through it, as cp)
