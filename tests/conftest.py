@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import io
 import os
 import shutil
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 ESC = shutil.which("esc") or str(Path(sys.executable).parent / "esc")
 NOW = "2026-11-20T10:00:00+01:00"  # a Friday, inside office hours in Berlin
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile esc once, before the test processes start, as installing it would: the
+    tests start hundreds of esc processes, and each would otherwise compile every module
+    it imports again where the environment says not to write bytecode
+    (PYTHONDONTWRITEBYTECODE), 0.55 -> 0.31 s of CPU for each."""
+    compileall.compile_dir(REPO / "esc", quiet=1)
 
 
 @pytest.fixture(autouse=True)
