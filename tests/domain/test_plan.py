@@ -1129,14 +1129,8 @@ sla:
     calendar: office
     targets: {first_response: 8h}
     warn_at: 75%
-rules:
-  - name: warned
-    when: {sla: warning}
-    then: {note: "SLA warning"}
-  - name: overdue
-    when: {overdue: ">=0m"}
-    then: {note: "overdue"}
 """
+    + OVERDUE[OVERDUE.index("rules:") :]  # (the same two rules: warned, overdue)
 )
 
 
