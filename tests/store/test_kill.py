@@ -89,7 +89,7 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
     the batch's temporary files and its renames leaves old tickets and junk files that
     the next sweep removes."""
     pristine = tmp_path / "pristine"
-    count = 450 if jobs == "2" else 200  # (enough for worker processes; for batches)
+    count = 450 if jobs == "2" else 300  # (enough for worker processes; three batches)
     build(pristine, count=count)
     reference = tmp_path / "reference"
     shutil.copytree(pristine, reference)
@@ -109,11 +109,12 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        # Kill it a random while after its first write (or, in round 0, before any):
-        # however loaded the machine, the kill lands before, during or after the writes.
+        # Kill it before any write (round 0), as soon as its first write is seen (round 1:
+        # later batches are still to come, however fast the machine), or a random while
+        # after that (round 2: during or after the rest of the writes).
         first_write(work, before, proc, at_once=round_ == 0)
         try:
-            proc.wait(timeout=0.0 if round_ == 0 else rng.uniform(0.0, 0.4))
+            proc.wait(timeout=0.0 if round_ < 2 else rng.uniform(0.0, 0.4))
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, rng.choice([signal.SIGKILL, signal.SIGTERM]))
         proc.wait()
