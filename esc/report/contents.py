@@ -13,7 +13,7 @@ from esc.domain import stats
 from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput, ParseError
 from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp
-from esc.report.slas import sla_for_report, sla_now
+from esc.report.slas import sla_for_report, sla_states_now
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog, Record
 from esc.store.kb import load as load_kb
@@ -64,7 +64,8 @@ def catalog_report(
     go of once counted (with a streamed catalog nothing is kept per ticket), and the
     files that do not parse.  A ticket resolved or closed, and done with, before the
     period counts in the totals alone (:func:`esc.domain.stats.build`): its SLA is
-    neither derived nor computed."""
+    neither derived nor computed.  Any other's SLA is its clocks' states as of ``now``
+    (a report counts the time used of stopped clocks only)."""
     _check_team(catalog.config.teams, team)
     tally = stats.Tally(catalog.config, now, period, team)
     settled = 0
@@ -77,7 +78,7 @@ def catalog_report(
         if catalog.settled_before(record, period.since):
             settled += team is None or stats.keep(record.ticket, team)
         else:
-            tally.add(record.ticket, sla_now(catalog, record, now))
+            tally.add(record.ticket, sla_states_now(catalog, record, now))
         if built:
             record.release()
     articles = load_kb(catalog.workspace.root).articles

@@ -24,7 +24,9 @@ def sla_states_now(catalog: Catalog, record: Record, now: dt.datetime) -> Sla:
 
 
 def sla_for_report(catalog: Catalog, record: Record, moment: dt.datetime) -> Sla:
-    """The ticket's SLA as a report as of ``moment`` shows it."""
+    """The ticket's SLA as a report as of ``moment`` shows it: its clocks' states, and the
+    time used of those that stopped (a report counts no running clock's time used, so that
+    of a running clock may be as of an earlier computation)."""
     kept = catalog.kept_sla_near(record, moment)
     return kept if kept is not None else _computed(catalog, record, moment)
 

@@ -410,8 +410,9 @@ class Catalog:
 
     def kept_sla_near(self, record: Record, moment: dt.datetime) -> Sla | None:
         """The SLA as of ``moment`` from the one kept, even if that was computed a little
-        after ``moment`` (for reports, rendered as of the top of the hour)."""
-        return self._kept(record, moment, later=True, count_used=True)
+        after ``moment`` (for reports, rendered as of the top of the hour), as
+        :meth:`kept_sla_states` derives it: reports count only stopped clocks' time."""
+        return self._kept(record, moment, later=True, count_used=False)
 
     def _kept(self, record: Record, now: dt.datetime, later: bool, count_used: bool) -> Sla | None:
         data = self._kept_data(record, now, later)
