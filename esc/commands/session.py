@@ -15,7 +15,7 @@ from esc.domain.config import Config
 from esc.domain.customer_mail import Outgoing
 from esc.domain.errors import BadInput
 from esc.domain.model import Change, Ticket
-from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp, zone_of
+from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp, shared_zone
 from esc.report import views
 from esc.store import git
 from esc.store.workspace import DEFAULT_LOCK_TIMEOUT, Workspace, find_root
@@ -156,9 +156,8 @@ class Session:
 def resolve_now(option: str | None) -> dt.datetime:
     """The current time: the --now / ESC_NOW value if given, else the clock in local time.
 
-    Its time zone is the shared object of its offset (:func:`zone_of`), as are those of
-    the times read back from the cache: Python compares two datetimes whose time zone is
-    the same object field by field, and otherwise asks each for its offset first.
+    Its time zone is the shared object of its offset, as are those of the times read
+    from ticket files and the cache (:func:`esc.domain.timestamps.shared_zone`).
     """
     if option:
         moment = parse_timestamp(option, what="--now")
@@ -166,9 +165,7 @@ def resolve_now(option: str | None) -> dt.datetime:
             raise BadInput(f"--now {option!r} is {RANGE_TEXT}")
     else:
         moment = dt.datetime.now().astimezone().replace(microsecond=0)
-    offset = moment.utcoffset()
-    assert offset is not None
-    return moment.replace(tzinfo=zone_of(int(offset.total_seconds())))
+    return shared_zone(moment)
 
 
 def whoami(given: str | None) -> str:

@@ -283,19 +283,32 @@ class Tally:
                 if days >= lo and (hi is None or days < hi):
                     self.aging[name] += 1
                     break
-        # SLA: each clock's outcome (if decided in the period), breaches, the trend
+        # SLA: each clock's outcome (if decided in the period), breaches, the trend, and
+        # the running clocks overdue or in warning (Sla.overdue_clocks, .warning_clocks)
         breaches = 0
+        overdue: list[Clock] = []
+        warning: list[Clock] = []
+        stopped_first: Clock | None = None  # (_clock(sla, "first_response"))
         for clock in sla.clocks:
-            breached = breached_at(clock)
-            decided = clock.stop if clock.state == "met" else breached
+            state = clock.state
+            if state == "met":
+                decided = clock.stop
+            else:
+                decided = breached = breached_at(clock)
+                if breached is not None:
+                    breaches += since <= breached < until
+                    self._week("breached", breached)
             if decided is not None and since <= decided < until:
-                self.decided[(clock.metric, team, priority, clock.state == "met")] += 1
-            if breached is not None:
-                breaches += since <= breached < until
-                self._week("breached", breached)
+                self.decided[(clock.metric, team, priority, state == "met")] += 1
+            if clock.stop is None:
+                if state == "breached":
+                    overdue.append(clock)
+                elif state == "warning":
+                    warning.append(clock)
+            elif stopped_first is None and clock.metric == "first_response":
+                stopped_first = clock
         totals["breaches"] += breaches
         if active:
-            overdue, warning = sla.overdue_clocks, sla.warning_clocks
             self.standings[_standing(overdue, warning)] += 1
             if overdue:
                 self.breached += [_kept_clock(order, ticket, c, now) for c in overdue]
@@ -349,7 +362,7 @@ class Tally:
         # speed
         first = ticket.first_response_at
         if first is not None and since <= first < until:
-            stopped = _clock(sla, "first_response")
+            stopped = stopped_first
             wall = (first - created).total_seconds()
             work = stopped.used.total_seconds() if stopped else None
             self.first_response.append((level, priority, wall, work))
@@ -374,7 +387,8 @@ class Tally:
                     }
                     self.given.append((entry.at, ticket.id, order, n, said))
         # trend (breaches counted with the clocks above)
-        self._week("created", created)
+        if self.first <= created < self.last:
+            self.trend["created"][bisect.bisect_right(self.starts, created) - 1] += 1
         if resolved is not None:
             self._week("resolved", resolved)
         for e in escalations:

@@ -20,7 +20,7 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> dt.datetime:
         raise BadInput(f"{what} {text!r} is not an ISO-8601 timestamp{why}") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise BadInput(f"{what} {text!r} has no time zone offset (add Z or +01:00)")
-    return parsed
+    return shared_zone(parsed)
 
 
 def timestamp_problem(text: str, what: str) -> str | None:
@@ -76,23 +76,36 @@ def format_timestamp(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def resolve_now(option: str | None) -> dt.datetime:
-    """The current time: the --now / ESC_NOW value if given, else the clock in local time.
-
-    Its time zone is the shared object of its offset (:func:`zone_of`), as are those of
-    the times read back from the cache: Python compares two datetimes whose time zone is
-    the same object field by field, and otherwise asks each for its offset first.
-    """
-    if option:
-        moment = parse_timestamp(option, what="--now")
-    else:
-        moment = dt.datetime.now().astimezone().replace(microsecond=0)
-    offset = moment.utcoffset()
-    assert offset is not None
-    return moment.replace(tzinfo=zone_of(int(offset.total_seconds())))
-
-
 _ZONES: dict[int, dt.timezone] = {}
+
+
+def shared_zone(moment: dt.datetime) -> dt.datetime:
+    """``moment`` with the shared time zone object of its fixed offset (:func:`zone_of`).
+
+    ``datetime.fromisoformat`` makes a new time zone object for every text it parses, and
+    Python compares two datetimes whose time zones are different objects by asking each
+    for its offset first: ten times slower than comparing them field by field, which it
+    does when the object is the same.  Times read from every file and from the cache
+    share one object per offset (an offset with a fraction of a second keeps its own, as
+    does a time zone with rules, which is no fixed offset).
+    """
+    tz = moment.tzinfo
+    if type(tz) is not dt.timezone:
+        return moment
+    zone = _SHARED.get(tz)  # (time zones are equal by their offsets)
+    if zone is None:
+        offset = tz.utcoffset(None)
+        zone = tz if offset.microseconds else zone_of(offset.days * 86400 + offset.seconds)
+        _SHARED[tz] = zone
+    if tz is zone:
+        return moment
+    try:
+        return moment.astimezone(zone)  # (the same fields, faster than ``replace``)
+    except OverflowError:  # (by way of UTC, a time near datetime's limits would leave them)
+        return moment.replace(tzinfo=zone)
+
+
+_SHARED: dict[dt.tzinfo, dt.timezone] = {}
 
 
 def zone_of(offset: int) -> dt.timezone:

@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from esc.domain.timestamps import shared_zone
+
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -325,9 +327,22 @@ def _plain(text: str) -> Any:
     return value
 
 
+_STAMPS: dict[str, dt.datetime] = {}
+
+
 def _timestamp(text: str) -> dt.datetime:
-    """A timestamp matching _TIMESTAMP_TEXT, which ruamel.yaml resolves as one (tested)."""
-    return dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] == "Z" else text)
+    """A timestamp matching _TIMESTAMP_TEXT, which ruamel.yaml resolves as one (tested),
+    with the shared time zone object of its offset (:func:`shared_zone`); remembered, as
+    the body's times are (a ticket repeats its times: created, updated, deadlines)."""
+    moment = _STAMPS.get(text)
+    if moment is None:
+        moment = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] == "Z" else text)
+        if moment.tzinfo is not None:
+            moment = shared_zone(moment)
+        if len(_STAMPS) >= _SCALARS_KEPT:
+            _STAMPS.clear()
+        _STAMPS[text] = moment
+    return moment
 
 
 def _resolve(text: str) -> Any:

@@ -1,36 +1,70 @@
-"""Timestamps: --now, and the shared time zone objects that make comparisons cheap."""
+"""Timestamps, and the shared time zone objects that make comparisons cheap."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 
 from esc.domain import timestamps
 from esc.domain.errors import BadInput
 from esc.store import cache_codec
-
-
-@pytest.mark.parametrize(
-    "text", ["2026-11-27T09:00:00+01:00", "2026-07-01T12:30:00+02:00", "2026-11-27T08:00:00Z"]
-)
-def test_now_keeps_its_instant_and_offset_in_the_shared_zone(text: str) -> None:
-    now = timestamps.resolve_now(text)
-    parsed = timestamps.parse_timestamp(text)
-    assert now == parsed and now.utcoffset() == parsed.utcoffset()
-    assert timestamps.format_timestamp(now) == timestamps.format_timestamp(parsed)
-    offset = now.utcoffset()
-    assert offset is not None
-    assert now.tzinfo is timestamps.zone_of(int(offset.total_seconds()))
+from esc.ticketfile import document
 
 
 def test_times_from_the_cache_share_the_zone_of_now() -> None:
-    now = timestamps.resolve_now("2026-11-27T09:00:00+01:00")
+    now = timestamps.parse_timestamp("2026-11-27T09:00:00+01:00")
     created = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     back = cache_codec._dt(cache_codec._t(created))
     assert back == created and back is not None and back.tzinfo is now.tzinfo
 
 
-def test_now_without_an_offset_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("2026-11-27T09:00:00+01:00", 3600),
+        ("2026-07-01T12:30:00-05:30", -19800),
+        ("2026-11-27T08:00:00Z", 0),
+        ("2026-11-27T08:00:00+00:00", 0),
+    ],
+)
+def test_parsed_times_share_one_zone_per_offset(text: str, offset: int) -> None:
+    first, second = timestamps.parse_timestamp(text), timestamps.parse_timestamp(f" {text} ")
+    assert first.tzinfo is second.tzinfo is timestamps.zone_of(offset)
+    assert timestamps.format_timestamp(first) == dt.datetime.fromisoformat(
+        text.replace("Z", "+00:00")
+    ).isoformat(timespec="seconds")
+
+
+def test_times_read_from_a_ticket_file_share_the_zone() -> None:
+    text = (
+        "---\nid: T-1\ntitle: t\nstatus: open\npriority: normal\ncategory: billing\n"
+        "team: support\ncreated: 2026-11-20T10:00:00+01:00\n"
+        "updated: 2026-11-21T11:00:00+01:00\n---\n\n## Description\n\nx\n\n"
+        "## Activity\n\n- 2026-11-20T10:00:00+01:00 · mailbot · created\n"
+    )
+    ticket = document.parse(text, "T-1.md").ticket
+    zone = timestamps.zone_of(3600)
+    assert ticket.created.tzinfo is zone and ticket.updated.tzinfo is zone
+    assert ticket.activity[0].at.tzinfo is zone
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+14:00"])
+def test_times_at_the_limits_of_datetime_share_the_zone_too(text: str) -> None:
+    moment = timestamps.parse_timestamp(text)
+    assert moment.isoformat() == text
+    offset = moment.utcoffset()
+    assert offset is not None and moment.tzinfo is timestamps.zone_of(int(offset.total_seconds()))
+
+
+def test_a_time_zone_with_rules_or_an_odd_offset_is_kept() -> None:
+    ruled = dt.datetime(2026, 7, 1, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
+    assert timestamps.shared_zone(ruled).tzinfo is ruled.tzinfo
+    odd = dt.datetime.fromisoformat("2026-07-01T12:00:00+01:00:00.5")
+    assert timestamps.shared_zone(odd) is odd
+
+
+def test_a_time_without_an_offset_is_refused() -> None:
     with pytest.raises(BadInput, match="no time zone offset"):
-        timestamps.resolve_now("2026-11-27T09:00:00")
+        timestamps.parse_timestamp("2026-11-27T09:00:00")
