@@ -33,7 +33,7 @@ from esc.domain.model import (
 )
 from esc.domain.routing import facts_for, ticket_fields
 from esc.domain.rules import Rule
-from esc.domain.sla import Policy, Sla, advanced, choose_policy, compute
+from esc.domain.sla import ClockMemo, Policy, Sla, advanced, choose_policy, compute
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
 SWEEPER = "esc"
@@ -301,13 +301,15 @@ def _remembering_as_of(ticket: Ticket) -> Callable[[dt.datetime], Ticket]:
 class _Slas:
     """``sla_of`` for one plan: a ticket's SLA at an instant is computed once, and once for
     the versions of it (as of a moment, with the rules' changes) that the same policy
-    applies to and whose clocks are computed from the same values."""
+    applies to and whose clocks are computed from the same values; of versions that differ,
+    each clock computed from the same values is carried over (:func:`esc.domain.sla.compute`)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.by_ticket: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
         self.by_inputs: dict[tuple[object, ...], Sla] = {}  # by ((policy, why, inputs), at)
         self.latest: dict[tuple[object, ...], Sla] = {}  # by (policy, why, inputs)
+        self.clocks: ClockMemo = {}  # each clock computed, for the versions that differ
 
     def __call__(self, ticket: Ticket, at: dt.datetime) -> Sla:
         found = self.by_ticket.get((id(ticket), at))
@@ -319,7 +321,7 @@ class _Slas:
             policy, why = _policy_of(ticket, self.config, at)
             inputs = (id(policy), why, _clock_inputs(ticket))
             known = self.by_inputs.get((inputs, at)) or self._advanced(ticket, inputs, at)
-            sla = known or compute(ticket, policy, why, at)
+            sla = known or compute(ticket, policy, why, at, self.clocks)
             self.by_inputs[(inputs, at)] = self.latest[inputs] = sla
         self.by_ticket[(id(ticket), at)] = (ticket, sla)
         return sla
