@@ -47,9 +47,63 @@ def sla_of(ticket: Ticket, config: Config, at: dt.datetime) -> Sla:
     return compute(ticket, *_policy_of(ticket, config, at), at)
 
 
-def _policy_of(ticket: Ticket, config: Config, at: dt.datetime) -> tuple[Policy | None, str]:
-    facts = facts_for(ticket_fields(ticket, config), ticket.description, at)
-    return choose_policy(config.policies, facts)
+def _policy_of(
+    ticket: Ticket,
+    config: Config,
+    at: dt.datetime,
+    known: dict[tuple[object, ...], tuple[Policy | None, str]] | None = None,
+) -> tuple[Policy | None, str]:
+    """The policy that applies to ``ticket`` at ``at``, and why.  ``known``, if given,
+    remembers it for the versions of the ticket that agree on what the policies'
+    conditions read (:func:`_policy_key`): a replay asks at every moment and after every
+    rule, and most changes (a comment, a status) select no other policy."""
+    fields = ticket_fields(ticket, config)
+    key = None if known is None else _policy_key(ticket, fields, _policy_reads(config), at)
+    found = None if known is None or key is None else known.get(key)
+    if found is None:
+        found = choose_policy(config.policies, facts_for(fields, ticket.description, at))
+        if known is not None and key is not None:
+            known[key] = found
+    return found
+
+
+def _policy_key(
+    ticket: Ticket, fields: Mapping[str, object], reads: tuple[str, ...], at: dt.datetime
+) -> tuple[object, ...] | None:
+    """What the policies' conditions read of a version of a ticket (``fields``, its
+    :func:`esc.domain.routing.ticket_fields`): the fields they name, the body, and for
+    an age or idle limit the instant and the time it counts from.  None if a field they
+    name holds a value other than text, a whole number or a list of texts: values that
+    compare equal would then not tell the conditions' answer (a time in another zone on
+    another local date), so the policy is chosen afresh."""
+    key: list[object] = []
+    for name in reads:
+        if name in ("sla", "overdue"):
+            continue  # (no SLA in a policy's facts: it is what they choose)
+        if name == "body":
+            key.append(ticket.description)
+        elif name in ("age", "idle"):
+            key += (at, fields.get("created" if name == "age" else "updated"))
+        else:
+            value = fields.get(name)
+            if type(value) is list and all(type(v) is str for v in value):
+                value = tuple(value)
+            elif not (value is None or type(value) is str or type(value) is int):
+                return None
+            key.append(value)
+    return tuple(key)
+
+
+_POLICY_READS: dict[int, tuple[Config, tuple[str, ...]]] = {}
+
+
+def _policy_reads(config: Config) -> tuple[str, ...]:
+    """The names the policies' conditions read (found once per configuration)."""
+    return _per_config(
+        _POLICY_READS,
+        config,
+        lambda c: tuple(sorted(frozenset[str]().union(*(p.when.fields() for p in c.policies)))),
+    )
 
 
 def _clock_inputs(ticket: Ticket) -> tuple[object, ...]:
@@ -310,6 +364,7 @@ class _Slas:
         self.by_inputs: dict[tuple[object, ...], Sla] = {}  # by ((policy, why, inputs), at)
         self.latest: dict[tuple[object, ...], Sla] = {}  # by (policy, why, inputs)
         self.clocks: ClockMemo = {}  # each clock computed, for the versions that differ
+        self.policies: dict[tuple[object, ...], tuple[Policy | None, str]] = {}
 
     def __call__(self, ticket: Ticket, at: dt.datetime) -> Sla:
         found = self.by_ticket.get((id(ticket), at))
@@ -318,7 +373,7 @@ class _Slas:
         if ticket.status == "closed" and not self.config.policies:
             sla = Sla(at, None, "no policies")
         else:
-            policy, why = _policy_of(ticket, self.config, at)
+            policy, why = _policy_of(ticket, self.config, at, self.policies)
             inputs = (id(policy), why, _clock_inputs(ticket))
             known = self.by_inputs.get((inputs, at)) or self._advanced(ticket, inputs, at)
             sla = known or compute(ticket, policy, why, at, self.clocks)
@@ -341,7 +396,7 @@ class _Slas:
         found = self.by_ticket.get((id(ticket), at))
         if found is not None and found[0] is ticket:
             return found[1]
-        policy, why = _policy_of(ticket, self.config, at)
+        policy, why = _policy_of(ticket, self.config, at, self.policies)
         return self.by_inputs.get(((id(policy), why, _clock_inputs(ticket)), at))
 
 

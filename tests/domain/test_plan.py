@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 from typing import Any
 
 import pytest
@@ -1156,3 +1157,57 @@ def test_a_ticket_is_looked_at_again_when_an_age_limit_selects_another_policy() 
     assert next_event(t, sla_of(t, config, at), config, at) == (
         berlin(2026, 11, 23, 13) + dt.timedelta(seconds=1)
     ).timestamp()
+
+
+
+CHOSEN = make_config(
+    CALENDARS
+    + """\
+fields: [vip, region]
+sla:
+  - name: vip
+    when: {vip: true}
+    calendar: always
+    targets: {first_response: 1h}
+  - name: aged-urgent
+    when: {priority: urgent, age: ">4h", tags: [late]}
+    calendar: always
+    targets: {first_response: 2h}
+  - name: idle-region
+    when: {region: north, idle: ">=1h", text: refund}
+    calendar: office
+    targets: {first_response: 3h}
+  - name: standard
+    calendar: office
+    targets: {first_response: 8h}
+"""
+)
+
+
+
+def test_the_policy_remembered_for_a_plan_is_the_one_chosen_afresh() -> None:
+    # One memo for every version of a ticket (fields, title, times and instants differing),
+    # as a plan keeps one for the versions its replay asks about: each is given the policy
+    # chosen without it, also where values compare equal but conditions tell them apart
+    # (true is not 1; a date is not the text "2026-11-23").
+    from esc.domain.plan import _policy_of
+
+    known: dict[tuple[object, ...], Any] = {}
+    chosen = set()
+    for priority, tags, vip, region, idle, later, title in itertools.product(
+        ["normal", "urgent"],
+        [(), ("late",), ("vip", "late")],
+        [None, True, 1, 1.0, "true", dt.date(2026, 11, 23), "2026-11-23"],
+        ["north", None, 7],
+        [0, 10],
+        [0, 61, 250],
+        ["Invoice missing", "Refund please"],
+    ):
+        extra = {k: v for k, v in (("vip", vip), ("region", region)) if v is not None}
+        updated = CREATED + dt.timedelta(minutes=idle)
+        t = Ticket(ID, title, "open", priority, "support", CREATED, updated, tags=tags, extra=extra)
+        at = updated + dt.timedelta(minutes=later)
+        policy, why = _policy_of(t, CHOSEN, at, known)
+        assert (policy, why) == _policy_of(t, CHOSEN, at)
+        chosen.add(policy.name if policy else None)
+    assert chosen == {"vip", "aged-urgent", "idle-region", "standard"}
