@@ -9,6 +9,7 @@ sweeping at every instant would have done, and no effect is stamped before its c
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import math
@@ -186,15 +187,15 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     effects: list[_Effect] = []
     fired: list[str] = []
     skipped: list[str] = []
-    as_of = _remembering_as_of(ticket)
+    versions = _Versions(ticket, since, now)
     moment = since
     for step in range(MAX_REPLAY_STEPS + 1):
         if moment is None or step == MAX_REPLAY_STEPS:
             at = now
         else:
-            then = _view(as_of(moment), ticket, moment, effects)
-            at = _next_instant(ticket, then, moment, now, config, memory, sla_at)
-        view = _view(as_of(at), ticket, at, effects)
+            then = _view(versions.as_of(moment), ticket, moment, effects)
+            at = _next_instant(versions, then, moment, now, config, memory, sla_at)
+        view = _view(versions.as_of(at), ticket, at, effects)
         if view.active:
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
@@ -338,18 +339,71 @@ def _untouched(ticket: Ticket, now: dt.datetime, note: str, sla_at: SlaAt) -> Ti
 SlaAt = Callable[[Ticket, dt.datetime], Sla]
 
 
-def _remembering_as_of(ticket: Ticket) -> Callable[[dt.datetime], Ticket]:
-    """``ticket_as_of`` for one plan: the ticket as of an instant is rebuilt once (the
-    replay asks for each moment twice: to find the next one, then to run the rules)."""
-    known: dict[dt.datetime, Ticket] = {}
+class _Versions:
+    """The ticket as of each instant of one plan's replay, from ``since`` (if it replays)
+    to ``now``: ``ticket_as_of`` rebuilt once an instant (the replay asks for each moment
+    twice: to find the next one, then to run the rules), and not again for an instant
+    after (or before) which nothing was recorded since the one asked for before (a
+    warning or deadline crossed changes nothing in the ticket); and when the ticket's log
+    or conversation has its next entry."""
 
-    def as_of(at: dt.datetime) -> Ticket:
-        found = known.get(at)
+    def __init__(self, ticket: Ticket, since: dt.datetime | None, now: dt.datetime) -> None:
+        self.ticket = ticket
+        self.span = (since, now)
+        self.known: dict[dt.datetime, Ticket] = {}
+        self.last: dt.datetime | None = None
+        self._times: tuple[list[dt.datetime], list[dt.datetime]] | None = None
+
+    def times(self) -> tuple[list[dt.datetime], list[dt.datetime]]:
+        """The times in (since, now] of the ticket's log and conversation, and of everything
+        recorded in it, each sorted.  (Found when first needed: once the ticket as of
+        ``since`` has read the whole log, if it needed to.)"""
+        if self._times is None:
+            ticket, (since, now) = self.ticket, self.span
+            changes: list[dt.datetime] = []
+            recorded: list[dt.datetime] = []
+            if since is not None and since < now:  # (times_between is open at both ends)
+                changes = times_between(ticket.activity, since, now + _MICROSECOND)
+                changes += [e.at for e in ticket.entries if since < e.at <= now]
+                recorded = [e.at for e in ticket.escalations]
+                recorded += [r.asked for r in ticket.requests]
+                recorded += [r.closed for r in ticket.requests if r.closed is not None]
+                recorded = [t for t in [*recorded, ticket.updated] if since < t <= now]
+            self._times = sorted(changes), sorted([*changes, *recorded])
+        return self._times
+
+    def as_of(self, at: dt.datetime) -> Ticket:
+        """``ticket_as_of(ticket, at)``."""
+        found = self.known.get(at)
         if found is None:
-            found = known[at] = ticket_as_of(ticket, at)
+            last = self.last
+            if last is not None and self._quiet(min(last, at), max(last, at)):
+                found = self.known[at] = self.known[last]
+            else:
+                found = self.known[at] = ticket_as_of(self.ticket, at)
+        self.last = at
         return found
 
-    return as_of
+    def _quiet(self, lo: dt.datetime, hi: dt.datetime) -> bool:
+        """Whether nothing was recorded in the ticket in (lo, hi], both in the replay's span:
+        it was the same at both."""
+        since, now = self.span
+        if since is None or lo < since or hi > now:
+            return False
+        recorded = self.times()[1]
+        n = bisect.bisect_right(recorded, lo)
+        return n == len(recorded) or recorded[n] > hi
+
+    def next_change(self, since: dt.datetime) -> dt.datetime | None:
+        """The first time in the ticket's log or conversation after ``since`` (in the
+        replay's span) up to now, if any."""
+        assert self.span[0] is not None and since >= self.span[0]
+        changes = self.times()[0]
+        n = bisect.bisect_right(changes, since)
+        return changes[n] if n < len(changes) else None
+
+
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 class _Slas:
@@ -475,7 +529,7 @@ def _configured(record: object, spec: Field[object]) -> object:
 
 
 def _next_instant(
-    ticket: Ticket,
+    versions: _Versions,
     view: Ticket,
     since: dt.datetime,
     now: dt.datetime,
@@ -502,8 +556,9 @@ def _next_instant(
     else:
         sla = sla_at(view, now)
         moments = [m for m in sla.events_after(since) if m < now]
-    moments += times_between(ticket.activity, since, now)
-    moments += [e.at for e in ticket.entries if since < e.at < now]
+    change = versions.next_change(since)
+    if change is not None and change < now:
+        moments.append(change)
     moments += [m for m in time_moments(view, sla, config, memory) if since < m < now]
     return min(moments).astimezone(now.tzinfo) if moments else now
 

@@ -1211,3 +1211,45 @@ def test_the_policy_remembered_for_a_plan_is_the_one_chosen_afresh() -> None:
         assert (policy, why) == _policy_of(t, CHOSEN, at)
         chosen.add(policy.name if policy else None)
     assert chosen == {"vip", "aged-urgent", "idle-region", "standard"}
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(
+    gaps=st.lists(st.integers(0, 90), min_size=8, max_size=8),
+    since=st.integers(0, 400),
+    instants=st.lists(st.integers(0, 600), min_size=1, max_size=10),
+)
+def test_the_versions_of_a_replay_are_the_ticket_as_of_each_instant(
+    gaps: list[int], since: int, instants: list[int]
+) -> None:
+    # A plan's replay rebuilds the ticket as of an instant once, and not again for one
+    # between which and the instant asked for before nothing was recorded: in any order,
+    # each version is ticket_as_of's; and the log's or conversation's next time is found.
+    from esc.domain.as_of import ticket_as_of
+    from esc.domain.plan import _Versions
+
+    config = _REPLAY
+    steps = [
+        lambda t, at: lifecycle.comment(t, config, at, "alice", "hi"),
+        lambda t, at: lifecycle.add_tags(t, at, "alice", ["vip"]),
+        lambda t, at: lifecycle.classify(t, config, at, "bob", priority="urgent"),
+        lambda t, at: lifecycle.involve(t, config, at, "bob", "engineering", "logs?"),
+        lambda t, at: lifecycle.escalate(t, config, at, "bob", "db", to="engineering"),
+        lambda t, at: lifecycle.answer(t, config, at, "erin", "engineering", "here"),
+        lambda t, at: lifecycle.wait(t, config, at, "dan", "asked for logs"),
+        lambda t, at: lifecycle.comment(t, config, at, "acme", "logs", kind="message"),
+    ]
+    t = ticket(status="new", customer="acme")
+    at = CREATED
+    for step, gap in zip(steps, gaps, strict=True):
+        at += dt.timedelta(minutes=gap)
+        t = lifecycle.applied(t, step(t, at))
+    start, now = CREATED + dt.timedelta(minutes=since), CREATED + dt.timedelta(minutes=600)
+    versions = _Versions(t, start, now)
+    for minutes in instants:
+        moment = max(start, CREATED + dt.timedelta(minutes=minutes))
+        assert repr(versions.as_of(moment)) == repr(ticket_as_of(t, moment))
+        later = [a.at for a in t.activity if moment < a.at] + [
+            e.at for e in t.entries if moment < e.at
+        ]
+        assert versions.next_change(moment) == min(later, default=None)
