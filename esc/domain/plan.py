@@ -9,6 +9,7 @@ sweeping at every instant would have done, and no effect is stamped before its c
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import math
@@ -33,7 +34,7 @@ from esc.domain.model import (
 )
 from esc.domain.routing import facts_for, ticket_fields
 from esc.domain.rules import Rule
-from esc.domain.sla import Policy, Sla, advanced, choose_policy, compute
+from esc.domain.sla import ClockMemo, Policy, Sla, advanced, choose_policy, compute
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
 SWEEPER = "esc"
@@ -47,9 +48,63 @@ def sla_of(ticket: Ticket, config: Config, at: dt.datetime) -> Sla:
     return compute(ticket, *_policy_of(ticket, config, at), at)
 
 
-def _policy_of(ticket: Ticket, config: Config, at: dt.datetime) -> tuple[Policy | None, str]:
-    facts = facts_for(ticket_fields(ticket, config), ticket.description, at)
-    return choose_policy(config.policies, facts)
+def _policy_of(
+    ticket: Ticket,
+    config: Config,
+    at: dt.datetime,
+    known: dict[tuple[object, ...], tuple[Policy | None, str]] | None = None,
+) -> tuple[Policy | None, str]:
+    """The policy that applies to ``ticket`` at ``at``, and why.  ``known``, if given,
+    remembers it for the versions of the ticket that agree on what the policies'
+    conditions read (:func:`_policy_key`): a replay asks at every moment and after every
+    rule, and most changes (a comment, a status) select no other policy."""
+    fields = ticket_fields(ticket, config)
+    key = None if known is None else _policy_key(ticket, fields, _policy_reads(config), at)
+    found = None if known is None or key is None else known.get(key)
+    if found is None:
+        found = choose_policy(config.policies, facts_for(fields, ticket.description, at))
+        if known is not None and key is not None:
+            known[key] = found
+    return found
+
+
+def _policy_key(
+    ticket: Ticket, fields: Mapping[str, object], reads: tuple[str, ...], at: dt.datetime
+) -> tuple[object, ...] | None:
+    """What the policies' conditions read of a version of a ticket (``fields``, its
+    :func:`esc.domain.routing.ticket_fields`): the fields they name, the body, and for
+    an age or idle limit the instant and the time it counts from.  None if a field they
+    name holds a value other than text, a whole number or a list of texts: values that
+    compare equal would then not tell the conditions' answer (a time in another zone on
+    another local date), so the policy is chosen afresh."""
+    key: list[object] = []
+    for name in reads:
+        if name in ("sla", "overdue"):
+            continue  # (no SLA in a policy's facts: it is what they choose)
+        if name == "body":
+            key.append(ticket.description)
+        elif name in ("age", "idle"):
+            key += (at, fields.get("created" if name == "age" else "updated"))
+        else:
+            value = fields.get(name)
+            if type(value) is list and all(type(v) is str for v in value):
+                value = tuple(value)
+            elif not (value is None or type(value) is str or type(value) is int):
+                return None
+            key.append(value)
+    return tuple(key)
+
+
+_POLICY_READS: dict[int, tuple[Config, tuple[str, ...]]] = {}
+
+
+def _policy_reads(config: Config) -> tuple[str, ...]:
+    """The names the policies' conditions read (found once per configuration)."""
+    return _per_config(
+        _POLICY_READS,
+        config,
+        lambda c: tuple(sorted(frozenset[str]().union(*(p.when.fields() for p in c.policies)))),
+    )
 
 
 def _clock_inputs(ticket: Ticket) -> tuple[object, ...]:
@@ -132,15 +187,15 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     effects: list[_Effect] = []
     fired: list[str] = []
     skipped: list[str] = []
-    as_of = _remembering_as_of(ticket)
+    versions = _Versions(ticket, since, now)
     moment = since
     for step in range(MAX_REPLAY_STEPS + 1):
         if moment is None or step == MAX_REPLAY_STEPS:
             at = now
         else:
-            then = _view(as_of(moment), ticket, moment, effects)
-            at = _next_instant(ticket, then, moment, now, config, memory, sla_at)
-        view = _view(as_of(at), ticket, at, effects)
+            then = _view(versions.as_of(moment), ticket, moment, effects)
+            at = _next_instant(versions, then, moment, now, config, memory, sla_at)
+        view = _view(versions.as_of(at), ticket, at, effects)
         if view.active:
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
@@ -284,30 +339,86 @@ def _untouched(ticket: Ticket, now: dt.datetime, note: str, sla_at: SlaAt) -> Ti
 SlaAt = Callable[[Ticket, dt.datetime], Sla]
 
 
-def _remembering_as_of(ticket: Ticket) -> Callable[[dt.datetime], Ticket]:
-    """``ticket_as_of`` for one plan: the ticket as of an instant is rebuilt once (the
-    replay asks for each moment twice: to find the next one, then to run the rules)."""
-    known: dict[dt.datetime, Ticket] = {}
+class _Versions:
+    """The ticket as of each instant of one plan's replay, from ``since`` (if it replays)
+    to ``now``: ``ticket_as_of`` rebuilt once an instant (the replay asks for each moment
+    twice: to find the next one, then to run the rules), and not again for an instant
+    after (or before) which nothing was recorded since the one asked for before (a
+    warning or deadline crossed changes nothing in the ticket); and when the ticket's log
+    or conversation has its next entry."""
 
-    def as_of(at: dt.datetime) -> Ticket:
-        found = known.get(at)
+    def __init__(self, ticket: Ticket, since: dt.datetime | None, now: dt.datetime) -> None:
+        self.ticket = ticket
+        self.span = (since, now)
+        self.known: dict[dt.datetime, Ticket] = {}
+        self.last: dt.datetime | None = None
+        self._times: tuple[list[dt.datetime], list[dt.datetime]] | None = None
+
+    def times(self) -> tuple[list[dt.datetime], list[dt.datetime]]:
+        """The times in (since, now] of the ticket's log and conversation, and of everything
+        recorded in it, each sorted.  (Found when first needed: once the ticket as of
+        ``since`` has read the whole log, if it needed to.)"""
+        if self._times is None:
+            ticket, (since, now) = self.ticket, self.span
+            changes: list[dt.datetime] = []
+            recorded: list[dt.datetime] = []
+            if since is not None and since < now:  # (times_between is open at both ends)
+                changes = times_between(ticket.activity, since, now + _MICROSECOND)
+                changes += [e.at for e in ticket.entries if since < e.at <= now]
+                recorded = [e.at for e in ticket.escalations]
+                recorded += [r.asked for r in ticket.requests]
+                recorded += [r.closed for r in ticket.requests if r.closed is not None]
+                recorded = [t for t in [*recorded, ticket.updated] if since < t <= now]
+            self._times = sorted(changes), sorted([*changes, *recorded])
+        return self._times
+
+    def as_of(self, at: dt.datetime) -> Ticket:
+        """``ticket_as_of(ticket, at)``."""
+        found = self.known.get(at)
         if found is None:
-            found = known[at] = ticket_as_of(ticket, at)
+            last = self.last
+            if last is not None and self._quiet(min(last, at), max(last, at)):
+                found = self.known[at] = self.known[last]
+            else:
+                found = self.known[at] = ticket_as_of(self.ticket, at)
+        self.last = at
         return found
 
-    return as_of
+    def _quiet(self, lo: dt.datetime, hi: dt.datetime) -> bool:
+        """Whether nothing was recorded in the ticket in (lo, hi], both in the replay's span:
+        it was the same at both."""
+        since, now = self.span
+        if since is None or lo < since or hi > now:
+            return False
+        recorded = self.times()[1]
+        n = bisect.bisect_right(recorded, lo)
+        return n == len(recorded) or recorded[n] > hi
+
+    def next_change(self, since: dt.datetime) -> dt.datetime | None:
+        """The first time in the ticket's log or conversation after ``since`` (in the
+        replay's span) up to now, if any."""
+        assert self.span[0] is not None and since >= self.span[0]
+        changes = self.times()[0]
+        n = bisect.bisect_right(changes, since)
+        return changes[n] if n < len(changes) else None
+
+
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 class _Slas:
     """``sla_of`` for one plan: a ticket's SLA at an instant is computed once, and once for
     the versions of it (as of a moment, with the rules' changes) that the same policy
-    applies to and whose clocks are computed from the same values."""
+    applies to and whose clocks are computed from the same values; of versions that differ,
+    each clock computed from the same values is carried over (:func:`esc.domain.sla.compute`)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.by_ticket: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
         self.by_inputs: dict[tuple[object, ...], Sla] = {}  # by ((policy, why, inputs), at)
         self.latest: dict[tuple[object, ...], Sla] = {}  # by (policy, why, inputs)
+        self.clocks: ClockMemo = {}  # each clock computed, for the versions that differ
+        self.policies: dict[tuple[object, ...], tuple[Policy | None, str]] = {}
 
     def __call__(self, ticket: Ticket, at: dt.datetime) -> Sla:
         found = self.by_ticket.get((id(ticket), at))
@@ -316,10 +427,10 @@ class _Slas:
         if ticket.status == "closed" and not self.config.policies:
             sla = Sla(at, None, "no policies")
         else:
-            policy, why = _policy_of(ticket, self.config, at)
+            policy, why = _policy_of(ticket, self.config, at, self.policies)
             inputs = (id(policy), why, _clock_inputs(ticket))
             known = self.by_inputs.get((inputs, at)) or self._advanced(ticket, inputs, at)
-            sla = known or compute(ticket, policy, why, at)
+            sla = known or compute(ticket, policy, why, at, self.clocks)
             self.by_inputs[(inputs, at)] = self.latest[inputs] = sla
         self.by_ticket[(id(ticket), at)] = (ticket, sla)
         return sla
@@ -339,7 +450,7 @@ class _Slas:
         found = self.by_ticket.get((id(ticket), at))
         if found is not None and found[0] is ticket:
             return found[1]
-        policy, why = _policy_of(ticket, self.config, at)
+        policy, why = _policy_of(ticket, self.config, at, self.policies)
         return self.by_inputs.get(((id(policy), why, _clock_inputs(ticket)), at))
 
 
@@ -418,7 +529,7 @@ def _configured(record: object, spec: Field[object]) -> object:
 
 
 def _next_instant(
-    ticket: Ticket,
+    versions: _Versions,
     view: Ticket,
     since: dt.datetime,
     now: dt.datetime,
@@ -445,8 +556,9 @@ def _next_instant(
     else:
         sla = sla_at(view, now)
         moments = [m for m in sla.events_after(since) if m < now]
-    moments += times_between(ticket.activity, since, now)
-    moments += [e.at for e in ticket.entries if since < e.at < now]
+    change = versions.next_change(since)
+    if change is not None and change < now:
+        moments.append(change)
     moments += [m for m in time_moments(view, sla, config, memory) if since < m < now]
     return min(moments).astimezone(now.tzinfo) if moments else now
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 
 from esc.domain.calendar import (
     MAX_HORIZON,
@@ -271,8 +270,25 @@ def intervals_in(
     return out
 
 
-def compute(ticket: Ticket, policy: Policy | None, why: str, now: dt.datetime) -> Sla:
-    """Every clock of ``ticket`` under ``policy`` as of ``now``."""
+ClockMemo = dict[tuple[object, ...], tuple[Policy, dt.datetime, "Clock"]]
+"""Clocks computed before, for :func:`compute`: by their arguments but the instant (the
+policy by id), each with its policy and the instant it was computed for."""
+
+
+def compute(
+    ticket: Ticket,
+    policy: Policy | None,
+    why: str,
+    now: dt.datetime,
+    known: ClockMemo | None = None,
+) -> Sla:
+    """Every clock of ``ticket`` under ``policy`` as of ``now``.
+
+    ``known``, if given, remembers each clock computed (and is updated in place): a clock
+    with the same arguments computed for another instant is carried to ``now`` instead of
+    computed again (:func:`_remembered`).  A sweep's replay asks for the SLA of several
+    versions of one ticket, and a comment changes one clock, not the others.
+    """
     if policy is None or ticket.created > now:
         return Sla(now, policy, why)
     steps = status_timeline(ticket, now)
@@ -291,8 +307,61 @@ def compute(ticket: Ticket, policy: Policy | None, why: str, now: dt.datetime) -
         if metric == "resolution":
             excluded = merge_intervals([*paused, *intervals_in(steps, STOPPED_STATUSES, now)])
         pausing = stop is None and currently in policy.pause_on
-        clocks.append(_clock(metric, policy, target, start, stop, excluded, pausing, now))
+        if known is None:
+            clock = _clock(metric, policy, target, start, stop, excluded, pausing, now)
+        else:
+            clock = _remembered(known, metric, policy, target, start, stop, excluded, pausing, now)
+        clocks.append(clock)
     return Sla(now, policy, why, tuple(clocks))
+
+
+def _remembered(
+    known: ClockMemo,
+    metric: str,
+    policy: Policy,
+    target: dt.timedelta,
+    start: dt.datetime,
+    stop: dt.datetime | None,
+    excluded: Sequence[Interval],
+    pausing: bool,
+    now: dt.datetime,
+) -> Clock:
+    """``_clock(metric, policy, target, start, stop, excluded, pausing, now)``, from the
+    clock ``known`` has for the same arguments at another instant if that tells it (see
+    :func:`_carried`); else computed, and remembered.  (``target`` is the policy's.)"""
+    key = (metric, id(policy), start, stop, tuple(excluded), pausing)
+    found = known.get(key)
+    if found is not None and found[0] is policy:
+        clock = _carried(found[2], found[1], excluded, policy.calendar, now)
+        if clock is not None:
+            return clock
+    clock = _clock(metric, policy, target, start, stop, excluded, pausing, now)
+    known[key] = (policy, now, clock)
+    return clock
+
+
+def _carried(
+    clock: Clock,
+    then: dt.datetime,
+    excluded: Sequence[Interval],
+    cal: Calendar,
+    at: dt.datetime,
+) -> Clock | None:
+    """The clock computed as of ``then`` from the arguments ``excluded`` (the intervals
+    left out, before they are cut at the clock's end) and the rest, as of ``at`` (earlier
+    or later) from the same arguments, if it tells it; else None.
+
+    A stopped clock is all counted up to its stop: the same at any instant.  A running one
+    not paused now keeps its warning and due instants, as long as the intervals left out
+    up to ``at`` are those up to ``then``; it only counts on (or back).
+    """
+    if at == then or clock.stop is not None:
+        return clock
+    if clock.pausing or clock.due is None or at > clock.start + MAX_HORIZON:
+        return None
+    if excluded and tuple((lo, min(hi, at)) for lo, hi in excluded if lo < at) != clock.paused:
+        return None
+    return _counted_on(clock, cal, at)
 
 
 def _span(
@@ -444,16 +513,35 @@ def advanced(sla: Sla, at: dt.datetime) -> Sla | None:
             continue
         if clock.pausing or clock.due is None or at > clock.start + MAX_HORIZON:
             return None
-        if clock.paused and any(hi > clock.start for _, hi in clock.paused):
-            used = counted_time(cal, clock.start, at, clock.paused)
-        else:
-            used = business_time_between(cal, clock.start, at)
-        due = clock.due.astimezone(UTC)
-        warn = None if clock.warn is None else clock.warn.astimezone(UTC)
-        state = clock_state(at, False, used <= clock.target, False, due, warn)
-        marks = _crossed(warn, due, at)
-        clocks.append(replace(clock, state=state, used=used, marks=marks))
+        clocks.append(_counted_on(clock, cal, at))
     return Sla(at, sla.policy, sla.why, tuple(clocks))
+
+
+def _counted_on(clock: Clock, cal: Calendar, at: dt.datetime) -> Clock:
+    """A running clock not paused now, as of ``at`` (within the 10-year horizon of its
+    start) with the same intervals left out: its warning and due instants stay; its time
+    used, state and crossed instants are those of ``at``."""
+    assert clock.due is not None  # (None only while paused now)
+    if clock.paused and any(hi > clock.start for _, hi in clock.paused):
+        used = counted_time(cal, clock.start, at, clock.paused)
+    else:
+        used = business_time_between(cal, clock.start, at)
+    due = clock.due.astimezone(UTC)
+    warn = None if clock.warn is None else clock.warn.astimezone(UTC)
+    state = clock_state(at, False, used <= clock.target, False, due, warn)
+    return Clock(
+        clock.metric,
+        clock.target,
+        clock.start,
+        None,
+        clock.due,
+        clock.warn,
+        state,
+        used,
+        clock.paused,
+        _crossed(warn, due, at),
+        False,
+    )
 
 
 NEXT_STATES: tuple[tuple[ClockState, ...], ...] = (("breached",), ("warning", "ok"), ("paused",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from esc.config.loading import build_config
@@ -98,3 +99,15 @@ def test_later_changes_of_one_field() -> None:
         (14, "pending", "open"),
     ]
     assert later_changes(t, "status", berlin(2026, 11, 23, 14), berlin(2026, 11, 23, 15)) == []
+
+
+def test_a_rebuilt_ticket_is_the_record_replace_makes() -> None:
+    # ticket_as_of makes its record without dataclasses.replace (a replay rebuilds the
+    # ticket at every moment), which holds while a Ticket's __init__ only stores its fields.
+    t, _ = story()
+    assert not hasattr(Ticket, "__post_init__")
+    for hour in range(8, 16):
+        seen = ticket_as_of(t, berlin(2026, 11, 23, hour, 30))
+        assert type(seen) is Ticket
+        fields = {f.name: getattr(seen, f.name) for f in dataclasses.fields(Ticket)}
+        assert vars(seen) == vars(dataclasses.replace(t, **fields))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 from typing import Any
 
 import pytest
@@ -1156,3 +1157,99 @@ def test_a_ticket_is_looked_at_again_when_an_age_limit_selects_another_policy() 
     assert next_event(t, sla_of(t, config, at), config, at) == (
         berlin(2026, 11, 23, 13) + dt.timedelta(seconds=1)
     ).timestamp()
+
+
+
+CHOSEN = make_config(
+    CALENDARS
+    + """\
+fields: [vip, region]
+sla:
+  - name: vip
+    when: {vip: true}
+    calendar: always
+    targets: {first_response: 1h}
+  - name: aged-urgent
+    when: {priority: urgent, age: ">4h", tags: [late]}
+    calendar: always
+    targets: {first_response: 2h}
+  - name: idle-region
+    when: {region: north, idle: ">=1h", text: refund}
+    calendar: office
+    targets: {first_response: 3h}
+  - name: standard
+    calendar: office
+    targets: {first_response: 8h}
+"""
+)
+
+
+
+def test_the_policy_remembered_for_a_plan_is_the_one_chosen_afresh() -> None:
+    # One memo for every version of a ticket (fields, title, times and instants differing),
+    # as a plan keeps one for the versions its replay asks about: each is given the policy
+    # chosen without it, also where values compare equal but conditions tell them apart
+    # (true is not 1; a date is not the text "2026-11-23").
+    from esc.domain.plan import _policy_of
+
+    known: dict[tuple[object, ...], Any] = {}
+    chosen = set()
+    for priority, tags, vip, region, idle, later, title in itertools.product(
+        ["normal", "urgent"],
+        [(), ("late",), ("vip", "late")],
+        [None, True, 1, 1.0, "true", dt.date(2026, 11, 23), "2026-11-23"],
+        ["north", None, 7],
+        [0, 10],
+        [0, 61, 250],
+        ["Invoice missing", "Refund please"],
+    ):
+        extra = {k: v for k, v in (("vip", vip), ("region", region)) if v is not None}
+        updated = CREATED + dt.timedelta(minutes=idle)
+        t = Ticket(ID, title, "open", priority, "support", CREATED, updated, tags=tags, extra=extra)
+        at = updated + dt.timedelta(minutes=later)
+        policy, why = _policy_of(t, CHOSEN, at, known)
+        assert (policy, why) == _policy_of(t, CHOSEN, at)
+        chosen.add(policy.name if policy else None)
+    assert chosen == {"vip", "aged-urgent", "idle-region", "standard"}
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(
+    gaps=st.lists(st.integers(0, 90), min_size=8, max_size=8),
+    since=st.integers(0, 400),
+    instants=st.lists(st.integers(0, 600), min_size=1, max_size=10),
+)
+def test_the_versions_of_a_replay_are_the_ticket_as_of_each_instant(
+    gaps: list[int], since: int, instants: list[int]
+) -> None:
+    # A plan's replay rebuilds the ticket as of an instant once, and not again for one
+    # between which and the instant asked for before nothing was recorded: in any order,
+    # each version is ticket_as_of's; and the log's or conversation's next time is found.
+    from esc.domain.as_of import ticket_as_of
+    from esc.domain.plan import _Versions
+
+    config = _REPLAY
+    steps = [
+        lambda t, at: lifecycle.comment(t, config, at, "alice", "hi"),
+        lambda t, at: lifecycle.add_tags(t, at, "alice", ["vip"]),
+        lambda t, at: lifecycle.classify(t, config, at, "bob", priority="urgent"),
+        lambda t, at: lifecycle.involve(t, config, at, "bob", "engineering", "logs?"),
+        lambda t, at: lifecycle.escalate(t, config, at, "bob", "db", to="engineering"),
+        lambda t, at: lifecycle.answer(t, config, at, "erin", "engineering", "here"),
+        lambda t, at: lifecycle.wait(t, config, at, "dan", "asked for logs"),
+        lambda t, at: lifecycle.comment(t, config, at, "acme", "logs", kind="message"),
+    ]
+    t = ticket(status="new", customer="acme")
+    at = CREATED
+    for step, gap in zip(steps, gaps, strict=True):
+        at += dt.timedelta(minutes=gap)
+        t = lifecycle.applied(t, step(t, at))
+    start, now = CREATED + dt.timedelta(minutes=since), CREATED + dt.timedelta(minutes=600)
+    versions = _Versions(t, start, now)
+    for minutes in instants:
+        moment = max(start, CREATED + dt.timedelta(minutes=minutes))
+        assert repr(versions.as_of(moment)) == repr(ticket_as_of(t, moment))
+        later = [a.at for a in t.activity if moment < a.at] + [
+            e.at for e in t.entries if moment < e.at
+        ]
+        assert versions.next_change(moment) == min(later, default=None)

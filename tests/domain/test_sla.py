@@ -31,6 +31,7 @@ from esc.domain.model import Activity, Entry, Request, Ticket
 from esc.domain.plan import sla_of
 from esc.domain.sla import (
     Clock,
+    ClockMemo,
     Policy,
     PolicyError,
     Sla,
@@ -1118,3 +1119,44 @@ def test_an_sla_carried_on_to_a_later_instant_is_the_one_computed_then(
         assert carried is None
     else:
         assert carried == compute(t, STANDARD, "test", at)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    pending=st.lists(st.tuples(st.integers(1, 2000), st.integers(1, 2000)), min_size=0, max_size=3),
+    answered=st.one_of(st.none(), st.integers(1, 4000)),
+    messages=st.lists(st.integers(1, 6000), min_size=0, max_size=3),
+    closed=st.one_of(st.none(), st.integers(1, 3000)),
+    instants=st.lists(st.integers(0, 12000), min_size=1, max_size=6),
+)
+def test_clocks_carried_over_from_other_instants_are_the_ones_computed_afresh(
+    pending: list[tuple[int, int]],
+    answered: int | None,
+    messages: list[int],
+    closed: int | None,
+    instants: list[int],
+) -> None:
+    # One memo of clocks for the SLAs of the versions of a ticket as of several instants,
+    # in any order, under two policies (what a sweep's replay asks for): each SLA is the
+    # one computed without it, to the time zone of every instant.
+    created = berlin(2026, 11, 23, 9)
+    first = None if answered is None else created + answered * M
+    entries = [entry(created + m * M, "message", "cust@example.com") for m in messages]
+    if first is not None:
+        entries += [entry(first, "reply"), entry(first + 500 * M, "reply")]
+    done = {"state": "answered", "closed_by": "bob"}
+    requests = () if closed is None else (asked(created + H, closed=created + closed * M, **done),)
+    t = ticket(
+        created,
+        first_response_at=first,
+        activity=_history(pending),
+        entries=tuple(sorted(entries, key=lambda e: e.at)),
+        requests=requests,
+    )
+    known: ClockMemo = {}
+    for minutes in instants:
+        at = created + minutes * M
+        version = ticket_as_of(t, at)
+        for p in (STANDARD, OLA):
+            afresh = compute(version, p, "test", at)
+            assert repr(compute(version, p, "test", at, known)) == repr(afresh)
