@@ -15,7 +15,6 @@ import io
 import os
 import re
 import sys
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -1064,6 +1063,8 @@ def _system_trouble(exc: OSError) -> str:
 def _bug(exc: Exception) -> int:
     """Say that esc has a bug (with the traceback under ESC_DEBUG=1)."""
     if os.environ.get("ESC_DEBUG"):
+        import traceback  # (only for a bug: not imported by every run)
+
         traceback.print_exc()
     say(
         f"esc: internal error ({type(exc).__name__}: {exc}); this is a bug in esc, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,9 +25,25 @@ def session() -> Session:
     found = ctx.ensure_object(Session)
     found.command = ctx.info_name or ""
     found.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    found.width = shutil.get_terminal_size((120, 24)).columns
+    found.width = terminal_width()
     found.on_wait = tell_waiting if sys.stderr.isatty() else None
     return found
+
+
+def terminal_width(fallback: int = 120) -> int:
+    """The terminal's width in columns, as ``shutil.get_terminal_size`` finds it (``COLUMNS``
+    first, then standard output's terminal), without importing shutil on every run."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        stdout = sys.__stdout__
+        try:
+            columns = 0 if stdout is None else os.get_terminal_size(stdout.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else fallback
 
 
 def _set_now(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

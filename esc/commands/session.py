@@ -10,15 +10,18 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esc.domain.config import Config
-from esc.domain.customer_mail import Outgoing
 from esc.domain.errors import BadInput
 from esc.domain.model import Change, Ticket
 from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp, shared_zone
 from esc.report import views
 from esc.store import git
 from esc.store.workspace import DEFAULT_LOCK_TIMEOUT, Workspace, find_root
+
+if TYPE_CHECKING:
+    from esc.domain.customer_mail import Outgoing
 
 MISSING_DRIVER = "esc: warning: this clone has no merge driver for tickets (run esc install-git)"
 

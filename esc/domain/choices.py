@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 __all__ = ["did_you_mean", "unknown_choice"]
@@ -10,6 +9,8 @@ __all__ = ["did_you_mean", "unknown_choice"]
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing."""
+    import difflib  # (only for a wrong value: not on every run)
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, TypedDict
@@ -55,6 +54,12 @@ from esc.domain.timestamps import format_timestamp
 # ``now``), falls in the bucket (name, lo, hi) with ``lo <= days < hi``.
 AGING = (("<1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), (">7d", 7, None))
 _NO_TIME = dt.timedelta(0)
+# AGING as bisect needs it: the lower limits past the first, and the names
+_AGING_LIMITS = [dt.timedelta(days=lo) for _, lo, _ in AGING[1:]]
+_AGING_NAMES = [name for name, _, _ in AGING]
+_DONE = ("resolved", "closed")  # (the statuses whose resolved_at counts: _resolved_at)
+_NONE: list[Any] = []  # (no escalations in the period: never appended to)
+_UNKNOWN: Any = object()  # (a team's level not looked up yet)
 TOP_REASONS = 10
 
 
@@ -200,6 +205,7 @@ class Tally:
         self.config, self.now, self.period, self.team = config, now, period, team
         self.count = 0
         self.totals = Counter[str]()
+        self._levels: dict[str, int | None] = {}  # (config.level, by team)
         # backlog
         self.active = 0
         self.by_team = Counter[str]()
@@ -255,21 +261,28 @@ class Tally:
             return
         order: Rank = self.count if rank is None else rank
         self.count += 1
-        now, config = self.now, self.config
+        now = self.now
         since, until = self.period.since, self.period.until
         team, priority, status = ticket.team, ticket.priority, ticket.status
         created, escalations, requests = ticket.created, ticket.escalations, ticket.requests
-        resolved = _resolved_at(ticket)
+        resolved = ticket.resolved_at if status in _DONE else None  # (_resolved_at)
         created_in = since <= created < until
         resolved_in = resolved is not None and since <= resolved < until
-        closed_in = ticket.closed_at is not None and since <= ticket.closed_at < until
-        moves = [e for e in escalations if since <= e.at < until] if escalations else []
-        totals = self.totals
-        totals["created"] += created_in
-        totals["resolved"] += resolved_in
-        totals["closed"] += closed_in
-        totals["escalations"] += len(moves)
-        level = config.level(team)
+        closed_at = ticket.closed_at
+        closed_in = closed_at is not None and since <= closed_at < until
+        moves = [e for e in escalations if since <= e.at < until] if escalations else _NONE
+        totals = self.totals  # (a count that would not change is not touched)
+        if created_in:
+            totals["created"] += 1
+        if resolved_in:
+            totals["resolved"] += 1
+        if closed_in:
+            totals["closed"] += 1
+        if moves:
+            totals["escalations"] += len(moves)
+        level = self._levels.get(team, _UNKNOWN)
+        if level is _UNKNOWN:
+            level = self._levels[team] = self.config.level(team)
         active = status in ACTIVE_STATUSES
         # backlog
         if active:
@@ -278,11 +291,8 @@ class Tally:
             self.by_level[level] += 1
             self.by_priority[priority] += 1
             self.by_status[status] += 1
-            days = max(now - created, _NO_TIME).total_seconds() / 86400
-            for name, lo, hi in AGING:
-                if days >= lo and (hi is None or days < hi):
-                    self.aging[name] += 1
-                    break
+            age = now - created
+            self.aging[_AGING_NAMES[bisect.bisect_right(_AGING_LIMITS, age)]] += 1
         # SLA: each clock's outcome (if decided in the period), breaches, the trend, and
         # the running clocks overdue or in warning (Sla.overdue_clocks, .warning_clocks)
         breaches = 0
@@ -291,23 +301,28 @@ class Tally:
         stopped_first: Clock | None = None  # (_clock(sla, "first_response"))
         for clock in sla.clocks:
             state = clock.state
+            stop = clock.stop
             if state == "met":
-                decided = clock.stop
+                decided = stop
+            elif state == "breached":
+                decided = breached_at(clock)
+                if decided is not None:
+                    if since <= decided < until:
+                        breaches += 1
+                    self._week("breached", decided)
             else:
-                decided = breached = breached_at(clock)
-                if breached is not None:
-                    breaches += since <= breached < until
-                    self._week("breached", breached)
+                decided = None
             if decided is not None and since <= decided < until:
                 self.decided[(clock.metric, team, priority, state == "met")] += 1
-            if clock.stop is None:
+            if stop is None:
                 if state == "breached":
                     overdue.append(clock)
                 elif state == "warning":
                     warning.append(clock)
             elif stopped_first is None and clock.metric == "first_response":
                 stopped_first = clock
-        totals["breaches"] += breaches
+        if breaches:
+            totals["breaches"] += breaches
         if active:
             self.standings[_standing(overdue, warning)] += 1
             if overdue:
@@ -531,6 +546,8 @@ class Tally:
         }
 
     def _satisfaction(self) -> dict[str, Any]:
+        import statistics  # (only where it is used: its import is most of this module's)
+
         scores = list(self.scores.elements())
         given = sorted(self.given, key=lambda g: g[:4])
         return {
@@ -693,6 +710,8 @@ def _active_in(ticket: Ticket, period: Period) -> bool:
 def _summary(values: Sequence[float]) -> dict[str, Any]:
     if not values:
         return {"count": 0, "median": None, "p90": None}
+    import statistics
+
     ordered = sorted(values)
     rank = max(1, math.ceil(0.9 * len(ordered)))
     return {

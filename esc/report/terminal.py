@@ -22,10 +22,10 @@ gives a marker that holds a random token made when esc starts, which no file can
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 
-_TOKEN = secrets.token_hex(8)
+_TOKEN = os.urandom(8).hex()  # (not `secrets`: its import costs more than all this module)
 _STYLE = f"\x00{_TOKEN}:"  # + SGR parameters + "\x00": a colour esc itself asked for
 _SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"

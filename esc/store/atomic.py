@@ -14,7 +14,6 @@ folder once: after a crash, every file is still old or new, as with one file at 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import queue
@@ -291,6 +290,8 @@ _syncfs_call: Any = None  # libc's syncfs, looked up once (False: there is none)
 def _syncfs(folder: Path) -> bool:
     """Sync the file system holding ``folder``; False if the system cannot."""
     global _syncfs_call
+    import ctypes  # (here, not at the top: most commands write nothing)
+
     if _syncfs_call is None:
         try:
             _syncfs_call = ctypes.CDLL(None, use_errno=True).syncfs
@@ -438,6 +439,8 @@ _renameat2: Any = None  # libc's renameat2, looked up once (False: there is none
 def _exchange(a: Path, b: Path) -> bool:
     """Swap the files at ``a`` and ``b`` atomically; False if the system cannot."""
     global _renameat2
+    import ctypes
+
     if _renameat2 is None:
         try:
             _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2

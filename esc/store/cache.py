@@ -183,7 +183,7 @@ class Cache:
                 " FROM files"
             ):
                 name, values, check = row[0], row[1:-1], row[-1]
-                if type(name) is str and _checksum(name, values) == check:
+                if type(name) is str and _read_checksum(name, values) == check:
                     entry = Entry(*values)
                     entry.sla_key = shared.setdefault(entry.sla_key, entry.sla_key)
                     entry.status = shared.setdefault(entry.status, entry.status)
@@ -221,7 +221,7 @@ class Cache:
                 raise ValueError("foreign cache version")
             for row in db.execute(_SELECT_FILES):
                 name, values, check = row[0], row[1:-1], row[-1]
-                if type(name) is str and _checksum(name, values) == check:
+                if type(name) is str and _read_checksum(name, values) == check:
                     entry = Entry(*values)
                     status = shared.setdefault(entry.status, entry.status)
                     stamps[name] = Stamp(
@@ -258,7 +258,7 @@ class Cache:
                 while rows := cursor.fetchmany(500):  # (SQLite's steps not interleaved
                     for row in rows:  # with the caller's work: markedly faster)
                         name, values, check = row[0], row[1:-1], row[-1]
-                        if type(name) is str and _checksum(name, values) == check:
+                        if type(name) is str and _read_checksum(name, values) == check:
                             entry = Entry(*values)
                             entry.sla_key = shared.setdefault(entry.sla_key, entry.sla_key)
                             entry.status = shared.setdefault(entry.status, entry.status)
@@ -284,7 +284,7 @@ class Cache:
                     return found
                 for row in _rows_named(db, _SELECT_FILES, names):
                     name, values, check = row[0], row[1:-1], row[-1]
-                    if type(name) is str and _checksum(name, values) == check:
+                    if type(name) is str and _read_checksum(name, values) == check:
                         found[name] = Entry(*values)
         except (sqlite3.Error, ValueError, TypeError) as exc:  # (a cache only)
             fallback(f"{self.path}: cache rows not read ({type(exc).__name__}: {exc})")
@@ -462,6 +462,15 @@ def _rows_named(db: sqlite3.Connection, select: str, names: list[str]) -> Iterat
     for start in range(0, len(names), 500):
         chunk = names[start : start + 500]
         yield from db.execute(f"{select} WHERE name IN ({','.join('?' * len(chunk))})", chunk)
+
+
+def _read_checksum(name: str, values: tuple[Any, ...]) -> int:
+    """:func:`_checksum` of a row as SQLite hands it back, whose REAL columns hold floats
+    already (or None, or what a damage left there, which fails the check either way)."""
+    try:
+        return zlib.crc32(marshal.dumps((name, *values), 2))
+    except ValueError:
+        return -1
 
 
 def _checksum(name: str, row: tuple[Any, ...]) -> int:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esc.domain.errors import BadInput, EscError
 from esc.store import launch
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 class GitError(EscError):
@@ -51,6 +54,8 @@ def run(
 ) -> subprocess.CompletedProcess[bytes]:
     """``git ARGS`` in ``cwd``, whatever its exit code; GitError if git cannot be run.
     ``env`` adds to the environment; ``input`` is fed to git's stdin."""
+    import subprocess  # (only once git is run: most commands never do)
+
     try:
         return subprocess.run(
             ["git", *args],

@@ -29,7 +29,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,6 +62,8 @@ os.register_at_fork(after_in_child=_forget_inherited)
 
 
 def _holder_text(what: str) -> bytes:
+    import socket  # (only once a lock is taken: most commands take none)
+
     return f"{what} pid {os.getpid()} on {socket.gethostname()}\n".encode()
 
 
