@@ -16,7 +16,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 
-from esc.domain.model import Activity, Request, Ticket, field_changes, times_between
+from esc.domain.model import (
+    Activity,
+    Request,
+    Ticket,
+    field_changes,
+    rebuilt,
+    times_between,
+)
 from esc.domain.timestamps import coerce_timestamp
 
 # Front-matter fields whose changes the activity log records, with how to read a value back.
@@ -83,18 +90,7 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
         values["requests"] = requests_as_of(ticket.requests, at)
     values["entries"] = entries
     values["activity"] = tuple(kept)
-    return _rebuilt(ticket, values)
-
-
-def _rebuilt(ticket: Ticket, values: dict[str, object]) -> Ticket:
-    """``dataclasses.replace(ticket, **values)`` for a fraction of its cost (a sweep's replay
-    rebuilds its ticket at every moment): a Ticket's ``__init__`` only stores its fields
-    (no ``__post_init__``), so its fields with ``values`` in place are the record it makes."""
-    rebuilt = object.__new__(Ticket)
-    fields = vars(rebuilt)
-    fields.update(vars(ticket))
-    fields.update(values)
-    return rebuilt
+    return rebuilt(ticket, values)
 
 
 def requests_as_of(requests: Sequence[Request], at: dt.datetime) -> tuple[Request, ...]:

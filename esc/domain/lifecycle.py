@@ -28,6 +28,7 @@ from esc.domain.model import (
     Ticket,
     front_matter,
     line_problem,
+    rebuilt,
     tag_problem,
     with_requests,
 )
@@ -545,12 +546,10 @@ def applied(ticket: Ticket, change: Change) -> Ticket:
     """The ticket as it is after ``change`` (what the file will say once written)."""
     if not (change or change.activity):
         return ticket
-    known = {k: v for k, v in change.sets.items() if k in _ATTRIBUTES}
+    values: dict[str, object] = {k: v for k, v in change.sets.items() if k in _ATTRIBUTES}
     extra = dict(ticket.extra)
     extra.update({k: v for k, v in change.sets.items() if k not in _ATTRIBUTES})
-    return replace(
-        ticket,
-        **known,  # type: ignore[arg-type]
+    values.update(
         tags=ticket.tags + change.tags_added,
         escalations=ticket.escalations + change.escalations,
         requests=with_requests(ticket.requests, change.requests),
@@ -558,6 +557,7 @@ def applied(ticket: Ticket, change: Change) -> Ticket:
         activity=(*ticket.activity, *change.activity),
         extra=extra,
     )
+    return rebuilt(ticket, values)
 
 
 def combined(first: Change, second: Change) -> Change:

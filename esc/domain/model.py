@@ -231,6 +231,18 @@ class Ticket:
         return any(e.kind != "priority" for e in self.escalations)
 
 
+def rebuilt(ticket: Ticket, values: Mapping[str, object]) -> Ticket:
+    """``dataclasses.replace(ticket, **values)`` for a fraction of its cost (a sweep rebuilds
+    its ticket at every moment of a replay, and for every change it applies): a Ticket's
+    ``__init__`` only stores its fields (no ``__post_init__``), so its fields with
+    ``values`` in place are the record it makes.  ``values`` names fields of Ticket."""
+    made = object.__new__(Ticket)
+    fields_of = vars(made)
+    fields_of.update(vars(ticket))
+    fields_of.update(values)
+    return made
+
+
 # Front-matter fields that are attributes of Ticket (derived from the record); every other
 # key is kept in Ticket.extra.
 TICKET_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Ticket)) - BODY_PARTS
