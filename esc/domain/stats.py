@@ -40,7 +40,7 @@ import bisect
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
 from esc.domain.config import Config
@@ -60,6 +60,12 @@ _AGING_NAMES = [name for name, _, _ in AGING]
 _DONE = ("resolved", "closed")  # (the statuses whose resolved_at counts: _resolved_at)
 _NONE: list[Any] = []  # (no escalations in the period: never appended to)
 _UNKNOWN: Any = object()  # (a team's level not looked up yet)
+# What a Tally is set up with rather than counts (Tally.counts leaves them out), and the
+# lists of rows that hold their ticket's rank (at that index)
+_SETTINGS = frozenset(
+    {"config", "now", "period", "team", "weeks", "parts", "starts", "first", "last", "_levels"}
+)
+_RANKED = {"breached": 0, "warning": 0, "several": 0, "open_rows": 0, "given": 2}
 TOP_REASONS = 10
 
 
@@ -423,6 +429,36 @@ class Tally:
         """Count ``moment`` in the trend's week it falls in (if any)."""
         if moment is not None and self.first <= moment < self.last:
             self.trend[name][bisect.bisect_right(self.starts, moment) - 1] += 1
+
+    def counts(self) -> dict[str, Any]:
+        """What this tally has counted, as plain values (for :meth:`merge` into another
+        tally with the same settings, in another process)."""
+        return {k: v for k, v in vars(self).items() if k not in _SETTINGS}
+
+    def merge(self, counts: Mapping[str, Any]) -> None:
+        """Count what another tally with the same settings counted (its :meth:`counts`), as
+        if its tickets had been added here after those added so far: its rows rank after
+        these, and the report is the one a single tally adding every ticket in turn makes."""
+        offset = self.count
+        for name, value in counts.items():
+            mine = getattr(self, name)
+            if name in _RANKED:
+                at = _RANKED[name]
+                mine += [(*r[:at], r[at] + offset, *r[at + 1 :]) for r in value]
+            elif name == "trend":
+                for series, weekly in value.items():
+                    self.trend[series] = [a + b for a, b in zip(mine[series], weekly, strict=True)]
+            elif isinstance(mine, Counter):
+                mine.update(value)
+            elif isinstance(mine, list):
+                mine += value
+            elif isinstance(mine, _Rate):
+                mine.count(True, value.met)
+                mine.count(False, value.total - value.met)
+            elif type(mine) is int:
+                setattr(self, name, mine + value)
+            else:
+                raise TypeError(f"Tally.merge: {name} ({type(mine).__name__})")
 
     def report(self, settled: int = 0, articles: Sequence[Article] = ()) -> ReportJson:
         """Every number of the report (see :func:`build`)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,27 +63,56 @@ def catalog_report(
 ) -> tuple[stats.ReportJson, list[ParseError]]:
     """The report's numbers over every ticket of ``catalog``, read one at a time and let
     go of once counted (with a streamed catalog nothing is kept per ticket), and the
-    files that do not parse.  A ticket resolved or closed, and done with, before the
-    period counts in the totals alone (:func:`esc.domain.stats.build`): its SLA is
-    neither derived nor computed.  Any other's SLA is its clocks' states as of ``now``
-    (a report counts the time used of stopped clocks only)."""
-    _check_team(catalog.config.teams, team)
-    tally = stats.Tally(catalog.config, now, period, team)
-    settled = 0
-    broken: list[ParseError] = []
-    for record in catalog.each():
+    files that do not parse (:func:`count_records`, then :func:`counted_report`)."""
+    counted = count_records(catalog, Counted.start(catalog, now, period, team), catalog.each())
+    return counted_report(catalog, counted), counted.broken
+
+
+@dataclass
+class Counted:
+    """A report's numbers over some of the tickets: the tally, how many were settled
+    before the period (counted in the totals alone), and the files that do not parse."""
+
+    tally: stats.Tally
+    settled: int = 0
+    broken: list[ParseError] = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls, catalog: Catalog, now: dt.datetime, period: stats.Period, team: str | None
+    ) -> Counted:
+        _check_team(catalog.config.teams, team)
+        return cls(stats.Tally(catalog.config, now, period, team))
+
+
+def count_records(
+    catalog: Catalog, counted: Counted, records: Iterable[Record | ParseError]
+) -> Counted:
+    """Count each of ``records`` (files that do not parse among them) into ``counted``.
+    A ticket resolved or closed, and done with, before the period counts in the totals
+    alone (:func:`esc.domain.stats.build`): its SLA is neither derived nor computed.  Any
+    other's SLA is its clocks' states as of ``now`` (a report counts the time used of
+    stopped clocks only)."""
+    tally = counted.tally
+    now, since, team = tally.now, tally.period.since, tally.team
+    for record in records:
         if isinstance(record, ParseError):
-            broken.append(record)
+            counted.broken.append(record)
             continue
         built = record.doc is None  # (its ticket comes from the cache: dropped again)
-        if catalog.settled_before(record, period.since):
-            settled += team is None or stats.keep(record.ticket, team)
+        if catalog.settled_before(record, since):
+            counted.settled += team is None or stats.keep(record.ticket, team)
         else:
             tally.add(record.ticket, sla_states_now(catalog, record, now))
         if built:
             record.release()
+    return counted
+
+
+def counted_report(catalog: Catalog, counted: Counted) -> stats.ReportJson:
+    """The report of what was counted, with the knowledge base's articles."""
     articles = load_kb(catalog.workspace.root).articles
-    return tally.report(settled, articles), broken
+    return counted.tally.report(counted.settled, articles)
 
 
 def _check_team(teams: Collection[str], team: str | None) -> None:

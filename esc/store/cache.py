@@ -240,9 +240,12 @@ class Cache:
             self.damaged.extend(bad)
         return stamps
 
-    def stream(self) -> Iterator[tuple[str, Entry]]:
+    def stream(
+        self, start: str | None = None, stop: str | None = None
+    ) -> Iterator[tuple[str, Entry]]:
         """Every row's entry, one at a time in name order, none kept (instead of
-        :meth:`load`, for a command that reads each ticket once: 100k entries are ~200 MB).
+        :meth:`load`, for a command that reads each ticket once: 100k entries are ~200 MB);
+        with ``start`` and ``stop``, the rows of the names from ``start`` and before ``stop``.
         Rows that fail their check are left out and rewritten at the next save, as by
         :meth:`load`; a cache that cannot be read ends the stream (the rest is not used)
         and is rebuilt."""
@@ -254,7 +257,13 @@ class Cache:
             with contextlib.closing(self._connect()) as db:
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     raise ValueError("foreign cache version")
-                cursor = db.execute(f"{_SELECT_FILES} ORDER BY name")
+                bounds = [("name >= ?", start), ("name < ?", stop)]
+                where = [test for test, bound in bounds if bound is not None]
+                cursor = db.execute(
+                    f"{_SELECT_FILES}{' WHERE ' if where else ''}{' AND '.join(where)}"
+                    " ORDER BY name",
+                    [bound for _, bound in bounds if bound is not None],
+                )
                 while rows := cursor.fetchmany(500):  # (SQLite's steps not interleaved
                     for row in rows:  # with the caller's work: markedly faster)
                         name, values, check = row[0], row[1:-1], row[-1]

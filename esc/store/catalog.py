@@ -177,12 +177,31 @@ class Catalog:
                 continue
         self.cache.forget(set(self.cache.entries) - set(names))
 
-    def _streamed(self) -> Iterator[Record | ParseError]:
-        """:meth:`each` of a streamed catalog: the cache's rows (in name order, as the
-        files are) read alongside the files, and let go of once their file is read."""
-        folder = self.workspace.tickets_dir
+    def share(self, start: int, stop: int) -> Iterator[Record | ParseError]:
+        """:meth:`each` of a streamed catalog over the ticket files ``names()[start:stop]``
+        (with the cache's rows of the names between, and of files gone from there): shares
+        that together cover every name, one after the other, read every file and row once."""
+        assert self.streamed
         names = self.names()
-        rows = self.cache.stream()
+        if start >= stop:  # (no names: its neighbours' shares cover the rows about it)
+            return
+        first = None if start <= 0 else names[start]
+        after = None if stop >= len(names) else names[stop]
+        yield from self._streamed(names[start:stop], first, after)
+
+    def _streamed(
+        self,
+        names: list[str] | None = None,
+        first: str | None = None,
+        after: str | None = None,
+    ) -> Iterator[Record | ParseError]:
+        """:meth:`each` of a streamed catalog: the cache's rows (in name order, as the
+        files are) read alongside the files, and let go of once their file is read
+        (``names``, if given, with the rows from ``first`` and before ``after``)."""
+        folder = self.workspace.tickets_dir
+        if names is None:
+            names = self.names()
+        rows = self.cache.stream(first, after)
         ahead: dict[str, Entry] = {}  # rows read, their file not reached yet
         last: str | None = None  # the name of the last row read
         done = False  # every row read

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,78 @@ def test_a_report_over_a_damaged_cache_is_the_cold_report(demo: Path, damage: st
     db.close()
     assert [desk.ok("report", "--format", fmt) for fmt in FORMATS] == cold
     assert [desk.ok("report", "--format", fmt) for fmt in FORMATS] == cold  # (rows rewritten)
+
+
+class Split:
+    """``split(True)``: `esc report` counts the second half of any workspace in a second
+    process (as it does from SPLIT_AT tickets on a machine with more than one CPU);
+    ``split(False)``: in one process.  ``handed``: what the second processes handed back
+    (one per report whose second half was counted there)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from esc.commands import reports
+        from esc.store import workers
+
+        self.monkeypatch, self.reports = monkeypatch, reports
+        self.handed: list[object] = []
+        taken = reports._take
+        monkeypatch.setattr(workers, "cpus", lambda: 2)
+
+        def take(*args: Any) -> None:
+            self.handed.append(args[-1])
+            taken(*args)
+
+        monkeypatch.setattr(reports, "_take", take)
+
+    def __call__(self, on: bool) -> None:
+        self.monkeypatch.setattr(self.reports, "SPLIT_AT", 2 if on else 10**9)
+        self.handed.clear()
+
+
+@pytest.fixture
+def split(monkeypatch: pytest.MonkeyPatch) -> Split:
+    return Split(monkeypatch)
+
+
+@pytest.mark.parametrize("team", [None, "support"])
+@pytest.mark.parametrize("now", ["2026-11-27T09:00:00+01:00", "2027-03-01T10:00:00+01:00"])
+def test_a_report_counted_by_two_processes_is_byte_identical(
+    demo: Path, split: Split, team: str | None, now: str
+) -> None:
+    """Each half of the tickets counted by a process of its own, the second half's counts
+    added after the first's: every format the same, without a cache and with one."""
+    desk = Esc(demo, now=now)
+    split(False)
+    alone, alone_warm = _reports(desk, demo, team)
+    shutil.rmtree(demo / ".esc-cache")
+    split(True)
+    halves, halves_warm = _reports(desk, demo, team)
+    assert halves == alone and halves_warm == alone_warm == alone
+    assert len(split.handed) == 2 * len(alone)
+
+
+def test_the_second_process_keeps_what_it_computed_and_says_what_does_not_parse(
+    demo: Path, split: Split
+) -> None:
+    """Without a cache, the second process computes its tickets' SLAs: the cache saved
+    after the report holds them (the next report reads no ticket file), and a file in its
+    half that does not parse is reported as by one process, in file order."""
+    import sqlite3
+
+    names = sorted(p.name for p in (demo / "tickets").glob("*.md"))
+    broken = demo / "tickets" / names[-1]
+    broken.write_text("---\nid: [unclosed\n---\n", encoding="utf-8")
+    desk = Esc(demo, now="2026-11-27T09:00:00+01:00")
+    split(False)
+    alone = desk("report", "--format", "json")
+    shutil.rmtree(demo / ".esc-cache", ignore_errors=True)
+    split(True)
+    halves = desk("report", "--format", "json")
+    assert len(split.handed) == 1
+    assert (halves.code, halves.out, halves.err) == (alone.code, alone.out, alone.err)
+    assert alone.code == 1 and f"tickets/{broken.name}:" in alone.err
+    db = sqlite3.connect(demo / ".esc-cache" / "tickets.sqlite")
+    kept = dict(db.execute("SELECT name, sla IS NOT NULL OR status IS NULL FROM files"))
+    db.close()
+    assert set(kept) == set(names) and all(kept.values())
+    assert desk("report", "--format", "json").out == halves.out

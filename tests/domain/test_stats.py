@@ -1062,3 +1062,34 @@ def test_collaboration_of_the_default_period_by_hand(default_report: dict[str, A
     assert several["T-0m6b2xb7"] == ["support", "management"]
     assert co["several_teams"] == len(several)
     assert default_report["sla"]["compliance"]["by_metric"]["collaboration"] == co["ola"]
+
+
+@pytest.mark.parametrize("team", [None, "support"])
+def test_two_tallies_merged_are_one_tally_counting_every_ticket(team: str | None) -> None:
+    """A tally of the demo's first k tickets merged with one of the rest (their counts
+    through pickle, as from another process) makes the report one tally of all makes."""
+    import pickle
+
+    from esc.domain.plan import sla_of
+    from esc.domain.stats import Period, Tally
+    from esc.store.workspace import Workspace
+    from tests.conftest import REPO
+
+    workspace = Workspace(REPO)
+    config = workspace.config()
+    tickets = [workspace.read(p).ticket for p in workspace.ticket_paths()]
+    pairs = [(t, sla_of(t, config, NOW)) for t in tickets]
+    period = Period(NOW - dt.timedelta(days=60), NOW)
+
+    def tally(part: list[tuple[Any, Sla]]) -> Tally:
+        counted = Tally(config, NOW, period, team)
+        for ticket, sla in part:
+            counted.add(ticket, sla)
+        return counted
+
+    whole = tally(pairs).report(3)
+    assert whole["sla"]["breached_now"] and whole["collaboration"]["several_teams_tickets"]
+    for k in (0, 1, len(pairs) // 3, len(pairs) // 2, len(pairs) - 1, len(pairs)):
+        first = tally(pairs[:k])
+        first.merge(pickle.loads(pickle.dumps(tally(pairs[k:]).counts())))
+        assert first.report(3) == whole

@@ -491,3 +491,28 @@ def test_the_sla_column_from_the_kept_numbers_is_the_one_of_the_whole_sla(
             cells.add(cell.split(" ")[0])
     assert {"due", "warning,", "breached", "paused"} <= cells
     assert kept.kept_cell(records[0], at(9, 59).timestamp()) is None  # kept after it
+
+
+@pytest.mark.parametrize("cut", [0, 1, 2, 3, 4])
+def test_shares_of_a_streamed_catalog_read_every_file_and_row_once(
+    workspace: Path, esc: Esc, two: tuple[str, str], cut: int
+) -> None:
+    """`esc report` over two processes: the files before ``cut`` and from it, each with the
+    cache's rows of its names (a row whose file is gone forgotten by the share whose names
+    it falls between), read as one streamed catalog reads them all."""
+    for title in ("Password reset", "Invoice copy"):
+        create(esc, title, at(10))
+    for path in (workspace / "tickets").glob("*.md"):
+        age(path)
+    load(Workspace(workspace))[0].save()
+    gone = sorted((workspace / "tickets").glob("*.md"))[1]
+    gone.unlink()
+    whole = Catalog(Workspace(workspace), streamed=True)
+    expected = [(r.name, r.ticket) for r in whole.each() if isinstance(r, Record)]
+    shared = Catalog(Workspace(workspace), streamed=True)
+    names = shared.names()
+    assert len(names) == 3 and cut <= 4
+    parts = [list(shared.share(0, min(cut, 3))), list(shared.share(min(cut, 3), 3))]
+    seen = [(r.name, r.ticket) for part in parts for r in part if isinstance(r, Record)]
+    assert seen == expected
+    assert shared.cache.entries == {} and shared.cache.removed == {gone.name}
