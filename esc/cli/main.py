@@ -873,6 +873,14 @@ def explain(ref: str) -> int:
     "--until", metavar="DATE", help="End of the period; a date means its end (default: now)."
 )
 @click.option("--team", metavar="TEAM", help="Only tickets that are or were with this team.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    envvar="ESC_JOBS",
+    metavar="N",
+    help="Processes for counting many tickets at once (default: two when there are several "
+    "CPUs; 1: one; also ESC_JOBS).",
+)
 @common
 def report(
     fmt: ReportFormat,
@@ -880,11 +888,12 @@ def report(
     since: str | None,
     until: str | None,
     team: str | None,
+    jobs: int | None,
 ) -> int:
     """Render a report: backlog, SLA compliance, escalations, speed, satisfaction, trend."""
     from esc.commands import reports
 
-    return emit(reports.report(session(), fmt, out, since, until, team))
+    return emit(reports.report(session(), fmt, out, since, until, team, jobs))
 
 
 @cli.command()

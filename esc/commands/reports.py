@@ -26,12 +26,14 @@ def report(
     since: str | None,
     until: str | None,
     team: str | None,
+    jobs: int | None = None,
 ) -> Output:
-    """One report for the period, to ``out`` or stdout."""
+    """One report for the period, to ``out`` or stdout; counted by two processes (one
+    forked) on a large workspace unless ``jobs`` is 1 (see :func:`_numbers`)."""
     workspace, now = session.workspace, session.now
     period = period_of(since, until, now)
     catalog = Catalog(workspace, streamed=True)  # (each ticket read once, none kept)
-    data, broken = _numbers(catalog, now, period, team)
+    data, broken = _numbers(catalog, now, period, team, jobs)
     catalog.save()
     links = _relative_links(workspace.root, out)
     text = render_report(
@@ -53,15 +55,16 @@ SPLIT_AT = 4_000  # tickets from which a report counts the second half in a seco
 
 
 def _numbers(
-    catalog: Catalog, now: dt.datetime, period: Period, team: str | None
+    catalog: Catalog, now: dt.datetime, period: Period, team: str | None, jobs: int | None
 ) -> tuple[ReportJson, list[ParseError]]:
-    """:func:`catalog_report`; on a large workspace and a machine with more than one CPU,
-    the second half of the tickets counted in a forked process while this one counts the
-    first (each ticket read and counted once, by one of them), then added after the first
-    half's, as one process counting them all in turn would: the same report.  If that
-    process fails, this one counts the second half too."""
+    """:func:`catalog_report`; on a large workspace and a machine with more than one CPU
+    (unless ``jobs`` is 1), the second half of the tickets counted in a forked process
+    while this one counts the first (each ticket read and counted once, by one of them),
+    then added after the first half's, as one process counting them all in turn would:
+    the same report.  If that process fails, this one counts the second half too."""
     names = catalog.names()
-    if len(names) < SPLIT_AT or workers.cpus() < 2 or not workers.can_fork():
+    processes = min(jobs or workers.cpus(), 2)  # (halves: more would gain little more)
+    if len(names) < SPLIT_AT or processes < 2 or not workers.can_fork():
         return catalog_report(catalog, now, period, team)
     half = len(names) // 2
     counted = Counted.start(catalog, now, period, team)  # (a --team that is none: said here)

@@ -157,3 +157,19 @@ def test_the_second_process_keeps_what_it_computed_and_says_what_does_not_parse(
     db.close()
     assert set(kept) == set(names) and all(kept.values())
     assert desk("report", "--format", "json").out == halves.out
+
+
+@pytest.mark.parametrize("how", [["--jobs", "1"], []])
+def test_jobs_1_counts_every_ticket_in_one_process(
+    demo: Path, split: Split, how: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--jobs 1` (or ESC_JOBS=1) keeps `esc report` to one process, with the same report."""
+    desk = Esc(demo, now="2026-11-27T09:00:00+01:00")
+    split(True)
+    halves = desk.ok("report", "--format", "json")
+    assert len(split.handed) == 1
+    if not how:
+        monkeypatch.setenv("ESC_JOBS", "1")
+    split(True)
+    assert desk.ok("report", "--format", "json", *how) == halves
+    assert split.handed == []
