@@ -173,3 +173,32 @@ def test_jobs_1_counts_every_ticket_in_one_process(
     split(True)
     assert desk.ok("report", "--format", "json", *how) == halves
     assert split.handed == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE files SET status = 'closed', settled = 1.0",  # (fails its check)
+        "DELETE FROM files WHERE rowid % 2 = 0",
+        "INSERT INTO files (name, checksum) VALUES ('T-zzzzzzzz.md', 0)",  # (the second half)
+    ],
+)
+def test_two_processes_over_a_damaged_cache_give_the_cold_report(
+    demo: Path, split: Split, damage: str
+) -> None:
+    """The second process finds damaged rows in its half as one process would: the report
+    is the cold one, and the rows it rewrote are saved (the next report the same)."""
+    import sqlite3
+
+    desk = Esc(demo, now="2027-03-01T10:00:00+01:00")
+    split(False)
+    cold, _ = _reports(desk, demo, None)
+    desk.ok("sweep", "--no-report")
+    db = sqlite3.connect(demo / ".esc-cache" / "tickets.sqlite")
+    db.execute(damage)
+    db.commit()
+    db.close()
+    split(True)
+    assert [desk.ok("report", "--format", fmt) for fmt in FORMATS] == cold
+    assert [desk.ok("report", "--format", fmt) for fmt in FORMATS] == cold
+    assert len(split.handed) == 2 * len(FORMATS)
