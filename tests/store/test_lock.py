@@ -70,10 +70,13 @@ import os, signal, sys, time
 from pathlib import Path
 from esc.store.lock import hold
 with hold(Path(sys.argv[1]), timeout=5, what="esc sweep"):
+    ready, started = os.pipe()
     child = os.fork()  # as the sweep forks its workers
     if child == 0:
+        os.write(started, b"!")  # (its fork handlers have run: what it inherited is closed)
         while True:  # a worker that goes on (no PR_SET_PDEATHSIG here: it outlives us)
             time.sleep(1)
+    os.read(ready, 1)  # (else a loaded machine may not have run the worker at all yet)
     print(child, flush=True)
     sys.stdin.read()  # hold until the test kills us
 """
