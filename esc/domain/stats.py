@@ -53,8 +53,8 @@ from esc.domain.timestamps import format_timestamp
 # An active ticket's age, in days from its creation to ``now`` (0 for one created after
 # ``now``), falls in the bucket (name, lo, hi) with ``lo <= days < hi``.
 AGING = (("<1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), (">7d", 7, None))
-_NO_TIME = dt.timedelta(0)
-# AGING as bisect needs it: the lower limits past the first, and the names
+# AGING as bisect needs it (an age below 1 day, or negative: the first bucket): the lower
+# limits past the first, and the names
 _AGING_LIMITS = [dt.timedelta(days=lo) for _, lo, _ in AGING[1:]]
 _AGING_NAMES = [name for name, _, _ in AGING]
 _DONE = ("resolved", "closed")  # (the statuses whose resolved_at counts: _resolved_at)
@@ -650,7 +650,7 @@ class Tally:
 
 
 def _resolved_at(ticket: Ticket) -> dt.datetime | None:
-    return ticket.resolved_at if ticket.status in ("resolved", "closed") else None
+    return ticket.resolved_at if ticket.status in _DONE else None
 
 
 TREND = ("created", "resolved", "breached", "escalated")
