@@ -25,8 +25,19 @@ _DATE = "\x00d"
 def _t(moment: dt.datetime | None) -> tuple[float, int] | None:
     if moment is None:
         return None
-    offset = moment.utcoffset()
-    return (moment.timestamp(), int(offset.total_seconds()) if offset is not None else 0)
+    zone = moment.tzinfo
+    offset = _OFFSETS.get(zone) if type(zone) is dt.timezone else None
+    if offset is None:
+        delta = moment.utcoffset()
+        offset = int(delta.total_seconds()) if delta is not None else 0
+        if type(zone) is dt.timezone:
+            _OFFSETS[zone] = offset
+    return (moment.timestamp(), offset)
+
+
+# The UTC offset of each fixed-offset time zone, in seconds: asked of every time a cache
+# entry holds (~20 a ticket), and the offsets are few (a time zone with rules has none).
+_OFFSETS: dict[dt.timezone, int] = {}
 
 
 _MOMENTS: dict[tuple[float, int], dt.datetime] = {}
