@@ -105,8 +105,11 @@ class Split:
 
         monkeypatch.setattr(reports, "_take", take)
 
-    def __call__(self, on: bool) -> None:
+    def __call__(self, on: bool, head_start: int = 0) -> None:
+        """``head_start``: how many more tickets esc counts than the forked process (by
+        default as many: halves)."""
         self.monkeypatch.setattr(self.reports, "SPLIT_AT", 2 if on else 10**9)
+        self.monkeypatch.setattr(self.reports, "FORK_HEAD_START", head_start)
         self.handed.clear()
 
 
@@ -115,18 +118,27 @@ def split(monkeypatch: pytest.MonkeyPatch) -> Split:
     return Split(monkeypatch)
 
 
-@pytest.mark.parametrize("team", [None, "support"])
-@pytest.mark.parametrize("now", ["2026-11-27T09:00:00+01:00", "2027-03-01T10:00:00+01:00"])
+@pytest.mark.parametrize(
+    ("team", "now", "head_start"),
+    [
+        (None, "2026-11-27T09:00:00+01:00", 0),
+        ("support", "2026-11-27T09:00:00+01:00", 0),
+        (None, "2027-03-01T10:00:00+01:00", 0),
+        ("support", "2027-03-01T10:00:00+01:00", 0),
+        (None, "2026-11-27T09:00:00+01:00", 7),
+        (None, "2026-11-27T09:00:00+01:00", 10**6),  # (the other process: the last ticket)
+    ],
+)
 def test_a_report_counted_by_two_processes_is_byte_identical(
-    demo: Path, split: Split, team: str | None, now: str
+    demo: Path, split: Split, team: str | None, now: str, head_start: int
 ) -> None:
-    """Each half of the tickets counted by a process of its own, the second half's counts
+    """Each share of the tickets counted by a process of its own, the second share's counts
     added after the first's: every format the same, without a cache and with one."""
     desk = Esc(demo, now=now)
     split(False)
     alone, alone_warm = _reports(desk, demo, team)
     shutil.rmtree(demo / ".esc-cache")
-    split(True)
+    split(True, head_start)
     halves, halves_warm = _reports(desk, demo, team)
     assert halves == alone and halves_warm == alone_warm == alone
     assert len(split.handed) == 2 * len(alone)
