@@ -51,7 +51,7 @@ def report(
     return output
 
 
-SPLIT_AT = 4_000  # tickets from which a report counts the second half in a second process
+SPLIT_AT = 4_000  # tickets from which a report counts the later ones in a second process
 # How many more tickets this process counts than the forked one: what the forked process
 # spends getting going (the pages it touches copied from this one's, ~0.15 s), in tickets
 # (~65 us each), so that both halves end together on a workspace of 10,000.
@@ -70,18 +70,18 @@ def _numbers(
     processes = min(jobs or workers.cpus(), 2)  # (halves: more would gain little more)
     if len(names) < SPLIT_AT or processes < 2 or not workers.can_fork():
         return catalog_report(catalog, now, period, team)
-    half = min(len(names) - 1, (len(names) + FORK_HEAD_START) // 2)
+    cut = min(len(names) - 1, (len(names) + FORK_HEAD_START) // 2)  # (the fork's first)
     counted = Counted.start(catalog, now, period, team)  # (a --team that is none: said here)
 
-    def second_half() -> _Handed:
+    def later_tickets() -> _Handed:
         theirs = Counted.start(catalog, now, period, team)
-        return _handed(catalog, count_records(catalog, theirs, catalog.share(half, len(names))))
+        return _handed(catalog, count_records(catalog, theirs, catalog.share(cut, len(names))))
 
-    aside = workers.Aside(second_half)
-    count_records(catalog, counted, catalog.share(0, half))
+    aside = workers.Aside(later_tickets)
+    count_records(catalog, counted, catalog.share(0, cut))
     handed = aside.result()
     if handed is None:
-        count_records(catalog, counted, catalog.share(half, len(names)))
+        count_records(catalog, counted, catalog.share(cut, len(names)))
     else:
         _take(catalog, counted, handed)
     return counted_report(catalog, counted), counted.broken
