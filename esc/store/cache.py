@@ -478,20 +478,18 @@ def _read_checksum(name: str, values: tuple[Any, ...]) -> int:
     already (or None, or what a damage left there, which fails the check either way)."""
     try:
         return zlib.crc32(marshal.dumps((name, *values), 2))
-    except ValueError:
+    except ValueError:  # a value marshal does not know: no row of esc's
         return -1
 
 
 def _checksum(name: str, row: tuple[Any, ...]) -> int:
-    """CRC-32 of ``name`` and the row's values, marshalled (so their types count too)."""
+    """CRC-32 of ``name`` and the row's values, marshalled (so their types count too), as
+    they will read back: an int written to a REAL column reads back as a float."""
     values = list(row)
-    for i in _REAL:  # (an int written to a REAL column reads back as a float)
+    for i in _REAL:
         if type(values[i]) is int:
             values[i] = float(values[i])
-    try:
-        return zlib.crc32(marshal.dumps((name, *values), 2))
-    except ValueError:  # a value marshal does not know: no row of esc's
-        return -1
+    return _read_checksum(name, tuple(values))
 
 
 def now_ns() -> int:
