@@ -296,7 +296,7 @@ def _sweep_names(
         read: list[Record | Primed] = []
         for name in names[start : start + BATCH]:
             try:
-                records.append(catalog.record(name, folder))
+                records.append(catalog.to_sweep(name, folder))
                 read.append(records[-1])
             except ParseError:
                 read.append(Primed(name, catalog.cache.entries.get(name), worker=worker))
@@ -533,10 +533,10 @@ def _place(catalog: Catalog, ahead: list[tuple[Record, _Prepared]], now: dt.date
     what was planned.  The others are left to :func:`_finish`, which writes each under its
     own lock (reading it again if it changed), as before.
 
-    The old versions the writes take out of place are removed by a thread while the batch
-    goes on (:class:`~esc.store.atomic.Garbage`: ~0.3 ms of waiting per ticket, one after
-    the other, when removed here), until :func:`_finish` is done with the batch's last
-    ticket written (or here, if none was)."""
+    The old versions the writes take out of place are handed together to a thread, which
+    removes them while :func:`_finish` goes through the batch (:class:`~esc.store.atomic.Garbage`:
+    ~0.3 ms of waiting per ticket, one after the other, when removed here), until it is
+    done with the batch's last ticket written (or here, if none was)."""
     workspace = catalog.workspace
     folder = workspace.root / CACHE_DIR
     garbage = Garbage()
@@ -570,12 +570,13 @@ def _place(catalog: Catalog, ahead: list[tuple[Record, _Prepared]], now: dt.date
         if last is None or sys.exc_info()[0] is not None:
             garbage.close()
         else:
+            garbage.flush()  # (removed while _finish goes through the batch)
             last.garbage = garbage
 
 
 def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | RecordOutcome:
     """The ticket planned, with its new text; or the outcome, if it is not to be written."""
-    if catalog.quiet(record.entry, now):
+    if record.entry_made and catalog.quiet(record.entry, now):
         if not record.active:
             return RecordOutcome()
         standing = catalog.standing(record, now)  # (numbers kept with the SLA: no objects)

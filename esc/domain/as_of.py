@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from esc.domain.model import (
     Activity,
+    ActivityLog,
     Request,
     Ticket,
     field_changes,
@@ -89,7 +90,7 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
     if ticket.requests:
         values["requests"] = requests_as_of(ticket.requests, at)
     values["entries"] = entries
-    values["activity"] = tuple(kept)
+    values["activity"] = ActivityLog(tuple(kept))
     return rebuilt(ticket, values)
 
 

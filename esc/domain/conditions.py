@@ -404,7 +404,10 @@ class FieldCondition(_Leaf):
 
     def matches(self, facts: Facts) -> bool:
         value = facts.fields.get(self.name)
-        return any(m.check(value) for m in self.matchers)
+        for m in self.matchers:  # noqa: SIM110 (a loop: a generator costs more than most checks)
+            if m.check(value):
+                return True
+        return False
 
     def _reason(self, facts: Facts) -> str:
         value = facts.fields.get(self.name)
@@ -440,7 +443,10 @@ class TextCondition(_Leaf):
 
     def matches(self, facts: Facts) -> bool:
         value = self._value(facts)
-        return any(m.check(value) for m in self.matchers)
+        for m in self.matchers:  # noqa: SIM110 (a loop: a generator costs more than most checks)
+            if m.check(value):
+                return True
+        return False
 
     def _reason(self, facts: Facts) -> str:
         if len(self.matchers) > 1:
@@ -548,7 +554,10 @@ class AllOf(Condition):
     children: tuple[Condition, ...] = ()
 
     def matches(self, facts: Facts) -> bool:
-        return all(child.matches(facts) for child in self.children)
+        for child in self.children:  # noqa: SIM110 (a generator costs more than most checks)
+            if not child.matches(facts):
+                return False
+        return True
 
     def explain(self, facts: Facts) -> list[str]:
         return [reason for child in self.children for reason in child.explain(facts)]
@@ -567,7 +576,10 @@ class AnyOf(Condition):
     children: tuple[Condition, ...]
 
     def matches(self, facts: Facts) -> bool:
-        return any(child.matches(facts) for child in self.children)
+        for child in self.children:  # noqa: SIM110
+            if child.matches(facts):
+                return True
+        return False
 
     def explain(self, facts: Facts) -> list[str]:
         if self.matches(facts):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import field, fields
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, overload
 
 from esc.domain.records import immutable
 
@@ -157,32 +157,91 @@ class Activity:
 
 
 class LazyActivity(Sequence[Activity], ABC):
-    """An activity log read from a file whose lines are parsed when first needed (the file
-    format's :class:`esc.ticketfile.body.ActivityText`).
+    """An activity log whose lines are parsed when first needed (the file format's
+    :class:`esc.ticketfile.body.ActivityText`), or a log already parsed
+    (:class:`ActivityLog`).
 
     Most readers of a ticket (a sweep of a closed one, a report) need none of the log or
-    only the changes of one field: these two ask for just that.
+    only the changes of one field: these two ask for just that.  The changes of a field
+    are found once (an SLA asks for the status changes several times).
     """
 
-    @abstractmethod
-    def times_between(self, lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
-        """When the activities in the open interval (lo, hi) happened, in log order."""
+    __slots__ = ()
+
+    _fields: dict[str, tuple[Activity, ...]] | None
 
     @abstractmethod
+    def _all(self) -> tuple[Activity, ...]:
+        """Every activity of the log, in log order."""
+
+    def times_between(self, lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
+        """When the activities in the open interval (lo, hi) happened, in log order."""
+        return [a.at for a in self._all() if lo < a.at < hi]
+
     def of_field(self, name: str) -> tuple[Activity, ...]:
         """The changes of field ``name``, in order."""
+        known = self._fields
+        if known is None:
+            known = self._fields = {}
+        else:
+            found = known.get(name)
+            if found is not None:
+                return found
+        found = known[name] = self._changes_of(name)
+        return found
+
+    def _changes_of(self, name: str) -> tuple[Activity, ...]:
+        return tuple(a for a in self._all() if a.field == name)
+
+    @overload
+    def __getitem__(self, index: int) -> Activity: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Activity, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Activity | tuple[Activity, ...]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Activity]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self._all() == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
+class ActivityLog(LazyActivity):
+    """An activity log of parsed lines (a ticket as it was at an earlier moment: the lines
+    logged by then, :mod:`esc.domain.as_of`)."""
+
+    __slots__ = ("_fields", "_items")
+
+    def __init__(self, items: tuple[Activity, ...]) -> None:
+        self._items = items
+        self._fields = None
+
+    def _all(self) -> tuple[Activity, ...]:
+        return self._items
 
 
 def times_between(log: Sequence[Activity], lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
     """When the log's activities in the open interval (lo, hi) happened, in log order."""
-    if isinstance(log, LazyActivity):
+    if type(log) is not tuple and isinstance(log, LazyActivity):  # (ABCs are slow to ask)
         return log.times_between(lo, hi)
     return [a.at for a in log if lo < a.at < hi]
 
 
 def field_changes(log: Sequence[Activity], name: str) -> tuple[Activity, ...]:
     """The changes of field ``name`` in an activity log, in order."""
-    if isinstance(log, LazyActivity):
+    if type(log) is not tuple and isinstance(log, LazyActivity):  # (ABCs are slow to ask)
         return log.of_field(name)
     return tuple(a for a in log if a.field == name)
 

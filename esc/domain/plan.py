@@ -32,7 +32,7 @@ from esc.domain.model import (
     field_changes,
     times_between,
 )
-from esc.domain.routing import facts_for, ticket_fields
+from esc.domain.routing import facts_for, ticket_field, ticket_fields
 from esc.domain.rules import Rule
 from esc.domain.sla import ClockMemo, Policy, Sla, advanced, choose_policy, compute
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
@@ -58,25 +58,28 @@ def _policy_of(
     remembers it for the versions of the ticket that agree on what the policies'
     conditions read (:func:`_policy_key`): a replay asks at every moment and after every
     rule, and most changes (a comment, a status) select no other policy."""
-    fields = ticket_fields(ticket, config)
-    key = None if known is None else _policy_key(ticket, fields, _policy_reads(config), at)
-    found = None if known is None or key is None else known.get(key)
+    if known is None:
+        facts = facts_for(ticket_fields(ticket, config), ticket.description, at)
+        return choose_policy(config.policies, facts)
+    key = _policy_key(ticket, config, _policy_reads(config), at)
+    found = None if key is None else known.get(key)
     if found is None:
-        found = choose_policy(config.policies, facts_for(fields, ticket.description, at))
-        if known is not None and key is not None:
+        facts = facts_for(ticket_fields(ticket, config), ticket.description, at)
+        found = choose_policy(config.policies, facts)
+        if key is not None:
             known[key] = found
     return found
 
 
 def _policy_key(
-    ticket: Ticket, fields: Mapping[str, object], reads: tuple[str, ...], at: dt.datetime
+    ticket: Ticket, config: Config, reads: tuple[str, ...], at: dt.datetime
 ) -> tuple[object, ...] | None:
-    """What the policies' conditions read of a version of a ticket (``fields``, its
-    :func:`esc.domain.routing.ticket_fields`): the fields they name, the body, and for
-    an age or idle limit the instant and the time it counts from.  None if a field they
-    name holds a value other than text, a whole number or a list of texts: values that
-    compare equal would then not tell the conditions' answer (a time in another zone on
-    another local date), so the policy is chosen afresh."""
+    """What the policies' conditions read of a version of a ticket (its fields as
+    :func:`esc.domain.routing.ticket_fields` has them): the fields they name, the body,
+    and for an age or idle limit the instant and the time it counts from.  None if a field
+    they name holds a value other than text, a whole number or a list of texts: values
+    that compare equal would then not tell the conditions' answer (a time in another zone
+    on another local date), so the policy is chosen afresh."""
     key: list[object] = []
     for name in reads:
         if name in ("sla", "overdue"):
@@ -84,9 +87,9 @@ def _policy_key(
         if name == "body":
             key.append(ticket.description)
         elif name in ("age", "idle"):
-            key += (at, fields.get("created" if name == "age" else "updated"))
+            key += (at, ticket_field(ticket, config, "created" if name == "age" else "updated"))
         else:
-            value = fields.get(name)
+            value = ticket_field(ticket, config, name)
             if type(value) is list and all(type(v) is str for v in value):
                 value = tuple(value)
             elif not (value is None or type(value) is str or type(value) is int):
@@ -415,8 +418,8 @@ class _Slas:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.by_ticket: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
-        self.by_inputs: dict[tuple[object, ...], Sla] = {}  # by ((policy, why, inputs), at)
-        self.latest: dict[tuple[object, ...], Sla] = {}  # by (policy, why, inputs)
+        self.by_inputs: dict[tuple[_Hashed, dt.datetime], Sla] = {}  # ((policy, why, inputs), at)
+        self.latest: dict[_Hashed, Sla] = {}  # by (policy, why, inputs)
         self.clocks: ClockMemo = {}  # each clock computed, for the versions that differ
         self.policies: dict[tuple[object, ...], tuple[Policy | None, str]] = {}
 
@@ -428,14 +431,14 @@ class _Slas:
             sla = Sla(at, None, "no policies")
         else:
             policy, why = _policy_of(ticket, self.config, at, self.policies)
-            inputs = (id(policy), why, _clock_inputs(ticket))
+            inputs = _Hashed((id(policy), why, _clock_inputs(ticket)))
             known = self.by_inputs.get((inputs, at)) or self._advanced(ticket, inputs, at)
             sla = known or compute(ticket, policy, why, at, self.clocks)
             self.by_inputs[(inputs, at)] = self.latest[inputs] = sla
         self.by_ticket[(id(ticket), at)] = (ticket, sla)
         return sla
 
-    def _advanced(self, ticket: Ticket, inputs: tuple[object, ...], at: dt.datetime) -> Sla | None:
+    def _advanced(self, ticket: Ticket, inputs: _Hashed, at: dt.datetime) -> Sla | None:
         """The SLA of a version of ``ticket`` with the same policy and clock inputs, computed
         for an earlier instant, carried on to ``at`` (:func:`esc.domain.sla.advanced`) if
         nothing about the ticket lies after that instant; else None."""
@@ -451,7 +454,24 @@ class _Slas:
         if found is not None and found[0] is ticket:
             return found[1]
         policy, why = _policy_of(ticket, self.config, at, self.policies)
-        return self.by_inputs.get(((id(policy), why, _clock_inputs(ticket)), at))
+        return self.by_inputs.get((_Hashed((id(policy), why, _clock_inputs(ticket))), at))
+
+
+class _Hashed:
+    """A key whose hash is found once: a version's clock inputs (its conversation, status
+    changes and requests) are looked up and stored several times per SLA asked for."""
+
+    __slots__ = ("hash", "value")
+
+    def __init__(self, value: tuple[object, ...]) -> None:
+        self.value = value
+        self.hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Hashed) and self.hash == other.hash and self.value == other.value
 
 
 def _checked(ticket: Ticket) -> dt.datetime | None:

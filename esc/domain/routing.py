@@ -24,8 +24,20 @@ def ticket_fields(ticket: Ticket, config: Config) -> dict[str, object]:
     return fields
 
 
+def ticket_field(ticket: Ticket, config: Config, name: str) -> object:
+    """``ticket_fields(ticket, config).get(name)``, without making the others."""
+    if name == "level":
+        return config.level(ticket.team)
+    if name == "tags":
+        return list(ticket.tags)
+    if name in _CONDITION_NAMES:
+        return getattr(ticket, name)
+    return ticket.extra.get(name)
+
+
 _NOT_CONDITIONS = ("escalations", "requests")  # (not fields conditions look at)
 _CONDITION_FIELDS = tuple(n for n in FIELD_ORDER if n in TICKET_FIELDS and n not in _NOT_CONDITIONS)
+_CONDITION_NAMES = frozenset(_CONDITION_FIELDS)
 
 
 def facts_for(

@@ -399,23 +399,35 @@ class Garbage:
     """
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._pending: list[str] = []
 
     def put(self, path: Path) -> None:
-        """Remove ``path`` soon."""
+        """Remove ``path`` soon: once :meth:`flush` (or :meth:`close`) hands it over."""
+        self._pending.append(os.fspath(path))
+
+    def flush(self) -> None:
+        """Hand the files put so far to the thread, which removes them while the caller goes
+        on (all at once: waking the thread for each file cost a switch between threads
+        per ticket)."""
+        if not self._pending:
+            return
         if self._thread is None:
             self._thread = threading.Thread(target=self._remove, name="esc-garbage", daemon=True)
             self._thread.start()
-        self._queue.put(os.fspath(path))
+        self._queue.put(self._pending)
+        self._pending = []
 
     def _remove(self) -> None:
-        while (path := self._queue.get()) is not None:
-            with contextlib.suppress(OSError):  # (gone, or not removable: the next sweep's)
-                os.unlink(path)
+        while (paths := self._queue.get()) is not None:
+            for path in paths:
+                with contextlib.suppress(OSError):  # (gone, or not removable: the next sweep's)
+                    os.unlink(path)
 
     def close(self) -> None:
         """Wait until every file put has been removed (or could not be)."""
+        self.flush()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()

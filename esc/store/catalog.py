@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,20 +37,42 @@ class Record:
     """One ticket file (``name`` in ``folder``); its Ticket is built from the cached summary
     only when asked for."""
 
-    __slots__ = ("_path", "_ticket", "doc", "entry", "folder", "name")
+    __slots__ = ("_entry", "_path", "_ticket", "_unmade", "doc", "folder", "name")
 
     def __init__(
         self,
         name: str,
         folder: Path,
-        entry: Entry,
+        entry: Entry | None,
         *,
         ticket: Ticket | None = None,
         doc: TicketDoc | None = None,
+        unmade: Callable[[], Entry] | None = None,
     ) -> None:
-        self.name, self.folder, self.entry, self.doc = name, folder, entry, doc
+        self.name, self.folder, self.doc = name, folder, doc
+        self._entry, self._unmade = entry, unmade  # (one of them: see Catalog.to_sweep)
         self._ticket = ticket
         self._path: Path | None = None
+
+    @property
+    def entry(self) -> Entry:
+        """The ticket's cache entry (made now if it was left to be made when asked for)."""
+        entry = self._entry
+        if entry is None:
+            assert self._unmade is not None
+            entry = self._entry = self._unmade()
+            self._unmade = None
+        return entry
+
+    @entry.setter
+    def entry(self, value: Entry) -> None:
+        self._entry, self._unmade = value, None
+
+    @property
+    def entry_made(self) -> bool:
+        """Whether the entry exists yet (one left to be made is of a file just parsed: it
+        holds no SLA, so a sweep must plan the ticket)."""
+        return self._entry is not None
 
     @property
     def path(self) -> Path:
@@ -228,6 +250,26 @@ class Catalog:
         vouches for the file, else parsed."""
         return self._record(name, folder, self.cache.entries.get(name))
 
+    def to_sweep(self, name: str, folder: Path) -> Record:
+        """:meth:`record`, for a sweep's worker process: a ticket file that must be parsed
+        gets its cache entry (kept by the cache) only when the entry is asked for.  Most
+        such tickets are rewritten, and the entry kept is then the new text's
+        (:meth:`written`): making the old text's too was ~30 µs a ticket for nothing."""
+        entry = self.cache.entries.get(name)
+        path = f"{folder}/{name}"
+        if entry is not None:
+            return self._record(name, folder, entry)
+        data, st = self._read(name, path)
+        doc = self._parse(name, path, data, st, None)
+        return Record(
+            name,
+            folder,
+            None,
+            ticket=doc.ticket,
+            doc=doc,
+            unmade=lambda: self._keep_entry(name, st, cache.digest(data), doc.ticket),
+        )
+
     def _record(self, name: str, folder: Path, entry: Entry | None) -> Record:
         path = f"{folder}/{name}"  # (a name from the folder's listing: no join needed)
         if entry is not None:
@@ -254,15 +296,26 @@ class Catalog:
     ) -> tuple[TicketDoc, Entry]:
         """The file ``name`` parsed from ``data`` and its new cache entry (kept); a file that
         does not parse is kept as its error, and raised."""
-        rel = self.workspace.rel(path)
+        doc = self._parse(name, path, data, st, digest)
+        return doc, self._keep_entry(name, st, digest, doc.ticket)
+
+    def _parse(
+        self, name: str, path: str | Path, data: bytes, st: os.stat_result, digest: bytes | None
+    ) -> TicketDoc:
+        """The file ``name`` parsed from ``data``; one that does not parse is kept as its
+        error (``digest``: the hash of ``data``, None if not made yet), and raised."""
         try:
-            doc = parse_ticket(data, rel)
+            return parse_ticket(data, self.workspace.rel(path))
         except ParseError as exc:
-            self._remember_error(name, st, digest, exc)
+            self._remember_error(name, st, cache.digest(data) if digest is None else digest, exc)
             raise
-        entry = self._entry(st, digest, doc.ticket)
+
+    def _keep_entry(self, name: str, st: os.stat_result, digest: bytes, ticket: Ticket) -> Entry:
+        """The new cache entry of the file ``name`` (``st``, ``digest``) holding ``ticket``,
+        kept."""
+        entry = self._entry(st, digest, ticket)
         self.cache.put(name, entry)
-        return doc, entry
+        return entry
 
     def _read(self, name: str, path: str | Path) -> tuple[bytes, os.stat_result]:
         """A ticket file's bytes and stat; one that is no regular file is a ParseError (and

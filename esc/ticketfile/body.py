@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator, Sequence
-from typing import overload
+from collections.abc import Sequence
 
 from esc.domain.model import ENTRY_KINDS, Activity, Entry, LazyActivity
 from esc.domain.timestamps import format_timestamp, timestamp, timestamp_problem
@@ -304,7 +303,7 @@ class ActivityText(LazyActivity):
     def __init__(self, text: str, ends_body: bool = False) -> None:
         self._text = text  # the log's lines; blank ones are skipped
         self._items: tuple[Activity, ...] | None = None
-        self._fields: dict[str, tuple[Activity, ...]] | None = None  # of_field's answers
+        self._fields = None  # of_field's answers
         self.ends_body = ends_body  # its last section is the last of the body it is from
 
     @property
@@ -318,30 +317,6 @@ class ActivityText(LazyActivity):
             self._items = tuple(a for a in map(parse_activity_line, lines) if a is not None)
         return self._items
 
-    @overload
-    def __getitem__(self, index: int) -> Activity: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Activity, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Activity | tuple[Activity, ...]:
-        return self._all()[index]
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __iter__(self) -> Iterator[Activity]:
-        return iter(self._all())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and self._all() == tuple(other)
-
-    def __hash__(self) -> int:
-        return hash(self._all())
-
-    def __repr__(self) -> str:
-        return repr(self._all())
-
     def times_between(self, lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
         if self._items is not None:
             return [a.at for a in self._items if lo < a.at < hi]
@@ -352,22 +327,16 @@ class ActivityText(LazyActivity):
                 found.append(at)
         return found
 
-    def of_field(self, name: str) -> tuple[Activity, ...]:
+    def _changes_of(self, name: str) -> tuple[Activity, ...]:
         if self._items is not None:
             return tuple(a for a in self._items if a.field == name)
-        if self._fields is None:
-            self._fields = {}
-        elif name in self._fields:  # (an SLA asks for the status changes several times)
-            return self._fields[name]
         marker = f"{SEP}{name}: "  # every line that is a change of ``name`` holds this
-        found: tuple[Activity, ...] = ()
-        if marker in self._text:
-            lines = [line for line in self._text.split("\n") if marker in line]
-            found = tuple(
-                a for a in map(parse_activity_line, lines) if a is not None and a.field == name
-            )
-        self._fields[name] = found
-        return found
+        if marker not in self._text:
+            return ()
+        lines = [line for line in self._text.split("\n") if marker in line]
+        return tuple(
+            a for a in map(parse_activity_line, lines) if a is not None and a.field == name
+        )
 
 
 def _parse_change(rest: str) -> tuple[str | None, str | None, str] | None:
