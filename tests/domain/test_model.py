@@ -8,7 +8,15 @@ import datetime as dt
 
 import pytest
 
-from esc.domain.model import Escalation, Ticket, rebuilt
+from esc.domain.model import (
+    Activity,
+    ActivityLog,
+    Escalation,
+    Ticket,
+    field_changes,
+    rebuilt,
+    times_between,
+)
 
 CREATED = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 TICKET = Ticket("T-1", "Checkout fails", "open", "high", "support", CREATED, CREATED)
@@ -35,3 +43,28 @@ def test_rebuilt_is_what_replace_makes(values: dict[str, object]) -> None:
     assert made == dataclasses.replace(TICKET, **values)  # type: ignore[arg-type]
     assert vars(made) == vars(dataclasses.replace(TICKET, **values))  # type: ignore[arg-type]
     assert made is not TICKET and vars(TICKET)["status"] == "open"  # (the old one untouched)
+
+
+# ---------------------------------------------------------------- activity logs
+
+LOG = (
+    Activity(CREATED, "ann", field="status", old="new", new="open"),
+    Activity(CREATED + dt.timedelta(minutes=5), "ann", event="internal note"),
+    Activity(CREATED + dt.timedelta(minutes=9), "bob", field="status", old="open", new="pending"),
+)
+
+
+def test_an_activity_log_is_the_sequence_of_its_lines() -> None:
+    log = ActivityLog(LOG)
+    assert log == LOG and LOG == log and list(log) == list(LOG) and len(log) == 3
+    assert log[1] is LOG[1] and log[1:] == LOG[1:] and hash(log) == hash(LOG)
+    assert repr(log) == repr(LOG)
+
+
+def test_an_activity_logs_changes_of_a_field_are_found_once() -> None:
+    log = ActivityLog(LOG)
+    first = field_changes(log, "status")
+    assert first == (LOG[0], LOG[2]) and field_changes(log, "status") is first
+    assert field_changes(log, "team") == () == field_changes(LOG, "team")
+    assert times_between(log, CREATED, CREATED + dt.timedelta(hours=1)) == [LOG[1].at, LOG[2].at]
+    assert field_changes(LOG, "status") == first  # (a plain tuple: the same answer)

@@ -10,7 +10,13 @@ from esc.config.loading import build_config
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
-from esc.domain.routing import facts_for, priority_from_matrix, route, ticket_fields
+from esc.domain.routing import (
+    facts_for,
+    priority_from_matrix,
+    route,
+    ticket_field,
+    ticket_fields,
+)
 from esc.ticketfile.document import parse
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
@@ -146,6 +152,20 @@ def test_ticket_fields_are_the_front_matter_plus_the_computed_level(starter: Con
     assert fields["region"] == "emea"  # an unknown front-matter key is a field too
     assert fields["created"] == dt.datetime.fromisoformat("2026-11-20T09:00:00+01:00")
     assert fields["customer"] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [TICKET, TICKET.replace("region: emea", "level: 9"), TICKET.replace("engineering", "legal")],
+)
+def test_one_field_is_what_all_the_fields_hold(starter: Config, text: str) -> None:
+    """ticket_field(name) is ticket_fields()[name] for every field, and None for a name the
+    ticket does not have (the replay reads a policy's fields one by one)."""
+    ticket = parse(text, "t.md").ticket
+    fields = ticket_fields(ticket, starter)
+    for name, value in fields.items():
+        assert ticket_field(ticket, starter, name) == value, name
+    assert ticket_field(ticket, starter, "no-such-field") is None
 
 
 def test_a_ticket_of_an_unknown_team_has_no_level(starter: Config) -> None:

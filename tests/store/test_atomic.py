@@ -250,6 +250,26 @@ def test_the_old_versions_a_batch_exchanges_out_are_gone_once_its_garbage_is_clo
     atomic.Garbage().close()
 
 
+def test_garbage_is_handed_to_its_thread_a_batch_at_a_time(tmp_path: Path) -> None:
+    """Files put stay until flush hands them over (one wake of the thread per batch, not
+    per file); close removes what is left, and flushing nothing starts no thread."""
+    from esc.store import atomic
+
+    junk = [tmp_path / f".T-{n}.md.1-x.tmp" for n in range(5)]
+    for path in junk:
+        path.write_text("old\n")
+    garbage = atomic.Garbage()
+    garbage.flush()  # (nothing put: nothing to do)
+    for path in junk[:3]:
+        garbage.put(path)
+    assert all(path.exists() for path in junk)  # put, not handed over yet
+    garbage.flush()
+    for path in junk[3:]:
+        garbage.put(path)
+    garbage.close()  # (waits for the first three, hands over and removes the other two)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_save_written_in_place_between_the_check_and_the_swap_is_put_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from esc.domain.errors import ParseError
 from esc.domain.plan import sla_of
 from esc.report.slas import sla_now
 from esc.store.catalog import Catalog, Record, load
@@ -134,6 +135,47 @@ def test_files_that_do_not_parse_come_back_as_parse_errors_every_time(
     records, broken = catalog(workspace).records()  # now the errors come from the cache
     assert [(e.path, e.line, e.message) for e in broken] == expected
     assert len(records) == 2
+
+
+def test_a_record_to_sweep_makes_its_entry_only_when_asked_for(
+    workspace: Path, two: tuple[str, str]
+) -> None:
+    """A sweep's worker parses a ticket without making its cache entry (most are rewritten:
+    the entry kept is then the new text's); asked for, the entry is the one `record` makes,
+    and kept."""
+    folder = workspace / "tickets"
+    name = f"{two[0]}.md"
+    lazy = catalog(workspace)
+    record = lazy.to_sweep(name, folder)
+    assert record.ticket.title == "Invoice missing" and record.doc is not None
+    assert not record.entry_made and name not in lazy.cache.entries
+    made = record.entry
+    assert record.entry_made and lazy.cache.entries[name] is made
+    eager = catalog(workspace).record(name, folder).entry
+    assert (made.digest, made.summary, made.listing, made.status) == (
+        eager.digest,
+        eager.summary,
+        eager.listing,
+        eager.status,
+    )
+    replaced = catalog(workspace).to_sweep(name, folder)
+    replaced.entry = made  # (as a write sets the new text's): nothing left to make
+    assert replaced.entry is made and replaced.entry_made
+
+
+def test_a_record_to_sweep_of_a_file_that_does_not_parse_is_a_parse_error_kept(
+    workspace: Path, two: tuple[str, str]
+) -> None:
+    folder = workspace / "tickets"
+    (folder / "T-broken00.md").write_text("no front-matter here\n")
+    first = catalog(workspace)
+    with pytest.raises(ParseError) as raised:
+        first.to_sweep("T-broken00.md", folder)
+    assert (raised.value.path, raised.value.line) == ("tickets/T-broken00.md", 1)
+    assert first.cache.entries["T-broken00.md"].status is None  # the error, kept
+    first.save()
+    records, broken = catalog(workspace).records()
+    assert [e.path for e in broken] == ["tickets/T-broken00.md"] and len(records) == 2
 
 
 def test_only_visible_markdown_files_are_tickets(workspace: Path, two: tuple[str, str]) -> None:
