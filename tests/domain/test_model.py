@@ -55,8 +55,8 @@ LOG = (
 
 
 def test_an_activity_log_is_the_sequence_of_its_lines() -> None:
-    log = ActivityLog(LOG)
-    assert log == LOG and LOG == log and list(log) == list(LOG) and len(log) == 3
+    log, lines = ActivityLog(LOG), LOG
+    assert log == lines and lines == log and list(log) == list(LOG) and len(log) == 3
     assert log[1] is LOG[1] and log[1:] == LOG[1:] and hash(log) == hash(LOG)
     assert repr(log) == repr(LOG)
 
