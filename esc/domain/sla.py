@@ -481,9 +481,13 @@ def _clock(
         used, found = business_time_and_deadlines(cal, start, counted_end, targets)
     due: dt.datetime | None = found[0]
     warn: dt.datetime | None = found[1] if warn_at is not None else None
-    marks = _crossed(warn, found[0], end)
-    within = used <= target if counted_end == end else end <= found[0]
-    state = clock_state(now, stop is not None, within, pausing, found[0], warn)
+    # (the calendar's instants are in UTC: ``end`` and ``now`` compared in UTC too, as
+    # Python compares times of two zone objects ~20 times slower than of one)
+    end_utc = end.astimezone(UTC)
+    now_utc = end_utc if end is now else now.astimezone(UTC)
+    marks = _crossed(warn, found[0], end_utc)
+    within = used <= target if counted_end == end else end_utc <= found[0]
+    state = clock_state(now_utc, stop is not None, within, pausing, found[0], warn)
     if pausing and state == "paused":
         due = warn = None  # unknown until the pause ends
     else:
@@ -528,7 +532,8 @@ def _counted_on(clock: Clock, cal: Calendar, at: dt.datetime) -> Clock:
         used = business_time_between(cal, clock.start, at)
     due = clock.due.astimezone(UTC)
     warn = None if clock.warn is None else clock.warn.astimezone(UTC)
-    state = clock_state(at, False, used <= clock.target, False, due, warn)
+    at_utc = at.astimezone(UTC)  # (compared with times of the same zone object: fast)
+    state = clock_state(at_utc, False, used <= clock.target, False, due, warn)
     return Clock(
         clock.metric,
         clock.target,
@@ -539,7 +544,7 @@ def _counted_on(clock: Clock, cal: Calendar, at: dt.datetime) -> Clock:
         state,
         used,
         clock.paused,
-        _crossed(warn, due, at),
+        _crossed(warn, due, at_utc),
         False,
     )
 
