@@ -16,10 +16,14 @@ Its configuration and its first ``--tickets`` ticket files (by name) are copied 
 DIR/instructions-<name>-<N>, a git repository of their own; then, ``--repeat`` times, it
 is restored (pristine tickets, no reports, no cache) and the command (by default `esc
 sweep --no-notify` at bench/run.py's NOW) runs under `valgrind --tool=cachegrind
---cache-sim=no`, which counts every instruction of every process (the sweep's workers and
-the process that renders its reports aside are forks: valgrind follows them).  Before the
-first count, the command runs once without valgrind so that esc's configuration cache
-(keyed by esc's own source files) is warm, as it is for a user.
+--cache-sim=no`, which counts every instruction of every process.  The sweep's workers and
+the process that renders its reports aside are forks, which valgrind follows; **a forked
+process's count starts from its parent's count at the fork**, so the sum counts what the
+parent ran before each fork more than once (~0.5-0.8 G of start-up, cache and config
+per worker).  Compare the totals of two versions (the part before the forks is the same
+code), or count a single process (`-- sweep --no-notify --jobs 1`).  Before the first
+count, the command runs once without valgrind so that esc's configuration cache (keyed
+by esc's own source files) is warm, as it is for a user.
 
 Instructions are not time: system calls, waits and cache misses are not counted.  Use it
 for the CPU work of esc's own code, beside bench/run.py for the rest.  valgrind must be
@@ -94,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(tempfile.gettempdir()) / "esc-bench")
     parser.add_argument("--rev", help="count esc as of this git revision")
     parser.add_argument("--esc-src", help="count esc from this source tree")
-    parser.add_argument("esc_args", nargs="*", help="the command (default: sweep --no-notify)")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    cut = argv.index("--") if "--" in argv else len(argv)  # (what follows is esc's)
+    args = parser.parse_args(argv[:cut])
+    args.esc_args = argv[cut + 1 :]
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
     args.workdir.mkdir(parents=True, exist_ok=True)
