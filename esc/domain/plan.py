@@ -183,7 +183,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         return _bookkeeping(
             ticket, config, now, Change(), [], [], lambda t, at: sla_of(t, config, at)
         )
-    sla_at = _Slas(config)
+    sla_at = _Slas(config, now)
     memory = automation.memory_of(ticket)
     before = dict(memory)
     budget = [config.max_actions]
@@ -413,10 +413,16 @@ class _Slas:
     """``sla_of`` for one plan: a ticket's SLA at an instant is computed once, and once for
     the versions of it (as of a moment, with the rules' changes) that the same policy
     applies to and whose clocks are computed from the same values; of versions that differ,
-    each clock computed from the same values is carried over (:func:`esc.domain.sla.compute`)."""
+    each clock computed from the same values is carried over (:func:`esc.domain.sla.compute`).
 
-    def __init__(self, config: Config) -> None:
+    An SLA of an instant before ``now`` is the rules' view of a moment the replay visits:
+    a running clock carried to it keeps the time used it had (its state and the instants
+    it crossed are those of the instant; nothing reads its time used).  The SLA of ``now``
+    (the plan's, written and kept in the cache) counts every clock's time used."""
+
+    def __init__(self, config: Config, now: dt.datetime) -> None:
         self.config = config
+        self.now = now  # (the SLAs of earlier instants are for the rules: states only)
         self.by_ticket: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
         self.by_inputs: dict[tuple[_Hashed, dt.datetime], Sla] = {}  # ((policy, why, inputs), at)
         self.latest: dict[_Hashed, Sla] = {}  # by (policy, why, inputs)
@@ -433,7 +439,7 @@ class _Slas:
             policy, why = _policy_of(ticket, self.config, at, self.policies)
             inputs = _Hashed((id(policy), why, _clock_inputs(ticket)))
             known = self.by_inputs.get((inputs, at)) or self._advanced(ticket, inputs, at)
-            sla = known or compute(ticket, policy, why, at, self.clocks)
+            sla = known or compute(ticket, policy, why, at, self.clocks, at >= self.now)
             self.by_inputs[(inputs, at)] = self.latest[inputs] = sla
         self.by_ticket[(id(ticket), at)] = (ticket, sla)
         return sla
@@ -445,7 +451,7 @@ class _Slas:
         earlier = self.latest.get(inputs)
         if earlier is None or earlier.now >= at or not _all_before(ticket, earlier.now, at):
             return None
-        return advanced(earlier, at)
+        return advanced(earlier, at, at >= self.now)
 
     def known(self, ticket: Ticket, at: dt.datetime) -> Sla | None:
         """The SLA of ``ticket`` at ``at`` if it was computed (for it or a version with the

@@ -281,13 +281,15 @@ def compute(
     why: str,
     now: dt.datetime,
     known: ClockMemo | None = None,
+    count_used: bool = True,
 ) -> Sla:
     """Every clock of ``ticket`` under ``policy`` as of ``now``.
 
     ``known``, if given, remembers each clock computed (and is updated in place): a clock
     with the same arguments computed for another instant is carried to ``now`` instead of
     computed again (:func:`_remembered`).  A sweep's replay asks for the SLA of several
-    versions of one ticket, and a comment changes one clock, not the others.
+    versions of one ticket, and a comment changes one clock, not the others.  A clock
+    carried so keeps the time used it had unless ``count_used`` (see :func:`advanced`).
     """
     if policy is None or ticket.created > now:
         return Sla(now, policy, why)
@@ -310,7 +312,9 @@ def compute(
         if known is None:
             clock = _clock(metric, policy, target, start, stop, excluded, pausing, now)
         else:
-            clock = _remembered(known, metric, policy, target, start, stop, excluded, pausing, now)
+            clock = _remembered(
+                known, metric, policy, target, start, stop, excluded, pausing, now, count_used
+            )
         clocks.append(clock)
     return Sla(now, policy, why, tuple(clocks))
 
@@ -325,6 +329,7 @@ def _remembered(
     excluded: Sequence[Interval],
     pausing: bool,
     now: dt.datetime,
+    count_used: bool = True,
 ) -> Clock:
     """``_clock(metric, policy, target, start, stop, excluded, pausing, now)``, from the
     clock ``known`` has for the same arguments at another instant if that tells it (see
@@ -332,7 +337,7 @@ def _remembered(
     key = (metric, id(policy), start, stop, tuple(excluded), pausing)
     found = known.get(key)
     if found is not None and found[0] is policy:
-        clock = _carried(found[2], found[1], excluded, policy.calendar, now)
+        clock = _carried(found[2], found[1], excluded, policy.calendar, now, count_used)
         if clock is not None:
             return clock
     clock = _clock(metric, policy, target, start, stop, excluded, pausing, now)
@@ -346,6 +351,7 @@ def _carried(
     excluded: Sequence[Interval],
     cal: Calendar,
     at: dt.datetime,
+    count_used: bool = True,
 ) -> Clock | None:
     """The clock computed as of ``then`` from the arguments ``excluded`` (the intervals
     left out, before they are cut at the clock's end) and the rest, as of ``at`` (earlier
@@ -361,7 +367,7 @@ def _carried(
         return None
     if excluded and tuple((lo, min(hi, at)) for lo, hi in excluded if lo < at) != clock.paused:
         return None
-    return _counted_on(clock, cal, at)
+    return _counted_on(clock, cal, at, count_used)
 
 
 def _span(
@@ -499,13 +505,16 @@ def _clock(
     )
 
 
-def advanced(sla: Sla, at: dt.datetime) -> Sla | None:
+def advanced(sla: Sla, at: dt.datetime, count_used: bool = True) -> Sla | None:
     """``sla`` as of the later instant ``at``, for a ticket that stays as it was (nothing
     about it lies after ``sla.now``), if its clocks alone tell it; else None.
 
     A stopped clock stays as it is; a running one keeps its warning and due instants and
     only counts on (its state, time used and crossed instants as of ``at``).  A clock
     paused now, or one counted up to the 10-year horizon, needs the whole computation.
+    Without ``count_used``, a running clock's time used stays as it was at ``sla.now``
+    (its state and crossed instants do not depend on it: for who reads only those, such
+    as the rules at a moment a sweep replays; counting it is most of the carrying).
     """
     if sla.policy is None or at < sla.now:
         return None
@@ -517,16 +526,19 @@ def advanced(sla: Sla, at: dt.datetime) -> Sla | None:
             continue
         if clock.pausing or clock.due is None or at > clock.start + MAX_HORIZON:
             return None
-        clocks.append(_counted_on(clock, cal, at))
+        clocks.append(_counted_on(clock, cal, at, count_used))
     return Sla(at, sla.policy, sla.why, tuple(clocks))
 
 
-def _counted_on(clock: Clock, cal: Calendar, at: dt.datetime) -> Clock:
+def _counted_on(clock: Clock, cal: Calendar, at: dt.datetime, count_used: bool = True) -> Clock:
     """A running clock not paused now, as of ``at`` (within the 10-year horizon of its
     start) with the same intervals left out: its warning and due instants stay; its time
-    used, state and crossed instants are those of ``at``."""
+    used (if ``count_used``; else as it was), state and crossed instants are those of
+    ``at``.  (A running clock's state does not depend on its time used: see clock_state.)"""
     assert clock.due is not None  # (None only while paused now)
-    if clock.paused and any(hi > clock.start for _, hi in clock.paused):
+    if not count_used:
+        used = clock.used
+    elif clock.paused and any(hi > clock.start for _, hi in clock.paused):
         used = counted_time(cal, clock.start, at, clock.paused)
     else:
         used = business_time_between(cal, clock.start, at)

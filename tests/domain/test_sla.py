@@ -1121,6 +1121,42 @@ def test_an_sla_carried_on_to_a_later_instant_is_the_one_computed_then(
         assert carried == compute(t, STANDARD, "test", at)
 
 
+@settings(max_examples=80, deadline=None, database=None)
+@given(
+    pending=st.lists(st.tuples(st.integers(1, 3000), st.integers(1, 3000)), min_size=0, max_size=3),
+    answered=st.one_of(st.none(), st.integers(1, 6000)),
+    quiet=st.integers(0, 6000),
+    later=st.integers(1, 20000),
+)
+def test_an_sla_carried_on_without_counting_has_the_states_of_the_one_computed_then(
+    pending: list[tuple[int, int]], answered: int | None, quiet: int, later: int
+) -> None:
+    # What the rules read at a moment a sweep replays (each clock's state, deadlines and
+    # crossed instants) is the same whether the time used is counted on or not; only a
+    # running clock's time used stays as it was.
+    created = berlin(2026, 11, 23, 9)
+    t = ticket(
+        created,
+        first_response_at=None if answered is None else created + answered * M,
+        activity=_history(pending),
+    )
+    since = max([t.updated, t.first_response_at or created]) + quiet * M
+    at = since + later * M
+    earlier = compute(t, STANDARD, "test", since)
+    counted, states = advanced(earlier, at), advanced(earlier, at, count_used=False)
+    assert counted is not None and states is not None
+    assert states.condition_states() == counted.condition_states()
+    assert states.states() == counted.states() and states.overdue == counted.overdue
+    for mine, theirs, before in zip(states.clocks, counted.clocks, earlier.clocks, strict=True):
+        assert (mine.due, mine.warn, mine.marks, mine.stop) == (
+            theirs.due,
+            theirs.warn,
+            theirs.marks,
+            theirs.stop,
+        )
+        assert mine.used == (before.used if mine.stop is None else theirs.used)
+
+
 @settings(max_examples=60, deadline=None, database=None)
 @given(
     pending=st.lists(st.tuples(st.integers(1, 2000), st.integers(1, 2000)), min_size=0, max_size=3),
