@@ -736,6 +736,8 @@ def time_moments(
     """The instants at which a time-based condition changes as things stand: a rule's (an
     age or idle time reached, a clock overdue by so much) or a policy's (an age or idle
     time: another policy may apply from then), or at which a rule may repeat."""
+    if not _timed(config):
+        return []
     dues = [c.due for c in sla.clocks if c.stop is None and c.due is not None]
     moments = _limits_reached(ticket, _policy_limits(config), dues)
     for rule, leaves in _rule_limits(config):
@@ -772,6 +774,21 @@ def _rule_limits(config: Config) -> list[tuple[Rule, list[DurationCondition]]]:
     configuration: a replay asks at every moment)."""
     return _per_config(
         _RULE_LIMITS, config, lambda c: [(rule, _durations(rule.when)) for rule in c.automation]
+    )
+
+
+_TIMED: dict[int, tuple[Config, bool]] = {}
+
+
+def _timed(config: Config) -> bool:
+    """Whether a condition of the configuration changes with time alone (an age, idle or
+    overdue limit of a rule or a policy) or a rule repeats: else no instant of
+    :func:`time_moments` exists, for any ticket (found once per configuration)."""
+    return _per_config(
+        _TIMED,
+        config,
+        lambda c: bool(_policy_limits(c))
+        or any(leaves or rule.repeat is not None for rule, leaves in _rule_limits(c)),
     )
 
 

@@ -1253,3 +1253,31 @@ def test_the_versions_of_a_replay_are_the_ticket_as_of_each_instant(
             e.at for e in t.entries if moment < e.at
         ]
         assert versions.next_change(moment) == min(later, default=None)
+
+
+# -- a rule that repeats, with no condition that changes with time alone
+
+NAGGING = make_config(
+    CALENDARS
+    + STANDARD_SLA_YAML
+    + """\
+rules:
+  - name: nag
+    when: {sla: breached}
+    then: {note: "Still late"}
+    repeat: 1h
+"""
+)
+
+
+def test_a_missed_sweep_replays_each_repeat_of_a_rule_as_hourly_sweeps_do() -> None:
+    """The rule's only time is its repeat: the replay still stops at each instant it may
+    fire again (first response due Mon 13:00, first swept at 13:05, then every working
+    hour from there)."""
+    t = ticket()
+    hourly = [berlin(2026, 11, 23, h, 5) for h in range(13, 17)]
+    every, _ = swept_at(t, NAGGING, *hourly)
+    missed, _ = swept_at(t, NAGGING, hourly[0], hourly[-1])
+    notes = [(e.at.strftime("%H:%M"), e.text) for e in missed.entries]
+    assert notes == [(e.at.strftime("%H:%M"), e.text) for e in every.entries]
+    assert notes == [(f"{h}:05", "Still late") for h in range(13, 17)]
