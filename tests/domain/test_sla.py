@@ -849,6 +849,17 @@ def test_a_resolved_ticket_keeps_its_resolution_deadline() -> None:
     assert dues == {berlin(2026, 11, 25, 17)}
 
 
+def _answered(pending: list[tuple[int, int]], answered: int | None) -> Ticket:
+    """A ticket created Monday 09:00 with the pending spells of :func:`_history`, first
+    answered ``answered`` minutes after creation (None: not yet)."""
+    created = berlin(2026, 11, 23, 9)
+    return ticket(
+        created,
+        first_response_at=None if answered is None else created + answered * M,
+        activity=_history(pending),
+    )
+
+
 def _history(pending: list[tuple[int, int]]) -> tuple[Activity, ...]:
     """Status changes for pending spells given as (start, length) in minutes after creation."""
     created = berlin(2026, 11, 23, 9)
@@ -875,11 +886,7 @@ def test_warning_never_comes_after_breached(
     pending: list[tuple[int, int]], answered: int | None, offsets: list[int]
 ) -> None:
     created = berlin(2026, 11, 23, 9)
-    t = ticket(
-        created,
-        first_response_at=None if answered is None else created + answered * M,
-        activity=_history(pending),
-    )
+    t = _answered(pending, answered)
     seen: dict[str, list[str]] = {}
     for offset in sorted(offsets):
         for metric, clock in clocks(t, created + offset * M).items():
@@ -1135,11 +1142,7 @@ def test_an_sla_carried_on_without_counting_has_the_states_of_the_one_computed_t
     # crossed instants) is the same whether the time used is counted on or not; only a
     # running clock's time used stays as it was.
     created = berlin(2026, 11, 23, 9)
-    t = ticket(
-        created,
-        first_response_at=None if answered is None else created + answered * M,
-        activity=_history(pending),
-    )
+    t = _answered(pending, answered)
     since = max([t.updated, t.first_response_at or created]) + quiet * M
     at = since + later * M
     earlier = compute(t, STANDARD, "test", since)
