@@ -260,7 +260,7 @@ class Catalog:
         if entry is not None:
             return self._record(name, folder, entry)
         data, st = self._read(name, path)
-        doc = self._parse(name, path, data, st, None)
+        doc = self._parse(name, path, data, st)
         return Record(
             name,
             folder,
@@ -296,18 +296,16 @@ class Catalog:
     ) -> tuple[TicketDoc, Entry]:
         """The file ``name`` parsed from ``data`` and its new cache entry (kept); a file that
         does not parse is kept as its error, and raised."""
-        doc = self._parse(name, path, data, st, digest)
+        doc = self._parse(name, path, data, st)
         return doc, self._keep_entry(name, st, digest, doc.ticket)
 
-    def _parse(
-        self, name: str, path: str | Path, data: bytes, st: os.stat_result, digest: bytes | None
-    ) -> TicketDoc:
+    def _parse(self, name: str, path: str | Path, data: bytes, st: os.stat_result) -> TicketDoc:
         """The file ``name`` parsed from ``data``; one that does not parse is kept as its
-        error (``digest``: the hash of ``data``, None if not made yet), and raised."""
+        error, and raised."""
         try:
             return parse_ticket(data, self.workspace.rel(path))
         except ParseError as exc:
-            self._remember_error(name, st, cache.digest(data) if digest is None else digest, exc)
+            self._remember_error(name, st, cache.digest(data), exc)
             raise
 
     def _keep_entry(self, name: str, st: os.stat_result, digest: bytes, ticket: Ticket) -> Entry:
