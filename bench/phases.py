@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
+    if not list((args.workspace / "tickets").glob("*.md")) or args.tickets < 1:
+        parser.error(f"{args.workspace}: no tickets/*.md to count on (or --tickets < 1)")
     args.workdir.mkdir(parents=True, exist_ok=True)
     env, label = esc_source(args, args.workdir)
     env["PYTHONHASHSEED"] = "0"
