@@ -101,6 +101,18 @@ def _policy_key(
 _POLICY_READS: dict[int, tuple[Config, tuple[str, ...]]] = {}
 
 
+_POLICIES_CHOSEN: dict[int, tuple[Config, dict[tuple[object, ...], tuple[Policy | None, str]]]] = {}
+
+
+def _policies_chosen(config: Config) -> dict[tuple[object, ...], tuple[Policy | None, str]]:
+    """The policy chosen for each :func:`_policy_key` so far, for every ticket a process
+    plans under ``config`` (most tickets share a few keys: their priority, say)."""
+    known = _per_config(_POLICIES_CHOSEN, config, lambda c: {})
+    if len(known) >= 20_000:
+        known.clear()
+    return known
+
+
 def _policy_reads(config: Config) -> tuple[str, ...]:
     """The names the policies' conditions read (found once per configuration)."""
     return _per_config(
@@ -427,7 +439,7 @@ class _Slas:
         self.by_inputs: dict[tuple[_Hashed, dt.datetime], Sla] = {}  # ((policy, why, inputs), at)
         self.latest: dict[_Hashed, Sla] = {}  # by (policy, why, inputs)
         self.clocks: ClockMemo = {}  # each clock computed, for the versions that differ
-        self.policies: dict[tuple[object, ...], tuple[Policy | None, str]] = {}
+        self.policies = _policies_chosen(config)
 
     def __call__(self, ticket: Ticket, at: dt.datetime) -> Sla:
         found = self.by_ticket.get((id(ticket), at))

@@ -340,9 +340,44 @@ def _remembered(
         clock = _carried(found[2], found[1], excluded, policy.calendar, now, count_used)
         if clock is not None:
             return clock
-    clock = _clock(metric, policy, target, start, stop, excluded, pausing, now)
+    clock = _shared_clock(metric, policy, target, start, stop, excluded, pausing, now)
     known[key] = (policy, now, clock)
     return clock
+
+
+def _shared_clock(
+    metric: str,
+    policy: Policy,
+    target: dt.timedelta,
+    start: dt.datetime,
+    stop: dt.datetime | None,
+    excluded: Sequence[Interval],
+    pausing: bool,
+    now: dt.datetime,
+) -> Clock:
+    """``_clock(...)``, computed once for all the tickets that ask for it with the same
+    arguments: a sweep's tickets share their instants (created in the same minute, swept at
+    the same ``now``), and a clock is immutable.  The times' offsets are part of the key:
+    a clock keeps the times it was given, and an instant written at another offset is
+    written otherwise."""
+    zones = tuple(t.tzinfo for interval in excluded for t in interval) if excluded else ()
+    stop_zone = None if stop is None else stop.tzinfo
+    times = (start, start.tzinfo, stop, stop_zone, tuple(excluded), zones, now, now.tzinfo)
+    key = (metric, id(policy), pausing, times)
+    found = _SHARED_CLOCKS.get(key)
+    if found is not None and found[0] is policy:
+        return found[1]
+    clock = _clock(metric, policy, target, start, stop, excluded, pausing, now)
+    if len(_SHARED_CLOCKS) >= _SHARED_MAX:
+        _SHARED_CLOCKS.clear()
+    _SHARED_CLOCKS[key] = (policy, clock)
+    return clock
+
+
+# By the policy's id (hashing a policy hashes all of it), with the policy (held: no other
+# takes its id while it is here)
+_SHARED_CLOCKS: dict[tuple[object, ...], tuple[Policy, Clock]] = {}
+_SHARED_MAX = 20_000  # (~0.5 KB each: ~10 MB at most)
 
 
 def _carried(

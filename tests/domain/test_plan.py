@@ -254,6 +254,60 @@ def test_a_ticket_no_policy_matches_gets_no_block() -> None:
     assert p.sla.policy is None
 
 
+# ---------------------------------------------------------------- what tickets share
+
+PLUS_ONE = dt.timezone(dt.timedelta(hours=1))
+MINUTE = dt.timedelta(minutes=1)
+
+
+def waited(zone: dt.tzinfo) -> Ticket:
+    """A ticket that waited on the customer for an hour, its times written in ``zone``."""
+    created = CREATED.astimezone(zone)
+    return ticket(
+        status="open",
+        created=created,
+        activity=(
+            Activity(created + 30 * MINUTE, "alice", field="status", old="new", new="pending"),
+            Activity(created + 90 * MINUTE, "bob", field="status", old="pending", new="open"),
+        ),
+    )
+
+
+def test_tickets_with_the_same_instants_keep_the_offsets_they_were_written_at(
+    standard: Config,
+) -> None:
+    """Tickets planned one after another share the clocks they compute alike; a time written
+    at another offset is the same instant, and each ticket's clocks keep its own."""
+    now = berlin(2026, 11, 23, 14)
+    for zone in (PLUS_ONE, UTC, PLUS_ONE, UTC):
+        sla = plan(waited(zone), standard, now).sla
+        assert sla.clocks, sla
+        for clock in sla.clocks:
+            assert clock.start == CREATED
+            assert clock.start.utcoffset() == zone.utcoffset(None)
+        resolution = next(c for c in sla.clocks if c.metric == "resolution")
+        assert resolution.paused == ((CREATED + 30 * MINUTE, CREATED + 90 * MINUTE),)
+        offsets = {t.utcoffset() for span in resolution.paused for t in span}
+        assert offsets == {zone.utcoffset(None)}
+
+
+def test_each_configuration_chooses_its_own_policy_for_the_same_fields(standard: Config) -> None:
+    """The policy chosen for a ticket's fields is remembered for the next ticket with the
+    same fields, under the same configuration only."""
+    vip_first = make_config(
+        CALENDARS + "sla:\n  - name: vip\n    when: {priority: high}\n    calendar: office\n"
+        "    targets: {resolution: 8h}\n  - name: rest\n    calendar: office\n"
+        "    targets: {resolution: 40h}\n"
+    )
+    vip = {"high": "vip", "urgent": "rest"}
+    usual = {"high": "standard", "urgent": "urgent"}
+    now = berlin(2026, 11, 23, 10)
+    for config, chosen in [(vip_first, vip), (standard, usual)] * 2:
+        for priority, name in chosen.items():
+            policy = plan(ticket(priority=priority), config, now).sla.policy
+            assert policy is not None and policy.name == name, (priority, name)
+
+
 # ---------------------------------------------------------------- idempotence
 
 
@@ -1154,10 +1208,10 @@ def test_a_ticket_is_looked_at_again_when_an_age_limit_selects_another_policy() 
     config = make_config(AGED)
     t = ticket(status="open", extra=swept(CREATED))
     at = berlin(2026, 11, 23, 9, 30)
-    assert next_event(t, sla_of(t, config, at), config, at) == (
-        berlin(2026, 11, 23, 13) + dt.timedelta(seconds=1)
-    ).timestamp()
-
+    assert (
+        next_event(t, sla_of(t, config, at), config, at)
+        == (berlin(2026, 11, 23, 13) + dt.timedelta(seconds=1)).timestamp()
+    )
 
 
 CHOSEN = make_config(
@@ -1182,7 +1236,6 @@ sla:
     targets: {first_response: 8h}
 """
 )
-
 
 
 def test_the_policy_remembered_for_a_plan_is_the_one_chosen_afresh() -> None:
