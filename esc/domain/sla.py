@@ -377,7 +377,7 @@ def _shared_clock(
 # By the policy's id (hashing a policy hashes all of it), with the policy (held: no other
 # takes its id while it is here)
 _SHARED_CLOCKS: dict[tuple[object, ...], tuple[Policy, Clock]] = {}
-_SHARED_MAX = 20_000  # (~0.5 KB each: ~10 MB at most)
+_SHARED_MAX = 10_000  # (~0.65 KB each, with what they hold: ~6.5 MB at most)
 
 
 def _carried(

@@ -284,6 +284,31 @@ def sync_written(folder: Path, written: list[Written]) -> None:
             os.close(fd)
 
 
+class SyncStarted:
+    """:func:`sync_written` of ``written`` (in ``folder``), running in a thread of its own
+    from now on: the caller goes on (a sweep plans its next batch) while the file system
+    writes.  :meth:`wait` returns once the files are durable, or raises what the sync
+    raised; nothing written may be renamed into place before it returns."""
+
+    def __init__(self, folder: Path, written: list[Written]) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._sync, args=(folder, written), name="esc-sync", daemon=True
+        )
+        self._thread.start()
+
+    def _sync(self, folder: Path, written: list[Written]) -> None:
+        try:
+            sync_written(folder, written)
+        except BaseException as exc:  # (handed to the caller: wait raises it)
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 _syncfs_call: Any = None  # libc's syncfs, looked up once (False: there is none)
 
 

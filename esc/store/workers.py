@@ -49,10 +49,11 @@ def can_fork() -> bool:
 
 
 def fork_map(
-    names: list[str], task: Callable[[list[str]], list[R]], processes: int
+    names: list[str], task: Callable[[list[str]], list[R]], processes: int, size: int = CHUNK
 ) -> Iterator[list[R]]:
-    """``task`` run on shares of ``names`` in ``processes`` forked processes; the results of
-    each share as they come back, in order (while the others go on)."""
+    """``task`` run on shares of ``names`` (``size`` at most) in ``processes`` forked
+    processes; the results of each share as they come back, in order (while the others go
+    on)."""
     global _TASK
     _TASK = task
     gc.freeze()  # the workers' collector then leaves inherited objects alone (no copy-on-write)
@@ -61,7 +62,7 @@ def fork_map(
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(processes, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            yield from pool.imap(_run_task, _chunks(names, processes))
+            yield from pool.imap(_run_task, _chunks(names, processes, size))
     finally:
         _TASK = None
         # Left frozen, with the results: they live as long as the caller, and the first
@@ -80,12 +81,12 @@ def _run_task(names: list[str]) -> list[Any]:
     return _TASK(names)
 
 
-def _chunks(names: list[str], processes: int) -> list[list[str]]:
-    """Tasks of CHUNK names, the last round of them a quarter of that: the workers then
+def _chunks(names: list[str], processes: int, size: int = CHUNK) -> list[list[str]]:
+    """Tasks of ``size`` names, the last round of them a quarter of that: the workers then
     finish within a few names of each other."""
-    small = CHUNK // 4
-    head = max(0, len(names) - processes * CHUNK)  # before the last round
-    chunks = [names[i : min(i + CHUNK, head)] for i in range(0, head, CHUNK)]
+    small = max(1, size // 4)
+    head = max(0, len(names) - processes * size)  # before the last round
+    chunks = [names[i : min(i + size, head)] for i in range(0, head, size)]
     return chunks + [names[i : i + small] for i in range(head, len(names), small)]
 
 

@@ -1208,10 +1208,10 @@ def test_a_ticket_is_looked_at_again_when_an_age_limit_selects_another_policy() 
     config = make_config(AGED)
     t = ticket(status="open", extra=swept(CREATED))
     at = berlin(2026, 11, 23, 9, 30)
-    assert (
-        next_event(t, sla_of(t, config, at), config, at)
-        == (berlin(2026, 11, 23, 13) + dt.timedelta(seconds=1)).timestamp()
-    )
+    assert next_event(t, sla_of(t, config, at), config, at) == (
+        berlin(2026, 11, 23, 13) + dt.timedelta(seconds=1)
+    ).timestamp()
+
 
 
 CHOSEN = make_config(
@@ -1236,6 +1236,7 @@ sla:
     targets: {first_response: 8h}
 """
 )
+
 
 
 def test_the_policy_remembered_for_a_plan_is_the_one_chosen_afresh() -> None:

@@ -114,16 +114,43 @@ def test_a_broken_report_template_is_reported_as_without_workers(
     assert same_files(tmp_path / "jobs-1", tmp_path / "jobs-2") == []
 
 
-@pytest.mark.parametrize(("count", "processes"), [(10_000, 2), (450, 2), (401, 3), (199, 2)])
-def test_tasks_cover_every_ticket_once_in_order_ending_small(count: int, processes: int) -> None:
-    from esc.store.workers import CHUNK, _chunks
+@pytest.mark.parametrize(
+    ("count", "processes", "size"),
+    [(10_000, 2, 100), (450, 2, 100), (401, 3, 100), (199, 2, 100), (10_000, 2, 400), (3, 2, 2)],
+)
+def test_tasks_cover_every_ticket_once_in_order_ending_small(
+    count: int, processes: int, size: int
+) -> None:
+    from esc.store.workers import _chunks
 
     names = [f"T-{n:05d}.md" for n in range(count)]
-    chunks = _chunks(names, processes)
+    chunks = _chunks(names, processes, size)
     assert [name for chunk in chunks for name in chunk] == names
-    assert all(0 < len(chunk) <= CHUNK for chunk in chunks)
+    assert all(0 < len(chunk) <= size for chunk in chunks)
     last_round = chunks[-2 * processes :]
-    assert all(len(chunk) <= CHUNK // 4 for chunk in last_round)
+    assert all(len(chunk) <= max(1, size // 4) for chunk in last_round)
+    if count > 2 * processes * size:
+        assert len(chunks[0]) == size
+
+
+def test_workers_given_several_batches_at_once_write_what_one_process_does(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker plans its next batch while the new texts of the last one are made durable:
+    with batches of 7 tickets, each task holds four, and the sweep writes every ticket as
+    one process does."""
+    from esc.commands import sweep as sweep_command
+
+    monkeypatch.setattr(sweep_command, "BATCH", 7)
+    alone, shared = copy(generated, tmp_path / "alone"), copy(generated, tmp_path / "shared")
+    one = sweep(alone, "--jobs", "1")
+    two = sweep(shared, "--jobs", "2")
+    assert (one["processes"], two["processes"]) == (1, 2)
+    assert {k: v for k, v in one.items() if k != "processes"} == {
+        k: v for k, v in two.items() if k != "processes"
+    }
+    assert same_files(alone, shared) == []
+    assert [p.name for p in (shared / "tickets").iterdir() if p.name.endswith(".tmp")] == []
 
 
 def test_a_report_that_cannot_be_written_fails_as_without_workers(
