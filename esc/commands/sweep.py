@@ -291,11 +291,13 @@ def _sweep_names(
     in the order of ``names`` (the parent takes them in name order: :class:`_Stream`).
 
     While the new texts of one batch are being made durable (:class:`_Batch`), the next
-    batch is read and planned: a worker waited ~0.5 s on the file system at 10k tickets.
-    (A committing sweep journals and writes one batch at a time.)"""
+    batch is read and planned, and the old versions of the tickets written are removed by a
+    thread until all are done: at 10k tickets, a worker waited ~0.5 s on each.  (A
+    committing sweep journals and writes one batch at a time.)"""
     folder = catalog.workspace.tickets_dir
     worker = os.getpid()
     started: list[tuple[list[Record | Primed], _Batch]] = []  # planned, not yet written
+    garbage = Garbage()
     try:
         for start in range(0, len(names), BATCH):
             read: list[Record | Primed] = []
@@ -309,12 +311,13 @@ def _sweep_names(
             records = [r for r in read if isinstance(r, Record)]
             started.append((read, _start_batch(catalog, records, now, False, guard)))
             if len(started) > 1 or guard is not None:
-                yield from _handed_back(catalog, *started.pop(0), now, guard, worker)
+                yield from _handed_back(catalog, *started.pop(0), now, guard, worker, garbage)
         while started:
-            yield from _handed_back(catalog, *started.pop(0), now, guard, worker)
+            yield from _handed_back(catalog, *started.pop(0), now, guard, worker, garbage)
     finally:  # (an error, or the parent gone: what was written ahead is removed)
         for _, batch in started:
             _abandon(batch)
+        garbage.close()
 
 
 def _handed_back(
@@ -324,9 +327,10 @@ def _handed_back(
     now: dt.datetime,
     guard: Pending | None,
     worker: int,
+    garbage: Garbage,
 ) -> Iterator[Primed]:
     """The batch written (:func:`_end_batch`): what was done to each ticket, in order."""
-    outcomes = iter(_end_batch(catalog, batch, now, False, guard))
+    outcomes = iter(_end_batch(catalog, batch, now, False, guard, garbage))
     for item in read:
         if isinstance(item, Primed):
             yield item
@@ -484,9 +488,12 @@ def sweep_records(
     before, for one sync instead of one per ticket (a first sweep of 100k new tickets
     took 13 minutes, most of it in fsync).
     """
-    return _end_batch(
-        catalog, _start_batch(catalog, records, now, dry_run, guard), now, dry_run, guard
-    )
+    batch = _start_batch(catalog, records, now, dry_run, guard)
+    garbage = Garbage()
+    try:
+        return _end_batch(catalog, batch, now, dry_run, guard, garbage)
+    finally:
+        garbage.close()  # (the old versions gone before the caller goes on)
 
 
 @dataclass
@@ -520,14 +527,20 @@ def _start_batch(
 
 
 def _end_batch(
-    catalog: Catalog, batch: _Batch, now: dt.datetime, dry_run: bool, guard: Pending | None
+    catalog: Catalog,
+    batch: _Batch,
+    now: dt.datetime,
+    dry_run: bool,
+    guard: Pending | None,
+    garbage: Garbage,
 ) -> list[RecordOutcome]:
-    """Once the texts written ahead are durable, each put in place (:func:`_place`), and
-    each ticket finished as :func:`sweep_record` would (written on its own if it was not)."""
+    """Once the texts written ahead are durable, each put in place (:func:`_place`: the old
+    versions left to ``garbage``), and each ticket finished as :func:`sweep_record` would
+    (written on its own if it was not)."""
     try:
         if batch.syncing is not None:
             batch.syncing.wait()
-            _place(catalog, batch.ahead, now)
+            _place(catalog, batch.ahead, now, garbage)
         return [
             p if isinstance(p, RecordOutcome) else _finish(catalog, record, p, now, dry_run, guard)
             for record, p in zip(batch.records, batch.prepared, strict=True)
@@ -566,7 +579,6 @@ class _Prepared:
     journalled: bool = False  # noted in the committing sweep's journal already
     new: TicketDoc | None = None  # the new text as parsed (taken by the cache once written)
     placed: os.stat_result | None = None  # written with its batch (_place): the file's stat
-    garbage: Garbage | None = None  # the last placed of its batch: the old versions' remover
 
 
 def _write_ahead(
@@ -598,21 +610,21 @@ def _write_ahead(
         raise
 
 
-def _place(catalog: Catalog, ahead: list[tuple[Record, _Prepared]], now: dt.datetime) -> None:
+def _place(
+    catalog: Catalog, ahead: list[tuple[Record, _Prepared]], now: dt.datetime, garbage: Garbage
+) -> None:
     """Put the tickets written ahead in place together, under the writes lock rather than
     a lock of their own each (making and removing a lock file per ticket was ~0.2 ms of a
     first sweep's ~2 ms per ticket): each whose lock nobody holds, if the file still holds
     what was planned.  The others are left to :func:`_finish`, which writes each under its
     own lock (reading it again if it changed), as before.
 
-    The old versions the writes take out of place are handed together to a thread, which
-    removes them while :func:`_finish` goes through the batch (:class:`~esc.store.atomic.Garbage`:
-    ~0.3 ms of waiting per ticket, one after the other, when removed here), until it is
-    done with the batch's last ticket written (or here, if none was)."""
+    The old versions the writes take out of place are handed together to ``garbage``'s
+    thread, which removes them while the sweep goes on (:class:`~esc.store.atomic.Garbage`:
+    ~0.3 ms of waiting per ticket, one after the other, when removed here); its owner
+    waits for it when done (:func:`sweep_records`, :func:`_sweep_names`)."""
     workspace = catalog.workspace
     folder = workspace.root / CACHE_DIR
-    garbage = Garbage()
-    last: _Prepared | None = None  # the last ticket written
     try:
         with lock.hold_writes(folder, workspace.lock_timeout, workspace.holder):
             for record, p in ahead:
@@ -634,16 +646,10 @@ def _place(catalog: Catalog, ahead: list[tuple[Record, _Prepared]], now: dt.date
                     if queued and not (sys.exc_info()[0] is None and written is not None):
                         Outbox(workspace.root).discard(queued)
                 p.placed = written  # (None: it changed since it was read; _finish reads it)
-                if written is not None:
-                    last = p
     except LockTimeout:
         pass  # (a command kept writing a ticket: each is written under its own lock)
     finally:
-        if last is None or sys.exc_info()[0] is not None:
-            garbage.close()
-        else:
-            garbage.flush()  # (removed while _finish goes through the batch)
-            last.garbage = garbage
+        garbage.flush()  # (removed while the sweep goes on)
 
 
 def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | RecordOutcome:
@@ -685,7 +691,6 @@ def _finish(
     doc, ticket_plan, text = prepared.doc, prepared.ticket_plan, prepared.text
     events, new = prepared.events, prepared.new
     ahead, prepared.ahead = prepared.ahead, None  # (used once: the first try)
-    garbage, prepared.garbage = prepared.garbage, None
     try:
         if prepared.placed is not None:  # written with its batch
             catalog.written(record, text, prepared.placed, new)
@@ -743,8 +748,6 @@ def _finish(
         if ahead is not None:  # (never used: the lock timed out, or the guard refused)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(ahead[0])
-        if garbage is not None:  # the batch's last ticket written: its old versions gone
-            garbage.close()
     active = ticket_plan.ticket.active
     outcome = _alerts(RecordOutcome(None, ticket_plan.planned()), ticket_plan.sla, active)
     outcome.actions = rule_actions(doc.ticket.id, ticket_plan.change)

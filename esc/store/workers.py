@@ -82,10 +82,11 @@ def _run_task(names: list[str]) -> list[Any]:
 
 
 def _chunks(names: list[str], processes: int, size: int = CHUNK) -> list[list[str]]:
-    """Tasks of ``size`` names, the last round of them a quarter of that: the workers then
-    finish within a few names of each other."""
-    small = max(1, size // 4)
+    """Tasks of ``size`` names, the last round of them a quarter of that, and at least four
+    for each process: the workers then finish within a few names of each other (and each
+    takes a share, though one starts late)."""
     head = max(0, len(names) - processes * size)  # before the last round
+    small = max(1, min(size // 4, -(-(len(names) - head) // (4 * processes))))
     chunks = [names[i : min(i + size, head)] for i in range(0, head, size)]
     return chunks + [names[i : i + small] for i in range(head, len(names), small)]
 

@@ -116,7 +116,15 @@ def test_a_broken_report_template_is_reported_as_without_workers(
 
 @pytest.mark.parametrize(
     ("count", "processes", "size"),
-    [(10_000, 2, 100), (450, 2, 100), (401, 3, 100), (199, 2, 100), (10_000, 2, 400), (3, 2, 2)],
+    [
+        (10_000, 2, 100),
+        (450, 2, 100),
+        (401, 3, 100),
+        (199, 2, 100),
+        (10_000, 2, 400),
+        (450, 2, 400),
+        (3, 2, 2),
+    ],
 )
 def test_tasks_cover_every_ticket_once_in_order_ending_small(
     count: int, processes: int, size: int
@@ -131,6 +139,7 @@ def test_tasks_cover_every_ticket_once_in_order_ending_small(
     assert all(len(chunk) <= max(1, size // 4) for chunk in last_round)
     if count > 2 * processes * size:
         assert len(chunks[0]) == size
+    assert len(chunks) >= min(count, 4 * processes)  # (each process takes a share)
 
 
 def test_workers_given_several_batches_at_once_write_what_one_process_does(
