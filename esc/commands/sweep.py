@@ -26,6 +26,7 @@ from esc.report.slas import sla_states_now
 from esc.store import git, lock, workers
 from esc.store.atomic import (
     Garbage,
+    Junk,
     SyncStarted,
     Written,
     replace_if_unchanged,
@@ -133,19 +134,30 @@ def prime(
     if len(names) < MIN_TICKETS or processes < 2 or not workers.can_fork():
         return
 
-    def task(share: list[str]) -> list[Handed]:
-        done = list(_sweep_names(catalog, share, now, guard))
+    def task(share: list[str]) -> list[tuple[list[Handed], list[str]]]:
+        junk = Junk()  # (the old versions: removed by the sweep's own process, see below)
+        done = list(_sweep_names(catalog, share, now, guard, junk))
         if any(p.outcome is not None and p.outcome.changed for p in done):
             sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets
-        return [_handed(p) for p in done]
+        return [([_handed(p) for p in done], junk.paths)]
 
-    for handed in workers.fork_map(names, task, processes, TASK_BATCHES * BATCH):
-        for primed in map(_taken, handed):
-            if primed.entry is not None:
-                catalog.cache.put(primed.name, primed.entry)
-                if each is not None:
-                    each(primed)
-            yield primed
+    # The old versions the workers' writes took out of place are removed by a thread here,
+    # where there is little else to do while they work (in a worker, waiting for its own
+    # thread to remove them was ~5% of a first sweep's time); all are gone when this ends.
+    garbage = Garbage()
+    try:
+        for [(handed, junk)] in workers.fork_map(names, task, processes, TASK_BATCHES * BATCH):
+            for path in junk:
+                garbage.put(path)
+            garbage.flush()
+            for primed in map(_taken, handed):
+                if primed.entry is not None:
+                    catalog.cache.put(primed.name, primed.entry)
+                    if each is not None:
+                        each(primed)
+                yield primed
+    finally:
+        garbage.close()
 
 
 # A Primed as plain tuples: pickled and unpickled several times faster than dataclasses.
@@ -285,19 +297,18 @@ class _Stream(Mapping[str, Entry]):
 
 
 def _sweep_names(
-    catalog: Catalog, names: list[str], now: dt.datetime, guard: Pending | None
+    catalog: Catalog, names: list[str], now: dt.datetime, guard: Pending | None, junk: Junk
 ) -> Iterator[Primed]:
     """Sweep each ticket of ``names`` (in a worker process), a batch at a time; the results
     in the order of ``names`` (the parent takes them in name order: :class:`_Stream`).
 
     While the new texts of one batch are being made durable (:class:`_Batch`), the next
-    batch is read and planned, and the old versions of the tickets written are removed by a
-    thread until all are done: at 10k tickets, a worker waited ~0.5 s on each.  (A
-    committing sweep journals and writes one batch at a time.)"""
+    batch is read and planned: a worker waited ~0.5 s on that at 10k tickets.  (A
+    committing sweep journals and writes one batch at a time.)  The old versions of the
+    tickets written are listed in ``junk``, for the sweep's own process to remove."""
     folder = catalog.workspace.tickets_dir
     worker = os.getpid()
     started: list[tuple[list[Record | Primed], _Batch]] = []  # planned, not yet written
-    garbage = Garbage()
     try:
         for start in range(0, len(names), BATCH):
             read: list[Record | Primed] = []
@@ -311,13 +322,12 @@ def _sweep_names(
             records = [r for r in read if isinstance(r, Record)]
             started.append((read, _start_batch(catalog, records, now, False, guard)))
             if len(started) > 1 or guard is not None:
-                yield from _handed_back(catalog, *started.pop(0), now, guard, worker, garbage)
+                yield from _handed_back(catalog, *started.pop(0), now, guard, worker, junk)
         while started:
-            yield from _handed_back(catalog, *started.pop(0), now, guard, worker, garbage)
+            yield from _handed_back(catalog, *started.pop(0), now, guard, worker, junk)
     finally:  # (an error, or the parent gone: what was written ahead is removed)
         for _, batch in started:
             _abandon(batch)
-        garbage.close()
 
 
 def _handed_back(
@@ -327,10 +337,10 @@ def _handed_back(
     now: dt.datetime,
     guard: Pending | None,
     worker: int,
-    garbage: Garbage,
+    junk: Junk,
 ) -> Iterator[Primed]:
     """The batch written (:func:`_end_batch`): what was done to each ticket, in order."""
-    outcomes = iter(_end_batch(catalog, batch, now, False, guard, garbage))
+    outcomes = iter(_end_batch(catalog, batch, now, False, guard, junk))
     for item in read:
         if isinstance(item, Primed):
             yield item
@@ -532,7 +542,7 @@ def _end_batch(
     now: dt.datetime,
     dry_run: bool,
     guard: Pending | None,
-    garbage: Garbage,
+    garbage: Garbage | Junk,
 ) -> list[RecordOutcome]:
     """Once the texts written ahead are durable, each put in place (:func:`_place`: the old
     versions left to ``garbage``), and each ticket finished as :func:`sweep_record` would
@@ -611,7 +621,10 @@ def _write_ahead(
 
 
 def _place(
-    catalog: Catalog, ahead: list[tuple[Record, _Prepared]], now: dt.datetime, garbage: Garbage
+    catalog: Catalog,
+    ahead: list[tuple[Record, _Prepared]],
+    now: dt.datetime,
+    garbage: Garbage | Junk,
 ) -> None:
     """Put the tickets written ahead in place together, under the writes lock rather than
     a lock of their own each (making and removing a lock file per ticket was ~0.2 ms of a
