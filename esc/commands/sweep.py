@@ -26,7 +26,7 @@ from esc.report.slas import sla_states_now
 from esc.store import git, lock, workers
 from esc.store.atomic import (
     Garbage,
-    Junk,
+    RemovalList,
     SyncStarted,
     Written,
     replace_if_unchanged,
@@ -135,19 +135,20 @@ def prime(
         return
 
     def task(share: list[str]) -> list[tuple[list[Handed], list[str]]]:
-        junk = Junk()  # (the old versions: removed by the sweep's own process, see below)
-        done = list(_sweep_names(catalog, share, now, guard, junk))
+        removals = RemovalList()  # (old versions: the sweep's own process removes them)
+        done = list(_sweep_names(catalog, share, now, guard, removals))
         if any(p.outcome is not None and p.outcome.changed for p in done):
             sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets
-        return [([_handed(p) for p in done], junk.paths)]
+        return [([_handed(p) for p in done], removals.paths)]
 
     # The old versions the workers' writes took out of place are removed by a thread here,
     # where there is little else to do while they work (in a worker, waiting for its own
     # thread to remove them was ~5% of a first sweep's time); all are gone when this ends.
     garbage = Garbage()
     try:
-        for [(handed, junk)] in workers.fork_map(names, task, processes, TASK_BATCHES * BATCH):
-            for path in junk:
+        size = TASK_BATCHES * BATCH
+        for [(handed, old_versions)] in workers.fork_map(names, task, processes, size):
+            for path in old_versions:
                 garbage.put(path)
             garbage.flush()
             for primed in map(_taken, handed):
@@ -297,7 +298,11 @@ class _Stream(Mapping[str, Entry]):
 
 
 def _sweep_names(
-    catalog: Catalog, names: list[str], now: dt.datetime, guard: Pending | None, junk: Junk
+    catalog: Catalog,
+    names: list[str],
+    now: dt.datetime,
+    guard: Pending | None,
+    removals: RemovalList,
 ) -> Iterator[Primed]:
     """Sweep each ticket of ``names`` (in a worker process), a batch at a time; the results
     in the order of ``names`` (the parent takes them in name order: :class:`_Stream`).
@@ -305,7 +310,7 @@ def _sweep_names(
     While the new texts of one batch are being made durable (:class:`_Batch`), the next
     batch is read and planned: a worker waited ~0.5 s on that at 10k tickets.  (A
     committing sweep journals and writes one batch at a time.)  The old versions of the
-    tickets written are listed in ``junk``, for the sweep's own process to remove."""
+    tickets written are listed in ``removals``, for the sweep's own process to remove."""
     folder = catalog.workspace.tickets_dir
     worker = os.getpid()
     started: list[tuple[list[Record | Primed], _Batch]] = []  # planned, not yet written
@@ -322,9 +327,9 @@ def _sweep_names(
             records = [r for r in read if isinstance(r, Record)]
             started.append((read, _start_batch(catalog, records, now, False, guard)))
             if len(started) > 1 or guard is not None:
-                yield from _handed_back(catalog, *started.pop(0), now, guard, worker, junk)
+                yield from _handed_back(catalog, *started.pop(0), now, guard, worker, removals)
         while started:
-            yield from _handed_back(catalog, *started.pop(0), now, guard, worker, junk)
+            yield from _handed_back(catalog, *started.pop(0), now, guard, worker, removals)
     finally:  # (an error, or the parent gone: what was written ahead is removed)
         for _, batch in started:
             _abandon(batch)
@@ -337,10 +342,10 @@ def _handed_back(
     now: dt.datetime,
     guard: Pending | None,
     worker: int,
-    junk: Junk,
+    removals: RemovalList,
 ) -> Iterator[Primed]:
     """The batch written (:func:`_end_batch`): what was done to each ticket, in order."""
-    outcomes = iter(_end_batch(catalog, batch, now, False, guard, junk))
+    outcomes = iter(_end_batch(catalog, batch, now, False, guard, removals))
     for item in read:
         if isinstance(item, Primed):
             yield item
@@ -542,7 +547,7 @@ def _end_batch(
     now: dt.datetime,
     dry_run: bool,
     guard: Pending | None,
-    garbage: Garbage | Junk,
+    garbage: Garbage | RemovalList,
 ) -> list[RecordOutcome]:
     """Once the texts written ahead are durable, each put in place (:func:`_place`: the old
     versions left to ``garbage``), and each ticket finished as :func:`sweep_record` would
@@ -624,7 +629,7 @@ def _place(
     catalog: Catalog,
     ahead: list[tuple[Record, _Prepared]],
     now: dt.datetime,
-    garbage: Garbage | Junk,
+    garbage: Garbage | RemovalList,
 ) -> None:
     """Put the tickets written ahead in place together, under the writes lock rather than
     a lock of their own each (making and removing a lock file per ticket was ~0.2 ms of a

@@ -341,7 +341,7 @@ def replace_if_unchanged(
     *,
     sync_dir: bool = True,
     written: Written | None = None,
-    garbage: Garbage | Junk | None = None,
+    garbage: Garbage | RemovalList | None = None,
 ) -> os.stat_result | None:
     """Replace ``path`` with ``text`` atomically if it still holds ``expected``; returns the
     stat of the file written, or None (nothing written) if it holds something else now.
@@ -355,7 +355,7 @@ def replace_if_unchanged(
     ``written`` is the temporary file already holding ``text`` (from :func:`write_unsynced`,
     then :func:`sync_written`): it is used instead of a new one, and removed if nothing is
     written.  With ``garbage``, the old version exchanged out (under a temporary name) is
-    left to it to remove rather than removed here (see :class:`Garbage`, :class:`Junk`).
+    left to it to remove rather than removed here (see :class:`Garbage`, :class:`RemovalList`).
     """
     with naming(path):
         return _replace_if_unchanged(path, expected, text, sync_dir, written, garbage)
@@ -367,7 +367,7 @@ def _replace_if_unchanged(
     text: str,
     sync_dir: bool,
     written: Written | None,
-    garbage: Garbage | Junk | None,
+    garbage: Garbage | RemovalList | None,
 ) -> os.stat_result | None:
     if written is None:
         written = _write_temporary(path, text.encode("utf-8"), _mode_of(path))
@@ -459,7 +459,7 @@ class Garbage:
             self._thread = None
 
 
-class Junk:
+class RemovalList:
     """Old versions exchanged out (see :class:`Garbage`), only listed: for another process
     to remove (a sweep's worker hands them to the sweep, whose thread removes them while
     the workers go on).  Until then each is junk under its temporary name, which the next
