@@ -89,19 +89,24 @@ def count(root: Path, argv: list[str], env: dict[str, str]) -> list[int]:
     return [refs for _, refs in found]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def counting_parser(doc: str) -> argparse.ArgumentParser:
+    """The arguments of a tool that counts instructions on a bench workspace's tickets
+    (this one, bench/phases.py)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("workspace", type=Path, help="a workspace bench/ generated")
     parser.add_argument("--tickets", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "esc-bench")
     parser.add_argument("--rev", help="count esc as of this git revision")
     parser.add_argument("--esc-src", help="count esc from this source tree")
-    argv = sys.argv[1:] if argv is None else argv
-    cut = argv.index("--") if "--" in argv else len(argv)  # (what follows is esc's)
-    args = parser.parse_args(argv[:cut])
-    args.esc_args = argv[cut + 1 :]
+    return parser
+
+
+def counting_setup(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[dict[str, str], str, Path]:
+    """Check that valgrind and the workspace's tickets are there (else a usage error), and
+    make the esc under test and the subset of tickets: (environment, label, subset root)."""
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
     if not list((args.workspace / "tickets").glob("*.md")) or args.tickets < 1:
@@ -109,7 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     env, label = esc_source(args, args.workdir)
     env["PYTHONHASHSEED"] = "0"  # (str hashes decide dict and set orders: fixed, for a count)
-    root = subset(args.workspace, args.tickets, args.workdir)
+    return env, label, subset(args.workspace, args.tickets, args.workdir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = counting_parser(__doc__)
+    parser.add_argument("--repeat", type=int, default=1)
+    argv = sys.argv[1:] if argv is None else argv
+    cut = argv.index("--") if "--" in argv else len(argv)  # (what follows is esc's)
+    args = parser.parse_args(argv[:cut])
+    args.esc_args = argv[cut + 1 :]
+    env, label, root = counting_setup(parser, args)
     command = args.esc_args or ["sweep", "--no-notify"]
     # -P: the workspace folder is not put first on sys.path (--rev and --esc-src put the
     # esc under test first through PYTHONPATH)

@@ -22,19 +22,16 @@ bench/instructions.py.
 
 from __future__ import annotations
 
-import argparse
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from instructions import subset  # noqa: E402
-from run import NOW, esc_source, restore  # noqa: E402
+from instructions import counting_parser, counting_setup  # noqa: E402
+from run import NOW, restore  # noqa: E402
 
 PHASES = [
     "read the files",
@@ -97,22 +94,9 @@ def count(phase: int, root: Path, env: dict[str, str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("workspace", type=Path, help="a workspace bench/ generated")
-    parser.add_argument("--tickets", type=int, default=1000)
-    parser.add_argument("--workdir", type=Path,
-                        default=Path(tempfile.gettempdir()) / "esc-bench")
-    parser.add_argument("--rev", help="count esc as of this git revision")
-    parser.add_argument("--esc-src", help="count esc from this source tree")
+    parser = counting_parser(__doc__)
     args = parser.parse_args(argv)
-    if shutil.which("valgrind") is None:
-        parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
-    if not list((args.workspace / "tickets").glob("*.md")) or args.tickets < 1:
-        parser.error(f"{args.workspace}: no tickets/*.md to count on (or --tickets < 1)")
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    env, label = esc_source(args, args.workdir)
-    env["PYTHONHASHSEED"] = "0"
-    root = subset(args.workspace, args.tickets, args.workdir)
+    env, label, root = counting_setup(parser, args)
     restore(root)  # (pristine: the tickets as generated, to be planned)
     tickets = len(list((root / "tickets").glob("*.md")))
     print(f"{label}; {tickets} tickets of {args.workspace}; instructions per ticket")
