@@ -333,45 +333,39 @@ def _remembered(
 ) -> Clock:
     """``_clock(metric, policy, target, start, stop, excluded, pausing, now)``, from the
     clock ``known`` has for the same arguments at another instant if that tells it (see
-    :func:`_carried`); else computed, and remembered.  (``target`` is the policy's.)"""
+    :func:`_carried`); else computed, and remembered.  (``target`` is the policy's.)
+
+    A clock computed is also kept for every ticket that asks for it with the same
+    arguments (``_SHARED_CLOCKS``): a sweep's tickets share their instants (created in the
+    same minute, swept at the same ``now``), and a clock is immutable.  The times' offsets
+    are part of that key: a clock keeps the times it was given, and an instant written at
+    another offset is written otherwise."""
     key = (metric, id(policy), start, stop, tuple(excluded), pausing)
     found = known.get(key)
     if found is not None and found[0] is policy:
         clock = _carried(found[2], found[1], excluded, policy.calendar, now, count_used)
         if clock is not None:
             return clock
-    clock = _shared_clock(metric, policy, target, start, stop, excluded, pausing, now)
+    shared = (key, now, _offsets(start, stop, excluded, now))
+    seen = _SHARED_CLOCKS.get(shared)
+    if seen is not None and seen[0] is policy:
+        clock = seen[1]
+    else:
+        clock = _clock(metric, policy, target, start, stop, excluded, pausing, now)
+        if len(_SHARED_CLOCKS) >= _SHARED_MAX:
+            _SHARED_CLOCKS.clear()
+        _SHARED_CLOCKS[shared] = (policy, clock)
     known[key] = (policy, now, clock)
     return clock
 
 
-def _shared_clock(
-    metric: str,
-    policy: Policy,
-    target: dt.timedelta,
-    start: dt.datetime,
-    stop: dt.datetime | None,
-    excluded: Sequence[Interval],
-    pausing: bool,
-    now: dt.datetime,
-) -> Clock:
-    """``_clock(...)``, computed once for all the tickets that ask for it with the same
-    arguments: a sweep's tickets share their instants (created in the same minute, swept at
-    the same ``now``), and a clock is immutable.  The times' offsets are part of the key:
-    a clock keeps the times it was given, and an instant written at another offset is
-    written otherwise."""
-    zones = tuple(t.tzinfo for interval in excluded for t in interval) if excluded else ()
-    stop_zone = None if stop is None else stop.tzinfo
-    times = (start, start.tzinfo, stop, stop_zone, tuple(excluded), zones, now, now.tzinfo)
-    key = (metric, id(policy), pausing, times)
-    found = _SHARED_CLOCKS.get(key)
-    if found is not None and found[0] is policy:
-        return found[1]
-    clock = _clock(metric, policy, target, start, stop, excluded, pausing, now)
-    if len(_SHARED_CLOCKS) >= _SHARED_MAX:
-        _SHARED_CLOCKS.clear()
-    _SHARED_CLOCKS[key] = (policy, clock)
-    return clock
+def _offsets(
+    start: dt.datetime, stop: dt.datetime | None, excluded: Sequence[Interval], now: dt.datetime
+) -> tuple[dt.tzinfo | None, ...]:
+    """The time zones of a clock's times (equal instants at other offsets compare equal)."""
+    zones = [start.tzinfo, None if stop is None else stop.tzinfo, now.tzinfo]
+    zones += [t.tzinfo for interval in excluded for t in interval]
+    return tuple(zones)
 
 
 # By the policy's id (hashing a policy hashes all of it), with the policy (held: no other
