@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
-import io
 import os
 import re
 import sys
@@ -33,7 +32,6 @@ from esc.domain.errors import (
     ParseError,
 )
 from esc.domain.model import CHANNELS, STATUSES
-from esc.report.terminal import printable
 from esc.store.launch import CRON_PATH
 
 if TYPE_CHECKING:
@@ -1083,11 +1081,15 @@ def _bug(exc: Exception) -> int:
 
 
 def _show(exc: click.ClickException) -> None:
-    """click's message for ``exc`` (with the usage, for a usage error), which may quote an
+    """click's message for ``exc`` as one line (for a usage error, with where the usage is:
+    ``esc: missing option '--title' (see `esc create --help`)``), which may quote an
     argument, with its control characters escaped as everything esc prints for a person."""
-    shown = io.StringIO()
-    exc.show(file=shown)
-    click.echo(printable(shown.getvalue()), err=True, nl=False)
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    line = f"esc: {message[:1].lower()}{message[1:]}"
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        line += f" (see `{ctx.command_path} --help`)"
+    say(line)
 
 
 def run() -> None:  # pragma: no cover - console script

@@ -52,8 +52,7 @@ def new(
             raise BadInput(f"--title must be one line of text, but {problem}")
     chosen_categories = categories or (draft.categories if draft else ())
     for category in chosen_categories:
-        if config.categories is not None and category not in config.categories:
-            raise BadInput(unknown_choice("category", category, config.categories))
+        _require_category(config, category)
     for tag in tags:
         problem = tag_problem(tag)
         if problem:
@@ -78,7 +77,15 @@ def new(
     return Output(text=f"{article.id}\n", notes=[f"esc: wrote {article.path}"])
 
 
+def _require_category(config: Config, category: str) -> None:
+    """BadInput unless ``category`` is one of rules.yaml's (when it closes the list)."""
+    if config.categories is not None and category not in config.categories:
+        raise BadInput(unknown_choice("category", category, config.categories))
+
+
 def list_articles(session: Session, category: str | None, as_json: bool) -> Output:
+    if category is not None:
+        _require_category(session.config, category)
     found = store.load(session.workspace.root)
     articles = sorted(found.articles, key=lambda a: a.id)
     if category is not None:

@@ -21,9 +21,11 @@ def init(directory: str, force: bool) -> Output:
         raise EscError(
             f"{', '.join(existing)} already exist in {directory}; use --force to overwrite"
         )
+    attributes = merge_driver.gitattributes_text(workspace.root)  # (read before any write)
     for name, text in starters.items():
         workspace.write_new_file(name, text, force=True)
-    merge_driver.ensure_gitattributes(workspace.root)
+    if attributes is not None:
+        merge_driver.write_gitattributes(workspace.root, attributes)
     lines = [f"esc workspace ready in {workspace.root}"]
     if git.inside_git_work_tree(workspace.root):
         merge_driver.configure_git(workspace.root)

@@ -869,6 +869,7 @@ class SweepOutcome:
     pushed_commits: int = 0  # commits that went to the remote (earlier unpushed ones too)
     attempts: int = 1
     delivery: Delivery | None = None  # what was sent now (None: nothing was due)
+    report_error: str | None = None  # why the reports were not rendered (a template, say)
 
 
 def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
@@ -916,7 +917,10 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
     if reports.aside is not None:
         catalog.save()  # while the reports render aside
     if options.reports:
-        outcome.reports = reports.render(catalog, result.records, options.dry_run)
+        try:
+            outcome.reports = reports.render(catalog, result.records, options.dry_run)
+        except EscError as exc:  # (the tickets are written: what the sweep did is still told)
+            outcome.report_error = f"esc: the reports were not rendered: {exc}"
     if not options.dry_run:
         catalog.save()
     if guard is not None:
@@ -1034,8 +1038,10 @@ class SweepReports:
         written: list[str] = []
         if self.aside is not None:
             mine = tuple(name for name in SWEEP_REPORTS if name not in ASIDE_REPORTS)
-            here = self._write(catalog, records, mine, dry_run)
-            aside = self.aside.result()
+            try:
+                here = self._write(catalog, records, mine, dry_run)
+            finally:  # (waited for even if these failed: never left running)
+                aside = self.aside.result()
             if here is not None and aside is not None:
                 written = here + aside
             else:  # (the process aside failed: its reports are rendered here, afresh)
@@ -1162,6 +1168,9 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     output = Output(notes=[str(error) for error in result.broken], code=1 if result.broken else 0)
     if result.changed and not result.dry_run:
         output.notes += session.merge_driver_warning()
+    if outcome.report_error is not None:
+        output.notes.append(outcome.report_error)
+        output.code = 1
     if as_json:
         output.data = sweep_json(outcome)
     else:

@@ -86,24 +86,33 @@ def line_at(container: object, location: Sequence[str | int]) -> int:
 
 def parse_teams(text: str, path: str = TEAMS_FILE) -> tuple[dict[str, Team], str, list[Finding]]:
     """Teams, the intake team and the findings of teams.yaml."""
+    teams, intake, findings, _ = _parse_teams(text, path)
+    return teams, intake, findings
+
+
+def _parse_teams(
+    text: str, path: str
+) -> tuple[dict[str, Team], str, list[Finding], dict[str, int]]:
+    """:func:`parse_teams`, and the line of each team's ``handles``."""
     reader = _Reader(path)
     data = reader.load(text)
     if reader.findings:
-        return {}, "", reader.findings
+        return {}, "", reader.findings, {}
     if not isinstance(data, CommentedMap):
         reader.add(1, "teams.yaml must be a mapping with `intake` and `teams`")
-        return {}, "", reader.findings
+        return {}, "", reader.findings, {}
     raw_teams = data.get("teams")
     if not isinstance(raw_teams, CommentedMap) or not raw_teams:
         reader.add(line_of(data, "teams"), "`teams` must be a mapping of team names to teams")
-        return {}, "", reader.findings
+        return {}, "", reader.findings, {}
     teams = {str(k): _team(str(k), v, raw_teams, reader) for k, v in raw_teams.items()}
     intake = data.get("intake")
     if not isinstance(intake, str) or intake not in teams:
         reader.add(line_of(data, "intake"), f"intake: unknown team {intake!r}")
         intake = next(iter(teams))
     _check_references(teams, raw_teams, reader)
-    return teams, intake, reader.findings
+    handles = {key: line_of(raw_teams.get(key), "handles") for key in teams}
+    return teams, intake, reader.findings, handles
 
 
 def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
@@ -204,15 +213,7 @@ def parse_rules(
         default = priorities[0]
     settings["default_priority"] = default
     if "categories" in data:
-        categories = _strings(data, "categories", "every category", reader)
-        settings["categories"] = categories
-        for team in teams.values():
-            for category in team.handles:
-                if category not in categories:
-                    reader.add(
-                        line_of(data, "categories"),
-                        f"team {team.key} handles {category!r}, which is not in categories",
-                    )
+        settings["categories"] = _strings(data, "categories", "every category", reader)
     settings["priority_matrix"] = _matrix(data, priorities, reader)
     settings["fields"] = _fields(data, reader)
     words = vocabulary(
@@ -605,9 +606,20 @@ def build_config(
     teams_text: str, rules_text: str, teams_path: str = TEAMS_FILE, rules_path: str = RULES_FILE
 ) -> tuple[Config | None, list[Finding]]:
     """The whole configuration and every finding; Config is None if it cannot be used."""
-    teams, intake, findings = parse_teams(teams_text, teams_path)
+    teams, intake, findings, handles = _parse_teams(teams_text, teams_path)
     settings, rule_findings = parse_rules(rules_text, teams, rules_path)
     findings = findings + rule_findings
+    categories: tuple[str, ...] = settings.get("categories") or ()
+    findings += [
+        Finding(
+            teams_path,
+            handles[team.key],
+            f"team {team.key} handles {category!r}, which is not in {rules_path}'s categories",
+        )
+        for team in (teams.values() if "categories" in settings else ())
+        for category in team.handles
+        if category not in categories
+    ]
     if not teams or not settings:
         return None, findings
     return Config(teams=teams, intake=intake, **settings), findings

@@ -726,6 +726,8 @@ class _Compiler:
                 matcher = self.comparison(name, *split, at)
                 if isinstance(matcher, _NotEquals):
                     self.check_value(name, matcher.expected, at)
+                elif isinstance(matcher, _Ordered):
+                    self.check_reachable(name, matcher, at)
                 return matcher
         self.check_value(name, value, at)
         if name in ADDRESS_FIELDS and isinstance(value, str):
@@ -740,6 +742,19 @@ class _Compiler:
         what, choices = found
         if not any(_equal(value, choice) for choice in choices):
             raise self.error(unknown_choice(what, value, [_text(c) for c in choices]), at)
+
+    def check_reachable(self, name: str, matcher: _Ordered, at: Location) -> None:
+        """A comparison on a field with a closed set of values holds for one of them (as
+        an unknown value is refused, so is ``level: ">=5"`` with levels 1 to 3)."""
+        found = self.vocabulary.choices(name)
+        if found is None:
+            return
+        what, choices = found
+        if not any(matcher.check(choice) for choice in choices):
+            shown = ", ".join(_text(c) for c in choices)
+            raise self.error(
+                f"{what} {matcher.text()} holds for none of the values ({shown})", at
+            )
 
     def comparison(self, name: str, op: str, operand: str, at: Location) -> _Matcher:
         if not operand:

@@ -41,6 +41,16 @@ class ConfigError(ParseError):
     pass
 
 
+def utf8_text(data: bytes, path: str, error: type[ParseError] = ParseError) -> str:
+    """A file's bytes as text; ``error`` (``path:line: not UTF-8 text``, at the line of the
+    first byte that is not UTF-8) if they are not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(path, line, f"not UTF-8 text: {exc.reason}") from None
+
+
 class Refused(EscError):
     """A lifecycle operation that is not allowed on this ticket right now."""
 

@@ -41,6 +41,13 @@ class _Builder:
     """Collects the edits of one operation and logs each one in the activity log."""
 
     def __init__(self, ticket: Ticket, now: dt.datetime, actor: str) -> None:
+        if now < ticket.updated:  # (a log in order: nothing is recorded before what it follows)
+            what = "created" if ticket.updated == ticket.created else "last updated"
+            raise Refused(
+                f"{ticket.id} was {what} at {format_timestamp(ticket.updated)}, after --now"
+                f" {format_timestamp(now)}; nothing was changed (check the clock, or give a"
+                " later --now)"
+            )
         self.ticket = ticket
         self.now = now
         self.actor = actor

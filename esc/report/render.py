@@ -17,7 +17,7 @@ from typing import Any, Literal, overload
 
 from esc.domain.config import Config
 from esc.domain.durations import format_duration
-from esc.domain.errors import EscError, ParseError
+from esc.domain.errors import EscError, ParseError, utf8_text
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Sla
 from esc.domain.stats import ReportJson, standing
@@ -280,6 +280,8 @@ def render_pieces(
         if shown is None:
             raise  # a shipped template: a bug in esc
         raise ParseError(shown, exc.lineno, f"template does not parse: {exc.message}") from None
+    except UnicodeDecodeError:
+        raise _undecodable_template(overrides) from None
     try:
         yield from template.generate(**data)
     except jinja2.TemplateError as exc:
@@ -287,6 +289,21 @@ def render_pieces(
         if shown is None:
             raise
         raise EscError(f"{shown}: template failed: {exc}") from None
+    except UnicodeDecodeError:  # (a template it includes or extends, loaded as it renders)
+        raise _undecodable_template(overrides) from None
+
+
+def _undecodable_template(overrides: Path | None) -> ParseError:
+    """The error of the first of the workspace's templates that is not UTF-8 (jinja's
+    loader says only that one was not); a UnicodeDecodeError if none is (a bug)."""
+    folder = overrides if overrides is not None and overrides.is_dir() else None
+    for path in sorted(folder.rglob("*")) if folder is not None else ():
+        if path.is_file():
+            try:
+                utf8_text(path.read_bytes(), str(_workspace_template(str(path), overrides)))
+            except ParseError as exc:
+                return exc
+    raise UnicodeDecodeError("utf-8", b"", 0, 0, "a shipped template is not UTF-8 text")
 
 
 def _joined(pieces: Iterator[str], size: int = 4096) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from esc.domain import kb
-from esc.domain.errors import EscError, ParseError
+from esc.domain.errors import EscError, ParseError, utf8_text
 from esc.store import atomic
 from esc.ticketfile import article as article_file
 from esc.ticketfile.article import ArticleDoc
@@ -53,12 +53,7 @@ def read_doc(path: Path, rel: str) -> ArticleDoc:
         data = atomic.read_with_stat(path)[0]
     except atomic.NotRegularFile as exc:
         raise ParseError(rel, 0, str(exc)) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ParseError(rel, line, f"not UTF-8 text: {exc.reason}") from None
-    return article_file.parse(text, rel)
+    return article_file.parse(utf8_text(data, rel), rel)
 
 
 def scan(root: Path) -> Iterator[ArticleDoc | ParseError]:

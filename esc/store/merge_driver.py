@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from esc.config import starter
-from esc.domain.errors import EscError
+from esc.domain.errors import EscError, utf8_text
 from esc.store import launch
 from esc.store.atomic import atomic_write
 from esc.store.git import run
@@ -96,26 +96,37 @@ def ensure_gitattributes(root: Path) -> bool:
     Other lines are kept; the line is appended unless the last ``merge`` attribute given
     to ``tickets/*.md`` already is ``merge=esc``.
     """
+    new = gitattributes_text(root)
+    if new is not None:
+        write_gitattributes(root, new)
+    return new is not None
+
+
+def gitattributes_text(root: Path) -> str | None:
+    """What :func:`ensure_gitattributes` would write to ``root/.gitattributes`` (None:
+    nothing); EscError if the file cannot be read."""
     path = root / ".gitattributes"
     try:
-        text = path.read_text(encoding="utf-8")
+        text: str | None = utf8_text(path.read_bytes(), ".gitattributes")
     except FileNotFoundError:
         text = None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EscError(f"cannot read {path}: {exc}") from None
+    except OSError as exc:
+        raise EscError(f"cannot read {path}: {exc.strerror or exc}") from None
     if text is None:
-        new = GITATTRIBUTES
-    else:
-        if routes_tickets(text):
-            return False
-        nl = "\r\n" if "\r\n" in text else "\n"
-        sep = "" if not text or text.endswith("\n") else nl
-        new = text + sep + GITATTRIBUTES.replace("\n", nl)
+        return GITATTRIBUTES
+    if routes_tickets(text):
+        return None
+    nl = "\r\n" if "\r\n" in text else "\n"
+    sep = "" if not text or text.endswith("\n") else nl
+    return text + sep + GITATTRIBUTES.replace("\n", nl)
+
+
+def write_gitattributes(root: Path, text: str) -> None:
+    path = root / ".gitattributes"
     try:
-        atomic_write(path, new)
+        atomic_write(path, text)
     except OSError as exc:
         raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return True
 
 
 def routes_tickets(text: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config, Finding
-from esc.domain.errors import ParseError
+from esc.domain.errors import ParseError, utf8_text
 from esc.store import git
 from esc.store.workspace import TICKETS_DIR, Workspace
 from esc.ticketfile import document
@@ -81,10 +81,6 @@ def _text(data: bytes | None) -> str | None:
 
 def _parse(data: bytes, path: str) -> TicketDoc | ParseError:
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return ParseError(path, 1, f"not UTF-8 text: {exc.reason}")
-    try:
-        return document.parse(text, path)
+        return document.parse(utf8_text(data, path), path)
     except ParseError as exc:
         return exc

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from esc.domain import ids
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config, Finding
-from esc.domain.errors import ConfigError, EscError, ParseError, WorkspaceNotFound
+from esc.domain.errors import (
+    ConfigError,
+    EscError,
+    ParseError,
+    WorkspaceNotFound,
+    utf8_text,
+)
 from esc.domain.model import Activity, Change, Ticket
 from esc.store import atomic, lock, user_cache
 from esc.ticketfile import document, problems
@@ -82,14 +88,17 @@ class Workspace:
         without a teams.yaml."""
         if self._texts is None:
             try:
-                teams = (self.root / TEAMS_FILE).read_text(encoding="utf-8")
+                teams = (self.root / TEAMS_FILE).read_bytes()
             except FileNotFoundError:
                 return None
             try:
-                rules = (self.root / RULES_FILE).read_text(encoding="utf-8")
+                rules = (self.root / RULES_FILE).read_bytes()
             except FileNotFoundError:
-                rules = ""
-            self._texts = (teams, rules)
+                rules = b""
+            self._texts = (
+                utf8_text(teams, TEAMS_FILE, ConfigError),
+                utf8_text(rules, RULES_FILE, ConfigError),
+            )
         return self._texts
 
     def config_findings(self) -> tuple[Config | None, list[Finding]]:
@@ -399,10 +408,5 @@ def parse_ticket(data: bytes, rel: str, strict: bool = True) -> TicketDoc:
     """A ticket file's bytes parsed (``rel``: its path in messages); ParseError if they are
     not UTF-8 or do not parse, and (if ``strict``) if the ticket does not validate on its
     own (see :func:`esc.ticketfile.problems.require_valid`)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ParseError(rel, line, f"not UTF-8 text: {exc.reason}") from None
-    doc = document.parse(text, rel)
+    doc = document.parse(utf8_text(data, rel), rel)
     return problems.require_valid(doc, None) if strict else doc

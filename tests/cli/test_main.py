@@ -153,11 +153,9 @@ def assert_bad_input(result: Result, *fragments: str) -> None:
 
 
 def assert_usage_error(result: Result, *fragments: str) -> None:
-    assert result.code == 2, result
-    assert result.out == ""
-    assert "Usage: esc" in result.err
-    for fragment in fragments:
-        assert fragment in result.err
+    """A command line click refuses: one `esc: ...` line that says where the usage is."""
+    assert_one_line_error(result, 2, *fragments)
+    assert "--help`)" in result.err
 
 
 def activity(data: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -383,6 +381,16 @@ def test_create_bad_channel_is_a_usage_error(esc: CheckedEsc, workspace: Path) -
 
 def test_create_without_a_title_is_a_usage_error(esc: CheckedEsc, workspace: Path) -> None:
     assert_usage_error(esc("create"), "--title")
+    assert ticket_files(workspace) == []
+
+
+def test_every_command_line_click_refuses_is_one_line(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    assert esc("create").err == "esc: missing option '--title' (see `esc create --help`)\n"
+    assert_usage_error(esc("list", "--bogus"), "no such option '--bogus'", "esc list --help")
+    assert_usage_error(esc("nosuchcmd"), "no such command 'nosuchcmd'", "`esc --help`")
+    assert_usage_error(esc("show"), "missing argument 'TICKET'", "esc show --help")
     assert ticket_files(workspace) == []
 
 
@@ -1827,3 +1835,74 @@ def test_a_ticket_id_too_long_for_a_file_name_is_no_ticket(esc: Esc) -> None:
         result = esc(*args)
         assert result.code == 1, result.err
         assert result.err.startswith("esc: no ticket 'aaaa") and result.err.count("\n") == 1
+
+
+# ------------------------------------------------------- what a new user found (2026-12-03)
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("comment", ("-m", "Back then")),
+        ("resolve", ("--resolution", "Fixed before it was asked")),
+        ("close", ("--resolution", "Closed before it was asked")),
+        ("assign", ("alice",)),
+        ("tag", ("vip",)),
+    ],
+)
+def test_a_change_before_the_ticket_was_last_updated_is_refused(
+    esc: CheckedEsc, workspace: Path, command: str, args: tuple[str, ...]
+) -> None:
+    """A log stays in order: a person's change at a --now before the ticket's creation or
+    last update is refused (exit 1) and writes nothing, as a sweep leaves such a ticket."""
+    ticket_id = create(esc)
+    path = ticket_file(workspace, ticket_id)
+    before = path.read_bytes()
+    result = esc(command, ticket_id, *args, now=at(days=20))
+    assert_refused(result, f"{ticket_id} was created at {NOW}, after --now {at(days=20)}")
+    assert path.read_bytes() == before
+    esc.ok("comment", ticket_id, "-m", "Looking", now=at(hours=-2))
+    changed = path.read_bytes()
+    assert_refused(esc(command, ticket_id, *args, now=at(hours=-1)), "was last updated at")
+    assert path.read_bytes() == changed
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("rules.yaml", b"categories: [bug]\n# caf\xe9\n", 2),
+        ("teams.yaml", b"intake: caf\xe9\n", 1),
+    ],
+)
+def test_a_configuration_file_that_is_not_utf8_is_one_line(
+    esc: CheckedEsc, workspace: Path, name: str, text: bytes, line: int
+) -> None:
+    (workspace / name).write_bytes(text)
+    for command in (["validate"], ["list"], ["create", "--title", "x"], ["sweep"]):
+        assert esc(*command).err == f"{name}:{line}: not UTF-8 text: invalid continuation byte\n"
+        assert esc(*command).code == 1
+    assert ticket_files(workspace) == []
+
+
+def test_a_template_that_is_not_utf8_is_one_line(esc: CheckedEsc, workspace: Path) -> None:
+    (workspace / "templates").mkdir()
+    (workspace / "templates" / "report.md.j2").write_bytes(b"# Report\n\xe9{{ x }}\n")
+    result = esc("report")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "templates/report.md.j2:2: not UTF-8 text: invalid continuation byte\n"
+
+
+def test_a_comparison_no_value_can_meet_is_refused(esc: CheckedEsc, workspace: Path) -> None:
+    """As an unknown level or score is refused, so is a comparison none of them meets."""
+    assert_bad_input(esc("list", "--level", ">=5"), "level >=5 holds for none of the values")
+    assert_bad_input(esc("list", "--priority", "<low"), "priority <low holds for none")
+    assert esc("list", "--level", ">=2").code == 0
+    rules = (workspace / "rules.yaml").read_text(encoding="utf-8")
+    rules = rules.replace('level: "<3"', 'level: ">=5"')
+    rules = rules.replace('priority: "<urgent"', 'csat: ">5"')
+    (workspace / "rules.yaml").write_text(rules, encoding="utf-8")
+    result = esc("validate")
+    found = result.out + result.err
+    assert result.code == 1
+    assert "level >=5 holds for none of the values (1, 2" in found
+    assert "csat score >5 holds for none of the values (1, 2, 3, 4, 5)" in found

@@ -65,6 +65,8 @@ def test_kb_new_writes_the_next_article_and_list_show_it(kb_esc: Esc) -> None:
         (["kb", "new", "--title", "X", "--tag", "a,b"], 2, "esc: tag 'a,b' has a comma"),
         (["kb", "show", "KB-0022"], 2, "esc: unknown article 'KB-0022' (did you mean 'KB-0002'?)"),
         (["kb", "search", " "], 2, "esc: give some words to search for"),
+        (["kb", "list", "--category", "biling"], 2,
+         "esc: unknown category 'biling' (did you mean 'billing'?)"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_writes_nothing(

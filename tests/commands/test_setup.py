@@ -187,3 +187,19 @@ def test_init_in_a_git_work_tree_registers_the_same_driver(tmp_path: Path) -> No
     assert git(repo, "config", "merge.esc.driver").strip() == (
         f"{shlex.quote(sys.executable)} -m esc merge-file %O %A %B %P"
     )
+
+
+def test_init_reads_what_it_adds_to_before_it_writes_anything(tmp_path: Path) -> None:
+    """A .gitattributes esc cannot read stops `esc init` before it writes a file (exit 1:
+    nothing was changed), so that the same command works once the file is fixed."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / ".gitattributes").write_bytes(b"# caf\xe9\n")
+    result = Esc(tmp_path, now=None)("init", "ws")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == ".gitattributes:1: not UTF-8 text: invalid continuation byte\n"
+    assert sorted(p.name for p in root.iterdir()) == [".gitattributes"]
+    (root / ".gitattributes").write_bytes(b"# cafe\n")
+    Esc(tmp_path, now=None).ok("init", "ws")
+    assert (root / ".gitattributes").read_text(encoding="utf-8").startswith("# cafe\n")
+    assert (root / "teams.yaml").is_file()

@@ -594,3 +594,35 @@ def test_a_sweep_stopped_part_way_leaves_the_cache_with_what_it_did(
     esc.ok("sweep", now=later)
     for path in tickets.glob("*.md"):
         assert path.read_bytes() == (whole / "tickets" / path.name).read_bytes()
+
+
+def test_reports_that_fail_to_render_still_leave_the_sweep_told_and_committed(
+    esc: Esc, workspace: Path
+) -> None:
+    """The tickets are written before the reports render: a workspace template that fails
+    does not hide what the sweep did. Its summary (or --json) is printed and committed,
+    then one line says why the reports were not rendered (exit 1)."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    ticket = make(esc)
+    (workspace / "templates").mkdir()
+    (workspace / "templates" / "summary.md.j2").write_text("{{ nosuch.x }}\n")
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "start")
+
+    result = esc("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1
+    assert result.out.startswith("1 tickets seen, 1 changed;")
+    assert f"{ticket}: support → engineering (rule:breached-goes-up)" in result.out
+    assert "committed " in result.out
+    assert result.err.splitlines()[-1] == (
+        "esc: the reports were not rendered: templates/summary.md.j2: template failed:"
+        " 'nosuch' is undefined"
+    )
+    shown = git(workspace, "log", "-1", "--format=%B")
+    assert f"{ticket}: support → engineering (rule:breached-goes-up)" in shown
+    assert git(workspace, "status", "--porcelain", "--", "tickets") == ""
+
+    again = esc("sweep", "--json", now="2026-11-20T14:30:00+01:00")
+    assert again.code == 1
+    assert json.loads(again.out)["seen"] == 1

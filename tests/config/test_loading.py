@@ -173,9 +173,10 @@ categories: [bug]
         "rules.yaml:3: unknown key 'colour'",
         "rules.yaml:1: priorities must be a list of distinct names",
         "rules.yaml:2: default_priority 'medium' is not a priority",
-        "rules.yaml:6: team desk handles 'billing', which is not in categories",
         "rules.yaml:4: id_prefix must be letters or digits, like T or OPS",
         "rules.yaml:5: max_actions_per_ticket must be >= 1",
+        # (where the team says it: teams.yaml's line, not rules.yaml's)
+        "teams.yaml:6: team desk handles 'billing', which is not in rules.yaml's categories",
     ]
 
 

@@ -40,7 +40,7 @@ def test_a_commit_of_a_workspace_in_a_subfolder(tmp_path: Path) -> None:
     assert not isinstance(parsed, ParseError) and parsed.ticket.title == "Héllo"
     broken = then.doc("T-latin100.md")
     assert isinstance(broken, ParseError) and str(broken).startswith(
-        "tickets/T-latin100.md:1: not UTF-8 text"
+        "tickets/T-latin100.md:2: not UTF-8 text"
     )
     now = snapshot.in_work_tree(workspace)
     assert now.config is None and now.findings[0].path == "rules.yaml"

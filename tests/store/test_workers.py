@@ -166,7 +166,8 @@ def test_a_report_that_cannot_be_written_fails_as_without_workers(
     generated: Path, tmp_path: Path
 ) -> None:
     """The HTML and JSON reports render in the process aside; when one cannot be written
-    the sweep ends as one process ends it (one line, exit 1), with the same files written."""
+    the sweep ends as one process ends it (what it did printed, then one line, exit 1),
+    with the same files written."""
     results = []
     for jobs in ("1", "2"):
         root = copy(generated, tmp_path / f"jobs-{jobs}")
@@ -174,11 +175,14 @@ def test_a_report_that_cannot_be_written_fails_as_without_workers(
         results.append(Esc(root, now=NOW)("sweep", "--jobs", jobs))
     alone, shared = results
     assert shared.code == alone.code == 1
+    assert shared.out == alone.out
+    assert shared.out.startswith("450 tickets seen, 18 changed;")  # (the tickets are written)
     assert shared.err == alone.err.replace("jobs-1", "jobs-2")
-    assert shared.err.startswith("esc: cannot write ")
-    assert shared.err.endswith(
+    last = shared.err.splitlines()[-1]
+    assert last.startswith("esc: the reports were not rendered: cannot write ")
+    assert last.endswith(
         "report.json: a directory, not a regular file;"
-        " esc writes reports and exports to regular files only\n"
+        " esc writes reports and exports to regular files only"
     )
     assert same_files(tmp_path / "jobs-1", tmp_path / "jobs-2") == []
     assert (tmp_path / "jobs-2" / "reports" / "index.html").is_file()
