@@ -383,6 +383,17 @@ def render_mapping(data: Mapping[str, object], nl: str = "\n") -> str:
 
 
 @dataclass
+class _Child:
+    """Where a key of a block mapping sits whose value is on its key's line (offsets)."""
+
+    line_start: int  # the start of its line
+    start: int  # where its value starts
+    end: int  # where its value ends (before any comment after it)
+    line_end: int  # after its line's line break
+    value: object  # its value as read
+
+
+@dataclass
 class _Slot:
     """Where a top-level key and its value sit in the text (character offsets)."""
 
@@ -392,6 +403,9 @@ class _Slot:
     indent: int  # the indentation of the value's block children
     list_kind: str | None  # "block" / "flow": a non-empty list; "empty": [] or null
     last_item_end: int = 0  # a non-empty list: where its last item ends
+    # A block mapping each of whose keys has its value on its own line (read from a
+    # front-matter not in esc's own style, as one with comments), for edits line by line.
+    children: dict[str, _Child] | None = None
 
 
 class FrontMatterEditor:
@@ -431,16 +445,17 @@ class FrontMatterEditor:
         from ruamel.yaml.nodes import MappingNode, ScalarNode
 
         try:
-            node, _ = _compose_and_load(self.text)
+            node, data = _compose_and_load(self.text)
         except YamlError as exc:
             raise EditError(f"front-matter does not parse: {exc}") from None
         if not isinstance(node, MappingNode):
             raise EditError("front-matter is not a mapping")
-        return {
-            k.value: _node_slot(k, v, self.text, self.nl)
-            for k, v in node.value
-            if isinstance(k, ScalarNode)
-        }
+        slots = {}
+        for k, v in node.value:
+            if isinstance(k, ScalarNode):
+                slots[k.value] = slot = _node_slot(k, v, self.text, self.nl)
+                slot.children = _line_children(v, data.get(k.value), self.text)
+        return slots
 
     def set(self, key: str, value: object) -> None:
         """Give top-level ``key`` the value ``value`` (adding the key if missing)."""
@@ -449,10 +464,41 @@ class FrontMatterEditor:
         if slot is None:
             self._insert_key(key, value, slots)
             return
+        if slot.children and isinstance(value, Mapping) and value:
+            self._set_children(slot, slot.children, value)
+            return
         new = block_value(value, slot.indent, self.nl)
         self._splice(slot.after_colon, slot.end, new)
         if self._known is not None:
             self._known[key] = _set_slot(slot, value, new, self.nl, slot.indent)
+
+    def _set_children(
+        self, slot: _Slot, children: dict[str, _Child], value: Mapping[str, object]
+    ) -> None:
+        """Give a block mapping of one-line values (the ``sla:`` block, say) the value
+        ``value`` line by line: a key whose value stays (as read) keeps its line as written,
+        comment included; a changed value is replaced on its line, before its comment; a
+        key no longer in ``value`` loses its line; a new key gets a line after the last."""
+        edits = []
+        for name, child in children.items():
+            if name not in value:
+                edits.append((child.line_start, child.line_end, ""))
+            elif not _same_value(child.value, value[name]):
+                edits.append((child.start, child.end, inline(value[name])))
+        last = max(children.values(), key=lambda c: c.line_end).line_end
+        pad = " " * slot.indent
+        added = "".join(
+            f"{pad}{name}: {inline(item)}{self.nl}"
+            for name, item in value.items()
+            if name not in children
+        )
+        if added:
+            if last == len(self.text) and not self.text.endswith("\n"):
+                added = self.nl + added  # (the block ends the text, without its line break)
+            edits.append((last, last, added))
+        self._known = None  # (a block of children: the slots are read again)
+        for start, end, new in sorted(edits, reverse=True):
+            self._text = self._text[:start] + new + self._text[end:]
 
     def append(self, key: str, item: object) -> None:
         """Append ``item`` to the top-level list ``key`` (creating it if missing or empty)."""
@@ -571,6 +617,53 @@ def _quick_slots(text: str, front: fast_front.Front) -> dict[str, _Slot]:
             slot.list_kind = "empty"
         slots[key] = slot
     return slots
+
+
+def _line_children(node: Node, value: object, text: str) -> dict[str, _Child] | None:
+    """The children of a block mapping whose every key is plain text with a value (not
+    empty) on the key's own line; None for any other value (edited as a whole)."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    if not (isinstance(node, MappingNode) and not node.flow_style and node.value):
+        return None
+    if not isinstance(value, Mapping):
+        return None
+    children = {}
+    for key, child in node.value:
+        if not isinstance(key, ScalarNode) or key.style is not None or key.value in children:
+            return None
+        flat = child.start_mark.line == child.end_mark.line == key.start_mark.line
+        if isinstance(child, ScalarNode):
+            flat = flat and child.style not in ("|", ">") and child.value != ""
+        elif not child.flow_style:
+            flat = False
+        if not flat or key.value not in value:
+            return None
+        start = _line_start(text, key.start_mark.index)
+        children[key.value] = _Child(
+            start,
+            child.start_mark.index,
+            child.end_mark.index,
+            _line_end(text, child.end_mark.index),
+            value[key.value],
+        )
+    return children
+
+
+def _same_value(read: object, new: object) -> bool:
+    """Whether a value as read is the value to write (then its text is kept as it is):
+    equal, and of the same kind (``1`` is not ``true``, a time not its text)."""
+    if isinstance(read, Mapping) and isinstance(new, Mapping):
+        return read.keys() == new.keys() and all(_same_value(read[k], new[k]) for k in read)
+    if isinstance(read, (list, tuple)) and isinstance(new, (list, tuple)):
+        return len(read) == len(new) and all(map(_same_value, read, new))
+    if type(read) is not type(new) and not (
+        isinstance(read, dt.datetime) and isinstance(new, dt.datetime)
+    ):
+        return False
+    if isinstance(read, dt.datetime) and isinstance(new, dt.datetime):
+        return read == new and read.utcoffset() == new.utcoffset()
+    return read == new
 
 
 def _is_null(node: Node) -> bool:

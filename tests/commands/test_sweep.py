@@ -626,3 +626,20 @@ def test_reports_that_fail_to_render_still_leave_the_sweep_told_and_committed(
     again = esc("sweep", "--json", now="2026-11-20T14:30:00+01:00")
     assert again.code == 1
     assert json.loads(again.out)["seen"] == 1
+
+
+def test_a_sweep_keeps_the_comments_a_person_wrote_in_the_sla_block(
+    esc: Esc, workspace: Path
+) -> None:
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T10:00:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    text = text.replace("sla:\n", "sla:  # computed by esc\n")
+    text = text.replace("  policy: standard\n", "  policy: standard   # chosen by priority\n")
+    path.write_text(text)
+    esc.ok("sweep", now="2026-11-20T12:30:00+01:00")
+    after = path.read_text()
+    assert "sla:  # computed by esc\n  policy: standard   # chosen by priority\n" in after
+    assert "  checked: 2026-11-20T12:30:00+01:00\n" in after
+    assert after.count("# computed by esc") == 1

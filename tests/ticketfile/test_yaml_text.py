@@ -60,6 +60,53 @@ def test_set_keeps_trailing_comment() -> None:
     )
 
 
+BERLIN = dt.timezone(dt.timedelta(hours=1))
+SLA_WITH_COMMENTS = """\
+id: 1
+sla:  # computed by esc sweep
+  policy: high   # chosen by priority
+  checked: 2026-11-27T09:00:00+01:00
+  first_response: {due: 2026-11-25T09:02:00+01:00, state: met}  # in time
+  resolution: {due: 2026-11-27T16:02:00+01:00, state: ok}
+  old: gone   # a key the new value does not have
+tags: []
+"""
+
+
+def test_a_nested_mapping_is_edited_line_by_line_keeping_each_comment() -> None:
+    """A sweep rewrites the `sla:` block: each line whose value stays is kept as written,
+    comment and all; a changed value is replaced before its comment; a key that went
+    loses its line; a new key gets a line after the last."""
+    new = {
+        "policy": "high",
+        "checked": dt.datetime(2026, 11, 27, 11, 30, tzinfo=BERLIN),
+        "first_response": {"due": dt.datetime(2026, 11, 25, 9, 2, tzinfo=BERLIN), "state": "met"},
+        "resolution": {"due": dt.datetime(2026, 11, 27, 16, 2, tzinfo=BERLIN), "state": "warning"},
+        "rules": "c37ce56b",
+    }
+    assert edit(SLA_WITH_COMMENTS, ("set", "sla", new)) == """\
+id: 1
+sla:  # computed by esc sweep
+  policy: high   # chosen by priority
+  checked: 2026-11-27T11:30:00+01:00
+  first_response: {due: 2026-11-25T09:02:00+01:00, state: met}  # in time
+  resolution: {due: 2026-11-27T16:02:00+01:00, state: warning}
+  rules: c37ce56b
+tags: []
+"""
+    assert yaml_text.load(edit(SLA_WITH_COMMENTS, ("set", "sla", new)))["sla"] == new
+    # the same instant written in another offset, or `1` for `true`, is another value
+    other = {"policy": "high", "checked": dt.datetime(2026, 11, 27, 8, tzinfo=dt.timezone.utc)}
+    assert "  checked: 2026-11-27T08:00:00+00:00\n" in edit(
+        SLA_WITH_COMMENTS, ("set", "sla", other)
+    )
+
+
+def test_a_mapping_not_one_value_a_line_is_written_whole() -> None:
+    text = "sla:  # c\n  policy: |\n    high\n  checked: x\n"
+    assert edit(text, ("set", "sla", {"policy": "low"})) == "sla:\n  policy: low\n"
+
+
 def test_set_empty_and_tilde_nulls() -> None:
     text = "assignee:\nstatus: ~\n"
     assert edit(text, ("set", "assignee", "bob"), ("set", "status", "x")) == (
