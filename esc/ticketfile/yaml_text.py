@@ -634,7 +634,8 @@ def _line_children(node: Node, value: object, text: str) -> dict[str, _Child] | 
             return None
         flat = child.start_mark.line == child.end_mark.line == key.start_mark.line
         if isinstance(child, ScalarNode):
-            flat = flat and child.style not in ("|", ">") and child.value != ""
+            empty = child.value == "" and child.style is None  # (`key:` alone: null)
+            flat = flat and child.style not in ("|", ">") and not empty
         elif not child.flow_style:
             flat = False
         if not flat or key.value not in value:

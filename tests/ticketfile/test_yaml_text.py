@@ -69,6 +69,7 @@ sla:  # computed by esc sweep
   first_response: {due: 2026-11-25T09:02:00+01:00, state: met}  # in time
   resolution: {due: 2026-11-27T16:02:00+01:00, state: ok}
   old: gone   # a key the new value does not have
+  note: ""   # empty on purpose
 tags: []
 """
 
@@ -82,6 +83,7 @@ def test_a_nested_mapping_is_edited_line_by_line_keeping_each_comment() -> None:
         "checked": dt.datetime(2026, 11, 27, 11, 30, tzinfo=BERLIN),
         "first_response": {"due": dt.datetime(2026, 11, 25, 9, 2, tzinfo=BERLIN), "state": "met"},
         "resolution": {"due": dt.datetime(2026, 11, 27, 16, 2, tzinfo=BERLIN), "state": "warning"},
+        "note": "",
         "rules": "c37ce56b",
     }
     assert edit(SLA_WITH_COMMENTS, ("set", "sla", new)) == """\
@@ -91,6 +93,7 @@ sla:  # computed by esc sweep
   checked: 2026-11-27T11:30:00+01:00
   first_response: {due: 2026-11-25T09:02:00+01:00, state: met}  # in time
   resolution: {due: 2026-11-27T16:02:00+01:00, state: warning}
+  note: ""   # empty on purpose
   rules: c37ce56b
 tags: []
 """
