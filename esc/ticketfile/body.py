@@ -26,10 +26,15 @@ _KINDS = "|".join(ENTRY_KINDS)
 ENTRY_HEAD = re.compile(
     rf"### (?P<at>\S+) · (?P<author>.+?) · (?P<kind>{_KINDS}) \((?:public|internal)\)[ \t]*"
 )
-_STRUCTURAL = re.compile(
-    r"(?:## (?:Conversation|Activity)[ \t]*"
-    rf"|### \S+ · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*)"
+# A line that reads as an attempt at an entry head: one esc reads, or one it would not
+# read but a person (or a mail client) meant as one: with a `·`, ending in `(public)` or
+# `(internal)`, or starting with a date (`### 2026-11-26 10:15 · …`, `### 26.11.2026 …`).
+_HEAD_LIKE = (
+    r"### (?:[^\n]*·[^\n]*|[^\n]*\((?:public|internal)\)[ \t]*"
+    r"|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)"
 )
+# What esc escapes in text it writes (a person's words never read as its own lines).
+_STRUCTURAL = re.compile(rf"(?:## (?:Conversation|Activity)[ \t]*|{_HEAD_LIKE})")
 _ESCAPED = re.compile(r"\\+" + _STRUCTURAL.pattern)
 _ACTIVITY_LINE = re.compile(r"- (?P<at>\S+) · (?P<by>.+?) · (?P<rest>.*)")
 _FIELD_CHANGE = re.compile(r"(?P<field>[A-Za-z_][\w.]*): (?P<rest>.*)")
@@ -118,13 +123,16 @@ def _entries(part: str) -> list[Entry]:
 
 
 
-def bad_times(body: str) -> list[tuple[int, str]]:
+def unreadable_lines(body: str) -> list[tuple[int, str]]:
     """(offset in ``body``, problem) for each conversation entry head and activity line
-    whose time esc cannot read (no offset, Feb 30, hour 25...): without a readable time
-    such an entry or line would be skipped, so its ticket does not validate.
+    esc cannot read: one whose time it cannot read (no offset, Feb 30, hour 25...), or a
+    line meant as one that does not have its shape (``### 2026-11-26 10:15 · …``, a kind
+    misspelt, ``(public)`` left out; a log line whose parts are not `` · ``-separated).
+    Such an entry or line would be skipped, so its ticket does not validate.
 
     One regex pass per section finds the heads and lines whose time is not plainly valid
-    (an ISO-8601 time with a day up to 28 and an offset); only those are parsed."""
+    (an ISO-8601 time with a day up to 28 and an offset); only those are parsed.  Another
+    finds the lines not in the shape of a head (or log line) but like one."""
     if any(c in body for c in _ODD_BREAKS):  # (every line break counts: keep the offsets)
         body = body.translate(_BREAKS_AS_NL)
     cuts = [(m.end(), m[1]) for m in _lines_matching(body, "## ", _SECTION)]
@@ -132,13 +140,22 @@ def bad_times(body: str) -> list[tuple[int, str]]:
     for n, (end, name) in enumerate(cuts):
         stop = _next_section(body, cuts, n)
         if name == "Conversation":
-            pattern, what = _SUSPECT_HEAD, "conversation entry time"
+            odd, shaped, what, like, meant = (
+                _ODD_HEAD, ENTRY_HEAD, "conversation entry time", _HEAD_LIKE_LINE, _HEAD_SHAPE
+            )
         else:
-            pattern, what = _SUSPECT_ACTIVITY, "activity line time"
+            odd, shaped, what, like, meant = (
+                _ODD_ACTIVITY, _ACTIVITY_START, "activity line time", _ACTIVITY_LIKE, _LOG_SHAPE
+            )
         # (the pattern starts with the line break before the line, a literal the regex
         # engine searches for fast; the section starts with its heading's line break)
-        for match in pattern.finditer(body, end, stop):
-            problem = timestamp_problem(match["at"], what)
+        for match in odd.finditer(body, end, stop):
+            line = match["line"]
+            head = shaped.match(line)
+            if head is not None:  # in shape: its time may still not read
+                problem = timestamp_problem(head["at"], what)
+            else:
+                problem = f"{meant}: {line.strip()!r}" if like.fullmatch(line) else None
             if problem is not None:
                 found.append((match.start() + 1, problem))
     return found
@@ -156,12 +173,22 @@ _PLAIN_TIME = (
     r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
     r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
 )
-_SUSPECT_HEAD = re.compile(
-    rf"\n### (?!{_PLAIN_TIME} · )(?P<at>\S+) · .+? · (?:{_KINDS}) \((?:public|internal)\)"
-    r"[ \t]*$",
+# The lines of a section that are not surely fine: each head (or log line) but one in
+# shape whose time is plainly valid (an ISO-8601 time with a day up to 28 and an offset).
+# Of those, one in shape has its time read; any other is a problem if it is like a head
+# (or log line): a Markdown heading in an entry's text (`### Steps`), or a list item in
+# the log that looks like nothing of esc's, is not.
+_ODD_HEAD = re.compile(
+    rf"\n(?P<line>### (?!{_PLAIN_TIME} · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*$)"
+    r"[^\n]*)",
     re.MULTILINE,
 )
-_SUSPECT_ACTIVITY = re.compile(rf"\n- (?!{_PLAIN_TIME} · )(?P<at>\S+) · .+? · ")
+_ODD_ACTIVITY = re.compile(rf"\n(?P<line>- (?!{_PLAIN_TIME} · .+? · )[^\n]*)")
+_ACTIVITY_START = re.compile(r"- (?P<at>\S+) · .+? · ")
+_HEAD_LIKE_LINE = re.compile(_HEAD_LIKE)
+_ACTIVITY_LIKE = re.compile(r"- (?:[^\n]*·[^\n]*|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)")
+_HEAD_SHAPE = "not a conversation entry head esc can read (### TIME · AUTHOR · KIND (public))"
+_LOG_SHAPE = "not an activity line esc can read (- TIME · WHO · WHAT)"
 
 
 def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activity, ...]]:

@@ -56,12 +56,12 @@ from esc.ticketfile.body import (
     Parts,
     append_activity,
     append_entry,
-    bad_times,
     escape,
     parse_appended,
     parse_body,
     render_activity,
     render_entry,
+    unreadable_lines,
 )
 
 
@@ -182,7 +182,7 @@ def _doc(
             written = text.find(format_timestamp(at), body_start)
             where = body_line if written < 0 else text.count("\n", 0, written) + 1
             problems.append((where, f"{format_timestamp(at)} is {RANGE_TEXT}"))
-    for offset, problem in bad_times(body):  # (an entry or log line esc would skip)
+    for offset, problem in unreadable_lines(body):  # (an entry or log line esc would skip)
         problems.append((text.count("\n", 0, body_start + offset) + 1, problem))
     return TicketDoc(
         path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
@@ -597,7 +597,7 @@ def _body_appended(doc: TicketDoc, change: Change, new_body: str) -> Parts | Non
     if parts is None:
         return None
     added = new_body[len(doc.body) :]
-    if _year_out_of_range(added) or bad_times(f"{ACTIVITY}\n{added}"):
+    if _year_out_of_range(added) or unreadable_lines(f"{ACTIVITY}\n{added}"):
         return None
     return parts
 

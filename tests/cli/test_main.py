@@ -1906,3 +1906,34 @@ def test_a_comparison_no_value_can_meet_is_refused(esc: CheckedEsc, workspace: P
     assert result.code == 1
     assert "level >=5 holds for none of the values (1, 2" in found
     assert "csat score >5 holds for none of the values (1, 2, 3, 4, 5)" in found
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "### 2026-11-26 10:15 · info@alpenglow-outdoor.ch · message (public)",
+        "### 26.11.2026 10:15 · info@alpenglow-outdoor.ch · message (public)",
+        "### 2026-11-26T10:15:00+01:00 · info@alpenglow-outdoor.ch · mesage (public)",
+        "### 2026-11-26T10:15:00+01:00 · info@alpenglow-outdoor.ch · message",
+        "### 2026-11-26T10:15:00+01:00 - info@alpenglow-outdoor.ch - message (public)",
+    ],
+)
+def test_an_entry_whose_head_is_not_in_shape_never_vanishes(demo: Path, head: str) -> None:
+    """A customer's message under a heading esc cannot read is a finding at its line:
+    never folded silently into the entry above it, its clock never left out."""
+    path = demo / "tickets" / "T-0m6b2xb7.md"
+    good = "### 2026-11-26T10:15:00+01:00 · info@alpenglow-outdoor.ch · message (public)"
+    text = path.read_text(encoding="utf-8")
+    assert good in text
+    path.write_text(text.replace(good, head), encoding="utf-8")
+    before = path.read_bytes()
+    esc = CheckedEsc(demo, now="2026-11-27T12:00:00+01:00")
+    found = esc("validate")
+    assert found.code == 1
+    assert "tickets/T-0m6b2xb7.md:52: not a conversation entry head esc can read" in found.out
+    shown = esc("show", "T-0m6b2xb7")
+    assert (shown.code, shown.out) == (1, "")
+    assert shown.err.startswith("tickets/T-0m6b2xb7.md:52: not a conversation entry head")
+    swept = esc("sweep", "--no-report")
+    assert swept.code == 1 and "tickets/T-0m6b2xb7.md:52:" in swept.err
+    assert path.read_bytes() == before

@@ -97,29 +97,62 @@ def test_the_changes_of_one_field_are_those_of_the_parsed_log(
     assert model.field_changes(fresh, other) == tuple(a for a in log if a.field == other)
 
 
-def test_bad_times_names_each_unreadable_entry_head_and_log_line_and_nothing_else() -> None:
+def test_unreadable_lines_names_each_entry_head_and_log_line_esc_cannot_read() -> None:
     text = (
         "### yesterday · alice · reply (public)\n"  # in the description: text, not an entry
         "- soon · a · b\n"
         "## Conversation\n"
         "### 2026-11-20T09:00:00+01:00 · alice · reply (public)\n"
         "- a list · in · the reply\n"  # a list item in an entry is text
+        "### Steps to reproduce\n"  # a Markdown heading in an entry is text
         "### 2026-02-30T09:00:00+01:00 · bob · note (internal)\n"
         "### 2026-11-29T23:59:59Z · bob · note (internal)\n"  # day 29 exists: read, valid
+        "### 2026-11-26 10:15 · info@shop.example · message (public)\n"  # meant as a head
+        "### 2026-11-26T10:15:00+01:00 · bob · mesage (public)\n"  # a kind misspelt
+        "### 2026-11-26T10:16:00+01:00 · bob · reply\n"  # no (public)
+        "### 26.11.2026 10:15 customer wrote\n"  # a date first
         "## Activity\n"
         "- 2026-11-20T09:00:00+01:00 · alice · created\n"
         "- 2026-11-20T09:30:00 · alice · status: open → pending\n"
+        "- 2026-11-20 09:40 · alice · status: pending → open\n"  # meant as a log line
+        "- 2026-11-20T09:50:00+01:00 - alice - assigned\n"  # no · between its parts
+        "- a remark someone left in the log\n"  # like nothing of esc's: left alone
         "### 2026-11-20T25:00:00+01:00 · a · reply (public)\n"  # no entry in the log
     )
-    def found(text: str) -> list[tuple[int, str]]:
-        return [(text.count("\n", 0, at) + 1, problem) for at, problem in body.bad_times(text)]
 
+    def found(text: str) -> list[tuple[int, str]]:
+        return [(text.count("\n", 0, at) + 1, p) for at, p in body.unreadable_lines(text)]
+
+    head = "not a conversation entry head esc can read (### TIME · AUTHOR · KIND (public))"
+    line = "not an activity line esc can read (- TIME · WHO · WHAT)"
     assert found(text) == [
-        (6, "conversation entry time '2026-02-30T09:00:00+01:00' is not an ISO-8601 timestamp:"
+        (7, "conversation entry time '2026-02-30T09:00:00+01:00' is not an ISO-8601 timestamp:"
             " day is out of range for month"),
-        (10, "activity line time '2026-11-20T09:30:00' has no time zone offset (add Z or +01:00)"),
-    ]
+        (9, f"{head}: '### 2026-11-26 10:15 · info@shop.example · message (public)'"),
+        (10, f"{head}: '### 2026-11-26T10:15:00+01:00 · bob · mesage (public)'"),
+        (11, f"{head}: '### 2026-11-26T10:16:00+01:00 · bob · reply'"),
+        (12, f"{head}: '### 26.11.2026 10:15 customer wrote'"),
+        (15, "activity line time '2026-11-20T09:30:00' has no time zone offset (add Z or +01:00)"),
+        (16, f"{line}: '- 2026-11-20 09:40 · alice · status: pending → open'"),
+        (17, f"{line}: '- 2026-11-20T09:50:00+01:00 - alice - assigned'"),
+    ]  # fmt: skip
     assert found(text.replace("\n", "\r\n")) == found(text)
+
+
+def test_text_that_looks_like_a_head_is_escaped_and_reads_back() -> None:
+    """What a person writes that looks like an entry head (one esc reads, or one it would
+    not) is escaped when esc writes it, so it reads back as text, never as a problem."""
+    for line in (
+        "### 2026-11-20T09:00:00+01:00 · alice · reply (public)",
+        "### 2026-11-26 10:15 · info@shop.example · message (public)",
+        "### 26.11.2026 10:15 customer wrote",
+        "### Steps to reproduce",
+    ):
+        text = f"Quoted:\n{line}\nend"
+        head = "### 2026-11-20T09:00:00+01:00 · a · reply (public)"
+        written = f"## Conversation\n\n{head}\n\n{body.escape(text)}\n"
+        assert body.unreadable_lines(written) == []
+        assert body.parse_body(written)[1][0].text == text
 
 
 def _section_start_by_lines(text: str, heading: str) -> int:
