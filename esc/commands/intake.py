@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +312,8 @@ def _new_ticket(
     session = run.session
     config = session.config
     created = mails.created_at(mail.date, session.now)
+    if follows is not None:  # (a reply to a closed ticket: its new text, as a reply's)
+        mail = replace(mail, text=store.strip_quoted(mail.text) or mail.text)
     description = mails.intake_for(mail).description
 
     def build(ticket_id: str) -> tuple[dict[str, object], list[Activity]]:
@@ -381,7 +383,9 @@ def _report(run: _Run) -> Output:
         ": " + ", ".join(parts) if parts else ""
     )
     text = "\n".join([*run.lines, summary]) + "\n"
-    return Output(text=text, notes=run.notes, code=1 if run.counts.get("quarantined") else 0)
+    wrote = any(run.counts.get(k) for k in ("new", "reply", "follow-up"))
+    notes = run.notes + (run.session.merge_driver_warning() if wrote else [])
+    return Output(text=text, notes=notes, code=1 if run.counts.get("quarantined") else 0)
 
 
 # ---------------------------------------------------------------- JSON
@@ -416,7 +420,8 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
             lines.append(f"{external or ticket.title}: new ticket {ticket.id}, team {ticket.team}")
             made += 1
     lines.append(f"{len(intakes)} items: {made} new tickets, {seen} already taken")
-    return Output(text="\n".join(lines) + "\n")
+    notes = session.merge_driver_warning() if made else []
+    return Output(text="\n".join(lines) + "\n", notes=notes)
 
 
 def _builder(

@@ -118,15 +118,20 @@ def test_the_ticket_id_in_the_subject_threads_a_message(esc: Esc, workspace: Pat
     assert len(tickets(workspace)) == 1
 
 
-def test_a_reply_to_a_closed_ticket_opens_a_linked_one(esc: Esc, workspace: Path) -> None:
+@pytest.mark.parametrize("quoting", ["gmail", "outlook", "apple"])
+def test_a_reply_to_a_closed_ticket_opens_a_linked_one(
+    esc: Esc, workspace: Path, quoting: str
+) -> None:
     esc.ok("intake", "--eml", "-", input=corpus.message().decode())
     old = only_ticket(workspace)
     esc.ok("close", old, "--resolution", "done", "--csat", "5")
-    answer = corpus.reply("gmail", "It broke again", in_reply_to="<m1@shop.example>")
+    answer = corpus.reply(quoting, "It broke again", in_reply_to="<m1@shop.example>")
     out = esc.ok("intake", "--eml", "-", input=answer.decode())
     (new,) = set(tickets(workspace)) - {old}
     assert f"new ticket {new} (a reply to closed {old})" in out
     assert f"follows: {old}" in tickets(workspace)[new]
+    # its description is what the customer wrote now, without the quote, as for any reply
+    assert shown(esc, new)["description"] == "It broke again"
     assert shown(esc, old)["status"] == "closed"
     assert f"follow-up ticket {new}" in tickets(workspace)[old]
 

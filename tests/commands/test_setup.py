@@ -63,6 +63,21 @@ def test_a_clone_without_the_driver_is_warned_about_once_per_command(tmp_path: P
     assert swept.err == WARNING + "\n"
 
 
+def test_intake_that_writes_a_ticket_warns_as_every_writer_does(tmp_path: Path) -> None:
+    _, clone = remote_and_clone(tmp_path)
+    esc = Esc(clone)
+    taken = esc("intake", "--json", "-", input='{"title": "Form: card declined"}', now=CREATED)
+    assert taken.code == 0 and taken.err == WARNING + "\n"
+    message = (
+        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
+        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere is it?\n"
+    )
+    mailed = esc("intake", "--eml", "-", input=message, now=CREATED)
+    assert mailed.code == 0 and mailed.err == WARNING + "\n"
+    again = esc("intake", "--eml", "-", input=message, now=CREATED)  # already taken
+    assert again.code == 0 and WARNING not in again.err
+
+
 def test_commands_that_write_no_ticket_do_not_warn(tmp_path: Path) -> None:
     _, clone = remote_and_clone(tmp_path)
     esc = Esc(clone)
