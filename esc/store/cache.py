@@ -1,8 +1,9 @@
 """A local, git-ignored cache of parsed tickets and their SLA clocks (``.esc-cache/``).
 
 It can never serve stale data: an entry is used only while its file's ``mtime_ns``, size
-and inode are unchanged *and* the file was already older than the clock granularity when
-the entry was verified; otherwise the file's content hash decides.  SLA data is also keyed
+and inode are unchanged, the file was already older than the clock granularity when the
+entry was verified, *and* its inode has not changed since (its change time, which no one
+can set back); otherwise the file's content hash decides.  SLA data is also keyed
 on a hash of teams.yaml, rules.yaml and esc's version.  A corrupt, truncated or
 foreign-version cache is deleted and rebuilt; deleting it changes nothing but speed.
 SQLite keeps two esc processes using it at once from corrupting it.
@@ -129,11 +130,16 @@ class Stamp(NamedTuple):
 
 
 def _trusted(st: os.stat_result, mtime_ns: int, size: int, ino: int, verified_ns: int) -> bool:
+    """Whether the file is surely as it was verified: the same modification time, size
+    and inode, that time not within the clock's granularity of the verification, and
+    its inode not changed since (the change time, which no one can set back, moves with
+    a rewrite in place whose modification time was put back, as by ``touch -d``)."""
     return (
         st.st_mtime_ns == mtime_ns
         and st.st_size == size
         and st.st_ino == ino
         and st.st_mtime_ns < verified_ns - RACY_NS
+        and st.st_ctime_ns <= verified_ns
     )
 
 

@@ -464,8 +464,10 @@ class FrontMatterEditor:
         if slot is None:
             self._insert_key(key, value, slots)
             return
-        if slot.children and isinstance(value, Mapping) and value:
-            self._set_children(slot, slot.children, value)
+        children = slot.children
+        if children and isinstance(value, Mapping) and value and self._set_children(
+            slot, children, value
+        ):
             return
         new = block_value(value, slot.indent, self.nl)
         self._splice(slot.after_colon, slot.end, new)
@@ -474,31 +476,42 @@ class FrontMatterEditor:
 
     def _set_children(
         self, slot: _Slot, children: dict[str, _Child], value: Mapping[str, object]
-    ) -> None:
+    ) -> bool:
         """Give a block mapping of one-line values (the ``sla:`` block, say) the value
-        ``value`` line by line: a key whose value stays (as read) keeps its line as written,
-        comment included; a changed value is replaced on its line, before its comment; a
-        key no longer in ``value`` loses its line; a new key gets a line after the last."""
+        ``value`` line by line, with its keys in ``value``'s order: a key whose value stays
+        (as read) keeps its line as written, comment included; a changed value is replaced
+        on its line, before its comment; a key no longer in ``value`` loses its line; a new
+        key gets a line before the key that follows it.  False (nothing done) if the keys
+        kept are in another order in ``value``: the block is then written whole."""
+        kept = [name for name in value if name in children]
+        if kept != [name for name in children if name in value]:
+            return False
         edits = []
         for name, child in children.items():
             if name not in value:
                 edits.append((child.line_start, child.line_end, ""))
             elif not _same_value(child.value, value[name]):
                 edits.append((child.start, child.end, inline(value[name])))
-        last = max(children.values(), key=lambda c: c.line_end).line_end
         pad = " " * slot.indent
-        added = "".join(
-            f"{pad}{name}: {inline(item)}{self.nl}"
-            for name, item in value.items()
-            if name not in children
-        )
-        if added:
-            if last == len(self.text) and not self.text.endswith("\n"):
-                added = self.nl + added  # (the block ends the text, without its line break)
-            edits.append((last, last, added))
+        last = max(child.line_end for child in children.values())
+        names = list(value)
+        for n, name in enumerate(names):
+            if name in children:
+                continue
+            following = next((k for k in names[n + 1 :] if k in children), None)
+            at = last if following is None else children[following].line_start
+            line = f"{pad}{name}: {inline(value[name])}{self.nl}"
+            if at == len(self.text) and not self.text.endswith("\n"):
+                line = self.nl + line[: -len(self.nl)]  # (the block ends the text unbroken)
+            edits.append((at, at, line))
         self._known = None  # (a block of children: the slots are read again)
-        for start, end, new in sorted(edits, reverse=True):
+        # (from the end, so that each offset still holds; of lines inserted at one place,
+        # the last in ``value``'s order first, each then put before the ones already there)
+        order = sorted(range(len(edits)), key=lambda i: (edits[i][0], edits[i][1], i))
+        for i in reversed(order):
+            start, end, new = edits[i]
             self._text = self._text[:start] + new + self._text[end:]
+        return True
 
     def append(self, key: str, item: object) -> None:
         """Append ``item`` to the top-level list ``key`` (creating it if missing or empty)."""

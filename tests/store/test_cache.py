@@ -62,6 +62,25 @@ def test_same_size_same_mtime_same_inode_within_the_second_is_seen(
     assert titles(esc)[ticket] == "Alpha two"
 
 
+def test_a_rewrite_in_place_whose_mtime_was_put_back_is_seen(esc: Esc, workspace: Path) -> None:
+    """The same size, inode and (set back) modification time: the inode's change time,
+    which no one can set back, tells that the file changed since it was verified."""
+    ticket = esc.ok("create", "--title", "Alpha", "--category", "billing", now=NOW).strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    os.utime(path, (1764000000, 1764000000))  # long before the entry is verified
+    assert "Alpha" in esc.ok("list", now=NOW)  # verified now, the file looking old
+    esc.ok("show", ticket, now=NOW)  # (a command's time: the rewrite comes well after)
+    text = path.read_text().replace("title: Alpha", "title: Bravo")
+    text = text.replace("status: new\n", "status: xyz\n")
+    with open(path, "r+", encoding="utf-8") as handle:  # in place: same inode, same size
+        handle.write(text)
+    os.utime(path, (1764000000, 1764000000))
+    for command in ("list", "validate"):
+        found = esc(command, now=NOW)
+        assert found.code == 1, command
+        assert "unknown status 'xyz'" in found.out + found.err, command
+
+
 def test_an_old_file_is_trusted_by_stat_and_a_change_to_it_still_seen(
     desk: tuple[Esc, Path, str],
 ) -> None:
