@@ -193,6 +193,8 @@ def _status(
         return lifecycle.close(t, config, at, actor, resolution=resolution)
     if t.status == "pending":
         return lifecycle.resume(t, config, at, actor)
+    if t.status == "new" and status == "open":
+        return lifecycle.start(t, at, actor, reason)
     return lifecycle.reopen(t, config, at, actor, reason)
 
 

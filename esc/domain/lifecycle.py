@@ -292,6 +292,16 @@ def wait(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason: s
     return b.build()
 
 
+def start(ticket: Ticket, now: dt.datetime, actor: str, reason: str = "") -> Change:
+    """A new ticket opened, as a first assignment or reply opens it (a rule's ``status:
+    open``)."""
+    if ticket.status != "new":
+        raise Refused(f"{ticket.id} is {ticket.status}, not new")
+    b = _Builder(ticket, now, actor)
+    b.set("status", "open", note=reason)
+    return b.build()
+
+
 def resume(ticket: Ticket, config: Config, now: dt.datetime, actor: str) -> Change:
     if ticket.status != "pending":
         raise Refused(f"{ticket.id} is {ticket.status}, not pending")

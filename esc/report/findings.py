@@ -167,17 +167,21 @@ def _json(outcome: CheckOutcome) -> str:
 
 
 def _github(item: Checked) -> str:
-    kind = "error" if item.level == "breached" else "warning"
-    message = _describe(item).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    title = f"SLA {item.level}: {item.ticket.title}".replace("%", "%25").replace(",", "%2C")
-    title = title.replace("::", ": :").replace("\n", " ")
-    return f"::{kind} file=tickets/{item.ticket.id}.md,line=1,title={title}::{message}\n"
+    """``::error file=tickets/ID.md,line=1::MESSAGE``: every ticket listed fails the check
+    (with ``--fail-on warning``, one in warning too), so each is an error."""
+    message = f"SLA {item.level}: {_describe(item)} — {item.ticket.title}"
+    return f"::error file=tickets/{item.ticket.id}.md,line=1::{_github_data(message)}\n"
 
 
 def _github_broken(error: ParseError) -> str:
-    message = error.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     line = f",line={error.line}" if error.line else ""
-    return f"::error file={error.path}{line},title={BROKEN_TITLE}::{message}\n"
+    message = f"{BROKEN_TITLE}: {error.message}"
+    return f"::error file={error.path}{line}::{_github_data(message)}\n"
+
+
+def _github_data(text: str) -> str:
+    """A workflow command's message, escaped as GitHub reads it back."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _junit(outcome: CheckOutcome) -> str:

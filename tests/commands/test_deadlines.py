@@ -66,8 +66,11 @@ def test_check_json(esc: Esc, tickets: dict[str, str]) -> None:
 def test_check_github_annotations(esc: Esc, tickets: dict[str, str]) -> None:
     out = esc("check", "--format", "github", now=LATE).out
     [line] = out.splitlines()
-    assert line.startswith(f"::error file=tickets/{tickets['late']}.md,line=1,title=SLA breached")
-    assert "::" + tickets["late"] in line
+    assert line.startswith(f"::error file=tickets/{tickets['late']}.md,line=1::SLA breached: ")
+    assert f"::SLA breached: {tickets['late']} (" in line
+    warned = esc("check", "--format", "github", "--fail-on", "warning", now=LATE)
+    assert warned.code == 1
+    assert all(line.startswith("::error file=tickets/") for line in warned.out.splitlines())
 
 
 def test_check_junit_has_one_case_per_open_ticket(esc: Esc, tickets: dict[str, str]) -> None:

@@ -336,6 +336,7 @@ def test_note() -> None:
     [
         ("pending", "open", {"status": "pending"}),
         ("open", "pending", {"status": "open"}),
+        ("open", "new", {"status": "open"}),  # (as a first assignment or reply opens it)
         ("resolved", "open", {"status": "resolved", "resolved_at": NOW}),
         ("closed", "resolved", {"status": "closed", "closed_at": NOW}),
     ],

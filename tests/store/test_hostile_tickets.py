@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -298,7 +299,8 @@ def test_a_broken_ticket_is_a_finding_and_never_stops_the_others(
     assert as_json["failed"] is True
     assert [b["file"] for b in as_json["broken"]] == [BROKEN]
     github = run("check", "--format", "github")
-    assert f"::error file={BROKEN}," in github.out
+    annotation = rf"^::error file={re.escape(BROKEN)}(,line=\d+)?::ticket file does not"
+    assert re.search(annotation, github.out, re.MULTILINE), github.out
     junit = run("check", "--format", "junit")
     assert f'file="{BROKEN}"' in junit.out and "<error" in junit.out
     names_broken(run("report", "--format", "json"), word)
