@@ -7,7 +7,8 @@ field by field:
 - a front-matter field changed on one side only takes that side's value; changed to the
   same value on both sides it is simply kept;
 - ``tags`` and ``escalations`` only grow: both sides' additions are kept, once each
-  (escalations in time order, ties ours first; tags in ours' order, then theirs' new ones);
+  (escalations in time order, ties ours first; tags in the order their log lines give
+  them: theirs' new ones placed by when they were tagged);
 - ``requests`` (to other teams) merge request by request, each named by its team and
   ``asked`` time: both sides' new requests are kept; a request one side answered or
   declined takes that side's state (both did: the earlier close wins, ours on a tie); one
@@ -217,7 +218,7 @@ def _merge_front(
             continue
         if _same(ov, tv) or _same(tv, bv):
             continue
-        value = tv if _same(ov, bv) else _resolve(key, bv, ov, tv)
+        value = tv if _same(ov, bv) else _resolve(key, bv, ov, tv, (ours, theirs))
         if value is _CONFLICT:
             conflicts.append(str(key))
             continue
@@ -262,10 +263,13 @@ def _occurrences(text: str, part: str) -> list[int]:
     return found
 
 
-def _resolve(key: str, base: Any, ours: Any, theirs: Any) -> Any:
-    """The merged value of a field both sides changed differently, or _CONFLICT."""
+def _resolve(
+    key: str, base: Any, ours: Any, theirs: Any, docs: tuple[TicketDoc, TicketDoc]
+) -> Any:
+    """The merged value of a field both sides changed differently, or _CONFLICT (``docs``:
+    ours and theirs, whose activity logs tell when each tag was added)."""
     if key in ("tags", "escalations") and all(_is_list(v) for v in (base, ours, theirs)):
-        when = _escalation_time if key == "escalations" else None
+        when = _escalation_time if key == "escalations" else _tagging_time(docs)
         return merge_sequence(_listed(base), _listed(ours), _listed(theirs), _canon, when)
     if key == "updated":
         return _later(ours, theirs, coerce_timestamp)
@@ -281,6 +285,19 @@ def _resolve(key: str, base: Any, ours: Any, theirs: Any) -> Any:
     if key == "requests" and all(_is_list(v) for v in (base, ours, theirs)):
         return _merge_requests(_listed(base), _listed(ours), _listed(theirs))
     return _CONFLICT
+
+
+def _tagging_time(docs: tuple[TicketDoc, TicketDoc]) -> Callable[[Any], dt.datetime | None]:
+    """When each tag was first added (its `tagged` line in either side's log), for the
+    tags both sides added to take their place in time order."""
+    first: dict[str, dt.datetime] = {}
+    for doc in docs:
+        for line in doc.ticket.activity:
+            if line.event == "tagged" and line.note and (
+                line.note not in first or line.at < first[line.note]
+            ):
+                first[line.note] = line.at
+    return lambda tag: first.get(tag) if isinstance(tag, str) else None
 
 
 def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:

@@ -180,6 +180,21 @@ def test_first_response_at_takes_the_earlier_time() -> None:
     assert data(clean(BASE, theirs, ours))["first_response_at"] == at("10:10")
 
 
+def test_tags_added_on_both_sides_take_the_order_they_were_added_in() -> None:
+    """Issue 6: tags take the union in time order (the time of each one's `tagged` line)."""
+
+    def tagged(text: str, tag: str, hhmmss: str, by: str) -> str:
+        at = dt.datetime.fromisoformat(f"2026-11-20T{hhmmss}+01:00")
+        return change(
+            text, tags_added=(tag,), activity=(Activity(at, by, event="tagged", note=tag),)
+        )
+
+    ours = tagged(BASE, "b-tag", "10:02:30", "bea")  # (the pulling side tagged later)
+    theirs = tagged(BASE, "a-tag", "10:02:00", "al")
+    assert data(clean(BASE, ours, theirs))["tags"] == ["vip", "a-tag", "b-tag"]
+    assert data(clean(BASE, theirs, ours))["tags"] == ["vip", "a-tag", "b-tag"]
+
+
 def test_tags_take_the_union_ours_first() -> None:
     ours = change(BASE, tags_added=("regression", "checkout"))
     theirs = change(BASE, tags_added=("psp", "checkout"))
