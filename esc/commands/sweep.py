@@ -870,6 +870,7 @@ class SweepOutcome:
     attempts: int = 1
     delivery: Delivery | None = None  # what was sent now (None: nothing was due)
     report_error: str | None = None  # why the reports were not rendered (a template, say)
+    journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
 
 
 def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
@@ -924,6 +925,7 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
     if not options.dry_run:
         catalog.save()
     if guard is not None:
+        outcome.journalled = guard.before
         _commit(workspace, result, outcome, guard, folder)
     return outcome
 
@@ -1116,12 +1118,43 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome = _pushed(root, done, keys, ahead)
             outcome.pushed_to = f"{options.remote}/{branch}"
             return outcome
+        if outcome.commit is not None:  # (its own rewrites: swept again on the remote's)
+            _take_back(root, outcome, keys)
         git.catch_up(root, options.remote, branch, root / CACHE_DIR)
         workspace = Workspace(root)  # teams.yaml or rules.yaml may have come with the rebase
     raise EscError(
         f"push to {options.remote}/{branch} was rejected {options.push_attempts} times "
         "(the remote keeps moving); nothing was forced; try again"
     )
+
+
+def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
+    """A rejected push: take back the sweep's commit for the tickets it rewrote from their
+    committed text (not for those intake or an earlier sweep had written: their writes
+    would go with it), so that the rebase brings the remote's
+    versions of them and the next attempt sweeps those.  Merging two sweeps' rewrites of
+    one ticket would keep both effects of one deadline (an escalation made at 13:30 by
+    one clone and at 13:35 by the other); swept again, the later sweep replays from the
+    earlier one's ``checked`` and makes none.  What the taken-back rewrites did is no
+    longer this sweep's to tell."""
+    assert outcome.commit is not None
+    result = outcome.result
+    own = [path for path in result.changed if path not in outcome.journalled]
+    taken = git.take_back(root, outcome.commit, own, root / CACHE_DIR)
+    if not taken:
+        return
+    ids = {Path(path).stem for path in taken}
+    dropped = [e for e in result.events if e.ticket_id in ids]
+    Outbox(root).discard_pending([m.key for m in messages_of(dropped, result.now)])
+    result.changed = [p for p in result.changed if p not in taken]
+    result._changed = set(result.changed)
+    result.plans = [p for p in result.plans if p.ticket_id not in ids]
+    result.actions = [a for a in result.actions if a.ticket_id not in ids]
+    result.events = [e for e in result.events if e.ticket_id not in ids]
+    head = git.output(root, "rev-parse", "HEAD").strip()
+    keys.pop()
+    if head != git.output(root, "rev-parse", f"{outcome.commit}^").strip():
+        keys.append(git.commit_key(root, head))
 
 
 def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -> SweepOutcome:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from esc.domain.errors import BadInput, EscError
 from esc.store import launch
+from esc.store.atomic import atomic_write
 
 if TYPE_CHECKING:
     import subprocess
@@ -181,6 +182,59 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     # the index now records the committed files, so status shows only what differs from them
     output(top, "update-index", "--index-info", input=entries.encode())
     return commit
+
+
+def take_back(root: Path, commit: str, paths: Sequence[str], scratch: Path) -> list[str] | None:
+    """Take ``commit`` (HEAD) back for the files ``paths`` (relative to ``root``) that it
+    changed and that its parent had: HEAD becomes the same commit without them (or its
+    parent, if nothing else was in it), and each file, in the index and the work tree,
+    holds its parent's version again.  The paths taken back; None if HEAD is not
+    ``commit`` or one of those files no longer holds what ``commit`` holds (nothing is
+    done then).  A sweep whose push was rejected takes its own rewrites back so that the
+    rebase brings the remote's versions of those tickets, swept again on top of them,
+    rather than merging two sweeps' effects of one deadline."""
+    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
+    prefix = output(root, "rev-parse", "--show-prefix").strip()
+    if output(top, "rev-parse", "HEAD").strip() != commit:
+        return None
+    parent_proc = run(top, "rev-parse", "--verify", "--quiet", f"{commit}^")
+    if parent_proc.returncode != 0:
+        return None
+    parent = parent_proc.stdout.decode().strip()
+    taken: list[tuple[str, str, str]] = []  # (path, the parent's blob, the commit's blob)
+    for path in paths:
+        blobs = []
+        for rev in (parent, commit):
+            proc = run(top, "rev-parse", "--verify", "--quiet", f"{rev}:{prefix}{path}")
+            blobs.append(proc.stdout.decode().strip() if proc.returncode == 0 else "")
+        if blobs[0] and blobs[1] and blobs[0] != blobs[1]:
+            taken.append((path, blobs[0], blobs[1]))
+    if not taken:
+        return []
+    for path, _, written in taken:  # (each must still hold what the commit holds)
+        if output(top, "hash-object", "--", f"{prefix}{path}").strip() != written:
+            return None
+    entries = "".join(f"100644 {old}\t{prefix}{path}\n" for path, old, _ in taken)
+    scratch.mkdir(parents=True, exist_ok=True)
+    index = scratch / f"take-back-index.{os.getpid()}"
+    env = {"GIT_INDEX_FILE": str(index)}
+    try:
+        output(top, "read-tree", commit, env=env)
+        output(top, "update-index", "--index-info", env=env, input=entries.encode())
+        tree = output(top, "write-tree", env=env).strip()
+    finally:
+        index.unlink(missing_ok=True)
+    if output(top, "rev-parse", f"{parent}^{{tree}}").strip() == tree:
+        new = parent
+    else:
+        message = output(top, "log", "-1", "--format=%B", commit)
+        new = output(top, "commit-tree", tree, "-p", parent, input=message.encode()).strip()
+    if run(top, "update-ref", "-m", "esc sweep", "HEAD", new, commit).returncode != 0:
+        return None
+    output(top, "update-index", "--index-info", input=entries.encode())
+    for path, old, _ in taken:
+        atomic_write(root / path, run(top, "cat-file", "blob", old).stdout)
+    return [path for path, _, _ in taken]
 
 
 def commit_files(root: Path, commit: str) -> list[str]:

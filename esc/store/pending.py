@@ -30,11 +30,15 @@ class Pending:
     head: dict[str, str]  # blob id in HEAD by workspace-relative ticket path
     staged: set[str]  # ticket paths whose index entry differs from HEAD
     written: dict[str, str] = field(default_factory=dict)  # the journal: path -> blob id
+    # what the journal held when loaded: written by intake or an earlier sweep, not
+    # committed yet (a sweep whose push is rejected never takes those back)
+    before: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, root: Path) -> Pending:
         pending = cls(root, git.head_blobs(root, TICKETS_DIR), git.staged_paths(root, TICKETS_DIR))
         pending.written = pending.journal()
+        pending.before = frozenset(pending.written)
         return pending
 
     def journal(self) -> dict[str, str]:

@@ -491,6 +491,68 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
     ]
 
 
+def test_two_clones_sweeping_at_different_times_escalate_once(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Issue 6's cron race: two clones sweep the same breach five minutes apart. The later
+    one's push is rejected; it takes its own rewrite back, rebases onto the remote (which
+    holds the earlier escalation) and sweeps again: one escalation, one note, one log line,
+    as sweeping at every instant would make."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    Esc(other).ok("install-git")
+    esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    first = (workspace / "tickets" / f"{ticket}.md").read_text()  # (one escalation)
+    later = Esc(other)("sweep", "--commit", "--push", "--no-report", "--json",
+                       now="2026-11-20T13:35:00+01:00")  # fmt: skip
+    assert later.code == 0, later.err
+    data = json.loads(later.out)
+    assert data["pushed"] is True and data["attempts"] == 2
+    assert data["escalations"] == []  # (the earlier clone's, not this sweep's)
+    git(workspace, "pull", "-q", "origin", "main")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert text == (other / "tickets" / f"{ticket}.md").read_text()
+    assert text.count("kind: hierarchical") == first.count("kind: hierarchical") == 1
+    assert text.count("SLA breached, escalating") == first.count("SLA breached, escalating")
+    assert text.count("team: support → engineering") == 1
+    assert text == first  # (nothing happened between 13:30 and 13:35)
+    assert git(other, "status", "--porcelain", "--", "tickets") == ""
+
+
+def test_a_rejected_push_never_takes_back_what_intake_wrote(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A ticket intake added a customer message to (journalled, not committed) that the
+    sweep then rewrote is not taken back when the push is rejected: the message stays."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    first = (
+        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
+        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
+    )
+    esc.ok("intake", "--eml", "-", input=first, now=CREATED)
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "start")
+    remote = with_remote(workspace, tmp_path)
+    reply = first.replace("<m1@", "<m2@").replace("Subject: ", "In-Reply-To: <m1@shop.example>"
+                                                  "\nSubject: Re: ").replace("Where?", "Still?")
+    esc.ok("intake", "--eml", "-", input=reply, now="2026-11-20T10:00:00+01:00")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    (other / "NOTES.md").write_text("pushed from elsewhere first\n")
+    git(other, "add", "NOTES.md")
+    git(other, "commit", "-qm", "notes")
+    git(other, "push", "-q", "origin", "main")
+    out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert "pushed" in out
+    (path,) = (workspace / "tickets").glob("*.md")
+    assert "Still?" in path.read_text()
+    git(other, "pull", "-q", "origin", "main")
+    assert (other / "tickets" / path.name).read_text() == path.read_text()
+
+
 def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
