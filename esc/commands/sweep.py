@@ -1140,9 +1140,11 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
     assert outcome.commit is not None
     result = outcome.result
     own = [path for path in result.changed if path not in outcome.journalled]
-    taken = git.take_back(root, outcome.commit, own, root / CACHE_DIR)
-    if not taken:
+    done = git.take_back(root, outcome.commit, own, root / CACHE_DIR)
+    if done is None or not done[0]:
         return
+    taken, standing = done
+    keys[-1:] = [] if standing is None else [git.commit_key(root, standing)]
     ids = {Path(path).stem for path in taken}
     dropped = [e for e in result.events if e.ticket_id in ids]
     Outbox(root).discard_pending([m.key for m in messages_of(dropped, result.now)])
@@ -1151,10 +1153,6 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
     result.plans = [p for p in result.plans if p.ticket_id not in ids]
     result.actions = [a for a in result.actions if a.ticket_id not in ids]
     result.events = [e for e in result.events if e.ticket_id not in ids]
-    head = git.output(root, "rev-parse", "HEAD").strip()
-    keys.pop()
-    if head != git.output(root, "rev-parse", f"{outcome.commit}^").strip():
-        keys.append(git.commit_key(root, head))
 
 
 def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -> SweepOutcome:

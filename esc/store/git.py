@@ -184,15 +184,18 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     return commit
 
 
-def take_back(root: Path, commit: str, paths: Sequence[str], scratch: Path) -> list[str] | None:
+def take_back(
+    root: Path, commit: str, paths: Sequence[str], scratch: Path
+) -> tuple[list[str], str | None] | None:
     """Take ``commit`` (HEAD) back for the files ``paths`` (relative to ``root``) that it
     changed and that its parent had: HEAD becomes the same commit without them (or its
     parent, if nothing else was in it), and each file, in the index and the work tree,
-    holds its parent's version again.  The paths taken back; None if HEAD is not
-    ``commit`` or one of those files no longer holds what ``commit`` holds (nothing is
-    done then).  A sweep whose push was rejected takes its own rewrites back so that the
-    rebase brings the remote's versions of those tickets, swept again on top of them,
-    rather than merging two sweeps' effects of one deadline."""
+    holds its parent's version again.  The paths taken back and the commit that stands
+    for ``commit`` now (None: none, HEAD is its parent); None if HEAD is not ``commit``
+    or one of those files no longer holds what ``commit`` holds (nothing is done then).
+    A sweep whose push was rejected takes its own rewrites back so that the rebase
+    brings the remote's versions of those tickets, swept again on top of them, rather
+    than merging two sweeps' effects of one deadline."""
     top = Path(output(root, "rev-parse", "--show-toplevel").strip())
     prefix = output(root, "rev-parse", "--show-prefix").strip()
     if output(top, "rev-parse", "HEAD").strip() != commit:
@@ -210,7 +213,7 @@ def take_back(root: Path, commit: str, paths: Sequence[str], scratch: Path) -> l
         if blobs[0] and blobs[1] and blobs[0] != blobs[1]:
             taken.append((path, blobs[0], blobs[1]))
     if not taken:
-        return []
+        return [], commit
     for path, _, written in taken:  # (each must still hold what the commit holds)
         if output(top, "hash-object", "--", f"{prefix}{path}").strip() != written:
             return None
@@ -234,7 +237,7 @@ def take_back(root: Path, commit: str, paths: Sequence[str], scratch: Path) -> l
     output(top, "update-index", "--index-info", input=entries.encode())
     for path, old, _ in taken:
         atomic_write(root / path, run(top, "cat-file", "blob", old).stdout)
-    return [path for path, _, _ in taken]
+    return [path for path, _, _ in taken], None if new == parent else new
 
 
 def commit_files(root: Path, commit: str) -> list[str]:

@@ -454,18 +454,25 @@ def with_remote(workspace: Path, tmp_path: Path) -> Path:
     return remote
 
 
-@pytest.mark.parametrize("as_json", [True, False])
-def test_push_reports_what_it_committed_and_pushed_after_retries(
-    esc: Esc, workspace: Path, tmp_path: Path, as_json: bool
-) -> None:
-    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
-    remote = with_remote(workspace, tmp_path)
+def pushed_from_elsewhere(remote: Path, tmp_path: Path) -> Path:
+    """Another clone of ``remote`` that pushed a commit of its own first (so the next push
+    from the workspace is rejected)."""
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(remote), str(other))
     (other / "NOTES.md").write_text("pushed from elsewhere first\n")
     git(other, "add", "NOTES.md")
     git(other, "commit", "-qm", "notes")
     git(other, "push", "-q", "origin", "main")
+    return other
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_push_reports_what_it_committed_and_pushed_after_retries(
+    esc: Esc, workspace: Path, tmp_path: Path, as_json: bool
+) -> None:
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    pushed_from_elsewhere(remote, tmp_path)
 
     if not as_json:
         out = esc.ok("sweep", "--push", now="2026-11-20T13:30:00+01:00")
@@ -539,12 +546,7 @@ def test_a_rejected_push_never_takes_back_what_intake_wrote(
     reply = first.replace("<m1@", "<m2@").replace("Subject: ", "In-Reply-To: <m1@shop.example>"
                                                   "\nSubject: Re: ").replace("Where?", "Still?")
     esc.ok("intake", "--eml", "-", input=reply, now="2026-11-20T10:00:00+01:00")
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    (other / "NOTES.md").write_text("pushed from elsewhere first\n")
-    git(other, "add", "NOTES.md")
-    git(other, "commit", "-qm", "notes")
-    git(other, "push", "-q", "origin", "main")
+    other = pushed_from_elsewhere(remote, tmp_path)
     out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert "pushed" in out
     (path,) = (workspace / "tickets").glob("*.md")
