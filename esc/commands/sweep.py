@@ -60,6 +60,9 @@ class SweepResult:
     changed: list[str] = field(default_factory=list)  # workspace-relative paths, in order
     plans: list[Planned] = field(default_factory=list)
     broken: list[ParseError] = field(default_factory=list)
+    # "path:line: message" of each ticket that parses but was not written because it does
+    # not validate against the configuration (or cannot be edited safely): exit 1, as broken
+    invalid: list[str] = field(default_factory=list)
     catalog: Catalog | None = None
     records: list[Record] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # ids of open tickets in warning
@@ -91,6 +94,8 @@ class SweepResult:
             self.warnings.append(record.ticket_id)
         if outcome.overdue:
             self.breaches.append(record.ticket_id)
+        if outcome.invalid is not None:
+            self.invalid.append(outcome.invalid)
         if outcome.behind is not None:
             self.behind.append(outcome.behind)
         elif outcome.note is not None:
@@ -452,6 +457,7 @@ class RecordOutcome:
     overdue: bool = False  # an open ticket with a clock past due
     note: str | None = None  # "T-…: …" when the sweep had to read the file again or leave it
     behind: str | None = None  # "T-…: …" when it was created or last swept after now
+    invalid: str | None = None  # "path:line: message": it does not validate; not written
     actions: tuple[RuleAction, ...] = ()  # each change a rule made, for the output
     events: tuple[Event, ...] = ()  # the notifications the change makes (queued if written)
 
@@ -683,7 +689,7 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     try:
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
     except ParseError as exc:
-        return _left(doc.ticket.id, str(exc))
+        return _invalid(exc)
     ticket_plan = plan(doc.ticket, catalog.config, now)
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
@@ -692,7 +698,7 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     try:
         new = document.changed(doc, ticket_plan.change) if ticket_plan.change else doc
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
-        return _left(doc.ticket.id, str(exc))
+        return _invalid(exc)
     events = notify_events(catalog.config, doc.ticket, ticket_plan)
     return _Prepared(doc, ticket_plan, new.text, events, new=new)
 
@@ -757,8 +763,8 @@ def _finish(
                 return _left(doc.ticket.id, str(exc))
             except FileNotFoundError:
                 return RecordOutcome(note=f"{doc.ticket.id}: removed while the sweep read it")
-            except ParseError as exc:
-                return _left(doc.ticket.id, f"it changed while the sweep read it, to {exc}")
+            except ParseError as exc:  # (it changed while the sweep read it)
+                return _invalid(exc)
             reread = tries > 0
         else:
             reread = False
@@ -819,6 +825,12 @@ def _queue(catalog: Catalog, events: list[Event], now: dt.datetime) -> list[str]
 def _left(ticket_id: str, why: str) -> RecordOutcome:
     """A ticket the sweep could not write: the next sweep plans it again."""
     return RecordOutcome(note=f"{ticket_id}: left as it is for the next sweep: {why}")
+
+
+def _invalid(error: ParseError) -> RecordOutcome:
+    """A ticket not written because it does not validate (against the configuration) or
+    cannot be edited safely: a finding, as a file that does not parse is (exit 1)."""
+    return RecordOutcome(invalid=str(error))
 
 
 def _alerts(outcome: RecordOutcome, sla: Sla, active: bool) -> RecordOutcome:
@@ -1196,7 +1208,8 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     workspace.lock_timeout = options.lock_timeout
     outcome = sweep_workspace(workspace, session.now, options)
     result = outcome.result
-    output = Output(notes=[str(error) for error in result.broken], code=1 if result.broken else 0)
+    problems = [str(error) for error in result.broken] + result.invalid
+    output = Output(notes=problems, code=1 if problems else 0)
     if result.changed and not result.dry_run:
         output.notes += session.merge_driver_warning()
     if outcome.report_error is not None:
@@ -1290,7 +1303,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         ],
         "fired": {p.ticket_id: p.fired for p in result.plans if p.fired},
         "skipped": result.skipped,
-        "broken": [str(b) for b in result.broken],
+        "broken": [str(b) for b in result.broken] + result.invalid,
         "notes": result.notes,
         "behind": result.behind,
         "commit": outcome.commit,

@@ -355,7 +355,9 @@ def test_every_command_that_writes_refuses_a_ticket_that_does_not_validate(
 def test_a_ticket_that_breaks_the_configuration_is_refused_for_writing(
     esc: Esc, workspace: Path
 ) -> None:
-    """An unknown team is found by validate only against teams.yaml: still refused."""
+    """An unknown team is found by validate only against teams.yaml: still refused, and a
+    sweep reports it as it reports a file that does not parse (exit 1: the ticket's clocks
+    and rules are not being swept)."""
     path = workspace / BROKEN
     path.write_bytes(replace("team", "team: nobody"))
     result = esc("comment", BROKEN_ID, "-m", "hello")
@@ -364,7 +366,12 @@ def test_a_ticket_that_breaks_the_configuration_is_refused_for_writing(
     swept = esc("sweep", "--json", "--no-report")
     clean(swept)
     assert path.read_bytes() == replace("team", "team: nobody")
-    assert any(BROKEN_ID in n and "unknown team" in n for n in json.loads(swept.out)["notes"])
+    assert swept.code == 1
+    assert json.loads(swept.out)["broken"] == [
+        f"{BROKEN}:7: unknown team 'nobody'; one of support, engineering, management"
+    ]
+    assert swept.err == f"{BROKEN}:7: unknown team 'nobody'; one of support, engineering, management\n"
+    assert esc("sweep", "--no-report").code == 1  # (and again: never written, never forgotten)
 
 
 def test_the_alias_bomb_is_refused_fast(esc: Esc, workspace: Path) -> None:
