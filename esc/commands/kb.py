@@ -109,14 +109,7 @@ def search_articles(session: Session, text: str, limit: int, as_json: bool) -> O
 
 
 def show_article(session: Session, ref: str, as_json: bool) -> Output:
-    found = store.load(session.workspace.root)
-    try:
-        article = kb.find(ref, found.articles)
-    except BadInput:
-        broken = [e for e in found.broken if e.path.endswith(f"/{kb.normalise(ref)}.md")]
-        if broken:  # the article is there, but esc cannot read it
-            raise broken[0] from None
-        raise
+    article = _article(store.load(session.workspace.root), ref)
     if as_json:
         return Output(data=views.article_json(article, full=True))
     return Output(text=views.article_text(article, session.colour))
@@ -141,7 +134,7 @@ def _ranked(
     elif ranked:
         output.text = views.suggestions_table(ranked, width)
     else:
-        output.notes.append("no articles match" if found.articles else "kb/ holds no articles")
+        output.notes.append("no articles match" + ("" if found.articles else " (kb/ holds none)"))
     return output
 
 
@@ -165,8 +158,19 @@ def suggestions_for_show(
 
 def article_id_for_resolve(session: Session, ref: str) -> str:
     """The ID of the article ``esc resolve --kb`` names; a usage error if there is none."""
-    found = store.load(session.workspace.root)
-    return kb.find(ref, found.articles).id
+    return _article(store.load(session.workspace.root), ref).id
+
+
+def _article(found: store.KnowledgeBase, ref: str) -> kb.Article:
+    """The article ``ref`` names; its first problem (exit 1) if its file is there but does
+    not parse or validate, else a usage error naming the articles there are."""
+    try:
+        return kb.find(ref, found.articles)
+    except BadInput:
+        broken = [e for e in found.broken if e.path.endswith(f"/{kb.normalise(ref)}.md")]
+        if broken:  # the article is there, but esc cannot read it
+            raise broken[0] from None
+        raise
 
 
 def article_findings(session: Session, config: Config | None) -> tuple[list[Finding], int]:

@@ -126,12 +126,18 @@ def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> 
     actor = f"rule:{rule.name}"
     note = next((str(v) for k, v in rule.actions if k == "note"), None)
     reason = note or f"rule {rule.name}"
-    total = Change()
+    made: list[tuple[str, Change]] = []
     current = ticket
     for action, value in rule.actions:
         change = _action(action, value, current, config, at, actor, reason)
         current = lifecycle.applied(current, change)
-        total = lifecycle.combined(total, change)
+        made.append((action, change))
+    # a request made is the note: it is written as the request's ask, not a second time
+    asked = any(action == "involve" and change != Change() for action, change in made)
+    total = Change()
+    for action, change in made:
+        if not (asked and action == "note"):
+            total = lifecycle.combined(total, change)
     return total
 
 

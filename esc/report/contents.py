@@ -110,9 +110,11 @@ def count_records(
 
 
 def counted_report(catalog: Catalog, counted: Counted) -> stats.ReportJson:
-    """The report of what was counted, with the knowledge base's articles."""
-    articles = load_kb(catalog.workspace.root).articles
-    return counted.tally.report(counted.settled, articles)
+    """The report of what was counted, with the knowledge base's articles; an article that
+    does not parse or validate is left out and added to ``counted.broken``."""
+    found = load_kb(catalog.workspace.root)
+    counted.broken += found.broken
+    return counted.tally.report(counted.settled, found.articles)
 
 
 def _check_team(teams: Collection[str], team: str | None) -> None:

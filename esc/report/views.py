@@ -13,7 +13,7 @@ from typing import Any
 
 from esc.domain.config import Config
 from esc.domain.durations import format_age, format_duration, format_relative
-from esc.domain.model import Ticket, front_matter
+from esc.domain.model import Request, Ticket, front_matter
 from esc.domain.sla import Clock, Sla, next_index, request_clocks
 from esc.domain.timestamps import format_timestamp, zone_of
 from esc.report.terminal import printable, printable_cells, style
@@ -79,6 +79,10 @@ def _fields_json(ticket: Ticket, config: Config, with_sla: bool) -> dict[str, An
         data[key] = _iso_all(value)
         if key == "team":
             data["level"] = config.level(ticket.team)
+        elif key == "requests":
+            data[key] = [_request_fields(r) for r in ticket.requests]
+        elif key == "escalations" and not ticket.requests:
+            data["requests"] = []  # (the file has none until a team is involved; JSON always)
     for key in ticket.extra:
         if key in data:
             continue
@@ -138,7 +142,7 @@ def ticket_json_parts(ticket: Ticket, config: Config) -> tuple[str, ...]:
     parts: list[str] = []
     run: list[str] = []
     for key, value in data.items():
-        if key in _FILLED:
+        if key in _FILLED and (key != "requests" or ticket.requests):
             if run:
                 parts.append(", ".join(run))
                 run = []
@@ -379,14 +383,25 @@ def requests_json(ticket: Ticket, sla: Sla) -> list[dict[str, Any]]:
     out = []
     clocks = request_clocks(ticket, sla.policy, sla.now)
     for request, clock in zip(ticket.requests, clocks, strict=True):
-        item: dict[str, Any] = {k: _iso(v) for k, v in request.as_yaml().items()}
-        item.setdefault("closed", None)
-        item.setdefault("closed_by", None)
+        item = _request_fields(request)
         opened = request.open_at(sla.now)
         item["age"] = format_age(sla.now - request.asked) if opened else None
         item["ola"] = None if clock is None else {"due": _iso(clock.due), "state": clock.state}
         out.append(item)
     return out
+
+
+def _request_fields(request: Request) -> dict[str, Any]:
+    """A request's fields in JSON, every one of them (null where the file leaves it out)."""
+    return {
+        "asked": _iso(request.asked),
+        "by": request.by,
+        "team": request.team,
+        "person": request.person,
+        "state": request.state,
+        "closed": _iso(request.closed),
+        "closed_by": request.closed_by,
+    }
 
 
 def _ago(ticket: Ticket, now: dt.datetime) -> str:

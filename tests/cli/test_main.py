@@ -1803,6 +1803,23 @@ def test_involve_asks_another_team_and_answer_closes_the_request(
     assert log == [("involved engineering", "dan"), ("request answered by engineering", "")]
 
 
+def test_requests_in_json_have_every_field_and_every_ticket_has_requests(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """A script reads `requests` and each request's fields without checking they exist."""
+    ticket = create(esc, "--category", "billing", now=at(hours=1))
+    assert show(esc, ticket)["requests"] == []
+    assert [t["requests"] for t in list_json(esc)] == [[]]
+    changed = json.loads(esc.ok("involve", ticket, "--team", "engineering", "--ask", "Down?",
+                                "--json"))  # fmt: skip
+    fields = ["asked", "by", "team", "person", "state", "closed", "closed_by"]
+    assert list(changed["requests"][0]) == fields
+    assert changed["requests"][0]["person"] is None
+    for data in (show(esc, ticket), list_json(esc)[0]):
+        assert list(data["requests"][0]) == [*fields, "age", "ola"]
+        assert (data["requests"][0]["person"], data["requests"][0]["closed"]) == (None, None)
+
+
 def test_involve_and_answer_refuse_with_one_line_and_change_nothing(
     esc: CheckedEsc, workspace: Path
 ) -> None:

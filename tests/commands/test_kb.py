@@ -216,3 +216,29 @@ def test_demo_tickets_resolved_with_an_article_get_it_in_their_top_3(demo: Path)
         if article in [s["id"] for s in json.loads(desk.ok("suggest", ticket, "--json"))[:3]]
     ]
     assert len(hits) / len(solved) >= 0.8, sorted(set(solved) - set(hits))
+
+
+def test_a_broken_article_is_named_by_every_command_that_reads_them_all(kb_esc: Esc) -> None:
+    """`report` leaves it out, names it and exits 1 as `kb list` does; `resolve --kb` and
+    `kb show` naming it give its problem (exit 1), not "unknown article"."""
+    path = kb_esc.cwd / "kb" / "KB-0001.md"
+    path.write_text(path.read_text().replace("\ntitle:", "\ntitel:", 1))
+    problem = "kb/KB-0001.md:3: unknown key 'titel' (did you mean 'title'?)"
+    for command in (("report", "--format", "json"), ("kb", "list"), ("kb", "show", "1")):
+        result = kb_esc(*command)
+        assert result.code == 1, command
+        assert result.err.startswith(problem), (command, result.err)
+    report = json.loads(kb_esc("report", "--format", "json").out)
+    assert report["knowledge_base"]["articles"] == 1
+    ticket = new_ticket(kb_esc, "Account locked", "Locked out.")
+    before = (kb_esc.cwd / "tickets" / f"{ticket}.md").read_bytes()
+    result = kb_esc("resolve", ticket, "--resolution", "Unlocked", "--kb", "1")
+    assert (result.code, result.err.startswith(problem)) == (1, True), result.err
+    assert (kb_esc.cwd / "tickets" / f"{ticket}.md").read_bytes() == before
+    assert kb_esc("kb", "show", "2").code == 0  # (an article that reads is shown)
+
+
+def test_suggest_without_articles_says_none_match(esc: Esc) -> None:
+    ticket = new_ticket(esc, "Account locked", "Locked out.")
+    result = esc("suggest", ticket)
+    assert (result.code, result.out, result.err) == (0, "", "no articles match (kb/ holds none)\n")

@@ -1111,9 +1111,8 @@ def test_a_rule_involves_a_team_once(collaboration: Config) -> None:
     assert [(r.team, r.by, r.asked, r.state) for r in after.requests] == [
         ("engineering", "rule:high-asks-engineering", now, "open")
     ]
-    assert [e.text for e in after.entries] == [  # (the rule's note is also the ask)
+    assert [e.text for e in after.entries] == [  # (the rule's note is the ask: written once)
         "Request to engineering: High priority: engineering, please have a look",
-        "High priority: engineering, please have a look",
     ]
     later = plan(after, collaboration, berlin(2026, 11, 23, 11))
     assert not later.change.requests  # never a second open request to the same team

@@ -119,8 +119,10 @@ def test_ticket_json_has_the_front_matter_names_and_the_computed_level(
     assert list(data) == [
         "id", "title", "status", "priority", "category", "team", "level", "assignee",
         "customer", "channel", "created", "updated", "first_response_at", "resolved_at",
-        "closed_at", "tags", "impact", "urgency", "csat", "kb", "escalations", "region",
+        "closed_at", "tags", "impact", "urgency", "csat", "kb", "escalations", "requests",
+        "region",
     ]  # fmt: skip
+    assert data["requests"] == []  # (not in the file until a team is involved; always here)
     assert data["level"] == 1  # the team's level, not the file's `level: 7`
     assert data["created"] == "2026-11-23T09:00:00+01:00"
     assert data["resolved_at"] is None

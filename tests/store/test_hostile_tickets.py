@@ -367,10 +367,9 @@ def test_a_ticket_that_breaks_the_configuration_is_refused_for_writing(
     clean(swept)
     assert path.read_bytes() == replace("team", "team: nobody")
     assert swept.code == 1
-    assert json.loads(swept.out)["broken"] == [
-        f"{BROKEN}:7: unknown team 'nobody'; one of support, engineering, management"
-    ]
-    assert swept.err == f"{BROKEN}:7: unknown team 'nobody'; one of support, engineering, management\n"
+    problem = f"{BROKEN}:7: unknown team 'nobody'; one of support, engineering, management"
+    assert json.loads(swept.out)["broken"] == [problem]
+    assert swept.err == problem + "\n"
     assert esc("sweep", "--no-report").code == 1  # (and again: never written, never forgotten)
 
 
