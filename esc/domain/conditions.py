@@ -421,6 +421,13 @@ class FieldCondition(_Leaf):
     def fields(self) -> frozenset[str]:
         return frozenset({self.name})
 
+    def only_values(self) -> tuple[object, ...] | None:
+        """The values the field can hold when this holds, if it names them all (equality
+        or null, as in ``category: [outage, bug]``); None for a comparison or a /regex/."""
+        if not all(isinstance(m, (_Equals, _Empty)) for m in self.matchers):
+            return None
+        return tuple(m.expected if isinstance(m, _Equals) else None for m in self.matchers)
+
     def describe(self) -> str:
         return f"{self.name}: {_written([m.text() for m in self.matchers])}"
 

@@ -169,12 +169,47 @@ def _writes(rule: Rule) -> dict[str, set[object]]:
 
 def _can_enable(a: Rule, b: Rule) -> bool:
     reads = b.reads()
-    for name, values in _writes(a).items():
+    writes = _writes(a)
+    for name, values in writes.items():
         if name not in reads:
             continue
         if any(v is _ANY or _accepts(b.when, name, v) for v in values):
-            return True
+            return _compatible(a, writes, b)
     return False
+
+
+def _compatible(a: Rule, writes: Mapping[str, set[object]], b: Rule) -> bool:
+    """Whether ``b``'s condition may hold right after ``a`` fired, as far as the fields
+    ``a``'s condition pins to a few values go (``category: outage``) and ``a`` does not
+    write: they still hold one of those values, so a ``b`` that needs another
+    (``category: how-to``) cannot follow."""
+    for name, values in _pinned(a, writes).items():
+        for leaf in _leaves(b.when):
+            if not isinstance(leaf, FieldCondition) or leaf.name != name:
+                continue
+            if not any(leaf.matches(Facts(fields={name: value})) for value in values):
+                return False
+    return True
+
+
+def _pinned(rule: Rule, writes: Mapping[str, set[object]]) -> dict[str, list[object]]:
+    """Field -> the only values it can hold when ``rule``'s condition holds, for the fields
+    the condition compares with equality (or null) alone and the rule does not write."""
+    out: dict[str, list[object]] = {}
+    for leaf in _leaves(rule.when):
+        if not isinstance(leaf, FieldCondition) or leaf.name in writes or leaf.name == "tags":
+            continue
+        if leaf.name == "level" and "team" in writes:
+            continue
+        values = leaf.only_values()
+        if values is not None:  # (two such parts on one field: either's values, to be safe)
+            out.setdefault(leaf.name, []).extend(values)
+    return out
+
+
+def _leaves(condition: Condition) -> tuple[Condition, ...]:
+    """The conditions all of which ``condition`` needs (itself, or an ``all``'s parts)."""
+    return condition.children if isinstance(condition, AllOf) else (condition,)
 
 
 def _accepts(condition: Condition, name: str, value: object) -> bool:

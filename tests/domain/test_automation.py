@@ -629,6 +629,18 @@ def test_a_longer_cycle_is_reported_once_in_rule_order() -> None:
     assert message.startswith(f"rules c, a, b {LOOP}")
 
 
+def test_rules_whose_fixed_fields_overlap_are_still_reported() -> None:
+    """The categories the rules need overlap (bug): a bug ticket ping-pongs."""
+    rules = _rules(
+        "  - name: c\n    when: {category: bug, priority: '>low'}\n    then: {priority: low}\n"
+        "  - name: d\n    when: {category: [bug, data], priority: '<urgent'}\n"
+        "    then: {priority: urgent}\n"
+    )
+    assert [message.startswith(f"rules c, d {LOOP}") for _, message in loop_findings(rules)] == [
+        True
+    ]
+
+
 def test_status_loops_are_reported() -> None:
     rules = _rules(
         "  - name: park\n    when: {status: open, tags: waiting}\n    then: {status: pending}\n"
@@ -669,6 +681,15 @@ def test_the_starter_rules_do_not_loop() -> None:
         # notes write nothing
         "  - name: a\n    when: {sla: breached}\n    then: {note: late}\n"
         "  - name: b\n    when: {sla: warning}\n    then: {note: soon}\n",
+        # one field set two ways, but on tickets of categories no rule changes
+        "  - name: outage-is-urgent\n    when: {category: outage, priority: '<urgent'}\n"
+        "    then: {priority: urgent}\n"
+        "  - name: howto-is-low\n    when: {category: how-to, priority: '>low'}\n"
+        "    then: {priority: low}\n",
+        "  - name: a\n    when: {category: [bug, data], team: support}\n"
+        "    then: {escalate: {to: engineering}}\n"
+        "  - name: b\n    when: {category: billing, team: engineering}\n"
+        "    then: {escalate: {to: support}}\n",
     ],
 )
 def test_rules_that_cannot_loop_are_not_reported(rules: str) -> None:
