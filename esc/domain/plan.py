@@ -335,15 +335,18 @@ def _made_by_hand(ticket: Ticket, effect: _Effect, now: dt.datetime) -> str:
 
 
 def _behind(ticket: Ticket, now: dt.datetime) -> str | None:
-    """Why a sweep at ``now`` must leave the ticket alone, if it must: it was created or
-    last swept after ``now`` (a sweep run late, or on a host whose clock is behind)."""
+    """Why a sweep at ``now`` must leave the ticket alone, if it must: it was created, last
+    swept or last changed after ``now`` (a sweep run late, or on a host whose clock is
+    behind): what it wrote as of ``now`` would follow later lines in the log."""
+    checked = _checked(ticket)
     if now < ticket.created:
         when = f"created at {format_timestamp(ticket.created)}"
-    else:
-        checked = _checked(ticket)
-        if checked is None or now >= checked:
-            return None
+    elif checked is not None and now < checked:
         when = f"last swept at {format_timestamp(checked)}"
+    elif now < ticket.updated:
+        when = f"last updated at {format_timestamp(ticket.updated)}"
+    else:
+        return None
     return f"{ticket.id}: {when}, after --now; left as it is"
 
 

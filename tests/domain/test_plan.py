@@ -958,6 +958,15 @@ def test_a_sweep_before_a_ticket_existed_changes_nothing() -> None:
     assert p.note == f"{ID}: created at 2026-11-23T09:00:00+01:00, after --now; left as it is"
 
 
+def test_a_sweep_before_a_ticket_was_last_changed_changes_nothing() -> None:
+    """A reply at 12:00 and a sweep at 10:00: its 10:00 lines would follow the 12:00 one."""
+    t = done(ticket(), lifecycle.comment(ticket(), _REPLAY, berlin(2026, 11, 23, 12), "dan", "hi"))
+    p = plan(t, _REPLAY, berlin(2026, 11, 23, 10))
+    assert not p.change and p.escalations == []
+    assert p.note == f"{ID}: last updated at 2026-11-23T12:00:00+01:00, after --now; left as it is"
+    assert plan(t, _REPLAY, berlin(2026, 11, 23, 12)).note is None
+
+
 def test_rules_run_until_none_fires_at_one_instant() -> None:
     # The starter's order: breached-goes-up before outage-is-urgent.  Made urgent at
     # 09:45, the ticket's 30m first response (from 09:00) is breached at that instant.
