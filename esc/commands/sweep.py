@@ -176,8 +176,11 @@ def _handed(p: Primed) -> Handed:
     outcome = (
         None
         if o is None
-        else (o.changed, o.planned, o.warning, o.overdue, o.note, o.behind, o.actions, o.events)
-    )
+        else (
+            o.changed, o.planned, o.warning, o.overdue, o.note, o.behind, o.actions, o.events,
+            o.invalid,
+        )
+    )  # fmt: skip
     return p.name, entry, outcome, p.worker
 
 
@@ -457,9 +460,9 @@ class RecordOutcome:
     overdue: bool = False  # an open ticket with a clock past due
     note: str | None = None  # "T-…: …" when the sweep had to read the file again or leave it
     behind: str | None = None  # "T-…: …" when it was created or last swept after now
-    invalid: str | None = None  # "path:line: message": it does not validate; not written
     actions: tuple[RuleAction, ...] = ()  # each change a rule made, for the output
     events: tuple[Event, ...] = ()  # the notifications the change makes (queued if written)
+    invalid: str | None = None  # "path:line: message": it does not validate; not written
 
 
 def sweep_record(

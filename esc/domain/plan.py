@@ -188,6 +188,8 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         return _untouched(ticket, now, behind, lambda t, at: sla_of(t, config, at))
     stored = _stored_version(ticket)  # (None: swept before esc recorded it; trusted)
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
+    if ticket.active and "sla" not in ticket.extra:  # never swept (created while no sweep
+        since = ticket.created - _MICROSECOND  # ran): replayed from the instant it was created
     if not ticket.active and (
         since is None or ticket.updated <= since or not later_changes(ticket, "status", since, now)
     ):  # (a status change sets `updated`: most closed tickets need no replay at all; their

@@ -92,7 +92,7 @@ def test_sweep_prints_every_rule_action(esc: Esc, workspace: Path) -> None:
         f"  {ticket}: status open → pending (rule:park)",
     ]
     data = json.loads(esc.ok(*sweep, "--json", now="2026-11-20T11:30:00+01:00"))
-    at = "2026-11-20T11:30:00+01:00"
+    at = "2026-11-20T11:00:00+01:00"  # (never swept: replayed from creation, to the breach)
     assert [{k: a[k] for k in ("id", "rule", "action", "field", "from", "to")} for a in
             data["actions"]] == [
         {"id": ticket, "rule": "triage", "action": "assign", "field": "assignee",
@@ -479,6 +479,7 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
         head = git(remote, "rev-parse", "main").strip()
         assert out.splitlines() == [
             "1 tickets seen, 1 changed; 1 active tickets: 0 overdue, 0 in warning",
+            f'  {ticket}: note "SLA warning" (rule:warn)',  # (replayed from its creation)
             f"  {ticket}: support → engineering (rule:breached-goes-up)",
             f"  {ticket}: status new → open (rule:breached-goes-up)",
             f'  {ticket}: note "SLA breached, escalating" (rule:breached-goes-up)',

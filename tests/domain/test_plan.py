@@ -458,12 +458,30 @@ def test_missed_sweeps_fire_each_crossed_step_once_in_order(standard: Config) ->
     assert block["checked"] == now
 
 
-def test_a_ticket_never_swept_is_evaluated_at_now_only(standard: Config) -> None:
-    # Same ticket without an sla block: no replay, so the (past) warning does not fire.
+def test_a_ticket_never_swept_is_replayed_from_its_creation(standard: Config) -> None:
+    """Same ticket without an sla block (created while cron was down): each crossing fires
+    at its instant, as sweeping at every instant would have."""
     now = berlin(2026, 11, 24, 12)
     p = plan(ticket(), standard, now)
-    assert p.fired == ["breached"]
-    assert [a.at for a in p.change.activity if a.by != "esc"] == [now]
+    assert p.fired == ["warned", "breached"]
+    assert [a.at for a in p.change.activity if a.by != "esc"] == [
+        berlin(2026, 11, 23, 12),
+        berlin(2026, 11, 23, 13),
+    ]
+
+
+def test_a_ticket_never_swept_answered_after_its_breach_still_escalates(
+    standard: Config,
+) -> None:
+    """Created at 09:00, breached at 13:00, answered at 15:00, first swept the next day:
+    the breach was acted on at 13:00, as a sweep then would have."""
+    t = ticket()
+    t = done(t, lifecycle.comment(t, standard, berlin(2026, 11, 23, 15), "bob", "Sorry", kind="reply"))
+    p = plan(t, standard, berlin(2026, 11, 24, 9))
+    assert "breached" in p.fired
+    assert min(a.at for a in p.change.activity if a.by == "rule:breached") == berlin(
+        2026, 11, 23, 13
+    )
 
 
 def test_checked_may_be_written_as_text(standard: Config) -> None:
@@ -1334,12 +1352,12 @@ rules:
 
 def test_a_missed_sweep_replays_each_repeat_of_a_rule_as_hourly_sweeps_do() -> None:
     """The rule's only time is its repeat: the replay still stops at each instant it may
-    fire again (first response due Mon 13:00, first swept at 13:05, then every working
-    hour from there)."""
+    fire again (first response due Mon 13:00, first swept at 13:05, replayed from its
+    creation, then every working hour from the breach)."""
     t = ticket()
     hourly = [berlin(2026, 11, 23, h, 5) for h in range(13, 17)]
     every, _ = swept_at(t, NAGGING, *hourly)
     missed, _ = swept_at(t, NAGGING, hourly[0], hourly[-1])
     notes = [(e.at.strftime("%H:%M"), e.text) for e in missed.entries]
     assert notes == [(e.at.strftime("%H:%M"), e.text) for e in every.entries]
-    assert notes == [(f"{h}:05", "Still late") for h in range(13, 17)]
+    assert notes == [(f"{h}:00", "Still late") for h in range(13, 17)]
