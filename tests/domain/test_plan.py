@@ -476,7 +476,8 @@ def test_a_ticket_never_swept_answered_after_its_breach_still_escalates(
     """Created at 09:00, breached at 13:00, answered at 15:00, first swept the next day:
     the breach was acted on at 13:00, as a sweep then would have."""
     t = ticket()
-    t = done(t, lifecycle.comment(t, standard, berlin(2026, 11, 23, 15), "bob", "Sorry", kind="reply"))
+    reply = lifecycle.comment(t, standard, berlin(2026, 11, 23, 15), "bob", "Sorry", kind="reply")
+    t = done(t, reply)
     p = plan(t, standard, berlin(2026, 11, 24, 9))
     assert "breached" in p.fired
     assert min(a.at for a in p.change.activity if a.by == "rule:breached") == berlin(
