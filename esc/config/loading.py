@@ -307,12 +307,7 @@ def _acknowledge(raw: CommentedMap, reader: _Reader) -> Acknowledge | None:
         for problem in cm.template_problems(text):
             reader.add(line_of(value, key), f"{where}: {problem}")
         texts[key] = text
-    if "[{id}]" not in texts["subject"]:
-        reader.add(
-            line_of(value, "subject"),
-            "customer_mail.acknowledge.subject must hold [{id}]: replies thread by it",
-        )
-    return cm.Acknowledge(texts["subject"], texts["body"])
+    return cm.Acknowledge(texts["subject"], texts["body"])  # (no [{id}]: added in front)
 
 
 def _notify(

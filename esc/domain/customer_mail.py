@@ -46,7 +46,7 @@ _BARE = re.compile(r"^[^<>\s@\"]+@[^<>\s@\"]+\.[^<>\s@\"]+$")
 
 @immutable
 class Acknowledge:
-    subject: str = DEFAULT_SUBJECT  # a template: must hold [{id}]
+    subject: str = DEFAULT_SUBJECT  # a template ([ID] is put in front of one without [{id}])
     body: str = DEFAULT_BODY
 
 

@@ -66,7 +66,9 @@ class ImapSource:
         import imapclient  # (only for --imap)
 
         s = self.settings
-        context = ssl.create_default_context(cafile=s.cafile)
+        context = self._call(  # (a --imap-cafile that is missing or no PEM: one line)
+            f"CA file {s.cafile}", ssl.create_default_context, cafile=s.cafile
+        )
         port = s.port or PORTS[s.security]
         tls = s.security == "tls"
         self.client = client = self._call(

@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 from pathlib import Path
 
 from esc.domain.mail import Mail
@@ -105,11 +106,8 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     if not addresses or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
         raise Malformed("no From address")
     first = addresses[0]
-    sender = (
-        email.utils.formataddr((first.display_name, first.addr_spec))
-        if first.display_name
-        else first.addr_spec
-    )
+    name = " ".join(first.display_name.split())  # (decoded: `Jürgen Müller`, not =?utf-8?…)
+    sender = str(Address(display_name=name, addr_spec=first.addr_spec)) if name else first.addr_spec
     body = msg.get_body(preferencelist=("plain", "html"))
     text = ""
     if body is not None:

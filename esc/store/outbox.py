@@ -245,7 +245,7 @@ def _send(url: str, target: str, title: str, body: str) -> str | None:
     if not sender.add(url):
         return f"target {target}: apprise cannot use its URL"
     try:
-        ok = sender.notify(title=title, body=body)
+        ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
     except Exception as exc:
         return f"target {target}: {type(exc).__name__}"
     return None if ok else f"target {target}: the service did not accept the message"

@@ -240,8 +240,16 @@ def test_an_escalation_is_emailed_to_the_lead_of_the_team_it_lands_on(
     assert mails == []  # the warning goes to support's chat only
     esc.ok("sweep", now="2026-11-20T11:30:00+01:00")
     assert [(m[0], m[1]) for m in mails] == [("esc@example.com", ["erin@example.com"])]
-    assert f"{ticket}: Invoice missing" in mails[0][2]
-    assert "by rule:breached-goes-up" in mails[0][2]
+    import email
+    import email.policy
+
+    message = email.message_from_string(mails[0][2], policy=email.policy.default)
+    body = message.get_body(("plain",))
+    assert body is not None and message.get_body(("html",)) is None  # (text, as written)
+    lines = body.get_content().splitlines()
+    assert lines[0] == f"{ticket}: Invoice missing"  # one fact a line, the breaks kept
+    assert lines[1].startswith("escalated support → engineering (hierarchical) by rule:")
+    assert "by rule:breached-goes-up" in lines[1]
     esc.ok("sweep", now="2026-11-20T12:00:00+01:00")
     assert len(mails) == 1
 

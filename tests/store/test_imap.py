@@ -199,4 +199,10 @@ def test_imap_failures_are_one_line(esc: Esc, workspace: Path, imap: Imap) -> No
     closed = esc("intake", "--imap", "127.0.0.1", "--imap-port", str(_free_port()),
                  "--imap-user", "esc", env={"ESC_IMAP_PASSWORD": PASSWORD})  # fmt: skip
     assert closed.code == 1 and "cannot connect: Connection refused" in closed.err
+    for cafile, reason in [(workspace / "nowhere.pem", "No such file or directory"),
+                           (workspace / "teams.yaml", "TLS: "), (workspace, "Is a directory")]:
+        bad = esc("intake", "--imap", "127.0.0.1", "--imap-user", "esc", "--imap-cafile",
+                  str(cafile), env={"ESC_IMAP_PASSWORD": PASSWORD})  # fmt: skip
+        assert bad.code == 1, bad.err  # (not an internal error)
+        assert bad.err.startswith(f"esc: imap 127.0.0.1:993: CA file {cafile}: {reason}")
     assert not list((workspace / "tickets").glob("*.md"))

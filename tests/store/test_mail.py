@@ -83,3 +83,18 @@ def test_quoted_text_and_signature_are_stripped() -> None:
     for quoting in ("gmail", "outlook", "apple"):
         text = store.parse(corpus.reply(quoting, "Works now.\n\n-- \nJane Doe, Shop Ltd", None))
         assert store.strip_quoted(text.mail.text) == "Works now.", quoting
+
+
+@pytest.mark.parametrize(
+    ("header", "customer"),
+    [
+        ("=?iso-8859-1?q?J=FCrgen_M=FCller?= <jm@corp.example>", "Jürgen Müller <jm@corp.example>"),
+        ("=?utf-8?b?5byg5LiJ?= <z@corp.example>", "张三 <z@corp.example>"),
+        ('"Doe, Jane" <jd@corp.example>', '"Doe, Jane" <jd@corp.example>'),
+        ("jd@corp.example", "jd@corp.example"),
+    ],
+)
+def test_the_senders_display_name_is_kept_as_text(header: str, customer: str) -> None:
+    """The name as people read it, never its RFC 2047 encoding (=?utf-8?b?…?=)."""
+    data = f"From: {header}\r\nSubject: x\r\nMessage-ID: <n@x>\r\n\r\nhi\r\n".encode()
+    assert store.parse(data).mail.sender == customer
