@@ -93,7 +93,7 @@ def _one_pass(
         if last is not None and not _may_repeat(rule, last, at, sla):
             continue
         if budget[0] <= 0:
-            outcome.skipped.append(f"{rule.name}: action limit for one sweep reached")
+            outcome.skipped.append(f"{rule.name}: action limit for one instant reached")
             return False
         budget[0] -= 1
         memory[rule.name] = at

@@ -200,7 +200,6 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     sla_at = _Slas(config, now)
     memory = automation.memory_of(ticket)
     before = dict(memory)
-    budget = [config.max_actions]
     effects: list[_Effect] = []
     fired: list[str] = []
     skipped: list[str] = []
@@ -214,6 +213,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             at = _next_instant(versions, then, moment, now, config, memory, sla_at)
         view = _view(versions.as_of(at), ticket, at, effects)
         if view.active:
+            budget = [config.max_actions]  # (at each instant, as a sweep then would have)
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
             fired += outcome.fired

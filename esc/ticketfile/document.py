@@ -665,11 +665,24 @@ def _check_front(doc: TicketDoc, change: Change, new_front: str) -> fast_front.F
         actual = quick.data if quick is not None else yaml_text.load(new_front)
     except yaml_text.YamlError:
         actual = None
-    if actual != expected:
+    if actual != expected and _instants(actual) != _instants(expected):
         raise ParseError(
             doc.path, 1, "esc could not edit this front-matter safely; nothing was written"
         )
     return quick
+
+
+def _instants(value: object) -> object:
+    """``value`` with each timestamp as (its instant in UTC, its offset): what the file says
+    of it.  (Python never finds a time in a repeated hour, 02:15 on the night clocks go
+    back, equal to one with another tzinfo: the written +02:00 and Europe/Berlin's own.)"""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return (value.astimezone(dt.timezone.utc), value.utcoffset())
+    if isinstance(value, Mapping):
+        return {k: _instants(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_instants(v) for v in value]
+    return value
 
 
 def _requests_after(doc: TicketDoc, change: Change) -> tuple[Request, ...] | None:

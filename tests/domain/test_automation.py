@@ -567,7 +567,7 @@ def test_the_cap_limits_actions_per_ticket() -> None:
     budget = [config.max_actions]
     out = run(config, ticket(tags=("x",)), memory=memory, budget=budget)
     assert out.fired == ["a", "b"]
-    assert out.skipped == ["c: action limit for one sweep reached"]
+    assert out.skipped == ["c: action limit for one instant reached"]
     assert [e.text for e in out.change.entries] == ["a", "b"]
     assert budget == [0]
     # c did not fire, so it is not remembered: the next sweep (a fresh budget) fires it
@@ -583,7 +583,7 @@ def test_the_cap_is_shared_by_every_evaluation_of_one_sweep() -> None:
     assert first.fired == ["a", "b"]
     second = run(config, first.ticket, at=berlin(2026, 11, 23, 11), memory={}, budget=budget)
     assert second.fired == []
-    assert second.skipped == ["a: action limit for one sweep reached"]
+    assert second.skipped == ["a: action limit for one instant reached"]
 
 
 def test_rules_whose_condition_is_false_do_not_use_the_cap() -> None:

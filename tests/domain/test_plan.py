@@ -490,13 +490,15 @@ def test_checked_may_be_written_as_text(standard: Config) -> None:
     assert plan(t, standard, berlin(2026, 11, 24, 12)).fired == ["warned", "breached"]
 
 
-def test_the_cap_holds_across_the_replayed_crossings() -> None:
+def test_the_cap_holds_at_each_replayed_instant() -> None:
+    """One rule a moment: the warning at 12:00 and the breach at 13:00 each fire at their
+    instant, as hourly sweeps would have; two rules at one instant wait for the next."""
     config = make_config(STANDARD + "max_actions_per_ticket: 1\n")
     p = plan(ticket(extra=swept(berlin(2026, 11, 23, 9, 30))), config, berlin(2026, 11, 24, 12))
-    assert p.fired == ["warned"]
-    assert p.skipped
-    assert set(p.skipped) == {"breached: action limit for one sweep reached"}
-    assert p.change.tags_added == ()
+    assert (p.fired, p.skipped) == (["warned", "breached"], [])
+    vip = ticket(tags=("vip",), extra=swept(berlin(2026, 11, 23, 11, 59)))
+    p = plan(vip, config, berlin(2026, 11, 23, 12))
+    assert (p.fired, p.skipped) == (["warned"], ["vip-to-lead: action limit for one instant reached"])
 
 
 @pytest.mark.parametrize("warn", [False, True])

@@ -424,3 +424,24 @@ def test_a_changed_document_is_its_new_text_parsed() -> None:
     new = document.changed(doc, changes[1])
     assert new == document.parse(new.text, path)
     assert len(new.ticket.activity) == len(doc.ticket.activity) == 0
+
+
+@pytest.mark.parametrize("fold", [0, 1])
+def test_a_time_in_the_repeated_hour_is_written(fold: int) -> None:
+    """02:15 on the night Berlin's clocks go back, either occurrence: Python never finds it
+    equal to the +02:00 or +01:00 time read back, but it is the same instant and offset."""
+    from zoneinfo import ZoneInfo
+
+    path = "tickets/T-1.md"
+    created = dt.datetime(2026, 10, 24, 23, tzinfo=dt.timezone.utc)
+    text = document.render_new(
+        {"id": "T-1", "title": "Night", "status": "new", "priority": "urgent",
+         "team": "support", "created": created, "updated": created, "tags": [],
+         "escalations": []},
+        "It fails.", [Activity(created, "mailbot", event="created")],
+    )  # fmt: skip
+    due = dt.datetime(2026, 10, 25, 2, 15, fold=fold, tzinfo=ZoneInfo("Europe/Berlin"))
+    block = {"policy": "urgent", "checked": created, "first_response": {"due": due, "state": "ok"}}
+    new = document.apply_change(document.parse(text, path), Change(sets={"sla": block}))
+    offset = "+01:00" if fold else "+02:00"
+    assert f"  first_response: {{due: 2026-10-25T02:15:00{offset}, state: ok}}\n" in new
