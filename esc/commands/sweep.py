@@ -1133,9 +1133,12 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome = _pushed(root, done, keys, ahead)
             outcome.pushed_to = f"{options.remote}/{branch}"
             return outcome
-        if outcome.commit is not None:  # (its own rewrites: swept again on the remote's)
-            _take_back(root, outcome, keys)
-        git.catch_up(root, options.remote, branch, root / CACHE_DIR)
+        # No command writes a ticket meanwhile: the rebase stashes the work tree's changes
+        # and puts them back, and a write between the two was lost (its stash left behind)
+        with lock.hold_writes(root / CACHE_DIR, workspace.lock_timeout, workspace.holder):
+            if outcome.commit is not None:  # (its own rewrites: swept again on the remote's)
+                _take_back(root, outcome, keys)
+            git.catch_up(root, options.remote, branch, root / CACHE_DIR)
         workspace = Workspace(root)  # teams.yaml or rules.yaml may have come with the rebase
     raise EscError(
         f"push to {options.remote}/{branch} was rejected {options.push_attempts} times "

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -497,6 +499,36 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
     assert git(remote, "log", "--format=%s", "main").splitlines() == [
         "esc sweep: 1 ticket updated", "notes", "start"
     ]
+
+
+def test_no_ticket_is_written_while_a_rejected_push_rebases(
+    esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebase stashes the work tree's changes and puts them back: a comment written in
+    between was lost (its stash left behind). Every writer waits for the rebase, which
+    holds the writes lock: a comment given no time to wait is refused, nothing lost."""
+    from esc.store import git as store_git
+
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    pushed_from_elsewhere(with_remote(workspace, tmp_path), tmp_path)
+    tried: list[subprocess.CompletedProcess[str]] = []
+    catch_up = store_git.catch_up
+
+    def commenting(*args: object, **kwargs: object) -> None:
+        tried.append(subprocess.run(
+            [sys.executable, "-m", "esc", "--now", "2026-11-20T13:30:00+01:00", "comment",
+             ticket, "-m", "written during the rebase"],
+            cwd=workspace, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "ESC_LOCK_TIMEOUT": "0"},
+        ))  # fmt: skip
+        catch_up(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_git, "catch_up", commenting)
+    esc.ok("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    (refused,) = tried
+    assert refused.returncode == 1, refused.stderr
+    assert "gave up after 0s" in refused.stderr
+    assert git(workspace, "stash", "list") == ""
 
 
 def test_two_clones_sweeping_at_different_times_escalate_once(
