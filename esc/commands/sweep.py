@@ -43,6 +43,7 @@ from esc.store.workspace import (
     REPORTS_DIR,
     REWRITE_TRIES,
     TEMPLATES_DIR,
+    TICKETS_DIR,
     Workspace,
 )
 from esc.ticketfile import document, problems
@@ -972,14 +973,14 @@ def _commit(
 
 
 def _committable_reports(workspace: Workspace, folder: Path) -> list[str]:
-    """The sweep's rendered reports that its commit takes: those in the repository that git
-    does not ignore (``esc init`` ignores reports/)."""
+    """The sweep's rendered reports that its commit takes: those git tracks (``esc init``
+    ignores reports/; a team that wants them in the repository adds them once)."""
     from esc.report.contents import SWEEP_REPORTS
 
     paths = [workspace.rel(folder / name) for name in SWEEP_REPORTS if (folder / name).is_file()]
     inside = [path for path in paths if not Path(path).is_absolute()]
-    skip = git.ignored(workspace.root, inside)
-    return [path for path in inside if path not in skip]
+    kept = git.tracked(workspace.root, inside)
+    return [path for path in inside if path in kept]
 
 
 ASIDE_REPORTS = ("index.html", "report.json")  # what the process aside renders
@@ -1158,10 +1159,18 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
     assert outcome.commit is not None
     result = outcome.result
     own = [path for path in result.changed if path not in outcome.journalled]
-    done = git.take_back(root, outcome.commit, own, root / CACHE_DIR)
+    reports = [path for path in outcome.committed if not path.startswith(f"{TICKETS_DIR}/")]
+    done = git.take_back(root, outcome.commit, own + reports, root / CACHE_DIR)
     if done is None or not done[0]:
         return
     taken, standing = done
+    if any(path in reports for path in taken) and result.catalog is not None:
+        # (the reports go with the tickets: rendered again on the remote's tickets by the
+        # next attempt, not left behind as a commit of their own, as of the tickets before)
+        result.catalog.cache.set_meta("reports", "")
+        result.catalog.save()
+        taken = [path for path in taken if path not in reports]
+        outcome.reports = []
     keys[-1:] = [] if standing is None else [git.commit_key(root, standing)]
     ids = {Path(path).stem for path in taken}
     dropped = [e for e in result.events if e.ticket_id in ids]

@@ -118,11 +118,11 @@ def staged_paths(root: Path, folder: str) -> set[str]:
     return {path for path in out.split("\0") if path}
 
 
-def ignored(root: Path, paths: Sequence[str]) -> set[str]:
-    """Those of ``paths`` (relative to ``root``, untracked) that git ignores."""
+def tracked(root: Path, paths: Sequence[str]) -> set[str]:
+    """Those of ``paths`` (relative to ``root``) that git tracks (in its index)."""
     if not paths:
         return set()
-    proc = run(root, "check-ignore", "-z", "--stdin", input="\0".join(paths).encode() + b"\0")
+    proc = run(root, "ls-files", "-z", "--", *paths)
     return {path for path in proc.stdout.decode("utf-8", "replace").split("\0") if path}
 
 

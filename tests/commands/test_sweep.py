@@ -501,6 +501,36 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
     ]
 
 
+def test_a_retried_push_commits_the_reports_with_the_tickets_as_of_the_remote(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Where git tracks reports/, a rejected push takes its reports back with its tickets:
+    one commit of both, rendered on the remote's tickets (not a commit of reports alone,
+    as of the tickets before the rebase, then one of tickets alone)."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    git(workspace, "add", "-A")
+    git(workspace, "add", "-f", "reports")  # (esc init ignores them; this team tracks them)
+    git(workspace, "commit", "-qm", "reports tracked")
+    remote = with_remote(workspace, tmp_path)
+    pushed_from_elsewhere(remote, tmp_path)
+    data = json.loads(esc.ok("sweep", "--push", "--json", now="2026-11-20T13:30:00+01:00"))
+    assert (data["attempts"], data["pushed_commits"]) == (2, 1)
+    head = git(remote, "rev-parse", "main").strip()
+    assert data["commit"] == head
+    files = git(remote, "show", "--name-only", "--format=", head).split()
+    assert sorted(files) == sorted(data["committed"]) == sorted(
+        [f"tickets/{ticket}.md", "reports/index.html", "reports/report.json",
+         "reports/summary.md"]
+    )  # fmt: skip
+    assert git(remote, "log", "--format=%s", "main").splitlines()[:2] == [
+        "esc sweep: 1 ticket updated", "notes"
+    ]
+    assert git(workspace, "status", "--porcelain") == ""
+    summary = (workspace / "reports" / "summary.md").read_text()
+    assert "As of 2026-11-20T13:00:00+01:00" in summary
+
+
 def test_no_ticket_is_written_while_a_rejected_push_rebases(
     esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -618,15 +648,18 @@ def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(
 def test_a_day_of_sweeps_that_change_no_ticket_makes_no_commit(
     esc: Esc, workspace: Path
 ) -> None:
-    # reports committed in this repository (an older workspace): they go in only together
-    # with a ticket change, never alone however often they are rendered again
+    # reports not ignored: the sweep commits them only once git tracks them, and then only
+    # together with a ticket change, never alone however often they are rendered again
     (workspace / ".gitignore").write_text(".esc-cache/\n")
     (ticket,) = committed_repo(esc, workspace, "Invoice missing")
     esc.ok("resolve", ticket, "--resolution", "Sent again", now="2026-11-20T09:30:00+01:00")
     git(workspace, "commit", "-qam", "resolved")
     out = esc.ok("sweep", "--commit", now="2026-11-20T10:00:00+01:00")
     assert "committed" in out
-    assert "reports/summary.md" in git(workspace, "show", "--name-only", "HEAD")
+    assert "reports/" not in git(workspace, "show", "--name-only", "HEAD")  # (untracked)
+    assert "?? reports/" in git(workspace, "status", "--porcelain")
+    git(workspace, "add", "reports")  # the team tracks them from now on
+    git(workspace, "commit", "-qm", "reports")
     count = git(workspace, "rev-list", "--count", "HEAD")
     start = dt.datetime.fromisoformat("2026-11-20T10:15:00+01:00")
     for step in range(24):  # (hourly, as the README's cron line runs it)
