@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from esc import __version__
-from esc.cli.options import by_option, common, json_option, notify_option, session
+from esc.cli.options import Seconds, by_option, common, json_option, notify_option, session
 from esc.cli.output import emit, say, standard_output_closed
 from esc.domain.errors import (
     EXIT_BUG,
@@ -559,7 +559,7 @@ def log(ref: str, as_json: bool) -> int:
 @click.option("--branch", metavar="B", help="The branch --push pushes to (default: current).")
 @click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=Seconds(),
     default=60.0,
     show_default=True,
     envvar="ESC_LOCK_TIMEOUT",
@@ -675,7 +675,7 @@ def notify_test(target: str) -> int:
 )
 @click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=Seconds(),
     default=60.0,
     show_default=True,
     envvar="ESC_LOCK_TIMEOUT",
@@ -1046,11 +1046,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # What the machine, not esc, is to blame for: a full or read-only disk, a quota, a file
-# esc may not read or write, a disk error, too many open files.  Each is one line, exit 1;
-# what esc was writing is left whole (its temporary file removed: esc.store.atomic).
+# esc may not read or write, a disk error, too many open files, a path of the wrong
+# shape.  Each is one line, exit 1; what esc was writing is left whole (its temporary
+# file removed: esc.store.atomic).
 _SYSTEM_TROUBLE = {
     errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM,
     errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ETXTBSY, errno.ENAMETOOLONG,
+    # and a path of the wrong shape: a symlink loop, a file where a folder must be (say
+    # `.esc-cache` or `.esc-cache/locks`), or a folder where a file must be
+    errno.ELOOP, errno.ENOTDIR, errno.EISDIR, errno.EEXIST,
 }  # fmt: skip
 _WRITING = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}  # (only a write says so)
 

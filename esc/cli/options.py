@@ -95,3 +95,24 @@ def by_option(func: F) -> F:
         metavar="NAME",
         help="Who does this (default: ESC_USER, git user.name, $USER).",
     )(func)
+
+
+class Seconds(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2)
+    """A number of seconds to wait: 0 or more, and finite (``nan`` or ``inf`` would wait
+    for ever, or not at all)."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = float(str(value))
+        except ValueError:
+            seconds = -1.0
+        if not 0 <= seconds < float("inf"):
+            self.fail(f"{value!r}: give a number of seconds, 0 or more", param, ctx)
+        return seconds
+

@@ -1100,9 +1100,7 @@ def _report_signature(
     from esc.report.contents import SWEEP_REPORTS, report_time
 
     templates = (
-        sorted(
-            f"{p.name}:{p.stat().st_mtime_ns}" for p in (workspace.root / TEMPLATES_DIR).glob("*")
-        )
+        sorted(f"{p.name}:{_changed_ns(p)}" for p in (workspace.root / TEMPLATES_DIR).glob("*"))
         if (workspace.root / TEMPLATES_DIR).is_dir()
         else []
     )
@@ -1112,6 +1110,14 @@ def _report_signature(
     if present and catalog.cache.meta.get("reports") == signature:
         return None
     return signature
+
+
+def _changed_ns(path: Path) -> int:
+    """When a template last changed (its link's, if it names nothing: rendering says so)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return path.lstat().st_mtime_ns
 
 
 def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 from esc.domain.config import Config
@@ -184,6 +185,16 @@ def _github_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml(text: str) -> str:
+    """``text`` with each character XML 1.0 cannot hold, even escaped (ESC, BEL, …), shown
+    as ``\\x1b``: the report stays well-formed, and the value is seen, not lost."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else
+                        f"\\u{ord(m[0]):04x}", text)  # fmt: skip
+
+
 def _junit(outcome: CheckOutcome) -> str:
     # (imported here: xml.sax brings in urllib, http, email and ssl, ~30 ms every `esc check`
     # would pay for a format it rarely asks for)
@@ -191,20 +202,20 @@ def _junit(outcome: CheckOutcome) -> str:
 
     failing = {i.ticket.id for i in outcome.failing}
     cases = [
-        f'  <testcase classname="esc.tickets" name={quoteattr(error.path)} '
-        f'file={quoteattr(error.path)}>\n    <error message={quoteattr(str(error))} '
-        f'type="broken">{escape(str(error))}</error>\n  </testcase>'
+        f'  <testcase classname="esc.tickets" name={quoteattr(_xml(error.path))} '
+        f'file={quoteattr(_xml(error.path))}>\n    <error message={quoteattr(_xml(str(error)))} '
+        f'type="broken">{escape(_xml(str(error)))}</error>\n  </testcase>'
         for error in outcome.broken
     ]
     for item in outcome.items:
-        name = quoteattr(f"{item.ticket.id} {item.ticket.title}")
+        name = quoteattr(_xml(f"{item.ticket.id} {item.ticket.title}"))
         head = (
-            f'  <testcase classname="esc.sla.{item.ticket.team}" name={name} '
-            f'file="tickets/{item.ticket.id}.md">'
+            f'  <testcase classname={quoteattr(_xml(f"esc.sla.{item.ticket.team}"))} '
+            f'name={name} file="tickets/{item.ticket.id}.md">'
         )
         if item.ticket.id in failing:
-            message = quoteattr(_describe(item))
-            body = escape(_describe(item))
+            message = quoteattr(_xml(_describe(item)))
+            body = escape(_xml(_describe(item)))
             cases.append(
                 f'{head}\n    <failure message={message} type="{item.level}">{body}'
                 f"</failure>\n  </testcase>"

@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import itertools
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -282,6 +283,8 @@ def render_pieces(
         raise ParseError(shown, exc.lineno, f"template does not parse: {exc.message}") from None
     except UnicodeDecodeError:
         raise _undecodable_template(overrides) from None
+    except OSError as exc:
+        raise _unreadable_template(exc, overrides) from None
     try:
         yield from template.generate(**data)
     except jinja2.TemplateError as exc:
@@ -291,6 +294,18 @@ def render_pieces(
         raise EscError(f"{shown}: template failed: {exc}") from None
     except UnicodeDecodeError:  # (a template it includes or extends, loaded as it renders)
         raise _undecodable_template(overrides) from None
+    except OSError as exc:
+        raise _unreadable_template(exc, overrides) from None
+
+
+def _unreadable_template(exc: OSError, overrides: Path | None) -> Exception:
+    """A workspace template esc cannot read (a dangling symlink, a folder, no permission):
+    one line naming it; any other OSError as it was."""
+    filename = None if exc.filename is None else os.fsdecode(exc.filename)
+    shown = _workspace_template(filename, overrides)
+    if shown is None:
+        return exc
+    return EscError(f"{shown}: cannot read the template: {exc.strerror or exc}")
 
 
 def _undecodable_template(overrides: Path | None) -> ParseError:

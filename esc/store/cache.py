@@ -36,7 +36,8 @@ SCHEMA = 11  # 6: the article a resolution used (kb); 7: requests to other teams
 # verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
 # column as plain values, each ticket's fixed JSON text (a table of its own); 10: rows of
 # files read before entry heads and log lines not in shape were problems (read again); 11:
-# the fixed JSON text has `requests` (empty) for a ticket without any
+# the fixed JSON text has `requests` (empty) for a ticket without any, and a .nan or .inf
+# in the front-matter is a problem
 FILE = "tickets.sqlite"
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed
 

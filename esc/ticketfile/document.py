@@ -23,6 +23,7 @@ Pure text in, records out (and back): no file access here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -498,7 +499,7 @@ def _shown_key(key: object) -> str:
     return key.isoformat() if isinstance(key, (dt.date, dt.datetime)) else repr(key)
 
 
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})  # (nothing to check inside)
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})  # (nothing to check inside)
 
 
 def _value_problem(top: str, value: object, times: bool) -> str | None:
@@ -506,6 +507,8 @@ def _value_problem(top: str, value: object, times: bool) -> str | None:
     times out of range only if ``times``."""
     if type(value) in _PLAIN_TYPES:  # (most values: answered without the checks below)
         return None
+    if isinstance(value, float) and not math.isfinite(value):  # (.nan, .inf: no JSON has it)
+        return f"{top}: {value} is a number JSON cannot hold (quote it to keep it as text)"
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):

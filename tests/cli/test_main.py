@@ -1522,6 +1522,8 @@ OUTSIDE_THE_CHOICES = [
     (["upcoming", "--within", "99999999d"], "--within: 99999999d is longer than esc looks"),
     (["sweep", "--jobs", "0"], "--jobs"),
     (["sweep", "--lock-timeout", "-1"], "--lock-timeout"),
+    (["sweep", "--lock-timeout", "nan"], "'nan': give a number of seconds, 0 or more"),
+    (["intake", "--json", "-", "--lock-timeout", "inf"], "'inf': give a number of seconds"),
 ]
 
 

@@ -84,6 +84,18 @@ def test_check_junit_has_one_case_per_open_ticket(esc: Esc, tickets: dict[str, s
     assert "Fresh <b>" in cases[tickets["fresh"]].get("name", "")
 
 
+def test_check_junit_stays_xml_with_control_characters_in_a_title(
+    esc: Esc, tickets: dict[str, str]
+) -> None:
+    """ESC and BEL cannot be in XML 1.0, even escaped: they are shown as \\x1b, \\x07."""
+    path = esc.cwd / "tickets" / f"{tickets['late']}.md"
+    path.write_text(path.read_text().replace(
+        "title: No reply yet", 'title: "A \\e[2J B \\e]0;X\\a C"'))  # fmt: skip
+    suite = ET.fromstring(esc("check", "--format", "junit", now=LATE).out)
+    names = [c.get("name", "") for c in suite.iter("testcase")]
+    assert f"{tickets['late']} A \\x1b[2J B \\x1b]0;X\\x07 C" in names
+
+
 def test_upcoming_soonest_first(esc: Esc, tickets: dict[str, str]) -> None:
     # Monday 11:30: fresh's first response is due 15:00; answered's resolution (24h) is due
     # Tuesday 17:00 (Fri 8h + Mon 8h + Tue 8h); late's first response is already breached.

@@ -773,3 +773,17 @@ def test_a_sweep_keeps_the_comments_a_person_wrote_in_the_sla_block(
     assert "sla:  # computed by esc\n  policy: standard   # chosen by priority\n" in after
     assert "  checked: 2026-11-20T12:30:00+01:00\n" in after
     assert after.count("# computed by esc") == 1
+
+
+def test_a_template_link_that_names_nothing_leaves_the_shipped_template(
+    esc: Esc, workspace: Path
+) -> None:
+    """templates/summary.md.j2 a dangling symlink: jinja finds no such template there, so
+    the shipped one renders (the sweep once failed with an internal error, after writing
+    its tickets, in the reports' signature)."""
+    (workspace / "templates").mkdir()
+    (workspace / "templates" / "summary.md.j2").symlink_to("nowhere.j2")
+    make(esc, "Invoice missing")
+    result = esc("sweep", "--no-notify")
+    assert result.code == 0, result.err
+    assert "# Ticket summary" in (workspace / "reports" / "summary.md").read_text()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -192,6 +193,8 @@ BYTES_CASES: dict[str, tuple[bytes, str]] = {
     "python tag": (add("x: !!python/object:os.system {}"), "parse"),
     "binary value": (add("x: !!binary aGVsbG8="), "bytes"),
     "set value": (add("x: !!set {a, b}"), "set"),
+    "not a number": (add("x: .nan"), "JSON cannot hold"),
+    "infinity": (add("x: [-.inf]"), "JSON cannot hold"),
     "complex key": (add("? [a, b]\n: c"), "key"),
     "integer key": (add("1: one"), "key"),
     "date key": (add("x: {2026-11-20: a}"), "x: key 2026-11-20 is not text (quote it)"),
@@ -371,6 +374,42 @@ def test_a_ticket_that_breaks_the_configuration_is_refused_for_writing(
     assert json.loads(swept.out)["broken"] == [problem]
     assert swept.err == problem + "\n"
     assert esc("sweep", "--no-report").code == 1  # (and again: never written, never forgotten)
+
+
+@pytest.mark.parametrize(
+    ("shape", "named"),
+    [
+        ("cache is a file", ".esc-cache"),
+        ("locks is a file", ".esc-cache/locks/"),
+        ("writes lock is a folder", ".esc-cache/writes.lock: Is a directory"),
+        ("rules.yaml is a symlink loop", "rules.yaml: Too many levels of symbolic links"),
+    ],
+)
+def test_esc_s_own_paths_in_the_wrong_shape_are_one_line(
+    esc: Esc, workspace: Path, shape: str, named: str
+) -> None:
+    """A file where esc keeps a folder, a folder where it keeps a file, a symlink that
+    loops: one line naming the path, exit 1 (never an internal error), nothing changed."""
+    good = two_good_tickets(esc, workspace)
+    cache = workspace / ".esc-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    if shape == "cache is a file":
+        cache.write_text("data\n")
+    elif shape == "locks is a file":
+        cache.mkdir()
+        (cache / "locks").write_text("")
+    elif shape == "writes lock is a folder":
+        (cache / "writes.lock").mkdir(parents=True)
+    else:
+        (workspace / "rules.yaml").unlink()
+        (workspace / "rules.yaml").symlink_to("rules.yaml")
+    before = (workspace / "tickets" / f"{good[0]}.md").read_bytes()
+    for command in (("comment", good[0], "-m", "hello"), ("sweep", "--no-report")):
+        result = esc(*command)
+        clean(result)
+        assert result.code == 1, (command, result.err)
+        assert result.err.startswith("esc: ") and named in result.err, (command, result.err)
+    assert (workspace / "tickets" / f"{good[0]}.md").read_bytes() == before
 
 
 def test_the_alias_bomb_is_refused_fast(esc: Esc, workspace: Path) -> None:

@@ -201,6 +201,8 @@ def test_a_merge_conflict_is_reported_once_at_its_first_marker() -> None:
         ({"tags: [vip]": "tags: [vip]\n7: seven"}, "14: key 7 is not text"),
         ({"tags: [vip]": "tags: [vip]\nx: {1: one}"}, "14: x: key 1 is not text"),
         ({"tags: [vip]": "tags: [vip]\nx: !!binary aGk="}, "14: x: a bytes value"),
+        ({"tags: [vip]": "tags: [vip]\nx: {a: [.nan]}"}, "14: x: nan is a number JSON cannot"),
+        ({"tags: [vip]": "tags: [vip]\ny: -.inf"}, "14: y: -inf is a number JSON cannot"),
         ({"at: 2026-11-20T09:20": "at: 0001-01-01T00:00"}, "17: escalation 1: at 0001-01-01"),
         (
             {"- 2026-11-20T09:00:00+01:00 · alice": "- 9999-12-31T23:59:59-01:00 · alice"},
