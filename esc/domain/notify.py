@@ -139,14 +139,20 @@ def events_of(
     kinds = {(e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
              for e in change.escalations}  # fmt: skip
 
-    def add(kind: EventKind, line: Activity, what: str, targets: list[str]) -> None:
+    def add(
+        kind: EventKind, line: Activity, what: str, targets: list[str],
+        crossed: dt.datetime | None = None,
+    ) -> None:  # fmt: skip
         chosen = tuple(dict.fromkeys(t for t in targets if t in notify.targets))
         if not chosen:
             return
         parts: tuple[str | None, ...] = (line.field, line.old, line.new, line.by)
         if line.event is not None and kind in ("involved", "mentioned"):
             parts += (line.event, line.note)
-        eid = event_id(after.id, kind, line.at, *parts)
+        # a clock's warning or breach is known by its deadline, not by when a sweep saw it
+        # cross: two sweeps (a late one, another clone, one after a crash) make one id
+        key_at, parts = (line.at, parts) if crossed is None else (crossed, (line.field, line.new))
+        eid = event_id(after.id, kind, key_at, *parts)
         link = _link(notify, after.id)
         made.append(Event(eid, after.id, kind, line.at, line.by, what, chosen, after.title,
                           after.team, after.priority, deadline, link))  # fmt: skip
@@ -180,10 +186,11 @@ def events_of(
             who = person(after.assignee) or team(after.team, lead=True)
             if metric == "collaboration":  # (the OLA: the teams asked are told too)
                 who += [x for r in after.open_requests(line.at) for x in team(r.team, True)]
+            due = _due(change, metric)
             if new == "warning" and old != "warning":
-                add("sla_warning", line, f"SLA warning: {metric}", team(after.team) + who)
+                add("sla_warning", line, f"SLA warning: {metric}", team(after.team) + who, due)
             elif new == "breached" and old != "breached":
-                add("sla_breached", line, f"SLA breached: {metric}", team(after.team) + who)
+                add("sla_breached", line, f"SLA breached: {metric}", team(after.team) + who, due)
         elif line.event is not None and line.event.startswith("involved "):
             asked = line.event[len("involved ") :]
             whom = f"{asked} ({line.note})" if line.note else asked
@@ -203,6 +210,14 @@ def events_of(
         line = Activity(at, f"rule:{rule}", field="notify", new=target)
         add("rule", line, f"rule {rule} fired", [target])
     return made
+
+
+def _due(change: Change, metric: str) -> dt.datetime | None:
+    """The deadline of ``metric``'s clock in the ``sla:`` block ``change`` writes, if any."""
+    block = change.sets.get("sla")
+    clock = block.get(metric) if isinstance(block, Mapping) else None
+    due = clock.get("due") if isinstance(clock, Mapping) else None
+    return due if isinstance(due, dt.datetime) else None
 
 
 def _link(notify: Notify, ticket_id: str) -> str | None:

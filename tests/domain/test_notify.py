@@ -67,6 +67,27 @@ def test_sla_lines_low_csat_and_nobody_to_tell() -> None:
     assert events_of(t, t, Change(activity=(line,)), unmapped, {}, config.priorities) == []
 
 
+def test_a_clock_crossing_has_one_id_whenever_a_sweep_sees_it() -> None:
+    """The sweep at 11:30 and one at 11:40 (another clone, or after a crash before its
+    writes) see one warning and one breach of one deadline: the same ids, so a receiver
+    drops the repeat; another deadline is another event."""
+    import datetime as dt
+
+    due = NOW + dt.timedelta(hours=1)
+
+    def crossing(seen: dt.datetime, new: str, deadline: dt.datetime) -> list[str]:
+        line = Activity(seen, "esc", field="sla.resolution", old="ok", new=new)
+        block = {"policy": "standard", "checked": seen,
+                 "resolution": {"due": deadline, "state": new}}  # fmt: skip
+        return [e.id for e in events(Change(sets={"sla": block}, activity=(line,)))]
+
+    later = NOW + dt.timedelta(minutes=10)
+    assert crossing(NOW, "warning", due) == crossing(later, "warning", due)
+    assert crossing(NOW, "breached", due) == crossing(later, "breached", due)
+    assert crossing(NOW, "warning", due) != crossing(NOW, "breached", due)
+    assert crossing(NOW, "warning", due) != crossing(NOW, "warning", due + (later - NOW))
+
+
 def test_urls_are_checked_and_expanded_without_quoting_them() -> None:
     assert url_problem("gopher://token@host") is not None
     assert "token" not in (url_problem("gopher://token@host") or "")
