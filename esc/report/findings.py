@@ -46,6 +46,8 @@ class CheckOutcome:
     # more active tickets, not failing: (level, how many) for "warning" and "ok", judged
     # without building their SLAs
     others: tuple[tuple[str, int], ...] = ()
+    # notifications that failed too often to be retried quietly (each one line): a finding
+    undelivered: tuple[str, ...] = ()
 
     @property
     def active(self) -> int:
@@ -58,7 +60,7 @@ class CheckOutcome:
 
     @property
     def failed(self) -> bool:
-        return bool(self.failing or self.broken)
+        return bool(self.failing or self.broken or self.undelivered)
 
     def count(self, level: str) -> int:
         return sum(i.level == level for i in self.items) + dict(self.others).get(level, 0)
@@ -97,7 +99,8 @@ def render_check(outcome: CheckOutcome, fmt: str, config: Config) -> str:
         return _json(outcome) + "\n"
     if fmt == "github":
         broken = "".join(_github_broken(error) for error in outcome.broken)
-        return broken + "".join(_github(item) for item in outcome.failing)
+        undelivered = "".join(f"::error::{_github_data(n)}\n" for n in outcome.undelivered)
+        return broken + "".join(_github(item) for item in outcome.failing) + undelivered
     if fmt == "junit":
         return _junit(outcome)
     return _text(outcome)
@@ -125,9 +128,11 @@ def _text(outcome: CheckOutcome) -> str:
         summary = f"none of {active} {tickets} {_what(outcome)}"
     if outcome.broken:
         count = len(outcome.broken)
-        lines.append(f"{summary}; {count} ticket file{'s' if count != 1 else ''} broken")
-    else:
-        lines.append(summary if failing else f"ok: {summary}")
+        summary += f"; {count} ticket file{'s' if count != 1 else ''} broken"
+    if outcome.undelivered:
+        count = len(outcome.undelivered)
+        summary += f"; {count} notification{'s' if count != 1 else ''} failing"
+    lines.append(summary if outcome.failed else f"ok: {summary}")
     return "\n".join(lines) + "\n"
 
 
@@ -163,6 +168,7 @@ def _json(outcome: CheckOutcome) -> str:
             }
             for i in outcome.failing
         ],
+        "notifications_failing": list(outcome.undelivered),
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
@@ -222,11 +228,18 @@ def _junit(outcome: CheckOutcome) -> str:
             )
         else:
             cases.append(f"{head}</testcase>")
+    cases += [
+        f'  <testcase classname="esc.notifications" name={quoteattr(_xml(note))}>\n'
+        f'    <error message={quoteattr(_xml(note))} type="notification">{escape(_xml(note))}'
+        "</error>\n  </testcase>"
+        for note in outcome.undelivered
+    ]
     stamp = format_timestamp(outcome.now)
+    errors = (*outcome.broken, *outcome.undelivered)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuite name="esc check" tests="{outcome.active + len(outcome.broken)}" '
-        f'failures="{len(failing)}" errors="{len(outcome.broken)}" timestamp="{stamp}">\n'
+        f'<testsuite name="esc check" tests="{outcome.active + len(errors)}" '
+        f'failures="{len(failing)}" errors="{len(errors)}" timestamp="{stamp}">\n'
         + "".join(c + "\n" for c in cases)
         + "</testsuite>\n"
     )

@@ -131,6 +131,25 @@ def test_after_five_failures_check_and_doctor_say_so(esc: Esc, workspace: Path, 
     assert "notification escalated of T-" in check.err and "failed 5 times" in check.err
     doctor = esc("doctor", now="2026-11-20T16:30:00+01:00")
     assert "failed 5 times" in doctor.out
+    # nothing overdue any more: the failing notifications alone fail the check, in every
+    # format, and the text never says "ok"
+    for ticket in json.loads(esc.ok("list", "--json", now="2026-11-20T16:30:00+01:00")):
+        esc.ok("resolve", ticket["id"], "--resolution", "Done", now="2026-11-20T16:31:00+01:00")
+    late = "2026-11-20T16:32:00+01:00"
+    text = esc("check", now=late)
+    assert text.code == 1 and not text.out.startswith("ok:")
+    assert text.out.rstrip().endswith("notifications failing") or text.out.rstrip().endswith(
+        "1 notification failing"
+    ), text.out
+    data = json.loads(esc("check", "--format", "json", now=late).out)
+    assert data["failed"] is True and data["notifications_failing"]
+    assert all("failed 5 times" in n for n in data["notifications_failing"])
+    github = esc("check", "--format", "github", now=late)
+    assert github.code == 1 and github.out.startswith("::error::notification escalated of T-")
+    import xml.etree.ElementTree as ET
+
+    suite = ET.fromstring(esc("check", "--format", "junit", now=late).out)
+    assert int(suite.get("errors", "0")) == len(data["notifications_failing"])
 
 
 def test_dry_run_lists_the_messages_and_no_notify_sends_none(
