@@ -12,12 +12,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from esc.commands.session import Output, Session
+from esc.domain import lifecycle
 from esc.domain.automation import memory_of
 from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
-from esc.domain.model import Ticket
+from esc.domain.model import Change, Ticket
 from esc.domain.notify import Event, events_of, rule_targets
-from esc.domain.plan import Escalated, Planned, TicketPlan, next_event, plan
+from esc.domain.plan import (
+    Escalated,
+    Planned,
+    TicketPlan,
+    by_people_since_swept,
+    marked_swept,
+    next_event,
+    plan,
+)
 from esc.domain.records import immutable
 from esc.domain.sla import Sla
 from esc.domain.timestamps import format_timestamp
@@ -694,7 +703,7 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
     except ParseError as exc:
         return _invalid(exc)
-    ticket_plan = plan(doc.ticket, catalog.config, now)
+    ticket_plan, events = _planned(catalog.config, doc.ticket, now)
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
         outcome.behind = ticket_plan.note
@@ -703,8 +712,23 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         new = document.changed(doc, ticket_plan.change) if ticket_plan.change else doc
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
         return _invalid(exc)
-    events = notify_events(catalog.config, doc.ticket, ticket_plan)
     return _Prepared(doc, ticket_plan, new.text, events, new=new)
+
+
+def _planned(config: Config, ticket: Ticket, now: dt.datetime) -> tuple[TicketPlan, list[Event]]:
+    """The ticket's plan, and the notifications it makes: of what the rules and clocks did,
+    and of what people did since the last sweep.  A sweep that tells of those alone also
+    records itself in the ticket (``checked``), so no later sweep tells of them again."""
+    ticket_plan = plan(ticket, config, now)
+    if ticket_plan.note is not None:
+        return ticket_plan, []
+    events = notify_events(config, ticket, ticket_plan, now)
+    if events and not ticket_plan.change:
+        mark = marked_swept(ticket, config, now)
+        if mark:
+            ticket_plan.change = mark
+            ticket_plan.ticket = lifecycle.applied(ticket_plan.ticket, mark)
+    return ticket_plan, events
 
 
 def _finish(
@@ -755,8 +779,7 @@ def _finish(
                         if tries == REWRITE_TRIES:
                             return _left(doc.ticket.id, "it kept changing while the sweep wrote it")
                         doc = catalog.reread(record)  # changed since it was read: as it is now
-                        ticket_plan = plan(doc.ticket, catalog.config, now)
-                        events = notify_events(catalog.config, doc.ticket, ticket_plan)
+                        ticket_plan, events = _planned(catalog.config, doc.ticket, now)
                         new = (
                             document.changed(doc, ticket_plan.change) if ticket_plan.change else doc
                         )
@@ -796,8 +819,13 @@ def _finish(
     return outcome
 
 
-def notify_events(config: Config, before: Ticket, ticket_plan: TicketPlan) -> list[Event]:
-    """The notifications a sweep's plan makes (none without a `notify:` section)."""
+def notify_events(
+    config: Config, before: Ticket, ticket_plan: TicketPlan, now: dt.datetime
+) -> list[Event]:
+    """The notifications a sweep's plan makes (none without a `notify:` section): of what
+    its rules and clocks did, and of what people did since the ticket's last sweep (an
+    escalation, an assignment, a reopening, a low CSAT, a new ticket…: the same events, and
+    ids, their command makes with ``--notify``, which the outbox then has already)."""
     notify = config.notify
     if notify is None:
         return []
@@ -807,15 +835,23 @@ def notify_events(config: Config, before: Ticket, ticket_plan: TicketPlan) -> li
         if rule.name in ticket_plan.fired and rule.name in memory:
             for target in rule_targets(rule.actions):
                 fired[rule.name] = (memory[rule.name], target)
-    return events_of(
+    leads = {key: team.lead for key, team in config.teams.items()}
+    deadline = ticket_plan.sla.next_due()
+    lines, escalations, created = by_people_since_swept(before, now)
+    made = []
+    if lines:
+        people = Change(activity=lines, escalations=escalations)
+        made = events_of(None if created else before, ticket_plan.ticket, people, notify, leads,
+                         config.priorities, {}, deadline)  # fmt: skip
+    return made + events_of(
         before,
         ticket_plan.ticket,
         ticket_plan.change,
         notify,
-        {key: team.lead for key, team in config.teams.items()},
+        leads,
         config.priorities,
         fired,
-        ticket_plan.sla.next_due(),
+        deadline,
     )
 
 

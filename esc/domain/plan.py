@@ -497,6 +497,38 @@ class _Hashed:
         return isinstance(other, _Hashed) and self.hash == other.hash and self.value == other.value
 
 
+def by_people_since_swept(
+    ticket: Ticket, now: dt.datetime
+) -> tuple[tuple[Activity, ...], tuple[Escalation, ...], bool]:
+    """What people (not esc, not a rule) did to ``ticket`` after its last sweep (all of it,
+    if it was never swept), up to ``now``: their activity lines, their escalations, and
+    whether the ticket was created then.  A sweep tells people of these (an assignment, an
+    escalation, a reopening…): their command may have sent nothing (no ``--notify``)."""
+    since = _checked(ticket)
+    if since is None:
+        since = ticket.created - _MICROSECOND
+    lines = tuple(a for a in ticket.activity if since < a.at <= now and _by_person(a.by))
+    escalations = tuple(
+        e for e in ticket.escalations if since < e.at <= now and _by_person(e.by)
+    )
+    return lines, escalations, since < ticket.created <= now
+
+
+def _by_person(actor: str) -> bool:
+    return actor != SWEEPER and not actor.startswith("rule:")
+
+
+def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
+    """The change that records a sweep at ``now`` in the ticket's ``sla:`` block (its
+    ``checked``), for a sweep that changes nothing else but told people of what they did:
+    the next sweep, here or in another clone, finds it told.  Empty without a block."""
+    stored = ticket.extra.get("sla")
+    if not isinstance(stored, Mapping):
+        return Change()
+    sets = {"sla": {**_without(stored, "rules"), "checked": now, "rules": sweep_version(config)}}
+    return Change(sets=sets)
+
+
 def _checked(ticket: Ticket) -> dt.datetime | None:
     """When a sweep last wrote this ticket (the ``checked`` time of its ``sla`` block)."""
     stored = ticket.extra.get("sla")

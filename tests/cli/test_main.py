@@ -1545,7 +1545,7 @@ def test_a_value_outside_its_choices_is_a_usage_error(
     [
         ("create", {"ESC_NOW": "yesterday"}, "--now 'yesterday' is not an ISO-8601 timestamp"),
         ("create", {"ESC_LOCK_TIMEOUT": "soon"}, "ESC_LOCK_TIMEOUT='soon'"),
-        ("sweep", {"ESC_LOCK_TIMEOUT": "soon"}, "'soon' is not a valid float"),
+        ("sweep", {"ESC_LOCK_TIMEOUT": "soon"}, "'soon': give a number of seconds, 0 or more"),
         ("sweep", {"ESC_JOBS": "many"}, "'many' is not a valid integer"),
     ],
 )

@@ -333,8 +333,8 @@ def test_a_command_given_notify_sends_what_its_change_makes(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
     # A person's escalation with --notify reaches the team it lands on at once; without
-    # --notify nothing is sent (the change is still made, and no sweep sends it later:
-    # a sweep notifies what it changes).
+    # --notify the command sends nothing, and the next sweep sends it (not the one sent
+    # already: the same event id is in the outbox), and no later sweep again.
     (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
     ticket = make(esc)
     result = esc("escalate", ticket, "--to", "engineering", "--reason", "a bug", "--notify",
@@ -346,3 +346,41 @@ def test_a_command_given_notify_sends_what_its_change_makes(
     esc.ok("escalate", ticket, "--priority", "urgent", "--reason", "outage",
            now="2026-11-20T09:50:00+01:00")  # fmt: skip
     assert len(hook.posts) == 1
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:55:00+01:00")
+    sent = [text for _, text in hook.messages()]
+    assert sum("escalated support → engineering (functional)" in t for t in sent) == 1
+    assert sum("priority escalated normal → urgent by alice" in t for t in sent) == 1, sent
+    count = len(hook.posts)
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:05:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:06:00+01:00")
+    later = [text for _, text in hook.messages()[count:]]
+    assert not any("escalated" in t for t in later), later
+
+
+def test_a_sweep_tells_of_what_people_did_without_notify(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`esc assign` and `esc reopen` without --notify: the next sweep sends their events,
+    once; a clone that pulls the sweep's commit finds them told (`checked` moved on)."""
+    rules = RULES_LEVELS + NOTIFY.replace(
+        "  teams:", '    dan-chat: "json://127.0.0.1:${HOOK_PORT}/dan"\n  teams:'
+    ) + "  people:\n    dan: dan-chat\n"
+    (workspace / "rules.yaml").write_text(rules)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    start = len(hook.posts)
+    esc.ok("escalate", ticket, "--to", "engineering", "--reason", "a bug",
+           now="2026-11-20T09:10:00+01:00")  # fmt: skip
+    esc.ok("assign", ticket, "dan", now="2026-11-20T09:20:00+01:00")
+    assert len(hook.posts) == start  # (no --notify: the commands sent nothing)
+    before = (workspace / "tickets" / f"{ticket}.md").read_text()
+    out = esc.ok("sweep", "--no-report", "--json", now="2026-11-20T09:30:00+01:00")
+    sent = hook.messages()[start:]
+    assert ("/eng", ) == tuple({p for p, t in sent if "escalated support → engineering" in t})
+    assert [p for p, t in sent if "assigned to dan" in t] == ["/dan"]
+    assert json.loads(out)["changed"] == [f"tickets/{ticket}.md"]  # (checked moved on)
+    after = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "checked: 2026-11-20T09:30:00+01:00" in after and after != before
+    count = len(hook.posts)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:40:00+01:00")
+    assert len(hook.posts) == count  # told once
