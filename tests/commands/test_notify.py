@@ -376,7 +376,7 @@ def test_a_sweep_tells_of_what_people_did_without_notify(
     before = (workspace / "tickets" / f"{ticket}.md").read_text()
     out = esc.ok("sweep", "--no-report", "--json", now="2026-11-20T09:30:00+01:00")
     sent = hook.messages()[start:]
-    assert ("/eng", ) == tuple({p for p, t in sent if "escalated support → engineering" in t})
+    assert {p for p, t in sent if "escalated support → engineering" in t} == {"/eng"}
     assert [p for p, t in sent if "assigned to dan" in t] == ["/dan"]
     assert json.loads(out)["changed"] == [f"tickets/{ticket}.md"]  # (checked moved on)
     after = (workspace / "tickets" / f"{ticket}.md").read_text()
