@@ -582,19 +582,37 @@ def _routing(
         if not isinstance(item, CommentedMap) or "team" not in item:
             reader.add(where, f"routing[{i}] must be a mapping with `when` and `team`")
             continue
+        unknown = [k for k in item if k not in ROUTING_KEYS]
+        if unknown:
+            key = str(unknown[0])
+            reader.add(line_of(item, unknown[0]), f"routing[{i}]: "
+                       f"{unknown_choice('key', key, ROUTING_KEYS)}")  # fmt: skip
+            continue
         team = item["team"]
         if teams and team not in teams:  # (no teams: teams.yaml is broken, its own finding)
             reader.add(
                 line_of(item, "team"), f"routing[{i}]: {unknown_choice('team', team, tuple(teams))}"
             )
             continue
+        category = item.get("category")
+        if category is not None and (
+            not isinstance(category, str)
+            or (words.categories is not None and category not in words.categories)
+        ):
+            choices = tuple(words.categories or ())
+            reader.add(line_of(item, "category"), f"routing[{i}]: "
+                       f"{unknown_choice('category', str(category), choices)}")  # fmt: skip
+            continue
         try:
             condition = compile_condition(item.get("when"), words, path=f"routing[{i}].when")
         except ConditionError as exc:
             reader.add(line_at(item, ("when", *exc.location)), str(exc))
             continue
-        routes.append(Route(condition, str(team)))
+        routes.append(Route(condition, str(team), category))
     return tuple(routes)
+
+
+ROUTING_KEYS = ("when", "team", "category")
 
 
 def build_config(

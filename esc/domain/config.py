@@ -75,6 +75,7 @@ class Team:
 class Route:
     when: Condition
     team: str
+    category: str | None = None  # given to a ticket that has none (an e-mail's, say)
 
 
 @immutable

@@ -33,7 +33,13 @@ from esc.domain.model import (
     with_requests,
 )
 from esc.domain.records import immutable
-from esc.domain.routing import facts_for, priority_from_matrix, route, ticket_fields
+from esc.domain.routing import (
+    facts_for,
+    priority_from_matrix,
+    route,
+    routed_category,
+    ticket_fields,
+)
 from esc.domain.timestamps import format_timestamp
 
 
@@ -162,10 +168,15 @@ def create(
         raise BadInput(f"{clash[0]} is a field of its own, not an extra one")
     front.update(intake.extra)
     fields = dict(front, level=None)
-    team, why = route(config, facts_for(fields, intake.description, now))
+    facts = facts_for(fields, intake.description, now)
+    team, why = route(config, facts)
     front["team"] = team
     via = f" via {intake.channel}" if intake.channel else ""
     note = f"{front['priority']} priority{via}, routed to {team} ({why})"
+    category = routed_category(config, facts) if front.get("category") is None else None
+    if category is not None:  # (a category given with the ticket is kept)
+        front["category"] = category
+        note += f", category {category}"
     return front, [Activity(now, actor, event="created", note=note)]
 
 

@@ -70,6 +70,14 @@ def priority_from_matrix(config: Config, impact: str | None, urgency: str | None
     return row[urgency]
 
 
+def routed_category(config: Config, facts: Facts) -> str | None:
+    """The category the first routing rule that matches gives, if it gives one."""
+    for rule in config.routing:
+        if rule.when.matches(facts):
+            return rule.category
+    return None
+
+
 def route(config: Config, facts: Facts) -> tuple[str, str]:
     """The team for a ticket and why: routing rules, then `handles`, then intake."""
     for n, rule in enumerate(config.routing):

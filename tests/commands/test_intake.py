@@ -65,6 +65,32 @@ def test_a_new_message_makes_a_routed_ticket_with_its_attachment(
     assert esc.ok("intake", "--maildir", str(box)).strip() == "0 messages"
 
 
+def test_a_routing_rule_gives_an_e_mail_its_category_and_team(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Issue 17: "team and category from routing rules" (matching the subject and body); a
+    category the ticket came with is kept."""
+    rules = workspace / "rules.yaml"
+    routing = "  - when: {body: /refund/i}\n    team: management\n    category: refund\n"
+    rules.write_text(rules.read_text(encoding="utf-8").replace(
+        "  - when: {category: outage}\n", routing + "  - when: {category: outage}\n"
+    ), encoding="utf-8")  # fmt: skip
+    assert esc("validate").code == 0, esc("validate").out
+    message = corpus.message(subject="Money back", text="I want a refund for order 42.")
+    esc.ok("intake", "--eml", "-", input=message.decode())
+    ticket = shown(esc, only_ticket(workspace))
+    assert (ticket["team"], ticket["category"]) == ("management", "refund")
+    given = json.dumps({"title": "Refund?", "body": "refund", "category": "billing"})
+    out = esc.ok("intake", "--json", "-", input=given)
+    made = out.split("new ticket ")[1].split(",")[0]
+    assert shown(esc, made)["category"] == "billing"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("    category: refund\n",
+                                                              "    categry: refund\n"))
+    bad = esc("validate")
+    assert bad.code == 1
+    assert "routing[0]: unknown key 'categry' (did you mean 'category'?)" in bad.out
+
+
 def test_html_only_iso_8859_1_quoted_printable_and_base64(esc: Esc, workspace: Path) -> None:
     html = corpus.message(
         subject="Rechnung für Café",
