@@ -248,12 +248,14 @@ def _junit(outcome: CheckOutcome) -> str:
 def upcoming_breaches(
     items: Sequence[tuple[Ticket, Sla]], now: dt.datetime, within: dt.timedelta
 ) -> list[tuple[Ticket, Clock]]:
-    """Running clocks of active tickets whose deadline falls in (now, now + within]."""
+    """The active tickets with a running clock whose deadline falls in (now, now + within],
+    each once, with the first such clock (the breach that comes first)."""
     rows = []
+    end = now + within
     for ticket, sla in items:
         if not ticket.active:
             continue
-        for clock in sla.clocks:
-            if clock.running and clock.due is not None and now < clock.due <= now + within:
-                rows.append((ticket, clock))
+        due = [c for c in sla.clocks if c.running and c.due is not None and now < c.due <= end]
+        if due:
+            rows.append((ticket, min(due, key=lambda clock: clock.due or now)))
     return sorted(rows, key=lambda row: (row[1].due or now, row[0].id))

@@ -214,3 +214,15 @@ def test_check_changed_since_a_bad_ref(esc: Esc, workspace: Path, ref: str, mess
     subprocess.run(["git", "init", "-q"], cwd=workspace, check=True)
     result = esc("check", f"--changed-since={ref}")
     assert (result.code, result.out, result.err) == (2, "", message)
+
+
+def test_upcoming_lists_a_ticket_once_with_its_first_breach(esc: Esc) -> None:
+    """An urgent ticket's first response (30m) and resolution (4h) both fall within 8h:
+    one row, the first response's."""
+    made = esc.ok("create", "--title", "Checkout down", "--category", "outage",
+                  "--priority", "urgent", now="2026-11-23T10:00:00+01:00").strip()  # fmt: skip
+    rows = json.loads(esc.ok("upcoming", "--within", "8h", "--json",
+                             now="2026-11-23T10:05:00+01:00"))  # fmt: skip
+    assert [(r["id"], r["metric"]) for r in rows] == [(made, "first_response")]
+    text = esc.ok("upcoming", "--within", "8h", now="2026-11-23T10:05:00+01:00")
+    assert len(text.splitlines()) == 1 and text.startswith(f"{made}  in 25m")
