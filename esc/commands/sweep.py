@@ -777,7 +777,8 @@ def _finish(
                             catalog.written(record, text, written, new)
                             break
                         if tries == REWRITE_TRIES:
-                            return _left(doc.ticket.id, "it kept changing while the sweep wrote it")
+                            left = _left(doc.ticket.id, "it kept changing while the sweep wrote it")
+                            return _alerts(left, ticket_plan.sla, ticket_plan.ticket.active)
                         doc = catalog.reread(record)  # changed since it was read: as it is now
                         ticket_plan, events = _planned(catalog.config, doc.ticket, now)
                         new = (
@@ -786,8 +787,9 @@ def _finish(
                         text = new.text
                         if text == doc.text:
                             break
-            except LockTimeout as exc:
-                return _left(doc.ticket.id, str(exc))
+            except LockTimeout as exc:  # (still counted: overdue or in warning as it stands)
+                left = _left(doc.ticket.id, str(exc))
+                return _alerts(left, ticket_plan.sla, ticket_plan.ticket.active)
             except FileNotFoundError:
                 return RecordOutcome(note=f"{doc.ticket.id}: removed while the sweep read it")
             except ParseError as exc:  # (it changed while the sweep read it)

@@ -284,6 +284,11 @@ def test_a_ticket_being_written_makes_others_wait_then_give_up_clearly(workspace
         assert f"  {busy}: left as it is for the next sweep: {busy} is being changed" in swept.out
         assert (workspace / "tickets" / f"{busy}.md").read_bytes() == before
         assert " · esc · sla." in (workspace / "tickets" / f"{free}.md").read_text()
+        # the busy ticket still counts, overdue as check finds it
+        again = esc("sweep", "--no-report", "--json", "--lock-timeout", "0.2", now=LATER)
+        overdue = json.loads(esc("check", "--format", "json", now=LATER).out)["tickets"]
+        assert busy in {t["id"] for t in overdue}
+        assert set(json.loads(again.out)["overdue"]) == {t["id"] for t in overdue}
     finally:
         holder.communicate("")
     assert "1 changed" in esc.ok("sweep", "--no-report", now=LATER)  # the busy one, now
