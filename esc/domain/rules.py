@@ -17,6 +17,7 @@ from esc.domain.conditions import (
     Vocabulary,
     compile_condition,
 )
+from esc.domain.model import tag_problem
 from esc.domain.records import immutable
 from esc.domain.sla import PolicyError, parse_working_duration
 
@@ -107,6 +108,26 @@ def _check_action(
             raise RuleError(f"{where}: {unknown_choice('team', value, tuple(teams))}", "then")
     elif not isinstance(value, str) or not value.strip():
         raise RuleError(f"{where}: needs a text value", "then")
+    elif action == "assign" and value != "lead" and teams:
+        people = _people(teams)
+        if value not in people:  # (`esc assign` needs --force for one; a rule cannot)
+            choices = ("lead", *sorted(people))
+            raise RuleError(f"{where}: {unknown_choice('person', value, choices)}", "then")
+    elif action == "tag":
+        problem = tag_problem(value)
+        if problem is not None:
+            raise RuleError(f"{where}: {problem}", "then")
+
+
+def _people(teams: Mapping[str, object]) -> set[str]:
+    """Everyone teams.yaml names: each team's members and lead."""
+    people: set[str] = set()
+    for team in teams.values():
+        people.update(str(m) for m in getattr(team, "members", ()) or ())
+        lead = getattr(team, "lead", None)
+        if lead:
+            people.add(str(lead))
+    return people
 
 
 def loop_findings(rules: Sequence[Rule]) -> list[tuple[int, str]]:

@@ -117,6 +117,17 @@ def test_parse_rule(teams: dict[str, Team]) -> None:
             "then",
         ),
         (
+            {"name": "a", "then": {"assign": "zed"}},
+            "rule a: assign: unknown person 'zed'; choose from lead, alice, bob, carol, dan, "
+            "erin, frank",
+            "then",
+        ),
+        (
+            {"name": "a", "then": {"tag": "a,b"}},
+            "rule a: tag: tag 'a,b' has a comma; a tag is a word (exports join tags with commas)",
+            "then",
+        ),
+        (
             {"name": "a", "then": {"escalate": {"to": "legal"}}},
             "rule a: escalate: unknown team 'legal'; choose from support, engineering, management",
             "then",
