@@ -62,6 +62,7 @@ MAX_IDLE_DAYS = 400
 MAX_HORIZON = dt.timedelta(days=3653)
 
 _ONE_DAY = dt.timedelta(days=1)
+_MINUTE_US = 60_000_000  # microseconds in a minute
 _ZERO = dt.timedelta(0)
 _DAY_CACHE_LIMIT = 8192
 
@@ -148,16 +149,33 @@ class Calendar:
         first, sums = self._first, self._sums
         while index >= len(sums):  # add the day before first + len(sums)
             last = first[0] + dt.timedelta(days=len(sums) - 1)
-            sums.append(sums[-1] + _day_length(self.day_spans(last)))
+            sums.append(sums[-1] + self._length(last))
         if index < 0:  # prepend the days from first + index to first - 1
             earlier, day, total = [], first[0], sums[0]
             for _ in range(-index):
                 day -= _ONE_DAY
-                total -= _day_length(self.day_spans(day))
+                total -= self._length(day)
                 earlier.append(total)
             earlier.reverse()
             sums[:0] = earlier
             first[0] = day
+
+    def _length(self, day: dt.date) -> int:
+        """Working microseconds of local date ``day``: its ranges' minutes when the zone's
+        offset is the same at its start and at its end (no clock change that day), else
+        its UTC spans measured.  (The sums may span centuries: a cache of 2026 asked about
+        2400 sums 137,000 days, and converting each range to UTC took 9 s of them.)"""
+        spans = self._days.get(day)
+        if spans is not None:
+            return _day_length(spans)
+        ranges = self.local_ranges(day)
+        if not ranges:
+            return 0
+        tz = self.tz
+        midnight = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+        if tz.utcoffset(midnight) == tz.utcoffset(midnight + _ONE_DAY):
+            return sum(end - start for start, end in ranges) * _MINUTE_US
+        return _day_length(self.day_spans(day))
 
     def day_reaching(self, goal: int, day: dt.date) -> dt.date | None:
         """The first local date from ``day`` by whose end ``goal`` (a running sum) is

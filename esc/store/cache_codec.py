@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from esc.domain.calendar import Calendar
+from esc.domain.calendar import MAX_HORIZON, Calendar
 from esc.domain.config import Config
 from esc.domain.model import Entry, Escalation, Request, Ticket
 from esc.domain.sla import Clock, Policy, Sla, clock_state, counted_time, next_index
@@ -413,7 +413,8 @@ def plain_sla_at(
             if count:
                 start_at = _req(start)
                 intervals = tuple((_req(a), _req(b)) for a, b in paused)
-                used = counted_time(policy.calendar, start_at, now, intervals)
+                end = min(now, start_at + MAX_HORIZON)  # (as sla.compute counts: 10 years)
+                used = counted_time(policy.calendar, start_at, end, intervals)
             else:
                 used = dt.timedelta(seconds=used_s)
             if due is not None and moment >= due[0]:
@@ -434,7 +435,8 @@ def _clock_at(data: Sequence[Any], cal: Calendar, now: dt.datetime, count: bool)
     assert start_at is not None
     intervals = tuple((_req(a), _req(b)) for a, b in paused) if paused else ()
     if stop_at is None and not pausing:  # (stopped and paused clocks stand still)
-        used = counted_time(cal, start_at, now, intervals) if count else _span(used_s)
+        end = min(now, start_at + MAX_HORIZON)  # (as sla.compute counts: at most 10 years)
+        used = counted_time(cal, start_at, end, intervals) if count else _span(used_s)
         state = clock_state(now, False, True, False, due_at, warn_at)
     else:
         used = _span(used_s)

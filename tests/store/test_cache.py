@@ -461,3 +461,19 @@ def test_validate_leaves_a_row_another_command_rewrote_meanwhile(
     assert rows(workspace) == before
     _restamp(store, {name: (st, cache.entries[name].digest, 1, b"found clean")})
     assert rows(workspace)[name][4:] == (b"found clean", 1)
+
+
+def test_a_far_now_reads_the_cache_as_a_cold_run_computes(demo: Path) -> None:
+    """A clock counts working time over its first 10 years at most, from the cache too: the
+    kept clocks of 2026 asked about 2046 give what a run without the cache gives (they
+    counted every working day between, and at 8999 that took minutes)."""
+    import shutil
+
+    esc = Esc(demo, now="2026-11-27T11:30:00+01:00")
+    esc.ok("list")
+    far = "2046-12-31T23:00:00+00:00"
+    commands = (("list", "--json"), ("check", "--format", "json"))
+    warm = [esc(*command, now=far).out for command in commands]
+    shutil.rmtree(demo / ".esc-cache")
+    cold = [esc(*command, now=far).out for command in commands]
+    assert warm == cold and '"used"' in cold[1]
