@@ -924,6 +924,7 @@ class SweepOutcome:
     attempts: int = 1
     delivery: Delivery | None = None  # what was sent now (None: nothing was due)
     report_error: str | None = None  # why the reports were not rendered (a template, say)
+    git_error: str | None = None  # why the commit or the push failed (the tickets are written)
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
 
 
@@ -947,7 +948,8 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome = _sweep_once(workspace, now, options)
         else:
             outcome = _sweep_and_push(workspace, now, options)
-        if options.notify:  # (after the tickets are written: a failed send undoes nothing)
+        if options.notify and outcome.git_error is None:  # (after the tickets are written
+            # and pushed: a failed send undoes nothing; a failed push sends nothing yet)
             outcome.delivery = deliver(Outbox(workspace.root), workspace.config().notify, now)
         return outcome
 
@@ -980,7 +982,10 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
         catalog.save()
     if guard is not None:
         outcome.journalled = guard.before
-        _commit(workspace, result, outcome, guard, folder)
+        try:
+            _commit(workspace, result, outcome, guard, folder)
+        except EscError as exc:  # (the tickets are written: what the sweep did is still told;
+            outcome.git_error = f"esc: {exc}"  # the next --commit sweep commits them)
     return outcome
 
 
@@ -1171,10 +1176,17 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
     for _ in range(options.push_attempts):
         outcome = _sweep_once(workspace, now, options)
         done.append(outcome)
+        if outcome.git_error is not None:
+            return outcome
         if outcome.commit is not None:
             keys.append(git.commit_key(root, outcome.commit))
         ahead = git.unpushed(root, options.remote, branch)
-        if git.push(root, options.remote, branch):
+        try:
+            pushed = git.push(root, options.remote, branch)
+        except EscError as exc:  # (the commit stays: the next --push sweep pushes it)
+            outcome.git_error = f"esc: {exc}"
+            return outcome
+        if pushed:
             outcome = _pushed(root, done, keys, ahead)
             outcome.pushed_to = f"{options.remote}/{branch}"
             return outcome
@@ -1274,6 +1286,9 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     if outcome.report_error is not None:
         output.notes.append(outcome.report_error)
         output.code = 1
+    if outcome.git_error is not None:
+        output.notes.append(outcome.git_error)
+        output.code = 1
     if as_json:
         output.data = sweep_json(outcome)
     else:
@@ -1363,6 +1378,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "fired": {p.ticket_id: p.fired for p in result.plans if p.fired},
         "skipped": result.skipped,
         "broken": [str(b) for b in result.broken] + result.invalid,
+        "git_error": outcome.git_error,
         "notes": result.notes,
         "behind": result.behind,
         "commit": outcome.commit,

@@ -421,8 +421,11 @@ def test_a_failed_commit_strands_nothing(
     git(workspace, "config", "--global", "user.useConfigOnly", "true")  # no guessed identity
 
     result = esc("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
-    assert (result.code, result.out) == (1, "")
-    assert result.err == (
+    assert result.code == 1
+    # what the sweep did is still told (it is written), then why it is not committed
+    assert result.out.startswith("1 tickets seen, 1 changed;")
+    assert f"  {ticket}: support → engineering (rule:breached-goes-up)\n" in result.out
+    assert result.err.endswith(
         'esc: no git identity to commit as (git config user.name "esc sweep" && git config '
         "user.email esc-sweep@example.com); the sweep's changes to 1 ticket are kept, and the "
         "next --commit sweep commits them\n"
@@ -630,10 +633,13 @@ def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(
 
     remote = with_remote(workspace, tmp_path)
     git(workspace, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
-    result = esc("sweep", "--push", now="2026-11-20T13:30:00+01:00")
+    result = esc("sweep", "--push", "--json", now="2026-11-20T13:30:00+01:00")
     assert result.code == 1
-    assert result.err.startswith("esc: git push to origin/main failed: ")
-    assert "gone.git" in result.err and result.err.count("\n") == 1
+    last = result.err.splitlines()[-1]
+    assert last.startswith("esc: git push to origin/main failed: ") and "gone.git" in last
+    data = json.loads(result.out)  # (what the sweep did and committed is still told)
+    assert data["changed"] == [f"tickets/{ticket}.md"] and data["pushed"] is False
+    assert data["git_error"] == last
     committed = git(workspace, "rev-parse", "HEAD").strip()
     assert git(workspace, "log", "-1", "--format=%s") == "esc sweep: 1 ticket updated\n"
 
