@@ -102,11 +102,20 @@ def customer_message(mail: Outgoing, target: str, now: dt.datetime) -> Message:
 
 
 class Outbox:
+    """The messages to send, one file each in ``.esc-cache/outbox/``; once sent, a message
+    moves to ``outbox/sent/``, where it is only ever looked up by its key (is this event
+    for this target sent?), never read: the messages to send are read on every sweep,
+    check and doctor, and a year of sent ones made those slow."""
+
     def __init__(self, root: Path) -> None:
         self.folder = root / OUTBOX_DIR
+        self.sent_folder = self.folder / "sent"
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
+
+    def sent_path(self, key: str) -> Path:
+        return self.sent_folder / f"{key}.json"
 
     def queue(self, messages: Sequence[Message]) -> list[str]:
         """Keep each message not kept yet (one already there, pending or sent, stays as it
@@ -114,7 +123,7 @@ class Outbox:
         new: list[str] = []
         for message in messages:
             path = self.path(message.key)
-            if path.exists():
+            if path.exists() or self.sent_path(message.key).exists():
                 continue
             self.folder.mkdir(parents=True, exist_ok=True)
             try:
@@ -136,17 +145,31 @@ class Outbox:
                 self.path(message.key).unlink(missing_ok=True)
 
     def save(self, message: Message) -> None:
-        atomic_write(self.path(message.key), _dump(message))
+        """Keep ``message`` as it now is: a sent one moves to ``sent/`` (written there
+        first: a crash in between leaves it in both, and :meth:`all` moves it then)."""
+        if message.status != "sent":
+            atomic_write(self.path(message.key), _dump(message))
+            return
+        self.sent_folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.sent_path(message.key), _dump(message))
+        self.path(message.key).unlink(missing_ok=True)
 
     def all(self) -> list[Message]:
+        """The messages not sent yet (a sent one found here, as an older esc kept it, is
+        moved to ``sent/``)."""
         if not self.folder.is_dir():
             return []
         out = []
         for path in sorted(self.folder.glob("*.json")):
             try:
-                out.append(Message.from_json(json.loads(path.read_text(encoding="utf-8"))))
+                message = Message.from_json(json.loads(path.read_text(encoding="utf-8")))
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # (a torn or foreign file: atomic writes leave none)
+            if message.status == "sent":
+                self.sent_folder.mkdir(parents=True, exist_ok=True)
+                os.replace(path, self.sent_path(message.key))
+                continue
+            out.append(message)
         return sorted(out, key=lambda m: (m.queued, m.key))
 
     def due(self, now: dt.datetime) -> list[Message]:

@@ -303,7 +303,9 @@ def test_a_sweep_killed_while_sending_loses_nothing(esc: Esc, workspace: Path, h
     out = esc.ok("sweep", now="2026-11-20T10:31:00+01:00")
     assert "notified: 1 message sent" in out
     assert [p for p, _ in hook.messages()][-1] == "/support"
-    sent = [json.loads(p.read_text()) for p in (workspace / ".esc-cache/outbox").glob("*.json")]
+    outbox = workspace / ".esc-cache/outbox"
+    assert list(outbox.glob("*.json")) == []  # (what is still to send: nothing)
+    sent = [json.loads(p.read_text()) for p in (outbox / "sent").glob("*.json")]
     assert [m["status"] for m in sent] == ["sent"]
 
 

@@ -32,3 +32,24 @@ def test_a_customer_message_keeps_its_address_and_headers(tmp_path: Path) -> Non
         {"In-Reply-To": "<m1@x>"},
         "reply",
     )
+
+
+def test_a_sent_message_is_kept_aside_and_never_queued_again(tmp_path: Path) -> None:
+    """Sent: moved to outbox/sent/ (what every sweep, check and doctor reads is what is
+    still to send); made again, it is not queued again. One an older esc left sent among
+    the pending is moved there when read."""
+    import dataclasses
+    import json
+
+    mail = Outgoing("e1", "T-abcd", "reply", "jane@x.example", "Re: [T-abcd] x", "Done\n", {})
+    outbox = Outbox(tmp_path)
+    outbox.queue([customer_message(mail, "customers", NOW)])
+    (message,) = outbox.all()
+    outbox.save(dataclasses.replace(message, status="sent", sent=NOW))
+    assert outbox.all() == []
+    assert json.loads(outbox.sent_path("e1-customers").read_text())["status"] == "sent"
+    assert outbox.queue([customer_message(mail, "customers", NOW)]) == []
+    older = dataclasses.replace(message, event="e2", status="sent", sent=NOW)
+    outbox.path(older.key).write_text(json.dumps(older.as_json()))
+    assert outbox.all() == [] and outbox.sent_path("e2-customers").exists()
+    assert not outbox.path("e2-customers").exists()
