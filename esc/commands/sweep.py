@@ -45,7 +45,7 @@ from esc.store.atomic import (
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog, Record
 from esc.store.lock import LockTimeout
-from esc.store.outbox import Delivery, Outbox, deliver, messages_of
+from esc.store.outbox import Delivery, Message, Outbox, deliver, messages_of
 from esc.store.pending import Pending
 from esc.store.workspace import (
     CACHE_DIR,
@@ -925,13 +925,17 @@ class SweepOutcome:
     delivery: Delivery | None = None  # what was sent now (None: nothing was due)
     report_error: str | None = None  # why the reports were not rendered (a template, say)
     git_error: str | None = None  # why the commit or the push failed (the tickets are written)
+    retries: list[Message] = field(default_factory=list)  # --dry-run: what is due to be resent
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
 
 
 def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
     """One sweep as cron runs it: locked, then swept, reported, committed and pushed."""
     if options.dry_run:
-        return _sweep_once(workspace, now, options)
+        outcome = _sweep_once(workspace, now, options)
+        if options.notify:  # (what a real sweep would send again: failed before, due now)
+            outcome.retries = Outbox(workspace.root).due(now)
+        return outcome
     if options.push:  # (values that reach git: never as an option)
         git.check_remote(options.remote)
         if options.branch is not None:
@@ -1331,6 +1335,7 @@ def sweep_text(outcome: SweepOutcome) -> str:
     if dry_run:
         lines += [f"  would write {p}" for p in result.changed + reports]
         lines += [f"  would notify {t}: {e.subject()}" for e in result.events for t in e.targets]
+        lines += [f"  would retry {m.target}: {m.title}" for m in outcome.retries]
     elif reports:
         lines.append(f"rendered {', '.join(reports)}")
     if outcome.earlier:
@@ -1397,6 +1402,17 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
                 "subject": e.subject(),
             }
             for e in result.events
+        ],
+        "retries": [
+            {
+                "event": m.event,
+                "id": m.ticket_id,
+                "kind": m.kind,
+                "target": m.target,
+                "subject": m.title,
+                "attempts": m.attempts,
+            }
+            for m in outcome.retries
         ],
         "sent": [m.key for m in outcome.delivery.sent] if outcome.delivery else [],
         "send_failed": [m.key for m in outcome.delivery.failed] if outcome.delivery else [],

@@ -126,6 +126,12 @@ def test_after_five_failures_check_and_doctor_say_so(esc: Esc, workspace: Path, 
     hook.fail = True
     for now in ("09:30", "11:30", "12:00", "13:00", "15:00", "16:30"):
         esc.ok("sweep", now=f"2026-11-20T{now}:00+01:00")
+    # a dry run lists what a sweep now would send again (it failed before and is due)
+    dry = esc.ok("sweep", "--dry-run", now="2026-11-20T23:00:00+01:00")
+    assert "  would retry eng-chat: [esc] T-" in dry
+    retries = json.loads(esc.ok("sweep", "--dry-run", "--json", now="2026-11-20T23:00:00+01:00"))
+    assert {r["target"] for r in retries["retries"]} >= {"eng-chat"}
+    assert all(r["attempts"] == 5 for r in retries["retries"] if r["target"] == "eng-chat")
     check = esc("check", now="2026-11-20T16:30:00+01:00")
     assert check.code == 1
     assert "notification escalated of T-" in check.err and "failed 5 times" in check.err
