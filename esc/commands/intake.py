@@ -276,15 +276,8 @@ def _save_attachments(
     root = run.session.workspace.root
     paths: list[str] = []
     lines: list[str] = []
-    used: set[str] = set()
-    for attachment in attachments:
-        name = attachment.name
-        n = 1
-        while name in used or (root / ATTACHMENTS_DIR / ticket_id / name).exists():
-            n += 1
-            stem, dot, ext = attachment.name.rpartition(".")
-            name = f"{stem}-{n}.{ext}" if dot and stem else f"{attachment.name}-{n}"
-        used.add(name)
+    folder = root / ATTACHMENTS_DIR / ticket_id
+    for attachment, name in zip(attachments, _names(attachments, folder), strict=True):
         if attachment.too_big:
             lines.append(_listed(attachment, name, run.options.attachment_limit))
             continue
@@ -296,6 +289,23 @@ def _save_attachments(
         paths.append(relpath)
         lines.append(relpath)
     return paths, lines
+
+
+def _names(attachments: list[store.Attachment], folder: Path | None) -> list[str]:
+    """Each attachment's file name: its own, or with ``-2``, ``-3``… when an earlier one
+    (or a file in ``folder``) has it."""
+    used: set[str] = set()
+    names = []
+    for attachment in attachments:
+        name = attachment.name
+        n = 1
+        while name in used or (folder is not None and (folder / name).exists()):
+            n += 1
+            stem, dot, ext = attachment.name.rpartition(".")
+            name = f"{stem}-{n}.{ext}" if dot and stem else f"{attachment.name}-{n}"
+        used.add(name)
+        names.append(name)
+    return names
 
 
 def _listed(attachment: store.Attachment, name: str, limit: int) -> str:
@@ -321,8 +331,10 @@ def _new_ticket(
         intake = mails.intake_for(mail, paths, follows)
         return lifecycle.create(intake, ticket_id, config, created, ACTOR)
 
-    if attachments:
-        names = [_listed(a, a.name, run.options.attachment_limit) for a in attachments]
+    if attachments:  # (by the names they are saved under: a new ticket's folder is empty)
+        limit = run.options.attachment_limit
+        names = [_listed(a, n, limit) for a, n in zip(attachments, _names(attachments, None),
+                                                       strict=True)]  # fmt: skip
         description = mails.with_attachments(description, names)
     ticket = session.workspace.create(build, description)
     run.journal.wrote(run.journal.ticket_path(ticket.id))

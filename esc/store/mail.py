@@ -155,6 +155,10 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
         value = getattr(header, "datetime", None) if header is not None else None
     except (ValueError, TypeError, IndexError):
         return None
+    if isinstance(value, dt.datetime) and value.tzinfo is None and str(header).rstrip().endswith(
+        "-0000"
+    ):  # RFC 5322: -0000 is UTC, the sender's own zone unknown (Python leaves it naive)
+        value = value.replace(tzinfo=dt.timezone.utc)
     return value if isinstance(value, dt.datetime) and value.tzinfo is not None else None
 
 

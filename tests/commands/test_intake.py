@@ -434,3 +434,17 @@ def test_a_quarantined_mbox_message_is_reported_once(
     assert f"{box}#2: quarantined before" in again.out
     assert again.out.endswith("2 messages: 1 already taken, 1 quarantined before\n")
     assert len(list((workspace / "quarantine").iterdir())) == 1
+
+
+def test_attachments_of_one_name_are_listed_as_they_are_saved(
+    esc: Esc, workspace: Path
+) -> None:
+    message = corpus.message(attachments=[("report.pdf", b"one", "application/pdf"),
+                                          ("report.pdf", b"two", "application/pdf")])  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=message.decode())
+    ticket_id = only_ticket(workspace)
+    folder = workspace / "attachments" / ticket_id
+    assert (folder / "report.pdf").read_bytes() == b"one"
+    assert (folder / "report-2.pdf").read_bytes() == b"two"
+    description = str(shown(esc, ticket_id)["description"])
+    assert description.endswith("Attachments:\n- report.pdf\n- report-2.pdf")

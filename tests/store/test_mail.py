@@ -98,3 +98,12 @@ def test_the_senders_display_name_is_kept_as_text(header: str, customer: str) ->
     """The name as people read it, never its RFC 2047 encoding (=?utf-8?b?…?=)."""
     data = f"From: {header}\r\nSubject: x\r\nMessage-ID: <n@x>\r\n\r\nhi\r\n".encode()
     assert store.parse(data).mail.sender == customer
+
+
+def test_a_date_in_utc_with_an_unknown_zone_is_read() -> None:
+    """RFC 5322's `-0000`: the time is UTC (the sender's zone unknown); Python reads it
+    without an offset, and it was taken as no date at all."""
+    data = (b"From: a@x.example\r\nSubject: x\r\nDate: Wed, 02 Dec 2026 09:00:00 -0000\r\n"
+            b"Message-ID: <n@x>\r\n\r\nhi\r\n")  # fmt: skip
+    date = store.parse(data).mail.date
+    assert date is not None and date.isoformat() == "2026-12-02T09:00:00+00:00"
