@@ -234,12 +234,16 @@ def _repository_config(root: Path) -> Path | None:
 
 def driver_fails(command: list[str]) -> str | None:
     """Why the merge driver's program (``command``, the words before ``merge-file``) cannot
-    run esc, found by running it with ``--version``; None if it can."""
+    run esc, found by running it with ``--version``; None if it can.  It runs without this
+    shell's PYTHONPATH, as cron and git's merges elsewhere would: a venv recreated without
+    esc fails there even where this shell's PYTHONPATH finds it."""
+    import os
     import subprocess
 
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     try:
         proc = subprocess.run(
-            [*command, "--version"], capture_output=True, timeout=60, check=False
+            [*command, "--version"], capture_output=True, timeout=60, check=False, env=env
         )
     except (OSError, subprocess.SubprocessError) as exc:
         return f"cannot run it: {exc}"

@@ -160,6 +160,15 @@ def test_a_driver_that_needs_path_or_a_python_that_is_gone(tmp_path: Path) -> No
     git(clone, "config", "merge.esc.driver", f"{broken} -m esc merge-file %O %A %B %P")
     detail, _ = problems(doctor(clone)[1])["merge-driver"]
     assert detail.endswith(f"fails: `{broken} -m esc --version` exits 1: No module named esc")
+    # one that finds esc only through this shell's PYTHONPATH (cron and git have none)
+    shell_only = tmp_path / "shell-only"
+    shell_only.write_text(f'#!/bin/sh\n[ -n "$PYTHONPATH" ] && exec {sys.executable} "$@"\n'
+                          "echo 'No module named esc' >&2\nexit 1\n")  # fmt: skip
+    shell_only.chmod(0o755)
+    git(clone, "config", "merge.esc.driver", f"{shell_only} -m esc merge-file %O %A %B %P")
+    found = Esc(clone)("doctor", "--json", env={"PYTHONPATH": str(tmp_path)})
+    detail, _ = problems(json.loads(found.out))["merge-driver"]
+    assert detail.endswith("exits 1: No module named esc")
     git(clone, "config", "merge.esc.driver", "cat %A")
     detail, _ = problems(doctor(clone)[1])["merge-driver"]
     assert detail == "merge.esc.driver is `cat %A`, not esc's merge-file"
