@@ -220,11 +220,11 @@ def classify(
     urgency: str | None = None,
 ) -> Change:
     """Set category/priority/impact/urgency; re-route while the ticket is at its first level."""
-    _check_open(ticket, "classify it")
     if category is None and priority is None and impact is None and urgency is None:
         raise BadInput("nothing to classify: give --category, --priority or --impact/--urgency")
-    _check_category(config, category)
+    _check_category(config, category)  # (a value outside its choices: a usage error first)
     chosen = _chosen_priority(config, priority, impact, urgency)
+    _check_open(ticket, "classify it")
     b = _Builder(ticket, now, actor)
     if category is not None:
         b.set("category", category)
@@ -339,6 +339,10 @@ def escalate(
     if sum((to is not None, up, priority is not None)) != 1:
         raise BadInput("give exactly one of --to TEAM, --up or --priority P")
     _need(reason, "--reason")
+    if priority is not None:  # (a value outside its choices is a usage error first)
+        _check_priority(config, priority)
+    if to is not None and to not in config.teams:
+        raise BadInput(unknown_choice("team", to, tuple(config.teams)))
     if ticket.status in ("resolved", "closed"):
         raise Refused(f"{ticket.id} is {ticket.status}; reopen it before escalating")
     b = _Builder(ticket, now, actor)

@@ -1540,6 +1540,23 @@ def test_a_value_outside_its_choices_is_a_usage_error(
     assert all_ticket_bytes(workspace) == before
 
 
+def test_a_value_outside_its_choices_is_a_usage_error_on_a_closed_ticket_too(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """Exit 2 for the value, wherever the ticket stands; a good value is refused (1)."""
+    ticket_id = create(esc)
+    esc.ok("close", ticket_id, "--resolution", "Done")
+    for args, message in [
+        (["escalate", ticket_id, "--priority", "critical", "--reason", "x"], "unknown priority"),
+        (["escalate", ticket_id, "--to", "nobody", "--reason", "x"], "unknown team 'nobody'"),
+        (["classify", ticket_id, "--category", "nonsense"], "unknown category 'nonsense'"),
+    ]:
+        result = esc(*args)
+        assert (result.code, message in result.err) == (2, True), (args, result.err)
+    refused = esc("escalate", ticket_id, "--priority", "urgent", "--reason", "x")
+    assert refused.code == 1 and "is closed" in refused.err
+
+
 @pytest.mark.parametrize(
     ("command", "env", "message"),
     [
