@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from esc.commands.session import Output, Session
-from esc.domain.errors import ParseError
+from esc.domain.errors import EscError, ParseError
 from esc.domain.stats import Period, ReportJson
 from esc.report.contents import Counted, catalog_report, count_records, counted_report, period_of
 from esc.report.render import ReportFormat, render_report
 from esc.store import workers
+from esc.store.atomic import REGULAR_ONLY
 from esc.store.cache import Entry
 from esc.store.catalog import Catalog
 from esc.store.user_cache import compiled_templates_dir
@@ -32,6 +33,7 @@ def report(
     forked) on a large workspace unless ``jobs`` is 1 (see :func:`_numbers`)."""
     workspace, now = session.workspace, session.now
     period = period_of(since, until, now)
+    _require_file_name(out)
     catalog = Catalog(workspace, streamed=True)  # (each ticket read once, none kept)
     data, broken = _numbers(catalog, now, period, team, jobs)
     catalog.save()
@@ -144,10 +146,18 @@ def _relative_links(root: Path, out: str | None) -> str:
     return "" if rel == "." else rel.replace(os.sep, "/") + "/"
 
 
+def _require_file_name(path: str | None) -> None:
+    """A file to write must be named as one: ``reports/`` names a folder (as ``cp`` says,
+    not a file to create), and a Path would drop its slash and write a file there."""
+    if path and path.endswith(("/", os.sep)):
+        raise EscError(f"cannot write {path}: a folder's name, not a file's; {REGULAR_ONLY}")
+
+
 def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Output:
     """Every ticket as SQLite tables and/or CSV files."""
     from esc.report import export as exporting  # (not for `esc report`)
 
+    _require_file_name(sqlite_file)
     docs, broken = exporting.exportable(session.workspace.scan())
     tables = exporting.build_tables(
         [d.ticket for d in docs], session.config, [d.path for d in docs]

@@ -446,6 +446,18 @@ def test_an_output_path_that_is_no_regular_file_is_refused_and_kept(
     assert not list(workspace.rglob(".*.tmp"))
 
 
+@pytest.mark.parametrize("command", [("report", "--out"), ("export", "--sqlite")])
+def test_an_output_path_ending_in_a_slash_names_a_folder_not_a_file(
+    esc: Esc, workspace: Path, command: tuple[str, str]
+) -> None:
+    """`--out newdir/` made a file named newdir; as cp says, it names a folder."""
+    result = esc(*command, "newdir/")
+    assert (result.code, result.err) == (1, "esc: cannot write newdir/: a folder's name, not "
+                                            "a file's; esc writes reports and exports to "
+                                            "regular files only\n")  # fmt: skip
+    assert not (workspace / "newdir").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "name"),
     [(["export", "--sqlite", "{}"], "out.db"), (["report", "--out", "{}"], "out.md")],
