@@ -1063,8 +1063,8 @@ def _system_trouble(exc: OSError) -> str:
     """``cannot write tickets/T-1.md: No space left on device``, or ``PATH: Permission
     denied`` (the path relative to here if it is below)."""
     reason = exc.strerror or str(exc)
-    if exc.filename is None:
-        return reason
+    if exc.filename is None:  # (a write with no file named: stdout, as click's help writes it)
+        return f"cannot write the output: {reason}" if exc.errno in _WRITING else reason
     path = os.fsdecode(exc.filename)
     with contextlib.suppress(ValueError):
         path = str(Path(path).relative_to(Path.cwd())) if Path(path).is_absolute() else path

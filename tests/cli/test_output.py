@@ -138,7 +138,9 @@ def _shell(root: Path, line: str) -> subprocess.CompletedProcess[str]:
 def test_stdout_on_a_full_device_is_one_line_and_exit_1(esc: Esc) -> None:
     ticket = esc.ok("create", "--title", "Checkout fails", "--body", "x").strip()
     with open("/dev/full", "w") as full:
-        for args in (["list"], ["show", "--json", ticket], ["report"]):
+        for args in (
+            ["list"], ["show", "--json", ticket], ["report"], ["--help"], ["list", "--help"]
+        ):  # (help too: click writes it)
             proc = _esc(esc.cwd, *args, stdout=full)
             assert (proc.returncode, proc.stderr) == (
                 1,
