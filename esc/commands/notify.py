@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 
 from esc.commands.session import Output, Session
+from esc.domain.choices import unknown_choice
 from esc.domain.config import RULES_FILE, Config, Finding
 from esc.domain.errors import BadInput
 from esc.domain.notify import missing_variables
@@ -32,8 +33,8 @@ def test(session: Session, target: str) -> Output:
     """Send a test message to ``target``; exit 1 if it is not accepted."""
     notify = session.workspace.config().notify
     if notify is None or target not in notify.targets:
-        known = ", ".join(notify.targets) if notify is not None else "none"
-        raise BadInput(f"no notify target {target!r} in rules.yaml (targets: {known})")
+        known = tuple(notify.targets) if notify is not None else ()
+        raise BadInput(f"rules.yaml notify: {unknown_choice('target', target, known)}")
     now = session.now
     error = send(
         notify,

@@ -210,7 +210,10 @@ def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) ->
     assert esc.ok("notify", "test", "eng-chat") == "sent a test message to eng-chat\n"
     assert hook.messages()[0][0] == "/eng"
     unknown = esc("notify", "test", "nope")
-    assert unknown.code == 2 and "no notify target 'nope'" in unknown.err
+    assert unknown.code == 2 and "unknown target 'nope'" in unknown.err
+    close = esc("notify", "test", "eng-caht")
+    assert close.err == ("esc: rules.yaml notify: unknown target 'eng-caht' (did you mean "
+                         "'eng-chat'?); choose from eng-chat, support-chat\n")  # fmt: skip
     hook.fail = True
     assert esc("notify", "test", "eng-chat").code == 1
 
