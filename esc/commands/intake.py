@@ -27,10 +27,9 @@ from esc.domain.model import CHANNELS, Activity, Change, Ticket
 from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
 from esc.store.imap import ImapSettings, ImapSource, settings_of
-from esc.store.workspace import CACHE_DIR, Workspace
+from esc.store.workspace import ATTACHMENTS_DIR, CACHE_DIR, Workspace
 
 ACTOR = "esc intake"
-ATTACHMENTS_DIR = "attachments"
 IMAP_PASSWORD = "ESC_IMAP_PASSWORD"  # the environment variable --imap reads the password from
 JSON_KEYS = ("title", "body", "customer", "channel", "category", "priority", "external_id")
 

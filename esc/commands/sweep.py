@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,7 @@ from esc.store.lock import LockTimeout
 from esc.store.outbox import Delivery, Message, Outbox, deliver, messages_of
 from esc.store.pending import Pending
 from esc.store.workspace import (
+    ATTACHMENTS_DIR,
     CACHE_DIR,
     REPORTS_DIR,
     REWRITE_TRIES,
@@ -1011,7 +1012,7 @@ def _commit(
             f"{_count(len(tickets), 'ticket')} are kept, and the next --commit sweep commits them"
         )
     blobs = {**tickets, **git.store_files(root, _committable_reports(workspace, folder))}
-    message = sweep_message(result, len(tickets), len(earlier))
+    message = sweep_message(result, len(_tickets(tickets)), len(_tickets(earlier)))
     outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR)
     guard.forget()
     if outcome.commit is not None:
@@ -1339,13 +1340,10 @@ def sweep_text(outcome: SweepOutcome) -> str:
     elif reports:
         lines.append(f"rendered {', '.join(reports)}")
     if outcome.earlier:
-        lines.append(f"committed {_count(len(outcome.earlier), 'ticket')} left by an earlier sweep")
+        left = " and ".join(_kinds(outcome.earlier))
+        lines.append(f"committed {left} left by an earlier sweep")
     if outcome.commit:
-        tickets = [p for p in outcome.committed if p.startswith("tickets/")]
-        what = [_count(len(tickets), "ticket")]
-        if len(outcome.committed) > len(tickets):
-            what.append(_count(len(outcome.committed) - len(tickets), "report"))
-        lines.append(f"committed {outcome.commit[:12]}: {', '.join(what)}")
+        lines.append(f"committed {outcome.commit[:12]}: {', '.join(_kinds(outcome.committed))}")
     delivery = outcome.delivery
     if delivery is not None and delivery.sent:
         lines.append(f"notified: {_count(len(delivery.sent), 'message')} sent")
@@ -1361,6 +1359,22 @@ def sweep_text(outcome: SweepOutcome) -> str:
         else:
             lines.append(f"{outcome.pushed_to} is up to date{tries}")
     return "\n".join(lines)
+
+
+def _tickets(paths: Iterable[str]) -> list[str]:
+    return [p for p in paths if p.startswith(f"{TICKETS_DIR}/")]
+
+
+def _kinds(paths: Sequence[str]) -> list[str]:
+    """``1 ticket``, ``3 attachments``, ``3 reports``: what committed files are."""
+    tickets = len(_tickets(paths))
+    attachments = sum(p.startswith(f"{ATTACHMENTS_DIR}/") for p in paths)
+    what = [_count(tickets, "ticket")] if tickets or len(paths) == attachments == 0 else []
+    if attachments:
+        what.append(_count(attachments, "attachment"))
+    if len(paths) > tickets + attachments:
+        what.append(_count(len(paths) - tickets - attachments, "report"))
+    return what
 
 
 def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:

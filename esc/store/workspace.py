@@ -32,6 +32,7 @@ from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 
 TICKETS_DIR = "tickets"
+ATTACHMENTS_DIR = "attachments"  # what intake saves of a message, by ticket
 CACHE_DIR = ".esc-cache"
 REPORTS_DIR = "reports"
 TEMPLATES_DIR = "templates"
