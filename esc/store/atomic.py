@@ -44,6 +44,20 @@ def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
     return data, st
 
 
+def read_regular(path: str | Path) -> bytes:
+    """The bytes of ``path`` through any symlink (a configuration file may be one), if it
+    is a regular file; NotRegularFile for a device, FIFO or folder (/dev/zero would be read
+    for ever, a FIFO would hang), FileNotFoundError if there is none."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(f"{_kind(st.st_mode)}, not a regular file")
+        return _read_all(fd, st.st_size)
+    finally:
+        os.close(fd)
+
+
 def _open_and_read(path: str | Path) -> tuple[int, bytes, os.stat_result]:
     """:func:`read_with_stat`, the file left open: its descriptor (the caller closes it)."""
     try:

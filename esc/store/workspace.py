@@ -62,6 +62,16 @@ def find_root(start: Path, explicit: str | None = None) -> Path:
 DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a command waits for a ticket another one is writing
 
 
+def _config_bytes(root: Path, name: str) -> bytes:
+    """teams.yaml or rules.yaml as bytes; one that is no regular file is a ConfigError."""
+    try:
+        return atomic.read_regular(root / name)
+    except atomic.NotRegularFile as exc:
+        raise ConfigError(name, 0, str(exc)) from None
+    except IsADirectoryError:
+        raise ConfigError(name, 0, "a directory, not a regular file") from None
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -89,11 +99,11 @@ class Workspace:
         without a teams.yaml."""
         if self._texts is None:
             try:
-                teams = (self.root / TEAMS_FILE).read_bytes()
+                teams = _config_bytes(self.root, TEAMS_FILE)
             except FileNotFoundError:
                 return None
             try:
-                rules = (self.root / RULES_FILE).read_bytes()
+                rules = _config_bytes(self.root, RULES_FILE)
             except FileNotFoundError:
                 rules = b""
             self._texts = (

@@ -335,3 +335,31 @@ def test_a_report_in_pieces_through_a_symlink_is_compared_with_the_file_it_leads
     assert ws.write_pieces_if_changed(link, iter(["new\n"]), dry_run=True)
     assert ws.write_pieces_if_changed(link, iter(["new\n"]), dry_run=False)
     assert link.is_symlink() and real.read_text() == "new\n"  # (written through it, as cp)
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder", "symlink to a file"])
+def test_a_configuration_file_that_is_no_regular_file_is_named_never_read(
+    tmp_path: Path, kind: str
+) -> None:
+    """rules.yaml a link to /dev/zero was read for ever (and took all memory), a FIFO hung:
+    one line naming it. A symlink to a regular file is read through, as before."""
+    from esc.config.starter import RULES_YAML, TEAMS_YAML
+
+    (tmp_path / "teams.yaml").write_text(TEAMS_YAML)
+    (tmp_path / "tickets").mkdir()
+    rules = tmp_path / "rules.yaml"
+    if kind == "device":
+        rules.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(rules)
+    elif kind == "folder":
+        rules.mkdir()
+    else:
+        (tmp_path / "shared.yaml").write_text(RULES_YAML)
+        rules.symlink_to(tmp_path / "shared.yaml")
+    workspace = Workspace(tmp_path)
+    if kind == "symlink to a file":
+        assert workspace.config_texts() == (TEAMS_YAML, RULES_YAML)
+        return
+    with pytest.raises(ParseError, match=r"^rules\.yaml: a .*not a regular file$"):
+        workspace.config_texts()
