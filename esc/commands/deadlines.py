@@ -17,8 +17,10 @@ from esc.report import views
 from esc.report.findings import overdue_findings, render_check, upcoming_breaches
 from esc.report.slas import tickets_with_sla, tickets_with_states
 from esc.store import git
+from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
 from esc.store.workspace import TICKETS_DIR
+from esc.ticketfile import problems
 
 CheckFormat = Literal["text", "json", "github", "junit"]
 FailOn = Literal["breached", "warning"]
@@ -90,9 +92,16 @@ def _judged(
     failing = ("overdue",) if fail_on == "breached" else ("overdue", "warning")
     shown = []
     others: Counter[str] = Counter()
+    config = catalog.config
     for record in records:
         if not record.active:
             continue
+        _, priority, _, team, *_ = catalog.listing(record)
+        if team not in config.teams or priority not in config.priorities:
+            problem = _invalid(catalog, record)  # (as validate finds it, at its line)
+            if problem is not None:
+                broken.append(problem)
+                continue
         standing = None if fmt == "junit" else catalog.standing(record, now)
         if standing is None or standing in failing:
             shown.append(record)
@@ -106,6 +115,16 @@ def _judged(
     items = pairs(catalog, shown, now)
     catalog.save()
     return items, others, broken
+
+
+def _invalid(catalog: Catalog, record: Record) -> ParseError | None:
+    """Why a ticket whose team or priority the configuration does not have fails to
+    validate against it (a finding of `check`, as of `validate`), if it does."""
+    try:
+        problems.require_valid(catalog.full(record), catalog.config)
+    except ParseError as exc:
+        return exc
+    return None
 
 
 _LEVELS = {"overdue": "breached", "warning": "warning", "ok": "ok"}

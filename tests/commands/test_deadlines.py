@@ -226,3 +226,21 @@ def test_upcoming_lists_a_ticket_once_with_its_first_breach(esc: Esc) -> None:
     assert [(r["id"], r["metric"]) for r in rows] == [(made, "first_response")]
     text = esc.ok("upcoming", "--within", "8h", now="2026-11-23T10:05:00+01:00")
     assert len(text.splitlines()) == 1 and text.startswith(f"{made}  in 25m")
+
+
+def test_check_names_a_ticket_that_does_not_fit_the_configuration(
+    esc: Esc, tickets: dict[str, str]
+) -> None:
+    """A misspelt priority (or a team teams.yaml lacks) is a finding of check, at its line,
+    as of validate: the ticket would be judged under the wrong SLA."""
+    path = esc.cwd / "tickets" / f"{tickets['fresh']}.md"
+    path.write_text(path.read_text().replace("priority: normal", "priority: urgnet"))
+    text = esc("check", now=LATE)
+    line = f"tickets/{tickets['fresh']}.md:5: unknown priority 'urgnet'"
+    assert text.code == 1 and text.out.startswith(line), text.out
+    data = json.loads(esc("check", "--format", "json", now=LATE).out)
+    file = f"tickets/{tickets['fresh']}.md"
+    assert [(b["file"], b["line"]) for b in data["broken"]] == [(file, 5)]
+    assert data["failed"] is True
+    github = esc("check", "--format", "github", now=LATE).out
+    assert f"::error file=tickets/{tickets['fresh']}.md,line=5::ticket file does not" in github
