@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from esc.commands.session import Output, Session
 from esc.domain import lifecycle
+from esc.domain.as_of import ticket_as_of
 from esc.domain.automation import memory_of
 from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
@@ -842,10 +843,15 @@ def notify_events(
     deadline = ticket_plan.sla.next_due()
     lines, escalations, created = by_people_since_swept(before, now)
     made = []
+    if created:  # (a new ticket at or above the floor: judged at its priority then)
+        made = events_of(None, ticket_as_of(before, before.created),
+                         Change(activity=tuple(a for a in lines if a.event == "created")),
+                         notify, leads, config.priorities, {}, deadline)  # fmt: skip
+        lines = tuple(a for a in lines if a.event != "created")
     if lines:
         people = Change(activity=lines, escalations=escalations)
-        made = events_of(None if created else before, ticket_plan.ticket, people, notify, leads,
-                         config.priorities, {}, deadline)  # fmt: skip
+        made += events_of(before, ticket_plan.ticket, people, notify, leads, config.priorities,
+                          {}, deadline)  # fmt: skip
     return made + events_of(
         before,
         ticket_plan.ticket,

@@ -188,8 +188,11 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         return _untouched(ticket, now, behind, lambda t, at: sla_of(t, config, at))
     stored = _stored_version(ticket)  # (None: swept before esc recorded it; trusted)
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
-    if ticket.active and "sla" not in ticket.extra:  # never swept (created while no sweep
-        since = ticket.created - _MICROSECOND  # ran): replayed from the instant it was created
+    if ticket.active and "sla" not in ticket.extra and _policy_of(ticket, config, now)[0]:
+        # never swept (created while no sweep ran): replayed from the instant it was
+        # created.  (A ticket no policy applies to gets no `sla:` block from a sweep, so
+        # nothing tells whether one swept it: it is evaluated at now, as before.)
+        since = ticket.created - _MICROSECOND
     if not ticket.active and (
         since is None or ticket.updated <= since or not later_changes(ticket, "status", since, now)
     ):  # (a status change sets `updated`: most closed tickets need no replay at all; their
@@ -521,12 +524,13 @@ def _by_person(actor: str) -> bool:
 def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
     """The change that records a sweep at ``now`` in the ticket's ``sla:`` block (its
     ``checked``), for a sweep that changes nothing else but told people of what they did:
-    the next sweep, here or in another clone, finds it told.  Empty without a block."""
+    the next sweep, here or in another clone, finds it told.  A ticket no policy applies to
+    (no block yet) gets one of ``checked`` and ``rules`` alone."""
     stored = ticket.extra.get("sla")
-    if not isinstance(stored, Mapping):
-        return Change()
-    sets = {"sla": {**_without(stored, "rules"), "checked": now, "rules": sweep_version(config)}}
-    return Change(sets=sets)
+    version = sweep_version(config)
+    if not isinstance(stored, Mapping):  # (no policy applies: a block of the sweep alone)
+        return Change(sets={"sla": {"checked": now, "rules": version}})
+    return Change(sets={"sla": {**_without(stored, "rules"), "checked": now, "rules": version}})
 
 
 def _checked(ticket: Ticket) -> dt.datetime | None:

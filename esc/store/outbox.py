@@ -10,6 +10,7 @@ message is reported by `esc check` and `esc doctor`, and still retried.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -167,7 +168,8 @@ class Outbox:
                 continue  # (a torn or foreign file: atomic writes leave none)
             if message.status == "sent":
                 self.sent_folder.mkdir(parents=True, exist_ok=True)
-                os.replace(path, self.sent_path(message.key))
+                with contextlib.suppress(FileNotFoundError):  # (another process moved it)
+                    os.replace(path, self.sent_path(message.key))
                 continue
             out.append(message)
         return sorted(out, key=lambda m: (m.queued, m.key))

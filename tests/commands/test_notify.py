@@ -395,3 +395,49 @@ def test_a_sweep_tells_of_what_people_did_without_notify(
     count = len(hook.posts)
     esc.ok("sweep", "--no-report", now="2026-11-20T09:40:00+01:00")
     assert len(hook.posts) == count  # told once
+
+
+URGENT_ONLY = """\
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+sla:
+  - name: urgent
+    when: {priority: urgent}
+    calendar: always
+    targets: {first_response: 30m}
+"""
+
+
+def test_people_events_on_a_ticket_no_policy_applies_to_are_told_once(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """No policy: the sweep writes no `sla:` block of clocks, but still records that it
+    told (`checked`), so an assignment is sent by the next sweep, once."""
+    notify = NOTIFY.replace("  teams:", "  people:\n    alice: support-chat\n  teams:")
+    (workspace / "rules.yaml").write_text(URGENT_ONLY + notify)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    esc.ok("assign", ticket, "alice", now="2026-11-20T09:10:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:15:00+01:00")
+    assert [t for _, t in hook.messages() if "assigned to alice" in t] != []
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "sla:\n  checked: 2026-11-20T09:15:00+01:00\n" in text
+    count = len(hook.posts)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:25:00+01:00")
+    assert len(hook.posts) == count
+
+
+def test_a_new_ticket_is_judged_at_the_priority_it_was_created_at(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """created_at_or_above: high; created at normal, raised to high before the sweep: no
+    "created at priority high" (esc create --notify would have sent none)."""
+    notify = NOTIFY.replace("  targets:", "  created_at_or_above: high\n  targets:")
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + notify)
+    ticket = make(esc)
+    esc.ok("classify", ticket, "--priority", "high", now="2026-11-20T09:01:00+01:00")
+    high = esc.ok("create", "--title", "Down", "--category", "billing", "--priority", "high",
+                  now="2026-11-20T09:02:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    created = [t for _, t in hook.messages() if "created at priority" in t]
+    assert len(created) == 1 and high in created[0], created

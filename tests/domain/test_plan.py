@@ -470,6 +470,22 @@ def test_a_ticket_never_swept_is_replayed_from_its_creation(standard: Config) ->
     ]
 
 
+def test_a_ticket_no_policy_applies_to_is_evaluated_at_now(standard: Config) -> None:
+    """No policy, no `sla:` block: nothing tells whether a sweep saw it, so it is not
+    replayed (a rule added later would fire at instants before it existed)."""
+    config = make_config(
+        CALENDARS
+        + "sla:\n  - name: urgent\n    when: {priority: urgent}\n    calendar: always\n"
+        "    targets: {first_response: 30m}\n"
+        "rules:\n  - name: late-triage\n    when: {status: new, age: '>2m'}\n"
+        "    then: {tag: late-triage}\n"
+    )
+    t = ticket()
+    t = done(t, lifecycle.assign(t, config, CREATED + dt.timedelta(minutes=5), "bob", "alice"))
+    p = plan(t, config, CREATED + dt.timedelta(hours=3))
+    assert p.fired == [] and not p.change
+
+
 def test_a_ticket_never_swept_answered_after_its_breach_still_escalates(
     standard: Config,
 ) -> None:
