@@ -66,10 +66,8 @@ def _config_bytes(root: Path, name: str) -> bytes:
     """teams.yaml or rules.yaml as bytes; one that is no regular file is a ConfigError."""
     try:
         return atomic.read_regular(root / name)
-    except atomic.NotRegularFile as exc:
+    except atomic.NotRegularFile as exc:  # (a folder too: opened read-only, then fstat'ed)
         raise ConfigError(name, 0, str(exc)) from None
-    except IsADirectoryError:
-        raise ConfigError(name, 0, "a directory, not a regular file") from None
 
 
 @dataclass
