@@ -147,12 +147,15 @@ def group_gone(pgid: int) -> None:
 def first_write(
     work: Path, before: dict[str, str], proc: subprocess.Popen[bytes], at_once: bool
 ) -> None:
-    """Return once the sweep in ``work`` has rewritten a ticket (or has ended)."""
+    """Return once the sweep in ``work`` has rewritten a ticket (or has ended): put a new
+    file in its place (every write is a rename; looking at the inodes, not reading every
+    file, leaves the CPUs to the sweep)."""
     folder = work / "tickets"
+    inodes = {n: (folder / n).stat().st_ino for n in before}
     while not at_once and proc.poll() is None:
-        names = [p.name for p in folder.glob("*.md")]
-        if any((folder / n).read_text() != before[n] for n in names if n in before):
-            return
+        with os.scandir(folder) as entries:
+            if any(e.name in inodes and e.inode() != inodes[e.name] for e in entries):
+                return
         time.sleep(0.02)  # (polling a process that runs on its own; no clock is read)
 
 
