@@ -119,6 +119,9 @@ class Record:
         return self.status in ACTIVE_STATUSES
 
 
+REREADS = 3  # times a file that does not parse is read again while it reads differently
+
+
 class Catalog:
     """The tickets of ``workspace`` through the cache.  A ``streamed`` catalog does not
     load the cache's entries: :meth:`each` reads them with the files, one at a time, and
@@ -259,8 +262,7 @@ class Catalog:
         path = f"{folder}/{name}"
         if entry is not None:
             return self._record(name, folder, entry)
-        data, st = self._read(name, path)
-        doc = self._parse(name, path, data, st)
+        doc, data, st = self._parse(name, path, *self._read(name, path))
         return Record(
             name,
             folder,
@@ -296,17 +298,30 @@ class Catalog:
     ) -> tuple[TicketDoc, Entry]:
         """The file ``name`` parsed from ``data`` and its new cache entry (kept); a file that
         does not parse is kept as its error, and raised."""
-        doc = self._parse(name, path, data, st)
+        doc, read, st = self._parse(name, path, data, st)
+        if read is not data:  # (read again: it was being saved)
+            digest = cache.digest(read)
         return doc, self._keep_entry(name, st, digest, doc.ticket)
 
-    def _parse(self, name: str, path: str | Path, data: bytes, st: os.stat_result) -> TicketDoc:
-        """The file ``name`` parsed from ``data``; one that does not parse is kept as its
-        error, and raised."""
-        try:
-            return parse_ticket(data, self.workspace.rel(path))
-        except ParseError as exc:
-            self._remember_error(name, st, cache.digest(data), exc)
-            raise
+    def _parse(
+        self, name: str, path: str | Path, data: bytes, st: os.stat_result
+    ) -> tuple[TicketDoc, bytes, os.stat_result]:
+        """The file ``name`` parsed from ``data`` (read with ``st``), with the bytes and stat
+        it was parsed from.  A file that does not parse is read again, and parsed again if
+        it reads differently (someone saved it in place while it was read: the first read
+        caught it half written), up to :data:`REREADS` times; one that reads the same is
+        kept as its error, and raised."""
+        rel = self.workspace.rel(path)
+        for tries in range(REREADS + 1):
+            try:
+                return parse_ticket(data, rel), data, st
+            except ParseError as exc:
+                again, st_again = self._read(name, path) if tries < REREADS else (data, st)
+                if again == data:
+                    self._remember_error(name, st, cache.digest(data), exc)
+                    raise
+                data, st = again, st_again
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _keep_entry(self, name: str, st: os.stat_result, digest: bytes, ticket: Ticket) -> Entry:
         """The new cache entry of the file ``name`` (``st``, ``digest``) holding ``ticket``,

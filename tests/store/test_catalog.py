@@ -12,6 +12,7 @@ import pytest
 from esc.domain.errors import ParseError
 from esc.domain.plan import sla_of
 from esc.report.slas import sla_now
+from esc.store import catalog as catalog_module
 from esc.store.catalog import Catalog, Record, load
 from esc.store.workspace import Workspace
 from tests.conftest import Esc
@@ -135,6 +136,60 @@ def test_files_that_do_not_parse_come_back_as_parse_errors_every_time(
     records, broken = catalog(workspace).records()  # now the errors come from the cache
     assert [(e.path, e.line, e.message) for e in broken] == expected
     assert len(records) == 2
+
+
+def torn_first_read(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[int]:
+    """The first read of ``path`` catches it half written (an editor saving it in place:
+    truncated, then written), as a read racing that save does; returns the reads' count."""
+    real = catalog_module.read_with_stat
+    reads: list[int] = []
+
+    def read(name: str | Path) -> tuple[bytes, os.stat_result]:
+        data, st = real(name)
+        if Path(name) == path:
+            reads.append(1)
+            if len(reads) == 1:
+                return data[: len(data) // 3], st
+        return data, st
+
+    monkeypatch.setattr(catalog_module, "read_with_stat", read)
+    return reads
+
+
+def test_a_file_caught_half_saved_is_read_again_not_reported_broken(
+    workspace: Path, two: tuple[str, str], esc: Esc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = workspace / "tickets" / f"{two[0]}.md"
+    reads = torn_first_read(monkeypatch, path)
+    result = esc("sweep", "--no-report", now=at(14).isoformat())
+    assert (result.code, result.err) == (0, "")
+    assert len(reads) == 2
+    assert "sla:" in path.read_text()  # swept as it reads now
+    assert esc.ok("show", two[0]).startswith(f"{two[0]}")
+
+
+def test_a_file_that_reads_the_same_twice_is_broken(
+    workspace: Path, two: tuple[str, str], esc: Esc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read again only while it reads differently: a broken file costs one more read."""
+    path = workspace / "tickets" / "T-broken00.md"
+    path.write_text("no front-matter here\n")
+    reads = torn_first_read(monkeypatch, workspace / "tickets" / "elsewhere.md")
+    real = catalog_module.read_with_stat
+    broken_reads: list[str] = []
+
+    def counted(name: str | Path) -> tuple[bytes, os.stat_result]:
+        if Path(name) == path:
+            broken_reads.append(str(name))
+        return real(name)
+
+    monkeypatch.setattr(catalog_module, "read_with_stat", counted)
+    result = esc("list")
+    assert result.code == 1 and reads == []
+    assert result.err == (
+        "tickets/T-broken00.md:1: no front-matter: the file must start with a '---' line\n"
+    )
+    assert len(broken_reads) == 2
 
 
 def test_a_record_to_sweep_makes_its_entry_only_when_asked_for(
