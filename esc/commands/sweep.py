@@ -962,6 +962,7 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         if options.notify and outcome.git_error is None:  # (after the tickets are written
             # and pushed: a failed send undoes nothing; a failed push sends nothing yet)
             outcome.delivery = deliver(Outbox(workspace.root), workspace.config().notify, now)
+        Outbox(workspace.root).prune_sent(now)  # (once a day: those sent a month ago)
         return outcome
 
 

@@ -30,6 +30,7 @@ FAILING_AFTER = 5
 FIRST_BACKOFF = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=6)
 Status = Literal["pending", "sent"]
+SENT_KEPT = dt.timedelta(days=30)  # a sent message, kept so that its event is not queued again
 
 
 @dataclass
@@ -154,6 +155,35 @@ class Outbox:
         self.sent_folder.mkdir(parents=True, exist_ok=True)
         atomic_write(self.sent_path(message.key), _dump(message))
         self.path(message.key).unlink(missing_ok=True)
+
+    def prune_sent(self, now: dt.datetime) -> int:
+        """Remove the messages sent more than :data:`SENT_KEPT` before ``now``; how many.
+
+        A sent message is kept only so that its event, made again, is not queued again; a
+        sweep makes events only for what changed since the ticket's last sweep, so after
+        weeks none comes back.  ``sent/`` is looked through at most once a day (``.pruned``
+        holds the day of ``now`` last looked at): a sweep every few minutes reads a
+        month of sent messages daily, not every time."""
+        marker = self.sent_folder / ".pruned"
+        day = now.date().isoformat()
+        try:
+            if marker.read_text(encoding="utf-8").strip() == day:
+                return 0
+        except FileNotFoundError:
+            pass
+        if not self.sent_folder.is_dir():
+            return 0
+        removed = 0
+        for path in self.sent_folder.glob("*.json"):
+            try:
+                message = Message.from_json(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # (a foreign file: not esc's to remove)
+            if message.sent is not None and message.sent < now - SENT_KEPT:
+                path.unlink(missing_ok=True)
+                removed += 1
+        atomic_write(marker, day + "\n")
+        return removed
 
     def all(self) -> list[Message]:
         """The messages not sent yet (a sent one found here, as an older esc kept it, is

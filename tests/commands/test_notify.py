@@ -99,6 +99,25 @@ def test_an_escalation_is_sent_once_to_the_team_it_lands_on(
     assert len(hook.posts) == 2  # a second sweep sends nothing new
 
 
+def test_the_sweep_removes_what_it_sent_a_month_before(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """outbox/sent/ keeps each sent message 30 days (its event is not made again after
+    that), then a sweep removes it; --dry-run removes nothing."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    make(esc)
+    esc.ok("sweep", now="2026-11-20T10:30:00+01:00")  # the warning, sent
+    sent = workspace / ".esc-cache" / "outbox" / "sent"
+    (kept,) = sent.glob("*.json")
+    esc.ok("sweep", now="2026-12-20T10:00:00+01:00")  # 30 days after: still kept
+    assert kept.exists()
+    esc.ok("sweep", "--dry-run", now="2026-12-21T10:00:00+01:00")
+    assert kept.exists()
+    esc.ok("sweep", now="2026-12-21T10:00:00+01:00")
+    assert not kept.exists()
+    assert len(hook.posts) == 2  # the warning, then the escalation (20 December)
+
+
 def test_a_failing_endpoint_is_retried_later_and_the_tickets_still_written(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:

@@ -53,3 +53,34 @@ def test_a_sent_message_is_kept_aside_and_never_queued_again(tmp_path: Path) -> 
     outbox.path(older.key).write_text(json.dumps(older.as_json()))
     assert outbox.all() == [] and outbox.sent_path("e2-customers").exists()
     assert not outbox.path("e2-customers").exists()
+
+
+def test_sent_messages_a_month_old_are_removed_once_a_day(tmp_path: Path) -> None:
+    """Kept only so that their events are not queued again: after 30 days none comes back.
+    sent/ is looked through once per day of `now`, so a sweep every few minutes does not
+    read every sent message every time."""
+    import dataclasses
+
+    outbox = Outbox(tmp_path)
+    assert outbox.prune_sent(NOW) == 0  # (nothing sent yet: nothing written either)
+    assert not outbox.sent_folder.exists()
+
+    def sent(event: str, days_ago: float) -> None:
+        mail = Outgoing(event, "T-abcd", "reply", "jane@x.example", "Re: x", "Done\n", {})
+        message = customer_message(mail, "customers", NOW)
+        when = NOW - dt.timedelta(days=days_ago)
+        outbox.save(dataclasses.replace(message, status="sent", sent=when))
+
+    sent("old", 31)
+    sent("recent", 29)
+    (outbox.sent_folder / "notes.txt").write_text("mine\n")
+    assert outbox.prune_sent(NOW) == 1
+    assert sorted(p.name for p in outbox.sent_folder.iterdir() if p.suffix) == [
+        "notes.txt",
+        "recent-customers.json",
+    ]
+    sent("older", 40)
+    assert outbox.prune_sent(NOW + dt.timedelta(hours=1)) == 0  # the same day: not again
+    assert outbox.prune_sent(NOW + dt.timedelta(days=1)) == 1  # the next day
+    assert outbox.sent_path("recent-customers").exists()
+    assert outbox.prune_sent(NOW + dt.timedelta(days=2)) == 1  # 31 days after: removed
