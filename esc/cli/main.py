@@ -863,7 +863,7 @@ def explain(ref: str) -> int:
     show_default=True,
     help="Output format.",
 )
-@click.option("--out", metavar="PATH", help="Write to this file instead of stdout.")
+@click.option("--out", metavar="PATH", help="Write to this file instead of stdout (-: stdout).")
 @click.option(
     "--since", metavar="DATE", help="Start of the period (default: 30 days before --until)."
 )
@@ -899,14 +899,14 @@ def report(
     "--sqlite",
     "sqlite_file",
     metavar="FILE",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),  # (a folder, a FIFO…: refused by the command, exit 1, nothing written)
     help="Write an SQLite database (replaced atomically if it exists).",
 )
 @click.option(
     "--csv",
     "csv_dir",
     metavar="DIR",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     help="Write DIR/tickets.csv, escalations.csv, requests.csv and events.csv.",
 )
 @common

@@ -10,7 +10,14 @@ from typing import Any
 from esc.commands.session import Output, Session
 from esc.domain.errors import EscError, ParseError
 from esc.domain.stats import Period, ReportJson
-from esc.report.contents import Counted, catalog_report, count_records, counted_report, period_of
+from esc.report.contents import (
+    Counted,
+    catalog_report,
+    count_records,
+    counted_report,
+    links_to,
+    period_of,
+)
 from esc.report.render import ReportFormat, render_report
 from esc.store import workers
 from esc.store.atomic import REGULAR_ONLY
@@ -33,6 +40,8 @@ def report(
     forked) on a large workspace unless ``jobs`` is 1 (see :func:`_numbers`)."""
     workspace, now = session.workspace, session.now
     period = period_of(since, until, now)
+    if out == "-":  # (stdout, as for most tools that write files)
+        out = None
     _require_file_name(out)
     catalog = Catalog(workspace, streamed=True)  # (each ticket read once, none kept)
     data, broken = _numbers(catalog, now, period, team, jobs)
@@ -137,13 +146,9 @@ def _take(catalog: Catalog, counted: Counted, handed: _Handed) -> None:
 
 
 def _relative_links(root: Path, out: str | None) -> str:
-    """How a report at ``out`` links to the workspace's ticket files."""
-    folder = Path(os.path.realpath(out)).parent if out else Path.cwd().resolve()
-    try:
-        rel = os.path.relpath(root, folder)
-    except ValueError:
-        return str(root) + "/"
-    return "" if rel == "." else rel.replace(os.sep, "/") + "/"
+    """How a report at ``out`` (stdout: the current folder) links to the workspace's
+    ticket files."""
+    return links_to(root, Path(os.path.realpath(out)).parent if out else Path.cwd())
 
 
 def _require_file_name(path: str | None) -> None:
@@ -158,6 +163,9 @@ def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Ou
     from esc.report import export as exporting  # (not for `esc report`)
 
     _require_file_name(sqlite_file)
+    exporting.check_targets(
+        Path(sqlite_file) if sqlite_file else None, Path(csv_dir) if csv_dir else None
+    )
     docs, broken = exporting.exportable(session.workspace.scan())
     tables = exporting.build_tables(
         [d.ticket for d in docs], session.config, [d.path for d in docs]

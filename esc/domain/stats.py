@@ -393,8 +393,9 @@ class Tally:
             work = stopped.used.total_seconds() if stopped else None
             self.resolution.append((level, priority, wall, work))
         # satisfaction
-        if ticket.csat is not None and closed_in:
-            self.scores[ticket.csat] += 1
+        if closed_in:  # (feedback counts with or without a score: the customer said it)
+            if ticket.csat is not None:
+                self.scores[ticket.csat] += 1
             for n, entry in enumerate(ticket.entries):
                 if entry.kind == "feedback" and (
                     ticket.resolved_at is None or entry.at >= ticket.resolved_at

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -207,6 +208,17 @@ def prepare_sweep_reports(workspace: Workspace) -> None:
         load_templates(names, workspace.root / TEMPLATES_DIR, compiled_templates_dir())
 
 
+def links_to(root: Path, folder: Path) -> str:
+    """The path from a report in ``folder`` to the workspace at ``root``, as its links to
+    ticket files start (``../`` from ``reports/``; empty from the workspace itself; the
+    absolute path when no relative one exists)."""
+    try:
+        rel = os.path.relpath(os.path.realpath(root), os.path.realpath(folder))
+    except ValueError:  # (another drive)
+        return str(root) + "/"
+    return "" if rel == "." else rel.replace(os.sep, "/") + "/"
+
+
 def sweep_reports(
     catalog: Catalog,
     records: list[Record],
@@ -233,7 +245,8 @@ def write_sweep_reports(
     few thousand pieces at a time as it is rendered (never one whole text: at 100,000 open
     tickets index.html and report.json are ~70 MB each), unless it holds that text
     already; the names of those that changed (with ``dry_run``: would change)."""
-    made = sweep_report_pieces(catalog, records, now, gathered, parts)
+    links = links_to(catalog.workspace.root, folder)
+    made = sweep_report_pieces(catalog, records, now, gathered, parts, links)
     return _write_pieces(catalog, made, folder, dry_run)
 
 
@@ -247,7 +260,8 @@ def write_counted_reports(
 ) -> list[str]:
     """:func:`write_sweep_reports` from the counts made already (``ReportItems.counted``),
     so that no ticket need be held while the reports are rendered."""
-    return _write_pieces(catalog, _pieces(catalog, counts, now, parts), folder, dry_run)
+    links = links_to(catalog.workspace.root, folder)
+    return _write_pieces(catalog, _pieces(catalog, counts, now, parts, links), folder, dry_run)
 
 
 def _write_pieces(
@@ -267,11 +281,13 @@ def sweep_report_pieces(
     now: dt.datetime,
     gathered: ReportItems | None = None,
     parts: Collection[str] = SWEEP_REPORTS,
+    links: str = "../",
 ) -> dict[str, Iterator[str]]:
     """The files a sweep renders (those named in ``parts``), as of the top of the hour so
     they change at most hourly, each as the pieces its renderer yields.
 
-    ``gathered`` holds the reports' tickets and SLAs if they were gathered already.
+    ``gathered`` holds the reports' tickets and SLAs if they were gathered already;
+    ``links`` is the path from the reports' folder to the workspace (:func:`links_to`).
     """
     from esc.report.render import SummaryTally
 
@@ -293,11 +309,11 @@ def sweep_report_pieces(
             if built:
                 record.release()
         ready = tally, summary, settled
-    return _pieces(catalog, ready, now, parts)
+    return _pieces(catalog, ready, now, parts, links)
 
 
 def _pieces(
-    catalog: Catalog, counts: Counts, now: dt.datetime, parts: Collection[str]
+    catalog: Catalog, counts: Counts, now: dt.datetime, parts: Collection[str], links: str
 ) -> dict[str, Iterator[str]]:
     from esc.report.render import render_pieces, report_pieces
 
@@ -306,12 +322,13 @@ def _pieces(
     compiled = compiled_templates_dir()
     pieces: dict[str, Iterator[str]] = {}
     if "summary.md" in parts:
-        pieces["summary.md"] = render_pieces(SUMMARY_TEMPLATE, summary.data(), overrides, compiled)
+        data = {**summary.data(), "links": links}
+        pieces["summary.md"] = render_pieces(SUMMARY_TEMPLATE, data, overrides, compiled)
     if "index.html" in parts or "report.json" in parts:
         articles = load_kb(catalog.workspace.root).articles
         report = tally.report(settled, articles)
         if "index.html" in parts:
-            pieces["index.html"] = report_pieces(report, "html", overrides, "../", compiled)
+            pieces["index.html"] = report_pieces(report, "html", overrides, links, compiled)
         if "report.json" in parts:
             pieces["report.json"] = report_pieces(report, "json")
     return pieces

@@ -384,6 +384,20 @@ def _target(path: Path) -> Path:
         raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def check_targets(sqlite_file: Path | None, csv_dir: Path | None) -> None:
+    """Refuse (EscError) an export whose SQLite file or CSV folder cannot be written (a
+    folder, a device, a FIFO; a file where a folder must be), before anything is written:
+    an export to both writes neither when one is refused."""
+    if sqlite_file is not None:
+        _target(sqlite_file)
+        _check_folder(sqlite_file.parent, sqlite_file)
+    if csv_dir is not None:
+        _check_folder(csv_dir, csv_dir)
+        if csv_dir.is_dir():
+            for table in SCHEMA:
+                _target(csv_dir / f"{table}.csv")
+
+
 def table_csv(table: str, rows: Iterable[Mapping[str, object]]) -> str:
     """One table as CSV: a header row, then the rows; NULL is an empty field, and text a
     spreadsheet would take for a formula starts with ``'`` (:mod:`esc.report.spreadsheet`)."""
@@ -406,11 +420,16 @@ def write_csv(folder: Path, tables: Tables) -> list[Path]:
     return written
 
 
-def _make_folder(folder: Path, target: Path) -> None:
-    """Create ``folder`` (and its parents) for writing ``target``."""
+def _check_folder(folder: Path, target: Path) -> None:
+    """Refuse ``target`` if ``folder`` or a folder above it is something else."""
     for part in (folder, *folder.parents):
         if part.exists() and not part.is_dir():
             raise EscError(f"cannot write {target}: {part} is not a folder")
+
+
+def _make_folder(folder: Path, target: Path) -> None:
+    """Create ``folder`` (and its parents) for writing ``target``."""
+    _check_folder(folder, target)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

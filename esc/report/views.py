@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal
 
 from esc.domain.config import Config
 from esc.domain.durations import format_age, format_duration, format_relative
@@ -247,7 +247,9 @@ _ZERO = dt.timedelta(0)
 def list_table(rows: list[ListRow], width: int, colour: bool) -> str:
     """The table of ``esc list`` (:func:`ticket_table`) of its rows (:func:`list_row`),
     with a line break at the end; ``rows`` is emptied as the lines are made (100k rows
-    and their lines need not be in memory at once)."""
+    and their lines need not be in memory at once).  It fits ``width`` columns: the title
+    takes what is left, and a table too wide for a title of :data:`MIN_TITLE` is made
+    narrower one step at a time (:func:`_narrowed`)."""
     shown = [printable_cells(cells) for cells, _ in rows]  # (as shown)
     states = [state for _, state in rows] if colour else []
     rows.clear()
@@ -255,16 +257,32 @@ def list_table(rows: list[ListRow], width: int, colour: bool) -> str:
         max(len(h), max(map(len, map(itemgetter(i), shown)), default=0))
         for i, h in enumerate(LIST_COLUMNS)
     ]
-    fixed = sum(widths[:-1]) + 2 * (len(widths) - 1)
-    widths[-1] = max(10, min(widths[-1], width - fixed))
-    lines = [_row(list(LIST_COLUMNS), widths, None, colour, header=True)]
-    line = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
+    kept, caps, gap = _narrowed(widths, width)
+    headers = list(LIST_COLUMNS)
+    sla_at: int | None = SLA_COLUMN
+    if len(kept) < len(LIST_COLUMNS) - 1 or caps:  # (narrower: each row's cells cut)
+        picked = [*kept, len(LIST_COLUMNS) - 1]
+        cuts = [caps.get(i) for i in picked]
+        headers = [headers[i] for i in picked]
+        widths = [
+            widths[i] if cap is None else min(widths[i], cap)
+            for i, cap in zip(picked, cuts, strict=True)
+        ]
+        sla_at = picked.index(SLA_COLUMN) if SLA_COLUMN in picked else None
+        shown = [
+            [_cut(cells[i], cap) for i, cap in zip(picked, cuts, strict=True)] for cells in shown
+        ]
+    fixed = sum(widths[:-1]) + gap * (len(widths) - 1)
+    widths[-1] = max(MIN_TITLE, min(widths[-1], width - fixed))
+    space = " " * gap
+    lines = [_row(headers, widths, None, colour, space, sla_at, header=True)]
+    line = space.join(f"{{:<{w}}}" for w in widths[:-1]) + space + "{}"
     most = widths[-1]
     shown.reverse()  # (taken from the end: each row let go of once it is a line)
     while shown:
         cells = shown.pop()
         if colour:
-            lines.append(_row(list(cells), widths, states[len(lines) - 1], colour))
+            lines.append(_row(list(cells), widths, states[len(lines) - 1], colour, space, sla_at))
             continue
         title = cells[-1]
         if len(title) > most:
@@ -274,11 +292,64 @@ def list_table(rows: list[ListRow], width: int, colour: bool) -> str:
     return "\n".join(lines)
 
 
+MIN_TITLE = 10  # the narrowest title column
+# How a table too wide for its terminal is made narrower, one step at a time until it fits
+# (a column by its index in LIST_COLUMNS): the level goes first (the team tells it), then
+# team and assignee are cut to 8 characters, the age goes, one space is left between
+# columns (two keep cells of several words apart as long as they can), the SLA is cut to
+# 14, then the assignee and the team go.  The ID, priority, status and title always stay.
+_NARROWER: tuple[tuple[Literal["drop", "gap", "cap"], int, int], ...] = (
+    ("drop", 4, 0),
+    ("cap", 3, 8),
+    ("cap", 5, 8),
+    ("drop", 6, 0),
+    ("gap", 0, 1),
+    ("cap", SLA_COLUMN, 14),
+    ("drop", 5, 0),
+    ("drop", 3, 0),
+)
+
+
+def _narrowed(widths: list[int], width: int) -> tuple[list[int], dict[int, int], int]:
+    """The columns before the title a table ``width`` wide shows (indexes into
+    LIST_COLUMNS), the widths some are cut to, and the spaces between columns: every
+    column at its widest, two spaces apart, if the title gets :data:`MIN_TITLE` or more (or
+    all it needs); else the first of the steps of :data:`_NARROWER` after which it does
+    (or all of them)."""
+    kept = list(range(len(LIST_COLUMNS) - 1))
+    caps: dict[int, int] = {}
+    gap = 2
+
+    title = min(widths[-1], MIN_TITLE)
+
+    def fits() -> bool:
+        used = sum(min(widths[i], caps.get(i, widths[i])) for i in kept) + gap * len(kept)
+        return used + title <= width
+
+    for kind, column, size in _NARROWER:
+        if fits():
+            break
+        if kind == "drop":
+            kept.remove(column)
+            caps.pop(column, None)
+        elif kind == "gap":
+            gap = size
+        else:
+            caps[column] = size
+    return kept, {i: c for i, c in caps.items() if c < widths[i]}, gap
+
+
+def _cut(cell: str, cap: int | None) -> str:
+    return cell if cap is None or len(cell) <= cap else cell[: cap - 1] + "…"
+
+
 def _row(
     cells: list[str],
     widths: list[int],
     state: str | None,
     colour: bool,
+    space: str,
+    sla_at: int | None,
     header: bool = False,
 ) -> str:
     title = cells[-1]
@@ -287,12 +358,12 @@ def _row(
     padded = [c.ljust(w) for c, w in zip(cells, widths, strict=False)]
     padded[-1] = cells[-1]
     if header:
-        return paint("  ".join(padded), "bold", colour)
+        return paint(space.join(padded), "bold", colour)
     padded[1] = paint(padded[1], PRIORITY_COLOUR.get(cells[1]), colour)
     padded[2] = paint(padded[2], STATUS_COLOUR.get(cells[2]), colour)
-    if state is not None:
-        padded[SLA_COLUMN] = paint(padded[SLA_COLUMN], STATE_COLOUR.get(state), colour)
-    return "  ".join(padded).rstrip()
+    if state is not None and sla_at is not None:
+        padded[sla_at] = paint(padded[sla_at], STATE_COLOUR.get(state), colour)
+    return space.join(padded).rstrip()
 
 
 def ticket_text(

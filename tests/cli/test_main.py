@@ -1100,7 +1100,7 @@ def test_list_filters_and_sorts(listing: CheckedEsc, args: list[str], expected: 
 
 
 def test_list_table(listing: CheckedEsc, listing_root: dict[str, str]) -> None:
-    result = listing("list")
+    result = listing("list", env={"COLUMNS": "100"})  # (wide enough for every column)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0].split() == [

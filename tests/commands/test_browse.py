@@ -10,6 +10,7 @@ were kept, with and without filters and sorts.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -20,10 +21,12 @@ import pytest
 
 from esc.commands.browse import list_tickets
 from esc.commands.session import Session
+from esc.report.views import LIST_COLUMNS
 from esc.store import cache_codec
 from tests.conftest import REPO, Esc
 
 NOW = "2026-11-27T09:00:00+01:00"  # the generated workspaces' own time
+DEMO_NOW = "2026-11-27T11:30:00+01:00"
 MOMENTS = [
     "2026-11-27T08:30:00+01:00",  # before the SLAs were kept: computed afresh
     NOW,
@@ -133,3 +136,28 @@ def test_a_coloured_table_from_the_cache_is_the_cold_one(all_open: Path, tmp_pat
             outputs.append(output.text)
         assert outputs[0] == outputs[1]
         assert outputs[0] is not None and "\x00" in outputs[0]  # (esc's colour markers)
+
+
+@pytest.mark.parametrize("columns", [200, 100, 80, 72, 60])
+def test_the_table_fits_the_terminal(demo: Path, columns: int) -> None:
+    """Every line fits COLUMNS: the title takes what is left; a terminal too narrow for
+    every column at its widest loses the level first, then cuts team and assignee, drops
+    the age, a space between columns, cuts the SLA... (ID, priority, status and title
+    stay)."""
+    out = Esc(demo).ok("list", env={"COLUMNS": str(columns)}, now=DEMO_NOW)
+    lines = out.splitlines()
+    assert len(lines) == 21 and max(map(len, lines)) <= columns
+    header = lines[0].split()
+    assert header[:3] == ["ID", "PRI", "STATUS"] and header[-1] == "TITLE"
+    ids = [line.split()[0] for line in lines[1:]]
+    assert ids == [t["id"] for t in json.loads(Esc(demo).ok("list", "--json", now=DEMO_NOW))]
+    if columns >= 100:  # (wide enough for every column, as they are)
+        assert header == list(LIST_COLUMNS) and "  " in lines[0]
+        assert "…" not in "".join(line[: line.rindex("  ")] for line in lines[1:])
+    if columns == 80:  # (the level dropped, the team cut, the age dropped, one space)
+        assert header == ["ID", "PRI", "STATUS", "TEAM", "ASSIGNEE", "SLA", "TITLE"]
+        assert any(" managem… " in line for line in lines)
+        assert any(" breached 1d8h ago " in line for line in lines)  # (the SLA whole)
+    if columns == 60:  # (and the SLA cut, the assignee dropped)
+        assert header == ["ID", "PRI", "STATUS", "TEAM", "SLA", "TITLE"]
+        assert any(" breached 1d8h… " in line for line in lines)

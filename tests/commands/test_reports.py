@@ -214,3 +214,42 @@ def test_two_processes_over_a_damaged_cache_give_the_cold_report(
     assert [desk.ok("report", "--format", fmt) for fmt in FORMATS] == cold
     assert [desk.ok("report", "--format", fmt) for fmt in FORMATS] == cold
     assert len(split.handed) == 2 * len(FORMATS)
+
+
+def test_feedback_without_a_score_is_reported(esc: Esc) -> None:
+    """The customer said it: a ticket closed with feedback and no CSAT is listed (csat
+    null, "no score"), and counts in no score's average."""
+    import json
+
+    ticket = esc.ok("create", "--title", "t", "--body", "x", now="2026-11-23T09:00:00+01:00")
+    ticket = ticket.strip()
+    esc.ok("resolve", ticket, "--resolution", "ok", now="2026-11-23T09:10:00+01:00")
+    esc.ok("close", ticket, "--feedback", "no score", now="2026-11-23T09:20:00+01:00")
+    now = "2026-11-23T12:00:00+01:00"
+    data = json.loads(esc.ok("report", "--format", "json", now=now))
+    assert data["satisfaction"]["feedback"] == [
+        {"id": ticket, "csat": None, "at": "2026-11-23T09:20:00+01:00", "text": "no score"}
+    ]
+    assert sum(data["satisfaction"]["distribution"].values()) == 0
+    markdown = esc.ok("report", now=now)
+    assert f"tickets/{ticket}.md) (no score): no score" in markdown
+    html = esc.ok("report", "--format", "html", now=now)
+    assert "no score, " in html and "<blockquote>no score</blockquote>" in html
+
+
+def test_reports_link_to_tickets_from_where_they_are(esc: Esc, workspace: Path) -> None:
+    """`sweep --report-dir` and `report --out` anywhere: links relative to the report;
+    `--out -` is stdout."""
+    ticket = esc.ok("create", "--title", "Late", "--body", "x", now="2026-11-20T09:00:00+01:00")
+    ticket = ticket.strip()
+    later = "2026-11-23T10:00:00+01:00"  # (breached: listed and linked)
+    esc.ok("sweep", "--report-dir", "a/b", now=later)
+    link = f"(../../tickets/{ticket}.md)"
+    assert link in (workspace / "a" / "b" / "summary.md").read_text()
+    assert f'href="../../tickets/{ticket}.md"' in (workspace / "a" / "b" / "index.html").read_text()
+    esc.ok("sweep", now=later)
+    assert f"(../tickets/{ticket}.md)" in (workspace / "reports" / "summary.md").read_text()
+    esc.ok("report", "--out", "x/y/z/report.md", now=later)
+    assert f"(../../../tickets/{ticket}.md)" in (workspace / "x/y/z/report.md").read_text()
+    assert esc.ok("report", "--out", "-", now=later) == esc.ok("report", now=later)
+    assert not (workspace / "-").exists()

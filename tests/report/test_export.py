@@ -327,7 +327,24 @@ def test_existing_database_is_replaced_without_leftovers(demo: Path) -> None:
 def test_a_directory_is_no_database_file(demo: Path) -> None:
     (demo / "adir").mkdir()
     result = Esc(demo, now=NOW)("export", "--sqlite", "adir")
-    assert result.code == 2
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "esc: cannot write adir: a directory, not a regular file;"
+        " esc writes reports and exports to regular files only\n"
+    )
+    assert list((demo / "adir").iterdir()) == []
+
+
+def test_an_export_to_two_targets_writes_neither_when_one_is_refused(demo: Path) -> None:
+    (demo / "out" / "events.csv").mkdir(parents=True)
+    (demo / "afile").write_text("mine\n")
+    for args in (["--csv", "out", "--sqlite", "a.db"], ["--sqlite", "b.db", "--csv", "afile"]):
+        result = Esc(demo, now=NOW)("export", *args)
+        assert result.code == 1 and result.out == "", args
+        assert result.err.startswith("esc: cannot write "), args
+    assert not (demo / "a.db").exists() and not (demo / "b.db").exists()
+    assert sorted(p.name for p in (demo / "out").iterdir()) == ["events.csv"]
+    assert (demo / "afile").read_text() == "mine\n"
 
 
 # ---------------------------------------------------------------- the pure row builders
@@ -431,15 +448,11 @@ def test_an_output_path_that_is_no_regular_file_is_refused_and_kept(
     result = esc(*[a.replace("{}", name) for a in args])
     lines = result.err.splitlines()
     assert len(lines) == 1, lines
-    if kind == "directory" and "--sqlite" in args:  # (click's own check: a usage error)
-        assert (result.code, lines[0]) == (2, f"esc: invalid value for '--sqlite': File "
-                                              f"'{name}' is a directory.")
-    else:
-        assert result.code == 1, result.err
-        assert lines[0].startswith(f"esc: cannot write {name}: "), lines
-        assert lines[0].endswith(
-            "not a regular file; esc writes reports and exports to regular files only"
-        ), lines
+    assert result.code == 1, result.err
+    assert lines[0].startswith(f"esc: cannot write {name}: "), lines
+    assert lines[0].endswith(
+        "not a regular file; esc writes reports and exports to regular files only"
+    ), lines
     assert _what(path) == before
     if "--csv" in args:  # refused before any of the three files is written
         assert [p.name for p in path.parent.iterdir()] == ["events.csv"]
