@@ -931,7 +931,7 @@ def export(sqlite_file: str | None, csv_dir: str | None) -> int:
 def merge_file(base: str, ours: str, theirs: str, path: str | None) -> int:
     """Merge three versions of a ticket file field by field into OURS (git's merge driver).
 
-    Git runs it as `/abs/python -m esc merge-file %O %A %B %P` (PATH, the ticket's path
+    Git runs it as `/abs/python -P -m esc merge-file %O %A %B %P` (PATH, the ticket's path
     in the work tree, only names it in messages).  Exit 0 when the merge is clean, 1 when
     a conflict is left between <<<<<<< ours / >>>>>>> theirs markers for a human.
     """

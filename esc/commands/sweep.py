@@ -888,14 +888,14 @@ def _alerts(outcome: RecordOutcome, sla: Sla, active: bool) -> RecordOutcome:
     return outcome
 
 
-def sweep_message(result: SweepResult, tickets: int, earlier: int = 0) -> str:
+def sweep_message(escalations: Sequence[Escalated], tickets: int, earlier: int = 0) -> str:
     """The commit message of a sweep: a summary line, then each escalation."""
     lines = [f"esc sweep: {_count(tickets, 'ticket')} updated"]
     if earlier:
         lines += ["", f"{_count(earlier, 'ticket')} of them left by an earlier sweep"]
-    if result.escalations:
+    if escalations:
         lines.append("")
-        lines += [f"{e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in result.escalations]
+        lines += [f"{e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in escalations]
     return "\n".join(lines) + "\n"
 
 
@@ -951,9 +951,11 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         raise EscError("--commit and --push need the workspace to be in a git repository")
     if options.push:  # before anything is written: a missing remote is bad input
         git.require_remote(workspace.root, options.remote)
-        if options.branch is None:
-            git.current_branch(workspace.root)  # (a detached HEAD is refused now, too)
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
+        if options.commit or options.push:  # (a rebase a killed sweep left: aborted)
+            git.finish_unfinished(workspace.root, workspace.root / CACHE_DIR)
+        if options.push and options.branch is None:
+            git.current_branch(workspace.root)  # (a detached HEAD is refused now, too)
         workspace.remove_stale_temporaries(options.report_dir or workspace.root / REPORTS_DIR)
         if not options.push:
             outcome = _sweep_once(workspace, now, options)
@@ -1019,7 +1021,7 @@ def _commit(
             f"{_count(len(tickets), 'ticket')} are kept, and the next --commit sweep commits them"
         )
     blobs = {**tickets, **git.store_files(root, _committable_reports(workspace, folder))}
-    message = sweep_message(result, len(_tickets(tickets)), len(_tickets(earlier)))
+    message = sweep_message(result.escalations, len(_tickets(tickets)), len(_tickets(earlier)))
     outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR)
     guard.forget()
     if outcome.commit is not None:
@@ -1209,10 +1211,13 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
                 _take_back(root, outcome, keys)
             git.catch_up(root, options.remote, branch, root / CACHE_DIR)
         workspace = Workspace(root)  # teams.yaml or rules.yaml may have come with the rebase
-    raise EscError(
-        f"push to {options.remote}/{branch} was rejected {options.push_attempts} times "
+    # (told after the summary of what stands: the last attempt's rewrites were taken back,
+    # for the next sweep to make on the remote's tickets)
+    outcome.git_error = (
+        f"esc: push to {options.remote}/{branch} was rejected {options.push_attempts} times "
         "(the remote keeps moving); nothing was forced; try again"
     )
+    return outcome
 
 
 def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
@@ -1228,7 +1233,14 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
     result = outcome.result
     own = [path for path in result.changed if path not in outcome.journalled]
     reports = [path for path in outcome.committed if not path.startswith(f"{TICKETS_DIR}/")]
-    done = git.take_back(root, outcome.commit, own + reports, root / CACHE_DIR)
+    def message(taken: list[str]) -> str:  # (of the commit that stands for it: what is left)
+        ids = {Path(path).stem for path in taken}
+        left = [path for path in _tickets(outcome.committed) if path not in taken]
+        escalations = [e for e in result.escalations if e.ticket_id not in ids]
+        earlier = set(outcome.earlier)
+        return sweep_message(escalations, len(left), sum(path in earlier for path in left))
+
+    done = git.take_back(root, outcome.commit, own + reports, root / CACHE_DIR, message)
     if done is None or not done[0]:
         return
     taken, standing = done

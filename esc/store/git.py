@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,8 +143,11 @@ def store_files(root: Path, paths: Sequence[str]) -> dict[str, str]:
     store, byte for byte (no filters); their blob ids."""
     if not paths:
         return {}
+    # (absolute: git reads --stdin-paths from the top of the work tree, not from the
+    # workspace, which may be a folder inside it)
+    absolute = "".join(f"{root.resolve() / p}\n" for p in paths)
     out = output(root, "hash-object", "-w", "--no-filters", "--stdin-paths",
-                 input="".join(f"{p}\n" for p in paths).encode())  # fmt: skip
+                 input=absolute.encode())  # fmt: skip
     return dict(zip(paths, out.split(), strict=True))
 
 
@@ -185,7 +188,11 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
 
 
 def take_back(
-    root: Path, commit: str, paths: Sequence[str], scratch: Path
+    root: Path,
+    commit: str,
+    paths: Sequence[str],
+    scratch: Path,
+    message: Callable[[list[str]], str] | None = None,
 ) -> tuple[list[str], str | None] | None:
     """Take ``commit`` (HEAD) back for the files ``paths`` (relative to ``root``) that it
     changed and that its parent had: HEAD becomes the same commit without them (or its
@@ -195,7 +202,8 @@ def take_back(
     or one of those files no longer holds what ``commit`` holds (nothing is done then).
     A sweep whose push was rejected takes its own rewrites back so that the rebase
     brings the remote's versions of those tickets, swept again on top of them, rather
-    than merging two sweeps' effects of one deadline."""
+    than merging two sweeps' effects of one deadline.  The commit that stands for it has
+    the message ``message`` gives for the paths taken back (else the commit's own)."""
     top = Path(output(root, "rev-parse", "--show-toplevel").strip())
     prefix = output(root, "rev-parse", "--show-prefix").strip()
     if output(top, "rev-parse", "HEAD").strip() != commit:
@@ -230,8 +238,11 @@ def take_back(
     if output(top, "rev-parse", f"{parent}^{{tree}}").strip() == tree:
         new = parent
     else:
-        message = output(top, "log", "-1", "--format=%B", commit)
-        new = output(top, "commit-tree", tree, "-p", parent, input=message.encode()).strip()
+        if message is None:
+            text = output(top, "log", "-1", "--format=%B", commit)
+        else:
+            text = message([path for path, _, _ in taken])
+        new = output(top, "commit-tree", tree, "-p", parent, input=text.encode()).strip()
     if run(top, "update-ref", "-m", "esc sweep", "HEAD", new, commit).returncode != 0:
         return None
     output(top, "update-index", "--index-info", input=entries.encode())
@@ -334,24 +345,77 @@ def merge_settings(folder: Path) -> list[str]:
     ]
 
 
+REBASING = "rebasing"  # in esc's folder while a sweep's rebase runs: a kill leaves it
+
+
 def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
-    """Fetch the remote branch and rebase onto it (ticket files merge with esc's driver)."""
+    """Fetch the remote branch and rebase onto it (ticket files merge with esc's driver).
+
+    While the rebase runs, ``scratch/rebasing`` says that esc started it: if the sweep is
+    killed meanwhile, the next one aborts it (:func:`finish_unfinished`) and goes on."""
     proc = run(root, "fetch", "--quiet", "--", remote, branch)
     if proc.returncode != 0:
         if b"couldn't find remote ref" in proc.stderr:
             raise GitError(f"no branch '{branch}' on git remote '{remote}'")
         output(root, "fetch", "--quiet", "--", remote, branch)  # (raises, saying why)
     scratch.mkdir(parents=True, exist_ok=True)
-    proc = run(
-        root, *merge_settings(scratch), "rebase", "--quiet", "--autostash",
-        f"refs/remotes/{remote}/{branch}",
-        timeout=300,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        run(root, "rebase", "--abort")
+    marker = scratch / REBASING
+    atomic_write(marker, f"{branch}\n")
+    try:
+        proc = run(
+            root, *merge_settings(scratch), "rebase", "--quiet", "--autostash",
+            f"refs/remotes/{remote}/{branch}",
+            timeout=300,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            run(root, "rebase", "--abort")
+            raise GitError(
+                f"could not rebase onto {remote}/{branch}: a true conflict; resolve it by hand"
+            )
+    finally:
+        if in_progress(root) is None:  # (else left for the next sweep to abort)
+            marker.unlink(missing_ok=True)
+
+
+_IN_PROGRESS = (
+    ("rebase-merge", "rebase"),
+    ("rebase-apply", "rebase"),
+    ("MERGE_HEAD", "merge"),
+    ("CHERRY_PICK_HEAD", "cherry-pick"),
+    ("REVERT_HEAD", "revert"),
+)
+
+
+def in_progress(root: Path) -> str | None:
+    """The git operation left unfinished in this clone (``rebase``, ``merge``,
+    ``cherry-pick``, ``revert``), if any."""
+    asked = [word for name, _ in _IN_PROGRESS for word in ("--git-path", name)]
+    paths = output(root, "rev-parse", *asked).splitlines()  # (relative to root, or absolute)
+    for (_, what), path in zip(_IN_PROGRESS, paths, strict=True):
+        if (root / path).exists():
+            return what
+    return None
+
+
+def finish_unfinished(root: Path, scratch: Path) -> bool:
+    """Before a sweep commits: a rebase an earlier sweep started and did not finish (it
+    was killed: ``scratch/rebasing`` is still there) is aborted, which puts the branch and
+    the stashed changes back as they were before it; True if there was one.  Any other
+    unfinished operation (a person's rebase or merge) is a GitError: the sweep must not
+    commit in the middle of it."""
+    what = in_progress(root)
+    marker = scratch / REBASING
+    if what == "rebase" and marker.exists():
+        output(root, "rebase", "--abort")
+        marker.unlink(missing_ok=True)
+        return True
+    marker.unlink(missing_ok=True)
+    if what is not None:
         raise GitError(
-            f"could not rebase onto {remote}/{branch}: a true conflict; resolve it by hand"
+            f"a {what} is in progress in this clone: finish it (git {what} --continue) or "
+            f"abort it (git {what} --abort); the sweep commits nothing until then"
         )
+    return False
 
 
 def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:

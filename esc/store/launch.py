@@ -23,11 +23,17 @@ def interpreter() -> str:
     return os.path.abspath(sys.executable) if sys.executable else "python3"
 
 
+# Python 3.11's -P: the current folder is not put on sys.path.  Git runs the merge driver
+# at the top of the work tree and cron the sweep in the workspace: without it, an `esc.py`
+# or `esc/` committed there would be imported instead of esc (and run by the next merge).
+SAFE_PATH = ("-P",) if sys.version_info >= (3, 11) else ()
+
+
 def python_command(*args: str) -> str:
     """A shell command line running this esc with ``args`` (left as they are, so git's
-    ``%O``-style placeholders survive): ``/abs/python -m esc ARGS``, the path shell-quoted
-    if it needs it."""
-    return " ".join([shlex.quote(interpreter()), "-m", "esc", *args])
+    ``%O``-style placeholders survive): ``/abs/python -P -m esc ARGS``, the path
+    shell-quoted if it needs it (:data:`SAFE_PATH`)."""
+    return " ".join([shlex.quote(interpreter()), *SAFE_PATH, "-m", "esc", *args])
 
 
 def merge_driver_command() -> str:

@@ -18,9 +18,11 @@ from esc.commands.doctor import check_python
 from esc.store import lock
 from tests.conftest import NOW, Esc
 
+SAFE = " -P" if sys.version_info >= (3, 11) else ""  # (launch.SAFE_PATH)
+
 CRON_PATH = "/usr/bin:/bin"
 ESC_SCRIPT = Path(sys.executable).parent / "esc"  # the esc installed beside this Python
-DRIVER = f"{shlex.quote(sys.executable)} -m esc merge-file %O %A %B %P"
+DRIVER = f"{shlex.quote(sys.executable)}{SAFE} -m esc merge-file %O %A %B %P"
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from tests.conftest import Esc
 
+SAFE = " -P" if sys.version_info >= (3, 11) else ""  # (launch.SAFE_PATH)
+
 CREATED = "2026-11-20T09:00:00+01:00"
 LATE = "2026-11-23T12:00:00+01:00"  # the tickets are breached: a sweep escalates them
 WARNING = "esc: warning: this clone has no merge driver for tickets (run esc install-git)"
@@ -166,7 +168,7 @@ def merge_without_path(repo: Path) -> subprocess.CompletedProcess[str]:
 def test_the_driver_is_the_absolute_interpreter_and_merges_without_path(tmp_path: Path) -> None:
     repo, ticket = diverged_clone(tmp_path, sys.executable)
     driver = git(repo, "config", "merge.esc.driver").strip()
-    assert driver == f"{shlex.quote(sys.executable)} -m esc merge-file %O %A %B %P"
+    assert driver == f"{shlex.quote(sys.executable)}{SAFE} -m esc merge-file %O %A %B %P"
     merged = merge_without_path(repo)
     assert merged.returncode == 0, merged.stdout + merged.stderr
     shown = Esc(repo).ok("show", ticket, "--json")
@@ -187,7 +189,7 @@ def test_an_interpreter_path_with_spaces_is_quoted(tmp_path: Path) -> None:
     python = str(venv / "bin" / "python")
     repo, ticket = diverged_clone(tmp_path, python)
     driver = git(repo, "config", "merge.esc.driver").strip()
-    assert driver == f"'{python}' -m esc merge-file %O %A %B %P"
+    assert driver == f"'{python}'{SAFE} -m esc merge-file %O %A %B %P"
     merged = merge_without_path(repo)
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "Looking into it." in Esc(repo).ok("show", ticket)
@@ -200,7 +202,7 @@ def test_init_in_a_git_work_tree_registers_the_same_driver(tmp_path: Path) -> No
     out = Esc(repo, now=None).ok("init")
     assert "merge driver" in out
     assert git(repo, "config", "merge.esc.driver").strip() == (
-        f"{shlex.quote(sys.executable)} -m esc merge-file %O %A %B %P"
+        f"{shlex.quote(sys.executable)}{SAFE} -m esc merge-file %O %A %B %P"
     )
 
 

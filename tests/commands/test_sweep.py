@@ -216,6 +216,28 @@ def test_sweep_commit_commits_exactly_what_it_changed(esc: Esc, workspace: Path)
     assert git(workspace, "rev-parse", "HEAD") == head
 
 
+def test_sweep_commit_in_a_workspace_inside_the_repository(tmp_path: Path) -> None:
+    """The helpdesk in a folder of a larger repository (`esc init helpdesk` in it): the
+    sweep commits its tickets there (git read the files from the repository's top)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    root = repo / "helpdesk"
+    assert Esc(repo)("init", "helpdesk").code == 0
+    (root / "rules.yaml").write_text(RULES_LEVELS)
+    esc = Esc(root)
+    ticket = make(esc)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "start")
+    out = esc.ok("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    assert "committed" in out
+    changed = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert changed == [f"helpdesk/tickets/{ticket}.md"]
+    assert git(repo, "status", "--porcelain") == ""
+    shown = git(repo, "show", f"HEAD:helpdesk/tickets/{ticket}.md")
+    assert shown == (root / "tickets" / f"{ticket}.md").read_text()
+
+
 def test_sweep_carries_on_past_a_broken_ticket(esc: Esc, workspace: Path) -> None:
     make(esc)
     broken = workspace / "tickets" / "T-zzzzzzzz.md"
@@ -619,6 +641,110 @@ def test_a_rejected_push_never_takes_back_what_intake_wrote(
     assert "Still?" in path.read_text()
     git(other, "pull", "-q", "origin", "main")
     assert (other / "tickets" / path.name).read_text() == path.read_text()
+
+
+def test_a_rejected_push_tells_each_escalation_in_one_commit(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The commit left after a rejected push took the sweep's rewrites back holds intake's
+    ticket alone: its message tells that ticket's escalation, not those taken back (told
+    by the commit of the sweep on the remote's tickets)."""
+    (older,) = committed_repo(esc, workspace, "Printer on fire")
+    remote = with_remote(workspace, tmp_path)
+    mail = (
+        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
+        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
+    )
+    esc.ok("intake", "--eml", "-", input=mail, now=CREATED)
+    (new,) = {p.stem for p in (workspace / "tickets").glob("*.md")} - {older}
+    pushed_from_elsewhere(remote, tmp_path)
+    out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert "pushed" in out and "after 2 attempts" in out
+    messages = git(remote, "log", "--format=%B%x00", "main").split("\0")
+    for ticket in (older, new):
+        told = [m for m in messages if f"{ticket}: support → engineering" in m]
+        assert len(told) == 1, (ticket, messages)
+    standing = next(m for m in messages if f"{new}: support" in m)
+    assert standing.strip().startswith("esc sweep: 1 ticket updated")
+
+
+def test_a_remote_that_keeps_moving_ends_with_the_summary_and_the_reason(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Every push rejected (another clone pushes just before each: a pre-push hook here):
+    after 5 attempts, the summary of what stands, then why, exit 1; `--json` says it as
+    `git_error`; nothing forced, nothing sent."""
+    committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    other = pushed_from_elsewhere(remote, tmp_path)
+    hook = workspace / ".git" / "hooks" / "pre-push"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f"cd {str(other)!r} && git commit -q --allow-empty -m again"
+        " && git push -q origin main >/dev/null 2>&1\n"
+    )
+    hook.chmod(0o755)
+    for as_json in (False, True):
+        result = esc("sweep", "--commit", "--push", "--no-report",
+                     *(["--json"] if as_json else []), now="2026-11-20T13:30:00+01:00")  # fmt: skip
+        reason = (
+            "esc: push to origin/main was rejected 5 times (the remote keeps moving);"
+            " nothing was forced; try again"
+        )
+        assert result.code == 1 and result.err == reason + "\n"
+        if as_json:
+            assert json.loads(result.out)["git_error"] == reason
+        else:
+            assert result.out.startswith("1 tickets seen, ")
+    assert git(remote, "log", "--format=%s", "main").splitlines()[-1] == "start"
+    assert "esc sweep" not in git(remote, "log", "--format=%s", "main")
+
+
+def _stopped_rebase(workspace: Path, onto: str) -> None:
+    """A rebase onto ``onto`` that stopped half-way, HEAD detached (as one killed does)."""
+    stopped = subprocess.run(["git", "rebase", "--exec", "false", onto], cwd=workspace,
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    assert stopped.returncode != 0 and (workspace / ".git" / "rebase-merge").is_dir()
+
+
+def test_a_rebase_a_killed_sweep_left_is_aborted_by_the_next(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Killed while its rebase ran (a cron timeout kills the whole group), a sweep leaves
+    the clone mid-rebase, HEAD detached: the next sweep aborts that rebase (the branch and
+    the stashed changes come back) and carries on; a rebase a person started is theirs:
+    the sweep commits nothing and says so."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    other = pushed_from_elsewhere(remote, tmp_path)
+    git(workspace, "commit", "-q", "--allow-empty", "-m", "mine, not pushed yet")
+    git(workspace, "fetch", "-q", "origin")
+    _stopped_rebase(workspace, "origin/main")
+    (workspace / ".esc-cache").mkdir(exist_ok=True)
+    (workspace / ".esc-cache" / "rebasing").write_text("main\n")  # (the sweep's, killed)
+    out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert "pushed" in out
+    assert git(workspace, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert not (workspace / ".git" / "rebase-merge").exists()
+    assert git(remote, "log", "-1", "--format=%s", "main").startswith("esc sweep: 1 ticket")
+    assert "mine, not pushed yet" in git(remote, "log", "--format=%s", "main")
+
+    git(workspace, "commit", "-q", "--allow-empty", "-m", "again")
+    git(other, "pull", "-q", "origin", "main")
+    git(other, "commit", "-q", "--allow-empty", "-m", "elsewhere again")
+    git(other, "push", "-q", "origin", "main")
+    git(workspace, "fetch", "-q", "origin")
+    _stopped_rebase(workspace, "origin/main")  # (a person's: no marker)
+    before = (workspace / "tickets" / f"{ticket}.md").read_text()
+    for args in (["--commit"], ["--commit", "--push"]):
+        result = esc("sweep", *args, now="2026-11-23T13:30:00+01:00")
+        assert (result.code, result.out) == (1, "")
+        assert result.err == (
+            "esc: a rebase is in progress in this clone: finish it (git rebase --continue)"
+            " or abort it (git rebase --abort); the sweep commits nothing until then\n"
+        )
+    assert (workspace / "tickets" / f"{ticket}.md").read_text() == before
+    assert (workspace / ".git" / "rebase-merge").is_dir()
 
 
 def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(

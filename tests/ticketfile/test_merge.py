@@ -27,6 +27,8 @@ from esc.ticketfile.merge import MergeResult
 from esc.ticketfile.merge import merge_ticket as merge_with
 from tests.conftest import Esc
 
+SAFE = " -P" if sys.version_info >= (3, 11) else ""  # (launch.SAFE_PATH)
+
 
 def merge_ticket(base: str, ours: str, theirs: str) -> MergeResult:
     """The merge as git's driver makes it: descriptions merged by ``git merge-file``."""
@@ -591,7 +593,7 @@ def test_gitattributes_is_written_once_keeping_other_lines(tmp_path: Path) -> No
 
 
 # What `esc install-git` registers: the Python running esc, by absolute path.
-DRIVER = f"{sys.executable} -m esc merge-file %O %A %B %P"
+DRIVER = f"{sys.executable}{SAFE} -m esc merge-file %O %A %B %P"
 
 
 @pytest.fixture(autouse=True)
@@ -729,6 +731,22 @@ def test_git_merge_of_concurrent_escalation_and_replies_is_clean(tmp_path: Path)
     git(repo, "switch", "-q", "esc")
     merged = git(repo, "merge", "--no-edit", "reply", check=False)
     assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert_both_sides_once(repo, ticket_id, escalated, replied)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="python -P is 3.11's")
+def test_a_committed_esc_module_is_never_what_the_driver_runs(tmp_path: Path) -> None:
+    """Git runs the driver at the top of the work tree: an `esc.py` (or `esc/`) committed
+    there is not imported in esc's place (python -P), so a pull cannot run it."""
+    repo = new_repo(tmp_path / "repo")
+    marker = tmp_path / "ran"
+    (repo / "esc.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(9)\n")
+    commit_all(repo, "a module named esc")
+    ticket_id, escalated, replied = diverge(repo)
+    git(repo, "switch", "-q", "esc")
+    merged = git(repo, "merge", "--no-edit", "reply", check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert not marker.exists()
     assert_both_sides_once(repo, ticket_id, escalated, replied)
 
 
