@@ -49,13 +49,15 @@ def story_text(events: Sequence[Event]) -> str:
 
 
 def story_json(events: Sequence[Event]) -> list[dict[str, object]]:
-    return [
-        {
-            "at": format_timestamp(e.at),
-            "source": e.source,
-            "by": e.by,
-            "what": e.what,
-            "commit": e.commit,
-        }
-        for e in events
-    ]
+    """Each event as ``{at, source, by, what, commit}``; a commit's also names its parts as
+    git does (``author``, ``date``, ``message``: its subject)."""
+    items: list[dict[str, object]] = []
+    for e in events:
+        at = format_timestamp(e.at)
+        item: dict[str, object] = {
+            "at": at, "source": e.source, "by": e.by, "what": e.what, "commit": e.commit,
+        }  # fmt: skip
+        if e.source == "git":
+            item.update(author=e.by, date=at, message=e.what)
+        items.append(item)
+    return items

@@ -44,6 +44,13 @@ def test_log_merges_activity_and_commits(esc: Esc, workspace: Path) -> None:
         ("git", "Ben Hand"),
     ]
     assert events[-1]["what"] == "retitled by hand" and len(events[-1]["commit"]) == 40
+    # a commit's parts as git names them, too
+    assert {k: events[-1][k] for k in ("author", "date", "message")} == {
+        "author": "Ben Hand",
+        "date": "2026-11-20T10:00:00+01:00",
+        "message": "retitled by hand",
+    }
+    assert "author" not in events[0]  # (an activity line's author is `by`)
     text = esc.ok("log", ticket)
     assert "Ben Hand    commit " in text and ": retitled by hand" in text
     assert text.splitlines()[0].startswith("2026-11-20T09:00:00+01:00  alice")
