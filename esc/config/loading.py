@@ -18,6 +18,7 @@ from esc.domain.config import (
     RULES_KEYS,
     TEAM_KEYS,
     TEAMS_FILE,
+    TEAMS_FILE_KEYS,
     Config,
     Finding,
     Route,
@@ -101,6 +102,10 @@ def _parse_teams(
     if not isinstance(data, CommentedMap):
         reader.add(1, "teams.yaml must be a mapping with `intake` and `teams`")
         return {}, "", reader.findings, {}
+    for unknown in sorted(set(map(str, data)) - TEAMS_FILE_KEYS):
+        reader.add(
+            line_of(data, unknown), f"unknown key {unknown!r} (teams.yaml has intake and teams)"
+        )
     raw_teams = data.get("teams")
     if not isinstance(raw_teams, CommentedMap) or not raw_teams:
         reader.add(line_of(data, "teams"), "`teams` must be a mapping of team names to teams")

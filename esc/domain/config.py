@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 TEAMS_FILE = "teams.yaml"
 RULES_FILE = "rules.yaml"
 DEFAULT_PRIORITIES = ("low", "normal", "high", "urgent")
+TEAMS_FILE_KEYS = frozenset({"intake", "teams"})  # the top of teams.yaml
 TEAM_KEYS = {"name", "level", "members", "lead", "escalates_to", "handles", "description", "email"}
 RULES_KEYS = {
     "priorities",

@@ -359,6 +359,9 @@ def _csat(value: object, line: int, problems: list[tuple[int, str]]) -> int | No
     return value
 
 
+ESCALATION_KEYS = ("at", "kind", "from", "to", "by", "reason")  # an escalation's, in order
+
+
 def _escalations(
     value: object, line: int, problems: list[tuple[int, str]], item_lines: list[int]
 ) -> tuple[Escalation, ...]:
@@ -384,6 +387,15 @@ def _escalations(
         if kind is None:
             choices = ", ".join(ESCALATION_KINDS)
             problems.append((where, f"escalation {n}: kind must be one of {choices}"))
+            continue
+        unknown = sorted(set(map(str, item)) - set(ESCALATION_KEYS))
+        if unknown:
+            keys = ", ".join(ESCALATION_KEYS)
+            problems.append((where, f"escalation {n}: unknown key {unknown[0]!r} (keys: {keys})"))
+            continue
+        missing = next((key for key in ("to", "by") if item.get(key) in (None, "")), None)
+        if missing is not None:
+            problems.append((where, f"escalation {n}: {missing} is missing"))
             continue
         result.append(
             Escalation(

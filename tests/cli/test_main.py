@@ -1299,6 +1299,41 @@ def test_validate_reports_a_naive_escalation_time_at_its_line(
     )
 
 
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("to: engineering, why: x", "unknown key 'why' (keys: at, kind, from, to, by, reason)"),
+        ("to: engineering, reason: x", "by is missing"),
+        ("by: bob, reason: x", "to is missing"),
+    ],
+)
+def test_validate_reports_an_escalation_without_its_keys(
+    esc: CheckedEsc, workspace: Path, entry: str, problem: str
+) -> None:
+    """An escalation is `{at, kind, from, to, by, reason}`: a key esc does not know (a typo
+    that would lose the reason) or no `to` or `by` is a problem at its line."""
+    ticket_id = create(esc)
+    path = ticket_file(workspace, ticket_id)
+    text = path.read_text(encoding="utf-8").replace(
+        "escalations: []\n",
+        "escalations:\n  - {at: 2026-11-20T10:00:00+01:00, kind: hierarchical, from: support, "
+        + entry + "}\n",
+    )
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("escalations:") + 2
+    result = esc("validate")
+    expected = f"tickets/{ticket_id}.md:{line}: escalation 1: {problem}\n"
+    assert (result.code, result.out) == (1, expected)
+
+
+def test_validate_reports_an_unknown_key_of_teams_yaml(esc: CheckedEsc, workspace: Path) -> None:
+    teams = workspace / "teams.yaml"
+    teams.write_text("version: 1\n" + teams.read_text())
+    result = esc("validate")
+    assert result.code == 1
+    assert "teams.yaml:1: unknown key 'version' (teams.yaml has intake and teams)\n" in result.out
+
+
 def test_validate_counts_lines_from_the_top_of_the_file(esc: CheckedEsc, workspace: Path) -> None:
     ticket_id = create(esc)
     path = ticket_file(workspace, ticket_id)
