@@ -31,7 +31,7 @@ def ticket_problems(
     items: Iterable[TicketDoc | ParseError | Clean], config: Config | None
 ) -> list[Finding]:
     findings: list[Finding] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}  # (the file and the id) by the id in any case
     for item in items:
         if isinstance(item, ParseError):
             findings.append(Finding(item.path, item.line, item.message))
@@ -41,11 +41,12 @@ def ticket_problems(
         else:
             findings.extend(check_ticket(item, config))
             ticket_id, id_line = item.ticket.id, item.key_lines.get("id", 1)
-        if ticket_id in seen:
-            findings.append(
-                Finding(item.path, id_line, f"duplicate id {ticket_id} (also in {seen[ticket_id]})")
-            )
-        seen.setdefault(ticket_id, item.path)
+        key = ticket_id.casefold()  # (an ID is matched in any case: T-ab and T-AB are one)
+        if key in seen:
+            path, other = seen[key]
+            also = f"also in {path}" if other == ticket_id else f"as {other} in {path}"
+            findings.append(Finding(item.path, id_line, f"duplicate id {ticket_id} ({also})"))
+        seen.setdefault(key, (item.path, ticket_id))
     return findings
 
 

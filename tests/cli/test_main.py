@@ -1370,6 +1370,23 @@ def test_validate_reports_a_duplicate_id(esc: CheckedEsc, workspace: Path) -> No
     assert all(line.startswith("tickets/T-zzzzzzzz.md:2: ") for line in lines), lines
 
 
+def test_validate_reports_ids_that_differ_only_in_case(esc: CheckedEsc, workspace: Path) -> None:
+    """IDs are matched in any case (`esc show t-ab…`): two that differ only in case are one
+    ID twice, and `show` could not tell them apart."""
+    ids = three_tickets(esc)
+    upper = "T-" + ids[0][2:].upper()
+    path = workspace / "tickets" / f"{upper}.md"
+    path.write_text(ticket_file(workspace, ids[0]).read_text().replace(ids[0], upper))
+    result = esc("validate")
+    assert result.code == 1
+    names = sorted([f"{upper}.md", f"{ids[0]}.md"])  # (files are read in name order)
+    first, second = names
+    first_id, second_id = (Path(n).stem for n in names)
+    assert result.out == (
+        f"tickets/{second}:2: duplicate id {second_id} (as {first_id} in tickets/{first})\n"
+    )
+
+
 def test_validate_reports_an_escalation_cycle(esc: CheckedEsc, workspace: Path) -> None:
     three_tickets(esc)
     top = "    members: [frank]"
