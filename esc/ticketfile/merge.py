@@ -61,6 +61,7 @@ from esc.ticketfile.document import TicketDoc, parse
 
 OURS_MARK, SPLIT_MARK, THEIRS_MARK = "<<<<<<< ours", "=======", ">>>>>>> theirs"
 DESCRIPTION = "description"
+ENTRY = "conversation"  # (an entry edited differently on both sides)
 TEXT = "text"
 
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
@@ -586,6 +587,13 @@ def _merge_body(
         description, conflicted = merge_text(b.description, o.description, t.description)
         if conflicted:
             conflicts.append(DESCRIPTION)
+    if b.conversation and o.conversation and t.conversation:
+        o_items, t_items, conflicted = _edited_on_both_sides(
+            b.conversation.items, o.conversation.items, t.conversation.items, merge_text
+        )
+        o.conversation.items, t.conversation.items = o_items, t_items
+        if conflicted:
+            conflicts.append(ENTRY)
     conversation = _merge_section(
         b.conversation, o.conversation, t.conversation, _entry_key, entry_time, nl,
         default_head=f"{CONVERSATION}{nl}{nl}", blank_after=True,
@@ -602,6 +610,36 @@ def _merge_body(
             parts[-1] = parts[-1].rstrip("\r\n") + nl + nl  # a new section after a paragraph
         parts.append(section)
     return "".join(parts), conflicts
+
+
+def _edited_on_both_sides(
+    base: list[str], ours: list[str], theirs: list[str], merge_text: TextMerge
+) -> tuple[list[str], list[str], bool]:
+    """Ours' and theirs' conversation entries, with each entry both sides edited (its
+    heading as in base, its text changed differently on each side) merged as text and put
+    in both sides' place, so that it appears once; and whether a conflict is left in one.
+    (An entry edited on one side only takes that side's text: :func:`merge_sequence`.)"""
+    was, mine, their = (_by_heading(items) for items in (base, ours, theirs))
+    ours, theirs = list(ours), list(theirs)
+    conflicted = False
+    for heading, old in was.items():
+        o, t = mine.get(heading), their.get(heading)
+        if o is None or t is None:
+            continue
+        if len({_entry_key(old), _entry_key(o), _entry_key(t)}) < 3:
+            continue  # (unchanged, changed on one side, or the same change on both)
+        merged, clash = merge_text(old, o, t)
+        conflicted = conflicted or clash
+        ours[ours.index(o)] = theirs[theirs.index(t)] = merged
+    return ours, theirs, conflicted
+
+
+def _by_heading(items: list[str]) -> dict[str, str]:
+    """Each entry by its heading line, for the headings only one entry has."""
+    found: dict[str, list[str]] = {}
+    for item in items:
+        found.setdefault(item.splitlines()[0].rstrip(), []).append(item)
+    return {heading: entries[0] for heading, entries in found.items() if len(entries) == 1}
 
 
 def _merge_section(

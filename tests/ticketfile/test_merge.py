@@ -369,6 +369,28 @@ def test_description_edits_in_the_same_place_are_a_true_conflict() -> None:
     assert "bob · internal note added" in result.text  # the rest is still merged
 
 
+def test_an_entry_edited_on_both_sides_merges_as_text_once() -> None:
+    """The conversation merges as text: an entry both sides edited is one entry, its
+    edits merged (in different lines: clean), never two entries under one heading."""
+    base = edit(BASE, "Any news?\n", "Any news?\n\nThe shop is down.\n")
+    ours = edit(base, "Any news?", "Any news at all?")
+    theirs = apply(edit(base, "The shop is down.", "The whole shop is down."),
+                   note("10:00", "bob", "B"))  # fmt: skip
+    merged = clean(base, ours, theirs)
+    assert merged.count("· jane@shop.example · message (public)") == 1
+    assert "Any news at all?\n\nThe whole shop is down.\n" in merged
+    assert "bob · internal note added" in merged
+
+
+def test_an_entry_edited_in_the_same_line_on_both_sides_is_a_true_conflict() -> None:
+    ours = edit(BASE, "Any news?", "Any news yet?")
+    theirs = edit(BASE, "Any news?", "Any news today?")
+    result = merge_ticket(BASE, ours, theirs)
+    assert result.conflicts == ["conversation"]
+    assert result.text.count("· jane@shop.example · message (public)") == 1
+    assert "<<<<<<< ours\nAny news yet?\n=======\nAny news today?\n>>>>>>> theirs\n" in result.text
+
+
 # ---------------------------------------------------------------- true conflicts
 
 
