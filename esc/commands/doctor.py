@@ -29,6 +29,7 @@ CheckName = Literal[
     "merge-driver",
     "identity",
     "remote",
+    "git-state",
     "lock",
     "cache",
     "user-cache",
@@ -64,7 +65,12 @@ def doctor(
         check_cron(root, cron_path, maildir),
     ]
     if git.inside_git_work_tree(root):
-        checks += [check_merge_driver(root), check_identity(root), check_remote(root, remote)]
+        checks += [
+            check_merge_driver(root),
+            check_identity(root),
+            check_remote(root, remote),
+            check_unfinished(root),
+        ]
     else:
         checks.append(
             Check(
@@ -183,6 +189,26 @@ def check_identity(root: Path) -> Check:
             " (in this clone; --global for every repository of this user)",
         )
     return Check("identity", f"git identity: {values['user.name']} <{values['user.email']}>")
+
+
+def check_unfinished(root: Path) -> Check:
+    """Whether a rebase, merge, cherry-pick or revert is left unfinished in the clone: a
+    sweep then commits nothing (one a killed sweep left, it aborts itself)."""
+    what = git.in_progress(root)
+    if what is None:
+        return Check("git-state", "no rebase, merge, cherry-pick or revert left unfinished")
+    if what == "rebase" and (root / CACHE_DIR / git.REBASING).exists():
+        return Check(
+            "git-state",
+            "a rebase a killed `esc sweep --push` left unfinished: the next --commit or "
+            "--push sweep aborts it",
+        )
+    return Check(
+        "git-state",
+        f"a {what} is in progress: `esc sweep --commit`/`--push` commits nothing until it "
+        "is done",
+        f"git {what} --continue (once its conflicts are resolved) or git {what} --abort",
+    )
 
 
 def check_remote(root: Path, remote: str) -> Check:

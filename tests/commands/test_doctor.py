@@ -78,6 +78,29 @@ def test_a_healthy_clone_has_no_problems(tmp_path: Path) -> None:
     assert not list(clone.rglob("*write-test*"))
 
 
+def test_an_unfinished_rebase_is_a_problem(tmp_path: Path) -> None:
+    clone = healthy_clone(tmp_path)
+    git(clone, "switch", "-qc", "side")
+    (clone / "NOTES.md").write_text("side\n")
+    git(clone, "add", "NOTES.md")
+    git(clone, "commit", "-qm", "side")
+    git(clone, "switch", "-q", "main")
+    (clone / "NOTES.md").write_text("main\n")
+    git(clone, "add", "NOTES.md")
+    git(clone, "commit", "-qm", "main")
+    stopped = subprocess.run(["git", "rebase", "side"], cwd=clone, capture_output=True)
+    assert stopped.returncode != 0  # (a conflict: the rebase waits for a person)
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 1
+    assert problems(report) == {
+        "git-state": (
+            "a rebase is in progress: `esc sweep --commit`/`--push` commits nothing until it"
+            " is done",
+            "git rebase --continue (once its conflicts are resolved) or git rebase --abort",
+        )
+    }
+
+
 def test_esc_not_on_crons_path_gets_the_crontab_line_with_absolute_paths(tmp_path: Path) -> None:
     clone = healthy_clone(tmp_path)
     code, report = doctor(clone)  # cron's own PATH: no esc on it here
