@@ -198,13 +198,14 @@ def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activ
     activity: list[Activity] = []
     section = "description"
     current: tuple[re.Match[str], list[str]] | None = None
+    crlf = "\r\n" in body and body.count("\r\n") == body.count("\n")  # (every break)
 
     def flush() -> None:
         if current is not None:
             head, lines = current
             at = timestamp(head["at"])
             if at is not None:
-                text = _unescape("".join(lines)).strip("\n")
+                text = _lf(_unescape("".join(lines)), crlf).strip("\n")
                 entries.append(Entry(at, head["author"], head["kind"], text))
 
     for raw in body.splitlines(keepends=True):
@@ -228,7 +229,15 @@ def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activ
         else:
             description.append(raw)
     flush()
-    return _unescape("".join(description)).strip("\n"), tuple(entries), tuple(activity)
+    text = _lf(_unescape("".join(description)), crlf).strip("\n")
+    return text, tuple(entries), tuple(activity)
+
+
+def _lf(text: str, crlf: bool) -> str:
+    """``text`` with its CRLF line breaks as LF if the file was saved with CRLF breaks
+    (an editor on Windows): the text the user wrote.  In a file of LF breaks, a CR before
+    one is the text's own (a comment that ended in one), kept."""
+    return text.replace("\r\n", "\n") if crlf else text
 
 
 def escape(text: str) -> str:

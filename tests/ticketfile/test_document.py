@@ -123,6 +123,20 @@ def test_crlf_file_keeps_crlf() -> None:
     assert document.parse(after, "t.md").ticket.status == "pending"
 
 
+def test_a_crlf_file_reads_as_the_lf_file_reads() -> None:
+    """Saved by an editor on Windows: the description and the entries are the text the
+    user wrote, with LF breaks (`show --json` gave "\\r\\nLine one\\r\\n\\r")."""
+    lf = document.apply_change(
+        document.parse(HANDWRITTEN, "t.md"),
+        Change(entries=(Entry(NOW, "bob", "reply", "Two lines,\nand this one."),)),
+    )
+    crlf = document.parse(lf.replace("\n", "\r\n"), "t.md").ticket
+    plain = document.parse(lf, "t.md").ticket
+    assert crlf.description == plain.description and "\r" not in crlf.description
+    assert crlf.entries == plain.entries
+    assert crlf.entries[-1].text == "Two lines,\nand this one."
+
+
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
