@@ -82,7 +82,7 @@ def load_with_lines(text: str) -> Any:
     reader = YAML(typ="rt")
     reader.preserve_quotes = True
     try:
-        return reader.load(text)
+        return _untagged(reader.load(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
@@ -91,6 +91,31 @@ def load_with_lines(text: str) -> Any:
     except (ValueError, OverflowError, TypeError):  # a value that is none, like 2026-02-30
         _compose_and_load(text)  # says which, and where
         raise YamlError("a value cannot be read") from None  # pragma: no cover
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _untagged(data: Any) -> Any:
+    """``data`` with each ``!!str``-tagged scalar as the text it is, as the safe loader
+    reads it in a ticket (the round-trip loader keeps it as a TaggedScalar: `!!str 010`
+    in teams.yaml was no string); the mappings and lists in place, lines kept."""
+    from ruamel.yaml.comments import TaggedScalar
+
+    if isinstance(data, TaggedScalar):
+        tag = getattr(data.tag, "value", data.tag)
+        return str(data.value) if tag == _STR_TAG else data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = _untagged(value)
+            if found is not value:
+                data[key] = found
+    elif isinstance(data, list):
+        for n, value in enumerate(data):
+            found = _untagged(value)
+            if found is not value:
+                data[n] = found
+    return data
 
 
 def read_mapping(text: str) -> tuple[dict[str, Any], dict[str, int], dict[str, list[int]]]:

@@ -17,7 +17,7 @@ from tests.conftest import Esc
 SCALARS = [
     "yes", "no", "on", "off", "y", "~", "null", "Null", "010", "0o10", "0x1f", "1e3", ".inf",
     "2026-01-01", "12:30", "2026-01-01 12:30", '"quoted"', "true", "False", "-7",
-    "2026-11-20T10:00:00+01:00",
+    "2026-11-20T10:00:00+01:00", "!!str 010", "!!str yes", "!!int \"012\"", "!!float 1",
 ]  # fmt: skip
 
 TICKET = """---
