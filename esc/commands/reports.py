@@ -21,7 +21,7 @@ from esc.report.contents import (
 from esc.report.render import ReportFormat, render_report
 from esc.store import workers
 from esc.store.atomic import REGULAR_ONLY
-from esc.store.cache import Entry
+from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog
 from esc.store.user_cache import compiled_templates_dir
 from esc.store.workspace import TEMPLATES_DIR
@@ -136,7 +136,7 @@ def _take(catalog: Catalog, counted: Counted, handed: _Handed) -> None:
     counted.broken += [ParseError(*error) for error in broken]
     kept = catalog.cache
     for name, row in entries.items():
-        kept.put(name, Entry(*row))
+        kept.put(name, CachedFile(*row))
     kept.forget(removed)
     kept.damaged += damaged
     for key, value in meta.items():

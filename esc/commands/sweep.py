@@ -43,7 +43,7 @@ from esc.store.atomic import (
     sync_folder,
     write_unsynced,
 )
-from esc.store.cache import Entry
+from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
 from esc.store.lock import LockTimeout
 from esc.store.outbox import Delivery, Message, Outbox, deliver, messages_of
@@ -126,7 +126,7 @@ class Primed:
     """One ticket as a worker left it: its cache entry, and what the sweep did to it."""
 
     name: str
-    entry: Entry | None  # None: the file vanished
+    entry: CachedFile | None  # None: the file vanished
     outcome: RecordOutcome | None = None  # None: the file does not parse or vanished
     worker: int = 0  # the process id of the worker
 
@@ -208,11 +208,11 @@ def _taken(handed: Handed) -> Primed:
     taken = None if outcome is None else RecordOutcome(*outcome)
     if taken is not None:  # (kept until the sweep prints them: see _share_strings)
         _share_strings(taken)
-    return Primed(name, None if row is None else Entry(*row), taken, worker)
+    return Primed(name, None if row is None else CachedFile(*row), taken, worker)
 
 
 _SHARED: dict[str, str] = {}
-_SHARED_FIELDS = (6, 9)  # Entry.row(): sla_key, status
+_SHARED_FIELDS = (6, 9)  # CachedFile.row(): sla_key, status
 
 
 def _share_strings(outcome: RecordOutcome) -> None:
@@ -249,7 +249,7 @@ def _nothing() -> Generator[Primed, None, None]:
     yield from ()
 
 
-class _Stream(Mapping[str, Entry]):
+class _Stream(Mapping[str, CachedFile]):
     """The workers' tickets for :meth:`Catalog.each`, taken as they come back, in name
     order, one at a time (they were all held until the sweep's loop reached them: most of
     the 1.3 GB of a sweep that rewrote 100k tickets).
@@ -307,7 +307,7 @@ class _Stream(Mapping[str, Entry]):
     def close(self) -> None:
         self._primed.close()
 
-    def __getitem__(self, name: str) -> Entry:
+    def __getitem__(self, name: str) -> CachedFile:
         raise KeyError(name)  # (only get is used)
 
     def __iter__(self) -> Iterator[str]:
@@ -381,7 +381,7 @@ def run_sweep(
     dry_run: bool = False,
     jobs: int | None = None,
     after_workers: Callable[[Catalog, SweepResult], None] | None = None,
-    on_primed: Callable[[Catalog, str, Entry], None] | None = None,
+    on_primed: Callable[[Catalog, str, CachedFile], None] | None = None,
     guard: Pending | None = None,
     notify: bool = True,
 ) -> SweepResult:
@@ -944,9 +944,9 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome.retries = Outbox(workspace.root).due(now)
         return outcome
     if options.push:  # (values that reach git: never as an option)
-        git.check_remote(options.remote)
+        git.check_remote_name(options.remote)
         if options.branch is not None:
-            git.check_branch(options.branch)
+            git.check_branch_name(options.branch)
     if (options.commit or options.push) and not git.inside_git_work_tree(workspace.root):
         raise EscError("--commit and --push need the workspace to be in a git repository")
     if options.push:  # before anything is written: a missing remote is bad input
@@ -1061,7 +1061,7 @@ class SweepReports:
         self.items: ReportItems | None = None
         self.aside: workers.Aside[list[str] | None] | None = None
 
-    def gather(self, catalog: Catalog, name: str, entry: Entry) -> None:
+    def gather(self, catalog: Catalog, name: str, entry: CachedFile) -> None:
         """A worker is done with ticket ``name``: take what the reports show of it."""
         if not self.on:
             return

@@ -106,13 +106,6 @@ def _request_as_of(request: Request, at: dt.datetime) -> Request:
     return replace(request, state="open", closed=None, closed_by=None)
 
 
-def activity_after(log: Sequence[Activity], at: dt.datetime) -> list[Activity]:
-    """The log's activities after ``at``, in log order."""
-    if not times_between(log, at, _END_OF_TIME):
-        return []
-    return [a for a in log if a.at > at]
-
-
 def later_changes(ticket: Ticket, name: str, at: dt.datetime, until: dt.datetime) -> list[Activity]:
     """The recorded changes of field ``name`` in (at, until], in order."""
     return [a for a in field_changes(ticket.activity, name) if at < a.at <= until]

@@ -21,17 +21,6 @@ Cause = Literal[
     "invalid", "policy", "deadline", "breach", "warning", "escalation", "rule", "routing"
 ]
 CAUSES: tuple[Cause, ...] = get_args(Cause)
-CAUSE_MEANINGS: dict[Cause, str] = {
-    "invalid": "the head's teams.yaml or rules.yaml has a problem, or a ticket file it "
-    "adds or changes does not parse or does not fit the configuration",
-    "policy": "a ticket's SLA policy changes",
-    "deadline": "the deadline of a ticket's running SLA clock changes",
-    "breach": "a ticket has a running SLA clock past due that it did not have on the base",
-    "warning": "a ticket has a running SLA clock in warning that it did not have on the base",
-    "escalation": "the next sweep makes an escalation it would not make on the base",
-    "rule": "the rules the next sweep fires on a ticket change",
-    "routing": "the team routing picks for a category, or for a ticket at its first level, changes",
-}
 FileChange = Literal["added", "removed", "changed", "same"]
 # What differs for one ticket: its SLA (policy, deadlines, clock states), the team routing
 # picks for it, what the next sweep does to it.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from esc.domain.calendar import (
     MAX_HORIZON,
@@ -623,6 +624,15 @@ def clock_state(
         return "met" if within_target else "breached"
     if pausing:
         return "paused" if within_target else "breached"
+    return running_state(now, due, warn)
+
+
+Moment = TypeVar("Moment", dt.datetime, float)  # an instant, or its Unix time
+
+
+def running_state(now: Moment, due: Moment | None, warn: Moment | None) -> ClockState:
+    """A running clock's state at ``now``: breached from its due time, in warning from its
+    warning time, else ok (the instants as datetimes, or as Unix times: the cache's)."""
     if due is not None and now >= due:
         return "breached"
     if warn is not None and now >= warn:

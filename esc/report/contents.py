@@ -16,7 +16,7 @@ from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput, ParseError
 from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp
 from esc.report.slas import sla_for_report, sla_states_now
-from esc.store.cache import Entry
+from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
 from esc.store.kb import load as load_kb
 from esc.store.user_cache import compiled_templates_dir
@@ -151,12 +151,12 @@ class ReportItems:
         self.period = stats.default_period(self.as_of)
         self.tally = stats.Tally(catalog.config, self.as_of, self.period)
         self.summary = SummaryTally(catalog.config, self.as_of)
-        self.found: dict[str, Entry] = {}  # name -> the entry counted
+        self.found: dict[str, CachedFile] = {}  # name -> the entry counted
         self.settled = 0
         self.complete = True  # False: the counts cannot answer (see :meth:`counted`)
         self.folder = catalog.workspace.tickets_dir
 
-    def add(self, name: str, entry: Entry) -> None:
+    def add(self, name: str, entry: CachedFile) -> None:
         if entry.status is None or not self.complete:
             return  # a file that does not parse: not a ticket of the reports
         if name in self.found:
@@ -217,19 +217,6 @@ def links_to(root: Path, folder: Path) -> str:
     except ValueError:  # (another drive)
         return str(root) + "/"
     return "" if rel == "." else rel.replace(os.sep, "/") + "/"
-
-
-def sweep_reports(
-    catalog: Catalog,
-    records: list[Record],
-    now: dt.datetime,
-    gathered: ReportItems | None = None,
-    parts: Collection[str] = SWEEP_REPORTS,
-) -> dict[str, str]:
-    """The files a sweep renders (those named in ``parts``), as texts (see
-    :func:`sweep_report_pieces`)."""
-    made = sweep_report_pieces(catalog, records, now, gathered, parts)
-    return {name: "".join(pieces) for name, pieces in made.items()}
 
 
 def write_sweep_reports(

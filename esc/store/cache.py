@@ -58,7 +58,7 @@ def config_key(*texts: bytes) -> str:
 
 
 @dataclass(slots=True)  # (no __dict__ per entry: 100k of them are loaded at once)
-class Entry:
+class CachedFile:
     mtime_ns: int
     size: int
     ino: int
@@ -79,14 +79,14 @@ class Entry:
     # marshal of (config key, ticket ID, line of its id) once `esc validate` found nothing
     # wrong in this very content under that configuration
     checked: bytes | None = None
-    # marshal of what a row of `esc list` shows of the ticket (cache_codec.list_row)
+    # marshal of what a row of `esc list` shows of the ticket (cache_codec.listing_of)
     listing: bytes | None = None
     # marshal of the numbers the SLA column of `esc list` needs, valid with ``sla``
     # (cache_codec.cell_numbers)
     cell: bytes | None = None
 
     def row(self) -> tuple[Any, ...]:
-        """The fields in order (as stored, and as ``Entry(*row)`` takes them back)."""
+        """The fields in order (as stored, and as ``CachedFile(*row)`` takes them back)."""
         return (
             self.mtime_ns,
             self.size,
@@ -129,7 +129,7 @@ class Stamp(NamedTuple):
     checked: bytes | None
 
     def trusted(self, st: os.stat_result) -> bool:
-        """As :meth:`Entry.trusted`."""
+        """As :meth:`CachedFile.trusted`."""
         return _trusted(st, self.mtime_ns, self.size, self.ino, self.verified_ns)
 
 
@@ -153,8 +153,8 @@ class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / FILE
-        self.entries: dict[str, Entry] = {}
-        self.dirty: dict[str, Entry] = {}
+        self.entries: dict[str, CachedFile] = {}
+        self.dirty: dict[str, CachedFile] = {}
         self.removed: set[str] = set()
         self.meta: dict[str, str] = {}
         self.dirty_meta: dict[str, str] = {}
@@ -176,7 +176,7 @@ class Cache:
         connection.execute("PRAGMA synchronous=NORMAL")
         return connection
 
-    def _read(self) -> tuple[dict[str, Entry], dict[str, str]]:
+    def _read(self) -> tuple[dict[str, CachedFile], dict[str, str]]:
         if not self.path.exists():
             return {}, {}
         with contextlib.closing(self._connect()) as db:
@@ -195,7 +195,7 @@ class Cache:
             ):
                 name, values, check = row[0], row[1:-1], row[-1]
                 if type(name) is str and _read_checksum(name, values) == check:
-                    entry = Entry(*values)
+                    entry = CachedFile(*values)
                     entry.sla_key = shared.setdefault(entry.sla_key, entry.sla_key)
                     entry.status = shared.setdefault(entry.status, entry.status)
                     entries[name] = entry
@@ -233,7 +233,7 @@ class Cache:
             for row in db.execute(_SELECT_FILES):
                 name, values, check = row[0], row[1:-1], row[-1]
                 if type(name) is str and _read_checksum(name, values) == check:
-                    entry = Entry(*values)
+                    entry = CachedFile(*values)
                     status = shared.setdefault(entry.status, entry.status)
                     stamps[name] = Stamp(
                         entry.mtime_ns,
@@ -253,7 +253,7 @@ class Cache:
 
     def stream(
         self, start: str | None = None, stop: str | None = None
-    ) -> Iterator[tuple[str, Entry]]:
+    ) -> Iterator[tuple[str, CachedFile]]:
         """Every row's entry, one at a time in name order, none kept (instead of
         :meth:`load`, for a command that reads each ticket once: 100k entries are ~200 MB);
         with ``start`` and ``stop``, the rows of the names from ``start`` and before ``stop``.
@@ -279,7 +279,7 @@ class Cache:
                     for row in rows:  # with the caller's work: markedly faster)
                         name, values, check = row[0], row[1:-1], row[-1]
                         if type(name) is str and _read_checksum(name, values) == check:
-                            entry = Entry(*values)
+                            entry = CachedFile(*values)
                             entry.sla_key = shared.setdefault(entry.sla_key, entry.sla_key)
                             entry.status = shared.setdefault(entry.status, entry.status)
                             yield name, entry
@@ -292,10 +292,10 @@ class Cache:
             fallback(f"{self.path}: {len(bad)} damaged rows not used, rebuilt from their files")
             self.damaged.extend(bad)
 
-    def read(self, names: list[str]) -> dict[str, Entry]:
+    def read(self, names: list[str]) -> dict[str, CachedFile]:
         """The entries of the rows of ``names`` that exist and pass their check (not kept
         in ``entries``); none if the cache cannot be read."""
-        found: dict[str, Entry] = {}
+        found: dict[str, CachedFile] = {}
         if not names or not self.path.exists():
             return found
         try:
@@ -305,7 +305,7 @@ class Cache:
                 for row in _rows_named(db, _SELECT_FILES, names):
                     name, values, check = row[0], row[1:-1], row[-1]
                     if type(name) is str and _read_checksum(name, values) == check:
-                        found[name] = Entry(*values)
+                        found[name] = CachedFile(*values)
         except (sqlite3.Error, ValueError, TypeError) as exc:  # (a cache only)
             fallback(f"{self.path}: cache rows not read ({type(exc).__name__}: {exc})")
         return found
@@ -315,7 +315,7 @@ class Cache:
             with contextlib.suppress(OSError):
                 os.unlink(str(self.path) + suffix)
 
-    def put(self, name: str, entry: Entry) -> None:
+    def put(self, name: str, entry: CachedFile) -> None:
         self.entries[name] = entry
         self.dirty[name] = entry
         self.removed.discard(name)
@@ -428,8 +428,8 @@ class Cache:
         atomic_build(self.path, build, durable=False, before_rename=self._reset)
 
 
-_SELECT_FILES = (  # (the columns in the order of Entry's fields, as Entry(*values) takes them)
-    f"SELECT name, {', '.join(f.name for f in fields(Entry))}, checksum FROM files"
+_SELECT_FILES = (  # (the columns in the order of CachedFile's fields, as it takes them)
+    f"SELECT name, {', '.join(f.name for f in fields(CachedFile))}, checksum FROM files"
 )
 
 
@@ -449,7 +449,7 @@ def _create_tables(db: sqlite3.Connection) -> None:
     db.execute(f"PRAGMA user_version={SCHEMA}")
 
 
-def _insert(db: sqlite3.Connection, entries: Iterable[tuple[str, Entry]]) -> None:
+def _insert(db: sqlite3.Connection, entries: Iterable[tuple[str, CachedFile]]) -> None:
     db.executemany(  # (the rows made one at a time as SQLite takes them, never all at once)
         "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         ((name, *row, _checksum(name, row)) for name, row in ((n, e.row()) for n, e in entries)),

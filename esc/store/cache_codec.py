@@ -14,7 +14,15 @@ from typing import Any
 from esc.domain.calendar import MAX_HORIZON, Calendar
 from esc.domain.config import Config
 from esc.domain.model import Entry, Escalation, Request, Ticket
-from esc.domain.sla import Clock, Policy, Sla, clock_state, counted_time, next_index
+from esc.domain.sla import (
+    Clock,
+    Policy,
+    Sla,
+    clock_state,
+    counted_time,
+    next_index,
+    running_state,
+)
 from esc.domain.timestamps import zone_of
 
 _DT = "\x00dt"
@@ -294,7 +302,7 @@ def verdict_instants(sla: Sla) -> tuple[float | None, float | None]:
 Listing = tuple[str, str, str, str, "str | None", float, str]
 
 
-def list_row(t: Ticket) -> Listing:
+def listing_of(t: Ticket) -> Listing:
     """What a row of ``esc list`` shows of the ticket, and sorts it by (its SLA aside):
     ID, priority, status, team, assignee, when it was created (a Unix time), title."""
     return (t.id, t.priority, t.status, t.team, t.assignee, t.created.timestamp(), t.title)
@@ -334,15 +342,8 @@ def next_clock_at(numbers: Sequence[Any], moment: float) -> tuple[str, str, floa
 
 
 def _state_at(fixed: str | None, due: float | None, warn: float | None, moment: float) -> str:
-    """A running clock's state at ``moment`` as ``clock_state`` judges it (``fixed``: it
-    stands still in that state)."""
-    if fixed is not None:
-        return fixed
-    if due is not None and moment >= due:
-        return "breached"
-    if warn is not None and moment >= warn:
-        return "warning"
-    return "ok"
+    """A running clock's state at ``moment`` (``fixed``: it stands still in that state)."""
+    return fixed if fixed is not None else running_state(moment, due, warn)
 
 
 def sla_summary(sla: Sla) -> tuple[Any, ...]:

@@ -21,7 +21,7 @@ from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Policy, Sla
 from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
-from esc.store.cache import Cache, Entry, Stamp
+from esc.store.cache import Cache, CachedFile, Stamp
 from esc.store.workspace import CACHE_DIR, Workspace, parse_ticket
 from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
@@ -43,11 +43,11 @@ class Record:
         self,
         name: str,
         folder: Path,
-        entry: Entry | None,
+        entry: CachedFile | None,
         *,
         ticket: Ticket | None = None,
         doc: TicketDoc | None = None,
-        unmade: Callable[[], Entry] | None = None,
+        unmade: Callable[[], CachedFile] | None = None,
     ) -> None:
         self.name, self.folder, self.doc = name, folder, doc
         self._entry, self._unmade = entry, unmade  # (one of them: see Catalog.to_sweep)
@@ -55,7 +55,7 @@ class Record:
         self._path: Path | None = None
 
     @property
-    def entry(self) -> Entry:
+    def entry(self) -> CachedFile:
         """The ticket's cache entry (made now if it was left to be made when asked for)."""
         entry = self._entry
         if entry is None:
@@ -65,7 +65,7 @@ class Record:
         return entry
 
     @entry.setter
-    def entry(self, value: Entry) -> None:
+    def entry(self, value: CachedFile) -> None:
         self._entry, self._unmade = value, None
 
     @property
@@ -179,7 +179,7 @@ class Catalog:
             self._names = sorted(n for n in found if n.endswith(".md") and n[0] != ".")
         return self._names
 
-    def each(self, fresh: Mapping[str, Entry] | None = None) -> Iterator[Record | ParseError]:
+    def each(self, fresh: Mapping[str, CachedFile] | None = None) -> Iterator[Record | ParseError]:
         """Every ticket file in name order, read (or parsed) one at a time.
 
         ``fresh`` entries were just made from their files (by workers): taken as they are.
@@ -227,7 +227,7 @@ class Catalog:
         if names is None:
             names = self.names()
         rows = self.cache.stream(first, after)
-        ahead: dict[str, Entry] = {}  # rows read, their file not reached yet
+        ahead: dict[str, CachedFile] = {}  # rows read, their file not reached yet
         last: str | None = None  # the name of the last row read
         done = False  # every row read
         for name in names:
@@ -272,7 +272,7 @@ class Catalog:
             unmade=lambda: self._keep_entry(name, st, cache.digest(data), doc.ticket),
         )
 
-    def _record(self, name: str, folder: Path, entry: Entry | None) -> Record:
+    def _record(self, name: str, folder: Path, entry: CachedFile | None) -> Record:
         path = f"{folder}/{name}"  # (a name from the folder's listing: no join needed)
         if entry is not None:
             st = self._stats.pop(name, None) or os.lstat(path)
@@ -295,7 +295,7 @@ class Catalog:
 
     def _parsed(
         self, name: str, path: str | Path, data: bytes, st: os.stat_result, digest: bytes
-    ) -> tuple[TicketDoc, Entry]:
+    ) -> tuple[TicketDoc, CachedFile]:
         """The file ``name`` parsed from ``data`` and its new cache entry (kept); a file that
         does not parse is kept as its error, and raised."""
         doc, read, st = self._parse(name, path, data, st)
@@ -323,7 +323,9 @@ class Catalog:
                 data, st = again, st_again
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _keep_entry(self, name: str, st: os.stat_result, digest: bytes, ticket: Ticket) -> Entry:
+    def _keep_entry(
+        self, name: str, st: os.stat_result, digest: bytes, ticket: Ticket
+    ) -> CachedFile:
         """The new cache entry of the file ``name`` (``st``, ``digest``) holding ``ticket``,
         kept."""
         entry = self._entry(st, digest, ticket)
@@ -368,7 +370,7 @@ class Catalog:
                 names.append(name)
         return names
 
-    def _cached(self, name: str, folder: Path, entry: Entry) -> Record:
+    def _cached(self, name: str, folder: Path, entry: CachedFile) -> Record:
         if entry.status is None:  # a file that did not parse: say so again
             data = cache.unpack(entry.summary)
             if isinstance(data, tuple) and data and data[0] == "error":
@@ -376,8 +378,8 @@ class Catalog:
         return Record(name, folder, entry)
 
     @staticmethod
-    def _entry(st: os.stat_result, digest: bytes, ticket: Ticket) -> Entry:
-        return Entry(
+    def _entry(st: os.stat_result, digest: bytes, ticket: Ticket) -> CachedFile:
+        return CachedFile(
             st.st_mtime_ns,
             st.st_size,
             st.st_ino,
@@ -385,7 +387,7 @@ class Catalog:
             cache.now_ns(),
             cache.pack(cache_codec.ticket_summary(ticket)),
             status=ticket.status,
-            listing=cache.pack(cache_codec.list_row(ticket)),
+            listing=cache.pack(cache_codec.listing_of(ticket)),
         )
 
     def _remember_error(
@@ -393,7 +395,7 @@ class Catalog:
     ) -> None:
         packed = cache.pack(("error", exc.line, exc.message))
         self.cache.put(
-            name, Entry(st.st_mtime_ns, st.st_size, st.st_ino, digest, cache.now_ns(), packed)
+            name, CachedFile(st.st_mtime_ns, st.st_size, st.st_ino, digest, cache.now_ns(), packed)
         )
 
     def full(self, record: Record) -> TicketDoc:
@@ -422,11 +424,11 @@ class Catalog:
         return doc
 
     def listing(self, record: Record) -> cache_codec.Listing:
-        """What a row of ``esc list`` shows of the ticket (``cache_codec.list_row``), from
+        """What a row of ``esc list`` shows of the ticket (``cache_codec.listing_of``), from
         the cache without building the ticket when it has it."""
         packed = record.entry.listing
         if packed is None or record._ticket is not None:
-            return cache_codec.list_row(record.ticket)
+            return cache_codec.listing_of(record.ticket)
         listing: cache_codec.Listing = cache.unpack(packed)  # type: ignore[assignment]
         tid, priority, status, team, assignee, created, title = listing
         shared = self._shared  # (one string for each priority, status, team and person)
@@ -467,7 +469,7 @@ class Catalog:
     # The catalog keeps each ticket's SLA as computed (by esc.report.slas, or by a sweep)
     # and derives it at a later moment from what it kept; it computes none itself.
 
-    def _usable(self, entry: Entry) -> bool:
+    def _usable(self, entry: CachedFile) -> bool:
         return entry.sla is not None and entry.sla_key == self.key and self.timeless
 
     def kept_sla(self, record: Record, now: dt.datetime) -> Sla | None:
@@ -579,7 +581,7 @@ class Catalog:
             return "warning"
         return "ok"
 
-    def quiet(self, entry: Entry, now: dt.datetime) -> bool:
+    def quiet(self, entry: CachedFile, now: dt.datetime) -> bool:
         """Whether a sweep at ``now`` certainly changes nothing in the ticket of ``entry``."""
         if not self._usable(entry) or entry.next_event is None or entry.sla_time is None:
             return False
@@ -613,7 +615,7 @@ def validation_items(
     """Every ticket file for `esc validate`, in name order: parsed (leniently: each problem
     is a finding), or, when the cache checked this very content under this configuration
     and found nothing wrong, :class:`Clean` without being parsed.  A file found clean is
-    remembered as such (``Entry.checked``), a batch of files at a time.
+    remembered as such (``CachedFile.checked``), a batch of files at a time.
 
     Only each row's stamp is loaded (``Cache.stamps``), never the whole cache: at 100k
     tickets the entries alone would be ~200 MB."""
@@ -671,7 +673,7 @@ def validation_items(
 
 _VALIDATE_BATCH = 1000
 # A row to update: the file's stat, its content hash, when it was verified, and what
-# validate found in it (``Entry.checked``; None: the row's is kept)
+# validate found in it (``CachedFile.checked``; None: the row's is kept)
 _Restamp = tuple[os.stat_result, bytes, int, "bytes | None"]
 
 

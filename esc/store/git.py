@@ -4,7 +4,7 @@ pushing and catching up, a ticket's history (esc's merge driver is
 
 No value from a user or a file reaches git as an option: names come after ``--``, refs
 are spelled out in full (``refs/remotes/...``), and ``sweep --push``'s remote and branch
-are checked first (:func:`check_remote`, :func:`check_branch`).
+are checked first (:func:`check_remote_name`, :func:`check_branch_name`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class GitError(EscError):
     pass
 
 
-def check_remote(name: str) -> str:
+def check_remote_name(name: str) -> str:
     """``name`` if it can be a remote's name or URL (never an option); else BadInput."""
     if not name or name.startswith("-") or not name.isprintable() or name != name.strip():
         raise BadInput(f"--remote {name!r} is not a remote's name or URL")
@@ -39,7 +39,7 @@ def check_remote(name: str) -> str:
 _BAD_REF = re.compile(r"^-|^/|/$|//|\.\.|@\{|\.lock$|\.$|/\.|^\.|[\x00-\x20\x7f~^:?*\[\\]")
 
 
-def check_branch(name: str) -> str:
+def check_branch_name(name: str) -> str:
     """``name`` if it is a valid branch name (git's rules); else BadInput."""
     if not name or name == "@" or _BAD_REF.search(name) or not name.isprintable():
         raise BadInput(f"--branch {name!r} is not a valid branch name")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from esc.store.cache import FILE, RACY_NS, Cache, Entry
+from esc.store.cache import FILE, RACY_NS, Cache, CachedFile
 from tests.conftest import Esc
 
 NOW = "2026-11-23T12:00:00+01:00"
@@ -190,9 +190,9 @@ def test_two_processes_at_once_do_not_corrupt_it(demo: Path) -> None:
 
 
 def test_an_entry_row_holds_every_field_in_order() -> None:
-    entry = Entry(1, 2, 3, b"d", 4, b"s", "key", b"sla", 5.0, "open", 6.0, 7.0)
-    assert len(entry.row()) == len(dataclasses.fields(Entry))
-    assert Entry(*entry.row()) == entry
+    entry = CachedFile(1, 2, 3, b"d", 4, b"s", "key", b"sla", 5.0, "open", 6.0, 7.0)
+    assert len(entry.row()) == len(dataclasses.fields(CachedFile))
+    assert CachedFile(*entry.row()) == entry
 
 
 def test_a_first_sweep_writes_a_whole_cache_file_in_wal_mode(demo: Path) -> None:
