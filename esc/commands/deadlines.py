@@ -14,7 +14,12 @@ from esc.domain.errors import BadInput, ParseError
 from esc.domain.model import Ticket
 from esc.domain.sla import Sla
 from esc.report import views
-from esc.report.findings import overdue_findings, render_check, upcoming_breaches
+from esc.report.findings import CheckFormat as CheckFormat  # (the CLI's choices)
+from esc.report.findings import (
+    overdue_findings,
+    render_check,
+    upcoming_breaches,
+)
 from esc.report.slas import tickets_with_sla, tickets_with_states
 from esc.store import git
 from esc.store.catalog import Catalog, Record
@@ -22,7 +27,6 @@ from esc.store.catalog import load as load_catalog
 from esc.store.workspace import TICKETS_DIR
 from esc.ticketfile import problems
 
-CheckFormat = Literal["text", "json", "github", "junit"]
 FailOn = Literal["breached", "warning"]
 
 

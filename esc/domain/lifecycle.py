@@ -21,6 +21,7 @@ from esc.domain.model import (
     Activity,
     Change,
     Entry,
+    EntryKind,
     Escalation,
     EscalationKind,
     Request,
@@ -84,7 +85,7 @@ class _Builder:
     def event(self, event: str, note: str = "") -> None:
         self.activity.append(Activity(self.now, self.actor, event=event, note=note))
 
-    def entry(self, kind: str, text: str, author: str | None = None) -> None:
+    def entry(self, kind: EntryKind, text: str, author: str | None = None) -> None:
         self.entries.append(Entry(self.now, author or self.actor, kind, text))
         self.event(f"{'internal note' if kind == 'note' else kind} added")
 

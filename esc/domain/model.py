@@ -63,7 +63,8 @@ SWEEP_KEYS = frozenset({"sla", "fired"})
 OPTIONAL_FIELDS = frozenset({"kb"})
 
 # Conversation entry kinds and who writes them.
-ENTRY_KINDS = {
+EntryKind = Literal["message", "reply", "note", "resolution", "feedback"]
+ENTRY_KINDS: dict[EntryKind, str] = {
     "message": "public",  # from the customer
     "reply": "public",  # an agent's public reply
     "note": "internal",  # an agent's internal note
@@ -131,7 +132,7 @@ class Entry:
 
     at: dt.datetime
     author: str
-    kind: str
+    kind: EntryKind
     text: str
 
     @property
@@ -250,7 +251,7 @@ def field_changes(log: Sequence[Activity], name: str) -> tuple[Activity, ...]:
 class Ticket:
     id: str
     title: str
-    status: str
+    status: Status
     priority: str
     team: str
     created: dt.datetime

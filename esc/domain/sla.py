@@ -23,7 +23,15 @@ from esc.domain.calendar import (
 from esc.domain.choices import unknown_choice
 from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
 from esc.domain.durations import DurationError, parse_duration
-from esc.domain.model import CUSTOMER_METRICS, METRICS, ClockState, Request, Ticket, field_changes
+from esc.domain.model import (
+    CUSTOMER_METRICS,
+    METRICS,
+    ClockState,
+    Metric,
+    Request,
+    Ticket,
+    field_changes,
+)
 from esc.domain.records import immutable
 
 POLICY_KEYS = {"name", "when", "calendar", "targets", "warn_at", "pause_on"}
@@ -56,7 +64,7 @@ class Policy:
 
 @immutable
 class Clock:
-    metric: str
+    metric: Metric
     target: dt.timedelta
     start: dt.datetime
     stop: dt.datetime | None  # when it was met (or stopped), None while running
@@ -322,7 +330,7 @@ def compute(
 
 def _remembered(
     known: ClockMemo,
-    metric: str,
+    metric: Metric,
     policy: Policy,
     target: dt.timedelta,
     start: dt.datetime,
@@ -401,7 +409,7 @@ def _carried(
 
 
 def _span(
-    metric: str, ticket: Ticket, steps: Sequence[tuple[dt.datetime, str]], now: dt.datetime
+    metric: Metric, ticket: Ticket, steps: Sequence[tuple[dt.datetime, str]], now: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime | None] | None:
     """(start, stop) of one clock as of ``now``; None if the clock does not exist yet."""
     if metric == "first_response":
@@ -490,7 +498,7 @@ def _next_response_span(
 
 
 def _clock(
-    metric: str,
+    metric: Metric,
     policy: Policy,
     target: dt.timedelta,
     start: dt.datetime,

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from esc.domain.config import Config
 from esc.domain.errors import ParseError
@@ -19,6 +20,8 @@ from esc.domain.sla import Clock, Sla
 from esc.domain.stats import standing
 from esc.domain.timestamps import format_timestamp
 from esc.report.views import clock_phrase, sla_json
+
+CheckFormat = Literal["text", "json", "github", "junit"]  # `esc check --format`
 
 
 @immutable
@@ -94,7 +97,7 @@ def overdue_findings(
     )
 
 
-def render_check(outcome: CheckOutcome, fmt: str, config: Config) -> str:
+def render_check(outcome: CheckOutcome, fmt: CheckFormat, config: Config) -> str:
     if fmt == "json":
         return _json(outcome) + "\n"
     if fmt == "github":

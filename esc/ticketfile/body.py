@@ -11,8 +11,9 @@ import datetime as dt
 import json
 import re
 from collections.abc import Sequence
+from typing import cast
 
-from esc.domain.model import ENTRY_KINDS, Activity, Entry, LazyActivity
+from esc.domain.model import ENTRY_KINDS, Activity, Entry, EntryKind, LazyActivity
 from esc.domain.timestamps import format_timestamp, timestamp, timestamp_problem
 from esc.ticketfile import yaml_text
 
@@ -117,7 +118,7 @@ def _entries(part: str) -> list[Entry]:
             continue
         end = heads[n + 1].start() if n < last else len(part)
         text = _unescape(part[head.end() + 1 : end]).strip("\n")
-        entries.append(Entry(at, author, kind, text))
+        entries.append(Entry(at, author, cast(EntryKind, kind), text))  # (_KINDS matched)
     return entries
 
 
@@ -206,7 +207,8 @@ def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activ
             at = timestamp(head["at"])
             if at is not None:
                 text = _lf(_unescape("".join(lines)), crlf).strip("\n")
-                entries.append(Entry(at, head["author"], head["kind"], text))
+                kind = cast(EntryKind, head["kind"])  # (one of _KINDS, as matched)
+                entries.append(Entry(at, head["author"], kind, text))
 
     for raw in body.splitlines(keepends=True):
         line = raw.rstrip("\r\n")

@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from esc.domain.errors import ParseError
 from esc.domain.model import (
@@ -39,6 +39,7 @@ from esc.domain.model import (
     Change,
     Escalation,
     Request,
+    Status,
     Ticket,
     tag_problem,
     with_requests,
@@ -308,7 +309,9 @@ def to_ticket(
     return Ticket(
         id=text("id", True) or "",
         title=text("title", True) or "",
-        status=text("status", True) or "",
+        # (an unknown status is a problem problems.check_ticket reports: the file is then
+        # never written, and no command works from it)
+        status=cast(Status, text("status", True) or ""),
         priority=text("priority", True) or "",
         team=text("team", True) or "",
         created=fallback,
