@@ -1,4 +1,5 @@
-"""Reports rendered from tickets and their SLAs with jinja2 templates. Pure: data in, text out.
+"""Reports rendered from tickets and their SLAs with jinja2 templates: data in, text out (it
+reads the templates, a workspace's own too, and keeps jinja's compiled ones in the user cache).
 
 A workspace ``templates/`` folder may override a shipped template of the same name.
 """
