@@ -104,7 +104,7 @@ def _check_action(
         if value not in ("open", "pending", "resolved", "closed"):
             raise RuleError(f"{where}: takes open, pending, resolved or closed", "then")
     elif action == "involve":
-        if not isinstance(value, str) or value not in teams:
+        if not isinstance(value, str) or (teams and value not in teams):  # (as escalate's)
             raise RuleError(f"{where}: {unknown_choice('team', value, tuple(teams))}", "then")
     elif not isinstance(value, str) or not value.strip():
         raise RuleError(f"{where}: needs a text value", "then")

@@ -1,0 +1,236 @@
+"""`esc merge-file` (esc.commands.merge): git's merge driver for one ticket file.
+
+``merge_file`` gets the three versions git hands its driver (base, ours, theirs: files on
+disk), writes the merge into ``ours``, and answers exit 0 when it is clean, 1 (with one
+note naming what conflicts) when a human has to finish it.  The field-by-field merge
+itself is tests/ticketfile/test_merge.py's; here is what the command says and leaves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from esc.commands.merge import merge_file
+from esc.domain.errors import EscError
+from esc.ticketfile.document import parse
+from tests.conftest import run_in_process
+
+TICKET = "tickets/T-4k8q2m7x.md"
+
+BASE = """\
+---
+id: T-4k8q2m7x
+title: Checkout returns 500
+status: open
+priority: normal
+category: billing
+team: support
+assignee: alice
+customer: jane@shop.example
+channel: email
+created: 2026-11-20T09:00:00+01:00
+updated: 2026-11-20T09:00:00+01:00
+first_response_at: null
+resolved_at: null
+closed_at: null
+tags: []
+impact: null
+urgency: null
+csat: null
+escalations: []
+---
+
+Card payments fail since 08:50.
+
+## Activity
+
+- 2026-11-20T09:00:00+01:00 · alice · created · normal priority via email
+"""
+
+
+def edit(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def versions(tmp_path: Path, base: str, ours: str, theirs: str) -> tuple[Path, Path, Path]:
+    """The three files git writes for its driver (%O, %A, %B), as bytes exactly."""
+    paths = (tmp_path / ".merge_file_O", tmp_path / ".merge_file_A", tmp_path / ".merge_file_B")
+    for path, text in zip(paths, (base, ours, theirs), strict=True):
+        path.write_bytes(text.encode("utf-8"))
+    return paths
+
+
+def merge(
+    base: Path, ours: Path, theirs: Path, path: str | None = TICKET
+) -> tuple[int, list[str], str]:
+    """(exit code, notes, what ``ours`` holds afterwards)."""
+    output = merge_file(str(base), str(ours), str(theirs), path)
+    assert output.text is None and output.data is None  # nothing on stdout: git reads files
+    return output.code, output.notes, ours.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- clean merges
+
+
+def test_changes_to_different_fields_merge_cleanly_into_ours(tmp_path: Path) -> None:
+    ours = edit(BASE, "assignee: alice", "assignee: bob")
+    theirs = edit(BASE, "priority: normal", "priority: high")
+    code, notes, merged = merge(*versions(tmp_path, BASE, ours, theirs))
+    assert (code, notes) == (0, [])
+    assert merged == edit(ours, "priority: normal", "priority: high")
+    ticket = parse(merged, TICKET).ticket
+    assert (ticket.assignee, ticket.priority) == ("bob", "high")
+
+
+def test_only_theirs_changed_takes_theirs(tmp_path: Path) -> None:
+    theirs = edit(BASE, "status: open", "status: pending")
+    code, notes, merged = merge(*versions(tmp_path, BASE, BASE, theirs))
+    assert (code, notes, merged) == (0, [], theirs)
+
+
+def test_only_ours_changed_keeps_ours_untouched(tmp_path: Path) -> None:
+    ours = edit(BASE, "status: open", "status: pending")
+    base, ours_path, theirs = versions(tmp_path, BASE, ours, BASE)
+    before = ours_path.stat()
+    code, notes, merged = merge(base, ours_path, theirs)
+    assert (code, notes, merged) == (0, [], ours)
+    after = ours_path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # not rewritten
+
+
+def test_the_same_change_on_both_sides_is_no_conflict(tmp_path: Path) -> None:
+    both = edit(BASE, "assignee: alice", "assignee: carol")
+    code, notes, merged = merge(*versions(tmp_path, BASE, both, both))
+    assert (code, notes, merged) == (0, [], both)
+
+
+def test_a_clean_merge_needs_no_path(tmp_path: Path) -> None:
+    theirs = edit(BASE, "priority: normal", "priority: high")
+    code, notes, _ = merge(*versions(tmp_path, BASE, BASE, theirs), path=None)
+    assert (code, notes) == (0, [])
+
+
+# ---------------------------------------------------------------- conflicts
+
+
+def test_a_field_changed_two_ways_is_left_marked_and_exits_1(tmp_path: Path) -> None:
+    ours = edit(BASE, "assignee: alice", "assignee: bob")
+    theirs = edit(BASE, "assignee: alice", "assignee: carol")
+    code, notes, merged = merge(*versions(tmp_path, BASE, ours, theirs))
+    assert code == 1
+    assert notes == [f"esc merge-file: {TICKET}: conflicting assignee; resolve the marked lines"]
+    assert "<<<<<<< ours\nassignee: bob\n=======\nassignee: carol\n>>>>>>> theirs\n" in merged
+
+
+def test_every_conflicting_field_is_named(tmp_path: Path) -> None:
+    ours = edit(edit(BASE, "assignee: alice", "assignee: bob"), "status: open", "status: pending")
+    theirs = edit(
+        edit(BASE, "assignee: alice", "assignee: carol"), "status: open", "status: resolved"
+    )
+    code, notes, merged = merge(*versions(tmp_path, BASE, ours, theirs))
+    assert code == 1
+    assert notes == [
+        f"esc merge-file: {TICKET}: conflicting status, assignee; resolve the marked lines"
+    ]
+    assert merged.count("<<<<<<< ours\n") == 2
+
+
+def test_a_conflict_without_a_path_names_no_file(tmp_path: Path) -> None:
+    ours = edit(BASE, "priority: normal", "priority: low")
+    theirs = edit(BASE, "priority: normal", "priority: urgent")
+    code, notes, _ = merge(*versions(tmp_path, BASE, ours, theirs), path=None)
+    assert code == 1
+    assert notes == ["esc merge-file: conflicting priority; resolve the marked lines"]
+
+
+def test_the_description_changed_two_ways_conflicts(tmp_path: Path) -> None:
+    ours = edit(BASE, "Card payments fail since 08:50.", "Card payments fail since 08:45.")
+    theirs = edit(BASE, "Card payments fail since 08:50.", "All payments fail since 08:50.")
+    code, notes, merged = merge(*versions(tmp_path, BASE, ours, theirs))
+    assert code == 1
+    assert notes == [f"esc merge-file: {TICKET}: conflicting description; resolve the marked lines"]
+    assert "08:45" in merged and "All payments" in merged
+
+
+# ---------------------------------------------------------------- versions that are no text
+
+
+@pytest.mark.parametrize(("side", "index"), [("base", 0), ("ours", 1), ("theirs", 2)])
+def test_a_side_with_a_nul_byte_is_refused_and_ours_is_left_as_it_was(
+    tmp_path: Path, side: str, index: int
+) -> None:
+    texts = [BASE, edit(BASE, "assignee: alice", "assignee: bob"), BASE]
+    texts[index] = edit(texts[index], "status: open", "status: op\0en")  # on line 4
+    paths = versions(tmp_path, *texts)
+    before = paths[1].read_bytes()
+    output = merge_file(str(paths[0]), str(paths[1]), str(paths[2]), TICKET)
+    assert output.code == 1
+    assert output.notes == [
+        f"esc merge-file: {TICKET}: cannot merge: {side} ({paths[index]}) holds a NUL byte "
+        "(line 4), so it is no ticket text; ours is left as it was: fix that version and "
+        "merge again"
+    ]
+    assert paths[1].read_bytes() == before
+
+
+def test_the_first_broken_side_is_named(tmp_path: Path) -> None:
+    broken = "\0" + BASE
+    paths = versions(tmp_path, BASE, broken, broken)
+    output = merge_file(str(paths[0]), str(paths[1]), str(paths[2]))
+    assert output.code == 1
+    assert output.notes[0].startswith(
+        f"esc merge-file: cannot merge: ours ({paths[1]}) holds a NUL byte (line 1), "
+    )
+
+
+def test_a_version_that_is_not_utf8_is_merged_as_plain_text(tmp_path: Path) -> None:
+    latin = BASE.replace("Checkout", "Caf\xe9 checkout").encode("latin-1")
+    base, ours, theirs = (tmp_path / name for name in ("O", "A", "B"))
+    base.write_bytes(latin)
+    ours.write_bytes(latin.replace(b"assignee: alice", b"assignee: bob"))
+    theirs.write_bytes(latin.replace(b"priority: normal", b"priority: high"))
+    output = merge_file(str(base), str(ours), str(theirs), TICKET)
+    assert (output.code, output.notes) == (0, [])
+    merged = ours.read_bytes()
+    assert b"assignee: bob\n" in merged and b"priority: high\n" in merged
+    assert b"Caf\xe9 checkout" in merged  # the bytes are kept as they were
+
+
+def test_a_version_that_is_no_ticket_conflicts_as_text(tmp_path: Path) -> None:
+    broken = edit(BASE, "priority: normal", "priority: [normal")  # no front-matter esc reads
+    ours = edit(broken, "Card payments fail", "Card payments failed")
+    theirs = edit(broken, "Card payments fail", "Card payment fails")
+    code, notes, merged = merge(*versions(tmp_path, broken, ours, theirs))
+    assert code == 1
+    assert notes == [f"esc merge-file: {TICKET}: conflicting text; resolve the marked lines"]
+    assert "<<<<<<< ours\n" in merged and ">>>>>>> theirs\n" in merged
+
+
+def test_a_missing_version_is_an_error_not_a_merge(tmp_path: Path) -> None:
+    base, ours, theirs = versions(tmp_path, BASE, BASE, BASE)
+    theirs.unlink()
+    with pytest.raises(EscError, match=r"^cannot read .*\.merge_file_B: No such file"):
+        merge_file(str(base), str(ours), str(theirs), TICKET)
+    assert ours.read_text(encoding="utf-8") == BASE
+
+
+# ---------------------------------------------------------------- as git runs it
+
+
+def test_the_command_line_exits_with_the_merge_and_notes_on_stderr(tmp_path: Path) -> None:
+    ours = edit(BASE, "assignee: alice", "assignee: bob")
+    theirs = edit(BASE, "assignee: alice", "assignee: carol")
+    base, ours_path, theirs_path = versions(tmp_path, BASE, ours, theirs)
+    argv = ["merge-file", str(base), str(ours_path), str(theirs_path), TICKET]
+    result = run_in_process(argv, tmp_path)  # (git runs it outside any workspace)
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"esc merge-file: {TICKET}: conflicting assignee; resolve the marked lines\n"
+    )
+    clean = versions(tmp_path, BASE, BASE, theirs)
+    result = run_in_process(["merge-file", *map(str, clean)], tmp_path)
+    assert (result.code, result.out, result.err) == (0, "", "")
+    assert clean[1].read_text(encoding="utf-8") == theirs

@@ -1,0 +1,204 @@
+"""`esc validate` (esc.commands.validate): teams.yaml, rules.yaml, the environment notify
+needs, every ticket and every kb/ article checked; each problem as ``path:line: message``
+on stdout and exit 1, or one ``ok`` note and exit 0.
+
+``validate`` is called directly with a Session on a fresh `esc init` workspace; tickets
+are made by esc itself (in this process) so that they are exactly what esc writes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from esc.commands.session import Output, Session
+from esc.commands.validate import validate
+from tests.conftest import REPO, Esc
+
+NOTIFY = 'notify:\n  targets:\n    eng-chat: "json://127.0.0.1:${HOOK_PORT}/eng"\n'
+
+
+def check(workspace: Path) -> Output:
+    return validate(Session(root_option=str(workspace)))
+
+
+def problems(output: Output) -> list[str]:
+    assert output.code == 1
+    assert output.text is not None and output.text.endswith("\n")
+    lines = output.text.splitlines()
+    assert output.notes == [f"{len(lines)} problem(s)"]
+    return lines
+
+
+def create(esc: Esc, title: str, category: str = "billing") -> str:
+    return esc.ok("create", "--title", title, "--category", category).strip()
+
+
+def line_of(path: Path, text: str) -> int:
+    return path.read_text(encoding="utf-8").splitlines().index(text) + 1
+
+
+def replace_line(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(f"\n{old}\n") == 1, old
+    path.write_text(text.replace(f"\n{old}\n", f"\n{new}\n"), encoding="utf-8")
+
+
+def with_article(workspace: Path, name: str = "KB-0001") -> None:
+    (workspace / "kb").mkdir(exist_ok=True)
+    shutil.copy(REPO / "kb" / f"{name}.md", workspace / "kb" / f"{name}.md")
+
+
+# ---------------------------------------------------------------- a healthy workspace
+
+
+def test_a_fresh_workspace_is_ok(workspace: Path) -> None:
+    output = check(workspace)
+    assert (output.code, output.text, output.data) == (0, None, None)
+    assert output.notes == ["ok: teams.yaml, rules.yaml and 0 tickets"]
+
+
+def test_ok_counts_the_tickets(esc: Esc, workspace: Path) -> None:
+    create(esc, "Card declined")
+    create(esc, "Export is empty", "bug")
+    assert check(workspace).notes == ["ok: teams.yaml, rules.yaml and 2 tickets"]
+
+
+def test_ok_counts_the_articles_when_there_are_some(workspace: Path) -> None:
+    with_article(workspace, "KB-0001")
+    with_article(workspace, "KB-0002")
+    output = check(workspace)
+    assert output.code == 0
+    assert output.notes == ["ok: teams.yaml, rules.yaml and 0 tickets, 2 articles"]
+
+
+def test_validate_writes_nothing(esc: Esc, workspace: Path) -> None:
+    ticket = workspace / "tickets" / f"{create(esc, 'Card declined')}.md"
+    replace_line(ticket, "status: new", "status: weird")  # a problem: nothing is fixed
+    before = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file()}
+    before = {p: b for p, b in before.items() if ".esc-cache" not in p.parts}
+    check(workspace)
+    check(workspace)
+    assert {p: p.read_bytes() for p in before} == before
+
+
+# ---------------------------------------------------------------- problems
+
+
+def test_a_problem_in_teams_yaml(workspace: Path) -> None:
+    replace_line(workspace / "teams.yaml", "    level: 2", "    levle: 2")
+    lines = problems(check(workspace))
+    assert len(lines) == 1
+    assert lines[0].startswith(f"teams.yaml:{line_of(workspace / 'teams.yaml', '    levle: 2')}: ")
+    assert lines[0].endswith(": team engineering: unknown key 'levle'")
+
+
+def test_a_problem_in_rules_yaml(workspace: Path) -> None:
+    rules = workspace / "rules.yaml"
+    replace_line(rules, "default_priority: normal", "default_priority: medium")
+    [line] = problems(check(workspace))
+    assert line.startswith(f"rules.yaml:{line_of(rules, 'default_priority: medium')}: ")
+    assert line.endswith(": default_priority 'medium' is not a priority")
+
+
+def test_a_broken_ticket_is_reported_at_its_line(esc: Esc, workspace: Path) -> None:
+    ticket_id = create(esc, "Card declined")
+    path = workspace / "tickets" / f"{ticket_id}.md"
+    replace_line(path, "priority: normal", "priority: asap")
+    [line] = problems(check(workspace))
+    assert line.startswith(f"tickets/{ticket_id}.md:{line_of(path, 'priority: asap')}: ")
+    assert "unknown priority 'asap'" in line
+
+
+def test_every_problem_is_listed_and_counted(esc: Esc, workspace: Path) -> None:
+    first, second = create(esc, "One"), create(esc, "Two")
+    replace_line(workspace / "tickets" / f"{first}.md", "status: new", "status: weird")
+    replace_line(workspace / "tickets" / f"{second}.md", "team: support", "team: legal")
+    replace_line(workspace / "teams.yaml", "    level: 3", "    levle: 3")
+    lines = problems(check(workspace))
+    assert len(lines) == 3
+    assert lines[0].startswith("teams.yaml:")  # the configuration first, then the tickets
+    assert sorted(line.split(":")[0] for line in lines[1:]) == sorted(
+        [f"tickets/{first}.md", f"tickets/{second}.md"]
+    )
+
+
+def test_problems_are_found_again_on_the_next_run(esc: Esc, workspace: Path) -> None:
+    """The second run reads the cache the first one filled: it must not forget problems."""
+    ticket_id = create(esc, "Card declined")
+    replace_line(workspace / "tickets" / f"{ticket_id}.md", "status: new", "status: weird")
+    first = check(workspace)
+    assert check(workspace) == first
+    assert first.code == 1
+
+
+def test_a_fixed_problem_is_no_longer_reported(esc: Esc, workspace: Path) -> None:
+    ticket_id = create(esc, "Card declined")
+    path = workspace / "tickets" / f"{ticket_id}.md"
+    replace_line(path, "status: new", "status: weird")
+    assert check(workspace).code == 1
+    replace_line(path, "status: weird", "status: new")
+    assert check(workspace).notes == ["ok: teams.yaml, rules.yaml and 1 tickets"]
+
+
+# ---------------------------------------------------------------- kb/
+
+
+def test_a_ticket_naming_an_article_that_exists_is_ok(esc: Esc, workspace: Path) -> None:
+    with_article(workspace)
+    ticket_id = create(esc, "Refund")
+    esc.ok("resolve", ticket_id, "--resolution", "Refunded", "--kb", "KB-0001")
+    assert check(workspace).notes == ["ok: teams.yaml, rules.yaml and 1 tickets, 1 articles"]
+
+
+def test_a_ticket_naming_an_article_that_is_gone_is_reported(esc: Esc, workspace: Path) -> None:
+    with_article(workspace, "KB-0001")
+    with_article(workspace, "KB-0002")
+    ticket_id = create(esc, "Refund")
+    esc.ok("resolve", ticket_id, "--resolution", "Refunded", "--kb", "KB-0001")
+    path = workspace / "tickets" / f"{ticket_id}.md"
+    assert check(workspace).code == 0  # (and the ticket is now known clean to the cache)
+    (workspace / "kb" / "KB-0001.md").unlink()
+    lines = problems(check(workspace))
+    assert lines == [
+        f"tickets/{ticket_id}.md:{line_of(path, 'kb: KB-0001')}: kb: unknown article "
+        "'KB-0001' (did you mean 'KB-0002'?); `esc kb list` lists them"
+    ]
+
+
+def test_a_ticket_naming_an_article_with_no_kb_at_all(esc: Esc, workspace: Path) -> None:
+    with_article(workspace)
+    ticket_id = create(esc, "Refund")
+    esc.ok("resolve", ticket_id, "--resolution", "Refunded", "--kb", "KB-0001")
+    shutil.rmtree(workspace / "kb")
+    [line] = problems(check(workspace))
+    assert line.endswith(": kb: unknown article 'KB-0001': kb/ holds no articles")
+
+
+def test_an_article_that_does_not_parse_is_reported(workspace: Path) -> None:
+    with_article(workspace)
+    (workspace / "kb" / "KB-0002.md").write_text("---\nid: KB-0002\ntitle: [broken\n---\n")
+    [line] = problems(check(workspace))
+    assert line.startswith("kb/KB-0002.md:")
+    assert "does not parse" in line
+
+
+# ---------------------------------------------------------------- the environment
+
+
+def test_a_notify_variable_missing_from_the_environment_is_reported(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = workspace / "rules.yaml"
+    with rules.open("a", encoding="utf-8") as handle:
+        handle.write(NOTIFY)
+    monkeypatch.delenv("HOOK_PORT", raising=False)
+    target_line = line_of(rules, '    eng-chat: "json://127.0.0.1:${HOOK_PORT}/eng"')
+    assert problems(check(workspace)) == [
+        f"rules.yaml:{target_line}: notify target eng-chat: the environment variable "
+        "HOOK_PORT is not set"
+    ]
+    monkeypatch.setenv("HOOK_PORT", "8025")
+    assert check(workspace).code == 0
