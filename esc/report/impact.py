@@ -12,7 +12,7 @@ from esc.domain.config import Finding
 from esc.domain.impact import Cause, ClockView, Impact, Outcome, TicketImpact, shown
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp
-from esc.report.render import md_escape
+from esc.report.render import md_code, md_escape
 
 MAX_ROWS = 50  # rows a Markdown table shows before "… and N more" (a PR comment is short)
 FILES = ("teams.yaml", "rules.yaml")
@@ -109,7 +109,7 @@ def render_json(preview: Preview) -> str:
 def render_markdown(preview: Preview) -> str:
     impact = preview.impact
     lines = [
-        f"### esc plan: this change compared with `{md_escape(preview.ref)}` "
+        f"### esc plan: this change compared with {md_code(preview.ref)} "
         f"({preview.commit[:10]}), as of {format_timestamp(preview.now)}",
         "",
         _changed_line(preview),
@@ -122,13 +122,13 @@ def render_markdown(preview: Preview) -> str:
         lines += [f"What it causes: {named}{verdict}", ""]
     if preview.findings:
         lines += ["#### Problems on this side", ""]
-        lines += [f"- `{md_escape(f)}`" for f in preview.findings] + [""]
+        lines += [f"- {md_code(f)}" for f in preview.findings] + [""]
     if preview.base_findings:
         lines += [
-            f"#### Problems in `{md_escape(preview.ref)}` (its tickets are compared with nothing)",
+            f"#### Problems in {md_code(preview.ref)} (its tickets are compared with nothing)",
             "",
         ]
-        lines += [f"- `{md_escape(f)}`" for f in preview.base_findings] + [""]
+        lines += [f"- {md_code(f)}" for f in preview.base_findings] + [""]
     lines += _sla_section(impact.tickets)
     lines += _routing_section(impact)
     lines += _sweep_section(impact.tickets)
@@ -162,7 +162,7 @@ def _table(header: Sequence[str], rows: list[list[str]]) -> list[str]:
 
 
 def _ticket_cell(item: TicketImpact) -> str:
-    return f"`{md_escape(item.id)}` {md_escape(item.title)}"
+    return f"{md_code(item.id)} {md_escape(item.title)}"
 
 
 def _sla_section(items: Sequence[TicketImpact]) -> list[str]:

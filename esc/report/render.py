@@ -34,6 +34,20 @@ def md_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
+def md_code(text: object) -> str:
+    """``text`` on one line as a Markdown code span, shown as it is (a backslash escape is
+    no escape inside one): fenced by more backticks than it holds in a row, and spaced
+    from a backtick at either end."""
+    one = " ".join(str(text).split())
+    longest = max((len(run) for run in _BACKTICKS.findall(one)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if one.startswith("`") or one.endswith("`") else ""
+    return f"{fence}{pad}{one}{pad}{fence}"
+
+
+_BACKTICKS = re.compile("`+")
+
+
 def seconds_text(seconds: object) -> str:
     """A duration in seconds as a report's cell shows it: "2d 3h", "3h 0m", "45m"; an en
     dash when there is none."""

@@ -1,0 +1,190 @@
+"""esc's cache in the user's home (esc.store.user_cache): where it is, and each workspace's
+parsed teams.yaml and rules.yaml kept there.  Every test has its own HOME (conftest)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from esc.config.loading import build_config
+from esc.config.starter import RULES_YAML, TEAMS_YAML
+from esc.domain.config import Finding
+from esc.store.user_cache import (
+    compiled_templates_dir,
+    keep_configuration,
+    kept_configuration,
+    user_cache_dir,
+)
+
+TEXTS = (TEAMS_YAML, RULES_YAML)
+
+
+def home() -> Path:
+    return Path(os.environ["HOME"])
+
+
+def kept_files() -> list[Path]:
+    folder = home() / ".cache" / "esc" / "config"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "ws"
+
+
+# ---------------------------------------------------------------- where
+
+
+def test_the_cache_is_in_the_homes_cache_folder() -> None:
+    assert user_cache_dir() == home() / ".cache" / "esc"
+    assert compiled_templates_dir() == home() / ".cache" / "esc" / "templates"
+
+
+def test_xdg_cache_home_moves_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert user_cache_dir() == tmp_path / "xdg" / "esc"
+    assert compiled_templates_dir() == tmp_path / "xdg" / "esc" / "templates"
+
+
+def test_an_empty_xdg_cache_home_is_as_if_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", "")
+    assert user_cache_dir() == home() / ".cache" / "esc"
+
+
+def test_without_a_home_there_is_no_cache(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # (as when no home is known)
+    assert user_cache_dir() is None
+    assert compiled_templates_dir() is None
+    found = build_config(*TEXTS)
+    keep_configuration(root, TEXTS, found)  # nowhere to keep it: nothing happens
+    assert kept_configuration(root, TEXTS) is None
+
+
+# ---------------------------------------------------------------- the kept configuration
+
+
+def test_nothing_is_kept_at_first(root: Path) -> None:
+    assert kept_configuration(root, TEXTS) is None
+
+
+def test_a_kept_configuration_is_read_back_equal(root: Path) -> None:
+    config, findings = build_config(*TEXTS)
+    assert config is not None
+    keep_configuration(root, TEXTS, (config, findings))
+    assert len(kept_files()) == 1
+    kept = kept_configuration(root, TEXTS)
+    assert kept is not None
+    assert kept == (config, [])
+    assert kept[0] is not config  # (read back, not the same object)
+
+
+def test_a_configuration_with_problems_is_kept_with_them(root: Path) -> None:
+    texts = (TEAMS_YAML, RULES_YAML + "\nbogus: 1\n")
+    found = build_config(*texts)
+    problem = Finding("rules.yaml", len(texts[1].splitlines()), "unknown key 'bogus'")
+    assert found[1] == [problem]
+    keep_configuration(root, texts, found)
+    assert kept_configuration(root, texts) == found
+    unusable = (None, [problem])  # (a configuration esc cannot use: kept as such)
+    keep_configuration(root, texts, unusable)
+    assert kept_configuration(root, texts) == unusable
+
+
+def test_the_kept_file_needs_no_ruamel_to_be_read(root: Path) -> None:
+    """ruamel.yaml's subclasses of str, dict, list... are kept as the plain types."""
+    keep_configuration(root, TEXTS, build_config(*TEXTS))
+    (path,) = kept_files()
+    data = path.read_bytes()
+    assert b"ruamel" not in data
+    _key, (config, _findings) = pickle.loads(data)
+    assert config == build_config(*TEXTS)[0]
+
+
+def test_changed_texts_are_parsed_afresh(root: Path) -> None:
+    keep_configuration(root, TEXTS, build_config(*TEXTS))
+    edited = (TEAMS_YAML, RULES_YAML.replace("first_response: 4h", "first_response: 2h"))
+    assert kept_configuration(root, edited) is None
+    assert kept_configuration(root, (TEAMS_YAML + " ", RULES_YAML)) is None
+    assert kept_configuration(root, TEXTS) is not None
+
+
+def test_keeping_new_texts_replaces_what_was_kept(root: Path) -> None:
+    edited = (TEAMS_YAML, RULES_YAML.replace("first_response: 4h", "first_response: 2h"))
+    keep_configuration(root, TEXTS, build_config(*TEXTS))
+    keep_configuration(root, edited, build_config(*edited))
+    assert len(kept_files()) == 1  # one file per workspace
+    assert kept_configuration(root, TEXTS) is None
+    kept = kept_configuration(root, edited)
+    assert kept is not None and kept[0] is not None
+    standard = next(p for p in kept[0].policies if p.name == "standard")
+    assert standard.targets["first_response"].total_seconds() == 2 * 3600
+
+
+def test_each_workspace_keeps_its_own(tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    edited = (TEAMS_YAML, RULES_YAML + "\nbogus: 1\n")
+    keep_configuration(first, TEXTS, build_config(*TEXTS))
+    keep_configuration(second, edited, build_config(*edited))
+    assert len(kept_files()) == 2
+    assert kept_configuration(first, TEXTS) is not None
+    assert kept_configuration(second, edited) is not None
+    assert kept_configuration(first, edited) is None
+    assert kept_configuration(tmp_path / "three", TEXTS) is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"not a pickle", pickle.dumps("just a string"), pickle.dumps((b"key", None, 3))],
+    ids=["empty", "not-pickle", "not-a-pair", "three-items"],
+)
+def test_a_damaged_file_is_not_used_and_is_replaced(
+    root: Path,
+    damage: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    keep_configuration(root, TEXTS, build_config(*TEXTS))
+    (path,) = kept_files()
+    path.write_bytes(damage)
+    assert kept_configuration(root, TEXTS) is None
+    assert capsys.readouterr().err == ""  # quietly
+    monkeypatch.setenv("ESC_DEBUG", "1")
+    assert kept_configuration(root, TEXTS) is None
+    err = capsys.readouterr().err
+    assert err.startswith(f"esc: debug: {path}: kept configuration not used (")
+    keep_configuration(root, TEXTS, build_config(*TEXTS))
+    assert kept_configuration(root, TEXTS) is not None
+
+
+def test_a_cache_that_cannot_be_written_is_not_kept(
+    tmp_path: Path,
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # its esc/ cannot be made
+    keep_configuration(root, TEXTS, build_config(*TEXTS))  # no error
+    assert kept_configuration(root, TEXTS) is None
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("ESC_DEBUG", "1")
+    keep_configuration(root, TEXTS, build_config(*TEXTS))
+    err = capsys.readouterr().err
+    assert err.startswith(f"esc: debug: {blocker}/esc/config/")
+    assert ": configuration not kept (" in err
+
+
+def test_the_cache_follows_xdg_cache_home(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep_configuration(root, TEXTS, build_config(*TEXTS))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert kept_configuration(root, TEXTS) is None  # another cache: nothing kept there yet
+    keep_configuration(root, TEXTS, build_config(*TEXTS))
+    assert len(list((tmp_path / "xdg" / "esc" / "config").iterdir())) == 1
+    assert kept_configuration(root, TEXTS) is not None
