@@ -443,6 +443,8 @@ def run_sweep(
     finally:  # (an error part-way: the workers are stopped now, not when collected)
         primed.close()
     result.processes = len(primed.workers) or 1
+    if primed.count:  # (the workers read tickets the cache did not vouch for)
+        catalog.files_changed = True
     if primed.count and primed.finished == primed.count and after_workers is not None:
         after_workers(catalog, result)  # the workers left nothing to do: the cache says it all
     if result.changed and not dry_run:
@@ -1162,9 +1164,10 @@ def _report_signature(
         else []
     )
     signature = catalog.signature(report_time(now).isoformat(), str(folder), *templates)
-    # (the ticket files are not part of it: reports are rendered once an hour)
+    # (the ticket files are not part of it: the reports are rendered again, still as of the
+    # top of the hour, when a ticket file changed, as a sweep with no cache would)
     present = all((folder / name).exists() for name in SWEEP_REPORTS)
-    if present and catalog.cache.meta.get("reports") == signature:
+    if present and catalog.cache.meta.get("reports") == signature and not catalog.files_changed:
         return None
     return signature
 

@@ -142,6 +142,9 @@ class Catalog:
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
         self._policies: dict[str, Policy] | None = None  # by name, once needed
         self._shared: dict[str, str] = {}  # (see listing)
+        # Whether a ticket file was found changed since the cache last knew it (read and
+        # parsed again, new, removed), or written: what was rendered from them may be stale.
+        self.files_changed = False
 
     # ------------------------------------------------------------ tickets
 
@@ -200,7 +203,9 @@ class Catalog:
                 yield exc
             except FileNotFoundError:
                 continue
-        self.cache.forget(set(self.cache.entries) - set(names))
+        gone = set(self.cache.entries) - set(names)
+        self.files_changed = self.files_changed or bool(gone)
+        self.cache.forget(gone)
 
     def share(self, start: int, stop: int) -> Iterator[Record | ParseError]:
         """:meth:`each` of a streamed catalog over the ticket files ``names()[start:stop]``
@@ -246,7 +251,9 @@ class Catalog:
                 continue
         ahead.update(rows)  # (rows of files that are gone, or out of order)
         listed = set(names)
-        self.cache.forget(name for name in ahead if name not in listed)
+        gone = {name for name in ahead if name not in listed}
+        self.files_changed = self.files_changed or bool(gone)
+        self.cache.forget(gone)
 
     def record(self, name: str, folder: Path) -> Record:
         """The ticket file ``name`` in ``folder`` (the tickets folder), from the cache if it
@@ -262,6 +269,7 @@ class Catalog:
         path = f"{folder}/{name}"
         if entry is not None:
             return self._record(name, folder, entry)
+        self.files_changed = True
         doc, data, st = self._parse(name, path, *self._read(name, path))
         return Record(
             name,
@@ -290,6 +298,7 @@ class Catalog:
             )
             self.cache.put(name, entry)
             return self._cached(name, folder, entry)
+        self.files_changed = True  # (new, or changed since the cache knew it)
         doc, entry = self._parsed(name, path, data, st, digest)
         return Record(name, folder, entry, ticket=doc.ticket, doc=doc)
 
@@ -410,6 +419,7 @@ class Catalog:
     ) -> None:
         """``record``'s file now holds ``text`` (just written by esc; ``st`` is its stat);
         ``doc`` is ``text`` as parsed, if the caller has it (``document.changed``)."""
+        self.files_changed = True
         if doc is None or doc.text != text:
             doc = document.parse(text, self.workspace.rel(record.path))
         entry = self._entry(st, cache.digest(text.encode()), doc.ticket)

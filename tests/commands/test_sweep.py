@@ -777,6 +777,27 @@ def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(
     assert out.endswith("\norigin/main is up to date\n")
 
 
+def test_reports_after_a_change_in_the_hour_are_those_a_sweep_without_cache_renders(
+    demo: Path, tmp_path: Path
+) -> None:
+    """Rendered as of the top of the hour, yet from the tickets as they are: a ticket closed
+    between two sweeps of one hour shows in the second's reports, as it does when the
+    cache is gone (the reports were left as the first sweep rendered them)."""
+    esc = Esc(demo)
+    esc.ok("sweep", now="2026-11-27T11:30:00+01:00")
+    ticket = json.loads(esc.ok("list", "--json", now="2026-11-27T11:30:00+01:00"))[0]["id"]
+    esc.ok("close", ticket, "--resolution", "done", now="2026-11-27T11:35:00+01:00")
+    out = esc.ok("sweep", now="2026-11-27T11:40:00+01:00")
+    assert "rendered reports/summary.md" in out
+    warm = {p.name: p.read_bytes() for p in (demo / "reports").iterdir()}
+    shutil.rmtree(demo / ".esc-cache")
+    esc.ok("sweep", now="2026-11-27T11:40:00+01:00")
+    assert {p.name: p.read_bytes() for p in (demo / "reports").iterdir()} == warm
+    assert ticket not in warm["summary.md"].decode()  # (closed: in no list of active ones)
+    again = esc.ok("sweep", now="2026-11-27T11:45:00+01:00")  # (nothing changed since)
+    assert "rendered" not in again
+
+
 def test_a_day_of_sweeps_that_change_no_ticket_makes_no_commit(
     esc: Esc, workspace: Path
 ) -> None:
