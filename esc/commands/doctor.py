@@ -261,7 +261,8 @@ def check_caches(root: Path) -> list[Check]:
                 f"{CACHE_DIR}/ cannot be written ({reason}): commands that write tickets "
                 "cannot take their locks, and nothing is cached",
                 f"make {folder} a folder that every user running esc (cron's too) can write; "
-                "deleting it loses nothing (esc rebuilds it)",
+                "its tickets.sqlite is only a cache (esc rebuilds it), but its outbox and "
+                "sweep-pending are state: move them along",
             )
         )
     else:

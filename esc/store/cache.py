@@ -5,7 +5,8 @@ and inode are unchanged, the file was already older than the clock granularity w
 entry was verified, *and* its inode has not changed since (its change time, which no one
 can set back); otherwise the file's content hash decides.  SLA data is also keyed
 on a hash of teams.yaml, rules.yaml and esc's version.  A corrupt, truncated or
-foreign-version cache is deleted and rebuilt; deleting it changes nothing but speed.
+foreign-version cache is deleted and rebuilt; deleting it (tickets.sqlite: the rest of
+``.esc-cache/`` is state, see the README) changes nothing but speed.
 SQLite keeps two esc processes using it at once from corrupting it.
 
 Every row is checked when it is read: the database's schema version, then a checksum of
@@ -28,9 +29,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from esc import __version__
 from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
+from esc.store.user_cache import esc_build
 
 SCHEMA = 13  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
 # verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
@@ -49,8 +50,10 @@ def digest(data: bytes) -> bytes:
 
 
 def config_key(*texts: bytes) -> str:
+    """What the SLA data (and validate's verdicts) depend on: this esc (its version and
+    source files: :func:`esc.store.user_cache.esc_build`) and the configuration's text."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(__version__.encode())
+    h.update(esc_build())
     for text in texts:
         h.update(len(text).to_bytes(8, "little"))
         h.update(text)

@@ -4,6 +4,7 @@ templates, and each workspace's parsed teams.yaml and rules.yaml."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -42,19 +43,29 @@ class _PlainPickler(pickle.Pickler):
 _PLAIN = frozenset({str, int, float, dict, list})
 
 
-def _config_key(texts: tuple[str, str]) -> bytes:
-    """What a parsed configuration depends on: the files' text and esc's own source files
-    (their paths, sizes and times: another esc, or an edited one, parses afresh)."""
+@functools.cache
+def esc_build() -> bytes:
+    """Which esc this is: its version, where it is installed and its source files (their
+    paths, sizes and times), so that what another esc (or an edited one: a development
+    checkout) parsed or computed is never taken for this one's.  Found once a process."""
     h = hashlib.blake2b(digest_size=16)
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # esc/
-    h.update(f"{__version__}\0{package}\0{pickle.HIGHEST_PROTOCOL}\0".encode())
+    h.update(f"{__version__}\0{package}\0".encode())
     for folder, subfolders, files in os.walk(package):
         subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
         for name in sorted(files):
-            if name.endswith(".py"):
+            if name.endswith((".py", ".j2")):
                 st = os.stat(os.path.join(folder, name))
                 rel = os.path.relpath(os.path.join(folder, name), package)
                 h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+    return h.digest()
+
+
+def _config_key(texts: tuple[str, str]) -> bytes:
+    """What a parsed configuration depends on: the files' text and this esc
+    (:func:`esc_build`: another esc, or an edited one, parses afresh)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(esc_build() + f"\0{pickle.HIGHEST_PROTOCOL}\0".encode())
     for text in texts:
         data = text.encode("utf-8")
         h.update(len(data).to_bytes(8, "little") + data)

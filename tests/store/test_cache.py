@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import esc as esc_package
 from esc.store.cache import FILE, RACY_NS, Cache, CachedFile
 from tests.conftest import Esc
 
@@ -477,3 +478,29 @@ def test_a_far_now_reads_the_cache_as_a_cold_run_computes(demo: Path) -> None:
     shutil.rmtree(demo / ".esc-cache")
     cold = [esc(*command, now=far).out for command in commands]
     assert warm == cold and '"used"' in cold[1]
+
+
+def test_the_sla_data_is_keyed_on_the_esc_that_computed_it(tmp_path: Path) -> None:
+    """Another esc build (an upgrade, a development checkout edited) computes afresh: the
+    key takes esc's source files, not only its version number (which a checkout keeps)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "src"
+    shutil.copytree(Path(esc_package.__file__).parent, copy / "esc",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    probe = "from esc.store import cache; print(cache.config_key(b'teams', b'rules'))"
+
+    def key() -> str:
+        env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+        done = subprocess.run([sys.executable, "-P", "-c", probe], env=env,
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        return done.stdout.strip()
+
+    first = key()
+    assert key() == first  # (the same build: the same key)
+    sla = copy / "esc" / "domain" / "sla.py"
+    sla.write_text(sla.read_text() + "\n# edited\n")
+    assert key() != first
