@@ -3,9 +3,10 @@
 Tokenizing and stemming every article is most of what `esc suggest` would do over a
 thousand of them, so the index bm25s builds (its own save format: numpy arrays and
 JSON, no pickle), the vocabulary and the articles read are kept under a key made of
-every article file's name, size, inode and modification and change times (and esc's
-version). Any change to kb/ makes another key; a cache that cannot be read or written
-is rebuilt or skipped (``ESC_DEBUG=1`` says so); deleting it changes nothing but speed.
+every article file's name, size, inode and modification and change times (and the esc
+build). Any change to kb/ makes another key; a cache that cannot be read or written, or
+whose files are not what was written (each file's checksum is kept beside it), is
+rebuilt or skipped (``ESC_DEBUG=1`` says so); deleting it changes nothing but speed.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from esc import __version__
 from esc.domain.errors import ParseError
 from esc.domain.kb import Article, front_of
 from esc.domain.suggest import Index
 from esc.store.diagnostics import fallback
 from esc.store.kb import KnowledgeBase, article_paths, load
+from esc.store.user_cache import esc_build
 
 FOLDER = Path(".esc-cache") / "kb-index"
-FORMAT = "1"
+FORMAT = "2"  # 2: with its checksums
 
 
 def index_for(root: Path) -> tuple[Index | None, KnowledgeBase]:
@@ -55,7 +56,7 @@ def index_for(root: Path) -> tuple[Index | None, KnowledgeBase]:
 
 
 def _key(paths: list[Path]) -> str | None:
-    digest = hashlib.sha256(f"{FORMAT} {__version__}".encode())
+    digest = hashlib.sha256(f"{FORMAT} ".encode() + esc_build())
     for path in paths:
         try:
             st = os.stat(path)
@@ -90,13 +91,30 @@ def _write(base: Path, key: str, found: KnowledgeBase, index: Index | None) -> N
     (tmp / "kb.json").write_text(json.dumps(data), encoding="utf-8")
     if index is not None:
         index.retriever.save(str(tmp), show_progress=False)
+    (tmp / SUMS).write_text(json.dumps(_sums(tmp)), encoding="utf-8")
     try:
         os.rename(tmp, base / key)
     except OSError:  # (another esc wrote it first)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+SUMS = "sums.json"  # each file's checksum, checked before the index is used
+
+
+def _sums(folder: Path) -> dict[str, str]:
+    """A checksum of each file in ``folder`` (but the sums)."""
+    return {
+        path.name: hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        for path in sorted(folder.iterdir())
+        if path.name != SUMS
+    }
+
+
 def _read(folder: Path) -> tuple[Index | None, KnowledgeBase]:
+    """The index kept in ``folder``; ValueError if a file is not what was written (a bit
+    flipped on disk, an edit: the ranking would silently change)."""
+    if json.loads((folder / SUMS).read_text(encoding="utf-8")) != _sums(folder):
+        raise ValueError("a file differs from what was written")
     data = json.loads((folder / "kb.json").read_text(encoding="utf-8"))
     articles = [
         Article(

@@ -53,3 +53,23 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     for path in key.iterdir():
         path.unlink()
     assert ranked(tmp_path, "locked") == first
+
+
+def test_an_index_whose_files_changed_on_disk_is_rebuilt(tmp_path: Path) -> None:
+    """A bit flipped in the index's arrays, or a title edited in its JSON, would silently
+    change the ranking or what `esc kb search` prints: each file's checksum is checked."""
+    write(tmp_path, 1, "Unlock a locked account", "Failed logins lock it.")
+    write(tmp_path, 2, "Free shipping", "A rule per zone.")
+    first = ranked(tmp_path, "locked account shipping")
+    (key,) = (tmp_path / FOLDER).iterdir()
+    kept = key / "kb.json"
+    kept.write_text(kept.read_text().replace("Unlock a locked account", "HACKED"))
+    index, _ = index_for(tmp_path)
+    assert index is not None and index.articles[0].title == "Unlock a locked account"
+    assert ranked(tmp_path, "locked account shipping") == first
+    (key,) = (tmp_path / FOLDER).iterdir()
+    arrays = sorted(p for p in key.iterdir() if p.suffix == ".npy")
+    data = bytearray(arrays[0].read_bytes())
+    data[-1] ^= 0xFF  # (the last byte: a value, not the header)
+    arrays[0].write_bytes(bytes(data))
+    assert ranked(tmp_path, "locked account shipping") == first
