@@ -26,6 +26,7 @@ from esc.domain.errors import (
     EXIT_BUG,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
+    EXIT_OK,
     EXIT_USAGE,
     BadInput,
     EscError,
@@ -1017,6 +1018,9 @@ def main(argv: list[str] | None = None) -> int:
         message = exc.format_message()  # a value outside its choices: one line, as esc's own
         say(f"esc: {message[:1].lower()}{message[1:]}")
         return EXIT_USAGE
+    except click.exceptions.NoArgsIsHelpError as exc:  # (`esc` or `esc kb` alone)
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+        return EXIT_OK  # (its help, as --help prints it: asked for, in effect)
     except click.UsageError as exc:
         _show(exc)
         return EXIT_USAGE

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from esc.config.starter import GITIGNORE, RULES_YAML, TEAMS_YAML
-from tests.conftest import ESC, NOW, Esc, Result
+from tests.conftest import ESC, NOW, Esc, Result, run_in_process
 
 ID_RE = re.compile(r"^T-[0-9a-hjkmnp-tv-z]{8}$")
 LATER = "2026-11-20T11:30:00+01:00"
@@ -1691,6 +1691,16 @@ def test_outside_a_workspace(tmp_path: Path) -> None:
     elsewhere.mkdir()
     assert_refused(CheckedEsc(elsewhere)("list"), "no esc workspace", "esc init", "--root")
     assert_refused(CheckedEsc(elsewhere)("--root", str(elsewhere), "list"), "not an esc workspace")
+
+
+@pytest.mark.parametrize("group", [[], ["kb"], ["notify"]])
+def test_a_group_alone_prints_its_help(tmp_path: Path, group: list[str]) -> None:
+    """`esc` (or `esc kb`) with no command prints the help `--help` prints, as it is: it
+    was a usage error whose whole help was squeezed into one line on stderr."""
+    alone = run_in_process(group, tmp_path)
+    asked = run_in_process([*group, "--help"], tmp_path)
+    assert (alone.code, alone.out, alone.err) == (0, asked.out, "")
+    assert alone.out.startswith("Usage: esc") and alone.out.count("\n") > 5
 
 
 def test_python_dash_m_esc_help() -> None:
