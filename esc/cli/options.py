@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from esc.cli.output import tell_waiting
+from esc.domain.errors import BadInput
 
 if TYPE_CHECKING:
     from esc.commands.session import Session
@@ -113,6 +115,11 @@ class Seconds(click.ParamType):  # type: ignore[type-arg]  # (generic from click
         except ValueError:
             seconds = -1.0
         if not 0 <= seconds < float("inf"):
-            self.fail(f"{value!r}: give a number of seconds, 0 or more", param, ctx)
+            why = f"{value!r}: give a number of seconds, 0 or more"
+            source = ctx.get_parameter_source(param.name) if ctx and param and param.name else None
+            envvar = getattr(param, "envvar", None)
+            if source is ParameterSource.ENVIRONMENT and isinstance(envvar, str):
+                raise BadInput(f"{envvar}={why}")  # (named as the setting it came from)
+            self.fail(why, param, ctx)
         return seconds
 
