@@ -33,6 +33,7 @@ from esc.domain.errors import (
     ParseError,
 )
 from esc.domain.model import CHANNELS, STATUSES
+from esc.store.diagnostics import debugging
 from esc.store.launch import CRON_PATH
 
 if TYPE_CHECKING:
@@ -1077,7 +1078,7 @@ def _system_trouble(exc: OSError) -> str:
 
 def _bug(exc: Exception) -> int:
     """Say that esc has a bug (with the traceback under ESC_DEBUG=1)."""
-    if os.environ.get("ESC_DEBUG"):
+    if debugging():
         import traceback  # (only for a bug: not imported by every run)
 
         traceback.print_exc()

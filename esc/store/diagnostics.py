@@ -12,7 +12,11 @@ import sys
 
 
 def debugging() -> bool:
-    return bool(os.environ.get("ESC_DEBUG"))
+    """Whether ESC_DEBUG is set to something other than off (empty, 0, false, no, off)."""
+    return os.environ.get("ESC_DEBUG", "").strip().lower() not in _OFF
+
+
+_OFF = frozenset({"", "0", "false", "no", "off"})
 
 
 def fallback(message: str) -> None:

@@ -17,6 +17,12 @@ def test_an_empty_esc_debug_is_not_debugging(monkeypatch: pytest.MonkeyPatch) ->
     assert debugging() is False
 
 
+@pytest.mark.parametrize("off", ["0", "false", "No", "off", " "])
+def test_esc_debug_set_to_off_is_not_debugging(monkeypatch: pytest.MonkeyPatch, off: str) -> None:
+    monkeypatch.setenv("ESC_DEBUG", off)
+    assert not debugging()
+
+
 def test_esc_debug_1_is_debugging(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ESC_DEBUG", "1")
     assert debugging() is True
