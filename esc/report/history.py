@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from esc.domain.model import Ticket
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
-from esc.ticketfile.body import render_activity
+from esc.ticketfile.body import activity_what
 
 
 @immutable
@@ -24,9 +24,7 @@ def story(ticket: Ticket, commits: Sequence[tuple[str, str, str, str]]) -> list[
     """Activity entries and commits (hash, author, ISO date, subject) in time order."""
     events = []
     for item in ticket.activity:
-        line = render_activity(item)
-        what = line.split(" · ", 2)[2] if line.count(" · ") >= 2 else line
-        events.append(Event(item.at, "activity", item.by, what))
+        events.append(Event(item.at, "activity", item.by, activity_what(item)))
     for commit, author, date, subject in commits:
         when = coerce_timestamp(date)
         if when is not None:

@@ -281,13 +281,18 @@ def _activity_value(value: str | None) -> str:
 
 def render_activity(item: Activity) -> str:
     """One activity line (without the newline)."""
-    by = _one_line(item.by)
+    return f"- {format_timestamp(item.at)}{SEP}{_one_line(item.by)}{SEP}{activity_what(item)}"
+
+
+def activity_what(item: Activity) -> str:
+    """What an activity line says happened (after its time and who): the field's change or
+    the event, then the note, as the line writes them."""
     if item.field is not None:
         what = f"{item.field}: {_activity_value(item.old)}{ARROW}{_activity_value(item.new)}"
     else:
         what = item.event or "changed"
     note = " ".join(item.note.split())
-    return f"- {format_timestamp(item.at)}{SEP}{by}{SEP}{what}" + (f"{SEP}{note}" if note else "")
+    return what + (f"{SEP}{note}" if note else "")
 
 
 def parse_activity_line(line: str) -> Activity | None:
