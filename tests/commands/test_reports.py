@@ -45,7 +45,7 @@ def test_the_same_on_a_generated_workspace(tmp_path: Path) -> None:
     """bench/generate.py's two years of tickets, most closed: settled ones are skipped."""
     root = tmp_path / "ws"
     subprocess.run(
-        [sys.executable, str(REPO / "bench" / "generate.py"), "200", str(root), "--jobs", "1"],
+        [sys.executable, str(REPO / "bench" / "generate.py"), "120", str(root), "--jobs", "1"],
         check=True,
         capture_output=True,
     )
@@ -53,7 +53,7 @@ def test_the_same_on_a_generated_workspace(tmp_path: Path) -> None:
     for team in (None, "support"):
         cold, warm = _reports(desk, root, team)
         assert warm == cold
-        assert '"tickets": 200' in cold[2] or team is not None
+        assert '"tickets": 120' in cold[2] or team is not None
     cold, warm = _reports(desk, root, None, "--since", "2026-06-01", "--until", "2026-09-30")
     assert warm == cold
 

@@ -62,14 +62,14 @@ BODY_LINES = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(BODY_LINES, max_size=25), st.booleans())
 def test_bodies_read_the_same_by_sections_and_line_by_line(lines: list[str], end: bool) -> None:
     text = "\n".join(lines) + ("\n" if end else "")
     assert body.parse_body(text) == body._parse_body_by_lines(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(BODY_LINES, max_size=25), st.integers(0, 3), st.integers(0, 3))
 def test_activity_times_between_are_those_of_the_parsed_log(
     lines: list[str], lo_minutes: int, span: int
@@ -82,7 +82,7 @@ def test_activity_times_between_are_those_of_the_parsed_log(
     assert model.times_between(fresh, lo, hi) == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(BODY_LINES, max_size=25), st.sampled_from(["status", "x", "sla.resolution"]))
 def test_the_changes_of_one_field_are_those_of_the_parsed_log(
     lines: list[str], name: str
@@ -165,7 +165,7 @@ def _section_start_by_lines(text: str, heading: str) -> int:
     return -1
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(BODY_LINES, max_size=25), st.booleans())
 def test_a_section_is_found_where_reading_line_by_line_finds_it(
     lines: list[str], end: bool
@@ -175,7 +175,7 @@ def test_a_section_is_found_where_reading_line_by_line_finds_it(
         assert body._section_start(text, heading) == _section_start_by_lines(text, heading)
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(BODY_LINES, max_size=25), st.booleans(), st.lists(BODY_LINES, max_size=4))
 def test_lines_appended_to_the_log_read_as_the_whole_new_body_reads(
     lines: list[str], end: bool, added: list[str]

@@ -195,7 +195,7 @@ def test_new_ticket_file_is_standard_front_matter() -> None:
     assert post.content.startswith("Body *text*")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=70, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",))).map(lambda s: s.strip("\n")))
 def test_any_entry_text_round_trips(text: str) -> None:
     doc = document.parse(HANDWRITTEN, "t.md")
@@ -226,7 +226,7 @@ def _split_line_by_line(text: str) -> tuple[int, int, int] | None:
     return None
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.one_of(
@@ -264,7 +264,7 @@ def _values(value: object) -> list[object]:
     return [value]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 10**6), HOSTILE_CHARS, st.booleans()), max_size=4))
 def test_a_mutated_ticket_is_refused_or_safe_to_use(edits: list[tuple[int, str, bool]]) -> None:
     """Whatever is done to a ticket file, reading it either refuses it with a ParseError

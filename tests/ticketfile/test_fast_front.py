@@ -243,7 +243,7 @@ KEYS = st.one_of(
 FRONTS = st.dictionaries(KEYS, VALUES, min_size=1, max_size=8)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(FRONTS)
 def test_generated_front_matter_reads_as_the_yaml_library_reads_it(data: dict[str, Any]) -> None:
     agrees(yaml_text.render_mapping(data))
@@ -264,7 +264,7 @@ SIMPLE = st.dictionaries(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=70, deadline=None)
 @given(SIMPLE)
 def test_what_esc_writes_is_read_without_the_yaml_library(data: dict[str, Any]) -> None:
     text = yaml_text.render_mapping(data)
@@ -277,7 +277,7 @@ def test_what_esc_writes_is_read_without_the_yaml_library(data: dict[str, Any]) 
 MUTATIONS = st.sampled_from(list(" :-#,[]{}\"'\\\n\t?&*!|>%@`~=<0123456789aZé\r\u2028"))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(FRONTS, st.lists(st.tuples(st.integers(0, 10**6), MUTATIONS, st.booleans()), max_size=4))
 @example({"title": "x"}, [(3, ":", True)])
 def test_mutated_front_matter_never_reads_differently(
@@ -290,7 +290,7 @@ def test_mutated_front_matter_never_reads_differently(
     agrees(text)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     st.one_of(
         st.text(min_size=1, max_size=8),

@@ -31,7 +31,7 @@ def test_tricky_strings_read_back_as_strings(value: str) -> None:
     assert yaml_text.load(flow) == {"k": {"a": value, "b": "x"}}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text())
 def test_any_string_reads_back_exactly(value: str) -> None:
     value = value.replace("\x00", "")
@@ -177,7 +177,7 @@ EDITS = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1), EDITS)
 def test_edits_by_line_positions_are_the_edits_by_yaml_marks(
     front: dict[str, object], edits: list[tuple[str, str, object]]
@@ -205,7 +205,7 @@ class ReadingEditor(FrontMatterEditor):
         return super()._slots()  # type: ignore[return-value]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1), EDITS)
 def test_slots_kept_from_edit_to_edit_are_the_slots_read_from_the_text(
     front: dict[str, object], edits: list[tuple[str, str, object]]
