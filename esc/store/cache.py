@@ -38,8 +38,8 @@ SCHEMA = 13  # 6: the article a resolution used (kb); 7: requests to other teams
 # column as plain values, each ticket's fixed JSON text (a table of its own); 10: rows of
 # files read before entry heads and log lines not in shape were problems (read again); 11:
 # the fixed JSON text has `requests` (empty) for a ticket without any, and a .nan or .inf
-# in the front-matter is a problem; 12: an escalation with an unknown key, or without `to`
-# or `by`, is a problem (validate's clean verdicts of such files are void); 13: the texts of
+# in the front-matter is a problem; 12: an escalation with an unknown key, or without `to`,
+# is a problem (validate's clean verdicts of such files are void); 13: the texts of
 # a file saved with CRLF line breaks are read with LF ones
 FILE = "tickets.sqlite"
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed

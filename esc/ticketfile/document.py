@@ -396,9 +396,8 @@ def _escalations(
             keys = ", ".join(ESCALATION_KEYS)
             problems.append((where, f"escalation {n}: unknown key {unknown[0]!r} (keys: {keys})"))
             continue
-        missing = next((key for key in ("to", "by") if item.get(key) in (None, "")), None)
-        if missing is not None:
-            problems.append((where, f"escalation {n}: {missing} is missing"))
+        if item.get("to") in (None, ""):  # (where it went: an escalation's one must)
+            problems.append((where, f"escalation {n}: to is missing"))
             continue
         result.append(
             Escalation(
