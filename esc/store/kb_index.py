@@ -22,6 +22,7 @@ from typing import Any
 from esc.domain.errors import ParseError
 from esc.domain.kb import Article, front_of
 from esc.domain.suggest import Index
+from esc.store.cache import digest
 from esc.store.diagnostics import fallback
 from esc.store.kb import KnowledgeBase, article_paths, load
 from esc.store.user_cache import esc_build
@@ -104,7 +105,7 @@ SUMS = "sums.json"  # each file's checksum, checked before the index is used
 def _sums(folder: Path) -> dict[str, str]:
     """A checksum of each file in ``folder`` (but the sums)."""
     return {
-        path.name: hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        path.name: digest(path.read_bytes()).hex()
         for path in sorted(folder.iterdir())
         if path.name != SUMS
     }
