@@ -17,10 +17,13 @@ re-parsing the file after every step: `--verify K` replays K tickets the slow wa
 (`ticketfile.parse` + `ticketfile.apply_change` after every step, which is what the CLI
 does) and checks the bytes are identical.
 
-Finally every ticket is swept once at PRESWEEP (NOW - 1h) with `sweep.plan` and
-`ticketfile.apply_change`, which is what `esc sweep --no-report` does to each ticket, so
-the tickets carry their `sla:` blocks (and the rules' effects) as in a repository that
-cron sweeps every hour.  The result is committed: `git checkout -- . && git clean -fdq
+Finally every ticket is swept once with `sweep.plan` and `ticketfile.apply_change`, which
+is what `esc sweep --no-report` does to each ticket, so the tickets carry their `sla:`
+blocks (and the rules' effects) as cron leaves them: at PRESWEEP (NOW - 1h), or, for a
+ticket changed after PRESWEEP, at the first tick of a 5-minute cron after its last change
+(a sweep cannot see a ticket as of a time before its last change; one changed after
+08:55 is left for NOW's sweep).  What happened since that sweep (warnings and deadlines
+crossed, rules due) is left to the sweep measured.  The result is committed: `git checkout -- . && git clean -fdq
 tickets reports` restores this pristine state.
 
 `--shape open` makes the work in hand large instead (issue 19: an outage week, a backlog
@@ -76,11 +79,12 @@ except ImportError:  # an esc from before (bench/run.py --rev): flat modules
     except ImportError:  # an esc from before configfile.py
         from esc.config import build_config  # type: ignore[attr-defined,no-redef]
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: each ticket swept by the cron tick after its last change
 SHAPES = ("realistic", "open")
 MARKER = ".bench-workspace.json"
 NOW = dt.datetime.fromisoformat("2026-11-27T09:00:00+01:00")
 PRESWEEP = NOW - dt.timedelta(hours=1)
+CRON = dt.timedelta(minutes=5)  # a ticket changed after PRESWEEP: swept at the next tick
 YEARS = 2
 BERLIN = ZoneInfo("Europe/Berlin")
 GIT_ID = ["-c", "user.name=esc-bench", "-c", "user.email=bench@localhost",
@@ -617,10 +621,22 @@ def slow_text(front: dict[str, object], description: str, activity: list[Activit
 
 
 def swept(text: str, path: str, config: Config) -> str:
-    """What `esc sweep` at PRESWEEP writes for this ticket (its sla block, rule effects)."""
+    """What the last `esc sweep` of cron before NOW wrote in this ticket (its sla block,
+    rule effects): the sweep at PRESWEEP, or for a ticket changed after it, the first sweep
+    of a 5-minute cron after its last change (none if that is NOW's own)."""
     doc = document.parse(text, path)
-    result = plan(doc.ticket, config, PRESWEEP)
+    at = max(PRESWEEP, _next_tick(doc.ticket.updated))
+    if at >= NOW:
+        return text
+    result = plan(doc.ticket, config, at)
     return document.apply_change(doc, result.change) if result.change else text
+
+
+def _next_tick(moment: dt.datetime) -> dt.datetime:
+    """The first 5-minute cron tick at or after ``moment``."""
+    since = moment - NOW
+    ticks = -(-since // CRON)  # (ceiling)
+    return NOW + ticks * CRON
 
 
 # ---------------------------------------------------------------- workers
