@@ -23,7 +23,7 @@ from esc.domain import customer_mail, lifecycle
 from esc.domain import mail as mails
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
-from esc.domain.model import CHANNELS, Activity, Change, Ticket
+from esc.domain.model import CHANNELS, Activity, Change, Ticket, line_problem
 from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
 from esc.store.imap import ImapSettings, ImapSource, settings_of
@@ -256,8 +256,9 @@ def _deliver(run: _Run) -> None:
     notification due), as a sweep does; a failure is retried by the next sweep."""
     session = run.session
     delivery = outbox.deliver(
-        outbox.Outbox(session.workspace.root), session.config.notify, session.now
-    )
+        outbox.Outbox(session.workspace.root), session.config.notify, session.now,
+        who="esc intake",
+    )  # fmt: skip
     if delivery.sent:
         run.lines.append(
             f"sent: {len(delivery.sent)} message{'s' if len(delivery.sent) != 1 else ''}"
@@ -266,6 +267,8 @@ def _deliver(run: _Run) -> None:
         f"esc: sending {m.kind} of {m.ticket_id} failed: {m.error} (the next sweep retries)"
         for m in delivery.failed
     ]
+    if (busy := delivery.busy_note()) is not None:
+        run.notes.append(f"esc: {busy}")
 
 
 def _save_attachments(
@@ -380,16 +383,22 @@ def _report(run: _Run) -> Output:
     order = ("new", "reply", "follow-up", "duplicate", "ignored", "quarantined",
              "quarantined before")  # fmt: skip
     labels = {
-        "new": "new tickets",
-        "reply": "customer messages",
-        "follow-up": "follow-ups of closed tickets",
+        "new": "new ticket",
+        "reply": "customer message",
+        "follow-up": "follow-up of a closed ticket",
         "duplicate": "already taken",
         "ignored": "ignored",
         "quarantined": "quarantined",
         "quarantined before": "quarantined before",
     }
     total = sum(run.counts.values())
-    parts = [f"{run.counts[k]} {labels[k]}" for k in order if run.counts.get(k)]
+    plurals = {"new ticket": "new tickets", "customer message": "customer messages",
+               "follow-up of a closed ticket": "follow-ups of closed tickets"}  # fmt: skip
+    parts = [
+        f"{run.counts[k]} {labels[k] if run.counts[k] == 1 else plurals.get(labels[k], labels[k])}"
+        for k in order
+        if run.counts.get(k)
+    ]
     summary = f"{total} message{'s' if total != 1 else ''}" + (
         ": " + ", ".join(parts) if parts else ""
     )
@@ -430,9 +439,15 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
                 index.external[external] = ticket.id
             lines.append(f"{external or ticket.title}: new ticket {ticket.id}, team {ticket.team}")
             made += 1
-    lines.append(f"{len(intakes)} items: {made} new tickets, {seen} already taken")
+    lines.append(
+        f"{_counted(len(intakes), 'item')}: {_counted(made, 'new ticket')}, {seen} already taken"
+    )
     notes = session.merge_driver_warning() if made else []
     return Output(text="\n".join(lines) + "\n", notes=notes)
+
+
+def _counted(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _builder(
@@ -457,14 +472,23 @@ def _json_intake(
         if (value is not None and not isinstance(value, (str, int))) or isinstance(value, bool):
             raise BadInput(f"--json item {n}: {key} must be a string")
         values[key] = None if value is None else str(value)
-    if not values["title"]:
-        raise BadInput(f"--json item {n}: title is required")
+    title = values["title"] or ""
+    if not title.strip():  # (lifecycle.create's own messages name --title)
+        raise BadInput(f"--json item {n}: a ticket needs a title")
+    problem = line_problem(title)
+    if problem is not None:
+        raise BadInput(f"--json item {n}: title must be one line of text, but {problem}")
     channel = values["channel"] or "api"
     if channel not in CHANNELS:
         raise BadInput(f"--json item {n}: channel must be one of {', '.join(CHANNELS)}")
     external = values["external_id"]
+    if external is not None and not external.strip():
+        raise BadInput(f"--json item {n}: external_id is empty (leave it out instead)")
+    problem = None if external is None else line_problem(external)
+    if problem is not None:
+        raise BadInput(f"--json item {n}: external_id must be one line of text, but {problem}")
     intake = lifecycle.Intake(
-        title=values["title"] or "",
+        title=title,
         description=values["body"] or "",
         customer=values["customer"],
         channel=channel,

@@ -108,14 +108,19 @@ class Session:
         if not events:
             return
         outbox = Outbox(self.workspace.root)
-        outbox.queue(messages_of(events, now))
-        delivery = deliver(outbox, config.notify, now)
+        messages = messages_of(events, now)
+        outbox.queue(messages)
+        # its own messages only, and only if no other process is sending (no wait)
+        delivery = deliver(outbox, config.notify, now, only=[m.key for m in messages],
+                           who=f"esc {self.command}".strip())  # fmt: skip
         if delivery.sent:
             self._notified.append(f"esc: notified: {len(delivery.sent)} sent")
         self._notified += [
-            f"esc: notify failed: {m.ticket_id} to {m.target}: {m.error} (the next sweep retries)"
+            f"esc: notify failed: {m.describe()}: {m.error} (the next sweep retries)"
             for m in delivery.failed
         ]
+        if (busy := delivery.busy_note()) is not None:
+            self._notified.append(f"esc: {busy}")
 
     def send_to_customer(self, mail: Outgoing, target: str) -> str:
         """Queue ``mail`` in the outbox and send what is due; what became of it, for the
@@ -125,13 +130,17 @@ class Session:
         message = customer_message(mail, target, self.now)
         outbox = Outbox(self.workspace.root)
         outbox.queue([message])
-        delivery = deliver(outbox, self.config.notify, self.now)
+        delivery = deliver(outbox, self.config.notify, self.now, only=[message.key],
+                           who=f"esc {self.command}".strip())  # fmt: skip
         failed = [m for m in delivery.failed if m.key == message.key]
         if failed:
             self._notified.append(
                 f"esc: sending the {mail.kind} to {mail.to} failed: {failed[0].error} "
                 "(kept in the outbox; the next sweep retries)"
             )
+            return f", not sent yet to {mail.to}"
+        if (busy := delivery.busy_note()) is not None:
+            self._notified.append(f"esc: {busy}")
             return f", not sent yet to {mail.to}"
         return f", sent to {mail.to}"
 

@@ -965,7 +965,9 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome = _sweep_and_push(workspace, now, options)
         if options.notify and outcome.git_error is None:  # (after the tickets are written
             # and pushed: a failed send undoes nothing; a failed push sends nothing yet)
-            outcome.delivery = deliver(Outbox(workspace.root), workspace.config().notify, now)
+            outcome.delivery = deliver(
+                Outbox(workspace.root), workspace.config().notify, now, who="esc sweep"
+            )
         Outbox(workspace.root).prune_sent(now)  # (once a day: those sent a month ago)
         return outcome
 
@@ -1371,8 +1373,10 @@ def sweep_text(outcome: SweepOutcome) -> str:
         lines.append(f"notified: {_count(len(delivery.sent), 'message')} sent")
     if delivery is not None and delivery.failed:
         lines += [f"notify failed ({m.attempts}×), retried after "
-                  f"{format_timestamp(m.next_try or result.now)}: {m.ticket_id} to {m.target}: "
+                  f"{format_timestamp(m.next_try or result.now)}: {m.describe()}: "
                   f"{m.error}" for m in delivery.failed]  # fmt: skip
+    if delivery is not None and (busy := delivery.busy_note()) is not None:
+        lines.append(busy)
     if outcome.pushed:
         tries = f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else ""
         if outcome.pushed_commits:

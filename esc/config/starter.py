@@ -78,6 +78,8 @@ GITIGNORE = """\
 .esc-cache/
 # the reports `esc sweep` renders: re-rendered every hour, so not committed (README: Reports)
 reports/
+# the messages `esc intake` could not use (customers' mail, kept for a person's look)
+quarantine/
 """
 
 GITATTRIBUTES = """\

@@ -34,6 +34,8 @@ Action = Literal["new", "reply", "follow-up", "duplicate", "ignored"]
 
 _AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk", "list"})
 _DAEMONS = ("mailer-daemon", "postmaster")
+# Leading reply and forward prefixes, repeated, any case: "Re: AW: Fwd: …".
+_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fwd?|aw|wg)\s*:)+\s*", re.IGNORECASE)
 
 
 @immutable
@@ -46,7 +48,8 @@ class Mail:
     recipients: tuple[str, ...]  # To and Cc addresses, lower-case
     subject: str
     date: dt.datetime | None  # None: no Date header, or one that does not parse
-    references: tuple[str, ...]  # In-Reply-To then References, as Message-IDs
+    in_reply_to: tuple[str, ...]  # the Message-IDs In-Reply-To names (usually one)
+    references: tuple[str, ...]  # those References names, as written: oldest first
     text: str  # the text part (an HTML-only message's HTML turned into text)
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case name → value
 
@@ -110,8 +113,12 @@ def thread(
 ) -> str | None:
     """The ticket this message continues: one whose recorded Message-IDs (``recorded``:
     Message-ID → ticket ID) its In-Reply-To or References name, else the ticket ID in its
-    subject when ``known`` has it; None for a new conversation."""
-    for ref in mail.references:
+    subject when ``known`` has it; None for a new conversation.
+
+    In-Reply-To (the message answered) is looked up first, then References from the
+    newest to the oldest, so a reply that names both a closed ticket's old message and
+    the follow-up ticket's newer one continues the follow-up."""
+    for ref in (*mail.in_reply_to, *reversed(mail.references)):
         if ref in recorded:
             return recorded[ref]
     found = ticket_in_subject(mail.subject, prefix)
@@ -121,10 +128,23 @@ def thread(
     return matches[0] if matches else None
 
 
+def follow_up_title(title: str, follows: str) -> str:
+    """The title of a ticket a reply to closed ``follows`` opens: without the reply's
+    ``Re:``/``Fwd:``/``AW:``/``WG:``/``Fw:`` prefixes and the old ticket's ``[ID]`` tag
+    (``title`` itself when nothing would be left)."""
+    untagged = re.sub(r"\[" + re.escape(follows) + r"\]", " ", title, flags=re.IGNORECASE)
+    stripped = _REPLY_PREFIX.sub("", " ".join(untagged.split()))
+    return stripped or title
+
+
 def intake_for(mail: Mail, attachments: Sequence[str] = (), follows: str | None = None) -> Intake:
-    """A new ticket from ``mail``: the subject as title, the text as description."""
+    """A new ticket from ``mail``: the subject as title, the text as description (for a
+    follow-up of closed ``follows``, the title without reply prefixes and the old ID)."""
     subject = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", mail.subject)  # (a title is one line)
-    title = " ".join(subject.split()) or f"(no subject) from {mail.address}"
+    title = " ".join(subject.split())
+    if follows and title:
+        title = follow_up_title(title, follows)
+    title = title or f"(no subject) from {mail.address}"
     extra: dict[str, object] = {}
     if mail.recipients:
         extra[RECIPIENTS] = list(mail.recipients)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import field
 from typing import Literal
@@ -32,6 +33,7 @@ SCHEMES = frozenset({
     "webexteams",
 })  # fmt: skip
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "_.-~")
 URGENT: frozenset[str] = frozenset({"sla_breached", "escalated"})
 
 
@@ -69,8 +71,44 @@ def variables(url: str) -> list[str]:
 
 
 def expand(url: str, env: Mapping[str, str]) -> str:
-    """The URL with each ``${NAME}`` replaced by the environment's value (KeyError if unset)."""
-    return _VARIABLE.sub(lambda m: env[m.group(1)], url)
+    """The URL with each ``${NAME}`` replaced by the environment's value (KeyError if unset).
+
+    A value put in the URL's userinfo (between ``://`` and the ``@`` that ends the
+    authority, as written: ``mailtos://${USER}:${PASSWORD}@host``) is percent-encoded,
+    so a password holding ``#``, ``@``, ``/`` or ``:`` stays the password (apprise decodes
+    it); anywhere else the value goes in as it is (a variable may hold a whole webhook URL,
+    a host with its credentials, or a path's tokens)."""
+    start, end = _userinfo(url)
+
+    def value(match: re.Match[str]) -> str:
+        text = env[match.group(1)]
+        return percent_encoded(text) if start <= match.start() < end else text
+
+    return _VARIABLE.sub(value, url)
+
+
+def percent_encoded(text: str) -> str:
+    """``text`` with every character but letters, digits and ``_.-~`` percent-encoded (as
+    UTF-8), as ``urllib.parse.quote(text, safe="")`` does."""
+    return "".join(
+        c if c in _UNRESERVED else "".join(f"%{b:02X}" for b in c.encode()) for c in text
+    )
+
+
+def _userinfo(url: str) -> tuple[int, int]:
+    """Where the userinfo of ``url`` (as written, with its ``${NAMES}``) starts and ends;
+    (0, 0) if it has none."""
+    scheme, sep, _ = url.partition("://")
+    if not sep:
+        return 0, 0
+    start = len(scheme) + len(sep)
+    authority_end = len(url)
+    for stop in "/?#":
+        at = url.find(stop, start)
+        if at != -1:
+            authority_end = min(authority_end, at)
+    end = url.rfind("@", start, authority_end)
+    return (start, end) if end != -1 else (0, 0)
 
 
 def missing_variables(notify: Notify, env: Mapping[str, str]) -> list[tuple[Target, str]]:
@@ -167,13 +205,27 @@ def events_of(
     def person(name: str | None) -> list[str]:
         return list(notify.people.get(name, ())) if name else []
 
+    def assignee(escalation: Activity) -> list[str]:
+        """The targets of the ticket's assignee when ``escalation`` was made: as the last
+        assignee line before it left the ticket, else as the first after it found it (an
+        escalation to another team unassigns: it took the ticket from that one), else as
+        the ticket is now."""
+        at = change.activity.index(escalation)
+        lines = [(i, a) for i, a in enumerate(change.activity) if a.field == "assignee"]
+        earlier = [a.new for i, a in lines if i < at]
+        later = [a.old for i, a in lines if i > at]
+        name = earlier[-1] if earlier else later[0] if later else after.assignee
+        return person(name) if name != "—" else []
+
     for line in change.activity:
         f, old, new = line.field, line.old, line.new
         kind = kinds.get((line.at, line.by, f or ""))
         if f == "team" and kind is not None:
-            add("escalated", line, f"escalated {old} → {new} ({kind})", team(new, lead=True))
+            add("escalated", line, f"escalated {old} → {new} ({kind})",
+                team(new, lead=True) + assignee(line))  # fmt: skip
         elif f == "priority" and kind == "priority":
-            add("escalated", line, f"priority escalated {old} → {new}", team(after.team, True))
+            add("escalated", line, f"priority escalated {old} → {new}",
+                team(after.team, True) + assignee(line))  # fmt: skip
         elif f == "assignee" and new and new != "—":
             add("assigned", line, f"assigned to {new}", person(new))
         elif f == "status" and new == "open" and old in ("resolved", "closed"):

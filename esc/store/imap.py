@@ -5,10 +5,11 @@ Always over TLS: implicit TLS (port 993) by default, or STARTTLS (port 143), the
 certificate checked against the system's CAs (or ``cafile``).  The password comes from an
 environment variable, never from the command line.  The messages taken are those of the
 folder without esc's keywords, read with ``BODY.PEEK[]`` (so reading does not mark them
-seen); a message taken is marked ``\\Seen`` and ``esc-taken`` (or moved to a folder), a
-quarantined one ``esc-quarantined`` (or moved to another).  Messages are matched to
-tickets by Message-ID, as every source is, so one flagged late (a crash, a lost
-connection) is ``already taken`` on the next run, and flagged then.
+seen); a message taken is marked ``\\Seen`` and ``esc-taken`` (or moved to a folder, with
+MOVE, or COPY and EXPUNGE on a server without it), a quarantined one ``esc-quarantined``
+(or moved to another).  Messages are matched to tickets by Message-ID, as every source
+is, so one flagged late (a crash, a lost connection) is ``already taken`` on the next
+run, and flagged then.
 """
 
 from __future__ import annotations
@@ -160,7 +161,22 @@ class ImapSource:
         client = self.client
         self._call("store", client.add_flags, [uid], [b"\\Seen", keyword], silent=True)
         if folder is not None:
-            self._call("move", client.move, [uid], folder)
+            self._move([uid], folder)
+
+    def _move(self, uids: list[int], folder: str) -> None:
+        """Move ``uids`` to ``folder``: MOVE, or on a server without it COPY, ``\\Deleted``
+        and EXPUNGE (UID EXPUNGE of those alone with UIDPLUS; without it, a plain EXPUNGE
+        also removes the folder's other messages flagged ``\\Deleted``)."""
+        client = self.client
+        if self._call("capability", client.has_capability, "MOVE"):
+            self._call("move", client.move, uids, folder)
+            return
+        self._call("copy", client.copy, uids, folder)
+        self._call("store", client.add_flags, uids, [b"\\Deleted"], silent=True)
+        if self._call("capability", client.has_capability, "UIDPLUS"):
+            self._call("expunge", client.uid_expunge, uids)
+        else:
+            self._call("expunge", client.expunge)
 
 
 def settings_of(

@@ -16,6 +16,8 @@ when their holder exits or is killed (a lock left by a killed process is simply 
   writing any ticket meanwhile, and writes each ticket whose lock nobody holds
   (:func:`ticket_free`).  A ticket whose lock is held (its holder may be waiting for the
   writes lock) is written afterwards, under its own ticket lock, as any command does.
+- the **outbox lock** (``outbox.lock``): one process at a time sends the outbox's messages
+  (:func:`hold_if_free`, see :func:`esc.store.outbox.deliver`).
 
 Each lock file records who holds it, for the message a waiting command prints.
 
@@ -104,6 +106,47 @@ def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None
     finally:
         _HELD.discard(fd)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def hold_if_free(path: Path, timeout: float, what: str) -> Iterator[str | None]:
+    """Hold the lock file ``path`` exclusively, waiting up to ``timeout`` seconds for it
+    (0: one try).  Yields None while it is held; if it was not free in time, yields who
+    holds it instead, and holds nothing (the caller leaves its work to the holder)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    try:
+        if not _flock_within(fd, timeout):
+            yield _holder(path)
+            return
+        _HELD.add(fd)
+        _note_holder(fd, what)
+        try:
+            yield None
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        _HELD.discard(fd)
+        os.close(fd)
+
+
+def _flock_within(fd: int, timeout: float) -> bool:
+    """Whether ``fd`` was locked exclusively within ``timeout`` seconds."""
+    deadline, pause = time.monotonic() + timeout, 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, POLL_SECONDS)
 
 
 def _acquire(fd: int, path: Path, timeout: float) -> None:

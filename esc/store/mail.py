@@ -9,6 +9,7 @@ over :data:`MAX_MESSAGE_BYTES`) raises :class:`Malformed` and is put in quaranti
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import email
 import email.errors
@@ -18,10 +19,12 @@ import email.utils
 import hashlib
 import mailbox
 import os
+import quopri
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.headerregistry import Address
+from email.message import Message
 from pathlib import Path
 
 from esc.domain.mail import Mail
@@ -42,6 +45,8 @@ _FATAL_DEFECTS = (
 )
 _HEADERS = ("auto-submitted", "precedence", "x-autoreply", "x-autorespond", "content-type")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# A Maildir name: seconds, "." and the unique part ("M<usec>P<pid>Q<n>", "R…", …), "." host.
+_MAILDIR_NAME = re.compile(r"([0-9]+)\.([^.]*)\.")
 
 
 class Malformed(Exception):
@@ -118,7 +123,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     attachments = [
         _attachment(part, n, attachment_limit)
         for n, part in enumerate(
-            p for p in msg.walk() if p is not body and not p.is_multipart() and _is_attachment(p)
+            p for p in _parts(msg, top=True) if p is not body and _is_attachment(p)
         )
     ]
     recipients: list[str] = []
@@ -128,12 +133,6 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
                 spec = address.addr_spec.lower()
                 if spec and spec not in recipients:
                     recipients.append(spec)
-    references: list[str] = []
-    for name in ("In-Reply-To", "References"):
-        for value in msg.get_all(name) or []:
-            for ref in _MESSAGE_ID.findall(str(value)):
-                if ref not in references:
-                    references.append(ref)
     ids = _MESSAGE_ID.findall(str(msg["Message-ID"] or ""))
     mail = Mail(
         message_id=ids[0] if ids else fallback_id(data),
@@ -142,11 +141,22 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         recipients=tuple(recipients),
         subject=str(msg["Subject"] or ""),
         date=_date(msg),
-        references=tuple(references),
+        in_reply_to=_message_ids(msg, "In-Reply-To"),
+        references=_message_ids(msg, "References"),
         text=text.replace("\r\n", "\n"),
         headers={name: str(msg[name]) for name in _HEADERS if msg[name] is not None},
     )
     return Parsed(mail, attachments)
+
+
+def _message_ids(msg: email.message.EmailMessage, header: str) -> tuple[str, ...]:
+    """The Message-IDs the headers named ``header`` hold, in their order, each once."""
+    found: list[str] = []
+    for value in msg.get_all(header) or []:
+        for ref in _MESSAGE_ID.findall(str(value)):
+            if ref not in found:
+                found.append(ref)
+    return tuple(found)
 
 
 def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
@@ -162,16 +172,55 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
     return value if isinstance(value, dt.datetime) and value.tzinfo is not None else None
 
 
+def _parts(part: email.message.EmailMessage, top: bool) -> Iterator[email.message.EmailMessage]:
+    """The leaves of ``part``'s MIME tree, an attached message (``message/rfc822``: a mail
+    forwarded as an attachment) being one leaf: intake never descends into it."""
+    if part.get_content_maintype() == "message" and not top:
+        yield part
+    elif part.is_multipart():
+        for sub in part.get_payload():
+            assert isinstance(sub, email.message.EmailMessage)
+            yield from _parts(sub, top=False)
+    else:
+        yield part
+
+
 def _is_attachment(part: email.message.EmailMessage) -> bool:
-    return part.is_attachment() or (
-        part.get_filename() is not None and part.get_content_maintype() != "text"
+    return (
+        part.is_attachment()
+        or part.get_content_maintype() == "message"  # (an attached message: see _parts)
+        or (part.get_filename() is not None and part.get_content_maintype() != "text")
     )
 
 
 def _attachment(part: email.message.EmailMessage, n: int, limit: int) -> Attachment:
+    if part.get_content_maintype() == "message":  # (kept whole, as an .eml file)
+        name = safe_name(part.get_filename() or f"message-{n + 1}.eml")
+        name = name if name.lower().endswith(".eml") else f"{name}.eml"
+        return _sized(name, _message_bytes(part), limit)
     name = safe_name(part.get_filename() or f"attachment-{n + 1}")
     payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
+    return _sized(name, payload if isinstance(payload, bytes) else b"", limit)
+
+
+def _message_bytes(part: email.message.EmailMessage) -> bytes:
+    """An attached message's bytes: the message it holds, as email writes it back (one
+    sent base64 or quoted-printable encoded, against RFC 2046, decoded)."""
+    payload = part.get_payload()
+    inners = payload if isinstance(payload, list) else []
+    data = b"".join(m.as_bytes(policy=part.policy) for m in inners if isinstance(m, Message))
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if encoding == "base64":
+        try:
+            return binascii.a2b_base64(data)
+        except binascii.Error:  # (not base64 after all: kept as it came)
+            return data
+    if encoding == "quoted-printable":
+        return quopri.decodestring(data.lstrip(b"\r\n"))
+    return data
+
+
+def _sized(name: str, data: bytes, limit: int) -> Attachment:
     if len(data) > limit:
         return Attachment(name, b"", too_big=True, size=len(data))
     return Attachment(name, data, size=len(data))
@@ -199,11 +248,19 @@ def strip_quoted(text: str) -> str:
 
     parsed = EmailReplyParser(languages=REPLY_LANGUAGES).read(text)
     replies = parsed.replies
-    if not replies:
-        return text.strip()
-    first = replies[0]
-    kept = (first.body or first.content or "").strip()
-    return kept or text.strip()
+    kept = (replies[0].body or replies[0].content or "").strip() if replies else ""
+    return _without_trailing_quote(kept or text.strip())
+
+
+def _without_trailing_quote(text: str) -> str:
+    """``text`` without the block of ``>`` lines (blank lines among them) it ends with: a
+    quote with no "On … wrote:" line above it; all of ``text`` when it is all quoted."""
+    lines = text.splitlines()
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith(">")):
+        end -= 1
+    kept = "\n".join(lines[:end]).strip()
+    return kept or text
 
 
 # ---------------------------------------------------------------- sources
@@ -219,13 +276,24 @@ def read_maildir(folder: Path) -> Iterator[Incoming]:
         if path is None or "S" in _flags(path):
             continue
         entries.append((key, path))
-    entries.sort(key=lambda item: item[0])
+    entries.sort(key=lambda item: delivery_order(item[0]))
     for _key, path in entries:
         try:
             data = path.read_bytes()
         except FileNotFoundError:  # (taken by another reader meanwhile)
             continue
         yield Incoming(f"{folder}/{path.parent.name}/{path.name}", data, path)
+
+
+def delivery_order(key: str) -> tuple[int, int, int, str]:
+    """A sort key putting Maildir names in delivery order: by the seconds they start with,
+    then the microseconds of their ``M<usec>`` part (not zero-padded: ``M99999`` comes
+    before ``M100000``), then the name; names of another form after those, by name."""
+    found = _MAILDIR_NAME.match(key)
+    if found is None:
+        return (1, 0, 0, key)
+    usec = re.search(r"M([0-9]+)", found.group(2))
+    return (0, int(found.group(1)), int(usec.group(1)) if usec else 0, key)
 
 
 def _maildir_path(folder: Path, key: str) -> Path | None:

@@ -6,6 +6,12 @@ so a crash between the two sends it again (the event id lets a receiver drop the
 and never loses it.  A failed send is retried by a later sweep after a backoff that
 doubles (5 minutes, 10, 20, … up to 6 hours); after ``FAILING_AFTER`` failures the
 message is reported by `esc check` and `esc doctor`, and still retried.
+
+Sending is exclusive: a process sends only while it holds the outbox lock
+(``.esc-cache/outbox.lock``), and reads what is due once it holds it, so a message being
+sent by one process (a sweep, a command given ``--notify``) is never sent by another.  A
+sweep waits a while for the lock; a command sending its own messages does not wait, and
+leaves them queued for the holder or the next sweep (see :func:`deliver`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import datetime as dt
 import json
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -23,9 +29,12 @@ from typing import Any, Literal
 from esc.domain.customer_mail import Outgoing
 from esc.domain.notify import Event, Notify, expand
 from esc.domain.timestamps import format_timestamp, parse_timestamp
+from esc.store import lock
 from esc.store.atomic import atomic_write
 
 OUTBOX_DIR = Path(".esc-cache") / "outbox"
+OUTBOX_LOCK = Path(".esc-cache") / "outbox.lock"  # held by the one process sending
+DELIVERY_WAIT = 60.0  # seconds a sweep waits for another process to finish sending
 FAILING_AFTER = 5
 FIRST_BACKOFF = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=6)
@@ -59,6 +68,17 @@ class Message:
     @property
     def failing(self) -> bool:
         return self.status == "pending" and self.attempts >= FAILING_AFTER
+
+    def describe(self) -> str:
+        """The message in a line about it: ``T-x escalated support → engineering
+        (hierarchical) to eng-chat`` (a notification: its subject), ``T-x reply to
+        customers`` (mail to a customer: its kind), so two of one ticket and target differ."""
+        esc_subject = f"[esc] {self.ticket_id} "
+        if self.title.startswith(esc_subject):
+            what = self.title.removeprefix("[esc] ")
+        else:
+            what = f"{self.ticket_id} {self.kind.replace('_', ' ')}"
+        return f"{what} to {self.target}"
 
     def as_json(self) -> dict[str, Any]:
         when = {"queued", "next_try", "sent"}
@@ -112,6 +132,7 @@ class Outbox:
     def __init__(self, root: Path) -> None:
         self.folder = root / OUTBOX_DIR
         self.sent_folder = self.folder / "sent"
+        self.lock_path = root / OUTBOX_LOCK
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
@@ -187,7 +208,8 @@ class Outbox:
 
     def all(self) -> list[Message]:
         """The messages not sent yet (a sent one found here, as an older esc kept it, is
-        moved to ``sent/``)."""
+        moved to ``sent/``; a copy left here by a process stopped between writing it to
+        ``sent/`` and removing it here is removed: it went)."""
         if not self.folder.is_dir():
             return []
         out = []
@@ -200,6 +222,9 @@ class Outbox:
                 self.sent_folder.mkdir(parents=True, exist_ok=True)
                 with contextlib.suppress(FileNotFoundError):  # (another process moved it)
                     os.replace(path, self.sent_path(message.key))
+                continue
+            if self.sent_path(message.key).exists():
+                path.unlink(missing_ok=True)
                 continue
             out.append(message)
         return sorted(out, key=lambda m: (m.queued, m.key))
@@ -223,6 +248,16 @@ def _dump(message: Message) -> str:
 class Delivery:
     sent: list[Message]
     failed: list[Message]
+    busy: str = ""  # who held the outbox lock, when the messages due were left to them
+    left: list[Message] = field(default_factory=list)  # those left queued (busy)
+
+    def busy_note(self) -> str | None:
+        """The line saying that the messages due were left queued, if they were."""
+        if not self.busy:
+            return None
+        count = len(self.left)
+        return (f"notify: {count} message{'s' if count != 1 else ''} left queued: {self.busy} "
+                "is sending notifications (it or the next sweep sends them)")  # fmt: skip
 
 
 def deliver(
@@ -230,26 +265,60 @@ def deliver(
     notify: Notify | None,
     now: dt.datetime,
     env: Mapping[str, str] | None = None,
+    only: Collection[str] | None = None,
+    wait: float | None = None,
+    who: str = "esc",
 ) -> Delivery:
-    """Send every message that is due; a failure is recorded with its backoff, never raised."""
+    """Send every message that is due (with ``only``, those of these keys: a command's
+    own); a failure is recorded with its backoff, never raised.
+
+    Under the outbox lock, so no message is sent by two processes: what is due is read
+    once it is held, and read again before letting go (a message queued meanwhile, by a
+    command that found the lock held, goes too).  ``wait``: how long to wait for a process
+    sending now (default: :data:`DELIVERY_WAIT` for a sweep, none with ``only``); if it
+    does not let go in time, nothing is sent and the messages due are left queued for it or
+    the next sweep (``busy``, ``left``).  A process stopped between a send and its record
+    leaves the message pending, and the next delivery sends it again (at least once)."""
     result = Delivery([], [])
-    due = outbox.due(now)
-    if not due:
+
+    def due() -> list[Message]:
+        return [m for m in outbox.due(now) if only is None or m.key in only]
+
+    if not due():  # (nothing to send: no lock taken, apprise not imported)
         return result
-    for message in due:
-        error = send(
-            notify, message.target, message.title, message.body, env, message.to, message.headers
-        )
-        if error is None:
-            message.status, message.sent, message.error = "sent", now, ""
-            result.sent.append(message)
-        else:
-            message.attempts += 1
-            message.error = error
-            message.next_try = now + min(FIRST_BACKOFF * 2 ** (message.attempts - 1), MAX_BACKOFF)
-            result.failed.append(message)
-        outbox.save(message)
+    patience = wait if wait is not None else (DELIVERY_WAIT if only is None else 0.0)
+    with lock.hold_if_free(outbox.lock_path, patience, who) as holder:
+        if holder is not None:
+            result.busy, result.left = holder, due()
+            return result
+        tried: set[str] = set()
+        while batch := [m for m in due() if m.key not in tried]:
+            for message in batch:
+                tried.add(message.key)
+                _deliver_one(outbox, notify, message, now, env, result)
     return result
+
+
+def _deliver_one(
+    outbox: Outbox,
+    notify: Notify | None,
+    message: Message,
+    now: dt.datetime,
+    env: Mapping[str, str] | None,
+    result: Delivery,
+) -> None:
+    error = send(
+        notify, message.target, message.title, message.body, env, message.to, message.headers
+    )
+    if error is None:
+        message.status, message.sent, message.error = "sent", now, ""
+        result.sent.append(message)
+    else:
+        message.attempts += 1
+        message.error = error
+        message.next_try = now + min(FIRST_BACKOFF * 2 ** (message.attempts - 1), MAX_BACKOFF)
+        result.failed.append(message)
+    outbox.save(message)
 
 
 def send(

@@ -50,7 +50,7 @@ def test_a_new_message_makes_a_routed_ticket_with_its_attachment(
     out = esc.ok("intake", "--maildir", str(box))
     ticket_id = only_ticket(workspace)
     assert f"new ticket {ticket_id}, team engineering" in out
-    assert out.endswith("1 message: 1 new tickets\n")
+    assert out.endswith("1 message: 1 new ticket\n")
     ticket = shown(esc, ticket_id)
     assert ticket["customer"] == "Jane Doe <jane@shop.example>"
     assert ticket["channel"] == "email"
@@ -158,6 +158,7 @@ def test_a_reply_to_a_closed_ticket_opens_a_linked_one(
     assert f"follows: {old}" in tickets(workspace)[new]
     # its description is what the customer wrote now, without the quote, as for any reply
     assert shown(esc, new)["description"] == "It broke again"
+    assert shown(esc, new)["title"] == "Checkout returns 500"  # (not "Re: Checkout …")
     assert shown(esc, old)["status"] == "closed"
     assert f"follow-up ticket {new}" in tickets(workspace)[old]
 
@@ -169,7 +170,7 @@ def test_the_same_message_twice_and_a_rerun_change_nothing(
     reply = corpus.reply("gmail", "Still broken", in_reply_to="<m1@shop.example>")
     box = corpus.mbox(tmp_path / "inbox.mbox", first, first, reply)
     out = esc.ok("intake", "--mbox", str(box))
-    assert out.endswith("3 messages: 1 new tickets, 1 customer messages, 1 already taken\n")
+    assert out.endswith("3 messages: 1 new ticket, 1 customer message, 1 already taken\n")
     before = tickets(workspace)
     out = esc.ok("intake", "--mbox", str(box))
     assert out.endswith("3 messages: 3 already taken\n")
@@ -192,7 +193,7 @@ def test_auto_replies_and_bounces_are_ignored_and_bad_mail_quarantined(
     assert result.code == 1  # something needs a person's look
     assert "ignored: Auto-Submitted: auto-replied" in result.out
     assert "ignored: from mailer-daemon@mx.esc.example" in result.out
-    assert "6 messages: 1 new tickets, 2 ignored, 3 quarantined" in result.out
+    assert "6 messages: 1 new ticket, 2 ignored, 3 quarantined" in result.out
     notes = result.err.splitlines()
     assert len(notes) == 3
     assert any("broken MIME" in n for n in notes)
@@ -277,7 +278,7 @@ def test_a_rerun_after_a_crash_carries_on(esc: Esc, workspace: Path, tmp_path: P
     (workspace / "tickets" / f"{second}.md").unlink()
     out = esc.ok("intake", "--maildir", str(box))
     assert f"already taken ({first})" in out
-    assert out.endswith("2 messages: 1 new tickets, 1 already taken\n")
+    assert out.endswith("2 messages: 1 new ticket, 1 already taken\n")
     assert len(tickets(workspace)) == 2
     assert not list((box / "new").iterdir())
 
@@ -449,3 +450,110 @@ def test_attachments_of_one_name_are_listed_as_they_are_saved(
     assert (folder / "report-2.pdf").read_bytes() == b"two"
     description = str(shown(esc, ticket_id)["description"])
     assert description.endswith("Attachments:\n- report.pdf\n- report-2.pdf")
+
+
+def test_a_forwarded_message_is_saved_whole_as_an_eml_attachment(esc: Esc, workspace: Path) -> None:
+    from tests.store.test_mail import forwarded
+
+    esc.ok("intake", "--eml", "-", input=forwarded("original.eml").decode())
+    ticket_id = only_ticket(workspace)
+    folder = workspace / "attachments" / ticket_id
+    assert sorted(p.name for p in folder.iterdir()) == ["original.eml"]
+    kept = email.message_from_bytes((folder / "original.eml").read_bytes(),
+                                    policy=email.policy.default)  # fmt: skip
+    assert kept["Subject"] == "Original problem"
+    description = str(shown(esc, ticket_id)["description"])
+    assert description == "See the mail below.\n\nAttachments:\n- original.eml"
+
+
+def test_a_reply_to_the_follow_up_threads_onto_it_not_the_closed_ticket(
+    esc: Esc, workspace: Path
+) -> None:
+    """The customer answers esc's acknowledgement of the follow-up (whose Message-ID esc
+    cannot record): References names the closed ticket's message first and the follow-up's
+    later; the newest recorded one counts."""
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    old = only_ticket(workspace)
+    esc.ok("close", old, "--resolution", "done")
+    again = corpus.reply("gmail", "It broke again", in_reply_to="<m1@shop.example>")
+    esc.ok("intake", "--eml", "-", input=again.decode())
+    (follow_up,) = set(tickets(workspace)) - {old}
+    answer = corpus.reply(
+        "gmail", "Here is the log", in_reply_to="<ack@esc.example>",
+        references="<m1@shop.example> <r1@shop.example> <ack@esc.example>",
+        message_id="<r2@shop.example>",
+    )  # fmt: skip
+    out = esc.ok("intake", "--eml", "-", input=answer.decode())
+    assert f"customer message on {follow_up}" in out
+    assert set(tickets(workspace)) == {old, follow_up}
+
+
+def test_a_follow_up_by_the_id_in_the_subject_drops_prefixes_and_the_old_id(
+    esc: Esc, workspace: Path
+) -> None:
+    esc.ok("intake", "--eml", "-", input=corpus.message(subject="HTML only").decode())
+    old = only_ticket(workspace)
+    esc.ok("close", old, "--resolution", "done")
+    again = corpus.message(subject=f"AW: Re: [{old.upper()}] HTML only", message_id="<n@x>")
+    out = esc.ok("intake", "--eml", "-", input=again.decode())
+    (new,) = set(tickets(workspace)) - {old}
+    assert f"new ticket {new} (a reply to closed {old})" in out
+    assert shown(esc, new)["title"] == "HTML only"
+
+
+def test_a_reply_without_a_quote_header_loses_its_trailing_quote(esc: Esc, workspace: Path) -> None:
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    reply = corpus.message(
+        subject="Re: Checkout returns 500", text="It broke again.\n\n> old quoted\n",
+        message_id="<r9@shop.example>", headers={"In-Reply-To": "<m1@shop.example>"},
+    )  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=reply.decode())
+    last = shown(esc, ticket_id)["conversation"][-1]  # type: ignore[index]
+    assert last["text"] == "It broke again."
+
+
+@pytest.mark.parametrize(
+    ("items", "error"),
+    [
+        ([{"title": "a", "external_id": ""}, {"title": "b", "external_id": ""}],
+         "--json item 1: external_id is empty (leave it out instead)"),
+        ([{"title": "a", "external_id": "x"}, {"title": "b", "external_id": "  "}],
+         "--json item 2: external_id is empty (leave it out instead)"),
+        ([{"title": "a", "external_id": "chat\n17"}],
+         "--json item 1: external_id must be one line of text, but it has a line break"),
+        ([{"title": "  "}], "--json item 1: a ticket needs a title"),
+        ([{"body": "no title"}], "--json item 1: a ticket needs a title"),
+        ([{"title": "a\tb"}], "--json item 1: title must be one line of text, but it has a tab"),
+    ],
+)  # fmt: skip
+def test_json_items_with_an_empty_external_id_or_a_bad_title_are_refused(
+    esc: Esc, workspace: Path, items: list[dict[str, str]], error: str
+) -> None:
+    result = esc("intake", "--json", "-", input=json.dumps(items))
+    assert (result.code, result.err) == (2, f"esc: {error}\n")
+    assert tickets(workspace) == {}
+
+
+def test_json_intake_counts_one_item_in_the_singular(esc: Esc, workspace: Path) -> None:
+    out = esc.ok("intake", "--json", "-", input=json.dumps({"title": "One"}))
+    assert out.endswith(": new ticket " + only_ticket(workspace) + ", team support\n"
+                        "1 item: 1 new ticket, 0 already taken\n")  # fmt: skip
+
+
+def test_esc_init_keeps_quarantined_mail_out_of_git(tmp_path: Path) -> None:
+    import subprocess
+
+    root = tmp_path / "helpdesk"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    esc = Esc(root, now="2026-11-20T10:00:00+01:00")
+    esc.ok("init", ".")
+    result = esc("intake", "--eml", "-", input=corpus.broken_mime().decode())
+    assert result.code == 1 and "kept in quarantine/" in result.err
+    (kept,) = (root / "quarantine").iterdir()
+    assert kept.suffix == ".eml"
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=root, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    assert "quarantine" not in status

@@ -38,6 +38,7 @@ class Hook:
         self.fail = False
         self.hold: threading.Event | None = None  # set: answer only once it is set
         self.arrived = threading.Event()  # a request came
+        self.answer_held = False  # answer a held request once ``hold`` is set
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,7 +47,8 @@ class Hook:
                 hook.arrived.set()
                 if hook.hold is not None:
                     hook.hold.wait(30)
-                    return  # (the sender is gone: no answer)
+                    if not hook.answer_held:
+                        return  # (the sender is gone: no answer)
                 if hook.fail:
                     self.send_response(500)
                 else:
@@ -460,3 +462,62 @@ def test_a_new_ticket_is_judged_at_the_priority_it_was_created_at(
     esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
     created = [t for _, t in hook.messages() if "created at priority" in t]
     assert len(created) == 1 and high in created[0], created
+
+
+def test_an_escalation_with_notify_tells_the_assignee_too(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`esc escalate --priority … --notify`: the team, and the assignee (bob), once each;
+    an escalation to another team tells the assignee it took the ticket from."""
+    bob = '    bob-chat: "json://127.0.0.1:${HOOK_PORT}/bob"\n  teams:'
+    notify = NOTIFY.replace("  teams:", bob) + "  people:\n    bob: bob-chat\n"
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + notify)
+    ticket = make(esc)
+    esc.ok("assign", ticket, "bob", now="2026-11-20T09:10:00+01:00")
+    result = esc("escalate", ticket, "--priority", "high", "--reason", "vip", "--notify",
+                 now="2026-11-20T09:20:00+01:00")  # fmt: skip
+    assert result.code == 0, result.err
+    assert result.err == "esc: notified: 2 sent\n"
+    assert sorted(p for p, _ in hook.messages()) == ["/bob", "/support"]
+    assert all("priority escalated normal → high by alice" in t for _, t in hook.messages())
+    esc.ok("escalate", ticket, "--to", "engineering", "--reason", "a bug", "--notify",
+           now="2026-11-20T09:30:00+01:00")  # fmt: skip
+    moved = [p for p, t in hook.messages() if "escalated support → engineering" in t]
+    assert sorted(moved) == ["/bob", "/eng"]
+
+
+def test_a_command_does_not_send_what_a_sweep_is_sending(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """A sweep is sending its warning to a slow endpoint; `esc assign --notify` meanwhile
+    sends none of the sweep's messages (before: the warning went twice, with one event
+    id) and leaves its own queued, saying so; the sweep sends it before it ends."""
+    bob = '    bob-chat: "json://127.0.0.1:${HOOK_PORT}/bob?rto=60"\n  teams:'
+    notify = NOTIFY.replace("  teams:", bob) + "  people:\n    bob: bob-chat\n"
+    notify = notify.replace("/support", "/support?rto=60")  # (a held answer: no timeout)
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + notify)
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    hook.hold, hook.answer_held = threading.Event(), True
+    sweep = subprocess.Popen(
+        [ESC, "--now", "2026-11-20T10:30:00+01:00", "sweep", "--no-report"],
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert hook.arrived.wait(60), "the sweep never sent"
+        result = esc("assign", ticket, "bob", "--notify", now="2026-11-20T10:31:00+01:00")
+        assert result.code == 0, result.err
+        assert result.err.startswith("esc: notify: 1 message left queued: esc sweep pid ")
+        assert result.err.endswith(
+            "is sending notifications (it or the next sweep sends them)\n"
+        ), result.err
+    finally:
+        hook.hold.set()
+        out, err = sweep.communicate(timeout=60)
+    assert sweep.returncode == 0, err
+    assert "notified: 2 messages sent" in out
+    assert sorted(p for p, _ in hook.messages()) == ["/bob", "/support"]
+    assert any("assigned to bob" in t for _, t in hook.messages())

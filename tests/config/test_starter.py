@@ -173,7 +173,7 @@ def test_the_commented_fields_example_works_when_uncommented() -> None:
 
 def test_gitignore_leaves_the_cache_and_reports_out_of_git() -> None:
     patterns = [line for line in GITIGNORE.splitlines() if line and not line.startswith("#")]
-    assert patterns == [".esc-cache/", "reports/"]
+    assert patterns == [".esc-cache/", "reports/", "quarantine/"]
 
 
 def test_gitattributes_sends_tickets_to_escs_merge_driver() -> None:

@@ -21,6 +21,7 @@ def a_mail(**changes: object) -> Mail:
         "recipients": ("help@esc.example",),
         "subject": "Checkout returns 500",
         "date": NOW - dt.timedelta(minutes=20),
+        "in_reply_to": (),
         "references": (),
         "text": "Card payments fail",
         "headers": {},
@@ -85,6 +86,40 @@ def test_threading_by_references_then_by_the_subject() -> None:
     unknown = a_mail(subject="Re: [T-cccc3333] Checkout")
     assert mails.thread(unknown, recorded, known, "T") is None
     assert mails.thread(a_mail(), recorded, known, "T") is None
+
+
+def test_in_reply_to_comes_first_then_references_from_the_newest() -> None:
+    """A reply naming both a closed ticket's first message and its follow-up's newer one
+    continues the follow-up (the oldest recorded reference was taken)."""
+    recorded = {"<m1@shop.example>": "T-closed11", "<r1@shop.example>": "T-follow22"}
+    known = ["T-closed11", "T-follow22"]
+    # In-Reply-To names esc's acknowledgement, which no ticket records
+    reply = a_mail(
+        in_reply_to=("<ack@esc.example>",),
+        references=("<m1@shop.example>", "<r1@shop.example>", "<ack@esc.example>"),
+    )
+    assert mails.thread(reply, recorded, known, "T") == "T-follow22"
+    answered = a_mail(
+        in_reply_to=("<m1@shop.example>",), references=("<m1@shop.example>", "<r1@shop.example>")
+    )
+    assert mails.thread(answered, recorded, known, "T") == "T-closed11"
+
+
+@pytest.mark.parametrize(
+    ("subject", "title"),
+    [
+        ("Re: [T-c5xr0qyf] HTML only", "HTML only"),
+        ("AW: WG: re:Fwd:  FW: Checkout [t-C5XR0QYF]", "Checkout"),
+        ("RE: [T-c5xr0qyf] Re: Checkout [T-other111]", "Checkout [T-other111]"),
+        ("Re: Refund Re: request", "Refund Re: request"),  # (only leading prefixes)
+        ("Re: [T-c5xr0qyf]", "Re: [T-c5xr0qyf]"),  # (nothing would be left)
+        ("Regarding the invoice", "Regarding the invoice"),
+    ],
+)
+def test_a_follow_up_title_drops_reply_prefixes_and_the_old_id(subject: str, title: str) -> None:
+    intake = mails.intake_for(a_mail(subject=subject), follows="T-c5xr0qyf")
+    assert intake.title == title
+    assert mails.intake_for(a_mail(subject=subject)).title == " ".join(subject.split())
 
 
 def test_a_new_ticket_records_where_the_mail_came_from() -> None:

@@ -37,14 +37,42 @@ def events(change: Change, before_status: str = "open") -> list[Event]:
     return events_of(before, after, change, NOTIFY, leads, config.priorities)
 
 
-def test_an_escalation_tells_the_team_it_lands_on_and_its_lead_only() -> None:
+def test_an_escalation_tells_the_team_it_lands_on_its_lead_and_the_assignee() -> None:
+    """To another team: its targets, and alice's, whom the escalation took the ticket from
+    (it leaves the ticket unassigned); of the priority: the team, its lead (carol) and the
+    assignee, each target once."""
     config = make_config(TEAMS_YAML, RULES_YAML)
     change = lifecycle.escalate(ticket(), config, NOW, "bob", "stuck", up=True)
     (event,) = events(change)
-    assert (event.kind, event.targets, event.by) == ("escalated", ("eng",), "bob")
+    assert (event.kind, event.targets, event.by) == ("escalated", ("eng", "alice"), "bob")
     assert event.what == "escalated support → engineering (hierarchical)"
     assert event.link == "https://example.com/t/T-4k8q2m7x"
     assert events(change)[0].id == event.id  # the same change: the same id
+    raised = lifecycle.escalate(ticket(), config, NOW, "bob", "vip", priority="high")
+    assert [(e.kind, e.targets) for e in events(raised)] == [
+        ("escalated", ("sup", "carol", "alice"))
+    ]
+    leads = {k: t.lead for k, t in config.teams.items()}
+    for assignee in ("carol", None):  # (the lead assigned: told once; nobody assigned)
+        before = ticket(assignee=assignee)
+        change = lifecycle.escalate(before, config, NOW, "bob", "vip", priority="high")
+        after = lifecycle.applied(before, change)
+        made = events_of(before, after, change, NOTIFY, leads, config.priorities)
+        assert [e.targets for e in made] == [("sup", "carol")]
+    # what people did since the last sweep: the assignee at the escalation, not one later
+    import datetime as dt
+
+    unassigned = ticket(assignee=None)
+    raised = lifecycle.escalate(unassigned, config, NOW, "bob", "vip", priority="high")
+    high = lifecycle.applied(unassigned, raised)
+    assigned = lifecycle.assign(high, config, NOW + dt.timedelta(minutes=10), "bob", "alice")
+    both = Change(activity=raised.activity + assigned.activity, escalations=raised.escalations)
+    after = lifecycle.applied(high, assigned)
+    made = events_of(unassigned, after, both, NOTIFY, leads, config.priorities)
+    assert [(e.kind, e.targets) for e in made] == [
+        ("escalated", ("sup", "carol")),
+        ("assigned", ("alice",)),
+    ]
 
 
 def test_reopened_tells_the_assignee_and_the_team_and_assigned_tells_the_person() -> None:
@@ -95,6 +123,25 @@ def test_urls_are_checked_and_expanded_without_quoting_them() -> None:
     notify = Notify(targets={"s": Target("s", "slack://${A}/${B}", 3)})
     assert [(t.name, v) for t, v in missing_variables(notify, {"A": "x"})] == [("s", "B")]
     assert expand("slack://${A}/${B}", {"A": "1", "B": "2"}) == "slack://1/2"
+
+
+def test_a_secret_in_a_url_s_userinfo_is_percent_encoded_and_elsewhere_not() -> None:
+    """A password with #, @, / or : stays the password (apprise decodes it); a variable
+    outside the userinfo may hold a whole URL or a path's tokens, and goes in as it is."""
+    from urllib.parse import quote
+
+    secret = "s3cr#t@x/y:é %"
+    env = {"PASS": secret, "USER": "me@example.com", "HOOK": "json://u:p@h/x#y", "T": "a/b@c"}
+    assert expand("json://user:${PASS}@host/path", env) == (
+        f"json://user:{quote(secret, safe='')}@host/path"
+    )
+    assert expand("mailtos://${USER}:${PASS}@smtp.example.com?to=${USER}", env) == (
+        "mailtos://me%40example.com:s3cr%23t%40x%2Fy%3A%C3%A9%20%25@smtp.example.com"
+        "?to=me@example.com"
+    )
+    assert expand("${HOOK}", env) == "json://u:p@h/x#y"
+    assert expand("slack://${T}/${PASS}", env) == f"slack://a/b@c/{secret}"
+    assert expand("json://${HOOK}/p@q", env) == "json://json://u:p@h/x#y/p@q"  # (no userinfo)
 
 
 def test_an_involved_team_and_the_people_a_note_mentions_are_told() -> None:

@@ -71,7 +71,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def imap(tmp_path: Path) -> Iterator[Imap]:
+def imap(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Imap]:
+    """The server; ``request.param`` (indirect parametrization) adds configuration lines."""
+    extra = str(getattr(request, "param", ""))
     if DOVECOT is None:
         unavailable("dovecot is not installed (apt-get install dovecot-imapd)")
     if shutil.which("openssl") is None:
@@ -136,6 +138,7 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
+{extra}
 """)
     server = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdin=subprocess.DEVNULL)
     try:
@@ -169,7 +172,7 @@ def test_imap_messages_become_tickets_and_are_flagged_or_moved(
     (ticket,) = [p.stem for p in (workspace / "tickets").glob("*.md")]
     assert f"/INBOX#1: new ticket {ticket}, team support" in result.out
     assert "/INBOX#2: ignored: Auto-Submitted: auto-replied" in result.out
-    assert result.out.endswith("3 messages: 1 new tickets, 1 ignored, 1 quarantined\n")
+    assert result.out.endswith("3 messages: 1 new ticket, 1 ignored, 1 quarantined\n")
     (note,) = result.err.splitlines()
     assert "/INBOX#3: broken MIME" in note and "kept in quarantine/" in note
     taken = {b"\\Seen", b"esc-taken"}
@@ -206,3 +209,28 @@ def test_imap_failures_are_one_line(esc: Esc, workspace: Path, imap: Imap) -> No
         assert bad.code == 1, bad.err  # (not an internal error)
         assert bad.err.startswith(f"esc: imap 127.0.0.1:993: CA file {cafile}: {reason}")
     assert not list((workspace / "tickets").glob("*.md"))
+
+
+@pytest.mark.parametrize(
+    "imap",
+    ["imap_capability = IMAP4rev1 LITERAL+ UIDPLUS", "imap_capability = IMAP4rev1 LITERAL+"],
+    ids=["uidplus", "plain"],
+    indirect=True,
+)
+def test_imap_moves_by_copy_and_expunge_on_a_server_without_move(
+    esc: Esc, workspace: Path, imap: Imap
+) -> None:
+    client = imap.client()
+    assert b"MOVE" not in client.capabilities()  # (as an older server announces)
+    client.logout()
+    imap.append(corpus.message(), corpus.broken_mime())
+    env = {"ESC_IMAP_PASSWORD": PASSWORD}
+    args = imap.args("--imap-move-to", "Done", "--imap-quarantine-to", "Quarantine")
+    result = esc(*args, env=env)
+    assert result.code == 1, result.err  # (the broken one quarantined; no MOVE failure)
+    assert "Traceback" not in result.err and "MOVE" not in result.err
+    assert result.out.endswith("2 messages: 1 new ticket, 1 quarantined\n")
+    assert imap.flags() == []  # both moved away: copied, then expunged
+    assert [b"esc-taken" in f for f in imap.flags("Done")] == [True]
+    assert [b"esc-quarantined" in f for f in imap.flags("Quarantine")] == [True]
+    assert esc.ok(*args, env=env).strip() == "0 messages"

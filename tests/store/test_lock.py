@@ -160,3 +160,43 @@ def test_a_sweeps_batch_leaves_a_ticket_whose_lock_is_held(esc: Esc, workspace: 
         lock.let_go(workspace / ".esc-cache", busy.name, fd)
     assert "1 changed" in esc.ok("sweep", "--no-report")
     assert busy.read_bytes() != before
+
+
+def test_hold_if_free_yields_the_holder_instead_of_waiting(tmp_path: Path) -> None:
+    """The outbox lock: free, it is held (and noted); held by another, a try yields who
+    holds it and holds nothing; let go, it is free again. A killed holder's is free."""
+    from esc.store.lock import hold_if_free
+
+    path = tmp_path / ".esc-cache" / "outbox.lock"
+    with hold_if_free(path, 0, "esc sweep") as first:
+        assert first is None
+        assert path.read_text().startswith(f"esc sweep pid {os.getpid()} on ")
+        with hold_if_free(path, 0, "esc assign") as second:
+            assert second is not None and second.startswith("esc sweep pid ")
+        assert path.read_text().startswith("esc sweep pid ")  # (the try left it as it was)
+    with hold_if_free(path, 0, "esc assign") as third:
+        assert third is None
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_IF_FREE, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    with hold_if_free(path, 0, "esc assign") as busy:
+        assert busy is not None and f"pid {holder.pid} on " in busy
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.communicate()
+    with hold_if_free(path, 0, "esc assign") as taken:
+        assert taken is None
+
+
+HOLD_IF_FREE = """
+import sys
+from pathlib import Path
+from esc.store.lock import hold_if_free
+with hold_if_free(Path(sys.argv[1]), 5, "esc sweep") as busy:
+    assert busy is None
+    print("locked", flush=True)
+    sys.stdin.read()
+"""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import email
+import email.policy
 import mailbox
+import quopri
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -30,7 +35,8 @@ def test_recipients_and_references_are_collected() -> None:
     )
     mail = store.parse(data).mail
     assert mail.recipients == ("help@esc.example", "security@esc.example", "boss@shop.example")
-    assert mail.references == ("<a@x>", "<b@x>")
+    assert mail.in_reply_to == ("<a@x>",)
+    assert mail.references == ("<b@x>", "<a@x>")  # (as written: oldest first)
 
 
 def test_a_message_without_message_id_gets_a_stable_one() -> None:
@@ -107,3 +113,114 @@ def test_a_date_in_utc_with_an_unknown_zone_is_read() -> None:
             b"Message-ID: <n@x>\r\n\r\nhi\r\n")  # fmt: skip
     date = store.parse(data).mail.date
     assert date is not None and date.isoformat() == "2026-12-02T09:00:00+00:00"
+
+
+def forwarded(filename: str | None, text: str | None = "See the mail below.") -> bytes:
+    """A mail forwarding another as an attachment (message/rfc822), as Thunderbird's
+    "Forward As Attachment" does; the forwarded one has an attachment of its own."""
+    inner = email.message_from_bytes(
+        corpus.message(
+            subject="Original problem",
+            message_id="<orig@shop.example>",
+            attachments=[("invoice.pdf", b"%PDF-inner", "application/pdf")],
+        ),
+        policy=email.policy.default,
+    )
+    outer = EmailMessage()
+    outer["From"] = "Bob <bob@shop.example>"
+    outer["To"] = "help@esc.example"
+    outer["Subject"] = "Fwd: Original problem"
+    outer["Message-ID"] = "<fwd@shop.example>"
+    if text is not None:
+        outer.set_content(text)
+    outer.add_attachment(inner, filename=filename)
+    if filename is None:  # (no file name: some clients send none)
+        (part,) = [p for p in outer.iter_attachments()]
+        del part["Content-Disposition"]
+        part["Content-Disposition"] = "attachment"
+    return outer.as_bytes(policy=email.policy.SMTP)
+
+
+def test_a_message_forwarded_as_an_attachment_is_kept_whole() -> None:
+    parsed = store.parse(forwarded("original.eml"))
+    assert parsed.mail.text.strip() == "See the mail below."
+    (attachment,) = parsed.attachments  # (not the forwarded mail's own invoice.pdf)
+    assert attachment.name == "original.eml"
+    kept = email.message_from_bytes(attachment.data, policy=email.policy.default)
+    assert kept["Subject"] == "Original problem"
+    assert kept["Message-ID"] == "<orig@shop.example>"
+    assert [p.get_filename() for p in kept.iter_attachments()] == ["invoice.pdf"]
+    assert attachment.size == len(attachment.data)
+
+
+@pytest.mark.parametrize(
+    ("filename", "name"),
+    [(None, "message-1.eml"), ("Original problem", "Original problem.eml"),
+     ("../x.EML", "x.EML")],
+)  # fmt: skip
+def test_a_forwarded_message_is_named_as_an_eml_file(filename: str | None, name: str) -> None:
+    (attachment,) = store.parse(forwarded(filename)).attachments
+    assert attachment.name == name
+
+
+def test_a_forwarded_message_alone_is_no_body_and_keeps_the_size_limit() -> None:
+    parsed = store.parse(forwarded("original.eml", text=None), attachment_limit=100)
+    assert parsed.mail.text == ""
+    (attachment,) = parsed.attachments
+    assert (attachment.name, attachment.too_big, attachment.data) == ("original.eml", True, b"")
+    assert attachment.size > 100
+
+
+@pytest.mark.parametrize("encoding", ["base64", "quoted-printable", "8bit"])
+def test_a_forwarded_message_encoded_against_the_rfc_is_decoded(encoding: str) -> None:
+    """RFC 2046 allows no base64 or quoted-printable for message/rfc822; some send it."""
+    inner = "From: a@x.example\nSubject: Grüße\n\nhello\n".encode()
+    body = {"base64": base64.encodebytes, "quoted-printable": quopri.encodestring}.get(
+        encoding, lambda data: data
+    )(inner)
+    data = (
+        b"From: Bob <bob@x.example>\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\n'
+        b"Content-Type: text/plain\r\n\r\nouter\r\n--B\r\nContent-Type: message/rfc822\r\n"
+        b"Content-Transfer-Encoding: " + encoding.encode() + b"\r\n\r\n" + body + b"\r\n--B--\r\n"
+    )
+    parsed = store.parse(data)
+    assert parsed.mail.text.strip() == "outer"
+    (attachment,) = parsed.attachments
+    assert attachment.name == "message-1.eml"
+    assert attachment.data.replace(b"\r\n", b"\n") == inner
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("It broke again.\n\n> old quoted\n", "It broke again."),
+        ("It broke again.\n\n> old\n>\n\n> more\n\n", "It broke again."),
+        ("Hi,\n> a line I answer\nmy answer\n", "Hi,\n> a line I answer\nmy answer"),
+        ("> everything\n> quoted\n", "> everything\n> quoted"),
+    ],
+)
+def test_a_trailing_quote_without_a_header_line_is_stripped(text: str, kept: str) -> None:
+    assert store.strip_quoted(text) == kept
+
+
+def test_a_maildir_is_read_in_delivery_order_not_name_order(tmp_path: Path) -> None:
+    """Maildir's microseconds are not zero-padded: M100000 was read before M99999."""
+    box = corpus.maildir(tmp_path / "Maildir")
+    names = [
+        "1763628000.M100000P7Q2.host",  # later in the same second
+        "1763628000.M99999P7Q1.host",
+        "1763627999.M5P7Q3.host",  # a second earlier
+        "not-a-delivery-name",  # (last)
+        "1763628001.12345_1.host",  # an old-style name without M
+    ]
+    for n, name in enumerate(names):
+        (box / "new" / name).write_bytes(corpus.message(message_id=f"<{n}@x>"))
+    read = [Path(i.where).name for i in store.read_maildir(box)]
+    assert read == [
+        "1763627999.M5P7Q3.host",
+        "1763628000.M99999P7Q1.host",
+        "1763628000.M100000P7Q2.host",
+        "1763628001.12345_1.host",
+        "not-a-delivery-name",
+    ]

@@ -1,12 +1,26 @@
-"""The outbox's addressing of mail to a customer through a target's mailto:// URL."""
+"""The outbox: addressing mail to a customer through a target's mailto:// URL, keeping
+messages, and sending each once (never by two processes at a time)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from esc.domain.customer_mail import Outgoing
-from esc.store.outbox import Outbox, addressed, customer_message
+from esc.domain.notify import Notify, Target, expand
+from esc.store.outbox import (
+    Delivery,
+    Message,
+    Outbox,
+    addressed,
+    customer_message,
+    deliver,
+    send,
+)
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -39,7 +53,6 @@ def test_a_sent_message_is_kept_aside_and_never_queued_again(tmp_path: Path) -> 
     still to send); made again, it is not queued again. One an older esc left sent among
     the pending is moved there when read."""
     import dataclasses
-    import json
 
     mail = Outgoing("e1", "T-abcd", "reply", "jane@x.example", "Re: [T-abcd] x", "Done\n", {})
     outbox = Outbox(tmp_path)
@@ -84,3 +97,180 @@ def test_sent_messages_a_month_old_are_removed_once_a_day(tmp_path: Path) -> Non
     assert outbox.prune_sent(NOW + dt.timedelta(days=1)) == 1  # the next day
     assert outbox.sent_path("recent-customers").exists()
     assert outbox.prune_sent(NOW + dt.timedelta(days=2)) == 1  # 31 days after: removed
+
+
+class Hook:
+    """A webhook receiver on 127.0.0.1: the event id of each message posted (in order) and
+    each request's Authorization header; with ``hold``, the first request is answered only
+    once ``hold`` is set (``arrived`` is set when it came)."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.events: list[str] = []
+        self.auth: list[str | None] = []
+        self.hold: threading.Event | None = None
+        self.arrived = threading.Event()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                hook.events.append(str(body["message"]).rpartition("event ")[2])
+                hook.auth.append(self.headers.get("Authorization"))
+                if not hook.arrived.is_set():
+                    hook.arrived.set()
+                    if hook.hold is not None:
+                        assert hook.hold.wait(60)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        if self.hold is not None:
+            self.hold.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    server = Hook()
+    yield server
+    server.close()
+
+
+def notification(event: str, ticket_id: str = "T-1", what: str = "escalated a → b") -> Message:
+    return Message(event, "hook", ticket_id, "escalated", f"[esc] {ticket_id} {what}",
+                   f"{ticket_id}: {what}\nevent {event}", NOW)  # fmt: skip
+
+
+def hook_notify(hook: Hook, auth: str = "") -> Notify:
+    url = f"json://{auth}127.0.0.1:{hook.port}/eng?rto=60"  # (a held answer: no timeout)
+    return Notify(targets={"hook": Target("hook", url)})
+
+
+SENDER = """
+import datetime as dt, json, sys
+from pathlib import Path
+from esc.domain.notify import Notify, Target
+from esc.store.outbox import Outbox, deliver
+root, url = Path(sys.argv[1]), sys.argv[2]
+now = dt.datetime.fromisoformat(sys.argv[3])
+done = deliver(Outbox(root), Notify(targets={"hook": Target("hook", url)}), now, who="esc sweep")
+print(json.dumps([m.key for m in done.sent]))
+"""
+
+
+def test_a_message_being_sent_by_one_process_is_never_sent_by_another(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """A sweep (another process) is sending e1 to a slow endpoint; meanwhile a command
+    queues e2 and sends with --notify, and a sweep-like delivery finds the outbox busy:
+    neither sends (e1 again was the duplicate); the sending process sends e2 too before it
+    lets go. Each event reaches the receiver once."""
+    import json
+    import subprocess
+    import sys
+    import threading
+
+    outbox = Outbox(tmp_path)
+    outbox.queue([notification("e1")])
+    hook.hold = threading.Event()
+    notify = hook_notify(hook)
+    url = notify.targets["hook"].url
+    sender = subprocess.Popen(
+        [sys.executable, "-c", SENDER, str(tmp_path), url, NOW.isoformat()],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert hook.arrived.wait(60), "the first process never sent"
+        outbox.queue([notification("e2", "T-2")])
+        command = deliver(outbox, notify, NOW, only=["e2-hook"])  # (a command: no wait)
+        assert (command.sent, command.failed) == ([], [])
+        assert [m.key for m in command.left] == ["e2-hook"]
+        assert f"esc sweep pid {sender.pid} on " in command.busy
+        note = command.busy_note() or ""
+        assert note.startswith("notify: 1 message left queued: esc sweep pid ")
+        assert note.endswith("is sending notifications (it or the next sweep sends them)")
+        other = deliver(outbox, notify, NOW, wait=0)  # (all that is due, as a sweep)
+        assert other.sent == [] and [m.key for m in other.left] == ["e1-hook", "e2-hook"]
+    finally:
+        hook.hold.set()
+        out, _ = sender.communicate(timeout=60)
+    assert json.loads(out) == ["e1-hook", "e2-hook"]
+    assert hook.events == ["e1", "e2"]
+    assert deliver(outbox, notify, NOW) == Delivery([], [])  # (sent: nothing left)
+    assert outbox.all() == []
+
+
+def test_a_command_sends_its_own_messages_only(tmp_path: Path, hook: Hook) -> None:
+    """`only`: the keys a command's change queued; another message due (a sweep's retry)
+    is left for the sweep, which sends what is due."""
+    outbox = Outbox(tmp_path)
+    outbox.queue([notification("old"), notification("mine")])
+    notify = hook_notify(hook)
+    mine = deliver(outbox, notify, NOW, only=["mine-hook"])
+    assert [m.key for m in mine.sent] == ["mine-hook"] and hook.events == ["mine"]
+    assert [m.key for m in deliver(outbox, notify, NOW).sent] == ["old-hook"]
+    assert hook.events == ["mine", "old"]
+
+
+def test_a_secret_with_url_characters_reaches_the_service_decoded(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """json://user:${PASS}@host: the password, with #, @ and /, reaches the receiver as
+    HTTP Basic auth; a mailtos:// URL's account and password reach apprise decoded."""
+    import base64
+    import warnings
+
+    env = {"PASS": "s3cr#t@x/y", "SMTP_USER": "me@example.com"}
+    notify = hook_notify(hook, "user:${PASS}@")
+    assert send(notify, "hook", "title", "body\nevent e9", env) is None
+    token = base64.b64encode(b"user:s3cr#t@x/y").decode()
+    assert hook.auth == [f"Basic {token}"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
+
+    url = expand("mailtos://${SMTP_USER}:${PASS}@smtp.example.com?to=a@b.example", env)
+    mail = apprise.Apprise.instantiate(url)
+    assert mail is not None
+    assert (mail.user, mail.password, mail.host) == (
+        "me@example.com",
+        "s3cr#t@x/y",
+        "smtp.example.com",
+    )
+
+
+def test_a_message_describes_itself_by_ticket_what_happened_and_target() -> None:
+    """Two failed messages of one ticket and target are told apart in the sweep's line."""
+    assert notification("e1", "T-x").describe() == "T-x escalated a → b to hook"
+    warning = notification("e2", "T-x", "SLA warning: first_response")
+    assert warning.describe() == "T-x SLA warning: first_response to hook"
+    mail = Outgoing("e3", "T-x", "reply", "jane@x.example", "Re: [T-x] Hello", "Hi\n", {})
+    assert customer_message(mail, "customers", NOW).describe() == "T-x reply to customers"
+
+
+def test_a_message_recorded_sent_is_not_sent_again_after_a_crash(tmp_path: Path) -> None:
+    """Stopped between writing the sent copy and removing the pending one: it went, and
+    the pending copy is dropped, not sent again."""
+    import dataclasses
+
+    outbox = Outbox(tmp_path)
+    outbox.queue([notification("e1")])
+    (message,) = outbox.all()
+    outbox.sent_folder.mkdir(parents=True)
+    sent = dataclasses.replace(message, status="sent", sent=NOW)
+    outbox.sent_path(message.key).write_text(json.dumps(sent.as_json()))
+    assert outbox.path(message.key).exists()
+    assert outbox.due(NOW) == [] and not outbox.path(message.key).exists()
