@@ -14,6 +14,7 @@ import gc
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,14 +132,42 @@ def create(
     return emit(ticket.create(state, intake, actor, as_json))
 
 
+_EDITOR_MARKER = "<!-- Describe the problem above. This line is removed. -->"
+
+
+@contextlib.contextmanager
+def _editor_on_terminal() -> Iterator[None]:
+    """The editor draws on the terminal even when esc's stdout is captured: its stdout is
+    the terminal (``/dev/tty``) while it runs, and esc's own is put back after."""
+    if sys.stdout.isatty():
+        yield
+        return
+    try:
+        tty = os.open("/dev/tty", os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:  # (no controlling terminal: the editor gets stdout as it is)
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(tty, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(tty)
+
+
 def _read_body(body: str | None) -> str:
     if body == "-":
         return sys.stdin.read()
     if body is not None:
         return body
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        edited = click.edit("\n<!-- Describe the problem above. This line is removed. -->\n")
-        text = (edited or "").split("<!-- Describe the problem above.")[0].strip()
+    if sys.stdin.isatty():  # (also when stdout is captured: `ID=$(esc create --title …)`)
+        with _editor_on_terminal():
+            edited = click.edit(f"\n{_EDITOR_MARKER}\n")
+        lines = (edited or "").splitlines()
+        text = "\n".join(line for line in lines if line.strip() != _EDITOR_MARKER).strip()
         if not text:  # (as `git commit` aborts on a message left unsaved or empty)
             raise EscError(
                 "no description was saved in the editor, so no ticket was created "

@@ -46,11 +46,16 @@ class Check:
 
     name: CheckName
     detail: str
-    fix: str | None = None  # None: no problem
+    fix: str | None = None  # None: nothing to do
+    advice: bool = False  # a fix worth knowing that is not a problem (exit 0)
 
     @property
     def ok(self) -> bool:
         return self.fix is None
+
+    @property
+    def problem(self) -> bool:
+        return self.fix is not None and not self.advice
 
 
 def doctor(
@@ -85,7 +90,7 @@ def doctor(
     if failing:
         checks.append(Check("notify", "; ".join(failing),
                             "fix the target's URL or service; later sweeps retry"))  # fmt: skip
-    problems = sum(not c.ok for c in checks)
+    problems = sum(c.problem for c in checks)
     crontab = launch.crontab_line(root, maildir)
     code = 1 if problems else 0
     if as_json:
@@ -110,16 +115,21 @@ def check_python(version: tuple[int, ...], executable: str) -> Check:
 
 def check_cron(root: Path, cron_path: str, maildir: Path | None = None) -> Check:
     """Whether a crontab line that runs plain `esc` would find this esc on ``cron_path``
-    (cron's own, unless the crontab sets another)."""
+    (cron's own, unless the crontab sets another).  On cron's own PATH that is advice, not
+    a problem: esc installed in a venv or with pipx is never there, and the crontab line
+    doctor prints names it by its absolute path; a ``--cron-path`` given (the PATH the
+    crontab sets) that does not find this esc is a problem."""
     ours = launch.console_script()
     found = shutil.which("esc", path=cron_path)
     fix = f"name esc by its absolute path in the crontab: {launch.crontab_line(root, maildir)}"
+    advice = cron_path == launch.CRON_PATH
     if found is None:
         return Check(
             "cron",
             f"esc is not on cron's PATH ({cron_path}): a crontab line running plain `esc` "
             "fails with `esc: not found`",
             fix,
+            advice,
         )
     if ours is not None and os.path.realpath(found) == os.path.realpath(ours):
         return Check("cron", f"esc is on cron's PATH ({cron_path}): {found}")
@@ -127,6 +137,7 @@ def check_cron(root: Path, cron_path: str, maildir: Path | None = None) -> Check
         "cron",
         f"cron's PATH ({cron_path}) finds {found}, which is not this esc ({launch.esc_command()})",
         fix,
+        advice,
     )
 
 
@@ -298,18 +309,28 @@ def doctor_text(checks: list[Check], crontab: str) -> str:
         if check.ok:
             lines.append(f"ok       {check.detail}")
         else:
-            lines.append(f"problem  {check.detail}")
+            lines.append(f"{'note   ' if check.advice else 'problem'}  {check.detail}")
             lines.append(f"  fix:   {check.fix}")
     lines.append(f"crontab line for this clone: {crontab}")
-    problems = sum(not c.ok for c in checks)
+    problems = sum(c.problem for c in checks)
     lines.append(f"{problems} problem{'s' if problems != 1 else ''}" if problems else "no problems")
     return "\n".join(lines) + "\n"
 
 
 def doctor_json(checks: list[Check], crontab: str) -> dict[str, Any]:
     return {
-        "problems": sum(not c.ok for c in checks),
-        "checks": [{"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks],
+        "problems": sum(c.problem for c in checks),
+        "checks": [_check_json(c) for c in checks],
         "esc": launch.esc_command(),
         "crontab": crontab,
+    }
+
+
+def _check_json(check: Check) -> dict[str, Any]:
+    return {
+        "check": check.name,
+        "ok": not check.problem,
+        "advice": check.advice and not check.ok,
+        "detail": check.detail,
+        "fix": check.fix,
     }

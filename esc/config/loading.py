@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from esc.domain.choices import unknown_choice
+from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.conditions import BUILT_IN_KEYS, ConditionError, Vocabulary, compile_condition
 from esc.domain.config import (
     DEFAULT_PRIORITIES,
@@ -102,17 +102,21 @@ def _parse_teams(
     if not isinstance(data, CommentedMap):
         reader.add(1, "teams.yaml must be a mapping with `intake` and `teams`")
         return {}, "", reader.findings, {}
+    # (keys of your own are welcome; one that reads as a misspelt `intake` or `teams` is not)
     for unknown in sorted(set(map(str, data)) - TEAMS_FILE_KEYS):
-        reader.add(
-            line_of(data, unknown), f"unknown key {unknown!r} (teams.yaml has intake and teams)"
-        )
+        hint = did_you_mean(unknown, sorted(TEAMS_FILE_KEYS))
+        if hint and not (set(map(str, data)) & {hint.split("'")[1]}):
+            reader.add(line_of(data, unknown), f"unknown key {unknown!r}{hint}")
     raw_teams = data.get("teams")
     if not isinstance(raw_teams, CommentedMap) or not raw_teams:
         reader.add(line_of(data, "teams"), "`teams` must be a mapping of team names to teams")
         return {}, "", reader.findings, {}
     teams = {str(k): _team(str(k), v, raw_teams, reader) for k, v in raw_teams.items()}
     intake = data.get("intake")
-    if not isinstance(intake, str) or intake not in teams:
+    if "intake" not in data:
+        reader.add(1, "intake is missing: the team new tickets go to when no rule routes them")
+        intake = next(iter(teams))
+    elif not isinstance(intake, str) or intake not in teams:
         reader.add(line_of(data, "intake"), f"intake: unknown team {intake!r}")
         intake = next(iter(teams))
     _check_references(teams, raw_teams, reader)

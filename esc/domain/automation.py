@@ -132,11 +132,12 @@ def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> 
         change = _action(action, value, current, config, at, actor, reason)
         current = lifecycle.applied(current, change)
         made.append((action, change))
-    # a request made is the note: it is written as the request's ask, not a second time
-    asked = any(action == "involve" and change != Change() for action, change in made)
+    # with `involve:`, the note is the request's ask: written as its note when a request is
+    # made, and not at all when none is (the team was asked already, or owns the ticket)
+    asking = any(action == "involve" for action, _ in made)
     total = Change()
     for action, change in made:
-        if not (asked and action == "note"):
+        if not (asking and action == "note"):
             total = lifecycle.combined(total, change)
     return total
 

@@ -30,8 +30,9 @@ class ParseError(EscError):
     """A file that does not parse: carries ``path:line: message``."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
-        # line 0: the problem is the file as a whole (say, a FIFO): ``path: message``
-        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        # line 0: the problem is the file as a whole (say, a FIFO): said at its line 1, so
+        # that every problem reads ``path:line: message`` (editors and CI jump to it)
+        super().__init__(f"{path}:{line or 1}: {message}")
         self.path = path
         self.line = line
         self.message = message

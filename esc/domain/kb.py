@@ -144,19 +144,22 @@ def next_id(taken: Iterable[str]) -> str:
 
 
 def normalise(ref: str) -> str:
-    """What the user typed as an article: ``KB-0003``, ``kb-0003`` or ``3`` → ``KB-0003``."""
+    """What the user typed as an article: ``KB-0003``, ``kb-0003``, ``KB-3`` or ``3`` →
+    ``KB-0003``."""
     text = ref.strip().upper()
-    if text.isdigit():
-        return f"{PREFIX}-{int(text):04d}"
+    number = text.removeprefix(f"{PREFIX}-")
+    if number.isascii() and number.isdigit() and len(number) <= 9:
+        return f"{PREFIX}-{int(number):04d}"
     return text
 
 
 def find(ref: str, articles: Sequence[Article]) -> Article:
     """The article ``ref`` names; BadInput (a usage error) for one that does not exist."""
     wanted = normalise(ref)
-    for article in articles:
-        if article.id.upper() == wanted:
-            return article
+    for typed in (ref.strip().upper(), wanted):  # (as typed first: an ID named by hand)
+        for article in articles:
+            if article.id.upper() == typed:
+                return article
     raise BadInput(unknown_article(ref, [a.id for a in articles]))
 
 

@@ -378,6 +378,10 @@ def _escalate_team(
     b.set("assignee", None)
     if ticket.status == "new":
         b.set("status", "open")
+    for request in ticket.open_requests(b.now):  # (the team asked now owns the question)
+        if request.team == target:
+            b.requests.append(replace(request, state="answered", closed=b.now, closed_by=b.actor))
+            b.event(f"request answered by {target}", f"the ticket was escalated to {target}")
 
 
 def _escalate_priority(b: _Builder, config: Config, priority: str, reason: str) -> None:
@@ -415,6 +419,11 @@ def involve(
         raise Refused(f"{ticket.id} belongs to {team}; involve another team")
     if any(r.team == team for r in ticket.open_requests()):
         raise Refused(f"{ticket.id} already has an open request to {team}")
+    if any(r.key == (team, now) for r in ticket.requests):  # (a request is named by both)
+        raise Refused(
+            f"{ticket.id} asked {team} at {format_timestamp(now)} already; "
+            "ask again a second later"
+        )
     b = _Builder(ticket, now, actor)
     request = Request(asked=now, by=actor, team=team, person=person, state="open")
     b.requests.append(request)

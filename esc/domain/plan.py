@@ -691,7 +691,7 @@ def _bookkeeping(
     version = sweep_version(config)
     change = rules
     if block != (_plain(old) if old is not None else None) and (block or old):
-        log = _sla_log(old or {}, block, now)
+        log = _sla_log(old or {}, block, now, _warned_since(sla, _checked(ticket)))
         sets = {
             "sla": {
                 "policy": block.get("policy"),
@@ -737,9 +737,23 @@ def _plain(value: object) -> object:
     return value
 
 
+def _warned_since(sla: Sla, since: dt.datetime | None) -> frozenset[str]:
+    """The clocks of ``sla`` that crossed their warning instant after the last sweep
+    (``since``): one found breached now went through its warning since."""
+    if since is None:
+        return frozenset()
+    return frozenset(c.metric for c in sla.clocks if c.warn is not None and since < c.warn)
+
+
 def _sla_log(
-    old: Mapping[str, object], new: Mapping[str, object], now: dt.datetime
+    old: Mapping[str, object],
+    new: Mapping[str, object],
+    now: dt.datetime,
+    warned: frozenset[str] = frozenset(),
 ) -> list[Activity]:
+    """The log lines of the ``sla:`` block's change.  A clock that was ``ok`` at the last
+    sweep and is breached now, and whose warning came between, gets ``ok → warning`` before
+    ``warning → breached``: a sweep at every instant would have logged (and told of) both."""
     log = []
     if old.get("policy") != new.get("policy"):
         log.append(
@@ -754,6 +768,9 @@ def _sla_log(
         )
     for metric in sorted(set(_clocks(old)) | set(_clocks(new))):
         before, after = _state(old.get(metric)), _state(new.get(metric))
+        if before == "ok" and after == "breached" and metric in warned:
+            log.append(Activity(now, SWEEPER, field=f"sla.{metric}", old=before, new="warning"))
+            before = "warning"
         if before != after:
             log.append(Activity(now, SWEEPER, field=f"sla.{metric}", old=before, new=after))
     return log

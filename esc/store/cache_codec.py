@@ -13,7 +13,7 @@ from typing import Any
 
 from esc.domain.calendar import MAX_HORIZON, Calendar
 from esc.domain.config import Config
-from esc.domain.model import Entry, Escalation, Request, Ticket
+from esc.domain.model import Activity, Entry, Escalation, Request, Ticket, field_changes
 from esc.domain.sla import (
     Clock,
     Policy,
@@ -183,6 +183,10 @@ def ticket_summary(t: Ticket) -> tuple[Any, ...]:
             (_t(r.asked), r.by, r.team, r.person, r.state, _t(r.closed), r.closed_by)
             for r in t.requests
         ),
+        # the status changes of a ticket with requests: its OLA clocks pause on them
+        tuple((_t(a.at), a.by, a.old, a.new) for a in field_changes(t.activity, "status"))
+        if t.requests
+        else (),
     )
 
 
@@ -211,6 +215,7 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
         feedback,
         extra,
         requests,
+        status_changes,
     ) = data
     created_at = _dt(created)
     assert created_at is not None
@@ -248,6 +253,12 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
         else (),
         entries=tuple(Entry(_dt(at) or created_at, a, k, x) for at, a, k, x in feedback)
         if feedback
+        else (),
+        activity=tuple(
+            Activity(_dt(at) or created_at, by, "status", old, new)
+            for at, by, old, new in status_changes
+        )
+        if status_changes
         else (),
         extra=_LazyExtra(extra),
         complete=False,

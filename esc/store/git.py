@@ -293,10 +293,12 @@ def require_remote(root: Path, remote: str) -> None:
 
 
 def unpushed(root: Path, remote: str, branch: str) -> int:
-    """How many commits of HEAD the remote branch (as last fetched) does not have."""
+    """How many commits of HEAD the remote branch (as last fetched) does not have; for a
+    branch the remote does not have yet, those none of the remote's branches has."""
     ref = f"refs/remotes/{remote}/{branch}"
     known = run(root, "rev-parse", "--verify", "--quiet", ref).returncode == 0
-    return int(output(root, "rev-list", "--count", "HEAD", *([f"^{ref}"] if known else [])))
+    others = [f"^{ref}"] if known else ["--not", f"--remotes={remote}"]
+    return int(output(root, "rev-list", "--count", "HEAD", *others))
 
 
 def push(root: Path, remote: str, branch: str) -> bool:
@@ -372,9 +374,32 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
             raise GitError(
                 f"could not rebase onto {remote}/{branch}: a true conflict; resolve it by hand"
             )
+        _put_aside_if_conflicting(root, remote, branch)
     finally:
         if in_progress(root) is None:  # (else left for the next sweep to abort)
             marker.unlink(missing_ok=True)
+
+
+def _put_aside_if_conflicting(root: Path, remote: str, branch: str) -> None:
+    """After the rebase: if a person's uncommitted changes (stashed for it, then put back)
+    conflict with what came from the remote, git left conflict markers in their files and
+    kept the changes in its stash.  The work tree is then put back as committed (every
+    change of theirs is in that stash entry, staged ones included) and a GitError says
+    where: never a half-merged file left for the next sweep to stumble on."""
+    listing = run(root, "ls-files", "--unmerged", "-z", "--full-name")
+    names = sorted(
+        {item.split(b"\t", 1)[1].decode("utf-8", "replace") for item in listing.stdout.split(b"\0")
+         if b"\t" in item}
+    )  # fmt: skip
+    if not names:
+        return
+    run(root, "reset", "--hard", "--quiet")
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    raise GitError(
+        f"your uncommitted changes to {shown} conflict with {remote}/{branch}: they are kept "
+        "in git's stash (its top entry, `autostash`) and the files are as committed; run "
+        "`git stash pop`, resolve the conflict, and commit"
+    )
 
 
 _IN_PROGRESS = (

@@ -454,17 +454,47 @@ def _join(before: str, block: str, nl: str) -> str:
     return before + (nl if before.endswith(nl) else nl + nl) + block
 
 
+def _section_end(body: str, start: int) -> int:
+    """Where the section whose heading line starts at ``start`` ends: at the next line that
+    heads a section, or at the end of the body."""
+    pos = start
+    for n, raw in enumerate(body[start:].splitlines(keepends=True)):
+        if n and heading_of(raw) is not None:
+            return pos
+        pos += len(raw)
+    return len(body)
+
+
 def append_entry(body: str, block: str, nl: str) -> str:
+    """``body`` with the entry ``block`` at the end of its conversation (made before the
+    activity log if there is none), wherever the sections stand in a hand-written file."""
+    conversation_at = _section_start(body, CONVERSATION)
+    if conversation_at >= 0:
+        end = _section_end(body, conversation_at)
+        return _join(body[:end], block, nl) + body[end:]
     activity_at = _section_start(body, ACTIVITY)
     head, tail = (body, "") if activity_at < 0 else (body[:activity_at], body[activity_at:])
-    if _section_start(head, CONVERSATION) < 0:
-        head = _join(head, f"{CONVERSATION}{nl}{nl}", nl)
+    head = _join(head, f"{CONVERSATION}{nl}{nl}", nl)
     return _join(head, block, nl) + tail
 
 
 def append_activity(body: str, line: str, nl: str) -> str:
-    if _section_start(body, ACTIVITY) < 0:
+    """``body`` with the activity ``line`` (lines, each ending in ``nl``) at the end of its
+    activity log (made at the end if there is none), even when a conversation follows it
+    in a hand-written file."""
+    activity_at = _section_start(body, ACTIVITY)
+    if activity_at < 0:
         body = _join(body, f"{ACTIVITY}{nl}{nl}", nl)
+    else:
+        end = _section_end(body, activity_at)
+        if end < len(body):  # (a section follows: the lines go before its blank lines)
+            head = body[:end]
+            kept = head.rstrip("\r\n")
+            gap = head[len(kept) :]
+            gap = gap[len(nl) :] if gap.startswith(nl) else gap
+            if heading_of(kept[kept.rfind("\n") + 1 :]) is not None:  # (a log of no lines)
+                kept += nl
+            return kept + nl + line + gap + body[end:]
     if body and not body.endswith(nl):
         body += nl
     return body + line

@@ -435,9 +435,15 @@ def _requests(
     return tuple(result)
 
 
+REQUEST_KEYS = ("asked", "by", "team", "person", "state", "closed", "closed_by")  # in order
+
+
 def _request(item: object) -> tuple[str, Request | None]:
     if not isinstance(item, dict):
         return "must be a mapping of asked, by, team, person, state", None
+    unknown = sorted(set(map(str, item)) - set(REQUEST_KEYS))
+    if unknown:
+        return f"unknown key {unknown[0]!r} (keys: {', '.join(REQUEST_KEYS)})", None
     stamps: dict[str, dt.datetime | None] = {}
     for key in ("asked", "closed"):
         raw = item.get(key)

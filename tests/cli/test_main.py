@@ -1325,12 +1325,44 @@ def test_validate_reports_an_escalation_without_its_keys(
     assert (result.code, result.out) == (1, expected)
 
 
-def test_validate_reports_an_unknown_key_of_teams_yaml(esc: CheckedEsc, workspace: Path) -> None:
+def test_validate_reports_a_request_with_an_unknown_key(esc: CheckedEsc, workspace: Path) -> None:
+    """A request is `{asked, by, team, person, state, closed, closed_by}`: a typo (`persn`)
+    is a problem at its line, as an escalation's is."""
+    ticket_id = create(esc)
+    path = ticket_file(workspace, ticket_id)
+    text = path.read_text(encoding="utf-8").replace(
+        "escalations: []\n",
+        "escalations: []\nrequests:\n  - {asked: 2026-11-20T10:00:00+01:00, by: bob, "
+        "team: engineering, persn: ben, state: open}\n",
+    )
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("requests:") + 2
+    result = esc("validate")
+    expected = (
+        f"tickets/{ticket_id}.md:{line}: request 1: unknown key 'persn' "
+        "(keys: asked, by, team, person, state, closed, closed_by)\n"
+    )
+    assert (result.code, result.out) == (1, expected)
+
+
+def test_teams_yaml_takes_keys_of_your_own_but_not_a_misspelt_intake(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """teams.yaml has "this exact shape; you may add keys" (issue 2): a key of your own is
+    fine; one that reads as a misspelt `intake` is a problem, and so is no intake."""
     teams = workspace / "teams.yaml"
-    teams.write_text("version: 1\n" + teams.read_text())
+    original = teams.read_text()
+    teams.write_text("company: Acme\nversion: 1\n" + original)
+    assert esc("validate").code == 0
+    teams.write_text(original.replace("intake:", "intak:", 1))
     result = esc("validate")
     assert result.code == 1
-    assert "teams.yaml:1: unknown key 'version' (teams.yaml has intake and teams)\n" in result.out
+    line = original.splitlines().index(next(x for x in original.splitlines()
+                                             if x.startswith("intake:"))) + 1  # fmt: skip
+    assert f"teams.yaml:{line}: unknown key 'intak' (did you mean 'intake'?)\n" in result.out
+    assert "teams.yaml:1: intake is missing: the team new tickets go to when no rule routes" in (
+        result.out
+    )
 
 
 def test_validate_counts_lines_from_the_top_of_the_file(esc: CheckedEsc, workspace: Path) -> None:
@@ -1851,6 +1883,49 @@ def test_leaving_the_editor_without_saving_creates_nothing(workspace: Path) -> N
     assert "Card payments fail" in (workspace / "tickets" / name).read_text()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_the_editor_opens_when_stdout_is_captured_and_keeps_every_line(workspace: Path) -> None:
+    """`ID=$(esc create --title …)` at a terminal: the editor opens on the terminal (what it
+    draws does not go into the captured ID), and text written below the template's marker
+    line is kept: only the marker line itself is removed."""
+    import fcntl
+    import os
+    import pty
+    import termios
+
+    editor = workspace.parent / "editor.sh"
+    editor.write_text(
+        '#!/bin/sh\necho "drawing the screen"\n'
+        'printf "Above\\n%s\\nBelow the marker\\n" "$(cat "$1")" > "$1"\n'
+    )
+    editor.chmod(0o755)
+
+    def terminal() -> None:  # (the pty becomes the controlling terminal, as in a shell)
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "esc", "--now", NOW, "create", "--title", "x"],
+            cwd=workspace, stdin=follower, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "EDITOR": str(editor), "VISUAL": str(editor)},
+            preexec_fn=terminal,
+        )  # fmt: skip
+        os.set_blocking(leader, False)
+        drawn = os.read(leader, 4096).decode()
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 0, proc.stderr
+    [name] = ticket_files(workspace)
+    assert proc.stdout == name.removesuffix(".md") + "\n"  # the ID alone
+    assert "drawing the screen" in drawn
+    text = (workspace / "tickets" / name).read_text()
+    assert "Above\n\nBelow the marker\n" in text
+    assert "<!--" not in text
+
+
 # ---------------------------------------------------------------- involve, answer
 
 
@@ -1921,6 +1996,12 @@ def test_involve_and_answer_refuse_with_one_line_and_change_nothing(
         f"{ticket}: engineering declined\n"
     )
     assert show(esc, ticket)["requests"][0]["state"] == "declined"
+    # asked again within the same second: refused, the declined request kept (a request
+    # is named by its team and time: the new one replaced it)
+    before = all_ticket_bytes(workspace)
+    assert_refused(esc("involve", ticket, "--team", "engineering", "--ask", "again"),
+                   "already; ask again a second later")
+    assert all_ticket_bytes(workspace) == before
     assert esc("validate").code == 0
 
 

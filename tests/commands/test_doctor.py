@@ -102,21 +102,28 @@ def test_an_unfinished_rebase_is_a_problem(tmp_path: Path) -> None:
 
 
 def test_esc_not_on_crons_path_gets_the_crontab_line_with_absolute_paths(tmp_path: Path) -> None:
+    """On cron's own PATH (no esc from a venv or pipx is ever there) it is advice, with the
+    crontab line that names esc by its absolute path: a set-up clone has no problems."""
     clone = healthy_clone(tmp_path)
     code, report = doctor(clone)  # cron's own PATH: no esc on it here
-    assert code == 1
-    assert report["problems"] == 1
-    detail, fix = problems(report)["cron"]
-    assert detail.startswith(f"esc is not on cron's PATH ({CRON_PATH})")
+    assert code == 0
+    assert report["problems"] == 0
+    [cron] = [c for c in report["checks"] if c["check"] == "cron"]
+    assert cron["ok"] and cron["advice"]
+    assert cron["detail"].startswith(f"esc is not on cron's PATH ({CRON_PATH})")
     line = f"*/5 * * * * cd {clone} && {ESC_SCRIPT} sweep --commit --push"
     assert report["esc"] == str(ESC_SCRIPT)
     assert report["crontab"] == line
-    assert fix == f"name esc by its absolute path in the crontab: {line}"
+    assert cron["fix"] == f"name esc by its absolute path in the crontab: {line}"
     text = Esc(clone)("doctor")
-    assert text.code == 1
-    assert f"problem  esc is not on cron's PATH ({CRON_PATH})" in text.out
+    assert text.code == 0
+    assert f"note     esc is not on cron's PATH ({CRON_PATH})" in text.out
     assert f"  fix:   name esc by its absolute path in the crontab: {line}\n" in text.out
-    assert text.out.endswith(f"crontab line for this clone: {line}\n1 problem\n")
+    assert text.out.endswith(f"crontab line for this clone: {line}\nno problems\n")
+    # the PATH a crontab sets (--cron-path) that does not find esc: a problem
+    code, report = doctor(clone, "--cron-path", str(tmp_path / "empty-bin"))
+    assert code == 1
+    assert problems(report)["cron"][0].startswith("esc is not on cron's PATH")
 
 
 def test_with_a_maildir_the_crontab_line_takes_the_mail_before_it_sweeps(
@@ -231,7 +238,7 @@ def test_outside_git_it_says_so_once(tmp_path: Path) -> None:
     code, report = doctor(tmp_path / "ws")
     assert code == 1
     found = problems(report)
-    assert set(found) == {"git", "cron"}
+    assert set(found) == {"git"}
     assert found["git"][1] == "git init (or clone your helpdesk repository), then esc install-git"
 
 

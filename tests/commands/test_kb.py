@@ -53,6 +53,7 @@ def test_kb_new_writes_the_next_article_and_list_show_it(kb_esc: Esc) -> None:
     shown = kb_esc.ok("kb", "show", "3")
     assert shown.startswith("KB-0003  Refunds\n") and "Refund it." in shown
     assert json.loads(kb_esc.ok("kb", "show", "kb-0003", "--json"))["body"] == post.content
+    assert kb_esc.ok("kb", "show", "KB-3") == shown  # (the number without its zeros)
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,19 @@ def test_a_report_skipping_settled_tickets_is_byte_identical(
     assert warm == cold
 
 
+def test_a_request_s_clock_paused_by_a_wait_counts_the_same_from_the_cache(demo: Path) -> None:
+    """A ticket with a request to another team, put on hold after: its OLA clock pauses
+    while it is pending, from the cache's summary as from the file (the summary had no log,
+    so the whole life counted as pending: the breached request reported met)."""
+    desk = Esc(demo, now="2026-11-27T12:00:00+01:00")
+    desk.ok("wait", "T-0m6", "--reason", "need docs")
+    cold, warm = _reports(desk, demo, None)
+    assert warm == cold
+    assert '"breached": 1' in cold[2]
+    desk.ok("report", "--format", "json")  # (the cache made by the cold report)
+    assert desk.ok("report", "--format", "json") == cold[2]
+
+
 def test_the_same_on_a_generated_workspace(tmp_path: Path) -> None:
     """bench/generate.py's two years of tickets, most closed: settled ones are skipped."""
     root = tmp_path / "ws"

@@ -493,6 +493,41 @@ def pushed_from_elsewhere(remote: Path, tmp_path: Path) -> Path:
     return other
 
 
+def test_a_person_s_uncommitted_edit_that_conflicts_with_the_remote_is_put_aside_whole(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The push is rejected and the rebase puts a person's uncommitted edit back on the
+    remote's version of the same line: git leaves conflict markers in their file and the
+    edit in its stash.  The file is put back as committed (no half-merged file), the edit
+    stays whole in the stash, and one line says where; the next sweep pushes."""
+    committed_repo(esc, workspace, "Invoice missing")
+    (workspace / "NOTES.md").write_text("on call: alice\n")
+    git(workspace, "add", "NOTES.md")
+    git(workspace, "commit", "-qm", "notes")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    (other / "NOTES.md").write_text("on call: bob\n")
+    git(other, "commit", "-qam", "bob is on call")
+    git(other, "push", "-q", "origin", "main")
+    (workspace / "NOTES.md").write_text("on call: carol\n")  # (not committed)
+
+    result = esc("sweep", "--push", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1, result.err
+    assert result.err.endswith(
+        "esc: your uncommitted changes to NOTES.md conflict with origin/main: they are kept "
+        "in git's stash (its top entry, `autostash`) and the files are as committed; run "
+        "`git stash pop`, resolve the conflict, and commit\n"
+    ), result.err
+    assert git(workspace, "ls-files", "--unmerged") == ""
+    assert (workspace / "NOTES.md").read_text() == "on call: bob\n"
+    assert git(workspace, "stash", "list").count("autostash") == 1
+    assert "+on call: carol" in git(workspace, "stash", "show", "-p", "stash@{0}")
+    out = esc.ok("sweep", "--push", now="2026-11-20T13:35:00+01:00")
+    assert "pushed 1 commit to origin/main" in out
+    assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
+
+
 @pytest.mark.parametrize("as_json", [True, False])
 def test_push_reports_what_it_committed_and_pushed_after_retries(
     esc: Esc, workspace: Path, tmp_path: Path, as_json: bool

@@ -82,8 +82,9 @@ def test_a_parse_error_names_its_file_and_line() -> None:
 
 
 def test_line_0_is_the_file_as_a_whole() -> None:
+    """Said at line 1: every problem reads `path:line: message`."""
     error = ParseError("tickets/T-4k8q2m7x.md", 0, "is no regular file")
-    assert str(error) == "tickets/T-4k8q2m7x.md: is no regular file"
+    assert str(error) == "tickets/T-4k8q2m7x.md:1: is no regular file"
     assert error.line == 0
 
 

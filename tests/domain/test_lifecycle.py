@@ -863,6 +863,25 @@ def test_answer_and_decline_close_the_open_request(config: Config) -> None:
         lifecycle.answer(before, config, NOW, "frank", "mgmt", "?")
 
 
+def test_escalating_to_the_team_asked_closes_its_request(config: Config) -> None:
+    """The owning team keeps a ticket it involves another team in; escalated to that team,
+    the ticket is the asked team's own: its request is answered then (else it would stay
+    open on its own team, its OLA clock running, which `involve` refuses to make)."""
+    asked = Request(EARLIER, "alice", "engineering", "dan", "open")
+    other = Request(EARLIER, "alice", "management", None, "open")
+    before = ticket(requests=(asked, other))
+    change = lifecycle.escalate(before, config, NOW, "bob", "a bug", to="engineering")
+    closed = dataclasses.replace(asked, state="answered", closed=NOW, closed_by="bob")
+    assert change.requests == (closed,)
+    assert ("request answered by engineering", None, None, "the ticket was escalated to "
+            "engineering") in change_log(change)  # fmt: skip
+    after = lifecycle.applied(before, change)
+    assert (after.team, after.open_requests()) == ("engineering", (other,))
+    # a priority escalation moves no team: the request stays open
+    raised = lifecycle.escalate(before, config, NOW, "bob", "vip", priority="high")
+    assert raised.requests == ()
+
+
 def test_mentions_in_internal_notes_are_recorded(config: Config) -> None:
     text = "@dan and @engineering, see this; not mail@dan or @nobody; @dan again."
     change = lifecycle.comment(ticket(), config, NOW, "bob", text, kind="note")

@@ -200,8 +200,17 @@ def test_state_changes_are_logged() -> None:
     )
     now = berlin(2026, 11, 23, 13, 30)
     p = plan(t, config, now)
-    assert sla_lines(p) == [("sla.first_response", "ok", "breached", "")]
-    assert [(a.at, a.by) for a in p.change.activity] == [(now, "esc")]
+    # (its warning at 12:00 came between the sweeps: logged, as a sweep then would have)
+    assert sla_lines(p) == [
+        ("sla.first_response", "ok", "warning", ""),
+        ("sla.first_response", "warning", "breached", ""),
+    ]
+    assert [(a.at, a.by) for a in p.change.activity] == [(now, "esc")] * 2
+    # last swept after the warning (still ok then: it was paused, say): breached alone
+    later = ticket(extra=swept(berlin(2026, 11, 23, 12, 30), first_response={
+        "due": berlin(2026, 11, 23, 13), "state": "ok"}, resolution={
+        "due": berlin(2026, 11, 25, 17), "state": "ok"}))  # fmt: skip
+    assert sla_lines(plan(later, config, now)) == [("sla.first_response", "ok", "breached", "")]
     assert p.change.sets["sla"] == {
         "policy": "standard",
         "checked": now,
@@ -452,7 +461,10 @@ def test_missed_sweeps_fire_each_crossed_step_once_in_order(standard: Config) ->
     ]
     # `warned` re-armed when the warning ended at 13:00; `breached` is remembered
     assert p.change.sets["fired"] == {"breached": berlin(2026, 11, 23, 13)}
-    assert sla_lines(p) == [("sla.first_response", "ok", "breached", "")]
+    assert sla_lines(p) == [  # (the warning crossed at 12:00 is logged too)
+        ("sla.first_response", "ok", "warning", ""),
+        ("sla.first_response", "warning", "breached", ""),
+    ]
     block = p.change.sets["sla"]
     assert isinstance(block, dict)
     assert block["checked"] == now
@@ -1165,6 +1177,17 @@ def test_a_rule_involves_a_team_once(collaboration: Config) -> None:
     assert not later.change.requests  # never a second open request to the same team
 
 
+def test_a_rule_asking_a_team_asked_already_writes_nothing(collaboration: Config) -> None:
+    """The team has an open request on the ticket (asked by hand): the rule's `involve:`
+    makes none, and its note, the ask, is not written either (it was written as a plain
+    note)."""
+    asked = Request(berlin(2026, 11, 23, 9, 45), "bob", "engineering", None, "open")
+    t = ticket(priority="high", first_response_at=CREATED, requests=(asked,))
+    after = written(t, plan(t, collaboration, berlin(2026, 11, 23, 10)))
+    assert after.requests == (asked,)
+    assert after.entries == t.entries
+
+
 def test_the_ola_breach_is_replayed_at_its_deadline_and_only_named_rules_see_it(
     collaboration: Config,
 ) -> None:
@@ -1334,8 +1357,8 @@ def test_the_versions_of_a_replay_are_the_ticket_as_of_each_instant(
         lambda t, at: lifecycle.add_tags(t, at, "alice", ["vip"]),
         lambda t, at: lifecycle.classify(t, config, at, "bob", priority="urgent"),
         lambda t, at: lifecycle.involve(t, config, at, "bob", "engineering", "logs?"),
-        lambda t, at: lifecycle.escalate(t, config, at, "bob", "db", to="engineering"),
         lambda t, at: lifecycle.answer(t, config, at, "erin", "engineering", "here"),
+        lambda t, at: lifecycle.escalate(t, config, at, "bob", "db", to="engineering"),
         lambda t, at: lifecycle.wait(t, config, at, "dan", "asked for logs"),
         lambda t, at: lifecycle.comment(t, config, at, "acme", "logs", kind="message"),
     ]

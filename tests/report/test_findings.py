@@ -218,7 +218,7 @@ def test_text_names_broken_files_first_and_counts_them_and_failing_notifications
     )
     assert render_check(outcome, "text", config).splitlines() == [
         "tickets/T-broken01.md:3: status: `opne` is not a status",
-        "tickets/T-broken02.md: not a regular file",
+        "tickets/T-broken02.md:1: not a regular file",
         "none of 1 active tickets overdue; 2 ticket files broken; 3 notifications failing",
     ]
     one = dataclasses.replace(outcome_of(calm, broken=[BROKEN]), undelivered=("a",))

@@ -89,3 +89,17 @@ def test_remote_and_branch_never_reach_git_as_options(tmp_path: Path) -> None:
     # a good name still pushes
     esc.ok("sweep", "--push", "--remote", "origin", "--branch", "main", "--no-report")
     assert git(tmp_path / "remote.git", "rev-parse", "main") == git(clone, "rev-parse", "HEAD")
+
+
+def test_a_push_to_a_branch_the_remote_lacks_counts_only_the_commits_it_lacks(
+    tmp_path: Path,
+) -> None:
+    """`--branch new`: the remote has every commit but the sweep's on its main branch; the
+    push counts the sweep's one commit, not the whole history."""
+    clone = pushing_clone(tmp_path)
+    git(clone, "config", "user.name", "esc sweep")
+    git(clone, "config", "user.email", "esc-sweep@example.com")
+    out = Esc(clone).ok("sweep", "--push", "--branch", "hotfix", "--no-report")
+    assert "pushed 1 commit to origin/hotfix" in out, out
+    remote = tmp_path / "remote.git"
+    assert git(remote, "rev-parse", "hotfix") == git(clone, "rev-parse", "HEAD")

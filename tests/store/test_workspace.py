@@ -361,5 +361,5 @@ def test_a_configuration_file_that_is_no_regular_file_is_named_never_read(
     if kind == "symlink to a file":
         assert workspace.config_texts() == (TEAMS_YAML, RULES_YAML)
         return
-    with pytest.raises(ParseError, match=r"^rules\.yaml: a .*not a regular file$"):
+    with pytest.raises(ParseError, match=r"^rules\.yaml:1: a .*not a regular file$"):
         workspace.config_texts()

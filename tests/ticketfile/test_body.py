@@ -202,3 +202,40 @@ def test_activity_lines_appended_to_the_last_section_are_read_without_reading_ag
     swapped = swapped.replace("## Other", "## Activity")
     new = body.append_activity(swapped, line, "\n")
     assert body.parse_appended(body.parse_body(swapped), swapped, new) is None
+
+
+HAND_WRITTEN = (
+    "Body.\n\n## Activity\n\n- 2026-03-01T09:00:00+01:00 · alice · created\n\n"
+    "## Conversation\n\n### 2026-03-01T09:10:00+01:00 · alice · reply (public)\n\nHello."
+)
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
+def test_a_hand_written_body_with_the_log_before_the_conversation_gets_each_in_its_section(
+    nl: str,
+) -> None:
+    """A file whose activity log comes before its conversation (written by hand): a new
+    log line goes to the end of the log and a new entry to the end of the conversation,
+    never into the last reply's text, and no second heading is made."""
+    text = HAND_WRITTEN.replace("\n", nl)
+    line = body.render_activity(Activity(NOW, "bob", event="reply added")) + nl
+    entry = body.render_entry(model.Entry(NOW, "bob", "reply", "second")).replace("\n", nl)
+    new = body.append_activity(body.append_entry(text, entry, nl), line, nl)
+    description, entries, activity = body.parse_body(new)
+    assert description == "Body."
+    assert [e.text for e in entries] == ["Hello.", "second"]
+    assert [a.event for a in activity] == ["created", "reply added"]
+    assert new.count("## Conversation") == new.count("## Activity") == 1
+    assert new.startswith(text.split("## Conversation")[0].rstrip(nl) + nl)  # (log grew)
+    assert new.replace(nl, "\n").split("## Conversation")[0].endswith(
+        "· created\n- 2026-11-20T10:00:00+01:00 · bob · reply added\n\n"
+    )
+
+
+def test_a_log_line_goes_into_an_empty_log_that_a_conversation_follows() -> None:
+    text = "Body.\n\n## Activity\n\n## Conversation\n\n"
+    text += "### 2026-03-01T09:10:00+01:00 · a · note (internal)\n\nx\n"
+    line = body.render_activity(Activity(NOW, "bob", event="created")) + "\n"
+    new = body.append_activity(text, line, "\n")
+    assert "## Activity\n\n- 2026-11-20T10:00:00+01:00 · bob · created\n\n## Conversation" in new
+    assert [e.text for e in body.parse_body(new)[1]] == ["x"]

@@ -433,11 +433,14 @@ def test_a_changed_document_is_its_new_text_parsed() -> None:
         assert [p for _, p in doc.problems if "x-when" in p]
         assert [p for _, p in doc.problems if p.startswith("9400-01-01T00:00:00+00:00 is out")]
 
-    # a log that is not the body's last section: the lines go to the conversation after it
+    # a log that is not the body's last section (a conversation follows it): the lines go
+    # to the end of the log, not into the conversation after it
     doc = document.parse(text.replace("\n## Activity", "\n## Activity\n\n## Conversation"), path)
     new = document.changed(doc, changes[1])
     assert new == document.parse(new.text, path)
-    assert len(new.ticket.activity) == len(doc.ticket.activity) == 0
+    assert len(doc.ticket.activity) == 0
+    assert [a.event for a in new.ticket.activity] == [None, "rule x fired"]
+    assert new.ticket.entries == doc.ticket.entries
 
 
 @pytest.mark.parametrize("fold", [0, 1])
