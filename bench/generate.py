@@ -23,8 +23,8 @@ blocks (and the rules' effects) as cron leaves them: at PRESWEEP (NOW - 1h), or,
 ticket changed after PRESWEEP, at the first tick of a 5-minute cron after its last change
 (a sweep cannot see a ticket as of a time before its last change; one changed after
 08:55 is left for NOW's sweep).  What happened since that sweep (warnings and deadlines
-crossed, rules due) is left to the sweep measured.  The result is committed: `git checkout -- . && git clean -fdq
-tickets reports` restores this pristine state.
+crossed, rules due) is left to the sweep measured.  The result is committed:
+`git checkout -- . && git clean -fdq tickets reports` restores this pristine state.
 
 `--shape open` makes the work in hand large instead (issue 19: an outage week, a backlog
 nobody triaged): every ticket is `open` and was created on NOW's day, between midnight
