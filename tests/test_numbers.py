@@ -156,7 +156,6 @@ def test_the_same_quantity_is_the_same_number_everywhere(
     breaches = {
         "report.json totals": report["totals"]["breaches"],
         "report.json compliance": compliance["breached"],
-        "report.json trend": sum(week["breached"] for week in report["trend"]),
         "html totals": int(*html["totals.breaches"]),
         "html compliance": int(*html["sla.compliance.overall.breached"]),
         "markdown": number(r"^\| all \| \d+ \| (\d+) \| \d+ \| \d+% \|$", markdown),

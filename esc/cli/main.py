@@ -158,9 +158,21 @@ def _editor_on_terminal() -> Iterator[None]:
         os.close(tty)
 
 
+def _stdin_text() -> str:
+    """What stdin holds, as text: BadInput (nothing done) if it is not UTF-8 or holds a
+    NUL byte, as an argument that is not (a ticket file holds text only)."""
+    text = sys.stdin.read()
+    bad = _ANY_SURROGATE.search(text)
+    if bad is not None:
+        raise BadInput(f"stdin is not valid UTF-8 text (at character {bad.start() + 1})")
+    if "\0" in text:
+        raise BadInput("stdin holds a NUL byte, which is no text")
+    return text
+
+
 def _read_body(body: str | None) -> str:
     if body == "-":
-        return sys.stdin.read()
+        return _stdin_text()
     if body is not None:
         return body
     if sys.stdin.isatty():  # (also when stdout is captured: `ID=$(esc create --title …)`)
@@ -250,7 +262,7 @@ def comment(
     from esc.commands import ticket
 
     kind = ticket.comment_kind(internal, from_customer)
-    text = sys.stdin.read() if message == "-" else message
+    text = _stdin_text() if message == "-" else message
     return emit(ticket.comment(session(), ref, text, kind, author, as_json, send))
 
 
@@ -317,7 +329,7 @@ def involve(
     """Ask another team for help; the ticket stays with its team."""
     from esc.commands import ticket
 
-    text = sys.stdin.read() if ask == "-" else ask
+    text = _stdin_text() if ask == "-" else ask
     return emit(ticket.involve(session(), ref, team, person, text, actor, as_json))
 
 
@@ -335,7 +347,7 @@ def answer(
     """Answer (or --decline) a team's open request: an internal note that closes it."""
     from esc.commands import ticket
 
-    text = sys.stdin.read() if message == "-" else message
+    text = _stdin_text() if message == "-" else message
     return emit(ticket.answer(session(), ref, team, text, decline, actor, as_json))
 
 
@@ -502,7 +514,7 @@ def kb_new(
     """Write a new article kb/KB-NNNN.md under the next ID; prints the ID."""
     from esc.commands import kb as articles
 
-    text = sys.stdin.read() if body == "-" else body
+    text = _stdin_text() if body == "-" else body
     return emit(articles.new(session(), source, title, categories, tags, text, as_json))
 
 
@@ -758,7 +770,7 @@ def intake(
             raise BadInput(f"{name} takes '-' (stdin)")
     state = session()
     if json_in is not None:
-        return emit(intaking.intake_json(state, sys.stdin.read(), lock_timeout))
+        return emit(intaking.intake_json(state, _stdin_text(), lock_timeout))
     options = intaking.MailOptions(
         maildir=Path(maildir) if maildir else None,
         mbox=Path(mbox) if mbox else None,
@@ -1019,6 +1031,7 @@ def doctor(remote: str, cron_path: str, maildir: str | None, as_json: bool) -> i
 
 # How an argument holds bytes that are not UTF-8: Python decodes them as lone surrogates.
 _SURROGATE = re.compile("[\udc80-\udcff]")
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")  # (a lone one is no text, however it came)
 _TEXT_SETTINGS = ("ESC_USER", "ESC_NOW", "ESC_ROOT")  # environment variables esc reads as text
 
 
@@ -1031,7 +1044,7 @@ def main(argv: list[str] | None = None) -> int:
     undecodable = next((what for what, text in given if _SURROGATE.search(text)), None)
     if undecodable is not None:
         shown = undecodable.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
-        click.echo(f"esc: {shown} is not valid UTF-8 text; nothing was done", err=True)
+        say(f"esc: {shown} is not valid UTF-8 text; nothing was done")  # (controls escaped)
         return EXIT_USAGE
     nul = next((what for what, text in given if "\0" in text), None)
     if nul is not None:  # (only a caller in this process can pass one: no argv holds it)

@@ -418,6 +418,9 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInput(f"--json: not JSON: {exc.msg} (line {exc.lineno})") from None
+    problem = _not_text(data)
+    if problem is not None:
+        raise BadInput(f"--json: {problem}; nothing was written")
     items = data if isinstance(data, list) else [data]
     config, now = session.config, session.now
     intakes = [_json_intake(n, item, config, now) for n, item in enumerate(items, 1)]
@@ -501,3 +504,21 @@ def _json_intake(
     except BadInput as exc:
         raise BadInput(f"--json item {n}: {exc}") from None
     return external, intake
+
+
+def _not_text(value: object) -> str | None:
+    """Why a string in the JSON is no text a ticket file can hold, if one is not: a lone
+    surrogate escape (``"\\ud800"``: not a character) or a NUL (``"\\u0000"``)."""
+    if isinstance(value, str):
+        if any("\ud800" <= c <= "\udfff" for c in value):
+            return "a string holds a lone surrogate escape (such as \\ud800), which is no text"
+        if "\0" in value:
+            return "a string holds a NUL character (\\u0000), which is no text"
+        return None
+    if isinstance(value, dict):
+        parts: list[object] = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        parts = list(value)
+    else:
+        return None
+    return next((p for p in map(_not_text, parts) if p is not None), None)

@@ -701,7 +701,10 @@ def _bookkeeping(
             }
         }
         change = lifecycle.combined(change, Change(sets=sets, activity=tuple(log)))
-    elif isinstance(stored, Mapping) and change:
+    elif isinstance(stored, Mapping) and (change or _under_another(ticket, after, version)):
+        # (an active ticket last swept under another configuration is marked as swept under
+        # this one now, though nothing else changed: else every later sweep would find the
+        # old version and evaluate it at its own instant only, never replaying what it missed)
         sets = {"sla": {**_without(stored, "rules"), "checked": now, "rules": version}}
         change = lifecycle.combined(change, Change(sets=sets))
     result = TicketPlan(lifecycle.applied(ticket, change), change, sla, fired, skipped)
@@ -709,6 +712,13 @@ def _bookkeeping(
         Escalated(ticket.id, e.kind, e.from_, e.to, e.by) for e in change.escalations
     ]
     return result
+
+
+def _under_another(ticket: Ticket, after: Ticket, version: str) -> bool:
+    """Whether the active ``ticket`` was last swept under a configuration other than the
+    one of ``version`` (one swept before esc recorded versions is trusted)."""
+    stored = _stored_version(ticket)
+    return after.active and stored is not None and stored != version
 
 
 def _without(mapping: Mapping[str, object], key: str) -> dict[str, object]:

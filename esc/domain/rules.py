@@ -159,14 +159,21 @@ def loop_findings(rules: Sequence[Rule]) -> list[tuple[int, str]]:
 _ANY = object()  # a value known only when the rule runs (raise, escalate up, the lead)
 
 
-def _writes(rule: Rule) -> dict[str, set[object]]:
-    """Field -> the values the rule's actions write to it."""
+def _writes(rule: Rule, bounded: bool = True) -> dict[str, set[object]]:
+    """Field -> the values the rule's actions write to it (without ``bounded``, leaving
+    out what `escalate: up` and `priority: raise` write: they only move one way, up the
+    chain or the priorities, so they run out, and what they change on the way (the
+    assignee an escalation clears) cannot flip back and forth for ever either)."""
     out: dict[str, set[object]] = {}
 
     def put(name: str, value: object) -> None:
         out.setdefault(name, set()).add(value)
 
     for action, value in rule.actions:
+        if not bounded and (
+            (action == "escalate" and value == "up") or (action == "priority" and value == "raise")
+        ):
+            continue
         if action == "escalate":
             target = value.get("to") if isinstance(value, Mapping) else None
             put("team", _ANY if target is None else str(target))
@@ -245,17 +252,25 @@ def _accepts(condition: Condition, name: str, value: object) -> bool:
 
 
 def _conflicting_field(rules: Sequence[Rule]) -> str | None:
-    """A field the rules write with more than one value, if any."""
+    """A field the rules write with more than one value, if any: among the writes that do
+    not run out (see :func:`_writes`), or one that undoes a one-way move (a team another
+    rule escalates up from, a priority another raises)."""
     seen: dict[str, set[object]] = {}
     for rule in rules:
-        for name, values in _writes(rule).items():
+        for name, values in _writes(rule, bounded=False).items():
             if name in ("sla", "level", "tags"):
                 continue
             seen.setdefault(name, set()).update(values)
     for name, values in seen.items():
         if len(values) > 1:
             return name
-    return None
+    one_way = {
+        "team" if action == "escalate" else "priority"
+        for rule in rules
+        for action, value in rule.actions
+        if (action, value) in (("escalate", "up"), ("priority", "raise"))
+    }
+    return next((name for name in sorted(one_way) if name in seen), None)
 
 
 def _cycles(edges: Mapping[str, set[str]]) -> list[set[str]]:

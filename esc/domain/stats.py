@@ -305,6 +305,7 @@ class Tally:
         overdue: list[Clock] = []
         warning: list[Clock] = []
         stopped_first: Clock | None = None  # (_clock(sla, "first_response"))
+        breached_weeks: set[int] = set()  # (the trend counts the ticket once a week)
         for clock in sla.clocks:
             state = clock.state
             stop = clock.stop
@@ -315,7 +316,7 @@ class Tally:
                 if decided is not None:
                     if since <= decided < until:
                         breaches += 1
-                    self._week("breached", decided)
+                    breached_weeks.add(self._week_of(decided))
             else:
                 decided = None
             if decided is not None and since <= decided < until:
@@ -413,8 +414,12 @@ class Tally:
             self.trend["created"][bisect.bisect_right(self.starts, created) - 1] += 1
         if resolved is not None:
             self._week("resolved", resolved)
-        for e in escalations:
-            self._week("escalated", e.at)
+        for name, weeks in (
+            ("breached", breached_weeks),
+            ("escalated", {self._week_of(e.at) for e in escalations}),
+        ):  # (tickets: one breached twice, or escalated twice, in a week counts once)
+            for week in weeks - {-1}:
+                self.trend[name][week] += 1
         # knowledge base
         if resolved_in:
             if level == 1 and not ticket.escalated_teams:
@@ -428,8 +433,15 @@ class Tally:
 
     def _week(self, name: str, moment: dt.datetime | None) -> None:
         """Count ``moment`` in the trend's week it falls in (if any)."""
+        week = self._week_of(moment)
+        if week >= 0:
+            self.trend[name][week] += 1
+
+    def _week_of(self, moment: dt.datetime | None) -> int:
+        """The trend's week ``moment`` falls in; -1 if none."""
         if moment is not None and self.first <= moment < self.last:
-            self.trend[name][bisect.bisect_right(self.starts, moment) - 1] += 1
+            return bisect.bisect_right(self.starts, moment) - 1
+        return -1
 
     def counts(self) -> dict[str, Any]:
         """What this tally has counted, as plain values (for :meth:`merge` into another

@@ -33,7 +33,7 @@ from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
 from esc.store.user_cache import esc_build
 
-SCHEMA = 14  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
+SCHEMA = 15  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
 # verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
 # column as plain values, each ticket's fixed JSON text (a table of its own); 10: rows of
 # files read before entry heads and log lines not in shape were problems (read again); 11:
@@ -42,7 +42,8 @@ SCHEMA = 14  # 6: the article a resolution used (kb); 7: requests to other teams
 # is a problem (validate's clean verdicts of such files are void); 13: the texts of
 # a file saved with CRLF line breaks are read with LF ones; 14: the status changes of a
 # ticket with requests (its OLA clocks pause on them), and a request with an unknown key
-# is a problem (validate's clean verdicts of such files are void)
+# is a problem (validate's clean verdicts of such files are void); 15: a value holding a
+# lone surrogate escape ("\ud800") is a problem
 FILE = "tickets.sqlite"
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed
 

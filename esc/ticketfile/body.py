@@ -35,7 +35,9 @@ _HEAD_LIKE = (
     r"|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)"
 )
 # What esc escapes in text it writes (a person's words never read as its own lines).
-_STRUCTURAL = re.compile(rf"(?:## (?:Conversation|Activity)[ \t]*|{_HEAD_LIKE})")
+# (a heading followed by any whitespace, a no-break space or a line separator included:
+# the reader takes it for one, as `heading_of` strips any)
+_STRUCTURAL = re.compile(rf"(?:## (?:Conversation|Activity)\s*|{_HEAD_LIKE})")
 _ESCAPED = re.compile(r"\\+" + _STRUCTURAL.pattern)
 _ACTIVITY_LINE = re.compile(r"- (?P<at>\S+) · (?P<by>.+?) · (?P<rest>.*)")
 _FIELD_CHANGE = re.compile(r"(?P<field>[A-Za-z_][\w.]*): (?P<rest>.*)")

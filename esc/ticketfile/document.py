@@ -170,6 +170,8 @@ def _doc(
         body_parts,
     )
     _check_values(data, key_lines, problems, quick is not None)
+    if _SURROGATE_ESCAPE.search(text, front_start, front_end):
+        _check_surrogates(data, key_lines, problems)
     if body_parts is not None:
         return TicketDoc(
             path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
@@ -512,6 +514,31 @@ def _check_values(
             problem = _fired_problem(value)
         if problem is not None:
             problems.append((line, problem))
+
+
+# A YAML escape that may stand for half of a UTF-16 pair ("\ud800"): no character alone.
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")
+_LONE_SURROGATE = "a lone surrogate escape (such as \\ud800) is no character"
+
+
+def _check_surrogates(
+    data: Mapping[str, Any], key_lines: Mapping[str, int], problems: list[tuple[int, str]]
+) -> None:
+    """A value holding a lone surrogate (written as an escape such as ``"\\ud800"``) is a
+    problem: it is no character, and no file, terminal or JSON can take it."""
+
+    def lone(value: object) -> bool:
+        if isinstance(value, str):
+            return any("\ud800" <= c <= "\udfff" for c in value)
+        if isinstance(value, dict):
+            return any(lone(k) or lone(v) for k, v in value.items())
+        return isinstance(value, list) and any(map(lone, value))
+
+    for key, value in data.items():
+        if lone(key) or lone(value):
+            shown = key if isinstance(key, str) and not lone(key) else _shown_key(key)
+            line = key_lines.get(str(key), 1)
+            problems.append((line, f"{shown}: {_LONE_SURROGATE}"))
 
 
 def _shown_key(key: object) -> str:

@@ -2115,3 +2115,37 @@ def test_an_entry_whose_head_is_not_in_shape_never_vanishes(demo: Path, head: st
     swept = esc("sweep", "--no-report")
     assert swept.code == 1 and "tickets/T-0m6b2xb7.md:52:" in swept.err
     assert path.read_bytes() == before
+
+
+# ------------------------------------------------ stdin and arguments that are no text
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"bad \xff end\n", "esc: stdin is not valid UTF-8 text (at character 5)\n"),
+        (b"x\x00y\n", "esc: stdin holds a NUL byte, which is no text\n"),
+    ],
+)
+def test_stdin_that_is_no_text_is_refused_and_changes_nothing(
+    esc: CheckedEsc, workspace: Path, data: bytes, problem: str
+) -> None:
+    """`comment -m -` and `create --body -` with bytes that are not UTF-8 (exit 3: the
+    write failed) or a NUL (written into the file, which git then called binary)."""
+    ticket = create(esc)
+    before = all_ticket_bytes(workspace)
+    for args in (["comment", ticket, "-m", "-"], ["create", "--title", "t", "--body", "-"]):
+        proc = subprocess.run([ESC, "--now", NOW, *args], cwd=workspace, input=data,
+                              capture_output=True, timeout=60)  # fmt: skip
+        assert (proc.returncode, proc.stderr.decode()) == (2, problem)
+        assert all_ticket_bytes(workspace) == before
+
+
+def test_an_argument_that_is_no_utf8_is_quoted_without_its_control_characters(
+    workspace: Path,
+) -> None:
+    proc = subprocess.run([ESC, "show", b"\x1b]0;PWNED\x07\xff"], cwd=workspace,
+                          capture_output=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 2
+    assert b"\x1b" not in proc.stderr and b"\x07" not in proc.stderr
+    assert proc.stderr.startswith(b"esc: argument '\\x1b]0;PWNED\\x07\\xff' is not valid UTF-8")

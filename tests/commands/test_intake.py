@@ -253,6 +253,25 @@ def test_bad_json_changes_nothing(esc: Esc, workspace: Path) -> None:
     assert esc("intake", "--json", "-", input='{"title": "t", "colour": 1}').code == 2
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"title": "x\\udfff", "body": "hi"}', "a lone surrogate escape"),
+        ('{"title": "x", "external_id": "\\ud800"}', "a lone surrogate escape"),
+        ('{"title": "x", "body": "a\\u0000b"}', "a NUL character"),
+    ],
+)
+def test_json_strings_that_are_no_text_are_refused(
+    esc: Esc, workspace: Path, text: str, problem: str
+) -> None:
+    """A web form's `"\\ud800"` wrote the ticket, then every `esc list` ended in an
+    internal error (exit 3); a `"\\u0000"` put a NUL in the file."""
+    result = esc("intake", "--json", "-", input=text)
+    assert result.code == 2, result.err
+    assert result.err.startswith(f"esc: --json: a string holds {problem}")
+    assert tickets(workspace) == {}
+
+
 def test_one_source_is_required(esc: Esc) -> None:
     result = esc("intake")
     assert result.code == 2

@@ -926,6 +926,35 @@ def test_a_changed_configuration_is_not_replayed_into_the_past() -> None:
     assert p.change.sets["sla"]["rules"] == sweep_version(_REPLAY) != sweep_version(quiet)
 
 
+def test_a_configuration_change_that_changes_nothing_still_marks_the_ticket_swept() -> None:
+    """A rule added that does not touch the ticket: the sweep right after records the new
+    configuration in it (`rules`, `checked`); else every later sweep found the old one and
+    evaluated the ticket at its own instant only, and a next-response cycle that breached
+    and was answered between two sweeps was never escalated (hourly sweeps escalate it)."""
+    edited = make_config(
+        REPLAY + '  - name: outage-is-urgent\n    when: {category: outage}\n'
+        '    then: {priority: urgent}\n'
+    )
+    t = done(ticket(), lifecycle.comment(ticket(), _REPLAY, berlin(2026, 11, 23, 9, 10),
+                                          "alice", "hi"))  # fmt: skip
+    t, _ = swept_at(t, _REPLAY, berlin(2026, 11, 23, 9, 15))
+    t, p = swept_at(t, edited, berlin(2026, 11, 23, 9, 35))
+    assert not p.fired and p.change.sets["sla"]["rules"] == sweep_version(edited)
+    assert p.change.sets["sla"]["checked"] == berlin(2026, 11, 23, 9, 35)
+    assert not plan(t, edited, berlin(2026, 11, 23, 9, 35)).change  # (written once)
+
+    def talk(t: Ticket) -> Ticket:  # a message at 10:00 (due 12:00), answered at 13:00
+        for moment, who, kind in ((berlin(2026, 11, 23, 10), "acme", "message"),
+                                  (berlin(2026, 11, 23, 13), "alice", "reply")):  # fmt: skip
+            t = done(t, lifecycle.comment(t, edited, moment, who, "text", kind=kind))
+        return t
+
+    once, _ = swept_at(talk(t), edited, berlin(2026, 11, 23, 17, 5))
+    assert escalations(once) == [
+        ("Mon 12:00", "hierarchical", "support", "engineering", "rule:breached-goes-up")
+    ]
+
+
 def test_missed_next_response_cycles_are_each_replayed() -> None:
     # Answered 09:10; the customer writes at 10:00 (due 12:00), is answered at 13:00 (late)
     # and writes again at 13:30 (due 15:30).  Hourly sweeps escalate twice; so does one

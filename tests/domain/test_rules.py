@@ -335,6 +335,22 @@ def test_a_raise_undone_by_another_rule_loops() -> None:
     assert [index for index, _ in found] == [0]
 
 
+def test_an_escalation_up_clearing_the_assignee_another_rule_sets_runs_out() -> None:
+    """The demo's `vip-to-lead` (assign the lead when nobody is) with `breached-goes-up`
+    (its escalation clears the assignee) and a rule reading the assignee: they re-enable
+    each other, but the escalation only moves up the chain, so they run out; every command
+    stopped on this valid rules.yaml."""
+    found = loop_findings(
+        rules(
+            rule("breached-goes-up", {"sla": "breached", "level": "<3"}, {"escalate": "up"}),
+            rule("vip-to-lead", {"tags": "vip", "assignee": None}, {"assign": "lead"}),
+            rule("maya-urgent", {"assignee": "maya", "priority": "<urgent"},
+                 {"priority": "urgent"}),
+        )
+    )
+    assert found == []
+
+
 def test_each_separate_loop_is_reported_at_its_first_rule() -> None:
     found = loop_findings(
         rules(

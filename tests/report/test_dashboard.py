@@ -268,7 +268,7 @@ def test_the_demo_dashboard_renders_in_chromium(
     assert charts["trend"]["marks"] == 4 * (len(report["trend"]) + 1)
     legend = loaded.js("[...document.querySelectorAll('#trend .legend li')].map(l => l.innerText)")
     assert [x.strip() for x in legend] == [
-        "created", "resolved", "SLA breaches", "escalations"]
+        "created", "resolved", "breached", "escalated"]
 
     captions = loaded.js("[...document.querySelectorAll('caption')].map(c => c.textContent)")
     for expected in ("Active tickets by team", "Active tickets by priority",

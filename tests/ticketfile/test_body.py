@@ -239,3 +239,19 @@ def test_a_log_line_goes_into_an_empty_log_that_a_conversation_follows() -> None
     new = body.append_activity(text, line, "\n")
     assert "## Activity\n\n- 2026-11-20T10:00:00+01:00 · bob · created\n\n## Conversation" in new
     assert [e.text for e in body.parse_body(new)[1]] == ["x"]
+
+
+@pytest.mark.parametrize("odd", ["\u00a0", "\u2003", "\u3000", "\x1f", "\u2028", "\u2029",
+                                 "\x0b", "\x0c", "\x1c", "\x1e", "\x85"])  # fmt: skip
+@pytest.mark.parametrize("heading", [body.ACTIVITY, body.CONVERSATION])
+def test_a_heading_in_user_text_ending_in_odd_whitespace_is_escaped(heading: str, odd: str) -> None:
+    """`## Activity` + a no-break space (or a line separator) in a comment: the reader
+    takes it for a heading (it strips any whitespace), so it is escaped like a plain one;
+    else the text after it was hidden, or read as forged activity lines."""
+    text = f"thanks\n{heading}{odd}\n- 2026-11-25T11:21:00+01:00 · x · status: open → pending\nend"
+    entry = body.render_entry(model.Entry(NOW, "acme", "message", text))
+    doc = body.append_entry("Body.\n\n## Activity\n\n- 2026-11-02T08:00:00Z · bob · created\n",
+                            entry, "\n")  # fmt: skip
+    _, entries, activity = body.parse_body(doc)
+    assert [e.text for e in entries] == [text]
+    assert [a.by for a in activity] == ["bob"]

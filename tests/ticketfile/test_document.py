@@ -462,3 +462,19 @@ def test_a_time_in_the_repeated_hour_is_written(fold: int) -> None:
     new = document.apply_change(document.parse(text, path), Change(sets={"sla": block}))
     offset = "+01:00" if fold else "+02:00"
     assert f"  first_response: {{due: 2026-10-25T02:15:00{offset}, state: ok}}\n" in new
+
+
+def test_a_lone_surrogate_escape_in_the_front_matter_is_a_problem_at_its_line() -> None:
+    """`title: "\\ud800 …"` read as a string no file, terminal or JSON can take: validate
+    said ok, and every command reading the ticket ended in an internal error (exit 3)."""
+    text = (
+        "---\nid: T-1\ntitle: \"\\ud800 VAT\"\nstatus: open\npriority: normal\n"
+        "team: support\ncreated: 2026-11-20T10:00:00+01:00\n"
+        "updated: 2026-11-20T10:00:00+01:00\nnotes: [\"ok\", \"\\U0000DFFF\"]\n---\n\nx\n"
+    )
+    doc = document.parse(text, "tickets/T-1.md")
+    assert (3, "title: a lone surrogate escape (such as \\ud800) is no character") in doc.problems
+    assert (9, "notes: a lone surrogate escape (such as \\ud800) is no character") in doc.problems
+    fine = document.parse(text.replace("\\ud800", "\\u00e9").replace("\\U0000DFFF", "ok"), "t")
+    assert not [p for _, p in fine.problems if "surrogate" in p]
+
