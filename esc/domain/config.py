@@ -51,9 +51,8 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        if not self.line:  # the file as a whole
-            return f"{self.path}: {self.message}"
-        return f"{self.path}:{self.line}: {self.message}"
+        # (line 0, the file as a whole, is said at its line 1: always `path:line: message`)
+        return f"{self.path}:{self.line or 1}: {self.message}"
 
 
 @immutable

@@ -349,6 +349,10 @@ class Catalog:
         except NotRegularFile as exc:
             self.cache.forget({name})
             raise ParseError(self.workspace.rel(path), 0, str(exc)) from None
+        except PermissionError as exc:  # (one file: the others are still read)
+            self.cache.forget({name})
+            why = f"cannot be read: {exc.strerror}"
+            raise ParseError(self.workspace.rel(path), 0, why) from None
 
     def cached_records(self) -> list[Record]:
         """A record for every ticket file the cache knows that parses, as the cache has it
@@ -647,6 +651,9 @@ def validation_items(
             continue
         except NotRegularFile as exc:
             yield ParseError(rel, 0, str(exc))
+            continue
+        except PermissionError as exc:
+            yield ParseError(rel, 0, f"cannot be read: {exc.strerror}")
             continue
         digest = cache.digest(data)
         same = stamp is not None and stamp.digest == digest and stamp.status is not None

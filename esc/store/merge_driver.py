@@ -68,6 +68,7 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
         if NUL in raw:  # (git would call it binary and merge nothing: say which side)
             line = raw.count(NL, 0, raw.index(NUL)) + 1
             raise BrokenSide(side, path, f"holds a NUL byte (line {line})")
+    _refuse_newly_broken(base, ours, theirs, data)
     try:
         texts = [raw.decode("utf-8") for raw in data]
     except UnicodeDecodeError:
@@ -88,6 +89,29 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
         except OSError as exc:
             raise EscError(f"cannot write {ours}: {exc.strerror or exc}") from None
     return result
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _refuse_newly_broken(base: Path, ours: Path, theirs: Path, data: list[bytes]) -> None:
+    """A side that is not UTF-8, or starts with a byte order mark, where another side is a
+    text esc reads (a ticket broken on one side only) is a BrokenSide: merged as plain text
+    it would be taken into the ticket silently, which esc then refuses.  (All three not
+    UTF-8: the file was never a ticket esc reads; it is merged as git merges text.)"""
+    sides = list(zip(("base", "ours", "theirs"), (base, ours, theirs), data, strict=True))
+    problems: list[tuple[str, Path, str]] = []
+    for side, path, raw in sides:
+        if raw.startswith(_BOM):
+            problems.append((side, path, "starts with a byte order mark, which esc refuses"))
+            continue
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(NL, 0, exc.start) + 1
+            problems.append((side, path, f"is not UTF-8 text (line {line})"))
+    if problems and len(problems) < len(sides):
+        raise BrokenSide(*problems[0])
 
 
 def ensure_gitattributes(root: Path) -> bool:

@@ -186,6 +186,31 @@ def test_the_first_broken_side_is_named(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("theirs", "problem"),
+    [
+        (BASE.encode().replace(b"Card payments", b"Card \xff\xfepayments"),
+         "is not UTF-8 text (line 23)"),
+        (b"\xef\xbb\xbf" + BASE.encode(), "starts with a byte order mark, which esc refuses"),
+    ],
+)  # fmt: skip
+def test_a_side_broken_where_the_others_are_tickets_is_named_and_ours_kept(
+    tmp_path: Path, theirs: bytes, problem: str
+) -> None:
+    """Theirs not UTF-8 (or with a BOM) while base and ours are tickets: it was merged in
+    as plain text, exit 0, into a file esc then refuses."""
+    base, ours, other = (tmp_path / name for name in ("O", "A", "B"))
+    base.write_bytes(BASE.encode())
+    ours.write_bytes(BASE.replace("assignee: alice", "assignee: bob").encode())
+    other.write_bytes(theirs)
+    before = ours.read_bytes()
+    output = merge_file(str(base), str(ours), str(other), TICKET)
+    assert output.code == 1
+    assert output.notes[0].startswith(f"esc merge-file: {TICKET}: cannot merge: theirs ({other}) "
+                                      f"{problem}")  # fmt: skip
+    assert ours.read_bytes() == before
+
+
 def test_a_version_that_is_not_utf8_is_merged_as_plain_text(tmp_path: Path) -> None:
     latin = BASE.replace("Checkout", "Caf\xe9 checkout").encode("latin-1")
     base, ours, theirs = (tmp_path / name for name in ("O", "A", "B"))

@@ -59,7 +59,7 @@ def test_a_finding_reads_path_line_message() -> None:
 
 
 def test_a_finding_at_line_0_is_about_the_whole_file() -> None:
-    assert str(Finding("teams.yaml", 0, "is a folder")) == "teams.yaml: is a folder"
+    assert str(Finding("teams.yaml", 0, "is a folder")) == "teams.yaml:1: is a folder"
 
 
 def test_findings_compare_and_hash_by_their_fields() -> None:

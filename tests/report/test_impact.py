@@ -164,7 +164,7 @@ def test_json_gives_the_base_the_files_and_each_ticket_under_both_versions() -> 
         "tickets": {"added": ["T-aaaa0002"], "removed": ["T-aaaa0003"], "changed": ["T-aaaa0001"]},
     }
     assert data["findings"] == ["rules.yaml:3: bad"]
-    assert data["base_findings"] == ["teams.yaml: not UTF-8 text"]
+    assert data["base_findings"] == ["teams.yaml:1: not UTF-8 text"]
     assert data["routing"] == [{"category": "outage", "base": "engineering", "head": "support"}]
     assert (data["causes"], data["fail_on"], data["failed"]) == (
         ["breach", "routing"],

@@ -239,6 +239,30 @@ def test_an_unreadable_teams_yaml_is_one_line(tmp_path: Path) -> None:
     assert files(root) == before
 
 
+def test_one_unreadable_ticket_is_a_finding_and_the_others_are_read(tmp_path: Path) -> None:
+    """A ticket file of mode 000 (for an ordinary user): `list`, `check`, `sweep` and
+    `validate` report it at its path and go on with the others (they printed nothing and
+    escalated nothing: one line for the whole command)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run esc without CAP_DAC_OVERRIDE")
+    root = tmp_path / "ws"
+    assert run_in_process(["init", str(root)], tmp_path).code == 0
+    shut = Esc(root).ok("create", "--title", "Locked away", "--body", "x").strip()
+    Esc(root).ok("create", "--title", "Checkout fails", "--body", "x")
+    (root / "tickets" / f"{shut}.md").chmod(0)
+    problem = f"tickets/{shut}.md:1: cannot be read: Permission denied"
+    try:
+        for args in (["list"], ["check"], ["sweep", "--no-report"], ["validate"]):
+            proc = subprocess.run([*WITHOUT_DAC, ESC, "--now", NOW, *args], cwd=root,
+                                  capture_output=True, text=True, timeout=60)  # fmt: skip
+            assert proc.returncode == 1, (args, proc.stderr)
+            assert problem in proc.stdout + proc.stderr, (args, proc.stdout, proc.stderr)
+            if args == ["list"]:
+                assert "Checkout fails" in proc.stdout
+    finally:
+        (root / "tickets" / f"{shut}.md").chmod(0o644)
+
+
 # ---------------------------------------------------------------- the sweep's write path
 
 
