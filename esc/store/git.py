@@ -295,6 +295,10 @@ def require_remote(root: Path, remote: str) -> None:
 def unpushed(root: Path, remote: str, branch: str) -> int:
     """How many commits of HEAD the remote branch (as last fetched) does not have; for a
     branch the remote does not have yet, those none of the remote's branches has."""
+    if remote not in output(root, "remote").split():  # a URL: what it has, fetched now
+        fetched = run(root, "fetch", "--quiet", "--", remote, branch).returncode == 0
+        others = ["^FETCH_HEAD"] if fetched else []
+        return int(output(root, "rev-list", "--count", "HEAD", *others))
     ref = f"refs/remotes/{remote}/{branch}"
     known = run(root, "rev-parse", "--verify", "--quiet", ref).returncode == 0
     others = [f"^{ref}"] if known else ["--not", f"--remotes={remote}"]
@@ -324,7 +328,8 @@ def _remote_moved(root: Path, remote: str, branch: str) -> bool:
         output(root, "fetch", "--quiet", "--", remote, branch)
     except GitError:
         return False
-    proc = run(root, "merge-base", "--is-ancestor", f"refs/remotes/{remote}/{branch}", "HEAD")
+    # (FETCH_HEAD: what was just fetched, from a remote's name or a URL alike)
+    proc = run(root, "merge-base", "--is-ancestor", "FETCH_HEAD", "HEAD")
     return proc.returncode == 1
 
 
@@ -365,10 +370,9 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     atomic_write(marker, f"{branch}\n")
     try:
         proc = run(
-            root, *merge_settings(scratch), "rebase", "--quiet", "--autostash",
-            f"refs/remotes/{remote}/{branch}",
+            root, *merge_settings(scratch), "rebase", "--quiet", "--autostash", "FETCH_HEAD",
             timeout=300,
-        )  # fmt: skip
+        )  # fmt: skip  (FETCH_HEAD: the branch just fetched, from a remote's name or a URL)
         if proc.returncode != 0:
             run(root, "rebase", "--abort")
             raise GitError(

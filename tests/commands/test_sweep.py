@@ -528,6 +528,21 @@ def test_a_person_s_uncommitted_edit_that_conflicts_with_the_remote_is_put_aside
     assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
 
 
+def test_a_push_to_a_remote_given_by_its_url_retries_when_the_remote_moved(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """`--remote /path/to/remote.git` (a URL, no remote of that name): the rebase after a
+    rejected push looked for `refs/remotes/URL/main`, which never exists, and failed as
+    "a true conflict" every time."""
+    committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    pushed_from_elsewhere(remote, tmp_path)
+    out = esc.ok("sweep", "--push", "--remote", str(remote), now="2026-11-20T13:30:00+01:00")
+    assert f"pushed 1 commit to {remote}/main (after 2 attempts)" in out, out
+    assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
+    assert (workspace / "NOTES.md").exists()  # (the remote's commit came with the rebase)
+
+
 @pytest.mark.parametrize("as_json", [True, False])
 def test_push_reports_what_it_committed_and_pushed_after_retries(
     esc: Esc, workspace: Path, tmp_path: Path, as_json: bool
