@@ -138,6 +138,7 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(ImapSource(options.imap)) if options.imap else None
         stack.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR))
+        workspace.remove_stale_attachments()  # (a killed intake's half-saved files)
         tickets, _broken = workspace.tickets()
         run = _Run(session, options, _Index.of(tickets), _Journal(workspace))
         run.quarantined = store.Quarantined(workspace.root / CACHE_DIR / store.QUARANTINED_FILE)

@@ -666,8 +666,9 @@ def _place(
     waits for it when done (:func:`sweep_records`, :func:`_sweep_names`)."""
     workspace = catalog.workspace
     folder = workspace.root / CACHE_DIR
+    patience = 0.0 if catalog.writes_lock_stuck else workspace.lock_timeout
     try:
-        with lock.hold_writes(folder, workspace.lock_timeout, workspace.holder):
+        with lock.hold_writes(folder, patience, workspace.holder):
             for record, p in ahead:
                 if p.ahead is None or not lock.ticket_free(folder, record.name):
                     continue
@@ -687,8 +688,10 @@ def _place(
                     if queued and not (sys.exc_info()[0] is None and written is not None):
                         Outbox(workspace.root).discard(queued)
                 p.placed = written  # (None: it changed since it was read; _finish reads it)
-    except LockTimeout:
-        pass  # (a command kept writing a ticket: each is written under its own lock)
+    except LockTimeout:  # (a command kept writing a ticket: each is written under its own
+        # lock; later batches do not wait for it again, or one stuck writer cost a whole
+        # timeout per batch of BATCH tickets)
+        catalog.writes_lock_stuck = True
     finally:
         garbage.flush()  # (removed while the sweep goes on)
 

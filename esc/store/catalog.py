@@ -145,6 +145,9 @@ class Catalog:
         # Whether a ticket file was found changed since the cache last knew it (read and
         # parsed again, new, removed), or written: what was rendered from them may be stale.
         self.files_changed = False
+        # A sweep's batch found the writes lock held past its timeout (a command stuck
+        # writing): later batches try it without waiting, each ticket under its own lock.
+        self.writes_lock_stuck = False
 
     # ------------------------------------------------------------ tickets
 

@@ -272,12 +272,22 @@ class Workspace:
         cache and ``folders`` (the sweep's reports) whose process is gone (or that are an
         hour old), and ticket lock files nobody holds.  Returns the paths removed."""
         cache_dir = self.root / CACHE_DIR
-        removed = [
-            path
-            for folder in (self.tickets_dir, cache_dir, *folders)
-            for path in atomic.remove_stale_temporaries(folder)
-        ]
+        outbox = cache_dir / "outbox"  # (esc.store.outbox.OUTBOX_DIR, its sent/ and kb/)
+        every = (self.tickets_dir, cache_dir, outbox, outbox / "sent", self.root / "kb", *folders)
+        removed = [path for folder in every for path in atomic.remove_stale_temporaries(folder)]
         removed += lock.remove_unheld_ticket_locks(cache_dir)
+        return [self.rel(path) for path in removed]
+
+    def remove_stale_attachments(self) -> list[str]:
+        """Delete the temporary files a killed intake left among the attachments it was
+        saving (``attachments/ID/.NAME.PID-RANDOM.tmp``, its process gone); the paths
+        removed.  (Intake calls it under the lock it holds: one folder per ticket with
+        attachments is too many to list on every sweep.)"""
+        try:
+            folders = [e.path for e in os.scandir(self.root / ATTACHMENTS_DIR) if e.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        removed = [p for f in folders for p in atomic.remove_stale_temporaries(Path(f))]
         return [self.rel(path) for path in removed]
 
     def write_if_changed(self, folder: Path, files: dict[str, str], dry_run: bool) -> list[str]:

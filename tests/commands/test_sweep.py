@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -987,3 +988,36 @@ def test_a_template_link_that_names_nothing_leaves_the_shipped_template(
     result = esc("sweep", "--no-notify")
     assert result.code == 0, result.err
     assert "# Ticket summary" in (workspace / "reports" / "summary.md").read_text()
+
+
+def test_one_stuck_writer_costs_the_sweep_one_wait_not_one_per_batch(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command stuck writing keeps the writes lock past the sweep's timeout: the first
+    batch waits for it and falls back to a lock per ticket; the later batches try the
+    writes lock without waiting (each waited the whole timeout again: a minute per 100
+    tickets by default), and every ticket is written all the same."""
+    import contextlib
+
+    from esc.commands import sweep as sweeping
+    from esc.store.lock import LockTimeout
+
+    tickets = [make(esc, f"Invoice {n}") for n in range(5)]
+    waits: list[float] = []
+
+    @contextlib.contextmanager
+    def stuck(folder: Path, timeout: float, what: str) -> Iterator[None]:
+        waits.append(timeout)
+        raise LockTimeout("held by esc comment pid 1 on host")
+        yield  # (a generator, as the real one)
+
+    monkeypatch.setattr(sweeping, "BATCH", 2)
+    monkeypatch.setattr(sweeping.lock, "hold_writes", stuck)
+    out = esc.ok("sweep", "--no-report", "--jobs", "1", "--lock-timeout", "7",
+                 now="2026-11-20T10:00:00+01:00")  # fmt: skip
+    assert out.startswith("5 tickets seen, 5 changed")
+    assert waits == [7.0, 0.0]  # batches of 2, 2 and 1 (one ticket alone: its own lock)
+    for ticket in tickets:
+        assert "checked: 2026-11-20T10:00:00+01:00" in (
+            workspace / "tickets" / f"{ticket}.md"
+        ).read_text()

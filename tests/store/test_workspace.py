@@ -239,6 +239,29 @@ def test_stale_temporaries_are_removed_only_when_their_writer_is_gone(
         assert path.exists(), path
 
 
+def test_a_killed_writer_s_temporaries_in_kb_the_outbox_and_attachments_are_removed(
+    workspace: Path,
+) -> None:
+    """A killed `kb new`, notification send or intake left `.NAME.PID-RANDOM.tmp` files
+    that nothing removed (git listed those in kb/ and attachments/ as untracked)."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    outbox = workspace / ".esc-cache" / "outbox"
+    folders = [workspace / "kb", outbox, outbox / "sent", workspace / "attachments" / "T-1"]
+    dead = [folder / f".x.{gone.pid}-0123abcd.tmp" for folder in folders]
+    for path in dead:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    alive = workspace / "attachments" / "T-1" / f".y.{os.getpid()}-0123abcd.tmp"
+    alive.write_text("x")
+    ws = Workspace(workspace)
+    assert sorted(ws.remove_stale_temporaries()) == sorted(
+        str(p.relative_to(workspace)) for p in dead[:3]
+    )
+    assert ws.remove_stale_attachments() == [str(dead[3].relative_to(workspace))]
+    assert alive.exists() and not any(p.exists() for p in dead)
+
+
 def test_a_temporary_whose_process_id_was_reused_is_removed(workspace: Path) -> None:
     # The writer was killed; its process id now belongs to a process that started after
     # the file was written (ids are reused: pid_max is often 32768), so it is junk.
