@@ -1131,7 +1131,8 @@ class SweepReports:
                 written = (here or []) + (rest or [])
         else:
             written = self._write(catalog, records, SWEEP_REPORTS, dry_run, everything=True) or []
-        if not dry_run:
+        if not dry_run:  # (as the reports now stand: their own stat is part of it)
+            signature = _reports_inputs(self.workspace, catalog, self.folder, self.now)
             catalog.cache.set_meta("reports", signature)
         return [self.workspace.rel(self.folder / name) for name in SWEEP_REPORTS if name in written]
 
@@ -1161,14 +1162,9 @@ def _report_signature(
     workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime
 ) -> str | None:
     """What the reports depend on (None: they are there and nothing changed)."""
-    from esc.report.contents import SWEEP_REPORTS, report_time
+    from esc.report.contents import SWEEP_REPORTS
 
-    templates = (
-        sorted(f"{p.name}:{_changed_ns(p)}" for p in (workspace.root / TEMPLATES_DIR).glob("*"))
-        if (workspace.root / TEMPLATES_DIR).is_dir()
-        else []
-    )
-    signature = catalog.signature(report_time(now).isoformat(), str(folder), *templates)
+    signature = _reports_inputs(workspace, catalog, folder, now)
     # (the ticket files are not part of it: the reports are rendered again, still as of the
     # top of the hour, when a ticket file changed, as a sweep with no cache would)
     present = all((folder / name).exists() for name in SWEEP_REPORTS)
@@ -1177,12 +1173,39 @@ def _report_signature(
     return signature
 
 
-def _changed_ns(path: Path) -> int:
-    """When a template last changed (its link's, if it names nothing: rendering says so)."""
+def _reports_inputs(workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime) -> str:
+    """The configuration, the hour, the folder, the templates, the articles and the
+    reports as they are now, as one signature (taken again once the reports are written)."""
+    from esc.report.contents import SWEEP_REPORTS, report_time
+
+    root = workspace.root
+    inputs = [f"{p.name}:{_changed(p)}" for p in sorted(_listed(root / TEMPLATES_DIR))]
+    inputs += [f"kb/{p.name}:{_changed(p)}" for p in sorted(_listed(root / "kb"))]
+    # (the reports as written: one edited by hand, or by git, is rendered again)
+    inputs += [f"{name}:{_changed(folder / name)}" for name in SWEEP_REPORTS]
+    return catalog.signature(report_time(now).isoformat(), str(folder), *inputs)
+
+
+def _listed(folder: Path) -> list[Path]:
     try:
-        return path.stat().st_mtime_ns
+        return list(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _changed(path: Path) -> str:
+    """What tells that a template, an article or a report changed: its size, modification
+    and change times (the change time moves even when the modification time is put back,
+    as by ``cp -p`` or ``touch -r``); its link's, if it names nothing (rendering says so);
+    nothing if there is none."""
+    try:
+        st = path.stat()
     except OSError:
-        return path.lstat().st_mtime_ns
+        try:
+            st = path.lstat()
+        except OSError:
+            return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:

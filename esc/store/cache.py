@@ -143,13 +143,16 @@ def _trusted(st: os.stat_result, mtime_ns: int, size: int, ino: int, verified_ns
     """Whether the file is surely as it was verified: the same modification time, size
     and inode, that time not within the clock's granularity of the verification, and
     its inode not changed since (the change time, which no one can set back, moves with
-    a rewrite in place whose modification time was put back, as by ``touch -d``)."""
+    a rewrite in place whose modification time was put back, as by ``touch -d``), and
+    the verification not in the future (a clock that ran fast and was set back: a change
+    made since would pass for one made before it)."""
     return (
         st.st_mtime_ns == mtime_ns
         and st.st_size == size
         and st.st_ino == ino
         and st.st_mtime_ns < verified_ns - RACY_NS
         and st.st_ctime_ns <= verified_ns
+        and verified_ns <= time.time_ns()
     )
 
 

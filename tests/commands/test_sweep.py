@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Esc
+from tests.conftest import REPO, Esc
 
 CREATED = "2026-11-20T09:00:00+01:00"  # Friday 09:00 Berlin
 RULES_LEVELS = """\
@@ -844,6 +844,48 @@ def test_reports_after_a_change_in_the_hour_are_those_a_sweep_without_cache_rend
     assert ticket not in warm["summary.md"].decode()  # (closed: in no list of active ones)
     again = esc.ok("sweep", now="2026-11-27T11:45:00+01:00")  # (nothing changed since)
     assert "rendered" not in again
+
+
+@pytest.mark.parametrize("change", ["article removed", "article edited", "report edited",
+                                    "template edited, its time put back"])  # fmt: skip
+def test_reports_whose_inputs_changed_in_the_hour_are_rendered_again(
+    demo: Path, change: str
+) -> None:
+    """The reports hold the knowledge base's articles, and are what the sweep wrote: an
+    article removed or edited, a report edited by hand (or by git), a template edited
+    with its modification time put back (`cp -p`), each in the hour, made a sweep with the
+    cache leave the reports as they were, where one without it renders them again."""
+    import os
+
+    # (a template's change is run in processes of their own, as esc is: jinja's own memory
+    # of a template in this process goes by its modification time alone)
+    esc = Esc(demo, process=change.startswith("template"))
+    templates = demo / "templates"
+    if change.startswith("template"):
+        templates.mkdir()
+        shutil.copy(REPO / "esc" / "report" / "templates" / "summary.md.j2", templates)
+    esc.ok("sweep", "--no-notify", now="2026-11-30T14:01:00+01:00")
+    assert "rendered" not in esc.ok("sweep", "--no-notify", now="2026-11-30T14:02:00+01:00")
+    if change == "article removed":
+        (demo / "kb" / "KB-0012.md").unlink()
+    elif change == "article edited":
+        path = demo / "kb" / "KB-0001.md"
+        path.write_text(path.read_text().replace("title: ", "title: Edited ", 1))
+    elif change == "report edited":
+        with (demo / "reports" / "summary.md").open("a") as out:
+            out.write("a hand edit\n")
+    else:
+        path = templates / "summary.md.j2"
+        before = path.stat()
+        path.write_text("CUSTOM HEADER\n" + path.read_text())
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    out = esc.ok("sweep", "--no-notify", now="2026-11-30T14:03:00+01:00")
+    assert "rendered" in out
+    warm = {p.name: p.read_bytes() for p in (demo / "reports").iterdir()}
+    shutil.rmtree(demo / ".esc-cache")
+    esc.ok("sweep", "--no-notify", now="2026-11-30T14:03:00+01:00")
+    assert {p.name: p.read_bytes() for p in (demo / "reports").iterdir()} == warm
+    assert "rendered" not in esc.ok("sweep", "--no-notify", now="2026-11-30T14:04:00+01:00")
 
 
 def test_a_day_of_sweeps_that_change_no_ticket_makes_no_commit(

@@ -504,3 +504,20 @@ def test_the_sla_data_is_keyed_on_the_esc_that_computed_it(tmp_path: Path) -> No
     sla = copy / "esc" / "domain" / "sla.py"
     sla.write_text(sla.read_text() + "\n# edited\n")
     assert key() != first
+
+
+def test_a_verification_from_the_future_is_not_trusted(tmp_path: Path) -> None:
+    """A clock that ran an hour fast, then set back: the cache's entry was stamped in the
+    future, so an in-place edit made since (its modification time put back) passed for one
+    made before it, and `list` showed the old assignee until the file changed again."""
+    from esc.store import cache
+
+    path = tmp_path / "T-1.md"
+    path.write_text("x")
+    changed = path.stat().st_ctime_ns  # (the file system's clock: no reading of our own)
+    os.utime(path, ns=(changed - 60 * 10**9, changed - 60 * 10**9))  # (a minute before)
+    st = path.stat()
+    verified = st.st_ctime_ns  # (verified as it was last changed: in the past)
+    assert cache._trusted(st, st.st_mtime_ns, st.st_size, st.st_ino, verified)
+    ahead = verified + 3600 * 10**9
+    assert not cache._trusted(st, st.st_mtime_ns, st.st_size, st.st_ino, ahead)
