@@ -939,6 +939,7 @@ class SweepOutcome:
     git_error: str | None = None  # why the commit or the push failed (the tickets are written)
     retries: list[Message] = field(default_factory=list)  # --dry-run: what is due to be resent
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
+    left_out: list[str] = field(default_factory=list)  # written, then changed by a person
 
 
 def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
@@ -1018,6 +1019,7 @@ def _commit(
     no ticket make no commits however often the reports are rendered."""
     root = workspace.root
     tickets = guard.to_commit()
+    outcome.left_out = sorted(set(result.changed) - set(tickets))
     if not tickets:
         return
     earlier = sorted(set(tickets) - set(result.changed))
@@ -1028,7 +1030,11 @@ def _commit(
             f"{_count(len(tickets), 'ticket')} are kept, and the next --commit sweep commits them"
         )
     blobs = {**tickets, **git.store_files(root, _committable_reports(workspace, folder))}
-    message = sweep_message(result.escalations, len(_tickets(tickets)), len(_tickets(earlier)))
+    # (a ticket changed by a person since the sweep wrote it is theirs to commit: its
+    # escalation is not this commit's to tell)
+    ids = {Path(path).stem for path in tickets}
+    told = [e for e in result.escalations if e.ticket_id in ids]
+    message = sweep_message(told, len(_tickets(tickets)), len(_tickets(earlier)))
     outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR)
     guard.forget()
     if outcome.commit is not None:
@@ -1394,6 +1400,10 @@ def sweep_text(outcome: SweepOutcome) -> str:
         lines.append(f"committed {left} left by an earlier sweep")
     if outcome.commit:
         lines.append(f"committed {outcome.commit[:12]}: {', '.join(_kinds(outcome.committed))}")
+    lines += [
+        f"  {Path(p).stem}: changed since the sweep wrote it; not committed (yours to commit)"
+        for p in outcome.left_out
+    ]
     delivery = outcome.delivery
     if delivery is not None and delivery.sent:
         lines.append(f"notified: {_count(len(delivery.sent), 'message')} sent")
@@ -1455,6 +1465,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "commit": outcome.commit,
         "committed": outcome.committed,
         "earlier": outcome.earlier,
+        "left_out": outcome.left_out,
         "pushed": outcome.pushed,
         "pushed_commits": outcome.pushed_commits,
         "attempts": outcome.attempts,

@@ -423,6 +423,32 @@ def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     assert git(workspace, "status", "--porcelain") == ""
 
 
+def test_a_ticket_changed_after_the_sweep_wrote_it_is_named_and_not_told_in_the_commit(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person comments on a ticket between the sweep's write and its commit: the ticket
+    is theirs to commit, and the commit message listed its escalation all the same, with
+    nothing saying it was left out."""
+    from esc.store.pending import Pending
+
+    mine, other = committed_repo(esc, workspace, "Invoice missing", "Refund late")
+    real = Pending.to_commit
+
+    def after_a_comment(self: Pending) -> dict[str, str]:
+        path = workspace / "tickets" / f"{mine}.md"
+        path.write_text(path.read_text() + "- 2026-11-20T13:30:00+01:00 · alice · note\n")
+        return real(self)
+
+    monkeypatch.setattr(Pending, "to_commit", after_a_comment)
+    out = esc.ok("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    assert f"  {mine}: changed since the sweep wrote it; not committed (yours to commit)" in out
+    message = git(workspace, "log", "-1", "--format=%B")
+    assert other in message and mine not in message
+    assert git(workspace, "show", "--name-only", "--format=", "HEAD").split() == [
+        f"tickets/{other}.md"
+    ]
+
+
 def test_a_ticket_nobody_committed_is_not_committed_by_the_sweep(
     esc: Esc, workspace: Path
 ) -> None:
