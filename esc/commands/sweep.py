@@ -1289,6 +1289,9 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
         taken = [path for path in taken if path not in reports]
         outcome.reports = []
     keys[-1:] = [] if standing is None else [git.commit_key(root, standing)]
+    # (what stands in the branch now: the commit taken back is on none, and is not told)
+    outcome.commit = standing
+    outcome.committed = [] if standing is None else git.commit_files(root, standing)
     ids = {Path(path).stem for path in taken}
     dropped = [e for e in result.events if e.ticket_id in ids]
     Outbox(root).discard_pending([m.key for m in messages_of(dropped, result.now)])
