@@ -22,7 +22,7 @@ from esc.domain.sla import Policy, Sla
 from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, CachedFile, Stamp
-from esc.store.workspace import CACHE_DIR, Workspace, parse_ticket
+from esc.store.workspace import CACHE_DIR, REREADS, Workspace, parse_ticket
 from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 from esc.ticketfile.problems import Clean
@@ -119,7 +119,6 @@ class Record:
         return self.status in ACTIVE_STATUSES
 
 
-REREADS = 3  # times a file that does not parse is read again while it reads differently
 
 
 class Catalog:

@@ -32,6 +32,7 @@ from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 
 TICKETS_DIR = "tickets"
+REREADS = 3  # times a file that does not parse is read again while it reads differently
 ATTACHMENTS_DIR = "attachments"  # what intake saves of a message, by ticket
 CACHE_DIR = ".esc-cache"
 REPORTS_DIR = "reports"
@@ -158,8 +159,18 @@ class Workspace:
 
     def read(self, path: Path, strict: bool = True) -> TicketDoc:
         """The ticket file at ``path``, parsed; ParseError if it does not parse or is no
-        regular file, and (if ``strict``) if it does not validate on its own."""
+        regular file, and (if ``strict``) if it does not validate on its own.  A file that
+        does not parse is read again while it reads differently (an editor saving it in
+        place was caught half way: empty, or cut short), up to :data:`REREADS` times."""
         data = self.read_bytes(path)
+        for _ in range(REREADS):
+            try:
+                return parse_ticket(data, self.rel(path), strict)
+            except ParseError:
+                again = self.read_bytes(path)
+                if again == data:
+                    raise
+                data = again
         return parse_ticket(data, self.rel(path), strict)
 
     def read_bytes(self, path: Path) -> bytes:

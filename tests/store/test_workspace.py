@@ -386,3 +386,28 @@ def test_a_configuration_file_that_is_no_regular_file_is_named_never_read(
         return
     with pytest.raises(ParseError, match=r"^rules\.yaml:1: a .*not a regular file$"):
         workspace.config_texts()
+
+
+def test_a_ticket_caught_half_saved_by_an_editor_is_read_again(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor saving in place (truncate, then write) caught empty: `esc comment` said
+    the healthy file had no front-matter; it reads it again while it reads differently.
+    One that reads the same twice is broken, as before."""
+    from tests.conftest import Esc
+
+    esc = Esc(workspace)
+    ticket = esc.ok("create", "--title", "Checkout fails", "--body", "x").strip()
+    real = Workspace.read_bytes
+    seen: list[int] = []
+
+    def half_saved(self: Workspace, path: Path) -> bytes:
+        seen.append(1)
+        return b"" if len(seen) == 1 else real(self, path)
+
+    monkeypatch.setattr(Workspace, "read_bytes", half_saved)
+    esc.ok("comment", ticket, "-m", "still there")
+    assert len(seen) >= 2
+    monkeypatch.setattr(Workspace, "read_bytes", lambda self, path: b"not a ticket\n")
+    result = esc("comment", ticket, "-m", "again")
+    assert result.code == 1 and "no front-matter" in result.err
