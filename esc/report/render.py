@@ -56,6 +56,16 @@ def seconds_text(seconds: object) -> str:
     return format_duration(dt.timedelta(seconds=float(str(seconds))), places=2, separator=" ")
 
 
+def working_text(seconds: object) -> str:
+    """Working time (on a calendar's hours) as a report's cell shows it: in hours and
+    minutes, "240h 0m", "3h 20m", "45m" (a day of it is no 24 hours: 240 working hours
+    read "10d 0h"); an en dash when there is none."""
+    if seconds is None:
+        return "–"
+    hours, minutes = divmod(round(float(str(seconds)) / 60), 60)
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m"
+
+
 _ENVIRONMENTS: dict[tuple[Path | None, Path | None], Any] = {}
 
 
@@ -96,6 +106,7 @@ def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
     )
     env.filters["md"] = md_escape
     env.filters["duration"] = seconds_text
+    env.filters["hours"] = working_text
     env.globals["links"] = "../"
     return env
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from esc.report.render import seconds_text
+from esc.report.render import seconds_text, working_text
 from tests.conftest import Esc
 
 if TYPE_CHECKING:
@@ -320,6 +320,7 @@ def test_every_number_on_the_dashboard_is_the_json_value(
             "count": lambda v: "–" if v is None else str(v),
             "pct": lambda v: "–" if v is None else f"{v * 100:.0f}%",
             "duration": seconds_text,
+            "hours": working_text,
             "avg": lambda v: "–" if v is None else f"{v:.2f}",
         }[cell["format"]](expected)
         assert cell["text"] == shown, (key, cell["text"], shown)

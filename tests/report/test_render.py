@@ -123,3 +123,14 @@ def test_a_report_in_pieces_is_the_report_as_one_text(demo: Path) -> None:
     assert isinstance(rows, ClockRows) and len(rows) == 4
     assert rows == list(rows) and rows[1:3] == list(rows)[1:3] and rows[-1] == list(rows)[-1]
     assert all(set(row) == {"id", "title", "team", "priority", "metric", "due"} for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(240 * 3600, "240h 0m"), (3 * 3600 + 20 * 60, "3h 20m"), (45 * 60, "45m"), (None, "–")],
+)
+def test_working_time_is_shown_in_hours(seconds: float | None, shown: str) -> None:
+    """240 working hours (30 eight-hour days) read "10d 0h", as if days had 24 of them."""
+    from esc.report.render import working_text
+
+    assert working_text(seconds) == shown
