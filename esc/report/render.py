@@ -27,11 +27,13 @@ from esc.domain.timestamps import format_timestamp
 from esc.report.spreadsheet import csv_text
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # (an & that starts an entity reference)
 
 
 def md_escape(text: object) -> str:
-    """Text that shows literally inside a GitHub-flavoured Markdown table cell."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Text that shows literally inside a GitHub-flavoured Markdown table cell (an `&`
+    that would start an entity, as in `&amp;` or `&#169;`, written as `&amp;`)."""
+    return _MD_ENTITY.sub("&amp;", _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split())))
 
 
 def md_code(text: object) -> str:

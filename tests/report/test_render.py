@@ -134,3 +134,11 @@ def test_working_time_is_shown_in_hours(seconds: float | None, shown: str) -> No
     from esc.report.render import working_text
 
     assert working_text(seconds) == shown
+
+
+def test_an_entity_in_a_title_shows_literally_in_markdown() -> None:
+    """`&amp;` in a title rendered as "&" on GitHub; a plain `&` stays as it is."""
+    from esc.report.render import md_escape
+
+    assert md_escape("Amber & Oak &amp; co") == "Amber & Oak &amp;amp; co"
+    assert md_escape("&#169;") == "&\\#169;"  # (its # escaped: no entity either)
