@@ -1246,7 +1246,11 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         with lock.hold_writes(root / CACHE_DIR, workspace.lock_timeout, workspace.holder):
             if outcome.commit is not None:  # (its own rewrites: swept again on the remote's)
                 _take_back(root, outcome, keys)
-            git.catch_up(root, options.remote, branch, root / CACHE_DIR)
+            try:
+                git.catch_up(root, options.remote, branch, root / CACHE_DIR)
+            except git.GitError as exc:  # (after the summary of what stands, as for a push)
+                outcome.git_error = f"esc: {exc}"
+                return outcome
         workspace = Workspace(root)  # teams.yaml or rules.yaml may have come with the rebase
     # (told after the summary of what stands: the last attempt's rewrites were taken back,
     # for the next sweep to make on the remote's tickets)

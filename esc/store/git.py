@@ -374,9 +374,12 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
             timeout=300,
         )  # fmt: skip  (FETCH_HEAD: the branch just fetched, from a remote's name or a URL)
         if proc.returncode != 0:
+            names = _unmerged(root)
             run(root, "rebase", "--abort")
+            where = f" in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else ""
             raise GitError(
-                f"could not rebase onto {remote}/{branch}: a true conflict; resolve it by hand"
+                f"could not rebase onto {remote}/{branch}: a true conflict{where}; resolve it "
+                f"by hand (git pull --rebase -- {remote} {branch})"
             )
         _put_aside_if_conflicting(root, remote, branch)
     finally:
@@ -390,11 +393,7 @@ def _put_aside_if_conflicting(root: Path, remote: str, branch: str) -> None:
     kept the changes in its stash.  The work tree is then put back as committed (every
     change of theirs is in that stash entry, staged ones included) and a GitError says
     where: never a half-merged file left for the next sweep to stumble on."""
-    listing = run(root, "ls-files", "--unmerged", "-z", "--full-name")
-    names = sorted(
-        {item.split(b"\t", 1)[1].decode("utf-8", "replace") for item in listing.stdout.split(b"\0")
-         if b"\t" in item}
-    )  # fmt: skip
+    names = _unmerged(root)
     if not names:
         return
     run(root, "reset", "--hard", "--quiet")
@@ -404,6 +403,15 @@ def _put_aside_if_conflicting(root: Path, remote: str, branch: str) -> None:
         "in git's stash (its top entry, `autostash`) and the files are as committed; run "
         "`git stash pop`, resolve the conflict, and commit"
     )
+
+
+def _unmerged(root: Path) -> list[str]:
+    """The files git left conflicted in the work tree (paths from the repository's top)."""
+    listing = run(root, "ls-files", "--unmerged", "-z", "--full-name")
+    return sorted(
+        {item.split(b"\t", 1)[1].decode("utf-8", "replace") for item in listing.stdout.split(b"\0")
+         if b"\t" in item}
+    )  # fmt: skip
 
 
 _IN_PROGRESS = (

@@ -570,6 +570,34 @@ def test_a_push_to_a_remote_given_by_its_url_retries_when_the_remote_moved(
     assert (workspace / "NOTES.md").exists()  # (the remote's commit came with the rebase)
 
 
+def test_a_true_conflict_in_the_rebase_names_the_file_after_the_summary(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A commit of the clone and one of the remote change the same line: the rebase stops
+    on a true conflict. The summary of what stands is printed first, then one line naming
+    the file (it said only "a true conflict", with no summary)."""
+    committed_repo(esc, workspace, "Invoice missing")
+    (workspace / "NOTES.md").write_text("on call: alice\n")
+    git(workspace, "add", "NOTES.md")
+    git(workspace, "commit", "-qm", "notes")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    (other / "NOTES.md").write_text("on call: bob\n")
+    git(other, "commit", "-qam", "bob")
+    git(other, "push", "-q", "origin", "main")
+    (workspace / "NOTES.md").write_text("on call: carol\n")
+    git(workspace, "commit", "-qam", "carol")
+    result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1
+    assert result.out.startswith("1 tickets seen, ")
+    assert result.err == (
+        "esc: could not rebase onto origin/main: a true conflict in NOTES.md; resolve it by "
+        "hand (git pull --rebase -- origin main)\n"
+    )
+    assert git(workspace, "status", "--porcelain") == ""  # (the rebase was aborted)
+
+
 @pytest.mark.parametrize("as_json", [True, False])
 def test_push_reports_what_it_committed_and_pushed_after_retries(
     esc: Esc, workspace: Path, tmp_path: Path, as_json: bool
