@@ -236,6 +236,11 @@ def events_of(
         elif f is not None and f.startswith("sla.") and f != "sla.policy":
             metric = f[len("sla.") :]
             who = person(after.assignee) or team(after.team, lead=True)
+            if before is not None and before.team != after.team:
+                # (moved since the last sweep, as by the escalation the breach made: the
+                # team that held it when its clock crossed is told too, as a sweep then
+                # would have told it)
+                who += team(before.team, lead=True) + person(before.assignee)
             if metric == "collaboration":  # (the OLA: the teams asked are told too)
                 who += [x for r in after.open_requests(line.at) for x in team(r.team, True)]
             due = _due(change, metric)

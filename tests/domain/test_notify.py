@@ -95,6 +95,22 @@ def test_sla_lines_low_csat_and_nobody_to_tell() -> None:
     assert events_of(t, t, Change(activity=(line,)), unmapped, {}, config.priorities) == []
 
 
+def test_a_breach_is_told_to_the_team_that_held_the_ticket_when_it_crossed() -> None:
+    """The breach made the rule escalate support → engineering before the sweep wrote
+    anything: engineering is told, and so are support, its lead and the assignee it was
+    taken from, as a sweep at the breach would have told them."""
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    before = ticket()  # (support, alice's)
+    change = lifecycle.escalate(before, config, NOW, "rule:breached-goes-up", "late", up=True)
+    breach = Activity(NOW, "esc", field="sla.first_response", old="ok", new="breached")
+    change = dataclasses.replace(change, activity=(*change.activity, breach))
+    after = lifecycle.applied(before, change)
+    leads = {k: t.lead for k, t in config.teams.items()}
+    made = events_of(before, after, change, NOTIFY, leads, config.priorities)
+    [told] = [e.targets for e in made if e.kind == "sla_breached"]
+    assert set(told) == {"eng", "sup", "carol", "alice"}
+
+
 def test_a_clock_crossing_has_one_id_whenever_a_sweep_sees_it() -> None:
     """The sweep at 11:30 and one at 11:40 (another clone, or after a crash before its
     writes) see one warning and one breach of one deadline: the same ids, so a receiver
