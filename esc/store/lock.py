@@ -40,6 +40,7 @@ from esc.domain.errors import EscError
 LOCK_FILE = "sweep.lock"
 WRITES_LOCK = "writes.lock"  # shared by ticket writers, exclusive for a sweep's batch
 TICKET_LOCKS = "locks"  # the folder of ticket locks, in .esc-cache/
+OUTBOX_LOCK = "outbox.lock"  # held by the one process sending notifications (hold_if_free)
 POLL_SECONDS = 0.05  # the longest pause between two tries
 NOTICE_SECONDS = 1.0  # after this long waiting, ``on_wait`` is told who holds the lock
 
@@ -383,13 +384,14 @@ def remove_unheld_ticket_locks(folder: Path) -> list[Path]:
 def held_locks(folder: Path) -> list[tuple[Path, str, float]]:
     """The locks in ``folder`` (``.esc-cache``) that a process holds now, the workspace lock
     first, then the writes lock (held exclusively: a sweep putting a batch in place, for
-    which every ticket writer waits), then the ticket locks: (lock file, who holds it, when
-    they took it as a file modification time).
+    which every ticket writer waits), the outbox's (a process sending notifications), then
+    the ticket locks: (lock file, who holds it, when they took it as a file modification
+    time).
 
     Each is probed with a shared lock that is let go at once, and its file is left as it
     is, so a holder or a process waiting for it is not disturbed.
     """
-    candidates = [folder / LOCK_FILE, folder / WRITES_LOCK]
+    candidates = [folder / LOCK_FILE, folder / WRITES_LOCK, folder / OUTBOX_LOCK]
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         candidates += sorted(
             folder / TICKET_LOCKS / name

@@ -33,7 +33,7 @@ from esc.store import lock
 from esc.store.atomic import atomic_write
 
 OUTBOX_DIR = Path(".esc-cache") / "outbox"
-OUTBOX_LOCK = Path(".esc-cache") / "outbox.lock"  # held by the one process sending
+OUTBOX_LOCK = Path(".esc-cache") / lock.OUTBOX_LOCK  # held by the one process sending
 DELIVERY_WAIT = 60.0  # seconds a sweep waits for another process to finish sending
 FAILING_AFTER = 5
 FIRST_BACKOFF = dt.timedelta(minutes=5)

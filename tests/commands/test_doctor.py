@@ -288,6 +288,22 @@ def test_a_sweep_batch_holding_every_writer_for_hours_is_named(tmp_path: Path) -
     assert "lock" not in problems(doctor(clone)[1])  # let go
 
 
+def test_a_process_sending_notifications_for_hours_is_named(tmp_path: Path) -> None:
+    """The outbox lock (one process sends notifications at a time): held for hours by a
+    hung sender, every later sweep leaves its messages queued; doctor names it."""
+    clone = healthy_clone(tmp_path)
+    cache = clone / ".esc-cache"
+    cache.mkdir(exist_ok=True)
+    now = dt.datetime.fromisoformat(NOW)
+    with lock.hold_if_free(cache / "outbox.lock", 0, "esc sweep") as holder:
+        assert holder is None
+        taken = (now - dt.timedelta(hours=3)).timestamp()
+        os.utime(cache / "outbox.lock", (taken, taken))
+        detail, _ = problems(doctor(clone)[1])["lock"]
+    assert detail.startswith(".esc-cache/outbox.lock has been held for 3h by esc sweep pid ")
+    assert "lock" not in problems(doctor(clone)[1])  # let go
+
+
 def test_caches_that_cannot_be_written(tmp_path: Path) -> None:
     clone = healthy_clone(tmp_path)
     cache = clone / ".esc-cache"
