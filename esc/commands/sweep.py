@@ -398,6 +398,7 @@ def run_sweep(
     catalog = Catalog(workspace)
     if not notify and catalog.config.notify is not None:
         catalog.config = replace(catalog.config, notify=None)
+        catalog.notify_held = True
     result = SweepResult(now, dry_run)
     each = None if on_primed is None else (lambda p: on_primed(catalog, p.name, p.entry))
     primed = _Stream(
@@ -823,9 +824,17 @@ def _finish(
     # A ticket on which a rule acted is planned again by the next sweep, whatever its
     # deadlines say: what the rules did may have made another rule's condition true.
     acted = bool(ticket_plan.fired or ticket_plan.skipped)
-    after = None if acted else next_event(ticket_plan.ticket, sla, catalog.config, now)
+    # (--no-notify: what people did since the last sweep, left untold in a ticket the sweep
+    # did not write, is told by the next sweep that notifies, as one without the cache)
+    held = catalog.notify_held and text == doc.text and _people_untold(doc.ticket, now)
+    after = None if acted or held else next_event(ticket_plan.ticket, sla, catalog.config, now)
     catalog.keep_swept(record, sla, now, after)
     return outcome
+
+
+def _people_untold(ticket: Ticket, now: dt.datetime) -> bool:
+    lines, escalations, created = by_people_since_swept(ticket, now)
+    return bool(lines or escalations or created)
 
 
 def notify_events(

@@ -513,7 +513,8 @@ def _automation(
             lines.append(line_of(raw, i))
         except RuleError as exc:
             where = _line_of_error(item, exc.key, exc.location) or line_of(raw, i)
-            reader.add(where, f"rules[{i}]: {exc}")
+            text = str(exc)  # (a condition's error names its path already: not twice)
+            reader.add(where, text if text.startswith(f"rules[{i}]") else f"rules[{i}]: {text}")
     for index, message in loop_findings(rules):
         reader.add(lines[index], message)
     return tuple(rules)

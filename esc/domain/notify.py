@@ -30,7 +30,7 @@ SCHEMES = frozenset({
     "slack", "slacks", "mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls",
     "msteams", "mmost", "mmosts", "discord", "ntfy", "ntfys", "tgram", "matrix", "matrixs",
     "rocket", "rockets", "pover", "gotify", "gotifys", "zulip", "pagerduty", "opsgenie",
-    "webexteams",
+    "webexteams", "https", "http",  # (a service's own webhook URL: apprise knows Slack's…)
 })  # fmt: skip
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "_.-~")
@@ -57,8 +57,12 @@ class Notify:
 
 
 def url_problem(url: str) -> str | None:
-    """What is wrong with a target's URL (never quoting it: it may hold a secret)."""
+    """What is wrong with a target's URL (never quoting it: it may hold a secret).  A URL
+    whose scheme is in a variable (``${SLACK_WEBHOOK_URL}``: a whole secret URL) is known
+    only when it is sent: apprise then says whether it can use it."""
     scheme, sep, rest = url.partition("://")
+    if _VARIABLE.search(scheme):
+        return None
     if not sep or not rest:
         return "is not a URL (SCHEME://…)"
     if scheme.lower() not in SCHEMES:

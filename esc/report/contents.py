@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
@@ -18,6 +17,7 @@ from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp
 from esc.report.slas import sla_for_report, sla_states_now
 from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
+from esc.store.diagnostics import fallback
 from esc.store.kb import load as load_kb
 from esc.store.user_cache import compiled_templates_dir
 from esc.store.workspace import TEMPLATES_DIR, Workspace
@@ -204,8 +204,10 @@ def prepare_sweep_reports(workspace: Workspace) -> None:
     from esc.report.render import TEMPLATE_OF, load_templates
 
     names = (SUMMARY_TEMPLATE, TEMPLATE_OF["html"])
-    with contextlib.suppress(Exception):  # only a head start: rendering reports any error
+    try:  # only a head start: rendering reports any error (esc's own or a template's)
         load_templates(names, workspace.root / TEMPLATES_DIR, compiled_templates_dir())
+    except Exception as exc:
+        fallback(f"templates not loaded ahead ({type(exc).__name__}: {exc}); loaded when rendered")
 
 
 def links_to(root: Path, folder: Path) -> str:

@@ -6,7 +6,6 @@ A workspace ``templates/`` folder may override a shipped template of the same na
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 import json
@@ -25,6 +24,7 @@ from esc.domain.sla import Sla
 from esc.domain.stats import ReportJson, standing
 from esc.domain.timestamps import format_timestamp
 from esc.report.spreadsheet import csv_text
+from esc.store.diagnostics import fallback
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # (an & that starts an entity reference)
@@ -61,11 +61,11 @@ def seconds_text(seconds: object) -> str:
 def working_text(seconds: object) -> str:
     """Working time (on a calendar's hours) as a report's cell shows it: in hours and
     minutes, "240h 0m", "3h 20m", "45m" (a day of it is no 24 hours: 240 working hours
-    read "10d 0h"); an en dash when there is none."""
+    read "10d 0h"), rounded down as every duration esc shows; an en dash when none."""
     if seconds is None:
         return "–"
-    hours, minutes = divmod(round(float(str(seconds)) / 60), 60)
-    return f"{hours}h {minutes}m" if hours else f"{minutes}m"
+    td = dt.timedelta(seconds=float(str(seconds)))
+    return format_duration(td, largest="h", places=2, separator=" ")
 
 
 _ENVIRONMENTS: dict[tuple[Path | None, Path | None], Any] = {}
@@ -120,15 +120,18 @@ def _bytecode_cache(folder: Path | None) -> Any:
         """A cache that cannot be written is simply not used."""
 
         def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            with contextlib.suppress(OSError):
+            try:
                 super().dump_bytecode(bucket)
+            except OSError as exc:
+                fallback(f"compiled template not kept ({exc}); compiled again next time")
 
     if folder is None:
         return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # a read-only workspace: compile every time
+    except OSError as exc:  # (a read-only cache: compiled every time)
+        fallback(f"templates compiled every time: {folder} cannot be made ({exc})")
+        return None
     return QuietCache(str(folder))
 
 

@@ -147,6 +147,9 @@ class Catalog:
         # A sweep's batch found the writes lock held past its timeout (a command stuck
         # writing): later batches try it without waiting, each ticket under its own lock.
         self.writes_lock_stuck = False
+        # A sweep with --no-notify: a ticket people changed since its last sweep is not
+        # marked quiet, so that the next sweep that notifies tells of it.
+        self.notify_held = False
 
     # ------------------------------------------------------------ tickets
 

@@ -389,6 +389,26 @@ def test_a_command_given_notify_sends_what_its_change_makes(
     assert not any("escalated" in t for t in later), later
 
 
+def test_a_sweep_without_notify_leaves_what_people_did_to_the_next_sweep(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`sweep --no-notify` after an assignment made without --notify, in a ticket it does
+    not rewrite: the cache marked the ticket quiet, and no later sweep told of it (one
+    without the cache did)."""
+    rules = RULES_LEVELS + NOTIFY.replace(
+        "  teams:", '    dan-chat: "json://127.0.0.1:${HOOK_PORT}/dan"\n  teams:'
+    ) + "  people:\n    dan: dan-chat\n"
+    (workspace / "rules.yaml").write_text(rules)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    esc.ok("assign", ticket, "dan", "--force", now="2026-11-20T09:10:00+01:00")
+    start = len(hook.posts)
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-11-20T09:11:00+01:00")
+    assert len(hook.posts) == start
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:12:00+01:00")
+    assert [p for p, t in hook.messages()[start:] if "assigned to dan" in t] == ["/dan"]
+
+
 def test_a_sweep_tells_of_what_people_did_without_notify(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:

@@ -488,7 +488,7 @@ rules:
         " rules.yaml's `fields:`",
         "rules.yaml:17: sla[0]: sla[0].when.priority[1]: unknown priority 'urgnet'"
         " (did you mean 'urgent'?); choose from low, normal, high, urgent",
-        "rules.yaml:23: rules[0]: rules[0].when.not.team: unknown team 'opps'"
+        "rules.yaml:23: rules[0].when.not.team: unknown team 'opps'"
         " (did you mean 'ops'?); choose from desk, ops",
     ]
 

@@ -136,6 +136,10 @@ def test_urls_are_checked_and_expanded_without_quoting_them() -> None:
     assert url_problem("gopher://token@host") is not None
     assert "token" not in (url_problem("gopher://token@host") or "")
     assert url_problem("slack://${A}/${B}") is None
+    # a whole URL in one variable (the issue's `${SLACK_WEBHOOK_URL}`): known when sent
+    assert url_problem("${SLACK_WEBHOOK_URL}") is None
+    assert url_problem("https://hooks.slack.com/services/T0/B0/x") is None
+    assert url_problem("not a url") == "is not a URL (SCHEME://…)"
     notify = Notify(targets={"s": Target("s", "slack://${A}/${B}", 3)})
     assert [(t.name, v) for t, v in missing_variables(notify, {"A": "x"})] == [("s", "B")]
     assert expand("slack://${A}/${B}", {"A": "1", "B": "2"}) == "slack://1/2"
