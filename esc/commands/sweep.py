@@ -1356,6 +1356,8 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     workspace.lock_timeout = options.lock_timeout
     outcome = sweep_workspace(workspace, session.now, options)
     result = outcome.result
+    if result.dry_run:  # (what would be sent: not what the outbox has, pending or sent)
+        result.events = _not_kept(Outbox(workspace.root), result.events)
     problems = [str(error) for error in result.broken] + result.invalid
     output = Output(notes=problems, code=1 if problems else 0)
     if result.changed and not result.dry_run:
@@ -1371,6 +1373,17 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     else:
         output.text = sweep_text(outcome) + "\n"
     return output
+
+
+def _not_kept(outbox: Outbox, events: list[Event]) -> list[Event]:
+    """``events`` with only the targets whose message the outbox does not keep yet (sent,
+    or pending a retry): those a sweep would queue and send now."""
+    out = []
+    for event in events:
+        targets = tuple(t for t in event.targets if not outbox.kept(f"{event.id}-{t}"))
+        if targets:
+            out.append(replace(event, targets=targets))
+    return out
 
 
 # ---------------------------------------------------------------- what it prints

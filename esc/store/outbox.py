@@ -146,7 +146,7 @@ class Outbox:
         new: list[str] = []
         for message in messages:
             path = self.path(message.key)
-            if path.exists() or self.sent_path(message.key).exists():
+            if self.kept(message.key):
                 continue
             self.folder.mkdir(parents=True, exist_ok=True)
             try:
@@ -155,6 +155,10 @@ class Outbox:
                 continue
             new.append(message.key)
         return new
+
+    def kept(self, key: str) -> bool:
+        """Whether the message of ``key`` is kept already: pending, or sent."""
+        return self.path(key).exists() or self.sent_path(key).exists()
 
     def discard(self, keys: Sequence[str]) -> None:
         """Forget messages queued for a change that was not written after all."""

@@ -409,6 +409,26 @@ def test_a_sweep_without_notify_leaves_what_people_did_to_the_next_sweep(
     assert [p for p, t in hook.messages()[start:] if "assigned to dan" in t] == ["/dan"]
 
 
+def test_a_dry_run_lists_only_what_it_would_send_now(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """An assignment told with `--notify` already: `sweep --dry-run` said it "would notify"
+    of it again, though the sweep sends nothing twice."""
+    rules = RULES_LEVELS + NOTIFY.replace(
+        "  teams:", '    dan-chat: "json://127.0.0.1:${HOOK_PORT}/dan"\n  teams:'
+    ) + "  people:\n    dan: dan-chat\n"
+    (workspace / "rules.yaml").write_text(rules)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    esc.ok("assign", ticket, "dan", "--force", "--notify", now="2026-11-20T09:10:00+01:00")
+    assert [p for p, t in hook.messages() if "assigned to dan" in t] == ["/dan"]
+    out = esc.ok("sweep", "--no-report", "--dry-run", now="2026-11-20T09:11:00+01:00")
+    assert "assigned to dan" not in out, out
+    data = json.loads(esc.ok("sweep", "--no-report", "--dry-run", "--json",
+                             now="2026-11-20T09:11:00+01:00"))  # fmt: skip
+    assert not [n for n in data["notifications"] if "assigned to dan" in n["subject"]]
+
+
 def test_a_sweep_tells_of_what_people_did_without_notify(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
