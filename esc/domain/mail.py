@@ -13,7 +13,6 @@ import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import field
-from typing import Literal
 
 from esc.domain.lifecycle import Intake
 from esc.domain.records import immutable
@@ -29,8 +28,6 @@ ATTACHMENTS = "attachments"  # saved attachments, as paths relative to the works
 # within the skew after now it counts as now (a sender's clock a little fast).
 DATE_PAST = dt.timedelta(days=7)
 DATE_SKEW = dt.timedelta(minutes=5)
-
-Action = Literal["new", "reply", "follow-up", "duplicate", "ignored"]
 
 _AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk", "list"})
 _DAEMONS = ("mailer-daemon", "postmaster")

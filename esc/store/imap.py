@@ -26,7 +26,6 @@ from esc.domain.errors import BadInput, EscError
 from esc.store.mail import MAX_MESSAGE_BYTES, Incoming
 
 Security = Literal["tls", "starttls"]
-SECURITY: tuple[Security, ...] = ("tls", "starttls")
 PORTS: dict[Security, int] = {"tls": 993, "starttls": 143}
 TAKEN = b"esc-taken"  # the keyword of a message intake took (with \Seen)
 QUARANTINED = b"esc-quarantined"  # of one it could not use

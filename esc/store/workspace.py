@@ -301,22 +301,6 @@ class Workspace:
         removed = [p for f in folders for p in atomic.remove_stale_temporaries(Path(f))]
         return [self.rel(path) for path in removed]
 
-    def write_if_changed(self, folder: Path, files: dict[str, str], dry_run: bool) -> list[str]:
-        """Write each file of ``folder`` whose content differs; returns those paths."""
-        changed = []
-        for name, text in files.items():
-            path = folder / name
-            try:  # (never opened blindly: a FIFO would hang the sweep)
-                same = atomic.read_with_stat(path)[0] == text.encode("utf-8")
-            except (OSError, atomic.NotRegularFile):  # (none yet, or not a file: writing says)
-                same = False
-            if same:
-                continue
-            if not dry_run:
-                self.write_output(path, text)
-            changed.append(self.rel(path))
-        return changed
-
     def write_output(self, path: Path, text: str) -> None:
         """Write a report or export the user asked for, atomically: through a symlink, as
         ``cp`` does; never over a device, FIFO or anything else that is no regular file."""
