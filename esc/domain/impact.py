@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Literal, get_args
 
 from esc.domain.config import Config
-from esc.domain.model import Ticket, front_matter
+from esc.domain.model import ClockState, EscalationKind, Metric, Ticket, front_matter
 from esc.domain.plan import plan
 from esc.domain.records import immutable
 from esc.domain.routing import facts_for, route, ticket_fields
@@ -29,9 +29,9 @@ Aspect = Literal["sla", "route", "sweep"]
 
 @immutable
 class ClockView:
-    metric: str
+    metric: Metric
     due: dt.datetime | None  # in the time zone of the policy's calendar
-    state: str
+    state: ClockState
     running: bool
 
 
@@ -39,7 +39,7 @@ class ClockView:
 class Escalating:
     """An escalation the next sweep makes (``by``: ``rule:NAME``)."""
 
-    kind: str
+    kind: EscalationKind
     from_: str | None
     to: str
     by: str
