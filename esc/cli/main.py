@@ -33,7 +33,7 @@ from esc.domain.errors import (
     EscError,
     ParseError,
 )
-from esc.domain.model import CHANNELS, STATUSES
+from esc.domain.model import CHANNELS, LONE_SURROGATE, STATUSES
 from esc.store.diagnostics import debugging
 from esc.store.launch import CRON_PATH
 
@@ -162,7 +162,7 @@ def _stdin_text() -> str:
     """What stdin holds, as text: BadInput (nothing done) if it is not UTF-8 or holds a
     NUL byte, as an argument that is not (a ticket file holds text only)."""
     text = sys.stdin.read()
-    bad = _ANY_SURROGATE.search(text)
+    bad = LONE_SURROGATE.search(text)
     if bad is not None:
         raise BadInput(f"stdin is not valid UTF-8 text (at character {bad.start() + 1})")
     if "\0" in text:
@@ -1031,7 +1031,6 @@ def doctor(remote: str, cron_path: str, maildir: str | None, as_json: bool) -> i
 
 # How an argument holds bytes that are not UTF-8: Python decodes them as lone surrogates.
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_ANY_SURROGATE = re.compile("[\ud800-\udfff]")  # (a lone one is no text, however it came)
 _TEXT_SETTINGS = ("ESC_USER", "ESC_NOW", "ESC_ROOT")  # environment variables esc reads as text
 
 

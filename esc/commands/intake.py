@@ -23,7 +23,15 @@ from esc.domain import customer_mail, lifecycle
 from esc.domain import mail as mails
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
-from esc.domain.model import CHANNELS, Activity, Change, Ticket, line_problem
+from esc.domain.model import (
+    CHANNELS,
+    Activity,
+    Change,
+    Ticket,
+    holds_lone_surrogate,
+    line_problem,
+    texts_of,
+)
 from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
 from esc.store.imap import ImapSettings, ImapSource, settings_of
@@ -510,16 +518,8 @@ def _json_intake(
 def _not_text(value: object) -> str | None:
     """Why a string in the JSON is no text a ticket file can hold, if one is not: a lone
     surrogate escape (``"\\ud800"``: not a character) or a NUL (``"\\u0000"``)."""
-    if isinstance(value, str):
-        if any("\ud800" <= c <= "\udfff" for c in value):
-            return "a string holds a lone surrogate escape (such as \\ud800), which is no text"
-        if "\0" in value:
-            return "a string holds a NUL character (\\u0000), which is no text"
-        return None
-    if isinstance(value, dict):
-        parts: list[object] = [*value.keys(), *value.values()]
-    elif isinstance(value, list):
-        parts = list(value)
-    else:
-        return None
-    return next((p for p in map(_not_text, parts) if p is not None), None)
+    if holds_lone_surrogate(value):
+        return "a string holds a lone surrogate escape (such as \\ud800), which is no text"
+    if any("\0" in text for text in texts_of(value)):
+        return "a string holds a NUL character (\\u0000), which is no text"
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -370,6 +371,29 @@ def tag_problem(tag: str) -> str | None:
     if not tag.isprintable():
         return f"tag {tag!r} has a line break, tab or control character"
     return None
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no character
+
+
+def texts_of(value: object) -> Iterator[str]:
+    """The strings of ``value``: itself, or those in its lists and mappings, keys too."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from texts_of(key)
+            yield from texts_of(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from texts_of(item)
+
+
+def holds_lone_surrogate(value: object) -> bool:
+    """Whether a string of ``value`` (:func:`texts_of`) holds a lone surrogate: what a
+    ``"\\ud800"`` escape in JSON or YAML, or bytes that are not UTF-8 read with
+    ``surrogateescape``, make; no file, terminal or JSON can take it."""
+    return any(LONE_SURROGATE.search(text) for text in texts_of(value))
 
 
 def line_problem(text: str) -> str | None:

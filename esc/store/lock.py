@@ -96,17 +96,29 @@ def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None
     path = folder / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        _acquire(fd, path, timeout)
-        _HELD.add(fd)
-        _note_holder(fd, what)
-        try:
+        if not _flock_within(fd, timeout):
+            raise LockTimeout(
+                f"the workspace is locked by {_holder(path)}; gave up after {timeout:g}s "
+                "(--lock-timeout)"
+            )
+        with _holding(fd, what):
             yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        _HELD.discard(fd)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _holding(fd: int, what: str) -> Iterator[None]:
+    """While ``fd``, locked exclusively, is held: its holder is noted in the file (for the
+    message a waiting command prints); cleared and unlocked after."""
+    _HELD.add(fd)
+    try:
+        _note_holder(fd, what)
+        yield
+    finally:
+        os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        _HELD.discard(fd)
 
 
 @contextlib.contextmanager
@@ -123,15 +135,9 @@ def hold_if_free(path: Path, timeout: float, what: str) -> Iterator[str | None]:
         if not _flock_within(fd, timeout):
             yield _holder(path)
             return
-        _HELD.add(fd)
-        _note_holder(fd, what)
-        try:
+        with _holding(fd, what):
             yield None
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        _HELD.discard(fd)
         os.close(fd)
 
 
@@ -148,21 +154,6 @@ def _flock_within(fd: int, timeout: float) -> bool:
                 return False
             time.sleep(min(pause, left))
             pause = min(pause * 2, POLL_SECONDS)
-
-
-def _acquire(fd: int, path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise LockTimeout(
-                    f"the workspace is locked by {_holder(path)}; gave up after {timeout:g}s "
-                    "(--lock-timeout)"
-                ) from None
-            time.sleep(POLL_SECONDS)
 
 
 def ticket_lock_path(folder: Path, name: str) -> Path:

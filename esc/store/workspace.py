@@ -283,8 +283,14 @@ class Workspace:
         cache and ``folders`` (the sweep's reports) whose process is gone (or that are an
         hour old), and ticket lock files nobody holds.  Returns the paths removed."""
         cache_dir = self.root / CACHE_DIR
-        outbox = cache_dir / "outbox"  # (esc.store.outbox.OUTBOX_DIR, its sent/ and kb/)
-        every = (self.tickets_dir, cache_dir, outbox, outbox / "sent", self.root / "kb", *folders)
+        from esc.store.kb import KB_DIR  # (not at start-up: few commands need them)
+        from esc.store.outbox import Outbox
+
+        outbox = Outbox(self.root)
+        every = (
+            self.tickets_dir, cache_dir, outbox.folder, outbox.sent_folder, self.root / KB_DIR,
+            *folders,
+        )  # fmt: skip
         removed = [path for folder in every for path in atomic.remove_stale_temporaries(folder)]
         removed += lock.remove_unheld_ticket_locks(cache_dir)
         return [self.rel(path) for path in removed]

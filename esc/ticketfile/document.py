@@ -41,6 +41,7 @@ from esc.domain.model import (
     Request,
     Status,
     Ticket,
+    holds_lone_surrogate,
     tag_problem,
     with_requests,
 )
@@ -526,17 +527,10 @@ def _check_surrogates(
 ) -> None:
     """A value holding a lone surrogate (written as an escape such as ``"\\ud800"``) is a
     problem: it is no character, and no file, terminal or JSON can take it."""
-
-    def lone(value: object) -> bool:
-        if isinstance(value, str):
-            return any("\ud800" <= c <= "\udfff" for c in value)
-        if isinstance(value, dict):
-            return any(lone(k) or lone(v) for k, v in value.items())
-        return isinstance(value, list) and any(map(lone, value))
-
     for key, value in data.items():
-        if lone(key) or lone(value):
-            shown = key if isinstance(key, str) and not lone(key) else _shown_key(key)
+        if holds_lone_surrogate(key) or holds_lone_surrogate(value):
+            plain = isinstance(key, str) and not holds_lone_surrogate(key)
+            shown = key if plain else _shown_key(key)
             line = key_lines.get(str(key), 1)
             problems.append((line, f"{shown}: {_LONE_SURROGATE}"))
 

@@ -389,16 +389,21 @@ def test_a_command_given_notify_sends_what_its_change_makes(
     assert not any("escalated" in t for t in later), later
 
 
+def with_dan_s_chat(workspace: Path) -> None:
+    """rules.yaml with the teams' targets and dan's own chat (`/dan` on the hook)."""
+    rules = RULES_LEVELS + NOTIFY.replace(
+        "  teams:", '    dan-chat: "json://127.0.0.1:${HOOK_PORT}/dan"\n  teams:'
+    ) + "  people:\n    dan: dan-chat\n"
+    (workspace / "rules.yaml").write_text(rules)
+
+
 def test_a_sweep_without_notify_leaves_what_people_did_to_the_next_sweep(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
     """`sweep --no-notify` after an assignment made without --notify, in a ticket it does
     not rewrite: the cache marked the ticket quiet, and no later sweep told of it (one
     without the cache did)."""
-    rules = RULES_LEVELS + NOTIFY.replace(
-        "  teams:", '    dan-chat: "json://127.0.0.1:${HOOK_PORT}/dan"\n  teams:'
-    ) + "  people:\n    dan: dan-chat\n"
-    (workspace / "rules.yaml").write_text(rules)
+    with_dan_s_chat(workspace)
     ticket = make(esc)
     esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
     esc.ok("assign", ticket, "dan", "--force", now="2026-11-20T09:10:00+01:00")
@@ -414,10 +419,7 @@ def test_a_dry_run_lists_only_what_it_would_send_now(
 ) -> None:
     """An assignment told with `--notify` already: `sweep --dry-run` said it "would notify"
     of it again, though the sweep sends nothing twice."""
-    rules = RULES_LEVELS + NOTIFY.replace(
-        "  teams:", '    dan-chat: "json://127.0.0.1:${HOOK_PORT}/dan"\n  teams:'
-    ) + "  people:\n    dan: dan-chat\n"
-    (workspace / "rules.yaml").write_text(rules)
+    with_dan_s_chat(workspace)
     ticket = make(esc)
     esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
     esc.ok("assign", ticket, "dan", "--force", "--notify", now="2026-11-20T09:10:00+01:00")
@@ -434,10 +436,7 @@ def test_a_sweep_tells_of_what_people_did_without_notify(
 ) -> None:
     """`esc assign` and `esc reopen` without --notify: the next sweep sends their events,
     once; a clone that pulls the sweep's commit finds them told (`checked` moved on)."""
-    rules = RULES_LEVELS + NOTIFY.replace(
-        "  teams:", '    dan-chat: "json://127.0.0.1:${HOOK_PORT}/dan"\n  teams:'
-    ) + "  people:\n    dan: dan-chat\n"
-    (workspace / "rules.yaml").write_text(rules)
+    with_dan_s_chat(workspace)
     ticket = make(esc)
     esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
     start = len(hook.posts)

@@ -520,13 +520,9 @@ def pushed_from_elsewhere(remote: Path, tmp_path: Path) -> Path:
     return other
 
 
-def test_a_person_s_uncommitted_edit_that_conflicts_with_the_remote_is_put_aside_whole(
-    esc: Esc, workspace: Path, tmp_path: Path
-) -> None:
-    """The push is rejected and the rebase puts a person's uncommitted edit back on the
-    remote's version of the same line: git leaves conflict markers in their file and the
-    edit in its stash.  The file is put back as committed (no half-merged file), the edit
-    stays whole in the stash, and one line says where; the next sweep pushes."""
+def notes_changed_on_the_remote(esc: Esc, workspace: Path, tmp_path: Path) -> Path:
+    """A pushed workspace with NOTES.md ("on call: alice"), whose line another clone then
+    changed and pushed ("on call: bob"); the remote."""
     committed_repo(esc, workspace, "Invoice missing")
     (workspace / "NOTES.md").write_text("on call: alice\n")
     git(workspace, "add", "NOTES.md")
@@ -537,6 +533,17 @@ def test_a_person_s_uncommitted_edit_that_conflicts_with_the_remote_is_put_aside
     (other / "NOTES.md").write_text("on call: bob\n")
     git(other, "commit", "-qam", "bob is on call")
     git(other, "push", "-q", "origin", "main")
+    return remote
+
+
+def test_a_person_s_uncommitted_edit_that_conflicts_with_the_remote_is_put_aside_whole(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The push is rejected and the rebase puts a person's uncommitted edit back on the
+    remote's version of the same line: git leaves conflict markers in their file and the
+    edit in its stash.  The file is put back as committed (no half-merged file), the edit
+    stays whole in the stash, and one line says where; the next sweep pushes."""
+    remote = notes_changed_on_the_remote(esc, workspace, tmp_path)
     (workspace / "NOTES.md").write_text("on call: carol\n")  # (not committed)
 
     result = esc("sweep", "--push", now="2026-11-20T13:30:00+01:00")
@@ -576,16 +583,7 @@ def test_a_true_conflict_in_the_rebase_names_the_file_after_the_summary(
     """A commit of the clone and one of the remote change the same line: the rebase stops
     on a true conflict. The summary of what stands is printed first, then one line naming
     the file (it said only "a true conflict", with no summary)."""
-    committed_repo(esc, workspace, "Invoice missing")
-    (workspace / "NOTES.md").write_text("on call: alice\n")
-    git(workspace, "add", "NOTES.md")
-    git(workspace, "commit", "-qm", "notes")
-    remote = with_remote(workspace, tmp_path)
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    (other / "NOTES.md").write_text("on call: bob\n")
-    git(other, "commit", "-qam", "bob")
-    git(other, "push", "-q", "origin", "main")
+    notes_changed_on_the_remote(esc, workspace, tmp_path)
     (workspace / "NOTES.md").write_text("on call: carol\n")
     git(workspace, "commit", "-qam", "carol")
     result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
