@@ -46,7 +46,7 @@ from esc.store.atomic import (
 from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
 from esc.store.lock import LockTimeout
-from esc.store.outbox import Delivery, Message, Outbox, deliver, messages_of
+from esc.store.outbox import Delivery, Message, Outbox, deliver, message_key, messages_of
 from esc.store.pending import Pending
 from esc.store.workspace import (
     ATTACHMENTS_DIR,
@@ -618,6 +618,7 @@ class _Prepared:
     journalled: bool = False  # noted in the committing sweep's journal already
     new: TicketDoc | None = None  # the new text as parsed (taken by the cache once written)
     placed: os.stat_result | None = None  # written with its batch (_place): the file's stat
+    queued: list[str] = field(default_factory=list)  # the keys of its messages new in the outbox
 
 
 def _write_ahead(
@@ -689,6 +690,7 @@ def _place(
                     if queued and not (sys.exc_info()[0] is None and written is not None):
                         Outbox(workspace.root).discard(queued)
                 p.placed = written  # (None: it changed since it was read; _finish reads it)
+                p.queued = queued if written is not None else []
     except LockTimeout:  # (a command kept writing a ticket: each is written under its own
         # lock; later batches do not wait for it again, or one stuck writer cost a whole
         # timeout per batch of BATCH tickets)
@@ -751,6 +753,7 @@ def _finish(
     doc, ticket_plan, text = prepared.doc, prepared.ticket_plan, prepared.text
     events, new = prepared.events, prepared.new
     ahead, prepared.ahead = prepared.ahead, None  # (used once: the first try)
+    queued = prepared.queued
     try:
         if prepared.placed is not None:  # written with its batch
             catalog.written(record, text, prepared.placed, new)
@@ -812,8 +815,9 @@ def _finish(
     active = ticket_plan.ticket.active
     outcome = _alerts(RecordOutcome(None, ticket_plan.planned()), ticket_plan.sla, active)
     outcome.actions = rule_actions(doc.ticket.id, ticket_plan.change)
-    if text != doc.text:
-        outcome.events = tuple(events)
+    if text != doc.text:  # (of a sweep that writes: those whose messages are new in the
+        # outbox, not those a command's --notify or an earlier sweep keeps already)
+        outcome.events = tuple(events) if dry_run else _queued_only(events, queued)
     if reread:
         outcome.note = f"{doc.ticket.id}: changed while the sweep read it; swept as it is now"
     if text != doc.text:
@@ -883,6 +887,17 @@ def _queue(catalog: Catalog, events: list[Event], now: dt.datetime) -> list[str]
     if not events:
         return []
     return Outbox(catalog.workspace.root).queue(messages_of(events, now))
+
+
+def _queued_only(events: list[Event], keys: list[str]) -> tuple[Event, ...]:
+    """``events`` with only the targets whose messages have the outbox ``keys``."""
+    new = set(keys)
+    out = []
+    for event in events:
+        targets = tuple(t for t in event.targets if message_key(event.id, t) in new)
+        if targets:
+            out.append(replace(event, targets=targets))
+    return tuple(out)
 
 
 def _left(ticket_id: str, why: str) -> RecordOutcome:
@@ -1380,7 +1395,7 @@ def _not_kept(outbox: Outbox, events: list[Event]) -> list[Event]:
     or pending a retry): those a sweep would queue and send now."""
     out = []
     for event in events:
-        targets = tuple(t for t in event.targets if not outbox.kept(f"{event.id}-{t}"))
+        targets = tuple(t for t in event.targets if not outbox.kept(message_key(event.id, t)))
         if targets:
             out.append(replace(event, targets=targets))
     return out

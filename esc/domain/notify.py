@@ -206,8 +206,12 @@ def events_of(
         head = leads.get(name)
         return out + (person(head) if lead and head else [])
 
+    acting: list[str] = [""]  # who made the line at hand: never told of what they did
+
     def person(name: str | None) -> list[str]:
-        return list(notify.people.get(name, ())) if name else []
+        if not name or name == acting[0]:
+            return []
+        return list(notify.people.get(name, ()))
 
     def assignee(escalation: Activity) -> list[str]:
         """The targets of the ticket's assignee when ``escalation`` was made: as the last
@@ -223,6 +227,7 @@ def events_of(
 
     for line in change.activity:
         f, old, new = line.field, line.old, line.new
+        acting[0] = line.by
         kind = kinds.get((line.at, line.by, f or ""))
         if f == "team" and kind is not None:
             add("escalated", line, f"escalated {old} → {new} ({kind})",
@@ -236,7 +241,8 @@ def events_of(
             add("reopened", line, f"reopened ({old} → open)",
                 person(after.assignee) + team(after.team))  # fmt: skip
         elif f == "csat" and new is not None and new.isdigit() and int(new) <= notify.low_csat:
-            add("low_csat", line, f"low CSAT {new}", team(after.team, lead=True))
+            add("low_csat", line, f"low CSAT {new}",
+                team(after.team, lead=True) + person(after.assignee))  # fmt: skip
         elif f is not None and f.startswith("sla.") and f != "sla.policy":
             metric = f[len("sla.") :]
             who = person(after.assignee) or team(after.team, lead=True)

@@ -63,7 +63,7 @@ class Message:
 
     @property
     def key(self) -> str:
-        return f"{self.event}-{self.target}"
+        return message_key(self.event, self.target)
 
     @property
     def failing(self) -> bool:
@@ -105,6 +105,11 @@ class Message:
             headers={str(k): str(v) for k, v in dict(data.get("headers") or {}).items()},
             **times,
         )
+
+
+def message_key(event: str, target: str) -> str:
+    """The key of the message of ``event`` to ``target``: its file's name in the outbox."""
+    return f"{event}-{target}"
 
 
 def messages_of(events: Sequence[Event], now: dt.datetime) -> list[Message]:

@@ -378,9 +378,13 @@ def test_a_command_given_notify_sends_what_its_change_makes(
     esc.ok("escalate", ticket, "--priority", "urgent", "--reason", "outage",
            now="2026-11-20T09:50:00+01:00")  # fmt: skip
     assert len(hook.posts) == 1
-    esc.ok("sweep", "--no-report", now="2026-11-20T09:55:00+01:00")
+    swept = json.loads(esc.ok("sweep", "--no-report", "--json", now="2026-11-20T09:55:00+01:00"))
     sent = [text for _, text in hook.messages()]
     assert sum("escalated support → engineering (functional)" in t for t in sent) == 1
+    # (--json lists what this sweep queued: not the escalation the command sent)
+    told = [n["subject"] for n in swept["notifications"]]
+    assert told == [f"[esc] {ticket} priority escalated normal → urgent"], told
+    assert len(swept["sent"]) == 1
     assert sum("priority escalated normal → urgent by alice" in t for t in sent) == 1, sent
     count = len(hook.posts)
     esc.ok("sweep", "--no-report", now="2026-11-20T10:05:00+01:00")
@@ -477,7 +481,7 @@ def test_people_events_on_a_ticket_no_policy_applies_to_are_told_once(
     (workspace / "rules.yaml").write_text(URGENT_ONLY + notify)
     ticket = make(esc)
     esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
-    esc.ok("assign", ticket, "alice", now="2026-11-20T09:10:00+01:00")
+    esc.ok("assign", ticket, "alice", "--by", "bob", now="2026-11-20T09:10:00+01:00")
     esc.ok("sweep", "--no-report", now="2026-11-20T09:15:00+01:00")
     assert [t for _, t in hook.messages() if "assigned to alice" in t] != []
     text = (workspace / "tickets" / f"{ticket}.md").read_text()

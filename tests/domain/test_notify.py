@@ -84,11 +84,26 @@ def test_reopened_tells_the_assignee_and_the_team_and_assigned_tells_the_person(
     assert [(e.kind, e.targets) for e in events(assigned)] == [("assigned", ("carol",))]
 
 
+def test_nobody_is_told_of_what_they_did_themselves() -> None:
+    """alice escalates her own ticket, carol (support's lead) raises
+    its priority, alice takes a ticket herself: the teams are told, each person only of
+    what somebody else did."""
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    up = lifecycle.escalate(ticket(), config, NOW, "alice", "stuck", up=True)
+    assert [(e.kind, e.targets) for e in events(up)] == [("escalated", ("eng",))]
+    raised = lifecycle.escalate(ticket(), config, NOW, "carol", "vip", priority="high")
+    assert [(e.kind, e.targets) for e in events(raised)] == [("escalated", ("sup", "alice"))]
+    taken = lifecycle.assign(ticket(assignee=None), config, NOW, "alice", "alice")
+    assert events(taken) == []
+    given = lifecycle.assign(ticket(assignee=None), config, NOW, "bob", "alice")
+    assert [(e.kind, e.targets) for e in events(given)] == [("assigned", ("alice",))]
+
+
 def test_sla_lines_low_csat_and_nobody_to_tell() -> None:
     line = Activity(NOW, "esc", field="sla.resolution", old="warning", new="breached")
     csat = Activity(NOW, "bob", field="csat", old=None, new="1")
     kinds = [(e.kind, e.targets) for e in events(Change(activity=(line, csat)))]
-    assert kinds == [("sla_breached", ("sup", "alice")), ("low_csat", ("sup", "carol"))]
+    assert kinds == [("sla_breached", ("sup", "alice")), ("low_csat", ("sup", "carol", "alice"))]
     unmapped = dataclasses.replace(NOTIFY, teams={}, people={})
     config = make_config(TEAMS_YAML, RULES_YAML)
     t = ticket()
