@@ -44,7 +44,8 @@ def check(
         root = session.workspace.root
         commit, note = git.base_commit(root, changed_since, "--changed-since")
         notes += [note] if note else []
-        only = {path.rpartition("/")[2] for path in git.changed_since(root, commit, TICKETS_DIR)}
+        changed = git.paths_changed_since(root, commit, TICKETS_DIR)
+        only = {path.rpartition("/")[2] for path in changed}
     items, others, broken = _judged(session, fmt, fail_on, only)
     outcome = overdue_findings(items, session.now, fail_on, broken, changed_since, others)
     failing = failing_notes(session)  # notifications that keep failing: a finding too

@@ -25,7 +25,7 @@ from esc.domain.timestamps import coerce_timestamp
 
 
 @dataclass
-class Outcome:
+class RulesOutcome:
     """What the rules did to one ticket at one instant."""
 
     ticket: Ticket
@@ -57,7 +57,7 @@ def run_rules(
     memory: dict[str, dt.datetime],
     budget: list[int],
     sla_of: Callable[[Ticket, dt.datetime], Sla],
-) -> Outcome:
+) -> RulesOutcome:
     """Evaluate the rules in order at ``at``, again and again until none fires: later rules
     see earlier rules' effects, and an earlier rule sees a later one's (a rule that makes
     the ticket urgent, and so breached, lets a rule on breaches fire at the same instant).
@@ -66,7 +66,7 @@ def run_rules(
     (the actions this ticket may still take in this sweep) bounds rules that undo each
     other.  ``memory`` (rule name -> when it last fired) is updated in place.
     """
-    outcome = Outcome(ticket)
+    outcome = RulesOutcome(ticket)
     for _ in range(MAX_PASSES):
         if not _one_pass(outcome, config, at, memory, budget, sla_of):
             break
@@ -74,7 +74,7 @@ def run_rules(
 
 
 def _one_pass(
-    outcome: Outcome,
+    outcome: RulesOutcome,
     config: Config,
     at: dt.datetime,
     memory: dict[str, dt.datetime],

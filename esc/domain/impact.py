@@ -49,7 +49,7 @@ class Escalating:
 
 
 @immutable
-class Outcome:
+class VersionOutcome:
     """One ticket under one version: its SLA as the next sweep leaves it, the team routing
     picks for it while it is at its first level, and what the next sweep does to it."""
 
@@ -85,8 +85,8 @@ class TicketImpact:
     title: str
     file: str
     change: FileChange
-    base: Outcome | None  # None: not in the base, or the base's configuration is broken
-    head: Outcome | None
+    base: VersionOutcome | None  # None: not in the base, or the base's configuration is broken
+    head: VersionOutcome | None
     differs: tuple[Aspect, ...]
     causes: tuple[Cause, ...]
 
@@ -129,8 +129,8 @@ def compare(
     return Impact(tuple(tickets), categories, tuple(c for c in CAUSES if c in causes))
 
 
-def outcome(ticket: Ticket, config: Config, now: dt.datetime) -> Outcome:
-    """What ``config`` makes of ``ticket`` as of ``now`` (see :class:`Outcome`)."""
+def outcome(ticket: Ticket, config: Config, now: dt.datetime) -> VersionOutcome:
+    """What ``config`` makes of ``ticket`` as of ``now`` (see :class:`VersionOutcome`)."""
     planned = plan(ticket, config, now)
     sla = planned.sla
     tz = sla.policy.calendar.tz if sla.policy is not None else None
@@ -156,7 +156,7 @@ def outcome(ticket: Ticket, config: Config, now: dt.datetime) -> Outcome:
     ]
     actions += [f"tag +{tag}" for tag in change.tags_added]
     actions += [f"{entry.kind}: {' '.join(entry.text.split())}" for entry in change.entries]
-    return Outcome(
+    return VersionOutcome(
         sla.policy.name if sla.policy is not None else None,
         clocks,
         routed,
@@ -232,7 +232,7 @@ def _ticket_impact(
     )
 
 
-def _sla_of(outcome: Outcome) -> tuple[object, ...]:
+def _sla_of(outcome: VersionOutcome) -> tuple[object, ...]:
     return (outcome.policy, tuple(shown(c) for c in outcome.clocks))
 
 
@@ -244,7 +244,7 @@ def shown(clock: ClockView | None) -> tuple[object, ...] | None:
     return (clock.metric, clock.state, clock.running, clock.due if clock.running else None)
 
 
-def _causes(before: Outcome | None, after: Outcome) -> set[Cause]:
+def _causes(before: VersionOutcome | None, after: VersionOutcome) -> set[Cause]:
     causes: set[Cause] = set()
     if before is not None:
         if before.policy != after.policy:
@@ -265,7 +265,7 @@ def _causes(before: Outcome | None, after: Outcome) -> set[Cause]:
     return causes
 
 
-def _due(outcome: Outcome, metric: str) -> dt.datetime | None:
+def _due(outcome: VersionOutcome, metric: str) -> dt.datetime | None:
     """The deadline of a running clock (a stopped clock's moved deadline changes nothing)."""
     clock = outcome.clock(metric)
     return clock.due if clock is not None and clock.running else None

@@ -4,36 +4,41 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Literal
 
 from esc.domain.model import Ticket
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.ticketfile.body import activity_what
 
+StorySource = Literal["activity", "git"]
+
 
 @immutable
-class Event:
+class StoryLine:
+    """One line of a ticket's story: an activity line of its file, or a git commit."""
+
     at: dt.datetime
-    source: str  # "activity" or "git"
+    source: StorySource
     by: str
     what: str
     commit: str | None = None
 
 
-def story(ticket: Ticket, commits: Sequence[tuple[str, str, str, str]]) -> list[Event]:
+def story(ticket: Ticket, commits: Sequence[tuple[str, str, str, str]]) -> list[StoryLine]:
     """Activity entries and commits (hash, author, ISO date, subject) in time order."""
     events = []
     for item in ticket.activity:
-        events.append(Event(item.at, "activity", item.by, activity_what(item)))
+        events.append(StoryLine(item.at, "activity", item.by, activity_what(item)))
     for commit, author, date, subject in commits:
         when = coerce_timestamp(date)
         if when is not None:
-            events.append(Event(when, "git", author, subject, commit))
+            events.append(StoryLine(when, "git", author, subject, commit))
     order = {"activity": 0, "git": 1}
     return sorted(events, key=lambda e: (e.at, order[e.source]))
 
 
-def story_text(events: Sequence[Event]) -> str:
+def story_text(events: Sequence[StoryLine]) -> str:
     width = max((len(e.by) for e in events), default=0)
     lines = []
     for event in events:
@@ -46,7 +51,7 @@ def story_text(events: Sequence[Event]) -> str:
     return "\n".join(lines)
 
 
-def story_json(events: Sequence[Event]) -> list[dict[str, object]]:
+def story_json(events: Sequence[StoryLine]) -> list[dict[str, object]]:
     """Each event as ``{at, source, by, what, commit}``; a commit's also names its parts as
     git does (``author``, ``date``, ``message``: its subject)."""
     items: list[dict[str, object]] = []

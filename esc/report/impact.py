@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from esc.domain.config import Finding
-from esc.domain.impact import Cause, ClockView, Impact, Outcome, TicketImpact, shown
+from esc.domain.impact import Cause, ClockView, Impact, TicketImpact, VersionOutcome, shown
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp
 from esc.report.render import md_code, md_escape
@@ -77,7 +77,7 @@ def _ticket_json(item: TicketImpact) -> dict[str, Any]:
     }
 
 
-def _outcome_json(outcome: Outcome | None) -> dict[str, Any] | None:
+def _outcome_json(outcome: VersionOutcome | None) -> dict[str, Any] | None:
     if outcome is None:
         return None
     return {
@@ -179,7 +179,9 @@ def _sla_section(items: Sequence[TicketImpact]) -> list[str]:
     return [title, "", *_table(["ticket", "what", "base", "this change"], rows)]
 
 
-def _sla_rows(before: Outcome | None, after: Outcome | None) -> list[tuple[str, str, str]]:
+def _sla_rows(
+    before: VersionOutcome | None, after: VersionOutcome | None
+) -> list[tuple[str, str, str]]:
     rows = []
     old = before.policy if before is not None else None
     new = after.policy if after is not None else None
@@ -238,7 +240,7 @@ def _sweep_section(items: Sequence[TicketImpact]) -> list[str]:
     return [title, "", *_table(["ticket", "base", "this change"], rows)]
 
 
-def _sweep_text(outcome: Outcome | None) -> str:
+def _sweep_text(outcome: VersionOutcome | None) -> str:
     if outcome is None or not any(outcome.sweep):
         return "–"
     parts = [f"fires {', '.join(outcome.fired)}"] if outcome.fired else []

@@ -523,7 +523,7 @@ def files_at(root: Path, commit: str, paths: Sequence[str]) -> dict[str, bytes]:
     return found
 
 
-def changed_since(root: Path, commit: str, folder: str) -> list[str]:
+def paths_changed_since(root: Path, commit: str, folder: str) -> list[str]:
     """Paths under ``folder`` (relative to ``root``) whose content in the work tree differs
     from ``commit``'s, and new files git does not ignore; sorted."""
     diff = run(

@@ -15,7 +15,7 @@ import pytest
 from esc.config.loading import build_config, parse_teams
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain import automation
-from esc.domain.automation import Outcome, memory_of
+from esc.domain.automation import RulesOutcome, memory_of
 from esc.domain.conditions import Vocabulary
 from esc.domain.config import DEFAULT_PRIORITIES, Config, Team
 from esc.domain.model import Activity, Entry, Escalation, Ticket
@@ -55,7 +55,7 @@ def run(
     at: dt.datetime = NOW,
     memory: dict[str, dt.datetime] | None = None,
     budget: list[int] | None = None,
-) -> Outcome:
+) -> RulesOutcome:
     return automation.run_rules(
         t,
         config,

@@ -16,10 +16,10 @@ from esc.domain.impact import (
     ClockView,
     Escalating,
     Impact,
-    Outcome,
     RouteChange,
     TicketImpact,
     TicketPair,
+    VersionOutcome,
     compare,
 )
 from esc.domain.model import Ticket
@@ -49,16 +49,16 @@ def outcome(
     fired: tuple[str, ...] = (),
     escalations: tuple[Escalating, ...] = (),
     actions: tuple[str, ...] = (),
-) -> Outcome:
-    return Outcome(policy, clocks, route, fired, escalations, actions)
+) -> VersionOutcome:
+    return VersionOutcome(policy, clocks, route, fired, escalations, actions)
 
 
 def item(
     ticket_id: str = "T-aaaa0001",
     title: str = "Invoice missing",
     change: str = "same",
-    base: Outcome | None = None,
-    head: Outcome | None = None,
+    base: VersionOutcome | None = None,
+    head: VersionOutcome | None = None,
     differs: tuple[str, ...] = (),
     causes: tuple[str, ...] = (),
 ) -> TicketImpact:
