@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from esc.commands.session import Output, Session
 from esc.domain import lifecycle
@@ -17,7 +17,7 @@ from esc.domain.as_of import ticket_as_of
 from esc.domain.automation import memory_of
 from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
-from esc.domain.model import Change, Ticket
+from esc.domain.model import Change, EscalationKind, Ticket
 from esc.domain.notify import Event, events_of, rule_targets
 from esc.domain.plan import (
     Escalated,
@@ -212,6 +212,8 @@ def _taken(handed: Handed) -> Primed:
 
 
 _SHARED: dict[str, str] = {}
+_KINDS: dict[str | None, EscalationKind | None] = {k: k for k in get_args(EscalationKind)}
+_KINDS[None] = None
 _SHARED_FIELDS = (6, 9)  # CachedFile.row(): sla_key, status
 
 
@@ -231,7 +233,7 @@ def _share_strings(outcome: RecordOutcome) -> None:
             field=one(a.field),
             old=one(a.old),
             new=one(a.new),
-            kind=one(a.kind),
+            kind=_KINDS[a.kind],
         )
         for a in outcome.actions
     )
@@ -240,7 +242,8 @@ def _share_strings(outcome: RecordOutcome) -> None:
         planned.fired = [shared.setdefault(name, name) for name in planned.fired]
         planned.skipped = [shared.setdefault(text, text) for text in planned.skipped]
         for e in planned.escalations:
-            e.kind, e.to, e.by = (shared.setdefault(v, v) for v in (e.kind, e.to, e.by))
+            e.to, e.by = (shared.setdefault(v, v) for v in (e.to, e.by))
+            e.kind = _KINDS[e.kind] or e.kind
             if e.from_ is not None:
                 e.from_ = shared.setdefault(e.from_, e.from_)
 

@@ -16,12 +16,14 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import field
+from typing import Literal
 
 from esc.domain.choices import did_you_mean
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp
 
 SECTION = "customer_mail"
+CustomerMailKind = Literal["acknowledgement", "reply"]  # what a message to a customer is
 KEYS = ("target", "acknowledge")
 ACKNOWLEDGE_KEYS = ("subject", "body")
 MAIL_SCHEMES = ("mailto", "mailtos")
@@ -65,7 +67,7 @@ class Outgoing:
 
     event: str  # its id: a hash of what it answers, so it is queued once
     ticket_id: str
-    kind: str  # "acknowledgement" or "reply"
+    kind: CustomerMailKind
     to: str  # the customer's address
     subject: str
     body: str
@@ -119,7 +121,7 @@ def threading_headers(message_ids: Sequence[str]) -> dict[str, str]:
     return {"In-Reply-To": kept[-1], "References": " ".join(kept)}
 
 
-def outgoing_id(ticket_id: str, kind: str, *parts: str) -> str:
+def outgoing_id(ticket_id: str, kind: CustomerMailKind, *parts: str) -> str:
     text = "\x1f".join([ticket_id, kind, *parts])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 

@@ -268,7 +268,7 @@ def comment(
     now: dt.datetime,
     actor: str,
     text: str,
-    kind: str = "reply",
+    kind: EntryKind = "reply",
 ) -> Change:
     """Add a public reply, an internal note, or a customer message."""
     if not text.strip():

@@ -159,7 +159,7 @@ class Event:
         return "\n".join(lines)
 
 
-def event_id(ticket_id: str, kind: str, at: dt.datetime, *parts: str | None) -> str:
+def event_id(ticket_id: str, kind: EventKind, at: dt.datetime, *parts: str | None) -> str:
     text = "\x1f".join([ticket_id, kind, format_timestamp(at), *(p or "" for p in parts)])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 

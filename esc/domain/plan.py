@@ -27,6 +27,7 @@ from esc.domain.model import (
     Activity,
     Change,
     Escalation,
+    EscalationKind,
     Request,
     Ticket,
     field_changes,
@@ -140,7 +141,7 @@ def _clock_inputs(ticket: Ticket) -> tuple[object, ...]:
 @dataclass(slots=True)  # (one per escalation a sweep made, kept until it prints them)
 class Escalated:
     ticket_id: str
-    kind: str
+    kind: EscalationKind
     from_: str | None
     to: str
     by: str

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from esc.domain.model import Activity, Change
+from esc.domain.model import Activity, Change, EscalationKind
 from esc.domain.records import lean
 from esc.domain.timestamps import format_timestamp
 
@@ -35,7 +35,7 @@ class RuleAction:
     field: str | None = None  # the field changed (None for a tag, a note, an event)
     old: str | None = None
     new: str | None = None  # the new value; the tag; the note's text; the event
-    kind: str | None = None  # an escalation's kind
+    kind: EscalationKind | None = None  # an escalation's kind
 
     @property
     def rule(self) -> str:
@@ -72,7 +72,7 @@ def rule_actions(ticket_id: str, change: Change) -> tuple[RuleAction, ...]:
     return tuple(actions)
 
 
-def _field_action(ticket_id: str, line: Activity, kind: str | None) -> RuleAction:
+def _field_action(ticket_id: str, line: Activity, kind: EscalationKind | None) -> RuleAction:
     field = line.field or ""
     team_escalation = kind in ("functional", "hierarchical")
     action: ActionKind = "escalate" if team_escalation else _FIELD_ACTIONS.get(field, "set")

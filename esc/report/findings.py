@@ -22,13 +22,14 @@ from esc.domain.timestamps import format_timestamp
 from esc.report.views import clock_phrase, sla_json
 
 CheckFormat = Literal["text", "json", "github", "junit"]  # `esc check --format`
+CheckLevel = Literal["breached", "warning", "ok"]  # how `esc check` judges an active ticket
 
 
 @immutable
 class Checked:
     ticket: Ticket
     sla: Sla
-    level: str  # "breached", "warning" or "ok"
+    level: CheckLevel
 
     @property
     def clocks(self) -> tuple[Clock, ...]:
@@ -65,7 +66,7 @@ class CheckOutcome:
     def failed(self) -> bool:
         return bool(self.failing or self.broken or self.undelivered)
 
-    def count(self, level: str) -> int:
+    def count(self, level: CheckLevel) -> int:
         return sum(i.level == level for i in self.items) + dict(self.others).get(level, 0)
 
 
@@ -82,7 +83,7 @@ def overdue_findings(
     counts the active tickets judged already and not failing, by level, when the caller
     leaves them out of ``items`` (they are not printed, but counted)."""
     checked = []
-    levels = {"overdue": "breached", "warning": "warning", "ok": "ok"}
+    levels: dict[str, CheckLevel] = {"overdue": "breached", "warning": "warning", "ok": "ok"}
     for ticket, sla in sorted(items, key=lambda item: item[0].id):
         if not ticket.active:
             continue

@@ -24,10 +24,10 @@ import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from esc.domain.customer_mail import Outgoing
-from esc.domain.notify import Event, Notify, expand
+from esc.domain.customer_mail import CustomerMailKind, Outgoing
+from esc.domain.notify import Event, EventKind, Notify, expand
 from esc.domain.timestamps import format_timestamp, parse_timestamp
 from esc.store import lock
 from esc.store.atomic import atomic_write
@@ -49,7 +49,7 @@ class Message:
     event: str  # the event id
     target: str
     ticket_id: str
-    kind: str
+    kind: EventKind | CustomerMailKind
     title: str  # the subject line
     body: str
     queued: dt.datetime
@@ -94,7 +94,7 @@ class Message:
             event=str(data["event"]),
             target=str(data["target"]),
             ticket_id=str(data["ticket_id"]),
-            kind=str(data["kind"]),
+            kind=cast("EventKind | CustomerMailKind", str(data["kind"])),  # (esc wrote it)
             title=str(data["title"]),
             body=str(data["body"]),
             queued=parse_timestamp(data["queued"]),

@@ -51,18 +51,18 @@ def test_a_commit_of_a_workspace_in_a_subfolder(tmp_path: Path) -> None:
     assert [str(f) for f in before.findings] == ["teams.yaml:1: file is missing"]
 
 
-def test_changed_since_lists_edited_and_untracked_tickets(esc: Esc, workspace: Path) -> None:
+def test_paths_changed_since_lists_edited_and_untracked_tickets(esc: Esc, workspace: Path) -> None:
     first = esc.ok("create", "--title", "One", "--category", "bug").strip()
     second = esc.ok("create", "--title", "Two", "--category", "bug").strip()
     run_git(workspace, "init", "-q", "-b", "main")
     run_git(workspace, "add", "-A")
     run_git(workspace, "commit", "-qm", "two tickets")
-    assert git.changed_since(workspace, "HEAD", "tickets") == []
+    assert git.paths_changed_since(workspace, "HEAD", "tickets") == []
     esc.ok("tag", first, "x")
     (workspace / "tickets" / f"{second}.md").unlink()
     third = esc.ok("create", "--title", "Three", "--category", "bug").strip()
     (workspace / "tickets" / "notes.txt~").write_text("ignored by nobody, but not a ticket")
-    assert git.changed_since(workspace, "HEAD", "tickets") == sorted(
+    assert git.paths_changed_since(workspace, "HEAD", "tickets") == sorted(
         [f"tickets/{first}.md", f"tickets/{second}.md", f"tickets/{third}.md",
          "tickets/notes.txt~"]
     )  # fmt: skip
