@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import get_args
 
 import click
 
@@ -34,13 +34,9 @@ from esc.domain.errors import (
     ParseError,
 )
 from esc.domain.model import CHANNELS, LONE_SURROGATE, STATUSES
+from esc.report.choices import CheckFormat, FailOn, PlanFormat, ReportFormat
 from esc.store.diagnostics import debugging
 from esc.store.launch import CRON_PATH
-
-if TYPE_CHECKING:
-    from esc.commands.deadlines import CheckFormat, FailOn
-    from esc.commands.preview import PlanFormat
-    from esc.report.render import ReportFormat
 
 # Each command imports its module of esc.commands when it runs: `esc --help` and the
 # small commands then load only what they use.
@@ -809,14 +805,14 @@ def _read_bytes() -> bytes:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github", "junit"]),
+    type=click.Choice(get_args(CheckFormat)),
     default="text",
     show_default=True,
     help="Output format.",
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(["breached", "warning"]),
+    type=click.Choice(get_args(FailOn)),
     default="breached",
     show_default=True,
     help="Fail on overdue tickets, or also on those in warning.",
@@ -845,7 +841,7 @@ def check(fmt: CheckFormat, fail_on: FailOn, changed_since: str | None) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["markdown", "json"]),
+    type=click.Choice(get_args(PlanFormat)),
     default="markdown",
     show_default=True,
     help="Markdown (a PR comment, $GITHUB_STEP_SUMMARY) or JSON.",
@@ -901,7 +897,7 @@ def explain(ref: str) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["markdown", "html", "json", "csv"]),
+    type=click.Choice(get_args(ReportFormat)),
     default="markdown",
     show_default=True,
     help="Output format.",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from typing import Literal
 
 from esc.commands.notify import failing_notes
 from esc.commands.session import Output, Session
@@ -14,7 +13,7 @@ from esc.domain.errors import BadInput, ParseError
 from esc.domain.model import Ticket
 from esc.domain.sla import Sla
 from esc.report import views
-from esc.report.findings import CheckFormat as CheckFormat  # (the CLI's choices)
+from esc.report.choices import CheckFormat, FailOn
 from esc.report.findings import (
     overdue_findings,
     render_check,
@@ -26,8 +25,6 @@ from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
 from esc.store.workspace import TICKETS_DIR
 from esc.ticketfile import problems
-
-FailOn = Literal["breached", "warning"]
 
 
 def check(

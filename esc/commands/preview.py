@@ -9,7 +9,6 @@ sweep's plan of one ticket, which it runs on both sides, is :mod:`esc.domain.pla
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
 
 from esc.commands.session import Output, Session
 from esc.domain.choices import unknown_choice
@@ -17,12 +16,11 @@ from esc.domain.config import Finding
 from esc.domain.errors import BadInput, ParseError
 from esc.domain.impact import CAUSES, Cause, FileChange, TicketPair, compare
 from esc.domain.model import Ticket
+from esc.report.choices import PlanFormat
 from esc.report.impact import Preview, render_json, render_markdown
 from esc.store import git, snapshot
 from esc.store.snapshot import Snapshot
 from esc.ticketfile.problems import ticket_problems
-
-PlanFormat = Literal["markdown", "json"]
 
 
 def fail_on_causes(values: Iterable[str]) -> tuple[Cause, ...]:

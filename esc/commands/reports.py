@@ -10,6 +10,7 @@ from typing import Any
 from esc.commands.session import Output, Session
 from esc.domain.errors import EscError, ParseError
 from esc.domain.stats import Period, ReportJson
+from esc.report.choices import ReportFormat
 from esc.report.contents import (
     Counted,
     catalog_report,
@@ -18,7 +19,7 @@ from esc.report.contents import (
     links_to,
     period_of,
 )
-from esc.report.render import ReportFormat, render_report
+from esc.report.render import render_report
 from esc.store import workers
 from esc.store.atomic import REGULAR_ONLY
 from esc.store.cache import CachedFile

@@ -19,9 +19,9 @@ from esc.domain.records import immutable
 from esc.domain.sla import Clock, Sla
 from esc.domain.stats import standing
 from esc.domain.timestamps import format_timestamp
+from esc.report.choices import CheckFormat
 from esc.report.views import clock_phrase, sla_json
 
-CheckFormat = Literal["text", "json", "github", "junit"]  # `esc check --format`
 CheckLevel = Literal["breached", "warning", "ok"]  # how `esc check` judges an active ticket
 
 

@@ -23,6 +23,7 @@ from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Sla
 from esc.domain.stats import ReportJson, standing
 from esc.domain.timestamps import format_timestamp
+from esc.report.choices import ReportFormat
 from esc.report.spreadsheet import csv_text
 from esc.store.diagnostics import fallback
 
@@ -375,7 +376,6 @@ def _workspace_template(filename: str | None, overrides: Path | None) -> str | N
 TEMPLATE_OF = {"markdown": "report.md.j2", "html": "report.html.j2"}
 
 
-ReportFormat = Literal["markdown", "html", "json", "csv"]
 
 
 def render_report(
