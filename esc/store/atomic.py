@@ -1,9 +1,10 @@
 """Writing files so that nothing is ever half-written or lost, and reading them whole.
 
-Every file esc writes goes through :func:`atomic_write` or :func:`replace_if_unchanged`:
-the new text goes to a temporary file beside the target (named after the target and the
-writing process), is synced, then renamed into place.  :func:`remove_stale_temporaries`
-deletes temporary files whose writer was killed.
+Every file esc writes goes through :func:`atomic_write`, :func:`atomic_build` or
+:func:`replace_if_unchanged` (but lock files, which hold no data, and the SQLite cache,
+which SQLite writes in transactions): the new text goes to a temporary file beside the
+target (named after the target and the writing process), is synced, then renamed into
+place.  :func:`remove_stale_temporaries` deletes temporary files whose writer was killed.
 
 A command that writes many files (the sweep) writes their temporary files first, unsynced
 (:func:`write_unsynced`), syncs them all at once (:func:`sync_written`: one ``syncfs``
