@@ -1,8 +1,9 @@
 """Numbers that agree (issue 14): the same quantity is the same number in every output.
 
-A copy of the demo is swept at a given --now (on the hour, the time the sweep's reports
-are as of), then each quantity is read from everything that shows it: the sweep's output
-(text and JSON), reports/summary.md, reports/index.html, reports/report.json, `esc report`,
+A copy of the demo is swept at a given --now (on the hour, and off it: the sweep's
+reports are as of the sweep's --now, whatever deadlines passed since the hour began), then
+each quantity is read from everything that shows it: the sweep's output (text and JSON),
+reports/summary.md, reports/index.html, reports/report.json, `esc report`,
 `esc check` (text and JSON) and `esc list`.  The moments are chosen so that the counts of
 tickets and of clocks differ (a ticket with two clocks past due; an overdue ticket with
 another clock in warning), which is what the reports used to mix up.
@@ -24,6 +25,9 @@ MOMENTS = {
     "friday": "2026-11-27T12:00:00+01:00",
     # the next Wednesday: tickets with two clocks past due, overdue ones with one in warning
     "wednesday": "2026-12-02T15:00:00+01:00",
+    # off the hour: deadlines passed since the hour began
+    "friday, 12:47": "2026-11-27T12:47:00+01:00",
+    "wednesday, 15:52": "2026-12-02T15:52:00+01:00",
 }
 
 
@@ -68,7 +72,7 @@ def test_the_same_quantity_is_the_same_number_everywhere(
 ) -> None:
     desk, sweep, sweep_text = swept
     report = json.loads((demo / "reports" / "report.json").read_text(encoding="utf-8"))
-    assert report == json.loads(desk.ok("report", "--format", "json"))  # as of the same hour
+    assert report == json.loads(desk.ok("report", "--format", "json"))  # as of the same now
     summary = (demo / "reports" / "summary.md").read_text(encoding="utf-8")
     html = html_values((demo / "reports" / "index.html").read_text(encoding="utf-8"))
     markdown = desk.ok("report")

@@ -1198,8 +1198,8 @@ def _report_signature(
     from esc.report.contents import SWEEP_REPORTS
 
     signature = _reports_inputs(workspace, catalog, folder, now)
-    # (the ticket files are not part of it: the reports are rendered again, still as of the
-    # top of the hour, when a ticket file changed, as a sweep with no cache would)
+    # (the ticket files are not part of it: the reports are rendered again when a ticket
+    # file changed, as a sweep with no cache would)
     present = all((folder / name).exists() for name in SWEEP_REPORTS)
     if present and catalog.cache.meta.get("reports") == signature and not catalog.files_changed:
         return None
@@ -1209,14 +1209,14 @@ def _report_signature(
 def _reports_inputs(workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime) -> str:
     """The configuration, the hour, the folder, the templates, the articles and the
     reports as they are now, as one signature (taken again once the reports are written)."""
-    from esc.report.contents import SWEEP_REPORTS, report_time
+    from esc.report.contents import SWEEP_REPORTS, render_hour
 
     root = workspace.root
     inputs = [f"{p.name}:{_changed(p)}" for p in sorted(_listed(root / TEMPLATES_DIR))]
     inputs += [f"kb/{p.name}:{_changed(p)}" for p in sorted(_listed(root / "kb"))]
     # (the reports as written: one edited by hand, or by git, is rendered again)
     inputs += [f"{name}:{_changed(folder / name)}" for name in SWEEP_REPORTS]
-    return catalog.signature(report_time(now).isoformat(), str(folder), *inputs)
+    return catalog.signature(render_hour(now).isoformat(), str(folder), *inputs)
 
 
 def _listed(folder: Path) -> list[Path]:

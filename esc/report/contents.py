@@ -123,8 +123,12 @@ def _check_team(teams: Collection[str], team: str | None) -> None:
         raise BadInput(unknown_choice("team", team, tuple(teams)))
 
 
-def report_time(now: dt.datetime) -> dt.datetime:
-    """Reports a sweep renders are as of the top of the hour: they change at most hourly."""
+def render_hour(now: dt.datetime) -> dt.datetime:
+    """The hour a sweep at ``now`` is in: the reports a sweep renders are rendered again
+    once an hour (their times and the period move on), and within the hour only when what
+    they show changed (a ticket file: every deadline or warning crossed is written in its
+    ticket's `sla:` block), each as of the sweep that renders it, so its counts are the
+    sweep's own."""
     return now.replace(minute=0, second=0, microsecond=0)
 
 
@@ -139,7 +143,7 @@ class ReportItems:
     :class:`SummaryTally`, not a ticket and an SLA per ticket.
 
     A ticket settled before the report's period counts only in the totals; any other is
-    counted with its SLA as of the top of the hour, from the cache alone, ranked by its
+    counted with its SLA as of the sweep's ``now``, from the cache alone, ranked by its
     file name (the records' order).
     """
 
@@ -147,7 +151,7 @@ class ReportItems:
         from esc.report.render import SummaryTally
 
         self.catalog = catalog
-        self.as_of = report_time(now)
+        self.as_of = now
         self.period = stats.default_period(self.as_of)
         self.tally = stats.Tally(catalog.config, self.as_of, self.period)
         self.summary = SummaryTally(catalog.config, self.as_of)
@@ -272,15 +276,15 @@ def sweep_report_pieces(
     parts: Collection[str] = SWEEP_REPORTS,
     links: str = "../",
 ) -> dict[str, Iterator[str]]:
-    """The files a sweep renders (those named in ``parts``), as of the top of the hour so
-    they change at most hourly, each as the pieces its renderer yields.
+    """The files a sweep renders (those named in ``parts``), as of ``now`` (see
+    :func:`render_hour`), each as the pieces its renderer yields.
 
     ``gathered`` holds the reports' tickets and SLAs if they were gathered already;
     ``links`` is the path from the reports' folder to the workspace (:func:`links_to`).
     """
     from esc.report.render import SummaryTally
 
-    as_of = report_time(now)
+    as_of = now
     period = stats.default_period(as_of)
     ready = gathered.counted(records) if gathered is not None else None
     if ready is None:

@@ -516,7 +516,7 @@ class Catalog:
 
     def kept_sla_near(self, record: Record, moment: dt.datetime) -> Sla | None:
         """The SLA as of ``moment`` from the one kept, even if that was computed a little
-        after ``moment`` (for reports, rendered as of the top of the hour), as
+        after ``moment`` (for reports), as
         :meth:`kept_sla_states` derives it: reports count only stopped clocks' time."""
         return self._kept(record, moment, later=True, count_used=False)
 

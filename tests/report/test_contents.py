@@ -50,7 +50,7 @@ def test_a_ticket_reopened_by_hand_is_no_longer_settled(demo: Path) -> None:
 def test_counts_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path) -> None:
     from esc.domain.stats import build, default_period
     from esc.domain.timestamps import parse_timestamp
-    from esc.report.contents import ReportItems, report_time
+    from esc.report.contents import ReportItems
     from esc.report.render import summary_data
     from esc.report.slas import sla_for_report
     from esc.store.catalog import Catalog
@@ -60,7 +60,7 @@ def test_counts_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path
     Esc(demo, now=now.isoformat()).ok("sweep", "--no-report")  # the cache, as workers leave it
     catalog = Catalog(Workspace(demo))
     records = catalog.cached_records()
-    as_of = report_time(now)
+    as_of = now
     period = default_period(as_of)
     live = [r for r in records if not catalog.settled_before(r, period.since)]
     pairs = [(r.ticket, sla_for_report(catalog, r, as_of)) for r in live]
