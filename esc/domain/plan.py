@@ -189,10 +189,12 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         return _untouched(ticket, now, behind, lambda t, at: sla_of(t, config, at))
     stored = _stored_version(ticket)  # (None: swept before esc recorded it; trusted)
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
-    if ticket.active and "sla" not in ticket.extra and _policy_of(ticket, config, now)[0]:
+    if "sla" not in ticket.extra and _policy_of(ticket, config, now)[0]:
         # never swept (created while no sweep ran): replayed from the instant it was
-        # created.  (A ticket no policy applies to gets no `sla:` block from a sweep, so
-        # nothing tells whether one swept it: it is evaluated at now, as before.)
+        # created, whether resolved or closed since or not: a sweep every minute would
+        # have seen it active until then.  (A ticket no policy applies to gets no `sla:`
+        # block from a sweep, so nothing tells whether one swept it: it is evaluated at
+        # now, as before.)
         since = ticket.created - _MICROSECOND
     if not ticket.active and (
         since is None or ticket.updated <= since or not later_changes(ticket, "status", since, now)

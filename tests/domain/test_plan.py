@@ -735,7 +735,8 @@ def test_one_late_sweep_fires_what_regular_sweeps_fire(
 
 
 def test_closed_tickets_are_left_alone_by_rules(standard: Config) -> None:
-    # vip-to-lead and breached would both match this ticket if it were open.
+    # vip-to-lead and breached would both match this ticket if it were open; a sweep saw
+    # it closed already (one that had not replays the time it was open: below).
     t = ticket(
         status="closed",
         tags=("vip",),
@@ -745,6 +746,7 @@ def test_closed_tickets_are_left_alone_by_rules(standard: Config) -> None:
         activity=(
             Activity(berlin(2026, 11, 24, 11), "alice", field="status", old="new", new="closed"),
         ),
+        extra=swept(berlin(2026, 11, 24, 12)),
     )
     p = plan(t, standard, berlin(2026, 11, 25, 10))
     assert p.fired == []
@@ -774,12 +776,37 @@ def test_rules_leave_resolved_tickets_alone() -> None:
         activity=(
             Activity(berlin(2026, 11, 24, 11), "alice", field="status", old="new", new="resolved"),
         ),
+        extra=swept(berlin(2026, 11, 24, 12)),
     )
     p = plan(t, config, berlin(2026, 11, 25, 10))
     assert p.fired == []
     assert p.skipped == []
     assert p.change.escalations == ()
     assert set(p.change.sets) == {"sla"}
+
+
+def test_a_ticket_resolved_before_its_first_sweep_is_replayed_while_it_was_open(
+    standard: Config,
+) -> None:
+    """Created Monday 09:00, its first response (4h) in warning at 12:00, breached at 13:00
+    and resolved at 15:00, all before any sweep ran: the first sweep (Tuesday) notes the
+    warning at 12:00 and tags the breach at 13:00, as a sweep every minute would have, and
+    leaves it resolved; a second changes nothing."""
+    resolved = berlin(2026, 11, 23, 15)
+    t = ticket(
+        status="resolved",
+        resolved_at=resolved,
+        first_response_at=resolved,
+        activity=(Activity(resolved, "alice", field="status", old="new", new="resolved"),),
+    )
+    p = assert_idempotent(t, standard, berlin(2026, 11, 24, 10))
+    assert p.fired == ["warned", "breached"]
+    assert [e.at for e in p.change.entries] == [berlin(2026, 11, 23, 12)]
+    assert [(a.at, a.note) for a in p.change.activity if a.event == "tagged"] == [
+        (berlin(2026, 11, 23, 13), "late")
+    ]
+    assert p.ticket.status == "resolved" and p.ticket.tags == ("late",)
+    assert p.sla.states()["first_response"] == "breached"
 
 
 def _sweep_twice(t: Ticket, config: Config, first: dt.datetime, second: dt.datetime) -> TicketPlan:
