@@ -42,8 +42,8 @@ class _Reader:
         self.path = path
         self.findings: list[Finding] = []
 
-    def add(self, line: int, message: str) -> None:
-        self.findings.append(Finding(self.path, line, message))
+    def add(self, line: int, message: str, *, blocking: bool = True) -> None:
+        self.findings.append(Finding(self.path, line, message, blocking))
 
     def load(self, text: str) -> Any:
         try:
@@ -515,8 +515,8 @@ def _automation(
             where = _line_of_error(item, exc.key, exc.location) or line_of(raw, i)
             text = str(exc)  # (a condition's error names its path already: not twice)
             reader.add(where, text if text.startswith(f"rules[{i}]") else f"rules[{i}]: {text}")
-    for index, message in loop_findings(rules):
-        reader.add(lines[index], message)
+    for index, message in loop_findings(rules):  # (the cap stops them: no command refused)
+        reader.add(lines[index], message, blocking=False)
     return tuple(rules)
 
 

@@ -127,9 +127,11 @@ class Workspace:
         return found
 
     def config(self) -> Config:
-        """The configuration; a broken one stops the command with its first problem."""
+        """The configuration; a broken one stops the command with its first problem (rules
+        that can loop do not: `esc validate` reports them, the action cap stops them)."""
         if self._config is None:
-            config, findings = self.config_findings()
+            config, found = self.config_findings()
+            findings = [f for f in found if f.blocking]
             if findings or config is None:
                 first = findings[0] if findings else Finding(TEAMS_FILE, 1, "cannot be used")
                 more = (

@@ -1120,3 +1120,34 @@ def test_one_stuck_writer_costs_the_sweep_one_wait_not_one_per_batch(
         assert "checked: 2026-11-20T10:00:00+01:00" in (
             workspace / "tickets" / f"{ticket}.md"
         ).read_text()
+
+
+LOOPING = """\
+max_actions_per_ticket: 3
+  - name: lower
+    when: {priority: high}
+    then: {priority: low}
+  - name: raise
+    when: {priority: low}
+    then: {priority: high}
+"""
+
+
+def test_rules_that_can_loop_are_reported_by_validate_and_stop_no_command(
+    esc: Esc, workspace: Path
+) -> None:
+    """Two rules that undo each other: `esc validate` reports them (exit 1), yet they stop
+    no command: each fires once while its condition holds (the cap on actions at one
+    instant is the backstop), and the next sweep changes nothing."""
+    head, rules = RULES_LEVELS.split("rules:\n")
+    looping = LOOPING.split("\n", 1)
+    (workspace / "rules.yaml").write_text(f"{looping[0]}\n{head}rules:\n{rules}{looping[1]}")
+    result = esc("validate", now=CREATED)
+    assert result.code == 1
+    assert "rules lower, raise can trigger each other endlessly" in result.out
+    ticket = esc.ok("create", "--title", "Loops", "--priority", "high", now=CREATED).strip()
+    swept = json.loads(esc.ok("sweep", "--json", now="2026-11-20T09:10:00+01:00"))
+    assert [a["rule"] for a in swept["actions"] if a["id"] == ticket] == ["lower", "raise"]
+    before = files(workspace)
+    again = json.loads(esc.ok("sweep", "--json", now="2026-11-20T09:20:00+01:00"))
+    assert again["actions"] == [] and files(workspace) == before
