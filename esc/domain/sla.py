@@ -180,7 +180,7 @@ def parse_policy(
 def parse_working_duration(value: object, what: str) -> dt.timedelta:
     """A duration of working time: hours and minutes only (a working day differs per calendar)."""
     text = str(value).strip()
-    if any(unit in text for unit in ("d", "w")):
+    if any(unit in text.lower() for unit in ("d", "w", "s")):
         raise PolicyError(f"{what}: {text!r}: working time takes h and m only (e.g. 24h, 1h30m)")
     try:
         duration = parse_duration(text)

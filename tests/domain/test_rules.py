@@ -233,6 +233,9 @@ def test_the_first_bad_action_is_reported() -> None:
     ("repeat", "message"),
     [
         ("2d", "rule a: repeat: '2d': working time takes h and m only (e.g. 24h, 1h30m)"),
+        ("2D", "rule a: repeat: '2D': working time takes h and m only (e.g. 24h, 1h30m)"),
+        ("90s", "rule a: repeat: '90s': working time takes h and m only (e.g. 24h, 1h30m)"),
+        ("1m30s", "rule a: repeat: '1m30s': working time takes h and m only (e.g. 24h, 1h30m)"),
         (5, 'rule a: repeat: duration "5": 5 has no unit; write e.g. "5m" or "5h"'),
         ("0h", "rule a: repeat: must be longer than zero"),
     ],
