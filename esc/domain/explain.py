@@ -98,9 +98,14 @@ def _rule_lines(ticket: Ticket, config: Config, sla: Sla) -> list[str]:
         reasons = rule.when.explain(known)
         if not reasons:
             last = memory.get(rule.name)
-            fired = (
-                f"; fired {format_timestamp(last)}, waits until it stops matching" if last else ""
-            )
+            fired = ""
+            if last is not None and rule.repeat is not None:
+                again = format_duration(rule.repeat, largest="h")
+                fired = f"; fired {format_timestamp(last)}, again {again} of working time later"
+            elif last is not None:
+                fired = f"; fired {format_timestamp(last)}, waits until it stops matching"
+            if not ticket.active:  # (the sweep acts on new, open and pending tickets only)
+                fired += f"; the sweep leaves it: the ticket is {ticket.status}"
             lines.append(f"  {rule.name}: matches{fired}")
         else:
             lines.append(f"  {rule.name}: no — {'; '.join(reasons)}")

@@ -159,6 +159,26 @@ def test_a_met_clock_shows_when_it_stopped_and_rules_show_when_they_fired(
     ]
 
 
+def test_a_repeating_rule_says_when_it_fires_again_and_a_resolved_ticket_is_left(
+    starter: Config,
+) -> None:
+    """A rule with `repeat:` fires again while it matches (not only once it stopped); a
+    rule that matches a resolved ticket does nothing to it: explain says both."""
+    repeating = config(RULES_YAML.replace(
+        'then: {escalate: up, note: "SLA breached, escalating"}',
+        'then: {escalate: up, note: "SLA breached, escalating"}\n    repeat: 2h',
+    ))  # fmt: skip
+    text = explain_ticket(ticket(URGENT), repeating, NOW)
+    assert (
+        "  breached-goes-up: matches; fired 2026-11-24T13:00:00+01:00,"
+        " again 2h of working time later"
+    ) in text.splitlines()
+    resolved = ticket(URGENT, **{"status: open": "status: resolved", "urgent": "normal"})
+    assert (
+        "  outage-is-urgent: matches; the sweep leaves it: the ticket is resolved"
+    ) in explain_ticket(resolved, starter, NOW).splitlines()
+
+
 def test_rules_that_do_not_match_say_every_reason(starter: Config) -> None:
     text = explain_ticket(ticket(), starter, dt.datetime(2026, 11, 23, 9, 30, tzinfo=CET))
     assert text.splitlines()[-3:] == [
