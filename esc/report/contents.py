@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
 from collections.abc import Collection, Iterable, Iterator
@@ -314,14 +315,18 @@ def _pieces(
     overrides = catalog.workspace.root / TEMPLATES_DIR
     compiled = compiled_templates_dir()
     pieces: dict[str, Iterator[str]] = {}
-    if "summary.md" in parts:
+    if not parts:
+        return pieces
+    report = tally.report(settled, load_kb(catalog.workspace.root).articles)
+    if "summary.md" in parts:  # the summary, then the whole report in Markdown
         data = {**summary.data(), "links": links}
-        pieces["summary.md"] = render_pieces(SUMMARY_TEMPLATE, data, overrides, compiled)
-    if "index.html" in parts or "report.json" in parts:
-        articles = load_kb(catalog.workspace.root).articles
-        report = tally.report(settled, articles)
-        if "index.html" in parts:
-            pieces["index.html"] = report_pieces(report, "html", overrides, links, compiled)
-        if "report.json" in parts:
-            pieces["report.json"] = report_pieces(report, "json")
+        pieces["summary.md"] = itertools.chain(
+            render_pieces(SUMMARY_TEMPLATE, data, overrides, compiled),
+            ("\n",),
+            report_pieces(report, "markdown", overrides, links, compiled),
+        )
+    if "index.html" in parts:
+        pieces["index.html"] = report_pieces(report, "html", overrides, links, compiled)
+    if "report.json" in parts:
+        pieces["report.json"] = report_pieces(report, "json")
     return pieces

@@ -376,8 +376,6 @@ def _workspace_template(filename: str | None, overrides: Path | None) -> str | N
 TEMPLATE_OF = {"markdown": "report.md.j2", "html": "report.html.j2"}
 
 
-
-
 def render_report(
     report: ReportJson,
     fmt: ReportFormat,
@@ -398,7 +396,7 @@ def render_report(
 
 def report_pieces(
     report: ReportJson,
-    fmt: Literal["html", "json"],
+    fmt: Literal["markdown", "html", "json"],
     overrides: Path | None = None,
     links: str = "",
     compiled: Path | None = None,
