@@ -345,12 +345,15 @@ class Tally:
                     self.flow[(e.from_, e.to)] += 1
                 self.reasons[" ".join(e.reason.split())] += 1
                 self.by_rule += e.by.startswith("rule:")
+        # (an escalation after the period's end is not the period's: a report on a past
+        # period says the same later)
+        escalated = bool(escalations) and any(e.at < until for e in escalations)
         if created_in:
             self.created += 1
-            self.escalated_created += bool(escalations)
+            self.escalated_created += escalated
         if resolved_in:
             self.resolved += 1
-            self.first_contact += not escalations and level == 1
+            self.first_contact += not escalated and level == 1
         # collaboration (a ticket with neither escalations nor requests had one team)
         if (escalations or requests) and _active_in(ticket, self.period):
             teams = teams_of(ticket)

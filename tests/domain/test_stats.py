@@ -312,9 +312,15 @@ def expected_escalations(tickets: list[T], config: Config, period: Period) -> di
     records = escalations_in(tickets, period)
     flow = Counter((e["from"], e["to"]) for _, e in records if e["kind"] != "priority")
     created = [t for t in tickets if period.has(when(t.created))]
-    escalated = [t for t in created if t.escalation_list]
+    # (escalated before the period's end: a later escalation is no part of this period)
+    ended = period.until
+
+    def escalated_by_then(t: T) -> bool:
+        return any(when(e["at"]) < ended for e in t.escalation_list)
+
+    escalated = [t for t in created if escalated_by_then(t)]
     resolved = [t for t in tickets if period.has(t.resolved)]
-    first_contact = [t for t in resolved if not t.escalation_list and config.levels[t.team] == 1]
+    first_contact = [t for t in resolved if not escalated_by_then(t) and config.levels[t.team] == 1]
     reasons = Counter(" ".join(e["reason"].split()) for _, e in records)
     by_rule = sum(str(e["by"]).startswith("rule:") for _, e in records)
     return {
