@@ -284,12 +284,25 @@ def decided_clocks(tickets: list[T], period: Period) -> list[tuple[T, Clock]]:
     ]
 
 
+def holder(t: T, c: Clock) -> str:
+    """The team that had the ticket just before its clock was decided (met: its stop;
+    breached: its deadline), from the escalations of its file."""
+    moment = c.stop if c.state == "met" else c.due
+    moves = [e for e in t.escalation_list if e["kind"] != "priority"]
+    before = [e for e in moves if e["at"] < moment]
+    if before:
+        return str(before[-1]["to"])
+    return str(moves[0]["from"]) if moves else t.team
+
+
 def expected_compliance(tickets: list[T], config: Config, period: Period) -> dict[str, Any]:
     done = decided_clocks(tickets, period)
     return {
         "overall": compliance([c for _, c in done]),
         "by_metric": {m: compliance([c for _, c in done if c.metric == m]) for m in METRICS},
-        "by_team": {k: compliance([c for t, c in done if t.team == k]) for k in config.levels},
+        "by_team": {
+            k: compliance([c for t, c in done if holder(t, c) == k]) for k in config.levels
+        },
         "by_priority": {
             p: compliance([c for t, c in done if t.priority == p]) for p in config.priorities
         },
