@@ -898,9 +898,8 @@ def explain(ref: str) -> int:
     "--format",
     "fmt",
     type=click.Choice(get_args(ReportFormat)),
-    default="markdown",
-    show_default=True,
-    help="Output format.",
+    help="Output format (default: as --out's extension says, .html .json .csv .md; else "
+    "markdown).",
 )
 @click.option("--out", metavar="PATH", help="Write to this file instead of stdout (-: stdout).")
 @click.option(
@@ -920,7 +919,7 @@ def explain(ref: str) -> int:
 )
 @common
 def report(
-    fmt: ReportFormat,
+    fmt: ReportFormat | None,
     out: str | None,
     since: str | None,
     until: str | None,

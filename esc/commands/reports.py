@@ -10,7 +10,7 @@ from typing import Any
 from esc.commands.session import Output, Session
 from esc.domain.errors import EscError, ParseError
 from esc.domain.stats import Period, ReportJson
-from esc.report.choices import ReportFormat
+from esc.report.choices import ReportFormat, report_format_for
 from esc.report.contents import (
     Counted,
     catalog_report,
@@ -30,16 +30,19 @@ from esc.store.workspace import TEMPLATES_DIR
 
 def report(
     session: Session,
-    fmt: ReportFormat,
+    fmt: ReportFormat | None,
     out: str | None,
     since: str | None,
     until: str | None,
     team: str | None,
     jobs: int | None = None,
 ) -> Output:
-    """One report for the period, to ``out`` or stdout; counted by two processes (one
-    forked) on a large workspace unless ``jobs`` is 1 (see :func:`_numbers`)."""
+    """One report for the period, to ``out`` or stdout, in ``fmt`` (None: as ``out``'s
+    extension says); counted by two processes (one forked) on a large workspace unless
+    ``jobs`` is 1 (see :func:`_numbers`)."""
     workspace, now = session.workspace, session.now
+    if fmt is None:
+        fmt = report_format_for(None if out == "-" else out)
     period = period_of(since, until, now)
     if out == "-":  # (stdout, as for most tools that write files)
         out = None

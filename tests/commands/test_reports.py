@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -266,3 +267,15 @@ def test_reports_link_to_tickets_from_where_they_are(esc: Esc, workspace: Path) 
     assert f"(../../../tickets/{ticket}.md)" in (workspace / "x/y/z/report.md").read_text()
     assert esc.ok("report", "--out", "-", now=later) == esc.ok("report", now=later)
     assert not (workspace / "-").exists()
+
+
+def test_out_s_extension_says_the_format_unless_format_does(demo: Path) -> None:
+    """`--out r.html` writes HTML, `.json` JSON, `.csv` CSV; another name, or stdout,
+    Markdown; `--format` wins over the name."""
+    esc = Esc(demo, now="2026-11-27T09:00:00+01:00")
+    for name, fmt in [("r.html", "html"), ("r.JSON", "json"), ("r.csv", "csv"),
+                      ("r.md", "markdown"), ("r.txt", "markdown")]:  # fmt: skip
+        esc.ok("report", "--out", name)
+        assert (demo / name).read_text() == esc.ok("report", "--format", fmt), name
+    esc.ok("report", "--out", "forced.html", "--format", "json")
+    assert json.loads((demo / "forced.html").read_text())["backlog"]["active"] > 0
