@@ -55,13 +55,15 @@ def facts_for(
 
 
 def priority_from_matrix(config: Config, impact: str | None, urgency: str | None) -> str | None:
-    """The matrix's priority for impact x urgency; None if either is not given."""
+    """The matrix's priority for impact x urgency; None if either is not given, or if
+    rules.yaml has no matrix (the matrix is optional: impact and urgency are recorded, and
+    the priority is the default)."""
     if impact is None and urgency is None:
         return None
     if impact is None or urgency is None:
         raise BadInput("give both --impact and --urgency, or neither")
     if not config.priority_matrix:
-        raise BadInput("rules.yaml has no priority_matrix for --impact/--urgency")
+        return None
     row = config.priority_matrix.get(impact)
     if row is None:
         raise BadInput(unknown_choice("impact", impact, config.impact_levels))

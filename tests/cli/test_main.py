@@ -304,6 +304,21 @@ def test_create_records_impact_and_urgency(esc: CheckedEsc) -> None:
     assert (data["impact"], data["urgency"], data["priority"]) == ("high", "medium", "high")
 
 
+def test_without_a_matrix_impact_and_urgency_are_recorded_at_the_default_priority(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """The matrix is optional: priority from --priority, else the matrix, else the default."""
+    rules = workspace / "rules.yaml"
+    text = rules.read_text()
+    start = text.index("priority_matrix:")
+    end = text.index("\n", text.index("\n  low:", start) + 1)
+    rules.write_text(text[:start] + text[end + 1 :])
+    data = show(esc, create(esc, "--impact", "high", "--urgency", "high"))
+    assert (data["impact"], data["urgency"], data["priority"]) == ("high", "high", "normal")
+    esc.ok("classify", data["id"], "--impact", "low", "--urgency", "low")
+    assert show(esc, data["id"])["impact"] == "low"
+
+
 @pytest.mark.parametrize(
     ("category", "team", "why"),
     [

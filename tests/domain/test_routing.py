@@ -134,10 +134,13 @@ def test_unknown_impact_and_urgency_name_the_choices(starter: Config) -> None:
     assert str(urgency.value) == "unknown urgency 'now'; choose from high, medium, low"
 
 
-def test_impact_without_a_matrix_is_refused() -> None:
+def test_impact_without_a_matrix_gives_no_priority() -> None:
+    """The matrix is optional: without one, impact and urgency say nothing of the priority
+    (it is --priority's, else the default), though both or neither are still needed."""
     cfg = config("priorities: [low, high]\n")
-    with pytest.raises(BadInput, match=r"^rules.yaml has no priority_matrix"):
-        priority_from_matrix(cfg, "high", "high")
+    assert priority_from_matrix(cfg, "high", "high") is None
+    with pytest.raises(BadInput, match=r"^give both --impact and --urgency"):
+        priority_from_matrix(cfg, "high", None)
 
 
 # ---------------------------------------------------------------- ticket_fields, facts_for
