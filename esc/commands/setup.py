@@ -5,25 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from esc.commands.session import Output, Session
-from esc.config.starter import STARTER_FILES
+from esc.config.starter import STARTER_FILES, gitignore_with_esc
 from esc.domain.errors import EscError
 from esc.store import git, launch, merge_driver
 from esc.store.workspace import Workspace
 
 
 def init(directory: str, force: bool) -> Output:
-    """Starter teams.yaml, rules.yaml, tickets/, .gitignore and .gitattributes (added to,
-    never overwritten); inside a git work tree, esc's merge driver registered too."""
+    """Starter teams.yaml, rules.yaml, tickets/, .gitignore and .gitattributes (those two
+    added to, never overwritten: they hold the repository's other lines); inside a git work
+    tree, esc's merge driver registered too."""
     workspace = Workspace(Path(directory).resolve())
-    starters = {name: text for name, text in STARTER_FILES.items() if name != ".gitattributes"}
+    kept = (".gitattributes", ".gitignore")
+    starters = {name: text for name, text in STARTER_FILES.items() if name not in kept}
     existing = [name for name in starters if (workspace.root / name).exists()]
     if existing and not force:
-        raise EscError(
-            f"{', '.join(existing)} already exist in {directory}; use --force to overwrite"
-        )
+        are = "already exists" if len(existing) == 1 else "already exist"
+        raise EscError(f"{', '.join(existing)} {are} in {directory}; use --force to overwrite")
     attributes = merge_driver.gitattributes_text(workspace.root)  # (read before any write)
+    ignored = gitignore_with_esc(workspace.read_text_file(".gitignore"))
     for name, text in starters.items():
         workspace.write_new_file(name, text, force=True)
+    if ignored is not None:
+        workspace.write_new_file(".gitignore", ignored, force=True)
     if attributes is not None:
         merge_driver.write_gitattributes(workspace.root, attributes)
     lines = [f"esc workspace ready in {workspace.root}"]

@@ -82,6 +82,28 @@ reports/
 quarantine/
 """
 
+
+
+def gitignore_with_esc(text: str | None) -> str | None:
+    """A ``.gitignore``'s ``text`` (None: there is none) with esc's entries it lacks added
+    at its end, each under its comment, in the file's line endings; None if it has them all
+    (``.esc-cache``, ``/.esc-cache/`` and ``.esc-cache/`` are one entry)."""
+    if text is None:
+        return GITIGNORE
+    have = {line.strip().strip("/") for line in text.splitlines()}
+    lines = GITIGNORE.splitlines(keepends=True)
+    missing = [
+        comment + entry
+        for comment, entry in zip(lines[::2], lines[1::2], strict=True)
+        if entry.strip().strip("/") not in have
+    ]
+    if not missing:
+        return None
+    nl = "\r\n" if "\r\n" in text else "\n"
+    sep = "" if not text or text.endswith("\n") else nl
+    return text + sep + "".join(missing).replace("\n", nl)
+
+
 GITATTRIBUTES = """\
 # Ticket files are merged field by field by `esc merge-file` (`esc install-git` registers it)
 tickets/*.md merge=esc

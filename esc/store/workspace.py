@@ -356,6 +356,17 @@ class Workspace:
             raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
         return True
 
+    def read_text_file(self, relpath: str) -> str | None:
+        """The text of a file of the workspace (None: there is none); an unreadable or
+        non-UTF-8 one is an expected error naming it."""
+        path = self.root / relpath
+        try:
+            return utf8_text(path.read_bytes(), relpath)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise EscError(f"cannot read {path}: {exc.strerror or exc}") from None
+
     def write_new_file(self, relpath: str, text: str, force: bool) -> bool:
         """Write a starter file; False if it exists and ``force`` is not given."""
         path = self.root / relpath

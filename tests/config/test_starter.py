@@ -216,6 +216,22 @@ def test_init_keeps_an_existing_gitattributes_and_adds_the_line(tmp_path: Path) 
     assert (root / ".gitattributes").read_text(encoding="utf-8") == "*.png binary\n" + GITATTRIBUTES
 
 
+def test_init_keeps_an_existing_gitignore_and_adds_what_it_lacks(tmp_path: Path) -> None:
+    """A repository's own .gitignore is kept, line for line (CRLF too): esc's entries it
+    lacks are added at its end, one it has (written its own way) is not added twice, and
+    `--force` never replaces it."""
+    root = tmp_path / "desk"
+    root.mkdir()
+    (root / ".gitignore").write_bytes(b"node_modules/\r\n/.esc-cache\r\n")
+    init(str(root), force=False)
+    text = (root / ".gitignore").read_bytes().decode()
+    assert text.startswith("node_modules/\r\n/.esc-cache\r\n# the reports")
+    assert ".esc-cache/" not in text and "\r\nreports/\r\n" in text
+    assert text.endswith("\r\nquarantine/\r\n") and "\n" not in text.replace("\r\n", "")
+    assert init(str(root), force=True).code == 0
+    assert (root / ".gitignore").read_bytes().decode() == text  # (it has them all now)
+
+
 def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
     root = tmp_path / "desk"
     init(str(root), force=False)
