@@ -116,7 +116,8 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
                 f"unknown urgency {ticket.urgency!r}; one of {', '.join(config.urgency_levels)}",
             )
     lines = doc.item_lines.get("escalations", [])
-    for n, esc in enumerate(ticket.escalations, start=1):
+    numbers = _numbers_in_file(doc.data.get("escalations"), [e.to for e in ticket.escalations])
+    for n, esc in zip(numbers, ticket.escalations, strict=True):
         names = config.priorities if esc.kind == "priority" else tuple(config.teams)
         what = "priority" if esc.kind == "priority" else "team"
         for end in (esc.from_, esc.to):
@@ -124,7 +125,26 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
                 where = lines[n - 1] if n <= len(lines) else None
                 add("escalations", f"escalation {n}: unknown {what} {end!r}", where)
     lines = doc.item_lines.get("requests", [])
-    for n, request in enumerate(ticket.requests, start=1):
+    numbers = _numbers_in_file(doc.data.get("requests"), [r.team for r in ticket.requests])
+    for n, request in zip(numbers, ticket.requests, strict=True):
         if request.team not in config.teams:
             unknown = unknown_choice("team", request.team, tuple(config.teams))
             add("requests", f"request {n}: {unknown}", lines[n - 1] if n <= len(lines) else None)
+
+
+def _numbers_in_file(raw: object, kept: list[str]) -> list[int]:
+    """The number (from 1) in the file's list ``raw`` of each entry read from it, ``kept``
+    by the team each names (``to``, ``team``): the entries that do not parse are left
+    out of ``kept``, not out of the file's numbering."""
+    items = raw if isinstance(raw, list) else []
+    numbers: list[int] = []
+    i = 0
+    for team in kept:
+        while i < len(items) and not (
+            isinstance(items[i], dict)
+            and team in (str(items[i].get("to")), str(items[i].get("team")))
+        ):
+            i += 1
+        numbers.append(i + 1)
+        i += 1
+    return numbers

@@ -167,6 +167,24 @@ def test_escalation_problems(config: Config) -> None:
     ]
 
 
+def test_an_escalation_after_one_that_does_not_parse_keeps_its_number_and_line(
+    config: Config,
+) -> None:
+    """Escalation 1 of no known kind is left out of the ticket, not out of the numbering:
+    escalation 2's unknown team is escalation 2's, at its own line."""
+    d = doc(
+        {
+            "kind: priority, from: low": "kind: upwards, from: low",
+            "to: engineering": "to: legal",
+        }
+    )
+    assert problems(d, config) == [
+        "tickets/T-aaaa0001.md:17: escalation 1: kind must be one of functional, hierarchical,"
+        " priority",
+        "tickets/T-aaaa0001.md:18: escalation 2: unknown team 'legal'",
+    ]
+
+
 def test_an_escalation_without_a_time_is_reported_at_its_own_line(config: Config) -> None:
     d = doc({"at: 2026-11-20T09:30:00+01:00, kind: functional": "at: soon, kind: functional"})
     assert problems(d, config) == [
