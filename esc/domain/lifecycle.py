@@ -249,6 +249,11 @@ def assign(
     ticket: Ticket, config: Config, now: dt.datetime, actor: str, person: str, force: bool = False
 ) -> Change:
     _check_open(ticket, "assign it")
+    if not person.strip():
+        raise BadInput("the assignee is empty: name a person")
+    problem = line_problem(person)
+    if problem is not None:
+        raise BadInput(f"the assignee {person!r} is no name: {problem}")
     team = config.teams.get(ticket.team)
     if not force and (team is None or person not in team.people):
         people = ", ".join(team.people) if team else "nobody"

@@ -357,6 +357,20 @@ def test_assign_force_allows_a_non_member(config: Config) -> None:
     assert change.sets["assignee"] == "dan"
 
 
+@pytest.mark.parametrize(
+    ("person", "message"),
+    [
+        ("", "the assignee is empty: name a person"),
+        ("  ", "the assignee is empty: name a person"),
+        ("x\ty", "the assignee 'x\\ty' is no name: it has a tab"),
+    ],
+)
+def test_assign_refuses_no_name_even_with_force(config: Config, person: str, message: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        lifecycle.assign(ticket(), config, NOW, "bob", person, force=True)
+    assert str(caught.value) == message
+
+
 def test_assign_refuses_on_an_unknown_team(config: Config) -> None:
     with pytest.raises(Refused, match=r"alice is not in team ghosts \(nobody\)"):
         lifecycle.assign(ticket(team="ghosts"), config, NOW, "bob", "alice")
