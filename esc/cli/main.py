@@ -436,11 +436,17 @@ def show(ref: str, as_json: bool) -> int:
     help="Only this status (repeatable). Default: new, open and pending.",
 )
 @click.option("--all", "all_", is_flag=True, help="Include resolved and closed tickets.")
-@click.option("--team", metavar="TEAM")
+@click.option("--team", "teams", metavar="TEAM", multiple=True, help="Only this team (repeatable).")
 @click.option("--priority", metavar="P", help="A priority, or a comparison like '>=high'.")
-@click.option("--assignee", metavar="PERSON", help="'none' for unassigned tickets.")
-@click.option("--category", metavar="C")
-@click.option("--tag", metavar="X")
+@click.option(
+    "--assignee",
+    "assignees",
+    metavar="PERSON",
+    multiple=True,
+    help="Only this person's; 'none' for unassigned tickets (repeatable).",
+)
+@click.option("--category", "categories", metavar="C", multiple=True, help="(Repeatable.)")
+@click.option("--tag", "tags", metavar="X", multiple=True, help="With this tag (repeatable: any).")
 @click.option("--level", metavar="N", help="A level, or a comparison like '>=2'.")
 @click.option("--overdue", is_flag=True, help="Only tickets with a running SLA clock past due.")
 @click.option("--involving", metavar="TEAM", help="Only tickets with an open request to TEAM.")
@@ -456,11 +462,11 @@ def show(ref: str, as_json: bool) -> int:
 def list_(
     statuses: tuple[str, ...],
     all_: bool,
-    team: str | None,
+    teams: tuple[str, ...],
     priority: str | None,
-    assignee: str | None,
-    category: str | None,
-    tag: str | None,
+    assignees: tuple[str, ...],
+    categories: tuple[str, ...],
+    tags: tuple[str, ...],
     level: str | None,
     overdue: bool,
     involving: str | None,
@@ -470,13 +476,13 @@ def list_(
     """List tickets as a table (or JSON), filtered and sorted."""
     from esc.commands import browse
 
-    filters = {
-        "team": team,
-        "priority": priority,
-        "category": category,
-        "tags": tag,
-        "level": level,
-        "assignee": assignee,
+    filters: dict[str, tuple[str, ...]] = {
+        "team": teams,
+        "priority": (priority,) if priority is not None else (),
+        "category": categories,
+        "tags": tags,
+        "level": (level,) if level is not None else (),
+        "assignee": assignees,
     }
     return emit(
         browse.list_tickets(session(), statuses, all_, filters, overdue, sort, as_json, involving)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 from esc.commands.session import Output, Session
 from esc.domain import query
@@ -43,14 +43,15 @@ def list_tickets(
     session: Session,
     statuses: tuple[str, ...],
     all_: bool,
-    filters: dict[str, str | None],
+    filters: Mapping[str, Sequence[str]],
     overdue: bool,
     sort: str | None,
     as_json: bool,
     involving: str | None = None,
 ) -> Output:
     """Tickets as a table (or JSON), filtered and sorted; ``filters`` maps team, priority,
-    assignee, category, tags and level to what they must be (None: anything);
+    assignee, category, tags and level to what they may be (any of the values given; none
+    given: anything);
     ``involving``: only tickets with an open request to that team.
 
     Without filters or ``--sort`` the rows come from what the cache keeps for them (what a
@@ -66,15 +67,16 @@ def list_tickets(
         # the names; a spec left empty matches without looking at any ticket)
     if overdue:  # judged by the numbers kept with each SLA: built for the overdue only
         records = [r for r in records if catalog.standing(r, now) in (None, "overdue")]
-    for key, value in filters.items():
-        if value is None:
+    for key, given in filters.items():  # (a value given more than once: any of them)
+        if not given:
             continue
         if key == "level":
-            spec[key] = query.level_value(value)
+            values: list[object] = [query.level_value(v) for v in given]
         elif key == "assignee":
-            spec[key] = None if value == "none" else value
+            values = [None if v == "none" else v for v in given]
         else:
-            spec[key] = value
+            values = list(given)
+        spec[key] = values[0] if len(values) == 1 else values
     listings: dict[str, Listing] = {}  # (what the cache keeps of the rows, once read)
     if spec or sort is not None or involving is not None:
         chosen = _selected(catalog, records, spec, sort, involving, now)

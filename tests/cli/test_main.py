@@ -1091,6 +1091,10 @@ def titles(esc: Esc, *args: str) -> list[str]:
         (["--team", "support", "--all"], "CEDA"),
         (["--team", "engineering"], "B"),
         (["--team", "management"], "F"),
+        (["--team", "engineering", "--team", "management"], "BF"),  # (repeated: any of them)
+        (["--assignee", "bob", "--assignee", "none"], "CBFA"),
+        (["--category", "bug", "--category", "how-to"], "BF"),
+        (["--tag", "vip", "--tag", "eu"], "FA"),
         (["--priority", ">=high"], "CB"),
         (["--priority", "high"], "B"),
         (["--priority", "<normal"], "A"),
