@@ -16,6 +16,8 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> dt.datetime:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError as exc:
         reason = str(exc)
+        if reason.startswith("offset must be a timedelta"):  # (Python's words: its repr)
+            reason = "the offset must be within ±23:59"
         why = f": {reason}" if reason and not reason.startswith("Invalid isoformat") else ""
         raise BadInput(f"{what} {text!r} is not an ISO-8601 timestamp{why}") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:

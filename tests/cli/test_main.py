@@ -1596,6 +1596,7 @@ OUTSIDE_THE_CHOICES = [
     (["list", "--priority", "urgnet"], "unknown priority 'urgnet' (did you mean 'urgent'?)"),
     (["--now", "yesterday", "list"], "--now 'yesterday' is not an ISO-8601 timestamp"),
     (["list", "--now", "yesterday"], "--now 'yesterday' is not an ISO-8601 timestamp"),
+    (["list", "--now", "2026-11-30T12:00:00+25:00"], "the offset must be within ±23:59"),
     (["escalate", "ID", "--priority", "critical", "--reason", "r"], "unknown priority 'critical'"),
     (["escalate", "ID", "--to", "legal", "--reason", "r"], "unknown team 'legal'; choose from"),
     (["classify", "ID", "--category", "nonsense"], "unknown category 'nonsense'; choose from"),
