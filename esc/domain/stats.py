@@ -99,10 +99,14 @@ def default_period(now: dt.datetime, days: int = 30) -> Period:
 
 
 def keep(ticket: Ticket, team: str | None) -> bool:
+    """Whether a report of ``team`` (None: of every team) counts ``ticket``: the team has
+    it, had it before an escalation took it away, or was asked for help on it."""
     if team is None:
         return True
-    return ticket.team == team or any(
-        e.from_ == team for e in ticket.escalations if e.kind != "priority"
+    return (
+        ticket.team == team
+        or any(e.from_ == team for e in ticket.escalations if e.kind != "priority")
+        or any(r.team == team for r in ticket.requests)
     )
 
 

@@ -199,7 +199,8 @@ class Period:
 
 
 def keep(tickets: list[T], team: str | None) -> list[T]:
-    """With ``--team``: tickets with the team now, or escalated away from it."""
+    """With ``--team``: tickets with the team now, escalated away from it, or on which it
+    was asked for help."""
     if team is None:
         return tickets
     return [
@@ -207,6 +208,7 @@ def keep(tickets: list[T], team: str | None) -> list[T]:
         for t in tickets
         if t.team == team
         or any(e["from"] == team and e["kind"] != "priority" for e in t.escalation_list)
+        or any(r.get("team") == team for r in t.meta.get("requests") or [])
     ]
 
 
