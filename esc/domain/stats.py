@@ -8,7 +8,8 @@ summary, ``esc check`` and the sweep's output count with the same words, through
 
 * the period is [since, until); a ticket counts for it by the time of the event counted
   (created, resolved, escalated, closed, a clock's outcome);
-* ``team`` keeps tickets that are with that team now or were escalated away from it;
+* ``team`` keeps tickets that are with that team now, were escalated away from it, or
+  asked it for help (:func:`keep`);
 * *active tickets* are those whose status is new, open or pending (the status ``open`` is
   one of three); the backlog is the active tickets as of ``now``;
 * an *overdue ticket* is an active ticket with a running clock past its deadline; a
