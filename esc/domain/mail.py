@@ -29,8 +29,9 @@ ATTACHMENTS = "attachments"  # saved attachments, as paths relative to the works
 DATE_PAST = dt.timedelta(days=7)
 DATE_SKEW = dt.timedelta(minutes=5)
 
-_AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk", "list"})
-_DAEMONS = ("mailer-daemon", "postmaster")
+# (not `list`: a customer writing through a mailing list or a Google Group alias is a person)
+_AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk"})
+DAEMONS = ("mailer-daemon", "postmaster")
 # Leading reply and forward prefixes, repeated, any case: "Re: AW: Fwd: …".
 _REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fwd?|aw|wg)\s*:)+\s*", re.IGNORECASE)
 
@@ -65,10 +66,12 @@ def automatic(mail: Mail) -> str | None:
         if value:
             return f"{name}: {value}"
     local = mail.address.split("@", 1)[0]
-    if local in _DAEMONS:
+    if local in DAEMONS:
         return f"from {mail.address}"
     if headers.get("content-type", "").lower().startswith("multipart/report"):
         return "a delivery report"
+    if headers.get("return-path", "").strip() == "<>":  # (a null sender: a bounce, RFC 5321)
+        return "Return-Path: <>"
     return None
 
 

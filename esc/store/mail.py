@@ -13,6 +13,7 @@ import binascii
 import datetime as dt
 import email
 import email.errors
+import email.header
 import email.message
 import email.policy
 import email.utils
@@ -21,13 +22,13 @@ import mailbox
 import os
 import quopri
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import Message
 from pathlib import Path
 
-from esc.domain.mail import Mail
+from esc.domain.mail import DAEMONS, Mail
 from esc.store import atomic
 
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024  # a larger message is quarantined unread
@@ -43,7 +44,9 @@ _FATAL_DEFECTS = (
     email.errors.CloseBoundaryNotFoundDefect,
     email.errors.MultipartInvariantViolationDefect,
 )
-_HEADERS = ("auto-submitted", "precedence", "x-autoreply", "x-autorespond", "content-type")
+_HEADERS = (
+    "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "content-type", "return-path",
+)  # fmt: skip
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 # A Maildir name: seconds, "." and the unique part ("M<usec>P<pid>Q<n>", "R…", …), "." host.
 _MAILDIR_NAME = re.compile(r"([0-9]+)\.([^.]*)\.")
@@ -108,11 +111,16 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
                 raise Malformed(f"broken MIME ({type(defect).__name__})")
     sender_header = msg["From"]
     addresses = getattr(sender_header, "addresses", ()) if sender_header is not None else ()
-    if not addresses or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
-        raise Malformed("no From address")
-    first = addresses[0]
-    name = " ".join(first.display_name.split())  # (decoded: `Jürgen Müller`, not =?utf-8?…)
-    sender = str(Address(display_name=name, addr_spec=first.addr_spec)) if name else first.addr_spec
+    if not addresses or not addresses[0].username or not addresses[0].domain:
+        daemon = _daemon(msg, addresses)  # (`From: MAILER-DAEMON`: a bounce, to be ignored)
+        if daemon is None:
+            raise Malformed("no From address")
+        spec = sender = daemon
+    else:
+        first = addresses[0]
+        spec = _unescaped(first.addr_spec)
+        name = " ".join(_unescaped(first.display_name).split())  # (decoded: `Jürgen Müller`)
+        sender = str(Address(display_name=name, addr_spec=spec)) if name else spec
     body = msg.get_body(preferencelist=("plain", "html"))
     text = ""
     if body is not None:
@@ -130,23 +138,62 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     for name in ("To", "Cc"):
         for header in msg.get_all(name) or []:
             for address in getattr(header, "addresses", ()):
-                spec = address.addr_spec.lower()
-                if spec and spec not in recipients:
-                    recipients.append(spec)
+                to = _unescaped(address.addr_spec).lower()
+                if to and to not in recipients:
+                    recipients.append(to)
     ids = _MESSAGE_ID.findall(str(msg["Message-ID"] or ""))
     mail = Mail(
         message_id=ids[0] if ids else fallback_id(data),
         sender=sender,
-        address=first.addr_spec.lower(),
+        address=spec.lower(),
         recipients=tuple(recipients),
-        subject=str(msg["Subject"] or ""),
+        subject=_subject(msg),
         date=_date(msg),
         in_reply_to=_message_ids(msg, "In-Reply-To"),
         references=_message_ids(msg, "References"),
         text=text.replace("\r\n", "\n"),
-        headers={name: str(msg[name]) for name in _HEADERS if msg[name] is not None},
+        headers={name: _unescaped(str(msg[name])) for name in _HEADERS if msg[name] is not None},
     )
     return Parsed(mail, attachments)
+
+
+def _daemon(msg: email.message.EmailMessage, addresses: Sequence[Address]) -> str | None:
+    """The sender of a message with no From address esc can use that is a mail system's
+    (`MAILER-DAEMON`, `postmaster`, a delivery report), as its name; else None."""
+    local = addresses[0].username.lower() if addresses else ""
+    if local in DAEMONS:
+        return local
+    if msg.get_content_type() == "multipart/report":
+        return "mailer-daemon"
+    return None
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _subject(msg: email.message.EmailMessage) -> str:
+    """The Subject as its sender wrote it: in raw 8-bit bytes too (see :func:`_unescaped`:
+    ``email`` turns those it cannot read as UTF-8 into U+FFFD), MIME-encoded words decoded."""
+    raw = next((value for name, value in msg.raw_items() if name.lower() == "subject"), None)
+    if not isinstance(raw, str) or not _SURROGATES.search(raw):
+        return str(msg["Subject"] or "")
+    text = re.sub(r"\r?\n(?=[ \t])", "", _unescaped(raw)).strip()  # (unfolded)
+    if "=?" in text:
+        text = str(email.header.make_header(email.header.decode_header(text)))
+    return text
+
+
+def _unescaped(text: str) -> str:
+    """Header text as its sender wrote it: raw 8-bit bytes in a header (which ``email``
+    keeps as surrogate escapes, text no file can hold) read as UTF-8 (RFC 6532), else as
+    Latin-1."""
+    if not _SURROGATES.search(text):
+        return text
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _message_ids(msg: email.message.EmailMessage, header: str) -> tuple[str, ...]:
@@ -226,11 +273,23 @@ def _sized(name: str, data: bytes, limit: int) -> Attachment:
     return Attachment(name, data, size=len(data))
 
 
+NAME_BYTES = 200  # an attachment's file name at most, in UTF-8 (a file system allows 255,
+# less the `-2` of a name taken and a temporary file's `.NAME.PID-RANDOM.tmp`)
+
+
 def safe_name(name: str) -> str:
-    """A file name that stays in its folder: no path, no leading dot, no control characters."""
+    """A file name that stays in its folder: no path, no leading dot, no control characters
+    or surrogates, at most NAME_BYTES bytes (the stem cut, the extension kept)."""
     base = re.split(r"[\\/]", name)[-1]
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().lstrip(".")
-    return base[:120] or "attachment"
+    base = re.sub(r"[\x00-\x1f\x7f\ud800-\udfff]", "", base).strip().lstrip(".")
+    if len(base.encode()) > NAME_BYTES:
+        stem, dot, ext = base.rpartition(".")
+        if not dot or not stem or len(ext.encode()) > 16:
+            stem, dot, ext = base, "", ""
+        room = NAME_BYTES - len((dot + ext).encode())
+        stem = stem.encode()[:room].decode("utf-8", "ignore")  # (never half a character)
+        base = stem + dot + ext
+    return base or "attachment"
 
 
 def html_to_text(html: str) -> str:
@@ -268,7 +327,10 @@ def _without_trailing_quote(text: str) -> str:
 
 def read_maildir(folder: Path) -> Iterator[Incoming]:
     """The messages of a Maildir not yet marked seen: those in new/, and those in cur/
-    without the S flag, in delivery order."""
+    without the S flag, in delivery order.  (A Maildir whose delivery agent made new/ only
+    gets its cur/ and tmp/, where the messages taken are moved.)"""
+    for sub in ("cur", "tmp"):
+        (folder / sub).mkdir(exist_ok=True)
     box = mailbox.Maildir(folder, factory=None, create=False)
     entries: list[tuple[str, Path]] = []
     for key in box.iterkeys():

@@ -576,3 +576,73 @@ def test_esc_init_keeps_quarantined_mail_out_of_git(tmp_path: Path) -> None:
         cwd=root, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     assert "quarantine" not in status
+
+
+RAW_HEADERS = (
+    b"From: J\xc3\xbcrgen M\xc3\xbcller <juergen@shop.example>\n"
+    b"To: help@esc.example\nSubject: Gr\xc3\xbc\xc3\x9fe: Kasse kaputt\n"
+    b"Message-ID: <raw-utf8@shop.example>\nDate: Fri, 20 Nov 2026 09:40:00 +0100\n\nHallo\n"
+)
+
+
+def test_raw_8_bit_headers_are_read_as_utf_8_else_latin_1(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Headers in raw UTF-8 (RFC 6532) or raw Latin-1, not MIME-encoded: the name and
+    subject as the sender wrote them, a valid ticket (not one holding lone surrogates that
+    validate refuses and a rerun makes again)."""
+    esc.ok("intake", "--eml", "-", input=RAW_HEADERS.decode("utf-8"))
+    latin = RAW_HEADERS.decode("utf-8").replace("raw-utf8", "raw-latin1").encode("latin-1")
+    result = esc("intake", "--maildir", str(corpus.maildir(tmp_path / "box", latin)))
+    assert result.code == 0, result.err
+    found = [shown(esc, t) for t in tickets(workspace)]
+    assert sorted((t["customer"], t["title"]) for t in found) == [
+        ("Jürgen Müller <juergen@shop.example>", "Grüße: Kasse kaputt")
+    ] * 2
+    assert esc("validate").code == 0
+    esc.ok("intake", "--eml", "-", input=RAW_HEADERS.decode("utf-8"))  # (the same: taken)
+    assert len(tickets(workspace)) == 2
+
+
+def test_a_long_attachment_name_is_shortened_and_the_batch_goes_on(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A file name longer than a file system takes (in bytes, not characters) is cut,
+    its extension kept: the message and the ones after it are taken."""
+    name = "請求書" * 40 + ".pdf"  # (120 characters, 364 bytes)
+    box = corpus.maildir(
+        tmp_path / "Maildir",
+        corpus.message(message_id="<a@x>", attachments=[(name, b"%PDF", "application/pdf")]),
+        corpus.message(message_id="<b@x>", subject="After it"),
+    )
+    out = esc.ok("intake", "--maildir", str(box))
+    assert out.endswith("2 messages: 2 new tickets\n")
+    (saved,) = (workspace / "attachments").glob("*/*.pdf")
+    assert saved.read_bytes() == b"%PDF" and len(saved.name.encode()) <= 200
+
+
+def test_mail_systems_and_null_senders_are_ignored_and_list_mail_is_taken(
+    esc: Esc, workspace: Path
+) -> None:
+    """`From: MAILER-DAEMON` with no domain and a bounce with `Return-Path: <>` (even one
+    naming a ticket in its subject) are a mail system's: ignored, not quarantined; a
+    customer writing through a mailing list (`Precedence: list`) is a person."""
+    ticket = esc.ok("create", "--title", "Kasse").strip()
+    daemon = corpus.message(sender="MAILER-DAEMON", message_id="<d1@x>", subject="failure")
+    null = corpus.message(message_id="<d2@x>", subject=f"Undeliverable: [{ticket}] Kasse",
+                          headers={"Return-Path": "<>"})  # fmt: skip
+    listed = corpus.message(message_id="<d3@x>", headers={"Precedence": "list"})
+    for data, said in [(daemon, "ignored: from mailer-daemon"),
+                       (null, "ignored: Return-Path: <>"), (listed, "new ticket")]:  # fmt: skip
+        result = esc("intake", "--eml", "-", input=data.decode())
+        assert result.code == 0 and said in result.out, (result.out, result.err)
+    assert len(tickets(workspace)) == 2
+    assert "customer message" not in tickets(workspace)[ticket]
+
+
+def test_a_maildir_with_new_only_is_read(esc: Esc, workspace: Path, tmp_path: Path) -> None:
+    box = tmp_path / "box"
+    (box / "new").mkdir(parents=True)
+    (box / "new" / "1700000000.M1P1.host").write_bytes(corpus.message())
+    assert esc.ok("intake", "--maildir", str(box)).endswith("1 message: 1 new ticket\n")
+    assert list((box / "cur").iterdir())  # (taken: moved to cur/, marked seen)
