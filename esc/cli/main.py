@@ -727,6 +727,7 @@ def notify_test(target: str) -> int:
     metavar="SECONDS",
     help="How long to wait for a sweep or another intake (also ESC_LOCK_TIMEOUT).",
 )
+@notify_option
 @common
 def intake(
     maildir: str | None,

@@ -349,7 +349,16 @@ def _new_ticket(
         description = mails.with_attachments(description, names)
     ticket = session.workspace.create(build, description)
     run.journal.wrote(run.journal.ticket_path(ticket.id))
+    _told_of_new(session, ticket)
     return ticket
+
+
+def _told_of_new(session: Session, ticket: Ticket) -> None:
+    """With --notify: the notifications a new ticket makes (created at or above the
+    priority `created_at_or_above` names), sent now, as `esc create --notify` sends them.
+    (A customer message that reopens a ticket sends as any command's change does.)"""
+    if session.notify:
+        session.send_notifications(None, ticket, Change(activity=tuple(ticket.activity)))
 
 
 def _add_message(
@@ -414,6 +423,7 @@ def _report(run: _Run) -> Output:
     text = "\n".join([*run.lines, summary]) + "\n"
     wrote = any(run.counts.get(k) for k in ("new", "reply", "follow-up"))
     notes = run.notes + (run.session.merge_driver_warning() if wrote else [])
+    notes += run.session.notified()
     return Output(text=text, notes=notes, code=1 if run.counts.get("quarantined") else 0)
 
 
@@ -447,6 +457,7 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
                 continue
             ticket = workspace.create(_builder(intake, config, now), intake.description)
             journal.wrote(journal.ticket_path(ticket.id))
+            _told_of_new(session, ticket)
             if external is not None:
                 index.external[external] = ticket.id
             lines.append(f"{external or ticket.title}: new ticket {ticket.id}, team {ticket.team}")
@@ -454,7 +465,7 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
     lines.append(
         f"{_counted(len(intakes), 'item')}: {_counted(made, 'new ticket')}, {seen} already taken"
     )
-    notes = session.merge_driver_warning() if made else []
+    notes = (session.merge_driver_warning() if made else []) + session.notified()
     return Output(text="\n".join(lines) + "\n", notes=notes)
 
 

@@ -144,9 +144,14 @@ class Session:
             return f", not sent yet to {mail.to}"
         return f", sent to {mail.to}"
 
+    def notified(self) -> list[str]:
+        """What --notify did (lines for stderr), once: then an empty list."""
+        notes, self._notified = self._notified, []
+        return notes
+
     def ticket_output(self, ticket: Ticket, as_json: bool, line: str) -> Output:
         """A changed ticket as a command reports it: one line, or the ticket as JSON."""
-        notes = self.merge_driver_warning() + self._notified
+        notes = self.merge_driver_warning() + self.notified()
         if as_json:
             return Output(data=views.ticket_json(ticket, self.config, full=True), notes=notes)
         return Output(text=line + "\n", notes=notes)

@@ -5,6 +5,7 @@ Pure: takes the files' text and returns records plus findings; never reads a fil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -319,6 +320,9 @@ def _acknowledge(raw: CommentedMap, reader: _Reader) -> Acknowledge | None:
     return cm.Acknowledge(texts["subject"], texts["body"])  # (no [{id}]: added in front)
 
 
+_TARGET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
 def _notify(
     data: CommentedMap,
     teams: Mapping[str, Team],
@@ -344,6 +348,13 @@ def _notify(
             found = CommentedMap()
         for name, url in found.items():
             line = line_of(found, name)
+            if not isinstance(name, str) or not _TARGET_NAME.fullmatch(name):
+                reader.add(
+                    line,
+                    f"notify target {name!r}: a name of letters, digits, '-', '_' and '.'"
+                    " (it names the outbox's files)",
+                )
+                continue
             if not isinstance(url, str):
                 reader.add(line, f"notify target {name}: must be a URL")
                 continue

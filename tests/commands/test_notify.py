@@ -216,9 +216,11 @@ def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
         RULES_LEVELS
         + 'notify:\n  targets:\n    a: "gopher://secret-token@host"\n'
         + '    b: "slack://${SLACK_HOOK}"\n'
+        + '    ops/pager: "json://127.0.0.1/x"\n'
     )
     result = esc("validate")
     assert result.code == 1
+    assert "rules.yaml:28: notify target 'ops/pager': a name of letters, digits" in result.out
     assert "rules.yaml:26: notify target a: scheme 'gopher' is not one esc sends to" in result.out
     assert "rules.yaml:27: notify target b: the environment variable SLACK_HOOK is not set" in (
         result.out
@@ -564,3 +566,19 @@ def test_a_command_does_not_send_what_a_sweep_is_sending(
     assert "notified: 2 messages sent" in out
     assert sorted(p for p, _ in hook.messages()) == ["/bob", "/support"]
     assert any("assigned to bob" in t for _, t in hook.messages())
+
+
+def test_intake_given_notify_sends_what_its_new_tickets_make(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`esc intake --notify`, as any command that causes an event: an urgent ticket from a
+    form tells the team at once; a normal one (below `created_at_or_above`) tells nobody."""
+    notify = NOTIFY.replace("notify:\n", "notify:\n  created_at_or_above: high\n")
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + notify)
+    items = '[{"title": "Shop down", "priority": "urgent"}, {"title": "Typo", "priority": "low"}]'
+    result = esc("intake", "--json", "-", "--notify", input=items)
+    assert result.code == 0, result.err
+    assert result.err == "esc: notified: 1 sent\n"
+    assert [(p, "created at priority urgent" in t) for p, t in hook.messages()] == [
+        ("/support", True)
+    ]
