@@ -1046,7 +1046,10 @@ def _commit(
     no ticket make no commits however often the reports are rendered."""
     root = workspace.root
     tickets = guard.to_commit()
-    outcome.left_out = sorted(set(result.changed) - set(tickets))
+    # (what this sweep or an earlier one wrote that a person changed since: not committed,
+    # and said so; one a person committed as it was is in HEAD, nothing to say of it)
+    journalled = {path for path, blob in guard.written.items() if guard.head.get(path) != blob}
+    outcome.left_out = sorted((set(result.changed) | journalled) - set(tickets))
     if not tickets:
         return
     earlier = sorted(set(tickets) - set(result.changed))

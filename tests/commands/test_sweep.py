@@ -506,6 +506,25 @@ def test_a_failed_commit_strands_nothing(
     assert git(workspace, "rev-list", "--count", "HEAD") == "2\n"
 
 
+def test_a_ticket_left_by_a_failed_commit_then_edited_is_named_not_committed(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep's commit failed (no identity); a person then comments on the ticket: the
+    next --commit sweep leaves it to them, and says so, as for its own writes."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    for name in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL",
+                 "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    git(workspace, "config", "--global", "user.useConfigOnly", "true")
+    assert esc("sweep", "--commit", now="2026-11-20T13:30:00+01:00").code == 1
+    esc.ok("comment", ticket, "--internal", "-m", "mine", now="2026-11-20T13:32:00+01:00")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    swept = json.loads(esc.ok("sweep", "--commit", "--json", now="2026-11-20T13:35:00+01:00"))
+    assert swept["left_out"] == [f"tickets/{ticket}.md"]
+    assert git(workspace, "rev-list", "--count", "HEAD") == "1\n"
+
+
 def with_remote(workspace: Path, tmp_path: Path) -> Path:
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
