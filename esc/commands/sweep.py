@@ -984,6 +984,8 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         raise EscError("--commit and --push need the workspace to be in a git repository")
     if options.push:  # before anything is written: a missing remote is bad input
         git.require_remote(workspace.root, options.remote)
+        if options.branch is not None:  # (one named: a mistyped one is no new branch)
+            git.require_branch(workspace.root, options.remote, options.branch)
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
         if options.commit or options.push:  # (a rebase a killed sweep left: aborted)
             git.finish_unfinished(workspace.root, workspace.root / CACHE_DIR)

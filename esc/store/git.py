@@ -292,6 +292,23 @@ def require_remote(root: Path, remote: str) -> None:
         raise GitError(f"no git remote '{remote}' (git remote add {remote} URL)")
 
 
+def require_branch(root: Path, remote: str, branch: str) -> None:
+    """GitError naming the branch if ``remote`` has branches and ``branch`` is none of them
+    (a name mistyped would start a new branch there on every push); nothing if the remote
+    has no branch yet (a first push starts it) or cannot be asked now (the push says why)."""
+    proc = run(root, "ls-remote", "--heads", "--", remote, timeout=120)
+    if proc.returncode != 0:
+        return
+    lines = proc.stdout.decode("utf-8", "replace").splitlines()
+    heads = [line.split("refs/heads/", 1)[1] for line in lines if "refs/heads/" in line]
+    if heads and branch not in heads:
+        shown = ", ".join(sorted(heads)[:5]) + (", …" if len(heads) > 5 else "")
+        raise GitError(
+            f"no branch '{branch}' on {remote} (it has {shown}); to start it, push it once "
+            f"by hand (git push -- {remote} HEAD:refs/heads/{branch})"
+        )
+
+
 def unpushed(root: Path, remote: str, branch: str) -> int:
     """How many commits of HEAD the remote branch (as last fetched) does not have; for a
     branch the remote does not have yet, those none of the remote's branches has."""

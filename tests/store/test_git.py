@@ -91,14 +91,22 @@ def test_remote_and_branch_never_reach_git_as_options(tmp_path: Path) -> None:
     assert git(tmp_path / "remote.git", "rev-parse", "main") == git(clone, "rev-parse", "HEAD")
 
 
-def test_a_push_to_a_branch_the_remote_lacks_counts_only_the_commits_it_lacks(
+def test_a_branch_the_remote_lacks_is_one_line_naming_it_until_started(
     tmp_path: Path,
 ) -> None:
-    """`--branch new`: the remote has every commit but the sweep's on its main branch; the
-    push counts the sweep's one commit, not the whole history."""
+    """`--branch hotfix`, which the remote lacks, is refused with one line naming it and
+    nothing written (a mistyped name would start a new branch on every push); once the
+    branch is pushed by hand, the sweep's push counts its one commit, not the history."""
     clone = pushing_clone(tmp_path)
     git(clone, "config", "user.name", "esc sweep")
     git(clone, "config", "user.email", "esc-sweep@example.com")
+    head = git(clone, "rev-parse", "HEAD")
+    refused = Esc(clone)("sweep", "--push", "--branch", "hotfix", "--no-report")
+    assert refused.code == 1 and refused.out == ""
+    assert refused.err.startswith("esc: no branch 'hotfix' on origin (it has main); ")
+    assert len(refused.err.splitlines()) == 1
+    assert git(clone, "rev-parse", "HEAD") == head and git(clone, "status", "--porcelain") == ""
+    git(clone, "push", "-q", "origin", "HEAD:refs/heads/hotfix")
     out = Esc(clone).ok("sweep", "--push", "--branch", "hotfix", "--no-report")
     assert "pushed 1 commit to origin/hotfix" in out, out
     remote = tmp_path / "remote.git"
