@@ -230,6 +230,11 @@ def _merge_front(
             del expected[key]
         else:
             expected[key] = value
+    before = _unseen_since(base, ours, theirs, expected.get("sla", MISSING))
+    if before is not None:  # (the next sweep replays from there, and tells of it)
+        block = {**expected["sla"], "checked": before}
+        _apply(editor, "sla", expected["sla"], block)
+        expected["sla"] = block
     if _canon(yaml_text.load(editor.text)) != _canon(expected):
         raise Unmergeable("the merged front-matter would not mean what was intended")
     front = editor.text
@@ -346,6 +351,31 @@ def _later(ours: Any, theirs: Any, when: Callable[[Any], dt.datetime | None]) ->
     """Theirs if its time is later than ours' (or ours has none), else ours."""
     mine, other = when(ours), when(theirs)
     return theirs if other is not None and (mine is None or other > mine) else ours
+
+
+def _unseen_since(
+    base: TicketDoc, ours: TicketDoc, theirs: TicketDoc, merged: Any
+) -> dt.datetime | None:
+    """The ``checked`` time the merged ``sla:`` block must say when the sweep that wrote it
+    never saw what the other side did before then (a person escalates at 11:58 in one clone,
+    a sweep in another checks at 12:01: merged, the block says 12:01, and no sweep would
+    replay, or tell anyone of, the escalation): a second before the earliest such line of
+    the other side's activity log.  None when the block's sweep saw all there was."""
+    checked = _checked(merged)
+    if checked is None:
+        return None
+    mine, theirs_block = ours.data.get("sla", MISSING), theirs.data.get("sla", MISSING)
+    if _same(merged, mine) and not _same(merged, theirs_block):
+        swept, other = ours, theirs
+    elif _same(merged, theirs_block) and not _same(merged, mine):
+        swept, other = theirs, ours
+    else:
+        return None
+    seen = {*base.ticket.activity, *swept.ticket.activity}
+    unseen = [a.at for a in other.ticket.activity if a.at <= checked and a not in seen]
+    if not unseen:
+        return None
+    return min(unseen) - dt.timedelta(seconds=1)
 
 
 def _checked(block: Any) -> dt.datetime | None:

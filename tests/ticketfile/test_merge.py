@@ -272,6 +272,22 @@ def test_sla_takes_the_later_checked_block_and_never_conflicts() -> None:
     assert data(clean(BASE, change(BASE, sets={"sla": tie}), theirs))["sla"] == tie
 
 
+def test_a_sweep_s_block_that_never_saw_the_other_side_s_change_says_so_by_checked() -> None:
+    """A person comments at 10:30 in one clone; another clone's sweep checks at 11:00 without
+    it: the merge keeps the 11:00 block, checked a second before 10:30, so the next sweep
+    replays from there and tells of the comment (it said 11:00: nobody was ever told).
+    One side's later sweep having seen it all, or a change after the check, keeps it."""
+    ours = change(BASE, sets={"sla": SWEPT_LATE})
+    theirs = apply(BASE, note("10:30", "dan", "Looked at it."))
+    unseen = {**SWEPT_LATE, "checked": at("10:30") - dt.timedelta(seconds=1)}
+    assert data(clean(BASE, ours, theirs))["sla"] == unseen
+    assert data(clean(BASE, theirs, ours))["sla"] == unseen
+    after = apply(BASE, note("11:30", "dan", "Later on."))
+    assert data(clean(BASE, ours, after))["sla"] == SWEPT_LATE
+    seen = change(theirs, sets={"sla": SWEPT_LATE})  # (that clone's own sweep saw it)
+    assert data(clean(theirs, seen, theirs))["sla"] == SWEPT_LATE
+
+
 def test_fired_merges_rule_by_rule_each_taking_the_later_time() -> None:
     ours = change(
         BASE, sets={"fired": {"outage-is-urgent": at("10:30"), "breached-goes-up": at("10:00")}}
