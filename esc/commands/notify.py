@@ -10,23 +10,36 @@ from esc.commands.session import Output, Session
 from esc.domain.choices import unknown_choice
 from esc.domain.config import RULES_FILE, Config, Finding
 from esc.domain.errors import BadInput
-from esc.domain.notify import missing_variables
+from esc.domain.notify import expand, missing_variables, url_problem, variables
 from esc.domain.timestamps import format_timestamp
 from esc.store.outbox import Outbox, send
 
 
 def environment_findings(config: Config | None, env: Mapping[str, str]) -> list[Finding]:
-    """A finding for each variable a target's URL names that the environment lacks."""
+    """A finding for each variable a target's URL names that the environment lacks, and
+    for each URL whose scheme, once its variables are put in, esc does not send to (a whole
+    secret URL in `${SLACK_WEBHOOK_URL}`; never quoting it)."""
     if config is None or config.notify is None:
         return []
-    return [
+    missing = missing_variables(config.notify, env)
+    found = [
         Finding(
             RULES_FILE,
             target.line,
             f"notify target {target.name}: the environment variable {name} is not set",
         )
-        for target, name in missing_variables(config.notify, env)
+        for target, name in missing
     ]
+    lacking = {target.name for target, _ in missing}
+    for target in config.notify.targets.values():
+        if target.name in lacking or not variables(target.url):
+            continue
+        problem = url_problem(expand(target.url, env))
+        if problem is not None:
+            found.append(
+                Finding(RULES_FILE, target.line, f"notify target {target.name}: {problem}")
+            )
+    return found
 
 
 def test(session: Session, target: str) -> Output:

@@ -212,14 +212,18 @@ def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SLACK_HOOK", raising=False)
+    monkeypatch.setenv("WHOLE_URL", "ftp://secret-host/x")
     (workspace / "rules.yaml").write_text(
         RULES_LEVELS
         + 'notify:\n  targets:\n    a: "gopher://secret-token@host"\n'
         + '    b: "slack://${SLACK_HOOK}"\n'
         + '    ops/pager: "json://127.0.0.1/x"\n'
+        + '    whole: "${WHOLE_URL}"\n'
     )
     result = esc("validate")
     assert result.code == 1
+    assert "rules.yaml:29: notify target whole: scheme 'ftp' is not one esc sends to" in result.out
+    assert "secret-host" not in result.out + result.err
     assert "rules.yaml:28: notify target 'ops/pager': a name of letters, digits" in result.out
     assert "rules.yaml:26: notify target a: scheme 'gopher' is not one esc sends to" in result.out
     assert "rules.yaml:27: notify target b: the environment variable SLACK_HOOK is not set" in (
