@@ -287,6 +287,20 @@ class Ticket:
             return tuple(r for r in self.requests if r.state == "open")
         return tuple(r for r in self.requests if r.open_at(now))
 
+    def team_at(self, moment: dt.datetime) -> str:
+        """The team that held the ticket just before ``moment``, by its escalations: a
+        clock met or breached is the team's that held the ticket then, not the one an
+        escalation (the one the breach made, at the same instant) moved it to later."""
+        held: str | None = None
+        for e in self.escalations:
+            if e.kind == "priority":
+                continue
+            if e.at < moment:
+                held = e.to
+            elif held is None:  # (moved only at or after the moment: it was with the first)
+                return e.from_ or self.team
+        return self.team if held is None else held
+
     @property
     def escalated_teams(self) -> bool:
         return any(e.kind != "priority" for e in self.escalations)

@@ -232,9 +232,9 @@ def events_of(
         if f == "team" and kind is not None:
             add("escalated", line, f"escalated {old} → {new} ({kind})",
                 team(new, lead=True) + assignee(line))  # fmt: skip
-        elif f == "priority" and kind == "priority":
+        elif f == "priority" and kind == "priority":  # (the team that had it then)
             add("escalated", line, f"priority escalated {old} → {new}",
-                team(after.team, True) + assignee(line))  # fmt: skip
+                team(after.team_at(line.at + _INSTANT), True) + assignee(line))  # fmt: skip
         elif f == "assignee" and new and new != "—":
             add("assigned", line, f"assigned to {new}", person(new))
         elif f == "status" and new == "open" and old in ("resolved", "closed"):
@@ -277,6 +277,9 @@ def events_of(
         line = Activity(at, f"rule:{rule}", field="notify", new=target)
         add("rule", line, f"rule {rule} fired", [target])
     return made
+
+
+_INSTANT = dt.timedelta(microseconds=1)  # (a priority escalation: the team just after it)
 
 
 def _due(change: Change, metric: str) -> dt.datetime | None:

@@ -325,7 +325,7 @@ class Tally:
             else:
                 decided = None
             if decided is not None and since <= decided < until:
-                held = team_at(ticket, decided) if escalations else team
+                held = ticket.team_at(decided) if escalations else team
                 self.decided[(clock.metric, held, priority, state == "met")] += 1
             if stop is None:
                 if state == "breached":
@@ -745,21 +745,6 @@ def _clock_row(row: _KeptClock, now: dt.datetime) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- collaboration
-
-
-def team_at(ticket: Ticket, moment: dt.datetime) -> str:
-    """The team that held ``ticket`` just before ``moment``, by its escalations: a clock
-    met or breached is the team's that held the ticket then, not the one an escalation
-    (the one the breach made, at the same instant) moved it to later."""
-    held: str | None = None
-    for e in ticket.escalations:
-        if e.kind == "priority":
-            continue
-        if e.at < moment:
-            held = e.to
-        elif held is None:  # (moved only at or after the moment: it was with the first team)
-            return e.from_ or ticket.team
-    return ticket.team if held is None else held
 
 
 def teams_of(ticket: Ticket) -> tuple[str, ...]:

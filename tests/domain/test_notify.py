@@ -99,6 +99,28 @@ def test_nobody_is_told_of_what_they_did_themselves() -> None:
     assert [(e.kind, e.targets) for e in events(given)] == [("assigned", ("alice",))]
 
 
+def test_a_priority_escalation_is_told_to_the_team_that_had_the_ticket_then() -> None:
+    """Raised at 10:00 in support, moved to engineering at 10:30, both told by one sweep:
+    the priority escalation goes to support (as `--notify` sent it then), not to the team
+    the ticket is with now, which a later sweep would tell again."""
+    import datetime as dt
+
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    leads = {k: t.lead for k, t in config.teams.items()}
+    start = ticket(assignee=None)
+    raised = lifecycle.escalate(start, config, NOW, "bob", "vip", priority="high")
+    high = lifecycle.applied(start, raised)
+    moved = lifecycle.escalate(high, config, NOW + dt.timedelta(minutes=30), "bob", "bug", up=True)
+    after = lifecycle.applied(high, moved)
+    both = Change(activity=raised.activity + moved.activity,
+                  escalations=raised.escalations + moved.escalations)  # fmt: skip
+    made = events_of(start, after, both, NOTIFY, leads, config.priorities)
+    assert [(e.what, e.targets) for e in made] == [
+        ("priority escalated normal → high", ("sup", "carol")),
+        ("escalated support → engineering (hierarchical)", ("eng",)),
+    ]
+
+
 def test_sla_lines_low_csat_and_nobody_to_tell() -> None:
     line = Activity(NOW, "esc", field="sla.resolution", old="warning", new="breached")
     csat = Activity(NOW, "bob", field="csat", old=None, new="1")
