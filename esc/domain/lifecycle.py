@@ -449,7 +449,7 @@ def answer(
     decline: bool = False,
 ) -> Change:
     """Close ``team``'s open request on the ticket, answered (or declined), with ``text`` as
-    an internal note."""
+    an internal note (every open one to the team: a merge of two clones may have left two)."""
     if team not in config.teams:
         raise BadInput(unknown_choice("team", team, tuple(config.teams)))
     _need(text, "--message")
@@ -458,7 +458,7 @@ def answer(
         raise Refused(f"{ticket.id} has no open request to {team}")
     state: RequestState = "declined" if decline else "answered"
     b = _Builder(ticket, now, actor)
-    b.requests.append(replace(open_[0], state=state, closed=now, closed_by=actor))
+    b.requests.extend(replace(r, state=state, closed=now, closed_by=actor) for r in open_)
     heading = f"{team} declined" if decline else f"Answer from {team}"
     b.entries.append(Entry(now, actor, "note", f"{heading}: {text.strip()}"))
     b.event(f"request {state} by {team}")

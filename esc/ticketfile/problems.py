@@ -55,7 +55,7 @@ def require_valid(doc: TicketDoc, config: Config | None) -> TicketDoc:
     first problem.  Commands read only tickets that validate on their own, and write only
     tickets that validate against the configuration: what esc would compute from, or
     write into, a file it does not understand could be wrong or lose what a user wrote."""
-    found = check_ticket(doc, config)
+    found = [f for f in check_ticket(doc, config) if f.blocking]  # (not: one esc mends)
     if found:
         first = found[0]
         more = f" (and {len(found) - 1} more; run `esc validate`)" if len(found) > 1 else ""
@@ -66,8 +66,8 @@ def require_valid(doc: TicketDoc, config: Config | None) -> TicketDoc:
 def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     out = [Finding(doc.path, line, message) for line, message in doc.problems]
 
-    def add(key: str, message: str, line: int | None = None) -> None:
-        out.append(Finding(doc.path, line or doc.key_lines.get(key, 1), message))
+    def add(key: str, message: str, line: int | None = None, blocking: bool = True) -> None:
+        out.append(Finding(doc.path, line or doc.key_lines.get(key, 1), message, blocking))
 
     ticket = doc.ticket
     stem = doc.path.rsplit("/", 1)[-1].removesuffix(".md")
@@ -126,10 +126,23 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
                 add("escalations", f"escalation {n}: unknown {what} {end!r}", where)
     lines = doc.item_lines.get("requests", [])
     numbers = _numbers_in_file(doc.data.get("requests"), [r.team for r in ticket.requests])
+    open_to: dict[str, int] = {}  # team -> the number of its first open request
     for n, request in zip(numbers, ticket.requests, strict=True):
+        where = lines[n - 1] if n <= len(lines) else None
         if request.team not in config.teams:
             unknown = unknown_choice("team", request.team, tuple(config.teams))
-            add("requests", f"request {n}: {unknown}", lines[n - 1] if n <= len(lines) else None)
+            add("requests", f"request {n}: {unknown}", where)
+        if request.state == "open" and request.team in open_to:
+            first = open_to[request.team]
+            add(
+                "requests",
+                f"request {n}: a second open request to {request.team} (request {first} is"
+                f" open: `esc answer --team {request.team}` closes both)",
+                where,
+                blocking=False,  # (a merge of two clones made it; the answer mends it)
+            )
+        elif request.state == "open":
+            open_to[request.team] = n
 
 
 def _numbers_in_file(raw: object, kept: list[str]) -> list[int]:

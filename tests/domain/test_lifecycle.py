@@ -877,6 +877,17 @@ def test_answer_and_decline_close_the_open_request(config: Config) -> None:
         lifecycle.answer(before, config, NOW, "frank", "mgmt", "?")
 
 
+def test_an_answer_closes_every_open_request_to_the_team(config: Config) -> None:
+    """Two open requests to one team (a merge of two clones asking at once): the answer
+    closes both, so none stays open with its OLA clock running."""
+    first = Request(EARLIER, "alice", "engineering", None, "open")
+    second = Request(EARLIER + dt.timedelta(minutes=1), "bob", "engineering", None, "open")
+    before = ticket(requests=(first, second))
+    change = lifecycle.answer(before, config, NOW, "dan", "engineering", "Done.")
+    assert [r.state for r in change.requests] == ["answered", "answered"]
+    assert lifecycle.applied(before, change).open_requests() == ()
+
+
 def test_escalating_to_the_team_asked_closes_its_request(config: Config) -> None:
     """The owning team keeps a ticket it involves another team in; escalated to that team,
     the ticket is the asked team's own: its request is answered then (else it would stay

@@ -9,7 +9,7 @@ from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
 from esc.ticketfile.document import TicketDoc, parse
-from esc.ticketfile.problems import check_ticket, ticket_problems
+from esc.ticketfile.problems import check_ticket, require_valid, ticket_problems
 
 GOOD = """\
 ---
@@ -313,3 +313,17 @@ def test_request_problems_are_reported_at_their_lines(
 ) -> None:
     found = problems(doc(dict([REQUESTS, (old, new)])), config)
     assert len(found) == 1 and found[0].startswith(f"tickets/T-aaaa0001.md:{message}"), found
+
+
+def test_a_second_open_request_to_a_team_is_found_but_blocks_no_command(config: Config) -> None:
+    """Two clones each asked engineering, and git merged both: `esc validate` says so, at
+    the second's line, yet commands still take the ticket (`esc answer` closes both)."""
+    both = dict([REQUESTS, ("team: management, person: frank,", "team: engineering,"),
+                 ("state: answered, closed: 2026-11-20T09:50:00+01:00, closed_by: frank",
+                  "state: open")])  # fmt: skip
+    d = doc(both)
+    assert problems(d, config) == [
+        "tickets/T-aaaa0001.md:21: request 2: a second open request to engineering"
+        " (request 1 is open: `esc answer --team engineering` closes both)"
+    ]
+    assert require_valid(d, config) is d
