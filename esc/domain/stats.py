@@ -46,7 +46,7 @@ from typing import Any, Literal, TypedDict
 
 from esc.domain.config import Config
 from esc.domain.kb import STALE_AFTER, Article
-from esc.domain.model import ACTIVE_STATUSES, ESCALATION_KINDS, METRICS, Ticket
+from esc.domain.model import ACTIVE_STATUSES, CUSTOMER_METRICS, ESCALATION_KINDS, Ticket
 from esc.domain.records import immutable
 from esc.domain.sla import Clock, Sla, request_clocks
 from esc.domain.timestamps import format_timestamp
@@ -97,6 +97,9 @@ def _standing(overdue: Sequence[Clock], warning: Sequence[Clock]) -> Standing:
 
 def default_period(now: dt.datetime, days: int = 30) -> Period:
     return Period(now - dt.timedelta(days=days), now)
+
+
+CUSTOMER = frozenset(CUSTOMER_METRICS)  # (the clocks SLA compliance counts)
 
 
 def keep(ticket: Ticket, team: str | None) -> bool:
@@ -314,17 +317,20 @@ class Tally:
         for clock in sla.clocks:
             state = clock.state
             stop = clock.stop
+            # (compliance, breaches and the trend are the customer's SLA: the OLA of
+            # requests is counted apart, in the Collaboration part)
+            customer = clock.metric in CUSTOMER
             if state == "met":
                 decided = stop
             elif state == "breached":
                 decided = breached_at(clock)
-                if decided is not None:
+                if decided is not None and customer:
                     if since <= decided < until:
                         breaches += 1
                     breached_weeks.add(self._week_of(decided))
             else:
                 decided = None
-            if decided is not None and since <= decided < until:
+            if decided is not None and since <= decided < until and customer:
                 held = ticket.team_at(decided) if escalations else team
                 self.decided[(clock.metric, held, priority, state == "met")] += 1
             if stop is None:
@@ -542,7 +548,7 @@ class Tally:
         return {
             "compliance": {
                 "overall": overall.json(),
-                "by_metric": {m: rate("metric", m) for m in METRICS},
+                "by_metric": {m: rate("metric", m) for m in CUSTOMER_METRICS},
                 "by_team": {k: rate("team", k) for k in config.teams},
                 "by_priority": {p: rate("priority", p) for p in config.priorities},
             },
