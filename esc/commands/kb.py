@@ -201,6 +201,11 @@ def article_findings(session: Session, config: Config | None) -> tuple[list[Find
 def _article_problems(doc: ArticleDoc, config: Config | None) -> list[Finding]:
     path = doc.article.path
     out = [Finding(path, line, message) for line, message in doc.problems]
+    stem = path.rsplit("/", 1)[-1].removesuffix(".md")
+    if doc.article.id and doc.article.id != stem:  # (`kb show` finds an article by its file)
+        line = doc.key_lines.get("id", 1)
+        message = f"id {doc.article.id} does not match the file name {stem}.md"
+        out.append(Finding(path, line, message))
     if config is not None and config.categories is not None:
         for category in doc.article.categories:
             if category not in config.categories:
