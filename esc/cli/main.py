@@ -532,15 +532,15 @@ def kb_list(category: str | None, as_json: bool) -> int:
 
 
 @kb.command("search")
-@click.argument("text")
+@click.argument("words", metavar="TEXT...", nargs=-1, required=True)
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
 @json_option
 @common
-def kb_search(text: str, limit: int, as_json: bool) -> int:
-    """The articles that best match TEXT, with scores and the words matched."""
+def kb_search(words: tuple[str, ...], limit: int, as_json: bool) -> int:
+    """The articles that best match TEXT (quoted or not), with scores and the words matched."""
     from esc.commands import kb as articles
 
-    return emit(articles.search_articles(session(), text, limit, as_json))
+    return emit(articles.search_articles(session(), " ".join(words), limit, as_json))
 
 
 @kb.command("show")

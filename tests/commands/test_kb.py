@@ -83,6 +83,8 @@ def test_bad_input_is_one_line_and_writes_nothing(
 def test_search_and_suggest_rank_with_scores_and_matched_words(kb_esc: Esc) -> None:
     found = json.loads(kb_esc.ok("kb", "search", "locked out after failed logins", "--json"))
     assert [a["id"] for a in found] == ["KB-0001"]
+    unquoted = ["kb", "search", "locked", "out", "after", "failed", "logins", "--json"]
+    assert json.loads(kb_esc.ok(*unquoted)) == found  # (the words, quoted or not)
     assert found[0]["terms"] == ["locked", "failed", "logins"] and found[0]["score"] > 0
     ticket = new_ticket(kb_esc, "Account locked", "It says my account is locked for 24 hours.")
     table = kb_esc.ok("suggest", ticket).splitlines()
