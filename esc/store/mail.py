@@ -128,6 +128,8 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         text = content if isinstance(content, str) else content.decode("utf-8", "replace")
         if body.get_content_subtype() == "html":
             text = html_to_text(text)
+        else:  # (a mail split around an inline image: the text after it, too)
+            text = "\n\n".join([text.rstrip("\n"), *_more_text(msg, body)]) + "\n"
     attachments = [
         _attachment(part, n, attachment_limit)
         for n, part in enumerate(
@@ -236,8 +238,39 @@ def _is_attachment(part: email.message.EmailMessage) -> bool:
     return (
         part.is_attachment()
         or part.get_content_maintype() == "message"  # (an attached message: see _parts)
-        or (part.get_filename() is not None and part.get_content_maintype() != "text")
+        or part.get_filename() is not None  # (a named part: `server.log` inline too)
     )
+
+
+def _more_text(part: email.message.EmailMessage, body: email.message.MIMEPart) -> Iterator[str]:
+    """The plain-text parts of a mixed message after ``body`` (the text after an inline
+    image, as Apple Mail sends it), not inside an alternative (the same text again)."""
+    if part.get_content_type() == "multipart/alternative" or not part.is_multipart():
+        return
+    seen_body = False
+    for sub in _parts(part, top=True):
+        if sub is body:
+            seen_body = True
+        elif (
+            seen_body
+            and sub.get_content_type() == "text/plain"
+            and not _is_attachment(sub)
+            and not _in_alternative(part, sub)
+        ):
+            content = sub.get_content()
+            more = content if isinstance(content, str) else content.decode("utf-8", "replace")
+            if more.strip():
+                yield more.strip("\n")
+
+
+def _in_alternative(root: email.message.EmailMessage, leaf: email.message.EmailMessage) -> bool:
+    """Whether ``leaf`` sits in a multipart/alternative of ``root`` (another form of a text)."""
+    for part in root.walk():
+        if part.get_content_type() == "multipart/alternative" and any(
+            sub is leaf for sub in part.walk()
+        ):
+            return True
+    return False
 
 
 def _attachment(part: email.message.EmailMessage, n: int, limit: int) -> Attachment:

@@ -646,3 +646,35 @@ def test_a_maildir_with_new_only_is_read(esc: Esc, workspace: Path, tmp_path: Pa
     (box / "new" / "1700000000.M1P1.host").write_bytes(corpus.message())
     assert esc.ok("intake", "--maildir", str(box)).endswith("1 message: 1 new ticket\n")
     assert list((box / "cur").iterdir())  # (taken: moved to cur/, marked seen)
+
+
+def test_text_around_an_inline_image_and_a_named_text_part_are_kept(
+    esc: Esc, workspace: Path
+) -> None:
+    """Apple Mail's layout: the text, an inline image, more text; and a `server.log` text
+    part with a name but no Content-Disposition: the body holds both texts, and the log
+    and the image are saved as attachments (before: both dropped without a word)."""
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Jane Doe <jane@shop.example>"
+    msg["To"] = "help@esc.example"
+    msg["Subject"] = "Checkout broken"
+    msg["Message-ID"] = "<apple@shop.example>"
+    msg.set_content("Before the screenshot.")
+    msg.add_attachment(b"\x89PNG", maintype="image", subtype="png", filename="shot.png",
+                       disposition="inline")  # fmt: skip
+    after = EmailMessage()
+    after.set_content("After the screenshot.")
+    del after["MIME-Version"]
+    msg.attach(after)
+    log = EmailMessage()
+    log.set_content("ERROR 500 at /checkout")
+    log.set_param("name", "server.log")
+    msg.attach(log)
+    esc.ok("intake", "--eml", "-", input=msg.as_string())
+    ticket_id = only_ticket(workspace)
+    text = str(shown(esc, ticket_id)["description"])
+    assert "Before the screenshot." in text and "After the screenshot." in text
+    saved = sorted(p.name for p in (workspace / "attachments" / ticket_id).iterdir())
+    assert saved == ["server.log", "shot.png"]
