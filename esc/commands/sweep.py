@@ -30,7 +30,7 @@ from esc.domain.plan import (
 )
 from esc.domain.records import immutable
 from esc.domain.sla import Sla
-from esc.domain.timestamps import format_timestamp
+from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.report.actions import RuleAction, action_json, action_text, rule_actions
 from esc.report.slas import sla_states_now
 from esc.store import git, lock, workers
@@ -1005,10 +1005,42 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         return outcome
 
 
+def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
+    """Journal the tickets a sweep without ``--commit`` wrote and nobody committed (someone
+    tried `esc sweep` in the clone cron commits from): a ticket whose change since HEAD is
+    exactly what a sweep at its ``checked`` time makes of HEAD's version is the sweep's,
+    not a person's, so this sweep goes on sweeping it and commits it (it was left as a
+    person's edit for good).  Any other change stays a person's, as before."""
+    root = workspace.root
+    changed = [
+        path
+        for path in git.paths_changed_since(root, "HEAD", TICKETS_DIR)
+        if path in guard.head and path not in guard.written and path not in guard.staged
+    ]
+    if not changed:
+        return
+    config = workspace.config()
+    for path, before in git.files_at(root, "HEAD", changed).items():
+        try:
+            text = (root / path).read_bytes().decode("utf-8")
+            old, new = document.parse(before.decode("utf-8"), path), document.parse(text, path)
+        except (OSError, UnicodeDecodeError, ParseError):
+            continue
+        block = new.ticket.extra.get("sla")
+        checked = coerce_timestamp(block.get("checked")) if isinstance(block, Mapping) else None
+        if checked is None or old.ticket.extra.get("sla") == block:
+            continue
+        made = plan(old.ticket, config, checked)
+        if made.note is None and made.change and document.apply_change(old, made.change) == text:
+            guard.wrote(path, text)
+
+
 def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
     folder = options.report_dir or workspace.root / REPORTS_DIR
     reports = SweepReports(workspace, now, folder, options.reports and not options.dry_run)
     guard = Pending.load(workspace.root) if options.commit and not options.dry_run else None
+    if guard is not None:
+        _adopt_earlier_sweeps(workspace, guard)
     result = run_sweep(
         workspace,
         now,

@@ -394,6 +394,24 @@ def as_person(workspace: Path, name: str, *args: str) -> str:
                *args)
 
 
+def test_a_plain_sweep_s_writes_are_committed_by_the_next_commit_sweep(
+    esc: Esc, workspace: Path
+) -> None:
+    """Someone runs `esc sweep` (no --commit) in the clone cron commits from: its writes are
+    the sweep's, not a person's edit, so the next `--commit` sweep sweeps the ticket on
+    (escalating it at its breach) and commits it; a person's edit on top stays theirs."""
+    ticket, other = committed_repo(esc, workspace, "Invoice missing", "Login broken")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")  # (plain: not committed)
+    esc.ok("comment", other, "--internal", "-m", "mine", now="2026-11-20T10:40:00+01:00")
+    out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert f"  {ticket}: support → engineering (rule:breached-goes-up)\n" in out
+    assert f"  {other}: has uncommitted changes; left for the next sweep\n" in out
+    assert git(workspace, "show", "--name-only", "--format=", "HEAD") == f"tickets/{ticket}.md\n"
+    assert git(workspace, "status", "--porcelain") == f" M tickets/{other}.md\n"
+
+
 def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
