@@ -216,7 +216,7 @@ def test_init_twice_refuses_and_changes_nothing(esc: CheckedEsc, workspace: Path
     names = ("teams.yaml", "rules.yaml", ".gitignore", f"tickets/{ticket_id}.md")
     before = {name: (workspace / name).read_bytes() for name in names}
     result = esc("init", ".")
-    assert_refused(result, "teams.yaml", "rules.yaml", ".gitignore", "--force")
+    assert_refused(result, "teams.yaml", "rules.yaml", "--force")  # (.gitignore: added to)
     assert {name: (workspace / name).read_bytes() for name in names} == before
 
 
