@@ -105,6 +105,10 @@ def _parse_teams(
         return {}, "", reader.findings, {}
     # (keys of your own are welcome; one that reads as a misspelt `intake` or `teams` is not)
     for unknown in sorted(set(map(str, data)) - TEAMS_FILE_KEYS):
+        if unknown in RULES_KEYS:  # (a section esc reads in rules.yaml: ignored here)
+            where = line_of(data, unknown)
+            reader.add(where, f"{unknown} belongs in rules.yaml: esc reads it there")
+            continue
         hint = did_you_mean(unknown, sorted(TEAMS_FILE_KEYS))
         if hint and not (set(map(str, data)) & {hint.split("'")[1]}):
             reader.add(line_of(data, unknown), f"unknown key {unknown!r}{hint}")

@@ -1382,6 +1382,11 @@ def test_teams_yaml_takes_keys_of_your_own_but_not_a_misspelt_intake(
     assert "teams.yaml:1: intake is missing: the team new tickets go to when no rule routes" in (
         result.out
     )
+    # a section esc reads in rules.yaml, put here, would be ignored without a word
+    teams.write_text(original + "notify:\n  targets: {}\n")
+    result = esc("validate")
+    line = len(original.splitlines()) + 1
+    assert f"teams.yaml:{line}: notify belongs in rules.yaml: esc reads it there\n" in result.out
 
 
 def test_validate_counts_lines_from_the_top_of_the_file(esc: CheckedEsc, workspace: Path) -> None:
