@@ -44,11 +44,12 @@ def check(
         changed = git.paths_changed_since(root, commit, TICKETS_DIR)
         only = {path.rpartition("/")[2] for path in changed}
     items, others, broken = _judged(session, fmt, fail_on, only)
+    prefix = git.prefix_in_repository(session.workspace.root) if fmt == "github" else ""
     outcome = overdue_findings(items, session.now, fail_on, broken, changed_since, others)
     failing = failing_notes(session)  # notifications that keep failing: a finding too
     outcome = dataclasses.replace(outcome, undelivered=tuple(failing))
     return Output(
-        text=render_check(outcome, fmt, session.config),
+        text=render_check(outcome, fmt, session.config, prefix),
         notes=notes + [f"esc: {note}" for note in failing],
         code=int(outcome.failed),
         exact=fmt in ("json", "junit"),

@@ -98,13 +98,18 @@ def overdue_findings(
     )
 
 
-def render_check(outcome: CheckOutcome, fmt: CheckFormat, config: Config) -> str:
+def render_check(
+    outcome: CheckOutcome, fmt: CheckFormat, config: Config, prefix: str = ""
+) -> str:
+    """The check's report in ``fmt``; ``prefix``: the workspace's path in its repository
+    (``helpdesk/``), for GitHub's annotations, which name files from the repository's top."""
     if fmt == "json":
         return _json(outcome) + "\n"
     if fmt == "github":
-        broken = "".join(_github_broken(error) for error in outcome.broken)
+        broken = "".join(_github_broken(error, prefix) for error in outcome.broken)
         undelivered = "".join(f"::error::{_github_data(n)}\n" for n in outcome.undelivered)
-        return broken + "".join(_github(item) for item in outcome.failing) + undelivered
+        failing = "".join(_github(item, prefix) for item in outcome.failing)
+        return broken + failing + undelivered
     if fmt == "junit":
         return _junit(outcome)
     return _text(outcome)
@@ -177,22 +182,30 @@ def _json(outcome: CheckOutcome) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def _github(item: Checked) -> str:
+def _github(item: Checked, prefix: str) -> str:
     """``::error file=tickets/ID.md,line=1::MESSAGE``: every ticket listed fails the check
     (with ``--fail-on warning``, one in warning too), so each is an error."""
     message = f"SLA {item.level}: {_describe(item)} — {item.ticket.title}"
-    return f"::error file=tickets/{item.ticket.id}.md,line=1::{_github_data(message)}\n"
+    path = f"{prefix}tickets/{item.ticket.id}.md"
+    return f"::error file={_github_property(path)},line=1::{_github_data(message)}\n"
 
 
-def _github_broken(error: ParseError) -> str:
+def _github_broken(error: ParseError, prefix: str) -> str:
     line = f",line={error.line}" if error.line else ""
     message = f"{BROKEN_TITLE}: {error.message}"
-    return f"::error file={error.path}{line}::{_github_data(message)}\n"
+    path = _github_property(prefix + error.path)
+    return f"::error file={path}{line}::{_github_data(message)}\n"
 
 
 def _github_data(text: str) -> str:
     """A workflow command's message, escaped as GitHub reads it back."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    """A workflow command's property (``file=``), escaped as GitHub reads it back: its
+    `:` and `,` too, which would end it."""
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

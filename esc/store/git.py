@@ -292,6 +292,13 @@ def require_remote(root: Path, remote: str) -> None:
         raise GitError(f"no git remote '{remote}' (git remote add {remote} URL)")
 
 
+def prefix_in_repository(root: Path) -> str:
+    """The path of ``root`` in its git repository, with a trailing slash (``helpdesk/``),
+    as GitHub names files; "" at the top of the repository or outside one."""
+    proc = run(root, "rev-parse", "--show-prefix")
+    return proc.stdout.decode("utf-8", "surrogateescape").strip() if proc.returncode == 0 else ""
+
+
 def require_branch(root: Path, remote: str, branch: str) -> None:
     """GitError naming the branch if ``remote`` has branches and ``branch`` is none of them
     (a name mistyped would start a new branch there on every push); nothing if the remote

@@ -73,6 +73,16 @@ def test_check_github_annotations(esc: Esc, tickets: dict[str, str]) -> None:
     assert all(line.startswith("::error file=tickets/") for line in warned.out.splitlines())
 
 
+def test_github_annotations_name_files_from_the_repository_s_top(
+    esc: Esc, tickets: dict[str, str], workspace: Path
+) -> None:
+    """A workspace in a folder of its repository (`helpdesk/`): GitHub attaches an
+    annotation to `helpdesk/tickets/…`, the path from the repository's top."""
+    subprocess.run(["git", "init", "-q", str(workspace.parent)], check=True)
+    out = esc("check", "--format", "github", now=LATE).out
+    assert out.startswith(f"::error file=ws/tickets/{tickets['late']}.md,line=1::"), out
+
+
 def test_check_junit_has_one_case_per_open_ticket(esc: Esc, tickets: dict[str, str]) -> None:
     result = esc("check", "--format", "junit", now=LATE)
     suite = ET.fromstring(result.out)
