@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from esc.commands.session import Output, Session
 from esc.domain import lifecycle
@@ -17,7 +17,7 @@ from esc.domain.as_of import ticket_as_of
 from esc.domain.automation import memory_of
 from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
-from esc.domain.model import Change, EscalationKind, Ticket
+from esc.domain.model import ESCALATION_KINDS, Change, EscalationKind, Ticket
 from esc.domain.notify import Event, events_of, rule_targets
 from esc.domain.plan import (
     Escalated,
@@ -212,7 +212,7 @@ def _taken(handed: Handed) -> Primed:
 
 
 _SHARED: dict[str, str] = {}
-_KINDS: dict[str | None, EscalationKind | None] = {k: k for k in get_args(EscalationKind)}
+_KINDS: dict[str | None, EscalationKind | None] = {k: k for k in ESCALATION_KINDS}
 _KINDS[None] = None
 _SHARED_FIELDS = (6, 9)  # CachedFile.row(): sla_key, status
 
@@ -1030,8 +1030,13 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
         checked = coerce_timestamp(block.get("checked")) if isinstance(block, Mapping) else None
         if checked is None or old.ticket.extra.get("sla") == block:
             continue
-        made = plan(old.ticket, config, checked)
-        if made.note is None and made.change and document.apply_change(old, made.change) == text:
+        # (what a sweep then writes: its plan, or, with notifications, the mark that it told
+        # people of what they did, which the plan alone does not make)
+        plans = (plan(old.ticket, config, checked), _planned(config, old.ticket, checked)[0])
+        if any(
+            p.note is None and p.change and document.apply_change(old, p.change) == text
+            for p in plans
+        ):
             guard.wrote(path, text)
 
 
@@ -1082,7 +1087,11 @@ def _commit(
     tickets = guard.to_commit()
     # (what this sweep or an earlier one wrote that a person changed since: not committed,
     # and said so; one a person committed as it was is in HEAD, nothing to say of it)
-    journalled = {path for path, blob in guard.written.items() if guard.head.get(path) != blob}
+    journalled = {
+        path
+        for path, blob in guard.written.items()
+        if guard.head.get(path) != blob and not guard.committed_as_is(path)
+    }
     outcome.left_out = sorted((set(result.changed) | journalled) - set(tickets))
     if not tickets:
         return

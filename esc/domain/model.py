@@ -288,9 +288,12 @@ class Ticket:
         return tuple(r for r in self.requests if r.open_at(now))
 
     def team_at(self, moment: dt.datetime) -> str:
-        """The team that held the ticket just before ``moment``, by its escalations: a
-        clock met or breached is the team's that held the ticket then, not the one an
-        escalation (the one the breach made, at the same instant) moved it to later."""
+        """The team that held the ticket just before ``moment``, by its escalations: a clock
+        met or breached is the team's that held the ticket then, not the one an escalation
+        (the one the breach made, at the same instant) moved it to later.  (By escalations,
+        which the cache keeps, not the activity log, which a ticket rebuilt from the cache
+        lacks: the numbers are the same either way.  A re-routing by `classify` is no
+        escalation: it is not seen.)"""
         held: str | None = None
         for e in self.escalations:
             if e.kind == "priority":

@@ -303,7 +303,10 @@ def require_branch(root: Path, remote: str, branch: str) -> None:
     """GitError naming the branch if ``remote`` has branches and ``branch`` is none of them
     (a name mistyped would start a new branch there on every push); nothing if the remote
     has no branch yet (a first push starts it) or cannot be asked now (the push says why)."""
-    proc = run(root, "ls-remote", "--heads", "--", remote, timeout=120)
+    try:
+        proc = run(root, "ls-remote", "--heads", "--", remote, timeout=120)
+    except GitError:  # (git timed out: the push says what is wrong, if anything)
+        return
     if proc.returncode != 0:
         return
     lines = proc.stdout.decode("utf-8", "replace").splitlines()

@@ -13,7 +13,6 @@ import binascii
 import datetime as dt
 import email
 import email.errors
-import email.header
 import email.message
 import email.policy
 import email.utils
@@ -180,9 +179,7 @@ def _subject(msg: email.message.EmailMessage) -> str:
     if not isinstance(raw, str) or not _SURROGATES.search(raw):
         return str(msg["Subject"] or "")
     text = re.sub(r"\r?\n(?=[ \t])", "", _unescaped(raw)).strip()  # (unfolded)
-    if "=?" in text:
-        text = str(email.header.make_header(email.header.decode_header(text)))
-    return text
+    return str(email.policy.default.header_factory("subject", text))  # (=?…?= decoded)
 
 
 def _unescaped(text: str) -> str:
@@ -255,7 +252,7 @@ def _more_text(part: email.message.EmailMessage, body: email.message.MIMEPart) -
             seen_body
             and sub.get_content_type() == "text/plain"
             and not _is_attachment(sub)
-            and not _in_alternative(part, sub)
+            and not _beside(part, sub, body)
         ):
             content = sub.get_content()
             more = content if isinstance(content, str) else content.decode("utf-8", "replace")
@@ -263,13 +260,18 @@ def _more_text(part: email.message.EmailMessage, body: email.message.MIMEPart) -
                 yield more.strip("\n")
 
 
-def _in_alternative(root: email.message.EmailMessage, leaf: email.message.EmailMessage) -> bool:
-    """Whether ``leaf`` sits in a multipart/alternative of ``root`` (another form of a text)."""
+def _beside(
+    root: email.message.EmailMessage,
+    leaf: email.message.EmailMessage,
+    body: email.message.MIMEPart,
+) -> bool:
+    """Whether ``leaf`` is another form of ``body``'s text: both in one multipart/alternative
+    of ``root`` (a later alternative, after an inline image, is more text)."""
     for part in root.walk():
-        if part.get_content_type() == "multipart/alternative" and any(
-            sub is leaf for sub in part.walk()
-        ):
-            return True
+        if part.get_content_type() == "multipart/alternative":
+            inside = list(part.walk())
+            if any(sub is leaf for sub in inside) and any(sub is body for sub in inside):
+                return True
     return False
 
 
@@ -313,7 +315,7 @@ NAME_BYTES = 200  # an attachment's file name at most, in UTF-8 (a file system a
 def safe_name(name: str) -> str:
     """A file name that stays in its folder: no path, no leading dot, no control characters
     or surrogates, at most NAME_BYTES bytes (the stem cut, the extension kept)."""
-    base = re.split(r"[\\/]", name)[-1]
+    base = re.split(r"[\\/]", _unescaped(name))[-1]  # (raw Latin-1 bytes: as read)
     base = re.sub(r"[\x00-\x1f\x7f\ud800-\udfff]", "", base).strip().lstrip(".")
     if len(base.encode()) > NAME_BYTES:
         stem, dot, ext = base.rpartition(".")

@@ -83,6 +83,14 @@ class Pending:
         return blob == self.head.get(path) or blob == self.written.get(path)
 
 
+    def committed_as_is(self, path: str) -> bool:
+        """Whether the file at ``path`` holds what HEAD has (a person committed it since)."""
+        try:
+            data = (self.root / path).read_bytes()
+        except OSError:
+            return False
+        return git.blob_id(data) == self.head.get(path)
+
     def to_commit(self) -> dict[str, str]:
         """The journalled tickets whose file still holds what the sweep wrote and that
         HEAD does not have yet: blob id (stored in git) by path."""

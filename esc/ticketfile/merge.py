@@ -372,7 +372,13 @@ def _unseen_since(
     else:
         return None
     seen = {*base.ticket.activity, *swept.ticket.activity}
-    unseen = [a.at for a in other.ticket.activity if a.at <= checked and a not in seen]
+    # (what the other side's own sweep checked, it told of there: only what came after)
+    told = _checked(other.data.get("sla"))
+    unseen = [
+        a.at
+        for a in other.ticket.activity
+        if a.at <= checked and a not in seen and (told is None or a.at > told)
+    ]
     if not unseen:
         return None
     return min(unseen) - dt.timedelta(seconds=1)

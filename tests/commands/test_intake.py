@@ -602,6 +602,11 @@ def test_raw_8_bit_headers_are_read_as_utf_8_else_latin_1(
     assert esc("validate").code == 0
     esc.ok("intake", "--eml", "-", input=RAW_HEADERS.decode("utf-8"))  # (the same: taken)
     assert len(tickets(workspace)) == 2
+    mixed = RAW_HEADERS.decode("utf-8").replace("raw-utf8", "raw-mixed").replace(
+        "Grüße: Kasse kaputt", "Grüße =?utf-8?q?caf=C3=A9?="
+    )  # (raw UTF-8 beside an encoded word)
+    esc.ok("intake", "--eml", "-", input=mixed)
+    assert "Grüße café" in [shown(esc, t)["title"] for t in tickets(workspace)]
 
 
 def test_a_long_attachment_name_is_shortened_and_the_batch_goes_on(

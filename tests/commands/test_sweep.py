@@ -541,6 +541,9 @@ def test_a_ticket_left_by_a_failed_commit_then_edited_is_named_not_committed(
     swept = json.loads(esc.ok("sweep", "--commit", "--json", now="2026-11-20T13:35:00+01:00"))
     assert swept["left_out"] == [f"tickets/{ticket}.md"]
     assert git(workspace, "rev-list", "--count", "HEAD") == "1\n"
+    git(workspace, "commit", "-qam", "mine")  # (theirs, committed: nothing more to say)
+    again = json.loads(esc.ok("sweep", "--commit", "--json", now="2026-11-20T13:36:00+01:00"))
+    assert again["left_out"] == []
 
 
 def with_remote(workspace: Path, tmp_path: Path) -> Path:

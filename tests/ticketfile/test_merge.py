@@ -286,6 +286,9 @@ def test_a_sweep_s_block_that_never_saw_the_other_side_s_change_says_so_by_check
     assert data(clean(BASE, ours, after))["sla"] == SWEPT_LATE
     seen = change(theirs, sets={"sla": SWEPT_LATE})  # (that clone's own sweep saw it)
     assert data(clean(theirs, seen, theirs))["sla"] == SWEPT_LATE
+    # theirs' own sweep checked (10:45) after the note: told there, not rewound here
+    told = change(theirs, sets={"sla": {**SWEPT_EARLY, "checked": at("10:45")}})
+    assert data(clean(BASE, ours, told))["sla"] == SWEPT_LATE
 
 
 def test_fired_merges_rule_by_rule_each_taking_the_later_time() -> None:
