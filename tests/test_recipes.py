@@ -276,6 +276,19 @@ def test_ci_installs_esc_by_name_from_a_requirements_file() -> None:
     assert "pip install ." not in README.split("## Running esc from cron and CI", 1)[1]
 
 
+def test_workflow_keeps_esc_s_cache_and_outbox_between_runs() -> None:
+    """Each runner starts from a fresh checkout: the sweep job restores `.esc-cache/` (the
+    outbox's failed notifications, retried by a later sweep; the ticket cache) and gives
+    the sweep the notify targets' secrets."""
+    steps = workflow()["jobs"]["sweep"]["steps"]  # type: ignore[index]
+    (cache,) = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+    assert cache["with"]["path"] == ".esc-cache"
+    assert cache["with"]["restore-keys"] == "esc-cache-"
+    (sweep,) = [s for s in steps if "esc sweep" in s.get("run", "")]
+    assert sweep["env"]["SLACK_WEBHOOK_URL"] == "${{ secrets.SLACK_WEBHOOK_URL }}"
+    assert steps.index(cache) < steps.index(sweep)
+
+
 def test_workflow_runs_one_sweep_at_a_time() -> None:
     jobs = workflow()["jobs"]
     assert isinstance(jobs, dict)
