@@ -26,11 +26,12 @@ class StoryLine:
 
 
 def story(ticket: Ticket, commits: Sequence[tuple[str, str, str, str]]) -> list[StoryLine]:
-    """Activity entries and commits (hash, author, ISO date, subject) in time order."""
+    """Activity entries and commits (hash, author, ISO date, subject; newest first, as git
+    lists them) in time order: commits of one second in the order they were made."""
     events = []
     for item in ticket.activity:
         events.append(StoryLine(item.at, "activity", item.by, activity_what(item)))
-    for commit, author, date, subject in commits:
+    for commit, author, date, subject in reversed(commits):
         when = coerce_timestamp(date)
         if when is not None:
             events.append(StoryLine(when, "git", author, subject, commit))

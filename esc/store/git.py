@@ -483,9 +483,12 @@ def finish_unfinished(root: Path, scratch: Path) -> bool:
 
 
 def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
-    """(commit, author, ISO date, subject) of every commit that touched ``path``, newest first."""
+    """(commit, author, ISO date, subject) of every commit that touched ``path``, newest
+    first: a merge too when its result is no parent's (a conflict resolved by hand, or the
+    merge driver's field-by-field merge), which plain ``--follow`` leaves out."""
     try:
-        out = output(root, "log", "--follow", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", str(path))
+        out = output(root, "log", "--follow", "--cc", "-s",
+                     "--format=%H%x1f%an%x1f%aI%x1f%s", "--", str(path))  # fmt: skip
     except GitError:
         return []
     rows = []

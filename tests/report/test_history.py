@@ -60,3 +60,34 @@ def test_log_outside_git_shows_the_activity(esc: Esc) -> None:
     ticket = esc.ok("create", "--title", "No git here").strip()
     lines = esc.ok("log", ticket).splitlines()
     assert len(lines) == 1 and "created" in lines[0]
+
+
+def test_log_keeps_commits_of_one_second_in_order_and_shows_a_resolved_merge(
+    esc: Esc, workspace: Path
+) -> None:
+    """Three commits in one second come in the order they were made (git lists them newest
+    first); a merge whose conflict a person resolved by hand is in the story too."""
+    git = ["git", "-C", str(workspace)]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    ticket = esc.ok("create", "--title", "Export fails", now="2026-11-20T09:00:00+01:00").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    same = "2026-11-20T09:05:00+01:00"
+    title = "Export fails"
+    for n in (1, 2, 3):
+        path.write_text(path.read_text().replace(f"title: {title}", f"title: Export {n}", 1))
+        title = f"Export {n}"
+        commit(workspace, f"edit {n}", same)
+    subprocess.run([*git, "checkout", "-qb", "other"], check=True)
+    path.write_text(path.read_text().replace("title: Export 3", "title: Other title"))
+    commit(workspace, "theirs", "2026-11-20T09:10:00+01:00")
+    subprocess.run([*git, "checkout", "-q", "main"], check=True)
+    path.write_text(path.read_text().replace("title: Export 3", "title: Our title"))
+    commit(workspace, "ours", "2026-11-20T09:11:00+01:00")
+    subprocess.run([*git, "merge", "-q", "other"], capture_output=True)  # (a true conflict)
+    text = path.read_text()
+    start, end = text.index("<<<<<<<"), text.index(">>>>>>> other") + len(">>>>>>> other\n")
+    path.write_text(text[:start] + "title: Carol's title\n" + text[end:])
+    commit(workspace, "merge: Carol's title", "2026-11-20T09:20:00+01:00", author="Carol")
+    events = json.loads(esc.ok("log", ticket, "--json"))
+    made = [e["what"] for e in events if e["source"] == "git"]
+    assert made == ["edit 1", "edit 2", "edit 3", "theirs", "ours", "merge: Carol's title"]
