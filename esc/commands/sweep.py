@@ -1258,8 +1258,9 @@ def _reports_inputs(workspace: Workspace, catalog: Catalog, folder: Path, now: d
     from esc.report.contents import SWEEP_REPORTS, render_hour
 
     root = workspace.root
-    inputs = [f"{p.name}:{_changed(p)}" for p in sorted(_listed(root / TEMPLATES_DIR))]
-    inputs += [f"kb/{p.name}:{_changed(p)}" for p in sorted(_listed(root / "kb"))]
+    # (names as ascii(): one that is not UTF-8 text holds surrogates, which no hash takes)
+    inputs = [f"{p.name!a}:{_changed(p)}" for p in sorted(_listed(root / TEMPLATES_DIR))]
+    inputs += [f"kb/{p.name!a}:{_changed(p)}" for p in sorted(_listed(root / "kb"))]
     # (the reports as written: one edited by hand, or by git, is rendered again)
     inputs += [f"{name}:{_changed(folder / name)}" for name in SWEEP_REPORTS]
     return catalog.signature(render_hour(now).isoformat(), str(folder), *inputs)

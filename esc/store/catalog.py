@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from esc.domain.config import Config
 from esc.domain.errors import ParseError
-from esc.domain.model import ACTIVE_STATUSES, Ticket
+from esc.domain.model import ACTIVE_STATUSES, Ticket, holds_lone_surrogate
 from esc.domain.sla import Policy, Sla
 from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, CachedFile, Stamp
-from esc.store.workspace import CACHE_DIR, REREADS, Workspace, parse_ticket
+from esc.store.workspace import CACHE_DIR, REREADS, Workspace, parse_ticket, undecodable_name
 from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 from esc.ticketfile.problems import Clean
@@ -137,6 +137,7 @@ class Catalog:
         texts = workspace.config_texts() or ("", "")  # (as the configuration was read)
         self.key = cache.config_key(*(text.encode("utf-8") for text in texts))
         self._names: list[str] | None = None
+        self._undecodable: list[str] = []  # ticket files whose names are not UTF-8
         self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
         self._policies: dict[str, Policy] | None = None  # by name, once needed
@@ -184,14 +185,26 @@ class Catalog:
                 found = os.listdir(self.workspace.tickets_dir)
             except FileNotFoundError:
                 found = []
-            self._names = sorted(n for n in found if n.endswith(".md") and n[0] != ".")
+            names = [n for n in found if n.endswith(".md") and n[0] != "."]
+            # (a name that is no UTF-8 text holds surrogates: no cache row can hold it)
+            self._undecodable = sorted(n for n in names if holds_lone_surrogate(n))
+            self._names = sorted(n for n in names if not holds_lone_surrogate(n))
         return self._names
+
+    def _undecodable_names(self) -> Iterator[ParseError]:
+        """A finding for each ticket file whose name is not UTF-8 text (left unread)."""
+        self.names()
+        for name in self._undecodable:
+            error = undecodable_name(name)
+            if error is not None:
+                yield error
 
     def each(self, fresh: Mapping[str, CachedFile] | None = None) -> Iterator[Record | ParseError]:
         """Every ticket file in name order, read (or parsed) one at a time.
 
         ``fresh`` entries were just made from their files (by workers): taken as they are.
         """
+        yield from self._undecodable_names()
         if self.streamed:
             yield from self._streamed()
             return
@@ -218,6 +231,8 @@ class Catalog:
         that together cover every name, one after the other, read every file and row once."""
         assert self.streamed
         names = self.names()
+        if start <= 0:
+            yield from self._undecodable_names()
         if start >= stop:  # (no names: its neighbours' shares cover the rows about it)
             return
         first = None if start <= 0 else names[start]
@@ -645,6 +660,10 @@ def validation_items(
     pending: dict[str, _Restamp] = {}  # rows of files whose content is the row's
     for path in workspace.ticket_paths():
         name, rel = path.name, workspace.rel(path)
+        unreadable = undecodable_name(name)
+        if unreadable is not None:
+            yield unreadable
+            continue
         stamp = stamps.pop(name, None)
         known = _checked(stamp, key)
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from esc.domain import kb
 from esc.domain.errors import EscError, ParseError, utf8_text
 from esc.store import atomic
+from esc.store.workspace import undecodable_name
 from esc.ticketfile import article as article_file
 from esc.ticketfile.article import ArticleDoc
 
@@ -60,6 +61,10 @@ def scan(root: Path) -> Iterator[ArticleDoc | ParseError]:
     """Every article file, parsed, or its error."""
     for path in article_paths(root):
         rel = f"{KB_DIR}/{path.name}"
+        unreadable = undecodable_name(path.name, KB_DIR)
+        if unreadable is not None:
+            yield unreadable
+            continue
         try:
             yield read_doc(path, rel)
         except ParseError as exc:

@@ -64,7 +64,7 @@ def _key(paths: list[Path]) -> str | None:
         except OSError:
             return None  # (removed meanwhile: read it all, cache nothing)
         digest.update(
-            f"{path.name}\0{st.st_size}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\n".encode()
+            f"{path.name!a}\0{st.st_size}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\n".encode()
         )
     return digest.hexdigest()[:32]
 

@@ -202,3 +202,33 @@ def test_a_notify_variable_missing_from_the_environment_is_reported(
     ]
     monkeypatch.setenv("HOOK_PORT", "8025")
     assert check(workspace).code == 0
+
+
+def test_a_file_name_that_is_not_utf_8_is_one_finding_everywhere(
+    esc: Esc, workspace: Path
+) -> None:
+    """`T-\\xff\\xfe.md` in tickets/ (or kb/): `os.listdir` gives it with surrogates, which
+    no cache row, index or terminal takes (exit 3 before): every command that reads the
+    folder names it, its bytes escaped, and goes on with the others (exit 1)."""
+    import os
+
+    ticket = create(esc, "A good one")
+    good = workspace / "tickets" / f"{ticket}.md"
+    bad = os.path.join(os.fsencode(workspace / "tickets"), b"T-\xff\xfe.md")
+    with open(bad, "wb") as out:
+        out.write(good.read_bytes())
+    (workspace / "kb").mkdir()
+    shutil.copy(REPO / "kb" / "KB-0001.md", workspace / "kb" / "KB-0001.md")
+    with open(os.path.join(os.fsencode(workspace / "kb"), b"KB-\xff.md"), "wb") as out:
+        out.write(b"---\n")
+    said = "tickets/T-\\xff\\xfe.md:1: the file name is not UTF-8 text: rename it"
+    for command in (["list"], ["list", "--json"], ["check"], ["report"], ["sweep"],
+                    ["export", "--sqlite", "out.db"]):  # fmt: skip
+        result = esc(*command)
+        assert result.code == 1 and said in result.out + result.err, (command, result)
+    found = esc("validate")
+    assert found.code == 1 and said in found.out
+    assert "kb/KB-\\xff.md:1: the file name is not UTF-8 text: rename it" in found.out
+    assert ticket in esc("list").out  # (the others are read)
+    suggest = esc("suggest", ticket)
+    assert suggest.code == 1 and "kb/KB-\\xff.md:1:" in suggest.err
