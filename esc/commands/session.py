@@ -52,6 +52,7 @@ class Session:
     width: int = 120  # the terminal's width, for tables
     on_wait: Callable[[str], None] | None = None  # told when a lock is slow to come
     notify: bool = False  # --notify: send the notifications this command's change makes
+    clock: Callable[[], dt.datetime] = field(default=lambda: resolve_now(None))  # no --now
     _workspace: Workspace | None = None
     _driver_checked: bool = False  # the merge driver warning is given at most once a run
     _notified: list[str] = field(default_factory=list)  # what --notify did, for stderr
@@ -73,17 +74,21 @@ class Session:
 
     @functools.cached_property
     def now(self) -> dt.datetime:
-        return resolve_now(self.now_option)
+        return resolve_now(self.now_option) if self.now_option else self.clock()
 
     def update(
         self, ref: str, operation: Callable[[Ticket, Config, dt.datetime], Change]
     ) -> Ticket:
-        """Change one ticket under its lock (see :meth:`Workspace.update`)."""
+        """Change one ticket under its lock (see :meth:`Workspace.update`).  On the clock
+        (no --now), the change is made at the time the lock is held: a command that waited
+        for another's write comes after it (its time read before the wait, in whole
+        seconds, was refused as before that write).  A --now given is kept as it is."""
         config, now = self.config, self.now
         made: list[tuple[Ticket, Change]] = []  # (the last try is the one written)
 
         def change(ticket: Ticket) -> Change:
-            made.append((ticket, operation(ticket, config, now)))
+            when = now if self.now_option else max(now, self.clock())  # (the lock held)
+            made.append((ticket, operation(ticket, config, when)))
             return made[-1][1]
 
         after = self.workspace.update(ref, change)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from pathlib import Path
+
 import pytest
 
-from esc.commands.session import resolve_now
+from esc.commands.session import Session, resolve_now
+from esc.commands.ticket import comment
 from esc.domain import timestamps
 from esc.domain.errors import BadInput
+from tests.conftest import Esc
 
 
 @pytest.mark.parametrize(
@@ -30,3 +36,25 @@ def test_now_without_an_offset_is_refused() -> None:
 def test_now_out_of_range_is_refused() -> None:
     with pytest.raises(BadInput, match="--now"):
         resolve_now("0001-01-01T00:00:00+00:00")
+
+
+
+def test_on_the_clock_a_change_is_made_when_the_ticket_s_lock_is_held(
+    workspace: Path,
+) -> None:
+    """No --now: a command read the clock (09:00:07), then waited while another command
+    wrote the ticket at 09:00:08; it was refused as "before" that write.  Its change is
+    made at the time it holds the lock (09:00:09), after the write it waited for.  (The
+    clock is the session's: given here, never the machine's.)"""
+    esc = Esc(workspace)
+    ticket = esc.ok("create", "--title", "Card declined", now="2026-11-20T09:00:05+01:00")
+    ticket = ticket.strip()
+    zone = dt.timezone(dt.timedelta(hours=1))
+    times = iter([dt.datetime(2026, 11, 20, 9, 0, s, tzinfo=zone) for s in (7, 9)])
+    late = Session(root_option=str(workspace), clock=lambda: next(times))
+    assert late.now.second == 7  # (read before the wait)
+    esc.ok("comment", ticket, "--internal", "-m", "first", now="2026-11-20T09:00:08+01:00")
+    output = comment(late, ticket, "mine", "note", "ann", False)
+    assert output.code == 0
+    shown = json.loads(esc.ok("show", ticket, "--json"))
+    assert shown["updated"] == "2026-11-20T09:00:09+01:00"
