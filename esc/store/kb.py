@@ -101,10 +101,13 @@ def create(root: Path, build: Callable[[str], kb.Article]) -> kb.Article:
     """Write a new article under the next free ID; ``build`` makes it from the ID."""
     folder = kb_dir(root)
     folder.mkdir(exist_ok=True)
-    for _ in range(10):
-        taken = [p.stem for p in article_paths(root)]
-        taken += [d.article.id for d in scan(root) if isinstance(d, ArticleDoc)]
+    taken: list[str] = []
+    for tries in range(CREATE_TRIES):
+        if tries == 0 or tries % 10 == 0:  # (read again now and then: others write too)
+            taken = [p.stem for p in article_paths(root)]
+            taken += [d.article.id for d in scan(root) if isinstance(d, ArticleDoc)]
         article_id = kb.next_id(taken)
+        taken.append(article_id)  # (lost to another esc: the next one is tried)
         path = folder / f"{article_id}.md"
         article = build(article_id)
         try:
@@ -112,4 +115,9 @@ def create(root: Path, build: Callable[[str], kb.Article]) -> kb.Article:
         except FileExistsError:  # (another esc took this ID meanwhile)
             continue
         return read_doc(path, f"{KB_DIR}/{path.name}").article
-    raise EscError("could not find a free article ID")  # pragma: no cover
+    raise EscError(  # pragma: no cover - (CREATE_TRIES articles written meanwhile)
+        f"could not find a free article ID in {CREATE_TRIES} tries: others kept taking them"
+    )
+
+
+CREATE_TRIES = 1000  # IDs tried while other commands take the next ones (sequential IDs)
