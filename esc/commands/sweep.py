@@ -435,6 +435,7 @@ def run_sweep(
                 queue.append((item, before.outcome, False))  # a worker swept it: nothing left
             elif before is not None and before.outcome is not None:
                 before.outcome.warning = before.outcome.overdue = False  # as swept again below
+                before.outcome.behind = None  # (said again below, if it still is: once)
                 if before.outcome.changed is None:
                     before.outcome.note = None  # (a worker left it alone: swept below)
                 queue.append((item, before.outcome, True))

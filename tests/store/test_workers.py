@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import filecmp
 import json
 import os
@@ -214,3 +215,16 @@ def test_a_ticket_a_worker_swept_is_not_planned_again_here(
     result = sweep(copy(generated, tmp_path / "ws"), "--jobs", "2")
     assert result["processes"] == 2 and result["fired"], "rules act on some tickets"
     assert planned_here == []
+
+
+def test_tickets_behind_now_are_listed_once_with_workers(generated: Path, tmp_path: Path) -> None:
+    """Swept at NOW, then again an hour earlier with workers: each ticket is "behind" the
+    earlier --now once (a worker's outcome and this process's were both listed)."""
+    ws = copy(generated, tmp_path / "ws")
+    sweep(ws, "--jobs", "2")
+    shutil.rmtree(ws / ".esc-cache")  # (the workers read every ticket again)
+    earlier = dt.datetime.fromisoformat(NOW) - dt.timedelta(hours=1)
+    result = Esc(ws, now=earlier.isoformat())("sweep", "--json", "--jobs", "2")
+    behind = json.loads(result.out)["behind"]
+    assert json.loads(result.out)["processes"] == 2 and behind
+    assert len(behind) == len(set(behind))
