@@ -80,12 +80,9 @@ def output(
 ) -> str:
     """What ``git ARGS`` prints; GitError with git's last line if it fails."""
     proc = run(cwd, *args, timeout=timeout, env=env, input=input)
-    out = proc.stdout.decode("utf-8", "replace")
     if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace")
-        detail = (err or out).strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else proc.returncode}")
-    return out
+        raise GitError(f"git {args[0]} failed: {_last_line(proc)}")
+    return proc.stdout.decode("utf-8", "replace")
 
 
 def blob_id(data: bytes) -> str:
@@ -151,6 +148,27 @@ def store_files(root: Path, paths: Sequence[str]) -> dict[str, str]:
     return dict(zip(paths, out.split(), strict=True))
 
 
+def _own_index(scratch: Path, name: str) -> Path:
+    """A temporary index of this process (``NAME.PID``); the lock file git makes beside it
+    that a killed process of the same id left is removed (it is nobody's now)."""
+    index = scratch / f"{name}.{os.getpid()}"
+    index.with_name(index.name + ".lock").unlink(missing_ok=True)
+    return index
+
+
+def _require_index_free(top: Path) -> None:
+    """GitError if the clone's index is locked: HEAD must not move when its index cannot
+    follow (a killed git left ``index.lock``: status would then show the commit undone)."""
+    lock_file = Path(output(top, "rev-parse", "--git-path", "index.lock").strip())
+    if not lock_file.is_absolute():
+        lock_file = top / lock_file
+    if lock_file.exists():
+        raise GitError(
+            f"{lock_file} exists: another git command is running in this clone, or one was"
+            " killed while it ran (then remove that file); nothing was committed"
+        )
+
+
 def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Path) -> str | None:
     """Commit on top of HEAD exactly ``blobs`` (blob id by path relative to ``root``, each
     already stored), nothing else staged or dirty; the index entries of those paths follow.
@@ -166,7 +184,7 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     head_proc = run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     head = head_proc.stdout.decode().strip() if head_proc.returncode == 0 else None
     scratch.mkdir(parents=True, exist_ok=True)
-    index = scratch / f"sweep-index.{os.getpid()}"
+    index = _own_index(scratch, "sweep-index")
     env = {"GIT_INDEX_FILE": str(index)}
     entries = "".join(f"100644 {blob}\t{prefix}{path}\n" for path, blob in blobs.items())
     try:
@@ -179,6 +197,7 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
         return None
     parents = ["-p", head] if head else []
     commit = output(top, "commit-tree", tree, *parents, input=message.encode()).strip()
+    _require_index_free(top)  # (before HEAD moves: the index must follow it)
     proc = run(top, "update-ref", "-m", "esc sweep", "HEAD", commit, head or "")
     if proc.returncode != 0:
         raise GitError("HEAD moved while the sweep committed; the next sweep commits its changes")
@@ -227,7 +246,7 @@ def take_back(
             return None
     entries = "".join(f"100644 {old}\t{prefix}{path}\n" for path, old, _ in taken)
     scratch.mkdir(parents=True, exist_ok=True)
-    index = scratch / f"take-back-index.{os.getpid()}"
+    index = _own_index(scratch, "take-back-index")
     env = {"GIT_INDEX_FILE": str(index)}
     try:
         output(top, "read-tree", commit, env=env)
@@ -243,6 +262,7 @@ def take_back(
         else:
             text = message([path for path, _, _ in taken])
         new = output(top, "commit-tree", tree, "-p", parent, input=text.encode()).strip()
+    _require_index_free(top)
     if run(top, "update-ref", "-m", "esc sweep", "HEAD", new, commit).returncode != 0:
         return None
     output(top, "update-index", "--index-info", input=entries.encode())
@@ -569,7 +589,13 @@ def paths_changed_since(root: Path, commit: str, folder: str) -> list[str]:
 
 
 def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+    """What git said went wrong, in one line: its last, or, for a lock file another git
+    left (killed), the line that names the file (the last only says to remove it)."""
     lines = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()
+    named = [line for line in lines if "Unable to create" in line and ".lock" in line]
+    if named:
+        said = named[0].removeprefix("fatal: ").strip()
+        return f"{said} (a git process killed while it ran? if none runs, remove that file)"
     return lines[-1] if lines else str(proc.returncode)
 
 

@@ -412,6 +412,32 @@ def test_a_plain_sweep_s_writes_are_committed_by_the_next_commit_sweep(
     assert git(workspace, "status", "--porcelain") == f" M tickets/{other}.md\n"
 
 
+def test_a_git_index_lock_left_by_a_killed_git_stops_the_commit_before_head_moves(
+    esc: Esc, workspace: Path
+) -> None:
+    """`.git/index.lock` (a git killed while it ran): HEAD moved and the index could not
+    follow, so status showed the sweep's commit undone, staged.  Now nothing is committed
+    and the line names the file; once it is gone, the next sweep commits."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    (workspace / ".git" / "index.lock").touch()
+    (workspace / ".esc-cache").mkdir(exist_ok=True)
+    (workspace / ".esc-cache" / f"sweep-index.{os.getpid()}.lock").touch()  # (a dead one's)
+    result = esc("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1
+    assert result.err.endswith(
+        f"{workspace / '.git' / 'index.lock'} exists: another git command is running in this"
+        " clone, or one was killed while it ran (then remove that file); nothing was"
+        " committed\n"
+    )
+    assert git(workspace, "rev-list", "--count", "HEAD") == "1\n"
+    (workspace / ".git" / "index.lock").unlink()
+    out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:35:00+01:00")
+    assert "committed 1 ticket left by an earlier sweep" in out
+    assert git(workspace, "status", "--porcelain") == ""
+
+
 def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
