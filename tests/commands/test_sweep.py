@@ -418,7 +418,7 @@ def test_a_git_index_lock_left_by_a_killed_git_stops_the_commit_before_head_move
     """`.git/index.lock` (a git killed while it ran): HEAD moved and the index could not
     follow, so status showed the sweep's commit undone, staged.  Now nothing is committed
     and the line names the file; once it is gone, the next sweep commits."""
-    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    committed_repo(esc, workspace, "Invoice missing")
     git(workspace, "config", "user.name", "esc sweep")
     git(workspace, "config", "user.email", "esc-sweep@example.com")
     (workspace / ".git" / "index.lock").touch()
