@@ -47,12 +47,22 @@ def parse_duration(text: object) -> dt.timedelta:
         if not match or match.group(2) not in UNIT_SECONDS or match.group(2) in seen:
             raise DurationError(f"duration {_quoted(text)} is not valid ({HINT})")
         seen.add(match.group(2))
+        if len(match.group(1)) > MAX_DIGITS:  # (int() refuses 4,300 digits; any timedelta 10)
+            raise DurationError(f"duration {_quoted(_cut(text))} is too long")
         seconds += int(match.group(1)) * UNIT_SECONDS[match.group(2)]  # type: ignore[index]
         position = match.end()
     try:
         return dt.timedelta(seconds=seconds)
     except OverflowError:
         raise DurationError(f"duration {_quoted(text)} is too long") from None
+
+
+MAX_DIGITS = 20  # a number of more digits is no duration a timedelta holds
+
+
+def _cut(text: object) -> object:
+    """``text`` as a message quotes it: a long one cut (a value may be kilobytes)."""
+    return f"{text[:40]}…" if isinstance(text, str) and len(text) > 40 else text
 
 
 def _no_unit(text: object, number: str) -> str:

@@ -16,13 +16,14 @@ from esc.domain.calendar import (
     MAX_HORIZON,
     UTC,
     Calendar,
+    CalendarError,
     add_business_time,
     business_time_and_deadlines,
     business_time_between,
 )
 from esc.domain.choices import unknown_choice
 from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
-from esc.domain.durations import DurationError, parse_duration
+from esc.domain.durations import DurationError, format_duration, parse_duration
 from esc.domain.model import (
     CUSTOMER_METRICS,
     METRICS,
@@ -167,14 +168,30 @@ def parse_policy(
         raise PolicyError(
             f"policy {name}: unknown calendar {calendar_name!r} ({known})", "calendar"
         )
+    calendar = calendars[calendar_name]
+    targets = _targets(raw.get("targets"), name)
+    for metric, target in targets.items():  # (a clock counts its first 10 years only)
+        try:
+            add_business_time(calendar, _REFERENCE, target)
+        except CalendarError:
+            raise PolicyError(
+                f"policy {name}: {metric}: {format_duration(target, largest='h')} of"
+                f" {calendar_name}'s working time takes more than 10 years",
+                "targets",
+                (metric,),
+            ) from None
     return Policy(
         name=name,
         when=when,
-        calendar=calendars[calendar_name],
-        targets=_targets(raw.get("targets"), name),
+        calendar=calendar,
+        targets=targets,
         warn_at=_share(raw.get("warn_at"), name),
         pause_on=_statuses(raw.get("pause_on"), name),
     )
+
+
+# (a target is tried from here: a calendar's working time is the same, year in, year out)
+_REFERENCE = dt.datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def parse_working_duration(value: object, what: str) -> dt.timedelta:

@@ -576,3 +576,27 @@ def test_customer_mail_findings_name_the_line_with_did_you_mean() -> None:
     assert chat == [
         "rules.yaml:5: customer_mail.target: notify target chat is not mail (mailto:// or mailtos://)"
     ]
+
+
+def test_a_target_longer_than_ten_years_of_working_time_is_a_finding() -> None:
+    """A clock counts its first 10 years of working time: a target that would not fit
+    (21,000 h of office hours; or a calendar open one minute a week) is said where it is
+    written, not an internal error of every command that computes it."""
+    rules = """\
+calendars:
+  office: {timezone: Europe/Berlin, hours: {mon-fri: "09:00-17:00"}}
+  minute: {timezone: UTC, hours: {mon: "09:00-09:01"}}
+sla:
+  - name: long
+    calendar: office
+    targets: {resolution: 21000h}
+  - name: slow
+    calendar: minute
+    targets: {first_response: 10h}
+"""
+    assert findings(rules=rules) == [
+        "rules.yaml:7: sla[0]: policy long: resolution: 21000h of office's working time takes"
+        " more than 10 years",
+        "rules.yaml:10: sla[1]: policy slow: first_response: 10h of minute's working time takes"
+        " more than 10 years",
+    ]
