@@ -196,6 +196,8 @@ class Workspace:
                 yield exc
             except FileNotFoundError:  # (removed since the folder was listed)
                 continue
+            except PermissionError as exc:  # (one file: the others are still read)
+                yield ParseError(self.rel(path), 0, f"cannot be read: {exc.strerror}")
 
     def tickets(self) -> tuple[list[Ticket], list[ParseError]]:
         good: list[Ticket] = []

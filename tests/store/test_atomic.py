@@ -252,13 +252,15 @@ def test_one_unreadable_ticket_is_a_finding_and_the_others_are_read(tmp_path: Pa
     (root / "tickets" / f"{shut}.md").chmod(0)
     problem = f"tickets/{shut}.md:1: cannot be read: Permission denied"
     try:
-        for args in (["list"], ["check"], ["sweep", "--no-report"], ["validate"]):
+        for args in (["list"], ["check"], ["sweep", "--no-report"], ["validate"],
+                     ["export", "--sqlite", str(tmp_path / "out.db")]):  # fmt: skip
             proc = subprocess.run([*WITHOUT_DAC, ESC, "--now", NOW, *args], cwd=root,
                                   capture_output=True, text=True, timeout=60)  # fmt: skip
             assert proc.returncode == 1, (args, proc.stderr)
             assert problem in proc.stdout + proc.stderr, (args, proc.stdout, proc.stderr)
             if args == ["list"]:
                 assert "Checkout fails" in proc.stdout
+        assert (tmp_path / "out.db").is_file()  # (the others exported)
     finally:
         (root / "tickets" / f"{shut}.md").chmod(0o644)
 
