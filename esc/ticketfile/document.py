@@ -655,6 +655,7 @@ class _NewFront:
 def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     """The new text, and its front-matter as fast_front read it (if it did)."""
     editor = yaml_text.FrontMatterEditor(doc.front, FIELD_ORDER, doc.front_read)
+    key = ""  # (the field being edited, for the line of a refusal)
     try:
         for key, value in change.sets.items():
             editor.set(key, value)
@@ -669,9 +670,7 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
         elif requests is not None:
             editor.set("requests", [r.as_yaml() for r in requests])
     except yaml_text.EditError as exc:  # (say, a key written as `? key`): refuse, write nothing
-        raise ParseError(
-            doc.path, 1, f"esc could not edit this front-matter safely ({exc}); nothing was written"
-        ) from None
+        raise _refused(doc, change, str(exc), key) from None
     quick = _check_front(doc, change, editor.text)
     body = doc.body
     nl = "\r\n" if "\r\n" in doc.text else "\n"
@@ -683,6 +682,22 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     new = text[: doc.front_start] + editor.text + text[doc.front_end : doc.body_start] + body
     too_large = len(editor.text) > yaml_text.MAX_CHARS  # (parse says so)
     return new, None if quick is None or too_large else _NewFront(editor.text, quick)
+
+
+_ANCHORED = re.compile(r"^[^#\n]*:\s*&", re.MULTILINE)  # (a key whose value is `&name …`)
+
+
+def _span(doc: TicketDoc, key: str) -> tuple[int, int]:
+    """Where the line of ``key`` is in the front-matter text (0, 0 if it has none)."""
+    line = doc.key_lines.get(key)
+    if line is None:
+        return 0, 0
+    lines = doc.front.splitlines(keepends=True)
+    first = line - 2  # (key_lines count the file's lines: its line 1 is the opening ---)
+    if not 0 <= first < len(lines):
+        return 0, 0
+    start = sum(len(text) for text in lines[:first])
+    return start, start + len(lines[first])
 
 
 def _check_front(doc: TicketDoc, change: Change, new_front: str) -> fast_front.Front | None:
@@ -710,10 +725,24 @@ def _check_front(doc: TicketDoc, change: Change, new_front: str) -> fast_front.F
     except yaml_text.YamlError:
         actual = None
     if actual != expected and _instants(actual) != _instants(expected):
-        raise ParseError(
-            doc.path, 1, "esc could not edit this front-matter safely; nothing was written"
-        )
+        raise _refused(doc, change, None, "")
     return quick
+
+
+def _refused(doc: TicketDoc, change: Change, why: str | None, key: str) -> ParseError:
+    """Why esc will not write ``change`` into ``doc``'s front-matter: at the line of the
+    field a YAML alias refers to (its change would break the alias), if one is; else as
+    the editor said (``why``, at ``key``'s line)."""
+    anchored = [k for k in change.sets if _ANCHORED.search(doc.front, *_span(doc, k))]
+    if anchored:
+        key = anchored[0]
+        why = f"{key}: its value is a YAML anchor that an alias (*name) refers to"
+        why += "; write the values out"
+    line = doc.key_lines.get(key, 1) if key else 1
+    said = f" ({why})" if why else ""
+    return ParseError(
+        doc.path, line, f"esc could not edit this front-matter safely{said}; nothing was written"
+    )
 
 
 def _instants(value: object) -> object:

@@ -478,3 +478,22 @@ def test_a_lone_surrogate_escape_in_the_front_matter_is_a_problem_at_its_line() 
     fine = document.parse(text.replace("\\ud800", "\\u00e9").replace("\\U0000DFFF", "ok"), "t")
     assert not [p for _, p in fine.problems if "surrogate" in p]
 
+
+
+def test_a_field_a_yaml_alias_refers_to_is_refused_at_its_line_saying_why() -> None:
+    """`team: &x support` and `foo: *x`: esc cannot change the team without breaking the
+    alias; it refuses at the team's line, saying so (it said "undefined alias 'x'", at
+    line 1, of a file that defines it)."""
+    text = (
+        "---\nid: T-aaaa0001\ntitle: Down\nstatus: open\npriority: normal\n"
+        "team: &x support\nfoo: *x\ncreated: 2026-11-20T09:00:00+01:00\n"
+        "updated: 2026-11-20T09:00:00+01:00\n---\n\nBody.\n"
+    )
+    doc = document.parse(text, "tickets/T-aaaa0001.md")
+    with pytest.raises(ParseError) as refused:
+        document.apply_change(doc, Change(sets={"status": "pending", "team": "engineering"}))
+    assert (refused.value.line, refused.value.message) == (
+        6,
+        "esc could not edit this front-matter safely (team: its value is a YAML anchor that"
+        " an alias (*name) refers to; write the values out); nothing was written",
+    )
