@@ -34,7 +34,10 @@ def emit(output: Output) -> int:
         elif output.data is not None:
             click.echo(json.dumps(output.data, indent=2, ensure_ascii=False))
         elif output.text is not None:
-            click.echo(output.text if output.exact else printable(output.text), nl=False)
+            if output.exact:  # (as it is: click would strip escape sequences off a pipe)
+                click.echo(output.text, nl=False, color=True)
+            else:
+                click.echo(printable(output.text), nl=False)
     except BrokenPipeError:
         _let_go_of_stdout()
     except OSError as exc:

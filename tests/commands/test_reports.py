@@ -279,3 +279,19 @@ def test_out_s_extension_says_the_format_unless_format_does(demo: Path) -> None:
         assert (demo / name).read_text() == esc.ok("report", "--format", fmt), name
     esc.ok("report", "--out", "forced.html", "--format", "json")
     assert json.loads((demo / "forced.html").read_text())["backlog"]["active"] > 0
+
+
+def test_an_exact_format_on_a_pipe_keeps_escape_sequences(demo: Path) -> None:
+    """`report --format csv|html` hold values exactly: on a pipe as in `--out` (click took
+    the escape sequences off what went to a pipe: a title with ESC [2J lost them)."""
+    esc = Esc(demo, now="2026-11-27T09:00:00+01:00")
+    overdue = json.loads(esc.ok("list", "--overdue", "--json"))[0]["id"]
+    path = demo / "tickets" / f"{overdue}.md"
+    lines = path.read_text().split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("title: "))
+    lines[at] = 'title: "Down\\e[2Jnow"'
+    path.write_text("\n".join(lines))
+    for fmt in ("csv", "html"):
+        piped = esc("report", "--format", fmt)
+        esc.ok("report", "--format", fmt, "--out", f"r.{fmt}")
+        assert "\x1b[2J" in piped.out and piped.out == (demo / f"r.{fmt}").read_text()
