@@ -63,6 +63,7 @@ def doctor(
 ) -> Output:
     """Every check on the workspace's clone; exit 1 if any found a problem.  ``maildir``:
     the crontab line takes that Maildir's new mail (esc intake) before it sweeps."""
+    git.check_remote_name(remote)  # (a value that reaches git: never as an option)
     workspace = session.workspace
     root = workspace.root
     checks = [

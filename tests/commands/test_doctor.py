@@ -325,3 +325,13 @@ def test_python_version() -> None:
     old = check_python((3, 9, 18), "/usr/bin/python3.9")
     assert old.detail == "Python 3.9.18 (/usr/bin/python3.9) is older than esc needs (3.10)"
     assert old.fix is not None and "3.10 or newer" in old.fix
+
+
+def test_an_option_looking_remote_is_refused(tmp_path: Path) -> None:
+    """`--remote=--upload-pack=…` reaches no git command: a usage error, as for sweep."""
+    root = tmp_path / "ws"
+    Esc(tmp_path, now=None).ok("init", str(root))
+    result = Esc(root)("doctor", "--remote=--upload-pack=touch")
+    assert (result.code, result.err) == (
+        2, "esc: --remote '--upload-pack=touch' is not a remote's name or URL\n"
+    )
