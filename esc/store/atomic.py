@@ -142,8 +142,16 @@ def output_target(path: Path) -> Path:
 def temporary_path(path: Path) -> Path:
     """Where a new version of ``path`` is written before it is renamed into place: a hidden
     file beside it named after it and this process (``.NAME.PID-RANDOM.tmp``), so the next
-    sweep can tell a temporary file left by a killed process from one being written."""
-    return path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    sweep can tell a temporary file left by a killed process from one being written.  (A
+    name too long for that, near the 255 bytes a file system takes, is cut.)"""
+    name = path.name
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) > TEMPORARY_NAME_BYTES:
+        name = raw[:TEMPORARY_NAME_BYTES].decode("utf-8", "ignore")
+    return path.with_name(f".{name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+
+
+TEMPORARY_NAME_BYTES = 200  # of the target's name in its temporary's (the rest: ~25 bytes)
 
 
 def _write_temporary(

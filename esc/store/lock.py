@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -158,8 +159,17 @@ def _flock_within(fd: int, timeout: float) -> bool:
 
 def ticket_lock_path(folder: Path, name: str) -> Path:
     """The lock file of the ticket file ``name`` (e.g. ``T-1234abcd.md``), in ``folder``
-    (the workspace's ``.esc-cache``)."""
+    (the workspace's ``.esc-cache``).  A name too long for a file name with `.lock` after
+    it (a file system takes 255 bytes) is cut and made unique by a hash of it; a name so
+    made maps to itself, so a lock file's name gives back its lock's."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) > LOCK_NAME_BYTES:
+        whole = hashlib.sha256(raw).hexdigest()[:16]
+        name = f"{raw[:60].decode('utf-8', 'ignore')}-{whole}"
     return folder / TICKET_LOCKS / f"{name}.lock"
+
+
+LOCK_NAME_BYTES = 200  # a ticket file's name longer than this: its lock file's is cut
 
 
 @contextlib.contextmanager

@@ -340,3 +340,24 @@ def test_a_save_written_in_place_between_the_check_and_the_swap_is_put_back(
     garbage.close()
     assert target.read_text() == "as save\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["T-1.md"]
+
+
+def test_a_ticket_with_a_very_long_id_is_locked_and_written(tmp_path: Path) -> None:
+    """An ID of 251 characters (valid: `validate` is content): its file's name fits, but
+    `NAME.lock` and `.NAME.PID-RANDOM.tmp` did not (`File name too long`, and a sweep
+    stopped there): both are cut, the lock's made unique by a hash of the name."""
+    from esc.store import lock
+
+    root = tmp_path / "ws"
+    assert run_in_process(["init", str(root)], tmp_path).code == 0
+    made = Esc(root).ok("create", "--title", "Long one", "--category", "billing").strip()
+    long_id = "T-" + "a" * 249
+    text = (root / "tickets" / f"{made}.md").read_text().replace(f"id: {made}", f"id: {long_id}")
+    (root / "tickets" / f"{long_id}.md").write_text(text)
+    (root / "tickets" / f"{made}.md").unlink()
+    Esc(root).ok("comment", long_id, "--internal", "-m", "hi")
+    assert "hi" in (root / "tickets" / f"{long_id}.md").read_text()
+    Esc(root).ok("sweep", "--no-report", now="2026-11-20T12:00:00+01:00")
+    lock_path = lock.ticket_lock_path(root / ".esc-cache", f"{long_id}.md")
+    assert len(lock_path.name.encode()) < 255
+    assert lock.ticket_lock_path(root / ".esc-cache", lock_path.name[: -len(".lock")]) == lock_path
