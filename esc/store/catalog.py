@@ -186,9 +186,11 @@ class Catalog:
             except FileNotFoundError:
                 found = []
             names = [n for n in found if n.endswith(".md") and n[0] != "."]
-            # (a name that is no UTF-8 text holds surrogates: no cache row can hold it)
-            self._undecodable = sorted(n for n in names if holds_lone_surrogate(n))
-            self._names = sorted(n for n in names if not holds_lone_surrogate(n))
+            # (a name that is no UTF-8 text holds surrogates: no cache row can hold it; an
+            # ASCII one, as esc makes them, never does: one quick test for most)
+            bad = {n for n in names if not n.isascii() and holds_lone_surrogate(n)}
+            self._undecodable = sorted(bad)
+            self._names = sorted(n for n in names if n not in bad) if bad else sorted(names)
         return self._names
 
     def _undecodable_names(self) -> Iterator[ParseError]:

@@ -455,7 +455,7 @@ def undecodable_name(name: str, folder: str = TICKETS_DIR) -> ParseError | None:
     """The finding for a file of ``folder`` (tickets/, kb/) whose name is not UTF-8 text
     (``os.listdir`` gives it with surrogates: no cache row, JSON or terminal can hold it),
     shown with its bytes escaped (``T-\\xff.md``); None for a name that is text."""
-    if not holds_lone_surrogate(name):
+    if name.isascii() or not holds_lone_surrogate(name):
         return None
     shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return ParseError(f"{folder}/{shown}", 1, "the file name is not UTF-8 text: rename it")
