@@ -22,7 +22,8 @@ from esc.domain.sla import Policy, Sla
 from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, CachedFile, Stamp
-from esc.store.workspace import CACHE_DIR, REREADS, Workspace, parse_ticket, undecodable_name
+from esc.store.names import undecodable_name
+from esc.store.workspace import CACHE_DIR, REREADS, TICKETS_DIR, Workspace, parse_ticket
 from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 from esc.ticketfile.problems import Clean
@@ -197,7 +198,7 @@ class Catalog:
         """A finding for each ticket file whose name is not UTF-8 text (left unread)."""
         self.names()
         for name in self._undecodable:
-            error = undecodable_name(name)
+            error = undecodable_name(name, TICKETS_DIR)
             if error is not None:
                 yield error
 
@@ -662,7 +663,7 @@ def validation_items(
     pending: dict[str, _Restamp] = {}  # rows of files whose content is the row's
     for path in workspace.ticket_paths():
         name, rel = path.name, workspace.rel(path)
-        unreadable = undecodable_name(name)
+        unreadable = undecodable_name(name, TICKETS_DIR)
         if unreadable is not None:
             yield unreadable
             continue

@@ -15,7 +15,7 @@ from pathlib import Path
 from esc.domain import kb
 from esc.domain.errors import EscError, ParseError, utf8_text
 from esc.store import atomic
-from esc.store.workspace import undecodable_name
+from esc.store.names import undecodable_name
 from esc.ticketfile import article as article_file
 from esc.ticketfile.article import ArticleDoc
 

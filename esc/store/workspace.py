@@ -26,8 +26,9 @@ from esc.domain.errors import (
     WorkspaceNotFound,
     utf8_text,
 )
-from esc.domain.model import Activity, Change, Ticket, holds_lone_surrogate
+from esc.domain.model import Activity, Change, Ticket
 from esc.store import atomic, lock, user_cache
+from esc.store.names import undecodable_name
 from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 
@@ -186,7 +187,7 @@ class Workspace:
         """Every ticket file, parsed; files that do not parse (or, if ``strict``, do not
         validate) come back as their error."""
         for path in self.ticket_paths():
-            unreadable = undecodable_name(path.name)
+            unreadable = undecodable_name(path.name, TICKETS_DIR)
             if unreadable is not None:
                 yield unreadable
                 continue
@@ -450,12 +451,3 @@ def parse_ticket(data: bytes, rel: str, strict: bool = True) -> TicketDoc:
     doc = document.parse(utf8_text(data, rel), rel)
     return problems.require_valid(doc, None) if strict else doc
 
-
-def undecodable_name(name: str, folder: str = TICKETS_DIR) -> ParseError | None:
-    """The finding for a file of ``folder`` (tickets/, kb/) whose name is not UTF-8 text
-    (``os.listdir`` gives it with surrogates: no cache row, JSON or terminal can hold it),
-    shown with its bytes escaped (``T-\\xff.md``); None for a name that is text."""
-    if name.isascii() or not holds_lone_surrogate(name):
-        return None
-    shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return ParseError(f"{folder}/{shown}", 1, "the file name is not UTF-8 text: rename it")
