@@ -1013,6 +1013,8 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
     not a person's, so this sweep goes on sweeping it and commits it (it was left as a
     person's edit for good).  Any other change stays a person's, as before."""
     root = workspace.root
+    if not guard.head:  # (nothing committed yet: no committed version to compare with)
+        return
     changed = [
         path
         for path in git.paths_changed_since(root, "HEAD", TICKETS_DIR)

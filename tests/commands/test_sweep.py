@@ -412,6 +412,16 @@ def test_a_plain_sweep_s_writes_are_committed_by_the_next_commit_sweep(
     assert git(workspace, "status", "--porcelain") == f" M tickets/{other}.md\n"
 
 
+def test_a_commit_sweep_in_a_repository_with_no_commit_yet(esc: Esc, workspace: Path) -> None:
+    """`git init`, `esc create`, `esc sweep --commit`: no HEAD yet; the ticket is no
+    commit's, so it is left for a person to commit (the sweep ran, exit 0)."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    ticket = make(esc)
+    git(workspace, "init", "-q", "-b", "main")
+    out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert f"  {ticket}: is not committed yet; left for the next sweep\n" in out
+
+
 def test_a_git_index_lock_left_by_a_killed_git_stops_the_commit_before_head_moves(
     esc: Esc, workspace: Path
 ) -> None:
