@@ -1262,11 +1262,25 @@ def _reports_inputs(workspace: Workspace, catalog: Catalog, folder: Path, now: d
 
     root = workspace.root
     # (names as ascii(): one that is not UTF-8 text holds surrogates, which no hash takes)
-    inputs = [f"{p.name!a}:{_changed(p)}" for p in sorted(_listed(root / TEMPLATES_DIR))]
+    templates = root / TEMPLATES_DIR  # (its subfolders too: a template may include one)
+    inputs = [
+        f"{p.relative_to(templates).as_posix()!a}:{_changed(p)}"
+        for p in sorted(_listed_all(templates))
+    ]
     inputs += [f"kb/{p.name!a}:{_changed(p)}" for p in sorted(_listed(root / "kb"))]
     # (the reports as written: one edited by hand, or by git, is rendered again)
     inputs += [f"{name}:{_changed(folder / name)}" for name in SWEEP_REPORTS]
     return catalog.signature(render_hour(now).isoformat(), str(folder), *inputs)
+
+
+def _listed_all(folder: Path) -> list[Path]:
+    """Every file and folder under ``folder``, at any depth (none if there is none)."""
+    if not folder.is_dir():
+        return []
+    try:
+        return list(folder.rglob("*"))
+    except OSError:
+        return _listed(folder)
 
 
 def _listed(folder: Path) -> list[Path]:

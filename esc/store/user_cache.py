@@ -84,6 +84,9 @@ def _kept_path(root: Path) -> Path | None:
     return base / "config" / f"{name}.pickle"
 
 
+_CHECKSUM = 32  # bytes of sha256 before the pickle
+
+
 def kept_configuration(root: Path, texts: tuple[str, str]) -> Found | None:
     """The configuration parsed from ``texts`` (teams.yaml, rules.yaml) as kept, if it is
     (None: parse it, then :func:`keep_configuration`)."""
@@ -91,6 +94,12 @@ def kept_configuration(root: Path, texts: tuple[str, str]) -> Found | None:
     try:
         data = path.read_bytes() if path is not None else b""
     except OSError:
+        return None
+    # (a checksum of what was pickled: a flipped byte that still unpickles, a rule's name
+    # changed, would make every later sweep fire its rules again)
+    checksum, data = data[:_CHECKSUM], data[_CHECKSUM:]
+    if hashlib.sha256(data).digest() != checksum:
+        fallback(f"{path}: kept configuration not used (it is not what was written)")
         return None
     try:
         kept_key, found = pickle.loads(data)
@@ -110,8 +119,9 @@ def keep_configuration(root: Path, texts: tuple[str, str], found: Found) -> None
     try:
         out = io.BytesIO()
         _PlainPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump((_config_key(texts), found))
+        data = out.getvalue()
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, out.getvalue(), sync_dir=False)
+        atomic_write(path, hashlib.sha256(data).digest() + data, sync_dir=False)
     except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
         fallback(f"{path}: configuration not kept ({type(exc).__name__}: {exc})")
 

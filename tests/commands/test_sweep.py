@@ -985,7 +985,8 @@ def test_reports_after_a_change_in_the_hour_are_those_a_sweep_without_cache_rend
 
 
 @pytest.mark.parametrize("change", ["article removed", "article edited", "report edited",
-                                    "template edited, its time put back"])  # fmt: skip
+                                    "template edited, its time put back",
+                                    "template included from a subfolder edited"])  # fmt: skip
 def test_reports_whose_inputs_changed_in_the_hour_are_rendered_again(
     demo: Path, change: str
 ) -> None:
@@ -1002,6 +1003,10 @@ def test_reports_whose_inputs_changed_in_the_hour_are_rendered_again(
     if change.startswith("template"):
         templates.mkdir()
         shutil.copy(REPO / "esc" / "report" / "templates" / "summary.md.j2", templates)
+        (templates / "parts").mkdir()
+        (templates / "parts" / "foot.j2").write_text("FOOT-1\n")
+        with (templates / "summary.md.j2").open("a") as out:
+            out.write('{% include "parts/foot.j2" %}\n')
     esc.ok("sweep", "--no-notify", now="2026-11-30T14:01:00+01:00")
     assert "rendered" not in esc.ok("sweep", "--no-notify", now="2026-11-30T14:02:00+01:00")
     if change == "article removed":
@@ -1012,6 +1017,8 @@ def test_reports_whose_inputs_changed_in_the_hour_are_rendered_again(
     elif change == "report edited":
         with (demo / "reports" / "summary.md").open("a") as out:
             out.write("a hand edit\n")
+    elif change == "template included from a subfolder edited":
+        (templates / "parts" / "foot.j2").write_text("FOOT-2\n")
     else:
         path = templates / "summary.md.j2"
         before = path.stat()

@@ -100,7 +100,7 @@ def test_the_kept_file_needs_no_ruamel_to_be_read(root: Path) -> None:
     (path,) = kept_files()
     data = path.read_bytes()
     assert b"ruamel" not in data
-    _key, (config, _findings) = pickle.loads(data)
+    _key, (config, _findings) = pickle.loads(data[32:])  # (after its sha256)
     assert config == build_config(*TEXTS)[0]
 
 
@@ -134,6 +134,18 @@ def test_each_workspace_keeps_its_own(tmp_path: Path) -> None:
     assert kept_configuration(second, edited) is not None
     assert kept_configuration(first, edited) is None
     assert kept_configuration(tmp_path / "three", TEXTS) is None
+
+
+def test_a_byte_changed_that_still_unpickles_is_not_used(root: Path) -> None:
+    """A rule's name with one byte flipped still unpickles: kept, every later sweep would
+    take its rules for never fired; the checksum kept with it says the file is not what
+    was written."""
+    keep_configuration(root, TEXTS, build_config(*TEXTS))
+    (path,) = kept_files()
+    data = path.read_bytes()
+    assert b"breached-goes-up" in data
+    path.write_bytes(data.replace(b"breached-goes-up", b"breached-goes-uq"))
+    assert kept_configuration(root, TEXTS) is None
 
 
 @pytest.mark.parametrize(
