@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 
 from tests.commands.test_sweep import RULES_LEVELS, make
 from tests.conftest import ESC, Esc
+from tests.webhook import Hook
 
 NOTIFY = """\
 notify:
@@ -30,49 +30,12 @@ notify:
 """
 
 
-class Hook:
-    """A webhook receiver: every JSON body posted, by path; ``fail`` answers 500."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, dict[str, object]]] = []
-        self.fail = False
-        self.hold: threading.Event | None = None  # set: answer only once it is set
-        self.arrived = threading.Event()  # a request came
-        self.answer_held = False  # answer a held request once ``hold`` is set
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                hook.arrived.set()
-                if hook.hold is not None:
-                    hook.hold.wait(30)
-                    if not hook.answer_held:
-                        return  # (the sender is gone: no answer)
-                if hook.fail:
-                    self.send_response(500)
-                else:
-                    hook.posts.append((self.path, json.loads(body)))
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def messages(self) -> list[tuple[str, str]]:
-        return [(path, str(body["message"])) for path, body in self.posts]
-
-
 @pytest.fixture
 def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
     server = Hook()
     monkeypatch.setenv("HOOK_PORT", str(server.port))
     yield server
-    server.server.shutdown()
+    server.close()
     server.server.server_close()
 
 

@@ -21,6 +21,7 @@ from esc.store.outbox import (
     deliver,
     send,
 )
+from tests.webhook import Hook
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -99,51 +100,10 @@ def test_sent_messages_a_month_old_are_removed_once_a_day(tmp_path: Path) -> Non
     assert outbox.prune_sent(NOW + dt.timedelta(days=2)) == 1  # 31 days after: removed
 
 
-class Hook:
-    """A webhook receiver on 127.0.0.1: the event id of each message posted (in order) and
-    each request's Authorization header; with ``hold``, the first request is answered only
-    once ``hold`` is set (``arrived`` is set when it came)."""
-
-    def __init__(self) -> None:
-        import json
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.events: list[str] = []
-        self.auth: list[str | None] = []
-        self.hold: threading.Event | None = None
-        self.arrived = threading.Event()
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                hook.events.append(str(body["message"]).rpartition("event ")[2])
-                hook.auth.append(self.headers.get("Authorization"))
-                if not hook.arrived.is_set():
-                    hook.arrived.set()
-                    if hook.hold is not None:
-                        assert hook.hold.wait(60)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        if self.hold is not None:
-            self.hold.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def hook() -> Iterator[Hook]:
     server = Hook()
+    server.answer_held = True  # (a held request is answered once let go)
     yield server
     server.close()
 
@@ -208,7 +168,7 @@ def test_a_message_being_sent_by_one_process_is_never_sent_by_another(
         hook.hold.set()
         out, _ = sender.communicate(timeout=60)
     assert json.loads(out) == ["e1-hook", "e2-hook"]
-    assert hook.events == ["e1", "e2"]
+    assert hook.events() == ["e1", "e2"]
     assert deliver(outbox, notify, NOW) == Delivery([], [])  # (sent: nothing left)
     assert outbox.all() == []
 
@@ -220,9 +180,9 @@ def test_a_command_sends_its_own_messages_only(tmp_path: Path, hook: Hook) -> No
     outbox.queue([notification("old"), notification("mine")])
     notify = hook_notify(hook)
     mine = deliver(outbox, notify, NOW, only=["mine-hook"])
-    assert [m.key for m in mine.sent] == ["mine-hook"] and hook.events == ["mine"]
+    assert [m.key for m in mine.sent] == ["mine-hook"] and hook.events() == ["mine"]
     assert [m.key for m in deliver(outbox, notify, NOW).sent] == ["old-hook"]
-    assert hook.events == ["mine", "old"]
+    assert hook.events() == ["mine", "old"]
 
 
 def test_a_secret_with_url_characters_reaches_the_service_decoded(
