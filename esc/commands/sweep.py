@@ -1017,7 +1017,7 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
         return
     changed = [
         path
-        for path in git.paths_changed_since(root, "HEAD", TICKETS_DIR)
+        for path in git.tracked_changed_since(root, "HEAD", TICKETS_DIR)
         if path in guard.head and path not in guard.written and path not in guard.staged
     ]
     if not changed:
@@ -1035,12 +1035,16 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
             continue
         # (what a sweep then writes: its plan, or, with notifications, the mark that it told
         # people of what they did, which the plan alone does not make)
-        plans = (plan(old.ticket, config, checked), _planned(config, old.ticket, checked)[0])
-        if any(
-            p.note is None and p.change and document.apply_change(old, p.change) == text
-            for p in plans
-        ):
+        if _makes(old, plan(old.ticket, config, checked), text) or _makes(
+            old, _planned(config, old.ticket, checked)[0], text
+        ):  # (the second, only if the first is not it)
             guard.wrote(path, text)
+
+
+def _makes(old: TicketDoc, made: TicketPlan, text: str) -> bool:
+    """Whether ``made``, written into ``old``, gives ``text``."""
+    change = made.change
+    return made.note is None and bool(change) and document.apply_change(old, change) == text
 
 
 def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:

@@ -576,16 +576,22 @@ def files_at(root: Path, commit: str, paths: Sequence[str]) -> dict[str, bytes]:
 def paths_changed_since(root: Path, commit: str, folder: str) -> list[str]:
     """Paths under ``folder`` (relative to ``root``) whose content in the work tree differs
     from ``commit``'s, and new files git does not ignore; sorted."""
+    new = run(root, "ls-files", "-z", "--others", "--exclude-standard", "--", folder)
+    if new.returncode != 0:
+        raise GitError(f"git ls-files failed: {_last_line(new)}")
+    untracked = {n.decode("utf-8", "surrogateescape") for n in new.stdout.split(b"\0") if n}
+    return sorted(untracked | set(tracked_changed_since(root, commit, folder)))
+
+
+def tracked_changed_since(root: Path, commit: str, folder: str) -> list[str]:
+    """Paths under ``folder`` (relative to ``root``) that ``commit`` has and whose content
+    in the work tree differs from it (the index's stat data spare reading most)."""
     diff = run(
         root, "diff", "--name-only", "--relative", "--no-renames", "-z", commit, "--", folder
     )
     if diff.returncode != 0:
         raise GitError(f"git diff failed: {_last_line(diff)}")
-    new = run(root, "ls-files", "-z", "--others", "--exclude-standard", "--", folder)
-    if new.returncode != 0:
-        raise GitError(f"git ls-files failed: {_last_line(new)}")
-    names = (diff.stdout + new.stdout).split(b"\0")
-    return sorted({n.decode("utf-8", "surrogateescape") for n in names if n})
+    return [n.decode("utf-8", "surrogateescape") for n in diff.stdout.split(b"\0") if n]
 
 
 def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
