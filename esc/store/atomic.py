@@ -14,6 +14,7 @@ folder once: after a crash, every file is still old or new, as with one file at 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import os
@@ -284,12 +285,48 @@ def _put_in_place(tmp: Path, path: Path, *, exclusive: bool) -> None:
 Written = tuple[Path, os.stat_result]  # a temporary file: its path and its stat
 
 
-def write_unsynced(path: Path, text: str) -> Written:
+def write_unsynced(path: Path, text: str, spares: Spares | None = None) -> Written:
     """A temporary file beside ``path`` holding ``text`` (with ``path``'s mode), not synced
     yet: :func:`sync_written` must sync it before it is renamed into place
-    (:func:`replace_if_unchanged` with ``written``)."""
+    (:func:`replace_if_unchanged` with ``written``).  With ``spares``, one of the old
+    versions they hold is written over, if there is one (see :class:`Spares`)."""
     with naming(path):
-        return _write_temporary(path, text.encode("utf-8"), _mode_of(path), sync=False)
+        data, mode = text.encode("utf-8"), _mode_of(path)
+        while spares is not None and (spare := spares.take()) is not None:
+            try:
+                written = _write_over(spare, data, mode)
+            except BaseException:
+                spares.paths.append(spare)  # (junk, half written: removed)
+                raise
+            if written is not None:
+                return written
+            spares.paths.append(spare)
+        return _write_temporary(path, data, mode, sync=False)
+
+
+def _write_over(spare: str, data: bytes, mode: int | None) -> Written | None:
+    """``data`` written over the old version at ``spare``, with ``mode``; None if it is not
+    one to write over: gone, no regular file, not this user's, or linked elsewhere too
+    (then it is the file another name holds, which must not change)."""
+    try:
+        fd = os.open(spare, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid != os.geteuid():
+            return None
+        view, done = memoryview(data), 0
+        while done < len(data):
+            done += os.pwrite(fd, view[done:], done)
+        if st.st_size > len(data):
+            os.ftruncate(fd, len(data))
+        wanted = (0o666 & ~_umask()) if mode is None else mode
+        if st.st_mode & 0o7777 != wanted:
+            os.fchmod(fd, wanted)
+        return Path(spare), os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def sync_written(folder: Path, written: list[Written]) -> None:
@@ -364,7 +401,7 @@ def replace_if_unchanged(
     *,
     sync_dir: bool = True,
     written: Written | None = None,
-    garbage: Garbage | RemovalList | None = None,
+    garbage: Garbage | Spares | None = None,
 ) -> os.stat_result | None:
     """Replace ``path`` with ``text`` atomically if it still holds ``expected``; returns the
     stat of the file written, or None (nothing written) if it holds something else now.
@@ -378,7 +415,7 @@ def replace_if_unchanged(
     ``written`` is the temporary file already holding ``text`` (from :func:`write_unsynced`,
     then :func:`sync_written`): it is used instead of a new one, and removed if nothing is
     written.  With ``garbage``, the old version exchanged out (under a temporary name) is
-    left to it to remove rather than removed here (see :class:`Garbage`, :class:`RemovalList`).
+    left to it to remove rather than removed here (see :class:`Garbage`, :class:`Spares`).
     """
     with naming(path):
         return _replace_if_unchanged(path, expected, text, sync_dir, written, garbage)
@@ -390,7 +427,7 @@ def _replace_if_unchanged(
     text: str,
     sync_dir: bool,
     written: Written | None,
-    garbage: Garbage | RemovalList | None,
+    garbage: Garbage | Spares | None,
 ) -> os.stat_result | None:
     if written is None:
         written = _write_temporary(path, text.encode("utf-8"), _mode_of(path))
@@ -482,20 +519,66 @@ class Garbage:
             self._thread = None
 
 
-class RemovalList:
-    """Old versions exchanged out (see :class:`Garbage`), only listed: for another process
-    to remove (a sweep's worker hands them to the sweep, whose thread removes them while
-    the workers go on).  Until then each is junk under its temporary name, which the next
-    sweep removes if nothing else does (:func:`remove_stale_temporaries`)."""
+class Spares:
+    """Old versions exchanged out (see :class:`Garbage`), kept to be written over as the
+    same process's next temporary files (:func:`write_unsynced`), rather than removed while
+    new files are made for those.
+
+    Making a file and removing one each take the folder's lock, and on ext4 a new file's
+    inode is looked for past every inode removed in the last minute or so: a first sweep of
+    10,000 tickets spent a fifth of its time in the kernel making its temporary files
+    (bench/README.md).  Writing over a file this process exchanged out takes neither.
+
+    The spares are only listed, for another process to remove (a sweep's worker hands
+    them to the sweep, whose thread removes them while the workers go on): those not to be
+    written over again (``KEEP`` are enough) in :attr:`paths`, and when the work is done,
+    those left (:meth:`left`).  Each is junk under its temporary name: whatever a crash
+    leaves there, the next sweep removes (:func:`remove_stale_temporaries`).  A spare is
+    never the file a name in place holds: writing over one changes no ticket.
+    """
+
+    KEEP = 1000
 
     def __init__(self) -> None:
-        self.paths: list[str] = []
+        self.free: list[str] = []  # to write over
+        self.paths: list[str] = []  # to remove
+        self._unsynced: collections.deque[str] = collections.deque()
+        self._put = self._synced = 0  # how many were put, and of those made free
 
     def put(self, path: Path) -> None:
-        self.paths.append(os.fspath(path))
+        """``path`` is an old version, exchanged out: free to write over once the exchange
+        is durable (:meth:`synced`), for until then a crash could bring the old version
+        back in place, which must then hold what it held."""
+        self._unsynced.append(os.fspath(path))
+        self._put += 1
+
+    def mark(self) -> int:
+        """What a sync that starts now makes durable: :meth:`synced` takes it once the sync
+        is done."""
+        return self._put
+
+    def synced(self, mark: int) -> None:
+        """A sync started at ``mark`` is done: the spares put before it are free."""
+        while self._synced < mark:
+            path = self._unsynced.popleft()
+            (self.free if len(self.free) < self.KEEP else self.paths).append(path)
+            self._synced += 1
+
+    def take(self) -> str | None:
+        """A spare to write over (no longer listed), or None."""
+        return self.free.pop() if self.free else None
+
+    def removable(self) -> list[str]:
+        """The spares not to be written over (the owner removes them), no longer listed."""
+        paths, self.paths = self.paths, []
+        return paths
+
+    def left(self) -> list[str]:
+        """Every spare still listed: what the owner removes when the work is done."""
+        return [*self.free, *self._unsynced, *self.paths]
 
     def flush(self) -> None:
-        """(Nothing to hand over: :attr:`paths` are taken as they are.)"""
+        """(Nothing to hand over: the owner takes :meth:`removable` and :attr:`free`.)"""
 
     def close(self) -> None:
         """(Nothing to wait for.)"""

@@ -321,6 +321,78 @@ def test_garbage_is_handed_to_its_thread_a_batch_at_a_time(tmp_path: Path) -> No
     assert list(tmp_path.iterdir()) == []
 
 
+def _placed(folder: Path, names: list[str], old: str, new: str, spares: object) -> list[int]:
+    """Each of ``names`` written from ``old`` to ``new`` as a batch does: its temporary file
+    written (over a spare, if one is free), synced, exchanged in; the new files' inodes."""
+    from esc.store import atomic
+
+    assert isinstance(spares, atomic.Spares)
+    ahead = [atomic.write_unsynced(folder / n, f"{n} {new}\n", spares) for n in names]
+    mark = spares.mark()
+    atomic.sync_written(folder, ahead)
+    spares.synced(mark)
+    inodes = []
+    for name, written in zip(names, ahead, strict=True):
+        st = atomic.replace_if_unchanged(
+            folder / name, f"{name} {old}\n", f"{name} {new}\n", written=written, garbage=spares
+        )
+        assert st is not None and (folder / name).read_text() == f"{name} {new}\n"
+        inodes.append(st.st_ino)
+    return inodes
+
+
+def test_old_versions_are_written_over_once_their_exchange_is_durable(tmp_path: Path) -> None:
+    """A worker's old versions (atomic.Spares) become its next temporary files: not before a
+    sync that started after they were exchanged out has returned (till then a crash could
+    bring one back in place), then written over, with the target's mode, whatever their
+    size; no file in place changes but the one written, and what is left is listed."""
+    from esc.store import atomic
+
+    names = [f"T-{n}.md" for n in range(1, 7)]
+    for name in names:
+        (tmp_path / name).write_text(f"{name} first, and a longer text than the next ones\n")
+        os.chmod(tmp_path / name, 0o640)
+    first = {n: os.stat(tmp_path / n).st_ino for n in names}
+    spares = atomic.Spares()
+    old = "first, and a longer text than the next ones"
+    second = _placed(tmp_path, names[:3], old, "second", spares)
+    # the three old versions are spares now, but their exchanges are not synced yet: the
+    # next three temporary files are new ones; the sync that makes those durable covers
+    # the three exchanges, and once it returned, the first three are free
+    assert spares.take() is None and len(spares.left()) == 3
+    third = _placed(tmp_path, names[3:], old, "second", spares)
+    assert not set(second + third) & set(first.values())
+    fourth = _placed(tmp_path, names[:3], "second", "third ✓", spares)
+    assert sorted(fourth) == sorted(first[n] for n in names[:3])  # their first versions
+    for name in names:
+        text = "third ✓" if name in names[:3] else "second"
+        assert (tmp_path / name).read_text() == f"{name} {text}\n"
+        assert os.stat(tmp_path / name).st_mode & 0o777 == 0o640
+    hidden = sorted(str(p) for p in tmp_path.iterdir() if p.name.endswith(".tmp"))
+    assert sorted(spares.left()) == hidden and len(hidden) == 6
+    assert all(p.read_text().endswith(("first, and a longer text than the next ones\n",
+                                       "second\n")) for p in map(Path, hidden))
+
+
+def test_an_old_version_linked_elsewhere_too_is_never_written_over(tmp_path: Path) -> None:
+    """A ticket file with another name as well (a backup made with `cp -al`): what comes out
+    of the exchange is that backup's file, which keeps its text; it is left to remove."""
+    from esc.store import atomic
+
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "T-1.md").write_text("T-1.md as read\n")
+    os.link(tmp_path / "T-1.md", tmp_path / "backup" / "T-1.md")
+    (tmp_path / "T-2.md").write_text("T-2.md as read\n")
+    spares = atomic.Spares()
+    _placed(tmp_path, ["T-1.md"], "as read", "new", spares)
+    spares.synced(spares.mark())
+    [linked] = spares.left()
+    _placed(tmp_path, ["T-2.md"], "as read", "new", spares)
+    assert (tmp_path / "backup" / "T-1.md").read_text() == "T-1.md as read\n"
+    assert (tmp_path / "T-2.md").read_text() == "T-2.md new\n"
+    assert linked in spares.removable() and Path(linked).read_text() == "T-1.md as read\n"
+
+
 def test_a_save_written_in_place_between_the_check_and_the_swap_is_put_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
