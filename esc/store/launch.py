@@ -62,10 +62,13 @@ def esc_command() -> str:
 def crontab_line(root: Path, maildir: Path | None = None) -> str:
     """The README's crontab line for the workspace at ``root`` run by this esc (a ``%``,
     which ends a crontab command, escaped): with ``maildir``, intake of its new mail, then
-    (whatever intake's exit code) the sweep; else the sweep alone."""
+    (whatever intake's exit code) the sweep; else the sweep alone.  What they print on
+    standard output goes to /dev/null: cron mails whatever a job prints, and a summary
+    every five minutes would bury the errors and warnings (standard error), which it
+    still mails."""
     esc = esc_command()
     sweep = f"{esc} sweep --commit --push"
     if maildir is not None:
         sweep = f"{{ {esc} intake --maildir {shlex.quote(str(maildir))}; {sweep}; }}"
-    command = f"cd {shlex.quote(str(root))} && {sweep}"
+    command = f"cd {shlex.quote(str(root))} && {sweep} >/dev/null"
     return CRON_SCHEDULE + " " + command.replace("%", "\\%")

@@ -111,7 +111,7 @@ def test_esc_not_on_crons_path_gets_the_crontab_line_with_absolute_paths(tmp_pat
     [cron] = [c for c in report["checks"] if c["check"] == "cron"]
     assert cron["ok"] and cron["advice"]
     assert cron["detail"].startswith(f"esc is not on cron's PATH ({CRON_PATH})")
-    line = f"*/5 * * * * cd {clone} && {ESC_SCRIPT} sweep --commit --push"
+    line = f"*/5 * * * * cd {clone} && {ESC_SCRIPT} sweep --commit --push >/dev/null"
     assert report["esc"] == str(ESC_SCRIPT)
     assert report["crontab"] == line
     assert cron["fix"] == f"name esc by its absolute path in the crontab: {line}"
@@ -134,7 +134,7 @@ def test_with_a_maildir_the_crontab_line_takes_the_mail_before_it_sweeps(
     box = shlex.quote(str(clone / "../mail dir"))
     assert report["crontab"] == (
         f"*/5 * * * * cd {clone} && {{ {ESC_SCRIPT} intake --maildir {box}; "
-        f"{ESC_SCRIPT} sweep --commit --push; }}"
+        f"{ESC_SCRIPT} sweep --commit --push; }} >/dev/null"
     )
 
 

@@ -139,8 +139,10 @@ def test_the_crontab_line_sweeps_in_the_workspace(venv: Path, tmp_path: Path) ->
     script = install_script(venv)
     root = tmp_path / "help desk"
     line = crontab_line(root)
-    assert line == f"*/5 * * * * cd '{root}' && '{script}' sweep --commit --push"
-    assert cron_words(line) == ["cd", str(root), "&&", str(script), "sweep", "--commit", "--push"]
+    assert line == f"*/5 * * * * cd '{root}' && '{script}' sweep --commit --push >/dev/null"
+    assert cron_words(line) == [
+        "cd", str(root), "&&", str(script), "sweep", "--commit", "--push", ">/dev/null"
+    ]  # fmt: skip
 
 
 def test_the_crontab_line_runs_intake_then_the_sweep_whatever_intake_exits(
@@ -151,13 +153,13 @@ def test_the_crontab_line_runs_intake_then_the_sweep_whatever_intake_exits(
     esc = python_command()
     assert line == (
         f"*/5 * * * * cd {root} && {{ {esc} intake --maildir '{maildir}'; "
-        f"{esc} sweep --commit --push; }}"
+        f"{esc} sweep --commit --push; }} >/dev/null"
     )
     python = str(venv / "python")
     assert cron_words(line) == [
         "cd", str(root), "&&", "{",
         python, *SAFE_PATH, "-m", "esc", "intake", "--maildir", str(maildir) + ";",
-        python, *SAFE_PATH, "-m", "esc", "sweep", "--commit", "--push;", "}",
+        python, *SAFE_PATH, "-m", "esc", "sweep", "--commit", "--push;", "}", ">/dev/null",
     ]  # fmt: skip
 
 
