@@ -39,6 +39,7 @@ from esc.store.atomic import (
     Spares,
     SyncStarted,
     Written,
+    ignore_lease_breaks,
     replace_if_unchanged,
     sync_folder,
     write_unsynced,
@@ -156,6 +157,7 @@ def prime(
     spares = Spares()
 
     def task(share: list[str]) -> list[tuple[list[Handed], list[str], int, list[str]]]:
+        ignore_lease_breaks()  # (a worker's main thread: see atomic.Spares)
         done = list(_sweep_names(catalog, share, now, guard, spares))
         if any(p.outcome is not None and p.outcome.changed for p in done):
             sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets
@@ -603,8 +605,8 @@ def _end_batch(
     try:
         if batch.syncing is not None:
             batch.syncing.wait()
-            if isinstance(garbage, Spares):  # (the exchanges done before it are durable)
-                garbage.synced(batch.mark)
+            if isinstance(garbage, Spares) and batch.syncing.whole:  # (the exchanges done
+                garbage.synced(batch.mark)  # before it started are durable now)
             _place(catalog, batch.ahead, now, garbage)
         return [
             p if isinstance(p, RecordOutcome) else _finish(catalog, record, p, now, dry_run, guard)

@@ -20,6 +20,7 @@ import errno
 import os
 import queue
 import re
+import signal
 import stat
 import threading
 import time
@@ -189,7 +190,10 @@ def naming(path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         named = exc.filename
-        temporary = named is not None and os.path.basename(named).startswith(f".{path.name}.")
+        where, base = os.path.split(os.fsdecode(named)) if named is not None else ("", "")
+        temporary = base.startswith(f".{path.name}.") or (  # (or a spare: see Spares)
+            base.startswith(".") and base.endswith(".tmp") and where == os.fspath(path.parent)
+        )
         if (named is None or temporary) and exc.errno is not None:
             raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
@@ -294,7 +298,7 @@ def write_unsynced(path: Path, text: str, spares: Spares | None = None) -> Writt
         data, mode = text.encode("utf-8"), _mode_of(path)
         while spares is not None and (spare := spares.take()) is not None:
             try:
-                written = _write_over(spare, data, mode)
+                written = _write_over(spare, data, mode, _new_files_group(path.parent))
             except BaseException:
                 spares.paths.append(spare)  # (junk, half written: removed)
                 raise
@@ -304,44 +308,86 @@ def write_unsynced(path: Path, text: str, spares: Spares | None = None) -> Writt
         return _write_temporary(path, data, mode, sync=False)
 
 
-def _write_over(spare: str, data: bytes, mode: int | None) -> Written | None:
+def _write_over(spare: str, data: bytes, mode: int | None, group: int) -> Written | None:
     """``data`` written over the old version at ``spare``, with ``mode``; None if it is not
-    one to write over: gone, no regular file, not this user's, or linked elsewhere too
-    (then it is the file another name holds, which must not change)."""
+    one to write over as if it were a new file, which it then becomes: gone, no regular
+    file, not this user's, of another group than a new file's, with extended attributes
+    (an ACL, a label), linked elsewhere too (the file another name holds, which must not
+    change), or open in any other process (one that read the ticket before it was
+    exchanged out, or appends to it, must not meet another ticket's text)."""
     try:
         fd = os.open(spare, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid != os.geteuid():
+        if (
+            not stat.S_ISREG(st.st_mode)
+            or st.st_nlink != 1
+            or st.st_uid != os.geteuid()
+            or st.st_gid != group
+            or not _alone(fd)  # (from here on, nobody else can open it until it is closed)
+            or os.listxattr(fd)
+        ):
             return None
+        wanted = (0o666 & ~_umask()) if mode is None else mode
+        if st.st_mode & 0o7777 != wanted:
+            os.fchmod(fd, wanted)
         view, done = memoryview(data), 0
         while done < len(data):
             done += os.pwrite(fd, view[done:], done)
         if st.st_size > len(data):
             os.ftruncate(fd, len(data))
-        wanted = (0o666 & ~_umask()) if mode is None else mode
-        if st.st_mode & 0o7777 != wanted:
-            os.fchmod(fd, wanted)
         return Path(spare), os.fstat(fd)
     finally:
-        os.close(fd)
+        os.close(fd)  # (the lease, if taken, goes with it)
 
 
-def sync_written(folder: Path, written: list[Written]) -> None:
+def _alone(fd: int) -> bool:
+    """Whether no other open file description refers to ``fd``'s file: a write lease
+    (Linux), which the kernel grants only then, and which makes anyone who opens the file
+    meanwhile wait until it is closed.  The lease breaker's signal (SIGIO) must be ignored
+    (:func:`ignore_lease_breaks`), or it would stop this process; False where there are no
+    leases, or the signal is not ignored."""
+    import fcntl
+
+    if signal.getsignal(signal.SIGIO) is not signal.SIG_IGN:
+        return False
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+    except (OSError, AttributeError):  # (EAGAIN: open elsewhere; no leases on this system)
+        return False
+    return True
+
+
+def ignore_lease_breaks() -> None:
+    """Let this process write over its spares (see :func:`_alone`): from its main thread."""
+    signal.signal(signal.SIGIO, signal.SIG_IGN)
+
+
+def _new_files_group(folder: Path) -> int:
+    """The group a file made in ``folder`` gets: the folder's if it is set-group-ID, else
+    this process's."""
+    st = os.stat(folder)
+    return st.st_gid if st.st_mode & stat.S_ISGID else os.getegid()
+
+
+def sync_written(folder: Path, written: list[Written]) -> bool:
     """Make the temporary files ``written`` (in ``folder``) durable: the file system that
-    holds ``folder`` synced once (``syncfs``), or, where there is none, each file."""
+    holds ``folder`` synced once (``syncfs``), or, where there is none, each file.  Whether
+    the whole file system was synced (all renames and exchanges before it made durable
+    too); never with nothing ``written``."""
     if not written:
-        return
+        return False
     if _syncfs(folder):
-        return
+        return True
     for tmp, _ in written:  # pragma: no cover - not Linux
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+    return False
 
 
 class SyncStarted:
@@ -352,6 +398,7 @@ class SyncStarted:
 
     def __init__(self, folder: Path, written: list[Written]) -> None:
         self._error: BaseException | None = None
+        self.whole = False  # once waited for: whether the whole file system was synced
         self._thread = threading.Thread(
             target=self._sync, args=(folder, written), name="esc-sync", daemon=True
         )
@@ -359,7 +406,7 @@ class SyncStarted:
 
     def _sync(self, folder: Path, written: list[Written]) -> None:
         try:
-            sync_written(folder, written)
+            self.whole = sync_written(folder, written)
         except BaseException as exc:  # (handed to the caller: wait raises it)
             self._error = exc
 
@@ -533,8 +580,14 @@ class Spares:
     them to the sweep, whose thread removes them while the workers go on): those not to be
     written over again (``KEEP`` are enough) in :attr:`paths`, and when the work is done,
     those left (:meth:`left`).  Each is junk under its temporary name: whatever a crash
-    leaves there, the next sweep removes (:func:`remove_stale_temporaries`).  A spare is
-    never the file a name in place holds: writing over one changes no ticket.
+    leaves there, the next sweep removes (:func:`remove_stale_temporaries`).
+
+    A spare is written over only once a sync of the whole file system that started after
+    its exchange has returned (:meth:`mark`, :meth:`synced`: until then a crash could bring
+    it back in place, as the ticket it was), and only if it is as a new file would be and
+    nothing else holds it: this user's, of a new file's group, with no extended attribute,
+    no other name (a backup's hard link) and no other open file (a reader, an appender:
+    see :func:`_write_over`).  Anything else is removed.
     """
 
     KEEP = 1000

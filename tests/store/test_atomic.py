@@ -321,6 +321,19 @@ def test_garbage_is_handed_to_its_thread_a_batch_at_a_time(tmp_path: Path) -> No
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.fixture
+def lease_breaks_ignored() -> Iterator[None]:
+    """As in a sweep's worker (atomic.ignore_lease_breaks), put back after the test."""
+    import signal
+
+    from esc.store import atomic
+
+    before = signal.getsignal(signal.SIGIO)
+    atomic.ignore_lease_breaks()
+    yield
+    signal.signal(signal.SIGIO, before)
+
+
 def _placed(folder: Path, names: list[str], old: str, new: str, spares: object) -> list[int]:
     """Each of ``names`` written from ``old`` to ``new`` as a batch does: its temporary file
     written (over a spare, if one is free), synced, exchanged in; the new files' inodes."""
@@ -329,8 +342,8 @@ def _placed(folder: Path, names: list[str], old: str, new: str, spares: object) 
     assert isinstance(spares, atomic.Spares)
     ahead = [atomic.write_unsynced(folder / n, f"{n} {new}\n", spares) for n in names]
     mark = spares.mark()
-    atomic.sync_written(folder, ahead)
-    spares.synced(mark)
+    if atomic.sync_written(folder, ahead):
+        spares.synced(mark)
     inodes = []
     for name, written in zip(names, ahead, strict=True):
         st = atomic.replace_if_unchanged(
@@ -341,7 +354,9 @@ def _placed(folder: Path, names: list[str], old: str, new: str, spares: object) 
     return inodes
 
 
-def test_old_versions_are_written_over_once_their_exchange_is_durable(tmp_path: Path) -> None:
+def test_old_versions_are_written_over_once_their_exchange_is_durable(
+    tmp_path: Path, lease_breaks_ignored: None
+) -> None:
     """A worker's old versions (atomic.Spares) become its next temporary files: not before a
     sync that started after they were exchanged out has returned (till then a crash could
     bring one back in place), then written over, with the target's mode, whatever their
@@ -374,7 +389,69 @@ def test_old_versions_are_written_over_once_their_exchange_is_durable(tmp_path: 
                                        "second\n")) for p in map(Path, hidden))
 
 
-def test_an_old_version_linked_elsewhere_too_is_never_written_over(tmp_path: Path) -> None:
+def test_old_versions_are_not_written_over_while_no_sync_has_run(
+    tmp_path: Path, lease_breaks_ignored: None
+) -> None:
+    """A batch that wrote nothing ahead (a committing sweep's guard refused each ticket)
+    syncs nothing: the spares it was to make free stay as they are, never written over."""
+    from esc.store import atomic
+
+    (tmp_path / "T-1.md").write_text("T-1.md as read\n")
+    spares = atomic.Spares()
+    [first] = _placed(tmp_path, ["T-1.md"], "as read", "new", spares)
+    mark = spares.mark()
+    syncing = atomic.SyncStarted(tmp_path, [])
+    syncing.wait()
+    assert syncing.whole is False and not atomic.sync_written(tmp_path, [])
+    (tmp_path / "T-2.md").write_text("T-2.md as read\n")
+    [second] = _placed(tmp_path, ["T-2.md"], "as read", "new", spares)  # (its own sync)
+    assert second != first and (tmp_path / "T-1.md").read_text() == "T-1.md new\n"
+    del mark  # (a mark whose sync did not run is never taken as one)
+
+
+def test_an_old_version_open_elsewhere_or_unlike_a_new_file_is_never_written_over(
+    tmp_path: Path, lease_breaks_ignored: None
+) -> None:
+    """A reader that opened a ticket before the sweep exchanged it out (`less`), or an
+    appender, keeps the old text, never another ticket's; an old version with an extended
+    attribute (an ACL), or another group, is not made another ticket's file either."""
+    from esc.store import atomic
+
+    names = ["T-1.md", "T-2.md", "T-3.md"]
+    for name in names:
+        (tmp_path / name).write_text(f"{name} as read\n")
+    reader = open(tmp_path / "T-1.md", "rb")  # noqa: SIM115 - held open across the sweep
+    try:
+        os.setxattr(tmp_path / "T-2.md", "user.note", b"kept")
+    except OSError as exc:
+        pytest.skip(f"no extended attributes here ({exc})")
+    first = {n: os.stat(tmp_path / n).st_ino for n in names}
+    spares = atomic.Spares()
+    _placed(tmp_path, names, "as read", "new", spares)
+    spares.synced(spares.mark())  # (as if a sync had run: each is free but for the checks)
+    for name in ("T-4.md", "T-5.md"):
+        (tmp_path / name).write_text(f"{name} as read\n")
+    made = _placed(tmp_path, ["T-4.md", "T-5.md"], "as read", "new", spares)
+    assert reader.read() == b"T-1.md as read\n"
+    reader.close()
+    assert first["T-3.md"] in made  # the one old version like a new file was written over
+    assert first["T-1.md"] not in made and first["T-2.md"] not in made
+    assert sorted(os.stat(p).st_ino for p in spares.removable()) == sorted(
+        [first["T-1.md"], first["T-2.md"]]
+    )
+    if os.geteuid() == 0:  # (only root may give a file another group)
+        spares.synced(spares.mark())
+        for junk in spares.left():  # (T-4's and T-5's old versions)
+            os.chown(junk, -1, os.getegid() + 1)
+        (tmp_path / "T-6.md").write_text("T-6.md as read\n")
+        [ino] = _placed(tmp_path, ["T-6.md"], "as read", "new", spares)
+        assert os.stat(tmp_path / "T-6.md").st_gid == os.getegid()
+        assert len(spares.removable()) == 2 and ino not in made
+
+
+def test_an_old_version_linked_elsewhere_too_is_never_written_over(
+    tmp_path: Path, lease_breaks_ignored: None
+) -> None:
     """A ticket file with another name as well (a backup made with `cp -al`): what comes out
     of the exchange is that backup's file, which keeps its text; it is left to remove."""
     from esc.store import atomic
@@ -385,7 +462,7 @@ def test_an_old_version_linked_elsewhere_too_is_never_written_over(tmp_path: Pat
     (tmp_path / "T-2.md").write_text("T-2.md as read\n")
     spares = atomic.Spares()
     _placed(tmp_path, ["T-1.md"], "as read", "new", spares)
-    spares.synced(spares.mark())
+    spares.synced(spares.mark())  # (as if a sync had run)
     [linked] = spares.left()
     _placed(tmp_path, ["T-2.md"], "as read", "new", spares)
     assert (tmp_path / "backup" / "T-1.md").read_text() == "T-1.md as read\n"
