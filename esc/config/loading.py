@@ -135,7 +135,8 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
         reader.add(where, f"team {key}: must be a mapping")
         return Team(key, key, 1)
     for unknown in sorted(set(map(str, raw)) - TEAM_KEYS):
-        reader.add(line_of(raw, unknown), f"team {key}: unknown key {unknown!r}")
+        hint = did_you_mean(unknown, sorted(TEAM_KEYS))
+        reader.add(line_of(raw, unknown), f"team {key}: unknown key {unknown!r}{hint}")
     level = raw.get("level", 1)
     if isinstance(level, bool) or not isinstance(level, int) or level < 1:
         reader.add(line_of(raw, "level"), f"team {key}: level must be a positive integer")
@@ -216,7 +217,8 @@ def parse_rules(
         reader.add(1, "rules.yaml must be a mapping")
         return {}, reader.findings
     for unknown in sorted(set(map(str, data)) - RULES_KEYS):
-        reader.add(line_of(data, unknown), f"unknown key {unknown!r}")
+        hint = did_you_mean(unknown, sorted(RULES_KEYS))
+        reader.add(line_of(data, unknown), f"unknown key {unknown!r}{hint}")
     priorities = _priorities(data, reader)
     settings: dict[str, Any] = {"priorities": priorities}
     default = data.get("default_priority", "normal" if "normal" in priorities else priorities[0])
@@ -345,7 +347,8 @@ def _notify(
         raw = None
     if raw is not None:
         for unknown in sorted(set(map(str, raw)) - NOTIFY_KEYS):
-            reader.add(line_of(raw, unknown), f"notify: unknown key {unknown!r}")
+            hint = did_you_mean(unknown, sorted(NOTIFY_KEYS))
+            reader.add(line_of(raw, unknown), f"notify: unknown key {unknown!r}{hint}")
         found = raw.get("targets")
         if not isinstance(found, CommentedMap):
             reader.add(line_of(raw, "targets"), "notify.targets must map names to URLs")

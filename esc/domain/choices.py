@@ -8,11 +8,27 @@ __all__ = ["did_you_mean", "unknown_choice"]
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing."""
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing: a choice
+    difflib finds close, else one two swapped letters away (``vpi`` for ``vip``, which
+    difflib finds too far in a word of three)."""
     import difflib  # (only for a wrong value: not on every run)
 
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
+    close = close or [choice for choice in choices if _swapped(word, choice)][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _swapped(word: str, choice: str) -> bool:
+    """Whether ``word`` is ``choice`` with two neighbouring letters swapped."""
+    if len(word) != len(choice) or word == choice:
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(word, choice, strict=True)) if a != b]
+    return (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and word[differ[0]] == choice[differ[1]]
+        and word[differ[1]] == choice[differ[0]]
+    )
 
 
 def unknown_choice(what: str, value: object, choices: Sequence[object]) -> str:

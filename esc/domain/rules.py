@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from esc.domain.choices import unknown_choice
+from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.conditions import (
     AllOf,
     Condition,
@@ -58,7 +58,8 @@ def parse_rule(
 ) -> Rule:
     unknown = sorted(set(map(str, raw)) - RULE_KEYS)
     if unknown:
-        raise RuleError(f"unknown key {unknown[0]!r}", unknown[0])
+        hint = did_you_mean(unknown[0], sorted(RULE_KEYS))
+        raise RuleError(f"unknown key {unknown[0]!r}{hint}", unknown[0])
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise RuleError("a rule needs a name", "name")

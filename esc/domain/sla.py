@@ -21,7 +21,7 @@ from esc.domain.calendar import (
     business_time_and_deadlines,
     business_time_between,
 )
-from esc.domain.choices import unknown_choice
+from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
 from esc.domain.durations import DurationError, format_duration, parse_duration
 from esc.domain.model import (
@@ -154,7 +154,8 @@ def parse_policy(
 ) -> Policy:
     unknown = sorted(set(map(str, raw)) - POLICY_KEYS)
     if unknown:
-        raise PolicyError(f"unknown key {unknown[0]!r}", unknown[0])
+        hint = did_you_mean(unknown[0], sorted(POLICY_KEYS))
+        raise PolicyError(f"unknown key {unknown[0]!r}{hint}", unknown[0])
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise PolicyError("a policy needs a name", "name")

@@ -92,7 +92,7 @@ def test_a_problem_in_teams_yaml(workspace: Path) -> None:
     lines = problems(check(workspace))
     assert len(lines) == 1
     assert lines[0].startswith(f"teams.yaml:{line_of(workspace / 'teams.yaml', '    levle: 2')}: ")
-    assert lines[0].endswith(": team engineering: unknown key 'levle'")
+    assert lines[0].endswith(": team engineering: unknown key 'levle' (did you mean 'level'?)")
 
 
 def test_a_problem_in_rules_yaml(workspace: Path) -> None:

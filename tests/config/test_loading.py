@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from esc.config.loading import build_config, parse_teams
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain.config import Config, Finding
+from tests.conftest import Esc
 
 SMALL_TEAMS = """\
 intake: desk
@@ -600,3 +602,27 @@ sla:
         "rules.yaml:10: sla[1]: policy slow: first_response: 10h of minute's working time takes"
         " more than 10 years",
     ]
+
+
+def test_a_misspelt_key_anywhere_in_the_configuration_gets_did_you_mean(tmp_path: Path) -> None:
+    """A rule's, a policy's, a team's, rules.yaml's and notify's keys, as condition keys
+    and values do (issue 14): `wehn` for `when`, `levle` for `level`."""
+    rules = RULES_YAML.replace("    when: {sla: breached", "    wehn: {sla: breached", 1)
+    rules = rules.replace("    when: {priority: urgent}", "    wehn: {priority: urgent}", 1)
+    rules = rules.replace("default_priority:", "defualt_priority:", 1)
+    rules += "notify:\n  tagrets: {}\n"
+    teams = TEAMS_YAML.replace("    level: 1", "    levle: 1", 1)
+    assert rules.count("wehn") == 2 and teams.count("levle") == 1
+    (tmp_path / "rules.yaml").write_text(rules)
+    (tmp_path / "teams.yaml").write_text(teams)
+    (tmp_path / "tickets").mkdir()
+    result = Esc(tmp_path)("validate")
+    assert result.code == 1
+    for said in (
+        "unknown key 'wehn' (did you mean 'when'?)",
+        "sla[0]: unknown key 'wehn' (did you mean 'when'?)",
+        "unknown key 'defualt_priority' (did you mean 'default_priority'?)",
+        "notify: unknown key 'tagrets' (did you mean 'targets'?)",
+        "unknown key 'levle' (did you mean 'level'?)",
+    ):
+        assert said in result.out + result.err, said

@@ -22,6 +22,9 @@ TEAMS = ("support", "engineering", "management")
         ("enginering", TEAMS, "engineering"),  # a letter missing
         ("supportt", TEAMS, "support"),  # a letter too many
         ("Urgent", PRIORITIES, "urgent"),  # another case
+        ("vpi", ("vip", "region"), "vip"),  # two letters swapped in a word of three
+        ("wehn", ("description", "name", "repeat", "then", "when"), "when"),
+        ("repaet", ("description", "name", "repeat", "then", "when"), "repeat"),
     ],
 )
 def test_a_near_miss_gets_the_closest_choice(
@@ -38,6 +41,8 @@ def test_a_near_miss_gets_the_closest_choice(
         ("x", PRIORITIES),
         ("urgent", ()),  # no choices at all
         ("", PRIORITIES),
+        ("ab", ("ba", "xy")[1:]),  # (a swap of a choice that is not there)
+        ("pvi", ("vip",)),  # letters swapped, but not neighbours
     ],
 )
 def test_a_word_unlike_every_choice_gets_no_hint(word: str, choices: tuple[str, ...]) -> None:

@@ -190,7 +190,7 @@ def test_parse_policy_reads_every_key() -> None:
         ({"calendar": "office", "targets": {"resolution": "4h"}}, "a policy needs a name", "name"),
         (
             {"name": "p", "calendar": "office", "targets": {"resolution": "4h"}, "warn": "5%"},
-            "unknown key 'warn'",
+            "unknown key 'warn' (did you mean 'warn_at'?)",
             "warn",
         ),
         (
