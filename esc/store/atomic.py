@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import functools
 import os
 import queue
 import re
@@ -296,6 +297,8 @@ def write_unsynced(path: Path, text: str, spares: Spares | None = None) -> Writt
     versions they hold is written over, if there is one (see :class:`Spares`)."""
     with naming(path):
         data, mode = text.encode("utf-8"), _mode_of(path)
+        if spares is not None and not _local_file_system(path.parent):
+            spares = None  # (what is there stays junk, removed)
         while spares is not None and (spare := spares.take()) is not None:
             try:
                 written = _write_over(spare, data, mode, _new_files_group(path.parent))
@@ -314,7 +317,8 @@ def _write_over(spare: str, data: bytes, mode: int | None, group: int) -> Writte
     file, not this user's, of another group than a new file's, with extended attributes
     (an ACL, a label), linked elsewhere too (the file another name holds, which must not
     change), or open in any other process (one that read the ticket before it was
-    exchanged out, or appends to it, must not meet another ticket's text)."""
+    exchanged out, or appends to it, must not meet another ticket's text), or of another
+    mode (one who opened it meanwhile, as it was, waits for the lease: then reads it)."""
     try:
         fd = os.open(spare, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -330,14 +334,14 @@ def _write_over(spare: str, data: bytes, mode: int | None, group: int) -> Writte
             or os.listxattr(fd)
         ):
             return None
-        wanted = (0o666 & ~_umask()) if mode is None else mode
-        if st.st_mode & 0o7777 != wanted:
-            os.fchmod(fd, wanted)
+        if st.st_mode & 0o7777 != ((0o666 & ~_umask()) if mode is None else mode):
+            return None
+        # (emptied first: pages of the old text a reader sent on with sendfile or splice,
+        # still in a pipe or a socket after it closed the file, keep that text)
+        os.ftruncate(fd, 0)
         view, done = memoryview(data), 0
         while done < len(data):
             done += os.pwrite(fd, view[done:], done)
-        if st.st_size > len(data):
-            os.ftruncate(fd, len(data))
         return Path(spare), os.fstat(fd)
     finally:
         os.close(fd)  # (the lease, if taken, goes with it)
@@ -363,6 +367,34 @@ def _alone(fd: int) -> bool:
 def ignore_lease_breaks() -> None:
     """Let this process write over its spares (see :func:`_alone`): from its main thread."""
     signal.signal(signal.SIGIO, signal.SIG_IGN)
+
+
+# File systems whose leases and syncfs cover every process that can open a file: not
+# FUSE (a reader of the backing file is not seen; syncfs may sync nothing), not overlayfs
+# (nor a reader of its upper folder), not NFS.
+_LOCAL_FILE_SYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs"})
+
+
+@functools.lru_cache(maxsize=8)
+def _local_file_system(folder: Path) -> bool:
+    """Whether ``folder`` is on a file system where a spare may be written over (see
+    :data:`_LOCAL_FILE_SYSTEMS`): the type of the mount it is under, from
+    /proc/self/mountinfo (Linux; False where that cannot be read)."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace")
+        where = os.path.realpath(folder)
+    except OSError:
+        return False
+    best, kind = "", ""
+    for line in lines.splitlines():
+        fields = line.split(" ")
+        if "-" not in fields[6:] or len(fields) < 5:
+            continue
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4])
+        inside = where == point or where.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[fields.index("-", 6) + 1]
+    return kind in _LOCAL_FILE_SYSTEMS
 
 
 def _new_files_group(folder: Path) -> int:

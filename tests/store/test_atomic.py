@@ -413,14 +413,21 @@ def test_an_old_version_open_elsewhere_or_unlike_a_new_file_is_never_written_ove
     tmp_path: Path, lease_breaks_ignored: None
 ) -> None:
     """A reader that opened a ticket before the sweep exchanged it out (`less`), or an
-    appender, keeps the old text, never another ticket's; an old version with an extended
-    attribute (an ACL), or another group, is not made another ticket's file either."""
+    appender, keeps the old text, never another ticket's, and so does a client a server
+    sent the old file to with sendfile; an old version with an extended attribute (an
+    ACL), another group or another mode is not made another ticket's file either."""
     from esc.store import atomic
 
-    names = ["T-1.md", "T-2.md", "T-3.md"]
+    names = ["T-1.md", "T-2.md", "T-3.md", "T-8.md", "T-9.md"]
     for name in names:
         (tmp_path / name).write_text(f"{name} as read\n")
+    os.chmod(tmp_path / "T-8.md", 0o600)  # (its old version: of another mode than T-4's)
     reader = open(tmp_path / "T-1.md", "rb")  # noqa: SIM115 - held open across the sweep
+    # a server that sent T-9.md on with sendfile (here splice), to a client that has not
+    # read it yet: the pages stay in the pipe after the file is closed
+    pipe_out, pipe_in = os.pipe()
+    with open(tmp_path / "T-9.md", "rb") as sent:
+        assert os.splice(sent.fileno(), pipe_in, 100) == len("T-9.md as read\n")
     try:
         os.setxattr(tmp_path / "T-2.md", "user.note", b"kept")
     except OSError as exc:
@@ -429,24 +436,27 @@ def test_an_old_version_open_elsewhere_or_unlike_a_new_file_is_never_written_ove
     spares = atomic.Spares()
     _placed(tmp_path, names, "as read", "new", spares)
     spares.synced(spares.mark())  # (as if a sync had run: each is free but for the checks)
-    for name in ("T-4.md", "T-5.md"):
-        (tmp_path / name).write_text(f"{name} as read\n")
-    made = _placed(tmp_path, ["T-4.md", "T-5.md"], "as read", "new", spares)
+    for name in ("T-4.md", "T-5.md", "T-6.md"):
+        (tmp_path / name).write_text(f"{name} as read, and longer than the new text\n")
+    longer = "as read, and longer than the new text"
+    made = _placed(tmp_path, ["T-4.md", "T-5.md", "T-6.md"], longer, "new", spares)
     assert reader.read() == b"T-1.md as read\n"
     reader.close()
-    assert first["T-3.md"] in made  # the one old version like a new file was written over
-    assert first["T-1.md"] not in made and first["T-2.md"] not in made
+    assert os.read(pipe_out, 100) == b"T-9.md as read\n"
+    os.close(pipe_out), os.close(pipe_in)
+    # the old versions like a new file were written over; the others are left to remove
+    assert sorted(made) == sorted([first["T-3.md"], first["T-9.md"], made[2]])
     assert sorted(os.stat(p).st_ino for p in spares.removable()) == sorted(
-        [first["T-1.md"], first["T-2.md"]]
+        [first["T-1.md"], first["T-2.md"], first["T-8.md"]]
     )
     if os.geteuid() == 0:  # (only root may give a file another group)
         spares.synced(spares.mark())
-        for junk in spares.left():  # (T-4's and T-5's old versions)
+        for junk in spares.left():  # (T-4's, T-5's and T-6's old versions)
             os.chown(junk, -1, os.getegid() + 1)
-        (tmp_path / "T-6.md").write_text("T-6.md as read\n")
-        [ino] = _placed(tmp_path, ["T-6.md"], "as read", "new", spares)
-        assert os.stat(tmp_path / "T-6.md").st_gid == os.getegid()
-        assert len(spares.removable()) == 2 and ino not in made
+        (tmp_path / "T-7.md").write_text("T-7.md as read\n")
+        [ino] = _placed(tmp_path, ["T-7.md"], "as read", "new", spares)
+        assert os.stat(tmp_path / "T-7.md").st_gid == os.getegid()
+        assert len(spares.removable()) == 3 and ino not in made
 
 
 def test_an_old_version_linked_elsewhere_too_is_never_written_over(
@@ -514,3 +524,13 @@ def test_a_ticket_with_a_very_long_id_is_locked_and_written(tmp_path: Path) -> N
     lock_path = lock.ticket_lock_path(root / ".esc-cache", f"{long_id}.md")
     assert len(lock_path.name.encode()) < 255
     assert lock.ticket_lock_path(root / ".esc-cache", lock_path.name[: -len(".lock")]) == lock_path
+
+
+def test_old_versions_are_written_over_only_on_a_local_file_system(tmp_path: Path) -> None:
+    """Where a lease cannot see every reader (FUSE, overlayfs, NFS) or syncfs may sync
+    nothing, no spare is written over: each temporary file is made anew."""
+    from esc.store import atomic
+
+    assert atomic._local_file_system(tmp_path)  # (ext4 or tmpfs, where the tests run)
+    assert not atomic._local_file_system(Path("/proc/self"))
+    assert not atomic._local_file_system(Path("/sys/kernel"))
