@@ -36,10 +36,9 @@ from esc.report.slas import sla_states_now
 from esc.store import git, lock, workers
 from esc.store.atomic import (
     Garbage,
-    Spares,
+    RemovalList,
     SyncStarted,
     Written,
-    ignore_lease_breaks,
     replace_if_unchanged,
     sync_folder,
     write_unsynced,
@@ -152,42 +151,30 @@ def prime(
     if len(names) < MIN_TICKETS or processes < 2 or not workers.can_fork():
         return
 
-    # Each worker's own (a copy, forked): the old versions its writes take out of place,
-    # written over as its next temporary files, from one task to the next (Spares).
-    spares = Spares()
-
-    def task(share: list[str]) -> list[tuple[list[Handed], list[str], int, list[str]]]:
-        ignore_lease_breaks()  # (a worker's main thread: see atomic.Spares)
-        done = list(_sweep_names(catalog, share, now, guard, spares))
+    def task(share: list[str]) -> list[tuple[list[Handed], list[str]]]:
+        removals = RemovalList()  # (old versions: the sweep's own process removes them)
+        done = list(_sweep_names(catalog, share, now, guard, removals))
         if any(p.outcome is not None and p.outcome.changed for p in done):
             sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets
-        return [([_handed(p) for p in done], spares.removable(), os.getpid(), spares.left())]
+        return [([_handed(p) for p in done], removals.paths)]
 
-    # The old versions the workers do not write over are removed by a thread here, where
-    # there is little else to do while they work (in a worker, waiting for its own thread
-    # to remove them was ~5% of a first sweep's time); the spares each worker had left at
-    # its last task too, once they are done.  All are gone when this ends.
+    # The old versions the workers' writes took out of place are removed by a thread here,
+    # where there is little else to do while they work (in a worker, waiting for its own
+    # thread to remove them was ~5% of a first sweep's time); all are gone when this ends.
     garbage = Garbage()
-    left: dict[int, list[str]] = {}
     try:
         size = TASK_BATCHES * BATCH
-        for [(handed, old_versions, worker, spare)] in workers.fork_map(
-            names, task, processes, size
-        ):
+        for [(handed, old_versions)] in workers.fork_map(names, task, processes, size):
             for path in old_versions:
                 garbage.put(path)
             garbage.flush()
-            left[worker] = spare
             for primed in map(_taken, handed):
                 if primed.entry is not None:
                     catalog.cache.put(primed.name, primed.entry)
                     if each is not None:
                         each(primed)
                 yield primed
-    finally:  # (the workers are done, or stopped: a spare is junk, whatever it holds)
-        for paths in left.values():
-            for path in paths:
-                garbage.put(path)
+    finally:
         garbage.close()
 
 
@@ -338,7 +325,7 @@ def _sweep_names(
     names: list[str],
     now: dt.datetime,
     guard: Pending | None,
-    spares: Spares,
+    removals: RemovalList,
 ) -> Iterator[Primed]:
     """Sweep each ticket of ``names`` (in a worker process), a batch at a time; the results
     in the order of ``names`` (the parent takes them in name order: :class:`_Stream`).
@@ -346,8 +333,7 @@ def _sweep_names(
     While the new texts of one batch are being made durable (:class:`_Batch`), the next
     batch is read and planned: a worker waited ~0.5 s on that at 10k tickets.  (A
     committing sweep journals and writes one batch at a time.)  The old versions of the
-    tickets written go to ``spares``, written over by the next batches (or listed there
-    for the sweep's own process to remove)."""
+    tickets written are listed in ``removals``, for the sweep's own process to remove."""
     folder = catalog.workspace.tickets_dir
     worker = os.getpid()
     started: list[tuple[list[Record | Primed], _Batch]] = []  # planned, not yet written
@@ -362,11 +348,11 @@ def _sweep_names(
                 except FileNotFoundError:
                     read.append(Primed(name, None, worker=worker))
             records = [r for r in read if isinstance(r, Record)]
-            started.append((read, _start_batch(catalog, records, now, False, guard, spares)))
+            started.append((read, _start_batch(catalog, records, now, False, guard)))
             if len(started) > 1 or guard is not None:
-                yield from _handed_back(catalog, *started.pop(0), now, guard, worker, spares)
+                yield from _handed_back(catalog, *started.pop(0), now, guard, worker, removals)
         while started:
-            yield from _handed_back(catalog, *started.pop(0), now, guard, worker, spares)
+            yield from _handed_back(catalog, *started.pop(0), now, guard, worker, removals)
     finally:  # (an error, or the parent gone: what was written ahead is removed)
         for _, batch in started:
             _abandon(batch)
@@ -379,10 +365,10 @@ def _handed_back(
     now: dt.datetime,
     guard: Pending | None,
     worker: int,
-    spares: Spares,
+    removals: RemovalList,
 ) -> Iterator[Primed]:
     """The batch written (:func:`_end_batch`): what was done to each ticket, in order."""
-    outcomes = iter(_end_batch(catalog, batch, now, False, guard, spares))
+    outcomes = iter(_end_batch(catalog, batch, now, False, guard, removals))
     for item in read:
         if isinstance(item, Primed):
             yield item
@@ -563,20 +549,13 @@ class _Batch:
     prepared: list[_Prepared | RecordOutcome]
     ahead: list[tuple[Record, _Prepared]] = field(default_factory=list)
     syncing: SyncStarted | None = None
-    mark: int = 0  # the spares the sync makes free to write over (Spares.mark)
 
 
 def _start_batch(
-    catalog: Catalog,
-    records: list[Record],
-    now: dt.datetime,
-    dry_run: bool,
-    guard: Pending | None,
-    spares: Spares | None = None,
+    catalog: Catalog, records: list[Record], now: dt.datetime, dry_run: bool, guard: Pending | None
 ) -> _Batch:
     """Each ticket planned; unless ``dry_run``, the new texts of those that change written
-    to temporary files (over ``spares``, if any are free) and synced in the background
-    (when more than one changes)."""
+    to temporary files and synced in the background (when more than one changes)."""
     batch = _Batch(records, [_prepare(catalog, record, now) for record in records])
     if not dry_run:
         ahead = [
@@ -586,8 +565,7 @@ def _start_batch(
         ]
         if len(ahead) > 1:
             batch.ahead = ahead
-            batch.mark = 0 if spares is None else spares.mark()
-            batch.syncing = _write_ahead(catalog, ahead, guard, spares)
+            batch.syncing = _write_ahead(catalog, ahead, guard)
     return batch
 
 
@@ -597,7 +575,7 @@ def _end_batch(
     now: dt.datetime,
     dry_run: bool,
     guard: Pending | None,
-    garbage: Garbage | Spares,
+    garbage: Garbage | RemovalList,
 ) -> list[RecordOutcome]:
     """Once the texts written ahead are durable, each put in place (:func:`_place`: the old
     versions left to ``garbage``), and each ticket finished as :func:`sweep_record` would
@@ -605,8 +583,6 @@ def _end_batch(
     try:
         if batch.syncing is not None:
             batch.syncing.wait()
-            if isinstance(garbage, Spares) and batch.syncing.whole:  # (the exchanges done
-                garbage.synced(batch.mark)  # before it started are durable now)
             _place(catalog, batch.ahead, now, garbage)
         return [
             p if isinstance(p, RecordOutcome) else _finish(catalog, record, p, now, dry_run, guard)
@@ -650,10 +626,7 @@ class _Prepared:
 
 
 def _write_ahead(
-    catalog: Catalog,
-    ahead: list[tuple[Record, _Prepared]],
-    guard: Pending | None,
-    spares: Spares | None,
+    catalog: Catalog, ahead: list[tuple[Record, _Prepared]], guard: Pending | None
 ) -> SyncStarted:
     """Journal each ticket's new text (a committing sweep), write it to a temporary file,
     and start syncing them all at once; a ticket the guard refuses, or whose temporary file
@@ -667,7 +640,7 @@ def _write_ahead(
                 guard.wrote(p.doc.path, p.text)
                 p.journalled = True
             try:
-                p.ahead = write_unsynced(record.path, p.text, spares)
+                p.ahead = write_unsynced(record.path, p.text)
             except OSError:
                 continue
             written.append(p.ahead)
@@ -685,7 +658,7 @@ def _place(
     catalog: Catalog,
     ahead: list[tuple[Record, _Prepared]],
     now: dt.datetime,
-    garbage: Garbage | Spares,
+    garbage: Garbage | RemovalList,
 ) -> None:
     """Put the tickets written ahead in place together, under the writes lock rather than
     a lock of their own each (making and removing a lock file per ticket was ~0.2 ms of a

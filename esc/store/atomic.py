@@ -14,14 +14,11 @@ folder once: after a crash, every file is still old or new, as with one file at 
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import errno
-import functools
 import os
 import queue
 import re
-import signal
 import stat
 import threading
 import time
@@ -191,10 +188,7 @@ def naming(path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         named = exc.filename
-        where, base = os.path.split(os.fsdecode(named)) if named is not None else ("", "")
-        temporary = base.startswith(f".{path.name}.") or (  # (or a spare: see Spares)
-            base.startswith(".") and base.endswith(".tmp") and where == os.fspath(path.parent)
-        )
+        temporary = named is not None and os.path.basename(named).startswith(f".{path.name}.")
         if (named is None or temporary) and exc.errno is not None:
             raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
@@ -290,136 +284,27 @@ def _put_in_place(tmp: Path, path: Path, *, exclusive: bool) -> None:
 Written = tuple[Path, os.stat_result]  # a temporary file: its path and its stat
 
 
-def write_unsynced(path: Path, text: str, spares: Spares | None = None) -> Written:
+def write_unsynced(path: Path, text: str) -> Written:
     """A temporary file beside ``path`` holding ``text`` (with ``path``'s mode), not synced
     yet: :func:`sync_written` must sync it before it is renamed into place
-    (:func:`replace_if_unchanged` with ``written``).  With ``spares``, one of the old
-    versions they hold is written over, if there is one (see :class:`Spares`)."""
+    (:func:`replace_if_unchanged` with ``written``)."""
     with naming(path):
-        data, mode = text.encode("utf-8"), _mode_of(path)
-        if spares is not None and not _local_file_system(path.parent):
-            spares = None  # (what is there stays junk, removed)
-        while spares is not None and (spare := spares.take()) is not None:
-            try:
-                written = _write_over(spare, data, mode, _new_files_group(path.parent))
-            except BaseException:
-                spares.paths.append(spare)  # (junk, half written: removed)
-                raise
-            if written is not None:
-                return written
-            spares.paths.append(spare)
-        return _write_temporary(path, data, mode, sync=False)
+        return _write_temporary(path, text.encode("utf-8"), _mode_of(path), sync=False)
 
 
-def _write_over(spare: str, data: bytes, mode: int | None, group: int) -> Written | None:
-    """``data`` written over the old version at ``spare``, with ``mode``; None if it is not
-    one to write over as if it were a new file, which it then becomes: gone, no regular
-    file, not this user's, of another group than a new file's, with extended attributes
-    (an ACL, a label), linked elsewhere too (the file another name holds, which must not
-    change), or open in any other process (one that read the ticket before it was
-    exchanged out, or appends to it, must not meet another ticket's text), or of another
-    mode (one who opened it meanwhile, as it was, waits for the lease: then reads it)."""
-    try:
-        fd = os.open(spare, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if (
-            not stat.S_ISREG(st.st_mode)
-            or st.st_nlink != 1
-            or st.st_uid != os.geteuid()
-            or st.st_gid != group
-            or not _alone(fd)  # (from here on, nobody else can open it until it is closed)
-            or os.listxattr(fd)
-        ):
-            return None
-        if st.st_mode & 0o7777 != ((0o666 & ~_umask()) if mode is None else mode):
-            return None
-        # (emptied first: pages of the old text a reader sent on with sendfile or splice,
-        # still in a pipe or a socket after it closed the file, keep that text)
-        os.ftruncate(fd, 0)
-        view, done = memoryview(data), 0
-        while done < len(data):
-            done += os.pwrite(fd, view[done:], done)
-        return Path(spare), os.fstat(fd)
-    finally:
-        os.close(fd)  # (the lease, if taken, goes with it)
-
-
-def _alone(fd: int) -> bool:
-    """Whether no other open file description refers to ``fd``'s file: a write lease
-    (Linux), which the kernel grants only then, and which makes anyone who opens the file
-    meanwhile wait until it is closed.  The lease breaker's signal (SIGIO) must be ignored
-    (:func:`ignore_lease_breaks`), or it would stop this process; False where there are no
-    leases, or the signal is not ignored."""
-    import fcntl
-
-    if signal.getsignal(signal.SIGIO) is not signal.SIG_IGN:
-        return False
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
-    except (OSError, AttributeError):  # (EAGAIN: open elsewhere; no leases on this system)
-        return False
-    return True
-
-
-def ignore_lease_breaks() -> None:
-    """Let this process write over its spares (see :func:`_alone`): from its main thread."""
-    signal.signal(signal.SIGIO, signal.SIG_IGN)
-
-
-# File systems whose leases and syncfs cover every process that can open a file: not
-# FUSE (a reader of the backing file is not seen; syncfs may sync nothing), not overlayfs
-# (nor a reader of its upper folder), not NFS.
-_LOCAL_FILE_SYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs"})
-
-
-@functools.lru_cache(maxsize=8)
-def _local_file_system(folder: Path) -> bool:
-    """Whether ``folder`` is on a file system where a spare may be written over (see
-    :data:`_LOCAL_FILE_SYSTEMS`): the type of the mount it is under, from
-    /proc/self/mountinfo (Linux; False where that cannot be read)."""
-    try:
-        lines = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace")
-        where = os.path.realpath(folder)
-    except OSError:
-        return False
-    best, kind = "", ""
-    for line in lines.splitlines():
-        fields = line.split(" ")
-        if "-" not in fields[6:] or len(fields) < 5:
-            continue
-        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4])
-        inside = where == point or where.startswith(point.rstrip("/") + "/")
-        if inside and len(point) >= len(best):
-            best, kind = point, fields[fields.index("-", 6) + 1]
-    return kind in _LOCAL_FILE_SYSTEMS
-
-
-def _new_files_group(folder: Path) -> int:
-    """The group a file made in ``folder`` gets: the folder's if it is set-group-ID, else
-    this process's."""
-    st = os.stat(folder)
-    return st.st_gid if st.st_mode & stat.S_ISGID else os.getegid()
-
-
-def sync_written(folder: Path, written: list[Written]) -> bool:
+def sync_written(folder: Path, written: list[Written]) -> None:
     """Make the temporary files ``written`` (in ``folder``) durable: the file system that
-    holds ``folder`` synced once (``syncfs``), or, where there is none, each file.  Whether
-    the whole file system was synced (all renames and exchanges before it made durable
-    too); never with nothing ``written``."""
+    holds ``folder`` synced once (``syncfs``), or, where there is none, each file."""
     if not written:
-        return False
+        return
     if _syncfs(folder):
-        return True
+        return
     for tmp, _ in written:  # pragma: no cover - not Linux
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    return False
 
 
 class SyncStarted:
@@ -430,7 +315,6 @@ class SyncStarted:
 
     def __init__(self, folder: Path, written: list[Written]) -> None:
         self._error: BaseException | None = None
-        self.whole = False  # once waited for: whether the whole file system was synced
         self._thread = threading.Thread(
             target=self._sync, args=(folder, written), name="esc-sync", daemon=True
         )
@@ -438,7 +322,7 @@ class SyncStarted:
 
     def _sync(self, folder: Path, written: list[Written]) -> None:
         try:
-            self.whole = sync_written(folder, written)
+            sync_written(folder, written)
         except BaseException as exc:  # (handed to the caller: wait raises it)
             self._error = exc
 
@@ -480,7 +364,7 @@ def replace_if_unchanged(
     *,
     sync_dir: bool = True,
     written: Written | None = None,
-    garbage: Garbage | Spares | None = None,
+    garbage: Garbage | RemovalList | None = None,
 ) -> os.stat_result | None:
     """Replace ``path`` with ``text`` atomically if it still holds ``expected``; returns the
     stat of the file written, or None (nothing written) if it holds something else now.
@@ -494,7 +378,7 @@ def replace_if_unchanged(
     ``written`` is the temporary file already holding ``text`` (from :func:`write_unsynced`,
     then :func:`sync_written`): it is used instead of a new one, and removed if nothing is
     written.  With ``garbage``, the old version exchanged out (under a temporary name) is
-    left to it to remove rather than removed here (see :class:`Garbage`, :class:`Spares`).
+    left to it to remove rather than removed here (see :class:`Garbage`, :class:`RemovalList`).
     """
     with naming(path):
         return _replace_if_unchanged(path, expected, text, sync_dir, written, garbage)
@@ -506,7 +390,7 @@ def _replace_if_unchanged(
     text: str,
     sync_dir: bool,
     written: Written | None,
-    garbage: Garbage | Spares | None,
+    garbage: Garbage | RemovalList | None,
 ) -> os.stat_result | None:
     if written is None:
         written = _write_temporary(path, text.encode("utf-8"), _mode_of(path))
@@ -598,72 +482,20 @@ class Garbage:
             self._thread = None
 
 
-class Spares:
-    """Old versions exchanged out (see :class:`Garbage`), kept to be written over as the
-    same process's next temporary files (:func:`write_unsynced`), rather than removed while
-    new files are made for those.
-
-    Making a file and removing one each take the folder's lock, and on ext4 a new file's
-    inode is looked for past every inode removed in the last minute or so: a first sweep of
-    10,000 tickets spent a fifth of its time in the kernel making its temporary files
-    (bench/README.md).  Writing over a file this process exchanged out takes neither.
-
-    The spares are only listed, for another process to remove (a sweep's worker hands
-    them to the sweep, whose thread removes them while the workers go on): those not to be
-    written over again (``KEEP`` are enough) in :attr:`paths`, and when the work is done,
-    those left (:meth:`left`).  Each is junk under its temporary name: whatever a crash
-    leaves there, the next sweep removes (:func:`remove_stale_temporaries`).
-
-    A spare is written over only once a sync of the whole file system that started after
-    its exchange has returned (:meth:`mark`, :meth:`synced`: until then a crash could bring
-    it back in place, as the ticket it was), and only if it is as a new file would be and
-    nothing else holds it: this user's, of a new file's group, with no extended attribute,
-    no other name (a backup's hard link) and no other open file (a reader, an appender:
-    see :func:`_write_over`).  Anything else is removed.
-    """
-
-    KEEP = 1000
+class RemovalList:
+    """Old versions exchanged out (see :class:`Garbage`), only listed: for another process
+    to remove (a sweep's worker hands them to the sweep, whose thread removes them while
+    the workers go on).  Until then each is junk under its temporary name, which the next
+    sweep removes if nothing else does (:func:`remove_stale_temporaries`)."""
 
     def __init__(self) -> None:
-        self.free: list[str] = []  # to write over
-        self.paths: list[str] = []  # to remove
-        self._unsynced: collections.deque[str] = collections.deque()
-        self._put = self._synced = 0  # how many were put, and of those made free
+        self.paths: list[str] = []
 
     def put(self, path: Path) -> None:
-        """``path`` is an old version, exchanged out: free to write over once the exchange
-        is durable (:meth:`synced`), for until then a crash could bring the old version
-        back in place, which must then hold what it held."""
-        self._unsynced.append(os.fspath(path))
-        self._put += 1
-
-    def mark(self) -> int:
-        """What a sync that starts now makes durable: :meth:`synced` takes it once the sync
-        is done."""
-        return self._put
-
-    def synced(self, mark: int) -> None:
-        """A sync started at ``mark`` is done: the spares put before it are free."""
-        while self._synced < mark:
-            path = self._unsynced.popleft()
-            (self.free if len(self.free) < self.KEEP else self.paths).append(path)
-            self._synced += 1
-
-    def take(self) -> str | None:
-        """A spare to write over (no longer listed), or None."""
-        return self.free.pop() if self.free else None
-
-    def removable(self) -> list[str]:
-        """The spares not to be written over (the owner removes them), no longer listed."""
-        paths, self.paths = self.paths, []
-        return paths
-
-    def left(self) -> list[str]:
-        """Every spare still listed: what the owner removes when the work is done."""
-        return [*self.free, *self._unsynced, *self.paths]
+        self.paths.append(os.fspath(path))
 
     def flush(self) -> None:
-        """(Nothing to hand over: the owner takes :meth:`removable` and :attr:`free`.)"""
+        """(Nothing to hand over: :attr:`paths` are taken as they are.)"""
 
     def close(self) -> None:
         """(Nothing to wait for.)"""

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -1240,82 +1239,3 @@ def test_rules_that_can_loop_are_reported_by_validate_and_stop_no_command(
     before = files(workspace)
     again = json.loads(esc.ok("sweep", "--json", now="2026-11-20T09:20:00+01:00"))
     assert again["actions"] == [] and files(workspace) == before
-
-
-def test_a_spare_is_written_over_only_after_a_sync_that_followed_its_exchange(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A worker writes its temporary files over the old versions its batches exchanged out
-    (atomic.Spares), each only once a file-system sync that started after its exchange has
-    ended: until then a crash could bring the old version back in place as its ticket.
-    Here batches of four, the second of which a committing sweep's guard refuses whole (it
-    writes nothing ahead, so syncs nothing), and every write over a spare is checked
-    against the exchanges and syncs before it."""
-    import signal
-    import threading
-
-    from esc.commands import sweep as sweep_command
-    from esc.store import atomic
-    from esc.store.catalog import Catalog
-    from esc.store.workspace import Workspace
-
-    root = tmp_path / "ws"
-    subprocess.run(
-        [sys.executable, str(REPO / "bench" / "rewrites.py"), "--generate", str(root), "24"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    monkeypatch.setattr(sweep_command, "BATCH", 4)
-    log: list[tuple[str, str]] = []
-    guard_log = threading.Lock()
-
-    def logged(name: str, real: Any, key: int | None) -> Any:
-        def call(*args: Any) -> Any:
-            if name == "sync-end":
-                result = real(*args)
-                with guard_log:
-                    log.append((name, ""))
-                return result
-            with guard_log:
-                log.append((name, "" if key is None else str(args[key])))
-            return real(*args)
-
-        return call
-
-    monkeypatch.setattr(atomic, "_exchange", logged("exchange", atomic._exchange, 0))
-    monkeypatch.setattr(atomic, "_write_over", logged("write-over", atomic._write_over, 0))
-    real_syncfs = atomic._syncfs
-    monkeypatch.setattr(
-        atomic, "_syncfs", logged("sync-start", logged("sync-end", real_syncfs, None), None)
-    )
-    names = sorted(p.name for p in (root / "tickets").glob("T-*.md"))
-    refused = set(names[4:8])
-
-    class Guard:
-        def why_not(self, path: Path, text: str) -> str | None:
-            return "has uncommitted changes" if Path(path).name in refused else None
-
-        def wrote(self, path: Path, text: str) -> None:
-            pass
-
-    before = signal.getsignal(signal.SIGIO)
-    atomic.ignore_lease_breaks()
-    try:
-        catalog = Catalog(Workspace(root))
-        now = dt.datetime.fromisoformat("2026-11-27T09:00:00+01:00")
-        spares = atomic.Spares()
-        done = list(sweep_command._sweep_names(catalog, names, now, Guard(), spares))  # type: ignore[arg-type]
-    finally:
-        signal.signal(signal.SIGIO, before)
-    assert sum(1 for p in done if p.outcome and p.outcome.changed) == len(names) - 4
-    written_over = [i for i, (what, _) in enumerate(log) if what == "write-over"]
-    assert written_over, "no spare was written over: the test shows nothing"
-    for i in written_over:
-        spare = log[i][1]
-        exchanged = max(j for j in range(i) if log[j] == ("exchange", spare))
-        since = [what for what, _ in log[exchanged + 1 : i]]
-        assert "sync-start" in since and "sync-end" in since[since.index("sync-start") :], (
-            spare,
-            since,
-        )

@@ -169,41 +169,6 @@ def test_workers_given_several_batches_at_once_write_what_one_process_does(
     assert [p.name for p in (shared / "tickets").iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_workers_write_over_old_versions_but_never_a_file_linked_elsewhere(
-    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A worker writes its next temporary files over the old versions its batches exchanged
-    out (atomic.Spares): the tickets end as one process writes them, no temporary file is
-    left, and a ticket file that also has a name outside (a backup made with `cp -al`)
-    keeps its old text there."""
-    from esc.commands import sweep as sweep_command
-
-    monkeypatch.setattr(sweep_command, "BATCH", 7)
-    made = tmp_path / "made"  # (450 tickets that came in this morning: each is rewritten)
-    subprocess.run(
-        [sys.executable, str(REPO / "bench" / "rewrites.py"), "--generate", str(made), "450"],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    alone, shared = copy(made, tmp_path / "alone"), copy(made, tmp_path / "shared")
-    backup = tmp_path / "backup"
-    backup.mkdir()
-    tickets = sorted((shared / "tickets").glob("T-*.md"))
-    before = {p.name: p.read_bytes() for p in tickets}
-    for path in tickets[::3]:
-        os.link(path, backup / path.name)
-    at = "2026-11-27T09:00:00+01:00"
-    one = json.loads(Esc(alone, now=at)("sweep", "--json", "--jobs", "1").out)
-    two = json.loads(Esc(shared, now=at)("sweep", "--json", "--jobs", "2").out)
-    assert (one["processes"], two["processes"]) == (1, 2) and len(two["changed"]) == 450
-    assert same_files(alone, shared) == []
-    assert [p.name for p in (shared / "tickets").iterdir() if p.name.endswith(".tmp")] == []
-    assert {p.name: p.read_bytes() for p in backup.iterdir()} == {
-        p.name: before[p.name] for p in tickets[::3]
-    }
-
-
 def test_a_report_that_cannot_be_written_fails_as_without_workers(
     generated: Path, tmp_path: Path
 ) -> None:
