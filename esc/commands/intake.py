@@ -146,6 +146,7 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(ImapSource(options.imap)) if options.imap else None
         stack.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR))
+        workspace.remove_stale_temporaries()  # (what killed processes left, as a sweep does)
         workspace.remove_stale_attachments()  # (a killed intake's half-saved files)
         tickets, _broken = workspace.tickets()
         run = _Run(session, options, _Index.of(tickets), _Journal(workspace))
@@ -447,6 +448,7 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
     lines: list[str] = []
     made = seen = 0
     with lock.hold(workspace.root / CACHE_DIR, lock_timeout, ACTOR):
+        workspace.remove_stale_temporaries()  # (what killed processes left, as a sweep does)
         tickets, _broken = workspace.tickets()
         index = _Index.of(tickets)
         journal = _Journal(workspace)

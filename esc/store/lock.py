@@ -95,7 +95,7 @@ def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None
     """Hold the workspace lock, waiting up to ``timeout`` seconds for it."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
     try:
         if not _flock_within(fd, timeout):
             raise LockTimeout(
@@ -128,10 +128,10 @@ def hold_if_free(path: Path, timeout: float, what: str) -> Iterator[str | None]:
     (0: one try).  Yields None while it is held; if it was not free in time, yields who
     holds it instead, and holds nothing (the caller leaves its work to the holder)."""
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
     try:
         if not _flock_within(fd, timeout):
             yield _holder(path)
@@ -189,7 +189,7 @@ def hold_ticket(
     fd = _take(path, timeout, what, name, on_wait)
     try:
         left = max(0.0, timeout - (time.monotonic() - start))
-        with _writes(folder, fcntl.LOCK_SH, left, name, on_wait):
+        with _writes(folder, fcntl.LOCK_SH, left, name, on_wait, said=timeout):
             yield
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -215,17 +215,19 @@ def _writes(
     name: str,
     on_wait: Callable[[str], None] | None,
     what: str | None = None,
+    said: float | None = None,
 ) -> Iterator[None]:
     """The writes lock held in ``mode`` (shared for a writer of ticket ``name``, exclusive
-    for a sweep's batch, whose holder ``what`` is noted in the file)."""
+    for a sweep's batch, whose holder ``what`` is noted in the file); a give-up says it
+    waited ``said`` seconds (the whole wait, of which ``timeout`` was left)."""
     path = folder / WRITES_LOCK
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
     except FileNotFoundError:
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
     try:
-        _wait_for(fd, mode, path, timeout, name, on_wait)
+        _wait_for(fd, mode, path, timeout, name, on_wait, said)
         _HELD.add(fd)
         try:
             if what is not None:
@@ -247,8 +249,9 @@ def _wait_for(
     timeout: float,
     name: str,
     on_wait: Callable[[str], None] | None,
+    said: float | None = None,
 ) -> None:
-    patience = _Patience(path, name, timeout, on_wait)
+    patience = _Patience(path, name, timeout, on_wait, said=said)
     while True:
         try:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
@@ -269,8 +272,10 @@ class _Patience:
         timeout: float,
         on_wait: Callable[[str], None] | None,
         give_up: bool = False,
+        said: float | None = None,
     ) -> None:
         self.path, self.timeout, self.on_wait, self.give_up = path, timeout, on_wait, give_up
+        self.said = timeout if said is None else said  # (what the give-up says it waited)
         self.ticket = name.removesuffix(".md") or "a ticket"
         self.start = time.monotonic()
         self.pause = 0.001
@@ -281,7 +286,7 @@ class _Patience:
         if self.give_up or waited >= self.timeout:
             raise LockTimeout(
                 f"{self.ticket} is being changed by {_holder(self.path)}; "
-                f"gave up after {self.timeout:g}s (ESC_LOCK_TIMEOUT)"
+                f"gave up after {self.said:g}s (ESC_LOCK_TIMEOUT)"
             ) from None
         if self.on_wait is not None and not self.told and waited >= NOTICE_SECONDS:
             self.on_wait(f"waiting for {self.ticket}: {_holder(self.path)} is changing it")
@@ -336,7 +341,7 @@ def _take(
     patience = _Patience(path, name, timeout, on_wait, give_up)
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
         except FileNotFoundError:
             path.parent.mkdir(parents=True, exist_ok=True)
             continue

@@ -683,3 +683,28 @@ def test_text_around_an_inline_image_and_a_named_text_part_are_kept(
     assert "Before the screenshot." in text and "After the screenshot." in text
     saved = sorted(p.name for p in (workspace / "attachments" / ticket_id).iterdir())
     assert saved == ["server.log", "shot.png"]
+
+
+@pytest.mark.parametrize("source", ["--json", "--maildir"])
+def test_intake_removes_what_killed_processes_left_as_a_sweep_does(
+    esc: Esc, workspace: Path, tmp_path: Path, source: str
+) -> None:
+    """Intake holds the workspace lock a sweep takes: it removes the temporary files a
+    killed command left in tickets/ (issue 12: "the next command that holds the lock"),
+    not one whose writer still runs."""
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = workspace / "tickets" / f".T-1.md.{gone.pid}-0123abcd.tmp"
+    alive = workspace / "tickets" / f".T-2.md.{os.getpid()}-0123abcd.tmp"
+    for path in (dead, alive):
+        path.write_text("half a ticket\n")
+    if source == "--json":
+        esc.ok("intake", "--json", "-", input=json.dumps({"title": "Hi", "body": "hello"}))
+    else:
+        box = corpus.maildir(tmp_path / "Maildir", corpus.message())
+        esc.ok("intake", "--maildir", str(box))
+    assert not dead.exists() and alive.exists()

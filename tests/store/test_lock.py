@@ -138,6 +138,42 @@ def test_a_ticket_writer_and_a_sweeps_batch_exclude_each_other(tmp_path: Path) -
         pass
 
 
+def test_a_writer_that_gives_up_on_a_sweeps_batch_says_how_long_it_waited(
+    tmp_path: Path,
+) -> None:
+    """The wait for the writes lock is what is left of the ticket's: the give-up says the
+    whole wait (`gave up after 0.3s`, as README says of 60s), not what was left of it."""
+    from esc.store import lock
+
+    cache = tmp_path / ".esc-cache"
+    with (
+        lock.hold_writes(cache, 0.05, "esc sweep"),
+        pytest.raises(lock.LockTimeout) as raised,
+        lock.hold_ticket(cache, "T-2.md", 0.3, "esc comment"),
+    ):
+        pass
+    assert str(raised.value).endswith("; gave up after 0.3s (ESC_LOCK_TIMEOUT)")
+
+
+def test_lock_files_take_the_umask_as_every_file_does(tmp_path: Path) -> None:
+    """In a workspace a group shares (umask 002), another member of the group can take the
+    locks one member's command made: they are group-writable, as the tickets are."""
+    from esc.store import lock
+
+    cache = tmp_path / ".esc-cache"
+    before = os.umask(0o002)
+    try:
+        with lock.hold_ticket(cache, "T-1.md", 0.05, "esc comment"):
+            mode = os.stat(cache / "locks" / "T-1.md.lock").st_mode & 0o777
+        with lock.hold(cache, 0.05, "esc sweep"):
+            pass
+    finally:
+        os.umask(before)
+    assert mode == 0o664
+    assert os.stat(cache / "writes.lock").st_mode & 0o777 == 0o664
+    assert os.stat(cache / lock.LOCK_FILE).st_mode & 0o777 == 0o664
+
+
 def test_a_sweeps_batch_leaves_a_ticket_whose_lock_is_held(esc: Esc, workspace: Path) -> None:
     """A ticket locked by a command that has not got the writes lock yet is not written with
     the batch, but under its own lock afterwards (here: given up on, and said so)."""
