@@ -190,7 +190,7 @@ def _handed(p: Primed) -> Handed:
         if o is None
         else (
             o.changed, o.planned, o.warning, o.overdue, o.note, o.behind, o.actions, o.events,
-            o.invalid,
+            o.invalid, o.left,
         )
     )  # fmt: skip
     return p.name, entry, outcome, p.worker
@@ -460,13 +460,15 @@ def run_sweep(
 
 def _settled(outcome: RecordOutcome) -> bool:
     """Whether a worker swept its ticket to the end, as one process would have: planned
-    and written (or nothing to write), neither left for the next sweep nor behind ``now``.
+    and written (or nothing to write) and not behind ``now``, or left for the next sweep
+    (:func:`_left`: its lock held past ``--lock-timeout``, which this process would wait
+    for as long again).
 
     Such a ticket is not swept again here, though its cache entry may not be quiet: a
     ticket a rule acted on is planned again by the next sweep (see :func:`_finish`), not
     by this one (it was: a third of a first sweep's tickets, planned twice).
     """
-    return outcome.note is None and outcome.behind is None
+    return outcome.left or (outcome.note is None and outcome.behind is None)
 
 
 @dataclass
@@ -482,6 +484,7 @@ class RecordOutcome:
     actions: tuple[RuleAction, ...] = ()  # each change a rule made, for the output
     events: tuple[Event, ...] = ()  # the notifications the change makes (queued if written)
     invalid: str | None = None  # "path:line: message": it does not validate; not written
+    left: bool = False  # not written, for the next sweep (not tried again by this one)
 
 
 def sweep_record(
@@ -506,6 +509,7 @@ def sweep_record(
 
 
 BATCH = 100  # tickets whose new texts are made durable together (one file system sync)
+OWN_BATCHES_WAIT = 10.0  # seconds a ticket's write waits at least for the sweep's own batches
 TASK_BATCHES = 4  # batches a worker is given at once: it plans one while the last is synced
 # The cache entries a sweep made are saved this many at a time as it goes, not all at the
 # end: the changes to save stay few (saving 100k at once built every row first), and a
@@ -765,7 +769,7 @@ def _finish(
         elif text != doc.text and not dry_run:
             workspace = catalog.workspace
             try:
-                with workspace.ticket_lock(record.path):
+                with workspace.ticket_lock(record.path, batches=OWN_BATCHES_WAIT):
                     for tries in range(REWRITE_TRIES + 1):
                         # (a text journalled ahead was judged by the guard then, and the
                         # journal now names the new text: the file must still hold doc.text,
@@ -905,8 +909,10 @@ def _queued_only(events: list[Event], keys: list[str]) -> tuple[Event, ...]:
 
 
 def _left(ticket_id: str, why: str) -> RecordOutcome:
-    """A ticket the sweep could not write: the next sweep plans it again."""
-    return RecordOutcome(note=f"{ticket_id}: left as it is for the next sweep: {why}")
+    """A ticket the sweep could not write: the next sweep plans it again (this one does
+    not: a worker that waited ``--lock-timeout`` for it is not followed by the sweep's own
+    process waiting as long again)."""
+    return RecordOutcome(note=f"{ticket_id}: left as it is for the next sweep: {why}", left=True)
 
 
 def _invalid(error: ParseError) -> RecordOutcome:

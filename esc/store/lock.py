@@ -179,17 +179,22 @@ def hold_ticket(
     timeout: float,
     what: str,
     on_wait: Callable[[str], None] | None = None,
+    batches: float = 0.0,
 ) -> Iterator[None]:
     """Hold the lock of the ticket file ``name``, waiting up to ``timeout`` seconds for it.
 
-    ``on_wait`` is called once, with who holds it, if the wait goes on for a second.
+    ``on_wait`` is called once, with who holds it, if the wait goes on for a second.  A
+    sweep's batch being put in place (the writes lock held exclusively) is waited for at
+    least ``batches`` seconds: within a sweep, only its own batches hold it so (the
+    workspace lock keeps other sweeps out), and its worker processes must not leave a
+    ticket for the next sweep because another of them is writing (``--lock-timeout 0``).
     """
     path = ticket_lock_path(folder, name)
     start = time.monotonic()
     fd = _take(path, timeout, what, name, on_wait)
     try:
-        left = max(0.0, timeout - (time.monotonic() - start))
-        with _writes(folder, fcntl.LOCK_SH, left, name, on_wait, said=timeout):
+        left = max(0.0, timeout - (time.monotonic() - start), batches)
+        with _writes(folder, fcntl.LOCK_SH, left, name, on_wait, said=max(timeout, batches)):
             yield
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -230,14 +230,18 @@ class Workspace:
         return self.read(self.resolve(ref))
 
     @contextlib.contextmanager
-    def ticket_lock(self, path: Path, timeout: float | None = None) -> Iterator[None]:
-        """Hold the lock of the ticket file at ``path`` (see :mod:`esc.store.lock`)."""
+    def ticket_lock(
+        self, path: Path, timeout: float | None = None, batches: float = 0.0
+    ) -> Iterator[None]:
+        """Hold the lock of the ticket file at ``path`` (see :mod:`esc.store.lock`; a
+        sweep's batches waited for at least ``batches`` seconds)."""
         with lock.hold_ticket(
             self.root / CACHE_DIR,
             path.name,
             self.lock_timeout if timeout is None else timeout,
             self.holder,
             self.on_wait,
+            batches,
         ):
             yield
 

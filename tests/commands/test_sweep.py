@@ -1239,3 +1239,59 @@ def test_rules_that_can_loop_are_reported_by_validate_and_stop_no_command(
     before = files(workspace)
     again = json.loads(esc.ok("sweep", "--json", now="2026-11-20T09:20:00+01:00"))
     assert again["actions"] == [] and files(workspace) == before
+
+
+def test_a_ticket_held_past_the_lock_timeout_is_waited_for_once_with_workers(
+    tmp_path: Path,
+) -> None:
+    """A ticket another command holds: the sweep's worker waits `--lock-timeout` for it,
+    leaves it for the next sweep and says so; the sweep's own process does not wait as
+    long again (a stuck writer cost a cron sweep twice the timeout per ticket)."""
+    from esc.store import lock
+
+    root = tmp_path / "ws"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "rewrites.py"), "--generate", str(root), "450"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    held = sorted(p.name for p in (root / "tickets").glob("T-*.md"))[200]
+    esc = Esc(root, now="2026-11-27T09:00:00+01:00")
+    with lock.hold_ticket(root / ".esc-cache", held, 1.0, "esc comment"):
+        result = esc("sweep", "--json", "--no-report", "--jobs", "2", "--lock-timeout", "1.5")
+    assert result.code == 0, result.err
+    out = json.loads(result.out)
+    assert out["processes"] == 2 and len(out["changed"]) == 449
+    ticket = held.removesuffix(".md")
+    said = f"{ticket}: left as it is for the next sweep: {ticket} is being changed by esc "
+    [note] = [n for n in out["notes"] if n.startswith(said)]
+    assert note.startswith(f"{said}comment pid {os.getpid()} on ")
+    assert note.endswith("; gave up after 1.5s (ESC_LOCK_TIMEOUT)")
+    # what the worker handed back is final: the sweep's own process does not try again
+    from esc.commands.sweep import _left, _settled
+
+    assert _settled(_left(ticket, "held"))
+
+
+def test_with_no_lock_timeout_workers_never_leave_a_ticket_because_of_each_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--lock-timeout 0` (cron's "do not wait"): a worker that finds another of the same
+    sweep putting its batch in place waits for it, rather than leaving its ticket for
+    the next sweep as held by that sweep itself."""
+    from esc.commands import sweep as sweep_command
+
+    monkeypatch.setattr(sweep_command, "BATCH", 5)  # (many batches: many chances to meet)
+    root = tmp_path / "ws"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "rewrites.py"), "--generate", str(root), "1200"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    esc = Esc(root, now="2026-11-27T09:00:00+01:00")
+    result = esc("sweep", "--json", "--no-report", "--jobs", "4", "--lock-timeout", "0")
+    assert result.code == 0, result.err
+    out = json.loads(result.out)
+    assert (out["processes"], len(out["changed"]), out["notes"]) == (4, 1200, [])
