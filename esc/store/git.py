@@ -504,11 +504,16 @@ def finish_unfinished(root: Path, scratch: Path) -> bool:
 
 def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
     """(commit, author, ISO date, subject) of every commit that touched ``path``, newest
-    first: a merge too when its result is no parent's (a conflict resolved by hand, or the
-    merge driver's field-by-field merge), which plain ``--follow`` leaves out."""
+    first: those ``--follow`` finds (across renames), and each merge whose result for it is
+    no parent's (a conflict resolved by hand, or the merge driver's field-by-field merge),
+    which ``--follow`` leaves out; never a merge that did not change it.  (``--follow``
+    with ``--cc`` lists every merge of the repository, whatever it touched.)"""
+    form = "--format=%H%x1f%an%x1f%aI%x1f%s"
     try:
-        out = output(root, "log", "--follow", "--cc", "-s",
-                     "--format=%H%x1f%an%x1f%aI%x1f%s", "--", str(path))  # fmt: skip
+        followed = output(root, "log", "--follow", "--format=%H", "--", str(path)).split()
+        merges = output(root, "log", "--merges", "--format=%H", "--", str(path)).split()
+        commits = list(dict.fromkeys(followed + merges))
+        out = output(root, "log", "--no-walk=sorted", form, *commits) if commits else ""
     except GitError:
         return []
     rows = []

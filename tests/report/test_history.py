@@ -91,3 +91,26 @@ def test_log_keeps_commits_of_one_second_in_order_and_shows_a_resolved_merge(
     events = json.loads(esc.ok("log", ticket, "--json"))
     made = [e["what"] for e in events if e["source"] == "git"]
     assert made == ["edit 1", "edit 2", "edit 3", "theirs", "ours", "merge: Carol's title"]
+
+
+def test_log_leaves_out_merges_that_did_not_change_the_ticket(esc: Esc, workspace: Path) -> None:
+    """Merges of `git pull` that brought other tickets are not in a ticket's story: only
+    the commits that changed its file (and a merge whose result for it is no parent's)."""
+    git = ["git", "-C", str(workspace)]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    ticket = esc.ok("create", "--title", "Export fails", now="2026-11-20T09:00:00+01:00").strip()
+    commit(workspace, "new ticket", "2026-11-20T09:00:00+01:00")
+    subprocess.run([*git, "checkout", "-qb", "other"], check=True)
+    esc.ok("create", "--title", "Another one", now="2026-11-20T09:05:00+01:00")
+    commit(workspace, "another ticket", "2026-11-20T09:05:00+01:00")
+    subprocess.run([*git, "checkout", "-q", "main"], check=True)
+    (workspace / "NOTES.md").write_text("notes\n")
+    commit(workspace, "notes", "2026-11-20T09:06:00+01:00")
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-11-20T09:07:00+01:00",
+           "GIT_COMMITTER_DATE": "2026-11-20T09:07:00+01:00"}  # fmt: skip
+    merge = [*git, "merge", "-q", "--no-ff", "-m", "merge other", "other"]
+    subprocess.run(merge, check=True, env=env)
+    fresh = esc.ok("create", "--title", "Not committed", now="2026-11-20T09:10:00+01:00").strip()
+    made = [e["what"] for e in json.loads(esc.ok("log", ticket, "--json")) if e["source"] == "git"]
+    assert made == ["new ticket"]
+    assert [e for e in json.loads(esc.ok("log", fresh, "--json")) if e["source"] == "git"] == []
