@@ -324,6 +324,7 @@ def test_workflow_sweep_job(tmp_path: Path) -> None:
     for step in workflow_steps("sweep"):
         result = run(clone, step, LATE)
         assert result.returncode == 0, result.stderr
+        assert "warning" not in result.stderr  # (the merge driver is registered first)
     assert git(remote, "log", "-1", "--format=%an %s", "main") == (
         "esc sweep esc sweep: 1 ticket updated\n"
     )
