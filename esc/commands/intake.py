@@ -438,6 +438,8 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInput(f"--json: not JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:  # ([[[[… thousands deep: no form sends that)
+        raise BadInput("--json: nested too deep; nothing was written") from None
     problem = _not_text(data)
     if problem is not None:
         raise BadInput(f"--json: {problem}; nothing was written")

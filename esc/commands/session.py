@@ -185,6 +185,10 @@ def resolve_now(option: str | None) -> dt.datetime:
         moment = parse_timestamp(option, what="--now")
         if not in_range(moment):
             raise BadInput(f"--now {option!r} is {RANGE_TEXT}")
+        offset = moment.utcoffset()
+        if offset is not None and offset.seconds % 60:
+            raise BadInput(f"--now {option!r}: its UTC offset must be whole minutes (+01:00)")
+        moment = moment.replace(microsecond=0)  # (esc's times are whole seconds, as the clock's)
     else:
         moment = dt.datetime.now().astimezone().replace(microsecond=0)
     return shared_zone(moment)

@@ -708,3 +708,15 @@ def test_intake_removes_what_killed_processes_left_as_a_sweep_does(
         box = corpus.maildir(tmp_path / "Maildir", corpus.message())
         esc.ok("intake", "--maildir", str(box))
     assert not dead.exists() and alive.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 5000, '{"title": "a", "x": ' + '{"a": ' * 3000 + "1" + "}" * 3000 + "}"],
+)
+def test_json_nested_thousands_deep_is_refused_in_one_line(
+    esc: Esc, workspace: Path, text: str
+) -> None:
+    result = esc("intake", "--json", "-", input=text)
+    assert (result.code, result.err) == (2, "esc: --json: nested too deep; nothing was written\n")
+    assert tickets(workspace) == {}

@@ -33,6 +33,28 @@ def test_now_without_an_offset_is_refused() -> None:
         resolve_now("2026-11-27T09:00:00")
 
 
+@pytest.mark.parametrize(
+    "given",
+    ["2027-01-01T10:00:00.5+01:00", "2027-01-01T09:00:00,5Z", "2027-01-01T14:30:00.999999+05:30"],
+)
+def test_now_with_a_fraction_of_a_second_is_taken_to_the_second_and_writes(
+    given: str, workspace: Path
+) -> None:
+    """`--now "$(date -Ins)"`: esc's times are whole seconds, as the clock's; a command
+    given one writes its ticket (the fraction once made the edit refused)."""
+    whole = given.replace(",", ".").split(".")[0]
+    assert resolve_now(given) == resolve_now(whole + ("Z" if given.endswith("Z") else given[-6:]))
+    esc = Esc(workspace)
+    ticket = esc.ok("create", "--title", "x", "--category", "billing", now=given).strip()
+    assert esc("comment", ticket, "-m", "hello", now=given).code == 0
+    assert esc("sweep", "--no-notify", now=given).code == 0
+
+
+def test_now_with_an_offset_in_seconds_is_refused() -> None:
+    with pytest.raises(BadInput, match=r"UTC offset must be whole minutes"):
+        resolve_now("2027-01-02T10:00:00+01:00:30")
+
+
 def test_now_out_of_range_is_refused() -> None:
     with pytest.raises(BadInput, match="--now"):
         resolve_now("0001-01-01T00:00:00+00:00")
