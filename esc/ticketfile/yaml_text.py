@@ -363,9 +363,28 @@ _YAML_1_1_BOOLEANS = frozenset(
 )
 
 
+def mapping_key(name: str) -> str:
+    """A mapping key that reads back as exactly ``name``: as it is when it is a plain word
+    (a field's name, most rules' names), else quoted (a rule's name in `fired:` may hold
+    `: `, ` #`, a tab, anything a name may, or be `7` or `true`)."""
+    return name if _is_plain_key(name) else quote(str(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_plain_key(name: str) -> bool:
+    return (
+        bool(_PLAIN_KEY.fullmatch(name))
+        and name not in _YAML_1_1_BOOLEANS
+        and fast_front.reads_as_itself(name)
+    )
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_][\w.\-]*")  # (as fast_front reads a key)
+
+
 def flow_mapping(mapping: Mapping[str, object]) -> str:
     """``{key: value, ...}`` on one line, keys in the given order."""
-    return "{" + ", ".join(f"{k}: {scalar(v)}" for k, v in mapping.items()) + "}"
+    return "{" + ", ".join(f"{mapping_key(k)}: {scalar(v)}" for k, v in mapping.items()) + "}"
 
 
 def inline(value: object) -> str:
@@ -394,7 +413,7 @@ def block_value(value: object, indent: int, nl: str) -> str:
         return "".join(f"{nl}{pad}- {inline(item)}" for item in value)
     if isinstance(value, Mapping) and value:
         pad = " " * indent
-        return "".join(f"{nl}{pad}{k}: {inline(v)}" for k, v in value.items())
+        return "".join(f"{nl}{pad}{mapping_key(k)}: {inline(v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return " []"
     if isinstance(value, Mapping):
@@ -404,7 +423,7 @@ def block_value(value: object, indent: int, nl: str) -> str:
 
 def render_mapping(data: Mapping[str, object], nl: str = "\n") -> str:
     """A whole front-matter mapping in esc's own style, one fact per line."""
-    return "".join(f"{k}:{block_value(v, 2, nl)}{nl}" for k, v in data.items())
+    return "".join(f"{mapping_key(k)}:{block_value(v, 2, nl)}{nl}" for k, v in data.items())
 
 
 @dataclass

@@ -1295,3 +1295,31 @@ def test_with_no_lock_timeout_workers_never_leave_a_ticket_because_of_each_other
     assert result.code == 0, result.err
     out = json.loads(result.out)
     assert (out["processes"], len(out["changed"]), out["notes"]) == (4, 1200, [])
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["tier 1: breached", "breach #1", "ends in a space ", "tab\there", "7", "yes", "a\u2028b"],
+)
+def test_a_rule_name_validate_takes_is_written_and_read_back_by_the_sweep(
+    workspace: Path, name: str
+) -> None:
+    """Any rule name `validate` accepts: the sweep writes it as a key of `fired:` quoted
+    when it must be, the rule acts once, and the next sweep reads it back (it was written
+    raw, every write refused as unsafe, and the rule never acted)."""
+    rules = workspace / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    quoted = json.dumps(name)
+    rules.write_text(text.replace("  - name: breached-goes-up", f"  - name: {quoted}", 1))
+    esc = Esc(workspace)
+    assert esc("validate").code == 0
+    ticket = esc.ok("create", "--title", "t", "--category", "billing",
+                    now="2026-11-02T09:00:00+01:00").strip()  # fmt: skip
+    first = esc("sweep", "--json", "--no-notify", now="2026-11-04T09:00:00+01:00")
+    assert first.code == 0, first.err
+    assert json.loads(first.out)["changed"] == [f"tickets/{ticket}.md"]
+    again = esc("sweep", "--json", "--no-notify", now="2026-11-04T10:00:00+01:00")
+    assert (again.code, json.loads(again.out)["changed"]) == (0, [])
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-04T10:00:00+01:00"))
+    assert [e["by"] for e in shown["escalations"]] == [f"rule:{name}"]
+    assert esc("validate").code == 0
