@@ -152,9 +152,10 @@ def unreadable_lines(body: str) -> list[tuple[int, str]]:
             )
         # (the pattern starts with the line break before the line, a literal the regex
         # engine searches for fast; the section starts with its heading's line break)
+        whole = name == "Conversation"  # (a head is the whole line; a log line runs on)
         for match in odd.finditer(body, end, stop):
             line = match["line"]
-            head = shaped.match(line)
+            head = shaped.fullmatch(line) if whole else shaped.match(line)
             if head is not None:  # in shape: its time may still not read
                 problem = timestamp_problem(head["at"], what)
             else:

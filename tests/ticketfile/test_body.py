@@ -255,3 +255,19 @@ def test_a_heading_in_user_text_ending_in_odd_whitespace_is_escaped(heading: str
     _, entries, activity = body.parse_body(doc)
     assert [e.text for e in entries] == [text]
     assert [a.by for a in activity] == ["bob"]
+
+
+@pytest.mark.parametrize("tail", [" extra", "\u00a0", " (public)", "."])
+def test_an_entry_head_with_more_after_its_visibility_is_a_finding_not_dropped(tail: str) -> None:
+    """`### TIME · alice · reply (public) extra`: the reader takes a head only as a whole
+    line, so such an entry would vanish from `show`, `--json` and exports: it is named."""
+    text = (
+        "## Conversation\n"
+        f"### 2026-11-20T09:10:00+01:00 · alice · reply (public){tail}\n"
+        "Hello there.\n"
+        "### 2026-11-20T09:11:00+01:00 · alice · reply (public) \t\n"  # (blanks: read)
+        "Fine.\n"
+    )
+    [(at, problem)] = body.unreadable_lines(text)
+    assert text.count("\n", 0, at) == 1
+    assert problem.startswith("not a conversation entry head esc can read")
