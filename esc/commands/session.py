@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
-from esc.domain.model import Change, Ticket
+from esc.domain.model import Change, Ticket, line_problem
 from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp, shared_zone
 from esc.report import views
 from esc.store import git
@@ -195,16 +195,32 @@ def resolve_now(option: str | None) -> dt.datetime:
 
 
 def whoami(given: str | None) -> str:
-    """Who acts: ``given`` (--by), else ESC_USER, else git's user.name, else the login."""
-    if given:
-        return given
+    """Who acts: ``given`` (--by), else ESC_USER, else git's user.name, else the login.
+    A name given (--by or ESC_USER) that cannot be written as one is refused (BadInput),
+    never changed: empty, more than one line, a control character, or `` · `` (which
+    separates the parts of a log line)."""
+    if given is not None:
+        return actor_name(given, "--by")
     if os.environ.get("ESC_USER"):
-        return os.environ["ESC_USER"]
+        return actor_name(os.environ["ESC_USER"], "ESC_USER")
     try:
         name = git.output(Path.cwd(), "config", "user.name", timeout=5).strip()
     except git.GitError:
         name = ""
     return name or getpass.getuser()
+
+
+def actor_name(name: str, where: str) -> str:
+    """``name`` as given for who acts (``where``: --by, ESC_USER), if it can be written as
+    one: BadInput otherwise (see :func:`whoami`)."""
+    if not name.strip():
+        raise BadInput(f"{where} is empty: name a person")
+    problem = line_problem(name)
+    if problem is None and " · " in name:
+        problem = "it has ' · ', which separates the parts of a log line"
+    if problem is not None:
+        raise BadInput(f"{where} {name!r} is no name: {problem}")
+    return name
 
 
 def lock_timeout_setting() -> float:

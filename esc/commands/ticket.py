@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from esc.commands.session import Output, Session, whoami
+from esc.commands.session import Output, Session, actor_name, whoami
 from esc.domain import customer_mail, lifecycle
 from esc.domain import mail as mails
 from esc.domain.config import Config
@@ -91,6 +91,8 @@ def comment(
             "--send: rules.yaml sends no mail to customers (no customer_mail: section); "
             "nothing changed"
         )
+    if author is not None:
+        author = actor_name(author, "--by")
     me = None if author or kind == "message" else whoami(None)  # (not while the ticket is locked)
     outgoing: list[customer_mail.Outgoing] = []
 

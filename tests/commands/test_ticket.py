@@ -98,3 +98,33 @@ def test_a_failed_send_keeps_the_reply_and_the_next_sweep_sends_it(
     monkeypatch.setenv("SMTP_PORT", str(port))
     esc.ok("sweep", now="2026-11-20T10:06:00+01:00")  # after the 5 minutes' backoff
     assert [m[1] for m in mails] == [["jane@shop.example"]]
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("mallory\n\n## Activity", "is no name: it has a line break"),
+        ("a · b", "is no name: it has ' · ', which separates the parts of a log line"),
+        ("x\x1b[31m", "is no name: it has the control character U+001B"),
+        ("   ", "is empty: name a person"),
+        ("", "is empty: name a person"),
+    ],
+)
+@pytest.mark.parametrize("command", [["comment", "-m", "hi"], ["tag", "vip"], ["assign", "ann"]])
+def test_a_name_given_with_by_that_cannot_be_written_is_refused_not_changed(
+    workspace: Path, given: str, said: str, command: list[str]
+) -> None:
+    """`--by` (and ESC_USER) as `assign PERSON` is: refused with exit 2, the ticket as it
+    was, never written with the name changed (`mallory ## Activity`, `a - b`, `?`)."""
+    esc = Esc(workspace)
+    ticket = esc.ok("create", "--title", "t", "--category", "billing").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    before = path.read_bytes()
+    result = esc(command[0], ticket, *command[1:], "--by", given)
+    named = "--by" if said.startswith("is empty") else f"--by {given!r}"
+    assert (result.code, result.err) == (2, f"esc: {named} {said}\n")
+    assert path.read_bytes() == before
+    bad_env = esc(command[0], ticket, *command[1:], env={"ESC_USER": "bad\tname"})
+    no_name = "esc: ESC_USER 'bad\\tname' is no name: it has a tab\n"
+    assert (bad_env.code, bad_env.err) == (2, no_name)
+    assert path.read_bytes() == before
