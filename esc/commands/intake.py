@@ -431,15 +431,31 @@ def _report(run: _Run) -> Output:
 # ---------------------------------------------------------------- JSON
 
 
+class _KeyTwice(Exception):
+    """A JSON object with one key twice (its name)."""
+
+
+def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in found:
+            raise _KeyTwice(name)
+        found[name] = value
+    return found
+
+
 def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
     """Tickets from a JSON object or list (see the README's schema), idempotent by
     ``external_id``.  Every item is checked before any is written."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_key_twice)
     except json.JSONDecodeError as exc:
         raise BadInput(f"--json: not JSON: {exc.msg} (line {exc.lineno})") from None
     except RecursionError:  # ([[[[… thousands deep: no form sends that)
         raise BadInput("--json: nested too deep; nothing was written") from None
+    except _KeyTwice as exc:  # (JSON keeps the last silently: which one was meant?)
+        why = f"the key {exc.args[0]!r} is given twice"
+        raise BadInput(f"--json: {why}; nothing was written") from None
     problem = _not_text(data)
     if problem is not None:
         raise BadInput(f"--json: {problem}; nothing was written")

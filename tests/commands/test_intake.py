@@ -720,3 +720,13 @@ def test_json_nested_thousands_deep_is_refused_in_one_line(
     result = esc("intake", "--json", "-", input=text)
     assert (result.code, result.err) == (2, "esc: --json: nested too deep; nothing was written\n")
     assert tickets(workspace) == {}
+
+
+def test_json_with_a_key_given_twice_is_refused(esc: Esc, workspace: Path) -> None:
+    """JSON readers keep the last of two values silently: which one did the form mean?"""
+    result = esc("intake", "--json", "-", input='{"title": "a", "title": "b", "body": "x"}')
+    assert (result.code, result.err) == (
+        2,
+        "esc: --json: the key 'title' is given twice; nothing was written\n",
+    )
+    assert tickets(workspace) == {}
