@@ -61,6 +61,8 @@ def line_of(container: object, key: object = None) -> int:
         return 1
     try:
         if isinstance(container, CommentedMap) and key is not None:
+            if key not in container:  # (a key named by its text: `2026-01-01:`, `123:`)
+                key = next((k for k in container if str(k) == str(key)), key)
             return int(lc.key(key)[0]) + 1
         if isinstance(container, CommentedSeq) and isinstance(key, int):
             return int(lc.item(key)[0]) + 1

@@ -328,6 +328,26 @@ def render_pieces(
         raise _undecodable_template(overrides) from None
     except OSError as exc:
         raise _unreadable_template(exc, overrides) from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+        # (a workspace template's own expression: `{{ 1/0 }}`, `{{ n + "x" }}`; jinja keeps
+        # the template's line in the traceback)
+        shown = _workspace_template(template.filename, overrides)
+        if shown is None:
+            raise  # a shipped template: a bug in esc
+        line = _template_line(exc, template.filename)
+        where = shown if line is None else f"{shown}:{line}"
+        raise EscError(f"{where}: template failed: {type(exc).__name__}: {exc}") from None
+
+
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
+    """The line of template ``filename`` that raised ``exc`` (the last of its frames)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if filename is not None and tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def _unreadable_template(exc: OSError, overrides: Path | None) -> Exception:

@@ -626,3 +626,19 @@ def test_a_misspelt_key_anywhere_in_the_configuration_gets_did_you_mean(tmp_path
         "unknown key 'levle' (did you mean 'level'?)",
     ):
         assert said in result.out + result.err, said
+
+
+def test_a_key_yaml_reads_as_no_text_is_reported_at_its_own_line(tmp_path: Path) -> None:
+    """`2026-01-01:` or `123:` (a date, a number to YAML): at its line, not the mapping's."""
+    rules = RULES_YAML + "2026-01-01: x\n123: y\n"
+    teams = TEAMS_YAML.replace("    level: 2\n", "    level: 2\n    456: z\n", 1)
+    (tmp_path / "rules.yaml").write_text(rules)
+    (tmp_path / "teams.yaml").write_text(teams)
+    (tmp_path / "tickets").mkdir()
+    result = Esc(tmp_path)("validate")
+    lines = rules.splitlines()
+    said = result.out + result.err
+    assert f"rules.yaml:{lines.index('2026-01-01: x') + 1}: unknown key '2026-01-01'" in said
+    assert f"rules.yaml:{lines.index('123: y') + 1}: unknown key '123'" in said
+    team_line = teams.splitlines().index("    456: z") + 1
+    assert f"teams.yaml:{team_line}: team engineering: unknown key '456'" in said

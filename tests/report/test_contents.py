@@ -94,6 +94,17 @@ def test_counts_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path
             "# Report\n{{ nonexistent.total }}\n",
             "esc: templates/report.md.j2: template failed: 'nonexistent' is undefined",
         ),
+        (  # (an error of the template's own expression, not jinja's: no internal error)
+            "report.md.j2",
+            "# Report\n\n{{ 1/0 }}\n",
+            "esc: templates/report.md.j2:3: template failed: ZeroDivisionError: division by zero",
+        ),
+        (
+            "report.md.j2",
+            "# Report\n{{ r.totals.created + 'x' }}\n",
+            "esc: templates/report.md.j2:2: template failed: TypeError: unsupported operand"
+            " type(s) for +: 'int' and 'str'",
+        ),
     ],
 )
 def test_a_broken_template_override_is_one_line_and_exit_1(
