@@ -18,6 +18,7 @@ its file parsed again, as if it had never been cached, and the row written anew.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import marshal
 import os
@@ -189,8 +190,7 @@ class Cache:
         if not self.path.exists():
             return {}, {}
         with contextlib.closing(self._connect()) as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA:
+            if _foreign(db):
                 raise ValueError("foreign cache version")
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             entries = {}
@@ -237,7 +237,7 @@ class Cache:
         bad = []
         shared: dict[str | None, str | None] = {}  # (one object per status)
         with contextlib.closing(self._connect()) as db:
-            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+            if _foreign(db):
                 raise ValueError("foreign cache version")
             for row in db.execute(_SELECT_FILES):
                 name, values, check = row[0], row[1:-1], row[-1]
@@ -275,7 +275,7 @@ class Cache:
         bad = []
         try:
             with contextlib.closing(self._connect()) as db:
-                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                if _foreign(db):
                     raise ValueError("foreign cache version")
                 bounds = [("name >= ?", start), ("name < ?", stop)]
                 where = [test for test, bound in bounds if bound is not None]
@@ -309,7 +309,7 @@ class Cache:
             return found
         try:
             with contextlib.closing(self._connect()) as db:
-                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                if _foreign(db):
                     return found
                 for row in _rows_named(db, _SELECT_FILES, names):
                     name, values, check = row[0], row[1:-1], row[-1]
@@ -364,7 +364,7 @@ class Cache:
             return found
         try:
             with contextlib.closing(self._connect()) as db:
-                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                if _foreign(db):
                     return found
                 for name, text_digest, key, parts, check in _rows_named(
                     db, "SELECT * FROM texts", wanted
@@ -399,7 +399,7 @@ class Cache:
         with contextlib.closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                if _foreign(db):
                     db.execute("DROP TABLE IF EXISTS files")
                     db.execute("DROP TABLE IF EXISTS meta")
                     db.execute("DROP TABLE IF EXISTS texts")
@@ -456,6 +456,22 @@ def _create_tables(db: sqlite3.Connection) -> None:
         " checksum INTEGER)"
     )
     db.execute(f"PRAGMA user_version={SCHEMA}")
+    db.execute(f"PRAGMA application_id={_build_id()}")
+
+
+def _foreign(db: sqlite3.Connection) -> bool:
+    """Whether the cache file is another esc's: of another format (``SCHEMA``), or written
+    by another build (another version, or edited source: :func:`esc_build`), which may
+    have parsed the tickets otherwise (its rows are not this esc's to serve)."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    (build,) = db.execute("PRAGMA application_id").fetchone()
+    return bool(version != SCHEMA or build != _build_id())
+
+
+@functools.lru_cache(maxsize=1)
+def _build_id() -> int:
+    """:func:`esc_build` as SQLite's 32-bit application id (never 0: an id never set)."""
+    return int.from_bytes(esc_build()[:4], "big", signed=True) or 1
 
 
 def _insert(db: sqlite3.Connection, entries: Iterable[tuple[str, CachedFile]]) -> None:

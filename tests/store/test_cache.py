@@ -521,3 +521,30 @@ def test_a_verification_from_the_future_is_not_trusted(tmp_path: Path) -> None:
     assert cache._trusted(st, st.st_mtime_ns, st.st_size, st.st_ino, verified)
     ahead = verified + 3600 * 10**9
     assert not cache._trusted(st, st.st_mtime_ns, st.st_size, st.st_ino, ahead)
+
+
+def test_a_cache_another_esc_wrote_is_not_served(
+    desk: tuple[Esc, Path, str], tmp_path: Path
+) -> None:
+    """Another esc (an upgrade, a downgrade, an edited checkout) may parse tickets
+    otherwise: the rows it cached are not this esc's to serve, whatever its format number
+    (here a copy of esc that reads titles in capitals fills the cache first)."""
+    import shutil
+    import sys
+
+    esc, path, ticket = desk
+    other = tmp_path / "other"
+    shutil.copytree(Path(esc_package.__file__).parent, other / "esc",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    document = other / "esc" / "ticketfile" / "document.py"
+    text = document.read_text(encoding="utf-8")
+    reads = 'title=text("title", True) or "",'
+    assert reads in text
+    document.write_text(text.replace(reads, 'title=(text("title", True) or "").upper(),'))
+    shutil.rmtree(path.parent.parent / ".esc-cache")
+    env = {**os.environ, "PYTHONPATH": str(other)}
+    argv = [sys.executable, "-P", "-m", "esc", "--now", NOW, "list", "--json"]
+    made = subprocess.run(argv, cwd=path.parent.parent, env=env, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)[0]["title"] == "ALPHA ONE"  # (the other esc's reading)
+    assert titles(esc) == {ticket: "Alpha one"}
