@@ -10,6 +10,7 @@ Pure: nothing here does I/O or reads the clock; ``now`` arrives in the facts.
 """
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -717,6 +718,10 @@ class _Compiler:
         return [(self.scalar(item, (*at, i)), (*at, i)) for i, item in enumerate(value)]
 
     def scalar(self, value: object, at: Location) -> object:
+        if isinstance(value, float) and not math.isfinite(value):  # (.inf, .nan: a ticket
+            raise self.error(  # refuses them, so no ticket could ever match)
+                f"{value} is a number JSON cannot hold (quote it to keep it as text)", at
+            )
         if value is None or isinstance(value, (str, int, float, date)):
             return value
         raise self.error(f"expected a value, got {_kind(value)}", at)

@@ -642,3 +642,21 @@ def test_a_key_yaml_reads_as_no_text_is_reported_at_its_own_line(tmp_path: Path)
     assert f"rules.yaml:{lines.index('123: y') + 1}: unknown key '123'" in said
     team_line = teams.splitlines().index("    456: z") + 1
     assert f"teams.yaml:{team_line}: team engineering: unknown key '456'" in said
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan"])
+def test_a_condition_on_a_number_no_ticket_can_hold_is_a_finding(
+    tmp_path: Path, value: str
+) -> None:
+    """A ticket refuses `.inf` (JSON cannot hold it): a rule comparing with it could never
+    match, so validate says so at its line, in the ticket's words."""
+    rules = RULES_YAML.replace('when: {sla: breached, level: "<3"}', f"when: {{csat: {value}}}")
+    assert rules != RULES_YAML
+    (tmp_path / "rules.yaml").write_text(rules)
+    (tmp_path / "teams.yaml").write_text(TEAMS_YAML)
+    (tmp_path / "tickets").mkdir()
+    result = Esc(tmp_path)("validate")
+    line = next(n for n, text in enumerate(rules.splitlines(), 1) if f"csat: {value}" in text)
+    assert result.code == 1
+    assert f"rules.yaml:{line}: rules[0].when.csat: " in result.out + result.err
+    assert "is a number JSON cannot hold (quote it to keep it as text)" in result.out + result.err
