@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
-from esc.domain.model import Change, Ticket, line_problem
+from esc.domain.lifecycle import require_name
+from esc.domain.model import Change, Ticket
 from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp, shared_zone
 from esc.report import views
 from esc.store import git
@@ -213,13 +214,10 @@ def whoami(given: str | None) -> str:
 def actor_name(name: str, where: str) -> str:
     """``name`` as given for who acts (``where``: --by, ESC_USER), if it can be written as
     one: BadInput otherwise (see :func:`whoami`)."""
-    if not name.strip():
-        raise BadInput(f"{where} is empty: name a person")
-    problem = line_problem(name)
-    if problem is None and " · " in name:
-        problem = "it has ' · ', which separates the parts of a log line"
-    if problem is not None:
-        raise BadInput(f"{where} {name!r} is no name: {problem}")
+    require_name(name, where)
+    if " · " in name:
+        why = "it has ' · ', which separates the parts of a log line"
+        raise BadInput(f"{where} {name!r} is no name: {why}")
     return name
 
 

@@ -245,15 +245,21 @@ def classify(
     return b.build()
 
 
+def require_name(name: str, what: str) -> None:
+    """BadInput unless ``name`` can name a person in a ticket file (``what``: the assignee,
+    --by): not empty, one line, no control character."""
+    if not name.strip():
+        raise BadInput(f"{what} is empty: name a person")
+    problem = line_problem(name)
+    if problem is not None:
+        raise BadInput(f"{what} {name!r} is no name: {problem}")
+
+
 def assign(
     ticket: Ticket, config: Config, now: dt.datetime, actor: str, person: str, force: bool = False
 ) -> Change:
     _check_open(ticket, "assign it")
-    if not person.strip():
-        raise BadInput("the assignee is empty: name a person")
-    problem = line_problem(person)
-    if problem is not None:
-        raise BadInput(f"the assignee {person!r} is no name: {problem}")
+    require_name(person, "the assignee")
     team = config.teams.get(ticket.team)
     if not force and (team is None or person not in team.people):
         people = ", ".join(team.people) if team else "nobody"

@@ -1241,6 +1241,21 @@ def test_rules_that_can_loop_are_reported_by_validate_and_stop_no_command(
     assert again["actions"] == [] and files(workspace) == before
 
 
+CAME_IN = "2026-11-27T09:00:00+01:00"  # the morning bench/rewrites.py's tickets came in
+
+
+def new_tickets(root: Path, n: int) -> Path:
+    """A workspace of ``n`` tickets that came in this morning, none swept yet (bench's
+    generator): at ``CAME_IN`` a sweep rewrites every one, in worker processes."""
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "rewrites.py"), "--generate", str(root), str(n)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return root
+
+
 def test_a_ticket_held_past_the_lock_timeout_is_waited_for_once_with_workers(
     tmp_path: Path,
 ) -> None:
@@ -1249,15 +1264,9 @@ def test_a_ticket_held_past_the_lock_timeout_is_waited_for_once_with_workers(
     long again (a stuck writer cost a cron sweep twice the timeout per ticket)."""
     from esc.store import lock
 
-    root = tmp_path / "ws"
-    subprocess.run(
-        [sys.executable, str(REPO / "bench" / "rewrites.py"), "--generate", str(root), "450"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    root = new_tickets(tmp_path / "ws", 450)
     held = sorted(p.name for p in (root / "tickets").glob("T-*.md"))[200]
-    esc = Esc(root, now="2026-11-27T09:00:00+01:00")
+    esc = Esc(root, now=CAME_IN)
     with lock.hold_ticket(root / ".esc-cache", held, 1.0, "esc comment"):
         result = esc("sweep", "--json", "--no-report", "--jobs", "2", "--lock-timeout", "1.5")
     assert result.code == 0, result.err
@@ -1283,14 +1292,8 @@ def test_with_no_lock_timeout_workers_never_leave_a_ticket_because_of_each_other
     from esc.commands import sweep as sweep_command
 
     monkeypatch.setattr(sweep_command, "BATCH", 5)  # (many batches: many chances to meet)
-    root = tmp_path / "ws"
-    subprocess.run(
-        [sys.executable, str(REPO / "bench" / "rewrites.py"), "--generate", str(root), "1200"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    esc = Esc(root, now="2026-11-27T09:00:00+01:00")
+    root = new_tickets(tmp_path / "ws", 1200)
+    esc = Esc(root, now=CAME_IN)
     result = esc("sweep", "--json", "--no-report", "--jobs", "4", "--lock-timeout", "0")
     assert result.code == 0, result.err
     out = json.loads(result.out)

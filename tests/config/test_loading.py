@@ -604,6 +604,17 @@ sla:
     ]
 
 
+def validate(root: Path, teams: str, rules: str) -> str:
+    """`esc validate` of a workspace with these files, which it finds wrong (exit 1): what
+    it said."""
+    (root / "rules.yaml").write_text(rules)
+    (root / "teams.yaml").write_text(teams)
+    (root / "tickets").mkdir()
+    result = Esc(root)("validate")
+    assert result.code == 1
+    return result.out + result.err
+
+
 def test_a_misspelt_key_anywhere_in_the_configuration_gets_did_you_mean(tmp_path: Path) -> None:
     """A rule's, a policy's, a team's, rules.yaml's and notify's keys, as condition keys
     and values do (issue 14): `wehn` for `when`, `levle` for `level`."""
@@ -613,11 +624,7 @@ def test_a_misspelt_key_anywhere_in_the_configuration_gets_did_you_mean(tmp_path
     rules += "notify:\n  tagrets: {}\n"
     teams = TEAMS_YAML.replace("    level: 1", "    levle: 1", 1)
     assert rules.count("wehn") == 2 and teams.count("levle") == 1
-    (tmp_path / "rules.yaml").write_text(rules)
-    (tmp_path / "teams.yaml").write_text(teams)
-    (tmp_path / "tickets").mkdir()
-    result = Esc(tmp_path)("validate")
-    assert result.code == 1
+    said_all = validate(tmp_path, teams, rules)
     for said in (
         "unknown key 'wehn' (did you mean 'when'?)",
         "sla[0]: unknown key 'wehn' (did you mean 'when'?)",
@@ -625,19 +632,15 @@ def test_a_misspelt_key_anywhere_in_the_configuration_gets_did_you_mean(tmp_path
         "notify: unknown key 'tagrets' (did you mean 'targets'?)",
         "unknown key 'levle' (did you mean 'level'?)",
     ):
-        assert said in result.out + result.err, said
+        assert said in said_all, said
 
 
 def test_a_key_yaml_reads_as_no_text_is_reported_at_its_own_line(tmp_path: Path) -> None:
     """`2026-01-01:` or `123:` (a date, a number to YAML): at its line, not the mapping's."""
     rules = RULES_YAML + "2026-01-01: x\n123: y\n"
     teams = TEAMS_YAML.replace("    level: 2\n", "    level: 2\n    456: z\n", 1)
-    (tmp_path / "rules.yaml").write_text(rules)
-    (tmp_path / "teams.yaml").write_text(teams)
-    (tmp_path / "tickets").mkdir()
-    result = Esc(tmp_path)("validate")
+    said = validate(tmp_path, teams, rules)
     lines = rules.splitlines()
-    said = result.out + result.err
     assert f"rules.yaml:{lines.index('2026-01-01: x') + 1}: unknown key '2026-01-01'" in said
     assert f"rules.yaml:{lines.index('123: y') + 1}: unknown key '123'" in said
     team_line = teams.splitlines().index("    456: z") + 1
@@ -652,11 +655,7 @@ def test_a_condition_on_a_number_no_ticket_can_hold_is_a_finding(
     match, so validate says so at its line, in the ticket's words."""
     rules = RULES_YAML.replace('when: {sla: breached, level: "<3"}', f"when: {{csat: {value}}}")
     assert rules != RULES_YAML
-    (tmp_path / "rules.yaml").write_text(rules)
-    (tmp_path / "teams.yaml").write_text(TEAMS_YAML)
-    (tmp_path / "tickets").mkdir()
-    result = Esc(tmp_path)("validate")
+    said = validate(tmp_path, TEAMS_YAML, rules)
     line = next(n for n, text in enumerate(rules.splitlines(), 1) if f"csat: {value}" in text)
-    assert result.code == 1
-    assert f"rules.yaml:{line}: rules[0].when.csat: " in result.out + result.err
-    assert "is a number JSON cannot hold (quote it to keep it as text)" in result.out + result.err
+    assert f"rules.yaml:{line}: rules[0].when.csat: " in said
+    assert "is a number JSON cannot hold (quote it to keep it as text)" in said
