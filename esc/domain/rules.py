@@ -88,36 +88,39 @@ def _check_action(
     action: str, value: object, teams: Mapping[str, object], priorities: Sequence[str], name: str
 ) -> None:
     where = f"rule {name}: {action}"
+    at = (action,)  # (the action's own line, below `then:`)
     if action not in ACTIONS:
         raise RuleError(
-            f"rule {name}: unknown action {action!r}; one of {', '.join(ACTIONS)}", "then"
+            f"rule {name}: unknown action {action!r}; one of {', '.join(ACTIONS)}", "then", at
         )
     if action == "escalate":
         target = value.get("to") if isinstance(value, Mapping) else None
         if value != "up" and target is None:
-            raise RuleError(f"{where} takes `up` or `{{to: TEAM}}`", "then")
+            raise RuleError(f"{where} takes `up` or `{{to: TEAM}}`", "then", at)
         if target is not None and teams and target not in teams:  # (no teams: teams.yaml is broken)
-            raise RuleError(f"{where}: {unknown_choice('team', target, tuple(teams))}", "then")
+            raise RuleError(
+                f"{where}: {unknown_choice('team', target, tuple(teams))}", "then", (action, "to")
+            )
     elif action == "priority":
         if value != "raise" and value not in priorities:
-            raise RuleError(f"{where}: {value!r} is not a priority (or `raise`)", "then")
+            raise RuleError(f"{where}: {value!r} is not a priority (or `raise`)", "then", at)
     elif action == "status":
         if value not in ("open", "pending", "resolved", "closed"):
-            raise RuleError(f"{where}: takes open, pending, resolved or closed", "then")
+            raise RuleError(f"{where}: takes open, pending, resolved or closed", "then", at)
     elif action == "involve":
         if not isinstance(value, str) or (teams and value not in teams):  # (as escalate's)
-            raise RuleError(f"{where}: {unknown_choice('team', value, tuple(teams))}", "then")
+            raise RuleError(f"{where}: {unknown_choice('team', value, tuple(teams))}", "then", at)
     elif not isinstance(value, str) or not value.strip():
-        raise RuleError(f"{where}: needs a text value", "then")
+        raise RuleError(f"{where}: needs a text value", "then", at)
     elif action == "assign" and value != "lead" and teams:
         people = _people(teams)
         if value not in people:  # (`esc assign` needs --force for one; a rule cannot)
             choices = ("lead", *sorted(people))
-            raise RuleError(f"{where}: {unknown_choice('person', value, choices)}", "then")
+            raise RuleError(f"{where}: {unknown_choice('person', value, choices)}", "then", at)
     elif action == "tag":
         problem = tag_problem(value)
         if problem is not None:
-            raise RuleError(f"{where}: {problem}", "then")
+            raise RuleError(f"{where}: {problem}", "then", at)
 
 
 def _people(teams: Mapping[str, object]) -> set[str]:

@@ -216,11 +216,11 @@ def _targets(raw: object, name: str) -> dict[str, dt.timedelta]:
     for metric, value in raw.items():
         if metric not in METRICS:
             unknown = unknown_choice("metric", metric, METRICS)
-            raise PolicyError(f"policy {name}: {unknown}", "targets")
+            raise PolicyError(f"policy {name}: {unknown}", "targets", (metric,))
         try:
             targets[str(metric)] = parse_working_duration(value, f"policy {name}: {metric}")
         except PolicyError as exc:
-            raise PolicyError(str(exc), "targets") from None
+            raise PolicyError(str(exc), "targets", (metric,)) from None
     return targets
 
 

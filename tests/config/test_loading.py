@@ -495,6 +495,49 @@ rules:
     ]
 
 
+def test_a_target_or_action_finding_is_on_its_own_line_below_the_block() -> None:
+    rules = """\
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+sla:
+  - name: urgent
+    calendar: always
+    targets:
+      first_response: 30m
+      resolution: 4x
+  - name: rest
+    calendar: always
+    targets:
+      first_respnse: 1h
+rules:
+  - name: a
+    when: {priority: high}
+    then:
+      tag: x
+      priority: asap
+  - name: b
+    when: {priority: low}
+    then:
+      note: moved
+      escalate:
+        to: opps
+  - name: c
+    when: {priority: normal}
+    then:
+      note: x
+      explode: now
+"""
+    found = findings(rules=rules)
+    assert [f.split(": ")[0] for f in found] == [
+        "rules.yaml:8", "rules.yaml:12", "rules.yaml:18", "rules.yaml:24", "rules.yaml:29"
+    ]
+    assert "resolution: duration \"4x\" is not valid" in found[0]
+    assert "unknown metric 'first_respnse' (did you mean 'first_response'?)" in found[1]
+    assert "priority: 'asap' is not a priority" in found[2]
+    assert "escalate: unknown team 'opps' (did you mean 'ops'?)" in found[3]
+    assert "unknown action 'explode'" in found[4]
+
+
 @pytest.mark.parametrize(
     ("when", "message"),
     [
