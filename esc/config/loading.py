@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from esc.domain.choices import did_you_mean, unknown_choice
+from esc.domain.choices import did_you_mean, shown, unknown_choice
 from esc.domain.conditions import BUILT_IN_KEYS, ConditionError, Vocabulary, compile_condition
 from esc.domain.config import (
     DEFAULT_PRIORITIES,
@@ -124,7 +124,7 @@ def _parse_teams(
         reader.add(1, "intake is missing: the team new tickets go to when no rule routes them")
         intake = next(iter(teams))
     elif not isinstance(intake, str) or intake not in teams:
-        reader.add(line_of(data, "intake"), f"intake: unknown team {intake!r}")
+        reader.add(line_of(data, "intake"), f"intake: unknown team {shown(intake)}")
         intake = next(iter(teams))
     _check_references(teams, raw_teams, reader)
     handles = {key: line_of(raw_teams.get(key), "handles") for key in teams}
@@ -150,6 +150,9 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
         reader.add(line_of(raw, "lead"), f"team {key}: lead must be a name")
         lead = None
     up = raw.get("escalates_to")
+    if isinstance(up, (Mapping, list)):  # (a number is a name: a team may be called 7)
+        reader.add(line_of(raw, "escalates_to"), f"team {key}: escalates_to must name a team")
+        up = None
     return Team(
         key=key,
         name=str(raw.get("name") or key),
@@ -173,7 +176,7 @@ def _strings(raw: CommentedMap, key: str, what: str, reader: _Reader) -> tuple[s
         if isinstance(item, str) and item:
             good.append(item)
         else:
-            reader.add(line_of(value, i), f"{what} must be a string, not {item!r}")
+            reader.add(line_of(value, i), f"{what} must be a string, not {shown(item)}")
     return tuple(good)
 
 
@@ -184,7 +187,8 @@ def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader
         if team.escalates_to is not None and team.escalates_to not in teams:
             reader.add(
                 line_of(raw_team, "escalates_to"),
-                f"team {team.key}: escalates_to unknown team {team.escalates_to!r}",
+                f"team {team.key}: escalates_to unknown team {shown(team.escalates_to)}"
+                + did_you_mean(team.escalates_to, sorted(teams)),
             )
         for category in team.handles:
             if category in owners:
@@ -225,9 +229,8 @@ def parse_rules(
     settings: dict[str, Any] = {"priorities": priorities}
     default = data.get("default_priority", "normal" if "normal" in priorities else priorities[0])
     if default not in priorities:
-        reader.add(
-            line_of(data, "default_priority"), f"default_priority {default!r} is not a priority"
-        )
+        where = line_of(data, "default_priority")
+        reader.add(where, f"default_priority {shown(default)} is not a priority")
         default = priorities[0]
     settings["default_priority"] = default
     if "categories" in data:
@@ -422,7 +425,7 @@ def _notify(
     if floor is not None and floor not in priorities:
         reader.add(
             line_of(raw, "created_at_or_above"),
-            f"notify.created_at_or_above: {floor!r} is not a priority",
+            f"notify.created_at_or_above: {shown(floor)} is not a priority",
         )
         floor = None
     low = raw.get("low_csat", 2)
@@ -586,7 +589,7 @@ def _matrix(
             if priority not in priorities:
                 reader.add(
                     line_of(row, urgency),
-                    f"priority_matrix.{impact}.{urgency}: {priority!r} is not a priority",
+                    f"priority_matrix.{impact}.{urgency}: {shown(priority)} is not a priority",
                 )
         if urgencies is not None and sorted(map(str, row)) != sorted(urgencies):
             reader.add(

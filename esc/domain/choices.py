@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-__all__ = ["did_you_mean", "unknown_choice"]
+__all__ = ["did_you_mean", "shown", "unknown_choice"]
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
@@ -34,6 +34,21 @@ def _swapped(word: str, choice: str) -> bool:
 def unknown_choice(what: str, value: object, choices: Sequence[object]) -> str:
     """``unknown priority 'urgnet' (did you mean 'urgent'?); choose from low, normal, ...``"""
     texts = [str(choice) for choice in choices]
-    shown = repr(value) if isinstance(value, str) else str(value)
-    hint = did_you_mean(str(value), texts)
-    return f"unknown {what} {shown}{hint}; choose from {', '.join(texts) or 'none'}"
+    hint = did_you_mean(str(value), texts) if isinstance(value, (str, int)) else ""
+    return f"unknown {what} {shown(value)}{hint}; choose from {', '.join(texts) or 'none'}"
+
+
+def shown(value: object) -> str:
+    """A value from a file as a message shows it: text quoted, a number or word as written,
+    a mapping or list by its kind (never Python's own notation of it, ``{'a': 1}``)."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple, set)):
+        return "a list"
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from esc.domain.choices import did_you_mean, unknown_choice
+from esc.domain.choices import did_you_mean, shown, unknown_choice
 from esc.domain.conditions import (
     AllOf,
     Condition,
@@ -103,7 +103,7 @@ def _check_action(
             )
     elif action == "priority":
         if value != "raise" and value not in priorities:
-            raise RuleError(f"{where}: {value!r} is not a priority (or `raise`)", "then", at)
+            raise RuleError(f"{where}: {shown(value)} is not a priority (or `raise`)", "then", at)
     elif action == "status":
         if value not in ("open", "pending", "resolved", "closed"):
             raise RuleError(f"{where}: takes open, pending, resolved or closed", "then", at)

@@ -21,7 +21,7 @@ from esc.domain.calendar import (
     business_time_and_deadlines,
     business_time_between,
 )
-from esc.domain.choices import did_you_mean, unknown_choice
+from esc.domain.choices import did_you_mean, shown, unknown_choice
 from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
 from esc.domain.durations import DurationError, format_duration, parse_duration
 from esc.domain.model import (
@@ -244,9 +244,8 @@ def _statuses(raw: object, name: str) -> tuple[str, ...]:
     values = raw if isinstance(raw, list) else [raw]
     for value in values:
         if value not in allowed:
-            raise PolicyError(
-                f"policy {name}: pause_on takes {', '.join(allowed)}, not {value!r}", "pause_on"
-            )
+            said = f"pause_on takes {', '.join(allowed)}, not {shown(value)}"
+            raise PolicyError(f"policy {name}: {said}", "pause_on")
     return tuple(str(v) for v in values)
 
 

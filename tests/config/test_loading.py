@@ -120,6 +120,40 @@ teams:
     ]
 
 
+def test_a_value_of_the_wrong_kind_is_named_by_its_kind_not_in_python_notation() -> None:
+    teams = """\
+intake: {desk: 1}
+teams:
+  desk:
+    members: [ann, {bob: 1}, [carl]]
+    escalates_to: {to: ops}
+  ops:
+    escalates_to: dsek
+"""
+    rules = """\
+default_priority: [normal]
+categories: [billing, {bug: 1}]
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+sla:
+  - name: p
+    calendar: always
+    targets: {resolution: 4h}
+    pause_on: [{pending: 1}]
+"""
+    assert findings(teams, rules) == [
+        "teams.yaml:4: team desk: every member must be a string, not a mapping",
+        "teams.yaml:4: team desk: every member must be a string, not a list",
+        "teams.yaml:5: team desk: escalates_to must name a team",
+        "teams.yaml:1: intake: unknown team a mapping",
+        "teams.yaml:7: team ops: escalates_to unknown team 'dsek' (did you mean 'desk'?)",
+        "rules.yaml:1: default_priority a list is not a priority",
+        "rules.yaml:2: every category must be a string, not a mapping",
+        "rules.yaml:9: sla[0]: policy p: pause_on takes new, open, pending, not a mapping",
+    ]
+    assert not any("{'" in f or "['" in f for f in findings(teams, rules))
+
+
 def test_a_usable_config_is_still_built_despite_team_findings() -> None:
     config, found = build_config(SMALL_TEAMS.replace("level: 2", "level: two"), "")
     assert [str(f) for f in found] == ["teams.yaml:8: team ops: level must be a positive integer"]

@@ -80,10 +80,15 @@ def test_unknown_text_without_a_near_choice_lists_the_choices_in_their_order() -
 def test_a_value_that_is_no_text_is_shown_without_quotes() -> None:
     # a level of 4 where teams.yaml has levels 1 to 3: numbers read as numbers
     assert unknown_choice("level", 4, (1, 2, 3)) == "unknown level 4; choose from 1, 2, 3"
+    # the others as YAML says them, or by their kind: never in Python's notation
     assert unknown_choice("team", None, TEAMS) == (
-        "unknown team None; choose from support, engineering, management"
+        "unknown team an empty value; choose from support, engineering, management"
     )
-    assert unknown_choice("flag", True, ("a", "b")) == "unknown flag True; choose from a, b"
+    assert unknown_choice("flag", True, ("a", "b")) == "unknown flag true; choose from a, b"
+    assert unknown_choice("team", {"to": "ops"}, ("ops",)) == (
+        "unknown team a mapping; choose from ops"
+    )
+    assert unknown_choice("tag", ["x"], ("x",)) == "unknown tag a list; choose from x"
 
 
 def test_a_text_value_is_quoted_as_python_quotes_it() -> None:
