@@ -21,7 +21,15 @@ from typing import get_args
 import click
 
 from esc import __version__
-from esc.cli.options import Seconds, by_option, common, json_option, notify_option, session
+from esc.cli.options import (
+    Seconds,
+    by_option,
+    common,
+    json_option,
+    notify_option,
+    once,
+    session,
+)
 from esc.cli.output import emit, say, standard_output_closed
 from esc.domain.errors import (
     EXIT_BUG,
@@ -313,9 +321,18 @@ def escalate(
 
 @cli.command()
 @click.argument("ref", metavar="TICKET")
-@click.option("--team", required=True, metavar="TEAM", help="The team asked for help.")
-@click.option("--person", metavar="PERSON", help="Someone in that team to ask.")
-@click.option("--ask", required=True, metavar="TEXT", help="What they are asked ('-' reads stdin).")
+@click.option(
+    "--team", required=True, multiple=True, callback=once, metavar="TEAM",
+    help="The team asked for help.",
+)
+@click.option(
+    "--person", multiple=True, callback=once, metavar="PERSON",
+    help="Someone in that team to ask.",
+)
+@click.option(
+    "--ask", required=True, multiple=True, callback=once, metavar="TEXT",
+    help="What they are asked ('-' reads stdin).",
+)
 @by_option
 @json_option
 @common
@@ -331,7 +348,10 @@ def involve(
 
 @cli.command()
 @click.argument("ref", metavar="TICKET")
-@click.option("--team", required=True, metavar="TEAM", help="The team whose request it closes.")
+@click.option(
+    "--team", required=True, multiple=True, callback=once, metavar="TEAM",
+    help="The team whose request it closes.",
+)
 @click.option("-m", "--message", required=True, metavar="TEXT", help="The answer ('-': stdin).")
 @click.option("--decline", is_flag=True, help="Decline the request instead of answering it.")
 @by_option
@@ -437,7 +457,10 @@ def show(ref: str, as_json: bool) -> int:
 )
 @click.option("--all", "all_", is_flag=True, help="Include resolved and closed tickets.")
 @click.option("--team", "teams", metavar="TEAM", multiple=True, help="Only this team (repeatable).")
-@click.option("--priority", metavar="P", help="A priority, or a comparison like '>=high'.")
+@click.option(
+    "--priority", metavar="P", multiple=True, callback=once,
+    help="A priority, or a comparison like '>=high'.",
+)
 @click.option(
     "--assignee",
     "assignees",
@@ -447,9 +470,17 @@ def show(ref: str, as_json: bool) -> int:
 )
 @click.option("--category", "categories", metavar="C", multiple=True, help="(Repeatable.)")
 @click.option("--tag", "tags", metavar="X", multiple=True, help="With this tag (repeatable: any).")
-@click.option("--level", metavar="N", help="A level, or a comparison like '>=2'.")
+@click.option(
+    "--level", metavar="N", multiple=True, callback=once,
+    help="A level, or a comparison like '>=2'.",
+)
 @click.option("--overdue", is_flag=True, help="Only tickets with a running SLA clock past due.")
-@click.option("--involving", metavar="TEAM", help="Only tickets with an open request to TEAM.")
+@click.option(
+    "--involving",
+    metavar="TEAM",
+    multiple=True,
+    help="Only tickets with an open request to TEAM (repeatable: any).",
+)
 @click.option(
     "--sort",
     "sort",
@@ -469,7 +500,7 @@ def list_(
     tags: tuple[str, ...],
     level: str | None,
     overdue: bool,
-    involving: str | None,
+    involving: tuple[str, ...],
     sort: str | None,
     as_json: bool,
 ) -> int:

@@ -99,6 +99,15 @@ def by_option(func: F) -> F:
     )(func)
 
 
+def once(_ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
+    """Callback of an option that takes one value, declared ``multiple=True`` so that giving
+    it twice is refused (click would keep the last one and drop the other silently: `esc
+    involve --team sre --team engineering` asking engineering alone)."""
+    if len(values) > 1:
+        raise click.BadParameter(f"given {len(values)} times; it takes one value", param=param)
+    return values[0] if values else None
+
+
 class Seconds(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2)
     """A number of seconds to wait: 0 or more, and finite (``nan`` or ``inf`` would wait
     for ever, or not at all)."""

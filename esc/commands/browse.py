@@ -47,12 +47,12 @@ def list_tickets(
     overdue: bool,
     sort: str | None,
     as_json: bool,
-    involving: str | None = None,
+    involving: Sequence[str] = (),
 ) -> Output:
     """Tickets as a table (or JSON), filtered and sorted; ``filters`` maps team, priority,
     assignee, category, tags and level to what they may be (any of the values given; none
     given: anything);
-    ``involving``: only tickets with an open request to that team.
+    ``involving``: only tickets with an open request to any of those teams.
 
     Without filters or ``--sort`` the rows come from what the cache keeps for them (what a
     row shows, the numbers of its SLA cell, each ticket's fixed JSON text): a ticket is
@@ -78,7 +78,7 @@ def list_tickets(
             values = list(given)
         spec[key] = values[0] if len(values) == 1 else values
     listings: dict[str, Listing] = {}  # (what the cache keeps of the rows, once read)
-    if spec or sort is not None or involving is not None:
+    if spec or sort is not None or involving:
         chosen = _selected(catalog, records, spec, sort, involving, now)
     else:  # (in the order query.select gives, by the cached rows)
         listings = {r.name: catalog.listing(r) for r in records}
@@ -119,14 +119,14 @@ def _selected(
     records: list[Record],
     spec: dict[str, object],
     sort: str | None,
-    involving: str | None,
+    involving: Sequence[str],
     now: dt.datetime,
 ) -> list[Record]:
     """The records whose tickets ``spec`` and ``involving`` choose, in ``sort`` order (as
     :func:`esc.domain.query.select` orders their tickets: built for it)."""
     tickets = [r.ticket for r in records]
     record_of = {id(t): r for t, r in zip(tickets, records, strict=True)}
-    if involving is not None:
+    if involving:
         tickets = query.involving(tickets, catalog.config, involving)
     return [record_of[id(t)] for t in query.select(tickets, catalog.config, spec, sort, now)]
 

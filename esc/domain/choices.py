@@ -8,12 +8,14 @@ __all__ = ["did_you_mean", "shown", "unknown_choice"]
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing: a choice
-    difflib finds close, else one two swapped letters away (``vpi`` for ``vip``, which
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing: the same word in
+    other case, else a choice difflib finds close, else one two swapped letters away (``vpi`` for ``vip``, which
     difflib finds too far in a word of three)."""
     import difflib  # (only for a wrong value: not on every run)
 
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
+    folded = word.casefold()  # (`SRE` for `sre`: difflib compares case too)
+    close = [choice for choice in choices if choice.casefold() == folded][:1]
+    close = close or difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
     close = close or [choice for choice in choices if _swapped(word, choice)][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -242,6 +242,7 @@ def classify(
         if team != ticket.team:
             b.set("team", team, note=f"re-routed ({why})")
             b.set("assignee", None)
+            _now_owned(b, team, f"the ticket was re-routed to {team}")
     return b.build()
 
 
@@ -389,10 +390,16 @@ def _escalate_team(
     b.set("assignee", None)
     if ticket.status == "new":
         b.set("status", "open")
-    for request in ticket.open_requests(b.now):  # (the team asked now owns the question)
-        if request.team == target:
+    _now_owned(b, target, f"the ticket was escalated to {target}")
+
+
+def _now_owned(b: _Builder, team: str, why: str) -> None:
+    """``team`` now owns the ticket: its open request is answered (the team asked owns the
+    question; no ticket holds an open request to its own team)."""
+    for request in b.ticket.open_requests(b.now):
+        if request.team == team:
             b.requests.append(replace(request, state="answered", closed=b.now, closed_by=b.actor))
-            b.event(f"request answered by {target}", f"the ticket was escalated to {target}")
+            b.event(f"request answered by {team}", why)
 
 
 def _escalate_priority(b: _Builder, config: Config, priority: str, reason: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from esc.domain.choices import unknown_choice
@@ -28,11 +29,12 @@ def level_value(text: str) -> int | str:
     raise BadInput(f"--level takes a number or a comparison like '>=2', not {text!r}")
 
 
-def involving(tickets: list[Ticket], config: Config, team: str) -> list[Ticket]:
-    """The tickets with a request to ``team`` still open (``esc list --involving``)."""
-    if team not in config.teams:
-        raise BadInput(f"--involving: {unknown_choice('team', team, tuple(config.teams))}")
-    return [t for t in tickets if any(r.team == team for r in t.open_requests())]
+def involving(tickets: list[Ticket], config: Config, teams: Sequence[str]) -> list[Ticket]:
+    """The tickets with a request still open to any of ``teams`` (``esc list --involving``)."""
+    for team in teams:
+        if team not in config.teams:
+            raise BadInput(f"--involving: {unknown_choice('team', team, tuple(config.teams))}")
+    return [t for t in tickets if any(r.team in teams for r in t.open_requests())]
 
 
 def select(

@@ -1969,6 +1969,8 @@ def test_involve_asks_another_team_and_answer_closes_the_request(
     assert shown["conversation"][-1]["text"] == ask
     assert [t["id"] for t in list_json(esc, "--involving", "engineering")] == [ticket]
     assert list_json(esc, "--involving", "management") == []
+    both = list_json(esc, "--involving", "management", "--involving", "engineering")
+    assert [t["id"] for t in both] == [ticket]  # (repeatable: any of them)
     text = esc.ok("show", ticket)
     assert f"open      engineering (dan)  asked {NOW} by alice, 0m ago" in text
     out = esc.ok(
@@ -2013,6 +2015,14 @@ def test_involve_and_answer_refuse_with_one_line_and_change_nothing(
     assert_refused(esc("answer", ticket, "--team", "engineering", "-m", "x"),
                    f"{ticket} has no open request to engineering")
     assert_bad_input(esc("list", "--involving", "nobody"), "--involving: unknown team 'nobody'")
+    # an option that takes one value, given twice: refused, not the last one kept silently
+    for argv in (
+        ("involve", ticket, "--team", "engineering", "--team", "management", "--ask", "?"),
+        ("involve", ticket, "--team", "engineering", "--ask", "a", "--ask", "b"),
+        ("answer", ticket, "--team", "engineering", "--team", "management", "-m", "x"),
+        ("list", "--priority", "high", "--priority", "low"),
+    ):
+        assert_bad_input(esc(*argv), "given 2 times; it takes one value")
     assert all_ticket_bytes(workspace) == before
     esc.ok("involve", ticket, "--team", "engineering", "--ask", "?")
     assert_refused(esc("involve", ticket, "--team", "engineering", "--ask", "again"),

@@ -205,6 +205,17 @@ def test_validate_checks_the_articles_and_the_tickets_that_name_them(kb_esc: Esc
     assert listed.err.splitlines()[0].startswith("kb/KB-0005.md:")
 
 
+def test_an_article_added_by_hand_may_have_any_file_name(kb_esc: Esc) -> None:
+    """README: "a file you add by hand may have any name ending in `.md`"; only a name
+    that is itself an article ID must be the article's."""
+    (kb_esc.cwd / "kb" / "password-reset.md").write_text(
+        "---\nid: KB-0003\ntitle: Reset a password\ncategories: [account]\ntags: [login]\n"
+        "updated: 2026-10-01\n---\n\nUse the reset link.\n"
+    )
+    assert kb_esc("validate").err == "ok: teams.yaml, rules.yaml and 0 tickets, 3 articles\n"
+    assert "Reset a password" in kb_esc.ok("kb", "show", "3")
+
+
 # ---------------------------------------------------------------- the demo's quality bar
 
 

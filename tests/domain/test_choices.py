@@ -22,6 +22,7 @@ TEAMS = ("support", "engineering", "management")
         ("enginering", TEAMS, "engineering"),  # a letter missing
         ("supportt", TEAMS, "support"),  # a letter too many
         ("Urgent", PRIORITIES, "urgent"),  # another case
+        ("SRE", ("support", "sre", "engineering"), "sre"),  # too short for difflib
         ("vpi", ("vip", "region"), "vip"),  # two letters swapped in a word of three
         ("wehn", ("description", "name", "repeat", "then", "when"), "when"),
         ("repaet", ("description", "name", "repeat", "then", "when"), "repeat"),

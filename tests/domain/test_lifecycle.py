@@ -907,6 +907,23 @@ def test_escalating_to_the_team_asked_closes_its_request(config: Config) -> None
     assert raised.requests == ()
 
 
+def test_re_routing_to_the_team_asked_closes_its_request(config: Config) -> None:
+    """`classify` that re-routes a first-level ticket to a team it asked: as an escalation
+    there does, the request is answered (the team owns the ticket now)."""
+    asked = Request(EARLIER, "alice", "engineering", None, "open")
+    before = ticket(requests=(asked,))
+    change = lifecycle.classify(before, config, NOW, "bob", category="bug")
+    closed = dataclasses.replace(asked, state="answered", closed=NOW, closed_by="bob")
+    assert change.requests == (closed,)
+    assert ("request answered by engineering", None, None, "the ticket was re-routed to "
+            "engineering") in change_log(change)  # fmt: skip
+    after = lifecycle.applied(before, change)
+    assert (after.team, after.open_requests()) == ("engineering", ())
+    # re-routed elsewhere (or not at all), the request stays open
+    kept = lifecycle.classify(before, config, NOW, "bob", category="refund")
+    assert kept.requests == ()
+
+
 def test_mentions_in_internal_notes_are_recorded(config: Config) -> None:
     text = "@dan and @engineering, see this; not mail@dan or @nobody; @dan again."
     change = lifecycle.comment(ticket(), config, NOW, "bob", text, kind="note")
