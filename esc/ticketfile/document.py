@@ -679,7 +679,10 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     if change.activity:  # (appended together: the same as one line after another)
         body = append_activity(body, "".join(render_activity(a) + nl for a in change.activity), nl)
     text = doc.text
-    new = text[: doc.front_start] + editor.text + text[doc.front_end : doc.body_start] + body
+    closing = text[doc.front_end : doc.body_start]  # (the `---` line)
+    if body and not closing.endswith("\n"):  # (a file that ends at its `---`: a line break
+        closing += nl  # before what is appended, or it would join the `---` line)
+    new = text[: doc.front_start] + editor.text + closing + body
     too_large = len(editor.text) > yaml_text.MAX_CHARS  # (parse says so)
     return new, None if quick is None or too_large else _NewFront(editor.text, quick)
 

@@ -123,6 +123,32 @@ def test_crlf_file_keeps_crlf() -> None:
     assert document.parse(after, "t.md").ticket.status == "pending"
 
 
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
+@pytest.mark.parametrize("closing", ["---", "---  ", "..."])
+def test_a_file_that_ends_at_its_closing_line_gets_a_line_break_before_what_is_added(
+    nl: str, closing: str
+) -> None:
+    """A valid ticket whose last line is the closing `---` with no line break: what a
+    command appends starts on a line of its own (it once joined the `---` line, and the
+    file no longer parsed)."""
+    front = nl.join(["---", "id: T-nonl0001", "title: t", "status: new", "priority: normal",
+                     "team: support", "created: 2026-11-30T09:00:00+01:00",
+                     "updated: 2026-11-30T09:00:00+01:00", closing])  # fmt: skip
+    doc = document.parse(front, "t.md")
+    entry = Entry(NOW, "bob", "reply", "hi")
+    log = (Activity(NOW, "bob", field="status", old="new", new="open"),)
+    change = Change(sets={"status": "open"}, entries=(entry,), activity=log)
+    after = document.apply_change(doc, change)
+    assert after.startswith(front.replace("status: new", "status: open") + nl + "## ")
+    parsed = document.parse(after, "t.md")
+    assert (parsed.problems, parsed.ticket.entries, tuple(parsed.ticket.activity)) == (
+        [], (entry,), log
+    )
+    assert document.changed(doc, change).text == after
+    # a change to the front-matter alone adds nothing after it
+    assert document.apply_change(doc, Change(sets={"status": "open"})).endswith(closing)
+
+
 def test_a_crlf_file_reads_as_the_lf_file_reads() -> None:
     """Saved by an editor on Windows: the description and the entries are the text the
     user wrote, with LF breaks (`show --json` gave "\\r\\nLine one\\r\\n\\r")."""
