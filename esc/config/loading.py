@@ -136,9 +136,13 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
     if not isinstance(raw, CommentedMap):
         reader.add(where, f"team {key}: must be a mapping")
         return Team(key, key, 1)
-    for unknown in sorted(set(map(str, raw)) - TEAM_KEYS):
+    # (keys of your own are welcome, `slack: "#support"`, as at the top; one that reads as
+    # a misspelt key of esc's, `escalate_to:`, is not: the team would silently lack it)
+    given = set(map(str, raw))
+    for unknown in sorted(given - TEAM_KEYS):
         hint = did_you_mean(unknown, sorted(TEAM_KEYS))
-        reader.add(line_of(raw, unknown), f"team {key}: unknown key {unknown!r}{hint}")
+        if hint and hint.split("'")[1] not in given:
+            reader.add(line_of(raw, unknown), f"team {key}: unknown key {unknown!r}{hint}")
     level = raw.get("level", 1)
     if isinstance(level, bool) or not isinstance(level, int) or level < 1:
         reader.add(line_of(raw, "level"), f"team {key}: level must be a positive integer")

@@ -100,6 +100,7 @@ teams:
     level: 0
     members: [ann, 3]
     lead: [olga]
+    escalate_to: ops
     colour: red
     handles: [billing]
   ops:
@@ -107,16 +108,16 @@ teams:
     members: olga
     handles: [billing, bug]
   board: just a name
-"""
+"""  # (`colour:`, a key of your own, is welcome)
     assert findings(teams) == [
-        "teams.yaml:7: team desk: unknown key 'colour'",
+        "teams.yaml:7: team desk: unknown key 'escalate_to' (did you mean 'escalates_to'?)",
         "teams.yaml:4: team desk: level must be a positive integer",
         "teams.yaml:5: team desk: every member must be a string, not 3",
         "teams.yaml:6: team desk: lead must be a name",
-        "teams.yaml:11: team ops: every member must be in a list",
-        "teams.yaml:13: team board: must be a mapping",
+        "teams.yaml:12: team ops: every member must be in a list",
+        "teams.yaml:14: team board: must be a mapping",
         "teams.yaml:1: intake: unknown team 'nobody'",
-        "teams.yaml:12: category 'billing' is claimed by both desk and ops",
+        "teams.yaml:13: category 'billing' is claimed by both desk and ops",
     ]
 
 
@@ -720,8 +721,7 @@ def test_a_key_yaml_reads_as_no_text_is_reported_at_its_own_line(tmp_path: Path)
     lines = rules.splitlines()
     assert f"rules.yaml:{lines.index('2026-01-01: x') + 1}: unknown key '2026-01-01'" in said
     assert f"rules.yaml:{lines.index('123: y') + 1}: unknown key '123'" in said
-    team_line = teams.splitlines().index("    456: z") + 1
-    assert f"teams.yaml:{team_line}: team engineering: unknown key '456'" in said
+    assert "456" not in said  # (a team's key of its own is welcome: no misspelt key of esc's)
 
 
 @pytest.mark.parametrize("value", [".inf", "-.inf", ".nan"])
