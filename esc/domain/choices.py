@@ -9,8 +9,8 @@ __all__ = ["did_you_mean", "shown", "unknown_choice"]
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing: the same word in
-    other case, else a choice difflib finds close, else one two swapped letters away (``vpi`` for ``vip``, which
-    difflib finds too far in a word of three)."""
+    other case, else a choice difflib finds close, else one two swapped letters away
+    (``vpi`` for ``vip``, which difflib finds too far in a word of three)."""
     import difflib  # (only for a wrong value: not on every run)
 
     folded = word.casefold()  # (`SRE` for `sre`: difflib compares case too)

@@ -409,7 +409,10 @@ def ticket_text(
         lines += ["", paint("Escalations", "bold", colour)]
         for e in ticket.escalations:
             when = format_timestamp(e.at)
-            lines.append(f"  {when}  {e.kind:<12} {e.from_} → {e.to}  by {e.by}: {e.reason}")
+            came = "—" if e.from_ is None else e.from_  # (hand-written without `from`)
+            said = f"  {when}  {e.kind:<12} {came} → {e.to}"
+            said += f"  by {e.by}" if e.by else ""
+            lines.append(said + (f": {e.reason}" if e.reason else ""))
     if ticket.requests:
         lines += ["", paint("Requests", "bold", colour)]
         lines += [f"  {line}" for line in request_lines(ticket, now, sla, colour)]

@@ -368,6 +368,9 @@ def _csat(value: object, line: int, problems: list[tuple[int, str]]) -> int | No
 ESCALATION_KEYS = ("at", "kind", "from", "to", "by", "reason")  # an escalation's, in order
 
 
+_ESCALATION_TEXTS = ("from", "to", "by", "reason")  # (an escalation's keys that hold text)
+
+
 def _escalations(
     value: object, line: int, problems: list[tuple[int, str]], item_lines: list[int]
 ) -> tuple[Escalation, ...]:
@@ -401,6 +404,10 @@ def _escalations(
             continue
         if item.get("to") in (None, ""):  # (where it went: an escalation's one must)
             problems.append((where, f"escalation {n}: to is missing"))
+            continue
+        nested = next((k for k in _ESCALATION_TEXTS if isinstance(item.get(k), (dict, list))), None)
+        if nested is not None:  # (a mapping or list where a name or text belongs)
+            problems.append((where, f"escalation {n}: {nested} must be a single value"))
             continue
         result.append(
             Escalation(

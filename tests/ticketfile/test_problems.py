@@ -192,6 +192,24 @@ def test_an_escalation_without_a_time_is_reported_at_its_own_line(config: Config
     ]
 
 
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        ({"by: bob, reason: y": "by: {a: 1}, reason: y"}, "by"),
+        ({"by: bob, reason: y": "by: bob, reason: [x]"}, "reason"),
+        ({"from: support, to: engineering": "from: [support], to: engineering"}, "from"),
+    ],
+)
+def test_an_escalation_value_that_is_no_single_value_is_reported(
+    config: Config, edit: dict[str, str], key: str
+) -> None:
+    """A mapping or list where an escalation holds a name or text: validate says so (it
+    was read as Python's text of it, `{'a': 1}`, into show and --json)."""
+    assert problems(doc(edit), config) == [
+        f"tickets/T-aaaa0001.md:18: escalation 2: {key} must be a single value"
+    ]
+
+
 def test_an_escalation_to_an_unknown_team_is_reported_at_its_own_line(config: Config) -> None:
     d = doc({"to: engineering": "to: legal"})
     assert problems(d, config) == ["tickets/T-aaaa0001.md:18: escalation 2: unknown team 'legal'"]
