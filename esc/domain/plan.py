@@ -39,7 +39,10 @@ from esc.domain.sla import ClockMemo, Policy, Sla, advanced, choose_policy, comp
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
 SWEEPER = "esc"
-MAX_REPLAY_STEPS = 50
+# The moments one sweep replays for a ticket, at most: enough for a `repeat: 1h` rule on an
+# always-open calendar over a year without sweeps (8,760), while a rule repeating every
+# minute cannot hold a sweep for long.  Past it, the rest is evaluated at now, and said.
+MAX_REPLAY_STEPS = 10_000
 
 
 def sla_of(ticket: Ticket, config: Config, at: dt.datetime) -> Sla:
@@ -212,11 +215,18 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     versions = _Versions(ticket, since, now)
     moment = since
     for step in range(MAX_REPLAY_STEPS + 1):
-        if moment is None or step == MAX_REPLAY_STEPS:
+        if moment is None:
             at = now
         else:
             then = _view(versions.as_of(moment), ticket, moment, effects)
             at = _next_instant(versions, then, moment, now, config, memory, sla_at)
+            if step == MAX_REPLAY_STEPS and at < now:  # (moments left: never silently)
+                skipped.append(
+                    f"replay stopped after {MAX_REPLAY_STEPS:,} moments, at"
+                    f" {format_timestamp(moment)}; what the rules would have done since is"
+                    " evaluated as of now (sweep more often, or make `repeat:` longer)"
+                )
+                at = now
         view = _view(versions.as_of(at), ticket, at, effects)
         if view.active:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)

@@ -1460,3 +1460,32 @@ def test_a_missed_sweep_replays_each_repeat_of_a_rule_as_hourly_sweeps_do() -> N
     notes = [(e.at.strftime("%H:%M"), e.text) for e in missed.entries]
     assert notes == [(e.at.strftime("%H:%M"), e.text) for e in every.entries]
     assert notes == [(f"{h}:00", "Still late") for h in range(13, 17)]
+
+
+def test_a_sweep_after_days_without_one_replays_every_repeat_as_hourly_sweeps_do() -> None:
+    """Two weeks without sweeps over an office calendar: each working hour's repeat is still
+    made at its hour (the replay once stopped after 50 moments, and the rest were lost)."""
+    t = ticket()
+    week = [berlin(2026, 11, 23, 13, 5) + dt.timedelta(hours=h) for h in range(0, 24 * 14)]
+    every, _ = swept_at(t, NAGGING, *week)
+    missed, last = swept_at(t, NAGGING, week[0], week[-1])
+    notes = [e.at for e in missed.entries]
+    assert notes == [e.at for e in every.entries]
+    assert len(notes) > 70  # (every working hour from Mon 13:00)
+    assert not last.skipped
+
+
+def test_a_replay_that_reaches_its_limit_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_REPLAY_STEPS moments the rest is evaluated at now, never silently."""
+    import esc.domain.plan as plan_module
+
+    monkeypatch.setattr(plan_module, "MAX_REPLAY_STEPS", 3)
+    t = ticket()
+    _, first = swept_at(t, NAGGING, berlin(2026, 11, 23, 9, 5))
+    assert first.skipped == []
+    later, p = swept_at(t, NAGGING, berlin(2026, 11, 23, 9, 5), berlin(2026, 11, 24, 17, 0))
+    assert p.skipped == [
+        "replay stopped after 3 moments, at 2026-11-23T14:00:00+01:00; what the rules would"
+        " have done since is evaluated as of now (sweep more often, or make `repeat:` longer)"
+    ]
+    assert [e.at.strftime("%d %H:%M") for e in later.entries][-1] == "24 17:00"
