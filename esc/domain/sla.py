@@ -23,6 +23,7 @@ from esc.domain.calendar import (
 )
 from esc.domain.choices import did_you_mean, shown, unknown_choice
 from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
+from esc.domain.durations import HINT as DURATION_HINT
 from esc.domain.durations import DurationError, format_duration, parse_duration
 from esc.domain.model import (
     CUSTOMER_METRICS,
@@ -202,8 +203,9 @@ def parse_working_duration(value: object, what: str) -> dt.timedelta:
         raise PolicyError(f"{what}: {text!r}: working time takes h and m only (e.g. 24h, 1h30m)")
     try:
         duration = parse_duration(text)
-    except DurationError as exc:
-        raise PolicyError(f"{what}: {exc}") from None
+    except DurationError as exc:  # (its hint for working time: hours and minutes only)
+        said = str(exc).replace(DURATION_HINT, 'use h and m, e.g. "45m", "4h", "1h30m"')
+        raise PolicyError(f"{what}: {said}") from None
     if duration <= dt.timedelta(0):
         raise PolicyError(f"{what}: must be longer than zero")
     return duration

@@ -567,6 +567,7 @@ rules:
         "rules.yaml:8", "rules.yaml:12", "rules.yaml:18", "rules.yaml:24", "rules.yaml:29"
     ]
     assert "resolution: duration \"4x\" is not valid" in found[0]
+    assert found[0].endswith('(use h and m, e.g. "45m", "4h", "1h30m")')  # (no days: working time)
     assert "unknown metric 'first_respnse' (did you mean 'first_response'?)" in found[1]
     assert "priority: 'asap' is not a priority" in found[2]
     assert "escalate: unknown team 'opps' (did you mean 'ops'?)" in found[3]
