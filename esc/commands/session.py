@@ -16,7 +16,7 @@ from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.lifecycle import require_name
 from esc.domain.model import Change, Ticket
-from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp, shared_zone
+from esc.domain.timestamps import RANGE_TEXT, in_range, parse_local_timestamp, shared_zone
 from esc.report import views
 from esc.store import git
 from esc.store.workspace import DEFAULT_LOCK_TIMEOUT, Workspace, find_root
@@ -183,7 +183,7 @@ def resolve_now(option: str | None) -> dt.datetime:
     from ticket files and the cache (:func:`esc.domain.timestamps.shared_zone`).
     """
     if option:
-        moment = parse_timestamp(option, what="--now")
+        moment = parse_local_timestamp(option, what="--now")  # (no offset: local time)
         if not in_range(moment):
             raise BadInput(f"--now {option!r} is {RANGE_TEXT}")
         offset = moment.utcoffset()

@@ -9,6 +9,24 @@ from esc.domain.errors import BadInput
 
 def parse_timestamp(text: str, *, what: str = "timestamp") -> dt.datetime:
     """Parse an ISO-8601 timestamp that carries a UTC offset."""
+    parsed = _iso(text, what)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise BadInput(f"{what} {text!r} has no time zone offset (add Z or +01:00)")
+    return shared_zone(parsed)
+
+
+def parse_local_timestamp(text: str, *, what: str) -> dt.datetime:
+    """Parse an ISO-8601 timestamp given on a command line: one without a UTC offset is a
+    time of this machine's time zone, as ``date -d`` and git read it (a file's times must
+    carry their offset: :func:`parse_timestamp`)."""
+    parsed = _iso(text, what)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        parsed = parsed.replace(tzinfo=None).astimezone()
+    return shared_zone(parsed)
+
+
+def _iso(text: str, what: str) -> dt.datetime:
+    """``text`` as ISO-8601 (a trailing Z is UTC), with or without an offset."""
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
@@ -20,9 +38,7 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> dt.datetime:
             reason = "the offset must be within ±23:59"
         why = f": {reason}" if reason and not reason.startswith("Invalid isoformat") else ""
         raise BadInput(f"{what} {text!r} is not an ISO-8601 timestamp{why}") from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise BadInput(f"{what} {text!r} has no time zone offset (add Z or +01:00)")
-    return shared_zone(parsed)
+    return parsed
 
 
 def timestamp_problem(text: str, what: str) -> str | None:

@@ -1709,17 +1709,22 @@ def test_esc_now_environment(esc: CheckedEsc, workspace: Path) -> None:
 
 
 @pytest.mark.parametrize("where", ["before", "after", "env"])
-def test_a_naive_now_is_refused(esc: CheckedEsc, workspace: Path, where: str) -> None:
+def test_a_now_without_an_offset_is_local_time(
+    esc: CheckedEsc, workspace: Path, where: str
+) -> None:
+    """`--now 2026-11-20T10:00:00` is 10:00 where esc runs, as the clock would be; the
+    ticket records it with that offset."""
     plain = CheckedEsc(workspace, now=None)
     naive = "2026-11-20T10:00:00"
     if where == "before":
-        result = plain("--now", naive, "create", "--title", "x")
+        result = plain("--now", naive, "create", "--title", "x", "--json")
     elif where == "after":
-        result = plain("create", "--title", "x", "--now", naive)
+        result = plain("create", "--title", "x", "--now", naive, "--json")
     else:
-        result = plain("create", "--title", "x", env={"ESC_NOW": naive})
-    assert_bad_input(result, f"--now '{naive}' has no time zone offset")
-    assert ticket_files(workspace) == []
+        result = plain("create", "--title", "x", "--json", env={"ESC_NOW": naive})
+    assert result.code == 0, result.err
+    local = dt.datetime.fromisoformat(naive).astimezone()
+    assert json.loads(result.out)["created"] == local.isoformat()
 
 
 def test_root_option_and_environment_from_elsewhere(

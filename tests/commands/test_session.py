@@ -28,9 +28,14 @@ def test_now_keeps_its_instant_and_offset_in_the_shared_zone(text: str) -> None:
     assert now.tzinfo is timestamps.zone_of(int(offset.total_seconds()))
 
 
-def test_now_without_an_offset_is_refused() -> None:
-    with pytest.raises(BadInput, match="no time zone offset"):
-        resolve_now("2026-11-27T09:00:00")
+def test_now_without_an_offset_is_this_machines_local_time() -> None:
+    """As `date -d` and git read it; the clock (no --now) is local time too."""
+    local = dt.datetime(2026, 11, 27, 9, 0).astimezone()
+    for given in ("2026-11-27T09:00:00", "2026-11-27T09:00", "2026-11-27 09:00:00"):
+        now = resolve_now(given)
+        assert now == local and now.utcoffset() == local.utcoffset()
+    with pytest.raises(BadInput, match="is not an ISO-8601 timestamp"):
+        resolve_now("27/11/2026 09:00")
 
 
 @pytest.mark.parametrize(
