@@ -195,7 +195,10 @@ def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader
                 + did_you_mean(team.escalates_to, sorted(teams)),
             )
         for category in team.handles:
-            if category in owners:
+            if owners.get(category) == team.key:
+                said = f"team {team.key}: handles lists {category!r} twice"
+                reader.add(line_of(raw_team, "handles"), said)
+            elif category in owners:
                 reader.add(
                     line_of(raw_team, "handles"),
                     f"category {category!r} is claimed by both {owners[category]} and {team.key}",
@@ -206,8 +209,11 @@ def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader
         step = team.escalates_to
         while step in teams:
             if step in seen:
-                chain = " → ".join([*seen[seen.index(step) :], step])
-                reader.add(line_of(raw.get(team.key), "escalates_to"), f"escalation cycle: {chain}")
+                if step == team.key:  # (reported at each team in the cycle, not at those
+                    # whose chain only leads into it: their own line is right)
+                    chain = " → ".join([*seen, step])
+                    where = line_of(raw.get(team.key), "escalates_to")
+                    reader.add(where, f"escalation cycle: {chain}")
                 break
             seen.append(step)
             step = teams[step].escalates_to

@@ -155,6 +155,24 @@ sla:
     assert not any("{'" in f or "['" in f for f in findings(teams, rules))
 
 
+def test_a_cycle_is_reported_at_the_teams_in_it_and_a_category_listed_twice_as_such() -> None:
+    teams = """\
+intake: desk
+teams:
+  desk:
+    escalates_to: ops
+    handles: [billing, bug, billing]
+  ops:
+    escalates_to: board
+  board:
+    escalates_to: board
+"""
+    assert findings(teams) == [
+        "teams.yaml:5: team desk: handles lists 'billing' twice",
+        "teams.yaml:9: escalation cycle: board → board",
+    ]
+
+
 def test_a_usable_config_is_still_built_despite_team_findings() -> None:
     config, found = build_config(SMALL_TEAMS.replace("level: 2", "level: two"), "")
     assert [str(f) for f in found] == ["teams.yaml:8: team ops: level must be a positive integer"]
