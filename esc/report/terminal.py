@@ -64,3 +64,44 @@ def _escape(char: str) -> str:
         return _SHORT[char]
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+# ---------------------------------------------------------------- columns on a terminal
+
+
+def columns(text: str) -> int:
+    """How many columns ``text`` takes on a terminal: two for a wide character (CJK, most
+    emoji: East Asian Width W or F), none for a combining mark or a format character (a
+    zero-width joiner), one for the rest.  ASCII text is its length, asked in one look."""
+    if text.isascii():
+        return len(text)
+    return sum(map(_columns_of, text))
+
+
+def cut_to(text: str, most: int) -> str:
+    """``text`` if it takes at most ``most`` columns, else its start with ``…`` in its last
+    column (``most`` >= 1)."""
+    if text.isascii():
+        return text if len(text) <= most else text[: most - 1] + "…"
+    if columns(text) <= most:
+        return text
+    used = 0
+    for end, char in enumerate(text):
+        used += _columns_of(char)
+        if used > most - 1:  # (this character would reach the column of the `…`)
+            return text[:end] + "…"
+    return text
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` with spaces after it to fill ``width`` columns (as ``str.ljust`` does by
+    characters)."""
+    return text + " " * (width - columns(text))
+
+
+def _columns_of(char: str) -> int:
+    import unicodedata  # (only for text that is not ASCII)
+
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1

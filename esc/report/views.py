@@ -8,7 +8,6 @@ import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any, Literal
 
 from esc.domain.config import Config
@@ -16,7 +15,7 @@ from esc.domain.durations import format_age, format_duration, format_relative
 from esc.domain.model import Request, Ticket, front_matter
 from esc.domain.sla import Clock, Sla, next_index, request_clocks
 from esc.domain.timestamps import format_timestamp, zone_of
-from esc.report.terminal import printable, printable_cells, style
+from esc.report.terminal import columns, cut_to, padded, printable, printable_cells, style
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "dim": "2", "bold": "1"}
 PRIORITY_COLOUR = {"urgent": "red", "high": "yellow"}
@@ -253,10 +252,7 @@ def list_table(rows: list[ListRow], width: int, colour: bool) -> str:
     shown = [printable_cells(cells) for cells, _ in rows]  # (as shown)
     states = [state for _, state in rows] if colour else []
     rows.clear()
-    widths = [
-        max(len(h), max(map(len, map(itemgetter(i), shown)), default=0))
-        for i, h in enumerate(LIST_COLUMNS)
-    ]
+    widths = [_column_width(h, [cells[i] for cells in shown]) for i, h in enumerate(LIST_COLUMNS)]
     kept, caps, gap = _narrowed(widths, width)
     headers = list(LIST_COLUMNS)
     sla_at: int | None = SLA_COLUMN
@@ -287,7 +283,10 @@ def list_table(rows: list[ListRow], width: int, colour: bool) -> str:
         title = cells[-1]
         if len(title) > most:
             cells = [*cells[:-1], title[: most - 1] + "…"]
-        lines.append(line.format(*cells).rstrip())
+        text = line.format(*cells).rstrip()
+        if not text.isascii():  # (a wide character takes two columns: laid out by columns)
+            text = _row(list(cells), widths, None, False, space, None)
+        lines.append(text)
     lines.append("")
     return "\n".join(lines)
 
@@ -339,8 +338,15 @@ def _narrowed(widths: list[int], width: int) -> tuple[list[int], dict[int, int],
     return kept, {i: c for i, c in caps.items() if c < widths[i]}, gap
 
 
+def _column_width(header: str, cells: list[str]) -> int:
+    """The columns the widest of ``cells`` (or ``header``) takes on a terminal."""
+    if "".join(cells).isascii():  # (most tables: their lengths, at C speed)
+        return max(len(header), max(map(len, cells), default=0))
+    return max(columns(header), max(map(columns, cells), default=0))
+
+
 def _cut(cell: str, cap: int | None) -> str:
-    return cell if cap is None or len(cell) <= cap else cell[: cap - 1] + "…"
+    return cell if cap is None else cut_to(cell, cap)
 
 
 def _row(
@@ -352,18 +358,16 @@ def _row(
     sla_at: int | None,
     header: bool = False,
 ) -> str:
-    title = cells[-1]
-    if len(title) > widths[-1]:
-        cells[-1] = title[: widths[-1] - 1] + "…"
-    padded = [c.ljust(w) for c, w in zip(cells, widths, strict=False)]
-    padded[-1] = cells[-1]
+    cells[-1] = cut_to(cells[-1], widths[-1])
+    padded_cells = [padded(c, w) for c, w in zip(cells, widths, strict=False)]
+    padded_cells[-1] = cells[-1]
     if header:
-        return paint(space.join(padded), "bold", colour)
-    padded[1] = paint(padded[1], PRIORITY_COLOUR.get(cells[1]), colour)
-    padded[2] = paint(padded[2], STATUS_COLOUR.get(cells[2]), colour)
+        return paint(space.join(padded_cells), "bold", colour)
+    padded_cells[1] = paint(padded_cells[1], PRIORITY_COLOUR.get(cells[1]), colour)
+    padded_cells[2] = paint(padded_cells[2], STATUS_COLOUR.get(cells[2]), colour)
     if state is not None and sla_at is not None:
-        padded[sla_at] = paint(padded[sla_at], STATE_COLOUR.get(state), colour)
-    return space.join(padded).rstrip()
+        padded_cells[sla_at] = paint(padded_cells[sla_at], STATE_COLOUR.get(state), colour)
+    return space.join(padded_cells).rstrip()
 
 
 def ticket_text(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from esc.report.terminal import printable, style
+from esc.report.terminal import columns, cut_to, printable, style
 
 CONTROLS = "".join(map(chr, [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]))
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -46,3 +46,33 @@ def test_esc_s_own_colours_are_kept_and_a_file_cannot_forge_them() -> None:
     assert printable(printable(red, one_line=True)) == "\x1b[31murgent\x1b[0m"
     forged = "\x00deadbeefdeadbeef:2J\x00"  # a marker without this run's token
     assert printable(forged) == "\\x00deadbeefdeadbeef:2J\\x00"
+
+
+@pytest.mark.parametrize(
+    ("text", "width"),
+    [
+        ("plain", 5),
+        ("日本語", 6),  # wide: two columns each
+        ("🔥 fire", 7),
+        ("e\u0301t\u00e9", 3),  # a combining accent takes none
+        ("a\u200db", 2),  # a zero-width joiner takes none
+        ("", 0),
+    ],
+)
+def test_columns_counts_what_a_terminal_shows(text: str, width: int) -> None:
+    assert columns(text) == width
+
+
+@pytest.mark.parametrize(
+    ("text", "most", "cut"),
+    [
+        ("Password reset", 10, "Password …"),
+        ("Password", 10, "Password"),
+        ("日本語のタイトル", 7, "日本語…"),  # 3 wide characters and the … in 7 columns
+        ("日本語のタイトル", 8, "日本語…"),  # a fourth would not fit before the …
+        ("日本語", 6, "日本語"),
+    ],
+)
+def test_cut_to_keeps_within_the_columns(text: str, most: int, cut: str) -> None:
+    assert cut_to(text, most) == cut
+    assert columns(cut_to(text, most)) <= most

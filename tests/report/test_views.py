@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -13,7 +14,7 @@ from esc.domain.config import Config
 from esc.domain.model import Ticket
 from esc.domain.plan import sla_of
 from esc.domain.sla import Clock, Sla
-from esc.report.terminal import printable
+from esc.report.terminal import columns, printable
 from esc.report.views import (
     LIST_COLUMNS,
     clock_phrase,
@@ -345,6 +346,37 @@ def test_ticket_table_cuts_the_title_to_the_width(config: Config) -> None:
 def test_ticket_table_keeps_ten_characters_of_title_however_narrow(config: Config) -> None:
     row = ticket_table([bare()], config, NOW, 20, False, {}).splitlines()[1]
     assert row.endswith("  Password …")
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_ticket_table_counts_a_wide_character_as_two_columns(
+    config: Config, colour: bool
+) -> None:
+    """A CJK title or an emoji takes two columns a character: the table still fits, and
+    the columns after a wide team or assignee stay aligned."""
+    wide = dataclasses.replace(bare(), title="日本語のタイトルがとても長いですね、これはテストです。")
+    emoji = dataclasses.replace(
+        bare(), id="T-aaaa0003", title="Checkout 🔥🔥 down", assignee="Zoë 李"
+    )
+    for width in (50, 70, 120):
+        table = ticket_table([wide, emoji], config, NOW, width, colour, {})
+        lines = printable(table).splitlines()
+        shown = [_plain(line) for line in lines]
+        assert all(columns(line) <= width for line in shown), (width, shown)
+        starts = [_column_start(line, start) for line, start in zip(shown, ["TITLE", "日本", "Che"])]
+        assert len(set(starts)) == 1, shown  # (each title starts in the header's column)
+    assert "日本語のタイトルがとても長いですね、これはテストです。" in table
+
+
+def _plain(line: str) -> str:
+    import re
+
+    return re.sub("\x1b\\[[0-9;]*m", "", line)
+
+
+def _column_start(line: str, text: str) -> int:
+    """The terminal column at which ``text`` starts in ``line``."""
+    return columns(line[: line.index(text)])
 
 
 def test_ticket_table_colour_keeps_the_columns_aligned(config: Config) -> None:
