@@ -748,7 +748,7 @@ def _refused(doc: TicketDoc, change: Change, why: str | None, key: str) -> Parse
         key = anchored[0]
         why = f"{key}: its value is a YAML anchor that an alias (*name) refers to"
         why += "; write the values out"
-    line = doc.key_lines.get(key, 1) if key else 1
+    line = doc.key_lines.get(key, _FRONT_LINE) if key else _FRONT_LINE  # (else its first line)
     said = f" ({why})" if why else ""
     return ParseError(
         doc.path, line, f"esc could not edit this front-matter safely{said}; nothing was written"

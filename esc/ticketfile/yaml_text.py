@@ -450,6 +450,10 @@ class _Slot:
     children: dict[str, _Child] | None = None
 
 
+# A front-matter that is one flow mapping (`{id: T-1, title: x}`, JSON), after any comments.
+_FLOW_FRONT = re.compile(r"(?:[^\S\n]*(?:#[^\n]*)?\n)*[^\S\n]*\{")
+
+
 class FrontMatterEditor:
     """Edits one front-matter text in place, value by value."""
 
@@ -486,6 +490,11 @@ class FrontMatterEditor:
     def _yaml_slots(self) -> dict[str, _Slot]:
         from ruamel.yaml.nodes import MappingNode, ScalarNode
 
+        if _FLOW_FRONT.match(self.text):  # (it reads, as YAML or JSON; esc edits by lines)
+            raise EditError(
+                "it is one flow mapping, {key: value, …}; esc edits front-matter written"
+                " one key per line: write each key on a line of its own"
+            )
         try:
             node, data = _compose_and_load(self.text)
         except YamlError as exc:

@@ -523,3 +523,29 @@ def test_a_field_a_yaml_alias_refers_to_is_refused_at_its_line_saying_why() -> N
         "esc could not edit this front-matter safely (team: its value is a YAML anchor that"
         " an alias (*name) refers to; write the values out); nothing was written",
     )
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        '{id: T-aaaa0001, title: "Flow", status: open, priority: normal, team: support,'
+        " created: 2026-11-20T09:00:00+01:00}\n",
+        '# written by a script\n{"id": "T-aaaa0001",\n "title": "Flow", "status": "open",'
+        ' "priority": "normal", "team": "support",\n "created": "2026-11-20T09:00:00+01:00"}\n',
+    ],
+)
+def test_a_front_matter_written_as_one_flow_mapping_is_read_and_refused_saying_why(
+    front: str,
+) -> None:
+    """It validates (it is YAML, or JSON); esc edits front-matter by lines, so a change is
+    refused with nothing written, saying how to write it (it said "does not parse")."""
+    doc = document.parse(f"---\n{front}---\n\nBody.\n", "tickets/T-aaaa0001.md")
+    assert (doc.problems, doc.ticket.title) == ([], "Flow")
+    with pytest.raises(ParseError) as refused:
+        document.apply_change(doc, Change(sets={"assignee": "bob"}))
+    assert (refused.value.line, refused.value.message) == (
+        2,
+        "esc could not edit this front-matter safely (it is one flow mapping, {key: value, …};"
+        " esc edits front-matter written one key per line: write each key on a line of its"
+        " own); nothing was written",
+    )
