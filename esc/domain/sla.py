@@ -38,6 +38,9 @@ from esc.domain.records import immutable
 
 POLICY_KEYS = {"name", "when", "calendar", "targets", "warn_at", "pause_on"}
 STOPPED_STATUSES = ("resolved", "closed")
+# The clocks a reopen resumes where they stopped (the time resolved or closed does not
+# count): the resolution, and a request's OLA, which the resolution stops while it is open.
+_RESUMED = ("resolution", "collaboration")
 
 Interval = tuple[dt.datetime, dt.datetime]
 
@@ -334,7 +337,7 @@ def compute(
             continue
         start, stop = span
         excluded = paused
-        if metric == "resolution":
+        if metric in _RESUMED:  # (a reopen resumes them: the time resolved does not count)
             excluded = merge_intervals([*paused, *intervals_in(steps, STOPPED_STATUSES, now)])
         pausing = stop is None and currently in policy.pause_on
         if known is None:
@@ -481,6 +484,7 @@ def request_clocks(ticket: Ticket, policy: Policy | None, now: dt.datetime) -> l
         return [None for _ in ticket.requests]
     steps = status_timeline(ticket, now)
     paused = intervals_in(steps, policy.pause_on, now)
+    paused = merge_intervals([*paused, *intervals_in(steps, STOPPED_STATUSES, now)])
     currently = steps[-1][1] if steps else ticket.status
     out: list[Clock | None] = []
     for request in ticket.requests:

@@ -1062,6 +1062,24 @@ def test_the_ola_pauses_with_the_ticket_and_follows_the_oldest_open_request() ->
     assert request_clocks(both, STANDARD, now) == [None, None]
 
 
+def test_a_reopen_resumes_the_ola_where_the_resolution_stopped_it() -> None:
+    """Open across a resolve and a reopen, a request's OLA leaves the time resolved out,
+    as the resolution clock does (it counted it: due an hour early)."""
+    log = (
+        status(berlin(2026, 11, 23, 16), "open", "resolved"),
+        status(berlin(2026, 11, 23, 17), "resolved", "open"),
+    )
+    t = ticket(berlin(2026, 11, 23, 9), requests=(asked(),), status="open", activity=log)
+    now = berlin(2026, 11, 24, 9, 30)
+    ola = clocks(t, now, OLA)["collaboration"]
+    assert (ola.state, ola.due) == ("ok", berlin(2026, 11, 24, 12))  # (Tue 11:00 + 1h)
+    assert [c.due for c in request_clocks(t, OLA, now) if c is not None] == [ola.due]
+    resolved = ticket(berlin(2026, 11, 23, 9), requests=(asked(),), status="resolved",
+                      activity=log[:1])  # fmt: skip
+    stopped = clocks(resolved, now, OLA)["collaboration"]
+    assert stopped.stop == berlin(2026, 11, 23, 16)  # (resolved: stopped, as before)
+
+
 def test_a_request_as_of_an_earlier_moment_is_open_again_or_not_asked_yet() -> None:
     answered = asked(state="answered", closed=berlin(2026, 11, 24, 10), closed_by="dan")
     t = ticket(berlin(2026, 11, 23, 9), requests=(answered,))
