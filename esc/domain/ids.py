@@ -39,7 +39,8 @@ def normalise_ref(ref: str, prefix: str) -> str:
 def resolve(ref: str, ids: Iterable[str], prefix: str) -> str:
     """The one ID that ``ref`` names: exact, else a unique prefix (case-insensitive).  The
     reference is read as under the current prefix and also as typed, so an ID made under an
-    earlier ``id_prefix`` (``OPS-4k8q2m7x`` while the prefix is ``T``) is found the same way."""
+    earlier ``id_prefix`` (``OPS-4k8q2m7x`` while the prefix is ``T``) is found the same way,
+    with its prefix or, if no ID under the current one starts so, without."""
     forms = {normalise_ref(ref, prefix).lower(), normalise_ref(ref, "").lower()}
     known = list(ids)
     lowered = {i.lower(): i for i in known}
@@ -49,6 +50,9 @@ def resolve(ref: str, ids: Iterable[str], prefix: str) -> str:
     if ref in known:
         return ref
     matches = sorted(i for i in known if any(i.lower().startswith(f) for f in forms))
+    bare = ref.strip().lower()
+    if not matches and bare and "-" not in bare:  # (`zpey` for T-zpey… under `id_prefix: HD`)
+        matches = sorted(i for i in known if i.lower().partition("-")[2].startswith(bare))
     if len(matches) == 1:
         return matches[0]
     if not matches:

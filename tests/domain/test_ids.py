@@ -126,3 +126,16 @@ def test_resolve_an_id_made_under_another_prefix_by_its_exact_name() -> None:
 
 def test_resolve_a_prefix_of_an_id_made_under_another_prefix() -> None:
     assert resolve("ops-4k8", [*IDS, "OPS-4k8q2m7x"], "T") == "OPS-4k8q2m7x"
+
+
+def test_resolve_a_bare_suffix_of_an_id_made_under_another_prefix() -> None:
+    """`zpey` for T-zpey… once rules.yaml says `id_prefix: HD`: found as it was before the
+    change (an ID under the current prefix that starts so comes first)."""
+    ids = ["T-zpey2k4m", "HD-4k8q2m7x"]
+    assert resolve("zpey", ids, "HD") == "T-zpey2k4m"
+    assert resolve("4k8", ids, "HD") == "HD-4k8q2m7x"
+    assert resolve("ZPEY2K4M", ids, "HD") == "T-zpey2k4m"
+    with pytest.raises(AmbiguousTicket):
+        resolve("zp", ["T-zpey2k4m", "OPS-zpqq0000"], "HD")
+    with pytest.raises(TicketNotFound):
+        resolve("qqq", ids, "HD")
