@@ -505,7 +505,8 @@ class FrontMatterEditor:
         for k, v in node.value:
             if isinstance(k, ScalarNode):
                 slots[k.value] = slot = _node_slot(k, v, self.text, self.nl)
-                slot.children = _line_children(v, data.get(k.value), self.text)
+                if not _is_alias(k, v):  # (an alias's children are the anchor's lines)
+                    slot.children = _line_children(v, data.get(k.value), self.text)
         return slots
 
     def set(self, key: str, value: object) -> None:
@@ -633,12 +634,26 @@ def _set_slot(slot: _Slot, value: object, new: str, nl: str, indent: int) -> _Sl
     return kept
 
 
+_ALIAS = re.compile(r"[^\S\n]*\*[^\s,\[\]{}]+")  # (after a key's colon: ` *name`)
+
+
+def _is_alias(key: Node, value: Node) -> bool:
+    """Whether ``value`` is an alias (``*name``): ruamel gives the anchored node itself,
+    which lies before the key that refers to it."""
+    return bool(value.start_mark.index < key.end_mark.index)
+
+
 def _node_slot(key: Node, value: Node, text: str, nl: str) -> _Slot:
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     colon = text.find(":", key.end_mark.index)
     if colon < 0:  # pragma: no cover - a mapping key is always followed by ':'
         raise EditError(f"cannot find ':' after {key.value}")
+    if _is_alias(key, value):  # (`updated: *c`: the node is the anchor's, written before)
+        alias = _ALIAS.match(text, colon + 1)
+        if alias is None:  # pragma: no cover - an alias node after its key is `*name`
+            raise EditError(f"cannot find the alias after {key.value}")
+        return _Slot(key.start_mark.index, colon + 1, alias.end(), key.start_mark.column + 2, None)
     end = _content_end(value, text)
     if isinstance(value, ScalarNode) and value.value == "" and value.style is None:
         end = colon + 1  # an empty value (null): its marks are on the next token

@@ -549,3 +549,20 @@ def test_a_front_matter_written_as_one_flow_mapping_is_read_and_refused_saying_w
         " esc edits front-matter written one key per line: write each key on a line of its"
         " own); nothing was written",
     )
+
+
+def test_a_field_whose_value_is_an_alias_is_written_over_and_the_anchor_kept() -> None:
+    """`updated: *c` (the value of `created: &c …`): a change to `updated` writes its value
+    in place of the alias, `created` keeps its anchor. (The alias was taken for the
+    anchor's own text: the edit put a second `updated:` line in, and was refused.)"""
+    text = (
+        "---\nid: T-aaaa0001\ntitle: Down\nstatus: open\npriority: normal\nteam: support\n"
+        "created: &c 2026-11-20T09:00:00+01:00\nupdated: *c\nextra: &m {a: 1}\n"
+        "copy: *m\n---\n\nBody.\n"
+    )
+    doc = document.parse(text, "tickets/T-aaaa0001.md")
+    after = document.apply_change(doc, Change(sets={"updated": NOW, "copy": {"a": 2}}))
+    assert after == text.replace("updated: *c", "updated: 2026-11-20T10:00:00+01:00").replace(
+        "copy: *m", "copy:\n  a: 2"
+    )
+    assert document.parse(after, "t.md").data["extra"] == {"a": 1}
