@@ -354,7 +354,8 @@ def test_ticket_table_counts_a_wide_character_as_two_columns(
 ) -> None:
     """A CJK title or an emoji takes two columns a character: the table still fits, and
     the columns after a wide team or assignee stay aligned."""
-    wide = dataclasses.replace(bare(), title="日本語のタイトルがとても長いですね、これはテストです。")
+    long_title = "日本語のタイトルがとても長いですね、これはテストです。"
+    wide = dataclasses.replace(bare(), title=long_title)
     emoji = dataclasses.replace(
         bare(), id="T-aaaa0003", title="Checkout 🔥🔥 down", assignee="Zoë 李"
     )
@@ -363,9 +364,10 @@ def test_ticket_table_counts_a_wide_character_as_two_columns(
         lines = printable(table).splitlines()
         shown = [_plain(line) for line in lines]
         assert all(columns(line) <= width for line in shown), (width, shown)
-        starts = [_column_start(line, start) for line, start in zip(shown, ["TITLE", "日本", "Che"])]
+        titles = zip(shown, ["TITLE", "日本", "Che"], strict=True)
+        starts = [_column_start(line, start) for line, start in titles]
         assert len(set(starts)) == 1, shown  # (each title starts in the header's column)
-    assert "日本語のタイトルがとても長いですね、これはテストです。" in table
+    assert long_title in table
 
 
 def _plain(line: str) -> str:
