@@ -22,7 +22,7 @@ from esc.domain.timestamps import format_timestamp
 
 EventKind = Literal[
     "escalated", "sla_warning", "sla_breached", "assigned", "created", "reopened", "low_csat",
-    "rule", "involved", "mentioned",
+    "rule", "involved", "answered", "mentioned",
 ]  # fmt: skip
 NOTIFY_KEYS = {"targets", "teams", "people", "link", "created_at_or_above", "low_csat"}
 # The schemes apprise reads that esc accepts: chat, email, webhooks, push.
@@ -189,7 +189,7 @@ def events_of(
         if not chosen:
             return
         parts: tuple[str | None, ...] = (line.field, line.old, line.new, line.by)
-        if line.event is not None and kind in ("involved", "mentioned"):
+        if line.event is not None and kind in ("involved", "answered", "mentioned"):
             parts += (line.event, line.note)
         # a clock's warning or breach is known by its deadline, not by when a sweep saw it
         # cross: two sweeps (a late one, another clone, one after a crash) make one id
@@ -263,6 +263,15 @@ def events_of(
             whom = f"{asked} ({line.note})" if line.note else asked
             add("involved", line, f"asks {whom} for help", team(asked, lead=True) +
                 person(line.note or None))  # fmt: skip
+        elif line.event and not line.note and (answered := _ANSWERED.fullmatch(line.event)):
+            # (an answer or a decline: the owning team, its assignee and whoever asked
+            # learn of it; a request an escalation or re-routing closed has a note, and the
+            # team it went to owns the ticket now: nobody is told twice)
+            state, asked = answered.groups()
+            askers = [r.by for r in after.requests if r.team == asked and r.closed == line.at]
+            add("answered", line, f"{asked} {state} the request for help",
+                team(after.team) + person(after.assignee) +
+                [x for name in askers for x in person(name)])  # fmt: skip
         elif line.event == "mentioned":
             named = [n.lstrip("@") for n in line.note.split()]
             add("mentioned", line, f"mentions {line.note} in a note",
@@ -279,6 +288,7 @@ def events_of(
     return made
 
 
+_ANSWERED = re.compile(r"request (answered|declined) by (.+)")  # (lifecycle.answer's line)
 _INSTANT = dt.timedelta(microseconds=1)  # (a priority escalation: the team just after it)
 
 

@@ -212,3 +212,33 @@ def test_an_involved_team_and_the_people_a_note_mentions_are_told() -> None:
     note = lifecycle.comment(ticket(), config, NOW, "bob", "@support @nobody look", kind="note")
     assert [(e.kind, e.targets) for e in events(note)] == [("mentioned", ("sup",))]
     assert events(lifecycle.comment(ticket(), config, NOW, "bob", "@frank", kind="note")) == []
+
+
+def test_an_answer_tells_the_owning_team_its_assignee_and_who_asked() -> None:
+    """The team asked answers (or declines): the team that owns the ticket, its assignee
+    and the person who asked are told; a request an escalation to the team asked closed
+    tells nobody of an answer (that team owns the ticket now, and is told of that)."""
+    import datetime as dt
+
+    from esc.domain.model import Request
+
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    leads = {k: t.lead for k, t in config.teams.items()}
+    asked = Request(NOW - dt.timedelta(hours=1), "carol", "engineering", None, "open")
+    before = ticket(requests=(asked,))  # (support's, assigned to alice)
+
+    def told(change: Change) -> list[tuple[str, tuple[str, ...], str]]:
+        after = lifecycle.applied(before, change)
+        made = events_of(before, after, change, NOTIFY, leads, config.priorities)
+        return [(e.kind, e.targets, e.what) for e in made]
+
+    answer = lifecycle.answer(before, config, NOW, "dan", "engineering", "The PDF service is up.")
+    assert told(answer) == [
+        ("answered", ("sup", "alice", "carol"), "engineering answered the request for help")
+    ]
+    declined = lifecycle.answer(before, config, NOW, "dan", "engineering", "No.", decline=True)
+    assert told(declined) == [
+        ("answered", ("sup", "alice", "carol"), "engineering declined the request for help")
+    ]
+    escalated = lifecycle.escalate(before, config, NOW, "bob", "a bug", to="engineering")
+    assert "answered" not in [kind for kind, _, _ in told(escalated)]
