@@ -390,6 +390,9 @@ def resolve(
 @click.option("--csat", type=click.IntRange(1, 5), help="Customer satisfaction, 1 to 5.")
 @click.option("--feedback", metavar="TEXT", help="What the customer said about the help.")
 @click.option("--resolution", metavar="TEXT", help="Needed to close a ticket not yet resolved.")
+@click.option(
+    "--kb", "article", metavar="ARTICLE", help="The kb/ article that solved it (KB-0003)."
+)
 @by_option
 @json_option
 @common
@@ -398,13 +401,16 @@ def close(
     csat: int | None,
     feedback: str | None,
     resolution: str | None,
+    article: str | None,
     actor: str | None,
     as_json: bool,
 ) -> int:
     """Close a ticket for good, recording satisfaction."""
     from esc.commands import ticket
 
-    return emit(ticket.close(session(), ref, csat, feedback, resolution, actor, as_json))
+    return emit(
+        ticket.close(session(), ref, csat, feedback, resolution, article, actor, as_json)
+    )
 
 
 @cli.command()

@@ -219,17 +219,26 @@ def close(
     csat: int | None,
     feedback: str | None,
     resolution: str | None,
+    article: str | None,
     actor: str | None,
     as_json: bool,
 ) -> Output:
+    """Close; ``article``: the knowledge-base article that solved it (must exist)."""
     who = whoami(actor)
+    kb_id = None
+    if article is not None:
+        from esc.commands.kb import article_id_for_resolve
+
+        kb_id = article_id_for_resolve(session, article)
     ticket = session.update(
         ref,
         lambda t, c, n: lifecycle.close(
-            t, c, n, who, resolution=resolution, csat=csat, feedback=feedback
+            t, c, n, who, resolution=resolution, csat=csat, feedback=feedback, kb=kb_id
         ),
     )
-    return session.ticket_output(ticket, as_json, f"{ticket.id}: closed")
+    return session.ticket_output(
+        ticket, as_json, f"{ticket.id}: closed" + (f" with {kb_id}" if kb_id else "")
+    )
 
 
 def reopen(session: Session, ref: str, reason: str, actor: str | None, as_json: bool) -> Output:

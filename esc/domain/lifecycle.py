@@ -538,7 +538,10 @@ def close(
     resolution: str | None = None,
     csat: int | None = None,
     feedback: str | None = None,
+    kb: str | None = None,
 ) -> Change:
+    """Close for good; ``kb``: the article that solved it (its ID, checked by the caller),
+    as :func:`resolve` records it."""
     if ticket.status == "closed":
         raise Refused(f"{ticket.id} is already closed")
     if csat is not None and not 1 <= csat <= 5:
@@ -554,6 +557,8 @@ def close(
         b.entry("feedback", feedback, author=ticket.customer or "customer")
     if csat is not None:
         b.set("csat", csat)
+    if kb is not None:
+        b.set("kb", kb)
     b.set("status", "closed")
     b.set("closed_at", now)
     return b.build()

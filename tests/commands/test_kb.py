@@ -148,6 +148,25 @@ def test_resolve_kb_records_the_article_and_refuses_one_that_does_not_exist(kb_e
     assert "· alice · kb: KB-0001 → —" in path.read_text()
 
 
+def test_close_kb_records_the_article_as_resolve_does(kb_esc: Esc) -> None:
+    ticket = new_ticket(kb_esc, "Account locked", "Locked out.")
+    path = kb_esc.cwd / "tickets" / f"{ticket}.md"
+    before = path.read_bytes()
+    bad = kb_esc("close", ticket, "--resolution", "Unlocked", "--kb", "KB-0011")
+    assert bad.code == 2 and bad.err.startswith("esc: unknown article 'KB-0011'")
+    assert path.read_bytes() == before
+    assert kb_esc.ok("close", ticket, "--resolution", "Unlocked", "--kb", "2", "--csat", "5") == (
+        f"{ticket}: closed with KB-0002\n"
+    )
+    shown = json.loads(kb_esc.ok("show", ticket, "--json"))
+    assert (shown["status"], shown["kb"], shown["csat"]) == ("closed", "KB-0002", 5)
+    # a resolved ticket closed with the article that solved it
+    other = new_ticket(kb_esc, "Locked again", "Locked out.")
+    kb_esc.ok("resolve", other, "--resolution", "Unlocked")
+    kb_esc.ok("close", other, "--kb", "KB-0001")
+    assert json.loads(kb_esc.ok("show", other, "--json"))["kb"] == "KB-0001"
+
+
 def test_kb_new_from_a_resolved_ticket_drafts_it(kb_esc: Esc) -> None:
     ticket = new_ticket(kb_esc, "Reset link expired", "Every reset link says expired.")
     refused = kb_esc("kb", "new", "--from", ticket)
