@@ -96,7 +96,14 @@ def _standing(overdue: Sequence[Clock], warning: Sequence[Clock]) -> Standing:
 
 
 def default_period(now: dt.datetime, days: int = 30) -> Period:
-    return Period(now - dt.timedelta(days=days), now)
+    """The ``days`` up to and including ``now``: what happened at ``now`` itself counts (a
+    ticket created and closed at one ``--now``, a sweep's escalation at its own instant)."""
+    return Period(now - dt.timedelta(days=days), now + UP_TO_NOW)
+
+
+# A period that ends at ``now`` ends just after it: esc's times are whole seconds, and one
+# at ``now`` is in the period (shown as ``now``: a timestamp is written to the second).
+UP_TO_NOW = dt.timedelta(microseconds=1)
 
 
 CUSTOMER = frozenset(CUSTOMER_METRICS)  # (the clocks SLA compliance counts)

@@ -49,12 +49,15 @@ def parse_bound(text: str, now: dt.datetime, *, end: bool, option: str) -> dt.da
 
 
 def period_of(since: str | None, until: str | None, now: dt.datetime) -> stats.Period:
-    end = parse_bound(until, now, end=True, option="--until") if until else now
+    """``[--since, --until)``; without ``--until``, up to and including ``now``; without
+    ``--since``, the 30 days before the end."""
+    last = parse_bound(until, now, end=True, option="--until") if until else now
     start = (
         parse_bound(since, now, end=False, option="--since")
         if since
-        else end - dt.timedelta(days=30)
+        else last - dt.timedelta(days=30)
     )
+    end = last if until else now + stats.UP_TO_NOW
     if start >= end:
         raise BadInput("--since must be before --until")
     return stats.Period(start, end)

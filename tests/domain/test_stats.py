@@ -454,8 +454,10 @@ def pct(x: float | None) -> str:
 
 # ---------------------------------------------------------------- the three demo reports
 
+UP_TO_NOW = dt.timedelta(microseconds=1)  # (the default period holds `now` itself)
+
 RUNS = {
-    "default": ((), Period(NOW - dt.timedelta(days=30), NOW), None),
+    "default": ((), Period(NOW - dt.timedelta(days=30), NOW + UP_TO_NOW), None),
     "nov-1-to-20": (
         ("--since", "2026-11-01", "--until", "2026-11-20"),
         Period(dt.datetime(2026, 11, 1, tzinfo=CET), dt.datetime(2026, 11, 21, tzinfo=CET)),
@@ -463,7 +465,7 @@ RUNS = {
     ),
     "support": (
         ("--team", "support"),
-        Period(NOW - dt.timedelta(days=30), NOW),
+        Period(NOW - dt.timedelta(days=30), NOW + UP_TO_NOW),
         "support",
     ),
 }
@@ -549,7 +551,7 @@ def test_the_front_matter_agrees_with_the_activity_log(tickets: list[T]) -> None
 def test_period(case: Case) -> None:
     assert case.report["period"] == {
         "since": case.period.since.isoformat(),
-        "until": case.period.until.isoformat(),
+        "until": case.period.until.isoformat(timespec="seconds"),
         "now": NOW_TEXT,
         "team": case.team,
         "days": round(seconds(case.period.since, case.period.until) / 86400, 2),
@@ -570,9 +572,9 @@ def test_totals_of_the_default_period_by_hand(default_report: dict[str, Any]) ->
     """A few numbers counted by hand, so the helpers above cannot fool themselves."""
     totals = default_report["totals"]
     # 5 tickets were created before 2026-10-28T09:00; T-0zw9hcmp's rule escalation at
-    # exactly `now` is outside [since, until)
-    assert (totals["tickets"], totals["created"], totals["escalations"]) == (36, 31, 11)
-    assert default_report["escalations"]["by_source"] == {"manual": 11, "rule": 0}
+    # exactly `now` is in the period: it ends at `now`, included
+    assert (totals["tickets"], totals["created"], totals["escalations"]) == (36, 31, 12)
+    assert default_report["escalations"]["by_source"] == {"manual": 11, "rule": 1}
 
 
 def test_team_keeps_tickets_with_it_now_or_escalated_away_from_it(case: Case) -> None:
