@@ -271,6 +271,13 @@ class Tally:
         self.used = Counter[str]()
         self.escalated_categories = Counter[str]()
 
+    def _level_of(self, team: str) -> int | None:
+        """``config.level(team)``, asked once a team."""
+        level = self._levels.get(team, _UNKNOWN)
+        if level is _UNKNOWN:
+            level = self._levels[team] = self.config.level(team)
+        return level  # type: ignore[no-any-return]
+
     def add(self, ticket: Ticket, sla: Sla, rank: Rank | None = None) -> None:
         """Count one ticket with its SLA as of ``now`` (nothing if the team leaves it out).
 
@@ -301,9 +308,7 @@ class Tally:
             totals["closed"] += 1
         if moves:
             totals["escalations"] += len(moves)
-        level = self._levels.get(team, _UNKNOWN)
-        if level is _UNKNOWN:
-            level = self._levels[team] = self.config.level(team)
+        level = self._level_of(team)
         active = status in ACTIVE_STATUSES
         # backlog
         if active:
@@ -404,17 +409,21 @@ class Tally:
                     self.answered += r.state == "answered"
                     self.declined += r.state == "declined"
         # speed
+        # (by the level that held the ticket then: support's answer is level 1's, even
+        # once an escalation took the ticket up)
         first = ticket.first_response_at
         if first is not None and since <= first < until:
             stopped = stopped_first
             wall = (first - created).total_seconds()
             work = stopped.used.total_seconds() if stopped else None
-            self.first_response.append((level, priority, wall, work))
+            then = self._level_of(ticket.team_at(first)) if escalations else level
+            self.first_response.append((then, priority, wall, work))
         if resolved is not None and resolved_in:
             stopped = _clock(sla, "resolution")
             wall = (resolved - created).total_seconds()
             work = stopped.used.total_seconds() if stopped else None
-            self.resolution.append((level, priority, wall, work))
+            then = self._level_of(ticket.team_at(resolved)) if escalations else level
+            self.resolution.append((then, priority, wall, work))
         # satisfaction
         if closed_in:  # (feedback counts with or without a score: the customer said it)
             if ticket.csat is not None:

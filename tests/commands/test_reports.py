@@ -295,3 +295,27 @@ def test_an_exact_format_on_a_pipe_keeps_escape_sequences(demo: Path) -> None:
         piped = esc("report", "--format", fmt)
         esc.ok("report", "--format", fmt, "--out", f"r.{fmt}")
         assert "\x1b[2J" in piped.out and piped.out == (demo / f"r.{fmt}").read_text()
+
+
+def test_a_report_counts_what_happened_at_now_and_speed_by_the_level_that_acted(
+    esc: Esc,
+) -> None:
+    """Created, answered, escalated, resolved and closed within the hour and reported at the
+    instant of the closing: all of it is in the period (it ends at `now`, included); the
+    first response is level 1's (support answered before the escalation), the resolution
+    level 2's."""
+    at = "2026-11-02T{}:00+00:00".format
+    ticket = esc.ok("create", "--title", "J", "--body", "x", "--category", "billing",
+                    now=at("09:00")).strip()  # fmt: skip
+    esc.ok("comment", ticket, "-m", "hi", now=at("09:10"))
+    esc.ok("escalate", ticket, "--up", "--reason", "r", now=at("09:20"))
+    esc.ok("resolve", ticket, "--resolution", "ok", now=at("10:00"))
+    esc.ok("close", ticket, "--csat", "5", "--feedback", "nice", now=at("10:00"))
+    report = json.loads(esc.ok("report", "--format", "json", now=at("10:00")))
+    totals = report["totals"]
+    assert (totals["created"], totals["resolved"], totals["closed"]) == (1, 1, 1)
+    assert (totals["escalations"], report["satisfaction"]["responses"]) == (1, 1)
+    speed = report["speed"]
+    assert speed["first_response"]["by_level"]["1"]["wall"]["count"] == 1
+    assert speed["first_response"]["by_level"]["2"]["wall"]["count"] == 0
+    assert speed["resolution"]["by_level"]["2"]["wall"]["count"] == 1

@@ -365,14 +365,27 @@ def expected_escalations(tickets: list[T], config: Config, period: Period) -> di
     }
 
 
-def wall_durations(tickets: list[T], metric: str, period: Period) -> list[tuple[T, float]]:
-    """(ticket, wall-clock seconds from creation) of first responses / resolutions in the period."""
+def wall_durations(
+    tickets: list[T], metric: str, period: Period
+) -> list[tuple[T, float, dt.datetime]]:
+    """(ticket, wall-clock seconds from creation, when) of first responses / resolutions in
+    the period."""
     rows = []
     for t in tickets:
         stop = when(t.first_response_at) if metric == "first_response" else t.resolved
-        if period.has(stop):
-            rows.append((t, seconds(when(t.created), stop)))
+        if stop is not None and period.has(stop):
+            rows.append((t, seconds(when(t.created), stop), stop))
     return rows
+
+
+def held_at(t: T, moment: dt.datetime) -> str:
+    """The team that held ``t`` at ``moment``: its team now, taken back through each team
+    escalation made after the moment."""
+    team = t.team
+    for e in reversed(t.escalation_list):
+        if e["kind"] != "priority" and e["at"] >= moment:  # (one at the moment: after it)
+            team = e["from"]
+    return str(team)
 
 
 def expected_wall_speed(
@@ -380,13 +393,13 @@ def expected_wall_speed(
 ) -> dict[str, Any]:
     rows = wall_durations(tickets, metric, period)
     return {
-        "overall": summary([s for _, s in rows]),
-        "by_level": {
-            str(lv): summary([s for t, s in rows if config.levels[t.team] == lv])
+        "overall": summary([s for _, s, _ in rows]),
+        "by_level": {  # (the level that held the ticket when it was answered or resolved)
+            str(lv): summary([s for t, s, at in rows if config.levels[held_at(t, at)] == lv])
             for lv in sorted(set(config.levels.values()))
         },
         "by_priority": {
-            p: summary([s for t, s in rows if t.priority == p]) for p in config.priorities
+            p: summary([s for t, s, _ in rows if t.priority == p]) for p in config.priorities
         },
     }
 
