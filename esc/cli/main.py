@@ -941,9 +941,10 @@ def explain(ref: str) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(get_args(ReportFormat)),
-    help="Output format (default: as --out's extension says, .html .json .csv .md; else "
-    "markdown).",
+    type=click.Choice([*get_args(ReportFormat), "md"]),
+    callback=lambda _ctx, _param, value: "markdown" if value == "md" else value,
+    help="Output format (md: markdown; default: as --out's extension says, .html .json .csv "
+    ".md; else markdown).",
 )
 @click.option("--out", metavar="PATH", help="Write to this file instead of stdout (-: stdout).")
 @click.option(

@@ -432,7 +432,7 @@ class Tally:
                 if entry.kind == "feedback" and (
                     ticket.resolved_at is None or entry.at >= ticket.resolved_at
                 ):  # feedback from an earlier closing, before a reopen, went with the old rating
-                    at = format_timestamp(entry.at)
+                    at = format_timestamp(entry.at.astimezone(now.tzinfo))  # (the report's)
                     said: dict[str, Any] = {
                         "id": ticket.id,
                         "csat": ticket.csat,

@@ -15,13 +15,16 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> dt.datetime:
     return shared_zone(parsed)
 
 
-def parse_local_timestamp(text: str, *, what: str) -> dt.datetime:
+def parse_local_timestamp(
+    text: str, *, what: str, zone: dt.tzinfo | None = None
+) -> dt.datetime:
     """Parse an ISO-8601 timestamp given on a command line: one without a UTC offset is a
-    time of this machine's time zone, as ``date -d`` and git read it (a file's times must
-    carry their offset: :func:`parse_timestamp`)."""
+    time of ``zone`` (by default this machine's time zone, as ``date -d`` and git read it;
+    a file's times must carry their offset: :func:`parse_timestamp`)."""
     parsed = _iso(text, what)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = parsed.replace(tzinfo=None).astimezone()
+        naive = parsed.replace(tzinfo=None)
+        parsed = naive.astimezone() if zone is None else naive.replace(tzinfo=zone)
     return shared_zone(parsed)
 
 

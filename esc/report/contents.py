@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from esc.domain import stats
 from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput, ParseError
-from esc.domain.timestamps import RANGE_TEXT, in_range, parse_timestamp
+from esc.domain.timestamps import RANGE_TEXT, in_range, parse_local_timestamp
 from esc.report.slas import sla_for_report, sla_states_now
 from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
@@ -30,7 +30,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_bound(text: str, now: dt.datetime, *, end: bool, option: str) -> dt.datetime:
-    """A --since/--until value: a timestamp, or a date (its start; for --until, its end)."""
+    """A --since/--until value: a timestamp (without an offset, in the zone of ``now``, as a
+    date is), or a date (its start; for --until, its end)."""
     value = text.strip()
     if _DATE.fullmatch(value):
         try:
@@ -42,7 +43,7 @@ def parse_bound(text: str, now: dt.datetime, *, end: bool, option: str) -> dt.da
         if end:
             day += dt.timedelta(days=1)
         return dt.datetime.combine(day, dt.time(), tzinfo=now.tzinfo)
-    moment = parse_timestamp(value, what=option)
+    moment = parse_local_timestamp(value, what=option, zone=now.tzinfo)  # (no offset: now's)
     if not in_range(moment):
         raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
     return moment

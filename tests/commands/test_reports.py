@@ -319,3 +319,30 @@ def test_a_report_counts_what_happened_at_now_and_speed_by_the_level_that_acted(
     assert speed["first_response"]["by_level"]["1"]["wall"]["count"] == 1
     assert speed["first_response"]["by_level"]["2"]["wall"]["count"] == 0
     assert speed["resolution"]["by_level"]["2"]["wall"]["count"] == 1
+
+
+def test_report_bounds_without_an_offset_are_in_the_zone_of_now_and_md_is_markdown(
+    esc: Esc,
+) -> None:
+    now = "2026-11-27T09:00:00+09:00"
+    esc.ok("create", "--title", "t", "--body", "x", now="2026-11-02T19:00:00+09:00")
+    same = [
+        json.loads(esc.ok("report", "--format", "json", "--since", since, now=now))["period"]
+        for since in ("2026-11-01T10:00", "2026-11-01T10:00:00+09:00")
+    ]
+    assert same[0] == same[1] and same[0]["since"] == "2026-11-01T10:00:00+09:00"
+    assert esc.ok("report", "--format", "md", now=now) == esc.ok(
+        "report", "--format", "markdown", now=now
+    )
+
+
+def test_feedback_times_are_in_the_report_s_offset_and_one_rating_is_singular(
+    esc: Esc,
+) -> None:
+    ticket = esc.ok("create", "--title", "t", "--body", "x",
+                    now="2026-11-02T19:00:00+09:00").strip()  # fmt: skip
+    esc.ok("close", ticket, "--resolution", "ok", "--csat", "4", "--feedback", "fb",
+           now="2026-11-02T19:30:00+09:00")  # fmt: skip
+    report = json.loads(esc.ok("report", "--format", "json", now="2026-11-03T12:00:00Z"))
+    assert [f["at"] for f in report["satisfaction"]["feedback"]] == ["2026-11-02T10:30:00+00:00"]
+    assert "from 1 rating." in esc.ok("report", now="2026-11-03T12:00:00Z")
