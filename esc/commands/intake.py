@@ -22,7 +22,7 @@ from esc.commands.session import Output, Session
 from esc.domain import customer_mail, lifecycle
 from esc.domain import mail as mails
 from esc.domain.config import Config
-from esc.domain.errors import BadInput
+from esc.domain.errors import EXIT_TEMPFAIL, BadInput, ParseError, TicketNotFound
 from esc.domain.model import (
     CHANNELS,
     Activity,
@@ -35,6 +35,7 @@ from esc.domain.model import (
 from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
 from esc.store.imap import ImapSettings, ImapSource, settings_of
+from esc.store.lock import LockTimeout
 from esc.store.workspace import ATTACHMENTS_DIR, CACHE_DIR, Workspace
 
 ACTOR = "esc intake"
@@ -76,6 +77,40 @@ class _Index:
         return index
 
 
+class _Left(Exception):
+    """A message that cannot be taken now, for a reason that is not its own (its ticket's
+    file does not parse or is held too long): left where it is for the next run."""
+
+
+@dataclass
+class _Broken:
+    """The ticket files that do not parse: their IDs and texts, so that a message they may
+    hold (its Message-ID recorded there) or continue is not made a ticket twice."""
+
+    texts: dict[str, str] = field(default_factory=dict)  # ticket ID (its file's name) → text
+
+    @classmethod
+    def of(cls, workspace: Workspace, problems: Iterable[Any]) -> _Broken:
+        found = cls()
+        for problem in problems:
+            path = workspace.root / problem.path
+            try:
+                found.texts[path.stem] = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                found.texts[path.stem] = ""
+        return found
+
+    def holding(self, mail: mails.Mail) -> str | None:
+        """The broken ticket ``mail`` may belong to (its Message-ID, a message it answers or
+        the ID in its subject is in that file), if any."""
+        ids = [i for i in (mail.message_id, *mail.in_reply_to, *mail.references) if i]
+        subject = mail.subject.lower()
+        for ticket_id, text in self.texts.items():
+            if ticket_id.lower() in subject or any(i in text for i in ids):
+                return ticket_id
+        return None
+
+
 @dataclass
 class _Run:
     session: Session
@@ -87,6 +122,8 @@ class _Run:
     counts: dict[str, int] = field(default_factory=dict)
     queued: int = 0  # acknowledgements queued in the outbox
     quarantined: store.Quarantined | None = None  # what earlier runs quarantined
+    broken: _Broken | None = None  # the ticket files that do not parse
+
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
@@ -145,11 +182,19 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
         raise BadInput(f"{options.mbox}: no such mbox file")
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(ImapSource(options.imap)) if options.imap else None
-        stack.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR))
+        try:
+            stack.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout, ACTOR))
+        except LockTimeout as exc:
+            if options.eml is None:
+                raise
+            # (an MTA piping a message: "try again later", not a bounce of the customer's mail)
+            return Output(text="", notes=[f"esc: {exc}; not taken now"], code=EXIT_TEMPFAIL)
         workspace.remove_stale_temporaries()  # (what killed processes left, as a sweep does)
         workspace.remove_stale_attachments()  # (a killed intake's half-saved files)
-        tickets, _broken = workspace.tickets()
+        tickets, broken = workspace.tickets()
         run = _Run(session, options, _Index.of(tickets), _Journal(workspace))
+        run.broken = _Broken.of(workspace, broken)
+        run.notes += [str(problem) for problem in broken]  # (said, and exit 1, as by list)
         run.quarantined = store.Quarantined(workspace.root / CACHE_DIR / store.QUARANTINED_FILE)
         for item in _incoming(options, source):
             _take(run, item)
@@ -192,6 +237,10 @@ def _take(run: _Run, item: store.Incoming) -> None:
     except BadInput as exc:  # (a message esc cannot record: the batch goes on)
         _quarantine(run, item, str(exc))
         return
+    except _Left as exc:  # (nothing wrong with the message: taken by a later run)
+        run.lines.append(f"{item.where}: left for the next run ({exc})")
+        run.count("left")
+        return
     run.lines.append(f"{item.where}: {outcome}")
     if item.path is not None:
         store.mark_seen(item.path)
@@ -223,8 +272,14 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         return f"ignored: {why}"
     config = session.config
     target = mails.thread(mail, index.messages, list(index.status), config.id_prefix)
+    held = None if run.broken is None else run.broken.holding(mail)
+    if held is not None and target is None:  # (its ticket may be that one: never a second)
+        raise _Left(f"it may belong to {held}, whose file does not parse")
     if target is not None and index.status.get(target) != "closed":
-        ticket = _add_message(run, target, mail, attachments)
+        try:
+            ticket = _add_message(run, target, mail, attachments)
+        except (ParseError, LockTimeout, TicketNotFound) as exc:
+            raise _Left(f"{target} cannot be written: {exc}") from None
         index.messages[message_id] = ticket.id
         index.status[ticket.id] = ticket.status
         run.count("reply")
@@ -366,7 +421,7 @@ def _add_message(
     run: _Run, target: str, mail: mails.Mail, attachments: list[store.Attachment]
 ) -> Ticket:
     text = store.strip_quoted(mail.text) or mail.text.strip() or "(an empty message)"
-    _paths, lines = _save_attachments(run, target, attachments)
+    paths, lines = _save_attachments(run, target, attachments)
     text = mails.with_attachments(text, lines)
     message_id = mail.message_id or ""
 
@@ -377,14 +432,25 @@ def _add_message(
         change = lifecycle.comment(ticket, config, now, mail.sender, text, "message")
         return lifecycle.combined(change, Change(sets={mails.MESSAGE_IDS: [*recorded, message_id]}))
 
-    return _journalled_update(run, target, operation)
+    written = None
+    try:
+        written = _journalled_update(run, target, operation)
+        return written
+    finally:
+        if written is None:  # (not written: nor are its attachments; saved again next run)
+            for relpath in paths:
+                with contextlib.suppress(OSError):
+                    (run.session.workspace.root / relpath).unlink()
 
 
 def _note_follow_up(run: _Run, closed: str, new: str) -> None:
     note = f"The customer wrote again after closing; follow-up ticket {new}."
-    _journalled_update(
-        run, closed, lambda t, c, n: lifecycle.comment(t, c, n, ACTOR, note, "note")
-    )
+    try:
+        _journalled_update(
+            run, closed, lambda t, c, n: lifecycle.comment(t, c, n, ACTOR, note, "note")
+        )
+    except (ParseError, LockTimeout, TicketNotFound) as exc:  # (the new ticket stands)
+        run.notes.append(f"esc: {new} follows {closed}, which was not noted of it: {exc}")
 
 
 def _journalled_update(
@@ -400,7 +466,7 @@ def _journalled_update(
 
 def _report(run: _Run) -> Output:
     order = ("new", "reply", "follow-up", "duplicate", "ignored", "quarantined",
-             "quarantined before")  # fmt: skip
+             "quarantined before", "left")  # fmt: skip
     labels = {
         "new": "new ticket",
         "reply": "customer message",
@@ -409,6 +475,7 @@ def _report(run: _Run) -> Output:
         "ignored": "ignored",
         "quarantined": "quarantined",
         "quarantined before": "quarantined before",
+        "left": "left for the next run",
     }
     total = sum(run.counts.values())
     plurals = {"new ticket": "new tickets", "customer message": "customer messages",
@@ -425,7 +492,11 @@ def _report(run: _Run) -> Output:
     wrote = any(run.counts.get(k) for k in ("new", "reply", "follow-up"))
     notes = run.notes + (run.session.merge_driver_warning() if wrote else [])
     notes += run.session.notified()
-    return Output(text=text, notes=notes, code=1 if run.counts.get("quarantined") else 0)
+    broken = run.broken is not None and bool(run.broken.texts)  # (each said: path:line:)
+    failed = run.counts.get("quarantined") or run.counts.get("left") or broken
+    if run.counts.get("left") and run.options.eml is not None:  # (piped by an MTA: it keeps
+        return Output(text=text, notes=notes, code=EXIT_TEMPFAIL)  # the message, tries later)
+    return Output(text=text, notes=notes, code=1 if failed else 0)
 
 
 # ---------------------------------------------------------------- JSON

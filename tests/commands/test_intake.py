@@ -307,9 +307,69 @@ def test_intake_waits_for_the_sweep_and_gives_up_naming_it(esc: Esc, workspace: 
 
     with lock.hold(workspace / ".esc-cache", 5, "esc sweep"):
         result = esc("intake", "--eml", "-", "--lock-timeout", "0", input=corpus.message().decode())
-    assert result.code == 1
-    assert "the workspace is locked by esc sweep" in result.err
+        box = corpus.maildir(workspace / "Maildir", corpus.message())
+        from_box = esc("intake", "--maildir", str(box), "--lock-timeout", "0")
+    # (piped by an MTA: 75, EX_TEMPFAIL, "try again later", never a bounce of the mail)
+    assert result.code == 75
+    assert "the workspace is locked by esc sweep" in result.err and "not taken now" in result.err
+    assert from_box.code == 1 and "the workspace is locked by esc sweep" in from_box.err
     assert tickets(workspace) == {}
+
+
+def test_a_message_for_a_ticket_esc_will_not_write_is_left_and_the_batch_goes_on(
+    esc: Esc, workspace: Path
+) -> None:
+    """A reply to a ticket whose file does not validate (a team teams.yaml no longer has)
+    is left in the Maildir for the next run, with its own line; the other messages are
+    taken (the batch once stopped there, and its output was lost)."""
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    path = workspace / "tickets" / f"{ticket_id}.md"
+    path.write_text(path.read_text().replace("team: support", "team: legacy"))
+    answer = corpus.reply("gmail", "Still broken.", in_reply_to="<m1@shop.example>")
+    other = corpus.message(subject="Invoice missing", message_id="<m2@shop.example>")
+    box = corpus.maildir(workspace / "Maildir", answer, other)
+    result = esc("intake", "--maildir", str(box))
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert any(f"left for the next run ({ticket_id} cannot be written: " in x for x in lines)
+    assert any("new ticket" in x for x in lines)
+    assert lines[-1] == "2 messages: 1 new ticket, 1 left for the next run"
+    assert len(list((box / "new").iterdir())) == 1  # (the reply, for the next run)
+    assert "Still broken" not in path.read_text()
+    # piped by an MTA, the same reply is "try again later"
+    piped = esc("intake", "--eml", "-", input=answer.decode())
+    assert piped.code == 75 and "left for the next run" in piped.out
+    # once the file is mended, the next run takes it
+    path.write_text(path.read_text().replace("team: legacy", "team: support"))
+    assert "customer message on" in esc.ok("intake", "--maildir", str(box))
+
+
+def test_a_message_a_broken_ticket_file_may_hold_is_not_made_a_second_ticket(
+    esc: Esc, workspace: Path
+) -> None:
+    """A ticket file with conflict markers (a `git pull` that stopped) may hold a message's
+    Message-ID, or be the ticket a reply answers: such a message is left for a run after
+    the file is mended; the file is named (path:line:), and intake exits 1."""
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    path = workspace / "tickets" / f"{ticket_id}.md"
+    good = path.read_text()
+    path.write_text(good.replace("status: new\n", "<<<<<<< ours\nstatus: new\n=======\n"
+                                 "status: open\n>>>>>>> theirs\n"))  # fmt: skip
+    again = esc("intake", "--eml", "-", input=corpus.message().decode())
+    by_subject = esc("intake", "--eml", "-", input=corpus.message(
+        subject=f"Re: [{ticket_id}] Checkout", message_id="<m3@shop.example>").decode())
+    unrelated = esc("intake", "--eml", "-", input=corpus.message(
+        subject="Other", message_id="<m4@shop.example>").decode())  # fmt: skip
+    for result in (again, by_subject):
+        assert result.code == 75
+        assert f"it may belong to {ticket_id}, whose file does not parse" in result.out
+        assert f"tickets/{ticket_id}.md:" in result.err and "merge conflict" in result.err
+    assert unrelated.code == 1 and "new ticket" in unrelated.out  # (taken; the file named)
+    assert len(tickets(workspace)) == 2
+    path.write_text(good)
+    assert "already taken" in esc.ok("intake", "--eml", "-", input=corpus.message().decode())
 
 
 def test_control_characters_in_a_subject_do_not_stop_the_batch(esc: Esc, workspace: Path) -> None:
