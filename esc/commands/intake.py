@@ -518,6 +518,7 @@ def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
     """Tickets from a JSON object or list (see the README's schema), idempotent by
     ``external_id``.  Every item is checked before any is written."""
+    text = text.removeprefix("\ufeff")  # (a byte order mark, as Windows tools write)
     try:
         data = json.loads(text, object_pairs_hook=_no_key_twice)
     except json.JSONDecodeError as exc:

@@ -58,7 +58,8 @@ def automatic(mail: Mail) -> str | None:
     auto = headers.get("auto-submitted", "").strip().lower()
     if auto and auto != "no":
         return f"Auto-Submitted: {auto}"
-    precedence = headers.get("precedence", "").strip().lower()
+    # (`auto-reply` as `auto_reply`, and a comment after a `;` left out)
+    precedence = headers.get("precedence", "").split(";")[0].strip().lower().replace("-", "_")
     if precedence in _AUTO_PRECEDENCE:
         return f"Precedence: {precedence}"
     for name in ("x-autoreply", "x-autorespond"):

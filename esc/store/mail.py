@@ -10,6 +10,7 @@ over :data:`MAX_MESSAGE_BYTES`) raises :class:`Malformed` and is put in quaranti
 from __future__ import annotations
 
 import binascii
+import codecs
 import datetime as dt
 import email
 import email.errors
@@ -82,9 +83,58 @@ class Incoming:
     problem: str | None = None  # why it is quarantined unread (too big to download)
 
 
+def _blank(part: email.message.MIMEPart) -> bool:
+    """Whether a text part holds nothing but white space."""
+    content = part.get_content()
+    return not (content if isinstance(content, str) else content.decode("utf-8", "replace")).strip()
+
+
+def _commented_name(msg: email.message.EmailMessage) -> str:
+    """The name in an old-style From header's comment (``jane@shop.example (Jane Doe)``),
+    which the header parser leaves out; "" if there is none."""
+    from email.utils import parseaddr
+
+    raw = next((value for key, value in msg.raw_items() if key.lower() == "from"), "")
+    return parseaddr(str(raw))[0]
+
+
+# Charsets mail is sent in under names Python's codecs do not know (IANA's registered
+# names and mail clients' own): Outlook's Thai default, Hebrew and Arabic logical order.
+_CHARSET_ALIASES = {
+    "windows_874": "cp874",
+    "iso_8859_8_i": "iso8859_8",
+    "iso_8859_8_e": "iso8859_8",
+    "iso_8859_6_i": "iso8859_6",
+    "iso_8859_6_e": "iso8859_6",
+    "latin_9": "iso8859_15",
+    "x_sjis": "shift_jis",
+    "x_mac_roman": "mac_roman",
+    "x_gbk": "gbk",
+    "cp_850": "cp850",
+}
+
+
+def _charset_alias(name: str) -> codecs.CodecInfo | None:
+    """A codec search function (:func:`codecs.register`) for :data:`_CHARSET_ALIASES`."""
+    target = _CHARSET_ALIASES.get(name.replace("-", "_"))
+    return codecs.lookup(target) if target is not None else None
+
+
+codecs.register(_charset_alias)
+
+
 def fallback_id(data: bytes) -> str:
-    """A stable Message-ID for a message that has none: its content's hash."""
-    return f"<sha256-{hashlib.sha256(data).hexdigest()[:32]}@esc.invalid>"
+    """A stable Message-ID for a message that has none: its content's hash, without the
+    headers a mail reader adds to an mbox as it reads (``Status``, ``X-Status``: a
+    message marked read is the same message)."""
+    ends = [i + 1 for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0]
+    end = min(ends, default=len(data))  # (the end of the headers: the body is left as it is)
+    kept = _MBOX_STATE.sub(b"", data[:end]) + data[end:]
+    return f"<sha256-{hashlib.sha256(kept).hexdigest()[:32]}@esc.invalid>"
+
+
+# The headers mail readers keep an mbox message's state in (read, answered, flagged).
+_MBOX_STATE = re.compile(rb"^(?:X-)?Status:[^\n]*\n", re.MULTILINE | re.IGNORECASE)
 
 
 def parse(data: bytes, attachment_limit: int = ATTACHMENT_LIMIT) -> Parsed:
@@ -119,8 +169,12 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         first = addresses[0]
         spec = _unescaped(first.addr_spec)
         name = " ".join(_unescaped(first.display_name).split())  # (decoded: `Jürgen Müller`)
+        if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
+            name = " ".join(_commented_name(msg).split())
         sender = str(Address(display_name=name, addr_spec=spec)) if name else spec
     body = msg.get_body(preferencelist=("plain", "html"))
+    if body is not None and body.get_content_subtype() == "plain" and _blank(body):
+        body = msg.get_body(preferencelist=("html",)) or body  # (an empty text part: the HTML)
     text = ""
     if body is not None:
         content = body.get_content()
@@ -333,6 +387,7 @@ def html_to_text(html: str) -> str:
     converter = html2text.HTML2Text()
     converter.body_width = 0
     converter.ignore_images = True
+    converter.unicode_snob = True  # (`&eacute;` is é, `&ndash;` –: never their ASCII stand-ins)
     return converter.handle(html).strip()
 
 
@@ -370,7 +425,8 @@ def read_maildir(folder: Path) -> Iterator[Incoming]:
     entries: list[tuple[str, Path]] = []
     for key in box.iterkeys():
         path = _maildir_path(folder, key)
-        if path is None or "S" in _flags(path):
+        # (seen, or trashed by a person: `T`; a dot-file is no message, as in any reader)
+        if path is None or path.name.startswith(".") or {"S", "T"} & set(_flags(path)):
             continue
         entries.append((key, path))
     entries.sort(key=lambda item: delivery_order(item[0]))

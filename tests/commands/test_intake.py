@@ -790,3 +790,57 @@ def test_json_with_a_key_given_twice_is_refused(esc: Esc, workspace: Path) -> No
         "esc: --json: the key 'title' is given twice; nothing was written\n",
     )
     assert tickets(workspace) == {}
+
+
+def test_what_mail_clients_send_reads_as_they_show_it(esc: Esc, workspace: Path) -> None:
+    """HTML entities are the letters they name; an empty text part gives way to the HTML;
+    the old `address (Name)` keeps the name; charsets under their registered names read;
+    `Precedence: auto-reply` (hyphen, comment) is an auto-reply, `list` is a customer."""
+    messages = [
+        corpus.message(subject="Entities", text=None, message_id="<e@x>",
+                       html="<p>Gr&uuml;&szlig;e caf&eacute; &#233; &ndash; it&rsquo;s</p>"),
+        corpus.message(subject="Empty text", text=" \n", message_id="<t@x>",
+                       html="<p>The real content</p>"),
+        corpus.message(subject="Old style", sender="jane@shop.example (Jane Doe)",
+                       message_id="<o@x>"),
+        corpus.message(subject="Thai", text="สวัสดี", charset="cp874", message_id="<th@x>"),
+        corpus.message(subject="Auto", message_id="<a@x>",
+                       headers={"Precedence": "auto-reply ; vacation"}),
+        corpus.message(subject="Group", message_id="<g@x>", headers={"Precedence": "list"}),
+    ]  # fmt: skip
+    # (the Thai message as Outlook labels it: windows-874, a name Python's codecs lack)
+    messages[3] = messages[3].replace(b"charset=\"cp874\"", b"charset=\"windows-874\"")
+    assert b"windows-874" in messages[3]
+    result = esc("intake", "--maildir", str(corpus.maildir(workspace / "Maildir", *messages)))
+    assert result.code == 0, result.err
+    assert "ignored: Precedence: auto_reply" in result.out
+    by_title = {shown(esc, t)["title"]: shown(esc, t) for t in tickets(workspace)}
+    assert sorted(by_title) == ["Empty text", "Entities", "Group", "Old style", "Thai"]
+    assert by_title["Entities"]["description"] == "Grüße café é – it’s"
+    assert by_title["Empty text"]["description"] == "The real content"
+    assert by_title["Old style"]["customer"] == "Jane Doe <jane@shop.example>"
+    assert by_title["Thai"]["description"] == "สวัสดี"
+
+
+def test_a_person_s_trash_and_dot_files_are_not_mail_and_a_bom_is_no_json_error(
+    esc: Esc, workspace: Path
+) -> None:
+    box = corpus.maildir(workspace / "Maildir")
+    (box / "new" / ".hidden-file").write_bytes(corpus.message(message_id="<h@x>"))
+    (box / "cur" / "1765357200.x:2,T").write_bytes(corpus.message(message_id="<d@x>"))
+    assert esc.ok("intake", "--maildir", str(box)) == "0 messages\n"
+    bom = '\ufeff{"title": "From a Windows tool", "customer": "a@b.c", "channel": "api"}'
+    assert "new ticket" in esc.ok("intake", "--json", "-", input=bom)
+
+
+def test_a_message_without_a_message_id_read_again_from_an_mbox_marked_read_is_one_ticket(
+    esc: Esc, workspace: Path
+) -> None:
+    plain = corpus.message(message_id=None)
+    path = corpus.mbox(workspace / "box.mbox", plain)
+    esc.ok("intake", "--mbox", str(path))
+    read = plain.replace(b"Subject:", b"Status: RO\r\nX-Status: A\r\nSubject:", 1)
+    assert b"Status: RO" in read
+    corpus.mbox(path, read)
+    assert "already taken" in esc.ok("intake", "--mbox", str(path))
+    assert len(tickets(workspace)) == 1
