@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -694,6 +695,9 @@ def _place(
                         written=mine,
                         garbage=garbage,
                     )
+                except OSError as exc:  # (this ticket alone, as an immutable file: _finish
+                    if _disk_wide(exc):  # tries it on its own and says why it could not)
+                        raise
                 finally:
                     if queued and not (sys.exc_info()[0] is None and written is not None):
                         Outbox(workspace.root).discard(queued)
@@ -813,6 +817,12 @@ def _finish(
                 return RecordOutcome(note=f"{doc.ticket.id}: removed while the sweep read it")
             except ParseError as exc:  # (it changed while the sweep read it)
                 return _invalid(exc)
+            except OSError as exc:  # (this file only: the other tickets are swept)
+                if _disk_wide(exc):
+                    raise
+                said = f"cannot write {doc.path}: {exc.strerror or exc}; left as it is"
+                active = ticket_plan.ticket.active
+                return _alerts(RecordOutcome(invalid=said), ticket_plan.sla, active)
             reread = tries > 0
         else:
             reread = False
@@ -906,6 +916,12 @@ def _queued_only(events: list[Event], keys: list[str]) -> tuple[Event, ...]:
         if targets:
             out.append(replace(event, targets=targets))
     return tuple(out)
+
+
+def _disk_wide(error: OSError) -> bool:
+    """Whether ``error`` stops every write, not one file's (a full or read-only disk): the
+    sweep then stops, rather than saying so of every ticket."""
+    return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
 
 
 def _left(ticket_id: str, why: str) -> RecordOutcome:
