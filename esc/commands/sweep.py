@@ -731,10 +731,25 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         outcome.behind = ticket_plan.note
         return outcome
     try:
-        new = document.changed(doc, ticket_plan.change) if ticket_plan.change else doc
+        new = _changed_checked(catalog.config, doc, ticket_plan.change)
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
         return _invalid(exc)
     return _Prepared(doc, ticket_plan, new.text, events, new=new)
+
+
+def _changed_checked(config: Config, doc: TicketDoc, change: Change) -> TicketDoc:
+    """``doc`` with ``change`` made (:func:`esc.ticketfile.document.changed`), checked as
+    ``esc validate`` checks a ticket: a sweep never writes a ticket that would not
+    validate (ParseError, at the line at fault, and nothing written)."""
+    if not change:
+        return doc
+    new = document.changed(doc, change)
+    try:
+        problems.require_valid(new, config)
+    except ParseError as exc:  # (esc's own change at fault: said so, the file left alone)
+        why = f"the sweep's change would not validate ({exc.message}); nothing was written"
+        raise ParseError(doc.path, exc.line, why) from None
+    return new
 
 
 def _planned(config: Config, ticket: Ticket, now: dt.datetime) -> tuple[TicketPlan, list[Event]]:
@@ -804,9 +819,7 @@ def _finish(
                             return _alerts(left, ticket_plan.sla, ticket_plan.ticket.active)
                         doc = catalog.reread(record)  # changed since it was read: as it is now
                         ticket_plan, events = _planned(catalog.config, doc.ticket, now)
-                        new = (
-                            document.changed(doc, ticket_plan.change) if ticket_plan.change else doc
-                        )
+                        new = _changed_checked(catalog.config, doc, ticket_plan.change)
                         text = new.text
                         if text == doc.text:
                             break

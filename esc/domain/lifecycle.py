@@ -633,5 +633,6 @@ def combined(first: Change, second: Change) -> Change:
         tags_added=first.tags_added + second.tags_added,
         entries=first.entries + second.entries,
         activity=first.activity + second.activity,
-        requests=first.requests + second.requests,
+        # (a request made, then answered, in one change is the answered request, once)
+        requests=with_requests(first.requests, second.requests),
     )

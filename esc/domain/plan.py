@@ -13,7 +13,7 @@ import bisect
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, field, is_dataclass, replace
 from dataclasses import fields as dc_fields
 from typing import TypeVar
@@ -290,7 +290,8 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
     overridden = {
         name
         for name in change.sets
-        if name in LOGGED_FIELDS and later_changes(ticket, name, effect.at, until)
+        if name in LOGGED_FIELDS
+        and _overrides(change, name, later_changes(ticket, name, effect.at, until))
     }
     if not overridden:
         return change
@@ -303,6 +304,19 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         sets={k: v for k, v in change.sets.items() if k not in overridden},
         activity=tuple(a for a in change.activity if a.field not in overridden),
     )
+
+
+def _overrides(change: Change, name: str, later: Sequence[Activity]) -> bool:
+    """Whether what people did to field ``name`` after a rule's ``change`` overrides it:
+    they changed it, and first to another value than the rule's (a person who later set
+    the value the rule had set already, say a customer's reply opening a ticket the rule
+    had opened, agrees with the rule: its change stands, at its own time)."""
+    if not later:
+        return False
+    if change.escalations:  # (an escalation made twice is judged apart: _made_later)
+        return True
+    ruled = next((a.new for a in change.activity if a.field == name), None)
+    return ruled is None or later[0].new != ruled
 
 
 def _made_later(

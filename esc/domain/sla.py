@@ -273,7 +273,12 @@ def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime,
     if not changes:
         return [(ticket.created, ticket.status)]
     steps = [(ticket.created, changes[0].old or "new")]
-    steps += [(max(c.at, ticket.created), str(c.new)) for c in changes if c.at <= now]
+    # (in time order: a change a sweep replayed, written after the lines people wrote
+    # since, took effect at its own earlier time; lines of one time keep the log's order)
+    steps += sorted(
+        ((max(c.at, ticket.created), str(c.new)) for c in changes if c.at <= now),
+        key=lambda step: step[0],
+    )
     if changes[-1].new != ticket.status and ticket.updated <= now:
         # the file says otherwise than its log (edited by hand): trust the file from `updated`
         steps.append((max(ticket.updated, ticket.created), ticket.status))

@@ -1326,3 +1326,80 @@ def test_a_rule_name_validate_takes_is_written_and_read_back_by_the_sweep(
     shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-04T10:00:00+01:00"))
     assert [e["by"] for e in shown["escalations"]] == [f"rule:{name}"]
     assert esc("validate").code == 0
+
+
+def test_a_rule_s_request_answered_by_a_later_escalation_in_one_replay_is_one_request(
+    esc: Esc, workspace: Path
+) -> None:
+    """`involve: engineering` at the warning, `escalate: up` (to engineering) at the breach,
+    both replayed by one sweep: one request, answered by the escalation, as sweeps at each
+    moment make it (the replay wrote it twice, open and answered, and the ticket no longer
+    validated)."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text() + (
+        "  - name: ask-eng\n    when: {sla: warning, team: support}\n"
+        "    then: {involve: engineering, note: \"can you look\"}\n"))  # fmt: skip
+    ticket = esc.ok("create", "--title", "x", "--category", "billing", "--body", "b",
+                    now="2026-11-02T09:00:00+01:00").strip()  # fmt: skip
+    once = workspace.parent / "once"
+    shutil.copytree(workspace, once)
+    esc.ok("sweep", "--no-report", now="2026-11-02T12:05:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-02T13:30:00+01:00")
+    Esc(once).ok("sweep", "--no-report", now="2026-11-02T13:30:00+01:00")
+    for root in (workspace, once):
+        Esc(root).ok("validate")
+        shown = json.loads(Esc(root).ok("show", ticket, "--json"))
+        assert [(r["team"], r["state"]) for r in shown["requests"]] == [("engineering", "answered")]
+
+
+def test_a_rule_s_status_change_a_person_later_agreed_with_stands_in_a_replay(
+    tmp_path: Path,
+) -> None:
+    """A person puts the ticket on pending; a rule opens it again after 4 idle hours; the
+    customer's reply an hour later "opens" it once more (it was still pending in the file,
+    no sweep having run). Replayed by one sweep, the rule's change stands at its time, as
+    hourly sweeps wrote it: the clock runs from then, and the breach (and its escalation)
+    comes at the same instant either way (it came 75 minutes late)."""
+    rules = """\
+priorities: [low, normal, high, urgent]
+default_priority: normal
+categories: [billing, account, how-to, refund, bug, outage, data]
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+sla:
+  - name: billing
+    calendar: always
+    targets: {first_response: 2h, resolution: 8h}
+    pause_on: [pending]
+rules:
+  - name: breached-goes-up
+    when: {sla: breached, level: "<3"}
+    then: {escalate: up}
+  - name: stale-pending
+    when: {status: pending, idle: ">4h"}
+    then: {status: open}
+"""
+    ends = {}
+    for schedule in ("hourly", "once"):
+        root = tmp_path / schedule
+        Esc(tmp_path).ok("init", str(root))
+        (root / "rules.yaml").write_text(rules)
+        desk = Esc(root)
+        at = "2026-11-02T{}:00+01:00".format
+        ticket = desk.ok("create", "--title", "x", "--category", "billing", "--body", "b",
+                         now=at("09:00")).strip()  # fmt: skip
+        desk.ok("wait", ticket, "--reason", "need logs", now=at("09:45"))
+        if schedule == "hourly":
+            for hour in ("10:05", "11:05", "12:05", "13:05", "14:05"):
+                desk.ok("sweep", "--no-report", now=at(hour))
+        desk.ok("comment", ticket, "-m", "here", "--from-customer", now=at("15:00"))
+        if schedule == "hourly":
+            desk.ok("sweep", "--no-report", now=at("15:05"))
+        desk.ok("sweep", "--no-report", now=at("17:00"))
+        shown = json.loads(desk.ok("show", ticket, "--json"))
+        ends[schedule] = (
+            [(e["at"], e["to"]) for e in shown["escalations"]],
+            shown["sla"]["first_response"]["due"],
+        )
+    assert ends["once"] == ends["hourly"]
+    assert ends["once"][0] == [("2026-11-02T15:00:01+01:00", "engineering")]
