@@ -1403,3 +1403,27 @@ rules:
         )
     assert ends["once"] == ends["hourly"]
     assert ends["once"][0] == [("2026-11-02T15:00:01+01:00", "engineering")]
+
+
+def test_a_ticket_the_sweep_cannot_write_is_said_and_the_others_are_swept(
+    esc: Esc, workspace: Path
+) -> None:
+    """An immutable file (`chattr +i`): that ticket is said and left, every other ticket is
+    swept, the summary printed, no temporary file left; exit 1."""
+    stuck, *others = [make(esc, f"t{n}") for n in range(3)]
+    path = workspace / "tickets" / f"{stuck}.md"
+    if shutil.which("chattr") is None or subprocess.run(
+        ["chattr", "+i", "--", str(path)], capture_output=True
+    ).returncode:
+        pytest.skip("no chattr +i on this file system (or not root)")
+    try:
+        result = esc("sweep", "--no-report", now="2026-11-20T10:00:00+01:00")
+    finally:
+        subprocess.run(["chattr", "-i", "--", str(path)], check=True)
+    assert result.code == 1
+    assert f"cannot write tickets/{stuck}.md: Operation not permitted; left as it is" in result.err
+    assert "3 tickets seen, 2 changed" in result.out
+    texts = files(workspace)
+    assert "sla:" not in texts[f"{stuck}.md"]
+    assert all("sla:" in texts[f"{t}.md"] for t in others)
+    assert not [p for p in (workspace / "tickets").iterdir() if p.name.endswith(".tmp")]
