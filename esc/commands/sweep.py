@@ -932,9 +932,14 @@ def _queued_only(events: list[Event], keys: list[str]) -> tuple[Event, ...]:
 
 
 def _disk_wide(error: OSError) -> bool:
-    """Whether ``error`` stops every write, not one file's (a full or read-only disk): the
-    sweep then stops, rather than saying so of every ticket."""
-    return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
+    """Whether ``error`` is not one ticket's own (a full or read-only disk, esc's own folders
+    in the wrong shape): the sweep then stops, rather than saying so of every ticket.  One
+    ticket's own is a permission its file (or its temporary file beside it) refuses: an
+    immutable file, one of another owner."""
+    if error.errno not in (errno.EPERM, errno.EACCES):
+        return True
+    names = [n for n in (error.filename, error.filename2) if isinstance(n, (str, bytes))]
+    return any(Path(os.fsdecode(n)).parent.name != TICKETS_DIR for n in names)
 
 
 def _left(ticket_id: str, why: str) -> RecordOutcome:
