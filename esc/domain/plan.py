@@ -227,6 +227,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
                     " evaluated as of now (sweep more often, or make `repeat:` longer)"
                 )
                 at = now
+            effects += _replies_that_reopen(ticket, versions, effects, moment, at)
         view = _view(versions.as_of(at), ticket, at, effects)
         if view.active:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
@@ -251,6 +252,37 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         fired_memory = {name: memory[name] for name in sorted(memory)}
         total = lifecycle.combined(total, Change(sets={"fired": fired_memory}))
     return _bookkeeping(ticket, config, now, total, fired, skipped, sla_at)
+
+
+def _replies_that_reopen(
+    ticket: Ticket,
+    versions: _Versions,
+    effects: list[_Effect],
+    since: dt.datetime,
+    until: dt.datetime,
+) -> list[_Effect]:
+    """What the customer's messages in (since, until] did to a ticket a replayed rule had
+    put on ``pending`` before them: a message opens it again, as it would have had a sweep
+    written the rule's change first (the message was added to the file as it was, still
+    open, and changed no status)."""
+    made: list[_Effect] = []
+    for entry in ticket.entries:
+        if entry.kind != "message" or not since < entry.at <= until:
+            continue
+        before = entry.at - _MICROSECOND
+        written = versions.as_of(before)
+        seen = _view(written, ticket, before, [*effects, *made])
+        if seen.status != "pending" or written.status == "pending":
+            continue
+        change = Change(
+            sets={"status": "open"},
+            activity=(
+                Activity(entry.at, entry.author, field="status", old=seen.status, new="open",
+                         note="customer replied"),
+            ),
+        )  # fmt: skip
+        made.append(_Effect(f"a message from {entry.author}", entry.at, change))
+    return made
 
 
 @dataclass

@@ -1427,3 +1427,43 @@ def test_a_ticket_the_sweep_cannot_write_is_said_and_the_others_are_swept(
     assert "sla:" not in texts[f"{stuck}.md"]
     assert all("sla:" in texts[f"{t}.md"] for t in others)
     assert not [p for p in (workspace / "tickets").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_customer_reply_ends_a_rule_made_pending_in_a_replay_as_between_sweeps(
+    tmp_path: Path,
+) -> None:
+    """A rule puts a refund ticket on pending an hour in; the customer answers at 12:00.
+    Hourly sweeps wrote `pending` first, so the reply opened the ticket; one sweep at 17:05
+    replays the rule, and the reply opens it at 12:00 all the same (it stayed pending,
+    paused, and was never escalated)."""
+    rule = (
+        "  - name: ask-order-number\n"
+        "    when: {category: refund, all: [{age: \">1h\"}, {age: \"<2h\"}]}\n"
+        "    then: {status: pending, note: \"asked for the order number\"}\n"
+    )
+    ends = {}
+    for schedule in ("hourly", "once"):
+        root = tmp_path / schedule
+        Esc(tmp_path).ok("init", str(root))
+        (root / "rules.yaml").write_text((root / "rules.yaml").read_text() + rule)
+        desk = Esc(root)
+        at = "2026-11-02T{}:00+01:00".format
+        ticket = desk.ok("create", "--title", "refund please", "--category", "refund",
+                         "--body", "b", now=at("09:00")).strip()  # fmt: skip
+        if schedule == "hourly":
+            for hour in ("10:05", "11:05"):
+                desk.ok("sweep", "--no-report", now=at(hour))
+        desk.ok("comment", ticket, "-m", "order 123", "--from-customer", now=at("12:00"))
+        if schedule == "hourly":
+            for hour in ("12:05", "13:05", "14:05", "15:05", "16:05"):
+                desk.ok("sweep", "--no-report", now=at(hour))
+        desk.ok("sweep", "--no-report", now=at("17:05"))
+        shown = json.loads(desk.ok("show", ticket, "--json"))
+        statuses = [(a["at"], a["old"], a["new"]) for a in shown["activity"]
+                    if a["field"] == "status"]  # fmt: skip
+        ends[schedule] = (shown["status"], shown["team"], statuses,
+                          [e["at"] for e in shown["escalations"]])  # fmt: skip
+    assert ends["once"] == ends["hourly"]
+    status, team, statuses, _ = ends["once"]
+    assert (status, team) == ("open", "engineering")
+    assert statuses[-1] == ("2026-11-02T12:00:00+01:00", "pending", "open")
