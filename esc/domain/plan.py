@@ -228,6 +228,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
                 )
                 at = now
             effects += _replies_that_reopen(ticket, versions, effects, moment, at)
+            effects += _moves_that_settle(ticket, versions, effects, moment, at)
         view = _view(versions.as_of(at), ticket, at, effects)
         if view.active:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
@@ -486,6 +487,49 @@ class _Versions:
 
 
 _MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _moves_that_settle(
+    ticket: Ticket,
+    versions: _Versions,
+    effects: list[_Effect],
+    since: dt.datetime,
+    until: dt.datetime,
+) -> list[_Effect]:
+    """What a person's moves of the ticket to another team in (since, until] did to what
+    replayed rules had made before them: an escalation or re-routing unassigns the ticket
+    (a person a rule assigned it to stays with the team that had it) and answers the open
+    request to the team it goes to, as it would have had a sweep written the rules' changes
+    first (the move was made on the file as it was, without them)."""
+    made: list[_Effect] = []
+    for line in field_changes(ticket.activity, "team"):
+        if not since < line.at <= until or line.by.startswith(RULE_PREFIX) or line.new is None:
+            continue
+        before = line.at - _MICROSECOND
+        written = versions.as_of(before)
+        seen = _view(written, ticket, before, [*effects, *made])
+        sets: dict[str, object] = {}
+        activity: list[Activity] = []
+        if seen.assignee is not None and written.assignee is None:
+            sets["assignee"] = None
+            activity.append(Activity(line.at, line.by, field="assignee", old=seen.assignee))
+        asked = {r.key for r in written.requests}
+        answered = tuple(
+            replace(r, state="answered", closed=line.at, closed_by=line.by)
+            for r in seen.open_requests(before)
+            if r.team == line.new and r.key not in asked
+        )
+        if answered:
+            why = f"the ticket was moved to {line.new}"
+            activity.append(Activity(line.at, line.by, event=f"request answered by {line.new}",
+                                     note=why))  # fmt: skip
+        if sets or answered:
+            change = Change(sets=sets, activity=tuple(activity), requests=answered)
+            made.append(_Effect(f"a move by {line.by}", line.at, change))
+    return made
+
+
+RULE_PREFIX = "rule:"  # (the `by` of what a rule did)
 
 
 class _Slas:

@@ -1467,3 +1467,42 @@ def test_a_customer_reply_ends_a_rule_made_pending_in_a_replay_as_between_sweeps
     status, team, statuses, _ = ends["once"]
     assert (status, team) == ("open", "engineering")
     assert statuses[-1] == ("2026-11-02T12:00:00+01:00", "pending", "open")
+
+
+@pytest.mark.parametrize("case", ["assignee", "request"])
+def test_a_person_s_move_settles_what_replayed_rules_made_as_between_sweeps(
+    tmp_path: Path, case: str
+) -> None:
+    """A person escalates the ticket to engineering between sweeps: the assignee a rule
+    gave it (support's lead) is cleared, and a rule's open request to engineering is
+    answered, whether a sweep had written the rule's change first or one sweep replays it
+    afterwards (the replay kept carol on an engineering ticket, and the request open)."""
+    rule = {
+        "assignee": "  - name: lead-takes-high\n"
+        "    when: {priority: \">=high\", assignee: null, team: support}\n"
+        "    then: {assign: lead}\n",
+        "request": "  - name: ask-eng\n    when: {sla: warning, team: support}\n"
+        "    then: {involve: engineering, note: \"can you look\"}\n",
+    }[case]
+    moved, between, last = {"assignee": ("10:00", "09:05", "10:05"),
+                            "request": ("12:30", "12:05", "12:45")}[case]  # fmt: skip
+    ends = {}
+    for schedule in ("between", "once"):
+        root = tmp_path / schedule
+        Esc(tmp_path).ok("init", str(root))
+        (root / "rules.yaml").write_text((root / "rules.yaml").read_text() + rule)
+        desk = Esc(root)
+        at = "2026-11-02T{}:00+01:00".format
+        ticket = desk.ok("create", "--title", "x", "--category", "billing", "--priority",
+                         "high", "--body", "b", now=at("09:00")).strip()  # fmt: skip
+        if schedule == "between":
+            desk.ok("sweep", "--no-report", now=at(between))
+        desk.ok("escalate", ticket, "--to", "engineering", "--reason", "dev", now=at(moved))
+        desk.ok("sweep", "--no-report", now=at(last))
+        shown = json.loads(desk.ok("show", ticket, "--json"))
+        ends[schedule] = (shown["team"], shown["assignee"],
+                          [(r["team"], r["state"]) for r in shown["requests"]])  # fmt: skip
+    assert ends["once"] == ends["between"]
+    assert ends["once"][:2] == ("engineering", None)
+    if case == "request":
+        assert ends["once"][2] == [("engineering", "answered")]
