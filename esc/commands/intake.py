@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -515,10 +516,30 @@ def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+MAX_JSON_DEPTH = 100  # arrays and objects in one another, at most
+
+
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest in JSON ``text`` (brackets inside strings left out;
+    a text that is no JSON gets a number all the same, and the parser says what is wrong)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub('""', text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
     """Tickets from a JSON object or list (see the README's schema), idempotent by
     ``external_id``.  Every item is checked before any is written."""
     text = text.removeprefix("\ufeff")  # (a byte order mark, as Windows tools write)
+    if _nesting(text) > MAX_JSON_DEPTH:  # (told before parsing: how deep the parser goes
+        # depends on the process's recursion limit, and no form sends that)
+        raise BadInput("--json: nested too deep; nothing was written")
     try:
         data = json.loads(text, object_pairs_hook=_no_key_twice)
     except json.JSONDecodeError as exc:

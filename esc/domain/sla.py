@@ -559,6 +559,9 @@ def _clock(
     now_utc = end_utc if end is now else now.astimezone(UTC)
     marks = _crossed(warn, found[0], end_utc)
     within = used <= target if counted_end == end else end_utc <= found[0]
+    if pausing and stop is None:  # (paused from its due second on: breached then, as a
+        # running clock is from its due second; a clock stopped then met its target)
+        within = used < target if counted_end == end else end_utc < found[0]
     state = clock_state(now_utc, stop is not None, within, pausing, found[0], warn)
     if pausing and state == "paused":
         due = warn = None  # unknown until the pause ends

@@ -50,6 +50,7 @@ UTC = dt.timezone.utc
 NEW_YORK = ZoneInfo("America/New_York")
 H = dt.timedelta(hours=1)
 M = dt.timedelta(minutes=1)
+S = dt.timedelta(seconds=1)
 
 CALENDARS: dict[str, Any] = {
     "office": {
@@ -1217,3 +1218,19 @@ def test_clocks_carried_over_from_other_instants_are_the_ones_computed_afresh(
         for p in (STANDARD, OLA):
             afresh = compute(version, p, "test", at)
             assert repr(compute(version, p, "test", at, known)) == repr(afresh)
+
+
+def test_a_pause_from_the_due_second_on_keeps_the_breach() -> None:
+    """A running clock is breached from its due second; paused from that very second (a
+    `wait` at 13:00:00 when the first response was due 13:00:00), it stays breached, as
+    one paused a second later does (it turned `paused`, and its breach was acted on again
+    when the pause ended). A reply in the due second still meets the target."""
+    created, due = berlin(2026, 11, 23, 9), berlin(2026, 11, 23, 13)
+    for paused_at in (due, due + S):
+        t = ticket(created, status="pending", activity=(status(paused_at, "open", "pending"),))
+        clock = clocks(t, berlin(2026, 11, 23, 14))["first_response"]
+        assert clock.state == "breached", paused_at
+    shy = ticket(created, status="pending", activity=(status(due - S, "open", "pending"),))
+    assert clocks(shy, berlin(2026, 11, 23, 14))["first_response"].state == "paused"
+    answered = ticket(created, first_response_at=due)
+    assert clocks(answered, berlin(2026, 11, 23, 14))["first_response"].state == "met"
