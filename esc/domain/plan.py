@@ -270,9 +270,7 @@ def _replies_that_reopen(
     for entry in ticket.entries:
         if entry.kind != "message" or not since < entry.at <= until:
             continue
-        before = entry.at - _MICROSECOND
-        written = versions.as_of(before)
-        seen = _view(written, ticket, before, [*effects, *made])
+        written, seen = _just_before(entry.at, ticket, versions, [*effects, *made])
         if seen.status != "pending" or written.status == "pending":
             continue
         change = Change(
@@ -503,11 +501,10 @@ def _moves_that_settle(
     first (the move was made on the file as it was, without them)."""
     made: list[_Effect] = []
     for line in field_changes(ticket.activity, "team"):
-        if not since < line.at <= until or line.by.startswith(RULE_PREFIX) or line.new is None:
+        if not since < line.at <= until or not _by_person(line.by) or line.new is None:
             continue
         before = line.at - _MICROSECOND
-        written = versions.as_of(before)
-        seen = _view(written, ticket, before, [*effects, *made])
+        written, seen = _just_before(line.at, ticket, versions, [*effects, *made])
         sets: dict[str, object] = {}
         activity: list[Activity] = []
         if seen.assignee is not None and written.assignee is None:
@@ -529,7 +526,14 @@ def _moves_that_settle(
     return made
 
 
-RULE_PREFIX = "rule:"  # (the `by` of what a rule did)
+def _just_before(
+    at: dt.datetime, ticket: Ticket, versions: _Versions, effects: list[_Effect]
+) -> tuple[Ticket, Ticket]:
+    """The ticket just before ``at``: as its file had it (what a person's command at ``at``
+    was applied to), and as the replayed rules' ``effects`` made it."""
+    before = at - _MICROSECOND
+    written = versions.as_of(before)
+    return written, _view(written, ticket, before, effects)
 
 
 class _Slas:
