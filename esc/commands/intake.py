@@ -181,6 +181,13 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
         raise BadInput(f"{options.maildir}: not a Maildir (no new/ folder)")
     if options.mbox is not None and not options.mbox.is_file():
         raise BadInput(f"{options.mbox}: no such mbox file")
+    if options.mbox is not None:
+        try:
+            problem = store.mbox_problem(options.mbox)
+        except OSError as exc:
+            raise BadInput(f"{options.mbox}: cannot read it ({exc.strerror})") from None
+        if problem is not None:
+            raise BadInput(f"{options.mbox}:1: {problem}")
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(ImapSource(options.imap)) if options.imap else None
         try:

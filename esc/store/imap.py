@@ -119,13 +119,15 @@ class ImapSource:
             raise ImapError(f"imap {self.settings.address}: {what}: {text}") from None
 
     def messages(self) -> Iterator[Incoming]:
-        """The messages to take, oldest first; one over the size limit is not downloaded
-        (yielded empty, with its ``problem``: intake quarantines it on the server only)."""
+        """The messages to take (not taken, quarantined or deleted), oldest first; one over
+        the size limit is not downloaded (yielded empty, with its ``problem``: intake
+        quarantines it on the server only)."""
         client, s = self.client, self.settings
         uids = self._call(
             "search",
             client.search,
-            ["NOT", "KEYWORD", TAKEN, "NOT", "KEYWORD", QUARANTINED],
+            # (a message flagged \\Deleted was deleted by a mail reader, not yet expunged)
+            ["NOT", "DELETED", "NOT", "KEYWORD", TAKEN, "NOT", "KEYWORD", QUARANTINED],
         )
         uids = sorted(int(u) for u in uids)
         for start in range(0, len(uids), BATCH):

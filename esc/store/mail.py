@@ -475,6 +475,17 @@ def mark_seen(path: Path) -> None:
         os.rename(path, target)
 
 
+def mbox_problem(path: Path) -> str | None:
+    """Why ``path`` is no mbox file, if it is not: one with text must start with a
+    ``From `` line (an empty file is an empty mbox).  Python's reader would take such a
+    file for a mailbox with no message, and the messages in it would go unread."""
+    with open(path, "rb") as file:
+        head = file.read(4096).lstrip(b"\r\n")
+    if head and not head.startswith(b"From "):
+        return 'not an mbox file: it does not start with a "From " line'
+    return None
+
+
 def read_mbox(path: Path) -> Iterator[Incoming]:
     box = mailbox.mbox(path, create=False)
     try:

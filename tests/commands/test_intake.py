@@ -177,6 +177,20 @@ def test_the_same_message_twice_and_a_rerun_change_nothing(
     assert tickets(workspace) == before
 
 
+def test_a_file_that_is_no_mbox_is_refused_not_read_as_an_empty_one(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    eml = tmp_path / "message.eml"  # (one message, as a mail client saves it: no "From " line)
+    eml.write_bytes(corpus.message())
+    result = esc("intake", "--mbox", str(eml))
+    assert result.code == 2
+    assert result.err == f'esc: {eml}:1: not an mbox file: it does not start with a "From " line\n'
+    assert tickets(workspace) == {}
+    empty = tmp_path / "empty.mbox"
+    empty.write_bytes(b"")
+    assert esc.ok("intake", "--mbox", str(empty)).endswith("0 messages\n")
+
+
 def test_auto_replies_and_bounces_are_ignored_and_bad_mail_quarantined(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:

@@ -186,6 +186,20 @@ def test_imap_messages_become_tickets_and_are_flagged_or_moved(
     assert len(imap.flags()) == 2 and len(imap.flags("Done")) == 1
 
 
+def test_an_imap_message_deleted_but_not_yet_expunged_is_not_taken(
+    esc: Esc, workspace: Path, imap: Imap
+) -> None:
+    client = imap.client()  # (a mail reader deleted it; the server keeps it until EXPUNGE)
+    client.append("INBOX", corpus.message(message_id="<gone@shop.example>"), flags=[b"\\Deleted"])
+    client.logout()
+    imap.append(corpus.message(message_id="<kept@shop.example>"))
+    out = esc.ok(*imap.args(), env={"ESC_IMAP_PASSWORD": PASSWORD})
+    assert out.endswith("1 message: 1 new ticket\n")
+    assert "/INBOX#2: new ticket" in out
+    assert len(list((workspace / "tickets").glob("*.md"))) == 1
+    assert imap.flags()[0] == {b"\\Deleted"}  # (left as the reader left it)
+
+
 def test_imap_failures_are_one_line(esc: Esc, workspace: Path, imap: Imap) -> None:
     wrong = esc(*imap.args(), env={"ESC_IMAP_PASSWORD": "wrong"})
     assert wrong.code == 1
