@@ -224,11 +224,20 @@ def check_unfinished(root: Path) -> Check:
 
 
 def check_remote(root: Path, remote: str) -> Check:
-    """Whether `esc sweep --push` has a remote to push to (its URL is not shown: it may
-    hold a token)."""
+    """Whether `esc sweep --push` has a remote to push to, and can read it without a
+    prompt (its URL is not shown: it may hold a token)."""
     remotes = git.run(root, "remote").stdout.decode("utf-8", "replace").split()
     if remote in remotes:
-        return Check("remote", f"git remote `{remote}` for `esc sweep --push`")
+        why = git.unreachable(root, remote)
+        if why is not None:
+            return Check(
+                "remote",
+                f"git remote `{remote}` cannot be read: {why}",
+                f"check its URL (git remote get-url -- {shlex.quote(remote)}) and that this "
+                "user reaches it without a prompt (an SSH key without a passphrase, or a "
+                "credential helper)",
+            )
+        return Check("remote", f"git remote `{remote}` for `esc sweep --push`, reached")
     others = f" (this clone has {', '.join(remotes)}: give sweep --remote)" if remotes else ""
     return Check(
         "remote",

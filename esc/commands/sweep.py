@@ -54,11 +54,13 @@ from esc.store.workspace import (
     CACHE_DIR,
     REPORTS_DIR,
     REWRITE_TRIES,
+    RULES_FILE,
+    TEAMS_FILE,
     TEMPLATES_DIR,
     TICKETS_DIR,
     Workspace,
 )
-from esc.ticketfile import document, problems
+from esc.ticketfile import document, problems, yaml_text
 from esc.ticketfile.document import TicketDoc
 
 if TYPE_CHECKING:
@@ -1030,8 +1032,11 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
         if options.commit or options.push:  # (a rebase a killed sweep left: aborted)
             git.finish_unfinished(workspace.root, workspace.root / CACHE_DIR)
-        if options.push and options.branch is None:
-            git.current_branch(workspace.root)  # (a detached HEAD is refused now, too)
+        if options.commit or options.push:
+            _require_committed_config(workspace.root)
+        if options.push and options.branch is None:  # (a detached HEAD is refused now, too;
+            # and a branch of this clone the remote lacks, as one named by --branch is)
+            git.require_branch(workspace.root, options.remote, git.current_branch(workspace.root))
         workspace.remove_stale_temporaries(options.report_dir or workspace.root / REPORTS_DIR)
         if not options.push:
             outcome = _sweep_once(workspace, now, options)
@@ -1044,6 +1049,39 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             )
         Outbox(workspace.root).prune_sent(now)  # (once a day: those sent a month ago)
         return outcome
+
+
+def _require_committed_config(root: Path) -> None:
+    """A committing sweep acts on rules and teams its commits can be explained by: an edit
+    of rules.yaml or teams.yaml that nobody committed (a draft) would act through the sweep,
+    and its escalations be committed and pushed under the sweep's name.  An edit that
+    changes no value (a comment, the layout) is no such edit."""
+    dirty = git.uncommitted(root, [TEAMS_FILE, RULES_FILE])
+    if not dirty:
+        return
+    try:
+        committed = git.files_at(root, "HEAD", dirty)
+    except git.GitError:  # (no commit yet: it commits no ticket either, each is left)
+        return
+    dirty = [name for name in dirty if not _same_values(committed.get(name), root / name)]
+    if dirty:
+        raise EscError(
+            f"{' and '.join(dirty)} {'has' if len(dirty) == 1 else 'have'} changes not "
+            "committed, which a committing sweep would act on and commit the effects of: "
+            "commit them (or stash them), or sweep without --commit/--push; nothing was written"
+        )
+
+
+def _same_values(committed: bytes | None, path: Path) -> bool:
+    """Whether the file at ``path`` holds the values of its ``committed`` text (both YAML
+    that parses; comments and layout aside)."""
+    if committed is None:
+        return False
+    try:
+        values = yaml_text.load(path.read_bytes().decode("utf-8"))
+        return bool(values == yaml_text.load(committed.decode("utf-8")))
+    except (OSError, UnicodeDecodeError, yaml_text.YamlError):
+        return False
 
 
 def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:

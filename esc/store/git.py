@@ -123,6 +123,18 @@ def tracked(root: Path, paths: Sequence[str]) -> set[str]:
     return {path for path in proc.stdout.decode("utf-8", "replace").split("\0") if path}
 
 
+def uncommitted(root: Path, names: Sequence[str]) -> list[str]:
+    """Those of the files ``names`` (relative to ``root``) that differ from HEAD: changed,
+    staged, removed, or never committed."""
+    proc = run(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *names)
+    if proc.returncode != 0:
+        return []
+    # (each entry is "XY path"; a rename's is followed by the path it came from, bare)
+    listed = proc.stdout.decode("utf-8", "replace").split("\0")
+    paths = {e[3:] for e in listed if len(e) > 3} | {e for e in listed if e}
+    return [n for n in names if any(p == n or p.endswith("/" + n) for p in paths)]
+
+
 IDENTITY_FIX = 'git config user.name "esc sweep" && git config user.email esc-sweep@example.com'
 
 
@@ -312,6 +324,19 @@ def require_remote(root: Path, remote: str) -> None:
         raise GitError(f"no git remote '{remote}' (git remote add {remote} URL)")
 
 
+def unreachable(root: Path, remote: str) -> str | None:
+    """Why ``remote`` cannot be read now without a prompt (git asks for no password: cron
+    has no terminal to type one in); None if it can."""
+    try:
+        proc = run(
+            root, "ls-remote", "--heads", "--", remote, timeout=60,
+            env={"GIT_TERMINAL_PROMPT": "0"}, input=b"",
+        )  # fmt: skip
+    except GitError as exc:  # (git timed out, or cannot be run)
+        return str(exc)
+    return None if proc.returncode == 0 else _reason(proc)
+
+
 def prefix_in_repository(root: Path) -> str:
     """The path of ``root`` in its git repository, with a trailing slash (``helpdesk/``),
     as GitHub names files; "" at the top of the repository or outside one."""
@@ -363,9 +388,8 @@ def push(root: Path, remote: str, branch: str) -> bool:
     text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
     if "[rejected]" in text or _remote_moved(root, remote, branch):
         return False  # includes a push that lost a race for the ref lock at the remote
-    lines = text.strip().splitlines()
-    detail = [line for line in lines if line.startswith(("!", "error", "fatal"))]
-    why = (detail or lines or [f"exit {proc.returncode}"])[0].removeprefix("fatal: ")
+    rejected = [line for line in text.splitlines() if line.startswith("!")]
+    why = rejected[0] if rejected else _reason(proc)
     raise GitError(f"git push to {remote}/{branch} failed: {why}")
 
 
@@ -600,14 +624,39 @@ def tracked_changed_since(root: Path, commit: str, folder: str) -> list[str]:
 
 
 def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
-    """What git said went wrong, in one line: its last, or, for a lock file another git
+    """What git said went wrong, in one line (:func:`_reason`); for a lock file another git
     left (killed), the line that names the file (the last only says to remove it)."""
     lines = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()
     named = [line for line in lines if "Unable to create" in line and ".lock" in line]
     if named:
         said = named[0].removeprefix("fatal: ").strip()
         return f"{said} (a git process killed while it ran? if none runs, remove that file)"
-    return lines[-1] if lines else str(proc.returncode)
+    return _reason(proc)
+
+
+# What git adds after a failure to reach a remote, whatever the cause: the cause is the
+# line before it (ssh's "Connection refused", "Permission denied (publickey)", "… does not
+# appear to be a git repository").
+_NO_REMOTE = "fatal: Could not read from remote repository."
+_ADVICE = ("Please make sure you have the correct access rights", "and the repository exists.")
+
+
+def _reason(proc: subprocess.CompletedProcess[bytes]) -> str:
+    """Why git failed, in one line: its first ``fatal:`` or ``error:`` line (or, when that
+    only says the remote could not be read, the line before it, which says why); else its
+    last line."""
+    text = (proc.stderr + proc.stdout).decode("utf-8", "replace")
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and line not in _ADVICE]
+    if not lines:
+        return f"exit {proc.returncode}"
+    for n, line in enumerate(lines):
+        if line == _NO_REMOTE and n > 0:
+            cause = lines[n - 1].removeprefix("fatal: ").removeprefix("error: ")
+            return f"{cause} (could not read from the remote repository)"
+        if line.startswith(("fatal: ", "error: ")):
+            return line.removeprefix("fatal: ").removeprefix("error: ")
+    return lines[-1]
 
 
 def inside_git_work_tree(folder: Path) -> bool:

@@ -233,6 +233,23 @@ def test_no_remote_for_push(tmp_path: Path) -> None:
     assert detail == "no git remote `origin`: `esc sweep --push` has nowhere to push"
 
 
+def test_a_remote_that_cannot_be_read_is_a_problem(tmp_path: Path) -> None:
+    """A remote the cron user cannot reach is found before the first sweep fails on it."""
+    clone = healthy_clone(tmp_path)
+    assert "ok       git remote `origin` for `esc sweep --push`, reached\n" in (
+        Esc(clone).ok("doctor", "--cron-path", cron_path_with_esc(tmp_path))
+    )
+    git(clone, "remote", "set-url", "origin", str(tmp_path / "moved.git"))
+    code, report = doctor(clone)
+    assert code == 1
+    detail, fix = problems(report)["remote"]
+    assert detail == (
+        f"git remote `origin` cannot be read: '{tmp_path / 'moved.git'}' does not appear to be "
+        "a git repository"
+    )
+    assert fix.startswith("check its URL (git remote get-url -- origin) and that this user")
+
+
 def test_outside_git_it_says_so_once(tmp_path: Path) -> None:
     Esc(tmp_path, now=None).ok("init", "ws")
     code, report = doctor(tmp_path / "ws")

@@ -223,6 +223,41 @@ def test_sweep_commit_commits_exactly_what_it_changed(esc: Esc, workspace: Path)
     assert git(workspace, "rev-parse", "HEAD") == head
 
 
+def test_a_committing_sweep_refuses_rules_or_teams_changed_and_not_committed(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A draft of rules.yaml left uncommitted would act through the sweep (an escalation
+    the committed policy does not make, committed and pushed under the sweep's name): a
+    committing sweep refuses it, and writes nothing; a plain sweep uses it."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    with_remote(workspace, tmp_path)
+    rules = workspace / "rules.yaml"
+    committed = rules.read_text()
+    rules.write_text(committed.replace("first_response: 2h", "first_response: 30m"))
+    before = (workspace / "tickets" / f"{ticket}.md").read_text()
+    head = git(workspace, "rev-parse", "HEAD")
+    for args in (["--commit"], ["--push"]):
+        result = esc("sweep", *args, now="2026-11-20T13:30:00+01:00")
+        assert (result.code, result.out) == (1, "")
+        assert result.err == (
+            "esc: rules.yaml has changes not committed, which a committing sweep would act on "
+            "and commit the effects of: commit them (or stash them), or sweep without "
+            "--commit/--push; nothing was written\n"
+        )
+    assert (workspace / "tickets" / f"{ticket}.md").read_text() == before
+    assert git(workspace, "rev-parse", "HEAD") == head
+    (workspace / "teams.yaml").write_text("intake: support\nteams: {}\n")
+    result = esc("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    assert result.err.startswith("esc: teams.yaml and rules.yaml have changes not committed")
+    # committed, the sweep acts on it; a change of comments alone is no change of values
+    git(workspace, "checkout", "-q", "--", "teams.yaml")
+    git(workspace, "commit", "-qam", "faster first response")
+    rules.write_text("# reviewed\n" + rules.read_text())
+    out = esc.ok("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    assert "committed" in out
+    assert git(workspace, "status", "--porcelain") == " M rules.yaml\n"
+
+
 def test_sweep_commit_in_a_workspace_inside_the_repository(tmp_path: Path) -> None:
     """The helpdesk in a folder of a larger repository (`esc init helpdesk` in it): the
     sweep commits its tickets there (git read the files from the repository's top)."""
@@ -930,6 +965,27 @@ def test_a_rebase_a_killed_sweep_left_is_aborted_by_the_next(
         )
     assert (workspace / "tickets" / f"{ticket}.md").read_text() == before
     assert (workspace / ".git" / "rebase-merge").is_dir()
+
+
+def test_a_remote_that_cannot_be_reached_is_told_with_its_cause(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    import socket
+
+    committed_repo(esc, workspace, "Invoice missing")
+    with_remote(workspace, tmp_path)
+    with socket.socket() as probe:  # (a port nobody listens on)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    git(workspace, "remote", "set-url", "origin", f"ssh://127.0.0.1:{port}/helpdesk.git")
+    result = esc("sweep", "--push", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1
+    # (git's own last lines only say "Could not read from remote repository … and the
+    # repository exists."; the cause is ssh's line)
+    assert result.err.splitlines()[-1] == (
+        f"esc: git push to origin/main failed: ssh: connect to host 127.0.0.1 port {port}: "
+        "Connection refused (could not read from the remote repository)"
+    )
 
 
 def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(

@@ -111,3 +111,11 @@ def test_a_branch_the_remote_lacks_is_one_line_naming_it_until_started(
     assert "pushed 1 commit to origin/hotfix" in out, out
     remote = tmp_path / "remote.git"
     assert git(remote, "rev-parse", "hotfix") == git(clone, "rev-parse", "HEAD")
+    # the same for the clone's own branch, when no --branch names one: not started there
+    git(clone, "checkout", "-q", "-b", "other")
+    head = git(clone, "rev-parse", "HEAD")
+    refused = Esc(clone)("sweep", "--push", "--no-report", now="2026-11-27T16:00:00+01:00")
+    assert refused.code == 1 and refused.out == ""
+    assert refused.err.startswith("esc: no branch 'other' on origin (it has hotfix, main); ")
+    assert git(clone, "rev-parse", "HEAD") == head and git(clone, "status", "--porcelain") == ""
+    assert "other" not in git(remote, "branch")
