@@ -16,7 +16,7 @@ from esc.commands.session import Output, Session
 from esc.domain import lifecycle
 from esc.domain.as_of import ticket_as_of
 from esc.domain.automation import memory_of
-from esc.domain.config import Config
+from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import EscError, ParseError
 from esc.domain.model import ESCALATION_KINDS, Change, EscalationKind, Ticket
 from esc.domain.notify import Event, events_of, rule_targets
@@ -54,8 +54,6 @@ from esc.store.workspace import (
     CACHE_DIR,
     REPORTS_DIR,
     REWRITE_TRIES,
-    RULES_FILE,
-    TEAMS_FILE,
     TEMPLATES_DIR,
     TICKETS_DIR,
     Workspace,
