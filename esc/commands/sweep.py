@@ -1496,6 +1496,9 @@ def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -
     outcome.commit = commits[-1] if commits else None
     outcome.committed = list(dict.fromkeys(p for c in commits for p in git.commit_files(root, c)))
     outcome.earlier = [p for p in done[0].earlier if p in outcome.committed]
+    # (a ticket a person changed after a sweep wrote it, named by any attempt: theirs)
+    left_out = {p for o in done for p in o.left_out} - set(outcome.committed)
+    outcome.left_out = sorted(left_out)
     # Only what this sweep pushed is its to tell: an event of a rejected attempt whose
     # ticket is not in the sweep's commits as the rebase left them was made upstream too.
     kept = [e for o in done[:-1] for e in o.result.events if _path(e) in outcome.committed]

@@ -595,12 +595,15 @@ def test_a_failed_commit_strands_nothing(
     assert git(workspace, "rev-list", "--count", "HEAD") == "2\n"
 
 
+@pytest.mark.parametrize("committing", ["--commit", "--push"])
 def test_a_ticket_left_by_a_failed_commit_then_edited_is_named_not_committed(
-    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, committing: str
 ) -> None:
     """The sweep's commit failed (no identity); a person then comments on the ticket: the
-    next --commit sweep leaves it to them, and says so, as for its own writes."""
+    next --commit (or --push: cron's) sweep leaves it to them, and says so, as for its own
+    writes."""
     (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    with_remote(workspace, tmp_path)
     for name in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL",
                  "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
@@ -609,11 +612,14 @@ def test_a_ticket_left_by_a_failed_commit_then_edited_is_named_not_committed(
     esc.ok("comment", ticket, "--internal", "-m", "mine", now="2026-11-20T13:32:00+01:00")
     git(workspace, "config", "user.name", "esc sweep")
     git(workspace, "config", "user.email", "esc-sweep@example.com")
-    swept = json.loads(esc.ok("sweep", "--commit", "--json", now="2026-11-20T13:35:00+01:00"))
+    out = esc.ok("sweep", committing, now="2026-11-20T13:35:00+01:00")
+    assert f"  {ticket}: changed since the sweep wrote it; not committed (yours to commit)" in out
+    assert git(workspace, "rev-list", "--count", "HEAD") == "1\n"
+    swept = json.loads(esc.ok("sweep", committing, "--json", now="2026-11-20T13:35:00+01:00"))
     assert swept["left_out"] == [f"tickets/{ticket}.md"]
     assert git(workspace, "rev-list", "--count", "HEAD") == "1\n"
     git(workspace, "commit", "-qam", "mine")  # (theirs, committed: nothing more to say)
-    again = json.loads(esc.ok("sweep", "--commit", "--json", now="2026-11-20T13:36:00+01:00"))
+    again = json.loads(esc.ok("sweep", committing, "--json", now="2026-11-20T13:36:00+01:00"))
     assert again["left_out"] == []
 
 
