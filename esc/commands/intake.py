@@ -342,6 +342,8 @@ def _deliver(run: _Run) -> None:
     ]
     if (busy := delivery.busy_note()) is not None:
         run.notes.append(f"esc: {busy}")
+    if (held := delivery.held_note()) is not None:
+        run.notes.append(f"esc: {held}")
 
 
 def _save_attachments(

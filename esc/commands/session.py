@@ -127,6 +127,8 @@ class Session:
         ]
         if (busy := delivery.busy_note()) is not None:
             self._notified.append(f"esc: {busy}")
+        if (held := delivery.held_note()) is not None:
+            self._notified.append(f"esc: {held}")
 
     def send_to_customer(self, mail: Outgoing, target: str) -> str:
         """Queue ``mail`` in the outbox and send what is due; what became of it, for the

@@ -1040,13 +1040,15 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome = _sweep_once(workspace, now, options)
         else:
             outcome = _sweep_and_push(workspace, now, options)
-        if options.notify and outcome.git_error is None:  # (after the tickets are written
-            # and pushed: a failed send undoes nothing; a failed push sends nothing yet)
-            outcome.delivery = deliver(
-                Outbox(workspace.root), workspace.config().notify, now, who="esc sweep"
-            )
         Outbox(workspace.root).prune_sent(now)  # (once a day: those sent a month ago)
-        return outcome
+    if options.notify and outcome.git_error is None:  # (after the tickets are written and
+        # pushed: a failed send undoes nothing; a failed push sends nothing yet.  And once the
+        # workspace is let go: a target that hangs holds up no sweep's writes, only the
+        # outbox, whose next sender leaves its messages to this one)
+        outcome.delivery = deliver(
+            Outbox(workspace.root), workspace.config().notify, now, who="esc sweep"
+        )
+    return outcome
 
 
 def _require_committed_config(root: Path) -> None:
@@ -1607,6 +1609,8 @@ def sweep_text(outcome: SweepOutcome) -> str:
                   f"{m.error}" for m in delivery.failed]  # fmt: skip
     if delivery is not None and (busy := delivery.busy_note()) is not None:
         lines.append(busy)
+    if delivery is not None and (held := delivery.held_note()) is not None:
+        lines.append(held)
     if outcome.pushed:
         tries = f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else ""
         if outcome.pushed_commits:
@@ -1687,4 +1691,5 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         ],
         "sent": [m.key for m in outcome.delivery.sent] if outcome.delivery else [],
         "send_failed": [m.key for m in outcome.delivery.failed] if outcome.delivery else [],
+        "send_held": [m.key for m in outcome.delivery.held] if outcome.delivery else [],
     }

@@ -259,6 +259,7 @@ class Delivery:
     failed: list[Message]
     busy: str = ""  # who held the outbox lock, when the messages due were left to them
     left: list[Message] = field(default_factory=list)  # those left queued (busy)
+    held: list[Message] = field(default_factory=list)  # untried: their target failed just now
 
     def busy_note(self) -> str | None:
         """The line saying that the messages due were left queued, if they were."""
@@ -267,6 +268,16 @@ class Delivery:
         count = len(self.left)
         return (f"notify: {count} message{'s' if count != 1 else ''} left queued: {self.busy} "
                 "is sending notifications (it or the next sweep sends them)")  # fmt: skip
+
+    def held_note(self) -> str | None:
+        """The line saying which messages were not tried because their target had just
+        failed, if any were."""
+        if not self.held:
+            return None
+        targets = ", ".join(dict.fromkeys(m.target for m in self.held))
+        count = len(self.held)
+        return (f"notify: {count} more message{'s' if count != 1 else ''} to {targets} not "
+                "tried after its failure (the next sweep tries them)")  # fmt: skip
 
 
 def deliver(
@@ -301,10 +312,15 @@ def deliver(
             result.busy, result.left = holder, due()
             return result
         tried: set[str] = set()
+        down: set[str] = set()  # the targets that failed in this delivery
         while batch := [m for m in due() if m.key not in tried]:
             for message in batch:
                 tried.add(message.key)
-                _deliver_one(outbox, notify, message, now, env, result)
+                if message.target in down:  # (a target that hangs costs its timeout once a
+                    result.held.append(message)  # delivery, not once a message: the rest
+                    continue  # wait for the next one, untried and not counted as failed)
+                if not _deliver_one(outbox, notify, message, now, env, result):
+                    down.add(message.target)
     return result
 
 
@@ -315,7 +331,8 @@ def _deliver_one(
     now: dt.datetime,
     env: Mapping[str, str] | None,
     result: Delivery,
-) -> None:
+) -> bool:
+    """Send ``message`` and record what became of it; whether it went."""
     error = send(
         notify, message.target, message.title, message.body, env, message.to, message.headers
     )
@@ -328,6 +345,7 @@ def _deliver_one(
         message.next_try = now + min(FIRST_BACKOFF * 2 ** (message.attempts - 1), MAX_BACKOFF)
         result.failed.append(message)
     outbox.save(message)
+    return error is None
 
 
 def send(

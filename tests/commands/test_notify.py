@@ -535,6 +535,43 @@ def test_a_command_does_not_send_what_a_sweep_is_sending(
     assert any("assigned to bob" in t for _, t in hook.messages())
 
 
+def test_a_sweep_stuck_sending_does_not_stop_the_next_sweep_s_writes(
+    esc: Esc, workspace: Path, hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep waits on a target that does not answer: it has let go of the workspace, so
+    the next sweep (cron's, minutes later) writes its tickets and leaves its messages to
+    the one sending, which sends them before it ends (before: the next sweep waited for
+    the workspace lock, gave up, and wrote nothing)."""
+    notify = NOTIFY.replace("/support", "/support?rto=60").replace("/eng", "/eng?rto=60")
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + notify)
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    hook.hold, hook.answer_held = threading.Event(), True
+    stuck = subprocess.Popen(
+        [ESC, "--now", "2026-11-20T10:30:00+01:00", "sweep", "--no-report"],
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert hook.arrived.wait(60), "the sweep never sent"
+        monkeypatch.setattr("esc.store.outbox.DELIVERY_WAIT", 0.0)  # (else a minute's wait)
+        result = esc("sweep", "--no-report", "--lock-timeout", "5",
+                     now="2026-11-20T11:30:00+01:00")  # fmt: skip
+        assert result.code == 0, result.err
+        assert f"  {ticket}: support → engineering (rule:breached-goes-up)\n" in result.out
+        assert "notify: 2 messages left queued: esc sweep pid " in result.out
+        text = (workspace / "tickets" / f"{ticket}.md").read_text()
+        assert "support → engineering" in text
+    finally:
+        hook.hold.set()
+        out, err = stuck.communicate(timeout=60)
+    assert stuck.returncode == 0, err
+    assert "notified: 2 messages sent" in out
+    assert [p for p, _ in hook.messages()] == ["/support", "/eng"]
+
+
 def test_intake_given_notify_sends_what_its_new_tickets_make(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:

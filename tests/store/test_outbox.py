@@ -185,6 +185,43 @@ def test_a_command_sends_its_own_messages_only(tmp_path: Path, hook: Hook) -> No
     assert hook.events() == ["mine", "old"]
 
 
+def test_once_a_target_fails_its_other_messages_wait_for_the_next_delivery(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """A target that is down (or hangs until its timeout) fails once a delivery: the rest
+    of its messages are held, untried and not counted as failures, while the other targets
+    are sent to; the next delivery tries them again."""
+    from dataclasses import replace
+
+    good = Hook()
+    try:
+        hook.fail = True
+        notify = Notify(targets={
+            "hook": hook_notify(hook).targets["hook"],
+            "chat": Target("chat", f"json://127.0.0.1:{good.port}/chat"),
+        })  # fmt: skip
+        outbox = Outbox(tmp_path)
+        outbox.queue([notification("e1"), notification("e2"), notification("e3"),
+                      replace(notification("e4"), target="chat")])  # fmt: skip
+        first = deliver(outbox, notify, NOW)
+        assert [m.key for m in first.failed] == ["e1-hook"]
+        assert [m.key for m in first.held] == ["e2-hook", "e3-hook"]
+        assert [m.key for m in first.sent] == ["e4-chat"] and good.events() == ["e4"]
+        assert first.held_note() == (
+            "notify: 2 more messages to hook not tried after its failure (the next sweep "
+            "tries them)"
+        )
+        kept = {m.key: m for m in outbox.all()}
+        assert kept["e1-hook"].attempts == 1
+        assert (kept["e2-hook"].attempts, kept["e2-hook"].error) == (0, "")
+        hook.fail = False  # (back up: e2 and e3 now; e1 after its backoff)
+        later = deliver(outbox, notify, NOW + dt.timedelta(minutes=1))
+        assert [m.key for m in later.sent] == ["e2-hook", "e3-hook"] and later.held == []
+        assert hook.events() == ["e2", "e3"]
+    finally:
+        good.close()
+
+
 def test_a_secret_with_url_characters_reaches_the_service_decoded(
     tmp_path: Path, hook: Hook
 ) -> None:
