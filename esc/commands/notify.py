@@ -12,13 +12,14 @@ from esc.domain.config import RULES_FILE, Config, Finding
 from esc.domain.errors import BadInput
 from esc.domain.notify import expand, missing_variables, url_problem, variables
 from esc.domain.timestamps import format_timestamp
-from esc.store.outbox import Outbox, send
+from esc.store.outbox import Outbox, apprise_knows, send
 
 
 def environment_findings(config: Config | None, env: Mapping[str, str]) -> list[Finding]:
-    """A finding for each variable a target's URL names that the environment lacks, and
-    for each URL whose scheme, once its variables are put in, esc does not send to (a whole
-    secret URL in `${SLACK_WEBHOOK_URL}`; never quoting it)."""
+    """A finding for each variable a target's URL names that the environment lacks, for
+    each URL whose scheme, once its variables are put in, esc does not send to (a whole
+    secret URL in `${SLACK_WEBHOOK_URL}`; never quoting it), and for each http(s) URL that
+    is no service apprise knows (apprise is imported only for those)."""
     if config is None or config.notify is None:
         return []
     missing = missing_variables(config.notify, env)
@@ -32,14 +33,26 @@ def environment_findings(config: Config | None, env: Mapping[str, str]) -> list[
     ]
     lacking = {target.name for target, _ in missing}
     for target in config.notify.targets.values():
-        if target.name in lacking or not variables(target.url):
+        if target.name in lacking:
             continue
-        problem = url_problem(expand(target.url, env))
+        url = expand(target.url, env)
+        problem = url_problem(url) if variables(target.url) else None
+        if problem is None and _web_address(url) and not apprise_knows(url):
+            problem = (
+                "apprise knows no service at this http(s) address (a webhook of your own "
+                "is json://, form:// or xml://; jsons:// and the like for https)"
+            )
         if problem is not None:
             found.append(
                 Finding(RULES_FILE, target.line, f"notify target {target.name}: {problem}")
             )
     return found
+
+
+def _web_address(url: str) -> bool:
+    """Whether ``url`` is an ``http(s)://`` one, which apprise takes only as the address
+    of a service it knows (its scheme says nothing of that)."""
+    return url.partition("://")[0].lower() in ("http", "https")
 
 
 def test(session: Session, target: str) -> Output:

@@ -389,6 +389,16 @@ def addressed(url: str, to: str, headers: Mapping[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "", "&".join(kept + added), ""))
 
 
+def apprise_knows(url: str) -> bool:
+    """Whether apprise has a service that sends to ``url`` (for an ``http(s)://`` URL: a
+    service's own webhook address, as Slack's or Discord's, not any web address)."""
+    import apprise
+
+    with warnings.catch_warnings():  # (apprise and its plugins import the deprecated imghdr)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return apprise.Apprise.instantiate(url) is not None
+
+
 def _send(url: str, target: str, title: str, body: str) -> str | None:
     import apprise  # (only when there is something to send: a quiet sweep never loads it)
 

@@ -195,6 +195,34 @@ def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
     assert "secret-token" not in result.out + result.err
 
 
+def test_validate_names_an_http_address_apprise_cannot_send_to(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apprise takes an http(s) URL only as a service's own webhook (Slack's, Discord's…):
+    a plain web address would fail on every sweep; validate says so, without quoting it."""
+    monkeypatch.setenv("OWN_HOOK", "https://hooks.internal.example/esc?token=secret-token")
+    slack = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+    (workspace / "rules.yaml").write_text(
+        RULES_LEVELS
+        + 'notify:\n  targets:\n    dead: "http://127.0.0.1:18081/dead"\n'
+        + f'    slack: "{slack}"\n'
+        + '    own: "${OWN_HOOK}"\n'
+        + '    fine: "json://127.0.0.1/x"\n'
+    )
+    result = esc("validate")
+    assert result.code == 1
+    said = (
+        "apprise knows no service at this http(s) address (a webhook of your own is json://, "
+        "form:// or xml://; jsons:// and the like for https)"
+    )
+    found = [line for line in result.out.splitlines() if "notify target" in line]
+    assert found == [
+        f"rules.yaml:26: notify target dead: {said}",
+        f"rules.yaml:28: notify target own: {said}",
+    ]
+    assert "secret-token" not in result.out + result.err
+
+
 def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) -> None:
     (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
     assert esc.ok("notify", "test", "eng-chat") == "sent a test message to eng-chat\n"
