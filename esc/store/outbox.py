@@ -60,6 +60,7 @@ class Message:
     error: str = ""
     to: str = ""  # mail to a customer: their address (the target's URL says how to send)
     headers: dict[str, str] = field(default_factory=dict)  # mail headers esc sets
+    happened: dt.datetime | None = None  # when its event happened (messages go in that order)
 
     @property
     def key(self) -> str:
@@ -81,7 +82,7 @@ class Message:
         return f"{what} to {self.target}"
 
     def as_json(self) -> dict[str, Any]:
-        when = {"queued", "next_try", "sent"}
+        when = {"queued", "next_try", "sent", "happened"}
         return {
             k: (format_timestamp(v) if k in when and v is not None else v)
             for k, v in vars(self).items()
@@ -89,7 +90,10 @@ class Message:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Message:
-        times = {k: parse_timestamp(data[k]) if data.get(k) else None for k in ("next_try", "sent")}
+        times = {
+            k: parse_timestamp(data[k]) if data.get(k) else None
+            for k in ("next_try", "sent", "happened")
+        }
         return cls(
             event=str(data["event"]),
             target=str(data["target"]),
@@ -114,7 +118,7 @@ def message_key(event: str, target: str) -> str:
 
 def messages_of(events: Sequence[Event], now: dt.datetime) -> list[Message]:
     return [
-        Message(e.id, t, e.ticket_id, e.kind, e.subject(), e.body(), now)
+        Message(e.id, t, e.ticket_id, e.kind, e.subject(), e.body(), now, happened=e.at)
         for e in events
         for t in e.targets
     ]
@@ -239,11 +243,14 @@ class Outbox:
         return sorted(out, key=lambda m: (m.queued, m.key))
 
     def due(self, now: dt.datetime) -> list[Message]:
-        return [
+        """The messages to send now, in the order their events happened (five escalations
+        of one ticket between two sweeps reach a chat as they were made)."""
+        due = [
             m
             for m in self.all()
             if m.status == "pending" and (m.next_try is None or m.next_try <= now)
         ]
+        return sorted(due, key=lambda m: (m.happened or m.queued, m.queued, m.key))
 
     def failing(self) -> list[Message]:
         return [m for m in self.all() if m.failing]

@@ -415,6 +415,26 @@ def test_a_sweep_without_notify_leaves_what_people_did_to_the_next_sweep(
     assert [p for p, t in hook.messages()[start:] if "assigned to dan" in t] == ["/dan"]
 
 
+def test_what_people_did_between_sweeps_is_sent_in_the_order_it_happened(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """Escalations made between two sweeps reach the chat as they were made (they went in
+    the order of their event ids: "engineering → support" before "support → engineering")."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    moves = [("engineering", "09:10"), ("support", "09:11"), ("engineering", "09:12"),
+             ("support", "09:13"), ("engineering", "09:14")]  # fmt: skip
+    for team, at in moves:
+        esc.ok("escalate", ticket, "--to", team, "--reason", "back and forth",
+               now=f"2026-11-20T{at}:00+01:00")  # fmt: skip
+    start = len(hook.posts)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:20:00+01:00")
+    at = [line.partition(" at ")[2][:25] for _, text in hook.messages()[start:]
+          for line in text.splitlines() if "escalated" in line and " at " in line]  # fmt: skip
+    assert at == [f"2026-11-20T{at}:00+01:00" for _, at in moves]
+
+
 def test_a_dry_run_lists_only_what_it_would_send_now(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
