@@ -143,20 +143,36 @@ class Event:
         return self.kind in URGENT
 
     def subject(self) -> str:
-        return f"[esc] {self.ticket_id} {self.what}"
+        return f"[esc] {self.ticket_id} {_one_line(self.what)}"
 
     def body(self) -> str:
+        """The message: each value on its own line, as one line (a title edited by hand to
+        hold line breaks cannot write a line of its own), times in the event's offset."""
+        deadline = self.deadline
         lines = [
-            f"{self.ticket_id}: {self.title}",
-            f"{self.what} by {self.by} at {format_timestamp(self.at)}",
-            f"team {self.team}, priority {self.priority}",
+            f"{self.ticket_id}: {_one_line(self.title)}",
+            f"{_one_line(self.what)} by {_one_line(self.by)} at {format_timestamp(self.at)}",
+            f"team {_one_line(self.team)}, priority {_one_line(self.priority)}",
             "next deadline: "
-            + (format_timestamp(self.deadline) if self.deadline is not None else "none running"),
+            + (
+                format_timestamp(deadline.astimezone(self.at.tzinfo))
+                if deadline is not None
+                else "none running"
+            ),
         ]
         if self.link:
             lines.append(self.link)
         lines.append(f"event {self.id}")
         return "\n".join(lines)
+
+
+# Line breaks and other control characters (and Unicode's line and paragraph separators)
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with each run of line breaks or control characters as one space."""
+    return _BREAKS.sub(" ", text)
 
 
 def event_id(ticket_id: str, kind: EventKind, at: dt.datetime, *parts: str | None) -> str:
@@ -196,7 +212,11 @@ def events_of(
         key_at, parts = (line.at, parts) if crossed is None else (crossed, (line.field, line.new))
         eid = event_id(after.id, kind, key_at, *parts)
         link = _link(notify, after.id)
-        made.append(Event(eid, after.id, kind, line.at, line.by, what, chosen, after.title,
+        # (a breach happened at its deadline, whenever a sweep saw it: in the line's offset)
+        at = line.at
+        if kind == "sla_breached" and crossed is not None and crossed <= line.at:
+            at = crossed.astimezone(line.at.tzinfo)
+        made.append(Event(eid, after.id, kind, at, line.by, what, chosen, after.title,
                           after.team, after.priority, deadline, link))  # fmt: skip
 
     def team(name: str | None, lead: bool = False) -> list[str]:

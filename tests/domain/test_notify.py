@@ -169,6 +169,37 @@ def test_a_clock_crossing_has_one_id_whenever_a_sweep_sees_it() -> None:
     assert crossing(NOW, "warning", due) != crossing(NOW, "warning", due + (later - NOW))
 
 
+def test_a_breach_is_told_at_its_deadline_and_times_in_the_event_s_offset() -> None:
+    """A sweep at 14:12 sees a breach due at 13:40: the message says it happened at 13:40
+    (the escalation it made says 13:40 too), not when the sweep looked; the next deadline
+    is in the event's offset, not the calendar's zone."""
+    import datetime as dt
+
+    due = dt.datetime(2026, 11, 20, 12, 40, tzinfo=dt.timezone.utc)  # 13:40+01:00
+    seen = dt.datetime.fromisoformat("2026-11-20T14:12:00+01:00")
+    line = Activity(seen, "esc", field="sla.resolution", old="ok", new="breached")
+    block = {"policy": "standard", "checked": seen,
+             "resolution": {"due": due, "state": "breached"}}  # fmt: skip
+    (event,) = events(Change(sets={"sla": block}, activity=(line,)))
+    event = dataclasses.replace(event, deadline=due)
+    assert "SLA breached: resolution by esc at 2026-11-20T13:40:00+01:00" in event.body()
+    assert "next deadline: 2026-11-20T13:40:00+01:00" in event.body()
+
+
+def test_a_title_with_line_breaks_stays_on_its_line_in_a_message() -> None:
+    """A title edited by hand to hold line breaks cannot add lines of its own (a fake
+    `next deadline:` or link line) to the message."""
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    before = dataclasses.replace(ticket(), title="Evil\r\nnext deadline: none\u2028https://x")
+    change = lifecycle.escalate(before, config, NOW, "bob", "stuck", up=True)
+    after = lifecycle.applied(before, change)
+    leads = {k: t.lead for k, t in config.teams.items()}
+    (event,) = events_of(before, after, change, NOTIFY, leads, config.priorities)
+    lines = event.body().splitlines()
+    assert lines[0] == "T-4k8q2m7x: Evil next deadline: none https://x"
+    assert [line for line in lines if line.startswith("next deadline:")] == [lines[3]]
+
+
 def test_urls_are_checked_and_expanded_without_quoting_them() -> None:
     assert url_problem("gopher://token@host") is not None
     assert "token" not in (url_problem("gopher://token@host") or "")
