@@ -431,6 +431,11 @@ def _notify(
             line_of(raw, "link"), "notify.link must be an http(s) URL, with {id} for the ticket"
         )
         link = None
+    elif isinstance(link, str) and (odd := _odd_braces(link)):
+        reader.add(
+            line_of(raw, "link"),
+            f"notify.link: unknown placeholder {odd}; known: {{id}} (the ticket's ID)",
+        )
     floor = raw.get("created_at_or_above")
     if floor is not None and floor not in priorities:
         reader.add(
@@ -443,6 +448,18 @@ def _notify(
         reader.add(line_of(raw, "low_csat"), "notify.low_csat must be 1 to 5")
         low = 2
     return Notify(targets, groups["teams"], groups["people"], link, floor, low)
+
+
+def _odd_braces(link: str) -> str | None:
+    """The first brace in ``link`` that is not part of ``{id}`` (a misspelt ``{ID}``, a
+    stray ``{``), as written; None if there is none."""
+    rest = link.replace("{id}", "")
+    for brace in ("{", "}"):
+        at = rest.find(brace)
+        if at != -1:
+            end = rest.find("}", at) if brace == "{" else at
+            return rest[at : end + 1] if end != -1 else rest[at:]
+    return None
 
 
 def _calendars(data: CommentedMap, reader: _Reader) -> dict[str, Calendar]:

@@ -677,6 +677,18 @@ def test_customer_mail_findings_name_the_line_with_did_you_mean() -> None:
     ]
 
 
+def test_a_link_with_a_placeholder_esc_does_not_fill_is_a_finding() -> None:
+    """Only {id} is filled in: a misspelt {ID} or a stray brace went into every message."""
+    targets = 'notify:\n  targets: {chat: "json://hooks.example.com/esc"}\n'
+    for link, odd in [("{ID}", "{ID}"), ("{id}/{0}", "{0}"), ("{id}/{", "{"), ("x}", "}")]:
+        rules = targets + f'  link: "https://git.example.com/t/{link}"\n'
+        assert findings(rules=rules) == [
+            f"rules.yaml:3: notify.link: unknown placeholder {odd}; known: {{id}} (the "
+            "ticket's ID)"
+        ], link
+    assert findings(rules=targets + '  link: "https://git.example.com/t/{id}.md"\n') == []
+
+
 def test_a_target_longer_than_ten_years_of_working_time_is_a_finding() -> None:
     """A clock counts its first 10 years of working time: a target that would not fit
     (21,000 h of office hours; or a calendar open one minute a week) is said where it is
