@@ -642,7 +642,7 @@ def _merge_body(
     for section, was in ((conversation, o.conversation), (activity, o.activity)):
         if section is None:
             continue
-        if was is None and parts[-1] and not parts[-1].endswith(nl + nl):
+        if was is None and parts[-1].strip() and not parts[-1].endswith(nl + nl):
             parts[-1] = parts[-1].rstrip("\r\n") + nl + nl  # a new section after a paragraph
         parts.append(section)
     return "".join(parts), conflicts

@@ -499,6 +499,21 @@ def test_a_comment_one_side_added_to_a_front_matter_line_is_kept(side: str) -> N
     assert data(merged)["assignee"] == "bob"
 
 
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
+def test_a_first_conversation_under_no_description_adds_no_blank_line(nl: str) -> None:
+    """A ticket with no description: theirs adds its first comment, ours renames it; the
+    merge is theirs with ours' title, byte for byte (it had a blank line more after the
+    front-matter, and a CRLF file stays CRLF)."""
+    base = BASE.replace("Card payments fail since 08:50.\n\nAll card types are affected.\n\n", "")
+    base = base.replace(base[base.index("## Conversation") : base.index("## Activity")], "")
+    base = base.replace("\n", nl)
+    theirs = apply(base, note("10:00", "bob", "Looking into it"))
+    assert f"---{nl}{nl}## Conversation{nl}" in theirs
+    ours = edit(base, "title: Checkout returns 500", "title: Checkout fails")
+    merged = clean(base, ours, theirs)
+    assert merged == edit(theirs, "title: Checkout returns 500", "title: Checkout fails")
+
+
 def test_a_comment_on_a_line_whose_value_the_other_side_changed_is_never_dropped() -> None:
     ours = edit(BASE, "priority: high\n", "priority: high  # VIP: keep it high\n")
     theirs = change(BASE, sets={"priority": "urgent"})
