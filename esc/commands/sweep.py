@@ -1410,8 +1410,9 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         except EscError as exc:  # (the commit stays: the next --push sweep pushes it)
             outcome.git_error = f"esc: {exc}"
             return outcome
-        if pushed:
-            outcome = _pushed(root, done, keys, ahead)
+        if pushed is not None:  # (what the remote got, as git said; else what it lacked)
+            sent = ahead if pushed.commits is None else pushed.commits
+            outcome = _pushed(root, done, keys, sent)
             outcome.pushed_to = f"{options.remote}/{branch}"
             return outcome
         # No command writes a ticket meanwhile: the rebase stashes the work tree's changes

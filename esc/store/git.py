@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -377,20 +378,52 @@ def unpushed(root: Path, remote: str, branch: str) -> int:
     return int(output(root, "rev-list", "--count", "HEAD", *others))
 
 
-def push(root: Path, remote: str, branch: str) -> bool:
-    """Push HEAD to ``remote``/``branch``; False if the remote moved (rejected), never forced."""
+@dataclass(frozen=True)
+class Pushed:
+    """A push the remote took: how many commits it got (None: git did not say, as for a
+    new branch)."""
+
+    commits: int | None
+
+
+def push(root: Path, remote: str, branch: str) -> Pushed | None:
+    """Push HEAD to ``remote``/``branch``; None if the remote moved (rejected), never forced."""
     proc = run(
-        root, "push", "--quiet", "--porcelain", "--", remote, f"HEAD:refs/heads/{branch}",
-        timeout=300,
+        root, "push", "--porcelain", "--", remote, f"HEAD:refs/heads/{branch}", timeout=300,
     )  # fmt: skip
-    if proc.returncode == 0:
-        return True
     text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    if proc.returncode == 0:
+        return Pushed(_commits_sent(root, proc.stdout.decode("utf-8", "replace"), branch))
     if "[rejected]" in text or _remote_moved(root, remote, branch):
-        return False  # includes a push that lost a race for the ref lock at the remote
+        return None  # includes a push that lost a race for the ref lock at the remote
     rejected = [line for line in text.splitlines() if line.startswith("!")]
-    why = rejected[0] if rejected else _reason(proc)
+    why = rejected[0].split("\t")[-1] if rejected else _reason(proc)
+    remote_said = [
+        line.removeprefix("remote:").strip()
+        for line in text.splitlines()
+        if line.startswith("remote:") and line.removeprefix("remote:").strip()
+    ]
+    if rejected and remote_said:  # (a hook's or the server's own words: why it declined)
+        why += f"; the remote said: {' / '.join(remote_said[:3])}"
     raise GitError(f"git push to {remote}/{branch} failed: {why}")
+
+
+def _commits_sent(root: Path, porcelain: str, branch: str) -> int | None:
+    """How many commits a push sent, from its ``--porcelain`` line for ``branch``: the
+    commits between the remote's old tip and the new one (``old..new``), none when it was
+    up to date; None when git did not say (a new branch)."""
+    for line in porcelain.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or not parts[1].endswith(f":refs/heads/{branch}"):
+            continue
+        if parts[0] == "=":
+            return 0
+        span = parts[2].strip()
+        if ".." in span and "..." not in span:
+            proc = run(root, "rev-list", "--count", span)
+            if proc.returncode == 0:
+                return int(proc.stdout.decode().strip())
+    return None
 
 
 def _remote_moved(root: Path, remote: str, branch: str) -> bool:

@@ -119,3 +119,20 @@ def test_a_branch_the_remote_lacks_is_one_line_naming_it_until_started(
     assert refused.err.startswith("esc: no branch 'other' on origin (it has hotfix, main); ")
     assert git(clone, "rev-parse", "HEAD") == head and git(clone, "status", "--porcelain") == ""
     assert "other" not in git(remote, "branch")
+
+
+def test_pushed_counts_what_the_remote_got_not_what_the_tracking_ref_says(
+    tmp_path: Path,
+) -> None:
+    """`git remote remove origin && git remote add origin …` drops the remote-tracking
+    refs: the count was of every commit no remote ref had (the whole history); it is what
+    the push sent, as git says it (old..new)."""
+    clone = pushing_clone(tmp_path)
+    git(clone, "config", "user.name", "esc sweep")
+    git(clone, "config", "user.email", "esc-sweep@example.com")
+    git(clone, "remote", "remove", "origin")
+    git(clone, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    out = Esc(clone).ok("sweep", "--push", "--branch", "main", "--no-report")
+    assert "pushed 1 commit to origin/main" in out, out
+    remote = tmp_path / "remote.git"
+    assert git(remote, "rev-list", "--count", "main") == "2\n"
