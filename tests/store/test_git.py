@@ -136,3 +136,18 @@ def test_pushed_counts_what_the_remote_got_not_what_the_tracking_ref_says(
     assert "pushed 1 commit to origin/main" in out, out
     remote = tmp_path / "remote.git"
     assert git(remote, "rev-list", "--count", "main") == "2\n"
+
+
+def test_a_push_the_remote_declines_says_the_remote_s_own_words(tmp_path: Path) -> None:
+    clone = pushing_clone(tmp_path)
+    git(clone, "config", "user.name", "esc sweep")
+    git(clone, "config", "user.email", "esc-sweep@example.com")
+    hook = tmp_path / "remote.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'denied by policy: main is frozen' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    result = Esc(clone)("sweep", "--push", "--no-report")
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == (
+        "esc: git push to origin/main failed: [remote rejected] (pre-receive hook declined); "
+        "the remote said: denied by policy: main is frozen"
+    )
