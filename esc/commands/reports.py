@@ -114,6 +114,7 @@ _Handed = tuple[
     list[object],
     dict[str, str],
     dict[str, tuple[bytes, str, bytes]],
+    bool,
 ]
 
 
@@ -128,19 +129,21 @@ def _handed(catalog: Catalog, counted: Counted) -> _Handed:
         list(kept.damaged),
         dict(kept.dirty_meta),
         dict(kept.dirty_texts),
+        kept.tickets_changed,
     )
 
 
 def _take(catalog: Catalog, counted: Counted, handed: _Handed) -> None:
     """Add what the other process counted, and made in its cache, to ``counted`` and to
     ``catalog``'s cache (saved with this process's own changes)."""
-    counts, settled, broken, entries, removed, damaged, meta, texts = handed
+    counts, settled, broken, entries, removed, damaged, meta, texts, changed = handed
     counted.tally.merge(counts)
     counted.settled += settled
     counted.broken += [ParseError(*error) for error in broken]
     kept = catalog.cache
-    for name, row in entries.items():
-        kept.put(name, CachedFile(*row))
+    for name, row in entries.items():  # (what the rows say changed if it said so)
+        kept.restamp(name, CachedFile(*row))
+    kept.tickets_changed = kept.tickets_changed or changed
     kept.forget(removed)
     kept.damaged += damaged
     for key, value in meta.items():

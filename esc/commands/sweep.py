@@ -1298,6 +1298,7 @@ class SweepReports:
         if not dry_run:  # (as the reports now stand: their own stat is part of it)
             signature = _reports_inputs(self.workspace, catalog, self.folder, self.now)
             catalog.cache.set_meta("reports", signature)
+            catalog.cache.reporting = True  # (they show the tickets as this sweep saves them)
         return [self.workspace.rel(self.folder / name) for name in SWEEP_REPORTS if name in written]
 
     def _write(
@@ -1330,9 +1331,11 @@ def _report_signature(
 
     signature = _reports_inputs(workspace, catalog, folder, now)
     # (the ticket files are not part of it: the reports are rendered again when a ticket
-    # file changed, as a sweep with no cache would)
+    # file changed, as a sweep with no cache would: one this sweep found changed, or one
+    # another command found changed first and saved, `esc list` or a --no-report sweep)
     present = all((folder / name).exists() for name in SWEEP_REPORTS)
-    if present and catalog.cache.meta.get("reports") == signature and not catalog.files_changed:
+    changed = catalog.files_changed or catalog.cache.reports_stale
+    if present and catalog.cache.meta.get("reports") == signature and not changed:
         return None
     return signature
 

@@ -24,6 +24,7 @@ import marshal
 import os
 import sqlite3
 import time
+import uuid
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
@@ -45,6 +46,10 @@ SCHEMA = 15  # 6: the article a resolution used (kb); 7: requests to other teams
 # ticket with requests (its OLA clocks pause on them), and a request with an unknown key
 # is a problem (validate's clean verdicts of such files are void); 15: a value holding a
 # lone surrogate escape ("\ud800") is a problem
+# Meta keys: a token that changes whenever a save changes what a ticket's row says, and
+# the token the sweep's reports were rendered at (see Cache.tickets_changed).
+TICKETS = "tickets"
+REPORTED = "reported"
 FILE = "tickets.sqlite"
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being verified is re-hashed
 
@@ -171,6 +176,13 @@ class Cache:
         self.damaged: list[object] = []  # names of the rows that failed their check on load
         # fixed JSON texts made since loading, to be written: name -> (digest, key, parts)
         self.dirty_texts: dict[str, tuple[bytes, str, bytes]] = {}
+        # Whether a ticket's row says something new (a file new, changed or gone): the
+        # next save then gives the tickets a new token (TICKETS), so that a sweep knows
+        # its reports are stale whichever command saw the change first.  ``reporting``:
+        # the reports the sweep rendered show what this process saves (REPORTED follows).
+        self.tickets_changed = False
+        self.reporting = False
+        self._token: str | None = None  # the TICKETS token as this process knows it
 
     def load(self) -> None:
         try:
@@ -179,6 +191,13 @@ class Cache:
             fallback(f"{self.path}: cache not used, rebuilt ({type(exc).__name__}: {exc})")
             self.entries, self.meta = {}, {}
             self._reset()
+        self._token = self.meta.get(TICKETS)
+
+    @property
+    def reports_stale(self) -> bool:
+        """Whether a ticket's row changed since the sweep's reports were rendered (by any
+        command: `esc list` reads a changed file, and saves its row, first)."""
+        return self.meta.get(TICKETS) != self.meta.get(REPORTED)
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -325,6 +344,15 @@ class Cache:
                 os.unlink(str(self.path) + suffix)
 
     def put(self, name: str, entry: CachedFile) -> None:
+        """Keep ``entry`` as the row of file ``name`` (a file read afresh, or written)."""
+        old = self.entries.get(name)
+        if old is None or old.digest != entry.digest:
+            self.tickets_changed = True
+        self.restamp(name, entry)
+
+    def restamp(self, name: str, entry: CachedFile) -> None:
+        """Keep ``entry`` as the row of file ``name``, whose content it says the same of as
+        the row kept (the file verified again, or its SLA computed for another time)."""
         self.entries[name] = entry
         self.dirty[name] = entry
         self.removed.discard(name)
@@ -335,6 +363,7 @@ class Cache:
 
     def forget(self, names: Iterable[str]) -> None:
         for name in names:
+            self.tickets_changed = True
             self.entries.pop(name, None)
             self.dirty.pop(name, None)
             self.dirty_texts.pop(name, None)
@@ -377,7 +406,12 @@ class Cache:
 
     def save(self) -> None:
         """Write what changed; a cache that cannot be written is simply not updated."""
-        if not (self.dirty or self.removed or self.dirty_meta or self.damaged or self.dirty_texts):
+        if self.damaged:
+            self.tickets_changed = True
+        if not (
+            self.dirty or self.removed or self.dirty_meta or self.damaged or self.dirty_texts
+            or self.reporting
+        ):  # fmt: skip
             return
         try:
             self.folder.mkdir(exist_ok=True)
@@ -394,6 +428,7 @@ class Cache:
         self.damaged.clear()
         self.dirty_meta.clear()
         self.dirty_texts.clear()
+        self.tickets_changed = False
 
     def _write(self) -> None:
         with contextlib.closing(self._connect()) as db:
@@ -412,6 +447,7 @@ class Cache:
                 db.executemany(
                     "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(self.dirty_meta.items())
                 )
+                self._tokens(db)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -431,10 +467,31 @@ class Cache:
                 _insert(db, self.entries.items())
                 _insert_texts(db, self.dirty_texts.items())
                 db.executemany("INSERT INTO meta VALUES (?, ?)", list(self.meta.items()))
+                self._tokens(db)
                 db.execute("COMMIT")
                 db.execute("PRAGMA journal_mode=WAL")
 
         atomic_build(self.path, build, durable=False, before_rename=self._reset)
+
+
+    def _tokens(self, db: sqlite3.Connection) -> None:
+        """In the transaction that saves: a new TICKETS token if a ticket's row says
+        something new; and, when the sweep's reports show what is saved (``reporting``),
+        REPORTED set to it, unless another command saved a change since this process
+        last knew the token (the reports do not show that change: they stay stale)."""
+        if not (self.tickets_changed or self.reporting):
+            return
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (TICKETS,)).fetchone()
+        current = row[0] if row else None
+        others = current != self._token
+        if self.tickets_changed:
+            current = self._token = uuid.uuid4().hex
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (TICKETS, current))
+        if current is not None:
+            self.meta[TICKETS] = current
+        if self.reporting and not others and current is not None:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (REPORTED, current))
+            self.meta[REPORTED] = current
 
 
 _SELECT_FILES = (  # (the columns in the order of CachedFile's fields, as it takes them)

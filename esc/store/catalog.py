@@ -319,7 +319,7 @@ class Catalog:
                 ino=st.st_ino,
                 verified_ns=cache.now_ns(),
             )
-            self.cache.put(name, entry)
+            self.cache.restamp(name, entry)
             return self._cached(name, folder, entry)
         self.files_changed = True  # (new, or changed since the cache knew it)
         doc, entry = self._parsed(name, path, data, st, digest)
@@ -600,7 +600,7 @@ class Catalog:
         entry.settled = cache_codec.settled_at(ticket, sla)
         entry.warn_at, entry.due_at = cache_codec.verdict_instants(sla)
         entry.cell = cache.pack(cache_codec.cell_numbers(sla))
-        self.cache.put(record.name, entry)
+        self.cache.restamp(record.name, entry)
 
     def standing(self, record: Record, now: dt.datetime) -> Standing | None:
         """Where the ticket's SLA stands at ``now`` (overdue, warning or ok, as
@@ -730,7 +730,7 @@ def _restamp(store: Cache, pending: dict[str, _Restamp]) -> None:
         entry = rows.get(name)
         if entry is None or entry.digest != digest or entry.status is None:
             continue
-        store.put(
+        store.restamp(
             name,
             replace(
                 entry,

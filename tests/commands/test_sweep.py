@@ -1046,6 +1046,33 @@ def test_reports_after_a_change_in_the_hour_are_those_a_sweep_without_cache_rend
     assert "rendered" not in again
 
 
+@pytest.mark.parametrize(
+    "first", ["list", "check", "report", "upcoming", "validate", "sweep --no-report"]
+)
+def test_reports_are_rendered_again_when_another_command_saw_the_change_first(
+    demo: Path, first: str
+) -> None:
+    """A ticket closed, another removed, between two sweeps of one hour; `esc list` (or
+    another command, or a sweep told not to render) read them first and saved what it
+    found: the second sweep kept the first's reports, where a sweep without the cache
+    renders them again."""
+    esc = Esc(demo)
+    esc.ok("sweep", now="2026-11-27T11:30:00+01:00")
+    listed = json.loads(esc.ok("list", "--json", now="2026-11-27T11:30:00+01:00"))
+    closed, removed = listed[0]["id"], listed[1]["id"]
+    esc.ok("close", closed, "--resolution", "done", now="2026-11-27T11:35:00+01:00")
+    (demo / "tickets" / f"{removed}.md").unlink()
+    esc(*first.split(), now="2026-11-27T11:36:00+01:00")
+    out = esc.ok("sweep", now="2026-11-27T11:40:00+01:00")
+    assert "rendered reports/summary.md" in out
+    warm = {p.name: p.read_bytes() for p in (demo / "reports").iterdir()}
+    shutil.rmtree(demo / ".esc-cache")
+    esc.ok("sweep", now="2026-11-27T11:40:00+01:00")
+    assert {p.name: p.read_bytes() for p in (demo / "reports").iterdir()} == warm
+    again = esc.ok("sweep", now="2026-11-27T11:45:00+01:00")  # (nothing changed since)
+    assert "rendered" not in again
+
+
 @pytest.mark.parametrize("change", ["article removed", "article edited", "report edited",
                                     "template edited, its time put back",
                                     "template included from a subfolder edited"])  # fmt: skip

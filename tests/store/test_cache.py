@@ -548,3 +548,42 @@ def test_a_cache_another_esc_wrote_is_not_served(
     assert made.returncode == 0, made.stderr
     assert json.loads(made.stdout)[0]["title"] == "ALPHA ONE"  # (the other esc's reading)
     assert titles(esc) == {ticket: "Alpha one"}
+
+
+def test_a_change_another_process_saves_while_the_sweep_renders_keeps_the_reports_stale(
+    tmp_path: Path,
+) -> None:
+    """The sweep's reports follow the tickets' token only if no other command saved a
+    change since the sweep loaded the cache: one that did (`esc list`, reading a file
+    changed meanwhile) leaves them stale for the next sweep to render again."""
+
+    def entry(digest: bytes) -> CachedFile:
+        return CachedFile(1, 2, 3, digest, 4, b"s", "key", b"sla", 5.0, "open", 6.0, 7.0)
+
+    def loaded() -> Cache:
+        cache = Cache(tmp_path)
+        cache.load()
+        return cache
+
+    first = loaded()
+    first.put("T-1.md", entry(b"a"))
+    first.reporting = True  # (a sweep that rendered its reports)
+    first.save()
+    assert not loaded().reports_stale
+    sweep = loaded()
+    other = loaded()  # (esc list, at the same time)
+    other.put("T-1.md", entry(b"b"))
+    other.save()
+    assert loaded().reports_stale
+    sweep.put("T-2.md", entry(b"c"))
+    sweep.reporting = True
+    sweep.save()
+    assert loaded().reports_stale  # (its reports do not show what list found)
+    again = loaded()
+    again.reporting = True
+    again.save()
+    assert not loaded().reports_stale
+    same = loaded()  # (a row saved again with what it said: no change)
+    same.put("T-1.md", dataclasses.replace(entry(b"b"), verified_ns=99))
+    same.save()
+    assert not loaded().reports_stale
