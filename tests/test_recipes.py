@@ -293,6 +293,16 @@ def test_workflow_keeps_esc_s_cache_and_outbox_between_runs() -> None:
     assert steps.index(cache) < steps.index(sweep)
 
 
+def test_workflow_publishes_the_reports_the_sweep_rendered() -> None:
+    """`reports/` is git-ignored: a runner's reports went nowhere; the sweep job uploads
+    them, after the sweep, as the run's artifact."""
+    steps = workflow()["jobs"]["sweep"]["steps"]  # type: ignore[index]
+    (upload,) = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"]["path"] == "reports/"
+    (sweep,) = [s for s in steps if "esc sweep" in s.get("run", "")]
+    assert steps.index(sweep) < steps.index(upload)
+
+
 def test_workflow_runs_one_sweep_at_a_time() -> None:
     jobs = workflow()["jobs"]
     assert isinstance(jobs, dict)
