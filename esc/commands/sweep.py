@@ -57,6 +57,7 @@ from esc.store.workspace import (
     TEMPLATES_DIR,
     TICKETS_DIR,
     Workspace,
+    parse_ticket,
 )
 from esc.ticketfile import document, problems, yaml_text
 from esc.ticketfile.document import TicketDoc
@@ -1192,12 +1193,40 @@ def _commit(
     # escalation is not this commit's to tell)
     ids = {Path(path).stem for path in tickets}
     told = [e for e in result.escalations if e.ticket_id in ids]
+    told += _escalations_since_head(workspace, [p for p in earlier if p in tickets])
     message = sweep_message(told, len(_tickets(tickets)), len(_tickets(earlier)))
     outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR)
     guard.forget()
     if outcome.commit is not None:
         outcome.committed = git.commit_files(root, outcome.commit)
         outcome.earlier = earlier
+
+
+def _escalations_since_head(workspace: Workspace, paths: list[str]) -> list[Escalated]:
+    """The escalations the tickets ``paths`` (written by an earlier sweep, committed now)
+    hold that HEAD's versions do not: what that sweep did, for the commit to tell."""
+    if not paths:
+        return []
+    root = workspace.root
+    try:
+        committed = git.files_at(root, "HEAD", paths)
+    except git.GitError:
+        return []
+    found: list[Escalated] = []
+    for path in paths:
+        try:
+            now = workspace.read(root / path, strict=False).ticket
+            old = committed.get(path)
+            before = parse_ticket(old, path, strict=False).ticket if old else None
+        except (OSError, ParseError):
+            continue
+        known = set(before.escalations) if before is not None else set()
+        found += [
+            Escalated(now.id, e.kind, e.from_, e.to, e.by)
+            for e in now.escalations
+            if e not in known
+        ]
+    return found
 
 
 def _committable_reports(workspace: Workspace, folder: Path) -> list[str]:

@@ -585,8 +585,9 @@ def test_a_failed_commit_strands_nothing(
     assert out.startswith("1 tickets seen, 0 changed")
     assert "\ncommitted 1 ticket left by an earlier sweep\n" in out
     assert git(workspace, "log", "-1", "--format=%an%n%B").strip().splitlines() == [
-        "esc sweep", "esc sweep: 1 ticket updated", "", "1 ticket of them left by an earlier sweep"
-    ]
+        "esc sweep", "esc sweep: 1 ticket updated", "", "1 ticket of them left by an earlier sweep",
+        "", f"{ticket}: support → engineering (rule:breached-goes-up)",
+    ]  # (the escalation the earlier sweep made, told by the commit that holds it)
     assert git(workspace, "show", "--name-only", "--format=", "HEAD") == f"tickets/{ticket}.md\n"
     assert git(workspace, "show", f"HEAD:tickets/{ticket}.md") == swept
     assert git(workspace, "status", "--porcelain") == ""
