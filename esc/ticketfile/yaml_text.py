@@ -88,7 +88,7 @@ def load_with_lines(text: str) -> Any:
         raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
     except YAMLError as exc:
         raise YamlError(str(exc)) from None
-    except (ValueError, OverflowError, TypeError):  # a value that is none, like 2026-02-30
+    except (*_UNREADABLE_VALUE, TypeError):  # a value that is none, like 2026-02-30
         _compose_and_load(text)  # says which, and where
         raise YamlError("a value cannot be read") from None  # pragma: no cover
 
@@ -165,6 +165,11 @@ def field_texts(text: str) -> dict[str, str]:
     }
 
 
+# What ruamel.yaml raises for a scalar its tag says it cannot be: a date on February 30
+# (ValueError), `!!bool maybe` (KeyError: no such boolean), `!!int ""` (IndexError).
+_UNREADABLE_VALUE = (ValueError, OverflowError, KeyError, IndexError)
+
+
 def _compose_and_load(text: str) -> tuple[Node | None, Any]:
     """The node tree (with marks) and the constructed data of one YAML document."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -183,10 +188,12 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
         _within_budget(node)
         try:
             data = reader.constructor.construct_document(node)
-        except (ValueError, OverflowError) as exc:  # e.g. a timestamp on February 30
+        except _UNREADABLE_VALUE as exc:  # e.g. a timestamp on February 30, `!!bool maybe`
             bad = _unconstructable(node)
             kind = str(bad.tag).rsplit(":", 1)[-1]
-            problem = f"{bad.value} is not a valid {kind} ({exc})"
+            why = f" ({exc})" if isinstance(exc, (ValueError, OverflowError)) else ""
+            shown = bad.value or '""'  # (`!!int ""`)
+            problem = f"{shown} is not a valid {kind}{why}"
             raise YamlError(problem, bad.start_mark.line) from None
         except TypeError as exc:  # a key no mapping can hold, deep in a tag: !!omap [{[1]: 2}]
             line = _first_tagged_collection(node)
@@ -279,7 +286,7 @@ def _unconstructable(node: Node) -> Node:
         constructor = _reader().constructor
         try:
             constructor.construct_object(scalar_node, deep=True)
-        except (ValueError, OverflowError):
+        except _UNREADABLE_VALUE:
             return scalar_node
     return node
 

@@ -350,6 +350,25 @@ calendars:
     assert "2026-02-30 is not a valid timestamp" in found[0].message
 
 
+@pytest.mark.parametrize(
+    ("teams", "rules", "where", "said"),
+    [
+        (SMALL_TEAMS + "x: !!bool maybe\n", "", ("teams.yaml", None), "maybe is not a valid bool"),
+        (SMALL_TEAMS, 'default_priority: !!int ""\n', ("rules.yaml", 1), '"" is not a valid int'),
+    ],
+)
+def test_a_tag_whose_value_it_cannot_be_is_a_finding(
+    teams: str, rules: str, where: tuple[str, int | None], said: str
+) -> None:
+    """`!!bool maybe`, `!!int ""`: a KeyError or IndexError out of ruamel.yaml was an
+    internal error of every command."""
+    _, found = build_config(teams, rules)
+    (finding,) = found
+    assert finding.path == where[0] and said in finding.message
+    if where[1] is not None:
+        assert finding.line == where[1]
+
+
 def test_policy_findings_point_at_the_key_at_fault() -> None:
     rules = """\
 calendars:

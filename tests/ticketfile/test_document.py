@@ -173,6 +173,11 @@ def test_a_crlf_file_reads_as_the_lf_file_reads() -> None:
         ("---\n- a list\n---\n", 2, "must be a mapping"),
         ("---\nid: T-1\ncreated: 2025-02-30T09:00:00Z\n---\n", 3, "2025-02-30T09:00:00Z is not"),
         ("---\nid: T-1\nx:\n  - {at: 2025-13-01}\n---\n", 4, "2025-13-01 is not a valid"),
+        # (a tag whose value it cannot be: an internal error of every command before)
+        ("---\nid: T-1\nx: !!bool maybe\n---\n", 3, "maybe is not a valid bool"),
+        ("---\nid: T-1\nx: !<tag:yaml.org,2002:bool> no pe\n---\n", 3, "no pe is not a valid"),
+        ('---\nid: T-1\nx: !!int ""\n---\n', 3, '"" is not a valid int'),
+        ('---\nid: T-1\nx: [1, !!float ""]\n---\n', 3, '"" is not a valid float'),
     ],
 )
 def test_broken_files_report_path_and_line(text: str, line: int, message: str) -> None:
