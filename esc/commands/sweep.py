@@ -46,6 +46,7 @@ from esc.store.atomic import (
 )
 from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
+from esc.store.diagnostics import fallback
 from esc.store.lock import LockTimeout
 from esc.store.outbox import Delivery, Message, Outbox, deliver, message_key, messages_of
 from esc.store.pending import Pending
@@ -176,6 +177,10 @@ def prime(
                     if each is not None:
                         each(primed)
                 yield primed
+    except workers.WorkerDied as exc:  # (what no worker handed back is swept here, as
+        # without workers: a ticket it wrote is read as it is now; its leftovers are removed)
+        fallback(f"a sweep worker died ({exc}); the tickets left are swept in this process")
+        catalog.workspace.remove_stale_temporaries()
     finally:
         garbage.close()
 

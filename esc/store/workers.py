@@ -14,6 +14,8 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
 
@@ -48,12 +50,18 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+class WorkerDied(Exception):
+    """A worker process died (killed, as by the kernel's OOM killer) before its share was
+    done: the shares not yet handed back are lost, and the caller does them itself."""
+
+
 def fork_map(
     names: list[str], task: Callable[[list[str]], list[R]], processes: int, size: int = CHUNK
 ) -> Iterator[list[R]]:
     """``task`` run on shares of ``names`` (``size`` at most) in ``processes`` forked
     processes; the results of each share as they come back, in order (while the others go
-    on)."""
+    on).  WorkerDied if a worker dies: the results handed back so far stand, and nothing
+    waits for the lost share for ever (as ``multiprocessing.Pool`` did)."""
     global _TASK
     _TASK = task
     gc.freeze()  # the workers' collector then leaves inherited objects alone (no copy-on-write)
@@ -61,8 +69,13 @@ def fork_map(
     gc.disable()  # (here too while the results come in: they make no reference cycles)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(processes, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            yield from pool.imap(_run_task, _chunks(names, processes, size))
+        with ProcessPoolExecutor(
+            processes, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
+            try:
+                yield from pool.map(_run_task, _chunks(names, processes, size))
+            except BrokenProcessPool as exc:
+                raise WorkerDied(str(exc)) from None
     finally:
         _TASK = None
         # Left frozen, with the results: they live as long as the caller, and the first

@@ -85,6 +85,35 @@ def test_workers_write_and_report_what_one_process_does(generated: Path, tmp_pat
     assert (again["processes"], again["changed"]) == (1, [])  # warm: nothing left to do
 
 
+def test_a_worker_killed_part_way_leaves_a_sweep_that_ends_as_one_process_s(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed (as by the OOM killer) after handing back a share: the sweep hung
+    for ever, holding the workspace lock, waiting for the share it lost.  It sweeps what
+    no worker handed back itself, and ends as a sweep in one process does."""
+    import signal
+
+    from esc.commands import sweep as sweeping
+
+    alone, shared = copy(generated, tmp_path / "alone"), copy(generated, tmp_path / "shared")
+    real, parent, tasks = sweeping._sweep_names, os.getpid(), []
+
+    def dying(*args: object, **kwargs: object) -> object:
+        tasks.append(1)  # (each worker counts its own: a forked copy of the list)
+        if os.getpid() != parent and len(tasks) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sweeping, "_sweep_names", dying)
+    one = sweep(alone, "--jobs", "1")
+    two = sweep(shared, "--jobs", "2")
+    assert {k: v for k, v in one.items() if k != "processes"} == {
+        k: v for k, v in two.items() if k != "processes"
+    }
+    assert same_files(alone, shared) == []
+    assert not [p for p in (shared / "tickets").iterdir() if p.name.endswith(".tmp")]
+
+
 def test_esc_jobs_is_read_from_the_environment(generated: Path, tmp_path: Path) -> None:
     root = copy(generated, tmp_path / "ws")
     result = Esc(root, now=NOW)("sweep", "--json", env={"ESC_JOBS": "1"})
