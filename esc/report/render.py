@@ -118,7 +118,16 @@ def _bytecode_cache(folder: Path | None) -> Any:
     import jinja2
 
     class QuietCache(jinja2.FileSystemBytecodeCache):
-        """A cache that cannot be written is simply not used."""
+        """A cache that cannot be written is simply not used, and a compiled template that
+        cannot be read (a file cut short: jinja's unpickling of its checksum raised) is
+        compiled again."""
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception as exc:  # anything a damaged file raises: compiled again
+                fallback(f"compiled template not used ({type(exc).__name__}: {exc})")
+                bucket.reset()
 
         def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
             try:

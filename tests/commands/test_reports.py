@@ -346,3 +346,24 @@ def test_feedback_times_are_in_the_report_s_offset_and_one_rating_is_singular(
     report = json.loads(esc.ok("report", "--format", "json", now="2026-11-03T12:00:00Z"))
     assert [f["at"] for f in report["satisfaction"]["feedback"]] == ["2026-11-02T10:30:00+00:00"]
     assert "from 1 rating." in esc.ok("report", now="2026-11-03T12:00:00Z")
+
+
+def test_compiled_templates_cut_short_are_compiled_again(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compiled template in the user's cache cut short (a full disk, a killed write):
+    jinja's unpickling of it raised out of every report and sweep (exit 3)."""
+    import os
+
+    from esc.report import render
+
+    esc = Esc(demo)
+    first = esc.ok("report", "--format", "html", now="2026-11-27T11:30:00+01:00")
+    compiled = Path(os.environ["HOME"]) / ".cache" / "esc" / "templates"
+    kept = sorted(compiled.iterdir())
+    assert kept
+    for path in kept:
+        path.write_bytes(path.read_bytes()[:40])
+    monkeypatch.setattr(render, "_ENVIRONMENTS", {})  # (a new process: read from the cache)
+    assert esc.ok("report", "--format", "html", now="2026-11-27T11:30:00+01:00") == first
+    assert any(path.stat().st_size > 40 for path in kept)  # (the one used: compiled again)
