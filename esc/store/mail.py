@@ -145,8 +145,10 @@ def parse(data: bytes, attachment_limit: int = ATTACHMENT_LIMIT) -> Parsed:
         return _parse(data, attachment_limit)
     except Malformed:
         raise
-    except LookupError as exc:  # (a codec Python does not know)
-        raise Malformed(f"unknown charset ({exc})") from None
+    except LookupError as exc:
+        if type(exc) is LookupError:  # (a codec Python does not know; not an IndexError)
+            raise Malformed(f"unknown charset ({exc})") from None
+        raise Malformed(f"cannot be parsed ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # a message email cannot make sense of: the batch goes on
         raise Malformed(f"cannot be parsed ({type(exc).__name__}: {exc})") from None
 
@@ -196,7 +198,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
                 to = _unescaped(address.addr_spec).lower()
                 if to and to not in recipients:
                     recipients.append(to)
-    ids = _MESSAGE_ID.findall(str(msg["Message-ID"] or ""))
+    ids = _MESSAGE_ID.findall(" ".join(_raw_values(msg, "Message-ID")))
     mail = Mail(
         message_id=ids[0] if ids else fallback_id(data),
         sender=sender,
@@ -249,11 +251,21 @@ def _unescaped(text: str) -> str:
         return raw.decode("latin-1")
 
 
+def _raw_values(msg: email.message.EmailMessage, header: str) -> list[str]:
+    """The values of the headers named ``header`` as written, unfolded (not parsed:
+    Python's parser of a Message-ID raised IndexError on ``<>``)."""
+    return [
+        re.sub(r"\r?\n(?=[ \t])", "", str(value))
+        for name, value in msg.raw_items()
+        if name.lower() == header.lower()
+    ]
+
+
 def _message_ids(msg: email.message.EmailMessage, header: str) -> tuple[str, ...]:
     """The Message-IDs the headers named ``header`` hold, in their order, each once."""
     found: list[str] = []
-    for value in msg.get_all(header) or []:
-        for ref in _MESSAGE_ID.findall(str(value)):
+    for value in _raw_values(msg, header):
+        for ref in _MESSAGE_ID.findall(value):
             if ref not in found:
                 found.append(ref)
     return tuple(found)

@@ -45,6 +45,20 @@ def test_a_message_without_message_id_gets_a_stable_one() -> None:
     assert store.parse(data).mail.message_id == store.fallback_id(data)
 
 
+@pytest.mark.parametrize("header", ["<>", "<", "< >"])
+def test_a_message_id_python_cannot_parse_is_no_message_id(header: str) -> None:
+    """`Message-ID: <>` made Python's header parser raise IndexError, which was taken for
+    an unknown charset: the message was quarantined, and said so wrongly."""
+    data = (
+        "From: jane@shop.example\nTo: help@esc.example\nSubject: Hi\n"
+        f"Message-ID: {header}\nIn-Reply-To: {header}\nReferences: {header} <m1@shop.example>\n"
+        "\nHello\n"
+    ).encode()
+    mail = store.parse(data).mail
+    assert mail.message_id == store.fallback_id(data)
+    assert (mail.in_reply_to, mail.references) == ((), ("<m1@shop.example>",))
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
