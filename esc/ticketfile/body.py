@@ -30,8 +30,11 @@ ENTRY_HEAD = re.compile(
 # A line that reads as an attempt at an entry head: one esc reads, or one it would not
 # read but a person (or a mail client) meant as one: with a `·`, ending in `(public)` or
 # `(internal)`, or starting with a date (`### 2026-11-26 10:15 · …`, `### 26.11.2026 …`).
+# (Written as Markdown reads a heading too: up to three spaces before it, three to six
+# `#`, a tab after them: `###\t2026-…`, ` ### 2026-…` and `#### 2026-…` were dropped
+# from the conversation with no finding.)
 _HEAD_LIKE = (
-    r"### (?:[^\n]*·[^\n]*|[^\n]*\((?:public|internal)\)[ \t]*"
+    r"[ ]{0,3}#{3,6}[ \t]+(?:[^\n]*·[^\n]*|[^\n]*\((?:public|internal)\)[ \t]*"
     r"|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)"
 )
 # What esc escapes in text it writes (a person's words never read as its own lines).
@@ -183,14 +186,17 @@ _PLAIN_TIME = (
 # (or log line): a Markdown heading in an entry's text (`### Steps`), or a list item in
 # the log that looks like nothing of esc's, is not.
 _ODD_HEAD = re.compile(
-    rf"\n(?P<line>### (?!{_PLAIN_TIME} · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*$)"
-    r"[^\n]*)",
+    rf"\n(?P<line>(?!### {_PLAIN_TIME} · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*$)"
+    r"[ ]{0,3}#{3,6}[ \t][^\n]*)",
     re.MULTILINE,
 )
-_ODD_ACTIVITY = re.compile(rf"\n(?P<line>- (?!{_PLAIN_TIME} · .+? · )[^\n]*)")
+# (a list item as Markdown writes one: `* …`, `+ …`, ` - …`, which esc does not read)
+_ODD_ACTIVITY = re.compile(rf"\n(?P<line>(?!- {_PLAIN_TIME} · .+? · )[ ]{{0,3}}[-*+][ \t][^\n]*)")
 _ACTIVITY_START = re.compile(r"- (?P<at>\S+) · .+? · ")
 _HEAD_LIKE_LINE = re.compile(_HEAD_LIKE)
-_ACTIVITY_LIKE = re.compile(r"- (?:[^\n]*·[^\n]*|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)")
+_ACTIVITY_LIKE = re.compile(
+    r"[ ]{0,3}[-*+][ \t]+(?:[^\n]*·[^\n]*|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)"
+)
 _HEAD_SHAPE = "not a conversation entry head esc can read (### TIME · AUTHOR · KIND (public))"
 _LOG_SHAPE = "not an activity line esc can read (- TIME · WHO · WHAT)"
 

@@ -139,6 +139,40 @@ def test_unreadable_lines_names_each_entry_head_and_log_line_esc_cannot_read() -
     assert found(text.replace("\n", "\r\n")) == found(text)
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "###\t2026-11-20T10:05:00+00:00 · alice · reply (public)",  # a tab after the hashes
+        " ### 2026-11-20T10:05:00+00:00 · alice · reply (public)",  # Markdown's heading too
+        "#### 2026-11-20T10:05:00+00:00 · alice · reply (public)",
+        "###  2026-11-20T10:05:00+00:00 · alice · reply (public)",
+    ],
+)
+def test_a_head_written_as_another_markdown_heading_is_a_finding(written: str) -> None:
+    """Markdown reads these as headings, esc did not read them as entries: the entry and
+    its text vanished from show and export while validate said ok."""
+    text = f"## Conversation\n\n{written}\n\nHello\n\n## Activity\n"
+    ((at, problem),) = body.unreadable_lines(text)
+    assert text[at:].startswith(written)
+    assert problem.startswith("not a conversation entry head esc can read")
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "* 2026-11-20T10:05:00+00:00 · alice · created",
+        "+ 2026-11-20T10:05:00+00:00 · alice · created",
+        " - 2026-11-20T10:05:00+00:00 · alice · created",
+        "-\t2026-11-20T10:05:00+00:00 · alice · created",
+    ],
+)
+def test_a_log_line_written_as_another_list_item_is_a_finding(written: str) -> None:
+    text = f"## Activity\n\n- 2026-11-20T10:00:00+00:00 · alice · created\n{written}\n"
+    ((at, problem),) = body.unreadable_lines(text)
+    assert text[at:].startswith(written)
+    assert problem.startswith("not an activity line esc can read")
+
+
 def test_text_that_looks_like_a_head_is_escaped_and_reads_back() -> None:
     """What a person writes that looks like an entry head (one esc reads, or one it would
     not) is escaped when esc writes it, so it reads back as text, never as a problem."""
@@ -147,6 +181,8 @@ def test_text_that_looks_like_a_head_is_escaped_and_reads_back() -> None:
         "### 2026-11-26 10:15 · info@shop.example · message (public)",
         "### 26.11.2026 10:15 customer wrote",
         "### Steps to reproduce",
+        " ### 2026-11-20T09:00:00+01:00 · alice · reply (public)",
+        "#### 2026-11-26 · what happened",
     ):
         text = f"Quoted:\n{line}\nend"
         head = "### 2026-11-20T09:00:00+01:00 · a · reply (public)"
