@@ -42,11 +42,20 @@ def parse_bound(text: str, now: dt.datetime, *, end: bool, option: str) -> dt.da
             raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
         if end:
             day += dt.timedelta(days=1)
-        return dt.datetime.combine(day, dt.time(), tzinfo=now.tzinfo)
-    moment = parse_local_timestamp(value, what=option, zone=now.tzinfo)  # (no offset: now's)
+        midnight = dt.datetime.combine(day, dt.time())
+        return midnight.astimezone() if _local(now) else midnight.replace(tzinfo=now.tzinfo)
+    # (no offset: now's, or this machine's on that day, as a date is)
+    moment = parse_local_timestamp(value, what=option, zone=None if _local(now) else now.tzinfo)
     if not in_range(moment):
         raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
     return moment
+
+
+def _local(now: dt.datetime) -> bool:
+    """Whether ``now`` is a time of this machine's zone (``--now`` without an offset, or
+    the clock): a date is then its local day there, with that day's offset (a period
+    across a change of summer time starts at local midnight), not ``now``'s offset."""
+    return now.utcoffset() == now.astimezone().utcoffset()
 
 
 def period_of(since: str | None, until: str | None, now: dt.datetime) -> stats.Period:

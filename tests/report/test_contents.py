@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -114,3 +115,38 @@ def test_a_broken_template_override_is_one_line_and_exit_1(
     (demo / "templates" / template).write_text(text, encoding="utf-8")
     result = Esc(demo)("report", "--format", "markdown")
     assert (result.code, result.err, result.out) == (1, error + "\n", "")
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This machine's time zone is Europe/Berlin (summer time until 25 October 2026)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_date_is_the_local_day_when_now_is_local_time(berlin: None) -> None:
+    """`TZ=Europe/Berlin esc --now 2026-11-20T15:00:00 report --since 2026-10-12`: the
+    period started at 00:00+01:00 (November's offset), an hour after the local midnight,
+    and a ticket created at 00:30 that Monday fell out of it."""
+    import datetime as dt
+
+    from esc.domain.timestamps import parse_local_timestamp
+    from esc.report.contents import period_of
+
+    local = parse_local_timestamp("2026-11-20T15:00:00", what="--now")
+    period = period_of("2026-10-12", "2026-10-18", local)
+    assert period.since.isoformat() == "2026-10-12T00:00:00+02:00"
+    assert period.until.isoformat() == "2026-10-19T00:00:00+02:00"
+    assert period_of("2026-10-12T06:00", None, local).since.isoformat() == (
+        "2026-10-12T06:00:00+02:00"
+    )
+    # a --now with an offset of another zone than the machine's: its offset, as before
+    utc_now = dt.datetime.fromisoformat("2026-11-20T15:00:00+05:00")
+    assert period_of("2026-10-12", None, utc_now).since.isoformat() == (
+        "2026-10-12T00:00:00+05:00"
+    )
