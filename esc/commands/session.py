@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.lifecycle import require_name
-from esc.domain.model import Change, Ticket
+from esc.domain.model import SWEEPER, Change, Ticket
 from esc.domain.timestamps import RANGE_TEXT, in_range, parse_local_timestamp, shared_zone
 from esc.report import views
 from esc.store import git
@@ -220,6 +220,12 @@ def actor_name(name: str, where: str) -> str:
     if " · " in name:
         why = "it has ' · ', which separates the parts of a log line"
         raise BadInput(f"{where} {name!r} is no name: {why}")
+    if name.strip().lower().startswith("rule:") or name.strip() == SWEEPER:
+        why = "it names esc's own sweep" if name.strip() == SWEEPER else "it names a rule"
+        raise BadInput(
+            f"{where} {name!r} is no person's name: {why}, and what a person does under it "
+            "would be counted and told as that"
+        )
     return name
 
 

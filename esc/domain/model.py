@@ -21,6 +21,7 @@ Metric = Literal["first_response", "next_response", "resolution", "collaboration
 RequestState = Literal["open", "answered", "declined"]  # of a request to another team
 STATUSES: tuple[Status, ...] = get_args(Status)
 ACTIVE_STATUSES: tuple[Status, ...] = ("new", "open", "pending")
+SWEEPER = "esc"  # who acts in a ticket's log for the sweep (a rule's actions: ``rule:NAME``)
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 ESCALATION_KINDS: tuple[EscalationKind, ...] = get_args(EscalationKind)
 CLOCK_STATES: tuple[ClockState, ...] = get_args(ClockState)

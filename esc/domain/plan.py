@@ -24,6 +24,7 @@ from esc.domain.calendar import MAX_HORIZON, add_business_time
 from esc.domain.conditions import DurationCondition
 from esc.domain.config import Config
 from esc.domain.model import (
+    SWEEPER,
     Activity,
     Change,
     Escalation,
@@ -38,7 +39,6 @@ from esc.domain.rules import Rule
 from esc.domain.sla import ClockMemo, Policy, Sla, advanced, choose_policy, compute
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
-SWEEPER = "esc"
 # The moments one sweep replays for a ticket, at most: enough for a `repeat: 1h` rule on an
 # always-open calendar over a year without sweeps (8,760), while a rule repeating every
 # minute cannot hold a sweep for long.  Past it, the rest is evaluated at now, and said.

@@ -108,6 +108,12 @@ def test_a_failed_send_keeps_the_reply_and_the_next_sweep_sends_it(
         ("x\x1b[31m", "is no name: it has the control character U+001B"),
         ("   ", "is empty: name a person"),
         ("", "is empty: name a person"),
+        # (a person's escalation under a rule's name was counted as rule-made, and one
+        # under the sweep's was never told: neither is a person's name)
+        ("rule:breached-goes-up", "is no person's name: it names a rule, and what a person "
+                                  "does under it would be counted and told as that"),
+        ("esc", "is no person's name: it names esc's own sweep, and what a person does under "
+                "it would be counted and told as that"),
     ],
 )
 @pytest.mark.parametrize("command", [["comment", "-m", "hi"], ["tag", "vip"], ["assign", "ann"]])
