@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import os
 import re
 from collections import Counter
@@ -57,6 +58,21 @@ def seconds_text(seconds: object) -> str:
     if seconds is None:
         return "–"
     return format_duration(dt.timedelta(seconds=float(str(seconds))), places=2, separator=" ")
+
+
+def percent_text(rate: object) -> str:
+    """A rate (0 to 1) as a report's cell shows it: "75%"; one that is not all, or not
+    none, never shows as 100% or 0% (399 of 400 met: "99.7%", not "100%" beside a breach);
+    an en dash when there is none."""
+    if rate is None:
+        return "–"
+    value = float(str(rate))
+    whole = round(value * 100)
+    if whole == 100 and value < 1:
+        return f"{min(math.floor(value * 1000) / 10, 99.9):.1f}%"
+    if whole == 0 and value > 0:
+        return f"{max(math.ceil(value * 1000) / 10, 0.1):.1f}%"
+    return f"{whole}%"
 
 
 def working_text(seconds: object) -> str:
@@ -109,6 +125,7 @@ def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
     )
     env.filters["md"] = md_escape
     env.filters["duration"] = seconds_text
+    env.filters["percent"] = percent_text
     env.filters["hours"] = working_text
     env.globals["links"] = "../"
     return env

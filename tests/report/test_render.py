@@ -142,3 +142,11 @@ def test_an_entity_in_a_title_shows_literally_in_markdown() -> None:
 
     assert md_escape("Amber & Oak &amp; co") == "Amber & Oak &amp;amp; co"
     assert md_escape("&#169;") == "&\\#169;"  # (its # escaped: no entity either)
+
+
+def test_a_rate_short_of_all_or_above_none_never_shows_as_100_or_0_percent() -> None:
+    """399 clocks met of 400 showed "100%" in a row with a breach (json: 0.9975)."""
+    from esc.report.render import percent_text
+
+    shown = [percent_text(x) for x in (None, 0, 1, 0.5, 0.9975, 0.99999, 0.004, 0.994)]
+    assert shown == ["–", "0%", "100%", "50%", "99.7%", "99.9%", "0.4%", "99%"]
