@@ -294,6 +294,8 @@ def comment(
             b.set("status", "open", note="customer replied")
         if ticket.status == "resolved":
             b.set("resolved_at", None)
+            if ticket.kb is not None:  # (the article did not solve it, as `esc reopen` says)
+                b.set("kb", None)
     elif kind == "reply":
         b.entry("reply", text)
         if ticket.first_response_at is None:

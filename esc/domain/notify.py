@@ -271,8 +271,10 @@ def events_of(
                 # team that held it when its clock crossed is told too, as a sweep then
                 # would have told it)
                 who += team(before.team, lead=True) + person(before.assignee)
-            if metric == "collaboration":  # (the OLA: the teams asked are told too)
-                who += [x for r in after.open_requests(line.at) for x in team(r.team, True)]
+            if metric == "collaboration":  # (the OLA: the team asked is told too: of the
+                # request whose clock the ticket's is, its oldest open one, not every one)
+                asked = sorted(after.open_requests(line.at), key=lambda r: r.asked)[:1]
+                who += [x for r in asked for x in team(r.team, True)]
             due = _due(change, metric)
             if new == "warning" and old != "warning":
                 add("sla_warning", line, f"SLA warning: {metric}", team(after.team) + who, due)

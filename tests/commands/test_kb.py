@@ -146,6 +146,12 @@ def test_resolve_kb_records_the_article_and_refuses_one_that_does_not_exist(kb_e
     kb_esc.ok("reopen", ticket, "--reason", "locked again")
     assert frontmatter.load(str(path))["kb"] is None
     assert "· alice · kb: KB-0001 → —" in path.read_text()
+    # the customer writing back reopens it as surely (the report counted the article used)
+    kb_esc.ok("resolve", ticket, "--resolution", "Unlocked", "--kb", "1")
+    kb_esc.ok("comment", ticket, "--from-customer", "-m", "Still locked", "--by", "jane")
+    assert frontmatter.load(str(path))["status"] == "open"
+    assert frontmatter.load(str(path))["kb"] is None
+    assert "· jane · kb: KB-0001 → —" in path.read_text()
 
 
 def test_close_kb_records_the_article_as_resolve_does(kb_esc: Esc) -> None:

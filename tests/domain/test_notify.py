@@ -273,3 +273,25 @@ def test_an_answer_tells_the_owning_team_its_assignee_and_who_asked() -> None:
     ]
     escalated = lifecycle.escalate(before, config, NOW, "bob", "a bug", to="engineering")
     assert "answered" not in [kind for kind, _, _ in told(escalated)]
+
+
+def test_an_ola_warning_is_told_to_the_team_whose_request_it_is() -> None:
+    """Two teams asked: the ticket's collaboration clock is its oldest open request's, and
+    its warning went to every team asked (security's request was two hours old)."""
+    import datetime as dt
+
+    from esc.domain.model import Request
+
+    notify = dataclasses.replace(
+        NOTIFY,
+        targets={**NOTIFY.targets, "sec": Target("sec", "json://example.com/sec")},
+        teams={**NOTIFY.teams, "security": ("sec",)},
+    )
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    asked = [Request(NOW - dt.timedelta(hours=6), "alice", "engineering", None, "open"),
+             Request(NOW - dt.timedelta(hours=2), "alice", "security", None, "open")]  # fmt: skip
+    t = ticket(requests=tuple(asked))
+    line = Activity(NOW, "esc", field="sla.collaboration", old="ok", new="warning")
+    leads = {k: team.lead for k, team in config.teams.items()}
+    (event,) = events_of(t, t, Change(activity=(line,)), notify, leads, config.priorities)
+    assert "eng" in event.targets and "sec" not in event.targets
