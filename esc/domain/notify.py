@@ -273,8 +273,8 @@ def events_of(
                 who += team(before.team, lead=True) + person(before.assignee)
             if metric == "collaboration":  # (the OLA: the team asked is told too: of the
                 # request whose clock the ticket's is, its oldest open one, not every one)
-                asked = sorted(after.open_requests(line.at), key=lambda r: r.asked)[:1]
-                who += [x for r in asked for x in team(r.team, True)]
+                oldest = sorted(after.open_requests(line.at), key=lambda r: r.asked)[:1]
+                who += [x for r in oldest for x in team(r.team, True)]
             due = _due(change, metric)
             if new == "warning" and old != "warning":
                 add("sla_warning", line, f"SLA warning: {metric}", team(after.team) + who, due)
