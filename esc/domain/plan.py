@@ -318,23 +318,35 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         _asked_later(ticket, request, effect.at, until) for request in change.requests
     ):
         return None
-    overridden = {
-        name
+    later = {
+        name: later_changes(ticket, name, effect.at, until)
         for name in change.sets
         if name in LOGGED_FIELDS
-        and _overrides(change, name, later_changes(ticket, name, effect.at, until))
     }
-    if not overridden:
+    overridden = {name for name, made in later.items() if _overrides(change, name, made)}
+    # (a person first agreed with the rule, then changed the field again: the rule's change
+    # happened, and stays in the log, but the value is the person's last)
+    superseded = {
+        name
+        for name, made in later.items()
+        if name not in overridden and made and made[-1].new != _ruled(change, name)
+    }
+    if not overridden and not superseded:
         return change
-    if change.escalations and all(
+    if overridden and change.escalations and all(
         _made_later(ticket, escalation, effect.at, until) for escalation in change.escalations
     ):
         return None
     return replace(
         change,
-        sets={k: v for k, v in change.sets.items() if k not in overridden},
+        sets={k: v for k, v in change.sets.items() if k not in overridden | superseded},
         activity=tuple(a for a in change.activity if a.field not in overridden),
     )
+
+
+def _ruled(change: Change, name: str) -> str | None:
+    """The value a rule's ``change`` gave field ``name``, as its log line writes it."""
+    return next((a.new for a in change.activity if a.field == name), None)
 
 
 def _overrides(change: Change, name: str, later: Sequence[Activity]) -> bool:
@@ -346,7 +358,7 @@ def _overrides(change: Change, name: str, later: Sequence[Activity]) -> bool:
         return False
     if change.escalations:  # (an escalation made twice is judged apart: _made_later)
         return True
-    ruled = next((a.new for a in change.activity if a.field == name), None)
+    ruled = _ruled(change, name)
     return ruled is None or later[0].new != ruled
 
 

@@ -1495,6 +1495,51 @@ rules:
     assert ends["once"][0] == [("2026-11-02T15:00:01+01:00", "engineering")]
 
 
+def test_a_person_s_last_change_after_agreeing_with_a_rule_is_the_value_in_a_replay(
+    tmp_path: Path,
+) -> None:
+    """A rule opens a tagged ticket (and assigns a vip one to the lead); before any sweep a
+    person does the same (a reply opens it; carol assigned), then changes it again (on
+    pending; alice assigned). One sweep replaying the rules wrote the rule's value over the
+    person's last: the ticket read open, with its clock paused, and carol's."""
+    rules = """\
+priorities: [low, normal, high, urgent]
+default_priority: normal
+categories: [billing, account, how-to, refund, bug, outage, data]
+calendars:
+  office: {timezone: Europe/Berlin, hours: {mon-fri: "09:00-17:00"}}
+sla:
+  - name: standard
+    calendar: office
+    targets: {first_response: 8h, resolution: 40h}
+    pause_on: [pending]
+rules:
+  - {name: tagged-open, when: {tags: go, status: new}, then: {status: open}}
+  - {name: vip-lead, when: {tags: vip, assignee: null}, then: {assign: lead}}
+"""
+    ends = {}
+    for schedule in ("every 5 minutes", "once"):
+        root = tmp_path / schedule.replace(" ", "-")
+        Esc(tmp_path).ok("init", str(root))
+        (root / "rules.yaml").write_text(rules)
+        desk = Esc(root)
+        at = "2026-12-03T{}:00+01:00".format
+        go = desk.ok("create", "--title", "go", "--category", "how-to", "--tag", "go",
+                     "--body", "b", now=at("10:00")).strip()  # fmt: skip
+        vip = desk.ok("create", "--title", "vip", "--category", "how-to", "--tag", "vip",
+                      "--body", "b", now=at("10:00")).strip()  # fmt: skip
+        if schedule != "once":
+            desk.ok("sweep", "--no-report", now=at("10:05"))
+        desk.ok("comment", go, "-m", "hi", "--by", "alice", now=at("10:30"))
+        desk.ok("assign", vip, "carol", "--by", "bob", now=at("10:30"))
+        desk.ok("wait", go, "--reason", "logs", "--by", "alice", now=at("11:00"))
+        desk.ok("assign", vip, "alice", "--by", "bob", now=at("11:00"))
+        desk.ok("sweep", "--no-report", now=at("11:30"))
+        listed = {t["id"]: t for t in json.loads(desk.ok("list", "--all", "--json"))}
+        ends[schedule] = (listed[go]["status"], listed[vip]["assignee"])
+    assert ends["once"] == ends["every 5 minutes"] == ("pending", "alice")
+
+
 def test_a_ticket_the_sweep_cannot_write_is_said_and_the_others_are_swept(
     esc: Esc, workspace: Path
 ) -> None:
