@@ -118,7 +118,18 @@ def _parse_teams(
     if not isinstance(raw_teams, CommentedMap) or not raw_teams:
         reader.add(line_of(data, "teams"), "`teams` must be a mapping of team names to teams")
         return {}, "", reader.findings, {}
-    teams = {str(k): _team(str(k), v, raw_teams, reader) for k, v in raw_teams.items()}
+    named = [k for k in raw_teams if isinstance(k, str) or type(k) is int]
+    for odd in (k for k in raw_teams if not (isinstance(k, str) or type(k) is int)):
+        # (`~:`, `[a]:`, `!!binary …:`: a ticket's team would be written `None`, `('a',)`)
+        try:
+            where = int(raw_teams.lc.key(odd)[0]) + 1
+        except (KeyError, IndexError, TypeError):
+            where = line_of(raw_teams)
+        said = "binary data" if isinstance(odd, bytes) else shown(odd)
+        reader.add(where, f"a team's name must be text, not {said}")
+    if not named:
+        return {}, "", reader.findings, {}
+    teams = {str(k): _team(str(k), raw_teams[k], raw_teams, reader) for k in named}
     intake = data.get("intake")
     if "intake" not in data:
         reader.add(1, "intake is missing: the team new tickets go to when no rule routes them")

@@ -369,6 +369,19 @@ def test_a_tag_whose_value_it_cannot_be_is_a_finding(
         assert finding.line == where[1]
 
 
+@pytest.mark.parametrize(
+    ("key", "said"),
+    [("~", "an empty value"), ("[a]", "a list"), ("!!binary aGVsbG8=", "binary data"),
+     ("true", "true")],
+)  # fmt: skip
+def test_a_team_whose_name_is_no_text_is_a_finding(key: str, said: str) -> None:
+    """`~:` under `teams:` passed validate, and `esc create` wrote `team: None`, which the
+    next sweep refused as an unknown team."""
+    (finding,) = findings(teams=SMALL_TEAMS + f"  {key}:\n    handles: [data]\n")
+    assert finding == f"teams.yaml:10: a team's name must be text, not {said}"
+    assert findings(teams=SMALL_TEAMS + "  7:\n    level: 2\n") == []  # (a number is a name)
+
+
 def test_policy_findings_point_at_the_key_at_fault() -> None:
     rules = """\
 calendars:
