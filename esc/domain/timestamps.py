@@ -68,14 +68,20 @@ RANGE_TEXT = f"out of range: esc takes times from the years {FIRST_YEAR} to {LAS
 
 
 def coerce_timestamp(value: object) -> dt.datetime | None:
-    """A front-matter value as an aware datetime, or None if it is not one."""
+    """A front-matter value as an aware datetime, or None if it is not one; to the second,
+    as esc keeps every time (`created: …T10:00:00.5+00:00` written by hand: the deadlines
+    computed from it, written to the second, read back other than computed, and no sweep
+    would write the ticket)."""
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo is not None else None
+        if value.tzinfo is None:
+            return None
+        return value.replace(microsecond=0) if value.microsecond else value
     if isinstance(value, str):
         try:
-            return parse_timestamp(value)
+            moment = parse_timestamp(value)
         except BadInput:
             return None
+        return moment.replace(microsecond=0) if moment.microsecond else moment
     return None
 
 

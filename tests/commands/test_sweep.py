@@ -1641,3 +1641,20 @@ def test_a_person_s_move_settles_what_replayed_rules_made_as_between_sweeps(
     assert ends["once"][:2] == ("engineering", None)
     if case == "request":
         assert ends["once"][2] == [("engineering", "answered")]
+
+
+def test_a_time_written_with_a_fraction_of_a_second_is_swept(esc: Esc, workspace: Path) -> None:
+    """`created: …T09:00:00.5+01:00`, written by hand, validated, yet no sweep would write
+    the ticket ("could not edit this front-matter safely"): its deadlines, computed to the
+    half second and written to the second, read back other than computed."""
+    ticket = make(esc)
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    path.write_text(text.replace("created: 2026-11-20T09:00:00+01:00",
+                                 "created: 2026-11-20T09:00:00.5+01:00"))  # fmt: skip
+    assert "created: 2026-11-20T09:00:00.5+01:00" in path.read_text()
+    assert esc("validate").code == 0
+    result = esc("sweep", "--no-report", now="2026-11-20T09:30:00+01:00")
+    assert result.code == 0, result.err
+    assert "sla:" in path.read_text()
+    assert "created: 2026-11-20T09:00:00.5+01:00" in path.read_text()  # (as written)
