@@ -167,8 +167,11 @@ def _article(found: store.KnowledgeBase, ref: str) -> kb.Article:
     try:
         return kb.find(ref, found.articles)
     except BadInput:
-        broken = [e for e in found.broken if e.path.endswith(f"/{kb.normalise(ref)}.md")]
-        if broken:  # the article is there, but esc cannot read it
+        wanted = kb.normalise(ref)
+        if wanted in found.broken_ids:  # the article is there, but esc cannot use it
+            raise found.broken_ids[wanted] from None
+        broken = [e for e in found.broken if e.path.endswith(f"/{wanted}.md")]
+        if broken:  # (its file, named after it, does not parse)
             raise broken[0] from None
         raise
 

@@ -29,6 +29,9 @@ class KnowledgeBase:
 
     articles: list[kb.Article] = field(default_factory=list)
     broken: list[ParseError] = field(default_factory=list)
+    # the first problem of each article that parsed but cannot be used, by its ID (a file
+    # added by hand has any name: its ID is in it)
+    broken_ids: dict[str, ParseError] = field(default_factory=dict)
 
     def notes(self) -> list[str]:
         return [str(error) for error in self.broken]
@@ -87,6 +90,8 @@ def load(root: Path) -> KnowledgeBase:
             line, message = item.problems[0]
             more = f" (and {len(item.problems) - 1} more)" if len(item.problems) > 1 else ""
             found.broken.append(ParseError(article.path, line, message + more))
+            if article.id:
+                found.broken_ids.setdefault(article.id, found.broken[-1])
         elif article.id in seen:
             line = item.key_lines.get("id", 1)
             also = f"duplicate id {article.id} (also in {seen[article.id]})"

@@ -276,6 +276,13 @@ def test_a_broken_article_is_named_by_every_command_that_reads_them_all(kb_esc: 
     assert (result.code, result.err.startswith(problem)) == (1, True), result.err
     assert (kb_esc.cwd / "tickets" / f"{ticket}.md").read_bytes() == before
     assert kb_esc("kb", "show", "2").code == 0  # (an article that reads is shown)
+    # the same for a file added by hand under a name of its own: found by the ID it holds
+    path.rename(kb_esc.cwd / "kb" / "password-reset.md")
+    moved = problem.replace("KB-0001.md", "password-reset.md")
+    resolve = ("resolve", ticket, "--resolution", "x", "--kb", "1")
+    for command in (("kb", "show", "KB-0001"), resolve):
+        result = kb_esc(*command)
+        assert (result.code, result.err.startswith(moved)) == (1, True), (command, result.err)
 
 
 def test_suggest_without_articles_says_none_match(esc: Esc) -> None:
