@@ -7,6 +7,7 @@ changes or raises Refused/BadInput with a message a user can act on.  No I/O.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
@@ -482,15 +483,35 @@ def answer(
 
 
 # `@name` not inside a word or an e-mail address, the name as teams.yaml spells names.
-_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_][A-Za-z0-9_.-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
-
-
 def mentions(config: Config, text: str) -> tuple[str, ...]:
-    """The teams and people of teams.yaml that ``text`` mentions as ``@name``, in order."""
-    known = set(config.teams)
-    for team in config.teams.values():
-        known.update(team.people)
-    return tuple(dict.fromkeys(m for m in _MENTION.findall(text) if m in known))
+    """The teams and people of teams.yaml that ``text`` mentions as ``@name``, in order:
+    any name teams.yaml accepts (`@josé`, `@o'neil`), in any case (`@Security`), the
+    longest that fits (`@sre-oncall` before `@sre`); not inside an address
+    (`bob@support.example`) or a longer word (`@support-desk` is not `@support`)."""
+    if "@" not in text:
+        return ()
+    names = [*config.teams, *(p for team in config.teams.values() for p in team.people)]
+    pattern, canonical = _mention_pattern(tuple(dict.fromkeys(names)))
+    if pattern is None:
+        return ()
+    found = (canonical.get(m, canonical.get(m.casefold(), m)) for m in pattern.findall(text))
+    return tuple(dict.fromkeys(found))
+
+
+@functools.lru_cache(maxsize=8)
+def _mention_pattern(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """One regex of every name (longest first), and each name as written by its match."""
+    usable = [n for n in names if n.strip() and "\n" not in n]
+    if not usable:
+        return None, {}
+    canonical = {n: n for n in usable}
+    for n in usable:
+        canonical.setdefault(n.casefold(), n)
+    alternatives = "|".join(re.escape(n) for n in sorted(usable, key=len, reverse=True))
+    pattern = re.compile(
+        rf"(?<![\w.@])@({alternatives})(?![\w]|[-.][\w])", re.IGNORECASE
+    )
+    return pattern, canonical
 
 
 def _mentions(b: _Builder, config: Config, text: str) -> None:

@@ -932,3 +932,18 @@ def test_mentions_in_internal_notes_are_recorded(config: Config) -> None:
     assert all(a.event != "mentioned" for a in reply.activity)  # (public replies: no)
     asked = lifecycle.involve(ticket(), config, NOW, "bob", "engineering", "cc @frank")
     assert change_log(asked)[-1] == ("mentioned", None, None, "@frank")
+
+
+def test_any_name_teams_yaml_accepts_can_be_mentioned_in_any_case() -> None:
+    """`@josé`, `@o'neil` were cut at the first letter outside A-Z, and `@Security` missed
+    team security: no `mentioned` line at all."""
+    teams = TEAMS_YAML.replace(
+        "members: [alice, bob]", "members: [alice, bob, josé, \"o'neil\", Clara]"
+    )
+    assert teams != TEAMS_YAML
+    config = make_config(teams, RULES_YAML)
+    text = "cc @josé, @o'neil and @clara; @Engineering too; @alice's draft; not @alice-team"
+    change = lifecycle.comment(ticket(), config, NOW, "bob", text, kind="note")
+    assert change_log(change)[-1] == (
+        "mentioned", None, None, "@josé @o'neil @Clara @engineering @alice"
+    )
