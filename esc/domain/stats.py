@@ -399,11 +399,18 @@ class Tally:
                         },
                     )
                     for r in ticket.open_requests(now)
+                    if self.team is None or r.team == self.team
                 ]
-            for c in request_clocks(ticket, sla.policy, now):
+            # (with --team: its own queue, the requests asked of it, and their OLA)
+            clocks = request_clocks(ticket, sla.policy, now)
+            for r, c in zip(requests, clocks, strict=True):
+                if self.team is not None and r.team != self.team:
+                    continue
                 if c is not None and decided_at(c) in self.period:
                     self.ola.add(c)
             for r in requests:
+                if self.team is not None and r.team != self.team:
+                    continue
                 self.asked += r.asked in self.period
                 if r.closed in self.period:
                     self.answered += r.state == "answered"

@@ -1109,6 +1109,22 @@ def test_collaboration_of_the_default_period_by_hand(default_report: dict[str, A
     assert "collaboration" not in default_report["sla"]["compliance"]["by_metric"]
 
 
+@pytest.mark.parametrize(
+    ("team", "asked", "open_now"), [("management", 1, ["management"]), ("engineering", 1, []),
+                                    ("support", 0, [])],
+)  # fmt: skip
+def test_team_keeps_only_the_requests_asked_of_it(
+    demo: Path, team: str, asked: int, open_now: list[str]
+) -> None:
+    """`report --team management` showed every team's requests on the tickets it kept (and
+    counted them in its OLA): its queue is the requests asked of it."""
+    report = json.loads(Esc(demo, now=NOW_TEXT).ok("report", "--format", "json", "--team", team))
+    co = report["collaboration"]
+    assert co["asked"] == asked
+    assert [row["team"] for row in co["open_now"]] == open_now
+    assert co["ola"]["total"] == (1 if team == "engineering" else 0)
+
+
 @pytest.mark.parametrize("team", [None, "support"])
 def test_two_tallies_merged_are_one_tally_counting_every_ticket(team: str | None) -> None:
     """A tally of the demo's first k tickets merged with one of the rest (their counts
