@@ -129,9 +129,30 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
     open_to: dict[str, int] = {}  # team -> the number of its first open request
     for n, request in zip(numbers, ticket.requests, strict=True):
         where = lines[n - 1] if n <= len(lines) else None
-        if request.team not in config.teams:
+        asked = config.teams.get(request.team)
+        if asked is None:
             unknown = unknown_choice("team", request.team, tuple(config.teams))
             add("requests", f"request {n}: {unknown}", where)
+        elif (
+            request.state == "open"
+            and request.person is not None
+            and request.person not in asked.people
+        ):
+            people = ", ".join(asked.people) or "nobody"
+            add(
+                "requests",
+                f"request {n}: {request.person} is not in team {request.team} ({people})",
+                where,
+                blocking=False,  # (as `esc involve` refuses it; or a member since left)
+            )
+        if request.state == "open" and request.team == ticket.team:
+            add(
+                "requests",
+                f"request {n}: an open request to {request.team}, which owns the ticket "
+                f"(`esc answer --team {request.team}` closes it)",
+                where,
+                blocking=False,
+            )
         if request.state == "open" and request.team in open_to:
             first = open_to[request.team]
             add(

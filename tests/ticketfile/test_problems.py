@@ -333,6 +333,26 @@ def test_request_problems_are_reported_at_their_lines(
     assert len(found) == 1 and found[0].startswith(f"tickets/T-aaaa0001.md:{message}"), found
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("team: engineering, state: open", "team: engineering, person: zoe, state: open",
+         "20: request 1: zoe is not in team engineering (dan, erin)"),
+        ("team: engineering, state: open", "team: support, state: open",
+         "20: request 1: an open request to support, which owns the ticket"),
+    ],
+)  # fmt: skip
+def test_requests_esc_involve_refuses_are_found_but_block_no_command(
+    config: Config, old: str, new: str, message: str
+) -> None:
+    """A request to a person not in the team asked, or an open one to the team that owns
+    the ticket (hand edits, merges): `esc involve` refuses both, and validate said ok."""
+    d = doc(dict([REQUESTS, (old, new)]))
+    found = problems(d, config)
+    assert len(found) == 1 and found[0].startswith(f"tickets/T-aaaa0001.md:{message}"), found
+    assert require_valid(d, config) is d
+
+
 def test_a_second_open_request_to_a_team_is_found_but_blocks_no_command(config: Config) -> None:
     """Two clones each asked engineering, and git merged both: `esc validate` says so, at
     the second's line, yet commands still take the ticket (`esc answer` closes both)."""
