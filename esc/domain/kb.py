@@ -67,6 +67,8 @@ def article_from(
             if key in data:
                 problems.append((line(key), f"{key} must be one line of text"))
             return ""
+        if "\n" in str(value).strip():  # (`title: |` over two lines: `kb new` refuses it)
+            problems.append((line(key), f"{key} must be one line of text, not several"))
         return str(value)
 
     def words(key: str) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ def test_a_good_front_matter_is_an_article() -> None:
         ({"categores": ["account"]}, 7, "unknown key 'categores' (did you mean 'categories'?)"),
         ({"id": "3"}, 2, "id '3' is not like KB-0001"),
         ({"title": ""}, 3, "title must be one line of text"),
+        ({"title": "Unlock\nan account\n"}, 3, "title must be one line of text, not several"),
         ({"tags": "login"}, 5, "tags must be a list of words"),
         ({"tags": ["a,b"]}, 5, "has a comma"),
         ({"updated": "last week"}, 6, "updated last week is not a date like 2026-11-27"),
