@@ -74,6 +74,8 @@ def scan(root: Path) -> Iterator[ArticleDoc | ParseError]:
             yield exc
         except FileNotFoundError:  # (removed since the folder was listed)
             continue
+        except OSError as exc:  # (unreadable: one article, as one that does not parse)
+            yield ParseError(rel, 1, f"cannot be read ({exc.strerror or exc})")
 
 
 def load(root: Path) -> KnowledgeBase:

@@ -289,3 +289,30 @@ def test_suggest_without_articles_says_none_match(esc: Esc) -> None:
     ticket = new_ticket(esc, "Account locked", "Locked out.")
     result = esc("suggest", ticket)
     assert (result.code, result.out, result.err) == (0, "", "no articles match (kb/ holds none)\n")
+
+
+def test_an_article_that_cannot_be_read_is_one_broken_article(
+    kb_esc: Esc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One article esc may not read (mode 000, for another user) made `esc show` of any
+    ticket, and `esc report`, fail (exit 1); it is named as a broken article is."""
+    import errno
+
+    from esc.store import atomic
+
+    real = atomic.read_with_stat
+    unreadable = kb_esc.cwd / "kb" / "KB-0002.md"
+
+    def read(path: object, *args: object, **kwargs: object) -> object:
+        if str(path) == str(unreadable):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic, "read_with_stat", read)
+    ticket = new_ticket(kb_esc, "Account locked", "Locked out after failed logins.")
+    shown = kb_esc("show", ticket)
+    assert shown.code == 0, shown.err
+    assert "KB-0001" in shown.out
+    listed = kb_esc("kb", "list")
+    assert listed.code == 1
+    assert "kb/KB-0002.md:1: cannot be read (Permission denied)" in listed.err
