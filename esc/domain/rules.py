@@ -17,7 +17,7 @@ from esc.domain.conditions import (
     Vocabulary,
     compile_condition,
 )
-from esc.domain.model import tag_problem
+from esc.domain.model import line_problem, tag_problem
 from esc.domain.records import immutable
 from esc.domain.sla import PolicyError, parse_working_duration
 
@@ -63,6 +63,11 @@ def parse_rule(
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise RuleError("a rule needs a name", "name")
+    problem = line_problem(name)
+    if problem is None and " · " in name:
+        problem = "it has ' · ', which separates the parts of a log line"
+    if problem is not None:  # (it is written in ticket files, as `rule:NAME`)
+        raise RuleError(f"rule name {name!r} is no name: {problem}", "name")
     if name in names:
         raise RuleError(f"two rules are named {name!r}", "name")
     try:

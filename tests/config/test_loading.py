@@ -382,6 +382,21 @@ def test_a_team_whose_name_is_no_text_is_a_finding(key: str, said: str) -> None:
     assert findings(teams=SMALL_TEAMS + "  7:\n    level: 2\n") == []  # (a number is a name)
 
 
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [('"a · b"', "it has ' · ', which separates the parts of a log line"),
+     ('"a\\nb"', "it has a line break"), ('"x\\e[31m"', "it has the control character U+001B")],
+)  # fmt: skip
+def test_a_rule_name_that_cannot_be_written_in_a_log_line_is_a_finding(
+    name: str, why: str
+) -> None:
+    """A rule's name is written in ticket files as `rule:NAME`: raw control characters or
+    a line break in it passed validate."""
+    rules = f"rules:\n  - name: {name}\n    when: {{status: open}}\n    then: {{tag: x}}\n"
+    (finding,) = findings(rules=rules)
+    assert finding.startswith("rules.yaml:2: ") and finding.endswith(f"is no name: {why}")
+
+
 def test_policy_findings_point_at_the_key_at_fault() -> None:
     rules = """\
 calendars:
