@@ -122,11 +122,14 @@ def output_target(path: Path) -> Path:
     """Where a report or export the user asked for at ``path`` goes: ``path`` itself, or
     the file a symlink there leads to (written through, as ``cp`` does, so the link stays);
     NotRegularFile if that exists and is no regular file (a device such as /dev/null, a
-    FIFO, a socket, a directory, a symlink loop), which esc never replaces."""
+    FIFO, a socket, a directory, a symlink loop), which esc never replaces, or if the
+    symlink leads nowhere (as ``cp`` will not write through it)."""
     target = Path(os.path.realpath(path))
     try:
         st = os.lstat(target)
     except FileNotFoundError:
+        if os.path.islink(path):  # (cp: "not writing through dangling symlink")
+            raise NotRegularFile(_what_link(path)) from None
         return target
     except OSError as exc:
         if exc.errno == errno.ELOOP:

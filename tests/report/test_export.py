@@ -413,6 +413,8 @@ def _special(kind: str, path: Path) -> None:
         os.symlink(os.devnull, path)
     elif kind == "symlink loop":
         os.symlink(path.name, path)
+    elif kind == "dangling symlink":  # (cp: "not writing through dangling symlink")
+        os.symlink(os.path.join("missing", "x"), path)
     else:
         path.mkdir()
 
@@ -424,7 +426,9 @@ def _what(path: Path) -> tuple[object, ...]:
     return (stat.S_IFMT(st.st_mode),)
 
 
-@pytest.mark.parametrize("kind", ["fifo", "link to a device", "symlink loop", "directory"])
+@pytest.mark.parametrize(
+    "kind", ["fifo", "link to a device", "symlink loop", "dangling symlink", "directory"]
+)
 @pytest.mark.parametrize(
     ("args", "name"),
     [
@@ -454,6 +458,7 @@ def test_an_output_path_that_is_no_regular_file_is_refused_and_kept(
         "not a regular file; esc writes reports and exports to regular files only"
     ), lines
     assert _what(path) == before
+    assert not (path.parent / "missing").exists()  # (no folder made for a dangling link)
     if "--csv" in args:  # refused before any of the three files is written
         assert [p.name for p in path.parent.iterdir()] == ["events.csv"]
     assert not list(workspace.rglob(".*.tmp"))
