@@ -63,7 +63,7 @@ def parse_rule(
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise RuleError("a rule needs a name", "name")
-    problem = line_problem(name)
+    problem = line_problem(name.replace("\t", " "))  # (a tab is written quoted, and read)
     if problem is None and " · " in name:
         problem = "it has ' · ', which separates the parts of a log line"
     if problem is not None:  # (it is written in ticket files, as `rule:NAME`)

@@ -385,7 +385,8 @@ def test_a_team_whose_name_is_no_text_is_a_finding(key: str, said: str) -> None:
 @pytest.mark.parametrize(
     ("name", "why"),
     [('"a · b"', "it has ' · ', which separates the parts of a log line"),
-     ('"a\\nb"', "it has a line break"), ('"x\\e[31m"', "it has the control character U+001B")],
+     ('"a\\nb"', "it has a line break"), ('"x\\e[31m"', "it has the control character U+001B"),
+     ('"a\\Lb"', "it has the control character U+2028")],
 )  # fmt: skip
 def test_a_rule_name_that_cannot_be_written_in_a_log_line_is_a_finding(
     name: str, why: str
