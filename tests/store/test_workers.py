@@ -90,7 +90,7 @@ def test_a_worker_killed_part_way_leaves_a_sweep_that_ends_as_one_process_s(
 ) -> None:
     """A worker killed (as by the OOM killer) after handing back a share: the sweep hung
     for ever, holding the workspace lock, waiting for the share it lost.  It sweeps what
-    no worker handed back itself, and ends as a sweep in one process does."""
+    no worker handed back itself, and leaves the tickets as a sweep in one process does."""
     import signal
 
     from esc.commands import sweep as sweeping
@@ -105,13 +105,14 @@ def test_a_worker_killed_part_way_leaves_a_sweep_that_ends_as_one_process_s(
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sweeping, "_sweep_names", dying)
-    one = sweep(alone, "--jobs", "1")
-    two = sweep(shared, "--jobs", "2")
-    assert {k: v for k, v in one.items() if k != "processes"} == {
-        k: v for k, v in two.items() if k != "processes"
-    }
+    sweep(alone, "--jobs", "1")
+    sweep(shared, "--jobs", "2")  # (it ends: exit 1 for the broken file alone)
+    # The tickets are written as one process writes them.  (What the worker that died, or
+    # the other, which the broken pool stops, wrote and had not handed back yet is found
+    # written: the sweep's lines do not tell what the rules did to those.)
     assert same_files(alone, shared) == []
     assert not [p for p in (shared / "tickets").iterdir() if p.name.endswith(".tmp")]
+    assert sweep(shared)["changed"] == []  # (and nothing is left to do)
 
 
 def test_esc_jobs_is_read_from_the_environment(generated: Path, tmp_path: Path) -> None:
