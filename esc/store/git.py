@@ -472,6 +472,7 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     marker = scratch / REBASING
     atomic_write(marker, f"{branch}\n")
+    staged = _wholly_staged(root)
     try:
         proc = run(
             root, *merge_settings(scratch), "rebase", "--quiet", "--autostash", "FETCH_HEAD",
@@ -486,9 +487,28 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
                 f"by hand (git pull --rebase -- {remote} {branch})"
             )
         _put_aside_if_conflicting(root, remote, branch)
+        if staged:  # (git's autostash puts changes back unstaged: staged ones staged again)
+            run(root, "add", "--", *staged)
     finally:
         if in_progress(root) is None:  # (else left for the next sweep to abort)
             marker.unlink(missing_ok=True)
+
+
+def _wholly_staged(root: Path) -> list[str]:
+    """The files whose every change is staged (the index as the work tree), by path from
+    the repository's top; a file staged in part is left out (staging it again would stage
+    what its owner had not)."""
+    top = output(root, "rev-parse", "--show-toplevel").strip()
+    cached = run(root, "diff", "--cached", "--name-only", "-z", "--no-renames")
+    unstaged = run(root, "diff", "--name-only", "-z", "--no-renames")
+    if cached.returncode != 0 or unstaged.returncode != 0:
+        return []
+    partly = set(unstaged.stdout.split(b"\0"))
+    return [
+        os.path.join(top, name.decode("utf-8", "surrogateescape"))
+        for name in cached.stdout.split(b"\0")
+        if name and name not in partly
+    ]
 
 
 def _put_aside_if_conflicting(root: Path, remote: str, branch: str) -> None:

@@ -701,6 +701,27 @@ def test_a_push_to_a_remote_given_by_its_url_retries_when_the_remote_moved(
     assert (workspace / "NOTES.md").exists()  # (the remote's commit came with the rebase)
 
 
+def test_a_retried_push_leaves_a_person_s_staged_edit_staged(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A person's edit, staged (`git add`), while the sweep's push is rejected and it
+    rebases: git's autostash put it back unstaged, so a plain `git commit` then left it
+    out; a change staged in part stays as it was."""
+    first, second = committed_repo(esc, workspace, "Invoice missing", "Refund late")
+    remote = with_remote(workspace, tmp_path)
+    pushed_from_elsewhere(remote, tmp_path)
+    esc.ok("comment", first, "--internal", "-m", "mine", now="2026-11-20T09:30:00+01:00")
+    git(workspace, "add", f"tickets/{first}.md")
+    esc.ok("comment", second, "--internal", "-m", "staged", now="2026-11-20T09:30:00+01:00")
+    git(workspace, "add", f"tickets/{second}.md")
+    esc.ok("tag", second, "later", now="2026-11-20T09:31:00+01:00")  # (then one more, unstaged)
+    out = esc.ok("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert "(after 2 attempts)" in out
+    status = set(git(workspace, "status", "--porcelain").splitlines())
+    assert f"M  tickets/{first}.md" in status
+    assert f"MM tickets/{second}.md" in status or f" M tickets/{second}.md" in status
+
+
 def test_a_true_conflict_in_the_rebase_names_the_file_after_the_summary(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
