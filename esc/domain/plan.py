@@ -249,7 +249,9 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     updated = total.sets.get("updated")
     if isinstance(updated, dt.datetime) and updated < ticket.updated:
         total = lifecycle.combined(total, Change(sets={"updated": ticket.updated}))
-    if memory != before:
+    # (a rule that fired and was re-armed within one replay leaves `fired: {}`, as sweeps at
+    # each of those moments leave it: the memory written once, then emptied)
+    if memory != before or (fired and "fired" not in ticket.extra):
         fired_memory = {name: memory[name] for name in sorted(memory)}
         total = lifecycle.combined(total, Change(sets={"fired": fired_memory}))
     return _bookkeeping(ticket, config, now, total, fired, skipped, sla_at)

@@ -1679,3 +1679,24 @@ def test_a_time_written_with_a_fraction_of_a_second_is_swept(esc: Esc, workspace
     assert result.code == 0, result.err
     assert "sla:" in path.read_text()
     assert "created: 2026-11-20T09:00:00.5+01:00" in path.read_text()  # (as written)
+
+
+def test_a_rule_fired_and_re_armed_between_sweeps_leaves_the_same_memory(
+    tmp_path: Path,
+) -> None:
+    """`warn` fires at the warning and is re-armed once the clock breaches: sweeps at each
+    moment leave `fired: {}`; one sweep replaying both left no `fired:` at all."""
+    import frontmatter
+
+    ends = []
+    for sweeps in (["10:30", "11:30"], ["11:30"]):
+        root = tmp_path / "-".join(sweeps).replace(":", "")
+        Esc(tmp_path).ok("init", str(root))
+        (root / "rules.yaml").write_text(RULES_LEVELS)
+        desk = Esc(root)
+        ticket = make(desk)
+        for at in sweeps:
+            desk.ok("sweep", "--no-report", now=f"2026-11-20T{at}:00+01:00")
+        front = frontmatter.load(str(root / "tickets" / f"{ticket}.md"))
+        ends.append(front.get("fired", "no fired key"))
+    assert ends[0] == ends[1]
