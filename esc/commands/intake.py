@@ -400,7 +400,7 @@ def _new_ticket(
     config = session.config
     created = mails.created_at(mail.date, session.now)
     if follows is not None:  # (a reply to a closed ticket: its new text, as a reply's)
-        mail = replace(mail, text=store.strip_quoted(mail.text) or mail.text)
+        mail = replace(mail, text=_new_text(mail) or mail.text)
     description = mails.intake_for(mail).description
 
     def build(ticket_id: str) -> tuple[dict[str, object], list[Activity]]:
@@ -419,6 +419,14 @@ def _new_ticket(
     return ticket
 
 
+def _new_text(mail: mails.Mail) -> str:
+    """What a message that continues a ticket adds: its text without the quote of what
+    came before; all of it when it forwards another mail (`Fwd:`: that is what it sends)."""
+    if mails.forwarded(mail.subject):
+        return mail.text.strip()
+    return store.strip_quoted(mail.text)
+
+
 def _told_of_new(session: Session, ticket: Ticket) -> None:
     """With --notify: the notifications a new ticket makes (created at or above the
     priority `created_at_or_above` names), sent now, as `esc create --notify` sends them.
@@ -430,7 +438,7 @@ def _told_of_new(session: Session, ticket: Ticket) -> None:
 def _add_message(
     run: _Run, target: str, mail: mails.Mail, attachments: list[store.Attachment]
 ) -> Ticket:
-    text = store.strip_quoted(mail.text) or mail.text.strip() or "(an empty message)"
+    text = _new_text(mail) or mail.text.strip() or "(an empty message)"
     paths, lines = _save_attachments(run, target, attachments)
     text = mails.with_attachments(text, lines)
     message_id = mail.message_id or ""

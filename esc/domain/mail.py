@@ -33,6 +33,17 @@ DATE_SKEW = dt.timedelta(minutes=5)
 _AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk"})
 DAEMONS = ("mailer-daemon", "postmaster")
 # Leading reply and forward prefixes, repeated, any case: "Re: AW: Fwd: …".
+_FORWARD_PREFIX = re.compile(
+    r"^(?:\s*(?:re|aw|sv)\s*:)*\s*(?:fwd?|wg|tr|vs|rv|i)\s*:", re.IGNORECASE
+)
+
+
+def forwarded(subject: str) -> bool:
+    """Whether a subject says its mail forwards another (``Fwd:``, ``FW:``, ``WG:``, ``TR:``):
+    what follows the sender's words is what they send, not a quote to leave out."""
+    return _FORWARD_PREFIX.match(subject) is not None
+
+
 _REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fwd?|aw|wg)\s*:)+\s*", re.IGNORECASE)
 
 
@@ -102,11 +113,12 @@ def created_at(date: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     return now
 
 
-def ticket_in_subject(subject: str, prefix: str) -> str | None:
-    """The ticket ID a subject carries as ``[T-xxxx]`` (lower-cased), or None."""
+def tickets_in_subject(subject: str, prefix: str) -> list[str]:
+    """The ticket IDs a subject carries as ``[T-xxxx]`` (lower-cased), in order (a subject
+    may hold other tags too: ``Re: [T-Mobile] contract [T-4k8q2m7x]``)."""
     start = re.escape(prefix) + "-" if prefix else ""
-    found = re.search(r"\[(" + start + r"[0-9A-Za-z]{4,})\]", subject, re.IGNORECASE)
-    return found.group(1).lower() if found else None
+    found = re.findall(r"\[(" + start + r"[0-9A-Za-z]{4,})\]", subject, re.IGNORECASE)
+    return [f.lower() for f in found]
 
 
 def thread(
@@ -122,11 +134,11 @@ def thread(
     for ref in (*mail.in_reply_to, *reversed(mail.references)):
         if ref in recorded:
             return recorded[ref]
-    found = ticket_in_subject(mail.subject, prefix)
-    if found is None:
-        return None
-    matches = [k for k in known if k.lower() == found]
-    return matches[0] if matches else None
+    by_lower = {k.lower(): k for k in known}
+    for found in tickets_in_subject(mail.subject, prefix):  # (the first that is a ticket)
+        if found in by_lower:
+            return by_lower[found]
+    return None
 
 
 def follow_up_title(title: str, follows: str) -> str:

@@ -404,13 +404,43 @@ def html_to_text(html: str) -> str:
 
 
 def strip_quoted(text: str) -> str:
-    """The new text of a reply: quoted earlier messages and the signature removed."""
+    """The new text of a reply: quoted earlier messages and the signature removed.  A text
+    that quotes nothing (no ``>`` line, no header block of a quoted message, no
+    "Original Message" line) is kept whole: the parser took "Best regards," for where a
+    signature starts (a P.S. after it was lost) and "On Friday your engineer wrote:" for a
+    quote's header (the rest of the message was lost)."""
+    if not _quotes(text):
+        return text.strip()
     from mailparser_reply import EmailReplyParser  # (only for replies)
 
     parsed = EmailReplyParser(languages=REPLY_LANGUAGES).read(text)
     replies = parsed.replies
     kept = (replies[0].body or replies[0].content or "").strip() if replies else ""
     return _without_trailing_quote(kept or text.strip())
+
+
+# A quoted message's header lines, as mail clients write them above a quote (Outlook's
+# From/Sent/To/Subject block, in the languages REPLY_LANGUAGES reads), and the lines that
+# open one ("-----Original Message-----").
+_QUOTE_HEADER = re.compile(
+    r"^[ \t*_]*(?:from|sent|date|to|cc|subject|von|gesendet|datum|an|betreff|de|envoy[ée]|"
+    r"[àa]|objet|enviado|para|asunto|fr[åa]n|skickat|till|[äa]mne|da|inviato|oggetto|van|"
+    r"verzonden|aan|onderwerp)[ \t*_]*:",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ORIGINAL = re.compile(
+    r"^[ \t]*-{2,}[ \t]*(?:original message|urspr[üu]ngliche nachricht|message d'origine|"
+    r"mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _quotes(text: str) -> bool:
+    """Whether ``text`` holds a quote of an earlier message: a line starting with ``>``, an
+    "Original Message" line, or three header lines of a quoted message (From, Sent, To…)."""
+    if re.search(r"^[ \t]*>", text, re.MULTILINE) or _ORIGINAL.search(text):
+        return True
+    return len(_QUOTE_HEADER.findall(text)) >= 3
 
 
 def _without_trailing_quote(text: str) -> str:
@@ -502,9 +532,23 @@ def read_mbox(path: Path) -> Iterator[Incoming]:
     box = mailbox.mbox(path, create=False)
     try:
         for n, key in enumerate(box.iterkeys()):
-            yield Incoming(f"{path}#{n + 1}", box.get_bytes(key))
+            yield Incoming(f"{path}#{n + 1}", _unescaped_from(box.get_bytes(key)))
     finally:
         box.close()
+
+
+_ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
+
+
+def _unescaped_from(data: bytes) -> bytes:
+    """A message as it was before it went into the mbox: each body line a delivery agent
+    wrote as ``>From …`` (so that it would not start a new message) given back its
+    ``From …`` (mboxrd: one ``>`` less; Python's reader leaves them)."""
+    ends = [i for i in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if i >= 0]
+    if not ends:
+        return data
+    end = min(ends)
+    return data[:end] + _ESCAPED_FROM.sub(rb"\1", data[end:])
 
 
 class Quarantined:

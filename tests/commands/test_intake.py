@@ -858,3 +858,64 @@ def test_a_message_without_a_message_id_read_again_from_an_mbox_marked_read_is_o
     corpus.mbox(path, read)
     assert "already taken" in esc.ok("intake", "--mbox", str(path))
     assert len(tickets(workspace)) == 1
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "kept"),
+    [
+        # a forward: what follows the customer's words is what they send
+        ("Fwd: Recall notice [{id}]",
+         "As you asked, here is the vendor mail.\n\n---------- Forwarded message ---------\n"
+         "From: Vendor <v@vendor.example>\nDate: Mon, Mar 3, 2025 at 8:00 AM\n"
+         "Subject: Recall notice\nTo: <jane@shop.example>\n\n"
+         "Serial 12345 is recalled; return it to depot 7.\n",
+         "Serial 12345 is recalled; return it to depot 7."),
+        # no quote at all: nothing to leave out (a P.S. after the greeting, a "wrote:")
+        ("Re: Checkout returns 500 [{id}]",
+         "Hi,\nthe fix did not work.\n\nBest regards,\nJane\n\n"
+         "P.S. The order number is 4711, please refund it.\n",
+         "P.S. The order number is 4711, please refund it."),
+        ("Re: Checkout returns 500 [{id}]",
+         'Hello,\nOn Friday your engineer wrote:\n"we will call you back today".\n'
+         "Nobody called. I want to cancel the contract.\n",
+         "Nobody called. I want to cancel the contract."),
+        ("Re: Checkout returns 500 [{id}]",
+         "The spooler log says:\nFrom: spooler\nSent: 09:00\nError 0x55 at tray 2.\n"
+         "Please check.\n",
+         "Error 0x55 at tray 2."),
+        # another bracketed tag before the ticket's ID
+        ("Re: [T-Mobile] contract [{id}]", "Still broken.\n", "Still broken."),
+    ],
+)
+def test_a_customer_message_keeps_all_that_the_customer_wrote(
+    esc: Esc, workspace: Path, subject: str, text: str, kept: str
+) -> None:
+    """The audit's cases: a forward joining a ticket kept its first line only; a reply
+    quoting nothing lost its P.S., or all after "On Friday your engineer wrote:"; a
+    subject with `[T-Mobile]` before the ID made a new ticket."""
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket = only_ticket(workspace)
+    message = corpus.message(subject=subject.format(id=ticket), text=text,
+                             message_id="<r9@shop.example>")  # fmt: skip
+    out = esc.ok("intake", "--eml", "-", input=message.decode())
+    assert f"customer message on {ticket}" in out
+    assert only_ticket(workspace) == ticket
+    entries = shown(esc, ticket)["conversation"]
+    assert isinstance(entries, list)
+    assert kept in entries[-1]["text"]
+
+
+def test_an_mbox_s_escaped_from_lines_are_read_as_written(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A delivery agent writes a body line starting "From " as ">From " in an mbox: the
+    lines were dropped as a trailing quote, or kept with their ">"."""
+    box = tmp_path / "in.mbox"
+    box.write_bytes(
+        b"From x Mon Mar  3 09:00:00 2025\nFrom: Jane <jane@shop.example>\n"
+        b"To: help@esc.example\nSubject: Tray\nMessage-ID: <m7@shop.example>\n\n"
+        b"Thanks for the fix.\n\n>From now on we use tray 2.\n>>From the log: ok\n"
+    )
+    esc.ok("intake", "--mbox", str(box))
+    description = shown(esc, only_ticket(workspace))["description"]
+    assert description == "Thanks for the fix.\n\nFrom now on we use tray 2.\n>From the log: ok"
