@@ -540,7 +540,10 @@ def _clock(
     if excluded:  # nothing after the stop
         excluded = [(lo, min(hi, end)) for lo, hi in excluded if lo < end]
     warn_at = policy.warn_at
-    targets = (target,) if warn_at is None else (target, target * warn_at)
+    # (the warning after the share of the target, to the next whole second, as esc keeps
+    # every time: 66.7% of 4h is 2h40m4.8s, and a rule's change at that instant, written to
+    # the second, read back other than made: no sweep would write the ticket)
+    targets = (target,) if warn_at is None else (target, _whole_seconds(target * warn_at))
     # Working time is counted over at most MAX_HORIZON (10 years) from the start (a --now
     # thousands of years on would walk the calendar day by day for minutes): a clock that
     # ran longer met its target if it stopped by its due time.
@@ -572,6 +575,13 @@ def _clock(
     return Clock(
         metric, target, start, stop, due, warn, state, used, tuple(excluded), marks, pausing
     )
+
+
+def _whole_seconds(span: dt.timedelta) -> dt.timedelta:
+    """``span`` rounded up to a whole second."""
+    if not span.microseconds:
+        return span
+    return span + dt.timedelta(microseconds=1_000_000 - span.microseconds)
 
 
 def advanced(sla: Sla, at: dt.datetime, count_used: bool = True) -> Sla | None:

@@ -1700,3 +1700,23 @@ def test_a_rule_fired_and_re_armed_between_sweeps_leaves_the_same_memory(
         front = frontmatter.load(str(root / "tickets" / f"{ticket}.md"))
         ends.append(front.get("fired", "no fired key"))
     assert ends[0] == ends[1]
+
+
+def test_a_warning_share_that_is_no_whole_second_is_swept_at_its_second(
+    esc: Esc, workspace: Path
+) -> None:
+    """`warn_at: 66.7%` of 2h is 1h20m2.4s: a rule firing at that instant wrote a time with a
+    fraction of a second, and every sweep refused the ticket until the breach."""
+    rules = RULES_LEVELS.replace("warn_at: 50%", "warn_at: 66.7%")
+    assert rules != RULES_LEVELS
+    (workspace / "rules.yaml").write_text(rules)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    result = esc("sweep", "--no-report", "--json", now="2026-11-20T10:30:00+01:00")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["in_warning"] == [ticket]
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-20T10:30:00+01:00"))
+    assert shown["sla"]["first_response"]["state"] == "warning"
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "2026-11-20T10:20:03+01:00 · rule:warn" in text  # (2.4 s, to the next second)
