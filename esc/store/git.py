@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from esc.domain.errors import BadInput, EscError
 from esc.store import launch
 from esc.store.atomic import atomic_write
+from esc.store.lock import REBASING as REBASING
 
 if TYPE_CHECKING:
     import subprocess
@@ -456,7 +457,6 @@ def merge_settings(folder: Path) -> list[str]:
     ]
 
 
-REBASING = "rebasing"  # in esc's folder while a sweep's rebase runs: a kill leaves it
 
 
 def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:

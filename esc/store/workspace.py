@@ -253,6 +253,7 @@ class Workspace:
         (an editor, git) changed the file meanwhile, the file is read and changed again.
         """
         path = self.resolve(ref)
+        self._require_no_rebase_left()
         with self.ticket_lock(path):
             for _ in range(REWRITE_TRIES):
                 doc = problems.require_valid(self.read_existing(path), self.config())
@@ -263,6 +264,22 @@ class Workspace:
                 if atomic.replace_if_unchanged(path, doc.text, text) is not None:
                     return document.parse(text, doc.path).ticket
         raise EscError(f"{self.rel(path)}: the file kept changing while esc wrote it; try again")
+
+    def _require_no_rebase_left(self) -> None:
+        """EscError if a sweep was stopped while it rebased onto the remote (killed by a
+        cron or CI timeout): the next committing sweep aborts that rebase, which puts the
+        work tree back as it was before it, and a ticket written meanwhile would lose its
+        change then.  Nothing is written until a sweep has finished it."""
+        if not (self.root / CACHE_DIR / lock.REBASING).exists():
+            return
+        from esc.store import git  # (only when a sweep left its marker: most never do)
+
+        if git.in_progress(self.root) == "rebase":
+            raise EscError(
+                "a sweep was stopped while it rebased onto the remote; run `esc sweep "
+                "--commit` (or `--push`), which finishes it, then this again; nothing was "
+                "written"
+            )
 
     def read_existing(self, path: Path) -> TicketDoc:
         """:meth:`read`, with a ticket removed meanwhile an expected problem."""
@@ -277,6 +294,7 @@ class Workspace:
         description: str,
     ) -> Ticket:
         """Write a new ticket under a fresh ID; ``build`` makes its front-matter from the ID."""
+        self._require_no_rebase_left()
         self.tickets_dir.mkdir(exist_ok=True)
         prefix = self.config().id_prefix
         for _ in range(10):

@@ -970,7 +970,18 @@ def test_a_rebase_a_killed_sweep_left_is_aborted_by_the_next(
     _stopped_rebase(workspace, "origin/main")
     (workspace / ".esc-cache").mkdir(exist_ok=True)
     (workspace / ".esc-cache" / "rebasing").write_text("main\n")  # (the sweep's, killed)
+    # a comment meanwhile would be lost when the sweep aborts that rebase: refused until then
+    before = (workspace / "tickets" / f"{ticket}.md").read_bytes()
+    for command in (("comment", ticket, "-m", "lost?"), ("create", "--title", "new one")):
+        refused = esc(*command, now="2026-11-20T13:25:00+01:00")
+        assert (refused.code, refused.err) == (1, (
+            "esc: a sweep was stopped while it rebased onto the remote; run `esc sweep "
+            "--commit` (or `--push`), which finishes it, then this again; nothing was written\n"
+        ))
+    assert (workspace / "tickets" / f"{ticket}.md").read_bytes() == before
     out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    esc.ok("comment", ticket, "-m", "after it", now="2026-11-20T13:31:00+01:00")  # (taken)
+    git(workspace, "commit", "-qam", "a comment after it")
     assert "pushed" in out
     assert git(workspace, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
     assert not (workspace / ".git" / "rebase-merge").exists()
