@@ -64,10 +64,12 @@ class _Index:
     messages: dict[str, str] = field(default_factory=dict)
     external: dict[str, str] = field(default_factory=dict)
     status: dict[str, str] = field(default_factory=dict)
+    follow_ups: dict[str, str] = field(default_factory=dict)  # closed ticket → its latest
 
     @classmethod
     def of(cls, tickets: Iterable[Ticket]) -> _Index:
         index = cls()
+        created: dict[str, dt.datetime] = {}
         for ticket in tickets:
             index.status[ticket.id] = ticket.status
             for message_id in mails.recorded_ids(ticket.extra):
@@ -75,7 +77,24 @@ class _Index:
             external = ticket.extra.get(mails.EXTERNAL_ID)
             if external is not None:
                 index.external[str(external)] = ticket.id
+            follows = ticket.extra.get(mails.FOLLOWS)
+            if isinstance(follows, str):
+                created[ticket.id] = ticket.created
+                known = index.follow_ups.get(follows)
+                if known is None or created[known] <= ticket.created:
+                    index.follow_ups[follows] = ticket.id
         return index
+
+    def continued(self, target: str) -> str:
+        """The ticket a message to ``target`` goes to: ``target``, or, if it is closed, the
+        follow-up a reply to it opened (the latest, and its own, while they are closed)."""
+        seen = {target}
+        while self.status.get(target) == "closed" and target in self.follow_ups:
+            target = self.follow_ups[target]
+            if target in seen:  # (a loop made by hand: never for ever)
+                break
+            seen.add(target)
+        return target
 
 
 class _Left(Exception):
@@ -280,6 +299,8 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         return f"ignored: {why}"
     config = session.config
     target = mails.thread(mail, index.messages, list(index.status), config.id_prefix)
+    if target is not None:  # (a second reply to a closed ticket: to the follow-up it opened)
+        target = index.continued(target)
     held = None if run.broken is None else run.broken.holding(mail)
     if held is not None and target is None:  # (its ticket may be that one: never a second)
         raise _Left(f"it may belong to {held}, whose file does not parse")
@@ -297,6 +318,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     index.status[ticket.id] = ticket.status
     acknowledged = ", acknowledged" if _acknowledge(run, ticket, mail) else ""
     if target is not None:
+        index.follow_ups[target] = ticket.id
         _note_follow_up(run, target, ticket.id)
         run.count("follow-up")
         return (

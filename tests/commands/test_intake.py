@@ -161,6 +161,13 @@ def test_a_reply_to_a_closed_ticket_opens_a_linked_one(
     assert shown(esc, new)["title"] == "Checkout returns 500"  # (not "Re: Checkout …")
     assert shown(esc, old)["status"] == "closed"
     assert f"follow-up ticket {new}" in tickets(workspace)[old]
+    # a second reply to the old mail (in this run or the next) joins that follow-up: it
+    # made one more ticket each time, each acknowledged
+    again = corpus.reply(quoting, "Still broken", in_reply_to="<m1@shop.example>",
+                         message_id="<r2@shop.example>")  # fmt: skip
+    out = esc.ok("intake", "--eml", "-", input=again.decode())
+    assert f"customer message on {new}" in out
+    assert set(tickets(workspace)) == {old, new}
 
 
 def test_the_same_message_twice_and_a_rerun_change_nothing(
