@@ -40,6 +40,10 @@ AUTO_REPLY_HEADERS: Mapping[str, str] = {
     "Auto-Submitted": "auto-replied",  # RFC 3834: autoresponders answer no auto-reply
     "X-Auto-Response-Suppress": "All",  # (Exchange's way of saying the same)
 }
+# On every mail esc sends a customer: a copy that comes back to intake (a `cc=`/`bcc=`
+# archive address delivered to the helpdesk's mailbox) is esc's own, never a customer's
+# message (it reopened the ticket it answered).
+SENT_BY_ESC = "X-Esc-Ticket"
 REFERENCES_KEPT = 10  # the customer's latest Message-IDs named in References
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ADDRESS = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+)\s*>\s*$")
@@ -157,7 +161,7 @@ def acknowledgement(
         to=to,
         subject=subject_with_id(line, ticket_id),
         body=render(ack.body, values),
-        headers={**threading_headers([message_id]), **AUTO_REPLY_HEADERS},
+        headers={**threading_headers([message_id]), **AUTO_REPLY_HEADERS, SENT_BY_ESC: ticket_id},
     )
 
 
@@ -178,5 +182,5 @@ def reply(
         to=to,
         subject=f"Re: [{ticket_id}] {title}",
         body=text if text.endswith("\n") else text + "\n",
-        headers=threading_headers(message_ids),
+        headers={**threading_headers(message_ids), SENT_BY_ESC: ticket_id},
     )

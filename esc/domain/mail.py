@@ -66,6 +66,8 @@ class Mail:
 def automatic(mail: Mail) -> str | None:
     """Why the message was sent by a machine (an auto-reply, a bounce), or None."""
     headers = mail.headers
+    if headers.get("x-esc-ticket", "").strip():  # (customer_mail.SENT_BY_ESC)
+        return f"sent by esc (about {headers['x-esc-ticket'].strip()})"
     auto = headers.get("auto-submitted", "").strip().lower()
     if auto and auto != "no":
         return f"Auto-Submitted: {auto}"

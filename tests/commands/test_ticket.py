@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,13 @@ def test_a_sent_reply_reaches_the_customer_and_threads_back(
     )
     esc.ok("sweep")
     assert len(mails) == 1  # sent once
+    # esc's own reply, come back to the helpdesk's mailbox (an archive copy): not the
+    # customer's message (it reopened the ticket it answered)
+    assert sent["X-Esc-Ticket"] == ticket_id
+    esc.ok("resolve", ticket_id, "--resolution", "works")
+    back = esc.ok("intake", "--eml", "-", input=text)
+    assert f"ignored: sent by esc (about {ticket_id})" in back
+    assert json.loads(esc.ok("show", ticket_id, "--json"))["status"] == "resolved"
 
 
 def test_send_is_refused_without_customer_mail_or_an_address(esc: Esc, workspace: Path) -> None:

@@ -54,4 +54,6 @@ def test_a_reply_names_the_latest_messages_of_the_customer() -> None:
     assert reply.headers["In-Reply-To"] == "<m11@x>"
     assert reply.headers["References"].split() == ids[-cm.REFERENCES_KEPT :]
     assert "Auto-Submitted" not in reply.headers
-    assert cm.reply("T-abcd", "t", "j@x.example", "Done", AT, "alice", []).headers == {}
+    assert cm.reply("T-abcd", "t", "j@x.example", "Done", AT, "alice", []).headers == {
+        "X-Esc-Ticket": "T-abcd"  # (so that a copy of it that comes back is known as esc's)
+    }
