@@ -68,11 +68,12 @@ def automatic(mail: Mail) -> str | None:
     headers = mail.headers
     if headers.get("x-esc-ticket", "").strip():  # (customer_mail.SENT_BY_ESC)
         return f"sent by esc (about {headers['x-esc-ticket'].strip()})"
-    auto = headers.get("auto-submitted", "").strip().lower()
+    auto = _bare(headers.get("auto-submitted", ""))
     if auto and auto != "no":
         return f"Auto-Submitted: {auto}"
-    # (`auto-reply` as `auto_reply`, and a comment after a `;` left out)
-    precedence = headers.get("precedence", "").split(";")[0].strip().lower().replace("-", "_")
+    # (`auto-reply` as `auto_reply`; `X-Precedence`, as some mailers name it)
+    precedence = _bare(headers.get("precedence", "") or headers.get("x-precedence", ""))
+    precedence = precedence.replace("-", "_")
     if precedence in _AUTO_PRECEDENCE:
         return f"Precedence: {precedence}"
     for name in ("x-autoreply", "x-autorespond"):
@@ -87,6 +88,12 @@ def automatic(mail: Mail) -> str | None:
     if headers.get("return-path", "").strip() == "<>":  # (a null sender: a bounce, RFC 5321)
         return "Return-Path: <>"
     return None
+
+
+def _bare(value: str) -> str:
+    """A header's keyword, lower-case, without its comments: `no (sent by a person)`,
+    `auto-replied; vacation` (RFC 3834 keeps comments and parameters after it)."""
+    return re.sub(r"\([^)]*\)", " ", value.split(";")[0]).strip().lower()
 
 
 def sender_allowed(address: str, allow: Sequence[str], deny: Sequence[str]) -> str | None:

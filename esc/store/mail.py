@@ -46,7 +46,7 @@ _FATAL_DEFECTS = (
 )
 _HEADERS = (
     "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "content-type", "return-path",
-    "x-esc-ticket",
+    "x-esc-ticket", "x-precedence",
 )  # fmt: skip
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 # A Maildir name: seconds, "." and the unique part ("M<usec>P<pid>Q<n>", "R…", …), "." host.

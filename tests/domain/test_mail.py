@@ -57,6 +57,13 @@ def test_created_is_a_sane_date_else_now(date: dt.datetime | None, expected: dt.
          "a delivery report"),
         ({"auto-submitted": "no"}, "jane@shop.example", None),
         ({"precedence": "first-class"}, "jane@shop.example", None),
+        # (comments, and X-Precedence: a person's mail was dropped as an auto-reply, and a
+        # newsletter's `Bulk (newsletter)` taken)
+        ({"auto-submitted": "no (sent by a person)"}, "jane@shop.example", None),
+        ({"auto-submitted": "auto-replied (vacation)"}, "jane@shop.example",
+         "Auto-Submitted: auto-replied"),
+        ({"precedence": "Bulk (newsletter)"}, "jane@shop.example", "Precedence: bulk"),
+        ({"x-precedence": "auto_reply"}, "jane@shop.example", "Precedence: auto_reply"),
     ],
 )  # fmt: skip
 def test_automatic_mail_is_recognised(
