@@ -141,6 +141,10 @@ def create(
     problem = line_problem(intake.title)
     if problem is not None:
         raise BadInput(f"--title must be one line of text, but {problem}")
+    customer = intake.customer.strip() if intake.customer is not None else None
+    problem = None if customer is None else line_problem(customer)
+    if problem is not None:  # (written on one line of the front-matter, and shown so)
+        raise BadInput(f"--customer must be one line of text, but {problem}")
     _check_tags(intake.tags)
     if intake.channel is not None and intake.channel not in CHANNELS:
         raise BadInput(unknown_choice("channel", intake.channel, CHANNELS))
@@ -155,7 +159,7 @@ def create(
         created=now,
         updated=now,
         category=intake.category,
-        customer=intake.customer,
+        customer=customer or None,  # (a blank one is none)
         channel=intake.channel,
         tags=tuple(dict.fromkeys(intake.tags)),
         impact=intake.impact,

@@ -625,6 +625,8 @@ def test_a_reply_without_a_quote_header_loses_its_trailing_quote(esc: Esc, works
         ([{"title": "  "}], "--json item 1: a ticket needs a title"),
         ([{"body": "no title"}], "--json item 1: a ticket needs a title"),
         ([{"title": "a\tb"}], "--json item 1: title must be one line of text, but it has a tab"),
+        ([{"title": "a", "customer": "Jane\nDoe <j@x.example>"}],
+         "--json item 1: --customer must be one line of text, but it has a line break"),
     ],
 )  # fmt: skip
 def test_json_items_with_an_empty_external_id_or_a_bad_title_are_refused(
