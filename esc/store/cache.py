@@ -473,7 +473,6 @@ class Cache:
 
         atomic_build(self.path, build, durable=False, before_rename=self._reset)
 
-
     def _tokens(self, db: sqlite3.Connection) -> None:
         """In the transaction that saves: a new TICKETS token if a ticket's row says
         something new; and, when the sweep's reports show what is saved (``reporting``),

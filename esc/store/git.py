@@ -399,11 +399,9 @@ def push(root: Path, remote: str, branch: str) -> Pushed | None:
         return None  # includes a push that lost a race for the ref lock at the remote
     rejected = [line for line in text.splitlines() if line.startswith("!")]
     why = rejected[0].split("\t")[-1] if rejected else _reason(proc)
-    remote_said = [
-        line.removeprefix("remote:").strip()
-        for line in text.splitlines()
-        if line.startswith("remote:") and line.removeprefix("remote:").strip()
-    ]
+    said = (line.removeprefix("remote:").strip() for line in text.splitlines()
+            if line.startswith("remote:"))  # fmt: skip
+    remote_said = [line for line in said if line]
     if rejected and remote_said:  # (a hook's or the server's own words: why it declined)
         why += f"; the remote said: {' / '.join(remote_said[:3])}"
     raise GitError(f"git push to {remote}/{branch} failed: {why}")
@@ -455,8 +453,6 @@ def merge_settings(folder: Path) -> list[str]:
         "-c", "merge.esc-derived.name=esc derived file (re-rendered after the merge)",
         "-c", "merge.esc-derived.driver=true",
     ]
-
-
 
 
 def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:

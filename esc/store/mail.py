@@ -235,7 +235,7 @@ def _subject(msg: email.message.EmailMessage) -> str:
     raw = next((value for name, value in msg.raw_items() if name.lower() == "subject"), None)
     if not isinstance(raw, str) or not _SURROGATES.search(raw):
         return str(msg["Subject"] or "")
-    text = re.sub(r"\r?\n(?=[ \t])", "", _unescaped(raw)).strip()  # (unfolded)
+    text = _unfolded(_unescaped(raw)).strip()
     return str(email.policy.default.header_factory("subject", text))  # (=?…?= decoded)
 
 
@@ -255,11 +255,14 @@ def _unescaped(text: str) -> str:
 def _raw_values(msg: email.message.EmailMessage, header: str) -> list[str]:
     """The values of the headers named ``header`` as written, unfolded (not parsed:
     Python's parser of a Message-ID raised IndexError on ``<>``)."""
-    return [
-        re.sub(r"\r?\n(?=[ \t])", "", str(value))
-        for name, value in msg.raw_items()
-        if name.lower() == header.lower()
-    ]
+    return [_unfolded(str(value)) for name, value in msg.raw_items()
+            if name.lower() == header.lower()]  # fmt: skip
+
+
+def _unfolded(value: str) -> str:
+    """A header's value on one line: each line break before a space or tab (a fold)
+    taken out (RFC 5322)."""
+    return re.sub(r"\r?\n(?=[ \t])", "", value)
 
 
 def _message_ids(msg: email.message.EmailMessage, header: str) -> tuple[str, ...]:
