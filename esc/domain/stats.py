@@ -408,9 +408,6 @@ class Tally:
                     continue
                 if c is not None and decided_at(c) in self.period:
                     self.ola.add(c)
-            for r in requests:
-                if self.team is not None and r.team != self.team:
-                    continue
                 self.asked += r.asked in self.period
                 if r.closed in self.period:
                     self.answered += r.state == "answered"
