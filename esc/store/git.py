@@ -9,6 +9,7 @@ are checked first (:func:`check_remote_name`, :func:`check_branch_name`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -476,7 +477,20 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
         )  # fmt: skip  (FETCH_HEAD: the branch just fetched, from a remote's name or a URL)
         if proc.returncode != 0:
             names = _unmerged(root)
+            saved = _saved_meanwhile(root, names)
+            created = _created_meanwhile(root)
+            saved.update(created)
+            aside = _moved_aside(root, created)  # (or the abort stops on them)
             run(root, "rebase", "--abort")
+            kept = _put_back(root, saved)
+            for path in aside:
+                path.unlink(missing_ok=True)
+            if kept:
+                raise GitError(
+                    f"could not rebase onto {remote}/{branch}: {_named(kept)} changed while it "
+                    "ran; the rebase was undone and the change kept, uncommitted; commit it "
+                    "(or undo it), and the next --push sweep tries again"
+                )
             where = f" in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else ""
             raise GitError(
                 f"could not rebase onto {remote}/{branch}: a true conflict{where}; resolve it "
@@ -516,13 +530,107 @@ def _put_aside_if_conflicting(root: Path, remote: str, branch: str) -> None:
     names = _unmerged(root)
     if not names:
         return
+    saved = _saved_meanwhile(root, names, beside="stash@{0}")
     run(root, "reset", "--hard", "--quiet")
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    kept = _put_back(root, saved)
+    also = f"; {_named(kept)}, changed while the rebase ran, kept as saved" if kept else ""
     raise GitError(
-        f"your uncommitted changes to {shown} conflict with {remote}/{branch}: they are kept "
-        "in git's stash (its top entry, `autostash`) and the files are as committed; run "
-        "`git stash pop`, resolve the conflict, and commit"
+        f"your uncommitted changes to {_named(names)} conflict with {remote}/{branch}: they "
+        "are kept in git's stash (its top entry, `autostash`) and the files are as committed"
+        f"{also}; run `git stash pop`, resolve the conflict, and commit"
     )
+
+
+def _named(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _saved_meanwhile(
+    root: Path, unmerged: list[str], beside: str | None = None
+) -> dict[str, bytes]:
+    """The files someone saved while a sweep's rebase ran (its autostash had put every
+    change aside first, so a change the index does not hold is nobody's but theirs; an
+    unmerged file is git's), by path from the repository's top, with what they hold: a
+    ``rebase --abort`` or ``reset --hard`` would undo them.  With ``beside`` (the stash
+    entry of the changes put aside), a file that holds what that entry holds is left out:
+    it is kept there."""
+    listing = run(root, "diff", "--name-only", "-z", "--no-renames")
+    if listing.returncode != 0:
+        return {}
+    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
+    skip = set(unmerged)
+    saved: dict[str, bytes] = {}
+    for raw in listing.stdout.split(b"\0"):
+        name = raw.decode("utf-8", "surrogateescape")
+        if not name or name in skip:
+            continue
+        try:
+            data = (top / name).read_bytes()
+        except OSError:  # (removed, or not a file: nothing of theirs to keep)
+            continue
+        if beside is not None:
+            stashed = run(root, "cat-file", "blob", f"{beside}:{name}")
+            if stashed.returncode == 0 and stashed.stdout == data:
+                continue
+        saved[name] = data
+    return saved
+
+
+def _created_meanwhile(root: Path) -> dict[str, bytes]:
+    """The files git does not track that someone saved while a sweep's rebase ran (its
+    checkout had taken away a file the branch adds, say), with what they hold: those the
+    branch the rebase started from tracks, which ``rebase --abort`` would overwrite."""
+    listing = run(root, "ls-files", "--others", "--exclude-standard", "-z", "--full-name")
+    head = output(root, "rev-parse", "--git-path", "rebase-merge/orig-head").strip()
+    try:
+        orig = (root / head).read_text(encoding="utf-8").strip()
+    except OSError:
+        return {}
+    names = {raw.decode("utf-8", "surrogateescape") for raw in listing.stdout.split(b"\0") if raw}
+    if listing.returncode != 0 or not names:
+        return {}
+    tracked = run(root, "ls-tree", "-r", "-z", "--name-only", "--full-tree", orig)
+    at_risk = {
+        raw.decode("utf-8", "surrogateescape") for raw in tracked.stdout.split(b"\0") if raw
+    } & names
+    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
+    saved: dict[str, bytes] = {}
+    for name in sorted(at_risk):
+        with contextlib.suppress(OSError):
+            saved[name] = (top / name).read_bytes()
+    return saved
+
+
+def _moved_aside(root: Path, created: dict[str, bytes]) -> list[Path]:
+    """Each file of ``created`` (:func:`_created_meanwhile`) renamed to a hidden name beside
+    it, where it stays if esc is stopped before :func:`_put_back` writes it back; the new
+    names."""
+    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
+    moved = []
+    for name in created:
+        path = top / name
+        aside = path.with_name(f".{path.name}.saved-while-rebasing-{os.getpid()}")
+        with contextlib.suppress(OSError):
+            os.replace(path, aside)
+            moved.append(aside)
+    return moved
+
+
+def _put_back(root: Path, saved: dict[str, bytes]) -> list[str]:
+    """Each file of ``saved`` (:func:`_saved_meanwhile`) as it was saved, written back if
+    what undid the rebase changed it; their names."""
+    if not saved:
+        return []
+    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
+    for name, data in saved.items():
+        path = top / name
+        try:
+            if path.read_bytes() == data:
+                continue
+        except OSError:
+            pass
+        atomic_write(path, data)
+    return sorted(saved)
 
 
 def _unmerged(root: Path) -> list[str]:

@@ -1731,3 +1731,79 @@ def test_a_warning_share_that_is_no_whole_second_is_swept_at_its_second(
     assert shown["sla"]["first_response"]["state"] == "warning"
     text = (workspace / "tickets" / f"{ticket}.md").read_text()
     assert "2026-11-20T10:20:03+01:00 · rule:warn" in text  # (2.4 s, to the next second)
+
+
+@pytest.mark.parametrize("new_file", [False, True])
+def test_an_edit_saved_while_the_rebase_runs_is_kept_when_the_rebase_stops(
+    esc: Esc, workspace: Path, tmp_path: Path, new_file: bool
+) -> None:
+    """A person's editor saves a file while the sweep's rebase (after a rejected push) runs,
+    and the rebase stops on it (git will not overwrite a local change, or a file it does
+    not track that a commit it picks adds): the sweep aborted the rebase, which put the
+    work tree back as committed and lost the save, and blamed "a true conflict".  The
+    save is kept, uncommitted, and one line says so."""
+    committed_repo(esc, workspace, "Invoice missing")
+    if not new_file:  # (else only the commit the rebase picks adds it)
+        (workspace / "TEAM.md").write_text("lead: alice\n")
+        git(workspace, "add", "TEAM.md")
+        git(workspace, "commit", "-qm", "team")
+    remote = with_remote(workspace, tmp_path)
+    pushed_from_elsewhere(remote, tmp_path)
+    (workspace / "TEAM.md").write_text("lead: bob\n")
+    git(workspace, "add", "TEAM.md")
+    git(workspace, "commit", "-qm", "bob leads")  # (not pushed: the rebase picks it)
+    hook = workspace / ".git" / "hooks" / "post-checkout"
+    hook.write_text(  # the editor's save, once, while the rebase has the remote checked out
+        "#!/bin/sh\n[ -e .git/saved ] && exit 0\n: > .git/saved\n"
+        "printf 'lead: dora\\n' > TEAM.md\n"
+    )
+    hook.chmod(0o755)
+    result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1
+    assert (workspace / ".git" / "saved").exists()  # (the hook ran)
+    assert (workspace / "TEAM.md").read_text() == "lead: dora\n"  # the save, kept
+    assert result.err.endswith(
+        "esc: could not rebase onto origin/main: TEAM.md changed while it ran; the rebase was "
+        "undone and the change kept, uncommitted; commit it (or undo it), and the next --push "
+        "sweep tries again\n"
+    ), result.err
+    assert git(workspace, "log", "-1", "--format=%s") == "bob leads\n"  # (the branch as it was)
+
+
+def test_an_edit_saved_while_the_rebase_runs_is_kept_when_the_autostash_conflicts(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The rebase ends, but the person's uncommitted edit (put aside for it) conflicts with
+    the remote's: the files are put back as committed, the edit stays in git's stash, and
+    a file saved while the rebase ran, which that stash does not hold, is kept as saved."""
+    committed_repo(esc, workspace, "Invoice missing")
+    (workspace / "NOTES.md").write_text("on call: alice\n")
+    (workspace / "TEAM.md").write_text("lead: alice\n")
+    git(workspace, "add", "NOTES.md", "TEAM.md")
+    git(workspace, "commit", "-qm", "notes")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    (other / "NOTES.md").write_text("on call: bob\n")
+    git(other, "commit", "-qam", "bob is on call")
+    git(other, "push", "-q", "origin", "main")
+    (workspace / "OTHER.md").write_text("mine\n")
+    git(workspace, "add", "OTHER.md")
+    git(workspace, "commit", "-qm", "other")  # (not pushed: the rebase picks it)
+    (workspace / "NOTES.md").write_text("on call: carol\n")  # (not committed)
+    hook = workspace / ".git" / "hooks" / "post-rewrite"
+    hook.write_text(  # the editor's save, once the rebase has picked, before its autostash
+        "#!/bin/sh\n[ \"$1\" = rebase ] || exit 0\nprintf 'lead: dora\\n' > TEAM.md\n"
+    )
+    hook.chmod(0o755)
+    result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1
+    assert result.err.endswith(
+        "esc: your uncommitted changes to NOTES.md conflict with origin/main: they are kept "
+        "in git's stash (its top entry, `autostash`) and the files are as committed; "
+        "TEAM.md, changed while the rebase ran, kept as saved; run `git stash pop`, resolve "
+        "the conflict, and commit\n"
+    ), result.err
+    assert (workspace / "TEAM.md").read_text() == "lead: dora\n"
+    assert (workspace / "NOTES.md").read_text() == "on call: bob\n"
+    assert "+on call: carol" in git(workspace, "stash", "show", "-p", "stash@{0}")
