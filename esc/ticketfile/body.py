@@ -55,6 +55,9 @@ def parse_body(body: str) -> tuple[str, tuple[Entry, ...], Sequence[Activity]]:
     if any(c in body for c in _ODD_BREAKS):
         return _parse_body_by_lines(body)
     cuts = [(m.start(), m.end(), m[1]) for m in _lines_matching(body, "## ", _SECTION)]
+    if cuts and _FENCE_MARKS.search(body):  # (a heading in a fenced block is description)
+        fenced = description_end(body)
+        cuts = [cut for cut in cuts if cut[0] >= fenced]
     description = body[: cuts[0][0]] if cuts else body
     entries: list[Entry] = []
     activity: list[str] = []  # its text, parsed when needed
@@ -88,6 +91,8 @@ def parse_appended(parts: Parts, body: str, new_body: str) -> Parts | None:
     if body and not body.endswith("\n") and not added.startswith("\n"):
         return None  # (the first line added would continue the body's last line)
     if any(c in added for c in _ODD_BREAKS) or "\n## " in "\n" + added:
+        return None
+    if _FENCE_MARKS.search(added):  # (it may close a fence the description opened)
         return None
     # (the log's last part is the body's last section: it goes on with the lines added)
     return description, entries, ActivityText(activity.text + added, True)
@@ -141,7 +146,9 @@ def unreadable_lines(body: str) -> list[tuple[int, str]]:
     finds the lines not in the shape of a head (or log line) but like one."""
     if any(c in body for c in _ODD_BREAKS):  # (every line break counts: keep the offsets)
         body = body.translate(_BREAKS_AS_NL)
-    cuts = [(m.end(), m[1]) for m in _lines_matching(body, "## ", _SECTION)]
+    matched = _lines_matching(body, "## ", _SECTION)
+    fenced = description_end(body) if matched and _FENCE_MARKS.search(body) else 0
+    cuts = [(m.end(), m[1]) for m in matched if m.start() >= fenced]
     found: list[tuple[int, str]] = []
     for n, (end, name) in enumerate(cuts):
         stop = _next_section(body, cuts, n)
@@ -209,6 +216,7 @@ def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activ
     section = "description"
     current: tuple[re.Match[str], list[str]] | None = None
     crlf = "\r\n" in body and body.count("\r\n") == body.count("\n")  # (every break)
+    fenced, pos = description_end(body), 0  # (a heading before ``fenced``: description)
 
     def flush() -> None:
         if current is not None:
@@ -221,7 +229,8 @@ def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activ
 
     for raw in body.splitlines(keepends=True):
         line = raw.rstrip("\r\n")
-        heading = heading_of(line)
+        heading = heading_of(line) if pos >= fenced else None
+        pos += len(raw)
         if heading is not None:
             flush()
             current, section = None, "conversation" if heading == CONVERSATION else "activity"
@@ -341,6 +350,52 @@ def entry_time(block: str) -> dt.datetime | None:
     return timestamp(match["at"]) if match else None
 
 
+# A fenced code block's opening line (Markdown's: up to three spaces, then three or more
+# backticks with no backtick after them, or tildes), and what a body must hold to have one.
+_FENCE_OPEN = re.compile(r"[ ]{0,3}(`{3,}(?=[^`]*$)|~{3,})")
+_FENCE_MARKS = re.compile(r"```|~~~")
+
+
+def description_end(body: str) -> int:
+    """Where the last fenced code block of a hand-written description ends (0 if it has
+    none): a line in one, ``## Activity`` pasted from a Markdown file say, is description
+    text, not the heading of a section (which esc's appends would then go under).
+
+    A block counts only if it is closed before any of esc's own lines (a conversation
+    entry head, an activity line): a fence left open is not one.  (esc escapes a heading
+    in the text it writes, fenced or not: this is for files written by hand.)"""
+    if not _FENCE_MARKS.search(body):
+        return 0
+    lines = body.splitlines(keepends=True)
+    end = pos = i = 0
+    while i < len(lines):
+        line = lines[i].rstrip("\r\n" + _ODD_BREAKS)
+        if heading_of(line) is not None:
+            break
+        opening = _FENCE_OPEN.match(line)
+        closed = None if opening is None else _fence_close(lines, i + 1, opening[1])
+        if closed is None:
+            pos += len(lines[i])
+            i += 1
+            continue
+        pos += sum(len(raw) for raw in lines[i : closed + 1])
+        end, i = pos, closed + 1
+    return end
+
+
+def _fence_close(lines: list[str], first: int, mark: str) -> int | None:
+    """The index of the line that closes a fence opened with ``mark``, from ``first`` on;
+    None if none does before one of esc's own lines."""
+    closing = re.compile(rf"[ ]{{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*")
+    for j in range(first, len(lines)):
+        line = lines[j].rstrip("\r\n" + _ODD_BREAKS)
+        if closing.fullmatch(line):
+            return j
+        if ENTRY_HEAD.fullmatch(line) or _ACTIVITY_LINE.fullmatch(line):
+            return None
+    return None
+
+
 def heading_of(line: str) -> str | None:
     """The section a line heads (CONVERSATION or ACTIVITY), or None."""
     heading = line.rstrip()
@@ -433,11 +488,13 @@ def render_entry(entry: Entry) -> str:
 
 
 def _section_start(body: str, heading: str) -> int:
-    """Index of the line that is exactly ``heading``, or -1."""
+    """Index of the line that is exactly ``heading`` (not in a fenced block of the
+    description: :func:`description_end`), or -1."""
+    fenced = description_end(body)
     if not any(c in body for c in _ODD_BREAKS):  # (only "\n" ends a line: found by find)
         start = 0
-        if not body.startswith(heading):
-            start = body.find("\n" + heading) + 1
+        if not body.startswith(heading) or fenced:
+            start = body.find("\n" + heading, max(fenced - 1, 0)) + 1
             if not start:
                 return -1
         while True:  # (each line that starts with the heading, up to one that is just it)
@@ -449,7 +506,7 @@ def _section_start(body: str, heading: str) -> int:
                 return -1
     pos = 0
     for raw in body.splitlines(keepends=True):
-        if heading_of(raw) == heading:
+        if pos >= fenced and heading_of(raw) == heading:
             return pos
         pos += len(raw)
     return -1

@@ -54,6 +54,7 @@ from esc.ticketfile.body import (
     CONVERSATION,
     ENTRY_HEAD,
     activity_time,
+    description_end,
     entry_time,
     heading_of,
 )
@@ -579,8 +580,10 @@ def _split_body(body: str) -> _Body:
     description: list[str] = []
     sections: dict[str, list[str]] = {}
     current: list[str] = description
+    fenced, pos = description_end(body), 0  # (a heading in a fenced block: description)
     for raw in body.splitlines(keepends=True):
-        heading = heading_of(raw)
+        heading = heading_of(raw) if pos >= fenced else None
+        pos += len(raw)
         if heading is not None:
             if heading in sections or (heading == CONVERSATION and ACTIVITY in sections):
                 raise Unmergeable(f"the body's {heading!r} is out of place")

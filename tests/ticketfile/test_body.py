@@ -56,6 +56,11 @@ BODY_LINES = st.one_of(
             "-  2026-11-02T08:00:00Z · bob · x",
             "- yesterday · bob · created",
             " - 2026-11-02T08:00:00Z · bob · created",
+            "```",
+            "```markdown",
+            "  ~~~~",
+            "~~~",
+            "````",
         ]
     ),
     st.text(max_size=12),
@@ -192,10 +197,11 @@ def test_text_that_looks_like_a_head_is_escaped_and_reads_back() -> None:
 
 
 def _section_start_by_lines(text: str, heading: str) -> int:
-    """The reference for body._section_start: the first line that is just ``heading``."""
-    pos = 0
+    """The reference for body._section_start: the first line that is just ``heading``
+    (after the description's fenced blocks)."""
+    pos, fenced = 0, body.description_end(text)
     for raw in text.splitlines(keepends=True):
-        if body.heading_of(raw) == heading:
+        if pos >= fenced and body.heading_of(raw) == heading:
             return pos
         pos += len(raw)
     return -1
@@ -307,3 +313,45 @@ def test_an_entry_head_with_more_after_its_visibility_is_a_finding_not_dropped(t
     [(at, problem)] = body.unreadable_lines(text)
     assert text.count("\n", 0, at) == 1
     assert problem.startswith("not a conversation entry head esc can read")
+
+
+PASTED = (
+    "Pasted from our wiki:\n\n```markdown\n## Activity\n\nour changelog\n## Conversation\n```"
+    "\n\nThanks."
+)
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
+def test_a_heading_in_a_fenced_block_of_the_description_is_description_text(nl: str) -> None:
+    """`## Activity` pasted in a code block of a hand-written description: it was taken for
+    the log's heading, so esc appended its lines into the description, and `show` cut the
+    description at it."""
+    text = PASTED.replace("\n", nl) + nl
+    description, entries, activity = body.parse_body(text)
+    assert description == PASTED
+    assert (entries, list(activity)) == ((), [])
+    line = "- 2026-11-22T15:00:00+01:00 · bob · assignee: — → bob" + nl
+    logged = body.append_activity(text, line, nl)
+    assert logged == text + nl + "## Activity" + nl + nl + line
+    entry = body.render_entry(model.Entry(dt.datetime(2026, 11, 22, 14, tzinfo=dt.timezone.utc),
+                                          "bob", "reply", "hello"))
+    replied = body.append_entry(logged, entry.replace("\n", nl), nl)
+    assert replied.startswith(text + nl + "## Conversation" + nl)
+    assert body.parse_body(replied)[0] == body.parse_body(text)[0]
+    assert [e.text for e in body.parse_body(replied)[1]] == ["hello"]
+    assert len(list(body.parse_body(replied)[2])) == 1
+    assert body.unreadable_lines(replied) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Broken paste:\n```\n\n## Activity\n\n- 2026-11-22T15:00:00+01:00 · bob · created\n",
+        "```\n## Conversation\n\n### 2026-11-22T15:00:00+01:00 · bob · reply (public)\n\nx\n```\n",
+    ],
+)
+def test_a_fence_left_open_before_esc_s_own_lines_hides_no_heading(text: str) -> None:
+    """A fence not closed before one of esc's own lines (an entry head, a log line) is no
+    block: the headings after it are esc's sections, as before."""
+    assert body.description_end(text) == 0
+    assert body.parse_body(text)[1] or list(body.parse_body(text)[2])

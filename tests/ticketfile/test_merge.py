@@ -940,3 +940,16 @@ def test_a_request_closed_on_both_sides_takes_the_earlier_close() -> None:
     for ours, theirs in ((late, early), (early, late)):
         merged = clean(base, change(base, requests=(ours,)), change(base, requests=(theirs,)))
         assert requests_of(merged) == [("engineering", "declined", "erin")]
+
+
+def test_a_heading_in_a_fenced_block_of_the_description_stays_in_the_description() -> None:
+    """A description with `## Activity` in a code block (pasted from a Markdown file): the
+    driver took it for the log's heading, found two, and gave up on the structure."""
+    pasted = "All card types are affected.\n\n```markdown\n## Activity\n- not ours\n```\n"
+    base = edit(BASE, "All card types are affected.\n", pasted)
+    ours = apply(base, note("10:00", "bob", "B"))
+    theirs = apply(base, note("09:50", "dan", "D"))
+    merged = clean(base, ours, theirs)
+    assert pasted in merged
+    assert merged.count("\n## Activity\n") == 2  # (the pasted one, and the log's own)
+    assert [e.text for e in parse(merged, "m.md").ticket.entries][-2:] == ["D", "B"]
