@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection, Iterable
 
 from esc.domain.errors import AmbiguousTicket, BadInput, TicketNotFound
@@ -41,8 +42,59 @@ def resolve(ref: str, ids: Iterable[str], prefix: str) -> str:
     reference is read as under the current prefix and also as typed, so an ID made under an
     earlier ``id_prefix`` (``OPS-4k8q2m7x`` while the prefix is ``T``) is found the same way,
     with its prefix or, if no ID under the current one starts so, without."""
-    forms = {normalise_ref(ref, prefix).lower(), normalise_ref(ref, "").lower()}
     known = list(ids)
+    try:
+        return _resolve(ref, {normalise_ref(ref, prefix).lower(), normalise_ref(ref, "").lower()},
+                        known)  # fmt: skip
+    except TicketNotFound:
+        read = {_as_crockford(normalise_ref(ref, p).lower()) for p in (prefix, "")}  # (`O`: `0`)
+        if read - {normalise_ref(ref, prefix).lower(), normalise_ref(ref, "").lower()}:
+            with contextlib.suppress(TicketNotFound):
+                return _resolve(ref, read, known)
+        near = _near(read, known)
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        raise TicketNotFound(f"no ticket {ref!r}{hint}") from None
+
+
+def _as_crockford(form: str) -> str:
+    """``form`` (lower case) with the letters Crockford's base32 reads as digits in its
+    random part (after the prefix's ``-``): ``o`` as ``0``, ``i`` and ``l`` as ``1``."""
+    head, dash, tail = form.rpartition("-")
+    return head + dash + tail.translate(_CROCKFORD)
+
+
+_CROCKFORD = str.maketrans({"o": "0", "i": "1", "l": "1"})
+
+
+def _near(forms: Collection[str], known: Iterable[str]) -> list[str]:
+    """The IDs (at most five) that start with one of ``forms`` but for one typo: a
+    character wrong, left out, added, or two neighbours swapped (a form of at least four
+    characters after its prefix: any shorter one is a typo away from too many)."""
+    forms = [f for f in forms if len(f.rpartition("-")[2]) >= 4]
+    found = sorted(
+        i for i in known
+        if any(_one_typo(f, i.lower()[: len(f) + d]) for f in forms for d in (-1, 0, 1))
+    )  # fmt: skip
+    return found[:5] + (["..."] if len(found) > 5 else [])
+
+
+def _one_typo(typed: str, meant: str) -> bool:
+    if typed == meant or abs(len(typed) - len(meant)) > 1:
+        return False
+    if len(typed) == len(meant):
+        differ = [n for n, (a, b) in enumerate(zip(typed, meant, strict=True)) if a != b]
+        if len(differ) == 1:
+            return True
+        return (
+            len(differ) == 2 and differ[1] == differ[0] + 1
+            and typed[differ[0]] == meant[differ[1]] and typed[differ[1]] == meant[differ[0]]
+        )  # fmt: skip
+    short, long = sorted((typed, meant), key=len)
+    n = next((k for k, (a, b) in enumerate(zip(short, long, strict=False)) if a != b), len(short))
+    return short[n:] == long[n + 1 :]
+
+
+def _resolve(ref: str, forms: set[str], known: list[str]) -> str:
     lowered = {i.lower(): i for i in known}
     exact = sorted({lowered[f] for f in forms if f in lowered})
     if len(exact) == 1:

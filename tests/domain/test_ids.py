@@ -139,3 +139,29 @@ def test_resolve_a_bare_suffix_of_an_id_made_under_another_prefix() -> None:
         resolve("zp", ["T-zpey2k4m", "OPS-zpqq0000"], "HD")
     with pytest.raises(TicketNotFound):
         resolve("qqq", ids, "HD")
+
+
+def test_an_unknown_id_names_the_ids_one_typo_away() -> None:
+    """"an ambiguous or unknown one is an error naming the candidates": an unknown ID said
+    only "no ticket"; now the IDs it is one typo from (a character wrong, left out, added,
+    two swapped), when enough of it is typed to tell."""
+    ids = ["T-ypg4a7e4", "T-ymjywb3b", "T-0nx7g2jk"]
+    for typed in ("T-ypg4a7e5", "T-ypq4", "ypg4a7f", "T-pyg4a", "T-ypg4aa7e4", "T-yp4a7e4"):
+        with pytest.raises(TicketNotFound) as caught:
+            resolve(typed, ids, "T")
+        assert str(caught.value) == f"no ticket {typed!r} (did you mean T-ypg4a7e4?)"
+    with pytest.raises(TicketNotFound, match=r"^no ticket 'T-zzzz'$"):  # (nothing near)
+        resolve("T-zzzz", ids, "T")
+    with pytest.raises(TicketNotFound, match=r"^no ticket 'T-yq'$"):  # (too short to tell)
+        resolve("T-yq", ids, "T")
+
+
+def test_letters_crockford_reads_as_digits_find_the_id() -> None:
+    """Crockford's base32 has no o, i or l: typed for 0 and 1 (an ID read aloud, or from a
+    printout), they name the ID; an ID written by hand with those letters is found as is."""
+    ids = ["T-0nx7g2jk", "T-1b2c3d4e", "T-hello123"]
+    assert resolve("T-Onx7", ids, "T") == "T-0nx7g2jk"
+    assert resolve("onx7g2jk", ids, "T") == "T-0nx7g2jk"
+    assert resolve("T-lb2c", ids, "T") == "T-1b2c3d4e"
+    assert resolve("t-IB2C3D4E", ids, "T") == "T-1b2c3d4e"
+    assert resolve("T-hello", ids, "T") == "T-hello123"
