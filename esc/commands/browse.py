@@ -7,11 +7,14 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from esc.commands.session import Output, Session
 from esc.domain import query
+from esc.domain.config import Config
 from esc.domain.explain import explain_ticket
-from esc.domain.model import ACTIVE_STATUSES
-from esc.domain.plan import sla_of
+from esc.domain.model import ACTIVE_STATUSES, Ticket
+from esc.domain.plan import plan, sla_of
 from esc.domain.sla import Sla
+from esc.domain.timestamps import format_timestamp
 from esc.report import views
+from esc.report.actions import action_text, rule_actions
 from esc.report.history import story, story_json, story_text
 from esc.report.slas import sla_now, sla_states_now
 from esc.store import cache_codec, git
@@ -211,6 +214,29 @@ def log(session: Session, ref: str, as_json: bool) -> Output:
 
 
 def explain(session: Session, ref: str) -> Output:
-    """Why a ticket's SLA clocks stand where they do, and which rules match it."""
+    """Why a ticket's SLA clocks stand where they do, which rules match it, and what a sweep
+    at ``--now`` would do to it (the moments it replays since the last one included)."""
     ticket = session.workspace.load(ref).ticket
-    return Output(text=explain_ticket(ticket, session.config, session.now) + "\n")
+    text = explain_ticket(ticket, session.config, session.now)
+    return Output(text=f"{text}\n\n{_next_sweep(ticket, session.config, session.now)}\n")
+
+
+def _next_sweep(ticket: Ticket, config: Config, now: dt.datetime) -> str:
+    """What a sweep at ``now`` does to the ticket, rule by rule, as `esc sweep` prints it,
+    each at the moment the rule acted: a rule that matched at a moment since the last sweep
+    (a deadline crossed before a reply, say) acts though it no longer matches now."""
+    made = plan(ticket, config, now)
+    head = f"A sweep at {format_timestamp(now)}"
+    if made.note is not None:
+        return f"{head}: leaves it ({made.note.removeprefix(f'{ticket.id}: ')})"
+    if not ticket.active and not made.change:
+        return f"{head}: leaves it (the ticket is {ticket.status})"
+    actions = rule_actions(ticket.id, made.change)
+    lines = [
+        f"  {format_timestamp(a.at)}  {action_text(a).removeprefix(f'{ticket.id}: ')}"
+        for a in actions
+    ]
+    lines += [f"  skipped: {why}" for why in made.skipped]
+    if not lines:
+        return f"{head}: no rule acts"
+    return "\n".join([f"{head} (the moments since the last sweep replayed):", *lines])

@@ -459,6 +459,7 @@ _JSON = json.JSONDecoder()  # (a quoted value in a log line is a JSON string)
 
 
 def _take_value(text: str, stop: str) -> tuple[str | None, str]:
+    text = text.lstrip(" \t")  # (a hand edit's spaces: esc writes none, see the end)
     if text.startswith('"'):
         try:
             value, end = _JSON.raw_decode(text)
@@ -467,6 +468,8 @@ def _take_value(text: str, stop: str) -> tuple[str | None, str]:
             pass
     cut = text.find(stop)
     raw, rest = (text, "") if cut < 0 else (text[:cut], text[cut:])
+    # (esc quotes a value with spaces around it: unquoted, they are a hand edit's, `→  pending`)
+    raw = raw.strip(" \t")
     return (None if raw == NONE_MARK else raw), rest
 
 

@@ -181,6 +181,34 @@ def test_explain_shows_clocks_and_rules(esc: Esc, tickets: dict[str, str], works
     assert "outage-is-urgent: no — category is billing, needs outage" in out
 
 
+def test_explain_says_what_a_sweep_now_does_at_the_moments_it_replays(
+    esc: Esc, tickets: dict[str, str]
+) -> None:
+    """The first response was breached at 13:00, then answered at 13:30, with no sweep
+    between: explain said the breach rule does not match ("first_response met") while the
+    sweep at the same --now escalates, as a sweep at 13:00 would have."""
+    late = tickets["late"]
+    esc.ok("sweep", "--no-report", now="2026-11-20T12:00:00+01:00")
+    esc.ok("comment", late, "-m", "Looking", now="2026-11-20T13:30:00+01:00")
+    out = esc.ok("explain", late, now="2026-11-20T14:00:00+01:00")
+    assert "breached-goes-up: no — sla is first_response met" in out  # (as of now)
+    assert out.endswith(
+        "A sweep at 2026-11-20T14:00:00+01:00 (the moments since the last sweep replayed):\n"
+        "  2026-11-20T13:00:00+01:00  support → engineering (rule:breached-goes-up)\n"
+        '  2026-11-20T13:00:00+01:00  note "SLA breached, escalating" (rule:breached-goes-up)\n'
+    ), out
+    swept = esc.ok("sweep", "--dry-run", "--no-report", now="2026-11-20T14:00:00+01:00")
+    assert f"  {late}: support → engineering (rule:breached-goes-up)\n" in swept
+    esc.ok("sweep", "--no-report", now="2026-11-20T14:00:00+01:00")
+    again = esc.ok("explain", late, now="2026-11-20T14:05:00+01:00")
+    assert again.endswith("A sweep at 2026-11-20T14:05:00+01:00: no rule acts\n")
+    early = esc.ok("explain", tickets["fresh"], now="2026-11-20T14:05:00+01:00")
+    assert early.endswith(
+        "A sweep at 2026-11-20T14:05:00+01:00: leaves it (created at "
+        "2026-11-23T11:00:00+01:00, after --now; left as it is)\n"
+    )
+
+
 def test_check_changed_since_judges_only_the_changed_tickets(
     esc: Esc, tickets: dict[str, str], workspace: Path
 ) -> None:

@@ -355,3 +355,20 @@ def test_a_fence_left_open_before_esc_s_own_lines_hides_no_heading(text: str) ->
     block: the headings after it are esc's sections, as before."""
     assert body.description_end(text) == 0
     assert body.parse_body(text)[1] or list(body.parse_body(text)[2])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- 2026-11-20T10:00:00+01:00 · bob · status: open →  pending",
+        "- 2026-11-20T10:00:00+01:00 · bob · status:  open → pending  ",
+        "- 2026-11-20T10:00:00+01:00 · bob · status: open → pending   · why",
+        '- 2026-11-20T10:00:00+01:00 · bob · status:  "open" →  "pending"',
+    ],
+)
+def test_spaces_a_hand_edit_left_around_a_logged_value_are_not_part_of_it(line: str) -> None:
+    """esc quotes a value with spaces around it, so unquoted ones are a person's typing:
+    `→  pending` was read as the status " pending", and the pause it logged was lost."""
+    item = body.parse_activity_line(line)
+    assert item is not None
+    assert (item.field, item.old, item.new) == ("status", "open", "pending")
