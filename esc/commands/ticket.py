@@ -230,12 +230,18 @@ def close(
         from esc.commands.kb import article_id_for_resolve
 
         kb_id = article_id_for_resolve(session, article)
-    ticket = session.update(
-        ref,
-        lambda t, c, n: lifecycle.close(
+    closed_before: list[bool] = []
+
+    def change(t: Ticket, c: Config, n: dt.datetime) -> Change:
+        closed_before.append(t.status == "closed")
+        return lifecycle.close(
             t, c, n, who, resolution=resolution, csat=csat, feedback=feedback, kb=kb_id
-        ),
-    )
+        )
+
+    ticket = session.update(ref, change)
+    if closed_before and closed_before[-1]:  # (a survey answered after closing)
+        said = ([f"CSAT {csat}"] if csat is not None else []) + (["feedback"] if feedback else [])
+        return session.ticket_output(ticket, as_json, f"{ticket.id}: {' and '.join(said)} recorded")
     return session.ticket_output(
         ticket, as_json, f"{ticket.id}: closed" + (f" with {kb_id}" if kb_id else "")
     )

@@ -568,11 +568,12 @@ def close(
     kb: str | None = None,
 ) -> Change:
     """Close for good; ``kb``: the article that solved it (its ID, checked by the caller),
-    as :func:`resolve` records it."""
-    if ticket.status == "closed":
-        raise Refused(f"{ticket.id} is already closed")
+    as :func:`resolve` records it.  On a ticket closed already, the customer's evaluation
+    alone (``csat``, ``feedback``: a survey answered after closing) is recorded."""
     if csat is not None and not 1 <= csat <= 5:
         raise BadInput("--csat must be from 1 to 5")
+    if ticket.status == "closed":
+        return _evaluated(ticket, now, actor, resolution, csat, feedback, kb)
     b = _Builder(ticket, now, actor)
     if ticket.status != "resolved":
         if not resolution or not resolution.strip():
@@ -588,6 +589,31 @@ def close(
         b.set("kb", kb)
     b.set("status", "closed")
     b.set("closed_at", now)
+    return b.build()
+
+
+def _evaluated(
+    ticket: Ticket,
+    now: dt.datetime,
+    actor: str,
+    resolution: str | None,
+    csat: int | None,
+    feedback: str | None,
+    kb: str | None,
+) -> Change:
+    """The customer's evaluation of a ticket closed already: its score and feedback."""
+    evaluation = csat is not None or bool(feedback and feedback.strip())
+    if not evaluation or resolution is not None or kb is not None:
+        raise Refused(
+            f"{ticket.id} is already closed"
+            + ("; only --csat and --feedback are recorded on a closed ticket" if evaluation
+               or resolution is not None or kb is not None else "")
+        )  # fmt: skip
+    b = _Builder(ticket, now, actor)
+    if feedback and feedback.strip():
+        b.entry("feedback", feedback, author=ticket.customer or "customer")
+    if csat is not None and csat != ticket.csat:
+        b.set("csat", csat)
     return b.build()
 
 

@@ -932,6 +932,24 @@ def test_close_refuses_a_closed_ticket(esc: CheckedEsc) -> None:
     assert_refused(esc("close", ticket_id), "is already closed")
 
 
+def test_a_survey_answered_after_closing_is_recorded(esc: CheckedEsc, workspace: Path) -> None:
+    """"resolved, closed and evaluated": the customer's score usually comes after the
+    ticket is closed; `close --csat/--feedback` on a closed ticket refused it, and reopening
+    to close again cleared the score."""
+    ticket_id = create(esc)
+    esc.ok("close", ticket_id, "--resolution", "Refunded")
+    out = esc.ok("close", ticket_id, "--csat", "2", "--feedback", "Too slow", now=LATER)
+    assert out == f"{ticket_id}: CSAT 2 and feedback recorded\n"
+    shown = json.loads(esc.ok("show", ticket_id, "--json", now=LATER))
+    assert (shown["status"], shown["csat"]) == ("closed", 2)
+    assert shown["closed_at"] != shown["updated"]  # (closed when it was, evaluated later)
+    assert [e["kind"] for e in shown["conversation"]][-1] == "feedback"
+    before = ticket_file(workspace, ticket_id).read_bytes()
+    assert_refused(esc("close", ticket_id, "--csat", "4", "--resolution", "x"),
+                   "only --csat and --feedback are recorded on a closed ticket")
+    assert ticket_file(workspace, ticket_id).read_bytes() == before
+
+
 @pytest.mark.parametrize("finish", ["resolve", "close"])
 def test_reopen(esc: CheckedEsc, finish: str) -> None:
     ticket_id = create(esc)
