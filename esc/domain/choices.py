@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
-__all__ = ["did_you_mean", "shown", "unknown_choice"]
+__all__ = ["as_text", "did_you_mean", "shown", "unknown_choice"]
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
@@ -53,4 +54,16 @@ def shown(value: object) -> str:
         return "an empty value"
     if isinstance(value, bool):
         return "true" if value else "false"
+    return str(value)
+
+
+def as_text(value: object) -> str:
+    """A scalar a file gives where text is wanted (a title, a customer, a tag), as the file
+    spells it: ``true`` for YAML's true (not Python's ``True``), a time in ISO 8601."""
+    if type(value) is str:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
     return str(value)

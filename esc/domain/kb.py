@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from esc.domain.choices import did_you_mean
+from esc.domain.choices import as_text, did_you_mean
 from esc.domain.errors import BadInput, Refused
 from esc.domain.model import Ticket, tag_problem
 from esc.domain.records import immutable
@@ -69,18 +69,17 @@ def article_from(
             return ""
         if "\n" in str(value).strip():  # (`title: |` over two lines: `kb new` refuses it)
             problems.append((line(key), f"{key} must be one line of text, not several"))
-        return str(value)
+        return as_text(value)
 
     def words(key: str) -> tuple[str, ...]:
         value = data.get(key)
         if value is None:
             return ()
-        if not isinstance(value, list) or any(
-            isinstance(v, (dict, list)) or v is None for v in value
-        ):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            # (`[on, 010]`: 010 is a number, as in a ticket's tags, whose reading this is)
             problems.append((line(key), f"{key} must be a list of words, like [billing, refund]"))
             return ()
-        out = tuple(str(v) for v in value)
+        out = tuple(value)
         for word in out:
             problem = tag_problem(word)
             if problem is not None:

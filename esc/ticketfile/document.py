@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from esc.domain.choices import as_text
 from esc.domain.errors import ParseError
 from esc.domain.model import (
     ESCALATION_KINDS,
@@ -289,7 +290,7 @@ def to_ticket(
         if isinstance(value, (dict, list)):
             problems.append((line(key), f"{key} must be a single value"))
             return None
-        return str(value)
+        return as_text(value)  # (`title: true` is "true", as written: not Python's "True")
 
     def stamp(key: str, required: bool = False) -> dt.datetime | None:
         value = data.get(key)

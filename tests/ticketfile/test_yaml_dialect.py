@@ -118,3 +118,25 @@ def test_a_rule_on_yes_matches_a_ticket_with_yes(workspace: Path) -> None:
     esc.ok("sweep", "--no-report")
     tags = document.parse(ticket.read_text(encoding="utf-8"), "t").ticket.tags
     assert set(tags) == {"vip-seen", "code-ten"}
+
+
+def test_a_text_field_that_yaml_reads_as_another_scalar_shows_as_written() -> None:
+    """`title: true` showed as Python's `True`; a time as Python prints one."""
+    text = TICKET.format(extra="").replace("title: Dialect", "title: true")
+    text = text.replace("customer: c@shop.example", "customer: 2026-11-20T09:00:00+01:00")
+    ticket = document.parse(text, "t.md").ticket
+    assert (ticket.title, ticket.customer) == ("true", "2026-11-20T09:00:00+01:00")
+
+
+def test_an_article_s_tags_read_as_a_ticket_s(esc: Esc, workspace: Path) -> None:
+    """`tags: [on, 010]` in an article was taken as the words "on" and "10", while in a
+    ticket 010 (a number) is a finding: the article's front-matter reads as a ticket's."""
+    (workspace / "kb").mkdir(exist_ok=True)
+    (workspace / "kb" / "KB-0001.md").write_text(
+        "---\nid: KB-0001\ntitle: Refunds\ncategories: [refund]\ntags: [on, 010]\n"
+        "updated: 2026-11-01\n---\n\nHow refunds work.\n",
+        encoding="utf-8",
+    )
+    result = esc("validate")
+    assert result.code == 1
+    assert "kb/KB-0001.md:5: tags must be a list of words, like [billing, refund]\n" in result.out
