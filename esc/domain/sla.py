@@ -506,23 +506,52 @@ def _next_response_span(
     ticket: Ticket, now: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime | None] | None:
     """The latest reply cycle: the oldest unanswered customer message and the reply to it."""
+    answered, waiting = reply_cycles(ticket, now)
+    if waiting is not None:
+        if ticket.status in STOPPED_STATUSES and ticket.resolved_at and ticket.resolved_at <= now:
+            return waiting, max(waiting, ticket.resolved_at)
+        return waiting, None
+    return answered[-1] if answered else None
+
+
+def reply_cycles(
+    ticket: Ticket, now: dt.datetime
+) -> tuple[list[tuple[dt.datetime, dt.datetime]], dt.datetime | None]:
+    """The ticket's reply cycles after its first response, as of ``now``: each answered one
+    (the oldest customer message not answered yet, and the public reply to it), in order,
+    and the start of the one still waiting for a reply, if any."""
     first = ticket.first_response_at
     if first is None or first > now:
-        return None
+        return [], None
     waiting: dt.datetime | None = None
-    last: tuple[dt.datetime, dt.datetime | None] | None = None
+    answered: list[tuple[dt.datetime, dt.datetime]] = []
     for entry in sorted(ticket.entries, key=lambda e: e.at):
         if entry.at > now:
             break
         if entry.kind == "message" and entry.at > first and waiting is None:
             waiting = entry.at
         elif entry.public_agent_reply and waiting is not None:
-            last, waiting = (waiting, entry.at), None
-    if waiting is not None:
-        if ticket.status in STOPPED_STATUSES and ticket.resolved_at and ticket.resolved_at <= now:
-            return waiting, max(waiting, ticket.resolved_at)
-        return waiting, None
-    return last
+            answered.append((waiting, entry.at))
+            waiting = None
+    return answered, waiting
+
+
+def earlier_reply_clocks(ticket: Ticket, policy: Policy | None, now: dt.datetime) -> list[Clock]:
+    """The next-response clocks of the reply cycles answered before the latest one: an SLA's
+    clocks hold the latest cycle's alone, and a report counts each (one that breached and
+    was answered still breached)."""
+    target = policy.targets.get("next_response") if policy is not None else None
+    if policy is None or target is None:
+        return []
+    answered, waiting = reply_cycles(ticket, now)
+    earlier = answered if waiting is not None else answered[:-1]
+    if not earlier:
+        return []
+    paused = intervals_in(status_timeline(ticket, now), policy.pause_on, now)
+    return [
+        _clock("next_response", policy, target, start, stop, paused, False, now)
+        for start, stop in earlier
+    ]
 
 
 def _clock(

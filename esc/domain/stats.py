@@ -48,7 +48,7 @@ from esc.domain.config import Config
 from esc.domain.kb import STALE_AFTER, Article
 from esc.domain.model import ACTIVE_STATUSES, CUSTOMER_METRICS, ESCALATION_KINDS, Ticket
 from esc.domain.records import immutable
-from esc.domain.sla import Clock, Sla, request_clocks
+from esc.domain.sla import Clock, Sla, earlier_reply_clocks, request_clocks
 from esc.domain.timestamps import format_timestamp
 
 # An active ticket's age, in days from its creation to ``now`` (0 for one created after
@@ -326,7 +326,11 @@ class Tally:
         warning: list[Clock] = []
         stopped_first: Clock | None = None  # (_clock(sla, "first_response"))
         breached_weeks: set[int] = set()  # (the trend counts the ticket once a week)
-        for clock in sla.clocks:
+        clocks: Sequence[Clock] = sla.clocks
+        if len(ticket.entries) >= 4:  # (a message and a reply twice: reply cycles answered
+            # before the latest, whose clocks the SLA does not hold, count too)
+            clocks = (*earlier_reply_clocks(ticket, sla.policy, now), *clocks)
+        for clock in clocks:
             state = clock.state
             stop = clock.stop
             # (compliance, breaches and the trend are the customer's SLA: the OLA of
@@ -402,8 +406,8 @@ class Tally:
                     if self.team is None or r.team == self.team
                 ]
             # (with --team: its own queue, the requests asked of it, and their OLA)
-            clocks = request_clocks(ticket, sla.policy, now)
-            for r, c in zip(requests, clocks, strict=True):
+            olas = request_clocks(ticket, sla.policy, now)
+            for r, c in zip(requests, olas, strict=True):
                 if self.team is not None and r.team != self.team:
                     continue
                 if c is not None and decided_at(c) in self.period:

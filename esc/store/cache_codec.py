@@ -21,6 +21,7 @@ from esc.domain.sla import (
     clock_state,
     counted_time,
     next_index,
+    reply_cycles,
     running_state,
 )
 from esc.domain.timestamps import zone_of
@@ -177,16 +178,43 @@ def ticket_summary(t: Ticket) -> tuple[Any, ...]:
         t.csat,
         t.kb,
         tuple((_t(e.at), e.kind, e.from_, e.to, e.by, e.reason) for e in t.escalations),
-        tuple((_t(e.at), e.author, e.kind, e.text) for e in t.entries if e.kind == "feedback"),
+        _kept_entries(t, cycles := _several_reply_cycles(t)),
         _plain(dict(t.extra)),
         tuple(
             (_t(r.asked), r.by, r.team, r.person, r.state, _t(r.closed), r.closed_by)
             for r in t.requests
         ),
-        # the status changes of a ticket with requests: its OLA clocks pause on them
+        # the status changes of a ticket with requests or reply cycles: its OLA clocks and
+        # its earlier next-response clocks pause on them
         tuple((_t(a.at), a.by, a.old, a.new) for a in field_changes(t.activity, "status"))
-        if t.requests
+        if t.requests or cycles
         else (),
+    )
+
+
+_CYCLE_KINDS = frozenset({"message", "reply", "resolution"})
+
+
+def _several_reply_cycles(t: Ticket) -> bool:
+    """Whether the ticket has had more than one reply cycle (a customer message after the
+    first response, and the reply to it): a report counts the next-response clock of each,
+    and the SLA keeps the latest one's alone."""
+    if len(t.entries) < 4:
+        return False
+    answered, waiting = reply_cycles(t, _LAST)
+    return len(answered) + (waiting is not None) > 1
+
+
+_LAST = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
+def _kept_entries(t: Ticket, cycles: bool) -> tuple[Any, ...]:
+    """The conversation entries a summary keeps: the customer's feedback (a report quotes
+    it), and for a ticket of several reply cycles, the time of each message and reply."""
+    return tuple(
+        (_t(e.at), e.author, e.kind, e.text if e.kind == "feedback" else "")
+        for e in t.entries
+        if e.kind == "feedback" or (cycles and e.kind in _CYCLE_KINDS)
     )
 
 

@@ -367,3 +367,33 @@ def test_compiled_templates_cut_short_are_compiled_again(
     monkeypatch.setattr(render, "_ENVIRONMENTS", {})  # (a new process: read from the cache)
     assert esc.ok("report", "--format", "html", now="2026-11-27T11:30:00+01:00") == first
     assert any(path.stat().st_size > 40 for path in kept)  # (the one used: compiled again)
+
+
+def test_every_reply_cycle_s_next_response_counts_not_the_latest_alone(
+    esc: Esc, workspace: Path
+) -> None:
+    """A reply answered late, then a quick one: the report counted the latest cycle alone,
+    so the breach vanished from compliance and the breaches once the customer wrote again.
+    Each cycle counts: from the files, from the cache, and in the sweep's report."""
+    import json
+    import shutil
+
+    t = esc.ok("create", "--title", "t", "--category", "billing", now="2026-11-23T09:00:00+01:00")
+    t = t.strip()
+    esc.ok("comment", t, "-m", "On it", now="2026-11-23T09:30:00+01:00")
+    esc.ok("comment", t, "-m", "Still broken", "--from-customer", now="2026-11-23T10:00:00+01:00")
+    esc.ok("comment", t, "-m", "Late", now="2026-11-24T11:00:00+01:00")  # (9h: due Tue 10:00)
+    esc.ok("comment", t, "-m", "And now?", "--from-customer", now="2026-11-24T12:00:00+01:00")
+    esc.ok("comment", t, "-m", "Quick", now="2026-11-24T13:00:00+01:00")  # (1h: met)
+    now = "2026-11-24T18:00:00+01:00"
+    wanted = {"met": 1, "breached": 1, "total": 2, "rate": 0.5}
+    for cache in ("cold", "warm"):
+        if cache == "cold":
+            shutil.rmtree(workspace / ".esc-cache", ignore_errors=True)
+        data = json.loads(esc.ok("report", "--format", "json", now=now))
+        assert data["sla"]["compliance"]["by_metric"]["next_response"] == wanted, cache
+        assert data["totals"]["breaches"] == 1, cache
+    esc.ok("sweep", "--no-notify", now=now)
+    swept = json.loads((workspace / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert swept["sla"]["compliance"]["by_metric"]["next_response"] == wanted
+    assert "| next_response | 1 | 1 | 2 | 50% |" in esc.ok("report", now=now)
