@@ -397,7 +397,7 @@ class Tally:
                             "title": ticket.title,
                             "team": r.team,
                             "person": r.person,
-                            "asked": format_timestamp(r.asked),
+                            "asked": format_timestamp(r.asked.astimezone(now.tzinfo)),
                             "age_seconds": max(0, int((now - r.asked).total_seconds())),
                             "file": f"tickets/{ticket.id}.md",
                         },
@@ -517,8 +517,9 @@ class Tally:
         period, now = self.period, self.now
         return {
             "period": {
-                "since": format_timestamp(period.since),
-                "until": format_timestamp(period.until),
+                # (in the report's offset, as every time it shows: the instants as given)
+                "since": format_timestamp(period.since.astimezone(now.tzinfo)),
+                "until": format_timestamp(period.until.astimezone(now.tzinfo)),
                 "now": format_timestamp(now),
                 "team": self.team,
                 "days": round((period.until - period.since).total_seconds() / 86400, 2),

@@ -397,3 +397,18 @@ def test_every_reply_cycle_s_next_response_counts_not_the_latest_alone(
     swept = json.loads((workspace / "reports" / "report.json").read_text(encoding="utf-8"))
     assert swept["sla"]["compliance"]["by_metric"]["next_response"] == wanted
     assert "| next_response | 1 | 1 | 2 | 50% |" in esc.ok("report", now=now)
+
+
+def test_the_period_is_shown_in_the_report_s_offset(esc: Esc) -> None:
+    """The HTML says "(times in UTC+00:00)": a --since given in +05:00 was shown as written
+    (and a request's `asked` in its ticket's offset), so it read five hours off."""
+    import json
+
+    now = "2026-11-10T12:00:00Z"
+    args = ("--since", "2026-11-03T00:00:00+05:00", "--until", "2026-11-06T00:00:00-03:00")
+    data = json.loads(esc.ok("report", "--format", "json", *args, now=now))
+    assert (data["period"]["since"], data["period"]["until"]) == (
+        "2026-11-02T19:00:00+00:00", "2026-11-06T03:00:00+00:00"
+    )
+    html = esc.ok("report", "--format", "html", *args, now=now)
+    assert ">2026-11-02 19:00</time> to <time datetime=\"2026-11-06T03:00:00+00:00\"" in html
