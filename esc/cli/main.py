@@ -36,6 +36,7 @@ from esc.domain.errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TEMPFAIL,
     EXIT_USAGE,
     BadInput,
     EscError,
@@ -808,13 +809,23 @@ def intake(
     for name, value in (("--eml", eml), ("--json", json_in)):
         if value is not None and value != "-":
             raise BadInput(f"{name} takes '-' (stdin)")
+    if eml is not None:  # (piped by an MTA: whatever stops esc, the MTA keeps the message)
+        with _not_taken_now():
+            options = intaking.MailOptions(
+                eml=_read_bytes(),
+                quarantine=Path(quarantine).resolve() if quarantine else None,
+                allow=allow,
+                deny=deny,
+                attachment_limit=attachment_limit * 1024 * 1024,
+                lock_timeout=lock_timeout,
+            )
+            return emit(intaking.intake_mail(session(), options))
     state = session()
     if json_in is not None:
         return emit(intaking.intake_json(state, _stdin_text(), lock_timeout))
     options = intaking.MailOptions(
         maildir=Path(maildir) if maildir else None,
         mbox=Path(mbox) if mbox else None,
-        eml=_read_bytes() if eml else None,
         quarantine=Path(quarantine).resolve() if quarantine else None,
         allow=allow,
         deny=deny,
@@ -834,6 +845,33 @@ def intake(
         ),
     )
     return emit(intaking.intake_mail(state, options))
+
+
+@contextlib.contextmanager
+def _not_taken_now() -> Iterator[None]:
+    """For `esc intake --eml -` (an MTA's pipe): a problem that is not the message's (a
+    rules.yaml that does not parse, a folder esc may not write, even a bug in esc) is one
+    line on stderr, as for any command, ending `; not taken now`, and exit 75: the MTA
+    keeps the message and delivers it again later, where any other code would bounce the
+    customer's mail back to them."""
+    try:
+        yield
+    except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
+        raise
+    except ParseError as exc:
+        say(f"{exc}; not taken now")
+    except EscError as exc:
+        say(f"esc: {exc}; not taken now")
+    except OSError as exc:
+        if exc.errno not in _SYSTEM_TROUBLE:
+            _bug(exc)
+        else:
+            say(f"esc: {_system_trouble(exc)}; not taken now")
+    except Exception as exc:  # (a bug: said as such, and the message still not bounced)
+        _bug(exc)
+    else:
+        return
+    raise click.exceptions.Exit(EXIT_TEMPFAIL)
 
 
 def _read_bytes() -> bytes:

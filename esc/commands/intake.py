@@ -23,7 +23,7 @@ from esc.commands.session import Output, Session
 from esc.domain import customer_mail, lifecycle
 from esc.domain import mail as mails
 from esc.domain.config import Config
-from esc.domain.errors import EXIT_TEMPFAIL, BadInput, ParseError, TicketNotFound
+from esc.domain.errors import EXIT_TEMPFAIL, BadInput, EscError, ParseError, TicketNotFound
 from esc.domain.model import (
     CHANNELS,
     Activity,
@@ -278,7 +278,12 @@ def _take(run: _Run, item: store.Incoming) -> None:
 def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
     workspace = run.session.workspace
     folder = run.options.quarantine or workspace.root / store.QUARANTINE_DIR
-    kept = store.quarantine(folder, item)
+    try:
+        kept = store.quarantine(folder, item)
+    except OSError as exc:  # (the message stays where it was: the run stops, nothing lost)
+        raise EscError(
+            f"{item.where}: {why}; it cannot be kept in {folder} ({exc.strerror or exc})"
+        ) from None
     if run.quarantined is not None:
         run.quarantined.add(item.data)
     run.notes.append(f"esc: {item.where}: {why}; kept in {workspace.rel(kept)}")

@@ -467,12 +467,14 @@ def read_maildir(folder: Path) -> Iterator[Incoming]:
     gets its cur/ and tmp/, where the messages taken are moved.)"""
     for sub in ("cur", "tmp"):
         (folder / sub).mkdir(exist_ok=True)
-    box = mailbox.Maildir(folder, factory=None, create=False)
+    found: dict[str, Path] = {}
+    for sub in ("new", "cur"):  # (each folder listed once: cur/ keeps every message taken)
+        for name in sorted(os.listdir(folder / sub)):
+            if not name.startswith("."):  # (a dot-file is no message, as in any reader)
+                found.setdefault(name.split(":", 1)[0], folder / sub / name)
     entries: list[tuple[str, Path]] = []
-    for key in box.iterkeys():
-        path = _maildir_path(folder, key)
-        # (seen, or trashed by a person: `T`; a dot-file is no message, as in any reader)
-        if path is None or path.name.startswith(".") or {"S", "T"} & set(_flags(path)):
+    for key, path in found.items():
+        if {"S", "T"} & set(_flags(path)):  # (seen, or trashed by a person: `T`)
             continue
         entries.append((key, path))
     entries.sort(key=lambda item: delivery_order(item[0]))
@@ -493,18 +495,6 @@ def delivery_order(key: str) -> tuple[int, int, int, str]:
         return (1, 0, 0, key)
     usec = re.search(r"M([0-9]+)", found.group(2))
     return (0, int(found.group(1)), int(usec.group(1)) if usec else 0, key)
-
-
-def _maildir_path(folder: Path, key: str) -> Path | None:
-    for sub in ("new", "cur"):
-        try:
-            names = os.listdir(folder / sub)
-        except FileNotFoundError:
-            continue
-        for name in names:
-            if name.split(":", 1)[0] == key:
-                return folder / sub / name
-    return None
 
 
 def _flags(path: Path) -> str:

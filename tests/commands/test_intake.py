@@ -337,6 +337,34 @@ def test_intake_waits_for_the_sweep_and_gives_up_naming_it(esc: Esc, workspace: 
     assert tickets(workspace) == {}
 
 
+def test_a_piped_message_is_never_bounced_for_what_is_not_its_fault(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """`--eml -` (an MTA's pipe) exited 1 when rules.yaml did not parse, and 3 when the
+    quarantine folder could not be written: the MTA bounced the customer's mail.  Whatever
+    stops esc that is not the message's fault is 75 (deliver it again later)."""
+    rules = workspace / "rules.yaml"
+    good = rules.read_text(encoding="utf-8")
+    rules.write_text(good + "default_priority: [\n", encoding="utf-8")
+    result = esc("intake", "--eml", "-", input=corpus.message().decode())
+    assert result.code == 75, result.err
+    assert result.err.startswith("rules.yaml:") and result.err.endswith("; not taken now\n")
+    rules.write_text(good, encoding="utf-8")
+    outside = Esc(tmp_path / "nowhere", now="2026-11-20T10:00:00+01:00")
+    (tmp_path / "nowhere").mkdir()
+    lost = outside("intake", "--eml", "-", input=corpus.message().decode())
+    assert lost.code == 75 and lost.err.endswith("; not taken now\n"), lost.err
+    junk = "no headers at all"  # (quarantined: kept where it cannot be)
+    stuck = esc("intake", "--eml", "-", "--quarantine", "/proc/esc-nope", input=junk)
+    assert stuck.code == 75 and "internal error" not in stuck.err, stuck.err
+    assert "cannot be kept in /proc/esc-nope" in stuck.err
+    box = corpus.maildir(workspace / "Maildir", junk.encode())
+    batch = esc("intake", "--maildir", str(box), "--quarantine", "/proc/esc-nope")
+    assert batch.code == 1 and "cannot be kept in /proc/esc-nope" in batch.err
+    assert len(list((box / "new").iterdir())) == 1  # (left where it was)
+    assert tickets(workspace) == {}
+
+
 def test_a_message_for_a_ticket_esc_will_not_write_is_left_and_the_batch_goes_on(
     esc: Esc, workspace: Path
 ) -> None:
