@@ -420,7 +420,38 @@ def strip_quoted(text: str) -> str:
     parsed = EmailReplyParser(languages=REPLY_LANGUAGES).read(text)
     replies = parsed.replies
     kept = (replies[0].body or replies[0].content or "").strip() if replies else ""
-    return _without_trailing_quote(kept or text.strip())
+    whole = text.strip()
+    kept = _without_attribution(_without_trailing_quote(_whole_lines(kept, whole) or whole), whole)
+    if all(line.lstrip().startswith(">") for line in kept.splitlines()):
+        return whole  # (nothing but a quote, with its header line or not: all of it, as written)
+    return kept
+
+
+def _whole_lines(kept: str, whole: str) -> str:
+    """``kept`` (the parser's new text) up to the line the parser cut it in: a quote's
+    header line it read part of (``Le jeu. 10 déc. 2026 à 16:50, <a@b> a écrit :`` gave
+    "Le") is the quote's."""
+    if not whole.startswith(kept) or len(kept) >= len(whole) or whole[len(kept)] in "\r\n":
+        return kept
+    return whole[: whole.rfind("\n", 0, len(kept)) + 1].strip()
+
+
+# The line a mail client writes above a quote: it names a time or an address, and ends in
+# a colon ("On Thu, Dec 10, 2026 at 4:50 PM <help@…> wrote:", "El jue, … escribió:").
+_ATTRIBUTION = re.compile(r"[^\n]*(?:@|\d{1,2}[:.h]\d{2})[^\n]*:[ \t]*")
+
+
+def _without_attribution(kept: str, whole: str) -> str:
+    """``kept`` without its last line if that line heads the quote that follows it in
+    ``whole`` (a language the parser does not read left it: "El … escribió:")."""
+    lines = kept.rstrip().splitlines()
+    if not lines or not _ATTRIBUTION.fullmatch(lines[-1].strip()):
+        return kept
+    at = whole.find(lines[-1])
+    after = whole[at + len(lines[-1]) :].lstrip() if at >= 0 else ""
+    if not after.startswith(">"):
+        return kept
+    return "\n".join(lines[:-1]).strip()
 
 
 # A quoted message's header lines, as mail clients write them above a quote (Outlook's

@@ -238,3 +238,25 @@ def test_a_maildir_is_read_in_delivery_order_not_name_order(tmp_path: Path) -> N
         "1763628001.12345_1.host",
         "not-a-delivery-name",
     ]
+
+
+QUOTED = "> Please clear your cookies.\n"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "On Thu, Dec 10, 2026 at 4:50 PM <help@shop.example> wrote:",
+        "Am Do., 10. Dez. 2026 um 16:50 Uhr schrieb <help@shop.example>:",
+        "Le jeu. 10 déc. 2026 à 16:50, <help@shop.example> a écrit :",
+        "El jue, 10 dic 2026 a las 16:50, <help@shop.example> escribió:",
+    ],
+)
+def test_a_quote_s_header_line_goes_with_it_in_every_language(header: str) -> None:
+    """The new text of a reply, whatever language its client wrote the quote's header in
+    (French gave "Le", Spanish kept "El … escribió:"); a reply of nothing but a quote is
+    kept whole, as written (it was the quote alone, the header alone or a fragment)."""
+    assert store.strip_quoted(f"Thanks, that fixed it!\n\n{header}\n{QUOTED}") == (
+        "Thanks, that fixed it!"
+    )
+    assert store.strip_quoted(f"{header}\n{QUOTED}") == f"{header}\n{QUOTED}".strip()
