@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import field
 from typing import Literal
 
-from esc.domain.model import Activity, Change, Ticket
+from esc.domain.model import Activity, Change, Ticket, field_changes
 from esc.domain.records import immutable
-from esc.domain.timestamps import format_timestamp
+from esc.domain.timestamps import format_timestamp, timestamp
 
 EventKind = Literal[
     "escalated", "sla_warning", "sla_breached", "assigned", "created", "reopened", "low_csat",
@@ -199,6 +199,7 @@ def events_of(
 
     def add(
         kind: EventKind, line: Activity, what: str, targets: list[str],
+        held: str | None = None, due: dt.datetime | None = None,
         crossed: dt.datetime | None = None,
     ) -> None:  # fmt: skip
         chosen = tuple(dict.fromkeys(t for t in targets if t in notify.targets))
@@ -207,17 +208,17 @@ def events_of(
         parts: tuple[str | None, ...] = (line.field, line.old, line.new, line.by)
         if line.event is not None and kind in ("involved", "answered", "mentioned"):
             parts += (line.event, line.note)
-        # a clock's warning or breach is known by its deadline, not by when a sweep saw it
-        # cross: two sweeps (a late one, another clone, one after a crash) make one id
-        key_at, parts = (line.at, parts) if crossed is None else (crossed, (line.field, line.new))
+        key_at = at = line.at
+        if crossed is not None:  # (a breach a sweep stamped when it saw it: at its deadline)
+            at = crossed.astimezone(line.at.tzinfo)
+        if kind in ("sla_warning", "sla_breached"):  # (known by the instant it crossed, at
+            # which every sweep stamps it: two sweeps, a late one, another clone, one after
+            # a crash, make one id)
+            key_at, parts = at.astimezone(dt.timezone.utc), (line.field, line.new)
         eid = event_id(after.id, kind, key_at, *parts)
         link = _link(notify, after.id)
-        # (a breach happened at its deadline, whenever a sweep saw it: in the line's offset)
-        at = line.at
-        if kind == "sla_breached" and crossed is not None and crossed <= line.at:
-            at = crossed.astimezone(line.at.tzinfo)
         made.append(Event(eid, after.id, kind, at, line.by, what, chosen, after.title,
-                          after.team, after.priority, deadline, link))  # fmt: skip
+                          held or after.team, after.priority, due or deadline, link))  # fmt: skip
 
     def team(name: str | None, lead: bool = False) -> list[str]:
         if name is None:
@@ -265,21 +266,27 @@ def events_of(
                 team(after.team, lead=True) + person(after.assignee))  # fmt: skip
         elif f is not None and f.startswith("sla.") and f != "sla.policy":
             metric = f[len("sla.") :]
-            who = person(after.assignee) or team(after.team, lead=True)
-            if before is not None and before.team != after.team:
-                # (moved since the last sweep, as by the escalation the breach made: the
-                # team that held it when its clock crossed is told too, as a sweep then
-                # would have told it)
-                who += team(before.team, lead=True) + person(before.assignee)
+            # (the team and assignee that held the ticket when its clock crossed, as a
+            # sweep at that instant would have told: not the one the breach's escalation
+            # moved it to, nor one it went to since)
+            # (the team that had it as it crossed, and the one it has after that instant,
+            # if the breach's own escalation moved it: both are told, whenever a sweep saw
+            # it; not a team it went to later)
+            held, then = after.team_at(line.at), after.team_at(line.at + _INSTANT)
+            who = person(_assignee_at(after, line.at + _INSTANT)) or team(then, lead=True)
+            if held != then:
+                who += team(held, lead=True) + person(_assignee_at(after, line.at))
             if metric == "collaboration":  # (the OLA: the team asked is told too: of the
                 # request whose clock the ticket's is, its oldest open one, not every one)
                 oldest = sorted(after.open_requests(line.at), key=lambda r: r.asked)[:1]
                 who += [x for r in oldest for x in team(r.team, True)]
-            due = _due(change, metric)
-            if new == "warning" and old != "warning":
-                add("sla_warning", line, f"SLA warning: {metric}", team(after.team) + who, due)
+            if new == "warning" and old != "warning":  # (the deadline it warns of)
+                due = due_noted(line) or _due(change, metric)
+                add("sla_warning", line, f"SLA warning: {metric}", team(then) + who, then, due)
             elif new == "breached" and old != "breached":
-                add("sla_breached", line, f"SLA breached: {metric}", team(after.team) + who, due)
+                crossed = _due(change, metric)  # (a line a sweep stamped when it saw it)
+                add("sla_breached", line, f"SLA breached: {metric}", team(then) + who, then,
+                    crossed=crossed if crossed is not None and crossed < line.at else None)
         elif line.event is not None and line.event.startswith("involved "):
             asked = line.event[len("involved ") :]
             whom = f"{asked} ({line.note})" if line.note else asked
@@ -310,8 +317,28 @@ def events_of(
     return made
 
 
+def _assignee_at(ticket: Ticket, moment: dt.datetime) -> str | None:
+    """Who the ticket was assigned to just before ``moment``: by its log of assignments
+    (as the last one before it left it, else as the first after it found it)."""
+    changes = field_changes(ticket.activity, "assignee")
+    earlier = [a.new for a in changes if a.at < moment]
+    later = [a.old for a in changes if a.at >= moment]
+    name = earlier[-1] if earlier else later[0] if later else ticket.assignee
+    return None if name in (None, "—") else name
+
+
 _ANSWERED = re.compile(r"request (answered|declined) by (.+)")  # (lifecycle.answer's line)
 _INSTANT = dt.timedelta(microseconds=1)  # (a priority escalation: the team just after it)
+
+
+DUE_NOTE = "due "  # (a warning's log line: ``sla.first_response: ok → warning · due …``)
+
+
+def due_noted(line: Activity) -> dt.datetime | None:
+    """The deadline a warning's log line names in its note, if it names one."""
+    if not line.note.startswith(DUE_NOTE):
+        return None
+    return timestamp(line.note[len(DUE_NOTE) :])
 
 
 def _due(change: Change, metric: str) -> dt.datetime | None:

@@ -34,9 +34,19 @@ from esc.domain.model import (
     field_changes,
     times_between,
 )
+from esc.domain.notify import DUE_NOTE
 from esc.domain.routing import facts_for, ticket_field, ticket_fields
 from esc.domain.rules import Rule
-from esc.domain.sla import ClockMemo, Policy, Sla, advanced, choose_policy, compute
+from esc.domain.sla import (
+    Clock,
+    ClockMemo,
+    Policy,
+    Sla,
+    advanced,
+    breached_at,
+    choose_policy,
+    compute,
+)
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
 # The moments one sweep replays for a ticket, at most: enough for a `repeat: 1h` rule on an
@@ -213,6 +223,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     fired: list[str] = []
     skipped: list[str] = []
     versions = _Versions(ticket, since, now)
+    logged = _Logged(ticket, config, now)
     moment = since
     for step in range(MAX_REPLAY_STEPS + 1):
         if moment is None:
@@ -236,8 +247,10 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
             fired += outcome.fired
             skipped += outcome.skipped
+            view = outcome.ticket
         if at >= now:
             break
+        logged.at(view, at, sla_at(view, at))  # (the block a sweep at that instant wrote)
         moment = at
     total = Change()
     for effect in effects:
@@ -254,7 +267,36 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     if memory != before or (fired and "fired" not in ticket.extra):
         fired_memory = {name: memory[name] for name in sorted(memory)}
         total = lifecycle.combined(total, Change(sets={"fired": fired_memory}))
-    return _bookkeeping(ticket, config, now, total, fired, skipped, sla_at)
+    return _bookkeeping(ticket, config, now, total, fired, skipped, sla_at, logged)
+
+
+class _Logged:
+    """The ``sla:`` block's log lines of the moments a replay visits: at each, what a sweep
+    at that instant would have logged of the block it wrote (the ticket as it was then,
+    with what the rules did at that instant) against the one before it.  So a warning
+    crossed, a deadline passed or a policy re-selected between two sweeps is logged (and
+    told) at its instant, however often sweeps ran."""
+
+    def __init__(self, ticket: Ticket, config: Config, now: dt.datetime) -> None:
+        stored = ticket.extra.get("sla")
+        self.block: Mapping[str, object] = _plain(_stored_block(stored)) or {}  # type: ignore[assignment]
+        self.lines: list[Activity] = []
+        self.zone = _replay_zone(config, now)
+        self.since = _checked(ticket) if isinstance(stored, Mapping) else None
+
+    def at(self, view: Ticket, at: dt.datetime, sla: Sla) -> None:
+        block = sla_block(sla)
+        if block != self.block:
+            self.lines += _sla_log(self.block, block, at, sla, self.since, self.zone)
+            self.block = block
+        self.since = at
+
+
+def _stored_block(stored: object) -> dict[str, object] | None:
+    """The ``sla:`` block a sweep wrote, without its ``checked`` and ``rules``."""
+    if not isinstance(stored, Mapping):
+        return None
+    return {k: v for k, v in stored.items() if k not in ("checked", "rules")}
 
 
 def _replies_that_reopen(
@@ -760,7 +802,26 @@ def _next_instant(
     if change is not None and change < now:
         moments.append(change)
     moments += [m for m in time_moments(view, sla, config, memory) if since < m < now]
-    return min(moments).astimezone(now.tzinfo) if moments else now
+    return min(moments).astimezone(_replay_zone(config, now)) if moments else now
+
+
+_ZONES: dict[tuple[int, dt.datetime], tuple[Config, dt.tzinfo | None]] = {}
+
+
+def _replay_zone(config: Config, now: dt.datetime) -> dt.tzinfo | None:
+    """The zone a replayed moment is written in: that of the first calendar whose offset at
+    ``now`` is ``now``'s (the helpdesk's own), so that a moment before a change of summer
+    time reads as a sweep at that moment would have written it (13:00+01:00, not
+    14:00+02:00); else ``now``'s own offset."""
+    key = (id(config), now)  # (one sweep's: its configuration and its now)
+    known = _ZONES.get(key)
+    if known is None or known[0] is not config:
+        zone = next(
+            (c.tz for c in config.calendars.values() if c.tz.utcoffset(now) == now.utcoffset()),
+            now.tzinfo,
+        )
+        known = _ZONES[key] = (config, zone)
+    return known[1]
 
 
 def _all_before(view: Ticket, since: dt.datetime, now: dt.datetime) -> bool:
@@ -798,21 +859,26 @@ def _bookkeeping(
     fired: list[str],
     skipped: list[str],
     sla_at: SlaAt,
+    logged: _Logged | None = None,
 ) -> TicketPlan:
-    """Add the ``sla`` block (and its log lines) to what the rules changed."""
+    """Add the ``sla`` block (and its log lines: those of the moments a replay visited,
+    ``logged``, then now's) to what the rules changed."""
     after = lifecycle.applied(ticket, rules)
     sla = sla_at(after, now)
     block = sla_block(sla)
     stored = ticket.extra.get("sla")
-    old = (
-        {k: v for k, v in stored.items() if k not in ("checked", "rules")}
-        if isinstance(stored, Mapping)
-        else None
-    )
+    old = _stored_block(stored)
     version = sweep_version(config)
     change = rules
-    if block != (_plain(old) if old is not None else None) and (block or old):
-        log = _sla_log(old or {}, block, now, _warned_since(sla, _checked(ticket)))
+    earlier = logged.lines if logged is not None else []
+    changed = block != (_plain(old) if old is not None else None) and bool(block or old)
+    if changed or earlier:
+        zone = _replay_zone(config, now)
+        if logged is not None:
+            log = earlier + _sla_log(logged.block, block, now, sla, logged.since, zone)
+        else:
+            since = _checked(ticket) if old else ticket.created - _MICROSECOND
+            log = _sla_log(old or {}, block, now, sla, since, zone)
         sets = {
             "sla": {
                 "policy": block.get("policy"),
@@ -821,7 +887,8 @@ def _bookkeeping(
                 **_clocks(block),
             }
         }
-        change = lifecycle.combined(change, Change(sets=sets, activity=tuple(log)))
+        change = lifecycle.combined(change, Change(sets=sets))
+        change = replace(change, activity=_merged(log, change.activity))
     elif isinstance(stored, Mapping) and (change or _under_another(ticket, after, version)):
         # (an active ticket last swept under another configuration is marked as swept under
         # this one now, though nothing else changed: else every later sweep would find the
@@ -868,23 +935,27 @@ def _plain(value: object) -> object:
     return value
 
 
-def _warned_since(sla: Sla, since: dt.datetime | None) -> frozenset[str]:
-    """The clocks of ``sla`` that crossed their warning instant after the last sweep
-    (``since``): one found breached now went through its warning since."""
-    if since is None:
-        return frozenset()
-    return frozenset(c.metric for c in sla.clocks if c.warn is not None and since < c.warn)
-
-
 def _sla_log(
     old: Mapping[str, object],
     new: Mapping[str, object],
     now: dt.datetime,
-    warned: frozenset[str] = frozenset(),
+    sla: Sla,
+    since: dt.datetime | None,
+    zone: dt.tzinfo | None,
 ) -> list[Activity]:
-    """The log lines of the ``sla:`` block's change.  A clock that was ``ok`` at the last
-    sweep and is breached now, and whose warning came between, gets ``ok → warning`` before
-    ``warning → breached``: a sweep at every instant would have logged (and told of) both."""
+    """The log lines of the ``sla:`` block's change since the last sweep (``since``), each
+    stamped at the instant it happened where the clock tells it (a warning crossed, a
+    deadline passed, a clock met), else at ``now``; a clock that is breached now and
+    crossed its warning since (an ``ok`` clock at the last sweep, or one no sweep saw yet)
+    gets its warning line first.  So the log (and what it tells people) is the same
+    whether sweeps ran every minute or once after a day: what a sweep at every instant
+    would have written."""
+
+    def crossed(moment: dt.datetime | None) -> dt.datetime | None:
+        if moment is None or moment > now or (since is not None and moment <= since):
+            return None
+        return moment.astimezone(zone)
+
     log = []
     if old.get("policy") != new.get("policy"):
         log.append(
@@ -897,14 +968,45 @@ def _sla_log(
                 note="policy re-selected" if old.get("policy") else "policy selected",
             )
         )
+    clocks: dict[str, Clock] = {c.metric: c for c in sla.clocks}
     for metric in sorted(set(_clocks(old)) | set(_clocks(new))):
         before, after = _state(old.get(metric)), _state(new.get(metric))
-        if before == "ok" and after == "breached" and metric in warned:
-            log.append(Activity(now, SWEEPER, field=f"sla.{metric}", old=before, new="warning"))
+        clock = clocks.get(metric)
+        warned = crossed(clock.warn) if clock is not None else None
+        due = f"{DUE_NOTE}{format_timestamp(clock.due.astimezone(zone))}" if (
+            clock is not None and clock.due is not None) else ""  # fmt: skip
+        if before in (None, "ok") and after == "breached" and warned is not None:
+            field = f"sla.{metric}"
+            log.append(Activity(warned, SWEEPER, field=field, old=before, new="warning", note=due))
             before = "warning"
-        if before != after:
-            log.append(Activity(now, SWEEPER, field=f"sla.{metric}", old=before, new=after))
+        if before == after:
+            continue
+        at = None
+        if clock is not None and after == "breached":
+            at = crossed(breached_at(clock))
+        elif clock is not None and after == "warning":
+            at = warned
+        elif clock is not None and after == "met":
+            at = crossed(clock.stop)
+        note = due if after == "warning" else ""
+        log.append(
+            Activity(at or now, SWEEPER, field=f"sla.{metric}", old=before, new=after, note=note)
+        )
     return log
+
+
+def _merged(log: list[Activity], activity: Sequence[Activity]) -> tuple[Activity, ...]:
+    """The sweep's ``sla.*`` lines among the rules' lines, in time order (each kept in its
+    own order; at one instant, a clock's line first: the breach before the escalation it
+    made)."""
+    if not log:
+        return tuple(activity)
+    ordered = sorted(
+        [(a.at, 0, n, a) for n, a in enumerate(log)]
+        + [(a.at, 1, n, a) for n, a in enumerate(activity)],
+        key=lambda item: (item[0], item[1], item[2]),
+    )
+    return tuple(a for *_, a in ordered)
 
 
 def _state(clock: object) -> str | None:

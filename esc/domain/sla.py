@@ -764,3 +764,13 @@ def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
         else:
             out.append((lo, hi))
     return out
+
+
+def breached_at(clock: Clock) -> dt.datetime | None:
+    """When a breached clock's deadline passed (None: the clock is not breached).  A clock
+    paused past its deadline has no due time: the deadline it crossed counts."""
+    if clock.state != "breached":
+        return None
+    if clock.due is not None:
+        return clock.due
+    return clock.marks[-1] if clock.marks else None

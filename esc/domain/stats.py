@@ -48,7 +48,7 @@ from esc.domain.config import Config
 from esc.domain.kb import STALE_AFTER, Article
 from esc.domain.model import ACTIVE_STATUSES, CUSTOMER_METRICS, ESCALATION_KINDS, Ticket
 from esc.domain.records import immutable
-from esc.domain.sla import Clock, Sla, earlier_reply_clocks, request_clocks
+from esc.domain.sla import Clock, Sla, breached_at, earlier_reply_clocks, request_clocks
 from esc.domain.timestamps import format_timestamp
 
 # An active ticket's age, in days from its creation to ``now`` (0 for one created after
@@ -711,16 +711,6 @@ TOP_ARTICLES = 10
 
 
 # ---------------------------------------------------------------- SLA
-
-
-def breached_at(clock: Clock) -> dt.datetime | None:
-    """When a breached clock's deadline passed (None: the clock is not breached).  A clock
-    paused past its deadline has no due time: the deadline it crossed counts."""
-    if clock.state != "breached":
-        return None
-    if clock.due is not None:
-        return clock.due
-    return clock.marks[-1] if clock.marks else None
 
 
 def decided_at(clock: Clock) -> dt.datetime | None:

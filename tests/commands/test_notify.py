@@ -4,6 +4,7 @@ apprise's json:// URL, each once; failures are retried later; nothing is lost.""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,6 +63,42 @@ def test_an_escalation_is_sent_once_to_the_team_it_lands_on(
     assert "event " in escalated
     esc.ok("sweep", now="2026-11-20T11:45:00+01:00")
     assert len(hook.posts) == 2  # a second sweep sends nothing new
+
+
+def test_what_people_are_told_and_the_log_do_not_depend_on_when_sweeps_ran(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """One sweep after the breach told of the breach's escalation alone: the warning it had
+    crossed on the way was never sent, its log lines were stamped with the sweep's time,
+    and a late warning went to the team the ticket was escalated to later as well. Swept
+    every half hour or once, the files say the same (but `checked`), and the same people
+    are told the same, stamped when it happened."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    once = tmp_path / "once"
+    shutil.copytree(workspace, once)
+    for now in ("09:00", "09:30", "10:00", "10:30", "11:00", "11:30"):
+        esc.ok("sweep", "--no-report", now=f"2026-11-20T{now}:00+01:00")
+    often = hook.messages()
+    hook.posts.clear()
+    Esc(once, now="2026-11-20T11:30:00+01:00").ok("sweep", "--no-report")
+    assert hook.messages() == often
+    assert [path for path, _ in often] == ["/support", "/eng"]
+    (_, warning), (_, escalated) = often
+    assert "SLA warning: first_response by esc at 2026-11-20T10:00:00+01:00" in warning
+    # (the team that had it then, and the deadline it warns of)
+    assert "team support, priority normal\nnext deadline: 2026-11-20T11:00:00+01:00" in warning
+    assert "at 2026-11-20T11:00:00+01:00" in escalated
+
+    def story(root: Path) -> list[str]:
+        text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+        return [line for line in text.splitlines() if not line.startswith("  checked:")]
+
+    assert story(once) == story(workspace)
+    assert (
+        "- 2026-11-20T10:00:00+01:00 · esc · sla.first_response: ok → warning · due "
+        "2026-11-20T11:00:00+01:00"
+    ) in story(once)
 
 
 def test_the_sweep_removes_what_it_sent_a_month_before(
@@ -135,7 +172,10 @@ def test_after_five_failures_check_and_doctor_say_so(esc: Esc, workspace: Path, 
     assert data["failed"] is True and data["notifications_failing"]
     assert all("failed 5 times" in n for n in data["notifications_failing"])
     github = esc("check", "--format", "github", now=late)
-    assert github.code == 1 and github.out.startswith("::error::notification escalated of T-")
+    assert github.code == 1
+    lines = github.out.splitlines()
+    assert lines and all(line.startswith("::error::notification ") for line in lines)
+    assert any(line.startswith("::error::notification escalated of T-") for line in lines)
     import xml.etree.ElementTree as ET
 
     suite = ET.fromstring(esc("check", "--format", "junit", now=late).out)

@@ -149,24 +149,27 @@ def test_a_breach_is_told_to_the_team_that_held_the_ticket_when_it_crossed() -> 
 
 
 def test_a_clock_crossing_has_one_id_whenever_a_sweep_sees_it() -> None:
-    """The sweep at 11:30 and one at 11:40 (another clone, or after a crash before its
-    writes) see one warning and one breach of one deadline: the same ids, so a receiver
-    drops the repeat; another deadline is another event."""
+    """Sweeps stamp a warning at the instant it was crossed, whenever they run (11:30, or
+    11:40 in another clone, or after a crash before its writes), in any offset: the same
+    ids, so a receiver drops the repeat.  A breach stamped when a sweep saw it (a log line
+    an earlier esc wrote) is known by its deadline, as one stamped at it.  Another instant
+    is another event."""
     import datetime as dt
 
     due = NOW + dt.timedelta(hours=1)
+    later = NOW + dt.timedelta(minutes=10)
 
     def crossing(seen: dt.datetime, new: str, deadline: dt.datetime) -> list[str]:
         line = Activity(seen, "esc", field="sla.resolution", old="ok", new=new)
-        block = {"policy": "standard", "checked": seen,
+        block = {"policy": "standard", "checked": later,
                  "resolution": {"due": deadline, "state": new}}  # fmt: skip
         return [e.id for e in events(Change(sets={"sla": block}, activity=(line,)))]
 
-    later = NOW + dt.timedelta(minutes=10)
-    assert crossing(NOW, "warning", due) == crossing(later, "warning", due)
-    assert crossing(NOW, "breached", due) == crossing(later, "breached", due)
+    utc = NOW.astimezone(dt.timezone.utc)
+    assert crossing(NOW, "warning", due) == crossing(utc, "warning", due)
+    assert crossing(due, "breached", due) == crossing(due + (later - NOW), "breached", due)
     assert crossing(NOW, "warning", due) != crossing(NOW, "breached", due)
-    assert crossing(NOW, "warning", due) != crossing(NOW, "warning", due + (later - NOW))
+    assert crossing(NOW, "warning", due) != crossing(later, "warning", due)
 
 
 def test_a_breach_is_told_at_its_deadline_and_times_in_the_event_s_offset() -> None:

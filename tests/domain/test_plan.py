@@ -202,10 +202,14 @@ def test_state_changes_are_logged() -> None:
     p = plan(t, config, now)
     # (its warning at 12:00 came between the sweeps: logged, as a sweep then would have)
     assert sla_lines(p) == [
-        ("sla.first_response", "ok", "warning", ""),
+        ("sla.first_response", "ok", "warning", "due 2026-11-23T13:00:00+01:00"),
         ("sla.first_response", "warning", "breached", ""),
     ]
-    assert [(a.at, a.by) for a in p.change.activity] == [(now, "esc")] * 2
+    # each at the instant it happened, as a sweep then would have stamped it (a sweep's
+    # cadence changes neither the log nor what it tells people)
+    assert [(a.at, a.by) for a in p.change.activity] == [
+        (berlin(2026, 11, 23, 12), "esc"), (berlin(2026, 11, 23, 13), "esc")
+    ]
     # last swept after the warning (still ok then: it was paused, say): breached alone
     later = ticket(extra=swept(berlin(2026, 11, 23, 12, 30), first_response={
         "due": berlin(2026, 11, 23, 13), "state": "ok"}, resolution={
@@ -462,7 +466,7 @@ def test_missed_sweeps_fire_each_crossed_step_once_in_order(standard: Config) ->
     # `warned` re-armed when the warning ended at 13:00; `breached` is remembered
     assert p.change.sets["fired"] == {"breached": berlin(2026, 11, 23, 13)}
     assert sla_lines(p) == [  # (the warning crossed at 12:00 is logged too)
-        ("sla.first_response", "ok", "warning", ""),
+        ("sla.first_response", "ok", "warning", "due 2026-11-23T13:00:00+01:00"),
         ("sla.first_response", "warning", "breached", ""),
     ]
     block = p.change.sets["sla"]
@@ -567,7 +571,12 @@ def test_rebreach_at_the_next_level_is_escalated_again(warn: bool) -> None:
     assert isinstance(block, dict)
     assert block["policy"] == "level-3"
     assert block["resolution"] == {"due": berlin(2026, 11, 30, 11), "state": "ok"}
-    assert ("sla.policy", "standard", "level-3", "policy re-selected") in sla_lines(p)
+    # (each re-selection logged at the breach that made it, as hourly sweeps log it)
+    policies = [(old, new) for field, old, new, _ in sla_lines(p) if field == "sla.policy"]
+    assert policies[-2:] == [(policies[-2][0], "level-2"), ("level-2", "level-3")]
+    stamps = {a.new: a.at for a in p.change.activity if a.field == "sla.policy"}
+    assert stamps["level-2"] == berlin(2026, 11, 23, 17)
+    assert stamps["level-3"] == berlin(2026, 11, 24, 17)
 
 
 @pytest.mark.parametrize("warn", [False, True])
