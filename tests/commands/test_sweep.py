@@ -1807,3 +1807,26 @@ def test_an_edit_saved_while_the_rebase_runs_is_kept_when_the_autostash_conflict
     assert (workspace / "TEAM.md").read_text() == "lead: dora\n"
     assert (workspace / "NOTES.md").read_text() == "on call: bob\n"
     assert "+on call: carol" in git(workspace, "stash", "show", "-p", "stash@{0}")
+
+
+def test_a_late_sweep_across_a_change_to_summer_time_writes_what_a_timely_one_did(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Breached at 13:00 Berlin time in March, swept only after the clocks went forward:
+    the escalation was written `14:00:00+02:00` (the same instant, in --now's offset), so
+    the file read an hour off and differed from the one hourly sweeps made."""
+    ticket = esc.ok("create", "--title", "x", "--category", "billing",
+                    now="2026-03-26T09:00:00+01:00").strip()  # fmt: skip
+    late = tmp_path / "late"
+    shutil.copytree(workspace, late)
+    esc.ok("sweep", "--no-report", now="2026-03-26T09:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-03-26T13:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-04-02T10:00:00+02:00")
+    Esc(late, now="2026-04-02T10:00:00+02:00").ok("sweep", "--no-report")
+
+    def story(root: Path) -> list[str]:
+        text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+        return [line for line in text.splitlines() if not line.startswith("  checked:")]
+
+    assert story(late) == story(workspace)
+    assert "  - {at: 2026-03-26T13:00:00+01:00, kind: hierarchical" in "\n".join(story(late))
