@@ -283,12 +283,18 @@ class _Logged:
         self.lines: list[Activity] = []
         self.zone = _replay_zone(config, now)
         self.since = _checked(ticket) if isinstance(stored, Mapping) else None
+        self.key: object = None  # (what the block is made of, when last made: most
+        # moments change nothing in it, and making it is the cost)
 
     def at(self, view: Ticket, at: dt.datetime, sla: Sla) -> None:
-        block = sla_block(sla)
-        if block != self.block:
-            self.lines += _sla_log(self.block, block, at, sla, self.since, self.zone)
-            self.block = block
+        policy = sla.policy
+        key = (policy and policy.name, tuple((c.metric, c.state, c.due) for c in sla.clocks))
+        if key != self.key:
+            self.key = key
+            block = sla_block(sla)
+            if block != self.block:
+                self.lines += _sla_log(self.block, block, at, sla, self.since, self.zone)
+                self.block = block
         self.since = at
 
 
@@ -969,18 +975,23 @@ def _sla_log(
             )
         )
     clocks: dict[str, Clock] = {c.metric: c for c in sla.clocks}
+
+    def due(clock: Clock | None) -> str:
+        if clock is None or clock.due is None:
+            return ""
+        return f"{DUE_NOTE}{format_timestamp(clock.due.astimezone(zone))}"
+
     for metric in sorted(set(_clocks(old)) | set(_clocks(new))):
         before, after = _state(old.get(metric)), _state(new.get(metric))
+        if before == after:  # (most clocks of most moments)
+            continue
         clock = clocks.get(metric)
         warned = crossed(clock.warn) if clock is not None else None
-        due = f"{DUE_NOTE}{format_timestamp(clock.due.astimezone(zone))}" if (
-            clock is not None and clock.due is not None) else ""  # fmt: skip
         if before in (None, "ok") and after == "breached" and warned is not None:
             field = f"sla.{metric}"
-            log.append(Activity(warned, SWEEPER, field=field, old=before, new="warning", note=due))
+            note = due(clock)
+            log.append(Activity(warned, SWEEPER, field=field, old=before, new="warning", note=note))
             before = "warning"
-        if before == after:
-            continue
         at = None
         if clock is not None and after == "breached":
             at = crossed(breached_at(clock))
@@ -988,7 +999,7 @@ def _sla_log(
             at = warned
         elif clock is not None and after == "met":
             at = crossed(clock.stop)
-        note = due if after == "warning" else ""
+        note = due(clock) if after == "warning" else ""
         log.append(
             Activity(at or now, SWEEPER, field=f"sla.{metric}", old=before, new=after, note=note)
         )
