@@ -156,6 +156,7 @@ class Event:
             "next deadline: "
             + (
                 format_timestamp(deadline.astimezone(self.at.tzinfo))
+                + (" (passed)" if deadline <= self.at else "")
                 if deadline is not None
                 else "none running"
             ),

@@ -138,8 +138,9 @@ class Sla:
         return self.now - min(dues) if dues else None
 
     def next_due(self) -> dt.datetime | None:
-        """The soonest deadline of a running clock that has not passed yet."""
-        dues = [c.due for c in self.clocks if c.running and c.due and c.due > self.now]
+        """The soonest deadline of a running clock, passed already or not (a breached clock
+        still running is what most needs doing)."""
+        dues = [c.due for c in self.clocks if c.running and c.due]
         return min(dues) if dues else None
 
     def events_after(self, since: dt.datetime) -> list[dt.datetime]:

@@ -298,3 +298,17 @@ def test_an_ola_warning_is_told_to_the_team_whose_request_it_is() -> None:
     leads = {k: team.lead for k, team in config.teams.items()}
     (event,) = events_of(t, t, Change(activity=(line,)), notify, leads, config.priorities)
     assert "eng" in event.targets and "sec" not in event.targets
+
+
+def test_a_message_names_a_running_clock_s_deadline_that_passed() -> None:
+    """"next deadline" skipped a running clock already past its deadline: an escalation
+    made by a breach named a deadline days later, or "none running"."""
+    import datetime as dt
+
+    from esc.domain.notify import Event
+
+    at = dt.datetime.fromisoformat("2026-12-03T14:00:00+01:00")
+    passed = dt.datetime.fromisoformat("2026-12-03T13:00:00+01:00")
+    event = Event("e", "T-1", "escalated", at, "rule:up", "escalated", ("t",), "Title",
+                  "engineering", "normal", passed, None)  # fmt: skip
+    assert "next deadline: 2026-12-03T13:00:00+01:00 (passed)\n" in event.body()
