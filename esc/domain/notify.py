@@ -188,12 +188,12 @@ def events_of(
     notify: Notify,
     leads: Mapping[str, str | None],
     priorities: Sequence[str],
-    rules_fired: Mapping[str, tuple[dt.datetime, str]] = {},
+    rules_fired: Mapping[str, tuple[dt.datetime, str, str]] = {},
     deadline: dt.datetime | None = None,
 ) -> list[Event]:
     """The events ``change`` made (``before`` is None for a new ticket), each with its
     targets; events nobody is to be told of are left out.  ``leads``: team -> its lead;
-    ``rules_fired``: rule -> (when it fired, the target it names)."""
+    ``rules_fired``: rule -> (when it fired, the target it names, its condition)."""
     made: list[Event] = []
     kinds = {(e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
              for e in change.escalations}  # fmt: skip
@@ -312,9 +312,11 @@ def events_of(
             if floor in priorities and rank >= priorities.index(floor):
                 add("created", line, f"created at priority {after.priority}",
                         team(after.team, lead=True))  # fmt: skip
-    for rule, (at, target) in sorted(rules_fired.items()):
+    for rule, (at, target, when) in sorted(rules_fired.items()):
         line = Activity(at, f"rule:{rule}", field="notify", new=target)
-        add("rule", line, f"rule {rule} fired", [target])
+        # (what it fired on: "rule page fired (priority: urgent, sla: breached)")
+        add("rule", line, f"rule {rule} fired ({when})" if when else f"rule {rule} fired",
+            [target])  # fmt: skip
     return made
 
 

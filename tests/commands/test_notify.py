@@ -208,7 +208,7 @@ def test_a_rule_notifies_its_named_target(esc: Esc, workspace: Path, hook: Hook)
     make(esc)
     esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
     assert ("/oncall") in [p for p, _ in hook.messages()]
-    assert any("rule warn fired by rule:warn" in m for _, m in hook.messages())
+    assert any("rule warn fired (sla: warning) by rule:warn" in m for _, m in hook.messages())
 
 
 def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
