@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from esc.commands.notify import failing_notes
+from esc.commands.notify import environment_findings, failing_notes
 from esc.commands.session import Output, Session
 from esc.domain.durations import format_duration
+from esc.domain.errors import ParseError
 from esc.store import atomic, git, launch, lock, merge_driver, user_cache
 from esc.store.workspace import CACHE_DIR, Workspace
 
@@ -33,6 +34,7 @@ CheckName = Literal[
     "lock",
     "cache",
     "user-cache",
+    "config",
     "notify",
 ]
 MIN_PYTHON = (3, 10)  # setup.cfg's python_requires
@@ -87,6 +89,7 @@ def doctor(
             )
         )
     checks += [check_locks(workspace, session.now), *check_caches(root)]
+    checks += check_config(session)
     failing = failing_notes(session)
     if failing:
         checks.append(Check("notify", "; ".join(failing),
@@ -100,6 +103,27 @@ def doctor(
 
 
 # ---------------------------------------------------------------- the checks
+
+
+def check_config(session: Session) -> list[Check]:
+    """Whether teams.yaml and rules.yaml load (else every command, cron's sweep too, stops
+    at once), and whether each notify target has what it needs in this environment (a
+    variable cron's environment lacks: the sweep runs, and every message to it fails)."""
+    try:
+        config = session.config
+    except ParseError as exc:
+        return [Check("config", str(exc), "fix it (esc validate lists every problem)")]
+    findings = environment_findings(config, os.environ)
+    if not findings:
+        return []
+    return [
+        Check(
+            "notify",
+            f"{f.path}:{f.line}: {f.message}",
+            "set it where cron runs esc (in the crontab, or the file it sources), or fix the URL",
+        )
+        for f in findings
+    ]
 
 
 def check_python(version: tuple[int, ...], executable: str) -> Check:

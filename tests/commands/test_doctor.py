@@ -352,3 +352,27 @@ def test_an_option_looking_remote_is_refused(tmp_path: Path) -> None:
     assert (result.code, result.err) == (
         2, "esc: --remote '--upload-pack=touch' is not a remote's name or URL\n"
     )
+
+
+def test_a_notify_target_cron_cannot_use_and_a_broken_config_are_problems(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A target whose variable cron's environment lacks (every message to it fails, while
+    `esc validate` said so), or a rules.yaml that does not load (cron's sweep stops): doctor
+    listed only git's problems."""
+    clone = healthy_clone(tmp_path)
+    rules = clone / "rules.yaml"
+    good = rules.read_text(encoding="utf-8")
+    rules.write_text(good + 'notify:\n  targets:\n    chat: "json://127.0.0.1:${HOOK_PORT}/x"\n',
+                     encoding="utf-8")  # fmt: skip
+    monkeypatch.delenv("HOOK_PORT", raising=False)
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 1
+    detail, fix = problems(report)["notify"]
+    assert detail.startswith("rules.yaml:") and "HOOK_PORT is not set" in detail
+    assert "crontab" in fix
+    rules.write_text(good + "default_priority: [\n", encoding="utf-8")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 1
+    detail, fix = problems(report)["config"]
+    assert detail.startswith("rules.yaml:") and "esc validate" in fix
