@@ -80,11 +80,12 @@ def _set_notify(ctx: click.Context, _param: click.Parameter, value: bool) -> Non
 
 def notify_option(func: F) -> F:
     return click.option(
-        "--notify",
-        is_flag=True,
+        "--notify/--no-notify",
+        default=False,
         expose_value=False,
         callback=_set_notify,
-        help="Send the notifications this change makes (rules.yaml's notify:), as a sweep does.",
+        help="Send the notifications this change makes (rules.yaml's notify:), as a sweep "
+        "does; without it (or with --no-notify) the next sweep sends them.",
     )(func)
 
 

@@ -674,3 +674,16 @@ def test_intake_given_notify_sends_what_its_new_tickets_make(
     assert [(p, "created at priority urgent" in t) for p, t in hook.messages()] == [
         ("/support", True)
     ]
+
+
+def test_no_notify_on_a_command_is_the_default_spelled_out(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`--no-notify` turns sending off: a command refused it (no such option, exit 2)."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    out = esc.ok("escalate", ticket, "--to", "engineering", "--reason", "r", "--no-notify",
+                 now="2026-11-20T09:10:00+01:00")  # fmt: skip
+    assert "notified" not in out and hook.posts == []
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:20:00+01:00")  # (the sweep tells of it)
+    assert [path for path, _ in hook.messages()] == ["/eng"]
