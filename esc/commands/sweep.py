@@ -891,9 +891,9 @@ def notify_events(
     memory = memory_of(ticket_plan.ticket)
     fired = {}
     for rule in config.automation:
-        if rule.name in ticket_plan.fired and rule.name in memory:
-            for target in rule_targets(rule.actions):
-                fired[rule.name] = (memory[rule.name], target, rule.when.describe())
+        names = tuple(rule_targets(rule.actions))
+        if names and rule.name in ticket_plan.fired and rule.name in memory:
+            fired[rule.name] = (memory[rule.name], names, rule.when.describe())
     leads = {key: team.lead for key, team in config.teams.items()}
     deadline = ticket_plan.sla.next_due()
     lines, escalations, created = by_people_since_swept(before, now)

@@ -280,6 +280,23 @@ def parse_rules(
     return settings, reader.findings
 
 
+def _check_rule_targets(
+    data: CommentedMap, rules: Sequence[Rule], known: tuple[str, ...], reader: _Reader
+) -> None:
+    """Each name a rule's `notify:` gives must be a target, or a team or person the
+    `notify:` section lists."""
+    from esc.domain.notify import rule_targets
+
+    for i, rule in enumerate(rules):
+        for name in rule_targets(rule.actions):
+            if name not in known:
+                where = data.get("rules")
+                line = line_of(where, i) if isinstance(where, CommentedSeq) else 1
+                reader.add(
+                    line, f"rule {rule.name}: notify: {unknown_choice('target', name, known)}"
+                )
+
+
 def _customer_mail(
     data: CommentedMap, notify: Notify | None, reader: _Reader
 ) -> CustomerMail | None:
@@ -364,7 +381,7 @@ def _notify(
 ) -> Notify | None:
     """The `notify:` section: targets by URL (never quoted in a finding: a URL may hold a
     secret), who is told, the link; each rule's `notify:` must name a target."""
-    from esc.domain.notify import NOTIFY_KEYS, Notify, Target, rule_targets, url_problem
+    from esc.domain.notify import NOTIFY_KEYS, Notify, Target, url_problem
 
     raw = data.get("notify")
     targets: dict[str, Target] = {}
@@ -396,16 +413,8 @@ def _notify(
                 reader.add(line, f"notify target {name}: {problem}")
                 continue
             targets[str(name)] = Target(str(name), url, line)
-    for i, rule in enumerate(rules):
-        for target in rule_targets(rule.actions):
-            if target not in targets:
-                where = data.get("rules")
-                line = line_of(where, i) if isinstance(where, CommentedSeq) else 1
-                reader.add(
-                    line,
-                    f"rule {rule.name}: notify: {unknown_choice('target', target, tuple(targets))}",
-                )
     if raw is None:
+        _check_rule_targets(data, rules, tuple(targets), reader)
         return None
     names = tuple(targets)
     groups: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -434,6 +443,7 @@ def _notify(
                         line, f"notify.{key}.{who}: {unknown_choice('target', str(target), names)}"
                     )
             groups[key][str(who)] = tuple(str(t) for t in chosen if t in names)
+    _check_rule_targets(data, rules, (*names, *groups["teams"], *groups["people"]), reader)
     link = raw.get("link")
     if link is not None and not (
         isinstance(link, str) and link.startswith(("http://", "https://"))

@@ -188,12 +188,12 @@ def events_of(
     notify: Notify,
     leads: Mapping[str, str | None],
     priorities: Sequence[str],
-    rules_fired: Mapping[str, tuple[dt.datetime, str, str]] = {},
+    rules_fired: Mapping[str, tuple[dt.datetime, tuple[str, ...], str]] = {},
     deadline: dt.datetime | None = None,
 ) -> list[Event]:
     """The events ``change`` made (``before`` is None for a new ticket), each with its
     targets; events nobody is to be told of are left out.  ``leads``: team -> its lead;
-    ``rules_fired``: rule -> (when it fired, the target it names, its condition)."""
+    ``rules_fired``: rule -> (when it fired, the names its `notify:` gives, its condition)."""
     made: list[Event] = []
     kinds = {(e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
              for e in change.escalations}  # fmt: skip
@@ -312,11 +312,11 @@ def events_of(
             if floor in priorities and rank >= priorities.index(floor):
                 add("created", line, f"created at priority {after.priority}",
                         team(after.team, lead=True))  # fmt: skip
-    for rule, (at, target, when) in sorted(rules_fired.items()):
-        line = Activity(at, f"rule:{rule}", field="notify", new=target)
+    for rule, (at, names, when) in sorted(rules_fired.items()):
+        line = Activity(at, f"rule:{rule}", field="notify", new=" ".join(names))
         # (what it fired on: "rule page fired (priority: urgent, sla: breached)")
         add("rule", line, f"rule {rule} fired ({when})" if when else f"rule {rule} fired",
-            [target])  # fmt: skip
+            named_targets(notify, names))  # fmt: skip
     return made
 
 
@@ -357,5 +357,22 @@ def _link(notify: Notify, ticket_id: str) -> str | None:
 
 
 def rule_targets(actions: Sequence[tuple[str, object]]) -> list[str]:
-    """The targets a rule's `notify:` actions name."""
-    return [str(v) for k, v in actions if k == "notify"]
+    """The names a rule's `notify:` action gives: of targets, or of teams or people the
+    `notify:` section lists (:func:`named_targets`)."""
+    names: list[str] = []
+    for key, value in actions:
+        if key == "notify":
+            names += [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return names
+
+
+def named_targets(notify: Notify, names: Sequence[str]) -> list[str]:
+    """The targets ``names`` stand for: a target itself, or a team's or a person's targets
+    (`notify.teams`, `notify.people`)."""
+    out: list[str] = []
+    for name in names:
+        if name in notify.targets:
+            out.append(name)
+        else:
+            out += notify.teams.get(name, ()) or notify.people.get(name, ())
+    return list(dict.fromkeys(out))

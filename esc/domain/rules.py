@@ -115,6 +115,15 @@ def _check_action(
     elif action == "involve":
         if not isinstance(value, str) or (teams and value not in teams):  # (as escalate's)
             raise RuleError(f"{where}: {unknown_choice('team', value, tuple(teams))}", "then", at)
+    elif action == "notify":
+        names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        if not names or not all(isinstance(n, str) and n.strip() for n in names):
+            raise RuleError(
+                f"{where}: takes the name of a target, or of a team or person notify: lists "
+                "(or a list of them)",
+                "then",
+                at,
+            )
     elif not isinstance(value, str) or not value.strip():
         raise RuleError(f"{where}: needs a text value", "then", at)
     elif action == "assign" and value != "lead" and teams:

@@ -687,3 +687,26 @@ def test_no_notify_on_a_command_is_the_default_spelled_out(
     assert "notified" not in out and hook.posts == []
     esc.ok("sweep", "--no-report", now="2026-11-20T09:20:00+01:00")  # (the sweep tells of it)
     assert [path for path, _ in hook.messages()] == ["/eng"]
+
+
+def test_a_rule_notifies_a_list_of_targets_teams_and_people(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`then: {notify: [oncall, support]}` was refused ("needs a text value"), and so was a
+    team's or person's name: a rule could page one named target only."""
+    paging = NOTIFY.replace("  teams:", '    oncall: "json://127.0.0.1:${HOOK_PORT}/oncall"\n'
+                            "  people:\n    carol: [eng-chat]\n  teams:")  # fmt: skip
+    rules = RULES_LEVELS.replace(
+        'then: {note: "SLA warning"}', 'then: {note: "SLA warning", notify: [oncall, support]}'
+    )
+    (workspace / "rules.yaml").write_text(rules + paging)
+    assert esc("validate").code == 0
+    make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:05:00+01:00")
+    paths = sorted(path for path, m in hook.messages() if "rule warn fired" in m)
+    assert paths == ["/oncall", "/support"]
+    (workspace / "rules.yaml").write_text(rules.replace("[oncall, support]", "carol") + paging)
+    assert esc("validate").code == 0
+    (workspace / "rules.yaml").write_text(rules.replace("[oncall, support]", "zoe") + paging)
+    result = esc("validate")
+    assert result.code == 1 and "rule warn: notify: unknown target 'zoe'" in result.out

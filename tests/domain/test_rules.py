@@ -203,7 +203,10 @@ def test_a_condition_that_is_no_mapping() -> None:
         ({"priority": 3}, "rule a: priority: 3 is not a priority (or `raise`)"),
         ({"status": "new"}, "rule a: status: takes open, pending, resolved or closed"),
         ({"note": ""}, "rule a: note: needs a text value"),
-        ({"notify": None}, "rule a: notify: needs a text value"),
+        ({"notify": None}, "rule a: notify: takes the name of a target, or of a team or "
+         "person notify: lists (or a list of them)"),
+        ({"notify": ["a", ""]}, "rule a: notify: takes the name of a target, or of a team or "
+         "person notify: lists (or a list of them)"),
         (
             {"tag": "two\nlines"},
             "rule a: tag: tag 'two\\nlines' has a line break, tab or control character",
