@@ -275,7 +275,9 @@ def parse_rules(
     settings["policies"] = _policies(data, settings["calendars"], words, reader)
     settings["automation"] = _automation(data, teams, words, reader)
     settings["max_actions"] = _max_actions(data, reader)
-    settings["notify"] = _notify(data, teams, priorities, settings["automation"], reader)
+    settings["notify"] = _notify(
+        data, teams, priorities, settings["automation"], reader, settings["calendars"]
+    )
     settings["customer_mail"] = _customer_mail(data, settings["notify"], reader)
     return settings, reader.findings
 
@@ -378,6 +380,7 @@ def _notify(
     priorities: tuple[str, ...],
     rules: Sequence[Rule],
     reader: _Reader,
+    calendars: Mapping[str, Calendar] | None = None,
 ) -> Notify | None:
     """The `notify:` section: targets by URL (never quoted in a finding: a URL may hold a
     secret), who is told, the link; each rule's `notify:` must name a target."""
@@ -468,7 +471,32 @@ def _notify(
     if isinstance(low, bool) or not isinstance(low, int) or not 1 <= low <= 5:
         reader.add(line_of(raw, "low_csat"), "notify.low_csat must be 1 to 5")
         low = 2
-    return Notify(targets, groups["teams"], groups["people"], link, floor, low)
+    quiet = _quiet_hours(raw, names, calendars or {}, reader)
+    return Notify(targets, groups["teams"], groups["people"], link, floor, low, quiet)
+
+
+def _quiet_hours(
+    raw: CommentedMap, targets: tuple[str, ...], calendars: Mapping[str, Calendar], reader: _Reader
+) -> dict[str, Calendar]:
+    """`notify.quiet`: target -> the calendar of its working hours (outside them, messages
+    that are not urgent wait, and go together at the next working hour)."""
+    section = raw.get("quiet")
+    if section is None:
+        return {}
+    if not isinstance(section, CommentedMap):
+        reader.add(line_of(raw, "quiet"), "notify.quiet must map targets to calendars")
+        return {}
+    quiet: dict[str, Calendar] = {}
+    for target, calendar in section.items():
+        line = line_of(section, target)
+        if target not in targets:
+            reader.add(line, f"notify.quiet: {unknown_choice('target', str(target), targets)}")
+        elif not isinstance(calendar, str) or calendar not in calendars:
+            choice = unknown_choice("calendar", calendar, tuple(calendars))
+            reader.add(line, f"notify.quiet.{target}: {choice}")
+        else:
+            quiet[str(target)] = calendars[calendar]
+    return quiet
 
 
 def _odd_braces(link: str) -> str | None:

@@ -14,8 +14,9 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import field
-from typing import Literal
+from typing import Literal, get_args
 
+from esc.domain.calendar import Calendar, is_working
 from esc.domain.model import Activity, Change, Ticket, field_changes
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp, timestamp
@@ -24,7 +25,10 @@ EventKind = Literal[
     "escalated", "sla_warning", "sla_breached", "assigned", "created", "reopened", "low_csat",
     "rule", "involved", "answered", "mentioned",
 ]  # fmt: skip
-NOTIFY_KEYS = {"targets", "teams", "people", "link", "created_at_or_above", "low_csat"}
+EVENT_KINDS: frozenset[str] = frozenset(get_args(EventKind))
+NOTIFY_KEYS = {
+    "targets", "teams", "people", "link", "created_at_or_above", "low_csat", "quiet"
+}  # fmt: skip
 # The schemes apprise reads that esc accepts: chat, email, webhooks, push.
 SCHEMES = frozenset({
     "slack", "slacks", "mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls",
@@ -54,6 +58,17 @@ class Notify:
     link: str | None = None  # "https://…/tickets/{id}.md"
     created_at_or_above: str | None = None  # a priority
     low_csat: int = 2  # a CSAT at or below this is low
+    quiet: Mapping[str, Calendar] = field(default_factory=dict)  # target -> its working hours
+
+
+def held_for_quiet(notify: Notify | None, target: str, kind: str, queued: dt.datetime) -> bool:
+    """Whether a message of ``kind`` to ``target``, made at ``queued``, waits for the
+    target's working hours (`notify.quiet`): made outside them and not urgent (a breach or
+    an escalation is never held; nor is mail to a customer)."""
+    if notify is None or kind in URGENT or kind not in EVENT_KINDS:
+        return False
+    hours = notify.quiet.get(target)
+    return hours is not None and not is_working(hours, queued)
 
 
 def url_problem(url: str) -> str | None:

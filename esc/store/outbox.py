@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from esc.domain.customer_mail import CustomerMailKind, Outgoing
-from esc.domain.notify import Event, EventKind, Notify, expand
+from esc.domain.notify import Event, EventKind, Notify, expand, held_for_quiet
 from esc.domain.timestamps import format_timestamp, parse_timestamp
 from esc.store import lock
 from esc.store.atomic import atomic_write
@@ -267,6 +267,7 @@ class Delivery:
     busy: str = ""  # who held the outbox lock, when the messages due were left to them
     left: list[Message] = field(default_factory=list)  # those left queued (busy)
     held: list[Message] = field(default_factory=list)  # untried: their target failed just now
+    quiet: list[Message] = field(default_factory=list)  # waiting for their target's hours
 
     def busy_note(self) -> str | None:
         """The line saying that the messages due were left queued, if they were."""
@@ -278,13 +279,19 @@ class Delivery:
 
     def held_note(self) -> str | None:
         """The line saying which messages were not tried because their target had just
-        failed, if any were."""
-        if not self.held:
-            return None
-        targets = ", ".join(dict.fromkeys(m.target for m in self.held))
-        count = len(self.held)
-        return (f"notify: {count} more message{'s' if count != 1 else ''} to {targets} not "
-                "tried after its failure (the next sweep tries them)")  # fmt: skip
+        failed, or is in its quiet hours, if any were."""
+        notes = []
+        if self.held:
+            targets = ", ".join(dict.fromkeys(m.target for m in self.held))
+            count = len(self.held)
+            notes.append(f"{count} more message{'s' if count != 1 else ''} to {targets} not "
+                         "tried after its failure (the next sweep tries them)")  # fmt: skip
+        if self.quiet:
+            targets = ", ".join(dict.fromkeys(m.target for m in self.quiet))
+            count = len(self.quiet)
+            notes.append(f"{count} message{'s' if count != 1 else ''} to {targets} held for "
+                         "its quiet hours (sent together at its next working hour)")  # fmt: skip
+        return "notify: " + "; ".join(notes) if notes else None
 
 
 def deliver(
@@ -321,14 +328,54 @@ def deliver(
         tried: set[str] = set()
         down: set[str] = set()  # the targets that failed in this delivery
         while batch := [m for m in due() if m.key not in tried]:
+            gathered: dict[str, list[Message]] = {}  # made in a target's quiet hours
             for message in batch:
                 tried.add(message.key)
                 if message.target in down:  # (a target that hangs costs its timeout once a
                     result.held.append(message)  # delivery, not once a message: the rest
                     continue  # wait for the next one, untried and not counted as failed)
-                if not _deliver_one(outbox, notify, message, now, env, result):
+                if held_for_quiet(notify, message.target, message.kind, now):
+                    result.quiet.append(message)  # (its target's quiet hours: it waits)
+                elif held_for_quiet(notify, message.target, message.kind, message.queued):
+                    gathered.setdefault(message.target, []).append(message)
+                elif not _deliver_one(outbox, notify, message, now, env, result):
                     down.add(message.target)
+            for target, messages in gathered.items():
+                if target in down:
+                    result.held += messages
+                elif not _deliver_digest(outbox, notify, target, messages, now, env, result):
+                    down.add(target)
     return result
+
+
+def _deliver_digest(
+    outbox: Outbox,
+    notify: Notify | None,
+    target: str,
+    messages: list[Message],
+    now: dt.datetime,
+    env: Mapping[str, str] | None,
+    result: Delivery,
+) -> bool:
+    """The messages made in ``target``'s quiet hours, sent as one at its next working hour
+    (one alone goes as it is); whether it went.  Each is recorded as its own message was."""
+    if len(messages) == 1:
+        return _deliver_one(outbox, notify, messages[0], now, env, result)
+    title = f"[esc] {len(messages)} notifications from {target}'s quiet hours"
+    body = "\n\n---\n\n".join(m.body for m in messages)
+    error = send(notify, target, title, body, env)
+    for message in messages:
+        if error is None:
+            message.status, message.sent, message.error = "sent", now, ""
+            result.sent.append(message)
+        else:
+            message.attempts += 1
+            message.error = error
+            backoff = min(FIRST_BACKOFF * 2 ** (message.attempts - 1), MAX_BACKOFF)
+            message.next_try = now + backoff
+            result.failed.append(message)
+        outbox.save(message)
+    return error is None
 
 
 def _deliver_one(

@@ -710,3 +710,40 @@ def test_a_rule_notifies_a_list_of_targets_teams_and_people(
     (workspace / "rules.yaml").write_text(rules.replace("[oncall, support]", "zoe") + paging)
     result = esc("validate")
     assert result.code == 1 and "rule warn: notify: unknown target 'zoe'" in result.out
+
+
+def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_hour(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """"Optional per-target quiet hours on a business calendar: warnings gathered into a
+    digest at the next working hour. Urgent messages are never held." (Was not built.)"""
+    quiet = NOTIFY + "  quiet:\n    support-chat: office\n    eng-chat: office\n"
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet)
+    assert esc("validate").code == 0
+    friday = "2026-11-20T16:00:00+01:00"  # (warnings at 17:00, as the office closes)
+    first = esc.ok("create", "--title", "One", "--category", "billing", now=friday).strip()
+    esc.ok("create", "--title", "Two", "--category", "billing", now=friday)
+    out = esc.ok("sweep", "--no-report", now="2026-11-20T17:30:00+01:00")
+    assert hook.posts == []
+    assert "notify: 2 messages to support-chat held for its quiet hours" in out
+    # an escalation is urgent: never held, whatever the hour
+    esc.ok("escalate", first, "--to", "engineering", "--reason", "r", "--notify",
+           now="2026-11-20T18:00:00+01:00")  # fmt: skip
+    assert [path for path, _ in hook.messages()] == ["/eng"]
+    esc.ok("sweep", "--no-report", now="2026-11-21T10:00:00+01:00")  # (Saturday: quiet)
+    assert len(hook.posts) == 1
+    esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")  # (Monday, open)
+    path, digest = hook.messages()[-1]
+    assert path == "/support" and len(hook.posts) == 2
+    assert digest.count("SLA warning: first_response") == 2
+    assert ": One\n" in digest and ": Two\n" in digest
+    esc.ok("sweep", "--no-report", now="2026-11-23T09:10:00+01:00")
+    assert len(hook.posts) == 2  # (each sent once)
+    bad = RULES_LEVELS + NOTIFY + "  quiet:\n    support-chat: offfice\n    nope: office\n"
+    (workspace / "rules.yaml").write_text(bad)
+    result = esc("validate")
+    assert result.code == 1
+    assert "notify.quiet.support-chat: unknown calendar 'offfice' (did you mean 'office'?)" in (
+        result.out
+    )
+    assert "notify.quiet: unknown target 'nope'" in result.out
