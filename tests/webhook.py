@@ -16,6 +16,7 @@ class Hook:
     def __init__(self) -> None:
         self.posts: list[tuple[str, dict[str, object]]] = []
         self.auth: list[str | None] = []
+        self.headers: list[dict[str, str]] = []  # each post's request headers
         self.fail = False
         self.hold: threading.Event | None = None  # set: answer only once it is set
         self.arrived = threading.Event()  # a request came
@@ -35,6 +36,7 @@ class Hook:
                 else:
                     hook.posts.append((self.path, json.loads(body)))
                     hook.auth.append(self.headers.get("Authorization"))
+                    hook.headers.append(dict(self.headers.items()))
                     self.send_response(200)
                 self.end_headers()
 

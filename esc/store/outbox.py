@@ -388,8 +388,9 @@ def _deliver_one(
 ) -> bool:
     """Send ``message`` and record what became of it; whether it went."""
     error = send(
-        notify, message.target, message.title, message.body, env, message.to, message.headers
-    )
+        notify, message.target, message.title, message.body, env, message.to, message.headers,
+        event="" if message.to else message.event,
+    )  # fmt: skip
     if error is None:
         message.status, message.sent, message.error = "sent", now, ""
         result.sent.append(message)
@@ -410,10 +411,12 @@ def send(
     env: Mapping[str, str] | None = None,
     to: str = "",
     headers: Mapping[str, str] | None = None,
+    event: str = "",
 ) -> str | None:
     """Send one message to ``target``; None if it went, else why not (never the URL).
     With ``to`` (mail to a customer), the target's mail URL is addressed to ``to`` alone,
-    with ``headers`` added (see :func:`addressed`)."""
+    with ``headers`` added (see :func:`addressed`).  ``event``: the id of the event it
+    tells of, which a receiver can read apart from the text (:func:`with_event`)."""
     found = notify.targets.get(target) if notify is not None else None
     if found is None:
         return f"no notify target {target!r} in rules.yaml"
@@ -423,6 +426,8 @@ def send(
         return f"the environment variable {exc.args[0]} is not set"
     if to:
         url = addressed(url, to, headers or {})
+    elif event:
+        url = with_event(url, event)
     with warnings.catch_warnings():  # (apprise and its plugins import the deprecated imghdr)
         warnings.simplefilter("ignore", DeprecationWarning)
         return _send(url, target, title, body)
@@ -441,6 +446,29 @@ def addressed(url: str, to: str, headers: Mapping[str, str]) -> str:
     added = [f"to={quote(to, safe='@')}"]
     added += [f"+{quote(k, safe='')}={quote(v, safe='')}" for k, v in headers.items()]
     return urlunsplit((parts.scheme, parts.netloc, "", "&".join(kept + added), ""))
+
+
+EVENT_HEADER = "X-Esc-Event"
+_POSTED = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
+
+
+def with_event(url: str, event: str) -> str:
+    """``url`` with the event's id where a receiver reads it apart from the text: a mail's
+    ``X-Esc-Event`` header; a webhook's ``X-Esc-Event`` header and ``event`` field of what
+    it posts (apprise's ``+Name=value`` and ``:name=value``).  Other services carry it in
+    the text alone (its last line, ``event …``)."""
+    from urllib.parse import quote
+
+    scheme = url.partition("://")[0].lower()
+    if scheme in ("mailto", "mailtos"):
+        added = [f"+{EVENT_HEADER}={quote(event, safe='')}"]
+    elif scheme in _POSTED:
+        added = [f"+{EVENT_HEADER}={quote(event, safe='')}", f":event={quote(event, safe='')}"]
+    else:
+        return url
+    base, hash_, fragment = url.partition("#")
+    joiner = "&" if "?" in base else "?"
+    return base + joiner + "&".join(added) + hash_ + fragment
 
 
 def apprise_knows(url: str) -> bool:

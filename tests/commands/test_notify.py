@@ -336,6 +336,7 @@ def test_an_escalation_is_emailed_to_the_lead_of_the_team_it_lands_on(
     assert lines[0] == f"{ticket}: Invoice missing"  # one fact a line, the breaks kept
     assert lines[1].startswith("escalated support → engineering (hierarchical) by rule:")
     assert "by rule:breached-goes-up" in lines[1]
+    assert message["X-Esc-Event"] == lines[-1].removeprefix("event ")  # (apart from the text)
     esc.ok("sweep", now="2026-11-20T12:00:00+01:00")
     assert len(mails) == 1
 
@@ -747,3 +748,17 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
         result.out
     )
     assert "notify.quiet: unknown target 'nope'" in result.out
+
+
+def test_a_webhook_reads_the_event_id_apart_from_the_text(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """"Each message carries a stable event id": a receiver had to parse it out of the
+    text; a webhook gets it as a field of what is posted and as a header."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")
+    ((_, posted),) = hook.posts
+    (text_id,) = hook.events()
+    assert posted["event"] == text_id
+    assert hook.headers[0]["X-Esc-Event"] == text_id
