@@ -699,7 +699,7 @@ def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
     version = sweep_version(config)
     if not isinstance(stored, Mapping):  # (no policy applies: a block of the sweep alone)
         return Change(sets={"sla": {"checked": now, "rules": version}})
-    return Change(sets={"sla": {**_without(stored, "rules"), "checked": now, "rules": version}})
+    return Change(sets={"sla": _marked(stored, now, version)})
 
 
 def _checked(ticket: Ticket) -> dt.datetime | None:
@@ -899,7 +899,7 @@ def _bookkeeping(
         # (an active ticket last swept under another configuration is marked as swept under
         # this one now, though nothing else changed: else every later sweep would find the
         # old version and evaluate it at its own instant only, never replaying what it missed)
-        sets = {"sla": {**_without(stored, "rules"), "checked": now, "rules": version}}
+        sets = {"sla": _marked(stored, now, version)}
         change = lifecycle.combined(change, Change(sets=sets))
     result = TicketPlan(lifecycle.applied(ticket, change), change, sla, fired, skipped)
     result.escalations = [
@@ -915,8 +915,13 @@ def _under_another(ticket: Ticket, after: Ticket, version: str) -> bool:
     return after.active and stored is not None and stored != version
 
 
-def _without(mapping: Mapping[str, object], key: str) -> dict[str, object]:
-    return {k: v for k, v in mapping.items() if k != key}
+def _marked(stored: Mapping[str, object], now: dt.datetime, version: str) -> dict[str, object]:
+    """The ``sla:`` block ``stored`` with a sweep at ``now`` recorded, its keys in the order
+    a sweep writes them (``policy``, ``checked``, ``rules``, then the clocks), whatever
+    wrote it before: the file's bytes do not depend on which sweep wrote it last."""
+    head = {"policy": stored["policy"]} if "policy" in stored else {}
+    rest = {k: v for k, v in stored.items() if k not in ("policy", "checked", "rules")}
+    return {**head, "checked": now, "rules": version, **rest}
 
 
 def sla_block(sla: Sla) -> dict[str, object]:

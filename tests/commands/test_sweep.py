@@ -1830,3 +1830,27 @@ def test_a_late_sweep_across_a_change_to_summer_time_writes_what_a_timely_one_di
 
     assert story(late) == story(workspace)
     assert "  - {at: 2026-03-26T13:00:00+01:00, kind: hierarchical" in "\n".join(story(late))
+
+
+def test_the_sla_block_s_keys_keep_their_order_whichever_sweep_wrote_it(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A sweep whose rule fired while the clocks stood still moved `rules:` after the
+    clocks, so two clones' files differed by cadence alone."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + (
+        "  - name: quiet-tag\n    when: {idle: \">1h\"}\n    then: {tag: quiet}\n"))  # fmt: skip
+    ticket = make(esc)
+    late = tmp_path / "late"
+    shutil.copytree(workspace, late)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")  # (the tag, alone)
+    Esc(late, now="2026-11-20T10:30:00+01:00").ok("sweep", "--no-report")
+
+    def block(root: Path) -> list[str]:
+        text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+        lines = text.split("\nsla:\n", 1)[1].split("\n---", 1)[0].splitlines()
+        return [line.split(":", 1)[0] for line in lines if not line.startswith("  checked:")]
+
+    assert block(workspace) == block(late)
+    assert block(late)[:2] == ["  policy", "  rules"]
