@@ -150,7 +150,15 @@ def lost_lines(base: str, ours: str, theirs: str, merged: str) -> list[str]:
 
 
 def _lines(text: str) -> list[str]:
-    return [line.rstrip("\r\n") for line in text.splitlines()]
+    """The lines of ``text``; an activity line without the blanks it may end in (every
+    reader, and the merge itself, takes it without them: :func:`_line_key`)."""
+    out = []
+    for line in text.splitlines():
+        line = line.rstrip("\r\n")
+        if line.startswith("- ") and line != line.rstrip() and _line_time(line) is not None:
+            line = line.rstrip()
+        out.append(line)
+    return out
 
 
 def _computed_lines(text: str) -> set[str]:

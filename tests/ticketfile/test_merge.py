@@ -953,3 +953,14 @@ def test_a_heading_in_a_fenced_block_of_the_description_stays_in_the_description
     assert pasted in merged
     assert merged.count("\n## Activity\n") == 2  # (the pasted one, and the log's own)
     assert [e.text for e in parse(merged, "m.md").ticket.entries][-2:] == ["D", "B"]
+
+
+def test_a_log_line_both_sides_added_but_for_trailing_blanks_is_one_line() -> None:
+    """Every reader takes an activity line without the blanks it ends in, and the merge
+    kept one of the two; its check for lost lines then found the other "lost" and sent
+    the file to conflict markers."""
+    line = "- 2026-11-20T09:35:00+01:00 · bob · priority: normal → high"
+    ours = BASE + line + "   \n"
+    theirs = BASE + line + "\n"
+    merged = clean(BASE, ours, theirs)
+    assert merged.count(line) == 1
