@@ -250,7 +250,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             view = outcome.ticket
         if at >= now:
             break
-        logged.at(view, at, sla_at(view, at))  # (the block a sweep at that instant wrote)
+        logged.at(at, sla_at(view, at))  # (the block a sweep at that instant wrote)
         moment = at
     total = Change()
     for effect in effects:
@@ -279,14 +279,15 @@ class _Logged:
 
     def __init__(self, ticket: Ticket, config: Config, now: dt.datetime) -> None:
         stored = ticket.extra.get("sla")
-        self.block: Mapping[str, object] = _plain(_stored_block(stored)) or {}  # type: ignore[assignment]
+        block = _stored_block(stored) or {}
+        self.block: Mapping[str, object] = {str(k): _plain(v) for k, v in block.items()}
         self.lines: list[Activity] = []
         self.zone = _replay_zone(config, now)
         self.since = _checked(ticket) if isinstance(stored, Mapping) else None
         self.key: object = None  # (what the block is made of, when last made: most
         # moments change nothing in it, and making it is the cost)
 
-    def at(self, view: Ticket, at: dt.datetime, sla: Sla) -> None:
+    def at(self, at: dt.datetime, sla: Sla) -> None:
         policy = sla.policy
         key = (policy and policy.name, tuple((c.metric, c.state, c.due) for c in sla.clocks))
         if key != self.key:
