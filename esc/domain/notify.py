@@ -282,9 +282,6 @@ def events_of(
                 team(after.team, lead=True) + person(after.assignee))  # fmt: skip
         elif f is not None and f.startswith("sla.") and f != "sla.policy":
             metric = f[len("sla.") :]
-            # (the team and assignee that held the ticket when its clock crossed, as a
-            # sweep at that instant would have told: not the one the breach's escalation
-            # moved it to, nor one it went to since)
             # (the team that had it as it crossed, and the one it has after that instant,
             # if the breach's own escalation moved it: both are told, whenever a sweep saw
             # it; not a team it went to later)

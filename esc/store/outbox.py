@@ -365,16 +365,7 @@ def _deliver_digest(
     body = "\n\n---\n\n".join(m.body for m in messages)
     error = send(notify, target, title, body, env)
     for message in messages:
-        if error is None:
-            message.status, message.sent, message.error = "sent", now, ""
-            result.sent.append(message)
-        else:
-            message.attempts += 1
-            message.error = error
-            backoff = min(FIRST_BACKOFF * 2 ** (message.attempts - 1), MAX_BACKOFF)
-            message.next_try = now + backoff
-            result.failed.append(message)
-        outbox.save(message)
+        _record(outbox, message, error, now, result)
     return error is None
 
 
@@ -391,6 +382,14 @@ def _deliver_one(
         notify, message.target, message.title, message.body, env, message.to, message.headers,
         event="" if message.to else message.event,
     )  # fmt: skip
+    _record(outbox, message, error, now, result)
+    return error is None
+
+
+def _record(
+    outbox: Outbox, message: Message, error: str | None, now: dt.datetime, result: Delivery
+) -> None:
+    """What became of ``message`` (``error``: None if it went), kept in the outbox."""
     if error is None:
         message.status, message.sent, message.error = "sent", now, ""
         result.sent.append(message)
@@ -400,7 +399,6 @@ def _deliver_one(
         message.next_try = now + min(FIRST_BACKOFF * 2 ** (message.attempts - 1), MAX_BACKOFF)
         result.failed.append(message)
     outbox.save(message)
-    return error is None
 
 
 def send(
