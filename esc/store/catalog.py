@@ -23,7 +23,14 @@ from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, CachedFile, Stamp
 from esc.store.names import undecodable_name
-from esc.store.workspace import CACHE_DIR, REREADS, TICKETS_DIR, Workspace, parse_ticket
+from esc.store.workspace import (
+    CACHE_DIR,
+    REREADS,
+    TICKETS_DIR,
+    Workspace,
+    parse_ticket,
+    settle,
+)
 from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 from esc.ticketfile.problems import Clean
@@ -348,6 +355,8 @@ class Catalog:
             try:
                 return parse_ticket(data, rel), data, st
             except ParseError as exc:
+                if tries < REREADS:
+                    settle(tries)
                 again, st_again = self._read(name, path) if tries < REREADS else (data, st)
                 if again == data:
                     self._remember_error(name, st, cache.digest(data), exc)

@@ -13,6 +13,7 @@ import itertools
 import os
 import secrets
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,16 @@ from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 
 TICKETS_DIR = "tickets"
-REREADS = 3  # times a file that does not parse is read again while it reads differently
+REREADS = 4  # times a file that does not parse is read again while it reads differently
+SETTLE = 0.005  # seconds before the first read again (doubled each time: 75 ms in all)
+
+
+def settle(tries: int) -> None:
+    """Wait before reading again a file that did not parse: an editor saving it in place
+    (truncate, then write) was caught half way, and read again at once it still is (two
+    empty reads in one instant agree); a file that is truly broken reads the same after
+    the first wait, and costs that alone (5 ms)."""
+    time.sleep(SETTLE * 2**tries)
 ATTACHMENTS_DIR = "attachments"  # what intake saves of a message, by ticket
 CACHE_DIR = ".esc-cache"
 REPORTS_DIR = "reports"
@@ -166,10 +176,11 @@ class Workspace:
         does not parse is read again while it reads differently (an editor saving it in
         place was caught half way: empty, or cut short), up to :data:`REREADS` times."""
         data = self.read_bytes(path)
-        for _ in range(REREADS):
+        for tries in range(REREADS):
             try:
                 return parse_ticket(data, self.rel(path), strict)
             except ParseError:
+                settle(tries)
                 again = self.read_bytes(path)
                 if again == data:
                     raise

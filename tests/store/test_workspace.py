@@ -411,3 +411,38 @@ def test_a_ticket_caught_half_saved_by_an_editor_is_read_again(
     monkeypatch.setattr(Workspace, "read_bytes", lambda self, path: b"not a ticket\n")
     result = esc("comment", ticket, "-m", "again")
     assert result.code == 1 and "no front-matter" in result.err
+
+
+@pytest.mark.parametrize("command", ["comment", "sweep"])
+def test_an_editor_s_save_caught_empty_is_waited_for_not_called_broken(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """An editor truncates the file, then writes it: esc read it empty, read it again at
+    once (empty still: the two reads agreed) and refused the healthy file, `no
+    front-matter` (a sweep too, exit 1).  It now waits a moment before reading again; the
+    save lands during the wait (the editor, here, writes in it)."""
+    import esc.store.catalog
+    import esc.store.workspace
+    from tests.conftest import Esc
+
+    esc_ = Esc(workspace, now="2026-11-20T10:00:00+01:00")
+    ticket = esc_.ok("create", "--title", "Checkout fails", "--body", "x").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    saved = path.read_bytes()
+    path.write_bytes(b"")  # (truncated: the write is on its way)
+    real = esc.store.workspace.settle
+    waits: list[int] = []
+
+    def editor_writes_meanwhile(tries: int) -> None:
+        waits.append(tries)
+        path.write_bytes(saved)
+        real(tries)
+
+    monkeypatch.setattr(esc.store.workspace, "settle", editor_writes_meanwhile)
+    monkeypatch.setattr(esc.store.catalog, "settle", editor_writes_meanwhile)
+    if command == "comment":
+        esc_.ok("comment", ticket, "-m", "still there")
+        assert "still there" in path.read_text(encoding="utf-8")
+    else:
+        assert "1 tickets seen" in esc_.ok("sweep", "--no-report")
+    assert waits
