@@ -802,6 +802,8 @@ def _finish(
                         if guard is not None and not (tries == 0 and prepared.journalled):
                             why = guard.why_not(doc.path, doc.text)
                             if why is not None:  # a person's edit: never committed as the sweep's
+                                if prepared.journalled:  # (noted ahead, never written)
+                                    guard.unwrote(doc.path)
                                 outcome = RecordOutcome(
                                     note=f"{doc.ticket.id}: {why}; left for the next sweep"
                                 )
@@ -821,6 +823,8 @@ def _finish(
                             catalog.written(record, text, written, new)
                             break
                         if tries == REWRITE_TRIES:
+                            if guard is not None and (prepared.journalled or tries):
+                                guard.unwrote(doc.path)  # (noted, never written)
                             left = _left(doc.ticket.id, "it kept changing while the sweep wrote it")
                             return _alerts(left, ticket_plan.sla, ticket_plan.ticket.active)
                         doc = catalog.reread(record)  # changed since it was read: as it is now

@@ -33,12 +33,14 @@ class Pending:
     # what the journal held when loaded: written by intake or an earlier sweep, not
     # committed yet (a sweep whose push is rejected never takes those back)
     before: frozenset[str] = frozenset()
+    loaded: dict[str, str] = field(default_factory=dict)  # the journal when loaded
 
     @classmethod
     def load(cls, root: Path) -> Pending:
         pending = cls(root, git.head_blobs(root, TICKETS_DIR), git.staged_paths(root, TICKETS_DIR))
         pending.written = pending.journal()
         pending.before = frozenset(pending.written)
+        pending.loaded = dict(pending.written)
         return pending
 
     def journal(self) -> dict[str, str]:
@@ -54,8 +56,10 @@ class Pending:
                 path, blob = json.loads(line)
             except ValueError:
                 continue  # (a line a killed sweep left half-written)
-            if isinstance(path, str) and isinstance(blob, str):
+            if isinstance(path, str) and isinstance(blob, str) and blob:
                 written[path] = blob
+            elif isinstance(path, str) and blob == "":  # (noted, then not written: unwrote)
+                written.pop(path, None)
         return written
 
     def why_not(self, path: str, text: str) -> str | None:
@@ -71,6 +75,18 @@ class Pending:
         """Note that the sweep is about to write ``text`` to ``path`` (before it does, so
         a sweep killed after writing leaves it noted)."""
         self.written[path] = note(self.root, path, text.encode("utf-8"))
+
+    def unwrote(self, path: str) -> None:
+        """Note that the sweep did not write ``path`` after all (noted ahead, the file
+        changed before it was put in place, and it is a person's now): the journal names
+        what it named before this sweep, so the sweep neither commits it nor says a person
+        changed what it wrote."""
+        previous = self.loaded.get(path, "")
+        _append(self.root, path, previous)
+        if previous:
+            self.written[path] = previous
+        else:
+            self.written.pop(path, None)
 
     def committed_or_ours(self, path: str, data: bytes | None) -> bool:
         """Whether ``data`` (a file's bytes; None: no file) is what HEAD or an esc write
@@ -120,6 +136,12 @@ def note(root: Path, path: str, data: bytes) -> str:
     """Journal that esc wrote ``data`` to ``path`` (relative to the workspace ``root``):
     the next ``--commit`` sweep commits it if the file still holds it.  The blob id."""
     blob = git.blob_id(data)
+    _append(root, path, blob)
+    return blob
+
+
+def _append(root: Path, path: str, blob: str) -> None:
+    """One line of the journal: ``path`` holds ``blob`` as esc wrote it ("": forget it)."""
     line = json.dumps([path, blob]) + "\n"
     folder = root / CACHE_DIR
     folder.mkdir(exist_ok=True)
@@ -128,4 +150,3 @@ def note(root: Path, path: str, data: bytes) -> str:
         os.write(fd, line.encode("utf-8"))  # one write: lines of workers never mix
     finally:
         os.close(fd)
-    return blob

@@ -1854,3 +1854,30 @@ def test_the_sla_block_s_keys_keep_their_order_whichever_sweep_wrote_it(
 
     assert block(workspace) == block(late)
     assert block(late)[:2] == ["  policy", "  rules"]
+
+
+def test_a_ticket_saved_while_the_sweep_put_its_batch_in_place_is_told_once(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person saves a ticket after the sweep noted its new text and before it put it in
+    place: the sweep leaves it ("has uncommitted changes; left for the next sweep") and
+    also said "changed since the sweep wrote it; not committed" of a file it never wrote."""
+    import esc.commands.sweep as sweeping
+
+    first, second = committed_repo(esc, workspace, "Invoice missing", "Login broken")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    path = workspace / "tickets" / f"{first}.md"
+    real = sweeping._place
+
+    def saved_meanwhile(*args: object, **kwargs: object) -> None:
+        path.write_text(path.read_text(encoding="utf-8") + "\nMine.\n", encoding="utf-8")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sweeping, "_place", saved_meanwhile)
+    data = json.loads(esc.ok("sweep", "--commit", "--json", "--no-report",
+                             now="2026-11-20T13:30:00+01:00"))  # fmt: skip
+    assert data["left_out"] == []
+    assert f"{first}: has uncommitted changes; left for the next sweep" in data["notes"]
+    assert f"tickets/{second}.md" in git(workspace, "show", "--name-only", "--format=", "HEAD")
+    assert path.read_text(encoding="utf-8").endswith("\nMine.\n")  # (theirs, kept)
