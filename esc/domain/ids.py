@@ -43,12 +43,12 @@ def resolve(ref: str, ids: Iterable[str], prefix: str) -> str:
     earlier ``id_prefix`` (``OPS-4k8q2m7x`` while the prefix is ``T``) is found the same way,
     with its prefix or, if no ID under the current one starts so, without."""
     known = list(ids)
+    forms = {normalise_ref(ref, prefix).lower(), normalise_ref(ref, "").lower()}
     try:
-        return _resolve(ref, {normalise_ref(ref, prefix).lower(), normalise_ref(ref, "").lower()},
-                        known)  # fmt: skip
+        return _resolve(ref, forms, known)
     except TicketNotFound:
-        read = {_as_crockford(normalise_ref(ref, p).lower()) for p in (prefix, "")}  # (`O`: `0`)
-        if read - {normalise_ref(ref, prefix).lower(), normalise_ref(ref, "").lower()}:
+        read = {_as_crockford(form) for form in forms}  # (`O` for `0`, `l` for `1`)
+        if read != forms:
             with contextlib.suppress(TicketNotFound):
                 return _resolve(ref, read, known)
         near = _near(read, known)

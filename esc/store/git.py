@@ -194,7 +194,7 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     """
     if not blobs:
         return None
-    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
+    top = toplevel(root)
     prefix = output(root, "rev-parse", "--show-prefix").strip()
     head_proc = run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     head = head_proc.stdout.decode().strip() if head_proc.returncode == 0 else None
@@ -238,7 +238,7 @@ def take_back(
     brings the remote's versions of those tickets, swept again on top of them, rather
     than merging two sweeps' effects of one deadline.  The commit that stands for it has
     the message ``message`` gives for the paths taken back (else the commit's own)."""
-    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
+    top = toplevel(root)
     prefix = output(root, "rev-parse", "--show-prefix").strip()
     if output(top, "rev-parse", "HEAD").strip() != commit:
         return None
@@ -477,12 +477,13 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
         )  # fmt: skip  (FETCH_HEAD: the branch just fetched, from a remote's name or a URL)
         if proc.returncode != 0:
             names = _unmerged(root)
-            saved = _saved_meanwhile(root, names)
-            created = _created_meanwhile(root)
+            top = toplevel(root)
+            saved = _saved_meanwhile(root, top, names)
+            created = _created_meanwhile(root, top)
             saved.update(created)
-            aside = _moved_aside(root, created)  # (or the abort stops on them)
+            aside = _moved_aside(top, created)  # (or the abort stops on them)
             run(root, "rebase", "--abort")
-            kept = _put_back(root, saved)
+            kept = _put_back(top, saved)
             for path in aside:
                 path.unlink(missing_ok=True)
             if kept:
@@ -508,7 +509,7 @@ def _wholly_staged(root: Path) -> list[str]:
     """The files whose every change is staged (the index as the work tree), by path from
     the repository's top; a file staged in part is left out (staging it again would stage
     what its owner had not)."""
-    top = output(root, "rev-parse", "--show-toplevel").strip()
+    top = str(toplevel(root))
     cached = run(root, "diff", "--cached", "--name-only", "-z", "--no-renames")
     unstaged = run(root, "diff", "--name-only", "-z", "--no-renames")
     if cached.returncode != 0 or unstaged.returncode != 0:
@@ -530,9 +531,10 @@ def _put_aside_if_conflicting(root: Path, remote: str, branch: str) -> None:
     names = _unmerged(root)
     if not names:
         return
-    saved = _saved_meanwhile(root, names, beside="stash@{0}")
+    top = toplevel(root)
+    saved = _saved_meanwhile(root, top, names, beside="stash@{0}")
     run(root, "reset", "--hard", "--quiet")
-    kept = _put_back(root, saved)
+    kept = _put_back(top, saved)
     also = f"; {_named(kept)}, changed while the rebase ran, kept as saved" if kept else ""
     raise GitError(
         f"your uncommitted changes to {_named(names)} conflict with {remote}/{branch}: they "
@@ -541,12 +543,17 @@ def _put_aside_if_conflicting(root: Path, remote: str, branch: str) -> None:
     )
 
 
+def toplevel(root: Path) -> Path:
+    """The top of the repository ``root`` is in (paths git gives are from there)."""
+    return Path(output(root, "rev-parse", "--show-toplevel").strip())
+
+
 def _named(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _saved_meanwhile(
-    root: Path, unmerged: list[str], beside: str | None = None
+    root: Path, top: Path, unmerged: list[str], beside: str | None = None
 ) -> dict[str, bytes]:
     """The files someone saved while a sweep's rebase ran (its autostash had put every
     change aside first, so a change the index does not hold is nobody's but theirs; an
@@ -557,7 +564,6 @@ def _saved_meanwhile(
     listing = run(root, "diff", "--name-only", "-z", "--no-renames")
     if listing.returncode != 0:
         return {}
-    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
     skip = set(unmerged)
     saved: dict[str, bytes] = {}
     for raw in listing.stdout.split(b"\0"):
@@ -576,7 +582,7 @@ def _saved_meanwhile(
     return saved
 
 
-def _created_meanwhile(root: Path) -> dict[str, bytes]:
+def _created_meanwhile(root: Path, top: Path) -> dict[str, bytes]:
     """The files git does not track that someone saved while a sweep's rebase ran (its
     checkout had taken away a file the branch adds, say), with what they hold: those the
     branch the rebase started from tracks, which ``rebase --abort`` would overwrite."""
@@ -586,6 +592,8 @@ def _created_meanwhile(root: Path) -> dict[str, bytes]:
         orig = (root / head).read_text(encoding="utf-8").strip()
     except OSError:
         return {}
+    if not re.fullmatch(r"[0-9a-f]{40,64}", orig):  # (a commit id, never an option)
+        return {}
     names = {raw.decode("utf-8", "surrogateescape") for raw in listing.stdout.split(b"\0") if raw}
     if listing.returncode != 0 or not names:
         return {}
@@ -593,7 +601,6 @@ def _created_meanwhile(root: Path) -> dict[str, bytes]:
     at_risk = {
         raw.decode("utf-8", "surrogateescape") for raw in tracked.stdout.split(b"\0") if raw
     } & names
-    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
     saved: dict[str, bytes] = {}
     for name in sorted(at_risk):
         with contextlib.suppress(OSError):
@@ -601,11 +608,10 @@ def _created_meanwhile(root: Path) -> dict[str, bytes]:
     return saved
 
 
-def _moved_aside(root: Path, created: dict[str, bytes]) -> list[Path]:
+def _moved_aside(top: Path, created: dict[str, bytes]) -> list[Path]:
     """Each file of ``created`` (:func:`_created_meanwhile`) renamed to a hidden name beside
     it, where it stays if esc is stopped before :func:`_put_back` writes it back; the new
     names."""
-    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
     moved = []
     for name in created:
         path = top / name
@@ -616,12 +622,11 @@ def _moved_aside(root: Path, created: dict[str, bytes]) -> list[Path]:
     return moved
 
 
-def _put_back(root: Path, saved: dict[str, bytes]) -> list[str]:
+def _put_back(top: Path, saved: dict[str, bytes]) -> list[str]:
     """Each file of ``saved`` (:func:`_saved_meanwhile`) as it was saved, written back if
     what undid the rebase changed it; their names."""
     if not saved:
         return []
-    top = Path(output(root, "rev-parse", "--show-toplevel").strip())
     for name, data in saved.items():
         path = top / name
         try:

@@ -644,12 +644,17 @@ def pushed_from_elsewhere(remote: Path, tmp_path: Path) -> Path:
     return other
 
 
-def notes_changed_on_the_remote(esc: Esc, workspace: Path, tmp_path: Path) -> Path:
-    """A pushed workspace with NOTES.md ("on call: alice"), whose line another clone then
-    changed and pushed ("on call: bob"); the remote."""
+def notes_changed_on_the_remote(
+    esc: Esc, workspace: Path, tmp_path: Path, also: dict[str, str] | None = None
+) -> Path:
+    """A pushed workspace with NOTES.md ("on call: alice"; and the files of ``also``,
+    committed with it), whose line another clone then changed and pushed ("on call:
+    bob"); the remote."""
     committed_repo(esc, workspace, "Invoice missing")
-    (workspace / "NOTES.md").write_text("on call: alice\n")
-    git(workspace, "add", "NOTES.md")
+    files = {"NOTES.md": "on call: alice\n", **(also or {})}
+    for name, text in files.items():
+        (workspace / name).write_text(text)
+    git(workspace, "add", *files)
     git(workspace, "commit", "-qm", "notes")
     remote = with_remote(workspace, tmp_path)
     other = tmp_path / "other"
@@ -1776,17 +1781,7 @@ def test_an_edit_saved_while_the_rebase_runs_is_kept_when_the_autostash_conflict
     """The rebase ends, but the person's uncommitted edit (put aside for it) conflicts with
     the remote's: the files are put back as committed, the edit stays in git's stash, and
     a file saved while the rebase ran, which that stash does not hold, is kept as saved."""
-    committed_repo(esc, workspace, "Invoice missing")
-    (workspace / "NOTES.md").write_text("on call: alice\n")
-    (workspace / "TEAM.md").write_text("lead: alice\n")
-    git(workspace, "add", "NOTES.md", "TEAM.md")
-    git(workspace, "commit", "-qm", "notes")
-    remote = with_remote(workspace, tmp_path)
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    (other / "NOTES.md").write_text("on call: bob\n")
-    git(other, "commit", "-qam", "bob is on call")
-    git(other, "push", "-q", "origin", "main")
+    notes_changed_on_the_remote(esc, workspace, tmp_path, also={"TEAM.md": "lead: alice\n"})
     (workspace / "OTHER.md").write_text("mine\n")
     git(workspace, "add", "OTHER.md")
     git(workspace, "commit", "-qm", "other")  # (not pushed: the rebase picks it)
