@@ -289,15 +289,16 @@ def events_of(
             who = person(_assignee_at(after, line.at + _INSTANT)) or team(then, lead=True)
             if held != then:
                 who += team(held, lead=True) + person(_assignee_at(after, line.at))
-            if metric == "collaboration":  # (the OLA: the team asked is told too: of the
-                # request whose clock the ticket's is, its oldest open one, not every one)
-                oldest = sorted(after.open_requests(line.at), key=lambda r: r.asked)[:1]
-                who += [x for r in oldest for x in team(r.team, True)]
+            if metric == "collaboration":  # (a request's OLA: its team is told too)
+                who += [x for name in _asked_team(after, line) for x in team(name, True)]
             if new == "warning" and old != "warning":  # (the deadline it warns of)
-                due = due_noted(line) or _due(change, metric)
+                due = due_noted(line) or (_due(change, metric) if metric != "collaboration"
+                                          else None)
                 add("sla_warning", line, f"SLA warning: {metric}", team(then) + who, then, due)
             elif new == "breached" and old != "breached":
-                crossed = _due(change, metric)  # (a line a sweep stamped when it saw it)
+                # (a line a sweep stamped when it saw it; a request's is stamped at its own
+                # deadline, which the block's clock, of another request, may not be)
+                crossed = _due(change, metric) if metric != "collaboration" else None
                 add("sla_breached", line, f"SLA breached: {metric}", team(then) + who, then,
                     crossed=crossed if crossed is not None and crossed < line.at else None)
         elif line.event is not None and line.event.startswith("involved "):
@@ -350,10 +351,23 @@ DUE_NOTE = "due "  # (a warning's log line: ``sla.first_response: ok → warning
 
 
 def due_noted(line: Activity) -> dt.datetime | None:
-    """The deadline a warning's log line names in its note, if it names one."""
-    if not line.note.startswith(DUE_NOTE):
-        return None
-    return timestamp(line.note[len(DUE_NOTE) :])
+    """The deadline a warning's log line names in its note (``due …``, or after what the
+    clock is of: ``security, due …``), if it names one."""
+    if line.note.startswith(DUE_NOTE):
+        return timestamp(line.note[len(DUE_NOTE) :])
+    about, comma, due = line.note.rpartition(", " + DUE_NOTE)
+    return timestamp(due) if comma and about else None
+
+
+def _asked_team(ticket: Ticket, line: Activity) -> list[str]:
+    """The team whose request an ``sla.collaboration`` line is of: the note names it
+    first (``security``, ``security, due …``); a line written before each request's clock
+    was logged of its own names none: its oldest request open then."""
+    for request in ticket.requests:
+        if line.note == request.team or line.note.startswith(f"{request.team}, {DUE_NOTE}"):
+            return [request.team]
+    oldest = sorted(ticket.open_requests(line.at), key=lambda r: r.asked)[:1]
+    return [r.team for r in oldest]
 
 
 def _due(change: Change, metric: str) -> dt.datetime | None:

@@ -27,6 +27,7 @@ from esc.domain.model import (
     SWEEPER,
     Activity,
     Change,
+    ClockState,
     Escalation,
     EscalationKind,
     Request,
@@ -46,6 +47,7 @@ from esc.domain.sla import (
     breached_at,
     choose_policy,
     compute,
+    request_clocks,
 )
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 
@@ -250,7 +252,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             view = outcome.ticket
         if at >= now:
             break
-        logged.at(at, sla_at(view, at))  # (the block a sweep at that instant wrote)
+        logged.at(at, view, sla_at(view, at))  # (the block a sweep at that instant wrote)
         moment = at
     total = Change()
     for effect in effects:
@@ -286,8 +288,9 @@ class _Logged:
         self.since = _checked(ticket) if isinstance(stored, Mapping) else None
         self.key: object = None  # (what the block is made of, when last made: most
         # moments change nothing in it, and making it is the cost)
+        self.requests = _request_states(ticket, config, self.since)
 
-    def at(self, at: dt.datetime, sla: Sla) -> None:
+    def at(self, at: dt.datetime, view: Ticket, sla: Sla) -> None:
         policy = sla.policy
         key = (policy and policy.name, tuple((c.metric, c.state, c.due) for c in sla.clocks))
         if key != self.key:
@@ -296,7 +299,46 @@ class _Logged:
             if block != self.block:
                 self.lines += _sla_log(self.block, block, at, sla, self.since, self.zone)
                 self.block = block
+        if view.requests or self.requests:
+            lines, self.requests = _request_log(self.requests, view, sla, self.since, self.zone)
+            self.lines += lines
         self.since = at
+
+
+RequestStates = dict[tuple[str, dt.datetime], ClockState]  # request (its key) -> its OLA clock
+
+
+def _request_states(ticket: Ticket, config: Config, at: dt.datetime | None) -> RequestStates:
+    """The state of each request's OLA clock as a sweep at ``at`` saw it (none before the
+    ticket was first swept, or when no request was asked by then)."""
+    if at is None or not ticket.requests or at < ticket.created:
+        return {}
+    then = ticket_as_of(ticket, at)
+    policy = _policy_of(then, config, at)[0]
+    clocks = request_clocks(then, policy, at)
+    return {r.key: c.state for r, c in zip(then.requests, clocks, strict=True) if c is not None}
+
+
+def _request_log(
+    old: RequestStates, ticket: Ticket, sla: Sla, since: dt.datetime | None,
+    zone: dt.tzinfo | None,
+) -> tuple[list[Activity], RequestStates]:  # fmt: skip
+    """The log lines of each request's own OLA clock (``sla.collaboration``, the note
+    naming the team asked) that changed state since ``old`` (as of ``since``), as of
+    ``sla.now``; and the states now.  The ``sla:`` block's ``collaboration`` clock is one
+    request's (the oldest open one: what rules see); each request's warning and breach is
+    logged, and told to its team, of its own."""
+    now = sla.now
+    clocks = request_clocks(ticket, sla.policy, now)
+    made = {r.key: c for r, c in zip(ticket.requests, clocks, strict=True) if c is not None}
+    new = {key: c.state for key, c in made.items()}
+    lines: list[Activity] = []
+    for key in sorted(set(old) | set(new), key=lambda k: (k[1], k[0])):
+        before, after = old.get(key), new.get(key)
+        if before != after:
+            clock = made.get(key)
+            lines += _clock_log("collaboration", before, after, clock, now, since, zone, key[0])
+    return lines, new
 
 
 def _stored_block(stored: object) -> dict[str, object] | None:
@@ -879,13 +921,21 @@ def _bookkeeping(
     change = rules
     earlier = logged.lines if logged is not None else []
     changed = block != (_plain(old) if old is not None else None) and bool(block or old)
-    if changed or earlier:
-        zone = _replay_zone(config, now)
+    zone = _replay_zone(config, now)
+    if logged is not None:
+        since, asked = logged.since, logged.requests
+    else:
+        since = _checked(ticket) if old else ticket.created - _MICROSECOND
+        asked = _request_states(ticket, config, since if old else None)
+    requests: list[Activity] = []
+    if after.requests or asked:
+        requests = _request_log(asked, after, sla, since, zone)[0]
+    if changed or earlier or requests:
         if logged is not None:
-            log = earlier + _sla_log(logged.block, block, now, sla, logged.since, zone)
+            log = earlier + _sla_log(logged.block, block, now, sla, since, zone)
         else:
-            since = _checked(ticket) if old else ticket.created - _MICROSECOND
             log = _sla_log(old or {}, block, now, sla, since, zone)
+        log += requests
         sets = {
             "sla": {
                 "policy": block.get("policy"),
@@ -955,19 +1005,11 @@ def _sla_log(
     since: dt.datetime | None,
     zone: dt.tzinfo | None,
 ) -> list[Activity]:
-    """The log lines of the ``sla:`` block's change since the last sweep (``since``), each
-    stamped at the instant it happened where the clock tells it (a warning crossed, a
-    deadline passed, a clock met), else at ``now``; a clock that is breached now and
-    crossed its warning since (an ``ok`` clock at the last sweep, or one no sweep saw yet)
-    gets its warning line first.  So the log (and what it tells people) is the same
-    whether sweeps ran every minute or once after a day: what a sweep at every instant
-    would have written."""
-
-    def crossed(moment: dt.datetime | None) -> dt.datetime | None:
-        if moment is None or moment > now or (since is not None and moment <= since):
-            return None
-        return moment.astimezone(zone)
-
+    """The log lines of the ``sla:`` block's change since the last sweep (``since``): its
+    policy's, and each clock's (:func:`_clock_log`) but the ``collaboration`` one, whose
+    lines are each request's (:func:`_request_log`).  So the log (and what it tells
+    people) is the same whether sweeps ran every minute or once after a day: what a sweep
+    at every instant would have written."""
     log = []
     if old.get("policy") != new.get("policy"):
         log.append(
@@ -981,34 +1023,56 @@ def _sla_log(
             )
         )
     clocks: dict[str, Clock] = {c.metric: c for c in sla.clocks}
-
-    def due(clock: Clock | None) -> str:
-        if clock is None or clock.due is None:
-            return ""
-        return f"{DUE_NOTE}{format_timestamp(clock.due.astimezone(zone))}"
-
     for metric in sorted(set(_clocks(old)) | set(_clocks(new))):
-        before, after = _state(old.get(metric)), _state(new.get(metric))
-        if before == after:  # (most clocks of most moments)
+        if metric == "collaboration":  # (each request's own clock: _request_log)
             continue
-        clock = clocks.get(metric)
-        warned = crossed(clock.warn) if clock is not None else None
-        if before in (None, "ok") and after == "breached" and warned is not None:
-            field = f"sla.{metric}"
-            note = due(clock)
-            log.append(Activity(warned, SWEEPER, field=field, old=before, new="warning", note=note))
-            before = "warning"
-        at = None
-        if clock is not None and after == "breached":
-            at = crossed(breached_at(clock))
-        elif clock is not None and after == "warning":
-            at = warned
-        elif clock is not None and after == "met":
-            at = crossed(clock.stop)
-        note = due(clock) if after == "warning" else ""
-        log.append(
-            Activity(at or now, SWEEPER, field=f"sla.{metric}", old=before, new=after, note=note)
-        )
+        before, after = _state(old.get(metric)), _state(new.get(metric))
+        if before != after:  # (most clocks of most moments: the same)
+            log += _clock_log(metric, before, after, clocks.get(metric), now, since, zone)
+    return log
+
+
+def _clock_log(
+    metric: str, before: str | None, after: str | None, clock: Clock | None,
+    now: dt.datetime, since: dt.datetime | None, zone: dt.tzinfo | None,
+    about: str | None = None,
+) -> list[Activity]:  # fmt: skip
+    """The lines of one clock's change of state from ``before`` to ``after`` since the last
+    sweep (``since``), each stamped at the instant it happened where the clock tells it (a
+    warning crossed, a deadline passed, a clock met, a request's clock started), else at
+    ``now``; a clock that is breached now and crossed its warning since (an ``ok`` clock at
+    the last sweep, or one no sweep saw yet) gets its warning line first.  ``about``: what
+    the clock is of, first in the note (a request's team)."""
+
+    def crossed(moment: dt.datetime | None) -> dt.datetime | None:
+        if moment is None or moment > now or (since is not None and moment <= since):
+            return None
+        return moment.astimezone(zone)
+
+    def note(warning: bool) -> str:
+        due = ""
+        if warning and clock is not None and clock.due is not None:
+            due = f"{DUE_NOTE}{format_timestamp(clock.due.astimezone(zone))}"
+        return ", ".join(part for part in (about, due) if part)
+
+    field = f"sla.{metric}"
+    log: list[Activity] = []
+    warned = crossed(clock.warn) if clock is not None else None
+    if before in (None, "ok") and after == "breached" and warned is not None:
+        log.append(Activity(warned, SWEEPER, field=field, old=before, new="warning",
+                            note=note(True)))  # fmt: skip
+        before = "warning"
+    at = None
+    if clock is not None and after == "breached":
+        at = crossed(breached_at(clock))
+    elif clock is not None and after == "warning":
+        at = warned
+    elif clock is not None and after == "met":
+        at = crossed(clock.stop)
+    elif clock is not None and before is None and about is not None:  # (a request asked)
+        at = crossed(clock.start)
+    log.append(Activity(at or now, SWEEPER, field=field, old=before, new=after,
+                        note=note(after == "warning")))  # fmt: skip
     return log
 
 
@@ -1043,7 +1107,10 @@ def next_event(ticket: Ticket, sla: Sla, config: Config, now: dt.datetime) -> fl
     """
     if not ticket.active:
         return math.inf
-    running = [c for c in sla.clocks if c.stop is None and c.state != "paused"]
+    clocks = list(sla.clocks)
+    if ticket.requests:  # (each request's own OLA clock is logged and told: _request_log)
+        clocks += [c for c in request_clocks(ticket, sla.policy, now) if c is not None]
+    running = [c for c in clocks if c.stop is None and c.state != "paused"]
     moments = [m for c in running for m in (c.warn, c.due) if m is not None]
     moments += time_moments(ticket, sla, config, automation.memory_of(ticket))
     future = [m.timestamp() for m in moments if m > now]

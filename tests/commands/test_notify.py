@@ -762,3 +762,56 @@ def test_a_webhook_reads_the_event_id_apart_from_the_text(
     (text_id,) = hook.events()
     assert posted["event"] == text_id
     assert hook.headers[0]["X-Esc-Event"] == text_id
+
+
+def test_each_team_asked_is_told_of_its_own_request_s_ola_warning_and_breach(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """Two teams asked half an hour apart (OLA 2 working hours, warning at half): the
+    second request's warning and breach were never logged nor told, as the ticket's
+    `collaboration` clock is its oldest open request's.  Each team now hears of its own,
+    at its own instant, with its own deadline, from one late sweep or several."""
+    rules = RULES_LEVELS.replace(
+        "targets: {first_response: 2h, resolution: 4h}",
+        "targets: {first_response: 2h, resolution: 40h, collaboration: 2h}",
+    ).split("rules:\n")[0]
+    mgmt = '    mgmt-chat: "json://127.0.0.1:${HOOK_PORT}/mgmt"\n'
+    notify = NOTIFY.replace("    support-chat:", mgmt + "    support-chat:").replace(
+        "    support: [support-chat]", "    support: [support-chat]\n    management: mgmt-chat"
+    )
+    (workspace / "rules.yaml").write_text(rules + notify)
+    ticket = make(esc)
+    esc.ok("comment", ticket, "-m", "Looking.", now="2026-11-20T09:10:00+01:00")
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "Logs?",
+           now="2026-11-20T09:30:00+01:00")  # fmt: skip
+    esc.ok("involve", ticket, "--team", "management", "--ask", "Refund?",
+           now="2026-11-20T10:00:00+01:00")  # fmt: skip
+    once = tmp_path / "once"
+    shutil.copytree(workspace, once)
+    # (swept from the cache: the ticket is quiet until its next moment, which must be the
+    # second request's too, or its warning and breach wait for something else to change)
+    for now in ("10:15", "11:45", "12:30"):
+        esc.ok("sweep", "--no-report", now=f"2026-11-20T{now}:00+01:00")
+    often = hook.messages()
+    hook.posts.clear()
+    Esc(once, now="2026-11-20T12:30:00+01:00").ok("sweep", "--no-report")
+    assert hook.messages() == often
+    told = [(path, text.splitlines()[1]) for path, text in hook.messages() if "SLA" in text]
+    assert told == [
+        ("/eng", "SLA warning: collaboration by esc at 2026-11-20T10:30:00+01:00"),
+        ("/support", "SLA warning: collaboration by esc at 2026-11-20T10:30:00+01:00"),
+        ("/mgmt", "SLA warning: collaboration by esc at 2026-11-20T11:00:00+01:00"),
+        ("/support", "SLA warning: collaboration by esc at 2026-11-20T11:00:00+01:00"),
+        ("/eng", "SLA breached: collaboration by esc at 2026-11-20T11:30:00+01:00"),
+        ("/support", "SLA breached: collaboration by esc at 2026-11-20T11:30:00+01:00"),
+        ("/mgmt", "SLA breached: collaboration by esc at 2026-11-20T12:00:00+01:00"),
+        ("/support", "SLA breached: collaboration by esc at 2026-11-20T12:00:00+01:00"),
+    ]
+    mgmt_warning = next(text for path, text in hook.messages()
+                        if path == "/mgmt" and "SLA warning" in text)  # fmt: skip
+    assert "next deadline: 2026-11-20T12:00:00+01:00" in mgmt_warning
+    log = (workspace / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert (
+        "- 2026-11-20T11:00:00+01:00 · esc · sla.collaboration: ok → warning · management,"
+        " due 2026-11-20T12:00:00+01:00\n"
+    ) in log

@@ -298,6 +298,16 @@ def test_an_ola_warning_is_told_to_the_team_whose_request_it_is() -> None:
     leads = {k: team.lead for k, team in config.teams.items()}
     (event,) = events_of(t, t, Change(activity=(line,)), notify, leads, config.priorities)
     assert "eng" in event.targets and "sec" not in event.targets
+    # each request's clock is logged of its own, its team named: that team is told, of its
+    # own deadline (not the block's clock, engineering's)
+    due = NOW + dt.timedelta(hours=1)
+    own = dataclasses.replace(line, note=f"security, due {due.isoformat()}")
+    (event,) = events_of(t, t, Change(activity=(own,)), notify, leads, config.priorities)
+    assert "sec" in event.targets and "eng" not in event.targets
+    assert event.deadline == due
+    breached = dataclasses.replace(line, at=due, old="warning", new="breached", note="security")
+    (event,) = events_of(t, t, Change(activity=(breached,)), notify, leads, config.priorities)
+    assert ("sec" in event.targets, "eng" in event.targets, event.at) == (True, False, due)
 
 
 def test_a_message_names_a_running_clock_s_deadline_that_passed() -> None:

@@ -10,6 +10,7 @@ are created on Monday 23 Nov 2026 at 09:00 unless said otherwise.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import itertools
 from typing import Any
@@ -1270,6 +1271,41 @@ def test_the_ola_breach_is_replayed_at_its_deadline_and_only_named_rules_see_it(
     block = p.change.sets["sla"]
     assert isinstance(block, dict)
     assert block["collaboration"] == {"due": berlin(2026, 11, 24, 11), "state": "breached"}
+
+
+def _ola_lines(t: Ticket) -> list[tuple[dt.datetime, str | None, str | None, str]]:
+    lines = [(a.at, a.old, a.new, a.note) for a in t.activity if a.field == "sla.collaboration"]
+    return sorted(lines, key=lambda line: (line[0], line[3], str(line[1])))
+
+
+def test_each_request_s_own_ola_warning_and_breach_is_logged_at_its_instant(
+    collaboration: Config,
+) -> None:
+    """Two teams asked an hour apart: the ``sla:`` block's clock is the oldest open
+    request's, but each request's warning and breach is logged (its team named), at its
+    own instant, however often sweeps ran; an answer before the deadline meets it."""
+    engineering = Request(ASKED, "bob", "engineering", None, "open")
+    security = Request(berlin(2026, 11, 23, 16), "bob", "security", None, "open")
+    t = ticket(status="open", first_response_at=berlin(2026, 11, 23, 9, 30),
+               requests=(engineering, security), extra=swept(ASKED))  # fmt: skip
+    end = berlin(2026, 11, 25, 9)
+    once, _ = swept_at(t, collaboration, end)
+    hourly = [ASKED + dt.timedelta(minutes=50 * n) for n in range(1, 50)]
+    often, _ = swept_at(t, collaboration, *[m for m in hourly if m < end], end)
+    # (office hours 9-17: engineering's 4h run Mon 15-17 and Tue 9-11; security's Mon 16-17
+    # and Tue 9-12)
+    assert _ola_lines(once) == _ola_lines(often) == [  # (engineering's first: last sweep's)
+        (berlin(2026, 11, 23, 16), None, "ok", "security"),
+        (berlin(2026, 11, 24, 10), "ok", "warning", "engineering, due 2026-11-24T11:00:00+01:00"),
+        (berlin(2026, 11, 24, 11), "warning", "breached", "engineering"),
+        (berlin(2026, 11, 24, 11), "ok", "warning", "security, due 2026-11-24T12:00:00+01:00"),
+        (berlin(2026, 11, 24, 12), "warning", "breached", "security"),
+    ]
+    answered = dataclasses.replace(security, state="answered", closed=berlin(2026, 11, 24, 11, 30),
+                       closed_by="erin")  # fmt: skip
+    t2 = dataclasses.replace(t, requests=(engineering, answered), updated=answered.closed)
+    after, _ = swept_at(t2, collaboration, end)
+    assert _ola_lines(after)[-1] == (answered.closed, "warning", "met", "security")
 
 
 def test_a_rule_does_not_ask_a_team_someone_asked_after_it_fired(collaboration: Config) -> None:
