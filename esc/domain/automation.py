@@ -17,7 +17,7 @@ from esc.domain.calendar import business_time_between
 from esc.domain.conditions import Facts
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
-from esc.domain.model import Change, Ticket
+from esc.domain.model import RULE_ACTOR, Change, Ticket
 from esc.domain.routing import ticket_fields
 from esc.domain.rules import Rule
 from esc.domain.sla import Sla
@@ -123,7 +123,7 @@ def _may_repeat(rule: Rule, last: dt.datetime, at: dt.datetime, sla: Sla) -> boo
 
 def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> Change:
     """The change all of a rule's actions make, applied in order."""
-    actor = f"rule:{rule.name}"
+    actor = f"{RULE_ACTOR}{rule.name}"
     note = next((str(v) for k, v in rule.actions if k == "note"), None)
     reason = note or f"rule {rule.name}"
     made: list[tuple[str, Change]] = []

@@ -22,6 +22,7 @@ RequestState = Literal["open", "answered", "declined"]  # of a request to anothe
 STATUSES: tuple[Status, ...] = get_args(Status)
 ACTIVE_STATUSES: tuple[Status, ...] = ("new", "open", "pending")
 SWEEPER = "esc"  # who acts in a ticket's log for the sweep (a rule's actions: ``rule:NAME``)
+RULE_ACTOR = "rule:"  # ``rule:NAME``: who acts in a ticket's log for rule NAME
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 ESCALATION_KINDS: tuple[EscalationKind, ...] = get_args(EscalationKind)
 CLOCK_STATES: tuple[ClockState, ...] = get_args(ClockState)

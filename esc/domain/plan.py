@@ -24,6 +24,7 @@ from esc.domain.calendar import MAX_HORIZON, add_business_time
 from esc.domain.conditions import DurationCondition
 from esc.domain.config import Config
 from esc.domain.model import (
+    RULE_ACTOR,
     SWEEPER,
     Activity,
     Change,
@@ -221,11 +222,20 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     sla_at = _Slas(config, now)
     memory = automation.memory_of(ticket)
     before = dict(memory)
+    recorded = _swept_after(ticket, since)
+    if recorded:  # (`fired:` is of later too: as it was at `since`)
+        memory = _memory_as_of(ticket, memory, since)
     effects: list[_Effect] = []
     fired: list[str] = []
     skipped: list[str] = []
     versions = _Versions(ticket, since, now)
     logged = _Logged(ticket, config, now)
+    firings: dict[dt.datetime, set[str]] = {}
+    for line in recorded:
+        if line.by.startswith(RULE_ACTOR):
+            firings.setdefault(line.at, set()).add(line.by[len(RULE_ACTOR) :])
+    if since is not None and recorded:
+        logged.restart(since, sla_at(versions.as_of(since), since), recorded)
     moment = since
     for step in range(MAX_REPLAY_STEPS + 1):
         if moment is None:
@@ -243,6 +253,8 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             effects += _replies_that_reopen(ticket, versions, effects, moment, at)
             effects += _moves_that_settle(ticket, versions, effects, moment, at)
         view = _view(versions.as_of(at), ticket, at, effects)
+        for name in firings.get(at, ()):  # (a sweep elsewhere fired it then: it is in the
+            memory[name] = at  # view, and the rule does not fire again at that instant)
         if view.active:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
@@ -289,6 +301,19 @@ class _Logged:
         self.key: object = None  # (what the block is made of, when last made: most
         # moments change nothing in it, and making it is the cost)
         self.requests = _request_states(ticket, config, self.since)
+        self.recorded: set[tuple[object, ...]] = set()  # (what a sweep logged already)
+        self.restarted = False
+
+    def restart(self, since: dt.datetime, sla: Sla, recorded: list[Activity]) -> None:
+        """Start from the block a sweep at ``since`` wrote, not the stored one, which is of
+        later: a merge moved ``checked`` back before what the other side's sweep never saw
+        (:mod:`esc.ticketfile.merge`); the lines that sweep logged (``recorded``) are not
+        logged again."""
+        self.block = sla_block(sla)
+        self.key = None
+        self.since = since
+        self.recorded = {_said(a) for a in recorded if a.by == SWEEPER}
+        self.restarted = True
 
     def at(self, at: dt.datetime, view: Ticket, sla: Sla) -> None:
         policy = sla.policy
@@ -339,6 +364,38 @@ def _request_log(
             clock = made.get(key)
             lines += _clock_log("collaboration", before, after, clock, now, since, zone, key[0])
     return lines, new
+
+
+def _swept_after(ticket: Ticket, since: dt.datetime | None) -> list[Activity]:
+    """The lines a sweep wrote after ``since`` (its ``sla.*`` lines, its rules' changes):
+    none, unless a merge moved ``checked`` back before a change the sweep that wrote them
+    never saw, so that the next sweep replays it."""
+    if since is None or not isinstance(ticket.extra.get("sla"), Mapping):
+        return []
+    return [a for a in ticket.activity
+            if a.at > since and (a.by == SWEEPER or a.by.startswith(RULE_ACTOR))]  # fmt: skip
+
+
+def _memory_as_of(
+    ticket: Ticket, stored: dict[str, dt.datetime], since: dt.datetime | None
+) -> dict[str, dt.datetime]:
+    """When each rule last fired as of ``since``, by the stored ``fired:`` (written later)
+    and the lines the rules logged by then; the replay's first moment forgets those whose
+    condition no longer held."""
+    if since is None:
+        return stored
+    memory = {name: at for name, at in stored.items() if at <= since}
+    for line in ticket.activity:
+        if line.at <= since and line.by.startswith(RULE_ACTOR):
+            name = line.by[len(RULE_ACTOR) :]
+            if name not in memory or memory[name] < line.at:
+                memory[name] = line.at
+    return memory
+
+
+def _said(line: Activity) -> tuple[object, ...]:
+    """What a sweep's line says, but for how its note writes a time (in a zone of its own)."""
+    return (line.at, line.field, line.old, line.new, line.event)
 
 
 def _stored_block(stored: object) -> dict[str, object] | None:
@@ -936,6 +993,8 @@ def _bookkeeping(
         else:
             log = _sla_log(old or {}, block, now, sla, since, zone)
         log += requests
+        if logged is not None and logged.recorded:
+            log = [line for line in log if _said(line) not in logged.recorded]
         sets = {
             "sla": {
                 "policy": block.get("policy"),
@@ -946,7 +1005,9 @@ def _bookkeeping(
         }
         change = lifecycle.combined(change, Change(sets=sets))
         change = replace(change, activity=_merged(log, change.activity))
-    elif isinstance(stored, Mapping) and (change or _under_another(ticket, after, version)):
+    elif isinstance(stored, Mapping) and (
+        change or _under_another(ticket, after, version) or (logged and logged.restarted)
+    ):  # (or replayed from a `checked` a merge moved back: now marked as swept at now)
         # (an active ticket last swept under another configuration is marked as swept under
         # this one now, though nothing else changed: else every later sweep would find the
         # old version and evaluate it at its own instant only, never replaying what it missed)

@@ -869,6 +869,38 @@ def test_two_clones_sweeping_at_different_times_escalate_once(
     assert git(other, "status", "--porcelain", "--", "tickets") == ""
 
 
+def test_a_sweep_after_a_merge_replays_what_the_other_sweep_missed_and_escalates_once(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A note written in another clone before the breach, which this clone's sweep never
+    saw: merged, the ticket says it was checked a second before the note, so the next
+    sweep replays from there.  It started from the block of 13:30, logged false lines
+    (`— → warning` of a clock it had at 10:49:59), logged the breach again and fired the
+    rule on it again: a second escalation for one breach."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    Esc(other).ok("install-git")
+    Esc(other).ok("comment", ticket, "-m", "Looking into it.", "--internal", "--by", "bob",
+                  now="2026-11-20T10:50:00+01:00")  # fmt: skip (before the breach at 11:00)
+    git(other, "commit", "-qam", "bob's note")
+    esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    later = Esc(other)("sweep", "--commit", "--push", "--no-report", "--json",
+                       now="2026-11-20T13:35:00+01:00")  # fmt: skip
+    assert later.code == 0, later.err
+    assert json.loads(later.out)["escalations"] == []
+    text = (other / "tickets" / f"{ticket}.md").read_text()
+    assert text.count("kind: hierarchical") == 1
+    assert text.count("rule:breached-goes-up · internal note added") == 1
+    assert text.count("rule:warn · internal note added") == 1  # (fired at 10:00, not 10:50)
+    assert text.count("sla.policy: first-level → second-level") == 1
+    assert text.count(" · esc · ") == 6  # (nothing logged twice, nothing false)
+    assert "  checked: 2026-11-20T13:35:00+01:00\n" in text
+    again = Esc(other).ok("sweep", "--no-report", now="2026-11-20T13:40:00+01:00")
+    assert (other / "tickets" / f"{ticket}.md").read_text().count("kind: hierarchical") == 1, again
+
+
 def test_a_rejected_push_never_takes_back_what_intake_wrote(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
