@@ -216,7 +216,6 @@ def events_of(
     def add(
         kind: EventKind, line: Activity, what: str, targets: list[str],
         held: str | None = None, due: dt.datetime | None = None,
-        crossed: dt.datetime | None = None,
     ) -> None:  # fmt: skip
         chosen = tuple(dict.fromkeys(t for t in targets if t in notify.targets))
         if not chosen:
@@ -225,8 +224,6 @@ def events_of(
         if line.event is not None and kind in ("involved", "answered", "mentioned"):
             parts += (line.event, line.note)
         key_at = at = line.at
-        if crossed is not None:  # (a breach a sweep stamped when it saw it: at its deadline)
-            at = crossed.astimezone(line.at.tzinfo)
         if kind in ("sla_warning", "sla_breached"):  # (known by the instant it crossed, at
             # which every sweep stamps it: two sweeps, a late one, another clone, one after
             # a crash, make one id)
@@ -296,11 +293,9 @@ def events_of(
                                           else None)
                 add("sla_warning", line, f"SLA warning: {metric}", team(then) + who, then, due)
             elif new == "breached" and old != "breached":
-                # (a line a sweep stamped when it saw it; a request's is stamped at its own
-                # deadline, which the block's clock, of another request, may not be)
-                crossed = _due(change, metric) if metric != "collaboration" else None
-                add("sla_breached", line, f"SLA breached: {metric}", team(then) + who, then,
-                    crossed=crossed if crossed is not None and crossed < line.at else None)
+                # (stamped when it happened: at its deadline, or, after it, at the change to
+                # the ticket or its policy that made the clock late)
+                add("sla_breached", line, f"SLA breached: {metric}", team(then) + who, then)
         elif line.event is not None and line.event.startswith("involved "):
             asked = line.event[len("involved ") :]
             whom = f"{asked} ({line.note})" if line.note else asked

@@ -1088,9 +1088,18 @@ def _sla_log(
         if metric == "collaboration":  # (each request's own clock: _request_log)
             continue
         before, after = _state(old.get(metric)), _state(new.get(metric))
-        if before != after:  # (most clocks of most moments: the same)
-            log += _clock_log(metric, before, after, clocks.get(metric), now, since, zone)
+        if before == after:  # (most clocks of most moments)
+            continue
+        # (a deadline that moved now, by a change to the ticket or its policy, was crossed
+        # now if it lies before: the change made the clock late, not the time it names)
+        moved = _due(old.get(metric)) != _due(new.get(metric))
+        lately = now if moved else since
+        log += _clock_log(metric, before, after, clocks.get(metric), now, lately, zone)
     return log
+
+
+def _due(clock: object) -> object:
+    return clock.get("due") if isinstance(clock, Mapping) else None
 
 
 def _clock_log(

@@ -1327,6 +1327,40 @@ def test_a_rule_does_not_ask_a_team_someone_asked_after_it_fired(collaboration: 
     ]
 
 
+def test_a_deadline_a_change_moved_into_the_past_is_crossed_at_the_change(
+    standard: Config,
+) -> None:
+    """Made urgent on Tuesday at 15:00, a ticket created Monday 09:00 is past the urgent
+    policy's 4h resolution (Monday 13:00): the breach happened at 15:00, when the change
+    made it, and is logged (and told) then, never before its cause (it was stamped Monday
+    13:00, after Tuesday's line in the log, as a sweep that Monday never wrote it)."""
+    urgent = berlin(2026, 11, 24, 15)
+    raised = Activity(urgent, "bob", field="priority", old="normal", new="urgent",
+                      note="priority escalation: boss")  # fmt: skip
+    t = ticket(
+        status="open",
+        priority="urgent",
+        first_response_at=berlin(2026, 11, 23, 9, 30),
+        activity=(raised,),
+        escalations=(Escalation(urgent, "priority", "normal", "urgent", "bob", "boss"),),
+        extra=swept(berlin(2026, 11, 23, 10),
+                    first_response={"due": berlin(2026, 11, 23, 13), "state": "met"},
+                    resolution={"due": berlin(2026, 11, 25, 17), "state": "ok"}),
+    )  # fmt: skip
+    for now in (urgent, urgent + dt.timedelta(hours=2)):
+        p = plan(t, standard, now)
+        lines = [(a.at, a.field, a.old, a.new) for a in p.change.activity
+                 if a.field == "sla.resolution"]  # fmt: skip
+        assert lines == [(urgent, "sla.resolution", "ok", "breached")]
+    from esc.domain.notify import events_of
+    from tests.domain.test_notify import NOTIFY
+
+    events = events_of(t, written(t, p), p.change, NOTIFY, {}, standard.priorities)
+    assert [(e.kind, e.at) for e in events if e.kind == "sla_breached"] == [
+        ("sla_breached", urgent)
+    ]
+
+
 def test_the_configuration_version_does_not_depend_on_what_was_computed_before() -> None:
     # A calendar keeps running sums of the days it was asked about; a copy of the
     # configuration made after an SLA was computed (as a worker process receives it) must
