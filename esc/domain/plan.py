@@ -490,8 +490,16 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
     return replace(
         change,
         sets={k: v for k, v in change.sets.items() if k not in overridden | superseded},
-        activity=tuple(a for a in change.activity if a.field not in overridden),
-    )
+        # (an escalation a person overrode happened all the same, as hourly sweeps would
+        # have made it: its record and its log line stay, the value is the person's)
+        activity=tuple(a for a in change.activity
+                       if a.field not in overridden - {_moves(e) for e in change.escalations}),
+    )  # fmt: skip
+
+
+def _moves(escalation: Escalation) -> str:
+    """The field an escalation changes."""
+    return "priority" if escalation.kind == "priority" else "team"
 
 
 def _ruled(change: Change, name: str) -> str | None:
@@ -517,7 +525,7 @@ def _made_later(
 ) -> Escalation | None:
     """The escalation to the same place someone made in (at, until], if any: the first
     later change of the field it moves went where the rule's went."""
-    name = "priority" if escalation.kind == "priority" else "team"
+    name = _moves(escalation)
     later = later_changes(ticket, name, at, until)
     if not later or later[0].new != escalation.to:
         return None

@@ -1361,6 +1361,33 @@ def test_a_deadline_a_change_moved_into_the_past_is_crossed_at_the_change(
     ]
 
 
+def test_a_replayed_escalation_a_person_overrode_keeps_its_log_line() -> None:
+    """A rule raised the priority on the 11:00 breach (no sweep ran then); at 12:00 a
+    person, who saw the file without it, set the priority low.  Their value stands; the
+    escalation happened all the same, as hourly sweeps would have made it, and was kept
+    without its log line (a report counted a priority escalation no log showed, and the
+    sweep's output said nothing of it)."""
+    config = make_config(CALENDARS + """\
+sla:
+  - name: quick
+    calendar: always
+    targets: {first_response: 2h}
+rules:
+  - name: breach-high
+    when: {sla.first_response: breached}
+    then: {priority: high}
+""")
+    lowered = Activity(berlin(2026, 11, 23, 12), "alice", field="priority", old="normal",
+                       new="low")  # fmt: skip
+    t = ticket(priority="low", activity=(lowered,), extra=swept(berlin(2026, 11, 23, 9, 5)))
+    p = plan(t, config, berlin(2026, 11, 23, 13))
+    eleven = berlin(2026, 11, 23, 11)
+    assert [(e.at, e.kind, e.to) for e in p.change.escalations] == [(eleven, "priority", "high")]
+    assert [(a.at, a.field, a.old, a.new) for a in p.change.activity if a.by.startswith("rule:")
+            ] == [(eleven, "priority", "normal", "high")]  # fmt: skip
+    assert "priority" not in p.change.sets and written(t, p).priority == "low"
+
+
 def test_the_configuration_version_does_not_depend_on_what_was_computed_before() -> None:
     # A calendar keeps running sums of the days it was asked about; a copy of the
     # configuration made after an SLA was computed (as a worker process receives it) must
