@@ -1441,6 +1441,7 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
     for _ in range(options.push_attempts):
         outcome = _sweep_once(workspace, now, options)
         done.append(outcome)
+        outcome.attempts = len(done)  # (told with a failure too: how many pushes were tried)
         if outcome.git_error is not None:
             return outcome
         if outcome.commit is not None:

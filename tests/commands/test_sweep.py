@@ -946,6 +946,7 @@ def test_a_remote_that_keeps_moving_ends_with_the_summary_and_the_reason(
     assert result.code == 1 and result.err == reason + "\n"
     told = json.loads(result.out)  # (the summary, as the text prints it first)
     assert told["git_error"] == reason and told["seen"] == 1 and told["pushed"] is False
+    assert told["attempts"] == 5  # (each rejected push an attempt, as the reason says)
     # (the last attempt's commit was taken back: no commit stands to tell of, and none on
     # no branch is named)
     assert (told["commit"], told["committed"]) == (None, [])
