@@ -396,7 +396,12 @@ def push(root: Path, remote: str, branch: str) -> Pushed | None:
     text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
     if proc.returncode == 0:
         return Pushed(_commits_sent(root, proc.stdout.decode("utf-8", "replace"), branch))
-    if "[rejected]" in text or _remote_moved(root, remote, branch):
+    if "[rejected]" in text:
+        return None
+    moved, has_head = _remote_state(root, remote, branch)
+    if has_head:  # (a killed sweep's orphaned push landed it first: the ref lock race lost
+        return Pushed(None)  # to our own commit is no failure; git did not say how many)
+    if moved:
         return None  # includes a push that lost a race for the ref lock at the remote
     rejected = [line for line in text.splitlines() if line.startswith("!")]
     why = rejected[0].split("\t")[-1] if rejected else _reason(proc)
@@ -426,15 +431,18 @@ def _commits_sent(root: Path, porcelain: str, branch: str) -> int | None:
     return None
 
 
-def _remote_moved(root: Path, remote: str, branch: str) -> bool:
-    """Whether the remote branch now has commits that HEAD does not."""
+def _remote_state(root: Path, remote: str, branch: str) -> tuple[bool, bool]:
+    """After a push that failed: whether the remote branch now has commits that HEAD does
+    not, and whether it has HEAD (an earlier push of the same commits landed meanwhile);
+    (False, False) if it cannot be fetched."""
     try:
         output(root, "fetch", "--quiet", "--", remote, branch)
     except GitError:
-        return False
+        return False, False
     # (FETCH_HEAD: what was just fetched, from a remote's name or a URL alike)
-    proc = run(root, "merge-base", "--is-ancestor", "FETCH_HEAD", "HEAD")
-    return proc.returncode == 1
+    moved = run(root, "merge-base", "--is-ancestor", "FETCH_HEAD", "HEAD").returncode == 1
+    has_head = run(root, "merge-base", "--is-ancestor", "HEAD", "FETCH_HEAD").returncode == 0
+    return moved, has_head
 
 
 # How a sweep's rebase merges: tickets with esc's driver; rendered reports keep one side

@@ -1012,6 +1012,29 @@ def test_a_rebase_a_killed_sweep_left_is_aborted_by_the_next(
     assert (workspace / ".git" / "rebase-merge").is_dir()
 
 
+def test_a_push_whose_commit_an_orphaned_push_landed_first_is_pushed(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A sweep killed alone (not its group) while its push ran leaves that `git push`
+    running; it lands the commit while the next sweep pushes the same one, whose ref
+    update then fails (`cannot lock ref … is at HEAD but expected …`): the remote has the
+    commit, so it is pushed (here the remote's hook lands it first, as the orphan did)."""
+    committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\n"
+        "read old new ref\n"
+        'cp -R "$GIT_QUARANTINE_PATH"/. objects/\n'
+        'env -u GIT_QUARANTINE_PATH git update-ref "$ref" "$new" "$old"\n'
+    )
+    hook.chmod(0o755)
+    result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 0 and "push" not in result.err, result.err
+    assert result.out.endswith("\npushed 1 commit to origin/main\n")
+    assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
+
+
 def test_a_remote_that_cannot_be_reached_is_told_with_its_cause(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
