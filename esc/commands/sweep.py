@@ -1037,10 +1037,13 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         git.require_remote(workspace.root, options.remote)
         if options.branch is not None:  # (one named: a mistyped one is no new branch)
             git.require_branch(workspace.root, options.remote, options.branch)
-    with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
-        if options.commit or options.push:  # (a rebase a killed sweep left: aborted)
+    committing = options.commit or options.push
+    with contextlib.ExitStack() as held:
+        held.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout))
+        if committing:  # (what the git processes of a killed sweep left: cleaned up)
+            held.enter_context(git.sweeping(workspace.root, workspace.root / CACHE_DIR))
+            # (a rebase a killed sweep left: aborted)
             git.finish_unfinished(workspace.root, workspace.root / CACHE_DIR)
-        if options.commit or options.push:
             _require_committed_config(workspace.root)
         if options.push and options.branch is None:  # (a detached HEAD is refused now, too;
             # and a branch of this clone the remote lacks, as one named by --branch is)

@@ -1035,6 +1035,71 @@ def test_a_push_whose_commit_an_orphaned_push_landed_first_is_pushed(
     assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
 
 
+def test_an_index_lock_a_killed_sweep_s_rebase_left_is_removed_once_no_git_runs(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A sweep killed (its whole group) while its rebase ran leaves `.git/index.lock` and
+    the merge driver's `.merge_file_XXXXXX` files: every later sweep failed on the lock
+    (`git rebase failed: … index.lock': File exists`), for good.  The next sweep removes
+    the lock once no git process runs in the clone (one that runs may be a person's
+    `git commit`, its editor open: the lock is theirs, and the sweep fails as before),
+    and the untracked temporaries; then it aborts the rebase and carries on."""
+    (workspace / ".merge_file_Kept42").write_text("a file of the team's, tracked\n")
+    committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    pushed_from_elsewhere(remote, tmp_path)
+    git(workspace, "commit", "-q", "--allow-empty", "-m", "mine, not pushed yet")
+    git(workspace, "fetch", "-q", "origin")
+    _stopped_rebase(workspace, "origin/main")
+    cache = workspace / ".esc-cache"
+    cache.mkdir(exist_ok=True)
+    (cache / "rebasing").write_text("main\n")  # (the killed sweep's markers)
+    (cache / "sweep-git").write_text("4242\n")
+    index_lock = workspace / ".git" / "index.lock"
+    index_lock.write_bytes(b"half an index")
+    for name in (".merge_file_a1B2c3", ".merge_file_Zz9Yy8", ".merge_file_toolong7"):
+        (workspace / name).write_text("a version of a ticket\n")
+
+    person = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=workspace,
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)  # fmt: skip
+    try:  # (a git process of a person's, still running in the clone: the lock may be its)
+        busy = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    finally:
+        assert person.stdin is not None
+        person.stdin.close()
+        person.wait()
+    assert (busy.code, busy.out) == (1, "")
+    assert busy.err.startswith("esc: git rebase failed: ") and "index.lock" in busy.err
+    assert len(busy.err.splitlines()) == 1
+    assert index_lock.read_bytes() == b"half an index"
+
+    out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert "pushed" in out
+    assert not index_lock.exists() and not (workspace / ".git" / "rebase-merge").exists()
+    assert git(workspace, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert "mine, not pushed yet" in git(remote, "log", "--format=%s", "main")
+    left = sorted(p.name for p in workspace.glob(".merge_file_*"))
+    assert left == [".merge_file_Kept42", ".merge_file_toolong7"]  # (tracked; not git's)
+    assert git(workspace, "status", "--porcelain") == "?? .merge_file_toolong7\n"
+    assert not (cache / "sweep-git").exists() and not (cache / "rebasing").exists()
+
+
+def test_an_index_lock_of_a_sweep_killed_while_it_committed_is_removed(
+    esc: Esc, workspace: Path
+) -> None:
+    """Killed while its git wrote the index (no rebase): the lock is removed by the next
+    sweep, which commits; a lock with no killed sweep behind it (a person's git) is left,
+    and named (test_a_git_index_lock_left_by_a_killed_git_…)."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    (workspace / ".esc-cache").mkdir(exist_ok=True)
+    (workspace / ".esc-cache" / "sweep-git").write_text("4242\n")
+    (workspace / ".git" / "index.lock").touch()
+    out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert f"  {ticket}: support → engineering (rule:breached-goes-up)" in out
+    assert git(workspace, "log", "-1", "--format=%s") == "esc sweep: 1 ticket updated\n"
+    assert git(workspace, "status", "--porcelain") == ""
+
+
 def test_a_remote_that_cannot_be_reached_is_told_with_its_cause(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
