@@ -183,13 +183,18 @@ def _require_index_free(top: Path) -> None:
         )
 
 
-def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Path) -> str | None:
+def commit_blobs(
+    root: Path, blobs: Mapping[str, str], message: str, scratch: Path, amend: str | None = None
+) -> str | None:
     """Commit on top of HEAD exactly ``blobs`` (blob id by path relative to ``root``, each
     already stored), nothing else staged or dirty; the index entries of those paths follow.
 
     The commit is built in a temporary index and HEAD moves only if it has not moved
     meanwhile, so neither a file changed after the sweep wrote it nor anything a person
     staged goes in.  Returns the new commit's hash, or None if there was nothing to commit.
+    With ``amend`` (HEAD, a commit of the sweep's not pushed yet), the blobs go into that
+    commit instead: the one that stands for it has its parents, author and message (its
+    :func:`commit_key`), not ``message``; None if HEAD is not ``amend``.
     """
     if not blobs:
         return None
@@ -197,6 +202,8 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     prefix = output(root, "rev-parse", "--show-prefix").strip()
     head_proc = run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     head = head_proc.stdout.decode().strip() if head_proc.returncode == 0 else None
+    if amend is not None and (head is None or head != amend):
+        return None
     scratch.mkdir(parents=True, exist_ok=True)
     index = _own_index(scratch, "sweep-index")
     env = {"GIT_INDEX_FILE": str(index)}
@@ -210,7 +217,11 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     if head is not None and output(top, "rev-parse", f"{head}^{{tree}}").strip() == tree:
         return None
     parents = ["-p", head] if head else []
-    commit = output(top, "commit-tree", tree, *parents, input=message.encode()).strip()
+    author: dict[str, str] | None = None
+    if amend is not None:
+        parents, author, message = _made_as(top, amend)
+    commit = output(top, "commit-tree", tree, *parents, env=author, input=message.encode())
+    commit = commit.strip()
     _require_index_free(top)  # (before HEAD moves: the index must follow it)
     proc = run(top, "update-ref", "-m", "esc sweep", "HEAD", commit, head or "")
     if proc.returncode != 0:
@@ -218,6 +229,24 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     # the index now records the committed files, so status shows only what differs from them
     output(top, "update-index", "--index-info", input=entries.encode())
     return commit
+
+
+def _made_as(top: Path, commit: str) -> tuple[list[str], dict[str, str], str]:
+    """What a commit standing for ``commit`` is made with: its parents (as ``-p``
+    options), its author (as the environment ``commit-tree`` reads) and its message."""
+    raw = output(top, "cat-file", "commit", commit)
+    headers, _, message = raw.partition("\n\n")
+    parents: list[str] = []
+    env: dict[str, str] = {}
+    for line in headers.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "parent":
+            parents += ["-p", value]
+        found = re.fullmatch(r"(.*) <(.*)> (\d+ [+-]\d{4})", value) if key == "author" else None
+        if found:
+            env = {"GIT_AUTHOR_NAME": found[1], "GIT_AUTHOR_EMAIL": found[2],
+                   "GIT_AUTHOR_DATE": f"@{found[3]}"}  # fmt: skip
+    return parents, env, message
 
 
 def take_back(

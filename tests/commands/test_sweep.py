@@ -809,6 +809,66 @@ def test_a_retried_push_commits_the_reports_with_the_tickets_as_of_the_remote(
     assert "As of 2026-11-20T13:30:00+01:00" in summary
 
 
+@pytest.mark.parametrize("rejected", [1, 2])
+def test_a_retried_push_of_an_earlier_sweep_s_ticket_commits_the_reports_with_it(
+    esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rejected: int
+) -> None:
+    """Where git tracks reports/: a sweep with no git identity wrote a ticket it could not
+    commit; another clone pushed meanwhile; the next sweep's push was rejected, it took
+    its reports back and rebased, and pushed the earlier sweep's ticket alone, its reports
+    left modified and never committed.  They are committed with that ticket, rendered on
+    the remote's tickets."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    git(workspace, "add", "-A")
+    git(workspace, "add", "-f", "reports")  # (esc init ignores them; this team tracks them)
+    git(workspace, "commit", "-qm", "reports tracked")
+    remote = with_remote(workspace, tmp_path)
+    for name in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL",
+                 "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    git(workspace, "config", "--global", "user.useConfigOnly", "true")
+    failed = esc("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    assert failed.code == 1 and "no git identity to commit as" in failed.err
+    as_person(remote.parent, "bob", "clone", "-q", str(remote), "other")
+    other = tmp_path / "other"
+    (other / "NOTES.md").write_text("pushed from elsewhere first\n")
+    as_person(other, "bob", "add", "NOTES.md")
+    as_person(other, "bob", "commit", "-qm", "notes")
+    git(other, "push", "-q", "origin", "main")
+    if rejected == 2:  # (and once more, as the first retry pushes: a pre-push hook here)
+        hook = workspace / ".git" / "hooks" / "pre-push"
+        hook.write_text(
+            f"#!/bin/sh\ncd {str(other)!r} || exit 1\n"
+            "[ -e first ] || { touch first; exit 0; }\n"  # (the first push: rejected anyway)
+            "[ -e second ] || { touch second && git commit -q --allow-empty -m again"
+            " && git push -q origin main >/dev/null 2>&1; }\nexit 0\n"
+        )
+        git(other, "config", "user.name", "bob")
+        git(other, "config", "user.email", "bob@example.com")
+        hook.chmod(0o755)
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    data = json.loads(esc.ok("sweep", "--push", "--json", now="2026-11-20T13:35:00+01:00"))
+    assert (data["attempts"], data["pushed"], data["pushed_commits"]) == (1 + rejected, True, 1)
+    head = git(remote, "rev-parse", "main").strip()
+    files = git(remote, "show", "--name-only", "--format=", head).split()
+    assert sorted(files) == sorted(data["committed"]) == sorted(
+        [f"tickets/{ticket}.md", "reports/index.html", "reports/report.json",
+         "reports/summary.md"]
+    )  # fmt: skip
+    assert git(remote, "log", "--format=%s", "main").splitlines()[:2] == [
+        "esc sweep: 1 ticket updated", "again" if rejected == 2 else "notes"
+    ]
+    assert git(remote, "log", "-1", "--format=%B", "main").strip().splitlines() == [
+        "esc sweep: 1 ticket updated", "", "1 ticket of them left by an earlier sweep", "",
+        f"{ticket}: support → engineering (rule:breached-goes-up)",
+    ]  # (the escalation the earlier sweep made, told by the commit that holds it)
+    assert git(workspace, "status", "--porcelain") == ""
+    summary = git(remote, "show", f"{head}:reports/summary.md")
+    assert "As of 2026-11-20T13:35:00+01:00" in summary
+
+
 def test_no_ticket_is_written_while_a_rejected_push_rebases(
     esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
