@@ -253,10 +253,13 @@ def check_index_lock(root: Path) -> Check:
     """Whether git's ``index.lock`` is left in the clone by a git process that was killed
     (no git process runs here): every git command that writes the index fails on it, a
     sweep's commit too, until it is removed."""
-    state = git.index_lock_state(root)
+    try:
+        state = git.index_lock_state(root)
+        lock_file = git.index_lock(root)
+    except git.GitError as exc:  # (git cannot say where its folder is: other checks say why)
+        return Check("index-lock", f"index.lock not looked at: {exc}")
     if state == "none":
         return Check("index-lock", "no index.lock left in the clone")
-    lock_file = git.index_lock(root)
     if state == "busy":
         return Check("index-lock", f"{lock_file} is held by a git process running in the clone")
     remove = f"rm -f -- {shlex.quote(str(lock_file))}"
