@@ -728,9 +728,7 @@ def index_lock_state(root: Path) -> str:
         before = lock_file.stat()
     except OSError:
         return "none"
-    git_dir = Path(output(root, "rev-parse", "--absolute-git-dir").strip())
-    places = [str(toplevel(root).resolve()), str(git_dir.resolve())]
-    busy = _git_busy(places, str(lock_file.resolve()))
+    busy = _git_busy(_places(root), str(lock_file.resolve()))
     if busy is None:
         return "unknown"
     try:  # (the same file still: not one a git started meanwhile made)
@@ -742,9 +740,16 @@ def index_lock_state(root: Path) -> str:
     return "stale"
 
 
-def _git_busy(places: Sequence[str], lock_file: str) -> bool | None:
-    """Whether a process has ``lock_file`` open, or a git process works in one of
-    ``places`` (absolute folders); None where ``/proc`` does not say."""
+def _places(root: Path) -> list[str]:
+    """The folders a git process working in this clone runs in: the top of the work tree
+    and the git folder (absolute, resolved)."""
+    git_dir = Path(output(root, "rev-parse", "--absolute-git-dir").strip())
+    return [str(toplevel(root).resolve()), str(git_dir.resolve())]
+
+
+def _git_busy(places: Sequence[str], lock_file: str | None) -> bool | None:
+    """Whether a process has ``lock_file`` open (if given), or a git process works in one
+    of ``places`` (absolute folders); None where ``/proc`` does not say."""
     proc = Path("/proc")
     try:
         pids = [name for name in os.listdir(proc) if name.isdigit()]
@@ -762,6 +767,8 @@ def _git_busy(places: Sequence[str], lock_file: str) -> bool | None:
             continue
         if name.startswith("git") and _works_in(base, places):
             return True
+        if lock_file is None:
+            continue
         try:
             fds = os.listdir(base / "fd")
         except OSError:  # (another user's, or gone)
@@ -826,12 +833,15 @@ def sweeping(root: Path, scratch: Path) -> Iterator[None]:
     left, once no git process runs in the clone (:func:`index_lock_state`; else every
     commit, and the abort of a rebase left, fails on it for good), and the merge driver's
     temporary files its rebase left at the top of the work tree (untracked:
-    ``git add -A`` would take them)."""
+    ``git add -A`` would take them), once no git process runs there either (a person's
+    merge makes its own while it runs)."""
     marker = scratch / SWEEP_GIT
-    if marker.exists() or (scratch / REBASING).exists():
+    rebased = (scratch / REBASING).exists()
+    if marker.exists() or rebased:
         if index_lock_state(root) == "stale":
             index_lock(root).unlink(missing_ok=True)
-        _remove_merge_temporaries(toplevel(root))
+        if rebased and _git_busy(_places(root), None) is False:
+            _remove_merge_temporaries(toplevel(root))
     scratch.mkdir(parents=True, exist_ok=True)
     atomic_write(marker, f"{os.getpid()}\n")
     try:

@@ -1132,6 +1132,7 @@ def test_an_index_lock_a_killed_sweep_s_rebase_left_is_removed_once_no_git_runs(
     assert busy.err.startswith("esc: git rebase failed: ") and "index.lock" in busy.err
     assert len(busy.err.splitlines()) == 1
     assert index_lock.read_bytes() == b"half an index"
+    assert (workspace / ".merge_file_a1B2c3").exists()  # (a merge's, running: kept too)
 
     out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert "pushed" in out
