@@ -31,6 +31,7 @@ CheckName = Literal[
     "identity",
     "remote",
     "git-state",
+    "index-lock",
     "lock",
     "cache",
     "user-cache",
@@ -78,6 +79,7 @@ def doctor(
             check_identity(root),
             check_remote(root, remote),
             check_unfinished(root),
+            check_index_lock(root),
         ]
     else:
         checks.append(
@@ -244,6 +246,38 @@ def check_unfinished(root: Path) -> Check:
         f"a {what} is in progress: `esc sweep --commit`/`--push` commits nothing until it "
         "is done",
         f"git {what} --continue (once its conflicts are resolved) or git {what} --abort",
+    )
+
+
+def check_index_lock(root: Path) -> Check:
+    """Whether git's ``index.lock`` is left in the clone by a git process that was killed
+    (no git process runs here): every git command that writes the index fails on it, a
+    sweep's commit too, until it is removed."""
+    try:
+        state = git.index_lock_state(root)
+        lock_file = git.index_lock(root)
+    except git.GitError as exc:  # (git cannot say where its folder is: other checks say why)
+        return Check("index-lock", f"index.lock not looked at: {exc}")
+    if state == "none":
+        return Check("index-lock", "no index.lock left in the clone")
+    if state == "busy":
+        return Check("index-lock", f"{lock_file} is held by a git process running in the clone")
+    remove = f"rm -f -- {shlex.quote(str(lock_file))}"
+    if state == "unknown":
+        return Check(
+            "index-lock",
+            f"{lock_file} exists: a git command is running in the clone, or one was killed "
+            "while it ran, and every commit (a sweep's too) fails until it is removed",
+            f"once no git process runs in this clone: {remove}",
+        )
+    cache = root / CACHE_DIR
+    killed = (cache / git.SWEEP_GIT).exists() or (cache / git.REBASING).exists()
+    also = " (a killed sweep's: the next --commit or --push sweep removes it)" if killed else ""
+    return Check(
+        "index-lock",
+        f"{lock_file} was left by a git process that was killed (none runs in the clone): "
+        f"every commit (a sweep's too) and rebase fails until it is removed{also}",
+        remove,
     )
 
 

@@ -1018,6 +1018,7 @@ class SweepOutcome:
     retries: list[Message] = field(default_factory=list)  # --dry-run: what is due to be resent
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
     left_out: list[str] = field(default_factory=list)  # written, then changed by a person
+    told: list[Escalated] = field(default_factory=list)  # the escalations its commit tells
 
 
 def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
@@ -1037,10 +1038,13 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         git.require_remote(workspace.root, options.remote)
         if options.branch is not None:  # (one named: a mistyped one is no new branch)
             git.require_branch(workspace.root, options.remote, options.branch)
-    with lock.hold(workspace.root / CACHE_DIR, options.lock_timeout):
-        if options.commit or options.push:  # (a rebase a killed sweep left: aborted)
+    committing = options.commit or options.push
+    with contextlib.ExitStack() as held:
+        held.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout))
+        if committing:  # (what the git processes of a killed sweep left: cleaned up)
+            held.enter_context(git.sweeping(workspace.root, workspace.root / CACHE_DIR))
+            # (a rebase a killed sweep left: aborted)
             git.finish_unfinished(workspace.root, workspace.root / CACHE_DIR)
-        if options.commit or options.push:
             _require_committed_config(workspace.root)
         if options.push and options.branch is None:  # (a detached HEAD is refused now, too;
             # and a branch of this clone the remote lacks, as one named by --branch is)
@@ -1135,7 +1139,12 @@ def _makes(old: TicketDoc, made: TicketPlan, text: str) -> bool:
     return made.note is None and bool(change) and document.apply_change(old, change) == text
 
 
-def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
+def _sweep_once(
+    workspace: Workspace, now: dt.datetime, options: SweepOptions, owed: str | None = None
+) -> SweepOutcome:
+    """One sweep, committed with ``--commit``; ``owed``: the sweep's commit (HEAD, not
+    pushed) whose reports a rejected push took back, which takes them again if this sweep
+    commits no ticket (:func:`_sweep_and_push`)."""
     folder = options.report_dir or workspace.root / REPORTS_DIR
     reports = SweepReports(workspace, now, folder, options.reports and not options.dry_run)
     guard = Pending.load(workspace.root) if options.commit and not options.dry_run else None
@@ -1166,20 +1175,33 @@ def _sweep_once(workspace: Workspace, now: dt.datetime, options: SweepOptions) -
     if guard is not None:
         outcome.journalled = guard.before
         try:
-            _commit(workspace, result, outcome, guard, folder)
+            _commit(workspace, result, outcome, guard, folder, owed)
         except EscError as exc:  # (the tickets are written: what the sweep did is still told;
             outcome.git_error = f"esc: {exc}"  # the next --commit sweep commits them)
     return outcome
 
 
 def _commit(
-    workspace: Workspace, result: SweepResult, outcome: SweepOutcome, guard: Pending, folder: Path
+    workspace: Workspace,
+    result: SweepResult,
+    outcome: SweepOutcome,
+    guard: Pending,
+    folder: Path,
+    owed: str | None = None,
 ) -> None:
     """Commit every ticket the sweep (or an earlier one) wrote that still holds what it
     wrote, with the rendered reports; nothing when no ticket changed, so sweeps that change
-    no ticket make no commits however often the reports are rendered."""
+    no ticket make no commits however often the reports are rendered.  With no ticket to
+    commit, the reports go into ``owed`` (a commit of tickets whose reports were taken back)."""
     root = workspace.root
     tickets = guard.to_commit()
+    if not tickets and owed is not None:
+        reports = git.store_files(root, _committable_reports(workspace, folder))
+        outcome.commit = git.commit_blobs(root, reports, "", root / CACHE_DIR, amend=owed)
+        if outcome.commit is not None:
+            outcome.committed = git.commit_files(root, outcome.commit)
+            outcome.earlier = _tickets(outcome.committed)  # (what it stands for: theirs)
+            outcome.told = _escalations_since_head(workspace, outcome.earlier, f"{owed}^")
     # (what this sweep or an earlier one wrote that a person changed since: not committed,
     # and said so; one a person committed as it was is in HEAD, nothing to say of it)
     journalled = {
@@ -1204,6 +1226,7 @@ def _commit(
     told = [e for e in result.escalations if e.ticket_id in ids]
     told += _escalations_since_head(workspace, [p for p in earlier if p in tickets])
     message = sweep_message(told, len(_tickets(tickets)), len(_tickets(earlier)))
+    outcome.told = told
     outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR)
     guard.forget()
     if outcome.commit is not None:
@@ -1211,14 +1234,17 @@ def _commit(
         outcome.earlier = earlier
 
 
-def _escalations_since_head(workspace: Workspace, paths: list[str]) -> list[Escalated]:
+def _escalations_since_head(
+    workspace: Workspace, paths: list[str], base: str = "HEAD"
+) -> list[Escalated]:
     """The escalations the tickets ``paths`` (written by an earlier sweep, committed now)
-    hold that HEAD's versions do not: what that sweep did, for the commit to tell."""
+    hold that HEAD's versions (``base``'s) do not: what that sweep did, for the commit to
+    tell."""
     if not paths:
         return []
     root = workspace.root
     try:
-        committed = git.files_at(root, "HEAD", paths)
+        committed = git.files_at(root, base, paths)
     except git.GitError:
         return []
     found: list[Escalated] = []
@@ -1438,13 +1464,17 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
     branch = options.branch or git.current_branch(root)
     done: list[SweepOutcome] = []
     keys: list[str] = []  # the sweep's commits, as a rebase keeps them
+    owed: str | None = None  # the sweep's commit whose reports were taken back: retaken
     for _ in range(options.push_attempts):
-        outcome = _sweep_once(workspace, now, options)
+        outcome = _sweep_once(workspace, now, options, owed)
         done.append(outcome)
+        outcome.attempts = len(done)  # (told with a failure too: how many pushes were tried)
         if outcome.git_error is not None:
             return outcome
         if outcome.commit is not None:
-            keys.append(git.commit_key(root, outcome.commit))
+            key = git.commit_key(root, outcome.commit)
+            if not keys or key != keys[-1]:  # (the commit owed the reports keeps its key)
+                keys.append(key)
         ahead = git.unpushed(root, options.remote, branch)
         try:
             pushed = git.push(root, options.remote, branch)
@@ -1459,13 +1489,21 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         # No command writes a ticket meanwhile: the rebase stashes the work tree's changes
         # and puts them back, and a write between the two was lost (its stash left behind)
         with lock.hold_writes(root / CACHE_DIR, workspace.lock_timeout, workspace.holder):
+            reports_back = False
             if outcome.commit is not None:  # (its own rewrites: swept again on the remote's)
-                _take_back(root, outcome, keys)
+                reports_back = _take_back(root, outcome, keys)
             try:
                 git.catch_up(root, options.remote, branch, root / CACHE_DIR)
             except git.GitError as exc:  # (after the summary of what stands, as for a push)
                 outcome.git_error = f"esc: {exc}"
                 return outcome
+        # (the commit that stands, as the rebase left it: it takes the reports rendered on
+        # the remote's tickets, if the next attempt commits no ticket to take them)
+        owed = None
+        if reports_back:
+            found = git.find_commits(root, keys[-1:])
+            head = git.output(root, "rev-parse", "HEAD").strip()
+            owed = found[-1] if found and found[-1] == head else None
         workspace = Workspace(root)  # teams.yaml or rules.yaml may have come with the rebase
     # (told after the summary of what stands: the last attempt's rewrites were taken back,
     # for the next sweep to make on the remote's tickets)
@@ -1476,7 +1514,7 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
     return outcome
 
 
-def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
+def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> bool:
     """A rejected push: take back the sweep's commit for the tickets it rewrote from their
     committed text (not for those intake or an earlier sweep had written: their writes
     would go with it), so that the rebase brings the remote's
@@ -1484,7 +1522,8 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
     one ticket would keep both effects of one deadline (an escalation made at 13:30 by
     one clone and at 13:35 by the other); swept again, the later sweep replays from the
     earlier one's ``checked`` and makes none.  What the taken-back rewrites did is no
-    longer this sweep's to tell."""
+    longer this sweep's to tell.  True if the reports were taken back from a commit that
+    stands (for what intake or an earlier sweep wrote): it owes them."""
     assert outcome.commit is not None
     result = outcome.result
     own = [path for path in result.changed if path not in outcome.journalled]
@@ -1492,14 +1531,15 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
     def message(taken: list[str]) -> str:  # (of the commit that stands for it: what is left)
         ids = {Path(path).stem for path in taken}
         left = [path for path in _tickets(outcome.committed) if path not in taken]
-        escalations = [e for e in result.escalations if e.ticket_id not in ids]
+        escalations = [e for e in outcome.told if e.ticket_id not in ids]
         earlier = set(outcome.earlier)
         return sweep_message(escalations, len(left), sum(path in earlier for path in left))
 
     done = git.take_back(root, outcome.commit, own + reports, root / CACHE_DIR, message)
     if done is None or not done[0]:
-        return
+        return False
     taken, standing = done
+    owes = standing is not None and any(path in reports for path in taken)
     if any(path in reports for path in taken) and result.catalog is not None:
         # (the reports go with the tickets: rendered again on the remote's tickets by the
         # next attempt, not left behind as a commit of their own, as of the tickets before)
@@ -1519,6 +1559,7 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> None:
     result.plans = [p for p in result.plans if p.ticket_id not in ids]
     result.actions = [a for a in result.actions if a.ticket_id not in ids]
     result.events = [e for e in result.events if e.ticket_id not in ids]
+    return owes
 
 
 def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -> SweepOutcome:

@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from esc.domain.errors import BadInput, EscError
 from esc.store import launch
 from esc.store.atomic import atomic_write
 from esc.store.lock import REBASING as REBASING
+from esc.store.lock import SWEEP_GIT as SWEEP_GIT
 
 if TYPE_CHECKING:
     import subprocess
@@ -174,9 +175,7 @@ def _own_index(scratch: Path, name: str) -> Path:
 def _require_index_free(top: Path) -> None:
     """GitError if the clone's index is locked: HEAD must not move when its index cannot
     follow (a killed git left ``index.lock``: status would then show the commit undone)."""
-    lock_file = Path(output(top, "rev-parse", "--git-path", "index.lock").strip())
-    if not lock_file.is_absolute():
-        lock_file = top / lock_file
+    lock_file = index_lock(top)
     if lock_file.exists():
         raise GitError(
             f"{lock_file} exists: another git command is running in this clone, or one was"
@@ -184,13 +183,18 @@ def _require_index_free(top: Path) -> None:
         )
 
 
-def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Path) -> str | None:
+def commit_blobs(
+    root: Path, blobs: Mapping[str, str], message: str, scratch: Path, amend: str | None = None
+) -> str | None:
     """Commit on top of HEAD exactly ``blobs`` (blob id by path relative to ``root``, each
     already stored), nothing else staged or dirty; the index entries of those paths follow.
 
     The commit is built in a temporary index and HEAD moves only if it has not moved
     meanwhile, so neither a file changed after the sweep wrote it nor anything a person
     staged goes in.  Returns the new commit's hash, or None if there was nothing to commit.
+    With ``amend`` (HEAD, a commit of the sweep's not pushed yet), the blobs go into that
+    commit instead: the one that stands for it has its parents, author and message (its
+    :func:`commit_key`), not ``message``; None if HEAD is not ``amend``.
     """
     if not blobs:
         return None
@@ -198,6 +202,8 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     prefix = output(root, "rev-parse", "--show-prefix").strip()
     head_proc = run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     head = head_proc.stdout.decode().strip() if head_proc.returncode == 0 else None
+    if amend is not None and (head is None or head != amend):
+        return None
     scratch.mkdir(parents=True, exist_ok=True)
     index = _own_index(scratch, "sweep-index")
     env = {"GIT_INDEX_FILE": str(index)}
@@ -211,7 +217,11 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     if head is not None and output(top, "rev-parse", f"{head}^{{tree}}").strip() == tree:
         return None
     parents = ["-p", head] if head else []
-    commit = output(top, "commit-tree", tree, *parents, input=message.encode()).strip()
+    author: dict[str, str] | None = None
+    if amend is not None:
+        parents, author, message = _made_as(top, amend)
+    commit = output(top, "commit-tree", tree, *parents, env=author, input=message.encode())
+    commit = commit.strip()
     _require_index_free(top)  # (before HEAD moves: the index must follow it)
     proc = run(top, "update-ref", "-m", "esc sweep", "HEAD", commit, head or "")
     if proc.returncode != 0:
@@ -219,6 +229,24 @@ def commit_blobs(root: Path, blobs: Mapping[str, str], message: str, scratch: Pa
     # the index now records the committed files, so status shows only what differs from them
     output(top, "update-index", "--index-info", input=entries.encode())
     return commit
+
+
+def _made_as(top: Path, commit: str) -> tuple[list[str], dict[str, str], str]:
+    """What a commit standing for ``commit`` is made with: its parents (as ``-p``
+    options), its author (as the environment ``commit-tree`` reads) and its message."""
+    raw = output(top, "cat-file", "commit", commit)
+    headers, _, message = raw.partition("\n\n")
+    parents: list[str] = []
+    env: dict[str, str] = {}
+    for line in headers.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "parent":
+            parents += ["-p", value]
+        found = re.fullmatch(r"(.*) <(.*)> (\d+ [+-]\d{4})", value) if key == "author" else None
+        if found:
+            env = {"GIT_AUTHOR_NAME": found[1], "GIT_AUTHOR_EMAIL": found[2],
+                   "GIT_AUTHOR_DATE": f"@{found[3]}"}  # fmt: skip
+    return parents, env, message
 
 
 def take_back(
@@ -396,7 +424,12 @@ def push(root: Path, remote: str, branch: str) -> Pushed | None:
     text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
     if proc.returncode == 0:
         return Pushed(_commits_sent(root, proc.stdout.decode("utf-8", "replace"), branch))
-    if "[rejected]" in text or _remote_moved(root, remote, branch):
+    if "[rejected]" in text:
+        return None
+    moved, has_head = _remote_state(root, remote, branch)
+    if has_head:  # (a killed sweep's orphaned push landed it first: the ref lock race lost
+        return Pushed(None)  # to our own commit is no failure; git did not say how many)
+    if moved:
         return None  # includes a push that lost a race for the ref lock at the remote
     rejected = [line for line in text.splitlines() if line.startswith("!")]
     why = rejected[0].split("\t")[-1] if rejected else _reason(proc)
@@ -426,15 +459,18 @@ def _commits_sent(root: Path, porcelain: str, branch: str) -> int | None:
     return None
 
 
-def _remote_moved(root: Path, remote: str, branch: str) -> bool:
-    """Whether the remote branch now has commits that HEAD does not."""
+def _remote_state(root: Path, remote: str, branch: str) -> tuple[bool, bool]:
+    """After a push that failed: whether the remote branch now has commits that HEAD does
+    not, and whether it has HEAD (an earlier push of the same commits landed meanwhile);
+    (False, False) if it cannot be fetched."""
     try:
         output(root, "fetch", "--quiet", "--", remote, branch)
     except GitError:
-        return False
+        return False, False
     # (FETCH_HEAD: what was just fetched, from a remote's name or a URL alike)
-    proc = run(root, "merge-base", "--is-ancestor", "FETCH_HEAD", "HEAD")
-    return proc.returncode == 1
+    moved = run(root, "merge-base", "--is-ancestor", "FETCH_HEAD", "HEAD").returncode == 1
+    has_head = run(root, "merge-base", "--is-ancestor", "HEAD", "FETCH_HEAD").returncode == 0
+    return moved, has_head
 
 
 # How a sweep's rebase merges: tickets with esc's driver; rendered reports keep one side
@@ -665,6 +701,153 @@ def in_progress(root: Path) -> str | None:
         if (root / path).exists():
             return what
     return None
+
+
+# ---------------------------------------------------------------- what a killed git left
+
+
+def index_lock(root: Path) -> Path:
+    """The clone's ``index.lock`` (absolute), there or not."""
+    lock_file = Path(output(root, "rev-parse", "--git-path", "index.lock").strip())
+    return lock_file if lock_file.is_absolute() else root / lock_file
+
+
+def index_lock_state(root: Path) -> str:
+    """What the clone's ``index.lock`` is: ``none`` (not there), ``busy`` (a process may
+    be using it), ``stale`` (left by a git process that was killed), or ``unknown``.
+
+    Git's own rule: the lock is stale only if no git process runs in the repository (a
+    ``git commit`` keeps it, closed, while its editor is open).  On Linux ``/proc`` says
+    which processes run: the lock is stale if no process has it open and no git process
+    has its current folder in the work tree or the git folder (or names them in
+    ``GIT_DIR``, ``GIT_WORK_TREE`` or ``GIT_INDEX_FILE``).  A process esc may not look
+    into (another user's) is not counted: the clone is the sweep's user's.  Without
+    ``/proc`` it cannot be told (``unknown``)."""
+    lock_file = index_lock(root)
+    try:
+        before = lock_file.stat()
+    except OSError:
+        return "none"
+    busy = _git_busy(_places(root), str(lock_file.resolve()))
+    if busy is None:
+        return "unknown"
+    try:  # (the same file still: not one a git started meanwhile made)
+        after = lock_file.stat()
+    except OSError:
+        return "none"
+    if busy or (after.st_ino, after.st_mtime_ns) != (before.st_ino, before.st_mtime_ns):
+        return "busy"
+    return "stale"
+
+
+def _places(root: Path) -> list[str]:
+    """The folders a git process working in this clone runs in: the top of the work tree
+    and the git folder (absolute, resolved)."""
+    git_dir = Path(output(root, "rev-parse", "--absolute-git-dir").strip())
+    return [str(toplevel(root).resolve()), str(git_dir.resolve())]
+
+
+def _git_busy(places: Sequence[str], lock_file: str | None) -> bool | None:
+    """Whether a process has ``lock_file`` open (if given), or a git process works in one
+    of ``places`` (absolute folders); None where ``/proc`` does not say."""
+    proc = Path("/proc")
+    try:
+        pids = [name for name in os.listdir(proc) if name.isdigit()]
+    except OSError:
+        return None
+    if not pids or not (proc / str(os.getpid())).is_dir():
+        return None
+    for pid in pids:
+        if pid == str(os.getpid()):
+            continue
+        base = proc / pid
+        try:
+            name = (base / "comm").read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:  # (gone meanwhile)
+            continue
+        if name.startswith("git") and _works_in(base, places):
+            return True
+        if lock_file is None:
+            continue
+        try:
+            fds = os.listdir(base / "fd")
+        except OSError:  # (another user's, or gone)
+            continue
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                if os.readlink(base / "fd" / fd) == lock_file:
+                    return True
+    return False
+
+
+def _works_in(base: Path, places: Sequence[str]) -> bool:
+    """Whether the process ``base`` (``/proc/PID``) has its current folder in one of
+    ``places``, or names one in its GIT_DIR, GIT_WORK_TREE or GIT_INDEX_FILE."""
+    try:
+        cwd = os.readlink(base / "cwd")
+    except OSError:  # (another user's, or gone)
+        return False
+    found = [cwd]
+    with contextlib.suppress(OSError):
+        for item in (base / "environ").read_bytes().split(b"\0"):
+            key, _, value = item.partition(b"=")
+            if key in (b"GIT_DIR", b"GIT_WORK_TREE", b"GIT_INDEX_FILE") and value:
+                found.append(os.path.join(cwd, os.fsdecode(value)))
+    for path in found:
+        path = os.path.normpath(path)
+        if any(path == place or path.startswith(place.rstrip("/") + "/") for place in places):
+            return True
+    return False
+
+
+# What git names the temporary files of a merge driver's three versions, in the folder it
+# runs in (the top of the work tree); a git killed while the driver runs leaves them.
+_MERGE_TEMPORARY = re.compile(r"\.merge_file_[A-Za-z0-9]{6}")
+
+
+def _remove_merge_temporaries(top: Path) -> list[str]:
+    """The files ``.merge_file_XXXXXX`` at the top of the work tree that git does not
+    track, removed; their names."""
+    try:
+        names = sorted(
+            entry.name for entry in os.scandir(top)
+            if _MERGE_TEMPORARY.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+        )  # fmt: skip
+    except OSError:
+        return []
+    kept = tracked(top, names)
+    removed = []
+    for name in names:
+        if name not in kept:
+            with contextlib.suppress(OSError):
+                (top / name).unlink()
+                removed.append(name)
+    return removed
+
+
+@contextlib.contextmanager
+def sweeping(root: Path, scratch: Path) -> Iterator[None]:
+    """While a sweep commits and pushes (its lock held): ``scratch/sweep-git`` says so.
+    A sweep killed meanwhile leaves it (or ``scratch/rebasing``), and the next one first
+    cleans up after the git processes that died with it: the ``index.lock`` one of them
+    left, once no git process runs in the clone (:func:`index_lock_state`; else every
+    commit, and the abort of a rebase left, fails on it for good), and the merge driver's
+    temporary files its rebase left at the top of the work tree (untracked:
+    ``git add -A`` would take them), once no git process runs there either (a person's
+    merge makes its own while it runs)."""
+    marker = scratch / SWEEP_GIT
+    rebased = (scratch / REBASING).exists()
+    if marker.exists() or rebased:
+        if index_lock_state(root) == "stale":
+            index_lock(root).unlink(missing_ok=True)
+        if rebased and _git_busy(_places(root), None) is False:
+            _remove_merge_temporaries(toplevel(root))
+    scratch.mkdir(parents=True, exist_ok=True)
+    atomic_write(marker, f"{os.getpid()}\n")
+    try:
+        yield
+    finally:
+        marker.unlink(missing_ok=True)
 
 
 def finish_unfinished(root: Path, scratch: Path) -> bool:

@@ -46,6 +46,7 @@ POLL_SECONDS = 0.05  # the longest pause between two tries
 NOTICE_SECONDS = 1.0  # after this long waiting, ``on_wait`` is told who holds the lock
 
 REBASING = "rebasing"  # in esc's folder while a sweep's rebase runs: a kill leaves it
+SWEEP_GIT = "sweep-git"  # in esc's folder while a sweep commits or pushes: a kill leaves it
 
 
 class LockTimeout(EscError):

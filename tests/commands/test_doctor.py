@@ -101,6 +101,40 @@ def test_an_unfinished_rebase_is_a_problem(tmp_path: Path) -> None:
     }
 
 
+def test_an_index_lock_a_killed_git_left_is_a_problem_with_its_fix(tmp_path: Path) -> None:
+    """A killed sweep's rebase left `.git/index.lock` (every later sweep failed on it):
+    doctor said "no problems".  Left by a killed git (no git process runs in the clone),
+    it is a problem with the command that removes it; while a git process runs there (a
+    person's `git commit`, its editor open) it is that process's, and no problem."""
+    clone = healthy_clone(tmp_path)
+    lock_file = clone / ".git" / "index.lock"
+    lock_file.touch()
+    (clone / ".esc-cache").mkdir(exist_ok=True)
+    (clone / ".esc-cache" / lock.SWEEP_GIT).write_text("4242\n")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 1
+    assert problems(report) == {
+        "index-lock": (
+            f"{lock_file} was left by a git process that was killed (none runs in the clone):"
+            " every commit (a sweep's too) and rebase fails until it is removed (a killed"
+            " sweep's: the next --commit or --push sweep removes it)",
+            f"rm -f -- {lock_file}",
+        )
+    }
+    person = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=clone,
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)  # fmt: skip
+    try:
+        code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    finally:
+        assert person.stdin is not None
+        person.stdin.close()
+        person.wait()
+    assert code == 0 and problems(report) == {}
+    [held] = [c["detail"] for c in report["checks"] if c["check"] == "index-lock"]
+    assert held == f"{lock_file} is held by a git process running in the clone"
+    assert lock_file.exists()  # (doctor changes nothing)
+
+
 def test_esc_not_on_crons_path_gets_the_crontab_line_with_absolute_paths(tmp_path: Path) -> None:
     """On cron's own PATH (no esc from a venv or pipx is ever there) it is advice, with the
     crontab line that names esc by its absolute path: a set-up clone has no problems."""

@@ -809,6 +809,66 @@ def test_a_retried_push_commits_the_reports_with_the_tickets_as_of_the_remote(
     assert "As of 2026-11-20T13:30:00+01:00" in summary
 
 
+@pytest.mark.parametrize("rejected", [1, 2])
+def test_a_retried_push_of_an_earlier_sweep_s_ticket_commits_the_reports_with_it(
+    esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rejected: int
+) -> None:
+    """Where git tracks reports/: a sweep with no git identity wrote a ticket it could not
+    commit; another clone pushed meanwhile; the next sweep's push was rejected, it took
+    its reports back and rebased, and pushed the earlier sweep's ticket alone, its reports
+    left modified and never committed.  They are committed with that ticket, rendered on
+    the remote's tickets."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    git(workspace, "add", "-A")
+    git(workspace, "add", "-f", "reports")  # (esc init ignores them; this team tracks them)
+    git(workspace, "commit", "-qm", "reports tracked")
+    remote = with_remote(workspace, tmp_path)
+    for name in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL",
+                 "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    git(workspace, "config", "--global", "user.useConfigOnly", "true")
+    failed = esc("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    assert failed.code == 1 and "no git identity to commit as" in failed.err
+    as_person(remote.parent, "bob", "clone", "-q", str(remote), "other")
+    other = tmp_path / "other"
+    (other / "NOTES.md").write_text("pushed from elsewhere first\n")
+    as_person(other, "bob", "add", "NOTES.md")
+    as_person(other, "bob", "commit", "-qm", "notes")
+    git(other, "push", "-q", "origin", "main")
+    if rejected == 2:  # (and once more, as the first retry pushes: a pre-push hook here)
+        hook = workspace / ".git" / "hooks" / "pre-push"
+        hook.write_text(
+            f"#!/bin/sh\ncd {str(other)!r} || exit 1\n"
+            "[ -e first ] || { touch first; exit 0; }\n"  # (the first push: rejected anyway)
+            "[ -e second ] || { touch second && git commit -q --allow-empty -m again"
+            " && git push -q origin main >/dev/null 2>&1; }\nexit 0\n"
+        )
+        git(other, "config", "user.name", "bob")
+        git(other, "config", "user.email", "bob@example.com")
+        hook.chmod(0o755)
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    data = json.loads(esc.ok("sweep", "--push", "--json", now="2026-11-20T13:35:00+01:00"))
+    assert (data["attempts"], data["pushed"], data["pushed_commits"]) == (1 + rejected, True, 1)
+    head = git(remote, "rev-parse", "main").strip()
+    files = git(remote, "show", "--name-only", "--format=", head).split()
+    assert sorted(files) == sorted(data["committed"]) == sorted(
+        [f"tickets/{ticket}.md", "reports/index.html", "reports/report.json",
+         "reports/summary.md"]
+    )  # fmt: skip
+    assert git(remote, "log", "--format=%s", "main").splitlines()[:2] == [
+        "esc sweep: 1 ticket updated", "again" if rejected == 2 else "notes"
+    ]
+    assert git(remote, "log", "-1", "--format=%B", "main").strip().splitlines() == [
+        "esc sweep: 1 ticket updated", "", "1 ticket of them left by an earlier sweep", "",
+        f"{ticket}: support → engineering (rule:breached-goes-up)",
+    ]  # (the escalation the earlier sweep made, told by the commit that holds it)
+    assert git(workspace, "status", "--porcelain") == ""
+    summary = git(remote, "show", f"{head}:reports/summary.md")
+    assert "As of 2026-11-20T13:35:00+01:00" in summary
+
+
 def test_no_ticket_is_written_while_a_rejected_push_rebases(
     esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -978,6 +1038,7 @@ def test_a_remote_that_keeps_moving_ends_with_the_summary_and_the_reason(
     assert result.code == 1 and result.err == reason + "\n"
     told = json.loads(result.out)  # (the summary, as the text prints it first)
     assert told["git_error"] == reason and told["seen"] == 1 and told["pushed"] is False
+    assert told["attempts"] == 5  # (each rejected push an attempt, as the reason says)
     # (the last attempt's commit was taken back: no commit stands to tell of, and none on
     # no branch is named)
     assert (told["commit"], told["committed"]) == (None, [])
@@ -1041,6 +1102,95 @@ def test_a_rebase_a_killed_sweep_left_is_aborted_by_the_next(
         )
     assert (workspace / "tickets" / f"{ticket}.md").read_text() == before
     assert (workspace / ".git" / "rebase-merge").is_dir()
+
+
+def test_a_push_whose_commit_an_orphaned_push_landed_first_is_pushed(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A sweep killed alone (not its group) while its push ran leaves that `git push`
+    running; it lands the commit while the next sweep pushes the same one, whose ref
+    update then fails (`cannot lock ref … is at HEAD but expected …`): the remote has the
+    commit, so it is pushed (here the remote's hook lands it first, as the orphan did)."""
+    committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\n"
+        "read old new ref\n"
+        'cp -R "$GIT_QUARANTINE_PATH"/. objects/\n'
+        'env -u GIT_QUARANTINE_PATH git update-ref "$ref" "$new" "$old"\n'
+    )
+    hook.chmod(0o755)
+    result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 0 and "push" not in result.err, result.err
+    assert result.out.endswith("\npushed 1 commit to origin/main\n")
+    assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
+
+
+def test_an_index_lock_a_killed_sweep_s_rebase_left_is_removed_once_no_git_runs(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A sweep killed (its whole group) while its rebase ran leaves `.git/index.lock` and
+    the merge driver's `.merge_file_XXXXXX` files: every later sweep failed on the lock
+    (`git rebase failed: … index.lock': File exists`), for good.  The next sweep removes
+    the lock once no git process runs in the clone (one that runs may be a person's
+    `git commit`, its editor open: the lock is theirs, and the sweep fails as before),
+    and the untracked temporaries; then it aborts the rebase and carries on."""
+    (workspace / ".merge_file_Kept42").write_text("a file of the team's, tracked\n")
+    committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    pushed_from_elsewhere(remote, tmp_path)
+    git(workspace, "commit", "-q", "--allow-empty", "-m", "mine, not pushed yet")
+    git(workspace, "fetch", "-q", "origin")
+    _stopped_rebase(workspace, "origin/main")
+    cache = workspace / ".esc-cache"
+    cache.mkdir(exist_ok=True)
+    (cache / "rebasing").write_text("main\n")  # (the killed sweep's markers)
+    (cache / "sweep-git").write_text("4242\n")
+    index_lock = workspace / ".git" / "index.lock"
+    index_lock.write_bytes(b"half an index")
+    for name in (".merge_file_a1B2c3", ".merge_file_Zz9Yy8", ".merge_file_toolong7"):
+        (workspace / name).write_text("a version of a ticket\n")
+
+    person = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=workspace,
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)  # fmt: skip
+    try:  # (a git process of a person's, still running in the clone: the lock may be its)
+        busy = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    finally:
+        assert person.stdin is not None
+        person.stdin.close()
+        person.wait()
+    assert (busy.code, busy.out) == (1, "")
+    assert busy.err.startswith("esc: git rebase failed: ") and "index.lock" in busy.err
+    assert len(busy.err.splitlines()) == 1
+    assert index_lock.read_bytes() == b"half an index"
+    assert (workspace / ".merge_file_a1B2c3").exists()  # (a merge's, running: kept too)
+
+    out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert "pushed" in out
+    assert not index_lock.exists() and not (workspace / ".git" / "rebase-merge").exists()
+    assert git(workspace, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert "mine, not pushed yet" in git(remote, "log", "--format=%s", "main")
+    left = sorted(p.name for p in workspace.glob(".merge_file_*"))
+    assert left == [".merge_file_Kept42", ".merge_file_toolong7"]  # (tracked; not git's)
+    assert git(workspace, "status", "--porcelain") == "?? .merge_file_toolong7\n"
+    assert not (cache / "sweep-git").exists() and not (cache / "rebasing").exists()
+
+
+def test_an_index_lock_of_a_sweep_killed_while_it_committed_is_removed(
+    esc: Esc, workspace: Path
+) -> None:
+    """Killed while its git wrote the index (no rebase): the lock is removed by the next
+    sweep, which commits; a lock with no killed sweep behind it (a person's git) is left,
+    and named (test_a_git_index_lock_left_by_a_killed_git_…)."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    (workspace / ".esc-cache").mkdir(exist_ok=True)
+    (workspace / ".esc-cache" / "sweep-git").write_text("4242\n")
+    (workspace / ".git" / "index.lock").touch()
+    out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert f"  {ticket}: support → engineering (rule:breached-goes-up)" in out
+    assert git(workspace, "log", "-1", "--format=%s") == "esc sweep: 1 ticket updated\n"
+    assert git(workspace, "status", "--porcelain") == ""
 
 
 def test_a_remote_that_cannot_be_reached_is_told_with_its_cause(
