@@ -26,6 +26,8 @@ from esc.domain.config import (
     Team,
     vocabulary,
 )
+from esc.domain.errors import escape_surrogates
+from esc.domain.model import holds_lone_surrogate
 from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
@@ -47,11 +49,43 @@ class _Reader:
         self.findings.append(Finding(self.path, line, message, blocking))
 
     def load(self, text: str) -> Any:
+        """The file's YAML, or None with a finding: it does not parse, or a key or value
+        holds a lone surrogate (``"\\ud800"``), no character, which no ticket, terminal or
+        cache could take (each such key or value is named at its line)."""
         try:
-            return yaml_text.load_with_lines(text)
+            data = yaml_text.load_with_lines(text)
         except yaml_text.YamlError as exc:
             self.add(1 if exc.line is None else exc.line + 1, f"does not parse: {exc.problem}")
-        return None
+            return None
+        if "\\u" in text or "\\U" in text:  # (only an escape can make one)
+            for line, where in _lone_surrogates(data, (), 1):
+                self.add(line, f"{where}: {_LONE_SURROGATE}")
+        return None if self.findings else data
+
+
+_LONE_SURROGATE = "a lone surrogate escape (such as \\ud800) is no character"
+
+
+def _lone_surrogates(
+    node: object, path: tuple[str, ...], line: int
+) -> list[tuple[int, str]]:
+    """The line and key path (``calendars.office.hours``) of each key or text value below
+    ``node`` that holds a lone surrogate."""
+    found: list[tuple[int, str]] = []
+    if isinstance(node, str):
+        if holds_lone_surrogate(node):
+            found.append((line, ".".join(path) or "a value"))
+    elif isinstance(node, CommentedMap):
+        for key, value in node.items():
+            here = line_of(node, key)
+            name = escape_surrogates(str(key))
+            if isinstance(key, str) and holds_lone_surrogate(key):
+                found.append((here, "key " + ".".join((*path, name))))
+            found.extend(_lone_surrogates(value, (*path, name), here))
+    elif isinstance(node, CommentedSeq):
+        for n, item in enumerate(node):
+            found.extend(_lone_surrogates(item, path, line_of(node, n)))
+    return found
 
 
 def line_of(container: object, key: object = None) -> int:

@@ -815,3 +815,47 @@ def test_a_condition_on_a_number_no_ticket_can_hold_is_a_finding(
     line = next(n for n, text in enumerate(rules.splitlines(), 1) if f"csat: {value}" in text)
     assert f"rules.yaml:{line}: rules[0].when.csat: " in said
     assert "is a number JSON cannot hold (quote it to keep it as text)" in said
+
+
+# ---------------------------------------------------------------- lone surrogates (issue 20)
+
+LONE = "a lone surrogate escape (such as \\ud800) is no character"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        ("timezone: Europe/Berlin", 'timezone: "\\ud800"', "22: calendars.office.timezone"),
+        ('mon-fri: "09:00-17:00"', '"\\ud800": "09:00-17:00"', "24: key calendars.office.hours."
+         "\\ud800"),
+        ("refund, bug", 'refund, "\\ud800", bug', "6: categories"),
+        ("[low, normal", '[low, "\\ud800", normal', "4: priorities"),
+        ("name: breached-goes-up", 'name: "a\\ud800"', "39: rules.name"),
+        ('note: "SLA breached, escalating"', 'note: "\\U0000DFFF"', "41: rules.then.note"),
+    ],
+)
+def test_a_lone_surrogate_in_rules_yaml_is_a_finding_at_its_line(
+    old: str, new: str, shown: str
+) -> None:
+    """`timezone: "\\ud800"` crashed validate (exit 3); in a category or a rule's note it was
+    taken, and the sweep then blamed the ticket it wrote it into."""
+    assert old in RULES_YAML
+    assert findings(TEAMS_YAML, RULES_YAML.replace(old, new, 1)) == [f"rules.yaml:{shown}: {LONE}"]
+
+
+def test_a_lone_surrogate_in_teams_yaml_is_a_finding_at_its_line() -> None:
+    teams = TEAMS_YAML.replace("members: [dan, erin]", 'members: [dan, "\\udc80"]', 1)
+    assert findings(teams, RULES_YAML) == [f"teams.yaml:15: teams.engineering.members: {LONE}"]
+
+
+def test_every_command_refuses_a_configuration_holding_a_lone_surrogate(esc: Esc) -> None:
+    rules = esc.cwd / "rules.yaml"
+    text = rules.read_text().replace('note: "SLA breached, escalating"', 'note: "\\ud800"')
+    rules.write_text(text)
+    line = f"rules.yaml:41: rules.then.note: {LONE}\n"
+    checked = esc("validate")
+    assert (checked.code, checked.out) == (1, line)
+    for args in (("create", "--title", "t", "--body", "x"), ("sweep",), ("list",)):
+        result = esc(*args)
+        assert (result.code, result.err) == (1, line), args
+    assert list((esc.cwd / "tickets").glob("*.md")) == []
