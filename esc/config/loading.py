@@ -27,7 +27,7 @@ from esc.domain.config import (
     vocabulary,
 )
 from esc.domain.errors import escape_surrogates
-from esc.domain.model import holds_lone_surrogate
+from esc.domain.model import holds_lone_surrogate, line_problem
 from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
@@ -161,6 +161,10 @@ def _parse_teams(
             where = line_of(raw_teams)
         said = "binary data" if isinstance(odd, bytes) else shown(odd)
         reader.add(where, f"a team's name must be text, not {said}")
+    for key in named:
+        problem = name_problem(str(key))
+        if problem is not None:  # (`"": …`: `esc escalate --to ''` wrote `team: ""`)
+            reader.add(line_of(raw_teams, key), f"team name {shown(key)} {problem}")
     if not named:
         return {}, "", reader.findings, {}
     teams = {str(k): _team(str(k), raw_teams[k], raw_teams, reader) for k in named}
@@ -198,6 +202,9 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
     if lead is not None and not isinstance(lead, str):
         reader.add(line_of(raw, "lead"), f"team {key}: lead must be a name")
         lead = None
+    elif lead is not None and (problem := name_problem(lead)) is not None:
+        reader.add(line_of(raw, "lead"), f"team {key}: lead {shown(lead)} {problem}")
+        lead = None
     up = raw.get("escalates_to")
     if isinstance(up, (Mapping, list)):  # (a number is a name: a team may be called 7)
         reader.add(line_of(raw, "escalates_to"), f"team {key}: escalates_to must name a team")
@@ -223,10 +230,24 @@ def _strings(raw: CommentedMap, key: str, what: str, reader: _Reader) -> tuple[s
     good = []
     for i, item in enumerate(value):
         if isinstance(item, str) and item:
-            good.append(item)
+            problem = name_problem(item)
+            if problem is None:
+                good.append(item)
+            else:
+                reader.add(line_of(value, i), f"{what} must be a name; {shown(item)} {problem}")
         else:
             reader.add(line_of(value, i), f"{what} must be a string, not {shown(item)}")
     return tuple(good)
+
+
+def name_problem(name: str) -> str | None:
+    """What keeps ``name`` from naming a team, a person, a priority or a category, or None:
+    it is written into tickets' front-matter and activity lines and given on the command
+    line, so it is not blank and holds no line break, tab or control character."""
+    if not name.strip():
+        return "is blank"
+    problem = line_problem(name)
+    return None if problem is None else problem.replace("it has", "has", 1)
 
 
 def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader) -> None:

@@ -859,3 +859,54 @@ def test_every_command_refuses_a_configuration_holding_a_lone_surrogate(esc: Esc
         result = esc(*args)
         assert (result.code, result.err) == (1, line), args
     assert list((esc.cwd / "tickets").glob("*.md")) == []
+
+
+# ---------------------------------------------------------------- names (issue 20)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        ("teams:\n", 'teams:\n  "": {level: 1}\n', "5: team name '' is blank"),
+        ("teams:\n", 'teams:\n  "  ": {level: 1}\n', "5: team name '  ' is blank"),
+        ("teams:\n", 'teams:\n  "a\\nb": {level: 1}\n', "5: team name 'a\\nb' has a line break"),
+        (
+            "teams:\n",
+            'teams:\n  "a\\eb": {level: 1}\n',
+            "5: team name 'a\\x1bb' has the control character U+001B",
+        ),
+        (
+            "members: [alice, bob]",
+            'members: [alice, "b\\tob"]',
+            "8: team support: every member must be a name; 'b\\tob' has a tab",
+        ),
+        ("lead: carol", 'lead: " "', "9: team support: lead ' ' is blank"),
+        (
+            "handles: [bug",
+            'handles: ["bu\\ng"',
+            "17: team engineering: every category in handles must be a name; 'bu\\ng' has a "
+            "line break",
+        ),
+    ],
+)
+def test_a_blank_name_or_one_with_a_control_character_is_refused_in_teams_yaml(
+    old: str, new: str, shown: str
+) -> None:
+    assert old in TEAMS_YAML
+    teams = TEAMS_YAML.replace(old, new, 1)
+    assert f"teams.yaml:{shown}" in findings(teams, RULES_YAML)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        ("[low, normal", '["lo\\nw", low, normal', "4: every priority must be a name; 'lo\\nw'"),
+        ("[billing", '[" ", billing', "6: every category must be a name; ' ' is blank"),
+        ("[billing", '["\\a", billing', "6: every category must be a name; '\\x07' has the"),
+    ],
+)
+def test_a_blank_priority_or_category_or_one_with_a_control_character_is_refused(
+    old: str, new: str, shown: str
+) -> None:
+    rules = RULES_YAML.replace(old, new, 1)
+    assert any(f.startswith(f"rules.yaml:{shown}") for f in findings(TEAMS_YAML, rules))
