@@ -60,6 +60,14 @@ class ConfigError(ParseError):
     pass
 
 
+class TooLargeToRead(ParseError):
+    """A change that would make a file esc itself refuses to read (its front-matter over
+    the budget): refused before anything is written.  What made it so large was given to
+    esc (a tag, a title, a reason), so it is a usage error."""
+
+    exit_code = EXIT_USAGE
+
+
 def utf8_text(data: bytes, path: str, error: type[ParseError] = ParseError) -> str:
     """A file's bytes as text; ``error`` (``path:line: not UTF-8 text``, at the line of the
     first byte that is not UTF-8) if they are not UTF-8."""
