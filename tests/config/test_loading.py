@@ -910,3 +910,16 @@ def test_a_blank_priority_or_category_or_one_with_a_control_character_is_refused
 ) -> None:
     rules = RULES_YAML.replace(old, new, 1)
     assert any(f.startswith(f"rules.yaml:{shown}") for f in findings(TEAMS_YAML, rules))
+
+
+def test_a_control_character_in_the_configuration_is_reported_at_its_line() -> None:
+    """BEL in rules.yaml or teams.yaml was reported at line 1 (issue 20)."""
+    rules = RULES_YAML.replace("calendar: always", "calendar: always\x07", 1)
+    line = rules[: rules.index("\x07")].count("\n") + 1
+    assert findings(TEAMS_YAML, rules) == [
+        f"rules.yaml:{line}: does not parse: unacceptable character #x0007: special characters "
+        "are not allowed"
+    ]
+    teams = TEAMS_YAML.replace("[dan", "[d\x1ban", 1)
+    line = teams[: teams.index("\x1b")].count("\n") + 1
+    assert findings(teams, RULES_YAML)[0].startswith(f"teams.yaml:{line}: does not parse")
