@@ -15,6 +15,7 @@ from esc.domain.choices import did_you_mean, shown, unknown_choice
 from esc.domain.conditions import BUILT_IN_KEYS, ConditionError, Vocabulary, compile_condition
 from esc.domain.config import (
     DEFAULT_PRIORITIES,
+    MAX_LEVEL,
     RULES_FILE,
     RULES_KEYS,
     TEAM_KEYS,
@@ -195,6 +196,9 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
     level = raw.get("level", 1)
     if isinstance(level, bool) or not isinstance(level, int) or level < 1:
         reader.add(line_of(raw, "level"), f"team {key}: level must be a positive integer")
+        level = 1
+    elif level > MAX_LEVEL:  # (a level goes into exports' SQLite, which holds 64 bits)
+        reader.add(line_of(raw, "level"), f"team {key}: level {level} is above {MAX_LEVEL}")
         level = 1
     members = _strings(raw, "members", f"team {key}: every member", reader)
     handles = _strings(raw, "handles", f"team {key}: every category in handles", reader)

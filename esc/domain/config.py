@@ -63,6 +63,9 @@ class Finding:
         return f"{self.path}:{self.line or 1}: {self.message}"
 
 
+MAX_LEVEL = 100  # a team's level: 1 (first line) up to this (a hierarchy is never deeper)
+
+
 @immutable
 class Team:
     key: str

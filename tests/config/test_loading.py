@@ -923,3 +923,24 @@ def test_a_control_character_in_the_configuration_is_reported_at_its_line() -> N
     teams = TEAMS_YAML.replace("[dan", "[d\x1ban", 1)
     line = teams[: teams.index("\x1b")].count("\n") + 1
     assert findings(teams, RULES_YAML)[0].startswith(f"teams.yaml:{line}: does not parse")
+
+
+@pytest.mark.parametrize("level", ["101", "99999999999999999999999"])
+def test_a_level_above_100_is_a_finding(level: str) -> None:
+    """`level: 99999999999999999999999` was taken, then `esc export --sqlite` ended in an
+    internal error (OverflowError: SQLite holds 64 bits) (issue 20)."""
+    found = findings(SMALL_TEAMS.replace("level: 2", f"level: {level}"))
+    assert found == [f"teams.yaml:8: team ops: level {level} is above 100"]
+    assert loads(SMALL_TEAMS.replace("level: 2", "level: 100")).teams["ops"].level == 100
+
+
+def test_export_refuses_a_level_sqlite_cannot_hold(esc: Esc) -> None:
+    teams = esc.cwd / "teams.yaml"
+    teams.write_text(teams.read_text().replace("level: 3", "level: 99999999999999999999999"))
+    result = esc("export", "--sqlite", "out.sqlite")
+    line = teams.read_text().splitlines().index("    level: 99999999999999999999999") + 1
+    assert (result.code, result.err) == (
+        1,
+        f"teams.yaml:{line}: team management: level 99999999999999999999999 is above 100\n",
+    )
+    assert not (esc.cwd / "out.sqlite").exists()
