@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from esc.domain.timestamps import plain_reason
 from esc.ticketfile import fast_front
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
         except _UNREADABLE_VALUE as exc:  # e.g. a timestamp on February 30, `!!bool maybe`
             bad = _unconstructable(node)
             kind = str(bad.tag).rsplit(":", 1)[-1]
-            why = f" ({exc})" if isinstance(exc, (ValueError, OverflowError)) else ""
+            why = f" ({plain_reason(exc)})" if isinstance(exc, (ValueError, OverflowError)) else ""
             shown = bad.value or '""'  # (`!!int ""`)
             problem = f"{shown} is not a valid {kind}{why}"
             raise YamlError(problem, bad.start_mark.line) from None

@@ -258,3 +258,14 @@ def test_a_character_yaml_does_not_allow_is_reported_at_its_line(char: str) -> N
             load(text)
         assert caught.value.line == 2, load
         assert "unacceptable character" in caught.value.problem
+
+
+def test_an_offset_of_a_day_or_more_is_said_in_plain_words() -> None:
+    """Python's own words quoted its notation: `offset must be a timedelta strictly between
+    -timedelta(hours=24) and timedelta(hours=24), not datetime.timedelta(…)` (issue 20)."""
+    with pytest.raises(yaml_text.YamlError) as caught:
+        yaml_text.load("a: 1\ncreated: 2026-11-20T10:00:00+25:00\n")
+    assert caught.value.problem == (
+        "2026-11-20T10:00:00+25:00 is not a valid timestamp (the offset must be within ±23:59)"
+    )
+    assert caught.value.line == 1
