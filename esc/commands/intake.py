@@ -23,7 +23,14 @@ from esc.commands.session import Output, Session
 from esc.domain import customer_mail, lifecycle
 from esc.domain import mail as mails
 from esc.domain.config import Config
-from esc.domain.errors import EXIT_TEMPFAIL, BadInput, EscError, ParseError, TicketNotFound
+from esc.domain.errors import (
+    EXIT_TEMPFAIL,
+    BadInput,
+    EscError,
+    ParseError,
+    TicketNotFound,
+    TooLargeToRead,
+)
 from esc.domain.model import (
     CHANNELS,
     Activity,
@@ -38,6 +45,7 @@ from esc.store import mail as store
 from esc.store.imap import ImapSettings, ImapSource, settings_of
 from esc.store.lock import LockTimeout
 from esc.store.workspace import ATTACHMENTS_DIR, CACHE_DIR, Workspace
+from esc.ticketfile import document
 
 ACTOR = "esc intake"
 IMAP_PASSWORD = "ESC_IMAP_PASSWORD"  # the environment variable --imap reads the password from
@@ -676,10 +684,15 @@ def _json_intake(
         priority=values["priority"],
         extra={mails.EXTERNAL_ID: external} if external is not None else {},
     )
-    try:  # (the same checks as the write, before anything is written)
-        lifecycle.create(intake, "check", config, now, ACTOR)
+    try:  # (the same checks as the write, before anything is written: its size too, under
+        # an ID as long as the one it gets)
+        like = f"{config.id_prefix}-00000000"
+        front, activity = lifecycle.create(intake, like, config, now, ACTOR)
+        document.render_new(front, intake.description, activity)
     except BadInput as exc:
         raise BadInput(f"--json item {n}: {exc}") from None
+    except TooLargeToRead as exc:
+        raise BadInput(f"--json item {n}: {exc.message}") from None
     return external, intake
 
 

@@ -956,3 +956,19 @@ def test_an_mbox_s_escaped_from_lines_are_read_as_written(
     esc.ok("intake", "--mbox", str(box))
     description = shown(esc, only_ticket(workspace))["description"]
     assert description == "Thanks for the fix.\n\nFrom now on we use tray 2.\n>From the log: ok"
+
+
+def test_json_items_that_would_make_a_ticket_esc_cannot_read_are_refused_first(
+    esc: Esc, workspace: Path
+) -> None:
+    """Every item is checked before any is written, the size of its ticket too: the first
+    was written, then the second refused, once esc refused to write tickets it could not
+    read back (issue 20)."""
+    items = json.dumps([{"title": "ok"}, {"title": "x" * 1_000_001}])
+    result = esc("intake", "--json", "-", input=items)
+    assert result.code == 2
+    assert result.err == (
+        "esc: --json item 2: the change would make the front-matter too large: 1,000,316 "
+        "characters (esc reads at most 1,000,000); nothing was written\n"
+    )
+    assert list((workspace / "tickets").glob("*.md")) == []
