@@ -272,6 +272,9 @@ def _take(run: _Run, item: store.Incoming) -> None:
     except BadInput as exc:  # (a message esc cannot record: the batch goes on)
         _quarantine(run, item, str(exc))
         return
+    except TooLargeToRead as exc:  # (its ticket would be one esc cannot read back)
+        _quarantine(run, item, exc.message)
+        return
     except _Left as exc:  # (nothing wrong with the message: taken by a later run)
         run.lines.append(f"{item.where}: left for the next run ({exc})")
         run.count("left")
@@ -320,6 +323,8 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     if target is not None and index.status.get(target) != "closed":
         try:
             ticket = _add_message(run, target, mail, attachments)
+        except TooLargeToRead as exc:  # (the message's fault, not the ticket's: kept apart)
+            raise BadInput(exc.message) from None
         except (ParseError, LockTimeout, TicketNotFound) as exc:
             raise _Left(f"{target} cannot be written: {exc}") from None
         index.messages[message_id] = ticket.id

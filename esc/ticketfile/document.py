@@ -710,7 +710,7 @@ def require_readable_front(front: str, path: str) -> None:
         raise TooLargeToRead(
             path,
             _FRONT_LINE,
-            f"the change would make the front-matter too large: {len(front):,} characters "
+            f"the ticket's front-matter would be too large: {len(front):,} characters "
             f"(esc reads at most {yaml_text.MAX_CHARS:,}); nothing was written",
         )
 

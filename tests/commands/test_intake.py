@@ -968,7 +968,21 @@ def test_json_items_that_would_make_a_ticket_esc_cannot_read_are_refused_first(
     result = esc("intake", "--json", "-", input=items)
     assert result.code == 2
     assert result.err == (
-        "esc: --json item 2: the change would make the front-matter too large: 1,000,316 "
+        "esc: --json item 2: the ticket's front-matter would be too large: 1,000,316 "
         "characters (esc reads at most 1,000,000); nothing was written\n"
     )
     assert list((workspace / "tickets").glob("*.md")) == []
+
+
+def test_a_message_whose_ticket_esc_could_not_read_is_quarantined(
+    esc: Esc, workspace: Path
+) -> None:
+    """A subject of a million characters: `--eml -` answered 75 (try again), so the MTA
+    would deliver it again and again; a Maildir's run stopped at it (issue 20)."""
+    mail = corpus.message(subject="x" * 1_000_100).decode()
+    result = esc("intake", "--eml", "-", input=mail)
+    assert result.code == 1
+    assert "1 message: 1 quarantined" in result.out
+    assert "esc: stdin: the ticket's front-matter would be too large: " in result.err
+    assert list((workspace / "tickets").glob("*.md")) == []
+    assert len(list((workspace / "quarantine").iterdir())) == 1
