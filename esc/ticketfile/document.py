@@ -173,7 +173,7 @@ def _doc(
     )
     _check_values(data, key_lines, problems, quick is not None)
     if _SURROGATE_ESCAPE.search(text, front_start, front_end):
-        _check_surrogates(data, key_lines, problems)
+        check_surrogates(data, key_lines, problems)
     if body_parts is not None:
         return TicketDoc(
             path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
@@ -530,7 +530,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")
 _LONE_SURROGATE = "a lone surrogate escape (such as \\ud800) is no character"
 
 
-def _check_surrogates(
+def check_surrogates(
     data: Mapping[str, Any], key_lines: Mapping[str, int], problems: list[tuple[int, str]]
 ) -> None:
     """A value holding a lone surrogate (written as an escape such as ``"\\ud800"``) is a
