@@ -70,8 +70,8 @@ _LONE_SURROGATE = "a lone surrogate escape (such as \\ud800) is no character"
 def _lone_surrogates(
     node: object, path: tuple[str, ...], line: int
 ) -> list[tuple[int, str]]:
-    """The line and key path (``calendars.office.hours``) of each key or text value below
-    ``node`` that holds a lone surrogate."""
+    """The line and key path (``calendars.office.hours``, ``rules[0].then.note``) of each
+    key or text value below ``node`` that holds a lone surrogate."""
     found: list[tuple[int, str]] = []
     if isinstance(node, str):
         if holds_lone_surrogate(node):
@@ -85,7 +85,8 @@ def _lone_surrogates(
             found.extend(_lone_surrogates(value, (*path, name), here))
     elif isinstance(node, CommentedSeq):
         for n, item in enumerate(node):
-            found.extend(_lone_surrogates(item, path, line_of(node, n)))
+            at = (*path[:-1], f"{path[-1]}[{n}]") if path else (f"[{n}]",)
+            found.extend(_lone_surrogates(item, at, line_of(node, n)))
     return found
 
 

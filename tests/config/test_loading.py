@@ -828,10 +828,10 @@ LONE = "a lone surrogate escape (such as \\ud800) is no character"
         ("timezone: Europe/Berlin", 'timezone: "\\ud800"', "22: calendars.office.timezone"),
         ('mon-fri: "09:00-17:00"', '"\\ud800": "09:00-17:00"', "24: key calendars.office.hours."
          "\\ud800"),
-        ("refund, bug", 'refund, "\\ud800", bug', "6: categories"),
-        ("[low, normal", '[low, "\\ud800", normal', "4: priorities"),
-        ("name: breached-goes-up", 'name: "a\\ud800"', "39: rules.name"),
-        ('note: "SLA breached, escalating"', 'note: "\\U0000DFFF"', "41: rules.then.note"),
+        ("refund, bug", 'refund, "\\ud800", bug', "6: categories[4]"),
+        ("[low, normal", '[low, "\\ud800", normal', "4: priorities[1]"),
+        ("name: breached-goes-up", 'name: "a\\ud800"', "39: rules[0].name"),
+        ('note: "SLA breached, escalating"', 'note: "\\U0000DFFF"', "41: rules[0].then.note"),
     ],
 )
 def test_a_lone_surrogate_in_rules_yaml_is_a_finding_at_its_line(
@@ -845,14 +845,14 @@ def test_a_lone_surrogate_in_rules_yaml_is_a_finding_at_its_line(
 
 def test_a_lone_surrogate_in_teams_yaml_is_a_finding_at_its_line() -> None:
     teams = TEAMS_YAML.replace("members: [dan, erin]", 'members: [dan, "\\udc80"]', 1)
-    assert findings(teams, RULES_YAML) == [f"teams.yaml:15: teams.engineering.members: {LONE}"]
+    assert findings(teams, RULES_YAML) == [f"teams.yaml:15: teams.engineering.members[1]: {LONE}"]
 
 
 def test_every_command_refuses_a_configuration_holding_a_lone_surrogate(esc: Esc) -> None:
     rules = esc.cwd / "rules.yaml"
     text = rules.read_text().replace('note: "SLA breached, escalating"', 'note: "\\ud800"')
     rules.write_text(text)
-    line = f"rules.yaml:41: rules.then.note: {LONE}\n"
+    line = f"rules.yaml:41: rules[0].then.note: {LONE}\n"
     checked = esc("validate")
     assert (checked.code, checked.out) == (1, line)
     for args in (("create", "--title", "t", "--body", "x"), ("sweep",), ("list",)):
