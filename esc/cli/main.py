@@ -28,6 +28,7 @@ from esc.cli.options import (
     json_option,
     notify_option,
     once,
+    refuse_empty_now,
     session,
 )
 from esc.cli.output import emit, say, standard_output_closed
@@ -76,6 +77,7 @@ def cli(ctx: click.Context, root: str | None, now: str | None) -> None:
     """
     from esc.commands.session import Session
 
+    refuse_empty_now(now)  # (an empty ESC_NOW is as if unset: click gives None for it)
     found = ctx.ensure_object(Session)
     found.root_option = root
     found.now_option = found.now_option or now

@@ -48,7 +48,20 @@ def terminal_width(fallback: int = 120) -> int:
     return columns if columns > 0 else fallback
 
 
+# An empty --now given on the command line is a mistake (a script's unset variable: `--now
+# "$WHEN"`), not a wish for the clock: refused.  An empty ESC_NOW is as if unset, as click
+# (and esc's other variables, ESC_DEBUG) read an empty environment variable.
+EMPTY_NOW = "--now is empty: give a time such as 2026-11-20T10:00:00+01:00, or leave --now out"
+
+
+def refuse_empty_now(value: str | None) -> None:
+    """BadInput if ``value``, a --now given on the command line, is empty."""
+    if value == "":
+        raise BadInput(EMPTY_NOW)
+
+
 def _set_now(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    refuse_empty_now(value)
     if value:
         from esc.commands.session import Session
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from esc.domain.errors import EscError
+from esc.domain.errors import EscError, escape_surrogates
 from esc.report.terminal import printable
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 def emit(output: Output) -> int:
     """Print ``output`` (stdout, then its notes on stderr); its exit code.  What is for a
     person goes through :func:`printable`, so no control character from a ticket file or
-    an option reaches the terminal; JSON and ``exact`` text are printed as they are.
+    an option reaches the terminal; JSON and ``exact`` text are printed as they are, but
+    for a lone surrogate, which no output can hold: written as its escape, ``\\ud800``
+    (in JSON, the escape that stands for it).
 
     The command has done its work by now; only its output may not get through.  A reader
     that went away (``esc list | head -1``: a broken pipe) is normal: the rest is not
@@ -32,10 +34,10 @@ def emit(output: Output) -> int:
         if output.items is not None:
             _stream(output.items)  # (JSON: exact)
         elif output.data is not None:
-            click.echo(json.dumps(output.data, indent=2, ensure_ascii=False))
+            click.echo(escape_surrogates(json.dumps(output.data, indent=2, ensure_ascii=False)))
         elif output.text is not None:
             if output.exact:  # (as it is: click would strip escape sequences off a pipe)
-                click.echo(output.text, nl=False, color=True)
+                click.echo(escape_surrogates(output.text), nl=False, color=True)
             else:
                 click.echo(printable(output.text), nl=False)
     except BrokenPipeError:
@@ -91,7 +93,8 @@ def _stream(items: Iterable[object]) -> None:
     sep = "[\n"
     for item in items:
         out.write(sep)
-        out.write(item.text if isinstance(item, Encoded) else json.dumps(item, ensure_ascii=False))
+        text = item.text if isinstance(item, Encoded) else json.dumps(item, ensure_ascii=False)
+        out.write(escape_surrogates(text))
         sep = ",\n"
     out.write("[]\n" if sep == "[\n" else "\n]\n")
     out.flush()

@@ -23,7 +23,14 @@ from esc.commands.session import Output, Session
 from esc.domain import customer_mail, lifecycle
 from esc.domain import mail as mails
 from esc.domain.config import Config
-from esc.domain.errors import EXIT_TEMPFAIL, BadInput, EscError, ParseError, TicketNotFound
+from esc.domain.errors import (
+    EXIT_TEMPFAIL,
+    BadInput,
+    EscError,
+    ParseError,
+    TicketNotFound,
+    TooLargeToRead,
+)
 from esc.domain.model import (
     CHANNELS,
     Activity,
@@ -38,6 +45,7 @@ from esc.store import mail as store
 from esc.store.imap import ImapSettings, ImapSource, settings_of
 from esc.store.lock import LockTimeout
 from esc.store.workspace import ATTACHMENTS_DIR, CACHE_DIR, Workspace
+from esc.ticketfile import document
 
 ACTOR = "esc intake"
 IMAP_PASSWORD = "ESC_IMAP_PASSWORD"  # the environment variable --imap reads the password from
@@ -264,6 +272,9 @@ def _take(run: _Run, item: store.Incoming) -> None:
     except BadInput as exc:  # (a message esc cannot record: the batch goes on)
         _quarantine(run, item, str(exc))
         return
+    except TooLargeToRead as exc:  # (its ticket would be one esc cannot read back)
+        _quarantine(run, item, exc.message)
+        return
     except _Left as exc:  # (nothing wrong with the message: taken by a later run)
         run.lines.append(f"{item.where}: left for the next run ({exc})")
         run.count("left")
@@ -312,6 +323,8 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     if target is not None and index.status.get(target) != "closed":
         try:
             ticket = _add_message(run, target, mail, attachments)
+        except TooLargeToRead as exc:  # (the message's fault, not the ticket's: kept apart)
+            raise BadInput(exc.message) from None
         except (ParseError, LockTimeout, TicketNotFound) as exc:
             raise _Left(f"{target} cannot be written: {exc}") from None
         index.messages[message_id] = ticket.id
@@ -676,10 +689,15 @@ def _json_intake(
         priority=values["priority"],
         extra={mails.EXTERNAL_ID: external} if external is not None else {},
     )
-    try:  # (the same checks as the write, before anything is written)
-        lifecycle.create(intake, "check", config, now, ACTOR)
+    try:  # (the same checks as the write, before anything is written: its size too, under
+        # an ID as long as the one it gets)
+        like = f"{config.id_prefix}-00000000"
+        front, activity = lifecycle.create(intake, like, config, now, ACTOR)
+        document.render_new(front, intake.description, activity)
     except BadInput as exc:
         raise BadInput(f"--json item {n}: {exc}") from None
+    except TooLargeToRead as exc:
+        raise BadInput(f"--json item {n}: {exc.message}") from None
     return external, intake
 
 

@@ -199,9 +199,10 @@ def resolve_now(option: str | None) -> dt.datetime:
 
 def whoami(given: str | None) -> str:
     """Who acts: ``given`` (--by), else ESC_USER, else git's user.name, else the login.
-    A name given (--by or ESC_USER) that cannot be written as one is refused (BadInput),
-    never changed: empty, more than one line, a control character, or `` · `` (which
-    separates the parts of a log line)."""
+    A name that cannot be written as one is refused (BadInput), never changed: empty, more
+    than one line, a control character, `` · `` (which separates the parts of a log line),
+    or esc's own; from git or the login too, saying where it came from and how to give
+    another."""
     if given is not None:
         return actor_name(given, "--by")
     if os.environ.get("ESC_USER"):
@@ -210,7 +211,11 @@ def whoami(given: str | None) -> str:
         name = git.output(Path.cwd(), "config", "user.name", timeout=5).strip()
     except git.GitError:
         name = ""
-    return name or getpass.getuser()
+    where = "git config user.name" if name else "the login name"
+    try:
+        return actor_name(name or getpass.getuser(), where)
+    except BadInput as exc:
+        raise BadInput(f"{exc}; give another with --by NAME or ESC_USER") from None
 
 
 def actor_name(name: str, where: str) -> str:

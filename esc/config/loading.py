@@ -15,6 +15,7 @@ from esc.domain.choices import did_you_mean, shown, unknown_choice
 from esc.domain.conditions import BUILT_IN_KEYS, ConditionError, Vocabulary, compile_condition
 from esc.domain.config import (
     DEFAULT_PRIORITIES,
+    MAX_LEVEL,
     RULES_FILE,
     RULES_KEYS,
     TEAM_KEYS,
@@ -26,6 +27,8 @@ from esc.domain.config import (
     Team,
     vocabulary,
 )
+from esc.domain.errors import escape_surrogates
+from esc.domain.model import holds_lone_surrogate, line_problem
 from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
@@ -47,11 +50,44 @@ class _Reader:
         self.findings.append(Finding(self.path, line, message, blocking))
 
     def load(self, text: str) -> Any:
+        """The file's YAML, or None with a finding: it does not parse, or a key or value
+        holds a lone surrogate (``"\\ud800"``), no character, which no ticket, terminal or
+        cache could take (each such key or value is named at its line)."""
         try:
-            return yaml_text.load_with_lines(text)
+            data = yaml_text.load_with_lines(text)
         except yaml_text.YamlError as exc:
             self.add(1 if exc.line is None else exc.line + 1, f"does not parse: {exc.problem}")
-        return None
+            return None
+        if "\\u" in text or "\\U" in text:  # (only an escape can make one)
+            for line, where in _lone_surrogates(data, (), 1):
+                self.add(line, f"{where}: {_LONE_SURROGATE}")
+        return None if self.findings else data
+
+
+_LONE_SURROGATE = "a lone surrogate escape (such as \\ud800) is no character"
+
+
+def _lone_surrogates(
+    node: object, path: tuple[str, ...], line: int
+) -> list[tuple[int, str]]:
+    """The line and key path (``calendars.office.hours``, ``rules[0].then.note``) of each
+    key or text value below ``node`` that holds a lone surrogate."""
+    found: list[tuple[int, str]] = []
+    if isinstance(node, str):
+        if holds_lone_surrogate(node):
+            found.append((line, ".".join(path) or "a value"))
+    elif isinstance(node, CommentedMap):
+        for key, value in node.items():
+            here = line_of(node, key)
+            name = escape_surrogates(str(key))
+            if isinstance(key, str) and holds_lone_surrogate(key):
+                found.append((here, "key " + ".".join((*path, name))))
+            found.extend(_lone_surrogates(value, (*path, name), here))
+    elif isinstance(node, CommentedSeq):
+        for n, item in enumerate(node):
+            at = (*path[:-1], f"{path[-1]}[{n}]") if path else (f"[{n}]",)
+            found.extend(_lone_surrogates(item, at, line_of(node, n)))
+    return found
 
 
 def line_of(container: object, key: object = None) -> int:
@@ -127,6 +163,10 @@ def _parse_teams(
             where = line_of(raw_teams)
         said = "binary data" if isinstance(odd, bytes) else shown(odd)
         reader.add(where, f"a team's name must be text, not {said}")
+    for key in named:
+        problem = name_problem(str(key))
+        if problem is not None:  # (`"": …`: `esc escalate --to ''` wrote `team: ""`)
+            reader.add(line_of(raw_teams, key), f"team name {shown(key)} {problem}")
     if not named:
         return {}, "", reader.findings, {}
     teams = {str(k): _team(str(k), raw_teams[k], raw_teams, reader) for k in named}
@@ -158,11 +198,17 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
     if isinstance(level, bool) or not isinstance(level, int) or level < 1:
         reader.add(line_of(raw, "level"), f"team {key}: level must be a positive integer")
         level = 1
+    elif level > MAX_LEVEL:  # (a level goes into exports' SQLite, which holds 64 bits)
+        reader.add(line_of(raw, "level"), f"team {key}: level {level} is above {MAX_LEVEL}")
+        level = 1
     members = _strings(raw, "members", f"team {key}: every member", reader)
     handles = _strings(raw, "handles", f"team {key}: every category in handles", reader)
     lead = raw.get("lead")
     if lead is not None and not isinstance(lead, str):
         reader.add(line_of(raw, "lead"), f"team {key}: lead must be a name")
+        lead = None
+    elif lead is not None and (problem := name_problem(lead)) is not None:
+        reader.add(line_of(raw, "lead"), f"team {key}: lead {shown(lead)} {problem}")
         lead = None
     up = raw.get("escalates_to")
     if isinstance(up, (Mapping, list)):  # (a number is a name: a team may be called 7)
@@ -189,10 +235,24 @@ def _strings(raw: CommentedMap, key: str, what: str, reader: _Reader) -> tuple[s
     good = []
     for i, item in enumerate(value):
         if isinstance(item, str) and item:
-            good.append(item)
+            problem = name_problem(item)
+            if problem is None:
+                good.append(item)
+            else:
+                reader.add(line_of(value, i), f"{what} must be a name; {shown(item)} {problem}")
         else:
             reader.add(line_of(value, i), f"{what} must be a string, not {shown(item)}")
     return tuple(good)
+
+
+def name_problem(name: str) -> str | None:
+    """What keeps ``name`` from naming a team, a person, a priority or a category, or None:
+    it is written into tickets' front-matter and activity lines and given on the command
+    line, so it is not blank and holds no line break, tab or control character."""
+    if not name.strip():
+        return "is blank"
+    problem = line_problem(name)
+    return None if problem is None else problem.replace("it has", "has", 1)
 
 
 def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import field
 from typing import TYPE_CHECKING
 
+from esc.domain.errors import escape_surrogates
 from esc.domain.records import immutable
 
 if TYPE_CHECKING:
@@ -53,9 +54,16 @@ class Finding:
     # each other endlessly: the cap on actions at one instant stops them as they run)
     blocking: bool = True
 
+    def __post_init__(self) -> None:
+        # (a message may quote a value from the file, a lone surrogate too: shown escaped)
+        self.message = escape_surrogates(self.message)  # type: ignore[misc]
+
     def __str__(self) -> str:
         # (line 0, the file as a whole, is said at its line 1: always `path:line: message`)
         return f"{self.path}:{self.line or 1}: {self.message}"
+
+
+MAX_LEVEL = 100  # a team's level: 1 (first line) up to this (a hierarchy is never deeper)
 
 
 @immutable

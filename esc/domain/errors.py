@@ -1,6 +1,8 @@
 """Expected errors: each maps to one line on stderr and a documented exit code."""
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_ERROR = 1  # an expected error, or a finding (validate, check)
 EXIT_USAGE = 2  # bad command line (click's own code)
@@ -27,10 +29,25 @@ class AmbiguousTicket(EscError):
     pass
 
 
+# Half of a UTF-16 pair (a ``"\\ud800"`` escape in YAML or JSON, or a byte that is not
+# UTF-8 read with surrogateescape): no character, so no terminal, file or JSON takes it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate written as its escape (``\\ud800``), as esc shows
+    any character a terminal must not be sent: a message quoting a value from a file can
+    then always be printed, written or put in JSON.  Text without one is returned as is."""
+    if text.isascii() or _LONE_SURROGATE.search(text) is None:
+        return text
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
 class ParseError(EscError):
     """A file that does not parse: carries ``path:line: message``."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
+        message = escape_surrogates(message)  # (a message may quote a value from the file)
         # line 0: the problem is the file as a whole (say, a FIFO): said at its line 1, so
         # that every problem reads ``path:line: message`` (editors and CI jump to it)
         super().__init__(f"{path}:{line or 1}: {message}")
@@ -41,6 +58,14 @@ class ParseError(EscError):
 
 class ConfigError(ParseError):
     pass
+
+
+class TooLargeToRead(ParseError):
+    """A change that would make a file esc itself refuses to read (its front-matter over
+    the budget): refused before anything is written.  What made it so large was given to
+    esc (a tag, a title, a reason), so it is a usage error."""
+
+    exit_code = EXIT_USAGE
 
 
 def utf8_text(data: bytes, path: str, error: type[ParseError] = ParseError) -> str:

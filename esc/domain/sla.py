@@ -33,6 +33,7 @@ from esc.domain.model import (
     Request,
     Ticket,
     field_changes,
+    line_problem,
 )
 from esc.domain.records import immutable
 
@@ -162,8 +163,11 @@ def parse_policy(
         hint = did_you_mean(unknown[0], sorted(POLICY_KEYS))
         raise PolicyError(f"unknown key {unknown[0]!r}{hint}", unknown[0])
     name = raw.get("name")
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name.strip():
         raise PolicyError("a policy needs a name", "name")
+    problem = line_problem(name)
+    if problem is not None:  # (it is written in ticket files, as `sla: policy: NAME`)
+        raise PolicyError(f"policy name {name!r} is no name: {problem}", "name")
     try:
         when = compile_condition(raw.get("when"), vocabulary, path=f"{path}.when")
     except ConditionError as exc:

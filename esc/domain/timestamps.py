@@ -36,12 +36,19 @@ def _iso(text: str, what: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        reason = str(exc)
-        if reason.startswith("offset must be a timedelta"):  # (Python's words: its repr)
-            reason = "the offset must be within ±23:59"
+        reason = plain_reason(exc)
         why = f": {reason}" if reason and not reason.startswith("Invalid isoformat") else ""
         raise BadInput(f"{what} {text!r} is not an ISO-8601 timestamp{why}") from None
     return parsed
+
+
+def plain_reason(exc: Exception) -> str:
+    """Why Python refused a time, in esc's words: its own for an offset of a day or more
+    quote Python's notation (``-timedelta(hours=24)``, ``datetime.timedelta(days=1, …)``)."""
+    reason = str(exc)
+    if reason.startswith("offset must be a timedelta"):
+        return "the offset must be within ±23:59"
+    return reason
 
 
 def timestamp_problem(text: str, what: str) -> str | None:

@@ -13,7 +13,9 @@ each such character is shown as a visible escape instead — ``\\x1b``, ``\\x9b`
 * DEL (U+007F) and the C1 controls (U+0080-U+009F; U+009B is a CSI of its own);
 * the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), as
   "Trojan Source" uses them; the marks U+200E, U+200F and U+061C, which only mark a
-  direction in right-to-left text, are kept.
+  direction in right-to-left text, are kept;
+* a lone surrogate (U+D800-U+DFFF: half of a UTF-16 pair, as a ``"\\ud800"`` escape in
+  a file makes), which is no character and which no terminal could be sent.
 
 esc's own colours are no exception to the rule but a different thing: :func:`style`
 gives a marker that holds a random token made when esc starts, which no file can know, and
@@ -29,7 +31,7 @@ import re
 _TOKEN = os.urandom(8).hex()  # (not `secrets`: its import costs more than all this module)
 _STYLE = f"\x00{_TOKEN}:"  # + SGR parameters + "\x00": a colour esc itself asked for
 _SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
-_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 _KEEP_LINES = re.compile(f"{re.escape(_STYLE)}([0-9;]*)\x00|[{_UNSAFE}]")
 _ONE_LINE = re.compile(f"{re.escape(_STYLE)}([0-9;]*)\x00|[{_UNSAFE}\t\n]")
 

@@ -311,8 +311,8 @@ class Workspace:
         for _ in range(10):
             ticket_id = ids.new_id(prefix, set(self.ticket_ids()), secrets.randbelow)
             front, activity = build(ticket_id)
-            text = document.render_new(front, description, activity)
             path = self.tickets_dir / f"{ticket_id}.md"
+            text = document.render_new(front, description, activity, self.rel(path))
             try:
                 atomic.atomic_write(path, text, exclusive=True)
             except FileExistsError:

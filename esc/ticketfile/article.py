@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from esc.domain.kb import Article, article_from, front_of
 from esc.ticketfile import yaml_text
-from esc.ticketfile.document import read_front, split
+from esc.ticketfile.document import check_surrogates, read_front, split
 
 
 @dataclass
@@ -42,6 +42,7 @@ def parse(text: str, path: str) -> ArticleDoc:
     data, key_lines, _ = read_front(text[front_start:front_end], path)
     body = text[body_start:].strip("\r\n")
     article, problems = article_from(data, key_lines, body, path)
+    check_surrogates(data, key_lines, problems)  # (as in a ticket: no character at all)
     return ArticleDoc(article, key_lines, problems)
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from esc.domain.choices import as_text
-from esc.domain.errors import ParseError
+from esc.domain.errors import ParseError, TooLargeToRead
 from esc.domain.model import (
     ESCALATION_KINDS,
     FIELD_ORDER,
@@ -173,7 +173,7 @@ def _doc(
     )
     _check_values(data, key_lines, problems, quick is not None)
     if _SURROGATE_ESCAPE.search(text, front_start, front_end):
-        _check_surrogates(data, key_lines, problems)
+        check_surrogates(data, key_lines, problems)
     if body_parts is not None:
         return TicketDoc(
             path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
@@ -530,7 +530,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")
 _LONE_SURROGATE = "a lone surrogate escape (such as \\ud800) is no character"
 
 
-def _check_surrogates(
+def check_surrogates(
     data: Mapping[str, Any], key_lines: Mapping[str, int], problems: list[tuple[int, str]]
 ) -> None:
     """A value holding a lone surrogate (written as an escape such as ``"\\ud800"``) is a
@@ -609,9 +609,14 @@ def _fired_problem(value: object) -> str | None:
 # ---------------------------------------------------------------- writing
 
 
-def render_new(front: Mapping[str, object], description: str, activity: list[Activity]) -> str:
-    """The text of a new ticket file."""
-    parts = ["---\n", yaml_text.render_mapping(front), "---\n\n"]
+def render_new(
+    front: Mapping[str, object], description: str, activity: list[Activity], path: str = ""
+) -> str:
+    """The text of a new ticket file (at ``path``); TooLargeToRead if esc could not read it
+    back."""
+    front_text = yaml_text.render_mapping(front)
+    require_readable_front(front_text, path)
+    parts = ["---\n", front_text, "---\n\n"]
     if description.strip():
         parts.append(escape(description.strip("\n")) + "\n\n")
     parts.append(f"{ACTIVITY}\n\n")
@@ -679,6 +684,7 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
             editor.set("requests", [r.as_yaml() for r in requests])
     except yaml_text.EditError as exc:  # (say, a key written as `? key`): refuse, write nothing
         raise _refused(doc, change, str(exc), key) from None
+    require_readable_front(editor.text, doc.path)
     quick = _check_front(doc, change, editor.text)
     body = doc.body
     nl = "\r\n" if "\r\n" in doc.text else "\n"
@@ -691,8 +697,22 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     if body and not closing.endswith("\n"):  # (a file that ends at its `---`: a line break
         closing += nl  # before what is appended, or it would join the `---` line)
     new = text[: doc.front_start] + editor.text + closing + body
-    too_large = len(editor.text) > yaml_text.MAX_CHARS  # (parse says so)
-    return new, None if quick is None or too_large else _NewFront(editor.text, quick)
+    return new, None if quick is None else _NewFront(editor.text, quick)
+
+
+def require_readable_front(front: str, path: str) -> None:
+    """TooLargeToRead unless esc would read ``front`` back as a ticket's front-matter: every
+    ticket esc writes (a new one, or a change to one) is checked here before it is written,
+    so that no command writes a file every command then refuses.  (The other budgets of
+    :mod:`yaml_text`, aliases and nesting, esc's own writing never reaches: it writes no
+    alias and no list or mapping deeper than two; a body has no budget.)"""
+    if len(front) > yaml_text.MAX_CHARS:
+        raise TooLargeToRead(
+            path,
+            _FRONT_LINE,
+            f"the ticket's front-matter would be too large: {len(front):,} characters "
+            f"(esc reads at most {yaml_text.MAX_CHARS:,}); nothing was written",
+        )
 
 
 _ANCHORED = re.compile(r"^[^#\n]*:\s*&", re.MULTILINE)  # (a key whose value is `&name …`)

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from esc.domain.timestamps import plain_reason
 from esc.ticketfile import fast_front
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def load_with_lines(text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
     except YAMLError as exc:
-        raise YamlError(str(exc)) from None
+        raise YamlError(str(exc), _line_of_unacceptable(text)) from None
     except (*_UNREADABLE_VALUE, TypeError):  # a value that is none, like 2026-02-30
         _compose_and_load(text)  # says which, and where
         raise YamlError("a value cannot be read") from None  # pragma: no cover
@@ -191,7 +192,7 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
         except _UNREADABLE_VALUE as exc:  # e.g. a timestamp on February 30, `!!bool maybe`
             bad = _unconstructable(node)
             kind = str(bad.tag).rsplit(":", 1)[-1]
-            why = f" ({exc})" if isinstance(exc, (ValueError, OverflowError)) else ""
+            why = f" ({plain_reason(exc)})" if isinstance(exc, (ValueError, OverflowError)) else ""
             shown = bad.value or '""'  # (`!!int ""`)
             problem = f"{shown} is not a valid {kind}{why}"
             raise YamlError(problem, bad.start_mark.line) from None
@@ -202,8 +203,21 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
         mark = exc.problem_mark or exc.context_mark
         raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
     except YAMLError as exc:
-        raise YamlError(str(exc)) from None
+        raise YamlError(str(exc), _line_of_unacceptable(text)) from None
     return node, data
+
+
+# What YAML does not allow in a document (ruamel.yaml's reader refuses it): a control
+# character but a tab and a line break (ESC, BEL, ...), DEL, the C1 controls but NEL,
+# U+FFFE and U+FFFF.
+_UNACCEPTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _line_of_unacceptable(text: str) -> int | None:
+    """The 0-based line of the first character YAML does not allow in ``text`` (ruamel.yaml's
+    reader says which character it refused, but at no line), or None."""
+    found = _UNACCEPTABLE.search(text)
+    return None if found is None else text.count("\n", 0, found.start())
 
 
 def _within_flow_depth(text: str) -> None:

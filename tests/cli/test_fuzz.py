@@ -32,6 +32,7 @@ HOSTILE = [
     "\x9b31m", "\x7f", "\u202egpj.exe", "\ufeff", "\u2028", "=1+1", "@SUM(A1)", "+1", "é",
     "東京", "🎫", "a" * 5000, "## Conversation", "### 2026-11-20T10:00:00+01:00 · x · reply",
     "<!-- -->", "<script>alert(1)</script>", "{{ 7*7 }}", "{% raw %}", "%s%s%n", "\\x00",
+    '"\\ud800"', '"x\\udfff"', '"\\U0000DC80": 1', "\x07",
 ]  # fmt: skip
 
 VALUES = st.one_of(
@@ -103,6 +104,9 @@ def assert_no_bug(args: list[str], result: Result) -> None:
     shown = f"esc {args!r} → {result.code}: {result.err[-500:]!r}"
     assert result.code in (0, 1, 2), shown
     assert "Traceback" not in result.err and "internal error" not in result.err, shown
+    # (what a terminal, a pipe or a file can take: no lone surrogate, as `"\\ud800"` in a
+    # file makes, ever reaches the output; the in-process streams would take one)
+    (result.out + result.err).encode("utf-8")
 
 
 class Desk:

@@ -862,6 +862,31 @@ def test_escalation_refusals_leave_the_file_unchanged(
     assert ticket_file(workspace, ticket_id).read_bytes() == before
 
 
+@pytest.mark.parametrize("team", ["", "  "])
+def test_escalating_to_a_blank_team_is_a_usage_error(
+    esc: CheckedEsc, workspace: Path, team: str
+) -> None:
+    ticket_id = create(esc)
+    before = all_ticket_bytes(workspace)
+    assert_bad_input(esc("escalate", ticket_id, "--to", team, "--reason", "r"), "unknown team")
+    assert all_ticket_bytes(workspace) == before
+
+
+def test_a_team_named_blank_is_refused_and_escalating_to_it_changes_nothing(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """A team `""` in teams.yaml was taken; `escalate --to ''` then wrote `team: ""` (which
+    every later command refused) and ended in an internal error (issue 20)."""
+    ticket_id = create(esc)
+    teams = workspace / "teams.yaml"
+    teams.write_text(teams.read_text().replace("teams:\n", 'teams:\n  "": {level: 1}\n', 1))
+    line = teams.read_text().splitlines().index('  "": {level: 1}') + 1
+    before = all_ticket_bytes(workspace)
+    result = esc("escalate", ticket_id, "--to", "", "--reason", "r")
+    assert (result.code, result.err) == (1, f"teams.yaml:{line}: team name '' is blank\n")
+    assert all_ticket_bytes(workspace) == before
+
+
 # ---------------------------------------------------------------- resolve / close / reopen
 
 

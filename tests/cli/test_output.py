@@ -11,6 +11,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import ESC, NOW, Esc
 
 # What a hostile ticket can hold: a window title (OSC), a screen clear (CSI), a link, a C1
@@ -109,6 +111,38 @@ def test_machine_formats_are_printed_exactly(esc: Esc) -> None:
     assert isinstance(report, dict)
     checked = esc("check", "--format", "json", now="2026-12-30T10:00:00+01:00")
     assert json.loads(checked.out)["tickets"][0]["title"] == HOSTILE
+
+
+SURROGATE_FIELDS = ["created", "updated", "first_response_at", "resolved_at", "closed_at", "id"]
+
+
+@pytest.mark.parametrize("key", SURROGATE_FIELDS)
+def test_a_lone_surrogate_in_a_finding_is_shown_escaped(esc: Esc, key: str) -> None:
+    """`created: "\\ud800"` made validate and check end in an internal error (exit 3): the
+    finding quoted the raw value, which no terminal can be sent (issue 20)."""
+    ticket = esc.ok("create", "--title", "Refund", "--body", "x").strip()
+    path = esc.cwd / "tickets" / f"{ticket}.md"
+    text = re.sub(f"(?m)^{key}: .*$", f'{key}: "\\\\ud800"', path.read_text(), count=1)
+    path.write_text(text)
+    for args in (("validate",), ("check",), ("check", "--format", "junit"), ("list",)):
+        result = esc(*args)
+        assert result.code == 1, (args, result.err)
+        shown = result.out + result.err
+        shown.encode("utf-8")  # (what a terminal, a pipe or a file can take)
+        assert "\\ud800" in shown, args
+    found = json.loads(esc("check", "--format", "json").out.encode("utf-8"))["broken"]
+    assert "\\ud800" in found[0]["message"]
+    assert path.read_text() == text
+
+
+def test_a_lone_surrogate_in_a_finding_reaches_a_real_terminal(esc: Esc) -> None:
+    ticket = esc.ok("create", "--title", "Refund", "--body", "x").strip()
+    path = esc.cwd / "tickets" / f"{ticket}.md"
+    path.write_text(re.sub("(?m)^created: .*$", 'created: "\\\\ud800"', path.read_text()))
+    done = _esc(esc.cwd, "validate", stdout=subprocess.PIPE)
+    assert done.returncode == 1, done.stderr
+    assert f"tickets/{ticket}.md:11: created \\ud800 is not a timestamp" in done.stdout
+    assert done.stderr == "2 problem(s)\n"
 
 
 # ---------------------------------------------------------------- output that cannot be written

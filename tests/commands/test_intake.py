@@ -956,3 +956,33 @@ def test_an_mbox_s_escaped_from_lines_are_read_as_written(
     esc.ok("intake", "--mbox", str(box))
     description = shown(esc, only_ticket(workspace))["description"]
     assert description == "Thanks for the fix.\n\nFrom now on we use tray 2.\n>From the log: ok"
+
+
+def test_json_items_that_would_make_a_ticket_esc_cannot_read_are_refused_first(
+    esc: Esc, workspace: Path
+) -> None:
+    """Every item is checked before any is written, the size of its ticket too: the first
+    was written, then the second refused, once esc refused to write tickets it could not
+    read back (issue 20)."""
+    items = json.dumps([{"title": "ok"}, {"title": "x" * 1_000_001}])
+    result = esc("intake", "--json", "-", input=items)
+    assert result.code == 2
+    assert result.err == (
+        "esc: --json item 2: the ticket's front-matter would be too large: 1,000,316 "
+        "characters (esc reads at most 1,000,000); nothing was written\n"
+    )
+    assert list((workspace / "tickets").glob("*.md")) == []
+
+
+def test_a_message_whose_ticket_esc_could_not_read_is_quarantined(
+    esc: Esc, workspace: Path
+) -> None:
+    """A subject of a million characters: `--eml -` answered 75 (try again), so the MTA
+    would deliver it again and again; a Maildir's run stopped at it (issue 20)."""
+    mail = corpus.message(subject="x" * 1_000_100).decode()
+    result = esc("intake", "--eml", "-", input=mail)
+    assert result.code == 1
+    assert "1 message: 1 quarantined" in result.out
+    assert "esc: stdin: the ticket's front-matter would be too large: " in result.err
+    assert list((workspace / "tickets").glob("*.md")) == []
+    assert len(list((workspace / "quarantine").iterdir())) == 1

@@ -85,3 +85,31 @@ def test_on_the_clock_a_change_is_made_when_the_ticket_s_lock_is_held(
     assert output.code == 0
     shown = json.loads(esc.ok("show", ticket, "--json"))
     assert shown["updated"] == "2026-11-20T09:00:09+01:00"
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("Evil\x1b]0;x\x07", "'Evil\\x1b]0;x\\x07' is no name: it has the control character"),
+        ("esc", "'esc' is no person's name: it names esc's own sweep"),
+        ("rule:night", "'rule:night' is no person's name: it names a rule"),
+        ("a · b", "'a · b' is no name: it has ' · '"),
+    ],
+)
+def test_a_git_user_name_esc_cannot_write_is_refused_as_esc_user_is(
+    esc: Esc, monkeypatch: pytest.MonkeyPatch, name: str, why: str
+) -> None:
+    """`git config user.name` skipped the checks --by and ESC_USER get: its ESC and BEL went
+    into the activity line, and `esc` logged a person's action as the sweep's (issue 20)."""
+    import subprocess
+
+    monkeypatch.delenv("ESC_USER")
+    subprocess.run(["git", "init", "-q", str(esc.cwd)], check=True)
+    subprocess.run(["git", "-C", str(esc.cwd), "config", "user.name", name], check=True)
+    result = esc("create", "--title", "t", "--body", "x")
+    assert result.code == 2
+    assert result.err.startswith(f"esc: git config user.name {why}")
+    assert result.err.endswith("; give another with --by NAME or ESC_USER\n")
+    assert result.err.count("\n") == 1
+    assert list((esc.cwd / "tickets").glob("*.md")) == []
+    assert esc("create", "--title", "t", "--body", "x", env={"ESC_USER": "bob"}).code == 0

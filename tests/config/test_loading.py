@@ -815,3 +815,132 @@ def test_a_condition_on_a_number_no_ticket_can_hold_is_a_finding(
     line = next(n for n, text in enumerate(rules.splitlines(), 1) if f"csat: {value}" in text)
     assert f"rules.yaml:{line}: rules[0].when.csat: " in said
     assert "is a number JSON cannot hold (quote it to keep it as text)" in said
+
+
+# ---------------------------------------------------------------- lone surrogates (issue 20)
+
+LONE = "a lone surrogate escape (such as \\ud800) is no character"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        ("timezone: Europe/Berlin", 'timezone: "\\ud800"', "22: calendars.office.timezone"),
+        ('mon-fri: "09:00-17:00"', '"\\ud800": "09:00-17:00"', "24: key calendars.office.hours."
+         "\\ud800"),
+        ("refund, bug", 'refund, "\\ud800", bug', "6: categories[4]"),
+        ("[low, normal", '[low, "\\ud800", normal', "4: priorities[1]"),
+        ("name: breached-goes-up", 'name: "a\\ud800"', "39: rules[0].name"),
+        ('note: "SLA breached, escalating"', 'note: "\\U0000DFFF"', "41: rules[0].then.note"),
+    ],
+)
+def test_a_lone_surrogate_in_rules_yaml_is_a_finding_at_its_line(
+    old: str, new: str, shown: str
+) -> None:
+    """`timezone: "\\ud800"` crashed validate (exit 3); in a category or a rule's note it was
+    taken, and the sweep then blamed the ticket it wrote it into."""
+    assert old in RULES_YAML
+    assert findings(TEAMS_YAML, RULES_YAML.replace(old, new, 1)) == [f"rules.yaml:{shown}: {LONE}"]
+
+
+def test_a_lone_surrogate_in_teams_yaml_is_a_finding_at_its_line() -> None:
+    teams = TEAMS_YAML.replace("members: [dan, erin]", 'members: [dan, "\\udc80"]', 1)
+    assert findings(teams, RULES_YAML) == [f"teams.yaml:15: teams.engineering.members[1]: {LONE}"]
+
+
+def test_every_command_refuses_a_configuration_holding_a_lone_surrogate(esc: Esc) -> None:
+    rules = esc.cwd / "rules.yaml"
+    text = rules.read_text().replace('note: "SLA breached, escalating"', 'note: "\\ud800"')
+    rules.write_text(text)
+    line = f"rules.yaml:41: rules[0].then.note: {LONE}\n"
+    checked = esc("validate")
+    assert (checked.code, checked.out) == (1, line)
+    for args in (("create", "--title", "t", "--body", "x"), ("sweep",), ("list",)):
+        result = esc(*args)
+        assert (result.code, result.err) == (1, line), args
+    assert list((esc.cwd / "tickets").glob("*.md")) == []
+
+
+# ---------------------------------------------------------------- names (issue 20)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        ("teams:\n", 'teams:\n  "": {level: 1}\n', "5: team name '' is blank"),
+        ("teams:\n", 'teams:\n  "  ": {level: 1}\n', "5: team name '  ' is blank"),
+        ("teams:\n", 'teams:\n  "a\\nb": {level: 1}\n', "5: team name 'a\\nb' has a line break"),
+        (
+            "teams:\n",
+            'teams:\n  "a\\eb": {level: 1}\n',
+            "5: team name 'a\\x1bb' has the control character U+001B",
+        ),
+        (
+            "members: [alice, bob]",
+            'members: [alice, "b\\tob"]',
+            "8: team support: every member must be a name; 'b\\tob' has a tab",
+        ),
+        ("lead: carol", 'lead: " "', "9: team support: lead ' ' is blank"),
+        (
+            "handles: [bug",
+            'handles: ["bu\\ng"',
+            "17: team engineering: every category in handles must be a name; 'bu\\ng' has a "
+            "line break",
+        ),
+    ],
+)
+def test_a_blank_name_or_one_with_a_control_character_is_refused_in_teams_yaml(
+    old: str, new: str, shown: str
+) -> None:
+    assert old in TEAMS_YAML
+    teams = TEAMS_YAML.replace(old, new, 1)
+    assert f"teams.yaml:{shown}" in findings(teams, RULES_YAML)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        ("[low, normal", '["lo\\nw", low, normal', "4: every priority must be a name; 'lo\\nw'"),
+        ("[billing", '[" ", billing', "6: every category must be a name; ' ' is blank"),
+        ("[billing", '["\\a", billing', "6: every category must be a name; '\\x07' has the"),
+    ],
+)
+def test_a_blank_priority_or_category_or_one_with_a_control_character_is_refused(
+    old: str, new: str, shown: str
+) -> None:
+    rules = RULES_YAML.replace(old, new, 1)
+    assert any(f.startswith(f"rules.yaml:{shown}") for f in findings(TEAMS_YAML, rules))
+
+
+def test_a_control_character_in_the_configuration_is_reported_at_its_line() -> None:
+    """BEL in rules.yaml or teams.yaml was reported at line 1 (issue 20)."""
+    rules = RULES_YAML.replace("calendar: always", "calendar: always\x07", 1)
+    line = rules[: rules.index("\x07")].count("\n") + 1
+    assert findings(TEAMS_YAML, rules) == [
+        f"rules.yaml:{line}: does not parse: unacceptable character #x0007: special characters "
+        "are not allowed"
+    ]
+    teams = TEAMS_YAML.replace("[dan", "[d\x1ban", 1)
+    line = teams[: teams.index("\x1b")].count("\n") + 1
+    assert findings(teams, RULES_YAML)[0].startswith(f"teams.yaml:{line}: does not parse")
+
+
+@pytest.mark.parametrize("level", ["101", "99999999999999999999999"])
+def test_a_level_above_100_is_a_finding(level: str) -> None:
+    """`level: 99999999999999999999999` was taken, then `esc export --sqlite` ended in an
+    internal error (OverflowError: SQLite holds 64 bits) (issue 20)."""
+    found = findings(SMALL_TEAMS.replace("level: 2", f"level: {level}"))
+    assert found == [f"teams.yaml:8: team ops: level {level} is above 100"]
+    assert loads(SMALL_TEAMS.replace("level: 2", "level: 100")).teams["ops"].level == 100
+
+
+def test_export_refuses_a_level_sqlite_cannot_hold(esc: Esc) -> None:
+    teams = esc.cwd / "teams.yaml"
+    teams.write_text(teams.read_text().replace("level: 3", "level: 99999999999999999999999"))
+    result = esc("export", "--sqlite", "out.sqlite")
+    line = teams.read_text().splitlines().index("    level: 99999999999999999999999") + 1
+    assert (result.code, result.err) == (
+        1,
+        f"teams.yaml:{line}: team management: level 99999999999999999999999 is above 100\n",
+    )
+    assert not (esc.cwd / "out.sqlite").exists()

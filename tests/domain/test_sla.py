@@ -189,6 +189,21 @@ def test_parse_policy_reads_every_key() -> None:
     ("raw", "message", "key"),
     [
         ({"calendar": "office", "targets": {"resolution": "4h"}}, "a policy needs a name", "name"),
+        (  # (a policy's name is written in tickets, `sla: policy: NAME`: issue 20)
+            {"name": "  ", "calendar": "office", "targets": {"resolution": "4h"}},
+            "a policy needs a name",
+            "name",
+        ),
+        (
+            {"name": "a\nb", "calendar": "office", "targets": {"resolution": "4h"}},
+            "policy name 'a\\nb' is no name: it has a line break",
+            "name",
+        ),
+        (
+            {"name": "a\x1bb", "calendar": "office", "targets": {"resolution": "4h"}},
+            "policy name 'a\\x1bb' is no name: it has the control character U+001B",
+            "name",
+        ),
         (
             {"name": "p", "calendar": "office", "targets": {"resolution": "4h"}, "warn": "5%"},
             "unknown key 'warn' (did you mean 'warn_at'?)",

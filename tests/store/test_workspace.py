@@ -446,3 +446,49 @@ def test_an_editor_s_save_caught_empty_is_waited_for_not_called_broken(
     else:
         assert "1 tickets seen" in esc_.ok("sweep", "--no-report")
     assert waits
+
+
+# ---------------------------------------------------------------- no write esc cannot read back
+
+
+def test_a_change_that_would_make_the_front_matter_unreadable_is_refused(esc: Esc) -> None:
+    """`esc tag ID` with ten tags of 120,000 characters wrote a ticket whose front-matter
+    (1.2 million characters) every command then refused to read (issue 20)."""
+    ticket = esc.ok("create", "--title", "Refund", "--body", "x").strip()
+    path = esc.cwd / "tickets" / f"{ticket}.md"
+    before = path.read_bytes()
+    tags = [f"{n}{'0' * 120_000}" for n in range(10)]
+    result = esc("tag", ticket, *tags)
+    assert result.code == 2
+    assert result.err == (
+        f"tickets/{ticket}.md:2: the ticket's front-matter would be too large: 1,200,399 "
+        "characters (esc reads at most 1,000,000); nothing was written\n"
+    )
+    assert path.read_bytes() == before
+    assert esc("show", ticket).code == 0
+
+
+def test_a_new_ticket_esc_could_not_read_back_is_not_written(esc: Esc) -> None:
+    result = esc("create", "--title", "x" * 1_000_001, "--body", "x")
+    assert result.code == 2
+    assert "the ticket's front-matter would be too large" in result.err
+    assert result.err.count("\n") == 1
+    assert list((esc.cwd / "tickets").glob("*.md")) == []
+
+
+def test_a_sweep_never_writes_a_ticket_it_could_not_read_back(esc: Esc) -> None:
+    """A front-matter just within the budget, which the sweep's `sla:` block would push over:
+    the sweep names the ticket and leaves it as it is."""
+    ticket = esc.ok("create", "--title", "Down", "--body", "x").strip()
+    path = esc.cwd / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    front = text.split("---\n")[1]
+    filler = "n" * (1_000_000 - len(front) - len("notes: \n") - 10)
+    path.write_text(text.replace("escalations: []\n", f"escalations: []\nnotes: {filler}\n", 1))
+    before = path.read_bytes()
+    assert esc("show", ticket).code == 0
+    result = esc("sweep", "--no-report")
+    assert result.code == 1
+    assert f"tickets/{ticket}.md:2: " in result.err
+    assert "front-matter would be too large" in result.err
+    assert path.read_bytes() == before

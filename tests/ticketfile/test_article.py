@@ -61,3 +61,13 @@ def test_problems_in_values_are_listed_with_their_lines() -> None:
         (1, "updated is missing"),
         (4, "categories must be a list of words, like [billing, refund]"),
     ]
+
+
+def test_a_lone_surrogate_in_an_article_is_a_problem_at_its_line() -> None:
+    """As in a ticket: `title: "\\ud800"` is no character, and an article holding one was
+    taken and listed (issue 20)."""
+    text = '---\nid: KB-0001\ntitle: "\\ud800 reset"\ntags: [a, "\\udfff"]\n---\n\nbody\n'
+    doc = parse(text, "kb/KB-0001.md")
+    lone = "a lone surrogate escape (such as \\ud800) is no character"
+    assert (3, f"title: {lone}") in doc.problems
+    assert (4, f"tags: {lone}") in doc.problems

@@ -571,3 +571,18 @@ def test_a_field_whose_value_is_an_alias_is_written_over_and_the_anchor_kept() -
         "copy: *m", "copy:\n  a: 2"
     )
     assert document.parse(after, "t.md").data["extra"] == {"a": 1}
+
+
+def test_a_control_character_in_the_front_matter_is_reported_at_its_line() -> None:
+    """ESC in a value on line 9 was reported at line 2, the front-matter's first (issue 20)."""
+    text = (
+        "---\nid: T-1\ntitle: t\nstatus: open\npriority: normal\nteam: support\n"
+        "created: 2026-11-20T09:00:00+01:00\nchannel: null\ncustomer: \"a\x1bb\"\n---\n\nx\n"
+    )
+    assert text.splitlines()[8].startswith("customer")
+    with pytest.raises(ParseError) as caught:
+        document.parse(text, "tickets/T-1.md")
+    assert str(caught.value) == (
+        "tickets/T-1.md:9: front-matter does not parse: unacceptable character #x001b: "
+        "special characters are not allowed"
+    )

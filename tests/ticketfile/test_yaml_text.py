@@ -247,3 +247,25 @@ def test_values_of_any_mapping_or_sequence_type_are_written_as_plain_ones_are() 
     assert yaml_text.scalar(Word("yes")) == yaml_text.scalar("yes") == '"yes"'
     text = "sla:" + yaml_text.block_value({"first": other, "items": (Word("x"),)}, 2, "\n") + "\n"
     assert YAML(typ="safe", pure=True).load(text) == {"sla": {"first": plain, "items": ["x"]}}
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x07", "\x7f", "\x9b", "\ufffe"])
+def test_a_character_yaml_does_not_allow_is_reported_at_its_line(char: str) -> None:
+    """ruamel.yaml's reader names the character but at no line: esc said line 1 (issue 20)."""
+    text = f"a: 1\nb: 2\nc: x{char}y\nd: 4\n"
+    for load in (yaml_text.load, yaml_text.load_with_lines, yaml_text.read_mapping):
+        with pytest.raises(yaml_text.YamlError) as caught:
+            load(text)
+        assert caught.value.line == 2, load
+        assert "unacceptable character" in caught.value.problem
+
+
+def test_an_offset_of_a_day_or_more_is_said_in_plain_words() -> None:
+    """Python's own words quoted its notation: `offset must be a timedelta strictly between
+    -timedelta(hours=24) and timedelta(hours=24), not datetime.timedelta(…)` (issue 20)."""
+    with pytest.raises(yaml_text.YamlError) as caught:
+        yaml_text.load("a: 1\ncreated: 2026-11-20T10:00:00+25:00\n")
+    assert caught.value.problem == (
+        "2026-11-20T10:00:00+25:00 is not a valid timestamp (the offset must be within ±23:59)"
+    )
+    assert caught.value.line == 1
