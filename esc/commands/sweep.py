@@ -729,8 +729,8 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     doc = catalog.full(record)
     try:
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
-    except ParseError as exc:
-        return _invalid(exc)
+    except ParseError as exc:  # (counted as every command counts it: its clocks as they run)
+        return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
     ticket_plan, events = _planned(catalog.config, doc.ticket, now)
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
@@ -739,7 +739,7 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     try:
         new = _changed_checked(catalog.config, doc, ticket_plan.change)
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
-        return _invalid(exc)
+        return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
     return _Prepared(doc, ticket_plan, new.text, events, new=new)
 
 

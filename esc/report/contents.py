@@ -118,6 +118,7 @@ def count_records(
         if catalog.settled_before(record, since):
             counted.settled += team is None or stats.keep(record.ticket, team)
         else:
+            counted.broken += catalog.misfits(record)  # (counted, and a finding)
             tally.add(record.ticket, sla_states_now(catalog, record, now))
         if built:
             record.release()
