@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from esc.domain.choices import unknown_choice
+from esc.domain.choices import did_you_mean, unknown_choice
+from esc.domain.conditions import INTAKE_KEYS
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
-from esc.domain.model import CHANNELS, STATUSES
+from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS
+from esc.domain.model import CHANNELS, FIELD_ORDER, STATUSES
 from esc.domain.records import immutable
 
 if TYPE_CHECKING:
@@ -115,6 +117,8 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
                 "urgency",
                 f"unknown urgency {ticket.urgency!r}; one of {', '.join(config.urgency_levels)}",
             )
+    _sweep_blocks(doc, config, add)
+    _misspelt_keys(doc, config, add)
     lines = doc.item_lines.get("escalations", [])
     numbers = _numbers_in_file(doc.data.get("escalations"), [e.to for e in ticket.escalations])
     for n, esc in zip(numbers, ticket.escalations, strict=True):
@@ -182,3 +186,47 @@ def _numbers_in_file(raw: object, kept: list[str]) -> list[int]:
         numbers.append(i + 1)
         i += 1
     return numbers
+
+
+def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:
+    """The ``sla`` block's policy and the rules ``fired`` names must be the configuration's:
+    a misspelt one is none the sweep wrote.  Not blocking: a policy or rule renamed or
+    removed in rules.yaml leaves such names behind, and the sweep writes the block anew."""
+    sla = doc.data.get("sla")
+    policy = sla.get("policy") if isinstance(sla, dict) else None
+    names = [p.name for p in config.policies]
+    if isinstance(policy, str) and policy not in names:
+        where = _line_in_block(doc, "sla", "policy")
+        add("sla", f"sla: {unknown_choice('policy', policy, names)}", where, blocking=False)
+    fired = doc.data.get("fired")
+    rules = [r.name for r in config.automation]
+    for name in fired if isinstance(fired, dict) else ():
+        if isinstance(name, str) and name not in rules:
+            where = _line_in_block(doc, "fired", name)
+            add("fired", f"fired: {unknown_choice('rule', name, rules)}", where, blocking=False)
+
+
+# The front-matter keys esc writes: a key of your own that reads as a misspelling of one
+# is said so (as teams.yaml's keys are)
+ESC_KEYS = (*FIELD_ORDER, *INTAKE_KEYS, MESSAGE_IDS, ATTACHMENTS)
+
+
+def _misspelt_keys(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:
+    """A key esc does not write and rules.yaml's ``fields`` does not declare, close to one
+    esc writes (``priorty``, ``custmer``): kept, as every key of your own is, but said (not
+    blocking: the file works; declaring the key in ``fields`` says it is meant)."""
+    known = set(ESC_KEYS)
+    declared = set(config.fields)
+    for key in doc.data:
+        if not isinstance(key, str) or key in known or key in declared:
+            continue
+        hint = did_you_mean(key, ESC_KEYS)
+        if hint:
+            add(key, f"unknown key {key!r}{hint}", blocking=False)
+
+
+def _line_in_block(doc: TicketDoc, top: str, key: str) -> int | None:
+    from esc.ticketfile.document import line_in_block  # (only for a finding)
+
+    start = doc.key_lines.get(top)
+    return None if start is None else line_in_block(doc.text, start, key)
