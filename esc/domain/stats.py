@@ -45,6 +45,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
 from esc.domain.config import Config
+from esc.domain.errors import ParseError
 from esc.domain.kb import STALE_AFTER, Article
 from esc.domain.model import ACTIVE_STATUSES, CUSTOMER_METRICS, ESCALATION_KINDS, Ticket
 from esc.domain.records import immutable
@@ -151,6 +152,8 @@ class ReportJson(TypedDict):
     satisfaction: dict[str, Any]
     trend: list[dict[str, Any]]
     knowledge_base: dict[str, Any]
+    # ticket files that do not parse or validate: {file, line, message} (a finding)
+    broken: list[dict[str, Any]]
 
 
 def build(
@@ -528,8 +531,15 @@ class Tally:
             else:
                 raise TypeError(f"Tally.merge: {name} ({type(mine).__name__})")
 
-    def report(self, settled: int = 0, articles: Sequence[Article] = ()) -> ReportJson:
-        """Every number of the report (see :func:`build`)."""
+    def report(
+        self,
+        settled: int = 0,
+        articles: Sequence[Article] = (),
+        broken: Sequence[ParseError] = (),
+    ) -> ReportJson:
+        """Every number of the report (see :func:`build`), and ``broken``: the ticket files
+        that do not parse (left out) or do not validate against the configuration
+        (counted), each a finding the report shows, in file and line order."""
         period, now = self.period, self.now
         return {
             "period": {
@@ -559,6 +569,10 @@ class Tally:
             "satisfaction": self._satisfaction(),
             "trend": self._trend(),
             "knowledge_base": self._knowledge_base(articles),
+            "broken": [
+                {"file": path, "line": line or None, "message": message}
+                for path, line, message in sorted({(e.path, e.line, e.message) for e in broken})
+            ],
         }
 
     def _backlog(self) -> dict[str, Any]:
