@@ -185,7 +185,10 @@ def test_a_ticket_of_an_unknown_team_is_counted_alike_and_a_finding_everywhere(
     path.write_text(path.read_text().replace("team: support", "team: suport"))
     (workspace / "tickets" / "T-zzzzzzzz.md").write_text("---\nid: [x\n---\n")  # (no ticket)
     now = "2026-03-02T15:00:00Z"
-    finding = f"tickets/{odd}.md:7: unknown team 'suport'; one of support, engineering, management"
+    finding = (
+        f"tickets/{odd}.md:7: unknown team 'suport' (did you mean 'support'?)"
+        "; one of support, engineering, management"
+    )
     unread = "tickets/T-zzzzzzzz.md:3: front-matter does not parse"
     swept = esc("sweep", now=now)
     assert swept.code == 1 and finding in swept.err.splitlines() and unread in swept.err
@@ -198,11 +201,11 @@ def test_a_ticket_of_an_unknown_team_is_counted_alike_and_a_finding_everywhere(
     # each a finding in every format of the report (the sweep's and `esc report`)
     broken = [(b["file"], b["line"], b["message"][:30]) for b in report["broken"]]
     assert broken == [
-        (f"tickets/{odd}.md", 7, "unknown team 'suport'; one of "),
+        (f"tickets/{odd}.md", 7, "unknown team 'suport' (did you"),
         ("tickets/T-zzzzzzzz.md", 3, "front-matter does not parse: e"),
     ]
     page = (workspace / "reports" / "index.html").read_text(encoding="utf-8")
-    assert f"<code>tickets/{odd}.md:7</code></a>: unknown team &#39;suport&#39;" in page
+    assert f"<code>tickets/{odd}.md:7</code></a>: unknown team &#39;suport&#39; (did" in page
     assert "<code>tickets/T-zzzzzzzz.md:3</code>" in page
     for text in (esc("report", now=now).out, (workspace / "reports" / "summary.md").read_text()):
         assert f"- [tickets/{odd}.md:7](" in text and "- [tickets/T-zzzzzzzz.md:3](" in text

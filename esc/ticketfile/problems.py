@@ -93,10 +93,12 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
     if ticket.priority and ticket.priority not in config.priorities:
         add(
             "priority",
-            f"unknown priority {ticket.priority!r}; one of {', '.join(config.priorities)}",
+            f"unknown priority {ticket.priority!r}{_hint(ticket.priority, config.priorities)}"
+            f"; one of {', '.join(config.priorities)}",
         )
     if ticket.team and ticket.team not in config.teams:
-        add("team", f"unknown team {ticket.team!r}; one of {', '.join(config.teams)}")
+        hint = _hint(ticket.team, tuple(config.teams))
+        add("team", f"unknown team {ticket.team!r}{hint}; one of {', '.join(config.teams)}")
     if (
         ticket.category is not None
         and config.categories is not None
@@ -104,18 +106,22 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
     ):
         add(
             "category",
-            f"unknown category {ticket.category!r}; one of {', '.join(config.categories)}",
+            f"unknown category {ticket.category!r}{_hint(ticket.category, config.categories)}"
+            f"; one of {', '.join(config.categories)}",
         )
     if config.priority_matrix:
         if ticket.impact is not None and ticket.impact not in config.impact_levels:
             add(
                 "impact",
-                f"unknown impact {ticket.impact!r}; one of {', '.join(config.impact_levels)}",
+                f"unknown impact {ticket.impact!r}{_hint(ticket.impact, config.impact_levels)}"
+                f"; one of {', '.join(config.impact_levels)}",
             )
         if ticket.urgency is not None and ticket.urgency not in config.urgency_levels:
             add(
                 "urgency",
-                f"unknown urgency {ticket.urgency!r}; one of {', '.join(config.urgency_levels)}",
+                f"unknown urgency {ticket.urgency!r}"
+                f"{_hint(ticket.urgency, config.urgency_levels)}"
+                f"; one of {', '.join(config.urgency_levels)}",
             )
     _sweep_blocks(doc, config, add)
     _misspelt_keys(doc, config, add)
@@ -127,7 +133,8 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
         for end in (esc.from_, esc.to):
             if end is not None and end not in names:
                 where = lines[n - 1] if n <= len(lines) else None
-                add("escalations", f"escalation {n}: unknown {what} {end!r}", where)
+                said = f"escalation {n}: unknown {what} {end!r}{_hint(end, names)}"
+                add("escalations", said, where)
     lines = doc.item_lines.get("requests", [])
     numbers = _numbers_in_file(doc.data.get("requests"), [r.team for r in ticket.requests])
     open_to: dict[str, int] = {}  # team -> the number of its first open request
@@ -168,6 +175,11 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
             )
         elif request.state == "open":
             open_to[request.team] = n
+
+
+def _hint(value: object, choices: tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for a misspelt name, else nothing."""
+    return did_you_mean(value, choices) if isinstance(value, str) else ""
 
 
 def _numbers_in_file(raw: object, kept: list[str]) -> list[int]:

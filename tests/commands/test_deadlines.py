@@ -300,7 +300,8 @@ def test_check_names_what_validate_names_in_a_ticket_against_the_configuration(
     check = esc("check", now=LATE)
     assert check.code == 1
     assert check.out.splitlines()[:2] == validate.out.splitlines()
-    assert "unknown category 'biling'" in check.out and "escalation 1: unknown team" in check.out
+    assert "unknown category 'biling' (did you mean 'billing'?); one of" in check.out
+    assert "escalation 1: unknown team 'enginering' (did you mean 'engineering'?)" in check.out
     # (one file, two problems: one ticket file broken)
     assert check.out.splitlines()[-1] == "1 of 3 active tickets overdue; 1 ticket file broken"
 
@@ -316,7 +317,7 @@ def test_check_counts_a_ticket_of_an_unknown_team_as_every_command_does(
     assert (data["active_tickets"], data["overdue_tickets"]) == (3, 1)
     assert [t["id"] for t in data["tickets"]] == [tickets["late"]]
     assert [b["message"] for b in data["broken"]] == [
-        "unknown team 'suport'; one of support, engineering, management"
+        "unknown team 'suport' (did you mean 'support'?); one of support, engineering, management"
     ]
     listed = json.loads(esc.ok("list", "--overdue", "--json", now=LATE))
     assert [t["id"] for t in listed] == [tickets["late"]]

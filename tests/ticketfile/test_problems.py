@@ -437,3 +437,32 @@ def test_a_key_declared_in_fields_or_far_from_esc_keys_is_no_problem() -> None:
     assert problems(d, built) == [
         "tickets/T-aaaa0001.md:16: unknown key 'created_by' (did you mean 'created'?)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "finding"),
+    [
+        ("team: support", "team: suport", "7: unknown team 'suport' (did you mean 'support'?)"),
+        (
+            "priority: normal",
+            "priority: urgnet",
+            "5: unknown priority 'urgnet' (did you mean 'urgent'?)",
+        ),
+        (
+            "category: billing",
+            "category: biling",
+            "6: unknown category 'biling' (did you mean 'billing'?)",
+        ),
+        (
+            "to: engineering",
+            "to: enginering",
+            "18: escalation 2: unknown team 'enginering' (did you mean 'engineering'?)",
+        ),
+    ],
+)
+def test_a_misspelt_name_in_a_ticket_gets_did_you_mean(
+    config: Config, old: str, new: str, finding: str
+) -> None:
+    """What the configuration lacks, said as every misspelling is (issue 14)."""
+    [found] = problems(doc({old: new}), config)
+    assert found.startswith(f"tickets/T-aaaa0001.md:{finding}"), found
