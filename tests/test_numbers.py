@@ -168,3 +168,85 @@ def test_the_same_quantity_is_the_same_number_everywhere(
     assert compliance["met"] + compliance["breached"] == compliance["total"] > 0
     assert html["sla.compliance.overall.rate"] == {json.dumps(compliance["rate"])}
     assert f"| {compliance['met']} | {compliance['breached']} | {compliance['total']} |" in markdown
+
+
+def test_a_ticket_of_an_unknown_team_is_counted_alike_and_a_finding_everywhere(
+    esc: Esc, workspace: Path
+) -> None:
+    """A ticket whose team teams.yaml does not have (renamed, misspelt) is one of the active
+    and overdue tickets in every output, in a row of its own where tickets are counted by
+    team or level (the rows add up), and a finding at its line (issue 14's audit: the
+    sweep, check and the reports counted it each their own way)."""
+    odd = esc.ok("create", "--title", "A", "--body", "x", "--category", "billing",
+                 now="2026-03-02T09:00:00Z").strip()
+    esc.ok("create", "--title", "B", "--body", "y", "--category", "bug",
+           now="2026-03-02T09:10:00Z")
+    path = workspace / "tickets" / f"{odd}.md"
+    path.write_text(path.read_text().replace("team: support", "team: suport"))
+    (workspace / "tickets" / "T-zzzzzzzz.md").write_text("---\nid: [x\n---\n")  # (no ticket)
+    now = "2026-03-02T15:00:00Z"
+    finding = (
+        f"tickets/{odd}.md:7: unknown team 'suport' (did you mean 'support'?)"
+        "; one of support, engineering, management"
+    )
+    unread = "tickets/T-zzzzzzzz.md:3: front-matter does not parse"
+    swept = esc("sweep", now=now)
+    assert swept.code == 1 and finding in swept.err.splitlines() and unread in swept.err
+    sweep = json.loads(esc("sweep", "--json", now=now).out)
+    assert finding in sweep["broken"]
+    report = json.loads((workspace / "reports" / "report.json").read_text(encoding="utf-8"))
+    reported = esc("report", "--format", "json", now=now)
+    assert reported.code == 1 and finding in reported.err.splitlines()
+    assert json.loads(reported.out) == report
+    # each a finding in every format of the report (the sweep's and `esc report`)
+    broken = [(b["file"], b["line"], b["message"][:30]) for b in report["broken"]]
+    assert broken == [
+        (f"tickets/{odd}.md", 7, "unknown team 'suport' (did you"),
+        ("tickets/T-zzzzzzzz.md", 3, "front-matter does not parse: e"),
+    ]
+    page = (workspace / "reports" / "index.html").read_text(encoding="utf-8")
+    assert f"<code>tickets/{odd}.md:7</code></a>: unknown team &#39;suport&#39; (did" in page
+    assert "<code>tickets/T-zzzzzzzz.md:3</code>" in page
+    for text in (esc("report", now=now).out, (workspace / "reports" / "summary.md").read_text()):
+        assert f"- [tickets/{odd}.md:7](" in text and "- [tickets/T-zzzzzzzz.md:3](" in text
+    csv = esc("report", "--format", "csv", now=now).out
+    assert f"broken[0].file,tickets/{odd}.md\nbroken[0].line,7\n" in csv
+    summary = (workspace / "reports" / "summary.md").read_text(encoding="utf-8")
+    html = html_values((workspace / "reports" / "index.html").read_text(encoding="utf-8"))
+    check_text = esc("check", now=now)
+    check = json.loads(esc("check", "--format", "json", now=now).out)
+    assert check_text.code == 1 and finding in check_text.out.splitlines()
+    assert finding in [f"{b['file']}:{b['line']}: {b['message']}" for b in check["broken"]]
+    listed = json.loads(esc("list", "--json", now=now).out)  # (exit 1: the file unread)
+    overdue_listed = json.loads(esc("list", "--overdue", "--json", now=now).out)
+
+    active = {
+        "sweep text": number(r"; (\d+) active tickets:", swept.out),
+        "sweep json": sweep["active_tickets"],
+        "summary": number(r"^- \*\*(\d+) active tickets\*\*", summary),
+        "summary table": team_total(summary)["active"],
+        "report.json": report["backlog"]["active"],
+        "report.json by team": sum(report["backlog"]["by_team"].values()),
+        "report.json by level": sum(report["backlog"]["by_level"].values()),
+        "html": int(*html["backlog.active"]),
+        "check text": number(r"of (\d+) active tickets overdue", check_text.out),
+        "check json": check["active_tickets"],
+        "list": len(listed),
+    }
+    assert set(active.values()) == {2}, active
+    overdue = {
+        "sweep text": number(r"active tickets: (\d+) overdue", swept.out),
+        "sweep json": len(sweep["overdue"]),
+        "summary": number(r"^- \*\*(\d+) overdue tickets\*\*", summary),
+        "summary table": team_total(summary)["overdue"],
+        "report.json": report["sla"]["overdue_tickets"],
+        "html": int(*html["sla.overdue_tickets"]),
+        "check text": number(r"^(\d+) of \d+ active tickets overdue", check_text.out),
+        "check json": check["overdue_tickets"],
+        "list --overdue": len(overdue_listed),
+    }
+    assert set(overdue.values()) == {2}, overdue
+    assert report["backlog"]["by_team"]["(unknown team)"] == 1
+    assert report["backlog"]["by_level"]["?"] == 1
+    assert int(*html["backlog.by_team.(unknown team)"]) == 1
+    assert "| \\(unknown team\\) | 1 |" in esc("report", now=now).out

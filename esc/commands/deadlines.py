@@ -21,10 +21,8 @@ from esc.report.findings import (
 )
 from esc.report.slas import tickets_with_sla, tickets_with_states
 from esc.store import git
-from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
 from esc.store.workspace import TICKETS_DIR
-from esc.ticketfile import problems
 
 
 def check(
@@ -95,17 +93,14 @@ def _judged(
     failing = ("overdue",) if fail_on == "breached" else ("overdue", "warning")
     shown = []
     others: Counter[str] = Counter()
-    config = catalog.config
     for record in records:
         if not record.active:
             continue
-        _, priority, _, team, *_ = catalog.listing(record)
-        if team not in config.teams or priority not in config.priorities:
-            problem = _invalid(catalog, record)  # (as validate finds it, at its line)
-            if problem is not None:
-                broken.append(problem)
-                continue
         standing = None if fmt == "junit" else catalog.standing(record, now)
+        if standing is None:  # (the cache keeps no SLA for a ticket that does not fit
+            # the configuration: built, and checked, here; counted as every command counts
+            # it, and a finding at its line, as of validate)
+            broken += catalog.misfits(record)
         if standing is None or standing in failing:
             shown.append(record)
         else:
@@ -118,16 +113,6 @@ def _judged(
     items = pairs(catalog, shown, now)
     catalog.save()
     return items, others, broken
-
-
-def _invalid(catalog: Catalog, record: Record) -> ParseError | None:
-    """Why a ticket whose team or priority the configuration does not have fails to
-    validate against it (a finding of `check`, as of `validate`), if it does."""
-    try:
-        problems.require_valid(catalog.full(record), catalog.config)
-    except ParseError as exc:
-        return exc
-    return None
 
 
 _LEVELS = {"overdue": "breached", "warning": "warning", "ok": "ok"}

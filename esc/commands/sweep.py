@@ -729,8 +729,8 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     doc = catalog.full(record)
     try:
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
-    except ParseError as exc:
-        return _invalid(exc)
+    except ParseError as exc:  # (counted as every command counts it: its clocks as they run)
+        return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
     ticket_plan, events = _planned(catalog.config, doc.ticket, now)
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
@@ -739,7 +739,7 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     try:
         new = _changed_checked(catalog.config, doc, ticket_plan.change)
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
-        return _invalid(exc)
+        return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
     return _Prepared(doc, ticket_plan, new.text, events, new=new)
 
 
@@ -1167,7 +1167,9 @@ def _sweep_once(
         catalog.save()  # while the reports render aside
     if options.reports:
         try:
-            outcome.reports = reports.render(catalog, result.records, options.dry_run)
+            outcome.reports = reports.render(
+                catalog, result.records, options.dry_run, result.broken
+            )
         except EscError as exc:  # (the tickets are written: what the sweep did is still told)
             outcome.report_error = f"esc: the reports were not rendered: {exc}"
     if not options.dry_run:
@@ -1295,6 +1297,9 @@ class SweepReports:
         self.workspace, self.now, self.folder, self.on = workspace, now, folder, on
         self.items: ReportItems | None = None
         self.aside: workers.Aside[list[str] | None] | None = None
+        # the ticket files that do not parse, which the reports show (those that do not
+        # fit the configuration they find themselves)
+        self.broken: list[ParseError] = []
 
     def gather(self, catalog: Catalog, name: str, entry: CachedFile) -> None:
         """A worker is done with ticket ``name``: take what the reports show of it."""
@@ -1310,6 +1315,7 @@ class SweepReports:
     def start_aside(self, catalog: Catalog, result: SweepResult) -> None:
         """The workers swept every ticket: render and write the HTML and JSON reports aside."""
         if self.on and workers.can_fork():
+            self.broken = list(result.broken)
             self.aside = workers.Aside(lambda: self._aside(catalog, result))
 
     def _aside(self, catalog: Catalog, result: SweepResult) -> list[str] | None:
@@ -1334,12 +1340,22 @@ class SweepReports:
         # Counted: the tickets' entries (~1.5 KB each) are let go of before the reports'
         # rows are made, which take their memory instead of more.
         catalog.cache.entries, items.found = {}, {}
-        return write_counted_reports(catalog, counts, self.now, self.folder, False, ASIDE_REPORTS)
+        return write_counted_reports(
+            catalog, counts, self.now, self.folder, False, ASIDE_REPORTS, self.broken
+        )
 
-    def render(self, catalog: Catalog, records: list[Record], dry_run: bool) -> list[str]:
-        """Write the reports that changed; the paths written."""
+    def render(
+        self,
+        catalog: Catalog,
+        records: list[Record],
+        dry_run: bool,
+        broken: Sequence[ParseError] = (),
+    ) -> list[str]:
+        """Write the reports that changed; the paths written (``broken``: the ticket files
+        that do not parse)."""
         from esc.report.contents import SWEEP_REPORTS
 
+        self.broken = list(broken)
         signature = _report_signature(self.workspace, catalog, self.folder, self.now)
         if signature is None:
             if self.aside is not None:
@@ -1384,7 +1400,9 @@ class SweepReports:
                 return None
             records = catalog.cached_records()
         items = None if everything else self.items
-        return write_sweep_reports(catalog, records, self.now, self.folder, dry_run, items, parts)
+        return write_sweep_reports(
+            catalog, records, self.now, self.folder, dry_run, items, parts, self.broken
+        )
 
 
 def _report_signature(

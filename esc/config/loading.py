@@ -175,7 +175,8 @@ def _parse_teams(
         reader.add(1, "intake is missing: the team new tickets go to when no rule routes them")
         intake = next(iter(teams))
     elif not isinstance(intake, str) or intake not in teams:
-        reader.add(line_of(data, "intake"), f"intake: unknown team {shown(intake)}")
+        hint = did_you_mean(intake, sorted(teams)) if isinstance(intake, str) else ""
+        reader.add(line_of(data, "intake"), f"intake: unknown team {shown(intake)}{hint}")
         intake = next(iter(teams))
     _check_references(teams, raw_teams, reader)
     handles = {key: line_of(raw_teams.get(key), "handles") for key in teams}
@@ -748,14 +749,17 @@ def _routing(
     routes = []
     for i, item in enumerate(raw):
         where = line_of(raw, i)
-        if not isinstance(item, CommentedMap) or "team" not in item:
+        if not isinstance(item, CommentedMap):
             reader.add(where, f"routing[{i}] must be a mapping with `when` and `team`")
             continue
         unknown = [k for k in item if k not in ROUTING_KEYS]
-        if unknown:
+        if unknown:  # (before a missing `team`: `teem:` is said as a misspelt key)
             key = str(unknown[0])
             reader.add(line_of(item, unknown[0]), f"routing[{i}]: "
                        f"{unknown_choice('key', key, ROUTING_KEYS)}")  # fmt: skip
+            continue
+        if "team" not in item:
+            reader.add(where, f"routing[{i}] must be a mapping with `when` and `team`")
             continue
         team = item["team"]
         if teams and team not in teams:  # (no teams: teams.yaml is broken, its own finding)

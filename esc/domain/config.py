@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from esc.domain.calendar import Calendar
     from esc.domain.conditions import Condition, Vocabulary
     from esc.domain.customer_mail import CustomerMail
+    from esc.domain.model import Ticket
     from esc.domain.notify import Notify
     from esc.domain.rules import Rule
     from esc.domain.sla import Policy
@@ -120,6 +121,32 @@ class Config:
 
     def rank(self, priority: str) -> int:
         return self.priorities.index(priority) if priority in self.priorities else -1
+
+    def fits(self, ticket: Ticket) -> bool:
+        """Whether ``ticket`` names only teams, priorities, categories, impacts and
+        urgencies this configuration has (in its escalations and requests too): what
+        ``esc validate`` checks of a ticket against the configuration, at a glance.  A
+        ticket that does not fit is still counted and shown, and a finding everywhere."""
+        teams, priorities = self.teams, self.priorities
+        if (ticket.team and ticket.team not in teams) or (
+            ticket.priority and ticket.priority not in priorities
+        ):
+            return False
+        categories = self.categories
+        if categories is not None and ticket.category not in (None, *categories):
+            return False
+        if self.priority_matrix and (
+            (ticket.impact is not None and ticket.impact not in self.impact_levels)
+            or (ticket.urgency is not None and ticket.urgency not in self.urgency_levels)
+        ):
+            return False
+        for e in ticket.escalations:
+            names: Mapping[str, object] | tuple[str, ...] = (
+                priorities if e.kind == "priority" else teams
+            )
+            if (e.from_ is not None and e.from_ not in names) or e.to not in names:
+                return False
+        return all(r.team in teams for r in ticket.requests)
 
     @property
     def impact_levels(self) -> tuple[str, ...]:

@@ -108,10 +108,15 @@ def _check_action(
             )
     elif action == "priority":
         if value != "raise" and value not in priorities:
-            raise RuleError(f"{where}: {shown(value)} is not a priority (or `raise`)", "then", at)
+            hint = did_you_mean(value, priorities) if isinstance(value, str) else ""
+            said = f"{shown(value)} is not a priority{hint} (or `raise`)"
+            raise RuleError(f"{where}: {said}", "then", at)
     elif action == "status":
-        if value not in ("open", "pending", "resolved", "closed"):
-            raise RuleError(f"{where}: takes open, pending, resolved or closed", "then", at)
+        statuses = ("open", "pending", "resolved", "closed")
+        if value not in statuses:
+            hint = did_you_mean(value, statuses) if isinstance(value, str) else ""
+            said = f"takes open, pending, resolved or closed, not {shown(value)}{hint}"
+            raise RuleError(f"{where}: {said}", "then", at)
     elif action == "involve":
         if not isinstance(value, str) or (teams and value not in teams):  # (as escalate's)
             raise RuleError(f"{where}: {unknown_choice('team', value, tuple(teams))}", "then", at)

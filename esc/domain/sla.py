@@ -175,8 +175,11 @@ def parse_policy(
     calendar_name = raw.get("calendar")
     if not isinstance(calendar_name, str) or calendar_name not in calendars:
         known = ", ".join(calendars) or "none defined"
+        hint = ""
+        if isinstance(calendar_name, str):
+            hint = did_you_mean(calendar_name, list(calendars))
         raise PolicyError(
-            f"policy {name}: unknown calendar {calendar_name!r} ({known})", "calendar"
+            f"policy {name}: unknown calendar {calendar_name!r}{hint} ({known})", "calendar"
         )
     calendar = calendars[calendar_name]
     targets = _targets(raw.get("targets"), name)
@@ -254,7 +257,8 @@ def _statuses(raw: object, name: str) -> tuple[str, ...]:
     values = raw if isinstance(raw, list) else [raw]
     for value in values:
         if value not in allowed:
-            said = f"pause_on takes {', '.join(allowed)}, not {shown(value)}"
+            hint = did_you_mean(value, allowed) if isinstance(value, str) else ""
+            said = f"pause_on takes {', '.join(allowed)}, not {shown(value)}{hint}"
             raise PolicyError(f"policy {name}: {said}", "pause_on")
     return tuple(str(v) for v in values)
 

@@ -45,6 +45,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
 from esc.domain.config import Config
+from esc.domain.errors import ParseError
 from esc.domain.kb import STALE_AFTER, Article
 from esc.domain.model import ACTIVE_STATUSES, CUSTOMER_METRICS, ESCALATION_KINDS, Ticket
 from esc.domain.records import immutable
@@ -151,6 +152,8 @@ class ReportJson(TypedDict):
     satisfaction: dict[str, Any]
     trend: list[dict[str, Any]]
     knowledge_base: dict[str, Any]
+    # ticket files that do not parse or validate: {file, line, message} (a finding)
+    broken: list[dict[str, Any]]
 
 
 def build(
@@ -205,6 +208,22 @@ class _Rate:
             "total": self.total,
             "rate": _rate(self.met, self.total),
         }
+
+
+# The row of the tickets (or clocks) whose team, level or priority the configuration does
+# not have (a team renamed in teams.yaml, a misspelt priority): counted, so that the rows
+# add up, and each such ticket is a finding of its own
+UNKNOWN_TEAM = "(unknown team)"
+UNKNOWN_LEVEL = "?"
+UNKNOWN_PRIORITY = "(unknown priority)"
+
+
+def _with_unknown(rows: dict[str, int], counts: Counter[str], name: str) -> dict[str, int]:
+    """``rows`` and, if ``counts`` holds keys ``rows`` lacks, their sum as row ``name``."""
+    unknown = sum(n for key, n in counts.items() if key not in rows)
+    if unknown:
+        rows[name] = unknown
+    return rows
 
 
 Duration = tuple[int | None, str, float, float | None]  # level, priority, wall, working seconds
@@ -512,8 +531,15 @@ class Tally:
             else:
                 raise TypeError(f"Tally.merge: {name} ({type(mine).__name__})")
 
-    def report(self, settled: int = 0, articles: Sequence[Article] = ()) -> ReportJson:
-        """Every number of the report (see :func:`build`)."""
+    def report(
+        self,
+        settled: int = 0,
+        articles: Sequence[Article] = (),
+        broken: Sequence[ParseError] = (),
+    ) -> ReportJson:
+        """Every number of the report (see :func:`build`), and ``broken``: the ticket files
+        that do not parse (left out) or do not validate against the configuration
+        (counted), each a finding the report shows, in file and line order."""
         period, now = self.period, self.now
         return {
             "period": {
@@ -543,17 +569,30 @@ class Tally:
             "satisfaction": self._satisfaction(),
             "trend": self._trend(),
             "knowledge_base": self._knowledge_base(articles),
+            "broken": [
+                {"file": path, "line": line or None, "message": message}
+                for path, line, message in sorted({(e.path, e.line, e.message) for e in broken})
+            ],
         }
 
     def _backlog(self) -> dict[str, Any]:
         config = self.config
         teams = sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key))
         levels = sorted({tm.level for tm in teams})
+        by_level = {str(lv): self.by_level[lv] for lv in levels}
+        if self.by_level[None]:  # (a team teams.yaml does not have: its own row, so the
+            by_level[UNKNOWN_LEVEL] = self.by_level[None]  # counts add up to the active)
         return {
             "active": self.active,
-            "by_team": {tm.key: self.by_team[tm.key] for tm in teams},
-            "by_level": {str(lv): self.by_level[lv] for lv in levels},
-            "by_priority": {p: self.by_priority[p] for p in config.priorities},
+            "by_team": _with_unknown(
+                {tm.key: self.by_team[tm.key] for tm in teams}, self.by_team, UNKNOWN_TEAM
+            ),
+            "by_level": by_level,
+            "by_priority": _with_unknown(
+                {p: self.by_priority[p] for p in config.priorities},
+                self.by_priority,
+                UNKNOWN_PRIORITY,
+            ),
             "by_status": {s: self.by_status[s] for s in ACTIVE_STATUSES},
             "aging": {name: self.aging[name] for name, _, _ in AGING},
         }
@@ -570,12 +609,25 @@ class Tally:
         def rate(kind: str, key: str) -> dict[str, Any]:
             return by.get((kind, key), _Rate()).json()
 
+        by_team = {k: rate("team", k) for k in config.teams}
+        by_priority = {p: rate("priority", p) for p in config.priorities}
+        for kind, known, rows, name in (
+            ("team", config.teams, by_team, UNKNOWN_TEAM),
+            ("priority", config.priorities, by_priority, UNKNOWN_PRIORITY),
+        ):
+            unknown = _Rate()  # (clocks of a team or priority the configuration lacks)
+            for (of, named), counted in by.items():
+                if of == kind and named not in known:
+                    unknown.count(True, counted.met)
+                    unknown.count(False, counted.total - counted.met)
+            if unknown.total:
+                rows[name] = unknown.json()
         return {
             "compliance": {
                 "overall": overall.json(),
                 "by_metric": {m: rate("metric", m) for m in CUSTOMER_METRICS},
-                "by_team": {k: rate("team", k) for k in config.teams},
-                "by_priority": {p: rate("priority", p) for p in config.priorities},
+                "by_team": by_team,
+                "by_priority": by_priority,
             },
             "overdue_tickets": self.standings["overdue"],
             "warning_tickets": self.standings["warning"],

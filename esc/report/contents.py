@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,6 +118,7 @@ def count_records(
         if catalog.settled_before(record, since):
             counted.settled += team is None or stats.keep(record.ticket, team)
         else:
+            counted.broken += catalog.misfits(record)  # (counted, and a finding)
             tally.add(record.ticket, sla_states_now(catalog, record, now))
         if built:
             record.release()
@@ -128,8 +129,9 @@ def counted_report(catalog: Catalog, counted: Counted) -> stats.ReportJson:
     """The report of what was counted, with the knowledge base's articles; an article that
     does not parse or validate is left out and added to ``counted.broken``."""
     found = load_kb(catalog.workspace.root)
+    tickets = list(counted.broken)  # (the report shows the ticket files; kb/ is validate's)
     counted.broken += found.broken
-    return counted.tally.report(counted.settled, found.articles)
+    return counted.tally.report(counted.settled, found.articles, tickets)
 
 
 def _check_team(teams: Collection[str], team: str | None) -> None:
@@ -247,13 +249,14 @@ def write_sweep_reports(
     dry_run: bool,
     gathered: ReportItems | None = None,
     parts: Collection[str] = SWEEP_REPORTS,
+    broken: Sequence[ParseError] = (),
 ) -> list[str]:
     """Write the files a sweep renders (those named in ``parts``) into ``folder``, each a
     few thousand pieces at a time as it is rendered (never one whole text: at 100,000 open
     tickets index.html and report.json are ~70 MB each), unless it holds that text
     already; the names of those that changed (with ``dry_run``: would change)."""
     links = links_to(catalog.workspace.root, folder)
-    made = sweep_report_pieces(catalog, records, now, gathered, parts, links)
+    made = sweep_report_pieces(catalog, records, now, gathered, parts, links, broken)
     return _write_pieces(catalog, made, folder, dry_run)
 
 
@@ -264,11 +267,13 @@ def write_counted_reports(
     folder: Path,
     dry_run: bool,
     parts: Collection[str] = SWEEP_REPORTS,
+    broken: Sequence[ParseError] = (),
 ) -> list[str]:
     """:func:`write_sweep_reports` from the counts made already (``ReportItems.counted``),
     so that no ticket need be held while the reports are rendered."""
     links = links_to(catalog.workspace.root, folder)
-    return _write_pieces(catalog, _pieces(catalog, counts, now, parts, links), folder, dry_run)
+    made = _pieces(catalog, counts, now, parts, links, broken)
+    return _write_pieces(catalog, made, folder, dry_run)
 
 
 def _write_pieces(
@@ -289,13 +294,17 @@ def sweep_report_pieces(
     gathered: ReportItems | None = None,
     parts: Collection[str] = SWEEP_REPORTS,
     links: str = "../",
+    broken: Sequence[ParseError] = (),
 ) -> dict[str, Iterator[str]]:
     """The files a sweep renders (those named in ``parts``), as of ``now`` (see
     :func:`render_hour`), each as the pieces its renderer yields.
 
     ``gathered`` holds the reports' tickets and SLAs if they were gathered already;
-    ``links`` is the path from the reports' folder to the workspace (:func:`links_to`).
+    ``links`` is the path from the reports' folder to the workspace (:func:`links_to`);
+    ``broken``, the ticket files that do not parse (a ticket that does not fit the
+    configuration is found here: the cache's counts never hold one, see ReportItems).
     """
+    broken = list(broken)
     from esc.report.render import SummaryTally
 
     as_of = now
@@ -310,17 +319,23 @@ def sweep_report_pieces(
                 settled += 1
                 continue
             built = record.doc is None  # (its ticket comes from the cache: dropped again)
+            broken += catalog.misfits(record)  # (counted, and a finding)
             ticket, sla = record.ticket, sla_for_report(catalog, record, as_of)
             tally.add(ticket, sla)
             summary.add(ticket, sla)
             if built:
                 record.release()
         ready = tally, summary, settled
-    return _pieces(catalog, ready, now, parts, links)
+    return _pieces(catalog, ready, now, parts, links, broken)
 
 
 def _pieces(
-    catalog: Catalog, counts: Counts, now: dt.datetime, parts: Collection[str], links: str
+    catalog: Catalog,
+    counts: Counts,
+    now: dt.datetime,
+    parts: Collection[str],
+    links: str,
+    broken: Sequence[ParseError] = (),
 ) -> dict[str, Iterator[str]]:
     from esc.report.render import render_pieces, report_pieces
 
@@ -330,7 +345,7 @@ def _pieces(
     pieces: dict[str, Iterator[str]] = {}
     if not parts:
         return pieces
-    report = tally.report(settled, load_kb(catalog.workspace.root).articles)
+    report = tally.report(settled, load_kb(catalog.workspace.root).articles, broken)
     if "summary.md" in parts:  # the summary, then the whole report in Markdown
         data = {**summary.data(), "links": links}
         pieces["summary.md"] = itertools.chain(

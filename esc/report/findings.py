@@ -135,8 +135,8 @@ def _text(outcome: CheckOutcome) -> str:
         summary = f"{len(failing)} of {active} {tickets} {_what(outcome)}"
     else:
         summary = f"none of {active} {tickets} {_what(outcome)}"
-    if outcome.broken:
-        count = len(outcome.broken)
+    if outcome.broken:  # (files: one with two problems is one file broken)
+        count = len({error.path for error in outcome.broken})
         summary += f"; {count} ticket file{'s' if count != 1 else ''} broken"
     if outcome.undelivered:
         count = len(outcome.undelivered)

@@ -22,7 +22,7 @@ from esc.domain.durations import format_duration
 from esc.domain.errors import EscError, ParseError, utf8_text
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Sla
-from esc.domain.stats import ReportJson, standing
+from esc.domain.stats import UNKNOWN_LEVEL, UNKNOWN_TEAM, ReportJson, standing
 from esc.domain.timestamps import format_timestamp
 from esc.report.choices import ReportFormat
 from esc.report.spreadsheet import csv_text
@@ -291,7 +291,8 @@ class SummaryTally:
             for team in sorted(config.teams.values(), key=lambda tm: (tm.level, tm.key))
         ]
         if None in self.counts:  # (a team teams.yaml no longer has: counted, so the table adds up)
-            teams.append({"name": "(unknown team)", "level": "?", **self._row(self.counts[None])})
+            unknown = self._row(self.counts[None])
+            teams.append({"name": UNKNOWN_TEAM, "level": UNKNOWN_LEVEL, **unknown})
         total = self._row(sum(self.counts.values(), Counter[str]()))
         return {
             "as_of": format_timestamp(self.as_of),

@@ -450,6 +450,15 @@ class Catalog:
             record.ticket = record.doc.ticket
         return record.doc
 
+    def misfits(self, record: Record) -> list[ParseError]:
+        """Why ``record``'s ticket, if it does not fit the configuration (``Config.fits``),
+        does not validate against it: each problem as `esc validate` says it, at its line
+        (none if it fits).  Such a ticket is counted and shown, and a finding."""
+        if self.config.fits(record.ticket):
+            return []
+        found = problems.check_ticket(self.full(record), self.config)
+        return [ParseError(f.path, f.line, f.message) for f in found if f.blocking]
+
     def written(
         self, record: Record, text: str, st: os.stat_result, doc: TicketDoc | None = None
     ) -> None:
@@ -596,11 +605,14 @@ class Catalog:
 
     def _keep(self, record: Record, sla: Sla, now: dt.datetime, next_event: float | None) -> None:
         """Only a computation that saw everything in the ticket is kept (``now`` is not
-        before its last update), and only if it is newer than the one kept already."""
+        before its last update), and only if it is newer than the one kept already; never
+        that of a ticket that does not fit the configuration (``Config.fits``)."""
         entry = record.entry
         ticket = record.ticket
         if now < ticket.updated:
             return
+        if not self.config.fits(ticket):  # (a finding wherever it is counted: each command
+            return  # that counts it builds it, and finds that, rather than trust the cache)
         if self._usable(entry) and entry.sla_time is not None and now.timestamp() < entry.sla_time:
             return
         entry.sla_key, entry.sla = self.key, cache.pack(cache_codec.sla_summary(sla))

@@ -29,11 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from esc.domain.choices import as_text
+from esc.domain.choices import as_text, shown, unknown_choice
 from esc.domain.errors import ParseError, TooLargeToRead
 from esc.domain.model import (
+    CLOCK_STATES,
     ESCALATION_KINDS,
     FIELD_ORDER,
+    METRICS,
     REQUEST_STATES,
     TICKET_FIELDS,
     Activity,
@@ -171,7 +173,7 @@ def _doc(
         item_lines.get("requests", []),
         body_parts,
     )
-    _check_values(data, key_lines, problems, quick is not None)
+    _check_values(data, key_lines, problems, quick is not None, text)
     if _SURROGATE_ESCAPE.search(text, front_start, front_end):
         check_surrogates(data, key_lines, problems)
     if body_parts is not None:
@@ -495,6 +497,7 @@ def _check_values(
     key_lines: Mapping[str, int],
     problems: list[tuple[int, str]],
     quick: bool = False,
+    text: str = "",
 ) -> None:
     """Problems anywhere in the front-matter's values: keys that are not text, values JSON
     has no word for (bytes, sets), times out of range, and a malformed ``sla`` or ``fired``
@@ -517,12 +520,14 @@ def _check_values(
         if problem is not None:
             problems.append((line, problem))
             continue
+        inner: str | None = None  # (the key inside the block at fault, if one is)
         if key == "sla" and value is not None:
-            problem = _sla_problem(value)
+            inner, problem = _sla_problem(value)
         elif key == "fired" and value is not None:
-            problem = _fired_problem(value)
+            inner, problem = _fired_problem(value)
         if problem is not None:
-            problems.append((line, problem))
+            at = line_in_block(text, line, inner) if inner is not None else None
+            problems.append((at or line, problem))
 
 
 # A YAML escape that may stand for half of a UTF-16 pair ("\ud800"): no character alone.
@@ -580,29 +585,61 @@ def _value_problem(top: str, value: object, times: bool) -> str | None:
     return f"{top}: a {kind} value; esc reads text, numbers, times, lists and mappings"
 
 
-def _sla_problem(value: object) -> str | None:
+# What the sweep writes in ``sla:``: the policy, when it checked, the configuration's
+# version, and a clock (due and state) per metric
+SLA_BLOCK_KEYS = ("policy", "checked", "rules", *METRICS)
+CLOCK_KEYS = ("due", "state")
+
+
+def _sla_problem(value: object) -> tuple[str | None, str | None]:
+    """What is wrong in an ``sla`` block, and the key inside it at fault (None: the block)."""
     if not isinstance(value, dict):
-        return "sla must be a mapping (esc sweep writes it: delete it and sweep again)"
+        return None, "sla must be a mapping (esc sweep writes it: delete it and sweep again)"
     checked = value.get("checked")
     if checked is not None and coerce_timestamp(checked) is None:
-        return f"sla: checked {checked!s} is not a timestamp with a time zone"
+        return "checked", f"sla: checked {checked!s} is not a timestamp with a time zone"
+    policy = value.get("policy")
+    if policy is not None and not isinstance(policy, str):
+        return "policy", f"sla: policy must be the name of a policy, not {shown(policy)}"
     for name, clock in value.items():
+        if name not in SLA_BLOCK_KEYS:  # (a misspelt clock: read as no clock at all)
+            return name, f"sla: {unknown_choice('key', name, SLA_BLOCK_KEYS)}"
         if name in ("policy", "checked", "rules"):
             continue
         if not isinstance(clock, dict):
-            return f"sla: {name} must be a mapping of due and state"
+            return name, f"sla: {name} must be a mapping of due and state"
+        for key in clock:
+            if key not in CLOCK_KEYS:
+                return name, f"sla: {name}: {unknown_choice('key', key, CLOCK_KEYS)}"
         due = clock.get("due")
         if due is not None and coerce_timestamp(due) is None:
-            return f"sla: {name} due {due!s} is not a timestamp with a time zone"
-    return None
+            return name, f"sla: {name} due {due!s} is not a timestamp with a time zone"
+        state = clock.get("state")
+        if state is not None and state not in CLOCK_STATES:
+            return name, f"sla: {name}: {unknown_choice('state', state, CLOCK_STATES)}"
+    return None, None
 
 
-def _fired_problem(value: object) -> str | None:
+def _fired_problem(value: object) -> tuple[str | None, str | None]:
     if not isinstance(value, dict):
-        return "fired must be a mapping of rule names to times"
+        return None, "fired must be a mapping of rule names to times"
     for name, when in value.items():
         if coerce_timestamp(when) is None:
-            return f"fired: {name} {when!s} is not a timestamp with a time zone"
+            return name, f"fired: {name} {when!s} is not a timestamp with a time zone"
+    return None, None
+
+
+def line_in_block(text: str, start: int, key: str) -> int | None:
+    """The line of ``key`` inside the top-level block whose key is at line ``start`` of
+    ``text`` (one key a line, as the sweep writes it), else None."""
+    lines = text.splitlines()
+    for n in range(start, len(lines)):  # (0-based: the lines after the block's key)
+        line = lines[n]
+        if not line.startswith((" ", "\t")):
+            break
+        text_ = line.strip()
+        if text_.startswith((f"{key}:", f"'{key}':", f'"{key}":')):
+            return n + 1
     return None
 
 

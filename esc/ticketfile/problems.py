@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from esc.domain.choices import unknown_choice
+from esc.domain.choices import did_you_mean, unknown_choice
+from esc.domain.conditions import INTAKE_KEYS
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
-from esc.domain.model import CHANNELS, STATUSES
+from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS
+from esc.domain.model import CHANNELS, FIELD_ORDER, STATUSES
 from esc.domain.records import immutable
 
 if TYPE_CHECKING:
@@ -91,10 +93,12 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
     if ticket.priority and ticket.priority not in config.priorities:
         add(
             "priority",
-            f"unknown priority {ticket.priority!r}; one of {', '.join(config.priorities)}",
+            f"unknown priority {ticket.priority!r}{_hint(ticket.priority, config.priorities)}"
+            f"; one of {', '.join(config.priorities)}",
         )
     if ticket.team and ticket.team not in config.teams:
-        add("team", f"unknown team {ticket.team!r}; one of {', '.join(config.teams)}")
+        hint = _hint(ticket.team, tuple(config.teams))
+        add("team", f"unknown team {ticket.team!r}{hint}; one of {', '.join(config.teams)}")
     if (
         ticket.category is not None
         and config.categories is not None
@@ -102,19 +106,25 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
     ):
         add(
             "category",
-            f"unknown category {ticket.category!r}; one of {', '.join(config.categories)}",
+            f"unknown category {ticket.category!r}{_hint(ticket.category, config.categories)}"
+            f"; one of {', '.join(config.categories)}",
         )
     if config.priority_matrix:
         if ticket.impact is not None and ticket.impact not in config.impact_levels:
             add(
                 "impact",
-                f"unknown impact {ticket.impact!r}; one of {', '.join(config.impact_levels)}",
+                f"unknown impact {ticket.impact!r}{_hint(ticket.impact, config.impact_levels)}"
+                f"; one of {', '.join(config.impact_levels)}",
             )
         if ticket.urgency is not None and ticket.urgency not in config.urgency_levels:
             add(
                 "urgency",
-                f"unknown urgency {ticket.urgency!r}; one of {', '.join(config.urgency_levels)}",
+                f"unknown urgency {ticket.urgency!r}"
+                f"{_hint(ticket.urgency, config.urgency_levels)}"
+                f"; one of {', '.join(config.urgency_levels)}",
             )
+    _sweep_blocks(doc, config, add)
+    _misspelt_keys(doc, config, add)
     lines = doc.item_lines.get("escalations", [])
     numbers = _numbers_in_file(doc.data.get("escalations"), [e.to for e in ticket.escalations])
     for n, esc in zip(numbers, ticket.escalations, strict=True):
@@ -123,7 +133,8 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
         for end in (esc.from_, esc.to):
             if end is not None and end not in names:
                 where = lines[n - 1] if n <= len(lines) else None
-                add("escalations", f"escalation {n}: unknown {what} {end!r}", where)
+                said = f"escalation {n}: unknown {what} {end!r}{_hint(end, names)}"
+                add("escalations", said, where)
     lines = doc.item_lines.get("requests", [])
     numbers = _numbers_in_file(doc.data.get("requests"), [r.team for r in ticket.requests])
     open_to: dict[str, int] = {}  # team -> the number of its first open request
@@ -166,6 +177,11 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
             open_to[request.team] = n
 
 
+def _hint(value: object, choices: tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for a misspelt name, else nothing."""
+    return did_you_mean(value, choices) if isinstance(value, str) else ""
+
+
 def _numbers_in_file(raw: object, kept: list[str]) -> list[int]:
     """The number (from 1) in the file's list ``raw`` of each entry read from it, ``kept``
     by the team each names (``to``, ``team``): the entries that do not parse are left
@@ -182,3 +198,47 @@ def _numbers_in_file(raw: object, kept: list[str]) -> list[int]:
         numbers.append(i + 1)
         i += 1
     return numbers
+
+
+def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:
+    """The ``sla`` block's policy and the rules ``fired`` names must be the configuration's:
+    a misspelt one is none the sweep wrote.  Not blocking: a policy or rule renamed or
+    removed in rules.yaml leaves such names behind, and the sweep writes the block anew."""
+    sla = doc.data.get("sla")
+    policy = sla.get("policy") if isinstance(sla, dict) else None
+    names = [p.name for p in config.policies]
+    if isinstance(policy, str) and policy not in names:
+        where = _line_in_block(doc, "sla", "policy")
+        add("sla", f"sla: {unknown_choice('policy', policy, names)}", where, blocking=False)
+    fired = doc.data.get("fired")
+    rules = [r.name for r in config.automation]
+    for name in fired if isinstance(fired, dict) else ():
+        if isinstance(name, str) and name not in rules:
+            where = _line_in_block(doc, "fired", name)
+            add("fired", f"fired: {unknown_choice('rule', name, rules)}", where, blocking=False)
+
+
+# The front-matter keys esc writes: a key of your own that reads as a misspelling of one
+# is said so (as teams.yaml's keys are)
+ESC_KEYS = (*FIELD_ORDER, *INTAKE_KEYS, MESSAGE_IDS, ATTACHMENTS)
+
+
+def _misspelt_keys(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:
+    """A key esc does not write and rules.yaml's ``fields`` does not declare, close to one
+    esc writes (``priorty``, ``custmer``): kept, as every key of your own is, but said (not
+    blocking: the file works; declaring the key in ``fields`` says it is meant)."""
+    known = set(ESC_KEYS)
+    declared = set(config.fields)
+    for key in doc.data:
+        if not isinstance(key, str) or key in known or key in declared:
+            continue
+        hint = did_you_mean(key, ESC_KEYS)
+        if hint:
+            add(key, f"unknown key {key!r}{hint}", blocking=False)
+
+
+def _line_in_block(doc: TicketDoc, top: str, key: str) -> int | None:
+    from esc.ticketfile.document import line_in_block  # (only for a finding)
+
+    start = doc.key_lines.get(top)
+    return None if start is None else line_in_block(doc.text, start, key)

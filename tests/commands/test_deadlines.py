@@ -283,3 +283,44 @@ def test_check_names_a_ticket_that_does_not_fit_the_configuration(
     assert data["failed"] is True
     github = esc("check", "--format", "github", now=LATE).out
     assert f"::error file=tickets/{tickets['fresh']}.md,line=5::ticket file does not" in github
+
+
+def test_check_names_what_validate_names_in_a_ticket_against_the_configuration(
+    esc: Esc, tickets: dict[str, str]
+) -> None:
+    """A misspelt category, or an escalation to a team teams.yaml lacks, is check's finding
+    as validate's (same text, same line), and the ticket is still counted (issue 14)."""
+    late = tickets["late"]
+    esc.ok("escalate", late, "--to", "engineering", "--reason", "bug", now=CREATED)
+    path = esc.cwd / "tickets" / f"{late}.md"
+    text = path.read_text().replace("category: billing", "category: biling")
+    path.write_text(text.replace("to: engineering", "to: enginering"))
+    validate = esc("validate")
+    assert validate.code == 1 and len(validate.out.splitlines()) == 2, validate.out
+    check = esc("check", now=LATE)
+    assert check.code == 1
+    assert check.out.splitlines()[:2] == validate.out.splitlines()
+    assert "unknown category 'biling' (did you mean 'billing'?); one of" in check.out
+    assert "escalation 1: unknown team 'enginering' (did you mean 'engineering'?)" in check.out
+    # (one file, two problems: one ticket file broken)
+    assert check.out.splitlines()[-1] == "1 of 3 active tickets overdue; 1 ticket file broken"
+
+
+def test_check_counts_a_ticket_of_an_unknown_team_as_every_command_does(
+    esc: Esc, tickets: dict[str, str]
+) -> None:
+    """A ticket of a team teams.yaml no longer has is a finding, and still one of the active
+    tickets, overdue when it is: as `list`, the sweep and the reports count it (issue 14)."""
+    path = esc.cwd / "tickets" / f"{tickets['late']}.md"
+    path.write_text(path.read_text().replace("team: support", "team: suport"))
+    data = json.loads(esc("check", "--format", "json", now=LATE).out)
+    assert (data["active_tickets"], data["overdue_tickets"]) == (3, 1)
+    assert [t["id"] for t in data["tickets"]] == [tickets["late"]]
+    assert [b["message"] for b in data["broken"]] == [
+        "unknown team 'suport' (did you mean 'support'?); one of support, engineering, management"
+    ]
+    listed = json.loads(esc.ok("list", "--overdue", "--json", now=LATE))
+    assert [t["id"] for t in listed] == [tickets["late"]]
+    assert esc("check", now=LATE).out.splitlines()[-1] == (
+        "1 of 3 active tickets overdue; 1 ticket file broken"
+    )

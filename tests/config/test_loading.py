@@ -249,6 +249,26 @@ priority_matrix:
     ]
 
 
+def test_a_misspelt_routing_key_gets_did_you_mean_not_a_missing_team() -> None:
+    """`teem:` for `team:` is said as a misspelt key, as the README promises (issue 14),
+    not as a route without a team."""
+    rules = """\
+routing:
+  - when: {category: billing}
+    teem: ops
+"""
+    assert findings(rules=rules) == [
+        "rules.yaml:3: routing[0]: unknown key 'teem' (did you mean 'team'?)"
+        "; choose from when, team, category",
+    ]
+
+
+def test_a_misspelt_intake_team_gets_did_you_mean() -> None:
+    assert findings(SMALL_TEAMS.replace("intake: desk", "intake: dsek")) == [
+        "teams.yaml:1: intake: unknown team 'dsek' (did you mean 'desk'?)",
+    ]
+
+
 def test_routing_findings() -> None:
     rules = """\
 routing:

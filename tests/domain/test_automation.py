@@ -144,7 +144,7 @@ def test_parse_rule(teams: dict[str, Team]) -> None:
         ),
         (
             {"name": "a", "then": {"status": "new"}},
-            "rule a: status: takes open, pending, resolved or closed",
+            "rule a: status: takes open, pending, resolved or closed, not 'new'",
             "then",
         ),
         ({"name": "a", "then": {"tag": " "}}, "rule a: tag: needs a text value", "then"),

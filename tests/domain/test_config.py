@@ -7,6 +7,8 @@ Configs are built directly, not read from files (that is tests/config/test_loadi
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from esc.config.loading import build_config
@@ -24,6 +26,7 @@ from esc.domain.config import (
     Team,
     vocabulary,
 )
+from esc.domain.model import Escalation, Request, Ticket
 
 SUPPORT = Team(
     "support",
@@ -253,3 +256,46 @@ def test_the_starter_files_build_a_config_that_answers() -> None:
     assert built.impact_levels == built.urgency_levels == ("high", "medium", "low")
     assert built.vocabulary.levels == (1, 2, 3)
     assert built.vocabulary.teams == ("support", "engineering", "management")
+
+
+# ---------------------------------------------------------------- fits
+
+
+AT = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def _ticket(**fields: object) -> Ticket:
+    values: dict[str, object] = {
+        "id": "T-4k8q2m7x", "title": "Invoice missing", "status": "new", "priority": "normal",
+        "team": "support", "created": AT, "updated": AT, "category": "billing",
+    }  # fmt: skip
+    values.update(fields)
+    return Ticket(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"team": "suport"},
+        {"priority": "urgnet"},
+        {"category": "biling"},
+        {"impact": "hgh"},
+        {"urgency": "hgh"},
+        {"escalations": (Escalation(AT, "functional", "support", "enginering", "a", "b"),)},
+        {"escalations": (Escalation(AT, "priority", "normal", "urgnet", "a", "b"),)},
+        {"requests": (Request(AT, "a", "legal", None, "open"),)},
+    ],
+    ids=str,
+)
+def test_a_ticket_naming_what_the_configuration_lacks_does_not_fit(
+    fields: dict[str, object],
+) -> None:
+    """What validate checks of a ticket against the configuration, at a glance (issue 14:
+    such a ticket is counted, and a finding, in every command)."""
+    settings = config(categories=("billing", "bug"), priority_matrix=MATRIX)
+    assert settings.fits(_ticket())
+    assert not settings.fits(_ticket(**fields))
+
+
+def test_a_ticket_fits_a_configuration_without_categories_or_matrix() -> None:
+    assert config().fits(_ticket(category="anything", impact="x", urgency="y"))

@@ -201,7 +201,16 @@ def test_a_condition_that_is_no_mapping() -> None:
         ({"escalate": "down"}, "rule a: escalate takes `up` or `{to: TEAM}`"),
         ({"priority": "asap"}, "rule a: priority: 'asap' is not a priority (or `raise`)"),
         ({"priority": 3}, "rule a: priority: 3 is not a priority (or `raise`)"),
-        ({"status": "new"}, "rule a: status: takes open, pending, resolved or closed"),
+        ({"status": "new"}, "rule a: status: takes open, pending, resolved or closed, not 'new'"),
+        (
+            {"status": "opne"},
+            "rule a: status: takes open, pending, resolved or closed, not 'opne'"
+            " (did you mean 'open'?)",
+        ),
+        (
+            {"priority": "urgnet"},
+            "rule a: priority: 'urgnet' is not a priority (did you mean 'urgent'?) (or `raise`)",
+        ),
         ({"note": ""}, "rule a: note: needs a text value"),
         ({"notify": None}, "rule a: notify: takes the name of a target, or of a team or "
          "person notify: lists (or a list of them)"),

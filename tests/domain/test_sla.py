@@ -250,6 +250,18 @@ def test_parse_policy_reads_every_key() -> None:
             "policy p: pause_on takes new, open, pending, not 'resolved'",
             "pause_on",
         ),
+        (
+            {"name": "p", "calendar": "office", "targets": {"resolution": "4h"},
+             "pause_on": ["pendng"]},
+            "policy p: pause_on takes new, open, pending, not 'pendng' (did you mean 'pending'?)",
+            "pause_on",
+        ),
+        (
+            {"name": "p", "calendar": "alwys", "targets": {"resolution": "4h"}},
+            "policy p: unknown calendar 'alwys' (did you mean 'always'?)"
+            " (office, always, always_berlin, ny, always_ny)",
+            "calendar",
+        ),
     ],
 )
 def test_parse_policy_errors(raw: dict[str, object], message: str, key: str) -> None:

@@ -586,3 +586,66 @@ def test_a_control_character_in_the_front_matter_is_reported_at_its_line() -> No
         "tickets/T-1.md:9: front-matter does not parse: unacceptable character #x001b: "
         "special characters are not allowed"
     )
+
+
+SWEPT_FRONT = """\
+---
+id: T-1
+sla:
+  policy: standard
+  checked: 2026-11-20T09:40:00+01:00
+  rules: dd6f4cd8
+  first_response: {due: 2026-11-20T13:00:00+01:00, state: met}
+  resolution: {due: 2026-11-23T09:00:00+01:00, state: ok}
+---
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        (
+            "state: ok}",
+            "state: okay}",
+            8,
+            "sla: resolution: unknown state 'okay'; choose from ok, warning, breached, met, paused",
+        ),
+        (
+            "state: met}",
+            "stat: met}",
+            7,
+            "sla: first_response: unknown key 'stat' (did you mean 'state'?); choose from due, "
+            "state",
+        ),
+        (
+            "  first_response:",
+            "  first_respnse:",
+            7,
+            "sla: unknown key 'first_respnse' (did you mean 'first_response'?); choose from "
+            "policy, checked, rules, first_response, next_response, resolution, collaboration",
+        ),
+        (
+            "policy: standard",
+            "policy: [a]",
+            4,
+            "sla: policy must be the name of a policy, not a list",
+        ),
+        (
+            "checked: 2026-11-20T09:40:00+01:00",
+            "checked: 2026-11-20T09:40:00",
+            5,
+            "sla: checked 2026-11-20 09:40:00 is not a timestamp with a time zone",
+        ),
+    ],
+)
+def test_an_sla_block_that_is_not_what_the_sweep_writes_is_a_problem_at_its_line(
+    old: str, new: str, line: int, message: str
+) -> None:
+    """A misspelt clock, clock key or state (issue 14) read as no clock, or as a state
+    nothing has: said at the line at fault, with did-you-mean where one is close."""
+    def sla_problems(text: str) -> list[tuple[int, str]]:  # (not: the fields left out)
+        found = document.parse(text, "tickets/T-1.md").problems
+        return [(n, said) for n, said in found if said.startswith("sla")]
+
+    assert sla_problems(SWEPT_FRONT) == []
+    assert sla_problems(SWEPT_FRONT.replace(old, new)) == [(line, message)]
