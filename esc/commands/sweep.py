@@ -84,6 +84,7 @@ class SweepResult:
     breaches: list[str] = field(default_factory=list)  # ids of open tickets overdue
     processes: int = 1  # how many processes parsed and planned tickets
     notes: list[str] = field(default_factory=list)  # tickets read again or left alone
+    stranded: list[str] = field(default_factory=list)  # left with what matters held back
     behind: list[str] = field(default_factory=list)  # "T-…: why": created/swept after now
     actions: list[RuleAction] = field(default_factory=list)  # what the rules changed
     events: list[Event] = field(default_factory=list)  # what people are told of
@@ -115,6 +116,8 @@ class SweepResult:
             self.behind.append(outcome.behind)
         elif outcome.note is not None:
             self.notes.append(outcome.note)
+        if outcome.stranded is not None:
+            self.stranded.append(outcome.stranded)
         self.actions += outcome.actions
         self.events += outcome.events
 
@@ -197,7 +200,7 @@ def _handed(p: Primed) -> Handed:
         if o is None
         else (
             o.changed, o.planned, o.warning, o.overdue, o.note, o.behind, o.actions, o.events,
-            o.invalid, o.left,
+            o.invalid, o.left, o.stranded,
         )
     )  # fmt: skip
     return p.name, entry, outcome, p.worker
@@ -492,6 +495,9 @@ class RecordOutcome:
     events: tuple[Event, ...] = ()  # the notifications the change makes (queued if written)
     invalid: str | None = None  # "path:line: message": it does not validate; not written
     left: bool = False  # not written, for the next sweep (not tried again by this one)
+    # "T-…: …" when a person's edit holds back what people must learn of (an escalation,
+    # a rule's action, a breach): said on stderr too, where cron's mail comes from
+    stranded: str | None = None
 
 
 def sweep_record(
@@ -805,7 +811,8 @@ def _finish(
                                 if prepared.journalled:  # (noted ahead, never written)
                                     guard.unwrote(doc.path)
                                 outcome = RecordOutcome(
-                                    note=f"{doc.ticket.id}: {why}; left for the next sweep"
+                                    note=f"{doc.ticket.id}: {why}; left for the next sweep",
+                                    stranded=_stranded(doc.ticket.id, why, ticket_plan),
                                 )
                                 return _alerts(outcome, ticket_plan.sla, ticket_plan.ticket.active)
                             guard.wrote(doc.path, text)
@@ -957,6 +964,19 @@ def _left(ticket_id: str, why: str) -> RecordOutcome:
     not: a worker that waited ``--lock-timeout`` for it is not followed by the sweep's own
     process waiting as long again)."""
     return RecordOutcome(note=f"{ticket_id}: left as it is for the next sweep: {why}", left=True)
+
+
+def _stranded(ticket_id: str, why: str, ticket_plan: TicketPlan) -> str | None:
+    """What a person's uncommitted edit holds back that people must learn of (escalations,
+    rules' actions, breaches), said where cron mails it from; None if nothing such."""
+    held = [f"escalation {e.from_} → {e.to}" for e in ticket_plan.escalations]
+    held += [f"rule {name}" for name in dict.fromkeys(ticket_plan.fired)]
+    held += [f"{a.field[len('sla.'):]} breached" for a in ticket_plan.change.activity
+             if a.field is not None and a.field.startswith("sla.") and a.new == "breached"]
+    if not held:
+        return None
+    return (f"{ticket_id}: {why}: its {', '.join(held)} wait until they are committed"
+            " (the sweep never commits a person's edit)")  # fmt: skip
 
 
 def _invalid(error: ParseError) -> RecordOutcome:
@@ -1328,6 +1348,7 @@ class SweepReports:
         result.changed, result.plans, result.records = [], [], []
         result.actions, result.events, result.notes = [], [], []
         result.breaches, result.warnings, result.behind = [], [], []
+        result.stranded = []
         result._changed = set()
         items = self.items
         if items is None:
@@ -1593,6 +1614,8 @@ def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -
         result.actions = before.actions + result.actions
         noted = set(result.notes)
         result.notes = [n for n in before.notes if n not in noted] + result.notes
+        said = set(result.stranded)
+        result.stranded = [n for n in before.stranded if n not in said] + result.stranded
     commits = git.find_commits(root, keys)
     outcome = SweepOutcome(result, attempts=len(done), pushed=True, pushed_commits=ahead)
     outcome.reports = list(dict.fromkeys(r for o in done for r in o.reports))
@@ -1627,7 +1650,7 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     if result.dry_run:  # (what would be sent: not what the outbox has, pending or sent)
         result.events = _not_kept(Outbox(workspace.root), result.events)
     problems = [str(error) for error in result.broken] + result.invalid
-    output = Output(notes=problems, code=1 if problems else 0)
+    output = Output(notes=problems + result.stranded, code=1 if problems else 0)
     if result.changed and not result.dry_run:
         output.notes += session.merge_driver_warning()
     if outcome.report_error is not None:

@@ -491,8 +491,17 @@ def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
            now="2026-11-20T10:00:00+01:00")
     edited = (workspace / "tickets" / f"{mine}.md").read_text()
 
-    out = esc.ok("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    swept = esc("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
+    out = swept.out
+    assert swept.code == 0, swept.err
     assert f"  {mine}: has uncommitted changes; left for the next sweep\n" in out
+    # (what it holds back is said on stderr too, which cron mails: the README's cron line
+    # sends stdout to /dev/null, and an escalation waiting on a forgotten edit is news)
+    assert swept.err.splitlines()[0] == (
+        f"{mine}: has uncommitted changes: its escalation support → engineering, rule warn,"
+        " rule breached-goes-up wait until they are committed (the sweep never commits a"
+        " person's edit)"
+    )
     # the sweep's commit holds its own change to the other ticket, and nothing of alice's
     assert git(workspace, "show", "--name-only", "--format=", "HEAD").split() == [
         f"tickets/{other}.md"
@@ -505,7 +514,9 @@ def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     monkeypatch.setenv("GIT_AUTHOR_NAME", "alice")
     as_person(workspace, "alice", "commit", "-qam", "Note on the invoice")
     monkeypatch.setenv("GIT_AUTHOR_NAME", "esc sweep")
-    out = esc.ok("sweep", "--commit", now="2026-11-20T13:35:00+01:00")
+    again = esc("sweep", "--commit", now="2026-11-20T13:35:00+01:00")
+    out = again.out
+    assert again.code == 0 and "wait until" not in again.err
     assert "left for the next sweep" not in out
     assert f"  {mine}: support → engineering (rule:breached-goes-up)" in out
     assert git(workspace, "log", "--format=%an", "-S", "Checking the invoice run") == "alice\n"
@@ -663,6 +674,22 @@ def notes_changed_on_the_remote(
     git(other, "commit", "-qam", "bob is on call")
     git(other, "push", "-q", "origin", "main")
     return remote
+
+
+def test_what_an_uncommitted_edit_holds_back_is_said_from_a_sweep_s_workers_too(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from esc.commands import sweep as sweep_command
+    from esc.store import workers
+
+    monkeypatch.setattr(sweep_command, "MIN_TICKETS", 1)  # (the workers, on two tickets)
+    monkeypatch.setattr(workers, "CHUNK", 1)
+    mine, _ = committed_repo(esc, workspace, "Invoice missing", "Refund late")
+    esc.ok("tag", mine, "vip", now="2026-11-20T10:00:00+01:00")
+    swept = esc("sweep", "--commit", "--jobs", "2", "--json", now="2026-11-20T13:30:00+01:00")
+    assert swept.code == 0, swept.err
+    assert json.loads(swept.out)["processes"] == 2
+    assert f"{mine}: has uncommitted changes: its escalation support → engineering" in swept.err
 
 
 def test_a_person_s_uncommitted_edit_that_conflicts_with_the_remote_is_put_aside_whole(
