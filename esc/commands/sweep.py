@@ -973,6 +973,7 @@ def _stranded(ticket_id: str, why: str, ticket_plan: TicketPlan) -> str | None:
     held += [f"rule {name}" for name in dict.fromkeys(ticket_plan.fired)]
     held += [f"{a.field[len('sla.'):]} breached" for a in ticket_plan.change.activity
              if a.field is not None and a.field.startswith("sla.") and a.new == "breached"]
+    held = list(dict.fromkeys(held))  # (two requests' OLA breaches: said once)
     if not held:
         return None
     return (f"{ticket_id}: {why}: its {', '.join(held)} wait until they are committed"

@@ -286,16 +286,20 @@ def events_of(
             who = person(_assignee_at(after, line.at + _INSTANT)) or team(then, lead=True)
             if held != then:
                 who += team(held, lead=True) + person(_assignee_at(after, line.at))
+            of, own = metric, None  # (what the message names, the deadline the line does)
             if metric == "collaboration":  # (a request's OLA: its team is told too)
-                who += [x for name in _asked_team(after, line) for x in team(name, True)]
+                teams_asked = _asked_team(after, line)
+                who += [x for name in teams_asked for x in team(name, True)]
+                of = f"{metric} (the request to {teams_asked[0]})" if teams_asked else metric
+                own = due_noted(line)
             if new == "warning" and old != "warning":  # (the deadline it warns of)
                 due = due_noted(line) or (_due(change, metric) if metric != "collaboration"
                                           else None)
-                add("sla_warning", line, f"SLA warning: {metric}", team(then) + who, then, due)
+                add("sla_warning", line, f"SLA warning: {of}", team(then) + who, then, due)
             elif new == "breached" and old != "breached":
                 # (stamped when it happened: at its deadline, or, after it, at the change to
                 # the ticket or its policy that made the clock late)
-                add("sla_breached", line, f"SLA breached: {metric}", team(then) + who, then)
+                add("sla_breached", line, f"SLA breached: {of}", team(then) + who, then, own)
         elif line.event is not None and line.event.startswith("involved "):
             asked = line.event[len("involved ") :]
             whom = f"{asked} ({line.note})" if line.note else asked

@@ -301,6 +301,7 @@ class _Logged:
         self.key: object = None  # (what the block is made of, when last made: most
         # moments change nothing in it, and making it is the cost)
         self.requests = _request_states(ticket, config, self.since)
+        self.asked: list[tuple[RequestKey, Activity]] = []  # (the requests' clocks' lines)
         self.recorded: set[tuple[object, ...]] = set()  # (what a sweep logged already)
         self.restarted = False
 
@@ -326,11 +327,19 @@ class _Logged:
                 self.block = block
         if view.requests or self.requests:
             lines, self.requests = _request_log(self.requests, view, sla, self.since, self.zone)
-            self.lines += lines
+            self.asked += lines
         self.since = at
 
+    def request_lines(self, kept: Sequence[Request]) -> list[Activity]:
+        """The lines of the requests' clocks, but of a request the outcome does not make (a
+        rule's, asked by a person later: its clock never ran)."""
+        keys = {r.key for r in kept}
+        return [line for key, line in self.asked if key in keys]
 
-RequestStates = dict[tuple[str, dt.datetime], ClockState]  # request (its key) -> its OLA clock
+
+RequestKey = tuple[str, dt.datetime]  # a request's team and when it was asked
+# each request's OLA clock (by its key): its state and its deadline
+RequestStates = dict[RequestKey, tuple[ClockState, dt.datetime | None]]
 
 
 def _request_states(ticket: Ticket, config: Config, at: dt.datetime | None) -> RequestStates:
@@ -341,28 +350,33 @@ def _request_states(ticket: Ticket, config: Config, at: dt.datetime | None) -> R
     then = ticket_as_of(ticket, at)
     policy = _policy_of(then, config, at)[0]
     clocks = request_clocks(then, policy, at)
-    return {r.key: c.state for r, c in zip(then.requests, clocks, strict=True) if c is not None}
+    return {r.key: (c.state, c.due) for r, c in zip(then.requests, clocks, strict=True)
+            if c is not None}  # fmt: skip
 
 
 def _request_log(
     old: RequestStates, ticket: Ticket, sla: Sla, since: dt.datetime | None,
     zone: dt.tzinfo | None,
-) -> tuple[list[Activity], RequestStates]:  # fmt: skip
+) -> tuple[list[tuple[RequestKey, Activity]], RequestStates]:  # fmt: skip
     """The log lines of each request's own OLA clock (``sla.collaboration``, the note
     naming the team asked) that changed state since ``old`` (as of ``since``), as of
-    ``sla.now``; and the states now.  The ``sla:`` block's ``collaboration`` clock is one
-    request's (the oldest open one: what rules see); each request's warning and breach is
-    logged, and told to its team, of its own."""
+    ``sla.now``, each with its request's key; and the states now.  The ``sla:`` block's
+    ``collaboration`` clock is one request's (the oldest open one: what rules see); each
+    request's warning and breach is logged, and told to its team, of its own."""
     now = sla.now
     clocks = request_clocks(ticket, sla.policy, now)
     made = {r.key: c for r, c in zip(ticket.requests, clocks, strict=True) if c is not None}
-    new = {key: c.state for key, c in made.items()}
-    lines: list[Activity] = []
+    new = {key: (c.state, c.due) for key, c in made.items()}
+    lines: list[tuple[RequestKey, Activity]] = []
     for key in sorted(set(old) | set(new), key=lambda k: (k[1], k[0])):
-        before, after = old.get(key), new.get(key)
+        (before, was_due), (after, due) = old.get(key, (None, None)), new.get(key, (None, None))
         if before != after:
+            # (a deadline a change moved into the past, as a policy re-selected: crossed now)
+            lately = now if before is not None and was_due != due else since
             clock = made.get(key)
-            lines += _clock_log("collaboration", before, after, clock, now, since, zone, key[0])
+            made_lines = _clock_log("collaboration", before, after, clock, now, lately, zone,
+                                    key[0])  # fmt: skip
+            lines += [(key, line) for line in made_lines]
     return lines, new
 
 
@@ -912,6 +926,10 @@ def _next_instant(
     else:
         sla = sla_at(view, now)
         moments = [m for m in sla.events_after(since) if m < now]
+    if view.requests:  # (each request's own OLA clock is logged at its marks)
+        moments += [m for c in request_clocks(view, sla.policy, since)
+                    if c is not None and c.stop is None and not c.pausing
+                    for m in (c.warn, c.due) if m is not None and since < m < now]  # fmt: skip
     change = versions.next_change(since)
     if change is not None and change < now:
         moments.append(change)
@@ -985,6 +1003,8 @@ def _bookkeeping(
     version = sweep_version(config)
     change = rules
     earlier = logged.lines if logged is not None else []
+    if logged is not None and (logged.asked or after.requests):
+        earlier = earlier + logged.request_lines(after.requests)
     changed = block != (_plain(old) if old is not None else None) and bool(block or old)
     zone = _replay_zone(config, now)
     if logged is not None:
@@ -994,7 +1014,9 @@ def _bookkeeping(
         asked = _request_states(ticket, config, since if old else None)
     requests: list[Activity] = []
     if after.requests or asked:
-        requests = _request_log(asked, after, sla, since, zone)[0]
+        made = {r.key for r in after.requests}  # (not a rule's request it did not make)
+        requests = [line for key, line in _request_log(asked, after, sla, since, zone)[0]
+                    if key in made]  # fmt: skip
     if changed or earlier or requests:
         if logged is not None:
             log = earlier + _sla_log(logged.block, block, now, sla, since, zone)
@@ -1150,7 +1172,8 @@ def _clock_log(
     elif clock is not None and before is None and about is not None:  # (a request asked)
         at = crossed(clock.start)
     log.append(Activity(at or now, SWEEPER, field=field, old=before, new=after,
-                        note=note(after == "warning")))  # fmt: skip
+                        # (a request's breach names its deadline too: its message tells it)
+                        note=note(after == "warning" or (after == "breached" and bool(about)))))
     return log
 
 

@@ -815,7 +815,12 @@ def _remove_merge_temporaries(top: Path) -> list[str]:
         )  # fmt: skip
     except OSError:
         return []
-    kept = tracked(top, names)
+    if not names:
+        return []
+    proc = run(top, "ls-files", "-z", "--", *names)
+    if proc.returncode != 0:  # (a damaged index cannot say what it tracks: nothing removed)
+        return []
+    kept = {path for path in proc.stdout.decode("utf-8", "replace").split("\0") if path}
     removed = []
     for name in names:
         if name not in kept:
@@ -838,8 +843,16 @@ def sweeping(root: Path, scratch: Path) -> Iterator[None]:
     marker = scratch / SWEEP_GIT
     rebased = (scratch / REBASING).exists()
     if marker.exists() or rebased:
-        if index_lock_state(root) == "stale":
-            index_lock(root).unlink(missing_ok=True)
+        lock_file = index_lock(root)
+        try:
+            seen = lock_file.lstat()
+        except OSError:
+            seen = None
+        if seen is not None and index_lock_state(root) == "stale":
+            with contextlib.suppress(OSError):  # (the same file, not one a git took since)
+                now_there = lock_file.lstat()
+                if (now_there.st_ino, now_there.st_mtime_ns) == (seen.st_ino, seen.st_mtime_ns):
+                    lock_file.unlink()
         if rebased and _git_busy(_places(root), None) is False:
             _remove_merge_temporaries(toplevel(root))
     scratch.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -227,14 +228,44 @@ def _misspelt_keys(doc: TicketDoc, config: Config, add: Callable[..., None]) -> 
     """A key esc does not write and rules.yaml's ``fields`` does not declare, close to one
     esc writes (``priorty``, ``custmer``): kept, as every key of your own is, but said (not
     blocking: the file works; declaring the key in ``fields`` says it is meant)."""
-    known = set(ESC_KEYS)
-    declared = set(config.fields)
+    declared = config.fields
     for key in doc.data:
-        if not isinstance(key, str) or key in known or key in declared:
+        if not isinstance(key, str) or key in _ESC_KEY_SET or key in declared:
             continue
-        hint = did_you_mean(key, ESC_KEYS)
+        hint = _key_hint(key)
         if hint:
             add(key, f"unknown key {key!r}{hint}", blocking=False)
+
+
+_ESC_KEY_SET = frozenset(ESC_KEYS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_hint(key: str) -> str:
+    """" (did you mean 'priority'?)" for a key one typo from one esc writes (a letter left
+    out, added, changed or two swapped, or another case: ``priorty``, ``tgas``, ``Title``);
+    else "".  Stricter than for names in rules.yaml: a key of one's own is welcome, and
+    ``customer_id`` or ``created_by`` is one, not a misspelling.  (Once a run per key:
+    tickets repeat their keys, and a sweep checks every ticket it writes.)"""
+    for known in ESC_KEYS:
+        if key.casefold() == known or _one_typo(key, known):
+            return f" (did you mean {known!r}?)"
+    return ""
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with one letter left out, added or changed, or two swapped."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )  # fmt: skip
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((n for n in range(len(short)) if short[n] != long[n]), len(short))
+    return short[i:] == long[i + 1 :]
 
 
 def _line_in_block(doc: TicketDoc, top: str, key: str) -> int | None:

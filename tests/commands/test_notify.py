@@ -797,19 +797,25 @@ def test_each_team_asked_is_told_of_its_own_request_s_ola_warning_and_breach(
     Esc(once, now="2026-11-20T12:30:00+01:00").ok("sweep", "--no-report")
     assert hook.messages() == often
     told = [(path, text.splitlines()[1]) for path, text in hook.messages() if "SLA" in text]
+    def said(what: str, team: str, at: str) -> str:
+        return f"SLA {what}: collaboration (the request to {team}) by esc at 2026-11-20T{at}+01:00"
+
     assert told == [
-        ("/eng", "SLA warning: collaboration by esc at 2026-11-20T10:30:00+01:00"),
-        ("/support", "SLA warning: collaboration by esc at 2026-11-20T10:30:00+01:00"),
-        ("/mgmt", "SLA warning: collaboration by esc at 2026-11-20T11:00:00+01:00"),
-        ("/support", "SLA warning: collaboration by esc at 2026-11-20T11:00:00+01:00"),
-        ("/eng", "SLA breached: collaboration by esc at 2026-11-20T11:30:00+01:00"),
-        ("/support", "SLA breached: collaboration by esc at 2026-11-20T11:30:00+01:00"),
-        ("/mgmt", "SLA breached: collaboration by esc at 2026-11-20T12:00:00+01:00"),
-        ("/support", "SLA breached: collaboration by esc at 2026-11-20T12:00:00+01:00"),
+        ("/eng", said("warning", "engineering", "10:30:00")),
+        ("/support", said("warning", "engineering", "10:30:00")),
+        ("/mgmt", said("warning", "management", "11:00:00")),
+        ("/support", said("warning", "management", "11:00:00")),
+        ("/eng", said("breached", "engineering", "11:30:00")),
+        ("/support", said("breached", "engineering", "11:30:00")),
+        ("/mgmt", said("breached", "management", "12:00:00")),
+        ("/support", said("breached", "management", "12:00:00")),
     ]
     mgmt_warning = next(text for path, text in hook.messages()
                         if path == "/mgmt" and "SLA warning" in text)  # fmt: skip
     assert "next deadline: 2026-11-20T12:00:00+01:00" in mgmt_warning
+    mgmt_breach = next(text for path, text in hook.messages()
+                       if path == "/mgmt" and "SLA breached" in text)  # fmt: skip
+    assert "next deadline: 2026-11-20T12:00:00+01:00 (passed)" in mgmt_breach  # (its own)
     log = (workspace / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
     assert (
         "- 2026-11-20T11:00:00+01:00 · esc · sla.collaboration: ok → warning · management,"

@@ -1297,15 +1297,43 @@ def test_each_request_s_own_ola_warning_and_breach_is_logged_at_its_instant(
     assert _ola_lines(once) == _ola_lines(often) == [  # (engineering's first: last sweep's)
         (berlin(2026, 11, 23, 16), None, "ok", "security"),
         (berlin(2026, 11, 24, 10), "ok", "warning", "engineering, due 2026-11-24T11:00:00+01:00"),
-        (berlin(2026, 11, 24, 11), "warning", "breached", "engineering"),
+        (berlin(2026, 11, 24, 11), "warning", "breached",
+         "engineering, due 2026-11-24T11:00:00+01:00"),
         (berlin(2026, 11, 24, 11), "ok", "warning", "security, due 2026-11-24T12:00:00+01:00"),
-        (berlin(2026, 11, 24, 12), "warning", "breached", "security"),
-    ]
+        (berlin(2026, 11, 24, 12), "warning", "breached",
+         "security, due 2026-11-24T12:00:00+01:00"),
+    ]  # fmt: skip
     answered = dataclasses.replace(security, state="answered", closed=berlin(2026, 11, 24, 11, 30),
                        closed_by="erin")  # fmt: skip
     t2 = dataclasses.replace(t, requests=(engineering, answered), updated=answered.closed)
     after, _ = swept_at(t2, collaboration, end)
     assert _ola_lines(after)[-1] == (answered.closed, "warning", "met", "security")
+    # resolved before security's warning was swept: its warning still logged at 11:00
+    resolved = Activity(berlin(2026, 11, 24, 11, 30), "erin", field="status", old="open",
+                        new="resolved")  # fmt: skip
+    t3 = dataclasses.replace(t, status="resolved", resolved_at=resolved.at, updated=resolved.at,
+                             activity=(resolved,))  # fmt: skip
+    after, _ = swept_at(t3, collaboration, end)
+    assert [line for line in _ola_lines(after) if line[3].startswith("security")] == [
+        (berlin(2026, 11, 23, 16), None, "ok", "security"),
+        (berlin(2026, 11, 24, 11), "ok", "warning", "security, due 2026-11-24T12:00:00+01:00"),
+        (resolved.at, "warning", "met", "security"),
+    ]
+
+
+def test_a_rule_s_request_a_person_made_first_logs_no_clock_of_its_own(
+    collaboration: Config,
+) -> None:
+    """The rule asked engineering at 10:00 (no sweep ran then), a person asked at 11:00 on
+    the file without it: the rule's request is not made, and its clock, which never ran,
+    is not logged (`— → ok` at 10:00, then `ok → —` at 11:00)."""
+    raised = Activity(berlin(2026, 11, 23, 10), "bob", field="priority", old="normal", new="high")
+    by_hand = Request(berlin(2026, 11, 23, 11), "bob", "engineering", None, "open")
+    t = ticket(status="open", priority="high", first_response_at=berlin(2026, 11, 23, 9, 30),
+               activity=(raised,), requests=(by_hand,),
+               extra=swept(berlin(2026, 11, 23, 9, 30)))  # fmt: skip
+    after = written(t, plan(t, collaboration, berlin(2026, 11, 23, 12)))
+    assert _ola_lines(after) == [(by_hand.asked, None, "ok", "engineering")]
 
 
 def test_a_rule_does_not_ask_a_team_someone_asked_after_it_fired(collaboration: Config) -> None:
