@@ -225,7 +225,8 @@ def classify(
     impact: str | None = None,
     urgency: str | None = None,
 ) -> Change:
-    """Set category/priority/impact/urgency; re-route while the ticket is at its first level."""
+    """Set category/priority/impact/urgency; re-route while the ticket is at its first level
+    (with the team it was routed to, never escalated)."""
     if category is None and priority is None and impact is None and urgency is None:
         raise BadInput("nothing to classify: give --category, --priority or --impact/--urgency")
     _check_category(config, category)  # (a value outside its choices: a usage error first)
@@ -239,8 +240,9 @@ def classify(
         b.set("urgency", urgency)
     if chosen is not None:
         b.set("priority", chosen)
-    level = config.level(ticket.team)
-    if category is not None and level == 1 and not ticket.escalated_teams:
+    # (still with the team routing gave it, at whatever level that team is: a bug filed to
+    # engineering that is a billing question goes to support; never once escalated)
+    if category is not None and not ticket.escalated_teams:
         fields = ticket_fields(ticket, config)
         fields.update(b.sets)
         team, why = route(config, facts_for(fields, ticket.description, now))
