@@ -81,9 +81,11 @@ def _field_action(ticket_id: str, line: Activity, kind: EscalationKind | None) -
 
 def action_text(a: RuleAction) -> str:
     """One line of the sweep's output: ``T-…: support → engineering (rule:NAME)`` for an
-    escalation to a team, ``T-…: priority normal → urgent (rule:NAME)`` for a field,
-    ``T-…: tag vip (rule:NAME)``, ``T-…: note "…" (rule:NAME)``."""
-    if a.action == "escalate":
+    escalation to a team, ``T-…: normal → urgent (rule:NAME)`` for one of the priority
+    (each escalation ``ID: from → to (rule)``, as the commit message lists it), ``T-…:
+    priority high → low (rule:NAME)`` for another field's change, ``T-…: tag vip
+    (rule:NAME)``, ``T-…: note "…" (rule:NAME)``."""
+    if a.action == "escalate" or a.kind == "priority":
         what = f"{a.old or NONE} → {a.new or NONE}"
     elif a.field is not None:
         what = f"{a.field} {a.old or NONE} → {a.new or NONE}"

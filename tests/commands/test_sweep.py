@@ -90,7 +90,7 @@ def test_sweep_prints_every_rule_action(esc: Esc, workspace: Path) -> None:
         f"  {ticket}: assignee — → carol (rule:triage)",
         f"  {ticket}: status new → open (rule:triage)",
         f"  {ticket}: tag triaged (rule:triage)",
-        f"  {ticket}: priority normal → high (rule:triage)",
+        f"  {ticket}: normal → high (rule:triage)",
         f'  {ticket}: note "Breached while new" (rule:triage)',
         f"  {ticket}: status open → pending (rule:park)",
     ]

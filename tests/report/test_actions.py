@@ -73,7 +73,7 @@ def test_a_priority_rise_is_a_priority_action_with_its_escalation_kind() -> None
         "normal",
         "high",
     )
-    assert action_text(action) == f"{ID}: priority normal → high (rule:raise)"
+    assert action_text(action) == f"{ID}: normal → high (rule:raise)"
 
 
 def test_changes_made_by_people_are_not_rule_actions() -> None:
