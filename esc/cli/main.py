@@ -39,11 +39,12 @@ from esc.domain.errors import (
     EXIT_OK,
     EXIT_TEMPFAIL,
     EXIT_USAGE,
+    LONE_SURROGATE,
     BadInput,
     EscError,
     ParseError,
 )
-from esc.domain.model import CHANNELS, LONE_SURROGATE, STATUSES
+from esc.domain.model import CHANNELS, STATUSES
 from esc.report.choices import CheckFormat, FailOn, PlanFormat, ReportFormat
 from esc.store.diagnostics import debugging
 from esc.store.launch import CRON_PATH

@@ -27,7 +27,7 @@ from esc.domain.config import (
     Team,
     vocabulary,
 )
-from esc.domain.errors import escape_surrogates
+from esc.domain.errors import LONE_SURROGATE_PROBLEM, escape_surrogates
 from esc.domain.model import holds_lone_surrogate, line_problem
 from esc.ticketfile import yaml_text
 
@@ -60,11 +60,8 @@ class _Reader:
             return None
         if "\\u" in text or "\\U" in text:  # (only an escape can make one)
             for line, where in _lone_surrogates(data, (), 1):
-                self.add(line, f"{where}: {_LONE_SURROGATE}")
+                self.add(line, f"{where}: {LONE_SURROGATE_PROBLEM}")
         return None if self.findings else data
-
-
-_LONE_SURROGATE = "a lone surrogate escape (such as \\ud800) is no character"
 
 
 def _lone_surrogates(

@@ -31,16 +31,18 @@ class AmbiguousTicket(EscError):
 
 # Half of a UTF-16 pair (a ``"\\ud800"`` escape in YAML or JSON, or a byte that is not
 # UTF-8 read with surrogateescape): no character, so no terminal, file or JSON takes it.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# what a finding says of a key or value holding one
+LONE_SURROGATE_PROBLEM = "a lone surrogate escape (such as \\ud800) is no character"
 
 
 def escape_surrogates(text: str) -> str:
     """``text`` with each lone surrogate written as its escape (``\\ud800``), as esc shows
     any character a terminal must not be sent: a message quoting a value from a file can
     then always be printed, written or put in JSON.  Text without one is returned as is."""
-    if text.isascii() or _LONE_SURROGATE.search(text) is None:
+    if text.isascii() or LONE_SURROGATE.search(text) is None:
         return text
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 class ParseError(EscError):

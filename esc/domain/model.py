@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import field, fields
 from typing import Any, Literal, get_args, overload
 
+from esc.domain.errors import LONE_SURROGATE
 from esc.domain.records import immutable
 
 Status = Literal["new", "open", "pending", "resolved", "closed"]
@@ -392,7 +392,6 @@ def tag_problem(tag: str) -> str | None:
     return None
 
 
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no character
 
 
 def texts_of(value: object) -> Iterator[str]:

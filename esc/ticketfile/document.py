@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from esc.domain.choices import as_text, shown, unknown_choice
-from esc.domain.errors import ParseError, TooLargeToRead
+from esc.domain.errors import LONE_SURROGATE_PROBLEM, ParseError, TooLargeToRead
 from esc.domain.model import (
     CLOCK_STATES,
     ESCALATION_KINDS,
@@ -532,7 +532,6 @@ def _check_values(
 
 # A YAML escape that may stand for half of a UTF-16 pair ("\ud800"): no character alone.
 _SURROGATE_ESCAPE = re.compile(r"\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")
-_LONE_SURROGATE = "a lone surrogate escape (such as \\ud800) is no character"
 
 
 def check_surrogates(
@@ -545,7 +544,7 @@ def check_surrogates(
             plain = isinstance(key, str) and not holds_lone_surrogate(key)
             shown = key if plain else _shown_key(key)
             line = key_lines.get(str(key), 1)
-            problems.append((line, f"{shown}: {_LONE_SURROGATE}"))
+            problems.append((line, f"{shown}: {LONE_SURROGATE_PROBLEM}"))
 
 
 def _shown_key(key: object) -> str:
