@@ -86,7 +86,7 @@ def _require_category(config: Config, category: str) -> None:
 def list_articles(session: Session, category: str | None, as_json: bool) -> Output:
     if category is not None:
         _require_category(session.config, category)
-    found = store.load(session.workspace.root)
+    found = store.load(session.workspace.root, session.config.categories)
     articles = sorted(found.articles, key=lambda a: a.id)
     if category is not None:
         articles = [a for a in articles if category in a.categories]
@@ -103,13 +103,13 @@ def list_articles(session: Session, category: str | None, as_json: bool) -> Outp
 def search_articles(session: Session, text: str, limit: int, as_json: bool) -> Output:
     if not text.strip():
         raise BadInput("give some words to search for")
-    index, found = index_for(session.workspace.root)
+    index, found = index_for(session.workspace.root, session.config.categories)
     ranked = index.rank(text, limit) if index is not None else []
     return _ranked(found, ranked, session.width, as_json)
 
 
 def show_article(session: Session, ref: str, as_json: bool) -> Output:
-    article = _article(store.load(session.workspace.root), ref)
+    article = _article(store.load(session.workspace.root, session.config.categories), ref)
     if as_json:
         return Output(data=views.article_json(article, full=True))
     return Output(text=views.article_text(article, session.colour))
@@ -120,7 +120,7 @@ def suggest_for(session: Session, ref: str, limit: int, as_json: bool) -> Output
     if limit < 1:
         raise BadInput("--limit must be 1 or more")
     ticket = session.workspace.load(ref).ticket
-    index, found = index_for(session.workspace.root)
+    index, found = index_for(session.workspace.root, session.config.categories)
     ranked = index.rank(ticket_query(ticket), limit) if index is not None else []
     return _ranked(found, ranked, session.width, as_json)
 
@@ -151,14 +151,14 @@ def suggestions_for_show(
         return [], []
     if not store.article_paths(session.workspace.root):
         return [], []
-    index, found = index_for(session.workspace.root)
+    index, found = index_for(session.workspace.root, config.categories)
     ranked = index.rank(ticket_query(ticket), SHOWN_IN_SHOW) if index is not None else []
     return ranked, found.notes()
 
 
 def article_id_for_resolve(session: Session, ref: str) -> str:
     """The ID of the article ``esc resolve --kb`` names; a usage error if there is none."""
-    return _article(store.load(session.workspace.root), ref).id
+    return _article(store.load(session.workspace.root, session.config.categories), ref).id
 
 
 def _article(found: store.KnowledgeBase, ref: str) -> kb.Article:
@@ -212,11 +212,10 @@ def _article_problems(doc: ArticleDoc, config: Config | None) -> list[Finding]:
         line = doc.key_lines.get("id", 1)
         message = f"id {doc.article.id} does not match the file name {stem}.md"
         out.append(Finding(path, line, message))
-    if config is not None and config.categories is not None:
-        for category in doc.article.categories:
-            if category not in config.categories:
-                message = unknown_choice("category", category, config.categories)
-                out.append(Finding(path, doc.key_lines.get("categories", 1), message))
+    if config is not None:
+        line = doc.key_lines.get("categories", 1)
+        unknown = kb.category_problems(doc.article, config.categories)
+        out += [Finding(path, line, message) for message in unknown]
     return out
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from esc.domain.choices import as_text, did_you_mean
+from esc.domain.choices import as_text, did_you_mean, unknown_choice
 from esc.domain.errors import BadInput, Refused
 from esc.domain.model import Ticket, tag_problem
 from esc.domain.records import immutable
@@ -103,6 +103,15 @@ def article_from(
         path=path,
     )
     return article, problems
+
+
+def category_problems(article: Article, categories: Sequence[str] | None) -> list[str]:
+    """A message for each of the article's categories rules.yaml does not have (none when
+    ``categories`` is None: rules.yaml leaves the list open)."""
+    if categories is None:
+        return []
+    return [unknown_choice("category", c, categories) for c in article.categories
+            if c not in categories]  # fmt: skip
 
 
 def _date(value: object) -> dt.date | None:

@@ -128,7 +128,7 @@ def count_records(
 def counted_report(catalog: Catalog, counted: Counted) -> stats.ReportJson:
     """The report of what was counted, with the knowledge base's articles; an article that
     does not parse or validate is left out and added to ``counted.broken``."""
-    found = load_kb(catalog.workspace.root)
+    found = load_kb(catalog.workspace.root, catalog.config.categories)
     tickets = list(counted.broken)  # (the report shows the ticket files; kb/ is validate's)
     counted.broken += found.broken
     return counted.tally.report(counted.settled, found.articles, tickets)
@@ -345,7 +345,8 @@ def _pieces(
     pieces: dict[str, Iterator[str]] = {}
     if not parts:
         return pieces
-    report = tally.report(settled, load_kb(catalog.workspace.root).articles, broken)
+    articles = load_kb(catalog.workspace.root, catalog.config.categories).articles
+    report = tally.report(settled, articles, broken)
     if "summary.md" in parts:  # the summary, then the whole report in Markdown
         data = {**summary.data(), "links": links}
         pieces["summary.md"] = itertools.chain(

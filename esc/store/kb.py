@@ -8,7 +8,7 @@ written atomically under the next free ID, never over an existing file.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,9 +78,11 @@ def scan(root: Path) -> Iterator[ArticleDoc | ParseError]:
             yield ParseError(rel, 1, f"cannot be read ({exc.strerror or exc})")
 
 
-def load(root: Path) -> KnowledgeBase:
+def load(root: Path, categories: Sequence[str] | None = None) -> KnowledgeBase:
     """The articles that parse and have no problem (the first of two with one ID is
-    kept); the others as ParseErrors with their first problem."""
+    kept); the others as ParseErrors with their first problem.  ``categories``: those
+    rules.yaml has (an article with another is left out, as `esc validate` reports it;
+    None: every category, as when rules.yaml leaves the list open)."""
     found = KnowledgeBase()
     seen: dict[str, str] = {}
     for item in scan(root):
@@ -88,9 +90,13 @@ def load(root: Path) -> KnowledgeBase:
             found.broken.append(item)
             continue
         article = item.article
-        if item.problems:
-            line, message = item.problems[0]
-            more = f" (and {len(item.problems) - 1} more)" if len(item.problems) > 1 else ""
+        category_line = item.key_lines.get("categories", 1)
+        problems = item.problems + [
+            (category_line, message) for message in kb.category_problems(article, categories)
+        ]
+        if problems:
+            line, message = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             found.broken.append(ParseError(article.path, line, message + more))
             if article.id:
                 found.broken_ids.setdefault(article.id, found.broken[-1])

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +32,18 @@ FOLDER = Path(".esc-cache") / "kb-index"
 FORMAT = "2"  # 2: with its checksums
 
 
-def index_for(root: Path) -> tuple[Index | None, KnowledgeBase]:
+def index_for(
+    root: Path, categories: Sequence[str] | None
+) -> tuple[Index | None, KnowledgeBase]:
     """The index of kb/'s usable articles (None when there is none) and what was read
-    (articles, and broken files as errors): from the cache when kb/ has not changed."""
+    (articles, and broken files as errors): from the cache when kb/ and rules.yaml's
+    ``categories`` (an article with another cannot be used) have not changed."""
     paths = article_paths(root)
     if not paths:
         return None, KnowledgeBase()
-    key = _key(paths)
+    key = _key(paths, categories)
     if key is None:
-        found = load(root)
+        found = load(root, categories)
         return (Index.build(found.articles) if found.articles else None), found
     folder = root / FOLDER / key
     if folder.is_dir():
@@ -47,7 +51,7 @@ def index_for(root: Path) -> tuple[Index | None, KnowledgeBase]:
             return _read(folder)
         except Exception as exc:  # (a cache: any failure means rebuilding it)
             fallback(f"{folder}: unreadable kb index ({exc}); rebuilt")
-    found = load(root)
+    found = load(root, categories)
     index = Index.build(found.articles) if found.articles else None
     try:
         _write(root / FOLDER, key, found, index)
@@ -56,8 +60,9 @@ def index_for(root: Path) -> tuple[Index | None, KnowledgeBase]:
     return index, found
 
 
-def _key(paths: list[Path]) -> str | None:
+def _key(paths: list[Path], categories: Sequence[str] | None) -> str | None:
     digest = hashlib.sha256(f"{FORMAT} ".encode() + esc_build())
+    digest.update(json.dumps(categories).encode() + b"\n")
     for path in paths:
         try:
             st = os.stat(path)
