@@ -11,7 +11,7 @@ from esc.domain.choices import unknown_choice
 from esc.domain.conditions import ConditionError, compile_condition
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
-from esc.domain.model import FIELD_ORDER, Ticket
+from esc.domain.model import FIELD_ORDER, STATUSES, Ticket
 from esc.domain.routing import facts_for, ticket_fields
 
 SORTABLE = (
@@ -69,6 +69,8 @@ def select(
     def key(ticket: Ticket) -> tuple[int, Any]:
         if field == "priority":
             return (0, config.rank(ticket.priority))
+        if field == "status":  # (in the order of the lifecycle, as priorities by rank)
+            return (0, STATUSES.index(ticket.status))
         value = ticket_fields(ticket, config).get(field)
         if value is None or value == []:
             return (1, "")

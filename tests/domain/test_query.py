@@ -192,6 +192,12 @@ def test_sort_by_priority_follows_the_configured_order(config: Config, desk: lis
     assert ids(select(desk, config, {}, "-priority", NOW))[2:] == ["4", "1", "3"]
 
 
+def test_sort_by_status_follows_the_lifecycle(config: Config, desk: list[Ticket]) -> None:
+    """new, open, pending, resolved, closed: not the alphabet's closed, new, open, ..."""
+    assert ids(select(desk, config, {}, "status", NOW)) == ["1", "2", "4", "3", "5"]
+    assert ids(select(desk, config, {}, "-status", NOW)) == ["5", "3", "1", "2", "4"]
+
+
 def test_sort_by_text_ignores_case(config: Config, desk: list[Ticket]) -> None:
     assert ids(select(desk, config, {}, "title", NOW)) == ["2", "5", "1", "3", "4"]
 
