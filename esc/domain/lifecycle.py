@@ -574,6 +574,9 @@ def close(
     alone (``csat``, ``feedback``: a survey answered after closing) is recorded."""
     if csat is not None and not 1 <= csat <= 5:
         raise BadInput("--csat must be from 1 to 5")
+    for text, option in ((resolution, "--resolution"), (feedback, "--feedback")):
+        if text is not None:  # (given empty: a slip, as `resolve --resolution ""` is)
+            _need(text, option)
     if ticket.status == "closed":
         return _evaluated(ticket, now, actor, resolution, csat, feedback, kb)
     b = _Builder(ticket, now, actor)

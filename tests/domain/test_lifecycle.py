@@ -682,12 +682,20 @@ def test_close_feedback_without_a_customer_is_by_customer(config: Config) -> Non
     assert change.entries[0].author == "customer"
 
 
-@pytest.mark.parametrize("resolution", [None, "", "   "])
-def test_close_an_unresolved_ticket_needs_a_resolution(
-    config: Config, resolution: str | None
-) -> None:
+def test_close_an_unresolved_ticket_needs_a_resolution(config: Config) -> None:
     with pytest.raises(Refused, match="T-4k8q2m7x is open, not resolved; give --resolution"):
-        lifecycle.close(ticket(), config, NOW, "bob", resolution=resolution)
+        lifecycle.close(ticket(), config, NOW, "bob")
+
+
+@pytest.mark.parametrize("status", ["open", "resolved", "closed"])
+@pytest.mark.parametrize(("option", "text"), [("resolution", ""), ("feedback", "   ")])
+def test_close_refuses_an_empty_resolution_or_feedback_whatever_the_status(
+    config: Config, status: str, option: str, text: str
+) -> None:
+    """(on a resolved ticket `--resolution ""` was taken silently as no resolution)"""
+    t = ticket(status=status, resolved_at=None if status == "open" else EARLIER)
+    with pytest.raises(BadInput, match=f"--{option} must not be empty"):
+        lifecycle.close(t, config, NOW, "bob", csat=4, **{option: text})
 
 
 def test_close_refuses_a_closed_ticket(config: Config) -> None:
