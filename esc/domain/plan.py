@@ -238,6 +238,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         logged.restart(since, sla_at(versions.as_of(since), since), recorded)
     moment = since
     for step in range(MAX_REPLAY_STEPS + 1):
+        then: Ticket | None = None  # (the ticket as it was just before ``at``)
         if moment is None:
             at = now
         else:
@@ -262,6 +263,14 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             fired += outcome.fired
             skipped += outcome.skipped
             view = outcome.ticket
+            if then is not None and moment is not None and (
+                outcome.changes or not versions.quiet(moment, at)
+            ):
+                # (a breach a change at ``at`` ended, as an escalation to a level another
+                # policy covers does, made by the rules now or recorded by a sweep before:
+                # logged at its instant, before the change's lines, as the audit trail and
+                # the reports must have it)
+                logged.breaches(at, sla_at(then, at), sla_at(view, at))
         if at >= now:
             break
         logged.at(at, view, sla_at(view, at))  # (the block a sweep at that instant wrote)
@@ -315,6 +324,28 @@ class _Logged:
         self.since = since
         self.recorded = {_said(a) for a in recorded if a.by == SWEEPER}
         self.restarted = True
+
+    def breaches(self, at: dt.datetime, before: Sla, after: Sla) -> None:
+        """Log the clocks breached in ``before`` (the SLA the rules acted on at ``at``) that
+        are not in ``after`` (once the rules' change selected another policy, or restarted
+        the clock), as breached at ``at``: only them, not the rest of a block that was
+        never written (a warning crossed in the same instant by a clock the change ended
+        is no news)."""
+        ended = {c.metric for c in after.clocks if c.state == "breached"}
+        hidden = [c.metric for c in before.clocks if c.state == "breached"
+                  and c.metric not in ended and c.metric != "collaboration"]  # fmt: skip
+        if not hidden or before.policy is None:
+            return
+        full = sla_block(before)
+        block = dict(self.block) if self.block.get("policy") == full["policy"] else {}
+        if not block:  # (the block logged last is another policy's: this one as it stood)
+            block = full
+        else:
+            block.update({metric: full[metric] for metric in hidden})
+        if block != self.block:
+            self.lines += _sla_log(self.block, block, at, before, self.since, self.zone)
+            self.block = block
+            self.key = None
 
     def at(self, at: dt.datetime, view: Ticket, sla: Sla) -> None:
         policy = sla.policy
@@ -642,14 +673,14 @@ class _Versions:
         found = self.known.get(at)
         if found is None:
             last = self.last
-            if last is not None and self._quiet(min(last, at), max(last, at)):
+            if last is not None and self.quiet(min(last, at), max(last, at)):
                 found = self.known[at] = self.known[last]
             else:
                 found = self.known[at] = ticket_as_of(self.ticket, at)
         self.last = at
         return found
 
-    def _quiet(self, lo: dt.datetime, hi: dt.datetime) -> bool:
+    def quiet(self, lo: dt.datetime, hi: dt.datetime) -> bool:
         """Whether nothing was recorded in the ticket in (lo, hi], both in the replay's span:
         it was the same at both."""
         since, now = self.span

@@ -48,12 +48,20 @@ def test_an_escalation_is_sent_once_to_the_team_it_lands_on(
     ticket = make(esc)
     esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
     assert hook.posts == []
-    # 10:00 warning: support is warned; 11:00 first response breached: engineering told
+    # 10:00 warning: support is warned; 11:00 first response breached: the breach escalates
+    # to engineering, whose policy has no first response: engineering is told of the
+    # escalation, both teams of the breach (issue 3: the breach is logged and told)
     assert "notified: 1 message sent" in esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
     out = esc.ok("sweep", now="2026-11-20T11:30:00+01:00")
-    assert "notified: 1 message sent" in out
-    assert [p for p, _ in hook.messages()] == ["/support", "/eng"]
-    warning, escalated = (m for _, m in hook.messages())
+    assert "notified: 3 messages sent" in out
+    titles = [(p, b["title"].removeprefix(f"[esc] {ticket} ")) for p, b in hook.posts]
+    assert sorted(titles[1:]) == [
+        ("/eng", "SLA breached: first_response"),
+        ("/eng", "escalated support → engineering (hierarchical)"),
+        ("/support", "SLA breached: first_response"),
+    ]
+    (_, warning), *later = hook.messages()
+    escalated = next(text for _, text in later if "escalated support" in text)
     assert f"{ticket}: Invoice missing" in warning and "SLA warning: first_response" in warning
     assert "escalated support → engineering (hierarchical) by rule:breached-goes-up" in escalated
     assert "at 2026-11-20T11:00:00+01:00" in escalated
@@ -62,7 +70,7 @@ def test_an_escalation_is_sent_once_to_the_team_it_lands_on(
     assert "next deadline: 2026-11-20T17:00:00+01:00" in escalated  # level 2: 8h from 09:00
     assert "event " in escalated
     esc.ok("sweep", now="2026-11-20T11:45:00+01:00")
-    assert len(hook.posts) == 2  # a second sweep sends nothing new
+    assert len(hook.posts) == 4  # a second sweep sends nothing new
 
 
 def test_what_people_are_told_and_the_log_do_not_depend_on_when_sweeps_ran(
@@ -83,8 +91,10 @@ def test_what_people_are_told_and_the_log_do_not_depend_on_when_sweeps_ran(
     hook.posts.clear()
     Esc(once, now="2026-11-20T11:30:00+01:00").ok("sweep", "--no-report")
     assert hook.messages() == often
-    assert [path for path, _ in often] == ["/support", "/eng"]
-    (_, warning), (_, escalated) = often
+    assert sorted(path for path, _ in often) == ["/eng", "/eng", "/support", "/support"]
+    (_, warning), *later = often
+    escalated = next(text for _, text in later if "escalated support" in text)
+    assert sum("SLA breached: first_response" in text for _, text in later) == 2
     assert "SLA warning: first_response by esc at 2026-11-20T10:00:00+01:00" in warning
     # (the team that had it then, and the deadline it warns of)
     assert "team support, priority normal\nnext deadline: 2026-11-20T11:00:00+01:00" in warning
@@ -117,7 +127,9 @@ def test_the_sweep_removes_what_it_sent_a_month_before(
     assert kept.exists()
     esc.ok("sweep", now="2026-12-21T10:00:00+01:00")
     assert not kept.exists()
-    assert len(hook.posts) == 2  # the warning, then the escalation (20 December)
+    # the warning, then (20 December) the escalation, its breach to both teams, and the
+    # breach at level 2 that escalated it to management (which nobody is told of)
+    assert len(hook.posts) == 5
 
 
 def test_a_failing_endpoint_is_retried_later_and_the_tickets_still_written(
@@ -133,12 +145,20 @@ def test_a_failing_endpoint_is_retried_later_and_the_tickets_still_written(
     assert "notify failed (1×), retried after 2026-11-20T11:35:00+01:00" in result.out
     assert "escalations:" in (workspace / "tickets" / f"{ticket}.md").read_text()
     hook.fail = False
-    esc.ok("sweep", now="2026-11-20T11:32:00+01:00")  # within the backoff: not yet
-    assert len(hook.posts) == 1
+    # within the backoff, what failed waits; the other message to eng-chat, not tried
+    # after the first failed, goes now
+    out = esc.ok("sweep", now="2026-11-20T11:32:00+01:00")
+    assert "notified: 1 message sent" in out
+    assert [path for path, _ in hook.posts[1:]] == ["/eng"]
     out = esc.ok("sweep", now="2026-11-20T11:36:00+01:00")
-    assert "notified: 1 message sent" in out and len(hook.posts) == 2
+    # the other two: of the escalation and its breach, one to each team
+    assert "notified: 2 messages sent" in out and len(hook.posts) == 4
+    titles = sorted(b["title"].removeprefix(f"[esc] {ticket} ") for _, b in hook.posts[1:])
+    assert titles == ["SLA breached: first_response"] * 2 + [
+        "escalated support → engineering (hierarchical)"
+    ]
     ids = [m.rpartition("event ")[2] for _, m in hook.messages()]
-    assert len(set(ids)) == 2 and all(len(i) == 20 for i in ids)
+    assert len(set(ids)) == 3 and all(len(i) == 20 for i in ids)
 
 
 def test_after_five_failures_check_and_doctor_say_so(esc: Esc, workspace: Path, hook: Hook) -> None:
@@ -152,10 +172,12 @@ def test_after_five_failures_check_and_doctor_say_so(esc: Esc, workspace: Path, 
     assert "  would retry eng-chat: [esc] T-" in dry
     retries = json.loads(esc.ok("sweep", "--dry-run", "--json", now="2026-11-20T23:00:00+01:00"))
     assert {r["target"] for r in retries["retries"]} >= {"eng-chat"}
-    assert all(r["attempts"] == 5 for r in retries["retries"] if r["target"] == "eng-chat")
+    # (each target's first message failed 5 times; the others to it wait, never tried)
+    tried = sorted((r["target"], r["attempts"]) for r in retries["retries"] if r["attempts"])
+    assert tried == [("eng-chat", 5), ("support-chat", 5)]
     check = esc("check", now="2026-11-20T16:30:00+01:00")
     assert check.code == 1
-    assert "notification escalated of T-" in check.err and "failed 5 times" in check.err
+    assert "notification sla_warning of T-" in check.err and "failed 5 times" in check.err
     doctor = esc("doctor", now="2026-11-20T16:30:00+01:00")
     assert "failed 5 times" in doctor.out
     # nothing overdue any more: the failing notifications alone fail the check, in every
@@ -175,7 +197,7 @@ def test_after_five_failures_check_and_doctor_say_so(esc: Esc, workspace: Path, 
     assert github.code == 1
     lines = github.out.splitlines()
     assert lines and all(line.startswith("::error::notification ") for line in lines)
-    assert any(line.startswith("::error::notification escalated of T-") for line in lines)
+    assert any(line.startswith("::error::notification sla_warning of T-") for line in lines)
     import xml.etree.ElementTree as ET
 
     suite = ET.fromstring(esc("check", "--format", "junit", now=late).out)
@@ -325,11 +347,16 @@ def test_an_escalation_is_emailed_to_the_lead_of_the_team_it_lands_on(
     esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
     assert mails == []  # the warning goes to support's chat only
     esc.ok("sweep", now="2026-11-20T11:30:00+01:00")
-    assert [(m[0], m[1]) for m in mails] == [("esc@example.com", ["erin@example.com"])]
+    # the escalation, and the breach that made it (told to the lead it lands on too)
+    assert [(m[0], m[1]) for m in mails] == [("esc@example.com", ["erin@example.com"])] * 2
     import email
     import email.policy
 
-    message = email.message_from_string(mails[0][2], policy=email.policy.default)
+    messages = [email.message_from_string(m[2], policy=email.policy.default) for m in mails]
+    assert sorted(str(m["Subject"]).removeprefix(f"[esc] {ticket} ") for m in messages) == [
+        "SLA breached: first_response", "escalated support → engineering (hierarchical)"
+    ]
+    message = next(m for m in messages if "escalated" in str(m["Subject"]))
     body = message.get_body(("plain",))
     assert body is not None and message.get_body(("html",)) is None  # (text, as written)
     lines = body.get_content().splitlines()
@@ -338,7 +365,7 @@ def test_an_escalation_is_emailed_to_the_lead_of_the_team_it_lands_on(
     assert "by rule:breached-goes-up" in lines[1]
     assert message["X-Esc-Event"] == lines[-1].removeprefix("event ")  # (apart from the text)
     esc.ok("sweep", now="2026-11-20T12:00:00+01:00")
-    assert len(mails) == 1
+    assert len(mails) == 2
 
 
 def test_a_sweep_killed_while_sending_loses_nothing(esc: Esc, workspace: Path, hook: Hook) -> None:
@@ -650,15 +677,16 @@ def test_a_sweep_stuck_sending_does_not_stop_the_next_sweep_s_writes(
                      now="2026-11-20T11:30:00+01:00")  # fmt: skip
         assert result.code == 0, result.err
         assert f"  {ticket}: support → engineering (rule:breached-goes-up)\n" in result.out
-        assert "notify: 2 messages left queued: esc sweep pid " in result.out
+        # (the warning, the escalation and its breach to both teams)
+        assert "notify: 4 messages left queued: esc sweep pid " in result.out
         text = (workspace / "tickets" / f"{ticket}.md").read_text()
         assert "support → engineering" in text
     finally:
         hook.hold.set()
         out, err = stuck.communicate(timeout=60)
     assert stuck.returncode == 0, err
-    assert "notified: 2 messages sent" in out
-    assert [p for p, _ in hook.messages()] == ["/support", "/eng"]
+    assert "notified: 4 messages sent" in out
+    assert sorted(p for p, _ in hook.messages()) == ["/eng", "/eng", "/support", "/support"]
 
 
 def test_intake_given_notify_sends_what_its_new_tickets_make(

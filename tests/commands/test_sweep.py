@@ -414,6 +414,31 @@ def test_warm_and_cold_sweeps_write_the_same_bytes_at_every_step(tmp_path: Path)
 # ---------------------------------------------------------------- what a committing sweep commits
 
 
+@pytest.mark.parametrize("times", [("11:30",), ("10:30", "11:00", "11:30"), ("11:00", "11:30")])
+def test_the_breach_that_escalates_to_a_level_of_another_policy_is_logged(
+    esc: Esc, workspace: Path, times: tuple[str, ...]
+) -> None:
+    """Issue 3: per-level policies; the breach at 11:00 escalates to level 2, whose policy
+    has no first response. The log said `sla.policy: first-level → second-level` and
+    `first_response: warning → —`, never that it breached; it says so now, at 11:00,
+    before the change, however often sweeps ran."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    ticket = make(esc)
+    for time in times:
+        esc.ok("sweep", "--no-report", now=f"2026-11-20T{time}:00+01:00")
+    log = [line for line in (workspace / "tickets" / f"{ticket}.md").read_text().splitlines()
+           if line.startswith("- 2026-11-20T11:00:00+01:00 · ")]  # fmt: skip
+    assert [line.split(" · ", 1)[1] for line in log] == [
+        "esc · sla.first_response: warning → breached",
+        "esc · sla.policy: first-level → second-level · policy re-selected",
+        "esc · sla.first_response: breached → —",
+        "rule:breached-goes-up · team: support → engineering · hierarchical escalation: SLA"
+        " breached, escalating",
+        "rule:breached-goes-up · status: new → open",
+        "rule:breached-goes-up · internal note added",
+    ]
+
+
 def committed_repo(esc: Esc, workspace: Path, *titles: str) -> list[str]:
     """A git repository holding the workspace with a ticket per title, all committed."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
@@ -499,8 +524,8 @@ def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     # sends stdout to /dev/null, and an escalation waiting on a forgotten edit is news)
     assert swept.err.splitlines()[0] == (
         f"{mine}: has uncommitted changes: its escalation support → engineering, rule warn,"
-        " rule breached-goes-up wait until they are committed (the sweep never commits a"
-        " person's edit)"
+        " rule breached-goes-up, first_response breached wait until they are committed (the"
+        " sweep never commits a person's edit)"
     )
     # the sweep's commit holds its own change to the other ticket, and nothing of alice's
     assert git(workspace, "show", "--name-only", "--format=", "HEAD").split() == [
@@ -982,7 +1007,9 @@ def test_a_sweep_after_a_merge_replays_what_the_other_sweep_missed_and_escalates
     assert text.count("rule:breached-goes-up · internal note added") == 1
     assert text.count("rule:warn · internal note added") == 1  # (fired at 10:00, not 10:50)
     assert text.count("sla.policy: first-level → second-level") == 1
-    assert text.count(" · esc · ") == 6  # (nothing logged twice, nothing false)
+    # (nothing logged twice, nothing false; the breach that escalated it, logged: issue 3)
+    assert text.count(" · esc · ") == 7
+    assert text.count("sla.first_response: warning → breached") == 1
     assert "  checked: 2026-11-20T13:35:00+01:00\n" in text
     again = Esc(other).ok("sweep", "--no-report", now="2026-11-20T13:40:00+01:00")
     assert (other / "tickets" / f"{ticket}.md").read_text().count("kind: hierarchical") == 1, again
