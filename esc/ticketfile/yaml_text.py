@@ -14,6 +14,7 @@ import functools
 import itertools
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -75,15 +76,16 @@ def load(text: str) -> Any:
 
 def load_with_lines(text: str) -> Any:
     """One YAML document as ruamel.yaml's round-trip types, whose mappings and sequences
-    know the line of each key and item (teams.yaml and rules.yaml are read so)."""
+    know the line of each key and item (teams.yaml and rules.yaml are read so); each value
+    in it a plain ``str``, ``int``, ``float`` or ``bool``, as in a ticket."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    _refuse_other_versions(text)
     _compose_and_load(text)  # (refuses a document over budget before it is constructed)
     reader = YAML(typ="rt")
-    reader.preserve_quotes = True
     try:
-        return _untagged(reader.load(text))
+        return _plain_values(reader.load(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
@@ -94,28 +96,58 @@ def load_with_lines(text: str) -> Any:
         raise YamlError("a value cannot be read") from None  # pragma: no cover
 
 
+_VERSION_DIRECTIVE = re.compile(r"%YAML[ \t]+(\S*)")
+
+
+def _refuse_other_versions(text: str) -> None:
+    """A ``%YAML 1.1`` directive would make the parser read that file in another dialect
+    (``yes`` a boolean, ``010`` eight) while every other file is YAML 1.2: refused."""
+    for number, line in enumerate(text.splitlines()):
+        if line.startswith(("---", "...")):
+            return  # (directives come before the document)
+        found = _VERSION_DIRECTIVE.match(line)
+        if found and found.group(1) != "1.2":
+            raise YamlError(
+                f"%YAML {found.group(1)}: esc reads every file as YAML 1.2; remove the line",
+                number,
+            )
+
+
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
-def _untagged(data: Any) -> Any:
-    """``data`` with each ``!!str``-tagged scalar as the text it is, as the safe loader
-    reads it in a ticket (the round-trip loader keeps it as a TaggedScalar: `!!str 010`
-    in teams.yaml was no string); the mappings and lists in place, lines kept."""
+def _plain_values(data: Any) -> Any:
+    """``data`` with each value as the plain type it is, as the safe loader reads it in a
+    ticket: a ``!!str``-tagged scalar as its text (the round-trip loader keeps it as a
+    TaggedScalar: `!!str 010` in teams.yaml was no string), a block scalar (``|``), a
+    float or a hex number (ruamel's subclasses, which the cache's ``marshal`` refuses) as
+    ``str``, ``float`` or ``int``; the mappings and lists in place, lines kept."""
     from ruamel.yaml.comments import TaggedScalar
 
+    kind = type(data)
+    if kind in (str, int, float, bool) or data is None:
+        return data
     if isinstance(data, TaggedScalar):
         tag = getattr(data.tag, "value", data.tag)
         return str(data.value) if tag == _STR_TAG else data
+    # (set past ruamel's own __setitem__, which gives a new value the old one's subclass)
     if isinstance(data, dict):
+        put = OrderedDict.__setitem__ if isinstance(data, OrderedDict) else dict.__setitem__
         for key, value in data.items():
-            found = _untagged(value)
+            found = _plain_values(value)
             if found is not value:
-                data[key] = found
+                put(data, key, found)
     elif isinstance(data, list):
         for n, value in enumerate(data):
-            found = _untagged(value)
+            found = _plain_values(value)
             if found is not value:
-                data[n] = found
+                list.__setitem__(data, n, found)
+    elif isinstance(data, str):
+        return str(data)
+    elif isinstance(data, float):
+        return float(data)
+    elif isinstance(data, int):  # (ruamel's booleans are ints too)
+        return bool(data) if type(data).__name__ == "ScalarBoolean" else int(data)
     return data
 
 

@@ -140,3 +140,38 @@ def test_an_article_s_tags_read_as_a_ticket_s(esc: Esc, workspace: Path) -> None
     result = esc("validate")
     assert result.code == 1
     assert "kb/KB-0001.md:5: tags must be a list of words, like [billing, refund]\n" in result.out
+
+
+@pytest.mark.parametrize(
+    "text", ['"quoted"', "'single'", "1.5", "0x1f", "1_000", "|\n      block\n", "!!str 010"]
+)
+def test_teams_and_rules_values_are_plain_types(text: str) -> None:
+    """A quoted policy name (`name: "standard"`) came back as ruamel's str subclass, which
+    the cache's marshal refused: `esc list` and `check` exited 3 (a bug) on a fresh clone."""
+    value = load_with_lines(f"sla:\n  - name: {text}\n")["sla"][0]["name"]
+    assert type(value) in (str, int, float)
+
+
+def test_a_quoted_policy_name_is_the_name(esc: Esc, workspace: Path) -> None:
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("  - name: standard", '  - name: "standard"'))
+    ticket = esc.ok("create", "--title", "t", "--category", "billing", "--body", "b").strip()
+    for command in (("list",), ("check",), ("list", "--json"), ("sweep", "--no-report")):
+        esc.ok(*command)
+    assert "  policy: standard\n" in (workspace / "tickets" / f"{ticket}.md").read_text()
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.0", ""])
+def test_a_yaml_directive_of_another_version_is_refused_at_its_line(
+    esc: Esc, workspace: Path, version: str
+) -> None:
+    """`%YAML 1.1` made that one file read `yes` as true and `010` as 8."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(f"# rules\n%YAML {version}\n---\n" + rules.read_text())
+    result = esc("validate")
+    assert result.code == 1
+    assert f"rules.yaml:2: does not parse: %YAML {version}: esc reads every file as YAML 1.2" in (
+        result.out + result.err
+    )
+    rules.write_text(rules.read_text().replace(f"%YAML {version}", "%YAML 1.2"))
+    assert esc("validate").code == 0
