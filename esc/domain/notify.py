@@ -295,11 +295,11 @@ def events_of(
             if new == "warning" and old != "warning":  # (the deadline it warns of)
                 due = due_noted(line) or (_due(change, metric) if metric != "collaboration"
                                           else None)
-                add("sla_warning", line, f"SLA warning: {of}", team(then) + who, then, due)
+                add("sla_warning", line, f"SLA warning: {of}", team(then) + who, held, due)
             elif new == "breached" and old != "breached":
                 # (stamped when it happened: at its deadline, or, after it, at the change to
                 # the ticket or its policy that made the clock late)
-                add("sla_breached", line, f"SLA breached: {of}", team(then) + who, then, own)
+                add("sla_breached", line, f"SLA breached: {of}", team(then) + who, held, own)
         elif line.event is not None and line.event.startswith("involved "):
             asked = line.event[len("involved ") :]
             whom = f"{asked} ({line.note})" if line.note else asked

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import warnings
@@ -363,7 +364,11 @@ def _deliver_digest(
         return _deliver_one(outbox, notify, messages[0], now, env, result)
     title = f"[esc] {len(messages)} notifications from {target}'s quiet hours"
     body = "\n\n---\n\n".join(m.body for m in messages)
-    error = send(notify, target, title, body, env)
+    # (its own event id, made of theirs: a digest sent again after a crash has the same,
+    # so a receiver can drop it as it drops a repeated message)
+    ids = "\n".join(sorted(m.event for m in messages))
+    digest = hashlib.sha256(f"digest\n{ids}".encode()).hexdigest()[:20]
+    error = send(notify, target, title, f"{body}\n\nevent {digest}", env, event=digest)
     for message in messages:
         _record(outbox, message, error, now, result)
     return error is None

@@ -62,6 +62,9 @@ def test_an_escalation_is_sent_once_to_the_team_it_lands_on(
     ]
     (_, warning), *later = hook.messages()
     escalated = next(text for _, text in later if "escalated support" in text)
+    # (a breach gives the team that had the ticket as the clock crossed, as the README says)
+    breaches = [text for _, text in later if "SLA breached" in text]
+    assert len(breaches) == 2 and all("team support, priority normal" in t for t in breaches)
     assert f"{ticket}: Invoice missing" in warning and "SLA warning: first_response" in warning
     assert "escalated support → engineering (hierarchical) by rule:breached-goes-up" in escalated
     assert "at 2026-11-20T11:00:00+01:00" in escalated
@@ -766,6 +769,11 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
     assert path == "/support" and len(hook.posts) == 2
     assert digest.count("SLA warning: first_response") == 2
     assert ": One\n" in digest and ": Two\n" in digest
+    # a digest carries an event id of its own too, made of its messages' (the same when
+    # it is sent again), apart from the text and as its last line
+    (_, posted), headers = hook.posts[-1], hook.headers[-1]
+    assert len(posted["event"]) == 20 and headers["X-Esc-Event"] == posted["event"]
+    assert digest.endswith(f"\nevent {posted['event']}")
     esc.ok("sweep", "--no-report", now="2026-11-23T09:10:00+01:00")
     assert len(hook.posts) == 2  # (each sent once)
     bad = RULES_LEVELS + NOTIFY + "  quiet:\n    support-chat: offfice\n    nope: office\n"
