@@ -75,6 +75,8 @@ def url_problem(url: str) -> str | None:
     """What is wrong with a target's URL (never quoting it: it may hold a secret).  A URL
     whose scheme is in a variable (``${SLACK_WEBHOOK_URL}``: a whole secret URL) is known
     only when it is sent: apprise then says whether it can use it."""
+    if "${" in _VARIABLE.sub("", url):  # (`${SLACK_TA/x`: sent as the literal text)
+        return "has a `${` that does not start a variable like ${NAME}"
     scheme, sep, rest = url.partition("://")
     if _VARIABLE.search(scheme):
         return None
