@@ -86,8 +86,18 @@ class Incoming:
 
 def _blank(part: email.message.MIMEPart) -> bool:
     """Whether a text part holds nothing but white space."""
+    return not _text_of(part).strip()
+
+
+def _text_of(part: email.message.MIMEPart) -> str:
+    """A text part's text.  8-bit text under no charset (or US-ASCII, the default), which
+    ``email`` turned into U+FFFD, is read as its 8-bit headers are: UTF-8, else Latin-1."""
+    if part.get_content_charset() in (None, "us-ascii", "ascii"):
+        raw = part.get_payload(decode=True)
+        if isinstance(raw, bytes) and not raw.isascii():
+            return _eight_bit(raw).replace("\r\n", "\n")
     content = part.get_content()
-    return not (content if isinstance(content, str) else content.decode("utf-8", "replace")).strip()
+    return content if isinstance(content, str) else content.decode("utf-8", "replace")
 
 
 def _commented_name(msg: email.message.EmailMessage) -> str:
@@ -180,8 +190,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         body = msg.get_body(preferencelist=("html",)) or body  # (an empty text part: the HTML)
     text = ""
     if body is not None:
-        content = body.get_content()
-        text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+        text = _text_of(body)
         if body.get_content_subtype() == "html":
             text = html_to_text(text)
         else:  # (a mail split around an inline image: the text after it, too)
@@ -245,7 +254,11 @@ def _unescaped(text: str) -> str:
     Latin-1."""
     if not _SURROGATES.search(text):
         return text
-    raw = text.encode("utf-8", "surrogateescape")
+    return _eight_bit(text.encode("utf-8", "surrogateescape"))
+
+
+def _eight_bit(raw: bytes) -> str:
+    """8-bit text whose charset no header names: UTF-8 (RFC 6532), else Latin-1."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -324,8 +337,7 @@ def _more_text(part: email.message.EmailMessage, body: email.message.MIMEPart) -
             and not _is_attachment(sub)
             and not _beside(part, sub, body)
         ):
-            content = sub.get_content()
-            more = content if isinstance(content, str) else content.decode("utf-8", "replace")
+            more = _text_of(sub)
             if more.strip():
                 yield more.strip("\n")
 

@@ -19,7 +19,7 @@ def write(root: Path, number: int, title: str, body: str) -> None:
 
 
 def ranked(root: Path, text: str) -> list[tuple[str, float, tuple[str, ...]]]:
-    index, _ = index_for(root)
+    index, _ = index_for(root, None)
     assert index is not None
     return [(s.article.id, s.score, s.terms) for s in index.rank(text, 5)]
 
@@ -32,9 +32,9 @@ def test_the_cache_gives_what_a_fresh_index_gives_and_follows_kb(tmp_path: Path)
     assert first[0][0] == "KB-0001" and first[0][2] == ("account", "locked")
     keys = list((tmp_path / FOLDER).iterdir())
     assert len(keys) == 1
-    index, found = index_for(tmp_path)  # from the cache: the same articles and errors
+    index, found = index_for(tmp_path, None)  # from the cache: the same articles and errors
     assert index is not None and [a.id for a in index.articles] == ["KB-0001", "KB-0002"]
-    assert [str(e) for e in found.broken] == [str(e) for e in index_for(tmp_path)[1].broken]
+    assert [str(e) for e in found.broken] == [str(e) for e in index_for(tmp_path, None)[1].broken]
     assert found.notes()[0].startswith("kb/KB-0003.md:")
     assert ranked(tmp_path, "my account is locked") == first
     # an edit makes another key; the old one goes
@@ -64,7 +64,7 @@ def test_an_index_whose_files_changed_on_disk_is_rebuilt(tmp_path: Path) -> None
     (key,) = (tmp_path / FOLDER).iterdir()
     kept = key / "kb.json"
     kept.write_text(kept.read_text().replace("Unlock a locked account", "HACKED"))
-    index, _ = index_for(tmp_path)
+    index, _ = index_for(tmp_path, None)
     assert index is not None and index.articles[0].title == "Unlock a locked account"
     assert ranked(tmp_path, "locked account shipping") == first
     (key,) = (tmp_path / FOLDER).iterdir()

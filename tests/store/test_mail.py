@@ -260,3 +260,23 @@ def test_a_quote_s_header_line_goes_with_it_in_every_language(header: str) -> No
         "Thanks, that fixed it!"
     )
     assert store.strip_quoted(f"{header}\n{QUOTED}") == f"{header}\n{QUOTED}".strip()
+
+
+@pytest.mark.parametrize(
+    ("head", "raw", "text"),
+    [
+        ("", "Grüße aus München, 5 €".encode(), "Grüße aus München, 5 €"),  # UTF-8
+        ("MIME-Version: 1.0\nContent-Type: text/plain\nContent-Transfer-Encoding: 8bit\n",
+         b"Gr\xfc\xdfe", "Grüße"),  # Latin-1
+        ("Content-Type: text/plain; charset=us-ascii\n", "naïve".encode(), "naïve"),
+    ],
+)  # fmt: skip
+def test_8_bit_text_under_no_charset_is_read_as_8_bit_headers_are(
+    head: str, raw: bytes, text: str
+) -> None:
+    """(the body became U+FFFD garbage, while the same bytes in the Subject were read)"""
+    data = (
+        b"From: u@c.example\nTo: h@e.example\nSubject: x\nMessage-ID: <raw8@c>\n"
+        + head.encode() + b"\n" + raw + b"\n"
+    )  # fmt: skip
+    assert store.parse(data).mail.text.strip() == text
