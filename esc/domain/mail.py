@@ -124,9 +124,10 @@ def created_at(date: dt.datetime | None, now: dt.datetime) -> dt.datetime:
 
 def tickets_in_subject(subject: str, prefix: str) -> list[str]:
     """The ticket IDs a subject carries as ``[T-xxxx]`` (lower-cased), in order (a subject
-    may hold other tags too: ``Re: [T-Mobile] contract [T-4k8q2m7x]``)."""
+    may hold other tags too: ``Re: [T-Mobile] contract [T-4k8q2m7x]``; spaces inside the
+    brackets, as some clients and people write it, ``[ T-4k8q2m7x ]``, are allowed)."""
     start = re.escape(prefix) + "-" if prefix else ""
-    found = re.findall(r"\[(" + start + r"[0-9A-Za-z]{4,})\]", subject, re.IGNORECASE)
+    found = re.findall(r"\[\s*(" + start + r"[0-9A-Za-z]{4,})\s*\]", subject, re.IGNORECASE)
     return [f.lower() for f in found]
 
 

@@ -49,6 +49,7 @@ _HEADERS = (
     "x-esc-ticket", "x-precedence",
 )  # fmt: skip
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_BARE_ID = re.compile(r"[^<>\s@]+@[^<>\s@]+")  # (`abc@host` without the brackets)
 # A Maildir name: seconds, "." and the unique part ("M<usec>P<pid>Q<n>", "R…", …), "." host.
 _MAILDIR_NAME = re.compile(r"([0-9]+)\.([^.]*)\.")
 
@@ -208,7 +209,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
                 to = _unescaped(address.addr_spec).lower()
                 if to and to not in recipients:
                     recipients.append(to)
-    ids = _MESSAGE_ID.findall(" ".join(_raw_values(msg, "Message-ID")))
+    ids = _ids_in(" ".join(_raw_values(msg, "Message-ID")))
     mail = Mail(
         message_id=ids[0] if ids else fallback_id(data),
         sender=sender,
@@ -282,10 +283,19 @@ def _message_ids(msg: email.message.EmailMessage, header: str) -> tuple[str, ...
     """The Message-IDs the headers named ``header`` hold, in their order, each once."""
     found: list[str] = []
     for value in _raw_values(msg, header):
-        for ref in _MESSAGE_ID.findall(value):
+        for ref in _ids_in(value):
             if ref not in found:
                 found.append(ref)
     return tuple(found)
+
+
+def _ids_in(value: str) -> list[str]:
+    """The Message-IDs in a header's value, each as ``<id>``: those in angle brackets,
+    else (some mailers leave them out, against RFC 5322) each ``local@domain`` word."""
+    found = _MESSAGE_ID.findall(value)
+    if found:
+        return found
+    return [f"<{word}>" for word in value.split() if _BARE_ID.fullmatch(word)]
 
 
 def _date(msg: email.message.EmailMessage) -> dt.datetime | None:

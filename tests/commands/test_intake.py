@@ -922,6 +922,8 @@ def test_a_message_without_a_message_id_read_again_from_an_mbox_marked_read_is_o
          "Error 0x55 at tray 2."),
         # another bracketed tag before the ticket's ID
         ("Re: [T-Mobile] contract [{id}]", "Still broken.\n", "Still broken."),
+        # spaces inside the brackets
+        ("Re: [ {id} ] spaced", "Still broken.\n", "Still broken."),
     ],
 )
 def test_a_customer_message_keeps_all_that_the_customer_wrote(

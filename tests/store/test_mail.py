@@ -280,3 +280,16 @@ def test_8_bit_text_under_no_charset_is_read_as_8_bit_headers_are(
         + head.encode() + b"\n" + raw + b"\n"
     )  # fmt: skip
     assert store.parse(data).mail.text.strip() == text
+
+
+def test_message_ids_without_angle_brackets_are_message_ids() -> None:
+    """(a redelivered message with `Message-ID: abc@host` made a second ticket, and a reply
+    with `In-Reply-To: abc@host` did not thread)"""
+    data = (
+        b"From: u@c.example\nTo: h@e.example\nSubject: x\nMessage-ID: nobracket-123@c.example\n"
+        b"In-Reply-To: alt1@cust.example\nReferences: a@b.example  c@d.example\n\nbody\n"
+    )
+    mail = store.parse(data).mail
+    assert mail.message_id == "<nobracket-123@c.example>"
+    assert mail.in_reply_to == ("<alt1@cust.example>",)
+    assert mail.references == ("<a@b.example>", "<c@d.example>")
