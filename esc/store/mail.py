@@ -231,6 +231,9 @@ def _daemon(msg: email.message.EmailMessage, addresses: Sequence[Address]) -> st
     local = addresses[0].username.lower() if addresses else ""
     if local in DAEMONS:
         return local
+    name = addresses[0].display_name.strip().lower() if addresses else ""
+    if name in DAEMONS and not addresses[0].addr_spec.strip("<> "):
+        return name  # (`From: "MAILER-DAEMON" <>`: the null sender of a bounce, named)
     if msg.get_content_type() == "multipart/report":
         return "mailer-daemon"
     return None

@@ -748,8 +748,10 @@ def test_mail_systems_and_null_senders_are_ignored_and_list_mail_is_taken(
     null = corpus.message(message_id="<d2@x>", subject=f"Undeliverable: [{ticket}] Kasse",
                           headers={"Return-Path": "<>"})  # fmt: skip
     listed = corpus.message(message_id="<d3@x>", headers={"Precedence": "list"})
+    named = corpus.message(sender='"MAILER-DAEMON" <>', message_id="<d4@x>", subject="fail")
     for data, said in [(daemon, "ignored: from mailer-daemon"),
-                       (null, "ignored: Return-Path: <>"), (listed, "new ticket")]:  # fmt: skip
+                       (null, "ignored: Return-Path: <>"), (listed, "new ticket"),
+                       (named, "ignored: from mailer-daemon")]:  # fmt: skip
         result = esc("intake", "--eml", "-", input=data.decode())
         assert result.code == 0 and said in result.out, (result.out, result.err)
     assert len(tickets(workspace)) == 2
