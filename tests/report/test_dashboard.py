@@ -48,7 +48,6 @@ HOSTILE = "<script>alert(1)</script>"
 NOT_SHOWN = re.compile(
     r"^sla\.breached_now\[\d+\]\.left_seconds$"
     r"|^sla\.warning_now\[\d+\]\.over_seconds$"
-    r"|^speed\.[a-z_]+\.(overall|by_level\.[^.]+|by_priority\.[^.]+)\.working\.count$"
 )
 
 
