@@ -61,11 +61,14 @@ class Notify:
     quiet: Mapping[str, Calendar] = field(default_factory=dict)  # target -> its working hours
 
 
-def held_for_quiet(notify: Notify | None, target: str, kind: str, queued: dt.datetime) -> bool:
+def held_for_quiet(
+    notify: Notify | None, target: str, kind: str, queued: dt.datetime, urgent: bool
+) -> bool:
     """Whether a message of ``kind`` to ``target``, made at ``queued``, waits for the
-    target's working hours (`notify.quiet`): made outside them and not urgent (a breach or
-    an escalation is never held; nor is mail to a customer)."""
-    if notify is None or kind in URGENT or kind not in EVENT_KINDS:
+    target's working hours (`notify.quiet`): made outside them and not ``urgent`` (a
+    breach, an escalation, news of a ticket at the highest priority: see
+    :attr:`Event.urgent`; nor is mail to a customer)."""
+    if notify is None or urgent or kind in URGENT or kind not in EVENT_KINDS:
         return False
     hours = notify.quiet.get(target)
     return hours is not None and not is_working(hours, queued)
@@ -154,10 +157,13 @@ class Event:
     priority: str = ""
     deadline: dt.datetime | None = None
     link: str | None = None
+    top: bool = False  # the ticket is at the highest priority
 
     @property
     def urgent(self) -> bool:
-        return self.kind in URGENT
+        """Never held for quiet hours: a breach, an escalation, or any news of a ticket at
+        the highest priority (`urgent` by default)."""
+        return self.kind in URGENT or self.top
 
     def subject(self) -> str:
         return f"[esc] {self.ticket_id} {_one_line(self.what)}"
@@ -232,8 +238,10 @@ def events_of(
             key_at, parts = at.astimezone(dt.timezone.utc), (line.field, line.new)
         eid = event_id(after.id, kind, key_at, *parts)
         link = _link(notify, after.id)
+        top = bool(priorities) and after.priority == priorities[-1]
         made.append(Event(eid, after.id, kind, at, line.by, what, chosen, after.title,
-                          held or after.team, after.priority, due or deadline, link))  # fmt: skip
+                          held or after.team, after.priority, due or deadline, link,
+                          top))  # fmt: skip
 
     def team(name: str | None, lead: bool = False) -> list[str]:
         if name is None:

@@ -62,6 +62,7 @@ class Message:
     to: str = ""  # mail to a customer: their address (the target's URL says how to send)
     headers: dict[str, str] = field(default_factory=dict)  # mail headers esc sets
     happened: dt.datetime | None = None  # when its event happened (messages go in that order)
+    urgent: bool = False  # never held for its target's quiet hours (Event.urgent)
 
     @property
     def key(self) -> str:
@@ -108,6 +109,7 @@ class Message:
             error=str(data.get("error", "")),
             to=str(data.get("to", "")),
             headers={str(k): str(v) for k, v in dict(data.get("headers") or {}).items()},
+            urgent=data.get("urgent") is True,
             **times,
         )
 
@@ -119,7 +121,9 @@ def message_key(event: str, target: str) -> str:
 
 def messages_of(events: Sequence[Event], now: dt.datetime) -> list[Message]:
     return [
-        Message(e.id, t, e.ticket_id, e.kind, e.subject(), e.body(), now, happened=e.at)
+        Message(
+            e.id, t, e.ticket_id, e.kind, e.subject(), e.body(), now, happened=e.at, urgent=e.urgent
+        )
         for e in events
         for t in e.targets
     ]
@@ -335,9 +339,11 @@ def deliver(
                 if message.target in down:  # (a target that hangs costs its timeout once a
                     result.held.append(message)  # delivery, not once a message: the rest
                     continue  # wait for the next one, untried and not counted as failed)
-                if held_for_quiet(notify, message.target, message.kind, now):
+                urgent = message.urgent
+                if held_for_quiet(notify, message.target, message.kind, now, urgent):
                     result.quiet.append(message)  # (its target's quiet hours: it waits)
-                elif held_for_quiet(notify, message.target, message.kind, message.queued):
+                elif held_for_quiet(notify, message.target, message.kind, message.queued,
+                                    urgent):  # fmt: skip
                     gathered.setdefault(message.target, []).append(message)
                 elif not _deliver_one(outbox, notify, message, now, env, result):
                     down.add(message.target)

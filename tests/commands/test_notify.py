@@ -786,6 +786,27 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
     assert "notify.quiet: unknown target 'nope'" in result.out
 
 
+def test_quiet_hours_never_hold_news_of_a_ticket_at_the_highest_priority(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """"Urgent messages are never held": a ticket made urgent at 20:00 was told the next
+    morning, 13 hours later, as a high one is."""
+    quiet = NOTIFY.replace("notify:\n", "notify:\n  created_at_or_above: high\n")
+    quiet += "  quiet:\n    support-chat: office\n"
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet)
+    evening = "2026-11-19T20:00:00+01:00"  # (Thursday, the office closed)
+    for priority in ("urgent", "high"):
+        esc.ok("create", "--title", f"Payments {priority}", "--category", "billing",
+               "--priority", priority, now=evening)  # fmt: skip
+    out = esc.ok("sweep", "--no-report", now="2026-11-19T20:01:00+01:00")
+    assert [b["title"].split(" ", 2)[2] for _, b in hook.posts] == ["created at priority urgent"]
+    assert "notify: 1 message to support-chat held for its quiet hours" in out
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:01:00+01:00")
+    assert [b["title"].split(" ", 2)[2] for _, b in hook.posts][1:] == [
+        "created at priority high"
+    ]
+
+
 def test_a_webhook_reads_the_event_id_apart_from_the_text(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
