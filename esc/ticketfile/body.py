@@ -261,7 +261,11 @@ def _lf(text: str, crlf: bool) -> str:
 
 
 def escape(text: str) -> str:
-    """Keep user text from being read as esc's own headings."""
+    """User text as a ticket holds it: its line breaks as ``\n`` (the writer gives them the
+    file's own style: a Windows ``\r\n`` or a lone ``\r`` pasted into a reply made the
+    file's breaks mixed), kept from being read as esc's own headings."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     out = []
     for raw in text.splitlines(keepends=True):
         line = raw.rstrip("\r\n")

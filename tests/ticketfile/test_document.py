@@ -124,6 +124,23 @@ def test_crlf_file_keeps_crlf() -> None:
 
 
 @pytest.mark.parametrize("nl", ["\n", "\r\n"])
+@pytest.mark.parametrize("text", ["win1\r\nwin2\r\n", "old\rmac\r", "mixed\r\nbreaks\nhere"])
+def test_user_text_s_line_breaks_take_the_file_s_style(nl: str, text: str) -> None:
+    """Windows text in an LF ticket made it CRLF from then on, with stray `\r` lines; in
+    a CRLF ticket it wrote `\r\r\n`. The file keeps its style, the text reads back with
+    `\n` breaks; a CRLF pasted into one line of an LF file does not switch it."""
+    original = HANDWRITTEN.replace("\n", nl)
+    if nl == "\n":  # (one line of a hand edit pasted from Windows)
+        original = original.replace("\n## Activity", "\r\n## Activity", 1)
+    doc = document.parse(original, "t.md")
+    after = document.apply_change(doc, Change(entries=(Entry(NOW, "bob", "reply", text),)))
+    added = after[len(original.rsplit(nl + "## Activity", 1)[0]) :]
+    assert added.replace(nl, "").count("\r") == 0 and added.replace(nl, "").count("\n") == 0
+    read = document.parse(after, "t.md").ticket.entries[-1].text
+    assert read == text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
 @pytest.mark.parametrize("closing", ["---", "---  ", "..."])
 def test_a_file_that_ends_at_its_closing_line_gets_a_line_break_before_what_is_added(
     nl: str, closing: str
@@ -236,8 +253,10 @@ def test_any_entry_text_round_trips(text: str) -> None:
     )
     after = document.apply_change(doc, change)
     ticket = document.parse(after, "t.md").ticket
-    if text.strip():
-        assert ticket.entries[-1].text == text
+    # (an entry's line breaks are written as the file's: `\r\n` and a lone `\r` as `\n`)
+    written = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    if written.strip():
+        assert ticket.entries[-1].text == written
     assert ticket.activity[-1].old == text
 
 
