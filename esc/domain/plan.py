@@ -328,13 +328,18 @@ class _Logged:
     def breaches(self, at: dt.datetime, before: Sla, after: Sla) -> None:
         """Log the clocks breached in ``before`` (the SLA the rules acted on at ``at``) that
         are not in ``after`` (once the rules' change selected another policy, or restarted
-        the clock), as breached at ``at``: only them, not the rest of a block that was
-        never written (a warning crossed in the same instant by a clock the change ended
-        is no news)."""
-        ended = {c.metric for c in after.clocks if c.state == "breached"}
+        the clock; a clock of another policy is another clock), as breached at ``at``: only
+        them, not the rest of a block that was never written (a warning crossed in the
+        same instant by a clock the change ended is no news)."""
+        if before.policy is None:
+            return
+        # (a clock of another policy is another clock, even breached too: the breach of the
+        # one the rules acted on comes first in the log, then the policy's change)
+        same = after.policy is not None and after.policy.name == before.policy.name
+        ended = {c.metric for c in after.clocks if c.state == "breached"} if same else set()
         hidden = [c.metric for c in before.clocks if c.state == "breached"
                   and c.metric not in ended and c.metric != "collaboration"]  # fmt: skip
-        if not hidden or before.policy is None:
+        if not hidden:
             return
         full = sla_block(before)
         block = dict(self.block) if self.block.get("policy") == full["policy"] else {}

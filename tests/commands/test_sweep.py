@@ -439,6 +439,23 @@ def test_the_breach_that_escalates_to_a_level_of_another_policy_is_logged(
     ]
 
 
+def test_the_breach_comes_before_the_policy_change_when_the_next_level_is_breached_too(
+    esc: Esc, workspace: Path
+) -> None:
+    """(the log read `sla.policy: first-level → second-level`, then `first_response:
+    warning → breached`: as if the second level's clock had breached)"""
+    rules = RULES_LEVELS.replace("targets: {resolution: 8h}", "targets: {first_response: 1h}")
+    (workspace / "rules.yaml").write_text(rules)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T11:30:00+01:00")
+    log = [line.split(" · ", 1)[1] for line in (workspace / "tickets" / f"{ticket}.md")
+           .read_text().splitlines() if line.startswith("- 2026-11-20T11:00:00+01:00 · esc")]
+    assert log[:2] == [
+        "esc · sla.first_response: warning → breached",
+        "esc · sla.policy: first-level → second-level · policy re-selected",
+    ]
+
+
 def committed_repo(esc: Esc, workspace: Path, *titles: str) -> list[str]:
     """A git repository holding the workspace with a ticket per title, all committed."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
