@@ -732,7 +732,11 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         if standing is not None:
             return RecordOutcome(warning=standing == "warning", overdue=standing == "overdue")
         return _alerts(RecordOutcome(), sla_states_now(catalog, record, now), True)
-    doc = catalog.full(record)
+    try:
+        doc = catalog.full(record)
+    except FileNotFoundError:  # (removed since the folder was listed: `rm`, `git rm`)
+        name = record.name.removesuffix(".md")
+        return RecordOutcome(note=f"{name}: removed while the sweep read it")
     try:
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
     except ParseError as exc:  # (counted as every command counts it: its clocks as they run)

@@ -34,7 +34,11 @@ def sla_for_report(catalog: Catalog, record: Record, moment: dt.datetime) -> Sla
 def _computed(catalog: Catalog, record: Record, now: dt.datetime) -> Sla:
     from esc.domain.plan import sla_of  # (and the rules with it: only when the cache cannot answer)
 
-    sla = sla_of(catalog.full(record).ticket, catalog.config, now)
+    try:
+        ticket = catalog.full(record).ticket
+    except FileNotFoundError:  # (removed since the folder was listed: as the cache knew it)
+        ticket = record.ticket
+    sla = sla_of(ticket, catalog.config, now)
     catalog.keep_sla(record, sla, now)
     return sla
 

@@ -456,6 +456,39 @@ def test_the_breach_comes_before_the_policy_change_when_the_next_level_is_breach
     ]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_ticket_removed_while_the_sweep_reads_it_is_said_and_the_rest_swept(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    """`rm` or `git rm` of a ticket while a sweep ran crashed it (exit 3, an internal
+    error) part-way: the file is removed here just before the sweep reads it."""
+    from esc.store import atomic, catalog
+
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    ids = [make(esc, f"Ticket {n}") for n in range(3)]
+    gone = workspace / "tickets" / f"{ids[1]}.md"
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:30:00+01:00")
+    for path in (workspace / "tickets").glob("*.md"):  # (written an hour ago, as most are:
+        os.utime(path, (path.stat().st_atime - 3600,) * 2)  # the cache trusts them, and the
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:45:00+01:00")  # sweep reads them late)
+    read = atomic.read_with_stat
+
+    def removed_first(path: Path | str, *args: object, **kwargs: object) -> object:
+        if Path(path).name == gone.name:
+            Path(path).unlink(missing_ok=True)
+        return read(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic, "read_with_stat", removed_first)
+    monkeypatch.setattr(catalog, "read_with_stat", removed_first)
+    result = esc("sweep", "--no-report", "--jobs", jobs, now="2026-11-20T11:30:00+01:00")
+    assert result.code == 0, result.err
+    assert not gone.exists()
+    assert f"{ids[1]}: removed while the sweep read it" in result.out
+    for ticket in (ids[0], ids[2]):  # (the deadline at 11:00 escalated them)
+        assert "\nescalations:\n" in (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert not list((workspace / "tickets").glob(".*.tmp"))
+
+
 def committed_repo(esc: Esc, workspace: Path, *titles: str) -> list[str]:
     """A git repository holding the workspace with a ticket per title, all committed."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
