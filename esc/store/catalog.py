@@ -358,7 +358,8 @@ class Catalog:
                 if tries < REREADS:
                     settle(tries)
                 again, st_again = self._read(name, path) if tries < REREADS else (data, st)
-                if again == data:
+                if again == data and (data.strip() or tries == REREADS):  # (empty: an
+                    # editor's save under way, waited for in full, as Workspace.read does)
                     self._remember_error(name, st, cache.digest(data), exc)
                     raise
                 data, st = again, st_again

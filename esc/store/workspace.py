@@ -42,7 +42,8 @@ def settle(tries: int) -> None:
     """Wait before reading again a file that did not parse: an editor saving it in place
     (truncate, then write) was caught half way, and read again at once it still is (two
     empty reads in one instant agree); a file that is truly broken reads the same after
-    the first wait, and costs that alone (5 ms)."""
+    the first wait, and costs that alone (5 ms), but an empty one, which no ticket is, is
+    waited for in full (75 ms: an editor that truncates, then writes)."""
     time.sleep(SETTLE * 2**tries)
 ATTACHMENTS_DIR = "attachments"  # what intake saves of a message, by ticket
 CACHE_DIR = ".esc-cache"
@@ -182,8 +183,8 @@ class Workspace:
             except ParseError:
                 settle(tries)
                 again = self.read_bytes(path)
-                if again == data:
-                    raise
+                if again == data and data.strip():  # (an empty file is an editor's save
+                    raise  # under way, truncated and not written yet: waited for in full)
                 data = again
         return parse_ticket(data, self.rel(path), strict)
 
