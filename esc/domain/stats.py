@@ -49,7 +49,14 @@ from esc.domain.errors import ParseError
 from esc.domain.kb import STALE_AFTER, Article
 from esc.domain.model import ACTIVE_STATUSES, CUSTOMER_METRICS, ESCALATION_KINDS, Ticket
 from esc.domain.records import immutable
-from esc.domain.sla import Clock, Sla, breached_at, earlier_reply_clocks, request_clocks
+from esc.domain.sla import (
+    Clock,
+    Sla,
+    breached_at,
+    earlier_reply_clocks,
+    ended_breaches,
+    request_clocks,
+)
 from esc.domain.timestamps import format_timestamp
 
 # An active ticket's age, in days from its creation to ``now`` (0 for one created after
@@ -375,6 +382,14 @@ class Tally:
                     warning.append(clock)
             elif stopped_first is None and clock.metric == "first_response":
                 stopped_first = clock
+        for decided, metric in ended_breaches(ticket) if ticket.activity else ():
+            # (a clock of an earlier policy, breached, then ended by the change of policy
+            # its own escalation made: the breach is the team's that held the ticket)
+            if since <= decided < until:
+                breaches += 1
+                held = ticket.team_at(decided) if escalations else team
+                self.decided[(metric, held, priority, False)] += 1
+            breached_weeks.add(self._week_of(decided))
         if breaches:
             totals["breaches"] += breaches
         if active:

@@ -13,13 +13,22 @@ from typing import Any
 
 from esc.domain.calendar import MAX_HORIZON, Calendar
 from esc.domain.config import Config
-from esc.domain.model import Activity, Entry, Escalation, Request, Ticket, field_changes
+from esc.domain.model import (
+    SWEEPER,
+    Activity,
+    Entry,
+    Escalation,
+    Request,
+    Ticket,
+    field_changes,
+)
 from esc.domain.sla import (
     Clock,
     Policy,
     Sla,
     clock_state,
     counted_time,
+    ended_breaches,
     next_index,
     reply_cycles,
     running_state,
@@ -189,6 +198,8 @@ def ticket_summary(t: Ticket) -> tuple[Any, ...]:
         tuple((_t(a.at), a.by, a.old, a.new) for a in field_changes(t.activity, "status"))
         if t.requests or cycles
         else (),
+        # the breaches of clocks a change of policy ended (a report counts them)
+        tuple((_t(at), metric) for at, metric in ended_breaches(t)),
     )
 
 
@@ -244,6 +255,7 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
         extra,
         requests,
         status_changes,
+        ended,
     ) = data
     created_at = _dt(created)
     assert created_at is not None
@@ -286,7 +298,16 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
             Activity(_dt(at) or created_at, by, "status", old, new)
             for at, by, old, new in status_changes
         )
-        if status_changes
+        + tuple(
+            line
+            for at, metric in ended
+            for line in (  # (the lines sla.ended_breaches finds them by; never written)
+                Activity(_dt(at) or created_at, SWEEPER, f"sla.{metric}", "ok", "breached"),
+                Activity(_dt(at) or created_at, SWEEPER, "sla.policy", "earlier", "later"),
+                Activity(_dt(at) or created_at, SWEEPER, f"sla.{metric}", "breached", "—"),
+            )
+        )
+        if status_changes or ended
         else (),
         extra=_LazyExtra(extra),
         complete=False,

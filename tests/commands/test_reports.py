@@ -412,3 +412,32 @@ def test_the_period_is_shown_in_the_report_s_offset(esc: Esc) -> None:
     )
     html = esc.ok("report", "--format", "html", *args, now=now)
     assert ">2026-11-02 19:00</time> to <time datetime=\"2026-11-06T03:00:00+00:00\"" in html
+
+
+def test_a_breach_that_escalated_to_a_level_of_another_policy_is_counted(
+    esc: Esc, workspace: Path
+) -> None:
+    """Per-level policies: the first-response breach at 11:00 escalated the ticket to level
+    2, whose policy has no first response; the report counted no breach and 100%
+    compliance. It counts the breach now, as support's (the team that held the ticket),
+    from the files, from the cache and in the sweep's report."""
+    import json
+    import shutil
+
+    from tests.commands.test_sweep import RULES_LEVELS
+
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    esc.ok("create", "--title", "t", "--category", "billing", now="2026-11-20T09:00:00+01:00")
+    now = "2026-11-20T11:30:00+01:00"
+    esc.ok("sweep", "--no-notify", now=now)
+    wanted = {"met": 0, "breached": 1, "total": 1, "rate": 0.0}
+    for cache in ("cold", "warm"):
+        if cache == "cold":
+            shutil.rmtree(workspace / ".esc-cache", ignore_errors=True)
+        data = json.loads(esc.ok("report", "--format", "json", now=now))
+        assert data["sla"]["compliance"]["by_metric"]["first_response"] == wanted, cache
+        assert data["sla"]["compliance"]["by_team"]["support"] == wanted, cache
+        assert data["totals"]["breaches"] == 1, cache
+    esc.ok("sweep", "--no-notify", now="2026-11-20T12:30:00+01:00")
+    swept = json.loads((workspace / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert swept["sla"]["compliance"]["by_metric"]["first_response"] == wanted
