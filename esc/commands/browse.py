@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from esc.commands.session import Output, Session
 from esc.domain import query
 from esc.domain.config import Config
+from esc.domain.errors import BadInput
 from esc.domain.explain import explain_ticket
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.plan import plan, sla_of
@@ -73,9 +74,12 @@ def list_tickets(
     for key, given in filters.items():  # (a value given more than once: any of them)
         if not given:
             continue
+        option = "--tag" if key == "tags" else f"--{key}"
+        if any(not v.strip() for v in given):  # (`--team ''` listed nothing, exit 0)
+            raise BadInput(f"{option} must not be empty")
         if key == "level":
             values: list[object] = [query.level_value(v) for v in given]
-        elif key == "assignee":
+        elif key in ("assignee", "category"):  # (`none`: the tickets without one)
             values = [None if v == "none" else v for v in given]
         else:
             values = list(given)

@@ -17,6 +17,7 @@ from esc.domain.routing import facts_for, ticket_fields
 SORTABLE = (
     *(f for f in FIELD_ORDER if f not in ("escalations", "requests", "sla", "fired")),
     "level",
+    "age",  # (the table's column: youngest first, as `-created`)
 )
 
 
@@ -65,6 +66,8 @@ def select(
     field = sort.lstrip("-")
     if field not in SORTABLE:
         raise BadInput(f"cannot sort by {field!r}; fields: {', '.join(SORTABLE)}")
+    if field == "age":  # (age grows as created goes back)
+        field, sort = "created", ("created" if sort.startswith("-") else "-created")
 
     def key(ticket: Ticket) -> tuple[int, Any]:
         if field == "priority":

@@ -161,3 +161,25 @@ def test_the_table_fits_the_terminal(demo: Path, columns: int) -> None:
     if columns == 60:  # (and the SLA cut, the assignee dropped)
         assert header == ["ID", "PRI", "STATUS", "TEAM", "SLA", "TITLE"]
         assert any(" breached 1d8h… " in line for line in lines)
+
+
+@pytest.mark.parametrize("option", ["--team", "--priority", "--category", "--assignee", "--tag"])
+def test_an_empty_filter_value_is_a_usage_error(esc: Esc, option: str) -> None:
+    """(`list --team ''` said "no tickets match", exit 0, where an unknown team is exit 2)"""
+    esc.ok("create", "--title", "t", "--body", "x")
+    for value in ("", "  "):
+        result = esc("list", option, value)
+        assert (result.code, result.err) == (2, f"esc: {option} must not be empty\n")
+
+
+def test_category_none_lists_the_uncategorised_and_age_sorts_as_the_column(esc: Esc) -> None:
+    first = esc.ok("create", "--title", "a", "--body", "x", now="2026-11-20T09:00:00+01:00")
+    second = esc.ok("create", "--title", "b", "--body", "x", "--category", "billing",
+                    now="2026-11-20T10:00:00+01:00").strip()  # fmt: skip
+    now = "2026-11-20T11:00:00+01:00"
+    listed = json.loads(esc.ok("list", "--category", "none", "--json", now=now))
+    assert [t["id"] for t in listed] == [first.strip()]
+    youngest = [t["id"] for t in json.loads(esc.ok("list", "--sort", "age", "--json", now=now))]
+    assert youngest == [second, first.strip()]
+    oldest = [t["id"] for t in json.loads(esc.ok("list", "--sort", "-age", "--json", now=now))]
+    assert oldest == [first.strip(), second]

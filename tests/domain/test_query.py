@@ -222,4 +222,4 @@ def test_sorting_by_an_unknown_field_names_the_sortable_ones(
         select(desk, config, {}, field, NOW)
     name = field.lstrip("-")
     assert str(caught.value) == f"cannot sort by {name!r}; fields: {', '.join(SORTABLE)}"
-    assert str(caught.value).endswith("csat, kb, level")
+    assert str(caught.value).endswith("csat, kb, level, age")
