@@ -416,7 +416,8 @@ def ticket_text(
             came = "—" if e.from_ is None else e.from_  # (hand-written without `from`)
             said = f"  {when}  {e.kind:<12} {came} → {e.to}"
             said += f"  by {e.by}" if e.by else ""
-            lines.append(said + (f": {e.reason}" if e.reason else ""))
+            said += f": {e.reason}" if e.reason else ""
+            lines.append(printable(said, one_line=True))  # (a reason's line break as \n)
     if ticket.requests:
         lines += ["", paint("Requests", "bold", colour)]
         lines += [f"  {line}" for line in request_lines(ticket, now, sla, colour)]

@@ -142,3 +142,10 @@ def test_a_name_given_with_by_that_cannot_be_written_is_refused_not_changed(
     no_name = "esc: ESC_USER 'bad\\tname' is no name: it has a tab\n"
     assert (bad_env.code, bad_env.err) == (2, no_name)
     assert path.read_bytes() == before
+
+
+def test_show_prints_a_multi_line_escalation_reason_on_one_line(esc: Esc) -> None:
+    ticket = esc.ok("create", "--title", "t", "--body", "x").strip()
+    esc.ok("escalate", ticket, "--up", "--reason", "multi\nline: reason")
+    shown = esc.ok("show", ticket).split("Escalations\n", 1)[1].splitlines()[0]
+    assert shown.endswith(": multi\\nline: reason")
