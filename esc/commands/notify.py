@@ -56,22 +56,36 @@ def _web_address(url: str) -> bool:
 
 
 def test(session: Session, target: str) -> Output:
-    """Send a test message to ``target``; exit 1 if it is not accepted."""
+    """Send a test message to ``target`` (or to each target of a team or person that
+    rules.yaml's ``notify:`` names, as a rule's ``notify:`` may); exit 1 if one is not
+    accepted."""
     notify = session.workspace.config().notify
-    if notify is None or target not in notify.targets:
+    if notify is not None and target in notify.targets:
+        names: tuple[str, ...] = (target,)
+    elif notify is not None and (target in notify.teams or target in notify.people):
+        both = (*notify.teams.get(target, ()), *notify.people.get(target, ()))
+        names = tuple(dict.fromkeys(both))
+    else:
         known = tuple(notify.targets) if notify is not None else ()
         raise BadInput(f"rules.yaml notify: {unknown_choice('target', target, known)}")
     now = session.now
-    error = send(
-        notify,
-        target,
-        f"[esc] test message to {target}",
-        f"A test message from esc to {target}, at {format_timestamp(now)}.",
-        os.environ,
-    )
-    if error is not None:
-        return Output(notes=[f"esc: notify test: {error}"], code=1)
-    return Output(text=f"sent a test message to {target}\n")
+    output = Output()
+    sent: list[str] = []
+    for name in names:
+        error = send(
+            notify,
+            name,
+            f"[esc] test message to {name}",
+            f"A test message from esc to {name}, at {format_timestamp(now)}.",
+            os.environ,
+        )
+        if error is None:
+            sent.append(f"sent a test message to {name}\n")
+        else:
+            output.notes.append(f"esc: notify test: {error}")
+            output.code = 1
+    output.text = "".join(sent) or None
+    return output
 
 
 def failing_notes(session: Session) -> list[str]:

@@ -297,6 +297,9 @@ def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) ->
     close = esc("notify", "test", "eng-caht")
     assert close.err == ("esc: rules.yaml notify: unknown target 'eng-caht' (did you mean "
                          "'eng-chat'?); choose from eng-chat, support-chat\n")  # fmt: skip
+    # a team's name, as a rule's `notify:` may give it: each of its targets
+    assert esc.ok("notify", "test", "engineering") == "sent a test message to eng-chat\n"
+    assert hook.messages()[-1][0] == "/eng"
     hook.fail = True
     assert esc("notify", "test", "eng-chat").code == 1
 
