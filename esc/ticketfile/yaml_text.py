@@ -87,8 +87,7 @@ def load_with_lines(text: str) -> Any:
     try:
         return _plain_values(reader.load(text))
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
+        raise _marked(exc) from None
     except YAMLError as exc:
         raise YamlError(str(exc), _line_of_unacceptable(text)) from None
     except (*_UNREADABLE_VALUE, TypeError):  # a value that is none, like 2026-02-30
@@ -232,11 +231,25 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
             line = _first_tagged_collection(node)
             raise YamlError(f"a value cannot be read ({exc})", line) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlError(str(exc.problem), mark.line if mark is not None else None) from None
+        raise _marked(exc) from None
     except YAMLError as exc:
         raise YamlError(str(exc), _line_of_unacceptable(text)) from None
     return node, data
+
+
+def _marked(exc: Any) -> YamlError:
+    """A parser's error at its line: where it stopped, or, for something opened and never
+    closed (a quote, a ``[``) that ran to the end of the text, where that began (`title: "t`
+    on line 3 was reported at the front-matter's last line)."""
+    problem = str(exc.problem)
+    context = str(exc.context or "")
+    if exc.context_mark is not None and context and (
+        "end of stream" in problem or "<stream end>" in problem
+    ):
+        what = context.removeprefix("while scanning ").removeprefix("while parsing ")
+        return YamlError(f"{what} that begins here is never closed", exc.context_mark.line)
+    mark = exc.problem_mark or exc.context_mark
+    return YamlError(problem, mark.line if mark is not None else None)
 
 
 # What YAML does not allow in a document (ruamel.yaml's reader refuses it): a control

@@ -269,3 +269,16 @@ def test_an_offset_of_a_day_or_more_is_said_in_plain_words() -> None:
         "2026-11-20T10:00:00+25:00 is not a valid timestamp (the offset must be within ±23:59)"
     )
     assert caught.value.line == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "line"), [('a: 1\ntitle: "t\nb: 2\nc: 3\n', 1), ("a: 1\nb: 'x\n", 1)]
+)
+def test_a_quote_never_closed_is_reported_where_it_begins(text: str, line: int) -> None:
+    """(it was reported at the last line, "found unexpected end of stream")"""
+    for read in (yaml_text.load, yaml_text.load_with_lines):
+        with pytest.raises(yaml_text.YamlError) as caught:
+            read(text)
+        assert (caught.value.problem, caught.value.line) == (
+            "a quoted scalar that begins here is never closed", line
+        )
