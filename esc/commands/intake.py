@@ -649,11 +649,24 @@ def _builder(
     return lambda ticket_id: lifecycle.create(intake, ticket_id, config, now, ACTOR)
 
 
+def _json_kind(value: object) -> str:
+    """What a JSON value is, in JSON's words (not Python's ``NoneType``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "a value"
+
+
 def _json_intake(
     n: int, item: object, config: Config, now: dt.datetime
 ) -> tuple[str | None, lifecycle.Intake]:
     if not isinstance(item, Mapping):
-        raise BadInput(f"--json item {n}: expected an object, got {type(item).__name__}")
+        raise BadInput(f"--json item {n}: expected an object, got {_json_kind(item)}")
     unknown = sorted(set(item) - set(JSON_KEYS))
     if unknown:
         raise BadInput(
@@ -694,8 +707,9 @@ def _json_intake(
         like = f"{config.id_prefix}-00000000"
         front, activity = lifecycle.create(intake, like, config, now, ACTOR)
         document.render_new(front, intake.description, activity)
-    except BadInput as exc:
-        raise BadInput(f"--json item {n}: {exc}") from None
+    except BadInput as exc:  # (lifecycle names the option of `esc create`: here, the key)
+        said = re.sub(r"--(title|customer|category|priority|channel)\b", r"\1", str(exc))
+        raise BadInput(f"--json item {n}: {said}") from None
     except TooLargeToRead as exc:
         raise BadInput(f"--json item {n}: {exc.message}") from None
     return external, intake

@@ -654,7 +654,9 @@ def test_a_reply_without_a_quote_header_loses_its_trailing_quote(esc: Esc, works
         ([{"body": "no title"}], "--json item 1: a ticket needs a title"),
         ([{"title": "a\tb"}], "--json item 1: title must be one line of text, but it has a tab"),
         ([{"title": "a", "customer": "Jane\nDoe <j@x.example>"}],
-         "--json item 1: --customer must be one line of text, but it has a line break"),
+         "--json item 1: customer must be one line of text, but it has a line break"),
+        ([None], "--json item 1: expected an object, got null"),
+        ([{"title": "a"}, 42], "--json item 2: expected an object, got a number"),
     ],
 )  # fmt: skip
 def test_json_items_with_an_empty_external_id_or_a_bad_title_are_refused(
