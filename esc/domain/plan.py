@@ -258,19 +258,22 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             memory[name] = at  # view, and the rule does not fire again at that instant)
         if view.active:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
+            acted = view  # (what the rules saw: with what people did at ``at``)
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
             fired += outcome.fired
             skipped += outcome.skipped
             view = outcome.ticket
-            if then is not None and moment is not None and (
-                outcome.changes or not versions.quiet(moment, at)
-            ):
-                # (a breach a change at ``at`` ended, as an escalation to a level another
-                # policy covers does, made by the rules now or recorded by a sweep before:
-                # logged at its instant, before the change's lines, as the audit trail and
-                # the reports must have it)
-                logged.breaches(at, sla_at(then, at), sla_at(view, at))
+            # (a breach a change at ``at`` ended, as an escalation to a level another policy
+            # covers does, made by the rules now or recorded by a sweep before: logged at
+            # its instant, before the change's lines, as the audit trail and the reports
+            # must have it)
+            if then is not None and moment is not None and not versions.quiet(moment, at):
+                after = sla_at(view, at)
+                if after.policy is None or after.policy.name != logged.block.get("policy"):
+                    logged.breaches(at, sla_at(then, at), after)  # (an earlier sweep's)
+            if outcome.changes:
+                logged.breaches(at, sla_at(acted, at), sla_at(view, at))
         if at >= now:
             break
         logged.at(at, view, sla_at(view, at))  # (the block a sweep at that instant wrote)

@@ -384,7 +384,10 @@ class Tally:
                 stopped_first = clock
         for decided, metric in ended_breaches(ticket) if ticket.activity else ():
             # (a clock of an earlier policy, breached, then ended by the change of policy
-            # its own escalation made: the breach is the team's that held the ticket)
+            # its own escalation made: the breach is the team's that held the ticket; not
+            # one a policy selected again has back, counted with the clocks above)
+            if any(c.metric == metric and breached_at(c) == decided for c in clocks):
+                continue
             if since <= decided < until:
                 breaches += 1
                 held = ticket.team_at(decided) if escalations else team

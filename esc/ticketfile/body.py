@@ -486,7 +486,7 @@ def render_entry(entry: Entry) -> str:
         f"### {format_timestamp(entry.at)}{SEP}{_one_line(entry.author)}"
         f"{SEP}{entry.kind} ({entry.visibility})"
     )
-    text = escape(entry.text.strip("\n"))
+    text = escape(entry.text).strip("\n")  # (its line breaks made `\n` first: see escape)
     return f"{head}\n\n{text}\n\n" if text else f"{head}\n\n"
 
 

@@ -654,7 +654,7 @@ def render_new(
     require_readable_front(front_text, path)
     parts = ["---\n", front_text, "---\n\n"]
     if description.strip():
-        parts.append(escape(description.strip("\n")) + "\n\n")
+        parts.append(escape(description).strip("\n") + "\n\n")
     parts.append(f"{ACTIVITY}\n\n")
     parts.extend(render_activity(a) + "\n" for a in activity)
     return "".join(parts)
@@ -723,7 +723,7 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     require_readable_front(editor.text, doc.path)
     quick = _check_front(doc, change, editor.text)
     body = doc.body
-    nl = line_break_of(doc.text)
+    nl = yaml_text.line_break_of(doc.text)
     for entry in change.entries:
         body = append_entry(body, render_entry(entry).replace("\n", nl), nl)
     if change.activity:  # (appended together: the same as one line after another)
@@ -734,13 +734,6 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
         closing += nl  # before what is appended, or it would join the `---` line)
     new = text[: doc.front_start] + editor.text + closing + body
     return new, None if quick is None else _NewFront(editor.text, quick)
-
-
-def line_break_of(text: str) -> str:
-    """A file's own line break: its first line's (``---``), ``\r\n`` or ``\n`` (a CRLF
-    pasted into one line of a file does not change the style of the rest)."""
-    first = text.find("\n")
-    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
 
 
 def require_readable_front(front: str, path: str) -> None:

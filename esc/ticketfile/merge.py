@@ -186,7 +186,7 @@ def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> 
         except ParseError as exc:
             raise Unmergeable(str(exc)) from None
     b, o, t = docs
-    nl = "\r\n" if "\r\n" in ours else "\n"
+    nl = yaml_text.line_break_of(ours)
     try:
         front, conflicts = _merge_front(b, o, t, nl)
     except (TypeError, ValueError, yaml_text.YamlError, yaml_text.EditError) as exc:

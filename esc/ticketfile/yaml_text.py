@@ -41,6 +41,13 @@ MAX_NODES = 100_000  # values, counting each alias as the whole value it stands 
 MAX_DEPTH = 100  # lists and mappings inside each other
 
 
+def line_break_of(text: str) -> str:
+    """A file's own line break: its first line's, ``\r\n`` or ``\n`` (a CRLF pasted into
+    one line of a file does not change the style of the rest)."""
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
 class EditError(Exception):
     """A surgical edit that could not be made safely."""
 
@@ -529,7 +536,7 @@ class FrontMatterEditor:
         """``front`` is ``fast_front.load(text)``, if the caller has it already."""
         self._text = text
         self.order = list(order)
-        self.nl = "\r\n" if "\r\n" in text else "\n"
+        self.nl = line_break_of(text)
         self._front = front
         # The slots of a front-matter in esc's own style, kept up to date edit by edit
         # rather than read again from the whole text before each edit (a sweep makes 3-4

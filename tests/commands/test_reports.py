@@ -441,3 +441,34 @@ def test_a_breach_that_escalated_to_a_level_of_another_policy_is_counted(
     esc.ok("sweep", "--no-notify", now="2026-11-20T12:30:00+01:00")
     swept = json.loads((workspace / "reports" / "report.json").read_text(encoding="utf-8"))
     assert swept["sla"]["compliance"]["by_metric"]["first_response"] == wanted
+
+
+def test_a_breach_whose_policy_comes_back_is_counted_once(esc: Esc, workspace: Path) -> None:
+    """Breached at 11:00 under `pa`; made high (`pb`, no first response) at 11:45, normal
+    again (`pa`) at 12:00: the ended breach and the clock back in place are one breach."""
+    import json
+
+    rules = (workspace / "rules.yaml").read_text()
+    start = rules.index("sla:")
+    end = rules.index("rules:", start)
+    policies = """sla:
+  - name: pa
+    when: {priority: normal}
+    calendar: office
+    targets: {first_response: 2h}
+  - name: pb
+    calendar: office
+    targets: {resolution: 8h}
+"""
+    (workspace / "rules.yaml").write_text(rules[:start] + policies + rules[end:])
+    assert esc("validate").code == 0, esc("validate").out
+    ticket = esc.ok("create", "--title", "t", "--category", "billing",
+                    now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-notify", "--no-report", now="2026-11-23T11:30:00+01:00")
+    esc.ok("classify", ticket, "--priority", "high", now="2026-11-23T11:45:00+01:00")
+    esc.ok("sweep", "--no-notify", "--no-report", now="2026-11-23T11:50:00+01:00")
+    esc.ok("classify", ticket, "--priority", "normal", now="2026-11-23T12:00:00+01:00")
+    esc.ok("sweep", "--no-notify", "--no-report", now="2026-11-23T12:05:00+01:00")
+    data = json.loads(esc.ok("report", "--format", "json", now="2026-11-23T12:10:00+01:00"))
+    assert data["sla"]["compliance"]["by_metric"]["first_response"]["breached"] == 1
+    assert data["totals"]["breaches"] == 1

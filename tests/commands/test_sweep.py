@@ -489,6 +489,23 @@ def test_a_ticket_removed_while_the_sweep_reads_it_is_said_and_the_rest_swept(
     assert not list((workspace / "tickets").glob(".*.tmp"))
 
 
+def test_a_breach_a_person_s_change_makes_and_the_rules_end_at_once_is_logged(
+    esc: Esc, workspace: Path
+) -> None:
+    """Sent back to level 1 at 11:30, past its 11:00 deadline: the first-level clock is
+    breached at once, and the rule escalates it again at once; the log had the escalation
+    and no breach."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    ticket = make(esc)
+    esc.ok("escalate", ticket, "--to", "engineering", "--reason", "r",
+           now="2026-11-20T10:30:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:45:00+01:00")
+    esc.ok("escalate", ticket, "--to", "support", "--reason", "b", now="2026-11-20T11:30:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-20T11:45:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "- 2026-11-20T11:30:00+01:00 · esc · sla.first_response: — → breached\n" in text
+
+
 def committed_repo(esc: Esc, workspace: Path, *titles: str) -> list[str]:
     """A git repository holding the workspace with a ticket per title, all committed."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)

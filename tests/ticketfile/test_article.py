@@ -45,7 +45,7 @@ def test_a_hand_written_article_in_block_style_with_comments_reads_too() -> None
     ("text", "where"),
     [
         ("no front-matter\n", "kb/a.md:1: no front-matter"),
-        ("---\nid: [KB-1\n---\n", "kb/a.md:3: front-matter does not parse"),
+        ("---\nid: [KB-1\n---\n", "kb/a.md:2: front-matter does not parse: a flow sequence"),
         ("---\n- a list\n---\n", "kb/a.md:2: front-matter must be a mapping"),
     ],
 )

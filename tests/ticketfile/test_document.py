@@ -123,6 +123,16 @@ def test_crlf_file_keeps_crlf() -> None:
     assert document.parse(after, "t.md").ticket.status == "pending"
 
 
+def test_text_ending_in_windows_line_breaks_adds_no_blank_line() -> None:
+    doc = document.parse(HANDWRITTEN, "t.md")
+    windows = Entry(NOW, "bob", "reply", "a\r\nb\r\n\r\n")
+    after = document.apply_change(doc, Change(entries=(windows,)))
+    plain = document.apply_change(doc, Change(entries=(Entry(NOW, "bob", "reply", "a\nb"),)))
+    assert after == plain
+    new = document.render_new({"id": "T-1"}, "hello\r\nworld\r\n\r\n", [])
+    assert new == document.render_new({"id": "T-1"}, "hello\nworld", [])
+
+
 @pytest.mark.parametrize("nl", ["\n", "\r\n"])
 @pytest.mark.parametrize("text", ["win1\r\nwin2\r\n", "old\rmac\r", "mixed\r\nbreaks\nhere"])
 def test_user_text_s_line_breaks_take_the_file_s_style(nl: str, text: str) -> None:
@@ -185,7 +195,7 @@ def test_a_crlf_file_reads_as_the_lf_file_reads() -> None:
     [
         ("no front matter\n", 1, "no front-matter"),
         ("---\nid: T-1\n", 1, "not closed"),
-        ("---\nid: T-1\ntitle: [unclosed\n---\n", 4, "does not parse"),
+        ("---\nid: T-1\ntitle: [unclosed\n---\n", 3, "never closed"),
         ("---\nid: T-1\n  bad: indent\n---\n", 3, "does not parse"),
         ("---\n- a list\n---\n", 2, "must be a mapping"),
         ("---\nid: T-1\ncreated: 2025-02-30T09:00:00Z\n---\n", 3, "2025-02-30T09:00:00Z is not"),
