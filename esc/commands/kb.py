@@ -77,6 +77,12 @@ def new(
     return Output(text=f"{article.id}\n", notes=[f"esc: wrote {article.path}"])
 
 
+def _usable(session: Session) -> store.KnowledgeBase:
+    """kb/'s articles; one with a category rules.yaml lacks, as one that does not parse,
+    among the broken."""
+    return store.load(session.workspace.root, categories=session.config.categories)
+
+
 def _require_category(config: Config, category: str) -> None:
     """BadInput unless ``category`` is one of rules.yaml's (when it closes the list)."""
     if config.categories is not None and category not in config.categories:
@@ -86,7 +92,7 @@ def _require_category(config: Config, category: str) -> None:
 def list_articles(session: Session, category: str | None, as_json: bool) -> Output:
     if category is not None:
         _require_category(session.config, category)
-    found = store.load(session.workspace.root, session.config.categories)
+    found = _usable(session)
     articles = sorted(found.articles, key=lambda a: a.id)
     if category is not None:
         articles = [a for a in articles if category in a.categories]
@@ -109,7 +115,7 @@ def search_articles(session: Session, text: str, limit: int, as_json: bool) -> O
 
 
 def show_article(session: Session, ref: str, as_json: bool) -> Output:
-    article = _article(store.load(session.workspace.root, session.config.categories), ref)
+    article = _article(_usable(session), ref)
     if as_json:
         return Output(data=views.article_json(article, full=True))
     return Output(text=views.article_text(article, session.colour))
@@ -158,7 +164,7 @@ def suggestions_for_show(
 
 def article_id_for_resolve(session: Session, ref: str) -> str:
     """The ID of the article ``esc resolve --kb`` names; a usage error if there is none."""
-    return _article(store.load(session.workspace.root, session.config.categories), ref).id
+    return _article(_usable(session), ref).id
 
 
 def _article(found: store.KnowledgeBase, ref: str) -> kb.Article:

@@ -735,8 +735,7 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     try:
         doc = catalog.full(record)
     except FileNotFoundError:  # (removed since the folder was listed: `rm`, `git rm`)
-        name = record.name.removesuffix(".md")
-        return RecordOutcome(note=f"{name}: removed while the sweep read it")
+        return _removed(record.name.removesuffix(".md"))
     try:
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
     except ParseError as exc:  # (counted as every command counts it: its clocks as they run)
@@ -751,6 +750,10 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     except ParseError as exc:  # front-matter esc cannot edit safely: left as it is
         return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
     return _Prepared(doc, ticket_plan, new.text, events, new=new)
+
+
+def _removed(ticket_id: str) -> RecordOutcome:
+    return RecordOutcome(note=f"{ticket_id}: removed while the sweep read it")
 
 
 def _changed_checked(config: Config, doc: TicketDoc, change: Change) -> TicketDoc:
@@ -848,7 +851,7 @@ def _finish(
                 left = _left(doc.ticket.id, str(exc))
                 return _alerts(left, ticket_plan.sla, ticket_plan.ticket.active)
             except FileNotFoundError:
-                return RecordOutcome(note=f"{doc.ticket.id}: removed while the sweep read it")
+                return _removed(doc.ticket.id)
             except ParseError as exc:  # (it changed while the sweep read it)
                 return _invalid(exc)
             except OSError as exc:  # (this file only: the other tickets are swept)

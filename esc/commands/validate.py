@@ -26,7 +26,7 @@ def validate(session: Session) -> Output:
     article_findings, articles = kb.article_findings(session, config)
     findings += article_findings
     if uses:
-        ids = {a.id for a in load_kb(workspace.root).articles}
+        ids = {a.id for a in load_kb(workspace.root, categories=None).articles}  # (every one)
         findings += kb.ticket_kb_findings(uses, ids)
     if findings:
         return Output(

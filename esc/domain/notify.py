@@ -204,6 +204,13 @@ def event_id(ticket_id: str, kind: EventKind, at: dt.datetime, *parts: str | Non
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def digest_id(event_ids: Sequence[str]) -> str:
+    """The event id of a digest of several messages (quiet hours): made of theirs, so the
+    same digest sent again has the same."""
+    text = "\x1f".join(["digest", *sorted(event_ids)])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
 def events_of(
     before: Ticket | None,
     after: Ticket,

@@ -128,7 +128,7 @@ def count_records(
 def counted_report(catalog: Catalog, counted: Counted) -> stats.ReportJson:
     """The report of what was counted, with the knowledge base's articles; an article that
     does not parse or validate is left out and added to ``counted.broken``."""
-    found = load_kb(catalog.workspace.root, catalog.config.categories)
+    found = load_kb(catalog.workspace.root, categories=catalog.config.categories)
     tickets = list(counted.broken)  # (the report shows the ticket files; kb/ is validate's)
     counted.broken += found.broken
     return counted.tally.report(counted.settled, found.articles, tickets)
@@ -345,7 +345,7 @@ def _pieces(
     pieces: dict[str, Iterator[str]] = {}
     if not parts:
         return pieces
-    articles = load_kb(catalog.workspace.root, catalog.config.categories).articles
+    articles = load_kb(catalog.workspace.root, categories=catalog.config.categories).articles
     report = tally.report(settled, articles, broken)
     if "summary.md" in parts:  # the summary, then the whole report in Markdown
         data = {**summary.data(), "links": links}

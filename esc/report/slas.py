@@ -36,8 +36,8 @@ def _computed(catalog: Catalog, record: Record, now: dt.datetime) -> Sla:
 
     try:
         ticket = catalog.full(record).ticket
-    except FileNotFoundError:  # (removed since the folder was listed: as the cache knew it)
-        ticket = record.ticket
+    except FileNotFoundError:  # (removed since the folder was listed: as the cache knew
+        return sla_of(record.ticket, catalog.config, now)  # it, and nothing kept of it)
     sla = sla_of(ticket, catalog.config, now)
     catalog.keep_sla(record, sla, now)
     return sla

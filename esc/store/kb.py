@@ -78,7 +78,7 @@ def scan(root: Path) -> Iterator[ArticleDoc | ParseError]:
             yield ParseError(rel, 1, f"cannot be read ({exc.strerror or exc})")
 
 
-def load(root: Path, categories: Sequence[str] | None = None) -> KnowledgeBase:
+def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
     """The articles that parse and have no problem (the first of two with one ID is
     kept); the others as ParseErrors with their first problem.  ``categories``: those
     rules.yaml has (an article with another is left out, as `esc validate` reports it;

@@ -43,7 +43,7 @@ def index_for(
         return None, KnowledgeBase()
     key = _key(paths, categories)
     if key is None:
-        found = load(root, categories)
+        found = load(root, categories=categories)
         return (Index.build(found.articles) if found.articles else None), found
     folder = root / FOLDER / key
     if folder.is_dir():
@@ -51,7 +51,7 @@ def index_for(
             return _read(folder)
         except Exception as exc:  # (a cache: any failure means rebuilding it)
             fallback(f"{folder}: unreadable kb index ({exc}); rebuilt")
-    found = load(root, categories)
+    found = load(root, categories=categories)
     index = Index.build(found.articles) if found.articles else None
     try:
         _write(root / FOLDER, key, found, index)

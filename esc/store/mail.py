@@ -298,7 +298,7 @@ def _ids_in(value: str) -> list[str]:
     found = _MESSAGE_ID.findall(value)
     if found:
         return found
-    return [f"<{word}>" for word in value.split() if _BARE_ID.fullmatch(word)]
+    return [f"<{word}>" for word in re.split(r"[\s,]+", value) if _BARE_ID.fullmatch(word)]
 
 
 def _date(msg: email.message.EmailMessage) -> dt.datetime | None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import warnings
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from esc.domain.customer_mail import CustomerMailKind, Outgoing
-from esc.domain.notify import Event, EventKind, Notify, expand, held_for_quiet
+from esc.domain.notify import Event, EventKind, Notify, digest_id, expand, held_for_quiet
 from esc.domain.timestamps import format_timestamp, parse_timestamp
 from esc.store import lock
 from esc.store.atomic import atomic_write
@@ -372,8 +371,7 @@ def _deliver_digest(
     body = "\n\n---\n\n".join(m.body for m in messages)
     # (its own event id, made of theirs: a digest sent again after a crash has the same,
     # so a receiver can drop it as it drops a repeated message)
-    ids = "\n".join(sorted(m.event for m in messages))
-    digest = hashlib.sha256(f"digest\n{ids}".encode()).hexdigest()[:20]
+    digest = digest_id([m.event for m in messages])
     error = send(notify, target, title, f"{body}\n\nevent {digest}", env, event=digest)
     for message in messages:
         _record(outbox, message, error, now, result)

@@ -153,7 +153,9 @@ def _plain_values(data: Any) -> Any:
     elif isinstance(data, float):
         return float(data)
     elif isinstance(data, int):  # (ruamel's booleans are ints too)
-        return bool(data) if type(data).__name__ == "ScalarBoolean" else int(data)
+        from ruamel.yaml.scalarbool import ScalarBoolean
+
+        return bool(data) if isinstance(data, ScalarBoolean) else int(data)
     return data
 
 

@@ -217,7 +217,7 @@ def test_validate_checks_the_articles_and_the_tickets_that_name_them(kb_esc: Esc
         "billing, account, how-to, refund, bug, outage, data",
         "kb/KB-0005.md:2: duplicate id KB-0001 (also in kb/KB-0001.md)",
     ]
-    assert lines[4].startswith("kb/KB-0006.md:4: front-matter does not parse: ")
+    assert lines[4].startswith("kb/KB-0006.md:3: front-matter does not parse: ")
     assert lines[5:] == [
         f"tickets/{ticket}.md:{kb_line}: kb: unknown article 'KB-0020' (did you mean "
         "'KB-0002'?); `esc kb list` lists them",

@@ -281,7 +281,7 @@ def test_broken_ticket_is_reported_and_the_others_exported(demo: Path) -> None:
     assert result.out.startswith("exported 36 tickets, ")
     errors = result.err.splitlines()
     assert len(errors) == 2
-    assert errors[0].startswith("tickets/T-broken00.md:3: front-matter does not parse")
+    assert errors[0].startswith("tickets/T-broken00.md:2: front-matter does not parse")
     # a copy under another name: its id is not its file's name, so it is not exported
     assert errors[1].startswith("tickets/T-zzcopy00.md:2: id T-0m6b2xb7 does not match")
     db = sqlite3.connect(demo / "db")

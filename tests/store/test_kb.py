@@ -20,7 +20,7 @@ def write(root: Path, name: str, article_id: str, title: str = "A title") -> Non
 
 def test_no_folder_is_no_articles(tmp_path: Path) -> None:
     assert kb.article_paths(tmp_path) == []
-    found = kb.load(tmp_path)
+    found = kb.load(tmp_path, categories=None)
     assert (found.articles, found.broken) == ([], [])
 
 
@@ -31,11 +31,11 @@ def test_broken_and_duplicate_articles_are_reported_and_left_out(tmp_path: Path)
     (tmp_path / "kb" / "KB-0003.md").write_text("---\ntitle: [x\n---\n")
     (tmp_path / "kb" / "notes.txt").write_text("not an article")
     (tmp_path / "kb" / "KB-0004.md").write_bytes(b"---\nid: KB-0004\ntitle: \xff\n---\n")
-    found = kb.load(tmp_path)
+    found = kb.load(tmp_path, categories=None)
     assert sorted(a.id for a in found.articles) == ["KB-0001", "KB-0002"]
     assert [a.title for a in found.articles if a.id == "KB-0001"] == ["A title"]
     notes = found.notes()
-    assert notes[0].startswith("kb/KB-0003.md:3: front-matter does not parse: ")
+    assert notes[0].startswith("kb/KB-0003.md:2: front-matter does not parse: ")
     assert notes[1:] == [
         "kb/KB-0004.md:3: not UTF-8 text: invalid start byte",
         "kb/copy.md:2: duplicate id KB-0001 (also in kb/KB-0001.md)",

@@ -287,7 +287,7 @@ def test_message_ids_without_angle_brackets_are_message_ids() -> None:
     with `In-Reply-To: abc@host` did not thread)"""
     data = (
         b"From: u@c.example\nTo: h@e.example\nSubject: x\nMessage-ID: nobracket-123@c.example\n"
-        b"In-Reply-To: alt1@cust.example\nReferences: a@b.example  c@d.example\n\nbody\n"
+        b"In-Reply-To: alt1@cust.example\nReferences: a@b.example,  c@d.example\n\nbody\n"
     )
     mail = store.parse(data).mail
     assert mail.message_id == "<nobracket-123@c.example>"

@@ -48,7 +48,7 @@ def copy(source: Path, target: Path) -> Path:
 def sweep(root: Path, *args: str) -> dict[str, object]:
     result = Esc(root, now=NOW)("sweep", "--json", *args)
     assert result.code == 1, result.err  # the broken file
-    assert "tickets/T-broken00.md:4: front-matter does not parse" in result.err
+    assert "tickets/T-broken00.md:3: front-matter does not parse" in result.err
     return json.loads(result.out)  # type: ignore[no-any-return]
 
 
