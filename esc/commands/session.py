@@ -110,7 +110,9 @@ class Session:
             return
         leads = {key: team.lead for key, team in config.teams.items()}
         due = sla_of(after, config, now).next_due()
-        events = events_of(before, after, change, config.notify, leads, config.priorities, {}, due)
+        events = events_of(
+            before, after, change, config.notify, leads, config.priorities, (), lambda _: due
+        )
         if not events:
             return
         outbox = Outbox(self.workspace.root)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from esc.commands.session import Output, Session
 from esc.domain import lifecycle
 from esc.domain.as_of import ticket_as_of
-from esc.domain.automation import memory_of
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import EscError, ParseError
 from esc.domain.model import ESCALATION_KINDS, Change, EscalationKind, Ticket
@@ -28,6 +27,7 @@ from esc.domain.plan import (
     marked_swept,
     next_event,
     plan,
+    sla_of,
 )
 from esc.domain.records import immutable
 from esc.domain.sla import Sla
@@ -906,25 +906,32 @@ def notify_events(
     notify = config.notify
     if notify is None:
         return []
-    memory = memory_of(ticket_plan.ticket)
-    fired = {}
-    for rule in config.automation:
-        names = tuple(rule_targets(rule.actions))
-        if names and rule.name in ticket_plan.fired and rule.name in memory:
-            fired[rule.name] = (memory[rule.name], names, rule.when.describe())
+    told = {rule.name: (tuple(rule_targets(rule.actions)), rule.when.describe())
+            for rule in config.automation}  # fmt: skip
+    fired = [(name, at, *told[name]) for name, at in ticket_plan.firings
+             if name in told and told[name][0]]  # fmt: skip (each time it fired, at its time)
     leads = {key: team.lead for key, team in config.teams.items()}
-    deadline = ticket_plan.sla.next_due()
+    final = ticket_plan.ticket
+    due_at: dict[dt.datetime, dt.datetime | None] = {now: ticket_plan.sla.next_due()}
+
+    def deadline(at: dt.datetime) -> dt.datetime | None:
+        """The next deadline as of ``at`` (a message tells it as of what it tells of: the
+        same whenever a sweep saw it)."""
+        if at not in due_at:
+            due_at[at] = sla_of(ticket_as_of(final, at), config, at).next_due()
+        return due_at[at]
+
     lines, escalations, created = by_people_since_swept(before, now)
     made = []
     if created:  # (a new ticket at or above the floor: judged at its priority then)
         made = events_of(None, ticket_as_of(before, before.created),
                          Change(activity=tuple(a for a in lines if a.event == "created")),
-                         notify, leads, config.priorities, {}, deadline)  # fmt: skip
+                         notify, leads, config.priorities, (), deadline)  # fmt: skip
         lines = tuple(a for a in lines if a.event != "created")
     if lines:
         people = Change(activity=lines, escalations=escalations)
         made += events_of(before, ticket_plan.ticket, people, notify, leads, config.priorities,
-                          {}, deadline)  # fmt: skip
+                          (), deadline)  # fmt: skip
     return made + events_of(
         before,
         ticket_plan.ticket,

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Literal, get_args
 
@@ -218,12 +218,13 @@ def events_of(
     notify: Notify,
     leads: Mapping[str, str | None],
     priorities: Sequence[str],
-    rules_fired: Mapping[str, tuple[dt.datetime, tuple[str, ...], str]] = {},
-    deadline: dt.datetime | None = None,
+    rules_fired: Sequence[tuple[str, dt.datetime, tuple[str, ...], str]] = (),
+    deadline_at: Callable[[dt.datetime], dt.datetime | None] | None = None,
 ) -> list[Event]:
     """The events ``change`` made (``before`` is None for a new ticket), each with its
     targets; events nobody is to be told of are left out.  ``leads``: team -> its lead;
-    ``rules_fired``: rule -> (when it fired, the names its `notify:` gives, its condition)."""
+    ``rules_fired``: (rule, when it fired, the names its `notify:` gives, its condition),
+    each time it fired."""
     made: list[Event] = []
     kinds = {(e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
              for e in change.escalations}  # fmt: skip
@@ -245,10 +246,15 @@ def events_of(
             key_at, parts = at.astimezone(dt.timezone.utc), (line.field, line.new)
         eid = event_id(after.id, kind, key_at, *parts)
         link = _link(notify, after.id)
-        top = bool(priorities) and after.priority == priorities[-1]
+        # (the ticket as it was just after the instant it tells of, not as the sweep that
+        # tells it leaves it: the same message whenever a sweep saw it)
+        then = at + _INSTANT
+        priority = _priority_at(after, then)
+        top = bool(priorities) and priority == priorities[-1]
+        if due is None and deadline_at is not None:
+            due = deadline_at(at)
         made.append(Event(eid, after.id, kind, at, line.by, what, chosen, after.title,
-                          held or after.team, after.priority, due or deadline, link,
-                          top))  # fmt: skip
+                          held or after.team_at(then), priority, due, link, top))  # fmt: skip
 
     def team(name: str | None, lead: bool = False) -> list[str]:
         if name is None:
@@ -341,12 +347,23 @@ def events_of(
             if floor in priorities and rank >= priorities.index(floor):
                 add("created", line, f"created at priority {after.priority}",
                         team(after.team, lead=True))  # fmt: skip
-    for rule, (at, names, when) in sorted(rules_fired.items()):
+    for rule, at, names, when in sorted(rules_fired, key=lambda f: (f[1], f[0])):
         line = Activity(at, f"rule:{rule}", field="notify", new=" ".join(names))
         # (what it fired on: "rule page fired (priority: urgent, sla: breached)")
         add("rule", line, f"rule {rule} fired ({when})" if when else f"rule {rule} fired",
             named_targets(notify, names))  # fmt: skip
     return made
+
+
+def _priority_at(ticket: Ticket, moment: dt.datetime) -> str:
+    """The ticket's priority just before ``moment``, by its log of priority changes."""
+    changes = field_changes(ticket.activity, "priority")
+    if not changes:
+        return ticket.priority
+    earlier = [a.new for a in changes if a.at < moment]
+    later = [a.old for a in changes if a.at >= moment]
+    name = earlier[-1] if earlier else later[0] if later else ticket.priority
+    return ticket.priority if name in (None, "—") else name
 
 
 def _assignee_at(ticket: Ticket, moment: dt.datetime) -> str | None:

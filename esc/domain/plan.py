@@ -182,6 +182,7 @@ class TicketPlan:
     skipped: list[str] = field(default_factory=list)
     escalations: list[Escalated] = field(default_factory=list)
     note: str | None = None  # "T-…: …" when it was created or last swept after now
+    firings: list[tuple[str, dt.datetime]] = field(default_factory=list)  # (rule, when) each
 
     def planned(self) -> Planned | None:
         """The plan's record for the sweep's output; None if it only kept the books."""
@@ -227,6 +228,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         memory = _memory_as_of(ticket, memory, since)
     effects: list[_Effect] = []
     fired: list[str] = []
+    fired_at: list[tuple[str, dt.datetime]] = []  # (each time a rule fired, for its notify:)
     skipped: list[str] = []
     versions = _Versions(ticket, since, now)
     logged = _Logged(ticket, config, now)
@@ -262,6 +264,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
             fired += outcome.fired
+            fired_at += [(name, at) for name in outcome.fired]
             skipped += outcome.skipped
             view = outcome.ticket
             # (a breach a change at ``at`` ended, as an escalation to a level another policy
@@ -293,7 +296,9 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     if memory != before or (fired and "fired" not in ticket.extra):
         fired_memory = {name: memory[name] for name in sorted(memory)}
         total = lifecycle.combined(total, Change(sets={"fired": fired_memory}))
-    return _bookkeeping(ticket, config, now, total, fired, skipped, sla_at, logged)
+    result = _bookkeeping(ticket, config, now, total, fired, skipped, sla_at, logged)
+    result.firings = fired_at
+    return result
 
 
 class _Logged:

@@ -747,6 +747,50 @@ def test_a_rule_notifies_a_list_of_targets_teams_and_people(
     assert result.code == 1 and "rule warn: notify: unknown target 'zoe'" in result.out
 
 
+def test_a_rule_s_notify_is_sent_each_time_it_fires_whatever_the_cadence(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """A rule's `notify:` was told once per sweep, and only if it was still in `fired:` as
+    the sweep ended: one sweep after the warning and the breach (which re-armed it) told
+    nothing, a sweep between them told it. Each firing is told, at its instant."""
+    rules = RULES_LEVELS.replace(
+        "rules:\n",
+        "rules:\n  - name: warn-page\n    when: {sla: warning}\n    then: {notify: eng-chat}\n",
+    )
+    (workspace / "rules.yaml").write_text(rules + NOTIFY)
+    assert esc("validate").code == 0, esc("validate").out
+    make(esc)
+    once = tmp_path / "once"
+    shutil.copytree(workspace, once)
+    for now in ("10:31", "11:30"):
+        esc.ok("sweep", "--no-report", now=f"2026-11-20T{now}:00+01:00")
+    often = hook.messages()
+    hook.posts.clear()
+    Esc(once, now="2026-11-20T11:30:00+01:00").ok("sweep", "--no-report")
+    assert hook.messages() == often
+    paged = [text for path, text in often if "rule warn-page fired" in text]
+    assert len(paged) == 1 and "at 2026-11-20T10:00:00+01:00" in paged[0]
+
+
+def test_a_message_tells_the_ticket_as_it_was_when_it_happened(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """The 10:00 warning, told by a sweep at 10:55 after the ticket was made high at
+    10:45, said `priority high` and the deadline of then; told by a sweep at 10:31, it
+    said `priority normal`: the message is of the ticket as it was at 10:00."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    once = tmp_path / "once"
+    shutil.copytree(workspace, once)
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:31:00+01:00")
+    for root in (workspace, once):
+        Esc(root).ok("classify", ticket, "--priority", "high", now="2026-11-20T10:45:00+01:00")
+        Esc(root).ok("sweep", "--no-report", now="2026-11-20T10:55:00+01:00")
+    warnings = [text for _, text in hook.messages() if "SLA warning" in text]
+    assert len(warnings) == 2 and warnings[0] == warnings[1]
+    assert "team support, priority normal" in warnings[0]
+
+
 def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_hour(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
