@@ -225,16 +225,18 @@ ESC_KEYS = (*FIELD_ORDER, *INTAKE_KEYS, MESSAGE_IDS, ATTACHMENTS)
 
 
 def _misspelt_keys(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:
-    """A key esc does not write and rules.yaml's ``fields`` does not declare, close to one
-    esc writes (``priorty``, ``custmer``): kept, as every key of your own is, but said (not
-    blocking: the file works; declaring the key in ``fields`` says it is meant)."""
+    """A key esc does not write and rules.yaml's ``fields`` does not declare, one typo
+    from one esc writes (``priorty``, ``categroy``): a problem that stops every command
+    writing the ticket, as every problem `esc validate` names does (issue 14: a misspelt
+    `categroy: outage` left the ticket uncategorised, and the rules on its category
+    silently never matched); declaring the key in ``fields`` says it is meant."""
     declared = config.fields
     for key in doc.data:
         if not isinstance(key, str) or key in _ESC_KEY_SET or key in declared:
             continue
         hint = _key_hint(key)
         if hint:
-            add(key, f"unknown key {key!r}{hint}", blocking=False)
+            add(key, f"unknown key {key!r}{hint}; declare it in rules.yaml's fields if it is meant")
 
 
 _ESC_KEY_SET = frozenset(ESC_KEYS)

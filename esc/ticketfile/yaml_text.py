@@ -252,7 +252,8 @@ def _marked(exc: Any) -> YamlError:
     on line 3 was reported at the front-matter's last line)."""
     problem = str(exc.problem)
     context = str(exc.context or "")
-    if exc.context_mark is not None and context and (
+    opened = ("quoted scalar", "flow sequence", "flow mapping")  # (a node says nothing)
+    if exc.context_mark is not None and any(what in context for what in opened) and (
         "end of stream" in problem or "<stream end>" in problem
     ):
         what = context.removeprefix("while scanning ").removeprefix("while parsing ")

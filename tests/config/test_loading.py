@@ -194,7 +194,7 @@ def test_an_escalation_cycle_is_reported_on_each_team_in_it() -> None:
         ("- desk\n", "teams.yaml:1: teams.yaml must be a mapping with `intake` and `teams`"),
         ("intake: desk\nteams: [desk]\n", "teams.yaml:2: `teams` must be a mapping of team names"),
         ("intake: desk\n", "teams.yaml:1: `teams` must be a mapping of team names"),
-        ("intake: desk\nteams:\n  desk: {level: 1\n", "teams.yaml:4: does not parse: expected"),
+        ("intake: desk\nteams:\n  desk: {level: 1\n", "teams.yaml:3: does not parse: a flow"),
         ("intake: a\nintake: b\nteams: {a: {}}\n", "teams.yaml:2: does not parse: found duplicate"),
     ],
 )
