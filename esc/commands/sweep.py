@@ -1414,6 +1414,7 @@ class SweepReports:
         if not dry_run:  # (as the reports now stand: their own stat is part of it)
             signature = _reports_inputs(self.workspace, catalog, self.folder, self.now)
             catalog.cache.set_meta("reports", signature)
+            catalog.cache.set_meta("reports_as_of", f"{self.now.timestamp():.6f}")
             catalog.cache.reporting = True  # (they show the tickets as this sweep saves them)
         return [self.workspace.rel(self.folder / name) for name in SWEEP_REPORTS if name in written]
 
@@ -1455,6 +1456,10 @@ def _report_signature(
     changed = catalog.files_changed or catalog.cache.reports_stale
     if present and catalog.cache.meta.get("reports") == signature and not changed:
         return None
+    as_of = catalog.cache.meta.get("reports_as_of", "")
+    later = as_of.replace(".", "", 1).isdigit() and float(as_of) > now.timestamp()
+    if present and later and not catalog.files_changed:
+        return None  # (a sweep behind the one that rendered them: they stay as of then)
     return signature
 
 

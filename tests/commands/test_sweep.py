@@ -2179,3 +2179,18 @@ def test_a_ticket_saved_while_the_sweep_put_its_batch_in_place_is_told_once(
     assert f"{first}: has uncommitted changes; left for the next sweep" in data["notes"]
     assert f"tickets/{second}.md" in git(workspace, "show", "--name-only", "--format=", "HEAD")
     assert path.read_text(encoding="utf-8").endswith("\nMine.\n")  # (theirs, kept)
+
+
+def test_a_sweep_behind_the_last_one_leaves_the_reports_as_they_are(
+    esc: Esc, workspace: Path
+) -> None:
+    """Issue 14: a sweep whose --now is behind the last sweep changes nothing and says so;
+    it left each ticket alone but rendered the reports as of its earlier time over the
+    later ones."""
+    make(esc)
+    esc.ok("sweep", now="2026-11-20T13:00:00+01:00")
+    summary = workspace / "reports" / "summary.md"
+    later = summary.read_text(encoding="utf-8")
+    out = esc.ok("sweep", now="2026-11-20T12:00:00+01:00")
+    assert "after --now; left as it is" in out and "rendered" not in out
+    assert summary.read_text(encoding="utf-8") == later
