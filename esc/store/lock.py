@@ -395,6 +395,15 @@ def remove_unheld_ticket_locks(folder: Path) -> list[Path]:
     return removed
 
 
+def workspace_holder(folder: Path) -> str | None:
+    """Who holds the workspace lock in ``folder`` (a sweep), if a process does now."""
+    path = folder / LOCK_FILE
+    for held, holder, _ in held_locks(folder):
+        if held == path:
+            return holder
+    return None
+
+
 def held_locks(folder: Path) -> list[tuple[Path, str, float]]:
     """The locks in ``folder`` (``.esc-cache``) that a process holds now, the workspace lock
     first, then the writes lock (held exclusively: a sweep putting a batch in place, for

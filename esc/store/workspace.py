@@ -282,16 +282,29 @@ class Workspace:
         cron or CI timeout): the next committing sweep aborts that rebase, which puts the
         work tree back as it was before it, and a ticket written meanwhile would lose its
         change then.  Nothing is written until a sweep has finished it."""
-        if not (self.root / CACHE_DIR / lock.REBASING).exists():
+        folder = self.root / CACHE_DIR
+        marker = folder / lock.REBASING
+        if not marker.exists():
             return
         from esc.store import git  # (only when a sweep left its marker: most never do)
 
-        if git.in_progress(self.root) == "rebase":
-            raise EscError(
-                "a sweep was stopped while it rebased onto the remote; run `esc sweep "
-                "--commit` (or `--push`), which finishes it, then this again; nothing was "
-                "written"
-            )
+        # a sweep that rebases now (it holds the workspace lock) is waited for, as a
+        # writer waits for a sweep's batch: its rebase ends, or it aborts it, shortly
+        deadline = time.monotonic() + self.lock_timeout
+        while marker.exists() and git.in_progress(self.root) == "rebase":
+            holder = lock.workspace_holder(folder)
+            if holder is None:
+                raise EscError(
+                    "a sweep was stopped while it rebased onto the remote; run `esc sweep "
+                    "--commit` (or `--push`), which finishes it, then this again; nothing "
+                    "was written"
+                )
+            if time.monotonic() > deadline:
+                raise lock.LockTimeout(
+                    f"{holder} is rebasing onto the remote; gave up after "
+                    f"{self.lock_timeout:g}s (ESC_LOCK_TIMEOUT); nothing was written"
+                )
+            time.sleep(lock.POLL_SECONDS)
 
     def read_existing(self, path: Path) -> TicketDoc:
         """:meth:`read`, with a ticket removed meanwhile an expected problem."""

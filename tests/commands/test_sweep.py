@@ -1174,6 +1174,32 @@ def _stopped_rebase(workspace: Path, onto: str) -> None:
     assert stopped.returncode != 0 and (workspace / ".git" / "rebase-merge").is_dir()
 
 
+def test_a_write_while_a_running_sweep_rebases_waits_and_is_not_told_it_was_stopped(
+    esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A comment while a sweep (alive, holding the workspace lock) rebased was refused at
+    once, "a sweep was stopped while it rebased": it waits for the rebase, up to the lock
+    timeout, and says who it waited for."""
+    from esc.store import lock
+
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    pushed_from_elsewhere(remote, tmp_path)
+    git(workspace, "commit", "-q", "--allow-empty", "-m", "mine, not pushed yet")
+    git(workspace, "fetch", "-q", "origin")
+    _stopped_rebase(workspace, "origin/main")
+    (workspace / ".esc-cache").mkdir(exist_ok=True)
+    (workspace / ".esc-cache" / "rebasing").write_text("main\n")
+    monkeypatch.setenv("ESC_LOCK_TIMEOUT", "0")
+    with lock.hold(workspace / ".esc-cache", 5, "esc sweep"):
+        waited = esc("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
+    assert waited.code == 1
+    assert waited.err.startswith("esc: esc sweep pid ")
+    assert "is rebasing onto the remote; gave up after 0s" in waited.err
+    stopped = esc("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
+    assert "a sweep was stopped while it rebased" in stopped.err
+
+
 def test_a_rebase_a_killed_sweep_left_is_aborted_by_the_next(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
