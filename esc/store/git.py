@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from esc.domain.errors import BadInput, EscError
 from esc.store import launch
-from esc.store.atomic import atomic_write
+from esc.store.atomic import atomic_write, remove_stale_temporaries
 from esc.store.lock import REBASING as REBASING
 from esc.store.lock import SWEEP_GIT as SWEEP_GIT
 
@@ -854,7 +854,11 @@ def sweeping(root: Path, scratch: Path) -> Iterator[None]:
                 if (now_there.st_ino, now_there.st_mtime_ns) == (seen.st_ino, seen.st_mtime_ns):
                     lock_file.unlink()
         if rebased and _git_busy(_places(root), None) is False:
-            _remove_merge_temporaries(toplevel(root))
+            top = toplevel(root)
+            _remove_merge_temporaries(top)
+            # (and the temporary file the merge driver, killed with it, was writing a
+            # merged ticket into beside git's: `..merge_file_XXXXXX.PID-RANDOM.tmp`)
+            remove_stale_temporaries(top)
     scratch.mkdir(parents=True, exist_ok=True)
     atomic_write(marker, f"{os.getpid()}\n")
     try:

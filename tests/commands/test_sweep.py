@@ -1298,6 +1298,10 @@ def test_an_index_lock_a_killed_sweep_s_rebase_left_is_removed_once_no_git_runs(
     index_lock.write_bytes(b"half an index")
     for name in (".merge_file_a1B2c3", ".merge_file_Zz9Yy8", ".merge_file_toolong7"):
         (workspace / name).write_text("a version of a ticket\n")
+    # (the merge driver's own temporary file, its writer killed with the rebase: a whole
+    # ticket, untracked, that a `git add -A` would commit)
+    orphan = workspace / "..merge_file_ZbXo96.999999-01290508.tmp"
+    orphan.write_text("id: T-whole\n")
 
     person = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=workspace,
                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)  # fmt: skip
@@ -1320,6 +1324,7 @@ def test_an_index_lock_a_killed_sweep_s_rebase_left_is_removed_once_no_git_runs(
     assert "mine, not pushed yet" in git(remote, "log", "--format=%s", "main")
     left = sorted(p.name for p in workspace.glob(".merge_file_*"))
     assert left == [".merge_file_Kept42", ".merge_file_toolong7"]  # (tracked; not git's)
+    assert not orphan.exists()
     assert git(workspace, "status", "--porcelain") == "?? .merge_file_toolong7\n"
     assert not (cache / "sweep-git").exists() and not (cache / "rebasing").exists()
 
