@@ -780,39 +780,33 @@ def ended_breaches(ticket: Ticket) -> list[tuple[dt.datetime, Metric]]:
     """The customer clocks that breached and were then ended, not met, by a change of
     policy (an escalation to a level another policy covers, a new priority or category),
     as the sweep logged them: ``sla.first_response: warning → breached``, later
-    ``breached → —`` (or ``→ ok``, ``→ warning``: the new policy's clock).  The ticket's
-    SLA holds the clocks of its present policy only; a report counts these breaches too
-    (a breach is a breach), each at its instant."""
-    ends = [a for a in ticket.activity if a.old == "breached" and a.by == SWEEPER]
-    if not ends:  # (most tickets: no line to look at twice)
-        return []
-    # (a clock ends so at an instant its policy was re-selected; `breached → ok` at another
-    # is a new reply cycle's next-response clock: the earlier one counted as it stopped)
+    ``breached → —`` (or ``→ ok``, ``→ warning``: the new policy's clock) at an instant
+    the policy was re-selected.  The ticket's SLA holds the clocks of its present policy
+    only; a report counts these breaches too (a breach is a breach), each at its instant.
+    (Only the log's lines of those fields are read: most tickets' policy was never
+    re-selected, and nothing more of their log is parsed.)"""
     reselected = {
         a.at
-        for a in ticket.activity
-        if a.field == "sla.policy" and a.by == SWEEPER and a.old not in (None, "—")
+        for a in field_changes(ticket.activity, "sla.policy")
+        if a.by == SWEEPER and a.old not in (None, "—")
     }
     if not reselected:
         return []
     found: list[tuple[dt.datetime, Metric]] = []
-    breached: dict[str, dt.datetime] = {}
-    for line in ticket.activity:
-        field = line.field
-        if line.by != SWEEPER or not field or not field.startswith("sla."):
-            continue
-        metric = field[len("sla.") :]
-        if metric not in CUSTOMER_METRICS:
-            continue
-        if line.new == "breached":
-            breached[metric] = line.at
-        elif metric in breached:
-            at = breached.pop(metric)
-            if line.old == "breached" and line.new not in ("met", "paused") and (
-                line.at in reselected
-            ):
-                found.append((at, metric))
-    return found
+    for metric in CUSTOMER_METRICS:
+        breached: dt.datetime | None = None
+        for line in field_changes(ticket.activity, f"sla.{metric}"):
+            if line.by != SWEEPER:
+                continue
+            if line.new == "breached":
+                breached = line.at
+            elif breached is not None:
+                if line.old == "breached" and line.new not in ("met", "paused") and (
+                    line.at in reselected
+                ):
+                    found.append((breached, metric))
+                breached = None
+    return sorted(found)
 
 
 def breached_at(clock: Clock) -> dt.datetime | None:

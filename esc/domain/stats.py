@@ -382,7 +382,7 @@ class Tally:
                     warning.append(clock)
             elif stopped_first is None and clock.metric == "first_response":
                 stopped_first = clock
-        for decided, metric in ended_breaches(ticket) if ticket.activity else ():
+        for decided, metric in ended_breaches(ticket):  # (its policy lines alone read)
             # (a clock of an earlier policy, breached, then ended by the change of policy
             # its own escalation made: the breach is the team's that held the ticket; not
             # one a policy selected again has back, counted with the clocks above)
