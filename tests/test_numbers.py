@@ -189,7 +189,7 @@ def test_a_ticket_of_an_unknown_team_is_counted_alike_and_a_finding_everywhere(
         f"tickets/{odd}.md:7: unknown team 'suport' (did you mean 'support'?)"
         "; one of support, engineering, management"
     )
-    unread = "tickets/T-zzzzzzzz.md:3: front-matter does not parse"
+    unread = "tickets/T-zzzzzzzz.md:2: front-matter does not parse"
     swept = esc("sweep", now=now)
     assert swept.code == 1 and finding in swept.err.splitlines() and unread in swept.err
     sweep = json.loads(esc("sweep", "--json", now=now).out)
@@ -202,13 +202,13 @@ def test_a_ticket_of_an_unknown_team_is_counted_alike_and_a_finding_everywhere(
     broken = [(b["file"], b["line"], b["message"][:30]) for b in report["broken"]]
     assert broken == [
         (f"tickets/{odd}.md", 7, "unknown team 'suport' (did you"),
-        ("tickets/T-zzzzzzzz.md", 3, "front-matter does not parse: e"),
+        ("tickets/T-zzzzzzzz.md", 2, "front-matter does not parse: a"),
     ]
     page = (workspace / "reports" / "index.html").read_text(encoding="utf-8")
     assert f"<code>tickets/{odd}.md:7</code></a>: unknown team &#39;suport&#39; (did" in page
-    assert "<code>tickets/T-zzzzzzzz.md:3</code>" in page
+    assert "<code>tickets/T-zzzzzzzz.md:2</code>" in page
     for text in (esc("report", now=now).out, (workspace / "reports" / "summary.md").read_text()):
-        assert f"- [tickets/{odd}.md:7](" in text and "- [tickets/T-zzzzzzzz.md:3](" in text
+        assert f"- [tickets/{odd}.md:7](" in text and "- [tickets/T-zzzzzzzz.md:2](" in text
     csv = esc("report", "--format", "csv", now=now).out
     assert f"broken[0].file,tickets/{odd}.md\nbroken[0].line,7\n" in csv
     summary = (workspace / "reports" / "summary.md").read_text(encoding="utf-8")
