@@ -24,6 +24,8 @@ def parse_local_timestamp(
     parsed = _iso(text, what)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         naive = parsed.replace(tzinfo=None)
+        if not in_range(naive):  # (0001-01-01 in a zone behind UTC is no time at all)
+            raise BadInput(f"{what} {text!r} is {RANGE_TEXT}")
         parsed = naive.astimezone() if zone is None else naive.replace(tzinfo=zone)
     return shared_zone(parsed)
 

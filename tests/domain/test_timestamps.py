@@ -68,3 +68,11 @@ def test_a_time_zone_with_rules_or_an_odd_offset_is_kept() -> None:
 def test_a_time_without_an_offset_is_refused() -> None:
     with pytest.raises(BadInput, match="no time zone offset"):
         timestamps.parse_timestamp("2026-11-27T09:00:00")
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "0001-01-01T00:30", "9999-12-31T23:59"])
+def test_a_local_time_outside_the_years_esc_takes_is_a_usage_error(text: str) -> None:
+    """(`--now 0001-01-01` in a zone behind UTC: "internal error (year 0 is out of range)")"""
+    behind = zoneinfo.ZoneInfo("America/New_York")
+    with pytest.raises(BadInput, match="out of range: esc takes times from the years 1900"):
+        timestamps.parse_local_timestamp(text, what="--now", zone=behind)
