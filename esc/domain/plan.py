@@ -415,8 +415,11 @@ def _request_log(
     for key in sorted(set(old) | set(new), key=lambda k: (k[1], k[0])):
         (before, was_due), (after, due) = old.get(key, (None, None)), new.get(key, (None, None))
         if before != after:
-            # (a deadline a change moved into the past, as a policy re-selected: crossed now)
-            lately = now if before is not None and was_due != due else since
+            # (a deadline a change moved into the past, as a policy re-selected: crossed now;
+            # so is one a change gave a request asked before, which had no clock then)
+            moved = before is not None and was_due != due
+            started = before is None and since is not None and key[1] <= since
+            lately = now if moved or started else since
             clock = made.get(key)
             made_lines = _clock_log("collaboration", before, after, clock, now, lately, zone,
                                     key[0])  # fmt: skip

@@ -506,6 +506,35 @@ def test_a_breach_a_person_s_change_makes_and_the_rules_end_at_once_is_logged(
     assert "- 2026-11-20T11:30:00+01:00 · esc · sla.first_response: — → breached\n" in text
 
 
+def test_a_request_s_ola_a_policy_change_starts_is_crossed_at_that_change(
+    esc: Esc, workspace: Path
+) -> None:
+    """A request asked under a policy without a collaboration target has no OLA; made
+    normal at 16:00, it gets the standard one, whose warning (15:01) is past: it was
+    logged, and told, at 15:01, before its cause. It is crossed at 16:00."""
+    rules = (workspace / "rules.yaml").read_text()
+    rules = rules.replace(
+        "  - name: standard\n",
+        "  - name: lowpol\n    when: {priority: low}\n    calendar: office\n"
+        "    targets: {first_response: 8h}\n  - name: standard\n", 1,
+    ).replace("resolution: 24h}", "resolution: 24h, collaboration: 8h}", 1)
+    (workspace / "rules.yaml").write_text(rules)
+    assert esc("validate").code == 0, esc("validate").out
+    ticket = esc.ok("create", "--title", "t", "--priority", "low", "--category", "billing",
+                    now="2026-12-17T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "management", "--ask", "?",
+           now="2026-12-17T09:01:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-12-17T09:30:00+01:00")
+    esc.ok("classify", ticket, "--priority", "normal", now="2026-12-17T16:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-12-17T16:30:00+01:00")
+    log = [line for line in (workspace / "tickets" / f"{ticket}.md").read_text().splitlines()
+           if "sla.collaboration" in line]  # fmt: skip
+    assert log == [
+        "- 2026-12-17T16:00:00+01:00 · esc · sla.collaboration: — → warning · management,"
+        " due 2026-12-18T09:01:00+01:00"
+    ]
+
+
 def committed_repo(esc: Esc, workspace: Path, *titles: str) -> list[str]:
     """A git repository holding the workspace with a ticket per title, all committed."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
