@@ -17,7 +17,7 @@ from dataclasses import field
 from typing import Literal, get_args
 
 from esc.domain.calendar import Calendar, is_working
-from esc.domain.model import Activity, Change, Ticket, field_changes
+from esc.domain.model import Activity, Change, Request, Ticket, field_changes
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp, timestamp
 
@@ -310,9 +310,11 @@ def events_of(
             if held != then:
                 who += team(held, lead=True) + person(_assignee_at(after, line.at))
             of, own = metric, None  # (what the message names, the deadline the line does)
-            if metric == "collaboration":  # (a request's OLA: its team is told too)
-                teams_asked = _asked_team(after, line)
+            if metric == "collaboration":  # (a request's OLA: its team is told too, and
+                requests = _asked(after, line)  # the person asked, if one was)
+                teams_asked = [r.team for r in requests]
                 who += [x for name in teams_asked for x in team(name, True)]
+                who += [x for r in requests for x in person(r.person)]
                 of = f"{metric} (the request to {teams_asked[0]})" if teams_asked else metric
                 own = due_noted(line)
             if new == "warning" and old != "warning":  # (the deadline it warns of)
@@ -393,14 +395,18 @@ def due_noted(line: Activity) -> dt.datetime | None:
 
 
 def _asked_team(ticket: Ticket, line: Activity) -> list[str]:
-    """The team whose request an ``sla.collaboration`` line is of: the note names it
-    first (``security``, ``security, due …``); a line written before each request's clock
-    was logged of its own names none: its oldest request open then."""
+    """The team whose request an ``sla.collaboration`` line is of (see :func:`_asked`)."""
+    return [r.team for r in _asked(ticket, line)]
+
+
+def _asked(ticket: Ticket, line: Activity) -> list[Request]:
+    """The request an ``sla.collaboration`` line is of: the note names its team first
+    (``security``, ``security, due …``); a line written before each request's clock was
+    logged of its own names none: its oldest request open then."""
     for request in ticket.requests:
         if line.note == request.team or line.note.startswith(f"{request.team}, {DUE_NOTE}"):
-            return [request.team]
-    oldest = sorted(ticket.open_requests(line.at), key=lambda r: r.asked)[:1]
-    return [r.team for r in oldest]
+            return [request]
+    return sorted(ticket.open_requests(line.at), key=lambda r: r.asked)[:1]
 
 
 def _due(change: Change, metric: str) -> dt.datetime | None:

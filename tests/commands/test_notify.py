@@ -868,6 +868,30 @@ def test_a_webhook_reads_the_event_id_apart_from_the_text(
     assert hook.headers[0]["X-Esc-Event"] == text_id
 
 
+def test_the_person_asked_is_told_of_their_request_s_ola(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`involve --person dan`: dan's request's OLA warning went to his team and the owning
+    team, not to him, where an assignee is told of the ticket's own clocks."""
+    rules = RULES_LEVELS.replace(
+        "targets: {first_response: 2h, resolution: 4h}",
+        "targets: {first_response: 2h, resolution: 40h, collaboration: 2h}",
+    ).split("rules:\n")[0]
+    dan = '    dan-chat: "json://127.0.0.1:${HOOK_PORT}/dan"\n'
+    notify = NOTIFY.replace("    support-chat:", dan + "    support-chat:") + (
+        "  people:\n    dan: dan-chat\n"
+    )
+    (workspace / "rules.yaml").write_text(rules + notify)
+    assert esc("validate").code == 0, esc("validate").out
+    ticket = make(esc)
+    esc.ok("comment", ticket, "-m", "Looking.", now="2026-11-20T09:10:00+01:00")
+    esc.ok("involve", ticket, "--team", "engineering", "--person", "dan", "--ask", "Logs?",
+           now="2026-11-20T09:30:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:45:00+01:00")
+    to_dan = [text for path, text in hook.messages() if path == "/dan"]
+    assert any("SLA warning: collaboration (the request to engineering)" in t for t in to_dan)
+
+
 def test_each_team_asked_is_told_of_its_own_request_s_ola_warning_and_breach(
     esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
 ) -> None:
