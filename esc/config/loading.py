@@ -309,7 +309,8 @@ def parse_rules(
     default = data.get("default_priority", "normal" if "normal" in priorities else priorities[0])
     if default not in priorities:
         where = line_of(data, "default_priority")
-        reader.add(where, f"default_priority {shown(default)} is not a priority")
+        hint = did_you_mean(default, priorities) if isinstance(default, str) else ""
+        reader.add(where, f"default_priority {shown(default)} is not a priority{hint}")
         default = priorities[0]
     settings["default_priority"] = default
     if "categories" in data:
@@ -522,7 +523,8 @@ def _notify(
     if floor is not None and floor not in priorities:
         reader.add(
             line_of(raw, "created_at_or_above"),
-            f"notify.created_at_or_above: {shown(floor)} is not a priority",
+            f"notify.created_at_or_above: {shown(floor)} is not a priority"
+            + (did_you_mean(floor, priorities) if isinstance(floor, str) else ""),
         )
         floor = None
     low = raw.get("low_csat", 2)
@@ -723,7 +725,8 @@ def _matrix(
             if priority not in priorities:
                 reader.add(
                     line_of(row, urgency),
-                    f"priority_matrix.{impact}.{urgency}: {shown(priority)} is not a priority",
+                    f"priority_matrix.{impact}.{urgency}: {shown(priority)} is not a priority"
+                    + (did_you_mean(priority, priorities) if isinstance(priority, str) else ""),
                 )
         if urgencies is not None and sorted(map(str, row)) != sorted(urgencies):
             reader.add(
@@ -797,7 +800,8 @@ def build_config(
         Finding(
             teams_path,
             handles[team.key],
-            f"team {team.key} handles {category!r}, which is not in {rules_path}'s categories",
+            f"team {team.key} handles {category!r}, which is not in {rules_path}'s categories"
+            + did_you_mean(category, categories),
         )
         for team in (teams.values() if "categories" in settings else ())
         for category in team.handles

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from esc.domain.choices import did_you_mean
 from esc.domain.durations import format_duration
 from esc.domain.records import immutable
 
@@ -539,8 +540,9 @@ def parse_calendar(name: str, data: object) -> Calendar:
         raise CalendarError(f"{where}: expected a mapping, got {_kind(data)}")
     for key in data:
         if key not in CALENDAR_KEYS:
+            hint = did_you_mean(key, CALENDAR_KEYS) if isinstance(key, str) else ""
             raise CalendarError(
-                f"{where}: unknown key {_q(key)} (expected {', '.join(CALENDAR_KEYS)})"
+                f"{where}: unknown key {_q(key)}{hint} (expected {', '.join(CALENDAR_KEYS)})"
             )
     for key in ("timezone", "hours"):
         if key not in data:

@@ -101,15 +101,17 @@ def _check_action(
     if action == "escalate":
         target = value.get("to") if isinstance(value, Mapping) else None
         if value != "up" and target is None:
-            raise RuleError(f"{where} takes `up` or `{{to: TEAM}}`", "then", at)
+            hint = did_you_mean(value, ["up"]) if isinstance(value, str) else ""
+            raise RuleError(f"{where} takes `up` or `{{to: TEAM}}`{hint}", "then", at)
         if target is not None and teams and target not in teams:  # (no teams: teams.yaml is broken)
             raise RuleError(
                 f"{where}: {unknown_choice('team', target, tuple(teams))}", "then", (action, "to")
             )
     elif action == "priority":
         if value != "raise" and value not in priorities:
-            hint = did_you_mean(value, priorities) if isinstance(value, str) else ""
-            said = f"{shown(value)} is not a priority{hint} (or `raise`)"
+            hint = did_you_mean(value, [*priorities, "raise"]) if isinstance(value, str) else ""
+            said = f"{shown(value)} is not a priority{hint}"
+            said += "" if "'raise'" in hint else " (or `raise`)"
             raise RuleError(f"{where}: {said}", "then", at)
     elif action == "status":
         statuses = ("open", "pending", "resolved", "closed")

@@ -964,3 +964,27 @@ def test_export_refuses_a_level_sqlite_cannot_hold(esc: Esc) -> None:
         f"teams.yaml:{line}: team management: level 99999999999999999999999 is above 100\n",
     )
     assert not (esc.cwd / "out.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("default_priority: normal", "default_priority: norml", "(did you mean 'normal'?)"),
+        ("then: {escalate: up, note", "then: {escalate: upp, note", "(did you mean 'up'?)"),
+        ("timezone: Europe/Berlin", "timzone: Europe/Berlin", "(did you mean 'timezone'?)"),
+        ("then: {priority: urgent}", "then: {priority: rase}", "(did you mean 'raise'?)"),
+    ],
+)
+def test_a_misspelt_value_of_rules_yaml_gets_a_did_you_mean(
+    tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    """(issue 14: each was reported with no hint)"""
+    from tests.conftest import Esc
+
+    esc = Esc(tmp_path, now="2026-12-01T10:00:00+01:00")
+    esc.ok("init", ".")
+    rules = tmp_path / "rules.yaml"
+    assert old in rules.read_text()
+    rules.write_text(rules.read_text().replace(old, new, 1))
+    result = esc("validate")
+    assert result.code == 1 and said in result.out.splitlines()[0], result.out
