@@ -249,8 +249,10 @@ def _causes(before: VersionOutcome | None, after: VersionOutcome) -> set[Cause]:
     if before is not None:
         if before.policy != after.policy:
             causes.add("policy")
+        # (a deadline moved: of a clock that runs on both sides; a clock the change
+        # stops, as a reply stops the first response, or starts moves none)
         metrics = {c.metric for c in (*before.clocks, *after.clocks)}
-        if any(_due(before, m) != _due(after, m) for m in metrics):
+        if any(_moved(before, after, m) for m in metrics):
             causes.add("deadline")
     for clock in after.clocks:
         if not clock.running or clock.state not in ("breached", "warning"):
@@ -263,6 +265,11 @@ def _causes(before: VersionOutcome | None, after: VersionOutcome) -> set[Cause]:
     if set(after.fired) != set(before.fired if before is not None else ()):
         causes.add("rule")
     return causes
+
+
+def _moved(before: VersionOutcome, after: VersionOutcome, metric: str) -> bool:
+    was, now = _due(before, metric), _due(after, metric)
+    return was is not None and now is not None and was != now
 
 
 def _due(outcome: VersionOutcome, metric: str) -> dt.datetime | None:

@@ -140,6 +140,20 @@ def test_fail_on_exits_1_when_the_change_causes_it(
         assert result.err == ""
 
 
+def test_a_reply_moves_no_deadline(esc: Esc, workspace: Path) -> None:
+    """A pull request that answers a ticket stops its first response: `--fail-on deadline`
+    (there to catch a policy edit) failed every such pull request."""
+    ticket = esc.ok("create", "--title", "q", "--category", "billing", now=CREATED).strip()
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "helpdesk")
+    git(workspace, "switch", "-qc", "reply")
+    esc.ok("comment", ticket, "-m", "answered", now="2026-11-20T09:30:00+01:00")
+    git(workspace, "commit", "-qam", "reply")
+    result = esc("plan", "--base", "main", "--fail-on", "deadline", now=NOW)
+    assert (result.code, result.err) == (0, "")
+
+
 def test_a_policy_change_is_named(esc: Esc, change: dict[str, str], workspace: Path) -> None:
     rules = workspace / "rules.yaml"
     rules.write_text(rules.read_text().replace("  - name: standard\n", "  - name: office\n"))
