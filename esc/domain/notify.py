@@ -282,9 +282,12 @@ def events_of(
         name = earlier[-1] if earlier else later[0] if later else after.assignee
         return person(name) if name != "—" else []
 
+    reselected: list[dt.datetime | None] = [None]  # (the instant of the last sla.policy line)
     for line in change.activity:
         f, old, new = line.field, line.old, line.new
         acting[0] = line.by
+        if f == "sla.policy" and old not in (None, "—"):
+            reselected[0] = line.at
         kind = kinds.get((line.at, line.by, f or ""))
         if f == "team" and kind is not None:
             add("escalated", line, f"escalated {old} → {new} ({kind})",
@@ -306,6 +309,8 @@ def events_of(
             # if the breach's own escalation moved it: both are told, whenever a sweep saw
             # it; not a team it went to later)
             held, then = after.team_at(line.at), after.team_at(line.at + _INSTANT)
+            if reselected[0] == line.at:  # (after the policy's change at that instant: a
+                held = then  # clock of the policy its escalation chose, the new team's)
             who = person(_assignee_at(after, line.at + _INSTANT)) or team(then, lead=True)
             if held != then:
                 who += team(held, lead=True) + person(_assignee_at(after, line.at))

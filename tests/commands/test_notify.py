@@ -791,6 +791,27 @@ def test_a_message_tells_the_ticket_as_it_was_when_it_happened(
     assert "team support, priority normal" in warnings[0]
 
 
+def test_the_next_level_s_warning_is_told_to_the_team_it_landed_on(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """The breach at 11:00 escalates to level 2, whose own first-response clock is in
+    warning at once: that warning is engineering's (the team whose policy it is), not
+    support's, which the escalation took the ticket from."""
+    rules = RULES_LEVELS.replace(
+        "targets: {resolution: 8h}", "targets: {first_response: 4h}\n    warn_at: 50%"
+    )
+    (workspace / "rules.yaml").write_text(rules + NOTIFY)
+    assert esc("validate").code == 0, esc("validate").out
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T11:30:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "11:00:00+01:00 · esc · sla.first_response: breached → warning" in text
+    second = [(path, t) for path, t in hook.messages()
+              if "SLA warning: first_response by esc at 2026-11-20T11:00" in t]  # fmt: skip
+    assert [path for path, _ in second] == ["/eng"]
+    assert "team engineering" in second[0][1]
+
+
 def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_hour(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
