@@ -341,8 +341,10 @@ def deliver(
                 urgent = message.urgent
                 if held_for_quiet(notify, message.target, message.kind, now, urgent):
                     result.quiet.append(message)  # (its target's quiet hours: it waits)
-                elif held_for_quiet(notify, message.target, message.kind, message.queued,
-                                    urgent):  # fmt: skip
+                elif held_for_quiet(notify, message.target, message.kind,
+                                    message.happened or message.queued, urgent):  # fmt: skip
+                    # (made in its quiet hours: when it happened, not when a sweep queued it,
+                    # so a sweep after a night's gap gathers what hourly sweeps would)
                     gathered.setdefault(message.target, []).append(message)
                 elif not _deliver_one(outbox, notify, message, now, env, result):
                     down.add(message.target)

@@ -875,6 +875,28 @@ def test_quiet_hours_never_hold_news_of_a_ticket_at_the_highest_priority(
     ]
 
 
+def test_quiet_hours_gather_by_when_it_happened_not_when_a_sweep_saw_it(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """Warnings crossed at 17:00 on Friday (office closed): swept at 17:30 they wait for one
+    digest on Monday; swept only on Monday at 09:05 they went one by one, as made in
+    working hours. Both cadences send the same digest now."""
+    quiet = NOTIFY + "  quiet:\n    support-chat: office\n"
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet)
+    for title in ("One", "Two"):
+        esc.ok("create", "--title", title, "--category", "billing",
+               now="2026-11-20T16:00:00+01:00")  # fmt: skip
+    once = tmp_path / "once"
+    shutil.copytree(workspace, once)
+    esc.ok("sweep", "--no-report", now="2026-11-20T17:30:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")
+    often = [b["title"] for _, b in hook.posts]
+    hook.posts.clear()
+    Esc(once).ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")
+    assert [b["title"] for _, b in hook.posts] == often
+    assert "[esc] 2 notifications from support-chat's quiet hours" in often
+
+
 def test_a_webhook_reads_the_event_id_apart_from_the_text(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
