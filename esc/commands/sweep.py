@@ -921,17 +921,22 @@ def notify_events(
             due_at[at] = sla_of(ticket_as_of(final, at), config, at).next_due()
         return due_at[at]
 
+    def deadline_then(at: dt.datetime) -> dt.datetime | None:
+        """The next deadline as a person's change left it at ``at``, before the rules acted
+        at that instant (as their command's ``--notify`` tells it: one id, one text)."""
+        return sla_of(ticket_as_of(before, at), config, at).next_due()
+
     lines, escalations, created = by_people_since_swept(before, now)
     made = []
     if created:  # (a new ticket at or above the floor: judged at its priority then)
         made = events_of(None, ticket_as_of(before, before.created),
                          Change(activity=tuple(a for a in lines if a.event == "created")),
-                         notify, leads, config.priorities, (), deadline)  # fmt: skip
+                         notify, leads, config.priorities, (), deadline_then)  # fmt: skip
         lines = tuple(a for a in lines if a.event != "created")
-    if lines:
+    if lines:  # (of the ticket as people left it: the team and priority their change gave)
         people = Change(activity=lines, escalations=escalations)
-        made += events_of(before, ticket_plan.ticket, people, notify, leads, config.priorities,
-                          (), deadline)  # fmt: skip
+        made += events_of(before, before, people, notify, leads, config.priorities,
+                          (), deadline_then)  # fmt: skip
     return made + events_of(
         before,
         ticket_plan.ticket,

@@ -897,6 +897,28 @@ def test_quiet_hours_gather_by_when_it_happened_not_when_a_sweep_saw_it(
     assert "[esc] 2 notifications from support-chat's quiet hours" in often
 
 
+def test_a_person_s_escalation_is_told_alike_by_the_command_and_by_the_sweep(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """Made urgent at 10:20, the ticket is past the urgent policy's 30 minutes: the rule
+    escalates it to engineering at that instant. `escalate --notify` told support; left to
+    the sweep, the same event (one id) went to engineering, saying `team engineering`."""
+    (workspace / "rules.yaml").write_text((workspace / "rules.yaml").read_text() + NOTIFY)
+    ticket = esc.ok("create", "--title", "t", "--category", "how-to", "--priority", "low",
+                    now="2026-12-07T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-12-07T09:05:00+01:00")
+    later = tmp_path / "later"
+    shutil.copytree(workspace, later)
+    args = ("escalate", ticket, "--priority", "urgent", "--reason", "ceo")
+    esc.ok(*args, "--notify", now="2026-12-07T10:20:00+01:00")
+    told = [(p, t) for p, t in hook.messages() if "priority escalated" in t]
+    hook.posts.clear()
+    Esc(later).ok(*args, now="2026-12-07T10:20:00+01:00")
+    Esc(later).ok("sweep", "--no-report", now="2026-12-07T10:25:00+01:00")
+    assert [(p, t) for p, t in hook.messages() if "priority escalated" in t] == told
+    assert [p for p, _ in told] == ["/support"] and "team support" in told[0][1]
+
+
 def test_a_webhook_reads_the_event_id_apart_from_the_text(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
