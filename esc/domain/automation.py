@@ -67,6 +67,13 @@ def run_rules(
     other.  ``memory`` (rule name -> when it last fired) is updated in place.
     """
     outcome = RulesOutcome(ticket)
+    if memory:  # (a rule whose condition is false as the instant begins is re-armed
+        # before any rule acts: whatever their order, a rule an earlier one in the list
+        # makes true again at this instant fires again)
+        seen = facts(ticket, config, sla_of(ticket, at))
+        for rule in config.automation:
+            if rule.name in memory and not rule.when.matches(seen):
+                memory.pop(rule.name, None)
     for _ in range(MAX_PASSES):
         if not _one_pass(outcome, config, at, memory, budget, sla_of):
             break

@@ -535,6 +535,30 @@ def test_a_request_s_ola_a_policy_change_starts_is_crossed_at_that_change(
     ]
 
 
+@pytest.mark.parametrize("first", ["warn", "breached-goes-up"])
+def test_a_rule_another_makes_true_again_at_an_instant_fires_whatever_their_order(
+    esc: Esc, workspace: Path, first: str
+) -> None:
+    """At 11:00 the first-level breach escalates; the second level's clock is in warning at
+    once. `warn` (fired at 10:00) fired again only when listed before breached-goes-up:
+    listed after, it never saw its condition false within the instant."""
+    rules = RULES_LEVELS.replace(
+        "targets: {resolution: 8h}", "targets: {first_response: 4h}\n    warn_at: 50%"
+    ).replace("targets: {first_response: 2h, resolution: 4h}",
+              "targets: {first_response: 2h, resolution: 8h}")  # fmt: skip
+    head, tail = rules.split("rules:\n")
+    warn, breach = tail.split("  - name: breached-goes-up\n")
+    breach = "  - name: breached-goes-up\n" + breach
+    tail = warn + breach if first == "warn" else breach + warn
+    (workspace / "rules.yaml").write_text(head + "rules:\n" + tail)
+    assert esc("validate").code == 0, esc("validate").out
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T11:30:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "  warn: 2026-11-20T11:00:00+01:00\n" in text
+    assert text.count("rule:warn · internal note added") == 2
+
+
 def committed_repo(esc: Esc, workspace: Path, *titles: str) -> list[str]:
     """A git repository holding the workspace with a ticket per title, all committed."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
