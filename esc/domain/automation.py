@@ -67,16 +67,19 @@ def run_rules(
     other.  ``memory`` (rule name -> when it last fired) is updated in place.
     """
     outcome = RulesOutcome(ticket)
+    first: tuple[Sla, Facts] | None = None
     if memory:  # (a rule whose condition is false as the instant begins is re-armed
         # before any rule acts: whatever their order, a rule an earlier one in the list
         # makes true again at this instant fires again)
-        seen = facts(ticket, config, sla_of(ticket, at))
+        sla = sla_of(ticket, at)
+        first = sla, facts(ticket, config, sla)
         for rule in config.automation:
-            if rule.name in memory and not rule.when.matches(seen):
+            if rule.name in memory and not rule.when.matches(first[1]):
                 memory.pop(rule.name, None)
     for _ in range(MAX_PASSES):
-        if not _one_pass(outcome, config, at, memory, budget, sla_of):
+        if not _one_pass(outcome, config, at, memory, budget, sla_of, first):
             break
+        first = None
     return outcome
 
 
@@ -87,10 +90,15 @@ def _one_pass(
     memory: dict[str, dt.datetime],
     budget: list[int],
     sla_of: Callable[[Ticket, dt.datetime], Sla],
+    first: tuple[Sla, Facts] | None = None,
 ) -> bool:
-    """One pass over the rules; whether any fired (or tried to)."""
-    sla = sla_of(outcome.ticket, at)
-    seen = facts(outcome.ticket, config, sla)  # (what the rules see until one changes it)
+    """One pass over the rules; whether any fired (or tried to).  ``first``: the SLA and
+    facts of the ticket as the pass finds it, if known."""
+    if first is not None:
+        sla, seen = first
+    else:
+        sla = sla_of(outcome.ticket, at)
+        seen = facts(outcome.ticket, config, sla)  # (what the rules see until one changes it)
     acted = False
     for rule in config.automation:
         if not rule.when.matches(seen):
