@@ -1124,6 +1124,7 @@ def main(argv: list[str] | None = None) -> int:
     undecodable = next((what for what, text in given if _SURROGATE.search(text)), None)
     if undecodable is not None:
         shown = undecodable.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+        shown = shown.replace("\n", "\\n")  # (one line, its line breaks too)
         say(f"esc: {shown} is not valid UTF-8 text; nothing was done")  # (controls escaped)
         return EXIT_USAGE
     nul = next((what for what, text in given if "\0" in text), None)

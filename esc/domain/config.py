@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import field
 from typing import TYPE_CHECKING
 
-from esc.domain.errors import escape_surrogates
+from esc.domain.errors import escape_surrogates, located
 from esc.domain.records import immutable
 
 if TYPE_CHECKING:
@@ -60,8 +60,7 @@ class Finding:
         self.message = escape_surrogates(self.message)  # type: ignore[misc]
 
     def __str__(self) -> str:
-        # (line 0, the file as a whole, is said at its line 1: always `path:line: message`)
-        return f"{self.path}:{self.line or 1}: {self.message}"
+        return located(self.path, self.line, self.message)
 
 
 MAX_LEVEL = 100  # a team's level: 1 (first line) up to this (a hierarchy is never deeper)

@@ -45,14 +45,20 @@ def escape_surrogates(text: str) -> str:
     return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
+def located(path: str, line: int, message: str) -> str:
+    """A problem in a file as every command says it, ``path:line: message``: line 0 (the
+    file as a whole, say a FIFO) said at its line 1, so that editors and CI jump to it; a
+    line break in the file's name escaped (one problem, one line)."""
+    shown = path.replace("\n", "\\n").replace("\r", "\\r")
+    return f"{shown}:{line or 1}: {message}"
+
+
 class ParseError(EscError):
     """A file that does not parse: carries ``path:line: message``."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
         message = escape_surrogates(message)  # (a message may quote a value from the file)
-        # line 0: the problem is the file as a whole (say, a FIFO): said at its line 1, so
-        # that every problem reads ``path:line: message`` (editors and CI jump to it)
-        super().__init__(f"{path}:{line or 1}: {message}")
+        super().__init__(located(path, line, message))
         self.path = path
         self.line = line
         self.message = message

@@ -2232,3 +2232,19 @@ def test_an_argument_that_is_no_utf8_is_quoted_without_its_control_characters(
     assert proc.returncode == 2
     assert b"\x1b" not in proc.stderr and b"\x07" not in proc.stderr
     assert proc.stderr.startswith(b"esc: argument '\\x1b]0;PWNED\\x07\\xff' is not valid UTF-8")
+
+
+def test_an_undecodable_argument_with_a_line_break_is_said_on_one_line() -> None:
+    import contextlib
+    import io
+
+    from esc.cli.main import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["--now", "2026-12-01T12:00:00Z", "create", "--title", "x", "--body",
+                     "a\nb\udcff"])  # fmt: skip
+    assert code == 2
+    assert err.getvalue().splitlines() == [
+        "esc: argument 'a\\nb\\xff' is not valid UTF-8 text; nothing was done"
+    ]

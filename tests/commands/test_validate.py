@@ -232,3 +232,14 @@ def test_a_file_name_that_is_not_utf_8_is_one_finding_everywhere(
     assert ticket in esc("list").out  # (the others are read)
     suggest = esc("suggest", ticket)
     assert suggest.code == 1 and "kb/KB-\\xff.md:1:" in suggest.err
+
+
+def test_a_line_break_in_a_file_name_is_escaped_one_problem_one_line(
+    esc: Esc, workspace: Path
+) -> None:
+    (workspace / "tickets" / "T-new\nline.md").write_text("not a ticket\n")
+    for command in (("validate",), ("list",)):
+        result = esc(*command)
+        said = [line for line in (result.out + result.err).splitlines() if "T-new" in line]
+        assert said == ["tickets/T-new\\nline.md:1: no front-matter: the file must start "
+                        "with a '---' line"], command  # fmt: skip
