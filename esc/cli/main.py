@@ -166,10 +166,18 @@ def _editor_on_terminal() -> Iterator[None]:
         os.close(tty)
 
 
+MAX_STDIN_CHARS = 50_000_000  # (as intake takes a message of 50 MB at most)
+
+
 def _stdin_text() -> str:
     """What stdin holds, as text: BadInput (nothing done) if it is not UTF-8 or holds a
     NUL byte, as an argument that is not (a ticket file holds text only)."""
-    text = sys.stdin.read()
+    text = sys.stdin.read(MAX_STDIN_CHARS + 1)  # (never all of an endless stream)
+    if len(text) > MAX_STDIN_CHARS:
+        raise BadInput(
+            f"stdin holds more than {MAX_STDIN_CHARS:,} characters, more than a ticket's "
+            "text may be; nothing was done"
+        )
     bad = LONE_SURROGATE.search(text)
     if bad is not None:
         raise BadInput(f"stdin is not valid UTF-8 text (at character {bad.start() + 1})")

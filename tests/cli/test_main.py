@@ -2224,6 +2224,21 @@ def test_stdin_that_is_no_text_is_refused_and_changes_nothing(
         assert all_ticket_bytes(workspace) == before
 
 
+def test_an_endless_stdin_is_refused_not_read_until_the_kernel_kills_esc(
+    workspace: Path,
+) -> None:
+    """`create --body - < /dev/zero` read until the kernel killed esc, with no message."""
+    with open("/dev/zero", "rb") as endless:
+        proc = subprocess.run([ESC, "--now", NOW, "create", "--title", "t", "--body", "-"],
+                              cwd=workspace, stdin=endless, capture_output=True,
+                              timeout=120)  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == (
+        "esc: stdin holds more than 50,000,000 characters, more than a ticket's text may be;"
+        " nothing was done\n"
+    )
+
+
 def test_an_argument_that_is_no_utf8_is_quoted_without_its_control_characters(
     workspace: Path,
 ) -> None:
