@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -369,6 +370,16 @@ def test_compiled_templates_cut_short_are_compiled_again(
     assert any(path.stat().st_size > 40 for path in kept)  # (the one used: compiled again)
 
 
+def cold_then_warm_reports(
+    esc: Esc, workspace: Path, now: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`esc report --format json` at ``now`` with no cache ("cold"), then from the cache the
+    first run left ("warm"): each must count the same."""
+    shutil.rmtree(workspace / ".esc-cache", ignore_errors=True)
+    for cache in ("cold", "warm"):
+        yield cache, json.loads(esc.ok("report", "--format", "json", now=now))
+
+
 def test_every_reply_cycle_s_next_response_counts_not_the_latest_alone(
     esc: Esc, workspace: Path
 ) -> None:
@@ -376,7 +387,6 @@ def test_every_reply_cycle_s_next_response_counts_not_the_latest_alone(
     so the breach vanished from compliance and the breaches once the customer wrote again.
     Each cycle counts: from the files, from the cache, and in the sweep's report."""
     import json
-    import shutil
 
     t = esc.ok("create", "--title", "t", "--category", "billing", now="2026-11-23T09:00:00+01:00")
     t = t.strip()
@@ -387,10 +397,7 @@ def test_every_reply_cycle_s_next_response_counts_not_the_latest_alone(
     esc.ok("comment", t, "-m", "Quick", now="2026-11-24T13:00:00+01:00")  # (1h: met)
     now = "2026-11-24T18:00:00+01:00"
     wanted = {"met": 1, "breached": 1, "total": 2, "rate": 0.5}
-    for cache in ("cold", "warm"):
-        if cache == "cold":
-            shutil.rmtree(workspace / ".esc-cache", ignore_errors=True)
-        data = json.loads(esc.ok("report", "--format", "json", now=now))
+    for cache, data in cold_then_warm_reports(esc, workspace, now):
         assert data["sla"]["compliance"]["by_metric"]["next_response"] == wanted, cache
         assert data["totals"]["breaches"] == 1, cache
     esc.ok("sweep", "--no-notify", now=now)
@@ -422,7 +429,6 @@ def test_a_breach_that_escalated_to_a_level_of_another_policy_is_counted(
     compliance. It counts the breach now, as support's (the team that held the ticket),
     from the files, from the cache and in the sweep's report."""
     import json
-    import shutil
 
     from tests.commands.test_sweep import RULES_LEVELS
 
@@ -431,10 +437,7 @@ def test_a_breach_that_escalated_to_a_level_of_another_policy_is_counted(
     now = "2026-11-20T11:30:00+01:00"
     esc.ok("sweep", "--no-notify", now=now)
     wanted = {"met": 0, "breached": 1, "total": 1, "rate": 0.0}
-    for cache in ("cold", "warm"):
-        if cache == "cold":
-            shutil.rmtree(workspace / ".esc-cache", ignore_errors=True)
-        data = json.loads(esc.ok("report", "--format", "json", now=now))
+    for cache, data in cold_then_warm_reports(esc, workspace, now):
         assert data["sla"]["compliance"]["by_metric"]["first_response"] == wanted, cache
         assert data["sla"]["compliance"]["by_team"]["support"] == wanted, cache
         assert data["totals"]["breaches"] == 1, cache
