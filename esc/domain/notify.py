@@ -364,23 +364,23 @@ def events_of(
 
 def _priority_at(ticket: Ticket, moment: dt.datetime) -> str:
     """The ticket's priority just before ``moment``, by its log of priority changes."""
-    changes = field_changes(ticket.activity, "priority")
-    if not changes:
-        return ticket.priority
-    earlier = [a.new for a in changes if a.at < moment]
-    later = [a.old for a in changes if a.at >= moment]
-    name = earlier[-1] if earlier else later[0] if later else ticket.priority
-    return ticket.priority if name in (None, "—") else name
+    return _value_at(ticket, "priority", moment) or ticket.priority
 
 
 def _assignee_at(ticket: Ticket, moment: dt.datetime) -> str | None:
-    """Who the ticket was assigned to just before ``moment``: by its log of assignments
-    (as the last one before it left it, else as the first after it found it)."""
-    changes = field_changes(ticket.activity, "assignee")
+    """Who the ticket was assigned to just before ``moment`` (None: nobody)."""
+    return _value_at(ticket, "assignee", moment)
+
+
+def _value_at(ticket: Ticket, name: str, moment: dt.datetime) -> str | None:
+    """Field ``name`` just before ``moment``, by the ticket's log of its changes: as the
+    last change before it left it, else as the first after it found it, else as the ticket
+    has it now (None for no value)."""
+    changes = field_changes(ticket.activity, name)
     earlier = [a.new for a in changes if a.at < moment]
     later = [a.old for a in changes if a.at >= moment]
-    name = earlier[-1] if earlier else later[0] if later else ticket.assignee
-    return None if name in (None, "—") else name
+    value = earlier[-1] if earlier else later[0] if later else getattr(ticket, name)
+    return None if value in (None, "—") else str(value)
 
 
 _ANSWERED = re.compile(r"request (answered|declined) by (.+)")  # (lifecycle.answer's line)
