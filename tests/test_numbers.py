@@ -159,12 +159,15 @@ def test_the_same_quantity_is_the_same_number_everywhere(
     compliance = sla["compliance"]["overall"]
     breaches = {
         "report.json totals": report["totals"]["breaches"],
-        "report.json compliance": compliance["breached"],
         "html totals": int(*html["totals.breaches"]),
+    }
+    assert len(set(breaches.values())) == 1, breaches
+    finished_late = {  # (compliance counts the clocks finished in the period)
+        "report.json compliance": compliance["breached"],
         "html compliance": int(*html["sla.compliance.overall.breached"]),
         "markdown": number(r"^\| all \| \d+ \| (\d+) \| \d+ \| \d+% \|$", markdown),
     }
-    assert len(set(breaches.values())) == 1, breaches
+    assert len(set(finished_late.values())) == 1, finished_late
     assert compliance["met"] + compliance["breached"] == compliance["total"] > 0
     assert html["sla.compliance.overall.rate"] == {json.dumps(compliance["rate"])}
     assert f"| {compliance['met']} | {compliance['breached']} | {compliance['total']} |" in markdown

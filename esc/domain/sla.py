@@ -776,15 +776,16 @@ def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
     return out
 
 
-def ended_breaches(ticket: Ticket) -> list[tuple[dt.datetime, Metric]]:
+def ended_breaches(ticket: Ticket) -> list[tuple[dt.datetime, dt.datetime, Metric]]:
     """The customer clocks that breached and were then ended, not met, by a change of
     policy (an escalation to a level another policy covers, a new priority or category),
     as the sweep logged them: ``sla.first_response: warning → breached``, later
     ``breached → —`` (or ``→ ok``, ``→ warning``: the new policy's clock) at an instant
-    the policy was re-selected.  The ticket's SLA holds the clocks of its present policy
-    only; a report counts these breaches too (a breach is a breach), each at its instant.
-    (Only the log's lines of those fields are read: most tickets' policy was never
-    re-selected, and nothing more of their log is parsed.)"""
+    the policy was re-selected.  Each is (when it breached, when the change ended it, its
+    metric).  The ticket's SLA holds the clocks of its present policy only; a report counts
+    these breaches too (a breach is a breach), each at its instants.  (Only the log's lines
+    of those fields are read: most tickets' policy was never re-selected, and nothing more
+    of their log is parsed.)"""
     reselected = {
         a.at
         for a in field_changes(ticket.activity, "sla.policy")
@@ -792,7 +793,7 @@ def ended_breaches(ticket: Ticket) -> list[tuple[dt.datetime, Metric]]:
     }
     if not reselected:
         return []
-    found: list[tuple[dt.datetime, Metric]] = []
+    found: list[tuple[dt.datetime, dt.datetime, Metric]] = []
     for metric in CUSTOMER_METRICS:
         breached: dt.datetime | None = None
         for line in field_changes(ticket.activity, f"sla.{metric}"):
@@ -804,7 +805,7 @@ def ended_breaches(ticket: Ticket) -> list[tuple[dt.datetime, Metric]]:
                 if line.old == "breached" and line.new not in ("met", "paused") and (
                     line.at in reselected
                 ):
-                    found.append((breached, metric))
+                    found.append((breached, line.at, metric))
                 breached = None
     return sorted(found)
 

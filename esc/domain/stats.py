@@ -18,10 +18,11 @@ summary, ``esc check`` and the sweep's output count with the same words, through
 * *breached clocks* (``breached_now``) are the running clocks past their deadline of the
   active tickets, as of ``now``: an overdue ticket has one or more; *clocks in warning*
   likewise;
-* a clock's outcome is decided once: *met* when it stops in time (at its stop), or
-  *breached* when its deadline passes first (at its deadline, whether it has stopped since
-  or not); *breaches* counts the clocks breached in the period, and *SLA compliance* is
-  the share met of the clocks decided in the period (met in it, or breached in it);
+* a clock *finishes* when it stops: *met* if in time, *breached* if late (a breached clock
+  a change of policy ended finishes then, breached); *breaches* counts the clocks whose
+  deadline passed in the period (whether they have stopped since or not), and *SLA
+  compliance* is the share met of the clocks that finished in the period (a clock still
+  running is not counted, past its deadline or not: it is among the breached now);
 * a *level-1 resolution* is a ticket resolved in the period by a level-1 team that was
   never escalated to another team (a priority escalation does not count); it *used an
   article* when it records one (``kb:``); an article is *stale* when its ``updated`` date
@@ -194,7 +195,7 @@ def _ranked(rows: list[tuple[Rank, dict[str, Any]]], key: str, sign: int) -> lis
 
 
 class _Rate:
-    """Clocks decided: how many, how many met."""
+    """Clocks finished: how many, how many met."""
 
     __slots__ = ("met", "total")
 
@@ -261,7 +262,7 @@ class Tally:
         self.by_status = Counter[str]()
         self.aging = Counter[str]()
         # SLA
-        self.decided = Counter[tuple[str, str, str, bool]]()  # (metric, team, priority, met)
+        self.finished = Counter[tuple[str, str, str, bool]]()  # (metric, team, priority, met)
         self.standings = Counter[str]()
         self.breached: list[_KeptClock] = []
         self.warning: list[_KeptClock] = []
@@ -345,7 +346,7 @@ class Tally:
             self.by_status[status] += 1
             age = now - created
             self.aging[_AGING_NAMES[bisect.bisect_right(_AGING_LIMITS, age)]] += 1
-        # SLA: each clock's outcome (if decided in the period), breaches, the trend, and
+        # SLA: each clock's outcome (if it finished in the period), breaches, the trend, and
         # the running clocks overdue or in warning (Sla.overdue_clocks, .warning_clocks)
         breaches = 0
         overdue: list[Clock] = []
@@ -362,19 +363,16 @@ class Tally:
             # (compliance, breaches and the trend are the customer's SLA: the OLA of
             # requests is counted apart, in the Collaboration part)
             customer = clock.metric in CUSTOMER
-            if state == "met":
-                decided = stop
-            elif state == "breached":
-                decided = breached_at(clock)
-                if decided is not None and customer:
-                    if since <= decided < until:
+            if customer and state == "breached":
+                breached = breached_at(clock)
+                if breached is not None:
+                    if since <= breached < until:
                         breaches += 1
-                    breached_weeks.add(self._week_of(decided))
-            else:
-                decided = None
-            if decided is not None and since <= decided < until and customer:
-                held = ticket.team_at(decided) if escalations else team
-                self.decided[(clock.metric, held, priority, state == "met")] += 1
+                    breached_weeks.add(self._week_of(breached))
+            finished = finished_at(clock)
+            if finished is not None and since <= finished < until and customer:
+                held = ticket.team_at(finished) if escalations else team
+                self.finished[(clock.metric, held, priority, state == "met")] += 1
             if stop is None:
                 if state == "breached":
                     overdue.append(clock)
@@ -382,17 +380,19 @@ class Tally:
                     warning.append(clock)
             elif stopped_first is None and clock.metric == "first_response":
                 stopped_first = clock
-        for decided, metric in ended_breaches(ticket):  # (its policy lines alone read)
+        for breached, ended, metric in ended_breaches(ticket):  # (its policy lines alone read)
             # (a clock of an earlier policy, breached, then ended by the change of policy
-            # its own escalation made: the breach is the team's that held the ticket; not
-            # one a policy selected again has back, counted with the clocks above)
-            if any(c.metric == metric and breached_at(c) == decided for c in clocks):
+            # its own escalation made: finished, late, when the change ended it; the breach
+            # is the team's that held the ticket; not one a policy selected again has back,
+            # counted with the clocks above)
+            if any(c.metric == metric and breached_at(c) == breached for c in clocks):
                 continue
-            if since <= decided < until:
+            if since <= breached < until:
                 breaches += 1
-                held = ticket.team_at(decided) if escalations else team
-                self.decided[(metric, held, priority, False)] += 1
-            breached_weeks.add(self._week_of(decided))
+            if since <= ended < until:
+                held = ticket.team_at(ended) if escalations else team
+                self.finished[(metric, held, priority, False)] += 1
+            breached_weeks.add(self._week_of(breached))
         if breaches:
             totals["breaches"] += breaches
         if active:
@@ -447,7 +447,7 @@ class Tally:
             for r, c in zip(requests, olas, strict=True):
                 if self.team is not None and r.team != self.team:
                     continue
-                if c is not None and decided_at(c) in self.period:
+                if c is not None and finished_at(c) in self.period:
                     self.ola.add(c)
                 self.asked += r.asked in self.period
                 if r.closed in self.period:
@@ -619,7 +619,7 @@ class Tally:
         config = self.config
         overall = _Rate()
         by: dict[tuple[str, str], _Rate] = {}
-        for (metric, team, priority, met), clocks in self.decided.items():
+        for (metric, team, priority, met), clocks in self.finished.items():
             overall.count(met, clocks)
             for key in (("metric", metric), ("team", team), ("priority", priority)):
                 by.setdefault(key, _Rate()).count(met, clocks)
@@ -783,12 +783,12 @@ TOP_ARTICLES = 10
 # ---------------------------------------------------------------- SLA
 
 
-def decided_at(clock: Clock) -> dt.datetime | None:
-    """When the clock's outcome was decided: met at its stop, breached at its deadline;
-    None while it is undecided (running, not past its deadline)."""
-    if clock.state == "met":
+def finished_at(clock: Clock) -> dt.datetime | None:
+    """When the clock finished: its stop, met if in time, breached if late; None while it
+    runs or is paused (past its deadline or not: it is breached now, not finished)."""
+    if clock.state in ("met", "breached"):
         return clock.stop
-    return breached_at(clock)
+    return None
 
 
 def _rate(met: int, total: int) -> float | None:

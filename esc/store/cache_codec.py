@@ -199,7 +199,7 @@ def ticket_summary(t: Ticket) -> tuple[Any, ...]:
         if t.requests or cycles
         else (),
         # the breaches of clocks a change of policy ended (a report counts them)
-        tuple((_t(at), metric) for at, metric in ended_breaches(t)),
+        tuple((_t(at), _t(end), metric) for at, end, metric in ended_breaches(t)),
     )
 
 
@@ -300,11 +300,11 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
         )
         + tuple(
             line
-            for at, metric in ended
+            for at, end, metric in ended
             for line in (  # (the lines sla.ended_breaches finds them by; never written)
                 Activity(_dt(at) or created_at, SWEEPER, f"sla.{metric}", "ok", "breached"),
-                Activity(_dt(at) or created_at, SWEEPER, "sla.policy", "earlier", "later"),
-                Activity(_dt(at) or created_at, SWEEPER, f"sla.{metric}", "breached", "—"),
+                Activity(_dt(end) or created_at, SWEEPER, "sla.policy", "earlier", "later"),
+                Activity(_dt(end) or created_at, SWEEPER, f"sla.{metric}", "breached", "—"),
             )
         )
         if status_changes or ended

@@ -473,5 +473,35 @@ def test_a_breach_whose_policy_comes_back_is_counted_once(esc: Esc, workspace: P
     esc.ok("classify", ticket, "--priority", "normal", now="2026-11-23T12:00:00+01:00")
     esc.ok("sweep", "--no-notify", "--no-report", now="2026-11-23T12:05:00+01:00")
     data = json.loads(esc.ok("report", "--format", "json", now="2026-11-23T12:10:00+01:00"))
-    assert data["sla"]["compliance"]["by_metric"]["first_response"]["breached"] == 1
+    # (one breach; the clock runs again under `pa`: not finished, so not in compliance)
+    assert data["sla"]["compliance"]["by_metric"]["first_response"]["total"] == 0
     assert data["totals"]["breaches"] == 1
+
+
+def test_compliance_is_met_on_time_of_the_clocks_that_finished_in_the_period(
+    esc: Esc, workspace: Path
+) -> None:
+    """Issue 4: "compliance per metric (met on time / all that finished in the period)".
+    M's first response, late, finished in the period; N's clock still runs past its
+    deadline (a breach now, and a breach of the period, but not finished); no resolution
+    clock finished at all."""
+    m = esc.ok("create", "--title", "M", "--category", "billing", "--body", "x",
+               now="2026-11-02T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("comment", m, "-m", "hi", now="2026-11-04T10:00:00+01:00")
+    n = esc.ok("create", "--title", "N", "--category", "billing", "--body", "x",
+               now="2026-11-03T09:00:00+01:00").strip()  # fmt: skip
+    period = ["--since", "2026-11-03", "--until", "2026-11-08"]
+    now = "2026-11-10T12:00:00+01:00"
+    data = json.loads(esc.ok("report", *period, "--format", "json", now=now))
+    compliance = data["sla"]["compliance"]
+    first = compliance["by_metric"]["first_response"]
+    assert (first["met"], first["breached"], first["total"]) == (0, 1, 1)
+    resolution = compliance["by_metric"]["resolution"]
+    assert (resolution["total"], resolution["rate"]) == (0, None)
+    assert compliance["overall"]["total"] == 1
+    assert n in {row["id"] for row in data["sla"]["breached_now"]}
+    # N's first response and both resolutions fell due in the period: breaches all the same
+    assert data["totals"]["breaches"] >= 2
+    markdown = esc.ok("report", *period, now=now)
+    assert "| first_response | 0 | 1 | 1 | 0% |" in markdown
+    assert "| met | breached | finished | compliance |" in markdown
