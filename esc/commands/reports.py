@@ -43,7 +43,7 @@ def report(
     workspace, now = session.workspace, session.now
     if fmt is None:
         fmt = report_format_for(None if out == "-" else out)
-    period = period_of(since, until, now)
+    period = period_of(since, until, now, local=session.now_is_local)
     if out == "-":  # (stdout, as for most tools that write files)
         out = None
     _require_file_name(out)

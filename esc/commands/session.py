@@ -16,7 +16,13 @@ from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.lifecycle import require_name
 from esc.domain.model import SWEEPER, Change, Ticket
-from esc.domain.timestamps import RANGE_TEXT, in_range, parse_local_timestamp, shared_zone
+from esc.domain.timestamps import (
+    RANGE_TEXT,
+    gives_offset,
+    in_range,
+    parse_local_timestamp,
+    shared_zone,
+)
 from esc.report import views
 from esc.store import git
 from esc.store.workspace import DEFAULT_LOCK_TIMEOUT, Workspace, find_root
@@ -76,6 +82,12 @@ class Session:
     @functools.cached_property
     def now(self) -> dt.datetime:
         return resolve_now(self.now_option) if self.now_option else self.clock()
+
+    @property
+    def now_is_local(self) -> bool:
+        """Whether ``now`` is this machine's local time: the clock, or a ``--now`` given
+        without an offset (one that gives an offset is the same instant everywhere)."""
+        return not self.now_option or not gives_offset(self.now_option)
 
     def update(
         self, ref: str, operation: Callable[[Ticket, Config, dt.datetime], Change]

@@ -30,6 +30,15 @@ def parse_local_timestamp(
     return shared_zone(parsed)
 
 
+def gives_offset(text: str) -> bool:
+    """Whether a command line's timestamp gives its UTC offset (or Z); False for one that
+    does not parse (its error is said where it is parsed)."""
+    try:
+        return _iso(text, "").utcoffset() is not None
+    except BadInput:
+        return False
+
+
 def _iso(text: str, what: str) -> dt.datetime:
     """``text`` as ISO-8601 (a trailing Z is UTC), with or without an offset."""
     value = text.strip()

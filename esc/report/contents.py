@@ -29,9 +29,15 @@ if TYPE_CHECKING:
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_bound(text: str, now: dt.datetime, *, end: bool, option: str) -> dt.datetime:
+def parse_bound(
+    text: str, now: dt.datetime, *, end: bool, option: str, local: bool
+) -> dt.datetime:
     """A --since/--until value: a timestamp (without an offset, in the zone of ``now``, as a
-    date is), or a date (its start; for --until, its end)."""
+    date is), or a date (its start; for --until, its end).  With ``local`` (``now`` is
+    this machine's time: ``--now`` without an offset, or the clock), a date is its local
+    day there, with that day's offset (a period across a change of summer time starts at
+    local midnight), not ``now``'s offset; an offset ``--now`` gives always wins, whatever
+    the machine's zone."""
     value = text.strip()
     if _DATE.fullmatch(value):
         try:
@@ -43,27 +49,22 @@ def parse_bound(text: str, now: dt.datetime, *, end: bool, option: str) -> dt.da
         if end:
             day += dt.timedelta(days=1)
         midnight = dt.datetime.combine(day, dt.time())
-        return midnight.astimezone() if _local(now) else midnight.replace(tzinfo=now.tzinfo)
+        return midnight.astimezone() if local else midnight.replace(tzinfo=now.tzinfo)
     # (no offset: now's, or this machine's on that day, as a date is)
-    moment = parse_local_timestamp(value, what=option, zone=None if _local(now) else now.tzinfo)
+    moment = parse_local_timestamp(value, what=option, zone=None if local else now.tzinfo)
     if not in_range(moment):
         raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
     return moment
 
 
-def _local(now: dt.datetime) -> bool:
-    """Whether ``now`` is a time of this machine's zone (``--now`` without an offset, or
-    the clock): a date is then its local day there, with that day's offset (a period
-    across a change of summer time starts at local midnight), not ``now``'s offset."""
-    return now.utcoffset() == now.astimezone().utcoffset()
-
-
-def period_of(since: str | None, until: str | None, now: dt.datetime) -> stats.Period:
+def period_of(
+    since: str | None, until: str | None, now: dt.datetime, *, local: bool = False
+) -> stats.Period:
     """``[--since, --until)``; without ``--until``, up to and including ``now``; without
-    ``--since``, the 30 days before the end."""
-    last = parse_bound(until, now, end=True, option="--until") if until else now
+    ``--since``, the 30 days before the end.  ``local``: see :func:`parse_bound`."""
+    last = parse_bound(until, now, end=True, option="--until", local=local) if until else now
     start = (
-        parse_bound(since, now, end=False, option="--since")
+        parse_bound(since, now, end=False, option="--since", local=local)
         if since
         else last - dt.timedelta(days=30)
     )

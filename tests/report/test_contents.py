@@ -139,14 +139,36 @@ def test_a_date_is_the_local_day_when_now_is_local_time(berlin: None) -> None:
     from esc.report.contents import period_of
 
     local = parse_local_timestamp("2026-11-20T15:00:00", what="--now")
-    period = period_of("2026-10-12", "2026-10-18", local)
+    period = period_of("2026-10-12", "2026-10-18", local, local=True)
     assert period.since.isoformat() == "2026-10-12T00:00:00+02:00"
     assert period.until.isoformat() == "2026-10-19T00:00:00+02:00"
-    assert period_of("2026-10-12T06:00", None, local).since.isoformat() == (
+    assert period_of("2026-10-12T06:00", None, local, local=True).since.isoformat() == (
         "2026-10-12T06:00:00+02:00"
     )
-    # a --now with an offset of another zone than the machine's: its offset, as before
-    utc_now = dt.datetime.fromisoformat("2026-11-20T15:00:00+05:00")
-    assert period_of("2026-10-12", None, utc_now).since.isoformat() == (
-        "2026-10-12T00:00:00+05:00"
-    )
+    # a --now with an offset: its offset, whether the machine's zone has it now or not
+    for offset in ("+05:00", "+01:00"):
+        given = dt.datetime.fromisoformat(f"2026-11-20T15:00:00{offset}")
+        assert period_of("2026-10-12", None, given).since.isoformat() == (
+            f"2026-10-12T00:00:00{offset}"
+        )
+
+
+def test_a_now_that_gives_its_offset_reports_the_same_on_every_machine(
+    berlin: None, esc: Esc, workspace: Path
+) -> None:
+    """`--now 2026-11-10T12:00:00+01:00` on a machine in Berlin (whose offset is +01:00 in
+    November too): `--since 2026-10-20` is 00:00+01:00, as on a machine in UTC, not the
+    local midnight of a summer day (23:00+01:00 the day before)."""
+    esc.ok("create", "--title", "P", "--category", "billing", "--body", "x",
+           now="2026-10-19T23:30:00+01:00")  # fmt: skip
+    period = ["--since", "2026-10-20", "--until", "2026-10-20", "--format", "json"]
+    data = json.loads(esc.ok("report", *period, now="2026-11-10T12:00:00+01:00"))
+    assert data["period"]["since"] == "2026-10-20T00:00:00+01:00"
+    assert data["totals"]["created"] == 0
+    # without an offset, --now is the machine's time: the local day (from 00:00+02:00,
+    # summer time's midnight, written in now's offset)
+    data = json.loads(esc.ok("report", *period, now="2026-11-10T12:00:00"))
+    assert data["period"]["since"] == "2026-10-19T23:00:00+01:00"
+    assert data["totals"]["created"] == 1
+
+
