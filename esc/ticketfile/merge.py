@@ -12,7 +12,9 @@ field by field:
 - ``requests`` (to other teams) merge request by request, each named by its team and
   ``asked`` time: both sides' new requests are kept; a request one side answered or
   declined takes that side's state (both did: the earlier close wins, ours on a tie); one
-  a side deleted stays deleted unless the other side closed it;
+  a side deleted stays deleted unless the other side closed it; both sides asking the same
+  team at once (two open requests to one team, which ``esc involve`` never makes) is a
+  conflict;
 - ``updated`` takes the later time and ``first_response_at`` the earlier one (the first
   response is the first of the two replies, and both replies are in the conversation);
 - ``sla`` (written by ``esc sweep``, derived) is never a conflict: the side with the later
@@ -344,6 +346,9 @@ def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
             merged.append(tv)
         else:
             merged.append(_closed_first(ov, tv))
+    open_teams = [str(item.get("team")) for item in merged if item.get("closed") is None]
+    if len(open_teams) != len(set(open_teams)):  # (both sides asked the same team at once:
+        return _CONFLICT  # one open request a team, as `esc involve` keeps it; a person decides)
     return merged
 
 

@@ -933,6 +933,25 @@ def test_a_request_answered_on_one_side_stays_answered_beside_the_other_sides_ne
     ]
 
 
+def test_both_sides_asking_the_same_team_at_once_is_a_conflict_validate_points_at() -> None:
+    """Two clones each ran `esc involve T --team engineering` (10:00 and 10:05): two open
+    requests to one team, which `esc involve` never makes and `esc validate` refuses, is a
+    conflict (each side's ask kept between markers), not a clean merge."""
+    ours = change(BASE, requests=(request("10:00", "engineering"),))
+    theirs = change(BASE, requests=(request("10:05", "engineering"),))
+    merged = merge_ticket(BASE, ours, theirs)
+    assert not merged.clean
+    assert "<<<<<<< ours" in merged.text and ">>>>>>> theirs" in merged.text
+    # one side's request answered before the other asked again: both kept, cleanly
+    answered = request("10:00", "engineering", state="answered", closed=at("10:02"),
+                       closed_by="dan")  # fmt: skip
+    ours = change(BASE, requests=(answered,))
+    assert requests_of(clean(BASE, ours, theirs)) == [
+        ("engineering", "answered", "dan"),
+        ("engineering", "open", None),
+    ]
+
+
 def test_a_request_closed_on_both_sides_takes_the_earlier_close() -> None:
     base = change(BASE, requests=(request("10:00", "engineering"),))
     late = request("10:00", "engineering", state="answered", closed=at("11:00"), closed_by="dan")
