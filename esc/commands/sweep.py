@@ -1239,7 +1239,9 @@ def _commit(
     tickets = guard.to_commit()
     if not tickets and owed is not None:
         reports = git.store_files(root, _committable_reports(workspace, folder))
-        outcome.commit = git.commit_blobs(root, reports, "", root / CACHE_DIR, amend=owed)
+        outcome.commit = git.commit_blobs(
+            root, reports, "", root / CACHE_DIR, amend=owed, when=result.now
+        )
         if outcome.commit is not None:
             outcome.committed = git.commit_files(root, outcome.commit)
             outcome.earlier = _tickets(outcome.committed)  # (what it stands for: theirs)
@@ -1269,7 +1271,7 @@ def _commit(
     told += _escalations_since_head(workspace, [p for p in earlier if p in tickets])
     message = sweep_message(told, len(_tickets(tickets)), len(_tickets(earlier)))
     outcome.told = told
-    outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR)
+    outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR, when=result.now)
     guard.forget()
     if outcome.commit is not None:
         outcome.committed = git.commit_files(root, outcome.commit)

@@ -10,6 +10,7 @@ are checked first (:func:`check_remote_name`, :func:`check_branch_name`).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import re
@@ -184,7 +185,12 @@ def _require_index_free(top: Path) -> None:
 
 
 def commit_blobs(
-    root: Path, blobs: Mapping[str, str], message: str, scratch: Path, amend: str | None = None
+    root: Path,
+    blobs: Mapping[str, str],
+    message: str,
+    scratch: Path,
+    amend: str | None = None,
+    when: dt.datetime | None = None,
 ) -> str | None:
     """Commit on top of HEAD exactly ``blobs`` (blob id by path relative to ``root``, each
     already stored), nothing else staged or dirty; the index entries of those paths follow.
@@ -194,7 +200,8 @@ def commit_blobs(
     staged goes in.  Returns the new commit's hash, or None if there was nothing to commit.
     With ``amend`` (HEAD, a commit of the sweep's not pushed yet), the blobs go into that
     commit instead: the one that stands for it has its parents, author and message (its
-    :func:`commit_key`), not ``message``; None if HEAD is not ``amend``.
+    :func:`commit_key`), not ``message``; None if HEAD is not ``amend``.  ``when`` dates
+    the commit (the sweep's ``--now``: its commits are as reproducible as its files).
     """
     if not blobs:
         return None
@@ -217,10 +224,12 @@ def commit_blobs(
     if head is not None and output(top, "rev-parse", f"{head}^{{tree}}").strip() == tree:
         return None
     parents = ["-p", head] if head else []
-    author: dict[str, str] | None = None
+    dated = {} if when is None else {"GIT_COMMITTER_DATE": git_date(when)}
+    author = {} if when is None else {"GIT_AUTHOR_DATE": git_date(when)}
     if amend is not None:
         parents, author, message = _made_as(top, amend)
-    commit = output(top, "commit-tree", tree, *parents, env=author, input=message.encode())
+    env = {**author, **dated}
+    commit = output(top, "commit-tree", tree, *parents, env=env, input=message.encode())
     commit = commit.strip()
     _require_index_free(top)  # (before HEAD moves: the index must follow it)
     proc = run(top, "update-ref", "-m", "esc sweep", "HEAD", commit, head or "")
@@ -229,6 +238,11 @@ def commit_blobs(
     # the index now records the committed files, so status shows only what differs from them
     output(top, "update-index", "--index-info", input=entries.encode())
     return commit
+
+
+def git_date(moment: dt.datetime) -> str:
+    """``moment`` as git's own date format (``@<seconds> +hhmm``), in its own offset."""
+    return f"@{int(moment.timestamp())} {moment.strftime('%z')}"
 
 
 def _made_as(top: Path, commit: str) -> tuple[list[str], dict[str, str], str]:

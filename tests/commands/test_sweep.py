@@ -212,6 +212,9 @@ def test_sweep_commit_commits_exactly_what_it_changed(esc: Esc, workspace: Path)
     shown = git(workspace, "log", "-1", "--format=%B")
     assert shown.startswith("esc sweep: 1 ticket updated\n\n")
     assert f"{ticket}: support → engineering (rule:breached-goes-up)" in shown
+    # dated by --now, as the files it wrote are (esc log sorts commits among their lines)
+    dates = git(workspace, "log", "-1", "--format=%aI %cI").split()
+    assert dates == ["2026-11-20T13:30:00+01:00"] * 2
     changed = git(workspace, "show", "--name-only", "--format=", "HEAD").split()
     assert changed == [f"tickets/{ticket}.md"]  # (`esc init` git-ignores reports/)
     assert (workspace / "reports" / "summary.md").is_file()
