@@ -103,7 +103,7 @@ class Esc:
         now: str | None = None,
         env: dict[str, str] | None = None,
     ) -> Result:
-        when = now or self.now
+        when = self.now if now is None else now  # ("": no --now of the harness's)
         argv = (["--now", when] if when else []) + list(args)
         if self.process:
             return run_process(argv, self.cwd, input, env)

@@ -22,6 +22,7 @@ import click
 
 from esc import __version__
 from esc.cli.options import (
+    OneValueGroup,
     Seconds,
     by_option,
     common,
@@ -55,7 +56,7 @@ from esc.store.launch import CRON_PATH
 # ---------------------------------------------------------------- the group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneValueGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--root",
     metavar="PATH",
@@ -186,6 +187,19 @@ def _stdin_text() -> str:
     return text
 
 
+def _dash_is_stdin(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Callback of a text option: ``-`` is the text stdin holds (as `--body -`, `-m -` and
+    `--ask -` read it), not a literal dash sent to the customer.  Stdin holds one text:
+    a second option given ``-`` is refused."""
+    if value != "-":
+        return value
+    meta = ctx.find_root().meta  # (this run's: esc runs many times in one test process)
+    if meta.get("esc.stdin_read"):
+        raise click.BadParameter("- (stdin) was given to another option already", param=param)
+    meta["esc.stdin_read"] = True
+    return _stdin_text()
+
+
 def _read_body(body: str | None) -> str:
     if body == "-":
         return _stdin_text()
@@ -284,7 +298,10 @@ def comment(
 
 @cli.command()
 @click.argument("ref", metavar="TICKET")
-@click.option("--reason", required=True, metavar="TEXT", help="What the customer must do.")
+@click.option(
+    "--reason", required=True, metavar="TEXT", callback=_dash_is_stdin,
+    help="What the customer must do (- reads it from stdin).",
+)  # fmt: skip
 @by_option
 @json_option
 @common
@@ -312,7 +329,10 @@ def resume(ref: str, actor: str | None, as_json: bool) -> int:
 @click.option("--to", "to", metavar="TEAM", help="Functional escalation to a specialist team.")
 @click.option("--up", is_flag=True, help="Hierarchical escalation to the next team up the chain.")
 @click.option("--priority", metavar="P", help="Priority escalation to a higher priority.")
-@click.option("--reason", required=True, metavar="TEXT", help="Why this level cannot solve it.")
+@click.option(
+    "--reason", required=True, metavar="TEXT", callback=_dash_is_stdin,
+    help="Why this level cannot solve it (- reads it from stdin).",
+)  # fmt: skip
 @by_option
 @json_option
 @common
@@ -381,7 +401,10 @@ def answer(
 
 @cli.command()
 @click.argument("ref", metavar="TICKET")
-@click.option("--resolution", required=True, metavar="TEXT", help="How it was solved.")
+@click.option(
+    "--resolution", required=True, metavar="TEXT", callback=_dash_is_stdin,
+    help="How it was solved (- reads it from stdin).",
+)  # fmt: skip
 @click.option(
     "--kb", "article", metavar="ARTICLE", help="The kb/ article that solved it (KB-0003)."
 )
@@ -400,8 +423,14 @@ def resolve(
 @cli.command()
 @click.argument("ref", metavar="TICKET")
 @click.option("--csat", type=click.IntRange(1, 5), help="Customer satisfaction, 1 to 5.")
-@click.option("--feedback", metavar="TEXT", help="What the customer said about the help.")
-@click.option("--resolution", metavar="TEXT", help="Needed to close a ticket not yet resolved.")
+@click.option(
+    "--feedback", metavar="TEXT", callback=_dash_is_stdin,
+    help="What the customer said about the help (- reads it from stdin).",
+)  # fmt: skip
+@click.option(
+    "--resolution", metavar="TEXT", callback=_dash_is_stdin,
+    help="Needed to close a ticket not yet resolved (- reads it from stdin).",
+)  # fmt: skip
 @click.option(
     "--kb", "article", metavar="ARTICLE", help="The kb/ article that solved it (KB-0003)."
 )
@@ -427,7 +456,10 @@ def close(
 
 @cli.command()
 @click.argument("ref", metavar="TICKET")
-@click.option("--reason", required=True, metavar="TEXT", help="Why it is not solved after all.")
+@click.option(
+    "--reason", required=True, metavar="TEXT", callback=_dash_is_stdin,
+    help="Why it is not solved after all (- reads it from stdin).",
+)  # fmt: skip
 @by_option
 @json_option
 @common

@@ -122,6 +122,53 @@ def once(_ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     return values[0] if values else None
 
 
+def refuse_repeated(command: click.Command, ctx: click.Context, args: list[str]) -> None:
+    """Refuse an option that takes one value given twice (exit 2): click keeps the last one
+    and drops the other silently (`esc comment -m "Part one" -m "Part two"` wrote "Part
+    two" alone; `escalate --to sre --to engineering` went to engineering).  Options that
+    take several values (``multiple``), flags and counts may repeat; with --help given,
+    the help is shown as ever."""
+    try:
+        _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+    except click.UsageError:
+        return  # (click's own parse says what is wrong)
+    if any(p.is_eager for p in order):
+        return
+    seen: set[str] = set()
+    for param in order:
+        if not isinstance(param, click.Option) or param.multiple:
+            continue
+        if param.is_flag or param.count:
+            continue
+        name = param.name or ""
+        if name in seen:
+            times = sum(p is param for p in order)
+            raise click.BadParameter(
+                f"given {times} times; it takes one value", ctx=ctx, param=param
+            )
+        seen.add(name)
+
+
+class OneValueCommand(click.Command):
+    """A command whose options that take one value refuse to be given twice."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        refuse_repeated(self, ctx, args)
+        return super().parse_args(ctx, args)
+
+
+class OneValueGroup(click.Group):
+    """A group of :class:`OneValueCommand` (and groups of its own kind), refusing its own
+    options given twice as they do."""
+
+    command_class = OneValueCommand
+    group_class = type  # (its subgroups are of this class too)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        refuse_repeated(self, ctx, args)
+        return super().parse_args(ctx, args)
+
+
 class Seconds(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2)
     """A number of seconds to wait: 0 or more, and finite (``nan`` or ``inf`` would wait
     for ever, or not at all)."""

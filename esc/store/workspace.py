@@ -77,10 +77,17 @@ DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a command waits for a ticket another one 
 
 def _config_bytes(root: Path, name: str) -> bytes:
     """teams.yaml or rules.yaml as bytes; one that is no regular file is a ConfigError."""
+    path = root / name
     try:
-        return atomic.read_regular(root / name)
+        return atomic.read_regular(path)
     except atomic.NotRegularFile as exc:  # (a folder too: opened read-only, then fstat'ed)
         raise ConfigError(name, 0, str(exc)) from None
+    except FileNotFoundError:
+        if os.path.islink(path):  # (a link to nowhere is no "no rules": a file went astray)
+            target = os.readlink(path)
+            why = f"a dangling symlink (to {target}), not a file esc can read"
+            raise ConfigError(name, 0, why) from None
+        raise
 
 
 @dataclass

@@ -9,11 +9,13 @@ refused rather than written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
 import json
 import re
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -92,7 +94,8 @@ def load_with_lines(text: str) -> Any:
     _compose_and_load(text)  # (refuses a document over budget before it is constructed)
     reader = YAML(typ="rt")
     try:
-        return _plain_values(reader.load(text))
+        with _anchors_reused_quietly():
+            return _plain_values(reader.load(text))
     except MarkedYAMLError as exc:
         raise _marked(exc) from None
     except YAMLError as exc:
@@ -221,7 +224,8 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
     reader = _reader()
     try:
         try:
-            node = reader.compose(text)
+            with _anchors_reused_quietly():
+                node = reader.compose(text)
         except RecursionError:
             raise YamlError(f"nested too deeply (esc reads at most {MAX_DEPTH} levels)") from None
         if node is None:
@@ -244,6 +248,18 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
     except YAMLError as exc:
         raise YamlError(str(exc), _line_of_unacceptable(text)) from None
     return node, data
+
+
+@contextlib.contextmanager
+def _anchors_reused_quietly() -> Iterator[None]:
+    """An anchor defined again (`&m` on two teams' members) is YAML 1.2 (an alias refers
+    to the latest): ruamel.yaml reads it so, but warns with a multi-line message on
+    stderr, on every run."""
+    from ruamel.yaml.error import ReusedAnchorWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReusedAnchorWarning)
+        yield
 
 
 def _marked(exc: Any) -> YamlError:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -386,6 +387,28 @@ def test_a_configuration_file_that_is_no_regular_file_is_named_never_read(
         return
     with pytest.raises(ParseError, match=r"^rules\.yaml:1: a .*not a regular file$"):
         workspace.config_texts()
+
+
+@pytest.mark.parametrize("name", ["rules.yaml", "teams.yaml"])
+def test_a_configuration_symlink_to_nowhere_is_a_problem_not_no_configuration(
+    tmp_path: Path, name: str
+) -> None:
+    """rules.yaml moved away and linked to a path that is gone was read as no rules: the
+    sweep ended every ticket's clocks and validate said ok."""
+    from esc.config.starter import RULES_YAML, TEAMS_YAML
+
+    (tmp_path / "teams.yaml").write_text(TEAMS_YAML)
+    (tmp_path / "rules.yaml").write_text(RULES_YAML)
+    (tmp_path / "tickets").mkdir()
+    (tmp_path / name).unlink()
+    (tmp_path / name).symlink_to(tmp_path / "gone.yaml")
+    pattern = rf"^{re.escape(name)}:1: a dangling symlink \(to .*gone\.yaml\)"
+    with pytest.raises(ParseError, match=pattern):
+        Workspace(tmp_path).config_texts()
+    (tmp_path / "rules.yaml").unlink()  # (no rules.yaml at all: no rules, as ever)
+    (tmp_path / "teams.yaml").unlink(missing_ok=True)
+    (tmp_path / "teams.yaml").write_text(TEAMS_YAML)
+    assert Workspace(tmp_path).config_texts() == (TEAMS_YAML, "")
 
 
 def test_a_ticket_caught_half_saved_by_an_editor_is_read_again(

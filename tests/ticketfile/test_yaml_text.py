@@ -282,3 +282,13 @@ def test_a_quote_never_closed_is_reported_where_it_begins(text: str, line: int) 
         assert (caught.value.problem, caught.value.line) == (
             "a quoted scalar that begins here is never closed", line
         )
+
+
+def test_an_anchor_defined_again_is_read_quietly_as_yaml_1_2_says() -> None:
+    """`&m` on two teams' members is YAML 1.2 (an alias refers to the latest); ruamel.yaml
+    warned with eight lines on stderr on every run (an error under this suite's
+    `filterwarnings = error`)."""
+    text = "a: &m [alice, bob]\nb: &m [dan, erin]\nc: *m\n"
+    assert yaml_text.load(text) == {"a": ["alice", "bob"], "b": ["dan", "erin"],
+                                    "c": ["dan", "erin"]}  # fmt: skip
+    assert yaml_text.load_with_lines(text)["c"] == ["dan", "erin"]
