@@ -50,7 +50,7 @@ from esc.domain.sla import (
     compute,
     request_clocks,
 )
-from esc.domain.timestamps import coerce_timestamp, format_timestamp
+from esc.domain.timestamps import coerce_timestamp, fixed_in, format_timestamp
 
 # The moments one sweep replays for a ticket, at most: enough for a `repeat: 1h` rule on an
 # always-open calendar over a year without sweeps (8,760), while a rule repeating every
@@ -981,7 +981,7 @@ def _next_instant(
     if change is not None and change < now:
         moments.append(change)
     moments += [m for m in time_moments(view, sla, config, memory) if since < m < now]
-    return min(moments).astimezone(_replay_zone(config, now)) if moments else now
+    return fixed_in(min(moments), _replay_zone(config, now)) if moments else now
 
 
 _ZONES: dict[tuple[int, dt.datetime], tuple[Config, dt.tzinfo | None]] = {}
@@ -1120,7 +1120,7 @@ def sla_block(sla: Sla) -> dict[str, object]:
     tz = sla.policy.calendar.tz
     block: dict[str, object] = {"policy": sla.policy.name}
     for clock in sla.clocks:
-        due = clock.due.astimezone(tz) if clock.due is not None else None
+        due = fixed_in(clock.due, tz) if clock.due is not None else None
         block[clock.metric] = {"due": due, "state": clock.state}
     return block
 
@@ -1194,7 +1194,7 @@ def _clock_log(
     def crossed(moment: dt.datetime | None) -> dt.datetime | None:
         if moment is None or moment > now or (since is not None and moment <= since):
             return None
-        return moment.astimezone(zone)
+        return fixed_in(moment, zone)
 
     def note(warning: bool) -> str:
         due = ""

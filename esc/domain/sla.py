@@ -37,6 +37,7 @@ from esc.domain.model import (
     line_problem,
 )
 from esc.domain.records import immutable
+from esc.domain.timestamps import fixed_in
 
 POLICY_KEYS = {"name", "when", "calendar", "targets", "warn_at", "pause_on"}
 STOPPED_STATUSES = ("resolved", "closed")
@@ -608,9 +609,9 @@ def _clock(
     if pausing and state == "paused":
         due = warn = None  # unknown until the pause ends
     else:
-        tz = cal.tz
-        due = found[0].astimezone(tz)
-        warn = None if warn is None else warn.astimezone(tz)
+        tz = cal.tz  # (as the calendar's wall clock reads it, at a fixed offset: see fixed_in)
+        due = fixed_in(found[0], tz)
+        warn = None if warn is None else fixed_in(warn, tz)
     return Clock(
         metric, target, start, stop, due, warn, state, used, tuple(excluded), marks, pausing
     )

@@ -153,6 +153,19 @@ def shared_zone(moment: dt.datetime) -> dt.datetime:
 _SHARED: dict[dt.tzinfo, dt.timezone] = {}
 
 
+def fixed_in(moment: dt.datetime, tz: dt.tzinfo | None) -> dt.datetime:
+    """``moment`` as a time of ``tz`` (its wall clock and its offset there), with the shared
+    fixed-offset zone of that offset.  Two times of one ``ZoneInfo`` compare, subtract and
+    add by their wall clocks (``due + 30m`` on the night the clocks go back was an hour
+    off, and 02:30+02:00 came after 02:00+01:00); with a fixed offset it is elapsed time."""
+    local = moment.astimezone(tz)
+    if type(local.tzinfo) is dt.timezone:
+        return shared_zone(local)
+    offset = local.utcoffset()
+    assert offset is not None
+    return local.replace(tzinfo=zone_of(offset.days * 86400 + offset.seconds), fold=0)
+
+
 def zone_of(offset: int) -> dt.timezone:
     """The one fixed-offset time zone object for ``offset`` seconds east of UTC."""
     zone = _ZONES.get(offset)

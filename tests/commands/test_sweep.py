@@ -2281,3 +2281,79 @@ def test_a_sweep_behind_the_last_one_leaves_the_reports_as_they_are(
     out = esc.ok("sweep", now="2026-11-20T12:00:00+01:00")
     assert "after --now; left as it is" in out and "rendered" not in out
     assert summary.read_text(encoding="utf-8") == later
+
+
+# ---------------------------------------------------------------- the night the clocks go back
+
+
+def _dst_workspace(workspace: Path, rules: str) -> None:
+    """A 24-hour Berlin calendar for tickets of category data (3h first response, warned
+    at 50%), and ``rules``."""
+    text = (workspace / "rules.yaml").read_text()
+    text = text.replace(
+        "calendars:\n",
+        'calendars:\n  berlin24: {timezone: Europe/Berlin, hours: {mon-sun: "00:00-24:00"}}\n', 1
+    )
+    text = text.replace(
+        "sla:                         # first matching policy wins\n",
+        "sla:                         # first matching policy wins\n  - {name: data24, when:"
+        " {category: data}, calendar: berlin24, targets: {first_response: 3h, resolution:"
+        " 30h}, warn_at: 50%}\n",
+        1,
+    )
+    start = text.index("rules:                       # evaluated")
+    (workspace / "rules.yaml").write_text(text[:start] + "rules:\n" + rules)
+
+
+def test_an_overdue_limit_on_the_night_the_clocks_go_back_is_elapsed_time(
+    esc: Esc, workspace: Path
+) -> None:
+    """Due at 02:30+02:00 (00:30Z): `overdue: ">30m"` holds from 02:00:01+01:00 (01:00:01Z),
+    one hour of wall clock later but 30 minutes of real time; the rule fired at
+    03:00:01+01:00 (the deadline plus 30 minutes of wall clock), and at 02:15 when swept
+    every quarter of an hour."""
+    _dst_workspace(workspace, '  - {name: late, when: {overdue: ">30m"}, then: {tag: late}}\n')
+    ticket = esc.ok("create", "--title", "x", "--category", "data", "--body", "x",
+                    now="2026-10-24T23:30:00+02:00").strip()  # fmt: skip
+    once = workspace.parent / "once"
+    shutil.copytree(workspace, once)
+    for now in ("2026-10-25T02:45:00+02:00", "2026-10-25T02:15:00+01:00",
+                "2026-10-25T02:30:00+01:00", "2026-10-25T04:00:00+01:00"):  # fmt: skip
+        esc.ok("sweep", "--no-report", now=now)
+    Esc(once).ok("sweep", "--no-report", now="2026-10-25T04:00:00+01:00")
+    for folder in (workspace, once):
+        text = (folder / "tickets" / f"{ticket}.md").read_text()
+        assert "- 2026-10-25T02:00:01+01:00 · rule:late · tagged · late\n" in text, folder
+    texts = [(f / "tickets" / f"{ticket}.md").read_text() for f in (workspace, once)]
+    # (the same file, but for when a sweep last wrote it)
+    assert [[ln for ln in t.splitlines() if "checked:" not in ln] for t in texts] == [
+        [ln for ln in texts[1].splitlines() if "checked:" not in ln]
+    ] * 2
+
+
+def test_a_warning_crossed_on_the_night_the_clocks_go_back_is_logged_and_acted_on(
+    esc: Esc, workspace: Path
+) -> None:
+    """Created 01:30+02:00: warned at 02:00+01:00 (01:00Z, 50% of 3h), idle an hour at
+    02:30:01+02:00 (00:30:01Z, earlier). The idle rule's instant, of one zone object with
+    the warning's, compared by wall clock (02:30 after 02:00): the warning was never
+    logged and its rule never fired."""
+    _dst_workspace(
+        workspace,
+        "  - {name: warn-tag, when: {sla: warning}, then: {tag: w}}\n"
+        '  - {name: quiet, when: {idle: ">1h"}, then: {tag: q}}\n',
+    )
+    ticket = esc.ok("create", "--title", "x", "--category", "data", "--body", "x",
+                    now="2026-10-25T01:30:00+02:00").strip()  # fmt: skip
+    esc.ok("comment", ticket, "-m", "hi", "--by", "dan", now="2026-10-25T03:20:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-10-25T04:00:00+01:00")
+    log = (workspace / "tickets" / f"{ticket}.md").read_text().split("## Activity")[1]
+    expected = [
+        "- 2026-10-25T02:30:01+02:00 · rule:quiet · tagged · q",
+        "- 2026-10-25T02:00:00+01:00 · esc · sla.first_response: ok → warning · due"
+        " 2026-10-25T03:30:00+01:00",
+        "- 2026-10-25T02:00:00+01:00 · rule:warn-tag · tagged · w",
+        "- 2026-10-25T03:20:00+01:00 · esc · sla.first_response: warning → met",
+    ]
+    lines = log.splitlines()
+    assert [line for line in lines if line in expected] == expected
