@@ -601,7 +601,10 @@ def _clock(
     end_utc = end.astimezone(UTC)
     now_utc = end_utc if end is now else now.astimezone(UTC)
     marks = _crossed(warn, found[0], end_utc)
-    within = used <= target if counted_end == end else end_utc <= found[0]
+    # (met if it stopped by its deadline: one whose time ran out, then stopped later, is
+    # breached, even if no working time passed between (a pause from its due second on, a
+    # reply on the Saturday after a deadline at Friday's close): it was breached then)
+    within = end_utc <= found[0]
     if pausing and stop is None:  # (paused from its due second on: breached then, as a
         # running clock is from its due second; a clock stopped then met its target)
         within = used < target if counted_end == end else end_utc < found[0]

@@ -2357,3 +2357,26 @@ def test_a_warning_crossed_on_the_night_the_clocks_go_back_is_logged_and_acted_o
     ]
     lines = log.splitlines()
     assert [line for line in lines if line in expected] == expected
+
+
+def test_a_clock_paused_at_its_deadline_stays_breached_once_stopped(
+    esc: Esc, workspace: Path
+) -> None:
+    """Put on hold at 13:00, the first response's deadline: breached then (and escalated
+    for it), as a running clock is from its due second; resolved the next day, it was
+    recorded `breached → met` (no working time had passed past the target). A breach is a
+    breach: it stays breached. A reply at the deadline itself is met."""
+    late = esc.ok("create", "--title", "B", "--category", "billing", "--body", "x",
+                  now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    on_time = esc.ok("create", "--title", "C", "--category", "billing", "--body", "x",
+                     now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("wait", late, "--reason", "r", "--by", "bob", now="2026-11-23T13:00:00+01:00")
+    esc.ok("comment", on_time, "-m", "hi", "--by", "bob", now="2026-11-23T13:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-23T15:00:00+01:00")
+    esc.ok("resolve", late, "--resolution", "ok", "--by", "bob", now="2026-11-24T10:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-24T11:00:00+01:00")
+    text = (workspace / "tickets" / f"{late}.md").read_text()
+    assert "first_response: {due: 2026-11-23T13:00:00+01:00, state: breached}" in text
+    assert "sla.first_response: breached → met" not in text
+    other = (workspace / "tickets" / f"{on_time}.md").read_text()
+    assert "first_response: {due: 2026-11-23T13:00:00+01:00, state: met}" in other
