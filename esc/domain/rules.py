@@ -155,14 +155,18 @@ def _people(teams: Mapping[str, object]) -> set[str]:
     return people
 
 
-def loop_findings(rules: Sequence[Rule]) -> list[tuple[int, str]]:
+def loop_findings(
+    rules: Sequence[Rule], priorities: Sequence[str] = ()
+) -> list[tuple[int, str]]:
     """Rules that can trigger each other endlessly: (index of the first, message).
 
     Rule A can trigger rule B when A writes a value that B's condition may accept.  Rules
     that can trigger each other in a cycle loop endlessly only if they write one field with
     different values (one sets priority low, another raises it); writes that only move one
-    way (escalate up, raise, add a tag) run out.  Time (age, idle) is left out: a rule that
-    waits for time to pass fires again only as time passes.
+    way (escalate up, raise, add a tag) run out, and so does a priority set only from a
+    lower one (``priority: urgent`` when ``priority: "<urgent"``: a raise too, by the
+    order of ``priorities``).  Time (age, idle) is left out: a rule that waits for time to
+    pass fires again only as time passes.
     """
     edges = {a.name: {b.name for b in rules if b is not a and _can_enable(a, b)} for a in rules}
     index = {r.name: i for i, r in enumerate(rules)}
@@ -170,7 +174,7 @@ def loop_findings(rules: Sequence[Rule]) -> list[tuple[int, str]]:
     found = []
     for component in _cycles(edges):
         members = [by_name[n] for n in component]
-        field_name = _conflicting_field(members)
+        field_name = _conflicting_field(members, priorities)
         if field_name is None:
             continue
         names = sorted(component, key=index.__getitem__)
@@ -276,15 +280,23 @@ def _accepts(condition: Condition, name: str, value: object) -> bool:
     return True
 
 
-def _conflicting_field(rules: Sequence[Rule]) -> str | None:
+def _conflicting_field(rules: Sequence[Rule], priorities: Sequence[str]) -> str | None:
     """A field the rules write with more than one value, if any: among the writes that do
     not run out (see :func:`_writes`), or one that undoes a one-way move (a team another
-    rule escalates up from, a priority another raises)."""
+    rule escalates up from, a priority another raises).  A priority a rule sets only from
+    a lower one is a raise (:func:`_raises_only`)."""
     seen: dict[str, set[object]] = {}
+    raised = False  # (a priority set only from a lower one: a raise, one way)
     for rule in rules:
         for name, values in _writes(rule, bounded=False).items():
             if name in ("sla", "level", "tags"):
                 continue
+            if name == "priority":
+                kept = {v for v in values if not _raises_only(rule, v, priorities)}
+                raised = raised or kept != values
+                if not kept:
+                    continue
+                values = kept
             seen.setdefault(name, set()).update(values)
     for name, values in seen.items():
         if len(values) > 1:
@@ -295,7 +307,18 @@ def _conflicting_field(rules: Sequence[Rule]) -> str | None:
         for action, value in rule.actions
         if (action, value) in (("escalate", "up"), ("priority", "raise"))
     }
+    if raised:
+        one_way.add("priority")
     return next((name for name in sorted(one_way) if name in seen), None)
+
+
+def _raises_only(rule: Rule, value: object, priorities: Sequence[str]) -> bool:
+    """Whether the rule's ``priority: value`` only ever raises the priority: its condition
+    cannot hold at ``value`` or any priority above it."""
+    if not isinstance(value, str) or value not in priorities:
+        return False
+    above = priorities[priorities.index(value) :]
+    return not any(_accepts(rule.when, "priority", p) for p in above)
 
 
 def _cycles(edges: Mapping[str, set[str]]) -> list[set[str]]:

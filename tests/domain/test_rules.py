@@ -427,3 +427,20 @@ def test_rules_pinned_to_different_categories_do_not_loop() -> None:
         )
     )
     assert [index for index, _ in overlapping] == [0]
+
+
+def test_rules_that_only_raise_the_priority_are_no_loop() -> None:
+    """`priority: urgent` when below urgent (outage-is-urgent) beside a `priority: raise`
+    when below high: both only raise, so they run out (validate called it an endless
+    loop, exit 1, on a sound rules.yaml); one that lowers it again still loops."""
+    order = ("low", "normal", "high", "urgent")
+    raising = [
+        rule("outage-is-urgent", {"category": "outage", "priority": "<urgent"},
+             {"priority": "urgent"}),
+        rule("warn-raise", {"sla": "warning", "priority": "<high"}, {"priority": "raise"}),
+        rule("warn-high", {"sla": "warning", "priority": "<high"}, {"priority": "high"}),
+    ]  # fmt: skip
+    assert loop_findings(rules(*raising), order) == []
+    lowering = [*raising, rule("calm", {"priority": "urgent"}, {"priority": "low"})]
+    found = loop_findings(rules(*lowering), order)
+    assert len(found) == 1 and "calm" in found[0][1] and "set priority" in found[0][1]
