@@ -211,6 +211,10 @@ _REFERENCE = dt.datetime(2026, 1, 5, tzinfo=UTC)
 
 def parse_working_duration(value: object, what: str) -> dt.timedelta:
     """A duration of working time: hours and minutes only (a working day differs per calendar)."""
+    if value is None or isinstance(value, bool):  # (`resolution: null`, `~`, `true`)
+        shown = "null" if value is None else str(value).lower()
+        why = "is no duration (write e.g. 24h, or leave the target out)"
+        raise PolicyError(f"{what}: {shown} {why}")
     text = str(value).strip()
     if any(unit in text.lower() for unit in ("d", "w", "s")):
         raise PolicyError(f"{what}: {text!r}: working time takes h and m only (e.g. 24h, 1h30m)")

@@ -512,7 +512,7 @@ def _check_values(
         else list(data.items())  # (YAML keys need not be text)
     )
     for key, value in items:
-        line = key_lines.get(str(key), 1)
+        line = key_lines.get(str(key)) or _non_text_key_line(key, key_lines)
         if not isinstance(key, str):
             problems.append((line, f"key {_shown_key(key)} is not text (quote it)"))
             continue
@@ -548,8 +548,31 @@ def check_surrogates(
 
 
 def _shown_key(key: object) -> str:
-    """A key that is no text, as YAML read it (a date as its date, not Python's repr)."""
-    return key.isoformat() if isinstance(key, (dt.date, dt.datetime)) else repr(key)
+    """A key that is no text, as YAML writes it (a date as its date, `null`, `true`, a
+    list as `[a, b]`), not as Python's repr."""
+    if isinstance(key, (dt.date, dt.datetime)):
+        return key.isoformat()
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, (tuple, list)):
+        return "[" + ", ".join(_shown_key(k) if not isinstance(k, str) else k for k in key) + "]"
+    return repr(key)
+
+
+_SPELLINGS: dict[object, tuple[str, ...]] = {  # (how YAML 1.2 may write these keys)
+    None: ("~", "null", "Null", "NULL", ""),
+    True: ("true", "True", "TRUE"),
+    False: ("false", "False", "FALSE"),
+}
+
+
+def _non_text_key_line(key: object, key_lines: Mapping[str, int]) -> int:
+    """The line of a key that is no text, by the ways YAML writes it (1 if not found: a
+    complex key, `? [a, b]`, has no line of its own here)."""
+    spellings = _SPELLINGS.get(key, ()) if isinstance(key, (bool, type(None))) else ()
+    return next((key_lines[s] for s in spellings if s in key_lines), 1)
 
 
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})  # (nothing to check inside)

@@ -988,3 +988,16 @@ def test_a_misspelt_value_of_rules_yaml_gets_a_did_you_mean(
     rules.write_text(rules.read_text().replace(old, new, 1))
     result = esc("validate")
     assert result.code == 1 and said in result.out.splitlines()[0], result.out
+
+
+def test_a_target_of_null_is_said_as_yaml_writes_it() -> None:
+    """`resolution: null` (or `~`) was `duration "None" is not valid`."""
+    rules = (
+        "calendars:\n  always: {timezone: UTC, hours: {mon-sun: \"00:00-24:00\"}}\n"
+        "sla:\n  - name: a\n    calendar: always\n"
+        "    targets: {first_response: 1h, resolution: ~}\n"
+    )
+    assert findings(rules=rules) == [
+        "rules.yaml:6: sla[0]: policy a: resolution: null is no duration (write e.g. 24h, or"
+        " leave the target out)"
+    ]

@@ -198,6 +198,9 @@ BYTES_CASES: dict[str, tuple[bytes, str]] = {
     "complex key": (add("? [a, b]\n: c"), "key"),
     "integer key": (add("1: one"), "key"),
     "date key": (add("x: {2026-11-20: a}"), "x: key 2026-11-20 is not text (quote it)"),
+    # (said as YAML writes them, at their own line: not `None` at line 1)
+    "null key": (add("~: x"), ":15: key null is not text (quote it)"),
+    "boolean key": (add("True: x"), ":15: key true is not text (quote it)"),
     "bad escape": (add('x: "\\q"'), "parse"),
     "unclosed quote": (add('x: "open'), "parse"),
     "unclosed flow": (add("x: [a, b"), "parse"),
