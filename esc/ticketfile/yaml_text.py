@@ -221,6 +221,7 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
     if len(text) > MAX_CHARS:
         raise YamlError(f"too large: {len(text):,} characters (esc reads at most {MAX_CHARS:,})", 0)
     _within_flow_depth(text)
+    _refuse_other_versions(text)  # (a ticket's or an article's front-matter too)
     reader = _reader()
     try:
         try:
