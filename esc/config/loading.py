@@ -53,6 +53,12 @@ class _Reader:
         """The file's YAML, or None with a finding: it does not parse, or a key or value
         holds a lone surrogate (``"\\ud800"``), no character, which no ticket, terminal or
         cache could take (each such key or value is named at its line)."""
+        from esc.ticketfile.document import conflict_line
+
+        conflict = conflict_line(text)  # (a merge of the file left git's markers in it)
+        if conflict is not None:
+            self.add(conflict, "unresolved merge conflict: resolve it, then `git add` the file")
+            return None
         try:
             data = yaml_text.load_with_lines(text)
         except yaml_text.YamlError as exc:

@@ -1001,3 +1001,15 @@ def test_a_target_of_null_is_said_as_yaml_writes_it() -> None:
         "rules.yaml:6: sla[0]: policy a: resolution: null is no duration (write e.g. 24h, or"
         " leave the target out)"
     ]
+
+
+def test_git_conflict_markers_in_rules_yaml_are_said_as_a_conflict() -> None:
+    """A merge of rules.yaml left git's markers: `could not find expected ':'` told nothing;
+    a ticket says "unresolved merge conflict" at the first marker, and so does rules.yaml."""
+    rules = (
+        "id_prefix: T\n<<<<<<< ours\ndefault_priority: normal\n=======\n"
+        "default_priority: high\n>>>>>>> theirs\n"
+    )
+    assert findings(rules=rules) == [
+        "rules.yaml:2: unresolved merge conflict: resolve it, then `git add` the file"
+    ]
