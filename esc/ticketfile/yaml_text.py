@@ -276,7 +276,13 @@ def _marked(exc: Any) -> YamlError:
         what = context.removeprefix("while scanning ").removeprefix("while parsing ")
         return YamlError(f"{what} that begins here is never closed", exc.context_mark.line)
     mark = exc.problem_mark or exc.context_mark
+    duplicate = _DUPLICATE.match(problem)
+    if duplicate:  # (ruamel.yaml shows each value as "{}" when it is a mapping: misleading)
+        problem = f"duplicate key {duplicate.group(1)} (each key is given once in a mapping)"
     return YamlError(problem, mark.line if mark is not None else None)
+
+
+_DUPLICATE = re.compile(r'found duplicate key (".*?") with value ')
 
 
 # What YAML does not allow in a document (ruamel.yaml's reader refuses it): a control

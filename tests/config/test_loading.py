@@ -195,7 +195,10 @@ def test_an_escalation_cycle_is_reported_on_each_team_in_it() -> None:
         ("intake: desk\nteams: [desk]\n", "teams.yaml:2: `teams` must be a mapping of team names"),
         ("intake: desk\n", "teams.yaml:1: `teams` must be a mapping of team names"),
         ("intake: desk\nteams:\n  desk: {level: 1\n", "teams.yaml:3: does not parse: a flow"),
-        ("intake: a\nintake: b\nteams: {a: {}}\n", "teams.yaml:2: does not parse: found duplicate"),
+        (
+            "intake: a\nintake: b\nteams: {a: {}}\n",
+            'teams.yaml:2: does not parse: duplicate key "intake"',
+        ),
     ],
 )
 def test_a_teams_file_that_cannot_be_used_gives_no_config(text: str, finding: str) -> None:

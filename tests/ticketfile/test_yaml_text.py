@@ -292,3 +292,13 @@ def test_an_anchor_defined_again_is_read_quietly_as_yaml_1_2_says() -> None:
     assert yaml_text.load(text) == {"a": ["alice", "bob"], "b": ["dan", "erin"],
                                     "c": ["dan", "erin"]}  # fmt: skip
     assert yaml_text.load_with_lines(text)["c"] == ["dan", "erin"]
+
+
+def test_a_duplicate_key_is_said_at_its_line_without_ruamel_s_empty_values() -> None:
+    """`found duplicate key "support" with value "{}" (original value: "{}")`: both were
+    full mappings; the "{}" misled."""
+    text = "teams:\n  support:\n    level: 1\n  support:\n    level: 2\n"
+    with pytest.raises(yaml_text.YamlError) as caught:
+        yaml_text.load_with_lines(text)
+    assert caught.value.problem == 'duplicate key "support" (each key is given once in a mapping)'
+    assert caught.value.line == 3
