@@ -648,6 +648,14 @@ def _split_operator(text: str) -> tuple[str, str] | None:
     return None
 
 
+def _split_equals(text: str) -> str | None:
+    """The operand of ``=VALUE`` (``--priority =high``: the companion of ``!=high``), or
+    None when ``text`` is not written so."""
+    if text.startswith("=") and not text.startswith("=="):
+        return text[1:].strip()
+    return None
+
+
 @immutable
 class _Compiler:
     vocabulary: Vocabulary
@@ -733,6 +741,12 @@ class _Compiler:
             regex = self.regex(value, at)
             if regex is not None:
                 return regex
+            equals = _split_equals(value)
+            if equals is not None:  # (the value itself, compared as a value is)
+                if not equals:
+                    raise self.error("nothing to compare with after '='", at)
+                value = int(equals) if name == "level" and _INTEGER.fullmatch(equals) else equals
+                return self.field_matcher(name, value, at)
             split = _split_operator(value)
             if split is not None:
                 matcher = self.comparison(name, *split, at)

@@ -23,8 +23,8 @@ SORTABLE = (
 
 def level_value(text: str) -> int | str:
     """A --level filter: a whole number, or a comparison such as '>=2'."""
-    if re.fullmatch(r"\d+", text.strip()):
-        return int(text)
+    if re.fullmatch(r"=?\s*\d+", text.strip()):  # (`=2`, the companion of `!=2`, too)
+        return int(text.strip().lstrip("=").strip())
     if re.fullmatch(r"(<=|>=|<|>|!=)\s*\d+", text.strip()):
         return text.strip()
     raise BadInput(f"--level takes a number or a comparison like '>=2', not {text!r}")

@@ -229,6 +229,19 @@ def test_not_equal_on_text_fields() -> None:
     assert not check({"channel": "!=email"}, {})
 
 
+def test_equals_written_out_is_the_value_itself() -> None:
+    """`=x` beside `!=x`: `priority: "=high"`, `channel: "=email"`, `level: "=2"`."""
+    assert check({"channel": "=email"}, {"channel": "email"})
+    assert not check({"channel": "=email"}, {"channel": "chat"})
+    assert check({"priority": "=high"}, {"priority": "high"})
+    assert not check({"priority": "=high"}, {"priority": "urgent"})
+    assert check({"level": "=2"}, {"level": 2})
+    with pytest.raises(ConditionError, match="nothing to compare with after '='"):
+        cond({"channel": "="})
+    with pytest.raises(ConditionError, match="unknown priority 'hihg'"):
+        cond({"priority": "=hihg"})
+
+
 # --- regex and text -----------------------------------------------------------------------
 
 

@@ -223,3 +223,11 @@ def test_sorting_by_an_unknown_field_names_the_sortable_ones(
     name = field.lstrip("-")
     assert str(caught.value) == f"cannot sort by {name!r}; fields: {', '.join(SORTABLE)}"
     assert str(caught.value).endswith("csat, kb, level, age")
+
+
+def test_equals_is_the_companion_of_not_equals() -> None:
+    """`--priority =high` was "unknown priority '=high'" while `!=high` and `>=high` worked."""
+    from esc.domain.query import level_value
+
+    assert level_value("=2") == level_value("2") == 2
+    assert level_value("= 3") == 3
