@@ -104,7 +104,7 @@ def init(directory: str, force: bool) -> int:
 @click.option("--title", required=True, help="One line saying what is wrong.")
 @click.option("--body", metavar="TEXT", help="The description; '-' reads it from stdin.")
 @click.option("--customer", metavar="WHO", help="Who asked (a name or e-mail).")
-@click.option("--channel", type=click.Choice(CHANNELS), help="Where the ticket came in.")
+@click.option("--channel", type=click.Choice(CHANNELS, case_sensitive=False), help="Where the ticket came in.")
 @click.option("--category", metavar="C", help="One of rules.yaml's categories.")
 @click.option(
     "--priority", metavar="P", help="Priority (else from --impact/--urgency, else default)."
@@ -502,7 +502,7 @@ def show(ref: str, as_json: bool) -> int:
     "--status",
     "statuses",
     multiple=True,
-    type=click.Choice(STATUSES),
+    type=click.Choice(STATUSES, case_sensitive=False),
     help="Only this status (repeatable). Default: new, open and pending.",
 )
 @click.option("--all", "all_", is_flag=True, help="Include resolved and closed tickets.")

@@ -2315,3 +2315,11 @@ def test_a_dash_reads_every_text_option_from_stdin(esc: Esc, workspace: Path) ->
                  "Refund bounced", "Quick!"):  # fmt: skip
         assert said in text, said
     assert "\n-\n" not in text and "· -\n" not in text
+
+
+def test_a_status_or_channel_in_another_case_is_the_same_value(esc: Esc, workspace: Path) -> None:
+    """`--status Open`, `--channel Email`: click's raw "'Open' is not one of …" for a value
+    any reader knows; taken in any case, and written as esc writes it."""
+    ticket = create(esc, "--category", "billing", "--channel", "Email")
+    assert show(esc, ticket)["channel"] == "email"
+    assert ticket in esc.ok("list", "--status", "NEW")
