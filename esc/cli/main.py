@@ -104,7 +104,9 @@ def init(directory: str, force: bool) -> int:
 @click.option("--title", required=True, help="One line saying what is wrong.")
 @click.option("--body", metavar="TEXT", help="The description; '-' reads it from stdin.")
 @click.option("--customer", metavar="WHO", help="Who asked (a name or e-mail).")
-@click.option("--channel", type=click.Choice(CHANNELS, case_sensitive=False), help="Where the ticket came in.")
+@click.option(
+    "--channel", type=click.Choice(CHANNELS, case_sensitive=False), help="Where the ticket came in."
+)
 @click.option("--category", metavar="C", help="One of rules.yaml's categories.")
 @click.option(
     "--priority", metavar="P", help="Priority (else from --impact/--urgency, else default)."
