@@ -321,6 +321,11 @@ def parse_rules(
     settings["default_priority"] = default
     if "categories" in data:
         settings["categories"] = _strings(data, "categories", "every category", reader)
+        twice = sorted({c for c in settings["categories"] if settings["categories"].count(c) > 1})
+        if twice:  # (said once each, as priorities are: each is one category)
+            listed = ", ".join(twice)
+            reader.add(line_of(data, "categories"), f"categories lists {listed} more than once")
+            settings["categories"] = tuple(dict.fromkeys(settings["categories"]))
     settings["priority_matrix"] = _matrix(data, priorities, reader)
     settings["fields"] = _fields(data, reader)
     words = vocabulary(
@@ -332,7 +337,13 @@ def parse_rules(
     )
     settings["routing"] = _routing(data, teams, words, reader)
     prefix = data.get("id_prefix", "T")
-    if not isinstance(prefix, str) or not prefix.isalnum():
+    if isinstance(prefix, (int, float)) and not isinstance(prefix, bool):
+        reader.add(  # (YAML reads `1` as a number, `010` as 10: the text is the user's to say)
+            line_of(data, "id_prefix"),
+            f'id_prefix {prefix} is read as a number: quote it (id_prefix: "{prefix}")',
+        )
+        prefix = "T"
+    elif not isinstance(prefix, str) or not prefix.isalnum():
         reader.add(line_of(data, "id_prefix"), "id_prefix must be letters or digits, like T or OPS")
         prefix = "T"
     settings["id_prefix"] = prefix

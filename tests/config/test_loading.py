@@ -1016,3 +1016,20 @@ def test_git_conflict_markers_in_rules_yaml_are_said_as_a_conflict() -> None:
     assert findings(rules=rules) == [
         "rules.yaml:2: unresolved merge conflict: resolve it, then `git add` the file"
     ]
+
+
+def test_a_numeric_id_prefix_is_asked_to_be_quoted() -> None:
+    """`id_prefix: 1` said "must be letters or digits" though 1 is a digit: YAML read a
+    number, which the message now says."""
+    assert findings(rules="id_prefix: 1\n") == [
+        'rules.yaml:1: id_prefix 1 is read as a number: quote it (id_prefix: "1")'
+    ]
+    assert loads(rules='id_prefix: "1"\n').id_prefix == "1"
+
+
+def test_a_category_listed_twice_is_a_finding() -> None:
+    """`categories: [billing, billing, account]` passed validate, and messages then offered
+    "one of billing, billing, …"."""
+    assert findings(rules="categories: [billing, billing, account]\n") == [
+        "rules.yaml:1: categories lists billing more than once"
+    ]
