@@ -339,12 +339,15 @@ def deliver(
                     result.held.append(message)  # delivery, not once a message: the rest
                     continue  # wait for the next one, untried and not counted as failed)
                 urgent = message.urgent
-                if held_for_quiet(notify, message.target, message.kind, now, urgent):
-                    result.quiet.append(message)  # (its target's quiet hours: it waits)
-                elif held_for_quiet(notify, message.target, message.kind,
-                                    message.happened or message.queued, urgent):  # fmt: skip
-                    # (made in its quiet hours: when it happened, not when a sweep queued it,
-                    # so a sweep after a night's gap gathers what hourly sweeps would)
+                # (made in its target's quiet hours, by when it happened, not when a sweep
+                # queued it: a sweep after a night's gap gathers what hourly sweeps would,
+                # and news of working hours that a late sweep finds goes at once, as a sweep
+                # then would have sent it, never held to go alone the next morning)
+                made_quiet = held_for_quiet(notify, message.target, message.kind,
+                                            message.happened or message.queued, urgent)  # fmt: skip
+                if made_quiet and held_for_quiet(notify, message.target, message.kind, now, urgent):
+                    result.quiet.append(message)  # (still its quiet hours: it waits)
+                elif made_quiet:
                     gathered.setdefault(message.target, []).append(message)
                 elif not _deliver_one(outbox, notify, message, now, env, result):
                     down.add(message.target)

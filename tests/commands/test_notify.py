@@ -1014,3 +1014,26 @@ def test_each_team_asked_is_told_of_its_own_request_s_ola_warning_and_breach(
         "- 2026-11-20T11:00:00+01:00 · esc · sla.collaboration: ok → warning · management,"
         " due 2026-11-20T12:00:00+01:00\n"
     ) in log
+
+
+def test_news_of_working_hours_a_sweep_finds_after_closing_is_not_held(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """Warnings crossed at 16:30 and 16:45 (office open), first seen by a sweep at 17:05:
+    held "to be sent together at its next working hour", they went one by one the next
+    morning. Quiet hours are by when it happened: news of working hours goes at once, as
+    a sweep then would have sent it."""
+    quiet = NOTIFY + "  quiet:\n    support-chat: office\n"
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet)
+    assert esc("validate").code == 0, esc("validate").out
+    for title, at in (("One", "15:30"), ("Two", "15:45")):
+        esc.ok("create", "--title", title, "--category", "billing",
+               now=f"2026-11-19T{at}:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-19T16:15:00+01:00")
+    before = len(hook.posts)
+    out = esc.ok("sweep", "--no-report", now="2026-11-19T17:05:00+01:00")
+    assert "held for its quiet hours" not in out
+    warned = [b["title"] for _, b in hook.posts[before:]]
+    assert len(warned) == 2 and all("SLA warning: first_response" in t for t in warned)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    assert [b["title"] for _, b in hook.posts[before:]] == warned  # (nothing sent twice)
