@@ -536,6 +536,8 @@ def _notify(
             line_of(raw, "link"),
             f"notify.link: unknown placeholder {odd}; known: {{id}} (the ticket's ID)",
         )
+    elif isinstance(link, str) and "{id}" not in link:  # (a base URL, as the repository's
+        link = link.rstrip("/") + "/tickets/{id}.md"  # file view: each ticket's file in it)
     floor = raw.get("created_at_or_above")
     if floor is not None and floor not in priorities:
         reader.add(

@@ -760,6 +760,17 @@ def test_a_link_with_a_placeholder_esc_does_not_fill_is_a_finding() -> None:
     assert findings(rules=targets + '  link: "https://git.example.com/t/{id}.md"\n') == []
 
 
+def test_a_link_without_id_is_a_base_url_each_ticket_s_file_is_added_to() -> None:
+    """"a link (a configurable base URL, e.g. the repository's file view)": a link without
+    {id} gave every message the same bare URL."""
+    targets = 'notify:\n  targets: {chat: "json://hooks.example.com/esc"}\n'
+    for link in ("https://github.com/acme/helpdesk/blob/main",
+                 "https://github.com/acme/helpdesk/blob/main/"):  # fmt: skip
+        config = loads(rules=targets + f'  link: "{link}"\n')
+        assert config.notify is not None
+        assert config.notify.link == "https://github.com/acme/helpdesk/blob/main/tickets/{id}.md"
+
+
 def test_a_target_longer_than_ten_years_of_working_time_is_a_finding() -> None:
     """A clock counts its first 10 years of working time: a target that would not fit
     (21,000 h of office hours; or a calendar open one minute a week) is said where it is
