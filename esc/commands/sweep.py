@@ -1843,4 +1843,5 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "sent": [m.key for m in outcome.delivery.sent] if outcome.delivery else [],
         "send_failed": [m.key for m in outcome.delivery.failed] if outcome.delivery else [],
         "send_held": [m.key for m in outcome.delivery.held] if outcome.delivery else [],
+        "send_dropped": [m.key for m in outcome.delivery.dropped] if outcome.delivery else [],
     }

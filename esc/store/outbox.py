@@ -272,6 +272,7 @@ class Delivery:
     left: list[Message] = field(default_factory=list)  # those left queued (busy)
     held: list[Message] = field(default_factory=list)  # untried: their target failed just now
     quiet: list[Message] = field(default_factory=list)  # waiting for their target's hours
+    dropped: list[Message] = field(default_factory=list)  # to a target rules.yaml lost
 
     def busy_note(self) -> str | None:
         """The line saying that the messages due were left queued, if they were."""
@@ -285,6 +286,11 @@ class Delivery:
         """The line saying which messages were not tried because their target had just
         failed, or is in its quiet hours, if any were."""
         notes = []
+        if self.dropped:
+            targets = ", ".join(dict.fromkeys(m.target for m in self.dropped))
+            count = len(self.dropped)
+            notes.append(f"{count} message{'s' if count != 1 else ''} to {targets} dropped: "
+                         "no such target in rules.yaml any more")  # fmt: skip
         if self.held:
             targets = ", ".join(dict.fromkeys(m.target for m in self.held))
             count = len(self.held)
@@ -335,6 +341,10 @@ def deliver(
             gathered: dict[str, list[Message]] = {}  # made in a target's quiet hours
             for message in batch:
                 tried.add(message.key)
+                if notify is None or message.target not in notify.targets:
+                    outbox.discard([message.key])  # (its target was taken out of rules.yaml:
+                    result.dropped.append(message)  # it would fail, and be retried, for ever)
+                    continue
                 if message.target in down:  # (a target that hangs costs its timeout once a
                     result.held.append(message)  # delivery, not once a message: the rest
                     continue  # wait for the next one, untried and not counted as failed)

@@ -271,3 +271,21 @@ def test_a_message_recorded_sent_is_not_sent_again_after_a_crash(tmp_path: Path)
     outbox.sent_path(message.key).write_text(json.dumps(sent.as_json()))
     assert outbox.path(message.key).exists()
     assert outbox.due(NOW) == [] and not outbox.path(message.key).exists()
+
+
+def test_a_message_to_a_target_rules_yaml_no_longer_has_is_dropped_not_retried(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """A target taken out of rules.yaml left its messages failing for ever ("no notify
+    target … in rules.yaml"), and `esc check` failing after 5 tries: they are dropped,
+    and said so once."""
+    outbox = Outbox(tmp_path)
+    outbox.queue([notification("gone")])
+    renamed = Notify(targets={"other": Target("other", f"json://127.0.0.1:{hook.port}/x")})
+    done = deliver(outbox, renamed, NOW)
+    assert [m.key for m in done.dropped] == ["gone-hook"] and done.failed == []
+    assert done.held_note() == (
+        "notify: 1 message to hook dropped: no such target in rules.yaml any more"
+    )
+    assert outbox.due(NOW) == [] and hook.events() == []
+    assert deliver(outbox, renamed, NOW).dropped == []  # (said once: it is gone)
