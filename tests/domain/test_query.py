@@ -170,7 +170,7 @@ def test_level_value_takes_a_number_or_a_comparison(text: str, value: int | str)
     assert level_value(text) == value
 
 
-@pytest.mark.parametrize("text", ["two", "=2", ">=", "2.5", ">=high"])
+@pytest.mark.parametrize("text", ["two", "==2", ">=", "2.5", ">=high", "="])
 def test_level_value_refuses_anything_else(text: str) -> None:
     with pytest.raises(BadInput) as caught:
         level_value(text)
