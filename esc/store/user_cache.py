@@ -45,20 +45,52 @@ _PLAIN = frozenset({str, int, float, dict, list})
 
 @functools.cache
 def esc_build() -> bytes:
-    """Which esc this is: its version, where it is installed and its source files (their
-    paths, sizes and times), so that what another esc (or an edited one: a development
-    checkout) parsed or computed is never taken for this one's.  Found once a process."""
+    """Which esc this is: its version, where it is installed and its source files, so that
+    what another esc (or an edited one: a development checkout) parsed or computed is never
+    taken for this one's.  Found once a process.
+
+    An installed esc is known by the hashes pip recorded of its files (its ``RECORD``) and
+    their sizes: a reinstall of the same code, whose files pip gives new times (as a CI
+    runner's fresh install does on every run), keeps the caches; a checkout (an editable
+    install, which records none of them) by each file's size and time."""
     h = hashlib.blake2b(digest_size=16)
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # esc/
     h.update(f"{__version__}\0{package}\0".encode())
+    recorded = _recorded_hashes(package)
+    if recorded is not None:
+        h.update(recorded)
     for folder, subfolders, files in os.walk(package):
         subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
         for name in sorted(files):
             if name.endswith((".py", ".j2")):
                 st = os.stat(os.path.join(folder, name))
                 rel = os.path.relpath(os.path.join(folder, name), package)
-                h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+                when = "" if recorded is not None else f":{st.st_mtime_ns}"
+                h.update(f"{rel}:{st.st_size}{when}\0".encode())
     return h.digest()
+
+
+def _recorded_hashes(package: str) -> bytes | None:
+    """The lines of the installed distribution's ``RECORD`` for esc's source files (path,
+    hash and size, as pip wrote them), if esc was installed so; None for a checkout."""
+    parent = os.path.dirname(package)
+    try:
+        names = [n for n in os.listdir(parent) if n.startswith("esc_helpdesk-")]
+    except OSError:
+        return None
+    for name in sorted(n for n in names if n.endswith(".dist-info")):
+        try:
+            with open(os.path.join(parent, name, "RECORD"), "rb") as record:
+                lines = record.read().splitlines()
+        except OSError:
+            continue
+        ours = sorted(
+            line for line in lines
+            if line.startswith(b"esc/") and line.split(b",", 1)[0].endswith((b".py", b".j2"))
+        )  # fmt: skip
+        if ours:
+            return b"\n".join(ours)
+    return None
 
 
 def _config_key(texts: tuple[str, str]) -> bytes:

@@ -200,3 +200,67 @@ def test_the_cache_follows_xdg_cache_home(
     keep_configuration(root, TEXTS, build_config(*TEXTS))
     assert len(list((tmp_path / "xdg" / "esc" / "config").iterdir())) == 1
     assert kept_configuration(root, TEXTS) is not None
+
+
+BUILD = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from esc.store.user_cache import esc_build
+print(esc_build().hex())
+"""
+
+
+def _build_of(site: Path) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-P", "-c", BUILD, str(site)], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    return done.stdout.strip()
+
+
+def _install(site: Path, record: bool) -> None:
+    """esc's package copied to ``site`` as pip installs it (with a RECORD of each file's
+    sha256 and size), or as a checkout has it (no RECORD)."""
+    import base64
+    import hashlib
+    import shutil
+
+    source = Path(__file__).resolve().parents[2] / "esc"
+    shutil.copytree(source, site / "esc", ignore=shutil.ignore_patterns("__pycache__"))
+    if not record:
+        return
+    lines = []
+    for path in sorted((site / "esc").rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            lines.append(f"{path.relative_to(site)},sha256={digest.decode()},{len(data)}")
+    info = site / "esc_helpdesk-0.1.0.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text("\n".join(lines) + "\n")
+
+
+def _touch_all(site: Path) -> None:
+    for path in (site / "esc").rglob("*.py"):
+        os.utime(path, (1_800_000_000, 1_800_000_000))
+
+
+def test_a_reinstall_of_the_same_esc_keeps_its_caches_an_edit_does_not(tmp_path: Path) -> None:
+    """pip gives every file it installs a new time: a CI runner's fresh install, run after
+    run, took each cache `actions/cache` brought back for another esc's and rebuilt it.
+    An installed esc is known by what pip recorded of its files; a checkout by their times,
+    so an edit there is never served another build's caches."""
+    installed = tmp_path / "site"
+    _install(installed, record=True)
+    before = _build_of(installed)
+    _touch_all(installed)
+    assert _build_of(installed) == before
+    with (installed / "esc" / "domain" / "plan.py").open("a") as edited:
+        edited.write("\n# edited\n")
+    assert _build_of(installed) != before  # (its size changed)
+    checkout = tmp_path / "checkout"
+    _install(checkout, record=False)
+    before = _build_of(checkout)
+    _touch_all(checkout)
+    assert _build_of(checkout) != before
