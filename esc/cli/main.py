@@ -1173,6 +1173,16 @@ def main(argv: list[str] | None = None) -> int:
     if nul is not None:  # (only a caller in this process can pass one: no argv holds it)
         say(f"esc: {nul} holds a NUL byte; nothing was done")  # (say shows it as \x00)
         return EXIT_USAGE
+    umask = os.umask(0o022)  # (a shared workspace widens it: see share_with_group)
+    os.umask(umask)
+    try:
+        return _main(args)
+    finally:
+        os.umask(umask)  # (for a caller in this process: the tests)
+
+
+def _main(args: list[str]) -> int:
+    """:func:`main`, once its arguments are known to be text."""
     try:
         result = cli.main(args=args, prog_name="esc", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -25,7 +25,7 @@ from esc.domain.timestamps import (
 )
 from esc.report import views
 from esc.store import git
-from esc.store.workspace import DEFAULT_LOCK_TIMEOUT, Workspace, find_root
+from esc.store.workspace import DEFAULT_LOCK_TIMEOUT, Workspace, find_root, share_with_group
 
 if TYPE_CHECKING:
     from esc.domain.customer_mail import Outgoing
@@ -67,8 +67,10 @@ class Session:
     @property
     def workspace(self) -> Workspace:
         if self._workspace is None:
+            root = find_root(Path.cwd(), self.root_option)
+            share_with_group(root)  # (its group's to write, if its folder is)
             self._workspace = Workspace(
-                find_root(Path.cwd(), self.root_option),
+                root,
                 lock_timeout=lock_timeout_setting(),
                 holder=f"esc {self.command}".strip(),
                 on_wait=self.on_wait,

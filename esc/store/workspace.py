@@ -51,6 +51,21 @@ REPORTS_DIR = "reports"
 TEMPLATES_DIR = "templates"
 
 
+def share_with_group(root: Path) -> None:
+    """A workspace whose folder its group may write (a shared box: people or agents as
+    users of one group) gets the files and folders esc makes writable by that group too,
+    as git's ``core.sharedRepository = group`` does: under the usual umask 022 the first
+    user's lock files (0644) locked every other user out of every ticket.  (The process's
+    umask: the command is one process; an in-process caller restores it.)"""
+    try:
+        mode = os.stat(root).st_mode
+    except OSError:
+        return
+    if mode & stat.S_IWGRP:
+        current = os.umask(0)
+        os.umask(current & ~0o070)
+
+
 def find_root(start: Path, explicit: str | None = None) -> Path:
     """The workspace: ``explicit`` (--root / ESC_ROOT), else the nearest folder upwards."""
     if explicit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -517,3 +518,31 @@ def test_a_sweep_never_writes_a_ticket_it_could_not_read_back(esc: Esc) -> None:
     assert f"tickets/{ticket}.md:2: " in result.err
     assert "front-matter would be too large" in result.err
     assert path.read_bytes() == before
+
+
+def test_a_workspace_its_group_may_write_gets_files_its_group_may_write(
+    esc: Esc, workspace: Path
+) -> None:
+    """Two agents on one box as two users of one group: under umask 022 the first one's
+    lock files (0644) and folders (0755) locked the other out of every ticket. A workspace
+    whose folder its group may write gets what esc makes writable by the group (as git's
+    core.sharedRepository); a private one stays as the umask says."""
+    import stat
+
+    ticket = esc.ok("create", "--title", "t", "--category", "billing").strip()
+    shutil.rmtree(workspace / ".esc-cache", ignore_errors=True)
+    workspace.chmod(workspace.stat().st_mode | stat.S_IWGRP)
+    before = os.umask(0o022)
+    try:
+        esc.ok("comment", ticket, "-m", "from A")
+        made = [workspace / ".esc-cache", *(workspace / ".esc-cache").rglob("*")]
+        assert made[1:], made
+        for path in made:
+            assert path.stat().st_mode & stat.S_IWGRP, path
+        assert os.umask(0o022) == 0o022  # (the command gave this process its umask back)
+        shutil.rmtree(workspace / ".esc-cache")
+        workspace.chmod(workspace.stat().st_mode & ~stat.S_IWGRP)
+        esc.ok("comment", ticket, "-m", "private")
+        assert not (workspace / ".esc-cache").stat().st_mode & stat.S_IWGRP
+    finally:
+        os.umask(before)
