@@ -581,7 +581,7 @@ _TEMPORARY = re.compile(r"\..+\.(?:(\d+)-[0-9a-f]{8}\.tmp|(\d+)\.new|[a-z0-9_]{8
 
 def _stale_temporary(path: Path, name: str) -> bool:
     """Whether ``name`` is a temporary file of esc's that is junk: its writer is no longer
-    running, or it is too old to be anybody's write in progress."""
+    running (where the system cannot tell a process id reused, an hour old is junk too)."""
     match = _TEMPORARY.match(name)
     if match is None:
         return False
@@ -594,10 +594,14 @@ def _stale_temporary(path: Path, name: str) -> bool:
     if writer is None:  # an older esc's: junk once it is ten minutes old
         return age > 600
     pid = int(writer)
-    if age > STALE_SECONDS or not process_running(pid):
+    if not process_running(pid):
         return True
     started = process_started(pid)  # (a process id is reused once its process is gone)
-    return started is not None and started > written + 2.0  # (btime is in whole seconds)
+    if started is None:  # (no /proc to tell a reused id by: an hour is surely no write)
+        return age > STALE_SECONDS
+    # (a writer still running, stopped for hours by Ctrl-Z or a suspended machine, keeps
+    # its file: removing it made its rename fail, an internal error, its write lost)
+    return started > written + 2.0  # (btime is in whole seconds)
 
 
 def process_started(pid: int) -> float | None:

@@ -241,6 +241,23 @@ def test_stale_temporaries_are_removed_only_when_their_writer_is_gone(
         assert path.exists(), path
 
 
+def test_a_live_writer_s_temporary_is_kept_however_old(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command stopped (Ctrl-Z, a suspended machine) between writing its temporary file
+    and renaming it for over an hour: a sweep removed the file, and the command's rename
+    then failed with an internal error, its write lost. Its writer runs: it is kept."""
+    import types
+
+    left = workspace / "tickets" / f".T-1.md.{os.getpid()}-0123abcd.tmp"
+    left.write_text("x")  # (written by this process, which still runs, two hours later:)
+    later = types.SimpleNamespace(**{n: getattr(time, n) for n in dir(time) if n[0] != "_"})
+    later.time = lambda: time.time() + 7200
+    monkeypatch.setattr(atomic, "time", later)
+    assert Workspace(workspace).remove_stale_temporaries() == []
+    assert left.exists()
+
+
 def test_a_killed_writer_s_temporaries_in_kb_the_outbox_and_attachments_are_removed(
     workspace: Path,
 ) -> None:
