@@ -294,7 +294,7 @@ class _Patience:
         if self.give_up or waited >= self.timeout:
             raise LockTimeout(
                 f"{self.ticket} is being changed by {_holder(self.path)}; "
-                f"gave up after {self.said:g}s (ESC_LOCK_TIMEOUT)"
+                f"gave up after {self.said:g}s (--lock-timeout, ESC_LOCK_TIMEOUT)"
             ) from None
         if self.on_wait is not None and not self.told and waited >= NOTICE_SECONDS:
             self.on_wait(f"waiting for {self.ticket}: {_holder(self.path)} is changing it")

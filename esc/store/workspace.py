@@ -323,8 +323,8 @@ class Workspace:
                 )
             if time.monotonic() > deadline:
                 raise lock.LockTimeout(
-                    f"{holder} is rebasing onto the remote; gave up after "
-                    f"{self.lock_timeout:g}s (ESC_LOCK_TIMEOUT); nothing was written"
+                    f"{holder} is rebasing onto the remote; gave up after {self.lock_timeout:g}s"
+                    " (--lock-timeout, ESC_LOCK_TIMEOUT); nothing was written"
                 )
             time.sleep(lock.POLL_SECONDS)
 
