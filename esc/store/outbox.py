@@ -279,8 +279,11 @@ class Delivery:
         if not self.busy:
             return None
         count = len(self.left)
+        # (a sweep sends all that is due; a command, its own messages only)
+        who = "it or the next sweep sends them" if "sweep" in self.busy else None
+        who = who or "the next sweep sends them"
         return (f"notify: {count} message{'s' if count != 1 else ''} left queued: {self.busy} "
-                "is sending notifications (it or the next sweep sends them)")  # fmt: skip
+                f"is sending notifications ({who})")  # fmt: skip
 
     def held_note(self) -> str | None:
         """The line saying which messages were not tried because their target had just

@@ -289,3 +289,13 @@ def test_a_message_to_a_target_rules_yaml_no_longer_has_is_dropped_not_retried(
     )
     assert outbox.due(NOW) == [] and hook.events() == []
     assert deliver(outbox, renamed, NOW).dropped == []  # (said once: it is gone)
+
+
+def test_messages_left_to_a_sending_command_are_the_next_sweep_s() -> None:
+    """A command sends its own messages only: "esc comment pid N is sending notifications
+    (it or the next sweep sends them)" promised what it never did."""
+    left = Delivery([], [], busy="esc comment pid 12 on box", left=[notification("e")])
+    assert left.busy_note() == (
+        "notify: 1 message left queued: esc comment pid 12 on box is sending notifications"
+        " (the next sweep sends them)"
+    )
