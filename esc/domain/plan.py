@@ -239,6 +239,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     if since is not None and recorded:
         logged.restart(since, sla_at(versions.as_of(since), since), recorded)
     moment = since
+    deferred: dt.datetime | None = None  # (the next instant, after one whose cap was reached)
     for step in range(MAX_REPLAY_STEPS + 1):
         then: Ticket | None = None  # (the ticket as it was just before ``at``)
         if moment is None:
@@ -246,6 +247,9 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         else:
             then = _view(versions.as_of(moment), ticket, moment, effects)
             at = _next_instant(versions, then, moment, now, config, memory, sla_at)
+            if deferred is not None and moment < deferred < at:
+                at = deferred  # (what the cap on actions left: the rules' next instant)
+            deferred = None
             if step == MAX_REPLAY_STEPS and at < now:  # (moments left: never silently)
                 skipped.append(
                     f"replay stopped after {MAX_REPLAY_STEPS:,} moments, at"
@@ -262,6 +266,8 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
             acted = view  # (what the rules saw: with what people did at ``at``)
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
+            if budget[0] <= 0 and outcome.skipped:  # (the cap reached: the rules it stopped
+                deferred = at + _SECOND  # act at the next instant, as a sweep then would)
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
             fired += outcome.fired
             fired_at += [(name, at) for name in outcome.fired]
@@ -716,6 +722,7 @@ class _Versions:
 
 
 _MICROSECOND = dt.timedelta(microseconds=1)
+_SECOND = dt.timedelta(seconds=1)  # (esc's times are whole seconds: the next instant)
 
 
 def _moves_that_settle(

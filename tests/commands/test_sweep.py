@@ -2380,3 +2380,35 @@ def test_a_clock_paused_at_its_deadline_stays_breached_once_stopped(
     assert "sla.first_response: breached → met" not in text
     other = (workspace / "tickets" / f"{on_time}.md").read_text()
     assert "first_response: {due: 2026-11-23T13:00:00+01:00, state: met}" in other
+
+
+def test_what_the_cap_on_actions_stopped_acts_at_the_next_instant_whatever_the_gap(
+    esc: Esc, workspace: Path
+) -> None:
+    """`max_actions_per_ticket: 1`: at the 10:00 breach the escalation acts and the raise
+    waits. It waited for the next moment the replay visited: with sweeps at 08:01 and
+    18:00 only, and the ticket resolved at 12:00, it never came (hourly sweeps raised it at
+    10:01). It acts at the next instant, 10:00:01, as a sweep then would have."""
+    rules = (workspace / "rules.yaml").read_text()
+    start = rules.index("rules:")
+    (workspace / "rules.yaml").write_text(
+        rules[:start] + "max_actions_per_ticket: 1\nrules:\n"
+        "  - {name: breached-goes-up, when: {sla: breached, level: \"<3\"}, then: {escalate: up}}\n"
+        "  - {name: breached-raise, when: {sla: breached, priority: \"<high\"},"
+        " then: {priority: raise}}\n"
+    )
+    assert esc("validate").code == 0, esc("validate").out
+    ticket = esc.ok("create", "--title", "A", "--category", "billing", "--body", "hi",
+                    now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-23T09:01:00+01:00")
+    esc.ok("resolve", ticket, "--resolution", "done", now="2026-11-24T12:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-24T18:00:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "priority: high\n" in text
+    assert "· rule:breached-raise · priority: normal → high" in text
+    escalated = [ln for ln in text.splitlines() if "· rule:breached-" in ln]
+    assert len(escalated) == 2
+    first, second = (ln.split(" · ")[0].removeprefix("- ") for ln in escalated)
+    assert dt.datetime.fromisoformat(second) - dt.datetime.fromisoformat(first) == (
+        dt.timedelta(seconds=1)
+    )
