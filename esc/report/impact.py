@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from esc.domain.config import Finding
+from esc.domain.config import RULES_FILE, TEAMS_FILE, Finding
 from esc.domain.impact import Cause, ClockView, Impact, TicketImpact, VersionOutcome, shown
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp
@@ -33,6 +33,12 @@ class Preview:
     fail_on: tuple[Cause, ...]
 
     @property
+    def blocked(self) -> bool:
+        """Whether the head's configuration stops every command (a blocking problem in
+        teams.yaml or rules.yaml): the next sweep would not run at all."""
+        return any(f.blocking and f.path in (TEAMS_FILE, RULES_FILE) for f in self.findings)
+
+    @property
     def failing(self) -> tuple[Cause, ...]:
         return tuple(c for c in self.impact.causes if c in self.fail_on)
 
@@ -53,6 +59,7 @@ def preview_json(preview: Preview) -> dict[str, Any]:
             },
         },
         "findings": [str(f) for f in preview.findings],
+        "blocked": preview.blocked,  # (the configuration stops every command)
         "base_findings": [str(f) for f in preview.base_findings],
         "routing": [
             {"category": r.category, "base": r.base, "head": r.head} for r in impact.categories
@@ -133,7 +140,13 @@ def render_markdown(preview: Preview) -> str:
     lines += _routing_section(impact)
     lines += _sweep_section(impact.tickets)
     lines += _files_section(impact.tickets)
-    if not any(t.differs for t in impact.tickets) and not impact.categories:
+    if preview.blocked:  # (nothing is compared: the configuration cannot be used)
+        lines += [
+            "**This configuration stops every esc command (exit 1) until its problems are"
+            " fixed: the next sweep would not run.**",
+            "",
+        ]
+    elif not any(t.differs for t in impact.tickets) and not impact.categories:
         lines += ["No ticket's SLA, routing or next sweep changes.", ""]
     return "\n".join(lines)
 

@@ -183,6 +183,21 @@ def test_a_broken_ticket_the_change_adds_is_invalid(esc: Esc, change: dict[str, 
     assert "invalid" in data["causes"]
 
 
+def test_a_configuration_that_stops_every_command_is_said_so(
+    esc: Esc, change: dict[str, str], workspace: Path
+) -> None:
+    """`priority: urgnet` in a policy: the preview listed the problem and still ended "No
+    ticket's SLA, routing or next sweep changes." while every command (the next sweep
+    too) would refuse to run."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("{priority: urgent}", "{priority: urgnet}", 1))
+    out = esc.ok("plan", "--base", "HEAD", now=NOW)
+    assert "stops every esc command (exit 1) until its problems are fixed" in out
+    assert "No ticket's SLA, routing or next sweep changes." not in out
+    data = json.loads(esc.ok("plan", "--base", "HEAD", "--format", "json", now=NOW))
+    assert data["blocked"] is True and "invalid" in data["causes"]
+
+
 def test_nothing_changed(esc: Esc, change: dict[str, str]) -> None:
     out = esc.ok("plan", "--base", "HEAD", now=NOW)
     assert "Changed: no ticket file changed; teams.yaml and rules.yaml unchanged." in out
