@@ -535,6 +535,14 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         _asked_later(ticket, request, effect.at, until) for request in change.requests
     ):
         return None
+    closed = _closed_later(ticket, change, effect.at, until)
+    if closed:  # (a person answered or declined it after the rule's move answered it: the
+        # person's close stands, as a field a person changed later keeps their value)
+        change = replace(
+            change,
+            requests=tuple(r for r in change.requests if r.key not in closed),
+            activity=tuple(a for a in change.activity if not _answers(a, closed)),
+        )
     later = {
         name: later_changes(ticket, name, effect.at, until)
         for name in change.sets
@@ -562,6 +570,30 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         activity=tuple(a for a in change.activity
                        if a.field not in overridden - {_moves(e) for e in change.escalations}),
     )  # fmt: skip
+
+
+def _closed_later(
+    ticket: Ticket, change: Change, at: dt.datetime, until: dt.datetime
+) -> set[RequestKey]:
+    """The keys of the open requests ``change`` closes (a move answers the request to the
+    team it goes to) that a person closed otherwise in (at, until], by the ticket's file."""
+    closing = {r.key for r in change.requests if r.closed is not None and r.asked < at}
+    if not closing:
+        return set()
+    return {
+        r.key
+        for r in ticket.requests
+        if r.key in closing and r.closed is not None and at < r.closed <= until
+        and _by_person(r.closed_by or "")
+    }  # fmt: skip
+
+
+def _answers(line: Activity, keys: set[RequestKey]) -> bool:
+    """Whether ``line`` is the log line of a move's answer to one of the requests ``keys``."""
+    teams = {team for team, _ in keys}
+    return line.event is not None and any(
+        line.event == f"request answered by {team}" for team in teams
+    )
 
 
 def _moves(escalation: Escalation) -> str:

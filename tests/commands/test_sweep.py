@@ -2412,3 +2412,25 @@ def test_what_the_cap_on_actions_stopped_acts_at_the_next_instant_whatever_the_g
     assert dt.datetime.fromisoformat(second) - dt.datetime.fromisoformat(first) == (
         dt.timedelta(seconds=1)
     )
+
+
+def test_a_request_a_person_declined_stays_declined_after_a_replayed_escalation(
+    demo: Path,
+) -> None:
+    """Engineering asked at 10:00 and declined at 10:32 (ben); a catch-up sweep at 11:00
+    replays the 10:15 breach's escalation to engineering, which answers its open request:
+    it wrote the request `answered` by the rule at 10:15, ben's decline gone from it. A
+    person's later close stands, as a field a person changed later keeps their value."""
+    esc = Esc(demo)
+    esc.ok("involve", "T-0m6", "--team", "engineering", "--ask", "x", "--by", "maya",
+           now="2026-11-27T10:00:00+01:00")  # fmt: skip
+    esc.ok("answer", "T-0m6", "--team", "engineering", "--decline", "-m", "Not ours",
+           "--by", "ben", now="2026-11-27T10:32:00+01:00")  # fmt: skip
+    out = esc.ok("sweep", "--no-notify", "--no-report", now="2026-11-27T11:00:00+01:00")
+    assert "T-0m6b2xb7: support → engineering (rule:breached-goes-up)" in out
+    text = (demo / "tickets" / "T-0m6b2xb7.md").read_text()
+    assert (
+        "  - {asked: 2026-11-27T10:00:00+01:00, by: maya, team: engineering, state: declined,"
+        " closed: 2026-11-27T10:32:00+01:00, closed_by: ben}\n"
+    ) in text
+    assert "rule:breached-goes-up · request answered by engineering" not in text
