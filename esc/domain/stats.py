@@ -447,7 +447,12 @@ class Tally:
             for r, c in zip(requests, olas, strict=True):
                 if self.team is not None and r.team != self.team:
                     continue
-                if c is not None and finished_at(c) in self.period:
+                # (finished by its team: answered or declined; a request left open when
+                # the ticket was resolved was never answered: not met, breached if its
+                # deadline passed first)
+                if c is not None and finished_at(c) in self.period and (
+                    r.closed is not None or c.state == "breached"
+                ):
                     self.ola.add(c)
                 self.asked += r.asked in self.period
                 if r.closed in self.period:

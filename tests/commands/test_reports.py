@@ -505,3 +505,30 @@ def test_compliance_is_met_on_time_of_the_clocks_that_finished_in_the_period(
     markdown = esc.ok("report", *period, now=now)
     assert "| first_response | 0 | 1 | 1 | 0% |" in markdown
     assert "| met | breached | finished | compliance |" in markdown
+
+
+def test_a_request_never_answered_is_no_ola_met_when_the_ticket_is_resolved(
+    esc: Esc, workspace: Path
+) -> None:
+    """Engineering asked at 09:10 (OLA 8h), the ticket resolved and closed at 10:00 with
+    the request still open: OLA compliance said 1 met, 100%, of a team that never
+    answered. A request counts once its team answers or declines (or its deadline passes
+    first: breached)."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("resolution: 24h}", "resolution: 24h, "
+                                               "collaboration: 8h}", 1))  # fmt: skip
+    assert esc("validate").code == 0, esc("validate").out
+    ticket = esc.ok("create", "--title", "R", "--body", "b", "--category", "billing",
+                    now="2026-11-02T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "?",
+           now="2026-11-02T09:10:00+01:00")  # fmt: skip
+    esc.ok("resolve", ticket, "--resolution", "r", now="2026-11-02T10:00:00+01:00")
+    answered = esc.ok("create", "--title", "S", "--body", "b", "--category", "billing",
+                      now="2026-11-02T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", answered, "--team", "engineering", "--ask", "?",
+           now="2026-11-02T09:10:00+01:00")  # fmt: skip
+    esc.ok("answer", answered, "--team", "engineering", "-m", "done",
+           now="2026-11-02T09:40:00+01:00")  # fmt: skip
+    data = json.loads(esc.ok("report", "--format", "json", now="2026-11-10T10:00:00+01:00"))
+    ola = data["collaboration"]["ola"]
+    assert (ola["met"], ola["breached"], ola["total"]) == (1, 0, 1)
