@@ -120,7 +120,10 @@ def _check_action(
             said = f"takes open, pending, resolved or closed, not {shown(value)}{hint}"
             raise RuleError(f"{where}: {said}", "then", at)
     elif action == "involve":
-        if not isinstance(value, str) or (teams and value not in teams):  # (as escalate's)
+        if not isinstance(value, str):  # (one team a rule; a list is several rules)
+            said = f"takes one team, not {shown(value)} (one rule for each team to ask)"
+            raise RuleError(f"{where}: {said}", "then", at)
+        if teams and value not in teams:  # (as escalate's)
             raise RuleError(f"{where}: {unknown_choice('team', value, tuple(teams))}", "then", at)
     elif action == "notify":
         names = [value] if isinstance(value, str) else value if isinstance(value, list) else []

@@ -444,3 +444,9 @@ def test_rules_that_only_raise_the_priority_are_no_loop() -> None:
     lowering = [*raising, rule("calm", {"priority": "urgent"}, {"priority": "low"})]
     found = loop_findings(rules(*lowering), order)
     assert len(found) == 1 and "calm" in found[0][1] and "set priority" in found[0][1]
+
+
+def test_involve_takes_one_team_and_says_so_of_a_list() -> None:
+    """`involve: [security, management]` was "unknown team a list"."""
+    with pytest.raises(RuleError, match=r"involve: takes one team, not .*one rule for each"):
+        parse(rule("ask", {"sla": "breached"}, {"involve": ["security", "management"]}))
