@@ -35,7 +35,8 @@ MAX_MESSAGE_BYTES = 50 * 1024 * 1024  # a larger message is quarantined unread
 ATTACHMENT_LIMIT = 10 * 1024 * 1024  # default: a larger attachment is listed, not saved
 QUARANTINE_DIR = "quarantine"
 QUARANTINED_FILE = "intake-quarantined"  # in esc's cache folder: see Quarantined
-REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]  # quote headers mail-parser-reply knows
+# the languages whose quote headers mail-parser-reply knows (all it knows but its test one)
+REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "da", "pl", "cs", "ja", "ko", "zh"]
 
 # Defects that mean the MIME structure is broken (others, like a stray header line, are not).
 _FATAL_DEFECTS = (
@@ -440,6 +441,9 @@ def strip_quoted(text: str) -> str:
     quote's header (the rest of the message was lost)."""
     if not _quotes(text):
         return text.strip()
+    answered = _answers_between_quotes(text)
+    if answered is not None:  # (the parser keeps what comes before the first quote only)
+        return answered
     from mailparser_reply import EmailReplyParser  # (only for replies)
 
     parsed = EmailReplyParser(languages=REPLY_LANGUAGES).read(text)
@@ -447,9 +451,39 @@ def strip_quoted(text: str) -> str:
     kept = (replies[0].body or replies[0].content or "").strip() if replies else ""
     whole = text.strip()
     kept = _without_attribution(_without_trailing_quote(_whole_lines(kept, whole) or whole), whole)
+    kept = _before_header_block(kept)  # (a language the parser does not read: its block)
     if all(line.lstrip().startswith(">") for line in kept.splitlines()):
         return whole  # (nothing but a quote, with its header line or not: all of it, as written)
     return kept
+
+
+def _answers_between_quotes(text: str) -> str | None:
+    """The customer's own lines of a reply that answers between the lines it quotes
+    ("> Did you restart it?" / "Yes, twice." / "> Which model?" / "HP 4000."): every line
+    but the ``>`` ones and the line heading the quote; None for a reply whose own text
+    all comes before its quote (the usual top-posted reply, left to the parser)."""
+    lines = text.strip().splitlines()
+    quoted = [line.lstrip().startswith(">") for line in lines]
+    if True not in quoted:
+        return None
+    first = quoted.index(True)
+    last = len(quoted) - 1 - quoted[::-1].index(True)
+    between = zip(lines[first:last], quoted[first:last], strict=True)
+    if not any(line.strip() and not q for line, q in between):
+        return None  # (nothing of its own between its quoted lines)
+    own = [
+        line
+        for i, (line, q) in enumerate(zip(lines, quoted, strict=True))
+        if not q and not (
+            _ATTRIBUTION.fullmatch(line.strip()) and i + 1 < len(lines) and _heads_quote(i, quoted)
+        )
+    ]  # fmt: skip
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(own)).strip()
+
+
+def _heads_quote(index: int, quoted: list[bool]) -> bool:
+    """Whether the line at ``index`` is followed (past blank lines) by a quoted line."""
+    return next((q for q in quoted[index + 1 : index + 3] if q), False)
 
 
 def _whole_lines(kept: str, whole: str) -> str:
@@ -463,7 +497,7 @@ def _whole_lines(kept: str, whole: str) -> str:
 
 # The line a mail client writes above a quote: it names a time or an address, and ends in
 # a colon ("On Thu, Dec 10, 2026 at 4:50 PM <help@…> wrote:", "El jue, … escribió:").
-_ATTRIBUTION = re.compile(r"[^\n]*(?:@|\d{1,2}[:.h]\d{2})[^\n]*:[ \t]*")
+_ATTRIBUTION = re.compile(r"[^\n]*(?:@|\d{1,2}[:.h]\d{2})[^\n]*[:：][ \t]*")
 
 
 def _without_attribution(kept: str, whole: str) -> str:
@@ -485,7 +519,15 @@ def _without_attribution(kept: str, whole: str) -> str:
 _QUOTE_HEADER = re.compile(
     r"^[ \t*_]*(?:from|sent|date|to|cc|subject|von|gesendet|datum|an|betreff|de|envoy[ée]|"
     r"[àa]|objet|enviado|para|asunto|fr[åa]n|skickat|till|[äa]mne|da|inviato|oggetto|van|"
-    r"verzonden|aan|onderwerp)[ \t*_]*:",
+    r"verzonden|aan|onderwerp|"
+    r"fra|sendt|til|emne|"  # Danish
+    r"od|wys[łl]ane|do|temat|data|"  # Polish
+    r"odesl[áa]no|komu|p[řr]edm[ěe]t|kopie|"  # Czech
+    r"发件人|发送时间|收件人|主题|抄送|"  # Chinese
+    r"差出人|送信日時|宛先|件名|"  # Japanese
+    r"보낸 사람|받는 사람|보낸 날짜|제목|"  # Korean
+    r"от|отправлено|кому|тема|дата|копия"  # Russian (no language of the parser's)
+    r")[ \t*_]*[:：]",
     re.IGNORECASE | re.MULTILINE,
 )
 _ORIGINAL = re.compile(
@@ -493,6 +535,22 @@ _ORIGINAL = re.compile(
     r"mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande)",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+def _before_header_block(text: str) -> str:
+    """``text`` up to a quoted message's header block it still holds (three header lines in
+    a row, blank lines between allowed: From/Sent/To in a language the parser does not
+    read, as Japanese or Russian Outlook writes them), or all of it."""
+    lines = text.splitlines()
+    for start, line in enumerate(lines):
+        if not _QUOTE_HEADER.match(line):
+            continue
+        run = [ln for ln in lines[start : start + 6] if ln.strip()]
+        if sum(1 for ln in run[:4] if _QUOTE_HEADER.match(ln)) >= 3 and start > 0:
+            kept = "\n".join(lines[:start]).strip()
+            if kept:
+                return kept
+    return text
 
 
 def _quotes(text: str) -> bool:

@@ -293,3 +293,50 @@ def test_message_ids_without_angle_brackets_are_message_ids() -> None:
     assert mail.message_id == "<nobracket-123@c.example>"
     assert mail.in_reply_to == ("<alt1@cust.example>",)
     assert mail.references == ("<a@b.example>", "<c@d.example>")
+
+
+def test_answers_written_between_the_quoted_lines_are_kept() -> None:
+    """A reply that answers between the lines it quotes: the ticket got "Hi," alone, and
+    "Yes, twice." and "HP 4000." were lost without a word."""
+    text = (
+        "Hi,\n\nOn Tue, Dec 1, 2026 at 10:00 AM Help <help@desk.example> wrote:\n"
+        "> Did you restart it?\n\nYes, twice.\n\n> Which model?\n\nHP 4000.\n\nJane\n"
+    )
+    assert store.strip_quoted(text) == "Hi,\n\nYes, twice.\n\nHP 4000.\n\nJane"
+    top_posted = (
+        "Thanks, that fixed it.\n\nOn Tue, Dec 1, 2026 at 10:00 AM Help <help@desk.example>"
+        " wrote:\n> Did you restart it?\n> Please try.\n"
+    )
+    assert store.strip_quoted(top_posted) == "Thanks, that fixed it."
+
+
+@pytest.mark.parametrize(
+    ("reply", "header"),
+    [
+        ("Tack, det fungerar.", "Från: Help <help@desk.example>\nSkickat: den 1 december"
+         " 2026 10:05\nTill: Jane <jane@shop.example>\nÄmne: Printer"),
+        ("Dzięki, działa.", "Od: Help <help@desk.example>\nWysłane: wtorek, 1 grudnia 2026"
+         " 10:05\nDo: Jane <jane@shop.example>\nTemat: Printer"),
+        ("Tak, det virker.", "Fra: Help <help@desk.example>\nSendt: 1. december 2026 10:05\n"
+         "Til: Jane <jane@shop.example>\nEmne: Printer"),
+        ("谢谢，可以了。", "发件人: Help <help@desk.example>\n发送时间: 2026年12月1日 10:05\n"
+         "收件人: Jane <jane@shop.example>\n主题: Printer"),
+        ("ありがとうございます。", "差出人: Help <help@desk.example>\n送信日時: 2026年12月1日"
+         " 10:05\n宛先: Jane <jane@shop.example>\n件名: Printer"),
+        ("Спасибо, работает.", "От: Help <help@desk.example>\nОтправлено: 1 декабря 2026 г."
+         " 10:05\nКому: Jane <jane@shop.example>\nТема: Printer"),
+    ],
+)  # fmt: skip
+def test_an_outlook_quote_is_stripped_in_more_languages(reply: str, header: str) -> None:
+    """Swedish, Polish, Danish, Chinese, Japanese and Russian Outlook replies kept their
+    whole quoted history (the parser was given six languages of its thirteen)."""
+    text = f"{reply}\n\n{header}\n\nDid you restart it?\n"
+    assert store.strip_quoted(text) == reply
+
+
+def test_a_gmail_quote_header_with_a_full_width_colon_goes_with_it() -> None:
+    text = (
+        "谢谢，可以了。\n\nHelp <help@desk.example> 于2026年12月1日周二 10:05写道："
+        "\n> 重启了吗？\n"
+    )
+    assert store.strip_quoted(text) == "谢谢，可以了。"
