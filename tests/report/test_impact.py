@@ -278,7 +278,8 @@ def test_problems_on_either_side_are_listed() -> None:
     assert section(text, "#### Problems in") == [
         "#### Problems in `origin/main` (its tickets are compared with nothing)",
         "- `teams.yaml:2: no teams`",
-        "No ticket's SLA, routing or next sweep changes.",
+        "**This configuration stops every esc command (exit 1) until its problems are fixed:"
+        " the next sweep would not run.**",
     ]
     assert "Problems" not in render_markdown(preview())
 
