@@ -107,7 +107,11 @@ def comment(
         change = lifecycle.comment(t, c, n, who, text, kind)
         if to is not None:
             ids = mails.recorded_ids(t.extra)
-            outgoing[:] = [customer_mail.reply(t.id, t.title, to, text, n, who, ids)]
+            same = sum(
+                e.kind == "reply" and e.at == n and e.author == who and e.text == text.strip()
+                for e in t.entries
+            )  # (the same words sent twice in one second: two messages, not one)
+            outgoing[:] = [customer_mail.reply(t.id, t.title, to, text, n, who, ids, same)]
         return change
 
     ticket = session.update(ref, operation)

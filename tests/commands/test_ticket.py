@@ -149,3 +149,17 @@ def test_show_prints_a_multi_line_escalation_reason_on_one_line(esc: Esc) -> Non
     esc.ok("escalate", ticket, "--up", "--reason", "multi\nline: reason")
     shown = esc.ok("show", ticket).split("Escalations\n", 1)[1].splitlines()[0]
     assert shown.endswith(": multi\\nline: reason")
+
+
+def test_the_same_words_sent_twice_in_one_second_are_two_mails(
+    esc: Esc, workspace: Path, mail_out: Mails
+) -> None:
+    """Two `comment --send` of one text at one `--now`: both said "sent" and both replies
+    are in the ticket, but one mail went (the second was taken for a repeat of the first)."""
+    _port, mails = mail_out
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    for _ in range(2):
+        out = esc.ok("comment", ticket_id, "--send", "-m", "Please try turning it off and on.")
+        assert out == f"{ticket_id}: reply added, sent to jane@shop.example\n"
+    assert len(mails) == 2
