@@ -405,14 +405,17 @@ def ticket_text(
         facts.append(("csat", f"{ticket.csat}/5"))
     if ticket.kb is not None:
         facts.append(("solved with", ticket.kb))
+    follows = ticket.extra.get("follows")  # (intake's: a reply to a closed ticket)
+    if isinstance(follows, str) and follows:
+        facts.append(("follows", f"{follows} (closed: this ticket took its reply up)"))
     lines = [head, ""] + [f"  {k:<15}{printable(v, one_line=True)}" for k, v in facts]
     if sla is not None:
         lines += sla_lines(sla, colour)
     lines += sections
     if ticket.escalations:
         lines += ["", paint("Escalations", "bold", colour)]
-        for e in ticket.escalations:
-            when = format_timestamp(e.at)
+        for e in sorted(ticket.escalations, key=lambda e: e.at):  # (in time: a catch-up
+            when = format_timestamp(e.at)  # sweep writes what it replays after later ones)
             came = "—" if e.from_ is None else e.from_  # (hand-written without `from`)
             said = f"  {when}  {e.kind:<12} {came} → {e.to}"
             said += f"  by {e.by}" if e.by else ""
@@ -425,7 +428,7 @@ def ticket_text(
         lines += ["", paint("Description", "bold", colour), "", _indent(ticket.description)]
     if ticket.entries:
         lines += ["", paint("Conversation", "bold", colour)]
-        for entry in ticket.entries:
+        for entry in sorted(ticket.entries, key=lambda e: e.at):  # (in time, as escalations)
             tag = "internal note" if entry.kind == "note" else entry.kind
             style = "yellow" if entry.kind == "note" else "dim"
             lines += [

@@ -468,3 +468,22 @@ def test_upcoming_says_how_long_to_the_minute(config: Config, full: Ticket) -> N
     assert lines[0].startswith("T-aaaa0002  in 1h30m first_response  2026-11-23T13:00:00+01:00")
     # deadlines a day or more away are shown in days and hours
     assert upcoming_text([(full, resolution)], NOW).startswith("T-aaaa0001  in 1d2h resolution")
+
+
+def test_show_lists_the_conversation_and_escalations_in_time_order(
+    config: Config, full: Ticket
+) -> None:
+    """A catch-up sweep writes a rule's 11:00 note after a 15:00 message (the file is
+    append-only): show listed them in file order. A reply to a closed ticket that intake
+    took up names it (`follows:`), which only the front-matter said."""
+    entries = tuple(reversed(full.entries))
+    escalations = tuple(reversed((*full.escalations, dataclasses.replace(
+        full.escalations[0], at=full.escalations[0].at - dt.timedelta(minutes=5)))))  # fmt: skip
+    extra = {**full.extra, "follows": "T-ggnkxzqy"}
+    shuffled = dataclasses.replace(full, entries=entries, escalations=escalations, extra=extra)
+    text = ticket_text(shuffled, config, NOW, colour=False)
+    times = [line.split()[0] for line in text.splitlines() if line.startswith("  2026-")]
+    conversation = times[len(escalations) :]
+    assert times[: len(escalations)] == sorted(times[: len(escalations)])
+    assert conversation == sorted(conversation) and len(conversation) == len(entries) > 1
+    assert "  follows        T-ggnkxzqy (closed: this ticket took its reply up)" in text
