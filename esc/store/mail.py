@@ -204,11 +204,19 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         )
     ]
     recipients: list[str] = []
-    for name in ("To", "Cc"):
+    # (and the envelope's: a message Bcc'd to security@ reaches it with `To: undisclosed-
+    # recipients:;` and the address only in Delivered-To or X-Original-To)
+    for name in ("To", "Cc", "Delivered-To", "X-Original-To"):
         for header in msg.get_all(name) or []:
-            for address in getattr(header, "addresses", ()):
-                to = _unescaped(address.addr_spec).lower()
-                if to and to not in recipients:
+            listed = getattr(header, "addresses", None)
+            specs = (
+                [a.addr_spec for a in listed]
+                if listed is not None  # (To, Cc: parsed by the policy; the others are text)
+                else [addr for _, addr in email.utils.getaddresses([str(header)])]
+            )
+            for addr in specs:
+                to = _unescaped(addr).lower()
+                if to and "@" in to and to not in recipients:
                     recipients.append(to)
     ids = _ids_in(" ".join(_raw_values(msg, "Message-ID")))
     mail = Mail(

@@ -340,3 +340,16 @@ def test_a_gmail_quote_header_with_a_full_width_colon_goes_with_it() -> None:
         "\n> 重启了吗？\n"
     )
     assert store.strip_quoted(text) == "谢谢，可以了。"
+
+
+def test_the_envelope_recipient_is_a_recipient_too() -> None:
+    """A message Bcc'd to security@ comes with `To: undisclosed-recipients:;` and the
+    address only in Delivered-To / X-Original-To: a `to:` route did not see it."""
+    raw = (
+        b"From: Jane <jane@shop.example>\r\nTo: undisclosed-recipients:;\r\n"
+        b"Delivered-To: security@shop.example\r\nX-Original-To: Security@Shop.example\r\n"
+        b"Subject: leak\r\nMessage-ID: <x1@shop.example>\r\n\r\nHi\r\n"
+    )
+    parsed = store.parse(raw)
+    assert parsed.mail.recipients == ("security@shop.example",)
+    assert parsed.mail.address == "jane@shop.example"
