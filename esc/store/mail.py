@@ -19,6 +19,7 @@ import email.policy
 import email.utils
 import hashlib
 import mailbox
+import mimetypes
 import os
 import quopri
 import re
@@ -341,6 +342,8 @@ def _is_attachment(part: email.message.EmailMessage) -> bool:
         part.is_attachment()
         or part.get_content_maintype() == "message"  # (an attached message: see _parts)
         or part.get_filename() is not None  # (a named part: `server.log` inline too)
+        # (an inline image known by its Content-ID alone, as an HTML mail's screenshot)
+        or part.get_content_maintype() not in ("text", "multipart", "message")
     )
 
 
@@ -384,7 +387,8 @@ def _attachment(part: email.message.EmailMessage, n: int, limit: int) -> Attachm
         name = safe_name(part.get_filename() or f"message-{n + 1}.eml")
         name = name if name.lower().endswith(".eml") else f"{name}.eml"
         return _sized(name, _message_bytes(part), limit)
-    name = safe_name(part.get_filename() or f"attachment-{n + 1}")
+    unnamed = f"attachment-{n + 1}{mimetypes.guess_extension(part.get_content_type()) or ''}"
+    name = safe_name(part.get_filename() or unnamed)
     payload = part.get_payload(decode=True)
     return _sized(name, payload if isinstance(payload, bytes) else b"", limit)
 

@@ -353,3 +353,19 @@ def test_the_envelope_recipient_is_a_recipient_too() -> None:
     parsed = store.parse(raw)
     assert parsed.mail.recipients == ("security@shop.example",)
     assert parsed.mail.address == "jane@shop.example"
+
+
+def test_an_inline_image_known_by_its_content_id_alone_is_kept() -> None:
+    """An HTML mail's screenshot, an image part with a Content-ID and no file name: it was
+    neither saved nor listed."""
+    raw = (
+        b"From: Jane <jane@shop.example>\r\nTo: help@desk.example\r\nSubject: screenshot\r\n"
+        b"Message-ID: <c1@shop.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/related; boundary=B\r\n\r\n--B\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>See <img src=\"cid:img1\"></p>\r\n"
+        b"--B\r\nContent-Type: image/png\r\nContent-ID: <img1>\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--B--\r\n"
+    )
+    parsed = store.parse(raw)
+    assert [(a.name, a.size) for a in parsed.attachments] == [("attachment-1.png", 8)]
+    assert parsed.mail.text.strip() == "See"
