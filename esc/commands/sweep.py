@@ -48,7 +48,15 @@ from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
 from esc.store.diagnostics import fallback
 from esc.store.lock import LockTimeout
-from esc.store.outbox import Delivery, Message, Outbox, deliver, message_key, messages_of
+from esc.store.outbox import (
+    Delivery,
+    Message,
+    Outbox,
+    deliver,
+    message_key,
+    messages_of,
+    waits_for_working_hours,
+)
 from esc.store.pending import Pending
 from esc.store.workspace import (
     ATTACHMENTS_DIR,
@@ -1056,6 +1064,7 @@ class SweepOutcome:
     report_error: str | None = None  # why the reports were not rendered (a template, say)
     git_error: str | None = None  # why the commit or the push failed (the tickets are written)
     retries: list[Message] = field(default_factory=list)  # --dry-run: what is due to be resent
+    held: list[Message] = field(default_factory=list)  # --dry-run: what waits for quiet hours
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
     left_out: list[str] = field(default_factory=list)  # written, then changed by a person
     told: list[Escalated] = field(default_factory=list)  # the escalations its commit tells
@@ -1066,7 +1075,11 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     if options.dry_run:
         outcome = _sweep_once(workspace, now, options)
         if options.notify:  # (what a real sweep would send again: failed before, due now)
-            outcome.retries = Outbox(workspace.root).due(now)
+            notify = workspace.config().notify
+            due = Outbox(workspace.root).due(now)  # (as a real sweep would: those held
+            # for their target's quiet hours are said apart)
+            outcome.retries = [m for m in due if not waits_for_working_hours(notify, m, now)]
+            outcome.held = [m for m in due if waits_for_working_hours(notify, m, now)]
         return outcome
     if options.push:  # (values that reach git: never as an option)
         git.check_remote_name(options.remote)
@@ -1739,7 +1752,11 @@ def sweep_text(outcome: SweepOutcome) -> str:
     if dry_run:
         lines += [f"  would write {p}" for p in result.changed + reports]
         lines += [f"  would notify {t}: {e.subject()}" for e in result.events for t in e.targets]
-        lines += [f"  would retry {m.target}: {m.title}" for m in outcome.retries]
+        lines += [
+            f"  would {'retry' if m.attempts else 'send'} {m.target}: {m.title}"
+            for m in outcome.retries  # (never tried: left queued, or its quiet hours over)
+        ]
+        lines += [f"  would hold {m.target} for its quiet hours: {m.title}" for m in outcome.held]
     elif reports:
         lines.append(f"rendered {', '.join(reports)}")
     if outcome.earlier:
@@ -1839,6 +1856,16 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
                 "attempts": m.attempts,
             }
             for m in outcome.retries
+        ],
+        "held": [  # (--dry-run: what waits for its target's quiet hours)
+            {
+                "event": m.event,
+                "id": m.ticket_id,
+                "kind": m.kind,
+                "target": m.target,
+                "subject": m.title,
+            }
+            for m in outcome.held
         ],
         "sent": [m.key for m in outcome.delivery.sent] if outcome.delivery else [],
         "send_failed": [m.key for m in outcome.delivery.failed] if outcome.delivery else [],

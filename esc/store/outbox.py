@@ -351,14 +351,8 @@ def deliver(
                 if message.target in down:  # (a target that hangs costs its timeout once a
                     result.held.append(message)  # delivery, not once a message: the rest
                     continue  # wait for the next one, untried and not counted as failed)
-                urgent = message.urgent
-                # (made in its target's quiet hours, by when it happened, not when a sweep
-                # queued it: a sweep after a night's gap gathers what hourly sweeps would,
-                # and news of working hours that a late sweep finds goes at once, as a sweep
-                # then would have sent it, never held to go alone the next morning)
-                made_quiet = held_for_quiet(notify, message.target, message.kind,
-                                            message.happened or message.queued, urgent)  # fmt: skip
-                if made_quiet and held_for_quiet(notify, message.target, message.kind, now, urgent):
+                made_quiet = made_in_quiet_hours(notify, message)
+                if made_quiet and waits_for_working_hours(notify, message, now):
                     result.quiet.append(message)  # (still its quiet hours: it waits)
                 elif made_quiet:
                     gathered.setdefault(message.target, []).append(message)
@@ -370,6 +364,22 @@ def deliver(
                 elif not _deliver_digest(outbox, notify, target, messages, now, env, result):
                     down.add(target)
     return result
+
+
+def made_in_quiet_hours(notify: Notify | None, message: Message) -> bool:
+    """Whether ``message`` tells of something that happened in its target's quiet hours
+    (by when it happened, not when a sweep queued it: a sweep after a night's gap gathers
+    what hourly sweeps would, and news of working hours that a late sweep finds goes at
+    once, as a sweep then would have sent it, never held to go alone the next morning)."""
+    when = message.happened or message.queued
+    return held_for_quiet(notify, message.target, message.kind, when, message.urgent)
+
+
+def waits_for_working_hours(notify: Notify | None, message: Message, now: dt.datetime) -> bool:
+    """Whether ``message`` (made in its target's quiet hours) still waits at ``now``."""
+    return made_in_quiet_hours(notify, message) and held_for_quiet(
+        notify, message.target, message.kind, now, message.urgent
+    )
 
 
 def _deliver_digest(

@@ -1037,3 +1037,25 @@ def test_news_of_working_hours_a_sweep_finds_after_closing_is_not_held(
     assert len(warned) == 2 and all("SLA warning: first_response" in t for t in warned)
     esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
     assert [b["title"] for _, b in hook.posts[before:]] == warned  # (nothing sent twice)
+
+
+def test_dry_run_says_what_quiet_hours_hold_apart_from_what_it_would_retry(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """Messages held for quiet hours, never tried: `--dry-run` called them "would retry"
+    (what failed), at hours the real sweep holds them too."""
+    quiet = NOTIFY + "  quiet:\n    support-chat: office\n"
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet)
+    for title in ("One", "Two"):
+        esc.ok("create", "--title", title, "--category", "billing",
+               now="2026-11-20T16:00:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-20T17:30:00+01:00")
+    saturday = esc.ok("sweep", "--no-report", "--dry-run", now="2026-11-21T10:00:00+01:00")
+    assert saturday.count("would hold support-chat for its quiet hours: [esc] T-") == 2
+    assert "would retry" not in saturday and "would send" not in saturday
+    data = json.loads(esc.ok("sweep", "--no-report", "--dry-run", "--json",
+                             now="2026-11-21T10:00:00+01:00"))  # fmt: skip
+    assert len(data["held"]) == 2 and data["retries"] == []
+    monday = esc.ok("sweep", "--no-report", "--dry-run", now="2026-11-23T09:05:00+01:00")
+    assert monday.count("would send support-chat: [esc] T-") == 2
+    assert hook.posts == []
