@@ -226,7 +226,8 @@ ESC_KEYS = (*FIELD_ORDER, *INTAKE_KEYS, MESSAGE_IDS, ATTACHMENTS)
 
 def _misspelt_keys(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:
     """A key esc does not write and rules.yaml's ``fields`` does not declare, one typo
-    from one esc writes (``priorty``, ``categroy``): a problem that stops every command
+    from one esc writes or it declares (``priorty``, ``categroy``; ``vpi`` of a declared
+    ``vip``): a problem that stops every command
     writing the ticket, as every problem `esc validate` names does (issue 14: a misspelt
     `categroy: outage` left the ticket uncategorised, and the rules on its category
     silently never matched); declaring the key in ``fields`` says it is meant."""
@@ -234,7 +235,7 @@ def _misspelt_keys(doc: TicketDoc, config: Config, add: Callable[..., None]) -> 
     for key in doc.data:
         if not isinstance(key, str) or key in _ESC_KEY_SET or key in declared:
             continue
-        hint = _key_hint(key)
+        hint = _key_hint(key, tuple(declared))  # (`vpi` when rules.yaml declares `vip`)
         if hint:
             add(key, f"unknown key {key!r}{hint}; declare it in rules.yaml's fields if it is meant")
 
@@ -243,14 +244,15 @@ _ESC_KEY_SET = frozenset(ESC_KEYS)
 
 
 @functools.lru_cache(maxsize=4096)
-def _key_hint(key: str) -> str:
-    """" (did you mean 'priority'?)" for a key one typo from one esc writes (a letter left
-    out, added, changed or two swapped, or another case: ``priorty``, ``tgas``, ``Title``);
-    else "".  Stricter than for names in rules.yaml: a key of one's own is welcome, and
-    ``customer_id`` or ``created_by`` is one, not a misspelling.  (Once a run per key:
-    tickets repeat their keys, and a sweep checks every ticket it writes.)"""
-    for known in ESC_KEYS:
-        if key.casefold() == known or _one_typo(key, known):
+def _key_hint(key: str, declared: tuple[str, ...] = ()) -> str:
+    """" (did you mean 'priority'?)" for a key one typo from one esc writes or rules.yaml
+    declares (a letter left out, added, changed or two swapped, or another case:
+    ``priorty``, ``tgas``, ``Title``, ``vpi`` of a declared ``vip``); else "".  Stricter
+    than for names in rules.yaml: a key of one's own is welcome, and ``customer_id`` or
+    ``created_by`` is one, not a misspelling.  (Once a run per key: tickets repeat their
+    keys, and a sweep checks every ticket it writes.)"""
+    for known in (*ESC_KEYS, *declared):
+        if key.casefold() == known.casefold() or _one_typo(key, known):
             return f" (did you mean {known!r}?)"
     return ""
 

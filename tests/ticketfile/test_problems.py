@@ -428,6 +428,20 @@ def test_a_key_of_your_own_that_reads_as_a_misspelt_key_of_esc(
     assert str(caught.value) == said
 
 
+def test_a_key_one_typo_from_a_declared_field_is_said_so() -> None:
+    """`vpi: true` where rules.yaml declares `fields: [vip]`: the rules on `vip` silently
+    never matched the ticket (issue 14)."""
+    d = doc({"urgency: high": "urgency: high\nvpi: true"})
+    declared, found = build_config(TEAMS_YAML, RULES_YAML + "fields: [vip, region]\n")
+    assert found == [] and declared is not None
+    assert problems(d, declared) == [
+        "tickets/T-aaaa0001.md:16: unknown key 'vpi' (did you mean 'vip'?); "
+        "declare it in rules.yaml's fields if it is meant"
+    ]
+    built, _ = build_config(TEAMS_YAML, RULES_YAML)  # (no fields declared: a key of one's own)
+    assert built is not None and problems(d, built) == []
+
+
 def test_a_key_declared_in_fields_or_far_from_esc_keys_is_no_problem() -> None:
     """`assigned` is one letter from `assignee`: declared in rules.yaml's `fields`, it is
     meant.  Keys of one's own that merely resemble esc's (`customer_id`, `created_by`,
