@@ -134,6 +134,32 @@ def _entries(part: str) -> list[Entry]:
 
 
 
+_SECTION_NAMES = frozenset({"Conversation", "Activity"})
+_HEADING = re.compile(r"^## +(\S[^\n]*?)[ \t]*$", re.MULTILINE)
+
+
+def _misspelt_sections(body: str, present: set[str]) -> list[tuple[int, str]]:
+    """(offset, problem) for a heading that reads as a misspelling of a section the body
+    lacks (``## Activty``: the whole log was read as the description, and a sweep wrote a
+    new log after it)."""
+    missing = [name for name in ("Conversation", "Activity") if name not in present]
+    headings = body.count("\n## ") + body.startswith("## ")  # (at C speed: most bodies
+    if not missing or headings <= len(present):  # have no heading but their sections)
+        return []
+    from esc.domain.choices import did_you_mean  # (only for a body lacking a section)
+
+    found: list[tuple[int, str]] = []
+    for heading in _HEADING.finditer(body):
+        if heading[1] in _SECTION_NAMES:  # (a section of its own: most headings here)
+            continue
+        hint = did_you_mean(heading[1], missing)
+        if hint:
+            meant = hint.split("'")[1]
+            said = f"heading '## {heading[1]}': did you mean '## {meant}'?"
+            found.append((heading.start(), said))
+    return found
+
+
 def unreadable_lines(body: str) -> list[tuple[int, str]]:
     """(offset in ``body``, problem) for each conversation entry head and activity line
     esc cannot read: one whose time it cannot read (no offset, Feb 30, hour 25...), or a
@@ -149,7 +175,7 @@ def unreadable_lines(body: str) -> list[tuple[int, str]]:
     matched = _lines_matching(body, "## ", _SECTION)
     fenced = description_end(body) if matched and _FENCE_MARKS.search(body) else 0
     cuts = [(m.end(), m[1]) for m in matched if m.start() >= fenced]
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, str]] = _misspelt_sections(body, {name for _, name in cuts})
     for n, (end, name) in enumerate(cuts):
         stop = _next_section(body, cuts, n)
         if name == "Conversation":

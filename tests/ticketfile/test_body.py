@@ -372,3 +372,20 @@ def test_spaces_a_hand_edit_left_around_a_logged_value_are_not_part_of_it(line: 
     item = body.parse_activity_line(line)
     assert item is not None
     assert (item.field, item.old, item.new) == ("status", "open", "pending")
+
+
+def test_a_misspelt_section_heading_is_a_problem_where_the_section_is_missing() -> None:
+    """`## Activty`: the whole log was read as the description (and a sweep wrote a new
+    log after it). A heading one typo from a section the body lacks is said; a heading of
+    one's own in a body that has its sections is not."""
+    from esc.ticketfile.body import unreadable_lines
+
+    body = "\nThe text.\n\n## Activty\n\n- 2026-11-20T09:00:00+01:00 · alice · created\n"
+    assert [p for _, p in unreadable_lines(body)] == [
+        "heading '## Activty': did you mean '## Activity'?"
+    ]
+    fine = (
+        "\nThe text.\n\n## Activities planned\n\n## Activity\n\n"
+        "- 2026-11-20T09:00:00+01:00 · a · created\n"
+    )
+    assert unreadable_lines(fine) == []
