@@ -1248,7 +1248,32 @@ def _system_trouble(exc: OSError) -> str:
     path = os.fsdecode(exc.filename)
     with contextlib.suppress(ValueError):
         path = str(Path(path).relative_to(Path.cwd())) if Path(path).is_absolute() else path
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):  # (a file where a folder must be)
+        where = _file_in_the_way(Path(os.fsdecode(exc.filename)), exc.errno == errno.EEXIST)
+        if where is not None:
+            shown = where if not where.is_absolute() else where.name
+            return f"{path}: {reason}: {shown} is a file where esc keeps a folder; move it away"
     return f"cannot write {path}: {reason}" if exc.errno in _WRITING else f"{path}: {reason}"
+
+
+_ESC_FOLDERS = frozenset({".esc-cache", "locks", "outbox", "sent", "tickets", "reports", "kb"})
+
+
+def _file_in_the_way(path: Path, itself: bool) -> Path | None:
+    """The file (not a folder) that stands where a folder must be (`.esc-cache` made a file
+    by hand): ``path`` itself (``itself``: a folder could not be made there), or a folder
+    above it; as relative to here as it can be."""
+    for candidate in (path, *path.parents) if itself else path.parents:
+        if candidate.name not in _ESC_FOLDERS:
+            continue
+        try:
+            if candidate.exists() and not candidate.is_dir():
+                with contextlib.suppress(ValueError):
+                    return candidate.resolve().relative_to(Path.cwd().resolve())
+                return candidate
+        except OSError:
+            return None
+    return None
 
 
 def _bug(exc: Exception) -> int:

@@ -2323,3 +2323,19 @@ def test_a_status_or_channel_in_another_case_is_the_same_value(esc: Esc, workspa
     ticket = create(esc, "--category", "billing", "--channel", "Email")
     assert show(esc, ticket)["channel"] == "email"
     assert ticket in esc.ok("list", "--status", "NEW")
+
+
+def test_a_file_where_esc_keeps_its_cache_folder_is_named(esc: Esc, workspace: Path) -> None:
+    """`.esc-cache` made a file (by hand, by a script): `esc: .esc-cache: File exists` and
+    `…/T-1.md.lock: Not a directory` said nothing of what to do."""
+    import shutil
+
+    ticket = create(esc, "--category", "billing")
+    shutil.rmtree(workspace / ".esc-cache", ignore_errors=True)
+    (workspace / ".esc-cache").write_text("junk\n")
+    for args in (("sweep", "--no-report"), ("comment", ticket, "-m", "hi")):
+        result = esc(*args)
+        assert result.code == 1, result
+        assert result.err.endswith(
+            ": .esc-cache is a file where esc keeps a folder; move it away\n"
+        ), result.err
