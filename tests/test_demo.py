@@ -72,3 +72,15 @@ def test_the_lifecycle_runs_on_the_demo(desk: Esc) -> None:
     assert shown["status"] == "open" and shown["team"] == "engineering"
     assert [e["kind"] for e in shown["escalations"]] == ["hierarchical", "priority"]
     assert desk("validate").code == 0
+
+
+def test_the_demo_s_committed_reports_are_what_this_esc_renders(desk: Esc, demo: Path) -> None:
+    """The demo's `reports/` are among the first things a new user reads: they said
+    "decided" and 88% after the compliance changed to the clocks that finished (92%)."""
+    from tests.conftest import REPO
+
+    out = desk.ok("sweep", "--no-notify")
+    assert "rendered reports/summary.md, reports/index.html, reports/report.json" in out
+    for name in ("summary.md", "index.html", "report.json"):
+        rendered = (demo / "reports" / name).read_text(encoding="utf-8")
+        assert rendered == (REPO / "reports" / name).read_text(encoding="utf-8"), name

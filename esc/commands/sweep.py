@@ -1065,6 +1065,7 @@ class SweepOutcome:
     git_error: str | None = None  # why the commit or the push failed (the tickets are written)
     retries: list[Message] = field(default_factory=list)  # --dry-run: what is due to be resent
     held: list[Message] = field(default_factory=list)  # --dry-run: what waits for quiet hours
+    dropped: list[Message] = field(default_factory=list)  # --dry-run: to a target gone
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
     left_out: list[str] = field(default_factory=list)  # written, then changed by a person
     told: list[Escalated] = field(default_factory=list)  # the escalations its commit tells
@@ -1077,7 +1078,10 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         if options.notify:  # (what a real sweep would send again: failed before, due now)
             notify = workspace.config().notify
             due = Outbox(workspace.root).due(now)  # (as a real sweep would: those held
-            # for their target's quiet hours are said apart)
+            # for their target's quiet hours, and those to a target gone, are said apart)
+            targets = notify.targets if notify is not None else {}
+            outcome.dropped = [m for m in due if m.target not in targets]
+            due = [m for m in due if m.target in targets]
             outcome.retries = [m for m in due if not waits_for_working_hours(notify, m, now)]
             outcome.held = [m for m in due if waits_for_working_hours(notify, m, now)]
         return outcome
@@ -1757,6 +1761,10 @@ def sweep_text(outcome: SweepOutcome) -> str:
             for m in outcome.retries  # (never tried: left queued, or its quiet hours over)
         ]
         lines += [f"  would hold {m.target} for its quiet hours: {m.title}" for m in outcome.held]
+        lines += [
+            f"  would drop {m.target} (no such target in rules.yaml any more): {m.title}"
+            for m in outcome.dropped
+        ]
     elif reports:
         lines.append(f"rendered {', '.join(reports)}")
     if outcome.earlier:
@@ -1857,6 +1865,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
             }
             for m in outcome.retries
         ],
+        "dropped": [m.key for m in outcome.dropped],  # (--dry-run: to a target gone)
         "held": [  # (--dry-run: what waits for its target's quiet hours)
             {
                 "event": m.event,

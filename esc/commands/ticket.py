@@ -107,10 +107,9 @@ def comment(
         change = lifecycle.comment(t, c, n, who, text, kind)
         if to is not None:
             ids = mails.recorded_ids(t.extra)
-            same = sum(
-                e.kind == "reply" and e.at == n and e.author == who and e.text == text.strip()
-                for e in t.entries
-            )  # (the same words sent twice in one second: two messages, not one)
+            # (replies by the same author in the same second: each a message of its own,
+            # whatever their words, as the file keeps them, read back)
+            same = sum(e.kind == "reply" and e.at == n and e.author == who for e in t.entries)
             outgoing[:] = [customer_mail.reply(t.id, t.title, to, text, n, who, ids, same)]
         return change
 

@@ -176,8 +176,8 @@ def reply(
     earlier: int = 0,
 ) -> Outgoing:
     """A public reply written at ``at`` by ``by``, to the customer's address ``to``;
-    ``earlier``: how many replies of the same text, author and time the ticket holds
-    already (each is a message of its own, never taken for a repeat of the first)."""
+    ``earlier``: how many replies of the same author and time the ticket holds already
+    (each is a message of its own, never taken for a repeat of the first)."""
     parts = [format_timestamp(at), by, text] + ([f"#{earlier}"] if earlier else [])
     return Outgoing(
         event=outgoing_id(ticket_id, "reply", *parts),

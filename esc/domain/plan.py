@@ -240,6 +240,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         logged.restart(since, sla_at(versions.as_of(since), since), recorded)
     moment = since
     deferred: dt.datetime | None = None  # (the next instant, after one whose cap was reached)
+    at_deferred = False  # (this moment is such a next instant)
     for step in range(MAX_REPLAY_STEPS + 1):
         then: Ticket | None = None  # (the ticket as it was just before ``at``)
         if moment is None:
@@ -247,7 +248,9 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         else:
             then = _view(versions.as_of(moment), ticket, moment, effects)
             at = _next_instant(versions, then, moment, now, config, memory, sla_at)
-            if deferred is not None and moment < deferred < at:
+            at_deferred = deferred is not None and moment < deferred < at
+            if at_deferred:
+                assert deferred is not None
                 at = deferred  # (what the cap on actions left: the rules' next instant)
             deferred = None
             if step == MAX_REPLAY_STEPS and at < now:  # (moments left: never silently)
@@ -266,8 +269,11 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
             acted = view  # (what the rules saw: with what people did at ``at``)
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
-            if budget[0] <= 0 and outcome.skipped:  # (the cap reached: the rules it stopped
-                deferred = at + _SECOND  # act at the next instant, as a sweep then would)
+            if budget[0] <= 0 and outcome.skipped and not at_deferred:  # (the cap reached:
+                # the rules it stopped act at the next instant, as a sweep then would; once:
+                # rules that undo each other, which the cap is there for, would otherwise be
+                # replayed every second until now)
+                deferred = at + _SECOND
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
             fired += outcome.fired
             fired_at += [(name, at) for name in outcome.fired]

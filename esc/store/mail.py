@@ -36,8 +36,10 @@ MAX_MESSAGE_BYTES = 50 * 1024 * 1024  # a larger message is quarantined unread
 ATTACHMENT_LIMIT = 10 * 1024 * 1024  # default: a larger attachment is listed, not saved
 QUARANTINE_DIR = "quarantine"
 QUARANTINED_FILE = "intake-quarantined"  # in esc's cache folder: see Quarantined
-# the languages whose quote headers mail-parser-reply knows (all it knows but its test one)
-REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "da", "pl", "cs", "ja", "ko", "zh"]
+# the languages whose quote headers mail-parser-reply is given (it knows cs, da, ja, ko, pl,
+# sv and zh too, but takes their short words, `Od:`/`Do:`, in a customer's own lines for a
+# quote's header: an Outlook block in those is cut here, by one naming an address)
+REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
 
 # Defects that mean the MIME structure is broken (others, like a stray header line, are not).
 _FATAL_DEFECTS = (
@@ -478,6 +480,12 @@ def _answers_between_quotes(text: str) -> str | None:
     quoted = [line.lstrip().startswith(">") for line in lines]
     if True not in quoted:
         return None
+    # (a line right after a quoted one, with no blank line between, is the quote's own,
+    # wrapped by a client that left out its `>`: "> Could you tell us whether" / "that
+    # helped?")
+    for n in range(1, len(lines)):
+        if not quoted[n] and quoted[n - 1] and lines[n].strip():
+            quoted[n] = True
     first = quoted.index(True)
     last = len(quoted) - 1 - quoted[::-1].index(True)
     between = zip(lines[first:last], quoted[first:last], strict=True)
@@ -557,20 +565,33 @@ def _before_header_block(text: str) -> str:
     for start, line in enumerate(lines):
         if not _QUOTE_HEADER.match(line):
             continue
-        run = [ln for ln in lines[start : start + 6] if ln.strip()]
-        if sum(1 for ln in run[:4] if _QUOTE_HEADER.match(ln)) >= 3 and start > 0:
+        run = [ln for ln in lines[start : start + 6] if ln.strip()][:4]
+        if _header_block(run) and start > 0:
             kept = "\n".join(lines[:start]).strip()
             if kept:
                 return kept
     return text
 
 
+def _header_block(lines: Sequence[str]) -> bool:
+    """Whether ``lines`` open a quoted message's header block: three header lines, one
+    naming an address (`From: Help <help@…>`), not any three "Key: value" lines a
+    customer wrote (`Od: Berlin` / `Do: Paris` / `Data: 3 grudnia`)."""
+    headers = [line for line in lines if _QUOTE_HEADER.match(line)]
+    return len(headers) >= 3 and any("@" in line for line in headers)
+
+
 def _quotes(text: str) -> bool:
     """Whether ``text`` holds a quote of an earlier message: a line starting with ``>``, an
-    "Original Message" line, or three header lines of a quoted message (From, Sent, To…)."""
+    "Original Message" line, or a header block of a quoted message (From, Sent, To…)."""
     if re.search(r"^[ \t]*>", text, re.MULTILINE) or _ORIGINAL.search(text):
         return True
-    return len(_QUOTE_HEADER.findall(text)) >= 3
+    lines = text.splitlines()
+    return any(
+        _header_block([ln for ln in lines[n : n + 6] if ln.strip()][:4])
+        for n, line in enumerate(lines)
+        if _QUOTE_HEADER.match(line)
+    )
 
 
 def _without_trailing_quote(text: str) -> str:

@@ -1059,3 +1059,20 @@ def test_dry_run_says_what_quiet_hours_hold_apart_from_what_it_would_retry(
     monday = esc.ok("sweep", "--no-report", "--dry-run", now="2026-11-23T09:05:00+01:00")
     assert monday.count("would send support-chat: [esc] T-") == 2
     assert hook.posts == []
+
+
+def test_dry_run_says_a_message_to_a_target_gone_would_be_dropped(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """A message whose target rules.yaml no longer has is dropped by a sweep; `--dry-run`
+    listed it as one it would send."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    make(esc)
+    hook.fail = True
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")  # (queued, failed)
+    hook.fail = False
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY.replace("support-chat", "chat"))
+    assert esc("validate").code == 0, esc("validate").out
+    dry = esc.ok("sweep", "--no-report", "--dry-run", now="2026-11-20T12:00:00+01:00")
+    assert "would drop support-chat (no such target in rules.yaml any more): [esc] T-" in dry
+    assert "would retry support-chat" not in dry and "would send support-chat" not in dry

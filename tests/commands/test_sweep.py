@@ -2434,3 +2434,24 @@ def test_a_request_a_person_declined_stays_declined_after_a_replayed_escalation(
         " closed: 2026-11-27T10:32:00+01:00, closed_by: ben}\n"
     ) in text
     assert "rule:breached-goes-up · request answered by engineering" not in text
+
+
+def test_rules_that_undo_each_other_under_the_cap_are_not_replayed_every_second(
+    esc: Esc, workspace: Path
+) -> None:
+    """The cap on actions contains rules that undo each other; what it held back acting
+    a second later, again and again, replayed such a ticket once a second until now (451
+    rule lines for a sweep five minutes after its creation; a sweep three hours later
+    never ended). The next instant is visited once per moment."""
+    rules = (workspace / "rules.yaml").read_text()
+    start = rules.index("rules:")
+    (workspace / "rules.yaml").write_text(
+        rules[:start] + "max_actions_per_ticket: 1\nrules:\n"
+        "  - {name: down, when: {priority: high}, then: {priority: low}}\n"
+        "  - {name: up, when: {priority: low}, then: {priority: high}}\n"
+    )
+    ticket = esc.ok("create", "--title", "A", "--category", "billing", "--priority", "high",
+                    now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-23T12:00:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert 0 < sum("· rule:" in line for line in text.splitlines()) <= 4

@@ -163,3 +163,6 @@ def test_the_same_words_sent_twice_in_one_second_are_two_mails(
         out = esc.ok("comment", ticket_id, "--send", "-m", "Please try turning it off and on.")
         assert out == f"{ticket_id}: reply added, sent to jane@shop.example\n"
     assert len(mails) == 2
+    for _ in range(2):  # (words the file keeps otherwise: its line breaks, trailing blanks)
+        esc.ok("comment", ticket_id, "--send", "-m", "-", input="line one\r\nline two   \r\n")
+    assert len(mails) == 4

@@ -369,3 +369,16 @@ def test_an_inline_image_known_by_its_content_id_alone_is_kept() -> None:
     parsed = store.parse(raw)
     assert [(a.name, a.size) for a in parsed.attachments] == [("attachment-1.png", 8)]
     assert parsed.mail.text.strip() == "See"
+
+
+def test_a_customer_s_own_key_value_lines_and_a_wrapped_quote_line_are_no_quote() -> None:
+    """"Od: Berlin" / "Do: Paris" / "Data: 3 grudnia" are a customer's words, not an
+    Outlook header block (which names an address); a quoted line a client wrapped without
+    its `>` belongs to the quote, not to the answer between the quotes."""
+    own = "Dzien dobry,\nOd: Berlin\nDo: Paris\nData: 3 grudnia\nProsze o zmiane.\n\n> q\n"
+    assert store.strip_quoted(own) == own.split("\n\n>")[0]
+    wrapped = (
+        "Yes, restarting fixed it!\n\nOn Thu, Dec 3, 2026 at 10:00 AM Help"
+        " <help@example.com> wrote:\n> Could you tell us whether\nthat helped?\n> Regards\n"
+    )
+    assert store.strip_quoted(wrapped) == "Yes, restarting fixed it!"
