@@ -1059,6 +1059,8 @@ class SweepOutcome:
     pushed: bool = False
     pushed_to: str = ""  # REMOTE/BRANCH
     pushed_commits: int = 0  # commits that went to the remote (earlier unpushed ones too)
+    # (each, oldest first: its hash, subject and the files it changed)
+    pushed_list: list[tuple[str, str, list[str]]] = field(default_factory=list)
     attempts: int = 1
     delivery: Delivery | None = None  # what was sent now (None: nothing was due)
     report_error: str | None = None  # why the reports were not rendered (a template, say)
@@ -1568,6 +1570,7 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
             sent = ahead if pushed.commits is None else pushed.commits
             outcome = _pushed(root, done, keys, sent)
             outcome.pushed_to = f"{options.remote}/{branch}"
+            outcome.pushed_list = git.latest_commits(root, sent)  # (earlier sweeps' too)
             return outcome
         # No command writes a ticket meanwhile: the rebase stashes the work tree's changes
         # and puts them back, and a write between the two was lost (its stash left behind)
@@ -1792,6 +1795,9 @@ def sweep_text(outcome: SweepOutcome) -> str:
         if outcome.pushed_commits:
             pushed = _count(outcome.pushed_commits, "commit")
             lines.append(f"pushed {pushed} to {outcome.pushed_to}{tries}")
+            for commit, subject, files in outcome.pushed_list:  # (what each held)
+                ids = ", ".join(Path(p).stem for p in _tickets(files))
+                lines.append(f"  {commit[:12]} {subject}" + (f" ({ids})" if ids else ""))
         else:
             lines.append(f"{outcome.pushed_to} is up to date{tries}")
     return "\n".join(lines)
@@ -1842,6 +1848,10 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "left_out": outcome.left_out,
         "pushed": outcome.pushed,
         "pushed_commits": outcome.pushed_commits,
+        "pushed_list": [
+            {"commit": c, "subject": subject, "tickets": [Path(p).stem for p in _tickets(files)]}
+            for c, subject, files in outcome.pushed_list
+        ],
         "attempts": outcome.attempts,
         "processes": result.processes,
         "notifications": [

@@ -422,6 +422,19 @@ def unpushed(root: Path, remote: str, branch: str) -> int:
     return int(output(root, "rev-list", "--count", "HEAD", *others))
 
 
+def latest_commits(root: Path, count: int) -> list[tuple[str, str, list[str]]]:
+    """The last ``count`` commits of HEAD, oldest first: (hash, subject, the files each
+    changed, relative to ``root``) — what a push sent."""
+    if count <= 0:
+        return []
+    text = output(root, "log", f"-n{count}", "--reverse", "--format=%H%x00%s", "HEAD")
+    found = []
+    for line in text.splitlines():
+        commit, _, subject = line.partition("\0")
+        found.append((commit, subject, commit_files(root, commit)))
+    return found
+
+
 @dataclass(frozen=True)
 class Pushed:
     """A push the remote took: how many commits it got (None: git did not say, as for a

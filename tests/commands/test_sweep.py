@@ -941,6 +941,7 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
             "rendered reports/summary.md, reports/index.html, reports/report.json",
             f"committed {head[:12]}: 1 ticket",
             "pushed 1 commit to origin/main (after 2 attempts)",
+            f"  {head[:12]} esc sweep: 1 ticket updated ({ticket})",
         ]
         return
     data = json.loads(esc.ok("sweep", "--push", "--json", now="2026-11-20T13:30:00+01:00"))
@@ -949,6 +950,9 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
     assert data["changed"] == data["committed"] == [f"tickets/{ticket}.md"]
     assert data["commit"] == head
     assert [e["id"] for e in data["escalations"]] == [ticket]
+    assert data["pushed_list"] == [
+        {"commit": head, "subject": "esc sweep: 1 ticket updated", "tickets": [ticket]}
+    ]
     assert git(remote, "log", "--format=%s", "main").splitlines() == [
         "esc sweep: 1 ticket updated", "notes", "start"
     ]
@@ -1326,7 +1330,8 @@ def test_a_push_whose_commit_an_orphaned_push_landed_first_is_pushed(
     hook.chmod(0o755)
     result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert result.code == 0 and "push" not in result.err, result.err
-    assert result.out.endswith("\npushed 1 commit to origin/main\n")
+    head = git(workspace, "rev-parse", "HEAD").strip()
+    assert f"\npushed 1 commit to origin/main\n  {head[:12]} esc sweep: " in result.out
     assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
 
 
@@ -1446,7 +1451,11 @@ def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(
 
     git(workspace, "remote", "set-url", "origin", str(remote))
     out = esc.ok("sweep", "--push", now="2026-11-20T13:35:00+01:00")
-    assert out.endswith("\npushed 1 commit to origin/main\n")
+    # (the earlier sweep's commit, which this one pushed: said with its ticket)
+    assert out.endswith(
+        f"\npushed 1 commit to origin/main\n  {committed[:12]} esc sweep: 1 ticket updated"
+        f" ({ticket})\n"
+    )
     assert git(remote, "rev-parse", "main").strip() == committed
     out = esc.ok("sweep", "--push", now="2026-11-20T13:40:00+01:00")
     assert out.endswith("\norigin/main is up to date\n")
