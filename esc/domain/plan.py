@@ -1040,10 +1040,11 @@ def _replay_zone(config: Config, now: dt.datetime) -> dt.tzinfo | None:
     key = (id(config), now)  # (one sweep's: its configuration and its now)
     known = _ZONES.get(key)
     if known is None or known[0] is not config:
-        zone = next(
-            (c.tz for c in config.calendars.values() if c.tz.utcoffset(now) == now.utcoffset()),
-            now.tzinfo,
-        )
+        # (the offset at the instant ``now`` is, not at its wall clock: in the hour the
+        # clocks go back, 02:40+01:00 is the second 02:40, whose offset is +01:00)
+        offset = now.utcoffset()
+        zones = [c.tz for c in config.calendars.values()]
+        zone = next((z for z in zones if now.astimezone(z).utcoffset() == offset), now.tzinfo)
         known = _ZONES[key] = (config, zone)
     return known[1]
 

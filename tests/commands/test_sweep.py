@@ -2464,3 +2464,18 @@ def test_rules_that_undo_each_other_under_the_cap_are_not_replayed_every_second(
     esc.ok("sweep", "--no-report", now="2026-11-23T12:00:00+01:00")
     text = (workspace / "tickets" / f"{ticket}.md").read_text()
     assert 0 < sum("· rule:" in line for line in text.splitlines()) <= 4
+
+
+def test_a_sweep_in_the_repeated_hour_writes_replayed_moments_in_the_helpdesk_s_zone(
+    esc: Esc, workspace: Path
+) -> None:
+    """`--now 2026-10-25T02:40:00+01:00` is the second 02:40 in Berlin: its zone was taken
+    for none of the calendars' (their offset read at the wall clock 02:40, the first one,
+    +02:00), and a moment of 00:30+02:00 was written 23:30+01:00 the day before."""
+    _dst_workspace(workspace, "  - {name: warn-tag, when: {sla: warning}, then: {tag: w}}\n")
+    ticket = esc.ok("create", "--title", "x", "--category", "data", "--body", "x",
+                    now="2026-10-25T00:30:00+02:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-10-25T02:40:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "- 2026-10-25T00:30:00+02:00 · esc · sla.policy: — → data24" in text
+    assert "2026-10-24T23:30:00+01:00" not in text
