@@ -241,6 +241,10 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     moment = since
     deferred: dt.datetime | None = None  # (the next instant, after one whose cap was reached)
     at_deferred = False  # (this moment is such a next instant)
+    if since is not None and "sla" in ticket.extra and len(config.automation) > config.max_actions:
+        # (the last sweep may have reached the cap at its own instant: what it held back
+        # acts a second later, as it does when the capped instant is one a replay visits)
+        deferred = since + _SECOND
     for step in range(MAX_REPLAY_STEPS + 1):
         then: Ticket | None = None  # (the ticket as it was just before ``at``)
         if moment is None:

@@ -2479,3 +2479,32 @@ def test_a_sweep_in_the_repeated_hour_writes_replayed_moments_in_the_helpdesk_s_
     text = (workspace / "tickets" / f"{ticket}.md").read_text()
     assert "- 2026-10-25T00:30:00+02:00 · esc · sla.policy: — → data24" in text
     assert "2026-10-24T23:30:00+01:00" not in text
+
+
+def test_what_the_cap_held_back_at_a_sweep_s_own_instant_acts_a_second_later(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The cap reached at the sweep's own `--now` (a 5-minute cron on a round-minute
+    deadline): what it held back was never done (the next sweep starts after it), where
+    without that sweep it acted a second later."""
+    rules = (workspace / "rules.yaml").read_text()
+    start = rules.index("rules:")
+    (workspace / "rules.yaml").write_text(
+        rules[:start] + "max_actions_per_ticket: 1\nrules:\n"
+        "  - {name: r-tag, when: {status: pending}, then: {tag: waiting}}\n"
+        "  - {name: r-note, when: {status: pending}, then: {note: on hold}}\n"
+    )
+    ticket = esc.ok("create", "--title", "t", "--body", "b", "--category", "billing",
+                    now="2026-03-02T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("wait", ticket, "--reason", "r", now="2026-03-02T10:05:00+01:00")
+    once = tmp_path / "once"
+    shutil.copytree(workspace, once)
+    for folder, swept_at_the_wait in ((workspace, True), (once, False)):
+        desk = Esc(folder)
+        if swept_at_the_wait:
+            desk.ok("sweep", "--no-report", now="2026-03-02T10:05:00+01:00")
+        desk.ok("resume", ticket, now="2026-03-02T10:30:00+01:00")
+        desk.ok("sweep", "--no-report", now="2026-03-02T12:00:00+01:00")
+        text = (folder / "tickets" / f"{ticket}.md").read_text()
+        assert "- 2026-03-02T10:05:00+01:00 · rule:r-tag · tagged · waiting\n" in text, folder
+        assert "- 2026-03-02T10:05:01+01:00 · rule:r-note · internal note added\n" in text, folder
