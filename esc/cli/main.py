@@ -1173,12 +1173,38 @@ def main(argv: list[str] | None = None) -> int:
     if nul is not None:  # (only a caller in this process can pass one: no argv holds it)
         say(f"esc: {nul} holds a NUL byte; nothing was done")  # (say shows it as \x00)
         return EXIT_USAGE
+    gone = _current_folder_gone(args)
+    if gone is not None:
+        say(gone)
+        return EXIT_ERROR
     umask = os.umask(0o022)  # (a shared workspace widens it: see share_with_group)
     os.umask(umask)
     try:
         return _main(args)
     finally:
         os.umask(umask)  # (for a caller in this process: the tests)
+
+
+def _current_folder_gone(args: list[str]) -> str | None:
+    """Why esc cannot run here, if the current folder was removed (from under a shell that
+    is still in it): with a workspace given by its absolute path (--root, ESC_ROOT) esc runs
+    from there; else one line, not an internal error."""
+    try:
+        os.getcwd()
+        return None
+    except FileNotFoundError:
+        pass
+    given = [a.split("=", 1)[1] for a in args if a.startswith("--root=")]
+    given += [args[n + 1] for n, a in enumerate(args[:-1]) if a == "--root"]
+    given += [os.environ["ESC_ROOT"]] if os.environ.get("ESC_ROOT") else []
+    for root in given:
+        if os.path.isabs(root) and os.path.isdir(root):
+            os.chdir(root)  # (relative paths, as --out's, are then the workspace's)
+            return None
+    return (
+        "esc: the current folder no longer exists (it was removed); cd to one that does, "
+        "or give the workspace by its absolute path (--root)"
+    )
 
 
 def _main(args: list[str]) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import subprocess
 import sys
@@ -2339,3 +2340,26 @@ def test_a_file_where_esc_keeps_its_cache_folder_is_named(esc: Esc, workspace: P
         assert result.err.endswith(
             ": .esc-cache is a file where esc keeps a folder; move it away\n"
         ), result.err
+
+
+def test_a_removed_current_folder_is_one_line_or_no_matter_with_root(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """A shell still in a folder someone removed: `esc --root /abs/ws list` was an
+    internal error (exit 3, from looking up the current folder)."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
+    env = {**os.environ, "ESC_NOW": NOW}
+    with_root = subprocess.run(["sh", "-c", script, "sh", str(gone), ESC, "--root",
+                                str(workspace), "list", "--all"],
+                               capture_output=True, text=True, env=env)  # fmt: skip
+    assert (with_root.returncode, with_root.stderr) == (0, "no tickets match\n")
+    gone.mkdir()
+    without = subprocess.run(["sh", "-c", script, "sh", str(gone), ESC, "list"],
+                             capture_output=True, text=True, env=env)  # fmt: skip
+    assert without.returncode == 1
+    assert without.stderr == (
+        "esc: the current folder no longer exists (it was removed); cd to one that does, "
+        "or give the workspace by its absolute path (--root)\n"
+    )
