@@ -34,7 +34,7 @@ ENTRY_HEAD = re.compile(
 # `#`, a tab after them: `###\t2026-…`, ` ### 2026-…` and `#### 2026-…` were dropped
 # from the conversation with no finding.)
 _HEAD_LIKE = (
-    r"[ ]{0,3}#{3,6}[ \t]+(?:[^\n]*·[^\n]*|[^\n]*\((?:public|internal)\)[ \t]*"
+    r"[ ]{0,3}#{2,6}[ \t]+(?:[^\n]*·[^\n]*|[^\n]*\((?:public|internal)\)[ \t]*"
     r"|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)"
 )
 # What esc escapes in text it writes (a person's words never read as its own lines).
@@ -179,6 +179,14 @@ def unreadable_lines(body: str) -> list[tuple[int, str]]:
     for n, (end, name) in enumerate(cuts):
         stop = _next_section(body, cuts, n)
         if name == "Conversation":
+            # (text before its first entry's head is no entry's: never shown; a line like
+            # a head is said as one below)
+            stray = _STRAY.match(body, end, stop)
+            text = stray["text"].strip() if stray is not None else ""
+            line = text.splitlines()[0] if text else ""
+            if stray is not None and line and not _HEAD_LIKE_LINE.fullmatch(line):
+                said = f"text outside any conversation entry: {line!r} (make it an entry, or"
+                found.append((stray.start("text"), f"{said} move it to the description)"))
             odd, shaped, what, like, meant = (
                 _ODD_HEAD, ENTRY_HEAD, "conversation entry time", _HEAD_LIKE_LINE, _HEAD_SHAPE
             )
@@ -220,13 +228,15 @@ _PLAIN_TIME = (
 # the log that looks like nothing of esc's, is not.
 _ODD_HEAD = re.compile(
     rf"\n(?P<line>(?!### {_PLAIN_TIME} · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*$)"
-    r"[ ]{0,3}#{3,6}[ \t][^\n]*)",
+    r"[ ]{0,3}#{2,6}[ \t][^\n]*)",
     re.MULTILINE,
 )
 # (a list item as Markdown writes one: `* …`, `+ …`, ` - …`, which esc does not read)
 _ODD_ACTIVITY = re.compile(rf"\n(?P<line>(?!- {_PLAIN_TIME} · .+? · )[ ]{{0,3}}[-*+][ \t][^\n]*)")
 _ACTIVITY_START = re.compile(r"- (?P<at>\S+) · .+? · ")
 _HEAD_LIKE_LINE = re.compile(_HEAD_LIKE)
+# What a conversation holds before its first entry's head (nothing, as esc writes it)
+_STRAY = re.compile(r"\n*(?P<text>(?:(?![ ]{0,3}#{3,6}[ \t])[^\n]*\n?)*)")
 _ACTIVITY_LIKE = re.compile(
     r"[ ]{0,3}[-*+][ \t]+(?:[^\n]*·[^\n]*|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)"
 )

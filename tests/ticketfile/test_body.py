@@ -389,3 +389,23 @@ def test_a_misspelt_section_heading_is_a_problem_where_the_section_is_missing() 
         "- 2026-11-20T09:00:00+01:00 · a · created\n"
     )
     assert unreadable_lines(fine) == []
+
+
+@pytest.mark.parametrize(
+    ("conversation", "problem"),
+    [
+        ("## 2026-11-20T10:00:00+01:00 · alice · reply (public)\n\nHello there\n",
+         "not a conversation entry head esc can read"),
+        ("Stray text before entries\n\n### 2026-11-20T10:00:00+01:00 · alice · reply"
+         " (public)\n\nHi\n", "text outside any conversation entry: 'Stray text before"),
+    ],
+)  # fmt: skip
+def test_conversation_text_no_entry_holds_is_a_problem(conversation: str, problem: str) -> None:
+    """An entry headed `##` (not `###`), or text before the first entry: `show` and
+    `export` dropped it without a word, and validate said ok."""
+    from esc.ticketfile.body import unreadable_lines
+
+    body = (f"\ndesc\n\n## Conversation\n\n{conversation}\n## Activity\n\n"
+            "- 2026-11-20T09:00:00+01:00 · a · created\n")  # fmt: skip
+    found = [p for _, p in unreadable_lines(body)]
+    assert len(found) == 1 and found[0].startswith(problem), found
