@@ -62,6 +62,9 @@ def period_of(
 ) -> stats.Period:
     """``[--since, --until)``; without ``--until``, up to and including ``now``; without
     ``--since``, the 30 days before the end.  ``local``: see :func:`parse_bound`."""
+    for option, given in (("--since", since), ("--until", until)):
+        if given is not None and not given.strip():  # (a script's unset variable)
+            raise BadInput(f"{option} must not be empty")
     last = parse_bound(until, now, end=True, option="--until", local=local) if until else now
     start = (
         parse_bound(since, now, end=False, option="--since", local=local)

@@ -1668,6 +1668,8 @@ OUTSIDE_THE_CHOICES = [
     (["report", "--format", "pdf"], "'pdf' is not one of"),
     (["report", "--team", "suport"], "unknown team 'suport' (did you mean 'support'?)"),
     (["report", "--since", "last week"], "--since 'last week' is not an ISO-8601 timestamp"),
+    (["report", "--since", ""], "--since must not be empty"),
+    (["report", "--until", " "], "--until must not be empty"),
     # issue 20: times and spans past what datetime holds (these were internal errors)
     (["report", "--since", "0001-01-01", "--until", "9999-12-31"], "--until '9999-12-31' is out"),
     (["report", "--since", "0001-01-01"], "--since '0001-01-01' is out of range"),
