@@ -20,7 +20,7 @@ from esc.report.choices import PlanFormat
 from esc.report.impact import Preview, render_json, render_markdown
 from esc.store import git, snapshot
 from esc.store.snapshot import Snapshot
-from esc.ticketfile.problems import ticket_problems
+from esc.ticketfile.problems import require_valid, ticket_problems
 
 
 def fail_on_causes(values: Iterable[str]) -> tuple[Cause, ...]:
@@ -95,8 +95,18 @@ def _pairs(base: Snapshot, head: Snapshot) -> tuple[list[TicketPair], list[str]]
 
 
 def _ticket(side: Snapshot, name: str) -> Ticket | None:
+    """The ticket ``name`` on one side, as commands act on it: None when it does not parse
+    or does not validate (no command acts on it: no SLA of its is computed, and a made-up
+    1970 deadline is no breach the change causes; it is a problem the change has)."""
     parsed = side.doc(name)
-    return None if isinstance(parsed, ParseError) else parsed.ticket
+    if isinstance(parsed, ParseError):
+        return None
+    if side.config is not None:
+        try:
+            require_valid(parsed, side.config)
+        except ParseError:
+            return None
+    return parsed.ticket
 
 
 def _finding(error: object) -> Finding:

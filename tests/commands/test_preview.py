@@ -268,3 +268,19 @@ def test_the_readme_example_is_real_output(demo: Path) -> None:
     out = esc.ok("plan", "--base", "main", now="2026-11-27T11:30:00+01:00")
     commit = git(demo, "rev-parse", "main").strip()
     assert out.rstrip("\n") == shown.replace(shown.split("(", 1)[1][:10], commit[:10], 1)
+
+
+def test_a_ticket_that_does_not_validate_gets_no_made_up_breach(
+    esc: Esc, change: dict[str, str], workspace: Path
+) -> None:
+    """A ticket the change adds with only `id` and `title`: its SLA was computed from a
+    1970 creation time, "breached", and `--fail-on breach` failed for it; only `invalid`
+    is the change's."""
+    (workspace / "tickets" / "T-brokenzz.md").write_text(
+        "---\nid: T-brokenzz\ntitle: half a ticket\n---\n\nText.\n"
+    )
+    data = json.loads(esc.ok("plan", "--base", "HEAD", "--format", "json", now=NOW))
+    assert "tickets/T-brokenzz.md" in " ".join(data["findings"])
+    assert "invalid" in data["causes"] and "breach" not in data["causes"]
+    broken = [t for t in data["tickets"] if t["id"] == "T-brokenzz"]
+    assert broken and broken[0]["head"] is None
