@@ -1271,7 +1271,8 @@ def _commit(
         path
         for path, blob in guard.written.items()
         if guard.head.get(path) != blob and not guard.committed_as_is(path)
-    }
+        and (root / path).exists()  # (a ticket file removed since: no one's to commit)
+    }  # fmt: skip
     outcome.left_out = sorted((set(result.changed) | journalled) - set(tickets))
     if not tickets:
         return

@@ -2508,3 +2508,20 @@ def test_what_the_cap_held_back_at_a_sweep_s_own_instant_acts_a_second_later(
         text = (folder / "tickets" / f"{ticket}.md").read_text()
         assert "- 2026-03-02T10:05:00+01:00 · rule:r-tag · tagged · waiting\n" in text, folder
         assert "- 2026-03-02T10:05:01+01:00 · rule:r-note · internal note added\n" in text, folder
+
+
+def test_a_ticket_intake_wrote_and_someone_removed_is_not_called_theirs_to_commit(
+    esc: Esc, workspace: Path
+) -> None:
+    """Intake wrote a ticket (journalled, for the next committing sweep); someone removed
+    it: every sweep after said "changed since the sweep wrote it; not committed (yours to
+    commit)" of a file that is not there."""
+    committed_repo(esc, workspace, "Invoice missing")
+    out = esc.ok("intake", "--json", "-", input='{"title": "web", "customer": "w@x.example",'
+                 ' "body": "hi"}', now="2026-11-20T10:00:00+01:00")  # fmt: skip
+    ticket = out.split("new ticket ")[1].split(",")[0]
+    (workspace / "tickets" / f"{ticket}.md").unlink()
+    for now in ("2026-11-20T10:05:00+01:00", "2026-11-20T10:10:00+01:00"):
+        result = esc("sweep", "--commit", "--no-report", now=now)
+        assert result.code == 0, result.err
+        assert ticket not in result.out + result.err
