@@ -1084,8 +1084,9 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             targets = notify.targets if notify is not None else {}
             outcome.dropped = [m for m in due if m.target not in targets]
             due = [m for m in due if m.target in targets]
-            outcome.retries = [m for m in due if not waits_for_working_hours(notify, m, now)]
-            outcome.held = [m for m in due if waits_for_working_hours(notify, m, now)]
+            for message in due:
+                waits = waits_for_working_hours(notify, message, now)
+                (outcome.held if waits else outcome.retries).append(message)
         return outcome
     if options.push:  # (values that reach git: never as an option)
         git.check_remote_name(options.remote)

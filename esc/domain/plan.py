@@ -253,8 +253,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             then = _view(versions.as_of(moment), ticket, moment, effects)
             at = _next_instant(versions, then, moment, now, config, memory, sla_at)
             at_deferred = deferred is not None and moment < deferred < at
-            if at_deferred:
-                assert deferred is not None
+            if deferred is not None and at_deferred:
                 at = deferred  # (what the cap on actions left: the rules' next instant)
             deferred = None
             if step == MAX_REPLAY_STEPS and at < now:  # (moments left: never silently)
@@ -600,10 +599,7 @@ def _closed_later(
 
 def _answers(line: Activity, keys: set[RequestKey]) -> bool:
     """Whether ``line`` is the log line of a move's answer to one of the requests ``keys``."""
-    teams = {team for team, _ in keys}
-    return line.event is not None and any(
-        line.event == f"request answered by {team}" for team in teams
-    )
+    return line.event in {f"request answered by {team}" for team, _ in keys}
 
 
 def _moves(escalation: Escalation) -> str:

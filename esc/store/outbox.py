@@ -352,7 +352,9 @@ def deliver(
                     result.held.append(message)  # delivery, not once a message: the rest
                     continue  # wait for the next one, untried and not counted as failed)
                 made_quiet = made_in_quiet_hours(notify, message)
-                if made_quiet and waits_for_working_hours(notify, message, now):
+                if made_quiet and held_for_quiet(
+                    notify, message.target, message.kind, now, message.urgent
+                ):
                     result.quiet.append(message)  # (still its quiet hours: it waits)
                 elif made_quiet:
                     gathered.setdefault(message.target, []).append(message)

@@ -2391,6 +2391,15 @@ def test_a_clock_paused_at_its_deadline_stays_breached_once_stopped(
     assert "first_response: {due: 2026-11-23T13:00:00+01:00, state: met}" in other
 
 
+def _capped(workspace: Path, rules: str) -> None:
+    """rules.yaml with `max_actions_per_ticket: 1` and ``rules`` for its rules."""
+    text = (workspace / "rules.yaml").read_text()
+    start = text.index("rules:")
+    (workspace / "rules.yaml").write_text(
+        text[:start] + "max_actions_per_ticket: 1\nrules:\n" + rules
+    )
+
+
 def test_what_the_cap_on_actions_stopped_acts_at_the_next_instant_whatever_the_gap(
     esc: Esc, workspace: Path
 ) -> None:
@@ -2398,10 +2407,8 @@ def test_what_the_cap_on_actions_stopped_acts_at_the_next_instant_whatever_the_g
     waits. It waited for the next moment the replay visited: with sweeps at 08:01 and
     18:00 only, and the ticket resolved at 12:00, it never came (hourly sweeps raised it at
     10:01). It acts at the next instant, 10:00:01, as a sweep then would have."""
-    rules = (workspace / "rules.yaml").read_text()
-    start = rules.index("rules:")
-    (workspace / "rules.yaml").write_text(
-        rules[:start] + "max_actions_per_ticket: 1\nrules:\n"
+    _capped(
+        workspace,
         "  - {name: breached-goes-up, when: {sla: breached, level: \"<3\"}, then: {escalate: up}}\n"
         "  - {name: breached-raise, when: {sla: breached, priority: \"<high\"},"
         " then: {priority: raise}}\n"
@@ -2452,10 +2459,8 @@ def test_rules_that_undo_each_other_under_the_cap_are_not_replayed_every_second(
     a second later, again and again, replayed such a ticket once a second until now (451
     rule lines for a sweep five minutes after its creation; a sweep three hours later
     never ended). The next instant is visited once per moment."""
-    rules = (workspace / "rules.yaml").read_text()
-    start = rules.index("rules:")
-    (workspace / "rules.yaml").write_text(
-        rules[:start] + "max_actions_per_ticket: 1\nrules:\n"
+    _capped(
+        workspace,
         "  - {name: down, when: {priority: high}, then: {priority: low}}\n"
         "  - {name: up, when: {priority: low}, then: {priority: high}}\n"
     )
@@ -2487,10 +2492,8 @@ def test_what_the_cap_held_back_at_a_sweep_s_own_instant_acts_a_second_later(
     """The cap reached at the sweep's own `--now` (a 5-minute cron on a round-minute
     deadline): what it held back was never done (the next sweep starts after it), where
     without that sweep it acted a second later."""
-    rules = (workspace / "rules.yaml").read_text()
-    start = rules.index("rules:")
-    (workspace / "rules.yaml").write_text(
-        rules[:start] + "max_actions_per_ticket: 1\nrules:\n"
+    _capped(
+        workspace,
         "  - {name: r-tag, when: {status: pending}, then: {tag: waiting}}\n"
         "  - {name: r-note, when: {status: pending}, then: {note: on hold}}\n"
     )
