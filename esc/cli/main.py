@@ -13,9 +13,12 @@ import errno
 import gc
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import get_args
 
 import click
@@ -39,6 +42,7 @@ from esc.domain.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TEMPFAIL,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     LONE_SURROGATE,
     BadInput,
@@ -576,6 +580,7 @@ def list_(
 
 
 @cli.group()
+@common
 def kb() -> None:
     """The knowledge base: Markdown articles in kb/."""
 
@@ -743,6 +748,7 @@ def sweep(
 
 
 @cli.group()
+@common
 def notify() -> None:
     """Notifications: the targets of rules.yaml's `notify:` section."""
 
@@ -1180,9 +1186,48 @@ def main(argv: list[str] | None = None) -> int:
     umask = os.umask(0o022)  # (a shared workspace widens it: see share_with_group)
     os.umask(umask)
     try:
-        return _main(args)
+        with _terminated_as_interrupted():
+            return _main(args)
     finally:
         os.umask(umask)  # (for a caller in this process: the tests)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (as `timeout`, cron's or CI's time limit, or `kill` send): esc stops as on
+    Ctrl-C, each write either done or undone and its temporary files removed, and exits
+    128 + 15 rather than dying where it stands."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` while esc runs (in the main thread, where
+    Python runs signal handlers; not if whoever started esc had it ignored)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.getsignal(signal.SIGTERM)
+    hook = sys.unraisablehook
+
+    def quiet_when_interrupted(unraisable: sys.UnraisableHookArgs) -> None:
+        """No traceback for a Ctrl-C or SIGTERM that landed in a finaliser or a weak
+        reference's callback (Python prints it as "Exception ignored in"): an interruption
+        is said once, as ``esc: interrupted`` or ``esc: terminated``."""
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            hook(unraisable)
+
+    sys.unraisablehook = quiet_when_interrupted
+    if before is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:  # (for a caller in this process: the tests)
+        sys.unraisablehook = hook
+        if before is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, before)
 
 
 def _current_folder_gone(args: list[str]) -> str | None:
@@ -1229,7 +1274,10 @@ def _main(args: list[str]) -> int:
     except click.ClickException as exc:
         _show(exc)
         return exc.exit_code
-    except (click.Abort, KeyboardInterrupt):
+    except (click.Abort, KeyboardInterrupt) as exc:  # (click makes either an Abort)
+        if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
+            say("esc: terminated")
+            return EXIT_TERMINATED
         say("esc: interrupted")
         return EXIT_INTERRUPTED
     except ParseError as exc:

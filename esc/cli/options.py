@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -149,12 +150,26 @@ def refuse_repeated(command: click.Command, ctx: click.Context, args: list[str])
         seen.add(name)
 
 
+@contextlib.contextmanager
+def usage_of(ctx: click.Context) -> Iterator[None]:
+    """A usage error click raises without the command's context (`option '--title'
+    requires an argument`) given it, so that it says where the usage is, as every other
+    one does."""
+    try:
+        yield
+    except click.UsageError as exc:
+        if exc.ctx is None:
+            exc.ctx = ctx
+        raise
+
+
 class OneValueCommand(click.Command):
     """A command whose options that take one value refuse to be given twice."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         refuse_repeated(self, ctx, args)
-        return super().parse_args(ctx, args)
+        with usage_of(ctx):
+            return super().parse_args(ctx, args)
 
 
 class OneValueGroup(click.Group):
@@ -166,7 +181,8 @@ class OneValueGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         refuse_repeated(self, ctx, args)
-        return super().parse_args(ctx, args)
+        with usage_of(ctx):
+            return super().parse_args(ctx, args)
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from esc.commands.session import Output, Session
 from esc.domain import lifecycle
 from esc.domain.as_of import ticket_as_of
+from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import EscError, ParseError
 from esc.domain.model import ESCALATION_KINDS, Change, EscalationKind, Ticket
@@ -176,9 +177,9 @@ def prime(
     # where there is little else to do while they work (in a worker, waiting for its own
     # thread to remove them was ~5% of a first sweep's time); all are gone when this ends.
     garbage = Garbage()
+    mapped = workers.fork_map(names, task, processes, TASK_BATCHES * BATCH)
     try:
-        size = TASK_BATCHES * BATCH
-        for [(handed, old_versions)] in workers.fork_map(names, task, processes, size):
+        for [(handed, old_versions)] in mapped:
             for path in old_versions:
                 garbage.put(path)
             garbage.flush()
@@ -192,7 +193,8 @@ def prime(
         # without workers: a ticket it wrote is read as it is now; its leftovers are removed)
         fallback(f"a sweep worker died ({exc}); the tickets left are swept in this process")
         catalog.workspace.remove_stale_temporaries()
-    finally:
+    finally:  # (the workers gone, their task ended or stopped, before the sweep goes on or
+        mapped.close()  # stops: see sweep_workspace)
         garbage.close()
 
 
@@ -914,7 +916,8 @@ def notify_events(
     notify = config.notify
     if notify is None:
         return []
-    told = {rule.name: (tuple(rule_targets(rule.actions)), rule.when.describe())
+    told = {rule.name: (tuple(rule_targets(rule.actions)), rule.when.describe(),
+                        holds_only_on_breach(rule.when))
             for rule in config.automation}  # fmt: skip
     fired = [(name, at, *told[name]) for name, at in ticket_plan.firings
              if name in told and told[name][0]]  # fmt: skip (each time it fired, at its time)
@@ -1066,7 +1069,7 @@ class SweepOutcome:
     report_error: str | None = None  # why the reports were not rendered (a template, say)
     git_error: str | None = None  # why the commit or the push failed (the tickets are written)
     retries: list[Message] = field(default_factory=list)  # --dry-run: what is due to be resent
-    held: list[Message] = field(default_factory=list)  # --dry-run: what waits for quiet hours
+    held: list[Message] = field(default_factory=list)  # what waits for its target's quiet hours
     dropped: list[Message] = field(default_factory=list)  # --dry-run: to a target gone
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
     left_out: list[str] = field(default_factory=list)  # written, then changed by a person
@@ -1087,6 +1090,10 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             for message in due:
                 waits = waits_for_working_hours(notify, message, now)
                 (outcome.held if waits else outcome.retries).append(message)
+            # (and what this sweep's changes would queue, held as a real sweep holds it: not
+            # said to be one it would send)
+            fresh = messages_of(outcome.result.events, now)
+            outcome.held += [m for m in fresh if waits_for_working_hours(notify, m, now)]
         return outcome
     if options.push:  # (values that reach git: never as an option)
         git.check_remote_name(options.remote)
@@ -1110,10 +1117,17 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             # and a branch of this clone the remote lacks, as one named by --branch is)
             git.require_branch(workspace.root, options.remote, git.current_branch(workspace.root))
         workspace.remove_stale_temporaries(options.report_dir or workspace.root / REPORTS_DIR)
-        if not options.push:
-            outcome = _sweep_once(workspace, now, options)
-        else:
-            outcome = _sweep_and_push(workspace, now, options)
+        try:
+            if not options.push:
+                outcome = _sweep_once(workspace, now, options)
+            else:
+                outcome = _sweep_and_push(workspace, now, options)
+        except BaseException:  # (Ctrl-C, a `timeout`'s SIGTERM, an error part-way: the
+            # temporary files of its writes, its workers' and its own, are removed now, not
+            # left in tickets/ for the next sweep: `git status` lists them, `git add -A`
+            # commits them.  Every write has ended: the workers are gone, each thread done)
+            workspace.remove_leftover_temporaries()
+            raise
         Outbox(workspace.root).prune_sent(now)  # (once a day: those sent a month ago)
     if options.notify and outcome.git_error is None:  # (after the tickets are written and
         # pushed: a failed send undoes nothing; a failed push sends nothing yet.  And once the
@@ -1122,6 +1136,7 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         outcome.delivery = deliver(
             Outbox(workspace.root), workspace.config().notify, now, who="esc sweep"
         )
+        outcome.held = list(outcome.delivery.quiet)  # (--json: what waits, as --dry-run says)
     return outcome
 
 
@@ -1708,11 +1723,24 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     if outcome.git_error is not None:
         output.notes.append(outcome.git_error)
         output.code = 1
+    output.notes += _failed_sends(outcome)
     if as_json:
         output.data = sweep_json(outcome)
     else:
         output.text = sweep_text(outcome) + "\n"
     return output
+
+
+def _failed_sends(outcome: SweepOutcome) -> list[str]:
+    """A line for each message that failed to go, for stderr: news to act on (a target
+    down, a secret cron's environment lacks), which cron mails while stdout goes to
+    /dev/null; the exit code stays 0 (a later sweep retries it)."""
+    delivery = outcome.delivery
+    if delivery is None:
+        return []
+    return [f"notify failed ({m.attempts}×), retried after "
+            f"{format_timestamp(m.next_try or outcome.result.now)}: {m.describe()}: "
+            f"{m.error}" for m in delivery.failed]  # fmt: skip
 
 
 def _not_kept(outbox: Outbox, events: list[Event]) -> list[Event]:
@@ -1760,7 +1788,13 @@ def sweep_text(outcome: SweepOutcome) -> str:
         )
     if dry_run:
         lines += [f"  would write {p}" for p in result.changed + reports]
-        lines += [f"  would notify {t}: {e.subject()}" for e in result.events for t in e.targets]
+        holds = {(m.event, m.target) for m in outcome.held}  # (said below)
+        lines += [
+            f"  would notify {t}: {e.subject()}"
+            for e in result.events
+            for t in e.targets
+            if (e.id, t) not in holds
+        ]
         lines += [
             f"  would {'retry' if m.attempts else 'send'} {m.target}: {m.title}"
             for m in outcome.retries  # (never tried: left queued, or its quiet hours over)
@@ -1784,10 +1818,6 @@ def sweep_text(outcome: SweepOutcome) -> str:
     delivery = outcome.delivery
     if delivery is not None and delivery.sent:
         lines.append(f"notified: {_count(len(delivery.sent), 'message')} sent")
-    if delivery is not None and delivery.failed:
-        lines += [f"notify failed ({m.attempts}×), retried after "
-                  f"{format_timestamp(m.next_try or result.now)}: {m.describe()}: "
-                  f"{m.error}" for m in delivery.failed]  # fmt: skip
     if delivery is not None and (busy := delivery.busy_note()) is not None:
         lines.append(busy)
     if delivery is not None and (held := delivery.held_note()) is not None:
@@ -1878,7 +1908,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
             for m in outcome.retries
         ],
         "dropped": [m.key for m in outcome.dropped],  # (--dry-run: to a target gone)
-        "held": [  # (--dry-run: what waits for its target's quiet hours)
+        "held": [  # (what waits for its target's quiet hours)
             {
                 "event": m.event,
                 "id": m.ticket_id,

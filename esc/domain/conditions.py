@@ -623,6 +623,21 @@ class Not(Condition):
         return f"not: {_braced(self.child)}"
 
 
+def holds_only_on_breach(condition: Condition) -> bool:
+    """Whether ``condition`` can hold only while a clock is breached (``sla: breached``,
+    ``overdue: …``, or all of a rule's ``when`` with one of those): what a rule fired on it
+    tells is news of a breach, urgent as a breach is (never held for quiet hours)."""
+    if isinstance(condition, SlaCondition):
+        return bool(condition.states) and all(s == "breached" for s in condition.states)
+    if isinstance(condition, DurationCondition):
+        return condition.name == "overdue"  # (no overdue time while nothing is breached)
+    if isinstance(condition, AllOf):
+        return any(holds_only_on_breach(child) for child in condition.children)
+    if isinstance(condition, AnyOf):
+        return all(holds_only_on_breach(child) for child in condition.children)
+    return False
+
+
 # --- compiling ----------------------------------------------------------------------------
 
 Location = tuple[str | int, ...]  # keys and list indexes below the ``when``
@@ -745,6 +760,11 @@ class _Compiler:
             if equals is not None:  # (the value itself, compared as a value is)
                 if not equals:
                     raise self.error("nothing to compare with after '='", at)
+                if equals[0] in "<>!":  # (`=>high` read as `=` then `>high`: a typo)
+                    flipped = equals[0] + "=" + equals[1:].strip()
+                    raise self.error(
+                        f"{value!r} is no comparison; did you mean {flipped!r}?", at
+                    )
                 value = int(equals) if name == "level" and _INTEGER.fullmatch(equals) else equals
                 return self.field_matcher(name, value, at)
             split = _split_operator(value)

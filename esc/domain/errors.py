@@ -8,7 +8,8 @@ EXIT_ERROR = 1  # an expected error, or a finding (validate, check)
 EXIT_USAGE = 2  # bad command line (click's own code)
 EXIT_BUG = 3  # an unexpected exception: a bug in esc
 EXIT_TEMPFAIL = 75  # `esc intake --eml -`: not taken now; the MTA delivers it again (sysexits)
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM: 128 + 15, as a shell reports a process it killed
 
 
 class EscError(Exception):

@@ -158,12 +158,14 @@ class Event:
     deadline: dt.datetime | None = None
     link: str | None = None
     top: bool = False  # the ticket is at the highest priority
+    on_breach: bool = False  # a rule fired on a breach (`sla: breached`, `overdue:`)
+    question: str = ""  # what a request for help asks (`esc involve --ask`)
 
     @property
     def urgent(self) -> bool:
-        """Never held for quiet hours: a breach, an escalation, or any news of a ticket at
-        the highest priority (`urgent` by default)."""
-        return self.kind in URGENT or self.top
+        """Never held for quiet hours: a breach (or a rule fired on one), an escalation, or
+        any news of a ticket at the highest priority (`urgent` by default)."""
+        return self.kind in URGENT or self.top or self.on_breach
 
     def subject(self) -> str:
         return f"[esc] {self.ticket_id} {_one_line(self.what)}"
@@ -175,6 +177,7 @@ class Event:
         lines = [
             f"{self.ticket_id}: {_one_line(self.title)}",
             f"{_one_line(self.what)} by {_one_line(self.by)} at {format_timestamp(self.at)}",
+            *([f"question: {_one_line(self.question)}"] if self.question else []),
             f"team {_one_line(self.team)}, priority {_one_line(self.priority)}",
             "next deadline: "
             + (
@@ -218,20 +221,21 @@ def events_of(
     notify: Notify,
     leads: Mapping[str, str | None],
     priorities: Sequence[str],
-    rules_fired: Sequence[tuple[str, dt.datetime, tuple[str, ...], str]] = (),
+    rules_fired: Sequence[tuple[str, dt.datetime, tuple[str, ...], str, bool]] = (),
     deadline_at: Callable[[dt.datetime], dt.datetime | None] | None = None,
 ) -> list[Event]:
     """The events ``change`` made (``before`` is None for a new ticket), each with its
     targets; events nobody is to be told of are left out.  ``leads``: team -> its lead;
-    ``rules_fired``: (rule, when it fired, the names its `notify:` gives, its condition),
-    each time it fired."""
+    ``rules_fired``: (rule, when it fired, the names its `notify:` gives, its condition,
+    whether that holds only on a breach), each time it fired."""
     made: list[Event] = []
     kinds = {(e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
              for e in change.escalations}  # fmt: skip
 
     def add(
         kind: EventKind, line: Activity, what: str, targets: list[str],
-        held: str | None = None, due: dt.datetime | None = None,
+        held: str | None = None, due: dt.datetime | None = None, breach: bool = False,
+        question: str = "",
     ) -> None:  # fmt: skip
         chosen = tuple(dict.fromkeys(t for t in targets if t in notify.targets))
         if not chosen:
@@ -254,7 +258,8 @@ def events_of(
         if due is None and deadline_at is not None:
             due = deadline_at(at)
         made.append(Event(eid, after.id, kind, at, line.by, what, chosen, after.title,
-                          held or after.team_at(then), priority, due, link, top))  # fmt: skip
+                          held or after.team_at(then), priority, due, link, top,
+                          breach, question))  # fmt: skip
 
     def team(name: str | None, lead: bool = False) -> list[str]:
         if name is None:
@@ -333,8 +338,13 @@ def events_of(
         elif line.event is not None and line.event.startswith("involved "):
             asked = line.event[len("involved ") :]
             whom = f"{asked} ({line.note})" if line.note else asked
+            # (the question: the note `esc involve --ask` wrote with it, "Request to
+            # engineering (dan): …", without what the line says already)
+            head = f"Request to {whom}: "
+            asking = [e.text.strip().removeprefix(head) for e in (*change.entries, *after.entries)
+                      if e.at == line.at and e.author == line.by and e.kind == "note"]
             add("involved", line, f"asks {whom} for help", team(asked, lead=True) +
-                person(line.note or None))  # fmt: skip
+                person(line.note or None), question=asking[0] if asking else "")  # fmt: skip
         elif line.event and not line.note and (answered := _ANSWERED.fullmatch(line.event)):
             # (an answer or a decline: the owning team, its assignee and whoever asked
             # learn of it; a request an escalation or re-routing closed has a note, and the
@@ -354,11 +364,11 @@ def events_of(
             if floor in priorities and rank >= priorities.index(floor):
                 add("created", line, f"created at priority {after.priority}",
                         team(after.team, lead=True))  # fmt: skip
-    for rule, at, names, when in sorted(rules_fired, key=lambda f: (f[1], f[0])):
+    for rule, at, names, when, breach in sorted(rules_fired, key=lambda f: (f[1], f[0])):
         line = Activity(at, f"rule:{rule}", field="notify", new=" ".join(names))
         # (what it fired on: "rule page fired (priority: urgent, sla: breached)")
         add("rule", line, f"rule {rule} fired ({when})" if when else f"rule {rule} fired",
-            named_targets(notify, names))  # fmt: skip
+            named_targets(notify, names), breach=breach)  # fmt: skip
     return made
 
 

@@ -443,10 +443,21 @@ def request_lines(ticket: Ticket, now: dt.datetime, sla: Sla | None, colour: boo
     """One line per request to another team: state, team (person), who asked when, its
     age (open ones) and its OLA clock (when the policy sets a ``collaboration`` target)."""
     clocks = request_clocks(ticket, sla.policy if sla else None, now)
+    ended = _ended_at(ticket)
     lines = []
     for request, clock in zip(ticket.requests, clocks, strict=True):
         who = f"{request.team} ({request.person})" if request.person else request.team
         line = f"{request.state:<9} {who}  asked {format_timestamp(request.asked)} by {request.by}"
+        if request.open_at(now) and ended is not None and request.asked <= ended:
+            # (left open when the ticket was resolved: never answered, its age no longer
+            # growing, and its OLA, which stopped with the ticket, no "met" (it counts only
+            # if its deadline passed first: breached))
+            line += f"; never answered: the ticket was {ticket.status} {format_timestamp(ended)}"
+            if clock is not None and clock.state == "breached":
+                phrase = clock_phrase(clock, now).replace("collaboration", "OLA", 1)
+                line += f" · {paint(phrase, STATE_COLOUR.get(clock.state), colour)}"
+            lines.append(line)
+            continue
         if request.open_at(now):
             line += f", {format_age(now - request.asked)} ago"
         elif request.closed is not None:
@@ -459,6 +470,13 @@ def request_lines(ticket: Ticket, now: dt.datetime, sla: Sla | None, colour: boo
     return lines
 
 
+def _ended_at(ticket: Ticket) -> dt.datetime | None:
+    """When the ticket was resolved or closed, if it is now (None: it is active)."""
+    if ticket.active:
+        return None
+    return ticket.resolved_at or ticket.closed_at
+
+
 def requests_json(ticket: Ticket, sla: Sla) -> list[dict[str, Any]]:
     """The ticket's requests as in its file, each with ``age`` (open ones, as of the SLA's
     ``now``) and ``ola``: its clock ``{due, state}``, or null without a target."""
@@ -466,7 +484,8 @@ def requests_json(ticket: Ticket, sla: Sla) -> list[dict[str, Any]]:
     clocks = request_clocks(ticket, sla.policy, sla.now)
     for request, clock in zip(ticket.requests, clocks, strict=True):
         item = _request_fields(request)
-        opened = request.open_at(sla.now)
+        ended = _ended_at(ticket)
+        opened = request.open_at(sla.now) and (ended is None or request.asked > ended)
         item["age"] = format_age(sla.now - request.asked) if opened else None
         item["ola"] = None if clock is None else {"due": _iso(clock.due), "state": clock.state}
         out.append(item)

@@ -479,10 +479,12 @@ class Garbage:
     def close(self) -> None:
         """Wait until every file put has been removed (or could not be)."""
         self.flush()
-        if self._thread is not None:
+        # (a thread whose start a Ctrl-C cut short may never have run: nothing to wait for,
+        # and joining it was an internal error; the next sweep removes what it had to)
+        if self._thread is not None and self._thread.ident is not None:
             self._queue.put(None)
             self._thread.join()
-            self._thread = None
+        self._thread = None
 
 
 class RemovalList:
@@ -647,6 +649,19 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
             if _stale_temporary(path, name) and _unlink(path):
                 removed.append(path)
     return removed
+
+
+def remove_temporaries_of_gone_or(folder: Path, writer: int) -> None:
+    """Delete the temporary files in ``folder`` whose writer is gone, and those of process
+    ``writer`` (one that stopped part-way: none of its writes goes on)."""
+    for name in _names(folder):
+        match = _TEMPORARY.match(name) if name[0] == "." else None
+        if match is not None:
+            path = folder / name
+            mine = (match[1] or match[2]) == str(writer)
+            with contextlib.suppress(OSError):  # (what cannot go stays for the next sweep)
+                if mine or _stale_temporary(path, name):
+                    os.unlink(path)
 
 
 def cannot_write_in(folder: Path) -> str | None:

@@ -20,11 +20,13 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
+from urllib.parse import urlsplit
 
 from esc.domain.customer_mail import CustomerMailKind, Outgoing
 from esc.domain.notify import Event, EventKind, Notify, digest_id, expand, held_for_quiet
@@ -525,7 +527,34 @@ def _send(url: str, target: str, title: str, body: str) -> str | None:
     if not sender.add(url):
         return f"target {target}: apprise cannot use its URL"
     try:
-        ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
+        capture = apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s")  # type: ignore[no-untyped-call]
+        with capture as log:
+            ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
+            said = log.getvalue()
     except Exception as exc:
         return f"target {target}: {type(exc).__name__}"
-    return None if ok else f"target {target}: the service did not accept the message"
+    if ok:
+        return None
+    why = _apprise_reason(said, url)
+    return f"target {target}: the service did not accept the message" + (
+        f" ({why})" if why else ""
+    )
+
+
+def _apprise_reason(log: str, url: str) -> str:
+    """What apprise said of a failed send (its last warning: `A Connection error occurred
+    sending JSON notification to 127.0.0.1.`, `Failed to send JSON POST notification:
+    Internal server error., error=500.`), on one line, with nothing of the URL but its
+    host: its user, password, path and query may hold a secret (a webhook's token; so
+    may a "host" that is no host name, as in ``slack://TOKEN/TOKEN/TOKEN``)."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    reason = " ".join(lines[-1].split())[:200]
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2].partition(":")[0]  # (as written: not lowercased)
+    secret = " ".join((parts.username or "", parts.password or "", parts.path, parts.query,
+                       parts.fragment, "" if "." in host else host))  # fmt: skip
+    for token in sorted(set(re.findall(r"[^\s/?#&=:@.]{4,}", secret)), key=len, reverse=True):
+        reason = reason.replace(token, "…")
+    return reason

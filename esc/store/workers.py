@@ -13,7 +13,7 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
@@ -29,7 +29,13 @@ R = TypeVar("R")
 
 def die_with_parent(parent: int) -> None:
     """Have the kernel kill this forked process as soon as the process that forked it dies
-    (Linux), so that killing a sweep stops its workers at once."""
+    (Linux), so that killing a sweep stops its workers at once.
+
+    Ctrl-C and SIGTERM are left to the parent, which stops its workers itself: a worker
+    stopped by one while it waited for a task broke the pool, whose manager then waited
+    for ever on the other worker, itself blocked handing back a result nobody read."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -57,7 +63,7 @@ class WorkerDied(Exception):
 
 def fork_map(
     names: list[str], task: Callable[[list[str]], list[R]], processes: int, size: int = CHUNK
-) -> Iterator[list[R]]:
+) -> Generator[list[R], None, None]:
     """``task`` run on shares of ``names`` (``size`` at most) in ``processes`` forked
     processes; the results of each share as they come back, in order (while the others go
     on).  WorkerDied if a worker dies: the results handed back so far stand, and nothing

@@ -373,6 +373,13 @@ class Workspace:
         removed += lock.remove_unheld_ticket_locks(cache_dir)
         return [self.rel(path) for path in removed]
 
+    def remove_leftover_temporaries(self) -> None:
+        """Delete the temporary files in tickets/ of this process, and of those that are
+        gone, once a sweep stopped part-way (Ctrl-C, SIGTERM, an error): every write of
+        theirs has ended, so each is junk (a new text never put in place, an old version
+        taken out of place)."""
+        atomic.remove_temporaries_of_gone_or(self.tickets_dir, os.getpid())
+
     def remove_stale_attachments(self) -> list[str]:
         """Delete the temporary files a killed intake left among the attachments it was
         saving (``attachments/ID/.NAME.PID-RANDOM.tmp``, its process gone); the paths

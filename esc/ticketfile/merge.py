@@ -14,7 +14,8 @@ field by field:
   declined takes that side's state (both did: the earlier close wins, ours on a tie); one
   a side deleted stays deleted unless the other side closed it; both sides asking the same
   team at once (two open requests to one team, which ``esc involve`` never makes) is a
-  conflict;
+  conflict, and so is an open request to the team one side escalated the ticket to (which
+  owns it then: a request to it is answered by the escalation, and never made);
 - ``updated`` takes the later time and ``first_response_at`` the earlier one (the first
   response is the first of the two replies, and both replies are in the conversation);
 - ``sla`` (written by ``esc sweep``, derived) is never a conflict: the side with the later
@@ -241,6 +242,18 @@ def _merge_front(
             del expected[key]
         else:
             expected[key] = value
+    if "requests" not in conflicts and _owner_asked(expected):
+        # (one side escalated to a team the other asked for help: an open request to the
+        # team that owns the ticket, which neither command makes and `esc validate`
+        # refuses; ours' requests and theirs' between markers, for a person to decide)
+        mine = o.get("requests", MISSING)
+        if not _same(expected.get("requests", MISSING), mine):
+            _apply(editor, "requests", expected.get("requests", MISSING), mine)
+            if mine is MISSING:
+                expected.pop("requests", None)
+            else:
+                expected["requests"] = mine
+        conflicts.append("requests")
     before = _unseen_since(base, ours, theirs, expected.get("sla", MISSING))
     if before is not None:  # (the next sweep replays from there, and tells of it)
         block = {**expected["sla"], "checked": before}
@@ -252,6 +265,15 @@ def _merge_front(
     if conflicts:
         front = _mark_conflicts(front, theirs.front, conflicts, nl)
     return front, conflicts
+
+
+def _owner_asked(front: Mapping[str, Any]) -> bool:
+    """Whether the ticket has an open request to the team that owns it."""
+    team, asked = front.get("team"), front.get("requests")
+    return isinstance(asked, list) and any(
+        isinstance(r, Mapping) and r.get("closed") is None and r.get("team") == team
+        for r in asked
+    )
 
 
 def _take_their_lines(

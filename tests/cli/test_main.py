@@ -408,7 +408,20 @@ def test_every_command_line_click_refuses_is_one_line(
     assert_usage_error(esc("list", "--bogus"), "no such option '--bogus'", "esc list --help")
     assert_usage_error(esc("nosuchcmd"), "no such command 'nosuchcmd'", "`esc --help`")
     assert_usage_error(esc("show"), "missing argument 'TICKET'", "esc show --help")
+    assert esc("create", "--customer", "x", "--title").err == (
+        "esc: option '--title' requires an argument (see `esc create --help`)\n"
+    )  # (click gave this one no context: it said nowhere where the usage is)
     assert ticket_files(workspace) == []
+
+
+def test_now_is_taken_before_or_after_a_group_s_command_name(esc: CheckedEsc) -> None:
+    """`--now` "before or after the command name": `esc kb --now X list` said `no such
+    option '--now'`."""
+    now = "2026-12-01T10:00:00+01:00"
+    assert esc("kb", "--now", now, "list", now="").out == esc("kb", "list", "--now", now).out
+    unknown = esc("notify", "--now", now, "test", "x", now="")  # (no notify: section)
+    assert (unknown.code, unknown.err) == (2, "esc: rules.yaml notify: unknown target 'x'; "
+                                              "choose from none\n")  # fmt: skip
 
 
 # ---------------------------------------------------------------- ticket references
@@ -2037,6 +2050,24 @@ def test_involve_asks_another_team_and_answer_closes_the_request(
     assert list_json(esc, "--involving", "engineering") == []
     log = [(a[2] or a[5], a[6]) for a in activity(show(esc, ticket))][-2:]
     assert log == [("involved engineering", "dan"), ("request answered by engineering", "")]
+
+
+def test_a_request_left_open_when_the_ticket_was_resolved_is_shown_never_answered(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """`show` said such a request was `open …, 3h ago · OLA met`: open and met at once,
+    never answered, its age growing for as long as the ticket exists."""
+    ticket = create(esc, "--category", "billing", now=at(hours=1))
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "Down?")
+    esc.ok("resolve", ticket, "--resolution", "Fixed on our side", now=LATER)
+    text = esc.ok("show", ticket, now="2026-12-24T10:00:00+01:00")
+    line = next(x for x in text.splitlines() if "engineering  asked" in x)
+    assert line == (
+        f"  open      engineering  asked {NOW} by alice; never answered: the ticket was "
+        f"resolved {LATER}"
+    )
+    data = json.loads(esc.ok("show", ticket, "--json", now="2026-12-24T10:00:00+01:00"))
+    assert data["requests"][0]["age"] is None
 
 
 def test_requests_in_json_have_every_field_and_every_ticket_has_requests(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -145,7 +146,12 @@ def test_a_failing_endpoint_is_retried_later_and_the_tickets_still_written(
     hook.fail = True
     result = esc("sweep", now="2026-11-20T11:30:00+01:00")
     assert result.code == 0
-    assert "notify failed (1×), retried after 2026-11-20T11:35:00+01:00" in result.out
+    # (on stderr, which cron mails: the README's cron line sends stdout to /dev/null)
+    assert "notify failed (1×), retried after 2026-11-20T11:35:00+01:00" in result.err
+    assert "notify failed" not in result.out and result.code == 0
+    # (with why, as apprise says it: an HTTP 500 is no refused connection)
+    assert "the service did not accept the message (Failed to send JSON" in result.err
+    assert "error=500" in result.err
     assert "escalations:" in (workspace / "tickets" / f"{ticket}.md").read_text()
     hook.fail = False
     # within the backoff, what failed waits; the other message to eng-chat, not tried
@@ -302,6 +308,32 @@ def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) ->
     assert hook.messages()[-1][0] == "/eng"
     hook.fail = True
     assert esc("notify", "test", "eng-chat").code == 1
+
+
+def test_a_failed_send_says_why_as_the_service_answered_never_its_url_s_secrets(
+    esc: Esc, workspace: Path, hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every failure read `the service did not accept the message`: a server down, an
+    HTTP 500 and bad credentials alike.  It says what apprise said, without the URL's
+    user, password, path or query (a webhook's token)."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    hook.fail = True
+    refused = esc("notify", "test", "eng-chat")
+    assert refused.code == 1 and "error=500" in refused.err
+    with socket.socket() as probe:  # (a port nobody listens on: the connection refused)
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    secret = "s3cretT0ken"
+    (workspace / "rules.yaml").write_text(
+        RULES_LEVELS + NOTIFY.replace("${HOOK_PORT}/eng", f"{closed}/{secret}?key={secret}")
+    )
+    down = esc("notify", "test", "eng-chat")
+    assert down.code == 1
+    assert down.err == (
+        "esc: notify test: target eng-chat: the service did not accept the message (A "
+        "Connection error occurred sending JSON notification to 127.0.0.1.)\n"
+    )
+    assert secret not in down.err + down.out
 
 
 @pytest.fixture
@@ -1076,3 +1108,64 @@ def test_dry_run_says_a_message_to_a_target_gone_would_be_dropped(
     dry = esc.ok("sweep", "--no-report", "--dry-run", now="2026-11-20T12:00:00+01:00")
     assert "would drop support-chat (no such target in rules.yaml any more): [esc] T-" in dry
     assert "would retry support-chat" not in dry and "would send support-chat" not in dry
+
+
+PAGING_AROUND_THE_CLOCK = RULES_LEVELS.replace(
+    "calendars:\n", 'calendars:\n  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}\n'
+).replace(
+    "    when: {level: 1}\n    calendar: office\n", "    when: {level: 1}\n    calendar: always\n"
+).replace(
+    "rules:\n",
+    "rules:\n  - name: page-breach\n    when: {sla: breached}\n    then: {notify: eng-chat}\n"
+    "  - name: page-warning\n    when: {sla: warning}\n    then: {notify: eng-chat}\n",
+)
+
+
+def test_quiet_hours_never_hold_a_rule_s_page_fired_on_a_breach(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """"Urgent messages are never held", and a breach is urgent: a rule's `notify:` fired
+    on `sla: breached` at 21:00 on a Friday waited all weekend for the office to open
+    (only news of a ticket at the top priority went at once).  Its page on the warning
+    (not urgent) still waits."""
+    quiet = NOTIFY + "  quiet:\n    eng-chat: office\n"
+    (workspace / "rules.yaml").write_text(PAGING_AROUND_THE_CLOCK + quiet)
+    assert esc("validate").code == 0, esc("validate").out
+    esc.ok("create", "--title", "Night", "--category", "billing", now="2026-11-20T19:00:00+01:00")
+    out = esc.ok("sweep", "--no-report", now="2026-11-20T21:30:00+01:00")
+    sent = [text.split("\n")[1] for path, text in hook.messages() if path == "/eng"]
+    assert "rule page-breach fired (sla: breached) by rule:page-breach at 2026-11-20T21:00" in (
+        "\n".join(sent)
+    )
+    assert not [line for line in sent if "page-warning" in line]
+    assert "notify: 1 message to eng-chat held for its quiet hours" in out
+
+
+def test_dry_run_says_which_new_messages_quiet_hours_would_hold(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`--dry-run` said `would notify` for every message the sweep's changes make, also
+    those the real sweep holds for their target's quiet hours; they are `would hold`, in
+    the text and in `--json`'s `held`, as a real sweep's `--json` lists what it held."""
+    quiet = NOTIFY + "  quiet:\n    eng-chat: office\n"
+    (workspace / "rules.yaml").write_text(PAGING_AROUND_THE_CLOCK + quiet)
+    ticket = esc.ok(
+        "create", "--title", "Night", "--category", "billing", now="2026-11-20T19:00:00+01:00"
+    ).strip()
+    night = "2026-11-20T21:30:00+01:00"
+    dry = esc.ok("sweep", "--no-report", "--dry-run", now=night)
+    notified = [line for line in dry.splitlines() if "would notify eng-chat" in line]
+    assert any("rule page-breach fired" in line for line in notified)  # (urgent: a breach)
+    assert not [line for line in notified if "page-warning" in line]
+    held = [line for line in dry.splitlines() if "would hold" in line]
+    assert held == [
+        f"  would hold eng-chat for its quiet hours: [esc] {ticket} rule page-warning fired"
+        " (sla: warning)"
+    ]
+    data = json.loads(esc.ok("sweep", "--no-report", "--dry-run", "--json", now=night))
+    assert [(m["target"], m["kind"]) for m in data["held"]] == [("eng-chat", "rule")]
+    assert hook.posts == []  # (a dry run sends nothing)
+    real = json.loads(esc.ok("sweep", "--no-report", "--json", now=night))
+    assert [(m["target"], m["event"]) for m in real["held"]] == [
+        (m["target"], m["event"]) for m in data["held"]
+    ]

@@ -242,6 +242,19 @@ def test_equals_written_out_is_the_value_itself() -> None:
         cond({"priority": "=hihg"})
 
 
+@pytest.mark.parametrize(
+    ("written", "meant"), [("=>high", ">=high"), ("=<high", "<=high"), ("=!email", "!=email")]
+)
+def test_an_operator_written_back_to_front_is_refused_not_read_as_another(
+    written: str, meant: str
+) -> None:
+    """`--priority '=>high'` listed urgent tickets alone: read as `=` and then `>high`."""
+    field = "channel" if "email" in written else "priority"
+    said = f"'{written}' is no comparison; did you mean '{meant}'"
+    with pytest.raises(ConditionError, match=said):
+        cond({field: written})
+
+
 # --- regex and text -----------------------------------------------------------------------
 
 

@@ -243,6 +243,9 @@ def test_an_involved_team_and_the_people_a_note_mentions_are_told() -> None:
     involved, mentioned = events(change)
     assert (involved.kind, involved.targets, involved.by) == ("involved", ("eng",), "bob")
     assert involved.what == "asks engineering (dan) for help"
+    # (with what it asks: the team asked learns of the question, not only that there is one)
+    assert involved.question == "@carol FYI"
+    assert "\nquestion: @carol FYI\n" in involved.body()
     assert (mentioned.kind, mentioned.targets) == ("mentioned", ("carol",))
     assert mentioned.what == "mentions @carol in a note"
     note = lifecycle.comment(ticket(), config, NOW, "bob", "@support @nobody look", kind="note")

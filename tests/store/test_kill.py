@@ -133,6 +133,53 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
     assert "some" in outcomes, outcomes  # at least one kill landed mid-sweep
 
 
+@pytest.mark.parametrize(
+    ("jobs", "signum", "to_group", "code", "said"),
+    [
+        ("2", signal.SIGTERM, False, 143, "esc: terminated"),  # `timeout`, `kill`
+        ("2", signal.SIGINT, True, 130, "esc: interrupted"),  # Ctrl-C at a terminal
+        ("1", signal.SIGTERM, False, 143, "esc: terminated"),
+    ],
+)
+def test_a_sweep_stopped_by_a_signal_part_way_removes_its_temporary_files(
+    tmp_path: Path, jobs: str, signum: int, to_group: bool, code: int, said: str
+) -> None:
+    """SIGTERM (`timeout`, a CI job's time limit, `kill`) or Ctrl-C while a sweep writes:
+    it stops as on an error, with one line and 128 + the signal, every ticket old or new,
+    and none of its temporary files (new texts written ahead, old versions taken out of
+    place) left in tickets/, where `git status` lists them and `git add -A` commits them;
+    they were left for the next sweep to remove, hundreds of them."""
+    work = tmp_path / "ws"
+    count = 420 if jobs == "2" else 200  # (enough for worker processes; two batches)
+    build(work, count=count)
+    before = snapshot(work)
+    proc = subprocess.Popen(
+        [ESC, "--now", NOW, "sweep", "--jobs", jobs, "--no-report"],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    first_write(work, before, proc, at_once=False)
+    os.killpg(proc.pid, signal.SIGSTOP)  # (part-way, wherever it is: the signal waits)
+    if to_group:
+        os.killpg(proc.pid, signum)
+    else:
+        os.kill(proc.pid, signum)
+    os.killpg(proc.pid, signal.SIGCONT)
+    _, err = proc.communicate()
+    group_gone(proc.pid)
+    assert (proc.returncode, err.decode().strip()) == (code, said)
+    assert leftovers(work) == []
+    state = snapshot(work)
+    assert set(state) == set(before)
+    Esc(work, now=NOW).ok("sweep", "--no-report")  # (the next sweep finishes the job)
+    assert sum(state[n] != before[n] for n in state) > 0  # (it had written some)
+    assert {n: t for n, t in snapshot(work).items() if state[n] != before[n]} == {
+        n: t for n, t in state.items() if t != before[n]
+    }  # (each ticket written whole, as the sweep makes it)
+
+
 def group_gone(pgid: int) -> None:
     """Return once no process of group ``pgid`` is left (dying workers are reaped)."""
     for _ in range(1000):

@@ -952,6 +952,24 @@ def test_both_sides_asking_the_same_team_at_once_is_a_conflict_validate_points_a
     ]
 
 
+def test_an_open_request_to_the_team_the_other_side_escalated_to_is_a_conflict() -> None:
+    """One clone escalated to engineering, the other asked engineering for help: merged
+    cleanly, the ticket was engineering's with an open request to engineering, which
+    neither command makes and `esc validate` refuses.  A conflict on `requests`, each
+    side's between markers (whichever side escalated)."""
+    escalated = change(BASE, sets={"team": "engineering"})
+    asked = change(BASE, requests=(request("11:02", "engineering"),))
+    for ours, theirs in ((escalated, asked), (asked, escalated)):
+        merged = merge_ticket(BASE, ours, theirs)
+        assert not merged.clean
+        assert "requests" in merged.conflicts
+        assert merged.text.count("<<<<<<< ours") == 1
+        assert merged.text.count("team: engineering") >= 1
+    # asked a team other than the one escalated to: clean, as ever
+    other = change(BASE, requests=(request("11:02", "management"),))
+    assert requests_of(clean(BASE, escalated, other)) == [("management", "open", None)]
+
+
 def test_a_request_closed_on_both_sides_takes_the_earlier_close() -> None:
     base = change(BASE, requests=(request("10:00", "engineering"),))
     late = request("10:00", "engineering", state="answered", closed=at("11:00"), closed_by="dan")
