@@ -783,7 +783,13 @@ def _moves_that_settle(
         written, seen = _just_before(line.at, ticket, versions, [*effects, *made])
         sets: dict[str, object] = {}
         activity: list[Activity] = []
-        if seen.assignee is not None and written.assignee is None:
+        # (an assignment the same person's command made at that instant, before the move,
+        # already replaced the rule's: the move unassigned theirs, and its own line says so)
+        assigned_then = any(
+            a.at == line.at and a.field == "assignee" and _by_person(a.by)
+            for a in ticket.activity[: ticket.activity.index(line)]
+        )
+        if seen.assignee is not None and written.assignee is None and not assigned_then:
             sets["assignee"] = None
             activity.append(Activity(line.at, line.by, field="assignee", old=seen.assignee))
         asked = {r.key for r in written.requests}

@@ -2528,3 +2528,29 @@ def test_a_ticket_intake_wrote_and_someone_removed_is_not_called_theirs_to_commi
         result = esc("sweep", "--commit", "--no-report", now=now)
         assert result.code == 0, result.err
         assert ticket not in result.out + result.err
+
+
+def test_a_late_sweep_never_writes_a_line_in_a_person_s_name_they_did_not_make(
+    esc: Esc, workspace: Path
+) -> None:
+    """A rule assigned the lead at 10:00:01 (replayed by a sweep at 12:00); at 11:00 alice
+    assigned bob, then re-routed the ticket (which unassigned bob, as her command logged).
+    The sweep wrote `11:00 · alice · assignee: carol → —`, a change alice never made (her
+    own assignment had replaced the rule's before her move)."""
+    rules = (workspace / "rules.yaml").read_text()
+    rules = rules[: rules.index("rules:")] + (
+        "rules:\n  - name: unassigned-high-at-l1\n"
+        '    when: {priority: ">=high", assignee: null, idle: ">1h"}\n'
+        "    then: {assign: lead}\n"
+    )
+    (workspace / "rules.yaml").write_text(rules)
+    ticket = esc.ok("create", "--title", "x", "--priority", "high", "--category", "billing",
+                    "--by", "alice", now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("assign", ticket, "bob", "--by", "alice", now="2026-11-23T11:00:00+01:00")
+    esc.ok("classify", ticket, "--category", "bug", "--by", "alice",
+           now="2026-11-23T11:00:00+01:00")  # fmt: skip
+    before = (workspace / "tickets" / f"{ticket}.md").read_text()
+    esc.ok("sweep", "--no-report", now="2026-11-23T12:00:00+01:00")
+    after = (workspace / "tickets" / f"{ticket}.md").read_text()
+    alice = [line for line in after.splitlines() if " · alice · " in line]
+    assert alice == [line for line in before.splitlines() if " · alice · " in line]
