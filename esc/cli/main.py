@@ -907,6 +907,8 @@ def _not_taken_now() -> Iterator[None]:
     customer's mail back to them."""
     try:
         yield
+    except Terminated:  # (an MTA's time limit: killed by a signal, it deferred the message;
+        say("esc: terminated; not taken now")  # exit 143 would bounce it)
     except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt):
         raise
     except ParseError as exc:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests import mail_corpus as corpus
 from tests.commands.test_notify import smtp  # noqa: F401  (the fixture)
-from tests.conftest import Esc
+from tests.conftest import ESC, Esc
 
 
 def tickets(workspace: Path) -> dict[str, str]:
@@ -334,6 +337,26 @@ def test_intake_waits_for_the_sweep_and_gives_up_naming_it(esc: Esc, workspace: 
     assert result.code == 75
     assert "the workspace is locked by esc sweep" in result.err and "not taken now" in result.err
     assert from_box.code == 1 and "the workspace is locked by esc sweep" in from_box.err
+    assert tickets(workspace) == {}
+
+
+def test_a_piped_message_is_deferred_not_bounced_when_the_mta_s_time_limit_ends_it(
+    workspace: Path,
+) -> None:
+    """An MTA stops a delivery agent that takes too long with SIGTERM: killed by it, esc
+    had the message deferred; stopped as on Ctrl-C it must not exit 143, which an MTA
+    takes for a failure to bounce.  75, `not taken now`."""
+    proc = subprocess.Popen(
+        [ESC, "--now", "2026-11-20T10:00:00+01:00", "intake", "--eml", "-"],
+        cwd=workspace, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    for _ in range(1000):  # (until it waits to read the message on stdin: read(0, …))
+        if Path(f"/proc/{proc.pid}/syscall").read_text().startswith("0 0x0 "):
+            break
+        time.sleep(0.01)  # (polling a process that runs on its own; no clock is read)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.decode()) == (75, "esc: terminated; not taken now\n")
     assert tickets(workspace) == {}
 
 
