@@ -183,6 +183,15 @@ class _Journal:
             return False
         return self.pending.committed_or_ours(self.workspace.rel(path), data)
 
+    def will_write(self, path: Path, data: bytes) -> None:
+        """Journal ``data`` for ``path`` before it is written (new files: a new ticket, an
+        attachment), so that an intake killed just after the write leaves it noted, and the
+        next ``sweep --commit`` commits it (the file must hold exactly that)."""
+        if self.pending is None:
+            return
+        rel = self.workspace.rel(path)
+        self.pending.written[rel] = pending.note(self.workspace.root, rel, data)
+
     def wrote(self, path: Path) -> None:
         if self.pending is None:
             return
@@ -401,8 +410,8 @@ def _save_attachments(
         relpath = f"{ATTACHMENTS_DIR}/{ticket_id}/{name}"
         path = root / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
+        run.journal.will_write(path, attachment.data)
         atomic.atomic_write(path, attachment.data)
-        run.journal.wrote(path)
         paths.append(relpath)
         lines.append(relpath)
     return paths, lines
@@ -453,8 +462,7 @@ def _new_ticket(
         names = [_listed(a, n, limit) for a, n in zip(attachments, _names(attachments, None),
                                                        strict=True)]  # fmt: skip
         description = mails.with_attachments(description, names)
-    ticket = session.workspace.create(build, description)
-    run.journal.wrote(run.journal.ticket_path(ticket.id))
+    ticket = session.workspace.create(build, description, run.journal.will_write)
     _told_of_new(session, ticket)
     return ticket
 
@@ -551,6 +559,9 @@ def _report(run: _Run) -> Output:
     notes = run.notes + (run.session.merge_driver_warning() if wrote else [])
     notes += run.session.notified()
     broken = run.broken is not None and bool(run.broken.texts)  # (each said: path:line:)
+    if run.options.eml is not None:  # (an MTA's pipe: a ticket file that does not parse,
+        broken = False  # said on stderr, is not the message's fault; it was taken, and
+        # exit 1 would have the MTA bounce it to the customer)
     failed = run.counts.get("quarantined") or run.counts.get("left") or broken
     if run.counts.get("left") and run.options.eml is not None:  # (piped by an MTA: it keeps
         return Output(text=text, notes=notes, code=EXIT_TEMPFAIL)  # the message, tries later)
@@ -625,8 +636,9 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
                 lines.append(f"{external}: already taken ({index.external[external]})")
                 seen += 1
                 continue
-            ticket = workspace.create(_builder(intake, config, now), intake.description)
-            journal.wrote(journal.ticket_path(ticket.id))
+            ticket = workspace.create(
+                _builder(intake, config, now), intake.description, journal.will_write
+            )
             _told_of_new(session, ticket)
             if external is not None:
                 index.external[external] = ticket.id

@@ -44,7 +44,15 @@ def forwarded(subject: str) -> bool:
     return _FORWARD_PREFIX.match(subject) is not None
 
 
-_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fwd?|aw|wg)\s*:)+\s*", re.IGNORECASE)
+# The reply and forward prefixes mail clients put before a subject, in their languages
+# (Re, AW, SV, Antw, R, Odp, Ynt, RES, 答复, 回复…; Fwd, WG, TR, RV, I, PD, ENC, 转发…),
+# counted or not (`Re[2]:`, `Re(2):`, `Re^2:`), with a full-width colon too, and the
+# `[EXTERNAL]` tag mail gateways add.
+_REPLY_PREFIX = re.compile(
+    r"^(?:\s*(?:\[(?:external|ext)\]|(?:re|fwd?|aw|wg|sv|vs|antw|doorst|tr|rv|r|i|odp|pd|ynt|"
+    r"res|enc|答复|回复|转发|回覆|轉寄|轉發)\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]))+\s*",
+    re.IGNORECASE,
+)
 
 
 @immutable
@@ -153,8 +161,8 @@ def thread(
 
 def follow_up_title(title: str, follows: str) -> str:
     """The title of a ticket a reply to closed ``follows`` opens: without the reply's
-    ``Re:``/``Fwd:``/``AW:``/``WG:``/``Fw:`` prefixes and the old ticket's ``[ID]`` tag
-    (``title`` itself when nothing would be left)."""
+    prefixes (``Re:``, ``Fwd:``, ``AW:``, ``SV:``, ``回复：``…: :data:`_REPLY_PREFIX`) and the
+    old ticket's ``[ID]`` tag (``title`` itself when nothing would be left)."""
     untagged = re.sub(r"\[" + re.escape(follows) + r"\]", " ", title, flags=re.IGNORECASE)
     stripped = _REPLY_PREFIX.sub("", " ".join(untagged.split()))
     return stripped or title

@@ -96,13 +96,34 @@ def _blank(part: email.message.MIMEPart) -> bool:
 
 def _text_of(part: email.message.MIMEPart) -> str:
     """A text part's text.  8-bit text under no charset (or US-ASCII, the default), which
-    ``email`` turned into U+FFFD, is read as its 8-bit headers are: UTF-8, else Latin-1."""
+    ``email`` turned into U+FFFD, is read as its 8-bit headers are: UTF-8, else Latin-1;
+    Latin-1 as Windows-1252 (:func:`windows_1252`)."""
     if part.get_content_charset() in (None, "us-ascii", "ascii"):
         raw = part.get_payload(decode=True)
         if isinstance(raw, bytes) and not raw.isascii():
             return _eight_bit(raw).replace("\r\n", "\n")
     content = part.get_content()
-    return content if isinstance(content, str) else content.decode("utf-8", "replace")
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    return windows_1252(text)
+
+
+# Latin-1's C1 control characters as Windows-1252 has those bytes: Outlook sends its curly
+# quotes, dashes and € (0x80-0x9F) under an ISO-8859-1 label (or none), which mail
+# clients and browsers read as Windows-1252 (as the WHATWG Encoding standard says).
+_C1_AS_1252 = {
+    byte: char
+    for byte in range(0x80, 0xA0)
+    if (char := bytes([byte]).decode("cp1252", "replace")) != "\ufffd"
+}
+
+
+def windows_1252(text: str) -> str:
+    """``text`` (read as Latin-1) with its C1 control characters as Windows-1252 has them:
+    `I don\x92t` is `I don’t`, `\x80 5` is `€ 5`."""
+    return text.translate(_C1_AS_1252) if _C1.search(text) else text
+
+
+_C1 = re.compile("[\x80-\x9f]")
 
 
 def _commented_name(msg: email.message.EmailMessage) -> str:
@@ -186,7 +207,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     else:
         first = addresses[0]
         spec = _unescaped(first.addr_spec)
-        name = " ".join(_unescaped(first.display_name).split())  # (decoded: `Jürgen Müller`)
+        name = " ".join(windows_1252(_unescaped(first.display_name)).split())  # (`Jürgen`)
         if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
             name = " ".join(_commented_name(msg).split())
         sender = str(Address(display_name=name, addr_spec=spec)) if name else spec
@@ -259,9 +280,9 @@ def _subject(msg: email.message.EmailMessage) -> str:
     ``email`` turns those it cannot read as UTF-8 into U+FFFD), MIME-encoded words decoded."""
     raw = next((value for name, value in msg.raw_items() if name.lower() == "subject"), None)
     if not isinstance(raw, str) or not _SURROGATES.search(raw):
-        return str(msg["Subject"] or "")
+        return windows_1252(str(msg["Subject"] or ""))
     text = _unfolded(_unescaped(raw)).strip()
-    return str(email.policy.default.header_factory("subject", text))  # (=?…?= decoded)
+    return windows_1252(str(email.policy.default.header_factory("subject", text)))
 
 
 def _unescaped(text: str) -> str:
@@ -274,11 +295,12 @@ def _unescaped(text: str) -> str:
 
 
 def _eight_bit(raw: bytes) -> str:
-    """8-bit text whose charset no header names: UTF-8 (RFC 6532), else Latin-1."""
+    """8-bit text whose charset no header names: UTF-8 (RFC 6532), else Latin-1 (read as
+    Windows-1252)."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return windows_1252(raw.decode("latin-1"))
 
 
 def _raw_values(msg: email.message.EmailMessage, header: str) -> list[str]:
@@ -466,6 +488,7 @@ def strip_quoted(text: str) -> str:
     whole = text.strip()
     kept = _without_attribution(_without_trailing_quote(_whole_lines(kept, whole) or whole), whole)
     kept = _before_header_block(kept)  # (a language the parser does not read: its block)
+    kept = _before_original(kept)  # (its "-----Ursprüngliche Nachricht-----" line)
     if all(line.lstrip().startswith(">") for line in kept.splitlines()):
         return whole  # (nothing but a quote, with its header line or not: all of it, as written)
     return kept
@@ -538,7 +561,7 @@ def _without_attribution(kept: str, whole: str) -> str:
 # open one ("-----Original Message-----").
 _QUOTE_HEADER = re.compile(
     r"^[ \t*_]*(?:from|sent|date|to|cc|subject|von|gesendet|datum|an|betreff|de|envoy[ée]|"
-    r"[àa]|objet|enviado|para|asunto|fr[åa]n|skickat|till|[äa]mne|da|inviato|oggetto|van|"
+    r"[àa]|objet|enviado(?: el)?|para|asunto|fr[åa]n|skickat|till|[äa]mne|da|inviato|oggetto|van|"
     r"verzonden|aan|onderwerp|"
     r"fra|sendt|til|emne|"  # Danish
     r"od|wys[łl]ane|do|temat|data|"  # Polish
@@ -555,6 +578,15 @@ _ORIGINAL = re.compile(
     r"mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande)",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+def _before_original(text: str) -> str:
+    """``text`` up to an "Original Message" line it still holds (in a language of
+    :data:`_ORIGINAL`: Outlook's German, French and Spanish ones were kept), or all of it
+    if nothing of the sender's own comes before."""
+    found = _ORIGINAL.search(text)
+    kept = text[: found.start()].strip() if found else ""
+    return kept or text
 
 
 def _before_header_block(text: str) -> str:

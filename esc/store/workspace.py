@@ -339,8 +339,11 @@ class Workspace:
         self,
         build: Callable[[str], tuple[dict[str, object], list[Activity]]],
         description: str,
+        before_write: Callable[[Path, bytes], None] | None = None,
     ) -> Ticket:
-        """Write a new ticket under a fresh ID; ``build`` makes its front-matter from the ID."""
+        """Write a new ticket under a fresh ID; ``build`` makes its front-matter from the ID.
+        ``before_write`` is told the path and the bytes just before they are written (a
+        journal of esc's writes: a process killed after the write leaves it noted)."""
         self._require_no_rebase_left()
         self.tickets_dir.mkdir(exist_ok=True)
         prefix = self.config().id_prefix
@@ -349,6 +352,8 @@ class Workspace:
             front, activity = build(ticket_id)
             path = self.tickets_dir / f"{ticket_id}.md"
             text = document.render_new(front, description, activity, self.rel(path))
+            if before_write is not None:
+                before_write(path, text.encode("utf-8"))
             try:
                 atomic.atomic_write(path, text, exclusive=True)
             except FileExistsError:

@@ -360,6 +360,20 @@ def test_a_piped_message_is_deferred_not_bounced_when_the_mta_s_time_limit_ends_
     assert tickets(workspace) == {}
 
 
+def test_a_piped_message_taken_beside_a_broken_ticket_file_exits_0(
+    esc: Esc, workspace: Path
+) -> None:
+    """`--eml -` took the message (a new ticket) and exited 1 because another ticket's file
+    does not parse: the MTA bounced the customer's mail, which had been taken."""
+    other = esc.ok("create", "--title", "Other", "--body", "x").strip()
+    path = workspace / "tickets" / f"{other}.md"
+    path.write_text(path.read_text().replace("status: new", "status: ["))
+    result = esc("intake", "--eml", "-", input=corpus.message().decode())
+    assert result.code == 0, result.err
+    assert "new ticket" in result.out
+    assert f"tickets/{other}.md:" in result.err  # (still named, path:line:)
+
+
 def test_a_piped_message_is_never_bounced_for_what_is_not_its_fault(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
@@ -422,7 +436,7 @@ def test_a_message_a_broken_ticket_file_may_hold_is_not_made_a_second_ticket(
 ) -> None:
     """A ticket file with conflict markers (a `git pull` that stopped) may hold a message's
     Message-ID, or be the ticket a reply answers: such a message is left for a run after
-    the file is mended; the file is named (path:line:), and intake exits 1."""
+    the file is mended; the file is named (path:line:)."""
     esc.ok("intake", "--eml", "-", input=corpus.message().decode())
     ticket_id = only_ticket(workspace)
     path = workspace / "tickets" / f"{ticket_id}.md"
@@ -438,7 +452,9 @@ def test_a_message_a_broken_ticket_file_may_hold_is_not_made_a_second_ticket(
         assert result.code == 75
         assert f"it may belong to {ticket_id}, whose file does not parse" in result.out
         assert f"tickets/{ticket_id}.md:" in result.err and "merge conflict" in result.err
-    assert unrelated.code == 1 and "new ticket" in unrelated.out  # (taken; the file named)
+    # (taken, the file named on stderr; 0: piped by an MTA, 1 would bounce the message)
+    assert unrelated.code == 0 and "new ticket" in unrelated.out
+    assert f"tickets/{ticket_id}.md:" in unrelated.err
     assert len(tickets(workspace)) == 2
     path.write_text(good)
     assert "already taken" in esc.ok("intake", "--eml", "-", input=corpus.message().decode())
@@ -488,6 +504,44 @@ def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path
         text=True,
     ).stdout
     assert status == ""
+
+
+def test_a_ticket_an_intake_killed_just_after_writing_it_made_is_committed_by_the_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake noted a new ticket for the next `sweep --commit` after writing it: killed in
+    between (a cron timeout), it left the ticket written and not noted, and every sweep
+    said `is not committed yet; left for the next sweep`, for ever (the rerun found the
+    message `already taken`).  It is noted before it is written, as the sweep notes."""
+    from esc.store import atomic
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=root, check=True, capture_output=True, text=True
+        ).stdout
+
+    root = tmp_path / "helpdesk"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    esc = Esc(root, now="2026-11-20T10:00:00+01:00")
+    esc.ok("init", ".")
+    git("add", "-A")
+    git("commit", "-qm", "helpdesk")
+    real = atomic.atomic_write
+
+    def killed_after(path: Path, *args: object, **kwargs: object) -> object:
+        written = real(path, *args, **kwargs)  # type: ignore[arg-type]
+        if Path(path).parent.name == "tickets":
+            raise KeyboardInterrupt  # (the process gone the instant the file is in place)
+        return written
+
+    monkeypatch.setattr(atomic, "atomic_write", killed_after)
+    box = corpus.maildir(tmp_path / "Maildir", corpus.message())
+    assert esc("intake", "--maildir", str(box)).code == 130
+    monkeypatch.setattr(atomic, "atomic_write", real)
+    (ticket_id,) = tickets(root)
+    out = esc.ok("sweep", "--commit")
+    assert "not committed yet" not in out, out
+    assert f"tickets/{ticket_id}.md" in git("show", "--name-only", "--format=", "HEAD").split()
 
 
 def test_a_new_ticket_the_sweep_also_rewrites_is_committed_with_the_sweep_s_change(

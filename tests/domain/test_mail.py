@@ -121,6 +121,15 @@ def test_in_reply_to_comes_first_then_references_from_the_newest() -> None:
         ("Re: Refund Re: request", "Refund Re: request"),  # (only leading prefixes)
         ("Re: [T-c5xr0qyf]", "Re: [T-c5xr0qyf]"),  # (nothing would be left)
         ("Regarding the invoice", "Regarding the invoice"),
+        # (other languages' and clients' prefixes: Nordic, Dutch, French, Spanish, Italian,
+        # Polish, Chinese, counted ones, and a gateway's tag)
+        ("SV: [T-c5xr0qyf] Printer broken", "Printer broken"),
+        ("Antw: Printer broken", "Printer broken"),
+        ("TR : RV: R: Odp: Printer broken", "Printer broken"),
+        ("\u7b54\u590d: \u56de\u590d\uff1aPrinter broken", "Printer broken"),
+        ("Re[2]: Re(3): Printer broken", "Printer broken"),
+        ("[EXTERNAL] RE: [T-c5xr0qyf] Printer broken", "Printer broken"),
+        ("Rebooted: the server", "Rebooted: the server"),
     ],
 )
 def test_a_follow_up_title_drops_reply_prefixes_and_the_old_id(subject: str, title: str) -> None:

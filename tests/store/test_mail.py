@@ -382,3 +382,42 @@ def test_a_customer_s_own_key_value_lines_and_a_wrapped_quote_line_are_no_quote(
         " <help@example.com> wrote:\n> Could you tell us whether\nthat helped?\n> Regards\n"
     )
     assert store.strip_quoted(wrapped) == "Yes, restarting fixed it!"
+
+
+@pytest.mark.parametrize("label", ["charset=iso-8859-1", "charset=latin1", None])
+def test_windows_1252_punctuation_under_a_latin_1_label_is_read_as_mail_clients_read_it(
+    label: str | None,
+) -> None:
+    """Outlook sends its curly quotes, dashes and € (bytes 0x80-0x9F) labelled ISO-8859-1,
+    or with no label: they became control characters (`I don\\x92t`), in the title too."""
+    head = f"Content-Type: text/plain; {label}\n" if label else ""
+    data = (
+        b"From: J <j@j.example>\nTo: h@x\nMessage-ID: <cp1252@x>\n"
+        b"Subject: =?iso-8859-1?Q?I_don=92t_get_it_=96_help?=\n" + head.encode()
+        + b"Content-Transfer-Encoding: 8bit\n\nI don\x92t understand \x93this\x94 \x80 5\n"
+    )  # fmt: skip
+    mail = store.parse(data).mail
+    assert mail.subject == "I don\u2019t get it \u2013 help"
+    assert mail.text.strip() == "I don\u2019t understand \u201cthis\u201d \u20ac 5"
+
+
+@pytest.mark.parametrize(
+    ("mine", "separator", "header"),
+    [
+        ("Geht nicht.", "-----Urspr\u00fcngliche Nachricht-----",
+         "Von: S <help@s.example>\nGesendet: Dienstag, 1. Dezember 2026 12:00\n"
+         "An: J <j@j.example>\nBetreff: AW: t"),
+        ("Ca ne marche pas.", "-----Message d'origine-----",
+         "De : S <help@s.example>\nEnvoy\u00e9 : mardi 1 d\u00e9cembre 2026 12:00\n"
+         "\u00c0 : J <j@j.example>\nObjet : RE: t"),
+        ("No funciona.", "-----Mensaje original-----",
+         "De: Soporte <help@s.example>\nEnviado el: martes, 1 de diciembre de 2026 12:00\n"
+         "Para: J <j@j.example>\nAsunto: RE: t"),
+    ],
+)  # fmt: skip
+def test_outlook_s_original_message_line_in_other_languages_ends_the_reply(
+    mine: str, separator: str, header: str
+) -> None:
+    """German, French and Spanish Outlook replies kept their "-----Original Message-----"
+    line (and the Spanish one its `De:` and `Enviado el:` lines) in the customer's text."""
+    assert store.strip_quoted(f"{mine}\n\n{separator}\n{header}\n\nHallo\n") == mine
