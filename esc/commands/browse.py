@@ -18,6 +18,7 @@ from esc.report import views
 from esc.report.actions import action_text, rule_actions
 from esc.report.history import story, story_json, story_text
 from esc.report.slas import sla_now, sla_states_now
+from esc.report.terminal import printable
 from esc.store import cache_codec, git
 from esc.store.cache_codec import Listing
 from esc.store.catalog import Catalog, Record
@@ -222,6 +223,8 @@ def explain(session: Session, ref: str) -> Output:
     at ``--now`` would do to it (the moments it replays since the last one included)."""
     ticket = session.workspace.load(ref).ticket
     text = explain_ticket(ticket, session.config, session.now)
+    head = f"{ticket.id}  {ticket.title}"  # (its first line: a title's line break shown as
+    text = f"{ticket.id}  {printable(ticket.title, one_line=True)}" + text[len(head) :]  # \n)
     return Output(text=f"{text}\n\n{_next_sweep(ticket, session.config, session.now)}\n")
 
 

@@ -20,6 +20,7 @@ from esc.domain.sla import Clock, Sla
 from esc.domain.stats import standing
 from esc.domain.timestamps import format_timestamp
 from esc.report.choices import CheckFormat
+from esc.report.terminal import printable
 from esc.report.views import clock_phrase, sla_json
 
 CheckLevel = Literal["breached", "warning", "ok"]  # how `esc check` judges an active ticket
@@ -126,7 +127,7 @@ def _describe(item: Checked) -> str:
 def _text(outcome: CheckOutcome) -> str:
     failing = outcome.failing
     lines = [str(error) for error in outcome.broken]
-    lines += [f"{_describe(i)} — {i.ticket.title}" for i in failing]
+    lines += [f"{_describe(i)} — {printable(i.ticket.title, one_line=True)}" for i in failing]
     active = outcome.active
     tickets = "active tickets"
     if outcome.changed_since is not None:

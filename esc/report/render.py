@@ -26,6 +26,7 @@ from esc.domain.stats import UNKNOWN_LEVEL, UNKNOWN_TEAM, ReportJson, standing
 from esc.domain.timestamps import format_timestamp
 from esc.report.choices import ReportFormat
 from esc.report.spreadsheet import csv_text
+from esc.report.terminal import printable
 from esc.store.diagnostics import fallback
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -34,15 +35,18 @@ _MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # (an & that starts an entity reference
 
 def md_escape(text: object) -> str:
     """Text that shows literally inside a GitHub-flavoured Markdown table cell (an `&`
-    that would start an entity, as in `&amp;` or `&#169;`, written as `&amp;`)."""
-    return _MD_ENTITY.sub("&amp;", _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split())))
+    that would start an entity, as in `&amp;` or `&#169;`, written as `&amp;`), its
+    control characters shown as escapes (`\\x1b`), as a terminal is shown them: the file
+    is `cat` too."""
+    one = printable(" ".join(str(text).split()), one_line=True)
+    return _MD_ENTITY.sub("&amp;", _MD_SPECIAL.sub(r"\\\1", one))
 
 
 def md_code(text: object) -> str:
     """``text`` on one line as a Markdown code span, shown as it is (a backslash escape is
     no escape inside one): fenced by more backticks than it holds in a row, and spaced
     from a backtick at either end."""
-    one = " ".join(str(text).split())
+    one = printable(" ".join(str(text).split()), one_line=True)
     longest = max((len(run) for run in _BACKTICKS.findall(one)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if one.startswith("`") or one.endswith("`") else ""

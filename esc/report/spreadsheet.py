@@ -30,8 +30,16 @@ def csv_text(
 ) -> str:
     """A header row, then ``rows``, as CSV (None is an empty field), every text cell
     :func:`neutralised`."""
+    # (written with "\r\n", each row's own ending then made ``lineterminator``: the csv
+    # module quotes a cell only for a character of its line ending, so with "\n" a cell
+    # holding a bare "\r" went out unquoted, and a reader split the row there, its next
+    # part a formula no ``'`` had neutralised)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=lineterminator)
-    writer.writerow([neutralised(name) for name in header])
-    writer.writerows([neutralised(cell) for cell in row] for row in rows)
-    return out.getvalue()
+    writer = csv.writer(out, lineterminator="\r\n")
+    lines = []
+    for row in [header, *rows]:
+        writer.writerow([neutralised(cell) for cell in row])
+        lines.append(out.getvalue().removesuffix("\r\n") + lineterminator)
+        out.seek(0)
+        out.truncate()
+    return "".join(lines)

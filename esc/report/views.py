@@ -690,6 +690,6 @@ def upcoming_text(rows: Sequence[tuple[Ticket, Clock]], now: dt.datetime) -> str
         due = format_timestamp(clock.due) if clock.due else "-"
         lines.append(
             f"{ticket.id}  in {left:<{width}} {clock.metric:<15} {due}  {ticket.team:<12} "
-            f"{ticket.priority:<7} {ticket.title}"
+            f"{ticket.priority:<7} {printable(ticket.title, one_line=True)}"
         )
     return "\n".join(lines)

@@ -80,6 +80,36 @@ def test_every_command_reading_tickets_escapes_them(esc: Esc) -> None:
         assert_safe(result.out + result.err)
 
 
+def test_a_line_break_in_a_title_is_shown_escaped_where_a_title_is_one_line(esc: Esc) -> None:
+    """A hand-edited title with a line break printed a forged line in `check` (`0 of 2
+    active tickets overdue`), and split the rows of `upcoming` and the head of `explain`
+    (`list` and `show` escaped it): `\\n` and `\\t` there too."""
+    ticket = esc.ok("create", "--title", "Checkout 500", "--body", "x").strip()
+    path = esc.cwd / "tickets" / f"{ticket}.md"
+    forged = "Checkout 500\n0 of 9 active tickets overdue\tX"
+    path.write_text(path.read_text().replace("title: Checkout 500\n",
+                                             f"title: {json.dumps(forged)}\n"))  # fmt: skip
+    shown = "Checkout 500\\n0 of 9 active tickets overdue\\tX"
+    soon, later = "2026-11-20T11:00:00+01:00", "2026-12-30T10:00:00+01:00"
+    for args, now in ((["check"], later), (["upcoming"], soon), (["explain", ticket], later)):
+        out = esc(*args, now=now).out
+        assert shown in out, (args, out)
+        assert not [line for line in out.splitlines() if line.startswith("0 of 9")], args
+
+
+def test_a_markdown_report_written_to_a_file_holds_no_control_sequence(esc: Esc) -> None:
+    """`report > a.md` was escaped, `report --out b.md` and the sweep's reports/summary.md
+    held the raw sequences, which a later `cat` obeyed."""
+    hostile_ticket(esc)
+    later = "2026-12-30T10:00:00+01:00"
+    esc.ok("report", "--out", "b.md", now=later)
+    esc.ok("sweep", "--no-notify", now=later)
+    for name in ("b.md", "reports/summary.md"):
+        text = (esc.cwd / name).read_text()
+        assert_safe(text)
+        assert "\\x1b" in text, name
+
+
 def test_an_error_quoting_a_value_escapes_it(esc: Esc) -> None:
     for args in (
         ["show", f"T-{CLEAR}"],

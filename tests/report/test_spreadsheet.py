@@ -35,6 +35,22 @@ def test_csv_text_neutralises_text_cells_only() -> None:
     ]
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_cell_holding_a_carriage_return_is_quoted_whatever_the_line_ending(
+    ending: str,
+) -> None:
+    """`report --format csv` (rows ending in "\\n") wrote `Printer\\r=1+1\\r@SUM(A1)` unquoted:
+    a reader split the row at each CR, into cells that were formulas no `'` neutralised."""
+    hostile = "Printer\r=1+1\r@SUM(A1)"
+    text = csv_text(["key", "value"], [["t", hostile], ["u", "x\r\ny"]], lineterminator=ending)
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [
+        ["key", "value"],
+        ["t", hostile],
+        ["u", "x\r\ny"],
+    ]
+    assert text.endswith(ending) and text.count(f'"{ending}') == 2
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
