@@ -1092,7 +1092,9 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
                 (outcome.held if waits else outcome.retries).append(message)
             # (and what this sweep's changes would queue, held as a real sweep holds it: not
             # said to be one it would send)
-            fresh = messages_of(outcome.result.events, now)
+            outbox = Outbox(workspace.root)
+            fresh = [m for m in messages_of(outcome.result.events, now)
+                     if not outbox.kept(m.key)]  # (queued before: said above, or sent)
             outcome.held += [m for m in fresh if waits_for_working_hours(notify, m, now)]
         return outcome
     if options.push:  # (values that reach git: never as an option)

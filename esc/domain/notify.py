@@ -342,7 +342,8 @@ def events_of(
             # engineering (dan): …", without what the line says already)
             head = f"Request to {whom}: "
             asking = [e.text.strip().removeprefix(head) for e in (*change.entries, *after.entries)
-                      if e.at == line.at and e.author == line.by and e.kind == "note"]
+                      if e.at == line.at and e.author == line.by and e.kind == "note"
+                      and e.text.strip().startswith(head)]
             add("involved", line, f"asks {whom} for help", team(asked, lead=True) +
                 person(line.note or None), question=asking[0] if asking else "")  # fmt: skip
         elif line.event and not line.note and (answered := _ANSWERED.fullmatch(line.event)):

@@ -118,6 +118,26 @@ def _what_link(path: str | Path) -> str:
 REGULAR_ONLY = "esc writes reports and exports to regular files only"
 
 
+@contextlib.contextmanager
+def folders_made_for(path: Path) -> Iterator[None]:
+    """The folders ``path`` needs made (as ``mkdir -p``), and removed again if what is
+    done within fails (a full disk): a write that fails leaves nothing, not even an
+    empty folder; one that was there already stays."""
+    missing = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for made in missing:  # (innermost first; one another process filled stays)
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise
+
+
 def output_target(path: Path) -> Path:
     """Where a report or export the user asked for at ``path`` goes: ``path`` itself, or
     the file a symlink there leads to (written through, as ``cp`` does, so the link stays);

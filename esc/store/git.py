@@ -890,8 +890,12 @@ def sweeping(root: Path, scratch: Path) -> Iterator[None]:
     atomic_write(marker, f"{os.getpid()}\n")
     try:
         yield
-    finally:
+    except KeyboardInterrupt:  # (Ctrl-C, SIGTERM: a git it ran may have been killed with
+        raise  # it, its lock left; the marker stays, for the next sweep to clean up after)
+    except BaseException:
         marker.unlink(missing_ok=True)
+        raise
+    marker.unlink(missing_ok=True)
 
 
 def finish_unfinished(root: Path, scratch: Path) -> bool:

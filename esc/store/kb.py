@@ -113,7 +113,11 @@ def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
 def create(root: Path, build: Callable[[str], kb.Article]) -> kb.Article:
     """Write a new article under the next free ID; ``build`` makes it from the ID."""
     folder = kb_dir(root)
-    folder.mkdir(exist_ok=True)
+    with atomic.folders_made_for(folder / "KB-0001.md"):  # (a failed first article: no kb/)
+        return _created(root, folder, build)
+
+
+def _created(root: Path, folder: Path, build: Callable[[str], kb.Article]) -> kb.Article:
     taken: list[str] = []
     for tries in range(CREATE_TRIES):
         if tries == 0 or tries % 10 == 0:  # (read again now and then: others write too)

@@ -26,7 +26,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from esc.domain.customer_mail import CustomerMailKind, Outgoing
 from esc.domain.notify import Event, EventKind, Notify, digest_id, expand, held_for_quiet
@@ -552,9 +552,13 @@ def _apprise_reason(log: str, url: str) -> str:
         return ""
     reason = " ".join(lines[-1].split())[:200]
     parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2].partition(":")[0]  # (as written: not lowercased)
-    secret = " ".join((parts.username or "", parts.password or "", parts.path, parts.query,
-                       parts.fragment, "" if "." in host else host))  # fmt: skip
-    for token in sorted(set(re.findall(r"[^\s/?#&=:@.]{4,}", secret)), key=len, reverse=True):
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    host, _, port = hostport.partition(":")  # (as written: not lowercased)
+    # (a "port" may be a token too, as in tgram://BOTID:TOKEN/CHAT; a host name has a dot)
+    secret = " ".join((userinfo, port, parts.path, parts.query, parts.fragment,
+                       "" if "." in host else host))  # fmt: skip
+    tokens = set(re.findall(r"[^\s/?#&=:@.]{4,}", secret))
+    tokens |= {unquote(t) for t in tokens}  # (apprise says them decoded)
+    for token in sorted(tokens, key=len, reverse=True):
         reason = reason.replace(token, "…")
     return reason

@@ -31,11 +31,13 @@ def die_with_parent(parent: int) -> None:
     """Have the kernel kill this forked process as soon as the process that forked it dies
     (Linux), so that killing a sweep stops its workers at once.
 
-    Ctrl-C and SIGTERM are left to the parent, which stops its workers itself: a worker
-    stopped by one while it waited for a task broke the pool, whose manager then waited
-    for ever on the other worker, itself blocked handing back a result nobody read."""
+    Ctrl-C is left to the parent, which stops its workers itself: a worker stopped by one
+    while it waited for a task broke the pool, whose manager then waited for ever on the
+    other worker, itself blocked handing back a result nobody read.  SIGTERM kills it
+    outright, as it did before esc caught SIGTERM (the handler it inherits would raise):
+    a pool that breaks, or the exit of a process working aside, stops the others with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -402,8 +402,8 @@ class Workspace:
         ``cp`` does; never over a device, FIFO or anything else that is no regular file."""
         try:
             target = atomic.output_target(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic.atomic_write(target, text)
+            with atomic.folders_made_for(target):
+                atomic.atomic_write(target, text)
         except atomic.NotRegularFile as exc:
             raise EscError(f"cannot write {path}: {exc}; {atomic.REGULAR_ONLY}") from None
         except OSError as exc:
@@ -434,8 +434,8 @@ class Workspace:
 
         try:
             target = atomic.output_target(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic.atomic_build(target, build)
+            with atomic.folders_made_for(target):
+                atomic.atomic_build(target, build)
         except _Same:
             return False
         except atomic.NotRegularFile as exc:

@@ -242,7 +242,9 @@ def _merge_front(
             del expected[key]
         else:
             expected[key] = value
-    if "requests" not in conflicts and _owner_asked(expected):
+    if "requests" not in conflicts and _owner_asked(expected) and not any(
+        _owner_asked(side) for side in (b, o, t)
+    ):  # (made by this merge: one that was there already is no conflict of this merge's)
         # (one side escalated to a team the other asked for help: an open request to the
         # team that owns the ticket, which neither command makes and `esc validate`
         # refuses; ours' requests and theirs' between markers, for a person to decide)

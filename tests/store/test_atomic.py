@@ -365,3 +365,24 @@ def test_a_ticket_with_a_very_long_id_is_locked_and_written(tmp_path: Path) -> N
     lock_path = lock.ticket_lock_path(root / ".esc-cache", f"{long_id}.md")
     assert len(lock_path.name.encode()) < 255
     assert lock.ticket_lock_path(root / ".esc-cache", lock_path.name[: -len(".lock")]) == lock_path
+
+
+def test_a_write_that_fails_leaves_no_folder_it_made(tmp_path: Path) -> None:
+    """`export --csv out/` or the first `kb new` on a full disk said so (exit 1) and left an
+    empty `out/` or `kb/` behind: "nothing written" is no folder either; a folder that was
+    there already, or that something else filled meanwhile, stays."""
+    from esc.store.atomic import folders_made_for
+
+    target = tmp_path / "a" / "b" / "file.csv"
+    with pytest.raises(OSError), folders_made_for(target):
+        assert target.parent.is_dir()
+        raise OSError(28, "No space left on device")
+    assert not (tmp_path / "a").exists()
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(OSError), folders_made_for(tmp_path / "kept" / "new" / "f"):
+        (tmp_path / "kept" / "new" / "other").write_text("another's")
+        raise OSError(28, "No space left on device")
+    assert (tmp_path / "kept" / "new" / "other").exists()
+    with folders_made_for(target):
+        target.write_text("x")
+    assert target.read_text() == "x"

@@ -151,3 +151,22 @@ def test_a_push_the_remote_declines_says_the_remote_s_own_words(tmp_path: Path) 
         "esc: git push to origin/main failed: [remote rejected] (pre-receive hook declined); "
         "the remote said: denied by policy: main is frozen"
     )
+
+
+def test_a_sweep_stopped_by_a_signal_while_it_commits_leaves_its_marker(tmp_path: Path) -> None:
+    """Ctrl-C or SIGTERM to the sweep alone while git commits: Python kills that git
+    (SIGKILL), whose `index.lock` stays; the marker must stay too, or the next sweep skips
+    cleaning up after it and every commit fails on the lock.  An error is no kill: gone."""
+    import pytest
+
+    from esc.store import git as gitting
+
+    git(tmp_path, "init", "-q", "repo")
+    root, scratch = tmp_path / "repo", tmp_path / "repo" / ".esc-cache"
+    marker = scratch / gitting.SWEEP_GIT
+    with pytest.raises(KeyboardInterrupt), gitting.sweeping(root, scratch):
+        raise KeyboardInterrupt
+    assert marker.exists()
+    with pytest.raises(RuntimeError), gitting.sweeping(root, scratch):
+        raise RuntimeError("a bug")
+    assert not marker.exists()

@@ -299,3 +299,19 @@ def test_messages_left_to_a_sending_command_are_the_next_sweep_s() -> None:
         "notify: 1 message left queued: esc comment pid 12 on box is sending notifications"
         " (the next sweep sends them)"
     )
+
+
+def test_the_reason_a_send_failed_holds_nothing_of_the_url_but_its_host() -> None:
+    """apprise's warning is told as the reason; whatever of the URL it may quote (a token
+    in the user, the password, a "port", the path or the query, as written or decoded)
+    is cut out; a host name stays."""
+    from esc.store.outbox import _apprise_reason
+
+    said = "Failed to send to hooks.example.com BOTTOKEN99 s3cr/et99 PATHTOKEN q=QUERYTOKEN"
+    url = "tgram://123456789:BOTTOKEN99@hooks.example.com/PATHTOKEN?key=QUERYTOKEN"
+    reason = _apprise_reason(said, url)
+    assert reason.startswith("Failed to send to hooks.example.com ")
+    for secret in ("BOTTOKEN99", "PATHTOKEN", "QUERYTOKEN"):
+        assert secret not in reason
+    assert "s3cr/et99" not in _apprise_reason(said, "json://user:s3cr%2Fet99@h.example/x")
+    assert "BOTTOKEN99" not in _apprise_reason(said, "tgram://123456789:BOTTOKEN99/chat")

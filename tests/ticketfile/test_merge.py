@@ -968,6 +968,12 @@ def test_an_open_request_to_the_team_the_other_side_escalated_to_is_a_conflict()
     # asked a team other than the one escalated to: clean, as ever
     other = change(BASE, requests=(request("11:02", "management"),))
     assert requests_of(clean(BASE, escalated, other)) == [("management", "open", None)]
+    # a ticket that had such a request already (a hand edit, an older esc): not this
+    # merge's doing, and every merge of it was a conflict
+    had = change(escalated, requests=(request("11:02", "engineering"),))
+    ours = change(had, sets={"assignee": "dan"})
+    theirs = change(had, sets={"title": "Checkout fails for every card"})
+    assert merge_ticket(had, ours, theirs).clean
 
 
 def test_a_request_closed_on_both_sides_takes_the_earlier_close() -> None:
