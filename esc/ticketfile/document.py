@@ -476,7 +476,8 @@ def _request(item: object) -> tuple[str, Request | None]:
     assert asked is not None
     if (state == "open") != (closed is None):
         return ("an open request has no closed time" if state == "open"
-                else f"a {state} request needs its closed time"), None  # fmt: skip
+                else f"{'an' if state[:1] in 'aeiou' else 'a'} {state} request needs its"
+                     " closed time"), None  # fmt: skip
     if closed is not None and closed < asked:
         return "closed before it was asked", None
     person = item.get("person")
