@@ -72,8 +72,18 @@ def run(
             env=None if env is None else {**os.environ, **env},
             input=input,
         )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {_command_of(args)} did not finish in {timeout:g} seconds") from None
     except (OSError, subprocess.SubprocessError) as exc:
         raise GitError(f"cannot run git: {exc}") from None
+
+
+def _command_of(args: Sequence[str]) -> str:
+    """The git command ``args`` run (``rebase``), past ``-c NAME=VALUE`` settings."""
+    rest = list(args)
+    while len(rest) >= 2 and rest[0] == "-c":
+        rest = rest[2:]
+    return rest[0] if rest else "git"
 
 
 def output(
@@ -519,6 +529,20 @@ def merge_settings(folder: Path) -> list[str]:
     ]
 
 
+REBASE_SECONDS = 300.0  # what a rebase may take, at least
+MERGE_SECONDS = 1.0  # and more for each file the commits it replays changed: git runs the
+# merge driver (a Python process, 0.1-0.2 s) for each the remote changed too; a fixed 300 s
+# stopped the rebase of an earlier sweep's 4,000 pending tickets every time, for ever
+
+
+def rebase_timeout(root: Path) -> float:
+    """How long the rebase onto FETCH_HEAD may take: :data:`REBASE_SECONDS`, and
+    :data:`MERGE_SECONDS` for each file the commits it replays changed."""
+    proc = run(root, "diff", "--name-only", "-z", "FETCH_HEAD...HEAD")
+    changed = proc.stdout.count(b"\0") if proc.returncode == 0 else 0
+    return REBASE_SECONDS + MERGE_SECONDS * changed
+
+
 def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     """Fetch the remote branch and rebase onto it (ticket files merge with esc's driver).
 
@@ -536,7 +560,7 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     try:
         proc = run(
             root, *merge_settings(scratch), "rebase", "--quiet", "--autostash", "FETCH_HEAD",
-            timeout=300,
+            timeout=rebase_timeout(root),
         )  # fmt: skip  (FETCH_HEAD: the branch just fetched, from a remote's name or a URL)
         if proc.returncode != 0:
             names = _unmerged(root)

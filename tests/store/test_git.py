@@ -170,3 +170,28 @@ def test_a_sweep_stopped_by_a_signal_while_it_commits_leaves_its_marker(tmp_path
     with pytest.raises(RuntimeError), gitting.sweeping(root, scratch):
         raise RuntimeError("a bug")
     assert not marker.exists()
+
+
+def test_a_rebase_may_take_longer_the_more_files_its_commits_changed(tmp_path: Path) -> None:
+    """A fixed 300 s stopped the rebase of an earlier sweep's 4,000 pending tickets (the
+    merge driver runs for each) every time, and the clone stayed stuck mid-rebase; a git
+    that runs out of time says which, in one line (not Python's repr of its command)."""
+    import pytest
+
+    from esc.store import git as gitting
+
+    git(tmp_path, "init", "-q", "-b", "main", "repo")
+    root = tmp_path / "repo"
+    ident = ["-c", "user.name=a", "-c", "user.email=a@b"]
+    (root / "base.md").write_text("x\n")
+    git(root, "add", "-A")
+    git(root, *ident, "commit", "-qm", "base")
+    git(root, "branch", "remote")
+    for n in range(30):
+        (root / f"t{n}.md").write_text(f"{n}\n")
+    git(root, "add", "-A")
+    git(root, *ident, "commit", "-qm", "mine")
+    git(root, "fetch", "-q", ".", "remote")
+    assert gitting.rebase_timeout(root) == gitting.REBASE_SECONDS + 30 * gitting.MERGE_SECONDS
+    with pytest.raises(gitting.GitError, match=r"^git rebase did not finish in 0 seconds$"):
+        gitting.run(root, "-c", "core.pager=cat", "rebase", "--quiet", "remote", timeout=0)
