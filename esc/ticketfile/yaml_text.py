@@ -276,6 +276,14 @@ def _marked(exc: Any) -> YamlError:
         what = context.removeprefix("while scanning ").removeprefix("while parsing ")
         return YamlError(f"{what} that begins here is never closed", exc.context_mark.line)
     mark = exc.problem_mark or exc.context_mark
+    if exc.problem_mark is not None:
+        began = _quote_run_on(exc.problem_mark.buffer, exc.problem_mark.line)
+        if began is not None:  # (a closing quote left out: the parser stops lines later)
+            return YamlError(
+                "a quoted value that begins here is not closed on its line (further on, "
+                f"where the next quote closes it: {problem})",
+                began,
+            )
     duplicate = _DUPLICATE.match(problem)
     if duplicate:  # (ruamel.yaml shows each value as "{}" when it is a mapping: misleading)
         problem = f"duplicate key {duplicate.group(1)} (each key is given once in a mapping)"
@@ -283,6 +291,44 @@ def _marked(exc: Any) -> YamlError:
 
 
 _DUPLICATE = re.compile(r'found duplicate key (".*?") with value ')
+
+
+def _quote_run_on(text: object, stop: int) -> int | None:
+    """The (0-based) line a quoted value begins on that runs over a line break and closes
+    by line ``stop`` (where the parser stopped), if any: the usual sign of a closing
+    quote left out (`note: "SLA breached}`), which the parser finds wrong only lines
+    later.  A quote opens only where a value starts (`don't` in a plain value is none);
+    comments are skipped."""
+    if not isinstance(text, str):
+        return None
+    line, quote, start, last = 0, "", 0, ""  # (last: the line's last character not a space)
+    n = 0
+    while n < len(text) and line <= stop:
+        char = text[n]
+        n += 1
+        if char == "\n":
+            line, last = line + 1, ""
+            continue
+        if quote:
+            if quote == '"' and char == "\\":
+                n += 1  # (an escape: the next character is no quote)
+            elif quote == "'" and char == "'" and text[n : n + 1] == "'":
+                n += 1  # ('' inside single quotes)
+            elif char == quote:
+                if line > start:
+                    return start
+                quote = ""
+                last = char
+            continue
+        if char == "#" and (last == "" or text[n - 2] in " \t"):
+            end = text.find("\n", n)
+            n = len(text) if end < 0 else end  # (a comment, to the end of its line)
+            continue
+        if char in "'\"" and last in ("", ":", "-", "[", "{", ",", "?"):
+            quote, start = char, line
+        elif char not in " \t":
+            last = char
+    return None
 
 
 # What YAML does not allow in a document (ruamel.yaml's reader refuses it): a control

@@ -284,6 +284,29 @@ def test_a_quote_never_closed_is_reported_where_it_begins(text: str, line: int) 
         )
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('r:\n  - {note: "SLA breached}\n  - {when: {priority: "<urgent"}}\n', 1),
+        ('hours:\n  mon-fri: "09:00-17:00\n  sat: "10:00-12:00"\n', 1),
+        ("# it's a comment\nnote: 'unclosed\nb: 'x'\n", 1),
+    ],
+)
+def test_a_quote_left_open_before_another_is_reported_where_it_begins(
+    text: str, line: int
+) -> None:
+    """A closing quote left out, with another quote further on: the parser stopped at that
+    one, lines later (`rules.yaml:43: expected ',' or '}', but got '<scalar>'` for a
+    mistake on line 41), in its own words; the line where the quote opens is said."""
+    with pytest.raises(yaml_text.YamlError) as caught:
+        yaml_text.load(text)
+    assert caught.value.line == line
+    assert caught.value.problem.startswith(
+        "a quoted value that begins here is not closed on its line"
+    )
+    assert yaml_text.load("note: don't\nb: 'it''s'\n") == {"note": "don't", "b": "it's"}
+
+
 def test_an_anchor_defined_again_is_read_quietly_as_yaml_1_2_says() -> None:
     """`&m` on two teams' members is YAML 1.2 (an alias refers to the latest); ruamel.yaml
     warned with eight lines on stderr on every run (an error under this suite's
