@@ -2554,3 +2554,27 @@ def test_a_late_sweep_never_writes_a_line_in_a_person_s_name_they_did_not_make(
     after = (workspace / "tickets" / f"{ticket}.md").read_text()
     alice = [line for line in after.splitlines() if " · alice · " in line]
     assert alice == [line for line in before.splitlines() if " · alice · " in line]
+
+
+def test_a_retried_push_says_no_held_back_news_the_remote_has_made_already(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The first attempt held back a ticket with a person's uncommitted comment, and said
+    on stderr that its escalation waits; the remote (another clone's sweep) had escalated
+    it already, and after the rebase nothing waits: cron mailed a stale line."""
+    held, _ = committed_repo(esc, workspace, "Invoice missing", "Refund late")
+    esc.ok("install-git")
+    for key, value in (("user.name", "esc sweep"), ("user.email", "esc@example.com")):
+        git(workspace, "config", key, value)
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    for key, value in (("user.name", "other"), ("user.email", "other@example.com")):
+        git(other, "config", key, value)
+    Esc(other).ok("install-git")
+    Esc(other).ok("sweep", "--push", "--no-report", now="2026-11-20T13:00:00+01:00")
+    esc.ok("comment", held, "--internal", "-m", "looking", now="2026-11-20T12:00:00+01:00")
+    result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 0, result.err
+    assert "team: engineering" in (workspace / "tickets" / f"{held}.md").read_text()
+    assert "wait until they are committed" not in result.err, result.out + result.err
