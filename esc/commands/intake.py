@@ -213,6 +213,8 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
     """Take every message of the source given: new tickets, customer messages, ignored."""
     workspace = session.workspace
     session.config  # noqa: B018  (a broken configuration stops it before any message is read)
+    options.allow = tuple(mails.sender_pattern(p, "--allow") for p in options.allow)
+    options.deny = tuple(mails.sender_pattern(p, "--deny") for p in options.deny)
     if options.maildir is not None and not (options.maildir / "new").is_dir():
         raise BadInput(f"{options.maildir}: not a Maildir (no new/ folder)")
     if options.mbox is not None and not options.mbox.is_file():

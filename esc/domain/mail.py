@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import field
 
+from esc.domain.errors import BadInput
 from esc.domain.lifecycle import Intake
 from esc.domain.records import immutable
 
@@ -102,6 +103,24 @@ def _bare(value: str) -> str:
     """A header's keyword, lower-case, without its comments: `no (sent by a person)`,
     `auto-replied; vacation` (RFC 3834 keeps comments and parameters after it)."""
     return re.sub(r"\([^)]*\)", " ", value.split(";")[0]).strip().lower()
+
+
+def sender_pattern(pattern: str, option: str) -> str:
+    """``--allow``/``--deny``'s ``pattern`` as a glob on a sender's address: an address or a
+    glob as given; a domain, bare or after an ``@`` (``shop.example``, ``@shop.example``),
+    as every address at it (``*@shop.example``: as written, either matched no sender, and
+    an `--allow` turned every sender away).  BadInput for one that can match no address."""
+    text = pattern.strip()
+    if text.startswith("@") and not any(c in text for c in "*?["):
+        text = "*" + text
+    elif "@" not in text and "." in text and not any(c in text for c in "*?["):
+        text = "*@" + text
+    if not text or ("@" not in text and "*" not in text):
+        raise BadInput(
+            f"{option} {pattern!r} matches no sender: give an address, a domain or a glob"
+            " (jane@shop.example, shop.example, *@shop.example)"
+        )
+    return text
 
 
 def sender_allowed(address: str, allow: Sequence[str], deny: Sequence[str]) -> str | None:

@@ -152,3 +152,25 @@ def test_a_new_ticket_records_where_the_mail_came_from() -> None:
         "attachments": ["attachments/T-x/a.png"],
     }
     assert mails.intake_for(a_mail(subject="")).title == "(no subject) from jane@shop.example"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "glob"),
+    [("@shop.example", "*@shop.example"), ("shop.example", "*@shop.example"),
+     ("*@shop.example", "*@shop.example"), ("Jane@Shop.example", "Jane@Shop.example")],
+)  # fmt: skip
+def test_a_domain_given_to_allow_or_deny_means_every_address_at_it(
+    pattern: str, glob: str
+) -> None:
+    """`--deny '@shop.example'` let jane@shop.example through and `--allow shop.example`
+    turned every sender away, both silently: a domain means every address at it."""
+    assert mails.sender_pattern(pattern, "--deny") == glob
+    assert mails.sender_allowed("jane@shop.example", (), (glob,)) is not None
+
+
+@pytest.mark.parametrize("pattern", ["", "  ", "jane"])
+def test_a_pattern_that_can_match_no_sender_is_refused(pattern: str) -> None:
+    from esc.domain.errors import BadInput
+
+    with pytest.raises(BadInput, match=f"--allow {pattern!r} matches no sender"):
+        mails.sender_pattern(pattern, "--allow")
