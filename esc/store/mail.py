@@ -218,7 +218,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     if body is not None:
         text = _text_of(body)
         if body.get_content_subtype() == "html":
-            text = html_to_text(text)
+            text = html_to_text(_quote_marked(text))
         else:  # (a mail split around an inline image: the text after it, too)
             text = "\n\n".join([text.rstrip("\n"), *_more_text(msg, body)]) + "\n"
     attachments = [
@@ -459,6 +459,23 @@ def safe_name(name: str) -> str:
     return base or "attachment"
 
 
+# Where webmail starts the message a reply quotes, in HTML only (no `>` in the text it
+# makes): Outlook on the web's `<hr><div id="divRplyFwdMsg">` (its From/Sent/To block),
+# Yahoo's `<div class="yahoo_quoted">` ("On Tuesday, … wrote:" and the message, unquoted).
+_HTML_QUOTE = re.compile(
+    r"(?:<hr\b[^>]*>\s*)?(?=<div\b[^>]*\bid=[\"']?divRplyFwdMsg\b)"
+    r"|(?=<div\b[^>]*\bclass=[\"'][^\"']*\byahoo_quoted\b)",
+    re.IGNORECASE,
+)
+
+
+def _quote_marked(html: str) -> str:
+    """``html`` with an "Original Message" line where webmail starts the message it
+    quotes (:data:`_HTML_QUOTE`), which the text a reply keeps ends before
+    (:func:`strip_quoted`); a forward keeps all of it."""
+    return _HTML_QUOTE.sub("<p>-----Original Message-----</p>", html, count=1)
+
+
 def html_to_text(html: str) -> str:
     import html2text  # (only for HTML-only mail)
 
@@ -574,7 +591,7 @@ _QUOTE_HEADER = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _ORIGINAL = re.compile(
-    r"^[ \t]*-{2,}[ \t]*(?:original message|urspr[üu]ngliche nachricht|message d'origine|"
+    r"^[ \t]*\\?-{2,}[ \t]*(?:original message|urspr[üu]ngliche nachricht|message d'origine|"
     r"mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande)",
     re.IGNORECASE | re.MULTILINE,
 )

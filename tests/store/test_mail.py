@@ -421,3 +421,28 @@ def test_outlook_s_original_message_line_in_other_languages_ends_the_reply(
     """German, French and Spanish Outlook replies kept their "-----Original Message-----"
     line (and the Spanish one its `De:` and `Enviado el:` lines) in the customer's text."""
     assert store.strip_quoted(f"{mine}\n\n{separator}\n{header}\n\nHallo\n") == mine
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # Outlook on the web: a rule, then the quoted message's From/Sent/To block
+        '<div>It still fails.</div><hr style="display:inline-block;width:98%">'
+        '<div id="divRplyFwdMsg" dir="ltr"><b>From:</b> Help &lt;help@s.example&gt;<br>'
+        "<b>Sent:</b> Tuesday, December 1, 2026 12:00<br><b>To:</b> J &lt;j@j.example&gt;"
+        "</div><div>Hello Jane, did it work?</div>",
+        # Yahoo: "On … wrote:" and the message in a div, no blockquote (no `>` in the text)
+        '<div>It still fails.</div><div class="yahoo_quoted" id="yahoo_quoted_1"><div>On '
+        "Tuesday, December 1, 2026, 12:00 PM, Help &lt;help@s.example&gt; wrote:</div>"
+        "<div>Hello Jane, did it work?</div></div>",
+    ],
+)
+def test_an_html_only_reply_from_webmail_keeps_only_the_customer_s_words(html: str) -> None:
+    """Outlook on the web's reply kept a `* * *` line (its rule) and Yahoo's kept the whole
+    quoted message: webmail marks where the quote starts in its HTML alone."""
+    data = (
+        b"From: J <j@j.example>\nTo: h@x\nMessage-ID: <w1@x>\nSubject: RE: [T-1] x\n"
+        b"Content-Type: text/html; charset=utf-8\n\n<html><body>" + html.encode()
+        + b"</body></html>\n"
+    )  # fmt: skip
+    assert store.strip_quoted(store.parse(data).mail.text) == "It still fails."
