@@ -506,6 +506,7 @@ def strip_quoted(text: str) -> str:
     kept = _without_attribution(_without_trailing_quote(_whole_lines(kept, whole) or whole), whole)
     kept = _before_header_block(kept)  # (a language the parser does not read: its block)
     kept = _before_original(kept)  # (its "-----Ursprüngliche Nachricht-----" line)
+    kept = _MOBILE_SIGNATURE.sub("", kept).rstrip() or kept  # (the parser's English alone)
     if all(line.lstrip().startswith(">") for line in kept.splitlines()):
         return whole  # (nothing but a quote, with its header line or not: all of it, as written)
     return kept
@@ -594,6 +595,16 @@ _ORIGINAL = re.compile(
     r"^[ \t]*\\?-{2,}[ \t]*(?:original message|urspr[üu]ngliche nachricht|message d'origine|"
     r"mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande)",
     re.IGNORECASE | re.MULTILINE,
+)
+
+
+# A phone's signature in the languages of REPLY_LANGUAGES (the reply parser knows English's
+# "Sent from my iPhone" alone): the last line of a reply's own words.
+_MOBILE_SIGNATURE = re.compile(
+    r"\n[ \t]*(?:von meinem \S+(?: \S+)? gesendet|gesendet von meinem \S+(?: \S+)?|"
+    r"envoy[ée] de mon \S+(?: \S+)?|enviado desde mi \S+(?: \S+)?|"
+    r"inviato da(?: mio)? \S+(?: \S+)?|verzonden (?:met|vanaf) mijn \S+(?: \S+)?)[ \t]*\Z",
+    re.IGNORECASE,
 )
 
 

@@ -446,3 +446,21 @@ def test_an_html_only_reply_from_webmail_keeps_only_the_customer_s_words(html: s
         + b"</body></html>\n"
     )  # fmt: skip
     assert store.strip_quoted(store.parse(data).mail.text) == "It still fails."
+
+
+@pytest.mark.parametrize(
+    ("mine", "signature", "quote"),
+    [
+        ("Danke!", "Von meinem iPhone gesendet", "Am 01.12.2026 um 10:00 schrieb S <h@s.example>:"),
+        ("Merci !", "Envoyé de mon iPhone", "Le 1 déc. 2026 à 10:00, S <h@s.example> a écrit :"),
+        ("Gracias", "Enviado desde mi Samsung Galaxy", "El 1 dic 2026, S <h@s.example> escribió:"),
+        ("Grazie", "Inviato da iPhone", "Il giorno 1 dic 2026, S <h@s.example> ha scritto:"),
+        ("Bedankt", "Verzonden met mijn iPhone", "Op 1 dec. 2026 schreef S <h@s.example>:"),
+    ],
+)  # fmt: skip
+def test_a_phone_s_signature_in_another_language_leaves_a_reply(
+    mine: str, signature: str, quote: str
+) -> None:
+    """`Sent from my iPhone` left a reply; `Von meinem iPhone gesendet` stayed in it."""
+    text = f"{mine}\n\n{signature}\n\n> {quote}\n> Hallo\n"
+    assert store.strip_quoted(text) == mine
