@@ -187,6 +187,11 @@ def follow_up_title(title: str, follows: str) -> str:
     return stripped or title
 
 
+# What shows as nothing: zero-width spaces and joiners, the word joiner, a byte-order mark,
+# the soft hyphen, and the bidirectional marks.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
 def intake_for(mail: Mail, attachments: Sequence[str] = (), follows: str | None = None) -> Intake:
     """A new ticket from ``mail``: the subject as title, the text as description (for a
     follow-up of closed ``follows``, the title without reply prefixes and the old ID)."""
@@ -194,7 +199,8 @@ def intake_for(mail: Mail, attachments: Sequence[str] = (), follows: str | None 
     title = " ".join(subject.split())
     if follows and title:
         title = follow_up_title(title, follows)
-    title = title or f"(no subject) from {mail.address}"
+    if not _INVISIBLE.sub("", title).strip():  # (nothing a person sees: `=?utf-8?q?=E2=80=8B?=`)
+        title = f"(no subject) from {mail.address}"
     extra: dict[str, object] = {}
     if mail.recipients:
         extra[RECIPIENTS] = list(mail.recipients)

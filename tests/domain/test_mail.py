@@ -174,3 +174,11 @@ def test_a_pattern_that_can_match_no_sender_is_refused(pattern: str) -> None:
 
     with pytest.raises(BadInput, match=f"--allow {pattern!r} matches no sender"):
         mails.sender_pattern(pattern, "--allow")
+
+
+@pytest.mark.parametrize("subject", ["\u200b", " \ufeff\u200d ", "\u2060\u00ad"])
+def test_a_subject_that_shows_nothing_is_no_subject(subject: str) -> None:
+    """A subject of a zero-width space alone made an invisible title."""
+    assert mails.intake_for(a_mail(subject=subject)).title == (
+        "(no subject) from jane@shop.example"
+    )
