@@ -20,6 +20,13 @@ from esc.domain.timestamps import coerce_timestamp
 ARTICLE_KEYS = ("id", "title", "categories", "tags", "updated")
 PREFIX = "KB"
 _ID = re.compile(r"KB-(\d{4,})")
+
+
+def id_number(article_id: str) -> int | str:
+    """What names an article: its ID's number (KB-00001 and KB-0001 are one), or the ID
+    itself if it is not like KB-0001."""
+    found = _ID.fullmatch(article_id)
+    return int(found.group(1)) if found else article_id
 # An article whose `updated` date is this old is reported as stale.
 STALE_AFTER = dt.timedelta(days=180)
 
@@ -84,6 +91,8 @@ def article_from(
             problem = tag_problem(word)
             if problem is not None:
                 problems.append((line(key), f"{key}: {problem}"))
+        for word in dict.fromkeys(w for w in out if out.count(w) > 1):
+            problems.append((line(key), f"{key}: {word} is given twice"))
         return out
 
     article_id = text("id")

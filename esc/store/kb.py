@@ -84,7 +84,7 @@ def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
     rules.yaml has (an article with another is left out, as `esc validate` reports it;
     None: every category, as when rules.yaml leaves the list open)."""
     found = KnowledgeBase()
-    seen: dict[str, str] = {}
+    seen: dict[int | str, str] = {}  # (by number: KB-00001 is KB-0001, as `kb show 1` finds it)
     for item in scan(root):
         if isinstance(item, ParseError):
             found.broken.append(item)
@@ -100,12 +100,12 @@ def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
             found.broken.append(ParseError(article.path, line, message + more))
             if article.id:
                 found.broken_ids.setdefault(article.id, found.broken[-1])
-        elif article.id in seen:
+        elif kb.id_number(article.id) in seen:
             line = item.key_lines.get("id", 1)
-            also = f"duplicate id {article.id} (also in {seen[article.id]})"
+            also = f"duplicate id {article.id} (also in {seen[kb.id_number(article.id)]})"
             found.broken.append(ParseError(article.path, line, also))
         else:
-            seen[article.id] = article.path
+            seen[kb.id_number(article.id)] = article.path
             found.articles.append(article)
     return found
 

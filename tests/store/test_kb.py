@@ -42,6 +42,24 @@ def test_broken_and_duplicate_articles_are_reported_and_left_out(tmp_path: Path)
     ]
 
 
+def test_an_id_padded_otherwise_is_the_same_article_and_a_word_given_twice_is_said(
+    tmp_path: Path,
+) -> None:
+    """`KB-00001` beside `KB-0001` passed `validate`, and `kb show 1` quietly picked one;
+    `categories: [billing, billing]` passed too."""
+    write(tmp_path, "KB-0001.md", "KB-0001")
+    write(tmp_path, "KB-00001.md", "KB-00001", "Padded")
+    folder = tmp_path / "kb"
+    twice = Article("KB-0002", "T", ("billing", "billing"), (), dt.date(2026, 1, 1), "B", "")
+    (folder / "KB-0002.md").write_text(render(twice))
+    found = kb.load(tmp_path, categories=None)
+    assert [a.id for a in found.articles] == ["KB-00001"]  # (the first by file name)
+    assert found.notes() == [
+        "kb/KB-0001.md:2: duplicate id KB-0001 (also in kb/KB-00001.md)",
+        "kb/KB-0002.md:4: categories: billing is given twice",
+    ]
+
+
 def test_new_articles_take_the_next_free_id_and_never_overwrite(tmp_path: Path) -> None:
     write(tmp_path, "KB-0007.md", "KB-0007")
     before = (tmp_path / "kb" / "KB-0007.md").read_bytes()
