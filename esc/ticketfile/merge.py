@@ -242,6 +242,20 @@ def _merge_front(
             del expected[key]
         else:
             expected[key] = value
+    if "status" in conflicts:  # (what each side's status change set goes with it: merged
+        # on their own, `closed` from one side and `resolved_at: null` from the other made
+        # a ticket no choice of status validates)
+        for key in STATUS_FIELDS:
+            mine = o.get(key, MISSING)
+            if key in conflicts or _same(mine, t.get(key, MISSING)):
+                continue
+            if not _same(expected.get(key, MISSING), mine):  # (ours' lines, for the markers)
+                _apply(editor, key, expected.get(key, MISSING), mine)
+                if mine is MISSING:
+                    expected.pop(key, None)
+                else:
+                    expected[key] = mine
+            conflicts.append(key)
     if "requests" not in conflicts and _owner_asked(expected) and not any(
         _owner_asked(side) for side in (b, o, t)
     ):  # (made by this merge: one that was there already is no conflict of this merge's)
@@ -267,6 +281,10 @@ def _merge_front(
     if conflicts:
         front = _mark_conflicts(front, theirs.front, conflicts, nl)
     return front, conflicts
+
+
+# The fields a change of status sets (esc resolve, close, reopen, a reply that reopens).
+STATUS_FIELDS = ("resolved_at", "closed_at", "csat")
 
 
 def _owner_asked(front: Mapping[str, Any]) -> bool:

@@ -7,6 +7,7 @@ cherry-picks of one ticket changed on two branches or in two clones.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -1007,3 +1008,23 @@ def test_a_log_line_both_sides_added_but_for_trailing_blanks_is_one_line() -> No
     theirs = BASE + line + "\n"
     merged = clean(BASE, ours, theirs)
     assert merged.count(line) == 1
+
+
+def test_a_conflict_on_status_takes_the_fields_its_change_set_with_it() -> None:
+    """One clone closed a resolved ticket (closed_at, csat), the other reopened it
+    (resolved_at: null): only `status` got markers, the rest merged on its own, and no
+    choice of status validated (closed with no resolved_at, or open and closed at once)."""
+    resolved = change(BASE, sets={"status": "resolved", "resolved_at": at("16:00")})
+    closed = change(resolved, sets={"status": "closed", "closed_at": at("17:13"), "csat": 5})
+    reopened = change(resolved, sets={"status": "open", "resolved_at": None})
+    merged = merge_ticket(resolved, reopened, closed)
+    assert not merged.clean
+    assert set(merged.conflicts) >= {"status", "resolved_at", "closed_at", "csat"}
+    # taking one side in every conflict gives that side's ticket, whole: closed (resolved,
+    # rated), or open again (none of those)
+    sides = r"<<<<<<< ours\n(.*?)=======\n(.*?)>>>>>>> theirs\n"
+    theirs = parse(re.sub(sides, r"\2", merged.text, flags=re.S), "t.md").ticket
+    assert (theirs.status, theirs.csat, theirs.closed_at) == ("closed", 5, at("17:13"))
+    assert theirs.resolved_at == at("16:00")
+    ours = parse(re.sub(sides, r"\1", merged.text, flags=re.S), "t.md").ticket
+    assert (ours.status, ours.resolved_at, ours.closed_at, ours.csat) == ("open", None, None, None)
