@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from esc.commands import kb
 from esc.commands.notify import environment_findings
 from esc.commands.session import Output, Session
+from esc.domain.config import Finding
 from esc.domain.errors import ParseError
+from esc.store import git
 from esc.store.catalog import validation_items
 from esc.store.kb import load as load_kb
+from esc.store.workspace import TICKETS_DIR
 from esc.ticketfile.document import TicketDoc
 from esc.ticketfile.problems import Clean, ticket_problems
 
@@ -28,6 +32,7 @@ def validate(session: Session) -> Output:
     if uses:
         ids = {a.id for a in load_kb(workspace.root, categories=None).articles}  # (every one)
         findings += kb.ticket_kb_findings(uses, ids)
+    findings += _unmerged_findings(workspace.root)
     if findings:
         return Output(
             text="".join(f"{finding}\n" for finding in findings),
@@ -37,6 +42,18 @@ def validate(session: Session) -> Output:
     count = len(workspace.ticket_paths())
     tail = f", {articles} articles" if articles else ""
     return Output(notes=[f"ok: teams.yaml, rules.yaml and {count} tickets{tail}"])
+
+
+def _unmerged_findings(root: Path) -> list[Finding]:
+    """A ticket git left unmerged with no markers in it (changed on one side, deleted on
+    the other: the file is one side's, whole), named as a file with markers is."""
+    found = git.unmerged_under(root, TICKETS_DIR)
+    return [
+        Finding(path, 1, f"unresolved merge conflict ({what}): keep it (`git add`) or "
+                   "delete it (`git rm`)")
+        for path, what in found.items()
+        if what != "both changed"  # (markers in the file: the ticket's own finding says so)
+    ]  # fmt: skip
 
 
 def _noting_kb(

@@ -725,6 +725,32 @@ def _put_back(top: Path, saved: dict[str, bytes]) -> list[str]:
     return sorted(saved)
 
 
+def unmerged_under(root: Path, folder: str) -> dict[str, str]:
+    """The files under ``folder`` (relative to ``root``, as the paths are) that a merge,
+    rebase or cherry-pick left unmerged, each with what git found: ``both changed``,
+    ``deleted by them`` (changed here, deleted on the side merged in), ``deleted by us``,
+    ``both added``; none outside a git work tree."""
+    listing = run(root, "ls-files", "--unmerged", "-z", "--", folder)
+    if listing.returncode != 0:
+        return {}
+    stages: dict[str, set[str]] = {}  # (path -> the stages git has of it: 1 base, 2 ours…)
+    for item in listing.stdout.split(b"\0"):
+        if b"\t" in item:
+            info, path = item.split(b"\t", 1)
+            name = path.decode("utf-8", "replace")
+            stages.setdefault(name, set()).add(info.split()[-1].decode())
+    return {path: _UNMERGED_KINDS.get(frozenset(found), "unmerged")
+            for path, found in sorted(stages.items())}  # fmt: skip
+
+
+_UNMERGED_KINDS = {
+    frozenset({"1", "2", "3"}): "both changed",
+    frozenset({"1", "2"}): "deleted by them",
+    frozenset({"1", "3"}): "deleted by us",
+    frozenset({"2", "3"}): "both added",
+}
+
+
 def _unmerged(root: Path) -> list[str]:
     """The files git left conflicted in the work tree (paths from the repository's top)."""
     listing = run(root, "ls-files", "--unmerged", "-z", "--full-name")

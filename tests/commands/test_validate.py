@@ -243,3 +243,34 @@ def test_a_line_break_in_a_file_name_is_escaped_one_problem_one_line(
         said = [line for line in (result.out + result.err).splitlines() if "T-new" in line]
         assert said == ["tickets/T-new\\nline.md:1: no front-matter: the file must start "
                         "with a '---' line"], command  # fmt: skip
+
+
+def test_a_ticket_changed_on_one_side_and_deleted_on_the_other_is_named(
+    esc: Esc, workspace: Path
+) -> None:
+    """A merge left a ticket deleted on one side and changed on the other (`git status`:
+    `UD`): the file has no markers, and `esc validate` said ok."""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=a", "-c", "user.email=a@b", *args],
+                       cwd=workspace, check=True, capture_output=True)  # fmt: skip
+
+    ticket = esc.ok("create", "--title", "t", "--body", "b").strip()
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-qm", "start")
+    git("checkout", "-qb", "side")
+    git("rm", "-q", f"tickets/{ticket}.md")
+    git("commit", "-qm", "deleted")
+    git("checkout", "-q", "main")
+    esc.ok("comment", ticket, "-m", "still here", "--internal")
+    git("commit", "-qam", "commented")
+    merged = subprocess.run(["git", "merge", "-q", "side"], cwd=workspace, capture_output=True)
+    assert merged.returncode != 0  # (a modify/delete conflict)
+    result = esc("validate")
+    assert result.code == 1
+    assert result.out == (
+        f"tickets/{ticket}.md:1: unresolved merge conflict (deleted by them): keep it "
+        "(`git add`) or delete it (`git rm`)\n"
+    )
