@@ -93,6 +93,11 @@ def _holder(path: Path) -> str:
         return "another esc process"
 
 
+# How long a command waits for a ticket another writes: every command, ESC_LOCK_TIMEOUT;
+# the sweep and intake, their --lock-timeout (no other command has one).
+TICKET_WAIT_SETTING = "(ESC_LOCK_TIMEOUT; a sweep's or intake's --lock-timeout)"
+
+
 @contextlib.contextmanager
 def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None]:
     """Hold the workspace lock, waiting up to ``timeout`` seconds for it."""
@@ -103,7 +108,7 @@ def hold(folder: Path, timeout: float, what: str = "esc sweep") -> Iterator[None
         if not _flock_within(fd, timeout):
             raise LockTimeout(
                 f"the workspace is locked by {_holder(path)}; gave up after {timeout:g}s "
-                "(--lock-timeout)"
+                "(--lock-timeout, ESC_LOCK_TIMEOUT)"
             )
         with _holding(fd, what):
             yield
@@ -294,7 +299,7 @@ class _Patience:
         if self.give_up or waited >= self.timeout:
             raise LockTimeout(
                 f"{self.ticket} is being changed by {_holder(self.path)}; "
-                f"gave up after {self.said:g}s (--lock-timeout, ESC_LOCK_TIMEOUT)"
+                f"gave up after {self.said:g}s {TICKET_WAIT_SETTING}"
             ) from None
         if self.on_wait is not None and not self.told and waited >= NOTICE_SECONDS:
             self.on_wait(f"waiting for {self.ticket}: {_holder(self.path)} is changing it")

@@ -324,7 +324,7 @@ class Workspace:
             if time.monotonic() > deadline:
                 raise lock.LockTimeout(
                     f"{holder} is rebasing onto the remote; gave up after {self.lock_timeout:g}s"
-                    " (--lock-timeout, ESC_LOCK_TIMEOUT); nothing was written"
+                    f" {lock.TICKET_WAIT_SETTING}; nothing was written"
                 )
             time.sleep(lock.POLL_SECONDS)
 

@@ -1802,7 +1802,9 @@ def test_a_ticket_held_past_the_lock_timeout_is_waited_for_once_with_workers(
     said = f"{ticket}: left as it is for the next sweep: {ticket} is being changed by esc "
     [note] = [n for n in out["notes"] if n.startswith(said)]
     assert note.startswith(f"{said}comment pid {os.getpid()} on ")
-    assert note.endswith("; gave up after 1.5s (--lock-timeout, ESC_LOCK_TIMEOUT)")
+    assert note.endswith(
+        "; gave up after 1.5s (ESC_LOCK_TIMEOUT; a sweep's or intake's --lock-timeout)"
+    )
     # what the worker handed back is final: the sweep's own process does not try again
     from esc.commands.sweep import _left, _settled
 

@@ -152,7 +152,9 @@ def test_a_writer_that_gives_up_on_a_sweeps_batch_says_how_long_it_waited(
         lock.hold_ticket(cache, "T-2.md", 0.3, "esc comment"),
     ):
         pass
-    assert str(raised.value).endswith("; gave up after 0.3s (--lock-timeout, ESC_LOCK_TIMEOUT)")
+    assert str(raised.value).endswith(
+        "; gave up after 0.3s (ESC_LOCK_TIMEOUT; a sweep's or intake's --lock-timeout)"
+    )
 
 
 def test_lock_files_take_the_umask_as_every_file_does(tmp_path: Path) -> None:
