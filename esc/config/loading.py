@@ -639,7 +639,24 @@ def _fields(data: CommentedMap, reader: _Reader) -> tuple[str, ...]:
             reader.add(where, f"fields: {name!r} is listed twice")
         else:
             good.append(name)
+            own_name = _swapped_builtin(name)
+            if own_name is not None:  # (a condition on it matches nothing: the misspelling
+                # is declared; it still works as a field of its own, so only validate says)
+                reader.add(where, f"fields: {name!r} is esc's own {own_name!r} misspelt?"
+                           " (a custom field needs a name of its own)", blocking=False)  # fmt: skip
     return tuple(good)
+
+
+def _swapped_builtin(name: str) -> str | None:
+    """The field of esc's own ``name`` is with two neighbouring letters swapped
+    (``prioirty``), if any: a typo, not a field of its own."""
+    for own in sorted(BUILT_IN_KEYS):
+        if len(own) != len(name) or own == name:
+            continue
+        differ = [i for i, (a, b) in enumerate(zip(name, own, strict=True)) if a != b]
+        if len(differ) == 2 and differ[1] == differ[0] + 1 and sorted(name) == sorted(own):
+            return own
+    return None
 
 
 def _policies(

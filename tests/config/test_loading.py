@@ -582,6 +582,19 @@ fields:
     ]
 
 
+def test_a_declared_field_that_is_esc_s_own_with_two_letters_swapped_is_said() -> None:
+    """`fields: [vip, prioirty]` passed `esc validate`: a condition on the misspelling then
+    matches nothing.  Said, and only by validate (a field of that name still works)."""
+    rules = "fields: [vip, prioirty, teams, region]\n"
+    assert findings(rules=rules) == [
+        "rules.yaml:1: fields: 'prioirty' is esc's own 'priority' misspelt? (a custom "
+        "field needs a name of its own)"
+    ]
+    config, found = build_config(SMALL_TEAMS, rules)
+    assert config is not None and config.fields == ("vip", "prioirty", "teams", "region")
+    assert [f.blocking for f in found] == [False]  # (every command still runs)
+
+
 def test_a_condition_finding_is_on_the_line_of_the_key_or_value_at_fault() -> None:
     rules = """\
 fields: [vip]
