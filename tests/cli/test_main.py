@@ -2357,6 +2357,13 @@ def test_a_status_or_channel_in_another_case_is_the_same_value(esc: Esc, workspa
     ticket = create(esc, "--category", "billing", "--channel", "Email")
     assert show(esc, ticket)["channel"] == "email"
     assert ticket in esc.ok("list", "--status", "NEW")
+    # (and list's filters of a team, a category or a priority, as the files spell them)
+    for args in (["--team", "Support"], ["--category", "BILLING"], ["--priority", ">=Low"]):
+        assert [t["id"] for t in list_json(esc, *args)] == [ticket], args
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "?")
+    assert [t["id"] for t in list_json(esc, "--involving", "Engineering")] == [ticket]
+    refused = esc("list", "--team", "Suport")
+    assert refused.code == 2 and "did you mean 'support'" in refused.err
 
 
 def test_a_file_where_esc_keeps_its_cache_folder_is_named(esc: Esc, workspace: Path) -> None:
