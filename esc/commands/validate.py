@@ -47,13 +47,25 @@ def validate(session: Session) -> Output:
 def _unmerged_findings(root: Path) -> list[Finding]:
     """A ticket git left unmerged with no markers in it (changed on one side, deleted on
     the other: the file is one side's, whole), named as a file with markers is."""
-    found = git.unmerged_under(root, TICKETS_DIR)
+    try:
+        found = git.unmerged_under(root, TICKETS_DIR)
+    except git.GitError:  # (no git here: nothing git left)
+        return []
     return [
         Finding(path, 1, f"unresolved merge conflict ({what}): keep it (`git add`) or "
                    "delete it (`git rm`)")
         for path, what in found.items()
-        if what != "both changed"  # (markers in the file: the ticket's own finding says so)
+        if not _marked(root / path)  # (markers in it: the ticket's own finding says so)
     ]  # fmt: skip
+
+
+def _marked(path: Path) -> bool:
+    """Whether the file holds a merge's conflict markers (a line starting `<<<<<<< `)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return data.startswith(b"<<<<<<< ") or b"\n<<<<<<< " in data
 
 
 def _noting_kb(

@@ -111,11 +111,13 @@ def sender_pattern(pattern: str, option: str) -> str:
     as every address at it (``*@shop.example``: as written, either matched no sender, and
     an `--allow` turned every sender away).  BadInput for one that can match no address."""
     text = pattern.strip()
-    if text.startswith("@") and not any(c in text for c in "*?["):
+    globbed = any(c in text for c in "*?[")
+    if text.startswith("@") and not globbed:
         text = "*" + text
-    elif "@" not in text and "." in text and not any(c in text for c in "*?["):
-        text = "*@" + text
-    if not text or ("@" not in text and "*" not in text):
+    elif "@" not in text and "." in text and not globbed:  # (`.shop.example`: its subdomains)
+        text = "*@" + ("*" + text if text.startswith(".") else text)
+    local, at, domain = text.rpartition("@")
+    if not text or ("@" not in text and "*" not in text) or (at and not (local and domain)):
         raise BadInput(
             f"{option} {pattern!r} matches no sender: give an address, a domain or a glob"
             " (jane@shop.example, shop.example, *@shop.example)"

@@ -38,7 +38,9 @@ def md_escape(text: object) -> str:
     that would start an entity, as in `&amp;` or `&#169;`, written as `&amp;`), its
     control characters shown as escapes (`\\x1b`), as a terminal is shown them: the file
     is `cat` too."""
-    one = printable(" ".join(str(text).split()), one_line=True)
+    one = " ".join(str(text).split())
+    if not (one.isascii() and one.isprintable()):  # (most values: nothing to escape)
+        one = printable(one, one_line=True)
     return _MD_ENTITY.sub("&amp;", _MD_SPECIAL.sub(r"\\\1", one))
 
 

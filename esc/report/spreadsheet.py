@@ -36,6 +36,10 @@ def csv_text(
     # part a formula no ``'`` had neutralised)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    if lineterminator == "\r\n":  # (the csv module's own ending: one pass)
+        writer.writerow([neutralised(name) for name in header])
+        writer.writerows([neutralised(cell) for cell in row] for row in rows)
+        return out.getvalue()
     lines = []
     for row in [header, *rows]:
         writer.writerow([neutralised(cell) for cell in row])

@@ -537,8 +537,9 @@ MERGE_SECONDS = 1.0  # and more for each file the commits it replays changed: gi
 
 def rebase_timeout(root: Path) -> float:
     """How long the rebase onto FETCH_HEAD may take: :data:`REBASE_SECONDS`, and
-    :data:`MERGE_SECONDS` for each file the commits it replays changed."""
-    proc = run(root, "diff", "--name-only", "-z", "FETCH_HEAD...HEAD")
+    :data:`MERGE_SECONDS` for each file each commit it replays changed (the driver runs
+    once per commit and file: several failed pushes' commits touch the same tickets)."""
+    proc = run(root, "log", "--format=", "--name-only", "-z", "FETCH_HEAD..HEAD")
     changed = proc.stdout.count(b"\0") if proc.returncode == 0 else 0
     return REBASE_SECONDS + MERGE_SECONDS * changed
 

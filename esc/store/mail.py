@@ -104,7 +104,11 @@ def _text_of(part: email.message.MIMEPart) -> str:
             return _eight_bit(raw).replace("\r\n", "\n")
     content = part.get_content()
     text = content if isinstance(content, str) else content.decode("utf-8", "replace")
-    return windows_1252(text)
+    return windows_1252(text) if part.get_content_charset() in _LATIN_1 else text
+
+
+# The labels under which Outlook sends Windows-1252 (its curly quotes, dashes, €).
+_LATIN_1 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii"})
 
 
 # Latin-1's C1 control characters as Windows-1252 has those bytes: Outlook sends its curly
@@ -280,9 +284,14 @@ def _subject(msg: email.message.EmailMessage) -> str:
     ``email`` turns those it cannot read as UTF-8 into U+FFFD), MIME-encoded words decoded."""
     raw = next((value for name, value in msg.raw_items() if name.lower() == "subject"), None)
     if not isinstance(raw, str) or not _SURROGATES.search(raw):
-        return windows_1252(str(msg["Subject"] or ""))
+        subject = str(msg["Subject"] or "")  # (its C1 controls from a Latin-1 word alone)
+        latin = _LATIN_1_WORD.search(str(raw or "")) is not None
+        return windows_1252(subject) if latin else subject
     text = _unfolded(_unescaped(raw)).strip()
     return windows_1252(str(email.policy.default.header_factory("subject", text)))
+
+
+_LATIN_1_WORD = re.compile(r"=\?(?:iso-?8859-1|latin-?1|us-ascii)\?", re.IGNORECASE)
 
 
 def _unescaped(text: str) -> str:
@@ -601,9 +610,10 @@ _ORIGINAL = re.compile(
 # A phone's signature in the languages of REPLY_LANGUAGES (the reply parser knows English's
 # "Sent from my iPhone" alone): the last line of a reply's own words.
 _MOBILE_SIGNATURE = re.compile(
-    r"\n[ \t]*(?:von meinem \S+(?: \S+)? gesendet|gesendet von meinem \S+(?: \S+)?|"
-    r"envoy[ée] de mon \S+(?: \S+)?|enviado desde mi \S+(?: \S+)?|"
-    r"inviato da(?: mio)? \S+(?: \S+)?|verzonden (?:met|vanaf) mijn \S+(?: \S+)?)[ \t]*\Z",
+    r"\n[ \t]*(?:von meinem \S+(?: \S+){0,3} gesendet|gesendet von meinem \S+(?: \S+){0,3}|"
+    r"envoy[ée] de mon \S+(?: \S+){0,3}|enviado desde mi \S+(?: \S+){0,3}|"
+    r"inviato da(?: mio)? \S+(?: \S+){0,3}|"
+    r"(?:verzonden|verstuurd) (?:met|vanaf|van) mijn \S+(?: \S+){0,3})[ \t]*\Z",
     re.IGNORECASE,
 )
 

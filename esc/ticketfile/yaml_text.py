@@ -276,7 +276,7 @@ def _marked(exc: Any) -> YamlError:
         what = context.removeprefix("while scanning ").removeprefix("while parsing ")
         return YamlError(f"{what} that begins here is never closed", exc.context_mark.line)
     mark = exc.problem_mark or exc.context_mark
-    if exc.problem_mark is not None:
+    if exc.problem_mark is not None and _scanned_or_parsed(exc):
         began = _quote_run_on(exc.problem_mark.buffer, exc.problem_mark.line)
         if began is not None:  # (a closing quote left out: the parser stops lines later)
             return YamlError(
@@ -293,12 +293,21 @@ def _marked(exc: Any) -> YamlError:
 _DUPLICATE = re.compile(r'found duplicate key (".*?") with value ')
 
 
+def _scanned_or_parsed(exc: Any) -> bool:
+    """Whether the error is the scanner's or the parser's (what a quote left open makes),
+    not the constructor's (a duplicate key, a bad value: said where they are)."""
+    from ruamel.yaml.parser import ParserError
+    from ruamel.yaml.scanner import ScannerError
+
+    return isinstance(exc, (ScannerError, ParserError))
+
+
 def _quote_run_on(text: object, stop: int) -> int | None:
     """The (0-based) line a quoted value begins on that runs over a line break and closes
-    by line ``stop`` (where the parser stopped), if any: the usual sign of a closing
-    quote left out (`note: "SLA breached}`), which the parser finds wrong only lines
-    later.  A quote opens only where a value starts (`don't` in a plain value is none);
-    comments are skipped."""
+    on line ``stop`` (where the parser stopped, finding what follows it wrong), if any: the
+    usual sign of a closing quote left out (`note: "SLA breached}`), which the parser
+    finds wrong only lines later.  A quote opens only where a value starts (`don't` in a
+    plain value is none); comments are skipped."""
     if not isinstance(text, str):
         return None
     line, quote, start, last = 0, "", 0, ""  # (last: the line's last character not a space)
@@ -311,11 +320,12 @@ def _quote_run_on(text: object, stop: int) -> int | None:
             continue
         if quote:
             if quote == '"' and char == "\\":
+                line += text[n : n + 1] == "\n"  # (an escaped line break is one still)
                 n += 1  # (an escape: the next character is no quote)
             elif quote == "'" and char == "'" and text[n : n + 1] == "'":
                 n += 1  # ('' inside single quotes)
             elif char == quote:
-                if line > start:
+                if line > start and line == stop:  # (closed where the parser stopped)
                     return start
                 quote = ""
                 last = char

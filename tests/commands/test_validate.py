@@ -274,3 +274,46 @@ def test_a_ticket_changed_on_one_side_and_deleted_on_the_other_is_named(
         f"tickets/{ticket}.md:1: unresolved merge conflict (deleted by them): keep it "
         "(`git add`) or delete it (`git rm`)\n"
     )
+
+
+def test_validate_runs_where_git_is_not_installed(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """(looking for what a merge left, validate failed with `cannot run git` where git is
+    not installed: a CI job that downloaded the files)"""
+    esc.ok("create", "--title", "t", "--body", "b")
+    empty = tmp_path / "no-git"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    result = esc("validate")
+    assert result.code == 0, result.err
+    assert result.err.startswith("ok: ")
+
+
+def test_a_ticket_git_left_unmerged_without_markers_is_named(
+    esc: Esc, workspace: Path
+) -> None:
+    """Both sides changed it and the merge driver gave up (a side holding a NUL byte: ours
+    left as it was, no markers): `git status` says `UU`, and validate said ok."""
+    import subprocess
+
+    def git(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["git", "-c", "user.name=a", "-c", "user.email=a@b", *args],
+                              cwd=workspace, capture_output=True)  # fmt: skip
+
+    ticket = esc.ok("create", "--title", "t", "--body", "b").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-qm", "start")
+    git("checkout", "-qb", "side")
+    path.write_text(path.read_text().replace("title: t", "title: side"))
+    git("commit", "-qam", "side")
+    git("checkout", "-q", "main")
+    path.write_text(path.read_text().replace("title: t", "title: main"))
+    git("commit", "-qam", "main")
+    assert git("merge", "-q", "side").returncode != 0
+    path.write_text(path.read_text().split("<<<<<<<")[0] + "x\n")  # (markers gone, unmerged)
+    result = esc("validate")
+    assert result.code == 1
+    assert f"tickets/{ticket}.md:1: unresolved merge conflict (both changed)" in result.out

@@ -182,3 +182,18 @@ def test_a_subject_that_shows_nothing_is_no_subject(subject: str) -> None:
     assert mails.intake_for(a_mail(subject=subject)).title == (
         "(no subject) from jane@shop.example"
     )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "glob"), [(".shop.example", "*@*.shop.example"), ("*@*.example", "*@*.example")]
+)
+def test_a_leading_dot_is_every_subdomain(pattern: str, glob: str) -> None:
+    assert mails.sender_pattern(pattern, "--deny") == glob
+
+
+@pytest.mark.parametrize("pattern", ["@", "x@", "@ "])
+def test_an_address_with_no_local_part_or_domain_matches_no_sender(pattern: str) -> None:
+    from esc.domain.errors import BadInput
+
+    with pytest.raises(BadInput, match="matches no sender"):
+        mails.sender_pattern(pattern, "--deny")

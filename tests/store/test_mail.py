@@ -464,3 +464,20 @@ def test_a_phone_s_signature_in_another_language_leaves_a_reply(
     """`Sent from my iPhone` left a reply; `Von meinem iPhone gesendet` stayed in it."""
     text = f"{mine}\n\n{signature}\n\n> {quote}\n> Hallo\n"
     assert store.strip_quoted(text) == mine
+
+
+@pytest.mark.parametrize(
+    "signature", ["Verstuurd vanaf mijn iPhone", "Von meinem Samsung Galaxy Smartphone gesendet"]
+)
+def test_more_phone_signatures_leave_a_reply(signature: str) -> None:
+    text = f"Thanks\n\n{signature}\n\n> On Tue, S <h@s.example> wrote:\n> Hi\n"
+    assert store.strip_quoted(text) == "Thanks"
+
+
+def test_text_in_another_charset_is_not_read_as_windows_1252() -> None:
+    """(ISO-8859-2 text holding cp1250's bytes: its letters turned into œ, Œ, Ÿ)"""
+    data = (
+        b"From: J <j@j.example>\nTo: h@x\nMessage-ID: <l2@x>\nSubject: x\n"
+        b"Content-Type: text/plain; charset=iso-8859-2\n\nZa\xbf\xf3\xb3\xe6 \x9c\n"
+    )
+    assert "\u0153" not in store.parse(data).mail.text

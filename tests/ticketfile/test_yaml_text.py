@@ -325,3 +325,21 @@ def test_a_duplicate_key_is_said_at_its_line_without_ruamel_s_empty_values() -> 
         yaml_text.load_with_lines(text)
     assert caught.value.problem == 'duplicate key "support" (each key is given once in a mapping)'
     assert caught.value.line == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ('a: "long\n  value"\na: 2\n', 2, 'duplicate key "a"'),
+        ('a: "long\n  value"\nb: [1, 2\n', 2, "a flow sequence that begins here"),
+        ('msg: |\n  "Hello\nx: 1\nx: 2\n', 3, 'duplicate key "x"'),
+    ],
+)
+def test_a_quoted_value_over_two_lines_that_is_closed_takes_no_blame(
+    text: str, line: int, problem: str
+) -> None:
+    """(a valid quoted value over two lines, or a block scalar's line starting with a
+    quote, before another mistake was blamed for it)"""
+    with pytest.raises(yaml_text.YamlError) as caught:
+        yaml_text.load(text)
+    assert (caught.value.line, caught.value.problem.startswith(problem)) == (line, True)
