@@ -38,6 +38,7 @@ from esc.domain.model import (
     Ticket,
     holds_lone_surrogate,
     line_problem,
+    shows_nothing,
     texts_of,
 )
 from esc.store import atomic, git, lock, outbox, pending
@@ -693,7 +694,7 @@ def _json_intake(
             raise BadInput(f"--json item {n}: {key} must be a string")
         values[key] = None if value is None else str(value)
     title = values["title"] or ""
-    if not title.strip():  # (lifecycle.create's own messages name --title)
+    if shows_nothing(title):  # (lifecycle.create's own messages name --title)
         raise BadInput(f"--json item {n}: a ticket needs a title")
     problem = line_problem(title)
     if problem is not None:

@@ -31,6 +31,7 @@ from esc.domain.model import (
     front_matter,
     line_problem,
     rebuilt,
+    shows_nothing,
     tag_problem,
     with_requests,
 )
@@ -136,7 +137,7 @@ def create(
     intake: Intake, ticket_id: str, config: Config, now: dt.datetime, actor: str
 ) -> tuple[dict[str, object], list[Activity]]:
     """The front-matter and first activity of a new ticket: classified and routed."""
-    if not intake.title.strip():
+    if shows_nothing(intake.title):  # (zero-width characters alone show nothing too)
         raise BadInput("a ticket needs a --title")
     problem = line_problem(intake.title)
     if problem is not None:
@@ -290,7 +291,7 @@ def comment(
     kind: EntryKind = "reply",
 ) -> Change:
     """Add a public reply, an internal note, or a customer message."""
-    if not text.strip():
+    if shows_nothing(text):
         raise BadInput("the comment is empty")
     if ticket.status == "closed" and kind != "note":
         raise Refused(f"{ticket.id} is closed; only internal notes can be added (or reopen it)")
@@ -654,7 +655,7 @@ def _check_tags(tags: Sequence[str]) -> None:
 
 
 def _need(text: str | None, option: str) -> None:
-    if text is None or not text.strip():
+    if shows_nothing(text):
         raise BadInput(f"{option} must not be empty")
 
 

@@ -16,6 +16,7 @@ from dataclasses import field
 
 from esc.domain.errors import BadInput
 from esc.domain.lifecycle import Intake
+from esc.domain.model import shows_nothing
 from esc.domain.records import immutable
 
 # Front-matter keys intake writes (kept in Ticket.extra; conditions may read `to`).
@@ -189,11 +190,6 @@ def follow_up_title(title: str, follows: str) -> str:
     return stripped or title
 
 
-# What shows as nothing: zero-width spaces and joiners, the word joiner, a byte-order mark,
-# the soft hyphen, and the bidirectional marks.
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
 def intake_for(mail: Mail, attachments: Sequence[str] = (), follows: str | None = None) -> Intake:
     """A new ticket from ``mail``: the subject as title, the text as description (for a
     follow-up of closed ``follows``, the title without reply prefixes and the old ID)."""
@@ -201,7 +197,7 @@ def intake_for(mail: Mail, attachments: Sequence[str] = (), follows: str | None 
     title = " ".join(subject.split())
     if follows and title:
         title = follow_up_title(title, follows)
-    if not _INVISIBLE.sub("", title).strip():  # (nothing a person sees: `=?utf-8?q?=E2=80=8B?=`)
+    if shows_nothing(title):  # (nothing a person sees: `=?utf-8?q?=E2=80=8B?=`)
         title = f"(no subject) from {mail.address}"
     extra: dict[str, object] = {}
     if mail.recipients:

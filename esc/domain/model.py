@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -412,6 +413,17 @@ def holds_lone_surrogate(value: object) -> bool:
     ``"\\ud800"`` escape in JSON or YAML, or bytes that are not UTF-8 read with
     ``surrogateescape``, make; no file, terminal or JSON can take it."""
     return any(LONE_SURROGATE.search(text) for text in texts_of(value))
+
+
+# What shows as nothing: zero-width spaces and joiners, the word joiner, a byte-order mark,
+# the soft hyphen, and the bidirectional marks.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def shows_nothing(text: str | None) -> bool:
+    """Whether ``text`` shows nothing: empty, blank, or zero-width characters alone (a
+    title, a reason or a message made of `\\u200b` is none)."""
+    return text is None or not _INVISIBLE.sub("", text).strip()
 
 
 def line_problem(text: str) -> str | None:

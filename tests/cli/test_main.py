@@ -2403,3 +2403,20 @@ def test_a_removed_current_folder_is_one_line_or_no_matter_with_root(
         "esc: the current folder no longer exists (it was removed); cd to one that does, "
         "or give the workspace by its absolute path (--root)\n"
     )
+
+
+def test_a_title_or_a_message_of_zero_width_characters_alone_is_empty(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """`create --title $'\\u200b'` made a ticket with an invisible title, and a comment of
+    zero-width characters was added; both show nothing, as an empty one."""
+    invisible = "\u200b\u200d\ufeff"
+    refused = esc("create", "--title", invisible, "--body", "x")
+    assert (refused.code, refused.err) == (2, "esc: a ticket needs a --title\n")
+    ticket = create(esc, "--category", "billing")
+    said = esc("comment", ticket, "-m", invisible)
+    assert (said.code, said.err) == (2, "esc: the comment is empty\n")
+    item = json.dumps([{"title": invisible, "body": "x"}])
+    intake = esc("intake", "--json", "-", input=item)
+    assert intake.code == 2 and "a ticket needs a title" in intake.err
+    assert len(ticket_files(workspace)) == 1
