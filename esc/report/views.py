@@ -296,7 +296,8 @@ MIN_TITLE = 10  # the narrowest title column
 # (a column by its index in LIST_COLUMNS): the level goes first (the team tells it), then
 # team and assignee are cut to 8 characters, the age goes, one space is left between
 # columns (two keep cells of several words apart as long as they can), the SLA is cut to
-# 14, then the assignee and the team go.  The ID, priority, status and title always stay.
+# 14, then the assignee, the team and the SLA go (36 columns then take every row).  The
+# ID, priority, status and title always stay.
 _NARROWER: tuple[tuple[Literal["drop", "gap", "cap"], int, int], ...] = (
     ("drop", 4, 0),
     ("cap", 3, 8),
@@ -306,6 +307,7 @@ _NARROWER: tuple[tuple[Literal["drop", "gap", "cap"], int, int], ...] = (
     ("cap", SLA_COLUMN, 14),
     ("drop", 5, 0),
     ("drop", 3, 0),
+    ("drop", SLA_COLUMN, 0),  # (a terminal of 40 columns: `esc show` tells the clocks)
 )
 
 

@@ -345,7 +345,17 @@ def test_ticket_table_cuts_the_title_to_the_width(config: Config) -> None:
 
 def test_ticket_table_keeps_ten_characters_of_title_however_narrow(config: Config) -> None:
     row = ticket_table([bare()], config, NOW, 20, False, {}).splitlines()[1]
-    assert row.endswith("  Password …")
+    assert row.endswith(" Password …")
+
+
+@pytest.mark.parametrize("width", [36, 40, 45])
+def test_ticket_table_fits_a_terminal_of_forty_columns(config: Config, width: int) -> None:
+    """At 40 columns every row was 50 wide: the SLA column was never let go (`esc show`
+    tells the clocks); ID, priority, status and ten characters of title are 36."""
+    ticket = bare(status="pending", priority="urgent")
+    slas = {ticket.id: sla_of(ticket, config, NOW)}
+    table = ticket_table([ticket], config, NOW, width, False, slas)
+    assert max(columns(line) for line in table.splitlines()) <= width, table
 
 
 @pytest.mark.parametrize("colour", [False, True])
