@@ -221,8 +221,9 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     text = ""
     if body is not None:
         text = _text_of(body)
-        if body.get_content_subtype() == "html":
-            text = html_to_text(_quote_marked(text))
+        if body.get_content_subtype() == "html":  # (the mark as Outlook writes it in text:
+            # html2text escapes its leading dash; a forward keeps it, a reply ends there)
+            text = html_to_text(_quote_marked(text)).replace("\\" + _ORIGINAL_LINE, _ORIGINAL_LINE)
         else:  # (a mail split around an inline image: the text after it, too)
             text = "\n\n".join([text.rstrip("\n"), *_more_text(msg, body)]) + "\n"
     attachments = [
@@ -478,11 +479,14 @@ _HTML_QUOTE = re.compile(
 )
 
 
+_ORIGINAL_LINE = "-----Original Message-----"
+
+
 def _quote_marked(html: str) -> str:
     """``html`` with an "Original Message" line where webmail starts the message it
     quotes (:data:`_HTML_QUOTE`), which the text a reply keeps ends before
     (:func:`strip_quoted`); a forward keeps all of it."""
-    return _HTML_QUOTE.sub("<p>-----Original Message-----</p>", html, count=1)
+    return _HTML_QUOTE.sub(f"<p>{_ORIGINAL_LINE}</p>", html, count=1)
 
 
 def html_to_text(html: str) -> str:

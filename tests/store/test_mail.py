@@ -481,3 +481,16 @@ def test_text_in_another_charset_is_not_read_as_windows_1252() -> None:
         b"Content-Type: text/plain; charset=iso-8859-2\n\nZa\xbf\xf3\xb3\xe6 \x9c\n"
     )
     assert "\u0153" not in store.parse(data).mail.text
+
+
+def test_an_html_only_forward_keeps_the_message_it_forwards_under_outlook_s_line() -> None:
+    """(the mark where webmail's quote starts showed as `\\-----Original Message-----`)"""
+    data = (
+        b"From: J <j@j.example>\nTo: h@x\nMessage-ID: <f1@x>\nSubject: FW: x\n"
+        b"Content-Type: text/html; charset=utf-8\n\n<html><body><div>See below.</div><hr>"
+        b'<div id="divRplyFwdMsg"><b>From:</b> Bank &lt;b@bank.example&gt;</div>'
+        b"<div>Your payout failed.</div></body></html>\n"
+    )
+    text = store.parse(data).mail.text
+    assert text.startswith("See below.\n\n-----Original Message-----\n")
+    assert text.endswith("Your payout failed.")
