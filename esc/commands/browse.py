@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from esc.commands.session import Output, Session
 from esc.domain import query
+from esc.domain.conditions import split_comparison
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.explain import explain_ticket
@@ -132,8 +133,7 @@ def _in_its_case(config: Config, key: str, value: str) -> str:
     found = config.vocabulary.choices(key) if key in ("team", "category", "priority") else None
     if found is None:
         return value
-    operator = value[: len(value) - len(value.lstrip("<>=!"))]
-    word = value[len(operator) :].strip()
+    operator, word = split_comparison(value)
     names = [str(c) for c in found[1]]
     if word in names:
         return value

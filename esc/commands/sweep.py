@@ -1680,9 +1680,9 @@ def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -
         result.actions = before.actions + result.actions
         noted = set(result.notes)
         result.notes = [n for n in before.notes if n not in noted] + result.notes
-        # (what a person's edit holds back is the last attempt's word alone: it saw every
-        # ticket as the rebase left it, and news an earlier one held back may have come
-        # from the remote since; cron mailed it, stale)
+    # (result.stranded, what a person's edit holds back, is the last attempt's alone: it
+    # saw every ticket as the rebase left it, and news an earlier one held back may have
+    # come from the remote since; cron mailed it, stale)
     commits = git.find_commits(root, keys)
     outcome = SweepOutcome(result, attempts=len(done), pushed=True, pushed_commits=ahead)
     outcome.reports = list(dict.fromkeys(r for o in done for r in o.reports))

@@ -15,7 +15,7 @@ from esc.store import git
 from esc.store.catalog import validation_items
 from esc.store.kb import load as load_kb
 from esc.store.workspace import TICKETS_DIR
-from esc.ticketfile.document import TicketDoc
+from esc.ticketfile.document import TicketDoc, conflict_line
 from esc.ticketfile.problems import Clean, ticket_problems
 
 
@@ -60,12 +60,12 @@ def _unmerged_findings(root: Path) -> list[Finding]:
 
 
 def _marked(path: Path) -> bool:
-    """Whether the file holds a merge's conflict markers (a line starting `<<<<<<< `)."""
+    """Whether the file holds a merge's conflict markers (:func:`conflict_line`)."""
     try:
-        data = path.read_bytes()
+        text = path.read_bytes().decode("utf-8", "replace")
     except OSError:
         return False
-    return data.startswith(b"<<<<<<< ") or b"\n<<<<<<< " in data
+    return conflict_line(text) is not None
 
 
 def _noting_kb(

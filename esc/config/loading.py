@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from esc.domain.choices import did_you_mean, shown, unknown_choice
+from esc.domain.choices import did_you_mean, shown, swapped, unknown_choice
 from esc.domain.conditions import BUILT_IN_KEYS, ConditionError, Vocabulary, compile_condition
 from esc.domain.config import (
     DEFAULT_PRIORITIES,
@@ -650,13 +650,7 @@ def _fields(data: CommentedMap, reader: _Reader) -> tuple[str, ...]:
 def _swapped_builtin(name: str) -> str | None:
     """The field of esc's own ``name`` is with two neighbouring letters swapped
     (``prioirty``), if any: a typo, not a field of its own."""
-    for own in sorted(BUILT_IN_KEYS):
-        if len(own) != len(name) or own == name:
-            continue
-        differ = [i for i, (a, b) in enumerate(zip(name, own, strict=True)) if a != b]
-        if len(differ) == 2 and differ[1] == differ[0] + 1 and sorted(name) == sorted(own):
-            return own
-    return None
+    return next((own for own in sorted(BUILT_IN_KEYS) if swapped(name, own)), None)
 
 
 def _policies(

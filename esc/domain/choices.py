@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-__all__ = ["as_text", "did_you_mean", "shown", "unknown_choice"]
+__all__ = ["as_text", "did_you_mean", "shown", "swapped", "unknown_choice"]
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
@@ -17,11 +17,11 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
     folded = word.casefold()  # (`SRE` for `sre`: difflib compares case too)
     close = [choice for choice in choices if choice.casefold() == folded][:1]
     close = close or difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
-    close = close or [choice for choice in choices if _swapped(word, choice)][:1]
+    close = close or [choice for choice in choices if swapped(word, choice)][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _swapped(word: str, choice: str) -> bool:
+def swapped(word: str, choice: str) -> bool:
     """Whether ``word`` is ``choice`` with two neighbouring letters swapped."""
     if len(word) != len(choice) or word == choice:
         return False

@@ -663,6 +663,16 @@ def _split_operator(text: str) -> tuple[str, str] | None:
     return None
 
 
+def split_comparison(text: str) -> tuple[str, str]:
+    """A filter's or a condition's value as (operator, operand): ``>=high`` is
+    (``>=``, ``high``), ``=high`` (``=``, ``high``), ``high`` (``""``, ``high``)."""
+    split = _split_operator(text)
+    if split is not None:
+        return split
+    equals = _split_equals(text)
+    return ("=", equals) if equals is not None else ("", text)
+
+
 def _split_equals(text: str) -> str | None:
     """The operand of ``=VALUE`` (``--priority =high``: the companion of ``!=high``), or
     None when ``text`` is not written so."""

@@ -38,17 +38,22 @@ def md_escape(text: object) -> str:
     that would start an entity, as in `&amp;` or `&#169;`, written as `&amp;`), its
     control characters shown as escapes (`\\x1b`), as a terminal is shown them: the file
     is `cat` too."""
-    one = " ".join(str(text).split())
-    if not (one.isascii() and one.isprintable()):  # (most values: nothing to escape)
-        one = printable(one, one_line=True)
+    one = _shown_on_one_line(text)
     return _MD_ENTITY.sub("&amp;", _MD_SPECIAL.sub(r"\\\1", one))
+
+
+def _shown_on_one_line(text: object) -> str:
+    """``text`` on one line, its control characters shown as escapes (most values:
+    nothing to escape, and no pass made)."""
+    one = " ".join(str(text).split())
+    return one if one.isascii() and one.isprintable() else printable(one, one_line=True)
 
 
 def md_code(text: object) -> str:
     """``text`` on one line as a Markdown code span, shown as it is (a backslash escape is
     no escape inside one): fenced by more backticks than it holds in a row, and spaced
     from a backtick at either end."""
-    one = printable(" ".join(str(text).split()), one_line=True)
+    one = _shown_on_one_line(text)
     longest = max((len(run) for run in _BACKTICKS.findall(one)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if one.startswith("`") or one.endswith("`") else ""

@@ -467,6 +467,26 @@ def test_control_characters_in_a_subject_do_not_stop_the_batch(esc: Esc, workspa
     assert shown(esc, only_ticket(workspace))["title"] == "Bell and tab"
 
 
+def git_out(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def helpdesk_repo(tmp_path: Path, *titles: str) -> tuple[Path, Esc]:
+    """A git repository holding a workspace `esc init` made (with a ticket per title),
+    all committed, as cron's clone is; its folder and an esc run there."""
+    root = tmp_path / "helpdesk"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    esc = Esc(root, now="2026-11-20T10:00:00+01:00")
+    esc.ok("init", ".")
+    for title in titles:
+        esc.ok("create", "--title", title, "--body", "", "--category", "bug")
+    git_out(root, "add", "-A")
+    git_out(root, "commit", "-qm", "helpdesk")
+    return root, esc
+
+
 def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path: Path) -> None:
     # As the README's cron line runs them: intake writes, the sweep commits what esc wrote
     # (a ticket a person left uncommitted it leaves alone).
@@ -515,17 +535,7 @@ def test_a_ticket_an_intake_killed_just_after_writing_it_made_is_committed_by_th
     message `already taken`).  It is noted before it is written, as the sweep notes."""
     from esc.store import atomic
 
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=root, check=True, capture_output=True, text=True
-        ).stdout
-
-    root = tmp_path / "helpdesk"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
-    esc = Esc(root, now="2026-11-20T10:00:00+01:00")
-    esc.ok("init", ".")
-    git("add", "-A")
-    git("commit", "-qm", "helpdesk")
+    root, esc = helpdesk_repo(tmp_path)
     real = atomic.atomic_write
 
     def killed_after(path: Path, *args: object, **kwargs: object) -> object:
@@ -541,7 +551,8 @@ def test_a_ticket_an_intake_killed_just_after_writing_it_made_is_committed_by_th
     (ticket_id,) = tickets(root)
     out = esc.ok("sweep", "--commit")
     assert "not committed yet" not in out, out
-    assert f"tickets/{ticket_id}.md" in git("show", "--name-only", "--format=", "HEAD").split()
+    committed = git_out(root, "show", "--name-only", "--format=", "HEAD").split()
+    assert f"tickets/{ticket_id}.md" in committed
 
 
 def test_a_new_ticket_the_sweep_also_rewrites_is_committed_with_the_sweep_s_change(
@@ -550,20 +561,11 @@ def test_a_new_ticket_the_sweep_also_rewrites_is_committed_with_the_sweep_s_chan
     """The sweep that first rewrites a ticket intake made (its first response breached a
     day later) commits it: what intake wrote is esc's, and so is the sweep's change on
     top (it was once left as "not committed yet" when the sweep wrote a batch ahead)."""
-    import subprocess
+    root, esc = helpdesk_repo(tmp_path, "Older")  # (two to write)
 
     def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=root, check=True, capture_output=True, text=True
-        ).stdout
+        return git_out(root, *args)
 
-    root = tmp_path / "helpdesk"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
-    esc = Esc(root, now="2026-11-20T10:00:00+01:00")
-    esc.ok("init", ".")
-    esc.ok("create", "--title", "Older", "--body", "", "--category", "bug")  # (two to write)
-    git("add", "-A")
-    git("commit", "-qm", "helpdesk")
     (older,) = tickets(root)
     esc.ok("intake", "--maildir", str(corpus.maildir(tmp_path / "Maildir", corpus.message())))
     (ticket_id,) = set(tickets(root)) - {older}
