@@ -13,7 +13,7 @@ from esc.domain.errors import BadInput
 from esc.domain.explain import explain_ticket
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.plan import plan, sla_of
-from esc.domain.sla import Sla
+from esc.domain.sla import Sla, request_clocks
 from esc.domain.timestamps import format_timestamp
 from esc.report import views
 from esc.report.actions import action_text, rule_actions
@@ -116,7 +116,12 @@ def list_tickets(
         output.items = _json_items(catalog, chosen, slas, now)
     elif chosen:
         moment = now.timestamp()
-        rows = [_row(catalog, r, listings.pop(r.name, None), now, moment, slas) for r in chosen]
+        rows = [
+            _queue_row(catalog, r, involving, now, slas)
+            if involving
+            else _row(catalog, r, listings.pop(r.name, None), now, moment, slas)
+            for r in chosen
+        ]
         del chosen, listings
         catalog.let_go()  # (the table needs the memory more: 100k rows)
         output.text = views.list_table(rows, session.width, session.colour)
@@ -187,6 +192,37 @@ def _row(
     clock = views.next_clock(sla)
     shown_state = None if clock is None else clock.state
     return views.list_row(listing, catalog.config, now, views.sla_cell(sla), shown_state)
+
+
+def _queue_row(
+    catalog: Catalog,
+    record: Record,
+    teams: Sequence[str],
+    now: dt.datetime,
+    slas: dict[str, Sla] | None,
+) -> views.ListRow:
+    """The record's row of a team's queue (``list --involving``): its SLA cell is the OLA
+    clock of the request to the team (of those ``teams``) due first, the clock that team
+    answers to; the ticket's own SLA where the policy sets no ``collaboration`` target."""
+    sla = slas[record.name] if slas is not None else sla_states_now(catalog, record, now)
+    ticket = record.ticket
+    ola = request_clocks(ticket, sla.policy, now)
+    clocks = [
+        clock
+        for request, clock in zip(ticket.requests, ola, strict=True)
+        if clock is not None and request.team in teams and request.open_at(now)
+    ]
+    listing = catalog.listing(record)
+    if not clocks:
+        clock = views.next_clock(sla)
+        shown = None if clock is None else clock.state
+        return views.list_row(listing, catalog.config, now, views.sla_cell(sla), shown)
+    first = views.first_clock(clocks)
+    if first is None:  # (every one stopped: shown as the ticket's cell would be)
+        cell = views.stopped_cell(len(clocks), all(c.state == "met" for c in clocks))
+        return views.list_row(listing, catalog.config, now, cell, None)
+    cell = views.clock_cell(first.state, first.due, now)
+    return views.list_row(listing, catalog.config, now, cell, first.state)
 
 
 def _json_items(

@@ -623,7 +623,12 @@ STATE_COLOUR = {"breached": "red", "warning": "yellow", "met": "green", "paused"
 def next_clock(sla: Sla) -> Clock | None:
     """The running clock a person should look at first: the one most past its deadline,
     else the one due soonest, else a paused one; None if no clock is running."""
-    running = [c for c in sla.clocks if c.running]
+    return first_clock(sla.clocks)
+
+
+def first_clock(clocks: Sequence[Clock]) -> Clock | None:
+    """:func:`next_clock` of these ``clocks``."""
+    running = [c for c in clocks if c.running]
     dues = [None if c.due is None else c.due.timestamp() for c in running]
     index = next_index([c.state for c in running], dues)
     return None if index is None else running[index]

@@ -183,3 +183,17 @@ def test_category_none_lists_the_uncategorised_and_age_sorts_as_the_column(esc: 
     assert youngest == [second, first.strip()]
     oldest = [t["id"] for t in json.loads(esc.ok("list", "--sort", "-age", "--json", now=now))]
     assert oldest == [first.strip(), second]
+
+
+def test_a_teams_queue_shows_the_clock_that_team_answers_to(demo: Path) -> None:
+    """`list --involving T` is T's queue: its SLA column is the OLA of T's request, not the
+    ticket's own next deadline (the reply the owning team owes the customer)."""
+    at_eleven = "2026-11-27T11:00:00+01:00"
+    queue = Esc(demo).ok("list", "--involving", "management", now=at_eleven)
+    [row] = [line for line in queue.splitlines() if line.startswith("T-0m6b2xb7")]
+    assert " breached 18m ago " in row  # (asked 10:42 the day before, 8h of office hours)
+    owned = Esc(demo).ok("list", now=at_eleven)
+    [row] = [line for line in owned.splitlines() if line.startswith("T-0m6b2xb7")]
+    assert " breached 45m ago " in row  # (its next response, due 10:15)
+    earlier = Esc(demo).ok("list", "--involving", "Management", now=NOW)
+    assert " warning, due in 1h42m " in earlier
