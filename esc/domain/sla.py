@@ -487,13 +487,33 @@ def request_span(
     request: Request, steps: Sequence[tuple[dt.datetime, str]], now: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime | None]:
     """(start, stop) of one request's OLA clock as of ``now``: from when it was asked until
-    it was answered or declined, or until its ticket was resolved or closed."""
+    it was answered or declined, or until its ticket was resolved or closed with the request
+    still open (an answer while the ticket stayed so came after its clock had stopped)."""
+    ended = stopped_with_ticket(request, steps, now)
+    if ended is not None:
+        return request.asked, ended[0]
     if request.closed is not None and request.closed <= now:
         return request.asked, request.closed
-    status_now, since = (steps[-1][1], steps[-1][0]) if steps else ("open", request.asked)
-    if status_now in STOPPED_STATUSES:
-        return request.asked, max(request.asked, since)
     return request.asked, None
+
+
+def stopped_with_ticket(
+    request: Request, steps: Sequence[tuple[dt.datetime, str]], now: dt.datetime
+) -> tuple[dt.datetime, str] | None:
+    """When (and to which status) ``request``'s ticket was resolved or closed with the
+    request open, if it stayed so until the request was answered or declined, or until
+    ``now`` (still open): the request was never answered while the ticket was active, and
+    its OLA clock stopped with the ticket's; None otherwise (answered in time, or the
+    ticket active again, reopened, when it was)."""
+    closed = request.closed if request.closed is not None and request.closed <= now else None
+    status, since = "open", request.asked
+    for at, step in steps:
+        if at > now or (closed is not None and at >= closed):
+            break
+        status, since = step, at
+    if status not in STOPPED_STATUSES:
+        return None
+    return max(request.asked, since), status
 
 
 def request_clocks(ticket: Ticket, policy: Policy | None, now: dt.datetime) -> list[Clock | None]:

@@ -57,6 +57,8 @@ from esc.domain.sla import (
     earlier_reply_clocks,
     ended_breaches,
     request_clocks,
+    status_timeline,
+    stopped_with_ticket,
 )
 from esc.domain.timestamps import format_timestamp
 
@@ -444,14 +446,16 @@ class Tally:
                 ]
             # (with --team: its own queue, the requests asked of it, and their OLA)
             olas = request_clocks(ticket, sla.policy, now)
+            steps = status_timeline(ticket, now)
             for r, c in zip(requests, olas, strict=True):
                 if self.team is not None and r.team != self.team:
                     continue
                 # (finished by its team: answered or declined; a request left open when
-                # the ticket was resolved was never answered: not met, breached if its
-                # deadline passed first)
+                # the ticket was resolved was never answered, even if answered since: not
+                # met, breached if its deadline passed first)
+                answered = r.closed is not None and stopped_with_ticket(r, steps, now) is None
                 if c is not None and finished_at(c) in self.period and (
-                    r.closed is not None or c.state == "breached"
+                    answered or c.state == "breached"
                 ):
                     self.ola.add(c)
                 self.asked += r.asked in self.period

@@ -13,7 +13,14 @@ from typing import Any, Literal
 from esc.domain.config import Config
 from esc.domain.durations import format_age, format_duration, format_relative
 from esc.domain.model import Request, Ticket, front_matter
-from esc.domain.sla import Clock, Sla, next_index, request_clocks
+from esc.domain.sla import (
+    Clock,
+    Sla,
+    next_index,
+    request_clocks,
+    status_timeline,
+    stopped_with_ticket,
+)
 from esc.domain.timestamps import format_timestamp, zone_of
 from esc.report.terminal import columns, cut_to, padded, printable, printable_cells, style
 
@@ -445,16 +452,23 @@ def request_lines(ticket: Ticket, now: dt.datetime, sla: Sla | None, colour: boo
     """One line per request to another team: state, team (person), who asked when, its
     age (open ones) and its OLA clock (when the policy sets a ``collaboration`` target)."""
     clocks = request_clocks(ticket, sla.policy if sla else None, now)
-    ended = _ended_at(ticket)
+    steps = status_timeline(ticket, now)
     lines = []
     for request, clock in zip(ticket.requests, clocks, strict=True):
         who = f"{request.team} ({request.person})" if request.person else request.team
         line = f"{request.state:<9} {who}  asked {format_timestamp(request.asked)} by {request.by}"
-        if request.open_at(now) and ended is not None and request.asked <= ended:
+        ended = stopped_with_ticket(request, steps, now)
+        if ended is not None:
             # (left open when the ticket was resolved: never answered, its age no longer
             # growing, and its OLA, which stopped with the ticket, no "met" (it counts only
-            # if its deadline passed first: breached))
-            line += f"; never answered: the ticket was {ticket.status} {format_timestamp(ended)}"
+            # if its deadline passed first: breached); an answer since came too late)
+            stopped = f"the ticket was {ended[1]} {format_timestamp(ended[0])}"
+            if request.closed is not None and request.closed <= now:
+                line += f"; {request.state} {format_timestamp(request.closed)}"
+                line += f" by {request.closed_by}" if request.closed_by else ""
+                line += f", too late: {stopped}"
+            else:
+                line += f"; never answered: {stopped}"
             if clock is not None and clock.state == "breached":
                 phrase = clock_phrase(clock, now).replace("collaboration", "OLA", 1)
                 line += f" · {paint(phrase, STATE_COLOUR.get(clock.state), colour)}"

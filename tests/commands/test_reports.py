@@ -532,3 +532,38 @@ def test_a_request_never_answered_is_no_ola_met_when_the_ticket_is_resolved(
     data = json.loads(esc.ok("report", "--format", "json", now="2026-11-10T10:00:00+01:00"))
     ola = data["collaboration"]["ola"]
     assert (ola["met"], ola["breached"], ola["total"]) == (1, 0, 1)
+
+
+def test_an_answer_after_the_ticket_was_resolved_is_too_late_to_count_as_met(
+    esc: Esc, workspace: Path
+) -> None:
+    """A 2h OLA asked at 09:00, the ticket resolved at 10:00, the request answered at 15:00:
+    its clock paused while the ticket was resolved, so the answer moved the deadline to
+    16:00 and counted as met.  The clock stops with the ticket: such a request was never
+    answered in time, and counts only if its deadline passed first (breached)."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("resolution: 24h}", "resolution: 24h, "
+                                               "collaboration: 2h}", 1))  # fmt: skip
+    made = {}
+    for title, resolved in (("in time", "10:00"), ("late", "12:00")):
+        ticket = esc.ok("create", "--title", title, "--body", "b", "--category", "billing",
+                        now="2026-12-16T09:00:00+01:00").strip()  # fmt: skip
+        esc.ok("involve", ticket, "--team", "engineering", "--ask", "?",
+               now="2026-12-16T09:00:00+01:00")  # fmt: skip
+        esc.ok("resolve", ticket, "--resolution", "r", now=f"2026-12-16T{resolved}:00+01:00")
+        esc.ok("answer", ticket, "--team", "engineering", "-m", "late", "--by", "dan",
+               now="2026-12-16T15:00:00+01:00")  # fmt: skip
+        made[title] = ticket
+    now = "2026-12-16T16:30:00+01:00"
+    data = json.loads(esc.ok("report", "--format", "json", now=now))
+    ola = data["collaboration"]["ola"]
+    assert (ola["met"], ola["breached"], ola["total"]) == (0, 1, 1)
+    line = next(x for x in esc.ok("show", made["in time"], now=now).splitlines()
+                if "engineering  asked" in x)  # fmt: skip
+    assert line == (
+        "  answered  engineering  asked 2026-12-16T09:00:00+01:00 by alice; answered"
+        " 2026-12-16T15:00:00+01:00 by dan, too late: the ticket was resolved"
+        " 2026-12-16T10:00:00+01:00"
+    )
+    late = esc.ok("show", made["late"], now=now)
+    assert "OLA breached (due 2026-12-16T11:00:00+01:00" in late
