@@ -7,7 +7,6 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from esc.commands.session import Output, Session
 from esc.domain import query
-from esc.domain.conditions import split_comparison
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.explain import explain_ticket
@@ -64,7 +63,7 @@ def list_tickets(
     row shows, the numbers of its SLA cell, each ticket's fixed JSON text): a ticket is
     built only for a filter or a sort, or where the cache cannot answer."""
     config, now = session.config, session.now
-    involving = [_in_its_case(config, "team", team) for team in involving]
+    involving = [query.in_its_case(config, "team", team) for team in involving]
     catalog, records, broken = load_catalog(session.workspace, session.now)
     spec: dict[str, object] = {}
     if statuses or not all_:
@@ -80,7 +79,7 @@ def list_tickets(
         option = "--tag" if key == "tags" else f"--{key}"
         if any(not v.strip() for v in given):  # (`--team ''` listed nothing, exit 0)
             raise BadInput(f"{option} must not be empty")
-        given = [_in_its_case(config, key, v) for v in given]
+        given = [query.in_its_case(config, key, v) for v in given]
         if key == "level":
             values: list[object] = [query.level_value(v) for v in given]
         elif key in ("assignee", "category"):  # (`none`: the tickets without one)
@@ -128,22 +127,6 @@ def list_tickets(
     else:
         output.notes.append("no tickets match")
     return output
-
-
-def _in_its_case(config: Config, key: str, value: str) -> str:
-    """A filter's value of a field with a closed set of values (team, category, priority)
-    as rules.yaml and teams.yaml spell it, when only the case differs (`--team Support`,
-    `--priority '>=High'`), as `--status` and `--channel` take any case; anything else as
-    given (an unknown value is refused with the choices, as ever)."""
-    found = config.vocabulary.choices(key) if key in ("team", "category", "priority") else None
-    if found is None:
-        return value
-    operator, word = split_comparison(value)
-    names = [str(c) for c in found[1]]
-    if word in names:
-        return value
-    same = [n for n in names if n.casefold() == word.casefold()]
-    return operator + same[0] if len(same) == 1 else value
 
 
 def _selected(

@@ -239,6 +239,10 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     if since is not None and recorded:
         logged.restart(since, sla_at(versions.as_of(since), since), recorded)
     moment = since
+    # (a person's change in the very second of the last sweep may have come after it: the
+    # rules see it at that instant, as a sweep run after it would have; if the sweep saw it,
+    # the rules' memory makes the second look at that instant do nothing)
+    revisit = since is not None and since < now and _changed_by_person_at(ticket, since)
     deferred: dt.datetime | None = None  # (the next instant, after one whose cap was reached)
     at_deferred = False  # (this moment is such a next instant)
     if since is not None and "sla" in ticket.extra and len(config.automation) > config.max_actions:
@@ -249,6 +253,8 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         then: Ticket | None = None  # (the ticket as it was just before ``at``)
         if moment is None:
             at = now
+        elif revisit:
+            at, revisit = moment, False
         else:
             then = _view(versions.as_of(moment), ticket, moment, effects)
             at = _next_instant(versions, then, moment, now, config, memory, sla_at)
@@ -908,6 +914,13 @@ def by_people_since_swept(
 
 def _by_person(actor: str) -> bool:
     return actor != SWEEPER and not actor.startswith("rule:")
+
+
+def _changed_by_person_at(ticket: Ticket, at: dt.datetime) -> bool:
+    """Whether a person changed ``ticket`` at the instant ``at`` (by its log)."""
+    if ticket.updated != at:  # (a person's change sets `updated`)
+        return False
+    return any(line.at == at and _by_person(line.by) for line in ticket.activity)
 
 
 def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:

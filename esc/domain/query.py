@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from esc.domain.choices import unknown_choice
-from esc.domain.conditions import ConditionError, compile_condition
+from esc.domain.conditions import ConditionError, compile_condition, split_comparison
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.model import FIELD_ORDER, STATUSES, Ticket
@@ -19,6 +19,22 @@ SORTABLE = (
     "level",
     "age",  # (the table's column: youngest first, as `-created`)
 )
+
+
+def in_its_case(config: Config, key: str, value: str) -> str:
+    """A filter's value of a field with a closed set of values (team, category, priority)
+    as rules.yaml and teams.yaml spell it, when only the case differs (`--team Support`,
+    `--priority '>=High'`), as `--status` and `--channel` take any case; anything else as
+    given (an unknown value is refused with the choices, as ever)."""
+    found = config.vocabulary.choices(key) if key in ("team", "category", "priority") else None
+    if found is None:
+        return value
+    operator, word = split_comparison(value)
+    names = [str(c) for c in found[1]]
+    if word in names:
+        return value
+    same = [n for n in names if n.casefold() == word.casefold()]
+    return operator + same[0] if len(same) == 1 else value
 
 
 def level_value(text: str) -> int | str:

@@ -355,6 +355,32 @@ def test_a_person_s_escalation_between_missed_sweeps_is_not_doubled(
     ]
 
 
+@pytest.mark.parametrize(
+    "change", [("--category", "outage"), ("--priority", "urgent")], ids=["category", "priority"]
+)
+def test_a_change_in_the_second_of_the_last_sweep_is_seen_at_its_instant(
+    workspace: Path, tmp_path: Path, change: tuple[str, str]
+) -> None:
+    """A person's change in the very second a sweep ran (after it) was skipped by the next
+    sweep's replay: the policy re-selected, the rule fired and the breach escalated at the
+    next sweep's time (or at an unrelated timer), not at 09:00 and 09:30. Sweeping at
+    09:00 again after the change, then at 12:00, writes the same bytes."""
+    esc = Esc(workspace)
+    ticket = esc.ok("create", "--title", "Down", "--category", "billing",
+                    now="2026-12-22T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-12-22T09:00:00+01:00")
+    esc.ok("classify", ticket, *change, now="2026-12-22T09:00:00+01:00")
+    often = tmp_path / "often"
+    shutil.copytree(workspace, often)
+    Esc(often).ok("sweep", "--no-report", "--no-notify", now="2026-12-22T09:00:00+01:00")
+    for root in (workspace, often):
+        Esc(root).ok("sweep", "--no-report", "--no-notify", now="2026-12-22T12:00:00+01:00")
+    assert files(workspace) == files(often)
+    text = files(workspace)[f"{ticket}.md"]
+    assert "- 2026-12-22T09:00:00+01:00 · esc · sla.policy: standard → urgent" in text
+    assert "- 2026-12-22T09:30:00+01:00 · rule:breached-goes-up · team: " in text
+
+
 def test_sweeps_from_two_hosts_a_minute_apart_escalate_once(esc: Esc, workspace: Path) -> None:
     ticket = esc.ok("create", "--title", "Login fails", now="2026-11-23T09:00:00+01:00").strip()
     sweep_at(esc, "2026-11-23T09:05:00+01:00")
