@@ -273,13 +273,20 @@ def _statuses(raw: object, name: str) -> tuple[str, ...]:
 
 
 def choose_policy(policies: Sequence[Policy], facts: Facts) -> tuple[Policy | None, str]:
-    """The first policy whose condition holds, and why."""
+    """The first policy whose condition holds, and why (with why each before it does not)."""
     for n, policy in enumerate(policies, start=1):
         if policy.when.matches(facts):
             described = policy.when.describe()
             condition = described if described not in ("", "{}") else "no condition"
-            return policy, f"policy {n} of {len(policies)} is the first that matches ({condition})"
-    return None, "no policy matches"
+            why = f"policy {n} of {len(policies)} is the first that matches ({condition})"
+            return policy, why + _passed_over(policies[: n - 1], facts)
+    return None, "no policy matches" + _passed_over(policies, facts)
+
+
+def _passed_over(policies: Sequence[Policy], facts: Facts) -> str:
+    """Why each of ``policies`` (that do not match) does not, e.g. "; not urgent: priority
+    is normal, needs urgent"."""
+    return "".join(f"; not {p.name}: {', '.join(p.when.explain(facts))}" for p in policies)
 
 
 def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime, str]]:

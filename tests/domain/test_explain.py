@@ -87,7 +87,8 @@ def test_the_head_names_the_ticket_the_time_and_the_policy_chosen(starter: Confi
         "T-aaaa0001  Invoice missing",
         "as of 2026-11-24T15:00:00+01:00",
         "",
-        "SLA policy standard: policy 2 of 2 is the first that matches (no condition)",
+        "SLA policy standard: policy 2 of 2 is the first that matches (no condition); not"
+        " urgent: priority is normal, needs urgent",
         "  calendar office (Europe/Berlin)",
         "  clocks pause while pending",
         "",
@@ -206,7 +207,10 @@ def test_when_no_policy_matches_it_says_so() -> None:
     standard = "  - name: standard\n"
     only_urgent = RULES_YAML.replace(standard, standard + "    when: {category: bug}\n")
     text = explain_ticket(ticket(), config(only_urgent), NOW)
-    assert text.splitlines()[3] == "SLA: no policy matches"
+    assert text.splitlines()[3] == (
+        "SLA: no policy matches; not urgent: priority is normal, needs urgent; not standard:"
+        " category is billing, needs bug"
+    )
     assert "  breached-goes-up: no — sla is not set, needs breached" in text.splitlines()
 
 
