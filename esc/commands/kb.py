@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from esc.commands.session import Output, Session
-from esc.domain import kb
+from esc.domain import kb, query
 from esc.domain.choices import unknown_choice
 from esc.domain.config import Config, Finding
 from esc.domain.errors import BadInput, ParseError
@@ -90,7 +90,8 @@ def _require_category(config: Config, category: str) -> None:
 
 
 def list_articles(session: Session, category: str | None, as_json: bool) -> Output:
-    if category is not None:
+    if category is not None:  # (in any case, as `list --category` takes it)
+        category = query.in_its_case(session.config, "category", category)
         _require_category(session.config, category)
     found = _usable(session)
     articles = sorted(found.articles, key=lambda a: a.id)

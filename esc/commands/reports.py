@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from esc.commands.session import Output, Session
+from esc.domain import query
 from esc.domain.errors import EscError, ParseError
 from esc.domain.stats import Period, ReportJson
 from esc.report.choices import ReportFormat, report_format_for
@@ -41,6 +42,8 @@ def report(
     extension says); counted by two processes (one forked) on a large workspace unless
     ``jobs`` is 1 (see :func:`_numbers`)."""
     workspace, now = session.workspace, session.now
+    if team is not None:  # (in any case, as `list --team` takes it)
+        team = query.in_its_case(session.config, "team", team)
     if fmt is None:
         fmt = report_format_for(None if out == "-" else out)
     period = period_of(since, until, now, local=session.now_is_local)

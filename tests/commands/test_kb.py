@@ -343,3 +343,12 @@ def test_an_article_that_cannot_be_read_is_one_broken_article(
     listed = kb_esc("kb", "list")
     assert listed.code == 1
     assert "kb/KB-0002.md:1: cannot be read (Permission denied)" in listed.err
+
+
+def test_kb_list_takes_a_category_in_any_case_as_list_does(demo: Path) -> None:
+    """(`esc list --category Refund` listed; `esc kb list --category Refund` was exit 2)"""
+    esc = Esc(demo)
+    assert esc.ok("kb", "list", "--category", "Refund") == esc.ok("kb", "list", "--category",
+                                                                   "refund")  # fmt: skip
+    assert "KB-" in esc.ok("kb", "list", "--category", "REFUND")
+    assert esc("kb", "list", "--category", "refnd").code == 2

@@ -567,3 +567,11 @@ def test_an_answer_after_the_ticket_was_resolved_is_too_late_to_count_as_met(
     )
     late = esc.ok("show", made["late"], now=now)
     assert "OLA breached (due 2026-12-16T11:00:00+01:00" in late
+
+
+def test_report_takes_a_team_in_any_case_as_list_does(demo: Path) -> None:
+    esc = Esc(demo, now="2026-11-27T12:00:00+01:00")
+    shouted = json.loads(esc.ok("report", "--team", "Support", "--format", "json"))
+    assert shouted == json.loads(esc.ok("report", "--team", "support", "--format", "json"))
+    assert shouted["period"]["team"] == "support"
+    assert esc("report", "--team", "nobody").code == 2
