@@ -26,28 +26,32 @@ from esc.store.workspace import TEMPLATES_DIR, Workspace
 if TYPE_CHECKING:
     from esc.report.render import SummaryTally
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# a date in any of ISO 8601's forms Python reads: 2026-11-15, 20261115, a week (2026-W45,
+# its Monday to Sunday) or a day of one (2026-W45-7)
+_DATE = re.compile(r"\d{4}-?(?:\d{2}-?\d{2}|W\d{2}(?P<day>-?\d)?)")
 
 
 def parse_bound(
     text: str, now: dt.datetime, *, end: bool, option: str, local: bool
 ) -> dt.datetime:
     """A --since/--until value: a timestamp (without an offset, in the zone of ``now``, as a
-    date is), or a date (its start; for --until, its end).  With ``local`` (``now`` is
+    date is), or a date or ISO week (its start; for --until, its end).  With ``local`` (``now`` is
     this machine's time: ``--now`` without an offset, or the clock), a date is its local
     day there, with that day's offset (a period across a change of summer time starts at
     local midnight), not ``now``'s offset; an offset ``--now`` gives always wins, whatever
     the machine's zone."""
     value = text.strip()
-    if _DATE.fullmatch(value):
+    date = _DATE.fullmatch(value)
+    if date:
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
             raise BadInput(f"{option}: {text!r} is not a date") from None
         if not in_range(day):
             raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
-        if end:
-            day += dt.timedelta(days=1)
+        if end:  # (the end of that day, or of that week)
+            whole_week = "W" in value and date.group("day") is None
+            day += dt.timedelta(days=7 if whole_week else 1)
         midnight = dt.datetime.combine(day, dt.time())
         return midnight.astimezone() if local else midnight.replace(tzinfo=now.tzinfo)
     # (no offset: now's, or this machine's on that day, as a date is)

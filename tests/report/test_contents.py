@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -172,3 +173,28 @@ def test_a_now_that_gives_its_offset_reports_the_same_on_every_machine(
     assert data["totals"]["created"] == 1
 
 
+
+
+@pytest.mark.parametrize(
+    ("until", "end"),
+    [
+        ("2026-11-15", "2026-11-16T00:00:00+01:00"),
+        ("20261115", "2026-11-16T00:00:00+01:00"),  # (was the 15th's start: the day lost)
+        ("2026-W45", "2026-11-09T00:00:00+01:00"),  # (the week's end, not its Monday)
+        ("2026W45", "2026-11-09T00:00:00+01:00"),
+        ("2026-W45-7", "2026-11-09T00:00:00+01:00"),  # (that Sunday included)
+        ("2026-11-15T12:00", "2026-11-15T12:00:00+01:00"),  # (a time is that time)
+    ],
+)
+def test_every_date_form_until_takes_means_the_end_of_that_day_or_week(
+    until: str, end: str
+) -> None:
+    from esc.report.contents import period_of
+
+    now = dt.datetime.fromisoformat("2026-11-27T12:00:00+01:00")
+    assert period_of(None, until, now).until.isoformat() == end
+    week = period_of("2026-W45", "2026-W45", now)
+    assert (week.since.isoformat(), week.until.isoformat()) == (
+        "2026-11-02T00:00:00+01:00",
+        "2026-11-09T00:00:00+01:00",
+    )
