@@ -48,7 +48,13 @@ from typing import Any, Literal, TypedDict
 from esc.domain.config import Config
 from esc.domain.errors import ParseError
 from esc.domain.kb import STALE_AFTER, Article
-from esc.domain.model import ACTIVE_STATUSES, CUSTOMER_METRICS, ESCALATION_KINDS, Ticket
+from esc.domain.model import (
+    ACTIVE_STATUSES,
+    CUSTOMER_METRICS,
+    ESCALATION_KINDS,
+    Ticket,
+    field_changes,
+)
 from esc.domain.records import immutable
 from esc.domain.sla import (
     Clock,
@@ -237,6 +243,17 @@ def _with_unknown(rows: dict[str, int], counts: Counter[str], name: str) -> dict
 
 
 Duration = tuple[int | None, str, float, float | None]  # level, priority, wall, working seconds
+
+
+def _score_with(ticket: Ticket, at: dt.datetime) -> int | None:
+    """The score the customer had given by ``at``: the feedback written then goes with it
+    (a later survey's score is the later feedback's); by the log's ``csat`` lines, or the
+    file's score where the log has none."""
+    changes = [line for line in field_changes(ticket.activity, "csat") if line.at <= at]
+    if not changes:
+        return ticket.csat
+    score = changes[-1].new
+    return int(score) if score is not None and score.isdigit() else ticket.csat
 
 
 class Tally:
@@ -489,7 +506,7 @@ class Tally:
                     at = format_timestamp(entry.at.astimezone(now.tzinfo))  # (the report's)
                     said: dict[str, Any] = {
                         "id": ticket.id,
-                        "csat": ticket.csat,
+                        "csat": _score_with(ticket, entry.at),
                         "at": at,
                         "text": entry.text,
                     }

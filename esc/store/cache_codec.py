@@ -193,17 +193,24 @@ def ticket_summary(t: Ticket) -> tuple[Any, ...]:
             (_t(r.asked), r.by, r.team, r.person, r.state, _t(r.closed), r.closed_by)
             for r in t.requests
         ),
-        # the status changes of a ticket with requests or reply cycles: its OLA clocks and
-        # its earlier next-response clocks pause on them
-        tuple((_t(a.at), a.by, a.old, a.new) for a in field_changes(t.activity, "status"))
-        if t.requests or cycles
-        else (),
+        tuple((_t(a.at), a.by, a.field, a.old, a.new) for a in _kept_changes(t, cycles)),
         # the breaches of clocks a change of policy ended (a report counts them)
         tuple((_t(at), _t(end), metric) for at, end, metric in ended_breaches(t)),
     )
 
 
 _CYCLE_KINDS = frozenset({"message", "reply", "resolution"})
+
+
+def _kept_changes(t: Ticket, cycles: bool) -> list[Activity]:
+    """The log lines a summary keeps: the status changes of a ticket with requests or reply
+    cycles (its OLA clocks and its earlier next-response clocks pause on them), and the
+    scores of one with feedback given more than once (each goes with the score given
+    by then)."""
+    kept = list(field_changes(t.activity, "status")) if t.requests or cycles else []
+    if sum(e.kind == "feedback" for e in t.entries) > 1:
+        kept += field_changes(t.activity, "csat")
+    return kept
 
 
 def _several_reply_cycles(t: Ticket) -> bool:
@@ -295,8 +302,8 @@ def ticket_from_summary(data: Sequence[Any]) -> Ticket:
         if feedback
         else (),
         activity=tuple(
-            Activity(_dt(at) or created_at, by, "status", old, new)
-            for at, by, old, new in status_changes
+            Activity(_dt(at) or created_at, by, field, old, new)
+            for at, by, field, old, new in status_changes
         )
         + tuple(
             line

@@ -575,3 +575,23 @@ def test_report_takes_a_team_in_any_case_as_list_does(demo: Path) -> None:
     assert shouted == json.loads(esc.ok("report", "--team", "support", "--format", "json"))
     assert shouted["period"]["team"] == "support"
     assert esc("report", "--team", "nobody").code == 2
+
+
+def test_each_feedback_goes_with_the_score_given_with_it(esc: Esc, workspace: Path) -> None:
+    """Closed with 2 and "first text", then a second survey of 5 and "second text": both
+    feedback rows said 5/5. Each row has the score given with its text, read from the
+    files (a cold run) and from the cache alike."""
+    ticket = esc.ok("create", "--title", "fb", "--category", "billing", "--body", "x",
+                    now="2026-11-05T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("close", ticket, "--resolution", "ok", "--csat", "2", "--feedback", "first text",
+           now="2026-11-05T10:10:00+01:00")  # fmt: skip
+    esc.ok("close", ticket, "--csat", "5", "--feedback", "second text",
+           now="2026-11-06T10:10:00+01:00")  # fmt: skip
+    now = "2026-11-20T00:00:00+01:00"
+    for _ in ("cold", "warm"):
+        data = json.loads(esc.ok("report", "--since", "2026-11-05", "--format", "json", now=now))
+        rows = [(f["csat"], f["text"]) for f in data["satisfaction"]["feedback"]]
+        assert rows == [(2, "first text"), (5, "second text")]
+        assert data["satisfaction"]["distribution"]["5"] == 1  # (the ticket's score now)
+        text = esc.ok("report", "--since", "2026-11-05", now=now)
+        assert "(2/5): first text" in text and "(5/5): second text" in text
