@@ -483,13 +483,15 @@ class Tally:
         # (by the level that held the ticket then: support's answer is level 1's, even
         # once an escalation took the ticket up)
         first = ticket.first_response_at
-        if first is not None and since <= first < until:
+        # (a time before `created`, edited by hand, makes no negative duration: left out, as
+        # its clock counts none; `esc validate` names it)
+        if first is not None and since <= first < until and first >= created:
             stopped = stopped_first
             wall = (first - created).total_seconds()
             work = stopped.used.total_seconds() if stopped else None
             then = self._level_of(ticket.team_at(first)) if escalations else level
             self.first_response.append((then, priority, wall, work))
-        if resolved is not None and resolved_in:
+        if resolved is not None and resolved_in and resolved >= created:
             stopped = _clock(sla, "resolution")
             wall = (resolved - created).total_seconds()
             work = stopped.used.total_seconds() if stopped else None

@@ -13,6 +13,7 @@ from esc.domain.errors import ParseError
 from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS
 from esc.domain.model import CHANNELS, FIELD_ORDER, STATUSES
 from esc.domain.records import immutable
+from esc.domain.timestamps import format_timestamp
 
 if TYPE_CHECKING:
     from esc.ticketfile.document import TicketDoc
@@ -84,6 +85,19 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         add("status", "a closed ticket needs closed_at")
     if ticket.channel is not None and ticket.channel not in CHANNELS:
         add("channel", f"unknown channel {ticket.channel!r}; one of {', '.join(CHANNELS)}")
+    for key, at in (
+        ("first_response_at", ticket.first_response_at),
+        ("resolved_at", ticket.resolved_at),
+        ("closed_at", ticket.closed_at),
+    ):  # (an edit by hand; not blocking: esc reads such a file, and reports leave the
+        # time it would make negative out)
+        if at is not None and ticket.created is not None and at < ticket.created:
+            said = f"{key} {format_timestamp(at)} is before created"
+            add(key, f"{said} {format_timestamp(ticket.created)}", blocking=False)
+    closed, resolved = ticket.closed_at, ticket.resolved_at
+    if closed is not None and resolved is not None and ticket.created <= closed < resolved:
+        said = f"closed_at {format_timestamp(closed)} is before resolved_at"
+        add("closed_at", f"{said} {format_timestamp(resolved)}", blocking=False)
     if config is not None:
         _against_config(doc, config, add)
     return out

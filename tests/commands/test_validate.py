@@ -8,6 +8,7 @@ are made by esc itself (in this process) so that they are exactly what esc write
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -317,3 +318,30 @@ def test_a_ticket_git_left_unmerged_without_markers_is_named(
     result = esc("validate")
     assert result.code == 1
     assert f"tickets/{ticket}.md:1: unresolved merge conflict (both changed)" in result.out
+
+
+def test_times_before_created_are_named_and_reports_count_no_negative_duration(
+    esc: Esc, workspace: Path
+) -> None:
+    """A `resolved_at` edited to a day before `created` passed validate, and the reports'
+    wall-clock medians counted -1440 minutes."""
+    ticket = esc.ok("create", "--title", "t", "--category", "billing", "--body", "b",
+                    now="2026-11-02T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("comment", ticket, "-m", "hi", now="2026-11-02T11:00:00+01:00")
+    esc.ok("resolve", ticket, "--resolution", "r", now="2026-11-02T12:00:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    path.write_text(text.replace("resolved_at: 2026-11-02T12:00:00+01:00",
+                                 "resolved_at: 2026-11-01T10:00:00+01:00"))  # fmt: skip
+    result = esc("validate", now="2026-11-10T12:00:00+01:00")
+    line = text.splitlines().index("resolved_at: 2026-11-02T12:00:00+01:00") + 1
+    assert result.code == 1
+    assert result.out == (
+        f"tickets/{ticket}.md:{line}: resolved_at 2026-11-01T10:00:00+01:00 is before created"
+        " 2026-11-02T10:00:00+01:00\n"
+    )
+    esc.ok("show", ticket, now="2026-11-10T12:00:00+01:00")  # (esc still reads it)
+    data = json.loads(esc.ok("report", "--since", "2026-10-01", "--format", "json",
+                             now="2026-11-10T12:00:00+01:00"))  # fmt: skip
+    resolution = data["speed"]["resolution"]["overall"]
+    assert resolution["wall"]["count"] == resolution["working"]["count"] == 0
