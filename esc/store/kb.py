@@ -42,13 +42,20 @@ def kb_dir(root: Path) -> Path:
 
 
 def article_paths(root: Path) -> list[Path]:
-    """The article files: kb/*.md (none if there is no kb/ folder)."""
+    """The article files: kb/*.md and those in folders below it, such as kb/billing/*.md
+    (articles filed by topic), but hidden ones (none if there is no kb/ folder)."""
     folder = kb_dir(root)
-    try:
-        names = os.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    return [folder / n for n in sorted(names) if n.endswith(".md") and not n.startswith(".")]
+    found: list[Path] = []
+    for top, dirs, names in os.walk(folder):  # (no kb/: nothing; symlinks not followed)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        here = Path(top)
+        found += [here / n for n in sorted(names) if n.endswith(".md") and not n.startswith(".")]
+    return found
+
+
+def relative(root: Path, path: Path) -> str:
+    """An article's path as findings show it: ``kb/KB-0001.md``, ``kb/billing/KB-0002.md``."""
+    return path.relative_to(root).as_posix()
 
 
 def read_doc(path: Path, rel: str) -> ArticleDoc:
@@ -63,8 +70,8 @@ def read_doc(path: Path, rel: str) -> ArticleDoc:
 def scan(root: Path) -> Iterator[ArticleDoc | ParseError]:
     """Every article file, parsed, or its error."""
     for path in article_paths(root):
-        rel = f"{KB_DIR}/{path.name}"
-        unreadable = undecodable_name(path.name, KB_DIR)
+        rel = relative(root, path)
+        unreadable = undecodable_name(path.name, rel.rsplit("/", 1)[0])
         if unreadable is not None:
             yield unreadable
             continue
@@ -131,7 +138,7 @@ def _created(root: Path, folder: Path, build: Callable[[str], kb.Article]) -> kb
             atomic.atomic_write(path, article_file.render(article), exclusive=True)
         except FileExistsError:  # (another esc took this ID meanwhile)
             continue
-        return read_doc(path, f"{KB_DIR}/{path.name}").article
+        return read_doc(path, relative(root, path)).article
     raise EscError(  # pragma: no cover - (CREATE_TRIES articles written meanwhile)
         f"could not find a free article ID in {CREATE_TRIES} tries: others kept taking them"
     )

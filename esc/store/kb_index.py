@@ -41,7 +41,7 @@ def index_for(
     paths = article_paths(root)
     if not paths:
         return None, KnowledgeBase()
-    key = _key(paths, categories)
+    key = _key(root, paths, categories)
     if key is None:
         found = load(root, categories=categories)
         return (Index.build(found.articles) if found.articles else None), found
@@ -60,7 +60,7 @@ def index_for(
     return index, found
 
 
-def _key(paths: list[Path], categories: Sequence[str] | None) -> str | None:
+def _key(root: Path, paths: list[Path], categories: Sequence[str] | None) -> str | None:
     digest = hashlib.sha256(f"{FORMAT} ".encode() + esc_build())
     digest.update(json.dumps(categories).encode() + b"\n")
     for path in paths:
@@ -69,7 +69,7 @@ def _key(paths: list[Path], categories: Sequence[str] | None) -> str | None:
         except OSError:
             return None  # (removed meanwhile: read it all, cache nothing)
         digest.update(
-            f"{path.name!a}\0{st.st_size}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\n".encode()
+            f"{path.relative_to(root).as_posix()!a}\0{st.st_size}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\n".encode()
         )
     return digest.hexdigest()[:32]
 

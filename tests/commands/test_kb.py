@@ -352,3 +352,22 @@ def test_kb_list_takes_a_category_in_any_case_as_list_does(demo: Path) -> None:
                                                                    "refund")  # fmt: skip
     assert "KB-" in esc.ok("kb", "list", "--category", "REFUND")
     assert esc("kb", "list", "--category", "refnd").code == 2
+
+
+def test_articles_filed_in_folders_under_kb_are_read_searched_and_validated(demo: Path) -> None:
+    """(`kb/billing/nested.md` was ignored: not searched, not counted, not validated)"""
+    esc = Esc(demo, now="2026-11-27T12:00:00+01:00")
+    first = sorted((demo / "kb").glob("KB-*.md"))[0].read_text()
+    (demo / "kb" / "billing").mkdir()
+    nested = first.replace(first.split("\n")[1], "id: KB-0200", 1)
+    nested = "\n".join(
+        "title: Zebra invoices explained" if line.startswith("title:") else line
+        for line in nested.split("\n")
+    )
+    (demo / "kb" / "billing" / "nested.md").write_text(nested)
+    assert "KB-0200" in esc.ok("kb", "search", "zebra")
+    assert "Zebra invoices explained" in esc.ok("kb", "show", "200")
+    (demo / "kb" / "billing" / "bad.md").write_text("---\nid: KB-0201\n---\nbroken\n")
+    result = esc("validate")
+    assert result.code == 1
+    assert "kb/billing/bad.md:1: title is missing" in result.out
