@@ -54,6 +54,8 @@ from esc.store.outbox import (
     Message,
     Outbox,
     deliver,
+    digest_title,
+    made_in_quiet_hours,
     message_key,
     messages_of,
     waits_for_working_hours,
@@ -1071,6 +1073,9 @@ class SweepOutcome:
     retries: list[Message] = field(default_factory=list)  # --dry-run: what is due to be resent
     held: list[Message] = field(default_factory=list)  # what waits for its target's quiet hours
     dropped: list[Message] = field(default_factory=list)  # --dry-run: to a target gone
+    # --dry-run: what a delivery now would send as one message to each target: what was made
+    # in its quiet hours and goes at its working hour (two or more)
+    digests: dict[str, list[Message]] = field(default_factory=dict)
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
     left_out: list[str] = field(default_factory=list)  # written, then changed by a person
     told: list[Escalated] = field(default_factory=list)  # the escalations its commit tells
@@ -1096,6 +1101,13 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             fresh = [m for m in messages_of(outcome.result.events, now)
                      if not outbox.kept(m.key)]  # (queued before: said above, or sent)
             outcome.held += [m for m in fresh if waits_for_working_hours(notify, m, now)]
+            now_due = [m for m in fresh if not waits_for_working_hours(notify, m, now)]
+            going = [*outcome.retries, *now_due]
+            gathered: dict[str, list[Message]] = {}
+            for message in going:
+                if made_in_quiet_hours(notify, message):
+                    gathered.setdefault(message.target, []).append(message)
+            outcome.digests = {t: found for t, found in gathered.items() if len(found) > 1}
         return outcome
     if options.push:  # (values that reach git: never as an option)
         git.check_remote_name(options.remote)
@@ -1792,15 +1804,21 @@ def sweep_text(outcome: SweepOutcome) -> str:
     if dry_run:
         lines += [f"  would write {p}" for p in result.changed + reports]
         holds = {(m.event, m.target) for m in outcome.held}  # (said below)
+        gathered = {(m.event, m.target) for found in outcome.digests.values() for m in found}
         lines += [
             f"  would notify {t}: {e.subject()}"
             for e in result.events
             for t in e.targets
-            if (e.id, t) not in holds
+            if (e.id, t) not in holds and (e.id, t) not in gathered
         ]
         lines += [
             f"  would {'retry' if m.attempts else 'send'} {m.target}: {m.title}"
             for m in outcome.retries  # (never tried: left queued, or its quiet hours over)
+            if (m.event, m.target) not in gathered
+        ]
+        lines += [
+            f"  would send {target}: {digest_title(target, len(found))}"
+            for target, found in outcome.digests.items()
         ]
         lines += [f"  would hold {m.target} for its quiet hours: {m.title}" for m in outcome.held]
         lines += [
@@ -1911,6 +1929,14 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
             for m in outcome.retries
         ],
         "dropped": [m.key for m in outcome.dropped],  # (--dry-run: to a target gone)
+        "digests": [  # (--dry-run: what goes as one message at a target's working hour)
+            {
+                "target": target,
+                "subject": digest_title(target, len(found)),
+                "events": [m.event for m in found],
+            }
+            for target, found in outcome.digests.items()
+        ],
         "held": [  # (what waits for its target's quiet hours)
             {
                 "event": m.event,

@@ -386,6 +386,11 @@ def waits_for_working_hours(notify: Notify | None, message: Message, now: dt.dat
     )
 
 
+def digest_title(target: str, count: int) -> str:
+    """The subject of the one message that carries ``count`` made in quiet hours."""
+    return f"[esc] {count} notifications from {target}'s quiet hours"
+
+
 def _deliver_digest(
     outbox: Outbox,
     notify: Notify | None,
@@ -399,7 +404,7 @@ def _deliver_digest(
     (one alone goes as it is); whether it went.  Each is recorded as its own message was."""
     if len(messages) == 1:
         return _deliver_one(outbox, notify, messages[0], now, env, result)
-    title = f"[esc] {len(messages)} notifications from {target}'s quiet hours"
+    title = digest_title(target, len(messages))
     body = "\n\n---\n\n".join(m.body for m in messages)
     # (its own event id, made of theirs: a digest sent again after a crash has the same,
     # so a receiver can drop it as it drops a repeated message)

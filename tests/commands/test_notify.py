@@ -924,8 +924,12 @@ def test_quiet_hours_gather_by_when_it_happened_not_when_a_sweep_saw_it(
     esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")
     often = [b["title"] for _, b in hook.posts]
     hook.posts.clear()
+    dry = Esc(once).ok("sweep", "--no-report", "--dry-run", now="2026-11-23T09:05:00+01:00")
+    told = ("  would notify support-chat", "  would send support-chat")
+    said = [line.split(": ", 1)[1] for line in dry.splitlines() if line.startswith(told)]
     Esc(once).ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")
     assert [b["title"] for _, b in hook.posts] == often
+    assert sorted(said) == sorted(often)  # (the dry run said what went, the digest as one)
     assert "[esc] 2 notifications from support-chat's quiet hours" in often
 
 
@@ -1089,8 +1093,19 @@ def test_dry_run_says_what_quiet_hours_hold_apart_from_what_it_would_retry(
                              now="2026-11-21T10:00:00+01:00"))  # fmt: skip
     assert len(data["held"]) == 2 and data["retries"] == []
     monday = esc.ok("sweep", "--no-report", "--dry-run", now="2026-11-23T09:05:00+01:00")
-    assert monday.count("would send support-chat: [esc] T-") == 2
+    # (at its working hour the two go as one message, as the real sweep sends them: the
+    # dry run listed each as a message of its own)
+    digest = "[esc] 2 notifications from support-chat's quiet hours"
+    assert f"  would send support-chat: {digest}\n" in monday
+    assert "would send support-chat: [esc] T-" not in monday
+    data = json.loads(esc.ok("sweep", "--no-report", "--dry-run", "--json",
+                             now="2026-11-23T09:05:00+01:00"))  # fmt: skip
+    assert [(d["target"], d["subject"], len(d["events"])) for d in data["digests"]] == [
+        ("support-chat", digest, 2)
+    ]
     assert hook.posts == []
+    esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")
+    assert [b["title"] for _, b in hook.posts] == [digest]
 
 
 def test_dry_run_says_a_message_to_a_target_gone_would_be_dropped(
