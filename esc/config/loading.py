@@ -704,7 +704,9 @@ def _automation(
             where = _line_of_error(item, exc.key, exc.location) or line_of(raw, i)
             text = str(exc)  # (a condition's error names its path already: not twice)
             reader.add(where, text if text.startswith(f"rules[{i}]") else f"rules[{i}]: {text}")
-    for index, message in loop_findings(rules, words.priorities):  # (the cap stops them)
+    levels = {name: team.level for name, team in teams.items()}
+    for index, message in loop_findings(rules, words.priorities, levels):  # (the cap stops
+        # them)
         reader.add(lines[index], message, blocking=False)
     return tuple(rules)
 

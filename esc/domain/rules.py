@@ -159,7 +159,9 @@ def _people(teams: Mapping[str, object]) -> set[str]:
 
 
 def loop_findings(
-    rules: Sequence[Rule], priorities: Sequence[str] = ()
+    rules: Sequence[Rule],
+    priorities: Sequence[str] = (),
+    levels: Mapping[str, int] | None = None,
 ) -> list[tuple[int, str]]:
     """Rules that can trigger each other endlessly: (index of the first, message).
 
@@ -168,8 +170,11 @@ def loop_findings(
     different values (one sets priority low, another raises it); writes that only move one
     way (escalate up, raise, add a tag) run out, and so does a priority set only from a
     lower one (``priority: urgent`` when ``priority: "<urgent"``: a raise too, by the
-    order of ``priorities``).  Time (age, idle) is left out: a rule that waits for time to
-    pass fires again only as time passes.
+    order of ``priorities``), and so does an escalation to a team that only ever moves a
+    ticket up (``escalate: {to: engineering}`` when ``team: support``, or ``level: "<2"``:
+    its condition cannot hold at engineering's level or above; ``levels``: each team's).
+    Time (age, idle) is left out: a rule that waits for time to pass fires again only as
+    time passes.
     """
     edges = {a.name: {b.name for b in rules if b is not a and _can_enable(a, b)} for a in rules}
     index = {r.name: i for i, r in enumerate(rules)}
@@ -177,7 +182,7 @@ def loop_findings(
     found = []
     for component in _cycles(edges):
         members = [by_name[n] for n in component]
-        field_name = _conflicting_field(members, priorities)
+        field_name = _conflicting_field(members, priorities, levels or {})
         if field_name is None:
             continue
         names = sorted(component, key=index.__getitem__)
@@ -283,20 +288,34 @@ def _accepts(condition: Condition, name: str, value: object) -> bool:
     return True
 
 
-def _conflicting_field(rules: Sequence[Rule], priorities: Sequence[str]) -> str | None:
+def _conflicting_field(
+    rules: Sequence[Rule], priorities: Sequence[str], levels: Mapping[str, int]
+) -> str | None:
     """A field the rules write with more than one value, if any: among the writes that do
     not run out (see :func:`_writes`), or one that undoes a one-way move (a team another
     rule escalates up from, a priority another raises).  A priority a rule sets only from
-    a lower one is a raise (:func:`_raises_only`)."""
+    a lower one is a raise (:func:`_raises_only`), an escalation to a team only from
+    below its level a move up (:func:`_goes_up_only`)."""
     seen: dict[str, set[object]] = {}
     raised = False  # (a priority set only from a lower one: a raise, one way)
+    lifted = False  # (a team set only from a lower level: up the chain, one way)
     for rule in rules:
-        for name, values in _writes(rule, bounded=False).items():
-            if name in ("sla", "level", "tags"):
+        writes = _writes(rule, bounded=False)
+        if writes.get("team") and all(_goes_up_only(rule, v, levels) for v in writes["team"]):
+            # (the assignee an escalation up clears runs out with it, as for `escalate: up`)
+            writes = {**writes, "assignee": writes.get("assignee", set()) - {None}}
+        for name, values in writes.items():
+            if name in ("sla", "level", "tags") or not values:
                 continue
             if name == "priority":
                 kept = {v for v in values if not _raises_only(rule, v, priorities)}
                 raised = raised or kept != values
+                if not kept:
+                    continue
+                values = kept
+            if name == "team":
+                kept = {v for v in values if not _goes_up_only(rule, v, levels)}
+                lifted = lifted or kept != values
                 if not kept:
                     continue
                 values = kept
@@ -312,6 +331,8 @@ def _conflicting_field(rules: Sequence[Rule], priorities: Sequence[str]) -> str 
     }
     if raised:
         one_way.add("priority")
+    if lifted:
+        one_way.add("team")
     return next((name for name in sorted(one_way) if name in seen), None)
 
 
@@ -322,6 +343,18 @@ def _raises_only(rule: Rule, value: object, priorities: Sequence[str]) -> bool:
         return False
     above = priorities[priorities.index(value) :]
     return not any(_accepts(rule.when, "priority", p) for p in above)
+
+
+def _goes_up_only(rule: Rule, value: object, levels: Mapping[str, int]) -> bool:
+    """Whether the rule's ``escalate: {to: value}`` only ever moves a ticket up the chain:
+    its condition cannot hold at any other team of that team's level or above."""
+    if not isinstance(value, str) or value not in levels:
+        return False
+    return not any(
+        _accepts(rule.when, "team", team) and _accepts(rule.when, "level", level)
+        for team, level in levels.items()
+        if team != value and level >= levels[value]
+    )
 
 
 def _cycles(edges: Mapping[str, set[str]]) -> list[set[str]]:

@@ -450,3 +450,36 @@ def test_involve_takes_one_team_and_says_so_of_a_list() -> None:
     """`involve: [security, management]` was "unknown team a list"."""
     with pytest.raises(RuleError, match=r"involve: takes one team, not .*one rule for each"):
         parse(rule("ask", {"sla": "breached"}, {"involve": ["security", "management"]}))
+
+
+LEVELS = {name: team.level for name, team in TEAMS.items()}
+BREACHED_UP = rule("breached-goes-up", {"sla": "breached", "level": "<3"}, {"escalate": "up"})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # a functional escalation from the first level only: up the chain, as `escalate: up`
+        rule("outage-to-eng", {"category": "outage", "team": "support"},
+             {"escalate": {"to": "engineering"}}),
+        rule("refund-to-mgmt", {"title": "/refund/i", "level": "<3"},
+             {"escalate": {"to": "management"}}),
+        # to the top: no other team of its level or above to come from
+        rule("ola-up", {"sla.collaboration": "breached"}, {"escalate": {"to": "management"}}),
+    ],
+)
+def test_an_escalation_to_a_team_only_from_below_it_runs_out(raw: dict[str, object]) -> None:
+    """`esc validate` said such a rule and `breached-goes-up` "can trigger each other
+    endlessly" (exit 1 in CI): both only move a ticket up the chain."""
+    assert loop_findings(rules(BREACHED_UP, raw), DEFAULT_PRIORITIES, LEVELS) == []
+
+
+def test_an_escalation_that_can_send_a_ticket_back_down_still_loops() -> None:
+    down = rule("vip-down", {"team": "management", "tags": "vip"},
+                {"escalate": {"to": "support"}})  # fmt: skip
+    up = rule("refund-to-mgmt", {"title": "/refund/i", "level": "<3"},
+              {"escalate": {"to": "management"}})  # fmt: skip
+    found = loop_findings(rules(BREACHED_UP, up, down), DEFAULT_PRIORITIES, LEVELS)
+    assert [index for index, _ in found] == [0]
+    sideways = rule("eng-to-eng", {"level": 2}, {"escalate": {"to": "engineering"}})
+    assert loop_findings(rules(BREACHED_UP, sideways), DEFAULT_PRIORITIES, LEVELS) == []
