@@ -480,12 +480,19 @@ class SlaCondition(_Leaf):
 
     metric: str | None
     states: tuple[str | None, ...]  # None: no clock at all / that clock not running
+    negated: bool = False  # (`sla: "!=breached"`: no clock breached; that clock not in it)
 
     @property
     def key(self) -> str:
         return "sla" if self.metric is None else f"sla.{self.metric}"
 
     def matches(self, facts: Facts) -> bool:
+        if self.negated:  # (as any field's `!=x`: a clock that is not there is no match)
+            if self.metric is not None:
+                state = facts.sla.get(self.metric)
+                return state is not None and state not in self.states
+            clocks = [s for m, s in facts.sla.items() if m in CUSTOMER_METRICS]
+            return bool(clocks) and not any(state in clocks for state in self.states)
         if self.metric is not None:
             return facts.sla.get(self.metric) in self.states
         clocks = [s for m, s in facts.sla.items() if m in CUSTOMER_METRICS]
@@ -500,6 +507,8 @@ class SlaCondition(_Leaf):
             shown = ", ".join(
                 f"{m} {s}" for m, s in facts.sla.items() if m in CUSTOMER_METRICS
             ) or "not set"
+        if self.negated:
+            return f"{self.key} is {shown}, needs {_written([f'!={s}' for s in self.states])}"
         need = _need([_Empty() if s is None else _Equals(s) for s in self.states])
         return f"{self.key} is {shown}, needs {need}"
 
@@ -507,6 +516,8 @@ class SlaCondition(_Leaf):
         return frozenset({"sla"})
 
     def describe(self) -> str:
+        if self.negated:
+            return f"{self.key}: {_written([f'!={s}' for s in self.states])}"
         return f"{self.key}: {_written([_text(s) for s in self.states])}"
 
 
@@ -628,6 +639,8 @@ def holds_only_on_breach(condition: Condition) -> bool:
     ``overdue: …``, or all of a rule's ``when`` with one of those): what a rule fired on it
     tells is news of a breach, urgent as a breach is (never held for quiet hours)."""
     if isinstance(condition, SlaCondition):
+        if condition.negated:  # (`!=ok`: a warning too)
+            return False
         return bool(condition.states) and all(s == "breached" for s in condition.states)
     if isinstance(condition, DurationCondition):
         return condition.name == "overdue"  # (no overdue time while nothing is breached)
@@ -865,10 +878,18 @@ class _Compiler:
             raise self.error("missing SLA metric after 'sla.'", at)
         if metric is not None and metric not in METRICS:
             raise self.error(unknown_choice("SLA metric", metric, METRICS), at)
+        if isinstance(value, str) and value.strip().startswith("!="):
+            # (`sla: "!=breached"`, as any field takes `!=x`: one state, not a list)
+            return SlaCondition(metric, (self.sla_state(value.strip()[2:], at),), negated=True)
         states = tuple(self.sla_state(item, p) for item, p in self.values(value, at))
         return SlaCondition(metric, states)
 
     def sla_state(self, value: object, at: Location) -> str | None:
+        if isinstance(value, str):  # (`=breached`, the companion of `!=breached`)
+            equals = _split_equals(value.strip())
+            value = value.strip() if equals is None else equals
+            if value.startswith("!="):
+                raise self.error(f"'!=' takes one SLA state, not a list of them: {value!r}", at)
         if value is None or (isinstance(value, str) and value in CLOCK_STATES):
             return value
         raise self.error(unknown_choice("SLA state", _text(value), CLOCK_STATES), at)

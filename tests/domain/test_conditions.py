@@ -373,6 +373,22 @@ def test_sla_null_means_no_clock() -> None:
     assert not check({"sla.resolution": None}, {"sla": {"resolution": "ok"}})
 
 
+def test_sla_takes_not_equal_and_equal_as_any_field_does() -> None:
+    """(`sla: "!=met"` was refused: "unknown SLA state '!=met' (did you mean 'met'?)",
+    a hint that turned "not met" into "met")"""
+    sla = {"first_response": "met", "resolution": "breached"}
+    assert check({"sla.first_response": "!=met"}, {"sla": {"first_response": "warning"}})
+    assert not check({"sla.first_response": "!=met"}, {"sla": sla})
+    assert not check({"sla.next_response": "!=met"}, {"sla": sla})  # (no such clock)
+    assert check({"sla": "!=warning"}, {"sla": sla})  # (no clock in warning)
+    assert not check({"sla": "!=breached"}, {"sla": sla})
+    assert not check({"sla": "!=breached"}, {})
+    assert check({"sla": "=breached"}, {"sla": sla})
+    assert check({"sla.resolution": ["=warning", "breached"]}, {"sla": sla})
+    with pytest.raises(ConditionError, match="unknown SLA state 'nope'"):
+        cond({"sla": "!=nope"})
+
+
 @pytest.mark.parametrize("state", ["ok", "warning", "breached", "met", "paused"])
 def test_every_sla_state_compiles(state: str) -> None:
     assert check({"sla": state}, {"sla": {"resolution": state}})
