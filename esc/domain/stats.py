@@ -869,7 +869,7 @@ def _clock_row(row: _KeptClock, now: dt.datetime) -> dict[str, Any]:
 def teams_of(ticket: Ticket) -> tuple[str, ...]:
     """Every team that took part in the ticket: the teams it belonged to (its first team,
     then each escalation's), then the teams asked in its requests; each once."""
-    moves = [e for e in ticket.escalations if e.kind != "priority"]
+    moves = [e for e in ticket.escalations_in_time() if e.kind != "priority"]
     owners = [moves[0].from_ if moves and moves[0].from_ else ticket.team]
     owners += [e.to for e in moves] + [ticket.team]
     return tuple(dict.fromkeys([*owners, *(r.team for r in ticket.requests)]))

@@ -68,3 +68,17 @@ def test_an_activity_logs_changes_of_a_field_are_found_once() -> None:
     assert field_changes(log, "team") == () == field_changes(LOG, "team")
     assert times_between(log, CREATED, CREATED + dt.timedelta(hours=1)) == [LOG[1].at, LOG[2].at]
     assert field_changes(LOG, "status") == first  # (a plain tuple: the same answer)
+
+
+def test_the_team_at_a_moment_reads_the_escalations_in_time_order() -> None:
+    """A sweep that replays a gap appends the rules' escalation of 13:00 after a person's
+    of 14:00 (made on the file meanwhile): the team at 13:30 was the rule's, engineering,
+    not the support the person's line moved it from."""
+    hour = dt.timedelta(hours=1)
+    person = Escalation(CREATED + 6 * hour, "functional", "support", "management", "alice", "x")
+    rule = Escalation(CREATED + 5 * hour, "hierarchical", "support", "engineering", "rule:up", "")
+    ticket = dataclasses.replace(TICKET, team="management", escalations=(person, rule))
+    assert ticket.team_at(CREATED + 5.5 * hour) == "engineering"
+    assert ticket.team_at(CREATED + 4 * hour) == "support"
+    assert ticket.team_at(CREATED + 7 * hour) == "management"
+    assert ticket.escalations_in_time() == (rule, person)
