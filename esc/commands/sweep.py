@@ -60,7 +60,7 @@ from esc.store.outbox import (
     messages_of,
     waits_for_working_hours,
 )
-from esc.store.pending import Pending
+from esc.store.pending import Follower, Guard, Pending
 from esc.store.workspace import (
     ATTACHMENTS_DIR,
     CACHE_DIR,
@@ -153,7 +153,7 @@ def prime(
     now: dt.datetime,
     jobs: int | None = None,
     each: Callable[[Primed], None] | None = None,
-    guard: Pending | None = None,
+    guard: Guard | None = None,
 ) -> Generator[Primed, None, None]:
     """Sweep, in up to ``jobs`` worker processes (default: one per CPU), every ticket the
     cache cannot answer for; nothing if there are too few for that to pay, or no fork.
@@ -346,7 +346,7 @@ def _sweep_names(
     catalog: Catalog,
     names: list[str],
     now: dt.datetime,
-    guard: Pending | None,
+    guard: Guard | None,
     removals: RemovalList,
 ) -> Iterator[Primed]:
     """Sweep each ticket of ``names`` (in a worker process), a batch at a time; the results
@@ -385,7 +385,7 @@ def _handed_back(
     read: list[Record | Primed],
     batch: _Batch,
     now: dt.datetime,
-    guard: Pending | None,
+    guard: Guard | None,
     worker: int,
     removals: RemovalList,
 ) -> Iterator[Primed]:
@@ -407,7 +407,7 @@ def run_sweep(
     jobs: int | None = None,
     after_workers: Callable[[Catalog, SweepResult], None] | None = None,
     on_primed: Callable[[Catalog, str, CachedFile], None] | None = None,
-    guard: Pending | None = None,
+    guard: Guard | None = None,
     notify: bool = True,
 ) -> SweepResult:
     """Compute SLAs and apply rules to every ticket; write each ticket that changed.
@@ -517,7 +517,7 @@ def sweep_record(
     record: Record,
     now: dt.datetime,
     dry_run: bool,
-    guard: Pending | None = None,
+    guard: Guard | None = None,
 ) -> RecordOutcome:
     """Plan and write one ticket (the caller then syncs the tickets folder).
 
@@ -549,7 +549,7 @@ def sweep_records(
     records: list[Record],
     now: dt.datetime,
     dry_run: bool,
-    guard: Pending | None = None,
+    guard: Guard | None = None,
 ) -> list[RecordOutcome]:
     """:func:`sweep_record` for each of ``records``, the new texts made durable together.
 
@@ -581,7 +581,7 @@ class _Batch:
 
 
 def _start_batch(
-    catalog: Catalog, records: list[Record], now: dt.datetime, dry_run: bool, guard: Pending | None
+    catalog: Catalog, records: list[Record], now: dt.datetime, dry_run: bool, guard: Guard | None
 ) -> _Batch:
     """Each ticket planned; unless ``dry_run``, the new texts of those that change written
     to temporary files and synced in the background (when more than one changes)."""
@@ -603,7 +603,7 @@ def _end_batch(
     batch: _Batch,
     now: dt.datetime,
     dry_run: bool,
-    guard: Pending | None,
+    guard: Guard | None,
     garbage: Garbage | RemovalList,
 ) -> list[RecordOutcome]:
     """Once the texts written ahead are durable, each put in place (:func:`_place`: the old
@@ -655,7 +655,7 @@ class _Prepared:
 
 
 def _write_ahead(
-    catalog: Catalog, ahead: list[tuple[Record, _Prepared]], guard: Pending | None
+    catalog: Catalog, ahead: list[tuple[Record, _Prepared]], guard: Guard | None
 ) -> SyncStarted:
     """Journal each ticket's new text (a committing sweep), write it to a temporary file,
     and start syncing them all at once; a ticket the guard refuses, or whose temporary file
@@ -805,7 +805,7 @@ def _finish(
     prepared: _Prepared,
     now: dt.datetime,
     dry_run: bool,
-    guard: Pending | None,
+    guard: Guard | None,
 ) -> RecordOutcome:
     """Write the planned ticket (see :func:`sweep_record`); what the sweep did."""
     doc, ticket_plan, text = prepared.doc, prepared.ticket_plan, prepared.text
@@ -1239,6 +1239,9 @@ def _sweep_once(
     guard = Pending.load(workspace.root) if options.commit and not options.dry_run else None
     if guard is not None:
         _adopt_earlier_sweeps(workspace, guard)
+    # (without --commit: what it writes over a text a committing sweep wrote and could not
+    # commit is journalled too, for the next --commit sweep to commit)
+    follower = None if options.commit or options.dry_run else Follower.load(workspace.root)
     result = run_sweep(
         workspace,
         now,
@@ -1246,7 +1249,7 @@ def _sweep_once(
         options.jobs,
         reports.start_aside,
         reports.gather,
-        guard,
+        guard or follower,
         options.notify,
     )
     outcome = SweepOutcome(result)

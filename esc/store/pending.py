@@ -15,11 +15,22 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from esc.store import atomic, git
 from esc.store.workspace import CACHE_DIR, TICKETS_DIR
 
 JOURNAL = "sweep-pending"
+
+
+class Guard(Protocol):
+    """What a sweep asks before it writes a ticket, and tells once it has (or has not)."""
+
+    def why_not(self, path: str, text: str) -> str | None: ...
+
+    def wrote(self, path: str, text: str) -> None: ...
+
+    def unwrote(self, path: str) -> None: ...
 
 
 @dataclass
@@ -130,6 +141,43 @@ class Pending:
         journal = self.root / CACHE_DIR / JOURNAL
         if journal.exists():
             atomic.atomic_write(journal, "")
+
+
+@dataclass
+class Follower:
+    """The journal kept by a sweep without ``--commit``: it writes any ticket, and a ticket
+    that holds what a committing sweep wrote and could not commit yet (no git identity, a
+    killed sweep) it journals again with its own new text, which is esc's too.  So the next
+    ``--commit`` sweep commits it, never taking it for a person's edit left for good."""
+
+    root: Path
+    written: dict[str, str]  # the journal: path -> blob id
+    # the paths about to be written over that hold what the journal names (that blob id)
+    following: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path) -> Follower | None:
+        """The follower of the workspace's journal; None when it names nothing."""
+        written = Pending(root, {}, set()).journal()
+        return cls(root, written) if written else None
+
+    def why_not(self, path: str, text: str) -> str | None:
+        blob = git.blob_id(text.encode("utf-8"))
+        if self.written.get(path) == blob:
+            self.following[path] = blob
+        else:  # (a person's edit since: theirs, as a committing sweep leaves it)
+            self.following.pop(path, None)
+        return None
+
+    def wrote(self, path: str, text: str) -> None:
+        if path in self.following:
+            self.written[path] = note(self.root, path, text.encode("utf-8"))
+
+    def unwrote(self, path: str) -> None:
+        previous = self.following.pop(path, None)
+        if previous is not None:  # (noted, never written: the file holds what it held)
+            _append(self.root, path, previous)
+            self.written[path] = previous
 
 
 def note(root: Path, path: str, data: bytes) -> str:

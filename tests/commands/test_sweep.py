@@ -781,6 +781,37 @@ def test_a_failed_commit_strands_nothing(
     assert git(workspace, "rev-list", "--count", "HEAD") == "2\n"
 
 
+def test_a_plain_sweep_after_a_failed_commit_strands_nothing(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit failed (no identity); rules.yaml's note was changed and committed; then a
+    plain `esc sweep` (run by hand) swept the ticket again.  Every later --commit sweep
+    called it "changed since the sweep wrote it; not committed (yours to commit)", for
+    good, and said nothing on stderr: nobody had touched it but esc."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    for name in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL",
+                 "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    git(workspace, "config", "--global", "user.useConfigOnly", "true")  # no guessed identity
+    assert esc("sweep", "--commit", now="2026-11-20T13:30:00+01:00").code == 1
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("SLA breached, escalating", "Breach: going up"))
+    git(workspace, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "rules",
+        "rules.yaml")  # fmt: skip
+    out = esc.ok("sweep", now="2026-11-23T17:30:00+01:00")  # (it escalates again: level 2)
+    assert f"{ticket}: engineering → management" in out
+    swept = (workspace / "tickets" / f"{ticket}.md").read_text()
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    result = esc("sweep", "--commit", now="2026-11-23T17:35:00+01:00")
+    assert result.code == 0 and "yours to commit" not in result.out, result.out
+    assert "\ncommitted " in result.out and result.err.count("\n") <= 1  # (the driver's)
+    now = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert git(workspace, "show", f"HEAD:tickets/{ticket}.md") == now
+    assert "Breach: going up" in now and now.startswith(swept.split("## Activity")[0][:40])
+    assert git(workspace, "status", "--porcelain") == ""
+
+
 @pytest.mark.parametrize("committing", ["--commit", "--push"])
 def test_a_ticket_left_by_a_failed_commit_then_edited_is_named_not_committed(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, committing: str
