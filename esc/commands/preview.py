@@ -27,6 +27,8 @@ def fail_on_causes(values: Iterable[str]) -> tuple[Cause, ...]:
     """``--fail-on`` values (each a comma list) as causes; BadInput for an unknown word."""
     wanted: set[str] = set()
     for value in values:
+        if not value.strip(" ,"):  # (`--fail-on "$CAUSES"` unset: it would never fail)
+            raise BadInput("--fail-on must not be empty")
         for word in value.split(","):
             word = word.strip()
             if not word:

@@ -127,6 +127,8 @@ def test_plan_markdown_for_a_pull_request(esc: Esc, change: dict[str, str]) -> N
         ("escalation", 1),
         ("invalid", 0),
         ("policy, routing", 1),
+        ("", 2),  # (`--fail-on "$CAUSES"` with the variable unset: it would never fail)
+        (" , ", 2),
     ],
 )
 def test_fail_on_exits_1_when_the_change_causes_it(
@@ -134,7 +136,9 @@ def test_fail_on_exits_1_when_the_change_causes_it(
 ) -> None:
     result = esc("plan", "--base", "main", "--fail-on", fail_on, now=NOW)
     assert result.code == code, result.err
-    if code:
+    if code == 2:
+        assert result.err == "esc: --fail-on must not be empty\n"
+    elif code:
         assert result.err.startswith("the change causes: ")
     else:
         assert result.err == ""
