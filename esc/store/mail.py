@@ -527,24 +527,27 @@ def strip_quoted(text: str) -> str:
 
 def _answers_between_quotes(text: str) -> str | None:
     """The customer's own lines of a reply that answers between the lines it quotes
-    ("> Did you restart it?" / "Yes, twice." / "> Which model?" / "HP 4000."): every line
-    but the ``>`` ones and the line heading the quote; None for a reply whose own text
-    all comes before its quote (the usual top-posted reply, left to the parser)."""
+    ("> Did you restart it?" / "Yes, twice." / "> Which model?" / "HP 4000."), or below
+    them (a bottom-posted reply, as Thunderbird and mutt write one): every line but the
+    ``>`` ones and the line heading the quote; None for a reply whose own text all comes
+    before its quote (the usual top-posted reply, left to the parser)."""
     lines = text.strip().splitlines()
     quoted = [line.lstrip().startswith(">") for line in lines]
     if True not in quoted:
         return None
     # (a line right after a quoted one, with no blank line between, is the quote's own,
-    # wrapped by a client that left out its `>`: "> Could you tell us whether" / "that
-    # helped?")
+    # wrapped by a client that left out its `>`, when the quoted line stops mid-sentence:
+    # "> Could you tell us whether" / "that helped?"; after "> Did you restart it?" it is
+    # the answer)
     for n in range(1, len(lines)):
-        if not quoted[n] and quoted[n - 1] and lines[n].strip():
+        if not quoted[n] and quoted[n - 1] and lines[n].strip() and _runs_on(lines[n - 1]):
             quoted[n] = True
     first = quoted.index(True)
     last = len(quoted) - 1 - quoted[::-1].index(True)
     between = zip(lines[first:last], quoted[first:last], strict=True)
-    if not any(line.strip() and not q for line, q in between):
-        return None  # (nothing of its own between its quoted lines)
+    below = any(line.strip() for line in lines[last + 1 :])
+    if not below and not any(line.strip() and not q for line, q in between):
+        return None  # (nothing of its own between its quoted lines, nor below them)
     own = [
         line
         for i, (line, q) in enumerate(zip(lines, quoted, strict=True))
@@ -553,6 +556,13 @@ def _answers_between_quotes(text: str) -> str | None:
         )
     ]  # fmt: skip
     return re.sub(r"\n{3,}", "\n\n", "\n".join(own)).strip()
+
+
+def _runs_on(quoted_line: str) -> bool:
+    """Whether a quoted line stops mid-sentence (the line after it may be its rest, wrapped
+    by a client that left out the ``>``), not at a sentence's end or a colon."""
+    words = quoted_line.strip().lstrip(">").strip()
+    return bool(words) and words[-1] not in ".?!:;)\"'…。？！"
 
 
 def _heads_quote(index: int, quoted: list[bool]) -> bool:

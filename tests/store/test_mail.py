@@ -310,6 +310,19 @@ def test_answers_written_between_the_quoted_lines_are_kept() -> None:
     assert store.strip_quoted(top_posted) == "Thanks, that fixed it."
 
 
+def test_a_bottom_posted_reply_and_answers_without_blank_lines_keep_only_their_own() -> None:
+    """A reply written below the quote (Thunderbird, mutt) kept the `>` lines; answers
+    between quoted questions with no blank lines kept every line, each answer taken for
+    the quoted line before it wrapped by the client."""
+    bottom = (
+        "On Tue, Dec 1, 2026 at 10:00 AM Support <help@x.example> wrote:\n"
+        "> Did you restart it?\n> Which model?\n\nYes, twice. It is an HP 4000.\n"
+    )
+    assert store.strip_quoted(bottom) == "Yes, twice. It is an HP 4000."
+    tight = "> Did you restart it?\nYes, twice.\n> Which model?\nHP 4000.\n"
+    assert store.strip_quoted(tight) == "Yes, twice.\nHP 4000."
+
+
 @pytest.mark.parametrize(
     ("reply", "header"),
     [
