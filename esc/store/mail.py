@@ -496,7 +496,22 @@ def html_to_text(html: str) -> str:
     converter.body_width = 0
     converter.ignore_images = True
     converter.unicode_snob = True  # (`&eacute;` is é, `&ndash;` –: never their ASCII stand-ins)
-    return converter.handle(html).strip()
+    return converter.handle(_BARE_AMPERSAND.sub(_ampersand_kept, html)).strip()
+
+
+# `&name` with no `;`: a character reference only for the few names HTML reads so (`&copy`,
+# `&amp`, HTML5's legacy ones, the longest that starts it); html2text took any name
+# (`?with=query&and=more` became `∧=more`), where a browser shows `&and=more`
+_BARE_AMPERSAND = re.compile(r"&([A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9;])")
+
+
+def _ampersand_kept(found: re.Match[str]) -> str:
+    from html.entities import html5
+
+    name = found.group(1)
+    if any(name[:end] in html5 for end in range(len(name), 1, -1)):
+        return found.group(0)  # (a legacy reference: as a browser reads it)
+    return "&amp;" + name
 
 
 def strip_quoted(text: str) -> str:

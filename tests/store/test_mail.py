@@ -507,3 +507,9 @@ def test_an_html_only_forward_keeps_the_message_it_forwards_under_outlook_s_line
     text = store.parse(data).mail.text
     assert text.startswith("See below.\n\n-----Original Message-----\n")
     assert text.endswith("Your payout failed.")
+
+
+def test_a_bare_ampersand_in_html_only_mail_stays_as_a_browser_shows_it() -> None:
+    """`?with=query&and=more` in an HTML-only mail became `?with=query∧=more`."""
+    html = "<p>https://example.com/p?with=query&and=more&amp;x=2 &copy; &eacute;</p>"
+    assert store.html_to_text(html) == "https://example.com/p?with=query&and=more&x=2 © é"
