@@ -731,7 +731,10 @@ def test_priority_change_reselects_the_policy_from_the_original_start(config: Co
     normal = ticket(created)
     before = sla_of(normal, config, berlin(2026, 11, 23, 10, 20))
     assert before.policy is not None and before.policy.name == "standard"
-    assert before.why == "policy 3 of 3 is the first that matches (no condition)"
+    assert before.why == (
+        "policy 3 of 3 is the first that matches (no condition); not urgent: priority is"
+        " normal, needs urgent; not outage: category is not set, needs outage"
+    )
     assert before.states() == {"first_response": "ok", "resolution": "ok"}
     raised = ticket(
         created,
