@@ -214,7 +214,9 @@ def _sla_rows(
 def _clock_text(clock: ClockView | None) -> str:
     if clock is None:
         return "–"
-    state = f"**{clock.state}**" if clock.running and clock.state == "breached" else clock.state
+    state = clock.state
+    if state == "breached":  # (still running: overdue; stopped past its deadline: met late,
+        state = "**breached**" if clock.running else "met late"  # as `esc list` says it)
     if clock.due is None:
         return state
     due = clock.due.strftime("%Y-%m-%d %H:%M") + format_timestamp(clock.due)[19:]

@@ -348,8 +348,8 @@ def test_a_stopped_breached_clock_is_not_bold_and_a_missing_one_is_a_dash() -> N
     lines = section(render_markdown(preview((history,))), "#### SLA")
     assert lines[3:] == [
         "| `T-aaaa0001` Invoice missing | first_response | met, due 2026-11-23 11:00+01:00 "
-        "| breached, due 2026-11-23 10:00+01:00 |"
-    ]
+        "| met late, due 2026-11-23 10:00+01:00 |"
+    ]  # (stopped past its deadline: "met late", as `esc list` says; a running one, bold)
 
 
 def test_the_sla_title_counts_tickets() -> None:
