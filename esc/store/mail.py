@@ -530,6 +530,8 @@ def strip_quoted(text: str) -> str:
     parsed = EmailReplyParser(languages=REPLY_LANGUAGES).read(text)
     replies = parsed.replies
     kept = (replies[0].body or replies[0].content or "").strip() if replies else ""
+    if replies and kept and replies[0].body:  # (a P.S. below the sign-off is the sender's)
+        kept = _with_postscript(kept, replies[0].signatures or "")
     whole = text.strip()
     kept = _without_attribution(_without_trailing_quote(_whole_lines(kept, whole) or whole), whole)
     kept = _before_header_block(kept)  # (a language the parser does not read: its block)
@@ -538,6 +540,20 @@ def strip_quoted(text: str) -> str:
     if all(line.lstrip().startswith(">") for line in kept.splitlines()):
         return whole  # (nothing but a quote, with its header line or not: all of it, as written)
     return kept
+
+
+# A postscript's first line: "PS:", "P.S.", "PPS", "P.S:" (after the sign-off the reply
+# parser cuts as a signature)
+_POSTSCRIPT = re.compile(r"^[ \t]*P\.?P?\.?[ \t]?S\b\.?:?", re.IGNORECASE | re.MULTILINE)
+
+
+def _with_postscript(kept: str, signature: str) -> str:
+    """``kept`` and the postscript the sender wrote below the signature, if any: "Kind
+    regards, / Jane / PS: the serial is 12345" lost the serial with the signature."""
+    found = _POSTSCRIPT.search(signature)
+    if found is None:
+        return kept
+    return f"{kept}\n\n{signature[found.start():].strip()}"
 
 
 def _answers_between_quotes(text: str) -> str | None:

@@ -513,3 +513,14 @@ def test_a_bare_ampersand_in_html_only_mail_stays_as_a_browser_shows_it() -> Non
     """`?with=query&and=more` in an HTML-only mail became `?with=query∧=more`."""
     html = "<p>https://example.com/p?with=query&and=more&amp;x=2 &copy; &eacute;</p>"
     assert store.html_to_text(html) == "https://example.com/p?with=query&and=more&x=2 © é"
+
+
+def test_a_postscript_below_the_sign_off_is_kept() -> None:
+    """"Kind regards, / Jane / PS: the serial is 12345": the PS went with the signature."""
+    quote = "\n\nOn Tue, Dec 1, 2026 at 10:00 AM Support <help@x.example> wrote:\n> Model?\n"
+    signed = "Thanks, that fixed it.\n\nKind regards,\nJane"
+    with_ps = f"{signed}\n\nP.S. the model is HP 4000, serial 12345.{quote}"
+    assert store.strip_quoted(with_ps) == (
+        "Thanks, that fixed it.\n\nP.S. the model is HP 4000, serial 12345."
+    )
+    assert store.strip_quoted(signed + quote) == "Thanks, that fixed it."
