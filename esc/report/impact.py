@@ -214,7 +214,7 @@ def _sla_rows(
 def _clock_text(clock: ClockView | None) -> str:
     if clock is None:
         return "–"
-    state = clock.state
+    state: str = clock.state
     if state == "breached":  # (still running: overdue; stopped past its deadline: met late,
         state = "**breached**" if clock.running else "met late"  # as `esc list` says it)
     if clock.due is None:
