@@ -184,7 +184,9 @@ def _action(
         return lifecycle.involve(t, config, at, actor, team, reason)
     if action == "note":
         return lifecycle.comment(t, config, at, actor, str(value), kind="note")
-    return _status(str(value), t, config, at, actor, reason)
+    # (a resolution is public: the customer reads it, so never the rule's internal note)
+    said = f"rule {actor.removeprefix(RULE_ACTOR)}" if value in ("resolved", "closed") else reason
+    return _status(str(value), t, config, at, actor, said)
 
 
 def _raised(t: Ticket, config: Config) -> str:

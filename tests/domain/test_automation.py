@@ -342,6 +342,21 @@ def test_note() -> None:
     assert out.change.sets == {"updated": NOW}
 
 
+def test_a_rule_s_internal_note_is_never_its_public_resolution() -> None:
+    """`then: {status: resolved, note: "closed for lack of reply"}` posted the note as the
+    resolution the customer reads, beside the internal note."""
+    config = config_with(
+        '  - name: autoclose\n    when: {title: "/invoice/i"}\n'
+        '    then: {note: "closed for lack of reply", status: resolved}\n'
+    )
+    out = run(config, ticket())
+    assert [(e.kind, e.text) for e in out.change.entries] == [
+        ("note", "closed for lack of reply"),
+        ("resolution", "rule autoclose"),
+    ]
+    assert out.ticket.status == "resolved"
+
+
 @pytest.mark.parametrize(
     ("status", "before", "sets"),
     [
