@@ -683,6 +683,7 @@ def _policies(
 def _automation(
     data: CommentedMap, teams: Mapping[str, Team], words: Vocabulary, reader: _Reader
 ) -> tuple[Rule, ...]:
+    from esc.domain.conditions import values_named
     from esc.domain.rules import RuleError, loop_findings, parse_rule
 
     raw = data.get("rules")
@@ -704,6 +705,13 @@ def _automation(
             where = _line_of_error(item, exc.key, exc.location) or line_of(raw, i)
             text = str(exc)  # (a condition's error names its path already: not twice)
             reader.add(where, text if text.startswith(f"rules[{i}]") else f"rules[{i}]: {text}")
+    people = sorted({p for team in teams.values() for p in team.people})
+    for rule, line in zip(rules, lines, strict=True):  # (not blocking: a person who left
+        # may still hold tickets; a misspelt name never matches)
+        for value in values_named(rule.when, "assignee"):
+            if teams and isinstance(value, str) and value not in people:
+                said = unknown_choice("person", value, people)
+                reader.add(line, f"rule {rule.name}: when: assignee: {said}", blocking=False)
     levels = {name: team.level for name, team in teams.items()}
     for index, message in loop_findings(rules, words.priorities, levels):  # (the cap stops
         # them)

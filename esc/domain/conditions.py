@@ -634,6 +634,19 @@ class Not(Condition):
         return f"not: {_braced(self.child)}"
 
 
+def values_named(condition: Condition, name: str) -> list[object]:
+    """The values ``condition`` compares field ``name`` with (``assignee: alcie``,
+    ``assignee: "!=bob"``), anywhere in it: what `esc validate` checks against a list
+    the conditions themselves do not close (the people teams.yaml names)."""
+    if isinstance(condition, (AllOf, AnyOf)):
+        return [v for child in condition.children for v in values_named(child, name)]
+    if isinstance(condition, Not):
+        return values_named(condition.child, name)
+    if isinstance(condition, FieldCondition) and condition.name == name:
+        return [m.expected for m in condition.matchers if isinstance(m, (_Equals, _NotEquals))]
+    return []
+
+
 def holds_only_on_breach(condition: Condition) -> bool:
     """Whether ``condition`` can hold only while a clock is breached (``sla: breached``,
     ``overdue: …``, or all of a rule's ``when`` with one of those): what a rule fired on it

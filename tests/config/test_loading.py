@@ -595,6 +595,24 @@ def test_a_declared_field_that_is_esc_s_own_with_two_letters_swapped_is_said() -
     assert [f.blocking for f in found] == [False]  # (every command still runs)
 
 
+def test_a_rule_on_a_person_teams_yaml_does_not_name_is_said_not_blocking() -> None:
+    """`when: {assignee: olag}` passed validate (and never matched), where `assign: olag` is
+    refused with a hint.  Said by validate; not blocking: a person who left the teams may
+    still hold tickets a rule names them for."""
+    rules = """\
+rules:
+  - name: ann-s
+    when: {any: [{assignee: olag}, {not: {assignee: "!=ann"}}]}
+    then: {tag: x}
+"""
+    assert findings(rules=rules) == [
+        "rules.yaml:2: rule ann-s: when: assignee: unknown person 'olag' (did you mean 'olga'?);"
+        " choose from ann, olga"
+    ]
+    config, found = build_config(SMALL_TEAMS, rules)
+    assert config is not None and [f.blocking for f in found] == [False]
+
+
 def test_a_condition_finding_is_on_the_line_of_the_key_or_value_at_fault() -> None:
     rules = """\
 fields: [vip]
