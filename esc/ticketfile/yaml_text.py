@@ -574,6 +574,15 @@ def block_value(value: object, indent: int, nl: str) -> str:
     return " " + scalar(value)
 
 
+def _spacing_at(text: str, start: int, end: int) -> str:
+    """The spaces and tabs at ``start`` (before ``end``) that a value on its key's line
+    follows: "" when the value starts on the next line."""
+    stop = start
+    while stop < end and text[stop] in " \t":
+        stop += 1
+    return text[start:stop] if stop < end and text[stop] not in "\r\n" else ""
+
+
 def render_mapping(data: Mapping[str, object], nl: str = "\n") -> str:
     """A whole front-matter mapping in esc's own style, one fact per line."""
     return "".join(f"{mapping_key(k)}:{block_value(v, 2, nl)}{nl}" for k, v in data.items())
@@ -677,6 +686,11 @@ class FrontMatterEditor:
         ):
             return
         new = block_value(value, slot.indent, self.nl)
+        if new.startswith(" ") and self.nl not in new:  # (a value on the key's line keeps
+            # the spacing a person put after the colon: `status:    new` → `status:    open`)
+            gap = _spacing_at(self._text, slot.after_colon, slot.end)
+            if len(gap) > 1:
+                new = gap + new[1:]
         self._splice(slot.after_colon, slot.end, new)
         if self._known is not None:
             self._known[key] = _set_slot(slot, value, new, self.nl, slot.indent)

@@ -60,6 +60,16 @@ def test_set_keeps_trailing_comment() -> None:
     )
 
 
+def test_set_keeps_the_spacing_a_person_put_after_the_colon() -> None:
+    """Aligned front-matter (`status:    new`) lost its alignment on every changed line."""
+    text = "id: 1\nstatus:    new      # c1\nassignee:  ~\ntags:   []\nteam:\n  x\n"
+    assert edit(text, ("set", "status", "open"), ("set", "assignee", "bob"),
+                ("set", "team", "ops")) == (
+        "id: 1\nstatus:    open      # c1\nassignee:  bob\ntags:   []\nteam: ops\n"
+    )
+    assert edit(text, ("set", "tags", ["vip"])) == text.replace("tags:   []", "tags:\n  - vip")
+
+
 BERLIN = dt.timezone(dt.timedelta(hours=1))
 SLA_WITH_COMMENTS = """\
 id: 1
