@@ -259,7 +259,7 @@ def classify(
 @json_option
 @common
 def assign(ref: str, person: str, force: bool, actor: str | None, as_json: bool) -> int:
-    """Give a ticket to a member of its team."""
+    """Give a ticket to a member of its team (PERSON `none`: to nobody)."""
     from esc.commands import ticket
 
     return emit(ticket.assign(session(), ref, person, force, actor, as_json))

@@ -68,7 +68,8 @@ def assign(
 ) -> Output:
     who = whoami(actor)
     ticket = session.update(ref, lambda t, c, n: lifecycle.assign(t, c, n, who, person, force))
-    return session.ticket_output(ticket, as_json, f"{ticket.id}: assigned to {ticket.assignee}")
+    said = f"assigned to {ticket.assignee}" if ticket.assignee else "unassigned"
+    return session.ticket_output(ticket, as_json, f"{ticket.id}: {said}")
 
 
 def comment(

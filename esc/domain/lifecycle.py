@@ -264,11 +264,22 @@ def require_name(name: str, what: str) -> None:
         raise BadInput(f"{what} {name!r} is no name: {problem}")
 
 
+UNASSIGNED = "none"  # the assignee that takes a ticket's assignee away
+
+
 def assign(
     ticket: Ticket, config: Config, now: dt.datetime, actor: str, person: str, force: bool = False
 ) -> Change:
+    """Give the ticket to ``person`` (of its team, unless ``force``); ``none`` takes its
+    assignee away (the ticket stays open: someone still has to take it)."""
     _check_open(ticket, "assign it")
     require_name(person, "the assignee")
+    if person.casefold() == UNASSIGNED:  # (`esc assign ID none`, as `list --assignee none`)
+        if ticket.assignee is None:
+            raise Refused(f"{ticket.id} is not assigned to anyone")
+        b = _Builder(ticket, now, actor)
+        b.set("assignee", None)
+        return b.build()
     team = config.teams.get(ticket.team)
     if not force and (team is None or person not in team.people):
         people = ", ".join(team.people) if team else "nobody"

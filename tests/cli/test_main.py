@@ -578,6 +578,24 @@ def test_assign_the_same_person_again_changes_nothing(esc: CheckedEsc, workspace
     assert ticket_file(workspace, ticket_id).read_bytes() == before
 
 
+def test_assign_none_takes_the_assignee_away(esc: CheckedEsc, workspace: Path) -> None:
+    """There was no way to unassign a ticket: `assign ID none` was "none is not in team
+    support", and with --force stored a person called none."""
+    ticket_id = create(esc)
+    esc.ok("assign", ticket_id, "bob")
+    for spelled in ("none", "None"):
+        esc.ok("assign", ticket_id, "bob", now=LATER)
+        assert esc.ok("assign", ticket_id, spelled, "--force", now=LATER) == (
+            f"{ticket_id}: unassigned\n"
+        )
+        data = show(esc, ticket_id)
+        assert (data["assignee"], data["status"]) == (None, "open")
+    assert [t["id"] for t in list_json(esc, "--assignee", "none")] == [ticket_id]
+    before = ticket_file(workspace, ticket_id).read_bytes()
+    assert_refused(esc("assign", ticket_id, "none"), f"{ticket_id} is not assigned to anyone")
+    assert ticket_file(workspace, ticket_id).read_bytes() == before
+
+
 # ---------------------------------------------------------------- comment
 
 
