@@ -464,6 +464,7 @@ def _notify(
 
     raw = data.get("notify")
     targets: dict[str, Target] = {}
+    declared: list[str] = []  # (every target named, its URL usable or not: said once)
     if raw is not None and not isinstance(raw, CommentedMap):
         reader.add(line_of(data, "notify"), "notify must be a mapping with `targets`")
         raw = None
@@ -484,6 +485,7 @@ def _notify(
                     " (it names the outbox's files)",
                 )
                 continue
+            declared.append(name)
             if not isinstance(url, str):
                 reader.add(line, f"notify target {name}: must be a URL")
                 continue
@@ -497,7 +499,8 @@ def _notify(
         return None
     names = tuple(targets)
     groups: dict[str, dict[str, tuple[str, ...]]] = {}
-    for key, known in (("teams", tuple(teams) or None), ("people", None)):
+    people = tuple(dict.fromkeys(p for team in teams.values() for p in team.people))
+    for key, known in (("teams", tuple(teams) or None), ("people", people or None)):
         section = raw.get(key)
         groups[key] = {}
         if section is None:
@@ -508,7 +511,11 @@ def _notify(
         for who, value in section.items():
             line = line_of(section, who)
             if known is not None and who not in known:
-                reader.add(line, f"notify.{key}: {unknown_choice('team', str(who), known)}")
+                what = "team" if key == "teams" else "person"
+                said = f"notify.{key}: {unknown_choice(what, str(who), known)}"
+                # (a person teams.yaml does not name: said, not blocking (one a rule's
+                # `notify:` names may be no member); a misspelt one is never told)
+                reader.add(line, said, blocking=key == "teams")
             chosen = (
                 (value,)
                 if isinstance(value, str)
@@ -517,7 +524,7 @@ def _notify(
                 else ()
             )
             for target in chosen:
-                if target not in names:
+                if target not in names and target not in declared:  # (a bad URL: said)
                     reader.add(
                         line, f"notify.{key}.{who}: {unknown_choice('target', str(target), names)}"
                     )

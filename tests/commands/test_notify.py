@@ -266,6 +266,27 @@ def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
     assert "secret-token" not in result.out + result.err
 
 
+def test_validate_names_a_misspelt_person_and_a_bad_url_once(
+    esc: Esc, workspace: Path
+) -> None:
+    """`notify.people: {carl: …}` passed validate (carol was never told); a target whose URL
+    is bad was also said to be "unknown" where a team names it."""
+    (workspace / "rules.yaml").write_text(
+        RULES_LEVELS
+        + 'notify:\n  targets:\n    a: "foo://x/y"\n    b: "json://127.0.0.1/x"\n'
+        + "  teams:\n    support: [a]\n  people:\n    carl: b\n"
+    )
+    result = esc("validate")
+    assert result.code == 1
+    assert "notify target a: scheme 'foo' is not one esc sends to" in result.out
+    assert "unknown target 'a'" not in result.out
+    assert "notify.people: unknown person 'carl' (did you mean 'carol'?)" in result.out
+    rules = (workspace / "rules.yaml").read_text().replace('"foo://x/y"', '"json://127.0.0.1/a"')
+    (workspace / "rules.yaml").write_text(rules)
+    assert esc("validate").code == 1
+    make(esc)  # (not blocking: a rule may name someone no team has)
+
+
 def test_validate_names_an_http_address_apprise_cannot_send_to(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
