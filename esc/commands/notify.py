@@ -10,7 +10,7 @@ from esc.commands.session import Output, Session
 from esc.domain.choices import unknown_choice
 from esc.domain.config import RULES_FILE, Config, Finding
 from esc.domain.errors import BadInput
-from esc.domain.notify import expand, missing_variables, url_problem, variables
+from esc.domain.notify import expand, missing_variables, probe_id, url_problem, variables
 from esc.domain.timestamps import format_timestamp
 from esc.store.outbox import Outbox, apprise_knows, send
 
@@ -72,12 +72,14 @@ def test(session: Session, target: str) -> Output:
     output = Output()
     sent: list[str] = []
     for name in names:
+        event = probe_id(name, now)
         error = send(
             notify,
             name,
             f"[esc] test message to {name}",
-            f"A test message from esc to {name}, at {format_timestamp(now)}.",
+            f"A test message from esc to {name}, at {format_timestamp(now)}.\n\nevent {event}",
             os.environ,
+            event=event,
         )
         if error is None:
             sent.append(f"sent a test message to {name}\n")

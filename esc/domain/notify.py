@@ -207,6 +207,13 @@ def event_id(ticket_id: str, kind: EventKind, at: dt.datetime, *parts: str | Non
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def probe_id(target: str, at: dt.datetime) -> str:
+    """The event id of `esc notify test`'s message to ``target`` at ``at`` (as every
+    message has one; the same test run again at that --now, the same id)."""
+    text = "\x1f".join(["test", target, format_timestamp(at)])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
 def digest_id(event_ids: Sequence[str]) -> str:
     """The event id of a digest of several messages (quiet hours): made of theirs, so the
     same digest sent again has the same."""

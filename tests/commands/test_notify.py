@@ -319,6 +319,9 @@ def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) ->
     (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
     assert esc.ok("notify", "test", "eng-chat") == "sent a test message to eng-chat\n"
     assert hook.messages()[0][0] == "/eng"
+    # (an event id, as every message carries: in the text's last line and the header)
+    event = hook.messages()[0][1].splitlines()[-1].removeprefix("event ")
+    assert len(event) == 20 and hook.headers[0]["X-Esc-Event"] == event
     unknown = esc("notify", "test", "nope")
     assert unknown.code == 2 and "unknown target 'nope'" in unknown.err
     close = esc("notify", "test", "eng-caht")
