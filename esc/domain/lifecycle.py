@@ -318,7 +318,7 @@ def comment(
     elif kind == "reply":
         b.entry("reply", text)
         if ticket.first_response_at is None:
-            b.set("first_response_at", now)
+            b.set("first_response_at", _first_reply(ticket, now))
         if ticket.status == "new":
             b.set("status", "open")
     else:
@@ -562,10 +562,17 @@ def resolve(
     return b.build()
 
 
+def _first_reply(ticket: Ticket, now: dt.datetime) -> dt.datetime:
+    """When the ticket was first answered in public: ``now``, or the earliest public reply
+    its conversation already holds (a file written by hand without `first_response_at`)."""
+    earlier = [e.at for e in ticket.entries if e.public_agent_reply and e.at < now]
+    return min(earlier, default=now)
+
+
 def _resolve_into(b: _Builder, resolution: str) -> None:
     b.entry("resolution", resolution)
     if b.ticket.first_response_at is None:
-        b.set("first_response_at", b.now)
+        b.set("first_response_at", _first_reply(b.ticket, b.now))
     b.set("status", "resolved")
     b.set("resolved_at", b.now)
 

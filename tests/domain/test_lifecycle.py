@@ -413,6 +413,17 @@ def test_later_reply_keeps_the_first_response(config: Config) -> None:
     assert change_log(change) == [("reply added", None, None, "")]
 
 
+def test_a_reply_written_by_hand_before_is_the_first_response(config: Config) -> None:
+    """A hand-written ticket with a public reply and no `first_response_at`: the next reply
+    was stamped as the first response, a day late."""
+    earlier = Entry(EARLIER, "bob", "reply", "On it")
+    t = ticket(status="open", entries=(Entry(EARLIER, "ann", "note", "x"), earlier))
+    change = lifecycle.comment(t, config, NOW, "bob", "Any news?", "reply")
+    assert change.sets["first_response_at"] == EARLIER
+    resolved = lifecycle.resolve(t, config, NOW, "bob", "Fixed")
+    assert resolved.sets["first_response_at"] == EARLIER
+
+
 def test_internal_note_is_not_a_response(config: Config) -> None:
     t = ticket(status="new", assignee=None)
     change = lifecycle.comment(t, config, NOW, "bob", "check the logs", "note")
