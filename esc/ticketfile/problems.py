@@ -86,6 +86,7 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     if ticket.channel is not None and ticket.channel not in CHANNELS:
         add("channel", f"unknown channel {ticket.channel!r}; one of {', '.join(CHANNELS)}")
     for key, at in (
+        ("updated", ticket.updated),
         ("first_response_at", ticket.first_response_at),
         ("resolved_at", ticket.resolved_at),
         ("closed_at", ticket.closed_at),

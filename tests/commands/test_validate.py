@@ -341,6 +341,10 @@ def test_times_before_created_are_named_and_reports_count_no_negative_duration(
         " 2026-11-02T10:00:00+01:00\n"
     )
     esc.ok("show", ticket, now="2026-11-10T12:00:00+01:00")  # (esc still reads it)
+    text = path.read_text()
+    path.write_text(text.replace("updated: 2026-11-02T12:00:00+01:00",
+                                 "updated: 2026-11-02T09:00:00+01:00"))  # fmt: skip
+    assert "updated 2026-11-02T09:00:00+01:00 is before created" in esc("validate").out
     data = json.loads(esc.ok("report", "--since", "2026-10-01", "--format", "json",
                              now="2026-11-10T12:00:00+01:00"))  # fmt: skip
     resolution = data["speed"]["resolution"]["overall"]
