@@ -918,7 +918,7 @@ def _by_person(actor: str) -> bool:
 
 def _changed_by_person_at(ticket: Ticket, at: dt.datetime) -> bool:
     """Whether a person changed ``ticket`` at the instant ``at`` (by its log)."""
-    if ticket.updated != at:  # (a person's change sets `updated`)
+    if ticket.updated < at:  # (a person's change sets `updated`)
         return False
     return any(line.at == at and _by_person(line.by) for line in ticket.activity)
 

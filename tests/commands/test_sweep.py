@@ -381,6 +381,23 @@ def test_a_change_in_the_second_of_the_last_sweep_is_seen_at_its_instant(
     assert "- 2026-12-22T09:30:00+01:00 · rule:breached-goes-up · team: " in text
 
 
+def test_a_change_in_the_second_of_the_last_sweep_is_seen_though_more_followed(
+    workspace: Path,
+) -> None:
+    """The same, with a note written at 09:10: the outage was still seen at 09:00."""
+    esc = Esc(workspace)
+    ticket = esc.ok("create", "--title", "Down", "--category", "billing",
+                    now="2026-12-22T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-12-22T09:00:00+01:00")
+    esc.ok("classify", ticket, "--category", "outage", now="2026-12-22T09:00:00+01:00")
+    esc.ok("comment", ticket, "--internal", "-m", "looking", now="2026-12-22T09:10:00+01:00")
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-12-22T12:00:00+01:00")
+    text = files(workspace)[f"{ticket}.md"]
+    assert "- 2026-12-22T09:00:00+01:00 · rule:outage-is-urgent · priority: normal → urgent" in (
+        text
+    )
+
+
 def test_sweeps_from_two_hosts_a_minute_apart_escalate_once(esc: Esc, workspace: Path) -> None:
     ticket = esc.ok("create", "--title", "Login fails", now="2026-11-23T09:00:00+01:00").strip()
     sweep_at(esc, "2026-11-23T09:05:00+01:00")
