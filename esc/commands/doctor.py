@@ -178,6 +178,17 @@ def check_merge_driver(root: Path) -> Check:
             "driver: git merges tickets as plain text and conflicts on concurrent edits",
             f"{INSTALL_GIT}, then commit .gitattributes",
         )
+    given = merge_driver.ticket_merge(root)
+    if given is not None and given != merge_driver.DRIVER:
+        return Check(
+            "merge-driver",
+            f"git gives tickets merge={given}, not esc's driver: a line of a .gitattributes "
+            f"overrides `{merge_driver.ATTRIBUTES_LINE}` (such as `*.md merge=union` after "
+            "it), and git would merge two values of one field into a ticket that does not "
+            "parse",
+            f"remove that line (`git check-attr -a -- tickets/T-0.md` shows what applies), "
+            f"or {INSTALL_GIT}, which makes esc's line win in this clone",
+        )
     driver = merge_driver.configured_driver(root)
     if driver is None:
         return Check(

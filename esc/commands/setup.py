@@ -51,8 +51,17 @@ def install_git(session: Session) -> Output:
         raise EscError(f"{root} is not inside a git work tree; run `git init` first")
     changed = merge_driver.ensure_gitattributes(root)
     merge_driver.configure_git(root)
+    overridden = merge_driver.ticket_merge(root)
+    forced = merge_driver.force_ticket_merge(root)
     done = "added" if changed else "kept"
-    return Output(
-        text=f"{done} `{merge_driver.ATTRIBUTES_LINE}` in .gitattributes; "
+    text = (
+        f"{done} `{merge_driver.ATTRIBUTES_LINE}` in .gitattributes; "
         f"git config merge.esc.driver = {launch.merge_driver_command()}\n"
     )
+    if forced:  # (a line after esc's, `*.md merge=union`, or another .gitattributes)
+        text += (
+            f"git gave tickets merge={overridden} (a .gitattributes line overrides esc's): "
+            f"added `{merge_driver.ATTRIBUTES_LINE}` to .git/info/attributes, which wins "
+            "in this clone; remove the other line so that every clone merges with esc\n"
+        )
+    return Output(text=text)

@@ -35,7 +35,7 @@ from esc.domain.sla import Sla
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.report.actions import RuleAction, action_json, action_text, rule_actions
 from esc.report.slas import sla_states_now
-from esc.store import git, lock, workers
+from esc.store import git, lock, merge_driver, workers
 from esc.store.atomic import (
     Garbage,
     RemovalList,
@@ -1613,6 +1613,9 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
             if outcome.commit is not None:  # (its own rewrites: swept again on the remote's)
                 reports_back = _take_back(root, outcome, keys)
             try:
+                # (esc's driver merges the tickets whatever a .gitattributes line after
+                # esc's says, `*.md merge=union`: a union of two values is no ticket)
+                merge_driver.force_ticket_merge(root)
                 git.catch_up(root, options.remote, branch, root / CACHE_DIR)
             except git.GitError as exc:  # (after the summary of what stands, as for a push)
                 outcome.git_error = f"esc: {exc}"

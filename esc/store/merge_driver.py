@@ -166,6 +166,42 @@ def routes_tickets(text: str) -> bool:
     return merge_attr == f"merge={DRIVER}"
 
 
+def ticket_merge(root: Path) -> str | None:
+    """The ``merge`` attribute git gives a ticket of the workspace at ``root``, all of its
+    attribute files read (a later ``*.md merge=union`` line, a ``tickets/.gitattributes``
+    may override the workspace's line): ``esc`` when esc's driver merges tickets; None if
+    git cannot tell."""
+    proc = run(root, "check-attr", "merge", "--", "tickets/T-0.md", timeout=30)
+    if proc.returncode != 0:
+        return None
+    line = proc.stdout.decode("utf-8", "replace").strip()
+    return line.rsplit(": ", 1)[-1] if ": " in line else None
+
+
+def force_ticket_merge(root: Path) -> bool:
+    """Make git merge the workspace's tickets with esc's driver whatever its
+    ``.gitattributes`` files say: the line in the clone's ``$GIT_DIR/info/attributes``,
+    which git reads last; True if it was added (only when another file overrides the
+    workspace's own line).  EscError if it cannot be written."""
+    if ticket_merge(root) == DRIVER:
+        return False
+    where = run(root, "rev-parse", "--git-path", "info/attributes", "--show-prefix", timeout=30)
+    if where.returncode != 0:
+        return False
+    path_text, prefix = [*where.stdout.decode("utf-8", "replace").split("\n"), "", ""][:2]
+    path = root / path_text  # (relative to ``root``, or absolute)
+    line = f"/{prefix}{ATTRIBUTES_LINE}\n"  # (anchored at the top of the repository)
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if line not in text:
+            sep = "" if not text or text.endswith("\n") else "\n"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, text + sep + line)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EscError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return True
+
+
 def gitattributes_route_tickets(root: Path) -> bool:
     """Whether ``root/.gitattributes`` sends tickets to esc's driver (False if unreadable)."""
     try:

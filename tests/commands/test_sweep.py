@@ -955,6 +955,34 @@ def test_a_push_to_a_remote_given_by_its_url_retries_when_the_remote_moved(
     assert (workspace / "NOTES.md").exists()  # (the remote's commit came with the rebase)
 
 
+def test_a_union_line_after_esc_s_never_merges_a_true_conflict_into_a_broken_ticket(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """`*.md merge=union` after esc's line in .gitattributes (it wins in git): the sweep's
+    rebase "merged" `assignee: alice` and `assignee: bob` into a file that does not parse,
+    and pushed it; doctor said the driver was fine."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    with (workspace / ".gitattributes").open("a") as attributes:
+        attributes.write("*.md merge=union\n")
+    git(workspace, "add", ".gitattributes")
+    git(workspace, "commit", "-qm", "union")
+    doctor = esc("doctor", now="2026-11-20T09:05:00+01:00")
+    assert "problem  git gives tickets merge=union, not esc's driver" in doctor.out
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    Esc(other).ok("assign", ticket, "alice", now="2026-11-20T09:10:00+01:00")
+    git(other, "commit", "-qam", "alice")
+    git(other, "push", "-q", "origin", "main")
+    esc.ok("assign", ticket, "bob", now="2026-11-20T09:11:00+01:00")
+    git(workspace, "commit", "-qam", "bob")
+    result = esc("sweep", "--push", "--no-notify", now="2026-11-20T09:30:00+01:00")
+    assert result.code == 1
+    assert f"a true conflict in tickets/{ticket}.md" in result.err
+    pushed = git(remote, "show", f"main:tickets/{ticket}.md")
+    assert pushed.count("\nassignee:") == 1  # (alice's, as pushed: nothing broken went)
+
+
 def test_a_retried_push_leaves_a_person_s_staged_edit_staged(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
