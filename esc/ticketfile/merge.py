@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -140,16 +141,31 @@ def lost_lines(base: str, ours: str, theirs: str, merged: str) -> list[str]:
     they hold a ``#`` (a YAML comment someone wrote)."""
     kept = set(_lines(merged))
     removed = set(_lines(base)) - (set(_lines(ours)) & set(_lines(theirs)))
+    merged_comments = {_field_comment(line) for line in kept} - {None}
     lost: list[str] = []
     for side in (ours, theirs):
-        computed = _computed_lines(side)
+        computed, fields = _computed_lines(side)
         for line in _lines(side):
             if line in kept or line in removed or not line.strip():
                 continue
             if line in computed and "#" not in line:
                 continue
+            if line in fields and (
+                "#" not in line or _field_comment(line) in merged_comments
+            ):  # (a field of one line: its value is the field merge's to decide, and only
+                # a comment on it must stay, as `priority: high  # agreed` keeps it)
+                continue
             lost.append(line)
     return lost
+
+
+# A front-matter field of one line with a comment after its value: (key, the comment)
+_COMMENTED_FIELD = re.compile(r"([A-Za-z_][\w-]*):[ \t]+[^#\s][^#]*?[ \t]+(#.*)")
+
+
+def _field_comment(line: str) -> tuple[str, str] | None:
+    found = _COMMENTED_FIELD.fullmatch(line)
+    return None if found is None else (found.group(1), found.group(2).rstrip())
 
 
 def _lines(text: str) -> list[str]:
@@ -164,21 +180,23 @@ def _lines(text: str) -> list[str]:
     return out
 
 
-def _computed_lines(text: str) -> set[str]:
-    """The lines of the fields in _COMPUTED in the front-matter of ticket text ``text``."""
+def _computed_lines(text: str) -> tuple[set[str], set[str]]:
+    """The lines of the fields in _COMPUTED in the front-matter of ticket text ``text``,
+    and the front-matter's fields written on one line (``priority: high  # agreed``)."""
     try:
         doc = parse(text, "side")
     except ParseError:
-        return set()
+        return set(), set()
     try:
         fields = yaml_text.field_texts(doc.front)  # (one parse for all of them)
     except yaml_text.YamlError:
-        return set()
+        return set(), set()
     out: set[str] = set()
     for key in _COMPUTED:
         if key in fields:
             out.update(_lines(fields[key]))
-    return out
+    single = {field.rstrip("\r\n") for field in fields.values() if "\n" not in field.rstrip("\r\n")}
+    return out, single
 
 
 def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:
@@ -228,6 +246,16 @@ def _merge_front(
         if texts is not None and _take_their_lines(editor, str(key), texts, nl):
             if not _same(tv, ov):
                 expected[key] = tv
+            continue
+        if (  # (theirs wrote a comment on the line, ours changed its value: theirs' line,
+            # with ours' value)
+            texts is not None
+            and _same(tv, bv)
+            and not _same(ov, bv)
+            and ov is not MISSING
+            and _take_their_lines(editor, str(key), [texts[1], texts[1], texts[2]], nl)
+        ):
+            editor.set(str(key), ov)
             continue
         if _same(ov, tv) or _same(tv, bv):
             continue

@@ -523,6 +523,18 @@ def test_a_comment_on_a_line_whose_value_the_other_side_changed_is_never_dropped
     assert "priority: urgent" in result.text
 
 
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_a_comment_on_a_field_the_other_side_changed_goes_with_the_new_value(side: str) -> None:
+    """One side put a comment on `priority: high`, the other raised it to urgent: a
+    conflict (the text merge, as if both had changed the line), though only one side
+    changed the value.  The merge takes the new value and keeps the comment."""
+    commented = edit(BASE, "priority: high\n", "priority: high  # VIP: keep it high\n")
+    raised = change(BASE, sets={"priority": "urgent"})
+    ours, theirs = (commented, raised) if side == "ours" else (raised, commented)
+    merged = clean(BASE, ours, theirs)
+    assert "priority: urgent  # VIP: keep it high\n" in merged
+
+
 def test_comment_lines_and_text_after_the_last_entry_are_kept() -> None:
     ours = edit(BASE, "category: outage\n", "category: outage\n# ours: checked with Jane\n")
     ours = apply(ours, note("10:00", "bob", "Ours."))
