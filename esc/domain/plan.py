@@ -239,16 +239,22 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     if since is not None and recorded:
         logged.restart(since, sla_at(versions.as_of(since), since), recorded)
     moment = since
-    # (a person's change in the very second of the last sweep may have come after it: the
-    # rules see it at that instant, as a sweep run after it would have; if the sweep saw it,
-    # the rules' memory makes the second look at that instant do nothing)
-    revisit = since is not None and since < now and _changed_by_person_at(ticket, since)
     deferred: dt.datetime | None = None  # (the next instant, after one whose cap was reached)
     at_deferred = False  # (this moment is such a next instant)
     if since is not None and "sla" in ticket.extra and len(config.automation) > config.max_actions:
         # (the last sweep may have reached the cap at its own instant: what it held back
         # acts a second later, as it does when the capped instant is one a replay visits)
         deferred = since + _SECOND
+    # (a person's change in the very second of the last sweep may have come after it: the
+    # rules see it at that instant, as a sweep run after it would have; if the sweep saw it,
+    # the rules' memory makes the second look at that instant do nothing, but for the cap
+    # on actions, which that sweep may have reached there: then its next second does it)
+    revisit = (
+        deferred is None
+        and since is not None
+        and since < now
+        and _changed_by_person_at(ticket, since)
+    )
     for step in range(MAX_REPLAY_STEPS + 1):
         then: Ticket | None = None  # (the ticket as it was just before ``at``)
         if moment is None:
