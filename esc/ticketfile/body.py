@@ -217,9 +217,9 @@ def _next_section(body: str, cuts: list[tuple[int, str]], n: int) -> int:
 
 _BREAKS_AS_NL = str.maketrans({c: "\n" for c in _ODD_BREAKS})
 # A time that is surely valid: checked by regex alone (days up to 28 exist in every month).
-_PLAIN_TIME = (
-    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
-    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+_PLAIN_TIME = (  # ([0-9], not \d: `２026` or `+0١:00` is no time esc reads)
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])T(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+    r":[0-5][0-9](?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
 # The lines of a section that are not surely fine: each head (or log line) but one in
 # shape whose time is plainly valid (an ISO-8601 time with a day up to 28 and an offset).

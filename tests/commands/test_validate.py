@@ -349,3 +349,32 @@ def test_times_before_created_are_named_and_reports_count_no_negative_duration(
                              now="2026-11-10T12:00:00+01:00"))  # fmt: skip
     resolution = data["speed"]["resolution"]["overall"]
     assert resolution["wall"]["count"] == resolution["working"]["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("### 2026-11-20T10:05:00+01:00", "### 2026-11-20T10:05:00+0\u0661:00"),
+        ("### 2026-11-20T10:05:00+01:00", "### \uff12\uff10\uff12\uff16-11-20T10:05:00+01:00"),
+        (
+            "- 2026-11-20T10:05:00+01:00 · alice · reply added",
+            "- \uff12026-11-20T10:05:00+01:00 · alice · reply added",
+        ),
+    ],
+)
+def test_a_time_in_other_digits_is_a_finding_never_a_lost_entry(
+    esc: Esc, workspace: Path, old: str, new: str
+) -> None:
+    """`\\d` matched Arabic-Indic and full-width digits: the time passed as plainly valid
+    and was never checked, and the entry (or log line) its reader could not date vanished
+    from `show`, while `validate` said ok."""
+    ticket = esc.ok("create", "--title", "a", "--body", "x", now="2026-11-20T10:00:00+01:00")
+    ticket = ticket.strip()
+    esc.ok("comment", ticket, "-m", "hello", now="2026-11-20T10:05:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+    result = esc("validate", now="2026-11-25T10:00:00+01:00")
+    assert result.code == 1 and "is not an ISO-8601 timestamp" in result.out
+    assert esc("show", ticket, now="2026-11-25T10:00:00+01:00").code == 1  # (refused, said)
