@@ -90,15 +90,15 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         ("first_response_at", ticket.first_response_at),
         ("resolved_at", ticket.resolved_at),
         ("closed_at", ticket.closed_at),
-    ):  # (an edit by hand; not blocking: esc reads such a file, and reports leave the
-        # time it would make negative out)
+    ):  # (an edit by hand: facts that contradict each other, which no rule may act on
+        # and no clock count from; the ticket is refused until they are mended)
         if at is not None and ticket.created is not None and at < ticket.created:
             said = f"{key} {format_timestamp(at)} is before created"
-            add(key, f"{said} {format_timestamp(ticket.created)}", blocking=False)
+            add(key, f"{said} {format_timestamp(ticket.created)}")
     closed, resolved = ticket.closed_at, ticket.resolved_at
     if closed is not None and resolved is not None and ticket.created <= closed < resolved:
         said = f"closed_at {format_timestamp(closed)} is before resolved_at"
-        add("closed_at", f"{said} {format_timestamp(resolved)}", blocking=False)
+        add("closed_at", f"{said} {format_timestamp(resolved)}")
     if config is not None:
         _against_config(doc, config, add)
     return out

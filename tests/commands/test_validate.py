@@ -340,13 +340,17 @@ def test_times_before_created_are_named_and_reports_count_no_negative_duration(
         f"tickets/{ticket}.md:{line}: resolved_at 2026-11-01T10:00:00+01:00 is before created"
         " 2026-11-02T10:00:00+01:00\n"
     )
-    esc.ok("show", ticket, now="2026-11-10T12:00:00+01:00")  # (esc still reads it)
+    shown = esc("show", ticket, now="2026-11-10T12:00:00+01:00")  # (refused, as broken)
+    assert shown.code == 1 and "resolved_at 2026-11-01T10:00:00+01:00 is before" in shown.err
+    swept = esc("sweep", "--no-report", "--no-notify", now="2026-11-10T12:00:00+01:00")
+    assert swept.code == 1 and path.read_text().count("resolved_at: 2026-11-01") == 1
     text = path.read_text()
     path.write_text(text.replace("updated: 2026-11-02T12:00:00+01:00",
                                  "updated: 2026-11-02T09:00:00+01:00"))  # fmt: skip
     assert "updated 2026-11-02T09:00:00+01:00 is before created" in esc("validate").out
-    data = json.loads(esc.ok("report", "--since", "2026-10-01", "--format", "json",
-                             now="2026-11-10T12:00:00+01:00"))  # fmt: skip
+    report = esc("report", "--since", "2026-10-01", "--format", "json",
+                 now="2026-11-10T12:00:00+01:00")  # fmt: skip
+    data = json.loads(report.out)
     resolution = data["speed"]["resolution"]["overall"]
     assert resolution["wall"]["count"] == resolution["working"]["count"] == 0
 
