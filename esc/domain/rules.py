@@ -5,6 +5,7 @@ could trigger each other endlessly.  Pure.  Running them is :mod:`esc.domain.aut
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 from esc.domain.choices import did_you_mean, shown, unknown_choice
@@ -136,6 +137,9 @@ def _check_action(
             )
     elif not isinstance(value, str) or not value.strip():
         raise RuleError(f"{where}: needs a text value", "then", at)
+    elif (control := _control_in(value)) is not None:  # (a NUL made every ticket the rule
+        # wrote one git takes for binary, and the merge driver refuses)
+        raise RuleError(f"{where}: holds the control character U+{ord(control):04X}", "then", at)
     elif action == "assign" and value != "lead" and teams:
         people = _people(teams)
         if value not in people:  # (`esc assign` needs --force for one; a rule cannot)
@@ -145,6 +149,11 @@ def _check_action(
         problem = tag_problem(value)
         if problem is not None:
             raise RuleError(f"{where}: {problem}", "then", at)
+
+
+def _control_in(text: str) -> str | None:
+    """The first control character of ``text`` but a tab or line break, if any."""
+    return next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
 
 
 def _people(teams: Mapping[str, object]) -> set[str]:

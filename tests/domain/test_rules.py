@@ -483,3 +483,12 @@ def test_an_escalation_that_can_send_a_ticket_back_down_still_loops() -> None:
     assert [index for index, _ in found] == [0]
     sideways = rule("eng-to-eng", {"level": 2}, {"escalate": {"to": "engineering"}})
     assert loop_findings(rules(BREACHED_UP, sideways), DEFAULT_PRIORITIES, LEVELS) == []
+
+
+@pytest.mark.parametrize("text", ["a\0b", "ring\x07", "esc\x1b[31m"])
+def test_a_rule_s_text_with_a_control_character_is_refused(text: str) -> None:
+    """A NUL in a rule's note passed validate; the sweep then wrote it into every ticket
+    the rule fired on: binary to git, and refused by esc's own merge driver."""
+    with pytest.raises(RuleError, match="holds the control character U\\+00"):
+        parse(rule("r", {"priority": "high"}, {"note": text}))
+    assert parse(rule("r", {"priority": "high"}, {"note": "two\nlines\tand a tab"}))
