@@ -28,7 +28,7 @@ from esc.domain.config import (
     vocabulary,
 )
 from esc.domain.errors import LONE_SURROGATE_PROBLEM, escape_surrogates
-from esc.domain.model import holds_lone_surrogate, line_problem
+from esc.domain.model import COMPARISON_MARKS, holds_lone_surrogate, line_problem
 from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
@@ -256,7 +256,12 @@ def name_problem(name: str) -> str | None:
     if not name.strip():
         return "is blank"
     problem = line_problem(name)
-    return None if problem is None else problem.replace("it has", "has", 1)
+    if problem is not None:
+        return problem.replace("it has", "has", 1)
+    if name.lstrip()[:1] in COMPARISON_MARKS:
+        mark = name.lstrip()[0]
+        return f"starts with {mark!r}, which a filter or condition reads as a comparison"
+    return None
 
 
 def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader) -> None:

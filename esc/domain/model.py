@@ -391,6 +391,11 @@ def with_requests(current: Sequence[Request], made: Sequence[Request]) -> tuple[
     return tuple(out)
 
 
+# What a value given to a filter or a condition may start with to compare rather than name
+# (`=high`, `!=high`, `>=high`): a name or tag starting so could never be named
+COMPARISON_MARKS = "=!<>"
+
+
 def tag_problem(tag: str) -> str | None:
     """What is wrong with ``tag`` as a tag, or None: exports join a ticket's tags with
     commas, so a tag is one word without commas or line breaks."""
@@ -400,6 +405,8 @@ def tag_problem(tag: str) -> str | None:
         return f"tag {tag!r} has a comma; a tag is a word (exports join tags with commas)"
     if not tag.isprintable():
         return f"tag {tag!r} has a line break, tab or control character"
+    if tag.lstrip()[:1] in COMPARISON_MARKS:  # (`--tag '=t'` is the tag `t`, `!=t` not it)
+        return f"tag {tag!r} starts with {tag.lstrip()[0]!r}, which a filter reads as a comparison"
     return None
 
 

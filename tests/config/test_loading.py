@@ -1075,3 +1075,15 @@ def test_a_category_listed_twice_is_a_finding() -> None:
     assert findings(rules="categories: [billing, billing, account]\n") == [
         "rules.yaml:1: categories lists billing more than once"
     ]
+
+
+@pytest.mark.parametrize("name", ["=ops", "!ops", ">ops", "<ops"])
+def test_a_name_that_starts_as_a_comparison_is_refused(name: str) -> None:
+    """A team `=ops` validated, then `list --team '=ops'` said "unknown team 'ops'" and a
+    condition `team: "=ops"` meant `ops`: a name no filter or condition could ever give."""
+    teams = SMALL_TEAMS.replace("  ops:", f'  "{name}":').replace("escalates_to: ops",
+                                                                  f'escalates_to: "{name}"')
+    found = findings(teams=teams)
+    assert any(f"team name '{name}' starts with '{name[0]}'" in f for f in found), found
+    rules = f'categories: [billing, "{name}"]\n'
+    assert any(f"'{name}' starts with '{name[0]}'" in f for f in findings(rules=rules))

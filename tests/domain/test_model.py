@@ -82,3 +82,10 @@ def test_the_team_at_a_moment_reads_the_escalations_in_time_order() -> None:
     assert ticket.team_at(CREATED + 4 * hour) == "support"
     assert ticket.team_at(CREATED + 7 * hour) == "management"
     assert ticket.escalations_in_time() == (rule, person)
+
+
+def test_a_tag_that_starts_as_a_comparison_is_refused() -> None:
+    from esc.domain.model import tag_problem
+
+    assert tag_problem("=t") == "tag '=t' starts with '=', which a filter reads as a comparison"
+    assert tag_problem("t=1") is None
