@@ -99,6 +99,12 @@ class SweepResult:
     behind: list[str] = field(default_factory=list)  # "T-…: why": created/swept after now
     actions: list[RuleAction] = field(default_factory=list)  # what the rules changed
     events: list[Event] = field(default_factory=list)  # what people are told of
+    # why a worker process died (killed, as by the OOM killer): the tickets it had not
+    # handed back were swept here, and what it wrote itself is not among the lines
+    worker_died: str | None = None
+
+    def worker_lost(self, why: str) -> None:
+        self.worker_died = why
     # the paths in `changed`, to test membership in constant time (a list's `in` made a
     # sweep that rewrites 100k tickets quadratic: 75 s of CPU)
     _changed: set[str] = field(default_factory=set, repr=False)
@@ -154,6 +160,7 @@ def prime(
     jobs: int | None = None,
     each: Callable[[Primed], None] | None = None,
     guard: Guard | None = None,
+    died: Callable[[str], None] | None = None,
 ) -> Generator[Primed, None, None]:
     """Sweep, in up to ``jobs`` worker processes (default: one per CPU), every ticket the
     cache cannot answer for; nothing if there are too few for that to pay, or no fork.
@@ -194,6 +201,8 @@ def prime(
     except workers.WorkerDied as exc:  # (what no worker handed back is swept here, as
         # without workers: a ticket it wrote is read as it is now; its leftovers are removed)
         fallback(f"a sweep worker died ({exc}); the tickets left are swept in this process")
+        if died is not None:
+            died(str(exc))
         catalog.workspace.remove_stale_temporaries()
     finally:  # (the workers gone, their task ended or stopped, before the sweep goes on or
         mapped.close()  # stops: see sweep_workspace)
@@ -427,7 +436,9 @@ def run_sweep(
     result = SweepResult(now, dry_run)
     each = None if on_primed is None else (lambda p: on_primed(catalog, p.name, p.entry))
     primed = _Stream(
-        catalog, now, _nothing() if dry_run else prime(catalog, now, jobs, each, guard)
+        catalog,
+        now,
+        _nothing() if dry_run else prime(catalog, now, jobs, each, guard, result.worker_lost),
     )
     # (record, what a worker did to it, whether to sweep it here), in name order: swept a
     # batch at a time (sweep_records), added to the result in order
@@ -1745,6 +1756,12 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
         output.notes.append(outcome.git_error)
         output.code = 1
     output.notes += _failed_sends(outcome)
+    if result.worker_died is not None:  # (cron mails stderr: the lines above miss some)
+        output.notes.append(
+            f"esc: a sweep worker died ({result.worker_died}); the tickets it had not handed "
+            "back were swept in this process, and what it wrote itself is not listed above "
+            "(`esc log ID` shows it in each ticket)"
+        )
     if as_json:
         output.data = sweep_json(outcome)
     else:
@@ -1900,6 +1917,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "broken": [str(b) for b in result.broken] + result.invalid,
         "git_error": outcome.git_error,
         "notes": result.notes,
+        "worker_died": result.worker_died,
         "behind": result.behind,
         "commit": outcome.commit,
         "committed": outcome.committed,

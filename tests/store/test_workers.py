@@ -106,7 +106,10 @@ def test_a_worker_killed_part_way_leaves_a_sweep_that_ends_as_one_process_s(
 
     monkeypatch.setattr(sweeping, "_sweep_names", dying)
     sweep(alone, "--jobs", "1")
-    sweep(shared, "--jobs", "2")  # (it ends: exit 1 for the broken file alone)
+    swept = Esc(shared, now=NOW)("sweep", "--json", "--jobs", "2")  # (it ends: exit 1 for
+    # the broken file alone; said on stderr, which cron mails, as the lines miss some)
+    assert json.loads(swept.out)["worker_died"] is not None
+    assert "esc: a sweep worker died (" in swept.err
     # The tickets are written as one process writes them.  (What the worker that died, or
     # the other, which the broken pool stops, wrote and had not handed back yet is found
     # written: the sweep's lines do not tell what the rules did to those.)
