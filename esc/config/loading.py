@@ -249,6 +249,9 @@ def _strings(raw: CommentedMap, key: str, what: str, reader: _Reader) -> tuple[s
     return tuple(good)
 
 
+MAX_ID_PREFIX = 32  # (an ID names its file, with room for the rest and a temporary's suffix)
+
+
 def name_problem(name: str) -> str | None:
     """What keeps ``name`` from naming a team, a person, a priority or a category, or None:
     it is written into tickets' front-matter and activity lines and given on the command
@@ -350,6 +353,10 @@ def parse_rules(
         prefix = "T"
     elif not isinstance(prefix, str) or not prefix.isalnum():
         reader.add(line_of(data, "id_prefix"), "id_prefix must be letters or digits, like T or OPS")
+        prefix = "T"
+    elif len(prefix) > MAX_ID_PREFIX:  # (a file name holds the ID: 255 bytes at most)
+        said = f"id_prefix is {len(prefix)} characters long; at most {MAX_ID_PREFIX}, like T or OPS"
+        reader.add(line_of(data, "id_prefix"), said)
         prefix = "T"
     settings["id_prefix"] = prefix
     settings["calendars"] = _calendars(data, reader)

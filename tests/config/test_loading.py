@@ -1087,3 +1087,12 @@ def test_a_name_that_starts_as_a_comparison_is_refused(name: str) -> None:
     assert any(f"team name '{name}' starts with '{name[0]}'" in f for f in found), found
     rules = f'categories: [billing, "{name}"]\n'
     assert any(f"'{name}' starts with '{name[0]}'" in f for f in findings(rules=rules))
+
+
+def test_an_id_prefix_too_long_to_name_a_file_is_refused() -> None:
+    """A 300-letter id_prefix validated, then every `esc create` failed on "File name too
+    long"."""
+    assert findings(rules=f"id_prefix: {'T' * 300}\n") == [
+        "rules.yaml:1: id_prefix is 300 characters long; at most 32, like T or OPS"
+    ]
+    assert findings(rules=f"id_prefix: {'T' * 32}\n") == []
