@@ -524,3 +524,13 @@ def test_a_postscript_below_the_sign_off_is_kept() -> None:
         "Thanks, that fixed it.\n\nP.S. the model is HP 4000, serial 12345."
     )
     assert store.strip_quoted(signed + quote) == "Thanks, that fixed it."
+
+
+def test_a_control_character_in_the_sender_s_name_is_dropped_not_a_quarantine() -> None:
+    """An ESC in the display name sent the message to quarantine ("--customer must be one
+    line of text"), where the same ESC in the subject is dropped."""
+    raw = (
+        b'From: "Jane \x1b[31mDoe\x07" <jane@shop.example>\r\nTo: help@desk.example\r\n'
+        b"Subject: hi\r\nMessage-ID: <e1@shop.example>\r\n\r\nbody\r\n"
+    )
+    assert store.parse(raw).mail.sender == '"Jane [31mDoe" <jane@shop.example>'
