@@ -227,6 +227,8 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
             raise BadInput(f"{options.mbox}: cannot read it ({exc.strerror})") from None
         if problem is not None:
             raise BadInput(f"{options.mbox}:1: {problem}")
+    workspace.lock_timeout = options.lock_timeout  # (also the wait for a ticket another
+    # command is writing, as the sweep's: an MTA's `--eml -` must not hang for a minute)
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(ImapSource(options.imap)) if options.imap else None
         try:
@@ -627,6 +629,7 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
     config, now = session.config, session.now
     intakes = [_json_intake(n, item, config, now) for n, item in enumerate(items, 1)]
     workspace = session.workspace
+    workspace.lock_timeout = lock_timeout  # (a ticket's lock too, as the sweep's)
     lines: list[str] = []
     made = seen = 0
     with lock.hold(workspace.root / CACHE_DIR, lock_timeout, ACTOR):

@@ -264,6 +264,23 @@ def hold_ticket_lock(root: Path, ticket: str) -> subprocess.Popen[str]:
     return proc
 
 
+def test_intake_s_lock_timeout_bounds_its_wait_for_a_ticket_too(workspace: Path) -> None:
+    """A reply to a ticket another command holds waited ESC_LOCK_TIMEOUT's 60 s whatever
+    `--lock-timeout` said: an MTA's `--eml -` hung for a minute."""
+    esc = Esc(workspace, now=NOW)
+    busy = new_ticket(esc, "Busy")
+    holder = hold_ticket_lock(workspace, busy)
+    try:
+        mail = (f"From: c@d.example\nSubject: Re: [{busy}] more\nMessage-ID: <lk10@d>\n\n"
+                "x\n")  # fmt: skip
+        result = esc("intake", "--eml", "-", "--lock-timeout", "0.3", input=mail,
+                     env={"ESC_LOCK_TIMEOUT": "30"})  # fmt: skip
+        assert result.code == 75, result.err  # (the MTA tries again later)
+        assert "gave up after 0.3s" in result.out  # (its report: left for the next run)
+    finally:
+        holder.communicate("")
+
+
 def test_a_ticket_being_written_makes_others_wait_then_give_up_clearly(workspace: Path) -> None:
     esc = Esc(workspace, now=NOW)
     busy, free = new_ticket(esc, "Busy"), new_ticket(esc, "Free")
