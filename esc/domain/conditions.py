@@ -27,7 +27,7 @@ from esc.domain.model import (
     METRICS,
     STATUSES,
 )
-from esc.domain.records import immutable
+from esc.domain.records import ADDED_WITH_DEFAULT, immutable
 
 __all__ = [
     "AllOf",
@@ -480,7 +480,8 @@ class SlaCondition(_Leaf):
 
     metric: str | None
     states: tuple[str | None, ...]  # None: no clock at all / that clock not running
-    negated: bool = False  # (`sla: "!=breached"`: no clock breached; that clock not in it)
+    # (`sla: "!=breached"`: no clock breached; that clock not in it)
+    negated: bool = field(default=False, metadata=ADDED_WITH_DEFAULT)
 
     @property
     def key(self) -> str:

@@ -999,7 +999,11 @@ def _canonical(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_canonical(v) for v in value]
     if is_dataclass(value) and not isinstance(value, type):
-        parts = [(f.name, _canonical(_configured(value, f))) for f in dc_fields(value)]
+        parts = [
+            (f.name, _canonical(_configured(value, f)))
+            for f in dc_fields(value)
+            if not (f.metadata.get("added_with_default") and getattr(value, f.name) == f.default)
+        ]  # (a field esc added later, at the default that keeps the old meaning: left out)
         return (type(value).__name__, parts)
     return value
 

@@ -14,6 +14,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 T = TypeVar("T")
 
+# The metadata of a field a later esc added with a default that keeps what configurations
+# meant before: a sweep's version of the configuration (plan.sweep_version) leaves it out
+# while it holds that default, so an upgrade does not re-evaluate (and rewrite) every ticket
+ADDED_WITH_DEFAULT = {"added_with_default": True}
+
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
 

@@ -1626,3 +1626,17 @@ def test_a_replay_that_reaches_its_limit_says_so(monkeypatch: pytest.MonkeyPatch
         " have done since is evaluated as of now (sweep more often, or make `repeat:` longer)"
     ]
     assert [e.at.strftime("%d %H:%M") for e in later.entries][-1] == "24 17:00"
+
+
+def test_the_starter_configuration_s_sweep_version_is_kept_across_esc_versions() -> None:
+    """A sweep re-evaluates (and rewrites) every ticket whose `sla.rules` differs from the
+    configuration's version: a field esc added to a condition (`negated`, for `sla:
+    "!=met"`) changed the version of every configuration, and the first sweep after the
+    upgrade rewrote all 10,000 tickets of a workspace whose rules.yaml had not changed.
+    This value changes only when what a sweep does under the starter configuration does."""
+    from esc.config.loading import build_config
+    from esc.config.starter import RULES_YAML, TEAMS_YAML
+
+    config, found = build_config(TEAMS_YAML, RULES_YAML)
+    assert config is not None and not found
+    assert sweep_version(config) == "dd6f4cd8"
