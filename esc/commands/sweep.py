@@ -96,6 +96,7 @@ class SweepResult:
     processes: int = 1  # how many processes parsed and planned tickets
     notes: list[str] = field(default_factory=list)  # tickets read again or left alone
     stranded: list[str] = field(default_factory=list)  # left with what matters held back
+    _stranded: set[str] = field(default_factory=set, repr=False)  # (the same, to look up)
     behind: list[str] = field(default_factory=list)  # "T-…: why": created/swept after now
     actions: list[RuleAction] = field(default_factory=list)  # what the rules changed
     events: list[Event] = field(default_factory=list)  # what people are told of
@@ -133,8 +134,10 @@ class SweepResult:
             self.behind.append(outcome.behind)
         elif outcome.note is not None:
             self.notes.append(outcome.note)
-        if outcome.stranded is not None:
+        if outcome.stranded is not None and outcome.stranded not in self._stranded:
+            # (a worker's, then this process's look at the same ticket: said once)
             self.stranded.append(outcome.stranded)
+            self._stranded.add(outcome.stranded)
         self.actions += outcome.actions
         self.events += outcome.events
 
@@ -1435,6 +1438,7 @@ class SweepReports:
         result.actions, result.events, result.notes = [], [], []
         result.breaches, result.warnings, result.behind = [], [], []
         result.stranded = []
+        result._stranded = set()
         result._changed = set()
         items = self.items
         if items is None:

@@ -912,6 +912,8 @@ def test_what_an_uncommitted_edit_holds_back_is_said_from_a_sweep_s_workers_too(
     assert swept.code == 0, swept.err
     assert json.loads(swept.out)["processes"] == 2
     assert f"{mine}: has uncommitted changes: its escalation support → engineering" in swept.err
+    assert swept.err.count(f"{mine}: has uncommitted changes") == 1  # (once: it was twice,
+    # the worker's look and this process's)
 
 
 def test_a_person_s_uncommitted_edit_that_conflicts_with_the_remote_is_put_aside_whole(
