@@ -201,9 +201,12 @@ def _queue_row(
         shown = None if clock is None else clock.state
         return views.list_row(listing, catalog.config, now, views.sla_cell(sla), shown)
     first = views.first_clock(clocks)
-    if first is None:  # (every one stopped: shown as the ticket's cell would be)
-        cell = views.stopped_cell(len(clocks), all(c.state == "met" for c in clocks))
-        return views.list_row(listing, catalog.config, now, cell, None)
+    if first is None:  # (every one stopped with the ticket, resolved or closed while the
+        # request was open: never answered, no "met"; late if its deadline passed first)
+        late = [c for c in clocks if c.state == "breached"]
+        if late:
+            return views.list_row(listing, catalog.config, now, "never answered, late", "breached")
+        return views.list_row(listing, catalog.config, now, "never answered", None)
     cell = views.clock_cell(first.state, first.due, now)
     return views.list_row(listing, catalog.config, now, cell, first.state)
 

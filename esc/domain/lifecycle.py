@@ -30,9 +30,9 @@ from esc.domain.model import (
     Ticket,
     front_matter,
     line_problem,
+    new_tag_problem,
     rebuilt,
     shows_nothing,
-    tag_problem,
     with_requests,
 )
 from esc.domain.records import immutable
@@ -667,7 +667,7 @@ def add_tags(ticket: Ticket, now: dt.datetime, actor: str, tags: Sequence[str]) 
 
 def _check_tags(tags: Sequence[str]) -> None:
     for tag in tags:
-        problem = tag_problem(tag)
+        problem = new_tag_problem(tag)
         if problem is not None:
             raise BadInput(problem)
 

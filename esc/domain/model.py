@@ -405,9 +405,19 @@ def tag_problem(tag: str) -> str | None:
         return f"tag {tag!r} has a comma; a tag is a word (exports join tags with commas)"
     if not tag.isprintable():
         return f"tag {tag!r} has a line break, tab or control character"
-    if tag.lstrip()[:1] in COMPARISON_MARKS:  # (`--tag '=t'` is the tag `t`, `!=t` not it)
-        return f"tag {tag!r} starts with {tag.lstrip()[0]!r}, which a filter reads as a comparison"
+
     return None
+
+
+def new_tag_problem(tag: str) -> str | None:
+    """:func:`tag_problem`, for a tag given anew (`esc tag`, `esc create --tag`, a rule's
+    `tag:`): also one that starts as a comparison, which no filter could name (`--tag '=t'`
+    is the tag `t`).  (A ticket or article already holding one is read as it is.)"""
+    problem = tag_problem(tag)
+    if problem is None and tag.lstrip()[:1] in COMPARISON_MARKS:
+        mark = tag.lstrip()[0]
+        return f"tag {tag!r} starts with {mark!r}, which a filter reads as a comparison"
+    return problem
 
 
 

@@ -18,7 +18,7 @@ from esc.domain.conditions import (
     Vocabulary,
     compile_condition,
 )
-from esc.domain.model import line_problem, tag_problem
+from esc.domain.model import line_problem, new_tag_problem
 from esc.domain.records import immutable
 from esc.domain.sla import PolicyError, parse_working_duration
 
@@ -146,7 +146,7 @@ def _check_action(
             choices = ("lead", *sorted(people))
             raise RuleError(f"{where}: {unknown_choice('person', value, choices)}", "then", at)
     elif action == "tag":
-        problem = tag_problem(value)
+        problem = new_tag_problem(value)
         if problem is not None:
             raise RuleError(f"{where}: {problem}", "then", at)
 

@@ -584,9 +584,14 @@ def _answers_between_quotes(text: str) -> str | None:
     first = quoted.index(True)
     last = len(quoted) - 1 - quoted[::-1].index(True)
     between = zip(lines[first:last], quoted[first:last], strict=True)
-    below = any(line.strip() for line in lines[last + 1 :])
-    if not below and not any(line.strip() and not q for line, q in between):
-        return None  # (nothing of its own between its quoted lines, nor below them)
+    if not any(line.strip() and not q for line, q in between):
+        # (nothing of its own between its quoted lines: bottom-posted if all its own text
+        # is below them; a top-posted reply's footer below the quote (a disclaimer, a
+        # list's) is the parser's to cut)
+        heading = _ATTRIBUTION.fullmatch
+        above = [ln for ln in lines[:first] if ln.strip() and not heading(ln.strip())]
+        if above or not any(line.strip() for line in lines[last + 1 :]):
+            return None
     own = [
         line
         for i, (line, q) in enumerate(zip(lines, quoted, strict=True))

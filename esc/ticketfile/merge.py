@@ -253,6 +253,8 @@ def _merge_front(
             and _same(tv, bv)
             and not _same(ov, bv)
             and ov is not MISSING
+            and texts[2].get(str(key)) != texts[0].get(str(key))  # (theirs wrote on it)
+            and "#" not in texts[1].get(str(key), "#")  # (ours' own comment: ours' line)
             and _take_their_lines(editor, str(key), [texts[1], texts[1], texts[2]], nl)
         ):
             editor.set(str(key), ov)

@@ -197,3 +197,27 @@ def test_a_teams_queue_shows_the_clock_that_team_answers_to(demo: Path) -> None:
     assert " breached 45m ago " in row  # (its next response, due 10:15)
     earlier = Esc(demo).ok("list", "--involving", "Management", now=NOW)
     assert " warning, due in 1h42m " in earlier
+
+
+def test_a_queue_says_never_answered_of_a_request_its_ticket_was_resolved_with(
+    workspace: Path,
+) -> None:
+    """The queue's SLA column said "met" of a request left open when its ticket was
+    resolved: its clock stopped with the ticket before its deadline, never answered."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("resolution: 24h}", "resolution: 24h, "
+                                               "collaboration: 2h}", 1))  # fmt: skip
+    esc = Esc(workspace)
+    titles = {}
+    for title, resolved in (("in time", "10:00"), ("late", "12:00")):
+        ticket = esc.ok("create", "--title", title, "--body", "b", "--category", "billing",
+                        now="2026-12-17T09:00:00+01:00").strip()  # fmt: skip
+        esc.ok("involve", ticket, "--team", "engineering", "--ask", "?",
+               now="2026-12-17T09:00:00+01:00")  # fmt: skip
+        esc.ok("resolve", ticket, "--resolution", "r", now=f"2026-12-17T{resolved}:00+01:00")
+        titles[ticket] = title
+    queue = esc.ok("list", "--all", "--involving", "engineering", now="2026-12-17T12:30:00+01:00")
+    cells = {line.split()[0]: line for line in queue.splitlines()[1:]}
+    for ticket, title in titles.items():
+        said = "never answered, late" if title == "late" else "never answered "
+        assert said in cells[ticket] and " met " not in cells[ticket]

@@ -321,6 +321,12 @@ def test_a_bottom_posted_reply_and_answers_without_blank_lines_keep_only_their_o
     assert store.strip_quoted(bottom) == "Yes, twice. It is an HP 4000."
     tight = "> Did you restart it?\nYes, twice.\n> Which model?\nHP 4000.\n"
     assert store.strip_quoted(tight) == "Yes, twice.\nHP 4000."
+    # (a top-posted reply keeps its own text alone: a disclaimer below the quote is no reply)
+    footer = (
+        "Yes, it works now.\n\nOn Mon, 16 Nov 2026 at 10:00, Support <s@x.example> wrote:\n"
+        "> Did you restart it?\n\nCONFIDENTIALITY NOTICE: for the addressee only.\n"
+    )
+    assert store.strip_quoted(footer) == "Yes, it works now."
 
 
 @pytest.mark.parametrize(

@@ -533,6 +533,12 @@ def test_a_comment_on_a_field_the_other_side_changed_goes_with_the_new_value(sid
     ours, theirs = (commented, raised) if side == "ours" else (raised, commented)
     merged = clean(BASE, ours, theirs)
     assert "priority: urgent  # VIP: keep it high\n" in merged
+    # (and a value ours changed with a comment of its own, beside theirs' change of the
+    # next field, stays ours' line: the merge fell back to the text, with markers)
+    ours = edit(BASE, "priority: high\n", "priority: urgent  # agreed on the phone\n")
+    theirs = edit(BASE, "category: outage\n", "category: bug\n")
+    merged = clean(BASE, ours, theirs)
+    assert "priority: urgent  # agreed on the phone\ncategory: bug\n" in merged
 
 
 def test_comment_lines_and_text_after_the_last_entry_are_kept() -> None:
