@@ -1221,13 +1221,28 @@ def _terminated_as_interrupted() -> Iterator[None]:
         if not isinstance(unraisable.exc_value, KeyboardInterrupt):
             hook(unraisable)
 
+    thread_hook = threading.excepthook
+    stopping: list[BaseException] = []
+
+    def quiet_when_stopping(args: threading.ExceptHookArgs) -> None:
+        """No traceback from a helper thread a stop cut short (the worker pool's manager
+        finding its futures cancelled: `InvalidStateError: CANCELLED`): said once too."""
+        if not stopping:
+            thread_hook(args)
+
     sys.unraisablehook = quiet_when_interrupted
+    threading.excepthook = quiet_when_stopping
     if before is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
     try:
         yield
+    except KeyboardInterrupt as exc:
+        stopping.append(exc)
+        raise
     finally:  # (for a caller in this process: the tests)
         sys.unraisablehook = hook
+        if not stopping:  # (helper threads may still be ending as the process exits)
+            threading.excepthook = thread_hook
         if before is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, before)
 

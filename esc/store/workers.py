@@ -38,6 +38,9 @@ def die_with_parent(parent: int) -> None:
     a pool that breaks, or the exit of a process working aside, stops the others with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # (blocked by fork_map while it forks: a SIGTERM to the process group before this ran
+    # raised the parent's handler's exception here, a traceback in cron's mail)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -81,7 +84,14 @@ def fork_map(
             processes, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
         ) as pool:
             try:
-                yield from pool.map(_run_task, _chunks(names, processes, size))
+                # (the workers are forked as the tasks are given out, with SIGTERM blocked:
+                # each unblocks it once it no longer has esc's handler, die_with_parent)
+                held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+                try:
+                    mapped = pool.map(_run_task, _chunks(names, processes, size))
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                yield from mapped
             except BrokenProcessPool as exc:
                 raise WorkerDied(str(exc)) from None
     finally:
