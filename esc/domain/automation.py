@@ -108,7 +108,7 @@ def _one_pass(
         if last is not None and not _may_repeat(rule, last, at, sla):
             continue
         if budget[0] <= 0:
-            outcome.skipped.append(f"{rule.name}: action limit for one instant reached")
+            outcome.skipped.append(f"{rule.name}: {CAP_REACHED}")
             return False
         budget[0] -= 1
         memory[rule.name] = at
@@ -126,6 +126,9 @@ def _one_pass(
             seen = facts(outcome.ticket, config, sla)
         outcome.fired.append(rule.name)
     return acted
+
+
+CAP_REACHED = "action limit for one instant reached"  # (the end of a skipped rule's line)
 
 
 def _may_repeat(rule: Rule, last: dt.datetime, at: dt.datetime, sla: Sla) -> bool:

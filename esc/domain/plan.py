@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from esc.domain import automation, lifecycle
 from esc.domain.as_of import LOGGED_FIELDS, later_changes, ticket_as_of
+from esc.domain.automation import CAP_REACHED
 from esc.domain.calendar import MAX_HORIZON, add_business_time
 from esc.domain.conditions import DurationCondition
 from esc.domain.config import Config
@@ -241,6 +242,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     moment = since
     deferred: dt.datetime | None = None  # (the next instant, after one whose cap was reached)
     at_deferred = False  # (this moment is such a next instant)
+    chain = 0  # (how many such next instants in a row: the cap reached at each)
     if since is not None and "sla" in ticket.extra and len(config.automation) > config.max_actions:
         # (the last sweep may have reached the cap at its own instant: what it held back
         # acts a second later, as it does when the capped instant is one a replay visits)
@@ -284,11 +286,16 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
             acted = view  # (what the rules saw: with what people did at ``at``)
             outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
-            if budget[0] <= 0 and outcome.skipped and not at_deferred:  # (the cap reached:
-                # the rules it stopped act at the next instant, as a sweep then would; once:
-                # rules that undo each other, which the cap is there for, would otherwise be
-                # replayed every second until now)
+            chain = chain + 1 if at_deferred else 0
+            held_back = [s for s in outcome.skipped if s.endswith(CAP_REACHED)]
+            if budget[0] <= 0 and held_back and chain < len(config.automation) and at < now:
+                # (the cap reached: the rules it stopped act at the next instant, as a sweep
+                # then would, and so on while the cap holds some back, as sweeps every second
+                # would; at most as many seconds in a row as there are rules: rules that undo
+                # each other, which the cap is there for, would otherwise be replayed every
+                # second until now.  Held back to act then, they are not "skipped".)
                 deferred = at + _SECOND
+                outcome.skipped = [s for s in outcome.skipped if not s.endswith(CAP_REACHED)]
             effects += [_Effect(name, at, change) for name, change in outcome.changes]
             fired += outcome.fired
             fired_at += [(name, at) for name in outcome.fired]

@@ -2506,6 +2506,26 @@ def _capped(workspace: Path, rules: str) -> None:
     )
 
 
+def test_what_the_cap_holds_back_second_after_second_acts_as_sweeps_every_second_would(
+    esc: Esc, workspace: Path
+) -> None:
+    """Four rules on one breach, one action an instant: held back once only, the third
+    fired at the next sweep's --now (17:00) and the fourth at the sweep after, each said
+    "skipped" though it acted.  Each acts a second after the one before, as sweeps every
+    second would have them: 13:00:00, :01, :02, :03."""
+    _capped(workspace, "".join(
+        f"  - {{name: r{n}, when: {{sla: breached}}, then: {{tag: t{n}}}}}\n" for n in range(1, 5)
+    ))  # fmt: skip
+    ticket = esc.ok("create", "--title", "a", "--category", "billing",
+                    now="2026-11-16T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-11-16T09:00:05+01:00")
+    out = esc.ok("sweep", "--no-report", "--no-notify", now="2026-11-16T17:00:00+01:00")
+    assert "skipped" not in out
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    for n, second in enumerate(("00", "01", "02", "03"), 1):
+        assert f"- 2026-11-16T13:00:{second}+01:00 · rule:r{n} · tagged · t{n}\n" in text
+
+
 def test_what_the_cap_on_actions_stopped_acts_at_the_next_instant_whatever_the_gap(
     esc: Esc, workspace: Path
 ) -> None:
