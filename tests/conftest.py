@@ -165,6 +165,30 @@ def run_in_process(
 _PARSED: dict[tuple[str, str], tuple[Config | None, list[Finding]]] = {}
 
 
+def with_ola(workspace: Path, target: str) -> None:
+    """The starter workspace's standard policy given a `collaboration` target (the OLA of
+    requests to other teams), such as ``2h``."""
+    rules = workspace / "rules.yaml"
+    text = rules.read_text()
+    assert "resolution: 24h}" in text
+    ola = f"resolution: 24h, collaboration: {target}}}"
+    rules.write_text(text.replace("resolution: 24h}", ola, 1))
+
+
+def asked_then_resolved(esc: Esc, day: str, resolved: dict[str, str]) -> dict[str, str]:
+    """A billing ticket per title of ``resolved``, engineering asked for help at 09:00 of
+    ``day`` (``2026-12-16``), and resolved at its time of day (``10:00``): title -> ID."""
+    made = {}
+    for title, at in resolved.items():
+        ticket = esc.ok("create", "--title", title, "--body", "b", "--category", "billing",
+                        now=f"{day}T09:00:00+01:00").strip()  # fmt: skip
+        esc.ok("involve", ticket, "--team", "engineering", "--ask", "?",
+               now=f"{day}T09:00:00+01:00")  # fmt: skip
+        esc.ok("resolve", ticket, "--resolution", "r", now=f"{day}T{at}:00+01:00")
+        made[title] = ticket
+    return made
+
+
 def keep_parsed_configuration(root: Path) -> None:
     """Put in the user cache what esc keeps there after its first command in the workspace
     at ``root``: its teams.yaml and rules.yaml parsed (parsing them costs a command 0.06 s;

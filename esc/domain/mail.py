@@ -190,11 +190,19 @@ def follow_up_title(title: str, follows: str) -> str:
     return stripped or title
 
 
+def one_line(text: str) -> str:
+    """A header's text (a subject, a sender's name) on one line: each control character a
+    space, each run of spaces one."""
+    return " ".join(_CONTROLS.sub(" ", text).split())
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def intake_for(mail: Mail, attachments: Sequence[str] = (), follows: str | None = None) -> Intake:
     """A new ticket from ``mail``: the subject as title, the text as description (for a
     follow-up of closed ``follows``, the title without reply prefixes and the old ID)."""
-    subject = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", mail.subject)  # (a title is one line)
-    title = " ".join(subject.split())
+    title = one_line(mail.subject)  # (a title is one line)
     if follows and title:
         title = follow_up_title(title, follows)
     if shows_nothing(title):  # (nothing a person sees: `=?utf-8?q?=E2=80=8B?=`)

@@ -203,22 +203,24 @@ def _one_line(text: str) -> str:
 
 
 def event_id(ticket_id: str, kind: EventKind, at: dt.datetime, *parts: str | None) -> str:
-    text = "\x1f".join([ticket_id, kind, format_timestamp(at), *(p or "" for p in parts)])
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return _id_of(ticket_id, kind, format_timestamp(at), *(p or "" for p in parts))
 
 
 def probe_id(target: str, at: dt.datetime) -> str:
     """The event id of `esc notify test`'s message to ``target`` at ``at`` (as every
     message has one; the same test run again at that --now, the same id)."""
-    text = "\x1f".join(["test", target, format_timestamp(at)])
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return _id_of("test", target, format_timestamp(at))
 
 
 def digest_id(event_ids: Sequence[str]) -> str:
     """The event id of a digest of several messages (quiet hours): made of theirs, so the
     same digest sent again has the same."""
-    text = "\x1f".join(["digest", *sorted(event_ids)])
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return _id_of("digest", *sorted(event_ids))
+
+
+def _id_of(*parts: str) -> str:
+    """An event id: a hash of what makes the event the one it is."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
 
 
 def events_of(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from esc.domain.choices import did_you_mean, shown, unknown_choice
 from esc.domain.conditions import (
@@ -305,26 +305,26 @@ def _conflicting_field(
     rule escalates up from, a priority another raises).  A priority a rule sets only from
     a lower one is a raise (:func:`_raises_only`), an escalation to a team only from
     below its level a move up (:func:`_goes_up_only`)."""
+    # (a write that only moves a field one way: a priority set only from a lower one, a
+    # team only from a lower level)
+    upward: dict[str, Callable[[Rule, object], bool]] = {
+        "priority": lambda rule, value: _raises_only(rule, value, priorities),
+        "team": lambda rule, value: _goes_up_only(rule, value, levels),
+    }
     seen: dict[str, set[object]] = {}
-    raised = False  # (a priority set only from a lower one: a raise, one way)
-    lifted = False  # (a team set only from a lower level: up the chain, one way)
+    one_way: set[str] = set()
     for rule in rules:
         writes = _writes(rule, bounded=False)
-        if writes.get("team") and all(_goes_up_only(rule, v, levels) for v in writes["team"]):
+        if writes.get("team") and all(upward["team"](rule, v) for v in writes["team"]):
             # (the assignee an escalation up clears runs out with it, as for `escalate: up`)
             writes = {**writes, "assignee": writes.get("assignee", set()) - {None}}
         for name, values in writes.items():
             if name in ("sla", "level", "tags") or not values:
                 continue
-            if name == "priority":
-                kept = {v for v in values if not _raises_only(rule, v, priorities)}
-                raised = raised or kept != values
-                if not kept:
-                    continue
-                values = kept
-            if name == "team":
-                kept = {v for v in values if not _goes_up_only(rule, v, levels)}
-                lifted = lifted or kept != values
+            if name in upward:
+                kept = {v for v in values if not upward[name](rule, v)}
+                if kept != values:
+                    one_way.add(name)
                 if not kept:
                     continue
                 values = kept
@@ -332,16 +332,12 @@ def _conflicting_field(
     for name, values in seen.items():
         if len(values) > 1:
             return name
-    one_way = {
+    one_way |= {
         "team" if action == "escalate" else "priority"
         for rule in rules
         for action, value in rule.actions
         if (action, value) in (("escalate", "up"), ("priority", "raise"))
     }
-    if raised:
-        one_way.add("priority")
-    if lifted:
-        one_way.add("team")
     return next((name for name in sorted(one_way) if name in seen), None)
 
 

@@ -523,13 +523,20 @@ def stopped_with_ticket(
     return max(request.asked, since), status
 
 
-def request_clocks(ticket: Ticket, policy: Policy | None, now: dt.datetime) -> list[Clock | None]:
+def request_clocks(
+    ticket: Ticket,
+    policy: Policy | None,
+    now: dt.datetime,
+    steps: Sequence[tuple[dt.datetime, str]] | None = None,
+) -> list[Clock | None]:
     """The OLA clock of each of ``ticket``'s requests as of ``now``, in the ticket's order;
-    None for each when the policy sets no ``collaboration`` target (or before it is asked)."""
+    None for each when the policy sets no ``collaboration`` target (or before it is asked).
+    ``steps``: the ticket's :func:`status_timeline` to ``now``, if the caller has it."""
     target = policy.targets.get("collaboration") if policy is not None else None
     if policy is None or target is None:
         return [None for _ in ticket.requests]
-    steps = status_timeline(ticket, now)
+    if steps is None:
+        steps = status_timeline(ticket, now)
     paused = intervals_in(steps, policy.pause_on, now)
     paused = merge_intervals([*paused, *intervals_in(steps, STOPPED_STATUSES, now)])
     currently = steps[-1][1] if steps else ticket.status

@@ -462,8 +462,8 @@ class Tally:
                     if self.team is None or r.team == self.team
                 ]
             # (with --team: its own queue, the requests asked of it, and their OLA)
-            olas = request_clocks(ticket, sla.policy, now)
             steps = status_timeline(ticket, now)
+            olas = request_clocks(ticket, sla.policy, now, steps)
             for r, c in zip(requests, olas, strict=True):
                 if self.team is not None and r.team != self.team:
                     continue

@@ -451,8 +451,8 @@ def ticket_text(
 def request_lines(ticket: Ticket, now: dt.datetime, sla: Sla | None, colour: bool) -> list[str]:
     """One line per request to another team: state, team (person), who asked when, its
     age (open ones) and its OLA clock (when the policy sets a ``collaboration`` target)."""
-    clocks = request_clocks(ticket, sla.policy if sla else None, now)
     steps = status_timeline(ticket, now)
+    clocks = request_clocks(ticket, sla.policy if sla else None, now, steps)
     lines = []
     for request, clock in zip(ticket.requests, clocks, strict=True):
         who = f"{request.team} ({request.person})" if request.person else request.team

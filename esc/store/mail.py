@@ -23,14 +23,13 @@ import mimetypes
 import os
 import quopri
 import re
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import Message
 from pathlib import Path
 
-from esc.domain.mail import DAEMONS, Mail
+from esc.domain.mail import DAEMONS, Mail, one_line
 from esc.store import atomic
 
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024  # a larger message is quarantined unread
@@ -212,9 +211,9 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     else:
         first = addresses[0]
         spec = _unescaped(first.addr_spec)
-        name = _shown_name(windows_1252(_unescaped(first.display_name)))  # (`Jürgen`)
+        name = one_line(windows_1252(_unescaped(first.display_name)))  # (`Jürgen`)
         if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
-            name = _shown_name(_commented_name(msg))
+            name = one_line(_commented_name(msg))
         sender = str(Address(display_name=name, addr_spec=spec)) if name else spec
     body = msg.get_body(preferencelist=("plain", "html"))
     if body is not None and body.get_content_subtype() == "plain" and _blank(body):
@@ -481,13 +480,6 @@ _HTML_QUOTE = re.compile(
 
 
 _ORIGINAL_LINE = "-----Original Message-----"
-
-
-def _shown_name(name: str) -> str:
-    """A sender's display name on one line, without control characters (an ESC in it sent
-    the message to quarantine as "--customer must be one line of text"; a subject's is
-    dropped too)."""
-    return " ".join("".join(c for c in name if unicodedata.category(c) != "Cc").split())
 
 
 def _quote_marked(html: str) -> str:

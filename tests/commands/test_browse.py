@@ -23,7 +23,7 @@ from esc.commands.browse import list_tickets
 from esc.commands.session import Session
 from esc.report.views import LIST_COLUMNS
 from esc.store import cache_codec
-from tests.conftest import REPO, Esc
+from tests.conftest import REPO, Esc, asked_then_resolved, with_ola
 
 NOW = "2026-11-27T09:00:00+01:00"  # the generated workspaces' own time
 DEMO_NOW = "2026-11-27T11:30:00+01:00"
@@ -204,18 +204,10 @@ def test_a_queue_says_never_answered_of_a_request_its_ticket_was_resolved_with(
 ) -> None:
     """The queue's SLA column said "met" of a request left open when its ticket was
     resolved: its clock stopped with the ticket before its deadline, never answered."""
-    rules = workspace / "rules.yaml"
-    rules.write_text(rules.read_text().replace("resolution: 24h}", "resolution: 24h, "
-                                               "collaboration: 2h}", 1))  # fmt: skip
+    with_ola(workspace, "2h")
     esc = Esc(workspace)
-    titles = {}
-    for title, resolved in (("in time", "10:00"), ("late", "12:00")):
-        ticket = esc.ok("create", "--title", title, "--body", "b", "--category", "billing",
-                        now="2026-12-17T09:00:00+01:00").strip()  # fmt: skip
-        esc.ok("involve", ticket, "--team", "engineering", "--ask", "?",
-               now="2026-12-17T09:00:00+01:00")  # fmt: skip
-        esc.ok("resolve", ticket, "--resolution", "r", now=f"2026-12-17T{resolved}:00+01:00")
-        titles[ticket] = title
+    made = asked_then_resolved(esc, "2026-12-17", {"in time": "10:00", "late": "12:00"})
+    titles = {ticket: title for title, ticket in made.items()}
     queue = esc.ok("list", "--all", "--involving", "engineering", now="2026-12-17T12:30:00+01:00")
     cells = {line.split()[0]: line for line in queue.splitlines()[1:]}
     for ticket, title in titles.items():

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, Esc
+from tests.conftest import REPO, Esc, asked_then_resolved, with_ola
 
 FORMATS = ["markdown", "html", "json", "csv"]
 
@@ -514,9 +514,7 @@ def test_a_request_never_answered_is_no_ola_met_when_the_ticket_is_resolved(
     the request still open: OLA compliance said 1 met, 100%, of a team that never
     answered. A request counts once its team answers or declines (or its deadline passes
     first: breached)."""
-    rules = workspace / "rules.yaml"
-    rules.write_text(rules.read_text().replace("resolution: 24h}", "resolution: 24h, "
-                                               "collaboration: 8h}", 1))  # fmt: skip
+    with_ola(workspace, "8h")
     assert esc("validate").code == 0, esc("validate").out
     ticket = esc.ok("create", "--title", "R", "--body", "b", "--category", "billing",
                     now="2026-11-02T09:00:00+01:00").strip()  # fmt: skip
@@ -541,19 +539,11 @@ def test_an_answer_after_the_ticket_was_resolved_is_too_late_to_count_as_met(
     its clock paused while the ticket was resolved, so the answer moved the deadline to
     16:00 and counted as met.  The clock stops with the ticket: such a request was never
     answered in time, and counts only if its deadline passed first (breached)."""
-    rules = workspace / "rules.yaml"
-    rules.write_text(rules.read_text().replace("resolution: 24h}", "resolution: 24h, "
-                                               "collaboration: 2h}", 1))  # fmt: skip
-    made = {}
-    for title, resolved in (("in time", "10:00"), ("late", "12:00")):
-        ticket = esc.ok("create", "--title", title, "--body", "b", "--category", "billing",
-                        now="2026-12-16T09:00:00+01:00").strip()  # fmt: skip
-        esc.ok("involve", ticket, "--team", "engineering", "--ask", "?",
-               now="2026-12-16T09:00:00+01:00")  # fmt: skip
-        esc.ok("resolve", ticket, "--resolution", "r", now=f"2026-12-16T{resolved}:00+01:00")
+    with_ola(workspace, "2h")
+    made = asked_then_resolved(esc, "2026-12-16", {"in time": "10:00", "late": "12:00"})
+    for ticket in made.values():
         esc.ok("answer", ticket, "--team", "engineering", "-m", "late", "--by", "dan",
                now="2026-12-16T15:00:00+01:00")  # fmt: skip
-        made[title] = ticket
     now = "2026-12-16T16:30:00+01:00"
     data = json.loads(esc.ok("report", "--format", "json", now=now))
     ola = data["collaboration"]["ola"]
