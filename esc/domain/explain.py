@@ -10,7 +10,7 @@ from esc.domain.config import Config
 from esc.domain.durations import format_duration
 from esc.domain.model import Ticket
 from esc.domain.plan import sla_of
-from esc.domain.sla import Clock, Interval, Policy, Sla, merge_intervals
+from esc.domain.sla import Clock, Interval, Policy, Sla, merge_intervals, unmet_collaboration
 from esc.domain.timestamps import format_timestamp
 
 MAX_INTERVALS = 12
@@ -28,7 +28,16 @@ def explain_ticket(ticket: Ticket, config: Config, now: dt.datetime) -> str:
         if policy.pause_on:
             lines.append(f"  clocks pause while {', '.join(policy.pause_on)}")
         for clock in sla.clocks:
-            lines += ["", *_clock_lines(clock, policy, now)]
+            clock_lines = _clock_lines(clock, policy, now)
+            unmet = None
+            if clock.metric == "collaboration" and clock.state == "met":
+                unmet = unmet_collaboration(ticket, now)
+            if unmet is not None:  # (stopped with the ticket: never met for all that)
+                clock_lines[0] += (
+                    f", but {unmet}: the request was still open when the ticket was resolved"
+                    " or closed, and its clock stopped with the ticket's"
+                )
+            lines += ["", *clock_lines]
         missing = [m for m in policy.targets if m not in {c.metric for c in sla.clocks}]
         for metric in missing:
             lines += ["", f"{metric}: not started (no unanswered customer message)"]

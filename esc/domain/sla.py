@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from esc.domain.calendar import (
     MAX_HORIZON,
@@ -482,12 +482,33 @@ def _collaboration_span(
 ) -> tuple[dt.datetime, dt.datetime | None] | None:
     """The internal OLA of requests to other teams: the oldest request open at ``now`` (the
     one due first), else the latest one asked by then; None if none was asked."""
+    request = followed_request(ticket, now)
+    return None if request is None else request_span(request, steps, now)
+
+
+UnmetRequest = Literal["never answered", "answered too late"]
+
+
+def followed_request(ticket: Ticket, now: dt.datetime) -> Request | None:
+    """The request the ticket's ``collaboration`` clock follows at ``now``: the oldest one
+    open then (the one due first), else the latest one asked by then; None if none was."""
     asked = [r for r in ticket.requests if r.asked <= now]
     if not asked:
         return None
     still = [r for r in asked if r.open_at(now)]
-    request = min(still, key=lambda r: r.asked) if still else max(asked, key=lambda r: r.asked)
-    return request_span(request, steps, now)
+    return min(still, key=lambda r: r.asked) if still else max(asked, key=lambda r: r.asked)
+
+
+def unmet_collaboration(ticket: Ticket, now: dt.datetime) -> UnmetRequest | None:
+    """Why the ``collaboration`` clock of ``ticket`` at ``now``, stopped before its deadline,
+    was not met for all that: the request it follows was still open when the ticket was
+    resolved or closed (its clock stopped with the ticket's), and was answered (or declined)
+    only after that, or never; None otherwise."""
+    request = followed_request(ticket, now)
+    if request is None or stopped_with_ticket(request, status_timeline(ticket, now), now) is None:
+        return None
+    late = request.closed is not None and request.closed <= now
+    return "answered too late" if late else "never answered"
 
 
 def request_span(

@@ -20,6 +20,7 @@ from esc.domain.sla import (
     request_clocks,
     status_timeline,
     stopped_with_ticket,
+    unmet_collaboration,
 )
 from esc.domain.timestamps import format_timestamp, zone_of
 from esc.report.terminal import columns, cut_to, padded, printable, printable_cells, style
@@ -419,7 +420,7 @@ def ticket_text(
         facts.append(("follows", f"{follows} (closed: this ticket took its reply up)"))
     lines = [head, ""] + [f"  {k:<15}{printable(v, one_line=True)}" for k, v in facts]
     if sla is not None:
-        lines += sla_lines(sla, colour)
+        lines += sla_lines(sla, colour, ticket)
     lines += sections
     if ticket.escalations:
         lines += ["", paint("Escalations", "bold", colour)]
@@ -495,15 +496,27 @@ def _ended_at(ticket: Ticket) -> dt.datetime | None:
 
 def requests_json(ticket: Ticket, sla: Sla) -> list[dict[str, Any]]:
     """The ticket's requests as in its file, each with ``age`` (open ones, as of the SLA's
-    ``now``) and ``ola``: its clock ``{due, state}``, or null without a target."""
+    ``now``) and ``ola``: its clock ``{due, state, stopped_with_ticket}``, or null without
+    a target (``stopped_with_ticket``: the request was still open when the ticket was
+    resolved or closed, so its clock stopped with the ticket's: never answered in time,
+    whatever its state says)."""
     out = []
-    clocks = request_clocks(ticket, sla.policy, sla.now)
+    steps = status_timeline(ticket, sla.now)
+    clocks = request_clocks(ticket, sla.policy, sla.now, steps)
     for request, clock in zip(ticket.requests, clocks, strict=True):
         item = _request_fields(request)
         ended = _ended_at(ticket)
         opened = request.open_at(sla.now) and (ended is None or request.asked > ended)
         item["age"] = format_age(sla.now - request.asked) if opened else None
-        item["ola"] = None if clock is None else {"due": _iso(clock.due), "state": clock.state}
+        item["ola"] = (
+            None
+            if clock is None
+            else {
+                "due": _iso(clock.due),
+                "state": clock.state,
+                "stopped_with_ticket": stopped_with_ticket(request, steps, sla.now) is not None,
+            }
+        )
         out.append(item)
     return out
 
@@ -621,13 +634,23 @@ def clock_phrase(clock: Clock, now: dt.datetime) -> str:
     return f"{clock.metric} {clock.state}, due in {format_relative(clock.due - now)} ({due})"
 
 
-def sla_lines(sla: Sla, colour: bool) -> list[str]:
+def sla_lines(sla: Sla, colour: bool, ticket: Ticket) -> list[str]:
+    """``esc show``'s SLA section: a line per clock.  The ``collaboration`` clock of a
+    request left open when the ticket was resolved or closed stopped with the ticket's
+    clocks before its deadline, but was never met: it says so."""
     if sla.policy is None:
         return []
     lines = ["", paint(f"SLA ({sla.policy.name})", "bold", colour)]
     for clock in sla.clocks:
+        phrase = clock_phrase(clock, sla.now)
         style = STATE_COLOUR.get(clock.state)
-        lines.append(f"  {paint(clock_phrase(clock, sla.now), style, colour)}")
+        unmet = None
+        if clock.metric == "collaboration" and clock.state == "met":
+            unmet = unmet_collaboration(ticket, sla.now)
+        if unmet is not None:
+            phrase = phrase.replace(" met ", f" {unmet}, stopped with the ticket ", 1)
+            style = "dim"
+        lines.append(f"  {paint(phrase, style, colour)}")
     return lines
 
 

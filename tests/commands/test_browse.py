@@ -213,3 +213,42 @@ def test_a_queue_says_never_answered_of_a_request_its_ticket_was_resolved_with(
     for ticket, title in titles.items():
         said = "never answered, late" if title == "late" else "never answered "
         assert said in cells[ticket] and " met " not in cells[ticket]
+
+
+def test_show_and_explain_never_call_met_a_request_its_ticket_was_resolved_with(
+    workspace: Path,
+) -> None:
+    """The SLA section, the request's `ola` and `esc explain` said "collaboration met" of a
+    request left open when its ticket was resolved before the OLA's deadline."""
+    with_ola(workspace, "2h")
+    esc = Esc(workspace)
+    [ticket] = asked_then_resolved(esc, "2026-12-17", {"early": "10:00"}).values()
+    before = "2026-12-17T10:30:00+01:00"
+    shown = esc.ok("show", ticket, now=before)
+    [line] = [x for x in shown.splitlines() if x.strip().startswith("collaboration")]
+    assert line.strip() == (
+        "collaboration never answered, stopped with the ticket (due 2026-12-17T11:00:00+01:00)"
+    )
+    [request] = json.loads(esc.ok("show", ticket, "--json", now=before))["requests"]
+    assert request["ola"]["stopped_with_ticket"] is True
+    explained = esc.ok("explain", ticket, now=before)
+    assert "collaboration: met, but never answered: the request was still open" in explained
+    esc.ok("answer", ticket, "--team", "engineering", "-m", "done", now="2026-12-17T10:45:00+01:00")
+    after = esc.ok("show", ticket, now="2026-12-17T12:00:00+01:00")
+    assert "collaboration answered too late, stopped with the ticket" in after
+
+
+def test_show_says_met_of_a_request_answered_in_time(workspace: Path) -> None:
+    with_ola(workspace, "2h")
+    esc = Esc(workspace)
+    day = "2026-12-17T{}:00+01:00"
+    ticket = esc.ok("create", "--title", "t", "--body", "b", now=day.format("09:00")).strip()
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "?", now=day.format("09:00"))
+    esc.ok("answer", ticket, "--team", "engineering", "-m", "ok", now=day.format("09:30"))
+    esc.ok("resolve", ticket, "--resolution", "r", now=day.format("10:00"))
+    later = "2026-12-17T12:00:00+01:00"
+    shown = esc.ok("show", ticket, now=later)
+    assert "  collaboration met (due 2026-12-17T11:00:00+01:00)" in shown
+    [request] = json.loads(esc.ok("show", ticket, "--json", now=later))["requests"]
+    ola = {"due": "2026-12-17T11:00:00+01:00", "state": "met", "stopped_with_ticket": False}
+    assert request["ola"] == ola
