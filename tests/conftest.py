@@ -233,3 +233,15 @@ def demo(tmp_path: Path) -> Iterator[Path]:
     shutil.copytree(REPO / "kb", root / "kb")
     keep_parsed_configuration(root)
     yield root
+
+
+def findings(result: Result) -> list[str]:
+    """What ``esc validate`` found: a line each on stderr, before the line that counts them."""
+    *lines, count = result.err.splitlines()
+    assert count == f"{len(lines)} problem(s)", result.err
+    return lines
+
+
+def found_text(result: Result) -> str:
+    """:func:`findings` as the lines printed, each with its newline."""
+    return "".join(f"{line}\n" for line in findings(result))

@@ -20,7 +20,8 @@ from esc.ticketfile.problems import Clean, ticket_problems
 
 
 def validate(session: Session) -> Output:
-    """Every problem as ``path:line: message``; exit 1 if there is any."""
+    """Every problem as ``path:line: message``, a line each on stderr (as every expected
+    problem is), then their count; exit 1 if there is any."""
     workspace = session.workspace
     config, findings = workspace.config_findings()
     findings = findings + environment_findings(config, os.environ)
@@ -34,11 +35,7 @@ def validate(session: Session) -> Output:
         findings += kb.ticket_kb_findings(uses, ids)
     findings += _unmerged_findings(workspace.root)
     if findings:
-        return Output(
-            text="".join(f"{finding}\n" for finding in findings),
-            notes=[f"{len(findings)} problem(s)"],
-            code=1,
-        )
+        return Output(notes=[*map(str, findings), f"{len(findings)} problem(s)"], code=1)
     count = len(workspace.ticket_paths())
     tail = f", {articles} articles" if articles else ""
     return Output(notes=[f"ok: teams.yaml, rules.yaml and {count} tickets{tail}"])

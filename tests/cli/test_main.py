@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from esc.config.starter import GITIGNORE, RULES_YAML, TEAMS_YAML
-from tests.conftest import ESC, NOW, Esc, Result, run_in_process
+from tests.conftest import ESC, NOW, Esc, Result, findings, found_text, run_in_process
 
 ID_RE = re.compile(r"^T-[0-9a-hjkmnp-tv-z]{8}$")
 LATER = "2026-11-20T11:30:00+01:00"
@@ -1351,10 +1351,10 @@ def test_validate_reports_a_broken_ticket_with_its_line(
     break_line(ticket_file(workspace, ids[1]), prefix, replacement)
     result = esc("validate")
     assert result.code == 1
-    assert result.out.startswith(f"tickets/{ids[1]}.md:{line}: ")
-    assert message in result.out
-    assert len(result.out.splitlines()) == 1, result.out
-    assert result.err == "1 problem(s)\n"
+    assert result.err.startswith(f"tickets/{ids[1]}.md:{line}: ")
+    assert message in result.err
+    assert len(findings(result)) == 1, result.err
+    assert result.err.endswith("\n1 problem(s)\n")
 
 
 HAND_WRITTEN_ESCALATIONS = """\
@@ -1389,7 +1389,7 @@ def test_validate_reports_a_naive_escalation_time_at_its_line(
     assert line == 27
     result = esc("validate")
     assert result.code == 1
-    assert result.out == (
+    assert found_text(result) == (
         f"tickets/{ticket_id}.md:27: escalation 2: at is not a timestamp with a time zone\n"
     )
 
@@ -1417,7 +1417,7 @@ def test_validate_reports_an_escalation_without_its_keys(
     line = text.splitlines().index("escalations:") + 2
     result = esc("validate")
     expected = f"tickets/{ticket_id}.md:{line}: escalation 1: {problem}\n"
-    assert (result.code, result.out) == (1, expected)
+    assert (result.code, found_text(result)) == (1, expected)
 
 
 def test_validate_reports_a_request_with_an_unknown_key(esc: CheckedEsc, workspace: Path) -> None:
@@ -1437,7 +1437,7 @@ def test_validate_reports_a_request_with_an_unknown_key(esc: CheckedEsc, workspa
         f"tickets/{ticket_id}.md:{line}: request 1: unknown key 'persn' "
         "(keys: asked, by, team, person, state, closed, closed_by)\n"
     )
-    assert (result.code, result.out) == (1, expected)
+    assert (result.code, found_text(result)) == (1, expected)
 
 
 def test_teams_yaml_takes_keys_of_your_own_but_not_a_misspelt_intake(
@@ -1454,15 +1454,15 @@ def test_teams_yaml_takes_keys_of_your_own_but_not_a_misspelt_intake(
     assert result.code == 1
     line = original.splitlines().index(next(x for x in original.splitlines()
                                              if x.startswith("intake:"))) + 1  # fmt: skip
-    assert f"teams.yaml:{line}: unknown key 'intak' (did you mean 'intake'?)\n" in result.out
+    assert f"teams.yaml:{line}: unknown key 'intak' (did you mean 'intake'?)\n" in result.err
     assert "teams.yaml:1: intake is missing: the team new tickets go to when no rule routes" in (
-        result.out
+        result.err
     )
     # a section esc reads in rules.yaml, put here, would be ignored without a word
     teams.write_text(original + "notify:\n  targets: {}\n")
     result = esc("validate")
     line = len(original.splitlines()) + 1
-    assert f"teams.yaml:{line}: notify belongs in rules.yaml: esc reads it there\n" in result.out
+    assert f"teams.yaml:{line}: notify belongs in rules.yaml: esc reads it there\n" in result.err
 
 
 def test_validate_counts_lines_from_the_top_of_the_file(esc: CheckedEsc, workspace: Path) -> None:
@@ -1475,7 +1475,7 @@ def test_validate_counts_lines_from_the_top_of_the_file(esc: CheckedEsc, workspa
     break_line(path, "status:", "status: weird")
     result = esc("validate")
     assert result.code == 1
-    assert result.out.startswith(f"tickets/{ticket_id}.md:6: unknown status 'weird'")
+    assert result.err.startswith(f"tickets/{ticket_id}.md:6: unknown status 'weird'")
 
 
 def test_validate_reports_an_id_that_does_not_match_the_file_name(
@@ -1485,7 +1485,7 @@ def test_validate_reports_an_id_that_does_not_match_the_file_name(
     break_line(ticket_file(workspace, ids[0]), "id:", "id: T-aaaaaaaa")
     result = esc("validate")
     assert result.code == 1
-    assert result.out == (
+    assert found_text(result) == (
         f"tickets/{ids[0]}.md:2: id T-aaaaaaaa does not match the file name {ids[0]}.md\n"
     )
 
@@ -1496,7 +1496,7 @@ def test_validate_reports_a_duplicate_id(esc: CheckedEsc, workspace: Path) -> No
     copy.write_bytes(ticket_file(workspace, ids[0]).read_bytes())
     result = esc("validate")
     assert result.code == 1
-    lines = result.out.splitlines()
+    lines = findings(result)
     assert f"tickets/T-zzzzzzzz.md:2: duplicate id {ids[0]} (also in tickets/{ids[0]}.md)" in lines
     assert all(line.startswith("tickets/T-zzzzzzzz.md:2: ") for line in lines), lines
 
@@ -1513,7 +1513,7 @@ def test_validate_reports_ids_that_differ_only_in_case(esc: CheckedEsc, workspac
     names = sorted([f"{upper}.md", f"{ids[0]}.md"])  # (files are read in name order)
     first, second = names
     first_id, second_id = (Path(n).stem for n in names)
-    assert result.out == (
+    assert found_text(result) == (
         f"tickets/{second}:2: duplicate id {second_id} (as {first_id} in tickets/{first})\n"
     )
 
@@ -1526,10 +1526,10 @@ def test_validate_reports_an_escalation_cycle(esc: CheckedEsc, workspace: Path) 
     assert result.code == 1
     assert (
         "teams.yaml:10: escalation cycle: support → engineering → management → support"
-        in result.out.splitlines()
+        in result.err.splitlines()
     )
     assert "teams.yaml:22: escalation cycle: management → support → engineering → management" in (
-        result.out.splitlines()
+        result.err.splitlines()
     )
 
 
@@ -1538,7 +1538,8 @@ def test_validate_reports_an_unknown_escalates_to(esc: CheckedEsc, workspace: Pa
     edit_workspace_file(workspace, "teams.yaml", "escalates_to: management", "escalates_to: board")
     result = esc("validate")
     assert result.code == 1
-    assert result.out == "teams.yaml:16: team engineering: escalates_to unknown team 'board'\n"
+    board = "teams.yaml:16: team engineering: escalates_to unknown team 'board'"
+    assert findings(result) == [board]
     # other commands stop at the broken configuration, naming the same place
     listing = esc("list")
     assert listing.code == 1
@@ -1588,9 +1589,9 @@ def test_a_misspelled_condition_stops_validate_and_every_command(
     line = (workspace / "rules.yaml").read_text(encoding="utf-8").splitlines().index(new) + 1
     result = esc("validate")
     assert result.code == 1
-    assert result.out.startswith(f"rules.yaml:{line}: ")
-    assert message in result.out
-    assert len(result.out.splitlines()) == 1, result.out
+    assert result.err.startswith(f"rules.yaml:{line}: ")
+    assert message in result.err
+    assert len(findings(result)) == 1, result.err
     for args in (
         ["list"],
         ["show", ticket_id],
@@ -1624,8 +1625,8 @@ def test_custom_fields_declared_in_rules_yaml_may_be_conditions(
     edit_workspace_file(workspace, "rules.yaml", "fields: [vip]", "fields: [region]")
     result = esc("validate")
     assert result.code == 1
-    assert "routing[0].when.vip: unknown condition key 'vip'" in result.out
-    assert "rules.yaml's `fields:`" in result.out
+    assert "routing[0].when.vip: unknown condition key 'vip'" in result.err
+    assert "rules.yaml's `fields:`" in result.err
 
 
 # ---------------------------------------------------------------- a ticket that does not parse
@@ -2246,7 +2247,7 @@ def test_an_entry_whose_head_is_not_in_shape_never_vanishes(demo: Path, head: st
     esc = CheckedEsc(demo, now="2026-11-27T12:00:00+01:00")
     found = esc("validate")
     assert found.code == 1
-    assert "tickets/T-0m6b2xb7.md:52: not a conversation entry head esc can read" in found.out
+    assert "tickets/T-0m6b2xb7.md:52: not a conversation entry head esc can read" in found.err
     shown = esc("show", "T-0m6b2xb7")
     assert (shown.code, shown.out) == (1, "")
     assert shown.err.startswith("tickets/T-0m6b2xb7.md:52: not a conversation entry head")

@@ -131,7 +131,7 @@ def test_a_broken_file_is_reported_with_its_values_escaped(esc: Esc) -> None:
     bad.with_name("T-\x1b[2J.md").write_text("---\n: : :\n---\n")
     result = esc("validate")
     assert result.code == 1
-    assert "tickets/T-\\x1b[2J.md:1: id is missing\n" in result.out
+    assert "tickets/T-\\x1b[2J.md:1: id is missing\n" in result.err
     assert_safe(result.out + result.err)
 
 
@@ -171,8 +171,8 @@ def test_a_lone_surrogate_in_a_finding_reaches_a_real_terminal(esc: Esc) -> None
     path.write_text(re.sub("(?m)^created: .*$", 'created: "\\\\ud800"', path.read_text()))
     done = _esc(esc.cwd, "validate", stdout=subprocess.PIPE)
     assert done.returncode == 1, done.stderr
-    assert f"tickets/{ticket}.md:11: created \\ud800 is not a timestamp" in done.stdout
-    assert done.stderr == "2 problem(s)\n"
+    assert f"tickets/{ticket}.md:11: created \\ud800 is not a timestamp" in done.stderr
+    assert done.stdout == "" and done.stderr.endswith("\n2 problem(s)\n")
 
 
 # ---------------------------------------------------------------- output that cannot be written

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Esc
+from tests.conftest import Esc, findings
 
 CREATED = "2026-11-20T09:00:00+01:00"  # Friday 09:00, Berlin office hours 09-17 on weekdays
 LATE = "2026-11-23T12:00:00+01:00"  # Monday noon: first response (4h, due Fri 13:00) is overdue
@@ -296,10 +296,10 @@ def test_check_names_what_validate_names_in_a_ticket_against_the_configuration(
     text = path.read_text().replace("category: billing", "category: biling")
     path.write_text(text.replace("to: engineering", "to: enginering"))
     validate = esc("validate")
-    assert validate.code == 1 and len(validate.out.splitlines()) == 2, validate.out
+    assert validate.code == 1 and len(findings(validate)) == 2, validate.err
     check = esc("check", now=LATE)
     assert check.code == 1
-    assert check.out.splitlines()[:2] == validate.out.splitlines()
+    assert check.out.splitlines()[:2] == findings(validate)
     assert "unknown category 'biling' (did you mean 'billing'?); one of" in check.out
     assert "escalation 1: unknown team 'enginering' (did you mean 'engineering'?)" in check.out
     # (one file, two problems: one ticket file broken)

@@ -78,7 +78,7 @@ def test_a_routing_rule_gives_an_e_mail_its_category_and_team(
     rules.write_text(rules.read_text(encoding="utf-8").replace(
         "  - when: {category: outage}\n", routing + "  - when: {category: outage}\n"
     ), encoding="utf-8")  # fmt: skip
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     message = corpus.message(subject="Money back", text="I want a refund for order 42.")
     esc.ok("intake", "--eml", "-", input=message.decode())
     ticket = shown(esc, only_ticket(workspace))
@@ -91,7 +91,7 @@ def test_a_routing_rule_gives_an_e_mail_its_category_and_team(
                                                               "    categry: refund\n"))
     bad = esc("validate")
     assert bad.code == 1
-    assert "routing[0]: unknown key 'categry' (did you mean 'category'?)" in bad.out
+    assert "routing[0]: unknown key 'categry' (did you mean 'category'?)" in bad.err
 
 
 def test_html_only_iso_8859_1_quoted_printable_and_base64(esc: Esc, workspace: Path) -> None:
@@ -599,7 +599,7 @@ def test_a_new_ticket_from_mail_is_acknowledged_once_with_its_id(
     monkeypatch.setenv("SMTP_PORT", str(port))
     with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
         rules.write(CUSTOMER_MAIL)
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     box = corpus.mbox(tmp_path / "inbox.mbox", corpus.message(), corpus.auto_reply())
     out = esc.ok("intake", "--mbox", str(box))
     ticket_id = only_ticket(workspace)

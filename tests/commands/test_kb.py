@@ -12,7 +12,7 @@ from pathlib import Path
 import frontmatter
 import pytest
 
-from tests.conftest import REPO, Esc
+from tests.conftest import REPO, Esc, findings
 
 LOCKED = "Unlock an account locked after failed logins"
 
@@ -206,7 +206,7 @@ def test_validate_checks_the_articles_and_the_tickets_that_name_them(kb_esc: Esc
     result = kb_esc("validate")
     assert result.code == 1
     kb_line = path.read_text().splitlines().index("kb: KB-0020") + 1
-    lines = result.out.splitlines()
+    lines = findings(result)
     assert lines[0] == (
         "kb/KB-0005.md:7: unknown key 'sumary'; an article has id, title, categories, tags, "
         "updated"
@@ -294,7 +294,7 @@ def test_an_article_whose_category_rules_yaml_lacks_is_left_out_and_named(
     path.write_text(path.read_text().replace("  - account\n", "  - acount\n", 1))
     problem = "kb/KB-0001.md:4: unknown category 'acount' (did you mean 'account'?)"
     ticket = new_ticket(kb_esc, "Account locked after failed logins", "Locked out, unlock it.")
-    assert kb_esc("validate").out.startswith(problem)
+    assert kb_esc("validate").err.startswith(problem)
     for command in (("kb", "list"), ("kb", "search", "unlock locked account"),
                     ("suggest", ticket), ("report", "--format", "json"), ("kb", "show", "1")):
         result = kb_esc(*command)
@@ -370,4 +370,4 @@ def test_articles_filed_in_folders_under_kb_are_read_searched_and_validated(demo
     (demo / "kb" / "billing" / "bad.md").write_text("---\nid: KB-0201\n---\nbroken\n")
     result = esc("validate")
     assert result.code == 1
-    assert "kb/billing/bad.md:1: title is missing" in result.out
+    assert "kb/billing/bad.md:1: title is missing" in result.err

@@ -256,14 +256,14 @@ def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
     )
     result = esc("validate")
     assert result.code == 1
-    assert "rules.yaml:29: notify target whole: scheme 'ftp' is not one esc sends to" in result.out
-    assert "secret-host" not in result.out + result.err
-    assert "rules.yaml:28: notify target 'ops/pager': a name of letters, digits" in result.out
-    assert "rules.yaml:26: notify target a: scheme 'gopher' is not one esc sends to" in result.out
+    assert "rules.yaml:29: notify target whole: scheme 'ftp' is not one esc sends to" in result.err
+    assert "secret-host" not in result.err + result.err
+    assert "rules.yaml:28: notify target 'ops/pager': a name of letters, digits" in result.err
+    assert "rules.yaml:26: notify target a: scheme 'gopher' is not one esc sends to" in result.err
     assert "rules.yaml:27: notify target b: the environment variable SLACK_HOOK is not set" in (
-        result.out
+        result.err
     )
-    assert "secret-token" not in result.out + result.err
+    assert "secret-token" not in result.err + result.err
 
 
 def test_validate_names_a_misspelt_person_and_a_bad_url_once(
@@ -278,9 +278,9 @@ def test_validate_names_a_misspelt_person_and_a_bad_url_once(
     )
     result = esc("validate")
     assert result.code == 1
-    assert "notify target a: scheme 'foo' is not one esc sends to" in result.out
-    assert "unknown target 'a'" not in result.out
-    assert "notify.people: unknown person 'carl' (did you mean 'carol'?)" in result.out
+    assert "notify target a: scheme 'foo' is not one esc sends to" in result.err
+    assert "unknown target 'a'" not in result.err
+    assert "notify.people: unknown person 'carl' (did you mean 'carol'?)" in result.err
     rules = (workspace / "rules.yaml").read_text().replace('"foo://x/y"', '"json://127.0.0.1/a"')
     (workspace / "rules.yaml").write_text(rules)
     assert esc("validate").code == 1
@@ -307,12 +307,12 @@ def test_validate_names_an_http_address_apprise_cannot_send_to(
         "apprise knows no service at this http(s) address (a webhook of your own is json://, "
         "form:// or xml://; jsons:// and the like for https)"
     )
-    found = [line for line in result.out.splitlines() if "notify target" in line]
+    found = [line for line in result.err.splitlines() if "notify target" in line]
     assert found == [
         f"rules.yaml:26: notify target dead: {said}",
         f"rules.yaml:28: notify target own: {said}",
     ]
-    assert "secret-token" not in result.out + result.err
+    assert "secret-token" not in result.err + result.err
 
 
 def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) -> None:
@@ -404,7 +404,7 @@ def test_an_escalation_is_emailed_to_the_lead_of_the_team_it_lands_on(
     teams = teams.replace("members: [dan, erin]", "members: [dan]\n    lead: erin", 1)
     (workspace / "teams.yaml").write_text(teams)
     (workspace / "rules.yaml").write_text(RULES_LEVELS + notify)
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     ticket = make(esc)
     esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
     assert mails == []  # the warning goes to support's chat only
@@ -800,7 +800,7 @@ def test_a_rule_notifies_a_list_of_targets_teams_and_people(
     assert esc("validate").code == 0
     (workspace / "rules.yaml").write_text(rules.replace("[oncall, support]", "zoe") + paging)
     result = esc("validate")
-    assert result.code == 1 and "rule warn: notify: unknown target 'zoe'" in result.out
+    assert result.code == 1 and "rule warn: notify: unknown target 'zoe'" in result.err
 
 
 def test_a_rule_s_notify_is_sent_each_time_it_fires_whatever_the_cadence(
@@ -814,7 +814,7 @@ def test_a_rule_s_notify_is_sent_each_time_it_fires_whatever_the_cadence(
         "rules:\n  - name: warn-page\n    when: {sla: warning}\n    then: {notify: eng-chat}\n",
     )
     (workspace / "rules.yaml").write_text(rules + NOTIFY)
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     make(esc)
     once = tmp_path / "once"
     shutil.copytree(workspace, once)
@@ -857,7 +857,7 @@ def test_the_next_level_s_warning_is_told_to_the_team_it_landed_on(
         "targets: {resolution: 8h}", "targets: {first_response: 4h}\n    warn_at: 50%"
     )
     (workspace / "rules.yaml").write_text(rules + NOTIFY)
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     ticket = make(esc)
     esc.ok("sweep", "--no-report", now="2026-11-20T11:30:00+01:00")
     text = (workspace / "tickets" / f"{ticket}.md").read_text()
@@ -905,9 +905,9 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
     result = esc("validate")
     assert result.code == 1
     assert "notify.quiet.support-chat: unknown calendar 'offfice' (did you mean 'office'?)" in (
-        result.out
+        result.err
     )
-    assert "notify.quiet: unknown target 'nope'" in result.out
+    assert "notify.quiet: unknown target 'nope'" in result.err
 
 
 def test_quiet_hours_never_hold_news_of_a_ticket_at_the_highest_priority(
@@ -1007,7 +1007,7 @@ def test_the_person_asked_is_told_of_their_request_s_ola(
         "  people:\n    dan: dan-chat\n"
     )
     (workspace / "rules.yaml").write_text(rules + notify)
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     ticket = make(esc)
     esc.ok("comment", ticket, "-m", "Looking.", now="2026-11-20T09:10:00+01:00")
     esc.ok("involve", ticket, "--team", "engineering", "--person", "dan", "--ask", "Logs?",
@@ -1085,7 +1085,7 @@ def test_news_of_working_hours_a_sweep_finds_after_closing_is_not_held(
     a sweep then would have sent it."""
     quiet = NOTIFY + "  quiet:\n    support-chat: office\n"
     (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet)
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     for title, at in (("One", "15:30"), ("Two", "15:45")):
         esc.ok("create", "--title", title, "--category", "billing",
                now=f"2026-11-19T{at}:00+01:00")  # fmt: skip
@@ -1143,7 +1143,7 @@ def test_dry_run_says_a_message_to_a_target_gone_would_be_dropped(
     esc.ok("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")  # (queued, failed)
     hook.fail = False
     (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY.replace("support-chat", "chat"))
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     dry = esc.ok("sweep", "--no-report", "--dry-run", now="2026-11-20T12:00:00+01:00")
     assert "would drop support-chat (no such target in rules.yaml any more): [esc] T-" in dry
     assert "would retry support-chat" not in dry and "would send support-chat" not in dry
@@ -1169,7 +1169,7 @@ def test_quiet_hours_never_hold_a_rule_s_page_fired_on_a_breach(
     (not urgent) still waits."""
     quiet = NOTIFY + "  quiet:\n    eng-chat: office\n"
     (workspace / "rules.yaml").write_text(PAGING_AROUND_THE_CLOCK + quiet)
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     esc.ok("create", "--title", "Night", "--category", "billing", now="2026-11-20T19:00:00+01:00")
     out = esc.ok("sweep", "--no-report", now="2026-11-20T21:30:00+01:00")
     sent = [text.split("\n")[1] for path, text in hook.messages() if path == "/eng"]

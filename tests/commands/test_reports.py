@@ -464,7 +464,7 @@ def test_a_breach_whose_policy_comes_back_is_counted_once(esc: Esc, workspace: P
     targets: {resolution: 8h}
 """
     (workspace / "rules.yaml").write_text(rules[:start] + policies + rules[end:])
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     ticket = esc.ok("create", "--title", "t", "--category", "billing",
                     now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
     esc.ok("sweep", "--no-notify", "--no-report", now="2026-11-23T11:30:00+01:00")
@@ -515,7 +515,7 @@ def test_a_request_never_answered_is_no_ola_met_when_the_ticket_is_resolved(
     answered. A request counts once its team answers or declines (or its deadline passes
     first: breached)."""
     with_ola(workspace, "8h")
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     ticket = esc.ok("create", "--title", "R", "--body", "b", "--category", "billing",
                     now="2026-11-02T09:00:00+01:00").strip()  # fmt: skip
     esc.ok("involve", ticket, "--team", "engineering", "--ask", "?",

@@ -565,7 +565,7 @@ def test_a_request_s_ola_a_policy_change_starts_is_crossed_at_that_change(
         "    targets: {first_response: 8h}\n  - name: standard\n", 1,
     ).replace("resolution: 24h}", "resolution: 24h, collaboration: 8h}", 1)
     (workspace / "rules.yaml").write_text(rules)
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     ticket = esc.ok("create", "--title", "t", "--priority", "low", "--category", "billing",
                     now="2026-12-17T09:00:00+01:00").strip()  # fmt: skip
     esc.ok("involve", ticket, "--team", "management", "--ask", "?",
@@ -597,7 +597,7 @@ def test_a_rule_another_makes_true_again_at_an_instant_fires_whatever_their_orde
     breach = "  - name: breached-goes-up\n" + breach
     tail = warn + breach if first == "warn" else breach + warn
     (workspace / "rules.yaml").write_text(head + "rules:\n" + tail)
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     ticket = make(esc)
     esc.ok("sweep", "--no-report", now="2026-11-20T11:30:00+01:00")
     text = (workspace / "tickets" / f"{ticket}.md").read_text()
@@ -1862,7 +1862,7 @@ def test_rules_that_can_loop_are_reported_by_validate_and_stop_no_command(
     (workspace / "rules.yaml").write_text(f"{looping[0]}\n{head}rules:\n{rules}{looping[1]}")
     result = esc("validate", now=CREATED)
     assert result.code == 1
-    assert "rules lower, raise can trigger each other endlessly" in result.out
+    assert "rules lower, raise can trigger each other endlessly" in result.err
     ticket = esc.ok("create", "--title", "Loops", "--priority", "high", now=CREATED).strip()
     swept = json.loads(esc.ok("sweep", "--json", now="2026-11-20T09:10:00+01:00"))
     assert [a["rule"] for a in swept["actions"] if a["id"] == ticket] == ["lower", "raise"]
@@ -2539,7 +2539,7 @@ def test_what_the_cap_on_actions_stopped_acts_at_the_next_instant_whatever_the_g
         "  - {name: breached-raise, when: {sla: breached, priority: \"<high\"},"
         " then: {priority: raise}}\n"
     )
-    assert esc("validate").code == 0, esc("validate").out
+    assert esc("validate").code == 0, esc("validate").err
     ticket = esc.ok("create", "--title", "A", "--category", "billing", "--body", "hi",
                     now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
     esc.ok("sweep", "--no-report", now="2026-11-23T09:01:00+01:00")

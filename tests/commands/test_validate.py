@@ -16,7 +16,7 @@ import pytest
 
 from esc.commands.session import Output, Session
 from esc.commands.validate import validate
-from tests.conftest import REPO, Esc
+from tests.conftest import REPO, Esc, found_text
 
 NOTIFY = 'notify:\n  targets:\n    eng-chat: "json://127.0.0.1:${HOOK_PORT}/eng"\n'
 
@@ -26,10 +26,9 @@ def check(workspace: Path) -> Output:
 
 
 def problems(output: Output) -> list[str]:
-    assert output.code == 1
-    assert output.text is not None and output.text.endswith("\n")
-    lines = output.text.splitlines()
-    assert output.notes == [f"{len(lines)} problem(s)"]
+    assert output.code == 1 and output.text is None  # (each a line on stderr, as notes)
+    *lines, count = output.notes
+    assert count == f"{len(lines)} problem(s)"
     return lines
 
 
@@ -228,8 +227,8 @@ def test_a_file_name_that_is_not_utf_8_is_one_finding_everywhere(
         result = esc(*command)
         assert result.code == 1 and said in result.out + result.err, (command, result)
     found = esc("validate")
-    assert found.code == 1 and said in found.out
-    assert "kb/KB-\\xff.md:1: the file name is not UTF-8 text: rename it" in found.out
+    assert found.code == 1 and said in found.err
+    assert "kb/KB-\\xff.md:1: the file name is not UTF-8 text: rename it" in found.err
     assert ticket in esc("list").out  # (the others are read)
     suggest = esc("suggest", ticket)
     assert suggest.code == 1 and "kb/KB-\\xff.md:1:" in suggest.err
@@ -271,7 +270,7 @@ def test_a_ticket_changed_on_one_side_and_deleted_on_the_other_is_named(
     assert merged.returncode != 0  # (a modify/delete conflict)
     result = esc("validate")
     assert result.code == 1
-    assert result.out == (
+    assert found_text(result) == (
         f"tickets/{ticket}.md:1: unresolved merge conflict (deleted by them): keep it "
         "(`git add`) or delete it (`git rm`)\n"
     )
@@ -317,7 +316,7 @@ def test_a_ticket_git_left_unmerged_without_markers_is_named(
     path.write_text(path.read_text().split("<<<<<<<")[0] + "x\n")  # (markers gone, unmerged)
     result = esc("validate")
     assert result.code == 1
-    assert f"tickets/{ticket}.md:1: unresolved merge conflict (both changed)" in result.out
+    assert f"tickets/{ticket}.md:1: unresolved merge conflict (both changed)" in result.err
 
 
 def test_times_before_created_are_named_and_reports_count_no_negative_duration(
@@ -336,7 +335,7 @@ def test_times_before_created_are_named_and_reports_count_no_negative_duration(
     result = esc("validate", now="2026-11-10T12:00:00+01:00")
     line = text.splitlines().index("resolved_at: 2026-11-02T12:00:00+01:00") + 1
     assert result.code == 1
-    assert result.out == (
+    assert found_text(result) == (
         f"tickets/{ticket}.md:{line}: resolved_at 2026-11-01T10:00:00+01:00 is before created"
         " 2026-11-02T10:00:00+01:00\n"
     )
@@ -347,7 +346,7 @@ def test_times_before_created_are_named_and_reports_count_no_negative_duration(
     text = path.read_text()
     path.write_text(text.replace("updated: 2026-11-02T12:00:00+01:00",
                                  "updated: 2026-11-02T09:00:00+01:00"))  # fmt: skip
-    assert "updated 2026-11-02T09:00:00+01:00 is before created" in esc("validate").out
+    assert "updated 2026-11-02T09:00:00+01:00 is before created" in esc("validate").err
     report = esc("report", "--since", "2026-10-01", "--format", "json",
                  now="2026-11-10T12:00:00+01:00")  # fmt: skip
     data = json.loads(report.out)
@@ -380,5 +379,5 @@ def test_a_time_in_other_digits_is_a_finding_never_a_lost_entry(
     assert text.count(old) == 1
     path.write_text(text.replace(old, new))
     result = esc("validate", now="2026-11-25T10:00:00+01:00")
-    assert result.code == 1 and "is not an ISO-8601 timestamp" in result.out
+    assert result.code == 1 and "is not an ISO-8601 timestamp" in result.err
     assert esc("show", ticket, now="2026-11-25T10:00:00+01:00").code == 1  # (refused, said)

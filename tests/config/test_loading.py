@@ -10,7 +10,7 @@ import pytest
 from esc.config.loading import build_config, parse_teams
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain.config import Config, Finding
-from tests.conftest import Esc
+from tests.conftest import Esc, found_text
 
 SMALL_TEAMS = """\
 intake: desk
@@ -919,7 +919,7 @@ def test_every_command_refuses_a_configuration_holding_a_lone_surrogate(esc: Esc
     rules.write_text(text)
     line = f"rules.yaml:41: rules[0].then.note: {LONE}\n"
     checked = esc("validate")
-    assert (checked.code, checked.out) == (1, line)
+    assert (checked.code, found_text(checked)) == (1, line)
     for args in (("create", "--title", "t", "--body", "x"), ("sweep",), ("list",)):
         result = esc(*args)
         assert (result.code, result.err) == (1, line), args
@@ -1032,7 +1032,7 @@ def test_a_misspelt_value_of_rules_yaml_gets_a_did_you_mean(
     assert old in rules.read_text()
     rules.write_text(rules.read_text().replace(old, new, 1))
     result = esc("validate")
-    assert result.code == 1 and said in result.out.splitlines()[0], result.out
+    assert result.code == 1 and said in result.err.splitlines()[0], result.err
 
 
 def test_a_target_of_null_is_said_as_yaml_writes_it() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 import esc as esc_package
 from esc.store.cache import FILE, RACY_NS, Cache, CachedFile
-from tests.conftest import Esc
+from tests.conftest import Esc, findings
 
 NOW = "2026-11-23T12:00:00+01:00"
 
@@ -318,7 +318,7 @@ def test_validate_trusts_content_it_checked_and_checks_what_changed(
     paths[0].write_text(text.replace("team: support", "team: nowhere"))
     age(paths[0])
     changed = esc("validate")
-    assert changed.code == 1 and "unknown team 'nowhere'" in changed.out
+    assert changed.code == 1 and "unknown team 'nowhere'" in changed.err
     paths[0].write_text(text)
     age(paths[0])
     assert esc("validate").code == 0
@@ -327,7 +327,7 @@ def test_validate_trusts_content_it_checked_and_checks_what_changed(
     teams_text = teams.read_text()
     teams.write_text(teams_text.replace("  support:", "  helpdesk:", 1))
     moved = esc("validate")
-    assert moved.code == 1 and moved.out.count("unknown team 'support'; one of") == 2
+    assert moved.code == 1 and moved.err.count("unknown team 'support'; one of") == 2
     teams.write_text(teams_text)
     assert esc("validate").code == 0
 
@@ -396,13 +396,13 @@ def test_validate_restamps_a_copied_file_and_reports_a_changed_one(
     got = esc("validate")
     assert got.code == 1
     line = second.read_text().splitlines().index("team: nowhere") + 1
-    assert got.out.startswith(f"tickets/{second.name}:{line}: unknown team 'nowhere'; one of")
-    assert got.out.count("\n") == 1
+    assert got.err.startswith(f"tickets/{second.name}:{line}: unknown team 'nowhere'; one of")
+    assert len(findings(got)) == 1
     after = rows(workspace)
     assert after[first.name][:5] == before[first.name][:5]
     assert after[first.name][5] != before[first.name][5]  # verified again, and stamped
     assert after[second.name] == before[second.name]  # a file with a problem: not stamped
-    assert esc("validate").out == got.out
+    assert esc("validate").err == got.err
 
 
 @pytest.mark.parametrize("damage", CORRUPTIONS)
@@ -417,8 +417,8 @@ def test_validate_never_trusts_a_damaged_row(
     db.commit()
     db.close()
     got = esc("validate")
-    assert got.code == 1 and got.out.count("unknown team 'x'") == 1
-    assert esc("validate").out == got.out
+    assert got.code == 1 and got.err.count("unknown team 'x'") == 1
+    assert esc("validate").err == got.err
     cache = Cache(workspace / ".esc-cache")
     cache.load()
     assert cache.damaged == []  # the damaged row deleted

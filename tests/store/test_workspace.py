@@ -128,7 +128,7 @@ def test_an_edited_configuration_is_read_again(demo: Path) -> None:
     assert (code, ruamel) == (1, True)
     result = Esc(demo)("validate")
     assert result.code == 1
-    assert "teams.yaml:31: team engineering: level must be a positive integer" in result.out
+    assert "teams.yaml:31: team engineering: level must be a positive integer" in result.err
     listed = Esc(demo)("list")
     assert listed.code == 1
     assert listed.err.startswith("teams.yaml:31: team engineering: level must be")

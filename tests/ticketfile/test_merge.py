@@ -903,7 +903,7 @@ def test_a_true_conflict_is_left_to_a_human(tmp_path: Path) -> None:
     result = Esc(repo)("validate")
     assert result.code == 1
     path = f"tickets/{ticket_id}.md"
-    assert f"{path}:{marker}: unresolved merge conflict" in result.out, result.out
+    assert f"{path}:{marker}: unresolved merge conflict" in result.err, result.err
 
 
 def test_the_article_a_resolution_recorded_merges_like_any_field() -> None:

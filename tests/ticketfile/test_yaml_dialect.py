@@ -139,7 +139,7 @@ def test_an_article_s_tags_read_as_a_ticket_s(esc: Esc, workspace: Path) -> None
     )
     result = esc("validate")
     assert result.code == 1
-    assert "kb/KB-0001.md:5: tags must be a list of words, like [billing, refund]\n" in result.out
+    assert "kb/KB-0001.md:5: tags must be a list of words, like [billing, refund]\n" in result.err
 
 
 @pytest.mark.parametrize(
