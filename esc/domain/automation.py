@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from esc.domain import lifecycle
 from esc.domain.calendar import business_time_between
-from esc.domain.conditions import Facts
+from esc.domain.conditions import Facts, crossings
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
-from esc.domain.model import RULE_ACTOR, Change, Ticket
+from esc.domain.model import CUSTOMER_METRICS, RULE_ACTOR, Change, Ticket
 from esc.domain.routing import ticket_fields
 from esc.domain.rules import Rule
 from esc.domain.sla import Sla
@@ -105,7 +105,9 @@ def _one_pass(
             memory.pop(rule.name, None)
             continue
         last = memory.get(rule.name)
-        if last is not None and not _may_repeat(rule, last, at, sla):
+        if last is not None and not (
+            _may_repeat(rule, last, at, sla) or crossed_since(rule, last, at, sla)
+        ):
             continue
         if budget[0] <= 0:
             outcome.skipped.append(f"{rule.name}: {CAP_REACHED}")
@@ -137,6 +139,22 @@ def _may_repeat(rule: Rule, last: dt.datetime, at: dt.datetime, sla: Sla) -> boo
     if sla.policy is None:
         return at - last >= rule.repeat
     return business_time_between(sla.policy.calendar, last, at) >= rule.repeat
+
+
+def crossed_since(rule: Rule, last: dt.datetime, at: dt.datetime, sla: Sla) -> bool:
+    """Whether a clock crossed, after ``last`` and by ``at``, into a state an ``sla:`` term
+    of the rule's condition names (:func:`esc.domain.conditions.crossings`), and is in it
+    at ``at``: another breach (or warning) than the one the rule fired on, which it fires
+    on again though its condition never turned false in between."""
+    for metric, state in crossings(rule.when):
+        for clock in sla.clocks:
+            named = clock.metric == metric if metric else clock.metric in CUSTOMER_METRICS
+            if not named or clock.state != state:
+                continue
+            instant = clock.due if state == "breached" else clock.warn
+            if instant is not None and last < instant <= at:
+                return True
+    return False
 
 
 def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> Change:

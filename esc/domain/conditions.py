@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from datetime import date, datetime, timedelta, timezone
+from typing import Literal
 
 from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.durations import DurationError, format_duration, parse_duration
@@ -663,6 +664,24 @@ def holds_only_on_breach(condition: Condition) -> bool:
     if isinstance(condition, AnyOf):
         return all(holds_only_on_breach(child) for child in condition.children)
     return False
+
+
+CrossedState = Literal["warning", "breached"]  # a state a clock crosses into at an instant
+
+
+def crossings(condition: Condition) -> tuple[tuple[str | None, CrossedState], ...]:
+    """The ``(metric, state)`` of each ``sla:`` term of ``condition`` that a clock crossing
+    into ``warning`` or ``breached`` makes true (metric None: any clock of the customer's
+    SLA), outside a ``not:``: a rule fired on such a term and still true fires again when
+    another clock crosses into that state after it fired (breached, escalated, breached
+    again at the next level: escalated again), not only once the condition was false."""
+    if isinstance(condition, (AllOf, AnyOf)):
+        return tuple(c for child in condition.children for c in crossings(child))
+    if isinstance(condition, SlaCondition) and not condition.negated:
+        return tuple(
+            (condition.metric, s) for s in ("warning", "breached") if s in condition.states
+        )
+    return ()
 
 
 # --- compiling ----------------------------------------------------------------------------

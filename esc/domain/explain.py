@@ -6,6 +6,7 @@ import datetime as dt
 
 from esc.domain.automation import facts, memory_of
 from esc.domain.calendar import MAX_HORIZON, Calendar, working_intervals
+from esc.domain.conditions import crossings
 from esc.domain.config import Config
 from esc.domain.durations import format_duration
 from esc.domain.model import Ticket
@@ -113,6 +114,9 @@ def _rule_lines(ticket: Ticket, config: Config, sla: Sla) -> list[str]:
                 fired = f"; fired {format_timestamp(last)}, again {again} of working time later"
             elif last is not None:
                 fired = f"; fired {format_timestamp(last)}, waits until it stops matching"
+                states = sorted({state for _, state in crossings(rule.when)})
+                if states:  # (another clock's crossing fires it again)
+                    fired += f" or another clock is {' or '.join(states)}"
             if not ticket.active:  # (the sweep acts on new, open and pending tickets only)
                 fired += f"; the sweep leaves it: the ticket is {ticket.status}"
             lines.append(f"  {rule.name}: matches{fired}")

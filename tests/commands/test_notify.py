@@ -825,7 +825,8 @@ def test_a_rule_s_notify_is_sent_each_time_it_fires_whatever_the_cadence(
     Esc(once, now="2026-11-20T11:30:00+01:00").ok("sweep", "--no-report")
     assert hook.messages() == often
     paged = [text for path, text in often if "rule warn-page fired" in text]
-    assert len(paged) == 1 and "at 2026-11-20T10:00:00+01:00" in paged[0]
+    assert len(paged) == 2  # (each clock's warning: the first response's, the resolution's)
+    assert "at 2026-11-20T10:00:00+01:00" in paged[0] and "at 2026-11-20T11:00:00+01:00" in paged[1]
 
 
 def test_a_message_tells_the_ticket_as_it_was_when_it_happened(
@@ -1177,7 +1178,7 @@ def test_quiet_hours_never_hold_a_rule_s_page_fired_on_a_breach(
         "\n".join(sent)
     )
     assert not [line for line in sent if "page-warning" in line]
-    assert "notify: 1 message to eng-chat held for its quiet hours" in out
+    assert "notify: 2 messages to eng-chat held for its quiet hours" in out  # (2 warnings)
 
 
 def test_dry_run_says_which_new_messages_quiet_hours_would_hold(
@@ -1197,12 +1198,10 @@ def test_dry_run_says_which_new_messages_quiet_hours_would_hold(
     assert any("rule page-breach fired" in line for line in notified)  # (urgent: a breach)
     assert not [line for line in notified if "page-warning" in line]
     held = [line for line in dry.splitlines() if "would hold" in line]
-    assert held == [
-        f"  would hold eng-chat for its quiet hours: [esc] {ticket} rule page-warning fired"
-        " (sla: warning)"
-    ]
+    warning = f"  would hold eng-chat for its quiet hours: [esc] {ticket} rule page-warning fired"
+    assert held == [f"{warning} (sla: warning)"] * 2  # (the first response's, the resolution's)
     data = json.loads(esc.ok("sweep", "--no-report", "--dry-run", "--json", now=night))
-    assert [(m["target"], m["kind"]) for m in data["held"]] == [("eng-chat", "rule")]
+    assert [(m["target"], m["kind"]) for m in data["held"]] == [("eng-chat", "rule")] * 2
     assert hook.posts == []  # (a dry run sends nothing)
     real = json.loads(esc.ok("sweep", "--no-report", "--json", now=night))
     assert [(m["target"], m["event"]) for m in real["held"]] == [

@@ -149,8 +149,34 @@ def test_breach_escalates_once_per_crossing(esc: Esc, workspace: Path) -> None:
         ("support", "engineering", "rule:breached-goes-up"),
         ("engineering", "management", "rule:breached-goes-up"),
     ]
-    notes = [c["text"] for c in shown["conversation"] if c["kind"] == "note"]
-    assert notes == ["SLA warning", "SLA breached, escalating", "SLA breached, escalating"]
+    notes = [(c["at"][11:16], c["text"]) for c in shown["conversation"] if c["kind"] == "note"]
+    assert notes == [
+        ("10:00", "SLA warning"),  # (the first response's)
+        ("11:00", "SLA warning"),  # (the resolution's, at 50% of 4h: another clock's)
+        ("11:00", "SLA breached, escalating"),
+        ("17:00", "SLA breached, escalating"),
+    ]
+
+
+@pytest.mark.parametrize("hours", [(13, 74), tuple(range(10, 75, 4))])
+def test_a_ticket_breached_escalated_and_breached_again_at_the_next_level_goes_up_again(
+    esc: Esc, workspace: Path, hours: tuple[int, ...]
+) -> None:
+    """Issue 3's own rules.yaml (one policy for every level): the first response breached
+    at 13:00 took the ticket to engineering; its resolution breached at level 2 two days
+    later and nothing happened, because `sla: breached` had stayed true since (the first
+    response is still breached): the rule waited for it to turn false.  Another clock's
+    breach is a breach again: escalated again, at its instant, however often cron ran."""
+    monday = dt.datetime.fromisoformat("2026-11-23T09:00:00+01:00")
+    ticket = esc.ok("create", "--title", "t", "--category", "billing", now=monday.isoformat())
+    for hour in hours:  # (from Monday 09:00: once at 13:00 and Thursday 11:00, or every 4h)
+        esc.ok("sweep", "--no-report", now=(monday + dt.timedelta(hours=hour)).isoformat())
+    shown = json.loads(esc.ok("show", ticket.strip(), "--json", now="2026-11-26T11:00:00+01:00"))
+    assert [(e["from"], e["to"], e["at"], e["by"]) for e in shown["escalations"]] == [
+        ("support", "engineering", "2026-11-23T13:00:00+01:00", "rule:breached-goes-up"),
+        ("engineering", "management", "2026-11-25T17:00:00+01:00", "rule:breached-goes-up"),
+    ]
+    assert shown["team"] == "management"
 
 
 def test_missed_sweeps_fire_each_crossed_step_in_order(esc: Esc, workspace: Path) -> None:
@@ -168,6 +194,7 @@ def test_missed_sweeps_fire_each_crossed_step_in_order(esc: Esc, workspace: Path
     notes = [(c["at"], c["text"]) for c in shown["conversation"] if c["kind"] == "note"]
     assert notes == [
         ("2026-11-20T10:00:00+01:00", "SLA warning"),
+        ("2026-11-20T11:00:00+01:00", "SLA warning"),  # (the resolution's: another clock)
         ("2026-11-20T11:00:00+01:00", "SLA breached, escalating"),
         ("2026-11-20T17:00:00+01:00", "SLA breached, escalating"),
     ]
@@ -478,6 +505,7 @@ def test_the_breach_that_escalates_to_a_level_of_another_policy_is_logged(
         "esc · sla.first_response: warning → breached",
         "esc · sla.policy: first-level → second-level · policy re-selected",
         "esc · sla.first_response: breached → —",
+        "rule:warn · internal note added",  # (the first level's resolution warns at 11:00)
         "rule:breached-goes-up · team: support → engineering · hierarchical escalation: SLA"
         " breached, escalating",
         "rule:breached-goes-up · status: new → open",
@@ -1039,6 +1067,7 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
         assert out.splitlines() == [
             "1 tickets seen, 1 changed; 1 active tickets: 0 overdue, 0 in warning",
             f'  {ticket}: note "SLA warning" (rule:warn)',  # (replayed from its creation)
+            f'  {ticket}: note "SLA warning" (rule:warn)',  # (the resolution's, at 11:00)
             f"  {ticket}: support → engineering (rule:breached-goes-up)",
             f"  {ticket}: status new → open (rule:breached-goes-up)",
             f'  {ticket}: note "SLA breached, escalating" (rule:breached-goes-up)',
@@ -1236,7 +1265,8 @@ def test_a_sweep_after_a_merge_replays_what_the_other_sweep_missed_and_escalates
     text = (other / "tickets" / f"{ticket}.md").read_text()
     assert text.count("kind: hierarchical") == 1
     assert text.count("rule:breached-goes-up · internal note added") == 1
-    assert text.count("rule:warn · internal note added") == 1  # (fired at 10:00, not 10:50)
+    warned = [line[2:27] for line in text.splitlines() if "rule:warn · internal note" in line]
+    assert warned == ["2026-11-20T10:00:00+01:00", "2026-11-20T11:00:00+01:00"]  # (not 10:50)
     assert text.count("sla.policy: first-level → second-level") == 1
     # (nothing logged twice, nothing false; the breach that escalated it, logged: issue 3)
     assert text.count(" · esc · ") == 7

@@ -496,6 +496,31 @@ def test_a_rule_whose_own_effect_makes_it_false_re_arms() -> None:
     assert again.fired == ["lead"]
 
 
+def test_another_clock_crossing_into_the_state_a_rule_names_fires_it_again() -> None:
+    """`sla: breached` stays true from the first response's breach (Monday 13:00) on: the
+    resolution's breach (Wednesday 17:00, 24h of office time) is another breach, and fires
+    the rule again; a rule on the first response's clock alone does not fire again."""
+    config = config_with(
+        "  - name: any\n    when: {sla: breached}\n    then: {tag: paged}\n"
+        "  - name: first\n    when: {sla.first_response: breached}\n    then: {tag: first}\n"
+    )
+    memory: dict[str, dt.datetime] = {}
+    t = ticket()
+    expected = [
+        (berlin(2026, 11, 23, 12, 59), []),
+        (berlin(2026, 11, 23, 13), ["any", "first"]),
+        (berlin(2026, 11, 24, 13), []),
+        (berlin(2026, 11, 25, 16, 59), []),
+        (berlin(2026, 11, 25, 17), ["any"]),  # (the resolution's breach)
+        (berlin(2026, 11, 25, 17), []),  # (the same instant again: nothing)
+        (berlin(2026, 11, 26, 10), []),
+    ]
+    for at, fired in expected:
+        out = run(config, t, at=at, memory=memory)
+        assert out.fired == fired, at
+        t = out.ticket
+
+
 def test_repeat_fires_again_after_that_much_working_time() -> None:
     config = config_with(
         "  - name: nag\n    when: {tags: vip}\n    repeat: 4h\n    then: {note: still VIP}\n"

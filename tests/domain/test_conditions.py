@@ -1,4 +1,5 @@
 """The condition language of rules.yaml `when:` (esc.conditions)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from esc.domain.conditions import (
     Facts,
     Vocabulary,
     compile_condition,
+    crossings,
 )
 
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -542,9 +544,7 @@ def test_explain_equality_one_of_and_empty() -> None:
     ]
     assert why({"assignee": None}, {"assignee": "bob"}) == ["assignee is bob, needs to be empty"]
     assert why({"level": "<3"}, {"level": 3}) == ["level is 3, needs <3"]
-    assert why({"channel": "!=email"}, {"channel": "email"}) == [
-        "channel is email, needs !=email"
-    ]
+    assert why({"channel": "!=email"}, {"channel": "email"}) == ["channel is email, needs !=email"]
 
 
 def test_explain_tags() -> None:
@@ -929,3 +929,24 @@ def test_to_compares_addresses_in_any_case_without_display_names() -> None:
     assert check({"to": "Sec <Security@Example.COM>"}, {"to": ["security@example.com"]})
     assert check({"to": ["x@y.example", "security@example.com"]}, {"to": ["Security@example.com"]})
     assert written.describe() == "to: security@example.com"
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"sla": "breached"}, [(None, "breached")]),
+        (
+            {"sla.resolution": ["warning", "breached"]},
+            [("resolution", "warning"), ("resolution", "breached")],
+        ),
+        (
+            {"all": [{"level": "<3"}, {"any": [{"sla": "warning"}, {"tags": "x"}]}]},
+            [(None, "warning")],
+        ),
+        ({"not": {"sla": "breached"}}, []),  # (a breach makes it false: nothing to fire on)
+        ({"sla": "!=breached"}, []),
+        ({"sla": "ok"}, []),  # (no instant a clock crosses into ok)
+    ],
+)
+def test_the_crossings_a_condition_fires_on_again(spec: object, expected: list[object]) -> None:
+    assert list(crossings(cond(spec))) == expected

@@ -155,7 +155,7 @@ def test_a_met_clock_shows_when_it_stopped_and_rules_show_when_they_fired(
     assert text.splitlines()[-3:] == [
         "Rules:",
         "  breached-goes-up: matches; fired 2026-11-24T13:00:00+01:00,"
-        " waits until it stops matching",
+        " waits until it stops matching or another clock is breached",
         "  outage-is-urgent: no — priority is urgent, needs <urgent",
     ]
 
