@@ -18,7 +18,7 @@ from esc.domain.as_of import ticket_as_of
 from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import EscError, ParseError
-from esc.domain.model import ESCALATION_KINDS, Change, EscalationKind, Ticket
+from esc.domain.model import ESCALATION_KINDS, RULE_ACTOR, Change, EscalationKind, Ticket
 from esc.domain.notify import Event, events_of, rule_targets
 from esc.domain.plan import (
     Escalated,
@@ -1039,13 +1039,17 @@ def _alerts(outcome: RecordOutcome, sla: Sla, active: bool) -> RecordOutcome:
 
 
 def sweep_message(escalations: Sequence[Escalated], tickets: int, earlier: int = 0) -> str:
-    """The commit message of a sweep: a summary line, then each escalation."""
+    """The commit message of a sweep: a summary line, then each escalation, as the sweep
+    prints it: ``ID: from → to (rule)``, the rule's name."""
     lines = [f"esc sweep: {_count(tickets, 'ticket')} updated"]
     if earlier:
         lines += ["", f"{_count(earlier, 'ticket')} of them left by an earlier sweep"]
     if escalations:
         lines.append("")
-        lines += [f"{e.ticket_id}: {e.from_} → {e.to} ({e.by})" for e in escalations]
+        lines += [
+            f"{e.ticket_id}: {e.from_} → {e.to} ({e.by.removeprefix(RULE_ACTOR)})"
+            for e in escalations
+        ]
     return "\n".join(lines) + "\n"
 
 

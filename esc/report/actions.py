@@ -80,11 +80,11 @@ def _field_action(ticket_id: str, line: Activity, kind: EscalationKind | None) -
 
 
 def action_text(a: RuleAction) -> str:
-    """One line of the sweep's output: ``T-…: support → engineering (rule:NAME)`` for an
-    escalation to a team, ``T-…: normal → urgent (rule:NAME)`` for one of the priority
-    (each escalation ``ID: from → to (rule)``, as the commit message lists it), ``T-…:
-    priority high → low (rule:NAME)`` for another field's change, ``T-…: tag vip
-    (rule:NAME)``, ``T-…: note "…" (rule:NAME)``."""
+    """One line of the sweep's output: ``T-…: support → engineering (NAME)`` for an
+    escalation to a team, ``T-…: normal → urgent (NAME)`` for one of the priority (each
+    escalation ``ID: from → to (rule)``, the rule's name, as the commit message lists it),
+    ``T-…: priority high → low (NAME)`` for another field's change, ``T-…: tag vip
+    (NAME)``, ``T-…: note "…" (NAME)``."""
     if a.action == "escalate" or a.kind == "priority":
         what = f"{a.old or NONE} → {a.new or NONE}"
     elif a.field is not None:
@@ -93,7 +93,7 @@ def action_text(a: RuleAction) -> str:
         what = f"note {_quoted(a.new or '')}"
     else:
         what = f"{a.action} {a.new or ''}".rstrip()
-    return f"{a.ticket_id}: {what} ({a.by})"
+    return f"{a.ticket_id}: {what} ({a.rule})"
 
 
 def _quoted(text: str) -> str:

@@ -194,11 +194,11 @@ def test_explain_says_what_a_sweep_now_does_at_the_moments_it_replays(
     assert "breached-goes-up: no — sla is first_response met" in out  # (as of now)
     assert out.endswith(
         "A sweep at 2026-11-20T14:00:00+01:00 (the moments since the last sweep replayed):\n"
-        "  2026-11-20T13:00:00+01:00  support → engineering (rule:breached-goes-up)\n"
-        '  2026-11-20T13:00:00+01:00  note "SLA breached, escalating" (rule:breached-goes-up)\n'
+        "  2026-11-20T13:00:00+01:00  support → engineering (breached-goes-up)\n"
+        '  2026-11-20T13:00:00+01:00  note "SLA breached, escalating" (breached-goes-up)\n'
     ), out
     swept = esc.ok("sweep", "--dry-run", "--no-report", now="2026-11-20T14:00:00+01:00")
-    assert f"  {late}: support → engineering (rule:breached-goes-up)\n" in swept
+    assert f"  {late}: support → engineering (breached-goes-up)\n" in swept
     esc.ok("sweep", "--no-report", now="2026-11-20T14:00:00+01:00")
     again = esc.ok("explain", late, now="2026-11-20T14:05:00+01:00")
     assert again.endswith("A sweep at 2026-11-20T14:05:00+01:00: no rule acts\n")

@@ -738,7 +738,7 @@ def test_a_sweep_stuck_sending_does_not_stop_the_next_sweep_s_writes(
         result = esc("sweep", "--no-report", "--lock-timeout", "5",
                      now="2026-11-20T11:30:00+01:00")  # fmt: skip
         assert result.code == 0, result.err
-        assert f"  {ticket}: support → engineering (rule:breached-goes-up)\n" in result.out
+        assert f"  {ticket}: support → engineering (breached-goes-up)\n" in result.out
         # (the warning, the escalation and its breach to both teams)
         assert "notify: 4 messages left queued: esc sweep pid " in result.out
         text = (workspace / "tickets" / f"{ticket}.md").read_text()

@@ -87,12 +87,12 @@ def test_sweep_prints_every_rule_action(esc: Esc, workspace: Path) -> None:
     sweep = ("sweep", "--dry-run")
     lines = esc.ok(*sweep, now="2026-11-20T11:30:00+01:00").splitlines()
     assert lines[1:7] == [
-        f"  {ticket}: assignee — → carol (rule:triage)",
-        f"  {ticket}: status new → open (rule:triage)",
-        f"  {ticket}: tag triaged (rule:triage)",
-        f"  {ticket}: normal → high (rule:triage)",
-        f'  {ticket}: note "Breached while new" (rule:triage)',
-        f"  {ticket}: status open → pending (rule:park)",
+        f"  {ticket}: assignee — → carol (triage)",
+        f"  {ticket}: status new → open (triage)",
+        f"  {ticket}: tag triaged (triage)",
+        f"  {ticket}: normal → high (triage)",
+        f'  {ticket}: note "Breached while new" (triage)',
+        f"  {ticket}: status open → pending (park)",
     ]
     data = json.loads(esc.ok(*sweep, "--json", now="2026-11-20T11:30:00+01:00"))
     at = "2026-11-20T11:00:00+01:00"  # (never swept: replayed from creation, to the breach)
@@ -137,13 +137,13 @@ def test_breach_escalates_once_per_crossing(esc: Esc, workspace: Path) -> None:
     assert json.loads(out)["fired"] == {ticket: ["warn"]}
     # the first response (2h) is breached at 11:00, at level 1: up to engineering, once
     out = esc.ok("sweep", now="2026-11-20T13:30:00+01:00")
-    assert f"{ticket}: support → engineering (rule:breached-goes-up)" in out
+    assert f"{ticket}: support → engineering (breached-goes-up)" in out
     assert esc.ok("sweep", now="2026-11-20T13:30:00+01:00").startswith("1 tickets seen, 0 changed")
     out = esc.ok("sweep", now="2026-11-20T16:00:00+01:00")
     assert "→" not in out
     # level 2 allows 8h from creation: 17:00 Friday, then re-breached: up again
     out = esc.ok("sweep", now="2026-11-23T09:30:00+01:00")
-    assert f"{ticket}: engineering → management (rule:breached-goes-up)" in out
+    assert f"{ticket}: engineering → management (breached-goes-up)" in out
     shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T09:30:00+01:00"))
     assert [(e["from"], e["to"], e["by"]) for e in shown["escalations"]] == [
         ("support", "engineering", "rule:breached-goes-up"),
@@ -238,7 +238,7 @@ def test_sweep_commit_commits_exactly_what_it_changed(esc: Esc, workspace: Path)
     assert "committed" in out
     shown = git(workspace, "log", "-1", "--format=%B")
     assert shown.startswith("esc sweep: 1 ticket updated\n\n")
-    assert f"{ticket}: support → engineering (rule:breached-goes-up)" in shown
+    assert f"{ticket}: support → engineering (breached-goes-up)" in shown
     # dated by --now, as the files it wrote are (esc log sorts commits among their lines)
     dates = git(workspace, "log", "-1", "--format=%aI %cI").split()
     assert dates == ["2026-11-20T13:30:00+01:00"] * 2
@@ -660,7 +660,7 @@ def test_a_plain_sweep_s_writes_are_committed_by_the_next_commit_sweep(
     esc.ok("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")  # (plain: not committed)
     esc.ok("comment", other, "--internal", "-m", "mine", now="2026-11-20T10:40:00+01:00")
     out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
-    assert f"  {ticket}: support → engineering (rule:breached-goes-up)\n" in out
+    assert f"  {ticket}: support → engineering (breached-goes-up)\n" in out
     assert f"  {other}: has uncommitted changes; left for the next sweep\n" in out
     assert git(workspace, "show", "--name-only", "--format=", "HEAD") == f"tickets/{ticket}.md\n"
     assert git(workspace, "status", "--porcelain") == f" M tickets/{other}.md\n"
@@ -737,7 +737,7 @@ def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     out = again.out
     assert again.code == 0 and "wait until" not in again.err
     assert "left for the next sweep" not in out
-    assert f"  {mine}: support → engineering (rule:breached-goes-up)" in out
+    assert f"  {mine}: support → engineering (breached-goes-up)" in out
     assert git(workspace, "log", "--format=%an", "-S", "Checking the invoice run") == "alice\n"
     story = [e for e in json.loads(esc.ok("log", mine, "--json")) if e["commit"]]
     assert {(e["by"], e["what"]) for e in story} == {
@@ -798,7 +798,7 @@ def test_a_failed_commit_strands_nothing(
     assert result.code == 1
     # what the sweep did is still told (it is written), then why it is not committed
     assert result.out.startswith("1 tickets seen, 1 changed;")
-    assert f"  {ticket}: support → engineering (rule:breached-goes-up)\n" in result.out
+    assert f"  {ticket}: support → engineering (breached-goes-up)\n" in result.out
     assert result.err.endswith(
         'esc: no git identity to commit as (git config user.name "esc sweep" && git config '
         "user.email esc-sweep@example.com); the sweep's changes to 1 ticket are kept, and the "
@@ -816,7 +816,7 @@ def test_a_failed_commit_strands_nothing(
     assert "\ncommitted 1 ticket left by an earlier sweep\n" in out
     assert git(workspace, "log", "-1", "--format=%an%n%B").strip().splitlines() == [
         "esc sweep", "esc sweep: 1 ticket updated", "", "1 ticket of them left by an earlier sweep",
-        "", f"{ticket}: support → engineering (rule:breached-goes-up)",
+        "", f"{ticket}: support → engineering (breached-goes-up)",
     ]  # (the escalation the earlier sweep made, told by the commit that holds it)
     assert git(workspace, "show", "--name-only", "--format=", "HEAD") == f"tickets/{ticket}.md\n"
     assert git(workspace, "show", f"HEAD:tickets/{ticket}.md") == swept
@@ -1066,11 +1066,11 @@ def test_push_reports_what_it_committed_and_pushed_after_retries(
         head = git(remote, "rev-parse", "main").strip()
         assert out.splitlines() == [
             "1 tickets seen, 1 changed; 1 active tickets: 0 overdue, 0 in warning",
-            f'  {ticket}: note "SLA warning" (rule:warn)',  # (replayed from its creation)
-            f'  {ticket}: note "SLA warning" (rule:warn)',  # (the resolution's, at 11:00)
-            f"  {ticket}: support → engineering (rule:breached-goes-up)",
-            f"  {ticket}: status new → open (rule:breached-goes-up)",
-            f'  {ticket}: note "SLA breached, escalating" (rule:breached-goes-up)',
+            f'  {ticket}: note "SLA warning" (warn)',  # (replayed from its creation)
+            f'  {ticket}: note "SLA warning" (warn)',  # (the resolution's, at 11:00)
+            f"  {ticket}: support → engineering (breached-goes-up)",
+            f"  {ticket}: status new → open (breached-goes-up)",
+            f'  {ticket}: note "SLA breached, escalating" (breached-goes-up)',
             "rendered reports/summary.md, reports/index.html, reports/report.json",
             f"committed {head[:12]}: 1 ticket",
             "pushed 1 commit to origin/main (after 2 attempts)",
@@ -1174,7 +1174,7 @@ def test_a_retried_push_of_an_earlier_sweep_s_ticket_commits_the_reports_with_it
     ]
     assert git(remote, "log", "-1", "--format=%B", "main").strip().splitlines() == [
         "esc sweep: 1 ticket updated", "", "1 ticket of them left by an earlier sweep", "",
-        f"{ticket}: support → engineering (rule:breached-goes-up)",
+        f"{ticket}: support → engineering (breached-goes-up)",
     ]  # (the escalation the earlier sweep made, told by the commit that holds it)
     assert git(workspace, "status", "--porcelain") == ""
     summary = git(remote, "show", f"{head}:reports/summary.md")
@@ -1535,7 +1535,7 @@ def test_an_index_lock_of_a_sweep_killed_while_it_committed_is_removed(
     (workspace / ".esc-cache" / "sweep-git").write_text("4242\n")
     (workspace / ".git" / "index.lock").touch()
     out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
-    assert f"  {ticket}: support → engineering (rule:breached-goes-up)" in out
+    assert f"  {ticket}: support → engineering (breached-goes-up)" in out
     assert git(workspace, "log", "-1", "--format=%s") == "esc sweep: 1 ticket updated\n"
     assert git(workspace, "status", "--porcelain") == ""
 
@@ -1791,14 +1791,14 @@ def test_reports_that_fail_to_render_still_leave_the_sweep_told_and_committed(
     result = esc("sweep", "--commit", now="2026-11-20T13:30:00+01:00")
     assert result.code == 1
     assert result.out.startswith("1 tickets seen, 1 changed;")
-    assert f"{ticket}: support → engineering (rule:breached-goes-up)" in result.out
+    assert f"{ticket}: support → engineering (breached-goes-up)" in result.out
     assert "committed " in result.out
     assert result.err.splitlines()[-1] == (
         "esc: the reports were not rendered: templates/summary.md.j2: template failed:"
         " 'nosuch' is undefined"
     )
     shown = git(workspace, "log", "-1", "--format=%B")
-    assert f"{ticket}: support → engineering (rule:breached-goes-up)" in shown
+    assert f"{ticket}: support → engineering (breached-goes-up)" in shown
     assert git(workspace, "status", "--porcelain", "--", "tickets") == ""
 
     again = esc("sweep", "--json", now="2026-11-20T14:30:00+01:00")
@@ -2599,7 +2599,7 @@ def test_a_request_a_person_declined_stays_declined_after_a_replayed_escalation(
     esc.ok("answer", "T-0m6", "--team", "engineering", "--decline", "-m", "Not ours",
            "--by", "ben", now="2026-11-27T10:32:00+01:00")  # fmt: skip
     out = esc.ok("sweep", "--no-notify", "--no-report", now="2026-11-27T11:00:00+01:00")
-    assert "T-0m6b2xb7: support → engineering (rule:breached-goes-up)" in out
+    assert "T-0m6b2xb7: support → engineering (breached-goes-up)" in out
     text = (demo / "tickets" / "T-0m6b2xb7.md").read_text()
     assert (
         "  - {asked: 2026-11-27T10:00:00+01:00, by: maya, team: engineering, state: declined,"

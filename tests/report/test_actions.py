@@ -47,9 +47,9 @@ def test_an_escalation_is_one_action_and_its_side_effects_are_shown_too() -> Non
     )
     actions = rule_actions(ID, plan(ticket(), rules, LATE).change)
     assert [action_text(a) for a in actions] == [
-        f"{ID}: support → engineering (rule:up)",
-        f"{ID}: assignee alice → — (rule:up)",
-        f'{ID}: note "Breached, going up" (rule:up)',
+        f"{ID}: support → engineering (up)",
+        f"{ID}: assignee alice → — (up)",
+        f'{ID}: note "Breached, going up" (up)',
     ]
     escalation = action_json(actions[0])
     assert escalation == {
@@ -73,7 +73,7 @@ def test_a_priority_rise_is_a_priority_action_with_its_escalation_kind() -> None
         "normal",
         "high",
     )
-    assert action_text(action) == f"{ID}: normal → high (rule:raise)"
+    assert action_text(action) == f"{ID}: normal → high (raise)"
 
 
 def test_changes_made_by_people_are_not_rule_actions() -> None:
@@ -91,7 +91,7 @@ def test_a_long_note_is_cut_in_the_text_but_whole_in_the_json() -> None:
     text = "word " * 30
     action = RuleAction(ID, CREATED, "rule:n", "note", new=text)
     shown = action_text(action)
-    assert shown.endswith('…" (rule:n)') and len(shown) < 100
+    assert shown.endswith('…" (n)') and len(shown) < 100
     assert action_json(action)["to"] == text
 
 
@@ -100,5 +100,5 @@ def test_a_rule_asking_a_team_is_an_involve_action() -> None:
     rules = config(rule)
     p = plan(ticket(priority="high"), rules, LATE)
     involve = [a for a in rule_actions(ID, p.change) if a.action == "involve"]
-    assert [action_text(a) for a in involve] == [f"{ID}: involve engineering (rule:ask-eng)"]
+    assert [action_text(a) for a in involve] == [f"{ID}: involve engineering (ask-eng)"]
     assert action_json(involve[0])["to"] == "engineering"
