@@ -1126,6 +1126,8 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
                 if made_in_quiet_hours(notify, message):
                     gathered.setdefault(message.target, []).append(message)
             outcome.digests = {t: found for t, found in gathered.items() if len(found) > 1}
+            in_digests = {(m.event, m.target) for found in outcome.digests.values() for m in found}
+            outcome.retries = [m for m in outcome.retries if (m.event, m.target) not in in_digests]
         return outcome
     if options.push:  # (values that reach git: never as an option)
         git.check_remote_name(options.remote)
@@ -1845,7 +1847,6 @@ def sweep_text(outcome: SweepOutcome) -> str:
         lines += [
             f"  would {'retry' if m.attempts else 'send'} {m.target}: {m.title}"
             for m in outcome.retries  # (never tried: left queued, or its quiet hours over)
-            if (m.event, m.target) not in gathered
         ]
         lines += [
             f"  would send {target}: {digest_title(target, len(found))}"

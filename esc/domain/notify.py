@@ -315,6 +315,7 @@ def events_of(
             add("reopened", line, f"reopened ({old} → open)",
                 person(after.assignee) + team(after.team))  # fmt: skip
         elif f == "csat" and new is not None and new.isdigit() and int(new) <= notify.low_csat:
+            acting[0] = ""  # (the customer's rating: the agent who typed it in is told too)
             add("low_csat", line, f"low CSAT {new}",
                 team(after.team, lead=True) + person(after.assignee))  # fmt: skip
         elif f is not None and f.startswith("sla.") and f != "sla.policy":

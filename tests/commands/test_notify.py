@@ -889,6 +889,11 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
     assert [path for path, _ in hook.messages()] == ["/eng"]
     esc.ok("sweep", "--no-report", now="2026-11-21T10:00:00+01:00")  # (Saturday: quiet)
     assert len(hook.posts) == 1
+    planned = json.loads(esc.ok("sweep", "--no-report", "--dry-run", "--json",
+                                now="2026-11-23T09:05:00+01:00"))  # fmt: skip
+    [digest_planned] = planned["digests"]
+    assert len(digest_planned["events"]) == 2 and digest_planned["target"] == "support-chat"
+    assert planned["retries"] == []  # (each message once: in its digest)
     esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")  # (Monday, open)
     path, digest = hook.messages()[-1]
     assert path == "/support" and len(hook.posts) == 2

@@ -132,6 +132,14 @@ def test_sla_lines_low_csat_and_nobody_to_tell() -> None:
     assert events_of(t, t, Change(activity=(line,)), unmapped, {}, config.priorities) == []
 
 
+def test_a_low_csat_reaches_the_assignee_who_typed_it_in() -> None:
+    """The customer's score, typed in by the agent (alice, the assignee): a person is not
+    told of what they did, but this is the customer's doing, and alice is who must hear."""
+    csat = Activity(NOW, "alice", field="csat", old=None, new="1")
+    kinds = [(e.kind, e.targets) for e in events(Change(activity=(csat,)))]
+    assert kinds == [("low_csat", ("sup", "carol", "alice"))]
+
+
 def test_a_breach_is_told_to_the_team_that_held_the_ticket_when_it_crossed() -> None:
     """The breach made the rule escalate support → engineering before the sweep wrote
     anything: engineering is told, and so are support, its lead and the assignee it was
