@@ -574,6 +574,24 @@ def block_value(value: object, indent: int, nl: str) -> str:
     return " " + scalar(value)
 
 
+def _written_before_value(old: str, nl: str) -> tuple[str, list[str]]:
+    """Of a value's text after its key's colon, what a person wrote before a value on the
+    lines below: the key line's own comment (``tags:   # ours``, its spacing kept) and the
+    comment and blank lines before the value's first line.  Nothing for a value on the
+    key's line (its comment lies after the value, and is kept as it is)."""
+    if nl not in old:
+        return "", []
+    first, *rest = old.split(nl)
+    if first.strip() and not first.lstrip().startswith("#"):
+        return "", []  # (a value begun on the key's line: a block scalar's `|`, a flow)
+    leading = []
+    for line in rest:
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        leading.append(line)
+    return (first if first.strip() else ""), leading
+
+
 def _spacing_at(text: str, start: int, end: int) -> str:
     """The spaces and tabs at ``start`` (before ``end``) that a value on its key's line
     follows: "" when the value starts on the next line."""
@@ -686,7 +704,13 @@ class FrontMatterEditor:
         ):
             return
         new = block_value(value, slot.indent, self.nl)
-        if new.startswith(" ") and self.nl not in new:  # (a value on the key's line keeps
+        head, leading = _written_before_value(self._text[slot.after_colon : slot.end], self.nl)
+        if head or leading:  # (a person's comments between the key and its block value stay:
+            # before a block value, after one the key's line now holds)
+            between = head + "".join(self.nl + line for line in leading)
+            new = between + new if new.startswith(self.nl) else new + between
+            self._known = None  # (not esc's own style: read again)
+        elif new.startswith(" ") and self.nl not in new:  # (a value on the key's line keeps
             # the spacing a person put after the colon: `status:    new` → `status:    open`)
             gap = _spacing_at(self._text, slot.after_colon, slot.end)
             if len(gap) > 1:

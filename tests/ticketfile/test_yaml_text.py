@@ -84,6 +84,26 @@ tags: []
 """
 
 
+@pytest.mark.parametrize(
+    ("before", "value", "after"),
+    [
+        ("tags:\n  # add tags below\n  []\n", ["x"], "tags:\n  # add tags below\n  - x\n"),
+        ("tags:\n  # add tags below\n  []\n", [], "tags: []\n  # add tags below\n"),
+        ("tags:   # ours\n  # one each\n  - a\n", ["b"], "tags:   # ours\n  # one each\n  - b\n"),
+        ("tags:   # ours\n  - a\n", [], "tags: []   # ours\n"),
+        ("tags:\n\n  # spaced\n  - a\n", ["b"], "tags:\n\n  # spaced\n  - b\n"),
+    ],
+)
+def test_comments_between_a_key_and_its_block_value_are_kept(
+    before: str, value: list[str], after: str
+) -> None:
+    """`tags:` with a comment line, then `[]`: the first tag took the comment with it."""
+    editor = FrontMatterEditor(f"id: T-1\n{before}z: 1\n")
+    editor.set("tags", value)
+    assert editor.text == f"id: T-1\n{after}z: 1\n"
+    assert yaml_text.load(editor.text)["tags"] == value
+
+
 def test_a_nested_mapping_is_edited_line_by_line_keeping_each_comment() -> None:
     """A sweep rewrites the `sla:` block: each line whose value stays is kept as written,
     comment and all; a changed value is replaced before its comment; a key that went
@@ -117,7 +137,7 @@ tags: []
 
 def test_a_mapping_not_one_value_a_line_is_written_whole() -> None:
     text = "sla:  # c\n  policy: |\n    high\n  checked: x\n"
-    assert edit(text, ("set", "sla", {"policy": "low"})) == "sla:\n  policy: low\n"
+    assert edit(text, ("set", "sla", {"policy": "low"})) == "sla:  # c\n  policy: low\n"  # (the comment kept)
 
 
 def test_set_empty_and_tilde_nulls() -> None:
