@@ -137,7 +137,7 @@ tags: []
 
 def test_a_mapping_not_one_value_a_line_is_written_whole() -> None:
     text = "sla:  # c\n  policy: |\n    high\n  checked: x\n"
-    assert edit(text, ("set", "sla", {"policy": "low"})) == "sla:  # c\n  policy: low\n"  # (the comment kept)
+    assert edit(text, ("set", "sla", {"policy": "low"})) == "sla:  # c\n  policy: low\n"
 
 
 def test_set_empty_and_tilde_nulls() -> None:
