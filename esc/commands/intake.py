@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from esc.commands.session import Output, Session
-from esc.domain import customer_mail, lifecycle
+from esc.domain import customer_mail, lifecycle, query
 from esc.domain import mail as mails
 from esc.domain.config import Config
 from esc.domain.errors import (
@@ -702,7 +702,7 @@ def _json_intake(
     problem = line_problem(title)
     if problem is not None:
         raise BadInput(f"--json item {n}: title must be one line of text, but {problem}")
-    channel = values["channel"] or "api"
+    channel = (values["channel"] or "api").lower()  # (as `esc create --channel` takes it)
     if channel not in CHANNELS:
         raise BadInput(f"--json item {n}: channel must be one of {', '.join(CHANNELS)}")
     external = values["external_id"]
@@ -716,8 +716,8 @@ def _json_intake(
         description=values["body"] or "",
         customer=values["customer"],
         channel=channel,
-        category=values["category"],
-        priority=values["priority"],
+        category=query.in_its_case(config, "category", values["category"]),
+        priority=query.in_its_case(config, "priority", values["priority"]),
         extra={mails.EXTERNAL_ID: external} if external is not None else {},
     )
     try:  # (the same checks as the write, before anything is written: its size too, under

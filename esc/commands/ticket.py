@@ -7,11 +7,12 @@ reports it as one line, or as JSON.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Literal
 
 from esc.commands.session import Output, Session, actor_name, whoami
-from esc.domain import customer_mail, lifecycle
+from esc.domain import customer_mail, lifecycle, query
 from esc.domain import mail as mails
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
@@ -33,6 +34,11 @@ def create(
 ) -> Output:
     """Record a new ticket, classified and routed; its ID (or the ticket as JSON)."""
     config, now, who = session.config, session.now, whoami(actor)
+    intake = dataclasses.replace(
+        intake,
+        category=query.in_its_case(config, "category", intake.category),
+        priority=query.in_its_case(config, "priority", intake.priority),
+    )
     ticket = session.workspace.create(
         lambda ticket_id: lifecycle.create(intake, ticket_id, config, now, who),
         intake.description,
@@ -53,6 +59,8 @@ def classify(
     as_json: bool,
 ) -> Output:
     who = whoami(actor)
+    category = query.in_its_case(session.config, "category", category)
+    priority = query.in_its_case(session.config, "priority", priority)
     ticket = session.update(
         ref,
         lambda t, c, n: lifecycle.classify(
@@ -150,6 +158,8 @@ def escalate(
     as_json: bool,
 ) -> Output:
     who = whoami(actor)
+    to = query.in_its_case(session.config, "team", to)
+    priority = query.in_its_case(session.config, "priority", priority)
     ticket = session.update(
         ref,
         lambda t, c, n: lifecycle.escalate(t, c, n, who, reason, to=to, up=up, priority=priority),
@@ -170,6 +180,7 @@ def involve(
 ) -> Output:
     """Ask another team for help; the owning team keeps the ticket."""
     who = whoami(actor)
+    team = query.in_its_case(session.config, "team", team)
     ticket = session.update(
         ref, lambda t, c, n: lifecycle.involve(t, c, n, who, team, ask, person=person)
     )
@@ -188,6 +199,7 @@ def answer(
 ) -> Output:
     """Close a team's open request on a ticket: answered, or declined."""
     who = whoami(actor)
+    team = query.in_its_case(session.config, "team", team)
     ticket = session.update(
         ref, lambda t, c, n: lifecycle.answer(t, c, n, who, team, text, decline=decline)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 from esc.domain.choices import unknown_choice
 from esc.domain.conditions import ConditionError, compile_condition, split_comparison
@@ -21,11 +21,18 @@ SORTABLE = (
 )
 
 
-def in_its_case(config: Config, key: str, value: str) -> str:
-    """A filter's value of a field with a closed set of values (team, category, priority)
-    as rules.yaml and teams.yaml spell it, when only the case differs (`--team Support`,
-    `--priority '>=High'`), as `--status` and `--channel` take any case; anything else as
-    given (an unknown value is refused with the choices, as ever)."""
+@overload
+def in_its_case(config: Config, key: str, value: str) -> str: ...
+@overload
+def in_its_case(config: Config, key: str, value: None) -> None: ...
+def in_its_case(config: Config, key: str, value: str | None) -> str | None:
+    """A value of a field with a closed set of values (team, category, priority), given to
+    a filter or a command (`--team Support`, `--priority '>=High'`, `--to Engineering`, a
+    form's `"category": "Billing"`), as rules.yaml and teams.yaml spell it when only the
+    case differs, as `--status` and `--channel` take any case; anything else (None too)
+    as given (an unknown value is refused with the choices, as ever)."""
+    if value is None:
+        return None
     found = config.vocabulary.choices(key) if key in ("team", "category", "priority") else None
     if found is None:
         return value

@@ -166,3 +166,27 @@ def test_the_same_words_sent_twice_in_one_second_are_two_mails(
     for _ in range(2):  # (words the file keeps otherwise: its line breaks, trailing blanks)
         esc.ok("comment", ticket_id, "--send", "-m", "-", input="line one\r\nline two   \r\n")
     assert len(mails) == 4
+
+
+def test_teams_categories_and_priorities_are_taken_in_any_case(esc: Esc) -> None:
+    """`esc list --team Support` took any case, `esc escalate --to Support` was a usage
+    error: every command takes a name of the configuration in any case, and writes it as
+    rules.yaml and teams.yaml spell it; a misspelling is still refused with a hint."""
+    ticket = esc.ok("create", "--title", "t", "--category", "Billing", "--priority", "HIGH",
+                    "--channel", "EMAIL").strip()  # fmt: skip
+    esc.ok("escalate", ticket, "--to", "Engineering", "--reason", "r")
+    esc.ok("escalate", ticket, "--priority", "Urgent", "--reason", "r")
+    esc.ok("involve", ticket, "--team", "SUPPORT", "--ask", "q")
+    esc.ok("answer", ticket, "--team", "Support", "-m", "a")
+    esc.ok("classify", ticket, "--category", "BUG")
+    shown = json.loads(esc.ok("show", ticket, "--json"))
+    assert (shown["team"], shown["priority"], shown["category"], shown["channel"]) == (
+        "engineering", "urgent", "bug", "email"
+    )
+    assert [r["team"] for r in shown["requests"]] == ["support"]
+    wrong = esc("escalate", ticket, "--to", "Enginering", "--reason", "r")
+    assert wrong.code == 2 and "did you mean 'engineering'?" in wrong.err
+    form = {"title": "From a form", "category": "Refund", "priority": "Low", "channel": "Portal"}
+    esc.ok("intake", "--json", "-", input=json.dumps(form))
+    [made] = [t for t in json.loads(esc.ok("list", "--json")) if t["title"] == "From a form"]
+    assert (made["category"], made["priority"], made["channel"]) == ("refund", "low", "portal")
