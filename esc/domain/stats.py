@@ -91,6 +91,11 @@ TOP_REASONS = 10
 class Period:
     since: dt.datetime
     until: dt.datetime
+    # the instants its weeks start at (each Monday's midnight, and the one after the last
+    # week), when they are local midnights whose offset may change within it (a period of
+    # this machine's local time across a change of summer time); else () and its weeks are
+    # cut at midnight in the offset of its end
+    week_starts: tuple[dt.datetime, ...] = ()
 
     def __contains__(self, moment: object) -> bool:
         return isinstance(moment, dt.datetime) and self.since <= moment < self.until
@@ -589,9 +594,10 @@ class Tally:
         period, now = self.period, self.now
         return {
             "period": {
-                # (in the report's offset, as every time it shows: the instants as given)
-                "since": format_timestamp(period.since.astimezone(now.tzinfo)),
-                "until": format_timestamp(period.until.astimezone(now.tzinfo)),
+                # (in the report's offset, as every time it shows, but for local midnights
+                # across a change of summer time, each in its own: the instants as given)
+                "since": format_timestamp(_in_report_offset(period, period.since, now)),
+                "until": format_timestamp(_in_report_offset(period, period.until, now)),
                 "now": format_timestamp(now),
                 "team": self.team,
                 "days": round((period.until - period.since).total_seconds() / 86400, 2),
@@ -920,7 +926,17 @@ def _clock(sla: Sla, metric: str) -> Clock | None:
 # ---------------------------------------------------------------- trend
 
 
+def _in_report_offset(period: Period, moment: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """``moment`` (an end of ``period``) as the report shows it: in ``now``'s offset, or in
+    its own for a period of local midnights (2026-10-19T00:00:00+02:00, not the 18th's
+    23:00 in winter's +01:00)."""
+    return moment if period.week_starts else moment.astimezone(now.tzinfo)
+
+
 def _weeks(period: Period) -> list[Period]:
+    if period.week_starts:
+        starts = period.week_starts
+        return [Period(a, b) for a, b in zip(starts, starts[1:])]
     tz = period.until.tzinfo
     start = period.since.astimezone(tz)
     monday = (start - dt.timedelta(days=start.weekday())).replace(

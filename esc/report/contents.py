@@ -78,7 +78,20 @@ def period_of(
     end = last if until else now + stats.UP_TO_NOW
     if start >= end:
         raise BadInput("--since must be before --until")
-    return stats.Period(start, end)
+    return stats.Period(start, end, _local_mondays(start, end) if local else ())
+
+
+def _local_mondays(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, ...]:
+    """The local midnight of each Monday from the one that begins ``start``'s week to the
+    first at or after ``end``, each with its own day's offset (this machine's time): the
+    weeks of a report in local time, a change of summer time within them or not."""
+    day = start.astimezone().date()
+    day -= dt.timedelta(days=day.weekday())
+    mondays = [dt.datetime.combine(day, dt.time()).astimezone()]
+    while mondays[-1] < end:
+        day += dt.timedelta(days=7)
+        mondays.append(dt.datetime.combine(day, dt.time()).astimezone())
+    return tuple(mondays)
 
 
 def catalog_report(

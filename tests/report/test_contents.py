@@ -167,10 +167,30 @@ def test_a_now_that_gives_its_offset_reports_the_same_on_every_machine(
     assert data["period"]["since"] == "2026-10-20T00:00:00+01:00"
     assert data["totals"]["created"] == 0
     # without an offset, --now is the machine's time: the local day (from 00:00+02:00,
-    # summer time's midnight, written in now's offset)
+    # summer time's midnight, written in its own offset)
     data = json.loads(esc.ok("report", *period, now="2026-11-10T12:00:00"))
-    assert data["period"]["since"] == "2026-10-19T23:00:00+01:00"
+    assert data["period"]["since"] == "2026-10-20T00:00:00+02:00"
     assert data["totals"]["created"] == 1
+
+
+def test_the_weeks_of_a_local_report_start_at_local_midnight_across_summer_time(
+    berlin: None, esc: Esc, workspace: Path
+) -> None:
+    """The weekly trend's weeks were cut at --now's winter offset: a ticket made at 00:30 on
+    a summer Monday fell in the week before, a week the period does not reach."""
+    for at in ("2026-10-19T00:30:00+02:00", "2026-10-25T23:30:00+01:00",
+               "2026-10-26T00:30:00+01:00"):  # fmt: skip
+        esc.ok("create", "--title", "P", "--category", "billing", "--body", "x", now=at)
+    data = json.loads(esc.ok("report", "--since", "2026-10-19", "--format", "json",
+                             now="2026-11-10T12:00:00"))  # fmt: skip
+    assert data["period"]["since"] == "2026-10-19T00:00:00+02:00"
+    weeks = [(w["week"], w["start"], w["created"]) for w in data["trend"]]
+    assert weeks == [
+        ("2026-W43", "2026-10-19", 2),
+        ("2026-W44", "2026-10-26", 1),
+        ("2026-W45", "2026-11-02", 0),
+        ("2026-W46", "2026-11-09", 0),
+    ]
 
 
 
