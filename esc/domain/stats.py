@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -936,7 +937,7 @@ def _in_report_offset(period: Period, moment: dt.datetime, now: dt.datetime) -> 
 def _weeks(period: Period) -> list[Period]:
     if period.week_starts:
         starts = period.week_starts
-        return [Period(a, b) for a, b in zip(starts, starts[1:])]
+        return [Period(a, b) for a, b in itertools.pairwise(starts)]
     tz = period.until.tzinfo
     start = period.since.astimezone(tz)
     monday = (start - dt.timedelta(days=start.weekday())).replace(

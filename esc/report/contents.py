@@ -27,8 +27,32 @@ if TYPE_CHECKING:
     from esc.report.render import SummaryTally
 
 # a date in any of ISO 8601's forms Python reads: 2026-11-15, 20261115, a week (2026-W45,
-# its Monday to Sunday) or a day of one (2026-W45-7)
+# its Monday to Sunday) or a day of one (2026-W45-7); and the two it does not: a day of
+# the year (2026-313, 2026313) and a month (2026-11, its first to its last day)
 _DATE = re.compile(r"\d{4}-?(?:\d{2}-?\d{2}|W\d{2}(?P<day>-?\d)?)")
+_ORDINAL = re.compile(r"(?P<year>\d{4})-?(?P<day>\d{3})")
+_MONTH = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})")
+
+
+def _iso_days(value: str) -> tuple[dt.date, dt.date] | None:
+    """The first day a date in one of ISO 8601's forms names, and the day after its last
+    (a day, a week, a month); None if ``value`` has none of those forms.  ValueError for
+    one that has the form but names no day (2026-02-30, 2026-W54, 2026-400, 2026-13)."""
+    if date := _DATE.fullmatch(value):
+        day = dt.date.fromisoformat(value)
+        whole_week = "W" in value and date.group("day") is None
+        return day, day + dt.timedelta(days=7 if whole_week else 1)
+    if ordinal := _ORDINAL.fullmatch(value):
+        year, number = int(ordinal["year"]), int(ordinal["day"])
+        day = dt.date(year, 1, 1) + dt.timedelta(days=number - 1)
+        if number < 1 or day.year != year:
+            raise ValueError(value)
+        return day, day + dt.timedelta(days=1)
+    if month := _MONTH.fullmatch(value):
+        first = dt.date(int(month["year"]), int(month["month"]), 1)
+        after = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, after
+    return None
 
 
 def parse_bound(
@@ -41,17 +65,16 @@ def parse_bound(
     local midnight), not ``now``'s offset; an offset ``--now`` gives always wins, whatever
     the machine's zone."""
     value = text.strip()
-    date = _DATE.fullmatch(value)
-    if date:
-        try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            raise BadInput(f"{option}: {text!r} is not a date") from None
+    try:
+        days = _iso_days(value)
+    except (ValueError, OverflowError):
+        raise BadInput(f"{option}: {text!r} is not a date") from None
+    if days is not None:
+        day = days[0]
         if not in_range(day):
             raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
-        if end:  # (the end of that day, or of that week)
-            whole_week = "W" in value and date.group("day") is None
-            day += dt.timedelta(days=7 if whole_week else 1)
+        if end:  # (the end of that day, week or month)
+            day = days[1]
         midnight = dt.datetime.combine(day, dt.time())
         return midnight.astimezone() if local else midnight.replace(tzinfo=now.tzinfo)
     # (no offset: now's, or this machine's on that day, as a date is)

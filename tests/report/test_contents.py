@@ -204,6 +204,9 @@ def test_the_weeks_of_a_local_report_start_at_local_midnight_across_summer_time(
         ("2026W45", "2026-11-09T00:00:00+01:00"),
         ("2026-W45-7", "2026-11-09T00:00:00+01:00"),  # (that Sunday included)
         ("2026-11-15T12:00", "2026-11-15T12:00:00+01:00"),  # (a time is that time)
+        ("2026-319", "2026-11-16T00:00:00+01:00"),  # (a day of the year: the 15th)
+        ("2026319", "2026-11-16T00:00:00+01:00"),
+        ("2026-10", "2026-11-01T00:00:00+01:00"),  # (a month: to its last day's end)
     ],
 )
 def test_every_date_form_until_takes_means_the_end_of_that_day_or_week(
@@ -218,3 +221,19 @@ def test_every_date_form_until_takes_means_the_end_of_that_day_or_week(
         "2026-11-02T00:00:00+01:00",
         "2026-11-09T00:00:00+01:00",
     )
+
+
+def test_a_month_and_a_day_of_the_year_are_periods_and_days_that_are_none_are_refused() -> None:
+    from esc.domain.errors import BadInput
+    from esc.report.contents import period_of
+
+    now = dt.datetime.fromisoformat("2027-01-10T12:00:00+01:00")
+    december = period_of("2026-12", "2026-12", now)
+    assert (december.since.isoformat(), december.until.isoformat()) == (
+        "2026-12-01T00:00:00+01:00",
+        "2027-01-01T00:00:00+01:00",
+    )
+    assert period_of("2026-001", None, now).since.isoformat() == "2026-01-01T00:00:00+01:00"
+    for wrong in ("2026-13", "2026-00", "2026-000", "2026-366", "2026-02-30"):
+        with pytest.raises(BadInput, match="is not a date"):
+            period_of(wrong, None, now)
