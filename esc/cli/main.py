@@ -940,14 +940,14 @@ def _read_bytes() -> bytes:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(get_args(CheckFormat)),
+    type=click.Choice(get_args(CheckFormat), case_sensitive=False),
     default="text",
     show_default=True,
     help="Output format.",
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(get_args(FailOn)),
+    type=click.Choice(get_args(FailOn), case_sensitive=False),
     default="breached",
     show_default=True,
     help="Fail on overdue tickets, or also on those in warning.",
@@ -976,7 +976,7 @@ def check(fmt: CheckFormat, fail_on: FailOn, changed_since: str | None) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(get_args(PlanFormat)),
+    type=click.Choice(get_args(PlanFormat), case_sensitive=False),
     default="markdown",
     show_default=True,
     help="Markdown (a PR comment, $GITHUB_STEP_SUMMARY) or JSON.",
@@ -1032,7 +1032,7 @@ def explain(ref: str) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice([*get_args(ReportFormat), "md"]),
+    type=click.Choice([*get_args(ReportFormat), "md"], case_sensitive=False),
     callback=lambda _ctx, _param, value: "markdown" if value == "md" else value,
     help="Output format (md: markdown; default: as --out's extension says, .html .json .csv "
     ".md; else markdown).",

@@ -585,3 +585,11 @@ def test_each_feedback_goes_with_the_score_given_with_it(esc: Esc, workspace: Pa
         assert data["satisfaction"]["distribution"]["5"] == 1  # (the ticket's score now)
         text = esc.ok("report", "--since", "2026-11-05", now=now)
         assert "(2/5): first text" in text and "(5/5): second text" in text
+
+
+def test_a_format_is_taken_in_any_case(esc: Esc) -> None:
+    """`--format HTML` was a usage error where `--out A.HTML` gave HTML."""
+    assert esc.ok("report", "--format", "HTML").startswith("<!doctype html>")
+    assert json.loads(esc.ok("report", "--format", "Json"))["period"]
+    checked = esc("check", "--format", "JSON", "--fail-on", "Warning")
+    assert json.loads(checked.out)["fail_on"] == "warning"
