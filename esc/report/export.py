@@ -25,8 +25,8 @@ from typing import NamedTuple
 
 from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
-from esc.domain.model import Ticket
-from esc.domain.timestamps import format_timestamp
+from esc.domain.model import METRICS, Ticket
+from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.report.spreadsheet import csv_text
 from esc.store.atomic import (
     REGULAR_ONLY,
@@ -72,6 +72,10 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("escalation_count", "INTEGER"),
         ("first_response_minutes", "REAL"),
         ("resolution_minutes", "REAL"),
+        # (the `sla:` block the last sweep wrote: the policy, and each clock's due and state)
+        ("sla_policy", "TEXT"),
+        *_stamp("sla_checked"),
+        *(c for metric in METRICS for c in (*_stamp(f"{metric}_due"), (f"{metric}_state", "TEXT"))),
         ("file", "TEXT"),
     ],
     "escalations": [
@@ -162,6 +166,25 @@ def _stamps(name: str, moment: dt.datetime | None) -> Row:
     return {name: format_timestamp(moment), f"{name}_utc": utc_text(moment)}
 
 
+def _sla_columns(block: object) -> Row:
+    """The columns of the ``sla:`` block a sweep wrote in a ticket (nulls where it has none:
+    never swept, or no policy applies): its policy, when it was checked, and each clock's
+    due time and state, as the sweep left them."""
+    stored = block if isinstance(block, Mapping) else {}
+    policy = stored.get("policy")
+    row: Row = {
+        "sla_policy": None if policy is None else str(policy),
+        **_stamps("sla_checked", coerce_timestamp(stored.get("checked"))),
+    }
+    for metric in METRICS:
+        clock = stored.get(metric)
+        clock = clock if isinstance(clock, Mapping) else {}
+        state = clock.get("state")
+        row |= _stamps(f"{metric}_due", coerce_timestamp(clock.get("due")))
+        row[f"{metric}_state"] = None if state is None else str(state)
+    return row
+
+
 def _nulls(row: Row) -> Row:
     return {k: (None if v == "" else v) for k, v in row.items()}
 
@@ -234,6 +257,7 @@ def ticket_rows(
             "escalation_count": len(t.escalations),
             "first_response_minutes": _minutes(t.created, t.first_response_at),
             "resolution_minutes": _minutes(t.created, t.resolved_at),
+            **_sla_columns(t.extra.get("sla")),
             "file": files[n] if files is not None else f"{TICKETS_DIR}/{t.id}.md",
         }
         rows.append(_nulls(row))

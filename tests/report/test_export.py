@@ -492,3 +492,21 @@ def test_an_output_path_that_is_a_symlink_is_written_through_as_cp_does(
     assert os.readlink(workspace / name) == "elsewhere/real"  # the link stays
     assert real.read_bytes() != b"old"
     assert sorted(p.name for p in real.parent.iterdir()) == ["real"]
+
+
+def test_the_sla_block_a_sweep_wrote_is_in_the_tickets_table(esc: Esc, tmp_path: Path) -> None:
+    """An analyst could not redo SLA compliance from the export: the policy and each
+    clock's due time and state the sweep wrote were nowhere in it."""
+    swept = esc.ok("create", "--title", "t", "--category", "billing").strip()
+    esc.ok("sweep", "--no-report", now="2026-11-20T14:30:00+01:00")
+    never = esc.ok("create", "--title", "u", "--category", "billing",
+                   now="2026-11-20T14:40:00+01:00").strip()  # fmt: skip
+    esc.ok("export", "--sqlite", str(tmp_path / "x.db"), now="2026-11-20T15:00:00+01:00")
+    with sqlite3.connect(tmp_path / "x.db") as db:
+        rows = {row[0]: row[1:] for row in db.execute(
+            "SELECT id, sla_policy, sla_checked, first_response_due_utc, first_response_state,"
+            " resolution_state, next_response_state FROM tickets")}  # fmt: skip
+    assert rows[swept] == (
+        "standard", "2026-11-20T14:30:00+01:00", "2026-11-20T13:00:00Z", "breached", "ok", None
+    )
+    assert rows[never] == (None,) * 6  # (never swept: no block)
