@@ -63,6 +63,15 @@ def md_code(text: object) -> str:
 _BACKTICKS = re.compile("`+")
 
 
+def last_day(until: str) -> str:
+    """The last day of a period that ends before ``until`` (its end, not in it), as a title
+    names it: ``2026-11-10T00:00:00+01:00`` ends the 9th; an end within a day ends that day."""
+    end = dt.datetime.fromisoformat(until)
+    if end.time() == dt.time():
+        return (end.date() - dt.timedelta(days=1)).isoformat()
+    return end.date().isoformat()
+
+
 def seconds_text(seconds: object) -> str:
     """A duration in seconds as a report's cell shows it: "2d 3h", "3h 0m", "45m"; an en
     dash when there is none."""
@@ -138,6 +147,7 @@ def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
     env.filters["duration"] = seconds_text
     env.filters["percent"] = percent_text
     env.filters["hours"] = working_text
+    env.filters["last_day"] = last_day
     env.globals["links"] = "../"
     return env
 

@@ -593,3 +593,11 @@ def test_a_format_is_taken_in_any_case(esc: Esc) -> None:
     assert json.loads(esc.ok("report", "--format", "Json"))["period"]
     checked = esc("check", "--format", "JSON", "--fail-on", "Warning")
     assert json.loads(checked.out)["fail_on"] == "warning"
+
+
+def test_the_html_title_names_the_last_day_of_the_period_not_the_day_after(esc: Esc) -> None:
+    """`--until 2026-11-09` (the end of the 9th) was titled "… to 2026-11-10"."""
+    page = esc.ok("report", "--since", "2026-11-01", "--until", "2026-11-09", "--format", "html")
+    assert "<title>Helpdesk report, 2026-11-01 to 2026-11-09</title>" in page
+    page = esc.ok("report", "--since", "2026-11-01", "--format", "html")  # (to --now)
+    assert "<title>Helpdesk report, 2026-11-01 to 2026-11-20</title>" in page
