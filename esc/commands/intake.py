@@ -46,7 +46,8 @@ from esc.store import mail as store
 from esc.store.imap import ImapSettings, ImapSource, settings_of
 from esc.store.lock import LockTimeout
 from esc.store.workspace import ATTACHMENTS_DIR, CACHE_DIR, Workspace
-from esc.ticketfile import document
+from esc.ticketfile import document, yaml_text
+from esc.ticketfile.yaml_text import YamlError
 
 ACTOR = "esc intake"
 IMAP_PASSWORD = "ESC_IMAP_PASSWORD"  # the environment variable --imap reads the password from
@@ -137,6 +138,22 @@ class _Broken:
         for ticket_id, text in self.texts.items():
             if ticket_id.lower() in subject or any(i in text for i in ids):
                 return ticket_id
+        return None
+
+    def holding_external(self, external: str) -> str | None:
+        """The broken ticket that may hold the item of ``external`` (an ``external_id:``
+        line of its file names it, read as YAML reads that line: a merge's conflict may
+        have left one from each side), if any."""
+        lines = re.compile(rf"(?m)^{mails.EXTERNAL_ID}:.*$")
+        for ticket_id, text in self.texts.items():
+            for line in lines.findall(text):
+                try:
+                    read = yaml_text.load(line)
+                except YamlError:
+                    continue
+                value = read.get(mails.EXTERNAL_ID) if isinstance(read, Mapping) else None
+                if value is not None and str(value) == external:
+                    return ticket_id
         return None
 
 
@@ -631,16 +648,25 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
     workspace = session.workspace
     workspace.lock_timeout = lock_timeout  # (a ticket's lock too, as the sweep's)
     lines: list[str] = []
-    made = seen = 0
+    notes: list[str] = []
+    made = seen = left = 0
     with lock.hold(workspace.root / CACHE_DIR, lock_timeout, ACTOR):
         workspace.remove_stale_temporaries()  # (what killed processes left, as a sweep does)
-        tickets, _broken = workspace.tickets()
+        tickets, broken = workspace.tickets()
+        notes += [str(problem) for problem in broken]  # (said, and exit 1, as by list)
+        held = _Broken.of(workspace, broken)
         index = _Index.of(tickets)
         journal = _Journal(workspace)
         for external, intake in intakes:
             if external is not None and external in index.external:
                 lines.append(f"{external}: already taken ({index.external[external]})")
                 seen += 1
+                continue
+            holder = None if external is None else held.holding_external(external)
+            if holder is not None:  # (its ticket may be that one: never a second)
+                why = f"it may belong to {holder}, whose file does not parse"
+                lines.append(f"{external}: left for the next run ({why})")
+                left += 1
                 continue
             ticket = workspace.create(
                 _builder(intake, config, now), intake.description, journal.will_write
@@ -650,11 +676,11 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
                 index.external[external] = ticket.id
             lines.append(f"{external or ticket.title}: new ticket {ticket.id}, team {ticket.team}")
             made += 1
-    lines.append(
-        f"{_counted(len(intakes), 'item')}: {_counted(made, 'new ticket')}, {seen} already taken"
-    )
-    notes = (session.merge_driver_warning() if made else []) + session.notified()
-    return Output(text="\n".join(lines) + "\n", notes=notes)
+    count = f"{_counted(len(intakes), 'item')}: {_counted(made, 'new ticket')}"
+    lines.append(f"{count}, {seen} already taken" + (f", {left} left" if left else ""))
+    notes += (session.merge_driver_warning() if made else []) + session.notified()
+    failed = bool(left or broken)  # (each file said, path:line:, as every command says it)
+    return Output(text="\n".join(lines) + "\n", notes=notes, code=1 if failed else 0)
 
 
 def _counted(n: int, what: str) -> str:

@@ -266,6 +266,24 @@ def test_json_intake_is_idempotent_by_external_id(esc: Esc, workspace: Path) -> 
     assert ticket["team"] == "engineering"  # bug: engineering handles it
 
 
+def test_json_intake_never_makes_a_second_ticket_for_an_id_a_broken_file_holds(
+    esc: Esc, workspace: Path
+) -> None:
+    """The ticket of `form-77` left with a merge conflict: the same item again made a second
+    ticket, exit 0, nothing said (the broken files were thrown away unread)."""
+    esc.ok("intake", "--json", "-", input=json.dumps({"title": "Form", "external_id": "form-77"}))
+    [(first, text)] = tickets(workspace).items()
+    conflict = "<<<<<<< ours\npriority: high\n=======\npriority: low\n>>>>>>> theirs\n"
+    (workspace / "tickets" / f"{first}.md").write_text(text.replace("priority: normal\n", conflict))
+    items = [{"title": "Form", "external_id": "form-77"}, {"title": "New", "external_id": "form-7"}]
+    result = esc("intake", "--json", "-", input=json.dumps(items))
+    assert result.code == 1
+    assert f"form-77: left for the next run (it may belong to {first}, whose file" in result.out
+    assert result.out.endswith("2 items: 1 new ticket, 0 already taken, 1 left\n")
+    assert f"tickets/{first}.md:5: unresolved merge conflict" in result.err
+    assert len(tickets(workspace)) == 2  # (form-7 made; form-77 not twice)
+
+
 def test_bad_json_changes_nothing(esc: Esc, workspace: Path) -> None:
     items = [{"title": "fine", "external_id": "a"}, {"title": "x", "category": "nope"}]
     result = esc("intake", "--json", "-", input=json.dumps(items))
