@@ -74,6 +74,8 @@ class _Index:
     messages: dict[str, str] = field(default_factory=dict)
     external: dict[str, str] = field(default_factory=dict)
     status: dict[str, str] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # (a follow-up's, when its reply's
+    # subject is nothing but `Re: [T-…]`)
     follow_ups: dict[str, str] = field(default_factory=dict)  # closed ticket → its latest
 
     @classmethod
@@ -82,6 +84,7 @@ class _Index:
         created: dict[str, dt.datetime] = {}
         for ticket in tickets:
             index.status[ticket.id] = ticket.status
+            index.titles[ticket.id] = ticket.title
             for message_id in mails.recorded_ids(ticket.extra):
                 index.messages[message_id] = ticket.id
             external = ticket.extra.get(mails.EXTERNAL_ID)
@@ -476,7 +479,8 @@ def _new_ticket(
 
     def build(ticket_id: str) -> tuple[dict[str, object], list[Activity]]:
         paths, _lines = _save_attachments(run, ticket_id, attachments)
-        intake = mails.intake_for(mail, paths, follows)
+        earlier = None if follows is None else run.index.titles.get(follows)
+        intake = mails.intake_for(mail, paths, follows, earlier)
         return lifecycle.create(intake, ticket_id, config, created, ACTOR)
 
     if attachments:  # (by the names they are saved under: a new ticket's folder is empty)

@@ -181,13 +181,14 @@ def thread(
     return None
 
 
-def follow_up_title(title: str, follows: str) -> str:
+def follow_up_title(title: str, follows: str, earlier: str | None = None) -> str:
     """The title of a ticket a reply to closed ``follows`` opens: without the reply's
     prefixes (``Re:``, ``Fwd:``, ``AW:``, ``SV:``, ``回复：``…: :data:`_REPLY_PREFIX`) and the
-    old ticket's ``[ID]`` tag (``title`` itself when nothing would be left)."""
+    old ticket's ``[ID]`` tag; when nothing would be left (``Re: [T-…]``), the old ticket's
+    title ``earlier``, else ``title`` itself."""
     untagged = re.sub(r"\[" + re.escape(follows) + r"\]", " ", title, flags=re.IGNORECASE)
     stripped = _REPLY_PREFIX.sub("", " ".join(untagged.split()))
-    return stripped or title
+    return stripped or earlier or title
 
 
 def one_line(text: str) -> str:
@@ -199,12 +200,18 @@ def one_line(text: str) -> str:
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def intake_for(mail: Mail, attachments: Sequence[str] = (), follows: str | None = None) -> Intake:
+def intake_for(
+    mail: Mail,
+    attachments: Sequence[str] = (),
+    follows: str | None = None,
+    earlier: str | None = None,
+) -> Intake:
     """A new ticket from ``mail``: the subject as title, the text as description (for a
-    follow-up of closed ``follows``, the title without reply prefixes and the old ID)."""
+    follow-up of closed ``follows``, the title without reply prefixes and the old ID, or
+    ``follows``' own title ``earlier`` when the subject holds nothing more)."""
     title = one_line(mail.subject)  # (a title is one line)
     if follows and title:
-        title = follow_up_title(title, follows)
+        title = follow_up_title(title, follows, earlier)
     if shows_nothing(title):  # (nothing a person sees: `=?utf-8?q?=E2=80=8B?=`)
         title = f"(no subject) from {mail.address}"
     extra: dict[str, object] = {}

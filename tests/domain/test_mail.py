@@ -138,6 +138,13 @@ def test_a_follow_up_title_drops_reply_prefixes_and_the_old_id(subject: str, tit
     assert mails.intake_for(a_mail(subject=subject)).title == " ".join(subject.split())
 
 
+@pytest.mark.parametrize("subject", ["Re: [T-c5xr0qyf]", "[T-c5xr0qyf]", "AW: Re: [t-c5xr0qyf] "])
+def test_a_follow_up_of_a_subject_that_is_only_the_tag_takes_the_old_title(subject: str) -> None:
+    """A reply whose subject was nothing but `Re: [T-…]` made a follow-up titled so."""
+    intake = mails.intake_for(a_mail(subject=subject), follows="T-c5xr0qyf", earlier="Printer")
+    assert intake.title == "Printer"
+
+
 def test_a_new_ticket_records_where_the_mail_came_from() -> None:
     intake = mails.intake_for(
         a_mail(subject="  Checkout\n returns 500 "), ["attachments/T-x/a.png"], "T-old"
