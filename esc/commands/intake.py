@@ -338,7 +338,7 @@ def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
 
 
 def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -> str:
-    session, options, index = run.session, run.options, run.index
+    options, index = run.options, run.index
     message_id = mail.message_id or ""
     if message_id in index.messages:
         run.count("duplicate")
@@ -347,8 +347,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     if why is not None:
         run.count("ignored")
         return f"ignored: {why}"
-    config = session.config
-    target = mails.thread(mail, index.messages, list(index.status), config.id_prefix)
+    target = mails.thread(mail, index.messages, list(index.status))
     if target is not None:  # (a second reply to a closed ticket: to the follow-up it opened)
         target = index.continued(target)
     held = None if run.broken is None else run.broken.holding(mail)

@@ -152,18 +152,17 @@ def created_at(date: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     return now
 
 
-def tickets_in_subject(subject: str, prefix: str) -> list[str]:
-    """The ticket IDs a subject carries as ``[T-xxxx]`` (lower-cased), in order (a subject
-    may hold other tags too: ``Re: [T-Mobile] contract [T-4k8q2m7x]``; spaces inside the
-    brackets, as some clients and people write it, ``[ T-4k8q2m7x ]``, are allowed)."""
-    start = re.escape(prefix) + "-" if prefix else ""
-    found = re.findall(r"\[\s*(" + start + r"[0-9A-Za-z]{4,})\s*\]", subject, re.IGNORECASE)
+def tickets_in_subject(subject: str) -> list[str]:
+    """What a subject carries as a ticket's ``[T-xxxx]`` tag (lower-cased), in order, with
+    any prefix: one an earlier ``id_prefix`` gave its tickets too, which customers still
+    write (the caller keeps those that are tickets: a subject may hold other tags, ``Re:
+    [T-Mobile] contract [T-4k8q2m7x]``; spaces inside the brackets, as some clients and
+    people write it, ``[ T-4k8q2m7x ]``, are allowed)."""
+    found = re.findall(r"\[\s*((?:[^\s\[\]]+-)?[0-9A-Za-z]{4,})\s*\]", subject)
     return [f.lower() for f in found]
 
 
-def thread(
-    mail: Mail, recorded: Mapping[str, str], known: Sequence[str], prefix: str
-) -> str | None:
+def thread(mail: Mail, recorded: Mapping[str, str], known: Sequence[str]) -> str | None:
     """The ticket this message continues: one whose recorded Message-IDs (``recorded``:
     Message-ID → ticket ID) its In-Reply-To or References name, else the ticket ID in its
     subject when ``known`` has it; None for a new conversation.
@@ -175,7 +174,7 @@ def thread(
         if ref in recorded:
             return recorded[ref]
     by_lower = {k.lower(): k for k in known}
-    for found in tickets_in_subject(mail.subject, prefix):  # (the first that is a ticket)
+    for found in tickets_in_subject(mail.subject):  # (the first that is a ticket)
         if found in by_lower:
             return by_lower[found]
     return None
