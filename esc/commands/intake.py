@@ -731,8 +731,8 @@ def _json_intake(
     problem = line_problem(title)
     if problem is not None:
         raise BadInput(f"--json item {n}: title must be one line of text, but {problem}")
-    channel = (values["channel"] or "api").lower()  # (as `esc create --channel` takes it)
-    if channel not in CHANNELS:
+    channel = ("api" if values["channel"] is None else values["channel"]).lower()
+    if channel not in CHANNELS:  # (an empty one too, as an empty category: leave it out)
         raise BadInput(f"--json item {n}: channel must be one of {', '.join(CHANNELS)}")
     external = values["external_id"]
     if external is not None and not external.strip():

@@ -754,6 +754,8 @@ def test_a_reply_without_a_quote_header_loses_its_trailing_quote(esc: Esc, works
          "--json item 1: customer must be one line of text, but it has a line break"),
         ([None], "--json item 1: expected an object, got null"),
         ([{"title": "a"}, 42], "--json item 2: expected an object, got a number"),
+        ([{"title": "a", "channel": ""}],  # (was taken as the default, api)
+         "--json item 1: channel must be one of email, chat, portal, phone, api"),
     ],
 )  # fmt: skip
 def test_json_items_with_an_empty_external_id_or_a_bad_title_are_refused(
