@@ -149,6 +149,10 @@ _CHARSET_ALIASES = {
     "iso_8859_6_e": "iso8859_6",
     "latin_9": "iso8859_15",
     "x_sjis": "shift_jis",
+    "windows_31j": "cp932",  # (IANA's name of Microsoft's Shift_JIS)
+    "x_ms_cp932": "cp932",
+    "x_euc_jp": "euc_jp",
+    "x_windows_949": "cp949",
     "x_mac_roman": "mac_roman",
     "x_gbk": "gbk",
     "cp_850": "cp850",

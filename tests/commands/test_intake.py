@@ -958,6 +958,7 @@ def test_what_mail_clients_send_reads_as_they_show_it(esc: Esc, workspace: Path)
         corpus.message(subject="Old style", sender="jane@shop.example (Jane Doe)",
                        message_id="<o@x>"),
         corpus.message(subject="Thai", text="สวัสดี", charset="cp874", message_id="<th@x>"),
+        corpus.message(subject="Japanese", text="こんにちは", charset="cp932", message_id="<j@x>"),
         corpus.message(subject="Auto", message_id="<a@x>",
                        headers={"Precedence": "auto-reply ; vacation"}),
         corpus.message(subject="Group", message_id="<g@x>", headers={"Precedence": "list"}),
@@ -965,15 +966,19 @@ def test_what_mail_clients_send_reads_as_they_show_it(esc: Esc, workspace: Path)
     # (the Thai message as Outlook labels it: windows-874, a name Python's codecs lack)
     messages[3] = messages[3].replace(b"charset=\"cp874\"", b"charset=\"windows-874\"")
     assert b"windows-874" in messages[3]
+    # (and Microsoft's Shift_JIS under IANA's name, Windows-31J: it was quarantined)
+    messages[4] = messages[4].replace(b"charset=\"cp932\"", b"charset=\"Windows-31J\"")
+    assert b"Windows-31J" in messages[4]
     result = esc("intake", "--maildir", str(corpus.maildir(workspace / "Maildir", *messages)))
     assert result.code == 0, result.err
     assert "ignored: Precedence: auto_reply" in result.out
     by_title = {shown(esc, t)["title"]: shown(esc, t) for t in tickets(workspace)}
-    assert sorted(by_title) == ["Empty text", "Entities", "Group", "Old style", "Thai"]
+    assert sorted(by_title) == ["Empty text", "Entities", "Group", "Japanese", "Old style", "Thai"]
     assert by_title["Entities"]["description"] == "Grüße café é – it’s"
     assert by_title["Empty text"]["description"] == "The real content"
     assert by_title["Old style"]["customer"] == "Jane Doe <jane@shop.example>"
     assert by_title["Thai"]["description"] == "สวัสดี"
+    assert by_title["Japanese"]["description"] == "こんにちは"
 
 
 def test_a_person_s_trash_and_dot_files_are_not_mail_and_a_bom_is_no_json_error(
