@@ -525,6 +525,9 @@ def strip_quoted(text: str) -> str:
     signature starts (a P.S. after it was lost) and "On Friday your engineer wrote:" for a
     quote's header (the rest of the message was lost)."""
     if not _quotes(text):
+        dated = _DATED_ATTRIBUTION.search(text)  # (Yahoo's: the quote below it indented,
+        if dated is not None and text[: dated.start()].strip():  # not marked with `>`)
+            return text[: dated.start()].strip()
         return text.strip()
     answered = _answers_between_quotes(text)
     if answered is not None:  # (the parser keeps what comes before the first quote only)
@@ -703,6 +706,15 @@ def _header_block(lines: Sequence[str]) -> bool:
     customer wrote (`Od: Berlin` / `Do: Paris` / `Data: 3 grudnia`)."""
     headers = [line for line in lines if _QUOTE_HEADER.match(line)]
     return len(headers) >= 3 and any("@" in line for line in headers)
+
+
+# An attribution line with a year, a time and the sender's address ("On Saturday, December 5,
+# 2026, 10:00:00 AM GMT+1, Support <help@x.example> wrote:", indented as Yahoo writes it):
+# a quote's header, never a customer's own words ("On Friday your engineer wrote:")
+_DATED_ATTRIBUTION = re.compile(
+    r"^[ \t]*On [^\n]*\b\d{4}\b[^\n]*\d{1,2}:\d{2}[^\n]*<[^<>@\s]+@[^<>\s]+> wrote:[ \t]*$",
+    re.MULTILINE,
+)
 
 
 def _quotes(text: str) -> bool:

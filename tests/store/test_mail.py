@@ -218,6 +218,18 @@ def test_a_trailing_quote_without_a_header_line_is_stripped(text: str, kept: str
     assert store.strip_quoted(text) == kept
 
 
+def test_yahoo_s_indented_quote_under_a_dated_attribution_is_stripped() -> None:
+    """Yahoo indents the message it quotes, with no `>`, under an indented attribution: the
+    whole quote was kept.  A customer's own "On Friday your engineer wrote:" stays."""
+    yahoo = (
+        "Still broken, see attached.\n\n    On Saturday, December 5, 2026, 10:00:00 AM GMT+1,"
+        " Customer Support <help@esc.example> wrote:\n\n    Hello Jane, try again.\n"
+    )
+    assert store.strip_quoted(yahoo) == "Still broken, see attached."
+    own = "On Friday your engineer wrote: it is fixed. It is not.\n"
+    assert store.strip_quoted(own) == own.strip()
+
+
 def test_a_maildir_is_read_in_delivery_order_not_name_order(tmp_path: Path) -> None:
     """Maildir's microseconds are not zero-padded: M100000 was read before M99999."""
     box = corpus.maildir(tmp_path / "Maildir")
