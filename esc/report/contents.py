@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import itertools
 import os
@@ -34,24 +35,21 @@ _ORDINAL = re.compile(r"(?P<year>\d{4})-?(?P<day>\d{3})")
 _MONTH = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})")
 
 
-def _iso_days(value: str) -> tuple[dt.date, dt.date] | None:
-    """The first day a date in one of ISO 8601's forms names, and the day after its last
+def _iso_days(value: str) -> tuple[dt.date, int] | None:
+    """The first day a date in one of ISO 8601's forms names, and how many days it spans
     (a day, a week, a month); None if ``value`` has none of those forms.  ValueError for
     one that has the form but names no day (2026-02-30, 2026-W54, 2026-400, 2026-13)."""
     if date := _DATE.fullmatch(value):
-        day = dt.date.fromisoformat(value)
         whole_week = "W" in value and date.group("day") is None
-        return day, day + dt.timedelta(days=7 if whole_week else 1)
+        return dt.date.fromisoformat(value), 7 if whole_week else 1
     if ordinal := _ORDINAL.fullmatch(value):
         year, number = int(ordinal["year"]), int(ordinal["day"])
-        day = dt.date(year, 1, 1) + dt.timedelta(days=number - 1)
-        if number < 1 or day.year != year:
+        if not 1 <= number <= (366 if calendar.isleap(year) else 365):
             raise ValueError(value)
-        return day, day + dt.timedelta(days=1)
+        return dt.date(year, 1, 1) + dt.timedelta(days=number - 1), 1
     if month := _MONTH.fullmatch(value):
-        first = dt.date(int(month["year"]), int(month["month"]), 1)
-        after = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        return first, after
+        year, number = int(month["year"]), int(month["month"])
+        return dt.date(year, number, 1), calendar.monthrange(year, number)[1]
     return None
 
 
@@ -67,14 +65,14 @@ def parse_bound(
     value = text.strip()
     try:
         days = _iso_days(value)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise BadInput(f"{option}: {text!r} is not a date") from None
     if days is not None:
-        day = days[0]
+        day, span = days
         if not in_range(day):
             raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
         if end:  # (the end of that day, week or month)
-            day = days[1]
+            day += dt.timedelta(days=span)
         midnight = dt.datetime.combine(day, dt.time())
         return midnight.astimezone() if local else midnight.replace(tzinfo=now.tzinfo)
     # (no offset: now's, or this machine's on that day, as a date is)

@@ -574,6 +574,14 @@ def block_value(value: object, indent: int, nl: str) -> str:
     return " " + scalar(value)
 
 
+def _quoted_as(mark: str, value: str) -> str:
+    """``value`` in the quotes a person wrote the value it replaces in: single (each ``'``
+    doubled), when it holds nothing single quotes cannot write, else double."""
+    if mark == "'" and value.isprintable():
+        return "'" + value.replace("'", "''") + "'"
+    return quote(value)
+
+
 def _written_before_value(old: str, nl: str) -> tuple[str, list[str]]:
     """Of a value's text after its key's colon, what a person wrote before a value on the
     lines below: the key line's own comment (``tags:   # ours``, its spacing kept) and the
@@ -704,15 +712,19 @@ class FrontMatterEditor:
         ):
             return
         new = block_value(value, slot.indent, self.nl)
-        head, leading = _written_before_value(self._text[slot.after_colon : slot.end], self.nl)
+        old = self._text[slot.after_colon : slot.end]
+        head, leading = _written_before_value(old, self.nl)
         if head or leading:  # (a person's comments between the key and its block value stay:
             # before a block value, after one the key's line now holds)
             between = head + "".join(self.nl + line for line in leading)
             new = between + new if new.startswith(self.nl) else new + between
             self._known = None  # (not esc's own style: read again)
         elif new.startswith(" ") and self.nl not in new:  # (a value on the key's line keeps
-            # the spacing a person put after the colon: `status:    new` → `status:    open`)
+            # the spacing a person put after the colon: `status:    new` → `status:    open`,
+            # and the quotes around a text: `priority: 'high'` → `priority: 'urgent'`)
             gap = _spacing_at(self._text, slot.after_colon, slot.end)
+            if isinstance(value, str) and old.lstrip()[:1] in ("'", '"'):
+                new = " " + _quoted_as(old.strip()[0], value)
             if len(gap) > 1:
                 new = gap + new[1:]
         self._splice(slot.after_colon, slot.end, new)

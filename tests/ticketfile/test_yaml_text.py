@@ -87,6 +87,26 @@ tags: []
 @pytest.mark.parametrize(
     ("before", "value", "after"),
     [
+        ('status: "new"   # c\n', "open", 'status: "open"   # c\n'),
+        ("priority:  'high'\n", "urgent", "priority:  'urgent'\n"),
+        ("title: 'It''s'\n", "Bob's", "title: 'Bob''s'\n"),
+        ("title: 'a'\n", "tab\there", 'title: "tab\\there"\n'),  # (no tab in single quotes)
+        ("assignee: 'bob'\n", None, "assignee: null\n"),  # (not text: as esc writes it)
+    ],
+)
+def test_a_changed_text_keeps_the_quotes_a_person_put_around_it(
+    before: str, value: str | None, after: str
+) -> None:
+    key = before.split(":")[0]
+    editor = FrontMatterEditor(f"id: T-1\n{before}z: 1\n")
+    editor.set(key, value)
+    assert editor.text == f"id: T-1\n{after}z: 1\n"
+    assert yaml_text.load(editor.text)[key] == value
+
+
+@pytest.mark.parametrize(
+    ("before", "value", "after"),
+    [
         ("tags:\n  # add tags below\n  []\n", ["x"], "tags:\n  # add tags below\n  - x\n"),
         ("tags:\n  # add tags below\n  []\n", [], "tags: []\n  # add tags below\n"),
         ("tags:   # ours\n  # one each\n  - a\n", ["b"], "tags:   # ours\n  # one each\n  - b\n"),
