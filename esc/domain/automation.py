@@ -57,6 +57,7 @@ def run_rules(
     memory: dict[str, dt.datetime],
     budget: list[int],
     sla_of: Callable[[Ticket, dt.datetime], Sla],
+    before: Callable[[], Sla] | None = None,
 ) -> RulesOutcome:
     """Evaluate the rules in order at ``at``, again and again until none fires: later rules
     see earlier rules' effects, and an earlier rule sees a later one's (a rule that makes
@@ -64,7 +65,10 @@ def run_rules(
 
     A rule fires at most once while its condition holds, so the passes end; ``budget``
     (the actions this ticket may still take in this sweep) bounds rules that undo each
-    other.  ``memory`` (rule name -> when it last fired) is updated in place.
+    other.  ``memory`` (rule name -> when it last fired) is updated in place.  ``before``:
+    the SLA of the ticket as it was just before ``at`` (before what changed it then), if
+    known, asked for only when a clock may have entered a state at ``at`` by a change
+    (:func:`crossed_since`).
     """
     outcome = RulesOutcome(ticket)
     first: tuple[Sla, Facts] | None = None
@@ -76,11 +80,25 @@ def run_rules(
         for rule in config.automation:
             if rule.name in memory and not rule.when.matches(first[1]):
                 memory.pop(rule.name, None)
+    earlier = _Once(before)
     for _ in range(MAX_PASSES):
-        if not _one_pass(outcome, config, at, memory, budget, sla_of, first):
+        if not _one_pass(outcome, config, at, memory, budget, sla_of, first, earlier):
             break
         first = None
     return outcome
+
+
+class _Once:
+    """An SLA asked for at most once, when first needed."""
+
+    def __init__(self, make: Callable[[], Sla] | None) -> None:
+        self.make = make
+        self.made: Sla | None = None
+
+    def __call__(self) -> Sla | None:
+        if self.made is None and self.make is not None:
+            self.made = self.make()
+        return self.made
 
 
 def _one_pass(
@@ -91,6 +109,7 @@ def _one_pass(
     budget: list[int],
     sla_of: Callable[[Ticket, dt.datetime], Sla],
     first: tuple[Sla, Facts] | None = None,
+    before: Callable[[], Sla | None] = lambda: None,
 ) -> bool:
     """One pass over the rules; whether any fired (or tried to).  ``first``: the SLA and
     facts of the ticket as the pass finds it, if known."""
@@ -106,7 +125,7 @@ def _one_pass(
             continue
         last = memory.get(rule.name)
         if last is not None and not (
-            _may_repeat(rule, last, at, sla) or crossed_since(rule, last, at, sla)
+            _may_repeat(rule, last, at, sla) or crossed_since(rule, last, at, sla, before)
         ):
             continue
         if budget[0] <= 0:
@@ -141,18 +160,35 @@ def _may_repeat(rule: Rule, last: dt.datetime, at: dt.datetime, sla: Sla) -> boo
     return business_time_between(sla.policy.calendar, last, at) >= rule.repeat
 
 
-def crossed_since(rule: Rule, last: dt.datetime, at: dt.datetime, sla: Sla) -> bool:
+def crossed_since(
+    rule: Rule,
+    last: dt.datetime,
+    at: dt.datetime,
+    sla: Sla,
+    before: Callable[[], Sla | None] = lambda: None,
+) -> bool:
     """Whether a clock crossed, after ``last`` and by ``at``, into a state an ``sla:`` term
     of the rule's condition names (:func:`esc.domain.conditions.crossings`), and is in it
     at ``at``: another breach (or warning) than the one the rule fired on, which it fires
-    on again though its condition never turned false in between."""
-    for metric, state in crossings(rule.when):
+    on again though its condition never turned false in between.  A clock crosses at its
+    deadline (or warning time), or at a change that put it past that (a policy chosen
+    anew, whose deadline counted from the start has passed: it was not in that state in
+    ``before``, the SLA just before ``at``)."""
+    terms = crossings(rule.when)
+    if not terms or last >= at:
+        return False
+    for metric, state in terms:
         for clock in sla.clocks:
             named = clock.metric == metric if metric else clock.metric in CUSTOMER_METRICS
             if not named or clock.state != state:
                 continue
             instant = clock.due if state == "breached" else clock.warn
             if instant is not None and last < instant <= at:
+                return True
+            earlier = before()
+            if earlier is not None and all(
+                c.state != state for c in earlier.clocks if c.metric == clock.metric
+            ):
                 return True
     return False
 

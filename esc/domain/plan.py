@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -285,7 +286,8 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         if view.active:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
             acted = view  # (what the rules saw: with what people did at ``at``)
-            outcome = automation.run_rules(view, config, at, memory, budget, sla_at)
+            earlier = None if then is None else functools.partial(sla_at, then, at)
+            outcome = automation.run_rules(view, config, at, memory, budget, sla_at, earlier)
             chain = chain + 1 if at_deferred else 0
             held_back = [s for s in outcome.skipped if s.endswith(CAP_REACHED)]
             if budget[0] <= 0 and held_back and chain < len(config.automation) and at < now:

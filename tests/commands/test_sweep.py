@@ -179,6 +179,26 @@ def test_a_ticket_breached_escalated_and_breached_again_at_the_next_level_goes_u
     assert shown["team"] == "management"
 
 
+@pytest.mark.parametrize("swept_between", [True, False])
+def test_a_clock_a_new_policy_puts_past_its_deadline_is_a_breach_again(
+    esc: Esc, workspace: Path, swept_between: bool
+) -> None:
+    """Escalated at 13:00 on its first response's breach, the ticket was made urgent at
+    14:00: the urgent policy's resolution (4h from 09:00) was breached from that instant,
+    logged so, and the rule waited, the first response being breached since 13:00."""
+    monday = "2026-12-07T{}:00+01:00"
+    ticket = esc.ok("create", "--title", "t", "--category", "billing", now=monday.format("09:00"))
+    ticket = ticket.strip()
+    if swept_between:
+        esc.ok("sweep", "--no-report", now=monday.format("13:05"))
+    esc.ok("escalate", ticket, "--priority", "urgent", "--reason", "r", now=monday.format("14:00"))
+    esc.ok("sweep", "--no-report", now=monday.format("14:05"))
+    shown = json.loads(esc.ok("show", ticket, "--json", now=monday.format("14:05")))
+    by_rule = [(e["to"], e["at"]) for e in shown["escalations"] if e["by"].startswith("rule:")]
+    at = [monday.format("13:00"), monday.format("14:00")]
+    assert by_rule == [("engineering", at[0]), ("management", at[1])]
+
+
 def test_missed_sweeps_fire_each_crossed_step_in_order(esc: Esc, workspace: Path) -> None:
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
     ticket = make(esc)
