@@ -836,7 +836,9 @@ def _routing(
                        f"{unknown_choice('category', str(category), choices)}")  # fmt: skip
             continue
         try:
-            condition = compile_condition(item.get("when"), words, path=f"routing[{i}].when")
+            condition = compile_condition(
+                item.get("when"), words, path=f"routing[{i}].when", before_sla="a route"
+            )
         except ConditionError as exc:
             reader.add(line_at(item, ("when", *exc.location)), str(exc))
             continue

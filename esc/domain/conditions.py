@@ -690,16 +690,19 @@ Location = tuple[str | int, ...]  # keys and list indexes below the ``when``
 
 
 def compile_condition(
-    spec: object, vocabulary: Vocabulary, *, path: str = "when"
+    spec: object, vocabulary: Vocabulary, *, path: str = "when", before_sla: str | None = None
 ) -> Condition:
     """Compile a ``when`` value (a mapping; None matches everything), validating it all:
     its structure, its keys and the values of fields with a closed set of values.
+    ``before_sla``: what the condition chooses before any SLA is known ("a policy", "a
+    route"): ``sla``, ``sla.<metric>`` and ``overdue`` are refused there (they would never
+    match).
 
     Raises ConditionError naming the exact path of the first problem.
     """
     if spec is None:
         return AllOf()
-    return _Compiler(vocabulary, path).mapping(spec, ())
+    return _Compiler(vocabulary, path, before_sla).mapping(spec, ())
 
 
 def _split_operator(text: str) -> tuple[str, str] | None:
@@ -731,6 +734,7 @@ def _split_equals(text: str) -> str | None:
 class _Compiler:
     vocabulary: Vocabulary
     root: str  # the path of the ``when`` itself, e.g. rules[2].when
+    before_sla: str | None = None  # what it chooses before an SLA is known (a policy…)
 
     def error(self, message: str, at: Location) -> ConditionError:
         path = self.root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at)
@@ -752,15 +756,26 @@ class _Compiler:
         if key == "not":
             return Not(self.mapping(value, at))
         if key == "sla" or key.startswith("sla."):
-            return self.sla(key, value, at)
+            return self.known_sla(key, self.sla(key, value, at), at)
         if key in DURATION_FIELDS:
-            return self.duration(key, value, at)
+            return self.known_sla(key, self.duration(key, value, at), at)
         if key in TEXT_FIELDS:
             return TextCondition(key, self.matchers(value, at, self.text_matcher))
         self.check_key(key, at)
         return FieldCondition(
             key, self.matchers(value, at, lambda v, p: self.field_matcher(key, v, p))
         )
+
+    def known_sla(self, key: str, condition: Condition, at: Location) -> Condition:
+        """``condition`` (on ``key``, checked), unless it reads the SLA (``sla``,
+        ``overdue``) where none is known yet: what chooses a policy or a route."""
+        if key not in ("age", "idle") and self.before_sla is not None:
+            raise self.error(
+                f"{key} cannot choose {self.before_sla}: it is known only once a policy"
+                " gives the ticket its SLA, so it would never match (use it in a rule)",
+                at,
+            )
+        return condition
 
     def check_key(self, key: str, at: Location) -> None:
         """A field's key is a built-in field or a custom one rules.yaml declares."""

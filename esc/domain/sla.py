@@ -171,7 +171,9 @@ def parse_policy(
     if problem is not None:  # (it is written in ticket files, as `sla: policy: NAME`)
         raise PolicyError(f"policy name {name!r} is no name: {problem}", "name")
     try:
-        when = compile_condition(raw.get("when"), vocabulary, path=f"{path}.when")
+        when = compile_condition(
+            raw.get("when"), vocabulary, path=f"{path}.when", before_sla="a policy"
+        )
     except ConditionError as exc:
         raise PolicyError(str(exc), "when", exc.location) from None
     calendar_name = raw.get("calendar")

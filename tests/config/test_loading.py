@@ -857,6 +857,27 @@ def test_a_misspelt_key_anywhere_in_the_configuration_gets_did_you_mean(tmp_path
         assert said in said_all, said
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("when: {priority: urgent}", 'when: {overdue: ">=1h"}',
+         "sla[0].when.overdue: overdue cannot choose a policy"),
+        ("when: {priority: urgent}", "when: {any: [{sla: breached}, {priority: urgent}]}",
+         "sla[0].when.any[0].sla: sla cannot choose a policy"),
+        ("  - when: {category: outage}", "  - when: {category: outage, sla.first_response: ok}",
+         "routing[0].when.sla.first_response: sla.first_response cannot choose a route"),
+    ],
+)  # fmt: skip
+def test_sla_and_overdue_cannot_choose_a_policy_or_a_route(
+    tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    """They passed validate and never matched: a policy and a route are chosen before any
+    SLA is known (issue 14: a condition that silently never matches is a finding)."""
+    assert old in RULES_YAML
+    found = validate(tmp_path, TEAMS_YAML, RULES_YAML.replace(old, new, 1))
+    assert said in found and "it is known only once a policy gives the ticket its SLA" in found
+
+
 def test_a_key_yaml_reads_as_no_text_is_reported_at_its_own_line(tmp_path: Path) -> None:
     """`2026-01-01:` or `123:` (a date, a number to YAML): at its line, not the mapping's."""
     rules = RULES_YAML + "2026-01-01: x\n123: y\n"
