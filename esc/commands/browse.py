@@ -12,7 +12,7 @@ from esc.domain.errors import BadInput
 from esc.domain.explain import explain_ticket
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.plan import plan, sla_of
-from esc.domain.sla import Sla, request_clocks
+from esc.domain.sla import Clock, Sla, request_clocks
 from esc.domain.timestamps import format_timestamp
 from esc.report import views
 from esc.report.actions import action_text, rule_actions
@@ -71,7 +71,8 @@ def list_tickets(
         records = [r for r in records if r.status in wanted_statuses]
         # (no status in ``spec``: the records are filtered already, and click checked
         # the names; a spec left empty matches without looking at any ticket)
-    if overdue:  # judged by the numbers kept with each SLA: built for the overdue only
+    if overdue and not involving:  # judged by the numbers kept with each SLA: built for
+        # the overdue only (a team's queue judges the clocks of the requests to it, below)
         records = [r for r in records if catalog.standing(r, now) in (None, "overdue")]
     for key, given in filters.items():  # (a value given more than once: any of them)
         if not given:
@@ -106,7 +107,8 @@ def list_tickets(
         sla_at = sla_now if as_json else sla_states_now  # (--json shows the time used)
         slas = {r.name: sla_at(catalog, r, now) for r in chosen}
         catalog.save()
-        chosen = [r for r in chosen if slas[r.name].overdue_clocks]
+        chosen = [r for r in chosen if _overdue(r.ticket if involving else None, slas[r.name],
+                                                 involving, now)]  # fmt: skip
         if sort is None:
             chosen.sort(key=lambda r: -(slas[r.name].overdue or dt.timedelta()).total_seconds())
     output = Output(notes=[str(error) for error in broken], code=1 if broken else 0)
@@ -127,6 +129,28 @@ def list_tickets(
     else:
         output.notes.append("no tickets match")
     return output
+
+
+def _overdue(ticket: Ticket | None, sla: Sla, teams: Sequence[str], now: dt.datetime) -> bool:
+    """Whether a ticket is overdue, as ``--overdue`` judges it: a clock of its SLA running
+    past its deadline; in a team's queue (``ticket`` given, of ``list --involving``), the
+    OLA clock of an open request to the team, where the policy sets one (the clock the
+    queue shows), not another team's."""
+    clocks = [] if ticket is None else _team_clocks(ticket, sla, teams, now)
+    if not clocks:
+        return bool(sla.overdue_clocks)
+    return any(clock.state == "breached" and clock.stop is None for clock in clocks)
+
+
+def _team_clocks(ticket: Ticket, sla: Sla, teams: Sequence[str], now: dt.datetime) -> list[Clock]:
+    """The OLA clocks of ``ticket``'s requests to ``teams`` open at ``now`` (none where the
+    policy of ``sla`` sets no ``collaboration`` target)."""
+    ola = request_clocks(ticket, sla.policy, now)
+    return [
+        clock
+        for request, clock in zip(ticket.requests, ola, strict=True)
+        if clock is not None and request.team in teams and request.open_at(now)
+    ]
 
 
 def _selected(
@@ -188,13 +212,7 @@ def _queue_row(
     clock of the request to the team (of those ``teams``) due first, the clock that team
     answers to; the ticket's own SLA where the policy sets no ``collaboration`` target."""
     sla = slas[record.name] if slas is not None else sla_states_now(catalog, record, now)
-    ticket = record.ticket
-    ola = request_clocks(ticket, sla.policy, now)
-    clocks = [
-        clock
-        for request, clock in zip(ticket.requests, ola, strict=True)
-        if clock is not None and request.team in teams and request.open_at(now)
-    ]
+    clocks = _team_clocks(record.ticket, sla, teams, now)
     listing = catalog.listing(record)
     if not clocks:
         clock = views.next_clock(sla)

@@ -50,7 +50,9 @@ def new(
         problem = line_problem(title) if title.strip() else "it is empty"
         if problem:
             raise BadInput(f"--title must be one line of text, but {problem}")
-    chosen_categories = categories or (draft.categories if draft else ())
+    chosen_categories = tuple(  # (in any case, as every command takes a category)
+        query.in_its_case(config, "category", c) for c in categories
+    ) or (draft.categories if draft else ())
     for category in chosen_categories:
         _require_category(config, category)
     for tag in tags:

@@ -95,6 +95,14 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         if at is not None and ticket.created is not None and at < ticket.created:
             said = f"{key} {format_timestamp(at)} is before created"
             add(key, f"{said} {format_timestamp(ticket.created)}")
+    lines = doc.item_lines.get("requests", [])
+    for n, request in enumerate(ticket.requests):  # (asked before the ticket was: as
+        # contradictory, and an OLA counted from a wrong start; one closed before it was
+        # asked is the request's own problem, found as it is read)
+        if ticket.created is not None and request.asked < ticket.created:
+            line = lines[n] if n < len(lines) else None
+            said = f"request {n + 1}: asked {format_timestamp(request.asked)} is before created"
+            add("requests", f"{said} {format_timestamp(ticket.created)}", line)
     closed, resolved = ticket.closed_at, ticket.resolved_at
     if closed is not None and resolved is not None and ticket.created <= closed < resolved:
         said = f"closed_at {format_timestamp(closed)} is before resolved_at"

@@ -252,3 +252,19 @@ def test_show_says_met_of_a_request_answered_in_time(workspace: Path) -> None:
     [request] = json.loads(esc.ok("show", ticket, "--json", now=later))["requests"]
     ola = {"due": "2026-12-17T11:00:00+01:00", "state": "met", "stopped_with_ticket": False}
     assert request["ola"] == ola
+
+
+def test_a_team_s_overdue_queue_holds_the_requests_to_it_past_their_ola(workspace: Path) -> None:
+    """`list --involving engineering --overdue` listed a ticket whose request to management
+    was breached, engineering's own request due in 2h."""
+    with_ola(workspace, "2h")
+    esc = Esc(workspace)
+    day = "2026-12-17T{}:00+01:00"
+    ticket = esc.ok("create", "--title", "t", "--body", "b", now=day.format("09:00")).strip()
+    esc.ok("involve", ticket, "--team", "management", "--ask", "?", now=day.format("09:00"))
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "?", now=day.format("12:00"))
+    later = day.format("12:30")
+    assert esc("list", "--involving", "engineering", "--overdue", now=later).out == ""
+    late = esc.ok("list", "--involving", "management", "--overdue", now=later)
+    assert [line.split()[0] for line in late.splitlines()[1:]] == [ticket]
+    assert " breached 1h30m ago " in late

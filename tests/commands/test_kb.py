@@ -34,8 +34,8 @@ def kb_esc(esc: Esc) -> Esc:
 
 
 def test_kb_new_writes_the_next_article_and_list_show_it(kb_esc: Esc) -> None:
-    result = kb_esc("kb", "new", "--title", "Refunds", "--category", "refund", "--body", "-",
-                    input="## Solution\n\nRefund it.\n")  # fmt: skip
+    result = kb_esc("kb", "new", "--title", "Refunds", "--category", "Refund", "--body", "-",
+                    input="## Solution\n\nRefund it.\n")  # fmt: skip (any case: as written)
     assert (result.code, result.out, result.err) == (0, "KB-0003\n", "esc: wrote kb/KB-0003.md\n")
     post = frontmatter.load(str(kb_esc.cwd / "kb" / "KB-0003.md"))
     assert post.metadata == {

@@ -16,7 +16,7 @@ import pytest
 
 from esc.commands.session import Output, Session
 from esc.commands.validate import validate
-from tests.conftest import REPO, Esc, found_text
+from tests.conftest import REPO, Esc, findings, found_text
 
 NOTIFY = 'notify:\n  targets:\n    eng-chat: "json://127.0.0.1:${HOOK_PORT}/eng"\n'
 
@@ -317,6 +317,32 @@ def test_a_ticket_git_left_unmerged_without_markers_is_named(
     result = esc("validate")
     assert result.code == 1
     assert f"tickets/{ticket}.md:1: unresolved merge conflict (both changed)" in result.err
+
+
+def test_a_request_asked_before_its_ticket_or_closed_before_asked_is_named(
+    esc: Esc, workspace: Path
+) -> None:
+    """A hand edit put a request's `asked` a month before the ticket: validate said ok, and
+    `show` gave an OLA breached 30 days ago."""
+    ticket = esc.ok("create", "--title", "t", "--category", "billing", "--body", "b",
+                    now="2026-12-01T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "?",
+           now="2026-12-01T11:00:00+01:00")  # fmt: skip
+    esc.ok("answer", ticket, "--team", "engineering", "-m", "a", now="2026-12-01T12:00:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if "asked: 2026-12-01T11" in x)
+    for old, new, said in (
+        ("asked: 2026-12-01T11", "asked: 2026-11-01T11",
+         "request 1: asked 2026-11-01T11:00:00+01:00 is before created 2026-12-01T10:00:00+01:00"),
+        ("closed: 2026-12-01T12", "closed: 2026-12-01T10:30",
+         "request 1: closed before it was asked"),
+    ):  # fmt: skip
+        path.write_text(text.replace(old, new))
+        result = esc("validate", now="2026-12-02T12:00:00+01:00")
+        assert result.code == 1 and findings(result) == [f"tickets/{ticket}.md:{line}: {said}"]
+    path.write_text(text)
+    assert esc("validate", now="2026-12-02T12:00:00+01:00").code == 0
 
 
 def test_times_before_created_are_named_and_reports_count_no_negative_duration(
