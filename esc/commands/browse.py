@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from esc.commands.session import Output, Session
 from esc.domain import query
+from esc.domain.conditions import split_comparison
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.explain import explain_ticket
@@ -63,7 +64,7 @@ def list_tickets(
     row shows, the numbers of its SLA cell, each ticket's fixed JSON text): a ticket is
     built only for a filter or a sort, or where the cache cannot answer."""
     config, now = session.config, session.now
-    involving = [query.in_its_case(config, "team", team) for team in involving]
+    involving = [query.in_its_case(config, "team", _one_team(team)) for team in involving]
     catalog, records, broken = load_catalog(session.workspace, session.now)
     spec: dict[str, object] = {}
     if statuses or not all_:
@@ -129,6 +130,13 @@ def list_tickets(
     else:
         output.notes.append("no tickets match")
     return output
+
+
+def _one_team(given: str) -> str:
+    """A ``--involving`` team: ``=ops`` is ``ops``, as ``--team =ops`` is; anything else as
+    given (a comparison names no one team: refused as an unknown team)."""
+    operator, word = split_comparison(given)
+    return word if operator in ("", "=") else given
 
 
 def _overdue(ticket: Ticket | None, sla: Sla, teams: Sequence[str], now: dt.datetime) -> bool:

@@ -266,5 +266,6 @@ def test_a_team_s_overdue_queue_holds_the_requests_to_it_past_their_ola(workspac
     later = day.format("12:30")
     assert esc("list", "--involving", "engineering", "--overdue", now=later).out == ""
     late = esc.ok("list", "--involving", "management", "--overdue", now=later)
+    assert esc.ok("list", "--involving", "=Management", "--overdue", now=later) == late
     assert [line.split()[0] for line in late.splitlines()[1:]] == [ticket]
     assert " breached 1h30m ago " in late
