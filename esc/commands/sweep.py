@@ -1757,6 +1757,11 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
         result.events = _not_kept(Outbox(workspace.root), result.events)
     problems = [str(error) for error in result.broken] + result.invalid
     output = Output(notes=problems + result.stranded, code=1 if problems else 0)
+    output.notes += [  # (said where cron mails it: stdout goes to /dev/null there)
+        f"esc: {Path(p).stem}: what a sweep wrote in it (its rules' actions, its escalations)"
+        " was not committed: a person changed it since; it reaches git when they commit it"
+        for p in outcome.left_out
+    ]
     if result.changed and not result.dry_run:
         output.notes += session.merge_driver_warning()
     if outcome.report_error is not None:

@@ -894,8 +894,12 @@ def test_a_ticket_left_by_a_failed_commit_then_edited_is_named_not_committed(
     esc.ok("comment", ticket, "--internal", "-m", "mine", now="2026-11-20T13:32:00+01:00")
     git(workspace, "config", "user.name", "esc sweep")
     git(workspace, "config", "user.email", "esc-sweep@example.com")
-    out = esc.ok("sweep", committing, now="2026-11-20T13:35:00+01:00")
-    assert f"  {ticket}: changed since the sweep wrote it; not committed (yours to commit)" in out
+    result = esc("sweep", committing, now="2026-11-20T13:35:00+01:00")
+    assert result.code == 0
+    said = f"  {ticket}: changed since the sweep wrote it; not committed (yours to commit)"
+    assert said in result.out
+    # (and where cron mails it from: its escalation reaches git only with their commit)
+    assert f"esc: {ticket}: what a sweep wrote in it (its rules' actions" in result.err
     assert git(workspace, "rev-list", "--count", "HEAD") == "1\n"
     swept = json.loads(esc.ok("sweep", committing, "--json", now="2026-11-20T13:35:00+01:00"))
     assert swept["left_out"] == [f"tickets/{ticket}.md"]
