@@ -4,6 +4,7 @@ merging three versions of a ticket file into the one git keeps (the merge itself
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from esc.domain.errors import EscError, utf8_text
 from esc.store import launch
 from esc.store.atomic import atomic_write
 from esc.store.git import run
+from esc.store.workspace import TICKETS_DIR
 
 if TYPE_CHECKING:
     from esc.ticketfile.merge import MergeResult
@@ -203,11 +205,38 @@ def force_ticket_merge(root: Path) -> bool:
 
 
 def gitattributes_route_tickets(root: Path) -> bool:
-    """Whether ``root/.gitattributes`` sends tickets to esc's driver (False if unreadable)."""
+    """Whether git sends the workspace's tickets to esc's driver: ``root/.gitattributes``
+    says so in esc's own line (read, no git asked), or, when an attribute file names
+    ``merge=esc`` otherwise (`tickets/** merge=esc`, `*.md merge=esc`, a line of the
+    repository's top folder naming `helpdesk/tickets/*.md`), git's own answer; False if
+    none names it, or the files cannot be read."""
     try:
-        return routes_tickets((root / ".gitattributes").read_text(encoding="utf-8"))
+        if routes_tickets((root / ".gitattributes").read_text(encoding="utf-8")):
+            return True
     except (OSError, UnicodeDecodeError):
+        pass
+    if not any(f"merge={DRIVER}" in text for text in _attribute_texts(root)):
         return False
+    try:
+        return ticket_merge(root) == DRIVER
+    except EscError:
+        return False
+
+
+def _attribute_texts(root: Path) -> Iterator[str]:
+    """The texts of the ``.gitattributes`` files that may name the workspace's tickets: its
+    own, its tickets folder's, and those of each folder above it up to the repository's
+    top (unreadable ones: empty)."""
+    folders = [root / TICKETS_DIR, root]
+    for folder in root.parents:
+        folders.append(folder)
+        if (folder / ".git").exists():
+            break
+    for folder in folders:
+        try:
+            yield (folder / ".gitattributes").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            yield ""
 
 
 def configure_git(root: Path) -> None:

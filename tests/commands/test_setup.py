@@ -3,12 +3,15 @@ without it is warned about by every command that writes a ticket."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import site
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Esc
 
@@ -127,6 +130,23 @@ def test_no_warning_outside_git_or_where_tickets_merge_otherwise(tmp_path: Path)
     _, clone = remote_and_clone(tmp_path)
     (clone / ".gitattributes").write_text("tickets/*.md merge=esc\ntickets/*.md -merge\n")
     assert Esc(clone)("create", "--title", "B", "--category", "bug", now=CREATED).err == ""
+
+
+@pytest.mark.parametrize(
+    "lines", ["tickets/** merge=esc\n", "*.md merge=esc\n", "/tickets/*.md   merge=esc -diff\n"]
+)
+def test_any_spelling_git_reads_as_merge_esc_is_warned_about(tmp_path: Path, lines: str) -> None:
+    """Only the exact line `tickets/*.md merge=esc` was recognised: `tickets/** merge=esc`
+    routes the tickets to esc as well, and the clone without the driver was not warned;
+    doctor said .gitattributes did not route them."""
+    _, clone = remote_and_clone(tmp_path)
+    (clone / ".gitattributes").write_text(lines)
+    assert Esc(clone)("create", "--title", "B", "--category", "bug", now=CREATED).err == (
+        WARNING + "\n"
+    )
+    doctor = json.loads(Esc(clone)("doctor", "--json").out)
+    [check] = [c for c in doctor["checks"] if c["check"] == "merge-driver"]
+    assert check["detail"].startswith("this clone has no merge driver for tickets")
 
 
 # ---------------------------------------------------------------- a driver without PATH
