@@ -54,7 +54,11 @@ def plan_change(
         findings += ticket_problems((head.doc(name) for name in changed), head.config)
     else:
         findings += [_finding(head.doc(n)) for n in changed if isinstance(head.doc(n), ParseError)]
-    impact = compare(pairs, base.config, head.config, session.now, invalid=bool(findings))
+    # (a configuration with a blocking problem stops every command: what its policies and
+    # rules would do is not told, but that it stops them)
+    stops = any(finding.blocking for finding in head.findings)
+    head_config = None if stops else head.config
+    impact = compare(pairs, base.config, head_config, session.now, invalid=bool(findings))
     preview = Preview(
         ref=base_ref,
         commit=commit,

@@ -113,7 +113,12 @@ def compare(
     invalid: bool = False,
 ) -> Impact:
     """Each ticket's outcome under ``base`` and ``head`` as of ``now``, compared; ``invalid``
-    says the head has problems of its own (its configuration, a ticket file)."""
+    says the head has problems of its own (its configuration, a ticket file).  A head whose
+    configuration does not load (None, where the base's did) tells nothing of what its
+    policies and rules would do: no ticket is compared (every policy would read as
+    removed), and the change causes ``invalid`` alone."""
+    if head is None and base is not None:
+        return Impact((), (), ("invalid",))
     tickets = []
     for pair in pairs:
         found = _ticket_impact(pair, base, head, now)

@@ -200,6 +200,12 @@ def test_a_configuration_that_stops_every_command_is_said_so(
     assert "No ticket's SLA, routing or next sweep changes." not in out
     data = json.loads(esc.ok("plan", "--base", "HEAD", "--format", "json", now=NOW))
     assert data["blocked"] is True and "invalid" in data["causes"]
+    # (nothing is made up of what its policies would do: a typo is no change of policy)
+    rules.write_text(rules.read_text().replace("{priority: urgnet}", "{priority: urgent}", 1)
+                     .replace("first_response: 1h", "first_response: 4x", 1))  # fmt: skip
+    data = json.loads(esc.ok("plan", "--base", "HEAD", "--format", "json", now=NOW))
+    assert data["causes"] == ["invalid"] and data["tickets"] == []
+    assert esc("plan", "--base", "HEAD", "--fail-on", "policy,rule", now=NOW).code == 0
 
 
 def test_nothing_changed(esc: Esc, change: dict[str, str]) -> None:
