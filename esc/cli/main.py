@@ -976,7 +976,8 @@ def check(fmt: CheckFormat, fail_on: FailOn, changed_since: str | None) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(get_args(PlanFormat), case_sensitive=False),
+    type=click.Choice([*get_args(PlanFormat), "md"], case_sensitive=False),
+    callback=lambda _ctx, _param, value: "markdown" if value == "md" else value,
     default="markdown",
     show_default=True,
     help="Markdown (a PR comment, $GITHUB_STEP_SUMMARY) or JSON.",

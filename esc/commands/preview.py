@@ -30,7 +30,7 @@ def fail_on_causes(values: Iterable[str]) -> tuple[Cause, ...]:
         if not value.strip(" ,"):  # (`--fail-on "$CAUSES"` unset: it would never fail)
             raise BadInput("--fail-on must not be empty")
         for word in value.split(","):
-            word = word.strip()
+            word = word.strip().lower()  # (in any case, as every closed set of esc's)
             if not word:
                 continue
             if word not in CAUSES:

@@ -206,6 +206,9 @@ def test_a_configuration_that_stops_every_command_is_said_so(
     data = json.loads(esc.ok("plan", "--base", "HEAD", "--format", "json", now=NOW))
     assert data["causes"] == ["invalid"] and data["tickets"] == []
     assert esc("plan", "--base", "HEAD", "--fail-on", "policy,rule", now=NOW).code == 0
+    # (a cause and a format in any case, `md` for Markdown, as `esc report` takes it)
+    failing = esc("plan", "--base", "HEAD", "--fail-on", "Invalid", "--format", "MD", now=NOW)
+    assert failing.code == 1 and failing.out.startswith("#")
 
 
 def test_nothing_changed(esc: Esc, change: dict[str, str]) -> None:
