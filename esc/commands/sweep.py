@@ -1022,8 +1022,8 @@ def _stranded(ticket_id: str, why: str, ticket_plan: TicketPlan) -> str | None:
     held = list(dict.fromkeys(held))  # (two requests' OLA breaches: said once)
     if not held:
         return None
-    return (f"{ticket_id}: {why}: its {', '.join(held)} wait until they are committed"
-            " (the sweep never commits a person's edit)")  # fmt: skip
+    return (f"{ticket_id}: {why}: held back until they are committed: its "
+            f"{', '.join(held)} (the sweep never commits a person's edit)")  # fmt: skip
 
 
 def _invalid(error: ParseError) -> RecordOutcome:

@@ -737,9 +737,9 @@ def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     # (what it holds back is said on stderr too, which cron mails: the README's cron line
     # sends stdout to /dev/null, and an escalation waiting on a forgotten edit is news)
     assert swept.err.splitlines()[0] == (
-        f"{mine}: has uncommitted changes: its escalation support → engineering, rule warn,"
-        " rule breached-goes-up, first_response breached wait until they are committed (the"
-        " sweep never commits a person's edit)"
+        f"{mine}: has uncommitted changes: held back until they are committed: its escalation"
+        " support → engineering, rule warn, rule breached-goes-up, first_response breached"
+        " (the sweep never commits a person's edit)"
     )
     # the sweep's commit holds its own change to the other ticket, and nothing of alice's
     assert git(workspace, "show", "--name-only", "--format=", "HEAD").split() == [
@@ -963,7 +963,8 @@ def test_what_an_uncommitted_edit_holds_back_is_said_from_a_sweep_s_workers_too(
     swept = esc("sweep", "--commit", "--jobs", "2", "--json", now="2026-11-20T13:30:00+01:00")
     assert swept.code == 0, swept.err
     assert json.loads(swept.out)["processes"] == 2
-    assert f"{mine}: has uncommitted changes: its escalation support → engineering" in swept.err
+    held = "held back until they are committed: its escalation support → engineering"
+    assert f"{mine}: has uncommitted changes: {held}" in swept.err
     assert swept.err.count(f"{mine}: has uncommitted changes") == 1  # (once: it was twice,
     # the worker's look and this process's)
 
@@ -2757,4 +2758,4 @@ def test_a_retried_push_says_no_held_back_news_the_remote_has_made_already(
     result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert result.code == 0, result.err
     assert "team: engineering" in (workspace / "tickets" / f"{held}.md").read_text()
-    assert "wait until they are committed" not in result.err, result.out + result.err
+    assert "held back until they are committed" not in result.err, result.out + result.err
