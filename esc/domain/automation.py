@@ -80,25 +80,11 @@ def run_rules(
         for rule in config.automation:
             if rule.name in memory and not rule.when.matches(first[1]):
                 memory.pop(rule.name, None)
-    earlier = _Once(before)
     for _ in range(MAX_PASSES):
-        if not _one_pass(outcome, config, at, memory, budget, sla_of, first, earlier):
+        if not _one_pass(outcome, config, at, memory, budget, sla_of, first, before):
             break
         first = None
     return outcome
-
-
-class _Once:
-    """An SLA asked for at most once, when first needed."""
-
-    def __init__(self, make: Callable[[], Sla] | None) -> None:
-        self.make = make
-        self.made: Sla | None = None
-
-    def __call__(self) -> Sla | None:
-        if self.made is None and self.make is not None:
-            self.made = self.make()
-        return self.made
 
 
 def _one_pass(
@@ -109,7 +95,7 @@ def _one_pass(
     budget: list[int],
     sla_of: Callable[[Ticket, dt.datetime], Sla],
     first: tuple[Sla, Facts] | None = None,
-    before: Callable[[], Sla | None] = lambda: None,
+    before: Callable[[], Sla] | None = None,
 ) -> bool:
     """One pass over the rules; whether any fired (or tried to).  ``first``: the SLA and
     facts of the ticket as the pass finds it, if known."""
@@ -165,7 +151,7 @@ def crossed_since(
     last: dt.datetime,
     at: dt.datetime,
     sla: Sla,
-    before: Callable[[], Sla | None] = lambda: None,
+    before: Callable[[], Sla] | None = None,
 ) -> bool:
     """Whether a clock crossed, after ``last`` and by ``at``, into a state an ``sla:`` term
     of the rule's condition names (:func:`esc.domain.conditions.crossings`), and is in it
@@ -185,8 +171,8 @@ def crossed_since(
             instant = clock.due if state == "breached" else clock.warn
             if instant is not None and last < instant <= at:
                 return True
-            earlier = before()
-            if earlier is not None and all(
+            earlier = None if before is None else before()  # (the plan's SLAs are kept:
+            if earlier is not None and all(  # asked again, it is not computed again)
                 c.state != state for c in earlier.clocks if c.metric == clock.metric
             ):
                 return True
