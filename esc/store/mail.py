@@ -525,10 +525,8 @@ def strip_quoted(text: str) -> str:
     signature starts (a P.S. after it was lost) and "On Friday your engineer wrote:" for a
     quote's header (the rest of the message was lost)."""
     if not _quotes(text):
-        dated = _DATED_ATTRIBUTION.search(text)  # (Yahoo's: the quote below it indented,
-        if dated is not None and text[: dated.start()].strip():  # not marked with `>`)
-            return text[: dated.start()].strip()
-        return text.strip()
+        quoted = _indented_quote(text)  # (Yahoo's: the quote below it indented, no `>`)
+        return text[:quoted].strip() if quoted is not None else text.strip()
     answered = _answers_between_quotes(text)
     if answered is not None:  # (the parser keeps what comes before the first quote only)
         return answered
@@ -708,13 +706,40 @@ def _header_block(lines: Sequence[str]) -> bool:
     return len(headers) >= 3 and any("@" in line for line in headers)
 
 
-# An attribution line with a year, a time and the sender's address ("On Saturday, December 5,
-# 2026, 10:00:00 AM GMT+1, Support <help@x.example> wrote:", indented as Yahoo writes it):
-# a quote's header, never a customer's own words ("On Friday your engineer wrote:")
-_DATED_ATTRIBUTION = re.compile(
-    r"^[ \t]*On [^\n]*\b\d{4}\b[^\n]*\d{1,2}:\d{2}[^\n]*<[^<>@\s]+@[^<>\s]+> wrote:[ \t]*$",
-    re.MULTILINE,
-)
+def _indented_quote(text: str) -> int | None:
+    """Where an indented quote of an earlier message starts in ``text``, as Yahoo quotes: an
+    attribution line with a year, a time and the sender's address ("On Saturday, December
+    5, 2026, 10:00:00 AM GMT+1, Support <help@x.example> wrote:", itself indented or not),
+    after text of the sender's own, and below it nothing but indented lines to the end
+    (a customer's own "On Friday your engineer wrote:" is no such line, and a mail pasted
+    with the customer's words after it is not cut); None if there is none."""
+    lines = text.splitlines(keepends=True)
+    start = 0
+    for n, line in enumerate(lines):
+        if _ATTRIBUTION_END.search(line) and _dated_attribution(line.strip()):
+            below = [rest for rest in lines[n + 1 :] if rest.strip()]
+            if text[:start].strip() and below and all(r[:1] in (" ", "\t") for r in below):
+                return start
+        start += len(line)
+    return None
+
+
+def _dated_attribution(line: str) -> bool:
+    """Whether ``line`` reads as a mail client's attribution: "On …", a year, a time and
+    an address in angle brackets before its ending "wrote:" (each found by a search of
+    its own: one line a sender writes costs a few scans, whatever it holds)."""
+    return (
+        line.startswith("On ")
+        and _YEAR.search(line) is not None
+        and _TIME.search(line) is not None
+        and _ADDRESS_BEFORE_WROTE.search(line) is not None
+    )
+
+
+_ATTRIBUTION_END = re.compile(r" wrote:[ \t]*\r?\n?$")
+_YEAR = re.compile(r"\b\d{4}\b")
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+_ADDRESS_BEFORE_WROTE = re.compile(r"<[^<>@\s]+@[^<>\s]+> wrote:[ \t]*$")
 
 
 def _quotes(text: str) -> bool:

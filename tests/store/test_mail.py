@@ -228,6 +228,13 @@ def test_yahoo_s_indented_quote_under_a_dated_attribution_is_stripped() -> None:
     assert store.strip_quoted(yahoo) == "Still broken, see attached."
     own = "On Friday your engineer wrote: it is fixed. It is not.\n"
     assert store.strip_quoted(own) == own.strip()
+    pasted = (  # (a mail pasted, the customer's words after it: nothing of it cut)
+        "The mail our bank sent:\n\nOn Friday, December 4, 2026, 09:00 AM, Bank"
+        " <noreply@bank.example> wrote:\n  Your payout failed.\n\nWhy did it fail?\n"
+    )
+    assert store.strip_quoted(pasted) == pasted.strip()
+    many = "hello\nOn " + "2026 10:00 " * 2000  # (read in one scan or so: it took minutes)
+    assert store.strip_quoted(many) == many.strip()
 
 
 def test_a_maildir_is_read_in_delivery_order_not_name_order(tmp_path: Path) -> None:
