@@ -163,18 +163,23 @@ def crossed_since(
     terms = crossings(rule.when)
     if not terms or last >= at:
         return False
-    for metric, state in terms:
+    for metric, states, crossed in terms:
         for clock in sla.clocks:
             named = clock.metric == metric if metric else clock.metric in CUSTOMER_METRICS
-            if not named or clock.state != state:
+            if not named or clock.state not in crossed:
                 continue
-            instant = clock.due if state == "breached" else clock.warn
-            if instant is not None and last < instant <= at:
-                return True
             earlier = None if before is None else before()  # (the plan's SLAs are kept:
             if earlier is not None and all(  # asked again, it is not computed again)
-                c.state != state for c in earlier.clocks if c.metric == clock.metric
+                c.state not in states for c in earlier.clocks if c.metric == clock.metric
             ):
+                return True  # (put in it by what changed at ``at``)
+            due, warn = clock.due, clock.warn  # (else by time: its mark passed since ``last``,
+            # unless it matched then, in warning then breached for `[warning, breached]`)
+            matched = (due is not None and due <= last) or (
+                "warning" in states and warn is not None and warn <= last
+            )
+            instant = due if clock.state == "breached" else warn
+            if not matched and instant is not None and last < instant <= at:
                 return True
     return False
 

@@ -669,19 +669,26 @@ def holds_only_on_breach(condition: Condition) -> bool:
 CrossedState = Literal["warning", "breached"]  # a state a clock crosses into at an instant
 
 
-def crossings(condition: Condition) -> tuple[tuple[str | None, CrossedState], ...]:
-    """The ``(metric, state)`` of each ``sla:`` term of ``condition`` that a clock crossing
-    into ``warning`` or ``breached`` makes true (metric None: any clock of the customer's
-    SLA), outside a ``not:``: a rule fired on such a term and still true fires again when
-    another clock crosses into that state after it fired (breached, escalated, breached
-    again at the next level: escalated again), not only once the condition was false."""
+def crossings(
+    condition: Condition,
+) -> tuple[tuple[str | None, tuple[str | None, ...], tuple[CrossedState, ...]], ...]:
+    """Each ``sla:`` term of ``condition`` (outside a ``not:``) that a clock crossing into
+    ``warning`` or ``breached`` makes true: its metric (None: any clock of the customer's
+    SLA), the states it names, and those of them a clock crosses into.  A rule fired on
+    such a term and still true fires again when another clock crosses into one of them
+    after it fired (breached, escalated, breached again at the next level: escalated
+    again), not only once the condition was false; a clock that went from one state the
+    term names to another (warning, then breached, for `[warning, breached]`) is the same
+    match, not a new one."""
     if isinstance(condition, (AllOf, AnyOf)):
         return tuple(c for child in condition.children for c in crossings(child))
     if isinstance(condition, SlaCondition) and not condition.negated:
-        return tuple(
-            (condition.metric, s) for s in ("warning", "breached") if s in condition.states
-        )
+        crossed = tuple(s for s in _CROSSED_STATES if s in condition.states)
+        return ((condition.metric, condition.states, crossed),) if crossed else ()
     return ()
+
+
+_CROSSED_STATES: tuple[CrossedState, ...] = ("warning", "breached")
 
 
 # --- compiling ----------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def _rule_lines(ticket: Ticket, config: Config, sla: Sla) -> list[str]:
                 fired = f"; fired {format_timestamp(last)}, again {again} of working time later"
             elif last is not None:
                 fired = f"; fired {format_timestamp(last)}, waits until it stops matching"
-                states = sorted({state for _, state in crossings(rule.when)})
+                states = sorted({s for _, _, crossed in crossings(rule.when) for s in crossed})
                 if states:  # (another clock's crossing fires it again)
                     fired += f" or another clock is {' or '.join(states)}"
             if not ticket.active:  # (the sweep acts on new, open and pending tickets only)

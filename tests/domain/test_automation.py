@@ -521,6 +521,25 @@ def test_another_clock_crossing_into_the_state_a_rule_names_fires_it_again() -> 
         t = out.ticket
 
 
+def test_one_clock_going_from_warning_to_breached_is_one_match_of_a_rule_on_both() -> None:
+    """`sla.first_response: [warning, breached]` fired at the warning (12:00, 75% of 4h)
+    fired again at the breach (13:00) of the same clock: a heads-up rule acted twice."""
+    config = config_with(
+        "  - name: heads-up\n    when: {sla.first_response: [warning, breached]}\n"
+        "    then: {tag: warned}\n"
+    )
+    memory: dict[str, dt.datetime] = {}
+    t = ticket()
+    for at, fired in [
+        (berlin(2026, 11, 23, 12), ["heads-up"]),
+        (berlin(2026, 11, 23, 13), []),
+        (berlin(2026, 11, 24, 10), []),
+    ]:
+        out = run(config, t, at=at, memory=memory)
+        assert out.fired == fired, at
+        t = out.ticket
+
+
 def test_repeat_fires_again_after_that_much_working_time() -> None:
     config = config_with(
         "  - name: nag\n    when: {tags: vip}\n    repeat: 4h\n    then: {note: still VIP}\n"

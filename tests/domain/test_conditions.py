@@ -934,15 +934,16 @@ def test_to_compares_addresses_in_any_case_without_display_names() -> None:
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ({"sla": "breached"}, [(None, "breached")]),
+        ({"sla": "breached"}, [(None, ("breached",), ("breached",))]),
         (
             {"sla.resolution": ["warning", "breached"]},
-            [("resolution", "warning"), ("resolution", "breached")],
+            [("resolution", ("warning", "breached"), ("warning", "breached"))],
         ),
         (
             {"all": [{"level": "<3"}, {"any": [{"sla": "warning"}, {"tags": "x"}]}]},
-            [(None, "warning")],
+            [(None, ("warning",), ("warning",))],
         ),
+        ({"sla": ["ok", "breached"]}, [(None, ("ok", "breached"), ("breached",))]),
         ({"not": {"sla": "breached"}}, []),  # (a breach makes it false: nothing to fire on)
         ({"sla": "!=breached"}, []),
         ({"sla": "ok"}, []),  # (no instant a clock crosses into ok)
