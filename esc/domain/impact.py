@@ -115,10 +115,13 @@ def compare(
     """Each ticket's outcome under ``base`` and ``head`` as of ``now``, compared; ``invalid``
     says the head has problems of its own (its configuration, a ticket file).  A head whose
     configuration does not load (None, where the base's did) tells nothing of what its
-    policies and rules would do: no ticket is compared (every policy would read as
-    removed), and the change causes ``invalid`` alone."""
+    policies and rules would do: the ticket files it adds, removes or changes are listed,
+    none is compared (every policy would read as removed), and the change causes
+    ``invalid`` alone."""
     if head is None and base is not None:
-        return Impact((), (), ("invalid",))
+        files = [_ticket_impact(pair, None, None, now) for pair in pairs if pair.change != "same"]
+        files.sort(key=lambda t: (t.id, t.file))
+        return Impact(tuple(files), (), ("invalid",))
     tickets = []
     for pair in pairs:
         found = _ticket_impact(pair, base, head, now)

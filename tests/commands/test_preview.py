@@ -203,8 +203,10 @@ def test_a_configuration_that_stops_every_command_is_said_so(
     # (nothing is made up of what its policies would do: a typo is no change of policy)
     rules.write_text(rules.read_text().replace("{priority: urgnet}", "{priority: urgent}", 1)
                      .replace("first_response: 1h", "first_response: 4x", 1))  # fmt: skip
-    data = json.loads(esc.ok("plan", "--base", "HEAD", "--format", "json", now=NOW))
-    assert data["causes"] == ["invalid"] and data["tickets"] == []
+    data = json.loads(esc.ok("plan", "--base", "main", "--format", "json", now=NOW))
+    assert data["causes"] == ["invalid"]  # (the files it changes: listed all the same)
+    assert data["files"]["tickets"]["added"] and data["tickets"]
+    assert all(t["causes"] == [] and t["head"] is None for t in data["tickets"])
     assert esc("plan", "--base", "HEAD", "--fail-on", "policy,rule", now=NOW).code == 0
     # (a cause and a format in any case, `md` for Markdown, as `esc report` takes it)
     failing = esc("plan", "--base", "HEAD", "--fail-on", "Invalid", "--format", "MD", now=NOW)
