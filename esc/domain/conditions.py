@@ -14,7 +14,7 @@ import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import field
+from dataclasses import field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Literal
 
@@ -760,8 +760,9 @@ class _Compiler:
     def entry(self, key: str, value: object, at: Location) -> Condition:
         if key in ("all", "any"):
             return self.group(key, value, at)
-        if key == "not":
-            return Not(self.mapping(value, at))
+        if key == "not":  # (`not: {sla: breached}` always holds where no SLA is known yet:
+            # useless there, but it matches, and is no mistake to refuse)
+            return Not(replace(self, before_sla=None).mapping(value, at))
         if key == "sla" or key.startswith("sla."):
             return self.known_sla(key, self.sla(key, value, at), at)
         if key in DURATION_FIELDS:
@@ -775,7 +776,11 @@ class _Compiler:
 
     def known_sla(self, key: str, condition: Condition, at: Location) -> Condition:
         """``condition`` (on ``key``, checked), unless it reads the SLA (``sla``,
-        ``overdue``) where none is known yet: what chooses a policy or a route."""
+        ``overdue``) where none is known yet, what chooses a policy or a route, and so can
+        never match there (``sla: null``, no clock, always does)."""
+        sla = condition if isinstance(condition, SlaCondition) else None
+        if sla is not None and not sla.negated and None in sla.states:
+            return condition
         if key not in ("age", "idle") and self.before_sla is not None:
             raise self.error(
                 f"{key} cannot choose {self.before_sla}: it is known only once a policy"

@@ -878,6 +878,20 @@ def test_sla_and_overdue_cannot_choose_a_policy_or_a_route(
     assert said in found and "it is known only once a policy gives the ticket its SLA" in found
 
 
+@pytest.mark.parametrize(
+    "when", ["{tags: security, not: {sla: breached}}", "{sla: null}", "{not: {overdue: '>1h'}}"]
+)
+def test_a_route_on_what_always_holds_before_an_sla_still_loads(tmp_path: Path, when: str) -> None:
+    """`not: {sla: breached}` (no SLA yet: it holds) and `sla: null` matched before, and
+    stopped every command once `sla` was refused in routes: they are taken as they were."""
+    rules = RULES_YAML.replace("  - when: {category: outage}", f"  - when: {when}", 1)
+    assert rules != RULES_YAML
+    (tmp_path / "rules.yaml").write_text(rules)
+    (tmp_path / "teams.yaml").write_text(TEAMS_YAML)
+    (tmp_path / "tickets").mkdir()
+    assert Esc(tmp_path)("validate").code == 0
+
+
 def test_a_key_yaml_reads_as_no_text_is_reported_at_its_own_line(tmp_path: Path) -> None:
     """`2026-01-01:` or `123:` (a date, a number to YAML): at its line, not the mapping's."""
     rules = RULES_YAML + "2026-01-01: x\n123: y\n"
