@@ -110,8 +110,9 @@ def list_tickets(
         catalog.save()
         chosen = [r for r in chosen if _overdue(r.ticket if involving else None, slas[r.name],
                                                  involving, now)]  # fmt: skip
-        if sort is None:
-            chosen.sort(key=lambda r: -(slas[r.name].overdue or dt.timedelta()).total_seconds())
+        if sort is None:  # (most overdue first: by the clocks judged, the team's own in its queue)
+            chosen.sort(key=lambda r: -_overdue_by(r.ticket if involving else None,
+                                                   slas[r.name], involving, now))  # fmt: skip
     output = Output(notes=[str(error) for error in broken], code=1 if broken else 0)
     if as_json:
         listings.clear()  # (not needed while the JSON streams)
@@ -148,6 +149,16 @@ def _overdue(ticket: Ticket | None, sla: Sla, teams: Sequence[str], now: dt.date
     if not clocks:
         return bool(sla.overdue_clocks)
     return any(clock.state == "breached" and clock.stop is None for clock in clocks)
+
+
+def _overdue_by(ticket: Ticket | None, sla: Sla, teams: Sequence[str], now: dt.datetime) -> float:
+    """How far past its deadline (seconds) the clock :func:`_overdue` judged a ticket by
+    is: the ticket's most overdue one, or in a team's queue the team's own request's."""
+    clocks = [] if ticket is None else _team_clocks(ticket, sla, teams, now)
+    if not clocks:
+        return (sla.overdue or dt.timedelta()).total_seconds()
+    late = [c.due for c in clocks if c.state == "breached" and c.stop is None and c.due]
+    return max((now - due).total_seconds() for due in late) if late else 0.0
 
 
 def _team_clocks(ticket: Ticket, sla: Sla, teams: Sequence[str], now: dt.datetime) -> list[Clock]:

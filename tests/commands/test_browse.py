@@ -269,3 +269,19 @@ def test_a_team_s_overdue_queue_holds_the_requests_to_it_past_their_ola(workspac
     assert esc.ok("list", "--involving", "=Management", "--overdue", now=later) == late
     assert [line.split()[0] for line in late.splitlines()[1:]] == [ticket]
     assert " breached 1h30m ago " in late
+
+
+def test_a_team_s_overdue_queue_puts_its_most_overdue_request_first(workspace: Path) -> None:
+    """Sorted by the ticket's own SLA, the queue put first the ticket breached longest,
+    its request to the team overdue for an hour, over one whose request was for 19 hours."""
+    with_ola(workspace, "2h")
+    esc = Esc(workspace)
+    wed, thu = "2026-12-16T{}:00+01:00", "2026-12-17T{}:00+01:00"
+    a = esc.ok("create", "--title", "a", "--body", "b", now=wed.format("09:00")).strip()
+    b = esc.ok("create", "--title", "b", "--body", "b", now=wed.format("14:00")).strip()
+    esc.ok("involve", b, "--team", "management", "--ask", "?", now=wed.format("15:00"))
+    esc.ok("involve", a, "--team", "management", "--ask", "?", now=thu.format("09:00"))
+    queue = esc.ok("list", "--involving", "management", "--overdue", now=thu.format("12:00"))
+    assert [line.split()[0] for line in queue.splitlines()[1:]] == [b, a]
+    own = esc.ok("list", "--overdue", now=thu.format("12:00"))  # (by their own SLAs)
+    assert [line.split()[0] for line in own.splitlines()[1:]] == [a, b]
