@@ -709,6 +709,9 @@ def _json_kind(value: object) -> str:
     return "an array" if isinstance(value, list) else "a value"
 
 
+_LEFT_OUT_WHEN_EMPTY = ("customer", "channel", "category", "priority")
+
+
 def _json_intake(
     n: int, item: object, config: Config, now: dt.datetime
 ) -> tuple[str | None, lifecycle.Intake]:
@@ -725,14 +728,18 @@ def _json_intake(
         if (value is not None and not isinstance(value, (str, int))) or isinstance(value, bool):
             raise BadInput(f"--json item {n}: {key} must be a string")
         values[key] = None if value is None else str(value)
+    for key in _LEFT_OUT_WHEN_EMPTY:  # (a form's field nobody filled in: as if left out)
+        given = values[key]
+        if given is not None and not given.strip():
+            values[key] = None
     title = values["title"] or ""
     if shows_nothing(title):  # (lifecycle.create's own messages name --title)
         raise BadInput(f"--json item {n}: a ticket needs a title")
     problem = line_problem(title)
     if problem is not None:
         raise BadInput(f"--json item {n}: title must be one line of text, but {problem}")
-    channel = ("api" if values["channel"] is None else values["channel"]).lower()
-    if channel not in CHANNELS:  # (an empty one too, as an empty category: leave it out)
+    channel = (values["channel"] or "api").lower()  # (as `esc create --channel` takes it)
+    if channel not in CHANNELS:
         raise BadInput(f"--json item {n}: channel must be one of {', '.join(CHANNELS)}")
     external = values["external_id"]
     if external is not None and not external.strip():

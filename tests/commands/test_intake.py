@@ -754,8 +754,6 @@ def test_a_reply_without_a_quote_header_loses_its_trailing_quote(esc: Esc, works
          "--json item 1: customer must be one line of text, but it has a line break"),
         ([None], "--json item 1: expected an object, got null"),
         ([{"title": "a"}, 42], "--json item 2: expected an object, got a number"),
-        ([{"title": "a", "channel": ""}],  # (was taken as the default, api)
-         "--json item 1: channel must be one of email, chat, portal, phone, api"),
     ],
 )  # fmt: skip
 def test_json_items_with_an_empty_external_id_or_a_bad_title_are_refused(
@@ -764,6 +762,17 @@ def test_json_items_with_an_empty_external_id_or_a_bad_title_are_refused(
     result = esc("intake", "--json", "-", input=json.dumps(items))
     assert (result.code, result.err) == (2, f"esc: {error}\n")
     assert tickets(workspace) == {}
+
+
+def test_json_fields_a_form_left_empty_are_as_if_left_out(esc: Esc, workspace: Path) -> None:
+    """`"channel": ""` was the default channel, `"category": ""` a usage error that refused
+    the whole batch: a form's empty field is as if left out, each of them."""
+    item = {"title": "t", "channel": "", "category": " ", "priority": "", "customer": ""}
+    esc.ok("intake", "--json", "-", input=json.dumps(item))
+    made = shown(esc, only_ticket(workspace))
+    assert (made["channel"], made["category"], made["priority"], made["customer"]) == (
+        "api", None, "normal", None
+    )
 
 
 def test_json_intake_counts_one_item_in_the_singular(esc: Esc, workspace: Path) -> None:
