@@ -282,6 +282,10 @@ def test_json_intake_never_makes_a_second_ticket_for_an_id_a_broken_file_holds(
     assert result.out.endswith("2 items: 1 new ticket, 0 already taken, 1 left\n")
     assert f"tickets/{first}.md:5: unresolved merge conflict" in result.err
     assert len(tickets(workspace)) == 2  # (form-7 made; form-77 not twice)
+    # (every item taken: exit 0, the broken file still named: a webhook retrying on exit 1
+    # would send again what was taken)
+    taken = esc("intake", "--json", "-", input=json.dumps({"title": "Other"}))
+    assert taken.code == 0 and f"tickets/{first}.md:5: unresolved merge conflict" in taken.err
 
 
 def test_bad_json_changes_nothing(esc: Esc, workspace: Path) -> None:
