@@ -347,7 +347,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     if why is not None:
         run.count("ignored")
         return f"ignored: {why}"
-    target = mails.thread(mail, index.messages, list(index.status))
+    threaded = target = mails.thread(mail, index.messages, list(index.status))
     if target is not None:  # (a second reply to a closed ticket: to the follow-up it opened)
         target = index.continued(target)
     held = None if run.broken is None else run.broken.holding(mail)
@@ -364,7 +364,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         index.status[ticket.id] = ticket.status
         run.count("reply")
         return f"customer message on {ticket.id}"
-    ticket = _new_ticket(run, mail, attachments, follows=target)
+    ticket = _new_ticket(run, mail, attachments, follows=target, threaded=threaded)
     index.messages[message_id] = ticket.id
     index.status[ticket.id] = ticket.status
     acknowledged = ", acknowledged" if _acknowledge(run, ticket, mail) else ""
@@ -467,7 +467,11 @@ def _listed(attachment: store.Attachment, name: str, limit: int) -> str:
 
 
 def _new_ticket(
-    run: _Run, mail: mails.Mail, attachments: list[store.Attachment], follows: str | None
+    run: _Run,
+    mail: mails.Mail,
+    attachments: list[store.Attachment],
+    follows: str | None,
+    threaded: str | None = None,
 ) -> Ticket:
     session = run.session
     config = session.config
@@ -479,7 +483,9 @@ def _new_ticket(
     def build(ticket_id: str) -> tuple[dict[str, object], list[Activity]]:
         paths, _lines = _save_attachments(run, ticket_id, attachments)
         earlier = None if follows is None else run.index.titles.get(follows)
-        intake = mails.intake_for(mail, paths, follows, earlier)
+        # (the closed ticket the mail answers, when its follow-up is closed too: its tag)
+        tags = () if threaded in (None, follows) else (threaded,)
+        intake = mails.intake_for(mail, paths, follows, earlier, tags)
         return lifecycle.create(intake, ticket_id, config, created, ACTOR)
 
     if attachments:  # (by the names they are saved under: a new ticket's folder is empty)

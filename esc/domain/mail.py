@@ -180,12 +180,16 @@ def thread(mail: Mail, recorded: Mapping[str, str], known: Sequence[str]) -> str
     return None
 
 
-def follow_up_title(title: str, follows: str, earlier: str | None = None) -> str:
+def follow_up_title(
+    title: str, follows: str, earlier: str | None = None, tags: Sequence[str] = ()
+) -> str:
     """The title of a ticket a reply to closed ``follows`` opens: without the reply's
     prefixes (``Re:``, ``Fwd:``, ``AW:``, ``SV:``, ``回复：``…: :data:`_REPLY_PREFIX`) and the
-    old ticket's ``[ID]`` tag; when nothing would be left (``Re: [T-…]``), the old ticket's
-    title ``earlier``, else ``title`` itself."""
-    untagged = re.sub(r"\[" + re.escape(follows) + r"\]", " ", title, flags=re.IGNORECASE)
+    old ticket's ``[ID]`` tag (and those of ``tags``: the first ticket of a chain of closed
+    follow-ups, which the reply names); when nothing would be left (``Re: [T-…]``), the
+    old ticket's title ``earlier``, else ``title`` itself."""
+    named = "|".join(re.escape(t) for t in (follows, *tags))
+    untagged = re.sub(r"\[\s*(?:" + named + r")\s*\]", " ", title, flags=re.IGNORECASE)
     stripped = _REPLY_PREFIX.sub("", " ".join(untagged.split()))
     return stripped or earlier or title
 
@@ -204,13 +208,14 @@ def intake_for(
     attachments: Sequence[str] = (),
     follows: str | None = None,
     earlier: str | None = None,
+    tags: Sequence[str] = (),
 ) -> Intake:
     """A new ticket from ``mail``: the subject as title, the text as description (for a
     follow-up of closed ``follows``, the title without reply prefixes and the old ID, or
     ``follows``' own title ``earlier`` when the subject holds nothing more)."""
     title = one_line(mail.subject)  # (a title is one line)
     if follows and title:
-        title = follow_up_title(title, follows, earlier)
+        title = follow_up_title(title, follows, earlier, tags)
     if shows_nothing(title):  # (nothing a person sees: `=?utf-8?q?=E2=80=8B?=`)
         title = f"(no subject) from {mail.address}"
     extra: dict[str, object] = {}

@@ -146,6 +146,11 @@ def test_a_follow_up_of_a_subject_that_is_only_the_tag_takes_the_old_title(subje
     """A reply whose subject was nothing but `Re: [T-…]` made a follow-up titled so."""
     intake = mails.intake_for(a_mail(subject=subject), follows="T-c5xr0qyf", earlier="Printer")
     assert intake.title == "Printer"
+    # (a chain: the reply names the first ticket, whose closed follow-up it follows)
+    chained = mails.intake_for(
+        a_mail(subject=subject), follows="T-follow22", earlier="Printer", tags=("T-c5xr0qyf",)
+    )
+    assert chained.title == "Printer"
 
 
 def test_a_new_ticket_records_where_the_mail_came_from() -> None:
