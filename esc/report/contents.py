@@ -99,7 +99,12 @@ def period_of(
     end = last if until else now + stats.UP_TO_NOW
     if start >= end:
         raise BadInput("--since must be before --until")
-    return stats.Period(start, end, _local_mondays(start, end) if local else ())
+    if not local:
+        return stats.Period(start, end)
+    # (each bound in this machine's time, its own day's offset: a bound given with another
+    # offset, `--since 2026-10-19T00:00+05:00`, too, as the report shows them)
+    start, end = start.astimezone(), end.astimezone()
+    return stats.Period(start, end, _local_mondays(start, end))
 
 
 def _local_mondays(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, ...]:

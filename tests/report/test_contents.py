@@ -184,6 +184,9 @@ def test_the_weeks_of_a_local_report_start_at_local_midnight_across_summer_time(
     data = json.loads(esc.ok("report", "--since", "2026-10-19", "--format", "json",
                              now="2026-11-10T12:00:00"))  # fmt: skip
     assert data["period"]["since"] == "2026-10-19T00:00:00+02:00"
+    given = json.loads(esc.ok("report", "--since", "2026-10-19T00:00+05:00", "--format",
+                              "json", now="2026-11-10T12:00:00"))  # fmt: skip
+    assert given["period"]["since"] == "2026-10-18T21:00:00+02:00"  # (the machine's time)
     weeks = [(w["week"], w["start"], w["created"]) for w in data["trend"]]
     assert weeks == [
         ("2026-W43", "2026-10-19", 2),
