@@ -224,17 +224,21 @@ def gitattributes_route_tickets(root: Path) -> bool:
 
 
 def _attribute_texts(root: Path) -> Iterator[str]:
-    """The texts of the ``.gitattributes`` files that may name the workspace's tickets: its
-    own, its tickets folder's, and those of each folder above it up to the repository's
-    top (unreadable ones: empty)."""
-    folders = [root / TICKETS_DIR, root]
-    for folder in root.parents:
-        folders.append(folder)
+    """The texts of the attribute files that may name the workspace's tickets: its own
+    ``.gitattributes``, its tickets folder's, those of each folder above it up to the
+    repository's top (none outside it), and the clone's ``info/attributes`` (unreadable
+    ones: empty; outside a repository, none)."""
+    files = [root / TICKETS_DIR / ".gitattributes"]
+    for folder in (root, *root.parents):
+        files.append(folder / ".gitattributes")
         if (folder / ".git").exists():
+            files.append(folder / ".git" / "info" / "attributes")
             break
-    for folder in folders:
+    else:
+        return
+    for path in files:
         try:
-            yield (folder / ".gitattributes").read_text(encoding="utf-8", errors="replace")
+            yield path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             yield ""
 
