@@ -1231,10 +1231,21 @@ def _terminated_as_interrupted() -> Iterator[None]:
         if not stopping:
             thread_hook(args)
 
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        stopping.append(Terminated())  # (known at once: the pool's threads may fail while
+        _terminate(signum, frame)  # the stop unwinds, before it leaves this block)
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        stopping.append(KeyboardInterrupt())
+        signal.default_int_handler(signum, frame)
+
     sys.unraisablehook = quiet_when_interrupted
     threading.excepthook = quiet_when_stopping
     if before is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGTERM, terminate)
+    before_int = signal.getsignal(signal.SIGINT)
+    if before_int is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)
     try:
         yield
     except KeyboardInterrupt as exc:
@@ -1246,6 +1257,8 @@ def _terminated_as_interrupted() -> Iterator[None]:
             threading.excepthook = thread_hook
         if before is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, before)
+        if before_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, before_int)
 
 
 def _current_folder_gone(args: list[str]) -> str | None:

@@ -137,6 +137,7 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
     ("jobs", "signum", "to_group", "code", "said"),
     [
         ("2", signal.SIGTERM, False, 143, "esc: terminated"),  # `timeout`, `kill`
+        ("2", signal.SIGTERM, True, 143, "esc: terminated"),  # cron's, CI's time limit
         ("2", signal.SIGINT, True, 130, "esc: interrupted"),  # Ctrl-C at a terminal
         ("1", signal.SIGTERM, False, 143, "esc: terminated"),
     ],
@@ -156,7 +157,7 @@ def test_a_sweep_stopped_by_a_signal_part_way_removes_its_temporary_files(
     proc = subprocess.Popen(
         [ESC, "--now", NOW, "sweep", "--jobs", jobs, "--no-report"],
         cwd=work,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,  # (as cron reads it, to mail: a traceback came that way)
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
