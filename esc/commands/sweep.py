@@ -207,6 +207,12 @@ def prime(
         if died is not None:
             died(str(exc))
         catalog.workspace.remove_stale_temporaries()
+    except KeyboardInterrupt:  # (a stop; a SIGTERM to the process group killed the workers
+        # where they stood, as it does: what they were writing ahead is removed here, once
+        # they are gone, as the next sweep would, so no stop leaves it in tickets/)
+        mapped.close()
+        catalog.workspace.remove_stale_temporaries()
+        raise
     finally:  # (the workers gone, their task ended or stopped, before the sweep goes on or
         mapped.close()  # stops: see sweep_workspace)
         garbage.close()
