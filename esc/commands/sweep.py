@@ -379,8 +379,6 @@ def _sweep_names(
     started: list[tuple[list[Record | Primed], _Batch]] = []  # planned, not yet written
     try:
         for start in range(0, len(names), BATCH):
-            if workers.stopping():  # (the sweep stopped: what is in hand ends, no more)
-                break
             read: list[Record | Primed] = []
             for name in names[start : start + BATCH]:
                 try:

@@ -73,14 +73,13 @@ def fork_map(
     processes; the results of each share as they come back, in order (while the others go
     on).  WorkerDied if a worker dies: the results handed back so far stand, and nothing
     waits for the lost share for ever (as ``multiprocessing.Pool`` did)."""
-    global _TASK, _STOP
+    global _TASK
     _TASK = task
-    context = multiprocessing.get_context("fork")
-    _STOP = context.Event()  # (set when the caller stops: each worker ends its batch there)
     gc.freeze()  # the workers' collector then leaves inherited objects alone (no copy-on-write)
     collecting = gc.isenabled()
     gc.disable()  # (here too while the results come in: they make no reference cycles)
     try:
+        context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(
             processes, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
         ) as pool:
@@ -92,19 +91,11 @@ def fork_map(
                     mapped = pool.map(_run_task, _chunks(names, processes, size))
                 finally:
                     signal.pthread_sigmask(signal.SIG_SETMASK, held)
-                try:
-                    yield from mapped
-                except BaseException:  # (a stop, an error, the caller done: the shares no
-                    # worker has begun are given up, and those begun end at their batch in
-                    # hand (:func:`stopping`), not worked through for seconds more,
-                    # unreported; what is written ends whole, as every write does)
-                    _STOP.set()
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
+                yield from mapped
             except BrokenProcessPool as exc:
                 raise WorkerDied(str(exc)) from None
     finally:
-        _TASK = _STOP = None
+        _TASK = None
         # Left frozen, with the results: they live as long as the caller, and the first
         # collection would otherwise go through every one of them (~50 ms at 10,000).
         gc.freeze()
@@ -113,14 +104,6 @@ def fork_map(
 
 
 _TASK: Callable[[list[str]], list[Any]] | None = None  # what forked workers inherit
-_STOP: Any = None  # (a multiprocessing Event: the workers of fork_map inherit it)
-
-
-def stopping() -> bool:
-    """In a worker of :func:`fork_map`: whether its caller stopped (a signal, an error),
-    so the worker ends its share after the batch in hand, rather than going on with it
-    unreported."""
-    return _STOP is not None and bool(_STOP.is_set())
 
 
 def _run_task(names: list[str]) -> list[Any]:
