@@ -137,7 +137,6 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
     ("jobs", "signum", "to_group", "code", "said"),
     [
         ("2", signal.SIGTERM, False, 143, "esc: terminated"),  # `timeout`, `kill`
-        ("2", signal.SIGTERM, True, 143, "esc: terminated"),  # cron's, CI's time limit
         ("2", signal.SIGINT, True, 130, "esc: interrupted"),  # Ctrl-C at a terminal
         ("1", signal.SIGTERM, False, 143, "esc: terminated"),
     ],
