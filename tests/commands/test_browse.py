@@ -238,12 +238,18 @@ def test_show_and_explain_never_call_met_a_request_its_ticket_was_resolved_with(
     assert "collaboration answered too late, stopped with the ticket" in after
 
 
+def asking(esc: Esc, team: str, at: str) -> str:
+    """A new ticket that asked ``team`` for help as it was created, at ``at``: its ID."""
+    ticket = esc.ok("create", "--title", "t", "--body", "b", now=at).strip()
+    esc.ok("involve", ticket, "--team", team, "--ask", "?", now=at)
+    return ticket
+
+
 def test_show_says_met_of_a_request_answered_in_time(workspace: Path) -> None:
     with_ola(workspace, "2h")
     esc = Esc(workspace)
     day = "2026-12-17T{}:00+01:00"
-    ticket = esc.ok("create", "--title", "t", "--body", "b", now=day.format("09:00")).strip()
-    esc.ok("involve", ticket, "--team", "engineering", "--ask", "?", now=day.format("09:00"))
+    ticket = asking(esc, "engineering", day.format("09:00"))
     esc.ok("answer", ticket, "--team", "engineering", "-m", "ok", now=day.format("09:30"))
     esc.ok("resolve", ticket, "--resolution", "r", now=day.format("10:00"))
     later = "2026-12-17T12:00:00+01:00"
@@ -260,8 +266,7 @@ def test_a_team_s_overdue_queue_holds_the_requests_to_it_past_their_ola(workspac
     with_ola(workspace, "2h")
     esc = Esc(workspace)
     day = "2026-12-17T{}:00+01:00"
-    ticket = esc.ok("create", "--title", "t", "--body", "b", now=day.format("09:00")).strip()
-    esc.ok("involve", ticket, "--team", "management", "--ask", "?", now=day.format("09:00"))
+    ticket = asking(esc, "management", day.format("09:00"))
     esc.ok("involve", ticket, "--team", "engineering", "--ask", "?", now=day.format("12:00"))
     later = day.format("12:30")
     assert esc("list", "--involving", "engineering", "--overdue", now=later).out == ""
