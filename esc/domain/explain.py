@@ -30,9 +30,7 @@ def explain_ticket(ticket: Ticket, config: Config, now: dt.datetime) -> str:
             lines.append(f"  clocks pause while {', '.join(policy.pause_on)}")
         for clock in sla.clocks:
             clock_lines = _clock_lines(clock, policy, now)
-            unmet = None
-            if clock.metric == "collaboration" and clock.state == "met":
-                unmet = unmet_collaboration(ticket, now)
+            unmet = unmet_collaboration(ticket, clock, now)
             if unmet is not None:  # (stopped with the ticket: never met for all that)
                 clock_lines[0] += (
                     f", but {unmet}: the request was still open when the ticket was resolved"

@@ -501,11 +501,13 @@ def followed_request(ticket: Ticket, now: dt.datetime) -> Request | None:
     return min(still, key=lambda r: r.asked) if still else max(asked, key=lambda r: r.asked)
 
 
-def unmet_collaboration(ticket: Ticket, now: dt.datetime) -> UnmetRequest | None:
-    """Why the ``collaboration`` clock of ``ticket`` at ``now``, stopped before its deadline,
-    was not met for all that: the request it follows was still open when the ticket was
-    resolved or closed (its clock stopped with the ticket's), and was answered (or declined)
-    only after that, or never; None otherwise."""
+def unmet_collaboration(ticket: Ticket, clock: Clock, now: dt.datetime) -> UnmetRequest | None:
+    """Why ``clock``, the ``collaboration`` clock of ``ticket`` at ``now``, `met` (stopped
+    before its deadline), was not met for all that: the request it follows was still open
+    when the ticket was resolved or closed (its clock stopped with the ticket's), and was
+    answered (or declined) only after that, or never; None otherwise (another clock too)."""
+    if clock.metric != "collaboration" or clock.state != "met":
+        return None
     request = followed_request(ticket, now)
     if request is None or stopped_with_ticket(request, status_timeline(ticket, now), now) is None:
         return None

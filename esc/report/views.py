@@ -644,9 +644,7 @@ def sla_lines(sla: Sla, colour: bool, ticket: Ticket) -> list[str]:
     for clock in sla.clocks:
         phrase = clock_phrase(clock, sla.now)
         style = STATE_COLOUR.get(clock.state)
-        unmet = None
-        if clock.metric == "collaboration" and clock.state == "met":
-            unmet = unmet_collaboration(ticket, sla.now)
+        unmet = unmet_collaboration(ticket, clock, sla.now)
         if unmet is not None:
             phrase = phrase.replace(" met ", f" {unmet}, stopped with the ticket ", 1)
             style = "dim"
