@@ -20,7 +20,7 @@ from esc.domain.errors import BadInput, Refused
 from esc.domain.model import CUSTOMER_METRICS, RULE_ACTOR, Change, Ticket
 from esc.domain.routing import ticket_fields
 from esc.domain.rules import Rule
-from esc.domain.sla import Sla
+from esc.domain.sla import Clock, Sla, request_clocks
 from esc.domain.timestamps import coerce_timestamp
 
 
@@ -111,7 +111,8 @@ def _one_pass(
             continue
         last = memory.get(rule.name)
         if last is not None and not (
-            _may_repeat(rule, last, at, sla) or crossed_since(rule, last, at, sla, before)
+            _may_repeat(rule, last, at, sla)
+            or crossed_since(rule, last, at, sla, before, outcome.ticket)
         ):
             continue
         if budget[0] <= 0:
@@ -152,6 +153,7 @@ def crossed_since(
     at: dt.datetime,
     sla: Sla,
     before: Callable[[], Sla] | None = None,
+    ticket: Ticket | None = None,
 ) -> bool:
     """Whether a clock crossed, after ``last`` and by ``at``, into a state an ``sla:`` term
     of the rule's condition names (:func:`esc.domain.conditions.crossings`), and is in it
@@ -159,7 +161,9 @@ def crossed_since(
     on again though its condition never turned false in between.  A clock crosses at its
     deadline (or warning time), or at a change that put it past that (a policy chosen
     anew, whose deadline counted from the start has passed: it was not in that state in
-    ``before``, the SLA just before ``at``)."""
+    ``before``, the SLA just before ``at``).  The ``collaboration`` clock follows one
+    request of ``ticket`` at a time (the oldest open): another request's own clock that
+    crossed is another crossing too (a second team's OLA breached while the first's is)."""
     terms = crossings(rule.when)
     if not terms or last >= at:
         return False
@@ -173,15 +177,28 @@ def crossed_since(
                 c.state not in states for c in earlier.clocks if c.metric == clock.metric
             ):
                 return True  # (put in it by what changed at ``at``)
-            due, warn = clock.due, clock.warn  # (else by time: its mark passed since ``last``,
-            # unless it matched then, in warning then breached for `[warning, breached]`)
-            matched = (due is not None and due <= last) or (
-                "warning" in states and warn is not None and warn <= last
-            )
-            instant = due if clock.state == "breached" else warn
-            if not matched and instant is not None and last < instant <= at:
+            # (else by time: its mark passed since ``last``)
+            if _crossed_by_time(clock, states, last, at):
                 return True
+            if metric == "collaboration" and ticket is not None and ticket.requests:
+                own = request_clocks(ticket, sla.policy, at)
+                if any(c is not None and c.state in crossed
+                       and _crossed_by_time(c, states, last, at) for c in own):  # fmt: skip
+                    return True
     return False
+
+
+def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.datetime,
+                     at: dt.datetime) -> bool:  # fmt: skip
+    """Whether ``clock``, in a state a term names at ``at``, got there by its mark passing
+    after ``last`` (and by ``at``), unless it was in a state the term names then already
+    (in warning, then breached, for `[warning, breached]`: the same match)."""
+    due, warn = clock.due, clock.warn
+    matched = (due is not None and due <= last) or (
+        "warning" in states and warn is not None and warn <= last
+    )
+    instant = due if clock.state == "breached" else warn
+    return not matched and instant is not None and last < instant <= at
 
 
 def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> Change:

@@ -1324,6 +1324,34 @@ def test_each_request_s_own_ola_warning_and_breach_is_logged_at_its_instant(
     ]
 
 
+def test_another_team_s_ola_breach_fires_an_ola_rule_again(collaboration: Config) -> None:
+    """Two teams asked an hour apart, both still open: the rule on `sla.collaboration:
+    breached` fires at engineering's breach (11:00) and again at security's (12:00), as it
+    does for a customer clock that breaches after another, whether the sweeps ran hourly
+    or only once, two days later."""
+    noted = COLLABORATION.replace("then: {tag: ola-late}", 'then: {note: "OLA missed"}')
+    config = make_config(noted)
+    engineering = Request(ASKED, "bob", "engineering", None, "open")
+    security = Request(berlin(2026, 11, 23, 16), "bob", "security", None, "open")
+    t = ticket(status="open", first_response_at=berlin(2026, 11, 23, 9, 30),
+               requests=(engineering, security), extra=swept(ASKED))  # fmt: skip
+    end = berlin(2026, 11, 25, 9)
+    once, _ = swept_at(t, config, end)
+    hourly = [ASKED + dt.timedelta(minutes=50 * n) for n in range(1, 50)]
+    often, _ = swept_at(t, config, *[m for m in hourly if m < end], end)
+    for after in (once, often):
+        assert [(e.at, e.text) for e in after.entries if e.text == "OLA missed"] == [
+            (berlin(2026, 11, 24, 11), "OLA missed"),
+            (berlin(2026, 11, 24, 12), "OLA missed"),
+        ]
+    # answered before its deadline, security's request fires nothing more
+    answered = dataclasses.replace(security, state="answered", closed=berlin(2026, 11, 24, 11, 30),
+                                   closed_by="erin")  # fmt: skip
+    t2 = dataclasses.replace(t, requests=(engineering, answered), updated=answered.closed)
+    after, _ = swept_at(t2, config, end)
+    assert [e.at for e in after.entries if e.text == "OLA missed"] == [berlin(2026, 11, 24, 11)]
+
+
 def test_a_rule_s_request_a_person_made_first_logs_no_clock_of_its_own(
     collaboration: Config,
 ) -> None:
