@@ -189,7 +189,7 @@ def article_findings(session: Session, config: Config | None) -> tuple[list[Find
     """`esc validate`'s findings in kb/: files that do not parse, missing, unknown or
     wrong keys, duplicate IDs, unknown categories; and how many article files there are."""
     findings: list[Finding] = []
-    seen: dict[str, str] = {}
+    seen: dict[int | str, str] = {}  # (by the ID's number: KB-00001 and KB-0001 are one)
     count = 0
     for item in store.scan(session.workspace.root):
         count += 1
@@ -198,15 +198,17 @@ def article_findings(session: Session, config: Config | None) -> tuple[list[Find
             continue
         findings += _article_problems(item, config)
         article = item.article
-        if article.id and article.id in seen:
+        number = kb.id_number(article.id)
+        if article.id and number in seen:
             findings.append(
                 Finding(
                     article.path,
                     item.key_lines.get("id", 1),
-                    f"duplicate id {article.id} (also in {seen[article.id]})",
+                    f"duplicate id {article.id} (also in {seen[number]})",
                 )
             )
-        seen.setdefault(article.id, article.path)
+        if article.id:
+            seen.setdefault(number, article.path)
     return findings, count
 
 

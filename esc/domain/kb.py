@@ -27,6 +27,8 @@ def id_number(article_id: str) -> int | str:
     itself if it is not like KB-0001."""
     found = _ID.fullmatch(article_id)
     return int(found.group(1)) if found else article_id
+
+
 # An article whose `updated` date is this old is reported as stale.
 STALE_AFTER = dt.timedelta(days=180)
 

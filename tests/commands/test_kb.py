@@ -230,6 +230,24 @@ def test_validate_checks_the_articles_and_the_tickets_that_name_them(kb_esc: Esc
     assert listed.err.splitlines()[0].startswith("kb/KB-0005.md:")
 
 
+def test_validate_finds_an_id_written_with_more_zeros_as_the_other_commands_do(
+    kb_esc: Esc,
+) -> None:
+    """KB-00001 and KB-0001 are one article to `kb show`, `resolve --kb` and the rest:
+    validate says the second file is a duplicate, as `kb list` does, rather than "ok"."""
+    root = kb_esc.cwd
+    (root / "kb" / "extra.md").write_text(
+        "---\nid: KB-00001\ntitle: Big\ncategories: [billing]\ntags: []\nupdated: 2026-01-01\n"
+        "---\nbody\n"
+    )
+    result = kb_esc("validate")
+    assert result.code == 1
+    assert findings(result) == ["kb/extra.md:2: duplicate id KB-00001 (also in kb/KB-0001.md)"]
+    assert kb_esc("kb", "list").err.splitlines()[0] == (
+        "kb/extra.md:2: duplicate id KB-00001 (also in kb/KB-0001.md)"
+    )
+
+
 def test_an_article_added_by_hand_may_have_any_file_name(kb_esc: Esc) -> None:
     """README: "a file you add by hand may have any name ending in `.md`"; only a name
     that is itself an article ID must be the article's."""
