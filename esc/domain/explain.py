@@ -32,9 +32,10 @@ def explain_ticket(ticket: Ticket, config: Config, now: dt.datetime) -> str:
             clock_lines = _clock_lines(clock, policy, now)
             unmet = unmet_collaboration(ticket, clock, now)
             if unmet is not None:  # (stopped with the ticket: never met for all that)
-                clock_lines[0] += (
-                    f", but {unmet}: the request was still open when the ticket was resolved"
-                    " or closed, and its clock stopped with the ticket's"
+                clock_lines[0] = (
+                    f"{clock.metric}: {unmet}, stopped with the ticket (the request was still"
+                    " open when the ticket was resolved or closed, and its clock stopped with"
+                    " the ticket's)"
                 )
             lines += ["", *clock_lines]
         missing = [m for m in policy.targets if m not in {c.metric for c in sla.clocks}]

@@ -232,10 +232,13 @@ def test_show_and_explain_never_call_met_a_request_its_ticket_was_resolved_with(
     [request] = json.loads(esc.ok("show", ticket, "--json", now=before))["requests"]
     assert request["ola"]["stopped_with_ticket"] is True
     explained = esc.ok("explain", ticket, now=before)
-    assert "collaboration: met, but never answered: the request was still open" in explained
+    assert "collaboration: never answered, stopped with the ticket (the request was" in explained
+    assert "collaboration: met" not in explained
     esc.ok("answer", ticket, "--team", "engineering", "-m", "done", now="2026-12-17T10:45:00+01:00")
     after = esc.ok("show", ticket, now="2026-12-17T12:00:00+01:00")
     assert "collaboration answered too late, stopped with the ticket" in after
+    explained = esc.ok("explain", ticket, now="2026-12-17T12:00:00+01:00")
+    assert "collaboration: answered too late, stopped with the ticket (the request" in explained
 
 
 def asking(esc: Esc, team: str, at: str) -> str:
