@@ -457,7 +457,8 @@ def request_lines(ticket: Ticket, now: dt.datetime, sla: Sla | None, colour: boo
     lines = []
     for request, clock in zip(ticket.requests, clocks, strict=True):
         who = f"{request.team} ({request.person})" if request.person else request.team
-        line = f"{request.state:<9} {who}  asked {format_timestamp(request.asked)} by {request.by}"
+        line = f"{request.state:<9} {who}  asked {format_timestamp(request.asked)}"
+        line += f" by {request.by}" if request.by else ""  # (as an escalation's: said if known)
         ended = stopped_with_ticket(request, steps, now)
         if ended is not None:
             # (left open when the ticket was resolved: never answered, its age no longer

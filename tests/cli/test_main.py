@@ -2059,6 +2059,10 @@ def test_involve_asks_another_team_and_answer_closes_the_request(
     assert [t["id"] for t in both] == [ticket]  # (repeatable: any of them)
     text = esc.ok("show", ticket)
     assert f"open      engineering (dan)  asked {NOW} by alice, 0m ago" in text
+    path = workspace / "tickets" / f"{ticket}.md"  # (a request written by hand with no `by`)
+    path.write_text(path.read_text().replace("by: alice, ", "", 1))
+    assert f"open      engineering (dan)  asked {NOW}, 0m ago" in esc.ok("show", ticket)
+    path.write_text(path.read_text().replace(f"asked: {NOW}, ", f"asked: {NOW}, by: alice, ", 1))
     out = esc.ok(
         "answer", ticket, "--team", "engineering", "-m", "Yes.", "--by", "dan", now=LATER
     )
