@@ -10,12 +10,13 @@ field by field:
   (escalations in time order, ties ours first; tags in the order their log lines give
   them: theirs' new ones placed by when they were tagged);
 - ``requests`` (to other teams) merge request by request, each named by its team and
-  ``asked`` time: both sides' new requests are kept; a request one side answered or
-  declined takes that side's state (both did: the earlier close wins, ours on a tie); one
-  a side deleted stays deleted unless the other side closed it; both sides asking the same
-  team at once (two open requests to one team, which ``esc involve`` never makes) is a
-  conflict, and so is an open request to the team one side escalated the ticket to (which
-  owns it then: a request to it is answered by the escalation, and never made);
+  ``asked`` time: both sides' new requests are kept (theirs' placed by when they were
+  asked, ties ours first); a request one side answered or declined takes that side's
+  state (both did: the earlier close wins, ours on a tie); one a side deleted stays
+  deleted unless the other side closed it; both sides asking the same team at once (two
+  open requests to one team, which ``esc involve`` never makes) is a conflict, and so is
+  an open request to the team one side escalated the ticket to (which owns it then: a
+  request to it is answered by the escalation, and never made);
 - ``updated`` takes the later time and ``first_response_at`` the earlier one (the first
   response is the first of the two replies, and both replies are in the conversation);
 - ``sla`` (written by ``esc sweep``, derived) is never a conflict: the side with the later
@@ -418,6 +419,9 @@ def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
             merged.append(tv)
         else:
             merged.append(_closed_first(ov, tv))
+    if any(n not in o and n not in b for n in t):  # (theirs' new ones placed by when they
+        # were asked, as escalations are, ties ours first; ours' own order is left alone)
+        merged.sort(key=lambda item: coerce_timestamp(item.get("asked")) or _EARLIEST)
     open_teams = [str(item.get("team")) for item in merged if item.get("closed") is None]
     if len(open_teams) != len(set(open_teams)):  # (both sides asked the same team at once:
         return _CONFLICT  # one open request a team, as `esc involve` keeps it; a person decides)

@@ -939,6 +939,15 @@ def test_requests_both_sides_made_are_both_kept_appending_theirs() -> None:
     assert merged == change(ours, requests=(request("10:20", "management"),))
 
 
+def test_theirs_request_asked_before_ours_is_placed_before_it() -> None:
+    """As escalations are: in the order they were asked, whichever side merges."""
+    ours = change(BASE, requests=(request("10:10", "engineering"),))
+    theirs = change(BASE, requests=(request("10:05", "management"),))
+    for merged in (clean(BASE, ours, theirs), clean(BASE, theirs, ours)):
+        assert requests_of(merged) == [("management", "open", None), ("engineering", "open", None)]
+        assert parse(merged, "t.md").problems == []
+
+
 def test_a_request_answered_on_one_side_stays_answered_beside_the_other_sides_new_one() -> None:
     base = change(BASE, requests=(request("10:00", "engineering"),))
     answered = request(
