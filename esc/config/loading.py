@@ -362,6 +362,8 @@ def parse_rules(
     settings["calendars"] = _calendars(data, reader)
     settings["policies"] = _policies(data, settings["calendars"], words, reader)
     settings["automation"] = _automation(data, teams, words, reader)
+    loaded = {p.name for p in settings["policies"]} | {r.name for r in settings["automation"]}
+    settings["unloaded"] = frozenset(_names_in(data, "sla") | _names_in(data, "rules")) - loaded
     settings["max_actions"] = _max_actions(data, reader)
     settings["notify"] = _notify(
         data, teams, priorities, settings["automation"], reader, settings["calendars"]
@@ -670,6 +672,15 @@ def _swapped_builtin(name: str) -> str | None:
     """The field of esc's own ``name`` is with two neighbouring letters swapped
     (``prioirty``), if any: a typo, not a field of its own."""
     return next((own for own in sorted(BUILT_IN_KEYS) if swapped(name, own)), None)
+
+
+def _names_in(data: CommentedMap, key: str) -> set[str]:
+    """The ``name:`` of each item of the list ``key`` (the policies, the rules) as written."""
+    items = data.get(key)
+    if not isinstance(items, CommentedSeq):
+        return set()
+    named = (item.get("name") for item in items if isinstance(item, CommentedMap))
+    return {name for name in named if isinstance(name, str)}
 
 
 def _policies(

@@ -106,6 +106,9 @@ class Config:
     fields: tuple[str, ...] = ()  # custom front-matter fields that conditions may read
     notify: Notify | None = None  # where events are sent (None: nowhere)
     customer_mail: CustomerMail | None = None  # mail to customers (None: none is sent)
+    # the names of SLA policies and rules that rules.yaml has but that did not load (a
+    # finding each): a ticket's `sla:` block or `fired:` naming one is not a finding again
+    unloaded: frozenset[str] = frozenset()
 
     @property
     def vocabulary(self) -> Vocabulary:

@@ -233,13 +233,13 @@ def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> N
     sla = doc.data.get("sla")
     policy = sla.get("policy") if isinstance(sla, dict) else None
     names = [p.name for p in config.policies]
-    if isinstance(policy, str) and policy not in names:
+    if isinstance(policy, str) and policy not in names and policy not in config.unloaded:
         where = _line_in_block(doc, "sla", "policy")
         add("sla", f"sla: {unknown_choice('policy', policy, names)}", where, blocking=False)
     fired = doc.data.get("fired")
     rules = [r.name for r in config.automation]
     for name in fired if isinstance(fired, dict) else ():
-        if isinstance(name, str) and name not in rules:
+        if isinstance(name, str) and name not in rules and name not in config.unloaded:
             where = _line_in_block(doc, "fired", name)
             add("fired", f"fired: {unknown_choice('rule', name, rules)}", where, blocking=False)
 

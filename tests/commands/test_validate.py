@@ -103,6 +103,31 @@ def test_a_problem_in_rules_yaml(workspace: Path) -> None:
     assert line.endswith(": default_priority 'medium' is not a priority")
 
 
+def test_a_policy_or_rule_that_does_not_load_is_one_finding_not_one_a_ticket(
+    esc: Esc, workspace: Path
+) -> None:
+    """Swept tickets name the policy and the rule in their `sla:` block and `fired:`: a
+    mistake in that policy (or rule) is its own finding, not also one in every ticket."""
+    ticket = create(esc, "Card declined", "bug")
+    esc.ok("sweep", "--no-report", now="2026-11-30T09:00:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    assert "\n  policy: standard\n" in text
+    assert "\nfired: {}\n" in text  # (a rule's time, as a sweep writes it while it matches)
+    fired = "fired:\n  breached-goes-up: 2026-11-20T14:00:00+01:00\n"
+    path.write_text(text.replace("\nfired: {}\n", f"\n{fired}", 1))
+    assert check(workspace).code == 0
+    rules = workspace / "rules.yaml"
+    replace_line(rules, "    warn_at: 75%", "    warn_at: 100%")
+    level = 'level: "<3"}'
+    replace_line(rules, f"    when: {{sla: breached, {level}", f"    when: {{sla: late, {level}")
+    lines = problems(check(workspace))
+    assert [line.split(":")[0] for line in lines] == ["rules.yaml", "rules.yaml"], lines
+    replace_line(rules, "  - name: standard", "  - name: standard-hours")  # (renamed: said)
+    lines = problems(check(workspace))
+    assert any("sla: unknown policy 'standard'" in line for line in lines), lines
+
+
 def test_a_broken_ticket_is_reported_at_its_line(esc: Esc, workspace: Path) -> None:
     ticket_id = create(esc, "Card declined")
     path = workspace / "tickets" / f"{ticket_id}.md"
