@@ -292,21 +292,31 @@ class Ticket:
         return tuple(r for r in self.requests if r.open_at(now))
 
     def team_at(self, moment: dt.datetime) -> str:
-        """The team that held the ticket just before ``moment``, by its escalations: a clock
-        met or breached is the team's that held the ticket then, not the one an escalation
-        (the one the breach made, at the same instant) moved it to later.  (By escalations,
-        which the cache keeps, not the activity log, which a ticket rebuilt from the cache
-        lacks: the numbers are the same either way.  A re-routing by `classify` is no
-        escalation: it is not seen.)"""
+        """The team that held the ticket just before ``moment``, by its moves from team to
+        team (:meth:`team_moves`): a clock met or breached is the team's that held the
+        ticket then, not the one an escalation (the one the breach made, at the same
+        instant) or a re-routing moved it to later."""
         held: str | None = None
-        for e in self.escalations_in_time():
-            if e.kind == "priority":
-                continue
-            if e.at < moment:
-                held = e.to
+        for at, old, new in self.team_moves():
+            if at < moment:
+                held = new
             elif held is None:  # (moved only at or after the moment: it was with the first)
-                return e.from_ or self.team
+                return old or self.team
         return self.team if held is None else held
+
+    def team_moves(self) -> tuple[tuple[dt.datetime, str | None, str], ...]:
+        """Each move of the ticket from one team to another, in time order, as (when, from,
+        to): its escalations to a team, and its re-routings by `classify` (a `team:` line
+        of the activity log that no escalation made; a ticket rebuilt from the cache keeps
+        those lines)."""
+        moves = [(e.at, e.from_, e.to) for e in self.escalations if e.kind != "priority"]
+        lines = field_changes(self.activity, "team")
+        if lines:
+            made = {(at, new) for at, _, new in moves}
+            moves += [(a.at, a.old, a.new) for a in lines if a.new and (a.at, a.new) not in made]
+        if any(a[0] > b[0] for a, b in itertools.pairwise(moves)):
+            moves.sort(key=lambda move: move[0])  # (stable: the file's order on a tie)
+        return tuple(moves)
 
     def escalations_in_time(self) -> tuple[Escalation, ...]:
         """The escalations in time order: a sweep that replays a gap appends the rules'

@@ -28,7 +28,8 @@ summary, ``esc check`` and the sweep's output count with the same words, through
   article* when it records one (``kb:``); an article is *stale* when its ``updated`` date
   is more than 180 days before ``now``;
 * *collaboration*: a ticket is *worked by several teams* when two or more teams took part
-  in it (the teams it belonged to, by its escalations, and the teams asked in requests)
+  in it (the teams it belonged to, by its escalations and re-routings, and the teams
+  asked in requests)
   and it was active at some time in the period; *open requests* are those open at ``now``
   of the active tickets, per team asked, with their age; *OLA compliance* is SLA
   compliance over the requests' own clocks (the policy's ``collaboration`` target);
@@ -134,12 +135,13 @@ CUSTOMER = frozenset(CUSTOMER_METRICS)  # (the clocks SLA compliance counts)
 
 def keep(ticket: Ticket, team: str | None) -> bool:
     """Whether a report of ``team`` (None: of every team) counts ``ticket``: the team has
-    it, had it before an escalation took it away, or was asked for help on it."""
+    it, had it before an escalation (or a re-routing) took it away, or was asked for help
+    on it."""
     if team is None:
         return True
     return (
         ticket.team == team
-        or any(e.from_ == team for e in ticket.escalations if e.kind != "priority")
+        or any(old == team for _, old, _ in ticket.team_moves())
         or any(r.team == team for r in ticket.requests)
     )
 
@@ -351,6 +353,8 @@ class Tally:
         closed_at = ticket.closed_at
         closed_in = closed_at is not None and since <= closed_at < until
         moves = [e for e in escalations if since <= e.at < until] if escalations else _NONE
+        # (moved from team to team: by escalations, or re-routed by `classify`)
+        moved = bool(escalations) or bool(field_changes(ticket.activity, "team"))
         totals = self.totals  # (a count that would not change is not touched)
         if created_in:
             totals["created"] += 1
@@ -396,7 +400,7 @@ class Tally:
                     breached_weeks.add(self._week_of(breached))
             finished = finished_at(clock)
             if finished is not None and since <= finished < until and customer:
-                held = ticket.team_at(finished) if escalations else team
+                held = ticket.team_at(finished) if moved else team
                 self.finished[(clock.metric, held, priority, state == "met")] += 1
             if stop is None:
                 if state == "breached":
@@ -415,7 +419,7 @@ class Tally:
             if since <= breached < until:
                 breaches += 1
             if since <= ended < until:
-                held = ticket.team_at(ended) if escalations else team
+                held = ticket.team_at(ended) if moved else team
                 self.finished[(metric, held, priority, False)] += 1
             breached_weeks.add(self._week_of(breached))
         if breaches:
@@ -445,7 +449,7 @@ class Tally:
             self.resolved += 1
             self.first_contact += not escalated and level == 1
         # collaboration (a ticket with neither escalations nor requests had one team)
-        if (escalations or requests) and _active_in(ticket, self.period):
+        if (moved or requests) and _active_in(ticket, self.period):
             teams = teams_of(ticket)
             if len(teams) > 1:
                 self.several.append((order, ticket.id, ticket.title, team, teams))
@@ -495,13 +499,13 @@ class Tally:
             stopped = stopped_first
             wall = (first - created).total_seconds()
             work = stopped.used.total_seconds() if stopped else None
-            then = self._level_of(ticket.team_at(first)) if escalations else level
+            then = self._level_of(ticket.team_at(first)) if moved else level
             self.first_response.append((then, priority, wall, work))
         if resolved is not None and resolved_in and resolved >= created:
             stopped = _clock(sla, "resolution")
             wall = (resolved - created).total_seconds()
             work = stopped.used.total_seconds() if stopped else None
-            then = self._level_of(ticket.team_at(resolved)) if escalations else level
+            then = self._level_of(ticket.team_at(resolved)) if moved else level
             self.resolution.append((then, priority, wall, work))
         # satisfaction
         if closed_in:  # (feedback counts with or without a score: the customer said it)
@@ -875,10 +879,10 @@ def _clock_row(row: _KeptClock, now: dt.datetime) -> dict[str, Any]:
 
 def teams_of(ticket: Ticket) -> tuple[str, ...]:
     """Every team that took part in the ticket: the teams it belonged to (its first team,
-    then each escalation's), then the teams asked in its requests; each once."""
-    moves = [e for e in ticket.escalations_in_time() if e.kind != "priority"]
-    owners = [moves[0].from_ if moves and moves[0].from_ else ticket.team]
-    owners += [e.to for e in moves] + [ticket.team]
+    then each escalation's or re-routing's), then the teams asked in its requests; each once."""
+    moves = ticket.team_moves()
+    owners = [moves[0][1] if moves and moves[0][1] else ticket.team]
+    owners += [new for _, _, new in moves] + [ticket.team]
     return tuple(dict.fromkeys([*owners, *(r.team for r in ticket.requests)]))
 
 

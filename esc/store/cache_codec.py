@@ -204,12 +204,16 @@ _CYCLE_KINDS = frozenset({"message", "reply", "resolution"})
 
 def _kept_changes(t: Ticket, cycles: bool) -> list[Activity]:
     """The log lines a summary keeps: the status changes of a ticket with requests or reply
-    cycles (its OLA clocks and its earlier next-response clocks pause on them), and the
+    cycles (its OLA clocks and its earlier next-response clocks pause on them), the
     scores of one with feedback given more than once (each goes with the score given
-    by then)."""
+    by then), and the changes of team no escalation made (re-routings)."""
     kept = list(field_changes(t.activity, "status")) if t.requests or cycles else []
     if sum(e.kind == "feedback" for e in t.entries) > 1:
         kept += field_changes(t.activity, "csat")
+    moved = field_changes(t.activity, "team")
+    if moved:  # (the re-routings by `classify`: which team held the ticket when)
+        made = {(e.at, e.to) for e in t.escalations if e.kind != "priority"}
+        kept += [a for a in moved if (a.at, a.new) not in made]
     return kept
 
 

@@ -446,6 +446,33 @@ def test_a_breach_that_escalated_to_a_level_of_another_policy_is_counted(
     assert swept["sla"]["compliance"]["by_metric"]["first_response"] == wanted
 
 
+def test_a_ticket_re_routed_by_classify_counts_for_the_team_that_held_it(
+    esc: Esc, workspace: Path
+) -> None:
+    """Support answered 6h in (first response breached), then `classify` re-routed the
+    ticket to engineering: the breach is support's (the team that held it when the clock
+    finished), the first response level 1's, and support's own report counts the ticket;
+    from the files and from the cache alike."""
+    at = "2026-11-0{}:00+01:00".format
+    ticket = esc.ok("create", "--title", "X", "--body", "x", "--category", "billing",
+                    now=at("2T09:00")).strip()  # fmt: skip
+    esc.ok("comment", ticket, "-m", "hi", now=at("2T15:00"))
+    esc.ok("classify", ticket, "--category", "bug", now=at("2T15:30"))
+    assert json.loads(esc.ok("show", ticket, "--json", now=at("2T15:30")))["team"] == "engineering"
+    breached = {"met": 0, "breached": 1, "total": 1, "rate": 0.0}
+    for cache, data in cold_then_warm_reports(esc, workspace, at("3T12:00")):
+        by_team = data["sla"]["compliance"]["by_team"]
+        assert by_team["support"] == breached, cache
+        assert by_team.get("engineering", {"total": 0})["total"] == 0, cache
+        first = data["speed"]["first_response"]["by_level"]
+        assert (first["1"]["wall"]["count"], first["2"]["wall"]["count"]) == (1, 0), cache
+        assert [t["id"] for t in data["collaboration"]["several_teams_tickets"]] == [ticket]
+    support = json.loads(esc.ok("report", "--team", "support", "--format", "json",
+                                now=at("3T12:00")))  # fmt: skip
+    assert support["totals"]["created"] == 1
+    assert support["sla"]["compliance"]["by_team"]["support"] == breached
+
+
 def test_a_breach_whose_policy_comes_back_is_counted_once(esc: Esc, workspace: Path) -> None:
     """Breached at 11:00 under `pa`; made high (`pb`, no first response) at 11:45, normal
     again (`pa`) at 12:00: the ended breach and the clock back in place are one breach."""
