@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from esc.domain import stats
 from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput, ParseError
-from esc.domain.timestamps import RANGE_TEXT, in_range, parse_local_timestamp
+from esc.domain.timestamps import RANGE_TEXT, format_timestamp, in_range, parse_local_timestamp
 from esc.report.slas import sla_for_report, sla_states_now
 from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
@@ -79,7 +79,7 @@ def parse_bound(
     moment = parse_local_timestamp(value, what=option, zone=None if local else now.tzinfo)
     if not in_range(moment):
         raise BadInput(f"{option} {text!r} is {RANGE_TEXT}")
-    return moment
+    return moment.replace(microsecond=0)  # (esc's times are whole seconds, as --now's are)
 
 
 def period_of(
@@ -98,7 +98,10 @@ def period_of(
     )
     end = last if until else now + stats.UP_TO_NOW
     if start >= end:
-        raise BadInput("--since must be before --until")
+        if until:
+            raise BadInput("--since must be before --until")
+        raise BadInput(f"--since must be before --now ({format_timestamp(now)}), where the"
+                       " period ends without --until")  # fmt: skip
     if not local:
         return stats.Period(start, end)
     # (each bound in this machine's time, its own day's offset: a bound given with another

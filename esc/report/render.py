@@ -87,7 +87,10 @@ def percent_text(rate: object) -> str:
     if rate is None:
         return "–"
     value = float(str(rate))
-    whole = round(value * 100)
+    import decimal  # (half up, as people round: 5 of 8 is 63%; in decimal, where 0.145 is
+    # 14.5, not 14.49…)
+
+    whole = int((decimal.Decimal(str(rate)) * 100).quantize(1, decimal.ROUND_HALF_UP))
     if whole == 100 and value < 1:
         return f"{min(math.floor(value * 1000) / 10, 99.9):.1f}%"
     if whole == 0 and value > 0:

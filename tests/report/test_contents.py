@@ -240,3 +240,31 @@ def test_a_month_and_a_day_of_the_year_are_periods_and_days_that_are_none_are_re
     for wrong in ("2026-13", "2026-00", "2026-000", "2026-366", "2026-02-30"):
         with pytest.raises(BadInput, match="is not a date"):
             period_of(wrong, None, now)
+
+
+def test_a_bound_s_fraction_of_a_second_is_dropped_as_now_s_is() -> None:
+    """`--since …09:00:00.5` counted from the half second while the report showed 09:00:00;
+    esc's times are whole seconds: the bound is the one shown."""
+    from esc.report.contents import period_of
+
+    now = dt.datetime.fromisoformat("2026-11-03T12:00:00+01:00")
+    period = period_of("2026-11-02T09:00:00.5+01:00", "2026-11-02T10:00:00.999+01:00", now)
+    assert (period.since.isoformat(), period.until.isoformat()) == (
+        "2026-11-02T09:00:00+01:00",
+        "2026-11-02T10:00:00+01:00",
+    )
+
+
+def test_a_since_after_now_without_until_names_now_not_an_until_nobody_gave() -> None:
+    from esc.domain.errors import BadInput
+    from esc.report.contents import period_of
+
+    now = dt.datetime.fromisoformat("2026-11-12T12:00:00+01:00")
+    with pytest.raises(BadInput) as given:
+        period_of("2026-11-20", None, now)
+    assert str(given.value) == (
+        "--since must be before --now (2026-11-12T12:00:00+01:00), where the period ends "
+        "without --until"
+    )
+    with pytest.raises(BadInput, match=r"^--since must be before --until$"):
+        period_of("2026-11-20", "2026-11-19", now)

@@ -150,3 +150,11 @@ def test_a_rate_short_of_all_or_above_none_never_shows_as_100_or_0_percent() -> 
 
     shown = [percent_text(x) for x in (None, 0, 1, 0.5, 0.9975, 0.99999, 0.004, 0.994)]
     assert shown == ["–", "0%", "100%", "50%", "99.7%", "99.9%", "0.4%", "99%"]
+
+
+def test_a_rate_halfway_between_two_percents_rounds_up_as_people_round() -> None:
+    """5 of 8 met showed "62%" (Python's round() to even) while 3 of 8 showed "38%"."""
+    from esc.report.render import percent_text
+
+    shown = [percent_text(x) for x in (0.625, 0.125, 0.375, 0.145, 0.8333)]
+    assert shown == ["63%", "13%", "38%", "15%", "83%"]
