@@ -58,6 +58,7 @@ def run_rules(
     budget: list[int],
     sla_of: Callable[[Ticket, dt.datetime], Sla],
     before: Callable[[], Sla] | None = None,
+    last_sweep: Seen | None = None,
 ) -> RulesOutcome:
     """Evaluate the rules in order at ``at``, again and again until none fires: later rules
     see earlier rules' effects, and an earlier rule sees a later one's (a rule that makes
@@ -68,7 +69,7 @@ def run_rules(
     other.  ``memory`` (rule name -> when it last fired) is updated in place.  ``before``:
     the SLA of the ticket as it was just before ``at`` (before what changed it then), if
     known, asked for only when a clock may have entered a state at ``at`` by a change
-    (:func:`crossed_since`).
+    (:func:`crossed_since`).  ``last_sweep``: what the ticket's last sweep saw (:class:`Seen`).
     """
     outcome = RulesOutcome(ticket)
     first: tuple[Sla, Facts] | None = None
@@ -81,7 +82,7 @@ def run_rules(
             if rule.name in memory and not rule.when.matches(first[1]):
                 memory.pop(rule.name, None)
     for _ in range(MAX_PASSES):
-        if not _one_pass(outcome, config, at, memory, budget, sla_of, first, before):
+        if not _one_pass(outcome, config, at, memory, budget, sla_of, first, before, last_sweep):
             break
         first = None
     return outcome
@@ -96,6 +97,7 @@ def _one_pass(
     sla_of: Callable[[Ticket, dt.datetime], Sla],
     first: tuple[Sla, Facts] | None = None,
     before: Callable[[], Sla] | None = None,
+    last_sweep: Seen | None = None,
 ) -> bool:
     """One pass over the rules; whether any fired (or tried to).  ``first``: the SLA and
     facts of the ticket as the pass finds it, if known."""
@@ -112,7 +114,7 @@ def _one_pass(
         last = memory.get(rule.name)
         if last is not None and not (
             _may_repeat(rule, last, at, sla)
-            or crossed_since(rule, last, at, sla, before, outcome.ticket)
+            or crossed_since(rule, last, at, sla, before, outcome.ticket, last_sweep)
         ):
             continue
         if budget[0] <= 0:
@@ -154,6 +156,7 @@ def crossed_since(
     sla: Sla,
     before: Callable[[], Sla] | None = None,
     ticket: Ticket | None = None,
+    last_sweep: Seen | None = None,
 ) -> bool:
     """Whether a clock crossed, after ``last`` and by ``at``, into a state an ``sla:`` term
     of the rule's condition names (:func:`esc.domain.conditions.crossings`), and is in it
@@ -163,7 +166,11 @@ def crossed_since(
     anew, whose deadline counted from the start has passed: it was not in that state in
     ``before``, the SLA just before ``at``).  The ``collaboration`` clock follows one
     request of ``ticket`` at a time (the oldest open): another request's own clock that
-    crossed is another crossing too (a second team's OLA breached while the first's is)."""
+    crossed is another crossing too (a second team's OLA breached while the first's is).
+    A clock's mark passed by the time of the ticket's last sweep (``last_sweep``), which saw that
+    clock in a state the term names already, is the breach (or warning) that sweep knew:
+    no new one, though under rules.yaml as it is now it fell later than the rule fired (a
+    target made longer since)."""
     terms = crossings(rule.when)
     if not terms or last >= at:
         return False
@@ -178,27 +185,40 @@ def crossed_since(
             ):
                 return True  # (put in it by what changed at ``at``)
             # (else by time: its mark passed since ``last``)
-            if _crossed_by_time(clock, states, last, at):
+            if _crossed_by_time(clock, states, last, at, last_sweep):
                 return True
             if metric == "collaboration" and ticket is not None and ticket.requests:
-                own = request_clocks(ticket, sla.policy, at)
-                if any(c is not None and c.state in crossed
-                       and _crossed_by_time(c, states, last, at) for c in own):  # fmt: skip
+                own = [c for c in request_clocks(ticket, sla.policy, at) if c is not None]
+                if any(c.state in crossed and _crossed_by_time(c, states, last, at, last_sweep)
+                       for c in own):  # fmt: skip
                     return True
     return False
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What a ticket's last sweep saw: when (its ``checked`` time), and each clock's state
+    then (its ``sla:`` block)."""
+
+    checked: dt.datetime
+    states: Mapping[str, str]
+
+
 def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.datetime,
-                     at: dt.datetime) -> bool:  # fmt: skip
+                     at: dt.datetime, last_sweep: Seen | None) -> bool:  # fmt: skip
     """Whether ``clock``, in a state a term names at ``at``, got there by its mark passing
     after ``last`` (and by ``at``), unless it was in a state the term names then already
-    (in warning, then breached, for `[warning, breached]`: the same match)."""
+    (in warning, then breached, for `[warning, breached]`: the same match), or the last
+    sweep saw it there already (``last_sweep``)."""
     due, warn = clock.due, clock.warn
     matched = (due is not None and due <= last) or (
         "warning" in states and warn is not None and warn <= last
     )
     instant = due if clock.state == "breached" else warn
-    return not matched and instant is not None and last < instant <= at
+    if matched or instant is None or not last < instant <= at:
+        return False
+    seen = last_sweep
+    return seen is None or instant > seen.checked or seen.states.get(clock.metric) not in states
 
 
 def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> Change:

@@ -223,6 +223,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             ticket, config, now, Change(), [], [], lambda t, at: sla_of(t, config, at)
         )
     sla_at = _Slas(config, now)
+    seen = _seen(ticket)
     memory = automation.memory_of(ticket)
     before = dict(memory)
     recorded = _swept_after(ticket, since)
@@ -287,7 +288,9 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
             acted = view  # (what the rules saw: with what people did at ``at``)
             earlier = None if then is None else functools.partial(sla_at, then, at)
-            outcome = automation.run_rules(view, config, at, memory, budget, sla_at, earlier)
+            outcome = automation.run_rules(
+                view, config, at, memory, budget, sla_at, earlier, seen
+            )
             chain = chain + 1 if at_deferred else 0
             held_back = [s for s in outcome.skipped if s.endswith(CAP_REACHED)]
             if budget[0] <= 0 and held_back and chain < len(config.automation) and at < now:
@@ -954,6 +957,18 @@ def _checked(ticket: Ticket) -> dt.datetime | None:
     """When a sweep last wrote this ticket (the ``checked`` time of its ``sla`` block)."""
     stored = ticket.extra.get("sla")
     return coerce_timestamp(stored.get("checked")) if isinstance(stored, Mapping) else None
+
+
+def _seen(ticket: Ticket) -> automation.Seen | None:
+    """What the ticket's last sweep saw: its ``checked`` time and each clock's state then."""
+    stored = ticket.extra.get("sla")
+    if not isinstance(stored, Mapping):
+        return None
+    checked = coerce_timestamp(stored.get("checked"))
+    if checked is None:
+        return None
+    states = {str(k): s for k, v in stored.items() if (s := _state(v)) is not None}
+    return automation.Seen(checked, states)
 
 
 def _stored_version(ticket: Ticket) -> str | None:

@@ -538,6 +538,34 @@ def test_the_cap_holds_at_each_replayed_instant() -> None:
     assert held not in p.skipped
 
 
+def test_a_longer_target_does_not_escalate_again_for_the_breach_the_rule_fired_on() -> None:
+    """The first response breached at 13:00 (4h) and the rule escalated the ticket; rules.yaml
+    then gave it 6h, so under the new target it "breached" at 15:00, after the rule fired:
+    the same breach of the same clock, which the last sweep saw already, is no new one.
+    (A clock the last sweep saw `ok` that breaches under a shorter target is: see below.)"""
+    rule = """\
+rules:
+  - name: breached-goes-up
+    when: {sla: breached, level: "<3"}
+    then: {escalate: up, note: "SLA breached, escalating"}
+"""
+    old = make_config(CALENDARS + STANDARD_SLA_YAML + rule)
+    t, _ = swept_at(ticket(), old, berlin(2026, 11, 23, 9, 30), berlin(2026, 11, 24, 10))
+    assert [(e.at, e.to) for e in t.escalations] == [(berlin(2026, 11, 23, 13), "engineering")]
+    made_longer = STANDARD_SLA_YAML.replace("first_response: 4h", "first_response: 6h")
+    longer = make_config(CALENDARS + made_longer + rule)
+    p = plan(t, longer, berlin(2026, 11, 24, 10, 5))
+    assert p.escalations == [] and "breached-goes-up" not in p.fired
+    # a resolution target cut to 8h breached at 17:00 under the new rules, a clock the last
+    # sweep saw `ok`: a breach of another clock, and the rule fires on it
+    cut = STANDARD_SLA_YAML.replace("resolution: 24h", "resolution: 8h")
+    shorter = make_config(CALENDARS + cut + rule)
+    p = plan(t, shorter, berlin(2026, 11, 24, 10, 5))
+    assert [(e.to, e.by) for e in written(t, p).escalations[1:]] == [
+        ("management", "rule:breached-goes-up")
+    ]
+
+
 @pytest.mark.parametrize("warn", [False, True])
 def test_rebreach_at_the_next_level_is_escalated_again(warn: bool) -> None:
     # Last swept Mon 09:00, answered at 09:30; cron was down until Friday 15:00.
