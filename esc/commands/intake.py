@@ -28,6 +28,7 @@ from esc.domain.errors import (
     BadInput,
     EscError,
     ParseError,
+    Refused,
     TicketNotFound,
     TooLargeToRead,
 )
@@ -284,11 +285,14 @@ def _incoming(options: MailOptions, imap: ImapSource | None) -> Iterable[store.I
 
 
 def _take(run: _Run, item: store.Incoming) -> None:
-    if item.problem is not None:  # (quarantined where it is, unread)
+    if item.problem is not None:  # (quarantined where it is, unread; or, a Maildir entry
+        # that cannot be read, left where it is: the batch goes on)
         run.notes.append(f"esc: {item.where}: {item.problem}")
+        if item.quarantined is None:
+            run.count("left")
+            return
         run.count("quarantined")
-        if item.quarantined is not None:
-            item.quarantined()
+        item.quarantined()
         return
     reread = item.path is None and item.quarantined is None  # (an mbox, stdin: not moved)
     if reread and run.quarantined is not None and item.data in run.quarantined:
@@ -358,7 +362,8 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
             ticket = _add_message(run, target, mail, attachments)
         except TooLargeToRead as exc:  # (the message's fault, not the ticket's: kept apart)
             raise BadInput(exc.message) from None
-        except (ParseError, LockTimeout, TicketNotFound) as exc:
+        except (ParseError, LockTimeout, TicketNotFound, Refused) as exc:  # (Refused: its
+            # ticket was last changed after --now, a clock behind: not the message's fault)
             raise _Left(f"{target} cannot be written: {exc}") from None
         index.messages[message_id] = ticket.id
         index.status[ticket.id] = ticket.status
@@ -546,7 +551,7 @@ def _note_follow_up(run: _Run, closed: str, new: str) -> None:
         _journalled_update(
             run, closed, lambda t, c, n: lifecycle.comment(t, c, n, ACTOR, note, "note")
         )
-    except (ParseError, LockTimeout, TicketNotFound) as exc:  # (the new ticket stands)
+    except (ParseError, LockTimeout, TicketNotFound, Refused) as exc:  # (the new ticket stands)
         run.notes.append(f"esc: {new} follows {closed}, which was not noted of it: {exc}")
 
 

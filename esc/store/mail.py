@@ -787,11 +787,17 @@ def read_maildir(folder: Path) -> Iterator[Incoming]:
         entries.append((key, path))
     entries.sort(key=lambda item: delivery_order(item[0]))
     for _key, path in entries:
+        where = f"{folder}/{path.parent.name}/{path.name}"
         try:
             data = path.read_bytes()
         except FileNotFoundError:  # (taken by another reader meanwhile)
             continue
-        yield Incoming(f"{folder}/{path.parent.name}/{path.name}", data, path)
+        except OSError as exc:  # (a folder, a file esc may not read: said, left where it
+            # is for a person, and the rest of the batch goes on)
+            problem = f"cannot be read ({exc.strerror or exc}); left where it is"
+            yield Incoming(where, b"", problem=problem)
+            continue
+        yield Incoming(where, data, path)
 
 
 def delivery_order(key: str) -> tuple[int, int, int, str]:

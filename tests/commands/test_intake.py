@@ -453,6 +453,47 @@ def test_a_message_for_a_ticket_esc_will_not_write_is_left_and_the_batch_goes_on
     assert "customer message on" in esc.ok("intake", "--maildir", str(box))
 
 
+def test_a_reply_to_a_ticket_changed_after_now_is_left_and_the_batch_goes_on(
+    esc: Esc, workspace: Path
+) -> None:
+    """A ticket last updated after `--now` (a clock behind) refused the reply, and the
+    refusal stopped the whole batch: no line, and the messages after it never taken."""
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode(), now="2026-11-20T09:00:00+01:00")
+    ticket_id = only_ticket(workspace)
+    esc.ok("comment", ticket_id, "--internal", "-m", "looking", now="2026-11-20T11:00:00+01:00")
+    answer = corpus.reply("gmail", "Still broken.", in_reply_to="<m1@shop.example>")
+    other = corpus.message(subject="Invoice missing", message_id="<m2@shop.example>")
+    box = corpus.maildir(workspace / "Maildir", answer, other)
+    result = esc("intake", "--maildir", str(box), now="2026-11-20T10:00:00+01:00")
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert any(f"left for the next run ({ticket_id} cannot be written: " in x and "after --now"
+               in x for x in lines), lines  # fmt: skip
+    assert lines[-1] == "2 messages: 1 new ticket, 1 left for the next run"
+    assert len(list((box / "new").iterdir())) == 1  # (the reply, for the next run)
+    assert "customer message on" in esc.ok("intake", "--maildir", str(box),
+                                           now="2026-11-20T11:30:00+01:00")  # fmt: skip
+
+
+def test_a_maildir_entry_that_cannot_be_read_is_said_and_the_batch_goes_on(
+    esc: Esc, workspace: Path
+) -> None:
+    """A folder in new/ (or a file esc may not read) stopped every run there, and what the
+    run had quarantined before it was never said."""
+    box = corpus.maildir(workspace / "Maildir", b"", corpus.message())
+    (box / "new" / "1000000000.M1P1Q1.host").mkdir()  # (delivered first)
+    result = esc("intake", "--maildir", str(box))
+    assert result.code == 1
+    notes = result.err.splitlines()
+    assert any("1000000000.M1P1Q1.host: cannot be read (Is a directory); left where it is"
+               in x for x in notes), notes  # fmt: skip
+    assert any("kept in quarantine/" in x for x in notes), notes  # (the empty message)
+    assert result.out.splitlines()[-1] == (
+        "3 messages: 1 new ticket, 1 quarantined, 1 left for the next run"
+    )
+    assert (box / "new" / "1000000000.M1P1Q1.host").is_dir()
+
+
 def test_a_message_a_broken_ticket_file_may_hold_is_not_made_a_second_ticket(
     esc: Esc, workspace: Path
 ) -> None:
