@@ -144,6 +144,13 @@ class _Broken:
                 return ticket_id
         return None
 
+    def following(self, closed: str) -> str | None:
+        """The broken ticket that may be the follow-up of the closed ticket ``closed`` (a
+        ``follows:`` line of its file names it), if any: a later reply to ``closed`` goes
+        there, never to a second follow-up."""
+        line = re.compile(rf"(?mi)^{mails.FOLLOWS}:[ \t]*[\"']?{re.escape(closed)}[\"']?[ \t]*$")
+        return next((t for t, text in self.texts.items() if line.search(text)), None)
+
     def holding_external(self, external: str) -> str | None:
         """The broken ticket that may hold the item of ``external`` (an ``external_id:``
         line of its file names it, read as YAML reads that line: a merge's conflict may
@@ -357,6 +364,11 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     held = None if run.broken is None else run.broken.holding(mail)
     if held is not None and target is None:  # (its ticket may be that one: never a second)
         raise _Left(f"it may belong to {held}, whose file does not parse")
+    if target is not None and index.status.get(target) == "closed" and run.broken is not None:
+        follow_up = run.broken.following(target)  # (a follow-up of it that does not parse:
+        if follow_up is not None:  # the reply's ticket, not a second follow-up)
+            raise _Left(f"it may belong to {follow_up}, a follow-up of {target} whose file "
+                        "does not parse")  # fmt: skip
     if target is not None and index.status.get(target) != "closed":
         try:
             ticket = _add_message(run, target, mail, attachments)

@@ -475,6 +475,30 @@ def test_a_reply_to_a_ticket_changed_after_now_is_left_and_the_batch_goes_on(
                                            now="2026-11-20T11:30:00+01:00")  # fmt: skip
 
 
+def test_a_reply_to_a_closed_ticket_whose_follow_up_does_not_parse_makes_no_second_one(
+    esc: Esc, workspace: Path
+) -> None:
+    """The follow-up a first reply opened has a broken file (a merge's markers): a second
+    reply to the closed ticket's mail is left for the next run, not made a second
+    follow-up beside it."""
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    old = only_ticket(workspace)
+    esc.ok("close", old, "--resolution", "done", "--csat", "5")
+    answer = corpus.reply("gmail", "It broke again", in_reply_to="<m1@shop.example>")
+    esc.ok("intake", "--eml", "-", input=answer.decode())
+    (new,) = set(tickets(workspace)) - {old}
+    path = workspace / "tickets" / f"{new}.md"
+    path.write_text(path.read_text().replace(
+        "status: new\n", "<<<<<<< ours\nstatus: new\n=======\nstatus: open\n>>>>>>> theirs\n"))
+    again = corpus.reply("gmail", "Still broken", in_reply_to="<m1@shop.example>",
+                         message_id="<r2@shop.example>")  # fmt: skip
+    box = corpus.maildir(workspace / "Maildir", again)
+    result = esc("intake", "--maildir", str(box))
+    assert result.code == 1
+    assert f"left for the next run (it may belong to {new}, a follow-up of {old}" in result.out
+    assert set(tickets(workspace)) == {old, new}
+
+
 def test_a_maildir_entry_that_cannot_be_read_is_said_and_the_batch_goes_on(
     esc: Esc, workspace: Path
 ) -> None:
