@@ -170,16 +170,22 @@ codecs.register(_charset_alias)
 
 def fallback_id(data: bytes) -> str:
     """A stable Message-ID for a message that has none: its content's hash, without the
-    headers a mail reader adds to an mbox as it reads (``Status``, ``X-Status``: a
-    message marked read is the same message)."""
+    headers a mail reader adds to an mbox as it reads (``Status``, ``X-Status``, mutt's
+    ``Content-Length`` and ``Lines``, Thunderbird's ``X-Mozilla-*``, ``X-Keywords``,
+    ``X-UID``: a message marked read is the same message)."""
     ends = [i + 1 for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0]
     end = min(ends, default=len(data))  # (the end of the headers: the body is left as it is)
     kept = _MBOX_STATE.sub(b"", data[:end]) + data[end:]
     return f"<sha256-{hashlib.sha256(kept).hexdigest()[:32]}@esc.invalid>"
 
 
-# The headers mail readers keep an mbox message's state in (read, answered, flagged).
-_MBOX_STATE = re.compile(rb"^(?:X-)?Status:[^\n]*\n", re.MULTILINE | re.IGNORECASE)
+# The headers mail readers keep an mbox message's state in (read, answered, flagged, its
+# size and its keywords), each with any folded lines that continue it.
+_MBOX_STATE = re.compile(
+    rb"^(?:(?:X-)?Status|Content-Length|Lines|X-Mozilla-[A-Za-z0-9-]+|X-Keywords|X-UID|"
+    rb"X-IMAP(?:base)?):[^\n]*\n(?:[ \t][^\n]*\n)*",
+    re.MULTILINE | re.IGNORECASE,
+)
 
 
 def parse(data: bytes, attachment_limit: int = ATTACHMENT_LIMIT) -> Parsed:

@@ -1070,14 +1070,24 @@ def test_a_person_s_trash_and_dot_files_are_not_mail_and_a_bom_is_no_json_error(
     assert "new ticket" in esc.ok("intake", "--json", "-", input=bom)
 
 
+@pytest.mark.parametrize(
+    "marks",
+    [
+        b"Status: RO\r\nX-Status: A\r\n",  # (mutt, pine, mail)
+        b"X-Mozilla-Status: 0001\r\nX-Mozilla-Status2: 00000000\r\nX-Mozilla-Keys: \r\n"
+        b"                                      \r\n",  # (Thunderbird, a folded line too)
+        b"Content-Length: 1234\r\nLines: 12\r\n",  # (mutt's sizes)
+        b"X-UID: 7\r\nX-Keywords: $Forwarded\r\n",  # (dovecot's and pine's)
+    ],
+)
 def test_a_message_without_a_message_id_read_again_from_an_mbox_marked_read_is_one_ticket(
-    esc: Esc, workspace: Path
+    esc: Esc, workspace: Path, marks: bytes
 ) -> None:
     plain = corpus.message(message_id=None)
     path = corpus.mbox(workspace / "box.mbox", plain)
     esc.ok("intake", "--mbox", str(path))
-    read = plain.replace(b"Subject:", b"Status: RO\r\nX-Status: A\r\nSubject:", 1)
-    assert b"Status: RO" in read
+    read = plain.replace(b"Subject:", marks + b"Subject:", 1)
+    assert marks in read
     corpus.mbox(path, read)
     assert "already taken" in esc.ok("intake", "--mbox", str(path))
     assert len(tickets(workspace)) == 1
