@@ -159,10 +159,30 @@ _CHARSET_ALIASES = {
 }
 
 
+# Charsets that say the text is 8-bit in an unknown charset (RFC 1428's `unknown-8bit`):
+# read as 8-bit text that no header names is (:func:`_eight_bit`), never quarantined
+_UNKNOWN_CHARSETS = frozenset({"unknown_8bit", "x_unknown", "unknown"})
+
+
 def _charset_alias(name: str) -> codecs.CodecInfo | None:
-    """A codec search function (:func:`codecs.register`) for :data:`_CHARSET_ALIASES`."""
-    target = _CHARSET_ALIASES.get(name.replace("-", "_"))
+    """A codec search function (:func:`codecs.register`) for :data:`_CHARSET_ALIASES` and
+    :data:`_UNKNOWN_CHARSETS`."""
+    key = name.replace("-", "_")
+    if key in _UNKNOWN_CHARSETS:
+        return _UNKNOWN_CODEC
+    target = _CHARSET_ALIASES.get(key)
     return codecs.lookup(target) if target is not None else None
+
+
+def _decode_unknown(data: bytes, errors: str = "strict") -> tuple[str, int]:
+    return _eight_bit(bytes(data)), len(data)
+
+
+def _encode_unknown(text: str, errors: str = "strict") -> tuple[bytes, int]:
+    return text.encode("utf-8", errors), len(text)
+
+
+_UNKNOWN_CODEC = codecs.CodecInfo(_encode_unknown, _decode_unknown, name="unknown-8bit")
 
 
 codecs.register(_charset_alias)

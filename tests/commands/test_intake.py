@@ -1024,6 +1024,27 @@ def test_json_with_a_key_given_twice_is_refused(esc: Esc, workspace: Path) -> No
     assert tickets(workspace) == {}
 
 
+def test_text_in_an_unknown_8_bit_charset_is_read_as_8_bit_text_is(
+    esc: Esc, workspace: Path
+) -> None:
+    """RFC 1428's `unknown-8bit` (what a gateway writes when it does not know) was
+    quarantined as an unknown charset, and a subject in `x-unknown` read as U+FFFD; both
+    read as 8-bit text without a charset does: UTF-8, else Latin-1."""
+    raw = (
+        b"From: Jane <jane@shop.example>\r\nTo: help@desk.example\r\n"
+        b"Subject: =?x-unknown?Q?Gr=FC=DFe_aus_K=F6ln?=\r\nMessage-ID: <u8@shop.example>\r\n"
+        b"Date: Fri, 20 Nov 2026 08:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=unknown-8bit\r\n\r\n"
+        b"Die Rechnung f\xfcr K\xf6ln fehlt.\r\n"
+    )
+    result = esc("intake", "--maildir", str(corpus.maildir(workspace / "Maildir", raw)))
+    assert result.code == 0, result.err
+    ticket = shown(esc, only_ticket(workspace))
+    assert (ticket["title"], ticket["description"]) == (
+        "Grüße aus Köln", "Die Rechnung für Köln fehlt."
+    )
+
+
 def test_what_mail_clients_send_reads_as_they_show_it(esc: Esc, workspace: Path) -> None:
     """HTML entities are the letters they name; an empty text part gives way to the HTML;
     the old `address (Name)` keeps the name; charsets under their registered names read;
