@@ -28,9 +28,13 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import Message
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esc.domain.mail import DAEMONS, Mail, one_line
 from esc.store import atomic
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 MAX_MESSAGE_BYTES = 50 * 1024 * 1024  # a larger message is quarantined unread
 ATTACHMENT_LIMIT = 10 * 1024 * 1024  # default: a larger attachment is listed, not saved
@@ -174,8 +178,9 @@ def _charset_alias(name: str) -> codecs.CodecInfo | None:
     return codecs.lookup(target) if target is not None else None
 
 
-def _decode_unknown(data: bytes, errors: str = "strict") -> tuple[str, int]:
-    return _eight_bit(bytes(data)), len(data)
+def _decode_unknown(data: Buffer, errors: str = "strict", /) -> tuple[str, int]:
+    raw = bytes(data)
+    return _eight_bit(raw), len(raw)
 
 
 def _encode_unknown(text: str, errors: str = "strict") -> tuple[bytes, int]:
