@@ -226,7 +226,22 @@ def parse(data: bytes, attachment_limit: int = ATTACHMENT_LIMIT) -> Parsed:
             raise Malformed(f"unknown charset ({exc})") from None
         raise Malformed(f"cannot be parsed ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # a message email cannot make sense of: the batch goes on
-        raise Malformed(f"cannot be parsed ({type(exc).__name__}: {exc})") from None
+        said = str(exc)
+        if said.count(")") > said.count("("):  # (some of email's end in a stray one)
+            said = said.rstrip(")")
+        raise Malformed(f"cannot be parsed ({type(exc).__name__}: {said})") from None
+
+
+def _named_address(name: str, spec: str) -> str:
+    """``Name <spec>``, the name quoted where it must be.  (An address in UTF-8, as RFC
+    6532 allows, `jörg@exämple.de`: Python's Address refuses its local part, and the
+    message was quarantined.)"""
+    try:
+        return str(Address(display_name=name, addr_spec=spec))
+    except (ValueError, email.errors.MessageError, email.errors.MessageDefect):
+        if re.search(r'[",()<>@:;\[\]\\.]', name):
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{name} <{spec}>"
 
 
 def _parse(data: bytes, attachment_limit: int) -> Parsed:
@@ -249,7 +264,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         name = one_line(windows_1252(_unescaped(first.display_name)))  # (`Jürgen`)
         if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
             name = one_line(_commented_name(msg))
-        sender = str(Address(display_name=name, addr_spec=spec)) if name else spec
+        sender = _named_address(name, spec) if name else spec
     body = msg.get_body(preferencelist=("plain", "html"))
     if body is not None and body.get_content_subtype() == "plain" and _blank(body):
         body = msg.get_body(preferencelist=("html",)) or body  # (an empty text part: the HTML)

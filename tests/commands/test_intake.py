@@ -897,6 +897,15 @@ def test_raw_8_bit_headers_are_read_as_utf_8_else_latin_1(
     )  # (raw UTF-8 beside an encoded word)
     esc.ok("intake", "--eml", "-", input=mixed)
     assert "Grüße café" in [shown(esc, t)["title"] for t in tickets(workspace)]
+    # an address in UTF-8 (RFC 6532): its local part too; it was quarantined
+    utf8 = RAW_HEADERS.decode("utf-8").replace("raw-utf8", "raw-address").replace(
+        "juergen@shop.example", "jürgen@shöp.example"
+    )
+    assert "jürgen@shöp.example" in utf8
+    assert "new ticket" in esc.ok("intake", "--eml", "-", input=utf8)
+    customers = [shown(esc, t)["customer"] for t in tickets(workspace)]
+    assert "Jürgen Müller <jürgen@shöp.example>" in customers
+    assert esc("validate").code == 0
 
 
 def test_a_long_attachment_name_is_shortened_and_the_batch_goes_on(
