@@ -544,7 +544,12 @@ def _add_message(
         if message_id in recorded:  # (taken meanwhile by another process)
             return Change()
         change = lifecycle.comment(ticket, config, now, mail.sender, text, "message")
-        return lifecycle.combined(change, Change(sets={mails.MESSAGE_IDS: [*recorded, message_id]}))
+        sets: dict[str, object] = {mails.MESSAGE_IDS: [*recorded, message_id]}
+        if paths:  # (the reply's files listed with the first message's: `show --json` has all)
+            kept = ticket.extra.get(mails.ATTACHMENTS)
+            earlier = [str(p) for p in kept] if isinstance(kept, list) else []
+            sets[mails.ATTACHMENTS] = [*earlier, *(p for p in paths if p not in earlier)]
+        return lifecycle.combined(change, Change(sets=sets))
 
     written = None
     try:
