@@ -67,10 +67,10 @@ def test_a_new_message_makes_a_routed_ticket_with_its_attachment(
     assert not list((box / "new").iterdir())
     assert esc.ok("intake", "--maildir", str(box)).strip() == "0 messages"
     # a reply's files are listed beside the first message's (they were saved, not listed)
+    log = ("server.log", b"500 at 08:50", "text/plain")
     answer = corpus.message(subject="Re: Checkout returns 500", text="The log.",
-                            message_id="<r9@shop.example>",
-                            headers={"In-Reply-To": "<m1@shop.example>"},
-                            attachments=[("server.log", b"500 at 08:50", "text/plain")])  # fmt: skip
+                            message_id="<r9@shop.example>", attachments=[log],
+                            headers={"In-Reply-To": "<m1@shop.example>"})  # fmt: skip
     assert f"customer message on {ticket_id}" in esc.ok("intake", "--eml", "-",
                                                         input=answer.decode())  # fmt: skip
     listed = shown(esc, ticket_id)["attachments"]
