@@ -26,6 +26,7 @@ from esc.store.workspace import CACHE_DIR, Workspace
 CheckName = Literal[
     "python",
     "cron",
+    "maildir",
     "git",
     "merge-driver",
     "identity",
@@ -69,10 +70,14 @@ def doctor(
     git.check_remote_name(remote)  # (a value that reaches git: never as an option)
     workspace = session.workspace
     root = workspace.root
+    if maildir is not None:  # (the crontab line runs in the workspace: the folder's whole
+        maildir = Path(os.path.abspath(maildir))  # path, `..` resolved, as it is from here)
     checks = [
         check_python(sys.version_info[:3], launch.interpreter()),
         check_cron(root, cron_path, maildir),
     ]
+    if maildir is not None:
+        checks.append(check_maildir(maildir))
     if git.inside_git_work_tree(root):
         checks += [
             check_merge_driver(root),
@@ -165,6 +170,19 @@ def check_cron(root: Path, cron_path: str, maildir: Path | None = None) -> Check
         f"cron's PATH ({cron_path}) finds {found}, which is not this esc ({launch.esc_command()})",
         fix,
         advice,
+    )
+
+
+def check_maildir(maildir: Path) -> Check:
+    """Whether the Maildir the crontab line takes mail from is one (else intake fails in
+    every run: `not a Maildir (no new/ folder)`)."""
+    if (maildir / "new").is_dir():
+        return Check("maildir", f"{maildir} is a Maildir")
+    return Check(
+        "maildir",
+        f"{maildir} is not a Maildir (no new/ folder): the crontab line's intake would fail "
+        "in every run",
+        "give --maildir the Maildir your mail system delivers to (with new/, cur/ and tmp/)",
     )
 
 

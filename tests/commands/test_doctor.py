@@ -164,12 +164,20 @@ def test_with_a_maildir_the_crontab_line_takes_the_mail_before_it_sweeps(
     tmp_path: Path,
 ) -> None:
     clone = healthy_clone(tmp_path)
+    (clone.parent / "mail dir" / "new").mkdir(parents=True)
     _code, report = doctor(clone, "--maildir", "../mail dir")
-    box = shlex.quote(str(clone / "../mail dir"))
+    box = shlex.quote(str(clone.parent / "mail dir"))  # (its whole path, `..` resolved)
     assert report["crontab"] == (
         f"*/5 * * * * cd {clone} && {{ {ESC_SCRIPT} intake --maildir {box}; "
         f"{ESC_SCRIPT} sweep --commit --push; }} >/dev/null"
     )
+    assert "maildir" not in problems(report)
+    # a folder that is no Maildir: every cron run's intake would fail
+    code, report = doctor(clone, "--maildir", "../nowhere")
+    assert code == 1
+    detail, fix = problems(report)["maildir"]
+    assert detail.startswith(f"{clone.parent / 'nowhere'} is not a Maildir (no new/ folder)")
+    assert fix.startswith("give --maildir the Maildir")
 
 
 def test_another_esc_on_crons_path_is_a_problem(tmp_path: Path) -> None:
