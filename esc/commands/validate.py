@@ -37,8 +37,9 @@ def validate(session: Session) -> Output:
     if findings:
         return Output(notes=[*map(str, findings), f"{len(findings)} problem(s)"], code=1)
     count = len(workspace.ticket_paths())
-    tail = f", {articles} articles" if articles else ""
-    return Output(notes=[f"ok: teams.yaml, rules.yaml and {count} tickets{tail}"])
+    tail = f", {articles} article{'s' if articles != 1 else ''}" if articles else ""
+    tickets = f"{count} ticket{'s' if count != 1 else ''}"
+    return Output(notes=[f"ok: teams.yaml, rules.yaml and {tickets}{tail}"])
 
 
 def _unmerged_findings(root: Path) -> list[Finding]:

@@ -165,7 +165,7 @@ def test_a_fixed_problem_is_no_longer_reported(esc: Esc, workspace: Path) -> Non
     replace_line(path, "status: new", "status: weird")
     assert check(workspace).code == 1
     replace_line(path, "status: weird", "status: new")
-    assert check(workspace).notes == ["ok: teams.yaml, rules.yaml and 1 tickets"]
+    assert check(workspace).notes == ["ok: teams.yaml, rules.yaml and 1 ticket"]
 
 
 # ---------------------------------------------------------------- kb/
@@ -175,7 +175,7 @@ def test_a_ticket_naming_an_article_that_exists_is_ok(esc: Esc, workspace: Path)
     with_article(workspace)
     ticket_id = create(esc, "Refund")
     esc.ok("resolve", ticket_id, "--resolution", "Refunded", "--kb", "KB-0001")
-    assert check(workspace).notes == ["ok: teams.yaml, rules.yaml and 1 tickets, 1 articles"]
+    assert check(workspace).notes == ["ok: teams.yaml, rules.yaml and 1 ticket, 1 article"]
 
 
 def test_a_ticket_naming_an_article_that_is_gone_is_reported(esc: Esc, workspace: Path) -> None:
