@@ -203,7 +203,11 @@ def _one_line(text: str) -> str:
 
 
 def event_id(ticket_id: str, kind: EventKind, at: dt.datetime, *parts: str | None) -> str:
-    return _id_of(ticket_id, kind, format_timestamp(at), *(p or "" for p in parts))
+    """The id of an event: the same wherever and however often it is made, whatever the
+    offset its time is written in (a rule's escalation replayed by a sweep whose --now is
+    UTC, on a CI runner, and by one whose --now is Berlin's: one instant, one id)."""
+    instant = format_timestamp(at.astimezone(dt.timezone.utc))
+    return _id_of(ticket_id, kind, instant, *(p or "" for p in parts))
 
 
 def probe_id(target: str, at: dt.datetime) -> str:

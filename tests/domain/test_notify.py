@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain import lifecycle
@@ -18,6 +19,8 @@ from esc.domain.notify import (
     url_problem,
 )
 from tests.domain.test_lifecycle import NOW, make_config, ticket
+
+UTC = dt.timezone.utc
 
 NOTIFY = Notify(
     targets={n: Target(n, f"json://example.com/{n}") for n in ("sup", "eng", "carol", "alice")},
@@ -48,6 +51,10 @@ def test_an_escalation_tells_the_team_it_lands_on_its_lead_and_the_assignee() ->
     assert event.what == "escalated support → engineering (hierarchical)"
     assert event.link == "https://example.com/t/T-4k8q2m7x"
     assert events(change)[0].id == event.id  # the same change: the same id
+    # the same instant written in another offset (a sweep whose --now is UTC): the same id
+    utc = lifecycle.escalate(ticket(), config, NOW.astimezone(UTC), "bob", "stuck", up=True)
+    assert utc.activity[0].at.utcoffset() != change.activity[0].at.utcoffset()
+    assert events(utc)[0].id == event.id
     raised = lifecycle.escalate(ticket(), config, NOW, "bob", "vip", priority="high")
     assert [(e.kind, e.targets) for e in events(raised)] == [
         ("escalated", ("sup", "carol", "alice"))
