@@ -1611,6 +1611,8 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
     done: list[SweepOutcome] = []
     keys: list[str] = []  # the sweep's commits, as a rebase keeps them
     owed: str | None = None  # the sweep's commit whose reports were taken back: retaken
+    waiting = _waiting_for_push(root, options.remote, branch) if options.notify else []
+    upstream: str | None = None  # the remote's branch as the last rebase found it
     for _ in range(options.push_attempts):
         outcome = _sweep_once(workspace, now, options, owed)
         done.append(outcome)
@@ -1629,6 +1631,8 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
             return outcome
         if pushed is not None:  # (what the remote got, as git said; else what it lacked)
             sent = ahead if pushed.commits is None else pushed.commits
+            if upstream is not None and waiting:
+                _drop_told_upstream(root, upstream, waiting)
             outcome = _pushed(root, done, keys, sent)
             outcome.pushed_to = f"{options.remote}/{branch}"
             outcome.pushed_list = git.latest_commits(root, sent)  # (earlier sweeps' too)
@@ -1644,6 +1648,7 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
                 # esc's says, `*.md merge=union`: a union of two values is no ticket)
                 merge_driver.force_ticket_merge(root)
                 git.catch_up(root, options.remote, branch, root / CACHE_DIR)
+                upstream = git.fetched(root)
             except git.GitError as exc:  # (after the summary of what stands, as for a push)
                 outcome.git_error = f"esc: {exc}"
                 return outcome
@@ -1662,6 +1667,54 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         "(the remote keeps moving); nothing was forced; try again"
     )
     return outcome
+
+
+def _waiting_for_push(root: Path, remote: str, branch: str) -> list[Message]:
+    """The messages an earlier sweep queued and that were never tried, for tickets of its
+    commits the remote does not have yet: its push failed, and they wait for the push
+    that carries them (a failed push sends nothing)."""
+    never_tried = [m for m in Outbox(root).all() if m.attempts == 0 and m.happened is not None]
+    if not never_tried:
+        return []
+    try:
+        ahead = git.unpushed(root, remote, branch)
+        files = {p for _, _, changed in git.latest_commits(root, ahead) for p in changed}
+    except git.GitError:
+        return []
+    return [m for m in never_tried if _path_of(m.ticket_id) in files]
+
+
+def _drop_told_upstream(root: Path, upstream: str, waiting: list[Message]) -> None:
+    """Of the messages an earlier sweep left for its push (:func:`_waiting_for_push`),
+    drop those of a moment a sweep on the remote saw already: its ticket's ``checked``
+    there is at or after it (another clone swept and pushed first, and told it: two
+    clones must not both send).  The remote's branch ``upstream`` is as the rebase found
+    it, before this sweep's own commits went on top."""
+    paths = sorted({_path_of(m.ticket_id) for m in waiting})
+    try:
+        texts = git.files_at(root, upstream, paths)
+    except git.GitError:
+        return
+    checked: dict[str, dt.datetime | None] = {}
+    for path, data in texts.items():
+        try:
+            doc = document.parse(data.decode("utf-8"), path)
+        except (ParseError, UnicodeDecodeError):
+            continue
+        block = doc.data.get("sla")
+        checked[path] = coerce_timestamp(block.get("checked")) if isinstance(block, dict) else None
+    told = [
+        m.key
+        for m in waiting
+        if m.happened is not None
+        and (seen := checked.get(_path_of(m.ticket_id))) is not None
+        and seen >= m.happened
+    ]
+    Outbox(root).discard_pending(told)
+
+
+def _path_of(ticket_id: str) -> str:
+    return f"{TICKETS_DIR}/{ticket_id}.md"
 
 
 def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> bool:

@@ -593,6 +593,12 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
             marker.unlink(missing_ok=True)
 
 
+def fetched(root: Path) -> str | None:
+    """The commit the last fetch brought (``FETCH_HEAD``), if any."""
+    proc = run(root, "rev-parse", "--verify", "--quiet", "FETCH_HEAD^{commit}")
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
 def _wholly_staged(root: Path) -> list[str]:
     """The files whose every change is staged (the index as the work tree), by path from
     the repository's top; a file staged in part is left out (staging it again would stage

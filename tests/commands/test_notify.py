@@ -1212,3 +1212,45 @@ def test_dry_run_says_which_new_messages_quiet_hours_would_hold(
     assert [(m["target"], m["event"]) for m in real["held"]] == [
         (m["target"], m["event"]) for m in data["held"]
     ]
+
+
+def test_a_sweep_whose_push_failed_sends_nothing_another_clone_pushed_and_told(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """Issue 16: two clones sweeping the same history must not both send.  This clone's push
+    failed (its messages wait for the push); the other clone swept the same moments,
+    pushed and told them; this clone's next push rebases onto the other's commit, and
+    sends none of what waited: the other clone told it."""
+    from tests.commands.test_sweep import committed_repo, git, with_remote
+
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    git(workspace, "commit", "-qam", "notify")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    Esc(other).ok("install-git")
+    git(workspace, "remote", "set-url", "origin", str(tmp_path / "nowhere.git"))
+    failed = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:00+01:00")
+    assert failed.code == 1 and "git push" in failed.err
+    assert hook.posts == []  # (a failed push sends nothing)
+    Esc(other).ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:30+01:00")
+    told = sorted((p, b["title"]) for p, b in hook.posts)
+    assert len(told) == 4 and all(ticket in title for _, title in told)
+    git(workspace, "remote", "set-url", "origin", str(remote))
+    out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:40:00+01:00")
+    assert "notified" not in out
+    assert sorted((p, b["title"]) for p, b in hook.posts) == told  # (nothing twice)
+    # with nobody else pushing, what waited for a push goes with it
+    git(workspace, "remote", "set-url", "origin", str(tmp_path / "nowhere.git"))
+    esc.ok("escalate", ticket, "--priority", "high", "--reason", "db",
+           now="2026-11-20T11:45:00+01:00")  # fmt: skip
+    git(workspace, "commit", "-qam", "escalated")
+    assert esc("sweep", "--commit", "--push", "--no-report",
+               now="2026-11-20T11:50:00+01:00").code == 1  # fmt: skip
+    git(workspace, "remote", "set-url", "origin", str(remote))
+    out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:55:00+01:00")
+    assert "notified: " in out
+    assert [(p, b["title"]) for p, b in hook.posts[len(told) :]] == [
+        ("/eng", f"[esc] {ticket} priority escalated normal → high")
+    ]
