@@ -95,7 +95,9 @@ def variables(url: str) -> list[str]:
 
 
 def expand(url: str, env: Mapping[str, str]) -> str:
-    """The URL with each ``${NAME}`` replaced by the environment's value (KeyError if unset).
+    """The URL with each ``${NAME}`` replaced by the environment's value (KeyError if unset
+    or empty, as :func:`missing_variables` and `esc validate` have it: a URL with a hole
+    where its secret goes is never sent to).
 
     A value put in the URL's userinfo (between ``://`` and the ``@`` that ends the
     authority, as written: ``mailtos://${USER}:${PASSWORD}@host``) is percent-encoded,
@@ -106,6 +108,8 @@ def expand(url: str, env: Mapping[str, str]) -> str:
 
     def value(match: re.Match[str]) -> str:
         text = env[match.group(1)]
+        if not text:
+            raise KeyError(match.group(1))
         return percent_encoded(text) if start <= match.start() < end else text
 
     return _VARIABLE.sub(value, url)

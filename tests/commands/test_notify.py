@@ -332,6 +332,15 @@ def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) ->
     assert hook.messages()[-1][0] == "/eng"
     hook.fail = True
     assert esc("notify", "test", "eng-chat").code == 1
+    # a variable set but empty is not set, as validate says: nothing goes to a URL with a
+    # hole where its secret was (it went to `json://127.0.0.1:/eng`)
+    hook.fail = False
+    sent = len(hook.posts)
+    empty = esc("notify", "test", "eng-chat", env={"HOOK_PORT": ""})
+    assert empty.code == 1 and "the environment variable HOOK_PORT is not set" in empty.err
+    found = esc("validate", env={"HOOK_PORT": ""})
+    assert "notify target eng-chat: the environment variable HOOK_PORT is not set" in found.err
+    assert len(hook.posts) == sent
 
 
 def test_a_failed_send_says_why_as_the_service_answered_never_its_url_s_secrets(
