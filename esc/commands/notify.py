@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from esc.commands.session import Output, Session
 from esc.domain.choices import unknown_choice
 from esc.domain.config import RULES_FILE, Config, Finding
-from esc.domain.errors import BadInput
+from esc.domain.errors import BadInput, EscError
 from esc.domain.notify import expand, missing_variables, probe_id, url_problem, variables
 from esc.domain.timestamps import format_timestamp
 from esc.store.outbox import Outbox, apprise_knows, send
@@ -91,8 +91,17 @@ def test(session: Session, target: str) -> Output:
 
 
 def failing_notes(session: Session) -> list[str]:
-    """One line per message that failed FAILING_AFTER times or more (for check and doctor)."""
+    """One line per message that failed FAILING_AFTER times or more (for check and doctor),
+    to a target rules.yaml still has (one taken out is dropped by the next sweep, not
+    retried: nothing to act on)."""
+    try:
+        notify = session.config.notify
+    except EscError:  # (a configuration that does not load: each message is still news)
+        targets = None
+    else:
+        targets = set(notify.targets) if notify is not None else set()
     return [
         f"notification {m.kind} of {m.ticket_id} to {m.target} failed {m.attempts} times: {m.error}"
         for m in Outbox(session.workspace.root).failing()
+        if targets is None or m.target in targets
     ]
