@@ -297,15 +297,18 @@ class Delivery:
             notes.append(f"{count} message{'s' if count != 1 else ''} to {targets} dropped: "
                          "no such target in rules.yaml any more")  # fmt: skip
         if self.held:
-            targets = ", ".join(dict.fromkeys(m.target for m in self.held))
+            named = list(dict.fromkeys(m.target for m in self.held))
+            its = "its" if len(named) == 1 else "their"
             count = len(self.held)
-            notes.append(f"{count} more message{'s' if count != 1 else ''} to {targets} not "
-                         "tried after its failure (the next sweep tries them)")  # fmt: skip
+            notes.append(f"{count} more message{'s' if count != 1 else ''} to {', '.join(named)} "
+                         f"not tried after {its} failure (the next sweep tries them)")  # fmt: skip
         if self.quiet:
-            targets = ", ".join(dict.fromkeys(m.target for m in self.quiet))
+            named = list(dict.fromkeys(m.target for m in self.quiet))
+            its, hour = ("its", "hour") if len(named) == 1 else ("their", "hours")
             count = len(self.quiet)
-            notes.append(f"{count} message{'s' if count != 1 else ''} to {targets} held for "
-                         "its quiet hours (sent together at its next working hour)")  # fmt: skip
+            notes.append(f"{count} message{'s' if count != 1 else ''} to {', '.join(named)} held "
+                         f"for {its} quiet hours (sent together at {its} next working "
+                         f"{hour})")  # fmt: skip
         return "notify: " + "; ".join(notes) if notes else None
 
 
