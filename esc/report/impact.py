@@ -242,7 +242,10 @@ def _routing_section(impact: Impact) -> list[str]:
              _or_dash(t.head.route if t.head else None)]
             for t in moved
         ]  # fmt: skip
-        lines += _table(["ticket at its first level", "base", "this change"], rows)
+        lines += _table(
+            ["ticket at its first level: routing picks (if it is classified again)", "base",
+             "this change"], rows
+        )  # fmt: skip  (nothing moves a ticket already routed but `esc classify`)
     return lines
 
 

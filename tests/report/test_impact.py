@@ -370,7 +370,8 @@ def test_the_routing_section_shows_new_tickets_by_category_and_moved_tickets() -
         "| a new ticket of category | base | this change |",
         "| --- | --- | --- |",
         "| bug\\_fix | engineering | support |",
-        "| ticket at its first level | base | this change |",
+        "| ticket at its first level: routing picks (if it is classified again) | base "
+        "| this change |",
         "| --- | --- | --- |",
         "| `T-aaaa0001` Invoice \\| missing | support | engineering |",
     ]
