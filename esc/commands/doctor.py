@@ -21,7 +21,7 @@ from esc.commands.session import Output, Session
 from esc.domain.durations import format_duration
 from esc.domain.errors import ParseError
 from esc.store import atomic, git, launch, lock, merge_driver, user_cache
-from esc.store.workspace import CACHE_DIR, Workspace
+from esc.store.workspace import CACHE_DIR, REPORTS_DIR, Workspace
 
 CheckName = Literal[
     "python",
@@ -38,6 +38,7 @@ CheckName = Literal[
     "user-cache",
     "config",
     "notify",
+    "reports",
 ]
 MIN_PYTHON = (3, 10)  # setup.cfg's python_requires
 STALE_LOCK = dt.timedelta(hours=1)  # a lock held longer than this: a hung process?
@@ -86,6 +87,7 @@ def doctor(
             check_unfinished(root),
             check_index_lock(root),
         ]
+        checks += check_reports(root)
     else:
         checks.append(
             Check(
@@ -171,6 +173,31 @@ def check_cron(root: Path, cron_path: str, maildir: Path | None = None) -> Check
         fix,
         advice,
     )
+
+
+def check_reports(root: Path) -> list[Check]:
+    """A note when git tracks the rendered reports (esc init git-ignores them): a sweep
+    renders them again every hour and commits them only with a ticket it changed, so
+    between two such commits they stay modified in the work tree, where a person's
+    `git pull --rebase` refuses to start and `git commit -a` takes them."""
+    try:
+        files = git.tracked(root, [REPORTS_DIR])
+    except git.GitError:
+        return []
+    if not files:
+        return []
+    return [
+        Check(
+            "reports",
+            f"git tracks {REPORTS_DIR}/ ({len(files)} file{'s' if len(files) != 1 else ''}): "
+            "rendered every hour, they stay modified in the work tree until a sweep commits "
+            "a ticket change with them (`git pull --rebase` refuses meanwhile)",
+            f"to keep them out of git: git rm -r -q --cached -- {REPORTS_DIR} && git commit -m "
+            f"'reports: not versioned' (with `{REPORTS_DIR}/` in .gitignore, as esc init "
+            "writes it)",
+            advice=True,
+        )
+    ]
 
 
 def check_maildir(maildir: Path) -> Check:

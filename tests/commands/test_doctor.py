@@ -160,6 +160,22 @@ def test_esc_not_on_crons_path_gets_the_crontab_line_with_absolute_paths(tmp_pat
     assert problems(report)["cron"][0].startswith("esc is not on cron's PATH")
 
 
+def test_reports_git_tracks_are_a_note_with_how_to_untrack_them(tmp_path: Path) -> None:
+    """Tracked, the hourly reports stay modified between the sweeps that commit a ticket,
+    and a person's `git pull --rebase` refuses: doctor says so, as a note (exit 0)."""
+    clone = healthy_clone(tmp_path)
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 0 and "reports" not in {c["check"] for c in report["checks"]}
+    Esc(clone).ok("sweep", "--no-notify")
+    git(clone, "add", "-f", "reports")
+    git(clone, "commit", "-qm", "track the reports")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 0
+    [found] = [c for c in report["checks"] if c["check"] == "reports"]
+    assert found["detail"].startswith("git tracks reports/ (3 files): rendered every hour")
+    assert found["fix"].startswith("to keep them out of git: git rm -r -q --cached -- reports")
+
+
 def test_with_a_maildir_the_crontab_line_takes_the_mail_before_it_sweeps(
     tmp_path: Path,
 ) -> None:
