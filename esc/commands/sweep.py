@@ -1028,7 +1028,7 @@ def _stranded(ticket_id: str, why: str, ticket_plan: TicketPlan) -> str | None:
     held = list(dict.fromkeys(held))  # (two requests' OLA breaches: said once)
     if not held:
         return None
-    return (f"{ticket_id}: {why}: held back until they are committed: its "
+    return (f"{ticket_id}: {why}: held back until the ticket is committed: its "
             f"{', '.join(held)} (the sweep never commits a person's edit)")  # fmt: skip
 
 
@@ -1049,7 +1049,7 @@ def sweep_message(escalations: Sequence[Escalated], tickets: int, earlier: int =
     prints it: ``ID: from → to (rule)``, the rule's name."""
     lines = [f"esc sweep: {_count(tickets, 'ticket')} updated"]
     if earlier:
-        lines += ["", f"{_count(earlier, 'ticket')} of them left by an earlier sweep"]
+        lines += ["", f"{earlier} of them left by an earlier sweep or intake"]
     if escalations:
         lines.append("")
         lines += [
@@ -1925,7 +1925,7 @@ def sweep_text(outcome: SweepOutcome) -> str:
         lines.append(f"rendered {', '.join(reports)}")
     if outcome.earlier:
         left = " and ".join(_kinds(outcome.earlier))
-        lines.append(f"committed {left} left by an earlier sweep")
+        lines.append(f"committed {left} left by an earlier sweep or intake")
     if outcome.commit:
         lines.append(f"committed {outcome.commit[:12]}: {', '.join(_kinds(outcome.committed))}")
     lines += [

@@ -475,7 +475,14 @@ def push(root: Path, remote: str, branch: str) -> Pushed | None:
     remote_said = [line for line in said if line]
     if rejected and remote_said:  # (a hook's or the server's own words: why it declined)
         why += f"; the remote said: {' / '.join(remote_said[:3])}"
-    raise GitError(f"git push to {remote}/{branch} failed: {why}")
+    where = f"{remote} (branch {branch})" if _is_location(remote) else f"{remote}/{branch}"
+    raise GitError(f"git push to {where} failed: {why}")
+
+
+def _is_location(remote: str) -> bool:
+    """Whether ``remote`` is a URL or a path rather than a remote's name (a name joined to
+    its branch reads `origin/main`; a URL so joined would read as another URL)."""
+    return "://" in remote or remote.startswith(("/", ".", "~")) or ":" in remote
 
 
 def _commits_sent(root: Path, porcelain: str, branch: str) -> int | None:

@@ -718,7 +718,7 @@ def test_a_git_index_lock_left_by_a_killed_git_stops_the_commit_before_head_move
     assert git(workspace, "rev-list", "--count", "HEAD") == "1\n"
     (workspace / ".git" / "index.lock").unlink()
     out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:35:00+01:00")
-    assert "committed 1 ticket left by an earlier sweep" in out
+    assert "committed 1 ticket left by an earlier sweep or intake" in out
     assert git(workspace, "status", "--porcelain") == ""
 
 
@@ -737,7 +737,7 @@ def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     # (what it holds back is said on stderr too, which cron mails: the README's cron line
     # sends stdout to /dev/null, and an escalation waiting on a forgotten edit is news)
     assert swept.err.splitlines()[0] == (
-        f"{mine}: has uncommitted changes: held back until they are committed: its escalation"
+        f"{mine}: has uncommitted changes: held back until the ticket is committed: its escalation"
         " support → engineering, rule warn, rule breached-goes-up, first_response breached"
         " (the sweep never commits a person's edit)"
     )
@@ -833,10 +833,11 @@ def test_a_failed_commit_strands_nothing(
     git(workspace, "config", "user.email", "esc-sweep@example.com")
     out = esc.ok("sweep", "--commit", now="2026-11-20T13:35:00+01:00")
     assert out.startswith("1 tickets seen, 0 changed")
-    assert "\ncommitted 1 ticket left by an earlier sweep\n" in out
+    assert "\ncommitted 1 ticket left by an earlier sweep or intake\n" in out
     assert git(workspace, "log", "-1", "--format=%an%n%B").strip().splitlines() == [
-        "esc sweep", "esc sweep: 1 ticket updated", "", "1 ticket of them left by an earlier sweep",
-        "", f"{ticket}: support → engineering (breached-goes-up)",
+        "esc sweep", "esc sweep: 1 ticket updated", "",
+        "1 of them left by an earlier sweep or intake", "",
+        f"{ticket}: support → engineering (breached-goes-up)",
     ]  # (the escalation the earlier sweep made, told by the commit that holds it)
     assert git(workspace, "show", "--name-only", "--format=", "HEAD") == f"tickets/{ticket}.md\n"
     assert git(workspace, "show", f"HEAD:tickets/{ticket}.md") == swept
@@ -963,7 +964,7 @@ def test_what_an_uncommitted_edit_holds_back_is_said_from_a_sweep_s_workers_too(
     swept = esc("sweep", "--commit", "--jobs", "2", "--json", now="2026-11-20T13:30:00+01:00")
     assert swept.code == 0, swept.err
     assert json.loads(swept.out)["processes"] == 2
-    held = "held back until they are committed: its escalation support → engineering"
+    held = "held back until the ticket is committed: its escalation support → engineering"
     assert f"{mine}: has uncommitted changes: {held}" in swept.err
     assert swept.err.count(f"{mine}: has uncommitted changes") == 1  # (once: it was twice,
     # the worker's look and this process's)
@@ -1198,7 +1199,7 @@ def test_a_retried_push_of_an_earlier_sweep_s_ticket_commits_the_reports_with_it
         "esc sweep: 1 ticket updated", "again" if rejected == 2 else "notes"
     ]
     assert git(remote, "log", "-1", "--format=%B", "main").strip().splitlines() == [
-        "esc sweep: 1 ticket updated", "", "1 ticket of them left by an earlier sweep", "",
+        "esc sweep: 1 ticket updated", "", "1 of them left by an earlier sweep or intake", "",
         f"{ticket}: support → engineering (breached-goes-up)",
     ]  # (the escalation the earlier sweep made, told by the commit that holds it)
     assert git(workspace, "status", "--porcelain") == ""
@@ -2758,4 +2759,4 @@ def test_a_retried_push_says_no_held_back_news_the_remote_has_made_already(
     result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert result.code == 0, result.err
     assert "team: engineering" in (workspace / "tickets" / f"{held}.md").read_text()
-    assert "held back until they are committed" not in result.err, result.out + result.err
+    assert "held back until the ticket is committed" not in result.err, result.out + result.err
