@@ -351,9 +351,10 @@ def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
 def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -> str:
     options, index = run.options, run.index
     message_id = mail.message_id or ""
-    if message_id in index.messages:
+    taken = next((i for i in (message_id, *mail.earlier_ids) if i in index.messages), None)
+    if taken is not None:
         run.count("duplicate")
-        return f"already taken ({index.messages[message_id]})"
+        return f"already taken ({index.messages[taken]})"
     why = mails.automatic(mail) or mails.sender_allowed(mail.address, options.allow, options.deny)
     if why is not None:
         run.count("ignored")

@@ -71,6 +71,9 @@ class Mail:
     references: tuple[str, ...]  # those References names, as written: oldest first
     text: str  # the text part (an HTML-only message's HTML turned into text)
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case name → value
+    # the ids an earlier esc gave this message when it had no Message-ID (its content's
+    # hash, made of other headers): a message taken then is not taken again
+    earlier_ids: tuple[str, ...] = ()
 
 
 def automatic(mail: Mail) -> str | None:

@@ -204,6 +204,20 @@ def fallback_id(data: bytes) -> str:
     return f"<sha256-{hashlib.sha256(kept).hexdigest()[:32]}@esc.invalid>"
 
 
+def earlier_fallback_ids(data: bytes) -> tuple[str, ...]:
+    """The :func:`fallback_id` an earlier esc gave ``data`` (only ``Status`` and ``X-Status``
+    left out), if it differs from today's: a message without a Message-ID that an mbox
+    holds is read again on every run, and must be known by the id it was taken under."""
+    ends = [i + 1 for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0]
+    end = min(ends, default=len(data))
+    kept = _EARLIER_MBOX_STATE.sub(b"", data[:end]) + data[end:]
+    earlier = f"<sha256-{hashlib.sha256(kept).hexdigest()[:32]}@esc.invalid>"
+    return () if earlier == fallback_id(data) else (earlier,)
+
+
+_EARLIER_MBOX_STATE = re.compile(rb"^(?:X-)?Status:[^\n]*\n", re.MULTILINE | re.IGNORECASE)
+
+
 # The headers mail readers keep an mbox message's state in (read, answered, flagged, its
 # size and its keywords), each with any folded lines that continue it.
 _MBOX_STATE = re.compile(
@@ -309,6 +323,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         references=_message_ids(msg, "References"),
         text=text.replace("\r\n", "\n"),
         headers={name: _unescaped(str(msg[name])) for name in _HEADERS if msg[name] is not None},
+        earlier_ids=() if ids else earlier_fallback_ids(data),
     )
     return Parsed(mail, attachments)
 

@@ -1111,6 +1111,32 @@ def test_a_person_s_trash_and_dot_files_are_not_mail_and_a_bom_is_no_json_error(
     assert "new ticket" in esc.ok("intake", "--json", "-", input=bom)
 
 
+def test_a_message_taken_under_an_earlier_esc_s_id_is_not_taken_again(
+    esc: Esc, workspace: Path
+) -> None:
+    """An earlier esc made the id of a message without a Message-ID from every header but
+    Status and X-Status; an mbox from mutt (`Lines:`) read again after the upgrade made a
+    second ticket of each such message."""
+    import hashlib
+    import re
+
+    from esc.store.mail import read_mbox
+
+    plain = corpus.message(message_id=None).replace(b"Subject:", b"Lines: 3\r\nSubject:", 1)
+    path = corpus.mbox(workspace / "box.mbox", plain)
+    esc.ok("intake", "--mbox", str(path))
+    ticket = only_ticket(workspace)
+    ticket_path = workspace / "tickets" / f"{ticket}.md"
+    stored = ticket_path.read_text()
+    [today] = re.findall(r"<sha256-[0-9a-f]{32}@esc\.invalid>", stored)
+    [item] = read_mbox(path)  # (the bytes intake reads: every header kept, as esc kept them)
+    earlier = f"<sha256-{hashlib.sha256(item.data).hexdigest()[:32]}@esc.invalid>"
+    assert earlier != today
+    ticket_path.write_text(stored.replace(today, earlier))  # (as the earlier esc wrote it)
+    assert "already taken" in esc.ok("intake", "--mbox", str(path))
+    assert len(tickets(workspace)) == 1
+
+
 @pytest.mark.parametrize(
     "marks",
     [
