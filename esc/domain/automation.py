@@ -167,10 +167,9 @@ def crossed_since(
     ``before``, the SLA just before ``at``).  The ``collaboration`` clock follows one
     request of ``ticket`` at a time (the oldest open): another request's own clock that
     crossed is another crossing too (a second team's OLA breached while the first's is).
-    A clock's mark passed by the time of the ticket's last sweep (``last_sweep``), which saw that
-    clock in a state the term names already, is the breach (or warning) that sweep knew:
-    no new one, though under rules.yaml as it is now it fell later than the rule fired (a
-    target made longer since)."""
+    A clock the ticket's last sweep (``last_sweep``) saw breached, with a deadline the
+    rule had fired after, is the breach the rule fired on: no new one, though under
+    rules.yaml as it is now its deadline falls later (a target made longer since)."""
     terms = crossings(rule.when)
     if not terms or last >= at:
         return False
@@ -189,19 +188,19 @@ def crossed_since(
                 return True
             if metric == "collaboration" and ticket is not None and ticket.requests:
                 own = [c for c in request_clocks(ticket, sla.policy, at) if c is not None]
-                if any(c.state in crossed and _crossed_by_time(c, states, last, at, last_sweep)
-                       for c in own):  # fmt: skip
+                if any(c.state in crossed and _crossed_by_time(c, states, last, at, None)
+                       for c in own):  # fmt: skip  (a request's: the block has none of its own)
                     return True
     return False
 
 
 @dataclass(frozen=True)
 class Seen:
-    """What a ticket's last sweep saw: when (its ``checked`` time), and each clock's state
-    then (its ``sla:`` block)."""
+    """What a ticket's last sweep saw of each clock (its ``sla:`` block): the state and
+    the deadline, by metric."""
 
-    checked: dt.datetime
     states: Mapping[str, str]
+    dues: Mapping[str, dt.datetime]
 
 
 def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.datetime,
@@ -209,7 +208,8 @@ def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.date
     """Whether ``clock``, in a state a term names at ``at``, got there by its mark passing
     after ``last`` (and by ``at``), unless it was in a state the term names then already
     (in warning, then breached, for `[warning, breached]`: the same match), or the last
-    sweep saw it there already (``last_sweep``)."""
+    sweep saw it breached by a deadline the rule fired after (``last_sweep``: the breach
+    the rule fired on, its deadline moved later by rules.yaml since)."""
     due, warn = clock.due, clock.warn
     matched = (due is not None and due <= last) or (
         "warning" in states and warn is not None and warn <= last
@@ -217,8 +217,10 @@ def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.date
     instant = due if clock.state == "breached" else warn
     if matched or instant is None or not last < instant <= at:
         return False
-    seen = last_sweep
-    return seen is None or instant > seen.checked or seen.states.get(clock.metric) not in states
+    if last_sweep is None or last_sweep.states.get(clock.metric) != "breached":
+        return True
+    seen_due = last_sweep.dues.get(clock.metric)
+    return not (clock.state == "breached" and seen_due is not None and seen_due <= last)
 
 
 def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> Change:

@@ -960,15 +960,21 @@ def _checked(ticket: Ticket) -> dt.datetime | None:
 
 
 def _seen(ticket: Ticket) -> automation.Seen | None:
-    """What the ticket's last sweep saw: its ``checked`` time and each clock's state then."""
+    """What the ticket's last sweep saw of each clock: its state and deadline then."""
     stored = ticket.extra.get("sla")
     if not isinstance(stored, Mapping):
         return None
-    checked = coerce_timestamp(stored.get("checked"))
-    if checked is None:
-        return None
-    states = {str(k): s for k, v in stored.items() if (s := _state(v)) is not None}
-    return automation.Seen(checked, states)
+    states: dict[str, str] = {}
+    dues: dict[str, dt.datetime] = {}
+    for key, value in stored.items():
+        state = _state(value)
+        if state is None or not isinstance(value, Mapping):
+            continue
+        states[str(key)] = state
+        due = coerce_timestamp(value.get("due"))
+        if due is not None:
+            dues[str(key)] = due
+    return automation.Seen(states, dues) if states else None
 
 
 def _stored_version(ticket: Ticket) -> str | None:

@@ -556,6 +556,10 @@ rules:
     longer = make_config(CALENDARS + made_longer + rule)
     p = plan(t, longer, berlin(2026, 11, 24, 10, 5))
     assert p.escalations == [] and "breached-goes-up" not in p.fired
+    # the last sweep at 13:30, half an hour after the breach (cron's cadence): the same
+    sooner, _ = swept_at(ticket(), old, berlin(2026, 11, 23, 9, 30), berlin(2026, 11, 23, 13, 30))
+    p = plan(sooner, longer, berlin(2026, 11, 23, 15, 30))
+    assert p.escalations == [] and "breached-goes-up" not in p.fired
     # a resolution target cut to 8h breached at 17:00 under the new rules, a clock the last
     # sweep saw `ok`: a breach of another clock, and the rule fires on it
     cut = STANDARD_SLA_YAML.replace("resolution: 24h", "resolution: 8h")
@@ -563,6 +567,30 @@ rules:
     p = plan(t, shorter, berlin(2026, 11, 24, 10, 5))
     assert [(e.to, e.by) for e in written(t, p).escalations[1:]] == [
         ("management", "rule:breached-goes-up")
+    ]
+
+
+def test_a_rule_the_cap_held_back_at_the_last_sweep_s_instant_acts_at_the_next() -> None:
+    """One action an instant: at the resolution breach (Wed 17:00, the last sweep's own
+    instant) r1 fired again and r2 waited; the next sweep fires r2."""
+    rules = """\
+max_actions_per_ticket: 1
+rules:
+  - name: r1
+    when: {sla: breached}
+    then: {note: "r1"}
+  - name: r2
+    when: {sla: breached}
+    then: {note: "r2"}
+"""
+    config = make_config(CALENDARS + STANDARD_SLA_YAML + rules)
+    moments = (berlin(2026, 11, 23, 9, 30), berlin(2026, 11, 23, 13, 30), berlin(2026, 11, 25, 17))
+    t, _ = swept_at(ticket(), config, *moments)
+    notes = [(e.at, e.text) for e in t.entries]
+    assert notes[-1] == (berlin(2026, 11, 25, 17), "r1")
+    after = written(t, plan(t, config, berlin(2026, 11, 25, 18)))
+    assert [(e.at, e.text) for e in after.entries][len(notes) :] == [
+        (berlin(2026, 11, 25, 17) + dt.timedelta(seconds=1), "r2")
     ]
 
 
