@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import errno
 import os
+import re
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -1686,31 +1687,26 @@ def _waiting_for_push(root: Path, remote: str, branch: str) -> list[Message]:
 
 def _drop_told_upstream(root: Path, upstream: str, waiting: list[Message]) -> None:
     """Of the messages an earlier sweep left for its push (:func:`_waiting_for_push`),
-    drop those of a moment a sweep on the remote saw already: its ticket's ``checked``
-    there is at or after it (another clone swept and pushed first, and told it: two
-    clones must not both send).  The remote's branch ``upstream`` is as the rebase found
-    it, before this sweep's own commits went on top."""
+    drop those of a ticket the remote held already as this clone pushes it (the same
+    file, but for the time of its last sweep): another clone swept the same moments,
+    pushed first and told them, and two clones must not both send.  A ticket this clone
+    pushes with more in it (a message intake took here, a rule's action the other clone
+    did not make) keeps its messages: better told twice, with one event id, than never.
+    ``upstream``: the remote's branch as the rebase found it."""
     paths = sorted({_path_of(m.ticket_id) for m in waiting})
     try:
-        texts = git.files_at(root, upstream, paths)
+        theirs = git.files_at(root, upstream, paths)
+        ours = git.files_at(root, "HEAD", paths)
     except git.GitError:
         return
-    checked: dict[str, dt.datetime | None] = {}
-    for path, data in texts.items():
-        try:
-            doc = document.parse(data.decode("utf-8"), path)
-        except (ParseError, UnicodeDecodeError):
-            continue
-        block = doc.data.get("sla")
-        checked[path] = coerce_timestamp(block.get("checked")) if isinstance(block, dict) else None
-    told = [
-        m.key
-        for m in waiting
-        if m.happened is not None
-        and (seen := checked.get(_path_of(m.ticket_id))) is not None
-        and seen >= m.happened
-    ]
-    Outbox(root).discard_pending(told)
+    same = {
+        path for path, data in ours.items()
+        if path in theirs and _CHECKED_LINE.sub(b"", data) == _CHECKED_LINE.sub(b"", theirs[path])
+    }  # fmt: skip
+    Outbox(root).discard_pending([m.key for m in waiting if _path_of(m.ticket_id) in same])
+
+
+_CHECKED_LINE = re.compile(rb"(?m)^  checked: [^\n]*\n")  # (the `sla:` block's, as esc writes it)
 
 
 def _path_of(ticket_id: str) -> str:

@@ -1268,3 +1268,21 @@ def test_a_sweep_whose_push_failed_sends_nothing_another_clone_pushed_and_told(
     assert [(p, b["title"]) for p, b in hook.posts[len(told) :]] == [
         ("/eng", f"[esc] {ticket} priority escalated normal → high")
     ]
+    # what this clone's ticket holds and the other clone's does not (a person's note here,
+    # naming a team): the other clone swept the ticket later and pushed first, but never
+    # had the note, and never told it
+    git(other, "pull", "-q", "origin", "main")
+    git(workspace, "remote", "set-url", "origin", str(tmp_path / "nowhere.git"))
+    esc.ok("comment", ticket, "--internal", "-m", "@engineering please look",
+           now="2026-11-20T12:00:00+01:00")  # fmt: skip
+    git(workspace, "commit", "-qam", "a note")
+    assert esc("sweep", "--commit", "--push", "--no-report",
+               now="2026-11-20T12:05:00+01:00").code == 1  # fmt: skip
+    told = list(hook.posts)
+    Esc(other).ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T17:10:00+01:00")
+    text = (other / "tickets" / f"{ticket}.md").read_text()
+    assert "  checked: 2026-11-20T17:10:00+01:00\n" in text and "please look" not in text
+    git(workspace, "remote", "set-url", "origin", str(remote))
+    esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T17:15:00+01:00")
+    mentioned = [b["title"] for _, b in hook.posts[len(told) :] if "mention" in b["title"]]
+    assert len(mentioned) == 1, [b["title"] for _, b in hook.posts[len(told) :]]
