@@ -25,8 +25,12 @@ NONE_MARK = "—"
 
 _KINDS = "|".join(ENTRY_KINDS)
 ENTRY_HEAD = re.compile(
-    rf"### (?P<at>\S+) · (?P<author>.+?) · (?P<kind>{_KINDS}) \((?:public|internal)\)[ \t]*"
+    rf"### (?P<at>\S+) · (?P<author>.+?) · (?P<kind>{_KINDS}) \((?P<visibility>public|internal)\)"
+    r"[ \t]*"
 )
+# The kinds with the visibility each has (a head that says the other is a problem: a
+# `reply (internal)` a person meant as a secret would be read as the public reply it is)
+_KIND_AND_VISIBILITY = "|".join(f"{kind} \\({seen}\\)" for kind, seen in ENTRY_KINDS.items())
 # A line that reads as an attempt at an entry head: one esc reads, or one it would not
 # read but a person (or a mail client) meant as one: with a `·`, ending in `(public)` or
 # `(internal)`, or starting with a date (`### 2026-11-26 10:15 · …`, `### 26.11.2026 …`).
@@ -176,6 +180,19 @@ def unreadable_lines(body: str) -> list[tuple[int, str]]:
     fenced = description_end(body) if matched and _FENCE_MARKS.search(body) else 0
     cuts = [(m.end(), m[1]) for m in matched if m.start() >= fenced]
     found: list[tuple[int, str]] = _misspelt_sections(body, {name for _, name in cuts})
+    if (
+        ("\n### " in body or body.startswith("### "))
+        and all(name != "Conversation" for _, name in cuts)
+        and not _FENCE_MARKS.search(body)
+    ):
+        # (an entry in the description: its section's heading left out, or written as
+        # `# Conversation`: read as the description's text, and shown as no entry)
+        starts = [m.start() for m in matched]
+        lost = _LOST_HEAD.search(body, 0, min(starts, default=len(body)))
+        if lost is not None:
+            found.append((lost.start(), "a conversation entry in the description: its "
+                          f"'{CONVERSATION}' heading is missing or not written so "
+                          f"({lost[0].strip()!r})"))  # fmt: skip
     for n, (end, name) in enumerate(cuts):
         stop = _next_section(body, cuts, n)
         if name == "Conversation":
@@ -202,11 +219,24 @@ def unreadable_lines(body: str) -> list[tuple[int, str]]:
             head = shaped.fullmatch(line) if whole else shaped.match(line)
             if head is not None:  # in shape: its time may still not read
                 problem = timestamp_problem(head["at"], what)
+                if problem is None and whole:
+                    problem = _visibility_problem(head["kind"], head["visibility"])
             else:
                 problem = f"{meant}: {line.strip()!r}" if like.fullmatch(line) else None
             if problem is not None:
                 found.append((match.start() + 1, problem))
     return found
+
+
+def _visibility_problem(kind: str, written: str) -> str | None:
+    """Why a head's visibility is not its kind's (None if it is): esc reads the kind, so a
+    `reply (internal)` is a public reply, and a `note (public)` an internal note."""
+    has = ENTRY_KINDS.get(cast(EntryKind, kind))
+    if has is None or has == written:
+        return None
+    other = "a note" if written == "internal" else "a reply"
+    return (f"a {kind} is {has}, not {written}: write '{kind} ({has})', or make it "
+            f"{other} to have it {written}")
 
 
 def _next_section(body: str, cuts: list[tuple[int, str]], n: int) -> int:
@@ -226,8 +256,14 @@ _PLAIN_TIME = (  # ([0-9], not \d: `２026` or `+0١:00` is no time esc reads)
 # Of those, one in shape has its time read; any other is a problem if it is like a head
 # (or log line): a Markdown heading in an entry's text (`### Steps`), or a list item in
 # the log that looks like nothing of esc's, is not.
+# A conversation entry head as esc writes one, anywhere in the body
+_LOST_HEAD = re.compile(
+    rf"^### [0-9]{{4}}-\S+ · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*$", re.MULTILINE
+)
+
+
 _ODD_HEAD = re.compile(
-    rf"\n(?P<line>(?!### {_PLAIN_TIME} · .+? · (?:{_KINDS}) \((?:public|internal)\)[ \t]*$)"
+    rf"\n(?P<line>(?!### {_PLAIN_TIME} · .+? · (?:{_KIND_AND_VISIBILITY})[ \t]*$)"
     r"[ ]{0,3}#{2,6}[ \t][^\n]*)",
     re.MULTILINE,
 )

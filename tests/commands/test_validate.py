@@ -128,6 +128,44 @@ def test_a_policy_or_rule_that_does_not_load_is_one_finding_not_one_a_ticket(
     assert any("sla: unknown policy 'standard'" in line for line in lines), lines
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "finding"),
+    [
+        (  # a reply meant as a secret: read as the public reply it is
+            "· reply (public)", "· reply (internal)",
+            "a reply is public, not internal: write 'reply (public)', or make it a note to have "
+            "it internal",
+        ),
+        (
+            "· note (internal)", "· note (public)",
+            "a note is internal, not public: write 'note (internal)', or make it a reply to "
+            "have it public",
+        ),
+        (  # the section's heading written as a title: every entry read as description
+            "\n## Conversation\n", "\n# Conversation\n",
+            "a conversation entry in the description: its '## Conversation' heading is "
+            "missing or not written so",
+        ),
+    ],
+)
+def test_an_entry_esc_would_read_otherwise_than_written_is_found(
+    esc: Esc, workspace: Path, old: str, new: str, finding: str
+) -> None:
+    """A head's visibility is its kind's (a `reply (internal)` showed as public), and an
+    entry under no `## Conversation` heading was the description's text: both said."""
+    ticket = create(esc, "Card declined")
+    esc.ok("comment", ticket, "-m", "We are on it.")
+    esc.ok("comment", ticket, "--internal", "-m", "Check the PSP logs.")
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+    [line] = problems(check(workspace))
+    assert line.startswith(f"tickets/{ticket}.md:") and finding in line, line
+    where = int(line.split(":")[1])
+    assert "###" in path.read_text().splitlines()[where - 1]
+
+
 def test_a_broken_ticket_is_reported_at_its_line(esc: Esc, workspace: Path) -> None:
     ticket_id = create(esc, "Card declined")
     path = workspace / "tickets" / f"{ticket_id}.md"
