@@ -11,6 +11,7 @@ import contextlib
 import errno
 import itertools
 import os
+import re
 import secrets
 import stat
 import time
@@ -103,6 +104,9 @@ def _config_bytes(root: Path, name: str) -> bytes:
             why = f"a dangling symlink (to {target}), not a file esc can read"
             raise ConfigError(name, 0, why) from None
         raise
+
+
+_PLAIN_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,200}")  # (a name in tickets/, no path)
 
 
 @dataclass
@@ -247,7 +251,12 @@ class Workspace:
     def resolve(self, ref: str) -> Path:
         prefix = self.config().id_prefix
         exact = self.tickets_dir / f"{ids.normalise_ref(ref, prefix)}.md"
+        # (a full ID as its file is named first: `t-AAAA0001` beside `T-aaaa0001`, two
+        # files validate calls duplicates, is that file, never the other one)
+        literal = self.tickets_dir / f"{ref}.md" if _PLAIN_REF.fullmatch(ref) else exact
         try:
+            if literal != exact and literal.is_file():
+                return literal
             if exact.is_file():  # a full ID: no need to list the folder
                 return exact
         except OSError as exc:  # a name too long for any file is no ticket's: listed below

@@ -1516,6 +1516,13 @@ def test_validate_reports_ids_that_differ_only_in_case(esc: CheckedEsc, workspac
     assert found_text(result) == (
         f"tickets/{second}:2: duplicate id {second_id} (as {first_id} in tickets/{first})\n"
     )
+    # a full ID as its file is named addresses that file, never the other one
+    path.write_text(path.read_text().replace("title: ", "title: Upper ", 1))
+    assert json.loads(esc.ok("show", upper, "--json"))["title"].startswith("Upper ")
+    assert not json.loads(esc.ok("show", ids[0], "--json"))["title"].startswith("Upper ")
+    before = ticket_file(workspace, ids[0]).read_bytes()
+    esc("tag", upper, "x")  # (written to its own file, or refused as a duplicate)
+    assert ticket_file(workspace, ids[0]).read_bytes() == before
 
 
 def test_validate_reports_an_escalation_cycle(esc: CheckedEsc, workspace: Path) -> None:
