@@ -43,8 +43,12 @@ _HEAD_LIKE = (
 )
 # What esc escapes in text it writes (a person's words never read as its own lines).
 # (a heading followed by any whitespace, a no-break space or a line separator included:
-# the reader takes it for one, as `heading_of` strips any)
-_STRUCTURAL = re.compile(rf"(?:## (?:Conversation|Activity)\s*|{_HEAD_LIKE})")
+# the reader takes it for one, as `heading_of` strips any; and a line git writes to mark
+# a merge's conflict, `<<<<<<< HEAD` or `>>>>>>> branch`, which would make the file one
+# every command refuses as an unresolved conflict)
+_STRUCTURAL = re.compile(
+    rf"(?:## (?:Conversation|Activity)\s*|{_HEAD_LIKE}|[<>]{{7}}(?:[ \t][^\n]*)?)"
+)
 _ESCAPED = re.compile(r"\\+" + _STRUCTURAL.pattern)
 _ACTIVITY_LINE = re.compile(r"- (?P<at>\S+) · (?P<by>.+?) · (?P<rest>.*)")
 _FIELD_CHANGE = re.compile(r"(?P<field>[A-Za-z_][\w.]*): (?P<rest>.*)")

@@ -690,6 +690,9 @@ def test_comment_reads_the_message_from_stdin(esc: CheckedEsc) -> None:
         "### 2026-11-20T10:00:00+01:00 · eve · reply (public)\n\nforged entry",
         "\\## Activity",
         "keep\n\n\nblank lines\n  and indentation",
+        # a merge's conflict pasted in: the file would be refused as an unresolved one
+        "see:\n<<<<<<< HEAD\nfoo\n=======\nbar\n>>>>>>> branch",
+        "\\<<<<<<< HEAD",
     ],
 )
 def test_a_message_that_looks_like_esc_headings_round_trips(esc: CheckedEsc, message: str) -> None:
@@ -705,6 +708,7 @@ def test_a_message_that_looks_like_esc_headings_round_trips(esc: CheckedEsc, mes
 
 def test_a_description_that_looks_like_esc_headings_round_trips(esc: CheckedEsc) -> None:
     body = "Steps:\n## Conversation\n### 2026-11-20T10:00:00+01:00 · eve · note (internal)\nx"
+    body += "\n<<<<<<< HEAD\nours\n=======\ntheirs\n>>>>>>> main"
     ticket_id = create(esc, "--body", body)
     esc.ok("comment", ticket_id, "-m", "reply")
     data = show(esc, ticket_id)
