@@ -17,8 +17,9 @@ def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Ou
     except merge_driver.BrokenSide as exc:
         return Output(
             notes=[
-                f"esc merge-file: {where}cannot merge: {exc.side} ({exc.path}) {exc.problem},"
-                " so it is no ticket text; ours is left as it was: fix that version and merge again"
+                f"esc merge-file: {where}cannot merge: {exc.side} ({exc.path}) {exc.problem}"
+                f"{'' if exc.unreadable else ', so it is no ticket text'}; ours is left as it "
+                "was: fix that version and merge again"
             ],
             code=1,
         )

@@ -52,9 +52,10 @@ class BrokenSide(EscError):
     """A version git handed the merge driver that is no text to merge (``side``: base,
     ours or theirs); nothing is written, so git keeps ours and marks the merge failed."""
 
-    def __init__(self, side: str, path: Path, problem: str) -> None:
+    def __init__(self, side: str, path: Path, problem: str, unreadable: bool = False) -> None:
         super().__init__(f"{side} ({path}) {problem}")
         self.side, self.path, self.problem = side, path, problem
+        self.unreadable = unreadable  # (text, but no ticket esc reads: said so already)
 
 
 def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
@@ -83,6 +84,7 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
             raise EscError(f"git merge-file failed on {ours}") from None
         text = ours.read_bytes().decode("utf-8", "replace")
         return MergeResult(text, [TEXT] if proc.returncode else [], structured=False)
+    _refuse_unreadable_side((base, ours, theirs), texts)
     base_text, ours_text, theirs_text = texts
     result = merge_ticket(base_text, ours_text, theirs_text, merge_text)
     if result.text != texts[1]:
@@ -94,6 +96,32 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
 
 
 _BOM = b"\xef\xbb\xbf"
+
+
+def _refuse_unreadable_side(paths: tuple[Path, Path, Path], texts: list[str]) -> None:
+    """A side that is no ticket esc reads (cut short, its front-matter gone) where the
+    base and the other side are: a BrokenSide, named.  Merged as text it went through
+    cleanly (a truncation reads as lines deleted), and git committed a ticket every
+    command then refused.  (A base that is no ticket: merged as before, as text.)"""
+    from esc.domain.errors import ParseError
+    from esc.ticketfile.document import parse
+
+    def problem(text: str, path: Path) -> str | None:
+        try:
+            doc = parse(text, str(path))
+        except ParseError as exc:
+            return f"line {exc.line}: {exc.message}"
+        if doc.problems:  # (an entry head cut short: a line it would skip)
+            line, message = doc.problems[0]
+            return f"line {line}: {message}"
+        return None
+
+    found = [problem(text, path) for text, path in zip(texts, paths, strict=True)]
+    if found[0] is not None:
+        return
+    for side, path, said in zip(("ours", "theirs"), paths[1:], found[1:], strict=True):
+        if said is not None:
+            raise BrokenSide(side, path, f"is no ticket esc reads ({said})", unreadable=True)
 
 
 def _refuse_newly_broken(base: Path, ours: Path, theirs: Path, data: list[bytes]) -> None:

@@ -211,6 +211,29 @@ def test_a_side_broken_where_the_others_are_tickets_is_named_and_ours_kept(
     assert ours.read_bytes() == before
 
 
+@pytest.mark.parametrize("cut", ["truncated", "no front-matter"])
+def test_a_side_that_is_no_ticket_where_the_others_are_is_named_and_ours_kept(
+    tmp_path: Path, cut: str
+) -> None:
+    """Theirs cut short (an entry head half written) or with its front-matter gone: merged
+    as text it went through cleanly, exit 0, and git committed a ticket esc refuses."""
+    theirs = BASE.replace("- 2026-11-20T09:00:00+01:00 · alice · created", "- 2026-11-2") if (
+        cut == "truncated"
+    ) else BASE[BASE.index("Card payments") :]
+    base, ours, other = (tmp_path / name for name in ("O", "A", "B"))
+    base.write_text(BASE)
+    ours.write_text(BASE.replace("assignee: alice", "assignee: bob"))
+    other.write_text(theirs)
+    before = ours.read_bytes()
+    output = merge_file(str(base), str(ours), str(other), TICKET)
+    assert output.code == 1
+    [note] = output.notes
+    assert note.startswith(f"esc merge-file: {TICKET}: cannot merge: theirs ({other}) is no "
+                           "ticket esc reads (line ")  # fmt: skip
+    assert "so it is no ticket text" not in note
+    assert ours.read_bytes() == before
+
+
 def test_a_version_that_is_not_utf8_is_merged_as_plain_text(tmp_path: Path) -> None:
     latin = BASE.replace("Checkout", "Caf\xe9 checkout").encode("latin-1")
     base, ours, theirs = (tmp_path / name for name in ("O", "A", "B"))
