@@ -32,7 +32,7 @@ from esc.store.atomic import (
     REGULAR_ONLY,
     NotRegularFile,
     atomic_build,
-    atomic_write,
+    atomic_write_all,
     output_target,
 )
 from esc.store.workspace import TICKETS_DIR
@@ -430,17 +430,18 @@ def table_csv(table: str, rows: Iterable[Mapping[str, object]]) -> str:
 
 def write_csv(folder: Path, tables: Tables) -> list[Path]:
     """Write ``<folder>/tickets.csv``, ``escalations.csv``, ``requests.csv`` and ``events.csv``,
-    each atomically."""
+    all of them or none (:func:`esc.store.atomic.atomic_write_all`)."""
     written = []
     _make_folder(folder, folder)
     named = tables.named()
     targets = {table: _target(folder / f"{table}.csv") for table in named}  # (before any write)
-    try:
-        for table, rows in named.items():
-            atomic_write(targets[table], table_csv(table, rows))
-            written.append(folder / f"{table}.csv")
+    try:  # (all or none: the tables of one export go together)
+        atomic_write_all([(targets[t], table_csv(t, rows)) for t, rows in named.items()])
     except OSError as exc:
-        raise EscError(f"cannot write {folder}: {exc.strerror or exc}") from None
+        where = exc.filename or folder
+        raise EscError(f"cannot write {where}: {exc.strerror or exc}; the files there are as they "
+                       "were") from None  # fmt: skip
+    written += [folder / f"{table}.csv" for table in named]
     return written
 
 

@@ -22,7 +22,7 @@ import re
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +241,37 @@ def atomic_write(
         if sync_dir:
             sync_folder(path.parent)
     return st
+
+
+def atomic_write_all(files: Sequence[tuple[Path, str | bytes]]) -> None:
+    """Write each ``(path, text)`` as :func:`atomic_write` does, all or none: every new
+    version is written (and synced) beside its file first, and only then are they renamed
+    into place, so a full disk part-way leaves every file as it was, not a mix of old and
+    new ones (an export's tables that no longer go together).  The OSError names the file
+    that could not be written."""
+    made: list[tuple[Path, Path]] = []
+    try:
+        for path, text in files:
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            with naming(path):
+                tmp, _ = _write_temporary(path, data, _mode_of(path))
+            made.append((tmp, path))
+    except BaseException:
+        for tmp, _ in made:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    for n, (tmp, path) in enumerate(made):
+        try:
+            with naming(path):
+                _put_in_place(tmp, path, exclusive=False)
+        except BaseException:
+            for later, _ in made[n + 1 :]:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(later)
+            raise
+    for folder in dict.fromkeys(path.parent for _, path in made):
+        sync_folder(folder)
 
 
 def atomic_build(

@@ -386,3 +386,30 @@ def test_a_write_that_fails_leaves_no_folder_it_made(tmp_path: Path) -> None:
     with folders_made_for(target):
         target.write_text("x")
     assert target.read_text() == "x"
+
+
+def test_files_written_together_are_all_new_or_all_as_they_were(disk: Path) -> None:
+    """`export --csv` on a disk with room for some of its tables: three were new and the
+    fourth old, a set that does not go together. Every new version is written first, and
+    renamed into place only once all are: none is, and the error names the file."""
+    from esc.store.atomic import atomic_write_all
+
+    out = disk / "out"
+    out.mkdir()
+    paths = [out / name for name in ("tickets.csv", "escalations.csv", "events.csv")]
+    for path in paths:
+        path.write_text("old\n")
+    spare = disk / "spare"
+    spare.write_bytes(b"\0" * 64 * 1024)
+    fill(disk)
+    spare.unlink()  # (about 64 KiB free: room for the two small tables, not the third)
+    texts = ["new\n" * 100, "new\n" * 100, "new\n" * 100_000]
+    with pytest.raises(OSError) as caught:
+        atomic_write_all(list(zip(paths, texts, strict=True)))
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == str(paths[2])
+    assert [p.read_text() for p in paths] == ["old\n"] * 3
+    assert temporaries(disk) == []
+    (disk / "filler").unlink()
+    atomic_write_all(list(zip(paths, texts, strict=True)))
+    assert [p.read_text() for p in paths] == texts
