@@ -51,6 +51,8 @@ def located(path: str, line: int, message: str) -> str:
     file as a whole, say a FIFO) said at its line 1, so that editors and CI jump to it; a
     line break in the file's name escaped (one problem, one line)."""
     shown = path.replace("\n", "\\n").replace("\r", "\\r")
+    if "\n" in message or "\r" in message:  # (a file's name quoted in the message too)
+        message = message.replace("\n", "\\n").replace("\r", "\\r")
     return f"{shown}:{line or 1}: {message}"
 
 

@@ -306,6 +306,11 @@ def test_a_line_break_in_a_file_name_is_escaped_one_problem_one_line(
         said = [line for line in (result.out + result.err).splitlines() if "T-new" in line]
         assert said == ["tickets/T-new\\nline.md:1: no front-matter: the file must start "
                         "with a '---' line"], command  # fmt: skip
+    # a ticket in such a file: the name quoted in the message is escaped too
+    text = (workspace / "tickets" / f"{create(esc, 'Card declined')}.md").read_text()
+    (workspace / "tickets" / "T-new\nline.md").write_text(text)
+    said = [line for line in esc("validate").err.splitlines() if "T-new" in line]
+    assert said and all(line.count("\\n") == 2 for line in said if "file name" in line), said
 
 
 def test_a_ticket_changed_on_one_side_and_deleted_on_the_other_is_named(
