@@ -80,6 +80,8 @@ GITIGNORE = """\
 reports/
 # the messages `esc intake` could not use (customers' mail, kept for a person's look)
 quarantine/
+# what a write killed part-way leaves beside its file (.NAME.PID-RANDOM.tmp): never committed
+.*.tmp
 """
 
 

@@ -173,7 +173,7 @@ def test_the_commented_fields_example_works_when_uncommented() -> None:
 
 def test_gitignore_leaves_the_cache_and_reports_out_of_git() -> None:
     patterns = [line for line in GITIGNORE.splitlines() if line and not line.startswith("#")]
-    assert patterns == [".esc-cache/", "reports/", "quarantine/"]
+    assert patterns == [".esc-cache/", "reports/", "quarantine/", ".*.tmp"]
 
 
 def test_gitattributes_sends_tickets_to_escs_merge_driver() -> None:
@@ -227,7 +227,9 @@ def test_init_keeps_an_existing_gitignore_and_adds_what_it_lacks(tmp_path: Path)
     text = (root / ".gitignore").read_bytes().decode()
     assert text.startswith("node_modules/\r\n/.esc-cache\r\n# the reports")
     assert ".esc-cache/" not in text and "\r\nreports/\r\n" in text
-    assert text.endswith("\r\nquarantine/\r\n") and "\n" not in text.replace("\r\n", "")
+    assert text.endswith("\r\nquarantine/\r\n# what a write killed part-way leaves beside its "
+                         "file (.NAME.PID-RANDOM.tmp): never committed\r\n.*.tmp\r\n")  # fmt: skip
+    assert "\n" not in text.replace("\r\n", "")
     assert init(str(root), force=True).code == 0
     assert (root / ".gitignore").read_bytes().decode() == text  # (it has them all now)
 
