@@ -1940,12 +1940,19 @@ def sweep_text(outcome: SweepOutcome) -> str:
         if outcome.pushed_commits:
             pushed = _count(outcome.pushed_commits, "commit")
             lines.append(f"pushed {pushed} to {outcome.pushed_to}{tries}")
-            for commit, subject, files in outcome.pushed_list:  # (what each held)
-                ids = ", ".join(Path(p).stem for p in _tickets(files))
+            for commit, subject, files in outcome.pushed_list:  # (what each held: at most
+                # ten IDs a line, which cron mails; --json has them all)
+                named = [Path(p).stem for p in _tickets(files)]
+                ids = ", ".join(named[:PUSHED_IDS_SHOWN])
+                if len(named) > PUSHED_IDS_SHOWN:
+                    ids += f" and {len(named) - PUSHED_IDS_SHOWN:,} more"
                 lines.append(f"  {commit[:12]} {subject}" + (f" ({ids})" if ids else ""))
         else:
             lines.append(f"{outcome.pushed_to} is up to date{tries}")
     return "\n".join(lines)
+
+
+PUSHED_IDS_SHOWN = 10  # the ticket IDs a pushed commit's line names
 
 
 def _tickets(paths: Iterable[str]) -> list[str]:

@@ -996,6 +996,18 @@ def test_a_person_s_uncommitted_edit_that_conflicts_with_the_remote_is_put_aside
     assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
 
 
+def test_a_pushed_commit_names_at_most_ten_of_its_tickets(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A sweep that rewrote 1,651 tickets printed their IDs on one line, which cron mails."""
+    tickets = committed_repo(esc, workspace, *(f"Ticket {n}" for n in range(12)))
+    with_remote(workspace, tmp_path)
+    out = esc.ok("sweep", "--push", "--no-report", now="2026-11-20T13:35:00+01:00")
+    [line] = [x for x in out.splitlines() if "esc sweep: 12 tickets updated" in x]
+    assert line.endswith(" and 2 more)") and line.count("T-") == 10
+    assert sum(ticket in line for ticket in tickets) == 10
+
+
 def test_a_push_to_a_remote_given_by_its_url_retries_when_the_remote_moved(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
