@@ -242,8 +242,10 @@ def classify(
     if chosen is not None:
         b.set("priority", chosen)
     # (still with the team routing gave it, at whatever level that team is: a bug filed to
-    # engineering that is a billing question goes to support; never once escalated)
-    if category is not None and not ticket.escalated_teams:
+    # engineering that is a billing question goes to support; never once escalated; and
+    # still worked on: a resolved ticket keeps the team that resolved it, as `escalate`
+    # refuses to move one)
+    if category is not None and not ticket.escalated_teams and ticket.active:
         fields = ticket_fields(ticket, config)
         fields.update(b.sets)
         team, why = route(config, facts_for(fields, ticket.description, now))

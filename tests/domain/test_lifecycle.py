@@ -243,6 +243,14 @@ def test_classify_re_routes_a_first_level_ticket(config: Config) -> None:
     assert_stamped(change)
 
 
+def test_classify_does_not_re_route_a_resolved_ticket(config: Config) -> None:
+    """A resolved ticket keeps the team that resolved it (`escalate` refuses to move one):
+    its category changes, and nothing else."""
+    resolved = ticket(status="resolved", resolved_at=EARLIER)
+    change = lifecycle.classify(resolved, config, NOW, "bob", category="bug")
+    assert dict(change.sets) == {"category": "bug", "updated": NOW}
+
+
 def test_classify_within_the_same_team_keeps_team_and_assignee(config: Config) -> None:
     change = lifecycle.classify(ticket(), config, NOW, "bob", category="refund")
     assert dict(change.sets) == {"category": "refund", "updated": NOW}
