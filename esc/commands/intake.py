@@ -542,8 +542,8 @@ def _add_message(
 
     def operation(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
         recorded = mails.recorded_ids(ticket.extra)
-        if message_id in recorded:  # (taken meanwhile by another process)
-            return Change()
+        if any(i in recorded for i in (message_id, *mail.earlier_ids)):  # (taken meanwhile
+            return Change()  # by another process)
         change = lifecycle.comment(ticket, config, now, mail.sender, text, "message")
         sets: dict[str, object] = {mails.MESSAGE_IDS: [*recorded, message_id]}
         if paths:  # (the reply's files listed with the first message's: `show --json` has all)

@@ -1688,8 +1688,9 @@ def _waiting_for_push(root: Path, remote: str, branch: str) -> list[Message]:
 def _drop_told_upstream(root: Path, upstream: str, waiting: list[Message]) -> None:
     """Of the messages an earlier sweep left for its push (:func:`_waiting_for_push`),
     drop those of a ticket the remote held already as this clone pushes it (the same
-    file, but for the time of its last sweep): another clone swept the same moments,
-    pushed first and told them, and two clones must not both send.  A ticket this clone
+    file, but for the time of its last sweep), swept there past the moment they tell of:
+    another clone swept the same moments, pushed first and told them, and two clones must
+    not both send.  A ticket this clone
     pushes with more in it (a message intake took here, a rule's action the other clone
     did not make) keeps its messages: better told twice, with one event id, than never.
     ``upstream``: the remote's branch as the rebase found it."""
@@ -1703,7 +1704,20 @@ def _drop_told_upstream(root: Path, upstream: str, waiting: list[Message]) -> No
         path for path, data in ours.items()
         if path in theirs and _CHECKED_LINE.sub(b"", data) == _CHECKED_LINE.sub(b"", theirs[path])
     }  # fmt: skip
-    Outbox(root).discard_pending([m.key for m in waiting if _path_of(m.ticket_id) in same])
+    swept = {path: _checked_in(theirs[path]) for path in same}
+    Outbox(root).discard_pending([
+        m.key for m in waiting
+        if (path := _path_of(m.ticket_id)) in same and m.happened is not None
+        and (seen := swept[path]) is not None and seen >= m.happened
+    ])  # fmt: skip  (and swept there past the moment it tells of: a sweep saw it)
+
+
+def _checked_in(data: bytes) -> dt.datetime | None:
+    """The ``checked`` time of a ticket file's ``sla:`` block, as esc writes it."""
+    found = _CHECKED_LINE.search(data)
+    if found is None:
+        return None
+    return coerce_timestamp(found[0].decode("utf-8", "replace").split(":", 1)[1].strip())
 
 
 _CHECKED_LINE = re.compile(rb"(?m)^  checked: [^\n]*\n")  # (the `sla:` block's, as esc writes it)

@@ -196,9 +196,10 @@ def crossed_since(
 
 @dataclass(frozen=True)
 class Seen:
-    """What a ticket's last sweep saw of each clock (its ``sla:`` block): the state and
-    the deadline, by metric."""
+    """What a ticket's last sweep saw (its ``sla:`` block): when (``checked``), and the
+    state and deadline of each clock, by metric."""
 
+    checked: dt.datetime | None
     states: Mapping[str, str]
     dues: Mapping[str, dt.datetime]
 
@@ -209,7 +210,8 @@ def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.date
     after ``last`` (and by ``at``), unless it was in a state the term names then already
     (in warning, then breached, for `[warning, breached]`: the same match), or the last
     sweep saw it breached by a deadline the rule fired after (``last_sweep``: the breach
-    the rule fired on, its deadline moved later by rules.yaml since)."""
+    the rule fired on, its deadline moved later by rules.yaml since), or in warning by a
+    mark before that sweep."""
     due, warn = clock.due, clock.warn
     matched = (due is not None and due <= last) or (
         "warning" in states and warn is not None and warn <= last
@@ -217,10 +219,16 @@ def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.date
     instant = due if clock.state == "breached" else warn
     if matched or instant is None or not last < instant <= at:
         return False
-    if last_sweep is None or last_sweep.states.get(clock.metric) != "breached":
-        return True
-    seen_due = last_sweep.dues.get(clock.metric)
-    return not (clock.state == "breached" and seen_due is not None and seen_due <= last)
+    seen = last_sweep.states.get(clock.metric) if last_sweep is not None else None
+    seen_due = last_sweep.dues.get(clock.metric) if last_sweep is not None else None
+    if last_sweep is None or seen is None or seen_due is None or clock.start > seen_due:
+        return True  # (nothing seen of it; or a new cycle of its metric, a next response
+        # asked for after the deadline the last sweep saw)
+    if clock.state == "breached":  # (the breach the rule fired on, as the last sweep saw it)
+        return not (seen == "breached" and seen_due <= last)
+    # (a warning the last sweep saw already, or past it: the same warning, its mark moved;
+    # but one at that sweep's own instant may be one the action cap held back there)
+    return not (seen in ("warning", "breached") and instant != last_sweep.checked)
 
 
 def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> Change:

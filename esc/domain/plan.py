@@ -974,7 +974,9 @@ def _seen(ticket: Ticket) -> automation.Seen | None:
         due = coerce_timestamp(value.get("due"))
         if due is not None:
             dues[str(key)] = due
-    return automation.Seen(states, dues) if states else None
+    if not states:
+        return None
+    return automation.Seen(coerce_timestamp(stored.get("checked")), states, dues)
 
 
 def _stored_version(ticket: Ticket) -> str | None:

@@ -436,11 +436,10 @@ def write_csv(folder: Path, tables: Tables) -> list[Path]:
     named = tables.named()
     targets = {table: _target(folder / f"{table}.csv") for table in named}  # (before any write)
     try:  # (all or none: the tables of one export go together)
-        atomic_write_all([(targets[t], table_csv(t, rows)) for t, rows in named.items()])
+        # (a table's text made when its turn comes, and let go once written aside)
+        atomic_write_all((targets[t], table_csv(t, rows)) for t, rows in named.items())
     except OSError as exc:
-        where = exc.filename or folder
-        raise EscError(f"cannot write {where}: {exc.strerror or exc}; the files there are as they "
-                       "were") from None  # fmt: skip
+        raise EscError(f"cannot write {exc.filename or folder}: {exc.strerror or exc}") from None
     written += [folder / f"{table}.csv" for table in named]
     return written
 

@@ -22,7 +22,7 @@ import re
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -243,12 +243,13 @@ def atomic_write(
     return st
 
 
-def atomic_write_all(files: Sequence[tuple[Path, str | bytes]]) -> None:
+def atomic_write_all(files: Iterable[tuple[Path, str | bytes]]) -> None:
     """Write each ``(path, text)`` as :func:`atomic_write` does, all or none: every new
     version is written (and synced) beside its file first, and only then are they renamed
     into place, so a full disk part-way leaves every file as it was, not a mix of old and
     new ones (an export's tables that no longer go together).  The OSError names the file
-    that could not be written."""
+    that could not be written.  ``files`` may be made one at a time (a generator): each
+    text is let go once its temporary file holds it."""
     made: list[tuple[Path, Path]] = []
     try:
         for path, text in files:

@@ -99,10 +99,12 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _refuse_unreadable_side(paths: tuple[Path, Path, Path], texts: list[str]) -> None:
-    """A side that is no ticket esc reads (cut short, its front-matter gone) where the
-    base and the other side are: a BrokenSide, named.  Merged as text it went through
-    cleanly (a truncation reads as lines deleted), and git committed a ticket every
-    command then refused.  (A base that is no ticket: merged as before, as text.)"""
+    """A side that is no ticket esc reads (its front-matter gone, or not parsing) or one
+    cut short (it ends in a line esc cannot read, with no line break after it, where the
+    base ends in one) while the base is a ticket: a BrokenSide, named.  Merged as text it
+    went through cleanly (a truncation reads as lines deleted), and git committed a ticket
+    every command then refused.  (A side with a finding validate names, a hand-written
+    entry head esc reads otherwise, merges as before: the finding stays the file's.)"""
     from esc.domain.errors import ParseError
     from esc.ticketfile.document import parse
 
@@ -111,11 +113,12 @@ def _refuse_unreadable_side(paths: tuple[Path, Path, Path], texts: list[str]) ->
             doc = parse(text, str(path))
         except ParseError as exc:
             return f"line {exc.line}: {exc.message}"
-        if doc.problems:  # (an entry head cut short: a line it would skip)
-            line, message = doc.problems[0]
-            return f"line {line}: {message}"
+        if doc.problems and ends_whole and not text.endswith("\n"):  # (cut short: its last
+            line, message = doc.problems[-1]  # line half written)
+            return f"cut short: line {line}: {message}"
         return None
 
+    ends_whole = texts[0].endswith("\n")
     found = [problem(text, path) for text, path in zip(texts, paths, strict=True)]
     if found[0] is not None:
         return

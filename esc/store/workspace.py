@@ -255,10 +255,10 @@ class Workspace:
         # files validate calls duplicates, is that file, never the other one)
         literal = self.tickets_dir / f"{ref}.md" if _PLAIN_REF.fullmatch(ref) else exact
         try:
-            if literal != exact and literal.is_file():
-                return literal
             if exact.is_file():  # a full ID: no need to list the folder
-                return exact
+                if literal != exact and literal.is_file() and not os.path.samefile(literal, exact):
+                    return literal  # (another file: not the same one by another case, as a
+                return exact  # file system that ignores case has it: the file's own name)
         except OSError as exc:  # a name too long for any file is no ticket's: listed below
             if exc.errno != errno.ENAMETOOLONG:
                 raise

@@ -217,8 +217,8 @@ def test_a_side_that_is_no_ticket_where_the_others_are_is_named_and_ours_kept(
 ) -> None:
     """Theirs cut short (an entry head half written) or with its front-matter gone: merged
     as text it went through cleanly, exit 0, and git committed a ticket esc refuses."""
-    theirs = BASE.replace("- 2026-11-20T09:00:00+01:00 · alice · created", "- 2026-11-2") if (
-        cut == "truncated"
+    theirs = BASE[: BASE.index("09:00:00+01:00 · alice · created")] if (
+        cut == "truncated"  # (cut in its last line: `- 2026-11-20T`, no line break after it)
     ) else BASE[BASE.index("Card payments") :]
     base, ours, other = (tmp_path / name for name in ("O", "A", "B"))
     base.write_text(BASE)
@@ -229,9 +229,21 @@ def test_a_side_that_is_no_ticket_where_the_others_are_is_named_and_ours_kept(
     assert output.code == 1
     [note] = output.notes
     assert note.startswith(f"esc merge-file: {TICKET}: cannot merge: theirs ({other}) is no "
-                           "ticket esc reads (line ")  # fmt: skip
+                           "ticket esc reads (")  # fmt: skip
+    assert ("cut short: line " in note) == (cut == "truncated")
     assert "so it is no ticket text" not in note
     assert ours.read_bytes() == before
+
+
+def test_a_side_with_a_finding_validate_names_merges_as_before(tmp_path: Path) -> None:
+    """A hand-written entry head esc reads otherwise (`reply (internal)`) is a finding of
+    the file, not a version that is no ticket: merged beside the other side's change."""
+    head = "### 2026-11-20T10:07:00+01:00 · carol · reply (internal)\n\nsecret\n\n"
+    ours = BASE.replace("## Activity", "## Conversation\n\n" + head + "## Activity")
+    theirs = edit(BASE, "priority: normal", "priority: high")
+    code, notes, merged = merge(*versions(tmp_path, BASE, ours, theirs))
+    assert (code, notes) == (0, [])
+    assert head in merged and "priority: high" in merged
 
 
 def test_a_version_that_is_not_utf8_is_merged_as_plain_text(tmp_path: Path) -> None:

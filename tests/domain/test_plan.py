@@ -556,6 +556,16 @@ rules:
     longer = make_config(CALENDARS + made_longer + rule)
     p = plan(t, longer, berlin(2026, 11, 24, 10, 5))
     assert p.escalations == [] and "breached-goes-up" not in p.fired
+    # a rule on the warning: the warning it fired on (12:00), its mark moved to 13:30 by
+    # the longer target, before the last sweep (14:00) that saw the clock in warning
+    warn_rule = rule.replace("sla: breached", "sla: warning").replace("escalate: up, ", "")
+    warned_old = make_config(CALENDARS + STANDARD_SLA_YAML + warn_rule)
+    warned, _ = swept_at(ticket(), warned_old, berlin(2026, 11, 23, 9, 30),
+                         berlin(2026, 11, 23, 12, 50))  # fmt: skip
+    assert [e.at for e in warned.entries] == [berlin(2026, 11, 23, 12)]
+    warned_longer = make_config(CALENDARS + made_longer + warn_rule)
+    p = plan(warned, warned_longer, berlin(2026, 11, 23, 14, 30))  # (in warning: due 15:00)
+    assert "breached-goes-up" not in p.fired, p.fired
     # the last sweep at 13:30, half an hour after the breach (cron's cadence): the same
     sooner, _ = swept_at(ticket(), old, berlin(2026, 11, 23, 9, 30), berlin(2026, 11, 23, 13, 30))
     p = plan(sooner, longer, berlin(2026, 11, 23, 15, 30))
