@@ -55,7 +55,8 @@ SCHEMA = 23  # 6: the article a resolution used (kb); 7: requests to other teams
 # 21: a request asked before its ticket was created is a problem (validate's clean verdicts
 # of such files are void); 22: the changes of team a re-routing by `classify` made; 23: a
 # conversation entry head whose visibility is not its kind's, or an entry in the
-# description (no `## Conversation` heading), is a problem (clean verdicts void)
+# description (no `## Conversation` heading), or a title with a line break, is a problem
+# (clean verdicts void)
 # Meta keys: a token that changes whenever a save changes what a ticket's row says, and
 # the token the sweep's reports were rendered at (see Cache.tickets_changed).
 TICKETS = "tickets"

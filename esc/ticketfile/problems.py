@@ -83,6 +83,9 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         add("status", f"a {ticket.status} ticket needs resolved_at")
     if ticket.status == "closed" and ticket.closed_at is None:
         add("status", "a closed ticket needs closed_at")
+    if ticket.title and ("\n" in ticket.title or "\r" in ticket.title):  # (written by hand
+        # as a block, `title: |`: `create` refuses it; not blocking, its words are shown)
+        add("title", "title must be one line (it has a line break)", blocking=False)
     if ticket.channel is not None and ticket.channel not in CHANNELS:
         add("channel", f"unknown channel {ticket.channel!r}; one of {', '.join(CHANNELS)}")
     for key, at in (

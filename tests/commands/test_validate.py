@@ -166,6 +166,16 @@ def test_an_entry_esc_would_read_otherwise_than_written_is_found(
     assert "###" in path.read_text().splitlines()[where - 1]
 
 
+def test_a_title_written_over_several_lines_is_a_finding(esc: Esc, workspace: Path) -> None:
+    """`create --title` refuses a line break; a title written by hand as a block passed."""
+    ticket = create(esc, "Card declined")
+    path = workspace / "tickets" / f"{ticket}.md"
+    block = "title: |\n  Card\n  declined\n"
+    path.write_text(path.read_text().replace("title: Card declined\n", block))
+    [line] = problems(check(workspace))
+    assert line == f"tickets/{ticket}.md:3: title must be one line (it has a line break)"
+
+
 def test_a_broken_ticket_is_reported_at_its_line(esc: Esc, workspace: Path) -> None:
     ticket_id = create(esc, "Card declined")
     path = workspace / "tickets" / f"{ticket_id}.md"
