@@ -147,6 +147,10 @@ class Catalog:
         self._names: list[str] | None = None
         self._undecodable: list[str] = []  # ticket files whose names are not UTF-8
         self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
+        # when each file read was first opened: its entry is verified as of then, not of
+        # when its parse ended (a save in place during the parse, its modification time
+        # put back, has a change time before that end: trusted, it would never be read)
+        self._read_at: dict[str, int] = {}
         self.timeless = not any(p.when.fields() & TIME_FIELDS for p in self.config.policies)
         self._policies: dict[str, Policy] | None = None  # by name, once needed
         self._shared: dict[str, str] = {}  # (see listing)
@@ -324,7 +328,7 @@ class Catalog:
                 mtime_ns=st.st_mtime_ns,
                 size=st.st_size,
                 ino=st.st_ino,
-                verified_ns=cache.now_ns(),
+                verified_ns=self._verified_as_of(name),
             )
             self.cache.restamp(name, entry)
             return self._cached(name, folder, entry)
@@ -370,13 +374,18 @@ class Catalog:
     ) -> CachedFile:
         """The new cache entry of the file ``name`` (``st``, ``digest``) holding ``ticket``,
         kept."""
-        entry = self._entry(st, digest, ticket)
+        entry = self._entry(st, digest, ticket, self._verified_as_of(name))
         self.cache.put(name, entry)
         return entry
+
+    def _verified_as_of(self, name: str) -> int:
+        """The time the file ``name`` was first opened to be read (now if it was not)."""
+        return self._read_at.pop(name, None) or cache.now_ns()
 
     def _read(self, name: str, path: str | Path) -> tuple[bytes, os.stat_result]:
         """A ticket file's bytes and stat; one that is no regular file is a ParseError (and
         forgotten by the cache: it is looked at again every time)."""
+        self._read_at.setdefault(name, cache.now_ns())
         try:
             return read_with_stat(path)
         except NotRegularFile as exc:
@@ -424,13 +433,17 @@ class Catalog:
         return Record(name, folder, entry)
 
     @staticmethod
-    def _entry(st: os.stat_result, digest: bytes, ticket: Ticket) -> CachedFile:
+    def _entry(
+        st: os.stat_result, digest: bytes, ticket: Ticket, verified_ns: int | None = None
+    ) -> CachedFile:
+        """The cache entry of a file (``st``, ``digest``) holding ``ticket``, verified as of
+        ``verified_ns`` (when it was opened to be read; now, for a file esc just wrote)."""
         return CachedFile(
             st.st_mtime_ns,
             st.st_size,
             st.st_ino,
             digest,
-            cache.now_ns(),
+            cache.now_ns() if verified_ns is None else verified_ns,
             cache.pack(cache_codec.ticket_summary(ticket)),
             status=ticket.status,
             listing=cache.pack(cache_codec.listing_of(ticket)),
@@ -440,8 +453,9 @@ class Catalog:
         self, name: str, st: os.stat_result, digest: bytes, exc: ParseError
     ) -> None:
         packed = cache.pack(("error", exc.line, exc.message))
+        verified = self._verified_as_of(name)
         self.cache.put(
-            name, CachedFile(st.st_mtime_ns, st.st_size, st.st_ino, digest, cache.now_ns(), packed)
+            name, CachedFile(st.st_mtime_ns, st.st_size, st.st_ino, digest, verified, packed)
         )
 
     def full(self, record: Record) -> TicketDoc:
@@ -466,6 +480,7 @@ class Catalog:
         """``record``'s file now holds ``text`` (just written by esc; ``st`` is its stat);
         ``doc`` is ``text`` as parsed, if the caller has it (``document.changed``)."""
         self.files_changed = True
+        self._read_at.pop(record.name, None)  # (the text read is gone: it was replaced)
         if doc is None or doc.text != text:
             doc = document.parse(text, self.workspace.rel(record.path))
         entry = self._entry(st, cache.digest(text.encode()), doc.ticket)
@@ -695,6 +710,7 @@ def validation_items(
             if known is not None and stamp is not None and stamp.trusted(os.lstat(path)):
                 yield Clean(rel, *known)
                 continue
+            opened = cache.now_ns()  # (verified as of then: a save during the check is seen)
             data, st = read_with_stat(path)
         except FileNotFoundError:
             continue
@@ -707,7 +723,7 @@ def validation_items(
         digest = cache.digest(data)
         same = stamp is not None and stamp.digest == digest and stamp.status is not None
         if same and known is not None:
-            pending[name] = (st, digest, cache.now_ns(), None)
+            pending[name] = (st, digest, opened, None)
             yield Clean(rel, *known)
         else:
             try:
@@ -726,9 +742,9 @@ def validation_items(
                     )
                 )
                 if same:  # (the row is kept, with the SLA kept for this content)
-                    pending[name] = (st, digest, cache.now_ns(), checked)
+                    pending[name] = (st, digest, opened, checked)
                 else:
-                    fresh = Catalog._entry(st, digest, doc.ticket)
+                    fresh = Catalog._entry(st, digest, doc.ticket, opened)
                     fresh.checked = checked
                     store.put(name, fresh)
             yield doc

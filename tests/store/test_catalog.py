@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -613,3 +614,49 @@ def test_shares_of_a_streamed_catalog_read_every_file_and_row_once(
     seen = [(r.name, r.ticket) for part in parts for r in part if isinstance(r, Record)]
     assert seen == expected
     assert shared.cache.entries == {} and shared.cache.removed == {gone.name}
+
+
+COARSE = getattr(time, "CLOCK_REALTIME_COARSE", 5)  # (Linux's; Python names it from 3.13)
+
+
+@pytest.mark.parametrize("command", ["list", "validate"])
+def test_a_save_in_place_while_a_file_is_parsed_is_seen_by_the_next_read(
+    workspace: Path, esc: Esc, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """A file saved in place while esc parsed it, its size, inode and modification time
+    kept (`cp -p`, `rsync --inplace -t`): its entry was verified as of the end of the
+    parse, after the save's change time, and the cache served the old text until the file
+    changed again (validate's clean verdict hid a broken ticket)."""
+    ticket = create(esc, "Invoice missing", at(9))
+    path = workspace / "tickets" / f"{ticket}.md"
+    age(path, 3600)
+    real = catalog_module.parse_ticket
+    saved: list[bool] = []
+
+    def parse_while_saved(data: bytes, rel: str, *args: object, **kwargs: object) -> object:
+        if not saved:  # (the save lands while the parse runs, a tick of the clock the file
+            # system stamps times with after the read began, as a save during a long parse
+            # does: within the same tick no stamp can tell them apart)
+            began = time.time_ns()
+            while time.clock_gettime_ns(COARSE) <= began:
+                pass
+            st = path.stat()
+            text = path.read_bytes().replace(b"priority: normal", b"priority: nxrmal")
+            with open(path, "r+b") as handle:
+                handle.write(text)
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+            saved.append(True)
+        return real(data, rel, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog_module, "parse_ticket", parse_while_saved)
+    import shutil
+
+    shutil.rmtree(workspace / ".esc-cache", ignore_errors=True)  # (no entry knows the file)
+    first = esc(command)  # (read the file as it was, and kept its entry)
+    assert first.code == 0, first.err
+    monkeypatch.setattr(catalog_module, "parse_ticket", real)
+    assert saved
+    result = esc("validate")
+    assert result.code == 1 and "unknown priority 'nxrmal'" in result.err, result.err
+    listed = esc("list", "--json")
+    assert '"priority": "nxrmal"' in listed.out
