@@ -216,9 +216,13 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         # now, as before.)
         since = ticket.created - _MICROSECOND
     if not ticket.active and (
-        since is None or ticket.updated <= since or not later_changes(ticket, "status", since, now)
+        since is None
+        or ticket.updated <= since
+        or not any(later_changes(ticket, name, since, now) for name in _REPLAYED_WHEN_SETTLED)
     ):  # (a status change sets `updated`: most closed tickets need no replay at all; their
-        # one SLA computation is not worth remembering)
+        # one SLA computation is not worth remembering.  One whose status, or a field its
+        # policy is chosen by, changed since: replayed, so that a policy re-selected is
+        # logged at the change that re-selected it, not at this sweep)
         return _bookkeeping(
             ticket, config, now, Change(), [], [], lambda t, at: sla_of(t, config, at)
         )
@@ -951,6 +955,10 @@ def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
     if not isinstance(stored, Mapping):  # (no policy applies: a block of the sweep alone)
         return Change(sets={"sla": {"checked": now, "rules": version}})
     return Change(sets={"sla": _marked(stored, now, version)})
+
+
+# The fields whose change after a settled ticket's last sweep is replayed at its instant
+_REPLAYED_WHEN_SETTLED = ("status", "priority", "category", "impact", "urgency", "team")
 
 
 def _checked(ticket: Ticket) -> dt.datetime | None:

@@ -580,6 +580,27 @@ rules:
     ]
 
 
+def test_a_policy_re_selected_on_a_resolved_ticket_is_logged_at_the_change(
+    standard: Config,
+) -> None:
+    """Resolved at 09:30, swept at 09:40; made urgent at 12:00: the urgent policy's line was
+    stamped at the sweep that saw it (the next day, or 12:10 with sweeps every ten
+    minutes), not at the change that re-selected it."""
+    resolved = Activity(berlin(2026, 11, 23, 9, 30), "bob", field="status", old="new",
+                        new="resolved")  # fmt: skip
+    t = ticket(status="resolved", resolved_at=resolved.at, activity=(resolved,))
+    t, _ = swept_at(t, standard, berlin(2026, 11, 23, 9, 40))
+    raised = Activity(berlin(2026, 11, 23, 12), "bob", field="priority", old="normal",
+                      new="urgent")  # fmt: skip
+    t = dataclasses.replace(t, priority="urgent", updated=raised.at,
+                            activity=(*t.activity, raised))  # fmt: skip
+    often = [berlin(2026, 11, 23, 12, 10) + dt.timedelta(minutes=10 * n) for n in range(6)]
+    for moments in ([berlin(2026, 11, 24, 15)], often):
+        after, _ = swept_at(t, standard, *moments)
+        lines = [(a.at, a.old, a.new) for a in after.activity if a.field == "sla.policy"]
+        assert lines[-1] == (raised.at, "standard", "urgent"), moments
+
+
 def test_a_rule_the_cap_held_back_at_the_last_sweep_s_instant_acts_at_the_next() -> None:
     """One action an instant: at the resolution breach (Wed 17:00, the last sweep's own
     instant) r1 fired again and r2 waited; the next sweep fires r2."""
