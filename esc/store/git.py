@@ -989,7 +989,7 @@ def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
     no parent's (a conflict resolved by hand, or the merge driver's field-by-field merge),
     which ``--follow`` leaves out; never a merge that did not change it.  (``--follow``
     with ``--cc`` lists every merge of the repository, whatever it touched.)"""
-    form = "--format=%H%x1f%an%x1f%aI%x1f%s"
+    form = "--format=%H%x1f%an%x1f%aI%x1f%s%x1f%P"
     try:
         followed = output(root, "log", "--follow", "--format=%H", "--", str(path)).split()
         merges = output(root, "log", "--merges", "--format=%H", "--", str(path)).split()
@@ -998,11 +998,32 @@ def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
     except GitError:
         return []
     rows = []
+    parents: dict[str, set[str]] = {}
     for line in out.splitlines():
         parts = line.split("\x1f")
-        if len(parts) == 4:
+        if len(parts) == 5:
             rows.append((parts[0], parts[1], parts[2], parts[3]))
-    return rows
+            parents[parts[0]] = set(parts[4].split())
+    return _children_first(rows, parents)
+
+
+def _children_first(
+    rows: list[tuple[str, str, str, str]], parents: Mapping[str, set[str]]
+) -> list[tuple[str, str, str, str]]:
+    """``rows`` (newest first, by date) with each commit before its parents among them: git
+    sorts by time, and a merge made in the same second as its parent could come after it
+    (`esc log` then told the merge before the commit it merged)."""
+    waiting = {row[0]: sum(row[0] in parents[other[0]] for other in rows) for row in rows}
+    out: list[tuple[str, str, str, str]] = []
+    left = list(rows)
+    while left:
+        row = next((r for r in left if waiting[r[0]] == 0), left[0])  # (a cycle: as given)
+        left.remove(row)
+        out.append(row)
+        for parent in parents[row[0]]:
+            if parent in waiting:
+                waiting[parent] -= 1
+    return out
 
 
 # ---------------------------------------------------------------- a base to compare with

@@ -93,6 +93,32 @@ def test_log_keeps_commits_of_one_second_in_order_and_shows_a_resolved_merge(
     assert made == ["edit 1", "edit 2", "edit 3", "theirs", "ours", "merge: Carol's title"]
 
 
+def test_a_merge_made_in_the_second_of_its_parents_comes_after_them(
+    esc: Esc, workspace: Path
+) -> None:
+    """Two branches and their merge all in one second: the merge came before the commit
+    it merged (git sorts by time alone)."""
+    git = ["git", "-C", str(workspace)]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    ticket = esc.ok("create", "--title", "Export fails", now="2026-11-20T09:00:00+01:00").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    commit(workspace, "created", "2026-11-20T09:00:00+01:00")
+    same = "2026-11-20T09:05:00+01:00"
+    subprocess.run([*git, "checkout", "-qb", "x"], check=True)
+    path.write_text(path.read_text().replace("title: Export fails", "title: From x"))
+    commit(workspace, "x", same)
+    subprocess.run([*git, "checkout", "-q", "main"], check=True)
+    path.write_text(path.read_text().replace("channel: null", "channel: email"))
+    commit(workspace, "y", same)
+    env = {**os.environ, "GIT_AUTHOR_DATE": same, "GIT_COMMITTER_DATE": same}
+    merged = subprocess.run([*git, "merge", "-q", "--no-edit", "x"],
+                            check=False, env=env, capture_output=True, text=True)  # fmt: skip
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    events = json.loads(esc.ok("log", ticket, "--json"))
+    made = [e["what"] for e in events if e["source"] == "git"]
+    assert made.index("Merge branch 'x'") > max(made.index("x"), made.index("y")), made
+
+
 def test_log_leaves_out_merges_that_did_not_change_the_ticket(esc: Esc, workspace: Path) -> None:
     """Merges of `git pull` that brought other tickets are not in a ticket's story: only
     the commits that changed its file (and a merge whose result for it is no parent's)."""
