@@ -1368,20 +1368,35 @@ def _ola_lines(t: Ticket) -> list[tuple[dt.datetime, str | None, str | None, str
     return sorted(lines, key=lambda line: (line[0], line[3], str(line[1])))
 
 
+TWO_DAYS_LATER = berlin(2026, 11, 25, 9)
+
+
+def _two_teams_asked() -> tuple[Ticket, Request, Request]:
+    """An open ticket that asked engineering (Monday 15:00) and security (16:00)."""
+    engineering = Request(ASKED, "bob", "engineering", None, "open")
+    security = Request(berlin(2026, 11, 23, 16), "bob", "security", None, "open")
+    t = ticket(status="open", first_response_at=berlin(2026, 11, 23, 9, 30),
+               requests=(engineering, security), extra=swept(ASKED))  # fmt: skip
+    return t, engineering, security
+
+
+def _once_and_often(t: Ticket, config: Config) -> tuple[Ticket, Ticket]:
+    """``t`` swept once two days later, and every 50 minutes until then."""
+    once, _ = swept_at(t, config, TWO_DAYS_LATER)
+    every = [ASKED + dt.timedelta(minutes=50 * n) for n in range(1, 50)]
+    often, _ = swept_at(t, config, *[m for m in every if m < TWO_DAYS_LATER], TWO_DAYS_LATER)
+    return once, often
+
+
 def test_each_request_s_own_ola_warning_and_breach_is_logged_at_its_instant(
     collaboration: Config,
 ) -> None:
     """Two teams asked an hour apart: the ``sla:`` block's clock is the oldest open
     request's, but each request's warning and breach is logged (its team named), at its
     own instant, however often sweeps ran; an answer before the deadline meets it."""
-    engineering = Request(ASKED, "bob", "engineering", None, "open")
-    security = Request(berlin(2026, 11, 23, 16), "bob", "security", None, "open")
-    t = ticket(status="open", first_response_at=berlin(2026, 11, 23, 9, 30),
-               requests=(engineering, security), extra=swept(ASKED))  # fmt: skip
-    end = berlin(2026, 11, 25, 9)
-    once, _ = swept_at(t, collaboration, end)
-    hourly = [ASKED + dt.timedelta(minutes=50 * n) for n in range(1, 50)]
-    often, _ = swept_at(t, collaboration, *[m for m in hourly if m < end], end)
+    t, engineering, security = _two_teams_asked()
+    end = TWO_DAYS_LATER
+    once, often = _once_and_often(t, collaboration)
     # (office hours 9-17: engineering's 4h run Mon 15-17 and Tue 9-11; security's Mon 16-17
     # and Tue 9-12)
     assert _ola_lines(once) == _ola_lines(often) == [  # (engineering's first: last sweep's)
@@ -1418,14 +1433,9 @@ def test_another_team_s_ola_breach_fires_an_ola_rule_again(collaboration: Config
     or only once, two days later."""
     noted = COLLABORATION.replace("then: {tag: ola-late}", 'then: {note: "OLA missed"}')
     config = make_config(noted)
-    engineering = Request(ASKED, "bob", "engineering", None, "open")
-    security = Request(berlin(2026, 11, 23, 16), "bob", "security", None, "open")
-    t = ticket(status="open", first_response_at=berlin(2026, 11, 23, 9, 30),
-               requests=(engineering, security), extra=swept(ASKED))  # fmt: skip
-    end = berlin(2026, 11, 25, 9)
-    once, _ = swept_at(t, config, end)
-    hourly = [ASKED + dt.timedelta(minutes=50 * n) for n in range(1, 50)]
-    often, _ = swept_at(t, config, *[m for m in hourly if m < end], end)
+    t, engineering, security = _two_teams_asked()
+    end = TWO_DAYS_LATER
+    once, often = _once_and_often(t, config)
     for after in (once, often):
         assert [(e.at, e.text) for e in after.entries if e.text == "OLA missed"] == [
             (berlin(2026, 11, 24, 11), "OLA missed"),

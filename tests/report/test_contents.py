@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from esc.domain.stats import Period
 from tests.conftest import Esc
 
 
@@ -196,6 +197,9 @@ def test_the_weeks_of_a_local_report_start_at_local_midnight_across_summer_time(
     ]
 
 
+def bounds(period: Period) -> tuple[str, str]:
+    """A report period's ``[since, until)`` as ISO text."""
+    return (period.since.isoformat(), period.until.isoformat())
 
 
 @pytest.mark.parametrize(
@@ -220,7 +224,7 @@ def test_every_date_form_until_takes_means_the_end_of_that_day_or_week(
     now = dt.datetime.fromisoformat("2026-11-27T12:00:00+01:00")
     assert period_of(None, until, now).until.isoformat() == end
     week = period_of("2026-W45", "2026-W45", now)
-    assert (week.since.isoformat(), week.until.isoformat()) == (
+    assert bounds(week) == (
         "2026-11-02T00:00:00+01:00",
         "2026-11-09T00:00:00+01:00",
     )
@@ -232,7 +236,7 @@ def test_a_month_and_a_day_of_the_year_are_periods_and_days_that_are_none_are_re
 
     now = dt.datetime.fromisoformat("2027-01-10T12:00:00+01:00")
     december = period_of("2026-12", "2026-12", now)
-    assert (december.since.isoformat(), december.until.isoformat()) == (
+    assert bounds(december) == (
         "2026-12-01T00:00:00+01:00",
         "2027-01-01T00:00:00+01:00",
     )
@@ -249,7 +253,7 @@ def test_a_bound_s_fraction_of_a_second_is_dropped_as_now_s_is() -> None:
 
     now = dt.datetime.fromisoformat("2026-11-03T12:00:00+01:00")
     period = period_of("2026-11-02T09:00:00.5+01:00", "2026-11-02T10:00:00.999+01:00", now)
-    assert (period.since.isoformat(), period.until.isoformat()) == (
+    assert bounds(period) == (
         "2026-11-02T09:00:00+01:00",
         "2026-11-02T10:00:00+01:00",
     )
