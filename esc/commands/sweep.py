@@ -1704,7 +1704,7 @@ def _drop_told_upstream(root: Path, upstream: str, waiting: list[Message]) -> No
         path for path, data in ours.items()
         if path in theirs and _CHECKED_LINE.sub(b"", data) == _CHECKED_LINE.sub(b"", theirs[path])
     }  # fmt: skip
-    swept = {path: _checked_in(theirs[path]) for path in same}
+    swept = {path: _checked_in(theirs[path], path) for path in same}
     Outbox(root).discard_pending([
         m.key for m in waiting
         if (path := _path_of(m.ticket_id)) in same and m.happened is not None
@@ -1712,12 +1712,14 @@ def _drop_told_upstream(root: Path, upstream: str, waiting: list[Message]) -> No
     ])  # fmt: skip  (and swept there past the moment it tells of: a sweep saw it)
 
 
-def _checked_in(data: bytes) -> dt.datetime | None:
-    """The ``checked`` time of a ticket file's ``sla:`` block, as esc writes it."""
-    found = _CHECKED_LINE.search(data)
-    if found is None:
+def _checked_in(data: bytes, path: str) -> dt.datetime | None:
+    """The ``checked`` time of a ticket file's ``sla:`` block (None: it has none, or the
+    file does not parse)."""
+    try:
+        block = document.parse(data.decode("utf-8"), path).data.get("sla")
+    except (ParseError, UnicodeDecodeError):
         return None
-    return coerce_timestamp(found[0].decode("utf-8", "replace").split(":", 1)[1].strip())
+    return coerce_timestamp(block.get("checked")) if isinstance(block, dict) else None
 
 
 _CHECKED_LINE = re.compile(rb"(?m)^  checked: [^\n]*\n")  # (the `sla:` block's, as esc writes it)

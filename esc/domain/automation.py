@@ -58,7 +58,7 @@ def run_rules(
     budget: list[int],
     sla_of: Callable[[Ticket, dt.datetime], Sla],
     before: Callable[[], Sla] | None = None,
-    last_sweep: Seen | None = None,
+    last_sweep: Callable[[], Seen | None] | None = None,
 ) -> RulesOutcome:
     """Evaluate the rules in order at ``at``, again and again until none fires: later rules
     see earlier rules' effects, and an earlier rule sees a later one's (a rule that makes
@@ -69,7 +69,8 @@ def run_rules(
     other.  ``memory`` (rule name -> when it last fired) is updated in place.  ``before``:
     the SLA of the ticket as it was just before ``at`` (before what changed it then), if
     known, asked for only when a clock may have entered a state at ``at`` by a change
-    (:func:`crossed_since`).  ``last_sweep``: what the ticket's last sweep saw (:class:`Seen`).
+    (:func:`crossed_since`).  ``last_sweep``: what the ticket's last sweep saw
+    (:class:`Seen`), asked for when needed.
     """
     outcome = RulesOutcome(ticket)
     first: tuple[Sla, Facts] | None = None
@@ -97,7 +98,7 @@ def _one_pass(
     sla_of: Callable[[Ticket, dt.datetime], Sla],
     first: tuple[Sla, Facts] | None = None,
     before: Callable[[], Sla] | None = None,
-    last_sweep: Seen | None = None,
+    last_sweep: Callable[[], Seen | None] | None = None,
 ) -> bool:
     """One pass over the rules; whether any fired (or tried to).  ``first``: the SLA and
     facts of the ticket as the pass finds it, if known."""
@@ -156,7 +157,7 @@ def crossed_since(
     sla: Sla,
     before: Callable[[], Sla] | None = None,
     ticket: Ticket | None = None,
-    last_sweep: Seen | None = None,
+    last_sweep: Callable[[], Seen | None] | None = None,
 ) -> bool:
     """Whether a clock crossed, after ``last`` and by ``at``, into a state an ``sla:`` term
     of the rule's condition names (:func:`esc.domain.conditions.crossings`), and is in it
@@ -205,7 +206,8 @@ class Seen:
 
 
 def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.datetime,
-                     at: dt.datetime, last_sweep: Seen | None) -> bool:  # fmt: skip
+                     at: dt.datetime,
+                     last_sweep: Callable[[], Seen | None] | None) -> bool:  # fmt: skip
     """Whether ``clock``, in a state a term names at ``at``, got there by its mark passing
     after ``last`` (and by ``at``), unless it was in a state the term names then already
     (in warning, then breached, for `[warning, breached]`: the same match), or the last
@@ -219,16 +221,17 @@ def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.date
     instant = due if clock.state == "breached" else warn
     if matched or instant is None or not last < instant <= at:
         return False
-    seen = last_sweep.states.get(clock.metric) if last_sweep is not None else None
-    seen_due = last_sweep.dues.get(clock.metric) if last_sweep is not None else None
-    if last_sweep is None or seen is None or seen_due is None or clock.start > seen_due:
+    swept = last_sweep() if last_sweep is not None else None
+    seen = swept.states.get(clock.metric) if swept is not None else None
+    seen_due = swept.dues.get(clock.metric) if swept is not None else None
+    if swept is None or seen is None or seen_due is None or clock.start > seen_due:
         return True  # (nothing seen of it; or a new cycle of its metric, a next response
         # asked for after the deadline the last sweep saw)
     if clock.state == "breached":  # (the breach the rule fired on, as the last sweep saw it)
         return not (seen == "breached" and seen_due <= last)
     # (a warning the last sweep saw already, or past it: the same warning, its mark moved;
     # but one at that sweep's own instant may be one the action cap held back there)
-    return not (seen in ("warning", "breached") and instant != last_sweep.checked)
+    return not (seen in ("warning", "breached") and instant != swept.checked)
 
 
 def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> Change:

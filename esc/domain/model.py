@@ -310,13 +310,19 @@ class Ticket:
         of the activity log that no escalation made; a ticket rebuilt from the cache keeps
         those lines)."""
         moves = [(e.at, e.from_, e.to) for e in self.escalations if e.kind != "priority"]
-        lines = field_changes(self.activity, "team")
-        if lines:
-            made = {(at, new) for at, _, new in moves}
-            moves += [(a.at, a.old, a.new) for a in lines if a.new and (a.at, a.new) not in made]
+        moves += [(a.at, a.old, a.new or "") for a in self.reroutings()]
         if any(a[0] > b[0] for a, b in itertools.pairwise(moves)):
             moves.sort(key=lambda move: move[0])  # (stable: the file's order on a tie)
         return tuple(moves)
+
+    def reroutings(self) -> tuple[Activity, ...]:
+        """The `team:` lines of the activity log that no escalation made: the ticket's
+        re-routings by `classify`."""
+        lines = field_changes(self.activity, "team")
+        if not lines:
+            return ()
+        made = {(e.at, e.to) for e in self.escalations if e.kind != "priority"}
+        return tuple(a for a in lines if a.new and (a.at, a.new) not in made)
 
     def escalations_in_time(self) -> tuple[Escalation, ...]:
         """The escalations in time order: a sweep that replays a gap appends the rules'

@@ -227,7 +227,8 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             ticket, config, now, Change(), [], [], lambda t, at: sla_of(t, config, at)
         )
     sla_at = _Slas(config, now)
-    seen = _seen(ticket)
+    seen = functools.cache(functools.partial(_seen, ticket))  # (asked only of a rule that
+    # fired before and is still true)
     memory = automation.memory_of(ticket)
     before = dict(memory)
     recorded = _swept_after(ticket, since)

@@ -210,10 +210,7 @@ def _kept_changes(t: Ticket, cycles: bool) -> list[Activity]:
     kept = list(field_changes(t.activity, "status")) if t.requests or cycles else []
     if sum(e.kind == "feedback" for e in t.entries) > 1:
         kept += field_changes(t.activity, "csat")
-    moved = field_changes(t.activity, "team")
-    if moved:  # (the re-routings by `classify`: which team held the ticket when)
-        made = {(e.at, e.to) for e in t.escalations if e.kind != "priority"}
-        kept += [a for a in moved if (a.at, a.new) not in made]
+    kept += t.reroutings()  # (by `classify`: which team held the ticket when)
     return kept
 
 

@@ -198,21 +198,23 @@ def fallback_id(data: bytes) -> str:
     headers a mail reader adds to an mbox as it reads (``Status``, ``X-Status``, mutt's
     ``Content-Length`` and ``Lines``, Thunderbird's ``X-Mozilla-*``, ``X-Keywords``,
     ``X-UID``: a message marked read is the same message)."""
-    ends = [i + 1 for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0]
-    end = min(ends, default=len(data))  # (the end of the headers: the body is left as it is)
-    kept = _MBOX_STATE.sub(b"", data[:end]) + data[end:]
-    return f"<sha256-{hashlib.sha256(kept).hexdigest()[:32]}@esc.invalid>"
+    return _content_id(data, _MBOX_STATE)
 
 
 def earlier_fallback_ids(data: bytes) -> tuple[str, ...]:
     """The :func:`fallback_id` an earlier esc gave ``data`` (only ``Status`` and ``X-Status``
     left out), if it differs from today's: a message without a Message-ID that an mbox
     holds is read again on every run, and must be known by the id it was taken under."""
-    ends = [i + 1 for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0]
-    end = min(ends, default=len(data))
-    kept = _EARLIER_MBOX_STATE.sub(b"", data[:end]) + data[end:]
-    earlier = f"<sha256-{hashlib.sha256(kept).hexdigest()[:32]}@esc.invalid>"
+    earlier = _content_id(data, _EARLIER_MBOX_STATE)
     return () if earlier == fallback_id(data) else (earlier,)
+
+
+def _content_id(data: bytes, state: re.Pattern[bytes]) -> str:
+    """A Message-ID made of ``data``'s hash, without the header lines ``state`` matches."""
+    ends = [i + 1 for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0]
+    end = min(ends, default=len(data))  # (the end of the headers: the body is left as it is)
+    kept = state.sub(b"", data[:end]) + data[end:]
+    return f"<sha256-{hashlib.sha256(kept).hexdigest()[:32]}@esc.invalid>"
 
 
 _EARLIER_MBOX_STATE = re.compile(rb"^(?:X-)?Status:[^\n]*\n", re.MULTILINE | re.IGNORECASE)
