@@ -227,8 +227,11 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             ticket, config, now, Change(), [], [], lambda t, at: sla_of(t, config, at)
         )
     sla_at = _Slas(config, now)
-    seen = functools.cache(functools.partial(_seen, ticket))  # (asked only of a rule that
-    # fired before and is still true)
+    # (what the last sweep saw, for a ticket swept under another rules.yaml: a breach it saw,
+    # re-timed by the new targets, is no new one.  Under the same rules the replay from that
+    # sweep sees every change itself.  Asked only of a rule that fired and is still true)
+    changed_rules = stored not in (None, sweep_version(config))
+    seen = functools.cache(functools.partial(_seen, ticket)) if changed_rules else None
     memory = automation.memory_of(ticket)
     before = dict(memory)
     recorded = _swept_after(ticket, since)

@@ -1264,6 +1264,13 @@ def _lived(
     gaps=st.lists(st.integers(1, 80), min_size=1, max_size=6),
 )
 @example(created=60, events=[(30, "message"), (60, "reply"), (200, "message")], gaps=[10])
+@example(  # (a breach the last sweep saw, re-timed by a priority change: a new breach, under
+    # the same rules.yaml, escalated at its instant by hourly sweeps as by gapped ones)
+    created=0,
+    events=[(217, "high"), (2057, "urgent"), (316, "message"), (2170, "wait"), (27, "urgent"),
+            (263, "high")],
+    gaps=[36, 13, 46, 42, 74, 71],
+)  # fmt: skip
 def test_hourly_sweeps_and_sweeps_with_gaps_end_alike(
     created: int, events: list[tuple[int, str]], gaps: list[int]
 ) -> None:
