@@ -425,6 +425,23 @@ def _now_owned(b: _Builder, team: str, why: str) -> None:
             b.event(f"request answered by {team}", why)
 
 
+def owner_answers(ticket: Ticket, actor: str, why: str) -> Change:
+    """The open request of ``ticket`` to the team that owns it, answered as it was asked:
+    a request a person asked of a team the ticket had already gone to, by a rule's
+    escalation that a catch-up sweep replays before it (as a sweep then would have made
+    it; the person, seeing the file as it was, asked the team that owned it by then).  No
+    ticket holds an open request to its own team (see :func:`_now_owned`)."""
+    requests, activity = [], []
+    for request in ticket.open_requests():
+        if request.team == ticket.team:
+            at = request.asked
+            requests.append(replace(request, state="answered", closed=at, closed_by=actor))
+            activity.append(
+                Activity(at, actor, event=f"request answered by {ticket.team}", note=why)
+            )
+    return Change(activity=tuple(activity), requests=tuple(requests))
+
+
 def _escalate_priority(b: _Builder, config: Config, priority: str, reason: str) -> None:
     _check_priority(config, priority)
     current = b.ticket.priority

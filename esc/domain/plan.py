@@ -335,6 +335,7 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
             skipped.append(_made_by_hand(ticket, effect, now))
         else:
             total = lifecycle.combined(total, kept)
+    total = lifecycle.combined(total, _owner_answers(ticket, total))
     updated = total.sets.get("updated")
     if isinstance(updated, dt.datetime) and updated < ticket.updated:
         total = lifecycle.combined(total, Change(sets={"updated": ticket.updated}))
@@ -346,6 +347,20 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     result = _bookkeeping(ticket, config, now, total, fired, skipped, sla_at, logged)
     result.firings = fired_at
     return result
+
+
+def _owner_answers(ticket: Ticket, total: Change) -> Change:
+    """A replayed escalation to a team that a person asked (after the instant it is
+    replayed at, not knowing of it) answers the request, as the escalation made then would
+    have (:func:`esc.domain.lifecycle.owner_answers`)."""
+    team = total.sets.get("team")
+    if not ticket.requests or team is None:
+        return Change()
+    made = next((e for e in reversed(total.escalations) if e.to == team), None)
+    if made is None:
+        return Change()
+    after = lifecycle.applied(ticket, total)
+    return lifecycle.owner_answers(after, made.by, f"the ticket was escalated to {team}")
 
 
 class _Logged:

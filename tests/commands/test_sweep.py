@@ -2646,6 +2646,33 @@ def test_a_request_a_person_declined_stays_declined_after_a_replayed_escalation(
     assert "rule:breached-goes-up · request answered by engineering" not in text
 
 
+def test_a_request_asked_of_the_team_a_replayed_escalation_went_to_is_answered(
+    esc: Esc, workspace: Path
+) -> None:
+    """Created Monday 09:00, never swept; its first response breaches at 13:00, when
+    `breached-goes-up` escalates it to engineering.  At 15:00 a person (the file still
+    says support) asks engineering; the catch-up sweep at 15:05 replays the escalation:
+    the request, asked of the team that owned the ticket by then, is answered as it was
+    asked, and no open request to the ticket's own team is left (a validate finding)."""
+    ticket = esc.ok("create", "--title", "Refund for an add-on", "--category", "refund",
+                    "--by", "maya", now="2026-12-07T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "x", "--by", "maya",
+           now="2026-12-07T15:00:00+01:00")  # fmt: skip
+    out = sweep_at(esc, "2026-12-07T15:05:00+01:00")
+    assert f"{ticket}: support → engineering (breached-goes-up)" in out
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert (
+        "  - {asked: 2026-12-07T15:00:00+01:00, by: maya, team: engineering, state: answered,"
+        ' closed: 2026-12-07T15:00:00+01:00, closed_by: "rule:breached-goes-up"}\n'
+    ) in text
+    assert (
+        "- 2026-12-07T15:00:00+01:00 · rule:breached-goes-up · request answered by engineering"
+        " · the ticket was escalated to engineering\n"
+    ) in text
+    assert esc("validate").code == 0, esc("validate").err
+    assert ", 0 changed" in sweep_at(esc, "2026-12-07T15:10:00+01:00")
+
+
 def test_rules_that_undo_each_other_under_the_cap_are_not_replayed_every_second(
     esc: Esc, workspace: Path
 ) -> None:
