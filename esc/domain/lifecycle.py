@@ -244,8 +244,9 @@ def classify(
     # (still with the team routing gave it, at whatever level that team is: a bug filed to
     # engineering that is a billing question goes to support; never once escalated; and
     # still worked on: a resolved ticket keeps the team that resolved it, as `escalate`
-    # refuses to move one)
-    if category is not None and not ticket.escalated_teams and ticket.active:
+    # refuses to move one); only when the category changes: the same one said again (a
+    # script's) moves nothing, though the routing rules now read the ticket otherwise
+    if "category" in b.sets and not ticket.escalated_teams and ticket.active:
         fields = ticket_fields(ticket, config)
         fields.update(b.sets)
         team, why = route(config, facts_for(fields, ticket.description, now))

@@ -318,6 +318,16 @@ def test_classify_same_values_is_a_no_op(config: Config) -> None:
     )
 
 
+def test_classify_with_the_category_it_has_moves_nothing(config: Config) -> None:
+    """The same category said again (a script's) is no change, though routing would now
+    give the ticket to another team (routing rules edited since, or a tag they read): the
+    team and its assignee stay."""
+    t = ticket(team="engineering", category="billing", assignee="dan")
+    assert_empty(lifecycle.classify(t, config, NOW, "bob", category="billing"))
+    with_priority = lifecycle.classify(t, config, NOW, "bob", category="billing", priority="high")
+    assert dict(with_priority.sets) == {"priority": "high", "updated": NOW}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
