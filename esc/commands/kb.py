@@ -174,7 +174,7 @@ def _article(found: store.KnowledgeBase, ref: str) -> kb.Article:
     """The article ``ref`` names; its first problem (exit 1) if its file is there but does
     not parse or validate, else a usage error naming the articles there are."""
     try:
-        return kb.find(ref, found.articles)
+        article = kb.find(ref, found.articles)
     except BadInput:
         wanted = kb.normalise(ref)
         if wanted in found.broken_ids:  # the article is there, but esc cannot use it
@@ -183,6 +183,10 @@ def _article(found: store.KnowledgeBase, ref: str) -> kb.Article:
         if broken:  # (its file, named after it, does not parse)
             raise broken[0] from None
         raise
+    twice = found.duplicated.get(kb.id_number(article.id))
+    if twice is not None:  # (two files hold its ID: which one is meant is not known)
+        raise twice
+    return article
 
 
 def article_findings(session: Session, config: Config | None) -> tuple[list[Finding], int]:

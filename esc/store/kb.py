@@ -8,6 +8,7 @@ written atomically under the next free ID, never over an existing file.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ class KnowledgeBase:
     # the first problem of each article that parsed but cannot be used, by its ID (a file
     # added by hand has any name: its ID is in it)
     broken_ids: dict[str, ParseError] = field(default_factory=dict)
+    # the problem of an ID two files hold (by its number, as :func:`load` finds them): an
+    # article named by it is ambiguous
+    duplicated: dict[int | str, ParseError] = field(default_factory=dict)
 
     def notes(self) -> list[str]:
         return [str(error) for error in self.broken]
@@ -95,6 +99,9 @@ def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
     for item in scan(root):
         if isinstance(item, ParseError):
             found.broken.append(item)
+            stated = stated_id(root / item.path)
+            if stated is not None:  # (a hand-named file that does not parse: its ID is
+                found.broken_ids.setdefault(kb.normalise(stated), item)  # still its own)
             continue
         article = item.article
         category_line = item.key_lines.get("categories", 1)
@@ -111,10 +118,26 @@ def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
             line = item.key_lines.get("id", 1)
             also = f"duplicate id {article.id} (also in {seen[kb.id_number(article.id)]})"
             found.broken.append(ParseError(article.path, line, also))
+            found.duplicated.setdefault(kb.id_number(article.id), found.broken[-1])
         else:
             seen[kb.id_number(article.id)] = article.path
             found.articles.append(article)
     return found
+
+
+_STATED_ID = re.compile(r"^id:[ \t]*[\"']?([A-Za-z0-9][\w-]*)", re.MULTILINE)
+
+
+def stated_id(path: Path) -> str | None:
+    """The ID an article file that does not parse states on an ``id:`` line of its own
+    (None if none): naming that ID gives the file's problem, and `esc kb new` never takes
+    it."""
+    try:  # (never a FIFO or a device: read_with_stat refuses what is no regular file)
+        head = atomic.read_with_stat(path)[0][: 64 * 1024].decode("utf-8", "replace")
+    except (atomic.NotRegularFile, OSError):
+        return None
+    found = _STATED_ID.search(head)
+    return found[1] if found else None
 
 
 def create(root: Path, build: Callable[[str], kb.Article]) -> kb.Article:
@@ -129,7 +152,11 @@ def _created(root: Path, folder: Path, build: Callable[[str], kb.Article]) -> kb
     for tries in range(CREATE_TRIES):
         if tries == 0 or tries % 10 == 0:  # (read again now and then: others write too)
             taken = [p.stem for p in article_paths(root)]
-            taken += [d.article.id for d in scan(root) if isinstance(d, ArticleDoc)]
+            for doc in scan(root):  # (a file that does not parse keeps the ID it states)
+                stated = doc.article.id if isinstance(doc, ArticleDoc) else stated_id(
+                    root / doc.path
+                )
+                taken += [stated] if stated else []
         article_id = kb.next_id(taken)
         taken.append(article_id)  # (lost to another esc: the next one is tried)
         path = folder / f"{article_id}.md"

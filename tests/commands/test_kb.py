@@ -303,6 +303,34 @@ def test_a_broken_article_is_named_by_every_command_that_reads_them_all(kb_esc: 
         assert (result.code, result.err.startswith(moved)) == (1, True), (command, result.err)
 
 
+def test_an_article_two_files_name_or_one_that_does_not_parse_is_its_problem(
+    kb_esc: Esc,
+) -> None:
+    """Naming an ID two files hold gives the duplicate (exit 1), not the first file's
+    article; a hand-named file that does not parse, by the ID its `id:` line states, gives
+    its problem, not "unknown article", and `kb new` never takes that ID."""
+    (kb_esc.cwd / "kb" / "copy.md").write_text(
+        "---\nid: KB-0001\ntitle: Dup\ncategories: [account]\ntags: [x]\nupdated: 2026-01-01"
+        "\n---\nbody\n"
+    )
+    duplicate = "kb/copy.md:2: duplicate id KB-0001 (also in kb/KB-0001.md)"
+    ticket = new_ticket(kb_esc, "Account locked", "Locked out.")
+    before = (kb_esc.cwd / "tickets" / f"{ticket}.md").read_bytes()
+    for command in (("kb", "show", "KB-0001"), ("resolve", ticket, "--resolution", "x", "--kb",
+                                                "1")):  # fmt: skip
+        result = kb_esc(*command)
+        assert (result.code, result.err) == (1, duplicate + "\n"), command
+    assert (kb_esc.cwd / "tickets" / f"{ticket}.md").read_bytes() == before
+    (kb_esc.cwd / "kb" / "copy.md").unlink()
+    (kb_esc.cwd / "kb" / "unclosed.md").write_text(
+        "---\nid: KB-0003\ntitle: ok\ncategories: [account]\ntags: [x]\nupdated: 2026-01-01\n"
+    )
+    unclosed = "kb/unclosed.md:1: front-matter is not closed by a '---' line"
+    result = kb_esc("kb", "show", "3")
+    assert (result.code, result.err) == (1, unclosed + "\n")
+    assert kb_esc.ok("kb", "new", "--title", "Next", "--category", "account").strip() == "KB-0004"
+
+
 def test_an_article_whose_category_rules_yaml_lacks_is_left_out_and_named(
     kb_esc: Esc,
 ) -> None:
