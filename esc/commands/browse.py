@@ -116,7 +116,7 @@ def list_tickets(
     output = Output(notes=[str(error) for error in broken], code=1 if broken else 0)
     if as_json:
         listings.clear()  # (not needed while the JSON streams)
-        output.items = _json_items(catalog, chosen, slas, now)
+        output.items = _json_items(catalog, chosen, slas, now, involving)
     elif chosen:
         moment = now.timestamp()
         rows = [
@@ -253,10 +253,12 @@ def _json_items(
     chosen: list[Record],
     slas: dict[str, Sla] | None,
     now: dt.datetime,
+    involving: Sequence[str] = (),
 ) -> Iterator[views.Encoded]:
     """Each ticket of ``list --json`` as it is written: its fixed text kept in the cache
     (made and kept where missing), its SLA computed (unless given in ``slas``) and spliced
-    in, a few hundred at a time, so memory stays flat."""
+    in, a few hundred at a time, so memory stays flat.  In a team's queue (``involving``)
+    ``next_sla`` is the clock the table shows there: the OLA of the request to the team."""
     moment = now.timestamp()
     for start in range(0, len(chosen), 500):
         chunk = chosen[start : start + 500]
@@ -267,7 +269,8 @@ def _json_items(
                 parts = views.ticket_json_parts(record.ticket, catalog.config)
                 catalog.keep_text(record, parts)
             plain = None
-            if slas is None and "requests" not in parts:  # (requests need the SLA's policy)
+            if slas is None and "requests" not in parts and not involving:  # (requests need
+                # the SLA's policy; a team's queue shows its request's clock)
                 plain = catalog.kept_plain_sla(record, now, moment)
             filled: dict[str, object]
             if plain is not None:
@@ -279,6 +282,12 @@ def _json_items(
             else:
                 sla = slas[record.name] if slas is not None else sla_now(catalog, record, now)
                 filled = {"sla": views.sla_json(sla), "next_sla": views.next_sla_json(sla)}
+                ola = _team_clocks(record.ticket, sla, involving, now) if involving else []
+                if ola:  # (as _queue_row's cell: none when every one stopped unanswered)
+                    first = views.first_clock(ola)
+                    filled["next_sla"] = None if first is None else views.clock_next_json(
+                        first, now
+                    )
                 if "requests" in parts:
                     filled["requests"] = views.requests_json(record.ticket, sla)
             yield views.ticket_json_text(parts, filled)

@@ -711,6 +711,17 @@ def next_sla_json(sla: Sla) -> dict[str, Any] | None:
     }
 
 
+def clock_next_json(clock: Clock, now: dt.datetime) -> dict[str, Any]:
+    """``next_sla`` of a ticket in a team's queue (``list --involving``): the OLA clock of
+    the request to the team, as its SLA cell shows it."""
+    return {
+        "metric": clock.metric,
+        "due": _iso(clock.due),
+        "state": clock.state,
+        "text": clock_cell(clock.state, clock.due, now),
+    }
+
+
 def upcoming_json(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, Any]:
     return {
         "id": ticket.id,

@@ -197,6 +197,15 @@ def test_a_teams_queue_shows_the_clock_that_team_answers_to(demo: Path) -> None:
     assert " breached 45m ago " in row  # (its next response, due 10:15)
     earlier = Esc(demo).ok("list", "--involving", "Management", now=NOW)
     assert " warning, due in 1h42m " in earlier
+    # --json's next_sla is the clock the column shows (README), in the queue too
+    listed = json.loads(Esc(demo).ok("list", "--involving", "management", "--json",
+                                     now=at_eleven))  # fmt: skip
+    [ticket] = [t for t in listed if t["id"] == "T-0m6b2xb7"]
+    assert ticket["next_sla"] == {"metric": "collaboration", "due": "2026-11-27T10:42:00+01:00",
+                                  "state": "breached", "text": "breached 18m ago"}  # fmt: skip
+    overdue = json.loads(Esc(demo).ok("list", "--involving", "management", "--overdue", "--json",
+                                      now=at_eleven))  # fmt: skip
+    assert [t["next_sla"] for t in overdue if t["id"] == "T-0m6b2xb7"] == [ticket["next_sla"]]
 
 
 def test_a_queue_says_never_answered_of_a_request_its_ticket_was_resolved_with(
