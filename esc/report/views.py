@@ -741,7 +741,8 @@ def upcoming_text(rows: Sequence[tuple[Ticket, Clock]], now: dt.datetime) -> str
     width = max((len(left) for left in lefts), default=0)
     lines = []
     for (ticket, clock), left in zip(rows, lefts, strict=True):
-        due = format_timestamp(clock.due) if clock.due else "-"
+        # (in --now's zone, as `show` writes a deadline: not the calendar's, UTC say)
+        due = format_timestamp(clock.due.astimezone(now.tzinfo)) if clock.due else "-"
         lines.append(
             f"{ticket.id}  in {left:<{width}} {clock.metric:<15} {due}  {ticket.team:<12} "
             f"{ticket.priority:<7} {printable(ticket.title, one_line=True)}"

@@ -125,6 +125,18 @@ def test_upcoming_soonest_first(esc: Esc, tickets: dict[str, str]) -> None:
     assert rows[0]["due"] == "2026-11-23T15:00:00+01:00"
 
 
+def test_upcoming_writes_a_deadline_in_the_zone_of_now_as_show_does(esc: Esc) -> None:
+    """The urgent policy's calendar is UTC: `upcoming` wrote its deadline as UTC, `show`
+    (and `check`) as --now's offset; the text now writes it as `show` does."""
+    ticket = esc.ok("create", "--title", "Checkout down", "--category", "outage",
+                    "--priority", "urgent", now="2026-11-23T11:00:00+01:00").strip()  # fmt: skip
+    at = "2026-11-23T11:10:00+01:00"
+    [line] = esc.ok("upcoming", "--within", "1h", now=at).splitlines()
+    assert line.startswith(f"{ticket}  in 20m") and " 2026-11-23T11:30:00+01:00 " in line
+    assert "first_response met" not in esc.ok("show", ticket, now=at)
+    assert "(2026-11-23T11:30:00+01:00)" in esc.ok("show", ticket, now=at)
+
+
 def test_upcoming_bad_duration(esc: Esc) -> None:
     result = esc("upcoming", "--within", "soon")
     assert result.code == 2 and result.err.startswith("esc: --within:")
