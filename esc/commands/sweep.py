@@ -30,13 +30,15 @@ from esc.domain.plan import (
     next_event,
     plan,
     sla_of,
+    stored_version,
+    sweep_version,
 )
 from esc.domain.records import immutable
 from esc.domain.sla import Sla
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.report.actions import RuleAction, action_json, action_text, rule_actions
 from esc.report.slas import sla_states_now
-from esc.store import git, lock, merge_driver, workers
+from esc.store import config_versions, git, lock, merge_driver, workers
 from esc.store.atomic import (
     Garbage,
     RemovalList,
@@ -440,6 +442,10 @@ def run_sweep(
     sweep), a ticket is written only if it holds what is committed (:mod:`esc.store.pending`).
     """
     catalog = Catalog(workspace)
+    texts = workspace.config_texts()
+    if not dry_run and texts is not None:  # (what the next sweep after an edit replays
+        # the moments it missed under: see esc.store.config_versions)
+        config_versions.remember(workspace.root, sweep_version(catalog.config), texts)
     if not notify and catalog.config.notify is not None:
         catalog.config = replace(catalog.config, notify=None)
         catalog.notify_held = True
@@ -773,7 +779,7 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
     except ParseError as exc:  # (counted as every command counts it: its clocks as they run)
         return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
-    ticket_plan, events = _planned(catalog.config, doc.ticket, now)
+    ticket_plan, events = _planned(catalog.config, doc.ticket, now, _earlier(catalog, doc.ticket))
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
         outcome.behind = ticket_plan.note
@@ -787,6 +793,33 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
 
 def _removed(ticket_id: str) -> RecordOutcome:
     return RecordOutcome(note=f"{ticket_id}: removed while the sweep read it")
+
+
+def _earlier(catalog: Catalog, ticket: Ticket) -> Config | None:
+    """The configuration ``ticket`` was last swept under, if another (rules.yaml edited
+    since) that this workspace's sweeps kept: the moments it missed are replayed under it
+    (:func:`esc.domain.plan.plan`).  Each version is looked for once a sweep."""
+    version = stored_version(ticket)
+    if version is None or version == sweep_version(catalog.config):
+        return None
+    known = catalog.earlier_configs
+    if version not in known:
+        known[version] = earlier_config(catalog.workspace.root, version)
+    return known[version]
+
+
+def earlier_config(root: Path, version: str) -> Config | None:
+    """The configuration of ``version`` as a sweep here kept its files' texts, if it did
+    and they still make that version (esc's own code may count another since)."""
+    texts = config_versions.recall(root, version)
+    if texts is None:
+        return None
+    from esc.config.loading import build_config  # (ruamel.yaml only when needed)
+
+    config, findings = build_config(*texts)
+    if config is None or any(f.blocking for f in findings) or sweep_version(config) != version:
+        return None
+    return config
 
 
 def _changed_checked(config: Config, doc: TicketDoc, change: Change) -> TicketDoc:
@@ -804,11 +837,15 @@ def _changed_checked(config: Config, doc: TicketDoc, change: Change) -> TicketDo
     return new
 
 
-def _planned(config: Config, ticket: Ticket, now: dt.datetime) -> tuple[TicketPlan, list[Event]]:
+def _planned(
+    config: Config, ticket: Ticket, now: dt.datetime, earlier: Config | None = None
+) -> tuple[TicketPlan, list[Event]]:
     """The ticket's plan, and the notifications it makes: of what the rules and clocks did,
     and of what people did since the last sweep.  A sweep that tells of those alone also
-    records itself in the ticket (``checked``), so no later sweep tells of them again."""
-    ticket_plan = plan(ticket, config, now)
+    records itself in the ticket (``checked``), so no later sweep tells of them again.
+    ``earlier``: the configuration the ticket was last swept under, if another one
+    (:func:`_earlier`)."""
+    ticket_plan = plan(ticket, config, now, earlier)
     if ticket_plan.note is not None:
         return ticket_plan, []
     events = notify_events(config, ticket, ticket_plan, now)
@@ -875,7 +912,9 @@ def _finish(
                             left = _left(doc.ticket.id, "it kept changing while the sweep wrote it")
                             return _alerts(left, ticket_plan.sla, ticket_plan.ticket.active)
                         doc = catalog.reread(record)  # changed since it was read: as it is now
-                        ticket_plan, events = _planned(catalog.config, doc.ticket, now)
+                        ticket_plan, events = _planned(
+                            catalog.config, doc.ticket, now, _earlier(catalog, doc.ticket)
+                        )
                         new = _changed_checked(catalog.config, doc, ticket_plan.change)
                         text = new.text
                         if text == doc.text:
@@ -1243,8 +1282,14 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
             continue
         # (what a sweep then writes: its plan, or, with notifications, the mark that it told
         # people of what they did, which the plan alone does not make)
-        if _makes(old, plan(old.ticket, config, checked), text) or _makes(
-            old, _planned(config, old.ticket, checked)[0], text
+        version = stored_version(old.ticket)  # (last swept under another rules.yaml: as
+        earlier = (  # the sweep replays it, under the one it was swept under then)
+            earlier_config(root, version)
+            if version is not None and version != sweep_version(config)
+            else None
+        )
+        if _makes(old, plan(old.ticket, config, checked, earlier), text) or _makes(
+            old, _planned(config, old.ticket, checked, earlier)[0], text
         ):  # (the second, only if the first is not it)
             guard.wrote(path, text)
 

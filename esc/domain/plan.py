@@ -193,7 +193,9 @@ class TicketPlan:
         return Planned(self.ticket.id, self.fired, self.skipped, self.escalations)
 
 
-def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
+def plan(
+    ticket: Ticket, config: Config, now: dt.datetime, earlier: Config | None = None
+) -> TicketPlan:
     """Everything one sweep at ``now`` does to ``ticket``.
 
     The rules are evaluated at every moment since the ticket's last sweep at which their
@@ -202,7 +204,17 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     rules did before; then at ``now``.  What they did is then written as of now: a field
     a person changed after the rule acted keeps the person's value, and an escalation a
     person already made is not made twice.
+
+    A ticket last swept under another configuration (rules.yaml or teams.yaml edited
+    since) is not replayed under this one: that would stamp effects before the edit that
+    caused them.  Given that other configuration (``earlier``, the one its ``sla.rules``
+    names), the moments it missed are replayed under it, as sweeps then would have, and
+    this one's rules act at now (:func:`_across`); without it, they act at now alone.
     """
+    if earlier is not None:
+        across = _across(ticket, config, now, earlier)
+        if across is not None:
+            return across
     behind = _behind(ticket, now)
     if behind is not None:
         return _untouched(ticket, now, behind, lambda t, at: sla_of(t, config, at))
@@ -295,9 +307,9 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
         if view.active:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
             acted = view  # (what the rules saw: with what people did at ``at``)
-            earlier = None if then is None else functools.partial(sla_at, then, at)
+            just_before = None if then is None else functools.partial(sla_at, then, at)
             outcome = automation.run_rules(
-                view, config, at, memory, budget, sla_at, earlier, seen
+                view, config, at, memory, budget, sla_at, just_before, seen
             )
             chain = chain + 1 if at_deferred else 0
             held_back = [s for s in outcome.skipped if s.endswith(CAP_REACHED)]
@@ -347,6 +359,43 @@ def plan(ticket: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
     result = _bookkeeping(ticket, config, now, total, fired, skipped, sla_at, logged)
     result.firings = fired_at
     return result
+
+
+def _across(
+    ticket: Ticket, config: Config, now: dt.datetime, earlier: Config
+) -> TicketPlan | None:
+    """The plan of a ticket last swept under ``earlier``, another configuration: what a
+    sweep just before ``now`` does under ``earlier`` (the moments since its last sweep
+    replayed under the rules in effect then: a breach in the gap escalates as it would
+    have, whatever edit came since), then what one at ``now`` does under ``config`` (at
+    now alone: nothing is stamped before the edit).  None unless the ticket's ``sla.rules``
+    is ``earlier``'s, or when that sweep could not run (a change as late as ``now``)."""
+    version = _stored_version(ticket)
+    if version is None or version != sweep_version(earlier) or version == sweep_version(config):
+        return None
+    first = plan(ticket, earlier, now - _MICROSECOND)
+    if first.note is not None:
+        return None
+    then = plan(first.ticket, config, now)
+    if then.note is not None:  # pragma: no cover - (swept just before now: never behind)
+        return None
+    change = lifecycle.combined(first.change, then.change)
+    block = change.sets.get("sla")
+    if "sla" not in then.change.sets and isinstance(block, Mapping):  # (a settled ticket:
+        # the block the replay wrote, marked as swept now, under this configuration)
+        mark = Change(sets={"sla": _marked(block, now, sweep_version(config))})
+        change = lifecycle.combined(change, mark)
+        then.ticket = lifecycle.applied(then.ticket, mark)
+    made = TicketPlan(
+        then.ticket,
+        change,
+        then.sla,
+        first.fired + then.fired,
+        first.skipped + then.skipped,
+        first.escalations + then.escalations,
+    )
+    made.firings = first.firings + then.firings
+    return made
 
 
 def _owner_answers(ticket: Ticket, total: Change) -> Change:
@@ -1004,6 +1053,12 @@ def _seen(ticket: Ticket) -> automation.Seen | None:
     if not states:
         return None
     return automation.Seen(coerce_timestamp(stored.get("checked")), states, dues)
+
+
+def stored_version(ticket: Ticket) -> str | None:
+    """The version (:func:`sweep_version`) of the configuration the ticket was last swept
+    under, as its ``sla.rules`` says (None: never swept, or before esc recorded it)."""
+    return _stored_version(ticket)
 
 
 def _stored_version(ticket: Ticket) -> str | None:

@@ -163,6 +163,9 @@ class Catalog:
         # A sweep with --no-notify: a ticket people changed since its last sweep is not
         # marked quiet, so that the next sweep that notifies tells of it.
         self.notify_held = False
+        # the configurations tickets were last swept under, other than this one, by
+        # version (None: not kept here), as a sweep looks each up once (commands.sweep)
+        self.earlier_configs: dict[str, Config | None] = {}
 
     # ------------------------------------------------------------ tickets
 

@@ -874,7 +874,10 @@ def test_a_plain_sweep_after_a_failed_commit_strands_nothing(
     assert "\ncommitted " in result.out and result.err.count("\n") <= 1  # (the driver's)
     now = (workspace / "tickets" / f"{ticket}.md").read_text()
     assert git(workspace, "show", f"HEAD:tickets/{ticket}.md") == now
-    assert "Breach: going up" in now and now.startswith(swept.split("## Activity")[0][:40])
+    # (the level-2 breach came in the gap: escalated under the rules of the last sweep,
+    # with their note, as sweeps then would have; see the README's Missed sweeps)
+    assert " · team: engineering → management · hierarchical escalation: SLA breached" in now
+    assert now.startswith(swept.split("## Activity")[0][:40])
     assert git(workspace, "status", "--porcelain") == ""
 
 
@@ -2671,6 +2674,87 @@ def test_a_request_asked_of_the_team_a_replayed_escalation_went_to_is_answered(
     ) in text
     assert esc("validate").code == 0, esc("validate").err
     assert ", 0 changed" in sweep_at(esc, "2026-12-07T15:10:00+01:00")
+
+
+def _edit_between_sweeps(
+    esc: Esc, workspace: Path, old: str, new: str, resolve: bool = True
+) -> str:
+    """Created Monday 09:00 (first response 4h: breached at 13:00), swept at 09:05, then
+    rules.yaml edited (``old`` → ``new``), resolved at 14:00 (``resolve``): the ticket."""
+    ticket = esc.ok("create", "--title", "t", "--body", "b", "--category", "billing",
+                    now="2026-11-30T09:00:00+01:00").strip()  # fmt: skip
+    sweep_at(esc, "2026-11-30T09:05:00+01:00")
+    rules = workspace / "rules.yaml"
+    assert old in rules.read_text()
+    rules.write_text(rules.read_text().replace(old, new))
+    if resolve:
+        esc.ok("resolve", ticket, "--resolution", "done", now="2026-11-30T14:00:00+01:00")
+    return ticket
+
+
+def test_an_edit_of_rules_yaml_between_sweeps_keeps_what_the_gap_would_have_done(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A note's text edited while no sweep ran: the breach in the gap (13:00) escalated
+    under the rules of the last sweep, as sweeps then would have, though the ticket was
+    resolved since (it was lost: the new rules evaluated at 18:00 alone, on a resolved
+    ticket).  The ticket is then as if no edit was made, but for the version it records."""
+    ticket = _edit_between_sweeps(esc, workspace, '"SLA breached, escalating"', '"Breached"')
+    out = sweep_at(esc, "2026-11-30T18:00:00+01:00")
+    assert f"{ticket}: support → engineering (breached-goes-up)" in out
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "- 2026-11-30T13:00:00+01:00 · rule:breached-goes-up · team: support → engineering" \
+        " · hierarchical escalation: SLA breached, escalating\n" in text  # fmt: skip
+    assert "  checked: 2026-11-30T18:00:00+01:00\n" in text and ".999999" not in text
+    # the same without the edit, but for the version recorded
+    other = tmp_path / "other"
+    shutil.copytree(workspace, other, ignore=shutil.ignore_patterns(".esc-cache"))
+    (other / "tickets" / f"{ticket}.md").unlink()
+    unedited = Esc(other)
+    (other / "rules.yaml").write_text(
+        (other / "rules.yaml").read_text().replace('"Breached"', '"SLA breached, escalating"')
+    )
+    same = _edit_between_sweeps(unedited, other, "escalating", "escalating")
+    sweep_at(unedited, "2026-11-30T18:00:00+01:00")
+    theirs = (other / "tickets" / f"{same}.md").read_text().replace(same, ticket)
+    ours = text.splitlines()
+    assert [line for line in ours if "rules:" not in line and "maintainers" not in line] == [
+        line for line in theirs.splitlines() if "rules:" not in line and "maintainers" not in line
+    ]
+    assert ", 0 changed" in sweep_at(esc, "2026-11-30T18:10:00+01:00")
+
+
+def test_a_rule_added_between_sweeps_acts_at_now_not_in_the_gap(
+    esc: Esc, workspace: Path
+) -> None:
+    """The rule a breach in the gap would have fired did not exist then: under the last
+    sweep's rules (no rule on breaches) the gap does nothing, and the new rule acts at
+    the sweep's instant, never stamped before the edit."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("name: breached-goes-up", "name: x-unused", 1)
+                     .replace("when: {sla: breached, level: \"<3\"}", "when: {sla: paused}", 1))
+    ticket = _edit_between_sweeps(esc, workspace, "name: x-unused", "name: breached-goes-up",
+                                  resolve=False)  # fmt: skip
+    rules.write_text(rules.read_text().replace("when: {sla: paused}",
+                                               "when: {sla: breached, level: \"<3\"}", 1))
+    out = sweep_at(esc, "2026-11-30T18:00:00+01:00")
+    assert f"{ticket}: support → engineering (breached-goes-up)" in out
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "- 2026-11-30T18:00:00+01:00 · rule:breached-goes-up · team: support → engineering" \
+        in text  # fmt: skip
+    assert "13:00:00+01:00 · rule:" not in text
+
+
+def test_without_the_last_sweep_s_configuration_kept_the_rules_act_at_now(
+    esc: Esc, workspace: Path
+) -> None:
+    """A fresh clone (no .esc-cache): what the last sweep ran under is not known, so the
+    rules are evaluated at now alone, as the README says."""
+    ticket = _edit_between_sweeps(esc, workspace, '"SLA breached, escalating"', '"Breached"')
+    shutil.rmtree(workspace / ".esc-cache")
+    out = sweep_at(esc, "2026-11-30T18:00:00+01:00")
+    assert "breached-goes-up" not in out
+    assert "team: support\n" in (workspace / "tickets" / f"{ticket}.md").read_text()
 
 
 def test_rules_that_undo_each_other_under_the_cap_are_not_replayed_every_second(

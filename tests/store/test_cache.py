@@ -200,7 +200,7 @@ def test_a_first_sweep_writes_a_whole_cache_file_in_wal_mode(demo: Path) -> None
     Esc(demo, now="2026-11-30T12:00:00+01:00").ok("sweep")  # (after the demo's last sweep)
     folder = demo / ".esc-cache"
     made = {p.name for p in folder.iterdir()} - {"locks"}  # (locks/: made if one was needed)
-    assert made == {"sweep.lock", "writes.lock", FILE}
+    assert made == {"sweep.lock", "writes.lock", "configs", FILE}  # (configs/: what it ran under)
     with sqlite3.connect(folder / FILE) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         names = {row[0] for row in db.execute("SELECT name FROM files")}

@@ -201,8 +201,10 @@ def test_a_hand_edit_saved_while_the_sweep_plans_the_ticket_survives(
     real_plan = sweep.plan
     saved: list[str] = []
 
-    def plan_then_hand_edit(t: Ticket, config: Config, now: dt.datetime) -> TicketPlan:
-        planned = real_plan(t, config, now)
+    def plan_then_hand_edit(
+        t: Ticket, config: Config, now: dt.datetime, earlier: Config | None = None
+    ) -> TicketPlan:
+        planned = real_plan(t, config, now, earlier)
         if planned.change and not saved:  # the sweep has read the file and decided
             insert_line(path, "Customer called: the refund is for order 1234.")
             saved.append(t.id)
