@@ -29,6 +29,7 @@ from esc.domain.plan import (
     marked_swept,
     next_event,
     plan,
+    policy_at,
     sla_of,
     stored_version,
     sweep_version,
@@ -968,6 +969,9 @@ def _people_untold(ticket: Ticket, now: dt.datetime) -> bool:
     return bool(lines or escalations or created)
 
 
+_INSTANT = dt.timedelta(microseconds=1)  # (the ticket just after an instant's changes)
+
+
 def notify_events(
     config: Config, before: Ticket, ticket_plan: TicketPlan, now: dt.datetime
 ) -> list[Event]:
@@ -994,6 +998,12 @@ def notify_events(
             due_at[at] = sla_of(ticket_as_of(final, at), config, at).next_due()
         return due_at[at]
 
+    def move_chose(at: dt.datetime, held: str) -> bool:
+        """Whether the policy the ticket has just after ``at`` is the one its move from
+        ``held`` at that instant chose (with ``held`` it would have another)."""
+        view = ticket_as_of(final, at + _INSTANT)
+        return policy_at(view, config, at) != policy_at(replace(view, team=held), config, at)
+
     def deadline_then(at: dt.datetime) -> dt.datetime | None:
         """The next deadline as a person's change left it at ``at``, before the rules acted
         at that instant (as their command's ``--notify`` tells it: one id, one text)."""
@@ -1019,6 +1029,7 @@ def notify_events(
         config.priorities,
         fired,
         deadline,
+        move_chose,
     )
 
 

@@ -240,11 +240,16 @@ def events_of(
     priorities: Sequence[str],
     rules_fired: Sequence[tuple[str, dt.datetime, tuple[str, ...], str, bool]] = (),
     deadline_at: Callable[[dt.datetime], dt.datetime | None] | None = None,
+    move_chose: Callable[[dt.datetime, str], bool] | None = None,
 ) -> list[Event]:
     """The events ``change`` made (``before`` is None for a new ticket), each with its
     targets; events nobody is to be told of are left out.  ``leads``: team -> its lead;
     ``rules_fired``: (rule, when it fired, the names its `notify:` gives, its condition,
-    whether that holds only on a breach), each time it fired."""
+    whether that holds only on a breach), each time it fired.  ``move_chose(at, team)``:
+    whether the policy the ticket has just after ``at`` is the one its move from ``team``
+    at that instant chose (with ``team`` it would have another): a clock of that policy is
+    the new team's; one a priority change chose, the team it had then (without it, any
+    policy re-selected at the instant of a move is taken for the move's)."""
     made: list[Event] = []
     kinds = {(e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
              for e in change.escalations}  # fmt: skip
@@ -332,8 +337,10 @@ def events_of(
             # if the breach's own escalation moved it: both are told, whenever a sweep saw
             # it; not a team it went to later)
             held, then = after.team_at(line.at), after.team_at(line.at + _INSTANT)
-            if reselected[0] == line.at:  # (after the policy's change at that instant: a
-                held = then  # clock of the policy its escalation chose, the new team's)
+            if reselected[0] == line.at and (move_chose is None or move_chose(line.at, held)):
+                held = then  # (after the policy's change at that instant: a clock of the
+                # policy its escalation chose, the new team's; not one a priority change
+                # chose while the team it left had it)
             who = person(_assignee_at(after, line.at + _INSTANT)) or team(then, lead=True)
             if held != then:
                 who += team(held, lead=True) + person(_assignee_at(after, line.at))

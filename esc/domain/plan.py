@@ -67,6 +67,12 @@ def sla_of(ticket: Ticket, config: Config, at: dt.datetime) -> Sla:
     return compute(ticket, *_policy_of(ticket, config, at), at)
 
 
+def policy_at(ticket: Ticket, config: Config, at: dt.datetime) -> str | None:
+    """The name of the policy that applies to ``ticket`` at ``at`` (None: none does)."""
+    policy = _policy_of(ticket, config, at)[0]
+    return None if policy is None else policy.name
+
+
 def _policy_of(
     ticket: Ticket,
     config: Config,

@@ -883,6 +883,38 @@ def test_the_next_level_s_warning_is_told_to_the_team_it_landed_on(
     assert "team engineering" in second[0][1]
 
 
+def test_a_breach_a_priority_change_makes_is_told_to_the_team_that_had_the_ticket(
+    demo: Path, hook: Hook
+) -> None:
+    """wei (sre) raises T-cb45ts7v to high at 18:41: the high policy's resolution clock is
+    breached at once, and breached-goes-up moves it sre → management at that instant.  The
+    breach is sre's (the policy a priority change chose, sre holding the ticket), told to
+    sre too, and the message says `team sre` (it was told only to management, the message
+    saying `team management`)."""
+    rules = demo / "rules.yaml"
+    rules.write_text(rules.read_text() + NOTIFY.replace("eng-chat: \"", "sre-chat: \"")
+                     .replace("/eng\"", "/sre\"").replace("support-chat: \"json", "mgmt-chat:"
+                     " \"json").replace("/support\"", "/mgmt\"").replace(
+                     "engineering: eng-chat", "sre: sre-chat").replace(
+                     "support: [support-chat]", "management: [mgmt-chat]"))  # fmt: skip
+    desk = Esc(demo)
+    assert desk("validate").code == 0, desk("validate").err
+    desk.ok("sweep", "--no-notify", "--no-report", now="2026-11-27T18:00:00+01:00")
+    desk.ok("escalate", "T-cb45ts7v", "--priority", "high", "--reason", "BF", "--by", "wei",
+            now="2026-11-27T18:41:00+01:00")  # fmt: skip
+    out = desk.ok("sweep", "--no-report", now="2026-11-27T18:45:00+01:00")
+    assert "T-cb45ts7v: sre → management (breached-goes-up)" in out
+    breaches = [(path, text) for path, text in hook.messages()
+                if "T-cb45ts7v" in text and "SLA breached: resolution" in text]  # fmt: skip
+    # (and to management, where the breach's own escalation took it at that instant, as
+    # the README says: one message, naming the team that had the ticket as it crossed)
+    assert sorted(path for path, _ in breaches) == ["/mgmt", "/sre"]
+    assert all("team sre, priority high" in text for _, text in breaches)
+    escalated = [path for path, text in hook.messages()
+                 if "T-cb45ts7v" in text and "escalated sre → management" in text]  # fmt: skip
+    assert escalated == ["/mgmt"]
+
+
 def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_hour(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
