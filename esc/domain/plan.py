@@ -226,12 +226,15 @@ def plan(
         return _untouched(ticket, now, behind, lambda t, at: sla_of(t, config, at))
     stored = _stored_version(ticket)  # (None: swept before esc recorded it; trusted)
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
-    if "sla" not in ticket.extra and _policy_of(ticket, config, now)[0]:
+    if "sla" not in ticket.extra and (
+        _policy_of(ticket, config, now)[0] or (ticket.active and not _rules_acted(ticket))
+    ):
         # never swept (created while no sweep ran): replayed from the instant it was
         # created, whether resolved or closed since or not: a sweep every minute would
-        # have seen it active until then.  (A ticket no policy applies to gets no `sla:`
-        # block from a sweep, so nothing tells whether one swept it: it is evaluated at
-        # now, as before.)
+        # have seen it active until then.  (A ticket no policy applies to gets a block of
+        # the sweep alone, `checked` and `rules`, from its first sweep on; before esc wrote
+        # one, nothing told whether a sweep had seen it: an open one no rule acted on is
+        # replayed, any other evaluated at now, as before.)
         since = ticket.created - _MICROSECOND
     if not ticket.active and (
         since is None
@@ -1035,6 +1038,11 @@ def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
 _REPLAYED_WHEN_SETTLED = ("status", "priority", "category", "impact", "urgency", "team")
 
 
+def _rules_acted(ticket: Ticket) -> bool:
+    """Whether a rule ever acted on ``ticket`` (its log has a line of one): a sweep saw it."""
+    return any(line.by.startswith(RULE_ACTOR) for line in ticket.activity)
+
+
 def _checked(ticket: Ticket) -> dt.datetime | None:
     """When a sweep last wrote this ticket (the ``checked`` time of its ``sla`` block)."""
     stored = ticket.extra.get("sla")
@@ -1277,6 +1285,11 @@ def _bookkeeping(
         }
         change = lifecycle.combined(change, Change(sets=sets))
         change = replace(change, activity=_merged(log, change.activity))
+    elif not isinstance(stored, Mapping) and after.active:
+        # (no policy applies: a block of the sweep alone, so that the next sweep replays the
+        # moments since, as it does any other ticket's; a resolved or closed one gets none)
+        sets = {"sla": {"checked": now, "rules": version}}
+        change = lifecycle.combined(change, Change(sets=sets))
     elif isinstance(stored, Mapping) and (
         change or _under_another(ticket, after, version) or (logged and logged.restarted)
     ):  # (or replayed from a `checked` a merge moved back: now marked as swept at now)

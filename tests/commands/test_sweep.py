@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Esc
+from tests.conftest import REPO, Esc, run_in_process
 
 CREATED = "2026-11-20T09:00:00+01:00"  # Friday 09:00 Berlin
 RULES_LEVELS = """\
@@ -2755,6 +2755,40 @@ def test_without_the_last_sweep_s_configuration_kept_the_rules_act_at_now(
     out = sweep_at(esc, "2026-11-30T18:00:00+01:00")
     assert "breached-goes-up" not in out
     assert "team: support\n" in (workspace / "tickets" / f"{ticket}.md").read_text()
+
+
+def test_a_ticket_no_policy_applies_to_ends_the_same_whenever_sweeps_ran(
+    tmp_path: Path,
+) -> None:
+    """Only urgent tickets have a policy; `nag` notes a ticket older than an hour, again
+    every 2h.  A normal ticket (no policy) created at 09:00: one sweep at 15:00 noted it
+    once, at 15:00, and sweeps at 10:30, 11:00, 13:00 and 15:00 at each of those: now
+    both note it at 10:00:01, 12:00:01 and 14:00:01, as sweeping every instant would."""
+    rules = (
+        'priorities: [low, normal, high, urgent]\ndefault_priority: normal\n'
+        'calendars:\n  office: {timezone: Europe/Berlin, hours: {mon-fri: "09:00-17:00"}}\n'
+        'sla:\n  - name: urgent\n    when: {priority: urgent}\n    calendar: office\n'
+        '    targets: {resolution: 4h}\n'
+        'rules:\n  - name: nag\n    when: {age: ">1h"}\n    then: {note: nagnote}\n'
+        '    repeat: 2h\n'
+    )
+    texts = {}
+    for name, sweeps in (("once", ["15:00"]), ("often", ["10:30", "11:00", "13:00", "15:00"])):
+        root = tmp_path / name
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        (root / "rules.yaml").write_text(rules)
+        desk = Esc(root)
+        ticket = desk.ok("create", "--title", "nopol", "--body", "x", "--category", "how-to",
+                         now="2027-01-06T09:00:00+01:00").strip()  # fmt: skip
+        for at in sweeps:
+            sweep_at(desk, f"2027-01-06T{at}:00+01:00")
+        texts[name] = (root / "tickets" / f"{ticket}.md").read_text().replace(ticket, "T")
+        notes = [line for line in texts[name].splitlines() if "rule:nag · internal note" in line]
+        assert [line[2:27] for line in notes] == [
+            "2027-01-06T10:00:01+01:00", "2027-01-06T12:00:01+01:00",
+            "2027-01-06T14:00:01+01:00",
+        ], name  # fmt: skip
+    assert texts["once"] == texts["often"]
 
 
 def test_rules_that_undo_each_other_under_the_cap_are_not_replayed_every_second(

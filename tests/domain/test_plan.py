@@ -258,14 +258,19 @@ def test_nothing_to_write_when_nothing_changed(standard: Config) -> None:
     assert not later.change
 
 
-def test_a_ticket_no_policy_matches_gets_no_block() -> None:
+def test_a_ticket_no_policy_matches_gets_a_block_of_the_sweep_alone() -> None:
+    """No policy, no clocks: the block records the sweep (`checked`, `rules`) alone, so
+    that the next sweep replays the moments since (rules on age, idle, repeat), as for
+    any other ticket; once it has one, a sweep with nothing new changes nothing."""
     config = make_config(
         CALENDARS + "sla:\n  - name: vip\n    when: {tags: vip}\n    calendar: office\n"
         "    targets: {resolution: 8h}\n"
     )
-    p = plan(ticket(), config, berlin(2026, 11, 23, 10))
-    assert not p.change
-    assert p.sla.policy is None
+    now = berlin(2026, 11, 23, 10)
+    p = plan(ticket(), config, now)
+    assert dict(p.change.sets) == {"sla": {"checked": now, "rules": sweep_version(config)}}
+    assert p.change.activity == () and p.sla.policy is None
+    assert not plan(p.ticket, config, now + dt.timedelta(hours=1)).change
 
 
 # ---------------------------------------------------------------- what tickets share
@@ -487,9 +492,13 @@ def test_a_ticket_never_swept_is_replayed_from_its_creation(standard: Config) ->
     ]
 
 
-def test_a_ticket_no_policy_applies_to_is_evaluated_at_now(standard: Config) -> None:
-    """No policy, no `sla:` block: nothing tells whether a sweep saw it, so it is not
-    replayed (a rule added later would fire at instants before it existed)."""
+def test_a_never_swept_ticket_no_policy_applies_to_is_replayed_from_its_creation(
+    standard: Config,
+) -> None:
+    """No policy: replayed from the instant it was created, as one with a policy is (it
+    was evaluated at now: what a rule on its age did depended on when sweeps ran), and
+    given a block of the sweep alone, which the next sweep replays from.  One a rule acted
+    on before (an older esc swept it, and wrote it no block) is evaluated at now."""
     config = make_config(
         CALENDARS
         + "sla:\n  - name: urgent\n    when: {priority: urgent}\n    calendar: always\n"
@@ -500,7 +509,15 @@ def test_a_ticket_no_policy_applies_to_is_evaluated_at_now(standard: Config) -> 
     t = ticket()
     t = done(t, lifecycle.assign(t, config, CREATED + dt.timedelta(minutes=5), "bob", "alice"))
     p = plan(t, config, CREATED + dt.timedelta(hours=3))
-    assert p.fired == [] and not p.change
+    assert p.fired == ["late-triage"]
+    [line] = [a for a in p.change.activity if a.by == "rule:late-triage"]
+    assert line.at == CREATED + dt.timedelta(minutes=2, seconds=1)  # (new until 09:05)
+    assert p.change.sets["sla"] == {"checked": CREATED + dt.timedelta(hours=3),
+                                    "rules": sweep_version(config)}  # fmt: skip
+    swept_before = dataclasses.replace(
+        t, activity=(*t.activity, dataclasses.replace(line, at=CREATED))
+    )
+    assert plan(swept_before, config, CREATED + dt.timedelta(hours=3)).fired == []
 
 
 def test_a_ticket_never_swept_answered_after_its_breach_still_escalates(
