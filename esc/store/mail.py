@@ -683,9 +683,14 @@ def _whole_lines(kept: str, whole: str) -> str:
     return whole[: whole.rfind("\n", 0, len(kept)) + 1].strip()
 
 
-# The line a mail client writes above a quote: it names a time or an address, and ends in
-# a colon ("On Thu, Dec 10, 2026 at 4:50 PM <help@…> wrote:", "El jue, … escribió:").
-_ATTRIBUTION = re.compile(r"[^\n]*(?:@|\d{1,2}[:.h]\d{2})[^\n]*[:：][ \t]*")
+# The line a mail client writes above a quote: it names a time, an address or that someone
+# wrote, and ends in a colon ("On Thu, Dec 10, 2026 at 4:50 PM <help@…> wrote:", "El jue,
+# … escribió:", "Help Desk wrote:"); taken for one only right above a quoted line.
+_ATTRIBUTION = re.compile(
+    r"[^\n]*(?:@|\d{1,2}[:.h]\d{2}|\b(?:wrote|writes|schrieb|a[ \t]+écrit|escribió|"
+    r"ha[ \t]+scritto|scrisse|schreef|skrev|napisała?|написала?)\b)[^\n]*[:：][ \t]*",
+    re.IGNORECASE,
+)
 
 
 def _without_attribution(kept: str, whole: str) -> str:

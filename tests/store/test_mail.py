@@ -281,6 +281,18 @@ def test_a_quote_s_header_line_goes_with_it_in_every_language(header: str) -> No
     assert store.strip_quoted(f"{header}\n{QUOTED}") == f"{header}\n{QUOTED}".strip()
 
 
+@pytest.mark.parametrize("header", ["Help Desk wrote:", "Anna Schmidt schrieb:"])
+def test_a_short_header_line_with_no_date_or_address_goes_with_its_quote(header: str) -> None:
+    """"Help Desk wrote:" (no time, no address) stayed, above a bottom-posted answer with
+    the quote kept whole, and alone above a top-posted one; a line that says "wrote:" but
+    heads no quote is the customer's."""
+    bottom = f"{header}\n> Invoice number?\n\nShort 4717.\n"
+    assert store.strip_quoted(bottom) == "Short 4717."
+    assert store.strip_quoted(f"Top 4720.\n\n{header}\n> Invoice number?\n") == "Top 4720."
+    own = f"Your engineer wrote: it is fixed.\nIt is not.\n\n{header}\n> Fixed?\n"
+    assert store.strip_quoted(own) == "Your engineer wrote: it is fixed.\nIt is not."
+
+
 @pytest.mark.parametrize(
     ("head", "raw", "text"),
     [
