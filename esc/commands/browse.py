@@ -9,7 +9,7 @@ from esc.commands.session import Output, Session
 from esc.domain import query
 from esc.domain.conditions import split_comparison
 from esc.domain.config import Config
-from esc.domain.errors import BadInput
+from esc.domain.errors import BadInput, ParseError
 from esc.domain.explain import explain_ticket
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.plan import plan, sla_of
@@ -24,13 +24,21 @@ from esc.store import cache_codec, git
 from esc.store.cache_codec import Listing
 from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
+from esc.ticketfile import problems
 
 
 def show(session: Session, ref: str, as_json: bool) -> Output:
     """One ticket: facts, SLA clocks, escalations, description and conversation."""
-    ticket = session.workspace.load(ref).ticket
+    doc = session.workspace.load(ref)
+    ticket = doc.ticket
     config, now = session.config, session.now
     sla = sla_of(ticket, config, now)
+    # (one that does not fit the configuration, a team since renamed say, is shown, and
+    # its problems are findings: exit 1, as every command that counts it says)
+    misfit = [] if config.fits(ticket) else [
+        str(ParseError(f.path, f.line, f.message))
+        for f in problems.check_ticket(doc, config) if f.blocking
+    ]  # fmt: skip
     from esc.commands import kb  # (list, log and explain need none of the knowledge base)
     from esc.report import kb as kb_views
 
@@ -39,10 +47,10 @@ def show(session: Session, ref: str, as_json: bool) -> Output:
         data = views.ticket_json(ticket, config, full=True, sla=sla)
         if suggestions:
             data["suggestions"] = [kb_views.suggestion_json(s) for s in suggestions]
-        return Output(data=data, notes=notes)
+        return Output(data=data, notes=misfit + notes, code=1 if misfit else 0)
     section = kb_views.suggestion_lines(suggestions, session.colour)
     text = views.ticket_text(ticket, config, now, session.colour, sla, section)
-    return Output(text=text + "\n", notes=notes)
+    return Output(text=text + "\n", notes=misfit + notes, code=1 if misfit else 0)
 
 
 def list_tickets(
@@ -113,6 +121,10 @@ def list_tickets(
         if sort is None:  # (most overdue first: by the clocks judged, the team's own in its queue)
             chosen.sort(key=lambda r: -_overdue_by(r.ticket if involving else None,
                                                    slas[r.name], involving, now))  # fmt: skip
+    # (a ticket that does not fit the configuration, a team since renamed say, is listed,
+    # and a finding: the cache keeps no SLA for one, so only those are looked at)
+    broken = broken + [e for r in chosen if catalog.standing(r, now) is None
+                       for e in catalog.misfits(r)]  # fmt: skip
     output = Output(notes=[str(error) for error in broken], code=1 if broken else 0)
     if as_json:
         listings.clear()  # (not needed while the JSON streams)

@@ -185,6 +185,25 @@ def test_category_none_lists_the_uncategorised_and_age_sorts_as_the_column(esc: 
     assert oldest == [first.strip(), second]
 
 
+def test_a_ticket_of_a_team_teams_yaml_no_longer_has_is_listed_shown_and_a_finding(
+    esc: Esc, workspace: Path
+) -> None:
+    """A team renamed in teams.yaml: `list` and `show` printed its tickets (level `?`) and
+    exited 0 while `validate` and `report` exited 1; each lists or shows it and names the
+    problem (`path:line: message`, exit 1), as every command that counts it does."""
+    ticket = esc.ok("create", "--title", "x", "--category", "billing").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace("\nteam: support\n", "\nteam: sales\n"))
+    problem = (
+        f"tickets/{ticket}.md:7: unknown team 'sales'; one of support, engineering, management"
+    )
+    for command in (("list",), ("list", "--json"), ("show", ticket), ("show", ticket, "--json")):
+        result = esc(*command)
+        assert (result.code, result.err) == (1, problem + "\n"), command
+        assert ticket in result.out, command
+    assert esc("validate").err.startswith(problem)
+
+
 def test_a_teams_queue_shows_the_clock_that_team_answers_to(demo: Path) -> None:
     """`list --involving T` is T's queue: its SLA column is the OLA of T's request, not the
     ticket's own next deadline (the reply the owning team owes the customer)."""
