@@ -35,7 +35,7 @@ from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
 from esc.store.user_cache import esc_build
 
-SCHEMA = 23  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
+SCHEMA = 24  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
 # verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
 # column as plain values, each ticket's fixed JSON text (a table of its own); 10: rows of
 # files read before entry heads and log lines not in shape were problems (read again); 11:
@@ -56,7 +56,8 @@ SCHEMA = 23  # 6: the article a resolution used (kb); 7: requests to other teams
 # of such files are void); 22: the changes of team a re-routing by `classify` made; 23: a
 # conversation entry head whose visibility is not its kind's, or an entry in the
 # description (no `## Conversation` heading), or a title with a line break, is a problem
-# (clean verdicts void)
+# (clean verdicts void); 24: a front-matter that is one flow mapping, which no command can
+# edit, is a problem (clean verdicts void)
 # Meta keys: a token that changes whenever a save changes what a ticket's row says, and
 # the token the sweep's reports were rendered at (see Cache.tickets_changed).
 TICKETS = "tickets"

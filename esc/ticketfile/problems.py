@@ -14,6 +14,7 @@ from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS
 from esc.domain.model import CHANNELS, FIELD_ORDER, STATUSES
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp
+from esc.ticketfile.yaml_text import is_flow_front
 
 if TYPE_CHECKING:
     from esc.ticketfile.document import TicketDoc
@@ -74,6 +75,10 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         out.append(Finding(doc.path, line or doc.key_lines.get(key, 1), message, blocking))
 
     ticket = doc.ticket
+    if is_flow_front(doc.front):  # (it reads, but no command can edit it: said, before
+        # a command refuses it)
+        add("id", "the front-matter is one flow mapping, {key: value, …}: esc reads it, but no"
+            " command can edit it; write each key on a line of its own", 2, blocking=False)
     stem = doc.path.rsplit("/", 1)[-1].removesuffix(".md")
     if ticket.id and ticket.id != stem:
         add("id", f"id {ticket.id} does not match the file name {stem}.md")

@@ -644,6 +644,12 @@ class _Slot:
 _FLOW_FRONT = re.compile(r"(?:[^\S\n]*(?:#[^\n]*)?\n)*[^\S\n]*\{")
 
 
+def is_flow_front(front: str) -> bool:
+    """Whether ``front`` is one flow mapping (``{id: T-1, title: x}``): it reads, but esc
+    edits front-matter one key per line, and refuses to edit this."""
+    return _FLOW_FRONT.match(front) is not None
+
+
 class FrontMatterEditor:
     """Edits one front-matter text in place, value by value."""
 

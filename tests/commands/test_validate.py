@@ -485,3 +485,21 @@ def test_a_time_in_other_digits_is_a_finding_never_a_lost_entry(
     result = esc("validate", now="2026-11-25T10:00:00+01:00")
     assert result.code == 1 and "is not an ISO-8601 timestamp" in result.err
     assert esc("show", ticket, now="2026-11-25T10:00:00+01:00").code == 1  # (refused, said)
+
+
+def test_a_front_matter_of_one_flow_mapping_is_a_finding_before_a_command_refuses_it(
+    esc: Esc, workspace: Path
+) -> None:
+    """It reads (list, show), but assign, wait and escalate refuse to edit it: validate said
+    ok.  Now it says so, not blocking, at its line."""
+    (workspace / "tickets" / "T-zz000001.md").write_text(
+        "---\n{id: T-zz000001, title: t, status: open, priority: normal, category: billing,"
+        " team: support, assignee: null, customer: null, channel: null,"
+        " created: 2026-11-20T09:00:00+01:00, updated: 2026-11-20T09:00:00+01:00}\n---\n"
+    )
+    result = esc("validate")
+    assert result.code == 1
+    assert result.err.startswith("tickets/T-zz000001.md:2: the front-matter is one flow mapping")
+    assert "T-zz000001" in esc.ok("list")
+    refused = esc("assign", "T-zz000001", "alice")
+    assert refused.code == 1 and "one flow mapping" in refused.err
