@@ -74,12 +74,15 @@ def find_root(start: Path, explicit: str | None = None) -> Path:
             root = Path(explicit).expanduser().resolve()
         except RuntimeError:  # (~name of no user, or no home: as a shell, take it as it is)
             root = Path(explicit).resolve()
-        if not (root / TEAMS_FILE).is_file():
+        if not os.path.lexists(root / TEAMS_FILE):  # (one that is there but no file esc
+            # can read, a folder or a link to nowhere, is named as its problem when read)
             raise WorkspaceNotFound(f"{explicit}: not an esc workspace (no {TEAMS_FILE})")
         return root
     here = start.resolve()
     for folder in (here, *here.parents):
-        if (folder / TEAMS_FILE).is_file() and (folder / TICKETS_DIR).is_dir():
+        # (a teams.yaml there in any form: this folder's, named as its problem when read,
+        # never a workspace further up, which would get what was meant for this one)
+        if os.path.lexists(folder / TEAMS_FILE) and (folder / TICKETS_DIR).is_dir():
             return folder
     raise WorkspaceNotFound(
         "no esc workspace here or above (a folder with teams.yaml and tickets/); "

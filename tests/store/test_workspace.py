@@ -32,6 +32,31 @@ def test_find_root_outside_a_workspace(tmp_path: Path) -> None:
         find_root(tmp_path, str(tmp_path))
 
 
+@pytest.mark.parametrize("kind", ["folder", "dangling symlink", "fifo"])
+def test_a_teams_yaml_there_but_unreadable_is_its_folder_s_problem_not_a_parent_s(
+    workspace: Path, kind: str
+) -> None:
+    """A workspace inside another whose teams.yaml is a folder, a link to nowhere or a FIFO:
+    `esc create` there wrote the ticket into the outer workspace (its teams.yaml was taken
+    for none); now this folder is the workspace, and its teams.yaml is named (exit 1)."""
+    inner = workspace / "sub"
+    (inner / "tickets").mkdir(parents=True)
+    shutil.copy(workspace / "rules.yaml", inner / "rules.yaml")
+    teams = inner / "teams.yaml"
+    if kind == "folder":
+        teams.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(teams)
+    else:
+        teams.symlink_to("nowhere")
+    assert find_root(inner) == inner.resolve()
+    assert find_root(workspace, str(inner)) == inner.resolve()
+    result = Esc(inner)("create", "--title", "meant for sub")
+    assert result.code == 1 and result.err.startswith("teams.yaml:1: a "), result.err
+    assert list((workspace / "tickets").glob("*.md")) == []
+    assert list((inner / "tickets").glob("*.md")) == []
+
+
 def test_atomic_write_replaces_and_keeps_mode(tmp_path: Path) -> None:
     target = tmp_path / "t.md"
     target.write_text("old")
