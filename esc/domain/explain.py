@@ -74,10 +74,19 @@ def _clock_lines(clock: Clock, policy: Policy, now: dt.datetime) -> list[str]:
     if clock.stop is not None:
         lines.append(f"  stopped  {format_timestamp(clock.stop)}")
     if clock.warn is not None:
-        lines.append(f"  warning  {format_timestamp(clock.warn.astimezone(tz))}")
-    due = format_timestamp(clock.due.astimezone(tz)) if clock.due else "unknown while paused"
+        lines.append(f"  warning  {_in_both(clock.warn, tz, now)}")
+    due = _in_both(clock.due, tz, now) if clock.due else "unknown while paused"
     lines.append(f"  due      {due}")
     return lines
+
+
+def _in_both(moment: dt.datetime, tz: dt.tzinfo, now: dt.datetime) -> str:
+    """``moment`` in the calendar's zone (its working hours' clock), and as `show` and
+    `check` write it, in ``now``'s, when that reads otherwise."""
+    local, mine = format_timestamp(moment.astimezone(tz)), format_timestamp(
+        moment.astimezone(now.tzinfo)
+    )
+    return local if local == mine else f"{local} ({mine})"
 
 
 def _counted(clock: Clock, cal: Calendar, end: dt.datetime) -> list[Interval]:
