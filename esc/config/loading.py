@@ -698,13 +698,17 @@ def _policies(
         reader.add(line_of(data, "sla"), "sla must be a list of policies")
         return ()
     policies = []
-    for i, item in enumerate(raw):
+    written = data.get("calendars")  # (a calendar written there but broken is named there:
+    broken = {str(k) for k in written} - set(calendars) if isinstance(written, dict) else set()
+    for i, item in enumerate(raw):  # not again as unknown, by each policy that uses it)
         if not isinstance(item, CommentedMap):
             reader.add(line_of(raw, i), f"sla[{i}] must be a mapping")
             continue
         try:
             policies.append(parse_policy(item, calendars, words, f"sla[{i}]"))
         except PolicyError as exc:
+            if exc.key == "calendar" and str(item.get("calendar")) in broken:
+                continue
             where = _line_of_error(item, exc.key, exc.location) or line_of(raw, i)
             reader.add(where, f"sla[{i}]: {exc}")
     return tuple(policies)

@@ -651,7 +651,9 @@ def _parse_range(where: str, text: str) -> Range:
     if sh > 23 or sm > 59 or em > 59 or eh > 24 or (eh == 24 and em):
         raise CalendarError(bad)
     start, end = sh * 60 + sm, eh * 60 + em
-    if start >= end:
+    if start == end:
+        raise CalendarError(f'{where}: "{text}" is empty (it ends as it starts)')
+    if start > end:
         raise CalendarError(
             f'{where}: "{text}" ends before it starts (split a night shift over two days)'
         )

@@ -254,7 +254,11 @@ def _share(raw: object, name: str) -> float | None:
     except ValueError:
         share = -1.0
     if not 0 < share < 1:
-        raise PolicyError(f"policy {name}: warn_at must be a share like 75%", "warn_at")
+        raise PolicyError(
+            f"policy {name}: warn_at must be a share above 0% and below 100%, like 75%"
+            f" (not {text})",
+            "warn_at",
+        )
     return share
 
 

@@ -359,6 +359,26 @@ calendars:
     ]
 
 
+def test_a_broken_calendar_is_named_once_and_an_empty_range_is_called_empty() -> None:
+    """A policy on a calendar that is written but broken said "unknown calendar 'office'
+    (none defined)" too, a false second line; "09:00-09:00" was said to end before it
+    starts."""
+    rules = """\
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {mon-fri: "09:00-09:00"}
+sla:
+  - name: standard
+    calendar: office
+    targets: {resolution: 4h}
+"""
+    assert findings(rules=rules) == [
+        'rules.yaml:4: calendars.office.hours.mon-fri: "09:00-09:00" is empty'
+        " (it ends as it starts)",
+    ]
+
+
 def test_an_impossible_holiday_date_is_a_finding() -> None:
     """It raised ValueError out of build_config: every command exited 3 ("internal error")."""
     rules = """\
@@ -457,7 +477,8 @@ sla:
         " (e.g. 24h, 1h30m)",
         "rules.yaml:12: sla[2]: policy c: unknown metric 'reply';"
         " choose from first_response, next_response, resolution, collaboration",
-        "rules.yaml:16: sla[3]: policy d: warn_at must be a share like 75%",
+        "rules.yaml:16: sla[3]: policy d: warn_at must be a share above 0% and below 100%,"
+        " like 75% (not 150%)",
         "rules.yaml:20: sla[4]: policy e: pause_on takes new, open, pending, not 'closed'",
         "rules.yaml:21: sla[5]: a policy needs a name",
         "rules.yaml:26: sla[6]: unknown key 'colour'",

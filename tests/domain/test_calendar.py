@@ -162,7 +162,7 @@ BAD_CALENDARS: list[tuple[object, str]] = [
     ({"timezone": "UTC", "hours": {"fri": "24:00-24:00"}}, 'hours.fri: "24:00-24:00"'),
     ({"timezone": "UTC", "hours": {"fri": "24:30"}}, 'hours.fri: "24:30"'),
     ({"timezone": "UTC", "hours": {"fri": "17:00-09:00"}}, 'hours.fri: "17:00-09:00" ends before'),
-    ({"timezone": "UTC", "hours": {"fri": "09:00-09:00"}}, 'hours.fri: "09:00-09:00" ends before'),
+    ({"timezone": "UTC", "hours": {"fri": "09:00-09:00"}}, 'hours.fri: "09:00-09:00" is empty'),
     ({"timezone": "UTC", "hours": {"fri": ""}}, "hours.fri"),
     ({"timezone": "UTC", "hours": {"fri": 9}}, "hours.fri: 9 is not a time range"),
     (

@@ -237,7 +237,7 @@ def test_parse_policy_reads_every_key() -> None:
         ),
         (
             {"name": "p", "calendar": "office", "targets": {"resolution": "4h"}, "warn_at": "120%"},
-            "policy p: warn_at must be a share like 75%",
+            "policy p: warn_at must be a share above 0% and below 100%, like 75% (not 120%)",
             "warn_at",
         ),
         (
