@@ -66,8 +66,13 @@ def test(session: Session, target: str) -> Output:
         both = (*notify.teams.get(target, ()), *notify.people.get(target, ()))
         names = tuple(dict.fromkeys(both))
     else:
-        known = tuple(notify.targets) if notify is not None else ()
-        raise BadInput(f"rules.yaml notify: {unknown_choice('target', target, known)}")
+        known = (  # (a team's or a person's name is taken too: said with the targets)
+            tuple(dict.fromkeys((*notify.targets, *notify.teams, *notify.people)))
+            if notify is not None
+            else ()
+        )
+        said = unknown_choice("target, team or person", target, known)
+        raise BadInput(f"rules.yaml notify: {said}")
     now = session.now
     output = Output()
     sent: list[str] = []

@@ -328,10 +328,11 @@ def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) ->
     event = hook.messages()[0][1].splitlines()[-1].removeprefix("event ")
     assert len(event) == 20 and hook.headers[0]["X-Esc-Event"] == event
     unknown = esc("notify", "test", "nope")
-    assert unknown.code == 2 and "unknown target 'nope'" in unknown.err
-    close = esc("notify", "test", "eng-caht")
-    assert close.err == ("esc: rules.yaml notify: unknown target 'eng-caht' (did you mean "
-                         "'eng-chat'?); choose from eng-chat, support-chat\n")  # fmt: skip
+    assert unknown.code == 2 and "unknown target, team or person 'nope'" in unknown.err
+    close = esc("notify", "test", "eng-caht")  # (a team's name is taken too: listed)
+    assert close.err == ("esc: rules.yaml notify: unknown target, team or person 'eng-caht'"
+                         " (did you mean 'eng-chat'?); choose from eng-chat, support-chat,"
+                         " engineering, support\n")  # fmt: skip
     # a team's name, as a rule's `notify:` may give it: each of its targets
     assert esc.ok("notify", "test", "engineering") == "sent a test message to eng-chat\n"
     assert hook.messages()[-1][0] == "/eng"
