@@ -474,7 +474,7 @@ def _notify(
 ) -> Notify | None:
     """The `notify:` section: targets by URL (never quoted in a finding: a URL may hold a
     secret), who is told, the link; each rule's `notify:` must name a target."""
-    from esc.domain.notify import NOTIFY_KEYS, Notify, Target, url_problem
+    from esc.domain.notify import NOTIFY_KEYS, Notify, Target, url_problem, written_secret
 
     raw = data.get("notify")
     targets: dict[str, Target] = {}
@@ -507,6 +507,14 @@ def _notify(
             if problem is not None:
                 reader.add(line, f"notify target {name}: {problem}")
                 continue
+            secret = written_secret(url)
+            if secret is not None:  # (it works, but goes into git with rules.yaml)
+                reader.add(
+                    line,
+                    f"notify target {name}: {secret} is written in rules.yaml, which git keeps"
+                    " and shares: put it in an environment variable (${NAME}) instead",
+                    blocking=False,
+                )
             targets[str(name)] = Target(str(name), url, line)
     if raw is None:
         _check_rule_targets(data, rules, tuple(targets), reader)

@@ -90,6 +90,29 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+_SECRET_PARAMETERS = frozenset({"pass", "password", "token", "key", "apikey", "api_key", "secret"})
+
+
+def written_secret(url: str) -> str | None:
+    """What secret ``url`` holds as written in the file, not from a variable (``a
+    password``: in its userinfo, ``user:PASSWORD@host``; ``a token``: a query parameter
+    named as one), or None.  (Never the value itself: it is what must not be shown.)"""
+    _, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    userinfo, at, _ = authority.rpartition("@")
+    if at and ":" in userinfo:
+        password = userinfo.split(":", 1)[1]
+        if password and not _VARIABLE.fullmatch(password):
+            return "a password"
+    for part in rest.partition("?")[2].split("&"):
+        key, eq, value = part.partition("=")
+        if eq and value and key.lower() in _SECRET_PARAMETERS and not _VARIABLE.fullmatch(value):
+            return f"a {key.lower()}"
+    return None
+
+
 def variables(url: str) -> list[str]:
     return _VARIABLE.findall(url)
 

@@ -1152,3 +1152,27 @@ def test_an_id_prefix_too_long_to_name_a_file_is_refused() -> None:
         "rules.yaml:1: id_prefix is 300 characters long; at most 32, like T or OPS"
     ]
     assert findings(rules=f"id_prefix: {'T' * 32}\n") == []
+
+
+def test_a_secret_written_in_a_notify_target_is_a_finding_not_blocking() -> None:
+    """Issue 16: secrets come from the environment, never from files in the repository: a
+    password or token written in rules.yaml is said (the value never shown); one in a
+    variable is not."""
+    rules = """\
+notify:
+  targets:
+    lit: "mailtos://bob:Hunter2Password@smtp.example.com?to=a@b.c"
+    tok: "json://hooks.example.com/in?token=abc123"
+    fine: "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@smtp.example.com?to=a@b.c"
+    plain: "json://127.0.0.1:8080/hook?to=x"
+"""
+    said = findings(rules=rules)
+    assert said == [
+        "rules.yaml:3: notify target lit: a password is written in rules.yaml, which git keeps"
+        " and shares: put it in an environment variable (${NAME}) instead",
+        "rules.yaml:4: notify target tok: a token is written in rules.yaml, which git keeps"
+        " and shares: put it in an environment variable (${NAME}) instead",
+    ]
+    assert "Hunter2" not in " ".join(said)
+    config, found = build_config(SMALL_TEAMS, rules)
+    assert config is not None and not any(f.blocking for f in found)
