@@ -197,16 +197,21 @@ def fallback_id(data: bytes) -> str:
     """A stable Message-ID for a message that has none: its content's hash, without the
     headers a mail reader adds to an mbox as it reads (``Status``, ``X-Status``, mutt's
     ``Content-Length`` and ``Lines``, Thunderbird's ``X-Mozilla-*``, ``X-Keywords``,
-    ``X-UID``: a message marked read is the same message)."""
-    return _content_id(data, _MBOX_STATE)
+    ``X-UID``: a message marked read is the same message), nor those each server that
+    delivers it adds (``Received``, ``Delivered-To``, ``Return-Path``, spam and
+    authentication verdicts: one message delivered twice, by two relays or to two
+    aliases, is one message)."""
+    return _content_id(data, _NOT_CONTENT)
 
 
 def earlier_fallback_ids(data: bytes) -> tuple[str, ...]:
-    """The :func:`fallback_id` an earlier esc gave ``data`` (only ``Status`` and ``X-Status``
-    left out), if it differs from today's: a message without a Message-ID that an mbox
-    holds is read again on every run, and must be known by the id it was taken under."""
-    earlier = _content_id(data, _EARLIER_MBOX_STATE)
-    return () if earlier == fallback_id(data) else (earlier,)
+    """The :func:`fallback_id` earlier versions of esc gave ``data`` (only ``Status`` and
+    ``X-Status`` left out; then the mbox state headers alone), those that differ from
+    today's: a message without a Message-ID that an mbox holds is read again on every run,
+    and must be known by the id it was taken under."""
+    today = fallback_id(data)
+    earlier = (_content_id(data, _EARLIER_MBOX_STATE), _content_id(data, _MBOX_STATE))
+    return tuple(dict.fromkeys(i for i in earlier if i != today))
 
 
 def _content_id(data: bytes, state: re.Pattern[bytes]) -> str:
@@ -225,6 +230,20 @@ _EARLIER_MBOX_STATE = re.compile(rb"^(?:X-)?Status:[^\n]*\n", re.MULTILINE | re.
 _MBOX_STATE = re.compile(
     rb"^(?:(?:X-)?Status|Content-Length|Lines|X-Mozilla-[A-Za-z0-9-]+|X-Keywords|X-UID|"
     rb"X-IMAP(?:base)?):[^\n]*\n(?:[ \t][^\n]*\n)*",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+# The headers each server that delivers a message adds (its trace, the address it was
+# delivered to, its spam and authentication verdicts), each with its folded lines.
+_DELIVERY = (
+    rb"Received|X-Received|Delivered-To|X-Delivered-To|Return-Path|X-Original-To|"
+    rb"Envelope-To|X-Envelope-(?:From|To)|Received-SPF|Authentication-Results|"
+    rb"ARC-[A-Za-z0-9-]+|X-Spam-[A-Za-z0-9-]+|X-Virus-[A-Za-z0-9-]+"
+)
+_NOT_CONTENT = re.compile(
+    rb"^(?:(?:X-)?Status|Content-Length|Lines|X-Mozilla-[A-Za-z0-9-]+|X-Keywords|X-UID|"
+    rb"X-IMAP(?:base)?|" + _DELIVERY + rb"):[^\n]*\n(?:[ \t][^\n]*\n)*",
     re.MULTILINE | re.IGNORECASE,
 )
 

@@ -1137,6 +1137,33 @@ def test_a_message_taken_under_an_earlier_esc_s_id_is_not_taken_again(
     assert len(tickets(workspace)) == 1
 
 
+def test_a_message_without_a_message_id_delivered_twice_by_two_relays_is_one_ticket(
+    esc: Esc, workspace: Path
+) -> None:
+    """Taken from a Maildir, then again from an mbox where it came with one more
+    `Received:` line (two relays, two aliases): a second ticket.  The headers each server
+    that delivers it adds are not its content; one taken under the id an earlier esc gave
+    it (every header but the mbox state ones) is known by that id too."""
+    first = corpus.message(message_id=None, headers={"Received": "from a by b; Thu, 10 Dec"})
+    esc.ok("intake", "--maildir", str(corpus.maildir(workspace / "Maildir", first)))
+    ticket = only_ticket(workspace)
+    again = first.replace(b"Received:", b"Received: from relay2 by a; Thu, 10 Dec\r\n"
+                          b"Delivered-To: support@esc.example\r\nReceived:", 1)  # fmt: skip
+    assert again != first
+    assert "already taken" in esc.ok("intake", "--mbox", str(corpus.mbox(workspace / "b", again)))
+    assert list(tickets(workspace)) == [ticket]
+    # (an earlier esc's id of it: every header but the mbox state ones)
+    from esc.store import mail as store
+
+    ticket_path = workspace / "tickets" / f"{ticket}.md"
+    today = store.fallback_id(first)
+    [earlier] = store.earlier_fallback_ids(first)
+    assert today in ticket_path.read_text() and earlier != today
+    ticket_path.write_text(ticket_path.read_text().replace(today, earlier))
+    assert "already taken" in esc.ok("intake", "--mbox", str(corpus.mbox(workspace / "c", first)))
+    assert list(tickets(workspace)) == [ticket]
+
+
 @pytest.mark.parametrize(
     "marks",
     [
