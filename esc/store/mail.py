@@ -464,7 +464,10 @@ def _is_attachment(part: email.message.EmailMessage) -> bool:
         or part.get_filename() is not None  # (a named part: `server.log` inline too)
         # (an inline image known by its Content-ID alone, as an HTML mail's screenshot)
         or part.get_content_maintype() not in ("text", "multipart", "message")
-    )
+        # (text that is no message's text: a meeting invite's text/calendar, a CSV)
+        or (part.get_content_maintype() == "text" and part.get_content_subtype()
+            not in ("plain", "html"))
+    )  # fmt: skip
 
 
 def _more_text(part: email.message.EmailMessage, body: email.message.MIMEPart) -> Iterator[str]:

@@ -167,6 +167,29 @@ def test_a_message_forwarded_as_an_attachment_is_kept_whole() -> None:
     assert attachment.size == len(attachment.data)
 
 
+def test_a_meeting_invite_alone_is_kept_as_an_attachment() -> None:
+    """A message whose one part is text/calendar (an invite) made a ticket with an empty
+    description and saved nothing: the invite was in neither; now it is an attachment
+    (`.ics`), as a CSV sent as text/csv is, beside the text when there is one."""
+    invite = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    alone = (
+        "From: jane@shop.example\nTo: help@esc.example\nSubject: Invite\n"
+        "Message-ID: <inv@shop.example>\nMIME-Version: 1.0\n"
+        "Content-Type: text/calendar; method=REQUEST; charset=utf-8\n\n" + invite
+    ).encode()
+    parsed = store.parse(alone)
+    (attachment,) = parsed.attachments
+    assert attachment.name == "attachment-1.ics" and b"SUMMARY:Review" in attachment.data
+    mixed = email.message.EmailMessage()
+    mixed["From"], mixed["To"], mixed["Subject"] = "jane@shop.example", "h@esc.example", "x"
+    mixed.set_content("Numbers attached.")
+    mixed.add_attachment("a,b\n1,2\n", subtype="csv", disposition="inline")
+    del mixed.get_payload()[1]["Content-Disposition"]
+    parsed = store.parse(mixed.as_bytes())
+    assert parsed.mail.text.strip() == "Numbers attached."
+    assert [a.name for a in parsed.attachments] == ["attachment-1.csv"]
+
+
 @pytest.mark.parametrize(
     ("filename", "name"),
     [(None, "message-1.eml"), ("Original problem", "Original problem.eml"),
