@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
+from esc.domain.mail import EXTERNAL_ID, FOLLOWS
 from esc.domain.model import METRICS, Ticket
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.report.spreadsheet import csv_text
@@ -69,6 +70,8 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("urgency", "TEXT"),
         ("csat", "INTEGER"),
         ("kb", "TEXT"),
+        ("external_id", "TEXT"),  # (JSON intake's: the id the form, chat or portal gave it)
+        ("follows", "TEXT"),  # (intake's: the closed ticket whose reply opened this one)
         ("escalation_count", "INTEGER"),
         ("first_response_minutes", "REAL"),
         ("resolution_minutes", "REAL"),
@@ -185,6 +188,14 @@ def _sla_columns(block: object) -> Row:
     return row
 
 
+def _text_of(value: object) -> str | None:
+    """A front-matter value as a text column (None for none, or for a list or mapping,
+    which is no value of it)."""
+    if value is None or isinstance(value, (list, dict)):
+        return None
+    return str(value)
+
+
 def _nulls(row: Row) -> Row:
     return {k: (None if v == "" else v) for k, v in row.items()}
 
@@ -254,6 +265,8 @@ def ticket_rows(
             "urgency": t.urgency,
             "csat": t.csat,
             "kb": t.kb,
+            "external_id": _text_of(t.extra.get(EXTERNAL_ID)),
+            "follows": _text_of(t.extra.get(FOLLOWS)),
             "escalation_count": len(t.escalations),
             "first_response_minutes": _minutes(t.created, t.first_response_at),
             "resolution_minutes": _minutes(t.created, t.resolved_at),

@@ -418,6 +418,9 @@ def ticket_text(
     follows = ticket.extra.get("follows")  # (intake's: a reply to a closed ticket)
     if isinstance(follows, str) and follows:
         facts.append(("follows", f"{follows} (closed: this ticket took its reply up)"))
+    external = ticket.extra.get("external_id")  # (JSON intake's: the form's or chat's id)
+    if external is not None and external != "":
+        facts.append(("external id", str(external)))
     lines = [head, ""] + [f"  {k:<15}{printable(v, one_line=True)}" for k, v in facts]
     if sla is not None:
         lines += sla_lines(sla, colour, ticket)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import email
 import email.policy
 import json
@@ -275,6 +276,12 @@ def test_json_intake_is_idempotent_by_external_id(esc: Esc, workspace: Path) -> 
     ticket = shown(esc, chat)
     assert (ticket["channel"], ticket["category"], ticket["priority"]) == ("chat", "bug", "high")
     assert ticket["team"] == "engineering"  # bug: engineering handles it
+    # the key of JSON intake is seen where scripts and people look: show, and the export
+    assert "  external id    chat-17\n" in esc.ok("show", chat)
+    esc.ok("export", "--csv", str(workspace / "out"))
+    with (workspace / "out" / "tickets.csv").open(newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert (rows[chat]["external_id"], rows[chat]["follows"]) == ("chat-17", "")
 
 
 def test_json_intake_never_makes_a_second_ticket_for_an_id_a_broken_file_holds(
