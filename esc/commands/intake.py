@@ -455,8 +455,8 @@ def _save_attachments(
         run.journal.will_write(path, attachment.data)
         atomic.atomic_write(path, attachment.data)
         paths.append(relpath)
-        lines.append(relpath)
-    return paths, lines
+        lines.append(name)  # (by name, as a new ticket's description lists them: its
+    return paths, lines  # front-matter's `attachments:` has the paths)
 
 
 def _names(attachments: list[store.Attachment], folder: Path | None) -> list[str]:

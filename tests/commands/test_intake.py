@@ -147,6 +147,24 @@ def test_a_reply_threads_with_the_quote_stripped_and_reopens(
     assert '"<r1@shop.example>"' in tickets(workspace)[ticket_id]
 
 
+def test_a_reply_s_attachments_are_listed_by_name_as_a_new_ticket_s_are(
+    esc: Esc, workspace: Path
+) -> None:
+    """A new ticket's description listed bare names, a reply's message whole paths
+    (`- attachments/T-…/photo.jpg`); both list names now, the paths in `attachments:`."""
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    answer = corpus.message(
+        subject="Re: Checkout returns 500", text="A photo of it", message_id="<r9@shop.example>",
+        headers={"In-Reply-To": "<m1@shop.example>"},
+        attachments=[("photo.jpg", b"\xff\xd8jpeg", "image/jpeg")],
+    )  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=answer.decode("utf-8", "surrogateescape"))
+    last = shown(esc, ticket_id)["conversation"][-1]  # type: ignore[index]
+    assert last["text"] == "A photo of it\n\nAttachments:\n- photo.jpg"
+    assert f"  - attachments/{ticket_id}/photo.jpg\n" in tickets(workspace)[ticket_id]
+
+
 def test_the_ticket_id_in_the_subject_threads_a_message(esc: Esc, workspace: Path) -> None:
     esc.ok("intake", "--eml", "-", input=corpus.message().decode())
     ticket_id = only_ticket(workspace)
