@@ -146,7 +146,8 @@ def create(
     problem = None if customer is None else line_problem(customer)
     if problem is not None:  # (written on one line of the front-matter, and shown so)
         raise BadInput(f"--customer must be one line of text, but {problem}")
-    _check_tags(intake.tags)
+    tags = tuple(dict.fromkeys(tag.strip() for tag in intake.tags))  # (as a title: trimmed)
+    _check_tags(tags)
     if intake.channel is not None and intake.channel not in CHANNELS:
         raise BadInput(unknown_choice("channel", intake.channel, CHANNELS))
     _check_category(config, intake.category)
@@ -162,7 +163,7 @@ def create(
         category=intake.category,
         customer=customer or None,  # (a blank one is none)
         channel=intake.channel,
-        tags=tuple(dict.fromkeys(intake.tags)),
+        tags=tags,
         impact=intake.impact,
         urgency=intake.urgency,
     )
@@ -676,6 +677,7 @@ def reopen(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason:
 
 
 def add_tags(ticket: Ticket, now: dt.datetime, actor: str, tags: Sequence[str]) -> Change:
+    tags = [tag.strip() for tag in tags]  # (` lead` is the tag `lead`, as a title is trimmed)
     _check_tags(tags)
     b = _Builder(ticket, now, actor)
     for tag in dict.fromkeys(tags):

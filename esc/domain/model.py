@@ -420,7 +420,9 @@ def tag_problem(tag: str) -> str | None:
     if "," in tag:
         return f"tag {tag!r} has a comma; a tag is a word (exports join tags with commas)"
     if not tag.isprintable():
-        return f"tag {tag!r} has a line break, tab or control character"
+        char = next(c for c in tag if not c.isprintable())
+        named = _CHARACTER_NAMES.get(char, f"U+{ord(char):04X}, a character that does not print")
+        return f"tag {tag!r} has {named}; a tag is a word of printable characters"
 
     return None
 

@@ -789,6 +789,20 @@ def test_add_existing_tags_is_a_no_op() -> None:
     assert_empty(lifecycle.add_tags(ticket(tags=("vip", "eu")), NOW, "bob", ["eu", "vip"]))
 
 
+def test_a_tag_is_trimmed_as_a_title_is_and_a_character_that_does_not_print_is_named(
+    config: Config,
+) -> None:
+    """`--tag ' lead'` kept the space (no filter could name it); `--tag $'a\\u00a0b'` was
+    said to hold "a line break, tab or control character"."""
+    change = lifecycle.add_tags(ticket(tags=("vip",)), NOW, "bob", [" lead ", "vip "])
+    assert change.tags_added == ("lead",)
+    intake = lifecycle.Intake("t", "", None, None, None, None, None, None, (" lead", "lead"))
+    front, _ = lifecycle.create(intake, "T-1", config, NOW, "bob")
+    assert front["tags"] == ["lead"]
+    with pytest.raises(BadInput, match=r"has U\+00A0, a character that does not print"):
+        lifecycle.add_tags(ticket(), NOW, "bob", ["no\u00a0break"])
+
+
 # ---------------------------------------------------------------- purity
 
 

@@ -218,7 +218,8 @@ def test_a_condition_that_is_no_mapping() -> None:
          "person notify: lists (or a list of them)"),
         (
             {"tag": "two\nlines"},
-            "rule a: tag: tag 'two\\nlines' has a line break, tab or control character",
+            "rule a: tag: tag 'two\\nlines' has a line break; a tag is a word of printable"
+            " characters",
         ),
         (
             {"involve": "legal"},
