@@ -11,7 +11,7 @@ from esc.domain.conditions import INTAKE_KEYS
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
 from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS
-from esc.domain.model import CHANNELS, FIELD_ORDER, STATUSES
+from esc.domain.model import CHANNELS, FIELD_ORDER, STATUSES, line_problem
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp
 from esc.ticketfile.yaml_text import is_flow_front
@@ -91,6 +91,11 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     if ticket.title and ("\n" in ticket.title or "\r" in ticket.title):  # (written by hand
         # as a block, `title: |`: `create` refuses it; not blocking, its words are shown)
         add("title", "title must be one line (it has a line break)", blocking=False)
+    for key, name in (("assignee", ticket.assignee), ("customer", ticket.customer)):
+        problem = None if name is None else line_problem(name)
+        if problem is not None:  # (a command refuses such a name; shown escaped, not
+            # blocking: written by hand, it harms nothing esc computes)
+            add(key, f"{key} {name!r} is not one line of text: {problem}", blocking=False)
     if ticket.channel is not None and ticket.channel not in CHANNELS:
         add("channel", f"unknown channel {ticket.channel!r}; one of {', '.join(CHANNELS)}")
     for key, at in (

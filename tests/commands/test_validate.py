@@ -503,3 +503,20 @@ def test_a_front_matter_of_one_flow_mapping_is_a_finding_before_a_command_refuse
     assert "T-zz000001" in esc.ok("list")
     refused = esc("assign", "T-zz000001", "alice")
     assert refused.code == 1 and "one flow mapping" in refused.err
+
+
+def test_an_assignee_or_customer_with_a_control_character_is_a_finding(
+    esc: Esc, workspace: Path
+) -> None:
+    """The command line refuses such a name (`--by 'bob\\e[31m'`, exit 2); written by hand
+    it passed validate.  Said, not blocking (it is shown escaped)."""
+    ticket = esc.ok("create", "--title", "x", "--category", "billing").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace("assignee: null", 'assignee: "lu\\e]0;PWN\\akas"'))
+    result = esc("validate")
+    assert result.code == 1
+    assert result.err.startswith(
+        f"tickets/{ticket}.md:8: assignee 'lu\\x1b]0;PWN\\x07kas' is not one line of text:"
+        " it has the control character U+001B"
+    ), result.err
+    assert esc("list").code == 0  # (not blocking: listed, shown escaped)
