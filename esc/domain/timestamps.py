@@ -50,6 +50,13 @@ def _iso(text: str, what: str) -> dt.datetime:
         reason = plain_reason(exc)
         why = f": {reason}" if reason and not reason.startswith("Invalid isoformat") else ""
         raise BadInput(f"{what} {text!r} is not an ISO-8601 timestamp{why}") from None
+    offset = parsed.utcoffset()
+    if offset is not None and offset % dt.timedelta(minutes=1):  # (`+01:00:30`: no time
+        # RFC 3339, JSON's readers or esc's own writing can give back)
+        raise BadInput(
+            f"{what} {text!r} has an offset with seconds; give it in hours and minutes"
+            " (+01:00)"
+        )
     return parsed
 
 
@@ -91,7 +98,8 @@ def coerce_timestamp(value: object) -> dt.datetime | None:
     computed from it, written to the second, read back other than computed, and no sweep
     would write the ticket)."""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
+        offset = value.utcoffset()
+        if offset is None or offset % dt.timedelta(minutes=1):  # (see _iso)
             return None
         return value.replace(microsecond=0) if value.microsecond else value
     if isinstance(value, str):
@@ -101,6 +109,17 @@ def coerce_timestamp(value: object) -> dt.datetime | None:
             return None
         return moment.replace(microsecond=0) if moment.microsecond else moment
     return None
+
+
+def not_a_timestamp(value: object) -> str:
+    """Why ``value`` (that :func:`coerce_timestamp` refused) is no time esc reads."""
+    if isinstance(value, str):
+        try:
+            parse_timestamp(value)
+        except BadInput as exc:
+            if "offset with seconds" in str(exc):
+                return "has an offset with seconds; give it in hours and minutes (+01:00)"
+    return "is not a timestamp with a time zone"
 
 
 _READ: dict[str, dt.datetime | None] = {}

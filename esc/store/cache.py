@@ -57,8 +57,8 @@ SCHEMA = 24  # 6: the article a resolution used (kb); 7: requests to other teams
 # conversation entry head whose visibility is not its kind's, or an entry in the
 # description (no `## Conversation` heading), or a title with a line break, is a problem
 # (clean verdicts void); 24: a front-matter that is one flow mapping, which no command can
-# edit, or an assignee or customer with a control character, is a problem (clean verdicts
-# void)
+# edit, an assignee or customer with a control character, or a time whose UTC offset has
+# seconds (`+01:00:30`), is a problem (clean verdicts void)
 # Meta keys: a token that changes whenever a save changes what a ticket's row says, and
 # the token the sweep's reports were rendered at (see Cache.tickets_changed).
 TICKETS = "tickets"

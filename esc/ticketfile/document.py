@@ -55,6 +55,7 @@ from esc.domain.timestamps import (
     coerce_timestamp,
     format_timestamp,
     in_range,
+    not_a_timestamp,
 )
 from esc.ticketfile import fast_front, yaml_text
 from esc.ticketfile.body import (
@@ -302,7 +303,7 @@ def to_ticket(
             return None
         moment = coerce_timestamp(value)
         if moment is None:
-            problems.append((line(key), f"{key} {value!s} is not a timestamp with a time zone"))
+            problems.append((line(key), f"{key} {value!s} {not_a_timestamp(value)}"))
         elif not in_range(moment):
             problems.append((line(key), f"{key} {value!s} is {RANGE_TEXT}"))
             return None
