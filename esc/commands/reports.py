@@ -9,7 +9,7 @@ from typing import Any
 
 from esc.commands.session import Output, Session
 from esc.domain import query
-from esc.domain.errors import EscError, ParseError
+from esc.domain.errors import BadInput, EscError, ParseError
 from esc.domain.stats import Period, ReportJson
 from esc.report.choices import ReportFormat, report_format_for
 from esc.report.contents import (
@@ -173,6 +173,9 @@ def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Ou
     from esc.report import export as exporting  # (not for `esc report`)
 
     _require_file_name(sqlite_file)
+    for option, given in (("--csv", csv_dir), ("--sqlite", sqlite_file)):
+        if given == "-":  # (it made a folder, or a file, named `-`)
+            raise BadInput(f"{option} takes a path; `-` (standard output) is not one here")
     exporting.check_targets(
         Path(sqlite_file) if sqlite_file else None, Path(csv_dir) if csv_dir else None
     )

@@ -18,6 +18,7 @@ Conventions, the same in every table and both formats:
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -460,6 +461,9 @@ def write_csv(folder: Path, tables: Tables) -> list[Path]:
 def _check_folder(folder: Path, target: Path) -> None:
     """Refuse ``target`` if ``folder`` or a folder above it is something else."""
     for part in (folder, *folder.parents):
+        if part.is_symlink() and not part.exists():  # (as --sqlite and report --out say it)
+            said = f"{part} is a dangling symlink (to {os.readlink(part)})"
+            raise EscError(f"cannot write {target}: {said}")
         if part.exists() and not part.is_dir():
             raise EscError(f"cannot write {target}: {part} is not a folder")
 

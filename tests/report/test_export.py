@@ -347,6 +347,19 @@ def test_an_export_to_two_targets_writes_neither_when_one_is_refused(demo: Path)
     assert (demo / "afile").read_text() == "mine\n"
 
 
+def test_a_csv_folder_that_is_a_dangling_link_or_a_dash_is_said_so(demo: Path) -> None:
+    """`--csv LINK` (a link to nowhere) said "File exists"; `--csv -` made a folder `-`."""
+    (demo / "LINK").symlink_to("/nonexistent/dir")
+    dangling = Esc(demo, now=NOW)("export", "--csv", "LINK")
+    assert (dangling.code, dangling.err) == (
+        1, "esc: cannot write LINK: LINK is a dangling symlink (to /nonexistent/dir)\n"
+    )  # fmt: skip
+    for option in ("--csv", "--sqlite"):
+        dash = Esc(demo, now=NOW)("export", option, "-")
+        assert dash.code == 2 and "`-` (standard output) is not one here" in dash.err
+    assert not (demo / "-").exists()
+
+
 # ---------------------------------------------------------------- the pure row builders
 
 
