@@ -331,8 +331,9 @@ def test_check_counts_a_ticket_of_an_unknown_team_as_every_command_does(
     assert [b["message"] for b in data["broken"]] == [
         "unknown team 'suport' (did you mean 'support'?); one of support, engineering, management"
     ]
-    listed = json.loads(esc.ok("list", "--overdue", "--json", now=LATE))
-    assert [t["id"] for t in listed] == [tickets["late"]]
+    listing = esc("list", "--overdue", "--json", now=LATE)  # (listed, and a finding: exit 1)
+    assert listing.code == 1 and "unknown team 'suport'" in listing.err
+    assert [t["id"] for t in json.loads(listing.out)] == [tickets["late"]]
     assert esc("check", now=LATE).out.splitlines()[-1] == (
         "1 of 3 active tickets overdue; 1 ticket file broken"
     )
