@@ -200,7 +200,8 @@ def article_findings(session: Session, config: Config | None) -> tuple[list[Find
         if isinstance(item, ParseError):
             findings.append(Finding(item.path, item.line, item.message))
             continue
-        findings += _article_problems(item, config)
+        # (a file's problems in the order of its lines, as a reader fixes them)
+        findings += sorted(_article_problems(item, config), key=lambda f: f.line)
         article = item.article
         number = kb.id_number(article.id)
         if article.id and number in seen:

@@ -417,3 +417,14 @@ def test_articles_filed_in_folders_under_kb_are_read_searched_and_validated(demo
     result = esc("validate")
     assert result.code == 1
     assert "kb/billing/bad.md:1: title is missing" in result.err
+
+
+def test_an_article_s_problems_are_said_in_the_order_of_its_lines(kb_esc: Esc) -> None:
+    """They came as lines 7, 6, 4, 5 (by kind of check), not as a reader fixes them."""
+    (kb_esc.cwd / "kb" / "h.md").write_text(
+        "---\nid: KB-0077\ntitle: t\ncategories: [biling]\ntags: 7\nupdated: 2026-12-01\n"
+        "extra: 1\n---\nb\n"
+    )
+    lines = [line.split(":")[1] for line in kb_esc("validate").err.splitlines()
+             if line.startswith("kb/h.md:")]  # fmt: skip
+    assert lines == sorted(lines, key=int) and len(lines) == 3
