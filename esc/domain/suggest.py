@@ -19,6 +19,14 @@ from esc.domain.records import immutable
 
 # bm25s's own default token pattern: words of two or more letters or digits.
 _WORD = re.compile(r"(?u)\b\w\w+\b")
+_COMPOUND = re.compile(r"(?u)\b(\w+)-(\w+)\b")
+
+
+def _joined(text: str) -> str:
+    """``text`` with each hyphenated word written joined too ("e-mails" is also "emails",
+    "add-on" "addon"): an article and a query that write one word two ways still meet."""
+    joined = [a + b for a, b in _COMPOUND.findall(text)]
+    return f"{text}\n{' '.join(joined)}" if joined else text
 
 
 @immutable
@@ -61,7 +69,8 @@ class Index:
             stopwords="en_plus",
             splitter=_WORD.pattern,
         )
-        ids = tokenizer.tokenize([a.text() for a in articles], return_as="ids", show_progress=False)
+        texts = [_joined(a.text()) for a in articles]
+        ids = tokenizer.tokenize(texts, return_as="ids", show_progress=False)
         retriever = bm25s.BM25()
         retriever.index(ids, show_progress=False)
         return cls(articles, retriever, dict(tokenizer.get_vocab_dict()))
@@ -69,7 +78,7 @@ class Index:
     def _stems(self, text: str) -> dict[str, str]:
         """The stems of ``text``'s words that are no stop words, each with its first word."""
         found: dict[str, str] = {}
-        for word in _WORD.findall(text.lower()):
+        for word in _WORD.findall(_joined(text).lower()):
             if word not in self._stopwords:
                 found.setdefault(self._stem(word), word)
         return found

@@ -57,3 +57,16 @@ def test_a_ticket_is_matched_on_its_title_description_and_customer_messages() ->
     found = suggest(ARTICLES, ticket)
     assert [s.article.id for s in found] == ["KB-0002"]
     assert found[0].terms == ("account", "locked")
+
+
+def test_a_word_written_with_a_hyphen_or_without_one_meets() -> None:
+    """Articles write "e-mails" and "add-on": `kb search emails` found one article where
+    `e-mail` found five, and `addon` nothing."""
+    articles = [
+        article(1, "Refund an unused add-on", "The add-on is refunded in full."),
+        article(2, "Invoice e-mails go to spam", "Whitelist our e-mails."),
+        article(3, "Change the shop's currency", "Settings, then currency."),
+    ]
+    for query, wanted in (("addon", "KB-0001"), ("add-on", "KB-0001"), ("emails", "KB-0002"),
+                          ("email", "KB-0002"), ("e-mail", "KB-0002")):  # fmt: skip
+        assert [s.article.id for s in search(articles, query)][:1] == [wanted], query
