@@ -201,11 +201,11 @@ def article_findings(session: Session, config: Config | None) -> tuple[list[Find
             findings.append(Finding(item.path, item.line, item.message))
             continue
         # (a file's problems in the order of its lines, as a reader fixes them)
-        findings += sorted(_article_problems(item, config), key=lambda f: f.line)
+        mine = _article_problems(item, config)
         article = item.article
         number = kb.id_number(article.id)
         if article.id and number in seen:
-            findings.append(
+            mine.append(
                 Finding(
                     article.path,
                     item.key_lines.get("id", 1),
@@ -214,7 +214,8 @@ def article_findings(session: Session, config: Config | None) -> tuple[list[Find
             )
         if article.id:
             seen.setdefault(number, article.path)
-    return findings, count
+        findings += sorted(mine, key=lambda f: f.line)  # (in its lines' order, as a reader
+    return findings, count  # fixes them)
 
 
 def _article_problems(doc: ArticleDoc, config: Config | None) -> list[Finding]:
