@@ -149,7 +149,10 @@ def lost_lines(base: str, ours: str, theirs: str, merged: str) -> list[str]:
         for line in _lines(side):
             if line in kept or line in removed or not line.strip():
                 continue
-            if line in computed and "#" not in line:
+            if line in computed and (
+                "#" not in line or _field_comment(line) in merged_comments
+            ):  # (a computed field's line: its value the merge's, a comment on it kept,
+                # `  next_response: {…}  # merchant away` with the new state)
                 continue
             if line in fields and (
                 "#" not in line or _field_comment(line) in merged_comments
@@ -160,13 +163,16 @@ def lost_lines(base: str, ours: str, theirs: str, merged: str) -> list[str]:
     return lost
 
 
-# A front-matter field of one line with a comment after its value: (key, the comment)
-_COMMENTED_FIELD = re.compile(r"([A-Za-z_][\w-]*):[ \t]+[^#\s][^#]*?[ \t]+(#.*)")
+# A front-matter field of one line (or a block's child key, indented) with a comment after
+# its value: (its indent, key, the comment)
+_COMMENTED_FIELD = re.compile(r"([ \t]*)([A-Za-z_][\w-]*):[ \t]+[^#\s][^#]*?[ \t]+(#.*)")
 
 
-def _field_comment(line: str) -> tuple[str, str] | None:
+def _field_comment(line: str) -> tuple[str, str, str] | None:
     found = _COMMENTED_FIELD.fullmatch(line)
-    return None if found is None else (found.group(1), found.group(2).rstrip())
+    if found is None:
+        return None
+    return found.group(1), found.group(2), found.group(3).rstrip()
 
 
 def _lines(text: str) -> list[str]:

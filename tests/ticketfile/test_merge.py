@@ -541,6 +541,24 @@ def test_a_comment_on_a_field_the_other_side_changed_goes_with_the_new_value(sid
     assert "priority: urgent  # agreed on the phone\ncategory: bug\n" in merged
 
 
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_a_comment_on_a_line_of_the_sla_block_goes_with_the_state_a_sweep_wrote(
+    side: str,
+) -> None:
+    """A person commented a clock's line; a sweep in another clone changed its state: the
+    `sla:` block was left as a conflict (the issue: recomputed, never left so).  The
+    merge takes the sweep's state and keeps the comment."""
+    line = "  first_response: {due: 2026-11-20T13:00:00+01:00, state: ok}\n"
+    commented = edit(BASE, line, line.rstrip("\n") + "   # merchant away till Mon\n")
+    swept = edit(BASE, line, line.replace("state: ok", "state: breached"))
+    ours, theirs = (commented, swept) if side == "ours" else (swept, commented)
+    merged = clean(BASE, ours, theirs)
+    assert (
+        "  first_response: {due: 2026-11-20T13:00:00+01:00, state: breached}"
+        "   # merchant away till Mon\n"
+    ) in merged
+
+
 def test_comment_lines_and_text_after_the_last_entry_are_kept() -> None:
     ours = edit(BASE, "category: outage\n", "category: outage\n# ours: checked with Jane\n")
     ours = apply(ours, note("10:00", "bob", "Ours."))
