@@ -378,12 +378,14 @@ def _across(
     replayed under the rules in effect then: a breach in the gap escalates as it would
     have, whatever edit came since), then what one at ``now`` does under ``config`` (at
     now alone: nothing is stamped before the edit).  None unless the ticket's ``sla.rules``
-    is ``earlier``'s, or when that sweep could not run (a change as late as ``now``)."""
+    is ``earlier``'s, when that sweep could not run (a change as late as ``now``), or
+    when what it made does not fit ``config`` (a team renamed since: the old rules
+    escalated to its old name, which this configuration does not have)."""
     version = _stored_version(ticket)
     if version is None or version != sweep_version(earlier) or version == sweep_version(config):
         return None
     first = plan(ticket, earlier, now - _MICROSECOND)
-    if first.note is not None:
+    if first.note is not None or (first.change and not config.fits(first.ticket)):
         return None
     then = plan(first.ticket, config, now)
     if then.note is not None:  # pragma: no cover - (swept just before now: never behind)

@@ -2745,6 +2745,23 @@ def test_a_rule_added_between_sweeps_acts_at_now_not_in_the_gap(
     assert "13:00:00+01:00 · rule:" not in text
 
 
+def test_a_team_renamed_between_sweeps_still_lets_the_ticket_be_swept(
+    esc: Esc, workspace: Path
+) -> None:
+    """management renamed mgmt: the gap replayed under the last sweep's rules escalated to
+    `management`, which the new teams.yaml refuses, so no sweep could ever write the
+    ticket again (exit 1 each time).  The rules act at now, as without the old rules."""
+    ticket = esc.ok("create", "--title", "Down", "--category", "bug", "--priority", "urgent",
+                    now="2026-11-30T10:00:00+01:00").strip()  # fmt: skip
+    sweep_at(esc, "2026-11-30T10:05:00+01:00")
+    teams = workspace / "teams.yaml"
+    teams.write_text(teams.read_text().replace("management", "mgmt"))
+    assert esc("validate").code == 0, esc("validate").err
+    out = sweep_at(esc, "2026-11-30T11:00:00+01:00")
+    assert f"{ticket}: engineering → mgmt (breached-goes-up)" in out
+    assert ", 0 changed" in sweep_at(esc, "2026-11-30T11:05:00+01:00")
+
+
 def test_without_the_last_sweep_s_configuration_kept_the_rules_act_at_now(
     esc: Esc, workspace: Path
 ) -> None:
