@@ -7,7 +7,8 @@ from pathlib import Path
 from esc.commands.session import Output, Session
 from esc.config.starter import STARTER_FILES, gitignore_with_esc
 from esc.domain.errors import EscError
-from esc.store import git, launch, merge_driver
+from esc.domain.plan import sweep_version
+from esc.store import config_versions, git, launch, merge_driver
 from esc.store.workspace import Workspace
 
 
@@ -30,6 +31,7 @@ def init(directory: str, force: bool) -> Output:
         workspace.write_new_file(".gitignore", ignored, force=True)
     if attributes is not None:
         merge_driver.write_gitattributes(workspace.root, attributes)
+    _keep_starter_configuration(workspace)
     lines = [f"esc workspace ready in {workspace.root}"]
     if git.inside_git_work_tree(workspace.root):
         merge_driver.configure_git(workspace.root)
@@ -42,6 +44,18 @@ def init(directory: str, force: bool) -> Output:
             "esc's merge driver for tickets"
         ],
     )
+
+
+def _keep_starter_configuration(workspace: Workspace) -> None:
+    """The starter configuration kept as the one sweeps here ran under (see
+    :mod:`esc.store.config_versions`): a new workspace's tickets were all written by this
+    esc, so one without an `sla:` block was never swept, whatever policy it has."""
+    from esc.config.loading import build_config  # (ruamel.yaml only when needed)
+
+    texts = workspace.config_texts()
+    config = None if texts is None else build_config(*texts)[0]
+    if texts is not None and config is not None:
+        config_versions.remember(workspace.root, sweep_version(config), texts)
 
 
 def install_git(session: Session) -> Output:

@@ -444,6 +444,7 @@ def run_sweep(
     """
     catalog = Catalog(workspace)
     texts = workspace.config_texts()
+    catalog.blockless_swept = not config_versions.kept_any(workspace.root)
     if not dry_run and texts is not None:  # (what the next sweep after an edit replays
         # the moments it missed under: see esc.store.config_versions)
         config_versions.remember(workspace.root, sweep_version(catalog.config), texts)
@@ -780,7 +781,9 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
     except ParseError as exc:  # (counted as every command counts it: its clocks as they run)
         return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
-    ticket_plan, events = _planned(catalog.config, doc.ticket, now, _earlier(catalog, doc.ticket))
+    ticket_plan, events = _planned(
+        catalog.config, doc.ticket, now, _earlier(catalog, doc.ticket), catalog.blockless_swept
+    )
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
         outcome.behind = ticket_plan.note
@@ -839,14 +842,18 @@ def _changed_checked(config: Config, doc: TicketDoc, change: Change) -> TicketDo
 
 
 def _planned(
-    config: Config, ticket: Ticket, now: dt.datetime, earlier: Config | None = None
+    config: Config,
+    ticket: Ticket,
+    now: dt.datetime,
+    earlier: Config | None = None,
+    blockless_swept: bool = False,
 ) -> tuple[TicketPlan, list[Event]]:
     """The ticket's plan, and the notifications it makes: of what the rules and clocks did,
     and of what people did since the last sweep.  A sweep that tells of those alone also
     records itself in the ticket (``checked``), so no later sweep tells of them again.
     ``earlier``: the configuration the ticket was last swept under, if another one
-    (:func:`_earlier`)."""
-    ticket_plan = plan(ticket, config, now, earlier)
+    (:func:`_earlier`); ``blockless_swept``: see :func:`esc.domain.plan.plan`."""
+    ticket_plan = plan(ticket, config, now, earlier, blockless_swept)
     if ticket_plan.note is not None:
         return ticket_plan, []
     events = notify_events(config, ticket, ticket_plan, now)
@@ -914,7 +921,11 @@ def _finish(
                             return _alerts(left, ticket_plan.sla, ticket_plan.ticket.active)
                         doc = catalog.reread(record)  # changed since it was read: as it is now
                         ticket_plan, events = _planned(
-                            catalog.config, doc.ticket, now, _earlier(catalog, doc.ticket)
+                            catalog.config,
+                            doc.ticket,
+                            now,
+                            _earlier(catalog, doc.ticket),
+                            catalog.blockless_swept,
                         )
                         new = _changed_checked(catalog.config, doc, ticket_plan.change)
                         text = new.text
@@ -1281,6 +1292,7 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
     if not changed:
         return
     config = workspace.config()
+    earlier_configs: dict[str, Config | None] = {}  # (each version built once: ~20 ms)
     for path, before in git.files_at(root, "HEAD", changed).items():
         try:
             text = (root / path).read_bytes().decode("utf-8")
@@ -1294,14 +1306,17 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
         # (what a sweep then writes: its plan, or, with notifications, the mark that it told
         # people of what they did, which the plan alone does not make)
         version = stored_version(old.ticket)  # (last swept under another rules.yaml: as
-        earlier = (  # the sweep replays it, under the one it was swept under then)
-            earlier_config(root, version)
-            if version is not None and version != sweep_version(config)
-            else None
-        )
-        if _makes(old, plan(old.ticket, config, checked, earlier), text) or _makes(
-            old, _planned(config, old.ticket, checked, earlier)[0], text
-        ):  # (the second, only if the first is not it)
+        earlier = None  # the sweep replays it, under the one it was swept under then)
+        if version is not None and version != sweep_version(config):
+            if version not in earlier_configs:
+                earlier_configs[version] = earlier_config(root, version)
+            earlier = earlier_configs[version]
+        # (either way a ticket without a block was read then: see esc.domain.plan.plan)
+        if any(
+            _makes(old, plan(old.ticket, config, checked, earlier, blockless), text)
+            or _makes(old, _planned(config, old.ticket, checked, earlier, blockless)[0], text)
+            for blockless in ((False, True) if "sla" not in old.ticket.extra else (False,))
+        ):  # (each, only if the one before is not it)
             guard.wrote(path, text)
 
 

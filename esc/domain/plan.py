@@ -200,7 +200,11 @@ class TicketPlan:
 
 
 def plan(
-    ticket: Ticket, config: Config, now: dt.datetime, earlier: Config | None = None
+    ticket: Ticket,
+    config: Config,
+    now: dt.datetime,
+    earlier: Config | None = None,
+    blockless_swept: bool = False,
 ) -> TicketPlan:
     """Everything one sweep at ``now`` does to ``ticket``.
 
@@ -216,9 +220,14 @@ def plan(
     caused them.  Given that other configuration (``earlier``, the one its ``sla.rules``
     names), the moments it missed are replayed under it, as sweeps then would have, and
     this one's rules act at now (:func:`_across`); without it, they act at now alone.
+
+    A ticket without an ``sla:`` block was never swept, and is replayed from its creation;
+    ``blockless_swept``: but one no policy applies to may have been (an older esc wrote
+    such tickets no block, and this workspace's sweeps have not written them one yet): it
+    is evaluated at now, as that esc did, lest rules added since act in its past.
     """
     if earlier is not None:
-        across = _across(ticket, config, now, earlier)
+        across = _across(ticket, config, now, earlier, blockless_swept)
         if across is not None:
             return across
     behind = _behind(ticket, now)
@@ -227,7 +236,8 @@ def plan(
     stored = _stored_version(ticket)  # (None: swept before esc recorded it; trusted)
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
     if "sla" not in ticket.extra and (
-        _policy_of(ticket, config, now)[0] or (ticket.active and not _rules_acted(ticket))
+        _policy_of(ticket, config, now)[0]
+        or (ticket.active and not blockless_swept and not _rules_acted(ticket))
     ):
         # never swept (created while no sweep ran): replayed from the instant it was
         # created, whether resolved or closed since or not: a sweep every minute would
@@ -371,7 +381,7 @@ def plan(
 
 
 def _across(
-    ticket: Ticket, config: Config, now: dt.datetime, earlier: Config
+    ticket: Ticket, config: Config, now: dt.datetime, earlier: Config, blockless_swept: bool
 ) -> TicketPlan | None:
     """The plan of a ticket last swept under ``earlier``, another configuration: what a
     sweep just before ``now`` does under ``earlier`` (the moments since its last sweep
@@ -384,10 +394,10 @@ def _across(
     version = _stored_version(ticket)
     if version is None or version != sweep_version(earlier) or version == sweep_version(config):
         return None
-    first = plan(ticket, earlier, now - _MICROSECOND)
+    first = plan(ticket, earlier, now - _MICROSECOND, blockless_swept=blockless_swept)
     if first.note is not None or (first.change and not config.fits(first.ticket)):
         return None
-    then = plan(first.ticket, config, now)
+    then = plan(first.ticket, config, now, blockless_swept=blockless_swept)
     if then.note is not None:  # pragma: no cover - (swept just before now: never behind)
         return None
     change = lifecycle.combined(first.change, then.change)

@@ -166,6 +166,10 @@ class Catalog:
         # the configurations tickets were last swept under, other than this one, by
         # version (None: not kept here), as a sweep looks each up once (commands.sweep)
         self.earlier_configs: dict[str, Config | None] = {}
+        # (a ticket no policy applies to, without a block, may have been swept by an esc
+        # that wrote it none: until this workspace's sweeps kept a configuration; set by
+        # the sweep, see esc.domain.plan.plan)
+        self.blockless_swept = False
 
     # ------------------------------------------------------------ tickets
 

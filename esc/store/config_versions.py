@@ -13,6 +13,7 @@ alone, as before.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -40,6 +41,16 @@ def remember(root: Path, version: str, texts: tuple[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"version": version, "teams.yaml": texts[0], "rules.yaml": texts[1]}
     atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n", sync_dir=False)
+
+
+def kept_any(root: Path) -> bool:
+    """Whether a sweep here kept the configuration it ran under (one of an esc that writes
+    a ticket no SLA policy applies to an `sla:` block of its own, so that one without a
+    block was never swept)."""
+    try:
+        return any(name.endswith(".json") for name in os.listdir(root / CACHE_DIR / FOLDER))
+    except OSError:
+        return False
 
 
 def recall(root: Path, version: str) -> tuple[str, str] | None:

@@ -2808,6 +2808,37 @@ def test_a_ticket_no_policy_applies_to_ends_the_same_whenever_sweeps_ran(
     assert texts["once"] == texts["often"]
 
 
+def test_a_blockless_ticket_of_a_workspace_an_older_esc_swept_is_evaluated_at_now(
+    esc: Esc, workspace: Path
+) -> None:
+    """An older esc wrote a ticket no policy applies to no `sla:` block: in a workspace
+    whose sweeps have kept no configuration yet (the first sweep after the upgrade), such
+    a ticket may have been swept all along, and is evaluated at now (a rule added since,
+    replayed from its creation, escalated it twice, stamped days back); once this esc's
+    sweeps ran there, one without a block was never swept, and is replayed."""
+    rules = workspace / "rules.yaml"
+    text = rules.read_text().replace("    calendar: office\n", "    when: {priority: normal}\n"
+                                     "    calendar: office\n", 1)  # fmt: skip
+    text += '  - name: idle-goes-up\n    when: {idle: ">3d"}\n    then: {escalate: up}\n'
+    rules.write_text(text)
+    assert esc("validate").code == 0, esc("validate").err
+    old = esc.ok("create", "--title", "Old", "--priority", "low", "--category", "billing",
+                 now="2026-11-02T10:00:00+01:00").strip()  # fmt: skip
+    shutil.rmtree(workspace / ".esc-cache")  # (as an older esc left the workspace)
+    out = sweep_at(esc, "2026-11-12T10:00:00+01:00")
+    assert f"{old}: support → engineering (idle-goes-up)" in out
+    assert "2026-11-12T10:00:00+01:00 · rule:idle-goes-up · team: support → engineering" in (
+        workspace / "tickets" / f"{old}.md"
+    ).read_text()
+    assert "engineering → management" not in out
+    new = esc.ok("create", "--title", "New", "--priority", "low", "--category", "billing",
+                 now="2026-11-12T11:00:00+01:00").strip()  # fmt: skip
+    out = sweep_at(esc, "2026-11-16T12:00:00+01:00")
+    assert "2026-11-15T11:00:01+01:00 · rule:idle-goes-up · team: support → engineering" in (
+        workspace / "tickets" / f"{new}.md"
+    ).read_text()
+
+
 def test_rules_that_undo_each_other_under_the_cap_are_not_replayed_every_second(
     esc: Esc, workspace: Path
 ) -> None:
