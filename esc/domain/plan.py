@@ -237,7 +237,7 @@ def plan(
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
     if "sla" not in ticket.extra and (
         _policy_of(ticket, config, now)[0]
-        or (ticket.active and not blockless_swept and not _rules_acted(ticket))
+        or (ticket.active and not blockless_swept and not _seen_before(ticket))
     ):
         # never swept (created while no sweep ran): replayed from the instant it was
         # created, whether resolved or closed since or not: a sweep every minute would
@@ -1050,9 +1050,15 @@ def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
 _REPLAYED_WHEN_SETTLED = ("status", "priority", "category", "impact", "urgency", "team")
 
 
-def _rules_acted(ticket: Ticket) -> bool:
-    """Whether a rule ever acted on ``ticket`` (its log has a line of one): a sweep saw it."""
-    return any(line.by.startswith(RULE_ACTOR) for line in ticket.activity)
+def _seen_before(ticket: Ticket) -> bool:
+    """Whether ``ticket``, with no ``sla:`` block, shows a sweep may have seen it: a rule
+    acted on it, or it was resolved or closed before (reopened since: a ticket no policy
+    applies to got no block when it was settled, whatever esc wrote it)."""
+    return any(
+        line.by.startswith(RULE_ACTOR)
+        or (line.field == "status" and line.new in ("resolved", "closed"))
+        for line in ticket.activity
+    )
 
 
 def _checked(ticket: Ticket) -> dt.datetime | None:

@@ -518,6 +518,13 @@ def test_a_never_swept_ticket_no_policy_applies_to_is_replayed_from_its_creation
         t, activity=(*t.activity, dataclasses.replace(line, at=CREATED))
     )
     assert plan(swept_before, config, CREATED + dt.timedelta(hours=3)).fired == []
+    # (one resolved and reopened before: settled, it got no block whatever esc wrote it)
+    settled = Activity(CREATED + dt.timedelta(minutes=9), "bob", field="status", old="open",
+                       new="resolved")  # fmt: skip
+    reopened = dataclasses.replace(t, activity=(*t.activity, settled))
+    assert plan(reopened, config, CREATED + dt.timedelta(hours=3)).fired == []
+    # (nor in a workspace an older esc may have swept: see commands/test_sweep.py)
+    assert plan(t, config, CREATED + dt.timedelta(hours=3), blockless_swept=True).fired == []
 
 
 def test_a_ticket_never_swept_answered_after_its_breach_still_escalates(
