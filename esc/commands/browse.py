@@ -12,7 +12,7 @@ from esc.domain.config import Config
 from esc.domain.errors import BadInput, ParseError
 from esc.domain.explain import explain_ticket
 from esc.domain.model import ACTIVE_STATUSES, Ticket
-from esc.domain.plan import plan, sla_of
+from esc.domain.plan import sla_of
 from esc.domain.sla import Clock, Sla, request_clocks
 from esc.domain.timestamps import format_timestamp
 from esc.report import views
@@ -24,6 +24,7 @@ from esc.store import cache_codec, git
 from esc.store.cache_codec import Listing
 from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
+from esc.store.workspace import Workspace
 from esc.ticketfile import problems
 
 
@@ -324,14 +325,17 @@ def explain(session: Session, ref: str) -> Output:
     text = explain_ticket(ticket, session.config, session.now)
     head = f"{ticket.id}  {ticket.title}"  # (its first line: a title's line break shown as
     text = f"{ticket.id}  {printable(ticket.title, one_line=True)}" + text[len(head) :]  # \n)
-    return Output(text=f"{text}\n\n{_next_sweep(ticket, session.config, session.now)}\n")
+    after = _next_sweep(session.workspace, ticket, session.config, session.now)
+    return Output(text=f"{text}\n\n{after}\n")
 
 
-def _next_sweep(ticket: Ticket, config: Config, now: dt.datetime) -> str:
+def _next_sweep(workspace: Workspace, ticket: Ticket, config: Config, now: dt.datetime) -> str:
     """What a sweep at ``now`` does to the ticket, rule by rule, as `esc sweep` prints it,
     each at the moment the rule acted: a rule that matched at a moment since the last sweep
     (a deadline crossed before a reply, say) acts though it no longer matches now."""
-    made = plan(ticket, config, now)
+    from esc.commands.sweep import plan_here  # (the sweep's modules: `explain` alone)
+
+    made = plan_here(workspace, config, ticket, now)
     head = f"A sweep at {format_timestamp(now)}"
     if made.note is not None:
         return f"{head}: leaves it ({made.note.removeprefix(f'{ticket.id}: ')})"

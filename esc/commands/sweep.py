@@ -812,6 +812,19 @@ def _earlier(catalog: Catalog, ticket: Ticket) -> Config | None:
     return known[version]
 
 
+def plan_here(workspace: Workspace, config: Config, ticket: Ticket, now: dt.datetime) -> TicketPlan:
+    """The plan a sweep at ``now`` here makes of ``ticket`` (for `esc explain`): under the
+    configuration it was last swept under too, if kept, as :func:`_prepare` plans it."""
+    version = stored_version(ticket)
+    earlier = (
+        earlier_config(workspace.root, version)
+        if version is not None and version != sweep_version(config)
+        else None
+    )
+    blockless = not config_versions.kept_any(workspace.root)
+    return plan(ticket, config, now, earlier, blockless)
+
+
 def earlier_config(root: Path, version: str) -> Config | None:
     """The configuration of ``version`` as a sweep here kept its files' texts, if it did
     and they still make that version (esc's own code may count another since)."""

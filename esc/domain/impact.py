@@ -137,9 +137,13 @@ def compare(
     return Impact(tuple(tickets), categories, tuple(c for c in CAUSES if c in causes))
 
 
-def outcome(ticket: Ticket, config: Config, now: dt.datetime) -> VersionOutcome:
-    """What ``config`` makes of ``ticket`` as of ``now`` (see :class:`VersionOutcome`)."""
-    planned = plan(ticket, config, now)
+def outcome(
+    ticket: Ticket, config: Config, now: dt.datetime, earlier: Config | None = None
+) -> VersionOutcome:
+    """What ``config`` makes of ``ticket`` as of ``now`` (see :class:`VersionOutcome`);
+    ``earlier``: the configuration it may have been last swept under (see
+    :func:`esc.domain.plan.plan`)."""
+    planned = plan(ticket, config, now, earlier)
     sla = planned.sla
     tz = sla.policy.calendar.tz if sla.policy is not None else None
     clocks = tuple(
@@ -214,7 +218,9 @@ def _ticket_impact(
     pair: TicketPair, base: Config | None, head: Config | None, now: dt.datetime
 ) -> TicketImpact:
     before = outcome(pair.base, base, now) if pair.base is not None and base else None
-    after = outcome(pair.head, head, now) if pair.head is not None and head else None
+    # (a ticket the base's sweeps last swept: the next sweep after the change replays what
+    # it missed under the base's configuration, then the head's at now, as a sweep does)
+    after = outcome(pair.head, head, now, base) if pair.head is not None and head else None
     shown = pair.head or pair.base
     ticket_id = shown.id if shown is not None and shown.id else pair.name.removesuffix(".md")
     differs: list[Aspect] = []

@@ -2700,6 +2700,9 @@ def test_an_edit_of_rules_yaml_between_sweeps_keeps_what_the_gap_would_have_done
     resolved since (it was lost: the new rules evaluated at 18:00 alone, on a resolved
     ticket).  The ticket is then as if no edit was made, but for the version it records."""
     ticket = _edit_between_sweeps(esc, workspace, '"SLA breached, escalating"', '"Breached"')
+    # (`esc explain` says what the sweep then does: at 13:00, under the last sweep's rules)
+    told = esc.ok("explain", ticket, now="2026-11-30T18:00:00+01:00")
+    assert "  2026-11-30T13:00:00+01:00  support → engineering (breached-goes-up)" in told
     out = sweep_at(esc, "2026-11-30T18:00:00+01:00")
     assert f"{ticket}: support → engineering (breached-goes-up)" in out
     text = (workspace / "tickets" / f"{ticket}.md").read_text()
