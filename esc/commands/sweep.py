@@ -869,7 +869,7 @@ def _planned(
     ticket_plan = plan(ticket, config, now, earlier, blockless_swept)
     if ticket_plan.note is not None:
         return ticket_plan, []
-    events = notify_events(config, ticket, ticket_plan, now)
+    events = notify_events(config, ticket, ticket_plan, now, earlier)
     if events and not ticket_plan.change:
         mark = marked_swept(ticket, config, now)
         if mark:
@@ -996,8 +996,25 @@ def _people_untold(ticket: Ticket, now: dt.datetime) -> bool:
 _INSTANT = dt.timedelta(microseconds=1)  # (the ticket just after an instant's changes)
 
 
+def _told_by(config: Config) -> dict[str, tuple[tuple[str, ...], str, bool]]:
+    """Each rule's name: the names its `notify:` gives, its condition, and whether that
+    holds only on a breach."""
+    return {
+        rule.name: (
+            tuple(rule_targets(rule.actions)),
+            rule.when.describe(),
+            holds_only_on_breach(rule.when),
+        )
+        for rule in config.automation
+    }
+
+
 def notify_events(
-    config: Config, before: Ticket, ticket_plan: TicketPlan, now: dt.datetime
+    config: Config,
+    before: Ticket,
+    ticket_plan: TicketPlan,
+    now: dt.datetime,
+    earlier: Config | None = None,
 ) -> list[Event]:
     """The notifications a sweep's plan makes (none without a `notify:` section): of what
     its rules and clocks did, and of what people did since the ticket's last sweep (an
@@ -1006,11 +1023,15 @@ def notify_events(
     notify = config.notify
     if notify is None:
         return []
-    told = {rule.name: (tuple(rule_targets(rule.actions)), rule.when.describe(),
-                        holds_only_on_breach(rule.when))
-            for rule in config.automation}  # fmt: skip
-    fired = [(name, at, *told[name]) for name, at in ticket_plan.firings
-             if name in told and told[name][0]]  # fmt: skip (each time it fired, at its time)
+    told = _told_by(config)
+    # (a rule that fired before now, replayed under the configuration the ticket was last
+    # swept under: its `notify:` as that one has it, a rule since renamed or removed too)
+    told_then = {**told, **_told_by(earlier)} if earlier is not None else told
+    fired = []  # (each time it fired, at its time)
+    for name, at in ticket_plan.firings:
+        said = (told_then if at < now else told).get(name)
+        if said is not None and said[0]:
+            fired.append((name, at, *said))
     leads = {key: team.lead for key, team in config.teams.items()}
     final = ticket_plan.ticket
     due_at: dict[dt.datetime, dt.datetime | None] = {now: ticket_plan.sla.next_due()}

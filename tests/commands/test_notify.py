@@ -247,6 +247,30 @@ def test_a_rule_notifies_its_named_target(esc: Esc, workspace: Path, hook: Hook)
     assert any("rule warn fired (sla: warning) by rule:warn" in m for _, m in hook.messages())
 
 
+def test_a_rule_that_fired_in_a_gap_under_the_last_sweep_s_rules_notifies_as_they_said(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """The warning at 10:00 came while no sweep ran; rules.yaml then renamed the rule
+    (`warn` → `warned`): the catch-up sweep replays 10:00 under the last sweep's rules,
+    where `warn` fired and said `notify: oncall`, so oncall hears of it (the new rules'
+    `notify:` were asked: no `warn` there, no message)."""
+    rules = RULES_LEVELS.replace(
+        'then: {note: "SLA warning"}', 'then: {note: "SLA warning", notify: oncall}'
+    )
+    notify = NOTIFY.replace(
+        "  teams:", '    oncall: "json://127.0.0.1:${HOOK_PORT}/oncall"\n  teams:'
+    )
+    (workspace / "rules.yaml").write_text(rules + notify)
+    make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    renamed = (rules + notify).replace("name: warn\n", "name: warned\n")
+    (workspace / "rules.yaml").write_text(renamed)
+    assert esc("validate").code == 0, esc("validate").err
+    esc.ok("sweep", now="2026-11-20T10:30:00+01:00")
+    assert any(path == "/oncall" and "rule warn fired (sla: warning) by rule:warn" in m
+               for path, m in hook.messages())  # fmt: skip
+
+
 def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
