@@ -125,6 +125,7 @@ def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
     return found
 
 
+_CLOSING = re.compile(r"(?<=\n)(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)  # (after line 1)
 _STATED_ID = re.compile(r"^id:[ \t]*[\"']?([A-Za-z0-9][\w-]*)", re.MULTILINE)
 
 
@@ -136,7 +137,8 @@ def stated_id(path: Path) -> str | None:
         head = atomic.read_with_stat(path)[0][: 64 * 1024].decode("utf-8", "replace")
     except (atomic.NotRegularFile, OSError):
         return None
-    found = _STATED_ID.search(head)
+    closing = _CLOSING.search(head)  # (the front-matter's, if it closes: not an `id:` line
+    found = _STATED_ID.search(head, 0, closing.start() if closing else len(head))  # below)
     return found[1] if found else None
 
 

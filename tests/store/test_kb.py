@@ -77,3 +77,18 @@ def test_new_articles_take_the_next_free_id_and_never_overwrite(tmp_path: Path) 
     assert sorted(a.id for a in made) == [f"KB-{n:04d}" for n in range(8, 13)]
     assert (tmp_path / "kb" / "KB-0007.md").read_bytes() == before
     assert made[0].path == "kb/KB-0008.md" and made[0].body == "Text"
+
+
+def test_the_id_a_broken_article_states_is_its_front_matter_s_not_its_body_s(
+    tmp_path: Path,
+) -> None:
+    """An `id:` line in the body (a YAML example) is not the article's ID."""
+    from esc.store.kb import stated_id
+
+    path = tmp_path / "a.md"
+    path.write_text("---\ntitle: [x\n---\nid: KB-0099\n")
+    assert stated_id(path) is None
+    path.write_text("---\nid: KB-0003\ntitle: [x\n---\nid: KB-0099\n")
+    assert stated_id(path) == "KB-0003"
+    path.write_text("---\nid: KB-0003\ntitle: x\n")  # (never closed: all of it is the head)
+    assert stated_id(path) == "KB-0003"
