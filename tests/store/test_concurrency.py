@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -202,9 +203,9 @@ def test_a_hand_edit_saved_while_the_sweep_plans_the_ticket_survives(
     saved: list[str] = []
 
     def plan_then_hand_edit(
-        t: Ticket, config: Config, now: dt.datetime, earlier: Config | None = None
+        t: Ticket, config: Config, now: dt.datetime, *rest: Any
     ) -> TicketPlan:
-        planned = real_plan(t, config, now, earlier)
+        planned = real_plan(t, config, now, *rest)
         if planned.change and not saved:  # the sweep has read the file and decided
             insert_line(path, "Customer called: the refund is for order 1234.")
             saved.append(t.id)

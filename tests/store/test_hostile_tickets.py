@@ -237,7 +237,10 @@ def two_good_tickets(esc: Esc, workspace: Path) -> list[str]:
         for title in ("Invoice missing", "Refund please"):
             made = esc.ok("create", "--title", title, "--category", "billing", now=CREATED)
             GOOD[made.strip()] = (workspace / "tickets" / f"{made.strip()}.md").read_bytes()
-        assert sorted(p.name for p in workspace.iterdir() if p.name.startswith(".esc")) == []
+        assert sorted(p.name for p in workspace.iterdir() if p.name.startswith(".esc")) == [
+            ".esc-cache"
+        ]  # (but what `esc init` keeps there, the configuration it began with)
+        assert [p.name for p in (workspace / ".esc-cache").iterdir()] == ["configs"]
     else:
         for ticket, data in GOOD.items():
             (workspace / "tickets" / f"{ticket}.md").write_bytes(data)

@@ -239,10 +239,10 @@ def test_a_ticket_a_worker_swept_is_not_planned_again_here(
     parent = os.getpid()
     real = sweeping.plan
 
-    def plan(ticket, config, now, earlier=None):  # type: ignore[no-untyped-def]
+    def plan(ticket, config, now, *rest):  # type: ignore[no-untyped-def]
         if os.getpid() == parent:
             planned_here.append(ticket.id)
-        return real(ticket, config, now, earlier)
+        return real(ticket, config, now, *rest)
 
     monkeypatch.setattr(sweeping, "plan", plan)
     result = sweep(copy(generated, tmp_path / "ws"), "--jobs", "2")
