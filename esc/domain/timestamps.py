@@ -51,8 +51,8 @@ def _iso(text: str, what: str) -> dt.datetime:
         why = f": {reason}" if reason and not reason.startswith("Invalid isoformat") else ""
         raise BadInput(f"{what} {text!r} is not an ISO-8601 timestamp{why}") from None
     offset = parsed.utcoffset()
-    if offset is not None and offset % dt.timedelta(minutes=1):  # (`+01:00:30`: no time
-        # RFC 3339, JSON's readers or esc's own writing can give back)
+    # (`+01:00:30`: an offset no RFC 3339 reader, JSON's, nor esc's own writing gives back)
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
         raise BadInput(
             f"{what} {text!r} has an offset with seconds; give it in hours and minutes"
             " (+01:00)"
@@ -99,7 +99,7 @@ def coerce_timestamp(value: object) -> dt.datetime | None:
     would write the ticket)."""
     if isinstance(value, dt.datetime):
         offset = value.utcoffset()
-        if offset is None or offset % dt.timedelta(minutes=1):  # (see _iso)
+        if offset is None or offset.seconds % 60 or offset.microseconds:  # (see _iso)
             return None
         return value.replace(microsecond=0) if value.microsecond else value
     if isinstance(value, str):

@@ -92,7 +92,7 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         # as a block, `title: |`: `create` refuses it; not blocking, its words are shown)
         add("title", "title must be one line (it has a line break)", blocking=False)
     for key, name in (("assignee", ticket.assignee), ("customer", ticket.customer)):
-        problem = None if name is None else line_problem(name)
+        problem = None if name is None or name.isprintable() else line_problem(name)
         if problem is not None:  # (a command refuses such a name; shown escaped, not
             # blocking: written by hand, it harms nothing esc computes)
             add(key, f"{key} {name!r} is not one line of text: {problem}", blocking=False)
