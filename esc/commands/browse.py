@@ -20,7 +20,7 @@ from esc.report.actions import action_text, rule_actions
 from esc.report.history import story, story_json, story_text
 from esc.report.slas import sla_now, sla_states_now
 from esc.report.terminal import printable
-from esc.store import cache_codec, git
+from esc.store import cache_codec, config_versions, git
 from esc.store.cache_codec import Listing
 from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
@@ -333,9 +333,7 @@ def _next_sweep(workspace: Workspace, ticket: Ticket, config: Config, now: dt.da
     """What a sweep at ``now`` does to the ticket, rule by rule, as `esc sweep` prints it,
     each at the moment the rule acted: a rule that matched at a moment since the last sweep
     (a deadline crossed before a reply, say) acts though it no longer matches now."""
-    from esc.commands.sweep import plan_here  # (the sweep's modules: `explain` alone)
-
-    made = plan_here(workspace, config, ticket, now)
+    made = config_versions.plan_here(workspace.root, config, ticket, now)
     head = f"A sweep at {format_timestamp(now)}"
     if made.note is not None:
         return f"{head}: leaves it ({made.note.removeprefix(f'{ticket.id}: ')})"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from esc.commands.session import Output, Session
 from esc.config.starter import STARTER_FILES, gitignore_with_esc
 from esc.domain.errors import EscError
-from esc.domain.plan import sweep_version
+from esc.domain.timestamps import FIRST_YEAR
 from esc.store import config_versions, git, launch, merge_driver
 from esc.store.workspace import Workspace
 
@@ -31,7 +32,7 @@ def init(directory: str, force: bool) -> Output:
         workspace.write_new_file(".gitignore", ignored, force=True)
     if attributes is not None:
         merge_driver.write_gitattributes(workspace.root, attributes)
-    _keep_starter_configuration(workspace)
+    _mark_blocks_since_the_start(workspace)
     lines = [f"esc workspace ready in {workspace.root}"]
     if git.inside_git_work_tree(workspace.root):
         merge_driver.configure_git(workspace.root)
@@ -46,16 +47,15 @@ def init(directory: str, force: bool) -> Output:
     )
 
 
-def _keep_starter_configuration(workspace: Workspace) -> None:
-    """The starter configuration kept as the one sweeps here ran under (see
-    :mod:`esc.store.config_versions`): a new workspace's tickets were all written by this
-    esc, so one without an `sla:` block was never swept, whatever policy it has."""
-    from esc.config.loading import build_config  # (ruamel.yaml only when needed)
-
-    texts = workspace.config_texts()
-    config = None if texts is None else build_config(*texts)[0]
-    if texts is not None and config is not None:
-        config_versions.remember(workspace.root, sweep_version(config), texts)
+def _mark_blocks_since_the_start(workspace: Workspace) -> None:
+    """A workspace with no ticket yet: every ticket in it will be written by this esc,
+    whose sweeps write each a block, so one without a block was never swept (see
+    :func:`esc.store.config_versions.blocks_since`); one that holds tickets (``--force``
+    over an older workspace) may hold tickets an older esc swept."""
+    if workspace.ticket_paths():
+        return
+    start = dt.datetime(FIRST_YEAR, 1, 1, tzinfo=dt.timezone.utc)
+    config_versions.mark_blocks_since(workspace.root, start)
 
 
 def install_git(session: Session) -> Output:

@@ -23,6 +23,7 @@ from esc.domain.model import ESCALATION_KINDS, RULE_ACTOR, Change, EscalationKin
 from esc.domain.notify import Event, events_of, rule_targets
 from esc.domain.plan import (
     Escalated,
+    Past,
     Planned,
     TicketPlan,
     by_people_since_swept,
@@ -31,7 +32,6 @@ from esc.domain.plan import (
     plan,
     policy_at,
     sla_of,
-    stored_version,
     sweep_version,
 )
 from esc.domain.records import immutable
@@ -51,6 +51,7 @@ from esc.store.atomic import (
 )
 from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
+from esc.store.config_versions import Known
 from esc.store.diagnostics import fallback
 from esc.store.lock import LockTimeout
 from esc.store.outbox import (
@@ -444,10 +445,11 @@ def run_sweep(
     """
     catalog = Catalog(workspace)
     texts = workspace.config_texts()
-    catalog.blockless_swept = not config_versions.kept_any(workspace.root)
+    catalog.known = Known(workspace.root, catalog.config, now)  # (read before it is kept)
     if not dry_run and texts is not None:  # (what the next sweep after an edit replays
         # the moments it missed under: see esc.store.config_versions)
-        config_versions.remember(workspace.root, sweep_version(catalog.config), texts)
+        config_versions.mark_blocks_since(workspace.root, now)
+        config_versions.remember(workspace.root, sweep_version(catalog.config), texts, now)
     if not notify and catalog.config.notify is not None:
         catalog.config = replace(catalog.config, notify=None)
         catalog.notify_held = True
@@ -781,9 +783,7 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
     except ParseError as exc:  # (counted as every command counts it: its clocks as they run)
         return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
-    ticket_plan, events = _planned(
-        catalog.config, doc.ticket, now, _earlier(catalog, doc.ticket), catalog.blockless_swept
-    )
+    ticket_plan, events = _planned(catalog.config, doc.ticket, now, _past(catalog, doc.ticket))
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
         outcome.behind = ticket_plan.note
@@ -797,46 +797,6 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
 
 def _removed(ticket_id: str) -> RecordOutcome:
     return RecordOutcome(note=f"{ticket_id}: removed while the sweep read it")
-
-
-def _earlier(catalog: Catalog, ticket: Ticket) -> Config | None:
-    """The configuration ``ticket`` was last swept under, if another (rules.yaml edited
-    since) that this workspace's sweeps kept: the moments it missed are replayed under it
-    (:func:`esc.domain.plan.plan`).  Each version is looked for once a sweep."""
-    version = stored_version(ticket)
-    if version is None or version == sweep_version(catalog.config):
-        return None
-    known = catalog.earlier_configs
-    if version not in known:
-        known[version] = earlier_config(catalog.workspace.root, version)
-    return known[version]
-
-
-def plan_here(workspace: Workspace, config: Config, ticket: Ticket, now: dt.datetime) -> TicketPlan:
-    """The plan a sweep at ``now`` here makes of ``ticket`` (for `esc explain`): under the
-    configuration it was last swept under too, if kept, as :func:`_prepare` plans it."""
-    version = stored_version(ticket)
-    earlier = (
-        earlier_config(workspace.root, version)
-        if version is not None and version != sweep_version(config)
-        else None
-    )
-    blockless = not config_versions.kept_any(workspace.root)
-    return plan(ticket, config, now, earlier, blockless)
-
-
-def earlier_config(root: Path, version: str) -> Config | None:
-    """The configuration of ``version`` as a sweep here kept its files' texts, if it did
-    and they still make that version (esc's own code may count another since)."""
-    texts = config_versions.recall(root, version)
-    if texts is None:
-        return None
-    from esc.config.loading import build_config  # (ruamel.yaml only when needed)
-
-    config, findings = build_config(*texts)
-    if config is None or any(f.blocking for f in findings) or sweep_version(config) != version:
-        return None
-    return config
 
 
 def _changed_checked(config: Config, doc: TicketDoc, change: Change) -> TicketDoc:
@@ -854,22 +814,26 @@ def _changed_checked(config: Config, doc: TicketDoc, change: Change) -> TicketDo
     return new
 
 
+def _past(catalog: Catalog, ticket: Ticket) -> Past:
+    """What the sweeps here know of ``ticket``'s past (:class:`esc.store.config_versions.Known`;
+    one made for a catalog no sweep made knows nothing)."""
+    known = catalog.known
+    return Past() if known is None else known.past(ticket)
+
+
 def _planned(
-    config: Config,
-    ticket: Ticket,
-    now: dt.datetime,
-    earlier: Config | None = None,
-    blockless_swept: bool = False,
+    config: Config, ticket: Ticket, now: dt.datetime, past: Past | None = None
 ) -> tuple[TicketPlan, list[Event]]:
     """The ticket's plan, and the notifications it makes: of what the rules and clocks did,
     and of what people did since the last sweep.  A sweep that tells of those alone also
     records itself in the ticket (``checked``), so no later sweep tells of them again.
     ``earlier``: the configuration the ticket was last swept under, if another one
-    (:func:`_earlier`); ``blockless_swept``: see :func:`esc.domain.plan.plan`."""
-    ticket_plan = plan(ticket, config, now, earlier, blockless_swept)
+    ``past``: see :func:`esc.domain.plan.plan`."""
+    past = past or Past()
+    ticket_plan = plan(ticket, config, now, past)
     if ticket_plan.note is not None:
         return ticket_plan, []
-    events = notify_events(config, ticket, ticket_plan, now, earlier)
+    events = notify_events(config, ticket, ticket_plan, now, past.earlier)
     if events and not ticket_plan.change:
         mark = marked_swept(ticket, config, now)
         if mark:
@@ -934,11 +898,7 @@ def _finish(
                             return _alerts(left, ticket_plan.sla, ticket_plan.ticket.active)
                         doc = catalog.reread(record)  # changed since it was read: as it is now
                         ticket_plan, events = _planned(
-                            catalog.config,
-                            doc.ticket,
-                            now,
-                            _earlier(catalog, doc.ticket),
-                            catalog.blockless_swept,
+                            catalog.config, doc.ticket, now, _past(catalog, doc.ticket)
                         )
                         new = _changed_checked(catalog.config, doc, ticket_plan.change)
                         text = new.text
@@ -1326,7 +1286,7 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
     if not changed:
         return
     config = workspace.config()
-    earlier_configs: dict[str, Config | None] = {}  # (each version built once: ~20 ms)
+    known: Known | None = None  # (read once; each earlier configuration built once)
     for path, before in git.files_at(root, "HEAD", changed).items():
         try:
             text = (root / path).read_bytes().decode("utf-8")
@@ -1339,17 +1299,18 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
             continue
         # (what a sweep then writes: its plan, or, with notifications, the mark that it told
         # people of what they did, which the plan alone does not make)
-        version = stored_version(old.ticket)  # (last swept under another rules.yaml: as
-        earlier = None  # the sweep replays it, under the one it was swept under then)
-        if version is not None and version != sweep_version(config):
-            if version not in earlier_configs:
-                earlier_configs[version] = earlier_config(root, version)
-            earlier = earlier_configs[version]
-        # (either way a ticket without a block was read then: see esc.domain.plan.plan)
+        known = known or Known(root, config, checked)
+        past = known.past(old.ticket)  # (last swept under another rules.yaml: replayed
+        # under the one it was swept under then; either way a ticket without a block was
+        # read then, see esc.domain.plan.plan)
         if any(
-            _makes(old, plan(old.ticket, config, checked, earlier, blockless), text)
-            or _makes(old, _planned(config, old.ticket, checked, earlier, blockless)[0], text)
-            for blockless in ((False, True) if "sla" not in old.ticket.extra else (False,))
+            _makes(old, plan(old.ticket, config, checked, variant), text)
+            or _makes(old, _planned(config, old.ticket, checked, variant)[0], text)
+            for variant in (
+                (past, replace(past, blockless_swept=not past.blockless_swept))
+                if "sla" not in old.ticket.extra
+                else (past,)
+            )
         ):  # (each, only if the one before is not it)
             guard.wrote(path, text)
 

@@ -13,7 +13,7 @@ from typing import Literal, get_args
 
 from esc.domain.config import Config
 from esc.domain.model import ClockState, EscalationKind, Metric, Ticket, front_matter
-from esc.domain.plan import plan
+from esc.domain.plan import Past, plan
 from esc.domain.records import immutable
 from esc.domain.routing import facts_for, route, ticket_fields
 
@@ -143,7 +143,7 @@ def outcome(
     """What ``config`` makes of ``ticket`` as of ``now`` (see :class:`VersionOutcome`);
     ``earlier``: the configuration it may have been last swept under (see
     :func:`esc.domain.plan.plan`)."""
-    planned = plan(ticket, config, now, earlier)
+    planned = plan(ticket, config, now, Past(earlier) if earlier is not None else Past())
     sla = planned.sla
     tz = sla.policy.calendar.tz if sla.policy is not None else None
     clocks = tuple(

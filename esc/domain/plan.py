@@ -199,12 +199,24 @@ class TicketPlan:
         return Planned(self.ticket.id, self.fired, self.skipped, self.escalations)
 
 
+@dataclass(frozen=True)
+class Past:
+    """What a workspace's sweeps know of a ticket's past that its file does not say."""
+
+    # the configuration its `sla.rules` names, if another than this one and kept
+    earlier: Config | None = None
+    # when this configuration became the one the sweeps here run under (None: unknown)
+    switched: dt.datetime | None = None
+    # a ticket no policy applies to, without an `sla:` block, may have been swept (by an
+    # older esc, which wrote such tickets no block)
+    blockless_swept: bool = False
+
+
+_NO_PAST = Past()
+
+
 def plan(
-    ticket: Ticket,
-    config: Config,
-    now: dt.datetime,
-    earlier: Config | None = None,
-    blockless_swept: bool = False,
+    ticket: Ticket, config: Config, now: dt.datetime, past: Past = _NO_PAST
 ) -> TicketPlan:
     """Everything one sweep at ``now`` does to ``ticket``.
 
@@ -217,17 +229,18 @@ def plan(
 
     A ticket last swept under another configuration (rules.yaml or teams.yaml edited
     since) is not replayed under this one: that would stamp effects before the edit that
-    caused them.  Given that other configuration (``earlier``, the one its ``sla.rules``
-    names), the moments it missed are replayed under it, as sweeps then would have, and
-    this one's rules act at now (:func:`_across`); without it, they act at now alone.
+    caused them.  Given that other configuration (``past.earlier``, the one its
+    ``sla.rules`` names), the moments it missed are replayed under it until this one
+    became the sweeps' own (``past.switched``), as sweeps then would have, and under this
+    one since (:func:`_across`); without it, this one's rules act at now alone.
 
     A ticket without an ``sla:`` block was never swept, and is replayed from its creation;
-    ``blockless_swept``: but one no policy applies to may have been (an older esc wrote
-    such tickets no block, and this workspace's sweeps have not written them one yet): it
-    is evaluated at now, as that esc did, lest rules added since act in its past.
+    ``past.blockless_swept``: but one no policy applies to may have been (an older esc
+    wrote such tickets no block): it is evaluated at now, as that esc did, lest rules added
+    since act in its past.
     """
-    if earlier is not None:
-        across = _across(ticket, config, now, earlier, blockless_swept)
+    if past.earlier is not None:
+        across = _across(ticket, config, now, past)
         if across is not None:
             return across
     behind = _behind(ticket, now)
@@ -237,7 +250,7 @@ def plan(
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
     if "sla" not in ticket.extra and (
         _policy_of(ticket, config, now)[0]
-        or (ticket.active and not blockless_swept and not _seen_before(ticket))
+        or (ticket.active and not past.blockless_swept and not _seen_before(ticket))
     ):
         # never swept (created while no sweep ran): replayed from the instant it was
         # created, whether resolved or closed since or not: a sweep every minute would
@@ -380,27 +393,42 @@ def plan(
     return result
 
 
-def _across(
-    ticket: Ticket, config: Config, now: dt.datetime, earlier: Config, blockless_swept: bool
-) -> TicketPlan | None:
-    """The plan of a ticket last swept under ``earlier``, another configuration: what a
-    sweep just before ``now`` does under ``earlier`` (the moments since its last sweep
-    replayed under the rules in effect then: a breach in the gap escalates as it would
-    have, whatever edit came since), then what one at ``now`` does under ``config`` (at
-    now alone: nothing is stamped before the edit).  None unless the ticket's ``sla.rules``
-    is ``earlier``'s, when that sweep could not run (a change as late as ``now``), or
-    when what it made does not fit ``config`` (a team renamed since: the old rules
-    escalated to its old name, which this configuration does not have)."""
-    version = _stored_version(ticket)
-    if version is None or version != sweep_version(earlier) or version == sweep_version(config):
+def _across(ticket: Ticket, config: Config, now: dt.datetime, past: Past) -> TicketPlan | None:
+    """The plan of a ticket last swept under ``past.earlier``, another configuration: what
+    a sweep just before this one became the sweeps' own (``past.switched``; else just
+    before ``now``) does under ``earlier`` (the moments since its last sweep replayed under
+    the rules in effect then: a breach in the gap escalates as it would have, whatever edit
+    came since), then what one at ``now`` does under ``config``, replaying the moments
+    since it became theirs (at now alone, when it became theirs now: nothing is stamped
+    before the edit).  None unless the ticket's ``sla.rules`` is ``earlier``'s; when that
+    sweep could not run (a change after it); or when the ticket, or what the old rules
+    made, does not fit the configuration it goes to (a team renamed since, a priority
+    added: not replayed as it was)."""
+    earlier = past.earlier
+    assert earlier is not None
+    version, checked = _stored_version(ticket), _checked(ticket)
+    current = sweep_version(config)
+    if version is None or checked is None or version != sweep_version(earlier):
         return None
-    first = plan(ticket, earlier, now - _MICROSECOND, blockless_swept=blockless_swept)
-    if first.note is not None or (first.change and not config.fits(first.ticket)):
+    if version == current or not earlier.fits(ticket):
         return None
-    then = plan(first.ticket, config, now, blockless_swept=blockless_swept)
-    if then.note is not None:  # pragma: no cover - (swept just before now: never behind)
+    inner = Past(blockless_swept=past.blockless_swept)
+    end = now if past.switched is None or past.switched >= now else past.switched
+    first = TicketPlan(ticket, Change(), Sla(now, None, ""))  # (the old rules' gap: none
+    if end > checked:  # when this configuration was the sweeps' own by its last sweep)
+        first = plan(ticket, earlier, end - _MICROSECOND, inner)
+        if first.note is not None or (first.change and not config.fits(first.ticket)):
+            return None
+    change, swept = first.change, first.ticket
+    block = swept.extra.get("sla")
+    if end < now and isinstance(block, Mapping):  # (the sweeps here have run under this
+        # one since `end`: the moments since are replayed under it, from then)
+        mark = Change(sets={"sla": _marked(block, max(checked, end - _MICROSECOND), current)})
+        change, swept = lifecycle.combined(change, mark), lifecycle.applied(swept, mark)
+    then = plan(swept, config, now, inner)
+    if then.note is not None:  # pragma: no cover - (swept before now: never behind)
         return None
-    change = lifecycle.combined(first.change, then.change)
+    change = lifecycle.combined(change, then.change)
     block = change.sets.get("sla")
     if "sla" not in then.change.sets and isinstance(block, Mapping):  # (a settled ticket:
         # the block the replay wrote, marked as swept now, under this configuration)

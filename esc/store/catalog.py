@@ -19,7 +19,7 @@ from esc.domain.config import Config
 from esc.domain.errors import ParseError
 from esc.domain.model import ACTIVE_STATUSES, Ticket, holds_lone_surrogate
 from esc.domain.sla import Policy, Sla
-from esc.store import cache, cache_codec
+from esc.store import cache, cache_codec, config_versions
 from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, CachedFile, Stamp
 from esc.store.names import undecodable_name
@@ -163,13 +163,8 @@ class Catalog:
         # A sweep with --no-notify: a ticket people changed since its last sweep is not
         # marked quiet, so that the next sweep that notifies tells of it.
         self.notify_held = False
-        # the configurations tickets were last swept under, other than this one, by
-        # version (None: not kept here), as a sweep looks each up once (commands.sweep)
-        self.earlier_configs: dict[str, Config | None] = {}
-        # (a ticket no policy applies to, without a block, may have been swept by an esc
-        # that wrote it none: until this workspace's sweeps kept a configuration; set by
-        # the sweep, see esc.domain.plan.plan)
-        self.blockless_swept = False
+        # what the sweeps here know of tickets' pasts, set by a sweep for its plans
+        self.known: config_versions.Known | None = None
 
     # ------------------------------------------------------------ tickets
 

@@ -12,11 +12,16 @@ alone, as before.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import os
 import re
+from collections.abc import MutableMapping
 from pathlib import Path
 
+from esc.domain.config import Config
+from esc.domain.model import Ticket
+from esc.domain.plan import Past, TicketPlan, plan, stored_version, sweep_version
+from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.store.atomic import atomic_write
 from esc.store.workspace import CACHE_DIR
 
@@ -33,24 +38,53 @@ def _path(root: Path, version: str) -> Path | None:
     return root / CACHE_DIR / FOLDER / f"{version}.json"
 
 
-def remember(root: Path, version: str, texts: tuple[str, str]) -> None:
-    """Keep the texts (teams.yaml, rules.yaml) of ``version``, unless kept already."""
+CURRENT = "current.json"  # the version the sweeps here run under, and since when
+BLOCKS_SINCE = "blocks-since"  # since when the sweeps here write every active ticket a block
+
+
+def remember(root: Path, version: str, texts: tuple[str, str], now: dt.datetime) -> None:
+    """Keep the texts (teams.yaml, rules.yaml) of ``version``, unless kept already, and
+    record it as the sweeps' own from ``now`` unless it is already."""
     path = _path(root, version)
-    if path is None or path.exists():
+    if path is None:
+        return
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"version": version, "teams.yaml": texts[0], "rules.yaml": texts[1]}
+        atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n", sync_dir=False)
+    if current(root)[0] != version:
+        record = {"version": version, "since": format_timestamp(now)}
+        atomic_write(path.parent / CURRENT, json.dumps(record) + "\n", sync_dir=False)
+
+
+def current(root: Path) -> tuple[str | None, dt.datetime | None]:
+    """The version the sweeps here last ran under, and since when (Nones if unknown)."""
+    try:
+        data = json.loads((root / CACHE_DIR / FOLDER / CURRENT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(data, dict) or not isinstance(data.get("version"), str):
+        return None, None
+    return data["version"], coerce_timestamp(data.get("since"))
+
+
+def blocks_since(root: Path) -> dt.datetime | None:
+    """Since when the sweeps here (this esc's) write a block into every active ticket, so
+    that one created since and without a block was never swept (None: not known to)."""
+    try:
+        text = (root / CACHE_DIR / FOLDER / BLOCKS_SINCE).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return coerce_timestamp(text.strip())
+
+
+def mark_blocks_since(root: Path, at: dt.datetime) -> None:
+    """Record ``at`` as :func:`blocks_since`, unless one is recorded already."""
+    path = root / CACHE_DIR / FOLDER / BLOCKS_SINCE
+    if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"version": version, "teams.yaml": texts[0], "rules.yaml": texts[1]}
-    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n", sync_dir=False)
-
-
-def kept_any(root: Path) -> bool:
-    """Whether a sweep here kept the configuration it ran under (one of an esc that writes
-    a ticket no SLA policy applies to an `sla:` block of its own, so that one without a
-    block was never swept)."""
-    try:
-        return any(name.endswith(".json") for name in os.listdir(root / CACHE_DIR / FOLDER))
-    except OSError:
-        return False
+    atomic_write(path, format_timestamp(at) + "\n", sync_dir=False)
 
 
 def recall(root: Path, version: str) -> tuple[str, str] | None:
@@ -69,3 +103,50 @@ def recall(root: Path, version: str) -> tuple[str, str] | None:
     if not isinstance(teams, str) or not isinstance(rules, str):
         return None
     return teams, rules
+
+
+# ---------------------------------------------------------------- a ticket's past
+
+
+class Known:
+    """One command's view of the sweeps' past here: read once, each earlier configuration
+    built once (~20 ms each: ruamel.yaml and its checks)."""
+
+    def __init__(self, root: Path, config: Config, now: dt.datetime) -> None:
+        self.root = root
+        self.config = config
+        version, since = current(root)
+        # (the current configuration is the sweeps' own since then; if it is not the one
+        # they last ran under, it becomes theirs now)
+        self.switched = since if version == sweep_version(config) else now
+        self.blocks_since = blocks_since(root)
+        self.earlier: MutableMapping[str, Config | None] = {}
+
+    def past(self, ticket: Ticket) -> Past:
+        """What a sweep here knows of ``ticket``'s past (:class:`esc.domain.plan.Past`)."""
+        blockless = self.blocks_since is None or ticket.created < self.blocks_since
+        version = stored_version(ticket)
+        if version is None or version == sweep_version(self.config):
+            return Past(blockless_swept=blockless)
+        if version not in self.earlier:
+            self.earlier[version] = earlier_config(self.root, version)
+        return Past(self.earlier[version], self.switched, blockless)
+
+
+def earlier_config(root: Path, version: str) -> Config | None:
+    """The configuration of ``version`` as a sweep here kept its files' texts, if it did
+    and they still make that version (esc's own code may count another since)."""
+    texts = recall(root, version)
+    if texts is None:
+        return None
+    from esc.config.loading import build_config  # (ruamel.yaml only when needed)
+
+    config, findings = build_config(*texts)
+    if config is None or any(f.blocking for f in findings) or sweep_version(config) != version:
+        return None
+    return config
+
+
+def plan_here(root: Path, config: Config, ticket: Ticket, now: dt.datetime) -> TicketPlan:
+    """The plan a sweep at ``now`` here makes of ``ticket`` (for `esc explain`)."""
+    return plan(ticket, config, now, Known(root, config, now).past(ticket))

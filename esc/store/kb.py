@@ -137,6 +137,8 @@ def stated_id(path: Path) -> str | None:
         head = atomic.read_with_stat(path)[0][: 64 * 1024].decode("utf-8", "replace")
     except (atomic.NotRegularFile, OSError):
         return None
+    if not re.match(r"\ufeff?---[ \t]*\r?\n", head):  # (no front-matter: no ID of its own)
+        return None
     closing = _CLOSING.search(head)  # (the front-matter's, if it closes: not an `id:` line
     found = _STATED_ID.search(head, 0, closing.start() if closing else len(head))  # below)
     return found[1] if found else None

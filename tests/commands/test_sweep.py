@@ -2765,6 +2765,49 @@ def test_a_team_renamed_between_sweeps_still_lets_the_ticket_be_swept(
     assert ", 0 changed" in sweep_at(esc, "2026-11-30T11:05:00+01:00")
 
 
+def test_a_rule_deleted_long_ago_never_acts_on_a_ticket_reopened_since(
+    esc: Esc, workspace: Path
+) -> None:
+    """A resolved ticket keeps the version of the sweep that last wrote it; reopened eight
+    days after a rule was deleted (four sweeps under the new rules.yaml since), it was
+    replayed under the old rules and the deleted rule escalated it.  The old rules' gap
+    ends when the new ones became the sweeps' own here; they act from then."""
+    rules = workspace / "rules.yaml"
+    extra = ('  - {name: reopened-up, when: {status: open, level: "<2"}, then: {escalate: up,'
+             ' note: "old rule"}}\n')  # fmt: skip
+    rules.write_text(rules.read_text() + extra)
+    ticket = esc.ok("create", "--title", "t", "--category", "billing",
+                    now="2026-03-02T09:00:00+01:00").strip()  # fmt: skip
+    sweep_at(esc, "2026-03-02T09:05:00+01:00")
+    esc.ok("resolve", ticket, "--resolution", "done", now="2026-03-02T10:00:00+01:00")
+    sweep_at(esc, "2026-03-02T10:05:00+01:00")
+    rules.write_text(rules.read_text().replace(extra, ""))
+    for day in ("03", "04", "05", "06"):
+        sweep_at(esc, f"2026-03-{day}T09:00:00+01:00")
+    esc.ok("reopen", ticket, "--reason", "again", now="2026-03-10T12:00:00+01:00")
+    out = sweep_at(esc, "2026-03-10T12:05:00+01:00")
+    assert "reopened-up" not in out
+    assert "old rule" not in (workspace / "tickets" / f"{ticket}.md").read_text()
+
+
+def test_a_ticket_with_a_value_only_the_new_configuration_has_is_not_replayed_under_the_old(
+    esc: Esc, workspace: Path
+) -> None:
+    """Priorities gained `critical`, given to a ticket: under the last sweep's rules it
+    fell to the standard policy, breached at 13:00 and escalated, stamped 13:00, under a
+    policy it never had.  The new rules act at now."""
+    ticket = esc.ok("create", "--title", "t", "--category", "billing",
+                    now="2026-11-30T09:00:00+01:00").strip()  # fmt: skip
+    sweep_at(esc, "2026-11-30T09:05:00+01:00")
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("priorities: [low, normal, high, urgent]",
+                                               "priorities: [low, normal, high, urgent, critical]"))
+    assert esc("validate").code == 0, esc("validate").err
+    esc.ok("classify", ticket, "--priority", "critical", now="2026-11-30T09:30:00+01:00")
+    sweep_at(esc, "2026-11-30T18:00:00+01:00")
+    assert "13:00:00+01:00 · rule:" not in (workspace / "tickets" / f"{ticket}.md").read_text()
+
+
 def test_without_the_last_sweep_s_configuration_kept_the_rules_act_at_now(
     esc: Esc, workspace: Path
 ) -> None:

@@ -24,7 +24,7 @@ from esc.config.starter import TEAMS_YAML
 from esc.domain import lifecycle
 from esc.domain.config import Config
 from esc.domain.model import Activity, Entry, Escalation, Request, Ticket
-from esc.domain.plan import TicketPlan, next_event, plan, sla_of, sweep_version
+from esc.domain.plan import Past, TicketPlan, next_event, plan, sla_of, sweep_version
 from tests.helpers import CALENDARS_YAML, STANDARD_SLA_YAML, berlin
 
 UTC = dt.timezone.utc
@@ -524,7 +524,8 @@ def test_a_never_swept_ticket_no_policy_applies_to_is_replayed_from_its_creation
     reopened = dataclasses.replace(t, activity=(*t.activity, settled))
     assert plan(reopened, config, CREATED + dt.timedelta(hours=3)).fired == []
     # (nor in a workspace an older esc may have swept: see commands/test_sweep.py)
-    assert plan(t, config, CREATED + dt.timedelta(hours=3), blockless_swept=True).fired == []
+    swept_maybe = Past(blockless_swept=True)
+    assert plan(t, config, CREATED + dt.timedelta(hours=3), swept_maybe).fired == []
 
 
 def test_a_ticket_never_swept_answered_after_its_breach_still_escalates(

@@ -92,3 +92,5 @@ def test_the_id_a_broken_article_states_is_its_front_matter_s_not_its_body_s(
     assert stated_id(path) == "KB-0003"
     path.write_text("---\nid: KB-0003\ntitle: x\n")  # (never closed: all of it is the head)
     assert stated_id(path) == "KB-0003"
+    path.write_text("# Reset\n\nid: KB-0042\n\n---\n")  # (no front-matter at all)
+    assert stated_id(path) is None
