@@ -956,9 +956,31 @@ def _people_untold(ticket: Ticket, now: dt.datetime) -> bool:
 _INSTANT = dt.timedelta(microseconds=1)  # (the ticket just after an instant's changes)
 
 
+_TOLD: dict[int, tuple[Config, dict[str, tuple[tuple[str, ...], str, bool]]]] = {}
+
+
 def _told_by(config: Config) -> dict[str, tuple[tuple[str, ...], str, bool]]:
     """Each rule's name: the names its `notify:` gives, its condition, and whether that
-    holds only on a breach."""
+    holds only on a breach (made once per configuration: asked of every ticket)."""
+    known = _TOLD.get(id(config))
+    if known is None or known[0] is not config:
+        known = _TOLD[id(config)] = (config, _rules_told(config))
+    return known[1]
+
+
+Told = dict[str, tuple[tuple[str, ...], str, bool]]  # (see _told_by)
+_THEN: dict[int, tuple[Config, Told, Told]] = {}
+
+
+def _told_then(told: Told, earlier: Config) -> Told:
+    """``told``, with what ``earlier``'s rules say in place (made once per pair)."""
+    known = _THEN.get(id(earlier))
+    if known is None or known[0] is not earlier or known[1] is not told:
+        known = _THEN[id(earlier)] = (earlier, told, {**told, **_told_by(earlier)})
+    return known[2]
+
+
+def _rules_told(config: Config) -> dict[str, tuple[tuple[str, ...], str, bool]]:
     return {
         rule.name: (
             tuple(rule_targets(rule.actions)),
@@ -986,7 +1008,7 @@ def notify_events(
     told = _told_by(config)
     # (a rule that fired before now, replayed under the configuration the ticket was last
     # swept under: its `notify:` as that one has it, a rule since renamed or removed too)
-    told_then = {**told, **_told_by(earlier)} if earlier is not None else told
+    told_then = _told_then(told, earlier) if earlier is not None else told
     fired = []  # (each time it fired, at its time)
     for name, at in ticket_plan.firings:
         said = (told_then if at < now else told).get(name)
