@@ -408,6 +408,8 @@ def _across(ticket: Ticket, config: Config, now: dt.datetime, past: Past) -> Tic
     assert earlier is not None
     version, checked = _stored_version(ticket), _checked(ticket)
     current = sweep_version(config)
+    if "sla" not in ticket.extra:  # (never swept: from its creation, under the one before)
+        version, checked = sweep_version(earlier), ticket.created - _MICROSECOND
     if version is None or checked is None or version != sweep_version(earlier):
         return None
     if version == current or not earlier.fits(ticket):

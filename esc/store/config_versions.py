@@ -52,20 +52,24 @@ def remember(root: Path, version: str, texts: tuple[str, str], now: dt.datetime)
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"version": version, "teams.yaml": texts[0], "rules.yaml": texts[1]}
         atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n", sync_dir=False)
-    if current(root)[0] != version:
-        record = {"version": version, "since": format_timestamp(now)}
+    last, _, _ = current(root)
+    if last != version:
+        record = {"version": version, "since": format_timestamp(now), "before": last}
         atomic_write(path.parent / CURRENT, json.dumps(record) + "\n", sync_dir=False)
 
 
-def current(root: Path) -> tuple[str | None, dt.datetime | None]:
-    """The version the sweeps here last ran under, and since when (Nones if unknown)."""
+def current(root: Path) -> tuple[str | None, dt.datetime | None, str | None]:
+    """The version the sweeps here last ran under, since when, and the one they ran under
+    before it (Nones where unknown)."""
     try:
         data = json.loads((root / CACHE_DIR / FOLDER / CURRENT).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None, None
+        return None, None, None
     if not isinstance(data, dict) or not isinstance(data.get("version"), str):
-        return None, None
-    return data["version"], coerce_timestamp(data.get("since"))
+        return None, None, None
+    before = data.get("before")
+    since = coerce_timestamp(data.get("since"))
+    return data["version"], since, before if isinstance(before, str) else None
 
 
 def blocks_since(root: Path) -> dt.datetime | None:
@@ -115,10 +119,13 @@ class Known:
     def __init__(self, root: Path, config: Config, now: dt.datetime) -> None:
         self.root = root
         self.config = config
-        version, since = current(root)
-        # (the current configuration is the sweeps' own since then; if it is not the one
-        # they last ran under, it becomes theirs now)
-        self.switched = since if version == sweep_version(config) else now
+        version, since, before = current(root)
+        # (the current configuration is the sweeps' own since then, the one before it
+        # theirs until then; if it is not the one they last ran under, it becomes theirs
+        # now, and that one was theirs until now)
+        mine = version == sweep_version(config)
+        self.switched = since if mine else now
+        self.before = before if mine else version
         self.blocks_since = blocks_since(root)
         self.earlier: MutableMapping[str, Config | None] = {}
 
@@ -126,6 +133,15 @@ class Known:
         """What a sweep here knows of ``ticket``'s past (:class:`esc.domain.plan.Past`)."""
         blockless = self.blocks_since is None or ticket.created < self.blocks_since
         version = stored_version(ticket)
+        if (  # (never swept, created while the configuration before this one was theirs:
+            # its past is replayed under that one, until this one became theirs)
+            version is None
+            and "sla" not in ticket.extra
+            and self.before is not None
+            and self.switched is not None
+            and ticket.created < self.switched
+        ):
+            version = self.before
         if version is None or version == sweep_version(self.config):
             return Past(blockless_swept=blockless)
         if version not in self.earlier:

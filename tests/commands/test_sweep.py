@@ -2765,6 +2765,27 @@ def test_a_team_renamed_between_sweeps_still_lets_the_ticket_be_swept(
     assert ", 0 changed" in sweep_at(esc, "2026-11-30T11:05:00+01:00")
 
 
+def test_a_ticket_created_in_the_gap_is_replayed_under_the_rules_of_its_time(
+    esc: Esc, workspace: Path
+) -> None:
+    """Swept at 09:05; a ticket created at 10:00; rules.yaml's note edited; one sweep at
+    17:05: the ticket (never swept) was replayed under the new rules from its creation,
+    its 14:00 escalation stamped with the new note, before the edit.  It is replayed under
+    the rules the sweeps ran under then, as the tickets swept at 09:05 are."""
+    esc.ok("create", "--title", "first", "--category", "billing",
+           now="2026-11-30T09:00:00+01:00")  # fmt: skip
+    sweep_at(esc, "2026-11-30T09:05:00+01:00")
+    ticket = esc.ok("create", "--title", "second", "--category", "billing",
+                    now="2026-11-30T10:00:00+01:00").strip()  # fmt: skip
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("SLA breached, escalating", "NEW NOTE"))
+    sweep_at(esc, "2026-11-30T17:05:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "- 2026-11-30T14:00:00+01:00 · rule:breached-goes-up · team: support → engineering" \
+        " · hierarchical escalation: SLA breached, escalating\n" in text  # fmt: skip
+    assert "NEW NOTE" not in text
+
+
 def test_a_rule_deleted_long_ago_never_acts_on_a_ticket_reopened_since(
     esc: Esc, workspace: Path
 ) -> None:

@@ -20,9 +20,9 @@ def test_texts_are_kept_once_and_read_back(tmp_path: Path) -> None:
     assert config_versions.recall(tmp_path, "0123abcd") == ("teams: x\n", "rules: é\n")
     assert config_versions.recall(tmp_path, "99999999") is None
     # (the sweeps' own since the first sweep under it; another version, from its own)
-    assert config_versions.current(tmp_path) == ("0123abcd", NOW)
+    assert config_versions.current(tmp_path) == ("0123abcd", NOW, None)
     config_versions.remember(tmp_path, "0123abce", ("t", "r"), later)
-    assert config_versions.current(tmp_path) == ("0123abce", later)
+    assert config_versions.current(tmp_path) == ("0123abce", later, "0123abcd")
 
 
 def test_a_version_read_from_a_ticket_never_names_a_path_of_its_own(tmp_path: Path) -> None:
