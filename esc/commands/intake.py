@@ -376,12 +376,16 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         except TooLargeToRead as exc:  # (the message's fault, not the ticket's: kept apart)
             raise BadInput(exc.message) from None
         except (ParseError, LockTimeout, TicketNotFound, Refused) as exc:  # (Refused: its
-            # ticket was last changed after --now, a clock behind: not the message's fault)
-            raise _Left(f"{target} cannot be written: {exc}") from None
-        index.messages[message_id] = ticket.id
-        index.status[ticket.id] = ticket.status
-        run.count("reply")
-        return f"customer message on {ticket.id}"
+            # ticket was last changed after --now, a clock behind: not the message's fault;
+            # or closed since the index was read: the reply opens its follow-up, below)
+            if not (isinstance(exc, Refused) and _closed_now(run, target)):
+                raise _Left(f"{target} cannot be written: {exc}") from None
+            index.status[target] = "closed"
+        else:
+            index.messages[message_id] = ticket.id
+            index.status[ticket.id] = ticket.status
+            run.count("reply")
+            return f"customer message on {ticket.id}"
     ticket = _new_ticket(run, mail, attachments, follows=target, threaded=threaded)
     index.messages[message_id] = ticket.id
     index.status[ticket.id] = ticket.status
@@ -396,6 +400,15 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         )
     run.count("new")
     return f"new ticket {ticket.id}, team {ticket.team}{acknowledged}"
+
+
+def _closed_now(run: _Run, ticket_id: str) -> bool:
+    """Whether ``ticket_id``'s file says it is closed (a command closed it after the
+    intake's index was read)."""
+    try:
+        return run.session.workspace.load(ticket_id).ticket.status == "closed"
+    except (EscError, OSError):
+        return False
 
 
 def _acknowledge(run: _Run, ticket: Ticket, mail: mails.Mail) -> bool:

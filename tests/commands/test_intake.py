@@ -165,6 +165,31 @@ def test_a_reply_s_attachments_are_listed_by_name_as_a_new_ticket_s_are(
     assert f"  - attachments/{ticket_id}/photo.jpg\n" in tickets(workspace)[ticket_id]
 
 
+def test_a_reply_to_a_ticket_closed_while_intake_ran_opens_its_follow_up(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`esc close` landed between intake's reading of the statuses and its write: the
+    message was left for the next run (exit 75, "or reopen it"); it opens the follow-up,
+    as a reply to a closed ticket does."""
+    from esc.commands import intake as intake_command
+
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    esc.ok("resolve", ticket_id, "--resolution", "Done")
+    real = intake_command._add_message
+
+    def closed_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        esc.ok("close", ticket_id)  # (another command, just before this write)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake_command, "_add_message", closed_first)
+    answer = corpus.reply("gmail", "It broke again", in_reply_to="<m1@shop.example>")
+    result = esc("intake", "--eml", "-", input=answer.decode())
+    assert result.code == 0, result.err
+    assert f"(a reply to closed {ticket_id})" in result.out
+    assert len(tickets(workspace)) == 2
+
+
 def test_the_ticket_id_in_the_subject_threads_a_message(esc: Esc, workspace: Path) -> None:
     esc.ok("intake", "--eml", "-", input=corpus.message().decode())
     ticket_id = only_ticket(workspace)
