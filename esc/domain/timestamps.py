@@ -97,9 +97,8 @@ def coerce_timestamp(value: object) -> dt.datetime | None:
     as esc keeps every time (`created: …T10:00:00.5+00:00` written by hand: the deadlines
     computed from it, written to the second, read back other than computed, and no sweep
     would write the ticket)."""
-    if isinstance(value, dt.datetime):
-        offset = value.utcoffset()
-        if offset is None or offset.seconds % 60 or offset.microseconds:  # (see _iso)
+    if isinstance(value, dt.datetime):  # (one a YAML reader made: its offset is hours and
+        if value.tzinfo is None:  # minutes, as YAML's timestamps have it; text is _iso's)
             return None
         return value.replace(microsecond=0) if value.microsecond else value
     if isinstance(value, str):

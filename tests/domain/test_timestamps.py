@@ -81,8 +81,6 @@ def test_a_local_time_outside_the_years_esc_takes_is_a_usage_error(text: str) ->
 def test_an_offset_with_seconds_is_refused_where_json_could_not_give_it_back() -> None:
     """`created: …+01:00:30` validated and reached `--json` as it was, which RFC 3339
     readers refuse; escalation times made from it came out at `…:30+00:00`."""
-    import datetime as dt
-
     import pytest
 
     from esc.domain.errors import BadInput
@@ -91,7 +89,5 @@ def test_an_offset_with_seconds_is_refused_where_json_could_not_give_it_back() -
     with pytest.raises(BadInput, match="offset with seconds"):
         parse_timestamp("2026-11-25T11:20:00+01:00:30")
     assert coerce_timestamp("2026-11-25T11:20:00+01:00:30") is None
-    odd = dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1, seconds=30)))
-    assert coerce_timestamp(odd) is None
     assert not_a_timestamp("2026-11-25T11:20:00+01:00:30").startswith("has an offset with")
     assert coerce_timestamp("2026-11-25T11:20:00+05:45") is not None  # (Nepal: minutes)
