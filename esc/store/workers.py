@@ -8,6 +8,7 @@ and their results.  The kernel kills them the moment their parent dies.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import multiprocessing
@@ -80,20 +81,25 @@ def fork_map(
     gc.disable()  # (here too while the results come in: they make no reference cycles)
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             processes, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
-        ) as pool:
+        )
+        try:
+            # (the workers are forked as the tasks are given out, with SIGTERM blocked:
+            # each unblocks it once it no longer has esc's handler, die_with_parent)
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
             try:
-                # (the workers are forked as the tasks are given out, with SIGTERM blocked:
-                # each unblocks it once it no longer has esc's handler, die_with_parent)
-                held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-                try:
-                    mapped = pool.map(_run_task, _chunks(names, processes, size))
-                finally:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
-                yield from mapped
-            except BrokenProcessPool as exc:
-                raise WorkerDied(str(exc)) from None
+                mapped = pool.map(_run_task, _chunks(names, processes, size))
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            yield from mapped
+        except BrokenProcessPool as exc:
+            _abandon(pool)
+            raise WorkerDied(str(exc)) from None
+        except BaseException:  # (stopped: a SIGTERM, an error; the workers may be dead)
+            _abandon(pool)
+            raise
+        pool.shutdown(wait=True)
     finally:
         _TASK = None
         # Left frozen, with the results: they live as long as the caller, and the first
@@ -101,6 +107,19 @@ def fork_map(
         gc.freeze()
         if collecting:
             gc.enable()
+
+
+def _abandon(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool`` without waiting for it: its workers killed, its queued shares dropped.
+    Waiting (the ``with`` statement's shutdown) could last for ever: a worker killed while
+    it wrote its results (a SIGTERM to the process group) leaves half a message in the
+    pipe, which the pool's own thread waits to read the rest of; esc ends its process
+    with ``os._exit``, which does not wait for that thread."""
+    workers = dict(getattr(pool, "_processes", None) or {})  # (CPython's: no public way)
+    for process in workers.values():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 _TASK: Callable[[list[str]], list[Any]] | None = None  # what forked workers inherit
