@@ -968,18 +968,6 @@ def _told_by(config: Config) -> dict[str, tuple[tuple[str, ...], str, bool]]:
     return known[1]
 
 
-Told = dict[str, tuple[tuple[str, ...], str, bool]]  # (see _told_by)
-_THEN: dict[int, tuple[Config, Told, Told]] = {}
-
-
-def _told_then(told: Told, earlier: Config) -> Told:
-    """``told``, with what ``earlier``'s rules say in place (made once per pair)."""
-    known = _THEN.get(id(earlier))
-    if known is None or known[0] is not earlier or known[1] is not told:
-        known = _THEN[id(earlier)] = (earlier, told, {**told, **_told_by(earlier)})
-    return known[2]
-
-
 def _rules_told(config: Config) -> dict[str, tuple[tuple[str, ...], str, bool]]:
     return {
         rule.name: (
@@ -1008,10 +996,10 @@ def notify_events(
     told = _told_by(config)
     # (a rule that fired before now, replayed under the configuration the ticket was last
     # swept under: its `notify:` as that one has it, a rule since renamed or removed too)
-    told_then = _told_then(told, earlier) if earlier is not None else told
+    then = _told_by(earlier) if earlier is not None else told
     fired = []  # (each time it fired, at its time)
     for name, at in ticket_plan.firings:
-        said = (told_then if at < now else told).get(name)
+        said = (at < now and then.get(name)) or told.get(name)
         if said is not None and said[0]:
             fired.append((name, at, *said))
     leads = {key: team.lead for key, team in config.teams.items()}
