@@ -14,8 +14,10 @@ import gc
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Generator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
@@ -89,10 +91,11 @@ def fork_map(
             # each unblocks it once it no longer has esc's handler, die_with_parent)
             held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
             try:
-                mapped = pool.map(_run_task, _chunks(names, processes, size))
+                shares = [pool.submit(_run_task, s) for s in _chunks(names, processes, size)]
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            yield from mapped
+            for share in shares:
+                yield _result(pool, share)
         except BrokenProcessPool as exc:
             _abandon(pool)
             raise WorkerDied(str(exc)) from None
@@ -109,16 +112,47 @@ def fork_map(
             gc.enable()
 
 
+POLL = 0.5  # seconds: how often a wait for a share's results looks at the workers
+GRACE = 2.0  # seconds a dead worker leaves the pool to notice it before it is given up
+
+
+def _result(pool: ProcessPoolExecutor, share: Future[list[R]]) -> list[R]:
+    """The results of ``share`` once a worker hands them back; BrokenProcessPool if a worker
+    is found dead and the pool has not said so within GRACE: a worker killed while it wrote
+    its results (the OOM killer) leaves half a message in the pipe, and the pool's own
+    thread, which would have said so, waits for ever for the rest of it."""
+    dead_since: float | None = None
+    while True:
+        try:
+            return share.result(timeout=POLL)
+        except FutureTimeout:
+            pass
+        if dead_since is None:
+            if any(p.exitcode is not None for p in _workers(pool).values()):
+                dead_since = time.monotonic()
+        elif time.monotonic() - dead_since >= GRACE:
+            raise BrokenProcessPool("a worker process died while it handed back its results")
+
+
+def _workers(pool: ProcessPoolExecutor) -> dict[int, multiprocessing.Process]:
+    """The pool's worker processes (CPython's: no public way)."""
+    return dict(getattr(pool, "_processes", None) or {})
+
+
 def _abandon(pool: ProcessPoolExecutor) -> None:
     """Stop ``pool`` without waiting for it: its workers killed, its queued shares dropped.
     Waiting (the ``with`` statement's shutdown) could last for ever: a worker killed while
     it wrote its results (a SIGTERM to the process group) leaves half a message in the
     pipe, which the pool's own thread waits to read the rest of; esc ends its process
     with ``os._exit``, which does not wait for that thread."""
-    workers = dict(getattr(pool, "_processes", None) or {})  # (CPython's: no public way)
-    for process in workers.values():
+    for process in _workers(pool).values():
         with contextlib.suppress(OSError, ValueError, AttributeError):
             process.kill()
+    # (this process's own end of the pipe the results come back on, closed, the workers
+    # being gone: a pool thread waiting for the rest of a message then reads its end and
+    # stops, rather than waiting for ever, and holding this process's exit, in a test)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        pool._result_queue._writer.close()  # type: ignore[attr-defined]
     pool.shutdown(wait=False, cancel_futures=True)
 
 

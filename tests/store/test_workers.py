@@ -118,6 +118,43 @@ def test_a_worker_killed_part_way_leaves_a_sweep_that_ends_as_one_process_s(
     assert sweep(shared)["changed"] == []  # (and nothing is left to do)
 
 
+def test_a_worker_killed_while_it_hands_back_a_share_does_not_hang_the_sweep(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed (as by the OOM killer) half-way through writing its results: the
+    pool's own thread waited for ever for the rest of the message, and the sweep with it,
+    holding the workspace lock, so every later cron sweep failed.  It is found dead, and
+    the sweep ends as one whose worker died between shares does."""
+    import multiprocessing.connection
+    import signal
+
+    from esc.commands import sweep as sweeping
+
+    alone, shared = copy(generated, tmp_path / "alone"), copy(generated, tmp_path / "shared")
+    real_names, parent = sweeping._sweep_names, os.getpid()
+    real_send = multiprocessing.connection.Connection._send  # type: ignore[attr-defined]
+
+    def half_sent(self: object, buf: bytes, *args: object) -> None:
+        if len(buf) > 8192:  # (a share's results: half of it written, then killed)
+            real_send(self, buf[: len(buf) // 2], *args)  # type: ignore[arg-type]
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_send(self, buf, *args)  # type: ignore[arg-type]
+
+    def dying(*args: object, **kwargs: object) -> object:
+        if os.getpid() != parent:  # (in a worker: its handing back is cut short)
+            monkeypatch.setattr(multiprocessing.connection.Connection, "_send", half_sent)
+        return real_names(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sweeping, "_sweep_names", dying)
+    sweep(alone, "--jobs", "1")
+    swept = Esc(shared, now=NOW)("sweep", "--json", "--jobs", "2")
+    assert json.loads(swept.out)["worker_died"] is not None
+    assert "esc: a sweep worker died (" in swept.err
+    assert same_files(alone, shared) == []
+    assert not [p for p in (shared / "tickets").iterdir() if p.name.endswith(".tmp")]
+    assert sweep(shared)["changed"] == []
+
+
 def test_esc_jobs_is_read_from_the_environment(generated: Path, tmp_path: Path) -> None:
     root = copy(generated, tmp_path / "ws")
     result = Esc(root, now=NOW)("sweep", "--json", env={"ESC_JOBS": "1"})
