@@ -1629,7 +1629,8 @@ def _report_signature(
 
 def _reports_inputs(workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime) -> str:
     """The configuration, the hour, the folder, the templates, the articles and the
-    reports as they are now, as one signature (taken again once the reports are written)."""
+    reports as they are now, as one signature (taken again once the reports are written);
+    the templates and articles in folders of their folders too."""
     from esc.report.contents import SWEEP_REPORTS, render_hour
 
     root = workspace.root
@@ -1639,7 +1640,10 @@ def _reports_inputs(workspace: Workspace, catalog: Catalog, folder: Path, now: d
         f"{p.relative_to(templates).as_posix()!a}:{_changed(p)}"
         for p in sorted(_listed_all(templates))
     ]
-    inputs += [f"kb/{p.name!a}:{_changed(p)}" for p in sorted(_listed(root / "kb"))]
+    kb = root / "kb"  # (its subfolders too: articles may be kept in folders, at any depth)
+    inputs += [
+        f"kb/{p.relative_to(kb).as_posix()!a}:{_changed(p)}" for p in sorted(_listed_all(kb))
+    ]
     # (the reports as written: one edited by hand, or by git, is rendered again)
     inputs += [f"{name}:{_changed(folder / name)}" for name in SWEEP_REPORTS]
     return catalog.signature(render_hour(now).isoformat(), str(folder), *inputs)

@@ -1686,6 +1686,7 @@ def test_reports_are_rendered_again_when_another_command_saw_the_change_first(
 
 
 @pytest.mark.parametrize("change", ["article removed", "article edited", "report edited",
+                                    "article in a subfolder edited in place",
                                     "template edited, its time put back",
                                     "template included from a subfolder edited"])  # fmt: skip
 def test_reports_whose_inputs_changed_in_the_hour_are_rendered_again(
@@ -1708,9 +1709,18 @@ def test_reports_whose_inputs_changed_in_the_hour_are_rendered_again(
         (templates / "parts" / "foot.j2").write_text("FOOT-1\n")
         with (templates / "summary.md.j2").open("a") as out:
             out.write('{% include "parts/foot.j2" %}\n')
+    nested = demo / "kb" / "billing" / "eu" / "KB-0001.md"
+    if change.startswith("article in a subfolder"):  # (kb/ may have folders, at any depth)
+        nested.parent.mkdir(parents=True)
+        (demo / "kb" / "KB-0001.md").rename(nested)
     esc.ok("sweep", "--no-notify", now="2026-11-30T14:01:00+01:00")
     assert "rendered" not in esc.ok("sweep", "--no-notify", now="2026-11-30T14:02:00+01:00")
-    if change == "article removed":
+    if change.startswith("article in a subfolder"):  # (the same inode: no folder changes)
+        text = nested.read_text().replace("title: ", "title: Edited ", 1)
+        with nested.open("r+") as out:
+            out.write(text)
+            out.truncate()
+    elif change == "article removed":
         (demo / "kb" / "KB-0012.md").unlink()
     elif change == "article edited":
         path = demo / "kb" / "KB-0001.md"
