@@ -251,6 +251,7 @@ def plan(
     if "sla" not in ticket.extra and (
         _policy_of(ticket, config, now)[0]
         or (ticket.active and not past.blockless_swept and not _seen_before(ticket))
+        or _had_policy(ticket, config, now)
     ):
         # never swept (created while no sweep ran): replayed from the instant it was
         # created, whether resolved or closed since or not: a sweep every minute would
@@ -1078,6 +1079,20 @@ def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
 
 # The fields whose change after a settled ticket's last sweep is replayed at its instant
 _REPLAYED_WHEN_SETTLED = ("status", "priority", "category", "impact", "urgency", "team")
+
+
+def _had_policy(ticket: Ticket, config: Config, now: dt.datetime) -> bool:
+    """Whether a policy applied to ``ticket`` once, none applying now: as it came in, or
+    after a change of a field a policy is chosen by (a priority lowered past a breach).
+    A sweep then would have written it a block, and logged what its clocks did."""
+    moments = [ticket.created] + [
+        line.at
+        for line in ticket.activity
+        if line.field in _REPLAYED_WHEN_SETTLED and ticket.created < line.at <= now
+    ]
+    return any(
+        _policy_of(ticket_as_of(ticket, at), config, at)[0] is not None for at in moments
+    )
 
 
 def _seen_before(ticket: Ticket) -> bool:

@@ -3042,3 +3042,35 @@ def test_a_retried_push_says_no_held_back_news_the_remote_has_made_already(
     assert result.code == 0, result.err
     assert "team: engineering" in (workspace / "tickets" / f"{held}.md").read_text()
     assert "held back until the ticket is committed" not in result.err, result.out + result.err
+
+
+def test_a_breach_ended_by_a_priority_lowered_before_any_sweep_is_logged_and_reported(
+    esc: Esc, workspace: Path
+) -> None:
+    """A ticket breached under one policy, then lowered to a priority no policy covers,
+    answered and resolved, all before any sweep ran: the sweep after that left it alone (no
+    policy applied at its instant), so no log line, and no report, ever told of the breach;
+    the same history swept in between did.  It is replayed from its creation, as any
+    never-swept ticket a policy once applied to."""
+    rules = workspace / "rules.yaml"
+    text = rules.read_text().replace(
+        "  - name: standard\n", '  - name: standard\n    when: {priority: ">low"}\n', 1
+    )
+    rules.write_text(text[: text.index("\nrules:")] + "\nrules: []\n")
+    ticket = esc.ok(
+        "create", "--title", "Slow export", "--priority", "normal",
+        now="2026-11-02T09:00:00+01:00",
+    ).strip()  # fmt: skip
+    esc.ok("classify", ticket, "--priority", "low", now="2026-11-03T10:00:00+01:00")
+    esc.ok("comment", ticket, "-m", "Looking into it", now="2026-11-03T11:00:00+01:00")
+    esc.ok("resolve", ticket, "--resolution", "Fixed", now="2026-11-03T12:00:00+01:00")
+    esc.ok("sweep", "--no-notify", now="2026-11-10T12:00:00+01:00")
+    log = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "- 2026-11-02T13:00:00+01:00 · esc · sla.first_response: warning → breached\n" in log
+    reselected = "- 2026-11-03T10:00:00+01:00 · esc · sla.policy: standard → — · policy re-selected"
+    assert reselected + "\n" in log
+    period = ("--since", "2026-11-02", "--until", "2026-11-08")
+    out = esc.ok("report", "--format", "json", *period, now="2026-11-10T12:00:00+01:00")
+    report = json.loads(out)
+    assert report["totals"]["breaches"] == 1
+    assert report["sla"]["compliance"]["overall"]["breached"] == 1
