@@ -195,15 +195,17 @@ def _stdin_text() -> str:
 
 def _dash_is_stdin(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Callback of a text option: ``-`` is the text stdin holds (as `--body -`, `-m -` and
-    `--ask -` read it), not a literal dash sent to the customer.  Stdin holds one text:
-    a second option given ``-`` is refused."""
+    `--ask -` read it), not a literal dash sent to the customer, without the line breaks
+    it ends with (as the shell's ``$(…)`` takes a command's output: `echo why | esc
+    escalate --reason -` gives the reason "why").  Stdin holds one text: a second option
+    given ``-`` is refused."""
     if value != "-":
         return value
     meta = ctx.find_root().meta  # (this run's: esc runs many times in one test process)
     if meta.get("esc.stdin_read"):
         raise click.BadParameter("- (stdin) was given to another option already", param=param)
     meta["esc.stdin_read"] = True
-    return _stdin_text()
+    return _stdin_text().rstrip("\r\n")
 
 
 def _read_body(body: str | None) -> str:

@@ -2384,6 +2384,10 @@ def test_a_dash_reads_every_text_option_from_stdin(esc: Esc, workspace: Path) ->
                  "Refund bounced", "Quick!"):  # fmt: skip
         assert said in text, said
     assert "\n-\n" not in text and "· -\n" not in text
+    # (stdin's last line break ends the text, as `$(…)` takes it: no "\n" kept in a reason)
+    assert "\\n" not in text
+    escalation = show(esc, ticket)["escalations"][0]
+    assert escalation["reason"] == "Needs a refund approval"
 
 
 def test_a_status_or_channel_in_another_case_is_the_same_value(esc: Esc, workspace: Path) -> None:
