@@ -38,6 +38,8 @@ def create(
         intake,
         category=query.in_its_case(config, "category", intake.category),
         priority=query.in_its_case(config, "priority", intake.priority),
+        impact=query.in_its_case(config, "impact", intake.impact),
+        urgency=query.in_its_case(config, "urgency", intake.urgency),
     )
     ticket = session.workspace.create(
         lambda ticket_id: lifecycle.create(intake, ticket_id, config, now, who),
@@ -61,6 +63,8 @@ def classify(
     who = whoami(actor)
     category = query.in_its_case(session.config, "category", category)
     priority = query.in_its_case(session.config, "priority", priority)
+    impact = query.in_its_case(session.config, "impact", impact)
+    urgency = query.in_its_case(session.config, "urgency", urgency)
     ticket = session.update(
         ref,
         lambda t, c, n: lifecycle.classify(

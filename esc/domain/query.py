@@ -25,15 +25,19 @@ SORTABLE = (
 def in_its_case(config: Config, key: str, value: str) -> str: ...
 @overload
 def in_its_case(config: Config, key: str, value: None) -> None: ...
+_CLOSED_NAMES = ("team", "category", "priority", "impact", "urgency")
+
+
 def in_its_case(config: Config, key: str, value: str | None) -> str | None:
-    """A value of a field with a closed set of values (team, category, priority), given to
-    a filter or a command (`--team Support`, `--priority '>=High'`, `--to Engineering`, a
-    form's `"category": "Billing"`), as rules.yaml and teams.yaml spell it when only the
+    """A value of a field with a closed set of values (team, category, priority, impact,
+    urgency), given to a filter or a command (`--team Support`, `--priority '>=High'`, `--to
+    Engineering`, `--impact High`, a form's `"category": "Billing"`), as rules.yaml and
+    teams.yaml spell it when only the
     case differs, as `--status` and `--channel` take any case; anything else (None too)
     as given (an unknown value is refused with the choices, as ever)."""
     if value is None:
         return None
-    found = config.vocabulary.choices(key) if key in ("team", "category", "priority") else None
+    found = config.vocabulary.choices(key) if key in _CLOSED_NAMES else None
     if found is None:
         return value
     operator, word = split_comparison(value)

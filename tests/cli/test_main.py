@@ -2403,6 +2403,13 @@ def test_a_status_or_channel_in_another_case_is_the_same_value(esc: Esc, workspa
     assert [t["id"] for t in list_json(esc, "--involving", "Engineering")] == [ticket]
     refused = esc("list", "--team", "Suport")
     assert refused.code == 2 and "did you mean 'support'" in refused.err
+    # (and the priority matrix's impact and urgency, as `--priority HIGH` is taken)
+    matrix = create(esc, "--category", "billing", "--impact", "High", "--urgency", "HIGH")
+    assert [show(esc, matrix)[k] for k in ("impact", "urgency", "priority")] == [
+        "high", "high", "urgent"]  # fmt: skip
+    esc.ok("classify", matrix, "--impact", "Low", "--urgency", "Medium")
+    assert [show(esc, matrix)[k] for k in ("impact", "urgency", "priority")] == [
+        "low", "medium", "low"]  # fmt: skip
 
 
 def test_a_file_where_esc_keeps_its_cache_folder_is_named(esc: Esc, workspace: Path) -> None:
