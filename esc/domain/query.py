@@ -21,13 +21,13 @@ SORTABLE = (
 )
 
 
+_CLOSED_NAMES = ("team", "category", "priority", "impact", "urgency")
+
+
 @overload
 def in_its_case(config: Config, key: str, value: str) -> str: ...
 @overload
 def in_its_case(config: Config, key: str, value: None) -> None: ...
-_CLOSED_NAMES = ("team", "category", "priority", "impact", "urgency")
-
-
 def in_its_case(config: Config, key: str, value: str | None) -> str | None:
     """A value of a field with a closed set of values (team, category, priority, impact,
     urgency), given to a filter or a command (`--team Support`, `--priority '>=High'`, `--to
