@@ -253,3 +253,32 @@ def test_a_ticket_of_an_unknown_team_is_counted_alike_and_a_finding_everywhere(
     assert report["backlog"]["by_level"]["?"] == 1
     assert int(*html["backlog.by_team.(unknown team)"]) == 1
     assert "| \\(unknown team\\) | 1 |" in esc("report", now=now).out
+
+
+def test_speed_rows_add_up_with_a_team_or_priority_the_configuration_lacks(
+    esc: Esc, workspace: Path
+) -> None:
+    """Response and resolution times by level and by priority left out a ticket of a team
+    or priority rules.yaml and teams.yaml do not have (renamed, misspelt), so their rows
+    did not add up to the overall count, where the backlog and compliance give such
+    tickets a row of their own (issue 4's audit)."""
+    tickets = []
+    for title in ("A", "B", "C"):
+        ticket = esc.ok("create", "--title", title, "--category", "billing",
+                        now="2026-03-02T09:00:00Z").strip()  # fmt: skip
+        esc.ok("comment", ticket, "-m", "On it", now="2026-03-02T10:00:00Z")
+        esc.ok("resolve", ticket, "--resolution", "Done", now="2026-03-02T11:00:00Z")
+        tickets.append(workspace / "tickets" / f"{ticket}.md")
+    tickets[0].write_text(tickets[0].read_text().replace("team: support", "team: legacy"))
+    tickets[1].write_text(tickets[1].read_text().replace("priority: normal", "priority: p0"))
+    now = "2026-03-03T09:00:00Z"
+    report = json.loads(esc("report", "--format", "json", now=now).out)
+    for metric in ("first_response", "resolution"):
+        speed = report["speed"][metric]
+        assert speed["overall"]["wall"]["count"] == 3
+        for by, unknown in (("by_level", "?"), ("by_priority", "(unknown priority)")):
+            rows = speed[by]
+            assert sum(row["wall"]["count"] for row in rows.values()) == 3, (metric, by)
+            assert rows[unknown]["wall"]["count"] == 1, (metric, by)
+    markdown = esc("report", now=now).out
+    assert "| level ? |" in markdown and "| \\(unknown priority\\) |" in markdown

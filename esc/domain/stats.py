@@ -917,11 +917,17 @@ def _durations(rows: Sequence[Duration], config: Config) -> dict[str, Any]:
         }
 
     levels = sorted({tm.level for tm in config.teams.values()})
-    return {
-        "overall": both(rows),
-        "by_level": {str(lv): both([r for r in rows if r[0] == lv]) for lv in levels},
-        "by_priority": {p: both([r for r in rows if r[1] == p]) for p in config.priorities},
-    }
+    by_level = {str(lv): both([r for r in rows if r[0] == lv]) for lv in levels}
+    by_priority = {p: both([r for r in rows if r[1] == p]) for p in config.priorities}
+    # (a ticket of a team or a priority the configuration lacks: a row of its own, as in
+    # the backlog and compliance, so that the rows add up to the overall count)
+    unknown = [r for r in rows if r[0] not in levels]
+    if unknown:
+        by_level[UNKNOWN_LEVEL] = both(unknown)
+    unknown = [r for r in rows if r[1] not in config.priorities]
+    if unknown:
+        by_priority[UNKNOWN_PRIORITY] = both(unknown)
+    return {"overall": both(rows), "by_level": by_level, "by_priority": by_priority}
 
 
 def _clock(sla: Sla, metric: str) -> Clock | None:
