@@ -88,6 +88,15 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         add("status", f"a {ticket.status} ticket needs resolved_at")
     if ticket.status == "closed" and ticket.closed_at is None:
         add("status", "a closed ticket needs closed_at")
+    if ticket.active:  # (a hand edit of the status, or a merge: what reopening clears, left
+        # over; not blocking: no clock or rule reads them on an active ticket, but reports
+        # count a closing and a rating by them)
+        for key, value in (("resolved_at", ticket.resolved_at), ("closed_at", ticket.closed_at),
+                           ("csat", ticket.csat)):  # fmt: skip
+            if value is not None:
+                add(key, f"{key} is set, but the ticket is {ticket.status} (reopening clears"
+                    " it): remove it, or give the ticket the status it belongs to",
+                    blocking=False)  # fmt: skip
     if ticket.title and ("\n" in ticket.title or "\r" in ticket.title):  # (written by hand
         # as a block, `title: |`: `create` refuses it; not blocking, its words are shown)
         add("title", "title must be one line (it has a line break)", blocking=False)

@@ -116,6 +116,25 @@ def test_status_problems_point_at_the_status_line(config: Config) -> None:
     assert problems(doc({"status: open": closed}), config) == []
 
 
+def test_what_reopening_clears_left_on_an_active_ticket_is_said_not_blocking(
+    config: Config,
+) -> None:
+    """A closed ticket whose status was edited to open by hand (or by a merge) kept its
+    closed_at and csat: validate said "ok", and the reports counted it closed and rated
+    while it was also active and overdue (issue 4's audit)."""
+    left = (
+        "status: open\nresolved_at: 2026-11-20T10:00:00+01:00\n"
+        "closed_at: 2026-11-20T11:00:00+01:00\ncsat: 5"
+    )
+    found = check_ticket(doc({"status: open": left}), config)
+    assert [str(f) for f in found] == [
+        f"tickets/T-aaaa0001.md:{line}: {key} is set, but the ticket is open (reopening"
+        " clears it): remove it, or give the ticket the status it belongs to"
+        for line, key in ((5, "resolved_at"), (6, "closed_at"), (7, "csat"))
+    ]
+    assert not any(f.blocking for f in found)  # (commands still write it)
+
+
 def test_an_unknown_channel_needs_no_config() -> None:
     assert problems(doc({"channel: email": "channel: pigeon"}), None) == [
         "tickets/T-aaaa0001.md:10: unknown channel 'pigeon'; one of email, chat, portal, phone, api"
