@@ -600,6 +600,13 @@ def _written_before_value(old: str, nl: str) -> tuple[str, list[str]]:
     return (first if first.strip() else ""), leading
 
 
+def _comment_after(text: str, index: int) -> str:
+    """The comment (with the spaces before it) that follows ``index`` on its line, if only
+    a comment does; else ""."""
+    rest = text[index : _line_end(text, index)].rstrip("\r\n")
+    return rest if rest.lstrip().startswith("#") else ""
+
+
 def _spacing_at(text: str, start: int, end: int) -> str:
     """The spaces and tabs at ``start`` (before ``end``) that a value on its key's line
     follows: "" when the value starts on the next line."""
@@ -725,6 +732,13 @@ class FrontMatterEditor:
             between = head + "".join(self.nl + line for line in leading)
             new = between + new if new.startswith(self.nl) else new + between
             self._known = None  # (not esc's own style: read again)
+        elif new.startswith(self.nl) and _comment_after(self._text, slot.end):
+            # (a value on the key's line made a block, `tags: []   # none` → a list: the
+            # comment after it stays on the key's line, not on the block's first item)
+            comment = _comment_after(self._text, slot.end)
+            self._known = None  # (not esc's own style: read again)
+            self._splice(slot.after_colon, slot.end + len(comment), comment + new)
+            return
         elif new.startswith(" ") and self.nl not in new:  # (a value on the key's line keeps
             # the spacing a person put after the colon: `status:    new` → `status:    open`,
             # and the quotes around a text: `priority: 'high'` → `priority: 'urgent'`)

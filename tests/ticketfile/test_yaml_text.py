@@ -111,6 +111,9 @@ def test_a_changed_text_keeps_the_quotes_a_person_put_around_it(
         ("tags:\n  # add tags below\n  []\n", [], "tags: []\n  # add tags below\n"),
         ("tags:   # ours\n  # one each\n  - a\n", ["b"], "tags:   # ours\n  # one each\n  - b\n"),
         ("tags:   # ours\n  - a\n", [], "tags: []   # ours\n"),
+        # (and back: the comment after `[]` stays on the key's line, not on the first item)
+        ("tags: []   # none yet\n", ["b"], "tags:   # none yet\n  - b\n"),
+        ("tags: [a]  # ours\n", ["a", "b"], "tags:  # ours\n  - a\n  - b\n"),
         ("tags:\n\n  # spaced\n  - a\n", ["b"], "tags:\n\n  # spaced\n  - b\n"),
     ],
 )
