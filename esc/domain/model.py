@@ -66,6 +66,9 @@ BODY_PARTS = frozenset({"description", "entries", "activity", "extra", "complete
 SWEEP_KEYS = frozenset({"sla", "fired"})
 # Fields a new ticket's file leaves out while they have no value (written once set).
 OPTIONAL_FIELDS = frozenset({"kb"})
+# The names esc's JSON of a ticket (`show --json`, `list --json`) gives values of its own:
+# a front-matter key of the same name is left out of it (validate says so)
+COMPUTED_KEYS = frozenset({"level", "description", "conversation", "activity", "next_sla"})
 
 # Conversation entry kinds and who writes them.
 EntryKind = Literal["message", "reply", "note", "resolution", "feedback"]

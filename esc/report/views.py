@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from esc.domain.config import Config
 from esc.domain.durations import format_age, format_duration, format_relative
-from esc.domain.model import Request, Ticket, front_matter
+from esc.domain.model import COMPUTED_KEYS, Request, Ticket, front_matter
 from esc.domain.sla import (
     Clock,
     Sla,
@@ -91,8 +91,8 @@ def _fields_json(ticket: Ticket, config: Config, with_sla: bool) -> dict[str, An
         elif key == "escalations" and not ticket.requests:
             data["requests"] = []  # (the file has none until a team is involved; JSON always)
     for key in ticket.extra:
-        if key in data:
-            continue
+        if key in data or key in COMPUTED_KEYS:  # (its own value, or none: the same in
+            continue  # every command; validate names the key)
         if with_sla and key in ("sla", "next_sla"):
             data[key] = None  # (replaced by the SLA computed now, in this place: the stored
             continue  # one is never converted)

@@ -35,7 +35,7 @@ from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
 from esc.store.user_cache import esc_build
 
-SCHEMA = 24  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
+SCHEMA = 25  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
 # verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
 # column as plain values, each ticket's fixed JSON text (a table of its own); 10: rows of
 # files read before entry heads and log lines not in shape were problems (read again); 11:
@@ -58,7 +58,10 @@ SCHEMA = 24  # 6: the article a resolution used (kb); 7: requests to other teams
 # description (no `## Conversation` heading), or a title with a line break, is a problem
 # (clean verdicts void); 24: a front-matter that is one flow mapping, which no command can
 # edit, an assignee or customer with a control character, or a time whose UTC offset has
-# seconds (`+01:00:30`), is a problem (clean verdicts void)
+# seconds (`+01:00:30`), is a problem (clean verdicts void); 25: what reopening clears left
+# on an active ticket, and a front-matter key named as a field esc's JSON computes (`level`,
+# `description`…), are problems (clean verdicts void), and such a key is left out of the
+# ticket's fixed JSON text
 # Meta keys: a token that changes whenever a save changes what a ticket's row says, and
 # the token the sweep's reports were rendered at (see Cache.tickets_changed).
 TICKETS = "tickets"

@@ -11,7 +11,7 @@ from esc.domain.conditions import INTAKE_KEYS
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
 from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS
-from esc.domain.model import CHANNELS, FIELD_ORDER, STATUSES, line_problem
+from esc.domain.model import CHANNELS, COMPUTED_KEYS, FIELD_ORDER, STATUSES, line_problem
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp
 from esc.ticketfile.yaml_text import is_flow_front
@@ -280,6 +280,11 @@ def _misspelt_keys(doc: TicketDoc, config: Config, add: Callable[..., None]) -> 
     silently never matched); declaring the key in ``fields`` says it is meant."""
     declared = config.fields
     for key in doc.data:
+        if key in COMPUTED_KEYS:  # (not blocking: nothing esc computes reads it)
+            add(key, f"{key!r} is a name esc gives a value of its own (the ticket's {key} in"
+                " `show --json` and `list --json`): this key is left out there; rename it",
+                blocking=False)  # fmt: skip
+            continue
         if not isinstance(key, str) or key in _ESC_KEY_SET or key in declared:
             continue
         hint = _key_hint(key, tuple(declared))  # (`vpi` when rules.yaml declares `vip`)

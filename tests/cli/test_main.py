@@ -2466,3 +2466,27 @@ def test_a_title_or_a_message_of_zero_width_characters_alone_is_empty(
     intake = esc("intake", "--json", "-", input=item)
     assert intake.code == 2 and "a ticket needs a title" in intake.err
     assert len(ticket_files(workspace)) == 1
+
+
+def test_a_front_matter_key_named_as_a_computed_json_field_is_said_and_left_out(
+    esc: Esc, workspace: Path
+) -> None:
+    """`level: 9`, `description: …` written in a ticket's front-matter: validate said ok,
+    and `show --json` gave the computed value where `list --json` gave the file's
+    (issue 2's audit).  Validate names each (not blocking), and every command's JSON gives
+    esc's own."""
+    ticket = create(esc, "--category", "billing", "--body", "The body.")
+    path = ticket_file(workspace, ticket)
+    path.write_text(path.read_text().replace(
+        "\ncsat: null\n", "\ncsat: null\nlevel: 9\ndescription: mine\nactivity: x\n"))  # fmt: skip
+    result = esc("validate")
+    assert result.code == 1
+    for key in ("level", "description", "activity"):
+        assert (
+            f"'{key}' is a name esc gives a value of its own (the ticket's {key} in `show"
+            " --json` and `list --json`): this key is left out there; rename it"
+        ) in result.err
+    shown, [listed] = show(esc, ticket), list_json(esc)
+    assert shown["level"] == listed["level"] == 1
+    assert shown["description"] == "The body." and "description" not in listed
+    esc.ok("comment", ticket, "-m", "Still written")  # (not blocking)
