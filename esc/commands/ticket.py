@@ -185,6 +185,9 @@ def involve(
     """Ask another team for help; the owning team keeps the ticket."""
     who = whoami(actor)
     team = query.in_its_case(session.config, "team", team)
+    known = session.config.teams.get(team)
+    if person is not None and known is not None:  # (as the line below names them)
+        person = lifecycle.as_member(known.people, person)
     ticket = session.update(
         ref, lambda t, c, n: lifecycle.involve(t, c, n, who, team, ask, person=person)
     )

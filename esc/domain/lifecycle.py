@@ -271,6 +271,16 @@ def require_name(name: str, what: str) -> None:
 UNASSIGNED = "none"  # the assignee that takes a ticket's assignee away
 
 
+def as_member(people: Sequence[str], person: str) -> str:
+    """``person`` as teams.yaml spells the member of ``people`` whose name differs from it
+    in case alone (`esc assign ID Alice` for `alice`, as `--team Support` is taken); else as
+    given."""
+    if person in people:
+        return person
+    same = [p for p in people if p.casefold() == person.casefold()]
+    return same[0] if len(same) == 1 else person
+
+
 def assign(
     ticket: Ticket, config: Config, now: dt.datetime, actor: str, person: str, force: bool = False
 ) -> Change:
@@ -285,6 +295,7 @@ def assign(
         b.set("assignee", None)
         return b.build()
     team = config.teams.get(ticket.team)
+    person = person if team is None else as_member(team.people, person)
     if not force and (team is None or person not in team.people):
         people = ", ".join(team.people) if team else "nobody"
         raise Refused(
@@ -470,6 +481,7 @@ def involve(
     if team not in config.teams:
         raise BadInput(unknown_choice("team", team, tuple(config.teams)))
     people = config.teams[team].people
+    person = None if person is None else as_member(people, person)
     if person is not None and person not in people:
         raise BadInput(f"{person} is not in team {team} ({', '.join(people) or 'nobody'})")
     _need(ask, "--ask")

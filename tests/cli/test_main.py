@@ -2410,6 +2410,11 @@ def test_a_status_or_channel_in_another_case_is_the_same_value(esc: Esc, workspa
     esc.ok("classify", matrix, "--impact", "Low", "--urgency", "Medium")
     assert [show(esc, matrix)[k] for k in ("impact", "urgency", "priority")] == [
         "low", "medium", "low"]  # fmt: skip
+    # (and a member of a team, as teams.yaml spells them)
+    assert esc.ok("assign", matrix, "Alice") == f"{matrix}: assigned to alice\n"
+    assert esc.ok("involve", matrix, "--team", "Engineering", "--person", "DAN", "--ask",
+                  "?") == f"{matrix}: asked engineering (dan)\n"  # fmt: skip
+    assert show(esc, matrix)["requests"][0]["person"] == "dan"
 
 
 def test_a_file_where_esc_keeps_its_cache_folder_is_named(esc: Esc, workspace: Path) -> None:
