@@ -133,7 +133,7 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         add("closed_at", f"{said} {format_timestamp(resolved)}", blocking=False)
     if config is not None:
         _against_config(doc, config, add)
-    return out
+    return sorted(out, key=lambda f: f.line)  # (in the file's order, as one reads it)
 
 
 def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:

@@ -153,9 +153,9 @@ def test_values_the_configuration_does_not_know(config: Config) -> None:
     )
     assert problems(d, config) == [
         "tickets/T-aaaa0001.md:5: unknown priority 'extreme'; one of low, normal, high, urgent",
-        "tickets/T-aaaa0001.md:7: unknown team 'legal'; one of support, engineering, management",
         "tickets/T-aaaa0001.md:6: unknown category 'weather';"
         " one of billing, account, how-to, refund, bug, outage, data",
+        "tickets/T-aaaa0001.md:7: unknown team 'legal'; one of support, engineering, management",
         "tickets/T-aaaa0001.md:14: unknown impact 'huge'; one of high, medium, low",
         "tickets/T-aaaa0001.md:15: unknown urgency 'now'; one of high, medium, low",
     ]
@@ -178,11 +178,12 @@ def test_escalation_problems(config: Config) -> None:
         }
     )
     found = check_ticket(d, config)
-    # an escalation of no known kind is no escalation: reported at its own line, not read on
+    # an escalation of no known kind is no escalation: reported at its own line, not read
+    # on; each in the file's order (as `esc validate` lists them)
     assert [str(f) for f in found] == [
+        "tickets/T-aaaa0001.md:17: escalation 1: unknown priority 'extreme'",
         "tickets/T-aaaa0001.md:18: escalation 2: kind must be one of functional, hierarchical,"
         " priority",
-        "tickets/T-aaaa0001.md:17: escalation 1: unknown priority 'extreme'",
     ]
 
 
