@@ -1033,6 +1033,7 @@ def _children_first(
 def base_commit(root: Path, ref: str, option: str) -> tuple[str, str | None]:
     """The commit to compare the work tree with: where HEAD forked from ``ref`` (their
     merge base), or ``ref`` itself when they share no history here; and a note then.
+    GitError when they share none in a shallow clone: the fork point was not fetched.
 
     ``ref`` is checked first, so that it can never be taken as an option: BadInput
     (exit 2) for one that starts with '-' or that names no commit.
@@ -1049,6 +1050,14 @@ def base_commit(root: Path, ref: str, option: str) -> tuple[str, str | None]:
     forked = fork.stdout.decode("utf-8", "replace").strip()
     if fork.returncode == 0 and forked:
         return forked, None
+    shallow = run(root, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true"
+    if shallow:  # (the fork point not fetched: compared with the tip of ``ref``, every change
+        # made there since would be taken for the branch's own)
+        raise GitError(
+            f"{option} {ref}: {ref} and HEAD share no history in this shallow clone, so what "
+            "changed cannot be told; fetch the whole history (actions/checkout's "
+            "`fetch-depth: 0`, GitLab's `GIT_DEPTH: 0`, or `git fetch --unshallow`)"
+        )
     return commit, f"{ref} and HEAD share no history here; compared with {ref} itself"
 
 

@@ -337,3 +337,43 @@ def test_check_counts_a_ticket_of_an_unknown_team_as_every_command_does(
     assert esc("check", now=LATE).out.splitlines()[-1] == (
         "1 of 3 active tickets overdue; 1 ticket file broken"
     )
+
+
+def test_changed_since_in_a_shallow_clone_says_to_fetch_the_history(
+    esc: Esc, tickets: dict[str, str], workspace: Path, tmp_path: Path
+) -> None:
+    """A CI checkout without the fork point (`fetch-depth: 1`, a shallow GitLab clone):
+    `check --changed-since` and `plan --base` compared with the base branch's tip, and
+    blamed the pull request for every ticket changed there since (issue 15's audit).  One
+    clear line, exit 1, nothing judged."""
+    from tests.conftest import Esc as Run
+
+    def git(*args: str, cwd: Path = workspace) -> None:
+        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "helpdesk")
+    git("switch", "-qc", "pr")
+    esc.ok("tag", tickets["answered"], "vip", now=LATE)
+    git("-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qam", "pr")
+    git("switch", "-q", "main")
+    esc.ok("comment", tickets["late"], "-m", "Sorry", "--internal", now=LATE)
+    git("-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qam", "main moved on")
+    clone = tmp_path / "ci"
+    git("clone", "-q", "--depth", "1", "--branch", "pr", workspace.as_uri(), str(clone),
+        cwd=tmp_path)  # fmt: skip
+    git("fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main", cwd=clone)
+    run = Run(clone)
+    for argv in (("check", "--changed-since", "origin/main"), ("plan", "--base", "origin/main")):
+        result = run(*argv, now=LATE)
+        assert (result.code, result.out) == (1, ""), result
+        assert result.err == (
+            f"esc: {argv[1]} origin/main: origin/main and HEAD share no history in this"
+            " shallow clone, so what changed cannot be told; fetch the whole history"
+            " (actions/checkout's `fetch-depth: 0`, GitLab's `GIT_DEPTH: 0`, or `git fetch"
+            " --unshallow`)\n"
+        )
+    git("fetch", "-q", "--unshallow", "origin", cwd=clone)
+    result = run("check", "--changed-since", "origin/main", now=LATE)
+    assert result.code == 0 and "ok: none of 1 active tickets changed since" in result.out
