@@ -293,6 +293,15 @@ def test_workflow_keeps_esc_s_cache_and_outbox_between_runs() -> None:
     assert steps.index(cache) < steps.index(sweep)
 
 
+def test_the_pull_request_job_plans_and_annotates_when_validate_fails() -> None:
+    """A failing `esc validate` skipped the steps after it: no plan in the run's summary and
+    no annotation of the broken file (issue 15's audit)."""
+    steps = workflow()["jobs"]["check"]["steps"]  # type: ignore[index]
+    runs = [s for s in steps if s.get("run", "").startswith("esc ")]
+    assert [s["run"].split()[1] for s in runs] == ["validate", "plan", "check"]
+    assert [s.get("if") for s in runs] == [None, "${{ !cancelled() }}", "${{ !cancelled() }}"]
+
+
 def test_workflow_publishes_the_reports_the_sweep_rendered() -> None:
     """`reports/` is git-ignored: a runner's reports went nowhere; the sweep job uploads
     them, after the sweep, as the run's artifact."""
