@@ -619,10 +619,11 @@ def strip_quoted(text: str) -> str:
 
     parsed = EmailReplyParser(languages=REPLY_LANGUAGES).read(text)
     replies = parsed.replies
+    whole = text.strip()
     kept = (replies[0].body or replies[0].content or "").strip() if replies else ""
+    kept = _as_written(kept, whole)  # (the parser strips each line: a traceback's indent)
     if replies and kept and replies[0].body:  # (a P.S. below the sign-off is the sender's)
         kept = _with_postscript(kept, replies[0].signatures or "")
-    whole = text.strip()
     kept = _without_attribution(_without_trailing_quote(_whole_lines(kept, whole) or whole), whole)
     kept = _before_header_block(kept)  # (a language the parser does not read: its block)
     kept = _before_original(kept)  # (its "-----Ursprüngliche Nachricht-----" line)
@@ -630,6 +631,26 @@ def strip_quoted(text: str) -> str:
     if all(line.lstrip().startswith(">") for line in kept.splitlines()):
         return whole  # (nothing but a quote, with its header line or not: all of it, as written)
     return kept
+
+
+def _as_written(kept: str, whole: str) -> str:
+    """``kept``, the reply parser's new text (each line stripped of its spaces), with its
+    lines as the sender wrote them in ``whole``, where it starts: the indentation of code,
+    a traceback or a config pasted above the quote kept; ``kept`` as it is when its lines
+    are not ``whole``'s first ones (blank lines aside)."""
+    lines = whole.splitlines()
+    written: list[str] = []
+    n = 0
+    for line in kept.splitlines():
+        while n < len(lines) and lines[n].strip() != line.strip():
+            if lines[n].strip():
+                return kept
+            n += 1  # (a blank line the parser left out)
+        if n == len(lines):
+            return kept
+        written.append(lines[n].rstrip() if line.strip() else "")
+        n += 1
+    return "\n".join(written)
 
 
 # A postscript's first line: "PS:", "P.S.", "PPS", "P.S:" (after the sign-off the reply

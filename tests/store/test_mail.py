@@ -594,3 +594,13 @@ def test_a_control_character_in_the_sender_s_name_is_dropped_not_a_quarantine() 
         b"Subject: hi\r\nMessage-ID: <e1@shop.example>\r\n\r\nbody\r\n"
     )
     assert store.parse(raw).mail.sender == '"Jane [31mDoe" <jane@shop.example>'
+
+
+@pytest.mark.parametrize("quote", ["> What do you see?\n", ">\n"])
+def test_a_reply_keeps_the_indentation_of_what_the_customer_pasted(quote: str) -> None:
+    """The reply parser strips each line it keeps: a traceback or a config pasted above a
+    quote lost its indentation (issue 17's audit), where the same text without a quote,
+    or in a new ticket, kept it."""
+    own = 'Here is the traceback:\n\n    File "x.py", line 3\n      return 1\n\tcode: 7'
+    header = "On Thu, Dec 3, 2026 at 9:00 AM Help <help@desk.example> wrote:\n"
+    assert store.strip_quoted(f"{own}\n\n{header}{quote}") == own
