@@ -298,8 +298,8 @@ class Workspace:
         ticket take turns and none loses another's change; if something that takes no lock
         (an editor, git) changed the file meanwhile, the file is read and changed again.
         """
+        self._require_no_rebase_left()  # (first: while git has it out, no file to find)
         path = self.resolve(ref)
-        self._require_no_rebase_left()
         with self.ticket_lock(path):
             for _ in range(REWRITE_TRIES):
                 doc = problems.require_valid(self.read_existing(path), self.config())
@@ -323,11 +323,15 @@ class Workspace:
         from esc.store import git  # (only when a sweep left its marker: most never do)
 
         # a sweep that rebases now (it holds the workspace lock) is waited for, as a
-        # writer waits for a sweep's batch: its rebase ends, or it aborts it, shortly
+        # writer waits for a sweep's batch: its rebase ends, or it aborts it, shortly; and
+        # from when it notes it, before git's own rebase begins (its autostash and reset
+        # take the ticket files out and put them back, while git says no rebase runs)
         deadline = time.monotonic() + self.lock_timeout
-        while marker.exists() and git.in_progress(self.root) == "rebase":
+        while marker.exists():
             holder = lock.workspace_holder(folder)
             if holder is None:
+                if git.in_progress(self.root) != "rebase":
+                    return  # (a sweep stopped after its rebase ended: nothing to finish)
                 raise EscError(
                     "a sweep was stopped while it rebased onto the remote; run `esc sweep "
                     "--commit` (or `--push`), which finishes it, then this again; nothing "

@@ -1435,6 +1435,32 @@ def test_a_write_while_a_running_sweep_rebases_waits_and_is_not_told_it_was_stop
     assert "a sweep was stopped while it rebased" in stopped.err
 
 
+def test_a_write_while_a_sweep_begins_its_rebase_waits_and_never_finds_no_ticket(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep notes its rebase before git's begins: while git's autostash and reset had
+    the ticket files out, git said no rebase ran, and a comment wrote, or was told "no
+    ticket" for one that exists (issue 12's audit).  It waits for the sweep as during the
+    rebase; a note left by a sweep stopped after its rebase ended stops nothing."""
+    from esc.store import lock
+
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    path = workspace / "tickets" / f"{ticket}.md"
+    before = path.read_bytes()
+    (workspace / ".esc-cache").mkdir(exist_ok=True)
+    (workspace / ".esc-cache" / "rebasing").write_text("main\n")
+    monkeypatch.setenv("ESC_LOCK_TIMEOUT", "0")
+    with lock.hold(workspace / ".esc-cache", 5, "esc sweep"):
+        waited = esc("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
+        path.rename(path.with_name("stashed"))  # (git has it out)
+        gone = esc("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
+        path.with_name("stashed").rename(path)
+    for result in (waited, gone):
+        assert result.code == 1 and "is rebasing onto the remote; gave up after 0s" in result.err
+    assert path.read_bytes() == before
+    esc.ok("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
+
+
 def test_a_rebase_a_killed_sweep_left_is_aborted_by_the_next(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
