@@ -221,15 +221,10 @@ class _Journal:
         rel = self.workspace.rel(path)
         self.pending.written[rel] = pending.note(self.workspace.root, rel, data)
 
-    def wrote(self, path: Path) -> None:
-        if self.pending is None:
-            return
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return
-        rel = self.workspace.rel(path)
-        self.pending.written[rel] = pending.note(self.workspace.root, rel, data)
+    def unwrote(self, path: Path) -> None:
+        """Journalled by :meth:`will_write`, then not written: the journal as it was."""
+        if self.pending is not None:
+            self.pending.unwrote(self.workspace.rel(path))
 
 
 def imap_settings(host: str, user: str | None, **options: Any) -> ImapSettings:
@@ -590,11 +585,27 @@ def _journalled_update(
     run: _Run, target: str, operation: Callable[[Ticket, Config, dt.datetime], Change]
 ) -> Ticket:
     path = run.journal.ticket_path(target)
-    ours = run.journal.is_ours(path)
-    ticket = run.session.update(target, operation)
-    if ours:
-        run.journal.wrote(path)
-    return ticket
+    if not run.journal.is_ours(path):  # (a person's uncommitted edit: theirs to commit)
+        return run.session.update(target, operation)
+    noted: list[bytes] = []
+
+    def will_write(written: Path, data: bytes) -> None:
+        run.journal.will_write(written, data)  # (before: a kill after the write leaves it
+        noted.append(data)  # noted, and the next `sweep --commit` commits it)
+
+    try:
+        return run.session.update(target, operation, will_write)
+    except BaseException:
+        if noted and not _holds(path, noted[-1]):  # (noted, not written: the journal as
+            run.journal.unwrote(path)  # it was)
+        raise
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _report(run: _Run) -> Output:

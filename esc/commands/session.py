@@ -92,7 +92,10 @@ class Session:
         return not self.now_option or not gives_offset(self.now_option)
 
     def update(
-        self, ref: str, operation: Callable[[Ticket, Config, dt.datetime], Change]
+        self,
+        ref: str,
+        operation: Callable[[Ticket, Config, dt.datetime], Change],
+        before_write: Callable[[Path, bytes], None] | None = None,
     ) -> Ticket:
         """Change one ticket under its lock (see :meth:`Workspace.update`).  On the clock
         (no --now), the change is made at the time the lock is held: a command that waited
@@ -106,7 +109,7 @@ class Session:
             made.append((ticket, operation(ticket, config, when)))
             return made[-1][1]
 
-        after = self.workspace.update(ref, change)
+        after = self.workspace.update(ref, change, before_write)
         if self.notify and made:
             self.send_notifications(made[-1][0], after, made[-1][1])
         return after

@@ -291,12 +291,19 @@ class Workspace:
         ):
             yield
 
-    def update(self, ref: str, operation: Callable[[Ticket], Change]) -> Ticket:
+    def update(
+        self,
+        ref: str,
+        operation: Callable[[Ticket], Change],
+        before_write: Callable[[Path, bytes], None] | None = None,
+    ) -> Ticket:
         """Apply ``operation`` to one ticket and write it back atomically if it changed.
 
         The ticket's lock is held from reading to writing, so concurrent writers of the
         ticket take turns and none loses another's change; if something that takes no lock
         (an editor, git) changed the file meanwhile, the file is read and changed again.
+        ``before_write`` is told the path and the bytes just before each write (as
+        :meth:`create` tells it).
         """
         self._require_no_rebase_left()  # (first: while git has it out, no file to find)
         path = self.resolve(ref)
@@ -307,6 +314,8 @@ class Workspace:
                 if not change:
                     return doc.ticket
                 text = document.apply_change(doc, change)
+                if before_write is not None:
+                    before_write(path, text.encode("utf-8"))
                 if atomic.replace_if_unchanged(path, doc.text, text) is not None:
                     return document.parse(text, doc.path).ticket
         raise EscError(f"{self.rel(path)}: the file kept changing while esc wrote it; try again")

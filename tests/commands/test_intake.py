@@ -703,6 +703,41 @@ def test_a_ticket_an_intake_killed_just_after_writing_it_made_is_committed_by_th
     assert f"tickets/{ticket_id}.md" in committed
 
 
+def test_a_reply_an_intake_killed_just_after_writing_it_is_committed_by_the_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A customer's reply was noted for the next `sweep --commit` only after its write:
+    killed in between, the ticket was left for ever as a person's uncommitted change (every
+    sweep: "changed since the sweep wrote it; not committed (yours to commit)") and never
+    swept again (issue 17's audit).  It is noted before it is written, as a new ticket is."""
+    from esc.store import atomic
+
+    root, esc = helpdesk_repo(tmp_path)
+    box = corpus.maildir(tmp_path / "Maildir", corpus.message())
+    esc.ok("intake", "--maildir", str(box))
+    (ticket_id,) = tickets(root)
+    esc.ok("sweep", "--commit")
+    real = atomic.replace_if_unchanged
+
+    def killed_after(path: Path, *args: object, **kwargs: object) -> object:
+        written = real(path, *args, **kwargs)  # type: ignore[arg-type]
+        raise KeyboardInterrupt  # (the process gone the instant the file is in place)
+        return written  # pragma: no cover
+
+    monkeypatch.setattr(atomic, "replace_if_unchanged", killed_after)
+    answer = corpus.message(subject="Re: Checkout returns 500", text="Still broken.",
+                            message_id="<r1@shop.example>",
+                            headers={"In-Reply-To": "<m1@shop.example>"})  # fmt: skip
+    assert esc("intake", "--eml", "-", input=answer.decode()).code == 130
+    monkeypatch.setattr(atomic, "replace_if_unchanged", real)
+    assert "Still broken." in (root / "tickets" / f"{ticket_id}.md").read_text()
+    out = esc.ok("sweep", "--commit")
+    assert "not committed" not in out and "changed since" not in out, out
+    committed = git_out(root, "show", "--name-only", "--format=", "HEAD").split()
+    assert f"tickets/{ticket_id}.md" in committed
+    assert git_out(root, "status", "--porcelain", "--", "tickets") == ""
+
+
 def test_a_new_ticket_the_sweep_also_rewrites_is_committed_with_the_sweep_s_change(
     tmp_path: Path,
 ) -> None:
