@@ -81,6 +81,9 @@ def automatic(mail: Mail) -> str | None:
     headers = mail.headers
     if headers.get("x-esc-ticket", "").strip():  # (customer_mail.SENT_BY_ESC)
         return f"sent by esc (about {headers['x-esc-ticket'].strip()})"
+    if headers.get("x-esc-event", "").strip():  # (a notification's: store.outbox.EVENT_HEADER;
+        # one sent to the helpdesk's own mailbox, as `esc notify test` to a `from=` address)
+        return f"sent by esc (a notification, event {headers['x-esc-event'].strip()})"
     auto = _bare(headers.get("auto-submitted", ""))
     if auto and auto != "no":
         return f"Auto-Submitted: {auto}"

@@ -64,6 +64,10 @@ def test_created_is_a_sane_date_else_now(date: dt.datetime | None, expected: dt.
          "Auto-Submitted: auto-replied"),
         ({"precedence": "Bulk (newsletter)"}, "jane@shop.example", "Precedence: bulk"),
         ({"x-precedence": "auto_reply"}, "jane@shop.example", "Precedence: auto_reply"),
+        # (esc's own notification, mailed to the helpdesk's address: made a customer's
+        # ticket, and acknowledged, by the next intake)
+        ({"x-esc-event": "T-1/breach/ab12"}, "help@esc.example",
+         "sent by esc (a notification, event T-1/breach/ab12)"),
     ],
 )  # fmt: skip
 def test_automatic_mail_is_recognised(
