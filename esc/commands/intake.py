@@ -241,6 +241,9 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
     options.deny = tuple(mails.sender_pattern(p, "--deny") for p in options.deny)
     if options.maildir is not None and not (options.maildir / "new").is_dir():
         raise BadInput(f"{options.maildir}: not a Maildir (no new/ folder)")
+    if options.mbox is not None and options.mbox.is_dir():  # (a Maildir given to --mbox)
+        hint = " (a Maildir: --maildir)" if (options.mbox / "new").is_dir() else ""
+        raise BadInput(f"{options.mbox}: a folder, not an mbox file{hint}")
     if options.mbox is not None and not options.mbox.is_file():
         raise BadInput(f"{options.mbox}: no such mbox file")
     if options.mbox is not None:

@@ -889,8 +889,9 @@ def read_maildir(folder: Path) -> Iterator[Incoming]:
     found: dict[str, Path] = {}
     for sub in ("new", "cur"):  # (each folder listed once: cur/ keeps every message taken)
         for name in sorted(os.listdir(folder / sub)):
-            if not name.startswith("."):  # (a dot-file is no message, as in any reader)
-                found.setdefault(name.split(":", 1)[0], folder / sub / name)
+            if name.startswith(".") or (folder / sub / name).is_dir():  # (a dot-file, a
+                continue  # folder: no message, as in any reader; never "left" on every run)
+            found.setdefault(name.split(":", 1)[0], folder / sub / name)
     entries: list[tuple[str, Path]] = []
     for key, path in found.items():
         if {"S", "T"} & set(_flags(path)):  # (seen, or trashed by a person: `T`)

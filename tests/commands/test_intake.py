@@ -1191,7 +1191,11 @@ def test_a_person_s_trash_and_dot_files_are_not_mail_and_a_bom_is_no_json_error(
     box = corpus.maildir(workspace / "Maildir")
     (box / "new" / ".hidden-file").write_bytes(corpus.message(message_id="<h@x>"))
     (box / "cur" / "1765357200.x:2,T").write_bytes(corpus.message(message_id="<d@x>"))
+    (box / "new" / "archive").mkdir()  # (a folder: no message, never "left" on every run)
     assert esc.ok("intake", "--maildir", str(box)) == "0 messages\n"
+    assert esc("intake", "--mbox", str(box)).err == (  # (a Maildir given as an mbox)
+        f"esc: {box}: a folder, not an mbox file (a Maildir: --maildir)\n"
+    )
     bom = '\ufeff{"title": "From a Windows tool", "customer": "a@b.c", "channel": "api"}'
     assert "new ticket" in esc.ok("intake", "--json", "-", input=bom)
 
