@@ -563,20 +563,22 @@ def test_a_reply_to_a_closed_ticket_whose_follow_up_does_not_parse_makes_no_seco
 def test_a_maildir_entry_that_cannot_be_read_is_said_and_the_batch_goes_on(
     esc: Esc, workspace: Path
 ) -> None:
-    """A folder in new/ (or a file esc may not read) stopped every run there, and what the
-    run had quarantined before it was never said."""
+    """A file esc may not read (here a link to itself: root reads any file) stopped every
+    run there, and what the run had quarantined before it was never said.  (A folder
+    there is no message at all: see test_a_person_s_trash_and_dot_files_are_not_mail.)"""
     box = corpus.maildir(workspace / "Maildir", b"", corpus.message())
-    (box / "new" / "1000000000.M1P1Q1.host").mkdir()  # (delivered first)
+    unreadable = box / "new" / "1000000000.M1P1Q1.host"  # (delivered first)
+    unreadable.symlink_to(unreadable.name)
     result = esc("intake", "--maildir", str(box))
     assert result.code == 1
     notes = result.err.splitlines()
-    assert any("1000000000.M1P1Q1.host: cannot be read (Is a directory); left where it is"
-               in x for x in notes), notes  # fmt: skip
+    assert any("1000000000.M1P1Q1.host: cannot be read (Too many levels of symbolic links);"
+               " left where it is" in x for x in notes), notes  # fmt: skip
     assert any("kept in quarantine/" in x for x in notes), notes  # (the empty message)
     assert result.out.splitlines()[-1] == (
         "3 messages: 1 new ticket, 1 quarantined, 1 left for the next run"
     )
-    assert (box / "new" / "1000000000.M1P1Q1.host").is_dir()
+    assert unreadable.is_symlink()
 
 
 def test_a_message_a_broken_ticket_file_may_hold_is_not_made_a_second_ticket(
