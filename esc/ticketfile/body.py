@@ -631,6 +631,13 @@ def append_activity(body: str, line: str, nl: str) -> str:
     """``body`` with the activity ``line`` (lines, each ending in ``nl``) at the end of its
     activity log (made at the end if there is none), even when a conversation follows it
     in a hand-written file."""
+    prepared, at = _log_end(body, nl)
+    return prepared[:at] + line + prepared[at:]
+
+
+def _log_end(body: str, nl: str) -> tuple[str, int]:
+    """``body`` made ready for lines at the end of its activity log (the log made, or a
+    line break added, if needed), and where they go in it."""
     activity_at = _section_start(body, ACTIVITY)
     if activity_at < 0:
         body = _join(body, f"{ACTIVITY}{nl}{nl}", nl)
@@ -643,7 +650,51 @@ def append_activity(body: str, line: str, nl: str) -> str:
             gap = gap[len(nl) :] if gap.startswith(nl) else gap
             if heading_of(kept[kept.rfind("\n") + 1 :]) is not None:  # (a log of no lines)
                 kept += nl
-            return kept + nl + line + gap + body[end:]
+            return kept + nl + gap + body[end:], len(kept) + len(nl)
     if body and not body.endswith(nl):
         body += nl
-    return body + line
+    return body, len(body)
+
+
+def add_activity(body: str, lines: Sequence[tuple[dt.datetime, str]], nl: str) -> str:
+    """``body`` with the activity ``lines`` (each its time and its text, ending in ``nl``)
+    in its log, in time order: each at the log's end, or before the last lines there whose
+    time is later (never past any other line).  A sweep that replays the moments a person's
+    later change came after writes its lines where sweeps at each moment would have, so the
+    file is the same whenever sweeps ran; usually every line goes at the end."""
+    text, tail = _log_end(body, nl)
+    for at, line in lines:
+        where = tail
+        while where > 0:
+            start = text.rfind("\n", 0, where - 1) + 1
+            before = _time_of(text[start:where].rstrip("\r\n"))
+            if before is None or before <= at:
+                break
+            where = start
+        text = text[:where] + line + text[where:]
+        tail += len(line)
+    return text
+
+
+def add_entry(body: str, at: dt.datetime, block: str, nl: str) -> str:
+    """``body`` with the conversation entry ``block`` (written at ``at``) in time order:
+    before the last entries of its conversation whose time is later (usually none: at its
+    end, :func:`append_entry`)."""
+    conversation_at = _section_start(body, CONVERSATION)
+    if conversation_at < 0:
+        return append_entry(body, block, nl)
+    heads: list[tuple[int, dt.datetime | None]] = []  # (each entry's start, and its time)
+    pos = conversation_at
+    for raw in body[conversation_at : _section_end(body, conversation_at)].splitlines(True):
+        head = ENTRY_HEAD.fullmatch(raw.rstrip("\r\n")) if raw.startswith("### ") else None
+        if head is not None:
+            heads.append((pos, timestamp(head["at"])))
+        pos += len(raw)
+    where = None
+    for start, written in reversed(heads):
+        if written is None or written <= at:
+            break
+        where = start
+    if where is None:
+        return append_entry(body, block, nl)
+    return body[:where] + block + body[where:]

@@ -61,8 +61,8 @@ from esc.ticketfile import fast_front, yaml_text
 from esc.ticketfile.body import (
     ACTIVITY,
     Parts,
-    append_activity,
-    append_entry,
+    add_activity,
+    add_entry,
     escape,
     parse_appended,
     parse_body,
@@ -749,10 +749,10 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     quick = _check_front(doc, change, editor.text)
     body = doc.body
     nl = yaml_text.line_break_of(doc.text)
-    for entry in change.entries:
-        body = append_entry(body, render_entry(entry).replace("\n", nl), nl)
-    if change.activity:  # (appended together: the same as one line after another)
-        body = append_activity(body, "".join(render_activity(a) + nl for a in change.activity), nl)
+    for entry in change.entries:  # (each in time order: see add_activity)
+        body = add_entry(body, entry.at, render_entry(entry).replace("\n", nl), nl)
+    if change.activity:
+        body = add_activity(body, [(a.at, render_activity(a) + nl) for a in change.activity], nl)
     text = doc.text
     closing = text[doc.front_end : doc.body_start]  # (the `---` line)
     if body and not closing.endswith("\n"):  # (a file that ends at its `---`: a line break

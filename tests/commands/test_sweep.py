@@ -3100,3 +3100,37 @@ def test_a_breach_ended_by_a_priority_lowered_before_any_sweep_is_logged_and_rep
     report = json.loads(out)
     assert report["totals"]["breaches"] == 1
     assert report["sla"]["compliance"]["overall"]["breached"] == 1
+
+
+def test_a_ticket_swept_often_or_once_a_day_is_the_same_file_but_for_checked(
+    tmp_path: Path,
+) -> None:
+    """A person replies between two sweeps: swept every hour, the sweep's lines of 09:00
+    (and its rule's note of the breach) came before the reply's; swept once the next day,
+    after it, so the files differed in the order of their lines and entries (issue 3's
+    audit).  Each goes where sweeps at each moment would have put it."""
+    files = {}
+    for cadence in ("hourly", "daily"):
+        root = tmp_path / cadence
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        rules = root / "rules.yaml"  # (every clock on a 24/7 calendar: a breach overnight)
+        rules.write_text(rules.read_text().replace("calendar: office", "calendar: always"))
+        esc = Esc(root)
+        ticket = esc.ok("create", "--title", "Refund", "--category", "billing", "--priority",
+                        "high", now="2026-12-14T09:00:00+01:00").strip()  # fmt: skip
+        times = [f"2026-12-14T{h:02}:00:00+01:00" for h in range(10, 24)]
+        if cadence == "hourly":
+            esc.ok("sweep", "--no-report", now="2026-12-14T09:05:00+01:00")
+        esc.ok("comment", ticket, "-m", "On it", "--internal", now="2026-12-14T09:10:00+01:00")
+        for now in times if cadence == "hourly" else []:
+            esc.ok("sweep", "--no-report", now=now)
+        # (a note: a reply then would open the ticket the rule's escalation had opened the
+        # day before, as written by the hourly sweeps; the README's "person acted before the
+        # replay" tells why that one differs)
+        esc.ok("comment", ticket, "-m", "Still on it", "--internal",
+               now="2026-12-15T11:00:00+01:00")  # fmt: skip
+        esc.ok("sweep", "--no-report", now="2026-12-15T12:00:00+01:00")
+        text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+        files[cadence] = text.replace(ticket, "T-ID")
+    assert "rule:breached-goes-up · internal note added" in files["daily"]
+    assert files["hourly"] == files["daily"]

@@ -409,3 +409,51 @@ def test_conversation_text_no_entry_holds_is_a_problem(conversation: str, proble
             "- 2026-11-20T09:00:00+01:00 · a · created\n")  # fmt: skip
     found = [p for _, p in unreadable_lines(body)]
     assert len(found) == 1 and found[0].startswith(problem), found
+
+
+def _at(hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 12, 14, hour, minute, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n"])
+def test_log_lines_and_entries_go_in_time_order_never_past_other_text(nl: str) -> None:
+    """A sweep that replays moments before a person's later change (their reply at 09:10,
+    the breach at 09:05 seen only by the next day's sweep) put its lines after the
+    person's: the file differed from one swept at each moment (issue 3's audit).  Each
+    line and entry goes before the last ones whose time is later; on a tie, after; never
+    past a line that is no log line (a person's paragraph ends the log's ordered part)."""
+    def line(hour: int, minute: int, what: str) -> str:
+        return body.render_activity(Activity(_at(hour, minute), "esc", event=what)) + nl
+
+    text = nl.join([
+        "Help.", "", "## Conversation", "",
+        "### 2026-12-14T09:10:00+01:00 · alice · reply (public)", "", "On it.", "",
+        "## Activity", "",
+        "- 2026-12-14T09:00:00+01:00 · alice · created",
+        "- 2026-12-14T09:10:00+01:00 · alice · reply added", "",
+    ])  # fmt: skip
+    new = body.add_activity(text, [(_at(9, 5), line(9, 5, "a")), (_at(9, 10), line(9, 10, "b")),
+                                   (_at(9, 0), line(9, 0, "c"))], nl)  # fmt: skip
+    assert new.split(nl)[-6:] == [
+        "- 2026-12-14T09:00:00+01:00 · alice · created",
+        "- 2026-12-14T09:00:00+01:00 · esc · c",
+        "- 2026-12-14T09:05:00+01:00 · esc · a",
+        "- 2026-12-14T09:10:00+01:00 · alice · reply added",
+        "- 2026-12-14T09:10:00+01:00 · esc · b",
+        "",
+    ]
+    assert body.add_activity(text, [(_at(11), line(11, 0, "d"))], nl) == body.append_activity(
+        text, line(11, 0, "d"), nl
+    )  # (the usual case: at the end, as ever)
+    noted = text.replace(f"reply added{nl}", f"reply added{nl}{nl}A note by hand.{nl}")
+    assert body.add_activity(noted, [(_at(9, 5), line(9, 5, "a"))], nl) == body.append_activity(
+        noted, line(9, 5, "a"), nl
+    )  # (not past the paragraph)
+    note = body.render_entry(model.Entry(_at(9, 5), "rule:late", "note", "Late")).replace(
+        "\n", nl
+    )
+    with_entry = body.add_entry(text, _at(9, 5), note, nl)
+    assert with_entry.index("rule:late") < with_entry.index("alice · reply (public)")
+    assert with_entry.replace(note, "") == text
+    later = body.add_entry(text, _at(9, 10), note, nl)  # (a tie: after)
+    assert later == body.append_entry(text, note, nl)
