@@ -112,6 +112,7 @@ def fork_map(
             gc.enable()
 
 
+REAP_SECONDS = 2.0  # how long a stopped pool's killed workers are waited for, at most
 POLL = 0.5  # seconds: how often a wait for a share's results looks at the workers
 GRACE = 2.0  # seconds a dead worker leaves the pool to notice it before it is given up
 
@@ -145,9 +146,17 @@ def _abandon(pool: ProcessPoolExecutor) -> None:
     it wrote its results (a SIGTERM to the process group) leaves half a message in the
     pipe, which the pool's own thread waits to read the rest of; esc ends its process
     with ``os._exit``, which does not wait for that thread."""
-    for process in _workers(pool).values():
+    workers = _workers(pool).values()
+    for process in workers:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             process.kill()
+    # (each reaped, for a moment at most: one killed and not reaped yet is a zombie, whose
+    # process id still runs, so its temporary files would be taken for a live writer's and
+    # left in tickets/ by the clean-up that follows)
+    deadline = time.monotonic() + REAP_SECONDS
+    for process in workers:
+        with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+            process.join(max(0.0, deadline - time.monotonic()))
     # (this process's own end of the pipe the results come back on, closed, the workers
     # being gone: a pool thread waiting for the rest of a message then reads its end and
     # stops, rather than waiting for ever, and holding this process's exit, in a test)
