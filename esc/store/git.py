@@ -563,7 +563,7 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
         output(root, "fetch", "--quiet", "--", remote, branch)  # (raises, saying why)
     scratch.mkdir(parents=True, exist_ok=True)
     marker = scratch / REBASING
-    atomic_write(marker, f"{branch}\n")
+    atomic_write(marker, f"{branch}\n{os.getpid()}\n")  # (whose: writers wait for it alone)
     staged = _wholly_staged(root)
     try:
         proc = run(

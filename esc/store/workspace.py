@@ -338,9 +338,17 @@ class Workspace:
         deadline = time.monotonic() + self.lock_timeout
         while marker.exists():
             holder = lock.workspace_holder(folder)
-            if holder is None:
-                if git.in_progress(self.root) != "rebase":
-                    return  # (a sweep stopped after its rebase ended: nothing to finish)
+            if holder is not None and f" pid {os.getpid()} on " in f" {holder}":
+                holder = None  # (this process's own lock, as intake holds it: not a sweep's)
+            if git.in_progress(self.root) != "rebase":
+                owner = _marker_owner(marker)  # (the sweep that noted it, still running its
+                # catch-up, holds the workspace lock; else the note is a stopped one's, whose
+                # rebase never began or was ended by hand: nothing to wait for)
+                if owner is None or owner == os.getpid() or holder is None:
+                    return
+                if f" pid {owner} on " not in f" {holder}":
+                    return
+            elif holder is None:
                 raise EscError(
                     "a sweep was stopped while it rebased onto the remote; run `esc sweep "
                     "--commit` (or `--push`), which finishes it, then this again; nothing "
@@ -557,3 +565,12 @@ def parse_ticket(data: bytes, rel: str, strict: bool = True) -> TicketDoc:
     doc = document.parse(utf8_text(data, rel), rel)
     return problems.require_valid(doc, None) if strict else doc
 
+
+def _marker_owner(marker: Path) -> int | None:
+    """The process id of the sweep that noted its rebase in ``marker`` (None: gone, or
+    noted by an older esc, which wrote none)."""
+    try:
+        lines = marker.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else None

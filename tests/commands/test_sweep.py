@@ -1,6 +1,7 @@
 """`esc sweep` through the installed command: SLAs written, rules applied once, reports, commits."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -1409,13 +1410,30 @@ def _stopped_rebase(workspace: Path, onto: str) -> None:
     assert stopped.returncode != 0 and (workspace / ".git" / "rebase-merge").is_dir()
 
 
+@contextlib.contextmanager
+def _sweep_holding_the_lock(workspace: Path) -> Iterator[int]:
+    """Another process (as a sweep is) that holds the workspace lock: its process id."""
+    code = (
+        "import sys; from pathlib import Path; from esc.store import lock\n"
+        "with lock.hold(Path(sys.argv[1]), 5, 'esc sweep'):\n"
+        "    print('held', flush=True); sys.stdin.read()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(workspace / ".esc-cache")],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            cwd=REPO)  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        yield proc.pid
+    finally:
+        proc.communicate("", timeout=30)
+
+
 def test_a_write_while_a_running_sweep_rebases_waits_and_is_not_told_it_was_stopped(
     esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A comment while a sweep (alive, holding the workspace lock) rebased was refused at
     once, "a sweep was stopped while it rebased": it waits for the rebase, up to the lock
     timeout, and says who it waited for."""
-    from esc.store import lock
 
     (ticket,) = committed_repo(esc, workspace, "Invoice missing")
     remote = with_remote(workspace, tmp_path)
@@ -1424,9 +1442,9 @@ def test_a_write_while_a_running_sweep_rebases_waits_and_is_not_told_it_was_stop
     git(workspace, "fetch", "-q", "origin")
     _stopped_rebase(workspace, "origin/main")
     (workspace / ".esc-cache").mkdir(exist_ok=True)
-    (workspace / ".esc-cache" / "rebasing").write_text("main\n")
     monkeypatch.setenv("ESC_LOCK_TIMEOUT", "0")
-    with lock.hold(workspace / ".esc-cache", 5, "esc sweep"):
+    with _sweep_holding_the_lock(workspace) as sweep_pid:
+        (workspace / ".esc-cache" / "rebasing").write_text(f"main\n{sweep_pid}\n")
         waited = esc("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
     assert waited.code == 1
     assert waited.err.startswith("esc: esc sweep pid ")
@@ -1448,17 +1466,25 @@ def test_a_write_while_a_sweep_begins_its_rebase_waits_and_never_finds_no_ticket
     path = workspace / "tickets" / f"{ticket}.md"
     before = path.read_bytes()
     (workspace / ".esc-cache").mkdir(exist_ok=True)
-    (workspace / ".esc-cache" / "rebasing").write_text("main\n")
+    marker = workspace / ".esc-cache" / "rebasing"
     monkeypatch.setenv("ESC_LOCK_TIMEOUT", "0")
-    with lock.hold(workspace / ".esc-cache", 5, "esc sweep"):
+    with _sweep_holding_the_lock(workspace) as sweep_pid:
+        marker.write_text(f"main\n{sweep_pid}\n")
         waited = esc("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
         path.rename(path.with_name("stashed"))  # (git has it out)
         gone = esc("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
         path.with_name("stashed").rename(path)
+        # (a note a stopped sweep left, its rebase never begun or ended by hand: the sweep
+        # running now is not rebasing, nor is intake, which holds the lock itself)
+        marker.write_text("main\n1\n")
+        esc.ok("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
+        path.write_bytes(before)
     for result in (waited, gone):
         assert result.code == 1 and "is rebasing onto the remote; gave up after 0s" in result.err
     assert path.read_bytes() == before
-    esc.ok("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
+    with lock.hold(workspace / ".esc-cache", 5, "esc intake"):  # (this process's own lock)
+        marker.write_text(f"main\n{os.getpid()}\n")
+        esc.ok("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
 
 
 def test_a_rebase_a_killed_sweep_left_is_aborted_by_the_next(
