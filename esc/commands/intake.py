@@ -221,10 +221,15 @@ class _Journal:
         rel = self.workspace.rel(path)
         self.pending.written[rel] = pending.note(self.workspace.root, rel, data)
 
-    def unwrote(self, path: Path) -> None:
-        """Journalled by :meth:`will_write`, then not written: the journal as it was."""
+    def noted(self, path: Path) -> str | None:
+        """The blob id the journal holds for ``path`` now (None: none)."""
+        return None if self.pending is None else self.pending.written.get(self.workspace.rel(path))
+
+    def note_again(self, path: Path, blob: str | None) -> None:
+        """Journalled by :meth:`will_write`, then not written: the journal holds ``blob``
+        for ``path`` again (what :meth:`noted` said just before), none if None."""
         if self.pending is not None:
-            self.pending.unwrote(self.workspace.rel(path))
+            self.pending.restore(self.workspace.rel(path), blob)
 
 
 def imap_settings(host: str, user: str | None, **options: Any) -> ImapSettings:
@@ -591,6 +596,7 @@ def _journalled_update(
     if not run.journal.is_ours(path):  # (a person's uncommitted edit: theirs to commit)
         return run.session.update(target, operation)
     noted: list[bytes] = []
+    before = run.journal.noted(path)  # (what this run, or an earlier one, noted of it)
 
     def will_write(written: Path, data: bytes) -> None:
         run.journal.will_write(written, data)  # (before: a kill after the write leaves it
@@ -600,7 +606,7 @@ def _journalled_update(
         return run.session.update(target, operation, will_write)
     except BaseException:
         if noted and not _holds(path, noted[-1]):  # (noted, not written: the journal as
-            run.journal.unwrote(path)  # it was)
+            run.journal.note_again(path, before)  # it was just before)
         raise
 
 

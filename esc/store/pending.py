@@ -87,6 +87,15 @@ class Pending:
         a sweep killed after writing leaves it noted)."""
         self.written[path] = note(self.root, path, text.encode("utf-8"))
 
+    def restore(self, path: str, blob: str | None) -> None:
+        """The journal names ``blob`` for ``path`` again (None: nothing), as it did before
+        a write noted ahead that did not happen."""
+        _append(self.root, path, blob or "")
+        if blob:
+            self.written[path] = blob
+        else:
+            self.written.pop(path, None)
+
     def unwrote(self, path: str) -> None:
         """Note that the sweep did not write ``path`` after all (noted ahead, the file
         changed before it was put in place, and it is a person's now): the journal names

@@ -740,6 +740,43 @@ def test_a_reply_an_intake_killed_just_after_writing_it_is_committed_by_the_swee
     assert git_out(root, "status", "--porcelain", "--", "tickets") == ""
 
 
+def test_a_reply_whose_write_fails_leaves_what_the_run_noted_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply noted ahead whose write failed (a full disk) put the journal back as it was
+    when the run began: the same run's new ticket and first reply were no longer noted,
+    and the ticket stayed out of git for good, a person's change to every sweep (a review
+    of the fix above).  The journal goes back to what it named just before."""
+    import errno
+
+    from esc.store import atomic
+
+    root, esc = helpdesk_repo(tmp_path)
+    first = corpus.message()
+    second = corpus.message(subject="Re: Checkout returns 500", text="Second.",
+                            message_id="<m2@shop.example>",
+                            headers={"In-Reply-To": "<m1@shop.example>"})  # fmt: skip
+    third = corpus.message(subject="Re: Checkout returns 500", text="Third.",
+                           message_id="<m3@shop.example>",
+                           headers={"In-Reply-To": "<m2@shop.example>"})  # fmt: skip
+    real = atomic.replace_if_unchanged
+
+    def full_disk(path: Path, old: str, new: str, *args: object) -> object:
+        if "Third." in new:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, old, new, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic, "replace_if_unchanged", full_disk)
+    esc("intake", "--mbox", str(corpus.mbox(tmp_path / "in.mbox", first, second, third)))
+    monkeypatch.setattr(atomic, "replace_if_unchanged", real)
+    (ticket_id,) = tickets(root)
+    text = (root / "tickets" / f"{ticket_id}.md").read_text()
+    assert "Second." in text and "Third." not in text
+    out = esc.ok("sweep", "--commit")
+    assert "not committed" not in out and "changed since" not in out, out
+    assert git_out(root, "status", "--porcelain", "--", "tickets") == ""
+
+
 def test_a_new_ticket_the_sweep_also_rewrites_is_committed_with_the_sweep_s_change(
     tmp_path: Path,
 ) -> None:
