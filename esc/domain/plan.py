@@ -251,7 +251,7 @@ def plan(
     if "sla" not in ticket.extra and (
         _policy_of(ticket, config, now)[0]
         or (ticket.active and not past.blockless_swept and not _seen_before(ticket))
-        or _had_policy(ticket, config, now)
+        or (not past.blockless_swept and _had_policy(ticket, config, now))
     ):
         # never swept (created while no sweep ran): replayed from the instant it was
         # created, whether resolved or closed since or not: a sweep every minute would
