@@ -621,7 +621,8 @@ def strip_quoted(text: str) -> str:
     replies = parsed.replies
     whole = text.strip()
     kept = (replies[0].body or replies[0].content or "").strip() if replies else ""
-    kept = _as_written(kept, whole)  # (the parser strips each line: a traceback's indent)
+    kept = _as_written(kept, whole)  # (the parser strips each line: a traceback's indent;
+    # the text's first line is stripped with its ends, as every reply's is)
     if replies and kept and replies[0].body:  # (a P.S. below the sign-off is the sender's)
         kept = _with_postscript(kept, replies[0].signatures or "")
     kept = _without_attribution(_without_trailing_quote(_whole_lines(kept, whole) or whole), whole)
@@ -880,6 +881,14 @@ def _without_trailing_quote(text: str) -> str:
 # ---------------------------------------------------------------- sources
 
 
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """Whether a Maildir entry is a folder (no message: never "left" on every run)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def read_maildir(folder: Path) -> Iterator[Incoming]:
     """The messages of a Maildir not yet marked seen: those in new/, and those in cur/
     without the S flag, in delivery order.  (A Maildir whose delivery agent made new/ only
@@ -888,10 +897,11 @@ def read_maildir(folder: Path) -> Iterator[Incoming]:
         (folder / sub).mkdir(exist_ok=True)
     found: dict[str, Path] = {}
     for sub in ("new", "cur"):  # (each folder listed once: cur/ keeps every message taken)
-        for name in sorted(os.listdir(folder / sub)):
-            if name.startswith(".") or (folder / sub / name).is_dir():  # (a dot-file, a
-                continue  # folder: no message, as in any reader; never "left" on every run)
-            found.setdefault(name.split(":", 1)[0], folder / sub / name)
+        with os.scandir(folder / sub) as listing:  # (each entry's kind without a stat)
+            names = sorted(e.name for e in listing if not _is_folder(e))
+        for name in names:
+            if not name.startswith("."):  # (a dot-file, as a folder, is no message, as in
+                found.setdefault(name.split(":", 1)[0], folder / sub / name)  # any reader)
     entries: list[tuple[str, Path]] = []
     for key, path in found.items():
         if {"S", "T"} & set(_flags(path)):  # (seen, or trashed by a person: `T`)
