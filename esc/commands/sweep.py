@@ -1712,9 +1712,17 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
             return outcome
         if pushed is not None:  # (what the remote got, as git said; else what it lacked)
             sent = ahead if pushed.commits is None else pushed.commits
+            # (the remote had this attempt's very commit already: another clone swept the
+            # same history at the same --now under the same identity, pushed it first and
+            # told of it; none of it is this sweep's to tell)
+            made_elsewhere = pushed.commits == 0 and outcome.commit is not None
             if upstream is not None and waiting:
                 _drop_told_upstream(root, upstream, waiting)
             outcome = _pushed(root, done, keys, sent)
+            if made_elsewhere:
+                dropped = outcome.result.events
+                Outbox(root).discard_pending([m.key for m in messages_of(dropped, now)])
+                outcome.result.events = []
             outcome.pushed_to = f"{options.remote}/{branch}"
             outcome.pushed_list = git.latest_commits(root, sent)  # (earlier sweeps' too)
             return outcome

@@ -1343,3 +1343,30 @@ def test_a_sweep_whose_push_failed_sends_nothing_another_clone_pushed_and_told(
     esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T17:15:00+01:00")
     mentioned = [b["title"] for _, b in hook.posts[len(told) :] if "mention" in b["title"]]
     assert len(mentioned) == 1, [b["title"] for _, b in hook.posts[len(told) :]]
+
+
+def test_two_clones_sweeping_the_same_second_make_one_commit_and_tell_it_once(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """Two clones at the same commit swept at the same --now under the same git identity
+    (as `esc doctor` has every clone set it) make the very same commit: the second push
+    found the remote up to date, took it as its own, and sent every message again
+    (issue 16's audit).  It tells none of what its commit holds: the first clone did."""
+    from tests.commands.test_sweep import committed_repo, git, with_remote
+
+    committed_repo(esc, workspace, "Invoice missing")
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    git(workspace, "commit", "-qam", "notify")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    Esc(other).ok("install-git")
+    Esc(other).ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:00+01:00")
+    told = list(hook.posts)
+    assert told
+    out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:00+01:00")
+    assert git(workspace, "rev-parse", "HEAD") == git(other, "rev-parse", "HEAD")
+    assert "notified" not in out
+    assert hook.posts == told
+    assert not [m for m in (workspace / ".esc-cache" / "outbox").rglob("*.json")
+                if "sent" not in m.parts]  # fmt: skip
