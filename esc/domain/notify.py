@@ -364,9 +364,12 @@ def events_of(
                 held = then  # (after the policy's change at that instant: a clock of the
                 # policy its escalation chose, the new team's; not one a priority change
                 # chose while the team it left had it)
-            who = person(_assignee_at(after, line.at + _INSTANT)) or team(then, lead=True)
+            # (the team that had it, and its assignee, else its lead; the team the breach's
+            # own escalation moved it to, its lead and its assignee)
+            had = person(_assignee_at(after, line.at)) or person(leads.get(held or ""))
+            who = team(held) + had
             if held != then:
-                who += team(held, lead=True) + person(_assignee_at(after, line.at))
+                who += team(then, lead=True) + person(_assignee_at(after, line.at + _INSTANT))
             of, own = metric, None  # (what the message names, the deadline the line does)
             if metric == "collaboration":  # (a request's OLA: its team is told too, and
                 requests = _asked(after, line)  # the person asked, if one was)

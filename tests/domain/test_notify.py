@@ -149,8 +149,10 @@ def test_a_low_csat_reaches_the_assignee_who_typed_it_in() -> None:
 
 def test_a_breach_is_told_to_the_team_that_held_the_ticket_when_it_crossed() -> None:
     """The breach made the rule escalate support → engineering before the sweep wrote
-    anything: engineering is told, and so are support, its lead and the assignee it was
-    taken from, as a sweep at the breach would have told them."""
+    anything: engineering is told, and so are support and the assignee it was taken from
+    (support's lead only when it had none), as a sweep at the breach would have told them
+    and as the README says (support's lead was told beside its assignee, and a ticket's
+    team not at all while it had an assignee: issue 16's audit)."""
     config = make_config(TEAMS_YAML, RULES_YAML)
     before = ticket()  # (support, alice's)
     change = lifecycle.escalate(before, config, NOW, "rule:breached-goes-up", "late", up=True)
@@ -160,7 +162,20 @@ def test_a_breach_is_told_to_the_team_that_held_the_ticket_when_it_crossed() -> 
     leads = {k: t.lead for k, t in config.teams.items()}
     made = events_of(before, after, change, NOTIFY, leads, config.priorities)
     [told] = [e.targets for e in made if e.kind == "sla_breached"]
-    assert set(told) == {"eng", "sup", "carol", "alice"}
+    assert set(told) == {"eng", "sup", "alice"}
+    unassigned = dataclasses.replace(before, assignee=None)
+    change = lifecycle.escalate(unassigned, config, NOW, "rule:breached-goes-up", "late", up=True)
+    change = dataclasses.replace(change, activity=(*change.activity, breach))
+    after = lifecycle.applied(unassigned, change)
+    made = events_of(unassigned, after, change, NOTIFY, leads, config.priorities)
+    [told] = [e.targets for e in made if e.kind == "sla_breached"]
+    assert set(told) == {"eng", "sup", "carol"}
+    # (no escalation: the team that has it, and its assignee)
+    alone = Change(activity=(breach,))
+    made = events_of(before, lifecycle.applied(before, alone), alone, NOTIFY, leads,
+                     config.priorities)  # fmt: skip
+    [told] = [e.targets for e in made if e.kind == "sla_breached"]
+    assert set(told) == {"sup", "alice"}
 
 
 def test_a_clock_crossing_has_one_id_whenever_a_sweep_sees_it() -> None:
