@@ -665,8 +665,11 @@ def add_activity(body: str, lines: Sequence[tuple[dt.datetime, str]], nl: str) -
     text, tail = _log_end(body, nl)
     for at, line in lines:
         where = tail
-        while where > 0:
+        stamp = line[: line.find(SEP, 2) + 1]  # ("- <time> ": a line at the same time, as
+        while where > 0:  # most before a sweep's are, is not later: no time read)
             start = text.rfind("\n", 0, where - 1) + 1
+            if text.startswith(stamp, start):
+                break
             before = _time_of(text[start:where].rstrip("\r\n"))
             if before is None or before <= at:
                 break
