@@ -8,6 +8,7 @@ Pure.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -663,12 +664,20 @@ def add_activity(body: str, lines: Sequence[tuple[dt.datetime, str]], nl: str) -
     later change came after writes its lines where sweeps at each moment would have, so the
     file is the same whenever sweeps ran; usually every line goes at the end."""
     text, tail = _log_end(body, nl)
+    if lines and all(a[0] <= b[0] for a, b in itertools.pairwise(lines)):  # (in order, as a
+        first = lines[0][1]  # sweep's are: all at the end if the first is not earlier)
+        start = text.rfind("\n", 0, tail - 1) + 1 if tail else 0
+        stamp = first[: first.find(SEP, 2)]
+        before = None if _not_later(text[start : start + len(stamp) + 1], stamp) else (
+            _time_of(text[start:tail].rstrip("\r\n")))  # fmt: skip
+        if before is None or before <= lines[0][0]:
+            return text[:tail] + "".join(line for _, line in lines) + text[tail:]
     for at, line in lines:
         where = tail
-        stamp = line[: line.find(SEP, 2) + 1]  # ("- <time> ": a line at the same time, as
-        while where > 0:  # most before a sweep's are, is not later: no time read)
+        stamp = line[: line.find(SEP, 2)]  # ("- <time>": one written in the same offset is
+        while where > 0:  # compared as text, as most are: no time read)
             start = text.rfind("\n", 0, where - 1) + 1
-            if text.startswith(stamp, start):
+            if _not_later(text[start : start + len(stamp) + 1], stamp):
                 break
             before = _time_of(text[start:where].rstrip("\r\n"))
             if before is None or before <= at:
@@ -679,6 +688,20 @@ def add_activity(body: str, lines: Sequence[tuple[dt.datetime, str]], nl: str) -
     return text
 
 
+def _not_later(head: str, stamp: str) -> bool:
+    """Whether the line that starts with ``head`` (``stamp``'s length and one more) is a log
+    line no later than ``stamp`` ("- <time>"), told from the text alone: both times written
+    alike (the same length and offset, as ISO 8601 in one offset sorts as text); False when
+    that cannot tell (read its time then)."""
+    return (
+        len(stamp) > 8
+        and head[-1:] == " "
+        and head[:2] == "- "
+        and head[-7:-1] == stamp[-6:]
+        and head[:-1] <= stamp
+    )
+
+
 def add_entry(body: str, at: dt.datetime, block: str, nl: str) -> str:
     """``body`` with the conversation entry ``block`` (written at ``at``) in time order:
     before the last entries of its conversation whose time is later (usually none: at its
@@ -686,18 +709,18 @@ def add_entry(body: str, at: dt.datetime, block: str, nl: str) -> str:
     conversation_at = _section_start(body, CONVERSATION)
     if conversation_at < 0:
         return append_entry(body, block, nl)
-    heads: list[tuple[int, dt.datetime | None]] = []  # (each entry's start, and its time)
-    pos = conversation_at
-    for raw in body[conversation_at : _section_end(body, conversation_at)].splitlines(True):
-        head = ENTRY_HEAD.fullmatch(raw.rstrip("\r\n")) if raw.startswith("### ") else None
-        if head is not None:
-            heads.append((pos, timestamp(head["at"])))
-        pos += len(raw)
     where = None
-    for start, written in reversed(heads):
-        if written is None or written <= at:
-            break
-        where = start
-    if where is None:
-        return append_entry(body, block, nl)
+    end = _section_end(body, conversation_at)
+    found = body.rfind("\n### ", conversation_at, end)  # (each entry's head, from the last)
+    while found >= 0:
+        stop = body.find("\n", found + 1)
+        head = ENTRY_HEAD.fullmatch(body[found + 1 : end if stop < 0 else stop].rstrip("\r"))
+        if head is not None:
+            written = timestamp(head["at"])
+            if written is None or written <= at:
+                break
+            where = found + 1
+        found = body.rfind("\n### ", conversation_at, found)
+    if where is None:  # (at the end, as append_entry puts it)
+        return _join(body[:end], block, nl) + body[end:]
     return body[:where] + block + body[where:]
