@@ -1719,9 +1719,11 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
             if upstream is not None and waiting:
                 _drop_told_upstream(root, upstream, waiting)
             outcome = _pushed(root, done, keys, sent)
-            if made_elsewhere:
+            if made_elsewhere:  # (and what earlier sweeps here left for a push: their
+                # commits are the remote's too, made and told by the same clone)
                 dropped = outcome.result.events
-                Outbox(root).discard_pending([m.key for m in messages_of(dropped, now)])
+                keys_dropped = [m.key for m in messages_of(dropped, now)]
+                Outbox(root).discard_pending(keys_dropped + [m.key for m in waiting])
                 outcome.result.events = []
             outcome.pushed_to = f"{options.remote}/{branch}"
             outcome.pushed_list = git.latest_commits(root, sent)  # (earlier sweeps' too)

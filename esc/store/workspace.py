@@ -340,13 +340,14 @@ class Workspace:
             holder = lock.workspace_holder(folder)
             if holder is not None and f" pid {os.getpid()} on " in f" {holder}":
                 holder = None  # (this process's own lock, as intake holds it: not a sweep's)
+            owner = _marker_owner(marker)  # (the sweep that noted it: it holds the lock)
+            if owner is not None and holder is not None and f" pid {owner} on " not in f" {holder}":
+                holder = None  # (another process holds it, as intake does: not that sweep)
             if git.in_progress(self.root) != "rebase":
-                owner = _marker_owner(marker)  # (the sweep that noted it, still running its
-                # catch-up, holds the workspace lock; else the note is a stopped one's, whose
-                # rebase never began or was ended by hand: nothing to wait for)
-                if owner is None or owner == os.getpid() or holder is None:
-                    return
-                if f" pid {owner} on " not in f" {holder}":
+                # (that sweep, running its catch-up, holds the workspace lock; else the note
+                # is a stopped one's, whose rebase never began or was ended by hand: nothing
+                # to wait for)
+                if owner is None or holder is None:
                     return
             elif holder is None:
                 raise EscError(

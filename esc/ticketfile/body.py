@@ -669,7 +669,7 @@ def add_activity(body: str, lines: Sequence[tuple[dt.datetime, str]], nl: str) -
         start = text.rfind("\n", 0, tail - 1) + 1 if tail else 0
         stamp = first[: first.find(SEP, 2)]
         before = None if _not_later(text[start : start + len(stamp) + 1], stamp) else (
-            _time_of(text[start:tail].rstrip("\r\n")))  # fmt: skip
+            activity_time(text[start:tail].rstrip("\r\n")))  # fmt: skip
         if before is None or before <= lines[0][0]:
             return text[:tail] + "".join(line for _, line in lines) + text[tail:]
     for at, line in lines:
@@ -679,7 +679,7 @@ def add_activity(body: str, lines: Sequence[tuple[dt.datetime, str]], nl: str) -
             start = text.rfind("\n", 0, where - 1) + 1
             if _not_later(text[start : start + len(stamp) + 1], stamp):
                 break
-            before = _time_of(text[start:where].rstrip("\r\n"))
+            before = activity_time(text[start:where].rstrip("\r\n"))  # (a log line's alone)
             if before is None or before <= at:
                 break
             where = start

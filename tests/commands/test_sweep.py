@@ -1451,6 +1451,12 @@ def test_a_write_while_a_running_sweep_rebases_waits_and_is_not_told_it_was_stop
     assert "is rebasing onto the remote; gave up after 0s" in waited.err
     stopped = esc("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
     assert "a sweep was stopped while it rebased" in stopped.err
+    # (another process holds the lock, not the sweep that noted the rebase: said at once,
+    # not waited for as if it were rebasing)
+    with _sweep_holding_the_lock(workspace):
+        (workspace / ".esc-cache" / "rebasing").write_text("main\n1\n")
+        stopped = esc("comment", ticket, "-m", "mine", now="2026-11-20T13:25:00+01:00")
+    assert "a sweep was stopped while it rebased" in stopped.err
 
 
 def test_a_write_while_a_sweep_begins_its_rebase_waits_and_never_finds_no_ticket(

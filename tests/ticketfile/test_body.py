@@ -445,6 +445,10 @@ def test_log_lines_and_entries_go_in_time_order_never_past_other_text(nl: str) -
     assert body.add_activity(text, [(_at(11), line(11, 0, "d"))], nl) == body.append_activity(
         text, line(11, 0, "d"), nl
     )  # (the usual case: at the end, as ever)
+    broken = text.replace(f"reply added{nl}", f"reply added{nl}- 2026-12-14T11:00:00+01:00 · x{nl}")
+    assert body.add_activity(broken, [(_at(9, 5), line(9, 5, "a"))], nl) == body.append_activity(
+        broken, line(9, 5, "a"), nl
+    )  # (nor past a line that only starts as a log line does)
     noted = text.replace(f"reply added{nl}", f"reply added{nl}{nl}A note by hand.{nl}")
     assert body.add_activity(noted, [(_at(9, 5), line(9, 5, "a"))], nl) == body.append_activity(
         noted, line(9, 5, "a"), nl
