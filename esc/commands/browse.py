@@ -10,17 +10,13 @@ from esc.domain import query
 from esc.domain.conditions import split_comparison
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, ParseError
-from esc.domain.explain import explain_ticket
 from esc.domain.model import ACTIVE_STATUSES, Ticket
-from esc.domain.plan import sla_of
 from esc.domain.sla import Clock, Sla, request_clocks
 from esc.domain.timestamps import format_timestamp
 from esc.report import views
-from esc.report.actions import action_text, rule_actions
-from esc.report.history import story, story_json, story_text
 from esc.report.slas import sla_now, sla_states_now
 from esc.report.terminal import printable
-from esc.store import cache_codec, config_versions, git
+from esc.store import cache_codec
 from esc.store.cache_codec import Listing
 from esc.store.catalog import Catalog, Record
 from esc.store.catalog import load as load_catalog
@@ -30,6 +26,8 @@ from esc.ticketfile import problems
 
 def show(session: Session, ref: str, as_json: bool) -> Output:
     """One ticket: facts, SLA clocks, escalations, description and conversation."""
+    from esc.domain.plan import sla_of  # (here: `esc list` needs none of the sweep's plan)
+
     doc = session.workspace.load(ref)
     ticket = doc.ticket
     config, now = session.config, session.now
@@ -310,6 +308,9 @@ def _json_items(
 
 def log(session: Session, ref: str, as_json: bool) -> Output:
     """A ticket's story: its activity log and the git commits of its file, in time order."""
+    from esc.report.history import story, story_json, story_text
+    from esc.store import git
+
     workspace = session.workspace
     doc = workspace.load(ref)
     events = story(doc.ticket, git.file_history(workspace.root, workspace.root / doc.path))
@@ -321,6 +322,8 @@ def log(session: Session, ref: str, as_json: bool) -> Output:
 def explain(session: Session, ref: str) -> Output:
     """Why a ticket's SLA clocks stand where they do, which rules match it, and what a sweep
     at ``--now`` would do to it (the moments it replays since the last one included)."""
+    from esc.domain.explain import explain_ticket
+
     ticket = session.workspace.load(ref).ticket
     text = explain_ticket(ticket, session.config, session.now)
     head = f"{ticket.id}  {ticket.title}"  # (its first line: a title's line break shown as
@@ -333,6 +336,9 @@ def _next_sweep(workspace: Workspace, ticket: Ticket, config: Config, now: dt.da
     """What a sweep at ``now`` does to the ticket, rule by rule, as `esc sweep` prints it,
     each at the moment the rule acted: a rule that matched at a moment since the last sweep
     (a deadline crossed before a reply, say) acts though it no longer matches now."""
+    from esc.report.actions import action_text, rule_actions
+    from esc.store import config_versions
+
     made = config_versions.plan_here(workspace.root, config, ticket, now)
     head = f"A sweep at {format_timestamp(now)}"
     if made.note is not None:

@@ -19,7 +19,7 @@ from esc.domain.config import Config
 from esc.domain.errors import ParseError
 from esc.domain.model import ACTIVE_STATUSES, Ticket, holds_lone_surrogate
 from esc.domain.sla import Policy, Sla
-from esc.store import cache, cache_codec, config_versions
+from esc.store import cache, cache_codec
 from esc.store.atomic import NotRegularFile, read_with_stat
 from esc.store.cache import Cache, CachedFile, Stamp
 from esc.store.names import undecodable_name
@@ -34,6 +34,9 @@ from esc.store.workspace import (
 from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 from esc.ticketfile.problems import Clean
+
+if TYPE_CHECKING:  # (the sweep's alone: `esc list` needs none of its plan)
+    from esc.store import config_versions
 
 if TYPE_CHECKING:  # (esc.domain.stats imports statistics: not at start-up)
     from esc.domain.stats import Standing
