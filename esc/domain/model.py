@@ -314,8 +314,15 @@ class Ticket:
         those lines)."""
         moves = [(e.at, e.from_, e.to) for e in self.escalations if e.kind != "priority"]
         moves += [(a.at, a.old, a.new or "") for a in self.reroutings()]
-        if any(a[0] > b[0] for a, b in itertools.pairwise(moves)):
-            moves.sort(key=lambda move: move[0])  # (stable: the file's order on a tie)
+        if any(a[0] >= b[0] for a, b in itertools.pairwise(moves)):
+            # (in time; moves of one instant in the order of their log lines: a person's
+            # re-routing, then the escalation a rule made of the ticket it left; else the
+            # file's order)
+            lines = field_changes(self.activity, "team")
+            order: dict[tuple[dt.datetime, str | None, str | None], int] = {}
+            for n, line in enumerate(lines):
+                order.setdefault((line.at, line.old, line.new), n)
+            moves.sort(key=lambda move: (move[0], order.get(move, len(lines))))
         return tuple(moves)
 
     def reroutings(self) -> tuple[Activity, ...]:

@@ -84,6 +84,23 @@ def test_the_team_at_a_moment_reads_the_escalations_in_time_order() -> None:
     assert ticket.escalations_in_time() == (rule, person)
 
 
+def test_moves_of_one_instant_are_in_the_order_of_their_log_lines() -> None:
+    """A person re-routed the ticket engineering → support at 12:30, and the replayed rule
+    escalated it support → engineering at that instant: escalations came first on a tie,
+    so the team before 12:30 read as support, and a replayed escalation of 12:00 was told
+    to support (issue 14's audit)."""
+    at = CREATED + dt.timedelta(hours=3)
+    rule = Escalation(at, "hierarchical", "support", "engineering", "rule:up", "late")
+    rerouted = Activity(at, "alice", field="team", old="engineering", new="support",
+                        note="re-routed")  # fmt: skip
+    escalated = Activity(at, "rule:up", field="team", old="support", new="engineering")
+    ticket = dataclasses.replace(TICKET, team="engineering", escalations=(rule,),
+                                 activity=(*TICKET.activity, rerouted, escalated))  # fmt: skip
+    assert [(m[1], m[2]) for m in ticket.team_moves()] == [
+        ("engineering", "support"), ("support", "engineering")]  # fmt: skip
+    assert ticket.team_at(at - dt.timedelta(minutes=30)) == "engineering"
+
+
 def test_a_new_tag_that_starts_as_a_comparison_is_refused_an_old_one_read() -> None:
     """Refused where a tag is given anew; a ticket holding `<3min` already is read as it
     is (it was refused as a broken file: out of `list` and every sweep)."""
