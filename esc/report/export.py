@@ -295,7 +295,7 @@ def escalation_rows(tickets: Sequence[Ticket]) -> list[Row]:
             }
         )
         for t in tickets
-        for seq, e in enumerate(t.escalations, start=1)
+        for seq, e in enumerate(t.escalations_in_time(), start=1)
     ]
 
 

@@ -523,3 +523,21 @@ def test_the_sla_block_a_sweep_wrote_is_in_the_tickets_table(esc: Esc, tmp_path:
         "standard", "2026-11-20T14:30:00+01:00", "2026-11-20T13:00:00Z", "breached", "ok", None
     )
     assert rows[never] == (None,) * 6  # (never swept: no block)
+
+
+def test_escalations_are_numbered_in_time_order(esc: Esc, workspace: Path, tmp_path: Path) -> None:
+    """A sweep that replays a gap writes the rule's escalation of Monday after the one a
+    person made on Tuesday (the front-matter list keeps the order things were written in):
+    `seq` numbered them in the file's order, the later first (issue 14's audit)."""
+    ticket = esc.ok("create", "--title", "Slow page", "--category", "bug", "--body", "x",
+                    now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")
+    esc.ok("escalate", ticket, "--priority", "urgent", "--reason", "now bad",
+           now="2026-11-24T15:00:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-25T12:00:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert text.index("by: alice") < text.index('by: "rule:breached-goes-up"')  # (as written)
+    esc.ok("export", "--csv", str(tmp_path / "out"), now="2026-11-25T12:00:00+01:00")
+    with (tmp_path / "out" / "escalations.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["seq"], r["by"]) for r in rows] == [("1", "rule:breached-goes-up"), ("2", "alice")]
