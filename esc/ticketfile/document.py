@@ -735,8 +735,9 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
             editor.set(key, value)
         for tag in change.tags_added:
             editor.append("tags", tag)
-        for esc in change.escalations:
-            editor.append("escalations", esc.as_yaml())
+        for esc, before_last in zip(change.escalations, _later_escalations(doc, change),
+                                    strict=True):  # fmt: skip
+            editor.insert("escalations", esc.as_yaml(), before_last)
         requests = _requests_after(doc, change)
         if requests is not None and _only_added(doc, change):
             for request in change.requests:
@@ -801,9 +802,11 @@ def _check_front(doc: TicketDoc, change: Change, new_front: str) -> fast_front.F
     if change.tags_added:
         expected["tags"] = list(expected.get("tags") or []) + list(change.tags_added)
     if change.escalations:
-        expected["escalations"] = list(expected.get("escalations") or []) + [
-            _plain(e.as_yaml()) for e in change.escalations
-        ]
+        listed = list(expected.get("escalations") or [])
+        for esc, before_last in zip(change.escalations, _later_escalations(doc, change),
+                                    strict=True):  # fmt: skip
+            listed.insert(len(listed) - before_last, _plain(esc.as_yaml()))
+        expected["escalations"] = listed
     requests = _requests_after(doc, change)
     if requests is not None and _only_added(doc, change):
         expected["requests"] = list(expected.get("requests") or []) + [
@@ -848,6 +851,30 @@ def _instants(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_instants(v) for v in value]
     return value
+
+
+def _later_escalations(doc: TicketDoc, change: Change) -> list[int]:
+    """For each escalation ``change`` adds, how many of the list's last items (those
+    before it added, and those of the list as written) are later than it: it goes before
+    them, where a sweep at its moment would have written it (a replay's escalation of 13:00
+    before the one a person made at 14:00 since); 0 (at the end) for the usual one."""
+    written = doc.data.get("escalations")
+    times = [_item_time(item) for item in (written if isinstance(written, list) else [])]
+    counts = []
+    for esc in change.escalations:
+        later = 0
+        for at in reversed(times):
+            if at is None or at <= esc.at:
+                break
+            later += 1
+        counts.append(later)
+        times.insert(len(times) - later, esc.at)
+    return counts
+
+
+def _item_time(item: object) -> dt.datetime | None:
+    """The ``at`` of an escalation as written (None: none esc reads)."""
+    return coerce_timestamp(item.get("at")) if isinstance(item, Mapping) else None
 
 
 def _requests_after(doc: TicketDoc, change: Change) -> tuple[Request, ...] | None:

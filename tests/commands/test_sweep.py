@@ -3166,3 +3166,26 @@ def test_a_ticket_swept_often_or_once_a_day_is_the_same_file_but_for_checked(
         files[cadence] = text.replace(ticket, "T-ID")
     assert "rule:breached-goes-up · internal note added" in files["daily"]
     assert files["hourly"] == files["daily"]
+
+
+def test_a_replayed_escalation_goes_before_one_a_person_made_since(tmp_path: Path) -> None:
+    """The front-matter's `escalations:` list too: a person's priority escalation on
+    Tuesday came before the rule's escalation of Monday that the next day's sweep replayed
+    (issue 14's audit); swept hourly, the rule's came first."""
+    files = {}
+    for cadence in ("hourly", "daily"):
+        root = tmp_path / cadence
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        esc = Esc(root)
+        ticket = esc.ok("create", "--title", "Slow page", "--category", "bug", "--body", "x",
+                        now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+        esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")
+        for hour in range(10, 18) if cadence == "hourly" else []:
+            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+        esc.ok("escalate", ticket, "--priority", "urgent", "--reason", "now bad",
+               now="2026-11-24T15:00:00+01:00")  # fmt: skip
+        esc.ok("sweep", "--no-report", now="2026-11-25T12:00:00+01:00")
+        text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+        assert text.index('by: "rule:breached-goes-up"') < text.index("by: alice"), cadence
+        files[cadence] = text.replace(ticket, "T-ID").split("\nsla:\n")[0]
+    assert files["hourly"] == files["daily"]

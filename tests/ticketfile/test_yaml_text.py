@@ -396,3 +396,16 @@ def test_a_quoted_value_over_two_lines_that_is_closed_takes_no_blame(
     with pytest.raises(yaml_text.YamlError) as caught:
         yaml_text.load(text)
     assert (caught.value.line, caught.value.problem.startswith(problem)) == (line, True)
+
+
+def test_an_item_goes_before_the_last_items_of_a_list_of_one_line_each() -> None:
+    """`insert`: before the last items of a block list, each a line of its own; at its end
+    when they are not (a comment among them, an item of several lines), or none is given."""
+    editor = FrontMatterEditor("id: T-1\ntags:   # ours\n  - a\n  - c\nz: 1\n")
+    editor.insert("tags", "b", 1)
+    assert editor.text == "id: T-1\ntags:   # ours\n  - a\n  - b\n  - c\nz: 1\n"
+    editor.insert("tags", "d", 0)
+    assert editor.text == "id: T-1\ntags:   # ours\n  - a\n  - b\n  - c\n  - d\nz: 1\n"
+    commented = FrontMatterEditor("id: T-1\ntags:\n  - a\n  # the last\n  - c\nz: 1\n")
+    commented.insert("tags", "b", 2)
+    assert commented.text == "id: T-1\ntags:\n  - a\n  # the last\n  - c\n  - b\nz: 1\n"
