@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -735,9 +735,10 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
             editor.set(key, value)
         for tag in change.tags_added:
             editor.append("tags", tag)
-        for esc, before_last in zip(change.escalations, _later_escalations(doc, change),
-                                    strict=True):  # fmt: skip
-            editor.insert("escalations", esc.as_yaml(), before_last)
+        placed = [  # (how many of the list's last items each went before: see _check_front)
+            editor.insert("escalations", esc.as_yaml(), later)
+            for esc, later in zip(change.escalations, _later_escalations(doc, change), strict=True)
+        ]
         requests = _requests_after(doc, change)
         if requests is not None and _only_added(doc, change):
             for request in change.requests:
@@ -747,7 +748,7 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     except yaml_text.EditError as exc:  # (say, a key written as `? key`): refuse, write nothing
         raise _refused(doc, change, str(exc), key) from None
     require_readable_front(editor.text, doc.path)
-    quick = _check_front(doc, change, editor.text)
+    quick = _check_front(doc, change, editor.text, placed)
     body = doc.body
     nl = yaml_text.line_break_of(doc.text)
     for entry in change.entries:  # (each in time order: see add_activity)
@@ -793,9 +794,12 @@ def _span(doc: TicketDoc, key: str) -> tuple[int, int]:
     return start, start + len(lines[first])
 
 
-def _check_front(doc: TicketDoc, change: Change, new_front: str) -> fast_front.Front | None:
-    """Refuse to write unless the edited front-matter means exactly what was intended;
-    the new front-matter as fast_front read it (None: it did not)."""
+def _check_front(
+    doc: TicketDoc, change: Change, new_front: str, placed: Sequence[int]
+) -> fast_front.Front | None:
+    """Refuse to write unless the edited front-matter means exactly what was intended
+    (``placed``: how many of the list's last items each escalation went before); the new
+    front-matter as fast_front read it (None: it did not)."""
     expected = dict(doc.data)
     for key, value in change.sets.items():
         expected[key] = _plain(value)
@@ -803,8 +807,7 @@ def _check_front(doc: TicketDoc, change: Change, new_front: str) -> fast_front.F
         expected["tags"] = list(expected.get("tags") or []) + list(change.tags_added)
     if change.escalations:
         listed = list(expected.get("escalations") or [])
-        for esc, before_last in zip(change.escalations, _later_escalations(doc, change),
-                                    strict=True):  # fmt: skip
+        for esc, before_last in zip(change.escalations, placed, strict=True):
             listed.insert(len(listed) - before_last, _plain(esc.as_yaml()))
         expected["escalations"] = listed
     requests = _requests_after(doc, change)

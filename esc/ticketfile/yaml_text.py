@@ -813,14 +813,15 @@ class FrontMatterEditor:
         else:
             raise EditError(f"{key} is not a list")
 
-    def insert(self, key: str, item: object, before_last: int) -> None:
-        """Put ``item`` in the top-level list ``key`` before its last ``before_last`` items
-        (at its end when 0: :meth:`append`), when each of those is a line of its own in a
-        block list, as esc writes an escalation; else at its end."""
+    def insert(self, key: str, item: object, before_last: int) -> int:
+        """Put ``item`` in the top-level list ``key`` before its last ``before_last`` items,
+        when each of those is a line of its own in a block list, as esc writes an
+        escalation; else at its end (:meth:`append`).  How many it went before (0: at the
+        end)."""
         slot = self._slots().get(key)
         if before_last <= 0 or slot is None or slot.list_kind != "block":
             self.append(key, item)
-            return
+            return 0
         start = _line_end(self.text, slot.after_colon)
         end = _line_end(self.text, slot.last_item_end)
         lines = self.text[start:end].splitlines(keepends=True)
@@ -828,10 +829,11 @@ class FrontMatterEditor:
         last = lines[-before_last:]
         if len(lines) < before_last or not all(line.startswith(prefix) for line in last):
             self.append(key, item)
-            return
+            return 0
         at = end - sum(len(line) for line in last)
         self._known = None  # (read again: the items moved)
         self._splice(at, at, f"{prefix}{inline(item)}{self.nl}")
+        return before_last
 
     def _insert_key(self, key: str, value: object, slots: Mapping[str, _Slot]) -> None:
         before = self.order[: self.order.index(key)] if key in self.order else self.order
