@@ -733,8 +733,10 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     try:
         for key, value in change.sets.items():
             editor.set(key, value)
-        for tag in change.tags_added:
-            editor.append("tags", tag)
+        tagged = [  # (each where a sweep at the moment it was tagged would have put it)
+            editor.insert("tags", tag, later)
+            for tag, later in zip(change.tags_added, _later_tags(doc, change), strict=True)
+        ]
         placed = [  # (how many of the list's last items each went before: see _check_front)
             editor.insert("escalations", esc.as_yaml(), later)
             for esc, later in zip(change.escalations, _later_escalations(doc, change), strict=True)
@@ -748,7 +750,7 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     except yaml_text.EditError as exc:  # (say, a key written as `? key`): refuse, write nothing
         raise _refused(doc, change, str(exc), key) from None
     require_readable_front(editor.text, doc.path)
-    quick = _check_front(doc, change, editor.text, placed)
+    quick = _check_front(doc, change, editor.text, placed, tagged)
     body = doc.body
     nl = yaml_text.line_break_of(doc.text)
     for entry in change.entries:  # (each in time order: see add_activity)
@@ -795,16 +797,20 @@ def _span(doc: TicketDoc, key: str) -> tuple[int, int]:
 
 
 def _check_front(
-    doc: TicketDoc, change: Change, new_front: str, placed: Sequence[int]
-) -> fast_front.Front | None:
+    doc: TicketDoc, change: Change, new_front: str, placed: Sequence[int],
+    tagged: Sequence[int],
+) -> fast_front.Front | None:  # fmt: skip
     """Refuse to write unless the edited front-matter means exactly what was intended
-    (``placed``: how many of the list's last items each escalation went before); the new
-    front-matter as fast_front read it (None: it did not)."""
+    (``placed``, ``tagged``: how many of the list's last items each escalation and each
+    tag went before); the new front-matter as fast_front read it (None: it did not)."""
     expected = dict(doc.data)
     for key, value in change.sets.items():
         expected[key] = _plain(value)
     if change.tags_added:
-        expected["tags"] = list(expected.get("tags") or []) + list(change.tags_added)
+        tags = list(expected.get("tags") or [])
+        for tag, before_last in zip(change.tags_added, tagged, strict=True):
+            tags.insert(len(tags) - before_last, tag)
+        expected["tags"] = tags
     if change.escalations:
         listed = list(expected.get("escalations") or [])
         for esc, before_last in zip(change.escalations, placed, strict=True):
@@ -872,6 +878,29 @@ def _later_escalations(doc: TicketDoc, change: Change) -> list[int]:
             later += 1
         counts.append(later)
         times.insert(len(times) - later, esc.at)
+    return counts
+
+
+def _later_tags(doc: TicketDoc, change: Change) -> list[int]:
+    """For each tag ``change`` adds, how many of the list's last tags were tagged later
+    (each tag's time: its first `tagged` line), as :func:`_later_escalations`."""
+    first: dict[str, dt.datetime] = {}
+    for line in (*doc.ticket.activity, *change.activity):
+        if line.event == "tagged" and line.note and line.note not in first:
+            first[line.note] = line.at
+    written = doc.data.get("tags")
+    times = [first.get(t) if isinstance(t, str) else None
+             for t in (written if isinstance(written, list) else [])]  # fmt: skip
+    counts = []
+    for tag in change.tags_added:
+        at = first.get(tag)
+        later = 0
+        for then in reversed(times):
+            if at is None or then is None or then <= at:
+                break
+            later += 1
+        counts.append(later)
+        times.insert(len(times) - later, at)
     return counts
 
 

@@ -3189,3 +3189,27 @@ def test_a_replayed_escalation_goes_before_one_a_person_made_since(tmp_path: Pat
         assert text.index('by: "rule:breached-goes-up"') < text.index("by: alice"), cadence
         files[cadence] = text.replace(ticket, "T-ID").split("\nsla:\n")[0]
     assert files["hourly"] == files["daily"]
+
+
+def test_a_replayed_tag_goes_before_one_a_person_added_since(tmp_path: Path) -> None:
+    """`tags:` too: a rule's tag of 09:00:01 that a late sweep replays goes before the tag
+    a person added at 09:20 (issue 14's audit: `[hot, aging]` against `[aging, hot]`)."""
+    tags = {}
+    for cadence in ("often", "late"):
+        root = tmp_path / cadence
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        rules = root / "rules.yaml"
+        rules.write_text(rules.read_text().replace(
+            "rules:", "rules:\n  - name: aging\n    when: {age: '>1d'}\n    then: {tag: aging}", 1
+        ))  # fmt: skip
+        esc = Esc(root)
+        ticket = esc.ok("create", "--title", "Old one", "--category", "billing",
+                        now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+        esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")
+        if cadence == "often":
+            esc.ok("sweep", "--no-report", now="2026-11-24T09:10:00+01:00")
+        esc.ok("tag", ticket, "hot", now="2026-11-24T09:20:00+01:00")
+        esc.ok("sweep", "--no-report", now="2026-11-24T12:00:00+01:00")
+        tags[cadence] = Esc(root).ok("show", ticket, "--json", now="2026-11-24T12:00:00+01:00")
+        tags[cadence] = json.loads(tags[cadence])["tags"]
+    assert tags["often"] == tags["late"] == ["aging", "hot"]
