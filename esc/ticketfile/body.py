@@ -694,9 +694,10 @@ def _not_later(head: str, stamp: str) -> bool:
     alike (the same length and offset, as ISO 8601 in one offset sorts as text); False when
     that cannot tell (read its time then)."""
     return (
-        len(stamp) > 8
+        len(stamp) > 13
         and head[-1:] == " "
         and head[:2] == "- "
+        and head[12:13] == stamp[12:13] == "T"  # (ISO 8601's own separator, both)
         and head[-7:-1] == stamp[-6:]
         and head[:-1] <= stamp
     )

@@ -733,14 +733,11 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     try:
         for key, value in change.sets.items():
             editor.set(key, value)
-        tagged = [  # (each where a sweep at the moment it was tagged would have put it)
-            editor.insert("tags", tag, later)
-            for tag, later in zip(change.tags_added, _later_tags(doc, change), strict=True)
-        ]
-        placed = [  # (how many of the list's last items each went before: see _check_front)
-            editor.insert("escalations", esc.as_yaml(), later)
-            for esc, later in zip(change.escalations, _later_escalations(doc, change), strict=True)
-        ]
+        # (each where a sweep at its moment would have put it; how many of the list's last
+        # items each went before, for _check_front)
+        tagged = _inserted(editor, "tags", doc, list(change.tags_added), _later_tags(doc, change))
+        placed = _inserted(editor, "escalations", doc, [e.as_yaml() for e in change.escalations],
+                           _later_escalations(doc, change))  # fmt: skip
         requests = _requests_after(doc, change)
         if requests is not None and _only_added(doc, change):
             for request in change.requests:
@@ -860,6 +857,26 @@ def _instants(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_instants(v) for v in value]
     return value
+
+
+def _inserted(
+    editor: yaml_text.FrontMatterEditor, key: str, doc: TicketDoc, items: list[object],
+    later: list[int],
+) -> list[int]:  # fmt: skip
+    """Each of ``items`` put in the list ``key`` before as many of its last items as
+    ``later`` says (each count made as if those before it went where they were meant to);
+    once one goes at the end instead (a list esc cannot insert into), the rest go at the
+    end too, in their order.  How many each went before."""
+    written = doc.data.get(key)
+    count = len(written) if isinstance(written, list) else 0
+    placed: list[int] = []
+    as_meant = True
+    for item, wanted in zip(items, later, strict=True):
+        went = editor.insert(key, item, wanted if as_meant else 0, count)
+        as_meant = as_meant and went == wanted
+        placed.append(went)
+        count += 1
+    return placed
 
 
 def _later_escalations(doc: TicketDoc, change: Change) -> list[int]:

@@ -813,11 +813,11 @@ class FrontMatterEditor:
         else:
             raise EditError(f"{key} is not a list")
 
-    def insert(self, key: str, item: object, before_last: int) -> int:
-        """Put ``item`` in the top-level list ``key`` before its last ``before_last`` items,
-        when each of those is a line of its own in a block list, as esc writes an
-        escalation; else at its end (:meth:`append`).  How many it went before (0: at the
-        end)."""
+    def insert(self, key: str, item: object, before_last: int, items: int) -> int:
+        """Put ``item`` in the top-level list ``key`` of ``items`` items before its last
+        ``before_last``, when the list is a block list of one line per item and nothing
+        else (as esc writes escalations and tags); else at its end (:meth:`append`).  How
+        many it went before (0: at the end)."""
         slot = self._slots().get(key)
         if before_last <= 0 or slot is None or slot.list_kind != "block":
             self.append(key, item)
@@ -827,7 +827,11 @@ class FrontMatterEditor:
         lines = self.text[start:end].splitlines(keepends=True)
         prefix = " " * slot.indent + "- "
         last = lines[-before_last:]
-        if len(lines) < before_last or not all(line.startswith(prefix) for line in last):
+        # (a comment, a blank line or an item of several lines, as a quoted text's next
+        # line starting "- ", would take the new line to the wrong place: at the end then)
+        if len(lines) != items or before_last > items or not all(
+            line.startswith(prefix) for line in lines
+        ):
             self.append(key, item)
             return 0
         at = end - sum(len(line) for line in last)

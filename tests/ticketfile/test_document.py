@@ -678,3 +678,24 @@ def test_an_sla_block_that_is_not_what_the_sweep_writes_is_a_problem_at_its_line
 
     assert sla_problems(SWEPT_FRONT) == []
     assert sla_problems(SWEPT_FRONT.replace(old, new)) == [(line, message)]
+
+
+def test_replayed_escalations_that_cannot_go_before_a_hand_written_one_keep_their_order() -> None:
+    """Two escalations a replay makes, earlier than the list's last one, which is written
+    by hand as a mapping of several lines (no place before it to put a line): the first
+    went at the end and the second, still counted as going before one item, went before
+    the first: written in the wrong order, and not refused (a review of the change)."""
+    text = (
+        "---\nid: T-1\ntitle: t\nstatus: open\npriority: normal\ncategory: billing\n"
+        "team: management\ncreated: 2026-11-20T10:00:00+00:00\n"
+        "updated: 2026-11-20T10:46:00+00:00\nescalations:\n"
+        "  - at: 2026-11-20T10:46:00+00:00\n    kind: functional\n    from: support\n"
+        "    to: management\n    by: bob\n    reason: x\n---\n\nBody\n"
+    )
+    doc = document.parse(text, "tickets/T-1.md")
+    at = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.timezone.utc)
+    first = Escalation(at, "hierarchical", "support", "engineering", "rule:up", "late")
+    second = Escalation(at, "priority", "normal", "high", "rule:raise", "late")
+    new = document.apply_change(doc, Change(escalations=(first, second)))
+    assert new.index("rule:up") < new.index("rule:raise")
+    assert new.startswith(text[: text.index("---\n\nBody")])  # (the hand-written lines kept)

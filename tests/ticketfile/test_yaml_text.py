@@ -399,13 +399,15 @@ def test_a_quoted_value_over_two_lines_that_is_closed_takes_no_blame(
 
 
 def test_an_item_goes_before_the_last_items_of_a_list_of_one_line_each() -> None:
-    """`insert`: before the last items of a block list, each a line of its own; at its end
-    when they are not (a comment among them, an item of several lines), or none is given."""
+    """`insert`: before the last items of a block list of one line per item; at its end
+    when it is not (a comment among them, an item of several lines: a quoted text whose
+    next line starts with "- " was split), or none is given."""
     editor = FrontMatterEditor("id: T-1\ntags:   # ours\n  - a\n  - c\nz: 1\n")
-    editor.insert("tags", "b", 1)
+    assert editor.insert("tags", "b", 1, 2) == 1
     assert editor.text == "id: T-1\ntags:   # ours\n  - a\n  - b\n  - c\nz: 1\n"
-    editor.insert("tags", "d", 0)
+    assert editor.insert("tags", "d", 0, 3) == 0
     assert editor.text == "id: T-1\ntags:   # ours\n  - a\n  - b\n  - c\n  - d\nz: 1\n"
-    commented = FrontMatterEditor("id: T-1\ntags:\n  - a\n  # the last\n  - c\nz: 1\n")
-    commented.insert("tags", "b", 2)
-    assert commented.text == "id: T-1\ntags:\n  - a\n  # the last\n  - c\n  - b\nz: 1\n"
+    for written in ("  - a\n  # the last\n  - c\n", '  - a\n  - "x\n  - y"\n'):
+        other = FrontMatterEditor(f"id: T-1\ntags:\n{written}z: 1\n")
+        assert other.insert("tags", "b", 1, 2) == 0
+        assert other.text == f"id: T-1\ntags:\n{written}  - b\nz: 1\n"
