@@ -2036,7 +2036,11 @@ def sweep_text(outcome: SweepOutcome) -> str:
     ]
     delivery = outcome.delivery
     if delivery is not None and delivery.sent:
-        lines.append(f"notified: {_count(len(delivery.sent), 'message')} sent")
+        sent = f"notified: {_count(len(delivery.sent), 'message')} sent"
+        if delivery.digests:  # (what quiet hours held went as one message a target)
+            carried = sum(delivery.digests)
+            sent += f", {carried} of them in {_count(len(delivery.digests), 'digest')}"
+        lines.append(sent)
     if delivery is not None and (busy := delivery.busy_note()) is not None:
         lines.append(busy)
     if delivery is not None and (held := delivery.held_note()) is not None:

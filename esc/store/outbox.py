@@ -275,6 +275,7 @@ class Delivery:
     held: list[Message] = field(default_factory=list)  # untried: their target failed just now
     quiet: list[Message] = field(default_factory=list)  # waiting for their target's hours
     dropped: list[Message] = field(default_factory=list)  # to a target rules.yaml lost
+    digests: list[int] = field(default_factory=list)  # each digest sent: how many it carried
 
     def busy_note(self) -> str | None:
         """The line saying that the messages due were left queued, if they were."""
@@ -415,6 +416,8 @@ def _deliver_digest(
     error = send(notify, target, title, f"{body}\n\nevent {digest}", env, event=digest)
     for message in messages:
         _record(outbox, message, error, now, result)
+    if error is None:
+        result.digests.append(len(messages))
     return error is None
 
 

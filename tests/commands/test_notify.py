@@ -965,7 +965,8 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
     [digest_planned] = planned["digests"]
     assert len(digest_planned["events"]) == 2 and digest_planned["target"] == "support-chat"
     assert planned["retries"] == []  # (each message once: in its digest)
-    esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")  # (Monday, open)
+    out = esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")  # (Monday, open)
+    assert "notified: 2 messages sent, 2 of them in 1 digest" in out  # (one post)
     path, digest = hook.messages()[-1]
     assert path == "/support" and len(hook.posts) == 2
     assert digest.count("SLA warning: first_response") == 2
