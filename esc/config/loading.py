@@ -736,6 +736,7 @@ def _automation(
         return ()
     rules: list[Rule] = []
     lines: list[int] = []
+    whens: list[tuple[int, int]] = []  # (each rule's index, and the line of its `when:`)
     for i, item in enumerate(raw):
         if not isinstance(item, CommentedMap):
             reader.add(line_of(raw, i), f"rules[{i}] must be a mapping")
@@ -743,17 +744,19 @@ def _automation(
         try:
             rules.append(parse_rule(item, teams, words, f"rules[{i}]", {r.name for r in rules}))
             lines.append(line_of(raw, i))
+            whens.append((i, line_of(item, "when") if "when" in item else line_of(raw, i)))
         except RuleError as exc:
             where = _line_of_error(item, exc.key, exc.location) or line_of(raw, i)
             text = str(exc)  # (a condition's error names its path already: not twice)
             reader.add(where, text if text.startswith(f"rules[{i}]") else f"rules[{i}]: {text}")
     people = sorted({p for team in teams.values() for p in team.people})
-    for rule, line in zip(rules, lines, strict=True):  # (not blocking: a person who left
-        # may still hold tickets; a misspelt name never matches)
+    for rule, (i, line) in zip(rules, whens, strict=True):  # (not blocking: a person who
+        # left may still hold tickets; a misspelt name never matches)
         for value in values_named(rule.when, "assignee"):
             if teams and isinstance(value, str) and value not in people:
                 said = unknown_choice("person", value, people)
-                reader.add(line, f"rule {rule.name}: when: assignee: {said}", blocking=False)
+                reader.add(line, f"rules[{i}].when.assignee: {said} (rule {rule.name})",
+                           blocking=False)  # fmt: skip
     levels = {name: team.level for name, team in teams.items()}
     for index, message in loop_findings(rules, words.priorities, levels):  # (the cap stops
         # them)

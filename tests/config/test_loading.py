@@ -626,9 +626,9 @@ rules:
     when: {any: [{assignee: olag}, {not: {assignee: "!=ann"}}]}
     then: {tag: x}
 """
-    assert findings(rules=rules) == [
-        "rules.yaml:2: rule ann-s: when: assignee: unknown person 'olag' (did you mean 'olga'?);"
-        " choose from ann, olga"
+    assert findings(rules=rules) == [  # (at the `when:` line, named as every condition's)
+        "rules.yaml:3: rules[0].when.assignee: unknown person 'olag' (did you mean 'olga'?);"
+        " choose from ann, olga (rule ann-s)"
     ]
     config, found = build_config(SMALL_TEAMS, rules)
     assert config is not None and [f.blocking for f in found] == [False]
