@@ -884,6 +884,8 @@ def _later_escalations(doc: TicketDoc, change: Change) -> list[int]:
     before it added, and those of the list as written) are later than it: it goes before
     them, where a sweep at its moment would have written it (a replay's escalation of 13:00
     before the one a person made at 14:00 since); 0 (at the end) for the usual one."""
+    if not change.escalations:
+        return []
     written = doc.data.get("escalations")
     times = [_item_time(item) for item in (written if isinstance(written, list) else [])]
     counts = []
@@ -901,6 +903,8 @@ def _later_escalations(doc: TicketDoc, change: Change) -> list[int]:
 def _later_tags(doc: TicketDoc, change: Change) -> list[int]:
     """For each tag ``change`` adds, how many of the list's last tags were tagged later
     (each tag's time: its first `tagged` line), as :func:`_later_escalations`."""
+    if not change.tags_added:  # (most edits: no log read)
+        return []
     first: dict[str, dt.datetime] = {}
     for line in (*doc.ticket.activity, *change.activity):
         if line.event == "tagged" and line.note and line.note not in first:

@@ -1286,13 +1286,9 @@ def test_dry_run_says_which_new_messages_quiet_hours_would_hold(
     ]
 
 
-def test_a_sweep_whose_push_failed_sends_nothing_another_clone_pushed_and_told(
-    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
-) -> None:
-    """Issue 16: two clones sweeping the same history must not both send.  This clone's push
-    failed (its messages wait for the push); the other clone swept the same moments,
-    pushed and told them; this clone's next push rebases onto the other's commit, and
-    sends none of what waited: the other clone told it."""
+def _notifying_clones(esc: Esc, workspace: Path, tmp_path: Path) -> tuple[str, Path, Path]:
+    """A committed ticket in a workspace whose rules notify, its bare remote, and a second
+    clone of it with the merge driver: the ticket's ID, the remote and the other clone."""
     from tests.commands.test_sweep import committed_repo, git, with_remote
 
     (ticket,) = committed_repo(esc, workspace, "Invoice missing")
@@ -1302,6 +1298,19 @@ def test_a_sweep_whose_push_failed_sends_nothing_another_clone_pushed_and_told(
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(remote), str(other))
     Esc(other).ok("install-git")
+    return ticket, remote, other
+
+
+def test_a_sweep_whose_push_failed_sends_nothing_another_clone_pushed_and_told(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """Issue 16: two clones sweeping the same history must not both send.  This clone's push
+    failed (its messages wait for the push); the other clone swept the same moments,
+    pushed and told them; this clone's next push rebases onto the other's commit, and
+    sends none of what waited: the other clone told it."""
+    from tests.commands.test_sweep import git
+
+    ticket, remote, other = _notifying_clones(esc, workspace, tmp_path)
     git(workspace, "remote", "set-url", "origin", str(tmp_path / "nowhere.git"))
     failed = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:00+01:00")
     assert failed.code == 1 and "git push" in failed.err
@@ -1353,15 +1362,9 @@ def test_two_clones_sweeping_the_same_second_make_one_commit_and_tell_it_once(
     (as `esc doctor` has every clone set it) make the very same commit: the second push
     found the remote up to date, took it as its own, and sent every message again
     (issue 16's audit).  It tells none of what its commit holds: the first clone did."""
-    from tests.commands.test_sweep import committed_repo, git, with_remote
+    from tests.commands.test_sweep import git
 
-    committed_repo(esc, workspace, "Invoice missing")
-    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
-    git(workspace, "commit", "-qam", "notify")
-    remote = with_remote(workspace, tmp_path)
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    Esc(other).ok("install-git")
+    _, _, other = _notifying_clones(esc, workspace, tmp_path)
     Esc(other).ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:00+01:00")
     told = list(hook.posts)
     assert told
