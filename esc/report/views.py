@@ -288,12 +288,13 @@ def list_table(rows: list[ListRow], width: int, colour: bool) -> str:
         if colour:
             lines.append(_row(list(cells), widths, states[len(lines) - 1], colour, space, sla_at))
             continue
-        title = cells[-1]
-        if len(title) > most:
-            cells = [*cells[:-1], title[: most - 1] + "…"]
-        text = line.format(*cells).rstrip()
+        text = line.format(*cells)
         if not text.isascii():  # (a wide character takes two columns: laid out by columns)
-            text = _row(list(cells), widths, None, False, space, None)
+            lines.append(_row(list(cells), widths, None, False, space, None))
+            continue
+        if len(cells[-1]) > most:  # (ASCII: a character a column; `…` takes one)
+            text = text[: len(text) - len(cells[-1]) + most - 1] + "…"
+        text = text.rstrip()
         lines.append(text)
     lines.append("")
     return "\n".join(lines)
