@@ -1113,7 +1113,7 @@ def _alerts(outcome: RecordOutcome, sla: Sla, active: bool) -> RecordOutcome:
 def sweep_message(escalations: Sequence[Escalated], tickets: int, earlier: int = 0) -> str:
     """The commit message of a sweep: a summary line, then each escalation, as the sweep
     prints it: ``ID: from → to (rule)``, the rule's name."""
-    lines = [f"esc sweep: {_count(tickets, 'ticket')} updated"]
+    lines = [f"{SWEEP_SUBJECT}{_count(tickets, 'ticket')} updated"]
     if earlier:
         lines += ["", f"{earlier} of them left by an earlier sweep or intake"]
     if escalations:
@@ -1295,25 +1295,43 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
     ]
     if not changed:
         return
-    config = workspace.config()
-    known: Known | None = None  # (read once; each earlier configuration built once)
+    sweeps = _SweepsWrites(root, workspace.config())
     for path, before in git.files_at(root, "HEAD", changed).items():
         try:
             text = (root / path).read_bytes().decode("utf-8")
-            old, new = document.parse(before.decode("utf-8"), path), document.parse(text, path)
-        except (OSError, UnicodeDecodeError, ParseError):
+        except (OSError, UnicodeDecodeError):
             continue
+        if sweeps.made(path, before, text):
+            guard.wrote(path, text)
+
+
+class _SweepsWrites:
+    """Which changes to a ticket file a sweep made: exactly what a sweep at the new text's
+    ``checked`` time makes of the old text (under the configuration of now, or the one the
+    ticket was last swept under), nothing a person wrote."""
+
+    def __init__(self, root: Path, config: Config) -> None:
+        self.root = root
+        self.config = config
+        self.known: Known | None = None  # (read once; each earlier configuration built once)
+
+    def made(self, path: str, before: bytes, text: str) -> bool:
+        try:
+            old, new = document.parse(before.decode("utf-8"), path), document.parse(text, path)
+        except (UnicodeDecodeError, ParseError):
+            return False
         block = new.ticket.extra.get("sla")
         checked = coerce_timestamp(block.get("checked")) if isinstance(block, Mapping) else None
         if checked is None or old.ticket.extra.get("sla") == block:
-            continue
+            return False
         # (what a sweep then writes: its plan, or, with notifications, the mark that it told
         # people of what they did, which the plan alone does not make)
-        known = known or Known(root, config, checked)
-        past = known.past(old.ticket)  # (last swept under another rules.yaml: replayed
+        config = self.config
+        self.known = self.known or Known(self.root, config, checked)
+        past = self.known.past(old.ticket)  # (last swept under another rules.yaml: replayed
         # under the one it was swept under then; either way a ticket without a block was
         # read then, see esc.domain.plan.plan)
-        if any(
+        return any(
             _makes(old, plan(old.ticket, config, checked, variant), text)
             or _makes(old, _planned(config, old.ticket, checked, variant)[0], text)
             for variant in (
@@ -1321,8 +1339,7 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
                 if "sla" not in old.ticket.extra
                 else (past,)
             )
-        ):  # (each, only if the one before is not it)
-            guard.wrote(path, text)
+        )  # (each, only if the one before is not it)
 
 
 def _makes(old: TicketDoc, made: TicketPlan, text: str) -> bool:
@@ -1738,7 +1755,17 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
                 # (esc's driver merges the tickets whatever a .gitattributes line after
                 # esc's says, `*.md merge=union`: a union of two values is no ticket)
                 merge_driver.force_ticket_merge(root)
-                git.catch_up(root, options.remote, branch, root / CACHE_DIR)
+                try:
+                    git.catch_up(root, options.remote, branch, root / CACHE_DIR)
+                except git.RebaseConflict as conflict:  # (an earlier sweep's commit, never
+                    # pushed, against a person's change upstream: its rewrites taken back)
+                    taken = _take_back_earlier(workspace, conflict.paths, keys)
+                    if not taken:
+                        raise
+                    told = [m for m in waiting if _path_of(m.ticket_id) in taken]
+                    Outbox(root).discard_pending([m.key for m in told])
+                    waiting = [m for m in waiting if m not in told]
+                    git.catch_up(root, options.remote, branch, root / CACHE_DIR)
                 upstream = git.fetched(root)
             except git.GitError as exc:  # (after the summary of what stands, as for a push)
                 outcome.git_error = f"esc: {exc}"
@@ -1758,6 +1785,76 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         "(the remote keeps moving); nothing was forced; try again"
     )
     return outcome
+
+
+def _take_back_earlier(workspace: Workspace, paths: list[str], keys: list[str]) -> list[str]:
+    """A rebase that stopped on ``paths``: if each is a ticket that only sweeps' commits
+    not pushed yet changed (an earlier sweep's push failed, and a person changed the ticket
+    upstream since), and only as a sweep does (:class:`_SweepsWrites`: no message intake
+    took, no person's edit), those commits are rewritten without their changes to them,
+    and the files are as the remote had them before: the next attempt sweeps the remote's
+    versions, as it does a rejected attempt's own rewrites (:func:`_take_back`), rather
+    than leaving a true conflict that stops every later sweep.  ``keys``: this sweep's
+    commits (:func:`git.commit_key`), kept up to date.  The paths taken back; none if
+    any of them is not to be (the conflict is then a person's to resolve)."""
+    root = workspace.root
+    tickets = [p for p in paths if p.startswith(f"{TICKETS_DIR}/") and p.endswith(".md")]
+    upstream = git.fetched(root)
+    if not tickets or len(tickets) != len(paths) or upstream is None:
+        return []
+    commits = git.unpushed_commits(root, upstream)
+    if not commits:
+        return []
+    sweeps = _SweepsWrites(root, workspace.config())
+    wanted = set(tickets)
+    for commit in commits:
+        touched = wanted.intersection(git.commit_files(root, commit))
+        if not touched:
+            continue
+        if not git.output(root, "log", "-1", "--format=%s", commit).startswith(SWEEP_SUBJECT):
+            return []
+        before = git.files_at(root, f"{commit}^", sorted(touched))
+        after = git.files_at(root, commit, sorted(touched))
+        for path in touched:
+            if path not in before or path not in after:
+                return []
+            try:
+                text = after[path].decode("utf-8")
+            except UnicodeDecodeError:
+                return []
+            if not sweeps.made(path, before[path], text):
+                return []
+    old_keys = {commit: git.commit_key(root, commit) for commit in commits}
+    became = git.drop_changes(root, commits, tickets, root / CACHE_DIR, _without_tickets(root))
+    if became is None:
+        return []
+    for commit, new in became.items():  # (this sweep's own commits: as they stand now)
+        if old_keys[commit] in keys:
+            at = keys.index(old_keys[commit])
+            keys[at : at + 1] = [] if new is None else [git.commit_key(root, new)]
+    return tickets
+
+
+SWEEP_SUBJECT = "esc sweep: "  # how the subject line of a sweep's commit begins
+
+
+def _without_tickets(root: Path) -> Callable[[str, list[str]], str]:
+    """The message of a sweep's commit without the tickets taken out of it: one fewer
+    ticket updated for each, and none of their escalations."""
+
+    def message(commit: str, taken: list[str]) -> str:
+        ids = {Path(path).stem for path in taken}
+        lines = git.output(root, "log", "-1", "--format=%B", commit).rstrip("\n").split("\n")
+        counted = re.fullmatch(r"esc sweep: (\d+) tickets? updated", lines[0])
+        if counted is not None:
+            left = max(int(counted[1]) - len(taken), 0)
+            lines[0] = f"{SWEEP_SUBJECT}{_count(left, 'ticket')} updated"
+        lines = [line for line in lines if line.partition(":")[0] not in ids]
+        while lines and not lines[-1]:
+            lines.pop()
+        return "\n".join(lines) + "\n"
+
+    return message
 
 
 def _waiting_for_push(root: Path, remote: str, branch: str) -> list[Message]:

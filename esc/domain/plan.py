@@ -1318,7 +1318,12 @@ def _bookkeeping(
     earlier = logged.lines if logged is not None else []
     if logged is not None and (logged.asked or after.requests):
         earlier = earlier + logged.request_lines(after.requests)
-    changed = block != (_plain(old) if old is not None else None) and bool(block or old)
+    # (a block that says no policy applies, `policy: null`, is the block of no policy:
+    # compared as such, or every sweep wrote the ticket again, its `checked` alone changed)
+    written = _plain(old) if old is not None else None
+    if written == {"policy": None}:
+        written = {}
+    changed = block != written and bool(block or old)
     zone = _replay_zone(config, now)
     if logged is not None:
         since, asked = logged.since, logged.requests

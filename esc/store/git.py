@@ -33,6 +33,15 @@ class GitError(EscError):
     pass
 
 
+class RebaseConflict(GitError):
+    """A rebase stopped on a true conflict, and was undone: the files git could not merge
+    (``paths``, relative to the folder the rebase was run from)."""
+
+    def __init__(self, message: str, paths: Sequence[str]) -> None:
+        super().__init__(message)
+        self.paths = list(paths)
+
+
 def check_remote_name(name: str) -> str:
     """``name`` if it can be a remote's name or URL (never an option); else BadInput."""
     if not name or name.startswith("-") or not name.isprintable() or name != name.strip():
@@ -338,6 +347,94 @@ def take_back(
     return [path for path, _, _ in taken], None if new == parent else new
 
 
+def unpushed_commits(root: Path, upstream: str) -> list[str] | None:
+    """The commits of HEAD that ``upstream`` lacks, oldest first (what a rebase onto it
+    replays); None if one of them is a merge (no history esc rewrites)."""
+    out = output(root, "rev-list", "--reverse", "--parents", "HEAD", f"^{upstream}")
+    commits = []
+    for line in out.splitlines():
+        ids = line.split()
+        if len(ids) != 2:  # (a merge, or a root commit)
+            return None
+        commits.append(ids[0])
+    return commits
+
+
+def drop_changes(
+    root: Path,
+    commits: Sequence[str],
+    paths: Sequence[str],
+    scratch: Path,
+    message: Callable[[str, list[str]], str],
+) -> dict[str, str | None] | None:
+    """Rewrite ``commits`` (HEAD and the unpushed commits before it, oldest first, none a
+    merge) so that none of them changes ``paths`` (relative to ``root``): each stays as
+    the first one's parent has it, in the history, the index and the work tree.  A commit
+    left with no change is dropped; the others keep their author, dates and parents'
+    order, with the message ``message`` gives (of the commit, and the paths taken out of
+    it).  HEAD moves only if it has not moved meanwhile, and only if each file of
+    ``paths`` still holds what HEAD holds (nobody changed it since).  What became of each
+    commit (the one that stands for it; None: dropped); None if nothing was done."""
+    if not commits or not paths:
+        return None
+    top = toplevel(root)
+    prefix = output(root, "rev-parse", "--show-prefix").strip()
+    head = output(top, "rev-parse", "HEAD").strip()
+    if head != commits[-1]:
+        return None
+    base = output(top, "rev-parse", f"{commits[0]}^").strip()
+    kept: dict[str, str] = {}  # path -> the blob the base has
+    for path in paths:
+        proc = run(top, "rev-parse", "--verify", "--quiet", f"{base}:{prefix}{path}")
+        held = run(top, "rev-parse", "--verify", "--quiet", f"{head}:{prefix}{path}")
+        if proc.returncode != 0 or held.returncode != 0:
+            return None  # (made or removed by one of them: not a change to take back)
+        committed = held.stdout.decode().strip()
+        if output(top, "hash-object", "--", f"{prefix}{path}").strip() != committed:
+            return None  # (changed since it was committed: someone's, left alone)
+        kept[path] = proc.stdout.decode().strip()
+    entries = "".join(f"100644 {blob}\t{prefix}{path}\n" for path, blob in kept.items())
+    scratch.mkdir(parents=True, exist_ok=True)
+    index = _own_index(scratch, "drop-index")
+    env = {"GIT_INDEX_FILE": str(index)}
+    parent = base
+    parent_tree = output(top, "rev-parse", f"{base}^{{tree}}").strip()
+    became: dict[str, str | None] = {}
+    try:
+        for commit in commits:
+            output(top, "read-tree", commit, env=env)
+            output(top, "update-index", "--index-info", env=env, input=entries.encode())
+            tree = output(top, "write-tree", env=env).strip()
+            if tree == parent_tree:  # (nothing else in it: dropped)
+                became[commit] = None
+                continue
+            taken = [
+                path for path in kept
+                if run(top, "diff", "--quiet", f"{commit}^", commit, "--", f"{prefix}{path}")
+                .returncode != 0
+            ]  # fmt: skip
+            text = message(commit, taken) if taken else _message_of(top, commit)
+            _, author, _ = _made_as(top, commit)
+            dated = {"GIT_COMMITTER_DATE": output(top, "log", "-1", "--format=%cI", commit).strip()}
+            parent = output(top, "commit-tree", tree, "-p", parent, env={**author, **dated},
+                            input=text.encode()).strip()  # fmt: skip
+            parent_tree = tree
+            became[commit] = parent
+    finally:
+        index.unlink(missing_ok=True)
+    _require_index_free(top)
+    if run(top, "update-ref", "-m", "esc sweep", "HEAD", parent, head).returncode != 0:
+        return None
+    output(top, "update-index", "--index-info", input=entries.encode())
+    for path, blob in kept.items():
+        atomic_write(root / path, run(top, "cat-file", "blob", blob).stdout)
+    return became
+
+
+def _message_of(top: Path, commit: str) -> str:
+    return output(top, "log", "-1", "--format=%B", commit)
+
+
 def commit_files(root: Path, commit: str) -> list[str]:
     """The paths (relative to ``root``) that ``commit`` changed."""
     out = output(root, "diff-tree", "--no-commit-id", "--root", "-r", "-z", "--name-only",
@@ -588,9 +685,11 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
                     "(or undo it), and the next --push sweep tries again"
                 )
             where = f" in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else ""
-            raise GitError(
+            prefix = output(root, "rev-parse", "--show-prefix").strip()
+            raise RebaseConflict(
                 f"could not rebase onto {remote}/{branch}: a true conflict{where}; resolve it "
-                f"by hand (git pull --rebase -- {remote} {branch})"
+                f"by hand (git pull --rebase -- {remote} {branch})",
+                [name[len(prefix) :] for name in names if name.startswith(prefix)],
             )
         _put_aside_if_conflicting(root, remote, branch)
         if staged:  # (git's autostash puts changes back unstaged: staged ones staged again)

@@ -1345,6 +1345,148 @@ def test_a_rejected_push_never_takes_back_what_intake_wrote(
     assert (other / "tickets" / path.name).read_text() == path.read_text()
 
 
+def test_a_ticket_no_policy_applies_to_any_more_is_not_written_again_by_each_sweep(
+    esc: Esc, workspace: Path
+) -> None:
+    """Escalated to a level no policy covers, the ticket's block says `policy: null`; a
+    sweep that finds nothing else to do leaves it as it is, with or without its cache (a
+    fresh clone, a rebase that touched the file): it wrote `checked` again every time, a
+    commit per cron run."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    ticket = make(esc, "Invoice missing")
+    esc.ok("escalate", ticket, "--to", "management", "--reason", "the CFO called", "--by",
+           "bob", now="2026-11-20T10:05:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:10:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    written = path.read_text()
+    assert "  policy: null\n  checked: 2026-11-20T10:10:00+01:00\n" in written
+    for at in ("2026-11-20T10:15:00+01:00", "2026-11-21T10:15:00+01:00"):
+        shutil.rmtree(workspace / ".esc-cache")
+        out = esc.ok("sweep", "--no-report", now=at)
+        assert out.startswith("1 tickets seen, 0 changed;"), out
+        assert path.read_text() == written
+
+
+def unpushed_escalation_then_a_person_s_upstream(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> tuple[str, Path, Path]:
+    """A sweep commits its rule's escalation (support → engineering, at the breach) but
+    cannot push it (the remote is away); meanwhile a person in another clone escalates the
+    same ticket to management and pushes: the sweep's commit, never pushed, is a true
+    conflict with theirs.  The ticket, the remote and the other clone."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    away = tmp_path / "away.git"
+    remote.rename(away)
+    failed = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert failed.code == 1 and "git push to origin/main failed" in failed.err
+    assert git(workspace, "log", "-1", "--format=%s") == "esc sweep: 1 ticket updated\n"
+    away.rename(remote)
+    Esc(other).ok("escalate", ticket, "--to", "management", "--reason", "the CFO called",
+                  "--by", "bob", now="2026-11-20T13:36:00+01:00")  # fmt: skip
+    as_person(other, "bob", "commit", "-qam", "bob escalates")
+    git(other, "push", "-q", "origin", "main")
+    return ticket, remote, other
+
+
+def test_an_earlier_sweep_s_unpushed_commit_never_stops_the_cron_on_a_person_s_change(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Issue 15: the next sweep pushes what is still pending.  The earlier sweep's rewrite
+    of the ticket is its own (what a sweep makes of the committed text): taken out of its
+    commit, the ticket is swept again on the remote's version, as a rejected attempt's own
+    rewrites are; the rule's escalation and the person's both stand, the person's team is
+    kept, and every later sweep pushes.  (It was a true conflict, and every later sweep
+    failed with "resolve it by hand".)"""
+    ticket, remote, other = unpushed_escalation_then_a_person_s_upstream(esc, workspace, tmp_path)
+    result = esc("sweep", "--commit", "--push", "--no-report", "--json",
+                 now="2026-11-20T13:45:00+01:00")  # fmt: skip
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["pushed"] is True
+    assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "<<<<<<<" not in text and "team: management\n" in text
+    escalations = [line for line in text.splitlines() if line.startswith("  - {at: ")]
+    assert [e.split("to: ")[1].split(",")[0] for e in escalations] == ["engineering", "management"]
+    assert "by: bob" in escalations[1] and 'by: "rule:breached-goes-up"' in escalations[0]
+    assert text.count("kind: hierarchical") == 1
+    assert text.count("rule:breached-goes-up · internal note added") == 1
+    # (the earlier commit, which carried nothing else, is gone: one commit on bob's, the
+    # sweep's on the remote's ticket)
+    assert git(workspace, "log", "--format=%s", "-3").splitlines() == [
+        "esc sweep: 1 ticket updated", "bob escalates", "start",
+    ]  # fmt: skip
+    again = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:50:00+01:00")
+    assert again.endswith("origin/main is up to date\n")
+    git(other, "pull", "-q", "origin", "main")
+    assert (other / "tickets" / f"{ticket}.md").read_text() == text
+
+
+def test_a_person_s_unpushed_commit_is_never_taken_back(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Only a sweep's own commit is rewritten: a person's (here the sweep's commit made
+    theirs, with a message of their own) stays as it is, and the conflict is theirs to
+    resolve, told as before, with nothing lost or rewritten."""
+    ticket, _, _ = unpushed_escalation_then_a_person_s_upstream(esc, workspace, tmp_path)
+    path = workspace / "tickets" / f"{ticket}.md"
+    head = git(workspace, "rev-parse", "HEAD")
+    git(workspace, "commit", "-q", "--amend", "-m", "fix the invoice")  # (a person's commit)
+    amended = git(workspace, "rev-parse", "HEAD")
+    before = path.read_bytes()
+    result = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:45:00+01:00")
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == (
+        f"esc: could not rebase onto origin/main: a true conflict in tickets/{ticket}.md; "
+        "resolve it by hand (git pull --rebase -- origin main)"
+    )
+    assert git(workspace, "rev-parse", "HEAD") == amended != head
+    assert path.read_bytes() == before
+
+
+def test_an_unpushed_sweep_commit_that_carries_a_customer_s_message_is_never_taken_back(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A message intake added to the ticket went into the earlier sweep's commit with the
+    sweep's own rewrite: taking that back would lose the message, so the commit stays and
+    the conflict is told, the message in the file and in the commit."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    first = (
+        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
+        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
+    )
+    esc.ok("intake", "--eml", "-", input=first, now=CREATED)
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "start")
+    remote = with_remote(workspace, tmp_path)
+    (path,) = (workspace / "tickets").glob("*.md")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    reply = first.replace("<m1@", "<m2@").replace("Subject: ", "In-Reply-To: <m1@shop.example>"
+                                                  "\nSubject: Re: ").replace("Where?", "Still?")
+    esc.ok("intake", "--eml", "-", input=reply, now="2026-11-20T10:00:00+01:00")
+    away = tmp_path / "away.git"
+    remote.rename(away)
+    assert esc("sweep", "--commit", "--push", "--no-report",
+               now="2026-11-20T13:30:00+01:00").code == 1  # fmt: skip
+    away.rename(remote)
+    Esc(other).ok("escalate", path.stem, "--to", "management", "--reason", "the CFO called",
+                  "--by", "bob", now="2026-11-20T13:36:00+01:00")  # fmt: skip
+    as_person(other, "bob", "commit", "-qam", "bob escalates")
+    git(other, "push", "-q", "origin", "main")
+    head = git(workspace, "rev-parse", "HEAD")
+    result = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:45:00+01:00")
+    assert result.code == 1
+    assert "a true conflict in tickets/" in result.err.splitlines()[-1]
+    assert git(workspace, "rev-parse", "HEAD") == head
+    assert "Still?" in path.read_text()
+    assert "Still?" in git(workspace, "show", f"HEAD:tickets/{path.name}")
+
+
 def test_a_rejected_push_tells_each_escalation_in_one_commit(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
