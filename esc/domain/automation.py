@@ -31,6 +31,7 @@ class RulesOutcome:
     ticket: Ticket
     change: Change = field(default_factory=Change)
     changes: list[tuple[str, Change]] = field(default_factory=list)  # (rule, its change)
+    slas: list[Sla] = field(default_factory=list)  # (the SLA after each of ``changes``)
     fired: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "rule: why it could not act"
 
@@ -134,6 +135,7 @@ def _one_pass(
             outcome.change = lifecycle.combined(outcome.change, change)
             outcome.changes.append((rule.name, change))
             sla = sla_of(outcome.ticket, at)
+            outcome.slas.append(sla)
             seen = facts(outcome.ticket, config, sla)
         outcome.fired.append(rule.name)
     return acted

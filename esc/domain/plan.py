@@ -354,7 +354,8 @@ def plan(
                 # second until now.  Held back to act then, they are not "skipped".)
                 deferred = at + _SECOND
                 outcome.skipped = [s for s in outcome.skipped if not s.endswith(CAP_REACHED)]
-            effects += [_Effect(name, at, change) for name, change in outcome.changes]
+            made = [_Effect(name, at, change) for name, change in outcome.changes]
+            effects += made
             fired += outcome.fired
             fired_at += [(name, at) for name in outcome.fired]
             skipped += outcome.skipped
@@ -367,8 +368,12 @@ def plan(
                 after = sla_at(view, at)
                 if after.policy is None or after.policy.name != logged.block.get("policy"):
                     logged.breaches(at, sla_at(then, at), after)  # (an earlier sweep's)
-            if outcome.changes:
-                logged.breaches(at, sla_at(acted, at), sla_at(view, at))
+            if outcome.changes:  # (and what each change made of the block: after its lines)
+                changed = sla_at(acted, at)
+                logged.breaches(at, changed, sla_at(view, at))
+                for effect, after in zip(made, outcome.slas, strict=True):
+                    logged.made_by(effect, at, changed, after)
+                    changed = after
         if at >= now:
             break
         logged.at(at, view, sla_at(view, at))  # (the block a sweep at that instant wrote)
@@ -380,6 +385,8 @@ def plan(
             skipped.append(_made_by_hand(ticket, effect, now))
         else:
             total = lifecycle.combined(total, kept)
+            if kept.activity:
+                logged.last_lines[id(effect)] = kept.activity[-1]
     total = lifecycle.combined(total, _owner_answers(ticket, total))
     updated = total.sets.get("updated")
     if isinstance(updated, dt.datetime) and updated < ticket.updated:
@@ -484,6 +491,10 @@ class _Logged:
         self.asked: list[tuple[RequestKey, Activity]] = []  # (the requests' clocks' lines)
         self.recorded: set[tuple[object, ...]] = set()  # (what a sweep logged already)
         self.restarted = False
+        # (a line of what a rule's change made of the block, by id: the rule's effect it
+        # follows in the log; and each effect's last line of its own, once kept)
+        self.made_lines: dict[int, _Effect] = {}
+        self.last_lines: dict[int, Activity] = {}
 
     def restart(self, since: dt.datetime, sla: Sla, recorded: list[Activity]) -> None:
         """Start from the block a sweep at ``since`` wrote, not the stored one, which is of
@@ -523,15 +534,42 @@ class _Logged:
             self.block = block
             self.key = None
 
+    def made_by(self, effect: _Effect, at: dt.datetime, before: Sla, after: Sla) -> None:
+        """The block after a rule's change at ``at`` (``after``; ``before``: the SLA it
+        changed), if the change made anything of it (a policy re-selected, a deadline it
+        put in the past): those lines go right after the rule's own, before those of the
+        rules it made act in turn (the priority raised, the policy it re-selected, the
+        breach that made, the escalation on that breach)."""
+        if _block_key(before) == _block_key(after):
+            return
+        for line in self._block(at, after):
+            self.made_lines[id(line)] = effect
+
+    def anchors(self) -> dict[int, int]:
+        """For each line of what a rule's change made of the block, by id: the id of the
+        line of the rule's own it follows (of those kept: :func:`_merged`)."""
+        found = {}
+        for line_id, effect in self.made_lines.items():
+            last = self.last_lines.get(id(effect))
+            if last is not None:
+                found[line_id] = id(last)
+        return found
+
+    def _block(self, at: dt.datetime, sla: Sla) -> list[Activity]:
+        key = _block_key(sla)
+        if key == self.key:
+            return []
+        self.key = key
+        block = sla_block(sla)
+        if block == self.block:
+            return []
+        lines = _sla_log(self.block, block, at, sla, self.since, self.zone)
+        self.lines += lines
+        self.block = block
+        return lines
+
     def at(self, at: dt.datetime, view: Ticket, sla: Sla) -> None:
-        policy = sla.policy
-        key = (policy and policy.name, tuple((c.metric, c.state, c.due) for c in sla.clocks))
-        if key != self.key:
-            self.key = key
-            block = sla_block(sla)
-            if block != self.block:
-                self.lines += _sla_log(self.block, block, at, sla, self.since, self.zone)
-                self.block = block
+        self._block(at, sla)
         if view.requests or self.requests:
             lines, self.requests = _request_log(self.requests, view, sla, self.since, self.zone)
             self.asked += lines
@@ -542,6 +580,13 @@ class _Logged:
         rule's, asked by a person later: its clock never ran)."""
         keys = {r.key for r in kept}
         return [line for key, line in self.asked if key in keys]
+
+
+def _block_key(sla: Sla) -> object:
+    """What the ``sla:`` block of ``sla`` is made of (most moments change nothing in it,
+    and making it is the cost)."""
+    policy = sla.policy
+    return (policy and policy.name, tuple((c.metric, c.state, c.due) for c in sla.clocks))
 
 
 RequestKey = tuple[str, dt.datetime]  # a request's team and when it was asked
@@ -1352,7 +1397,8 @@ def _bookkeeping(
             }
         }
         change = lifecycle.combined(change, Change(sets=sets))
-        change = replace(change, activity=_merged(log, change.activity))
+        anchors = logged.anchors() if logged is not None else {}
+        change = replace(change, activity=_merged(log, change.activity, anchors))
     elif not isinstance(stored, Mapping) and after.active:
         # (no policy applies: a block of the sweep alone, so that the next sweep replays the
         # moments since, as it does any other ticket's; a resolved or closed one gets none)
@@ -1500,17 +1546,23 @@ def _clock_log(
     return log
 
 
-def _merged(log: list[Activity], activity: Sequence[Activity]) -> tuple[Activity, ...]:
+def _merged(
+    log: list[Activity], activity: Sequence[Activity], anchors: Mapping[int, int]
+) -> tuple[Activity, ...]:
     """The sweep's ``sla.*`` lines among the rules' lines, in time order (each kept in its
     own order; at one instant, a clock's line first: the breach before the escalation it
-    made)."""
+    made), but a line of what a rule's change made of the block (``anchors``: by id, the
+    id of the rule's line it follows), right after that rule's lines: the priority raised,
+    then the policy it re-selected."""
     if not log:
         return tuple(activity)
-    ordered = sorted(
-        [(a.at, 0, n, a) for n, a in enumerate(log)]
-        + [(a.at, 1, n, a) for n, a in enumerate(activity)],
-        key=lambda item: (item[0], item[1], item[2]),
-    )
+    position = {id(a): n for n, a in enumerate(activity)} if anchors else {}
+    keyed: list[tuple[dt.datetime, int, int, int, int, Activity]] = []
+    for n, a in enumerate(log):
+        after = position.get(anchors.get(id(a), -1))
+        keyed.append((a.at, 0, 0, 0, n, a) if after is None else (a.at, 1, after, 1, n, a))
+    keyed += [(a.at, 1, n, 0, 0, a) for n, a in enumerate(activity)]
+    ordered = sorted(keyed, key=lambda item: item[:5])
     return tuple(a for *_, a in ordered)
 
 

@@ -515,7 +515,9 @@ def test_the_breach_that_escalates_to_a_level_of_another_policy_is_logged(
     """Issue 3: per-level policies; the breach at 11:00 escalates to level 2, whose policy
     has no first response. The log said `sla.policy: first-level → second-level` and
     `first_response: warning → —`, never that it breached; it says so now, at 11:00,
-    before the change, however often sweeps ran."""
+    before the change, however often sweeps ran; and what the escalation made of the
+    block (the policy it re-selected) comes after the escalation, its cause (it came
+    before it: effect before cause)."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
     ticket = make(esc)
     for time in times:
@@ -524,13 +526,13 @@ def test_the_breach_that_escalates_to_a_level_of_another_policy_is_logged(
            if line.startswith("- 2026-11-20T11:00:00+01:00 · ")]  # fmt: skip
     assert [line.split(" · ", 1)[1] for line in log] == [
         "esc · sla.first_response: warning → breached",
-        "esc · sla.policy: first-level → second-level · policy re-selected",
-        "esc · sla.first_response: breached → —",
         "rule:warn · internal note added",  # (the first level's resolution warns at 11:00)
         "rule:breached-goes-up · team: support → engineering · hierarchical escalation: SLA"
         " breached, escalating",
         "rule:breached-goes-up · status: new → open",
         "rule:breached-goes-up · internal note added",
+        "esc · sla.policy: first-level → second-level · policy re-selected",
+        "esc · sla.first_response: breached → —",
     ]
 
 
@@ -548,6 +550,60 @@ def test_the_breach_comes_before_the_policy_change_when_the_next_level_is_breach
     assert log[:2] == [
         "esc · sla.first_response: warning → breached",
         "esc · sla.policy: first-level → second-level · policy re-selected",
+    ]
+
+
+RULES_RAISE = """\
+priorities: [low, normal, high, urgent]
+default_priority: normal
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {mon-fri: "09:00-17:00"}
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+sla:
+  - name: urgent
+    when: {priority: urgent}
+    calendar: always
+    targets: {first_response: 30m, resolution: 4h}
+  - name: standard
+    calendar: office
+    targets: {first_response: 4h, resolution: 24h}
+    warn_at: 75%
+rules:
+  - name: raise-on-warning
+    when: {sla: warning, priority: "<urgent"}
+    then: {priority: raise}
+  - name: breached-goes-up
+    when: {sla: breached, level: "<3"}
+    then: {escalate: up, note: "SLA breached, escalating"}
+"""
+
+
+@pytest.mark.parametrize("times", [("12:30",), ("11:59", "12:00", "12:30")])
+def test_what_a_rule_s_change_makes_of_the_sla_is_logged_after_it(
+    esc: Esc, workspace: Path, times: tuple[str, ...]
+) -> None:
+    """Issue 3: a rule raises the priority at a warning; the raise re-selects the policy,
+    whose first response is then breached, and that breach escalates.  The log tells it in
+    that order, however often sweeps ran: it put the policy's change and the breach before
+    the raise that made them (effect before cause)."""
+    (workspace / "rules.yaml").write_text(RULES_RAISE)
+    ticket = esc.ok("create", "--title", "Invoice missing", "--category", "billing",
+                    "--priority", "high", now="2026-12-21T09:00:00+01:00").strip()  # fmt: skip
+    for time in times:
+        esc.ok("sweep", "--no-report", now=f"2026-12-21T{time}:00+01:00")
+    log = [line.split(" · ", 1)[1] for line in (workspace / "tickets" / f"{ticket}.md")
+           .read_text().splitlines() if line.startswith("- 2026-12-21T12:00:00+01:00 · ")]
+    assert log == [
+        "rule:raise-on-warning · priority: high → urgent · priority escalation: rule"
+        " raise-on-warning",
+        "esc · sla.policy: standard → urgent · policy re-selected",
+        "esc · sla.first_response: ok → breached",
+        "rule:breached-goes-up · team: support → engineering · hierarchical escalation: SLA"
+        " breached, escalating",
+        "rule:breached-goes-up · status: new → open",
+        "rule:breached-goes-up · internal note added",
     ]
 
 
