@@ -31,6 +31,7 @@ CheckName = Literal[
     "merge-driver",
     "identity",
     "remote",
+    "branch",
     "git-state",
     "index-lock",
     "lock",
@@ -84,6 +85,7 @@ def doctor(
             check_merge_driver(root),
             check_identity(root),
             check_remote(root, remote),
+            *check_branch(root, remote),
             check_unfinished(root),
             check_index_lock(root),
         ]
@@ -358,6 +360,44 @@ def check_remote(root: Path, remote: str) -> Check:
         f"no git remote `{remote}`: `esc sweep --push` has nowhere to push{others}",
         f"git remote add {shlex.quote(remote)} URL",
     )
+
+
+def check_branch(root: Path, remote: str) -> list[Check]:
+    """Whether the clone's branch holds commits the remote's branch lacks that conflict
+    with the remote's own (as of the last fetch): a `sweep --push` then fails on every run
+    until someone resolves the conflict (unless they are only a sweep's own rewrites of
+    tickets, which it takes back itself).  Commits merely not pushed yet are told, and are
+    no problem: the next `--push` sweep pushes them."""
+    proc = git.run(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    branch = proc.stdout.decode("utf-8", "replace").strip()
+    ref = f"refs/remotes/{remote}/{branch}"
+    if proc.returncode != 0 or git.run(root, "rev-parse", "--verify", "--quiet", ref).returncode:
+        return []  # (no branch, or the remote has none of that name: nothing to compare)
+    ahead, behind = (
+        int(git.run(root, "rev-list", "--count", *spec).stdout.decode() or 0)
+        for spec in (["HEAD", f"^{ref}"], [ref, "^HEAD"])
+    )
+    where = f"{remote}/{branch}"
+    if not ahead:
+        return [Check("branch", f"{branch} has no commit {where} lacks (as of the last fetch)")]
+    told = f"{branch} has {ahead} commit{'s' if ahead != 1 else ''} {where} lacks"
+    if behind:
+        merged = git.run(root, "merge-tree", "--write-tree", "--name-only", "--no-messages",
+                         ref, "HEAD")  # fmt: skip
+        if merged.returncode == 1:  # (conflicts: their paths after the tree's id)
+            paths = merged.stdout.decode("utf-8", "replace").split("\n")[1:]
+            named = ", ".join(p for p in paths[:3] if p) + (" …" if len(paths) > 3 else "")
+            return [Check(
+                "branch",
+                f"{told}, which conflict{'s' if ahead == 1 else ''} with the {behind} it has "
+                f"that {branch} lacks (as of the last fetch), in {named}: each `esc sweep "
+                "--push` fails to rebase until that is resolved "
+                "(but for a sweep's own rewrites of tickets, which it takes back itself)",
+                f"git pull --rebase -- {shlex.quote(remote)} {shlex.quote(branch)}, resolve "
+                "the conflict, and push",
+            )]  # fmt: skip
+    return [Check("branch", f"{told} (as of the last fetch): the next `esc sweep --push` "
+                  "pushes them")]  # fmt: skip
 
 
 def check_locks(workspace: Workspace, now: dt.datetime) -> Check:

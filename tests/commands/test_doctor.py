@@ -101,6 +101,42 @@ def test_an_unfinished_rebase_is_a_problem(tmp_path: Path) -> None:
     }
 
 
+def test_commits_the_remote_lacks_are_a_problem_only_when_they_conflict(tmp_path: Path) -> None:
+    """Issue 15: a clone whose commits conflict with the remote's fails every `sweep --push`
+    (as of the last fetch); commits merely not pushed yet are the next push's."""
+    clone = healthy_clone(tmp_path)
+    (clone / "NOTES.md").write_text("on call: alice\n")
+    git(clone, "add", "NOTES.md")
+    git(clone, "commit", "-qm", "notes")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 0 and problems(report) == {}
+    (branch,) = [c for c in report["checks"] if c["check"] == "branch"]
+    assert branch["detail"] == (
+        "main has 1 commit origin/main lacks (as of the last fetch): the next `esc sweep "
+        "--push` pushes them"
+    )
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), str(other))
+    (other / "NOTES.md").write_text("on call: bob\n")
+    git(other, "add", "NOTES.md")
+    git(other, "-c", "user.name=bob", "-c", "user.email=bob@example.com", "commit", "-qm", "bob")
+    git(other, "push", "-q", "origin", "main")
+    git(clone, "fetch", "-q", "origin")
+    head = git(clone, "rev-parse", "HEAD")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 1
+    assert problems(report) == {
+        "branch": (
+            "main has 1 commit origin/main lacks, which conflicts with the 1 it has that main "
+            "lacks (as of the last fetch), in NOTES.md: each `esc sweep --push` fails to "
+            "rebase until that is resolved (but for a sweep's own rewrites of tickets, which "
+            "it takes back itself)",
+            "git pull --rebase -- origin main, resolve the conflict, and push",
+        )
+    }
+    assert git(clone, "rev-parse", "HEAD") == head and git(clone, "status", "--porcelain") == ""
+
+
 def test_an_index_lock_a_killed_git_left_is_a_problem_with_its_fix(tmp_path: Path) -> None:
     """A killed sweep's rebase left `.git/index.lock` (every later sweep failed on it):
     doctor said "no problems".  Left by a killed git (no git process runs in the clone),
