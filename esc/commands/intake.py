@@ -90,7 +90,7 @@ class _Index:
                 index.messages[message_id] = ticket.id
             external = ticket.extra.get(mails.EXTERNAL_ID)
             if external is not None:
-                index.external[str(external)] = ticket.id
+                index.external[str(external).strip()] = ticket.id
             follows = ticket.extra.get(mails.FOLLOWS)
             if isinstance(follows, str):
                 created[ticket.id] = ticket.created
@@ -163,7 +163,7 @@ class _Broken:
                 except YamlError:
                     continue
                 value = read.get(mails.EXTERNAL_ID) if isinstance(read, Mapping) else None
-                if value is not None and str(value) == external:
+                if value is not None and str(value).strip() == external:
                     return ticket_id
         return None
 
@@ -808,6 +808,8 @@ def _json_intake(
     external = values["external_id"]
     if external is not None and not external.strip():
         raise BadInput(f"--json item {n}: external_id is empty (leave it out instead)")
+    if external is not None:  # (a form that pads its ids: " 42 " is the item 42 is)
+        external = external.strip()
     problem = None if external is None else line_problem(external)
     if problem is not None:
         raise BadInput(f"--json item {n}: external_id must be one line of text, but {problem}")

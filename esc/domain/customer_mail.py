@@ -33,8 +33,9 @@ PLACEHOLDERS = ("id", "title", "customer", "name", "address", "subject")
 DEFAULT_SUBJECT = "[{id}] {title}"
 DEFAULT_BODY = (
     "Hello {name},\n\n"
-    "we have received your message and opened ticket {id} for it. We will answer as soon\n"
-    "as we can. Please keep [{id}] in the subject when you write about it again.\n"
+    "we have received your message and opened ticket {id} for it.\n"
+    "We will answer as soon as we can. Please keep [{id}] in the subject\n"
+    "when you write about it again.\n"
 )
 AUTO_REPLY_HEADERS: Mapping[str, str] = {
     "Auto-Submitted": "auto-replied",  # RFC 3834: autoresponders answer no auto-reply

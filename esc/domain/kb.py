@@ -12,7 +12,7 @@ from typing import Any
 
 from esc.domain.choices import as_text, did_you_mean, unknown_choice
 from esc.domain.errors import BadInput, Refused
-from esc.domain.model import Ticket, tag_problem
+from esc.domain.model import RULE_ACTOR, Ticket, tag_problem
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp
 
@@ -220,8 +220,18 @@ def draft_from(ticket: Ticket, article_id: str, today: dt.date) -> Article:
         id=article_id,
         title=ticket.title,
         categories=(ticket.category,) if ticket.category else (),
-        tags=tuple(ticket.tags),
+        tags=tuple(t for t in ticket.tags if t not in _tagged_by_rules(ticket)),
         updated=today,
         body=body,
         path="",
     )
+
+
+def _tagged_by_rules(ticket: Ticket) -> set[str]:
+    """The tags a rule put on ``ticket`` (its first `tagged` line is a rule's): the state
+    of the work (`waiting-on-team`), not what the problem is about."""
+    first: dict[str, str] = {}
+    for line in ticket.activity:
+        if line.event == "tagged" and line.note not in first:
+            first[line.note] = line.by
+    return {tag for tag, by in first.items() if by.startswith(RULE_ACTOR)}

@@ -314,6 +314,9 @@ def test_json_intake_is_idempotent_by_external_id(esc: Esc, workspace: Path) -> 
     assert out.endswith("2 items: 2 new tickets, 0 already taken\n")
     out = esc.ok("intake", "--json", "-", input=json.dumps(items[0]))
     assert "chat-17: already taken" in out
+    padded = {**items[1], "external_id": " form-3 "}  # (a form that pads its ids)
+    out = esc.ok("intake", "--json", "-", input=json.dumps(padded))
+    assert "form-3: already taken" in out
     assert len(tickets(workspace)) == 2
     (chat,) = [t for t, text in tickets(workspace).items() if "chat-17" in text]
     ticket = shown(esc, chat)

@@ -8,7 +8,7 @@ import pytest
 
 from esc.domain.errors import BadInput, Refused
 from esc.domain.kb import Article, article_from, draft_from, find, next_id, normalise
-from esc.domain.model import Entry, Ticket
+from esc.domain.model import Activity, ActivityLog, Entry, Ticket
 
 CET = dt.timezone(dt.timedelta(hours=1))
 GOOD = {
@@ -90,6 +90,20 @@ def test_a_draft_has_the_problem_in_the_customers_words_and_the_resolution() -> 
     assert "I can't log in." in problem and "It was our old tablet." in problem
     assert solution.strip() == "Unlocked; the tablet had a stale password."
     assert "internal" not in draft.body and "Unlocked it." not in draft.body
+
+
+def test_a_draft_leaves_out_the_tags_a_rule_put_on_the_ticket() -> None:
+    """A rule's tag (`waiting-on-team`) says how the work stood, not what the problem is:
+    a person's tag is kept, one a rule added is not (a tag with no line of its own, a hand
+    edit's, is kept)."""
+    t = ticket("resolved")
+    at = t.created
+    log = ActivityLog((
+        Activity(at, "rule:ask-sre", event="tagged", note="waiting-on-team"),
+        Activity(at, "priya", event="tagged", note="security"),
+    ))  # fmt: skip
+    t = Ticket(**{**t.__dict__, "tags": ("security", "waiting-on-team", "tablet"), "activity": log})
+    assert draft_from(t, "KB-0009", dt.date(2026, 11, 27)).tags == ("security", "tablet")
 
 
 def test_without_a_resolution_entry_the_last_public_reply_is_the_solution() -> None:
