@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
-from esc.domain.mail import EXTERNAL_ID, FOLLOWS
+from esc.domain.mail import ATTACHMENTS, EXTERNAL_ID, FOLLOWS, MESSAGE_IDS, RECIPIENTS
 from esc.domain.model import METRICS, Ticket
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.report.spreadsheet import csv_text
@@ -73,6 +73,9 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("kb", "TEXT"),
         ("external_id", "TEXT"),  # (JSON intake's: the id the form, chat or portal gave it)
         ("follows", "TEXT"),  # (intake's: the closed ticket whose reply opened this one)
+        ("recipients", "TEXT"),  # (e-mail intake's `to:`: the addresses written to)
+        ("message_ids", "TEXT"),  # (e-mail intake's: every message's Message-ID)
+        ("attachments", "TEXT"),  # (e-mail intake's: the saved attachments' paths)
         ("escalation_count", "INTEGER"),
         ("first_response_minutes", "REAL"),
         ("resolution_minutes", "REAL"),
@@ -197,6 +200,14 @@ def _text_of(value: object) -> str | None:
     return str(value)
 
 
+def _joined(value: object) -> str | None:
+    """A front-matter list as a text column, comma-joined as ``tags`` is (a lone value as
+    itself; None for none, or for a mapping)."""
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value if item is not None) or None
+    return _text_of(value)
+
+
 def _nulls(row: Row) -> Row:
     return {k: (None if v == "" else v) for k, v in row.items()}
 
@@ -268,6 +279,9 @@ def ticket_rows(
             "kb": t.kb,
             "external_id": _text_of(t.extra.get(EXTERNAL_ID)),
             "follows": _text_of(t.extra.get(FOLLOWS)),
+            "recipients": _joined(t.extra.get(RECIPIENTS)),
+            "message_ids": _joined(t.extra.get(MESSAGE_IDS)),
+            "attachments": _joined(t.extra.get(ATTACHMENTS)),
             "escalation_count": len(t.escalations),
             "first_response_minutes": _minutes(t.created, t.first_response_at),
             "resolution_minutes": _minutes(t.created, t.resolved_at),

@@ -78,6 +78,13 @@ def test_a_new_message_makes_a_routed_ticket_with_its_attachment(
     assert listed == [f"attachments/{ticket_id}/screen shot.png",
                       f"attachments/{ticket_id}/server.log"]  # fmt: skip
     assert esc("validate").code == 0
+    # (and the export has what intake recorded, as show does: the front-matter fields)
+    esc.ok("export", "--csv", str(tmp_path / "out"))
+    with (tmp_path / "out" / "tickets.csv").open(newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["recipients"] == "security@esc.example"
+    assert row["message_ids"] == "<m1@shop.example>,<r9@shop.example>"
+    assert row["attachments"] == ",".join(listed)
 
 
 def test_a_routing_rule_gives_an_e_mail_its_category_and_team(
