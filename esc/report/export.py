@@ -35,6 +35,7 @@ from esc.store.atomic import (
     NotRegularFile,
     atomic_build,
     atomic_write_all,
+    folders_made_for,
     output_target,
 )
 from esc.store.workspace import TICKETS_DIR
@@ -399,7 +400,7 @@ def write_sqlite(path: Path, tables: Tables) -> None:
     """Write ``tables`` as a new SQLite database at ``path``, replacing it atomically
     (through a symlink, as ``cp`` does; never over a device, FIFO or other special file)."""
     given, path = path, _target(path)
-    _make_folder(path.parent, given)
+    _check_folder(path.parent, given)
 
     def build(tmp: Path) -> None:
         connection = sqlite3.connect(tmp)
@@ -420,7 +421,8 @@ def write_sqlite(path: Path, tables: Tables) -> None:
             connection.close()
 
     try:
-        atomic_build(path, build)
+        with folders_made_for(path):  # (a folder made for it removed again if it fails)
+            atomic_build(path, build)
     except (OSError, sqlite3.Error) as exc:
         message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise EscError(f"cannot write {given}: {message}") from None
@@ -460,12 +462,14 @@ def write_csv(folder: Path, tables: Tables) -> list[Path]:
     """Write ``<folder>/tickets.csv``, ``escalations.csv``, ``requests.csv`` and ``events.csv``,
     all of them or none (:func:`esc.store.atomic.atomic_write_all`)."""
     written = []
-    _make_folder(folder, folder)
+    _check_folder(folder, folder)
     named = tables.named()
-    targets = {table: _target(folder / f"{table}.csv") for table in named}  # (before any write)
-    try:  # (all or none: the tables of one export go together)
-        # (a table's text made when its turn comes, and let go once written aside)
-        atomic_write_all((targets[t], table_csv(t, rows)) for t, rows in named.items())
+    try:  # (all or none: the tables of one export go together; a folder made for them is
+        # removed again if they cannot be written, a full disk say)
+        with folders_made_for(folder / "tickets.csv"):
+            targets = {table: _target(folder / f"{table}.csv") for table in named}
+            # (a table's text made when its turn comes, and let go once written aside)
+            atomic_write_all((targets[t], table_csv(t, rows)) for t, rows in named.items())
     except OSError as exc:
         raise EscError(f"cannot write {exc.filename or folder}: {exc.strerror or exc}") from None
     written += [folder / f"{table}.csv" for table in named]
@@ -480,12 +484,3 @@ def _check_folder(folder: Path, target: Path) -> None:
             raise EscError(f"cannot write {target}: {said}")
         if part.exists() and not part.is_dir():
             raise EscError(f"cannot write {target}: {part} is not a folder")
-
-
-def _make_folder(folder: Path, target: Path) -> None:
-    """Create ``folder`` (and its parents) for writing ``target``."""
-    _check_folder(folder, target)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EscError(f"cannot write {target}: {exc.strerror or exc}") from None

@@ -157,18 +157,24 @@ class Outbox:
 
     def queue(self, messages: Sequence[Message]) -> list[str]:
         """Keep each message not kept yet (one already there, pending or sent, stays as it
-        is: the same event made again is not sent again); the keys of the new ones."""
+        is: the same event made again is not sent again); the keys of the new ones.  All
+        or none: if one cannot be written (a full disk), those kept before it are removed
+        again, so no message stays for a change its caller then does not write."""
         new: list[str] = []
-        for message in messages:
-            path = self.path(message.key)
-            if self.kept(message.key):
-                continue
-            self.folder.mkdir(parents=True, exist_ok=True)
-            try:
-                atomic_write(path, _dump(message), exclusive=True)
-            except FileExistsError:
-                continue
-            new.append(message.key)
+        try:
+            for message in messages:
+                path = self.path(message.key)
+                if self.kept(message.key):
+                    continue
+                self.folder.mkdir(parents=True, exist_ok=True)
+                try:
+                    atomic_write(path, _dump(message), exclusive=True)
+                except FileExistsError:
+                    continue
+                new.append(message.key)
+        except BaseException:
+            self.discard(new)
+            raise
         return new
 
     def kept(self, key: str) -> bool:

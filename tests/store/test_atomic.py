@@ -20,28 +20,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ESC, NOW, Esc, run_in_process
+from tests.disks import fill, mount_small
+from tests.disks import run as _run
 
 LATER = "2026-11-27T10:00:00+01:00"  # a week on: the sweep has work to do
 WITHOUT_DAC = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
-
-
-def _run(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, check=False)
-
-
-def _mount(folder: Path, size_kb: int) -> str | None:
-    """Mount a fresh file system of ``size_kb`` KiB at ``folder``; why not, or None."""
-    tmpfs = _run("mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=755", "tmpfs", str(folder))
-    if tmpfs.returncode == 0:
-        return None
-    image = folder.parent / f"{folder.name}.img"
-    with open(image, "wb") as handle:
-        handle.truncate(max(size_kb, 1024) * 1024)
-    made = _run("mkfs.ext4", "-q", "-m", "0", str(image))
-    loop = _run("mount", "-o", "loop", str(image), str(folder)) if made.returncode == 0 else made
-    if loop.returncode == 0:
-        return None
-    return f"cannot mount a tmpfs ({tmpfs.stderr.strip()}) or a loop device ({loop.stderr.strip()})"
 
 
 @pytest.fixture
@@ -49,7 +32,7 @@ def disk(tmp_path: Path) -> Iterator[Path]:
     """A small disk of its own, holding a workspace with one ticket, at ``disk/ws``."""
     folder = tmp_path / "disk"
     folder.mkdir()
-    why = _mount(folder, 1024)
+    why = mount_small(folder, 1024)
     if why is not None:
         pytest.skip(why)
     try:
@@ -61,20 +44,6 @@ def disk(tmp_path: Path) -> Iterator[Path]:
     finally:
         if _run("umount", str(folder)).returncode != 0:
             _run("umount", "-l", str(folder))
-
-
-def fill(folder: Path) -> None:
-    """Use up every free block of the file system at ``folder``."""
-    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        for size in (1 << 16, 4096, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * size)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC, exc
-    finally:
-        os.close(fd)
 
 
 def children() -> set[int]:
@@ -173,6 +142,7 @@ def _fill_and_write(
             esc.ok("validate")
             before = files(root)
         assert files(root) == before, (args, result.err)
+        assert not (root / "out").exists(), args  # (nor a folder made for the output)
 
 
 def test_a_read_only_workspace_refuses_each_writer_and_still_reads(disk: Path) -> None:

@@ -4,7 +4,9 @@ messages, and sending each once (never by two processes at a time)."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from esc.store.outbox import (
     deliver,
     send,
 )
+from tests.disks import fill, mount_small, run
 from tests.webhook import Hook
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
@@ -67,6 +70,43 @@ def test_a_sent_message_is_kept_aside_and_never_queued_again(tmp_path: Path) -> 
     outbox.path(older.key).write_text(json.dumps(older.as_json()))
     assert outbox.all() == [] and outbox.sent_path("e2-customers").exists()
     assert not outbox.path("e2-customers").exists()
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[Path]:
+    """A small empty disk of its own."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    why = mount_small(folder, 1024)
+    if why is not None:
+        pytest.skip(why)
+    try:
+        yield folder
+    finally:
+        if run("umount", str(folder)).returncode != 0:
+            run("umount", "-l", str(folder))
+
+
+def test_messages_a_full_disk_cannot_all_keep_are_none_kept(disk: Path) -> None:
+    """Issue 20: the disk fills while a change's messages are queued (before its ticket is
+    written, which then is not): the ones kept before the one that failed stayed, and a
+    later sweep sent news of a change that was never written."""
+    outbox = Outbox(disk / "ws")
+    messages = [
+        customer_message(Outgoing(f"e{n}", "T-abcd", "reply", "jane@x.example", "Re: x",
+                                  "Done\n" * 200, {}), "customers", NOW)
+        for n in range(3)
+    ]
+    fill(disk)
+    filler = disk / "filler"
+    os.truncate(filler, filler.stat().st_size - 8192)  # (room for the first one alone)
+    with pytest.raises(OSError) as caught:
+        outbox.queue(messages)
+    assert caught.value.errno == errno.ENOSPC
+    assert outbox.all() == []
+    assert [p.name for p in outbox.folder.iterdir() if p.is_file()] == []  # (nor a temporary)
+    filler.unlink()
+    assert len(outbox.queue(messages)) == 3
 
 
 def test_sent_messages_a_month_old_are_removed_once_a_day(tmp_path: Path) -> None:
