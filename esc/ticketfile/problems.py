@@ -97,9 +97,10 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
                 add(key, f"{key} is set, but the ticket is {ticket.status} (reopening clears"
                     " it): remove it, or give the ticket the status it belongs to",
                     blocking=False)  # fmt: skip
-    if ticket.title and ("\n" in ticket.title or "\r" in ticket.title):  # (written by hand
-        # as a block, `title: |`: `create` refuses it; not blocking, its words are shown)
-        add("title", "title must be one line (it has a line break)", blocking=False)
+    problem = None if not ticket.title or ticket.title.isprintable() else line_problem(ticket.title)
+    if problem is not None:  # (written by hand as a block, `title: |`, or with an escape,
+        # "\0": `create` refuses it; not blocking, its words are shown, escaped)
+        add("title", f"title must be one line ({problem})", blocking=False)
     for key, name in (("assignee", ticket.assignee), ("customer", ticket.customer)):
         problem = None if name is None or name.isprintable() else line_problem(name)
         if problem is not None:  # (a command refuses such a name; shown escaped, not

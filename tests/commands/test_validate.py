@@ -174,6 +174,12 @@ def test_a_title_written_over_several_lines_is_a_finding(esc: Esc, workspace: Pa
     path.write_text(path.read_text().replace("title: Card declined\n", block))
     [line] = problems(check(workspace))
     assert line == f"tickets/{ticket}.md:3: title must be one line (it has a line break)"
+    # (any control character, as `create` refuses it: a NUL written as an escape)
+    path.write_text(path.read_text().replace(block, 'title: "Card\\0declined"\n'))
+    [line] = problems(check(workspace))
+    assert line == (
+        f"tickets/{ticket}.md:3: title must be one line (it has the control character U+0000)"
+    )
 
 
 def test_a_broken_ticket_is_reported_at_its_line(esc: Esc, workspace: Path) -> None:
