@@ -2135,7 +2135,7 @@ def sweep_text(outcome: SweepOutcome) -> str:
     if delivery is not None and delivery.sent:
         sent = f"notified: {_count(len(delivery.sent), 'message')} sent"
         if delivery.digests:  # (what quiet hours held went as one message a target)
-            carried = sum(delivery.digests)
+            carried = sum(len(d.keys) for d in delivery.digests)
             sent += f", {carried} of them in {_count(len(delivery.digests), 'digest')}"
         lines.append(sent)
     if delivery is not None and (busy := delivery.busy_note()) is not None:
@@ -2258,4 +2258,8 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "send_failed": [m.key for m in outcome.delivery.failed] if outcome.delivery else [],
         "send_held": [m.key for m in outcome.delivery.held] if outcome.delivery else [],
         "send_dropped": [m.key for m in outcome.delivery.dropped] if outcome.delivery else [],
+        "sent_digests": [  # (what quiet hours held, sent as one message a target: in `sent`)
+            {"target": d.target, "event": d.event, "messages": list(d.keys)}
+            for d in (outcome.delivery.digests if outcome.delivery else [])
+        ],
     }

@@ -272,6 +272,16 @@ def _dump(message: Message) -> str:
     return json.dumps(message.as_json(), indent=1, ensure_ascii=False) + "\n"
 
 
+@dataclass(frozen=True)
+class SentDigest:
+    """The messages quiet hours held for one target, sent as one: its own event id, and the
+    keys of the messages it carried."""
+
+    target: str
+    event: str
+    keys: tuple[str, ...]
+
+
 @dataclass
 class Delivery:
     sent: list[Message]
@@ -281,7 +291,7 @@ class Delivery:
     held: list[Message] = field(default_factory=list)  # untried: their target failed just now
     quiet: list[Message] = field(default_factory=list)  # waiting for their target's hours
     dropped: list[Message] = field(default_factory=list)  # to a target rules.yaml lost
-    digests: list[int] = field(default_factory=list)  # each digest sent: how many it carried
+    digests: list[SentDigest] = field(default_factory=list)  # each digest sent
 
     def busy_note(self) -> str | None:
         """The line saying that the messages due were left queued, if they were."""
@@ -423,7 +433,7 @@ def _deliver_digest(
     for message in messages:
         _record(outbox, message, error, now, result)
     if error is None:
-        result.digests.append(len(messages))
+        result.digests.append(SentDigest(target, digest, tuple(m.key for m in messages)))
     return error is None
 
 

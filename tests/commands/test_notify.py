@@ -965,6 +965,8 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
     [digest_planned] = planned["digests"]
     assert len(digest_planned["events"]) == 2 and digest_planned["target"] == "support-chat"
     assert planned["retries"] == []  # (each message once: in its digest)
+    twin = workspace.parent / "twin"  # (the same sweep, asked for JSON: below)
+    shutil.copytree(workspace, twin)
     out = esc.ok("sweep", "--no-report", now="2026-11-23T09:05:00+01:00")  # (Monday, open)
     assert "notified: 2 messages sent, 2 of them in 1 digest" in out  # (one post)
     path, digest = hook.messages()[-1]
@@ -978,6 +980,11 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
     assert digest.endswith(f"\nevent {posted['event']}")
     esc.ok("sweep", "--no-report", now="2026-11-23T09:10:00+01:00")
     assert len(hook.posts) == 2  # (each sent once)
+    swept = json.loads(Esc(twin).ok("sweep", "--no-report", "--json",
+                                    now="2026-11-23T09:05:00+01:00"))  # fmt: skip
+    [sent] = swept["sent_digests"]  # (the JSON says what the text line says)
+    assert sent["target"] == "support-chat" and sent["event"] == posted["event"]
+    assert sorted(sent["messages"]) == sorted(swept["sent"])
     bad = RULES_LEVELS + NOTIFY + "  quiet:\n    support-chat: offfice\n    nope: office\n"
     (workspace / "rules.yaml").write_text(bad)
     result = esc("validate")
