@@ -1159,6 +1159,7 @@ class SweepOutcome:
     attempts: int = 1
     delivery: Delivery | None = None  # what was sent now (None: nothing was due)
     report_error: str | None = None  # why the reports were not rendered (a template, say)
+    notify_error: str | None = None  # why sending stopped part-way (a full disk)
     git_error: str | None = None  # why the commit or the push failed (the tickets are written)
     retries: list[Message] = field(default_factory=list)  # --dry-run: what is due to be resent
     held: list[Message] = field(default_factory=list)  # what waits for its target's quiet hours
@@ -1239,9 +1240,18 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         # pushed: a failed send undoes nothing; a failed push sends nothing yet.  And once the
         # workspace is let go: a target that hangs holds up no sweep's writes, only the
         # outbox, whose next sender leaves its messages to this one)
-        outcome.delivery = deliver(
-            Outbox(workspace.root), workspace.config().notify, now, who="esc sweep"
-        )
+        try:
+            outcome.delivery = deliver(
+                Outbox(workspace.root), workspace.config().notify, now, who="esc sweep"
+            )
+        except OSError as exc:  # (a full disk as a message's state is kept: what the
+            # sweep did stands, and is told, with this after it; what is unsent stays queued)
+            where = workspace.rel(exc.filename) if exc.filename else "the outbox"
+            outcome.notify_error = (
+                f"esc: notifications stopped part-way: cannot write {where}: "
+                f"{exc.strerror or exc}; those not sent stay queued for the next sweep"
+            )
+            return outcome
         outcome.held = list(outcome.delivery.quiet)  # (--json: what waits, as --dry-run says)
     return outcome
 
@@ -2028,6 +2038,9 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     if outcome.git_error is not None:
         output.notes.append(outcome.git_error)
         output.code = 1
+    if outcome.notify_error is not None:
+        output.notes.append(outcome.notify_error)
+        output.code = 1
     output.notes += _failed_sends(outcome)
     if result.worker_died is not None:  # (cron mails stderr: the lines above miss some)
         output.notes.append(
@@ -2199,6 +2212,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "skipped": result.skipped,
         "broken": [str(b) for b in result.broken] + result.invalid,
         "git_error": outcome.git_error,
+        "notify_error": outcome.notify_error,
         "notes": result.notes,
         "worker_died": result.worker_died,
         "behind": result.behind,

@@ -77,6 +77,49 @@ def test_an_escalation_is_sent_once_to_the_team_it_lands_on(
     assert len(hook.posts) == 4  # a second sweep sends nothing new
 
 
+def test_a_disk_that_fills_while_messages_are_sent_is_told_after_the_summary(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """Issue 20: the disk fills as a sent message's state is kept: the sweep says what it
+    did, then one line on what stopped the sending (it said that line alone, with none of
+    what it did), exit 1; what is unsent stays queued, and a later sweep sends it."""
+    from tests.disks import fill, mount_small, run
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    why = mount_small(disk, 1024)
+    if why is not None:
+        pytest.skip(why)
+    try:
+        root = disk / "ws"
+        Esc(tmp_path).ok("init", str(root))
+        (root / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+        esc = Esc(root)
+        make(esc)
+        hook.fail = True  # (the warning's message stays queued, to be tried again)
+        esc("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")
+        hook.fail = False
+        (root / ".esc-cache" / "tickets.sqlite").unlink()  # (none to drop, and free room)
+        fill(disk)
+        result = esc("sweep", "--no-report", now="2026-11-20T10:40:00+01:00")
+        assert result.code == 1
+        assert result.out.startswith("1 tickets seen, 0 changed;"), result.out
+        assert result.err.splitlines()[-1].startswith(
+            "esc: notifications stopped part-way: cannot write .esc-cache/outbox/"
+        ), result.err
+        assert result.err.splitlines()[-1].endswith(
+            ": No space left on device; those not sent stay queued for the next sweep"
+        )
+        (disk / "filler").unlink()
+        esc.ok("sweep", "--no-report", now="2026-11-20T10:50:00+01:00")
+        assert [b["title"].split(" ", 2)[2] for _, b in hook.posts][-1] == (
+            "SLA warning: first_response"
+        )
+    finally:
+        if run("umount", str(disk)).returncode != 0:
+            run("umount", "-l", str(disk))
+
+
 def test_what_people_are_told_and_the_log_do_not_depend_on_when_sweeps_ran(
     esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
 ) -> None:
