@@ -28,6 +28,7 @@ from esc.domain.model import (
     Request,
     RequestState,
     Ticket,
+    extended,
     front_matter,
     line_problem,
     new_tag_problem,
@@ -730,7 +731,7 @@ def applied(ticket: Ticket, change: Change) -> Ticket:
         escalations=ticket.escalations + change.escalations,
         requests=with_requests(ticket.requests, change.requests),
         entries=ticket.entries + change.entries,
-        activity=(*ticket.activity, *change.activity),
+        activity=extended(ticket.activity, change.activity),
         extra=extra,
     )
     return rebuilt(ticket, values)

@@ -241,6 +241,26 @@ class ActivityLog(LazyActivity):
         return self._items
 
 
+_KEPT_FROM = 64  # lines: a log this long keeps its changes of each field as it grows
+
+
+def extended(log: Sequence[Activity], lines: Sequence[Activity]) -> Sequence[Activity]:
+    """``log`` with ``lines`` after it; the changes of each field already found in ``log``
+    carried on (a replay applies a rule's lines to the ticket at each of many moments, and
+    asked for the status changes of each whole log again: quadratic in the moments)."""
+    if not lines:
+        return log
+    if len(log) < _KEPT_FROM:  # (a short log, most tickets': a tuple, read in a look)
+        return (*log, *lines)
+    made = ActivityLog((*log, *lines))
+    if type(log) is not tuple and isinstance(log, LazyActivity) and log._fields:
+        made._fields = {
+            name: found + tuple(a for a in lines if a.field == name)
+            for name, found in log._fields.items()
+        }
+    return made
+
+
 def times_between(log: Sequence[Activity], lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
     """When the log's activities in the open interval (lo, hi) happened, in log order."""
     if type(log) is not tuple and isinstance(log, LazyActivity):  # (ABCs are slow to ask)

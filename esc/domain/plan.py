@@ -162,6 +162,11 @@ def _clock_inputs(ticket: Ticket) -> tuple[object, ...]:
     )
 
 
+_INPUT_NAMES = ("created", "status", "updated", "first_response_at", "resolved_at", "requests",
+                "entries", "status_changes")  # fmt: skip  (_clock_inputs's, in its order)
+_ENTRIES = _INPUT_NAMES.index("entries")
+
+
 @dataclass(slots=True)  # (one per escalation a sweep made, kept until it prints them)
 class Escalated:
     ticket_id: str
@@ -287,6 +292,7 @@ def plan(
     fired_at: list[tuple[str, dt.datetime]] = []  # (each time a rule fired, for its notify:)
     skipped: list[str] = []
     versions = _Versions(ticket, since, now)
+    views = _Views(ticket, versions, effects)
     logged = _Logged(ticket, config, now)
     firings: dict[dt.datetime, set[str]] = {}
     for line in recorded:
@@ -319,7 +325,7 @@ def plan(
         elif revisit:
             at, revisit = moment, False
         else:
-            then = _view(versions.as_of(moment), ticket, moment, effects)
+            then = views(moment)
             at = _next_instant(versions, then, moment, now, config, memory, sla_at)
             at_deferred = deferred is not None and moment < deferred < at
             if deferred is not None and at_deferred:
@@ -334,7 +340,7 @@ def plan(
                 at = now
             effects += _replies_that_reopen(ticket, versions, effects, moment, at)
             effects += _moves_that_settle(ticket, versions, effects, moment, at)
-        view = _view(versions.as_of(at), ticket, at, effects)
+        view = views(at)
         for name in firings.get(at, ()):  # (a sweep elsewhere fired it then: it is in the
             memory[name] = at  # view, and the rule does not fire again at that instant)
         if view.active:
@@ -712,6 +718,48 @@ class _Effect:
     change: Change
 
 
+class _Views:
+    """:func:`_view` of each moment of one replay, as of that moment, ``effects`` being the
+    replay's own list (which only grows): each built on the last one asked for when nothing
+    was recorded in the ticket between (:meth:`_Versions.quiet`: what people did since an
+    effect, which decides what of it is kept, is then the same), applying only the effects
+    added since.  (Built afresh each moment, a replay of many moments applied every effect
+    so far at each: a sweep after four months of missed moments took minutes a ticket.)"""
+
+    def __init__(self, ticket: Ticket, versions: _Versions, effects: list[_Effect]) -> None:
+        self.ticket = ticket
+        self.versions = versions
+        self.effects = effects
+        # (the last view made with every effect of the list then: its moment, its base,
+        # how many effects, the view before its `updated` is mended)
+        self.last: tuple[dt.datetime, Ticket, int, Ticket] | None = None
+
+    def __call__(self, at: dt.datetime) -> Ticket:
+        base = self.versions.as_of(at)
+        last, effects = self.last, self.effects
+        start, view = 0, base
+        if (
+            last is not None
+            and last[1] is base
+            and last[0] <= at
+            and self.versions.quiet(last[0], at)
+        ):
+            start, view = last[2], last[3]
+        whole = True
+        for effect in effects[start:]:
+            if effect.at <= at:
+                kept = _kept(self.ticket, effect, at)
+                if kept is not None:
+                    view = lifecycle.applied(view, kept)
+            else:  # (one of later: not in this view, nor to be taken as applied)
+                whole = False
+        if whole:
+            self.last = (at, base, len(effects), view)
+        if view.updated < base.updated:
+            view = replace(view, updated=base.updated)
+        return view
+
+
 def _view(base: Ticket, ticket: Ticket, at: dt.datetime, effects: list[_Effect]) -> Ticket:
     """The ticket as the rules saw it at ``at``: as it was then (``base``, the ticket as of
     ``at``), with the rules' effects."""
@@ -1039,7 +1087,7 @@ class _Slas:
             sla = Sla(at, None, "no policies")
         else:
             policy, why = _policy_of(ticket, self.config, at, self.policies)
-            inputs = _Hashed((id(policy), why, _clock_inputs(ticket)))
+            inputs = _Hashed((id(policy), why, _clock_inputs(ticket)), len(ticket.entries) > 16)
             known = self.by_inputs.get((inputs, at)) or self._advanced(ticket, inputs, at)
             sla = known or compute(ticket, policy, why, at, self.clocks, at >= self.now)
             self.by_inputs[(inputs, at)] = self.latest[inputs] = sla
@@ -1062,24 +1110,39 @@ class _Slas:
         if found is not None and found[0] is ticket:
             return found[1]
         policy, why = _policy_of(ticket, self.config, at, self.policies)
-        return self.by_inputs.get((_Hashed((id(policy), why, _clock_inputs(ticket))), at))
+        inputs = _Hashed((id(policy), why, _clock_inputs(ticket)), len(ticket.entries) > 16)
+        return self.by_inputs.get((inputs, at))
 
 
 class _Hashed:
     """A key whose hash is found once: a version's clock inputs (its conversation, status
-    changes and requests) are looked up and stored several times per SLA asked for."""
+    changes and requests) are looked up and stored several times per SLA asked for.  The
+    conversation counts in the hash by its length and last entry alone (hashing every entry
+    of every version made a replay that adds many notes quadratic); equal keys still have
+    equal hashes, and keys are compared whole."""
 
     __slots__ = ("hash", "value")
 
-    def __init__(self, value: tuple[object, ...]) -> None:
-        self.value = value
-        self.hash = hash(value)
+    def __init__(self, value: tuple[object, ...], long: bool = False) -> None:
+        self.value = value  # (``long``: its conversation is long; else hashed whole)
+        self.hash = hash(tuple(_summary(part) for part in value)) if long else hash(value)
 
     def __hash__(self) -> int:
         return self.hash
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Hashed) and self.hash == other.hash and self.value == other.value
+
+
+def _summary(part: object) -> object:
+    """What of a part of a :class:`_Hashed` key its hash is made of: a tuple of clock inputs
+    with its conversation (``Ticket.entries``, the only long part) by length and last entry."""
+    if type(part) is tuple and len(part) == len(_INPUT_NAMES):
+        entries = part[_ENTRIES]
+        if type(entries) is tuple:
+            last = entries[-1] if entries else None
+            return (*part[:_ENTRIES], len(entries), last, *part[_ENTRIES + 1 :])
+    return part
 
 
 def by_people_since_swept(

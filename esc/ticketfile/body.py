@@ -111,6 +111,7 @@ def parse_appended(parts: Parts, body: str, new_body: str) -> Parts | None:
 _ODD_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 # A section heading and an entry head, each matched from a line's start to its end.
 _SECTION = re.compile(r"## (Conversation|Activity)[^\S\n]*$", re.MULTILINE)
+_HEADING_LINE = re.compile(r"^## (?:Conversation|Activity)[ \t]*$", re.MULTILINE)
 _ENTRY_HEADS = re.compile(f"{ENTRY_HEAD.pattern}$", re.MULTILINE)
 
 
@@ -445,7 +446,9 @@ def description_end(body: str) -> int:
     A block counts only if it is closed before any of esc's own lines (a conversation
     entry head, an activity line): a fence left open is not one.  (esc escapes a heading
     in the text it writes, fenced or not: this is for files written by hand.)"""
-    if not _FENCE_MARKS.search(body):
+    heading = _HEADING_LINE.search(body)  # (a line that heads a section, at the latest the
+    # first one: no fence opens past it; the conversation and log are not looked through)
+    if not _FENCE_MARKS.search(body, 0, len(body) if heading is None else heading.start()):
         return 0
     lines = body.splitlines(keepends=True)
     end = pos = i = 0
@@ -607,6 +610,19 @@ def _join(before: str, block: str, nl: str) -> str:
 def _section_end(body: str, start: int) -> int:
     """Where the section whose heading line starts at ``start`` ends: at the next line that
     heads a section, or at the end of the body."""
+    if not any(c in body for c in _ODD_BREAKS):  # (only "\n" ends a line: each line that
+        # starts as a heading found by find, not every line of the section looked at; a
+        # replay that adds a hundred notes asked this of a long conversation each time)
+        pos = body.find("\n", start)
+        while pos >= 0:
+            pos = body.find("\n## ", pos)
+            if pos < 0:
+                break
+            end = body.find("\n", pos + 1)
+            if heading_of(body[pos + 1 :] if end < 0 else body[pos + 1 : end]) is not None:
+                return pos + 1
+            pos += 1
+        return len(body)
     pos = start
     for n, raw in enumerate(body[start:].splitlines(keepends=True)):
         if n and heading_of(raw) is not None:

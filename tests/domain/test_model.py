@@ -13,6 +13,7 @@ from esc.domain.model import (
     ActivityLog,
     Escalation,
     Ticket,
+    extended,
     field_changes,
     rebuilt,
     times_between,
@@ -110,3 +111,24 @@ def test_a_new_tag_that_starts_as_a_comparison_is_refused_an_old_one_read() -> N
     assert new_tag_problem("=t") == said
     assert new_tag_problem("t=1") is None
     assert tag_problem("<3min") is None
+
+
+def test_a_log_extended_line_by_line_tells_each_field_s_changes_as_the_whole_log_does() -> None:
+    """A replay applies a rule's lines to the ticket at each of many moments: a long log
+    carries on the changes of each field it found, rather than reading itself again."""
+    at = CREATED
+    lines = [
+        Activity(at + dt.timedelta(minutes=n), "rule:r", field=("status", "team", None)[n % 3],
+                 old="a", new="b") if n % 3 != 2 else Activity(at, "rule:r", event="tagged")
+        for n in range(200)
+    ]  # fmt: skip
+    log: object = ()
+    for n, line in enumerate(lines):
+        log = extended(log, [line])  # type: ignore[arg-type]
+        if n % 7 == 0:  # (asked now and then, as a replay asks: found, then carried on)
+            assert field_changes(log, "status") == tuple(a for a in lines[: n + 1]
+                                                         if a.field == "status")  # fmt: skip
+    assert tuple(log) == tuple(lines)  # type: ignore[arg-type]
+    for name in ("status", "team", "priority"):
+        assert field_changes(log, name) == tuple(a for a in lines if a.field == name)  # type: ignore[arg-type]
+    assert extended(log, []) is log  # type: ignore[arg-type]
