@@ -318,6 +318,19 @@ def plan(
         and since < now
         and _changed_by_person_at(ticket, since)
     )
+    # (a block of an esc that recorded no rules' version: which rules that sweep ran is
+    # unknown; the rules are looked at as of its instant too, so a rule true then acts
+    # then, however often sweeps ran since, not at whatever moment came next; the block
+    # stands as written unless they change the ticket)
+    unversioned = (
+        not revisit
+        and deferred is None
+        and since is not None
+        and since < now
+        and stored is None
+        and isinstance(ticket.extra.get("sla"), Mapping)
+    )
+    revisit = revisit or unversioned
     for step in range(MAX_REPLAY_STEPS + 1):
         then: Ticket | None = None  # (the ticket as it was just before ``at``)
         if moment is None:
@@ -382,7 +395,10 @@ def plan(
                     changed = after
         if at >= now:
             break
-        logged.at(at, view, sla_at(view, at))  # (the block a sweep at that instant wrote)
+        if unversioned and at == since and not effects:
+            unversioned = False  # (nothing the rules did at its instant: the block stands)
+        else:
+            logged.at(at, view, sla_at(view, at))  # (the block a sweep then wrote)
         moment = at
     total = Change()
     for effect in effects:

@@ -5,6 +5,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -551,6 +552,31 @@ def test_the_breach_comes_before_the_policy_change_when_the_next_level_is_breach
         "esc · sla.first_response: warning → breached",
         "esc · sla.policy: first-level → second-level · policy re-selected",
     ]
+
+
+def test_a_block_an_older_esc_wrote_is_replayed_the_same_whenever_sweeps_ran(
+    demo: Path, tmp_path: Path
+) -> None:
+    """The demo's blocks carry no `rules:` (an older esc wrote them). A rule added since,
+    true at their `checked` time (an idle ticket), acted at whatever moment came next: at
+    the next sweep's instant, or at a warning crossed later, so sweeps every half hour and
+    one after two hours wrote different files (13 of 36 after two days). It acts at the
+    block's instant in both."""
+    rule = '  - name: idle-ping\n    when: {idle: ">3h", status: open}\n    then: {note: "ping"}\n'
+    (demo / "rules.yaml").write_text((demo / "rules.yaml").read_text() + rule)
+    once = tmp_path / "once"
+    shutil.copytree(demo, once)
+    for time in ("09:10", "09:40", "10:10", "11:00"):
+        Esc(demo).ok("sweep", "--no-report", "--no-notify", now=f"2026-11-27T{time}:00+01:00")
+    Esc(once).ok("sweep", "--no-report", "--no-notify", now="2026-11-27T11:00:00+01:00")
+    unchecked = re.compile(r"(?m)^  checked: .*\n")
+    often, later = files(demo), files(once)
+    assert {n: unchecked.sub("", t) for n, t in often.items()} == {
+        n: unchecked.sub("", t) for n, t in later.items()
+    }
+    pinged = [line for line in often["T-n7snxv3r.md"].splitlines()
+              if line.startswith("- ") and "rule:idle-ping" in line]  # fmt: skip
+    assert pinged == ["- 2026-11-27T09:00:00+01:00 · rule:idle-ping · internal note added"]
 
 
 RULES_RAISE = """\
