@@ -12,6 +12,7 @@ import os
 import shlex
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -382,11 +383,16 @@ def check_branch(root: Path, remote: str) -> list[Check]:
         return [Check("branch", f"{branch} has no commit {where} lacks (as of the last fetch)")]
     told = f"{branch} has {ahead} commit{'s' if ahead != 1 else ''} {where} lacks"
     if behind:
-        merged = git.run(root, "merge-tree", "--write-tree", "--name-only", "--no-messages",
-                         ref, "HEAD")  # fmt: skip
-        if merged.returncode == 1:  # (conflicts: their paths after the tree's id)
-            paths = merged.stdout.decode("utf-8", "replace").split("\n")[1:]
-            named = ", ".join(p for p in paths[:3] if p) + (" …" if len(paths) > 3 else "")
+        with tempfile.TemporaryDirectory(prefix="esc-doctor-") as scratch:
+            # (merged as the sweep's rebase merges: tickets with esc's driver, installed or
+            # not; its settings' file kept outside the clone, which doctor leaves as it is)
+            settings = git.merge_settings(Path(scratch))
+            merged = git.run(root, *settings, "merge-tree", "--write-tree", "--name-only",
+                             "--no-messages", "-z", ref, "HEAD")  # fmt: skip
+        if merged.returncode == 1:  # (conflicts: their paths after the tree's id; 0: none;
+            # else git cannot tell, one older than 2.38: not said)
+            paths = [p for p in merged.stdout.decode("utf-8", "replace").split("\0")[1:] if p]
+            named = ", ".join(paths[:3]) + (" …" if len(paths) > 3 else "")
             return [Check(
                 "branch",
                 f"{told}, which conflict{'s' if ahead == 1 else ''} with the {behind} it has "

@@ -1765,17 +1765,8 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
                 # (esc's driver merges the tickets whatever a .gitattributes line after
                 # esc's says, `*.md merge=union`: a union of two values is no ticket)
                 merge_driver.force_ticket_merge(root)
-                try:
-                    git.catch_up(root, options.remote, branch, root / CACHE_DIR)
-                except git.RebaseConflict as conflict:  # (an earlier sweep's commit, never
-                    # pushed, against a person's change upstream: its rewrites taken back)
-                    taken = _take_back_earlier(workspace, conflict.paths, keys)
-                    if not taken:
-                        raise
-                    told = [m for m in waiting if _path_of(m.ticket_id) in taken]
-                    Outbox(root).discard_pending([m.key for m in told])
-                    waiting = [m for m in waiting if m not in told]
-                    git.catch_up(root, options.remote, branch, root / CACHE_DIR)
+                taken = _catch_up(workspace, options.remote, branch, keys)
+                waiting = [m for m in waiting if _path_of(m.ticket_id) not in taken]
                 upstream = git.fetched(root)
             except git.GitError as exc:  # (after the summary of what stands, as for a push)
                 outcome.git_error = f"esc: {exc}"
@@ -1795,6 +1786,33 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         "(the remote keeps moving); nothing was forced; try again"
     )
     return outcome
+
+
+TAKE_BACK_TRIES = 5  # rebases that stop on earlier sweeps' commits, each taken back, at most
+
+
+def _catch_up(workspace: Workspace, remote: str, branch: str, keys: list[str]) -> set[str]:
+    """Fetch and rebase onto the remote's branch; each time the rebase stops on a ticket an
+    earlier sweep's commit (never pushed) rewrote and a person changed upstream since,
+    that rewrite is taken back (:func:`_take_back_earlier`) and the rebase tried again.
+    The tickets taken back (their messages never sent dropped: the next attempt makes
+    what still holds again); RebaseConflict when the rest is a person's to resolve."""
+    root = workspace.root
+    taken: set[str] = set()
+    for _ in range(TAKE_BACK_TRIES):
+        try:
+            git.catch_up(root, remote, branch, root / CACHE_DIR)
+            return taken
+        except git.RebaseConflict as conflict:
+            now_taken = _take_back_earlier(workspace, conflict.paths, keys)
+            if not now_taken:
+                raise
+        taken.update(now_taken)
+        unsent = [m.key for m in Outbox(root).all() if m.attempts == 0 and m.happened
+                  is not None and _path_of(m.ticket_id) in now_taken]  # fmt: skip
+        Outbox(root).discard_pending(unsent)
+    git.catch_up(root, remote, branch, root / CACHE_DIR)
+    return taken
 
 
 def _take_back_earlier(workspace: Workspace, paths: list[str], keys: list[str]) -> list[str]:
@@ -1859,9 +1877,12 @@ def _without_tickets(root: Path) -> Callable[[str, list[str]], str]:
         if counted is not None:
             left = max(int(counted[1]) - len(taken), 0)
             lines[0] = f"{SWEEP_SUBJECT}{_count(left, 'ticket')} updated"
-        lines = [line for line in lines if line.partition(":")[0] not in ids]
-        while lines and not lines[-1]:
-            lines.pop()
+        lines = [line for line in lines if line.partition(":")[0] not in ids
+                 and not line.endswith(" left by an earlier sweep or intake")]  # fmt: skip
+        while lines and not lines[-1]:  # (that count no longer told: which of them is
+            lines.pop()  # taken out is not known)
+        lines = [line for n, line in enumerate(lines)
+                 if line or (n + 1 < len(lines) and lines[n + 1])]  # fmt: skip
         return "\n".join(lines) + "\n"
 
     return message

@@ -128,8 +128,9 @@ def folders_made_for(path: Path) -> Iterator[None]:
     while not folder.exists() and folder != folder.parent:
         missing.append(folder)
         folder = folder.parent
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        for made in reversed(missing):  # (one level at a time: a full disk part-way
+            made.mkdir(exist_ok=True)  # leaves none of them)
         yield
     except BaseException:
         for made in missing:  # (innermost first; one another process filled stays)

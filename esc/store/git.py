@@ -405,7 +405,12 @@ def drop_changes(
             output(top, "read-tree", commit, env=env)
             output(top, "update-index", "--index-info", env=env, input=entries.encode())
             tree = output(top, "write-tree", env=env).strip()
-            if tree == parent_tree:  # (nothing else in it: dropped)
+            # (one left with nothing is dropped; one made empty, a person's marker made with
+            # --allow-empty, stays, as a rebase keeps it)
+            was_empty = output(top, "rev-parse", f"{commit}^{{tree}}").strip() == output(
+                top, "rev-parse", f"{commit}^^{{tree}}"
+            ).strip()
+            if tree == parent_tree and not was_empty:
                 became[commit] = None
                 continue
             taken = [

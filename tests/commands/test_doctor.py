@@ -137,6 +137,31 @@ def test_commits_the_remote_lacks_are_a_problem_only_when_they_conflict(tmp_path
     assert git(clone, "rev-parse", "HEAD") == head and git(clone, "status", "--porcelain") == ""
 
 
+def test_tickets_both_sides_changed_are_no_conflict_when_esc_merges_them(tmp_path: Path) -> None:
+    """As the sweep's rebase merges them: with esc's driver, registered in the clone or not
+    (a note added on each side is no conflict; as plain text, it was one)."""
+    clone = healthy_clone(tmp_path)
+    ticket = Esc(clone).ok("create", "--title", "Checkout fails", "--by", "ann").strip()
+    git(clone, "add", "-A")
+    git(clone, "commit", "-qm", "ticket")
+    git(clone, "push", "-q", "origin", "main")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), str(other))
+    Esc(other).ok("comment", ticket, "--internal", "-m", "Looking into it", "--by", "bob",
+                  now="2026-11-20T10:05:00+01:00")  # fmt: skip
+    git(other, "-c", "user.name=bob", "-c", "user.email=bob@example.com", "commit", "-qam", "b")
+    git(other, "push", "-q", "origin", "main")
+    Esc(clone).ok("comment", ticket, "--internal", "-m", "Me too", "--by", "ann",
+                  now="2026-11-20T10:06:00+01:00")  # fmt: skip
+    git(clone, "commit", "-qam", "mine")
+    git(clone, "config", "--remove-section", "merge.esc")  # (a clone without install-git)
+    git(clone, "fetch", "-q", "origin")
+    _, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert "branch" not in problems(report), problems(report)
+    (branch,) = [c for c in report["checks"] if c["check"] == "branch"]
+    assert branch["detail"].startswith("main has 1 commit origin/main lacks (as of the last")
+
+
 def test_an_index_lock_a_killed_git_left_is_a_problem_with_its_fix(tmp_path: Path) -> None:
     """A killed sweep's rebase left `.git/index.lock` (every later sweep failed on it):
     doctor said "no problems".  Left by a killed git (no git process runs in the clone),

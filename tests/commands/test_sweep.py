@@ -1507,6 +1507,23 @@ def test_an_earlier_sweep_s_unpushed_commit_never_stops_the_cron_on_a_person_s_c
     assert (other / "tickets" / f"{ticket}.md").read_text() == text
 
 
+def test_taking_back_an_earlier_sweep_s_rewrite_keeps_a_person_s_empty_commit(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The unpushed commits are rewritten without the sweep's rewrite: one left with
+    nothing is dropped, but one a person made empty (a marker, `--allow-empty`) stays, as
+    a rebase keeps it; so do the earlier sweep's other tickets."""
+    ticket, remote, _ = unpushed_escalation_then_a_person_s_upstream(esc, workspace, tmp_path)
+    as_person(workspace, "alice", "commit", "-q", "--allow-empty", "-m", "deploy marker")
+    result = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:45:00+01:00")
+    assert result.code == 0, result.err
+    subjects = git(remote, "log", "--format=%s", "main").splitlines()
+    assert subjects[:4] == [
+        "esc sweep: 1 ticket updated", "deploy marker", "bob escalates", "start",
+    ], subjects  # fmt: skip
+    assert ticket in git(remote, "show", "--stat", "main")
+
+
 def test_a_person_s_unpushed_commit_is_never_taken_back(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
