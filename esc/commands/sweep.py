@@ -1761,6 +1761,14 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
             reports_back = False
             if outcome.commit is not None:  # (its own rewrites: swept again on the remote's)
                 reports_back = _take_back(root, outcome, keys)
+            # (and what earlier sweeps wrote that never reached the remote: a person's change
+            # there since must be seen by the replay, not merged beside what it prevented)
+            earlier = _take_back_earlier(
+                workspace, None, keys, f"refs/remotes/{options.remote}/{branch}"
+            )
+            if earlier:
+                _drop_unsent(root, set(earlier))
+                waiting = [m for m in waiting if _path_of(m.ticket_id) not in earlier]
             try:
                 # (esc's driver merges the tickets whatever a .gitattributes line after
                 # esc's says, `*.md merge=union`: a union of two values is no ticket)
@@ -1804,54 +1812,61 @@ def _catch_up(workspace: Workspace, remote: str, branch: str, keys: list[str]) -
             git.catch_up(root, remote, branch, root / CACHE_DIR)
             return taken
         except git.RebaseConflict as conflict:
-            now_taken = _take_back_earlier(workspace, conflict.paths, keys)
+            now_taken = _take_back_earlier(workspace, list(conflict.paths), keys)
             if not now_taken:
                 raise
         taken.update(now_taken)
-        unsent = [m.key for m in Outbox(root).all() if m.attempts == 0 and m.happened
-                  is not None and _path_of(m.ticket_id) in now_taken]  # fmt: skip
-        Outbox(root).discard_pending(unsent)
+        _drop_unsent(root, set(now_taken))
     git.catch_up(root, remote, branch, root / CACHE_DIR)
     return taken
 
 
-def _take_back_earlier(workspace: Workspace, paths: list[str], keys: list[str]) -> list[str]:
-    """A rebase that stopped on ``paths``: if each is a ticket that only sweeps' commits
-    not pushed yet changed (an earlier sweep's push failed, and a person changed the ticket
-    upstream since), and only as a sweep does (:class:`_SweepsWrites`: no message intake
-    took, no person's edit), those commits are rewritten without their changes to them,
-    and the files are as the remote had them before: the next attempt sweeps the remote's
-    versions, as it does a rejected attempt's own rewrites (:func:`_take_back`), rather
-    than leaving a true conflict that stops every later sweep.  ``keys``: this sweep's
-    commits (:func:`git.commit_key`), kept up to date.  The paths taken back; none if
-    any of them is not to be (the conflict is then a person's to resolve)."""
+def _drop_unsent(root: Path, paths: set[str]) -> None:
+    """The messages of the tickets ``paths`` a sweep queued and never tried (they wait for
+    a push): their ticket's rewrite was taken back, and the next attempt makes again what
+    still holds (the same event, the same key)."""
+    unsent = [m.key for m in Outbox(root).all() if m.attempts == 0 and m.happened
+              is not None and _path_of(m.ticket_id) in paths]  # fmt: skip
+    Outbox(root).discard_pending(unsent)
+
+
+def _take_back_earlier(
+    workspace: Workspace, paths: list[str] | None, keys: list[str], upstream: str | None = None
+) -> list[str]:
+    """Take back what earlier sweeps' commits not pushed yet (``upstream`` lacks them; by
+    default the branch just fetched) wrote in tickets, so that the rebase brings the
+    remote's versions and the next attempt sweeps those, as it does a rejected attempt's
+    own rewrites (:func:`_take_back`): a person's change upstream since (a reply before
+    the breach, an escalation of their own) is then seen by the replay, not merged beside
+    a rule's action it would have prevented.  Only a ticket that sweeps' commits alone
+    changed, and only as a sweep does (:class:`_SweepsWrites`: no message intake took, no
+    person's edit), and whose file holds what HEAD holds; those commits are rewritten
+    without their changes to it.  ``paths``: the tickets a rebase stopped on, all taken
+    back or none (the conflict is then a person's to resolve); None: every such ticket.
+    ``keys``: this sweep's commits (:func:`git.commit_key`), kept up to date.  The paths
+    taken back."""
     root = workspace.root
-    tickets = [p for p in paths if p.startswith(f"{TICKETS_DIR}/") and p.endswith(".md")]
-    upstream = git.fetched(root)
-    if not tickets or len(tickets) != len(paths) or upstream is None:
+    upstream = upstream or git.fetched(root)
+    if upstream is None or git.run(root, "rev-parse", "--verify", "--quiet",
+                                   f"{upstream}^{{commit}}").returncode != 0:  # fmt: skip
         return []
     commits = git.unpushed_commits(root, upstream)
     if not commits:
         return []
-    sweeps = _SweepsWrites(root, workspace.config())
-    wanted = set(tickets)
-    for commit in commits:
-        touched = wanted.intersection(git.commit_files(root, commit))
-        if not touched:
-            continue
-        if not git.output(root, "log", "-1", "--format=%s", commit).startswith(SWEEP_SUBJECT):
+    touched_by = {commit: [p for p in git.commit_files(root, commit) if _a_ticket(p)]
+                  for commit in commits}  # fmt: skip
+    if paths is not None:
+        wanted = set(paths)
+        if not wanted or not all(_a_ticket(p) for p in wanted):
             return []
-        before = git.files_at(root, f"{commit}^", sorted(touched))
-        after = git.files_at(root, commit, sorted(touched))
-        for path in touched:
-            if path not in before or path not in after:
-                return []
-            try:
-                text = after[path].decode("utf-8")
-            except UnicodeDecodeError:
-                return []
-            if not sweeps.made(path, before[path], text):
-                return []
+    else:
+        wanted = {p for files in touched_by.values() for p in files}
+    takeable = _takeable(workspace, commits, touched_by, wanted)
+    if paths is not None and takeable != wanted:
+        return []
+    if not takeable:
+        return []
+    tickets = sorted(takeable)
     old_keys = {commit: git.commit_key(root, commit) for commit in commits}
     became = git.drop_changes(root, commits, tickets, root / CACHE_DIR, _without_tickets(root))
     if became is None:
@@ -1861,6 +1876,48 @@ def _take_back_earlier(workspace: Workspace, paths: list[str], keys: list[str]) 
             at = keys.index(old_keys[commit])
             keys[at : at + 1] = [] if new is None else [git.commit_key(root, new)]
     return tickets
+
+
+def _a_ticket(path: str) -> bool:
+    return path.startswith(f"{TICKETS_DIR}/") and path.endswith(".md")
+
+
+def _takeable(
+    workspace: Workspace, commits: list[str], touched_by: Mapping[str, list[str]],
+    wanted: set[str],
+) -> set[str]:  # fmt: skip
+    """Of the tickets ``wanted``, those that only sweeps' commits of ``commits`` changed,
+    each change what a sweep makes, and whose file holds what HEAD holds."""
+    root = workspace.root
+    sweeps = _SweepsWrites(root, workspace.config())
+    good = set(wanted)
+    for commit in commits:
+        touched = good.intersection(touched_by[commit])
+        if not touched:
+            continue
+        if not git.output(root, "log", "-1", "--format=%s", commit).startswith(SWEEP_SUBJECT):
+            good -= touched
+            continue
+        before = git.files_at(root, f"{commit}^", sorted(touched))
+        after = git.files_at(root, commit, sorted(touched))
+        for path in touched:
+            try:
+                made = path in before and path in after and sweeps.made(
+                    path, before[path], after[path].decode("utf-8")
+                )
+            except UnicodeDecodeError:
+                made = False
+            if not made:
+                good.discard(path)
+    held = git.files_at(root, "HEAD", sorted(good))
+    for path in list(good):
+        try:
+            same = (root / path).read_bytes() == held.get(path)
+        except OSError:
+            same = False
+        if not same:  # (changed since it was committed: someone's, left alone)
+            good.discard(path)
+    return good
 
 
 SWEEP_SUBJECT = "esc sweep: "  # how the subject line of a sweep's commit begins

@@ -1297,9 +1297,9 @@ def test_a_retried_push_of_an_earlier_sweep_s_ticket_commits_the_reports_with_it
         "esc sweep: 1 ticket updated", "again" if rejected == 2 else "notes"
     ]
     assert git(remote, "log", "-1", "--format=%B", "main").strip().splitlines() == [
-        "esc sweep: 1 ticket updated", "", "1 of them left by an earlier sweep or intake", "",
-        f"{ticket}: support → engineering (breached-goes-up)",
-    ]  # (the escalation the earlier sweep made, told by the commit that holds it)
+        "esc sweep: 1 ticket updated", "", f"{ticket}: support → engineering (breached-goes-up)",
+    ]  # (the escalation the earlier sweep made, told by the commit that holds it: made again
+    # on the remote's ticket, as the push was rejected, the earlier sweep's write taken back)
     assert git(workspace, "status", "--porcelain") == ""
     summary = git(remote, "show", f"{head}:reports/summary.md")
     assert "As of 2026-11-20T13:35:00+01:00" in summary
@@ -1505,6 +1505,64 @@ def test_an_earlier_sweep_s_unpushed_commit_never_stops_the_cron_on_a_person_s_c
     assert again.endswith("origin/main is up to date\n")
     git(other, "pull", "-q", "origin", "main")
     assert (other / "tickets" / f"{ticket}.md").read_text() == text
+
+
+def unpushed_sweep_then(
+    esc: Esc, workspace: Path, tmp_path: Path, *person: str, at: str
+) -> tuple[str, Path, Path]:
+    """A sweep at 13:30 commits its rule's escalation (the breach at 11:00) but cannot push
+    it; meanwhile a person in another clone runs ``esc <person...>`` at ``at`` on the same
+    ticket ({id} in it), commits and pushes, with no conflict in the text."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    away = tmp_path / "away.git"
+    remote.rename(away)
+    assert esc("sweep", "--commit", "--push", "--no-report",
+               now="2026-11-20T13:30:00+01:00").code == 1  # fmt: skip
+    away.rename(remote)
+    Esc(other).ok(*[a.replace("{id}", ticket) for a in person], now=at)
+    as_person(other, "bob", "commit", "-qam", "bob")
+    git(other, "push", "-q", "origin", "main")
+    return ticket, remote, other
+
+
+def test_a_reply_upstream_before_the_breach_undoes_an_unpushed_sweep_s_escalation(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The earlier sweep's commit merges cleanly with the person's reply (no conflict), but
+    the reply came before the first response's breach (11:00) the sweep escalated: swept
+    again on the remote's version, that breach never happened; the ticket is escalated at
+    13:00, when its resolution breaches (the rewrite is taken back whenever the push is
+    rejected, not only on a conflict: it kept the 11:00 escalation and breach)."""
+    ticket, remote, _ = unpushed_sweep_then(
+        esc, workspace, tmp_path, "comment", "{id}", "-m", "On it", "--by", "bob",
+        at="2026-11-20T10:30:00+01:00",
+    )
+    result = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:45:00+01:00")
+    assert result.code == 0, result.err
+    text = git(remote, "show", f"main:tickets/{ticket}.md")
+    escalations = [line for line in text.splitlines() if line.startswith("  - {at: ")]
+    assert len(escalations) == 1 and "{at: 2026-11-20T13:00:00+01:00," in escalations[0]
+    assert "sla.first_response: warning → met" in text
+    assert "first_response: warning → breached" not in text
+
+
+def test_a_person_s_escalation_upstream_is_not_made_twice_by_an_unpushed_sweep(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The person escalated to the team the rule's escalation went to: the rule's is
+    needless, as when the replay sees the person's first; one escalation, not two."""
+    ticket, remote, _ = unpushed_sweep_then(
+        esc, workspace, tmp_path, "escalate", "{id}", "--to", "engineering", "--reason",
+        "the CFO called", "--by", "bob", at="2026-11-20T11:30:00+01:00",
+    )
+    result = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:45:00+01:00")
+    assert result.code == 0, result.err
+    text = git(remote, "show", f"main:tickets/{ticket}.md")
+    escalations = [line for line in text.splitlines() if line.startswith("  - {at: ")]
+    assert len(escalations) == 1 and "by: bob" in escalations[0], escalations
 
 
 def test_taking_back_an_earlier_sweep_s_rewrite_keeps_a_person_s_empty_commit(
