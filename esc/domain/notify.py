@@ -332,6 +332,18 @@ def events_of(
         name = earlier[-1] if earlier else later[0] if later else after.assignee
         return person(name) if name != "—" else []
 
+    def team_then(line: Activity) -> str:
+        """The team that had the ticket as ``line`` was made: a move logged before it at
+        its instant counts, one after it (a later rule's escalation at the same second)
+        does not."""
+        at = change.activity.index(line)
+        for earlier in reversed(change.activity[:at]):
+            if earlier.at != line.at:
+                break
+            if earlier.field == "team" and earlier.new:
+                return earlier.new
+        return after.team_at(line.at)
+
     reselected: list[dt.datetime | None] = [None]  # (the instant of the last sla.policy line)
     for line in change.activity:
         f, old, new = line.field, line.old, line.new
@@ -343,8 +355,9 @@ def events_of(
             add("escalated", line, f"escalated {old} → {new} ({kind})",
                 team(new, lead=True) + assignee(line))  # fmt: skip
         elif f == "priority" and kind == "priority":  # (the team that had it then)
+            holder = team_then(line)
             add("escalated", line, f"priority escalated {old} → {new}",
-                team(after.team_at(line.at + _INSTANT), True) + assignee(line))  # fmt: skip
+                team(holder, True) + assignee(line), held=holder)  # fmt: skip
         elif f == "assignee" and new and new != "—":
             add("assigned", line, f"assigned to {new}", person(new))
         elif f == "status" and new == "open" and old in ("resolved", "closed"):

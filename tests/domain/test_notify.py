@@ -128,6 +128,28 @@ def test_a_priority_escalation_is_told_to_the_team_that_had_the_ticket_then() ->
     ]
 
 
+def test_a_priority_escalation_in_the_second_a_later_rule_moves_the_ticket_is_the_old_team_s(
+) -> None:
+    """Raised in support, then moved to engineering by another rule in the same second: the
+    raise is support's, told to support (it went to engineering, named as engineering's:
+    the team just after that second)."""
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    leads = {k: t.lead for k, t in config.teams.items()}
+    start = ticket(assignee=None)
+    raised = lifecycle.escalate(start, config, NOW, "rule:warn-raises", "warned",
+                                priority="high")  # fmt: skip
+    high = lifecycle.applied(start, raised)
+    moved = lifecycle.escalate(high, config, NOW, "rule:overdue-up", "late", up=True)
+    after = lifecycle.applied(high, moved)
+    both = Change(activity=raised.activity + moved.activity,
+                  escalations=raised.escalations + moved.escalations)  # fmt: skip
+    made = events_of(start, after, both, NOTIFY, leads, config.priorities)
+    assert [(e.what, e.targets, e.team) for e in made] == [
+        ("priority escalated normal → high", ("sup", "carol"), "support"),
+        ("escalated support → engineering (hierarchical)", ("eng",), "engineering"),
+    ]
+
+
 def test_sla_lines_low_csat_and_nobody_to_tell() -> None:
     line = Activity(NOW, "esc", field="sla.resolution", old="warning", new="breached")
     csat = Activity(NOW, "bob", field="csat", old=None, new="1")
