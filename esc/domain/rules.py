@@ -263,6 +263,17 @@ def _compatible(a: Rule, writes: Mapping[str, set[object]], b: Rule) -> bool:
                 continue
             if not any(leaf.matches(Facts(fields={name: value})) for value in values):
                 return False
+    # (and the other way: a field ``b`` pins that ``a`` does not write held one of those
+    # values as ``a`` fired, so an ``a`` that refuses them all, `category: "!=how-to"`
+    # before a ``b`` on `category: how-to`, cannot be followed by it)
+    for name, values in _pinned(b, {}).items():
+        if name in writes or (name == "level" and "team" in writes):
+            continue
+        for leaf in _leaves(a.when):
+            if not isinstance(leaf, FieldCondition) or leaf.name != name:
+                continue
+            if not any(leaf.matches(Facts(fields={name: value})) for value in values):
+                return False
     return True
 
 

@@ -430,6 +430,34 @@ def test_rules_pinned_to_different_categories_do_not_loop() -> None:
     assert [index for index, _ in overlapping] == [0]
 
 
+def test_a_rule_that_refuses_a_category_and_one_on_it_do_not_loop() -> None:
+    """`category: "!=how-to"` keeps a rule apart from one on `category: how-to` as a list
+    of the other categories does, also among rules between them (validate called these an
+    endless loop, and every command refused to run)."""
+    order = ("low", "normal", "high", "urgent")
+
+    def rules_with(category: object) -> list[dict[str, object]]:
+        warn = {"sla": "warning", "priority": "<urgent", "resolved_at": None}
+        return [
+            rule("breached-goes-up", {"sla": "breached", "level": "<3", "resolved_at": None},
+                 {"escalate": "up"}),
+            rule("outage-is-urgent", {"category": "outage", "priority": "<urgent",
+                                      "resolved_at": None}, {"priority": "urgent"}),
+            rule("warn-raises", {**warn, **({} if category is None else {"category": category})},
+                 {"priority": "raise"}),
+            rule("overdue-mgmt", {"overdue": ">=6h", "level": "<3", "resolved_at": None},
+                 {"escalate": {"to": "management"}}),
+            rule("howto-calm", {"category": "how-to", "priority": "urgent"},
+                 {"priority": "high"}),
+        ]  # fmt: skip
+
+    listed = ["billing", "account", "refund", "bug", "outage", "data"]
+    assert loop_findings(rules(*rules_with(listed)), order, LEVELS) == []
+    assert loop_findings(rules(*rules_with("!=how-to")), order, LEVELS) == []
+    # one that takes how-to too still loops with it
+    assert [i for i, _ in loop_findings(rules(*rules_with(None)), order, LEVELS)] == [0]
+
+
 def test_rules_that_only_raise_the_priority_are_no_loop() -> None:
     """`priority: urgent` when below urgent (outage-is-urgent) beside a `priority: raise`
     when below high: both only raise, so they run out (validate called it an endless
