@@ -393,12 +393,28 @@ def check_branch(root: Path, remote: str) -> list[Check]:
             # else git cannot tell, one older than 2.38: not said)
             paths = [p for p in merged.stdout.decode("utf-8", "replace").split("\0")[1:] if p]
             named = ", ".join(paths[:3]) + (" …" if len(paths) > 3 else "")
+            subjects = git.run(root, "log", "--format=%s", "HEAD", f"^{ref}", "--", *paths)
+            if subjects.returncode == 0 and all(
+                line.startswith(git.SWEEP_SUBJECT)
+                for line in subjects.stdout.decode("utf-8", "replace").splitlines()
+            ):  # (only sweeps' commits changed them: the next --push sweep takes back what
+                # they wrote as a sweep writes it, and makes it again on the remote's)
+                return [Check(
+                    "branch",
+                    f"{told}, which conflict{'s' if ahead == 1 else ''} with the {behind} it "
+                    f"has that {branch} lacks (as of the last fetch), in {named}: sweeps' "
+                    "commits, whose own rewrites the next `esc sweep --push` takes back and "
+                    "makes again on the remote's tickets (one that also holds a message "
+                    "intake took stays a conflict to resolve)",
+                    f"esc sweep --commit --push; if it still cannot rebase: git pull --rebase "
+                    f"-- {shlex.quote(remote)} {shlex.quote(branch)}, resolve, and push",
+                    advice=True,
+                )]  # fmt: skip
             return [Check(
                 "branch",
                 f"{told}, which conflict{'s' if ahead == 1 else ''} with the {behind} it has "
                 f"that {branch} lacks (as of the last fetch), in {named}: each `esc sweep "
-                "--push` fails to rebase until that is resolved "
-                "(but for a sweep's own rewrites of tickets, which it takes back itself)",
+                "--push` fails to rebase until that is resolved",
                 f"git pull --rebase -- {shlex.quote(remote)} {shlex.quote(branch)}, resolve "
                 "the conflict, and push",
             )]  # fmt: skip

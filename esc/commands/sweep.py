@@ -1113,7 +1113,7 @@ def _alerts(outcome: RecordOutcome, sla: Sla, active: bool) -> RecordOutcome:
 def sweep_message(escalations: Sequence[Escalated], tickets: int, earlier: int = 0) -> str:
     """The commit message of a sweep: a summary line, then each escalation, as the sweep
     prints it: ``ID: from → to (rule)``, the rule's name."""
-    lines = [f"{SWEEP_SUBJECT}{_count(tickets, 'ticket')} updated"]
+    lines = [f"{git.SWEEP_SUBJECT}{_count(tickets, 'ticket')} updated"]
     if earlier:
         lines += ["", f"{earlier} of them left by an earlier sweep or intake"]
     if escalations:
@@ -1895,7 +1895,7 @@ def _takeable(
         touched = good.intersection(touched_by[commit])
         if not touched:
             continue
-        if not git.output(root, "log", "-1", "--format=%s", commit).startswith(SWEEP_SUBJECT):
+        if not git.output(root, "log", "-1", "--format=%s", commit).startswith(git.SWEEP_SUBJECT):
             good -= touched
             continue
         before = git.files_at(root, f"{commit}^", sorted(touched))
@@ -1920,7 +1920,6 @@ def _takeable(
     return good
 
 
-SWEEP_SUBJECT = "esc sweep: "  # how the subject line of a sweep's commit begins
 
 
 def _without_tickets(root: Path) -> Callable[[str, list[str]], str]:
@@ -1933,7 +1932,7 @@ def _without_tickets(root: Path) -> Callable[[str, list[str]], str]:
         counted = re.fullmatch(r"esc sweep: (\d+) tickets? updated", lines[0])
         if counted is not None:
             left = max(int(counted[1]) - len(taken), 0)
-            lines[0] = f"{SWEEP_SUBJECT}{_count(left, 'ticket')} updated"
+            lines[0] = f"{git.SWEEP_SUBJECT}{_count(left, 'ticket')} updated"
         lines = [line for line in lines if line.partition(":")[0] not in ids
                  and not line.endswith(" left by an earlier sweep or intake")]  # fmt: skip
         while lines and not lines[-1]:  # (that count no longer told: which of them is

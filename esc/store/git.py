@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     import subprocess
 
 
+SWEEP_SUBJECT = "esc sweep: "  # how the subject line of a sweep's commit begins
+
+
 class GitError(EscError):
     pass
 

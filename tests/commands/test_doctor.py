@@ -129,12 +129,29 @@ def test_commits_the_remote_lacks_are_a_problem_only_when_they_conflict(tmp_path
         "branch": (
             "main has 1 commit origin/main lacks, which conflicts with the 1 it has that main "
             "lacks (as of the last fetch), in NOTES.md: each `esc sweep --push` fails to "
-            "rebase until that is resolved (but for a sweep's own rewrites of tickets, which "
-            "it takes back itself)",
+            "rebase until that is resolved",
             "git pull --rebase -- origin main, resolve the conflict, and push",
         )
     }
     assert git(clone, "rev-parse", "HEAD") == head and git(clone, "status", "--porcelain") == ""
+
+
+def test_a_sweep_s_unpushed_commit_in_conflict_is_advice_the_next_sweep_acts_on(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Only sweeps' commits changed the ticket in conflict: the next `sweep --push` takes
+    their rewrite back and makes it again on the remote's version, so it is no problem
+    (it said "resolve the conflict", exit 1, and the sweep then mended it itself)."""
+    from tests.commands.test_sweep import unpushed_escalation_then_a_person_s_upstream
+
+    ticket, _, _ = unpushed_escalation_then_a_person_s_upstream(esc, workspace, tmp_path)
+    git(workspace, "fetch", "-q", "origin")
+    _, report = doctor(workspace)
+    (branch,) = [c for c in report["checks"] if c["check"] == "branch"]
+    assert "branch" not in problems(report) and branch["advice"], branch
+    assert f"in tickets/{ticket}.md: sweeps' commits, whose own rewrites" in branch["detail"]
+    assert esc("sweep", "--commit", "--push", "--no-report",
+               now="2026-11-20T13:45:00+01:00").code == 0  # fmt: skip
 
 
 def test_tickets_both_sides_changed_are_no_conflict_when_esc_merges_them(tmp_path: Path) -> None:
