@@ -3,10 +3,14 @@ be mounted an ext4 image on a loop device; the tests that need one are skipped w
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 
 def run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -40,3 +44,18 @@ def fill(folder: Path) -> None:
                 assert exc.errno == errno.ENOSPC, exc
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size_kb: int = 1024) -> Iterator[Path]:
+    """``folder`` (made here) mounted as a fresh file system of ``size_kb`` KiB while the
+    block runs, unmounted after it; the test is skipped where none can be mounted."""
+    folder.mkdir()
+    why = mount_small(folder, size_kb)
+    if why is not None:
+        pytest.skip(why)
+    try:
+        yield folder
+    finally:
+        if run("umount", str(folder)).returncode != 0:
+            run("umount", "-l", str(folder))

@@ -1825,9 +1825,14 @@ def _drop_unsent(root: Path, paths: set[str]) -> None:
     """The messages of the tickets ``paths`` a sweep queued and never tried (they wait for
     a push): their ticket's rewrite was taken back, and the next attempt makes again what
     still holds (the same event, the same key)."""
-    unsent = [m.key for m in Outbox(root).all() if m.attempts == 0 and m.happened
-              is not None and _path_of(m.ticket_id) in paths]  # fmt: skip
+    unsent = [m.key for m in _never_tried(root) if _path_of(m.ticket_id) in paths]
     Outbox(root).discard_pending(unsent)
+
+
+def _never_tried(root: Path) -> list[Message]:
+    """The messages a sweep queued and never tried: they wait for the push that carries
+    their ticket (a failed push sends nothing)."""
+    return [m for m in Outbox(root).all() if m.attempts == 0 and m.happened is not None]
 
 
 def _take_back_earlier(
@@ -1948,7 +1953,7 @@ def _waiting_for_push(root: Path, remote: str, branch: str) -> list[Message]:
     """The messages an earlier sweep queued and that were never tried, for tickets of its
     commits the remote does not have yet: its push failed, and they wait for the push
     that carries them (a failed push sends nothing)."""
-    never_tried = [m for m in Outbox(root).all() if m.attempts == 0 and m.happened is not None]
+    never_tried = _never_tried(root)
     if not never_tried:
         return []
     try:

@@ -83,14 +83,9 @@ def test_a_disk_that_fills_while_messages_are_sent_is_told_after_the_summary(
     """Issue 20: the disk fills as a sent message's state is kept: the sweep says what it
     did, then one line on what stopped the sending (it said that line alone, with none of
     what it did), exit 1; what is unsent stays queued, and a later sweep sends it."""
-    from tests.disks import fill, mount_small, run
+    from tests.disks import fill, small_disk
 
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    why = mount_small(disk, 1024)
-    if why is not None:
-        pytest.skip(why)
-    try:
+    with small_disk(tmp_path / "disk") as disk:
         root = disk / "ws"
         Esc(tmp_path).ok("init", str(root))
         (root / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
@@ -115,9 +110,6 @@ def test_a_disk_that_fills_while_messages_are_sent_is_told_after_the_summary(
         assert [b["title"].split(" ", 2)[2] for _, b in hook.posts][-1] == (
             "SLA warning: first_response"
         )
-    finally:
-        if run("umount", str(disk)).returncode != 0:
-            run("umount", "-l", str(disk))
 
 
 def test_what_people_are_told_and_the_log_do_not_depend_on_when_sweeps_ran(

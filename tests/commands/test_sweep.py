@@ -1456,21 +1456,11 @@ def unpushed_escalation_then_a_person_s_upstream(
     cannot push it (the remote is away); meanwhile a person in another clone escalates the
     same ticket to management and pushes: the sweep's commit, never pushed, is a true
     conflict with theirs.  The ticket, the remote and the other clone."""
-    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
-    remote = with_remote(workspace, tmp_path)
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    away = tmp_path / "away.git"
-    remote.rename(away)
-    failed = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
-    assert failed.code == 1 and "git push to origin/main failed" in failed.err
-    assert git(workspace, "log", "-1", "--format=%s") == "esc sweep: 1 ticket updated\n"
-    away.rename(remote)
-    Esc(other).ok("escalate", ticket, "--to", "management", "--reason", "the CFO called",
-                  "--by", "bob", now="2026-11-20T13:36:00+01:00")  # fmt: skip
-    as_person(other, "bob", "commit", "-qam", "bob escalates")
-    git(other, "push", "-q", "origin", "main")
-    return ticket, remote, other
+    return unpushed_sweep_then(
+        esc, workspace, tmp_path, "escalate", "{id}", "--to", "management", "--reason",
+        "the CFO called", "--by", "bob", at="2026-11-20T13:36:00+01:00",
+        message="bob escalates",
+    )
 
 
 def test_an_earlier_sweep_s_unpushed_commit_never_stops_the_cron_on_a_person_s_change(
@@ -1508,22 +1498,24 @@ def test_an_earlier_sweep_s_unpushed_commit_never_stops_the_cron_on_a_person_s_c
 
 
 def unpushed_sweep_then(
-    esc: Esc, workspace: Path, tmp_path: Path, *person: str, at: str
+    esc: Esc, workspace: Path, tmp_path: Path, *person: str, at: str, message: str = "bob"
 ) -> tuple[str, Path, Path]:
     """A sweep at 13:30 commits its rule's escalation (the breach at 11:00) but cannot push
-    it; meanwhile a person in another clone runs ``esc <person...>`` at ``at`` on the same
-    ticket ({id} in it), commits and pushes, with no conflict in the text."""
+    it (the remote is away); meanwhile a person in another clone runs ``esc <person...>``
+    at ``at`` on the same ticket ({id} in it), commits (``message``) and pushes.  The
+    ticket, the remote and the other clone."""
     (ticket,) = committed_repo(esc, workspace, "Invoice missing")
     remote = with_remote(workspace, tmp_path)
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(remote), str(other))
     away = tmp_path / "away.git"
     remote.rename(away)
-    assert esc("sweep", "--commit", "--push", "--no-report",
-               now="2026-11-20T13:30:00+01:00").code == 1  # fmt: skip
+    failed = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert failed.code == 1 and "git push to origin/main failed" in failed.err
+    assert git(workspace, "log", "-1", "--format=%s") == "esc sweep: 1 ticket updated\n"
     away.rename(remote)
     Esc(other).ok(*[a.replace("{id}", ticket) for a in person], now=at)
-    as_person(other, "bob", "commit", "-qam", "bob")
+    as_person(other, "bob", "commit", "-qam", message)
     git(other, "push", "-q", "origin", "main")
     return ticket, remote, other
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ESC, NOW, Esc, run_in_process
-from tests.disks import fill, mount_small
+from tests.disks import fill, small_disk
 from tests.disks import run as _run
 
 LATER = "2026-11-27T10:00:00+01:00"  # a week on: the sweep has work to do
@@ -30,20 +30,12 @@ WITHOUT_DAC = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
     """A small disk of its own, holding a workspace with one ticket, at ``disk/ws``."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    why = mount_small(folder, 1024)
-    if why is not None:
-        pytest.skip(why)
-    try:
+    with small_disk(tmp_path / "disk") as folder:
         root = folder / "ws"
         assert run_in_process(["init", str(root)], tmp_path).code == 0
         Esc(root).ok("create", "--title", "Checkout fails", "--body", "Since 08:50")
         Esc(root).ok("sweep", now=NOW)  # (the cache and reports exist, as in a used workspace)
         yield folder
-    finally:
-        if _run("umount", str(folder)).returncode != 0:
-            _run("umount", "-l", str(folder))
 
 
 def children() -> set[int]:

@@ -23,7 +23,7 @@ from esc.store.outbox import (
     deliver,
     send,
 )
-from tests.disks import fill, mount_small, run
+from tests.disks import fill, small_disk
 from tests.webhook import Hook
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
@@ -75,16 +75,8 @@ def test_a_sent_message_is_kept_aside_and_never_queued_again(tmp_path: Path) -> 
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
     """A small empty disk of its own."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    why = mount_small(folder, 1024)
-    if why is not None:
-        pytest.skip(why)
-    try:
+    with small_disk(tmp_path / "disk") as folder:
         yield folder
-    finally:
-        if run("umount", str(folder)).returncode != 0:
-            run("umount", "-l", str(folder))
 
 
 def test_messages_a_full_disk_cannot_all_keep_are_none_kept(disk: Path) -> None:
