@@ -151,6 +151,16 @@ class Config:
         return all(r.team in teams for r in ticket.requests)
 
     @property
+    def named_categories(self) -> tuple[str, ...]:
+        """The categories rules.yaml and teams.yaml spell: its closed list, or without one,
+        those the teams handle and the routing rules give."""
+        if self.categories is not None:
+            return self.categories
+        handled = (c for team in self.teams.values() for c in team.handles)
+        given = (route.category for route in self.routing if route.category is not None)
+        return tuple(dict.fromkeys((*handled, *given)))
+
+    @property
     def impact_levels(self) -> tuple[str, ...]:
         return tuple(self.priority_matrix) if self.priority_matrix else ()
 

@@ -94,7 +94,7 @@ def automatic(mail: Mail) -> str | None:
         return f"Precedence: {precedence}"
     for name in ("x-autoreply", "x-autorespond"):
         value = headers.get(name, "").strip()
-        if value:
+        if value and _bare(value) not in ("no", "false", "0"):  # (`X-Autoreply: no`: a person)
             return f"{name}: {value}"
     local = mail.address.split("@", 1)[0]
     if local in DAEMONS:

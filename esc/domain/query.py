@@ -34,18 +34,30 @@ def in_its_case(config: Config, key: str, value: str | None) -> str | None:
     Engineering`, `--impact High`, a form's `"category": "Billing"`), as rules.yaml and
     teams.yaml spell it when only the
     case differs, as `--status` and `--channel` take any case; anything else (None too)
-    as given (an unknown value is refused with the choices, as ever)."""
+    as given (an unknown value is refused with the choices, as ever).  Without a closed
+    list of categories, a category the teams handle or routing gives (`--category DATA`
+    for teams.yaml's `handles: [data]`) is spelled as they spell it; a person (`--assignee
+    BEN`) as teams.yaml names them."""
     if value is None:
         return None
-    found = config.vocabulary.choices(key) if key in _CLOSED_NAMES else None
-    if found is None:
+    names = _spellings(config, key)
+    if names is None:
         return value
     operator, word = split_comparison(value)
-    names = [str(c) for c in found[1]]
     if word in names:
         return value
     same = [n for n in names if n.casefold() == word.casefold()]
     return operator + same[0] if len(same) == 1 else value
+
+
+def _spellings(config: Config, key: str) -> list[str] | None:
+    """The values of ``key`` as the configuration spells them, if it names them."""
+    if key == "category" and config.categories is None:  # (an open set: the ones named)
+        return [*config.named_categories]
+    if key == "assignee":
+        return list(dict.fromkeys(p for team in config.teams.values() for p in team.people))
+    found = config.vocabulary.choices(key) if key in _CLOSED_NAMES else None
+    return None if found is None else [str(c) for c in found[1]]
 
 
 def level_value(text: str) -> int | str:

@@ -695,7 +695,9 @@ class Tally:
         }
 
     def _escalations(self) -> dict[str, Any]:
-        flow, reasons = self.flow, self.reasons
+        flow = self.flow
+        reasons = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        rest = reasons[TOP_REASONS:]  # (left out of the list: how many, and their escalations)
         return {
             "total": self.records,
             "by_kind": {k: self.by_kind[k] for k in ESCALATION_KINDS},
@@ -709,10 +711,8 @@ class Tally:
             "first_contact_resolutions": self.first_contact,
             "resolved_tickets": self.resolved,
             "first_contact_resolution_rate": _rate(self.first_contact, self.resolved),
-            "reasons": [
-                {"reason": r, "count": n}
-                for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
-            ],
+            "reasons": [{"reason": r, "count": n} for r, n in reasons[:TOP_REASONS]],
+            "other_reasons": {"reasons": len(rest), "count": sum(n for _, n in rest)},
             "by_source": {"manual": self.records - self.by_rule, "rule": self.by_rule},
         }
 

@@ -14,6 +14,7 @@ run, and flagged then.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import ssl
@@ -116,6 +117,7 @@ class ImapSource:
         except Exception as exc:  # imapclient's and imaplib's errors
             text = exc.args[0] if exc.args else type(exc).__name__
             text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+            text = _unquoted_bytes(text)
             raise ImapError(f"imap {self.settings.address}: {what}: {text}") from None
 
     def messages(self) -> Iterator[Incoming]:
@@ -195,3 +197,16 @@ def settings_of(
     if not password:
         raise BadInput(f"--imap: the password is read from {password_variable}, which is not set")
     return ImapSettings(host, user, password, **options)
+
+
+def _unquoted_bytes(text: str) -> str:
+    """The server's words where imapclient wrote them as Python bytes (its LoginError says
+    `b'[AUTHENTICATIONFAILED] Authentication failed.'`): without the `b'…'`."""
+    if len(text) >= 3 and text[0] == "b" and text[1] in "'\"" and text[-1] == text[1]:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+    return text

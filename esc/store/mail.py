@@ -342,7 +342,8 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         date=_date(msg),
         in_reply_to=_message_ids(msg, "In-Reply-To"),
         references=_message_ids(msg, "References"),
-        text=text.replace("\r\n", "\n"),
+        text=text.replace("\r\n", "\n").replace("\x00", ""),  # (a NUL: no text, and git
+        # would take the ticket for a binary file that no merge can join)
         headers={name: _unescaped(str(msg[name])) for name in _HEADERS if msg[name] is not None},
         earlier_ids=() if ids else earlier_fallback_ids(data),
     )

@@ -682,6 +682,33 @@ def test_a_sweep_tells_of_what_people_did_without_notify(
     assert len(hook.posts) == count  # told once
 
 
+def test_a_change_recorded_before_the_last_sweep_is_told_by_the_next(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """An escalation entered at 09:28 (a call noted after the fact) after the 09:30 sweep
+    had checked the ticket: the 09:40 sweep told nobody, and `checked` moved past it for
+    good.  The command moves `checked` back to a second before it, as a merge of it does:
+    the next sweep tells it, once, and the file's log holds each line once."""
+    with_dan_s_chat(workspace)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:30:00+01:00")
+    start = len(hook.posts)
+    esc.ok("escalate", ticket, "--to", "engineering", "--reason", "a bug",
+           now="2026-11-20T09:28:00+01:00")  # fmt: skip
+    path = workspace / "tickets" / f"{ticket}.md"
+    assert "checked: 2026-11-20T09:27:59+01:00" in path.read_text()
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:40:00+01:00")
+    sent = hook.messages()[start:]
+    assert [p for p, t in sent if "escalated support → engineering" in t] == ["/eng"]
+    after = path.read_text()
+    assert "checked: 2026-11-20T09:40:00+01:00" in after
+    lines = [line for line in after.splitlines() if line.startswith("- 2026")]
+    assert len(lines) == len(set(lines)), after
+    count = len(hook.posts)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:50:00+01:00")
+    assert len(hook.posts) == count  # told once
+
+
 URGENT_ONLY = """\
 calendars:
   always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}

@@ -628,3 +628,23 @@ def test_the_html_title_names_the_last_day_of_the_period_not_the_day_after(esc: 
     assert "<title>Helpdesk report, 2026-11-01 to 2026-11-09</title>" in page
     page = esc.ok("report", "--since", "2026-11-01", "--format", "html")  # (to --now)
     assert "<title>Helpdesk report, 2026-11-01 to 2026-11-20</title>" in page
+
+
+def test_reasons_beyond_the_ten_most_frequent_are_counted_not_dropped(esc: Esc) -> None:
+    """Twelve escalations, each with its own reason: the ten listed (most frequent, then
+    alphabetical), and a row that says two other reasons gave two escalations."""
+    at = "2026-11-02T{}:00+00:00".format
+    for n in range(12):
+        ticket = esc.ok("create", "--title", f"t{n}", "--body", "x", "--category", "billing",
+                        now=at("09:00")).strip()  # fmt: skip
+        esc.ok("escalate", ticket, "--up", "--reason", f"reason {n:02}", now=at("09:30"))
+    report = json.loads(esc.ok("report", "--format", "json", now=at("10:00")))
+    escalations = report["escalations"]
+    assert [r["reason"] for r in escalations["reasons"]] == [f"reason {n:02}" for n in range(10)]
+    assert escalations["other_reasons"] == {"reasons": 2, "count": 2}
+    assert "| 2 other reasons | 2 |" in esc.ok("report", now=at("10:00"))
+    html = esc.ok("report", "--format", "html", now=at("10:00"))
+    assert 'data-format="count">2</span> other reasons</td>' in html
+    assert '<td class="num" data-key="escalations.other_reasons.count"' in html
+    csv = esc.ok("report", "--format", "csv", now=at("10:00"))
+    assert "escalations.other_reasons.reasons,2" in csv

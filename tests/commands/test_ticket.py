@@ -168,6 +168,33 @@ def test_the_same_words_sent_twice_in_one_second_are_two_mails(
     assert len(mails) == 4
 
 
+def test_without_a_list_of_categories_the_ones_teams_handle_are_taken_in_any_case(
+    esc: Esc, workspace: Path
+) -> None:
+    """rules.yaml without `categories:`: `--category DATA` was written as typed and so sent
+    to intake, though engineering handles `data`; a case-only retype re-routed the ticket
+    down a level.  A category the teams handle is written as they spell it; another as
+    given; `list --assignee DAN` finds dan's tickets, as `assign ID DAN` assigns dan."""
+    rules = workspace / "rules.yaml"
+    rules.write_text("".join(line for line in rules.read_text().splitlines(keepends=True)
+                             if not line.startswith("categories:")))  # fmt: skip
+    data = esc.ok("create", "--title", "d", "--category", "DATA").strip()
+    bug = esc.ok("create", "--title", "b", "--category", "bug").strip()
+    assert esc.ok("classify", bug, "--category", "BUG") == f"{bug}: bug, normal, team engineering\n"
+    other = esc.ok("create", "--title", "s", "--category", "Security").strip()
+    shown = {t["id"]: (t["category"], t["team"]) for t in json.loads(esc.ok("list", "--json"))}
+    assert shown == {data: ("data", "engineering"), bug: ("bug", "engineering"),
+                     other: ("Security", "support")}  # fmt: skip
+    assert "routed to engineering (engineering handles data)" in (
+        workspace / "tickets" / f"{data}.md"
+    ).read_text()
+    listed = esc.ok("list", "--category", "Data")
+    assert data in listed and bug not in listed
+    esc.ok("assign", bug, "DAN")
+    assert bug in esc.ok("list", "--assignee", "Dan")
+    assert data not in esc.ok("list", "--assignee", "DAN")
+
+
 def test_teams_categories_and_priorities_are_taken_in_any_case(esc: Esc) -> None:
     """`esc list --team Support` took any case, `esc escalate --to Support` was a usage
     error: every command takes a name of the configuration in any case, and writes it as

@@ -56,6 +56,8 @@ def test_created_is_a_sane_date_else_now(date: dt.datetime | None, expected: dt.
         ({"content-type": "multipart/report; report-type=delivery-status"}, "a@b.c",
          "a delivery report"),
         ({"auto-submitted": "no"}, "jane@shop.example", None),
+        ({"x-autoreply": "no"}, "jane@shop.example", None),  # (was dropped as an auto-reply)
+        ({"x-autorespond": "No (a person)"}, "jane@shop.example", None),
         ({"precedence": "first-class"}, "jane@shop.example", None),
         # (comments, and X-Precedence: a person's mail was dropped as an auto-reply, and a
         # newsletter's `Bulk (newsletter)` taken)

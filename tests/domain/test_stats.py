@@ -354,6 +354,7 @@ def expected_escalations(tickets: list[T], config: Config, period: Period) -> di
     first_contact = [t for t in resolved if not escalated_by_then(t) and config.levels[t.team] == 1]
     reasons = Counter(" ".join(e["reason"].split()) for _, e in records)
     by_rule = sum(str(e["by"]).startswith("rule:") for _, e in records)
+    ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
     return {
         "total": len(records),
         "by_kind": {k: sum(e["kind"] == k for _, e in records) for k in KINDS},
@@ -367,10 +368,8 @@ def expected_escalations(tickets: list[T], config: Config, period: Period) -> di
         "first_contact_resolutions": len(first_contact),
         "resolved_tickets": len(resolved),
         "first_contact_resolution_rate": rate(len(first_contact), len(resolved)),
-        "reasons": [
-            {"reason": r, "count": n}
-            for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        ],
+        "reasons": [{"reason": r, "count": n} for r, n in ranked[:10]],
+        "other_reasons": {"reasons": len(ranked[10:]), "count": sum(n for _, n in ranked[10:])},
         "by_source": {"manual": len(records) - by_rule, "rule": by_rule},
     }
 

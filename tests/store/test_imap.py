@@ -204,6 +204,7 @@ def test_imap_failures_are_one_line(esc: Esc, workspace: Path, imap: Imap) -> No
     wrong = esc(*imap.args(), env={"ESC_IMAP_PASSWORD": "wrong"})
     assert wrong.code == 1
     assert wrong.err.startswith(f"esc: imap 127.0.0.1:{imap.port}: login as esc: ")
+    assert "b'" not in wrong.err and "Authentication failed" in wrong.err  # (the server's words)
     assert "wrong" not in wrong.err and "Traceback" not in wrong.err
     untrusted = esc(*imap.args()[:-2], env={"ESC_IMAP_PASSWORD": PASSWORD})  # no --imap-cafile
     assert untrusted.code == 1

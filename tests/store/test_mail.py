@@ -596,6 +596,17 @@ def test_a_control_character_in_the_sender_s_name_is_dropped_not_a_quarantine() 
     assert store.parse(raw).mail.sender == '"Jane [31mDoe" <jane@shop.example>'
 
 
+@pytest.mark.parametrize("part", ["text/plain", "text/html"])
+def test_a_nul_in_a_message_s_text_is_dropped(part: str) -> None:
+    """A NUL in the body went into the ticket as it was: git took the file for a binary one
+    that no merge could join (JSON intake refuses a NUL; a subject drops it)."""
+    raw = (
+        b"From: u@x.example\r\nTo: h@x.example\r\nSubject: nul\r\nMessage-ID: <n@x>\r\n"
+        b"Content-Type: " + part.encode() + b"; charset=utf-8\r\n\r\nbefore\x00after\r\n"
+    )
+    assert store.parse(raw).mail.text.strip() == "beforeafter"
+
+
 @pytest.mark.parametrize("quote", ["> What do you see?\n", ">\n"])
 def test_a_reply_keeps_the_indentation_of_what_the_customer_pasted(quote: str) -> None:
     """The reply parser strips each line it keeps: a traceback or a config pasted above a
