@@ -18,8 +18,9 @@ from esc.store.outbox import Outbox, apprise_knows, send
 def environment_findings(config: Config | None, env: Mapping[str, str]) -> list[Finding]:
     """A finding for each variable a target's URL names that the environment lacks, for
     each URL whose scheme, once its variables are put in, esc does not send to (a whole
-    secret URL in `${SLACK_WEBHOOK_URL}`; never quoting it), and for each http(s) URL that
-    is no service apprise knows (apprise is imported only for those)."""
+    secret URL in `${SLACK_WEBHOOK_URL}`; never quoting it), and for each URL apprise
+    cannot use, or an http(s) one that is no service it knows (apprise is imported only
+    when there are targets)."""
     if config is None or config.notify is None:
         return []
     missing = missing_variables(config.notify, env)
@@ -37,10 +38,13 @@ def environment_findings(config: Config | None, env: Mapping[str, str]) -> list[
             continue
         url = expand(target.url, env)
         problem = url_problem(url) if variables(target.url) else None
-        if problem is None and _web_address(url) and not apprise_knows(url):
+        if problem is None and not apprise_knows(url):
             problem = (
                 "apprise knows no service at this http(s) address (a webhook of your own "
                 "is json://, form:// or xml://; jsons:// and the like for https)"
+                if _web_address(url)
+                else f"apprise cannot use this {url.partition('://')[0].lower()}:// URL, once"
+                " its variables are put in (see apprise's page for that service)"
             )
         if problem is not None:
             found.append(

@@ -124,7 +124,13 @@ def sender_pattern(pattern: str, option: str) -> str:
     elif "@" not in text and "." in text and not globbed:  # (`.shop.example`: its subdomains)
         text = "*@" + ("*" + text if text.startswith(".") else text)
     local, at, domain = text.rpartition("@")
-    if not text or ("@" not in text and "*" not in text) or (at and not (local and domain)):
+    if (
+        not text
+        or ("@" not in text and "*" not in text)
+        or (at and not (local and domain))
+        or ("@" in local and not globbed and not local.startswith('"'))  # (`a@b@c`: no
+        # address has two @ but one whose local part is quoted, `"a@b"@c.example`)
+    ):
         raise BadInput(
             f"{option} {pattern!r} matches no sender: give an address, a domain or a glob"
             " (jane@shop.example, shop.example, *@shop.example)"

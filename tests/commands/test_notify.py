@@ -351,6 +351,33 @@ def test_validate_names_a_misspelt_person_and_a_bad_url_once(
     make(esc)  # (not blocking: a rule may name someone no team has)
 
 
+def test_validate_names_a_url_apprise_cannot_use_once_its_variables_are_in(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apprise was asked only about http(s) addresses: `slack://${SLACK_TOKENS}` holding
+    one token of three, or a mailbox with no domain, passed validate, and every sweep then
+    failed on it ("apprise cannot use its URL") and retried for ever."""
+    monkeypatch.setenv("LEAD", "lead-secret")
+    monkeypatch.setenv("SLACK_TOKENS", "T1secret")
+    (workspace / "rules.yaml").write_text(
+        RULES_LEVELS
+        + 'notify:\n  targets:\n    lead: "mailto://${LEAD}"\n'
+        + '    chat: "slack://${SLACK_TOKENS}"\n'
+        + '    team: "discord://x"\n'
+        + '    fine: "mailto://127.0.0.1:2525?from=esc@example.com&to=${LEAD}@example.com"\n'
+    )
+    result = esc("validate")
+    assert result.code == 1
+    found = [line.partition(", once")[0] for line in result.err.splitlines()
+             if "notify target" in line]  # fmt: skip
+    assert found == [
+        "rules.yaml:26: notify target lead: apprise cannot use this mailto:// URL",
+        "rules.yaml:27: notify target chat: apprise cannot use this slack:// URL",
+        "rules.yaml:28: notify target team: apprise cannot use this discord:// URL",
+    ]
+    assert "secret" not in result.err
+
+
 def test_validate_names_an_http_address_apprise_cannot_send_to(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -210,9 +210,10 @@ def test_a_subject_that_shows_nothing_is_no_subject(subject: str) -> None:
 )
 def test_a_leading_dot_is_every_subdomain(pattern: str, glob: str) -> None:
     assert mails.sender_pattern(pattern, "--deny") == glob
+    assert mails.sender_pattern('"a@b"@c.example', "--deny") == '"a@b"@c.example'
 
 
-@pytest.mark.parametrize("pattern", ["@", "x@", "@ "])
+@pytest.mark.parametrize("pattern", ["@", "x@", "@ ", "a@b@c.example"])
 def test_an_address_with_no_local_part_or_domain_matches_no_sender(pattern: str) -> None:
     from esc.domain.errors import BadInput
 
