@@ -150,6 +150,38 @@ def refuse_repeated(command: click.Command, ctx: click.Context, args: list[str])
         seen.add(name)
 
 
+def refuse_option_as_value(command: click.Command, ctx: click.Context, args: list[str]) -> None:
+    """Refuse (exit 2) an option given, as the next word, the name of one of the command's
+    own options as its value: `esc comment T -m --internal` wrote a public reply saying
+    "--internal", `esc resolve T --resolution --kb` resolved the ticket with "--kb" as the
+    customer's answer, `--by --json` recorded a person named so.  The value itself is
+    still taken in one word (`--message=--internal`)."""
+    takes_value: dict[str, click.Option] = {}
+    names: set[str] = set()
+    for param in command.get_params(ctx):
+        if not isinstance(param, click.Option):
+            continue
+        names.update(param.opts, param.secondary_opts)
+        if not (param.is_flag or param.count):
+            takes_value.update((opt, param) for opt in param.opts)
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            return
+        option = takes_value.get(word)
+        if option is None:
+            continue
+        value = next(words, None)
+        if value is not None and value in names:
+            long = next((o for o in option.opts if o.startswith("--")), word)
+            raise click.BadParameter(
+                f"given {value!r}, an option of this command, as its value: give the value"
+                f" after {word}, or, if {value!r} is the value meant, write {long}={value}",
+                ctx=ctx,
+                param=option,
+            )
+
+
 @contextlib.contextmanager
 def usage_of(ctx: click.Context) -> Iterator[None]:
     """A usage error click raises without the command's context (`option '--title'
@@ -168,6 +200,7 @@ class OneValueCommand(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         refuse_repeated(self, ctx, args)
+        refuse_option_as_value(self, ctx, args)
         with usage_of(ctx):
             return super().parse_args(ctx, args)
 

@@ -244,6 +244,9 @@ def actor_name(name: str, where: str) -> str:
     if " · " in name:
         why = "it has ' · ', which separates the parts of a log line"
         raise BadInput(f"{where} {name!r} is no name: {why}")
+    if name.strip().startswith("-"):  # (`--by --json`: an option, not a person)
+        why = "it starts with '-', as an option does"
+        raise BadInput(f"{where} {name!r} is no person's name: {why}")
     if name.strip().lower().startswith("rule:") or name.strip() == SWEEPER:
         why = "it names esc's own sweep" if name.strip() == SWEEPER else "it names a rule"
         raise BadInput(

@@ -2122,6 +2122,29 @@ def test_requests_in_json_have_every_field_and_every_ticket_has_requests(
         assert (data["requests"][0]["person"], data["requests"][0]["closed"]) == (None, None)
 
 
+def test_an_option_s_name_given_as_another_option_s_value_is_refused(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """`comment T -m --internal` wrote a public reply saying "--internal", `resolve T
+    --resolution --kb` told the customer "--kb", `--by --json` recorded a person so named:
+    each a usage error, nothing written; the value meant is still taken in one word."""
+    ticket = create(esc, "--category", "billing")
+    before = all_ticket_bytes(workspace)
+    for argv, option in (
+        (("comment", ticket, "-m", "--internal"), "--message=--internal"),
+        (("resolve", ticket, "--resolution", "--kb"), "--resolution=--kb"),
+        (("comment", ticket, "--by", "--json", "-m", "hi"), "=--json"),
+        (("create", "--title", "--body", "--body", "x"), "--title=--body"),
+        (("escalate", ticket, "--reason", "--up"), "--reason=--up"),
+    ):
+        assert_bad_input(esc(*argv), "an option of this command, as its value", option)
+    for argv in (("comment", ticket, "--by", "-x", "-m", "hi"),):
+        assert_bad_input(esc(*argv), "'-x' is no person's name: it starts with '-'")
+    assert all_ticket_bytes(workspace) == before
+    esc.ok("comment", ticket, "--message=--internal", "--internal")
+    assert "--internal" in show(esc, ticket)["conversation"][0]["text"]
+
+
 def test_involve_and_answer_refuse_with_one_line_and_change_nothing(
     esc: CheckedEsc, workspace: Path
 ) -> None:
