@@ -61,7 +61,8 @@ def test_export_csv_neutralises_every_text_column(esc: Esc, workspace: Path) -> 
         "create", "--title", "=1+1", "--customer", "=cmd|' /C calc'!A0", "--body", "x"
     ).strip()
     esc.ok("tag", ticket, "+tag", "@at")
-    esc.ok("assign", ticket, "@evil", "--force", env={"ESC_USER": "-me"})
+    esc.ok("assign", ticket, "@evil", "--force", env={"ESC_USER": "+me"})  # (a name
+    # starting with `-` is refused: an option's look)
     esc.ok("escalate", ticket, "--up", "--reason", "=reason", env={"ESC_USER": "@boss"})
     result = esc("export", "--csv", "out")
     assert result.code == 0, result.err
@@ -75,7 +76,7 @@ def test_export_csv_neutralises_every_text_column(esc: Esc, workspace: Path) -> 
     [escalation] = _rows(workspace / "out" / "escalations.csv")
     assert (escalation["by"], escalation["reason"]) == ("'@boss", "'=reason")
     events = _rows(workspace / "out" / "events.csv")
-    assert {"'-me", "'@boss", "alice"} <= {e["by"] for e in events}
+    assert {"'+me", "'@boss", "alice"} <= {e["by"] for e in events}
     assert "'@evil" in {e["new_value"] for e in events}
     everything = "".join(p.read_text() for p in (workspace / "out").iterdir())
     for line in everything.splitlines():
