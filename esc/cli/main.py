@@ -1296,7 +1296,12 @@ def _main(args: list[str]) -> int:
             _show(exc)
             return EXIT_USAGE
         message = exc.format_message()  # a value outside its choices: one line, as esc's own
-        say(f"esc: {message[:1].lower()}{message[1:]}")
+        from_env = _from_environment(exc.param, args)
+        if from_env is not None:  # (`ESC_JOBS=-1`: named, not an option never given)
+            message = f"{from_env}={os.environ[from_env]!r}: {message.partition(': ')[2]}"
+        else:
+            message = message[:1].lower() + message[1:]
+        say(f"esc: {message}")
         return EXIT_USAGE
     except click.exceptions.NoArgsIsHelpError as exc:  # (`esc` or `esc kb` alone)
         click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
@@ -1394,6 +1399,17 @@ def _bug(exc: Exception) -> int:
         "please report it (set ESC_DEBUG=1 for the traceback)"
     )
     return EXIT_BUG
+
+
+def _from_environment(param: click.Parameter | None, args: list[str]) -> str | None:
+    """The environment variable an option's bad value came from (``ESC_JOBS``), when none
+    of its names is on the command line; else None."""
+    envvar = getattr(param, "envvar", None)
+    if param is None or not isinstance(envvar, str) or not os.environ.get(envvar):
+        return None
+    names = param.opts
+    given = any(a in names or a.split("=", 1)[0] in names for a in args if a.startswith("-"))
+    return None if given else envvar
 
 
 def _show(exc: click.ClickException) -> None:

@@ -1764,7 +1764,8 @@ def test_a_value_outside_its_choices_is_a_usage_error_on_a_closed_ticket_too(
         ("create", {"ESC_NOW": "yesterday"}, "--now 'yesterday' is not an ISO-8601 timestamp"),
         ("create", {"ESC_LOCK_TIMEOUT": "soon"}, "ESC_LOCK_TIMEOUT='soon'"),
         ("sweep", {"ESC_LOCK_TIMEOUT": "soon"}, "ESC_LOCK_TIMEOUT='soon': give a number of"),
-        ("sweep", {"ESC_JOBS": "many"}, "'many' is not a valid integer"),
+        ("sweep", {"ESC_JOBS": "many"}, "esc: ESC_JOBS='many': 'many' is not a valid integer"),
+        ("sweep", {"ESC_JOBS": "-1"}, "esc: ESC_JOBS='-1': -1 is not in the range x>=1"),
     ],
 )
 def test_an_environment_value_outside_its_choices_is_a_usage_error(
