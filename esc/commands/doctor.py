@@ -41,6 +41,7 @@ CheckName = Literal[
     "config",
     "notify",
     "reports",
+    "attachments",
 ]
 MIN_PYTHON = (3, 10)  # setup.cfg's python_requires
 STALE_LOCK = dt.timedelta(hours=1)  # a lock held longer than this: a hung process?
@@ -101,6 +102,7 @@ def doctor(
             )
         )
     checks += [check_locks(workspace, session.now), *check_caches(root)]
+    checks += check_attachments(workspace)
     checks += check_config(session)
     failing = failing_notes(session)
     if failing:
@@ -198,6 +200,26 @@ def check_reports(root: Path) -> list[Check]:
             f"to keep them out of git: git rm -r -q --cached -- {REPORTS_DIR} && git commit -m "
             f"'reports: not versioned' (with `{REPORTS_DIR}/` in .gitignore, as esc init "
             "writes it)",
+            advice=True,
+        )
+    ]
+
+
+def check_attachments(workspace: Workspace) -> list[Check]:
+    """A note for each folder of attachments no ticket has: an intake killed between
+    saving a new ticket's attachments and writing the ticket (its message is taken again
+    by the next intake, into a ticket of another ID), or a ticket deleted by hand."""
+    orphans = workspace.attachments_without_ticket()
+    if not orphans:
+        return []
+    shown = ", ".join(orphans[:5]) + (f" and {len(orphans) - 5} more" if len(orphans) > 5 else "")
+    return [
+        Check(
+            "attachments",
+            f"{shown}: no ticket has {'these folders' if len(orphans) > 1 else 'this folder'}"
+            " (an intake stopped before it wrote the ticket, or the ticket was deleted)",
+            f"if nobody needs {'them' if len(orphans) > 1 else 'it'}: rm -r -- "
+            + " ".join(shlex.quote(path) for path in orphans[:5]),
             advice=True,
         )
     ]

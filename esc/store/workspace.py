@@ -431,6 +431,20 @@ class Workspace:
         removed = [p for f in folders for p in atomic.remove_stale_temporaries(Path(f))]
         return [self.rel(path) for path in removed]
 
+    def attachments_without_ticket(self) -> list[str]:
+        """The folders of ``attachments/`` named for a ticket that has no file in tickets/
+        (an intake killed after it saved a new ticket's attachments, before it wrote the
+        ticket; or a ticket deleted), as paths relative to the workspace, sorted."""
+        try:
+            folders = [e.name for e in os.scandir(self.root / ATTACHMENTS_DIR) if e.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [
+            f"{ATTACHMENTS_DIR}/{name}"
+            for name in sorted(folders)
+            if not name.startswith(".") and not (self.tickets_dir / f"{name}.md").exists()
+        ]
+
     def write_output(self, path: Path, text: str) -> None:
         """Write a report or export the user asked for, atomically: through a symlink, as
         ``cp`` does; never over a device, FIFO or anything else that is no regular file."""

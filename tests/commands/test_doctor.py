@@ -78,6 +78,21 @@ def test_a_healthy_clone_has_no_problems(tmp_path: Path) -> None:
     assert not list(clone.rglob("*write-test*"))
 
 
+def test_attachments_no_ticket_has_are_a_note(tmp_path: Path) -> None:
+    """An intake killed between saving a new ticket's attachments and writing the ticket
+    left `attachments/T-…/` for good: nothing named it."""
+    clone = healthy_clone(tmp_path)
+    ticket = Esc(clone).ok("create", "--title", "t").strip()
+    for name in (ticket, "T-gone0001"):
+        (clone / "attachments" / name).mkdir(parents=True)
+        (clone / "attachments" / name / "log.txt").write_text("x")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 0, report
+    [note] = [c for c in report["checks"] if c["check"] == "attachments"]
+    assert note["detail"].startswith("attachments/T-gone0001: no ticket has this folder")
+    assert note["fix"] == "if nobody needs it: rm -r -- attachments/T-gone0001"
+
+
 def test_an_unfinished_rebase_is_a_problem(tmp_path: Path) -> None:
     clone = healthy_clone(tmp_path)
     git(clone, "switch", "-qc", "side")
