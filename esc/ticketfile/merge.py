@@ -17,6 +17,9 @@ field by field:
   open requests to one team, which ``esc involve`` never makes) is a conflict, and so is
   an open request to the team one side escalated the ticket to (which owns it then: a
   request to it is answered by the escalation, and never made);
+- ``status`` changed differently on both sides is a conflict, with the fields each
+  change set, but a person's status on a ``new`` ticket against the ``open`` a sweep's
+  rule set there as a side effect: the person's stands;
 - ``updated`` takes the later time and ``first_response_at`` the earlier one (the first
   response is the first of the two replies, and both replies are in the conversation);
 - ``sla`` (written by ``esc sweep``, derived) is never a conflict: the side with the later
@@ -50,7 +53,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from esc.domain.errors import ParseError
-from esc.domain.model import FIELD_ORDER
+from esc.domain.model import FIELD_ORDER, SWEEPER
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp
 from esc.ticketfile import yaml_text
@@ -380,7 +383,37 @@ def _resolve(
         return _merge_fired(base, ours, theirs)
     if key == "requests" and all(_is_list(v) for v in (base, ours, theirs)):
         return _merge_requests(_listed(base), _listed(ours), _listed(theirs))
+    if key == "status":
+        return _a_person_s_status(base, ours, theirs, docs)
     return _CONFLICT
+
+
+def _a_person_s_status(base: Any, ours: Any, theirs: Any, docs: tuple[TicketDoc, ...]) -> Any:
+    """The status a person set on a `new` ticket (resolved it, put it on hold) where the
+    other side's is the `open` a sweep's rule set as a side effect (an escalation opens a
+    new ticket): the person's choice stands, as it would have had the sweep run first
+    (`open` and then the person's move), and the next sweep replays the rest; any other
+    pair of statuses is a conflict for a person to resolve."""
+    if base != "new":
+        return _CONFLICT
+    automatic = [_opened_by_esc(doc) for doc in docs]
+    if ours == "open" and automatic[0] and not automatic[1]:
+        return theirs
+    if theirs == "open" and automatic[1] and not automatic[0]:
+        return ours
+    return _CONFLICT
+
+
+def _opened_by_esc(doc: TicketDoc) -> bool:
+    """Whether the last status change in ``doc``'s log is `new → open` by esc's sweep or
+    one of its rules."""
+    lines = [a for a in doc.ticket.activity if a.field == "status"]
+    if not lines:
+        return False
+    last = lines[-1]
+    return (last.old, last.new) == ("new", "open") and (
+        last.by == SWEEPER or last.by.startswith("rule:")
+    )
 
 
 def _tagging_time(docs: tuple[TicketDoc, TicketDoc]) -> Callable[[Any], dt.datetime | None]:

@@ -1073,3 +1073,32 @@ def test_a_conflict_on_status_takes_the_fields_its_change_set_with_it() -> None:
     assert theirs.resolved_at == at("16:00")
     ours = parse(re.sub(sides, r"\1", merged.text, flags=re.S), "t.md").ticket
     assert (ours.status, ours.resolved_at, ours.closed_at, ours.csat) == ("open", None, None, None)
+
+
+def test_a_person_s_status_stands_against_the_open_a_rule_s_escalation_set() -> None:
+    """The cron clone's rule escalated a new ticket (opening it) while a person resolved
+    it in their clone: `status: open` against `resolved` was a conflict for the person to
+    untangle, though the `open` was only a side effect, as the sweep run first shows
+    (open, then resolved).  The person's status stands, with the fields it set; both
+    logs are kept.  Two people's statuses still conflict."""
+    new = change(BASE, sets={"status": "new"})
+    rule = "rule:breached-goes-up"
+    opened = change(new, sets={"status": "open", "team": "engineering"}, activity=(
+        Activity(at("13:00"), rule, field="team", old="support", new="engineering"),
+        Activity(at("13:00"), rule, field="status", old="new", new="open"),
+    ))  # fmt: skip
+    resolved = change(new, sets={"status": "resolved", "resolved_at": at("13:30")}, activity=(
+        Activity(at("13:30"), "bob", field="status", old="new", new="resolved"),
+    ))  # fmt: skip
+    for ours, theirs in ((opened, resolved), (resolved, opened)):
+        merged = parse(clean(new, ours, theirs), "m.md").ticket
+        assert (merged.status, merged.resolved_at, merged.team) == (
+            "resolved", at("13:30"), "engineering"
+        )
+        assert [(a.by, a.new) for a in merged.activity if a.field == "status"][-2:] == [
+            (rule, "open"), ("bob", "resolved")
+        ]
+    by_hand = change(new, sets={"status": "open"}, activity=(
+        Activity(at("13:00"), "alice", field="status", old="new", new="open"),
+    ))  # fmt: skip
+    assert "status" in merge_ticket(new, by_hand, resolved).conflicts
