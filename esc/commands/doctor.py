@@ -273,6 +273,15 @@ def check_merge_driver(root: Path) -> Check:
         words = []
     if "merge-file" not in words[1:]:
         return Check("merge-driver", f"merge.esc.driver is `{driver}`, not esc's merge-file", fix)
+    given_files = words[words.index("merge-file") + 1 :][:3]
+    if given_files != ["%O", "%A", "%B"]:  # (`merge-file %O %A`: every merge fails on it,
+        # and git keeps ours with no markers, so the other side's change is dropped)
+        return Check(
+            "merge-driver",
+            f"merge.esc.driver is `{driver}`: esc's merge-file takes %O %A %B (the base, ours "
+            "and theirs, in that order); every merge of a ticket would fail",
+            fix,
+        )
     program = words[0]
     if not os.path.isabs(program):
         return Check(

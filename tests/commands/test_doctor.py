@@ -355,6 +355,10 @@ def test_a_driver_that_needs_path_or_a_python_that_is_gone(tmp_path: Path) -> No
     git(clone, "config", "merge.esc.driver", "cat %A")
     detail, _ = problems(doctor(clone)[1])["merge-driver"]
     assert detail == "merge.esc.driver is `cat %A`, not esc's merge-file"
+    # one that lacks %B: every merge failed, git kept ours unmarked, doctor said ok
+    git(clone, "config", "merge.esc.driver", f"{sys.executable} -P -m esc merge-file %O %A")
+    detail, _ = problems(doctor(clone)[1])["merge-driver"]
+    assert "esc's merge-file takes %O %A %B (the base, ours and theirs" in detail
 
 
 def test_no_git_identity_in_config(tmp_path: Path) -> None:
