@@ -237,6 +237,9 @@ def whoami(given: str | None) -> str:
         raise BadInput(f"{exc}; give another with --by NAME or ESC_USER") from None
 
 
+SWEEP_IDENTITY = "esc sweep"  # the git user.name `esc doctor` suggests for a cron clone
+
+
 def actor_name(name: str, where: str) -> str:
     """``name`` as given for who acts (``where``: --by, ESC_USER), if it can be written as
     one: BadInput otherwise (see :func:`whoami`)."""
@@ -247,8 +250,10 @@ def actor_name(name: str, where: str) -> str:
     if name.strip().startswith("-"):  # (`--by --json`: an option, not a person)
         why = "it starts with '-', as an option does"
         raise BadInput(f"{where} {name!r} is no person's name: {why}")
-    if name.strip().lower().startswith("rule:") or name.strip() == SWEEPER:
-        why = "it names esc's own sweep" if name.strip() == SWEEPER else "it names a rule"
+    sweep = name.strip().casefold() in (SWEEPER, SWEEP_IDENTITY)  # (`esc sweep`: the git
+    # identity doctor gives a cron clone, where a person's command took it for theirs)
+    if name.strip().lower().startswith("rule:") or sweep:
+        why = "it names esc's own sweep" if sweep else "it names a rule"
         raise BadInput(
             f"{where} {name!r} is no person's name: {why}, and what a person does under it "
             "would be counted and told as that"
