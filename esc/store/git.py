@@ -741,13 +741,18 @@ def _put_aside_if_conflicting(root: Path, remote: str, branch: str) -> None:
         return
     top = toplevel(root)
     saved = _saved_meanwhile(root, top, names, beside="stash@{0}")
+    listed = run(root, "stash", "show", "--name-only", "-z", "stash@{0}")
+    stashed = [n.decode("utf-8", "surrogateescape") for n in listed.stdout.split(b"\0") if n]
+    others = [n for n in stashed if n not in names]  # (the stash took every change: said,
+    # or a person told their edit was "left for the next sweep" finds it gone)
     run(root, "reset", "--hard", "--quiet")
     kept = _put_back(top, saved)
     also = f"; {_named(kept)}, changed while the rebase ran, kept as saved" if kept else ""
+    with_others = f", with your other uncommitted changes ({_named(others)})," if others else ""
     raise GitError(
         f"your uncommitted changes to {_named(names)} conflict with {remote}/{branch}: they "
-        "are kept in git's stash (its top entry, `autostash`) and the files are as committed"
-        f"{also}; run `git stash pop`, resolve the conflict, and commit"
+        f"are kept in git's stash (its top entry, `autostash`){with_others} and the files "
+        f"are as committed{also}; run `git stash pop`, resolve the conflict, and commit"
     )
 
 

@@ -1065,14 +1065,18 @@ def test_a_person_s_uncommitted_edit_that_conflicts_with_the_remote_is_put_aside
     stays whole in the stash, and one line says where; the next sweep pushes."""
     remote = notes_changed_on_the_remote(esc, workspace, tmp_path)
     (workspace / "NOTES.md").write_text("on call: carol\n")  # (not committed)
+    (workspace / "rules.yaml").write_text((workspace / "rules.yaml").read_text() + "# mine\n")
 
     result = esc("sweep", "--push", now="2026-11-20T13:30:00+01:00")
     assert result.code == 1, result.err
-    assert result.err.endswith(
+    assert result.err.endswith(  # (every change went in the stash: each said, not only the
+        # one in conflict; rules.yaml's was gone without a word)
         "esc: your uncommitted changes to NOTES.md conflict with origin/main: they are kept "
-        "in git's stash (its top entry, `autostash`) and the files are as committed; run "
-        "`git stash pop`, resolve the conflict, and commit\n"
+        "in git's stash (its top entry, `autostash`), with your other uncommitted changes "
+        "(rules.yaml), and the files are as committed; run `git stash pop`, resolve the "
+        "conflict, and commit\n"
     ), result.err
+    assert "# mine" in git(workspace, "stash", "show", "-p", "stash@{0}")
     assert git(workspace, "ls-files", "--unmerged") == ""
     assert (workspace / "NOTES.md").read_text() == "on call: bob\n"
     assert git(workspace, "stash", "list").count("autostash") == 1
