@@ -308,7 +308,9 @@ class Workspace:
         self._require_no_rebase_left()  # (first: while git has it out, no file to find)
         path = self.resolve(ref)
         with self.ticket_lock(path):
-            for _ in range(REWRITE_TRIES):
+            for tries in range(REWRITE_TRIES):
+                if tries:  # (an editor saving in place again and again: let it finish)
+                    time.sleep(REWRITE_PAUSE * 2 ** (tries - 1))
                 doc = problems.require_valid(self.read_existing(path), self.config())
                 change = operation(doc.ticket)
                 if not change:
@@ -570,7 +572,8 @@ class _Comparison:
         return self.same
 
 
-REWRITE_TRIES = 5  # reads of a ticket that keeps changing before a command gives up
+REWRITE_TRIES = 8  # reads of a ticket that keeps changing before a command gives up
+REWRITE_PAUSE = 0.005  # seconds before the second read, doubled before each next (~0.6 s in all)
 
 
 def parse_ticket(data: bytes, rel: str, strict: bool = True) -> TicketDoc:
