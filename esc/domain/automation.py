@@ -205,6 +205,7 @@ class Seen:
     checked: dt.datetime | None
     states: Mapping[str, str]
     dues: Mapping[str, dt.datetime]
+    retimed: bool = True  # (swept under another rules.yaml: its deadlines may have moved)
 
 
 def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.datetime,
@@ -214,8 +215,10 @@ def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.date
     after ``last`` (and by ``at``), unless it was in a state the term names then already
     (in warning, then breached, for `[warning, breached]`: the same match), or the last
     sweep saw it breached by a deadline the rule fired after (``last_sweep``: the breach
-    the rule fired on, its deadline moved later by rules.yaml since), or in warning by a
-    mark before that sweep."""
+    the rule fired on, its deadline moved later by rules.yaml since) or by one before that
+    sweep (a target made longer, then that sweep: its deadline, as that sweep wrote it, is
+    the later one, but the breach is the one the rule fired on), or in warning by a mark
+    before that sweep."""
     due, warn = clock.due, clock.warn
     matched = (due is not None and due <= last) or (
         "warning" in states and warn is not None and warn <= last
@@ -229,8 +232,16 @@ def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.date
     if swept is None or seen is None or seen_due is None or clock.start > seen_due:
         return True  # (nothing seen of it; or a new cycle of its metric, a next response
         # asked for after the deadline the last sweep saw)
-    if clock.state == "breached":  # (the breach the rule fired on, as the last sweep saw it)
-        return not (seen == "breached" and seen_due <= last)
+    if clock.state == "breached":  # (the breach the rule fired on, as the last sweep saw it;
+        # or the very deadline that sweep saw breached, fallen before it: judged there, where
+        # the rule did not fire again, under the rules.yaml of each moment, as a replay from
+        # that sweep's `checked` cannot; a deadline re-timed since, by a change of the
+        # ticket, is another breach)
+        fired_on = swept.retimed and seen_due <= last
+        judged = swept.checked is not None and instant < swept.checked and clock.due == seen_due
+        return not (seen == "breached" and (fired_on or judged))
+    if not swept.retimed:  # (under the same rules, the replay from that sweep sees it)
+        return True
     # (a warning the last sweep saw already, or past it: the same warning, its mark moved;
     # but one at that sweep's own instant may be one the action cap held back there)
     return not (seen in ("warning", "breached") and instant != swept.checked)

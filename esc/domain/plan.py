@@ -277,11 +277,14 @@ def plan(
             ticket, config, now, Change(), [], [], lambda t, at: sla_of(t, config, at)
         )
     sla_at = _Slas(config, now)
-    # (what the last sweep saw, for a ticket swept under another rules.yaml: a breach it saw,
-    # re-timed by the new targets, is no new one.  Under the same rules the replay from that
-    # sweep sees every change itself.  Asked only of a rule that fired and is still true)
+    # (what the last sweep saw: a breach it saw, re-timed by targets changed since, is no
+    # new one; nor is one timed before that sweep, which judged it under the rules.yaml of
+    # each moment: a replay from it, under the same rules as that sweep but not as the
+    # moments before it (a target made shorter, then longer again), took a breach of those
+    # moments for a new one, and a sweep without the cache escalated again.  Asked only of
+    # a rule that fired and is still true)
     changed_rules = stored not in (None, sweep_version(config))
-    seen = functools.cache(functools.partial(_seen, ticket)) if changed_rules else None
+    seen = functools.cache(functools.partial(_seen, ticket, changed_rules))
     memory = automation.memory_of(ticket)
     before = dict(memory)
     recorded = _swept_after(ticket, since)
@@ -430,7 +433,8 @@ def _across(ticket: Ticket, config: Config, now: dt.datetime, past: Past) -> Tic
     the rules in effect then: a breach in the gap escalates as it would have, whatever edit
     came since), then what one at ``now`` does under ``config``, replaying the moments
     since it became theirs (at now alone, when it became theirs now: nothing is stamped
-    before the edit).  None unless the ticket's ``sla.rules`` is ``earlier``'s; when that
+    before the edit).  None unless the ticket's ``sla.rules`` is ``earlier``'s; for a ticket
+    settled by its last sweep (nothing to replay); when that
     sweep could not run (a change after it); or when the ticket, or what the old rules
     made, does not fit the configuration it goes to (a team renamed since, a priority
     added: not replayed as it was)."""
@@ -443,6 +447,11 @@ def _across(ticket: Ticket, config: Config, now: dt.datetime, past: Past) -> Tic
     if version is None or checked is None or version != sweep_version(earlier):
         return None
     if version == current or not earlier.fits(ticket):
+        return None
+    if not ticket.active and ticket.updated <= checked:  # (settled when last swept: nothing
+        # to replay; marked as swept under this configuration, it was rewritten by a sweep
+        # without the cache alone, for its `checked` and `rules`: churn a sweep with it,
+        # which never reads a settled ticket, did not make)
         return None
     inner = Past(blockless_swept=past.blockless_swept)
     end = now if past.switched is None or past.switched >= now else past.switched
@@ -1236,8 +1245,9 @@ def _checked(ticket: Ticket) -> dt.datetime | None:
     return coerce_timestamp(stored.get("checked")) if isinstance(stored, Mapping) else None
 
 
-def _seen(ticket: Ticket) -> automation.Seen | None:
-    """What the ticket's last sweep saw of each clock: its state and deadline then."""
+def _seen(ticket: Ticket, retimed: bool = True) -> automation.Seen | None:
+    """What the ticket's last sweep saw of each clock: its state and deadline then
+    (``retimed``: it was swept under another rules.yaml than this one)."""
     stored = ticket.extra.get("sla")
     if not isinstance(stored, Mapping):
         return None
@@ -1253,7 +1263,7 @@ def _seen(ticket: Ticket) -> automation.Seen | None:
             dues[str(key)] = due
     if not states:
         return None
-    return automation.Seen(coerce_timestamp(stored.get("checked")), states, dues)
+    return automation.Seen(coerce_timestamp(stored.get("checked")), states, dues, retimed)
 
 
 def stored_version(ticket: Ticket) -> str | None:

@@ -3508,3 +3508,32 @@ def test_a_replayed_tag_goes_before_one_a_person_added_since(tmp_path: Path) -> 
         tags[cadence] = Esc(root).ok("show", ticket, "--json", now="2026-11-24T12:00:00+01:00")
         tags[cadence] = json.loads(tags[cadence])["tags"]
     assert tags["often"] == tags["late"] == ["aging", "hot"]
+
+
+def test_after_rules_yaml_changed_twice_a_sweep_without_the_cache_does_what_one_with_it_does(
+    demo: Path,
+) -> None:
+    """Targets cut, swept, put back (or another edit), swept: a sweep without
+    `.esc-cache/tickets.sqlite` then escalated tickets again for the breach their rule had
+    fired on (its deadline, under the targets put back, after the firing), and rewrote
+    every settled ticket for its `checked` and `rules` alone; one with the cache did
+    neither.  Deleting the cache changes nothing but speed."""
+    desk = Esc(demo)
+    rules = demo / "rules.yaml"
+    original = rules.read_text()
+    desk.ok("sweep", "--no-report", now="2026-11-27T10:00:00+01:00")
+    rules.write_text(original.replace("first_response: 4h, next_response: 8h",
+                                      "first_response: 1h, next_response: 2h"))  # fmt: skip
+    desk.ok("sweep", "--no-report", now="2026-11-27T17:30:00+01:00")
+    for edit in ("back", "warn_at"):
+        copy = demo.parent / f"copy-{edit}"
+        shutil.copytree(demo, copy)
+        changed = original if edit == "back" else original.replace("warn_at: 75%", "warn_at: 70%")
+        (copy / "rules.yaml").write_text(changed)
+        Esc(copy).ok("sweep", "--no-report", now="2026-11-30T09:30:00+01:00")
+        cached = Esc(copy).ok("sweep", "--no-report", "--dry-run", now="2026-11-30T09:31:00+01:00")
+        for stale in (copy / ".esc-cache").glob("tickets.sqlite*"):
+            stale.unlink()
+        cold = Esc(copy).ok("sweep", "--no-report", "--dry-run", now="2026-11-30T09:31:00+01:00")
+        assert cold == cached, edit
+        assert "would change" in cold and "breached-goes-up" not in cold, cold

@@ -543,6 +543,31 @@ def test_a_ticket_never_swept_answered_after_its_breach_still_escalates(
     )
 
 
+def test_a_target_made_shorter_then_longer_again_escalates_once() -> None:
+    """The first response cut to 1h breached at 10:00 and the rule escalated; the 4h target
+    back, a sweep the next morning saw the same clock breached (due 13:00 now) and rightly
+    did nothing.  A sweep a minute later, under the same rules.yaml as that sweep, took the
+    13:00 breach for a new one, after the rule's firing at 10:00, and escalated again: a
+    sweep without the cache did, one with it did not.  A breach at the very deadline the
+    last sweep saw, before it, was judged there."""
+    rule = """\
+rules:
+  - name: breached-goes-up
+    when: {sla: breached, level: "<3"}
+    then: {escalate: up, note: "SLA breached, escalating"}
+"""
+    normal = make_config(CALENDARS + STANDARD_SLA_YAML + rule)
+    cut = STANDARD_SLA_YAML.replace("first_response: 4h", "first_response: 1h")
+    short = make_config(CALENDARS + cut + rule)
+    t, _ = swept_at(ticket(), short, berlin(2026, 11, 23, 9, 30), berlin(2026, 11, 23, 17, 30))
+    assert [(e.at, e.to) for e in t.escalations] == [(berlin(2026, 11, 23, 10), "engineering")]
+    t, p = swept_at(t, normal, berlin(2026, 11, 24, 9, 30))
+    assert p.escalations == []
+    for later in (berlin(2026, 11, 24, 9, 31), berlin(2026, 11, 25, 12)):  # (resolution: ok)
+        p = plan(t, normal, later)
+        assert p.escalations == [] and "breached-goes-up" not in p.fired, later
+
+
 def test_checked_may_be_written_as_text(standard: Config) -> None:
     t = ticket(extra={"sla": {"policy": "standard", "checked": "2026-11-23T09:30:00+01:00"}})
     assert plan(t, standard, berlin(2026, 11, 24, 12)).fired == ["warned", "breached"]
