@@ -250,12 +250,17 @@ def check_merge_driver(root: Path) -> Check:
         )
     given = merge_driver.ticket_merge(root)
     if given is not None and given != merge_driver.DRIVER:
+        what = (  # (`-merge`, `binary`: git merges nothing, and keeps ours, unmarked)
+            "git would not merge tickets at all: a ticket both sides changed is a conflict "
+            "whose file holds ours alone, with no markers for `esc validate` to find"
+            if given in ("unset", "binary")
+            else "git would merge two values of one field into a ticket that does not parse"
+        )
         return Check(
             "merge-driver",
             f"git gives tickets merge={given}, not esc's driver: a line of a .gitattributes "
-            f"overrides `{merge_driver.ATTRIBUTES_LINE}` (such as `*.md merge=union` after "
-            "it), and git would merge two values of one field into a ticket that does not "
-            "parse",
+            f"overrides `{merge_driver.ATTRIBUTES_LINE}` (such as `*.md merge=union` or "
+            f"`*.md binary` after it), and {what}",
             f"remove that line (`git check-attr -a -- tickets/T-0.md` shows what applies), "
             f"or {INSTALL_GIT}, which makes esc's line win in this clone",
         )

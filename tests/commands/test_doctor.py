@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from esc.commands.doctor import check_python
 from esc.store import lock
 from tests.conftest import NOW, Esc
@@ -76,6 +78,26 @@ def test_a_healthy_clone_has_no_problems(tmp_path: Path) -> None:
     # it changes nothing, and leaves no file of its write test behind
     assert git(clone, "status", "--porcelain") == ""
     assert not list(clone.rglob("*write-test*"))
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("*.md merge=union", "merge two values of one field into a ticket that does not parse"),
+        ("*.md binary", "would not merge tickets at all: a ticket both sides changed is a"),
+        ("tickets/** -merge", "would not merge tickets at all"),
+    ],
+)
+def test_a_gitattributes_line_that_overrides_esc_s_says_what_git_would_do(
+    tmp_path: Path, line: str, said: str
+) -> None:
+    """`*.md binary` after esc's line was said to merge two values into a ticket that does
+    not parse: git merges nothing then, and keeps ours, unmarked."""
+    clone = healthy_clone(tmp_path)
+    with (clone / ".gitattributes").open("a") as attributes:
+        attributes.write(line + "\n")
+    detail, _ = problems(doctor(clone)[1])["merge-driver"]
+    assert said in detail, detail
 
 
 def test_attachments_no_ticket_has_are_a_note(tmp_path: Path) -> None:
