@@ -18,6 +18,8 @@ from esc.domain.errors import BadInput, Refused
 from esc.domain.model import (
     CHANNELS,
     OPTIONAL_FIELDS,
+    RULE_ACTOR,
+    SWEEPER,
     TICKET_FIELDS,
     Activity,
     Change,
@@ -95,9 +97,10 @@ class _Builder:
     def build(self) -> Change:
         if self.sets or self.escalations or self.entries or self.tags or self.requests:
             self.sets["updated"] = self.now
-            unseen = _unseen_by_sweep(self.ticket, self.now)
-            if unseen is not None:
-                self.sets["sla"] = unseen
+            if self.actor != SWEEPER and not self.actor.startswith(RULE_ACTOR):  # (a person's)
+                unseen = _unseen_by_sweep(self.ticket, self.now)
+                if unseen is not None:
+                    self.sets["sla"] = unseen
         return Change(
             sets=dict(self.sets),
             escalations=tuple(self.escalations),
