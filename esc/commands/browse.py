@@ -88,7 +88,12 @@ def list_tickets(
         option = "--tag" if key == "tags" else f"--{key}"
         if any(not v.strip() for v in given):  # (`--team ''` listed nothing, exit 0)
             raise BadInput(f"{option} must not be empty")
-        given = [query.in_its_case(config, key, v) for v in given]
+        spelled = [query.in_its_case(config, key, v) for v in given]
+        if key in ("assignee", "category"):  # (an open set: the file's own spelling as given
+            # too, `category: DATA` written by hand or by an older esc)
+            given = list(dict.fromkeys([*spelled, *given]))
+        else:
+            given = spelled
         if key == "level":
             values: list[object] = [query.level_value(v) for v in given]
         elif key in ("assignee", "category"):  # (`none`: the tickets without one)

@@ -113,13 +113,14 @@ class _Builder:
 
 def _unseen_by_sweep(ticket: Ticket, now: dt.datetime) -> dict[str, object] | None:
     """The ticket's ``sla:`` block checked a second before ``now``, when its last sweep
-    checked it at or after ``now`` (a change recorded at a ``--now`` before that sweep's: a
+    checked it after ``now`` (a change recorded at a ``--now`` before that sweep's: a
     call noted after the fact, a clock behind the cron host's): the next sweep replays from
     there, and tells of the change, as after a merge of it; else None (it has not seen it
     yet, and will)."""
     block = ticket.extra.get("sla")
     checked = coerce_timestamp(block.get("checked")) if isinstance(block, Mapping) else None
-    if checked is None or checked < now:
+    if checked is None or checked <= now:  # (a change in the sweep's own second: the next
+        # sweep revisits that second, and tells it)
         return None
     return {**block, "checked": now - dt.timedelta(seconds=1)}  # type: ignore[dict-item]
 

@@ -396,24 +396,38 @@ def _a_person_s_status(base: Any, ours: Any, theirs: Any, docs: tuple[TicketDoc,
     pair of statuses is a conflict for a person to resolve."""
     if base != "new":
         return _CONFLICT
-    automatic = [_opened_by_esc(doc) for doc in docs]
-    if ours == "open" and automatic[0] and not automatic[1]:
-        return theirs
-    if theirs == "open" and automatic[1] and not automatic[0]:
-        return ours
+    opened = [_opened_by_esc(doc) for doc in docs]
+    moved = [_status_moved_at(doc) for doc in docs]
+    for rule_side, person_side, value in ((0, 1, theirs), (1, 0, ours)):
+        when, by_person = opened[rule_side], moved[person_side]
+        if (
+            (ours, theirs)[rule_side] == "open"
+            and when is not None
+            and opened[person_side] is None
+            and by_person is not None
+            and by_person >= when  # (the person's move at or after the rule's: had the
+            # sweep seen a move before it, the rule would not have acted on a ticket
+            # resolved or on hold)
+        ):
+            return value
     return _CONFLICT
 
 
-def _opened_by_esc(doc: TicketDoc) -> bool:
-    """Whether the last status change in ``doc``'s log is `new → open` by esc's sweep or
-    one of its rules."""
+def _opened_by_esc(doc: TicketDoc) -> dt.datetime | None:
+    """When the last status change in ``doc``'s log, `new → open` by esc's sweep or one of
+    its rules, was made; None if the last one is another."""
     lines = [a for a in doc.ticket.activity if a.field == "status"]
     if not lines:
-        return False
+        return None
     last = lines[-1]
-    return (last.old, last.new) == ("new", "open") and (
-        last.by == SWEEPER or last.by.startswith("rule:")
-    )
+    automatic = last.by == SWEEPER or last.by.startswith("rule:")
+    return last.at if automatic and (last.old, last.new) == ("new", "open") else None
+
+
+def _status_moved_at(doc: TicketDoc) -> dt.datetime | None:
+    """When the last status change in ``doc``'s log was made, if it has one."""
+    lines = [a for a in doc.ticket.activity if a.field == "status"]
+    return lines[-1].at if lines else None
 
 
 def _tagging_time(docs: tuple[TicketDoc, TicketDoc]) -> Callable[[Any], dt.datetime | None]:

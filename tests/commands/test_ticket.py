@@ -190,6 +190,10 @@ def test_without_a_list_of_categories_the_ones_teams_handle_are_taken_in_any_cas
     ).read_text()
     listed = esc.ok("list", "--category", "Data")
     assert data in listed and bug not in listed
+    path = workspace / "tickets" / f"{other}.md"  # (spelled `DATA` by hand, or by an older
+    path.write_text(path.read_text().replace("category: Security", "category: DATA"))  # esc)
+    spelled_so = esc.ok("list", "--category", "DATA")
+    assert other in spelled_so and data in spelled_so
     esc.ok("assign", bug, "DAN")
     assert bug in esc.ok("list", "--assignee", "Dan")
     assert data not in esc.ok("list", "--assignee", "DAN")

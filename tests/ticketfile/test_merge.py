@@ -1098,6 +1098,13 @@ def test_a_person_s_status_stands_against_the_open_a_rule_s_escalation_set() -> 
         assert [(a.by, a.new) for a in merged.activity if a.field == "status"][-2:] == [
             (rule, "open"), ("bob", "resolved")
         ]
+    # the person's move before the rule's: had the sweep seen it, the rule would not have
+    # acted on a resolved ticket: a conflict for a person to decide
+    early = change(new, sets={"status": "resolved", "resolved_at": at("09:58")}, activity=(
+        Activity(at("09:58"), "bob", field="status", old="new", new="resolved"),
+    ))  # fmt: skip
+    assert "status" in merge_ticket(new, opened, early).conflicts
+    assert "status" in merge_ticket(new, early, opened).conflicts
     by_hand = change(new, sets={"status": "open"}, activity=(
         Activity(at("13:00"), "alice", field="status", old="new", new="open"),
     ))  # fmt: skip
