@@ -157,7 +157,7 @@ def refuse_option_as_value(command: click.Command, ctx: click.Context, args: lis
     customer's answer, `--by --json` recorded a person named so.  The value itself is
     still taken in one word (`--message=--internal`)."""
     takes_value: dict[str, click.Option] = {}
-    names: set[str] = set()
+    names: set[str] = {"--"}  # (`-m --`: the end of the options, not a message)
     for param in command.get_params(ctx):
         if not isinstance(param, click.Option):
             continue
