@@ -89,8 +89,9 @@ def list_tickets(
         if any(not v.strip() for v in given):  # (`--team ''` listed nothing, exit 0)
             raise BadInput(f"{option} must not be empty")
         spelled = [query.in_its_case(config, key, v) for v in given]
-        if key in ("assignee", "category"):  # (an open set: the file's own spelling as given
-            # too, `category: DATA` written by hand or by an older esc)
+        if key == "assignee" or (key == "category" and config.categories is None):  # (an
+            # open set: the file's own spelling as given too, `category: DATA` written by
+            # hand or by an older esc)
             given = list(dict.fromkeys([*spelled, *given]))
         else:
             given = spelled
