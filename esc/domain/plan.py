@@ -444,6 +444,13 @@ def _across(ticket: Ticket, config: Config, now: dt.datetime, past: Past) -> Tic
     current = sweep_version(config)
     if "sla" not in ticket.extra:  # (never swept: from its creation, under the one before)
         version, checked = sweep_version(earlier), ticket.created - _MICROSECOND
+    elif version is None and checked is not None:  # (a block without `rules:`, swept
+        # before the switch: under the one before, as the sweeps here know it, and so
+        # read by the plans below, which would trust it as this one's)
+        version = sweep_version(earlier)
+        block = ticket.extra["sla"]
+        assert isinstance(block, Mapping)
+        ticket = lifecycle.applied(ticket, Change(sets={"sla": _marked(block, checked, version)}))
     if version is None or checked is None or version != sweep_version(earlier):
         return None
     if version == current or not earlier.fits(ticket):

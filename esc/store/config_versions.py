@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 from esc.domain.config import Config
@@ -142,6 +142,18 @@ class Known:
             and ticket.created < self.switched
         ):
             version = self.before
+        if (  # (a block without `rules:`, an older esc's or the demo's, checked before the
+            # switch: it was swept under the configuration before this one, whose moments
+            # until the switch are replayed under it; under this one, an edit of targets
+            # stamped breaches before the edit)
+            version is None
+            and isinstance(ticket.extra.get("sla"), Mapping)
+            and self.before is not None
+            and self.switched is not None
+        ):
+            checked = coerce_timestamp(ticket.extra["sla"].get("checked"))
+            if checked is not None and checked < self.switched:
+                version = self.before
         if version is None or version == sweep_version(self.config):
             return Past(blockless_swept=blockless)
         if version not in self.earlier:

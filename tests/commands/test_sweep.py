@@ -3537,3 +3537,31 @@ def test_after_rules_yaml_changed_twice_a_sweep_without_the_cache_does_what_one_
         cold = Esc(copy).ok("sweep", "--no-report", "--dry-run", now="2026-11-30T09:31:00+01:00")
         assert cold == cached, edit
         assert "would change" in cold and "breached-goes-up" not in cold, cold
+
+
+def test_an_edit_of_targets_is_not_stamped_before_it_in_blocks_without_rules(demo: Path) -> None:
+    """The demo's `sla:` blocks hold no `rules:` (an older esc's, or written by hand): a
+    first sweep that changed nothing added none, and after targets were cut the next sweep
+    replayed them under the new ones from their `checked`, escalating at 11:00 for an edit
+    made after the 09:05 sweep.  The sweeps here know the 09:05 sweep ran under the old
+    rules.yaml: such a block is that one's, and the new targets act from the edit on."""
+    desk = Esc(demo)
+    desk.ok("sweep", "--no-report", now="2026-11-27T09:05:00+01:00")
+    control = demo.parent / "unedited"
+    shutil.copytree(demo, control)
+    rules = demo / "rules.yaml"
+    cut = rules.read_text().replace("first_response: 4h, next_response: 8h",
+                                    "first_response: 2h, next_response: 8h")  # fmt: skip
+    rules.write_text(cut)
+
+    def escalated(root: Path) -> list[tuple[str, str]]:
+        out = Esc(root).ok("sweep", "--no-report", "--json", now="2026-11-27T12:00:00+01:00")
+        actions = json.loads(out)["actions"]
+        return sorted((a["id"], a["at"]) for a in actions if a["action"] == "escalate")
+
+    edited, unedited = escalated(demo), escalated(control)
+    before = "2026-11-27T12:00:00+01:00"
+    # (before the edit, what the old targets made, and nothing more; the rest at the edit)
+    assert [e for e in edited if e[1] < before] == [e for e in unedited if e[1] < before]
+    assert len(edited) > len(unedited)
+    assert all(at == before for ticket, at in edited if (ticket, at) not in unedited)
