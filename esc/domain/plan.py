@@ -284,7 +284,11 @@ def plan(
     # moments for a new one, and a sweep without the cache escalated again.  Asked only of
     # a rule that fired and is still true)
     changed_rules = stored not in (None, sweep_version(config))
-    seen = functools.cache(functools.partial(_seen, ticket, changed_rules))
+    seen = (  # (none without a block: a ticket never swept, as most a first sweep reads)
+        functools.cache(functools.partial(_seen, ticket, changed_rules))
+        if "sla" in ticket.extra
+        else None
+    )
     memory = automation.memory_of(ticket)
     before = dict(memory)
     recorded = _swept_after(ticket, since)
