@@ -847,6 +847,9 @@ def _merge_section(
         return ours.text
     if ours is None and not items:
         return None
+    if ours is None or head is not ours.head:  # (theirs' heading, in ours' line breaks: a
+        # CRLF file took an LF `## Conversation` from theirs)
+        head = head.replace("\r\n", "\n").replace("\n", nl)
     tail = ours.tail if ours else ""
     out = []
     for item in items:

@@ -464,6 +464,18 @@ def test_crlf_files_stay_crlf() -> None:
     assert [e.author for e in parse(merged, "m.md").ticket.entries][-2:] == ["ours", "theirs"]
 
 
+def test_a_section_only_theirs_has_takes_ours_line_breaks() -> None:
+    """Ours made the file CRLF; theirs, LF, added the first entry of the conversation: the
+    merge took theirs' `## Conversation` heading as it was, LF in a CRLF file."""
+    start = BASE.index("## Conversation")
+    base = BASE[:start] + BASE[BASE.index("## Activity") :]
+    ours = base.replace("\n", "\r\n")
+    theirs = apply(base, note("10:10", "theirs", "T", kind="reply"))
+    merged = clean(base, ours, theirs)
+    assert "## Conversation" in merged
+    assert "\n" not in merged.replace("\r\n", ""), merged
+
+
 def test_merged_front_matter_is_verified_field_by_field() -> None:
     ours = change(BASE, sets={"priority": "urgent"}, tags_added=("a",))
     theirs = change(BASE, sets={"csat": 4, "fired": {}}, tags_added=("b",))
