@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import getpass
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from esc.domain.lifecycle import require_name
 from esc.domain.model import SWEEPER, Change, Ticket
 from esc.domain.timestamps import (
     RANGE_TEXT,
+    coerce_timestamp,
     gives_offset,
     in_range,
     parse_local_timestamp,
@@ -110,20 +111,27 @@ class Session:
             return made[-1][1]
 
         after = self.workspace.update(ref, change, before_write)
-        if self.notify and made:
-            self.send_notifications(made[-1][0], after, made[-1][1])
+        if made and (self.notify or _before_last_sweep(*made[-1])):
+            self.send_notifications(made[-1][0], after, made[-1][1], send=self.notify)
         return after
 
-    def send_notifications(self, before: Ticket | None, after: Ticket, change: Change) -> None:
+    def send_notifications(
+        self, before: Ticket | None, after: Ticket, change: Change, send: bool = True
+    ) -> None:
         """With --notify: queue the notifications ``change`` made (``before`` None: a new
-        ticket) in the outbox and send what is due, as a sweep does; say what happened."""
+        ticket) in the outbox and send what is due, as a sweep does; say what happened.
+        ``send`` False: queue them alone, for the next sweep to send (a change recorded
+        before the ticket's last sweep, which tells only what came after it)."""
         from esc.domain.notify import events_of
         from esc.domain.plan import sla_of
         from esc.store.outbox import Outbox, deliver, messages_of
 
         config, now = self.config, self.now
         if config.notify is None:
-            self._notified.append("esc: --notify: rules.yaml has no notify: section; nothing sent")
+            if send:
+                self._notified.append(
+                    "esc: --notify: rules.yaml has no notify: section; nothing sent"
+                )
             return
         leads = {key: team.lead for key, team in config.teams.items()}
         due = sla_of(after, config, now).next_due()
@@ -135,6 +143,8 @@ class Session:
         outbox = Outbox(self.workspace.root)
         messages = messages_of(events, now)
         outbox.queue(messages)
+        if not send:
+            return
         # its own messages only, and only if no other process is sending (no wait)
         delivery = deliver(outbox, config.notify, now, only=[m.key for m in messages],
                            who=f"esc {self.command}".strip())  # fmt: skip
@@ -214,6 +224,16 @@ def resolve_now(option: str | None) -> dt.datetime:
     else:
         moment = dt.datetime.now().astimezone().replace(microsecond=0)
     return shared_zone(moment)
+
+
+def _before_last_sweep(before: Ticket, change: Change) -> bool:
+    """Whether ``change`` to ``before`` is recorded at or before the time its last sweep
+    checked it (a call noted after the fact, a clock behind the cron host's): that sweep
+    told what people did until then, and the next tells what comes after it, so the
+    command queues what it makes itself (the same events a sweep makes: kept once)."""
+    block = before.extra.get("sla")
+    checked = coerce_timestamp(block.get("checked")) if isinstance(block, Mapping) else None
+    return checked is not None and any(a.at <= checked for a in change.activity)
 
 
 def whoami(given: str | None) -> str:

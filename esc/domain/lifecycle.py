@@ -18,8 +18,6 @@ from esc.domain.errors import BadInput, Refused
 from esc.domain.model import (
     CHANNELS,
     OPTIONAL_FIELDS,
-    RULE_ACTOR,
-    SWEEPER,
     TICKET_FIELDS,
     Activity,
     Change,
@@ -46,7 +44,7 @@ from esc.domain.routing import (
     routed_category,
     ticket_fields,
 )
-from esc.domain.timestamps import coerce_timestamp, format_timestamp
+from esc.domain.timestamps import format_timestamp
 
 
 class _Builder:
@@ -97,10 +95,6 @@ class _Builder:
     def build(self) -> Change:
         if self.sets or self.escalations or self.entries or self.tags or self.requests:
             self.sets["updated"] = self.now
-            if self.actor != SWEEPER and not self.actor.startswith(RULE_ACTOR):  # (a person's)
-                unseen = _unseen_by_sweep(self.ticket, self.now)
-                if unseen is not None:
-                    self.sets["sla"] = unseen
         return Change(
             sets=dict(self.sets),
             escalations=tuple(self.escalations),
@@ -109,20 +103,6 @@ class _Builder:
             activity=tuple(self.activity),
             requests=tuple(self.requests),
         )
-
-
-def _unseen_by_sweep(ticket: Ticket, now: dt.datetime) -> dict[str, object] | None:
-    """The ticket's ``sla:`` block checked a second before ``now``, when its last sweep
-    checked it after ``now`` (a change recorded at a ``--now`` before that sweep's: a
-    call noted after the fact, a clock behind the cron host's): the next sweep replays from
-    there, and tells of the change, as after a merge of it; else None (it has not seen it
-    yet, and will)."""
-    block = ticket.extra.get("sla")
-    checked = coerce_timestamp(block.get("checked")) if isinstance(block, Mapping) else None
-    if checked is None or checked <= now:  # (a change in the sweep's own second: the next
-        # sweep revisits that second, and tells it)
-        return None
-    return {**block, "checked": now - dt.timedelta(seconds=1)}  # type: ignore[dict-item]
 
 
 def _show(value: object) -> str | None:

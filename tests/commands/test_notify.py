@@ -714,8 +714,9 @@ def test_a_change_recorded_before_the_last_sweep_is_told_by_the_next(
 ) -> None:
     """An escalation entered at 09:28 (a call noted after the fact) after the 09:30 sweep
     had checked the ticket: the 09:40 sweep told nobody, and `checked` moved past it for
-    good.  The command moves `checked` back to a second before it, as a merge of it does:
-    the next sweep tells it, once, and the file's log holds each line once."""
+    good.  The command queues what it makes (the sweep tells what came after its last
+    look): the next sweep sends it, once; `checked` and the log are left as they are (a
+    replay from before the sweep made a rule that notifies fire again)."""
     with_dan_s_chat(workspace)
     ticket = make(esc)
     esc.ok("sweep", "--no-report", now="2026-11-20T09:30:00+01:00")
@@ -723,17 +724,22 @@ def test_a_change_recorded_before_the_last_sweep_is_told_by_the_next(
     esc.ok("escalate", ticket, "--to", "engineering", "--reason", "a bug",
            now="2026-11-20T09:28:00+01:00")  # fmt: skip
     path = workspace / "tickets" / f"{ticket}.md"
-    assert "checked: 2026-11-20T09:27:59+01:00" in path.read_text()
+    assert "checked: 2026-11-20T09:30:00+01:00" in path.read_text()
+    assert len(hook.posts) == start  # (queued, not sent: no --notify)
     esc.ok("sweep", "--no-report", now="2026-11-20T09:40:00+01:00")
     sent = hook.messages()[start:]
     assert [p for p, t in sent if "escalated support → engineering" in t] == ["/eng"]
     after = path.read_text()
-    assert "checked: 2026-11-20T09:40:00+01:00" in after
     lines = [line for line in after.splitlines() if line.startswith("- 2026")]
     assert len(lines) == len(set(lines)), after
     count = len(hook.posts)
     esc.ok("sweep", "--no-report", now="2026-11-20T09:50:00+01:00")
     assert len(hook.posts) == count  # told once
+    # in the very second of the last sweep: told by the next, once
+    esc.ok("assign", ticket, "dan", now="2026-11-20T09:50:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:10:00+01:00")
+    assert [p for p, t in hook.messages()[count:] if "assigned to dan" in t] == ["/dan"]
 
 
 URGENT_ONLY = """\
