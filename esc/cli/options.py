@@ -133,8 +133,9 @@ def refuse_repeated(command: click.Command, ctx: click.Context, args: list[str])
         _, _, order = command.make_parser(ctx).parse_args(args=list(args))
     except click.UsageError:
         return  # (click's own parse says what is wrong)
-    if any(p.is_eager for p in order):
-        return
+    if any(p.is_eager and isinstance(p, click.Option) and p.is_flag for p in order):
+        return  # (--help, --version: shown as ever; a command's own --now, eager too, is
+        # no reason to let a repeated option through: `--title a --title b --now …`)
     seen: set[str] = set()
     for param in order:
         if not isinstance(param, click.Option) or param.multiple:

@@ -737,6 +737,22 @@ def _split_equals(text: str) -> str | None:
     return None
 
 
+def field_values(condition: Condition, name: str) -> list[str]:
+    """The texts ``condition`` compares field ``name`` with (`category: outage`,
+    `category: "!=how-to"`, in lists, `any:` and `not:` too), as written."""
+    if isinstance(condition, (AllOf, AnyOf)):
+        return [v for child in condition.children for v in field_values(child, name)]
+    if isinstance(condition, Not):
+        return field_values(condition.child, name)
+    if isinstance(condition, FieldCondition) and condition.name == name:
+        return [
+            m.expected
+            for m in condition.matchers
+            if isinstance(m, (_Equals, _NotEquals)) and isinstance(m.expected, str)
+        ]
+    return []
+
+
 @immutable
 class _Compiler:
     vocabulary: Vocabulary

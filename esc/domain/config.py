@@ -153,12 +153,21 @@ class Config:
     @property
     def named_categories(self) -> tuple[str, ...]:
         """The categories rules.yaml and teams.yaml spell: its closed list, or without one,
-        those the teams handle and the routing rules give."""
+        those the teams handle, the routing rules give and the conditions name."""
         if self.categories is not None:
             return self.categories
+        from esc.domain.conditions import field_values
+
         handled = (c for team in self.teams.values() for c in team.handles)
         given = (route.category for route in self.routing if route.category is not None)
-        return tuple(dict.fromkeys((*handled, *given)))
+        conditions = (  # (a rule's `category: outage` beside `handles: [Outage]`: both
+            # spellings named, neither taken for the other)
+            *(route.when for route in self.routing),
+            *(policy.when for policy in self.policies),
+            *(rule.when for rule in self.automation),
+        )
+        named = (v for c in conditions for v in field_values(c, "category"))
+        return tuple(dict.fromkeys((*handled, *given, *named)))
 
     @property
     def impact_levels(self) -> tuple[str, ...]:

@@ -89,4 +89,9 @@ def route(config: Config, facts: Facts) -> tuple[str, str]:
     for team in config.teams.values():
         if category is not None and category in team.handles:
             return team.key, f"{team.key} handles {category}"
+    if config.categories is None and isinstance(category, str):  # (an open set: `billing`
+        # for `handles: [Billing]`, the case aside, when no team names it as written)
+        for team in config.teams.values():
+            if any(category.casefold() == c.casefold() for c in team.handles):
+                return team.key, f"{team.key} handles {category}"
     return config.intake, "intake"

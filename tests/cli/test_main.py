@@ -2165,6 +2165,8 @@ def test_involve_and_answer_refuse_with_one_line_and_change_nothing(
         ("involve", ticket, "--team", "engineering", "--ask", "a", "--ask", "b"),
         ("answer", ticket, "--team", "engineering", "--team", "management", "-m", "x"),
         ("list", "--priority", "high", "--priority", "low"),
+        # (a --now after the command, eager as --help is, let the repeat through)
+        ("comment", ticket, "-m", "a", "-m", "b", "--now", "2026-11-20T11:00:00+01:00"),
     ):
         assert_bad_input(esc(*argv), "given 2 times; it takes one value")
     assert all_ticket_bytes(workspace) == before

@@ -199,6 +199,32 @@ def test_without_a_list_of_categories_the_ones_teams_handle_are_taken_in_any_cas
     assert data not in esc.ok("list", "--assignee", "DAN")
 
 
+def test_without_a_list_a_category_spelled_two_ways_is_kept_as_given(
+    esc: Esc, workspace: Path
+) -> None:
+    """`handles: [Outage]` beside a routing rule and a rule on `category: outage`: written
+    as teams.yaml spells it, `--category outage` missed both rules.  A category the
+    configuration names in two spellings is kept as given; the teams' `handles` route it
+    whatever its case."""
+    rules = workspace / "rules.yaml"
+    text = "".join(line for line in rules.read_text().splitlines(keepends=True)
+                   if not line.startswith("categories:"))  # fmt: skip
+    text = text.replace("  - when: {category: outage}\n    team: engineering",
+                        "  - when: {category: outage}\n    team: management")  # fmt: skip
+    rules.write_text(text + "  - name: billing-tag\n    when: {category: billing}\n"
+                     "    then: {tag: money}\n")  # fmt: skip
+    teams = workspace / "teams.yaml"
+    teams.write_text(teams.read_text().replace("[bug, outage, data]", "[bug, Outage, data]")
+                     .replace("[billing, account,", "[Billing, account,"))  # fmt: skip
+    outage = esc.ok("create", "--title", "o", "--category", "outage").strip()
+    billing = esc.ok("create", "--title", "b", "--category", "billing").strip()
+    shown = {t["id"]: (t["category"], t["team"]) for t in json.loads(esc.ok("list", "--json"))}
+    assert shown == {outage: ("outage", "management"), billing: ("billing", "support")}
+    out = esc.ok("sweep", "--no-report", "--dry-run")
+    assert f"{billing}: tag money (billing-tag)" in out
+    assert f"{outage}: normal → urgent (outage-is-urgent)" in out
+
+
 def test_teams_categories_and_priorities_are_taken_in_any_case(esc: Esc) -> None:
     """`esc list --team Support` took any case, `esc escalate --to Support` was a usage
     error: every command takes a name of the configuration in any case, and writes it as
