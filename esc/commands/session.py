@@ -267,11 +267,8 @@ def actor_name(name: str, where: str) -> str:
     if " · " in name:
         why = "it has ' · ', which separates the parts of a log line"
         raise BadInput(f"{where} {name!r} is no name: {why}")
-    if name.strip().startswith("-"):  # (`--by --json`: an option, not a person)
-        why = "it starts with '-', as an option does"
-        raise BadInput(f"{where} {name!r} is no person's name: {why}")
-    sweep = name.strip().casefold() in (SWEEPER, SWEEP_IDENTITY)  # (`esc sweep`: the git
-    # identity doctor gives a cron clone, where a person's command took it for theirs)
+    sweep = " ".join(name.split()).casefold() in (SWEEPER, SWEEP_IDENTITY)  # (`esc sweep`:
+    # the git identity doctor gives a cron clone, where a person's command took it for theirs)
     if name.strip().lower().startswith("rule:") or sweep:
         why = "it names esc's own sweep" if sweep else "it names a rule"
         raise BadInput(

@@ -261,12 +261,14 @@ def classify(
 
 def require_name(name: str, what: str) -> None:
     """BadInput unless ``name`` can name a person in a ticket file (``what``: the assignee,
-    --by): not empty, one line, no control character."""
+    --by): not empty, one line, no control character, not starting with ``-``."""
     if not name.strip():
         raise BadInput(f"{what} is empty: name a person")
     problem = line_problem(name)
     if problem is not None:
         raise BadInput(f"{what} {name!r} is no name: {problem}")
+    if name.strip().startswith("-"):  # (`--by --json`, `assign T -- -bob`: an option's look)
+        raise BadInput(f"{what} {name!r} is no name: it starts with '-', as an option does")
 
 
 UNASSIGNED = "none"  # the assignee that takes a ticket's assignee away

@@ -2139,8 +2139,9 @@ def test_an_option_s_name_given_as_another_option_s_value_is_refused(
         (("escalate", ticket, "--reason", "--up"), "--reason=--up"),
     ):
         assert_bad_input(esc(*argv), "an option of this command, as its value", option)
-    for argv in (("comment", ticket, "--by", "-x", "-m", "hi"),):
-        assert_bad_input(esc(*argv), "'-x' is no person's name: it starts with '-'")
+    for argv in (("comment", ticket, "--by", "-x", "-m", "hi"),
+                 ("assign", ticket, "--force", "--", "-x")):  # fmt: skip
+        assert_bad_input(esc(*argv), "'-x' is no name: it starts with '-'")
     assert all_ticket_bytes(workspace) == before
     esc.ok("comment", ticket, "--message=--internal", "--internal")
     assert "--internal" in show(esc, ticket)["conversation"][0]["text"]

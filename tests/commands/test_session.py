@@ -94,7 +94,8 @@ def test_on_the_clock_a_change_is_made_when_the_ticket_s_lock_is_held(
         ("esc", "'esc' is no person's name: it names esc's own sweep"),
         # (the identity doctor gives the cron clone: a person's note there was the sweep's)
         ("esc sweep", "'esc sweep' is no person's name: it names esc's own sweep"),
-        ("-x", "'-x' is no person's name: it starts with '-'"),
+        ("-x", "'-x' is no name: it starts with '-'"),
+        ("Esc  Sweep", "'Esc  Sweep' is no person's name: it names esc's own sweep"),
         ("rule:night", "'rule:night' is no person's name: it names a rule"),
         ("a · b", "'a · b' is no name: it has ' · '"),
     ],
