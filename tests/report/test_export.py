@@ -544,3 +544,19 @@ def test_escalations_are_numbered_in_time_order(esc: Esc, workspace: Path, tmp_p
     with (tmp_path / "out" / "escalations.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["seq"], r["by"]) for r in rows] == [("1", "rule:breached-goes-up"), ("2", "alice")]
+
+
+def test_a_ticket_that_does_not_fit_the_configuration_is_exported_and_said(
+    esc: Esc, workspace: Path
+) -> None:
+    """A request to a team teams.yaml lacks (a hand edit, a merge): `check`, `show` and the
+    report said so, the export exited 0 and wrote the row silently."""
+    ticket = esc.ok("create", "--title", "t", "--body", "b").strip()
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "q")
+    path = workspace / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace("team: engineering, state", "team: nosuch, state"))
+    result = esc("export", "--sqlite", "x.db")
+    assert result.code == 1
+    assert f"tickets/{ticket}.md:" in result.err and "unknown team 'nosuch'" in result.err
+    with sqlite3.connect(workspace / "x.db") as db:
+        assert db.execute("select team from requests").fetchall() == [("nosuch",)]
