@@ -221,14 +221,9 @@ def article_findings(session: Session, config: Config | None) -> tuple[list[Find
 def _article_problems(doc: ArticleDoc, config: Config | None) -> list[Finding]:
     path = doc.article.path
     out = [Finding(path, line, message) for line, message in doc.problems]
-    stem = path.rsplit("/", 1)[-1].removesuffix(".md")
-    # (a file named as an article ID names that article, as `esc kb new` names them; any
-    # other name is free: README, "a file you add by hand may have any name")
-    named = kb.number_of(stem) is not None
-    if named and doc.article.id and doc.article.id != stem:
-        line = doc.key_lines.get("id", 1)
-        message = f"id {doc.article.id} does not match the file name {stem}.md"
-        out.append(Finding(path, line, message))
+    misnamed = kb.file_name_problem(doc.article.id, path)
+    if misnamed is not None:
+        out.append(Finding(path, doc.key_lines.get("id", 1), misnamed))
     if config is not None:
         line = doc.key_lines.get("categories", 1)
         unknown = kb.category_problems(doc.article, config.categories)

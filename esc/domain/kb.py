@@ -158,6 +158,16 @@ def number_of(article_id: str) -> int | None:
     return int(match[1]) if match else None
 
 
+def file_name_problem(article_id: str, path: str) -> str | None:
+    """Why an article's file name and its ID disagree, if they do: a file named as an
+    article ID (`KB-0014.md`, as `esc kb new` names them) names that article; any other
+    name is free (README: "a file you add by hand may have any name")."""
+    stem = path.rsplit("/", 1)[-1].removesuffix(".md")
+    if number_of(stem) is None or not article_id or article_id == stem:
+        return None
+    return f"id {article_id} does not match the file name {stem}.md"
+
+
 def next_id(taken: Iterable[str]) -> str:
     """The next article ID after the highest taken: ``KB-0001``, ``KB-0002``..."""
     numbers = [n for n in (number_of(t) for t in taken) if n is not None]

@@ -105,7 +105,11 @@ def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
             continue
         article = item.article
         category_line = item.key_lines.get("categories", 1)
-        problems = item.problems + [
+        problems = list(item.problems)
+        misnamed = kb.file_name_problem(article.id, article.path)  # (validate says it)
+        if misnamed is not None:
+            problems.append((item.key_lines.get("id", 1), misnamed))
+        problems += [
             (category_line, message) for message in kb.category_problems(article, categories)
         ]
         if problems:

@@ -356,6 +356,19 @@ def test_an_article_whose_category_rules_yaml_lacks_is_left_out_and_named(
     assert "KB-0001" in kb_esc.ok("kb", "list")
 
 
+def test_an_article_whose_id_is_not_its_file_name_is_left_out_and_named(kb_esc: Esc) -> None:
+    """`kb/KB-0014.md` holding `id: KB-0013`: validate said so, `kb list` and `kb show`
+    used it silently, exit 0."""
+    source = (kb_esc.cwd / "kb" / "KB-0001.md").read_text()
+    (kb_esc.cwd / "kb" / "KB-0014.md").write_text(source.replace("KB-0001", "KB-0013", 1))
+    problem = "kb/KB-0014.md:2: id KB-0013 does not match the file name KB-0014.md"
+    assert problem in kb_esc("validate").err
+    for command in (("kb", "list"), ("kb", "show", "KB-0013")):
+        result = kb_esc(*command)
+        assert result.code == 1 and problem in result.err, (command, result.err)
+    assert "KB-0013" not in kb_esc("kb", "list").out
+
+
 def test_suggest_without_articles_says_none_match(esc: Esc) -> None:
     ticket = new_ticket(esc, "Account locked", "Locked out.")
     result = esc("suggest", ticket)
