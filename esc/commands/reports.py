@@ -181,15 +181,9 @@ def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Ou
         Path(sqlite_file) if sqlite_file else None, Path(csv_dir) if csv_dir else None
     )
     docs, broken = exporting.exportable(session.workspace.scan())
-    config = session.config
-    broken += [  # (one that names a team, priority or category the configuration lacks:
-        # exported, as a report counts it, and a finding, as everywhere)
-        ParseError(f.path, f.line, f.message)
-        for d in docs
-        if not config.fits(d.ticket)
-        for f in problems.check_ticket(d, config)
-        if f.blocking
-    ]
+    # (one that names a team, priority or category the configuration lacks: exported, as a
+    # report counts it, and a finding, as everywhere)
+    broken += [error for doc in docs for error in problems.misfits(doc, session.config)]
     tables = exporting.build_tables(
         [d.ticket for d in docs], session.config, [d.path for d in docs]
     )

@@ -474,10 +474,9 @@ class Catalog:
         """Why ``record``'s ticket, if it does not fit the configuration (``Config.fits``),
         does not validate against it: each problem as `esc validate` says it, at its line
         (none if it fits).  Such a ticket is counted and shown, and a finding."""
-        if self.config.fits(record.ticket):
+        if self.config.fits(record.ticket):  # (most do: the file is not read again)
             return []
-        found = problems.check_ticket(self.full(record), self.config)
-        return [ParseError(f.path, f.line, f.message) for f in found if f.blocking]
+        return problems.misfits(self.full(record), self.config)
 
     def written(
         self, record: Record, text: str, st: os.stat_result, doc: TicketDoc | None = None

@@ -68,6 +68,16 @@ def require_valid(doc: TicketDoc, config: Config | None) -> TicketDoc:
     return doc
 
 
+def misfits(doc: TicketDoc, config: Config) -> list[ParseError]:
+    """Why ``doc``'s ticket, if it does not fit ``config`` (``Config.fits``: a team,
+    priority or category it lacks), does not validate against it: each blocking problem as
+    `esc validate` says it, at its line (none if it fits).  Such a ticket is counted,
+    shown and exported, and a finding."""
+    if config.fits(doc.ticket):
+        return []
+    return [ParseError(f.path, f.line, f.message) for f in check_ticket(doc, config) if f.blocking]
+
+
 def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     out = [Finding(doc.path, line, message) for line, message in doc.problems]
 

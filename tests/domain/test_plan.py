@@ -543,6 +543,14 @@ def test_a_ticket_never_swept_answered_after_its_breach_still_escalates(
     )
 
 
+BREACHED_GOES_UP = """\
+rules:
+  - name: breached-goes-up
+    when: {sla: breached, level: "<3"}
+    then: {escalate: up, note: "SLA breached, escalating"}
+"""
+
+
 def test_a_target_made_shorter_then_longer_again_escalates_once() -> None:
     """The first response cut to 1h breached at 10:00 and the rule escalated; the 4h target
     back, a sweep the next morning saw the same clock breached (due 13:00 now) and rightly
@@ -550,12 +558,7 @@ def test_a_target_made_shorter_then_longer_again_escalates_once() -> None:
     13:00 breach for a new one, after the rule's firing at 10:00, and escalated again: a
     sweep without the cache did, one with it did not.  A breach at the very deadline the
     last sweep saw, before it, was judged there."""
-    rule = """\
-rules:
-  - name: breached-goes-up
-    when: {sla: breached, level: "<3"}
-    then: {escalate: up, note: "SLA breached, escalating"}
-"""
+    rule = BREACHED_GOES_UP
     normal = make_config(CALENDARS + STANDARD_SLA_YAML + rule)
     cut = STANDARD_SLA_YAML.replace("first_response: 4h", "first_response: 1h")
     short = make_config(CALENDARS + cut + rule)
@@ -593,12 +596,7 @@ def test_a_longer_target_does_not_escalate_again_for_the_breach_the_rule_fired_o
     then gave it 6h, so under the new target it "breached" at 15:00, after the rule fired:
     the same breach of the same clock, which the last sweep saw already, is no new one.
     (A clock the last sweep saw `ok` that breaches under a shorter target is: see below.)"""
-    rule = """\
-rules:
-  - name: breached-goes-up
-    when: {sla: breached, level: "<3"}
-    then: {escalate: up, note: "SLA breached, escalating"}
-"""
+    rule = BREACHED_GOES_UP
     old = make_config(CALENDARS + STANDARD_SLA_YAML + rule)
     t, _ = swept_at(ticket(), old, berlin(2026, 11, 23, 9, 30), berlin(2026, 11, 24, 10))
     assert [(e.at, e.to) for e in t.escalations] == [(berlin(2026, 11, 23, 13), "engineering")]
