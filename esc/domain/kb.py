@@ -221,9 +221,9 @@ def draft_from(ticket: Ticket, article_id: str, today: dt.date) -> Article:
     solution = solved[-1].text.strip() if solved else "(how it was solved)"
     body = (
         "## Problem\n\n"
-        + ("\n\n".join(problem) or "(what the customer saw)")
+        + (_no_draft_headings("\n\n".join(problem)) or "(what the customer saw)")
         + "\n\n## Solution\n\n"
-        + solution
+        + _no_draft_headings(solution)
         + "\n"
     )
     return Article(
@@ -234,6 +234,20 @@ def draft_from(ticket: Ticket, article_id: str, today: dt.date) -> Article:
         updated=today,
         body=body,
         path="",
+    )
+
+
+# A line of the words a draft quotes that reads as one of the draft's own headings.
+_DRAFT_HEADING = re.compile(r"([ ]{0,3})(#{1,6}[ \t]+(?:problem|solution)[ \t#]*)", re.IGNORECASE)
+
+
+def _no_draft_headings(text: str) -> str:
+    """``text`` with a line that reads as a draft's own heading (`## Solution` in what the
+    customer wrote) escaped (`\\## Solution`): shown as written, not as a second section."""
+    lines = text.split("\n")
+    return "\n".join(
+        _DRAFT_HEADING.sub(r"\1\\\2", line) if _DRAFT_HEADING.fullmatch(line) else line
+        for line in lines
     )
 
 

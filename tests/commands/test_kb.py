@@ -191,6 +191,19 @@ def test_kb_new_from_a_resolved_ticket_drafts_it(kb_esc: Esc) -> None:
     )
 
 
+def test_a_draft_s_sections_stay_its_own_whatever_the_customer_wrote(kb_esc: Esc) -> None:
+    """A customer's `## Solution` line is shown as written (escaped), not as the draft's
+    second Solution section ahead of the real one."""
+    ticket = new_ticket(kb_esc, "Export broke", "It broke.\n\n## Solution\n\nI guessed a fix.")
+    kb_esc.ok("resolve", ticket, "--resolution", "Rerun the export.")
+    kb_esc.ok("kb", "new", "--from", ticket)
+    content = frontmatter.load(str(kb_esc.cwd / "kb" / "KB-0003.md")).content
+    headings = [line for line in content.splitlines() if line.startswith("#")]
+    assert headings == ["## Problem", "## Solution"]
+    assert "It broke.\n\n\\## Solution\n\nI guessed a fix." in content
+    assert content.endswith("## Solution\n\nRerun the export.")
+
+
 def test_validate_checks_the_articles_and_the_tickets_that_name_them(kb_esc: Esc) -> None:
     root = kb_esc.cwd
     assert kb_esc("validate").err == "ok: teams.yaml, rules.yaml and 0 tickets, 2 articles\n"
