@@ -206,13 +206,18 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
         reader.add(line_of(raw, "level"), f"team {key}: level {level} is above {MAX_LEVEL}")
         level = 1
     members = _strings(raw, "members", f"team {key}: every member", reader)
+    members = _not_none(raw, "members", members, f"team {key}: member", reader)
     handles = _strings(raw, "handles", f"team {key}: every category in handles", reader)
+    handles = _not_none(raw, "handles", handles, f"team {key}: category", reader)
     lead = raw.get("lead")
     if lead is not None and not isinstance(lead, str):
         reader.add(line_of(raw, "lead"), f"team {key}: lead must be a name")
         lead = None
     elif lead is not None and (problem := name_problem(lead)) is not None:
         reader.add(line_of(raw, "lead"), f"team {key}: lead {shown(lead)} {problem}")
+        lead = None
+    elif lead is not None and lead.strip().casefold() == NOBODY:
+        reader.add(line_of(raw, "lead"), f"team {key}: lead {shown(lead)} {_NOBODY_WHY}")
         lead = None
     up = raw.get("escalates_to")
     if isinstance(up, (Mapping, list)):  # (a number is a name: a team may be called 7)
@@ -227,6 +232,29 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
         escalates_to=str(up) if up is not None else None,
         handles=handles,
     )
+
+
+NOBODY = "none"  # (what `esc assign T none`, `--assignee none` and `--category none` read
+# as no one and no category: no person's or category's name)
+_NOBODY_WHY = (
+    "is what `esc assign T none` and `--assignee none` read as no one: choose another name"
+)
+_NO_CATEGORY_WHY = "is what `--category none` reads as no category: choose another name"
+
+
+def _not_none(
+    raw: CommentedMap, key: str, names: tuple[str, ...], what: str, reader: _Reader
+) -> tuple[str, ...]:
+    why = _NOBODY_WHY if key == "members" else _NO_CATEGORY_WHY
+    """``names`` (read from ``raw[key]``) but ``none`` in any case, reported at its line."""
+    kept = []
+    for name in names:
+        if name.strip().casefold() == NOBODY:
+            where = next((i for i, item in enumerate(raw[key]) if item == name), 0)
+            reader.add(line_of(raw[key], where), f"{what} {shown(name)} {why}")
+        else:
+            kept.append(name)
+    return tuple(kept)
 
 
 def _strings(raw: CommentedMap, key: str, what: str, reader: _Reader) -> tuple[str, ...]:
@@ -328,7 +356,10 @@ def parse_rules(
         default = priorities[0]
     settings["default_priority"] = default
     if "categories" in data:
-        settings["categories"] = _strings(data, "categories", "every category", reader)
+        settings["categories"] = _not_none(
+            data, "categories", _strings(data, "categories", "every category", reader),
+            "category", reader,
+        )  # fmt: skip
         twice = sorted({c for c in settings["categories"] if settings["categories"].count(c) > 1})
         if twice:  # (said once each, as priorities are: each is one category)
             listed = ", ".join(twice)

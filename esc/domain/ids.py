@@ -95,10 +95,15 @@ def _one_typo(typed: str, meant: str) -> bool:
 
 
 def _resolve(ref: str, forms: set[str], known: list[str]) -> str:
-    lowered = {i.lower(): i for i in known}
-    exact = sorted({lowered[f] for f in forms if f in lowered})
+    lowered: dict[str, list[str]] = {}
+    for i in known:
+        lowered.setdefault(i.lower(), []).append(i)
+    exact = sorted({i for f in forms for i in lowered.get(f, ())})
     if len(exact) == 1:
         return exact[0]
+    if len(exact) > 1 and len({i.lower() for i in exact}) == 1:  # (T-aaaa0001.md beside
+        # t-AAAA0001.md: one ID twice, which `esc validate` reports; neither is "the" one)
+        raise AmbiguousTicket(f"ticket ID {ref!r} is ambiguous: {', '.join(exact)}")
     if ref in known:
         return ref
     matches = sorted(i for i in known if any(i.lower().startswith(f) for f in forms))

@@ -180,6 +180,24 @@ def test_a_usable_config_is_still_built_despite_team_findings() -> None:
     assert config.teams["ops"].level == 1
 
 
+def test_none_names_no_person_and_no_category() -> None:
+    """`esc assign T none` and `--assignee none` mean no one, `--category none` no category:
+    a member, lead or category so named (in any case) could never be chosen."""
+    teams = SMALL_TEAMS.replace("[ann]", "[ann, None]").replace("[billing]", "[none]")
+    teams = teams.replace("lead: olga", "lead: NONE")
+    assert findings(teams, "categories: [billing, nOne]\n") == [
+        "teams.yaml:4: team desk: member 'None' is what `esc assign T none` and "
+        "`--assignee none` read as no one: choose another name",
+        "teams.yaml:6: team desk: category 'none' is what `--category none` reads as no "
+        "category: choose another name",
+        "teams.yaml:9: team ops: lead 'NONE' is what `esc assign T none` and "
+        "`--assignee none` read as no one: choose another name",
+        "rules.yaml:1: category 'nOne' is what `--category none` reads as no category: "
+        "choose another name",
+    ]
+    assert loads().teams["desk"].level == 1  # (a team without `level:` is first line)
+
+
 def test_an_escalation_cycle_is_reported_on_each_team_in_it() -> None:
     teams = SMALL_TEAMS.replace("    lead: olga\n", "    lead: olga\n    escalates_to: desk\n")
     assert findings(teams) == [

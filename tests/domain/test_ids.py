@@ -97,6 +97,15 @@ def test_resolve_names_the_candidates_of_an_ambiguous_prefix() -> None:
     assert str(caught.value) == "ticket ID 'T-4k' is ambiguous: T-4k8q2m7x, T-4k9abcde"
 
 
+def test_one_id_in_two_files_differing_in_case_is_ambiguous_however_typed() -> None:
+    """T-aaaa0001.md beside t-AAAA0001.md (validate's duplicate ID): no command picks one."""
+    both = [*IDS, "T-aaaa0001", "t-AAAA0001"]
+    for typed in ("T-aaaa0001", "t-AAAA0001", "aaaa0001", "T-AAAA"):
+        with pytest.raises(AmbiguousTicket) as caught:
+            resolve(typed, both, "T")
+        assert str(caught.value).endswith("is ambiguous: T-aaaa0001, t-AAAA0001")
+
+
 def test_resolve_shows_at_most_ten_candidates() -> None:
     many = [f"T-a{n:02d}" for n in range(12)]
     with pytest.raises(AmbiguousTicket) as caught:
