@@ -308,6 +308,8 @@ def plan(
     if since is not None and recorded:
         logged.restart(since, sla_at(versions.as_of(since), since), recorded)
     moment = since
+    spent_at_since = {n for n, t in memory.items() if t == since}
+    spent_at_since |= firings.get(since, set()) if since is not None else set()
     deferred: dt.datetime | None = None  # (the next instant, after one whose cap was reached)
     at_deferred = False  # (this moment is such a next instant)
     chain = 0  # (how many such next instants in a row: the cap reached at each)
@@ -365,6 +367,10 @@ def plan(
             memory[name] = at  # view, and the rule does not fire again at that instant)
         if view.active:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
+            if at == since:  # (the last sweep's own instant, looked at again: the rules it
+                # fired then took their part of the cap; a second sweep at one --now fires
+                # nothing it held back, which acts a second later)
+                budget[0] -= len(spent_at_since)
             acted = view  # (what the rules saw: with what people did at ``at``)
             just_before = None if then is None else functools.partial(sla_at, then, at)
             outcome = automation.run_rules(

@@ -667,6 +667,10 @@ rules:
     t, _ = swept_at(ticket(), config, *moments)
     notes = [(e.at, e.text) for e in t.entries]
     assert notes[-1] == (berlin(2026, 11, 25, 17), "r1")
+    # a second sweep at that very instant (cron twice in one second, a --push retry): the
+    # cap was reached there, so r2 still waits for the next second and nothing changes
+    again = plan(t, config, berlin(2026, 11, 25, 17))
+    assert again.fired == [] and [(e.at, e.text) for e in written(t, again).entries] == notes
     after = written(t, plan(t, config, berlin(2026, 11, 25, 18)))
     assert [(e.at, e.text) for e in after.entries][len(notes) :] == [
         (berlin(2026, 11, 25, 17) + dt.timedelta(seconds=1), "r2")
