@@ -73,7 +73,7 @@ if phase >= 5:
         Catalog._entry(st, cache.digest(doc.text.encode()), doc.ticket)
         cache.pack(cache_codec.sla_summary(p.sla))
         cache_codec.verdict_instants(p.sla)
-        cache.pack(cache_codec.cell_numbers(p.sla))
+        cache.pack(cache_codec.cell_numbers(p.sla, p.ticket))
         next_event(p.ticket, p.sla, config, now)
 """
 

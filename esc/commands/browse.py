@@ -223,7 +223,7 @@ def _row(
         if numbers is not None:
             shown = cache_codec.next_clock_at(numbers, moment)
             if shown is None:
-                cell = views.stopped_cell(numbers[0], numbers[1])
+                cell = views.stopped_cell(numbers[0])
                 return views.list_row(listing, catalog.config, now, cell, None)
             _, state, due = shown
             at = None if due is None else dt.datetime.fromtimestamp(due, dt.timezone.utc)
@@ -234,7 +234,8 @@ def _row(
         sla = slas[record.name]
     clock = views.next_clock(sla)
     shown_state = None if clock is None else clock.state
-    return views.list_row(listing, catalog.config, now, views.sla_cell(sla), shown_state)
+    cell = views.sla_cell(sla, record.ticket)
+    return views.list_row(listing, catalog.config, now, cell, shown_state)
 
 
 def _queue_row(
@@ -253,7 +254,8 @@ def _queue_row(
     if not clocks:
         clock = views.next_clock(sla)
         shown = None if clock is None else clock.state
-        return views.list_row(listing, catalog.config, now, views.sla_cell(sla), shown)
+        cell = views.sla_cell(sla, record.ticket)
+        return views.list_row(listing, catalog.config, now, cell, shown)
     first = views.first_clock(clocks)
     if first is None:  # (every one stopped with the ticket, resolved or closed while the
         # request was open: never answered, no "met"; late if its deadline passed first)

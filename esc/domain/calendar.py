@@ -655,7 +655,7 @@ def _parse_range(where: str, text: str) -> Range:
         raise CalendarError(f'{where}: "{text}" is empty (it ends as it starts)')
     if start > end:
         raise CalendarError(
-            f'{where}: "{text}" ends before it starts (split a night shift over two days)'
+            f'{where}: "{text}" ends before it starts (one past midnight: split it over two days)'
         )
     return (start, end)
 

@@ -519,6 +519,22 @@ def unmet_collaboration(ticket: Ticket, clock: Clock, now: dt.datetime) -> Unmet
     return "answered too late" if late else "never answered"
 
 
+StoppedVerdict = Literal["met", "met late", "never answered", "answered too late"]
+
+
+def stopped_verdict(sla: Sla, ticket: Ticket) -> StoppedVerdict | None:
+    """How a ticket's clocks ended, none running (None: it has no clocks): ``met`` (each
+    met its target), ``met late`` (one stopped past its deadline), else, as ``esc show``
+    says it, why the ``collaboration`` clock that stopped with the ticket was not met for
+    all that (``never answered``, ``answered too late``: :func:`unmet_collaboration`)."""
+    if not sla.clocks:
+        return None
+    if any(c.state != "met" for c in sla.clocks):
+        return "met late"
+    unmet = (unmet_collaboration(ticket, c, sla.now) for c in sla.clocks)
+    return next((u for u in unmet if u is not None), "met")
+
+
 def request_span(
     request: Request, steps: Sequence[tuple[dt.datetime, str]], now: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime | None]:

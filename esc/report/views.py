@@ -19,6 +19,7 @@ from esc.domain.sla import (
     next_index,
     request_clocks,
     status_timeline,
+    stopped_verdict,
     stopped_with_ticket,
     unmet_collaboration,
 )
@@ -220,7 +221,7 @@ def ticket_table(
                 (t.id, t.priority, t.status, t.team, t.assignee, t.created.timestamp(), t.title),
                 config,
                 now,
-                sla_cell(sla) if sla is not None else "-",
+                sla_cell(sla, t) if sla is not None else "-",
                 None if clock is None else clock.state,
             )
         )
@@ -674,22 +675,20 @@ def first_clock(clocks: Sequence[Clock]) -> Clock | None:
     return None if index is None else running[index]
 
 
-def sla_cell(sla: Sla) -> str:
+def sla_cell(sla: Sla, ticket: Ticket) -> str:
     """The SLA column of ``esc list``: the next deadline and its state, compactly:
     "breached 2h ago", "warning, due in 40m", "due in 3h", "paused"; with no clock
-    running, "met" (every clock met its target), "met late" (one stopped past its
-    deadline) or "-" (no clocks)."""
+    running, how they ended (``esc.domain.sla.stopped_verdict``: "met", "met late",
+    "never answered"...) or "-" (no clocks)."""
     clock = next_clock(sla)
     if clock is None:
-        return stopped_cell(len(sla.clocks), all(c.state == "met" for c in sla.clocks))
+        return stopped_cell(stopped_verdict(sla, ticket))
     return clock_cell(clock.state, clock.due, sla.now)
 
 
-def stopped_cell(clocks: int, all_met: bool) -> str:
-    """:func:`sla_cell` with no clock running, of ``clocks`` clocks."""
-    if not clocks:
-        return "-"
-    return "met" if all_met else "met late"
+def stopped_cell(verdict: str | None) -> str:
+    """:func:`sla_cell` with no clock running: the verdict, "-" for none (no clocks)."""
+    return "-" if verdict is None else verdict
 
 
 def clock_cell(state: str, due: dt.datetime | None, now: dt.datetime) -> str:
@@ -711,7 +710,7 @@ def next_sla_json(sla: Sla) -> dict[str, Any] | None:
         "metric": clock.metric,
         "due": _iso(clock.due),
         "state": clock.state,
-        "text": sla_cell(sla),
+        "text": clock_cell(clock.state, clock.due, sla.now),
     }
 
 

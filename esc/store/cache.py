@@ -35,7 +35,7 @@ from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
 from esc.store.user_cache import esc_build
 
-SCHEMA = 25  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
+SCHEMA = 26  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
 # verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
 # column as plain values, each ticket's fixed JSON text (a table of its own); 10: rows of
 # files read before entry heads and log lines not in shape were problems (read again); 11:
@@ -61,7 +61,8 @@ SCHEMA = 25  # 6: the article a resolution used (kb); 7: requests to other teams
 # seconds (`+01:00:30`), is a problem (clean verdicts void); 25: what reopening clears left
 # on an active ticket, and a front-matter key named as a field esc's JSON computes (`level`,
 # `description`…), are problems (clean verdicts void), and such a key is left out of the
-# ticket's fixed JSON text
+# ticket's fixed JSON text; 26: list's SLA cell of a ticket no clock runs on is how they
+# ended, "never answered" for a request left open when it was resolved
 # Meta keys: a token that changes whenever a save changes what a ticket's row says, and
 # the token the sweep's reports were rendered at (see Cache.tickets_changed).
 TICKETS = "tickets"

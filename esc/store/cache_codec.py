@@ -32,6 +32,7 @@ from esc.domain.sla import (
     next_index,
     reply_cycles,
     running_state,
+    stopped_verdict,
 )
 from esc.domain.timestamps import zone_of
 
@@ -376,11 +377,12 @@ def listing_of(t: Ticket) -> Listing:
     return (t.id, t.priority, t.status, t.team, t.assignee, t.created.timestamp(), t.title)
 
 
-def cell_numbers(sla: Sla) -> tuple[Any, ...]:
-    """The numbers the SLA column of ``esc list`` needs (:func:`next_clock_at`): how many
-    clocks, whether all met their targets, and for each running clock its metric, its
-    state if it stands still (paused: "paused", or "breached" past its deadline; else
-    None), its due and warning instants (Unix times or None)."""
+def cell_numbers(sla: Sla, ticket: Ticket) -> tuple[Any, ...]:
+    """The numbers the SLA column of ``esc list`` needs (:func:`next_clock_at`): how the
+    clocks ended if none ran on (``stopped_verdict``, None for no clocks), and for each
+    running clock its metric, its state if it stands still (paused: "paused", or
+    "breached" past its deadline; else None), its due and warning instants (Unix times
+    or None)."""
     running = tuple(
         (
             c.metric,
@@ -391,14 +393,14 @@ def cell_numbers(sla: Sla) -> tuple[Any, ...]:
         for c in sla.clocks
         if c.stop is None
     )
-    return (len(sla.clocks), all(c.state == "met" for c in sla.clocks), running)
+    return (None if running else stopped_verdict(sla, ticket), running)
 
 
 def next_clock_at(numbers: Sequence[Any], moment: float) -> tuple[str, str, float | None] | None:
     """Of :func:`cell_numbers`, the running clock ``esc.report.views.next_clock`` picks
     from :func:`sla_at` at ``moment`` (a Unix time not before the SLA's computation), and
     its state then: (metric, state, due instant); None when no clock runs."""
-    running = numbers[2]
+    running = numbers[1]
     if not running:
         return None
     states = [_state_at(fixed, due, warn, moment) for _, fixed, due, warn in running]

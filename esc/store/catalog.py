@@ -640,7 +640,7 @@ class Catalog:
         entry.next_event = next_event
         entry.settled = cache_codec.settled_at(ticket, sla)
         entry.warn_at, entry.due_at = cache_codec.verdict_instants(sla)
-        entry.cell = cache.pack(cache_codec.cell_numbers(sla))
+        entry.cell = cache.pack(cache_codec.cell_numbers(sla, ticket))
         self.cache.restamp(record.name, entry)
 
     def standing(self, record: Record, now: dt.datetime) -> Standing | None:

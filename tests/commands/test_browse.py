@@ -241,6 +241,15 @@ def test_a_queue_says_never_answered_of_a_request_its_ticket_was_resolved_with(
     for ticket, title in titles.items():
         said = "never answered, late" if title == "late" else "never answered "
         assert said in cells[ticket] and " met " not in cells[ticket]
+    # the plain list says it too, as show does, before a sweep and from what a sweep kept
+    for swept in (False, True):
+        if swept:
+            esc.ok("sweep", "--no-report", now="2026-12-17T12:30:00+01:00")
+        listed = esc.ok("list", "--all", now="2026-12-17T12:40:00+01:00")
+        cells = {line.split()[0]: line for line in listed.splitlines()[1:]}
+        for ticket, title in titles.items():
+            said = "met late" if title == "late" else "never answered"  # (past due: late)
+            assert f" {said} " in cells[ticket] and "met  " not in cells[ticket], swept
 
 
 def test_show_and_explain_never_call_met_a_request_its_ticket_was_resolved_with(

@@ -369,7 +369,7 @@ calendars:
         'rules.yaml:3: calendars.office.timezone: unknown time zone "Mars/Olympus"',
         'rules.yaml:9: calendars.late.hours.fri: fri is already given by "mon-fri"',
         'rules.yaml:13: calendars.night.hours.mon: "17:00-09:00" ends before it starts'
-        " (split a night shift over two days)",
+        " (one past midnight: split it over two days)",
         'rules.yaml:17: calendars.eve.holidays[0]: "25:00-26:00" is not a time range (HH:MM-HH:MM)',
         'rules.yaml:18: calendars.nohours: missing key "hours"',
         "rules.yaml:20: calendars.idle: calendar idle has no working hours",

@@ -578,14 +578,14 @@ def test_the_sla_column_from_the_kept_numbers_is_the_one_of_the_whole_sla(
             clock = next_clock(whole)
             if shown is None:  # no clock runs
                 assert clock is None
-                assert stopped_cell(numbers[0], numbers[1]) == sla_cell(whole)
+                assert stopped_cell(numbers[0]) == sla_cell(whole, record.ticket)
                 continue
             assert clock is not None
             due = None if clock.due is None else clock.due.timestamp()
             assert shown == (clock.metric, clock.state, due)
             instant = None if due is None else dt.datetime.fromtimestamp(due, dt.timezone.utc)
             cell = clock_cell(shown[1], instant, moment)
-            assert cell == sla_cell(whole)
+            assert cell == sla_cell(whole, record.ticket)
             cells.add(cell.split(" ")[0])
     assert {"due", "warning,", "breached", "paused"} <= cells
     assert kept.kept_cell(records[0], at(9, 59).timestamp()) is None  # kept after it
