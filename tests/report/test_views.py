@@ -434,7 +434,7 @@ def test_the_sla_cell_shows_the_next_deadline_and_its_state(
     if status == "pending":  # (pending from 10:00, so paused at 11:00)
         assert ticket.activity[-1].new == "pending"
     sla = sla_of(ticket, config, when)
-    assert sla_cell(sla) == cell
+    assert sla_cell(sla, ticket) == cell
     shown = next_sla_json(sla)
     assert shown is not None
     assert (shown["metric"], shown["state"], shown["text"]) == (metric, state, cell)
@@ -453,7 +453,8 @@ def test_the_sla_cell_of_a_ticket_with_every_clock_stopped(config: Config, full:
     assert first.state == "met"
     met = Sla(NOW, None, "", (first, stopped("met")))
     late = Sla(NOW, None, "", (first, stopped("breached")))
-    assert (sla_cell(met), sla_cell(late), sla_cell(Sla(NOW, None, "none"))) == (
+    none = Sla(NOW, None, "none")
+    assert (sla_cell(met, full), sla_cell(late, full), sla_cell(none, full)) == (
         "met",
         "met late",
         "-",
