@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import re
 import string
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Literal, get_args
@@ -288,6 +289,10 @@ def events_of(
         parts: tuple[str | None, ...] = (line.field, line.old, line.new, line.by)
         if line.event is not None and kind in ("involved", "answered", "mentioned"):
             parts += (line.event, line.note)
+        if kind != "rule" and repeats[0]:  # (a line the same as one before it at its
+            # instant: two notes mentioning @sre by one person in one second are two
+            # events; the first keeps the id it always had)
+            parts += (f"#{repeats[0]}",)
         key_at = at = line.at
         if kind in ("sla_warning", "sla_breached"):  # (known by the instant it crossed, at
             # which every sweep stamps it: two sweeps, a late one, another clone, one after
@@ -345,8 +350,15 @@ def events_of(
         return after.team_at(line.at)
 
     reselected: list[dt.datetime | None] = [None]  # (the instant of the last sla.policy line)
+    repeats = [0]  # (how many lines the same as the one at hand come before it in the log)
+    in_log = Counter(map(_same, after.activity))
+    in_change = Counter(map(_same, change.activity))
+    so_far: Counter[tuple[object, ...]] = Counter()
     for line in change.activity:
         f, old, new = line.field, line.old, line.new
+        same = _same(line)
+        repeats[0] = max(0, in_log[same] - in_change[same]) + so_far[same]
+        so_far[same] += 1
         acting[0] = line.by
         if f == "sla.policy" and old not in (None, "—"):
             reselected[0] = line.at
@@ -435,6 +447,11 @@ def events_of(
         add("rule", line, f"rule {rule} fired ({when})" if when else f"rule {rule} fired",
             named_targets(notify, names), breach=breach)  # fmt: skip
     return made
+
+
+def _same(line: Activity) -> tuple[object, ...]:
+    """What makes two activity lines the same line (written twice in one second)."""
+    return (line.at, line.by, line.field, line.old, line.new, line.event, line.note)
 
 
 def _priority_at(ticket: Ticket, moment: dt.datetime) -> str:

@@ -305,6 +305,28 @@ def test_an_involved_team_and_the_people_a_note_mentions_are_told() -> None:
     assert events(lifecycle.comment(ticket(), config, NOW, "bob", "@frank", kind="note")) == []
 
 
+def test_two_notes_mentioning_one_team_in_one_second_are_two_events() -> None:
+    """Two people's notes (or one person's two) naming @support in the same second: each is
+    told, under its own id, the first under the id one such note always had; and as the
+    sweep finds them both in the log, the same two ids."""
+    config = make_config(TEAMS_YAML, RULES_YAML)
+    leads = {k: t.lead for k, t in config.teams.items()}
+    first = lifecycle.comment(ticket(), config, NOW, "bob", "@support check the DB", kind="note")
+    once = lifecycle.applied(ticket(), first)
+    second = lifecycle.comment(once, config, NOW, "bob", "@support no, the CDN", kind="note")
+    twice = lifecycle.applied(once, second)
+    [a] = events_of(ticket(), once, first, NOTIFY, leads, config.priorities)
+    [b] = events_of(once, twice, second, NOTIFY, leads, config.priorities)
+    assert a.kind == b.kind == "mentioned" and a.id != b.id
+    both = lifecycle.combined(first, second)
+    assert [e.id for e in events_of(ticket(), twice, both, NOTIFY, leads, config.priorities)] == [
+        a.id, b.id,
+    ]  # fmt: skip
+    assert [e.id for e in events_of(twice, twice, both, NOTIFY, leads, config.priorities)] == [
+        a.id, b.id,
+    ]  # fmt: skip
+
+
 def test_an_answer_tells_the_owning_team_its_assignee_and_who_asked() -> None:
     """The team asked answers (or declines): the team that owns the ticket, its assignee
     and the person who asked are told; a request an escalation to the team asked closed
