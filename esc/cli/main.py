@@ -22,6 +22,7 @@ from types import FrameType
 from typing import get_args
 
 import click
+from click.core import ParameterSource
 
 from esc import __version__
 from esc.cli.options import (
@@ -857,8 +858,19 @@ def intake(
     if len(given) != 1:
         raise BadInput("give one of --maildir DIR, --mbox FILE, --eml -, --imap HOST or --json -")
     imap_only = (imap_port, imap_starttls or None, imap_cafile, imap_move_to, imap_quarantine_to)
-    if imap is None and any(v is not None for v in imap_only):
+    ctx = click.get_current_context()
+    typed = {  # (the options given on the command line, not left at their defaults)
+        name for name in ("imap_folder", "attachment_limit")
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    }  # fmt: skip
+    if imap is None and (any(v is not None for v in imap_only) or "imap_folder" in typed):
         raise BadInput("the --imap-… options need --imap HOST")
+    mail_only = [name for name, given in (
+        ("--allow", allow), ("--deny", deny), ("--quarantine", quarantine),
+        ("--attachment-limit", "attachment_limit" in typed),
+    ) if given]  # fmt: skip
+    if json_in is not None and mail_only:
+        raise BadInput(f"{', '.join(mail_only)}: for e-mail intake, not with --json -")
     for name, value in (("--eml", eml), ("--json", json_in)):
         if value is not None and value != "-":
             raise BadInput(f"{name} takes '-' (stdin)")

@@ -536,7 +536,7 @@ def _new_text(mail: mails.Mail) -> str:
     """What a message that continues a ticket adds: its text without the quote of what
     came before; all of it when it forwards another mail (`Fwd:`: that is what it sends)."""
     if mails.forwarded(mail.subject):
-        return mail.text.strip()
+        return mails.trimmed(mail.text)
     return store.strip_quoted(mail.text)
 
 
@@ -551,7 +551,7 @@ def _told_of_new(session: Session, ticket: Ticket) -> None:
 def _add_message(
     run: _Run, target: str, mail: mails.Mail, attachments: list[store.Attachment]
 ) -> Ticket:
-    text = _new_text(mail) or mail.text.strip() or "(an empty message)"
+    text = _new_text(mail) or mails.trimmed(mail.text) or "(an empty message)"
     paths, lines = _save_attachments(run, target, attachments)
     text = mails.with_attachments(text, lines)
     message_id = mail.message_id or ""
@@ -649,7 +649,10 @@ def _report(run: _Run) -> Output:
     if run.options.eml is not None:  # (an MTA's pipe: a ticket file that does not parse,
         broken = False  # said on stderr, is not the message's fault; it was taken, and
         # exit 1 would have the MTA bounce it to the customer)
-    failed = run.counts.get("quarantined") or run.counts.get("left") or broken
+    quarantined = run.counts.get("quarantined") and run.options.eml is None  # (with --eml -,
+    # kept in quarantine is taken: exit 1 would have the MTA bounce it, a bounce to an
+    # address the message may have forged; its line on stderr says it)
+    failed = quarantined or run.counts.get("left") or broken
     if run.counts.get("left") and run.options.eml is not None:  # (piped by an MTA: it keeps
         return Output(text=text, notes=notes, code=EXIT_TEMPFAIL)  # the message, tries later)
     return Output(text=text, notes=notes, code=1 if failed else 0)

@@ -107,7 +107,10 @@ def address_of(customer: str | None) -> str | None:
 def display_name(customer: str) -> str:
     """The display name of ``Jane Doe <jane@x.example>`` (unquoted), else the address."""
     found = _ADDRESS.search(customer)
-    name = customer[: found.start()].strip().strip('"').strip() if found else ""
+    name = customer[: found.start()].strip() if found else ""
+    if len(name) >= 2 and name[0] == name[-1] == '"':  # (a quoted string: its `\"` and
+        name = re.sub(r"\\(.)", r"\1", name[1:-1])  # `\\` are a quote and a backslash)
+    name = name.strip('"').strip()
     return name or (address_of(customer) or customer)
 
 

@@ -40,6 +40,16 @@ _FORWARD_PREFIX = re.compile(
 )
 
 
+def trimmed(text: str) -> str:
+    """A mail's text without its blank lines at the start and its white space at the end:
+    its first line's indentation kept (a traceback's `    at Foo.bar(…)`, as `esc create
+    --body` keeps it)."""
+    return _LEADING_BLANK_LINES.sub("", text).rstrip()
+
+
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*(?:\r\n|\r|\n))+")
+
+
 def forwarded(subject: str) -> bool:
     """Whether a subject says its mail forwards another (``Fwd:``, ``FW:``, ``WG:``, ``TR:``):
     what follows the sender's words is what they send, not a quote to leave out."""
@@ -241,7 +251,7 @@ def intake_for(
         extra[ATTACHMENTS] = list(attachments)
     return Intake(
         title=title,
-        description=mail.text.strip(),
+        description=trimmed(mail.text),
         customer=mail.sender,
         channel="email",
         extra=extra,

@@ -30,7 +30,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from esc.domain.mail import DAEMONS, Mail, one_line
+from esc.domain.mail import DAEMONS, Mail, one_line, trimmed
 from esc.store import atomic
 
 if TYPE_CHECKING:
@@ -99,16 +99,29 @@ def _blank(part: email.message.MIMEPart) -> bool:
 
 
 def _text_of(part: email.message.MIMEPart) -> str:
-    """A text part's text.  8-bit text under no charset (or US-ASCII, the default), which
-    ``email`` turned into U+FFFD, is read as its 8-bit headers are: UTF-8, else Latin-1;
-    Latin-1 as Windows-1252 (:func:`windows_1252`)."""
-    if part.get_content_charset() in (None, "us-ascii", "ascii"):
+    """A text part's text.  8-bit text under no charset (or US-ASCII, the default), or
+    under UTF-8 but not UTF-8, which ``email`` turned into U+FFFD, is read as its 8-bit
+    headers are: UTF-8, else Latin-1; Latin-1 as Windows-1252 (:func:`windows_1252`)."""
+    charset = part.get_content_charset()
+    if charset in (None, "us-ascii", "ascii", "utf-8", "utf8"):
         raw = part.get_payload(decode=True)
-        if isinstance(raw, bytes) and not raw.isascii():
-            return _eight_bit(raw).replace("\r\n", "\n")
+        if isinstance(raw, bytes) and not raw.isascii() and not _utf_8(raw, charset):
+            return _eight_bit(raw).replace("\r\n", "\n")  # (UTF-8 declared, Latin-1 sent:
+            # `café` as a mail client shows it, not `caf\ufffd`)
     content = part.get_content()
     text = content if isinstance(content, str) else content.decode("utf-8", "replace")
     return windows_1252(text) if part.get_content_charset() in _LATIN_1 else text
+
+
+def _utf_8(raw: bytes, charset: str | None) -> bool:
+    """Whether ``raw`` is declared UTF-8 (``charset``) and is that."""
+    if charset not in ("utf-8", "utf8"):
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # The labels under which Outlook sends Windows-1252 (its curly quotes, dashes, €).
@@ -201,16 +214,26 @@ def fallback_id(data: bytes) -> str:
     delivers it adds (``Received``, ``Delivered-To``, ``Return-Path``, spam and
     authentication verdicts: one message delivered twice, by two relays or to two
     aliases, is one message)."""
-    return _content_id(data, _NOT_CONTENT)
+    return _content_id(_lf(data), _NOT_CONTENT)  # (with LF line ends: a Maildir's copy and
+    # IMAP's, with CRLF ones, are one message)
+
+
+def _lf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n") if b"\r\n" in data else data
 
 
 def earlier_fallback_ids(data: bytes) -> tuple[str, ...]:
-    """The :func:`fallback_id` earlier versions of esc gave ``data`` (only ``Status`` and
-    ``X-Status`` left out; then the mbox state headers alone), those that differ from
+    """The :func:`fallback_id` earlier versions of esc gave ``data`` (its line ends as read;
+    before, only ``Status`` and ``X-Status`` left out; then the mbox state headers alone),
+    those that differ from
     today's: a message without a Message-ID that an mbox holds is read again on every run,
     and must be known by the id it was taken under."""
     today = fallback_id(data)
-    earlier = (_content_id(data, _EARLIER_MBOX_STATE), _content_id(data, _MBOX_STATE))
+    earlier = (
+        _content_id(data, _NOT_CONTENT),  # (its line ends as read)
+        _content_id(data, _EARLIER_MBOX_STATE),
+        _content_id(data, _MBOX_STATE),
+    )
     return tuple(dict.fromkeys(i for i in earlier if i != today))
 
 
@@ -612,7 +635,7 @@ def strip_quoted(text: str) -> str:
     quote's header (the rest of the message was lost)."""
     if not _quotes(text):
         quoted = _indented_quote(text)  # (Yahoo's: the quote below it indented, no `>`)
-        return text[:quoted].strip() if quoted is not None else text.strip()
+        return trimmed(text[:quoted] if quoted is not None else text)
     answered = _answers_between_quotes(text)
     if answered is not None:  # (the parser keeps what comes before the first quote only)
         return answered
@@ -620,7 +643,7 @@ def strip_quoted(text: str) -> str:
 
     parsed = EmailReplyParser(languages=REPLY_LANGUAGES).read(text)
     replies = parsed.replies
-    whole = text.strip()
+    whole = trimmed(text)
     kept = (replies[0].body or replies[0].content or "").strip() if replies else ""
     kept = _as_written(kept, whole)  # (the parser strips each line: a traceback's indent;
     # the text's first line is stripped with its ends, as every reply's is)
@@ -725,7 +748,7 @@ def _whole_lines(kept: str, whole: str) -> str:
     "Le") is the quote's."""
     if not whole.startswith(kept) or len(kept) >= len(whole) or whole[len(kept)] in "\r\n":
         return kept
-    return whole[: whole.rfind("\n", 0, len(kept)) + 1].strip()
+    return trimmed(whole[: whole.rfind("\n", 0, len(kept)) + 1])
 
 
 # The line a mail client writes above a quote: it names a time, an address or that someone
@@ -748,7 +771,7 @@ def _without_attribution(kept: str, whole: str) -> str:
     after = whole[at + len(lines[-1]) :].lstrip() if at >= 0 else ""
     if not after.startswith(">"):
         return kept
-    return "\n".join(lines[:-1]).strip()
+    return trimmed("\n".join(lines[:-1]))
 
 
 # A quoted message's header lines, as mail clients write them above a quote (Outlook's
@@ -791,7 +814,7 @@ def _before_original(text: str) -> str:
     :data:`_ORIGINAL`: Outlook's German, French and Spanish ones were kept), or all of it
     if nothing of the sender's own comes before."""
     found = _ORIGINAL.search(text)
-    kept = text[: found.start()].strip() if found else ""
+    kept = trimmed(text[: found.start()]) if found else ""
     return kept or text
 
 
@@ -805,7 +828,7 @@ def _before_header_block(text: str) -> str:
             continue
         run = [ln for ln in lines[start : start + 6] if ln.strip()][:4]
         if _header_block(run) and start > 0:
-            kept = "\n".join(lines[:start]).strip()
+            kept = trimmed("\n".join(lines[:start]))
             if kept:
                 return kept
     return text
@@ -875,7 +898,7 @@ def _without_trailing_quote(text: str) -> str:
     end = len(lines)
     while end and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith(">")):
         end -= 1
-    kept = "\n".join(lines[:end]).strip()
+    kept = trimmed("\n".join(lines[:end]))
     return kept or text
 
 
@@ -941,8 +964,9 @@ def _flags(path: Path) -> str:
 
 def mark_seen(path: Path) -> None:
     """Move a Maildir message to cur/ with the S (seen) flag, as a mail reader does."""
-    base = path.name.split(":", 1)[0]
-    flags = "".join(sorted(set(_flags(path)) | {"S"}))
+    base, _, info = path.name.partition(":2,")  # (its flags kept, in new/ too: F, R...)
+    base = base.split(":", 1)[0]
+    flags = "".join(sorted(set(info if ":2," in path.name else "") | {"S"}))
     target = path.parent.parent / "cur" / f"{base}:2,{flags}"
     if target != path:
         os.rename(path, target)

@@ -288,6 +288,12 @@ def test_auto_replies_and_bounces_are_ignored_and_bad_mail_quarantined(
     assert len(list((workspace / "quarantine").iterdir())) == 3
     assert len(tickets(workspace)) == 1
     assert "Traceback" not in result.err
+    # piped by an MTA: kept in quarantine is taken (exit 0, its line on stderr), never
+    # bounced to a sender it may have forged
+    no_from = corpus.message(sender="", message_id="<nf2@x>").decode()
+    piped = esc("intake", "--eml", "-", input=no_from)
+    assert piped.code == 0 and "no From address" in piped.err, piped
+    assert len(list((workspace / "quarantine").iterdir())) == 4
 
 
 def test_denied_and_not_allowed_senders_are_ignored(esc: Esc, workspace: Path) -> None:
@@ -335,6 +341,24 @@ def test_json_intake_is_idempotent_by_external_id(esc: Esc, workspace: Path) -> 
     with (workspace / "out" / "tickets.csv").open(newline="") as handle:
         rows = {row["id"]: row for row in csv.DictReader(handle)}
     assert (rows[chat]["external_id"], rows[chat]["follows"]) == ("chat-17", "")
+
+
+def test_options_of_e_mail_intake_are_refused_where_they_would_do_nothing(
+    esc: Esc, workspace: Path
+) -> None:
+    """`--json - --deny evil.example` made the ticket anyway: the e-mail options with
+    --json, and --imap-folder without --imap, are usage errors, nothing written."""
+    item = '{"title": "j", "customer": "bad@evil.example"}'
+    for extra, said in (
+        (("--deny", "evil.example"), "--deny: for e-mail intake, not with --json -"),
+        (("--allow", "*@shop.example", "--quarantine", "q"), "--allow, --quarantine: for"),
+        (("--attachment-limit", "3"), "--attachment-limit: for e-mail intake"),
+    ):
+        result = esc("intake", "--json", "-", *extra, input=item)
+        assert result.code == 2 and said in result.err, result
+    folder = esc("intake", "--maildir", str(workspace / "Maildir"), "--imap-folder", "Junk")
+    assert folder.code == 2 and "the --imap-… options need --imap HOST" in folder.err
+    assert tickets(workspace) == {}
 
 
 def test_json_intake_never_makes_a_second_ticket_for_an_id_a_broken_file_holds(
@@ -1003,7 +1027,7 @@ def test_esc_init_keeps_quarantined_mail_out_of_git(tmp_path: Path) -> None:
     esc = Esc(root, now="2026-11-20T10:00:00+01:00")
     esc.ok("init", ".")
     result = esc("intake", "--eml", "-", input=corpus.broken_mime().decode())
-    assert result.code == 1 and "kept in quarantine/" in result.err
+    assert result.code == 0 and "kept in quarantine/" in result.err  # (taken: no bounce)
     (kept,) = (root / "quarantine").iterdir()
     assert kept.suffix == ".eml"
     status = subprocess.run(
@@ -1295,7 +1319,7 @@ def test_a_message_without_a_message_id_delivered_twice_by_two_relays_is_one_tic
 
     ticket_path = workspace / "tickets" / f"{ticket}.md"
     today = store.fallback_id(first)
-    [earlier] = store.earlier_fallback_ids(first)
+    earlier = store.earlier_fallback_ids(first)[-1]
     assert today in ticket_path.read_text() and earlier != today
     ticket_path.write_text(ticket_path.read_text().replace(today, earlier))
     assert "already taken" in esc.ok("intake", "--mbox", str(corpus.mbox(workspace / "c", first)))
@@ -1411,7 +1435,7 @@ def test_a_message_whose_ticket_esc_could_not_read_is_quarantined(
     would deliver it again and again; a Maildir's run stopped at it (issue 20)."""
     mail = corpus.message(subject="x" * 1_000_100).decode()
     result = esc("intake", "--eml", "-", input=mail)
-    assert result.code == 1
+    assert result.code == 0  # (kept in quarantine: taken, not bounced)
     assert "1 message: 1 quarantined" in result.out
     assert "esc: stdin: the ticket's front-matter would be too large: " in result.err
     assert list((workspace / "tickets").glob("*.md")) == []

@@ -17,6 +17,10 @@ def test_the_address_of_a_customer() -> None:
     assert cm.address_of("") is None and cm.address_of(None) is None
     assert cm.display_name('"Doe, Jane" <jane@shop.example>') == "Doe, Jane"
     assert cm.display_name("jane@shop.example") == "jane@shop.example"
+    # (a quoted name's escapes are the characters they stand for: "Hello Jürgen "JJ" Müller,")
+    quoted = '"J\u00fcrgen \\"JJ\\" M\u00fcller" <jm@shop.example>'
+    assert cm.display_name(quoted) == 'J\u00fcrgen "JJ" M\u00fcller'
+    assert cm.display_name('"a\\\\b" <c@shop.example>') == "a\\b"
 
 
 def test_templates_name_known_placeholders_only() -> None:

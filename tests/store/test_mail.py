@@ -45,6 +45,35 @@ def test_a_message_without_message_id_gets_a_stable_one() -> None:
     assert store.parse(data).mail.message_id == store.fallback_id(data)
 
 
+def test_a_text_that_starts_indented_keeps_its_first_line_s_indent() -> None:
+    """A traceback pasted as the whole message, or above a quote: `    at Foo.bar(…)` kept
+    as written (blank lines before it dropped), as `esc create --body` keeps it."""
+    trace = "    at Foo.bar(Foo.java:1)\n    at Baz"
+    assert store.strip_quoted(f"\n\n{trace}\n") == trace
+    quoted = f"{trace}\n\nOn Mon, Jan 5, 2026 at 10:00 AM Bob <b@x.example> wrote:\n> hi\n"
+    assert store.strip_quoted(quoted) == trace
+
+
+def test_utf_8_declared_but_latin_1_sent_is_read_as_latin_1() -> None:
+    data = (b"From: x@shop.example\nSubject: s\nMessage-ID: <l1@x>\n"
+            b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+            b"caf\xe9 cr\xe8me \x80 5\n")  # fmt: skip
+    assert store.parse(data).mail.text.strip() == "caf\u00e9 cr\u00e8me \u20ac 5"
+    good = data.replace(b"caf\xe9 cr\xe8me \x80", "café crème €".encode())
+    assert store.parse(good).mail.text.strip() == "caf\u00e9 cr\u00e8me \u20ac 5"
+
+
+def test_a_message_without_message_id_has_one_id_whatever_its_line_ends() -> None:
+    """A Maildir's copy (LF) and IMAP's (CRLF) are one message; the id an earlier esc gave
+    the CRLF copy is still known as one of its ids."""
+    crlf = corpus.message(message_id=None)
+    assert b"\r\n" in crlf
+    lf = crlf.replace(b"\r\n", b"\n")
+    assert store.fallback_id(lf) == store.fallback_id(crlf) == store.parse(crlf).mail.message_id
+    before = store.earlier_fallback_ids(crlf)[0]
+    assert before != store.fallback_id(crlf) and before.startswith("<sha256-")
+
+
 @pytest.mark.parametrize("header", ["<>", "<", "< >"])
 def test_a_message_id_python_cannot_parse_is_no_message_id(header: str) -> None:
     """`Message-ID: <>` made Python's header parser raise IndexError, which was taken for
@@ -97,6 +126,14 @@ def test_a_maildir_message_marked_seen_is_not_read_again(tmp_path: Path) -> None
     assert (
         mailbox.Maildir(box, create=False).get_message(seen.name.split(":")[0]).get_flags() == "S"
     )
+    # (the flags it has already, in new/ too, are kept: flagged, replied)
+    for folder, name in (("new", "104.E.host:2,F"), ("cur", "105.E.host:2,FR")):
+        path = box / folder / name
+        path.write_bytes(corpus.message(message_id=f"<{name}@x>"))
+        store.mark_seen(path)
+    assert sorted(p.name for p in (box / "cur").iterdir() if p != seen) == [
+        "104.E.host:2,FS", "105.E.host:2,FRS",
+    ]  # fmt: skip
 
 
 def test_quoted_text_and_signature_are_stripped() -> None:
