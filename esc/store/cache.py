@@ -35,7 +35,7 @@ from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
 from esc.store.user_cache import esc_build
 
-SCHEMA = 26  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
+SCHEMA = 27  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
 # verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
 # column as plain values, each ticket's fixed JSON text (a table of its own); 10: rows of
 # files read before entry heads and log lines not in shape were problems (read again); 11:
@@ -62,7 +62,8 @@ SCHEMA = 26  # 6: the article a resolution used (kb); 7: requests to other teams
 # on an active ticket, and a front-matter key named as a field esc's JSON computes (`level`,
 # `description`…), are problems (clean verdicts void), and such a key is left out of the
 # ticket's fixed JSON text; 26: list's SLA cell of a ticket no clock runs on is how they
-# ended, "never answered" for a request left open when it was resolved
+# ended, "never answered" for a request left open when it was resolved; 27: the scores
+# of a ticket with one feedback too (a later survey's score is not the feedback's)
 # Meta keys: a token that changes whenever a save changes what a ticket's row says, and
 # the token the sweep's reports were rendered at (see Cache.tickets_changed).
 TICKETS = "tickets"

@@ -206,10 +206,11 @@ _CYCLE_KINDS = frozenset({"message", "reply", "resolution"})
 def _kept_changes(t: Ticket, cycles: bool) -> list[Activity]:
     """The log lines a summary keeps: the status changes of a ticket with requests or reply
     cycles (its OLA clocks and its earlier next-response clocks pause on them), the
-    scores of one with feedback given more than once (each goes with the score given
-    by then), and the changes of team no escalation made (re-routings)."""
+    scores of one with feedback (each feedback goes with the score given by then, not a
+    later survey's or hand edit's), and the changes of team no escalation made
+    (re-routings)."""
     kept = list(field_changes(t.activity, "status")) if t.requests or cycles else []
-    if sum(e.kind == "feedback" for e in t.entries) > 1:
+    if any(e.kind == "feedback" for e in t.entries):
         kept += field_changes(t.activity, "csat")
     kept += t.reroutings()  # (by `classify`: which team held the ticket when)
     return kept

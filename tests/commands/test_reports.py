@@ -612,6 +612,19 @@ def test_each_feedback_goes_with_the_score_given_with_it(esc: Esc, workspace: Pa
         assert data["satisfaction"]["distribution"]["5"] == 1  # (the ticket's score now)
         text = esc.ok("report", "--since", "2026-11-05", now=now)
         assert "(2/5): first text" in text and "(5/5): second text" in text
+    # one feedback, then a later survey's score alone: the feedback still goes with 2, from
+    # the files and from the cache alike (the cache kept no score lines for it)
+    other = esc.ok("create", "--title", "fb2", "--category", "billing", "--body", "x",
+                   now="2026-11-07T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("close", other, "--resolution", "ok", "--csat", "2", "--feedback", "meh",
+           now="2026-11-07T10:10:00+01:00")  # fmt: skip
+    esc.ok("close", other, "--csat", "4", now="2026-11-09T10:10:00+01:00")
+    said = []
+    for cold in (True, False, False):
+        if cold:
+            shutil.rmtree(workspace / ".esc-cache", ignore_errors=True)
+        said.append(esc.ok("report", "--since", "2026-11-05", now=now))
+    assert all("(2/5): meh" in text for text in said), said[-1]
 
 
 def test_a_format_is_taken_in_any_case(esc: Esc) -> None:
