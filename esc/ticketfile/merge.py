@@ -310,6 +310,8 @@ def _merge_front(
             else:
                 expected["requests"] = mine
         conflicts.append("requests")
+    if texts is not None:
+        _take_their_gaps(editor, base.front, ours.front, theirs.front, nl)
     before = _unseen_since(base, ours, theirs, expected.get("sla", MISSING))
     if before is not None:  # (the next sweep replays from there, and tells of it)
         block = {**expected["sla"], "checked": before}
@@ -352,6 +354,32 @@ def _take_their_lines(
     new = theirs.replace("\r\n", "\n").replace("\n", nl)
     editor.text = editor.text[:start] + new + editor.text[start + len(ours) :]
     return True
+
+
+def _take_their_gaps(
+    editor: yaml_text.FrontMatterEditor, base: str, ours: str, theirs: str, nl: str
+) -> None:
+    """Put in the lines between fields (a comment on a line of its own, a blank line) that
+    only theirs changed: a note a person wrote above `status:` on one side, and a tag
+    added on each, merged as fields do (it had sent the whole file to a text merge, and its
+    tags, `updated` and log lines between conflict markers)."""
+    was, mine, their = (yaml_text.field_gaps(front) for front in (base, ours, theirs))
+    for key, gap in their.items():
+        old = was.get(key)
+        if old is None or gap == old or mine.get(key) != old:
+            continue  # (unchanged by theirs; or a field base lacks; or ours changed it too)
+        text = editor.text
+        if key is None:
+            at = len(text)
+        else:
+            starts = [i for i in _occurrences(text, f"{key}:") if i == 0 or text[i - 1] == "\n"]
+            if len(starts) != 1:
+                continue
+            at = starts[0]
+        if text[at - len(old) : at] != old:
+            continue
+        new = gap.replace("\r\n", "\n").replace("\n", nl)
+        editor.text = text[: at - len(old)] + new + text[at:]
 
 
 def _occurrences(text: str, part: str) -> list[int]:
@@ -804,7 +832,8 @@ def _edited_on_both_sides(
     ours, theirs = list(ours), list(theirs)
     conflicted = False
     for heading, old in was.items():
-        o, t = mine.get(heading), their.get(heading)
+        o = mine.get(heading) or _reheaded(old, ours, was)
+        t = their.get(heading) or _reheaded(old, theirs, was)
         if o is None or t is None:
             continue
         if len({_entry_key(old), _entry_key(o), _entry_key(t)}) < 3:
@@ -813,6 +842,21 @@ def _edited_on_both_sides(
         conflicted = conflicted or clash
         ours[ours.index(o)] = theirs[theirs.index(t)] = merged
     return ours, theirs, conflicted
+
+
+def _reheaded(old: str, items: list[str], was: Mapping[str, str]) -> str | None:
+    """The entry of ``items`` that is ``old`` with its heading edited (made internal, its
+    author's name fixed): the one entry at ``old``'s time whose heading base lacks, if
+    ``old``'s own heading is gone from ``items``; None otherwise."""
+    heading = old.splitlines()[0].rstrip()
+    if any(item.splitlines()[0].rstrip() == heading for item in items):
+        return None
+    at = entry_time(old)
+    found = [
+        item for item in items
+        if item.splitlines()[0].rstrip() not in was and at is not None and entry_time(item) == at
+    ]  # fmt: skip
+    return found[0] if len(found) == 1 else None
 
 
 def _by_heading(items: list[str]) -> dict[str, str]:

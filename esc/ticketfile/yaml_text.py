@@ -209,6 +209,25 @@ def field_texts(text: str) -> dict[str, str]:
     }
 
 
+def field_gaps(text: str) -> dict[str | None, str]:
+    """The lines between top-level fields (:func:`field_texts`): comments and blank lines
+    of their own, each run by the key that follows it (None: after the last field)."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    node, _ = _compose_and_load(text)
+    if not isinstance(node, MappingNode):
+        return {}
+    gaps: dict[str | None, str] = {}
+    end = 0
+    for k, v in node.value:
+        start = _line_start(text, k.start_mark.index)
+        if isinstance(k, ScalarNode):
+            gaps[str(k.value)] = text[end:start]
+        end = _line_end(text, _content_end(v, text))
+    gaps[None] = text[end:]
+    return gaps
+
+
 # What ruamel.yaml raises for a scalar its tag says it cannot be: a date on February 30
 # (ValueError), `!!bool maybe` (KeyError: no such boolean), `!!int ""` (IndexError).
 _UNREADABLE_VALUE = (ValueError, OverflowError, KeyError, IndexError)

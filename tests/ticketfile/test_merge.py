@@ -402,6 +402,41 @@ def test_an_entry_edited_on_both_sides_merges_as_text_once() -> None:
     assert "bob · internal note added" in merged
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "### 2026-11-20T09:05:00+01:00 · jane@shop.example · note (internal)",  # made internal
+        "### 2026-11-20T09:05:00+01:00 · Jane Doe · message (public)",  # its author fixed
+    ],
+)
+def test_an_entry_whose_heading_one_side_edited_and_text_the_other_stays_one(
+    heading: str,
+) -> None:
+    """One side made a reply internal (or fixed its author), the other edited its text:
+    it was two entries, the public one with the new text and the internal one with the
+    old: a note made internal came back public."""
+    ours = edit(BASE, "Any news?", "Any news at all?")
+    theirs = edit(BASE, "### 2026-11-20T09:05:00+01:00 · jane@shop.example · message (public)",
+                  heading)  # fmt: skip
+    for one, other in ((ours, theirs), (theirs, ours)):
+        merged = clean(BASE, one, other)
+        assert merged.count("### 2026-11-20T09:05:00+01:00 ·") == 1, merged
+        assert f"{heading}\n\nAny news at all?\n" in merged
+
+
+def test_a_comment_line_between_fields_on_one_side_merges_as_fields_do() -> None:
+    """A person's `# …` line of its own above `status:` on one side, a tag added on each:
+    the whole file went to a text merge, and tags, `updated` and the log conflicted."""
+    ours = apply(BASE, Change(sets={"tags": ("vip", "b1"), "updated": at("10:01")}))
+    theirs = edit(BASE, "title: Checkout returns 500\n",
+                  "title: Checkout returns 500\n# finance owns the credit notes\n")  # fmt: skip
+    theirs = apply(theirs, Change(sets={"tags": ("vip", "a1"), "updated": at("10:00")}))
+    for one, other in ((ours, theirs), (theirs, ours)):
+        merged = clean(BASE, one, other)
+        assert "title: Checkout returns 500\n# finance owns the credit notes\nstatus:" in merged
+        assert data(merged)["tags"] in (["vip", "b1", "a1"], ["vip", "a1", "b1"])
+
+
 def test_an_entry_edited_in_the_same_line_on_both_sides_is_a_true_conflict() -> None:
     ours = edit(BASE, "Any news?", "Any news yet?")
     theirs = edit(BASE, "Any news?", "Any news today?")
