@@ -91,15 +91,25 @@ def cli(ctx: click.Context, root: str | None, now: str | None) -> None:
 
 
 @cli.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite existing starter files.")
 @common
-def init(directory: str, force: bool) -> int:
-    """Create a workspace: starter teams.yaml, rules.yaml, tickets/, .gitignore and
-    .gitattributes (and, inside a git work tree, register esc's merge driver)."""
+def init(directory: str | None, force: bool) -> int:
+    """Create a workspace in DIRECTORY (default: --root or ESC_ROOT, else here): starter
+    teams.yaml, rules.yaml, tickets/, .gitignore and .gitattributes (and, inside a git
+    work tree, register esc's merge driver)."""
     from esc.commands import setup
+    from esc.commands.session import Session
 
-    return emit(setup.init(directory, force))
+    ctx = click.get_current_context()
+    root = ctx.ensure_object(Session).root_option
+    typed = ctx.parent is not None and (
+        ctx.parent.get_parameter_source("root") is ParameterSource.COMMANDLINE
+    )  # (--root given; ESC_ROOT, set in a shell's profile, gives way to a DIRECTORY given)
+    given = directory is not None and root is not None and typed
+    if given and os.path.realpath(directory or "") != os.path.realpath(root or ""):
+        raise BadInput(f"two folders given: {directory!r} and --root {root!r}; give one")
+    return emit(setup.init(directory or root or ".", force))
 
 
 # ---------------------------------------------------------------- one ticket

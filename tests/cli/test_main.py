@@ -210,6 +210,27 @@ def test_init_creates_the_starter_files(tmp_path: Path) -> None:
     assert CheckedEsc(root).ok("validate") == ""
 
 
+def test_init_makes_the_workspace_root_or_esc_root_names(tmp_path: Path) -> None:
+    """`esc --root ../B init` (or ESC_ROOT=../B) wrote the workspace where it ran, and
+    with --force overwrote that folder's own teams.yaml and rules.yaml."""
+    here, there, other = (tmp_path / n for n in ("A", "B", "C"))
+    for folder in (here, there, other):
+        folder.mkdir()
+    esc = CheckedEsc(here, now=None)
+    assert esc.ok("--root", str(there), "init") == f"esc workspace ready in {there.resolve()}\n"
+    assert (there / "teams.yaml").is_file() and not any(here.iterdir())
+    (here / "teams.yaml").write_text("# mine\n", encoding="utf-8")
+    esc.ok("init", "--force", env={"ESC_ROOT": str(there)})
+    assert (here / "teams.yaml").read_text(encoding="utf-8") == "# mine\n"
+    # a DIRECTORY given wins over ESC_ROOT (set once in a profile); beside --root it is
+    # one folder too many
+    esc.ok("init", str(other), env={"ESC_ROOT": str(there)})
+    assert (other / "rules.yaml").is_file()
+    clash = esc("--root", str(there), "init", ".", "--force")
+    assert clash.code == 2 and "two folders given" in clash.err
+    assert (here / "teams.yaml").read_text(encoding="utf-8") == "# mine\n"
+
+
 def test_init_twice_refuses_and_changes_nothing(esc: CheckedEsc, workspace: Path) -> None:
     ticket_id = create(esc)
     with (workspace / "teams.yaml").open("a", encoding="utf-8") as handle:
