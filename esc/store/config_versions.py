@@ -63,7 +63,7 @@ def current(root: Path) -> tuple[str | None, dt.datetime | None, str | None]:
     before it (Nones where unknown)."""
     try:
         data = json.loads((root / CACHE_DIR / FOLDER / CURRENT).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # (a cache: what is not esc's, unknown)
         return None, None, None
     if not isinstance(data, dict) or not isinstance(data.get("version"), str):
         return None, None, None
@@ -77,7 +77,7 @@ def blocks_since(root: Path) -> dt.datetime | None:
     that one created since and without a block was never swept (None: not known to)."""
     try:
         text = (root / CACHE_DIR / FOLDER / BLOCKS_SINCE).read_text(encoding="utf-8")
-    except OSError:
+    except (OSError, ValueError):  # (not UTF-8: no date esc wrote, unknown)
         return None
     return coerce_timestamp(text.strip())
 
@@ -99,7 +99,7 @@ def recall(root: Path, version: str) -> tuple[str, str] | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("version") != version:
         return None

@@ -215,7 +215,7 @@ class Outbox:
         try:
             if marker.read_text(encoding="utf-8").strip() == day:
                 return 0
-        except FileNotFoundError:
+        except (OSError, ValueError):  # (none yet, or not esc's: looked through again)
             pass
         if not self.sent_folder.is_dir():
             return 0
@@ -223,7 +223,7 @@ class Outbox:
         for path in self.sent_folder.glob("*.json"):
             try:
                 message = Message.from_json(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError, RecursionError):
                 continue  # (a foreign file: not esc's to remove)
             if message.sent is not None and message.sent < now - SENT_KEPT:
                 path.unlink(missing_ok=True)
@@ -241,7 +241,7 @@ class Outbox:
         for path in sorted(self.folder.glob("*.json")):
             try:
                 message = Message.from_json(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError, RecursionError):
                 continue  # (a torn or foreign file: atomic writes leave none)
             if message.status == "sent":
                 self.sent_folder.mkdir(parents=True, exist_ok=True)

@@ -65,8 +65,8 @@ class Pending:
         for line in lines:
             try:
                 path, blob = json.loads(line)
-            except ValueError:
-                continue  # (a line a killed sweep left half-written)
+            except (ValueError, TypeError, RecursionError):
+                continue  # (a line a killed sweep left half-written, or not esc's)
             if isinstance(path, str) and isinstance(blob, str) and blob:
                 written[path] = blob
             elif isinstance(path, str) and blob == "":  # (noted, then not written: unwrote)

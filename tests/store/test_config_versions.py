@@ -42,6 +42,22 @@ def test_a_kept_file_that_is_not_what_esc_wrote_is_not_used(tmp_path: Path) -> N
         assert config_versions.recall(tmp_path, "0123abcd") is None
 
 
+def test_cache_files_that_are_not_what_esc_wrote_are_unknown_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """Random bytes in blocks-since, `[[[…` deep or `null` in current.json: every sweep
+    ended in exit 3 (UnicodeDecodeError, RecursionError) until someone deleted the file."""
+    folder = tmp_path / ".esc-cache" / "configs"
+    folder.mkdir(parents=True)
+    (folder / "blocks-since").write_bytes(b"\xff\xfe\x80 not text")
+    assert config_versions.blocks_since(tmp_path) is None
+    for text in ("[" * 100_000, "null", "1e999999", "\udcff"):
+        (folder / "current.json").write_text(text, errors="surrogateescape")
+        assert config_versions.current(tmp_path) == (None, None, None)
+        (folder / "0123abcd.json").write_text(text, errors="surrogateescape")
+        assert config_versions.recall(tmp_path, "0123abcd") is None
+
+
 def test_a_blockless_ticket_may_have_been_swept_if_made_before_blocks_were_written(
     tmp_path: Path,
 ) -> None:

@@ -57,3 +57,14 @@ def test_a_write_the_sweep_could_not_commit_is_committed_later(tmp_path: Path) -
     later.forget()
     assert Pending.load(root).to_commit() == {}
     assert sh(root, "status", "--porcelain", "--", "tickets") == " M tickets/c.md\n"
+
+
+def test_journal_lines_that_are_not_esc_s_are_skipped_not_a_crash(tmp_path: Path) -> None:
+    """`null`, `1e999999` or `[[[…` deep in sweep-pending: every `sweep --commit` ended in
+    exit 3 (TypeError, RecursionError); a line esc wrote among them still counts."""
+    root = repo(tmp_path)
+    folder = root / ".esc-cache"
+    folder.mkdir()
+    good = '["tickets/a.md", "' + "0" * 40 + '"]'
+    (folder / JOURNAL).write_text("\n".join(["null", "1e999999", "[" * 100_000, good]) + "\n")
+    assert Pending.load(root).journal() == {"tickets/a.md": "0" * 40}
