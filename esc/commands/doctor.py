@@ -380,17 +380,20 @@ def check_remote(root: Path, remote: str) -> Check:
     """Whether `esc sweep --push` has a remote to push to, and can read it without a
     prompt (its URL is not shown: it may hold a token)."""
     remotes = git.run(root, "remote").stdout.decode("utf-8", "replace").split()
-    if remote in remotes:
+    named = remote in remotes
+    if named or git.is_url_or_path(remote):  # (a URL or a path given as --remote, as the
+        # sweep takes it: read as a remote's is)
         why = git.unreachable(root, remote)
+        what = f"git remote `{remote}`" if named else f"`{remote}`"
         if why is not None:
+            check_url = f" (git remote get-url -- {shlex.quote(remote)})" if named else ""
             return Check(
                 "remote",
-                f"git remote `{remote}` cannot be read: {why}",
-                f"check its URL (git remote get-url -- {shlex.quote(remote)}) and that this "
-                "user reaches it without a prompt (an SSH key without a passphrase, or a "
-                "credential helper)",
+                f"{what} cannot be read: {why}",
+                f"check its URL{check_url} and that this user reaches it without a prompt "
+                "(an SSH key without a passphrase, or a credential helper)",
             )
-        return Check("remote", f"git remote `{remote}` for `esc sweep --push`, reached")
+        return Check("remote", f"{what} for `esc sweep --push`, reached")
     others = f" (this clone has {', '.join(remotes)}: give sweep --remote)" if remotes else ""
     return Check(
         "remote",

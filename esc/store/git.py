@@ -478,10 +478,36 @@ def current_branch(root: Path) -> str:
 
 
 def require_remote(root: Path, remote: str) -> None:
-    """GitError naming the fix if ``remote`` is neither a configured remote nor a URL."""
+    """GitError naming the fix if ``remote`` is neither a configured remote nor a URL, or
+    is a path on this machine where nothing is (refused before the sweep writes a thing,
+    as a remote's name that does not exist is)."""
     names = output(root, "remote").split()
-    if remote not in names and not any(c in remote for c in "/:"):
+    if remote in names:
+        return
+    if not is_url_or_path(remote):
         raise GitError(f"no git remote '{remote}' (git remote add {remote} URL)")
+    path = local_path(remote)
+    if path is not None and not (root / path).exists():
+        raise GitError(f"no git repository at '{remote}' (--remote names a path here)")
+
+
+def is_url_or_path(remote: str) -> bool:
+    """Whether ``remote`` is a URL or a path, as git reads one, rather than a remote's name."""
+    return any(c in remote for c in "/:")
+
+
+def local_path(remote: str) -> str | None:
+    """The path ``remote`` names on this machine (`/srv/repo.git`, `../origin`,
+    `file:///srv/repo.git`), or None for a URL of another machine (`https://…`, git's
+    scp-like `git@host:repo.git`, where a colon comes before any slash)."""
+    if remote.startswith("file://"):
+        return remote[len("file://") :] or None
+    if "://" in remote:
+        return None
+    colon, slash = remote.find(":"), remote.find("/")
+    if colon >= 0 and (slash < 0 or colon < slash):
+        return None
+    return remote
 
 
 def unreachable(root: Path, remote: str) -> str | None:

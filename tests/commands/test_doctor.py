@@ -408,6 +408,10 @@ def test_no_remote_for_push(tmp_path: Path) -> None:
     git(clone, "remote", "remove", "origin")
     detail, _ = problems(doctor(clone)[1])["remote"]
     assert detail == "no git remote `origin`: `esc sweep --push` has nowhere to push"
+    # a path as --remote is read as the sweep reads it, not told to `git remote add` it
+    gone = str(tmp_path / "nowhere.git")
+    detail, fix = problems(doctor(clone, "--remote", gone)[1])["remote"]
+    assert detail.startswith(f"`{gone}` cannot be read: ") and "git remote add" not in fix
 
 
 def test_a_remote_that_cannot_be_read_is_a_problem(tmp_path: Path) -> None:

@@ -1964,6 +1964,15 @@ def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(
     assert (result.code, result.out) == (1, "")
     assert result.err == "esc: no git remote 'origin' (git remote add origin URL)\n"
     assert (workspace / "tickets" / f"{ticket}.md").read_text() == before  # nothing written
+    # (a path here where there is nothing, as --remote: refused before anything is
+    # written or committed, as a remote's name that does not exist is)
+    head = git(workspace, "rev-parse", "HEAD")
+    for gone in (str(tmp_path / "nowhere.git"), f"file://{tmp_path}/nowhere.git"):
+        result = esc("sweep", "--push", "--remote", gone, now="2026-11-20T13:30:00+01:00")
+        assert (result.code, result.out) == (1, "")
+        assert result.err == f"esc: no git repository at '{gone}' (--remote names a path here)\n"
+    assert (workspace / "tickets" / f"{ticket}.md").read_text() == before
+    assert git(workspace, "rev-parse", "HEAD") == head
 
     remote = with_remote(workspace, tmp_path)
     git(workspace, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
