@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from esc.commands.kb import ticket_kb_findings
 from esc.commands.session import Output, Session
 from esc.domain import query
 from esc.domain.errors import BadInput, EscError, ParseError
@@ -25,6 +26,7 @@ from esc.store import workers
 from esc.store.atomic import REGULAR_ONLY
 from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog
+from esc.store.kb import load as load_kb
 from esc.store.user_cache import compiled_templates_dir
 from esc.store.workspace import TEMPLATES_DIR
 from esc.ticketfile import problems
@@ -107,12 +109,14 @@ def _numbers(
 
 
 # What a process that counted some tickets hands back: the tally's counts, the tickets
-# settled before the period, the files that do not parse (path, line, message), and what
+# settled before the period, the files that do not parse (path, line, message), the
+# articles tickets name (file, article), and what
 # it changed in the cache (entries made, rows forgotten or damaged, other values kept).
 _Handed = tuple[
     dict[str, Any],
     int,
     list[tuple[str, int, str]],
+    list[tuple[str, str]],
     dict[str, tuple[Any, ...]],
     list[str],
     list[object],
@@ -128,6 +132,7 @@ def _handed(catalog: Catalog, counted: Counted) -> _Handed:
         counted.tally.counts(),
         counted.settled,
         [(e.path, e.line, e.message) for e in counted.broken],
+        list(counted.kb_uses),
         {name: entry.row() for name, entry in kept.dirty.items()},
         sorted(kept.removed),
         list(kept.damaged),
@@ -140,10 +145,11 @@ def _handed(catalog: Catalog, counted: Counted) -> _Handed:
 def _take(catalog: Catalog, counted: Counted, handed: _Handed) -> None:
     """Add what the other process counted, and made in its cache, to ``counted`` and to
     ``catalog``'s cache (saved with this process's own changes)."""
-    counts, settled, broken, entries, removed, damaged, meta, texts, changed = handed
+    counts, settled, broken, kb_uses, entries, removed, damaged, meta, texts, changed = handed
     counted.tally.merge(counts)
     counted.settled += settled
     counted.broken += [ParseError(*error) for error in broken]
+    counted.kb_uses += kb_uses
     kept = catalog.cache
     for name, row in entries.items():  # (what the rows say changed if it said so)
         kept.restamp(name, CachedFile(*row))
@@ -184,6 +190,10 @@ def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Ou
     # (one that names a team, priority or category the configuration lacks: exported, as a
     # report counts it, and a finding, as everywhere)
     broken += [error for doc in docs for error in problems.misfits(doc, session.config)]
+    uses = [(d.path, d.key_lines.get("kb", 1), d.ticket.kb) for d in docs if d.ticket.kb]
+    if uses:  # (a `kb:` naming an article kb/ lacks: exported, and said as validate says it)
+        ids = {a.id for a in load_kb(session.workspace.root, categories=None).articles}
+        broken += [ParseError(f.path, f.line, f.message) for f in ticket_kb_findings(uses, ids)]
     tables = exporting.build_tables(
         [d.ticket for d in docs], session.config, [d.path for d in docs]
     )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from esc.domain import stats
 from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput, ParseError
+from esc.domain.kb import Article, unknown_article
 from esc.domain.timestamps import RANGE_TEXT, format_timestamp, in_range, parse_local_timestamp
 from esc.report.slas import sla_for_report, sla_states_now
 from esc.store.cache import CachedFile
@@ -141,6 +142,8 @@ class Counted:
     tally: stats.Tally
     settled: int = 0
     broken: list[ParseError] = field(default_factory=list)
+    kb_uses: list[tuple[str, str]] = field(default_factory=list)  # (file, article) of each
+    # ticket counted whose `kb:` names one: checked against kb/ once it is read
 
     @classmethod
     def start(
@@ -169,6 +172,8 @@ def count_records(
             counted.settled += team is None or stats.keep(record.ticket, team)
         else:
             counted.broken += catalog.misfits(record)  # (counted, and a finding)
+            if record.ticket.kb is not None:
+                counted.kb_uses.append((catalog.workspace.rel(record.path), record.ticket.kb))
             tally.add(record.ticket, sla_states_now(catalog, record, now))
         if built:
             record.release()
@@ -179,9 +184,33 @@ def counted_report(catalog: Catalog, counted: Counted) -> stats.ReportJson:
     """The report of what was counted, with the knowledge base's articles; an article that
     does not parse or validate is left out and added to ``counted.broken``."""
     found = load_kb(catalog.workspace.root, categories=catalog.config.categories)
+    counted.broken += _unknown_articles(catalog, counted.kb_uses, found.articles)
     tickets = list(counted.broken)  # (the report shows the ticket files; kb/ is validate's)
     counted.broken += found.broken
     return counted.tally.report(counted.settled, found.articles, tickets)
+
+
+def _unknown_articles(
+    catalog: Catalog, uses: Sequence[tuple[str, str]], articles: Sequence[Article]
+) -> list[ParseError]:
+    """Each ticket file of ``uses`` whose `kb:` names an article kb/ lacks, at that line,
+    as `esc validate` says it (an article left out of the report for a problem of its own,
+    a category rules.yaml lacks, is one kb/ has)."""
+    known = {a.id for a in articles}
+    missing = [(path, article) for path, article in uses if article not in known]
+    if not missing:
+        return []
+    ids = sorted(a.id for a in load_kb(catalog.workspace.root, categories=None).articles)
+    out = []
+    for path, article in missing:
+        if article not in ids:
+            try:
+                doc = catalog.workspace.read(catalog.workspace.root / path, strict=False)
+                line = doc.key_lines.get("kb", 1)
+            except (OSError, ParseError):  # (changed since it was counted: its first line)
+                line = 1
+            out.append(ParseError(path, line, f"kb: {unknown_article(article, ids)}"))
+    return out
 
 
 def _check_team(teams: Collection[str], team: str | None) -> None:

@@ -661,3 +661,23 @@ def test_reasons_beyond_the_ten_most_frequent_are_counted_not_dropped(esc: Esc) 
     assert '<td class="num" data-key="escalations.other_reasons.count"' in html
     csv = esc.ok("report", "--format", "csv", now=at("10:00"))
     assert "escalations.other_reasons.reasons,2" in csv
+
+
+def test_a_ticket_naming_an_article_kb_lacks_is_said_by_report_and_export(
+    demo: Path, tmp_path: Path
+) -> None:
+    """kb/KB-0007.md removed: validate named the ticket whose `kb:` names it, while the
+    report (showing "KB-0007 (not in kb/)") exited 0 with `broken: []`, and export said
+    nothing. Both now say it as validate does, exit 1, and still report and export."""
+    (demo / "kb" / "KB-0007.md").unlink()
+    desk = Esc(demo, now="2026-12-08T16:00:00+01:00")
+    [said] = desk("validate").err.splitlines()[:1]
+    assert said.endswith("kb: unknown article 'KB-0007' (did you mean 'KB-0010'?); "
+                         "`esc kb list` lists them")  # fmt: skip
+    report = desk("report", "--format", "json")
+    assert report.code == 1 and report.err == said + "\n"
+    [broken] = json.loads(report.out)["broken"]
+    assert f"{broken['file']}:{broken['line']}: {broken['message']}" == said
+    exported = desk("export", "--csv", str(tmp_path / "csv"))
+    assert exported.code == 1 and exported.err == said + "\n"
+    assert (tmp_path / "csv" / "tickets.csv").is_file()
