@@ -460,10 +460,20 @@ class Workspace:
             raise EscError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def write_pieces_if_changed(self, path: Path, pieces: Iterable[str], dry_run: bool) -> bool:
-        """Write the text of ``pieces`` to ``path`` as :meth:`write_output` does, unless the
-        file holds that text already; whether it differed.  The text is compared and
-        written a few thousand pieces at a time, never held whole (a sweep's reports at
-        100,000 open tickets are 20-70 MB each)."""
+        """Write the text of a sweep's report, ``pieces``, to ``path`` as :meth:`write_output`
+        does, unless the file holds that text already; whether it differed.  But a report
+        file that is a symlink is refused: a sweep runs from cron on what a commit put there,
+        and one pointing anywhere would have it overwrite any file it may write (its folder
+        may be one: reports/ linked to a web server's).  The text is compared and written a
+        few thousand pieces at a time, never held whole (a sweep's reports at 100,000 open
+        tickets are 20-70 MB each)."""
+        if os.path.islink(path):
+            with contextlib.suppress(OSError):
+                raise EscError(
+                    f"cannot write {self.rel(path)}: a symlink (to {os.readlink(path)}); a sweep"
+                    " writes its reports as files, never through a link a commit could point "
+                    "anywhere"
+                )
         if dry_run:
             try:  # (the file a symlink leads to, as a write would compare)
                 compared = atomic.output_target(path)

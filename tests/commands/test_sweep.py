@@ -2187,6 +2187,27 @@ def test_a_sweep_stopped_part_way_leaves_the_cache_with_what_it_did(
         assert path.read_bytes() == (whole / "tickets" / path.name).read_bytes()
 
 
+def test_a_report_file_that_is_a_symlink_is_never_written_through(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A committed `reports/summary.md` linking to any file had cron's sweep overwrite it
+    (report --out and export write through a link the user gave; a sweep runs on what a
+    commit put there): refused, one line, exit 1, the file it leads to untouched."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    (workspace / "reports").mkdir(exist_ok=True)
+    (workspace / "reports" / "summary.md").symlink_to(victim)
+    make(esc)
+    result = esc("sweep", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == (
+        f"esc: the reports were not rendered: cannot write reports/summary.md: a symlink (to "
+        f"{victim}); a sweep writes its reports as files, never through a link a commit "
+        "could point anywhere"
+    )
+    assert victim.read_text() == "mine\n"
+
+
 def test_reports_that_fail_to_render_still_leave_the_sweep_told_and_committed(
     esc: Esc, workspace: Path
 ) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from esc.domain.errors import ParseError, WorkspaceNotFound
+from esc.domain.errors import EscError, ParseError, WorkspaceNotFound
 from esc.store import atomic, lock
 from esc.store.workspace import Workspace, find_root
 from tests.conftest import NOW, Esc
@@ -388,9 +388,12 @@ def test_a_report_in_pieces_is_never_written_over_a_fifo_and_a_failing_one_leave
     assert sorted(os.listdir(path.parent)) == ["index.html", "report.json"]  # no temporary
 
 
-def test_a_report_in_pieces_through_a_symlink_is_compared_with_the_file_it_leads_to(
+def test_a_sweep_s_report_file_that_is_a_symlink_is_refused_its_folder_may_be_one(
     workspace: Path,
 ) -> None:
+    """A report file linked anywhere (a commit can put one there; cron sweeps) is never
+    written through, nor compared as if it were written; a reports/ folder that is a link
+    (to a web server's folder) is written into."""
     ws = Workspace(workspace)
     real = workspace / "elsewhere.md"
     real.write_text("same\n")
@@ -398,10 +401,14 @@ def test_a_report_in_pieces_through_a_symlink_is_compared_with_the_file_it_leads
     link = workspace / "reports" / "summary.md"
     link.symlink_to(real)
     for dry_run in (True, False):
-        assert not ws.write_pieces_if_changed(link, iter(["sa", "me\n"]), dry_run)
-    assert ws.write_pieces_if_changed(link, iter(["new\n"]), dry_run=True)
-    assert ws.write_pieces_if_changed(link, iter(["new\n"]), dry_run=False)
-    assert link.is_symlink() and real.read_text() == "new\n"  # (written through it, as cp)
+        with pytest.raises(EscError, match=r"a symlink .*never through a link"):
+            ws.write_pieces_if_changed(link, iter(["new\n"]), dry_run)
+    assert link.is_symlink() and real.read_text() == "same\n"
+    served = workspace / "served"
+    served.mkdir()
+    (workspace / "site").symlink_to(served, target_is_directory=True)
+    assert ws.write_pieces_if_changed(workspace / "site" / "index.html", iter(["x\n"]), False)
+    assert (served / "index.html").read_text() == "x\n"
 
 
 @pytest.mark.parametrize("kind", ["device", "fifo", "folder", "symlink to a file"])
