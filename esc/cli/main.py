@@ -201,7 +201,7 @@ def _stdin_text() -> str:
         raise BadInput(f"stdin is not valid UTF-8 text (at character {bad.start() + 1})")
     if "\0" in text:
         raise BadInput("stdin holds a NUL byte, which is no text")
-    return text
+    return text.removeprefix("\ufeff")  # (a byte order mark a Windows editor wrote: no text)
 
 
 def _dash_is_stdin(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -102,7 +102,7 @@ def select(
     )
     if sort is None:
         return sorted(chosen, key=lambda t: (-config.rank(t.priority), t.created, t.id))
-    field = sort.lstrip("-")
+    field = sort.removeprefix("-")  # (one `-`: descending; `--title` is no field)
     if field not in SORTABLE:
         raise BadInput(f"cannot sort by {field!r}; fields: {', '.join(SORTABLE)}")
     if field == "age":  # (age grows as created goes back)

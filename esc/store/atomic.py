@@ -112,7 +112,10 @@ def _what_link(path: str | Path) -> str:
         if exc.errno == errno.ELOOP:
             return f"a symlink loop (to {target}), not a regular file"
         return f"a dangling symlink (to {target}), not a regular file"
-    return f"a symlink (to {target}), not a regular file; esc reads and writes tickets as files"
+    return (
+        f"a symlink (to {target}), not a regular file; esc reads and writes tickets and "
+        "articles as files"
+    )
 
 
 REGULAR_ONLY = "esc writes reports and exports to regular files only"

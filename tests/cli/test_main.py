@@ -701,6 +701,9 @@ def test_comment_reads_the_message_from_stdin(esc: CheckedEsc) -> None:
     ticket_id = create(esc)
     esc.ok("comment", ticket_id, "-m", "-", input="First line\nSecond line\n")
     assert show(esc, ticket_id)["conversation"][0]["text"] == "First line\nSecond line"
+    # (a byte order mark a Windows editor put first is no text: not kept, invisible)
+    esc.ok("comment", ticket_id, "-m", "-", input="\ufeffThird\n")
+    assert show(esc, ticket_id)["conversation"][1]["text"] == "Third"
 
 
 @pytest.mark.parametrize(
