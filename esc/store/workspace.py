@@ -399,16 +399,18 @@ class Workspace:
 
     def remove_stale_temporaries(self, *folders: Path) -> list[str]:
         """Delete what killed esc processes left behind: temporary files in tickets/, the
-        cache and ``folders`` (the sweep's reports) whose process is gone (or that are an
+        cache (and its configs/), the outbox, kb/ and ``folders`` (the sweep's reports)
+        whose process is gone (or that are an
         hour old), and ticket lock files nobody holds.  Returns the paths removed."""
         cache_dir = self.root / CACHE_DIR
+        from esc.store import config_versions
         from esc.store.kb import KB_DIR  # (not at start-up: few commands need them)
         from esc.store.outbox import Outbox
 
         outbox = Outbox(self.root)
         every = (
             self.tickets_dir, cache_dir, outbox.folder, outbox.sent_folder, self.root / KB_DIR,
-            *folders,
+            cache_dir / config_versions.FOLDER, *folders,
         )  # fmt: skip
         removed = [path for folder in every for path in atomic.remove_stale_temporaries(folder)]
         removed += lock.remove_unheld_ticket_locks(cache_dir)

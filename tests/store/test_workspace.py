@@ -249,10 +249,11 @@ def test_stale_temporaries_are_removed_only_when_their_writer_is_gone(
         tickets / f".T-1.md.{gone.pid}-0123abcd.tmp",
         reports / f".index.html.{gone.pid}-89abcdef.tmp",
         workspace / ".esc-cache" / f".tickets.sqlite.{gone.pid}.new",
+        workspace / ".esc-cache" / "configs" / f".current.json.{gone.pid}-0123abcd.tmp",
     ]
     alive = [tickets / f".T-2.md.{os.getpid()}-0123abcd.tmp"]  # being written now
     mine = [tickets / ".notes.tmp", tickets / ".T-3.md.12-xyz.tmp", reports / ".draft.tmp"]
-    (workspace / ".esc-cache").mkdir(exist_ok=True)
+    (workspace / ".esc-cache" / "configs").mkdir(parents=True, exist_ok=True)
     for path in dead + alive + mine:
         path.write_text("x")
     old = tickets / ".T-4.md.abcd_123.tmp"  # an older esc's name, without a process id
