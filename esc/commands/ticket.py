@@ -105,7 +105,7 @@ def comment(
             "nothing changed"
         )
     if author is not None:
-        author = actor_name(author, "--author")  # (comment's option; --by is its alias)
+        author = actor_name(author, "--by")
     me = None if author or kind == "message" else whoami(None)  # (not while the ticket is locked)
     outgoing: list[customer_mail.Outgoing] = []
 

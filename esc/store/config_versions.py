@@ -23,9 +23,9 @@ from esc.domain.model import Ticket
 from esc.domain.plan import Past, TicketPlan, plan, stored_version, sweep_version
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.store.atomic import atomic_write
-from esc.store.workspace import CACHE_DIR
+from esc.store.workspace import CACHE_DIR, CONFIGS_DIR
 
-FOLDER = "configs"
+FOLDER = CONFIGS_DIR
 
 # A version as esc writes it (eight hex digits): what names a file here, so that a value
 # read from a ticket never names a path of its own choosing.

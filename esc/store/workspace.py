@@ -48,6 +48,7 @@ def settle(tries: int) -> None:
     time.sleep(SETTLE * 2**tries)
 ATTACHMENTS_DIR = "attachments"  # what intake saves of a message, by ticket
 CACHE_DIR = ".esc-cache"
+CONFIGS_DIR = "configs"  # (in CACHE_DIR: the configurations sweeps ran under, config_versions)
 REPORTS_DIR = "reports"
 TEMPLATES_DIR = "templates"
 
@@ -403,14 +404,13 @@ class Workspace:
         whose process is gone (or that are an
         hour old), and ticket lock files nobody holds.  Returns the paths removed."""
         cache_dir = self.root / CACHE_DIR
-        from esc.store import config_versions
         from esc.store.kb import KB_DIR  # (not at start-up: few commands need them)
         from esc.store.outbox import Outbox
 
         outbox = Outbox(self.root)
         every = (
             self.tickets_dir, cache_dir, outbox.folder, outbox.sent_folder, self.root / KB_DIR,
-            cache_dir / config_versions.FOLDER, *folders,
+            cache_dir / CONFIGS_DIR, *folders,
         )  # fmt: skip
         removed = [path for folder in every for path in atomic.remove_stale_temporaries(folder)]
         removed += lock.remove_unheld_ticket_locks(cache_dir)

@@ -282,6 +282,18 @@ def _merge_front(
             del expected[key]
         else:
             expected[key] = value
+    if _assigned_in_the_team_left(b, o, t) and "assignee" not in conflicts:
+        # (one side moved the ticket to another team, which leaves it to nobody there, and
+        # the other gave it to someone of the team it left: merged on their own, the new
+        # team's ticket had the old team's person; a person decides)
+        mine = o.get("assignee", MISSING)
+        if not _same(expected.get("assignee", MISSING), mine):
+            _apply(editor, "assignee", expected.get("assignee", MISSING), mine)
+            if mine is MISSING:
+                expected.pop("assignee", None)
+            else:
+                expected["assignee"] = mine
+        conflicts.append("assignee")
     if "status" in conflicts:  # (what each side's status change set goes with it: merged
         # on their own, `closed` from one side and `resolved_at: null` from the other made
         # a ticket no choice of status validates)
@@ -323,6 +335,24 @@ def _merge_front(
     if conflicts:
         front = _mark_conflicts(front, theirs.front, conflicts, nl)
     return front, conflicts
+
+
+def _assigned_in_the_team_left(
+    base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]
+) -> bool:
+    """Whether one side moved the ticket to another team, its assignee left as it was, while
+    the other side kept the team and gave the ticket to someone."""
+    for mover, other in ((ours, theirs), (theirs, ours)):
+        moved = not _same(mover.get("team"), base.get("team"))
+        if (
+            moved
+            and _same(other.get("team"), base.get("team"))
+            and _same(mover.get("assignee"), base.get("assignee"))
+            and not _same(other.get("assignee"), base.get("assignee"))
+            and other.get("assignee") is not None
+        ):
+            return True
+    return False
 
 
 # The fields a change of status sets (esc resolve, close, reopen, a reply that reopens).

@@ -449,6 +449,21 @@ def test_an_entry_edited_in_the_same_line_on_both_sides_is_a_true_conflict() -> 
 # ---------------------------------------------------------------- true conflicts
 
 
+def test_an_assignee_given_in_the_team_the_other_side_left_is_a_conflict() -> None:
+    """One side escalated to engineering (the ticket unassigned, as it was), the other gave
+    it to bob of support: merged clean, engineering's ticket was bob's. A person decides;
+    an assignment in the team both sides keep merges as before."""
+    base = edit(BASE, "assignee: alice", "assignee: null")
+    moved = apply(base, Change(sets={"team": "engineering", "updated": at("10:00")}))
+    given = apply(base, Change(sets={"assignee": "bob", "updated": at("10:01")}))
+    for ours, theirs in ((moved, given), (given, moved)):
+        result = merge_ticket(base, ours, theirs)
+        assert result.conflicts == ["assignee"], result.text
+        assert "assignee: bob" in result.text and "assignee: null" in result.text
+    tagged = apply(base, Change(sets={"tags": ("vip", "x"), "updated": at("10:02")}))
+    assert data(clean(base, given, tagged))["assignee"] == "bob"
+
+
 def test_a_field_changed_differently_on_both_sides_is_marked_for_a_human() -> None:
     ours = apply(BASE, Change(sets={"assignee": "bob", "updated": at("10:00")}))
     theirs = apply(BASE, Change(sets={"assignee": "carol", "updated": at("10:05")}))
