@@ -10,6 +10,7 @@ when there is something to rank: ``esc show`` of a ticket with no kb/ pays nothi
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,9 +25,21 @@ _COMPOUND = re.compile(r"(?u)\b(\w+)-(\w+)\b")
 
 def _joined(text: str) -> str:
     """``text`` with each hyphenated word written joined too ("e-mails" is also "emails",
-    "add-on" "addon"): an article and a query that write one word two ways still meet."""
+    "add-on" "addon"), and each word with accents written without them too ("café" is also
+    "cafe", "Überweisung" "Uberweisung"): an article and a query that write one word two
+    ways still meet."""
     joined = [a + b for a, b in _COMPOUND.findall(text)]
+    if not text.isascii():
+        joined += [bare for word in _WORD.findall(text) if (bare := _unaccented(word)) != word]
     return f"{text}\n{' '.join(joined)}" if joined else text
+
+
+def _unaccented(word: str) -> str:
+    """``word`` without its combining marks (accents, umlauts, cedillas)."""
+    if word.isascii():
+        return word
+    parts = unicodedata.normalize("NFKD", word)
+    return unicodedata.normalize("NFC", "".join(c for c in parts if not unicodedata.combining(c)))
 
 
 @immutable
@@ -100,7 +113,9 @@ class Index:
         for i in order[:limit]:
             article = self.articles[i]
             in_article = self._stems(article.text())
-            terms = tuple(word for stem, word in query.items() if stem in in_article)
+            found = [word for stem, word in query.items() if stem in in_article]
+            terms = tuple({_unaccented(w): w for w in reversed(found)}.values())[::-1]  # (café,
+            # not "café, cafe": the word and the form written without its accents, once)
             out.append(Suggestion(article, float(scores[i]), terms))
         return out
 

@@ -70,3 +70,16 @@ def test_a_word_written_with_a_hyphen_or_without_one_meets() -> None:
     for query, wanted in (("addon", "KB-0001"), ("add-on", "KB-0001"), ("emails", "KB-0002"),
                           ("email", "KB-0002"), ("e-mail", "KB-0002")):  # fmt: skip
         assert [s.article.id for s in search(articles, query)][:1] == [wanted], query
+
+
+def test_a_word_written_with_accents_or_without_them_meets() -> None:
+    """`kb search cafe` found nothing in an article about a "café crème", nor `naive` a
+    "naïve" one, nor `uberweisung` an "Überweisung"; the words matched are told once."""
+    articles = [
+        article(1, "Café crème pricing", "A naïve Überweisung fails."),
+        article(2, "Change the shop's currency", "Settings, then currency."),
+    ]
+    for query in ("cafe", "CAFÉ", "naive", "uberweisung", "Überweisung", "creme"):
+        assert [s.article.id for s in search(articles, query)] == ["KB-0001"], query
+    [found] = search(articles, "café crème")
+    assert found.terms == ("café", "crème")
