@@ -9,12 +9,13 @@ from esc.commands.notify import failing_notes
 from esc.commands.session import Output, Session
 from esc.domain.calendar import MAX_HORIZON
 from esc.domain.durations import DurationError, parse_duration
-from esc.domain.errors import BadInput, ParseError
+from esc.domain.errors import BadInput, ConfigError, ParseError
 from esc.domain.model import Ticket
 from esc.domain.sla import Sla
 from esc.report import views
 from esc.report.choices import CheckFormat, FailOn
 from esc.report.findings import (
+    github_config_errors,
     overdue_findings,
     render_check,
     upcoming_breaches,
@@ -33,6 +34,19 @@ def check(
     With ``changed_since`` (a git ref) only the tickets whose files changed since the
     commit where HEAD forked from it, or that git does not track yet, are judged.
     """
+    if fmt == "github":  # (a configuration that does not load stops every command: in a
+        # pull request's check, annotated at its line too, as a broken ticket is)
+        try:
+            session.config  # noqa: B018
+        except ConfigError as exc:
+            _, found = session.workspace.config_findings()
+            errors = [ParseError(f.path, f.line, f.message) for f in found if f.blocking]
+            prefix = git.prefix_in_repository(session.workspace.root)
+            return Output(
+                text=github_config_errors(errors or [exc], prefix),
+                notes=[str(error) for error in errors or [exc]],
+                code=1,
+            )
     notes = []
     only = None
     if changed_since is not None:

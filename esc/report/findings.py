@@ -198,6 +198,18 @@ def _github_broken(error: ParseError, prefix: str) -> str:
     return f"::error file={path}{line}::{_github_data(message)}\n"
 
 
+def github_config_errors(errors: Sequence[ParseError], prefix: str) -> str:
+    """``::error file=rules.yaml,line=5::configuration does not load: …``, one per finding
+    of a teams.yaml or rules.yaml that stops every command."""
+    out = []
+    for error in errors:
+        line = f",line={error.line}" if error.line else ""
+        message = f"configuration does not load: {error.message}"
+        path = _github_property(prefix + error.path)
+        out.append(f"::error file={path}{line}::{_github_data(message)}\n")
+    return "".join(out)
+
+
 def _github_data(text: str) -> str:
     """A workflow command's message, escaped as GitHub reads it back."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

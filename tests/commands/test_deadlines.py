@@ -83,6 +83,22 @@ def test_github_annotations_name_files_from_the_repository_s_top(
     assert out.startswith(f"::error file=ws/tickets/{tickets['late']}.md,line=1::"), out
 
 
+def test_a_configuration_that_does_not_load_is_annotated_in_github_format(
+    esc: Esc, tickets: dict[str, str], workspace: Path
+) -> None:
+    """A pull request breaking rules.yaml failed the check with stderr alone: no annotation
+    marked the file, as one does a broken ticket."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text() + "priorities: [low, high\n")
+    line = rules.read_text().count("\n")
+    result = esc("check", "--format", "github", now=LATE)
+    assert result.code == 1
+    [annotation] = result.out.splitlines()
+    said = f"::error file=rules.yaml,line={line}::configuration does not load: "
+    assert annotation.startswith(said)
+    assert result.err.startswith(f"rules.yaml:{line}: ")
+
+
 def test_check_junit_has_one_case_per_open_ticket(esc: Esc, tickets: dict[str, str]) -> None:
     result = esc("check", "--format", "junit", now=LATE)
     suite = ET.fromstring(result.out)
