@@ -92,11 +92,13 @@ def period_of(
         if given is not None and not given.strip():  # (a script's unset variable)
             raise BadInput(f"{option} must not be empty")
     last = parse_bound(until, now, end=True, option="--until", local=local) if until else now
-    start = (
-        parse_bound(since, now, end=False, option="--since", local=local)
-        if since
-        else last - dt.timedelta(days=30)
-    )
+    if since:
+        start = parse_bound(since, now, end=False, option="--since", local=local)
+    elif local:  # (30 days of this machine's calendar: local midnight to local midnight
+        # across a change of summer time, as a --since given as a date is)
+        start = (last.astimezone().replace(tzinfo=None) - dt.timedelta(days=30)).astimezone()
+    else:
+        start = last - dt.timedelta(days=30)
     end = last if until else now + stats.UP_TO_NOW
     if start >= end:
         if until:

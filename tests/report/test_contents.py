@@ -147,6 +147,13 @@ def test_a_date_is_the_local_day_when_now_is_local_time(berlin: None) -> None:
     assert period_of("2026-10-12T06:00", None, local, local=True).since.isoformat() == (
         "2026-10-12T06:00:00+02:00"
     )
+    # (without --since, the 30 days before the end in local days: from local midnight, or
+    # the time of day --now gives, across the change of summer time on 25 October)
+    until_only = period_of(None, "2026-11-05", local, local=True)
+    assert until_only.since.isoformat() == "2026-10-07T00:00:00+02:00"
+    assert period_of(None, None, local, local=True).since.isoformat() == (
+        "2026-10-21T15:00:00+02:00"
+    )
     # a --now with an offset: its offset, whether the machine's zone has it now or not
     for offset in ("+05:00", "+01:00"):
         given = dt.datetime.fromisoformat(f"2026-11-20T15:00:00{offset}")
