@@ -481,11 +481,14 @@ def report_pieces(
 
 
 def flatten(report: dict[str, Any]) -> list[tuple[str, object]]:
-    """Every value of the report as (dotted key, value) rows, lists indexed by position."""
+    """Every value of the report as (dotted key, value) rows, lists indexed by position; an
+    empty list or object is one row with no value (`broken,`: there, and empty)."""
     rows: list[tuple[str, object]] = []
 
     def walk(prefix: str, value: object) -> None:
-        if isinstance(value, dict):
+        if isinstance(value, (dict, list)) and not value and prefix:
+            rows.append((prefix, ""))
+        elif isinstance(value, dict):
             for key, inner in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), inner)
         elif isinstance(value, list):

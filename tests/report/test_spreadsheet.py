@@ -94,3 +94,5 @@ def test_report_csv_neutralises_text_and_keeps_numbers(esc: Esc) -> None:
     assert numbers  # counts and durations are written as numbers, not as text
     assert not [v for v in rows.values() if v.startswith(("=", "+", "@", "\t", "\r"))]
     assert not [v for v in rows.values() if v.startswith("-") and not v[1:2].isdigit()]
+    # every key of the JSON is there: an empty list (no broken file) as a row of its own
+    assert rows["broken"] == "" and not [k for k in rows if k.startswith("broken[")]
