@@ -4,6 +4,7 @@ against the environment (missing variables, named without their values)."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 
 from esc.commands.session import Output, Session
@@ -109,8 +110,13 @@ def failing_notes(session: Session) -> list[str]:
         targets = None
     else:
         targets = set(notify.targets) if notify is not None else set()
-    return [
-        f"notification {m.kind} of {m.ticket_id} to {m.target} failed {m.attempts} times: {m.error}"
-        for m in Outbox(session.workspace.root).failing()
-        if targets is None or m.target in targets
-    ]
+    waiting = Outbox(session.workspace.root).all()
+    failing = [m for m in waiting if m.failing and (targets is None or m.target in targets)]
+    behind = Counter(m.target for m in waiting if m.status == "pending" and not m.failing)
+    lines = []
+    for m in failing:
+        line = f"notification {m.describe()} failed {m.attempts} times: {m.error}"
+        if behind[m.target]:  # (said once a target: the others wait for it to answer)
+            line += f"; {behind.pop(m.target):,} more to {m.target} not sent yet"
+        lines.append(line)
+    return lines
