@@ -372,6 +372,11 @@ def plan(
                 # nothing it held back, which acts a second later)
                 budget[0] -= len(spent_at_since)
             acted = view  # (what the rules saw: with what people did at ``at``)
+            if then is None and moment is None and at - _MICROSECOND >= ticket.created:
+                # (evaluated at now alone, rules.yaml changed since the last sweep: a clock
+                # a change at now put past its deadline (a policy chosen anew by a rule's
+                # priority) crossed now, as in a replay; the ticket just before now says)
+                then = views(at - _MICROSECOND)
             just_before = None if then is None else functools.partial(sla_at, then, at)
             outcome = automation.run_rules(
                 view, config, at, memory, budget, sla_at, just_before, seen

@@ -3595,3 +3595,26 @@ def test_an_edit_of_targets_is_not_stamped_before_it_in_blocks_without_rules(dem
     assert [e for e in edited if e[1] < before] == [e for e in unedited if e[1] < before]
     assert len(edited) > len(unedited)
     assert all(at == before for ticket, at in edited if (ticket, at) not in unedited)
+
+
+@pytest.mark.parametrize("cold", [False, True])
+def test_a_breach_a_new_rule_s_priority_makes_at_now_is_escalated_again(
+    esc: Esc, workspace: Path, cold: bool
+) -> None:
+    """Escalated at the first response's breach (13:00); a rule added at 14:00 makes how-to
+    tickets urgent, whose policy's resolution target (4h) has passed: the resolution clock
+    breached at 14:10, by that change, another breach than the one the rule fired on. It
+    was never escalated, however often sweeps ran since (the rules evaluated at now alone
+    had no ticket "just before" to tell the breach was new), with or without the cache."""
+    ticket = esc.ok("create", "--title", "a", "--category", "how-to", "--body", "b",
+                    now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    assert f"{ticket}: support → engineering" in sweep_at(esc, "2026-11-23T13:30:00+01:00")
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text() + "  - {name: howto-urgent, when: {category: how-to},"
+                     " then: {priority: urgent}}\n")  # fmt: skip
+    if cold:
+        shutil.rmtree(workspace / ".esc-cache")
+    out = sweep_at(esc, "2026-11-23T14:10:00+01:00")
+    assert f"{ticket}: normal → urgent (howto-urgent)" in out
+    assert f"{ticket}: engineering → management (breached-goes-up)" in out
+    assert sweep_at(esc, "2026-11-23T14:20:00+01:00").startswith("1 tickets seen, 0 changed")

@@ -632,6 +632,11 @@ def test_a_declared_field_that_is_esc_s_own_with_two_letters_swapped_is_said() -
     config, found = build_config(SMALL_TEAMS, rules)
     assert config is not None and config.fields == ("vip", "prioirty", "teams", "region")
     assert [f.blocking for f in found] == [False]  # (every command still runs)
+    # (a letter left out, added or changed in a name of five letters or more: `priorty`)
+    typos = findings(rules="fields: [priorty, assignees]\n")
+    assert [f.split("fields: ")[1].split(" misspelt?")[0] for f in typos] == [
+        "'priorty' is esc's own 'priority'", "'assignees' is esc's own 'assignee'",
+    ]  # fmt: skip
 
 
 def test_a_rule_on_a_person_teams_yaml_does_not_name_is_said_not_blocking() -> None:

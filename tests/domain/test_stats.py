@@ -464,7 +464,10 @@ def expected_trend(tickets: list[T], period: Period) -> list[dict[str, Any]]:
 
 
 def flatten(value: object, prefix: str = "") -> list[tuple[str, str]]:
-    """JSON as (dotted key, text) rows, lists indexed by position, null as empty."""
+    """JSON as (dotted key, text) rows, lists indexed by position, null as empty; an empty
+    list or object as one row with no value (the key is there)."""
+    if isinstance(value, (dict, list)) and not value and prefix:
+        return [(prefix, "")]
     if isinstance(value, dict):
         return [row for k, v in value.items() for row in flatten(v, f"{prefix}.{k}".lstrip("."))]
     if isinstance(value, list):
