@@ -155,6 +155,17 @@ sla:
     assert not any("{'" in f or "['" in f for f in findings(teams, rules))
 
 
+def test_a_misspelt_key_beside_the_one_it_misspells_is_said_too() -> None:
+    """`handle: [data]` below `handles: [bug]` (or `intak:` below `intake:`) passed
+    validate, and data went to intake: the misspelling is said wherever it is."""
+    teams = SMALL_TEAMS.replace("[billing]\n", "[billing]\n    handle: [data]\n")
+    teams = "intak: ops\n" + teams
+    assert findings(teams) == [
+        "teams.yaml:1: unknown key 'intak' (did you mean 'intake'?)",
+        "teams.yaml:8: team desk: unknown key 'handle' (did you mean 'handles'?)",
+    ]
+
+
 def test_a_cycle_is_reported_at_the_teams_in_it_and_a_category_listed_twice_as_such() -> None:
     teams = """\
 intake: desk
@@ -178,6 +189,16 @@ def test_a_usable_config_is_still_built_despite_team_findings() -> None:
     assert [str(f) for f in found] == ["teams.yaml:8: team ops: level must be a positive integer"]
     assert config is not None
     assert config.teams["ops"].level == 1
+
+
+def test_a_name_starting_with_a_dash_is_one_no_command_line_could_give() -> None:
+    """`members: [dan, "-x"]` passed validate, but `esc assign T -x` is an option and every
+    command refuses such a name: -x could never be assigned."""
+    teams = SMALL_TEAMS.replace("[ann]", '[ann, "-x"]')
+    assert findings(teams) == [
+        "teams.yaml:4: team desk: every member must be a name; '-x' starts with '-', which a "
+        "command line reads as an option"
+    ]
 
 
 def test_none_names_no_person_and_no_category() -> None:
