@@ -87,6 +87,10 @@ def cli(ctx: click.Context, root: str | None, now: str | None) -> None:
     refuse_empty_now(now)  # (an empty ESC_NOW is as if unset: click gives None for it)
     found = ctx.ensure_object(Session)
     found.root_option = root
+    if found.now_option is None and now and (
+        ctx.get_parameter_source("now") is ParameterSource.ENVIRONMENT
+    ):
+        found.now_name = "ESC_NOW"
     found.now_option = found.now_option or now
 
 
@@ -1318,6 +1322,7 @@ def _main(args: list[str]) -> int:
             _show(exc)
             return EXIT_USAGE
         message = exc.format_message()  # a value outside its choices: one line, as esc's own
+        message = message.replace("is not a valid integer range.", "is not a whole number")
         from_env = _from_environment(exc.param, args)
         if from_env is not None:  # (`ESC_JOBS=-1`: named, not an option never given)
             message = f"{from_env}={os.environ[from_env]!r}: {message.partition(': ')[2]}"

@@ -66,7 +66,8 @@ def _set_now(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     if value:
         from esc.commands.session import Session
 
-        ctx.ensure_object(Session).now_option = value
+        found = ctx.ensure_object(Session)
+        found.now_option, found.now_name = value, "--now"
 
 
 def common(func: F) -> F:

@@ -55,6 +55,7 @@ class Session:
 
     root_option: str | None = None
     now_option: str | None = None
+    now_name: str = "--now"  # (where now_option came from, as errors name it: or ESC_NOW)
     command: str = ""  # the command's name, for whoever waits for a lock it holds
     colour: bool = False  # colour the text output
     width: int = 120  # the terminal's width, for tables
@@ -84,7 +85,7 @@ class Session:
 
     @functools.cached_property
     def now(self) -> dt.datetime:
-        return resolve_now(self.now_option) if self.now_option else self.clock()
+        return resolve_now(self.now_option, self.now_name) if self.now_option else self.clock()
 
     @property
     def now_is_local(self) -> bool:
@@ -207,19 +208,20 @@ class Session:
         return []
 
 
-def resolve_now(option: str | None) -> dt.datetime:
-    """The current time: the --now / ESC_NOW value if given, else the clock in local time.
+def resolve_now(option: str | None, name: str = "--now") -> dt.datetime:
+    """The current time: the --now / ESC_NOW value if given (``name``: which, as an error
+    says it), else the clock in local time.
 
     Its time zone is the shared object of its offset, as are those of the times read
     from ticket files and the cache (:func:`esc.domain.timestamps.shared_zone`).
     """
     if option:
-        moment = parse_local_timestamp(option, what="--now")  # (no offset: local time)
+        moment = parse_local_timestamp(option, what=name)  # (no offset: local time)
         if not in_range(moment):
-            raise BadInput(f"--now {option!r} is {RANGE_TEXT}")
+            raise BadInput(f"{name} {option!r} is {RANGE_TEXT}")
         offset = moment.utcoffset()
         if offset is not None and offset.seconds % 60:
-            raise BadInput(f"--now {option!r}: its UTC offset must be whole minutes (+01:00)")
+            raise BadInput(f"{name} {option!r}: its UTC offset must be whole minutes (+01:00)")
         moment = moment.replace(microsecond=0)  # (esc's times are whole seconds, as the clock's)
     else:
         moment = dt.datetime.now().astimezone().replace(microsecond=0)

@@ -1785,10 +1785,10 @@ def test_a_value_outside_its_choices_is_a_usage_error_on_a_closed_ticket_too(
 @pytest.mark.parametrize(
     ("command", "env", "message"),
     [
-        ("create", {"ESC_NOW": "yesterday"}, "--now 'yesterday' is not an ISO-8601 timestamp"),
+        ("create", {"ESC_NOW": "yesterday"}, "ESC_NOW 'yesterday' is not an ISO-8601 timestamp"),
         ("create", {"ESC_LOCK_TIMEOUT": "soon"}, "ESC_LOCK_TIMEOUT='soon'"),
         ("sweep", {"ESC_LOCK_TIMEOUT": "soon"}, "ESC_LOCK_TIMEOUT='soon': give a number of"),
-        ("sweep", {"ESC_JOBS": "many"}, "esc: ESC_JOBS='many': 'many' is not a valid integer"),
+        ("sweep", {"ESC_JOBS": "many"}, "esc: ESC_JOBS='many': 'many' is not a whole number"),
         ("sweep", {"ESC_JOBS": "-1"}, "esc: ESC_JOBS='-1': -1 is not in the range x>=1"),
     ],
 )
