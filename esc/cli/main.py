@@ -1444,8 +1444,12 @@ def _show(exc: click.ClickException) -> None:
     ``esc: missing option '--title' (see `esc create --help`)``), which may quote an
     argument, with its control characters escaped as everything esc prints for a person."""
     message = " ".join(exc.format_message().split()).rstrip(".")
-    line = f"esc: {message[:1].lower()}{message[1:]}"
     ctx = getattr(exc, "ctx", None)
+    given = getattr(exc, "option_name", None)
+    if isinstance(exc, click.NoSuchOption) and given == "--root" and ctx is not None:
+        command = ctx.command_path.removeprefix("esc ")  # (esc's own, before any command)
+        message = f"--root goes before the command: esc --root PATH {command} …"
+    line = f"esc: {message[:1].lower()}{message[1:]}"
     if isinstance(exc, click.UsageError) and ctx is not None:
         line += f" (see `{ctx.command_path} --help`)"
     say(line)

@@ -427,6 +427,10 @@ def test_every_command_line_click_refuses_is_one_line(
 ) -> None:
     assert esc("create").err == "esc: missing option '--title' (see `esc create --help`)\n"
     assert_usage_error(esc("list", "--bogus"), "no such option '--bogus'", "esc list --help")
+    # (esc's own option after the command: where it goes, not "did you mean --sort")
+    assert esc("list", "--root", "/tmp").err == (
+        "esc: --root goes before the command: esc --root PATH list … (see `esc list --help`)\n"
+    )
     assert_usage_error(esc("nosuchcmd"), "no such command 'nosuchcmd'", "`esc --help`")
     assert_usage_error(esc("show"), "missing argument 'TICKET'", "esc show --help")
     assert esc("create", "--customer", "x", "--title").err == (
