@@ -713,8 +713,9 @@ def _fields(data: CommentedMap, reader: _Reader) -> tuple[str, ...]:
 
 def _swapped_builtin(name: str) -> str | None:
     """The field of esc's own ``name`` is with two neighbouring letters swapped
-    (``prioirty``), or, for one of five letters or more, with one letter left out, added or
-    changed (``priorty``, ``categorry``), if any: a typo, not a field of its own."""
+    (``prioirty``), or, for one of five letters or more, with one letter left out or added
+    (``priorty``, ``categorry``), if any: a typo, not a field of its own (one letter
+    changed may well be a field of its own: ``assigned`` beside ``assignee``)."""
     return next(
         (own for own in sorted(BUILT_IN_KEYS)
          if swapped(name, own) or (len(own) >= 5 and _one_letter_off(name, own))),
@@ -723,11 +724,9 @@ def _swapped_builtin(name: str) -> str | None:
 
 
 def _one_letter_off(word: str, own: str) -> bool:
-    """Whether ``word`` is ``own`` with one letter left out, added or changed."""
-    if word == own or abs(len(word) - len(own)) > 1:
+    """Whether ``word`` is ``own`` with one letter left out or added."""
+    if abs(len(word) - len(own)) != 1:
         return False
-    if len(word) == len(own):
-        return sum(a != b for a, b in zip(word, own, strict=True)) == 1
     short, long = sorted((word, own), key=len)
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
 
-from esc.domain.choices import unknown_choice
+from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
 from esc.domain.model import (
@@ -301,8 +301,10 @@ def assign(
     person = person if team is None else as_member(team.people, person)
     if not force and (team is None or person not in team.people):
         people = ", ".join(team.people) if team else "nobody"
+        hint = did_you_mean(person, team.people) if team else ""
         raise Refused(
-            f"{person} is not in team {ticket.team} ({people}); use --force to assign anyway"
+            f"{person} is not in team {ticket.team} ({people}){hint}; use --force to assign "
+            "anyway"
         )
     b = _Builder(ticket, now, actor)
     b.set("assignee", person)
@@ -486,7 +488,8 @@ def involve(
     people = config.teams[team].people
     person = None if person is None else as_member(people, person)
     if person is not None and person not in people:
-        raise BadInput(f"{person} is not in team {team} ({', '.join(people) or 'nobody'})")
+        hint = did_you_mean(person, people)
+        raise BadInput(f"{person} is not in team {team} ({', '.join(people) or 'nobody'}){hint}")
     _need(ask, "--ask")
     if ticket.status in ("resolved", "closed"):
         raise Refused(f"{ticket.id} is {ticket.status}; reopen it before involving a team")

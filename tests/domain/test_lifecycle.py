@@ -373,6 +373,9 @@ def test_assign_refuses_a_non_member(config: Config) -> None:
     assert str(caught.value) == (
         "dan is not in team support (alice, bob, carol); use --force to assign anyway"
     )
+    with pytest.raises(Refused) as caught:  # (a name a typo away: the member meant)
+        lifecycle.assign(ticket(), config, NOW, "bob", "carl")
+    assert "(alice, bob, carol) (did you mean 'carol'?); use --force" in str(caught.value)
 
 
 def test_assign_force_allows_a_non_member(config: Config) -> None:
