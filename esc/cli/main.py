@@ -244,10 +244,14 @@ def _read_body(body: str | None) -> str:
 
 @cli.command()
 @click.argument("ref", metavar="TICKET")
-@click.option("--category", metavar="C")
-@click.option("--priority", metavar="P")
-@click.option("--impact", metavar="I")
-@click.option("--urgency", metavar="U")
+@click.option(
+    "--category",
+    metavar="C",
+    help="One of rules.yaml's categories (re-routes a first-level ticket).",
+)
+@click.option("--priority", metavar="P", help="The priority, set by hand.")
+@click.option("--impact", metavar="I", help="Impact, for the priority matrix (with --urgency).")
+@click.option("--urgency", metavar="U", help="Urgency, for the priority matrix (with --impact).")
 @by_option
 @json_option
 @common

@@ -208,6 +208,9 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
         level = 1
     members = _strings(raw, "members", f"team {key}: every member", reader)
     members = _not_none(raw, "members", members, f"team {key}: member", reader)
+    for twice in sorted({m for m in members if members.count(m) > 1}):
+        reader.add(line_of(raw, "members"), f"team {key}: members lists {twice!r} twice")
+    members = tuple(dict.fromkeys(members))
     handles = _strings(raw, "handles", f"team {key}: every category in handles", reader)
     handles = _not_none(raw, "handles", handles, f"team {key}: category", reader)
     lead = raw.get("lead")

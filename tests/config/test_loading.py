@@ -201,6 +201,12 @@ def test_a_name_starting_with_a_dash_is_one_no_command_line_could_give() -> None
     ]
 
 
+def test_a_member_listed_twice_is_said_as_a_category_handled_twice_is() -> None:
+    assert findings(SMALL_TEAMS.replace("[ann]", "[ann, ann]")) == [
+        "teams.yaml:4: team desk: members lists 'ann' twice"
+    ]
+
+
 def test_none_names_no_person_and_no_category() -> None:
     """`esc assign T none` and `--assignee none` mean no one, `--category none` no category:
     a member, lead or category so named (in any case) could never be chosen."""
