@@ -110,6 +110,9 @@ def _one_pass(
         seen = facts(outcome.ticket, config, sla)  # (what the rules see until one changes it)
     acted = False
     for rule in config.automation:
+        if "status" in outcome.change.sets and not outcome.ticket.active:  # (a rule
+            return False  # resolved or closed it: rules act on new, open and pending
+            # tickets, the later ones at this instant too)
         if not rule.when.matches(seen):
             memory.pop(rule.name, None)
             continue

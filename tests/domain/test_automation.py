@@ -332,6 +332,18 @@ def test_tag() -> None:
     ]
 
 
+def test_no_rule_acts_on_a_ticket_a_rule_resolved_at_that_instant() -> None:
+    """Rules act on new, open and pending tickets: one that a rule resolved was still
+    assigned, tagged, noted and lowered by the rules after it, at that instant."""
+    config = config_with(
+        "  - name: done\n    when: {priority: normal}\n    then: {status: resolved}\n"
+        "  - name: after\n    when: {priority: normal}\n    then: {tag: x, note: hello}\n"
+    )
+    out = run(config, ticket())
+    assert out.fired == ["done"] and out.ticket.status == "resolved"
+    assert out.ticket.tags == () and not [e for e in out.change.entries if e.kind == "note"]
+
+
 def test_note() -> None:
     config = config_with(
         '  - name: n\n    when: {priority: normal}\n    then: {note: "Look at me"}\n'
