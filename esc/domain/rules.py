@@ -195,11 +195,34 @@ def loop_findings(
         if field_name is None:
             continue
         names = sorted(component, key=index.__getitem__)
+        names = _the_loop(names, edges, by_name, priorities, levels or {})
         found.append(
             (index[names[0]], f"rules {', '.join(names)} can trigger each other endlessly "
              f"(they set {field_name} to different values and each re-enables the other)")
         )
     return found
+
+
+def _the_loop(
+    names: list[str],
+    edges: Mapping[str, set[str]],
+    by_name: Mapping[str, Rule],
+    priorities: Sequence[str],
+    levels: Mapping[str, int],
+) -> list[str]:
+    """Of a cycle of rules that loops, the rules that loop without those that only move a
+    ticket one way (`priority: raise`, `escalate: up`: they run out), if those alone still
+    loop: `overdue-raise` is no part of two rules setting a priority back and forth."""
+    kept = [n for n in names if any(
+        f not in ("sla", "level", "tags") for f in _writes(by_name[n], bounded=False)
+    )]  # fmt: skip
+    if len(kept) == len(names) or len(kept) < 2:
+        return names
+    inner = {n: edges[n] & set(kept) for n in kept}
+    for component in _cycles(inner):
+        if _conflicting_field([by_name[n] for n in component], priorities, levels) is not None:
+            return [n for n in names if n in component]
+    return names
 
 
 _ANY = object()  # a value known only when the rule runs (raise, escalate up, the lead)

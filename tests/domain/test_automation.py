@@ -698,6 +698,18 @@ def test_two_rules_that_trigger_each_other_are_reported() -> None:
     assert message.startswith(f"rules bump, calm {LOOP}")
 
 
+def test_a_rule_that_only_raises_is_not_named_in_a_loop_it_is_no_part_of() -> None:
+    """Two rules setting a priority back and forth were reported with `overdue-raise`
+    (`priority: raise`), which runs out and is no part of their loop."""
+    rules = _rules(
+        "  - name: overdue-raise\n    when: {overdue: '>1h'}\n    then: {priority: raise}\n"
+        "  - name: up1\n    when: {tags: flip, priority: low}\n    then: {priority: high}\n"
+        "  - name: down1\n    when: {tags: flip, priority: high}\n    then: {priority: low}\n"
+    )
+    [(index, message)] = loop_findings(rules)
+    assert (index, message.startswith(f"rules up1, down1 {LOOP}")) == (1, True), message
+
+
 def test_a_longer_cycle_is_reported_once_in_rule_order() -> None:
     # a assigns bob on urgent tickets, b lowers bob's tickets, c makes low tickets urgent.
     rules = _rules(
