@@ -702,7 +702,8 @@ def test_a_rule_that_only_raises_is_not_named_in_a_loop_it_is_no_part_of() -> No
     """Two rules setting a priority back and forth were reported with `overdue-raise`
     (`priority: raise`), which runs out and is no part of their loop."""
     rules = _rules(
-        "  - name: overdue-raise\n    when: {overdue: '>1h'}\n    then: {priority: raise}\n"
+        "  - name: overdue-raise\n    when: {overdue: '>1h', priority: '<urgent'}\n"
+        "    then: {priority: raise}\n"
         "  - name: up1\n    when: {tags: flip, priority: low}\n    then: {priority: high}\n"
         "  - name: down1\n    when: {tags: flip, priority: high}\n    then: {priority: low}\n"
     )
