@@ -53,6 +53,9 @@ def _clock_lines(clock: Clock, policy: Policy, now: dt.datetime) -> list[str]:
         f"  start    {format_timestamp(clock.start)}",
     ]
     for lo, hi in clock.paused:
+        if hi <= clock.start:  # (the ticket's pauses before this clock started, as a reply
+            continue  # cycle's next-response clock starts at a message: none of its time)
+        lo = max(lo, clock.start)
         lines.append(f"  paused   {format_timestamp(lo)} → {format_timestamp(hi)}")
     end = min(clock.stop or now, clock.start + MAX_HORIZON)  # (as the clock counts)
     counted = _counted(clock, cal, end)

@@ -117,6 +117,28 @@ def test_a_clock_shows_its_pause_the_working_time_counted_and_the_deadline(
     ]
 
 
+REPLIED_THEN_PAUSED = PAUSED_ONCE.replace(
+    "updated: 2026-11-24T11:00:00+01:00\n",
+    "updated: 2026-11-24T11:00:00+01:00\nfirst_response_at: 2026-11-23T09:30:00+01:00\n",
+).replace(
+    "## Activity",
+    "## Conversation\n\n### 2026-11-23T09:30:00+01:00 · alice · reply (public)\n\nSent.\n\n"
+    "### 2026-11-24T11:00:00+01:00 · jane@shop.example · message (public)\n\nNot here.\n\n"
+    "## Activity",
+)
+
+
+def test_a_clock_lists_no_pause_from_before_it_started(starter: Config) -> None:
+    """The next response's clock starts at the customer's message (Tuesday 11:00): the
+    pause that ended then (Monday 10:00 to Tuesday 11:00) is none of its time, and was
+    listed under it."""
+    text = explain_ticket(ticket(REPLIED_THEN_PAUSED), starter, NOW)
+    [heading] = [line for line in text.splitlines() if line.startswith("next_response:")]
+    lines = block(text, heading)
+    assert "  start    2026-11-24T11:00:00+01:00" in lines
+    assert not [line for line in lines if line.startswith("  paused")], lines
+
+
 def test_a_clock_that_has_not_started_says_why(starter: Config) -> None:
     text = explain_ticket(ticket(), starter, NOW)
     assert "next_response: not started (no unanswered customer message)" in text.splitlines()
