@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 from esc.domain.errors import ParseError
 from esc.domain.kb import Article, front_of
 from esc.domain.suggest import Index
-from esc.store.cache import digest
+from esc.store.cache import RACY_NS, digest
 from esc.store.diagnostics import fallback
 from esc.store.kb import KnowledgeBase, article_paths, load
 from esc.store.user_cache import esc_build
@@ -63,11 +64,15 @@ def index_for(
 def _key(root: Path, paths: list[Path], categories: Sequence[str] | None) -> str | None:
     digest = hashlib.sha256(f"{FORMAT} ".encode() + esc_build())
     digest.update(json.dumps(categories).encode() + b"\n")
+    settled = time.time_ns() - RACY_NS  # (a file changed since may change again within its
+    # clock tick, at the same size, leaving stat as it was: as for tickets, not trusted yet)
     for path in paths:
         try:
             st = os.stat(path)
         except OSError:
             return None  # (removed meanwhile: read it all, cache nothing)
+        if st.st_mtime_ns >= settled:
+            return None  # (read it all, cache nothing: the next command keeps it)
         digest.update(
             f"{path.relative_to(root).as_posix()!a}\0{st.st_size}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\n".encode()
         )

@@ -4,6 +4,7 @@ anew when it changes, and rebuilt when it cannot be read."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from esc.domain.kb import Article
@@ -11,11 +12,30 @@ from esc.store.kb_index import FOLDER, index_for
 from esc.ticketfile.article import render
 
 
-def write(root: Path, number: int, title: str, body: str) -> None:
+def write(root: Path, number: int, title: str, body: str, settled: bool = True) -> None:
+    """An article file; ``settled``: its mtime set 10 s back, as one saved a while ago."""
     (root / "kb").mkdir(exist_ok=True)
     aid = f"KB-{number:04d}"
     article = Article(aid, title, ("account",), (), dt.date(2026, 1, 1), body, "")
-    (root / "kb" / f"{aid}.md").write_text(render(article))
+    path = root / "kb" / f"{aid}.md"
+    path.write_text(render(article))
+    if settled:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 10_000_000_000))
+
+
+def test_an_article_saved_this_instant_is_read_not_kept_until_it_settles(
+    tmp_path: Path,
+) -> None:
+    """An edit of the same size in the same clock tick as the index was kept would leave
+    stat as it was, and the kept index on the old text: a file changed within 2 s is read
+    (and ranked) but not kept; once older, the index is kept as usual."""
+    write(tmp_path, 1, "Unlock a locked account", "Failed logins lock it.", settled=False)
+    assert ranked(tmp_path, "locked")[0][0] == "KB-0001"
+    assert not (tmp_path / FOLDER).exists() or not list((tmp_path / FOLDER).iterdir())
+    write(tmp_path, 1, "Unlock a locked account", "Failed logins lock it.")
+    assert ranked(tmp_path, "locked")[0][0] == "KB-0001"
+    assert len(list((tmp_path / FOLDER).iterdir())) == 1
 
 
 def ranked(root: Path, text: str) -> list[tuple[str, float, tuple[str, ...]]]:
@@ -27,7 +47,9 @@ def ranked(root: Path, text: str) -> list[tuple[str, float, tuple[str, ...]]]:
 def test_the_cache_gives_what_a_fresh_index_gives_and_follows_kb(tmp_path: Path) -> None:
     write(tmp_path, 1, "Unlock a locked account", "Failed logins lock it.")
     write(tmp_path, 2, "Free shipping", "A rule per zone.")
-    (tmp_path / "kb" / "KB-0003.md").write_text("---\nid: [broken\n---\n")
+    broken = tmp_path / "kb" / "KB-0003.md"
+    broken.write_text("---\nid: [broken\n---\n")
+    os.utime(broken, ns=(0, broken.stat().st_mtime_ns - 10_000_000_000))
     first = ranked(tmp_path, "my account is locked")
     assert first[0][0] == "KB-0001" and first[0][2] == ("account", "locked")
     keys = list((tmp_path / FOLDER).iterdir())
