@@ -194,6 +194,16 @@ def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) ->
                 where = lines[n - 1] if n <= len(lines) else None
                 said = f"escalation {n}: unknown {what} {end!r}{_hint(end, names)}"
                 add("escalations", said, where)
+        if (
+            esc.kind == "priority"
+            and esc.from_ in config.priorities
+            and esc.to in config.priorities
+            and config.rank(esc.to) <= config.rank(esc.from_)
+        ):  # (a priority escalation goes up, as `esc escalate --priority` refuses any other;
+            # said, not blocking: a record of the past, whose priorities may have changed)
+            where = lines[n - 1] if n <= len(lines) else None
+            said = f"escalation {n}: a priority escalation from {esc.from_} to {esc.to}, not up"
+            add("escalations", f"{said} (one raises the priority)", where, False)
     lines = doc.item_lines.get("requests", [])
     numbers = _numbers_in_file(doc.data.get("requests"), [r.team for r in ticket.requests])
     open_to: dict[str, int] = {}  # team -> the number of its first open request

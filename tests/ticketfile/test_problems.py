@@ -235,6 +235,20 @@ def test_an_escalation_to_an_unknown_team_is_reported_at_its_own_line(config: Co
     assert problems(d, config) == ["tickets/T-aaaa0001.md:18: escalation 2: unknown team 'legal'"]
 
 
+def test_a_priority_escalation_that_does_not_go_up_is_said_not_blocking(
+    config: Config,
+) -> None:
+    """`{kind: priority, from: low, to: low}` written by hand passed validate, where `esc
+    escalate --priority low` on a low ticket is refused."""
+    d = doc({"kind: priority, from: low, to: normal": "kind: priority, from: normal, to: low"})
+    found = check_ticket(d, config)
+    assert [str(f) for f in found] == [
+        "tickets/T-aaaa0001.md:17: escalation 1: a priority escalation from normal to low, "
+        "not up (one raises the priority)"
+    ]
+    assert [f.blocking for f in found] == [False]
+
+
 def test_a_merge_conflict_is_reported_once_at_its_first_marker() -> None:
     body = "The November invoice is not in the portal."
     conflict = "<<<<<<< ours\nmine\n=======\ntheirs\n>>>>>>> theirs"
