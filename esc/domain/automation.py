@@ -17,7 +17,7 @@ from esc.domain.calendar import business_time_between
 from esc.domain.conditions import Facts, crossings
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
-from esc.domain.model import CUSTOMER_METRICS, RULE_ACTOR, Change, Ticket
+from esc.domain.model import CUSTOMER_METRICS, RULE_ACTOR, Activity, Change, Ticket
 from esc.domain.routing import ticket_fields
 from esc.domain.rules import Rule
 from esc.domain.sla import Clock, Sla, request_clocks
@@ -133,7 +133,7 @@ def _one_pass(
         except (Refused, BadInput) as exc:
             outcome.skipped.append(f"{rule.name}: {exc}")
             continue
-        if change:
+        if change or change.activity:  # (a notify: a line of its own, the ticket as it was)
             outcome.ticket = lifecycle.applied(outcome.ticket, change)
             outcome.change = lifecycle.combined(outcome.change, change)
             outcome.changes.append((rule.name, change))
@@ -289,8 +289,11 @@ def _action(
         return lifecycle.assign(t, config, at, actor, person, force=True)
     if action == "tag":
         return lifecycle.add_tags(t, at, actor, [str(value)])
-    if action == "notify":  # (nothing in the ticket: the sweep's events carry it)
-        return Change()
+    if action == "notify":  # (the sweep's events carry the message; the log says who was
+        # told, as for every action of a rule: an audit, and a firing a replay after a merge
+        # knows, which it fired again under another event id)
+        names = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+        return Change(activity=(Activity(at, actor, event="notified", note=", ".join(names)),))
     if action == "involve":  # idempotent: one open request per team, none to its own team
         team = str(value)
         if team == t.team or any(r.team == team for r in t.open_requests()):

@@ -15,7 +15,8 @@ RULE_ACTOR = "rule:"
 NONE = "—"  # no value, as in the activity log
 
 ActionKind = Literal[
-    "escalate", "priority", "assign", "status", "tag", "note", "set", "event", "involve"
+    "escalate", "priority", "assign", "status", "tag", "note", "set", "event", "involve",
+    "notify",
 ]
 _FIELD_ACTIONS: dict[str, ActionKind] = {
     "priority": "priority",
@@ -58,6 +59,8 @@ def rule_actions(ticket_id: str, change: Change) -> tuple[RuleAction, ...]:
             actions.append(_field_action(ticket_id, line, kind))
         elif line.event == "tagged":
             actions.append(RuleAction(ticket_id, line.at, line.by, "tag", new=line.note))
+        elif line.event == "notified":  # (`notify:`: whom, as targets and teams are named)
+            actions.append(RuleAction(ticket_id, line.at, line.by, "notify", new=line.note))
         elif line.event is not None and line.event.startswith("involved "):
             team = line.event.removeprefix("involved ")
             actions.append(RuleAction(ticket_id, line.at, line.by, "involve", new=team))

@@ -1478,3 +1478,25 @@ def test_two_clones_sweeping_the_same_second_make_one_commit_and_tell_it_once(
     assert hook.posts == told
     assert not [m for m in (workspace / ".esc-cache" / "outbox").rglob("*.json")
                 if "sent" not in m.parts]  # fmt: skip
+
+
+def test_a_rule_s_notify_is_logged_in_the_ticket_and_said_by_the_sweep(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """A rule that only notifies left no trace in the ticket (`git diff`, `esc log` could not
+    tell anyone was paged) and "1 changed" in the sweep said nothing of it; a replay that
+    did not know it fired made it fire again under another event id."""
+    (workspace / "rules.yaml").write_text(PAGING_AROUND_THE_CLOCK + NOTIFY)
+    ticket = esc.ok("create", "--title", "Night", "--category", "billing",
+                    now="2026-11-20T19:00:00+01:00").strip()  # fmt: skip
+    out = esc.ok("sweep", "--no-report", now="2026-11-20T21:30:00+01:00")
+    assert f"  {ticket}: notify eng-chat (page-breach)" in out.splitlines()
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "· rule:page-breach · notified · eng-chat\n" in text
+    pages = [t for _, t in hook.messages() if "rule page-breach fired" in t]
+    assert len(pages) == 1
+    # (later sweeps, one without the cache, know it fired: no second page)
+    esc.ok("sweep", "--no-report", now="2026-11-20T22:00:00+01:00")
+    shutil.rmtree(workspace / ".esc-cache")
+    esc.ok("sweep", "--no-report", now="2026-11-20T23:00:00+01:00")
+    assert len([t for _, t in hook.messages() if "rule page-breach fired" in t]) == 1
