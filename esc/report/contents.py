@@ -174,8 +174,13 @@ def count_records(
             counted.settled += team is None or stats.keep(record.ticket, team)
         else:
             counted.broken += catalog.misfits(record)  # (counted, and a finding)
-            if record.ticket.kb is not None:
-                counted.kb_uses.append((catalog.workspace.rel(record.path), record.ticket.kb))
+            ticket = record.ticket
+            resolved = ticket.resolved_at
+            if ticket.kb is not None and (resolved is None or resolved >= since):
+                # (an article named by a resolution of the period: one of a ticket resolved
+                # before it is said by validate alone, with the cache or without it, as a
+                # ticket settled before the period is never read)
+                counted.kb_uses.append((catalog.workspace.rel(record.path), ticket.kb))
             tally.add(record.ticket, sla_states_now(catalog, record, now))
         if built:
             record.release()

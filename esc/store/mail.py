@@ -54,8 +54,8 @@ _FATAL_DEFECTS = (
 )
 _HEADERS = (
     "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "content-type", "return-path",
-    "x-esc-ticket", "x-precedence",
-)  # fmt: skip
+    "x-esc-ticket", "x-esc-event", "x-precedence",
+)  # fmt: skip  (X-Esc-Event: a notification esc sent, which it must never take back in)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _BARE_ID = re.compile(r"[^<>\s@]+@[^<>\s@]+")  # (`abc@host` without the brackets)
 # A Maildir name: seconds, "." and the unique part ("M<usec>P<pid>Q<n>", "R…", …), "." host.

@@ -263,6 +263,20 @@ def test_a_file_that_is_no_mbox_is_refused_not_read_as_an_empty_one(
     assert esc.ok("intake", "--mbox", str(empty)).endswith("0 messages\n")
 
 
+def test_a_notification_esc_sent_by_mail_is_never_taken_back_in(
+    esc: Esc, workspace: Path
+) -> None:
+    """A `mailto://` notification (`[esc] T-… created …`, which carries X-Esc-Event) fed to
+    intake made a new ticket, whose own notification made another, without end: it is
+    ignored, as the README says (the header was never read)."""
+    mine = corpus.message(subject="[esc] T-abcd1234 created at priority normal",
+                          message_id="<n1@esc.example>", sender="help@esc.example",
+                          headers={"X-Esc-Event": "4f2a9c0e1b7d3a5c6e8f"})  # fmt: skip
+    out = esc.ok("intake", "--eml", "-", input=mine.decode())
+    assert "ignored: sent by esc (a notification, event 4f2a9c0e1b7d3a5c6e8f)" in out
+    assert tickets(workspace) == {}
+
+
 def test_auto_replies_and_bounces_are_ignored_and_bad_mail_quarantined(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:

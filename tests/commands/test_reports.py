@@ -669,6 +669,7 @@ def test_a_ticket_naming_an_article_kb_lacks_is_said_by_report_and_export(
     """kb/KB-0007.md removed: validate named the ticket whose `kb:` names it, while the
     report (showing "KB-0007 (not in kb/)") exited 0 with `broken: []`, and export said
     nothing. Both now say it as validate does, exit 1, and still report and export."""
+    (tmp_path / "kept").write_text((demo / "kb" / "KB-0007.md").read_text())
     (demo / "kb" / "KB-0007.md").unlink()
     desk = Esc(demo, now="2026-12-08T16:00:00+01:00")
     [said] = desk("validate").err.splitlines()[:1]
@@ -681,3 +682,12 @@ def test_a_ticket_naming_an_article_kb_lacks_is_said_by_report_and_export(
     exported = desk("export", "--csv", str(tmp_path / "csv"))
     assert exported.code == 1 and exported.err == said + "\n"
     assert (tmp_path / "csv" / "tickets.csv").is_file()
+    # a ticket resolved before the period (KB-0004's, 20 October) is validate's to say, not
+    # the report's, with the cache or without it (one settled before it is never read)
+    (demo / "kb" / "KB-0007.md").write_text((tmp_path / "kept").read_text())
+    (demo / "kb" / "KB-0004.md").unlink()
+    for cold in (True, False):
+        if cold:
+            shutil.rmtree(demo / ".esc-cache", ignore_errors=True)
+        again = desk("report", "--format", "json", "--since", "2026-11-01")
+        assert (again.code, json.loads(again.out)["broken"]) == (0, []), (cold, again.err)
