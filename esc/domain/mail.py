@@ -34,10 +34,9 @@ DATE_SKEW = dt.timedelta(minutes=5)
 # (not `list`: a customer writing through a mailing list or a Google Group alias is a person)
 _AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk"})
 DAEMONS = ("mailer-daemon", "postmaster")
-# Leading reply and forward prefixes, repeated, any case: "Re: AW: Fwd: …".
-_FORWARD_PREFIX = re.compile(
-    r"^(?:\s*(?:re|aw|sv)\s*:)*\s*(?:fwd?|wg|tr|vs|rv|i)\s*:", re.IGNORECASE
-)
+# A forward's prefix, first in the subject, any case: "Fwd: …", "WG: …" (a reply to a forward,
+# "Re: Fwd: …", is a reply: its quote of what came before is left out, as any reply's).
+_FORWARD_PREFIX = re.compile(r"^\s*(?:fwd?|wg|tr|vs|rv|i)\s*:", re.IGNORECASE)
 
 
 def trimmed(text: str) -> str:

@@ -219,3 +219,14 @@ def test_an_address_with_no_local_part_or_domain_matches_no_sender(pattern: str)
 
     with pytest.raises(BadInput, match="matches no sender"):
         mails.sender_pattern(pattern, "--deny")
+
+
+@pytest.mark.parametrize(
+    ("subject", "forwards"),
+    [("Fwd: invoice", True), ("FW: invoice", True), ("WG: Rechnung", True),
+     ("Re: Fwd: invoice", False), ("RE: FW: invoice", False), ("AW: WG: Rechnung", False),
+     ("Re: invoice", False)],
+)  # fmt: skip
+def test_a_reply_to_a_forward_is_a_reply(subject: str, forwards: bool) -> None:
+    """`Re: Fwd: …` was taken for a forward, and the reply kept the whole quoted history."""
+    assert mails.forwarded(subject) is forwards
