@@ -151,8 +151,11 @@ def _parse_teams(
             reader.add(where, f"{unknown} belongs in rules.yaml: esc reads it there")
             continue
         hint = did_you_mean(unknown, sorted(TEAMS_FILE_KEYS))
-        if hint:  # (beside the key it misspells too: `intak:` below `intake:` was ignored)
-            reader.add(line_of(data, unknown), f"unknown key {unknown!r}{hint}")
+        if hint:  # (beside the key it misspells too, `intak:` below `intake:`, said but not
+            # blocking: it may be a key of your own, as `emails:` beside `email:`)
+            present = hint.split("'")[1] in set(map(str, data))
+            said = f"unknown key {unknown!r}{hint}"
+            reader.add(line_of(data, unknown), said, blocking=not present)
     raw_teams = data.get("teams")
     if not isinstance(raw_teams, CommentedMap) or not raw_teams:
         reader.add(line_of(data, "teams"), "`teams` must be a mapping of team names to teams")
@@ -196,9 +199,12 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
     given = set(map(str, raw))
     for unknown in sorted(given - TEAM_KEYS):
         hint = did_you_mean(unknown, sorted(TEAM_KEYS))
-        if hint:  # (beside the key it misspells too: `handle: [data]` below `handles:`
-            # was ignored, and data routed to intake)
-            reader.add(line_of(raw, unknown), f"team {key}: unknown key {unknown!r}{hint}")
+        if hint:  # (beside the key it misspells too, `handle: [data]` below `handles:`, which
+            # was ignored and data routed to intake: said, not blocking, as it may be a key
+            # of your own, `emails:` beside `email:`)
+            present = hint.split("'")[1] in given
+            said = f"team {key}: unknown key {unknown!r}{hint}"
+            reader.add(line_of(raw, unknown), said, blocking=not present)
     level = raw.get("level", 1)
     if isinstance(level, bool) or not isinstance(level, int) or level < 1:
         reader.add(line_of(raw, "level"), f"team {key}: level must be a positive integer")
@@ -209,7 +215,8 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
     members = _strings(raw, "members", f"team {key}: every member", reader)
     members = _not_none(raw, "members", members, f"team {key}: member", reader)
     for twice in sorted({m for m in members if members.count(m) > 1}):
-        reader.add(line_of(raw, "members"), f"team {key}: members lists {twice!r} twice")
+        said = f"team {key}: members lists {twice!r} twice"
+        reader.add(line_of(raw, "members"), said, blocking=False)  # (taken once: harmless)
     members = tuple(dict.fromkeys(members))
     handles = _strings(raw, "handles", f"team {key}: every category in handles", reader)
     handles = _not_none(raw, "handles", handles, f"team {key}: category", reader)
@@ -716,9 +723,9 @@ def _fields(data: CommentedMap, reader: _Reader) -> tuple[str, ...]:
 
 def _swapped_builtin(name: str) -> str | None:
     """The field of esc's own ``name`` is with two neighbouring letters swapped
-    (``prioirty``), or, for one of five letters or more, with one letter left out or added
-    (``priorty``, ``categorry``), if any: a typo, not a field of its own (one letter
-    changed may well be a field of its own: ``assigned`` beside ``assignee``)."""
+    (``prioirty``), or, for one of five letters or more, with one letter left out
+    (``priorty``, ``categry``), if any: a typo, not a field of its own (one letter changed
+    or added may well be a field of its own: ``assigned``, ``assignees``)."""
     return next(
         (own for own in sorted(BUILT_IN_KEYS)
          if swapped(name, own) or (len(own) >= 5 and _one_letter_off(name, own))),
@@ -727,11 +734,10 @@ def _swapped_builtin(name: str) -> str | None:
 
 
 def _one_letter_off(word: str, own: str) -> bool:
-    """Whether ``word`` is ``own`` with one letter left out or added."""
-    if abs(len(word) - len(own)) != 1:
+    """Whether ``word`` is ``own`` with one letter left out."""
+    if len(word) != len(own) - 1:
         return False
-    short, long = sorted((word, own), key=len)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+    return any(own[:i] + own[i + 1 :] == word for i in range(len(own)))
 
 
 def _names_in(data: CommentedMap, key: str) -> set[str]:

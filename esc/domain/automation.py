@@ -110,12 +110,12 @@ def _one_pass(
         seen = facts(outcome.ticket, config, sla)  # (what the rules see until one changes it)
     acted = False
     for rule in config.automation:
-        if "status" in outcome.change.sets and not outcome.ticket.active:  # (a rule
-            return False  # resolved or closed it: rules act on new, open and pending
-            # tickets, the later ones at this instant too)
         if not rule.when.matches(seen):
             memory.pop(rule.name, None)
             continue
+        if "status" in outcome.change.sets and not outcome.ticket.active:  # (a rule
+            continue  # resolved or closed it: rules act on new, open and pending tickets,
+            # the later ones at this instant too; their memory is kept as it is)
         last = memory.get(rule.name)
         if last is not None and not (
             _may_repeat(rule, last, at, sla)

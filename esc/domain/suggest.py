@@ -35,11 +35,20 @@ def _joined(text: str) -> str:
 
 
 def _unaccented(word: str) -> str:
-    """``word`` without its combining marks (accents, umlauts, cedillas)."""
+    """``word`` with its accented Latin letters as the plain ones (``é`` as ``e``, ``Ü``
+    as ``U``); other scripts as they are (Cyrillic ``й`` is no ``и``, a Devanagari virama
+    is part of its letter)."""
     if word.isascii():
         return word
-    parts = unicodedata.normalize("NFKD", word)
-    return unicodedata.normalize("NFC", "".join(c for c in parts if not unicodedata.combining(c)))
+    return "".join(_plain_latin(c) for c in word)
+
+
+def _plain_latin(char: str) -> str:
+    if not "\u00c0" <= char <= "\u024f":  # (Latin-1's letters, Latin Extended-A and -B)
+        return char
+    parts = unicodedata.normalize("NFKD", char)
+    plain = "".join(c for c in parts if not unicodedata.combining(c))
+    return plain if plain.isascii() and plain else char
 
 
 @immutable

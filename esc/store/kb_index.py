@@ -71,7 +71,8 @@ def _key(root: Path, paths: list[Path], categories: Sequence[str] | None) -> str
             st = os.stat(path)
         except OSError:
             return None  # (removed meanwhile: read it all, cache nothing)
-        if st.st_mtime_ns >= settled:
+        if settled <= st.st_mtime_ns <= settled + 2 * RACY_NS:  # (one in the future, a
+            # clock skewed or a restore, is no edit of this instant: an edit now changes it)
             return None  # (read it all, cache nothing: the next command keeps it)
         digest.update(
             f"{path.relative_to(root).as_posix()!a}\0{st.st_size}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\n".encode()

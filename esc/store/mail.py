@@ -649,6 +649,7 @@ def strip_quoted(text: str) -> str:
     # the text's first line is stripped with its ends, as every reply's is)
     if replies and kept and replies[0].body:  # (a P.S. below the sign-off is the sender's)
         kept = _with_postscript(kept, replies[0].signatures or "")
+        kept = _with_text_taken_for_a_signature(kept, replies[0].signatures or "")
     kept = _without_attribution(_without_trailing_quote(_whole_lines(kept, whole) or whole), whole)
     kept = _before_header_block(kept)  # (a language the parser does not read: its block)
     kept = _before_original(kept)  # (its "-----Ursprüngliche Nachricht-----" line)
@@ -681,6 +682,23 @@ def _as_written(kept: str, whole: str) -> str:
 # A postscript's first line: "PS:", "P.S.", "PPS", "P.S:" (after the sign-off the reply
 # parser cuts as a signature)
 _POSTSCRIPT = re.compile(r"^[ \t]*P\.?P?\.?[ \t]?S\b\.?:?", re.IGNORECASE | re.MULTILINE)
+
+
+def _with_text_taken_for_a_signature(kept: str, signature: str) -> str:
+    """``kept`` and what the reply parser cut as a signature when it is the sender's text: a
+    list ("- cleared the cache" read as a "--" line) or a long line that begins as a sign-off
+    does ("Best regards from the whole team, we really need this fixed today"). A signature
+    starts with "--" alone, or a short sign-off ("Best regards,", "Jane", "Sent from my
+    iPhone")."""
+    first = next((line.strip() for line in signature.splitlines() if line.strip()), "")
+    if not first or first in ("--", "-- ", "—") or (
+        len(first) <= _SIGN_OFF_CHARS and not _LIST_ITEM.match(first)
+    ):
+        return kept
+    return f"{kept}\n{signature.strip()}"
+
+
+_SIGN_OFF_CHARS = 40  # (a sign-off line is short: "Mit freundlichen Grüßen," is 24)
 
 
 def _with_postscript(kept: str, signature: str) -> str:
@@ -734,7 +752,12 @@ def _runs_on(quoted_line: str) -> bool:
     """Whether a quoted line stops mid-sentence (the line after it may be its rest, wrapped
     by a client that left out the ``>``), not at a sentence's end or a colon."""
     words = quoted_line.strip().lstrip(">").strip()
+    if _LIST_ITEM.match(words):  # ("> - your browser version" / "Firefox 133": an item
+        return False  # asked for, and the answer under it, not its wrapped rest)
     return bool(words) and words[-1] not in ".?!:;)\"'…。？！"
+
+
+_LIST_ITEM = re.compile(r"(?:[-*•·]|\d{1,2}[.)])\s")
 
 
 def _heads_quote(index: int, quoted: list[bool]) -> bool:

@@ -470,12 +470,13 @@ class Workspace:
         few thousand pieces at a time, never held whole (a sweep's reports at 100,000 open
         tickets are 20-70 MB each)."""
         if os.path.islink(path):
-            with contextlib.suppress(OSError):
-                raise EscError(
-                    f"cannot write {self.rel(path)}: a symlink (to {os.readlink(path)}); a sweep"
-                    " writes its reports as files, never through a link a commit could point "
-                    "anywhere"
-                )
+            leads_to = ""
+            with contextlib.suppress(OSError):  # (gone or changed since: said all the same)
+                leads_to = f" (to {os.readlink(path)})"
+            raise EscError(
+                f"cannot write {self.rel(path)}: a symlink{leads_to}; a sweep writes its reports"
+                " as files, never through a link a commit could point anywhere"
+            )
         if dry_run:
             try:  # (the file a symlink leads to, as a write would compare)
                 compared = atomic.output_target(path)

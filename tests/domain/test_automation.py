@@ -342,6 +342,15 @@ def test_no_rule_acts_on_a_ticket_a_rule_resolved_at_that_instant() -> None:
     out = run(config, ticket())
     assert out.fired == ["done"] and out.ticket.status == "resolved"
     assert out.ticket.tags == () and not [e for e in out.change.entries if e.kind == "note"]
+    # (a rule after it whose condition no longer holds is re-armed, as ever: its memory
+    # is not left saying it fired)
+    memory = {"after": NOW - dt.timedelta(hours=1)}
+    later = config_with(
+        "  - name: done\n    when: {priority: normal}\n    then: {status: resolved}\n"
+        "  - name: after\n    when: {priority: normal, tags: x}\n    then: {note: hello}\n"
+    )
+    run(later, ticket(), memory=memory)
+    assert "after" not in memory
 
 
 def test_note() -> None:

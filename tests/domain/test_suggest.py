@@ -83,3 +83,8 @@ def test_a_word_written_with_accents_or_without_them_meets() -> None:
         assert [s.article.id for s in search(articles, query)] == ["KB-0001"], query
     [found] = search(articles, "café crème")
     assert found.terms == ("café", "crème")
+    # (Latin letters only: Cyrillic й is no и)
+    cyrillic = [article(1, "Мой заказ", "Где мой заказ?")]
+    assert search(cyrillic, "мои") == [] and [s.article.id for s in search(cyrillic, "мой")] == [
+        "KB-0001"
+    ]

@@ -652,3 +652,30 @@ def test_a_reply_keeps_the_indentation_of_what_the_customer_pasted(quote: str) -
     own = 'Here is the traceback:\n\n    File "x.py", line 3\n      return 1\n\tcode: 7'
     header = "On Thu, Dec 3, 2026 at 9:00 AM Help <help@desk.example> wrote:\n"
     assert store.strip_quoted(f"{own}\n\n{header}{quote}") == own
+
+
+QUOTE = "\n\nOn Thu, Dec 3, 2026 at 10:00 AM Help <help@x.example> wrote:\n> Could you tell us?\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # a list the reply parser took for a signature ("- " for "-- ")
+        ("What I tried:\n- cleared the cache\n- another card\nNone of it helped." + QUOTE,
+         "What I tried:\n- cleared the cache\n- another card\nNone of it helped."),
+        # a long line that starts as a sign-off does
+        ("Still failing.\nBest regards from all of us, we need this fixed today\nplease." + QUOTE,
+         "Still failing.\nBest regards from all of us, we need this fixed today\nplease."),
+        # a signature is still cut: a short sign-off, or "-- "
+        ("Thanks, it works now.\n\nBest regards,\nJane Doe\nShop GmbH" + QUOTE,
+         "Thanks, it works now."),
+        ("Works.\n\n-- \nJane" + QUOTE, "Works."),
+        # answers under quoted list items are the customer's, not the items' wrapped rest
+        ("Hi,\n\n> - your browser version\nFirefox 133\n> - the order number\n4711\n",
+         "Hi,\n\nFirefox 133\n4711"),
+    ],
+)  # fmt: skip
+def test_the_customer_s_own_lines_are_never_cut_as_a_signature_or_a_quote(
+    text: str, kept: str
+) -> None:
+    assert store.strip_quoted(text) == kept
