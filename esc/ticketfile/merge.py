@@ -118,6 +118,7 @@ esc uses ``git merge-file`` (:func:`esc.store.merge_driver.merge_text`)."""
 def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:
     """Merge three versions of one ticket file (see the module docstring for the rules);
     ``merge_text`` merges the description, and whole files that are not tickets."""
+    base, theirs = (_in_the_breaks_of(ours, text) for text in (base, theirs))
     if ours == theirs or theirs == base:
         return MergeResult(ours, [])
     if ours == base:
@@ -131,6 +132,25 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
     except Unmergeable:
         text, conflicted = merge_text(base, ours, theirs)
         return MergeResult(text, [TEXT] if conflicted else [], structured=False)
+
+
+def _in_the_breaks_of(ours: str, text: str) -> str:
+    """``text`` with ours' line breaks when each is written with one kind throughout (a side
+    saved with CRLF by a Windows editor: every line differed, and the other side's edits
+    all conflicted); as it is otherwise."""
+    mine, its = _breaks(ours), _breaks(text)
+    if mine is None or its is None or mine == its:
+        return text
+    return text.replace("\r\n", "\n").replace("\n", mine)
+
+
+def _breaks(text: str) -> str | None:
+    """The one kind of line break ``text`` has ("\r\n" or "\n"), None if mixed or none."""
+    lines = text.count("\n")
+    if not lines or "\r" in text.replace("\r\n", ""):
+        return None
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf == lines else "\n" if crlf == 0 else None
 
 
 # Fields whose merged value is neither side's line but computed from both (see the module
@@ -253,6 +273,15 @@ def _merge_front(
     )
     for key in keys:
         bv, ov, tv = (d.get(key, MISSING) for d in (b, o, t))
+        if (
+            texts is not None
+            and bv is MISSING
+            and ov is MISSING
+            and tv is not MISSING
+            and _add_their_lines(editor, str(key), theirs.front, nl)
+        ):  # (a key only theirs added, with a comment on it or above it: as written)
+            expected[key] = tv
+            continue
         if texts is not None and _take_their_lines(editor, str(key), texts, nl):
             if not _same(tv, ov):
                 expected[key] = tv
@@ -383,6 +412,35 @@ def _take_their_lines(
     start = found[0]
     new = theirs.replace("\r\n", "\n").replace("\n", nl)
     editor.text = editor.text[:start] + new + editor.text[start + len(ours) :]
+    return True
+
+
+def _add_their_lines(
+    editor: yaml_text.FrontMatterEditor, key: str, theirs: str, nl: str
+) -> bool:
+    """Add a key only theirs has, with the lines theirs wrote for it (a comment on its line,
+    or on lines of their own above it), after the key theirs has before it; True if done.
+    Rendered from its value, the comment was lost, and the whole file went to a text
+    merge; without a comment there is nothing to keep: False (the value merge adds it)."""
+    texts, gaps = yaml_text.field_texts(theirs), yaml_text.field_gaps(theirs)
+    own, gap = texts.get(key, ""), gaps.get(key, "")
+    if "#" not in own and not gap.strip():
+        return False
+    order = list(texts)
+    before = order[: order.index(key)] if key in order else []
+    text = editor.text
+    at = None
+    for previous in reversed(before):
+        span = yaml_text.field_span(text, previous)
+        if span is not None:
+            at = span[1]
+            break
+    if at is None:
+        return False
+    if text[at - 1 : at] != "\n":
+        return False
+    lines = (gap + own).replace("\r\n", "\n").replace("\n", nl)
+    editor.text = text[:at] + lines + text[at:]
     return True
 
 

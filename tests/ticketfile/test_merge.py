@@ -449,6 +449,31 @@ def test_an_entry_edited_in_the_same_line_on_both_sides_is_a_true_conflict() -> 
 # ---------------------------------------------------------------- true conflicts
 
 
+def test_a_key_only_one_side_added_keeps_its_comments_whichever_side_it_is() -> None:
+    """`vendor_ref: 7781  # PO number` (and a comment line above it) added on one side, a
+    note on each: merged one way it was clean, the other way the comment was lost and the
+    whole file went to a text merge, `updated` and the log in conflict."""
+    added = "channel: email\n# the PO\nvendor_ref: 7781  # PO number\n"
+    mine = apply(BASE, note("10:00", "bob", "A"))
+    other = edit(apply(BASE, note("10:01", "carol", "B")), "channel: email\n", added)
+    for ours, theirs in ((mine, other), (other, mine)):
+        merged = clean(BASE, ours, theirs)
+        assert added in merged and data(merged)["vendor_ref"] == 7781
+        assert "bob · internal note added" in merged and "carol · internal note added" in merged
+
+
+def test_a_side_saved_with_crlf_merges_as_if_it_had_the_other_s_line_breaks() -> None:
+    """One side saved the ticket with CRLF (a Windows editor): every line differed, and
+    the other side's edit, a comment on `priority`, put the whole file between markers."""
+    ours = edit(BASE, "status: open ", "status: pending").replace("\n", "\r\n")
+    theirs = edit(BASE, "priority: high\n", "priority: high  # agreed with Jane\n")
+    merged = clean(BASE, ours, theirs)
+    assert merged.count("\r\n") == merged.count("\n")  # (ours' line breaks throughout)
+    assert "status: pending" in merged and "priority: high  # agreed with Jane\r\n" in merged
+    back = clean(BASE.replace("\n", "\r\n"), theirs, ours)  # (the other way round)
+    assert "\r" not in back and "status: pending" in back
+
+
 def test_an_assignee_given_in_the_team_the_other_side_left_is_a_conflict() -> None:
     """One side escalated to engineering (the ticket unassigned, as it was), the other gave
     it to bob of support: merged clean, engineering's ticket was bob's. A person decides;
