@@ -586,8 +586,11 @@ def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
             merged.append(ov)
         elif _same(ov, bv):
             merged.append(tv)
-        else:
-            merged.append(_closed_first(ov, tv))
+        else:  # (changed on both sides: field by field, as the front-matter merges)
+            both = _merge_request(bv, ov, tv)
+            if both is _CONFLICT:
+                return _CONFLICT
+            merged.append(both)
     if any(n not in o and n not in b for n in t):  # (theirs' new ones placed by when they
         # were asked, as escalations are, ties ours first; ours' own order is left alone)
         merged.sort(key=lambda item: coerce_timestamp(item.get("asked")) or _EARLIEST)
@@ -595,6 +598,36 @@ def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
     if len(open_teams) != len(set(open_teams)):  # (both sides asked the same team at once:
         return _CONFLICT  # one open request a team, as `esc involve` keeps it; a person decides)
     return merged
+
+
+_CLOSING = ("state", "closed", "closed_by")  # (what answering or declining a request sets)
+
+
+def _merge_request(base: Any, ours: Any, theirs: Any) -> Any:
+    """One request changed on both sides, field by field: each field one side changed
+    takes that side (ours' person and theirs' answer both stay); the answer (state,
+    closed, closed_by) of both sides closing it differently is the earlier's; any other
+    field changed differently on both sides is a conflict for a person."""
+    def changed(f: str) -> tuple[bool, bool]:
+        bv = base.get(f, MISSING)
+        return not _same(ours.get(f, MISSING), bv), not _same(theirs.get(f, MISSING), bv)
+
+    answers = [f for f in _CLOSING if all(changed(f)) and not _same(ours.get(f), theirs.get(f))]
+    first = _closed_first(ours, theirs) if answers else None
+    out: dict[Any, Any] = {}
+    for f in dict.fromkeys([*ours, *theirs]):
+        mine, other = changed(f)
+        if first is not None and f in _CLOSING:
+            value = first.get(f, MISSING)
+        elif not other or _same(ours.get(f, MISSING), theirs.get(f, MISSING)):
+            value = ours.get(f, MISSING)
+        elif not mine:
+            value = theirs.get(f, MISSING)
+        else:
+            return _CONFLICT
+        if value is not MISSING:
+            out[f] = value
+    return out
 
 
 def _closed_first(ours: Any, theirs: Any) -> Any:

@@ -1118,6 +1118,23 @@ def test_a_request_closed_on_both_sides_takes_the_earlier_close() -> None:
         assert requests_of(merged) == [("engineering", "declined", "erin")]
 
 
+def test_a_request_changed_on_both_sides_merges_field_by_field() -> None:
+    """Ours gave the request to dan, theirs answered it: theirs' whole request was taken
+    and ours' person lost, without a word. Each field one side changed takes that side;
+    one changed differently on both sides is a conflict."""
+    from dataclasses import replace
+
+    asked = request("10:00", "engineering")
+    base = change(BASE, requests=(asked,))
+    person = change(base, requests=(replace(asked, person="dan"),))
+    answered = replace(asked, state="answered", closed=at("11:00"), closed_by="erin")
+    both = clean(base, person, change(base, requests=(answered,)))
+    [got] = data(both)["requests"]
+    assert (got["person"], got["state"], got["closed_by"]) == ("dan", "answered", "erin")
+    other = change(base, requests=(replace(asked, person="erin"),))
+    assert merge_ticket(base, person, other).conflicts == ["requests"]
+
+
 def test_a_heading_in_a_fenced_block_of_the_description_stays_in_the_description() -> None:
     """A description with `## Activity` in a code block (pasted from a Markdown file): the
     driver took it for the log's heading, found two, and gave up on the structure."""
