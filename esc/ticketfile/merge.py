@@ -485,7 +485,13 @@ def _resolve(
     ours and theirs, whose activity logs tell when each tag was added)."""
     if key in ("tags", "escalations") and all(_is_list(v) for v in (base, ours, theirs)):
         when = _escalation_time if key == "escalations" else _tagging_time(docs)
-        return merge_sequence(_listed(base), _listed(ours), _listed(theirs), _canon, when)
+        mine, other = _listed(ours), _listed(theirs)
+        if key == "escalations":
+            edited = _edited_on_both_sides_alike(_listed(base), mine, other)
+            if edited is _CONFLICT:
+                return _CONFLICT
+            mine, other = edited
+        return merge_sequence(_listed(base), mine, other, _canon, when)
     if key == "updated":
         return _later(ours, theirs, coerce_timestamp)
     if key == "first_response_at":
@@ -598,6 +604,37 @@ def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
     if len(open_teams) != len(set(open_teams)):  # (both sides asked the same team at once:
         return _CONFLICT  # one open request a team, as `esc involve` keeps it; a person decides)
     return merged
+
+
+def _edited_on_both_sides_alike(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
+    """Ours' and theirs' escalations, with one that both sides edited (a reason made longer
+    on one, its `by` mended on the other: neither side has it as it was) merged field by
+    field and put in both sides' place, so that it appears once; _CONFLICT if a field was
+    changed differently on both.  An escalation is known by its time and kind."""
+    def ident(item: Any) -> tuple[str, str] | None:
+        if not isinstance(item, Mapping):
+            return None
+        return str(item.get("at")), str(item.get("kind"))
+
+    mine, other = list(ours), list(theirs)
+    kept = {_canon(i) for i in [*ours, *theirs]}
+    for old in base:
+        if _canon(old) in kept or ident(old) is None:
+            continue  # (kept by one side at least: merge_sequence's own rules)
+        in_ours = [i for i in mine if ident(i) == ident(old) and _canon(i) not in _canons(base)]
+        in_theirs = [i for i in other if ident(i) == ident(old) and _canon(i) not in _canons(base)]
+        if len(in_ours) != 1 or len(in_theirs) != 1:
+            continue
+        both = _merge_request(old, in_ours[0], in_theirs[0])  # (field by field, as a request)
+        if both is _CONFLICT:
+            return _CONFLICT
+        mine[mine.index(in_ours[0])] = both
+        other[other.index(in_theirs[0])] = both
+    return mine, other
+
+
+def _canons(items: list[Any]) -> set[str]:
+    return {_canon(i) for i in items}
 
 
 _CLOSING = ("state", "closed", "closed_by")  # (what answering or declining a request sets)

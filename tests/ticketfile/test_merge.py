@@ -1118,6 +1118,20 @@ def test_a_request_closed_on_both_sides_takes_the_earlier_close() -> None:
         assert requests_of(merged) == [("engineering", "declined", "erin")]
 
 
+def test_an_escalation_edited_on_both_sides_stays_one() -> None:
+    """Ours made its reason longer, theirs mended its `by`: both were kept, and the ticket
+    counted two escalations where there was one. One, with both edits; one field edited
+    differently on both sides is a conflict."""
+    line = "by: alice, reason: down}"
+    ours = edit(BASE, line, "by: alice, reason: down (ENG-41)}")
+    theirs = edit(BASE, line, "by: bob, reason: down}")
+    merged = clean(BASE, ours, theirs)
+    [got] = data(merged)["escalations"]
+    assert (got["by"], got["reason"]) == ("bob", "down (ENG-41)")
+    other = edit(BASE, line, "by: alice, reason: shop down}")
+    assert merge_ticket(BASE, ours, other).conflicts == ["escalations"]
+
+
 def test_a_request_changed_on_both_sides_merges_field_by_field() -> None:
     """Ours gave the request to dan, theirs answered it: theirs' whole request was taken
     and ours' person lost, without a word. Each field one side changed takes that side;
