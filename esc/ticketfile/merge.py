@@ -992,6 +992,16 @@ def _edited_on_both_sides(
     for heading, old in was.items():
         o = mine.get(heading) or _reheaded(old, ours, was)
         t = their.get(heading) or _reheaded(old, theirs, was)
+        if (o is None) != (t is None):  # (deleted on one side: edited on the other, it is a
+            # true conflict, as git's modify/delete; not edited, it stays deleted)
+            kept = t if o is None else o
+            assert kept is not None
+            if _entry_key(kept) != _entry_key(old):
+                merged, _ = merge_text(old, "", kept) if o is None else merge_text(old, kept, "")
+                side = theirs if o is None else ours
+                side[side.index(kept)] = merged
+                conflicted = True
+            continue
         if o is None or t is None:
             continue
         if len({_entry_key(old), _entry_key(o), _entry_key(t)}) < 3:

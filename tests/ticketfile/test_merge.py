@@ -437,6 +437,20 @@ def test_a_comment_line_between_fields_on_one_side_merges_as_fields_do() -> None
         assert data(merged)["tags"] in (["vip", "b1", "a1"], ["vip", "a1", "b1"])
 
 
+def test_an_entry_deleted_on_one_side_and_edited_on_the_other_is_a_true_conflict() -> None:
+    """The edit came back without a word, though one side had deleted the entry (git calls
+    it modify/delete); deleted where the other side left it as it was, it stays deleted."""
+    entry = "### 2026-11-20T09:05:00+01:00 · jane@shop.example · message (public)\n\nAny news?\n\n"
+    deleted = edit(BASE, entry, "")
+    edited = edit(BASE, "Any news?", "Any news at all?")
+    for ours, theirs in ((deleted, edited), (edited, deleted)):
+        result = merge_ticket(BASE, ours, theirs)
+        assert result.conflicts == ["conversation"] and "<<<<<<< ours" in result.text
+        assert "Any news at all?" in result.text  # (nothing either side wrote is lost)
+    other = edit(BASE, "Card payments fail", "Card payments failed")
+    assert "Any news?" not in clean(BASE, deleted, other)
+
+
 def test_an_entry_edited_in_the_same_line_on_both_sides_is_a_true_conflict() -> None:
     ours = edit(BASE, "Any news?", "Any news yet?")
     theirs = edit(BASE, "Any news?", "Any news today?")
