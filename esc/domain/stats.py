@@ -450,7 +450,7 @@ class Tally:
             self.first_contact += not escalated and level == 1
         # collaboration (a ticket with neither escalations nor requests had one team)
         if (moved or requests) and _active_in(ticket, self.period):
-            teams = teams_of(ticket)
+            teams = teams_of(ticket, self.period.until)
             if len(teams) > 1:
                 self.several.append((order, ticket.id, ticket.title, team, teams))
         if requests:
@@ -877,13 +877,19 @@ def _clock_row(row: _KeptClock, now: dt.datetime) -> dict[str, Any]:
 # ---------------------------------------------------------------- collaboration
 
 
-def teams_of(ticket: Ticket) -> tuple[str, ...]:
-    """Every team that took part in the ticket: the teams it belonged to (its first team,
-    then each escalation's or re-routing's), then the teams asked in its requests; each once."""
-    moves = ticket.team_moves()
-    owners = [moves[0][1] if moves and moves[0][1] else ticket.team]
-    owners += [new for _, _, new in moves] + [ticket.team]
-    return tuple(dict.fromkeys([*owners, *(r.team for r in ticket.requests)]))
+def teams_of(ticket: Ticket, until: dt.datetime | None = None) -> tuple[str, ...]:
+    """Every team that took part in the ticket (before ``until``, the end of a report's
+    period: a report on a past period says the same later): the teams it belonged to (its
+    first team, then each escalation's or re-routing's), then the teams asked in its
+    requests; each once."""
+    every = ticket.team_moves()
+    moves = [m for m in every if until is None or m[0] < until]
+    owners = [every[0][1] if every and every[0][1] else ticket.team]
+    owners += [new for _, _, new in moves]
+    if len(moves) == len(every):
+        owners.append(ticket.team)
+    asked = [r.team for r in ticket.requests if until is None or r.asked < until]
+    return tuple(dict.fromkeys([*owners, *asked]))
 
 
 def _active_in(ticket: Ticket, period: Period) -> bool:

@@ -1177,3 +1177,25 @@ def test_two_tallies_merged_are_one_tally_counting_every_ticket(team: str | None
         first = tally(pairs[:k])
         first.merge(pickle.loads(pickle.dumps(tally(pairs[k:]).counts())))
         assert first.report(3) == whole
+
+
+def test_the_teams_of_a_ticket_as_of_a_period_s_end() -> None:
+    """A report on a past period listed a ticket as worked by several teams for an
+    escalation and a request made after the period's end: it changed as tickets moved on."""
+    from esc.domain.model import Escalation, Request, Ticket
+    from esc.domain.stats import teams_of
+
+    utc = dt.timezone.utc
+    day = [dt.datetime(2026, 12, n, 9, tzinfo=utc) for n in range(1, 6)]
+    ticket = Ticket(
+        id="T-1", title="t", status="open", priority="normal", team="management",
+        created=day[0], updated=day[4],
+        escalations=(
+            Escalation(day[1], "functional", "support", "engineering", "ann", "r"),
+            Escalation(day[3], "hierarchical", "engineering", "management", "ann", "r"),
+        ),
+        requests=(Request(day[4], "ann", "sre", None, "open"),),
+    )  # fmt: skip
+    assert teams_of(ticket) == ("support", "engineering", "management", "sre")
+    assert teams_of(ticket, day[2]) == ("support", "engineering")
+    assert teams_of(ticket, day[1]) == ("support",)
