@@ -691,3 +691,21 @@ def test_a_ticket_naming_an_article_kb_lacks_is_said_by_report_and_export(
             shutil.rmtree(demo / ".esc-cache", ignore_errors=True)
         again = desk("report", "--format", "json", "--since", "2026-11-01")
         assert (again.code, json.loads(again.out)["broken"]) == (0, []), (cold, again.err)
+
+
+def test_open_requests_to_a_team_teams_yaml_lacks_are_counted_under_unknown_team(
+    esc: Esc, workspace: Path
+) -> None:
+    """A request's team edited by hand to one teams.yaml lacks: `open_requests` counted it
+    and no row of `open_by_team` did, so the rows did not add up."""
+    ticket = esc.ok("create", "--title", "t", "--category", "billing", "--body", "x",
+                    now="2026-11-20T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "?",
+           now="2026-11-20T10:05:00+01:00")  # fmt: skip
+    path = workspace / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace("team: engineering,", "team: legal,"))
+    result = esc("report", "--format", "json", now="2026-11-20T12:00:00+01:00")
+    collaboration = json.loads(result.out)["collaboration"]
+    rows = collaboration["open_by_team"]
+    assert rows["(unknown team)"]["open"] == 1
+    assert sum(r["open"] for r in rows.values()) == collaboration["open_requests"] == 1
