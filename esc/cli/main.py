@@ -1095,7 +1095,8 @@ def report(
     team: str | None,
     jobs: int | None,
 ) -> int:
-    """Render a report: backlog, SLA compliance, escalations, speed, satisfaction, trend."""
+    """Render a report: backlog, SLA compliance, escalations, speed, satisfaction, trend,
+    collaboration and the knowledge base."""
     from esc.commands import reports
 
     return emit(reports.report(session(), fmt, out, since, until, team, jobs))
