@@ -40,12 +40,12 @@ def _unaccented(word: str) -> str:
     is part of its letter)."""
     if word.isascii():
         return word
-    return "".join(_plain_latin(c) for c in word)
+    return "".join(_plain_latin(c) for c in unicodedata.normalize("NFC", word))
 
 
 def _plain_latin(char: str) -> str:
-    if not "\u00c0" <= char <= "\u024f":  # (Latin-1's letters, Latin Extended-A and -B)
-        return char
+    if not ("\u00c0" <= char <= "\u024f" or "\u1e00" <= char <= "\u1eff"):  # (Latin-1's
+        return char  # letters, Latin Extended-A and -B, and Additional: Vietnamese's)
     parts = unicodedata.normalize("NFKD", char)
     plain = "".join(c for c in parts if not unicodedata.combining(c))
     return plain if plain.isascii() and plain else char

@@ -164,7 +164,7 @@ def count_records(
     other's SLA is its clocks' states as of ``now`` (a report counts the time used of
     stopped clocks only)."""
     tally = counted.tally
-    now, since, team = tally.now, tally.period.since, tally.team
+    now, since, until, team = tally.now, tally.period.since, tally.period.until, tally.team
     for record in records:
         if isinstance(record, ParseError):
             counted.broken.append(record)
@@ -176,7 +176,7 @@ def count_records(
             counted.broken += catalog.misfits(record)  # (counted, and a finding)
             ticket = record.ticket
             resolved = ticket.resolved_at
-            if ticket.kb is not None and (resolved is None or resolved >= since):
+            if ticket.kb is not None and (resolved is None or since <= resolved < until):
                 # (an article named by a resolution of the period: one of a ticket resolved
                 # before it is said by validate alone, with the cache or without it, as a
                 # ticket settled before the period is never read)

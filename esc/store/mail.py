@@ -648,8 +648,11 @@ def strip_quoted(text: str) -> str:
     kept = _as_written(kept, whole)  # (the parser strips each line: a traceback's indent;
     # the text's first line is stripped with its ends, as every reply's is)
     if replies and kept and replies[0].body:  # (a P.S. below the sign-off is the sender's)
-        kept = _with_postscript(kept, replies[0].signatures or "")
-        kept = _with_text_taken_for_a_signature(kept, replies[0].signatures or "")
+        signature = replies[0].signatures or ""
+        if _is_text(signature):  # (the sender's own lines, a P.S. among them: as written)
+            kept = _through(kept, signature, whole)
+        else:
+            kept = _with_postscript(kept, signature)
     kept = _without_attribution(_without_trailing_quote(_whole_lines(kept, whole) or whole), whole)
     kept = _before_header_block(kept)  # (a language the parser does not read: its block)
     kept = _before_original(kept)  # (its "-----Ursprüngliche Nachricht-----" line)
@@ -684,18 +687,36 @@ def _as_written(kept: str, whole: str) -> str:
 _POSTSCRIPT = re.compile(r"^[ \t]*P\.?P?\.?[ \t]?S\b\.?:?", re.IGNORECASE | re.MULTILINE)
 
 
-def _with_text_taken_for_a_signature(kept: str, signature: str) -> str:
-    """``kept`` and what the reply parser cut as a signature when it is the sender's text: a
-    list ("- cleared the cache" read as a "--" line) or a long line that begins as a sign-off
-    does ("Best regards from the whole team, we really need this fixed today"). A signature
-    starts with "--" alone, or a short sign-off ("Best regards,", "Jane", "Sent from my
-    iPhone")."""
-    first = next((line.strip() for line in signature.splitlines() if line.strip()), "")
-    if not first or first in ("--", "-- ", "—") or (
-        len(first) <= _SIGN_OFF_CHARS and not _LIST_ITEM.match(first)
-    ):
-        return kept
-    return f"{kept}\n{signature.strip()}"
+def _is_text(signature: str) -> bool:
+    """Whether what the reply parser cut as a signature is the sender's text: a list ("-
+    cleared the cache" / "- another card", read as a "--" line) or a long line that
+    begins as a sign-off does ("Best regards from the whole team, we really need this
+    fixed today"). A signature starts with "--" alone, or a short sign-off ("Best regards,",
+    "- Jane", "Sent from my iPhone")."""
+    lines = [line.strip() for line in signature.splitlines() if line.strip()]
+    if not lines or lines[0] in ("--", "-- ", "—"):
+        return False
+    if _LIST_ITEM.match(lines[0]):
+        return sum(bool(_LIST_ITEM.match(line)) for line in lines) >= 2
+    return len(lines[0]) > _SIGN_OFF_CHARS
+
+
+def _through(kept: str, signature: str, whole: str) -> str:
+    """``kept`` and the ``signature`` after it, as ``whole`` has them (its blank lines and
+    indentation), or joined if they cannot be found there."""
+    lines = [line.strip() for line in signature.splitlines() if line.strip()]
+    first = kept.splitlines()[0].strip() if kept.strip() else ""
+    start = whole.find(first) if first else -1
+    at = start + len(kept.splitlines()[0].strip()) if start >= 0 else -1
+    for line in ([] if at < 0 else [*kept.splitlines()[1:], *lines]):
+        if line.strip():
+            at = whole.find(line.strip(), at)
+            if at < 0:
+                break
+            at += len(line.strip())
+    if start < 0 or at < 0:
+        return f"{kept}\n{signature.strip()}"
+    return trimmed(whole[whole.rfind("\n", 0, start) + 1 : at])
 
 
 _SIGN_OFF_CHARS = 40  # (a sign-off line is short: "Mit freundlichen Grüßen," is 24)

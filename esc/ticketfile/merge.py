@@ -278,7 +278,7 @@ def _merge_front(
             and bv is MISSING
             and ov is MISSING
             and tv is not MISSING
-            and _add_their_lines(editor, str(key), theirs.front, nl)
+            and _add_their_lines(editor, str(key), base.front, theirs.front, nl)
         ):  # (a key only theirs added, with a comment on it or above it: as written)
             expected[key] = tv
             continue
@@ -416,14 +416,18 @@ def _take_their_lines(
 
 
 def _add_their_lines(
-    editor: yaml_text.FrontMatterEditor, key: str, theirs: str, nl: str
+    editor: yaml_text.FrontMatterEditor, key: str, base: str, theirs: str, nl: str
 ) -> bool:
     """Add a key only theirs has, with the lines theirs wrote for it (a comment on its line,
     or on lines of their own above it), after the key theirs has before it; True if done.
     Rendered from its value, the comment was lost, and the whole file went to a text
     merge; without a comment there is nothing to keep: False (the value merge adds it)."""
     texts, gaps = yaml_text.field_texts(theirs), yaml_text.field_gaps(theirs)
-    own, gap = texts.get(key, ""), gaps.get(key, "")
+    own = texts.get(key, "")
+    known = set(base.splitlines(keepends=True))  # (a line of base above the field the key
+    # went in front of is that field's, as written where it is: not the new key's)
+    gap = "".join(line for line in gaps.get(key, "").splitlines(keepends=True)
+                  if line not in known)  # fmt: skip
     if "#" not in own and not gap.strip():
         return False
     order = list(texts)
@@ -992,8 +996,11 @@ def _edited_on_both_sides(
     for heading, old in was.items():
         o = mine.get(heading) or _reheaded(old, ours, was)
         t = their.get(heading) or _reheaded(old, theirs, was)
-        if (o is None) != (t is None):  # (deleted on one side: edited on the other, it is a
-            # true conflict, as git's modify/delete; not edited, it stays deleted)
+        gone = (o is None and _heading_gone(heading, ours)) != (
+            t is None and _heading_gone(heading, theirs)
+        )
+        if gone and (o is None) != (t is None):  # (deleted on one side: edited on the
+            # other, a true conflict, as git's modify/delete; not edited, it stays deleted)
             kept = t if o is None else o
             assert kept is not None
             if _entry_key(kept) != _entry_key(old):
@@ -1010,6 +1017,12 @@ def _edited_on_both_sides(
         conflicted = conflicted or clash
         ours[ours.index(o)] = theirs[theirs.index(t)] = merged
     return ours, theirs, conflicted
+
+
+def _heading_gone(heading: str, items: list[str]) -> bool:
+    """Whether no entry of ``items`` has ``heading`` (one that two entries have, a note
+    added in the same minute by the same person, is there, not deleted)."""
+    return not any(item.splitlines()[0].rstrip() == heading for item in items)
 
 
 def _reheaded(old: str, items: list[str], was: Mapping[str, str]) -> str | None:

@@ -79,6 +79,9 @@ def test_a_word_written_with_accents_or_without_them_meets() -> None:
         article(1, "Café crème pricing", "A naïve Überweisung fails."),
         article(2, "Change the shop's currency", "Settings, then currency."),
     ]
+    articles.append(article(3, "Việt Nam shipping", "Giao hàng."))
+    assert [s.article.id for s in search(articles, "viet")] == ["KB-0003"]
+    assert [s.article.id for s in search(articles, "cafe\u0301")] == ["KB-0001"]  # (NFD)
     for query in ("cafe", "CAFÉ", "naive", "uberweisung", "Überweisung", "creme"):
         assert [s.article.id for s in search(articles, query)] == ["KB-0001"], query
     [found] = search(articles, "café crème")

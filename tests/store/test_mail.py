@@ -670,6 +670,11 @@ QUOTE = "\n\nOn Thu, Dec 3, 2026 at 10:00 AM Help <help@x.example> wrote:\n> Cou
         ("Thanks, it works now.\n\nBest regards,\nJane Doe\nShop GmbH" + QUOTE,
          "Thanks, it works now."),
         ("Works.\n\n-- \nJane" + QUOTE, "Works."),
+        ("Thanks, that fixed it.\n\n- Jane\nAcme Corp | Head of IT" + QUOTE,
+         "Thanks, that fixed it."),  # (a one-line "- Jane": a sign-off)
+        # the list and a P.S. below the sign-off, once each, as written
+        ("What I tried:\n\n- cleared the cache\n- restarted\n\nBest,\nJane\n\nPS: 12345" + QUOTE,
+         "What I tried:\n\n- cleared the cache\n- restarted\n\nBest,\nJane\n\nPS: 12345"),
         # answers under quoted list items are the customer's, not the items' wrapped rest
         ("Hi,\n\n> - your browser version\nFirefox 133\n> - the order number\n4711\n",
          "Hi,\n\nFirefox 133\n4711"),

@@ -449,6 +449,21 @@ def test_an_entry_deleted_on_one_side_and_edited_on_the_other_is_a_true_conflict
         assert "Any news at all?" in result.text  # (nothing either side wrote is lost)
     other = edit(BASE, "Card payments fail", "Card payments failed")
     assert "Any news?" not in clean(BASE, deleted, other)
+    # (an entry added with the same heading as one there is no deletion of it)
+    twice = edit(BASE, entry, entry + entry.replace("Any news?", "Also by phone."))
+    merged = clean(BASE, twice, edited)
+    assert "Any news at all?" in merged and "Also by phone." in merged
+
+
+def test_a_comment_above_the_field_a_new_key_went_before_is_not_the_new_key_s() -> None:
+    """Theirs added `impact: high` between a comment and the field below it; ours deleted
+    the comment: the whole gap was taken for the new key's, and the comment came back."""
+    base = edit(BASE, "status: open ", "# waiting on sign-off\nstatus: open ")
+    base = edit(base, "impact: null\n", "")
+    ours = edit(base, "# waiting on sign-off\n", "")
+    theirs = edit(base, "# waiting on sign-off\n", "# waiting on sign-off\nimpact: high\n")
+    merged = clean(base, ours, theirs)
+    assert "waiting on sign-off" not in merged and data(merged)["impact"] == "high"
 
 
 def test_an_entry_edited_in_the_same_line_on_both_sides_is_a_true_conflict() -> None:
