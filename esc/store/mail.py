@@ -99,6 +99,40 @@ def _blank(part: email.message.MIMEPart) -> bool:
 
 
 def _text_of(part: email.message.MIMEPart) -> str:
+    """A text part's text, its flowed lines joined (``format=flowed``, RFC 3676, as
+    Thunderbird sends it: :func:`_unflowed`)."""
+    text = _decoded_text(part)
+    if part.get_content_type() == "text/plain" and str(part.get_param("format", "")).lower() == (
+        "flowed"
+    ):
+        return _unflowed(text, str(part.get_param("delsp", "")).lower() == "yes")
+    return text
+
+
+def _unflowed(text: str, delsp: bool) -> str:
+    """``format=flowed`` text as its sender wrote it: a line ending in a space goes on in
+    the next (with ``delsp=yes`` that space is no part of the text), a leading space that
+    stuffs a line is taken off; quoted lines (``>``) join only lines of their own depth,
+    and the signature line ``-- `` stays a line of its own."""
+    out: list[str] = []
+    open_depth: int | None = None  # (the quote depth of a line still flowing, if one is)
+    for raw in text.split("\n"):
+        depth = len(raw) - len(raw.lstrip(">"))
+        line = raw[depth:]
+        if line.startswith(" "):
+            line = line[1:]  # (space-stuffed)
+        flowing = line.endswith(" ") and line != "-- "
+        if flowing and delsp:
+            line = line[:-1]
+        if open_depth is not None and open_depth == depth and out:
+            out[-1] += line
+        else:
+            out.append(">" * depth + (" " if depth else "") + line if depth else line)
+        open_depth = depth if flowing else None
+    return "\n".join(out)
+
+
+def _decoded_text(part: email.message.MIMEPart) -> str:
     """A text part's text.  8-bit text under no charset (or US-ASCII, the default), or
     under UTF-8 but not UTF-8, which ``email`` turned into U+FFFD, is read as its 8-bit
     headers are: UTF-8, else Latin-1; Latin-1 as Windows-1252 (:func:`windows_1252`)."""

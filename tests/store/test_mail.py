@@ -684,3 +684,14 @@ def test_the_customer_s_own_lines_are_never_cut_as_a_signature_or_a_quote(
     text: str, kept: str
 ) -> None:
     assert store.strip_quoted(text) == kept
+
+
+def test_format_flowed_text_is_joined_as_its_sender_wrote_it() -> None:
+    """Thunderbird's `format=flowed`: each soft line break (a line ending in a space) was
+    kept, the customer's paragraphs cut into 72-character lines."""
+    data = (b"From: x@shop.example\nSubject: s\nMessage-ID: <ff@x>\n"
+            b"Content-Type: text/plain; charset=utf-8; format=flowed; delsp=no\n\n"
+            b"The export stops at ten thousand rows every time we \n"
+            b"run it, since Monday.\n\n-- \nJane\n")  # fmt: skip
+    text = store.parse(data).mail.text
+    assert "every time we run it, since Monday.\n" in text and "\n-- \nJane" in text
