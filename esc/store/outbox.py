@@ -349,9 +349,17 @@ def deliver(
     the next sweep (``busy``, ``left``).  A process stopped between a send and its record
     leaves the message pending, and the next delivery sends it again (at least once)."""
     result = Delivery([], [])
+    up: set[str] = set()  # the targets a message went to in this delivery
 
     def due() -> list[Message]:
-        return [m for m in outbox.due(now) if only is None or m.key in only]
+        ready = outbox.due(now)
+        if up and only is None:  # (a target that answers again: what waits for its backoff
+            # goes too, in the order it happened; an urgent page that failed while the
+            # target was down no longer waits hours behind the news that came after it)
+            waiting = [m for m in outbox.all() if m.status == "pending" and m.target in up]
+            ready = sorted({m.key: m for m in [*ready, *waiting]}.values(),
+                           key=lambda m: (m.happened or m.queued, m.queued, m.key))  # fmt: skip
+        return [m for m in ready if only is None or m.key in only]
 
     if not due():  # (nothing to send: no lock taken, apprise not imported)
         return result
@@ -380,12 +388,16 @@ def deliver(
                     result.quiet.append(message)  # (still its quiet hours: it waits)
                 elif made_quiet:
                     gathered.setdefault(message.target, []).append(message)
-                elif not _deliver_one(outbox, notify, message, now, env, result):
+                elif _deliver_one(outbox, notify, message, now, env, result):
+                    up.add(message.target)
+                else:
                     down.add(message.target)
             for target, messages in gathered.items():
                 if target in down:
                     result.held += messages
-                elif not _deliver_digest(outbox, notify, target, messages, now, env, result):
+                elif _deliver_digest(outbox, notify, target, messages, now, env, result):
+                    up.add(target)
+                else:
                     down.add(target)
     return result
 

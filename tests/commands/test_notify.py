@@ -189,14 +189,15 @@ def test_a_failing_endpoint_is_retried_later_and_the_tickets_still_written(
     assert "error=500" in result.err
     assert "escalations:" in (workspace / "tickets" / f"{ticket}.md").read_text()
     hook.fail = False
-    # within the backoff, what failed waits; the other message to eng-chat, not tried
-    # after the first failed, goes now
+    # the other message to eng-chat, not tried after the first failed, goes now; and, eng-chat
+    # answering again, the one that failed goes with it, not after its backoff; support-chat's,
+    # within its backoff, waits
     out = esc.ok("sweep", now="2026-11-20T11:32:00+01:00")
-    assert "notified: 1 message sent" in out
-    assert [path for path, _ in hook.posts[1:]] == ["/eng"]
+    assert "notified: 2 messages sent" in out
+    assert [path for path, _ in hook.posts[1:]] == ["/eng", "/eng"]
     out = esc.ok("sweep", now="2026-11-20T11:36:00+01:00")
-    # the other two: of the escalation and its breach, one to each team
-    assert "notified: 2 messages sent" in out and len(hook.posts) == 4
+    # the last: of the breach, to support
+    assert "notified: 1 message sent" in out and len(hook.posts) == 4
     titles = sorted(b["title"].removeprefix(f"[esc] {ticket} ") for _, b in hook.posts[1:])
     assert titles == ["SLA breached: first_response"] * 2 + [
         "escalated support → engineering (hierarchical)"
@@ -1500,3 +1501,23 @@ def test_a_rule_s_notify_is_logged_in_the_ticket_and_said_by_the_sweep(
     shutil.rmtree(workspace / ".esc-cache")
     esc.ok("sweep", "--no-report", now="2026-11-20T23:00:00+01:00")
     assert len([t for _, t in hook.messages() if "rule page-breach fired" in t]) == 1
+
+
+def test_a_target_that_answers_again_gets_what_waited_for_its_backoff_at_once(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """The warning failed at 12:10 (its next try at 12:15); at 12:12 the target answers a
+    newer message, and the warning waited for its backoff behind it (up to 6 hours for a
+    message that failed often): it goes in the same sweep, right after."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    hook.fail = True
+    esc.ok("sweep", now="2026-11-20T12:10:00+01:00")  # (the 12:00 warning: failed)
+    assert not hook.messages()
+    hook.fail = False
+    esc.ok("comment", ticket, "--internal", "-m", "@support have a look",
+           now="2026-11-20T12:11:00+01:00")  # fmt: skip
+    esc.ok("sweep", now="2026-11-20T12:12:00+01:00")
+    sent = [text for path, text in hook.messages() if path == "/support"]
+    assert any("SLA warning" in line for line in sent), sent
+    assert any("mentions @support" in line for line in sent), sent
