@@ -1193,6 +1193,15 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
                      if not outbox.kept(m.key)]  # (queued before: said above, or sent)
             outcome.held += [m for m in fresh if waits_for_working_hours(notify, m, now)]
             now_due = [m for m in fresh if not waits_for_working_hours(notify, m, now)]
+            # (a target a message goes to now gets those waiting for their backoff too, once
+            # it answers, as a real sweep sends them: said as retries)
+            trying = {m.target for m in [*outcome.retries, *now_due]}
+            listed = {m.key for m in outcome.retries}
+            outcome.retries += [
+                m for m in outbox.all()
+                if m.status == "pending" and m.target in trying and m.key not in listed
+                and not waits_for_working_hours(notify, m, now)
+            ]  # fmt: skip
             going = [*outcome.retries, *now_due]
             gathered: dict[str, list[Message]] = {}
             for message in going:

@@ -1517,6 +1517,8 @@ def test_a_target_that_answers_again_gets_what_waited_for_its_backoff_at_once(
     hook.fail = False
     esc.ok("comment", ticket, "--internal", "-m", "@support have a look",
            now="2026-11-20T12:11:00+01:00")  # fmt: skip
+    dry = esc.ok("sweep", "--dry-run", now="2026-11-20T12:12:00+01:00")  # (says it too)
+    assert "would retry support-chat:" in dry and "would notify support-chat:" in dry, dry
     esc.ok("sweep", now="2026-11-20T12:12:00+01:00")
     sent = [text for path, text in hook.messages() if path == "/support"]
     assert any("SLA warning" in line for line in sent), sent
