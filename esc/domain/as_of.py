@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from esc.domain.model import (
+    NOTIFIED,
     Activity,
     ActivityLog,
     Request,
@@ -70,7 +71,12 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
     for a in ticket.activity:  # (one pass, in log order)
         if a.at <= at:
             kept.append(a)
-            if later and a.at > updated and not (a.field or "").startswith(SWEEP_FIELD_PREFIX):
+            if (
+                later
+                and a.at > updated
+                and not (a.field or "").startswith(SWEEP_FIELD_PREFIX)
+                and a.event != NOTIFIED  # (who a rule told: no update of the ticket)
+            ):
                 updated = a.at
         elif a.field is not None:
             if a.field in _LOGGED and a.field not in values:

@@ -17,7 +17,14 @@ from esc.domain.calendar import business_time_between
 from esc.domain.conditions import Facts, crossings
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
-from esc.domain.model import CUSTOMER_METRICS, RULE_ACTOR, Activity, Change, Ticket
+from esc.domain.model import (
+    CUSTOMER_METRICS,
+    NOTIFIED,
+    RULE_ACTOR,
+    Activity,
+    Change,
+    Ticket,
+)
 from esc.domain.routing import ticket_fields
 from esc.domain.rules import Rule
 from esc.domain.sla import Clock, Sla, request_clocks
@@ -293,7 +300,7 @@ def _action(
         # told, as for every action of a rule: an audit, and a firing a replay after a merge
         # knows, which it fired again under another event id)
         names = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
-        return Change(activity=(Activity(at, actor, event="notified", note=", ".join(names)),))
+        return Change(activity=(Activity(at, actor, event=NOTIFIED, note=", ".join(names)),))
     if action == "involve":  # idempotent: one open request per team, none to its own team
         team = str(value)
         if team == t.team or any(r.team == team for r in t.open_requests()):

@@ -25,6 +25,8 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 ACTIVE_STATUSES: tuple[Status, ...] = ("new", "open", "pending")
 SWEEPER = "esc"  # who acts in a ticket's log for the sweep (a rule's actions: ``rule:NAME``)
 RULE_ACTOR = "rule:"  # ``rule:NAME``: who acts in a ticket's log for rule NAME
+NOTIFIED = "notified"  # the log line of a rule's `notify:` (who was told): no update of the
+# ticket, as `updated` is not (an `idle` rule's clock does not start again at it)
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 ESCALATION_KINDS: tuple[EscalationKind, ...] = get_args(EscalationKind)
 CLOCK_STATES: tuple[ClockState, ...] = get_args(ClockState)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from esc.domain.model import Activity, Change, EscalationKind
+from esc.domain.model import NOTIFIED, Activity, Change, EscalationKind
 from esc.domain.records import lean
 from esc.domain.timestamps import format_timestamp
 
@@ -59,7 +59,7 @@ def rule_actions(ticket_id: str, change: Change) -> tuple[RuleAction, ...]:
             actions.append(_field_action(ticket_id, line, kind))
         elif line.event == "tagged":
             actions.append(RuleAction(ticket_id, line.at, line.by, "tag", new=line.note))
-        elif line.event == "notified":  # (`notify:`: whom, as targets and teams are named)
+        elif line.event == NOTIFIED:  # (`notify:`: whom, as targets and teams are named)
             actions.append(RuleAction(ticket_id, line.at, line.by, "notify", new=line.note))
         elif line.event is not None and line.event.startswith("involved "):
             team = line.event.removeprefix("involved ")

@@ -3618,3 +3618,48 @@ def test_a_breach_a_new_rule_s_priority_makes_at_now_is_escalated_again(
     assert f"{ticket}: normal → urgent (howto-urgent)" in out
     assert f"{ticket}: engineering → management (breached-goes-up)" in out
     assert sweep_at(esc, "2026-11-23T14:20:00+01:00").startswith("1 tickets seen, 0 changed")
+
+
+IDLE_PING = """\
+rules:
+  - name: idle-ping
+    when: {idle: ">2h"}
+    then: {notify: chat}
+    repeat: 3h
+notify:
+  targets:
+    chat: "json://127.0.0.1:9/x"
+"""
+
+
+def test_a_rule_s_notify_line_is_no_update_of_the_ticket_however_sweeps_ran(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """`idle: ">2h"` with `repeat: 3h`: a replay across a gap, after a person's change, took
+    the rule's own `notified` line (10:00:01) for an update and fired it again at 12:00:02,
+    which hourly sweeps never did: the ticket differed by cadence."""
+    rules = workspace / "rules.yaml"
+    text = rules.read_text()
+    rules.write_text(text[: text.index("rules:")] + IDLE_PING)
+    sweep_at(esc, "2026-12-07T07:59:00+01:00")
+    ticket = esc.ok("create", "--title", "x", "--body", "y", "--category", "account",
+                    now="2026-12-07T08:00:00+01:00").strip()  # fmt: skip
+    other = tmp_path / "hourly"
+    shutil.copytree(workspace, other)
+    hourly = Esc(other)
+    sweep_at(esc, "2026-12-07T10:18:00+01:00")
+    esc.ok("tag", ticket, "a", now="2026-12-07T12:34:00+01:00")
+    sweep_at(esc, "2026-12-07T20:01:00+01:00")
+    for hour in range(8, 21):
+        if hour == 13:
+            hourly.ok("tag", ticket, "a", now="2026-12-07T12:34:00+01:00")
+        sweep_at(hourly, f"2026-12-07T{hour:02}:05:00+01:00")
+    lines = [
+        [line for line in (root / "tickets" / f"{ticket}.md").read_text().splitlines()
+         if "· notified ·" in line]
+        for root in (workspace, other)
+    ]  # fmt: skip
+    assert lines[0] == lines[1] == [
+        "- 2026-12-07T10:00:01+01:00 · rule:idle-ping · notified · chat",
+        "- 2026-12-07T14:34:01+01:00 · rule:idle-ping · notified · chat",
+    ]
