@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from esc.domain.choices import did_you_mean, shown, swapped, unknown_choice
+from esc.domain.choices import did_you_mean, letter_left_out, shown, swapped, unknown_choice
 from esc.domain.conditions import BUILT_IN_KEYS, ConditionError, Vocabulary, compile_condition
 from esc.domain.config import (
     DEFAULT_PRIORITIES,
@@ -728,16 +728,9 @@ def _swapped_builtin(name: str) -> str | None:
     or added may well be a field of its own: ``assigned``, ``assignees``)."""
     return next(
         (own for own in sorted(BUILT_IN_KEYS)
-         if swapped(name, own) or (len(own) >= 5 and _one_letter_off(name, own))),
+         if swapped(name, own) or (len(own) >= 5 and letter_left_out(name, own))),
         None,
     )  # fmt: skip
-
-
-def _one_letter_off(word: str, own: str) -> bool:
-    """Whether ``word`` is ``own`` with one letter left out."""
-    if len(word) != len(own) - 1:
-        return False
-    return any(own[:i] + own[i + 1 :] == word for i in range(len(own)))
 
 
 def _names_in(data: CommentedMap, key: str) -> set[str]:

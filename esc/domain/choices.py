@@ -21,6 +21,13 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def letter_left_out(word: str, choice: str) -> bool:
+    """Whether ``word`` is ``choice`` with one letter left out (``priorty``)."""
+    if len(word) != len(choice) - 1:
+        return False
+    return any(choice[:i] + choice[i + 1 :] == word for i in range(len(choice)))
+
+
 def swapped(word: str, choice: str) -> bool:
     """Whether ``word`` is ``choice`` with two neighbouring letters swapped."""
     if len(word) != len(choice) or word == choice:

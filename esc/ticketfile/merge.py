@@ -315,27 +315,15 @@ def _merge_front(
         # (one side moved the ticket to another team, which leaves it to nobody there, and
         # the other gave it to someone of the team it left: merged on their own, the new
         # team's ticket had the old team's person; a person decides)
-        mine = o.get("assignee", MISSING)
-        if not _same(expected.get("assignee", MISSING), mine):
-            _apply(editor, "assignee", expected.get("assignee", MISSING), mine)
-            if mine is MISSING:
-                expected.pop("assignee", None)
-            else:
-                expected["assignee"] = mine
+        _ours_again(editor, expected, "assignee", o)
         conflicts.append("assignee")
     if "status" in conflicts:  # (what each side's status change set goes with it: merged
         # on their own, `closed` from one side and `resolved_at: null` from the other made
         # a ticket no choice of status validates)
         for key in STATUS_FIELDS:
-            mine = o.get(key, MISSING)
-            if key in conflicts or _same(mine, t.get(key, MISSING)):
+            if key in conflicts or _same(o.get(key, MISSING), t.get(key, MISSING)):
                 continue
-            if not _same(expected.get(key, MISSING), mine):  # (ours' lines, for the markers)
-                _apply(editor, key, expected.get(key, MISSING), mine)
-                if mine is MISSING:
-                    expected.pop(key, None)
-                else:
-                    expected[key] = mine
+            _ours_again(editor, expected, key, o)
             conflicts.append(key)
     if "requests" not in conflicts and _owner_asked(expected) and not any(
         _owner_asked(side) for side in (b, o, t)
@@ -343,13 +331,7 @@ def _merge_front(
         # (one side escalated to a team the other asked for help: an open request to the
         # team that owns the ticket, which neither command makes and `esc validate`
         # refuses; ours' requests and theirs' between markers, for a person to decide)
-        mine = o.get("requests", MISSING)
-        if not _same(expected.get("requests", MISSING), mine):
-            _apply(editor, "requests", expected.get("requests", MISSING), mine)
-            if mine is MISSING:
-                expected.pop("requests", None)
-            else:
-                expected["requests"] = mine
+        _ours_again(editor, expected, "requests", o)
         conflicts.append("requests")
     if texts is not None:
         _take_their_gaps(editor, base.front, ours.front, theirs.front, nl)
@@ -382,6 +364,22 @@ def _assigned_in_the_team_left(
         ):
             return True
     return False
+
+
+def _ours_again(
+    editor: yaml_text.FrontMatterEditor, expected: dict[Any, Any], key: str, ours: Any
+) -> None:
+    """Put ours' value of ``key`` back in the front-matter being edited (and in what it is
+    ``expected`` to hold), where the merge had taken another: ours' lines, for the markers
+    of a conflict on it."""
+    mine = ours.get(key, MISSING)
+    if _same(expected.get(key, MISSING), mine):
+        return
+    _apply(editor, key, expected.get(key, MISSING), mine)
+    if mine is MISSING:
+        expected.pop(key, None)
+    else:
+        expected[key] = mine
 
 
 # The fields a change of status sets (esc resolve, close, reopen, a reply that reopens).
@@ -597,7 +595,7 @@ def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
         elif _same(ov, bv):
             merged.append(tv)
         else:  # (changed on both sides: field by field, as the front-matter merges)
-            both = _merge_request(bv, ov, tv)
+            both = _merge_fields(bv, ov, tv)
             if both is _CONFLICT:
                 return _CONFLICT
             merged.append(both)
@@ -621,15 +619,16 @@ def _edited_on_both_sides_alike(base: list[Any], ours: list[Any], theirs: list[A
         return str(item.get("at")), str(item.get("kind"))
 
     mine, other = list(ours), list(theirs)
+    was = {_canon(i) for i in base}
     kept = {_canon(i) for i in [*ours, *theirs]}
     for old in base:
         if _canon(old) in kept or ident(old) is None:
             continue  # (kept by one side at least: merge_sequence's own rules)
-        in_ours = [i for i in mine if ident(i) == ident(old) and _canon(i) not in _canons(base)]
-        in_theirs = [i for i in other if ident(i) == ident(old) and _canon(i) not in _canons(base)]
+        in_ours = [i for i in mine if ident(i) == ident(old) and _canon(i) not in was]
+        in_theirs = [i for i in other if ident(i) == ident(old) and _canon(i) not in was]
         if len(in_ours) != 1 or len(in_theirs) != 1:
             continue
-        both = _merge_request(old, in_ours[0], in_theirs[0])  # (field by field, as a request)
+        both = _merge_fields(old, in_ours[0], in_theirs[0])
         if both is _CONFLICT:
             return _CONFLICT
         mine[mine.index(in_ours[0])] = both
@@ -637,18 +636,14 @@ def _edited_on_both_sides_alike(base: list[Any], ours: list[Any], theirs: list[A
     return mine, other
 
 
-def _canons(items: list[Any]) -> set[str]:
-    return {_canon(i) for i in items}
-
-
 _CLOSING = ("state", "closed", "closed_by")  # (what answering or declining a request sets)
 
 
-def _merge_request(base: Any, ours: Any, theirs: Any) -> Any:
-    """One request changed on both sides, field by field: each field one side changed
-    takes that side (ours' person and theirs' answer both stay); the answer (state,
-    closed, closed_by) of both sides closing it differently is the earlier's; any other
-    field changed differently on both sides is a conflict for a person."""
+def _merge_fields(base: Any, ours: Any, theirs: Any) -> Any:
+    """One request (or escalation) changed on both sides, field by field: each field one
+    side changed takes that side (ours' person and theirs' answer both stay); a request's
+    answer (state, closed, closed_by) both sides gave differently is the earlier one; any
+    other field changed differently on both sides is a conflict for a person."""
     def changed(f: str) -> tuple[bool, bool]:
         bv = base.get(f, MISSING)
         return not _same(ours.get(f, MISSING), bv), not _same(theirs.get(f, MISSING), bv)
