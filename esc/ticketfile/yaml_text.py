@@ -743,8 +743,14 @@ class FrontMatterEditor:
             slot, children, value
         ):
             return
-        new = block_value(value, slot.indent, self.nl)
         old = self._text[slot.after_colon : slot.end]
+        if slot.list_kind == "flow" and isinstance(value, list) and value and "\n" not in old:
+            # (a list a person wrote on one line, `tags: [a, b]   # c`, stays on one line,
+            # its comment after it: as a block the comment went to the key's line)
+            new = " " + inline(value)
+            self._known = None  # (read again: a flow list is not esc's own style)
+        else:
+            new = block_value(value, slot.indent, self.nl)
         head, leading = _written_before_value(old, self.nl)
         if head or leading:  # (a person's comments between the key and its block value stay:
             # before a block value, after one the key's line now holds)

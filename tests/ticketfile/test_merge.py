@@ -198,6 +198,25 @@ def test_tags_added_on_both_sides_take_the_order_they_were_added_in() -> None:
     assert data(clean(BASE, theirs, ours))["tags"] == ["vip", "a-tag", "b-tag"]
 
 
+def test_tags_a_person_wrote_on_one_line_with_a_comment_merge_either_way() -> None:
+    """A hand-written `tags: [vip]   # c` tagged on both sides merges clean whichever side is
+    ours, the list kept on its line with its comment (the later tag on ours' side made the
+    list a block, the comment went to the key's line, and the driver fell back to a text
+    merge that conflicted on the tags and on the activity lines)."""
+    hand = edit(BASE, "tags:\n  - vip\n", "tags: [vip]   # c\n")
+
+    def tagged(tag: str, hhmmss: str) -> str:
+        at = dt.datetime.fromisoformat(f"2026-11-20T{hhmmss}+01:00")
+        line = Activity(at, "al", event="tagged", note=tag)
+        return change(hand, tags_added=(tag,), activity=(line,))
+
+    later, earlier = tagged("y", "14:04:00"), tagged("x", "14:02:00")
+    for ours, theirs in ((later, earlier), (earlier, later)):
+        merged = clean(hand, ours, theirs)
+        assert "\ntags: [vip, x, y]   # c\n" in merged
+        assert merged.count("tagged · x") == merged.count("tagged · y") == 1
+
+
 def test_tags_take_the_union_ours_first() -> None:
     ours = change(BASE, tags_added=("regression", "checkout"))
     theirs = change(BASE, tags_added=("psp", "checkout"))

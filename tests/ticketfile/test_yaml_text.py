@@ -113,7 +113,8 @@ def test_a_changed_text_keeps_the_quotes_a_person_put_around_it(
         ("tags:   # ours\n  - a\n", [], "tags: []   # ours\n"),
         # (and back: the comment after `[]` stays on the key's line, not on the first item)
         ("tags: []   # none yet\n", ["b"], "tags:   # none yet\n  - b\n"),
-        ("tags: [a]  # ours\n", ["a", "b"], "tags:  # ours\n  - a\n  - b\n"),
+        # (a list a person wrote on one line stays on it, its comment after it)
+        ("tags: [a]  # ours\n", ["a", "b"], "tags: [a, b]  # ours\n"),
         ("tags:\n\n  # spaced\n  - a\n", ["b"], "tags:\n\n  # spaced\n  - b\n"),
     ],
 )
