@@ -16,6 +16,8 @@ from esc.report import views
 from esc.report.choices import CheckFormat, FailOn
 from esc.report.findings import (
     github_config_errors,
+    json_config_errors,
+    junit_config_errors,
     overdue_findings,
     render_check,
     upcoming_breaches,
@@ -34,18 +36,27 @@ def check(
     With ``changed_since`` (a git ref) only the tickets whose files changed since the
     commit where HEAD forked from it, or that git does not track yet, are judged.
     """
-    if fmt == "github":  # (a configuration that does not load stops every command: in a
-        # pull request's check, annotated at its line too, as a broken ticket is)
+    if fmt != "text":  # (a configuration that does not load stops every command: in a
+        # pull request's check, annotated at its line too, as a broken ticket is, and in
+        # json and junit written where CI reads the report, not on stderr alone)
         try:
             session.config  # noqa: B018
         except ConfigError as exc:
             _, found = session.workspace.config_findings()
             errors = [ParseError(f.path, f.line, f.message) for f in found if f.blocking]
-            prefix = git.prefix_in_repository(session.workspace.root)
+            errors = errors or [exc]
+            if fmt == "github":
+                prefix = git.prefix_in_repository(session.workspace.root)
+                text = github_config_errors(errors, prefix)
+            elif fmt == "json":
+                text = json_config_errors(errors, session.now, fail_on, changed_since)
+            else:
+                text = junit_config_errors(errors, session.now)
             return Output(
-                text=github_config_errors(errors or [exc], prefix),
-                notes=[str(error) for error in errors or [exc]],
+                text=text,
+                notes=[str(error) for error in errors],
                 code=1,
+                exact=fmt in ("json", "junit"),
             )
     notes = []
     only = None

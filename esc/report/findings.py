@@ -19,7 +19,7 @@ from esc.domain.records import immutable
 from esc.domain.sla import Clock, Sla
 from esc.domain.stats import standing
 from esc.domain.timestamps import format_timestamp
-from esc.report.choices import CheckFormat
+from esc.report.choices import CheckFormat, FailOn
 from esc.report.terminal import printable
 from esc.report.views import clock_phrase, sla_json
 
@@ -208,6 +208,53 @@ def github_config_errors(errors: Sequence[ParseError], prefix: str) -> str:
         path = _github_property(prefix + error.path)
         out.append(f"::error file={path}{line}::{_github_data(message)}\n")
     return "".join(out)
+
+
+def json_config_errors(
+    errors: Sequence[ParseError], now: dt.datetime, fail_on: FailOn, changed_since: str | None
+) -> str:
+    """`check --format json` when teams.yaml or rules.yaml does not load: failed, with each
+    finding in ``config_errors`` (``file``, ``line``, ``message``) and nothing judged (the
+    counts null), so a CI job that reads the file sees why."""
+    data = {
+        "now": format_timestamp(now),
+        "fail_on": fail_on,
+        "changed_since": changed_since,
+        "failed": True,
+        "config_errors": [
+            {"file": e.path, "line": e.line or None, "message": e.message} for e in errors
+        ],
+        "active_tickets": None,
+        "overdue_tickets": None,
+        "warning_tickets": None,
+        "broken": [],
+        "tickets": [],
+        "notifications_failing": [],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def junit_config_errors(errors: Sequence[ParseError], now: dt.datetime) -> str:
+    """`check --format junit` when teams.yaml or rules.yaml does not load: one test case with
+    an ``<error>`` per finding (classname ``esc.config``), so CI's test report shows it."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    cases = []
+    for error in errors:
+        where = f"{error.path}:{error.line}" if error.line else error.path
+        message = f"configuration does not load: {error.message}"
+        cases.append(
+            f'  <testcase classname="esc.config" name={quoteattr(_xml(where))} '
+            f"file={quoteattr(_xml(error.path))}>\n    <error message={quoteattr(_xml(message))}"
+            f' type="config">{escape(_xml(str(error)))}</error>\n  </testcase>\n'
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuite name="esc check" tests="{len(errors)}" failures="0" '
+        f'errors="{len(errors)}" timestamp="{format_timestamp(now)}">\n'
+        + "".join(cases)
+        + "</testsuite>\n"
+    )
 
 
 def _github_data(text: str) -> str:

@@ -99,6 +99,31 @@ def test_a_configuration_that_does_not_load_is_annotated_in_github_format(
     assert result.err.startswith(f"rules.yaml:{line}: ")
 
 
+def test_a_configuration_that_does_not_load_is_in_the_json_and_junit_reports(
+    esc: Esc, tickets: dict[str, str], workspace: Path
+) -> None:
+    """A merge request breaking rules.yaml: `check --format junit > esc-check.xml` wrote an
+    empty file (the finding went to stderr alone), which CI's test report cannot read; json
+    likewise. Both now say it, failed, where the report goes."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text() + "priorities: [low, high\n")
+    line = rules.read_text().count("\n")
+    as_json = esc("check", "--format", "json", now=LATE)
+    assert as_json.code == 1 and as_json.err.startswith(f"rules.yaml:{line}: ")
+    data = json.loads(as_json.out)
+    assert data["failed"] is True and data["active_tickets"] is None
+    [error] = data["config_errors"]
+    assert (error["file"], error["line"]) == ("rules.yaml", line)
+    junit = esc("check", "--format", "junit", now=LATE)
+    assert junit.code == 1
+    suite = ET.fromstring(junit.out)
+    assert suite.get("errors") == "1"
+    [case] = suite.iter("testcase")
+    assert case.get("classname") == "esc.config" and case.get("name") == f"rules.yaml:{line}"
+    found = case.find("error")
+    assert found is not None and "configuration does not load" in found.get("message", "")
+
+
 def test_check_junit_has_one_case_per_open_ticket(esc: Esc, tickets: dict[str, str]) -> None:
     result = esc("check", "--format", "junit", now=LATE)
     suite = ET.fromstring(result.out)
