@@ -225,7 +225,25 @@ def test_pre_commit_hook_and_gitlab_ci_examples(tmp_path: Path) -> None:
     assert run(clone, hook["entry"], LATE).returncode == 1
     gitlab = yaml.safe_load(block("yaml", "sweep:\n  image:"))
     assert "esc sweep --commit --push" in gitlab["sweep"]["script"]
-    assert "esc validate" in gitlab["check"]["script"]
+    assert "esc validate || failed=1" in gitlab["check"]["script"]
+
+
+def test_gitlab_merge_request_job_writes_its_reports_when_validate_fails(tmp_path: Path) -> None:
+    """GitLab runs a job's `script:` lines in one shell and stops at the first that fails:
+    with `esc validate` failing, the plan and the JUnit report were never written (issue
+    15's audit). Run as GitLab runs it, every report is written and the job fails."""
+    _, clone = helpdesk(tmp_path)
+    base = git(clone, "rev-parse", "HEAD").strip()
+    (clone / "tickets" / "T-broken00.md").write_text("---\ntitle: [\n---\n")
+    gitlab = yaml.safe_load(block("yaml", "sweep:\n  image:"))
+    lines = [line for line in gitlab["check"]["script"] if not line.startswith("pip install")]
+    script = f"CI_MERGE_REQUEST_DIFF_BASE_SHA={base}\n" + "\n".join(lines)
+    result = run(clone, script, LATE)
+    assert result.returncode == 1, result.stderr
+    assert "T-broken00" in (clone / "esc-check.xml").read_text()
+    assert (clone / "esc-plan.md").read_text().strip()
+    (clone / "tickets" / "T-broken00.md").unlink()
+    assert run(clone, script, LATE).returncode == 0
 
 
 def workflow() -> dict[str, object]:
