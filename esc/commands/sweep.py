@@ -1885,11 +1885,45 @@ def _take_back_earlier(
     became = git.drop_changes(root, commits, tickets, root / CACHE_DIR, _without_tickets(root))
     if became is None:
         return []
-    for commit, new in became.items():  # (this sweep's own commits: as they stand now)
+    _follow(root, became, old_keys, keys)
+    _drop_reports_left_alone(root, upstream, keys)
+    return tickets
+
+
+def _follow(
+    root: Path, became: Mapping[str, str | None], old_keys: Mapping[str, str], keys: list[str]
+) -> None:
+    """``keys`` (this sweep's own commits) as the commits rewritten (``became``) stand now."""
+    for commit, new in became.items():
         if old_keys[commit] in keys:
             at = keys.index(old_keys[commit])
             keys[at : at + 1] = [] if new is None else [git.commit_key(root, new)]
-    return tickets
+
+
+def _drop_reports_left_alone(root: Path, upstream: str, keys: list[str]) -> None:
+    """Earlier sweeps' commits that their tickets were taken out of, left holding their
+    rendered reports alone (reports git tracks): those go too, and so do the commits, as
+    the next sweep renders the reports again with what it commits.  A commit of reports
+    alone records only the passing of time.  Not when a commit that keeps its tickets
+    changes those reports as well (they are its too)."""
+    commits = git.unpushed_commits(root, upstream)
+    if not commits:
+        return
+    files = {commit: git.commit_files(root, commit) for commit in commits}
+    alone = [
+        commit for commit in commits
+        if files[commit] and not any(_a_ticket(path) for path in files[commit])
+        and git.output(root, "log", "-1", "--format=%s", commit).startswith(git.SWEEP_SUBJECT)
+    ]  # fmt: skip
+    reports = sorted({path for commit in alone for path in files[commit]})
+    if not reports or any(set(files[c]) & set(reports) for c in commits if c not in alone):
+        return
+    old_keys = {commit: git.commit_key(root, commit) for commit in commits}
+    became = git.drop_changes(
+        root, commits, reports, root / CACHE_DIR, lambda commit, _: git.message_of(root, commit)
+    )
+    if became is not None:
+        _follow(root, became, old_keys, keys)
 
 
 def _a_ticket(path: str) -> bool:

@@ -421,7 +421,7 @@ def drop_changes(
                 if run(top, "diff", "--quiet", f"{commit}^", commit, "--", f"{prefix}{path}")
                 .returncode != 0
             ]  # fmt: skip
-            text = message(commit, taken) if taken else _message_of(top, commit)
+            text = message(commit, taken) if taken else message_of(top, commit)
             _, author, _ = _made_as(top, commit)
             dated = {"GIT_COMMITTER_DATE": output(top, "log", "-1", "--format=%cI", commit).strip()}
             parent = output(top, "commit-tree", tree, "-p", parent, env={**author, **dated},
@@ -439,7 +439,8 @@ def drop_changes(
     return became
 
 
-def _message_of(top: Path, commit: str) -> str:
+def message_of(top: Path, commit: str) -> str:
+    """The whole message of ``commit``."""
     return output(top, "log", "-1", "--format=%B", commit)
 
 

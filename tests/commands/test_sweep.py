@@ -1467,6 +1467,44 @@ def unpushed_escalation_then_a_person_s_upstream(
     )
 
 
+def test_an_earlier_sweep_s_commit_taken_back_leaves_no_commit_of_reports_alone(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Where git tracks reports/: a sweep's commit could not be pushed; a person changed its
+    ticket upstream; the next sweep took the earlier commit's ticket back, but not its
+    reports, and pushed `esc sweep: 0 tickets updated`, a commit of reports alone (issue
+    15's audit). They go with its tickets; the sweep that pushes commits them."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    git(workspace, "add", "-A")
+    git(workspace, "add", "-f", "reports")  # (esc init ignores them; this team tracks them)
+    git(workspace, "commit", "-qm", "reports tracked")
+    remote = with_remote(workspace, tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    away = tmp_path / "away.git"
+    remote.rename(away)
+    failed = esc("sweep", "--commit", "--push", now="2026-11-20T13:30:00+01:00")
+    assert failed.code == 1 and "git push to origin/main failed" in failed.err
+    files = git(workspace, "show", "--name-only", "--format=", "HEAD").split()
+    assert "reports/summary.md" in files and f"tickets/{ticket}.md" in files
+    away.rename(remote)
+    Esc(other).ok("tag", ticket, "vip", now="2026-11-20T13:35:00+01:00")
+    as_person(other, "bob", "commit", "-qam", "bob tags")
+    git(other, "push", "-q", "origin", "main")
+    data = json.loads(esc.ok("sweep", "--commit", "--push", "--json",
+                             now="2026-11-20T13:40:00+01:00"))  # fmt: skip
+    assert data["pushed"] is True
+    subjects = git(remote, "log", "--format=%s", "main").splitlines()
+    assert subjects[:3] == ["esc sweep: 1 ticket updated", "bob tags", "reports tracked"]
+    for commit in git(remote, "rev-list", "main").split():
+        files = git(remote, "show", "--name-only", "--format=", commit).split()
+        assert any(f.startswith("tickets/") for f in files), files
+    head = git(remote, "show", "--name-only", "--format=", "main").split()
+    assert "reports/summary.md" in head and f"tickets/{ticket}.md" in head
+    assert git(workspace, "status", "--porcelain") == ""
+
+
 def test_an_earlier_sweep_s_unpushed_commit_never_stops_the_cron_on_a_person_s_change(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
