@@ -203,7 +203,34 @@ def _selected(
     record_of = {id(t): r for t, r in zip(tickets, records, strict=True)}
     if involving:
         tickets = query.involving(tickets, catalog.config, involving)
+    spec = _in_every_case(spec, tickets, catalog.config.categories is None)
     return [record_of[id(t)] for t in query.select(tickets, catalog.config, spec, sort, now)]
+
+
+def _in_every_case(
+    spec: dict[str, object], tickets: list[Ticket], open_categories: bool
+) -> dict[str, object]:
+    """``spec`` with each assignee (and category, where rules.yaml lists none) given as a
+    plain value matching every spelling the tickets have of it in another case: `--category
+    shipping` lists `category: Shipping` too, as a value the configuration names is taken
+    in any case (an open set has no spelling of its own to take)."""
+    keys = ("assignee", "category") if open_categories else ("assignee",)
+    out = dict(spec)
+    for key in keys:
+        if key not in spec:
+            continue
+        value = spec[key]
+        given: list[object] = list(value) if isinstance(value, list) else [value]
+        plain = {
+            v.casefold() for v in given if isinstance(v, str) and split_comparison(v)[0] == ""
+        }
+        if not plain:
+            continue
+        spelt = {getattr(t, key) for t in tickets}
+        more = sorted(v for v in spelt if isinstance(v, str) and v.casefold() in plain)
+        values = list(dict.fromkeys([*given, *more]))
+        out[key] = values[0] if len(values) == 1 else values
+    return out
 
 
 def _row(

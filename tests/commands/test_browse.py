@@ -185,6 +185,30 @@ def test_category_none_lists_the_uncategorised_and_age_sorts_as_the_column(esc: 
     assert oldest == [first.strip(), second]
 
 
+def test_an_open_category_and_an_assignee_nobody_names_are_matched_in_any_case(
+    esc: Esc, workspace: Path
+) -> None:
+    """The README takes a category or an assignee in any case "as the files spell it":
+    without a closed list of categories, `--category shipping` listed `shipping` alone and
+    `--category SHIPPING` nothing, one queue split by how people typed it; likewise an
+    assignee teams.yaml does not name."""
+    rules = workspace / "rules.yaml"
+    text = rules.read_text()
+    start = text.index("\ncategories:")
+    rules.write_text(text[:start] + text[text.index("\n", start + 1) :])
+    upper = esc.ok("create", "--title", "b", "--body", "x", "--category", "Shipping").strip()
+    lower = esc.ok("create", "--title", "c", "--body", "x", "--category", "shipping").strip()
+    other = esc.ok("create", "--title", "d", "--body", "x", "--category", "billing").strip()
+    for given in ("shipping", "Shipping", "SHIPPING"):
+        listed = json.loads(esc.ok("list", "--category", given, "--json"))
+        assert sorted(t["id"] for t in listed) == sorted([upper, lower]), given
+    esc.ok("assign", other, "zed", "--force")
+    for given in ("zed", "Zed", "ZED"):
+        assert [t["id"] for t in json.loads(esc.ok("list", "--assignee", given, "--json"))] == [
+            other
+        ]
+
+
 def test_a_ticket_of_a_team_teams_yaml_no_longer_has_is_listed_shown_and_a_finding(
     esc: Esc, workspace: Path
 ) -> None:
