@@ -105,12 +105,24 @@ class Index:
                 found.setdefault(self._stem(word), word)
         return found
 
+    def _everywhere(self, stem: str) -> bool:
+        """Whether every article has ``stem``, of three or more: it tells no article from
+        another (the `## Problem` and `## Solution` headings of `esc kb new`'s drafts), and
+        only made each of them a match ("I have a problem" listed every article)."""
+        kept = self.retriever.scores  # (bm25s's token-major sparse matrix of scores)
+        docs = int(kept.get("num_docs", 0))
+        if docs < 3 or "indptr" not in kept:
+            return False
+        token = self.vocab[stem]
+        return int(kept["indptr"][token + 1] - kept["indptr"][token]) >= docs
+
     def rank(self, text: str, limit: int) -> list[Suggestion]:
         """The best ``limit`` articles for ``text`` (those that match it at all), best
         first; equal scores in ID order."""
         if limit <= 0:
             return []
-        query = {s: w for s, w in self._stems(text).items() if s in self.vocab}
+        stems = self._stems(text).items()
+        query = {s: w for s, w in stems if s in self.vocab and not self._everywhere(s)}
         if not query:
             return []
         scores = self.retriever.get_scores([self.vocab[s] for s in query])
