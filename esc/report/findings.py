@@ -16,7 +16,7 @@ from esc.domain.config import Config
 from esc.domain.errors import ParseError
 from esc.domain.model import Ticket
 from esc.domain.records import immutable
-from esc.domain.sla import Clock, Sla
+from esc.domain.sla import Clock, Sla, followed_request
 from esc.domain.stats import standing
 from esc.domain.timestamps import format_timestamp
 from esc.report.choices import CheckFormat, FailOn
@@ -120,8 +120,19 @@ BROKEN_TITLE = "ticket file does not parse or validate"
 
 
 def _describe(item: Checked) -> str:
-    phrases = "; ".join(clock_phrase(c, item.sla.now) for c in item.clocks)
+    phrases = "; ".join(_phrase(item, c) for c in item.clocks)
     return f"{item.ticket.id} ({item.ticket.team}, {item.ticket.priority}): {phrases}"
+
+
+def _phrase(item: Checked, clock: Clock) -> str:
+    """A clock as the check says it; the ``collaboration`` clock with the team whose
+    request it follows (`collaboration (sre) breached 2h ago`): which team is late."""
+    phrase = clock_phrase(clock, item.sla.now)
+    if clock.metric == "collaboration":
+        request = followed_request(item.ticket, item.sla.now)
+        if request is not None:
+            return phrase.replace("collaboration", f"collaboration ({request.team})", 1)
+    return phrase
 
 
 def _text(outcome: CheckOutcome) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Esc, findings
+from tests.conftest import Esc, findings, with_ola
 
 CREATED = "2026-11-20T09:00:00+01:00"  # Friday 09:00, Berlin office hours 09-17 on weekdays
 LATE = "2026-11-23T12:00:00+01:00"  # Monday noon: first response (4h, due Fri 13:00) is overdue
@@ -122,6 +122,21 @@ def test_a_configuration_that_does_not_load_is_in_the_json_and_junit_reports(
     assert case.get("classname") == "esc.config" and case.get("name") == f"rules.yaml:{line}"
     found = case.find("error")
     assert found is not None and "configuration does not load" in found.get("message", "")
+
+
+def test_check_names_the_team_whose_request_is_late(esc: Esc, workspace: Path) -> None:
+    """`collaboration breached 2h ago` named no team: with requests to two teams, the one
+    the clock follows (the oldest open request) is named, as `show` names each."""
+    with_ola(workspace, "2h")
+    ticket = esc.ok("create", "--title", "t", "--body", "b", "--category", "billing",
+                    now="2026-12-14T09:00:00+01:00").strip()  # fmt: skip
+    for team, day in (("management", "14"), ("engineering", "15")):
+        esc.ok("involve", ticket, "--team", team, "--ask", "?", now=f"2026-12-{day}T10:00:00+01:00")
+    result = esc("check", now="2026-12-15T12:00:00+01:00")
+    assert result.code == 1
+    assert "collaboration (management) breached" in result.out, result.out
+    github = esc("check", "--format", "github", now="2026-12-15T12:00:00+01:00").out
+    assert "collaboration (management) breached" in github
 
 
 def test_check_junit_has_one_case_per_open_ticket(esc: Esc, tickets: dict[str, str]) -> None:
