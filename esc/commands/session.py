@@ -190,8 +190,12 @@ class Session:
     def ticket_output(self, ticket: Ticket, as_json: bool, line: str) -> Output:
         """A changed ticket as a command reports it: one line, or the ticket as JSON."""
         notes = self.merge_driver_warning() + self.notified()
-        if as_json:
-            return Output(data=views.ticket_json(ticket, self.config, full=True), notes=notes)
+        if as_json:  # (as `show --json` has it: its SLA now, not the block last written)
+            from esc.domain.plan import sla_of  # (only for --json: the plan's imports)
+
+            sla = sla_of(ticket, self.config, self.now)
+            data = views.ticket_json(ticket, self.config, full=True, sla=sla)
+            return Output(data=data, notes=notes)
         return Output(text=line + "\n", notes=notes)
 
     def merge_driver_warning(self) -> list[str]:
