@@ -6,6 +6,7 @@ Pure: takes the files' text and returns records plus findings; never reads a fil
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -849,8 +850,14 @@ def _matrix(
     if not isinstance(raw, CommentedMap) or not raw:
         reader.add(line_of(data, "priority_matrix"), "priority_matrix must map impact to urgency")
         return None
+    rows = {str(impact): row for impact, row in raw.items() if isinstance(row, CommentedMap)}
+    # (every row maps the same urgencies: those most rows map, so that the row that lacks
+    # one is named, not the rows after the first, which it was compared with)
+    kinds = Counter(frozenset(map(str, row)) for row in rows.values())
+    most = kinds.most_common(1)[0][0] if kinds else frozenset()
+    shapes = [list(map(str, row)) for row in rows.values()]
+    urgencies = next((keys for keys in shapes if frozenset(keys) == most), [])
     matrix: dict[str, dict[str, str]] = {}
-    urgencies: list[str] | None = None
     for impact, row in raw.items():
         if not isinstance(row, CommentedMap):
             reader.add(
@@ -864,12 +871,17 @@ def _matrix(
                     f"priority_matrix.{impact}.{urgency}: {shown(priority)} is not a priority"
                     + (did_you_mean(priority, priorities) if isinstance(priority, str) else ""),
                 )
-        if urgencies is not None and sorted(map(str, row)) != sorted(urgencies):
+        matrix[str(impact)] = mapped = {str(u): str(p) for u, p in row.items()}
+        lacks = [u for u in urgencies if u not in mapped]
+        extra = [u for u in mapped if u not in most]
+        if lacks or extra:
+            said = [f"it lacks {', '.join(lacks)}"] if lacks else []
+            said += [f"it has {', '.join(extra)}, which the others lack"] if extra else []
             reader.add(
-                line_of(raw, impact), f"priority_matrix.{impact} must name the same urgencies"
+                line_of(raw, impact),
+                f"priority_matrix.{impact} must map the urgencies the other rows map"
+                f" ({', '.join(urgencies)}): {'; '.join(said)}",
             )
-        urgencies = urgencies or [str(u) for u in row]
-        matrix[str(impact)] = {str(u): str(p) for u, p in row.items()}
     return matrix
 
 

@@ -298,8 +298,29 @@ priority_matrix:
 """
     assert findings(rules=rules) == [
         "rules.yaml:2: priority_matrix.high.low: 'extreme' is not a priority",
-        "rules.yaml:3: priority_matrix.low must name the same urgencies",
+        "rules.yaml:3: priority_matrix.low must map the urgencies the other rows map"
+        " (high, low): it lacks low",
         "rules.yaml:4: priority_matrix.mid must map urgency to priority",
+    ]
+
+
+def test_the_row_of_the_priority_matrix_that_lacks_an_urgency_is_the_one_named() -> None:
+    """The first row was the one every other was compared with: the first row short of
+    `low` named the two rows after it, never itself."""
+    rules = """\
+priority_matrix:
+  high:   {high: urgent, medium: high}
+  medium: {high: high,   medium: normal, low: low}
+  low:    {high: normal, medium: low,    low: low}
+"""
+    assert findings(rules=rules) == [
+        "rules.yaml:2: priority_matrix.high must map the urgencies the other rows map"
+        " (high, medium, low): it lacks low"
+    ]
+    typo = rules.replace("medium: high}", "medium: high, lwo: normal}")
+    assert findings(rules=typo) == [
+        "rules.yaml:2: priority_matrix.high must map the urgencies the other rows map"
+        " (high, medium, low): it lacks low; it has lwo, which the others lack"
     ]
 
 
