@@ -10,7 +10,7 @@ from esc.domain import query
 from esc.domain.conditions import split_comparison
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, ParseError
-from esc.domain.model import ACTIVE_STATUSES, Ticket
+from esc.domain.model import ACTIVE_STATUSES, Activity, Ticket
 from esc.domain.sla import Clock, Sla, request_clocks
 from esc.domain.timestamps import format_timestamp
 from esc.report import views
@@ -347,11 +347,34 @@ def log(session: Session, ref: str, as_json: bool) -> Output:
     from esc.store import git
 
     workspace = session.workspace
-    doc = workspace.load(ref)
-    events = story(doc.ticket, git.file_history(workspace.root, workspace.root / doc.path))
+    path = workspace.resolve(ref)
+    notes: list[str] = []
+    try:
+        activity = workspace.read(path).ticket.activity
+    except ParseError as exc:  # (a file edited by hand into one that does not parse: who
+        # changed it is what its story is for; its activity as far as it reads, and the
+        # commits, with the problem said, exit 1)
+        activity = _activity_as_written(workspace.read_bytes(path))
+        notes.append(str(exc))
+    events = story(activity, git.file_history(workspace.root, path))
+    code = 1 if notes else 0
     if as_json:
-        return Output(data=story_json(events))
-    return Output(text=story_text(events) + "\n")
+        return Output(data=story_json(events), notes=notes, code=code)
+    return Output(text=story_text(events) + "\n", notes=notes, code=code)
+
+
+def _activity_as_written(data: bytes) -> Sequence[Activity]:
+    """The activity lines of a ticket file whose front-matter does not parse, as far as
+    its body reads (none if the file cannot be told apart into front-matter and body)."""
+    from esc.ticketfile.body import parse_body
+    from esc.ticketfile.document import split
+
+    text = data.decode("utf-8", "replace")
+    try:
+        _, _, body = split(text, "")
+        return parse_body(text[body:])[2]
+    except (ParseError, ValueError):
+        return ()
 
 
 def explain(session: Session, ref: str) -> Output:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
-from esc.domain.model import Ticket
+from esc.domain.model import Activity
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.ticketfile.body import activity_what
@@ -25,11 +25,14 @@ class StoryLine:
     commit: str | None = None
 
 
-def story(ticket: Ticket, commits: Sequence[tuple[str, str, str, str]]) -> list[StoryLine]:
-    """Activity entries and commits (hash, author, ISO date, subject; newest first, as git
-    lists them) in time order: commits of one second in the order they were made."""
+def story(
+    activity: Sequence[Activity], commits: Sequence[tuple[str, str, str, str]]
+) -> list[StoryLine]:
+    """A ticket's activity entries and the commits of its file (hash, author, ISO date,
+    subject; newest first, as git lists them) in time order: commits of one second in the
+    order they were made."""
     events = []
-    for item in ticket.activity:
+    for item in activity:
         events.append(StoryLine(item.at, "activity", item.by, activity_what(item)))
     for commit, author, date, subject in reversed(commits):
         when = coerce_timestamp(date)

@@ -56,6 +56,30 @@ def test_log_merges_activity_and_commits(esc: Esc, workspace: Path) -> None:
     assert text.splitlines()[0].startswith("2026-11-20T09:00:00+01:00  alice")
 
 
+def test_log_of_a_ticket_edited_into_one_that_does_not_parse_still_tells_its_story(
+    esc: Esc, workspace: Path
+) -> None:
+    """Who broke the file is what `esc log` is for: it refused a ticket whose front-matter
+    did not parse, printing nothing. Its commits and its activity lines are told, the
+    problem is said (`path:line: message`), exit 1; the file is left as it is."""
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=workspace, check=True)
+    ticket = esc.ok("create", "--title", "Export fails", "--category", "data",
+                    now="2026-11-20T09:00:00+01:00").strip()  # fmt: skip
+    commit(workspace, "new ticket", "2026-11-20T09:01:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace("priority: normal", "priority: [normal"))
+    commit(workspace, "priority by hand", "2026-11-20T10:00:00+01:00", author="Ben Hand")
+    broken = path.read_bytes()
+    result = esc("log", ticket)
+    assert result.code == 1
+    assert result.err.startswith(f"tickets/{ticket}.md:")
+    lines = result.out.splitlines()
+    assert "created" in lines[0] and "Ben Hand" in lines[-1] and "priority by hand" in lines[-1]
+    as_json = esc("log", ticket, "--json")
+    assert as_json.code == 1 and json.loads(as_json.out)[-1]["by"] == "Ben Hand"
+    assert path.read_bytes() == broken
+
+
 def test_log_outside_git_shows_the_activity(esc: Esc) -> None:
     ticket = esc.ok("create", "--title", "No git here").strip()
     lines = esc.ok("log", ticket).splitlines()
