@@ -153,6 +153,8 @@ def list_tickets(
 def _one_team(given: str) -> str:
     """A ``--involving`` team: ``=ops`` is ``ops``, as ``--team =ops`` is; anything else as
     given (a comparison names no one team: refused as an unknown team)."""
+    if not given.strip():  # (as `--team ''` is: it said "unknown team ''")
+        raise BadInput("--involving must not be empty")
     operator, word = split_comparison(given)
     return word if operator in ("", "=") else given
 

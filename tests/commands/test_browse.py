@@ -163,7 +163,9 @@ def test_the_table_fits_the_terminal(demo: Path, columns: int) -> None:
         assert any(" breached 1d8h… " in line for line in lines)
 
 
-@pytest.mark.parametrize("option", ["--team", "--priority", "--category", "--assignee", "--tag"])
+@pytest.mark.parametrize(
+    "option", ["--team", "--priority", "--category", "--assignee", "--tag", "--involving"]
+)
 def test_an_empty_filter_value_is_a_usage_error(esc: Esc, option: str) -> None:
     """(`list --team ''` said "no tickets match", exit 0, where an unknown team is exit 2)"""
     esc.ok("create", "--title", "t", "--body", "x")
