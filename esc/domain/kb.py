@@ -238,7 +238,8 @@ def draft_from(ticket: Ticket, article_id: str, today: dt.date) -> Article:
 
 
 # A line of the words a draft quotes that reads as one of the draft's own headings.
-_DRAFT_HEADING = re.compile(r"([ ]{0,3})(#{1,6}[ \t]+(?:problem|solution)[ \t#]*)", re.IGNORECASE)
+# (`## Solution?` and `# Problem description` too: the reader takes them for its sections)
+_DRAFT_HEADING = re.compile(r"([ ]{0,3})(#{1,6}[ \t]+(?:problem|solution)\b.*)", re.IGNORECASE)
 
 
 def _no_draft_headings(text: str) -> str:

@@ -195,12 +195,14 @@ def test_a_draft_s_sections_stay_its_own_whatever_the_customer_wrote(kb_esc: Esc
     """A customer's `## Solution` line is shown as written (escaped), not as the draft's
     second Solution section ahead of the real one."""
     ticket = new_ticket(kb_esc, "Export broke", "It broke.\n\n## Solution\n\nI guessed a fix.")
+    kb_esc.ok("comment", ticket, "--from-customer", "-m", "## Solution?\nPlease help")
     kb_esc.ok("resolve", ticket, "--resolution", "Rerun the export.")
     kb_esc.ok("kb", "new", "--from", ticket)
     content = frontmatter.load(str(kb_esc.cwd / "kb" / "KB-0003.md")).content
     headings = [line for line in content.splitlines() if line.startswith("#")]
     assert headings == ["## Problem", "## Solution"]
     assert "It broke.\n\n\\## Solution\n\nI guessed a fix." in content
+    assert "\\## Solution?\nPlease help" in content  # (a heading of the same word, too)
     assert content.endswith("## Solution\n\nRerun the export.")
 
 
