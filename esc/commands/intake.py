@@ -511,7 +511,7 @@ def _new_ticket(
     config = session.config
     created = mails.created_at(mail.date, session.now)
     if follows is not None:  # (a reply to a closed ticket: its new text, as a reply's)
-        mail = replace(mail, text=_new_text(mail) or mail.text)
+        mail = replace(mail, text=_new_text(mail, _answered(run, follows)) or mail.text)
     description = mails.intake_for(mail).description
 
     def build(ticket_id: str) -> tuple[dict[str, object], list[Activity]]:
@@ -532,12 +532,25 @@ def _new_ticket(
     return ticket
 
 
-def _new_text(mail: mails.Mail) -> str:
+def _new_text(mail: mails.Mail, answered: Ticket | None = None) -> str:
     """What a message that continues a ticket adds: its text without the quote of what
-    came before; all of it when it forwards another mail (`Fwd:`: that is what it sends)."""
+    came before; all of it when it forwards another mail (`Fwd:`: that is what it sends).
+    ``answered``: the ticket it continues, whose text tells a quote of it from `>` lines
+    the sender pasted (a terminal's output), which are kept."""
     if mails.forwarded(mail.subject):
         return mails.trimmed(mail.text)
-    return store.strip_quoted(mail.text)
+    known = "" if answered is None else "\n".join(
+        [answered.title, answered.description, *(e.text for e in answered.entries)]
+    )
+    return store.strip_quoted(mail.text, known)
+
+
+def _answered(run: _Run, target: str) -> Ticket | None:
+    """The ticket a message continues, as its file now reads (None if it does not)."""
+    try:
+        return run.session.workspace.load(target).ticket
+    except (ParseError, EscError, OSError):  # (its text only tells quotes apart: without
+        return None  # it, `>` lines are quotes as ever)
 
 
 def _told_of_new(session: Session, ticket: Ticket) -> None:
@@ -551,7 +564,8 @@ def _told_of_new(session: Session, ticket: Ticket) -> None:
 def _add_message(
     run: _Run, target: str, mail: mails.Mail, attachments: list[store.Attachment]
 ) -> Ticket:
-    text = _new_text(mail) or mails.trimmed(mail.text) or "(an empty message)"
+    text = _new_text(mail, _answered(run, target)) or mails.trimmed(mail.text)
+    text = text or "(an empty message)"
     paths, lines = _save_attachments(run, target, attachments)
     text = mails.with_attachments(text, lines)
     message_id = mail.message_id or ""

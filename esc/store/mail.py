@@ -661,13 +661,14 @@ def _ampersand_kept(found: re.Match[str]) -> str:
     return "&amp;" + name
 
 
-def strip_quoted(text: str) -> str:
+def strip_quoted(text: str, known: str = "") -> str:
     """The new text of a reply: quoted earlier messages and the signature removed.  A text
     that quotes nothing (no ``>`` line, no header block of a quoted message, no
     "Original Message" line) is kept whole: the parser took "Best regards," for where a
     signature starts (a P.S. after it was lost) and "On Friday your engineer wrote:" for a
-    quote's header (the rest of the message was lost)."""
-    if not _quotes(text):
+    quote's header (the rest of the message was lost).  So is one whose ``>`` lines quote
+    no earlier message (:func:`_pasted`; ``known``: the text of the ticket it answers)."""
+    if not _quotes(text) or _pasted(text, known):
         quoted = _indented_quote(text)  # (Yahoo's: the quote below it indented, no `>`)
         return trimmed(text[:quoted] if quoted is not None else text)
     answered = _answers_between_quotes(text)
@@ -967,6 +968,40 @@ def _quotes(text: str) -> bool:
         for n, line in enumerate(lines)
         if _QUOTE_HEADER.match(line)
     )
+
+
+def _pasted(text: str, known: str) -> bool:
+    """Whether every ``>`` line of ``text`` is the sender's own, pasted output rather than
+    a quote: each block of them follows a line of the sender's that introduces it ("The
+    error I get is:") or is a Python prompt's (`>>> `), none has an "On … wrote:" line
+    above or atop it, none of their lines is text of the ticket it answers (``known``),
+    and nothing else marks a quote (no "Original Message" line, no quoted header block).
+    (A trailing `> old text` under a reply is a quote, as ever.)"""
+    lines = text.splitlines()
+    marked = [line.lstrip().startswith(">") for line in lines]
+    rest = "\n".join(ln for ln, q in zip(lines, marked, strict=True) if not q)
+    if not any(marked) or _quotes(rest):
+        return False
+    seen = " ".join(known.split())
+    n = 0
+    while n < len(lines):
+        if not marked[n]:
+            n += 1
+            continue
+        end = next((i for i in range(n, len(lines)) if not marked[i]), len(lines))
+        block = lines[n:end]
+        above = next((ln.strip() for ln in reversed(lines[:n]) if ln.strip()), "")
+        said = [" ".join(line.lstrip().lstrip(">").split()) for line in block]
+        if _ATTRIBUTION.fullmatch(above) or _ATTRIBUTION.fullmatch(said[0]):
+            return False
+        if any(len(line) >= 12 and line in seen for line in said):
+            return False
+        introduced = above.endswith((":", "：")) and not above.lstrip().startswith(">")
+        prompt = all(line.lstrip().startswith(">>> ") or line.strip() == ">>>" for line in block)
+        if not (introduced or prompt):
+            return False
+        n = end
+    return True
 
 
 def _without_trailing_quote(text: str) -> str:

@@ -978,6 +978,31 @@ def test_a_follow_up_by_the_id_in_the_subject_drops_prefixes_and_the_old_id(
     assert shown(esc, new)["title"] == "HTML only"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The error I get is:\n\n> Permission denied (publickey)\n"
+        "> fatal: Could not read from remote repository.",
+        '>>> import printer\n>>> printer.status()\n"on fire"',
+    ],
+)
+def test_a_reply_keeps_the_output_its_sender_pasted_with_quote_marks(
+    esc: Esc, workspace: Path, text: str
+) -> None:
+    """`>` lines that quote no message (a terminal's output under "The error I get is:", a
+    Python prompt's `>>>`) were cut from a reply as a quote: what the customer sent was
+    lost. They are the sender's own and kept."""
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    reply = corpus.message(
+        subject="Re: Checkout returns 500", text=text + "\n",
+        message_id="<r9@shop.example>", headers={"In-Reply-To": "<m1@shop.example>"},
+    )  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=reply.decode())
+    last = shown(esc, ticket_id)["conversation"][-1]  # type: ignore[index]
+    assert last["text"] == text
+
+
 def test_a_reply_without_a_quote_header_loses_its_trailing_quote(esc: Esc, workspace: Path) -> None:
     esc.ok("intake", "--eml", "-", input=corpus.message().decode())
     ticket_id = only_ticket(workspace)

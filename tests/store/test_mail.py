@@ -695,3 +695,18 @@ def test_format_flowed_text_is_joined_as_its_sender_wrote_it() -> None:
             b"run it, since Monday.\n\n-- \nJane\n")  # fmt: skip
     text = store.parse(data).mail.text
     assert "every time we run it, since Monday.\n" in text and "\n-- \nJane" in text
+
+
+def test_quote_marks_on_pasted_output_are_the_sender_s_own_unless_they_quote_the_ticket() -> None:
+    """Issue 17: `>` lines under a line that introduces them, or a Python prompt's, are the
+    sender's own (kept); the same lines repeating the ticket's text, or under an "On …
+    wrote:" line, are a quote (cut)."""
+    pasted = "The error I get is:\n\n> Permission denied (publickey)\n> fatal: no remote"
+    assert store.strip_quoted(pasted, "Checkout returns 500") == pasted
+    assert store.strip_quoted(pasted, "it says Permission denied (publickey) here") == (
+        "The error I get is:"
+    )
+    prompt = '>>> import printer\n>>> printer.status()\n"on fire"'
+    assert store.strip_quoted(prompt) == prompt
+    quoted = "Thanks!\n\nOn Tue, 1 Dec 2026 at 10:00, Help <h@s.example> wrote:\n> fatal: no"
+    assert store.strip_quoted(quoted) == "Thanks!"
