@@ -73,7 +73,9 @@ class _Index:
     """What the tickets record: Message-IDs and external ids → ticket, status by ticket."""
 
     messages: dict[str, str] = field(default_factory=dict)
-    external: dict[str, str] = field(default_factory=dict)
+    # (channel, external id) → ticket: each channel's system numbers its own items (a chat
+    # widget's 5123 is no portal's 5123)
+    external: dict[tuple[str, str], str] = field(default_factory=dict)
     status: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # (a follow-up's, when its reply's
     # subject is nothing but `Re: [T-…]`)
@@ -90,7 +92,7 @@ class _Index:
                 index.messages[message_id] = ticket.id
             external = ticket.extra.get(mails.EXTERNAL_ID)
             if external is not None:
-                index.external[str(external).strip()] = ticket.id
+                index.external[(ticket.channel or "", str(external).strip())] = ticket.id
             follows = ticket.extra.get(mails.FOLLOWS)
             if isinstance(follows, str):
                 created[ticket.id] = ticket.created
@@ -740,8 +742,9 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
         index = _Index.of(tickets)
         journal = _Journal(workspace)
         for external, intake in intakes:
-            if external is not None and external in index.external:
-                lines.append(f"{external}: already taken ({index.external[external]})")
+            key = (intake.channel or "", external or "")
+            if external is not None and key in index.external:
+                lines.append(f"{external}: already taken ({index.external[key]})")
                 seen += 1
                 continue
             holder = None if external is None else held.holding_external(external)
@@ -755,7 +758,7 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
             )
             _told_of_new(session, ticket)
             if external is not None:
-                index.external[external] = ticket.id
+                index.external[key] = ticket.id
             lines.append(f"{external or ticket.title}: new ticket {ticket.id}, team {ticket.team}")
             made += 1
     count = f"{_counted(len(intakes), 'item')}: {_counted(made, 'new ticket')}"

@@ -331,6 +331,21 @@ def test_a_large_attachment_is_listed_not_saved(esc: Esc, workspace: Path) -> No
     assert not (workspace / "attachments").exists()
 
 
+def test_an_external_id_is_one_channel_s_own(esc: Esc, workspace: Path) -> None:
+    """A chat widget and a portal both number their items from 1: the portal's 5123 was
+    `already taken` by the chat's 5123, and Pat's request was stored nowhere. An id is
+    taken only by an item of the same channel."""
+    chat = {"title": "x1", "channel": "chat", "external_id": 5123}
+    portal = {"title": "Refund please", "body": "portal text", "customer": "pat@p.example",
+              "channel": "portal", "external_id": 5123}  # fmt: skip
+    esc.ok("intake", "--json", "-", input=json.dumps(chat))
+    out = esc.ok("intake", "--json", "-", input=json.dumps(portal))
+    assert out.endswith("1 item: 1 new ticket, 0 already taken\n"), out
+    assert "5123: already taken" in esc.ok("intake", "--json", "-", input=json.dumps(portal))
+    assert "5123: already taken" in esc.ok("intake", "--json", "-", input=json.dumps(chat))
+    assert len(tickets(workspace)) == 2
+
+
 def test_json_intake_is_idempotent_by_external_id(esc: Esc, workspace: Path) -> None:
     items = [
         {"title": "Widget shows no prices", "body": "Since 9:00", "customer": "bob@x.example",
