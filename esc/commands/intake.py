@@ -394,7 +394,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     ticket = _new_ticket(run, mail, attachments, follows=target, threaded=threaded)
     index.messages[message_id] = ticket.id
     index.status[ticket.id] = ticket.status
-    acknowledged = ", acknowledged" if _acknowledge(run, ticket, mail) else ""
+    acknowledged = ACKNOWLEDGED if _acknowledge(run, ticket, mail) else ""
     if target is not None:
         index.follow_ups[target] = ticket.id
         _note_follow_up(run, target, ticket.id)
@@ -449,10 +449,29 @@ def _deliver(run: _Run) -> None:
         f"esc: sending {m.kind} of {m.ticket_id} failed: {m.error} (the next sweep retries)"
         for m in delivery.failed
     ]
+    # (a new ticket's line said `, acknowledged` when the acknowledgement was queued: one
+    # not sent now says so, as its failure on stderr does)
+    waiting = (*delivery.failed, *delivery.left, *delivery.held, *delivery.quiet)
+    unsent = {m.ticket_id for m in waiting if m.kind == "acknowledgement"}
+    run.lines = [_acknowledged_later(line, unsent) for line in run.lines]
     if (busy := delivery.busy_note()) is not None:
         run.notes.append(f"esc: {busy}")
     if (held := delivery.held_note()) is not None:
         run.notes.append(f"esc: {held}")
+
+
+def _acknowledged_later(line: str, unsent: set[str]) -> str:
+    """A new ticket's line, ``, acknowledged``, as ``, acknowledgement queued`` if the
+    acknowledgement of its ticket (one of ``unsent``) was not sent."""
+    if not line.endswith(ACKNOWLEDGED) or not unsent:
+        return line
+    found = re.search(r"new ticket ([^\s,]+)", line)
+    if found is None or found[1] not in unsent:
+        return line
+    return line[: -len(ACKNOWLEDGED)] + ", acknowledgement queued (not sent yet)"
+
+
+ACKNOWLEDGED = ", acknowledged"
 
 
 def _save_attachments(

@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -915,6 +916,25 @@ def test_a_new_ticket_from_mail_is_acknowledged_once_with_its_id(
         "intake", "--eml", "-", input=answer.decode()
     )
     assert len(mails) == 1  # a reply to a ticket is not acknowledged
+
+
+def test_an_acknowledgement_not_sent_is_not_said_to_be(
+    esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line said `, acknowledged` while stderr said the sending failed: it says the
+    acknowledgement is queued, not sent yet (the next sweep retries)."""
+    with socket.socket() as probe:  # (a port nothing listens on)
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("SMTP_PORT", str(probe.getsockname()[1]))
+    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(CUSTOMER_MAIL)
+    box = corpus.mbox(tmp_path / "inbox.mbox", corpus.message())
+    result = esc("intake", "--mbox", str(box))
+    ticket_id = only_ticket(workspace)
+    assert f"new ticket {ticket_id}, team support, acknowledgement queued (not sent yet)" in (
+        result.out
+    ), result.out
+    assert ", acknowledged" not in result.out and "failed" in result.err
 
 
 def test_a_quarantined_mbox_message_is_reported_once(
