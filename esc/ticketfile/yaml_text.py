@@ -188,7 +188,7 @@ def field_span(text: str, key: str) -> tuple[int, int] | None:
         return None
     for k, v in node.value:
         if isinstance(k, ScalarNode) and str(k.value) == key:
-            return _line_start(text, k.start_mark.index), _line_end(text, _content_end(v, text))
+            return _line_start(text, k.start_mark.index), _line_end(text, _value_end(k, v, text))
     return None
 
 
@@ -202,7 +202,7 @@ def field_texts(text: str) -> dict[str, str]:
         return {}
     return {
         str(k.value): text[
-            _line_start(text, k.start_mark.index) : _line_end(text, _content_end(v, text))
+            _line_start(text, k.start_mark.index) : _line_end(text, _value_end(k, v, text))
         ]
         for k, v in node.value
         if isinstance(k, ScalarNode)
@@ -223,7 +223,7 @@ def field_gaps(text: str) -> dict[str | None, str]:
         start = _line_start(text, k.start_mark.index)
         if isinstance(k, ScalarNode):
             gaps[str(k.value)] = text[end:start]
-        end = _line_end(text, _content_end(v, text))
+        end = _line_end(text, _value_end(k, v, text))
     gaps[None] = text[end:]
     return gaps
 
@@ -919,6 +919,17 @@ def _is_alias(key: Node, value: Node) -> bool:
     return bool(value.start_mark.index < key.end_mark.index)
 
 
+def _value_end(key: Node, value: Node, text: str) -> int:
+    """Where a top-level value ends in ``text``: after its last character, or after its
+    key's colon for an empty one (`resolved_at:`, null), whose marks are on the next token
+    (the whole next line was taken for its own: `closed_at: null` went with it)."""
+    from ruamel.yaml.nodes import ScalarNode
+
+    if isinstance(value, ScalarNode) and value.value == "" and value.style is None:
+        return text.find(":", key.end_mark.index) + 1
+    return _content_end(value, text)
+
+
 def _node_slot(key: Node, value: Node, text: str, nl: str) -> _Slot:
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
@@ -930,9 +941,7 @@ def _node_slot(key: Node, value: Node, text: str, nl: str) -> _Slot:
         if alias is None:  # pragma: no cover - an alias node after its key is `*name`
             raise EditError(f"cannot find the alias after {key.value}")
         return _Slot(key.start_mark.index, colon + 1, alias.end(), key.start_mark.column + 2, None)
-    end = _content_end(value, text)
-    if isinstance(value, ScalarNode) and value.value == "" and value.style is None:
-        end = colon + 1  # an empty value (null): its marks are on the next token
+    end = _value_end(key, value, text)
     if isinstance(value, ScalarNode) and value.style in ("|", ">"):
         end = _line_end(text, end) - len(nl)
     block = isinstance(value, (SequenceNode, MappingNode)) and not value.flow_style

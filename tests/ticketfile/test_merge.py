@@ -217,6 +217,20 @@ def test_tags_a_person_wrote_on_one_line_with_a_comment_merge_either_way() -> No
         assert merged.count("tagged · x") == merged.count("tagged · y") == 1
 
 
+def test_a_field_written_empty_takes_the_other_side_s_value_either_way() -> None:
+    """A hand-written `resolved_at:` (empty: null): one side resolved, the other commented;
+    one direction dropped `closed_at: null` under it, and the driver fell back to a text
+    merge that conflicted on fields only one side changed."""
+    hand = edit(BASE, "resolved_at: null\n", "resolved_at:\n")
+    resolved = change(hand, sets={"status": "resolved", "resolved_at": at("10:30"),
+                                  "updated": at("10:30")})  # fmt: skip
+    noted = apply(hand, note("10:20", "bea", "checking"))
+    for ours, theirs in ((noted, resolved), (resolved, noted)):
+        merged = clean(hand, ours, theirs)
+        assert "\nresolved_at: 2026-11-20T10:30:00+01:00\nclosed_at: null\n" in merged
+        assert data(merged)["status"] == "resolved"
+
+
 def test_tags_take_the_union_ours_first() -> None:
     ours = change(BASE, tags_added=("regression", "checkout"))
     theirs = change(BASE, tags_added=("psp", "checkout"))

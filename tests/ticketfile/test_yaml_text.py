@@ -412,3 +412,13 @@ def test_an_item_goes_before_the_last_items_of_a_list_of_one_line_each() -> None
         other = FrontMatterEditor(f"id: T-1\ntags:\n{written}z: 1\n")
         assert other.insert("tags", "b", 1, 2) == 0
         assert other.text == f"id: T-1\ntags:\n{written}  - b\nz: 1\n"
+
+
+def test_a_field_with_an_empty_value_is_its_own_line_alone() -> None:
+    """`resolved_at:` (null, written empty): its lines took the next field's line too, so
+    taking theirs' lines for it, or removing it, took `closed_at: null` with it."""
+    front = "id: T-1\nresolved_at:\nclosed_at: null\ncsat:\ntags: []\n"
+    texts = yaml_text.field_texts(front)
+    assert texts["resolved_at"] == "resolved_at:\n" and texts["csat"] == "csat:\n"
+    assert yaml_text.field_span(front, "resolved_at") == (8, 21)
+    assert yaml_text.field_gaps(front)["closed_at"] == ""
