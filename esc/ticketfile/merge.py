@@ -754,7 +754,41 @@ def _apply(editor: yaml_text.FrontMatterEditor, key: str, ours: Any, value: Any)
         for item in value[len(ours) :]:
             editor.append(key, item)
         return
+    if (
+        key in ("tags", "escalations", "requests")
+        and isinstance(ours, list)
+        and isinstance(value, list)
+        and _inserted(editor, key, ours, value)
+    ):
+        return
     editor.set(key, value)
+
+
+def _inserted(
+    editor: yaml_text.FrontMatterEditor, key: str, ours: list[Any], value: list[Any]
+) -> bool:
+    """``value`` is ours' list with items put among ours' (theirs', earlier in time): each
+    put in its place, ours' lines kept as written (a comment on an item: a list written
+    anew lost it, and the driver fell back to a text merge that conflicted); False, nothing
+    done, if ours' items are not all in ``value`` in their order, or the list is not one
+    line per item."""
+    seen = 0
+    placed: list[tuple[Any, int]] = []  # (an item to put, how many of ours' come after it)
+    for item in value:
+        if seen < len(ours) and _same(item, ours[seen]):
+            seen += 1
+        else:
+            placed.append((item, len(ours) - seen))
+    if seen != len(ours) or not placed:
+        return False
+    before = editor.text
+    count = len(ours)
+    for item, after in placed:
+        if editor.insert(key, item, after, count) != after:
+            editor.text = before  # (put at the end instead: the list written anew)
+            return False
+        count += 1
+    return True
 
 
 def _mark_conflicts(front: str, theirs: str, keys: Sequence[str], nl: str) -> str:

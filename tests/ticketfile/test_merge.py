@@ -231,6 +231,35 @@ def test_a_field_written_empty_takes_the_other_side_s_value_either_way() -> None
         assert data(merged)["status"] == "resolved"
 
 
+def test_items_a_person_commented_stay_as_written_when_the_other_side_s_go_among_them() -> None:
+    """`  - vip    # first` and an escalation line with a comment: when theirs' new item is
+    earlier than ours', the list was written anew, the comments went, and the driver fell
+    back to a text merge that conflicted, in that direction only. Theirs' item is put in
+    its place among ours' lines."""
+    hand = edit(BASE, "tags:\n  - vip\n", "tags:\n  - vip    # first\n  - \"psp\"\n")
+    hand = edit(hand, "reason: down}\n", "reason: down}   # hand-added\n")
+
+    def tagged(tag: str, hhmm: str) -> str:
+        line = Activity(at(hhmm), "al", event="tagged", note=tag)
+        return change(hand, tags_added=(tag,), activity=(line,))
+
+    def escalated(hhmm: str, to: str) -> str:
+        return change(hand, escalations=(escalation(hhmm, to, "al"),))
+
+    pairs = [
+        (tagged("y", "14:04"), tagged("x", "14:02")),
+        (escalated("14:04", "management"), escalated("14:02", "sales")),
+    ]
+    for later, earlier in pairs:
+        merged = {clean(hand, later, earlier), clean(hand, earlier, later)}
+        assert len(merged) == 1  # (both directions alike)
+        text = merged.pop()
+        assert "  - vip    # first\n  - \"psp\"\n" in text and "down}   # hand-added\n" in text
+    assert data(clean(hand, tagged("y", "14:04"), tagged("x", "14:02")))["tags"] == [
+        "vip", "psp", "x", "y"
+    ]
+
+
 def test_tags_take_the_union_ours_first() -> None:
     ours = change(BASE, tags_added=("regression", "checkout"))
     theirs = change(BASE, tags_added=("psp", "checkout"))
