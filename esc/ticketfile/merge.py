@@ -165,7 +165,15 @@ def lost_lines(base: str, ours: str, theirs: str, merged: str) -> list[str]:
     they hold a ``#`` (a YAML comment someone wrote)."""
     kept = set(_lines(merged))
     removed = set(_lines(base)) - (set(_lines(ours)) & set(_lines(theirs)))
-    merged_comments = {_field_comment(line) for line in kept} - {None}
+    merged_comments = {c for c in map(_field_comment, kept) if c is not None}
+    # (a comment of base's on a field, which the other side changed: the merge keeps that
+    # side's, `priority: urgent   # agreed with Jane`, and base's is no line lost)
+    was = {(c[0], c[1]): c[2] for c in map(_field_comment, _lines(base)) if c is not None}
+    merged_comments |= {
+        (indent, key, was[(indent, key)])
+        for indent, key, comment in merged_comments
+        if (indent, key) in was and comment != was[(indent, key)]
+    }
     lost: list[str] = []
     for side in (ours, theirs):
         computed, fields = _computed_lines(side)
@@ -293,7 +301,8 @@ def _merge_front(
             and not _same(ov, bv)
             and ov is not MISSING
             and texts[2].get(str(key)) != texts[0].get(str(key))  # (theirs wrote on it)
-            and "#" not in texts[1].get(str(key), "#")  # (ours' own comment: ours' line)
+            and not _own_comment(texts[1].get(str(key), "#"), texts[0].get(str(key), ""))
+            # (ours' own comment: ours' line; base's comment, which theirs changed: theirs')
             and _take_their_lines(editor, str(key), [texts[1], texts[1], texts[2]], nl)
         ):
             editor.set(str(key), ov)
@@ -393,6 +402,15 @@ def _owner_asked(front: Mapping[str, Any]) -> bool:
         isinstance(r, Mapping) and r.get("closed") is None and r.get("team") == team
         for r in asked
     )
+
+
+def _own_comment(lines: str, base: str) -> bool:
+    """Whether a field's ``lines`` hold a comment that is not the one base's ``lines`` of
+    it hold (a comment one side wrote or changed on it)."""
+    if "#" not in lines:
+        return False
+    mine, was = _field_comment(lines.rstrip("\r\n")), _field_comment(base.rstrip("\r\n"))
+    return mine is None or was is None or mine[2] != was[2]
 
 
 def _take_their_lines(

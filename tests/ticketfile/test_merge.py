@@ -720,6 +720,18 @@ def test_a_comment_on_a_field_the_other_side_changed_goes_with_the_new_value(sid
 
 
 @pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_a_comment_one_side_edited_goes_with_the_value_the_other_changed(side: str) -> None:
+    """`priority: high  # customer says high`: one side edited the comment, the other raised
+    the priority; only one side changed each, but the merge conflicted both ways (the
+    line with base's comment was taken for one the merge lost)."""
+    hand = edit(BASE, "priority: high\n", "priority: high   # customer says high\n")
+    edited = edit(hand, "# customer says high", "# agreed with Jane")
+    raised = change(hand, sets={"priority": "urgent"})
+    ours, theirs = (edited, raised) if side == "ours" else (raised, edited)
+    assert "\npriority: urgent   # agreed with Jane\n" in clean(hand, ours, theirs)
+
+
+@pytest.mark.parametrize("side", ["ours", "theirs"])
 def test_a_comment_on_a_line_of_the_sla_block_goes_with_the_state_a_sweep_wrote(
     side: str,
 ) -> None:
