@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Literal, get_args
 
-from esc.domain.calendar import Calendar, is_working
+from esc.domain.calendar import Calendar, CalendarError, is_working, next_working_instant
 from esc.domain.model import Activity, Change, Request, Ticket, field_changes
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp, timestamp
@@ -73,6 +73,20 @@ def held_for_quiet(
         return False
     hours = notify.quiet.get(target)
     return hours is not None and not is_working(hours, queued)
+
+
+def quiet_until(
+    notify: Notify | None, target: str, kind: str, made: dt.datetime, urgent: bool
+) -> dt.datetime | None:
+    """When a message made at ``made`` in ``target``'s quiet hours may go: the start of the
+    target's next working hours after it (a sweep at or after it sends it, whatever hour
+    that sweep runs at: a nightly sweep held it for ever); None if it is not held."""
+    if notify is None or not held_for_quiet(notify, target, kind, made, urgent):
+        return None
+    try:
+        return next_working_instant(notify.quiet[target], made)
+    except CalendarError:  # (hours that never come: it goes now, never held for ever)
+        return None
 
 
 def url_problem(url: str) -> str | None:

@@ -29,7 +29,15 @@ from typing import Any, Literal, cast
 from urllib.parse import unquote, urlsplit
 
 from esc.domain.customer_mail import CustomerMailKind, Outgoing
-from esc.domain.notify import Event, EventKind, Notify, digest_id, expand, held_for_quiet
+from esc.domain.notify import (
+    Event,
+    EventKind,
+    Notify,
+    digest_id,
+    expand,
+    held_for_quiet,
+    quiet_until,
+)
 from esc.domain.timestamps import format_timestamp, parse_timestamp
 from esc.store import lock
 from esc.store.atomic import atomic_write
@@ -382,10 +390,8 @@ def deliver(
                     result.held.append(message)  # delivery, not once a message: the rest
                     continue  # wait for the next one, untried and not counted as failed)
                 made_quiet = made_in_quiet_hours(notify, message)
-                if made_quiet and held_for_quiet(
-                    notify, message.target, message.kind, now, message.urgent
-                ):
-                    result.quiet.append(message)  # (still its quiet hours: it waits)
+                if made_quiet and waits_for_working_hours(notify, message, now):
+                    result.quiet.append(message)  # (its next working hours not come: waits)
                 elif made_quiet:
                     gathered.setdefault(message.target, []).append(message)
                 elif _deliver_one(outbox, notify, message, now, env, result):
@@ -412,10 +418,12 @@ def made_in_quiet_hours(notify: Notify | None, message: Message) -> bool:
 
 
 def waits_for_working_hours(notify: Notify | None, message: Message, now: dt.datetime) -> bool:
-    """Whether ``message`` (made in its target's quiet hours) still waits at ``now``."""
-    return made_in_quiet_hours(notify, message) and held_for_quiet(
-        notify, message.target, message.kind, now, message.urgent
-    )
+    """Whether ``message`` (made in its target's quiet hours) still waits at ``now``: its
+    target's next working hours after it have not begun (once they have, a sweep at any
+    hour sends it, gathered with the others: one that runs only at night does too)."""
+    when = message.happened or message.queued
+    until = quiet_until(notify, message.target, message.kind, when, message.urgent)
+    return until is not None and now < until
 
 
 def digest_title(target: str, count: int) -> str:

@@ -1093,6 +1093,26 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
     assert "notify.quiet: unknown target 'nope'" in result.err
 
 
+def test_what_quiet_hours_held_goes_at_a_sweep_after_the_next_working_hour_began(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """Held for the next working hour, the digest went only with a sweep run *in* working
+    hours: a nightly cron never sent it, for days, and nothing said so. A sweep at any hour
+    after the next working hour began sends it."""
+    quiet = NOTIFY + "  quiet:\n    support-chat: office\n    eng-chat: office\n"
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet)
+    friday = "2026-11-20T16:00:00+01:00"  # (warnings at 17:00, as the office closes)
+    esc.ok("create", "--title", "One", "--category", "billing", now=friday)
+    out = esc.ok("sweep", "--no-report", now="2026-11-20T18:30:00+01:00")
+    assert "held for its quiet hours" in out and hook.posts == []
+    esc.ok("sweep", "--no-report", now="2026-11-21T18:30:00+01:00")  # (Saturday: no hours)
+    assert hook.posts == []
+    esc.ok("sweep", "--no-report", now="2026-11-23T18:30:00+01:00")  # (Monday night)
+    warned = [path for path, text in hook.messages() if "SLA warning: first_response" in text]
+    assert warned == ["/support"]
+    assert "held for" not in esc.ok("sweep", "--no-report", now="2026-11-23T18:35:00+01:00")
+
+
 def test_quiet_hours_never_hold_news_of_a_ticket_at_the_highest_priority(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
