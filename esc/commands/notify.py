@@ -119,4 +119,9 @@ def failing_notes(session: Session) -> list[str]:
         if behind[m.target]:  # (said once a target: the others wait for it to answer)
             line += f"; {behind.pop(m.target):,} more to {m.target} not sent yet"
         lines.append(line)
+    root = session.workspace.root
+    for path, why in Outbox(root).unreadable():  # (never sent, and nothing said it)
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        lines.append(f"notification file {shown} cannot be read ({why}): it is never sent;"
+                     " mend it or remove it")  # fmt: skip
     return lines

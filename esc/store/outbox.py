@@ -262,6 +262,24 @@ class Outbox:
             out.append(message)
         return sorted(out, key=lambda m: (m.queued, m.key))
 
+    def unreadable(self) -> list[tuple[Path, str]]:
+        """The files of messages not sent yet that cannot be read (a hand edit, a damaged
+        disk: esc's writes are atomic), each with why: :meth:`all` passes them by, so
+        they are never sent, and check and doctor say so."""
+        if not self.folder.is_dir():
+            return []
+        out = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                Message.from_json(json.loads(path.read_text(encoding="utf-8")))
+            except OSError as exc:
+                out.append((path, exc.strerror or "unreadable"))
+            except json.JSONDecodeError:
+                out.append((path, "not JSON"))
+            except (ValueError, KeyError, TypeError, RecursionError):
+                out.append((path, "not a message esc wrote"))
+        return out
+
     def due(self, now: dt.datetime) -> list[Message]:
         """The messages to send now, in the order their events happened (five escalations
         of one ticket between two sweeps reach a chat as they were made)."""

@@ -256,6 +256,25 @@ def test_after_five_failures_check_and_doctor_say_so(esc: Esc, workspace: Path, 
     assert "failed 5 times" not in esc("doctor", now=late).out
 
 
+def test_a_notification_file_that_cannot_be_read_is_named_by_check_and_doctor(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """A torn file in the outbox was passed by, for good: never sent, and no command said
+    so. Check and doctor name it (exit 1); the sweep still sends the others."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    make(esc)
+    hook.fail = True
+    esc.ok("sweep", now="2026-11-20T11:30:00+01:00")
+    [torn, *_] = sorted((workspace / ".esc-cache" / "outbox").glob("*.json"))
+    torn.write_bytes(torn.read_bytes()[:50])
+    check = esc("check", now="2026-11-20T11:31:00+01:00")
+    said = f"notification file .esc-cache/outbox/{torn.name} cannot be read (not JSON)"
+    assert check.code == 1 and said in check.err
+    doctor = esc("doctor", now="2026-11-20T11:31:00+01:00")
+    assert doctor.code == 1 and said in doctor.out
+    assert torn.exists()  # (a person's to mend or remove)
+
+
 def test_dry_run_lists_the_messages_and_no_notify_sends_none(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
