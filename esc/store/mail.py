@@ -30,7 +30,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from esc.domain.mail import DAEMONS, Mail, one_line, trimmed
+from esc.domain.mail import AUTO_REPLY_HEADERS, DAEMONS, Mail, one_line, trimmed
 from esc.store import atomic
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ _FATAL_DEFECTS = (
     email.errors.MultipartInvariantViolationDefect,
 )
 _HEADERS = (
-    "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "content-type", "return-path",
+    "auto-submitted", "precedence", *AUTO_REPLY_HEADERS, "content-type", "return-path",
     "x-esc-ticket", "x-esc-event", "x-precedence",
 )  # fmt: skip  (X-Esc-Event: a notification esc sent, which it must never take back in)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
