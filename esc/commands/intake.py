@@ -498,17 +498,18 @@ def _save_attachments(
 
 def _names(attachments: list[store.Attachment], folder: Path | None) -> list[str]:
     """Each attachment's file name: its own, or with ``-2``, ``-3``… when an earlier one
-    (or a file in ``folder``) has it."""
-    used: set[str] = set()
+    (or a file in ``folder``) has it, in any case (`Report.TXT` beside `report.txt` is one
+    file on a clone on macOS or Windows, and git's checkout there collides)."""
+    taken = {p.name.casefold() for p in folder.iterdir()} if folder and folder.is_dir() else set()
     names = []
     for attachment in attachments:
         name = attachment.name
         n = 1
-        while name in used or (folder is not None and (folder / name).exists()):
+        while name.casefold() in taken:
             n += 1
             stem, dot, ext = attachment.name.rpartition(".")
             name = f"{stem}-{n}.{ext}" if dot and stem else f"{attachment.name}-{n}"
-        used.add(name)
+        taken.add(name.casefold())
         names.append(name)
     return names
 

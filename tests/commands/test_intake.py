@@ -976,6 +976,19 @@ def test_attachments_of_one_name_are_listed_as_they_are_saved(
     assert (folder / "report-2.pdf").read_bytes() == b"two"
     description = str(shown(esc, ticket_id)["description"])
     assert description.endswith("Attachments:\n- report.pdf\n- report-2.pdf")
+    # (names that differ in case alone are one file on macOS and Windows: git's checkout
+    # there collided; a reply's too, beside the files already saved)
+    other = corpus.message(message_id="<m2@shop.example>", subject="Another",
+                           attachments=[("Report.TXT", b"a", "text/plain"),
+                                        ("report.txt", b"b", "text/plain")])  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=other.decode())
+    (second,) = set(tickets(workspace)) - {ticket_id}
+    saved = sorted(p.name for p in (workspace / "attachments" / second).iterdir())
+    assert saved == ["Report.TXT", "report-2.txt"]
+    reply = corpus.message(message_id="<m3@shop.example>", subject=f"Re: [{ticket_id}] x",
+                           attachments=[("REPORT.pdf", b"three", "application/pdf")])  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=reply.decode())
+    assert (folder / "REPORT-3.pdf").read_bytes() == b"three"
 
 
 def test_a_forwarded_message_is_saved_whole_as_an_eml_attachment(esc: Esc, workspace: Path) -> None:
