@@ -430,10 +430,43 @@ def _subject(msg: email.message.EmailMessage) -> str:
     raw = next((value for name, value in msg.raw_items() if name.lower() == "subject"), None)
     if not isinstance(raw, str) or not _SURROGATES.search(raw):
         subject = str(msg["Subject"] or "")  # (its C1 controls from a Latin-1 word alone)
+        if "\ufffd" in subject and isinstance(raw, str) and "\ufffd" not in raw:
+            return _words_as_sent(_unfolded(raw).strip())
         latin = _LATIN_1_WORD.search(str(raw or "")) is not None
         return windows_1252(subject) if latin else subject
     text = _unfolded(_unescaped(raw)).strip()
     return windows_1252(str(email.policy.default.header_factory("subject", text)))
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+
+
+def _words_as_sent(raw: str) -> str:
+    """A header whose MIME-encoded words do not decode as they say (`email` gave U+FFFD): each
+    word that is Latin-1 under a UTF-8 label (`=?utf-8?q?caf=E9?=`) read as such, and one
+    that is no text in any case (`=?utf-8?b?broken!!?=`, not base64) kept as written, never
+    replaced by characters nobody wrote."""
+    import base64
+    import binascii
+    import quopri
+
+    def word(found: re.Match[str]) -> str:
+        charset, kind, payload = found.group(1), found.group(2).lower(), found.group(3)
+        try:
+            if kind == "b":
+                data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
+            else:
+                data = quopri.decodestring(payload.replace("_", " ").encode("ascii"), header=True)
+            try:
+                return data.decode(charset.split("*", 1)[0])
+            except UnicodeDecodeError:
+                return data.decode("cp1252") if kind == "q" else found.group(0)
+        except (binascii.Error, LookupError, UnicodeError, ValueError):
+            return found.group(0)
+
+    # (white space between two encoded words is no text of the header's: RFC 2047)
+    joined = re.sub(r"(\?=)\s+(?==\?)", r"\1", raw)
+    return _ENCODED_WORD.sub(word, joined)
 
 
 _LATIN_1_WORD = re.compile(r"=\?(?:iso-?8859-1|latin-?1|us-ascii)\?", re.IGNORECASE)

@@ -710,3 +710,21 @@ def test_quote_marks_on_pasted_output_are_the_sender_s_own_unless_they_quote_the
     assert store.strip_quoted(prompt) == prompt
     quoted = "Thanks!\n\nOn Tue, 1 Dec 2026 at 10:00, Help <h@s.example> wrote:\n> fatal: no"
     assert store.strip_quoted(quoted) == "Thanks!"
+
+
+@pytest.mark.parametrize(
+    ("raw", "subject"),
+    [
+        (b"=?utf-8?b?broken!!?=", "=?utf-8?b?broken!!?="),  # (no base64: as written)
+        (b"Hello =?utf-8?b?broken!!?= there", "Hello =?utf-8?b?broken!!?= there"),
+        (b"=?utf-8?q?caf=E9?= ok", "caf\u00e9 ok"),  # (Latin-1 under a UTF-8 label)
+        (b"=?utf-8?b?Y2Fmw6k=?= =?utf-8?b?IGF1IGxhaXQ=?=", "caf\u00e9 au lait"),
+    ],
+)
+def test_a_subject_whose_encoded_words_do_not_decode_keeps_what_was_sent(
+    raw: bytes, subject: str
+) -> None:
+    """`=?utf-8?b?broken!!?=` became the title `n\ufffd$z`: characters nobody wrote. A
+    word that is no text is kept as written; Latin-1 under a UTF-8 label reads as Latin-1."""
+    data = b"From: J <j@j.example>\nTo: h@x\nMessage-ID: <s@x>\nSubject: " + raw + b"\n\nx\n"
+    assert store.parse(data).mail.subject == subject
