@@ -255,7 +255,11 @@ def plan(
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
     if "sla" not in ticket.extra and (
         _policy_of(ticket, config, now)[0]
-        or (ticket.active and not past.blockless_swept and not _seen_before(ticket))
+        # (every sweep since it was created wrote a block, even of a ticket no policy
+        # applies to, settled or not: none saw it, resolved and reopened since or not, and
+        # its past is replayed as sweeps then would have seen it; what rules would have
+        # done while it was open was lost, or, reopened, done at now alone)
+        or (not past.blockless_swept and not _acted_on_by_rules(ticket))
         or (not past.blockless_swept and _had_policy(ticket, config, now))
     ):
         # never swept (created while no sweep ran): replayed from the instant it was
@@ -1250,15 +1254,11 @@ def _had_policy(ticket: Ticket, config: Config, now: dt.datetime) -> bool:
     )
 
 
-def _seen_before(ticket: Ticket) -> bool:
-    """Whether ``ticket``, with no ``sla:`` block, shows a sweep may have seen it: a rule
-    acted on it, or it was resolved or closed before (reopened since: a ticket no policy
-    applies to got no block when it was settled, whatever esc wrote it)."""
-    return any(
-        line.by.startswith(RULE_ACTOR)
-        or (line.field == "status" and line.new in ("resolved", "closed"))
-        for line in ticket.activity
-    )
+def _acted_on_by_rules(ticket: Ticket) -> bool:
+    """Whether a rule's line is in ``ticket``'s log: a sweep acted on it (its block since
+    removed by hand, or by an older esc's merge): it is evaluated at now, never replayed
+    to act twice."""
+    return any(line.by.startswith(RULE_ACTOR) for line in ticket.activity)
 
 
 def _checked(ticket: Ticket) -> dt.datetime | None:

@@ -3701,3 +3701,69 @@ def test_a_rule_s_notify_line_is_no_update_of_the_ticket_however_sweeps_ran(
         "- 2026-12-07T10:00:01+01:00 · rule:idle-ping · notified · chat",
         "- 2026-12-07T14:34:01+01:00 · rule:idle-ping · notified · chat",
     ]
+
+
+NO_POLICY_RULES = """\
+priorities: [low, normal, high, urgent]
+default_priority: normal
+categories: [billing, account, how-to, refund, bug, outage, data]
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+sla:
+  - name: urgent
+    when: {priority: urgent}
+    calendar: always
+    targets: {first_response: 30m}
+rules:
+  - name: age-raise
+    when: {age: ">5h", priority: "<urgent", status: [new, open]}
+    then: {priority: raise}
+  - name: idle-note
+    when: {idle: ">2h", status: [new, open, pending]}
+    then: {note: "idle"}
+"""
+
+
+@pytest.mark.parametrize("reopened", [False, True])
+def test_a_ticket_no_policy_applies_to_settled_between_sweeps_keeps_its_past(
+    esc: Esc, workspace: Path, tmp_path: Path, reopened: bool
+) -> None:
+    """Issue 14's audit: created at 09:10 and resolved the next morning between two sweeps,
+    a ticket no policy applies to lost what its rules would have done while it was open
+    (the sweep changed nothing; reopened, they acted at now alone), where a sweep each
+    hour raised its priority at 14:10:01 and noted it idle every two hours. Replayed from
+    its creation, it is the same whatever the cadence."""
+    (workspace / "rules.yaml").write_text(NO_POLICY_RULES)
+    esc.ok("sweep", "--no-report", now="2026-12-07T08:00:00+01:00")
+    ticket = esc.ok("create", "--title", "bug1", "--category", "bug", "--body", "b",
+                    now="2026-12-07T09:10:00+01:00").strip()  # fmt: skip
+    hourly = tmp_path / "hourly"
+    shutil.copytree(workspace, hourly)
+    every = Esc(hourly)
+    moments = [f"2026-12-07T{h:02d}:00:00+01:00" for h in range(10, 24)] + [
+        f"2026-12-08T{h:02d}:00:00+01:00" for h in range(0, 8)
+    ]
+
+    def people(desk: Esc) -> None:
+        desk.ok("resolve", ticket, "--resolution", "x", "--by", "dan",
+                now="2026-12-08T08:00:00+01:00")  # fmt: skip
+        if reopened:
+            desk.ok("reopen", ticket, "--reason", "x", "--by", "dan",
+                    now="2026-12-08T10:00:00+01:00")  # fmt: skip
+
+    for moment in moments:
+        every.ok("sweep", "--no-report", now=moment)
+    people(every)
+    every.ok("sweep", "--no-report", now="2026-12-08T12:00:00+01:00")
+    people(esc)
+    esc.ok("sweep", "--no-report", now="2026-12-08T12:00:00+01:00")
+
+    def rules_did(root: Path) -> list[str]:
+        text = (root / "tickets" / f"{ticket}.md").read_text()
+        return [line for line in text.splitlines() if " · rule:" in line]
+
+    once = rules_did(workspace)
+    assert once == rules_did(hourly)
+    assert any("2026-12-07T14:10:01+01:00 · rule:age-raise · priority: normal → high" in line
+               for line in once), once  # fmt: skip
+    assert sum("rule:idle-note" in line for line in once) >= 5

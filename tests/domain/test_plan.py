@@ -518,11 +518,14 @@ def test_a_never_swept_ticket_no_policy_applies_to_is_replayed_from_its_creation
         t, activity=(*t.activity, dataclasses.replace(line, at=CREATED))
     )
     assert plan(swept_before, config, CREATED + dt.timedelta(hours=3)).fired == []
-    # (one resolved and reopened before: settled, it got no block whatever esc wrote it)
+    # (one resolved since, or resolved and reopened: no sweep saw it either, where every
+    # sweep writes a block: replayed too, what the rule did while it was new kept; it was
+    # evaluated at now, and a reopened one lost its past, issue 14's audit)
     settled = Activity(CREATED + dt.timedelta(minutes=9), "bob", field="status", old="open",
                        new="resolved")  # fmt: skip
-    reopened = dataclasses.replace(t, activity=(*t.activity, settled))
-    assert plan(reopened, config, CREATED + dt.timedelta(hours=3)).fired == []
+    resolved = dataclasses.replace(t, status="resolved", activity=(*t.activity, settled))
+    for then in (resolved, dataclasses.replace(resolved, status="open")):
+        assert plan(then, config, CREATED + dt.timedelta(hours=3)).fired == ["late-triage"]
     # (nor in a workspace an older esc may have swept: see commands/test_sweep.py)
     swept_maybe = Past(blockless_swept=True)
     assert plan(t, config, CREATED + dt.timedelta(hours=3), swept_maybe).fired == []
