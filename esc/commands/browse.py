@@ -223,8 +223,10 @@ def _in_every_case(
             continue
         value = spec[key]
         given: list[object] = list(value) if isinstance(value, list) else [value]
-        plain = {
-            v.casefold() for v in given if isinstance(v, str) and split_comparison(v)[0] == ""
+        plain = {  # (`=ben` is `ben`, as a filter reads it)
+            split_comparison(v)[1].casefold()
+            for v in given
+            if isinstance(v, str) and split_comparison(v)[0] in ("", "=")
         }
         if not plain:
             continue

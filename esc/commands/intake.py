@@ -451,7 +451,8 @@ def _deliver(run: _Run) -> None:
     ]
     # (a new ticket's line said `, acknowledged` when the acknowledgement was queued: one
     # not sent now says so, as its failure on stderr does)
-    waiting = (*delivery.failed, *delivery.left, *delivery.held, *delivery.quiet)
+    waiting = (*delivery.failed, *delivery.left, *delivery.held, *delivery.quiet,
+               *delivery.dropped)  # fmt: skip
     unsent = {m.ticket_id for m in waiting if m.kind == "acknowledgement"}
     run.lines = [_acknowledged_later(line, unsent) for line in run.lines]
     if (busy := delivery.busy_note()) is not None:

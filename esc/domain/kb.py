@@ -245,11 +245,21 @@ _DRAFT_HEADING = re.compile(r"([ ]{0,3})(#{1,6}[ \t]+(?:problem|solution)\b.*)",
 def _no_draft_headings(text: str) -> str:
     """``text`` with a line that reads as a draft's own heading (`## Solution` in what the
     customer wrote) escaped (`\\## Solution`): shown as written, not as a second section."""
-    lines = text.split("\n")
-    return "\n".join(
-        _DRAFT_HEADING.sub(r"\1\\\2", line) if _DRAFT_HEADING.fullmatch(line) else line
-        for line in lines
-    )
+    out = []
+    fence: str | None = None  # (inside a fenced block: `# Solution: restart it` is code)
+    for line in text.split("\n"):
+        mark = _FENCE.match(line)
+        opens = mark is not None and fence is None
+        closes = mark is not None and fence is not None and mark.group(1)[0] == fence[0]
+        if mark is not None and (opens or (closes and len(mark.group(1)) >= len(fence or ""))):
+            fence = mark.group(1) if opens else None
+        elif fence is None and _DRAFT_HEADING.fullmatch(line):
+            line = _DRAFT_HEADING.sub(r"\1\\\2", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+_FENCE = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
 
 
 def _tagged_by_rules(ticket: Ticket) -> set[str]:

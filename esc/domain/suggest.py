@@ -78,6 +78,7 @@ class Index:
         self.vocab = vocab  # stem -> the token id the retriever knows it by
         self._stem = Stemmer.Stemmer("english").stemWord
         self._stopwords = frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
+        self._common = _common_headings(self.articles)
 
     @classmethod
     def build(cls, articles: Sequence[Article]) -> Index:
@@ -91,7 +92,8 @@ class Index:
             stopwords="en_plus",
             splitter=_WORD.pattern,
         )
-        texts = [_joined(a.text()) for a in articles]
+        common = _common_headings(articles)
+        texts = [_joined(_ranked_text(a, common)) for a in articles]
         ids = tokenizer.tokenize(texts, return_as="ids", show_progress=False)
         retriever = bm25s.BM25()
         retriever.index(ids, show_progress=False)
@@ -105,24 +107,12 @@ class Index:
                 found.setdefault(self._stem(word), word)
         return found
 
-    def _everywhere(self, stem: str) -> bool:
-        """Whether every article has ``stem``, of three or more: it tells no article from
-        another (the `## Problem` and `## Solution` headings of `esc kb new`'s drafts), and
-        only made each of them a match ("I have a problem" listed every article)."""
-        kept = self.retriever.scores  # (bm25s's token-major sparse matrix of scores)
-        docs = int(kept.get("num_docs", 0))
-        if docs < 3 or "indptr" not in kept:
-            return False
-        token = self.vocab[stem]
-        return int(kept["indptr"][token + 1] - kept["indptr"][token]) >= docs
-
     def rank(self, text: str, limit: int) -> list[Suggestion]:
         """The best ``limit`` articles for ``text`` (those that match it at all), best
         first; equal scores in ID order."""
         if limit <= 0:
             return []
-        stems = self._stems(text).items()
-        query = {s: w for s, w in stems if s in self.vocab and not self._everywhere(s)}
+        query = {s: w for s, w in self._stems(text).items() if s in self.vocab}
         if not query:
             return []
         scores = self.retriever.get_scores([self.vocab[s] for s in query])
@@ -133,12 +123,38 @@ class Index:
         out = []
         for i in order[:limit]:
             article = self.articles[i]
-            in_article = self._stems(article.text())
+            in_article = self._stems(_ranked_text(article, self._common))
             found = [word for stem, word in query.items() if stem in in_article]
             terms = tuple({_unaccented(w): w for w in reversed(found)}.values())[::-1]  # (café,
             # not "café, cafe": the word and the form written without its accents, once)
             out.append(Suggestion(article, float(scores[i]), terms))
         return out
+
+
+def _common_headings(articles: Sequence[Article]) -> frozenset[str]:
+    """The heading lines every article has (of two or more), as their text in lower case:
+    a template's (`## Problem`, `## Solution` of `esc kb new`'s drafts), which tell no
+    article from another ("I have a problem" matched every article, and a ticket's
+    suggestions named `problem, solution` among the words they matched).  A word the
+    articles all have in their own text (`printer`, in a printer maker's) still counts."""
+    if len(articles) < 2:
+        return frozenset()
+    common: set[str] | None = None
+    for article in articles:
+        heads = {line.strip().lower() for line in article.body.splitlines()
+                 if line.lstrip().startswith("#")}  # fmt: skip
+        common = heads if common is None else common & heads
+        if not common:
+            return frozenset()
+    return frozenset(common or ())
+
+
+def _ranked_text(article: Article, common: frozenset[str]) -> str:
+    """What the ranking reads of ``article``: its text without the headings all share."""
+    text = article.text()
+    if not common:
+        return text
+    return "\n".join(line for line in text.split("\n") if line.strip().lower() not in common)
 
 
 def suggest(articles: Sequence[Article], ticket: Ticket, limit: int = 3) -> list[Suggestion]:

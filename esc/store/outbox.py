@@ -231,7 +231,7 @@ class Outbox:
         for path in self.sent_folder.glob("*.json"):
             try:
                 message = Message.from_json(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 continue  # (a foreign file: not esc's to remove)
             if message.sent is not None and message.sent < now - SENT_KEPT:
                 path.unlink(missing_ok=True)
@@ -249,7 +249,7 @@ class Outbox:
         for path in sorted(self.folder.glob("*.json")):
             try:
                 message = Message.from_json(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 continue  # (a torn or foreign file: atomic writes leave none)
             if message.status == "sent":
                 self.sent_folder.mkdir(parents=True, exist_ok=True)
@@ -274,10 +274,12 @@ class Outbox:
                 Message.from_json(json.loads(path.read_text(encoding="utf-8")))
             except OSError as exc:
                 out.append((path, exc.strerror or "unreadable"))
+            except UnicodeDecodeError:
+                out.append((path, "not UTF-8 text"))
             except json.JSONDecodeError:
                 out.append((path, "not JSON"))
-            except (ValueError, KeyError, TypeError, RecursionError):
-                out.append((path, "not a message esc wrote"))
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                out.append((path, "not a message esc wrote"))  # (`[]`: JSON, no object)
         return out
 
     def due(self, now: dt.datetime) -> list[Message]:

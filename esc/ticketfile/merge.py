@@ -168,11 +168,16 @@ def lost_lines(base: str, ours: str, theirs: str, merged: str) -> list[str]:
     merged_comments = {c for c in map(_field_comment, kept) if c is not None}
     # (a comment of base's on a field, which the other side changed: the merge keeps that
     # side's, `priority: urgent   # agreed with Jane`, and base's is no line lost)
-    was = {(c[0], c[1]): c[2] for c in map(_field_comment, _lines(base)) if c is not None}
+    # (only for a key written once, in base and in the merge: a key of each item of a
+    # block list, `    team:`, is no one line of base's)
+    based = [c for c in map(_field_comment, _lines(base)) if c is not None]
+    once = Counter((c[0], c[1]) for c in based)
+    now = Counter((c[0], c[1]) for c in merged_comments)
+    was = {(c[0], c[1]): c[2] for c in based if once[(c[0], c[1])] == 1}
     merged_comments |= {
         (indent, key, was[(indent, key)])
         for indent, key, comment in merged_comments
-        if (indent, key) in was and comment != was[(indent, key)]
+        if (indent, key) in was and now[(indent, key)] == 1 and comment != was[(indent, key)]
     }
     lost: list[str] = []
     for side in (ours, theirs):

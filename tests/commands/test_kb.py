@@ -206,6 +206,17 @@ def test_a_draft_s_sections_stay_its_own_whatever_the_customer_wrote(kb_esc: Esc
     assert content.endswith("## Solution\n\nRerun the export.")
 
 
+def test_a_draft_keeps_code_as_written(kb_esc: Esc) -> None:
+    """A shell comment `# Solution: …` in a fenced block is code, not a heading: it was
+    escaped too (`\\# Solution`), changing the snippet (a code review's find)."""
+    ticket = new_ticket(kb_esc, "Agent hangs", "It hangs.")
+    fix = "Run this:\n\n```sh\n# Solution: restart the agent\nsystemctl restart agent\n```"
+    kb_esc.ok("resolve", ticket, "--resolution", fix)
+    kb_esc.ok("kb", "new", "--from", ticket)
+    content = frontmatter.load(str(kb_esc.cwd / "kb" / "KB-0003.md")).content
+    assert content.endswith(fix)
+
+
 def test_validate_checks_the_articles_and_the_tickets_that_name_them(kb_esc: Esc) -> None:
     root = kb_esc.cwd
     assert kb_esc("validate").err == "ok: teams.yaml, rules.yaml and 0 tickets, 2 articles\n"

@@ -728,3 +728,15 @@ def test_a_subject_whose_encoded_words_do_not_decode_keeps_what_was_sent(
     word that is no text is kept as written; Latin-1 under a UTF-8 label reads as Latin-1."""
     data = b"From: J <j@j.example>\nTo: h@x\nMessage-ID: <s@x>\nSubject: " + raw + b"\n\nx\n"
     assert store.parse(data).mail.subject == subject
+
+
+def test_a_reply_below_a_quote_its_sender_introduced_keeps_the_reply() -> None:
+    """"Support team said:", their mail quoted, then the customer's answer below it: only
+    the line above the quote was kept, the answer lost (a client's "On … wrote:" was the
+    only heading the bottom-posted reply was told by)."""
+    text = (
+        "Support team said:\n> We have refunded the order, it takes 5 days\n"
+        "> Kind regards, Anna\n\nStill nothing after a week."
+    )
+    assert store.strip_quoted(text) == "Still nothing after a week."
+    assert store.strip_quoted(text, "We have refunded the order") == "Still nothing after a week."

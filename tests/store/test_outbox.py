@@ -347,3 +347,19 @@ def test_the_reason_a_send_failed_holds_nothing_of_the_url_but_its_host() -> Non
         assert secret not in reason
     assert "s3cr/et99" not in _apprise_reason(said, "json://user:s3cr%2Fet99@h.example/x")
     assert "BOTTOKEN99" not in _apprise_reason(said, "tgram://123456789:BOTTOKEN99/chat")
+
+
+def test_an_outbox_file_of_json_that_is_no_object_is_unreadable_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """`[]` in a queued message's file made reading the outbox raise AttributeError: every
+    sweep, check and doctor stopped with an internal error (a code review's find)."""
+    folder = tmp_path / ".esc-cache" / "outbox"
+    folder.mkdir(parents=True)
+    (folder / "a.json").write_text("[]")
+    (folder / "b.json").write_bytes(b"\xff\xfe{")
+    box = Outbox(tmp_path)
+    assert box.all() == []
+    assert [(p.name, why) for p, why in box.unreadable()] == [
+        ("a.json", "not a message esc wrote"), ("b.json", "not UTF-8 text")
+    ]

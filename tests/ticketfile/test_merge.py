@@ -1330,3 +1330,23 @@ def test_a_person_s_status_stands_against_the_open_a_rule_s_escalation_set() -> 
         Activity(at("13:00"), "alice", field="status", old="new", new="open"),
     ))  # fmt: skip
     assert "status" in merge_ticket(new, by_hand, resolved).conflicts
+
+
+def test_a_comment_on_one_of_several_items_lines_of_one_key_is_never_lost_unsaid() -> None:
+    """Two requests written as block mappings, each `    team: …  # …` with its own comment:
+    base's comment on a key was taken as kept whenever the merge had another comment on a
+    key of that name, so dropping one of the two went unreported (a code review's find)."""
+    from esc.ticketfile.merge import lost_lines
+
+    items = (
+        "requests:\n  - asked: 2026-11-20T10:00:00+01:00\n    by: al\n"
+        "    team: management  # c1\n    state: open\n"
+        "  - asked: 2026-11-20T11:00:00+01:00\n    by: al\n"
+        "    team: support  # c2 Jane owns this\n    state: open\n"
+    )
+    base = edit(BASE, "escalations:\n", items + "escalations:\n")
+    ours = edit(base, "assignee: alice", "assignee: bob")
+    theirs = edit(base, "status: open ", "status: pending ")
+    merged = edit(ours, "status: open ", "status: pending ")
+    for comment in ("  # c1", "  # c2 Jane owns this"):
+        assert lost_lines(base, ours, theirs, merged.replace(comment, "")), comment
