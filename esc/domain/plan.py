@@ -836,6 +836,11 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         _asked_later(ticket, request, effect.at, until) for request in change.requests
     ):
         return None
+    if any(tag in ticket.tags for tag in change.tags_added):  # (a person tagged it so after
+        # the rule did: the rule's tagging happened, and stays in the log, but the tag is
+        # there once; it was listed twice)
+        change = replace(change, tags_added=tuple(t for t in change.tags_added
+                                                  if t not in ticket.tags))  # fmt: skip
     closed = _closed_later(ticket, change, effect.at, until)
     if closed:  # (a person answered or declined it after the rule's move answered it: the
         # person's close stands, as a field a person changed later keeps their value)

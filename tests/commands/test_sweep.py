@@ -3767,3 +3767,28 @@ def test_a_ticket_no_policy_applies_to_settled_between_sweeps_keeps_its_past(
     assert any("2026-12-07T14:10:01+01:00 · rule:age-raise · priority: normal → high" in line
                for line in once), once  # fmt: skip
     assert sum("rule:idle-note" in line for line in once) >= 5
+
+
+def test_a_tag_a_person_gave_after_a_rule_gave_it_in_the_gap_is_listed_once(
+    esc: Esc, workspace: Path
+) -> None:
+    """Issue 14's audit: the warning at 08:33 tags the ticket `warned` (a rule); bob tags it
+    so at 08:41 before any sweep saw the warning; the sweep at 09:00 replayed the rule's
+    tag on top of bob's: `tags:` listed `warned` twice. Both taggings stay in the log."""
+    rules = NO_POLICY_RULES.replace(
+        "sla:\n  - name: urgent\n    when: {priority: urgent}\n    calendar: always\n"
+        "    targets: {first_response: 30m}\n",
+        "sla:\n  - name: std\n    calendar: always\n    targets: {first_response: 1h}\n"
+        "    warn_at: 50%\n",
+    ).replace("rules:\n", "rules:\n  - name: warn-tag\n    when: {sla: warning}\n"
+              "    then: {tag: warned}\n")  # fmt: skip
+    (workspace / "rules.yaml").write_text(rules)
+    ticket = esc.ok("create", "--title", "bill1", "--category", "billing", "--body", "b",
+                    now="2026-12-07T08:03:00Z").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-12-07T08:03:00Z")
+    esc.ok("tag", ticket, "warned", "--by", "bob", now="2026-12-07T08:41:00Z")
+    esc.ok("sweep", "--no-report", now="2026-12-07T09:00:00Z")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert text.count("  - warned\n") == 1
+    assert "08:33:00+00:00 · rule:warn-tag · tagged · warned" in text
+    assert "08:41:00+00:00 · bob · tagged · warned" in text
