@@ -145,11 +145,11 @@ def outcome(
     :func:`esc.domain.plan.plan`)."""
     planned = plan(ticket, config, now, Past(earlier) if earlier is not None else Past())
     sla = planned.sla
-    clocks = tuple(  # (each deadline in --now's zone, as show and check say it: a policy on
-        # a calendar of UTC said its deadlines in +00:00 beside the base's in +01:00)
+    tz = sla.policy.calendar.tz if sla.policy is not None else None
+    clocks = tuple(
         ClockView(
             c.metric,
-            c.due.astimezone(now.tzinfo) if c.due is not None else c.due,
+            c.due.astimezone(tz) if c.due is not None and tz is not None else c.due,
             c.state,
             c.running,
         )

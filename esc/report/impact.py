@@ -136,7 +136,7 @@ def render_markdown(preview: Preview) -> str:
             "",
         ]
         lines += [f"- {md_code(f)}" for f in preview.base_findings] + [""]
-    lines += _sla_section(impact.tickets)
+    lines += _sla_section(impact.tickets, preview.now)
     lines += _routing_section(impact)
     lines += _sweep_section(impact.tickets)
     lines += _files_section(impact.tickets)
@@ -178,12 +178,14 @@ def _ticket_cell(item: TicketImpact) -> str:
     return f"{md_code(item.id)} {md_escape(item.title)}"
 
 
-def _sla_section(items: Sequence[TicketImpact]) -> list[str]:
+def _sla_section(items: Sequence[TicketImpact], now: dt.datetime) -> list[str]:
+    """The SLA table; its deadlines in ``now``'s zone, as people read them (the JSON has
+    each in its calendar's: a policy on a calendar of UTC read `+00:00` beside `+01:00`)."""
     rows: list[list[str]] = []
     changed = [t for t in items if "sla" in t.differs]
     for item in changed:
         first = True
-        for what, before, after in _sla_rows(item.base, item.head):
+        for what, before, after in _sla_rows(item.base, item.head, now):
             rows.append([_ticket_cell(item) if first else "", what, before, after])
             first = False
     if not changed:
@@ -193,7 +195,7 @@ def _sla_section(items: Sequence[TicketImpact]) -> list[str]:
 
 
 def _sla_rows(
-    before: VersionOutcome | None, after: VersionOutcome | None
+    before: VersionOutcome | None, after: VersionOutcome | None, now: dt.datetime
 ) -> list[tuple[str, str, str]]:
     rows = []
     old = before.policy if before is not None else None
@@ -205,13 +207,13 @@ def _sla_rows(
     )
     for metric in metrics:
         was = before.clock(metric) if before is not None else None
-        now = after.clock(metric) if after is not None else None
-        if before is None or shown(was) != shown(now):
-            rows.append((metric, _clock_text(was), _clock_text(now)))
+        after_clock = after.clock(metric) if after is not None else None
+        if before is None or shown(was) != shown(after_clock):
+            rows.append((metric, _clock_text(was, now), _clock_text(after_clock, now)))
     return rows
 
 
-def _clock_text(clock: ClockView | None) -> str:
+def _clock_text(clock: ClockView | None, now: dt.datetime) -> str:
     if clock is None:
         return "–"
     state: str = clock.state
@@ -219,7 +221,8 @@ def _clock_text(clock: ClockView | None) -> str:
         state = "**breached**" if clock.running else "met late"  # as `esc list` says it)
     if clock.due is None:
         return state
-    due = clock.due.strftime("%Y-%m-%d %H:%M") + format_timestamp(clock.due)[19:]
+    moment = clock.due.astimezone(now.tzinfo)
+    due = moment.strftime("%Y-%m-%d %H:%M") + format_timestamp(moment)[19:]
     return f"{state}, due {due}"
 
 

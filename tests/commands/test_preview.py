@@ -94,23 +94,19 @@ def test_plan_json_shows_what_the_change_does(esc: Esc, change: dict[str, str]) 
     assert new["head"]["clocks"]["first_response"]["due"] == "2026-11-20T11:00:00+01:00"
 
 
-def test_plan_says_every_deadline_in_the_zone_of_now(esc: Esc, change: dict[str, str]) -> None:
+def test_plan_says_deadlines_in_the_zone_of_now_where_people_read_them(
+    esc: Esc, change: dict[str, str]
+) -> None:
     """Issue 15's audit: a policy on a calendar of UTC said its deadlines in +00:00 beside
-    the base's in +01:00, where show and check say them in --now's zone."""
+    the base's in +01:00 in the pull request's table, where show and check say them in
+    --now's zone. The Markdown does too; the JSON keeps each calendar's (as the README
+    says of every JSON)."""
     now = "2026-11-20T14:30:00+05:00"  # (NOW, as a reader five hours east says it)
     data = json.loads(esc.ok("plan", "--base", "main", "--format", "json", now=now))
-    dues = [
-        clock["due"]
-        for ticket in data["tickets"]
-        for side in ("base", "head")
-        if ticket[side] is not None
-        for clock in ticket[side]["clocks"].values()
-        if clock["due"] is not None
-    ]
-    assert dues and all(due.endswith("+05:00") for due in dues), dues
     late = {t["id"]: t for t in data["tickets"]}[change["late"]]
-    assert late["head"]["clocks"]["first_response"]["due"] == "2026-11-20T14:00:00+05:00"
-    assert "due 2026-11-20 14:00+05:00" in esc.ok("plan", "--base", "main", now=now)
+    assert late["head"]["clocks"]["first_response"]["due"] == "2026-11-20T10:00:00+01:00"
+    text = esc.ok("plan", "--base", "main", now=now)
+    assert "due 2026-11-20 14:00+05:00" in text and "+01:00" not in text.split("#### SLA")[1]
 
 
 def test_plan_markdown_for_a_pull_request(esc: Esc, change: dict[str, str]) -> None:
