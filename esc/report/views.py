@@ -735,7 +735,8 @@ def upcoming_json(ticket: Ticket, clock: Clock, now: dt.datetime) -> dict[str, A
         "metric": clock.metric,
         "due": _iso(clock.due),
         "state": clock.state,
-        "in": format_duration(clock.due - now) if clock.due else None,
+        # (as the text says it: to the minute below a day, days and hours from a day on)
+        "in": format_relative(clock.due - now) if clock.due else None,
     }
 
 

@@ -259,6 +259,10 @@ def test_upcoming_json_says_how_long_until_the_deadline(config: Config, full: Ti
         "state": "ok",
         "in": "1d2h",
     }
+    # (as `upcoming` prints it: from a day on, days and hours, the minutes dropped; it
+    # said `2d3h59m` where the text said `2d3h`)
+    later = NOW - dt.timedelta(minutes=59, seconds=30)
+    assert upcoming_json(full, clock, later)["in"] == "1d2h"
 
 
 # ---------------------------------------------------------------- ticket_text
