@@ -114,6 +114,8 @@ class SweepResult:
     # the paths in `changed`, to test membership in constant time (a list's `in` made a
     # sweep that rewrites 100k tickets quadratic: 75 s of CPU)
     _changed: set[str] = field(default_factory=set, repr=False)
+    # (--dry-run: a ticket file's name -> whether it would be active once written)
+    active_after: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @property
     def escalations(self) -> list[Escalated]:
@@ -145,6 +147,8 @@ class SweepResult:
             self._stranded.add(outcome.stranded)
         self.actions += outcome.actions
         self.events += outcome.events
+        if outcome.active_after is not None:
+            self.active_after[record.name] = outcome.active_after
 
 
 # ---------------------------------------------------------------- a cold sweep on every CPU
@@ -541,6 +545,9 @@ class RecordOutcome:
     # "T-…: …" when a person's edit holds back what people must learn of (an escalation,
     # a rule's action, a breach): said on stderr too, where cron's mail comes from
     stranded: str | None = None
+    # (--dry-run: whether the ticket would be active once written, which its record, never
+    # written, does not say: a rule's resolve was counted as still active)
+    active_after: bool | None = None
 
 
 def sweep_record(
@@ -935,6 +942,7 @@ def _finish(
     if text != doc.text:
         outcome.changed = doc.path
         if dry_run:
+            outcome.active_after = active
             return outcome
     sla = ticket_plan.sla
     # A ticket on which a rule acted is planned again by the next sweep, whatever its
@@ -2212,7 +2220,8 @@ BEHIND_SHOWN = 10  # tickets left alone as newer than --now, listed one by one
 def _standings(result: SweepResult) -> tuple[int, list[str], list[str]]:
     """Active tickets, and the IDs of those overdue and of those in warning (and not
     overdue), as the reports and `esc check` count them (esc.domain.stats.standing)."""
-    active = sum(r.active for r in result.records)
+    after = result.active_after
+    active = sum(after.get(r.name, r.active) if after else r.active for r in result.records)
     overdue = set(result.breaches)
     return active, result.breaches, [i for i in result.warnings if i not in overdue]
 

@@ -3792,3 +3792,25 @@ def test_a_tag_a_person_gave_after_a_rule_gave_it_in_the_gap_is_listed_once(
     assert text.count("  - warned\n") == 1
     assert "08:33:00+00:00 · rule:warn-tag · tagged · warned" in text
     assert "08:41:00+00:00 · bob · tagged · warned" in text
+
+
+def test_a_dry_run_counts_the_active_tickets_as_the_sweep_then_does(
+    esc: Esc, workspace: Path
+) -> None:
+    """Issue 14's audit: a rule that resolves a stale pending ticket; `sweep --dry-run` said
+    `1 active tickets` and the sweep it previewed `0` (the dry run counted the ticket as
+    its file, never written, still says)."""
+    rules = NO_POLICY_RULES.split("rules:\n")[0] + (
+        "rules:\n  - name: stale\n    when: {status: pending, idle: \">6h\"}\n"
+        "    then: {status: resolved, note: auto-closed}\n"
+    )
+    (workspace / "rules.yaml").write_text(rules)
+    ticket = esc.ok("create", "--title", "t", "--category", "billing", "--body", "b",
+                    now="2026-12-07T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-12-07T09:00:00+01:00")
+    esc.ok("comment", ticket, "-m", "hi", now="2026-12-07T09:10:00+01:00")
+    esc.ok("wait", ticket, "--reason", "r", now="2026-12-07T09:11:00+01:00")
+    later = "2026-12-07T16:00:00+01:00"
+    preview = json.loads(esc.ok("sweep", "--dry-run", "--no-report", "--json", now=later))
+    swept = json.loads(esc.ok("sweep", "--no-report", "--json", now=later))
+    assert (preview["active_tickets"], swept["active_tickets"]) == (0, 0)
