@@ -309,8 +309,9 @@ def test_the_sla_table_shows_what_changed_for_each_ticket() -> None:
         "| --- | --- | --- | --- |",
         "| `T-aaaa0001` Invoice \\| missing | policy | standard | urgent |",
         "|  | first_response | warning, due 2026-11-23 13:00+01:00 "
-        "| **breached**, due 2026-11-23 08:30+00:00 |",
-    ]  # (the resolution clock did not change: no row)
+        "| **breached**, due 2026-11-23 09:30+01:00 |",
+    ]  # (the resolution clock did not change: no row; each due in --now's zone, the
+    # urgent policy's calendar being UTC: it read `08:30+00:00` beside `+01:00`)
 
 
 def test_an_added_ticket_shows_its_policy_and_every_clock() -> None:
