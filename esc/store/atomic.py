@@ -463,7 +463,17 @@ def _replace_if_unchanged(
         if now != expected.encode("utf-8"):
             os.unlink(tmp)
             return None
-        if not _exchange(tmp, path):
+        try:
+            exchanged = _exchange(tmp, path)
+        except FileNotFoundError:
+            if not os.path.lexists(tmp):
+                raise
+            # (ours is there: the file was removed since it was compared, as a save that
+            # deletes and writes anew does, git's checkout: not what was compared, so
+            # nothing is written, and the caller reads it again; exit 3 it was)
+            os.unlink(tmp)
+            return None
+        if not exchanged:
             os.replace(tmp, path)  # (no exchange here: a save in the last microsecond wins)
         else:
             # What came out must be the very file compared, holding what was compared: the

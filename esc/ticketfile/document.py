@@ -114,6 +114,8 @@ def split(text: str, path: str) -> tuple[int, int, int]:
         )
     first_nl = text.find("\n")
     first = text[: first_nl if first_nl >= 0 else len(text)].rstrip("\r")
+    if not text.strip():  # (as an editor that saves in place leaves it for an instant)
+        raise ParseError(path, 1, "the file is empty (if it is being saved, try again)")
     if first.strip() != "---":
         raise ParseError(path, 1, "no front-matter: the file must start with a '---' line")
     closing = _CLOSING.search(text, first_nl) if first_nl >= 0 else None

@@ -308,6 +308,35 @@ def test_a_save_written_in_place_between_the_check_and_the_swap_is_put_back(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["T-1.md"]
 
 
+def test_a_save_that_deletes_and_writes_anew_between_the_check_and_the_swap_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save that removes the file and writes it anew (git's checkout), caught between the
+    check and the swap: the swap found no file, and `esc comment` stopped with an internal
+    error (issue 12's audit). Nothing is written; the caller reads the file again."""
+    from esc.store import atomic
+
+    target = tmp_path / "T-1.md"
+    target.write_text("as read\n")
+    real = atomic._exchange
+    calls = []
+
+    def exchange_while_the_file_is_gone(a: Path, b: Path) -> bool:
+        if not calls:
+            calls.append(b)
+            b.unlink()  # (gone for an instant, written anew just after)
+            try:
+                return real(a, b)
+            finally:
+                b.write_text("as checked out\n")
+        return real(a, b)
+
+    monkeypatch.setattr(atomic, "_exchange", exchange_while_the_file_is_gone)
+    assert atomic.replace_if_unchanged(target, "as read\n", "esc's\n") is None
+    assert target.read_text() == "as checked out\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["T-1.md"]
+
+
 def test_a_ticket_with_a_very_long_id_is_locked_and_written(tmp_path: Path) -> None:
     """An ID of 251 characters (valid: `validate` is content): its file's name fits, but
     `NAME.lock` and `.NAME.PID-RANDOM.tmp` did not (`File name too long`, and a sweep

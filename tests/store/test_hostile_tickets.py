@@ -182,7 +182,7 @@ BYTES_CASES: dict[str, tuple[bytes, str]] = {
     "not UTF-8": (ticket().replace(b"hand", b"h\xe4nd"), "UTF-8"),
     "NUL byte": (ticket().replace(b"hand", b"h\x00nd"), "parse"),
     "byte order mark": (b"\xef\xbb\xbf" + ticket(), "front-matter"),
-    "empty file": (b"", "no front-matter"),
+    "empty file": (b"", "the file is empty"),
     "no front-matter": (b"Just text.\n", "no front-matter"),
     "front-matter not closed": (b"---\n" + GOOD_FRONT.encode(), "not closed"),
     "front-matter empty": (b"---\n---\n", "mapping"),
