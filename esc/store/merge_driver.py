@@ -116,9 +116,17 @@ def _refuse_unreadable_side(paths: tuple[Path, Path, Path], texts: list[str]) ->
         if doc.problems and ends_whole and not text.endswith("\n"):  # (cut short: its last
             line, message = doc.problems[-1]  # line half written)
             return f"cut short: line {line}: {message}"
+        last = text.rsplit("\n", 1)[-1]
+        if ends_whole and last.strip() and any(  # (its last line the start of one of base's,
+            # `- 2026-11-` of a log line: cut part-way, the rest of the file with it; merged,
+            # every line after the cut went as if deleted, exit 0)
+            line.startswith(last) and line != last for line in base_lines
+        ):
+            return f"cut short: line {text.count(chr(10)) + 1} ends part-way: {last!r}"
         return None
 
     ends_whole = texts[0].endswith("\n")
+    base_lines = set(texts[0].splitlines())
     found = [problem(text, path) for text, path in zip(texts, paths, strict=True)]
     if found[0] is not None:
         return

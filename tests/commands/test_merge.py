@@ -211,15 +211,19 @@ def test_a_side_broken_where_the_others_are_tickets_is_named_and_ours_kept(
     assert ours.read_bytes() == before
 
 
-@pytest.mark.parametrize("cut", ["truncated", "no front-matter"])
+@pytest.mark.parametrize("cut", ["truncated", "cut at a date", "no front-matter"])
 def test_a_side_that_is_no_ticket_where_the_others_are_is_named_and_ours_kept(
     tmp_path: Path, cut: str
 ) -> None:
     """Theirs cut short (an entry head half written) or with its front-matter gone: merged
-    as text it went through cleanly, exit 0, and git committed a ticket esc refuses."""
-    theirs = BASE[: BASE.index("09:00:00+01:00 · alice · created")] if (
-        cut == "truncated"  # (cut in its last line: `- 2026-11-20T`, no line break after it)
-    ) else BASE[BASE.index("Card payments") :]
+    as text it went through cleanly, exit 0, and git committed a ticket esc refuses. Cut
+    at `- 2026-11-` (no line esc's checks read as a log line), every line after the cut
+    went, exit 0 (issue 20's audit)."""
+    theirs = {
+        "truncated": BASE[: BASE.index("09:00:00+01:00 · alice · created")],
+        "cut at a date": BASE[: BASE.index("20T09:00:00+01:00 · alice · created")],
+        "no front-matter": BASE[BASE.index("Card payments") :],
+    }[cut]
     base, ours, other = (tmp_path / name for name in ("O", "A", "B"))
     base.write_text(BASE)
     ours.write_text(BASE.replace("assignee: alice", "assignee: bob"))
@@ -230,7 +234,7 @@ def test_a_side_that_is_no_ticket_where_the_others_are_is_named_and_ours_kept(
     [note] = output.notes
     assert note.startswith(f"esc merge-file: {TICKET}: cannot merge: theirs ({other}) is no "
                            "ticket esc reads (")  # fmt: skip
-    assert ("cut short: line " in note) == (cut == "truncated")
+    assert ("cut short: line " in note) == (cut != "no front-matter")
     assert "so it is no ticket text" not in note
     assert ours.read_bytes() == before
 
