@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from esc.config import starter
 from esc.domain.errors import EscError, utf8_text
 from esc.store import launch
-from esc.store.atomic import atomic_write
+from esc.store.atomic import NotRegularFile, atomic_write, read_regular
 from esc.store.git import run
 from esc.store.workspace import TICKETS_DIR
 
@@ -171,10 +171,12 @@ def gitattributes_text(root: Path) -> str | None:
     """What :func:`ensure_gitattributes` would write to ``root/.gitattributes`` (None:
     nothing); EscError if the file cannot be read."""
     path = root / ".gitattributes"
-    try:
-        text: str | None = utf8_text(path.read_bytes(), ".gitattributes")
+    try:  # (a FIFO there would hang: a regular file only)
+        text: str | None = utf8_text(read_regular(path), ".gitattributes")
     except FileNotFoundError:
         text = None
+    except NotRegularFile as exc:
+        raise EscError(f"cannot read {path}: {exc}") from None
     except OSError as exc:
         raise EscError(f"cannot read {path}: {exc.strerror or exc}") from None
     if text is None:

@@ -511,10 +511,12 @@ class Workspace:
         """The text of a file of the workspace (None: there is none); an unreadable or
         non-UTF-8 one is an expected error naming it."""
         path = self.root / relpath
-        try:
-            return utf8_text(path.read_bytes(), relpath)
+        try:  # (a FIFO there hung `esc init` for ever: read only a regular file)
+            return utf8_text(atomic.read_regular(path), relpath)
         except FileNotFoundError:
             return None
+        except atomic.NotRegularFile as exc:
+            raise EscError(f"cannot read {path}: {exc}") from None
         except OSError as exc:
             raise EscError(f"cannot read {path}: {exc.strerror or exc}") from None
 

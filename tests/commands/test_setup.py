@@ -240,3 +240,17 @@ def test_init_reads_what_it_adds_to_before_it_writes_anything(tmp_path: Path) ->
     Esc(tmp_path, now=None).ok("init", "ws")
     assert (root / ".gitattributes").read_text(encoding="utf-8").startswith("# cafe\n")
     assert (root / "teams.yaml").is_file()
+
+
+@pytest.mark.parametrize("name", [".gitignore", ".gitattributes"])
+def test_init_refuses_a_fifo_it_would_add_to_in_one_line(tmp_path: Path, name: str) -> None:
+    """`esc init DIR` read DIR/.gitignore whatever it was: a FIFO hung it for ever (issue
+    20's audit). One line, exit 1, nothing written."""
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    os.mkfifo(folder / name)
+    result = Esc(tmp_path)("init", str(folder))
+    assert result.code == 1
+    said = f"esc: cannot read {folder / name}: a FIFO (named pipe), not a regular file\n"
+    assert result.err == said
+    assert sorted(p.name for p in folder.iterdir()) == [name]

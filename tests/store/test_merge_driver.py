@@ -258,7 +258,8 @@ def test_a_gitattributes_that_is_not_utf8_is_an_error_naming_its_line(tmp_path: 
 
 def test_a_gitattributes_that_cannot_be_read_or_written_is_an_error(tmp_path: Path) -> None:
     (tmp_path / ".gitattributes").mkdir()
-    with pytest.raises(EscError, match=r"^cannot read .*\.gitattributes: Is a directory$"):
+    said = r"^cannot read .*\.gitattributes: a directory, not a regular file$"
+    with pytest.raises(EscError, match=said):
         gitattributes_text(tmp_path)
     assert gitattributes_route_tickets(tmp_path) is False
     with pytest.raises(EscError, match=r"^cannot write .*missing.*\.gitattributes: "):
