@@ -162,9 +162,11 @@ def user_cache_dir() -> Path | None:
     """esc's cache of what it derives from its own code and a workspace's configuration,
     like Python's .pyc files: ``$XDG_CACHE_HOME/esc`` (default ``~/.cache/esc``); None if
     there is no home."""
-    base = os.environ.get("XDG_CACHE_HOME") or (
-        os.path.join(os.path.expanduser("~"), ".cache") if os.path.expanduser("~") != "~" else ""
-    )
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(xdg):  # (a relative one is ignored, as the XDG spec says: it
+        xdg = ""  # would name a folder in the workspace, which a clone could fill)
+    home = os.path.expanduser("~")
+    base = xdg or (os.path.join(home, ".cache") if home != "~" and os.path.isabs(home) else "")
     return Path(base, "esc") if base else None
 
 

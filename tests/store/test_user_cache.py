@@ -55,6 +55,14 @@ def test_an_empty_xdg_cache_home_is_as_if_unset(monkeypatch: pytest.MonkeyPatch)
     assert user_cache_dir() == home() / ".cache" / "esc"
 
 
+def test_a_relative_xdg_cache_home_is_as_if_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The XDG spec: a relative path is ignored. `XDG_CACHE_HOME=relcache` named a folder
+    of whatever folder esc ran in (`tickets/relcache/`), which a clone could ship with a
+    parsed configuration in it, read back as esc's own (issue 20's audit)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", "relcache")
+    assert user_cache_dir() == home() / ".cache" / "esc"
+
+
 def test_without_a_home_there_is_no_cache(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # (as when no home is known)
     assert user_cache_dir() is None
