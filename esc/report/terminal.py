@@ -11,6 +11,8 @@ each such character is shown as a visible escape instead — ``\\x1b``, ``\\x9b`
 * C0 controls (U+0000-U+001F) but a line break and a tab, which lay text out (in a
   one-line cell, such as a table's, they are escaped too: ``\\n``, ``\\t``, ``\\r``);
 * DEL (U+007F) and the C1 controls (U+0080-U+009F; U+009B is a CSI of its own);
+* the line and paragraph separators (U+2028, U+2029), which some terminals and pagers
+  take for line breaks and others show as nothing;
 * the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), as
   "Trojan Source" uses them; the marks U+200E, U+200F and U+061C, which only mark a
   direction in right-to-left text, are kept;
@@ -31,7 +33,7 @@ import re
 _TOKEN = os.urandom(8).hex()  # (not `secrets`: its import costs more than all this module)
 _STYLE = f"\x00{_TOKEN}:"  # + SGR parameters + "\x00": a colour esc itself asked for
 _SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
-_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 _KEEP_LINES = re.compile(f"{re.escape(_STYLE)}([0-9;]*)\x00|[{_UNSAFE}]")
 _ONE_LINE = re.compile(f"{re.escape(_STYLE)}([0-9;]*)\x00|[{_UNSAFE}\t\n]")
 

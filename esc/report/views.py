@@ -547,7 +547,11 @@ def _ago(ticket: Ticket, now: dt.datetime) -> str:
 
 
 def _indent(text: str) -> str:
-    return "\n".join(("    " + line) if line else "" for line in text.splitlines())
+    """``text`` indented, cut at its line breaks alone: a vertical tab, a form feed, U+001C
+    or U+0085 in a comment are no line breaks (``str.splitlines`` took them for ones, so
+    `show` printed them as breaks, not as the escapes every control character is shown as)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    return "\n".join(("    " + line) if line else "" for line in lines)
 
 
 # ---------------------------------------------------------------- SLA views

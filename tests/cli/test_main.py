@@ -2553,3 +2553,17 @@ def test_a_front_matter_key_named_as_a_computed_json_field_is_said_and_left_out(
     assert shown["level"] == listed["level"] == 1
     assert shown["description"] == "The body." and "description" not in listed
     esc.ok("comment", ticket, "-m", "Still written")  # (not blocking)
+
+
+def test_show_escapes_the_control_characters_python_takes_for_line_breaks(
+    esc: CheckedEsc,
+) -> None:
+    """A vertical tab, a form feed, U+001C, U+0085 and U+2028 in a comment each started a
+    new line in `show` (cut by `str.splitlines`), where every control character is shown
+    as its escape (issue 20's audit); the file and `--json` keep them as written."""
+    ticket_id = create(esc)
+    text = "a\x0bb\x0cc\x1cd\x85e\u2028f"
+    esc.ok("comment", ticket_id, "--internal", "-m", text)
+    shown = esc.ok("show", ticket_id)
+    assert "    a\\x0bb\\x0cc\\x1cd\\x85e\\u2028f\n" in shown
+    assert show(esc, ticket_id)["conversation"][-1]["text"] == text

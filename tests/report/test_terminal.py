@@ -21,6 +21,7 @@ BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
         ("\x9b31mred", "\\x9b31mred"),  # a C1 CSI on its own
         ("a\x7fb\x00c\rd\x08", "a\\x7fb\\x00c\\rd\\x08"),
         ("invoice\u202egpj.exe", "invoice\\u202egpj.exe"),  # bidi override
+        ("a\u2028b\u2029c", "a\\u2028b\\u2029c"),  # line/paragraph separators
         ("at \ud800 and \udcff", "at \\ud800 and \\udcff"),  # a lone surrogate: no character
         ("line one\nline two\tcolumn", "line one\nline two\tcolumn"),  # layout stays
         ("Zahlung – 39 € • 東京 \u200f", "Zahlung – 39 € • 東京 \u200f"),  # RLM is kept
