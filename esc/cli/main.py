@@ -30,6 +30,7 @@ from esc.cli.options import (
     Seconds,
     by_option,
     common,
+    given_path,
     json_option,
     notify_option,
     once,
@@ -95,7 +96,9 @@ def cli(ctx: click.Context, root: str | None, now: str | None) -> None:
 
 
 @cli.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.argument(
+    "directory", required=False, type=click.Path(file_okay=False), callback=given_path
+)
 @click.option("--force", is_flag=True, help="Overwrite existing starter files.")
 @common
 def init(directory: str | None, force: bool) -> int:
@@ -700,7 +703,12 @@ def log(ref: str, as_json: bool) -> int:
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
-@click.option("--report-dir", metavar="DIR", help="Where to render reports (default: reports/).")
+@click.option(
+    "--report-dir",
+    metavar="DIR",
+    callback=given_path,
+    help="Where to render reports (default: reports/).",
+)
 @click.option("--no-report", is_flag=True, help="Do not render reports.")
 @click.option(
     "--commit",
@@ -785,8 +793,15 @@ def notify_test(target: str) -> int:
 
 
 @cli.command()
-@click.option("--maildir", metavar="DIR", help="Take the unseen messages of this Maildir.")
-@click.option("--mbox", metavar="FILE", help="Take the messages of this mbox file.")
+@click.option(
+    "--maildir",
+    metavar="DIR",
+    callback=given_path,
+    help="Take the unseen messages of this Maildir.",
+)
+@click.option(
+    "--mbox", metavar="FILE", callback=given_path, help="Take the messages of this mbox file."
+)
 @click.option("--eml", metavar="-", help="'-': take one RFC 5322 message from stdin (an MTA pipe).")
 @click.option("--json", "json_in", metavar="-", help="'-': take tickets as JSON from stdin.")
 @click.option("--imap", metavar="HOST", help="Take the messages of an IMAP folder (over TLS).")
@@ -816,7 +831,10 @@ def notify_test(target: str) -> int:
     "--imap-quarantine-to", metavar="FOLDER", help="Move unusable messages there (else flag them)."
 )
 @click.option(
-    "--quarantine", metavar="DIR", help="Where unusable messages go (default: quarantine/)."
+    "--quarantine",
+    metavar="DIR",
+    callback=given_path,
+    help="Where unusable messages go (default: quarantine/).",
 )
 @click.option("--allow", multiple=True, metavar="PATTERN", help="Only these senders (glob).")
 @click.option("--deny", multiple=True, metavar="PATTERN", help="Never these senders (glob).")
@@ -1070,7 +1088,12 @@ def explain(ref: str) -> int:
     help="Output format (md: markdown; default: as --out's extension says, .html .json .csv "
     ".md; else markdown).",
 )
-@click.option("--out", metavar="PATH", help="Write to this file instead of stdout (-: stdout).")
+@click.option(
+    "--out",
+    metavar="PATH",
+    callback=given_path,
+    help="Write to this file instead of stdout (-: stdout).",
+)
 @click.option(
     "--since", metavar="DATE", help="Start of the period (default: 30 days before --until)."
 )
@@ -1107,6 +1130,7 @@ def report(
     "--sqlite",
     "sqlite_file",
     metavar="FILE",
+    callback=given_path,
     type=click.Path(),  # (a folder, a FIFO…: refused by the command, exit 1, nothing written)
     help="Write an SQLite database (replaced atomically if it exists).",
 )
@@ -1114,6 +1138,7 @@ def report(
     "--csv",
     "csv_dir",
     metavar="DIR",
+    callback=given_path,
     type=click.Path(),
     help="Write DIR/tickets.csv, escalations.csv, requests.csv and events.csv.",
 )

@@ -55,6 +55,16 @@ def terminal_width(fallback: int = 120) -> int:
 EMPTY_NOW = "--now is empty: give a time such as 2026-11-20T10:00:00+01:00, or leave --now out"
 
 
+def given_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A path option's value; an empty one is a usage error, as an empty --now is (a
+    script's unset variable: `--out "$FILE"` wrote to stdout, `init ""` made a workspace
+    in the current folder)."""
+    if value is not None and not value.strip():
+        name = param.opts[0] if param.opts and param.opts[0].startswith("-") else "DIR"
+        raise BadInput(f"{name} is empty: give a path, or leave it out")
+    return value
+
+
 def refuse_empty_now(value: str | None) -> None:
     """BadInput if ``value``, a --now given on the command line, is empty."""
     if value == "":

@@ -2567,3 +2567,25 @@ def test_show_escapes_the_control_characters_python_takes_for_line_breaks(
     shown = esc.ok("show", ticket_id)
     assert "    a\\x0bb\\x0cc\\x1cd\\x85e\\u2028f\n" in shown
     assert show(esc, ticket_id)["conversation"][-1]["text"] == text
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("report", "--out", "", "--format", "json"),
+        ("export", "--sqlite", ""),
+        ("export", "--csv", " "),
+        ("sweep", "--report-dir", ""),
+        ("intake", "--maildir", ""),
+        ("intake", "--mbox", ""),
+        ("init", ""),
+    ],
+)
+def test_an_empty_path_is_a_usage_error(esc: CheckedEsc, argv: tuple[str, ...]) -> None:
+    """A script's unset variable: `--out "$FILE"` wrote the report to stdout, `init ""`
+    made a workspace in the current folder (issue 20's audit). Exit 2, one line, as an
+    empty --now is."""
+    result = esc(*argv)
+    assert result.code == 2
+    assert result.err.endswith(" is empty: give a path, or leave it out\n"), result.err
+    assert result.out == ""
