@@ -695,7 +695,9 @@ def reopen(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason:
 
 
 def add_tags(ticket: Ticket, now: dt.datetime, actor: str, tags: Sequence[str]) -> Change:
-    tags = [tag.strip() for tag in tags]  # (` lead` is the tag `lead`, as a title is trimmed)
+    # (` lead` is the tag `lead`, as a title is trimmed; a tab or a line break is refused
+    # wherever it is, as the README says: `\tx` was stored as `x`)
+    tags = [tag.strip(" ") for tag in tags]
     _check_tags(tags)
     b = _Builder(ticket, now, actor)
     for tag in dict.fromkeys(tags):

@@ -804,6 +804,10 @@ def test_a_tag_is_trimmed_as_a_title_is_and_a_character_that_does_not_print_is_n
     assert front["tags"] == ["lead"]
     with pytest.raises(BadInput, match=r"has U\+00A0, a character that does not print"):
         lifecycle.add_tags(ticket(), NOW, "bob", ["no\u00a0break"])
+    # (a tab or a line break around it is refused too, as one inside it is: `\tx` was `x`)
+    for given in ("\tx", "x\n"):
+        with pytest.raises(BadInput, match=r"has a (tab|line break)"):
+            lifecycle.add_tags(ticket(), NOW, "bob", [given])
 
 
 # ---------------------------------------------------------------- purity
