@@ -67,6 +67,7 @@ from esc.store.launch import CRON_PATH
     "--root",
     metavar="PATH",
     envvar="ESC_ROOT",
+    callback=given_path,
     help="The workspace folder (default: found by walking up from here; also ESC_ROOT).",
 )
 @click.option(
@@ -823,7 +824,12 @@ def notify_test(target: str) -> int:
     help="The folder to read.",
 )
 @click.option("--imap-starttls", is_flag=True, help="STARTTLS on the plain port, not TLS at once.")
-@click.option("--imap-cafile", metavar="FILE", help="Check the server's certificate with this CA.")
+@click.option(
+    "--imap-cafile",
+    metavar="FILE",
+    callback=given_path,
+    help="Check the server's certificate with this CA.",
+)
 @click.option(
     "--imap-move-to", metavar="FOLDER", help="Move taken messages there (else flag them)."
 )
@@ -1200,6 +1206,7 @@ def install_git() -> int:
 @click.option(
     "--maildir",
     metavar="DIR",
+    callback=given_path,
     help="The Maildir cron takes new mail from: the crontab line runs esc intake first.",
 )
 @json_option

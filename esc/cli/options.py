@@ -60,6 +60,8 @@ def given_path(ctx: click.Context, param: click.Parameter, value: str | None) ->
     script's unset variable: `--out "$FILE"` wrote to stdout, `init ""` made a workspace
     in the current folder)."""
     if value is not None and not value.strip():
+        if ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.ENVIRONMENT:
+            return None  # (an empty ESC_ROOT is as if unset, as an empty ESC_NOW is)
         name = param.opts[0] if param.opts and param.opts[0].startswith("-") else "DIR"
         raise BadInput(f"{name} is empty: give a path, or leave it out")
     return value

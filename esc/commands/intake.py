@@ -451,24 +451,27 @@ def _deliver(run: _Run) -> None:
     ]
     # (a new ticket's line said `, acknowledged` when the acknowledgement was queued: one
     # not sent now says so, as its failure on stderr does)
-    waiting = (*delivery.failed, *delivery.left, *delivery.held, *delivery.quiet,
-               *delivery.dropped)  # fmt: skip
+    waiting = (*delivery.failed, *delivery.left, *delivery.held, *delivery.quiet)
     unsent = {m.ticket_id for m in waiting if m.kind == "acknowledgement"}
-    run.lines = [_acknowledged_later(line, unsent) for line in run.lines]
+    gone = {m.ticket_id for m in delivery.dropped if m.kind == "acknowledgement"}
+    run.lines = [_acknowledged_later(line, unsent, gone) for line in run.lines]
     if (busy := delivery.busy_note()) is not None:
         run.notes.append(f"esc: {busy}")
     if (held := delivery.held_note()) is not None:
         run.notes.append(f"esc: {held}")
 
 
-def _acknowledged_later(line: str, unsent: set[str]) -> str:
+def _acknowledged_later(line: str, unsent: set[str], gone: set[str]) -> str:
     """A new ticket's line, ``, acknowledged``, as ``, acknowledgement queued`` if the
-    acknowledgement of its ticket (one of ``unsent``) was not sent."""
-    if not line.endswith(ACKNOWLEDGED) or not unsent:
+    acknowledgement of its ticket (one of ``unsent``) was not sent, or as ``not sent`` if
+    its target is no longer in rules.yaml (one of ``gone``: dropped, never sent)."""
+    if not line.endswith(ACKNOWLEDGED) or not (unsent or gone):
         return line
     found = re.search(r"new ticket ([^\s,]+)", line)
-    if found is None or found[1] not in unsent:
+    if found is None or found[1] not in unsent | gone:
         return line
+    if found[1] in gone:
+        return line[: -len(ACKNOWLEDGED)] + ", acknowledgement not sent (its target is gone)"
     return line[: -len(ACKNOWLEDGED)] + ", acknowledgement queued (not sent yet)"
 
 

@@ -42,9 +42,11 @@ from esc.report.slas import sla_states_now
 from esc.store import config_versions, git, lock, merge_driver, workers
 from esc.store.atomic import (
     Garbage,
+    NotRegularFile,
     RemovalList,
     SyncStarted,
     Written,
+    read_regular,
     replace_if_unchanged,
     sync_folder,
     write_unsynced,
@@ -1665,10 +1667,30 @@ def _report_signature(
     if present and catalog.cache.meta.get("reports") == signature and not changed:
         return None
     as_of = catalog.cache.meta.get("reports_as_of", "")
-    later = as_of.replace(".", "", 1).isdigit() and float(as_of) > now.timestamp()
-    if present and later and not catalog.files_changed:
-        return None  # (a sweep behind the one that rendered them: they stay as of then)
+    rendered = float(as_of) if as_of.replace(".", "", 1).isdigit() else None
+    if rendered is None and present:  # (the cache gone: as the summary says it was rendered,
+        # so that a sweep behind it leaves the reports as a sweep with the cache does)
+        rendered = _summary_as_of(folder)
+    later = rendered is not None and rendered > now.timestamp()
+    if present and later:  # (a sweep behind the one that rendered them, another host's
+        # clock behind: they stay as of then, whatever it changed, with the cache or not;
+        # the next sweep at or after then renders them)
+        return None
     return signature
+
+
+_AS_OF = re.compile(r"^As of (\S+) \(the last sweep that rendered it\)\.$", re.MULTILINE)
+
+
+def _summary_as_of(folder: Path) -> float | None:
+    """When the rendered ``summary.md`` says it was rendered (a Unix time), if it says so."""
+    try:
+        head = read_regular(folder / "summary.md")[:2000].decode("utf-8", "replace")
+    except (OSError, NotRegularFile):
+        return None
+    found = _AS_OF.search(head)
+    moment = coerce_timestamp(found[1]) if found is not None else None
+    return moment.timestamp() if moment is not None else None
 
 
 def _reports_inputs(workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime) -> str:

@@ -250,9 +250,12 @@ def _no_draft_headings(text: str) -> str:
     for line in text.split("\n"):
         mark = _FENCE.match(line)
         opens = mark is not None and fence is None
-        closes = mark is not None and fence is not None and mark.group(1)[0] == fence[0]
-        if mark is not None and (opens or (closes and len(mark.group(1)) >= len(fence or ""))):
-            fence = mark.group(1) if opens else None
+        closes = (  # (a closing fence takes no info string: "```python" inside one is text)
+            mark is not None and fence is not None and mark.group(1)[0] == fence[0]
+            and len(mark.group(1)) >= len(fence) and not line[mark.end() :].strip()
+        )  # fmt: skip
+        if opens or closes:
+            fence = mark.group(1) if opens and mark is not None else None
         elif fence is None and _DRAFT_HEADING.fullmatch(line):
             line = _DRAFT_HEADING.sub(r"\1\\\2", line)
         out.append(line)

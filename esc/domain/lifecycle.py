@@ -147,7 +147,8 @@ def create(
     problem = None if customer is None else line_problem(customer)
     if problem is not None:  # (written on one line of the front-matter, and shown so)
         raise BadInput(f"--customer must be one line of text, but {problem}")
-    tags = tuple(dict.fromkeys(tag.strip() for tag in intake.tags))  # (as a title: trimmed)
+    # (as a title: trimmed of spaces; a tab or line break refused, as `esc tag` refuses it)
+    tags = tuple(dict.fromkeys(tag.strip(" ") for tag in intake.tags))
     _check_tags(tags)
     if intake.channel is not None and intake.channel not in CHANNELS:
         raise BadInput(unknown_choice("channel", intake.channel, CHANNELS))

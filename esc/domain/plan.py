@@ -256,10 +256,11 @@ def plan(
     if "sla" not in ticket.extra and (
         _policy_of(ticket, config, now)[0]
         # (every sweep since it was created wrote a block, even of a ticket no policy
-        # applies to, settled or not: none saw it, resolved and reopened since or not, and
-        # its past is replayed as sweeps then would have seen it; what rules would have
-        # done while it was open was lost, or, reopened, done at now alone)
-        or (not past.blockless_swept and not _acted_on_by_rules(ticket))
+        # applies to: an open one without one was never swept, resolved and reopened since
+        # or not, and its past is replayed as sweeps then would have seen it; reopened, it
+        # was evaluated at now alone.  A settled one is evaluated at now, as ever: no block
+        # is written of it, and replayed it would be again by every sweep that plans it)
+        or (ticket.active and not past.blockless_swept and not _acted_on_by_rules(ticket))
         or (not past.blockless_swept and _had_policy(ticket, config, now))
     ):
         # never swept (created while no sweep ran): replayed from the instant it was
@@ -836,11 +837,19 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         _asked_later(ticket, request, effect.at, until) for request in change.requests
     ):
         return None
-    if any(tag in ticket.tags for tag in change.tags_added):  # (a person tagged it so after
-        # the rule did: the rule's tagging happened, and stays in the log, but the tag is
-        # there once; it was listed twice)
-        change = replace(change, tags_added=tuple(t for t in change.tags_added
-                                                  if t not in ticket.tags))  # fmt: skip
+    if change.tags_added:  # (a person tagged it so after the rule did, by ``until``: the
+        # rule's tagging happened, and stays in the log, but the tag is there once; it was
+        # listed twice.  Not by the tags as of now: a view before the person's tagging
+        # lost the rule's tag)
+        again = {
+            line.note
+            for line in ticket.activity
+            if line.event == "tagged" and effect.at < line.at <= until
+            and not line.by.startswith(RULE_ACTOR)
+        }  # fmt: skip
+        if again & set(change.tags_added):
+            kept_tags = tuple(t for t in change.tags_added if t not in again)
+            change = replace(change, tags_added=kept_tags)
     closed = _closed_later(ticket, change, effect.at, until)
     if closed:  # (a person answered or declined it after the rule's move answered it: the
         # person's close stands, as a field a person changed later keeps their value)

@@ -823,21 +823,18 @@ def _answers_between_quotes(text: str) -> str | None:
         # (nothing of its own between its quoted lines: bottom-posted if all its own text
         # is below them; a top-posted reply's footer below the quote (a disclaimer, a
         # list's) is the parser's to cut)
-        above = [ln for ln in lines[:first] if ln.strip() and not _heads(ln.strip())]
+        heading = _ATTRIBUTION.fullmatch
+        above = [ln for ln in lines[:first] if ln.strip() and not heading(ln.strip())]
         if above or not any(line.strip() for line in lines[last + 1 :]):
             return None
     own = [
         line
         for i, (line, q) in enumerate(zip(lines, quoted, strict=True))
-        if not q and not (_heads(line.strip()) and i + 1 < len(lines) and _heads_quote(i, quoted))
+        if not q and not (
+            _ATTRIBUTION.fullmatch(line.strip()) and i + 1 < len(lines) and _heads_quote(i, quoted)
+        )
     ]  # fmt: skip
     return re.sub(r"\n{3,}", "\n\n", "\n".join(own)).strip()
-
-
-def _heads(line: str) -> bool:
-    """Whether ``line`` (stripped) introduces a quote of someone else's: a mail client's
-    "On … wrote:", or the sender's own "Support team said:" above it."""
-    return bool(_ATTRIBUTION.fullmatch(line) or _QUOTE_INTRO.search(line))
 
 
 def _runs_on(quoted_line: str) -> bool:
@@ -1030,8 +1027,6 @@ def _pasted(text: str, known: str) -> bool:
         said = [" ".join(line.lstrip().lstrip(">").split()) for line in block]
         if _ATTRIBUTION.fullmatch(above) or _ATTRIBUTION.fullmatch(said[0]):
             return False
-        if _QUOTE_INTRO.search(above):  # ("Support team said:": a quote of their mail)
-            return False
         if any(len(line) >= 12 and line in seen for line in said):
             return False
         introduced = above.endswith((":", "：")) and not above.lstrip().startswith(">")
@@ -1040,13 +1035,6 @@ def _pasted(text: str, known: str) -> bool:
             return False
         n = end
     return True
-
-
-# A line that introduces what someone else wrote, not the sender's own output.
-_QUOTE_INTRO = re.compile(
-    r"\b(?:said|says|wrote|writes|answered|replied|asked|responded|told)\b[^\n]*[:：]\s*$",
-    re.IGNORECASE,
-)
 
 
 def _without_trailing_quote(text: str) -> str:

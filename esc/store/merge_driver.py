@@ -4,6 +4,7 @@ merging three versions of a ticket file into the one git keeps (the merge itself
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,6 +99,11 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
 _BOM = b"\xef\xbb\xbf"
 
 
+# The start of a line of a ticket's structure: an activity line's time, an entry's or a
+# section's heading, a front-matter field.
+_STRUCTURE = re.compile(r"- [0-9]|#{2,3} |[A-Za-z_][\w-]*:|  [A-Za-z_][\w-]*:|  - \{")
+
+
 def _refuse_unreadable_side(paths: tuple[Path, Path, Path], texts: list[str]) -> None:
     """A side that is no ticket esc reads (its front-matter gone, or not parsing) or one
     cut short (it ends in a line esc cannot read, with no line break after it, where the
@@ -117,9 +123,11 @@ def _refuse_unreadable_side(paths: tuple[Path, Path, Path], texts: list[str]) ->
             line, message = doc.problems[-1]  # line half written)
             return f"cut short: line {line}: {message}"
         last = text.rsplit("\n", 1)[-1]
-        if ends_whole and last.strip() and any(  # (its last line the start of one of base's,
-            # `- 2026-11-` of a log line: cut part-way, the rest of the file with it; merged,
-            # every line after the cut went as if deleted, exit 0)
+        if ends_whole and _STRUCTURE.match(last) and any(  # (its last line the start of one
+            # of base's log lines, entry heads or fields, `- 2026-11-`: cut part-way, the
+            # rest of the file with it; merged, every line after the cut went as if deleted,
+            # exit 0.  A line of text a person shortened, saved without a final line break,
+            # `Regards, Reto`, is no cut)
             line.startswith(last) and line != last for line in base_lines
         ):
             return f"cut short: line {text.count(chr(10)) + 1} ends part-way: {last!r}"

@@ -2578,6 +2578,9 @@ def test_show_escapes_the_control_characters_python_takes_for_line_breaks(
         ("sweep", "--report-dir", ""),
         ("intake", "--maildir", ""),
         ("intake", "--mbox", ""),
+        ("intake", "--imap", "h", "--imap-cafile", ""),
+        ("doctor", "--maildir", ""),
+        ("--root", "", "list"),
         ("init", ""),
     ],
 )

@@ -298,3 +298,17 @@ def test_the_command_line_exits_with_the_merge_and_notes_on_stderr(tmp_path: Pat
     result = run_in_process(["merge-file", *map(str, clean)], tmp_path)
     assert (result.code, result.out, result.err) == (0, "", "")
     assert clean[1].read_text(encoding="utf-8") == theirs
+
+
+def test_a_side_that_shortened_its_last_line_of_text_without_a_line_break_merges(
+    tmp_path: Path,
+) -> None:
+    """A person shortened the last line of text and saved without a final line break (VS
+    Code, Notepad): its last line is the start of base's, but it is no cut (a code
+    review's find: it was refused as cut short)."""
+    base_text = BASE.rstrip("\n") + "\n\nRegards, Reto Meier, Alpenglow Outdoor\n"
+    ours_text = base_text.replace("Regards, Reto Meier, Alpenglow Outdoor\n", "Regards, Reto")
+    theirs_text = edit(base_text, "priority: normal", "priority: high")
+    code, notes, merged = merge(*versions(tmp_path, base_text, ours_text, theirs_text))
+    assert (code, notes) == (0, [])
+    assert merged.endswith("Regards, Reto") and "priority: high" in merged

@@ -116,3 +116,13 @@ def test_without_a_resolution_entry_the_last_public_reply_is_the_solution() -> N
 def test_an_unresolved_ticket_is_refused(status: str) -> None:
     with pytest.raises(Refused, match=f"T-1 is {status}: draft an article from a resolved"):
         draft_from(ticket(status), "KB-0009", dt.date(2026, 11, 27))
+
+
+def test_a_draft_escapes_headings_outside_code_blocks_alone() -> None:
+    """"```python" inside a block is text, no closing fence (CommonMark: a closing fence
+    takes no info string): it closed the block, so `## Solution` in the code was escaped
+    and the real `## Problem` after it was not (a code review's find)."""
+    from esc.domain.kb import _no_draft_headings
+
+    text = "```\nx\n```python\n## Solution\n```\n## Problem"
+    assert _no_draft_headings(text) == "```\nx\n```python\n## Solution\n```\n\\## Problem"

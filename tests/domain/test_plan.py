@@ -518,14 +518,16 @@ def test_a_never_swept_ticket_no_policy_applies_to_is_replayed_from_its_creation
         t, activity=(*t.activity, dataclasses.replace(line, at=CREATED))
     )
     assert plan(swept_before, config, CREATED + dt.timedelta(hours=3)).fired == []
-    # (one resolved since, or resolved and reopened: no sweep saw it either, where every
-    # sweep writes a block: replayed too, what the rule did while it was new kept; it was
-    # evaluated at now, and a reopened one lost its past, issue 14's audit)
+    # (one resolved and reopened since: no sweep saw it either, where every sweep writes
+    # a block: replayed too, what the rule did while it was new kept; it was evaluated at
+    # now and lost its past, issue 14's audit.  One settled still is evaluated at now:
+    # no block is written of it, and a replay would be made again by every sweep)
     settled = Activity(CREATED + dt.timedelta(minutes=9), "bob", field="status", old="open",
                        new="resolved")  # fmt: skip
     resolved = dataclasses.replace(t, status="resolved", activity=(*t.activity, settled))
-    for then in (resolved, dataclasses.replace(resolved, status="open")):
-        assert plan(then, config, CREATED + dt.timedelta(hours=3)).fired == ["late-triage"]
+    reopened = dataclasses.replace(resolved, status="open")
+    assert plan(reopened, config, CREATED + dt.timedelta(hours=3)).fired == ["late-triage"]
+    assert plan(resolved, config, CREATED + dt.timedelta(hours=3)).fired == []
     # (nor in a workspace an older esc may have swept: see commands/test_sweep.py)
     swept_maybe = Past(blockless_swept=True)
     assert plan(t, config, CREATED + dt.timedelta(hours=3), swept_maybe).fired == []
@@ -1827,3 +1829,20 @@ def test_the_starter_configuration_s_sweep_version_is_kept_across_esc_versions()
     config, found = build_config(TEAMS_YAML, RULES_YAML)
     assert config is not None and not found
     assert sweep_version(config) == "dd6f4cd8"
+
+
+def test_a_tag_a_person_gives_later_never_hides_a_rule_s_tag_from_the_moments_before(
+) -> None:
+    """The rule `breached` tags `late` at 13:00; alice tags it so at 15:00, before any
+    sweep: `late` is listed once, and a rule on `tags: late` still sees it from 13:00 (it
+    fired at 15:00: the rule's tag was dropped from every view, a code review's find)."""
+    config = make_config(
+        STANDARD
+        + "  - name: late-note\n    when: {tags: late, age: '>5h'}\n    then: {note: late}\n"
+    )
+    t = ticket()
+    t = done(t, lifecycle.add_tags(t, berlin(2026, 11, 23, 15), "alice", ["late"]))
+    p = plan(t, config, berlin(2026, 11, 23, 16))
+    noted = [a.at for a in p.change.activity if a.by == "rule:late-note"]
+    assert noted == [berlin(2026, 11, 23, 14) + dt.timedelta(seconds=1)], noted
+    assert p.ticket.tags.count("late") == 1
