@@ -3814,3 +3814,21 @@ def test_a_dry_run_counts_the_active_tickets_as_the_sweep_then_does(
     preview = json.loads(esc.ok("sweep", "--dry-run", "--no-report", "--json", now=later))
     swept = json.loads(esc.ok("sweep", "--no-report", "--json", now=later))
     assert (preview["active_tickets"], swept["active_tickets"]) == (0, 0)
+
+
+def test_a_sweep_behind_the_last_render_leaves_the_reports_whatever_its_cache(
+    esc: Esc, workspace: Path
+) -> None:
+    """Issue 5's audit: a sweep at an earlier `--now` left the reports as of the later one
+    with its cache, and rendered them as of its own with the cache deleted: the cache
+    changed an outcome. Both leave them as of the later sweep."""
+    make(esc)
+    esc.ok("sweep", now="2026-11-30T10:00:00+01:00")
+    summary = workspace / "reports" / "summary.md"
+    later = summary.read_text()
+    assert "As of 2026-11-30T10:00:00+01:00" in later
+    esc.ok("sweep", now="2026-11-27T10:00:00+01:00")
+    assert summary.read_text() == later
+    shutil.rmtree(workspace / ".esc-cache")
+    esc.ok("sweep", now="2026-11-27T10:05:00+01:00")
+    assert summary.read_text() == later
