@@ -651,6 +651,8 @@ def sla_lines(sla: Sla, colour: bool, ticket: Ticket) -> list[str]:
     if sla.policy is None:
         return []
     lines = ["", paint(f"SLA ({sla.policy.name})", "bold", colour)]
+    if not sla.clocks and ticket.created > sla.now:  # (a heading over nothing, it was)
+        lines.append(f"  {paint('no clock started: created after --now', 'dim', colour)}")
     for clock in sla.clocks:
         phrase = clock_phrase(clock, sla.now)
         style = STATE_COLOUR.get(clock.state)

@@ -2592,3 +2592,12 @@ def test_an_empty_path_is_a_usage_error(esc: CheckedEsc, argv: tuple[str, ...]) 
     assert result.code == 2
     assert result.err.endswith(" is empty: give a path, or leave it out\n"), result.err
     assert result.out == ""
+
+
+def test_show_of_a_ticket_created_after_now_says_no_clock_started(esc: CheckedEsc) -> None:
+    """`show --now` before the ticket's creation printed its policy's heading over nothing
+    (issue 3's audit): it says why no clock is there."""
+    ticket_id = create(esc, now="2026-11-20T09:00:00+01:00")
+    out = esc.ok("show", ticket_id, now="2026-11-19T09:00:00+01:00")
+    sla = out.split("\nSLA (", 1)[1].splitlines()
+    assert sla[1] == "  no clock started: created after --now"
