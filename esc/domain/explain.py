@@ -5,7 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from esc.domain.automation import facts, memory_of
-from esc.domain.calendar import MAX_HORIZON, Calendar, working_intervals
+from esc.domain.calendar import (
+    MAX_HORIZON,
+    Calendar,
+    CalendarError,
+    next_working_instant,
+    working_intervals,
+)
 from esc.domain.conditions import crossings
 from esc.domain.config import Config
 from esc.domain.durations import format_duration
@@ -52,6 +58,12 @@ def _clock_lines(clock: Clock, policy: Policy, now: dt.datetime) -> list[str]:
         f"  target   {format_duration(clock.target, largest='h')} of working time",
         f"  start    {format_timestamp(clock.start)}",
     ]
+    try:  # (out of working hours: it counts from the next working instant, said beside it)
+        counting = next_working_instant(cal, clock.start)
+    except CalendarError:  # pragma: no cover - (a calendar with no hours ahead: validated)
+        counting = clock.start
+    if counting > clock.start and (clock.stop is None or counting < clock.stop):
+        lines[-1] += f" (counting from {_in_both(counting, cal.tz, now)}: its next working time)"
     for lo, hi in clock.paused:
         if hi <= clock.start:  # (the ticket's pauses before this clock started, as a reply
             continue  # cycle's next-response clock starts at a message: none of its time)

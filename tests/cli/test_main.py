@@ -2601,3 +2601,14 @@ def test_show_of_a_ticket_created_after_now_says_no_clock_started(esc: CheckedEs
     out = esc.ok("show", ticket_id, now="2026-11-19T09:00:00+01:00")
     sla = out.split("\nSLA (", 1)[1].splitlines()
     assert sla[1] == "  no clock started: created after --now"
+
+
+def test_explain_says_when_a_clock_started_out_of_hours_counts_from(esc: CheckedEsc) -> None:
+    """A ticket created on a Saturday: `start` named its creation, though the clock counts
+    from Monday 09:00, which only the counted intervals showed (issue 3's audit)."""
+    ticket_id = create(esc, "--category", "billing", now="2026-11-21T10:00:00+01:00")
+    out = esc.ok("explain", ticket_id, now="2026-11-23T10:00:00+01:00")
+    assert (
+        "  start    2026-11-21T10:00:00+01:00 (counting from 2026-11-23T09:00:00+01:00:"
+        " its next working time)"
+    ) in out
