@@ -700,8 +700,11 @@ def strip_quoted(text: str, known: str = "") -> str:
     "Original Message" line) is kept whole: the parser took "Best regards," for where a
     signature starts (a P.S. after it was lost) and "On Friday your engineer wrote:" for a
     quote's header (the rest of the message was lost).  So is one whose ``>`` lines quote
-    no earlier message (:func:`_pasted`; ``known``: the text of the ticket it answers)."""
-    if not _quotes(text) or _pasted(text, known):
+    no earlier message (:func:`_hide_pasted`; ``known``: the text of the ticket it answers)."""
+    hidden = _hide_pasted(text, known)
+    if hidden is not text:  # (the sender's pasted `>` lines: theirs, kept as written)
+        return strip_quoted(hidden, known).replace(_HIDDEN, ">")
+    if not _quotes(text):
         quoted = _indented_quote(text)  # (Yahoo's: the quote below it indented, no `>`)
         return trimmed(text[:quoted] if quoted is not None else text)
     answered = _answers_between_quotes(text)
@@ -1003,19 +1006,21 @@ def _quotes(text: str) -> bool:
     )
 
 
-def _pasted(text: str, known: str) -> bool:
-    """Whether every ``>`` line of ``text`` is the sender's own, pasted output rather than
-    a quote: each block of them follows a line of the sender's that introduces it ("The
-    error I get is:") or is a Python prompt's (`>>> `), none has an "On … wrote:" line
-    above or atop it, none of their lines is text of the ticket it answers (``known``),
-    and nothing else marks a quote (no "Original Message" line, no quoted header block).
-    (A trailing `> old text` under a reply is a quote, as ever.)"""
-    lines = text.splitlines()
+def _hide_pasted(text: str, known: str) -> str:
+    """``text`` with the ``>`` of each block of lines the sender pasted (their own output,
+    not a quote) written as :data:`_HIDDEN`, so that what strips quotes takes them for the
+    sender's text; ``text`` itself if none is.  A block is pasted when it follows a line of
+    the sender's that introduces it ("The error I get is:") or is a Python prompt's
+    (`>>> `), has no "On … wrote:" line above or atop it, and none of its lines is text of
+    the ticket it answers (``known``: such a block repeats what the ticket holds).  Each
+    block is judged alone: a quote elsewhere in the reply is stripped as ever.  (A
+    trailing `> old text` under a reply is a quote.)"""
+    if _HIDDEN in text or ">" not in text:
+        return text
+    lines = text.split("\n")
     marked = [line.lstrip().startswith(">") for line in lines]
-    rest = "\n".join(ln for ln, q in zip(lines, marked, strict=True) if not q)
-    if not any(marked) or _quotes(rest):
-        return False
     seen = " ".join(known.split())
+    hidden = False
     n = 0
     while n < len(lines):
         if not marked[n]:
@@ -1025,16 +1030,19 @@ def _pasted(text: str, known: str) -> bool:
         block = lines[n:end]
         above = next((ln.strip() for ln in reversed(lines[:n]) if ln.strip()), "")
         said = [" ".join(line.lstrip().lstrip(">").split()) for line in block]
-        if _ATTRIBUTION.fullmatch(above) or _ATTRIBUTION.fullmatch(said[0]):
-            return False
-        if any(len(line) >= 12 and line in seen for line in said):
-            return False
+        attributed = bool(_ATTRIBUTION.fullmatch(above) or _ATTRIBUTION.fullmatch(said[0]))
+        repeated = any(len(line) >= 12 and line in seen for line in said)
         introduced = above.endswith((":", "：")) and not above.lstrip().startswith(">")
         prompt = all(line.lstrip().startswith(">>> ") or line.strip() == ">>>" for line in block)
-        if not (introduced or prompt):
-            return False
+        if not attributed and not repeated and (introduced or prompt):
+            for i in range(n, end):
+                lines[i] = lines[i].replace(">", _HIDDEN, 1)
+            hidden = True
         n = end
-    return True
+    return "\n".join(lines) if hidden else text
+
+
+_HIDDEN = "\ufdd0"  # (a noncharacter: no text holds it) a pasted line's `>`, while quotes go
 
 
 def _without_trailing_quote(text: str) -> str:

@@ -747,3 +747,23 @@ def test_a_reply_below_a_quote_its_sender_introduced_keeps_the_reply() -> None:
         "> Error 42: disk not found.\nThanks, Jane"
     )
     assert "Yes, twice. After that the console says:" in store.strip_quoted(console)
+
+
+def test_a_pasted_block_is_kept_beside_a_quote_the_reply_also_holds() -> None:
+    """Each block of `>` lines is judged alone: one real quote anywhere (a Gmail quote
+    below) made every `>` line go, the customer's pasted error too; and one block that
+    repeats the ticket's text made every block a quote (issue 17's audit)."""
+    gmail = (
+        "Here is the error I get:\n> Error 49.4C02 service required\n\nPlease help.\n\n"
+        "On Thu, Dec 10, 2026 at 8:00 AM Help <help@shop.example> wrote:\n"
+        "> Did you restart it?\n> Regards"
+    )
+    assert store.strip_quoted(gmail, "Printer broken") == (
+        "Here is the error I get:\n> Error 49.4C02 service required\n\nPlease help."
+    )
+    again = (
+        "Same as before, the panel says:\n> Error 49.4C02 service required\n"
+        "And the PC now says:\n> Spooler crashed: 0x800706BA"
+    )
+    kept = store.strip_quoted(again, "Error 49.4C02 service required")
+    assert "> Spooler crashed: 0x800706BA" in kept
