@@ -459,8 +459,8 @@ def _words_as_sent(raw: str) -> str:
                 data = quopri.decodestring(payload.replace("_", " ").encode("ascii"), header=True)
             try:
                 return data.decode(charset.split("*", 1)[0])
-            except UnicodeDecodeError:
-                return data.decode("cp1252") if kind == "q" else found.group(0)
+            except UnicodeDecodeError:  # (Latin-1 under a UTF-8 label: Windows's reading)
+                return data.decode("cp1252")
         except (binascii.Error, LookupError, UnicodeError, ValueError):
             return found.group(0)
 

@@ -718,6 +718,7 @@ def test_quote_marks_on_pasted_output_are_the_sender_s_own_unless_they_quote_the
         (b"=?utf-8?b?broken!!?=", "=?utf-8?b?broken!!?="),  # (no base64: as written)
         (b"Hello =?utf-8?b?broken!!?= there", "Hello =?utf-8?b?broken!!?= there"),
         (b"=?utf-8?q?caf=E9?= ok", "caf\u00e9 ok"),  # (Latin-1 under a UTF-8 label)
+        (b"=?utf-8?b?Y2Fm6Q==?=", "caf\u00e9"),  # (the same in base64: kept raw, it was)
         (b"=?utf-8?b?Y2Fmw6k=?= =?utf-8?b?IGF1IGxhaXQ=?=", "caf\u00e9 au lait"),
     ],
 )
