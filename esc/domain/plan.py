@@ -864,6 +864,10 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         if name in LOGGED_FIELDS
     }
     overridden = {name for name, made in later.items() if _overrides(change, name, made)}
+    if "status" in overridden:  # (what the rule's status change set goes with it: its
+        # `resolved_at` stayed on a ticket a person's later change left open, which
+        # validate refuses, issue 14's audit)
+        overridden |= {name for name in change.sets if name in _SET_BY_STATUS}
     # (a person first agreed with the rule, then changed the field again: the rule's change
     # happened, and stays in the log, but the value is the person's last)
     superseded = {
@@ -916,6 +920,9 @@ def _moves(escalation: Escalation) -> str:
 def _ruled(change: Change, name: str) -> str | None:
     """The value a rule's ``change`` gave field ``name``, as its log line writes it."""
     return next((a.new for a in change.activity if a.field == name), None)
+
+
+_SET_BY_STATUS = ("resolved_at", "closed_at", "csat")  # (the fields a status change sets)
 
 
 def _overrides(change: Change, name: str, later: Sequence[Activity]) -> bool:

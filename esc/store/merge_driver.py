@@ -122,6 +122,13 @@ def _refuse_unreadable_side(paths: tuple[Path, Path, Path], texts: list[str]) ->
         if doc.problems and ends_whole and not text.endswith("\n"):  # (cut short: its last
             line, message = doc.problems[-1]  # line half written)
             return f"cut short: line {line}: {message}"
+        if len(text) < len(base_text) and base_text.startswith(text) and (
+            "\n" in base_text[len(text) :].rstrip("\n") or text.endswith("\n")
+        ):  # (the base's start and nothing more, whole lines of it gone, cut at a line's end
+            # too: merged, what it lacks went as if deleted, the append-only log with it,
+            # exit 0.  Its last line alone shortened, `Regards, Reto`, is a person's edit)
+            kept, lines = text.count("\n"), base_text.count("\n")
+            return f"cut short: it is the start of the base alone ({kept} of its {lines} lines)"
         last = text.rsplit("\n", 1)[-1]
         if ends_whole and _STRUCTURE.match(last) and any(  # (its last line the start of one
             # of base's log lines, entry heads or fields, `- 2026-11-`: cut part-way, the
@@ -134,7 +141,8 @@ def _refuse_unreadable_side(paths: tuple[Path, Path, Path], texts: list[str]) ->
         return None
 
     ends_whole = texts[0].endswith("\n")
-    base_lines = set(texts[0].splitlines())
+    base_text = texts[0]
+    base_lines = set(base_text.splitlines())
     found = [problem(text, path) for text, path in zip(texts, paths, strict=True)]
     if found[0] is not None:
         return

@@ -211,7 +211,9 @@ def test_a_side_broken_where_the_others_are_tickets_is_named_and_ours_kept(
     assert ours.read_bytes() == before
 
 
-@pytest.mark.parametrize("cut", ["truncated", "cut at a date", "no front-matter"])
+@pytest.mark.parametrize(
+    "cut", ["truncated", "cut at a date", "cut at a line's end", "cut after ---", "no front-matter"]
+)
 def test_a_side_that_is_no_ticket_where_the_others_are_is_named_and_ours_kept(
     tmp_path: Path, cut: str
 ) -> None:
@@ -222,6 +224,10 @@ def test_a_side_that_is_no_ticket_where_the_others_are_is_named_and_ours_kept(
     theirs = {
         "truncated": BASE[: BASE.index("09:00:00+01:00 · alice · created")],
         "cut at a date": BASE[: BASE.index("20T09:00:00+01:00 · alice · created")],
+        # (at a line's end, or right after the front-matter's `---`: merged as deletions,
+        # the activity log with them, exit 0: issue 6's second audit)
+        "cut at a line's end": BASE[: BASE.index("- 2026-11-20T09:00:00+01:00 · alice")],
+        "cut after ---": BASE[: BASE.index("\n---\n") + 4],
         "no front-matter": BASE[BASE.index("Card payments") :],
     }[cut]
     base, ours, other = (tmp_path / name for name in ("O", "A", "B"))
@@ -234,7 +240,7 @@ def test_a_side_that_is_no_ticket_where_the_others_are_is_named_and_ours_kept(
     [note] = output.notes
     assert note.startswith(f"esc merge-file: {TICKET}: cannot merge: theirs ({other}) is no "
                            "ticket esc reads (")  # fmt: skip
-    assert ("cut short: line " in note) == (cut != "no front-matter")
+    assert ("cut short: " in note) == (cut != "no front-matter")
     assert "so it is no ticket text" not in note
     assert ours.read_bytes() == before
 

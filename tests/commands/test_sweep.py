@@ -3832,3 +3832,25 @@ def test_a_sweep_behind_the_last_render_leaves_the_reports_whatever_its_cache(
     shutil.rmtree(workspace / ".esc-cache")
     esc.ok("sweep", now="2026-11-27T10:05:00+01:00")
     assert summary.read_text() == later
+
+
+def test_a_rule_s_resolve_a_customer_s_reply_overrode_leaves_no_resolved_at(
+    esc: Esc, workspace: Path
+) -> None:
+    """Issue 14's second audit: a rule resolved a pending ticket at 12:00:01, no sweep ran,
+    the customer replied at 14:00 (pending → open): the rule's status change gave way to
+    the customer's, but its `resolved_at` stayed, an open ticket validate refuses."""
+    rules = NO_POLICY_RULES.split("rules:\n")[0] + (
+        "rules:\n  - name: pending-resolve\n    when: {status: pending, idle: \">3h\"}\n"
+        "    then: {status: resolved}\n"
+    )
+    (workspace / "rules.yaml").write_text(rules)
+    ticket = esc.ok("create", "--title", "x", "--category", "billing", "--body", "b",
+                    now="2026-12-01T08:00:00+01:00").strip()  # fmt: skip
+    esc.ok("comment", ticket, "-m", "hi", "--by", "maya", now="2026-12-01T08:05:00+01:00")
+    esc.ok("wait", ticket, "--reason", "w", now="2026-12-01T09:00:00+01:00")
+    esc.ok("comment", ticket, "-m", "back", "--from-customer", now="2026-12-01T14:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-12-01T15:00:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "\nstatus: open\n" in text and "\nresolved_at: null\n" in text
+    assert esc("validate", now="2026-12-01T15:00:00+01:00").code == 0
