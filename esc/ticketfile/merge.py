@@ -781,10 +781,28 @@ def _apply(editor: yaml_text.FrontMatterEditor, key: str, ours: Any, value: Any)
         key in ("tags", "escalations", "requests")
         and isinstance(ours, list)
         and isinstance(value, list)
-        and _inserted(editor, key, ours, value)
+        and (_inserted(editor, key, ours, value) or _removed(editor, key, ours, value))
     ):
         return
     editor.set(key, value)
+
+
+def _removed(
+    editor: yaml_text.FrontMatterEditor, key: str, ours: list[Any], value: list[Any]
+) -> bool:
+    """``value`` is ours' list with some items taken out (theirs removed a tag): their
+    lines go, ours' other lines kept as written (a quoted item, a comment: written anew,
+    they went, and a merge conflicted one way and not the other); False, nothing done,
+    otherwise."""
+    keep: list[bool] = []
+    at = 0
+    for item in ours:
+        stays = at < len(value) and _same(item, value[at])
+        keep.append(stays)
+        at += stays
+    if at != len(value) or all(keep):
+        return False
+    return editor.remove_items(key, keep)
 
 
 def _inserted(

@@ -838,6 +838,26 @@ class FrontMatterEditor:
         else:
             raise EditError(f"{key} is not a list")
 
+    def remove_items(self, key: str, keep: Sequence[bool]) -> bool:
+        """Take out the items of the top-level block list ``key`` whose ``keep`` is False,
+        each item's line as written (a comment, quotes) for the others; False, nothing
+        done, unless the list is a block list of one line per item, as many as ``keep``."""
+        slot = self._slots().get(key)
+        if slot is None or slot.list_kind != "block":
+            return False
+        start = _line_end(self.text, slot.after_colon)
+        end = _line_end(self.text, slot.last_item_end)
+        lines = self.text[start:end].splitlines(keepends=True)
+        prefix = " " * slot.indent + "- "
+        if len(lines) != len(keep) or not all(line.startswith(prefix) for line in lines):
+            return False
+        kept = "".join(line for line, stays in zip(lines, keep, strict=True) if stays)
+        if not kept:
+            return False  # (an empty list is `[]`: written anew)
+        self._known = None  # (read again: the items moved)
+        self._splice(start, end, kept)
+        return True
+
     def insert(self, key: str, item: object, before_last: int, items: int) -> int:
         """Put ``item`` in the top-level list ``key`` of ``items`` items before its last
         ``before_last``, when the list is a block list of one line per item and nothing

@@ -1350,3 +1350,16 @@ def test_a_comment_on_one_of_several_items_lines_of_one_key_is_never_lost_unsaid
     merged = edit(ours, "status: open ", "status: pending ")
     for comment in ("  # c1", "  # c2 Jane owns this"):
         assert lost_lines(base, ours, theirs, merged.replace(comment, "")), comment
+
+
+def test_a_tag_taken_out_on_one_side_and_one_added_on_the_other_merge_alike_either_way() -> None:
+    """Ours took `- 'vat'` out, theirs added `- "swiss"` (quoted, by hand): one direction
+    merged, the other rewrote the list and conflicted (issue 6's second audit). Both
+    merge, each item's line as written."""
+    hand = edit(BASE, "tags:\n  - vip\n", "tags:\n  - vip    # first\n  - 'vat'\n")
+    removed = edit(hand, "  - 'vat'\n", "")
+    added = edit(hand, "  - 'vat'\n", "  - 'vat'\n  - \"swiss\"\n")
+    for ours, theirs in ((removed, added), (added, removed)):
+        merged = clean(hand, ours, theirs)
+        assert data(merged)["tags"] == ["vip", "swiss"]
+        assert "  - vip    # first\n" in merged
