@@ -563,7 +563,7 @@ def _new_text(mail: mails.Mail, answered: Ticket | None = None) -> str:
     came before; all of it when it forwards another mail (`Fwd:`: that is what it sends).
     ``answered``: the ticket it continues, whose text tells a quote of it from `>` lines
     the sender pasted (a terminal's output), which are kept."""
-    if mails.forwarded(mail.subject):
+    if mails.forwarded(mail.subject, mail.text):
         return mails.trimmed(mail.text)
     known = "" if answered is None else "\n".join(
         [answered.title, answered.description, *(e.text for e in answered.entries)]

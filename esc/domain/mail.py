@@ -36,7 +36,15 @@ _AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk"})
 DAEMONS = ("mailer-daemon", "postmaster")
 # A forward's prefix, first in the subject, any case: "Fwd: …", "WG: …" (a reply to a forward,
 # "Re: Fwd: …", is a reply: its quote of what came before is left out, as any reply's).
-_FORWARD_PREFIX = re.compile(r"^\s*(?:fwd?|wg|tr|vs|rv|i)\s*:", re.IGNORECASE)
+# (after any bracketed tags a gateway or a ticket system put first: `[EXTERNAL] Fwd:`,
+# `[T-…] Fwd:`)
+_FORWARD_PREFIX = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:fwd?|wg|tr|vs|rv|i)\s*:", re.IGNORECASE)
+# The line mail clients open a forwarded message with in its text (Gmail's, Thunderbird's,
+# Apple Mail's): what follows is what the sender sends on, not a quote to leave out.
+_FORWARD_LINE = re.compile(
+    r"^[ \t>]*(?:-{5,}\s*forwarded message\s*-{5,}|begin forwarded message:)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def trimmed(text: str) -> str:
@@ -49,10 +57,12 @@ def trimmed(text: str) -> str:
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*(?:\r\n|\r|\n))+")
 
 
-def forwarded(subject: str) -> bool:
-    """Whether a subject says its mail forwards another (``Fwd:``, ``FW:``, ``WG:``, ``TR:``):
-    what follows the sender's words is what they send, not a quote to leave out."""
-    return _FORWARD_PREFIX.match(subject) is not None
+def forwarded(subject: str, text: str = "") -> bool:
+    """Whether a mail forwards another: its subject says so (``Fwd:``, ``FW:``, ``WG:``,
+    ``TR:``, after any bracketed tags), or its text holds a client's forward line (``----------
+    Forwarded message ---------``, ``Begin forwarded message:``): what follows the sender's
+    words is what they send, not a quote to leave out."""
+    return _FORWARD_PREFIX.match(subject) is not None or _FORWARD_LINE.search(text) is not None
 
 
 # The reply and forward prefixes mail clients put before a subject, in their languages

@@ -233,8 +233,22 @@ def test_an_address_with_no_local_part_or_domain_matches_no_sender(pattern: str)
     ("subject", "forwards"),
     [("Fwd: invoice", True), ("FW: invoice", True), ("WG: Rechnung", True),
      ("Re: Fwd: invoice", False), ("RE: FW: invoice", False), ("AW: WG: Rechnung", False),
-     ("Re: invoice", False)],
+     ("Re: invoice", False), ("[EXTERNAL] Fwd: printer", True),
+     ("[T-abcd1234] FW: printer", True), ("[EXTERNAL] Re: printer", False)],
 )  # fmt: skip
 def test_a_reply_to_a_forward_is_a_reply(subject: str, forwards: bool) -> None:
     """`Re: Fwd: …` was taken for a forward, and the reply kept the whole quoted history."""
     assert mails.forwarded(subject) is forwards
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["---------- Forwarded message ---------", "-------- Forwarded Message --------",
+     "Begin forwarded message:"],
+)  # fmt: skip
+def test_a_reply_that_forwards_a_mail_in_its_text_is_a_forward(line: str) -> None:
+    """`Re: printer` holding "See below from IT." and Gmail's forward line: the forwarded
+    mail (a part number IT sent) was cut as a quote (issue 17's second audit)."""
+    text = f"See below from IT.\n\n{line}\nFrom: IT <it@x.example>\n\nUse part RG5-5750."
+    assert mails.forwarded("Re: printer", text)
+    assert not mails.forwarded("Re: printer", "Thanks\n\n-----Original Message-----\nx")
