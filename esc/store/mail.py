@@ -707,7 +707,7 @@ def strip_quoted(text: str, known: str = "") -> str:
     if not _quotes(text):
         quoted = _indented_quote(text)  # (Yahoo's: the quote below it indented, no `>`)
         return trimmed(text[:quoted] if quoted is not None else text)
-    answered = _answers_between_quotes(text)
+    answered = _answers_between_quotes(text, known)
     if answered is not None:  # (the parser keeps what comes before the first quote only)
         return answered
     from mailparser_reply import EmailReplyParser  # (only for replies)
@@ -802,7 +802,7 @@ def _with_postscript(kept: str, signature: str) -> str:
     return f"{kept}\n\n{signature[found.start():].strip()}"
 
 
-def _answers_between_quotes(text: str) -> str | None:
+def _answers_between_quotes(text: str, known: str = "") -> str | None:
     """The customer's own lines of a reply that answers between the lines it quotes
     ("> Did you restart it?" / "Yes, twice." / "> Which model?" / "HP 4000."), or below
     them (a bottom-posted reply, as Thunderbird and mutt write one): every line but the
@@ -816,9 +816,13 @@ def _answers_between_quotes(text: str) -> str | None:
     # wrapped by a client that left out its `>`, when the quoted line stops mid-sentence:
     # "> Could you tell us whether" / "that helped?"; after "> Did you restart it?" it is
     # the answer)
+    seen = " ".join(known.split())
     for n in range(1, len(lines)):
         if not quoted[n] and quoted[n - 1] and lines[n].strip() and _runs_on(lines[n - 1]):
-            quoted[n] = True
+            # (when the ticket's text is known, only if the two lines run on in it: after
+            # "> Please send your order number", "A-123456" is the answer, which went)
+            joined = " ".join(f"{lines[n - 1].lstrip().lstrip('>')} {lines[n]}".split())
+            quoted[n] = not seen or joined in seen
     first = quoted.index(True)
     last = len(quoted) - 1 - quoted[::-1].index(True)
     between = zip(lines[first:last], quoted[first:last], strict=True)

@@ -768,3 +768,20 @@ def test_a_pasted_block_is_kept_beside_a_quote_the_reply_also_holds() -> None:
     )
     kept = store.strip_quoted(again, "Error 49.4C02 service required")
     assert "> Spooler crashed: 0x800706BA" in kept
+
+
+def test_an_answer_typed_under_a_quoted_question_is_kept_when_the_ticket_says_otherwise() -> None:
+    """"> Please send your order number" / "A-123456": the answer was taken for the quoted
+    line's wrapped rest (it stops mid-sentence) and lost (issue 17's second audit). With
+    the ticket's text known, a line is the quote's rest only if the two run on in it."""
+    text = (
+        "On Thu, Dec 10, 2026 at 8:00 AM Help <help@shop.example> wrote:\n"
+        "> Please send your order number\nA-123456\n> Did you restart it?\nYes, twice.\n"
+    )
+    known = "Please send your order number. Did you restart it?"
+    assert store.strip_quoted(text, known) == "A-123456\nYes, twice."
+    wrapped = (
+        "Thanks\n\nOn Thu, Dec 10, 2026 at 8:00 AM Help <help@shop.example> wrote:\n"
+        "> Could you tell us whether\nthat helped?\n"
+    )
+    assert store.strip_quoted(wrapped, "Could you tell us whether that helped?") == "Thanks"
