@@ -464,9 +464,20 @@ def _words_as_sent(raw: str) -> str:
         except (binascii.Error, LookupError, UnicodeError, ValueError):
             return found.group(0)
 
-    # (white space between two encoded words is no text of the header's: RFC 2047)
-    joined = re.sub(r"(\?=)\s+(?==\?)", r"\1", raw)
-    return _ENCODED_WORD.sub(word, joined)
+    # (white space between two encoded words is no text of the header's, RFC 2047: it goes
+    # between two that decode; beside one kept as written, it stays)
+    out: list[str] = []
+    end, decoded_last = 0, False
+    for found in _ENCODED_WORD.finditer(raw):
+        gap = raw[end : found.start()]
+        shown = word(found)
+        decoded = shown != found.group(0)
+        if not (gap.strip() == "" and gap and decoded and decoded_last):
+            out.append(gap)
+        out.append(shown)
+        end, decoded_last = found.end(), decoded
+    out.append(raw[end:])
+    return "".join(out)
 
 
 _LATIN_1_WORD = re.compile(r"=\?(?:iso-?8859-1|latin-?1|us-ascii)\?", re.IGNORECASE)

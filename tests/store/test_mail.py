@@ -719,6 +719,8 @@ def test_quote_marks_on_pasted_output_are_the_sender_s_own_unless_they_quote_the
         (b"Hello =?utf-8?b?broken!!?= there", "Hello =?utf-8?b?broken!!?= there"),
         (b"=?utf-8?q?caf=E9?= ok", "caf\u00e9 ok"),  # (Latin-1 under a UTF-8 label)
         (b"=?utf-8?b?Y2Fm6Q==?=", "caf\u00e9"),  # (the same in base64: kept raw, it was)
+        # (the space beside a word kept as written stays: it went)
+        (b"=?utf-8?b?broken!!?= =?utf-8?q?caf=C3=A9?=", "=?utf-8?b?broken!!?= caf\u00e9"),
         (b"=?utf-8?b?Y2Fmw6k=?= =?utf-8?b?IGF1IGxhaXQ=?=", "caf\u00e9 au lait"),
     ],
 )
