@@ -43,6 +43,7 @@ import bisect
 import datetime as dt
 import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypedDict
@@ -696,7 +697,8 @@ class Tally:
 
     def _escalations(self) -> dict[str, Any]:
         flow = self.flow
-        reasons = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        # (equal counts in the order a person reads them: `r2` before `r10`)
+        reasons = sorted(self.reasons.items(), key=lambda kv: (-kv[1], _natural(kv[0])))
         rest = reasons[TOP_REASONS:]  # (left out of the list: how many, and their escalations)
         return {
             "total": self.records,
@@ -854,6 +856,15 @@ def _kept_clock(order: Rank, ticket: Ticket, clock: Clock, now: dt.datetime) -> 
         ticket.assignee,
         clock.metric,
         due,
+    )
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders the numbers in ``text`` by value (`r2` before `r10`)."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.casefold())
+        for part in re.split(r"(\d+)", text)
+        if part
     )
 
 

@@ -354,7 +354,11 @@ def expected_escalations(tickets: list[T], config: Config, period: Period) -> di
     first_contact = [t for t in resolved if not escalated_by_then(t) and config.levels[t.team] == 1]
     reasons = Counter(" ".join(e["reason"].split()) for _, e in records)
     by_rule = sum(str(e["by"]).startswith("rule:") for _, e in records)
-    ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    def natural(text: str) -> list[tuple[int, object]]:  # (`r2` before `r10`)
+        return [(0, int(p)) if p.isdigit() else (1, p.casefold())
+                for p in re.split(r"(\d+)", text) if p]  # fmt: skip
+
+    ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], natural(kv[0])))
     return {
         "total": len(records),
         "by_kind": {k: sum(e["kind"] == k for _, e in records) for k in KINDS},
@@ -1199,3 +1203,12 @@ def test_the_teams_of_a_ticket_as_of_a_period_s_end() -> None:
     assert teams_of(ticket) == ("support", "engineering", "management", "sre")
     assert teams_of(ticket, day[2]) == ("support", "engineering")
     assert teams_of(ticket, day[1]) == ("support",)
+
+
+def test_reasons_of_equal_count_are_in_the_order_a_person_reads_them() -> None:
+    """`r1, r10, r11, r12, r2`: equal counts sorted as text left `r8` and `r9` among the
+    "other reasons" while `r10`-`r12` were shown (issue 4's audit)."""
+    from esc.domain.stats import _natural
+
+    names = [f"r{n}" for n in range(1, 13)]
+    assert sorted(reversed(names), key=_natural) == names
