@@ -862,7 +862,7 @@ def _kept_clock(order: Rank, ticket: Ticket, clock: Clock, now: dt.datetime) -> 
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
     """A sort key that orders the numbers in ``text`` by value (`r2` before `r10`)."""
     return tuple(
-        (0, int(part)) if part.isdigit() else (1, part.casefold())
+        (0, int(part)) if part.isdigit() else (1, part)
         for part in re.split(r"(\d+)", text)
         if part
     )

@@ -355,7 +355,7 @@ def expected_escalations(tickets: list[T], config: Config, period: Period) -> di
     reasons = Counter(" ".join(e["reason"].split()) for _, e in records)
     by_rule = sum(str(e["by"]).startswith("rule:") for _, e in records)
     def natural(text: str) -> list[tuple[int, object]]:  # (`r2` before `r10`)
-        return [(0, int(p)) if p.isdigit() else (1, p.casefold())
+        return [(0, int(p)) if p.isdigit() else (1, p)
                 for p in re.split(r"(\d+)", text) if p]  # fmt: skip
 
     ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], natural(kv[0])))
