@@ -110,7 +110,8 @@ def failing_notes(session: Session) -> list[str]:
         targets = None
     else:
         targets = set(notify.targets) if notify is not None else set()
-    waiting = Outbox(session.workspace.root).all()
+    root = session.workspace.root
+    waiting, unreadable = Outbox(root).read()  # (one read of the outbox)
     failing = [m for m in waiting if m.failing and (targets is None or m.target in targets)]
     behind = Counter(m.target for m in waiting if m.status == "pending" and not m.failing)
     lines = []
@@ -119,8 +120,7 @@ def failing_notes(session: Session) -> list[str]:
         if behind[m.target]:  # (said once a target: the others wait for it to answer)
             line += f"; {behind.pop(m.target):,} more to {m.target} not sent yet"
         lines.append(line)
-    root = session.workspace.root
-    for path, why in Outbox(root).unreadable():  # (never sent, and nothing said it)
+    for path, why in unreadable:  # (never sent, and nothing said it)
         shown = path.relative_to(root) if path.is_relative_to(root) else path
         lines.append(f"notification file {shown} cannot be read ({why}): it is never sent;"
                      " mend it or remove it")  # fmt: skip

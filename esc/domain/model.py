@@ -23,6 +23,9 @@ Metric = Literal["first_response", "next_response", "resolution", "collaboration
 RequestState = Literal["open", "answered", "declined"]  # of a request to another team
 STATUSES: tuple[Status, ...] = get_args(Status)
 ACTIVE_STATUSES: tuple[Status, ...] = ("new", "open", "pending")
+# The fields a status change sets, and a reopen clears: they go with the status, in a merge
+# and in a replay where a person's change overrides a rule's.
+STATUS_SET_FIELDS = ("resolved_at", "closed_at", "csat")
 SWEEPER = "esc"  # who acts in a ticket's log for the sweep (a rule's actions: ``rule:NAME``)
 RULE_ACTOR = "rule:"  # ``rule:NAME``: who acts in a ticket's log for rule NAME
 NOTIFIED = "notified"  # the log line of a rule's `notify:` (who was told): no update of the

@@ -27,6 +27,7 @@ from esc.domain.conditions import DurationCondition
 from esc.domain.config import Config
 from esc.domain.model import (
     RULE_ACTOR,
+    STATUS_SET_FIELDS,
     SWEEPER,
     Activity,
     Change,
@@ -867,7 +868,7 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
     if "status" in overridden:  # (what the rule's status change set goes with it: its
         # `resolved_at` stayed on a ticket a person's later change left open, which
         # validate refuses, issue 14's audit)
-        overridden |= {name for name in change.sets if name in _SET_BY_STATUS}
+        overridden |= {name for name in change.sets if name in STATUS_SET_FIELDS}
     # (a person first agreed with the rule, then changed the field again: the rule's change
     # happened, and stays in the log, but the value is the person's last)
     superseded = {
@@ -920,9 +921,6 @@ def _moves(escalation: Escalation) -> str:
 def _ruled(change: Change, name: str) -> str | None:
     """The value a rule's ``change`` gave field ``name``, as its log line writes it."""
     return next((a.new for a in change.activity if a.field == name), None)
-
-
-_SET_BY_STATUS = ("resolved_at", "closed_at", "csat")  # (the fields a status change sets)
 
 
 def _overrides(change: Change, name: str, later: Sequence[Activity]) -> bool:

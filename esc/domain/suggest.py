@@ -69,7 +69,13 @@ class Index:
     """The articles, tokenized and indexed by bm25s (built once: :meth:`build`, or read
     back from esc's cache by :mod:`esc.store.kb_index`); :meth:`rank` ranks them."""
 
-    def __init__(self, articles: Sequence[Article], retriever: Any, vocab: dict[str, int]) -> None:
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        retriever: Any,
+        vocab: dict[str, int],
+        common: frozenset[str] | None = None,
+    ) -> None:
         import bm25s.stopwords
         import Stemmer
 
@@ -78,7 +84,9 @@ class Index:
         self.vocab = vocab  # stem -> the token id the retriever knows it by
         self._stem = Stemmer.Stemmer("english").stemWord
         self._stopwords = frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
-        self._common = _common_headings(self.articles)
+        # (the headings every article has: read when a ranking first names matched words,
+        # unless :meth:`build` found them already)
+        self._common = common
 
     @classmethod
     def build(cls, articles: Sequence[Article]) -> Index:
@@ -97,7 +105,7 @@ class Index:
         ids = tokenizer.tokenize(texts, return_as="ids", show_progress=False)
         retriever = bm25s.BM25()
         retriever.index(ids, show_progress=False)
-        return cls(articles, retriever, dict(tokenizer.get_vocab_dict()))
+        return cls(articles, retriever, dict(tokenizer.get_vocab_dict()), common)
 
     def _stems(self, text: str) -> dict[str, str]:
         """The stems of ``text``'s words that are no stop words, each with its first word."""
@@ -123,6 +131,8 @@ class Index:
         out = []
         for i in order[:limit]:
             article = self.articles[i]
+            if self._common is None:
+                self._common = _common_headings(self.articles)
             in_article = self._stems(_ranked_text(article, self._common))
             found = [word for stem, word in query.items() if stem in in_article]
             terms = tuple({_unaccented(w): w for w in reversed(found)}.values())[::-1]  # (café,

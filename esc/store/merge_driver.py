@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from esc.config import starter
-from esc.domain.errors import EscError, utf8_text
+from esc.domain.errors import EscError
 from esc.store import launch
-from esc.store.atomic import NotRegularFile, atomic_write, read_regular
+from esc.store.atomic import atomic_write
 from esc.store.git import run
-from esc.store.workspace import TICKETS_DIR
+from esc.store.workspace import TICKETS_DIR, read_text_file
 
 if TYPE_CHECKING:
     from esc.ticketfile.merge import MergeResult
@@ -186,15 +186,7 @@ def ensure_gitattributes(root: Path) -> bool:
 def gitattributes_text(root: Path) -> str | None:
     """What :func:`ensure_gitattributes` would write to ``root/.gitattributes`` (None:
     nothing); EscError if the file cannot be read."""
-    path = root / ".gitattributes"
-    try:  # (a FIFO there would hang: a regular file only)
-        text: str | None = utf8_text(read_regular(path), ".gitattributes")
-    except FileNotFoundError:
-        text = None
-    except NotRegularFile as exc:
-        raise EscError(f"cannot read {path}: {exc}") from None
-    except OSError as exc:
-        raise EscError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = read_text_file(root / ".gitattributes", ".gitattributes")
     if text is None:
         return GITATTRIBUTES
     if routes_tickets(text):

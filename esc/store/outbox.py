@@ -240,17 +240,34 @@ class Outbox:
         return removed
 
     def all(self) -> list[Message]:
-        """The messages not sent yet (a sent one found here, as an older esc kept it, is
-        moved to ``sent/``; a copy left here by a process stopped between writing it to
-        ``sent/`` and removing it here is removed: it went)."""
+        """The messages not sent yet (see :meth:`read`)."""
+        return self.read()[0]
+
+    def read(self) -> tuple[list[Message], list[tuple[Path, str]]]:
+        """The messages not sent yet, and the files of such messages that cannot be read
+        (a hand edit, a damaged disk: esc's writes are atomic), each with why: passed by,
+        they are never sent, and check and doctor say so.  A sent one found here, as an
+        older esc kept it, is moved to ``sent/``; a copy left here by a process stopped
+        between writing it to ``sent/`` and removing it here is removed: it went."""
         if not self.folder.is_dir():
-            return []
+            return [], []
         out = []
+        unreadable: list[tuple[Path, str]] = []
         for path in sorted(self.folder.glob("*.json")):
             try:
                 message = Message.from_json(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-                continue  # (a torn or foreign file: atomic writes leave none)
+            except OSError as exc:
+                unreadable.append((path, exc.strerror or "unreadable"))
+                continue
+            except UnicodeDecodeError:
+                unreadable.append((path, "not UTF-8 text"))
+                continue
+            except json.JSONDecodeError:
+                unreadable.append((path, "not JSON"))
+                continue
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                unreadable.append((path, "not a message esc wrote"))  # (`[]`: no object)
+                continue
             if message.status == "sent":
                 self.sent_folder.mkdir(parents=True, exist_ok=True)
                 with contextlib.suppress(FileNotFoundError):  # (another process moved it)
@@ -260,27 +277,11 @@ class Outbox:
                 path.unlink(missing_ok=True)
                 continue
             out.append(message)
-        return sorted(out, key=lambda m: (m.queued, m.key))
+        return sorted(out, key=lambda m: (m.queued, m.key)), unreadable
 
     def unreadable(self) -> list[tuple[Path, str]]:
-        """The files of messages not sent yet that cannot be read (a hand edit, a damaged
-        disk: esc's writes are atomic), each with why: :meth:`all` passes them by, so
-        they are never sent, and check and doctor say so."""
-        if not self.folder.is_dir():
-            return []
-        out = []
-        for path in sorted(self.folder.glob("*.json")):
-            try:
-                Message.from_json(json.loads(path.read_text(encoding="utf-8")))
-            except OSError as exc:
-                out.append((path, exc.strerror or "unreadable"))
-            except UnicodeDecodeError:
-                out.append((path, "not UTF-8 text"))
-            except json.JSONDecodeError:
-                out.append((path, "not JSON"))
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-                out.append((path, "not a message esc wrote"))  # (`[]`: JSON, no object)
-        return out
+        """The files of messages not sent yet that cannot be read (see :meth:`read`)."""
+        return self.read()[1]
 
     def due(self, now: dt.datetime) -> list[Message]:
         """The messages to send now, in the order their events happened (five escalations

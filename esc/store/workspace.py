@@ -510,15 +510,7 @@ class Workspace:
     def read_text_file(self, relpath: str) -> str | None:
         """The text of a file of the workspace (None: there is none); an unreadable or
         non-UTF-8 one is an expected error naming it."""
-        path = self.root / relpath
-        try:  # (a FIFO there hung `esc init` for ever: read only a regular file)
-            return utf8_text(atomic.read_regular(path), relpath)
-        except FileNotFoundError:
-            return None
-        except atomic.NotRegularFile as exc:
-            raise EscError(f"cannot read {path}: {exc}") from None
-        except OSError as exc:
-            raise EscError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return read_text_file(self.root / relpath, relpath)
 
     def write_new_file(self, relpath: str, text: str, force: bool) -> bool:
         """Write a starter file; False if it exists and ``force`` is not given."""
@@ -529,6 +521,20 @@ class Workspace:
         atomic.atomic_write(path, text)
         return True
 
+
+
+def read_text_file(path: Path, relpath: str) -> str | None:
+    """The text of a file of the workspace (None: there is none), read only if it is a
+    regular file (a FIFO there hung `esc init` for ever); an unreadable or non-UTF-8 one
+    is an expected error naming it."""
+    try:
+        return utf8_text(atomic.read_regular(path), relpath)
+    except FileNotFoundError:
+        return None
+    except atomic.NotRegularFile as exc:
+        raise EscError(f"cannot read {path}: {exc}") from None
+    except OSError as exc:
+        raise EscError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 class _Same(Exception):

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from esc.domain.errors import ParseError
-from esc.domain.model import FIELD_ORDER, SWEEPER
+from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, SWEEPER
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp
 from esc.ticketfile import yaml_text
@@ -334,7 +334,7 @@ def _merge_front(
     if "status" in conflicts:  # (what each side's status change set goes with it: merged
         # on their own, `closed` from one side and `resolved_at: null` from the other made
         # a ticket no choice of status validates)
-        for key in STATUS_FIELDS:
+        for key in STATUS_SET_FIELDS:
             if key in conflicts or _same(o.get(key, MISSING), t.get(key, MISSING)):
                 continue
             _ours_again(editor, expected, key, o)
@@ -394,10 +394,6 @@ def _ours_again(
         expected.pop(key, None)
     else:
         expected[key] = mine
-
-
-# The fields a change of status sets (esc resolve, close, reopen, a reply that reopens).
-STATUS_FIELDS = ("resolved_at", "closed_at", "csat")
 
 
 def _owner_asked(front: Mapping[str, Any]) -> bool:

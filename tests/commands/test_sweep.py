@@ -17,6 +17,14 @@ import pytest
 from tests.conftest import REPO, Esc, run_in_process
 
 CREATED = "2026-11-20T09:00:00+01:00"  # Friday 09:00 Berlin
+# The starter categories and a calendar that never closes (many tests' rules.yaml start so)
+ALWAYS_OPEN = """\
+priorities: [low, normal, high, urgent]
+default_priority: normal
+categories: [billing, account, how-to, refund, bug, outage, data]
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+"""
 RULES_LEVELS = """\
 priorities: [low, normal, high, urgent]
 default_priority: normal
@@ -2494,12 +2502,7 @@ def test_a_rule_s_status_change_a_person_later_agreed_with_stands_in_a_replay(
     no sweep having run). Replayed by one sweep, the rule's change stands at its time, as
     hourly sweeps wrote it: the clock runs from then, and the breach (and its escalation)
     comes at the same instant either way (it came 75 minutes late)."""
-    rules = """\
-priorities: [low, normal, high, urgent]
-default_priority: normal
-categories: [billing, account, how-to, refund, bug, outage, data]
-calendars:
-  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+    rules = ALWAYS_OPEN + """\
 sla:
   - name: billing
     calendar: always
@@ -3703,12 +3706,7 @@ def test_a_rule_s_notify_line_is_no_update_of_the_ticket_however_sweeps_ran(
     ]
 
 
-NO_POLICY_RULES = """\
-priorities: [low, normal, high, urgent]
-default_priority: normal
-categories: [billing, account, how-to, refund, bug, outage, data]
-calendars:
-  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}
+NO_POLICY_RULES = ALWAYS_OPEN + """\
 sla:
   - name: urgent
     when: {priority: urgent}
