@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esc.commands.session import Output
+from esc.domain.errors import EscError
 from esc.store import merge_driver
+from esc.store.workspace import Workspace, find_root
+
+if TYPE_CHECKING:
+    from esc.commands.sweep import SweepsWrites
 
 
-def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Output:
+def merge_file(
+    base: str, ours: str, theirs: str, path: str | None = None, root: str | None = None
+) -> Output:
     """Merge three versions of a ticket into ``ours``: exit 0 when clean, 1 when conflict
-    markers are left for a human (``path``, the ticket's path, names it)."""
+    markers are left for a human (``path``, the ticket's path, names it).  ``root``: the
+    workspace (--root / ESC_ROOT), else the one ``path`` lies in, found from here."""
     where = f"{path}: " if path else ""
     try:
-        result = merge_driver.merge_files(Path(base), Path(ours), Path(theirs))
+        result = merge_driver.merge_files(
+            Path(base), Path(ours), Path(theirs), _GivesWay(path, root)
+        )
     except merge_driver.BrokenSide as exc:
         return Output(
             notes=[
@@ -29,4 +40,43 @@ def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Ou
             notes=[f"esc merge-file: {where}conflicting {what}; resolve the marked lines"],
             code=1,
         )
+    if result.replayed is not None:
+        kept = "theirs" if result.replayed == "ours" else "ours"
+        return Output(
+            notes=[
+                f"esc merge-file: {where}took {kept} whole: {result.replayed} is a sweep's "
+                f"rewrite that never saw {kept}' change before it; the next `esc sweep` "
+                "replays from there"
+            ]
+        )
     return Output()
+
+
+class _GivesWay:
+    """:data:`esc.store.merge_driver.GivesWay` by the sweep's own test
+    (:meth:`esc.commands.sweep.SweepsWrites.gives_way`), under the workspace's
+    configuration; the workspace and the sweep's code loaded only when a merge asks.  No
+    workspace, or one whose configuration does not load: no side gives way."""
+
+    def __init__(self, path: str | None, root: str | None) -> None:
+        self.path, self.root = path, root
+        self.loaded = False
+        self.sweeps: SweepsWrites | None = None
+
+    def __call__(self, base: str, swept: str, other: str) -> bool:
+        if not self.loaded:
+            self.loaded = True
+            from esc.commands.sweep import SweepsWrites  # (the plan's code: only if asked)
+
+            start = Path.cwd() / Path(self.path).parent if self.path else Path.cwd()
+            try:
+                workspace = Workspace(find_root(start, self.root))
+                self.sweeps = SweepsWrites(workspace.root, workspace.config())
+            except EscError:
+                self.sweeps = None
+        if self.sweeps is None:
+            return False
+        try:
+            return self.sweeps.gives_way(self.path or "ticket", base.encode("utf-8"), swept, other)
+        except EscError:
+            return False

@@ -1324,7 +1324,7 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
     ]
     if not changed:
         return
-    sweeps = _SweepsWrites(root, workspace.config())
+    sweeps = SweepsWrites(root, workspace.config())
     for path, before in git.files_at(root, "HEAD", changed).items():
         try:
             text = (root / path).read_bytes().decode("utf-8")
@@ -1334,7 +1334,7 @@ def _adopt_earlier_sweeps(workspace: Workspace, guard: Pending) -> None:
             guard.wrote(path, text)
 
 
-class _SweepsWrites:
+class SweepsWrites:
     """Which changes to a ticket file a sweep made: exactly what a sweep at the new text's
     ``checked`` time makes of the old text (under the configuration of now, or the one the
     ticket was last swept under), nothing a person wrote."""
@@ -1345,14 +1345,38 @@ class _SweepsWrites:
         self.known: Known | None = None  # (read once; each earlier configuration built once)
 
     def made(self, path: str, before: bytes, text: str) -> bool:
+        return self._making(path, before, text) is not None
+
+    def gives_way(self, path: str, base: bytes, swept: str, other: str) -> bool:
+        """Whether ``swept`` is a sweep's rewrite of ``base`` alone that would have made
+        something else of ``other`` (another version of ``base``, not a sweep's): the
+        same sweep (its ``checked`` time, its knowledge of the past) run on ``other``
+        plans another change (a person's escalation before the breach: the rule's
+        escalation goes from the team she escalated to)."""
+        found = self._making(path, base, swept)
+        if found is None or self.made(path, base, other):
+            return False
+        made, checked, past, maker = found
+        try:
+            other_doc = document.parse(other, path)
+        except ParseError:
+            return False
+        would = maker(self.config, other_doc.ticket, checked, past).change
+        return _acts(would) != _acts(made.change)
+
+    def _making(
+        self, path: str, before: bytes, text: str
+    ) -> tuple[TicketPlan, dt.datetime, Past, _Maker] | None:
+        """The plan that makes ``text`` of ``before`` (with its time, past and maker), if
+        a sweep's does; else None."""
         try:
             old, new = document.parse(before.decode("utf-8"), path), document.parse(text, path)
         except (UnicodeDecodeError, ParseError):
-            return False
+            return None
         block = new.ticket.extra.get("sla")
         checked = coerce_timestamp(block.get("checked")) if isinstance(block, Mapping) else None
         if checked is None or old.ticket.extra.get("sla") == block:
-            return False
+            return None
         # (what a sweep then writes: its plan, or, with notifications, the mark that it told
         # people of what they did, which the plan alone does not make)
         config = self.config
@@ -1360,15 +1384,35 @@ class _SweepsWrites:
         past = self.known.past(old.ticket)  # (last swept under another rules.yaml: replayed
         # under the one it was swept under then; either way a ticket without a block was
         # read then, see esc.domain.plan.plan)
-        return any(
-            _makes(old, plan(old.ticket, config, checked, variant), text)
-            or _makes(old, _planned(config, old.ticket, checked, variant)[0], text)
-            for variant in (
-                (past, replace(past, blockless_swept=not past.blockless_swept))
-                if "sla" not in old.ticket.extra
-                else (past,)
-            )
-        )  # (each, only if the one before is not it)
+        variants = (
+            (past, replace(past, blockless_swept=not past.blockless_swept))
+            if "sla" not in old.ticket.extra
+            else (past,)
+        )
+        for variant in variants:
+            for maker in (_plan_alone, _plan_told):  # (the second only if the first is not it)
+                made = maker(config, old.ticket, checked, variant)
+                if _makes(old, made, text):
+                    return made, checked, variant, maker
+        return None
+
+
+def _acts(change: Change) -> Change:
+    """What a sweep's change does, but for ``updated`` (the latest time of the ticket's,
+    the other side's own when it is later: a merge takes the later)."""
+    return replace(change, sets={k: v for k, v in change.sets.items() if k != "updated"})
+
+
+_Maker = Callable[[Config, Ticket, dt.datetime, Past], TicketPlan]
+
+
+def _plan_alone(config: Config, ticket: Ticket, now: dt.datetime, past: Past) -> TicketPlan:
+    return plan(ticket, config, now, past)
+
+
+def _plan_told(config: Config, ticket: Ticket, now: dt.datetime, past: Past) -> TicketPlan:
+    """The plan with the mark of what it told people (:func:`_planned`)."""
+    return _planned(config, ticket, now, past)[0]
 
 
 def _makes(old: TicketDoc, made: TicketPlan, text: str) -> bool:
@@ -1883,7 +1927,7 @@ def _take_back_earlier(
     own rewrites (:func:`_take_back`): a person's change upstream since (a reply before
     the breach, an escalation of their own) is then seen by the replay, not merged beside
     a rule's action it would have prevented.  Only a ticket that sweeps' commits alone
-    changed, and only as a sweep does (:class:`_SweepsWrites`: no message intake took, no
+    changed, and only as a sweep does (:class:`SweepsWrites`: no message intake took, no
     person's edit), and whose file holds what HEAD holds; those commits are rewritten
     without their changes to it.  ``paths``: the tickets a rebase stopped on, all taken
     back or none (the conflict is then a person's to resolve); None: every such ticket.
@@ -1967,7 +2011,7 @@ def _takeable(
     """Of the tickets ``wanted``, those that only sweeps' commits of ``commits`` changed,
     each change what a sweep makes, and whose file holds what HEAD holds."""
     root = workspace.root
-    sweeps = _SweepsWrites(root, workspace.config())
+    sweeps = SweepsWrites(root, workspace.config())
     good = set(wanted)
     for commit in commits:
         touched = good.intersection(touched_by[commit])

@@ -5,7 +5,7 @@ merging three versions of a ticket file into the one git keeps (the merge itself
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,8 +59,25 @@ class BrokenSide(EscError):
         self.unreadable = unreadable  # (text, but no ticket esc reads: said so already)
 
 
-def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
-    """Merge the files git hands its merge driver, writing the result to ``ours``."""
+GivesWay = Callable[[str, str, str], bool]
+"""Whether a version of a ticket (the second text, ``swept``) is exactly what a sweep makes
+of the base (the first) and would have made something else of the other version (the
+third): a sweep's rewrite alone, which the other side's change would have changed."""
+
+
+def merge_files(
+    base: Path, ours: Path, theirs: Path, gives_way: GivesWay | None = None
+) -> MergeResult:
+    """Merge the files git hands its merge driver, writing the result to ``ours``.
+
+    A side that is a sweep's rewrite of the base alone, whose sweep never saw what the
+    other side did before it checked (a person's escalation in another clone) and would
+    have acted otherwise had it seen it (``gives_way``), gives way: the other side is
+    taken whole, as if that sweep had not run, and the next sweep replays from the base's
+    ``checked`` with the person's change in it (field by field, the rule's escalation of
+    the old team stood beside the person's, and the ticket a level lower than sweeping at
+    every instant leaves it).  Its result says so (``replayed``).  (A change that would
+    not have changed what the sweep did, an internal note, merges field by field.)"""
     # (imported here: every command that writes a ticket asks this module about the clone)
     from esc.ticketfile.merge import TEXT, MergeResult, merge_ticket
 
@@ -88,6 +105,12 @@ def merge_files(base: Path, ours: Path, theirs: Path) -> MergeResult:
     _refuse_unreadable_side((base, ours, theirs), texts)
     base_text, ours_text, theirs_text = texts
     result = merge_ticket(base_text, ours_text, theirs_text, merge_text)
+    if result.unseen_by is not None and gives_way is not None:
+        swept, other = (
+            (ours_text, theirs_text) if result.unseen_by == "ours" else (theirs_text, ours_text)
+        )
+        if gives_way(base_text, swept, other):
+            result = MergeResult(other, [], replayed=result.unseen_by)
     if result.text != texts[1]:
         try:
             atomic_write(ours, result.text)

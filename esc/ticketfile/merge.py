@@ -25,7 +25,10 @@ field by field:
 - ``sla`` (written by ``esc sweep``, derived) is never a conflict: the side with the later
   ``checked`` time wins, ours on a tie; the next sweep recomputes it anyway from the
   merged ticket.  ``fired`` (when each rule last fired) merges rule by rule, each taking
-  the later time;
+  the later time.  When the kept block's sweep never saw what the other side did before
+  its ``checked``, that time is moved back to a second before it (``unseen_by`` names the
+  side; :func:`esc.store.merge_driver.merge_files` then takes the other side whole if
+  this one is a sweep's rewrite alone);
 - the conversation (each ``### ...`` entry) and the activity log (each ``- ...`` line) are
   merged as a union in time order, ours first on a tie, an item present on both sides
   counting once; an item one side removed stays removed;
@@ -50,7 +53,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from esc.domain.errors import ParseError
 from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, SWEEPER
@@ -93,6 +96,9 @@ class Unmergeable(Exception):
     """A version esc cannot merge field by field (it falls back to a text merge)."""
 
 
+Side = Literal["ours", "theirs"]
+
+
 @immutable
 class MergeResult:
     """The merged text, and what still conflicts (front-matter keys, ``description``, or
@@ -101,6 +107,12 @@ class MergeResult:
     text: str
     conflicts: list[str]
     structured: bool = True  # False: merged as plain text, because a version is no ticket
+    # the side whose sweep (its ``sla:`` block, kept) never saw what the other side did
+    # before its ``checked``, which is moved back to a second before that
+    unseen_by: Side | None = None
+    # the side that gave way: a sweep's rewrite alone of what the other side changed
+    # unseen, so the other side was taken whole (:func:`esc.store.merge_driver.merge_files`)
+    replayed: Side | None = None
 
     @property
     def clean(self) -> bool:
@@ -252,7 +264,7 @@ def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> 
     b, o, t = docs
     nl = yaml_text.line_break_of(ours)
     try:
-        front, conflicts = _merge_front(b, o, t, nl)
+        front, conflicts, unseen_by = _merge_front(b, o, t, nl)
     except (TypeError, ValueError, yaml_text.YamlError, yaml_text.EditError) as exc:
         raise Unmergeable(f"front-matter: {exc}") from None
     body, body_conflicts = _merge_body(b.body, o.body, t.body, nl, merge_text)
@@ -262,7 +274,7 @@ def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> 
             parse(text, "merged")
         except ParseError as exc:  # pragma: no cover - the front-matter was verified
             raise Unmergeable(str(exc)) from None
-    return MergeResult(text, conflicts + body_conflicts)
+    return MergeResult(text, conflicts + body_conflicts, unseen_by=unseen_by)
 
 
 # ---------------------------------------------------------------- front-matter
@@ -270,7 +282,7 @@ def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> 
 
 def _merge_front(
     base: TicketDoc, ours: TicketDoc, theirs: TicketDoc, nl: str
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[str], Side | None]:
     b, o, t = base.data, ours.data, theirs.data
     editor = yaml_text.FrontMatterEditor(ours.front, FIELD_ORDER)
     expected = dict(o)
@@ -349,9 +361,9 @@ def _merge_front(
         conflicts.append("requests")
     if texts is not None:
         _take_their_gaps(editor, base.front, ours.front, theirs.front, nl)
-    before = _unseen_since(base, ours, theirs, expected.get("sla", MISSING))
-    if before is not None:  # (the next sweep replays from there, and tells of it)
-        block = {**expected["sla"], "checked": before}
+    unseen = _unseen_since(base, ours, theirs, expected.get("sla", MISSING))
+    if unseen is not None:  # (the next sweep replays from there, and tells of it)
+        block = {**expected["sla"], "checked": unseen[0]}
         _apply(editor, "sla", expected["sla"], block)
         expected["sla"] = block
     if _canon(yaml_text.load(editor.text)) != _canon(expected):
@@ -359,7 +371,7 @@ def _merge_front(
     front = editor.text
     if conflicts:
         front = _mark_conflicts(front, theirs.front, conflicts, nl)
-    return front, conflicts
+    return front, conflicts, None if unseen is None else unseen[1]
 
 
 def _assigned_in_the_team_left(
@@ -702,20 +714,22 @@ def _later(ours: Any, theirs: Any, when: Callable[[Any], dt.datetime | None]) ->
 
 def _unseen_since(
     base: TicketDoc, ours: TicketDoc, theirs: TicketDoc, merged: Any
-) -> dt.datetime | None:
+) -> tuple[dt.datetime, Side] | None:
     """The ``checked`` time the merged ``sla:`` block must say when the sweep that wrote it
     never saw what the other side did before then (a person escalates at 11:58 in one clone,
     a sweep in another checks at 12:01: merged, the block says 12:01, and no sweep would
     replay, or tell anyone of, the escalation): a second before the earliest such line of
-    the other side's activity log.  None when the block's sweep saw all there was."""
+    the other side's activity log, and the side of the block's sweep.  None when the
+    block's sweep saw all there was."""
     checked = _checked(merged)
     if checked is None:
         return None
     mine, theirs_block = ours.data.get("sla", MISSING), theirs.data.get("sla", MISSING)
+    side: Side
     if _same(merged, mine) and not _same(merged, theirs_block):
-        swept, other = ours, theirs
+        swept, other, side = ours, theirs, "ours"
     elif _same(merged, theirs_block) and not _same(merged, mine):
-        swept, other = theirs, ours
+        swept, other, side = theirs, ours, "theirs"
     else:
         return None
     seen = {*base.ticket.activity, *swept.ticket.activity}
@@ -728,7 +742,7 @@ def _unseen_since(
     ]
     if not unseen:
         return None
-    return min(unseen) - dt.timedelta(seconds=1)
+    return min(unseen) - dt.timedelta(seconds=1), side
 
 
 def _checked(block: Any) -> dt.datetime | None:

@@ -8,6 +8,7 @@ itself is tests/ticketfile/test_merge.py's; here is what the command says and le
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from esc.commands.merge import merge_file
 from esc.domain.errors import EscError
 from esc.ticketfile.document import parse
-from tests.conftest import run_in_process
+from tests.conftest import Esc, run_in_process
 
 TICKET = "tickets/T-4k8q2m7x.md"
 
@@ -318,3 +319,110 @@ def test_a_side_that_shortened_its_last_line_of_text_without_a_line_break_merges
     code, notes, merged = merge(*versions(tmp_path, base_text, ours_text, theirs_text))
     assert (code, notes) == (0, [])
     assert merged.endswith("Regards, Reto") and "priority: high" in merged
+
+
+# ---------------------------------------------------------------- a sweep that never saw
+
+
+def git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def breach_race(tmp_path: Path) -> tuple[Path, str, str]:
+    """Issue 6's race: a support ticket whose 30-minute first response breaches at 09:30,
+    swept at 09:05 and committed; on branch `alice` she escalates it up at 09:20; on
+    `main` the cron sweeps at 10:00 without her change (its rule escalates support →
+    engineering at the breach).  The workspace, the ticket, and alice's version."""
+    root = tmp_path / "desk"
+    Esc(tmp_path, now="2026-12-01T08:00:00+01:00").ok("init", "desk")
+    git(root, "init", "-q", "-b", "main")
+    Esc(root).ok("install-git")
+    esc = Esc(root, now="2026-12-01T09:00:00+01:00")
+    ticket = esc.ok("create", "--title", "Card charged twice", "--category", "billing",
+                    "--priority", "urgent", "--customer", "ann@shop.example").strip()  # fmt: skip
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
+    esc.ok("sweep", "--commit", "--no-report", now="2026-12-01T09:05:00+01:00")
+    git(root, "switch", "-qc", "alice")
+    esc.ok("escalate", ticket, "--up", "--by", "alice", "--reason", "needs engineering",
+           now="2026-12-01T09:20:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "alice escalates")
+    alice = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    git(root, "switch", "-q", "main")
+    esc.ok("sweep", "--commit", "--no-report", now="2026-12-01T10:00:00+01:00")
+    swept = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert "by: \"rule:breached-goes-up\"" in swept and "from: support" in swept
+    return root, ticket, alice
+
+
+def escalated_after_the_merge(root: Path, ticket: str) -> str:
+    Esc(root).ok("sweep", "--no-report", now="2026-12-01T10:05:00+01:00")
+    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    return Esc(root).ok("show", ticket, now="2026-12-01T10:05:00+01:00") + text
+
+
+def test_a_sweep_that_never_saw_a_person_s_escalation_gives_way_in_a_merge(
+    tmp_path: Path,
+) -> None:
+    """Merged field by field, the rule's escalation (support → engineering, at the breach)
+    stood beside alice's (support → engineering, before it), and the ticket stopped at
+    engineering: sweeping at every instant escalates it on to management at 09:30.  The
+    sweep's rewrite gives way, alice's version is taken whole, and the next sweep replays
+    from the base's check with her escalation in it."""
+    root, ticket, alice = breach_race(tmp_path)
+    merged = git(root, "merge", "--no-edit", "alice")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert f"esc merge-file: tickets/{ticket}.md: took theirs whole" in merged.stderr
+    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    after = escalated_after_the_merge(root, ticket)
+    assert "Management (management, level 3)" in after
+    assert after.count("kind: hierarchical") == 2
+    assert "from: engineering, to: management, by: \"rule:breached-goes-up\"" in after
+    assert after.count("rule:breached-goes-up · internal note added") == 1
+
+
+def test_the_same_in_a_rebase_of_the_person_s_branch(tmp_path: Path) -> None:
+    """`git pull --rebase` the other way round: ours is the sweep's, theirs alice's."""
+    root, ticket, alice = breach_race(tmp_path)
+    git(root, "switch", "-q", "alice")
+    rebased = git(root, "rebase", "main")
+    assert rebased.returncode == 0, rebased.stdout + rebased.stderr
+    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    assert "Management (management, level 3)" in escalated_after_the_merge(root, ticket)
+
+
+def test_a_person_s_change_after_the_sweep_merges_field_by_field(tmp_path: Path) -> None:
+    """What came after the sweep's check it could not have seen: both sides are kept (the
+    rule's escalation and the note), nothing is replayed."""
+    root, ticket, _ = breach_race(tmp_path)
+    git(root, "switch", "-qc", "bob", "main~1")
+    Esc(root).ok("comment", ticket, "--internal", "--by", "bob", "-m", "On it.",
+                 now="2026-12-01T10:10:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "bob's note")
+    git(root, "switch", "-q", "main")
+    merged = git(root, "merge", "--no-edit", "bob")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "whole" not in merged.stderr
+    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert "On it." in text and "by: \"rule:breached-goes-up\"" in text
+
+
+def test_a_person_s_change_that_would_not_have_changed_the_sweep_merges_field_by_field(
+    tmp_path: Path,
+) -> None:
+    """An internal note before the breach changes none of what the sweep did: the sweep's
+    rewrite stands beside it (its escalation, its note), and nothing is replayed again."""
+    root, ticket, _ = breach_race(tmp_path)
+    git(root, "switch", "-qc", "bob", "main~1")
+    Esc(root).ok("comment", ticket, "--internal", "--by", "bob", "-m", "Checking the bank.",
+                 now="2026-12-01T09:20:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "bob's note")
+    git(root, "switch", "-q", "main")
+    merged = git(root, "merge", "--no-edit", "bob")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "whole" not in merged.stderr
+    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert "Checking the bank." in text and "from: support, to: engineering" in text
+    after = escalated_after_the_merge(root, ticket)
+    assert after.count("kind: hierarchical") == 1
+    assert "Engineering (engineering, level 2)" in after
