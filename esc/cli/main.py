@@ -1176,7 +1176,7 @@ def merge_file(base: str, ours: str, theirs: str, path: str | None) -> int:
     """
     from esc.commands.merge import merge_file as merge_three
 
-    return emit(merge_three(base, ours, theirs, path, session().root_option))
+    return emit(merge_three(base, ours, theirs, path))
 
 
 @cli.command("install-git")

@@ -14,16 +14,14 @@ if TYPE_CHECKING:
     from esc.commands.sweep import SweepsWrites
 
 
-def merge_file(
-    base: str, ours: str, theirs: str, path: str | None = None, root: str | None = None
-) -> Output:
+def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Output:
     """Merge three versions of a ticket into ``ours``: exit 0 when clean, 1 when conflict
-    markers are left for a human (``path``, the ticket's path, names it).  ``root``: the
-    workspace (--root / ESC_ROOT), else the one ``path`` lies in, found from here."""
+    markers are left for a human (``path``, the ticket's path in the work tree, names it,
+    and its workspace is the one it lies in: git runs the driver at the work tree's top)."""
     where = f"{path}: " if path else ""
     try:
         result = merge_driver.merge_files(
-            Path(base), Path(ours), Path(theirs), _GivesWay(path, root)
+            Path(base), Path(ours), Path(theirs), _GivesWay(path)
         )
     except merge_driver.BrokenSide as exc:
         return Output(
@@ -56,10 +54,12 @@ class _GivesWay:
     """:data:`esc.store.merge_driver.GivesWay` by the sweep's own test
     (:meth:`esc.commands.sweep.SweepsWrites.gives_way`), under the workspace's
     configuration; the workspace and the sweep's code loaded only when a merge asks.  No
-    workspace, or one whose configuration does not load: no side gives way."""
+    workspace, or one whose configuration does not load: no side gives way.  The
+    workspace is the one the ticket lies in (ESC_ROOT, set for other work, is not asked:
+    the merge is of this repository's files)."""
 
-    def __init__(self, path: str | None, root: str | None) -> None:
-        self.path, self.root = path, root
+    def __init__(self, path: str | None) -> None:
+        self.path = path
         self.loaded = False
         self.sweeps: SweepsWrites | None = None
 
@@ -70,13 +70,13 @@ class _GivesWay:
 
             start = Path.cwd() / Path(self.path).parent if self.path else Path.cwd()
             try:
-                workspace = Workspace(find_root(start, self.root))
+                workspace = Workspace(find_root(start))
                 self.sweeps = SweepsWrites(workspace.root, workspace.config())
-            except EscError:
+            except (EscError, OSError):  # (no workspace, or its files unreadable)
                 self.sweeps = None
         if self.sweeps is None:
             return False
         try:
             return self.sweeps.gives_way(self.path or "ticket", base.encode("utf-8"), swept, other)
-        except EscError:
+        except (EscError, OSError):  # (the cache of configurations unreadable: as none)
             return False

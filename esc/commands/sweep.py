@@ -1352,17 +1352,20 @@ class SweepsWrites:
         something else of ``other`` (another version of ``base``, not a sweep's): the
         same sweep (its ``checked`` time, its knowledge of the past) run on ``other``
         plans another change (a person's escalation before the breach: the rule's
-        escalation goes from the team she escalated to)."""
+        escalation goes from the team she escalated to), of ``other`` as it was at that
+        time.  ``other`` not valid under the configuration: False (no sweep plans it)."""
         found = self._making(path, base, swept)
         if found is None or self.made(path, base, other):
             return False
         made, checked, past, maker = found
-        try:
+        try:  # (a sweep plans a ticket that validates, and leaves any other alone)
             other_doc = document.parse(other, path)
+            problems.require_valid(other_doc, self.config)
         except ParseError:
             return False
-        would = maker(self.config, other_doc.ticket, checked, past).change
-        return _acts(would) != _acts(made.change)
+        ticket = other_doc.ticket  # (changed after the sweep's check too: as it was then)
+        would = maker(self.config, ticket_as_of(ticket, checked), checked, past)
+        return would.note is None and _acts(would.change) != _acts(made.change)
 
     def _making(
         self, path: str, before: bytes, text: str

@@ -79,7 +79,7 @@ def merge_files(
     every instant leaves it).  Its result says so (``replayed``).  (A change that would
     not have changed what the sweep did, an internal note, merges field by field.)"""
     # (imported here: every command that writes a ticket asks this module about the clone)
-    from esc.ticketfile.merge import TEXT, MergeResult, merge_ticket
+    from esc.ticketfile.merge import TEXT, MergeResult, in_the_breaks_of, merge_ticket
 
     try:
         data = [p.read_bytes() for p in (base, ours, theirs)]
@@ -110,7 +110,8 @@ def merge_files(
             (ours_text, theirs_text) if result.unseen_by == "ours" else (theirs_text, ours_text)
         )
         if gives_way(base_text, swept, other):
-            result = MergeResult(other, [], replayed=result.unseen_by)
+            taken = in_the_breaks_of(ours_text, other)  # (as a merge writes theirs)
+            result = MergeResult(taken, [], replayed=result.unseen_by)
     if result.text != texts[1]:
         try:
             atomic_write(ours, result.text)

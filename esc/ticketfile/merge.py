@@ -130,7 +130,7 @@ esc uses ``git merge-file`` (:func:`esc.store.merge_driver.merge_text`)."""
 def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:
     """Merge three versions of one ticket file (see the module docstring for the rules);
     ``merge_text`` merges the description, and whole files that are not tickets."""
-    base, theirs = (_in_the_breaks_of(ours, text) for text in (base, theirs))
+    base, theirs = (in_the_breaks_of(ours, text) for text in (base, theirs))
     if ours == theirs or theirs == base:
         return MergeResult(ours, [])
     if ours == base:
@@ -146,7 +146,7 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
         return MergeResult(text, [TEXT] if conflicted else [], structured=False)
 
 
-def _in_the_breaks_of(ours: str, text: str) -> str:
+def in_the_breaks_of(ours: str, text: str) -> str:
     """``text`` with ours' line breaks when each is written with one kind throughout (a side
     saved with CRLF by a Windows editor: every line differed, and the other side's edits
     all conflicted); as it is otherwise."""

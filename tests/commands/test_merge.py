@@ -355,10 +355,10 @@ def breach_race(tmp_path: Path) -> tuple[Path, str, str]:
     return root, ticket, alice
 
 
-def escalated_after_the_merge(root: Path, ticket: str) -> str:
-    Esc(root).ok("sweep", "--no-report", now="2026-12-01T10:05:00+01:00")
+def escalated_after_the_merge(root: Path, ticket: str, now: str = "2026-12-01T10:05+01:00") -> str:
+    Esc(root).ok("sweep", "--no-report", now=now)
     text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
-    return Esc(root).ok("show", ticket, now="2026-12-01T10:05:00+01:00") + text
+    return Esc(root).ok("show", ticket, now=now) + text
 
 
 def test_a_sweep_that_never_saw_a_person_s_escalation_gives_way_in_a_merge(
@@ -416,13 +416,59 @@ def test_a_person_s_change_that_would_not_have_changed_the_sweep_merges_field_by
     git(root, "switch", "-qc", "bob", "main~1")
     Esc(root).ok("comment", ticket, "--internal", "--by", "bob", "-m", "Checking the bank.",
                  now="2026-12-01T09:20:00+01:00")  # fmt: skip
-    git(root, "commit", "-qam", "bob's note")
+    Esc(root).ok("comment", ticket, "--internal", "--by", "bob", "-m", "Bank says no.",
+                 now="2026-12-01T10:10:00+01:00")  # fmt: skip (and one after the sweep's)
+    git(root, "commit", "-qam", "bob's notes")
     git(root, "switch", "-q", "main")
     merged = git(root, "merge", "--no-edit", "bob")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "whole" not in merged.stderr
     text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
     assert "Checking the bank." in text and "from: support, to: engineering" in text
-    after = escalated_after_the_merge(root, ticket)
+    assert "Bank says no." in text
+    after = escalated_after_the_merge(root, ticket, "2026-12-01T10:15:00+01:00")
     assert after.count("kind: hierarchical") == 1
     assert "Engineering (engineering, level 2)" in after
+
+
+def test_a_person_s_side_that_does_not_fit_this_clone_s_teams_merges_field_by_field(
+    tmp_path: Path,
+) -> None:
+    """The person's side escalated to a team this clone's teams.yaml lacks yet (it comes
+    in the same merge): no sweep plans such a ticket, so it merges field by field, as
+    before: the two escalations' teams are a conflict for a person, said as one (no
+    error of esc's)."""
+    root, ticket, _ = breach_race(tmp_path)
+    git(root, "switch", "-qc", "carol", "main~1")
+    teams = root / "teams.yaml"
+    teams.write_text(teams.read_text().replace(
+        "teams:\n", "teams:\n  billing-ops:\n    name: Billing Ops\n    level: 1\n"
+        "    members: [gus]\n", 1))  # fmt: skip
+    Esc(root).ok("escalate", ticket, "--to", "billing-ops", "--by", "carol", "--reason", "refund",
+                 now="2026-12-01T09:20:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "carol's team and escalation")
+    git(root, "switch", "-q", "main")
+    merged = git(root, "merge", "--no-edit", "carol")
+    assert merged.returncode == 1
+    said = f"esc merge-file: tickets/{ticket}.md: conflicting team; resolve the marked lines\n"
+    assert merged.stderr == said
+    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert "to: billing-ops, by: carol" in text and "by: \"rule:breached-goes-up\"" in text
+
+
+def test_a_person_s_side_changed_again_after_the_sweep_still_gives_way(tmp_path: Path) -> None:
+    """Alice's escalation before the breach, and her note after the sweep's check: the
+    sweep is judged on her side as it was at its check (it would have escalated from
+    engineering), so it still gives way, and her later note is kept."""
+    root, ticket, _ = breach_race(tmp_path)
+    git(root, "switch", "-q", "alice")
+    Esc(root).ok("comment", ticket, "--internal", "--by", "alice", "-m", "Eng has it.",
+                 now="2026-12-01T10:10:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "alice's note")
+    alice = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    git(root, "switch", "-q", "main")
+    merged = git(root, "merge", "--no-edit", "alice")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    after = escalated_after_the_merge(root, ticket, "2026-12-01T10:15:00+01:00")
+    assert "Management (management, level 3)" in after and "Eng has it." in after
