@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from esc.commands.session import Output, Session
 from esc.domain import lifecycle
 from esc.domain.as_of import ticket_as_of
+from esc.domain.automation import rule_reason
 from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import EscError, ParseError
@@ -80,6 +81,7 @@ from esc.store.workspace import (
 )
 from esc.ticketfile import document, problems, yaml_text
 from esc.ticketfile.document import TicketDoc
+from esc.ticketfile.merge import swept_until
 
 if TYPE_CHECKING:
     from esc.report.contents import ReportItems
@@ -1348,15 +1350,25 @@ class SweepsWrites:
         return self._making(path, before, text) is not None
 
     def gives_way(self, path: str, base: bytes, swept: str, other: str) -> bool:
-        """Whether ``swept`` is a sweep's rewrite of ``base`` alone that would have made
-        something else of ``other`` (another version of ``base``, not a sweep's): the
-        same sweep (its ``checked`` time, its knowledge of the past) run on ``other``
-        plans another change (a person's escalation before the breach: the rule's
-        escalation goes from the team she escalated to), of ``other`` as it was at that
-        time.  ``other`` not valid under the configuration: False (no sweep plans it)."""
+        """Whether ``swept``, which changed ``base`` only as sweeps do after a person's
+        change on ``other`` it never saw (:func:`esc.ticketfile.merge.swept_before`),
+        gives way to ``other``.  When it is exactly what a sweep makes of ``base``: if
+        that sweep (its ``checked`` time, its knowledge of the past) run on ``other`` as
+        it was then plans another change (a person's escalation before the breach: the
+        rule's escalation goes from the team she escalated to); not if ``other`` is no
+        ticket a sweep here plans (it does not validate under this configuration).  When
+        no sweep here makes it (made under another rules.yaml, or its ``checked`` moved
+        back by an earlier merge of a rebase): it gives way, as it cannot be told, if
+        each rule's note and escalation in it says what that rule of this rules.yaml says
+        (nothing a person edited is dropped with it)."""
         found = self._making(path, base, swept)
-        if found is None or self.made(path, base, other):
-            return False
+        if found is None:
+            reasons = {rule.name: rule_reason(rule) for rule in self.config.automation}
+            try:
+                docs = document.parse(base.decode("utf-8"), path), document.parse(swept, path)
+            except (UnicodeDecodeError, ParseError):
+                return False
+            return swept_until(*docs, reasons) is not None
         made, checked, past, maker = found
         try:  # (a sweep plans a ticket that validates, and leaves any other alone)
             other_doc = document.parse(other, path)

@@ -26,9 +26,10 @@ field by field:
   ``checked`` time wins, ours on a tie; the next sweep recomputes it anyway from the
   merged ticket.  ``fired`` (when each rule last fired) merges rule by rule, each taking
   the later time.  When the kept block's sweep never saw what the other side did before
-  its ``checked``, that time is moved back to a second before it (``unseen_by`` names the
-  side; :func:`esc.store.merge_driver.merge_files` then takes the other side whole if
-  this one is a sweep's rewrite alone);
+  its ``checked``, that time is moved back to a second before it; a side that changed the
+  base only as sweeps do, after a person's change on the other side, is named
+  (``unseen_by``: :func:`esc.store.merge_driver.merge_files` may take the other side
+  whole);
 - the conversation (each ``### ...`` entry) and the activity log (each ``- ...`` line) are
   merged as a union in time order, ours first on a tie, an item present on both sides
   counting once; an item one side removed stays removed;
@@ -52,11 +53,11 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from esc.domain.errors import ParseError
-from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, SWEEPER
+from esc.domain.model import FIELD_ORDER, RULE_ACTOR, STATUS_SET_FIELDS, SWEEPER
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp
 from esc.ticketfile import yaml_text
@@ -79,6 +80,7 @@ TEXT = "text"
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
 
 
 class _Missing:
@@ -107,8 +109,8 @@ class MergeResult:
     text: str
     conflicts: list[str]
     structured: bool = True  # False: merged as plain text, because a version is no ticket
-    # the side whose sweep (its ``sla:`` block, kept) never saw what the other side did
-    # before its ``checked``, which is moved back to a second before that
+    # the side that changed the base only as sweeps do, after a change a person made on
+    # the other side, which they never saw (:func:`swept_before`)
     unseen_by: Side | None = None
     # the side that gave way: a sweep's rewrite alone of what the other side changed
     # unseen, so the other side was taken whole (:func:`esc.store.merge_driver.merge_files`)
@@ -140,10 +142,110 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
         lost = lost_lines(base, ours, theirs, result.text)
         if lost:  # a line the field-by-field merge would drop: merge the text instead
             raise Unmergeable(f"the field-by-field merge would drop {lost[0]!r}")
-        return result
     except Unmergeable:
         text, conflicted = merge_text(base, ours, theirs)
-        return MergeResult(text, [TEXT] if conflicted else [], structured=False)
+        result = MergeResult(text, [TEXT] if conflicted else [], structured=False)
+    side = swept_before(base, ours, theirs)
+    return result if side is None else replace(result, unseen_by=side)
+
+
+def swept_before(base: str, ours: str, theirs: str) -> Side | None:
+    """The side that changed ``base`` only as sweeps do (:func:`swept_until`) after a
+    change a person made on the other side, which it never saw: a line of the other
+    side's log by a person, not in the base, no later than the last line the sweeps
+    added.  (A person's escalation at 09:20 in one clone, a rule's at the 09:30 breach in
+    a cron clone that never saw it: the rule's went from the old team.)  None if there
+    is none, or a version is no ticket."""
+    try:
+        b, o, t = parse(base, "base"), parse(ours, "ours"), parse(theirs, "theirs")
+    except ParseError:
+        return None
+    seen = set(b.ticket.activity)
+    sides: tuple[tuple[Side, TicketDoc, TicketDoc], ...] = (("ours", o, t), ("theirs", t, o))
+    for side, swept, other in sides:
+        until = swept_until(b, swept)
+        if until is not None and any(
+            a.at <= until and a not in seen and not _by_a_sweep(a.by)
+            for a in other.ticket.activity
+        ):
+            return side
+    return None
+
+
+def swept_until(
+    base: TicketDoc, side: TicketDoc, reasons: Mapping[str, str] | None = None
+) -> dt.datetime | None:
+    """The time of the last line sweeps added to ``base`` in ``side``, when all ``side``
+    changed of ``base`` is what sweeps write: lines of the log by esc or a rule; a rule's
+    notes, escalations, requests and tags (each tag with its rule's line); the fields
+    those lines set, to the value the last one says (and what a status change sets with
+    it); ``sla``, ``fired`` and ``updated``; every other line as it was, comments too.
+    ``reasons`` (rule name → what its actions say, when the rules are known): each rule's
+    note and escalation say it.  None otherwise (a person's change, however small, is
+    never taken for a sweep's), or if they added no line."""
+    b, s = base.ticket, side.ticket
+    lines = _added(b.activity, s.activity)
+    if not lines or b.description != s.description or not all(_by_a_sweep(a.by) for a in lines):
+        return None
+    entries, escalations = _added(b.entries, s.entries), _added(b.escalations, s.escalations)
+    if entries is None or escalations is None:
+        return None
+    said = [(e.author, e.text) for e in entries] + [(e.by, e.reason) for e in escalations]
+    if not all(_by_a_sweep(by) for by, _ in said):
+        return None
+    if reasons is not None and not all(
+        by.startswith(RULE_ACTOR) and reasons.get(by[len(RULE_ACTOR) :]) == text
+        for by, text in said
+    ):  # (a rule's text a person edited, or a rule this rules.yaml does not have)
+        return None
+    tagged = {a.note for a in lines if a.event == "tagged"}
+    if not set(b.tags) <= set(s.tags) or not set(s.tags) - set(b.tags) <= tagged:
+        return None
+    asked = {r.key: r for r in b.requests}
+    for request in s.requests:
+        was = asked.pop(request.key, None)
+        if was == request:
+            continue
+        if was is None and _by_a_sweep(request.by):  # (a rule's involve)
+            continue
+        if was is not None and was.closed_by is None and _by_a_sweep(request.closed_by or ""):
+            continue  # (answered by a rule's escalation to its team)
+        return None
+    if asked:  # (one gone)
+        return None
+    set_by = {a.field: a.new for a in sorted(lines, key=lambda a: a.at) if a.field}
+    texts = None
+    for key in {*base.data, *side.data}:
+        bv, sv = base.data.get(key, MISSING), side.data.get(key, MISSING)
+        if _same(bv, sv):
+            texts = texts or [yaml_text.field_texts(d.front) for d in (base, side)]
+            if texts[0].get(str(key)) != texts[1].get(str(key)):  # (a comment on it)
+                return None
+        elif key in _SWEEPS_FIELDS or (key in STATUS_SET_FIELDS and "status" in set_by):
+            continue
+        elif key not in set_by or ((isinstance(sv, str) or sv is None) and set_by[key] != sv):
+            return None  # (not set by a sweep's line, or not to what it says)
+    gaps = [sorted(g for g in yaml_text.field_gaps(d.front).values() if g) for d in (base, side)]
+    if gaps[0] != gaps[1]:
+        return None
+    return max(a.at for a in lines)
+
+
+# What sweeps write without a line of the log saying so, and what the lines' items say
+_SWEEPS_FIELDS = frozenset({"sla", "fired", "updated", "escalations", "requests", "tags"})
+
+
+def _by_a_sweep(actor: str) -> bool:
+    return actor == SWEEPER or actor.startswith(RULE_ACTOR)
+
+
+def _added(old: Sequence[H], new: Sequence[H]) -> list[H] | None:
+    """What ``new`` holds that ``old`` does not, each as often as it is added; None if
+    ``new`` lacks anything ``old`` holds."""
+    have, had = Counter(new), Counter(old)
+    if had - have:
+        return None
+    return list((have - had).elements())
 
 
 def in_the_breaks_of(ours: str, text: str) -> str:
@@ -264,7 +366,7 @@ def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> 
     b, o, t = docs
     nl = yaml_text.line_break_of(ours)
     try:
-        front, conflicts, unseen_by = _merge_front(b, o, t, nl)
+        front, conflicts = _merge_front(b, o, t, nl)
     except (TypeError, ValueError, yaml_text.YamlError, yaml_text.EditError) as exc:
         raise Unmergeable(f"front-matter: {exc}") from None
     body, body_conflicts = _merge_body(b.body, o.body, t.body, nl, merge_text)
@@ -274,7 +376,7 @@ def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> 
             parse(text, "merged")
         except ParseError as exc:  # pragma: no cover - the front-matter was verified
             raise Unmergeable(str(exc)) from None
-    return MergeResult(text, conflicts + body_conflicts, unseen_by=unseen_by)
+    return MergeResult(text, conflicts + body_conflicts)
 
 
 # ---------------------------------------------------------------- front-matter
@@ -282,7 +384,7 @@ def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> 
 
 def _merge_front(
     base: TicketDoc, ours: TicketDoc, theirs: TicketDoc, nl: str
-) -> tuple[str, list[str], Side | None]:
+) -> tuple[str, list[str]]:
     b, o, t = base.data, ours.data, theirs.data
     editor = yaml_text.FrontMatterEditor(ours.front, FIELD_ORDER)
     expected = dict(o)
@@ -361,9 +463,9 @@ def _merge_front(
         conflicts.append("requests")
     if texts is not None:
         _take_their_gaps(editor, base.front, ours.front, theirs.front, nl)
-    unseen = _unseen_since(base, ours, theirs, expected.get("sla", MISSING))
-    if unseen is not None:  # (the next sweep replays from there, and tells of it)
-        block = {**expected["sla"], "checked": unseen[0]}
+    before = _unseen_since(base, ours, theirs, expected.get("sla", MISSING))
+    if before is not None:  # (the next sweep replays from there, and tells of it)
+        block = {**expected["sla"], "checked": before}
         _apply(editor, "sla", expected["sla"], block)
         expected["sla"] = block
     if _canon(yaml_text.load(editor.text)) != _canon(expected):
@@ -371,7 +473,7 @@ def _merge_front(
     front = editor.text
     if conflicts:
         front = _mark_conflicts(front, theirs.front, conflicts, nl)
-    return front, conflicts, None if unseen is None else unseen[1]
+    return front, conflicts
 
 
 def _assigned_in_the_team_left(
@@ -714,22 +816,20 @@ def _later(ours: Any, theirs: Any, when: Callable[[Any], dt.datetime | None]) ->
 
 def _unseen_since(
     base: TicketDoc, ours: TicketDoc, theirs: TicketDoc, merged: Any
-) -> tuple[dt.datetime, Side] | None:
+) -> dt.datetime | None:
     """The ``checked`` time the merged ``sla:`` block must say when the sweep that wrote it
     never saw what the other side did before then (a person escalates at 11:58 in one clone,
     a sweep in another checks at 12:01: merged, the block says 12:01, and no sweep would
     replay, or tell anyone of, the escalation): a second before the earliest such line of
-    the other side's activity log, and the side of the block's sweep.  None when the
-    block's sweep saw all there was."""
+    the other side's activity log.  None when the block's sweep saw all there was."""
     checked = _checked(merged)
     if checked is None:
         return None
     mine, theirs_block = ours.data.get("sla", MISSING), theirs.data.get("sla", MISSING)
-    side: Side
     if _same(merged, mine) and not _same(merged, theirs_block):
-        swept, other, side = ours, theirs, "ours"
+        swept, other = ours, theirs
     elif _same(merged, theirs_block) and not _same(merged, mine):
-        swept, other, side = theirs, ours, "theirs"
+        swept, other = theirs, ours
     else:
         return None
     seen = {*base.ticket.activity, *swept.ticket.activity}
@@ -742,7 +842,7 @@ def _unseen_since(
     ]
     if not unseen:
         return None
-    return min(unseen) - dt.timedelta(seconds=1), side
+    return min(unseen) - dt.timedelta(seconds=1)
 
 
 def _checked(block: Any) -> dt.datetime | None:

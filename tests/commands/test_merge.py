@@ -472,3 +472,72 @@ def test_a_person_s_side_changed_again_after_the_sweep_still_gives_way(tmp_path:
     assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
     after = escalated_after_the_merge(root, ticket, "2026-12-01T10:15:00+01:00")
     assert "Management (management, level 3)" in after and "Eng has it." in after
+
+
+def alice_again(root: Path, ticket: str, *steps: tuple[str, ...]) -> str:
+    """Alice's branch made again from the sweep at 09:05, one commit for each step
+    (``esc`` arguments, the time last); her version of the ticket."""
+    git(root, "switch", "-q", "alice")
+    git(root, "reset", "-q", "--hard", "main~1")
+    for *args, when in steps:
+        Esc(root).ok(*args, now=when)
+        git(root, "commit", "-qam", " ".join(args[:1]))
+    return (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+
+
+def test_a_rebase_of_several_commits_gives_way_at_the_one_the_sweep_never_saw(
+    tmp_path: Path,
+) -> None:
+    """`git pull --rebase` of two commits, a tag and then the escalation: the tag merges
+    field by field (it changes nothing the sweep did, and its `checked` goes back before
+    it), and the escalation's commit still finds the sweep's work alone on the other
+    side and takes alice's version whole."""
+    root, ticket, _ = breach_race(tmp_path)
+    alice = alice_again(
+        root, ticket,
+        ("tag", ticket, "vip", "--by", "alice", "2026-12-01T09:10:00+01:00"),
+        ("escalate", ticket, "--up", "--by", "alice", "--reason", "big",
+         "2026-12-01T09:20:00+01:00"),
+    )  # fmt: skip
+    rebased = git(root, "rebase", "main")
+    assert rebased.returncode == 0, rebased.stdout + rebased.stderr
+    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    after = escalated_after_the_merge(root, ticket)
+    assert "Management (management, level 3)" in after
+    assert after.count("status: new → open") == 1
+
+
+def test_both_sides_swept_the_person_s_side_with_its_own_sweep_is_taken(tmp_path: Path) -> None:
+    """Alice's clone swept after her escalation (its rule went engineering → management);
+    the cron's sweep never saw her escalation (support → engineering): the cron's side
+    gives way, and no `team` conflict is left."""
+    root, ticket, _ = breach_race(tmp_path)
+    alice_again(root, ticket, ("escalate", ticket, "--up", "--by", "alice", "--reason", "big",
+                               "2026-12-01T09:20:00+01:00"))  # fmt: skip
+    Esc(root).ok("sweep", "--commit", "--no-report", now="2026-12-01T09:35:00+01:00")
+    alice = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    git(root, "switch", "-q", "main")
+    merged = git(root, "merge", "--no-edit", "alice")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    after = escalated_after_the_merge(root, ticket)
+    assert "Management (management, level 3)" in after
+    assert after.count("kind: hierarchical") == 2
+
+
+def test_a_sweep_under_rules_this_side_lacks_gives_way_too(tmp_path: Path) -> None:
+    """`git merge main` on alice's branch, where main changed rules.yaml before its sweep:
+    the driver cannot plan that sweep again under the rules.yaml the work tree holds, but
+    it changed only what sweeps write, after her change, so it gives way."""
+    root, ticket, alice = breach_race(tmp_path)
+    git(root, "reset", "-q", "--hard", "main~1")
+    rules = root / "rules.yaml"
+    rules.write_text(rules.read_text().replace("first_response: 30m", "first_response: 20m"))
+    git(root, "commit", "-qam", "a shorter first response")
+    Esc(root).ok("sweep", "--commit", "--no-report", now="2026-12-01T10:00:00+01:00")
+    git(root, "switch", "-q", "alice")
+    merged = git(root, "merge", "--no-edit", "main")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    after = escalated_after_the_merge(root, ticket)
+    assert "Management (management, level 3)" in after

@@ -24,7 +24,7 @@ from esc.store import merge_driver
 from esc.ticketfile import yaml_text
 from esc.ticketfile.body import render_activity
 from esc.ticketfile.document import apply_change, parse
-from esc.ticketfile.merge import MergeResult
+from esc.ticketfile.merge import MergeResult, swept_until
 from esc.ticketfile.merge import merge_ticket as merge_with
 from tests.conftest import Esc
 
@@ -1363,3 +1363,74 @@ def test_a_tag_taken_out_on_one_side_and_one_added_on_the_other_merge_alike_eith
         merged = clean(hand, ours, theirs)
         assert data(merged)["tags"] == ["vip", "swiss"]
         assert "  - vip    # first\n" in merged
+
+
+# ---------------------------------------------------------------- a sweep's work alone
+
+
+@pytest.fixture(scope="module")
+def swept_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A ticket as a sweep at 09:05 left it, and as one at 10:00 rewrote it: the 09:30
+    breach logged, the rule's escalation, its note and the `sla:` block."""
+    folder = tmp_path_factory.mktemp("swept")
+    Esc(folder, now=None).ok("init", "desk")
+    root = folder / "desk"
+    ticket = Esc(root, now="2026-12-01T09:00:00+01:00").ok(
+        "create", "--title", "Card charged twice", "--category", "billing",
+        "--priority", "urgent", "--customer", "ann@shop.example",
+    ).strip()  # fmt: skip
+    path = root / "tickets" / f"{ticket}.md"
+    Esc(root).ok("sweep", "--no-report", "--no-notify", now="2026-12-01T09:05:00+01:00")
+    base = path.read_text(encoding="utf-8")
+    Esc(root).ok("sweep", "--no-report", "--no-notify", now="2026-12-01T10:00:00+01:00")
+    return base, path.read_text(encoding="utf-8")
+
+
+def test_a_sweep_s_rewrite_is_the_sweep_s_alone_until_its_last_line(
+    swept_pair: tuple[str, str],
+) -> None:
+    base, swept = swept_pair
+    assert "team: engineering" in swept and "rule:breached-goes-up" in swept
+    until = dt.datetime.fromisoformat("2026-12-01T09:30:00+01:00")
+    assert swept_until(parse(base, "base"), parse(swept, "swept")) == until
+    assert swept_until(parse(base, "base"), parse(swept, "swept"), REASONS) == until
+
+
+REASONS = {  # (what the starter rules' actions say)
+    "breached-goes-up": "SLA breached, escalating",
+    "outage-is-urgent": "rule outage-is-urgent",
+}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("title: Card charged twice", "title: Card charged twice (VIP)"),  # a field
+        ("priority: urgent", "priority: urgent  # the CEO's"),  # a comment on a field
+        ("escalations:", "# see the call notes\nescalations:"),  # a comment of its own
+        ("tags: []", "tags: [vip]"),  # a tag with no line of a rule's
+        ("\n## Conversation", "\nCard ending 4242.\n\n## Conversation"),  # the description
+        ("\nSLA breached, escalating\n", "\nSLA breached, escalating. Called Ann.\n"),  # a note
+    ],
+)
+def test_any_change_a_person_made_beside_the_sweep_s_is_no_sweep_s_alone(
+    swept_pair: tuple[str, str], old: str, new: str
+) -> None:
+    """The side a merge may drop when it gives way must hold nothing a person wrote (a
+    rule's note edited is told by what the rule says, when the rules are known)."""
+    base, swept = swept_pair
+    assert swept.count(old) == 1, old
+    edited = swept.replace(old, new)
+    assert swept_until(parse(base, "base"), parse(edited, "edited"), REASONS) is None
+
+
+def test_a_person_s_line_beside_the_sweep_s_is_no_sweep_s_alone(
+    swept_pair: tuple[str, str],
+) -> None:
+    base, swept = swept_pair
+    line = "- 2026-12-01T09:40:00+01:00 · bob · priority: urgent → high\n"
+    edited = swept.replace("priority: urgent", "priority: high") + line
+    assert swept_until(parse(base, "base"), parse(edited, "edited")) is None
+    assert swept_until(parse(base, "base"), parse(base, "base")) is None  # (nothing added)
+    team = swept.replace("team: engineering", "team: management")  # (not what its line says)
+    assert swept_until(parse(base, "base"), parse(team, "team")) is None
