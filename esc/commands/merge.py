@@ -68,8 +68,8 @@ class _GivesWay:
             self.loaded = True
             from esc.commands.sweep import SweepsWrites  # (the plan's code: only if asked)
 
-            start = Path.cwd() / Path(self.path).parent if self.path else Path.cwd()
             try:
+                start = Path.cwd() / Path(self.path).parent if self.path else Path.cwd()
                 workspace = Workspace(find_root(start))
                 self.sweeps = SweepsWrites(workspace.root, workspace.config())
             except (EscError, OSError):  # (no workspace, or its files unreadable)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from esc.commands.session import Output, Session
 from esc.domain import lifecycle
 from esc.domain.as_of import ticket_as_of
-from esc.domain.automation import rule_reason
 from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import EscError, ParseError
@@ -1352,23 +1351,25 @@ class SweepsWrites:
     def gives_way(self, path: str, base: bytes, swept: str, other: str) -> bool:
         """Whether ``swept``, which changed ``base`` only as sweeps do after a person's
         change on ``other`` it never saw (:func:`esc.ticketfile.merge.swept_before`),
-        gives way to ``other``.  When it is exactly what a sweep makes of ``base``: if
-        that sweep (its ``checked`` time, its knowledge of the past) run on ``other`` as
-        it was then plans another change (a person's escalation before the breach: the
-        rule's escalation goes from the team she escalated to); not if ``other`` is no
-        ticket a sweep here plans (it does not validate under this configuration).  When
-        no sweep here makes it (made under another rules.yaml, or its ``checked`` moved
-        back by an earlier merge of a rebase): it gives way, as it cannot be told, if
-        each rule's note and escalation in it says what that rule of this rules.yaml says
-        (nothing a person edited is dropped with it)."""
+        gives way to ``other``: it must be exactly what a sweep makes of ``base`` (planned
+        again here, byte for byte: nothing a person wrote is in it; its ``checked`` may
+        have been moved back by an earlier commit's merge in a rebase, the sweep then
+        taken at the last line it wrote), and that sweep, run on ``other`` as it was then,
+        must plan another change (a person's escalation before the breach: the rule's
+        escalation goes from the team she escalated to), or be unable to (``other`` was
+        swept later itself).  Not if ``other`` is no ticket a sweep here plans (it does
+        not validate under this configuration), nor if no sweep here makes ``swept``
+        (made under another rules.yaml: the merge stays field by field)."""
         found = self._making(path, base, swept)
         if found is None:
-            reasons = {rule.name: rule_reason(rule) for rule in self.config.automation}
             try:
                 docs = document.parse(base.decode("utf-8"), path), document.parse(swept, path)
             except (UnicodeDecodeError, ParseError):
                 return False
-            return swept_until(*docs, reasons) is not None
+            until = swept_until(*docs)
+            found = None if until is None else self._making(path, base, swept, until)
+            if found is None:
+                return False
         made, checked, past, maker = found
         try:  # (a sweep plans a ticket that validates, and leaves any other alone)
             other_doc = document.parse(other, path)
@@ -1377,25 +1378,29 @@ class SweepsWrites:
             return False
         ticket = other_doc.ticket  # (changed after the sweep's check too: as it was then)
         would = maker(self.config, ticket_as_of(ticket, checked), checked, past)
-        return would.note is None and _acts(would.change) != _acts(made.change)
+        return would.note is not None or _acts(would.change) != _acts(made.change)
 
     def _making(
-        self, path: str, before: bytes, text: str
+        self, path: str, before: bytes, text: str, at: dt.datetime | None = None
     ) -> tuple[TicketPlan, dt.datetime, Past, _Maker] | None:
         """The plan that makes ``text`` of ``before`` (with its time, past and maker), if
-        a sweep's does; else None."""
+        a sweep's does; else None.  ``at``: a sweep at that instant, whose block's
+        ``checked`` a merge then moved back (:func:`esc.ticketfile.merge.merge_ticket`:
+        the time the block says is taken as written; the rest must be the plan's)."""
         try:
             old, new = document.parse(before.decode("utf-8"), path), document.parse(text, path)
+            problems.require_valid(old, self.config)  # (a sweep plans no other ticket)
         except (UnicodeDecodeError, ParseError):
             return None
         block = new.ticket.extra.get("sla")
         checked = coerce_timestamp(block.get("checked")) if isinstance(block, Mapping) else None
         if checked is None or old.ticket.extra.get("sla") == block:
             return None
+        when = checked if at is None else at
         # (what a sweep then writes: its plan, or, with notifications, the mark that it told
         # people of what they did, which the plan alone does not make)
         config = self.config
-        self.known = self.known or Known(self.root, config, checked)
+        self.known = self.known or Known(self.root, config, when)
         past = self.known.past(old.ticket)  # (last swept under another rules.yaml: replayed
         # under the one it was swept under then; either way a ticket without a block was
         # read then, see esc.domain.plan.plan)
@@ -1406,10 +1411,21 @@ class SweepsWrites:
         )
         for variant in variants:
             for maker in (_plan_alone, _plan_told):  # (the second only if the first is not it)
-                made = maker(config, old.ticket, checked, variant)
+                made = maker(config, old.ticket, when, variant)
+                if at is not None:
+                    made = _checked_as(made, checked)
                 if _makes(old, made, text):
-                    return made, checked, variant, maker
+                    return made, when, variant, maker
         return None
+
+
+def _checked_as(made: TicketPlan, checked: dt.datetime) -> TicketPlan:
+    """``made`` with the ``checked`` its block says set to ``checked``."""
+    block = made.change.sets.get("sla")
+    if not isinstance(block, Mapping):
+        return made
+    sets = {**made.change.sets, "sla": {**block, "checked": checked}}
+    return replace(made, change=replace(made.change, sets=sets))
 
 
 def _acts(change: Change) -> Change:

@@ -257,17 +257,11 @@ def _crossed_by_time(clock: Clock, states: tuple[str | None, ...], last: dt.date
     return not (seen in ("warning", "breached") and instant != swept.checked)
 
 
-def rule_reason(rule: Rule) -> str:
-    """What a rule's actions say: its ``note:`` (its note's text, its escalations' reason,
-    its request's ask), else ``rule NAME``."""
-    note = next((str(v) for k, v in rule.actions if k == "note"), None)
-    return note or f"rule {rule.name}"
-
-
 def rule_change(rule: Rule, ticket: Ticket, config: Config, at: dt.datetime) -> Change:
     """The change all of a rule's actions make, applied in order."""
     actor = f"{RULE_ACTOR}{rule.name}"
-    reason = rule_reason(rule)
+    note = next((str(v) for k, v in rule.actions if k == "note"), None)
+    reason = note or f"rule {rule.name}"
     made: list[tuple[str, Change]] = []
     current = ticket
     for action, value in rule.actions:

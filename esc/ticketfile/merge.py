@@ -160,11 +160,13 @@ def swept_before(base: str, ours: str, theirs: str) -> Side | None:
         b, o, t = parse(base, "base"), parse(ours, "ours"), parse(theirs, "theirs")
     except ParseError:
         return None
-    seen = set(b.ticket.activity)
     sides: tuple[tuple[Side, TicketDoc, TicketDoc], ...] = (("ours", o, t), ("theirs", t, o))
     for side, swept, other in sides:
         until = swept_until(b, swept)
-        if until is not None and any(
+        if until is None:
+            continue
+        seen = set(b.ticket.activity)
+        if any(
             a.at <= until and a not in seen and not _by_a_sweep(a.by)
             for a in other.ticket.activity
         ):
@@ -172,17 +174,12 @@ def swept_before(base: str, ours: str, theirs: str) -> Side | None:
     return None
 
 
-def swept_until(
-    base: TicketDoc, side: TicketDoc, reasons: Mapping[str, str] | None = None
-) -> dt.datetime | None:
-    """The time of the last line sweeps added to ``base`` in ``side``, when all ``side``
-    changed of ``base`` is what sweeps write: lines of the log by esc or a rule; a rule's
-    notes, escalations, requests and tags (each tag with its rule's line); the fields
-    those lines set, to the value the last one says (and what a status change sets with
-    it); ``sla``, ``fired`` and ``updated``; every other line as it was, comments too.
-    ``reasons`` (rule name → what its actions say, when the rules are known): each rule's
-    note and escalation say it.  None otherwise (a person's change, however small, is
-    never taken for a sweep's), or if they added no line."""
+def swept_until(base: TicketDoc, side: TicketDoc) -> dt.datetime | None:
+    """The time of the last line sweeps added to ``base`` in ``side``, when what ``side``
+    changed of ``base`` reads as a sweep's: lines of the log by esc or a rule, a rule's
+    notes and escalations, the description as it was, nothing removed.  None otherwise,
+    or if they added no line.  (What the merge driver then takes for a sweep's alone it
+    plans again, byte for byte: :meth:`esc.commands.sweep.SweepsWrites.gives_way`.)"""
     b, s = base.ticket, side.ticket
     lines = _added(b.activity, s.activity)
     if not lines or b.description != s.description or not all(_by_a_sweep(a.by) for a in lines):
@@ -190,49 +187,11 @@ def swept_until(
     entries, escalations = _added(b.entries, s.entries), _added(b.escalations, s.escalations)
     if entries is None or escalations is None:
         return None
-    said = [(e.author, e.text) for e in entries] + [(e.by, e.reason) for e in escalations]
-    if not all(_by_a_sweep(by) for by, _ in said):
-        return None
-    if reasons is not None and not all(
-        by.startswith(RULE_ACTOR) and reasons.get(by[len(RULE_ACTOR) :]) == text
-        for by, text in said
-    ):  # (a rule's text a person edited, or a rule this rules.yaml does not have)
-        return None
-    tagged = {a.note for a in lines if a.event == "tagged"}
-    if not set(b.tags) <= set(s.tags) or not set(s.tags) - set(b.tags) <= tagged:
-        return None
-    asked = {r.key: r for r in b.requests}
-    for request in s.requests:
-        was = asked.pop(request.key, None)
-        if was == request:
-            continue
-        if was is None and _by_a_sweep(request.by):  # (a rule's involve)
-            continue
-        if was is not None and was.closed_by is None and _by_a_sweep(request.closed_by or ""):
-            continue  # (answered by a rule's escalation to its team)
-        return None
-    if asked:  # (one gone)
-        return None
-    set_by = {a.field: a.new for a in sorted(lines, key=lambda a: a.at) if a.field}
-    texts = None
-    for key in {*base.data, *side.data}:
-        bv, sv = base.data.get(key, MISSING), side.data.get(key, MISSING)
-        if _same(bv, sv):
-            texts = texts or [yaml_text.field_texts(d.front) for d in (base, side)]
-            if texts[0].get(str(key)) != texts[1].get(str(key)):  # (a comment on it)
-                return None
-        elif key in _SWEEPS_FIELDS or (key in STATUS_SET_FIELDS and "status" in set_by):
-            continue
-        elif key not in set_by or ((isinstance(sv, str) or sv is None) and set_by[key] != sv):
-            return None  # (not set by a sweep's line, or not to what it says)
-    gaps = [sorted(g for g in yaml_text.field_gaps(d.front).values() if g) for d in (base, side)]
-    if gaps[0] != gaps[1]:
+    if not all(_by_a_sweep(e.author) for e in entries) or not all(
+        _by_a_sweep(e.by) for e in escalations
+    ):
         return None
     return max(a.at for a in lines)
-
-
-# What sweeps write without a line of the log saying so, and what the lines' items say
-_SWEEPS_FIELDS = frozenset({"sla", "fired", "updated", "escalations", "requests", "tags"})
 
 
 def _by_a_sweep(actor: str) -> bool:

@@ -525,11 +525,13 @@ def test_both_sides_swept_the_person_s_side_with_its_own_sweep_is_taken(tmp_path
     assert after.count("kind: hierarchical") == 2
 
 
-def test_a_sweep_under_rules_this_side_lacks_gives_way_too(tmp_path: Path) -> None:
+def test_a_sweep_under_rules_this_side_lacks_merges_field_by_field(tmp_path: Path) -> None:
     """`git merge main` on alice's branch, where main changed rules.yaml before its sweep:
-    the driver cannot plan that sweep again under the rules.yaml the work tree holds, but
-    it changed only what sweeps write, after her change, so it gives way."""
-    root, ticket, alice = breach_race(tmp_path)
+    the driver cannot plan that sweep again under the rules.yaml the work tree holds
+    (alice's), so it cannot tell that side is a sweep's alone, and merges field by field,
+    keeping both sides' work (the documented limit: the rule's escalation stays from the
+    old team)."""
+    root, ticket, _ = breach_race(tmp_path)
     git(root, "reset", "-q", "--hard", "main~1")
     rules = root / "rules.yaml"
     rules.write_text(rules.read_text().replace("first_response: 30m", "first_response: 20m"))
@@ -538,6 +540,69 @@ def test_a_sweep_under_rules_this_side_lacks_gives_way_too(tmp_path: Path) -> No
     git(root, "switch", "-q", "alice")
     merged = git(root, "merge", "--no-edit", "main")
     assert merged.returncode == 0, merged.stdout + merged.stderr
-    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
-    after = escalated_after_the_merge(root, ticket)
-    assert "Management (management, level 3)" in after
+    assert "whole" not in merged.stderr
+    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert "by: alice, reason: needs engineering" in text
+    assert "by: \"rule:breached-goes-up\"" in text
+
+
+@pytest.fixture(scope="module")
+def race(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str, str]:
+    """The breach race once: (workspace, ticket path, base, the cron's sweep, alice's)."""
+    root, ticket, alice = breach_race(tmp_path_factory.mktemp("race"))
+    path = f"tickets/{ticket}.md"
+    base = git(root, "show", f"main~1:{path}").stdout
+    swept = (root / path).read_text(encoding="utf-8")
+    return root, path, base, swept, alice
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("\nupdated: 2026-12-01T09:30:00+01:00\n",
+         "\nupdated: 2026-12-01T09:30:00+01:00  # touched by hand, see the call\n"),
+        ("\nsla:\n", "\nsla:\n  # the bank says the card is fine\n"),  # inside the block
+        ("\ncustomer: ann@shop.example\nchannel:", "\nchannel:"),  # a field moved
+        ("from: support, to: engineering, by: \"rule",
+         "from: support, to: management, by: \"rule"),  # a rule's escalation edited
+        ("\nSLA breached, escalating\n", "\nSLA breached, escalating. Called Ann.\n"),
+        ("\n## Conversation\n", "\n## Conversation\n\nCall Ann first!\n"),
+        ("internal note added\n", "internal note added\n\nAsk Jo about refunds.\n"),
+    ],
+)
+def test_a_sweep_s_side_that_holds_a_person_s_edit_never_gives_way(
+    race: tuple[Path, str, str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    old: str, new: str,
+) -> None:  # fmt: skip
+    """The side that gives way is dropped whole: it must be exactly what a sweep makes of
+    the base.  A person's edit on the cron's side (committed there before it swept) keeps
+    the merge field by field, and the edit in the merged file."""
+    root, path, base, swept, alice = race
+    moved = "\nchannel: null\ncustomer: ann@shop.example\n"
+    if old == "\ncustomer: ann@shop.example\nchannel:":  # (moved below `channel`)
+        new = "\nchannel:"
+        edited = swept.replace(old, new).replace("\nchannel: null\n", moved)
+    else:
+        assert swept.count(old) == 1, old
+        edited = swept.replace(old, new)
+    assert edited != swept
+    with monkeypatch.context() as here:
+        here.chdir(root)  # (git runs the driver at the top of the work tree)
+        code, notes, merged = merge(*versions(tmp_path, base, edited, alice), path=path)
+    assert not any("whole" in note for note in notes), notes
+    assert merged != alice
+    kept = new if old != "\ncustomer: ann@shop.example\nchannel:" else "customer: ann@shop.example"
+    assert kept.strip() in merged or code == 1, merged
+
+
+def test_the_cron_s_side_as_the_sweep_wrote_it_gives_way_in_process(
+    race: tuple[Path, str, str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control of the test above: untouched, the sweep's side gives way."""
+    root, path, base, swept, alice = race
+    with monkeypatch.context() as here:
+        here.chdir(root)
+        code, notes, merged = merge(*versions(tmp_path, base, swept, alice), path=path)
+    assert (code, merged) == (0, alice)
+    said = f"esc merge-file: {path}: took theirs whole: ours is a sweep's rewrite that never "
+    assert notes == [said + "saw theirs' change before it; the next `esc sweep` replays from there"]

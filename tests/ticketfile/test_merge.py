@@ -1386,51 +1386,33 @@ def swept_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return base, path.read_text(encoding="utf-8")
 
 
-def test_a_sweep_s_rewrite_is_the_sweep_s_alone_until_its_last_line(
+def test_a_sweep_s_rewrite_reads_as_a_sweep_s_until_its_last_line(
     swept_pair: tuple[str, str],
 ) -> None:
     base, swept = swept_pair
     assert "team: engineering" in swept and "rule:breached-goes-up" in swept
     until = dt.datetime.fromisoformat("2026-12-01T09:30:00+01:00")
     assert swept_until(parse(base, "base"), parse(swept, "swept")) == until
-    assert swept_until(parse(base, "base"), parse(swept, "swept"), REASONS) == until
-
-
-REASONS = {  # (what the starter rules' actions say)
-    "breached-goes-up": "SLA breached, escalating",
-    "outage-is-urgent": "rule outage-is-urgent",
-}
+    assert swept_until(parse(base, "base"), parse(base, "base")) is None  # (nothing added)
 
 
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        ("title: Card charged twice", "title: Card charged twice (VIP)"),  # a field
-        ("priority: urgent", "priority: urgent  # the CEO's"),  # a comment on a field
-        ("escalations:", "# see the call notes\nescalations:"),  # a comment of its own
-        ("tags: []", "tags: [vip]"),  # a tag with no line of a rule's
         ("\n## Conversation", "\nCard ending 4242.\n\n## Conversation"),  # the description
-        ("\nSLA breached, escalating\n", "\nSLA breached, escalating. Called Ann.\n"),  # a note
+        ("\n## Activity\n", "\n### 2026-12-01T09:40:00+01:00 · bob · note (internal)\n\n"
+         "Called Ann.\n\n## Activity\n"),  # an entry of a person's
+        ("\n## Activity\n\n", "\n## Activity\n\n- 2026-12-01T09:40:00+01:00 · bob · "
+         "priority: urgent → high\n"),  # a line of a person's
+        ("by: \"rule:breached-goes-up\", reason:", "by: bob, reason:"),  # an escalation
     ],
 )
-def test_any_change_a_person_made_beside_the_sweep_s_is_no_sweep_s_alone(
+def test_what_a_person_added_beside_the_sweep_s_does_not_read_as_a_sweep_s(
     swept_pair: tuple[str, str], old: str, new: str
 ) -> None:
-    """The side a merge may drop when it gives way must hold nothing a person wrote (a
-    rule's note edited is told by what the rule says, when the rules are known)."""
+    """The first test of a side a merge may take for a sweep's alone (the merge driver
+    then plans it again, byte for byte)."""
     base, swept = swept_pair
     assert swept.count(old) == 1, old
     edited = swept.replace(old, new)
-    assert swept_until(parse(base, "base"), parse(edited, "edited"), REASONS) is None
-
-
-def test_a_person_s_line_beside_the_sweep_s_is_no_sweep_s_alone(
-    swept_pair: tuple[str, str],
-) -> None:
-    base, swept = swept_pair
-    line = "- 2026-12-01T09:40:00+01:00 · bob · priority: urgent → high\n"
-    edited = swept.replace("priority: urgent", "priority: high") + line
     assert swept_until(parse(base, "base"), parse(edited, "edited")) is None
-    assert swept_until(parse(base, "base"), parse(base, "base")) is None  # (nothing added)
-    team = swept.replace("team: engineering", "team: management")  # (not what its line says)
-    assert swept_until(parse(base, "base"), parse(team, "team")) is None
