@@ -1430,8 +1430,13 @@ def _checked_as(made: TicketPlan, checked: dt.datetime) -> TicketPlan:
 
 def _acts(change: Change) -> Change:
     """What a sweep's change does, but for ``updated`` (the latest time of the ticket's,
-    the other side's own when it is later: a merge takes the later)."""
-    return replace(change, sets={k: v for k, v in change.sets.items() if k != "updated"})
+    the other side's own when it is later: a merge takes the later) and the ``checked`` of
+    its block (when it was: a block a merge moved back says another time)."""
+    sets = {k: v for k, v in change.sets.items() if k != "updated"}
+    block = sets.get("sla")
+    if isinstance(block, Mapping):
+        sets["sla"] = {k: v for k, v in block.items() if k != "checked"}
+    return replace(change, sets=sets)
 
 
 _Maker = Callable[[Config, Ticket, dt.datetime, Past], TicketPlan]

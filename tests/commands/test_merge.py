@@ -606,3 +606,31 @@ def test_the_cron_s_side_as_the_sweep_wrote_it_gives_way_in_process(
     assert (code, merged) == (0, alice)
     said = f"esc merge-file: {path}: took theirs whole: ours is a sweep's rewrite that never "
     assert notes == [said + "saw theirs' change before it; the next `esc sweep` replays from there"]
+
+
+def test_a_merged_sweep_whose_check_went_back_does_not_give_way_to_a_note(
+    tmp_path: Path,
+) -> None:
+    """Main merged bob's note (before the breach) beside its sweep, its `checked` moved
+    back before the note; carol, on bob's branch, wrote another note before the breach
+    and merges main: main's side is still the sweep's alone (planned at its last line),
+    and a note would not have changed it, so the merge is field by field (it gave way
+    whenever the block's `checked` had been moved back: the two plans' times differed)."""
+    root, ticket, _ = breach_race(tmp_path)
+    alice_again(root, ticket, ("comment", ticket, "--internal", "--by", "bob", "-m", "Bob here.",
+                               "2026-12-01T09:10:00+01:00"))  # fmt: skip
+    git(root, "switch", "-q", "main")
+    merged = git(root, "merge", "--no-edit", "alice")
+    assert merged.returncode == 0 and "whole" not in merged.stderr, merged.stderr
+    moved = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert "  checked: 2026-12-01T09:09:59+01:00\n" in moved
+    git(root, "switch", "-qc", "carol", "alice")
+    Esc(root).ok("comment", ticket, "--internal", "--by", "carol", "-m", "Carol too.",
+                 now="2026-12-01T09:20:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "carol's note")
+    merged = git(root, "merge", "--no-edit", "main")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "whole" not in merged.stderr
+    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert "Bob here." in text and "Carol too." in text
+    assert "by: \"rule:breached-goes-up\"" in text
