@@ -80,7 +80,6 @@ from esc.store.workspace import (
 )
 from esc.ticketfile import document, problems, yaml_text
 from esc.ticketfile.document import TicketDoc
-from esc.ticketfile.merge import swept_until
 
 if TYPE_CHECKING:
     from esc.report.contents import ReportItems
@@ -1360,6 +1359,8 @@ class SweepsWrites:
         swept later itself).  Not if ``other`` is no ticket a sweep here plans (it does
         not validate under this configuration), nor if no sweep here makes ``swept``
         (made under another rules.yaml: the merge stays field by field)."""
+        from esc.ticketfile.merge import swept_until  # (merges alone need it)
+
         found = self._making(path, base, swept)
         if found is None:
             try:
