@@ -272,7 +272,8 @@ def _numbers_in_file(raw: object, kept: list[str]) -> list[int]:
 def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:
     """The ``sla`` block's policy and the rules ``fired`` names must be the configuration's:
     a misspelt one is none the sweep wrote.  Not blocking: a policy or rule renamed or
-    removed in rules.yaml leaves such names behind, and the sweep writes the block anew."""
+    removed in rules.yaml leaves such names behind, and the sweep writes an active
+    ticket's block and memory anew (a settled ticket's stay as its last sweep left them)."""
     sla = doc.data.get("sla")
     policy = sla.get("policy") if isinstance(sla, dict) else None
     names = [p.name for p in config.policies]
@@ -284,7 +285,10 @@ def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> N
     for name in fired if isinstance(fired, dict) else ():
         if isinstance(name, str) and name not in rules and name not in config.unloaded:
             where = _line_in_block(doc, "fired", name)
-            add("fired", f"fired: {unknown_choice('rule', name, rules)}", where, blocking=False)
+            gone = "; a rule renamed or removed in rules.yaml: the next sweep of an active ticket"
+            gone += " forgets it (of a settled one, delete the line)"
+            said = f"fired: {unknown_choice('rule', name, rules)}{gone}"
+            add("fired", said, where, blocking=False)
 
 
 # The front-matter keys esc writes: a key of your own that reads as a misspelling of one
