@@ -545,15 +545,49 @@ def mentions(config: Config, text: str) -> tuple[str, ...]:
     """The teams and people of teams.yaml that ``text`` mentions as ``@name``, in order:
     any name teams.yaml accepts (`@josé`, `@o'neil`), in any case (`@Security`), the
     longest that fits (`@sre-oncall` before `@sre`); not inside an address
-    (`bob@support.example`) or a longer word (`@support-desk` is not `@support`)."""
+    (`bob@support.example`) or a longer word (`@support-desk` is not `@support`); not in
+    code (:func:`_prose`)."""
     if "@" not in text:
         return ()
+    text = _prose(text)
     names = [*config.teams, *(p for team in config.teams.values() for p in team.people)]
     pattern, canonical = _mention_pattern(tuple(dict.fromkeys(names)))
     if pattern is None:
         return ()
     found = (canonical.get(m, canonical.get(m.casefold(), m)) for m in pattern.findall(text))
     return tuple(dict.fromkeys(found))
+
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+
+
+def _prose(text: str) -> str:
+    """``text`` without its code, where no `@name` is a mention (as on GitHub): Markdown's
+    fenced code blocks (an unclosed one to the end), indented code blocks (4 spaces or a
+    tab, after a blank line) and code spans.  A pasted command or log (`ssh @deploy`,
+    `npm i @scope/x`) paged the people it happened to name."""
+    kept: list[str] = []
+    fence: str | None = None
+    blank_before, in_code = True, False
+    for line in text.splitlines():
+        if fence is not None:  # (closed by a fence of its kind, at least as long, alone)
+            stripped = line.strip()
+            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+                fence = None
+            continue
+        opening = _FENCE.match(line)
+        if opening is not None:
+            fence = opening.group(1)
+            continue
+        if line.strip() and line.startswith(("    ", "\t")) and (blank_before or in_code):
+            in_code = True
+            continue
+        if line.strip():
+            in_code = False
+        blank_before = not line.strip()
+        kept.append(line)
+    return _CODE_SPAN.sub(" ", "\n".join(kept))
 
 
 @functools.lru_cache(maxsize=8)

@@ -997,6 +997,31 @@ def test_mentions_in_internal_notes_are_recorded(config: Config) -> None:
     assert change_log(asked)[-1] == ("mentioned", None, None, "@frank")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ran it:\n\n```\nssh @dan deploy\n```\n",
+        "Ran it:\n\n~~~~ sh\nssh @dan deploy\n~~~~\n",
+        "Ran `ssh @dan deploy` and ``npm i @dan/x``",
+        "Ran it:\n\n    ssh @dan deploy\n\n\tnpm i @dan\n",
+    ],
+)
+def test_a_name_in_code_is_no_mention(config: Config, text: str) -> None:
+    """A pasted command or log (fenced, indented or in backticks) named people it paged."""
+    assert lifecycle.mentions(config, text) == ()
+    after = text + "\n\nOver to @frank."
+    assert lifecycle.mentions(config, after) == ("frank",)
+    unclosed = "Ran it:\n\n```\nssh @dan deploy\n\nOver to @frank."  # (code to the end)
+    assert lifecycle.mentions(config, unclosed) == ()
+
+
+def test_a_name_beside_code_is_still_a_mention(config: Config) -> None:
+    text = "@dan: `make test` fails;\n    @frank too (a paragraph's line, no code block)\n"
+    assert lifecycle.mentions(config, text) == ("dan", "frank")
+    listed = "Steps:\n- ask @dan\n  - then @frank\n"
+    assert lifecycle.mentions(config, listed) == ("dan", "frank")
+
+
 def test_any_name_teams_yaml_accepts_can_be_mentioned_in_any_case() -> None:
     """`@josé`, `@o'neil` were cut at the first letter outside A-Z, and `@Security` missed
     team security: no `mentioned` line at all."""
