@@ -70,8 +70,9 @@ def rule_actions(ticket_id: str, change: Change) -> tuple[RuleAction, ...]:
                 notes.remove(entry)  # (each note once, should one rule add two at once)
             text = entry.text if entry is not None else ""
             actions.append(RuleAction(ticket_id, line.at, line.by, "note", new=text))
-        else:
-            actions.append(RuleAction(ticket_id, line.at, line.by, "event", new=line.event))
+        else:  # (`mentioned`: whom its note named, as the log line says them)
+            said = f"{line.event} {line.note}" if line.event == "mentioned" else line.event
+            actions.append(RuleAction(ticket_id, line.at, line.by, "event", new=said))
     return tuple(actions)
 
 
@@ -94,6 +95,8 @@ def action_text(a: RuleAction) -> str:
         what = f"{a.field} {a.old or NONE} → {a.new or NONE}"
     elif a.action == "note":
         what = f"note {_quoted(a.new or '')}"
+    elif a.action == "event":  # (`mentioned @security`, `request answered by sre`)
+        what = a.new or ""
     else:
         what = f"{a.action} {a.new or ''}".rstrip()
     return f"{a.ticket_id}: {what} ({a.rule})"

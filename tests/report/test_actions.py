@@ -102,3 +102,18 @@ def test_a_rule_asking_a_team_is_an_involve_action() -> None:
     involve = [a for a in rule_actions(ID, p.change) if a.action == "involve"]
     assert [action_text(a) for a in involve] == [f"{ID}: involve engineering (ask-eng)"]
     assert action_json(involve[0])["to"] == "engineering"
+
+
+def test_a_rule_s_note_that_mentions_says_whom() -> None:
+    """It printed `T-…: event mentioned (NAME)`: what happened, not whom it named."""
+    rules = config(
+        "  - name: ask-eng\n"
+        "    when: {sla: breached}\n"
+        "    then: {note: 'Breached: @engineering please look'}\n"
+    )
+    actions = rule_actions(ID, plan(ticket(), rules, LATE).change)
+    assert [action_text(a) for a in actions] == [
+        f'{ID}: note "Breached: @engineering please look" (ask-eng)',
+        f"{ID}: mentioned @engineering (ask-eng)",
+    ]
+    assert action_json(actions[1])["to"] == "mentioned @engineering"
