@@ -18,7 +18,7 @@ from esc.domain import lifecycle
 from esc.domain.as_of import ticket_as_of
 from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
-from esc.domain.errors import EscError, ParseError
+from esc.domain.errors import ConfigError, EscError, ParseError
 from esc.domain.model import ESCALATION_KINDS, RULE_ACTOR, Change, EscalationKind, Ticket
 from esc.domain.notify import Event, events_of, rule_targets
 from esc.domain.plan import (
@@ -1243,6 +1243,8 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             # and a branch of this clone the remote lacks, as one named by --branch is)
             git.require_branch(workspace.root, options.remote, git.current_branch(workspace.root))
         workspace.remove_stale_temporaries(options.report_dir or workspace.root / REPORTS_DIR)
+        if options.push:
+            workspace = _mended_upstream(workspace, options)
         try:
             if not options.push:
                 outcome = _sweep_once(workspace, now, options)
@@ -1273,6 +1275,31 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             return outcome
         outcome.held = list(outcome.delivery.quiet)  # (--json: what waits, as --dry-run says)
     return outcome
+
+
+def _mended_upstream(workspace: Workspace, options: SweepOptions) -> Workspace:
+    """The workspace a pushing sweep sweeps: this one; or, when its teams.yaml or rules.yaml
+    does not load, as the remote's branch has it, if the remote has them otherwise (a
+    broken rules.yaml an earlier sweep's rebase brought, mended there since: every later
+    sweep stopped on it before it fetched, and the clone stayed broken until a person
+    pulled).  The ConfigError stands when the remote's are the same, or do not load either."""
+    try:
+        workspace.config()
+        return workspace
+    except ConfigError:
+        pass
+    root = workspace.root
+    branch = options.branch or git.current_branch(root)
+    files = [TEAMS_FILE, RULES_FILE]
+    if git.run(root, "fetch", "--quiet", "--", options.remote, branch).returncode != 0:
+        return workspace  # (the remote not to be reached: the config's error is the news)
+    upstream = git.fetched(root)
+    if upstream is None or git.files_at(root, upstream, files) == git.files_at(root, "HEAD", files):
+        return workspace
+    with lock.hold_writes(root / CACHE_DIR, workspace.lock_timeout, workspace.holder):
+        merge_driver.force_ticket_merge(root)
+        _catch_up(workspace, options.remote, branch, [])
+    return Workspace(root, workspace.lock_timeout, workspace.holder, workspace.on_wait)
 
 
 def _require_committed_config(root: Path) -> None:

@@ -3874,3 +3874,47 @@ def test_a_renamed_rule_s_name_is_forgotten_by_the_next_sweep(esc: Esc, workspac
     esc.ok("sweep", now="2026-11-20T13:45:00+01:00")
     assert "breached-goes-up:" not in path.read_text()
     assert esc("validate", now="2026-11-20T13:50:00+01:00").code == 0
+
+
+def test_a_broken_rules_file_mended_upstream_reaches_the_cron_clone(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A broken rules.yaml came in with a pushing sweep's own rebase, and every later
+    sweep stopped on it before it fetched: the fix pushed since never arrived, and cron
+    mailed the same error every five minutes until a person pulled by hand.  The next
+    `--push` sweep brings the remote's rules and sweeps with them."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    alice = tmp_path / "alice"
+    git(tmp_path, "clone", "-q", str(remote), str(alice))
+    rules = alice / "rules.yaml"
+    rules.write_text(rules.read_text().replace("priority: normal", "priority: normall"))
+    as_person(alice, "alice", "commit", "-qam", "a typo")
+    git(alice, "push", "-q", "origin", "main")
+    broken = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert broken.code == 1 and "rules.yaml" in broken.err and "normall" in broken.err
+    assert "normall" in (workspace / "rules.yaml").read_text()  # (the rebase brought it)
+    rules.write_text(rules.read_text().replace("priority: normall", "priority: normal"))
+    as_person(alice, "alice", "commit", "-qam", "the typo mended")
+    git(alice, "push", "-q", "origin", "main")
+    mended = esc("sweep", "--push", "--no-report", now="2026-11-20T13:35:00+01:00")
+    assert mended.code == 0, mended.err
+    assert "pushed 1 commit to origin/main" in mended.out
+    assert f"{ticket}: support → engineering (breached-goes-up)" in mended.out
+    assert "normall" not in (workspace / "rules.yaml").read_text()
+    again = esc("sweep", "--push", "--no-report", now="2026-11-20T13:40:00+01:00")
+    assert again.code == 0, again.err
+
+
+def test_a_broken_rules_file_the_remote_has_too_is_said_as_it_is(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    committed_repo(esc, workspace, "Invoice missing")
+    with_remote(workspace, tmp_path)
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("priority: normal", "priority: normall"))
+    as_person(workspace, "bob", "commit", "-qam", "a typo")
+    git(workspace, "push", "-q", "origin", "main")
+    said = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert said.code == 1 and said.err.startswith("rules.yaml:"), said.err
+    assert "normall" in said.err
