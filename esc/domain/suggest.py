@@ -115,12 +115,29 @@ class Index:
                 found.setdefault(self._stem(word), word)
         return found
 
+    def _query(self, text: str) -> dict[str, str]:
+        """The stems of ``text`` the articles have, each with the word it was written as;
+        a word with accents by its form without them alone, which every article that
+        writes it either way has (:func:`_joined`): as both, `rückerstattung` counted
+        twice what `ruckerstattung` did."""
+        stems = self._stems(text)
+        written = {_unaccented(s): w for s, w in stems.items() if _unaccented(s) != s}
+        query: dict[str, str] = {}
+        for stem, word in stems.items():
+            if stem not in self.vocab:
+                continue
+            bare = _unaccented(stem)
+            if bare != stem and bare in stems and bare in self.vocab:
+                continue  # (counted as its bare form)
+            query[stem] = written.get(stem, word)
+        return query
+
     def rank(self, text: str, limit: int) -> list[Suggestion]:
         """The best ``limit`` articles for ``text`` (those that match it at all), best
         first; equal scores in ID order."""
         if limit <= 0:
             return []
-        query = {s: w for s, w in self._stems(text).items() if s in self.vocab}
+        query = self._query(text)
         if not query:
             return []
         scores = self.retriever.get_scores([self.vocab[s] for s in query])

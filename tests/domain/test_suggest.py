@@ -110,6 +110,12 @@ def test_a_word_written_with_accents_or_without_them_meets() -> None:
         assert [s.article.id for s in search(articles, query)] == ["KB-0001"], query
     [found] = search(articles, "café crème")
     assert found.terms == ("café", "crème")
+    # (a word with accents counts as much as without them: as both, it counted twice)
+    [plain] = search(articles, "cafe creme")
+    assert found.score == plain.score and plain.terms == ("cafe", "creme")
+    [upper] = search(articles, "ÜBERWEISUNG")
+    assert upper.score == search(articles, "uberweisung")[0].score
+    assert upper.terms == ("überweisung",)
     # (Latin letters only: Cyrillic й is no и)
     cyrillic = [article(1, "Мой заказ", "Где мой заказ?")]
     assert search(cyrillic, "мои") == [] and [s.article.id for s in search(cyrillic, "мой")] == [
