@@ -1882,7 +1882,8 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
         try:
             pushed = git.push(root, options.remote, branch)
         except EscError as exc:  # (the commit stays: the next --push sweep pushes it)
-            outcome.git_error = f"esc: {exc}"
+            waits = "; the commits wait in this clone for the next --push sweep" if ahead else ""
+            outcome.git_error = f"esc: {exc}{waits}"
             return outcome
         if pushed is not None:  # (what the remote got, as git said; else what it lacked)
             sent = ahead if pushed.commits is None else pushed.commits

@@ -1997,7 +1997,8 @@ def test_a_remote_that_cannot_be_reached_is_told_with_its_cause(
     # repository exists."; the cause is ssh's line)
     assert result.err.splitlines()[-1] == (
         f"esc: git push to origin/main failed: ssh: connect to host 127.0.0.1 port {port}: "
-        "Connection refused (could not read from the remote repository)"
+        "Connection refused (could not read from the remote repository); the commits wait "
+        "in this clone for the next --push sweep"
     )
 
 

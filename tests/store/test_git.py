@@ -149,7 +149,8 @@ def test_a_push_the_remote_declines_says_the_remote_s_own_words(tmp_path: Path) 
     assert result.code == 1
     assert result.err.splitlines()[-1] == (
         "esc: git push to origin/main failed: [remote rejected] (pre-receive hook declined); "
-        "the remote said: denied by policy: main is frozen"
+        "the remote said: denied by policy: main is frozen; the commits wait in this clone "
+        "for the next --push sweep"
     )
 
 
