@@ -1279,26 +1279,33 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
 
 def _mended_upstream(workspace: Workspace, options: SweepOptions) -> Workspace:
     """The workspace a pushing sweep sweeps: this one; or, when its teams.yaml or rules.yaml
-    does not load, as the remote's branch has it, if the remote has them otherwise (a
-    broken rules.yaml an earlier sweep's rebase brought, mended there since: every later
-    sweep stopped on it before it fetched, and the clone stayed broken until a person
-    pulled).  The ConfigError stands when the remote's are the same, or do not load either."""
+    does not load and the remote's branch has them otherwise (a broken rules.yaml an
+    earlier sweep's rebase brought, mended there since: every later sweep stopped on it
+    before it fetched, and the clone stayed broken until a person pulled), this one
+    rebased onto the remote's branch, whose files the sweep then loads (a problem in those
+    is said as any).  When the remote cannot be reached or the rebase cannot be made, the
+    workspace as it is: its own problem is said, as before."""
     try:
         workspace.config()
         return workspace
     except ConfigError:
         pass
     root = workspace.root
-    branch = options.branch or git.current_branch(root)
-    files = [TEAMS_FILE, RULES_FILE]
-    if git.run(root, "fetch", "--quiet", "--", options.remote, branch).returncode != 0:
-        return workspace  # (the remote not to be reached: the config's error is the news)
-    upstream = git.fetched(root)
-    if upstream is None or git.files_at(root, upstream, files) == git.files_at(root, "HEAD", files):
+    try:
+        branch = options.branch or git.current_branch(root)
+        if git.run(root, "fetch", "--quiet", "--", options.remote, branch).returncode != 0:
+            return workspace
+        upstream = git.fetched(root)
+        files = [TEAMS_FILE, RULES_FILE]
+        if upstream is None or git.files_at(root, upstream, files) == git.files_at(
+            root, "HEAD", files
+        ):
+            return workspace
+        with lock.hold_writes(root / CACHE_DIR, workspace.lock_timeout, workspace.holder):
+            merge_driver.force_ticket_merge(root)
+            _catch_up(workspace, options.remote, branch, [])
+    except EscError:  # (git's failure, a conflict, this clone's config asked again: as is)
         return workspace
-    with lock.hold_writes(root / CACHE_DIR, workspace.lock_timeout, workspace.holder):
-        merge_driver.force_ticket_merge(root)
-        _catch_up(workspace, options.remote, branch, [])
     return Workspace(root, workspace.lock_timeout, workspace.holder, workspace.on_wait)
 
 

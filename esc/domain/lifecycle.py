@@ -558,36 +558,32 @@ def mentions(config: Config, text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 
 
 def _prose(text: str) -> str:
     """``text`` without its code, where no `@name` is a mention (as on GitHub): Markdown's
-    fenced code blocks (an unclosed one to the end), indented code blocks (4 spaces or a
-    tab, after a blank line) and code spans.  A pasted command or log (`ssh @deploy`,
-    `npm i @scope/x`) paged the people it happened to name."""
+    fenced code blocks (an unclosed one to the end) and code spans, each within its
+    paragraph.  A pasted command or log (`ssh @deploy`, `npm i @scope/x`) paged the
+    people it happened to name.  (A line opening with ```` ``` ```` that has a backtick
+    after it, ```` ```ssh @x``` ````, is a code span, as CommonMark reads it, not a fence
+    swallowing the rest; an indented line is prose: in a list item it is.)"""
     kept: list[str] = []
     fence: str | None = None
-    blank_before, in_code = True, False
-    for line in text.splitlines():
+    for line in text.split("\n"):
+        found = _FENCE.fullmatch(line.rstrip("\r"))
         if fence is not None:  # (closed by a fence of its kind, at least as long, alone)
-            stripped = line.strip()
-            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+            closing = found is not None and not found.group(2).strip()
+            if closing and found is not None and found.group(1).startswith(fence):
                 fence = None
             continue
-        opening = _FENCE.match(line)
-        if opening is not None:
-            fence = opening.group(1)
+        if found is not None and not (found.group(1)[0] == "`" and "`" in found.group(2)):
+            fence = found.group(1)
             continue
-        if line.strip() and line.startswith(("    ", "\t")) and (blank_before or in_code):
-            in_code = True
-            continue
-        if line.strip():
-            in_code = False
-        blank_before = not line.strip()
         kept.append(line)
-    return _CODE_SPAN.sub(" ", "\n".join(kept))
+    return "\n\n".join(_CODE_SPAN.sub(" ", part) for part in _PARAGRAPHS.split("\n".join(kept)))
 
 
 @functools.lru_cache(maxsize=8)

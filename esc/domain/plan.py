@@ -437,13 +437,6 @@ def plan(
     updated = total.sets.get("updated")
     if isinstance(updated, dt.datetime) and updated < ticket.updated:
         total = lifecycle.combined(total, Change(sets={"updated": ticket.updated}))
-    # (a rule renamed or removed in rules.yaml leaves its name behind, which no rule reads
-    # and `esc validate` names: forgotten when the memory is written, once; one that did
-    # not load is kept)
-    if memory:
-        names = {rule.name for rule in config.automation} | config.unloaded
-        if not names.issuperset(memory):
-            memory = {name: at for name, at in memory.items() if name in names}
     # (a rule that fired and was re-armed within one replay leaves `fired: {}`, as sweeps at
     # each of those moments leave it: the memory written once, then emptied)
     if memory != before or (fired and "fired" not in ticket.extra):

@@ -272,8 +272,9 @@ def _numbers_in_file(raw: object, kept: list[str]) -> list[int]:
 def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:
     """The ``sla`` block's policy and the rules ``fired`` names must be the configuration's:
     a misspelt one is none the sweep wrote.  Not blocking: a policy or rule renamed or
-    removed in rules.yaml leaves such names behind, and the sweep writes an active
-    ticket's block and memory anew (a settled ticket's stay as its last sweep left them)."""
+    removed in rules.yaml leaves such names behind (a sweep keeps a rule's memory: a rule
+    removed and put back does not fire again where it fired), and the sweep writes the
+    block anew."""
     sla = doc.data.get("sla")
     policy = sla.get("policy") if isinstance(sla, dict) else None
     names = [p.name for p in config.policies]
@@ -285,8 +286,7 @@ def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> N
     for name in fired if isinstance(fired, dict) else ():
         if isinstance(name, str) and name not in rules and name not in config.unloaded:
             where = _line_in_block(doc, "fired", name)
-            gone = "; a rule renamed or removed in rules.yaml: the next sweep of an active ticket"
-            gone += " forgets it (of a settled one, delete the line)"
+            gone = " (a rule renamed or removed in rules.yaml: delete the line)"
             said = f"fired: {unknown_choice('rule', name, rules)}{gone}"
             add("fired", said, where, blocking=False)
 

@@ -3855,27 +3855,6 @@ def test_a_rule_s_resolve_a_customer_s_reply_overrode_leaves_no_resolved_at(
     assert esc("validate", now="2026-12-01T15:00:00+01:00").code == 0
 
 
-def test_a_renamed_rule_s_name_is_forgotten_by_the_next_sweep(esc: Esc, workspace: Path) -> None:
-    """rules.yaml renames `breached-goes-up`: in a clone that does not know the rules the
-    ticket was last swept under, its old name stayed in the ticket's `fired:` for good,
-    which no rule reads and `esc validate` named (exit 1) until someone edited the file by
-    hand.  The next sweep writes the memory without it."""
-    rules = workspace / "rules.yaml"
-    rules.write_text(RULES_LEVELS)
-    ticket = make(esc)
-    esc.ok("sweep", now="2026-11-20T13:30:00+01:00")  # (escalated at the 11:00 breach)
-    path = workspace / "tickets" / f"{ticket}.md"
-    path.write_text(path.read_text().replace("\nfired: {}\n", "\nfired:\n"
-                    "  breached-goes-up: 2026-11-20T11:00:00+01:00\n"))  # fmt: skip
-    assert "  breached-goes-up: 2026-11-20T11:00:00+01:00\n" in path.read_text()
-    rules.write_text(RULES_LEVELS.replace("breached-goes-up", "breach-escalates"))
-    said = esc("validate", now="2026-11-20T13:40:00+01:00")
-    assert said.code == 1 and "fired: unknown rule 'breached-goes-up'" in said.err
-    shutil.rmtree(workspace / ".esc-cache")  # (a clone that never swept under the old rules)
-    esc.ok("sweep", now="2026-11-20T13:45:00+01:00")
-    assert "breached-goes-up:" not in path.read_text()
-    assert esc("validate", now="2026-11-20T13:50:00+01:00").code == 0
-
 
 def test_a_broken_rules_file_mended_upstream_reaches_the_cron_clone(
     esc: Esc, workspace: Path, tmp_path: Path

@@ -1003,7 +1003,8 @@ def test_mentions_in_internal_notes_are_recorded(config: Config) -> None:
         "Ran it:\n\n```\nssh @dan deploy\n```\n",
         "Ran it:\n\n~~~~ sh\nssh @dan deploy\n~~~~\n",
         "Ran `ssh @dan deploy` and ``npm i @dan/x``",
-        "Ran it:\n\n    ssh @dan deploy\n\n\tnpm i @dan\n",
+        "Ran ```ssh @dan deploy``` again",  # (Slack's way: a code span, no fence)
+        "Ran it:\r\n\r\n```\r\nssh @dan deploy\r\n```\r\n",
     ],
 )
 def test_a_name_in_code_is_no_mention(config: Config, text: str) -> None:
@@ -1020,6 +1021,17 @@ def test_a_name_beside_code_is_still_a_mention(config: Config) -> None:
     assert lifecycle.mentions(config, text) == ("dan", "frank")
     listed = "Steps:\n- ask @dan\n  - then @frank\n"
     assert lifecycle.mentions(config, listed) == ("dan", "frank")
+    # (a review's finds, each lost its mentions: a Slack-style ```code``` taken for a
+    # fence to the end; a list item's indented paragraph taken for code; a backtick typed
+    # for an apostrophe paired with a code span paragraphs later)
+    slack = "```ssh @deploy``` failed, @dan please look\n\nthanks @frank"
+    assert lifecycle.mentions(config, slack) == ("dan", "frank")
+    item = "- item one\n\n    @dan please look"
+    assert lifecycle.mentions(config, item) == ("dan",)
+    apostrophe = "I can`t log in.\n\n@frank please check `ssh` output"
+    assert lifecycle.mentions(config, apostrophe) == ("frank",)
+    indented = "```\nrun it\n    ```\n@dan inside still\n```\n\n@frank after"
+    assert lifecycle.mentions(config, indented) == ("frank",)  # (a fence indented 4: code)
 
 
 def test_any_name_teams_yaml_accepts_can_be_mentioned_in_any_case() -> None:

@@ -429,9 +429,8 @@ def test_a_swept_block_naming_what_the_configuration_has_is_no_problem(config: C
             "  breached-goes-up:",
             "  brached-goes-up:",
             "22: fired: unknown rule 'brached-goes-up' (did you mean 'breached-goes-up'?); "
-            "choose from breached-goes-up, outage-is-urgent; a rule renamed or removed in "
-            "rules.yaml: the next sweep of an active ticket forgets it (of a settled one, "
-            "delete the line)",
+            "choose from breached-goes-up, outage-is-urgent (a rule renamed or removed in "
+            "rules.yaml: delete the line)",
         ),
     ],
 )
