@@ -12,7 +12,9 @@ so a rule that fires in the past sees the team, priority and status of then, not
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -98,6 +100,94 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
     values["entries"] = entries
     values["activity"] = ActivityLog(tuple(kept))
     return rebuilt(ticket, values)
+
+
+class History:
+    """:func:`ticket_as_of` of one ticket at many instants (a replay's moments), each found
+    by bisection and made of slices of the ticket's records, when its log, conversation
+    and escalations are each in time order (as esc writes them); else by
+    :func:`ticket_as_of` itself.  A replay of a gap holding thousands of a person's changes
+    rebuilt each moment's ticket from the whole log: 13.5 s for 2,500 notes, 123 s for
+    10,000."""
+
+    def __init__(self, ticket: Ticket) -> None:
+        self.ticket = ticket
+        self.lines = tuple(ticket.activity)
+        self.times = [a.at for a in self.lines]
+        self.entry_times = [e.at for e in ticket.entries]
+        self.escalation_times = [e.at for e in ticket.escalations]
+        self.ordered = all(
+            _ascending(times) for times in (self.times, self.entry_times, self.escalation_times)
+        )
+        self.changes: dict[str, list[int]] = {}  # logged field -> where its lines are
+        self.tagged: list[int] = []  # where the log's taggings are
+        self.updated_by: list[dt.datetime | None] = [None]  # the last time a line that
+        # updates the ticket was logged, among the first n lines
+        if not self.ordered:
+            return
+        last: dt.datetime | None = None
+        for n, a in enumerate(self.lines):
+            if a.field is not None:
+                if a.field in _LOGGED:
+                    self.changes.setdefault(a.field, []).append(n)
+            elif a.event == "tagged":
+                self.tagged.append(n)
+            if not (a.field or "").startswith(SWEEP_FIELD_PREFIX) and a.event != NOTIFIED:
+                last = a.at if last is None or a.at > last else last
+            self.updated_by.append(last)
+
+    def as_of(self, at: dt.datetime) -> Ticket:
+        """``ticket_as_of(ticket, at)``."""
+        ticket = self.ticket
+        if not self.ordered:
+            return ticket_as_of(ticket, at)
+        if ticket.updated <= at and not self._recorded_after(at):
+            return ticket
+        later = ticket.updated > at
+        kept = bisect.bisect_right(self.times, at)
+        entries = bisect.bisect_right(self.entry_times, at)
+        updated = ticket.updated
+        if later:  # (then it was last updated by the last thing done by then)
+            updated = ticket.created
+            logged = self.updated_by[kept]
+            if logged is not None and logged > updated:
+                updated = logged
+            if entries and self.entry_times[entries - 1] > updated:
+                updated = self.entry_times[entries - 1]
+        values: dict[str, object] = {}
+        for name, where in self.changes.items():  # (each field's value before its first
+            first = bisect.bisect_left(where, kept)  # later change)
+            if first < len(where):
+                values[name] = _value(name, self.lines[where[first]].old)
+        values["updated"] = updated
+        later_tags = self.tagged[bisect.bisect_left(self.tagged, kept) :]
+        untagged = {self.lines[n].note for n in later_tags}
+        if untagged:
+            values["tags"] = tuple(t for t in ticket.tags if t not in untagged)
+        if ticket.escalations:
+            values["escalations"] = ticket.escalations[
+                : bisect.bisect_right(self.escalation_times, at)
+            ]
+        if ticket.requests:
+            values["requests"] = requests_as_of(ticket.requests, at)
+        values["entries"] = ticket.entries[:entries]
+        values["activity"] = ActivityLog(self.lines[:kept])
+        return rebuilt(ticket, values)
+
+    def _recorded_after(self, at: dt.datetime) -> bool:
+        """:func:`changed_since`, but for ``updated``, on the ordered records."""
+        ticket = self.ticket
+        if self.escalation_times and self.escalation_times[-1] > at:
+            return True
+        if self.entry_times and self.entry_times[-1] > at:
+            return True
+        if any(r.asked > at or (r.closed is not None and r.closed > at) for r in ticket.requests):
+            return True
+        return bool(self.times) and self.times[-1] > at
+
+
+def _ascending(times: Sequence[dt.datetime]) -> bool:
+    return all(a <= b for a, b in itertools.pairwise(times))
 
 
 def requests_as_of(requests: Sequence[Request], at: dt.datetime) -> tuple[Request, ...]:

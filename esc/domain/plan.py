@@ -20,7 +20,7 @@ from dataclasses import fields as dc_fields
 from typing import TypeVar
 
 from esc.domain import automation, lifecycle
-from esc.domain.as_of import LOGGED_FIELDS, later_changes, ticket_as_of
+from esc.domain.as_of import LOGGED_FIELDS, History, later_changes, ticket_as_of
 from esc.domain.automation import CAP_REACHED
 from esc.domain.calendar import MAX_HORIZON, add_business_time
 from esc.domain.conditions import DurationCondition
@@ -1020,6 +1020,7 @@ class _Versions:
         self.known: dict[dt.datetime, Ticket] = {}
         self.last: dt.datetime | None = None
         self._times: tuple[list[dt.datetime], list[dt.datetime]] | None = None
+        self._history: History | None = None  # (made when a moment is first rebuilt)
 
     def times(self) -> tuple[list[dt.datetime], list[dt.datetime]]:
         """The times in (since, now] of the ticket's log and conversation, and of everything
@@ -1047,7 +1048,9 @@ class _Versions:
             if last is not None and self.quiet(min(last, at), max(last, at)):
                 found = self.known[at] = self.known[last]
             else:
-                found = self.known[at] = ticket_as_of(self.ticket, at)
+                if self._history is None:
+                    self._history = History(self.ticket)
+                found = self.known[at] = self._history.as_of(at)
         self.last = at
         return found
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from esc.config.loading import build_config
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain import lifecycle
-from esc.domain.as_of import changed_since, later_changes, ticket_as_of
+from esc.domain.as_of import History, changed_since, later_changes, ticket_as_of
 from esc.domain.config import Config
 from esc.domain.model import Ticket
 from tests.helpers import berlin
@@ -111,3 +114,58 @@ def test_a_rebuilt_ticket_is_the_record_replace_makes() -> None:
         assert type(seen) is Ticket
         fields = {f.name: getattr(seen, f.name) for f in dataclasses.fields(Ticket)}
         assert vars(seen) == vars(dataclasses.replace(t, **fields))
+
+
+def _fields(ticket: Ticket) -> dict[str, object]:
+    values = {f.name: getattr(ticket, f.name) for f in dataclasses.fields(ticket)}
+    values["activity"] = tuple(ticket.activity)
+    return values
+
+
+def _longer_story() -> tuple[Ticket, Config]:
+    """The story, then a note, a tag taken back by hand... every kind of line again."""
+    t, cfg = story()
+    steps = [
+        lambda t: lifecycle.comment(t, cfg, berlin(2026, 11, 23, 15), "alice", "n", kind="note"),
+        lambda t: lifecycle.add_tags(t, berlin(2026, 11, 23, 15, 30), "bob", ["billing"]),
+        lambda t: lifecycle.assign(t, cfg, berlin(2026, 11, 23, 16), "bob", "dan"),
+        lambda t: lifecycle.resolve(t, cfg, berlin(2026, 11, 23, 17), "dan", "fixed"),
+        lambda t: lifecycle.reopen(t, cfg, berlin(2026, 11, 24, 9), "acme", "still broken"),
+    ]
+    for step in steps:
+        t = lifecycle.applied(t, step(t))
+    return t, cfg
+
+
+@settings(max_examples=60, deadline=None)
+@given(minutes=st.lists(st.integers(min_value=-60, max_value=26 * 60), min_size=1, max_size=8))
+def test_a_history_gives_every_moment_as_ticket_as_of_does(minutes: list[int]) -> None:
+    """:class:`History` (bisection over the ordered records, for a replay's many moments)
+    makes the very ticket :func:`ticket_as_of` makes, at any instant, in any order asked."""
+    t, _ = _longer_story()
+    history = History(t)
+    assert history.ordered
+    for minute in minutes:
+        at = CREATED + dt.timedelta(minutes=minute, seconds=minute % 7)
+        assert _fields(history.as_of(at)) == _fields(ticket_as_of(t, at)), at
+
+
+def test_a_history_gives_the_instants_of_its_records_as_ticket_as_of_does() -> None:
+    t, _ = _longer_story()
+    history = History(t)
+    second = dt.timedelta(seconds=1)
+    for line in t.activity:
+        for at in (line.at - second, line.at, line.at + second):
+            assert _fields(history.as_of(at)) == _fields(ticket_as_of(t, at)), at
+
+
+def test_a_history_of_records_out_of_order_is_ticket_as_of_itself() -> None:
+    """A log a hand edit put out of time order: no bisection, the same answers."""
+    t, _ = _longer_story()
+    lines = tuple(t.activity)
+    shuffled = dataclasses.replace(t, activity=(lines[-1], *lines[:-1]))
+    history = History(shuffled)
+    assert not history.ordered
+    for hour in (8, 10, 13, 16, 20):
+        at = berlin(2026, 11, 23, hour, 10)
+        assert _fields(history.as_of(at)) == _fields(ticket_as_of(shuffled, at))
