@@ -951,6 +951,11 @@ _QUOTE_HEADER = re.compile(
     r")[ \t*_]*[:：]",
     re.IGNORECASE | re.MULTILINE,
 )
+_QUOTE_DATE = re.compile(  # (of those, the quoted message's time)
+    r"^[ \t*_]*(?:sent|date|gesendet|datum|envoy[ée]|enviado(?: el)?|skickat|inviato|verzonden|"
+    r"sendt|wys[łl]ane|data|odesl[áa]no|发送时间|送信日時|보낸 날짜|отправлено|дата)[ \t*_]*[:：]",
+    re.IGNORECASE,
+)
 _ORIGINAL = re.compile(
     r"^[ \t]*\\?-{2,}[ \t]*(?:original message|urspr[üu]ngliche nachricht|message d'origine|"
     r"mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande)",
@@ -996,10 +1001,16 @@ def _before_header_block(text: str) -> str:
 
 def _header_block(lines: Sequence[str]) -> bool:
     """Whether ``lines`` open a quoted message's header block: three header lines, one
-    naming an address (`From: Help <help@…>`), not any three "Key: value" lines a
-    customer wrote (`Od: Berlin` / `Do: Paris` / `Data: 3 grudnia`)."""
+    naming an address (`From: Help <help@…>`) and one its time (`Sent:`, `Date:`: every
+    client writes it there), not any three "Key: value" lines a customer wrote (`Od:
+    Berlin` / `Do: Paris` / `Data: 3 grudnia`), nor the From, To and Subject of a mail of
+    their system's they pasted to show it (what followed it was cut as the quote)."""
     headers = [line for line in lines if _QUOTE_HEADER.match(line)]
-    return len(headers) >= 3 and any("@" in line for line in headers)
+    return (
+        len(headers) >= 3
+        and any("@" in line for line in headers)
+        and any(_QUOTE_DATE.match(line) for line in headers)
+    )
 
 
 def _indented_quote(text: str) -> int | None:

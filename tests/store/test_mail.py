@@ -297,6 +297,24 @@ def test_yahoo_s_indented_quote_under_a_dated_attribution_is_stripped() -> None:
     assert store.strip_quoted(many) == many.strip()
 
 
+def test_a_mail_s_headers_the_customer_pasted_are_no_quote_without_its_time() -> None:
+    """A customer showed what their system sends (From, To, Subject: no Sent or Date line,
+    which every mail client writes in a quote's header): their question below it was
+    cut as the quote, and lost.  A quoted header block (with its time) is still cut."""
+    pasted = (
+        "This is what our system sends:\n\nFrom: noreply@shop.example\nTo: customer@gmail.com\n"
+        "Subject: Your order 1001\n\nGmail never shows it. Can you check your relay logs "
+        "for order 1001?\n"
+    )
+    assert store.strip_quoted(pasted) == pasted.strip()
+    outlook = (
+        "Works now, thanks.\n\nFrom: Support <help@esc.example>\n"
+        "Sent: Friday, December 4, 2026 09:00\nTo: Jane <jane@shop.example>\n"
+        "Subject: Your ticket\n\nPlease try again.\n"
+    )
+    assert store.strip_quoted(outlook) == "Works now, thanks."
+
+
 def test_a_maildir_is_read_in_delivery_order_not_name_order(tmp_path: Path) -> None:
     """Maildir's microseconds are not zero-padded: M100000 was read before M99999."""
     box = corpus.maildir(tmp_path / "Maildir")
