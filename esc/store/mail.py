@@ -55,9 +55,9 @@ REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
 _FATAL_DEFECTS = (
     email.errors.NoBoundaryInMultipartDefect,
     email.errors.StartBoundaryNotFoundDefect,
-    email.errors.CloseBoundaryNotFoundDefect,
     email.errors.MultipartInvariantViolationDefect,
-)
+)  # (a multipart whose parts are whole but for its closing boundary, as a script or a cut
+# transfer leaves it, is read as every mail client reads it: it was quarantined)
 _HEADERS = (
     "auto-submitted", "precedence", *AUTO_REPLY_HEADERS, "content-type", "return-path",
     "x-esc-ticket", "x-esc-event", "x-precedence",

@@ -1584,3 +1584,20 @@ def test_a_reply_naming_five_thousand_messages_is_threaded(esc: Esc, workspace: 
     result = esc("intake", "--eml", "-", input=reply.decode(), now="2026-11-20T11:00:00+01:00")
     assert "customer message on " + path.stem in result.out, result.out + result.err
     assert "Still broken." in path.read_text()
+
+
+def test_a_multipart_without_its_closing_boundary_is_read(esc: Esc, workspace: Path) -> None:
+    """Its parts are whole, only the final `--abc--` is missing (a script's mail, a cut
+    transfer): mail clients show it, and intake quarantined it (`--eml -` exits 0, so an
+    MTA pipe dropped the customer's mail)."""
+    mail = (
+        "From: Jane <jane@shop.example>\r\nTo: help@esc.example\r\nSubject: Refund?\r\n"
+        "Message-ID: <nb@shop.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/alternative; boundary="abc"\r\n\r\n'
+        "--abc\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nWhere is my refund?\r\n"
+        "--abc\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Where is my refund?</p>\r\n"
+    )
+    result = esc("intake", "--eml", "-", input=mail)
+    assert result.code == 0 and "1 message: 1 new ticket" in result.out, result.err
+    (path,) = (workspace / "tickets").glob("*.md")
+    assert "Where is my refund?" in path.read_text()
