@@ -382,7 +382,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
             raise Malformed("no From address")
         spec = sender = daemon
     else:
-        first = addresses[0]
+        first = _original_sender(msg, addresses[0])
         spec = _unescaped(first.addr_spec)
         name = one_line(windows_1252(_unescaped(first.display_name)))  # (`Jürgen`)
         if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
@@ -436,6 +436,33 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         earlier_ids=() if ids else earlier_fallback_ids(data),
     )
     return Parsed(mail, attachments)
+
+
+def _original_sender(msg: email.message.EmailMessage, sender: Address) -> Address:
+    """Who wrote a message a mailing list or a Google Group passed on in its own name (as
+    they do for senders whose domain forbids another to send as them, DMARC): the address
+    in ``X-Original-From``, else in ``Reply-To`` when its From reads `'Quinn' via Support`,
+    when the From is an address the message went to (the group's own, the helpdesk's);
+    else ``sender``.  (The group's address became the ticket's customer, and the
+    acknowledgement went to the helpdesk itself.)"""
+    sent_to = {
+        addr.lower()
+        for name in ("To", "Cc", "Delivered-To", "X-Original-To")
+        for _, addr in email.utils.getaddresses(_raw_values(msg, name))
+    }
+    if sender.addr_spec.lower() not in sent_to:
+        return sender
+    for header, needs_via in (("X-Original-From", False), ("Reply-To", True)):
+        if needs_via and " via " not in sender.display_name:
+            continue
+        found = [a for a in email.utils.getaddresses(_raw_values(msg, header)) if "@" in a[1]]
+        if found and found[0][1].lower() not in sent_to:
+            name, addr = found[0]
+            try:
+                return Address(display_name=name, addr_spec=addr)
+            except (ValueError, email.errors.MessageError, email.errors.MessageDefect):
+                return sender
+    return sender
 
 
 def _daemon(msg: email.message.EmailMessage, addresses: Sequence[Address]) -> str | None:

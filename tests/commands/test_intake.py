@@ -1601,3 +1601,24 @@ def test_a_multipart_without_its_closing_boundary_is_read(esc: Esc, workspace: P
     assert result.code == 0 and "1 message: 1 new ticket" in result.out, result.err
     (path,) = (workspace / "tickets").glob("*.md")
     assert "Where is my refund?" in path.read_text()
+
+
+def test_a_mail_a_google_group_passed_on_is_the_customer_s(esc: Esc, workspace: Path) -> None:
+    """Google Groups sends a gmail.com sender's mail as `'Quinn Q' via Support
+    <support@…>` (DMARC), the writer in X-Original-From and Reply-To: the group's address
+    was the customer, and an acknowledgement would go to the helpdesk itself."""
+    mail = (
+        "From: \"'Quinn Q' via Support\" <support@helpdesk.example>\r\n"
+        "To: support@helpdesk.example\r\nReply-To: Quinn Q <quinn@gmail.com>\r\n"
+        "X-Original-From: Quinn Q <quinn@gmail.com>\r\nPrecedence: list\r\n"
+        "Subject: Login broken\r\nMessage-ID: <gg@gmail.com>\r\n\r\nI cannot log in.\r\n"
+    )
+    result = esc("intake", "--eml", "-", input=mail)
+    assert result.code == 0 and "1 new ticket" in result.out, result.err
+    (path,) = (workspace / "tickets").glob("*.md")
+    assert '\ncustomer: "Quinn Q <quinn@gmail.com>"\n' in path.read_text()
+    own = mail.replace("X-Original-From: Quinn Q <quinn@gmail.com>\r\n", "").replace(
+        "From: \"'Quinn Q' via Support\"", "From: Ann").replace("<gg@", "<gg2@")
+    esc.ok("intake", "--eml", "-", input=own)  # (no "via", no X-Original-From: as written)
+    texts = [p.read_text() for p in (workspace / "tickets").glob("*.md")]
+    assert any('\ncustomer: "Ann <support@helpdesk.example>"\n' in t for t in texts)
