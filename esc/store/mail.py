@@ -348,7 +348,7 @@ def _refuse_long_headers(data: bytes) -> None:
     first as ``compat32`` reads them, as text, before the policy that parses them (and
     already parses every Content-Type while it reads the message) takes its time."""
     plain = email.message_from_bytes(data, policy=email.policy.compat32)
-    for part in plain.walk():
+    for part, whose in _parts_and_whose(plain, "its"):
         totals: dict[str, list[int]] = {}
         for name, value in part.raw_items():
             key = name.lower()
@@ -361,9 +361,23 @@ def _refuse_long_headers(data: bytes) -> None:
                 said = one_line(name)[:40]
                 what = f"{said} headers are" if total[1] > 1 else f"{said} header is"
                 raise Malformed(
-                    f"its {what} {total[0]:,} characters long (esc reads at most "
+                    f"{whose} {what} {total[0]:,} characters long (esc reads at most "
                     f"{MAX_HEADER_CHARS:,})"
                 )
+
+
+def _parts_and_whose(
+    part: email.message.Message, whose: str
+) -> Iterator[tuple[email.message.Message, str]]:
+    """Each part of a message with whose headers they are: the message's (``its``), or
+    a message attached to it (``its attached message's``, a forward saved whole)."""
+    yield part, whose
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        inner = "its attached message's" if part.get_content_type() == "message/rfc822" else whose
+        for sub in payload:
+            if isinstance(sub, email.message.Message):
+                yield from _parts_and_whose(sub, inner)
 
 
 def _parse(data: bytes, attachment_limit: int) -> Parsed:

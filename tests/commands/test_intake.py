@@ -1622,3 +1622,24 @@ def test_a_mail_a_google_group_passed_on_is_the_customer_s(esc: Esc, workspace: 
     esc.ok("intake", "--eml", "-", input=own)  # (no "via", no X-Original-From: as written)
     texts = [p.read_text() for p in (workspace / "tickets").glob("*.md")]
     assert any('\ncustomer: "Ann <support@helpdesk.example>"\n' in t for t in texts)
+
+
+def test_a_long_header_of_an_attached_message_is_named_as_its(
+    esc: Esc, workspace: Path
+) -> None:
+    """A forward attaching a mail whose own To is longer than esc reads: the line named
+    "its To header", which the outer mail's is not."""
+    inner = (
+        "From: Bob <bob@x.example>\r\nTo: " + ", ".join(f"a{n}@x.example" for n in range(9_000))
+        + "\r\nSubject: the list\r\n\r\nHi all.\r\n"
+    )
+    mail = (
+        "From: Jane <jane@shop.example>\r\nTo: help@esc.example\r\nSubject: Fwd: the list\r\n"
+        "Message-ID: <fwd@shop.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        "Content-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\n"
+        "Content-Type: message/rfc822\r\n\r\n" + inner + "--b--\r\n"
+    )
+    result = esc("intake", "--eml", "-", input=mail)
+    assert result.code == 0 and "1 quarantined" in result.out
+    assert "esc: stdin: its attached message's To header is " in result.err
