@@ -148,9 +148,26 @@ def _decoded_text(part: email.message.MIMEPart) -> str:
         if isinstance(raw, bytes) and not raw.isascii() and not _utf_8(raw, charset):
             return _eight_bit(raw).replace("\r\n", "\n")  # (UTF-8 declared, Latin-1 sent:
             # `café` as a mail client shows it, not `caf\ufffd`)
+    wider = _WIDER.get(charset or "")
+    if wider is not None:  # (read as the WHATWG Encoding standard reads the label)
+        raw = part.get_payload(decode=True)
+        if isinstance(raw, bytes):
+            return raw.decode(wider, "replace").replace("\r\n", "\n")
     content = part.get_content()
     text = content if isinstance(content, str) else content.decode("utf-8", "replace")
     return windows_1252(text) if part.get_content_charset() in _LATIN_1 else text
+
+
+# Labels under which mail clients send text in the wider Windows code page, which mail
+# readers and browsers read it as (the WHATWG Encoding standard): Outlook's Shift_JIS is
+# CP932 (`①`, NEC's and IBM's rows: Python's shift_jis made them U+FFFD), GB2312 is GBK,
+# EUC-KR is CP949.
+_WIDER = {
+    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
+    "ms_kanji": "cp932", "csshiftjis": "cp932",
+    "gb2312": "gbk", "gb_2312-80": "gbk", "csgb2312": "gbk", "x-gbk": "gbk",
+    "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "csksc56011987": "cp949",
+}  # fmt: skip
 
 
 def _utf_8(raw: bytes, charset: str | None) -> bool:

@@ -1643,3 +1643,22 @@ def test_a_long_header_of_an_attached_message_is_named_as_its(
     result = esc("intake", "--eml", "-", input=mail)
     assert result.code == 0 and "1 quarantined" in result.out
     assert "esc: stdin: its attached message's To header is " in result.err
+
+
+def test_shift_jis_as_outlook_writes_it_is_read_as_cp932(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Outlook labels CP932 text Shift_JIS, and mail readers read it so (WHATWG): `①`
+    (NEC's row) came out as U+FFFD and `@`."""
+    body = "注文①が届きません。".encode("cp932")
+    mail = (
+        b"From: Taro <taro@shop.example>\r\nTo: help@esc.example\r\nSubject: order\r\n"
+        b"Message-ID: <sjis@shop.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=Shift_JIS\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + body + b"\r\n"
+    )
+    box = corpus.maildir(tmp_path / "box", mail)
+    result = esc("intake", "--maildir", str(box))
+    assert result.code == 0 and "1 new ticket" in result.out, result.err
+    (path,) = (workspace / "tickets").glob("*.md")
+    assert "注文①が届きません。" in path.read_text(encoding="utf-8")
