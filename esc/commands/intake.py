@@ -80,6 +80,8 @@ class _Index:
     titles: dict[str, str] = field(default_factory=dict)  # (a follow-up's, when its reply's
     # subject is nothing but `Re: [T-…]`)
     follow_ups: dict[str, str] = field(default_factory=dict)  # closed ticket → its latest
+    # Message-ID → the ticket a reply to it opened before it came (``replies_to``)
+    awaited: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tickets: Iterable[Ticket]) -> _Index:
@@ -90,6 +92,8 @@ class _Index:
             index.titles[ticket.id] = ticket.title
             for message_id in mails.recorded_ids(ticket.extra):
                 index.messages[message_id] = ticket.id
+            for message_id in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
+                index.awaited.setdefault(message_id, ticket.id)
             external = ticket.extra.get(mails.EXTERNAL_ID)
             if external is not None:
                 index.external[(ticket.channel or "", str(external).strip())] = ticket.id
@@ -365,6 +369,8 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         run.count("ignored")
         return f"ignored: {why}"
     threaded = target = mails.thread(mail, index.messages, list(index.status))
+    if target is None and message_id in index.awaited:  # (a reply to it came first, and
+        threaded = target = index.awaited[message_id]  # opened a ticket: it joins that)
     if target is not None:  # (a second reply to a closed ticket: to the follow-up it opened)
         target = index.continued(target)
     held = None if run.broken is None else run.broken.holding(mail)
@@ -394,6 +400,8 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     ticket = _new_ticket(run, mail, attachments, follows=target, threaded=threaded)
     index.messages[message_id] = ticket.id
     index.status[ticket.id] = ticket.status
+    for answered in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
+        index.awaited.setdefault(answered, ticket.id)
     acknowledged = ACKNOWLEDGED if _acknowledge(run, ticket, mail) else ""
     if target is not None:
         index.follow_ups[target] = ticket.id

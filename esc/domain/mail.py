@@ -25,6 +25,10 @@ RECIPIENTS = "to"  # the addresses the first message was sent to (routing: `to: 
 EXTERNAL_ID = "external_id"  # JSON intake: the id the form, chat or portal gave it
 FOLLOWS = "follows"  # a ticket opened by a reply to a closed one: that ticket's ID
 ATTACHMENTS = "attachments"  # saved attachments, as paths relative to the workspace
+# a ticket a reply opened, whose original no ticket held then (a reply delivered first):
+# the Message-IDs it answers, so that the original, when it comes, joins the ticket
+REPLIES_TO = "replies_to"
+REPLIES_TO_KEPT = 10  # of a long References, the newest ones kept (and In-Reply-To's)
 
 # A Date header is taken as `created` when it lies in [now - DATE_PAST, now + DATE_SKEW];
 # within the skew after now it counts as now (a sender's clock a little fast).
@@ -265,6 +269,9 @@ def intake_for(
         extra[MESSAGE_IDS] = [mail.message_id]
     if follows:
         extra[FOLLOWS] = follows
+    elif mail.in_reply_to or mail.references:  # (a reply: what it answers may come later)
+        answered = [*mail.in_reply_to, *reversed(mail.references[-REPLIES_TO_KEPT:])]
+        extra[REPLIES_TO] = list(dict.fromkeys(answered))
     if attachments:
         extra[ATTACHMENTS] = list(attachments)
     return Intake(
@@ -284,9 +291,10 @@ def with_attachments(text: str, attachments: Sequence[str]) -> str:
     return f"{text}\n\nAttachments:\n{listed}" if text else f"Attachments:\n{listed}"
 
 
-def recorded_ids(extra: Mapping[str, object]) -> list[str]:
-    """The Message-IDs a ticket's front-matter records."""
-    value = extra.get(MESSAGE_IDS)
+def recorded_ids(extra: Mapping[str, object], key: str = MESSAGE_IDS) -> list[str]:
+    """The Message-IDs a ticket's front-matter records (``key``: those it answers,
+    :data:`REPLIES_TO`)."""
+    value = extra.get(key)
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
     return [str(value)] if isinstance(value, str) else []

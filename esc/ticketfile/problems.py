@@ -10,7 +10,7 @@ from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.conditions import INTAKE_KEYS
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
-from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS
+from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS, REPLIES_TO
 from esc.domain.model import CHANNELS, COMPUTED_KEYS, FIELD_ORDER, STATUSES, line_problem
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp
@@ -293,7 +293,7 @@ def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> N
 
 # The front-matter keys esc writes: a key of your own that reads as a misspelling of one
 # is said so (as teams.yaml's keys are)
-ESC_KEYS = (*FIELD_ORDER, *INTAKE_KEYS, MESSAGE_IDS, ATTACHMENTS)
+ESC_KEYS = (*FIELD_ORDER, *INTAKE_KEYS, MESSAGE_IDS, ATTACHMENTS, REPLIES_TO)
 
 
 def _misspelt_keys(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:

@@ -1662,3 +1662,33 @@ def test_shift_jis_as_outlook_writes_it_is_read_as_cp932(
     assert result.code == 0 and "1 new ticket" in result.out, result.err
     (path,) = (workspace / "tickets").glob("*.md")
     assert "注文①が届きません。" in path.read_text(encoding="utf-8")
+
+
+def test_a_reply_delivered_before_its_original_is_one_conversation(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The reply came first and opened a ticket; the original, delivered later, opened a
+    second one, and later replies went to one or the other.  The first records what it
+    answers (`replies_to:`), and the original joins it, in a later run or the same one."""
+    original = corpus.message(subject="Printer broken", message_id="<a@shop.example>",
+                              text="The printer is broken.")  # fmt: skip
+    answers = {"In-Reply-To": "<a@shop.example>", "References": "<a@shop.example>"}
+    reply = corpus.message(subject="Re: Printer broken", message_id="<b@shop.example>",
+                           text="Still broken.", headers=answers)  # fmt: skip
+    first = esc("intake", "--eml", "-", input=reply.decode())
+    assert "1 new ticket" in first.out, first.err
+    (path,) = (workspace / "tickets").glob("*.md")
+    assert 'replies_to:\n  - "<a@shop.example>"\n' in path.read_text()
+    later = esc("intake", "--eml", "-", input=original.decode(), now="2026-11-20T10:05:00+01:00")
+    assert f"customer message on {path.stem}" in later.out, later.out + later.err
+    assert list((workspace / "tickets").glob("*.md")) == [path]
+    assert "The printer is broken." in path.read_text()
+    assert esc("validate").code == 0
+    # (in one Maildir run, the reply delivered first)
+    for old in (workspace / "tickets").glob("*.md"):
+        old.unlink()
+    box = corpus.maildir(tmp_path / "box", reply.replace(b"<b@", b"<b2@").replace(b"<a@", b"<a2@"),
+                         original.replace(b"<a@", b"<a2@"))  # fmt: skip
+    result = esc("intake", "--maildir", str(box), now="2026-11-20T11:00:00+01:00")
+    assert "new ticket" in result.out and "customer message on" in result.out, result.out
+    assert len(list((workspace / "tickets").glob("*.md"))) == 1
