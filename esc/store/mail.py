@@ -940,7 +940,18 @@ def _answers_between_quotes(text: str, known: str = "") -> str | None:
             _ATTRIBUTION.fullmatch(line.strip()) and i + 1 < len(lines) and _heads_quote(i, quoted)
         )
     ]  # fmt: skip
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(own)).strip()
+    return _before_signature(re.sub(r"\n{3,}", "\n\n", "\n".join(own)).strip())
+
+
+def _before_signature(text: str) -> str:
+    """``text`` without the signature its sender's client marked with the standard line
+    ``-- `` (RFC 3676), when their own text comes before it: a bottom-posted reply kept
+    `Kai Example / Example GmbH` under its answer, where a top-posted one lost it."""
+    lines = text.split("\n")
+    for n in range(len(lines) - 1, 0, -1):
+        if lines[n] == "-- " and "\n".join(lines[:n]).strip():
+            return "\n".join(lines[:n]).rstrip()
+    return text
 
 
 def _runs_on(quoted_line: str) -> bool:

@@ -315,6 +315,18 @@ def test_a_mail_s_headers_the_customer_pasted_are_no_quote_without_its_time() ->
     assert store.strip_quoted(outlook) == "Works now, thanks."
 
 
+def test_a_bottom_posted_reply_loses_its_marked_signature() -> None:
+    """Thunderbird's bottom-posted reply kept its `-- ` signature, a top-posted one lost
+    it; a `--` line of the sender's own (no space: no signature mark) stays."""
+    reply = (
+        "On 01.12.26 09:00, Support wrote:\n> Did the update help?\n\n"
+        "No, it still crashes on start.\n\n-- \nKai Example\nExample GmbH\n"
+    )
+    assert store.strip_quoted(reply) == "No, it still crashes on start."
+    own = reply.replace("-- \n", "--\n")
+    assert store.strip_quoted(own).endswith("--\nKai Example\nExample GmbH")
+
+
 def test_a_maildir_is_read_in_delivery_order_not_name_order(tmp_path: Path) -> None:
     """Maildir's microseconds are not zero-padded: M100000 was read before M99999."""
     box = corpus.maildir(tmp_path / "Maildir")
