@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email.utils
 import json
 import os
 import re
@@ -80,8 +81,10 @@ class _Index:
     titles: dict[str, str] = field(default_factory=dict)  # (a follow-up's, when its reply's
     # subject is nothing but `Re: [T-…]`)
     follow_ups: dict[str, str] = field(default_factory=dict)  # closed ticket → its latest
-    # Message-ID → the ticket a reply to it opened before it came (``replies_to``)
+    # Message-ID → the ticket a reply to it opened before it came (``replies_to``), and
+    # each ticket's customer address (only the same sender's original joins it)
     awaited: dict[str, str] = field(default_factory=dict)
+    addresses: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tickets: Iterable[Ticket]) -> _Index:
@@ -94,6 +97,7 @@ class _Index:
                 index.messages[message_id] = ticket.id
             for message_id in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
                 index.awaited.setdefault(message_id, ticket.id)
+            index.addresses[ticket.id] = email.utils.parseaddr(ticket.customer or "")[1].lower()
             external = ticket.extra.get(mails.EXTERNAL_ID)
             if external is not None:
                 index.external[(ticket.channel or "", str(external).strip())] = ticket.id
@@ -369,8 +373,11 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         run.count("ignored")
         return f"ignored: {why}"
     threaded = target = mails.thread(mail, index.messages, list(index.status))
-    if target is None and message_id in index.awaited:  # (a reply to it came first, and
-        threaded = target = index.awaited[message_id]  # opened a ticket: it joins that)
+    awaited = index.awaited.get(message_id) if target is None else None
+    if awaited is not None and index.addresses.get(awaited) == mail.address:  # (the same
+        # sender's reply to it came first and opened a ticket: it joins that one; another
+        # sender naming its Message-ID claims nothing)
+        threaded = target = awaited
     if target is not None:  # (a second reply to a closed ticket: to the follow-up it opened)
         target = index.continued(target)
     held = None if run.broken is None else run.broken.holding(mail)
@@ -402,6 +409,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     index.status[ticket.id] = ticket.status
     for answered in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
         index.awaited.setdefault(answered, ticket.id)
+    index.addresses[ticket.id] = mail.address
     acknowledged = ACKNOWLEDGED if _acknowledge(run, ticket, mail) else ""
     if target is not None:
         index.follow_ups[target] = ticket.id

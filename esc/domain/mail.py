@@ -270,7 +270,7 @@ def intake_for(
     if follows:
         extra[FOLLOWS] = follows
     elif mail.in_reply_to or mail.references:  # (a reply: what it answers may come later)
-        answered = [*mail.in_reply_to, *reversed(mail.references[-REPLIES_TO_KEPT:])]
+        answered = [*mail.in_reply_to[:3], *reversed(mail.references[-REPLIES_TO_KEPT:])]
         extra[REPLIES_TO] = list(dict.fromkeys(answered))
     if attachments:
         extra[ATTACHMENTS] = list(attachments)

@@ -55,9 +55,10 @@ REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
 _FATAL_DEFECTS = (
     email.errors.NoBoundaryInMultipartDefect,
     email.errors.StartBoundaryNotFoundDefect,
+    email.errors.CloseBoundaryNotFoundDefect,  # (a message cut short, as an mbox being
+    # written is read: its whole copy comes later, and would be "already taken")
     email.errors.MultipartInvariantViolationDefect,
-)  # (a multipart whose parts are whole but for its closing boundary, as a script or a cut
-# transfer leaves it, is read as every mail client reads it: it was quarantined)
+)
 _HEADERS = (
     "auto-submitted", "precedence", *AUTO_REPLY_HEADERS, "content-type", "return-path",
     "x-esc-ticket", "x-esc-event", "x-precedence",
@@ -160,12 +161,13 @@ def _decoded_text(part: email.message.MIMEPart) -> str:
 
 # Labels under which mail clients send text in the wider Windows code page, which mail
 # readers and browsers read it as (the WHATWG Encoding standard): Outlook's Shift_JIS is
-# CP932 (`①`, NEC's and IBM's rows: Python's shift_jis made them U+FFFD), GB2312 is GBK,
-# EUC-KR is CP949.
+# CP932 (`①`, NEC's and IBM's rows: Python's shift_jis made them U+FFFD), GB2312 and GBK
+# are GB18030, EUC-KR is CP949.
 _WIDER = {
     "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
     "ms_kanji": "cp932", "csshiftjis": "cp932",
-    "gb2312": "gbk", "gb_2312-80": "gbk", "csgb2312": "gbk", "x-gbk": "gbk",
+    "gb2312": "gb18030", "gb_2312-80": "gb18030", "csgb2312": "gb18030", "x-gbk": "gb18030",
+    "gbk": "gb18030",
     "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "csksc56011987": "cp949",
 }  # fmt: skip
 
@@ -413,7 +415,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
             raise Malformed("no From address")
         spec = sender = daemon
     else:
-        first = _original_sender(msg, addresses[0])
+        first = addresses[0]
         spec = _unescaped(first.addr_spec)
         name = one_line(windows_1252(_unescaped(first.display_name)))  # (`Jürgen`)
         if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
@@ -467,33 +469,6 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         earlier_ids=() if ids else earlier_fallback_ids(data),
     )
     return Parsed(mail, attachments)
-
-
-def _original_sender(msg: email.message.EmailMessage, sender: Address) -> Address:
-    """Who wrote a message a mailing list or a Google Group passed on in its own name (as
-    they do for senders whose domain forbids another to send as them, DMARC): the address
-    in ``X-Original-From``, else in ``Reply-To`` when its From reads `'Quinn' via Support`,
-    when the From is an address the message went to (the group's own, the helpdesk's);
-    else ``sender``.  (The group's address became the ticket's customer, and the
-    acknowledgement went to the helpdesk itself.)"""
-    sent_to = {
-        addr.lower()
-        for name in ("To", "Cc", "Delivered-To", "X-Original-To")
-        for _, addr in email.utils.getaddresses(_raw_values(msg, name))
-    }
-    if sender.addr_spec.lower() not in sent_to:
-        return sender
-    for header, needs_via in (("X-Original-From", False), ("Reply-To", True)):
-        if needs_via and " via " not in sender.display_name:
-            continue
-        found = [a for a in email.utils.getaddresses(_raw_values(msg, header)) if "@" in a[1]]
-        if found and found[0][1].lower() not in sent_to:
-            name, addr = found[0]
-            try:
-                return Address(display_name=name, addr_spec=addr)
-            except (ValueError, email.errors.MessageError, email.errors.MessageDefect):
-                return sender
-    return sender
 
 
 def _daemon(msg: email.message.EmailMessage, addresses: Sequence[Address]) -> str | None:
@@ -1008,21 +983,23 @@ def _without_attribution(kept: str, whole: str) -> str:
 # open one ("-----Original Message-----").
 _QUOTE_HEADER = re.compile(
     r"^[ \t*_]*(?:from|sent|date|to|cc|subject|von|gesendet|datum|an|betreff|de|envoy[ée]|"
-    r"[àa]|objet|enviado(?: el)?|para|asunto|fr[åa]n|skickat|till|[äa]mne|da|inviato|oggetto|van|"
+    r"[àa]|objet|enviado(?: el)?|fecha|para|asunto|fr[åa]n|skickat|till|[äa]mne|da|inviato|"
+    r"oggetto|van|"
     r"verzonden|aan|onderwerp|"
-    r"fra|sendt|til|emne|"  # Danish
+    r"fra|sendt|dato|til|emne|"  # Danish
     r"od|wys[łl]ane|do|temat|data|"  # Polish
     r"odesl[áa]no|komu|p[řr]edm[ěe]t|kopie|"  # Czech
-    r"发件人|发送时间|收件人|主题|抄送|"  # Chinese
-    r"差出人|送信日時|宛先|件名|"  # Japanese
-    r"보낸 사람|받는 사람|보낸 날짜|제목|"  # Korean
+    r"发件人|发送时间|日期|收件人|主题|抄送|"  # Chinese
+    r"差出人|送信日時|日付|宛先|件名|"  # Japanese
+    r"보낸 사람|받는 사람|보낸 날짜|날짜|제목|"  # Korean
     r"от|отправлено|кому|тема|дата|копия"  # Russian (no language of the parser's)
     r")[ \t*_]*[:：]",
     re.IGNORECASE | re.MULTILINE,
 )
 _QUOTE_DATE = re.compile(  # (of those, the quoted message's time)
-    r"^[ \t*_]*(?:sent|date|gesendet|datum|envoy[ée]|enviado(?: el)?|skickat|inviato|verzonden|"
-    r"sendt|wys[łl]ane|data|odesl[áa]no|发送时间|送信日時|보낸 날짜|отправлено|дата)[ \t*_]*[:：]",
+    r"^[ \t*_]*(?:sent|date|gesendet|datum|envoy[ée]|enviado(?: el)?|fecha|skickat|inviato|"
+    r"verzonden|sendt|dato|wys[łl]ane|data|odesl[áa]no|发送时间|日期|送信日時|日付|보낸 날짜|날짜|"
+    r"отправлено|дата)[ \t*_]*[:：]",
     re.IGNORECASE,
 )
 _ORIGINAL = re.compile(

@@ -1586,43 +1586,6 @@ def test_a_reply_naming_five_thousand_messages_is_threaded(esc: Esc, workspace: 
     assert "Still broken." in path.read_text()
 
 
-def test_a_multipart_without_its_closing_boundary_is_read(esc: Esc, workspace: Path) -> None:
-    """Its parts are whole, only the final `--abc--` is missing (a script's mail, a cut
-    transfer): mail clients show it, and intake quarantined it (`--eml -` exits 0, so an
-    MTA pipe dropped the customer's mail)."""
-    mail = (
-        "From: Jane <jane@shop.example>\r\nTo: help@esc.example\r\nSubject: Refund?\r\n"
-        "Message-ID: <nb@shop.example>\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/alternative; boundary="abc"\r\n\r\n'
-        "--abc\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nWhere is my refund?\r\n"
-        "--abc\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Where is my refund?</p>\r\n"
-    )
-    result = esc("intake", "--eml", "-", input=mail)
-    assert result.code == 0 and "1 message: 1 new ticket" in result.out, result.err
-    (path,) = (workspace / "tickets").glob("*.md")
-    assert "Where is my refund?" in path.read_text()
-
-
-def test_a_mail_a_google_group_passed_on_is_the_customer_s(esc: Esc, workspace: Path) -> None:
-    """Google Groups sends a gmail.com sender's mail as `'Quinn Q' via Support
-    <support@…>` (DMARC), the writer in X-Original-From and Reply-To: the group's address
-    was the customer, and an acknowledgement would go to the helpdesk itself."""
-    mail = (
-        "From: \"'Quinn Q' via Support\" <support@helpdesk.example>\r\n"
-        "To: support@helpdesk.example\r\nReply-To: Quinn Q <quinn@gmail.com>\r\n"
-        "X-Original-From: Quinn Q <quinn@gmail.com>\r\nPrecedence: list\r\n"
-        "Subject: Login broken\r\nMessage-ID: <gg@gmail.com>\r\n\r\nI cannot log in.\r\n"
-    )
-    result = esc("intake", "--eml", "-", input=mail)
-    assert result.code == 0 and "1 new ticket" in result.out, result.err
-    (path,) = (workspace / "tickets").glob("*.md")
-    assert '\ncustomer: "Quinn Q <quinn@gmail.com>"\n' in path.read_text()
-    own = mail.replace("X-Original-From: Quinn Q <quinn@gmail.com>\r\n", "").replace(
-        "From: \"'Quinn Q' via Support\"", "From: Ann").replace("<gg@", "<gg2@")
-    esc.ok("intake", "--eml", "-", input=own)  # (no "via", no X-Original-From: as written)
-    texts = [p.read_text() for p in (workspace / "tickets").glob("*.md")]
-    assert any('\ncustomer: "Ann <support@helpdesk.example>"\n' in t for t in texts)
-
 
 def test_a_long_header_of_an_attached_message_is_named_as_its(
     esc: Esc, workspace: Path
@@ -1692,3 +1655,18 @@ def test_a_reply_delivered_before_its_original_is_one_conversation(
     result = esc("intake", "--maildir", str(box), now="2026-11-20T11:00:00+01:00")
     assert "new ticket" in result.out and "customer message on" in result.out, result.out
     assert len(list((workspace / "tickets").glob("*.md"))) == 1
+
+
+def test_a_mail_another_sender_awaited_is_not_joined(esc: Esc, workspace: Path) -> None:
+    """A reply names a Message-ID (`<order-123@shop>`, one anybody can guess) that no ticket
+    holds: the mail that has it, from someone else, opens its own ticket, never joins the
+    first sender's (whose agents' replies would go to them)."""
+    answers = {"In-Reply-To": "<order-123@shop.example>"}
+    claim = corpus.message(subject="Re: your order", message_id="<m@evil.example>",
+                           sender="Mallory <mallory@evil.example>", headers=answers)  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=claim.decode())
+    real = corpus.message(subject="Order 123", message_id="<order-123@shop.example>",
+                          sender="Ann <ann@shop.example>", text="My order is late.")  # fmt: skip
+    result = esc("intake", "--eml", "-", input=real.decode(), now="2026-11-20T10:05:00+01:00")
+    assert "new ticket" in result.out, result.out + result.err
+    assert len(list((workspace / "tickets").glob("*.md"))) == 2

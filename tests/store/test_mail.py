@@ -313,6 +313,12 @@ def test_a_mail_s_headers_the_customer_pasted_are_no_quote_without_its_time() ->
         "Subject: Your ticket\n\nPlease try again.\n"
     )
     assert store.strip_quoted(outlook) == "Works now, thanks."
+    spanish = (  # (Apple Mail in Spanish: its time key is `Fecha:`)
+        "Hola, sigue sin funcionar.\n\nDe: Soporte <help@esc.example>\n"
+        "Fecha: 4 de diciembre de 2026, 9:00\nPara: Ana <ana@shop.example>\n"
+        "Asunto: Su ticket\n\nPor favor, inténtelo de nuevo.\n"
+    )
+    assert store.strip_quoted(spanish) == "Hola, sigue sin funcionar."
 
 
 def test_a_bottom_posted_reply_loses_its_marked_signature() -> None:
