@@ -1301,11 +1301,14 @@ def _mended_upstream(workspace: Workspace, options: SweepOptions) -> Workspace:
             root, "HEAD", files
         ):
             return workspace
+    except EscError:  # (the remote not to be read: the config's problem is the news)
+        return workspace
+    try:
         with lock.hold_writes(root / CACHE_DIR, workspace.lock_timeout, workspace.holder):
             merge_driver.force_ticket_merge(root)
             _catch_up(workspace, options.remote, branch, [])
-    except EscError:  # (git's failure, a conflict, this clone's config asked again: as is)
-        return workspace
+    except (git.RebaseConflict, ConfigError):  # (undone: the clone as it was, its own
+        return workspace  # problem said; what else git says, a stash kept, is said as ever)
     return Workspace(root, workspace.lock_timeout, workspace.holder, workspace.on_wait)
 
 

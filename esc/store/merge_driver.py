@@ -62,7 +62,8 @@ class BrokenSide(EscError):
 GivesWay = Callable[[str, str, str], bool]
 """Whether a version of a ticket (the second text, ``swept``) is exactly what a sweep makes
 of the base (the first) and would have made something else of the other version (the
-third): a sweep's rewrite alone, which the other side's change would have changed."""
+third), or could not have planned it (swept later itself): a sweep's rewrite alone, which
+the other side's change would have changed."""
 
 
 def merge_files(

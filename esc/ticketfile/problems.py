@@ -274,7 +274,7 @@ def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> N
     a misspelt one is none the sweep wrote.  Not blocking: a policy or rule renamed or
     removed in rules.yaml leaves such names behind (a sweep keeps a rule's memory: a rule
     removed and put back does not fire again where it fired), and the sweep writes the
-    block anew."""
+    ``sla`` block anew (``fired`` keeps them)."""
     sla = doc.data.get("sla")
     policy = sla.get("policy") if isinstance(sla, dict) else None
     names = [p.name for p in config.policies]
@@ -286,7 +286,8 @@ def _sweep_blocks(doc: TicketDoc, config: Config, add: Callable[..., None]) -> N
     for name in fired if isinstance(fired, dict) else ():
         if isinstance(name, str) and name not in rules and name not in config.unloaded:
             where = _line_in_block(doc, "fired", name)
-            gone = " (a rule renamed or removed in rules.yaml: delete the line)"
+            gone = " (a rule renamed or removed in rules.yaml: its memory, kept lest it fire"
+            gone += " again if put back; delete the line once it is gone for good)"
             said = f"fired: {unknown_choice('rule', name, rules)}{gone}"
             add("fired", said, where, blocking=False)
 

@@ -430,7 +430,8 @@ def test_a_swept_block_naming_what_the_configuration_has_is_no_problem(config: C
             "  brached-goes-up:",
             "22: fired: unknown rule 'brached-goes-up' (did you mean 'breached-goes-up'?); "
             "choose from breached-goes-up, outage-is-urgent (a rule renamed or removed in "
-            "rules.yaml: delete the line)",
+            "rules.yaml: its memory, kept lest it fire again if put back; delete the line "
+            "once it is gone for good)",
         ),
     ],
 )
