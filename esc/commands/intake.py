@@ -90,13 +90,17 @@ class _Index:
     def of(cls, tickets: Iterable[Ticket]) -> _Index:
         index = cls()
         created: dict[str, dt.datetime] = {}
+        opened: dict[str, dt.datetime] = {}  # (each ticket's creation, for `awaited`)
         for ticket in tickets:
             index.status[ticket.id] = ticket.status
             index.titles[ticket.id] = ticket.title
             for message_id in mails.recorded_ids(ticket.extra):
                 index.messages[message_id] = ticket.id
             for message_id in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
-                index.awaited.setdefault(message_id, ticket.id)
+                first = index.awaited.get(message_id)  # (two replies came first: the
+                if first is None or ticket.created < opened[first]:  # one opened first)
+                    index.awaited[message_id] = ticket.id
+            opened[ticket.id] = ticket.created
             index.addresses[ticket.id] = email.utils.parseaddr(ticket.customer or "")[1].lower()
             external = ticket.extra.get(mails.EXTERNAL_ID)
             if external is not None:

@@ -937,8 +937,8 @@ def _before_signature(text: str) -> str:
     `Kai Example / Example GmbH` under its answer, where a top-posted one lost it."""
     lines = text.split("\n")
     for n in range(len(lines) - 1, 0, -1):
-        if lines[n] == "-- " and "\n".join(lines[:n]).strip():
-            return "\n".join(lines[:n]).rstrip()
+        if lines[n] == "-- " and "\n".join(lines[:n]).strip():  # (a P.S. below it stays)
+            return _with_postscript("\n".join(lines[:n]).rstrip(), "\n".join(lines[n + 1 :]))
     return text
 
 

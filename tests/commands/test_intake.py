@@ -1689,3 +1689,26 @@ def test_many_parts_with_long_mime_headers_are_quarantined(esc: Esc, workspace: 
     assert result.code == 0 and "1 quarantined" in result.out, result.out + result.err
     assert "esc: stdin: its parts' MIME headers are " in result.err
     assert "(esc reads at most 100,000)" in result.err
+
+
+def test_of_two_replies_before_their_original_the_first_one_s_ticket_gets_it(
+    esc: Esc, workspace: Path
+) -> None:
+    """Two replies came before the original, each opening a ticket: the original joins the
+    one opened first (it went by the tickets' file names)."""
+    answers = {"In-Reply-To": "<o@shop.example>", "References": "<o@shop.example>"}
+    firsts = []
+    for n in range(4):  # (several pairs: file names fall either way)
+        ids = {k: v.replace("<o@", f"<o{n}@") for k, v in answers.items()}
+        for m, when in enumerate(("09:00", "09:30")):
+            reply = corpus.message(subject="Re: Printer", message_id=f"<r{n}{m}@shop.example>",
+                                   text=f"Reply {n}{m}.", headers=ids)  # fmt: skip
+            out = esc.ok("intake", "--eml", "-", input=reply.decode(),
+                         now=f"2026-11-20T{when}:00+01:00")  # fmt: skip
+            if m == 0:
+                firsts.append(out.split("new ticket ")[1].split(",")[0])
+    for n, first in enumerate(firsts):
+        original = corpus.message(subject="Printer", message_id=f"<o{n}@shop.example>")
+        out = esc.ok("intake", "--eml", "-", input=original.decode(),
+                     now="2026-11-20T10:00:00+01:00")  # fmt: skip
+        assert f"customer message on {first}" in out, (n, out)

@@ -331,6 +331,10 @@ def test_a_bottom_posted_reply_loses_its_marked_signature() -> None:
     assert store.strip_quoted(reply) == "No, it still crashes on start."
     own = reply.replace("-- \n", "--\n")
     assert store.strip_quoted(own).endswith("--\nKai Example\nExample GmbH")
+    postscript = reply + "PS: the serial is 12345\n"
+    assert store.strip_quoted(postscript) == (
+        "No, it still crashes on start.\n\nPS: the serial is 12345"
+    )
 
 
 def test_a_maildir_is_read_in_delivery_order_not_name_order(tmp_path: Path) -> None:
