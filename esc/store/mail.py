@@ -507,7 +507,10 @@ def _subject(msg: email.message.EmailMessage) -> str:
     raw = next((value for name, value in msg.raw_items() if name.lower() == "subject"), None)
     if not isinstance(raw, str) or not _SURROGATES.search(raw):
         subject = str(msg["Subject"] or "")  # (its C1 controls from a Latin-1 word alone)
-        if "\ufffd" in subject and isinstance(raw, str) and "\ufffd" not in raw:
+        wider = isinstance(raw, str) and any(  # (a label mail readers read wider: `①`
+            m.group(1).split("*", 1)[0].lower() in _WIDER for m in _ENCODED_WORD.finditer(raw)
+        )  # in a Shift_JIS word left the whole word undecoded, or garbled the header)
+        if ("\ufffd" in subject or wider) and isinstance(raw, str) and "\ufffd" not in raw:
             return _words_as_sent(_unfolded(raw).strip())
         latin = _LATIN_1_WORD.search(str(raw or "")) is not None
         return windows_1252(subject) if latin else subject
@@ -534,8 +537,9 @@ def _words_as_sent(raw: str) -> str:
                 data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
             else:
                 data = quopri.decodestring(payload.replace("_", " ").encode("ascii"), header=True)
-            try:
-                return data.decode(charset.split("*", 1)[0])
+            label = charset.split("*", 1)[0]
+            try:  # (Shift_JIS as CP932, GB2312 as GB18030…, as mail readers read them)
+                return data.decode(_WIDER.get(label.lower(), label))
             except UnicodeDecodeError:  # (Latin-1 under a UTF-8 label: Windows's reading)
                 return data.decode("cp1252")
         except (binascii.Error, LookupError, UnicodeError, ValueError):

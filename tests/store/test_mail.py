@@ -827,3 +827,24 @@ def test_an_answer_typed_under_a_quoted_question_is_kept_when_the_ticket_says_ot
         "> Could you tell us whether\nthat helped?\n"
     )
     assert store.strip_quoted(wrapped, "Could you tell us whether that helped?") == "Thanks"
+
+
+@pytest.mark.parametrize(
+    ("label", "codec", "text"),
+    [
+        ("Shift_JIS", "cp932", "①報告"),
+        ("GB2312", "gb18030", "登录失败 镕"),
+        ("EUC-KR", "cp949", "똠방"),
+    ],
+)
+def test_an_encoded_subject_under_a_narrow_label_is_read_as_mail_readers_read_it(
+    label: str, codec: str, text: str
+) -> None:
+    """One character outside the label's charset (`①` in Shift_JIS, as Outlook writes it)
+    left the word undecoded or garbled the whole subject."""
+    import base64
+
+    word = base64.b64encode(text.encode(codec)).decode()
+    data = (f"From: a@shop.example\r\nTo: help@esc.example\r\nSubject: =?{label}?B?{word}?=\r\n"
+            "Message-ID: <s@shop.example>\r\n\r\nhi\r\n").encode()  # fmt: skip
+    assert store.parse(data).mail.subject == text
