@@ -795,6 +795,9 @@ def strip_quoted(text: str, known: str = "") -> str:
     hidden = _hide_pasted(text, known)
     if hidden is not text:  # (the sender's pasted `>` lines: theirs, kept as written)
         return strip_quoted(hidden, known).replace(_HIDDEN, ">")
+    shown = _hide_pasted_headers(text)
+    if shown is not text:  # (a mail's From/To/Subject the sender pasted: theirs too)
+        return strip_quoted(shown, known).replace(_HIDDEN_HEAD, "")
     if not _quotes(text):
         quoted = _indented_quote(text)  # (Yahoo's: the quote below it indented, no `>`)
         return trimmed(text[:quoted] if quoted is not None else text)
@@ -1158,6 +1161,34 @@ def _hide_pasted(text: str, known: str) -> str:
                 lines[i] = lines[i].replace(">", _HIDDEN, 1)
             hidden = True
         n = end
+    return "\n".join(lines) if hidden else text
+
+
+_HIDDEN_HEAD = "\ufdd1"  # (a noncharacter) before each line of a header block the sender
+# pasted (no time line: :func:`_header_block`), while quotes go: the reply parser cut there
+
+
+def _hide_pasted_headers(text: str) -> str:
+    """``text`` with :data:`_HIDDEN_HEAD` before each line of each block of three or more
+    header lines, one naming an address, with no time line: a mail's From/To/Subject the
+    sender pasted to show it (a quote's block has its `Sent:`); ``text`` itself if none."""
+    if _HIDDEN_HEAD in text or "@" not in text:
+        return text
+    lines = text.split("\n")
+    n, hidden = 0, False
+    while n < len(lines):
+        end = n
+        while end < len(lines) and _QUOTE_HEADER.match(lines[end]):
+            end += 1
+        run = lines[n:end]
+        if (
+            len(run) >= 3
+            and any("@" in line for line in run)
+            and not any(_QUOTE_DATE.match(line) for line in run)
+        ):
+            lines[n:end] = [_HIDDEN_HEAD + line for line in run]
+            hidden = True
+        n = max(end, n + 1)
     return "\n".join(lines) if hidden else text
 
 

@@ -307,6 +307,13 @@ def test_a_mail_s_headers_the_customer_pasted_are_no_quote_without_its_time() ->
         "for order 1001?\n"
     )
     assert store.strip_quoted(pasted) == pasted.strip()
+    quoting = (  # (and in a reply that quotes too: the reply parser cut at its From)
+        "Here is what I got:\n\nFrom: noreply@pay.example\nTo: jane@shop.example\n"
+        "Subject: Payment failed\n\nWhat does it mean?\n\nJane\n\n"
+        "On Mon, Dec 1, 2026 at 9:00 AM Support <help@esc.example> wrote:\n"
+        "> Please send us the provider's mail.\n"
+    )
+    assert store.strip_quoted(quoting) == quoting.split("\n\nOn Mon")[0]
     outlook = (
         "Works now, thanks.\n\nFrom: Support <help@esc.example>\n"
         "Sent: Friday, December 4, 2026 09:00\nTo: Jane <jane@shop.example>\n"
