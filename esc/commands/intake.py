@@ -256,6 +256,7 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
     """Take every message of the source given: new tickets, customer messages, ignored."""
     workspace = session.workspace
     session.config  # noqa: B018  (a broken configuration stops it before any message is read)
+    session.now  # noqa: B018  (and a --now that is no time: each message was quarantined for it)
     options.allow = tuple(mails.sender_pattern(p, "--allow") for p in options.allow)
     options.deny = tuple(mails.sender_pattern(p, "--deny") for p in options.deny)
     if options.maildir is not None and not (options.maildir / "new").is_dir():
@@ -754,6 +755,7 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
     """Tickets from a JSON object or list (see the README's schema), idempotent by
     ``external_id``.  Every item is checked before any is written."""
+    session.now  # noqa: B018  (a --now that is no time: said before any item is read)
     text = text.removeprefix("\ufeff")  # (a byte order mark, as Windows tools write)
     if _nesting(text) > MAX_JSON_DEPTH:  # (told before parsing: how deep the parser goes
         # depends on the process's recursion limit, and no form sends that)

@@ -1712,3 +1712,20 @@ def test_of_two_replies_before_their_original_the_first_one_s_ticket_gets_it(
         out = esc.ok("intake", "--eml", "-", input=original.decode(),
                      now="2026-11-20T10:00:00+01:00")  # fmt: skip
         assert f"customer message on {first}" in out, (n, out)
+
+
+def test_a_now_that_is_no_time_is_a_usage_error_and_takes_no_mail(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """`--now 2026-12-01T12:71:00Z`: each message was quarantined for it (exit 0 with
+    `--eml -`, and the next run said "quarantined before": the mail never became a ticket)."""
+    mail = corpus.message().decode()
+    bad = esc("intake", "--eml", "-", input=mail, now="2026-12-01T12:71:00Z")
+    assert bad.code == 75 and "minute must be in 0..59; not taken now" in bad.err, bad.err
+    # (75: the mail system keeps the message and tries again, as for any failure before
+    # the message is taken)
+    box = corpus.maildir(tmp_path / "box", corpus.message().replace(b"<m1@", b"<m9@"))
+    assert esc("intake", "--maildir", str(box), now="2026-13-01T10:00:00Z").code == 2
+    assert not (workspace / "quarantine").exists()
+    assert len(list((box / "new").iterdir())) == 1  # (left where it was)
+    assert "1 new ticket" in esc.ok("intake", "--eml", "-", input=mail)
