@@ -30,6 +30,8 @@ def session() -> Session:
     found.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     found.width = terminal_width()
     found.on_wait = tell_waiting if sys.stderr.isatty() else None
+    if found.now_option:  # (a --now that is no time is refused by every command, also one
+        found.now  # noqa: B018  that reads no clock: `esc export` took it silently)
     return found
 
 

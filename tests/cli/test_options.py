@@ -1,5 +1,6 @@
-"""The options every command shares: here, the terminal width a session lays tables out in,
-found as ``shutil.get_terminal_size`` finds it without importing shutil on every run."""
+"""The options every command shares: the terminal width a session lays tables out in,
+found as ``shutil.get_terminal_size`` finds it without importing shutil on every run, and
+--now, which every command checks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from esc.cli.options import terminal_width
+from tests.conftest import Esc
 
 
 @pytest.mark.parametrize("columns", ["77", "200"])
@@ -58,3 +60,18 @@ def test_an_empty_esc_now_is_as_if_unset(tmp_path: Path) -> None:
     assert run_in_process(["init", str(root)], tmp_path).code == 0
     result = run_in_process(["create", "--title", "t", "--now", NOW], root, env={"ESC_NOW": ""})
     assert result.code == 0, result.err
+
+
+@pytest.mark.parametrize("args", [["export", "--csv", "out"], ["kb", "list"], ["validate"]])
+def test_a_now_that_is_no_time_is_refused_by_a_command_that_reads_no_clock(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """`esc export --now 2026-12-01T12:71:00Z` took it silently; every command says it."""
+    Esc(tmp_path, now=None).ok("init", "ws")
+    result = Esc(tmp_path / "ws", now="2026-12-01T12:71:00Z")(*args)
+    assert result.code == 2
+    assert result.err == (
+        "esc: --now '2026-12-01T12:71:00Z' is not an ISO-8601 timestamp: minute must be in "
+        "0..59\n"
+    )
+    assert not (tmp_path / "ws" / "out").exists()
