@@ -173,8 +173,12 @@ _WIDER = {
     "ms_kanji": "cp932", "csshiftjis": "cp932",
     "gb2312": "gb18030", "gb_2312-80": "gb18030", "csgb2312": "gb18030", "x-gbk": "gb18030",
     "gbk": "gb18030",
+    "gb_2312": "gb18030", "chinese": "gb18030", "csiso58gb231280": "gb18030",
+    "iso-ir-58": "gb18030",
     "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "csksc56011987": "cp949",
-}  # fmt: skip
+    "ks_c_5601-1989": "cp949", "ksc5601": "cp949", "ksc_5601": "cp949", "korean": "cp949",
+    "cseuckr": "cp949", "windows-949": "cp949", "iso-ir-149": "cp949",
+}  # fmt: skip (the WHATWG Encoding standard's labels of those three)
 
 
 def _utf_8(raw: bytes, charset: str | None) -> bool:

@@ -842,6 +842,9 @@ def test_an_answer_typed_under_a_quoted_question_is_kept_when_the_ticket_says_ot
         ("Shift_JIS", "cp932", "①報告"),
         ("GB2312", "gb18030", "登录失败 镕"),
         ("EUC-KR", "cp949", "똠방"),
+        ("ks_c_5601-1989", "cp949", "똠방"),  # (labels Python reads no wider, or not at all)
+        ("windows-949", "cp949", "똠방"),
+        ("chinese", "gb18030", "登录失败 镕"),
     ],
 )
 def test_an_encoded_subject_under_a_narrow_label_is_read_as_mail_readers_read_it(
