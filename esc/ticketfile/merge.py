@@ -137,29 +137,36 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
         return MergeResult(ours, [])
     if ours == base:
         return MergeResult(theirs, [])
+    docs = _parsed(base, ours, theirs)  # (read once, for the merge and for swept_before)
     try:
-        result = _merge_tickets(base, ours, theirs, merge_text)
+        if docs is None:
+            raise Unmergeable("a version is no ticket")
+        result = _merge_tickets(docs, ours, merge_text)
         lost = lost_lines(base, ours, theirs, result.text)
         if lost:  # a line the field-by-field merge would drop: merge the text instead
             raise Unmergeable(f"the field-by-field merge would drop {lost[0]!r}")
     except Unmergeable:
         text, conflicted = merge_text(base, ours, theirs)
         result = MergeResult(text, [TEXT] if conflicted else [], structured=False)
-    side = swept_before(base, ours, theirs)
+    side = None if docs is None else swept_before(*docs)
     return result if side is None else replace(result, unseen_by=side)
 
 
-def swept_before(base: str, ours: str, theirs: str) -> Side | None:
-    """The side that changed ``base`` only as sweeps do (:func:`swept_until`) after a
+def _parsed(base: str, ours: str, theirs: str) -> tuple[TicketDoc, TicketDoc, TicketDoc] | None:
+    """The three versions as tickets; None if one is no ticket (merged as text)."""
+    try:
+        return parse(base, "base"), parse(ours, "ours"), parse(theirs, "theirs")
+    except ParseError:
+        return None
+
+
+def swept_before(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> Side | None:
+    """The side that changed the base only as sweeps do (:func:`swept_until`) after a
     change a person made on the other side, which it never saw: a line of the other
     side's log by a person, not in the base, no later than the last line the sweeps
     added.  (A person's escalation at 09:20 in one clone, a rule's at the 09:30 breach in
     a cron clone that never saw it: the rule's went from the old team.)  None if there
-    is none, or a version is no ticket."""
-    try:
-        b, o, t = parse(base, "base"), parse(ours, "ours"), parse(theirs, "theirs")
-    except ParseError:
-        return None
+    is none.  (``b``, ``o``, ``t``: base, ours and theirs.)"""
     sides: tuple[tuple[Side, TicketDoc, TicketDoc], ...] = (("ours", o, t), ("theirs", t, o))
     for side, swept, other in sides:
         until = swept_until(b, swept)
@@ -315,13 +322,9 @@ def _computed_lines(text: str) -> tuple[set[str], set[str]]:
     return out, single
 
 
-def _merge_tickets(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:
-    docs = []
-    for label, text in (("base", base), ("ours", ours), ("theirs", theirs)):
-        try:
-            docs.append(parse(text, label))
-        except ParseError as exc:
-            raise Unmergeable(str(exc)) from None
+def _merge_tickets(
+    docs: tuple[TicketDoc, TicketDoc, TicketDoc], ours: str, merge_text: TextMerge
+) -> MergeResult:
     b, o, t = docs
     nl = yaml_text.line_break_of(ours)
     try:

@@ -328,6 +328,10 @@ def git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
+def ticket_text(root: Path, ticket: str) -> str:
+    return (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+
+
 def breach_race(tmp_path: Path) -> tuple[Path, str, str]:
     """Issue 6's race: a support ticket whose 30-minute first response breaches at 09:30,
     swept at 09:05 and committed; on branch `alice` she escalates it up at 09:20; on
@@ -347,17 +351,17 @@ def breach_race(tmp_path: Path) -> tuple[Path, str, str]:
     esc.ok("escalate", ticket, "--up", "--by", "alice", "--reason", "needs engineering",
            now="2026-12-01T09:20:00+01:00")  # fmt: skip
     git(root, "commit", "-qam", "alice escalates")
-    alice = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    alice = ticket_text(root, ticket)
     git(root, "switch", "-q", "main")
     esc.ok("sweep", "--commit", "--no-report", now="2026-12-01T10:00:00+01:00")
-    swept = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    swept = ticket_text(root, ticket)
     assert "by: \"rule:breached-goes-up\"" in swept and "from: support" in swept
     return root, ticket, alice
 
 
 def escalated_after_the_merge(root: Path, ticket: str, now: str = "2026-12-01T10:05+01:00") -> str:
     Esc(root).ok("sweep", "--no-report", now=now)
-    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    text = ticket_text(root, ticket)
     return Esc(root).ok("show", ticket, now=now) + text
 
 
@@ -373,7 +377,7 @@ def test_a_sweep_that_never_saw_a_person_s_escalation_gives_way_in_a_merge(
     merged = git(root, "merge", "--no-edit", "alice")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert f"esc merge-file: tickets/{ticket}.md: took theirs whole" in merged.stderr
-    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    assert ticket_text(root, ticket) == alice
     after = escalated_after_the_merge(root, ticket)
     assert "Management (management, level 3)" in after
     assert after.count("kind: hierarchical") == 2
@@ -387,7 +391,7 @@ def test_the_same_in_a_rebase_of_the_person_s_branch(tmp_path: Path) -> None:
     git(root, "switch", "-q", "alice")
     rebased = git(root, "rebase", "main")
     assert rebased.returncode == 0, rebased.stdout + rebased.stderr
-    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    assert ticket_text(root, ticket) == alice
     assert "Management (management, level 3)" in escalated_after_the_merge(root, ticket)
 
 
@@ -403,7 +407,7 @@ def test_a_person_s_change_after_the_sweep_merges_field_by_field(tmp_path: Path)
     merged = git(root, "merge", "--no-edit", "bob")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "whole" not in merged.stderr
-    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    text = ticket_text(root, ticket)
     assert "On it." in text and "by: \"rule:breached-goes-up\"" in text
 
 
@@ -423,7 +427,7 @@ def test_a_person_s_change_that_would_not_have_changed_the_sweep_merges_field_by
     merged = git(root, "merge", "--no-edit", "bob")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "whole" not in merged.stderr
-    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    text = ticket_text(root, ticket)
     assert "Checking the bank." in text and "from: support, to: engineering" in text
     assert "Bank says no." in text
     after = escalated_after_the_merge(root, ticket, "2026-12-01T10:15:00+01:00")
@@ -452,7 +456,7 @@ def test_a_person_s_side_that_does_not_fit_this_clone_s_teams_merges_field_by_fi
     assert merged.returncode == 1
     said = f"esc merge-file: tickets/{ticket}.md: conflicting team; resolve the marked lines\n"
     assert merged.stderr == said
-    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    text = ticket_text(root, ticket)
     assert "to: billing-ops, by: carol" in text and "by: \"rule:breached-goes-up\"" in text
 
 
@@ -465,11 +469,11 @@ def test_a_person_s_side_changed_again_after_the_sweep_still_gives_way(tmp_path:
     Esc(root).ok("comment", ticket, "--internal", "--by", "alice", "-m", "Eng has it.",
                  now="2026-12-01T10:10:00+01:00")  # fmt: skip
     git(root, "commit", "-qam", "alice's note")
-    alice = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    alice = ticket_text(root, ticket)
     git(root, "switch", "-q", "main")
     merged = git(root, "merge", "--no-edit", "alice")
     assert merged.returncode == 0, merged.stdout + merged.stderr
-    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    assert ticket_text(root, ticket) == alice
     after = escalated_after_the_merge(root, ticket, "2026-12-01T10:15:00+01:00")
     assert "Management (management, level 3)" in after and "Eng has it." in after
 
@@ -482,7 +486,7 @@ def alice_again(root: Path, ticket: str, *steps: tuple[str, ...]) -> str:
     for *args, when in steps:
         Esc(root).ok(*args, now=when)
         git(root, "commit", "-qam", " ".join(args[:1]))
-    return (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    return ticket_text(root, ticket)
 
 
 def test_a_rebase_of_several_commits_gives_way_at_the_one_the_sweep_never_saw(
@@ -501,7 +505,7 @@ def test_a_rebase_of_several_commits_gives_way_at_the_one_the_sweep_never_saw(
     )  # fmt: skip
     rebased = git(root, "rebase", "main")
     assert rebased.returncode == 0, rebased.stdout + rebased.stderr
-    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    assert ticket_text(root, ticket) == alice
     after = escalated_after_the_merge(root, ticket)
     assert "Management (management, level 3)" in after
     assert after.count("status: new → open") == 1
@@ -515,11 +519,11 @@ def test_both_sides_swept_the_person_s_side_with_its_own_sweep_is_taken(tmp_path
     alice_again(root, ticket, ("escalate", ticket, "--up", "--by", "alice", "--reason", "big",
                                "2026-12-01T09:20:00+01:00"))  # fmt: skip
     Esc(root).ok("sweep", "--commit", "--no-report", now="2026-12-01T09:35:00+01:00")
-    alice = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    alice = ticket_text(root, ticket)
     git(root, "switch", "-q", "main")
     merged = git(root, "merge", "--no-edit", "alice")
     assert merged.returncode == 0, merged.stdout + merged.stderr
-    assert (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8") == alice
+    assert ticket_text(root, ticket) == alice
     after = escalated_after_the_merge(root, ticket)
     assert "Management (management, level 3)" in after
     assert after.count("kind: hierarchical") == 2
@@ -541,7 +545,7 @@ def test_a_sweep_under_rules_this_side_lacks_merges_field_by_field(tmp_path: Pat
     merged = git(root, "merge", "--no-edit", "main")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "whole" not in merged.stderr
-    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    text = ticket_text(root, ticket)
     assert "by: alice, reason: needs engineering" in text
     assert "by: \"rule:breached-goes-up\"" in text
 
@@ -622,7 +626,7 @@ def test_a_merged_sweep_whose_check_went_back_does_not_give_way_to_a_note(
     git(root, "switch", "-q", "main")
     merged = git(root, "merge", "--no-edit", "alice")
     assert merged.returncode == 0 and "whole" not in merged.stderr, merged.stderr
-    moved = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    moved = ticket_text(root, ticket)
     assert "  checked: 2026-12-01T09:09:59+01:00\n" in moved
     git(root, "switch", "-qc", "carol", "alice")
     Esc(root).ok("comment", ticket, "--internal", "--by", "carol", "-m", "Carol too.",
@@ -631,6 +635,6 @@ def test_a_merged_sweep_whose_check_went_back_does_not_give_way_to_a_note(
     merged = git(root, "merge", "--no-edit", "main")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "whole" not in merged.stderr
-    text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    text = ticket_text(root, ticket)
     assert "Bob here." in text and "Carol too." in text
     assert "by: \"rule:breached-goes-up\"" in text
