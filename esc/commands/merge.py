@@ -20,8 +20,9 @@ def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Ou
     and its workspace is the one it lies in: git runs the driver at the work tree's top)."""
     where = f"{path}: " if path else ""
     try:
+        judge = _GivesWay(path)
         result = merge_driver.merge_files(
-            Path(base), Path(ours), Path(theirs), _GivesWay(path)
+            Path(base), Path(ours), Path(theirs), judge, judge.unswept
         )
     except merge_driver.BrokenSide as exc:
         return Output(
@@ -37,6 +38,15 @@ def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Ou
         return Output(
             notes=[f"esc merge-file: {where}conflicting {what}; resolve the marked lines"],
             code=1,
+        )
+    if result.replayed is not None and result.amid:
+        kept = "theirs" if result.replayed == "ours" else "ours"
+        return Output(
+            notes=[
+                f"esc merge-file: {where}took {kept} with {result.replayed}' own changes, "
+                f"not {result.replayed}' sweep's rewrite, which never saw {kept}' change "
+                "before it; the next `esc sweep` replays from there"
+            ]
         )
     if result.replayed is not None:
         kept = "theirs" if result.replayed == "ours" else "ours"
@@ -64,6 +74,26 @@ class _GivesWay:
         self.sweeps: SweepsWrites | None = None
 
     def __call__(self, base: str, swept: str, other: str) -> bool:
+        sweeps = self._sweeps()
+        if sweeps is None:
+            return False
+        try:
+            return sweeps.gives_way(self.path or "ticket", base.encode("utf-8"), swept, other)
+        except (EscError, OSError):  # (the cache of configurations unreadable: as none)
+            return False
+
+    def unswept(self, base: str, side: str, other: str) -> str | None:
+        """:data:`esc.store.merge_driver.Unswept` by the sweep's own test
+        (:meth:`esc.commands.sweep.SweepsWrites.unswept`)."""
+        sweeps = self._sweeps()
+        if sweeps is None:
+            return None
+        try:
+            return sweeps.unswept(self.path or "ticket", base.encode("utf-8"), side, other)
+        except (EscError, OSError):
+            return None
+
+    def _sweeps(self) -> SweepsWrites | None:
         if not self.loaded:
             self.loaded = True
             from esc.commands.sweep import SweepsWrites  # (the plan's code: only if asked)
@@ -74,9 +104,4 @@ class _GivesWay:
                 self.sweeps = SweepsWrites(workspace.root, workspace.config())
             except (EscError, OSError):  # (no workspace, or its files unreadable)
                 self.sweeps = None
-        if self.sweeps is None:
-            return False
-        try:
-            return self.sweeps.gives_way(self.path or "ticket", base.encode("utf-8"), swept, other)
-        except (EscError, OSError):  # (the cache of configurations unreadable: as none)
-            return False
+        return self.sweeps

@@ -1408,6 +1408,40 @@ class SweepsWrites:
             found = None if until is None else self._making(path, base, swept, until)
             if found is None:
                 return False
+        return self._acts_otherwise(path, found, other)
+
+    def unswept(self, path: str, base: bytes, side: str, other: str) -> str | None:
+        """What ``side`` was before the sweep that rewrote it last ran, when that sweep
+        never saw a person's change on ``other`` (:func:`esc.ticketfile.merge.swept_amid`)
+        and gives way to it as :meth:`gives_way` says: ``side``'s other changes (the
+        customer's message intake took, which the cron line's sweep commits with its
+        rewrite), which a merge keeps with ``other``, the sweep's part replayed by the
+        next sweep.  It must be a version of which a sweep makes ``side`` byte for byte
+        (:func:`esc.ticketfile.merge.unswept`: nothing a person wrote is dropped), and
+        that sweep, run on it merged with ``other`` as it was then, must plan another
+        change.  None otherwise (the merge stays field by field)."""
+        from esc.store.merge_driver import merge_text  # (merges alone need them)
+        from esc.ticketfile.merge import merge_ticket, unswept
+
+        try:
+            texts = unswept(document.parse(base.decode("utf-8"), path), document.parse(side, path))
+        except (UnicodeDecodeError, ParseError):
+            return None
+        for text in texts:
+            found = self._making(path, text.encode("utf-8"), side)
+            if found is None:
+                continue
+            merged = merge_ticket(base.decode("utf-8"), text, other, merge_text)
+            if not merged.clean or not merged.structured:
+                return None
+            return text if self._acts_otherwise(path, found, merged.text) else None
+        return None
+
+    def _acts_otherwise(
+        self, path: str, found: tuple[TicketPlan, dt.datetime, Past, _Maker], other: str
+    ) -> bool:
+        """Whether the sweep ``found`` (what :meth:`_making` found) would have planned
+        another change of ``other`` as it was at the sweep's time, or could not plan it."""
         made, checked, past, maker = found
         try:  # (a sweep plans a ticket that validates, and leaves any other alone)
             other_doc = document.parse(other, path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,8 +67,20 @@ third), or could not have planned it (swept later itself): a sweep's rewrite alo
 the other side's change would have changed."""
 
 
+Unswept = Callable[[str, str, str], "str | None"]
+"""What a version of a ticket (the second text) was before the sweep that rewrote it last
+(what :func:`esc.ticketfile.merge.swept_amid` names: its changes of the base, the first
+text, hold others' beside the sweeps'), when that sweep would have made something else of
+it merged with the other version (the third); None when it would not, or when no sweep's
+rewrite can be taken out of it."""
+
+
 def merge_files(
-    base: Path, ours: Path, theirs: Path, gives_way: GivesWay | None = None
+    base: Path,
+    ours: Path,
+    theirs: Path,
+    gives_way: GivesWay | None = None,
+    unswept: Unswept | None = None,
 ) -> MergeResult:
     """Merge the files git hands its merge driver, writing the result to ``ours``.
 
@@ -78,7 +91,10 @@ def merge_files(
     ``checked`` with the person's change in it (field by field, the rule's escalation of
     the old team stood beside the person's, and the ticket a level lower than sweeping at
     every instant leaves it).  Its result says so (``replayed``).  (A change that would
-    not have changed what the sweep did, an internal note, merges field by field.)"""
+    not have changed what the sweep did, an internal note, merges field by field.)  A
+    side that holds others' changes beside the sweep's (the customer's message the cron
+    line's intake took, committed with the sweep's rewrite) gives way in its sweep's part
+    alone (``unswept``): the rest of it is merged with the other side field by field."""
     # (imported here: every command that writes a ticket asks this module about the clone)
     from esc.ticketfile.merge import TEXT, MergeResult, in_the_breaks_of, merge_ticket
 
@@ -106,13 +122,19 @@ def merge_files(
     _refuse_unreadable_side((base, ours, theirs), texts)
     base_text, ours_text, theirs_text = texts
     result = merge_ticket(base_text, ours_text, theirs_text, merge_text)
-    if result.unseen_by is not None and gives_way is not None:
-        swept, other = (
-            (ours_text, theirs_text) if result.unseen_by == "ours" else (theirs_text, ours_text)
-        )
+    unseen = result.unseen_by
+    swept, other = (ours_text, theirs_text) if unseen == "ours" else (theirs_text, ours_text)
+    if unseen is not None and not result.amid and gives_way is not None:
         if gives_way(base_text, swept, other):
             taken = in_the_breaks_of(ours_text, other)  # (as a merge writes theirs)
-            result = MergeResult(taken, [], replayed=result.unseen_by)
+            result = MergeResult(taken, [], replayed=unseen)
+    elif unseen is not None and result.amid and unswept is not None:
+        kept = unswept(base_text, swept, other)
+        if kept is not None:
+            sides = (kept, theirs_text) if unseen == "ours" else (ours_text, kept)
+            again = merge_ticket(base_text, *sides, merge_text)
+            if again.clean and again.structured:
+                result = replace(again, unseen_by=unseen, amid=True, replayed=unseen)
     if result.text != texts[1]:
         try:
             atomic_write(ours, result.text)

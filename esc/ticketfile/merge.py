@@ -69,6 +69,7 @@ from esc.ticketfile.body import (
     description_end,
     entry_time,
     heading_of,
+    parse_activity_line,
 )
 from esc.ticketfile.document import TicketDoc, parse
 
@@ -115,6 +116,10 @@ class MergeResult:
     # the side that gave way: a sweep's rewrite alone of what the other side changed
     # unseen, so the other side was taken whole (:func:`esc.store.merge_driver.merge_files`)
     replayed: Side | None = None
+    # ``unseen_by``'s changes hold others' beside the sweeps' (intake's message committed
+    # with the sweep's rewrite: :func:`swept_amid`); with ``replayed``: only the sweeps'
+    # part gave way, the rest of that side is merged with the other
+    amid: bool = False
 
     @property
     def clean(self) -> bool:
@@ -148,8 +153,13 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
     except Unmergeable:
         text, conflicted = merge_text(base, ours, theirs)
         result = MergeResult(text, [TEXT] if conflicted else [], structured=False)
-    side = None if docs is None else swept_before(*docs)
-    return result if side is None else replace(result, unseen_by=side)
+    if docs is None:
+        return result
+    side = swept_before(*docs)
+    if side is not None:
+        return replace(result, unseen_by=side)
+    side = swept_amid(*docs)
+    return result if side is None else replace(result, unseen_by=side, amid=True)
 
 
 def _parsed(base: str, ours: str, theirs: str) -> tuple[TicketDoc, TicketDoc, TicketDoc] | None:
@@ -199,6 +209,137 @@ def swept_until(base: TicketDoc, side: TicketDoc) -> dt.datetime | None:
     ):
         return None
     return max(a.at for a in lines)
+
+
+def swept_amid(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> Side | None:
+    """As :func:`swept_before`, for a side whose changes of the base hold a sweep's lines
+    among others (the customer's message intake took, which the cron line's sweep commits
+    with its own rewrite; a person's note): the side whose sweep added lines after a
+    change a person made on the other side, which that side never saw.  None if none."""
+    sides: tuple[tuple[Side, TicketDoc, TicketDoc], ...] = (("ours", o, t), ("theirs", t, o))
+    for side, swept, other in sides:
+        lines = _added(b.ticket.activity, swept.ticket.activity)
+        if not lines:
+            continue
+        ran = [a.at for a in lines if _by_a_sweep(a.by)]
+        if not ran:
+            continue
+        until, seen = max(ran), set(b.ticket.activity) | set(swept.ticket.activity)
+        if any(
+            a.at <= until and a not in seen and not _by_a_sweep(a.by)
+            for a in other.ticket.activity
+        ):
+            return side
+    return None
+
+
+# The fields a sweep's plan writes whatever its rules say: its block and its rules' times
+_SWEEPS_OWN = ("sla", "fired")
+UNSWEPT_FIELDS_AT_MOST = 6  # (fields that either a sweep or the rest may have changed)
+
+
+def unswept(base: TicketDoc, side: TicketDoc) -> list[str]:
+    """The texts ``side`` may have been before the sweep that rewrote it last ran (what
+    :func:`swept_amid` names): ``side`` without the sweeps' lines of the log, notes and
+    escalations it added to ``base``, its ``sla`` block and ``fired`` as ``base`` has them,
+    and each other field that changed either as ``side`` or as ``base`` has it (a rule's
+    escalation moved ``team``; intake's message moved ``updated``), the likeliest first
+    (a field sweeps' lines log as changed, and no one else's, as ``base`` has it).  Which
+    of them a sweep makes ``side`` of, byte for byte, the caller tells
+    (:meth:`esc.commands.sweep.SweepsWrites.unswept`).  Empty if ``side`` cannot be
+    taken apart so (a line of the base's gone, an escalation of another's added)."""
+    b, s = base.ticket, side.ticket
+    lines, escalations = _added(b.activity, s.activity), _added(b.escalations, s.escalations)
+    if not lines or escalations is None or not all(_by_a_sweep(e.by) for e in escalations):
+        return []
+    try:
+        body = _unswept_body(base.body, side.body)
+    except Unmergeable:
+        return []
+    if body is None:
+        return []
+    own = list(_SWEEPS_OWN) + (["escalations"] if escalations else [])
+    changed = [
+        str(k) for k in {**base.data, **side.data}
+        if k not in own and not _same(base.data.get(k, MISSING), side.data.get(k, MISSING))
+    ]  # fmt: skip
+    if len(changed) > UNSWEPT_FIELDS_AT_MOST:
+        return []
+    logged = {a.field for a in lines if a.field and _by_a_sweep(a.by)}
+    others = {a.field for a in lines if a.field and not _by_a_sweep(a.by)}
+    likely = {k for k in changed if k.partition(".")[0] in logged and k not in others}
+    # each choice of the fields to put back, the likeliest first: the fields sweeps logged
+    # put back, then one field more or less each time
+    choices = sorted(
+        (frozenset(k for i, k in enumerate(changed) if mask >> i & 1)
+         for mask in range(1 << len(changed))),
+        key=lambda back: (len(back ^ likely), sorted(back)),
+    )  # fmt: skip
+    texts: list[str] = []
+    for back in choices:
+        front: str | None = side.front
+        for key in (*own, *back):
+            front = _as_in(front, base.front, key) if front is not None else None
+        if front is None:
+            continue
+        text = side.text[: side.front_start] + front + side.text[side.front_end : side.body_start]
+        try:
+            parse(text + body, "unswept")
+        except ParseError:
+            continue
+        texts.append(text + body)
+    return texts
+
+
+def _as_in(front: str, base: str, key: str) -> str | None:
+    """``front`` with the lines of ``key`` as ``base`` has them (gone if it has none); None
+    if ``front`` lacks the key ``base`` has (nowhere to put it)."""
+    try:
+        mine, was = yaml_text.field_span(front, key), yaml_text.field_span(base, key)
+    except yaml_text.YamlError:
+        return None
+    if mine is None:
+        return front if was is None else None
+    lines = "" if was is None else base[was[0] : was[1]]
+    if lines and not lines.endswith("\n"):
+        lines += yaml_text.line_break_of(front)
+    return front[: mine[0]] + lines + front[mine[1] :]
+
+
+def _unswept_body(base: str, side: str) -> str | None:
+    """``side``'s body without the conversation entries and activity lines sweeps added
+    to ``base``'s (a section only they made gone with them); None if it reads otherwise."""
+    b, s = _split_body(base), _split_body(side)
+    if s.activity is None:
+        return None
+    parts = [s.description]
+    for was, now, author in (
+        (b.conversation, s.conversation, _entry_author),
+        (b.activity, s.activity, _line_author),
+    ):
+        if now is None:
+            continue
+        have = Counter(was.items if was else [])
+        kept = []
+        for item in now.items:
+            if have[item]:
+                have[item] -= 1
+                kept.append(item)
+            elif not _by_a_sweep(author(item) or ""):
+                kept.append(item)
+        if kept or was is not None or now is s.activity:
+            parts.append(_Section(now.head, kept, now.tail).text)
+    return "".join(parts)
+
+
+def _entry_author(block: str) -> str | None:
+    head = ENTRY_HEAD.fullmatch(block.partition("\n")[0].rstrip("\r"))
+    return None if head is None else head["author"]
+
+
+def _line_author(line: str) -> str | None:
+    item = parse_activity_line(line.rstrip("\r\n"))
+    return None if item is None else item.by
 
 
 def _by_a_sweep(actor: str) -> bool:

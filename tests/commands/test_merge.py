@@ -332,11 +332,14 @@ def ticket_text(root: Path, ticket: str) -> str:
     return (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
 
 
-def breach_race(tmp_path: Path) -> tuple[Path, str, str]:
+def breach_race(tmp_path: Path, taken: list[str] | None = None) -> tuple[Path, str, str]:
     """Issue 6's race: a support ticket whose 30-minute first response breaches at 09:30,
     swept at 09:05 and committed; on branch `alice` she escalates it up at 09:20; on
     `main` the cron sweeps at 10:00 without her change (its rule escalates support →
-    engineering at the breach).  The workspace, the ticket, and alice's version."""
+    engineering at the breach).  The workspace, the ticket, and alice's version.  With
+    ``taken``: Ann's answer is taken in on `main` at 09:55, before its sweep, which
+    commits it with its own rewrite, as the cron line does (intake's version of the
+    ticket is added to ``taken``)."""
     root = tmp_path / "desk"
     Esc(tmp_path, now="2026-12-01T08:00:00+01:00").ok("init", "desk")
     git(root, "init", "-q", "-b", "main")
@@ -353,10 +356,24 @@ def breach_race(tmp_path: Path) -> tuple[Path, str, str]:
     git(root, "commit", "-qam", "alice escalates")
     alice = ticket_text(root, ticket)
     git(root, "switch", "-q", "main")
+    if taken is not None:
+        esc.ok("intake", "--eml", "-", input=reply_of(ticket), now="2026-12-01T09:55:00+01:00")
+        taken.append(ticket_text(root, ticket))
     esc.ok("sweep", "--commit", "--no-report", now="2026-12-01T10:00:00+01:00")
     swept = ticket_text(root, ticket)
+    assert ("It happened again" in swept) is (taken is not None)
     assert "by: \"rule:breached-goes-up\"" in swept and "from: support" in swept
     return root, ticket, alice
+
+
+def reply_of(ticket: str, at: str = "Tue, 01 Dec 2026 09:50:00 +0100") -> str:
+    """Ann's answer to her ticket, as mail intake takes it."""
+    return (
+        "From: Ann <ann@shop.example>\nTo: help@desk.example\n"
+        f"Subject: Re: [{ticket}] Card charged twice\nMessage-ID: <ann-2@shop.example>\n"
+        f"Date: {at}\nContent-Type: text/plain; charset=utf-8\n\n"
+        "It happened again this morning.\n"
+    )
 
 
 def escalated_after_the_merge(root: Path, ticket: str, now: str = "2026-12-01T10:05+01:00") -> str:
@@ -383,6 +400,63 @@ def test_a_sweep_that_never_saw_a_person_s_escalation_gives_way_in_a_merge(
     assert after.count("kind: hierarchical") == 2
     assert "from: engineering, to: management, by: \"rule:breached-goes-up\"" in after
     assert after.count("rule:breached-goes-up · internal note added") == 1
+
+
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_a_sweep_committed_with_intake_s_message_gives_way_and_keeps_the_message(
+    tmp_path: Path, how: str
+) -> None:
+    """The cron line commits intake's message with the sweep's rewrite: that side is no
+    sweep's alone, and merged field by field the rule's escalation from support stood
+    beside alice's (the ticket a level low).  The sweep's part gives way, the message
+    stays: the merge holds alice's escalation and Ann's message, and the next sweep
+    escalates on to management, as sweeping at every instant does."""
+    taken: list[str] = []
+    root, ticket, alice = breach_race(tmp_path, taken)
+    base = git(root, "show", f"main~1:tickets/{ticket}.md").stdout
+    if how == "merge":
+        done = git(root, "merge", "--no-edit", "alice")
+    else:  # (in a rebase too ours is main's, the branch rebased onto)
+        git(root, "switch", "-q", "alice")
+        done = git(root, "rebase", "main")
+    expected = merge(*versions(tmp_path, base, taken[0], alice))
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = (
+        f"esc merge-file: tickets/{ticket}.md: took theirs with ours' own changes, not "
+        "ours' sweep's rewrite, which never saw theirs' change before it; the next "
+        "`esc sweep` replays from there"
+    )
+    assert said in done.stderr
+    text = ticket_text(root, ticket)
+    # (what intake wrote and alice's version, merged field by field: the sweep's alone gone)
+    assert expected[:2] == (0, []) and text == expected[2]
+    assert text.count("It happened again this morning.") == 1
+    assert "by: alice, reason: needs engineering" in text
+    assert "rule:breached-goes-up" not in text
+    after = escalated_after_the_merge(root, ticket)
+    assert "Management (management, level 3)" in after
+    assert after.count("kind: hierarchical") == 2
+    assert "from: engineering, to: management, by: \"rule:breached-goes-up\"" in after
+    assert ticket_text(root, ticket).count("It happened again this morning.") == 1
+
+
+def test_a_sweep_with_intake_s_message_merges_field_by_field_beside_a_note(
+    tmp_path: Path,
+) -> None:
+    """An internal note before the breach would not have changed what the sweep did: the
+    side of intake's message and the sweep's rewrite merges field by field, as before."""
+    root, ticket, _ = breach_race(tmp_path, [])
+    git(root, "switch", "-qc", "bob", "main~1")
+    Esc(root).ok("comment", ticket, "--internal", "--by", "bob", "-m", "Checking the bank.",
+                 now="2026-12-01T09:20:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "bob's note")
+    git(root, "switch", "-q", "main")
+    merged = git(root, "merge", "--no-edit", "bob")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "took" not in merged.stderr
+    text = ticket_text(root, ticket)
+    assert "Checking the bank." in text and "It happened again this morning." in text
+    assert "from: support, to: engineering, by: \"rule:breached-goes-up\"" in text
 
 
 def test_the_same_in_a_rebase_of_the_person_s_branch(tmp_path: Path) -> None:

@@ -1439,6 +1439,44 @@ def test_a_rejected_push_never_takes_back_what_intake_wrote(
     assert (other / "tickets" / path.name).read_text() == path.read_text()
 
 
+def test_a_rejected_push_gives_way_to_a_person_s_escalation_keeping_intake_s_message(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The cron line: intake takes Ann's answer, the sweep escalates at the 11:00 breach
+    from support, never having seen bob's escalation at 10:30 in another clone, pushed
+    meanwhile.  The push is rejected; the rebase merges the ticket whose rewrite holds
+    intake's message too: the sweep's part gives way, the message stays, and the sweep
+    again on the remote's version makes no escalation of its own (bob's at 10:30 came
+    before the breach).  Merged field by field, the rule's escalation stood beside bob's."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    first = (
+        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
+        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
+    )
+    esc.ok("intake", "--eml", "-", input=first, now=CREATED)
+    git(workspace, "init", "-q", "-b", "main")
+    esc.ok("install-git")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "start")
+    remote = with_remote(workspace, tmp_path)
+    (path,) = (workspace / "tickets").glob("*.md")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    Esc(other).ok("escalate", path.stem, "--up", "--reason", "the CFO called", "--by", "bob",
+                  now="2026-11-20T10:30:00+01:00")  # fmt: skip
+    as_person(other, "bob", "commit", "-qam", "bob escalates")
+    git(other, "push", "-q", "origin", "main")
+    reply = first.replace("<m1@", "<m2@").replace("Subject: ", "In-Reply-To: <m1@shop.example>"
+                                                  "\nSubject: Re: ").replace("Where?", "Still?")
+    esc.ok("intake", "--eml", "-", input=reply, now="2026-11-20T13:00:00+01:00")
+    result = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 0, result.err
+    text = git(remote, "show", f"main:tickets/{path.name}")
+    assert text.count("Still?") == 1 and "by: bob, reason: the CFO called" in text
+    assert "rule:breached-goes-up" not in text, text
+    assert text.count("kind: hierarchical") == 1
+
+
 def test_a_ticket_no_policy_applies_to_any_more_is_not_written_again_by_each_sweep(
     esc: Esc, workspace: Path
 ) -> None:

@@ -24,7 +24,7 @@ from esc.store import merge_driver
 from esc.ticketfile import yaml_text
 from esc.ticketfile.body import render_activity
 from esc.ticketfile.document import apply_change, parse
-from esc.ticketfile.merge import MergeResult, swept_until
+from esc.ticketfile.merge import MergeResult, swept_until, unswept
 from esc.ticketfile.merge import merge_ticket as merge_with
 from tests.conftest import Esc
 
@@ -1394,6 +1394,35 @@ def test_a_sweep_s_rewrite_reads_as_a_sweep_s_until_its_last_line(
     until = dt.datetime.fromisoformat("2026-12-01T09:30:00+01:00")
     assert swept_until(parse(base, "base"), parse(swept, "swept")) == until
     assert swept_until(parse(base, "base"), parse(base, "base")) is None  # (nothing added)
+
+
+def test_a_sweep_s_rewrite_among_a_customer_s_message_comes_apart_as_it_was_made(
+    tmp_path: Path,
+) -> None:
+    """The cron line's intake adds Ann's message at 09:50 and its sweep rewrites the
+    ticket at 10:00: the likeliest text without the sweep's lines, block, escalation and
+    fields is the one intake wrote, byte for byte (the merge driver then checks that a
+    sweep makes the side of it)."""
+    Esc(tmp_path, now=None).ok("init", "desk")
+    root = tmp_path / "desk"
+    esc = Esc(root, now="2026-12-01T09:00:00+01:00")
+    ticket = esc.ok("create", "--title", "Card charged twice", "--category", "billing",
+                    "--priority", "urgent", "--customer", "ann@shop.example").strip()  # fmt: skip
+    path = root / "tickets" / f"{ticket}.md"
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-12-01T09:05:00+01:00")
+    base = path.read_text(encoding="utf-8")
+    esc.ok("comment", ticket, "--from-customer", "--by", "ann@shop.example", "-m", "Again!",
+           now="2026-12-01T09:50:00+01:00")  # fmt: skip
+    intaken = path.read_text(encoding="utf-8")
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-12-01T10:00:00+01:00")
+    swept = path.read_text(encoding="utf-8")
+    assert "rule:breached-goes-up" in swept and "Again!" in swept
+    texts = unswept(parse(base, "base"), parse(swept, "swept"))
+    assert texts[0] == intaken
+    assert all("rule:" not in text and "Again!" in text for text in texts)
+    # (a sweep's rewrite alone comes apart the same way)
+    assert unswept(parse(intaken, "base"), parse(swept, "swept"))[0] == intaken
+    assert unswept(parse(base, "base"), parse(base, "base")) == []  # (nothing added)
 
 
 @pytest.mark.parametrize(
