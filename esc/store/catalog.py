@@ -149,6 +149,7 @@ class Catalog:
         self.key = cache.config_key(*(text.encode("utf-8") for text in texts))
         self._names: list[str] | None = None
         self._undecodable: list[str] = []  # ticket files whose names are not UTF-8
+        self._twins: list[str] = []  # ticket files whose names differ only in case
         self._stats: dict[str, os.stat_result] = {}  # files looked at, not yet read
         # when each file read was first opened: its entry is verified as of then, not of
         # when its parse ended (a save in place during the parse, its modification time
@@ -207,16 +208,34 @@ class Catalog:
             # ASCII one, as esc makes them, never does: one quick test for most)
             bad = {n for n in names if not n.isascii() and holds_lone_surrogate(n)}
             self._undecodable = sorted(bad)
-            self._names = sorted(n for n in names if n not in bad) if bad else sorted(names)
+            names = sorted(n for n in names if n not in bad) if bad else sorted(names)
+            # (`t-AAAA0001.md` beside `T-aaaa0001.md`: one ID twice, neither of them "the"
+            # ticket: both left unread, and unwritten, until one is renamed)
+            if len(set(map(str.lower, names))) != len(names):
+                lowered: dict[str, list[str]] = {}
+                for name in names:
+                    lowered.setdefault(name.lower(), []).append(name)
+                twins = {n for group in lowered.values() if len(group) > 1 for n in group}
+                self._twins = sorted(twins)
+                names = [n for n in names if n not in twins]
+            self._names = names
         return self._names
 
     def _undecodable_names(self) -> Iterator[ParseError]:
-        """A finding for each ticket file whose name is not UTF-8 text (left unread)."""
+        """A finding for each ticket file whose name is not UTF-8 text, and for each whose
+        name differs from another's only in case (each left unread)."""
         self.names()
         for name in self._undecodable:
             error = undecodable_name(name, TICKETS_DIR)
             if error is not None:
                 yield error
+        for name in self._twins:
+            others = [n for n in self._twins if n != name and n.lower() == name.lower()]
+            yield ParseError(
+                f"{TICKETS_DIR}/{name}", 1,
+                f"the same ID as {', '.join(f'{TICKETS_DIR}/{n}' for n in others)} in another "
+                "case: no command reads or writes either until one is renamed",
+            )  # fmt: skip
 
     def each(self, fresh: Mapping[str, CachedFile] | None = None) -> Iterator[Record | ParseError]:
         """Every ticket file in name order, read (or parsed) one at a time.

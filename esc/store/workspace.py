@@ -11,7 +11,6 @@ import contextlib
 import errno
 import itertools
 import os
-import re
 import secrets
 import stat
 import time
@@ -110,7 +109,6 @@ def _config_bytes(root: Path, name: str) -> bytes:
         raise
 
 
-_PLAIN_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,200}")  # (a name in tickets/, no path)
 
 
 @dataclass
@@ -255,21 +253,23 @@ class Workspace:
     def resolve(self, ref: str) -> Path:
         prefix = self.config().id_prefix
         exact = self.tickets_dir / f"{ids.normalise_ref(ref, prefix)}.md"
-        # (a full ID as its file is named first: `t-AAAA0001` beside `T-aaaa0001`, two
-        # files validate calls duplicates, is that file, never the other one)
-        literal = self.tickets_dir / f"{ref}.md" if _PLAIN_REF.fullmatch(ref) else exact
         try:
-            if exact.is_file():  # a full ID: no need to list the folder
-                if literal != exact and literal.is_file() and not os.path.samefile(literal, exact):
-                    return literal  # (another file: not the same one by another case, as a
-                return exact  # file system that ignores case has it: the file's own name)
+            found = exact.is_file()  # (a full ID: its file, unless another case has one too)
         except OSError as exc:  # a name too long for any file is no ticket's: listed below
             if exc.errno != errno.ENAMETOOLONG:
                 raise
+            found = False
         try:
             names = os.listdir(self.tickets_dir)
         except FileNotFoundError:
             names = []
+        if found:
+            # (`t-AAAA0001.md` beside `T-aaaa0001.md`: one ID twice, which every command
+            # refuses, however it is typed, until one is renamed; a file system that
+            # ignores case lists the one file once)
+            size, lowered = len(exact.name), exact.name.lower()
+            if sum(len(n) == size and n.lower() == lowered for n in names) <= 1:
+                return exact
         stems = [n[:-3] for n in names if n.endswith(".md") and not n.startswith(".")]
         return self.tickets_dir / f"{ids.resolve(ref, stems, prefix)}.md"
 

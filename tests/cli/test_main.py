@@ -1553,13 +1553,27 @@ def test_validate_reports_ids_that_differ_only_in_case(esc: CheckedEsc, workspac
     assert found_text(result) == (
         f"tickets/{second}:2: duplicate id {second_id} (as {first_id} in tickets/{first})\n"
     )
-    # a full ID as its file is named addresses that file, never the other one
-    path.write_text(path.read_text().replace("title: ", "title: Upper ", 1))
-    assert json.loads(esc.ok("show", upper, "--json"))["title"].startswith("Upper ")
-    assert not json.loads(esc.ok("show", ids[0], "--json"))["title"].startswith("Upper ")
-    before = ticket_file(workspace, ids[0]).read_bytes()
-    esc("tag", upper, "x")  # (written to its own file, or refused as a duplicate)
-    assert ticket_file(workspace, ids[0]).read_bytes() == before
+    # ambiguous to every command, however the ID is typed, until one is renamed: the
+    # full ID as either file is named too (it addressed that file, and `sweep` rewrote
+    # both as two tickets)
+    before = {p: p.read_bytes() for p in (path, ticket_file(workspace, ids[0]))}
+    said = f"esc: ticket ID {{}} is ambiguous: {', '.join(sorted([upper, ids[0]]))}\n"
+    for typed in (upper, ids[0], ids[0].lower()):
+        for command in (["show", typed], ["tag", typed, "x"], ["comment", typed, "-m", "hi"]):
+            result = esc(*command)
+            assert (result.code, result.err) == (1, said.format(repr(typed))), command
+    twins = sorted(f"tickets/{name}" for name in names)
+    for command in (["list"], ["check"], ["sweep", "--no-report"], ["report"]):
+        result = esc(*command)
+        assert result.code == 1, command
+        for one, other in (twins, twins[::-1]):
+            assert (
+                f"{one}:1: the same ID as {other} in another case: no command reads or "
+                "writes either until one is renamed"
+            ) in result.err + result.out, command
+    assert {p: p.read_bytes() for p in before} == before
+    listed = esc("list", "--all", "--json").out
+    assert upper not in listed and ids[0] not in listed and ids[1] in listed
 
 
 def test_validate_reports_an_escalation_cycle(esc: CheckedEsc, workspace: Path) -> None:
