@@ -45,7 +45,9 @@ def unknown_choice(what: str, value: object, choices: Sequence[object]) -> str:
     """``unknown priority 'urgnet' (did you mean 'urgent'?); choose from low, normal, ...``"""
     texts = [str(choice) for choice in choices]
     hint = did_you_mean(str(value), texts) if isinstance(value, (str, int)) else ""
-    return f"unknown {what} {shown(value)}{hint}; choose from {', '.join(texts) or 'none'}"
+    if not texts:  # ("choose from none": there is nothing to choose)
+        return f"unknown {what} {shown(value)}; none is defined"
+    return f"unknown {what} {shown(value)}{hint}; choose from {', '.join(texts)}"
 
 
 def shown(value: object) -> str:

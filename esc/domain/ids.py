@@ -53,7 +53,18 @@ def resolve(ref: str, ids: Iterable[str], prefix: str) -> str:
                 return _resolve(ref, read, known)
         near = _near(read, known)
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
-        raise TicketNotFound(f"no ticket {ref!r}{hint}") from None
+        raise TicketNotFound(f"no ticket {_shown(ref)}{hint}") from None
+
+
+def _shown(ref: str) -> str:
+    """``ref`` as a message quotes it: a long one cut (a 5,000-character value made the
+    one line of the error 5,000 characters long)."""
+    if len(ref) <= SHOWN_AT_MOST:
+        return repr(ref)
+    return f"{ref[:SHOWN_AT_MOST]!r}… ({len(ref):,} characters)"
+
+
+SHOWN_AT_MOST = 60
 
 
 def _as_crockford(form: str) -> str:
@@ -103,7 +114,7 @@ def _resolve(ref: str, forms: set[str], known: list[str]) -> str:
         return exact[0]
     if len(exact) > 1 and len({i.lower() for i in exact}) == 1:  # (T-aaaa0001.md beside
         # t-AAAA0001.md: one ID twice, which `esc validate` reports; neither is "the" one)
-        raise AmbiguousTicket(f"ticket ID {ref!r} is ambiguous: {', '.join(exact)}")
+        raise AmbiguousTicket(f"ticket ID {_shown(ref)} is ambiguous: {', '.join(exact)}")
     if ref in known:
         return ref
     matches = sorted(i for i in known if any(i.lower().startswith(f) for f in forms))
@@ -113,6 +124,6 @@ def _resolve(ref: str, forms: set[str], known: list[str]) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise TicketNotFound(f"no ticket {ref!r}")
+        raise TicketNotFound(f"no ticket {_shown(ref)}")
     shown = ", ".join(matches[:10]) + (", ..." if len(matches) > 10 else "")
-    raise AmbiguousTicket(f"ticket ID {ref!r} is ambiguous: {shown}")
+    raise AmbiguousTicket(f"ticket ID {_shown(ref)} is ambiguous: {shown}")

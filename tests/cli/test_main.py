@@ -447,7 +447,7 @@ def test_now_is_taken_before_or_after_a_group_s_command_name(esc: CheckedEsc) ->
     assert esc("kb", "--now", now, "list", now="").out == esc("kb", "list", "--now", now).out
     unknown = esc("notify", "--now", now, "test", "x", now="")  # (no notify: section)
     assert (unknown.code, unknown.err) == (
-        2, "esc: rules.yaml notify: unknown target, team or person 'x'; choose from none\n"
+        2, "esc: rules.yaml notify: unknown target, team or person 'x'; none is defined\n"
     )  # fmt: skip
 
 

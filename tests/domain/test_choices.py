@@ -103,7 +103,7 @@ def test_a_text_value_is_quoted_as_python_quotes_it() -> None:
 
 
 def test_no_choices_at_all_says_none() -> None:
-    assert unknown_choice("target", "eng-chat", ()) == "unknown target 'eng-chat'; choose from none"
+    assert unknown_choice("target", "eng-chat", ()) == "unknown target 'eng-chat'; none is defined"
 
 
 def test_choices_of_any_type_are_listed_as_text() -> None:

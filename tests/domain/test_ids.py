@@ -174,3 +174,14 @@ def test_letters_crockford_reads_as_digits_find_the_id() -> None:
     assert resolve("T-lb2c", ids, "T") == "T-1b2c3d4e"
     assert resolve("t-IB2C3D4E", ids, "T") == "T-1b2c3d4e"
     assert resolve("T-hello", ids, "T") == "T-hello123"
+
+
+def test_a_long_reference_is_cut_in_the_one_line_that_names_it() -> None:
+    """A 5,000-character value made the error line 5,000 characters long."""
+    ref = "T-" + "q" * 5000
+    with pytest.raises(TicketNotFound) as caught:
+        resolve(ref, ["T-4k8q2m7x"], "T")
+    said = str(caught.value)
+    assert said == f"no ticket {'T-' + 'q' * 58!r}… (5,002 characters)"
+    with pytest.raises(TicketNotFound, match=r"^no ticket 'T-zzzz'$"):
+        resolve("T-zzzz", ["T-4k8q2m7x"], "T")
