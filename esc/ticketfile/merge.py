@@ -57,6 +57,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from esc.domain.errors import ParseError
+from esc.domain.mail import MESSAGE_IDS, RECIPIENTS, REPLIES_TO
 from esc.domain.model import FIELD_ORDER, RULE_ACTOR, STATUS_SET_FIELDS, SWEEPER
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp
@@ -236,6 +237,8 @@ def swept_amid(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> Side | None:
 # The fields a sweep's plan writes whatever its rules say: its block and its rules' times
 _SWEEPS_OWN = ("sla", "fired")
 UNSWEPT_FIELDS_AT_MOST = 6  # (fields that either a sweep or the rest may have changed)
+# What intake records of a ticket's mail, which no sweep writes: the side's as they are
+_MAIL_KEYS = (MESSAGE_IDS, RECIPIENTS, REPLIES_TO)
 
 
 def unswept(base: TicketDoc, side: TicketDoc) -> list[str]:
@@ -261,7 +264,8 @@ def unswept(base: TicketDoc, side: TicketDoc) -> list[str]:
     own = list(_SWEEPS_OWN) + (["escalations"] if escalations else [])
     changed = [
         str(k) for k in {**base.data, **side.data}
-        if k not in own and not _same(base.data.get(k, MISSING), side.data.get(k, MISSING))
+        if k not in own and k not in _MAIL_KEYS
+        and not _same(base.data.get(k, MISSING), side.data.get(k, MISSING))
     ]  # fmt: skip
     if len(changed) > UNSWEPT_FIELDS_AT_MOST:
         return []
