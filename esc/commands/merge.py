@@ -39,7 +39,7 @@ def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Ou
             notes=[f"esc merge-file: {where}conflicting {what}; resolve the marked lines"],
             code=1,
         )
-    if result.replayed is not None and result.amid:
+    if result.replayed is not None and result.kept_own:
         kept = "theirs" if result.replayed == "ours" else "ours"
         return Output(
             notes=[

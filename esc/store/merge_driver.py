@@ -128,13 +128,18 @@ def merge_files(
         if gives_way(base_text, swept, other):
             taken = in_the_breaks_of(ours_text, other)  # (as a merge writes theirs)
             result = MergeResult(taken, [], replayed=unseen)
-    elif unseen is not None and result.amid and unswept is not None:
-        kept = unswept(base_text, swept, other)
-        if kept is not None:
-            sides = (kept, theirs_text) if unseen == "ours" else (ours_text, kept)
+    elif result.amid and unswept is not None:
+        for side in result.amid:  # (the first that comes apart: one that holds a person's
+            # escalation the other side's sweep never saw does not)
+            swept, other = (ours_text, theirs_text) if side == "ours" else (theirs_text, ours_text)
+            kept = unswept(base_text, swept, other)
+            if kept is None:
+                continue
+            sides = (kept, theirs_text) if side == "ours" else (ours_text, kept)
             again = merge_ticket(base_text, *sides, merge_text)
             if again.clean and again.structured:
-                result = replace(again, unseen_by=unseen, amid=True, replayed=unseen)
+                result = replace(again, unseen_by=side, replayed=side, kept_own=True)
+            break
     if result.text != texts[1]:
         try:
             atomic_write(ours, result.text)

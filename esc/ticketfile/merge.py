@@ -52,15 +52,15 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from esc.domain.errors import ParseError
 from esc.domain.mail import MESSAGE_IDS, RECIPIENTS, REPLIES_TO
-from esc.domain.model import FIELD_ORDER, RULE_ACTOR, STATUS_SET_FIELDS, SWEEPER
+from esc.domain.model import FIELD_ORDER, RULE_ACTOR, STATUS_SET_FIELDS, SWEEPER, Activity
 from esc.domain.records import immutable
-from esc.domain.timestamps import coerce_timestamp
+from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.ticketfile import yaml_text
 from esc.ticketfile.body import (
     ACTIVITY,
@@ -117,10 +117,12 @@ class MergeResult:
     # the side that gave way: a sweep's rewrite alone of what the other side changed
     # unseen, so the other side was taken whole (:func:`esc.store.merge_driver.merge_files`)
     replayed: Side | None = None
-    # ``unseen_by``'s changes hold others' beside the sweeps' (intake's message committed
-    # with the sweep's rewrite: :func:`swept_amid`); with ``replayed``: only the sweeps'
-    # part gave way, the rest of that side is merged with the other
-    amid: bool = False
+    # the sides whose changes hold others' beside a sweep's that never saw the other
+    # side's (intake's message committed with the sweep's rewrite: :func:`swept_amid`)
+    amid: tuple[Side, ...] = ()
+    # with ``replayed``: only that side's sweep gave way; the rest of it is merged with
+    # the other side
+    kept_own: bool = False
 
     @property
     def clean(self) -> bool:
@@ -159,8 +161,8 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
     side = swept_before(*docs)
     if side is not None:
         return replace(result, unseen_by=side)
-    side = swept_amid(*docs)
-    return result if side is None else replace(result, unseen_by=side, amid=True)
+    sides = swept_amid(*docs)
+    return replace(result, unseen_by=sides[0], amid=sides) if sides else result
 
 
 def _parsed(base: str, ours: str, theirs: str) -> tuple[TicketDoc, TicketDoc, TicketDoc] | None:
@@ -212,11 +214,13 @@ def swept_until(base: TicketDoc, side: TicketDoc) -> dt.datetime | None:
     return max(a.at for a in lines)
 
 
-def swept_amid(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> Side | None:
+def swept_amid(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> tuple[Side, ...]:
     """As :func:`swept_before`, for a side whose changes of the base hold a sweep's lines
     among others (the customer's message intake took, which the cron line's sweep commits
-    with its own rewrite; a person's note): the side whose sweep added lines after a
-    change a person made on the other side, which that side never saw.  None if none."""
+    with its own rewrite; a person's note): the sides whose sweep added lines after a
+    change a person made on the other side, which that side never saw (both, when each
+    side's sweep missed the other's: the caller takes the one it can take apart)."""
+    found: list[Side] = []
     sides: tuple[tuple[Side, TicketDoc, TicketDoc], ...] = (("ours", o, t), ("theirs", t, o))
     for side, swept, other in sides:
         lines = _added(b.ticket.activity, swept.ticket.activity)
@@ -230,45 +234,56 @@ def swept_amid(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> Side | None:
             a.at <= until and a not in seen and not _by_a_sweep(a.by)
             for a in other.ticket.activity
         ):
-            return side
-    return None
+            found.append(side)
+    return tuple(found)
 
 
 # The fields a sweep's plan writes whatever its rules say: its block and its rules' times
 _SWEEPS_OWN = ("sla", "fired")
 UNSWEPT_FIELDS_AT_MOST = 6  # (fields that either a sweep or the rest may have changed)
+UNSWEPT_TRIES_AT_MOST = 16  # (versions made: the likeliest come first; a long ticket's
+# plan takes a tenth of a second, and a rebase may merge it for several commits)
 # What intake records of a ticket's mail, which no sweep writes: the side's as they are
 _MAIL_KEYS = (MESSAGE_IDS, RECIPIENTS, REPLIES_TO)
 
 
-def unswept(base: TicketDoc, side: TicketDoc) -> list[str]:
+def unswept(base: TicketDoc, side: TicketDoc) -> Iterator[str]:
     """The texts ``side`` may have been before the sweep that rewrote it last ran (what
-    :func:`swept_amid` names): ``side`` without the sweeps' lines of the log, notes and
-    escalations it added to ``base``, its ``sla`` block and ``fired`` as ``base`` has them,
-    and each other field that changed either as ``side`` or as ``base`` has it (a rule's
-    escalation moved ``team``; intake's message moved ``updated``), the likeliest first
+    :func:`swept_amid` names), made one at a time: ``side`` without the sweeps' lines of
+    the log, notes and escalations it added to ``base``, its ``sla`` block and ``fired``
+    as ``base`` has them, ``updated`` the latest time of what else it added (no earlier
+    than the base's: what intake wrote), and each other field that changed either as
+    ``side`` or as ``base`` has it (a rule's escalation moved ``team``), the likeliest first
     (a field sweeps' lines log as changed, and no one else's, as ``base`` has it).  Which
     of them a sweep makes ``side`` of, byte for byte, the caller tells
-    (:meth:`esc.commands.sweep.SweepsWrites.unswept`).  Empty if ``side`` cannot be
-    taken apart so (a line of the base's gone, an escalation of another's added)."""
+    (:meth:`esc.commands.sweep.SweepsWrites.unswept`).  None if ``side`` cannot be taken
+    apart so (a line of the base's gone, an escalation of another's added)."""
     b, s = base.ticket, side.ticket
     lines, escalations = _added(b.activity, s.activity), _added(b.escalations, s.escalations)
     if not lines or escalations is None or not all(_by_a_sweep(e.by) for e in escalations):
-        return []
+        return
     try:
         body = _unswept_body(base.body, side.body)
-    except Unmergeable:
-        return []
+        mine, was = yaml_text.field_spans(side.front), yaml_text.field_texts(base.front)
+    except (Unmergeable, yaml_text.YamlError):
+        return
     if body is None:
-        return []
-    own = list(_SWEEPS_OWN) + (["escalations"] if escalations else [])
+        return
+    own = [k for k in (*_SWEEPS_OWN, "escalations") if k != "escalations" or escalations]
     changed = [
         str(k) for k in {**base.data, **side.data}
-        if k not in own and k not in _MAIL_KEYS
+        if k not in own and k not in _MAIL_KEYS and k != "updated"
         and not _same(base.data.get(k, MISSING), side.data.get(k, MISSING))
     ]  # fmt: skip
-    if len(changed) > UNSWEPT_FIELDS_AT_MOST:
-        return []
+    if len(changed) > UNSWEPT_FIELDS_AT_MOST or any(
+        k not in mine and k in was for k in (*own, *changed)
+    ):  # (too many to try; a key the side lacks and the base has: nowhere to put it)
+        return
+    nl = yaml_text.line_break_of(side.front)
+    fixed = {k: _ended(was.get(k, ""), nl) for k in own if k in mine}
+    updated = _updated_before(b.updated, lines, side, mine.get("updated"))
+    if updated is not None:
+        fixed["updated"] = updated
     logged = {a.field for a in lines if a.field and _by_a_sweep(a.by)}
     others = {a.field for a in lines if a.field and not _by_a_sweep(a.by)}
     likely = {k for k in changed if k.partition(".")[0] in logged and k not in others}
@@ -279,35 +294,39 @@ def unswept(base: TicketDoc, side: TicketDoc) -> list[str]:
          for mask in range(1 << len(changed))),
         key=lambda back: (len(back ^ likely), sorted(back)),
     )  # fmt: skip
-    texts: list[str] = []
-    for back in choices:
-        front: str | None = side.front
-        for key in (*own, *back):
-            front = _as_in(front, base.front, key) if front is not None else None
-        if front is None:
-            continue
+    for back in choices[:UNSWEPT_TRIES_AT_MOST]:  # (each planned again by the caller)
+        put = {**fixed, **{k: _ended(was.get(k, ""), nl) for k in back if k in mine}}
+        front = side.front
+        for key in sorted(put, key=lambda k: mine[k][0], reverse=True):
+            start, end = mine[key]
+            front = front[:start] + put[key] + front[end:]
         text = side.text[: side.front_start] + front + side.text[side.front_end : side.body_start]
         try:
             parse(text + body, "unswept")
         except ParseError:
             continue
-        texts.append(text + body)
-    return texts
+        yield text + body
 
 
-def _as_in(front: str, base: str, key: str) -> str | None:
-    """``front`` with the lines of ``key`` as ``base`` has them (gone if it has none); None
-    if ``front`` lacks the key ``base`` has (nowhere to put it)."""
-    try:
-        mine, was = yaml_text.field_span(front, key), yaml_text.field_span(base, key)
-    except yaml_text.YamlError:
+def _updated_before(
+    was: dt.datetime | None,
+    lines: Sequence[Activity],
+    side: TicketDoc,
+    span: tuple[int, int] | None,
+) -> str | None:
+    """The ``updated:`` line of ``side`` as it was before its sweep: the latest time of the
+    lines others added to the log (the base's ``updated``, if later: what intake wrote),
+    in place of the time it says; None if it says that already, or if it cannot be told."""
+    times = [a.at for a in lines if not _by_a_sweep(a.by)]
+    if was is None or span is None:
         return None
-    if mine is None:
-        return front if was is None else None
-    lines = "" if was is None else base[was[0] : was[1]]
-    if lines and not lines.endswith("\n"):
-        lines += yaml_text.line_break_of(front)
-    return front[: mine[0]] + lines + front[mine[1] :]
+    before, now = max([was, *times]), side.ticket.updated
+    if now is None or before == now:
+        return None
+    line, said = side.front[span[0] : span[1]], format_timestamp(now)
+    if line.count(said) != 1:
+        return None
+    return line.replace(said, format_timestamp(before))
 
 
 def _unswept_body(base: str, side: str) -> str | None:

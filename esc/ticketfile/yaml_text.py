@@ -195,15 +195,21 @@ def field_span(text: str, key: str) -> tuple[int, int] | None:
 def field_texts(text: str) -> dict[str, str]:
     """The whole lines of each top-level key and its value (a comment on them included),
     from one parse; keys that are not text are left out."""
+    return {key: text[start:end] for key, (start, end) in field_spans(text).items()}
+
+
+def field_spans(text: str) -> dict[str, tuple[int, int]]:
+    """Where the whole lines of each top-level key and its value are (as
+    :func:`field_texts`), from one parse."""
     from ruamel.yaml.nodes import MappingNode, ScalarNode
 
     node, _ = _compose_and_load(text)
     if not isinstance(node, MappingNode):
         return {}
     return {
-        str(k.value): text[
-            _line_start(text, k.start_mark.index) : _line_end(text, _value_end(k, v, text))
-        ]
+        str(k.value): (
+            _line_start(text, k.start_mark.index), _line_end(text, _value_end(k, v, text))
+        )
         for k, v in node.value
         if isinstance(k, ScalarNode)
     }

@@ -332,12 +332,14 @@ def ticket_text(root: Path, ticket: str) -> str:
     return (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
 
 
-def breach_race(tmp_path: Path, taken: list[str] | None = None) -> tuple[Path, str, str]:
+def breach_race(
+    tmp_path: Path, taken: list[str] | None = None, mail_at: str = "09:50"
+) -> tuple[Path, str, str]:
     """Issue 6's race: a support ticket whose 30-minute first response breaches at 09:30,
     swept at 09:05 and committed; on branch `alice` she escalates it up at 09:20; on
     `main` the cron sweeps at 10:00 without her change (its rule escalates support →
     engineering at the breach).  The workspace, the ticket, and alice's version.  With
-    ``taken``: Ann's answer is taken in on `main` at 09:55, before its sweep, which
+    ``taken``: Ann's answer is taken in on `main` at ``mail_at``, before its sweep, which
     commits it with its own rewrite, as the cron line does (intake's version of the
     ticket is added to ``taken``)."""
     root = tmp_path / "desk"
@@ -357,7 +359,8 @@ def breach_race(tmp_path: Path, taken: list[str] | None = None) -> tuple[Path, s
     alice = ticket_text(root, ticket)
     git(root, "switch", "-q", "main")
     if taken is not None:
-        esc.ok("intake", "--eml", "-", input=reply_of(ticket), now="2026-12-01T09:55:00+01:00")
+        mail = reply_of(ticket, f"Tue, 01 Dec 2026 {mail_at}:00 +0100")
+        esc.ok("intake", "--eml", "-", input=mail, now=f"2026-12-01T{mail_at}:00+01:00")
         taken.append(ticket_text(root, ticket))
     esc.ok("sweep", "--commit", "--no-report", now="2026-12-01T10:00:00+01:00")
     swept = ticket_text(root, ticket)
@@ -438,6 +441,46 @@ def test_a_sweep_committed_with_intake_s_message_gives_way_and_keeps_the_message
     assert after.count("kind: hierarchical") == 2
     assert "from: engineering, to: management, by: \"rule:breached-goes-up\"" in after
     assert ticket_text(root, ticket).count("It happened again this morning.") == 1
+
+
+def test_a_sweep_s_side_with_intake_s_message_keeps_intake_s_updated(tmp_path: Path) -> None:
+    """Ann wrote at 09:25, before the 09:30 breach the cron's sweep escalated at (its
+    escalation made `updated` 09:30): the version without the sweep has intake's 09:25,
+    and the merge the later of that and alice's 09:20 (it kept the dropped escalation's
+    09:30, and an `idle` rule then fired late)."""
+    root, ticket, _ = breach_race(tmp_path, [], mail_at="09:25")
+    swept = ticket_text(root, ticket)
+    assert "\nupdated: 2026-12-01T09:30:00+01:00\n" in swept
+    done = git(root, "merge", "--no-edit", "alice")
+    assert done.returncode == 0 and "took theirs with ours' own changes" in done.stderr
+    text = ticket_text(root, ticket)
+    assert "\nupdated: 2026-12-01T09:25:00+01:00\n" in text, text
+
+
+def test_both_sides_swept_unseen_the_one_that_comes_apart_gives_way(tmp_path: Path) -> None:
+    """Alice's branch swept too, at 10:02, never having seen Ann's message on main: both
+    sides' sweeps missed the other's change, and alice's side, which holds her
+    escalation, cannot be taken apart; main's can.  `git merge main` on alice's branch
+    takes main's message and alice's side (it conflicted on `team`: only the first side
+    named was tried), as `git merge alice` on main does."""
+    root, ticket, _ = breach_race(tmp_path, [], mail_at="09:25")  # (before both breaches)
+    git(root, "switch", "-q", "alice")
+    Esc(root).ok("sweep", "--commit", "--no-report", now="2026-12-01T10:02:00+01:00")
+    alice = ticket_text(root, ticket)
+    results = []
+    for branch, other in (("alice", "main"), ("main", "alice")):
+        git(root, "switch", "-q", branch)
+        git(root, "switch", "-qc", f"{branch}-merged")
+        done = git(root, "merge", "--no-edit", other)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "own changes, not" in done.stderr, done.stderr
+        results.append(ticket_text(root, ticket))
+    for text in results:
+        assert text.count("It happened again this morning.") == 1
+        assert "from: support, to: engineering, by: \"rule" not in text
+        assert text.replace("It happened again this morning.\n", "") != alice
+    after = escalated_after_the_merge(root, ticket)
+    assert "Management (management, level 3)" in after
 
 
 def test_a_sweep_with_intake_s_message_merges_field_by_field_beside_a_note(
