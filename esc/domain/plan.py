@@ -869,13 +869,23 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         # `resolved_at` stayed on a ticket a person's later change left open, which
         # validate refuses, issue 14's audit)
         overridden |= {name for name in change.sets if name in STATUS_SET_FIELDS}
-    # (a person first agreed with the rule, then changed the field again: the rule's change
-    # happened, and stays in the log, but the value is the person's last)
+    # (a person changed the field later, to another value than the rule's, at once or
+    # after first agreeing with it: the rule's change happened, at its instant, as sweeps
+    # then would have made it, and stays in the log, but the value is the person's last)
     superseded = {
         name
         for name, made in later.items()
         if name not in overridden and made and made[-1].new != _ruled(change, name)
     }
+    if "status" in superseded:  # (and the value of what the rule's status change set is
+        # the person's too: their status change, made on the file without the rule's, left
+        # those as they were there; a `resolved_at` of the rule's on a ticket left open
+        # would be refused by validate)
+        superseded |= {n for n in change.sets if n in STATUS_SET_FIELDS and n not in overridden}
+    # (but the first response was the rule's, earlier: a person's reply after its public one
+    # (a rule's resolution) set `first_response_at` on the file as it was, without it; as
+    # sweeps then would have left it, it is the rule's, and the clock met, not breached)
+    superseded.discard("first_response_at")
     if not overridden and not superseded:
         return change
     if overridden and change.escalations and all(
@@ -924,16 +934,26 @@ def _ruled(change: Change, name: str) -> str | None:
 
 
 def _overrides(change: Change, name: str, later: Sequence[Activity]) -> bool:
-    """Whether what people did to field ``name`` after a rule's ``change`` overrides it:
-    they changed it, and first to another value than the rule's (a person who later set
-    the value the rule had set already, say a customer's reply opening a ticket the rule
-    had opened, agrees with the rule: its change stands, at its own time)."""
+    """Whether what people did to field ``name`` after a rule's ``change`` overrides it, the
+    rule's line going with its value: they changed a field the rule set without a line of
+    its own; or, after a rule's escalation, first to the value the escalation had set (a
+    reply opening a ticket the escalation had opened: that change is the person's, and the
+    escalation's is not made again; one they made themselves is judged by _made_later).
+
+    A person who later set another value does not override the rule's change: it was made
+    at its instant, as sweeps then would have made it, and the person's came after it (it
+    is superseded, in :func:`_kept`: the value is the person's).  Dropped, its line went
+    and the clocks it had moved stayed moved: a ticket a missed rule had opened and alice
+    resolved the next day logged `paused → ok` with no status change, and its breach turned
+    `met`.  Nor does one who later set the rule's value, with a rule's plain change (a
+    customer's reply opening a ticket the rule had opened agrees with the rule: its change
+    stands, at its own time)."""
     if not later:
         return False
-    if change.escalations:  # (an escalation made twice is judged apart: _made_later)
+    line = next((a for a in change.activity if a.field == name), None)
+    if line is None:
         return True
-    ruled = _ruled(change, name)
-    return ruled is None or later[0].new != ruled
+    return bool(change.escalations) and later[0].new == line.new
 
 
 def _made_later(

@@ -2626,6 +2626,133 @@ rules:
     assert ends["once"] == ends["every 5 minutes"] == ("pending", "alice")
 
 
+_MISSED_RULES = """\
+priorities: [low, normal, high, urgent]
+calendars:
+  office: {timezone: Europe/Berlin, hours: {mon-fri: "09:00-17:00"}}
+sla:
+  - name: standard
+    calendar: office
+    targets: {first_response: 2h, resolution: 8h}
+    pause_on: [pending]
+rules:
+"""
+_MISSED_TEAMS = """\
+intake: support
+teams:
+  support: {level: 1, members: [alice, bob, carol], escalates_to: tier2}
+  tier2: {level: 2, members: [dave]}
+"""
+# (each: the rule a sweep missed on Monday, what alice did at 09:10, and a person's later
+# change of a field the rule changed, to another value than the rule's, on Tuesday 10:00)
+_MISSED_CASES = {
+    "opened, then resolved": (
+        'when: {status: pending, idle: ">4h"}, then: {status: open}',
+        ("wait", "--reason", "w"), ("resolve", "--resolution", "r"),
+    ),
+    "opened, then closed": (
+        'when: {status: pending, idle: ">4h"}, then: {status: open}',
+        ("wait", "--reason", "w"), ("close", "--resolution", "r"),
+    ),
+    "resolved, then a reply": (
+        'when: {status: pending, idle: ">4h"}, then: {status: resolved}',
+        ("wait", "--reason", "w"), ("comment", "--from-customer", "-m", "back"),
+    ),
+    "resolved (its public reply), then alice's reply": (
+        'when: {status: pending, idle: ">4h"}, then: {status: resolved}',
+        ("wait", "--reason", "w"), ("comment", "-m", "hi"),
+    ),
+    "put on pending, then resolved": (
+        'when: {status: open, idle: ">4h"}, then: {status: pending}',
+        ("comment", "-m", "on it"), ("resolve", "--resolution", "r"),
+    ),
+    "priority lowered, then raised": (
+        'when: {status: new, idle: ">2h"}, then: {priority: low}',
+        ("tag", "x"), ("classify", "--priority", "high"),
+    ),
+    "assigned, then to another": (
+        'when: {assignee: null, idle: ">2h"}, then: {assign: bob}',
+        ("tag", "x"), ("assign", "carol"),
+    ),
+    "escalated (opened), then put on pending": (
+        'when: {level: 1, idle: ">2h"}, then: {escalate: up}',
+        ("tag", "x"), ("wait", "--reason", "w"),
+    ),
+    "escalated (unassigned), then assigned": (
+        'when: {level: 1, idle: ">2h"}, then: {escalate: up}',
+        ("assign", "alice"), ("assign", "dave", "--force"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(_MISSED_CASES))
+def test_a_missed_rule_s_change_a_person_later_changed_otherwise_is_made_at_its_instant(
+    tmp_path: Path, case: str
+) -> None:
+    """A rule's change a sweep missed, then a person's change of the same field to another
+    value (alice resolved a ticket a missed rule had opened): one sweep replaying the gap
+    dropped the rule's change, its line too, as if the person's had overridden it; the
+    clocks' lines it made stayed (`paused → ok` with no status change), and the breach
+    they made turned `met` at the person's change.  Swept at every instant, the rule's
+    change is made at its instant and the person's comes after it: the file is that of
+    hourly sweeps, but for `checked` and the person's own lines (written against the file
+    as it was, which esc never rewrites)."""
+    rule, before, after = _MISSED_CASES[case]
+    texts = {}
+    for cadence in ("hourly", "once"):
+        root = tmp_path / cadence
+        (root / "tickets").mkdir(parents=True)
+        (root / "teams.yaml").write_text(_MISSED_TEAMS)
+        (root / "rules.yaml").write_text(_MISSED_RULES + f"  - {{name: missed, {rule}}}\n")
+        desk = Esc(root)
+        ticket = desk.ok("create", "--title", "x", "--body", "b", "--by", "alice",
+                         now="2026-11-02T09:00:00+01:00").strip()  # fmt: skip
+        desk.ok(before[0], ticket, *before[1:], "--by", "alice", now="2026-11-02T09:10:00+01:00")
+        for hour in range(10, 18) if cadence == "hourly" else []:
+            desk.ok("sweep", "--no-report", "--no-notify", now=f"2026-11-02T{hour}:30:00+01:00")
+        by = "cust" if "--from-customer" in after else "alice"
+        desk.ok(after[0], ticket, *after[1:], "--by", by, now="2026-11-03T10:00:00+01:00")
+        desk.ok("sweep", "--no-report", "--no-notify", now="2026-11-03T11:00:00+01:00")
+        text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+        assert "· rule:missed ·" in text, cadence
+        texts[cadence] = [
+            line
+            for line in text.replace(ticket, "T-ID").splitlines()
+            if not line.startswith("  checked:")
+            and not line.startswith(f"- 2026-11-03T10:00:00+01:00 · {by} · ")
+        ]
+    assert texts["once"] == texts["hourly"]
+
+
+def test_a_person_s_resolve_after_a_missed_rule_opened_the_ticket_keeps_the_breach(
+    tmp_path: Path,
+) -> None:
+    """The auditor's case, told by the file: the rule's line at its instant, the breach of
+    15:00:01 (no `breached → met`), and alice's line as she wrote it."""
+    (tmp_path / "tickets").mkdir()
+    (tmp_path / "teams.yaml").write_text(_MISSED_TEAMS)
+    (tmp_path / "rules.yaml").write_text(
+        _MISSED_RULES + '  - {name: pending-idle, when: {status: pending, idle: ">4h"},'
+        " then: {status: open}}\n"
+    )
+    desk = Esc(tmp_path)
+    ticket = desk.ok("create", "--title", "x", "--body", "b", "--by", "alice",
+                     now="2026-11-02T09:00:00+01:00").strip()  # fmt: skip
+    desk.ok("wait", ticket, "--reason", "w", "--by", "alice", now="2026-11-02T09:10:00+01:00")
+    desk.ok("resolve", ticket, "--resolution", "r", "--by", "alice",
+            now="2026-11-03T10:00:00+01:00")  # fmt: skip
+    desk.ok("sweep", "--no-report", "--no-notify", now="2026-11-03T11:00:00+01:00")
+    text = (tmp_path / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert (
+        "- 2026-11-02T13:10:01+01:00 · rule:pending-idle · status: pending → open\n"
+        "- 2026-11-02T13:10:01+01:00 · esc · sla.first_response: paused → ok\n"
+    ) in text
+    assert "- 2026-11-02T15:00:01+01:00 · esc · sla.first_response: ok → breached\n" in text
+    assert "- 2026-11-03T10:00:00+01:00 · alice · status: pending → resolved\n" in text
+    assert "breached → met" not in text
+    assert "  first_response: {due: 2026-11-02T15:00:01+01:00, state: breached}\n" in text
+
+
 def test_a_ticket_the_sweep_cannot_write_is_said_and_the_others_are_swept(
     esc: Esc, workspace: Path
 ) -> None:
@@ -3092,7 +3219,10 @@ def test_what_the_cap_on_actions_stopped_acts_at_the_next_instant_whatever_the_g
     text = (workspace / "tickets" / f"{ticket}.md").read_text()
     assert "priority: high\n" in text
     assert "· rule:breached-raise · priority: normal → high" in text
-    escalated = [ln for ln in text.splitlines() if "· rule:breached-" in ln]
+    # (the escalation opened the new ticket, as hourly sweeps wrote it: the resolve of the
+    # next day, `new → resolved` on the file as it was, does not undo that line)
+    assert "13:00:00+01:00 · rule:breached-goes-up · status: new → open\n" in text
+    escalated = [ln for ln in text.splitlines() if "· rule:breached-" in ln and "escalation:" in ln]
     assert len(escalated) == 2
     first, second = (ln.split(" · ")[0].removeprefix("- ") for ln in escalated)
     assert dt.datetime.fromisoformat(second) - dt.datetime.fromisoformat(first) == (
