@@ -271,14 +271,16 @@ def plan(
         # one, nothing told whether a sweep had seen it: an open one no rule acted on is
         # replayed, any other evaluated at now, as before.)
         since = ticket.created - _MICROSECOND
-    if not ticket.active and (
+    if not ticket.active and not _settled_at(ticket, since, now) and (
         since is None
         or ticket.updated <= since
         or not any(later_changes(ticket, name, since, now) for name in _REPLAYED_WHEN_SETTLED)
     ):  # (a status change sets `updated`: most closed tickets need no replay at all; their
         # one SLA computation is not worth remembering.  One whose status, or a field its
         # policy is chosen by, changed since: replayed, so that a policy re-selected is
-        # logged at the change that re-selected it, not at this sweep)
+        # logged at the change that re-selected it, not at this sweep; and one a person
+        # settled in the very second of the last sweep, as the replay looks at that
+        # instant again for an open one: else its clocks' `ok → met` was stamped at now)
         return _bookkeeping(
             ticket, config, now, Change(), [], [], lambda t, at: sla_of(t, config, at)
         )
@@ -326,10 +328,12 @@ def plan(
     # (a person's change in the very second of the last sweep may have come after it: the
     # rules see it at that instant, as a sweep run after it would have; if the sweep saw it,
     # the rules' memory makes the second look at that instant do nothing, but for the cap
-    # on actions, which that sweep may have reached there: then its next second does it)
+    # on actions, which that sweep may have reached there: what it held back acts in its
+    # next second still, the budget at that instant being what the sweep left of it.  Not
+    # looked at again while the cap might have been reached, the change was seen a second
+    # late: the clocks a reply or a resolve stopped logged `ok → met` at 10:20:01)
     revisit = (
-        deferred is None
-        and since is not None
+        since is not None
         and since < now
         and _changed_by_person_at(ticket, since)
     )
@@ -1264,6 +1268,20 @@ def _changed_by_person_at(ticket: Ticket, at: dt.datetime) -> bool:
     if ticket.updated < at:  # (a person's change sets `updated`)
         return False
     return any(line.at == at and _by_person(line.by) for line in ticket.activity)
+
+
+def _settled_at(ticket: Ticket, since: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a person changed the status (or a field a policy is chosen by) of ``ticket``
+    in the very second of its last sweep, ``since``, before ``now``: maybe after that sweep,
+    which then never saw it (its `updated` is its `checked`), as a resolve at 10:20:00
+    after a sweep at 10:20:00 (the clocks it stopped were met then, not at the next
+    sweep)."""
+    if since is None or since >= now or ticket.updated < since:
+        return False
+    return any(
+        line.at == since and line.field in _REPLAYED_WHEN_SETTLED and _by_person(line.by)
+        for line in ticket.activity
+    )
 
 
 def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:

@@ -3570,6 +3570,50 @@ def test_what_the_cap_held_back_at_a_sweep_s_own_instant_acts_a_second_later(
         assert "- 2026-03-02T10:05:01+01:00 · rule:r-note · internal note added\n" in text, folder
 
 
+@pytest.mark.parametrize("capped", [False, True], ids=["", "capped"])
+@pytest.mark.parametrize("command", ["resolve", "close", "comment"])
+def test_a_change_in_the_second_of_the_last_sweep_is_logged_at_its_instant(
+    tmp_path: Path, command: str, capped: bool
+) -> None:
+    """A sweep at 10:20:00, then alice's resolve in the same second (after it): the next
+    sweep, at 10:25, logged `sla.first_response: ok → met` (and the resolution's) at 10:25,
+    its own --now, not at 10:20:00, the instant of the change (a settled ticket whose
+    `updated` is its `checked` was taken as one that sweep had seen).  A reply was logged
+    at its instant; so was a resolve if the first sweep ran at 10:19:59.  With more rules
+    than `max_actions_per_ticket` (none of which acts here), both were logged at 10:20:01.
+    The file is the same whichever second the first sweep ran in, but for `checked`."""
+    rules = ALWAYS_OPEN + """\
+sla:
+  - name: urgent
+    calendar: always
+    targets: {first_response: 30m, resolution: 2h}
+"""
+    if capped:
+        rules += (
+            "max_actions_per_ticket: 1\nrules:\n"
+            "  - {name: a, when: {sla: breached}, then: {tag: a}}\n"
+            "  - {name: b, when: {sla: breached}, then: {tag: b}}\n"
+        )
+    did = {"resolve": ("resolve", "--resolution", "r"), "close": ("close", "--resolution", "r"),
+           "comment": ("comment", "-m", "hi")}[command]  # fmt: skip
+    texts = {}
+    for first in ("10:19:59", "10:20:00"):
+        root = tmp_path / first.replace(":", "")
+        Esc(tmp_path).ok("init", str(root))
+        (root / "rules.yaml").write_text(rules)
+        desk = Esc(root)
+        ticket = desk.ok("create", "--title", "x", "--category", "billing", "--body", "b",
+                         now="2026-11-02T10:00:00+01:00").strip()  # fmt: skip
+        desk.ok("sweep", "--no-report", "--no-notify", now=f"2026-11-02T{first}+01:00")
+        desk.ok(did[0], ticket, *did[1:], "--by", "alice", now="2026-11-02T10:20:00+01:00")
+        desk.ok("sweep", "--no-report", "--no-notify", now="2026-11-02T10:25:00+01:00")
+        text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+        assert "- 2026-11-02T10:20:00+01:00 · esc · sla.first_response: ok → met\n" in text
+        texts[first] = [line for line in text.replace(ticket, "T-ID").splitlines()
+                        if not line.startswith("  checked:")]  # fmt: skip
+    assert texts["10:20:00"] == texts["10:19:59"]
+
+
 def test_a_ticket_intake_wrote_and_someone_removed_is_not_called_theirs_to_commit(
     esc: Esc, workspace: Path
 ) -> None:
