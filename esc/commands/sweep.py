@@ -1178,6 +1178,7 @@ class SweepOutcome:
     # in its quiet hours and goes at its working hour (two or more)
     digests: dict[str, list[Message]] = field(default_factory=dict)
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
+    journal: Mapping[str, str] = field(default_factory=dict)  # their blob ids, as written
     left_out: list[str] = field(default_factory=list)  # written, then changed by a person
     told: list[Escalated] = field(default_factory=list)  # the escalations its commit tells
 
@@ -1568,7 +1569,7 @@ def _sweep_once(
     if not options.dry_run:
         catalog.save()
     if guard is not None:
-        outcome.journalled = guard.before
+        outcome.journalled, outcome.journal = guard.before, dict(guard.loaded)
         try:
             _commit(workspace, result, outcome, guard, folder, owed)
         except EscError as exc:  # (the tickets are written: what the sweep did is still told;
@@ -2247,15 +2248,25 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> bool:
     assert outcome.commit is not None
     result = outcome.result
     own = [path for path in result.changed if path not in outcome.journalled]
+    # (a ticket intake wrote and the sweep rewrote: the sweep's part alone is taken back, to
+    # what intake wrote, which the rebase merges with the remote's; merged with the sweep's
+    # part, the merge driver dropped that part, and the commit, the output and the
+    # notifications told of an escalation the remote never got)
+    to = _as_intake_wrote(
+        root, outcome.commit, [p for p in result.changed if p in outcome.journalled],
+        outcome.journal,
+    )  # fmt: skip
     reports = [path for path in outcome.committed if not path.startswith(f"{TICKETS_DIR}/")]
     def message(taken: list[str]) -> str:  # (of the commit that stands for it: what is left)
         ids = {Path(path).stem for path in taken}
-        left = [path for path in _tickets(outcome.committed) if path not in taken]
+        left = [p for p in _tickets(outcome.committed) if p not in taken or p in to]
         escalations = [e for e in outcome.told if e.ticket_id not in ids]
         earlier = set(outcome.earlier)
         return sweep_message(escalations, len(left), sum(path in earlier for path in left))
 
-    done = git.take_back(root, outcome.commit, own + reports, root / CACHE_DIR, message)
+    done = git.take_back(
+        root, outcome.commit, own + list(to) + reports, root / CACHE_DIR, message, to
+    )
     if done is None or not done[0]:
         return False
     taken, standing = done
@@ -2280,6 +2291,38 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> bool:
     result.actions = [a for a in result.actions if a.ticket_id not in ids]
     result.events = [e for e in result.events if e.ticket_id not in ids]
     return owes
+
+
+def _as_intake_wrote(
+    root: Path, commit: str, paths: Sequence[str], journal: Mapping[str, str]
+) -> dict[str, str]:
+    """The blob (stored) of what intake (or an earlier sweep) wrote in each ticket of
+    ``paths`` before the sweep's ``commit`` rewrote it: of the versions of the file
+    without the sweep's rewrite (:func:`esc.ticketfile.merge.unswept`), the one whose blob
+    the journal holds, byte for byte.  A ticket none is, or new in ``commit`` (no one
+    else can have changed it), is left out."""
+    from esc.ticketfile.merge import unswept  # (a rejected push alone needs it)
+
+    try:
+        parents = git.files_at(root, f"{commit}^", list(paths)) if paths else {}
+    except git.GitError:
+        return {}
+    found: dict[str, str] = {}
+    for path in paths:
+        before, wrote = parents.get(path), journal.get(path)
+        if before is None or not wrote:
+            continue
+        try:
+            written = (root / path).read_bytes().decode("utf-8")
+            docs = document.parse(before.decode("utf-8"), path), document.parse(written, path)
+        except (OSError, UnicodeDecodeError, ParseError):
+            continue
+        for text in unswept(*docs):
+            data = text.encode("utf-8")
+            if git.blob_id(data) == wrote:
+                found[path] = git.store_text(root, data)
+                break
+    return found
 
 
 def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -> SweepOutcome:

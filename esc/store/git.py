@@ -187,6 +187,11 @@ def store_files(root: Path, paths: Sequence[str]) -> dict[str, str]:
     return dict(zip(paths, out.split(), strict=True))
 
 
+def store_text(root: Path, data: bytes) -> str:
+    """Write ``data`` into git's object store as a blob, byte for byte; its id."""
+    return output(root, "hash-object", "-w", "--no-filters", "--stdin", input=data).strip()
+
+
 def _own_index(scratch: Path, name: str) -> Path:
     """A temporary index of this process (``NAME.PID``); the lock file git makes beside it
     that a killed process of the same id left is removed (it is nobody's now)."""
@@ -291,6 +296,7 @@ def take_back(
     paths: Sequence[str],
     scratch: Path,
     message: Callable[[list[str]], str] | None = None,
+    to: Mapping[str, str] | None = None,
 ) -> tuple[list[str], str | None] | None:
     """Take ``commit`` (HEAD) back for the files ``paths`` (relative to ``root``) that it
     changed and that its parent had: HEAD becomes the same commit without them (or its
@@ -301,7 +307,9 @@ def take_back(
     A sweep whose push was rejected takes its own rewrites back so that the rebase
     brings the remote's versions of those tickets, swept again on top of them, rather
     than merging two sweeps' effects of one deadline.  The commit that stands for it has
-    the message ``message`` gives for the paths taken back (else the commit's own)."""
+    the message ``message`` gives for the paths taken back (else the commit's own).
+    ``to``: the blob (stored) a path is taken back to instead of its parent's version
+    (what intake wrote in a ticket before the sweep rewrote it)."""
     top = toplevel(root)
     prefix = output(root, "rev-parse", "--show-prefix").strip()
     if output(top, "rev-parse", "HEAD").strip() != commit:
@@ -316,8 +324,9 @@ def take_back(
         for rev in (parent, commit):
             proc = run(top, "rev-parse", "--verify", "--quiet", f"{rev}:{prefix}{path}")
             blobs.append(proc.stdout.decode().strip() if proc.returncode == 0 else "")
-        if blobs[0] and blobs[1] and blobs[0] != blobs[1]:
-            taken.append((path, blobs[0], blobs[1]))
+        old = (to or {}).get(path) or blobs[0]
+        if old and blobs[1] and old != blobs[1]:
+            taken.append((path, old, blobs[1]))
     if not taken:
         return [], commit
     for path, _, written in taken:  # (each must still hold what the commit holds)

@@ -1475,6 +1475,11 @@ def test_a_rejected_push_gives_way_to_a_person_s_escalation_keeping_intake_s_mes
     assert text.count("Still?") == 1 and "by: bob, reason: the CFO called" in text
     assert "rule:breached-goes-up" not in text, text
     assert text.count("kind: hierarchical") == 1
+    # (and nothing tells of the escalation the remote never got: the sweep's part was
+    # taken back to what intake wrote before the rebase; it stood in the commit's message
+    # and the output, and its notification waited for the push)
+    assert "breached-goes-up" not in result.out, result.out
+    assert "breached-goes-up" not in git(remote, "log", "--format=%B", "main")
 
 
 def test_a_ticket_no_policy_applies_to_any_more_is_not_written_again_by_each_sweep(
