@@ -330,12 +330,7 @@ def comment(
     b = _Builder(ticket, now, actor)
     if kind == "message":
         b.entry("message", text, author=actor)
-        if ticket.status in ("pending", "resolved"):
-            b.set("status", "open", note="customer replied")
-        if ticket.status == "resolved":
-            b.set("resolved_at", None)
-            if ticket.kb is not None:  # (the article did not solve it, as `esc reopen` says)
-                b.set("kb", None)
+        _answered_by_customer(b, ticket)
     elif kind == "reply":
         b.entry("reply", text)
         if ticket.first_response_at is None:
@@ -346,6 +341,37 @@ def comment(
         b.entry("note", text)
         _mentions(b, config, text)
     return b.build()
+
+
+ANSWERED = "customer replied"  # (the note of the status change a customer's message makes)
+
+
+def _answered_by_customer(b: _Builder, ticket: Ticket) -> None:
+    """What a customer's message does to the ticket's status: a pending one (waiting for
+    them) or a resolved one opens again, `customer replied`; a closed one only in a merge
+    (:func:`answered_after`), as `esc reopen` opens it (a message to a closed ticket is
+    otherwise refused, and intake makes a new ticket of it)."""
+    if ticket.status not in ("pending", "resolved", "closed"):
+        return
+    b.set("status", "open", note=ANSWERED)
+    for name in ("resolved_at", "closed_at", "csat") if ticket.status != "pending" else ():
+        b.set(name, None)
+    if ticket.status != "pending" and ticket.kb is not None:  # (the article did not solve it,
+        b.set("kb", None)  # as `esc reopen` says)
+
+
+def answered_after(ticket: Ticket, at: dt.datetime, customer: str) -> Change:
+    """What the customer's message at ``at`` does to ``ticket``, whose status a person set
+    before it without having seen it (a merge joins the message intake took in one clone
+    with alice's resolve, wait or close in another): its status ``customer replied``, as
+    :func:`comment` makes it, logged at ``at``; nothing for an open or new ticket, and
+    ``updated`` left as it is when it is later."""
+    b = _Builder(replace(ticket, updated=min(ticket.updated, at)), at, customer)
+    _answered_by_customer(b, ticket)
+    change = b.build()
+    if not change or ticket.updated < at:
+        return change
+    return replace(change, sets={k: v for k, v in change.sets.items() if k != "updated"})
 
 
 def wait(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason: str) -> Change:

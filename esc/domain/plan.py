@@ -759,7 +759,7 @@ def _replies_that_reopen(
             sets={"status": "open"},
             activity=(
                 Activity(entry.at, entry.author, field="status", old=seen.status, new="open",
-                         note="customer replied"),
+                         note=lifecycle.ANSWERED),
             ),
         )  # fmt: skip
         made.append(_Effect(f"a message from {entry.author}", entry.at, change))

@@ -54,9 +54,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from esc.domain.errors import ParseError
+from esc.domain.lifecycle import ANSWERED, answered_after
 from esc.domain.mail import MESSAGE_IDS, RECIPIENTS, REPLIES_TO
 from esc.domain.model import FIELD_ORDER, RULE_ACTOR, STATUS_SET_FIELDS, SWEEPER, Activity
 from esc.domain.records import immutable
@@ -72,7 +73,7 @@ from esc.ticketfile.body import (
     heading_of,
     parse_activity_line,
 )
-from esc.ticketfile.document import TicketDoc, parse
+from esc.ticketfile.document import TicketDoc, apply_change, parse
 
 OURS_MARK, SPLIT_MARK, THEIRS_MARK = "<<<<<<< ours", "=======", ">>>>>>> theirs"
 DESCRIPTION = "description"
@@ -153,6 +154,8 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
         lost = lost_lines(base, ours, theirs, result.text)
         if lost:  # a line the field-by-field merge would drop: merge the text instead
             raise Unmergeable(f"the field-by-field merge would drop {lost[0]!r}")
+        if result.clean:
+            result = replace(result, text=_answered_in_the_merge(docs, result.text))
     except Unmergeable:
         text, conflicted = merge_text(base, ours, theirs)
         result = MergeResult(text, [TEXT] if conflicted else [], structured=False)
@@ -163,6 +166,42 @@ def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> Me
         return replace(result, unseen_by=side)
     sides = swept_amid(*docs)
     return replace(result, unseen_by=sides[0], amid=sides) if sides else result
+
+
+def _answered_in_the_merge(docs: tuple[TicketDoc, TicketDoc, TicketDoc], merged: str) -> str:
+    """``merged`` with what a customer's message from one side does to the status the
+    other side set before it, never having seen it (intake took Ann's reply in the cron's
+    clone while alice resolved the ticket in hers, or put it on hold, or closed it): the
+    ticket opens again, `customer replied`, at the first such message, as it would have
+    had alice's change come first (merged field by field, the ticket stayed resolved, or
+    waiting for the customer, with her answer unread in it)."""
+    b, o, t = docs
+    status = {"ours": o.ticket.status, "theirs": t.ticket.status}
+    try:
+        doc = parse(merged, "merged")
+    except ParseError:
+        return merged
+    ticket = doc.ticket
+    if ticket.status not in ("pending", "resolved", "closed"):
+        return merged
+    known = set(b.ticket.activity)
+    for setter, other in ((o, t), (t, o)):
+        if setter.ticket.status != ticket.status or status["ours"] == status["theirs"]:
+            continue
+        moved = [a.at for a in setter.ticket.activity if a.field == "status" and a not in known]
+        if not moved:
+            continue
+        seen = set(setter.ticket.entries) | set(b.ticket.entries)
+        later = sorted(
+            (e for e in other.ticket.entries
+             if e.kind == "message" and e not in seen and e.at > max(moved)),
+            key=lambda e: e.at,
+        )  # fmt: skip
+        if not later:
+            return merged
+        change = answered_after(ticket, later[0].at, later[0].author)
+        return apply_change(doc, change) if change else merged
+    return merged
 
 
 def _parsed(base: str, ours: str, theirs: str) -> tuple[TicketDoc, TicketDoc, TicketDoc] | None:
@@ -524,8 +563,19 @@ def _merge_front(
         if theirs.front != base.front
         else None
     )
+    answered = _answered_side(base, ours, theirs)
     for key in keys:
         bv, ov, tv = (d.get(key, MISSING) for d in (b, o, t))
+        if answered is not None and key in _STATUS_AND_ITS:  # (the person's status, and
+            # what it set; the customer's message opens it again after, if it came later)
+            value = tv if answered == "ours" else ov
+            if not _same(value, ov):
+                _apply(editor, str(key), ov, value)
+                if value is MISSING:
+                    expected.pop(key, None)
+                else:
+                    expected[key] = value
+            continue
         if (
             texts is not None
             and bv is MISSING
@@ -769,6 +819,32 @@ def _resolve(
     if key == "status":
         return _a_person_s_status(base, ours, theirs, docs)
     return _CONFLICT
+
+
+# A status, and what a change of it sets
+_STATUS_AND_ITS = ("status", *STATUS_SET_FIELDS, "kb")
+
+
+def _answered_side(base: TicketDoc, ours: TicketDoc, theirs: TicketDoc) -> Side | None:
+    """The side whose last status change since the base is a customer's message opening
+    the ticket (`customer replied`: intake took Ann's answer to the resolved ticket) while
+    the other side's is a person's (alice closed it meanwhile): the person's status stands
+    in the merge (it conflicted, and the cron's pushes stopped until a person resolved it),
+    and the message opens the ticket again if it came after it
+    (:func:`_answered_in_the_merge`).  None otherwise."""
+    known = set(base.ticket.activity)
+
+    def last(doc: TicketDoc) -> Any:
+        moves = [a for a in doc.ticket.activity if a.field == "status" and a not in known]
+        return moves[-1] if moves else None
+
+    mine, other = last(ours), last(theirs)
+    if mine is None or other is None:
+        return None
+    for side, one, two in (("ours", mine, other), ("theirs", other, mine)):
+        if one.note == ANSWERED and two.note != ANSWERED:
+            return cast(Side, side)
+    return None
 
 
 def _a_person_s_status(base: Any, ours: Any, theirs: Any, docs: tuple[TicketDoc, ...]) -> Any:

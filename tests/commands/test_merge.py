@@ -8,6 +8,7 @@ itself is tests/ticketfile/test_merge.py's; here is what the command says and le
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -500,6 +501,106 @@ def test_a_sweep_with_intake_s_message_merges_field_by_field_beside_a_note(
     text = ticket_text(root, ticket)
     assert "Checking the bank." in text and "It happened again this morning." in text
     assert "from: support, to: engineering, by: \"rule:breached-goes-up\"" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "status"),
+    [
+        (("resolve", "--resolution", "refunded"), "resolved"),
+        (("wait", "--reason", "asked for the card's last digits"), "pending"),
+        (("close", "--resolution", "refunded", "--csat", "4"), "closed"),
+    ],
+)
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_a_customer_s_message_merged_after_a_person_s_resolve_opens_the_ticket(
+    tmp_path: Path, command: tuple[str, ...], status: str, how: str
+) -> None:
+    """Alice resolves (puts on hold, closes) the ticket at 09:40 in her clone; at 09:50
+    the cron's intake takes Ann's answer into it, still open there.  Merged field by field,
+    the ticket stayed resolved with her answer unread in it; it opens again at her
+    message, `customer replied`, as it would have had alice's change come first."""
+    root = tmp_path / "desk"
+    Esc(tmp_path, now="2026-12-01T08:00:00+01:00").ok("init", "desk")
+    git(root, "init", "-q", "-b", "main")
+    Esc(root).ok("install-git")
+    esc = Esc(root, now="2026-12-01T09:00:00+01:00")
+    ticket = esc.ok("create", "--title", "Card charged twice", "--category", "billing",
+                    "--customer", "ann@shop.example").strip()  # fmt: skip
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
+    git(root, "switch", "-qc", "alice")
+    esc.ok(command[0], ticket, *command[1:], "--by", "alice", now="2026-12-01T09:40:00+01:00")
+    git(root, "commit", "-qam", f"alice: {status}")
+    git(root, "switch", "-q", "main")
+    esc.ok("intake", "--eml", "-", input=reply_of(ticket, "Tue, 01 Dec 2026 09:50:00 +0100"),
+           now="2026-12-01T09:50:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "intake")
+    if how == "merge":
+        done = git(root, "merge", "--no-edit", "alice")
+    else:
+        git(root, "switch", "-q", "alice")
+        done = git(root, "rebase", "main")
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = ticket_text(root, ticket)
+    assert "\nstatus: open\n" in text and "\nresolved_at: null\n" in text, text
+    assert "\nclosed_at: null\n" in text and "\ncsat: null\n" in text
+    assert (
+        f"- 2026-12-01T09:50:00+01:00 · Ann <ann@shop.example> · status: {status} → open"
+        " · customer replied\n"
+    ) in text
+    assert any(  # (hers, as written)
+        " · alice · status: " in line and f" → {status}" in line for line in text.splitlines()
+    )
+    assert text.count("It happened again this morning.") == 1
+    Esc(root).ok("validate", now="2026-12-01T10:00:00+01:00")  # (exit 0: it validates)
+    shown = json.loads(Esc(root).ok("show", ticket, "--json", now="2026-12-01T10:00:00+01:00"))
+    assert shown["status"] == "open"
+
+
+@pytest.mark.parametrize(("closed_at", "mail_at"), [("09:40", "09:50"), ("09:50", "09:40")])
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_a_customer_s_answer_to_a_resolved_ticket_beside_a_person_s_close_merges(
+    tmp_path: Path, closed_at: str, mail_at: str, how: str
+) -> None:
+    """The ticket is resolved; Ann answers it ("thanks"), and intake opens it again in the
+    cron's clone, while alice closes it in hers.  Both changed the status: it conflicted,
+    and the cron's every push stopped on it until a person resolved it.  Alice's close
+    stands, with what it set; Ann's answer opens the ticket again if it came after it."""
+    root = tmp_path / "desk"
+    Esc(tmp_path, now="2026-12-01T08:00:00+01:00").ok("init", "desk")
+    git(root, "init", "-q", "-b", "main")
+    Esc(root).ok("install-git")
+    esc = Esc(root, now="2026-12-01T09:00:00+01:00")
+    ticket = esc.ok("create", "--title", "Card charged twice", "--category", "billing",
+                    "--customer", "ann@shop.example").strip()  # fmt: skip
+    esc.ok("resolve", ticket, "--resolution", "refunded", "--by", "bob",
+           now="2026-12-01T09:10:00+01:00")  # fmt: skip
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
+    git(root, "switch", "-qc", "alice")
+    esc.ok("close", ticket, "--csat", "5", "--by", "alice", now=f"2026-12-01T{closed_at}:00+01:00")
+    git(root, "commit", "-qam", "alice closes")
+    git(root, "switch", "-q", "main")
+    esc.ok("intake", "--eml", "-", input=reply_of(ticket, f"Tue, 01 Dec 2026 {mail_at}:00 +0100"),
+           now=f"2026-12-01T{mail_at}:00+01:00")  # fmt: skip
+    assert "\nstatus: open\n" in ticket_text(root, ticket)
+    git(root, "commit", "-qam", "intake")
+    if how == "merge":
+        done = git(root, "merge", "--no-edit", "alice")
+    else:
+        git(root, "switch", "-q", "alice")
+        done = git(root, "rebase", "main")
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = ticket_text(root, ticket)
+    assert text.count("It happened again this morning.") == 1
+    Esc(root).ok("validate", now="2026-12-01T10:00:00+01:00")  # (exit 0: it validates)
+    shown = json.loads(Esc(root).ok("show", ticket, "--json", now="2026-12-01T10:00:00+01:00"))
+    if mail_at > closed_at:  # (her answer came after the close: open again)
+        assert shown["status"] == "open" and shown["csat"] is None, shown
+        assert "09:50:00+01:00 · Ann <ann@shop.example> · status: closed → open" in text
+    else:  # (alice closed it after Ann's answer: closed, as she left it)
+        assert shown["status"] == "closed" and shown["csat"] == 5, shown
+        assert "\nresolved_at: 2026-12-01T09:10:00+01:00\n" in text
 
 
 def test_the_same_in_a_rebase_of_the_person_s_branch(tmp_path: Path) -> None:
