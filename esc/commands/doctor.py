@@ -20,7 +20,7 @@ from typing import Any, Literal
 from esc.commands.notify import environment_findings, failing_notes
 from esc.commands.session import Output, Session
 from esc.domain.durations import format_duration
-from esc.domain.errors import ParseError
+from esc.domain.errors import EscError, ParseError
 from esc.store import atomic, git, launch, lock, merge_driver, user_cache
 from esc.store.workspace import CACHE_DIR, REPORTS_DIR, Workspace
 
@@ -436,8 +436,11 @@ def check_branch(root: Path, remote: str) -> list[Check]:
             if subjects.returncode == 0 and all(
                 line.startswith(git.SWEEP_SUBJECT)
                 for line in subjects.stdout.decode("utf-8", "replace").splitlines()
-            ):  # (only sweeps' commits changed them: the next --push sweep takes back what
-                # they wrote as a sweep writes it, and makes it again on the remote's)
+            ) and _as_sweeps_write(root, ref, paths):  # (only sweeps' commits changed them,
+                # and only as a sweep writes: the next --push sweep takes back what they
+                # wrote, and makes it again on the remote's; a message intake took, which
+                # a sweep's commit holds too, it never takes back: the cron's every push
+                # stopped there while doctor said it would mend itself)
                 return [Check(
                     "branch",
                     f"{told}, which conflict{'s' if ahead == 1 else ''} with the {behind} it "
@@ -459,6 +462,32 @@ def check_branch(root: Path, remote: str) -> list[Check]:
             )]  # fmt: skip
     return [Check("branch", f"{told} (as of the last fetch): the next `esc sweep --push` "
                   "pushes them")]  # fmt: skip
+
+
+def _as_sweeps_write(root: Path, upstream: str, paths: list[str]) -> bool:
+    """Whether each ticket of ``paths`` (relative to the top of the work tree) changed
+    since the commit HEAD shares with ``upstream`` only as sweeps write
+    (:class:`esc.commands.sweep.SweepsWrites`: no message intake took, no person's edit)."""
+    from esc.commands.sweep import SweepsWrites  # (only when a conflict is found)
+
+    try:
+        workspace = Workspace(root)
+        sweeps = SweepsWrites(workspace.root, workspace.config())
+        shared = git.output(root, "merge-base", "HEAD", upstream).strip()
+        prefix = git.prefix_in_repository(root)
+        mine = [p.removeprefix(prefix) for p in paths if p.startswith(prefix)]
+        before, after = git.files_at(root, shared, mine), git.files_at(root, "HEAD", mine)
+    except (EscError, OSError):
+        return False
+    for path in mine:
+        if path not in before or path not in after:
+            return False
+        try:
+            if not sweeps.made(path, before[path], after[path].decode("utf-8")):
+                return False
+        except (EscError, UnicodeDecodeError):
+            return False
+    return len(mine) == len(paths)
 
 
 def check_locks(workspace: Workspace, now: dt.datetime) -> Check:

@@ -191,6 +191,28 @@ def test_a_sweep_s_unpushed_commit_in_conflict_is_advice_the_next_sweep_acts_on(
                now="2026-11-20T13:45:00+01:00").code == 0  # fmt: skip
 
 
+def test_a_sweep_s_commit_that_holds_more_than_its_rewrite_in_conflict_is_a_problem(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A commit of a sweep's that also holds what no sweep writes (a person's line amended
+    into it; a message intake took) is not taken back: every `sweep --push` fails to
+    rebase until a person resolves it, so it is a problem, not advice (doctor said the
+    next sweep would mend it, by the commits' subjects alone)."""
+    from tests.commands.test_sweep import unpushed_escalation_then_a_person_s_upstream
+
+    ticket, _, _ = unpushed_escalation_then_a_person_s_upstream(esc, workspace, tmp_path)
+    path = workspace / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace("\n## ", "\nThe card ends in 4242.\n\n## ", 1))
+    git(workspace, "-c", "user.name=ann", "-c", "user.email=ann@example.com",
+        "commit", "-q", "-a", "--amend", "--no-edit")  # fmt: skip
+    git(workspace, "fetch", "-q", "origin")
+    code, report = doctor(workspace)
+    assert code == 1 and "branch" in problems(report), report
+    said, fix = problems(report)["branch"]
+    assert f"in tickets/{ticket}.md: each `esc sweep --push` fails to rebase" in said
+    assert fix == "git pull --rebase -- origin main, resolve the conflict, and push"
+
+
 def test_tickets_both_sides_changed_are_no_conflict_when_esc_merges_them(tmp_path: Path) -> None:
     """As the sweep's rebase merges them: with esc's driver, registered in the clone or not
     (a note added on each side is no conflict; as plain text, it was one)."""
