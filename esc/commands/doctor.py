@@ -465,29 +465,20 @@ def check_branch(root: Path, remote: str) -> list[Check]:
 
 
 def _as_sweeps_write(root: Path, upstream: str, paths: list[str]) -> bool:
-    """Whether each ticket of ``paths`` (relative to the top of the work tree) changed
-    since the commit HEAD shares with ``upstream`` only as sweeps write
-    (:class:`esc.commands.sweep.SweepsWrites`: no message intake took, no person's edit)."""
-    from esc.commands.sweep import SweepsWrites  # (only when a conflict is found)
+    """Whether the next ``sweep --push`` takes back each ticket of ``paths`` (relative to
+    the top of the work tree) itself: only sweeps' commits changed it, each as a sweep
+    writes (no message intake took, no person's line)."""
+    from esc.commands.sweep import taken_back_by_the_next_push  # (only on a conflict)
 
     try:
         workspace = Workspace(root)
-        sweeps = SweepsWrites(workspace.root, workspace.config())
-        shared = git.output(root, "merge-base", "HEAD", upstream).strip()
         prefix = git.prefix_in_repository(root)
-        mine = [p.removeprefix(prefix) for p in paths if p.startswith(prefix)]
-        before, after = git.files_at(root, shared, mine), git.files_at(root, "HEAD", mine)
+        if not all(p.startswith(prefix) for p in paths):
+            return False
+        mine = [p.removeprefix(prefix) for p in paths]
+        return taken_back_by_the_next_push(workspace, upstream, mine)
     except (EscError, OSError):
         return False
-    for path in mine:
-        if path not in before or path not in after:
-            return False
-        try:
-            if not sweeps.made(path, before[path], after[path].decode("utf-8")):
-                return False
-        except (EscError, UnicodeDecodeError):
-            return False
-    return len(mine) == len(paths)
 
 
 def check_locks(workspace: Workspace, now: dt.datetime) -> Check:

@@ -1624,7 +1624,10 @@ def _commit(
     ids = {Path(path).stem for path in tickets}
     told = [e for e in result.escalations if e.ticket_id in ids]
     told += _escalations_since_head(workspace, [p for p in earlier if p in tickets])
-    message = sweep_message(told, len(_tickets(tickets)), len(_tickets(earlier)))
+    # (and those intake wrote that the sweep rewrote too: the commit holds intake's
+    # message or new ticket as well, which it did not say)
+    left = set(earlier) | (set(guard.before) & set(tickets))
+    message = sweep_message(told, len(_tickets(tickets)), len(_tickets(sorted(left))))
     outcome.told = told
     outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR, when=result.now)
     guard.forget()
@@ -2112,6 +2115,21 @@ def _drop_reports_left_alone(root: Path, upstream: str, keys: list[str]) -> None
 
 def _a_ticket(path: str) -> bool:
     return path.startswith(f"{TICKETS_DIR}/") and path.endswith(".md")
+
+
+def taken_back_by_the_next_push(
+    workspace: Workspace, upstream: str, paths: Sequence[str]
+) -> bool:
+    """Whether the next ``sweep --push`` takes every ticket of ``paths`` back itself from
+    the commits ``upstream`` lacks (:func:`_take_back_earlier`): sweeps' commits alone
+    changed them, each change what a sweep makes (`esc doctor` asks, of a conflict)."""
+    root = workspace.root
+    commits = git.unpushed_commits(root, upstream)
+    wanted = set(paths)
+    if not commits or not wanted or not all(_a_ticket(p) for p in wanted):
+        return False
+    touched_by = {c: [p for p in git.commit_files(root, c) if _a_ticket(p)] for c in commits}
+    return _takeable(workspace, commits, touched_by, wanted) == wanted
 
 
 def _takeable(

@@ -354,8 +354,9 @@ def _answered_by_customer(b: _Builder, ticket: Ticket) -> None:
     if ticket.status not in ("pending", "resolved", "closed"):
         return
     b.set("status", "open", note=ANSWERED)
-    for name in ("resolved_at", "closed_at", "csat") if ticket.status != "pending" else ():
-        b.set(name, None)
+    cleared = {"resolved": ("resolved_at",), "closed": ("resolved_at", "closed_at", "csat")}
+    for name in cleared.get(ticket.status, ()):  # (a resolved ticket's csat, if it has one,
+        b.set(name, None)  # stays: as before)
     if ticket.status != "pending" and ticket.kb is not None:  # (the article did not solve it,
         b.set("kb", None)  # as `esc reopen` says)
 

@@ -192,15 +192,20 @@ def _answered_in_the_merge(docs: tuple[TicketDoc, TicketDoc, TicketDoc], merged:
         if not moved:
             continue
         seen = set(setter.ticket.entries) | set(b.ticket.entries)
-        later = sorted(
+        later = sorted(  # (one in the very second of the person's change may have come
+            # after it: it opens the ticket, never left unread in it)
             (e for e in other.ticket.entries
-             if e.kind == "message" and e not in seen and e.at > max(moved)),
+             if e.kind == "message" and e not in seen and e.at >= max(moved)),
             key=lambda e: e.at,
         )  # fmt: skip
         if not later:
             return merged
         change = answered_after(ticket, later[0].at, later[0].author)
-        return apply_change(doc, change) if change else merged
+        # (a field the other side's own `customer replied` logged at that instant already,
+        # as it opened the ticket it had resolved: not logged twice)
+        logged = {(a.at, a.by, a.field) for a in ticket.activity if a.field}
+        lines = tuple(a for a in change.activity if (a.at, a.by, a.field) not in logged)
+        return apply_change(doc, replace(change, activity=lines)) if change else merged
     return merged
 
 

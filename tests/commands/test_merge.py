@@ -511,9 +511,10 @@ def test_a_sweep_with_intake_s_message_merges_field_by_field_beside_a_note(
         (("close", "--resolution", "refunded", "--csat", "4"), "closed"),
     ],
 )
-@pytest.mark.parametrize("how", ["merge", "rebase"])
+@pytest.mark.parametrize(("how", "at"), [("merge", "09:40"), ("rebase", "09:40"),
+                                         ("merge", "09:50")])  # (09:50: the same second)
 def test_a_customer_s_message_merged_after_a_person_s_resolve_opens_the_ticket(
-    tmp_path: Path, command: tuple[str, ...], status: str, how: str
+    tmp_path: Path, command: tuple[str, ...], status: str, how: str, at: str
 ) -> None:
     """Alice resolves (puts on hold, closes) the ticket at 09:40 in her clone; at 09:50
     the cron's intake takes Ann's answer into it, still open there.  Merged field by field,
@@ -529,7 +530,7 @@ def test_a_customer_s_message_merged_after_a_person_s_resolve_opens_the_ticket(
     git(root, "add", "-A")
     git(root, "commit", "-qm", "start")
     git(root, "switch", "-qc", "alice")
-    esc.ok(command[0], ticket, *command[1:], "--by", "alice", now="2026-12-01T09:40:00+01:00")
+    esc.ok(command[0], ticket, *command[1:], "--by", "alice", now=f"2026-12-01T{at}:00+01:00")
     git(root, "commit", "-qam", f"alice: {status}")
     git(root, "switch", "-q", "main")
     esc.ok("intake", "--eml", "-", input=reply_of(ticket, "Tue, 01 Dec 2026 09:50:00 +0100"),
@@ -597,7 +598,10 @@ def test_a_customer_s_answer_to_a_resolved_ticket_beside_a_person_s_close_merges
     shown = json.loads(Esc(root).ok("show", ticket, "--json", now="2026-12-01T10:00:00+01:00"))
     if mail_at > closed_at:  # (her answer came after the close: open again)
         assert shown["status"] == "open" and shown["csat"] is None, shown
-        assert "09:50:00+01:00 · Ann <ann@shop.example> · status: closed → open" in text
+        answered = [line for line in text.splitlines() if "· customer replied" in line]
+        assert len(answered) == 1 and "09:50:00+01:00 · Ann <ann@shop.example> · status: " \
+            in answered[0], answered  # (intake's own, once: not a second, closed → open)
+        assert "Ann <ann@shop.example> · csat: 5 → —" in text
     else:  # (alice closed it after Ann's answer: closed, as she left it)
         assert shown["status"] == "closed" and shown["csat"] == 5, shown
         assert "\nresolved_at: 2026-12-01T09:10:00+01:00\n" in text

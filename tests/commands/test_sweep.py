@@ -1482,6 +1482,31 @@ def test_a_rejected_push_gives_way_to_a_person_s_escalation_keeping_intake_s_mes
     assert "breached-goes-up" not in git(remote, "log", "--format=%B", "main")
 
 
+def test_a_sweep_s_commit_says_it_holds_what_intake_wrote_in_a_ticket_it_rewrote(
+    esc: Esc, workspace: Path
+) -> None:
+    """The cron line's sweep commits intake's message with its own rewrite of the ticket:
+    its message says so (it said `1 ticket updated`, as if the sweep alone had changed
+    it; a ticket intake wrote that the sweep left alone was said already)."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    first = (
+        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
+        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
+    )
+    esc.ok("intake", "--eml", "-", input=first, now=CREATED)
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "start")
+    reply = first.replace("<m1@", "<m2@").replace("Subject: ", "In-Reply-To: <m1@shop.example>"
+                                                  "\nSubject: Re: ").replace("Where?", "Still?")
+    esc.ok("intake", "--eml", "-", input=reply, now="2026-11-20T13:00:00+01:00")
+    esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    body = git(workspace, "log", "-1", "--format=%B")
+    assert body.startswith("esc sweep: 1 ticket updated\n\n1 of them left by an earlier "
+                           "sweep or intake\n"), body  # fmt: skip
+    assert "Still?" in git(workspace, "show", "HEAD", "--", "tickets")
+
+
 def test_a_ticket_no_policy_applies_to_any_more_is_not_written_again_by_each_sweep(
     esc: Esc, workspace: Path
 ) -> None:
