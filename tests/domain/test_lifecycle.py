@@ -472,6 +472,27 @@ def test_customer_message_reopens_a_resolved_ticket(config: Config) -> None:
     assert ("resolved_at", EARLIER_TEXT, None, "") in change_log(change)
 
 
+def test_customer_message_on_a_resolved_ticket_keeps_a_rating_it_has(config: Config) -> None:
+    """Only the resolution goes (a merge's helper shared with comment cleared the rating
+    and `closed_at` of a resolved ticket too, as `esc reopen` does of a closed one)."""
+    t = ticket(status="resolved", resolved_at=EARLIER, first_response_at=EARLIER, csat=4)
+    change = lifecycle.comment(t, config, NOW, "dave", "Still broken", "message")
+    assert dict(change.sets) == {"status": "open", "resolved_at": None, "updated": NOW}
+
+
+def test_a_customer_s_message_after_a_close_it_never_saw_opens_it(config: Config) -> None:
+    """In a merge: alice closed the ticket at EARLIER in her clone, Ann's message came at
+    NOW in the cron's; it opens again as `esc reopen` opens it, logged by Ann."""
+    closed = ticket(status="closed", resolved_at=EARLIER, closed_at=EARLIER, csat=2)
+    change = lifecycle.answered_after(closed, NOW, "ann@shop.example")
+    assert dict(change.sets) == {
+        "status": "open", "resolved_at": None, "closed_at": None, "csat": None, "updated": NOW,
+    }  # fmt: skip
+    assert ("status", "closed", "open", "customer replied") in change_log(change)
+    assert_stamped(change, "ann@shop.example")
+    assert not lifecycle.answered_after(ticket(status="open"), NOW, "ann@shop.example")
+
+
 def test_customer_message_does_not_set_first_response(config: Config) -> None:
     change = lifecycle.comment(ticket(status="new"), config, NOW, "dave", "Hello", "message")
     assert "first_response_at" not in change.sets
