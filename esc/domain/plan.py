@@ -745,24 +745,20 @@ def _replies_that_reopen(
     until: dt.datetime,
 ) -> list[_Effect]:
     """What the customer's messages in (since, until] did to a ticket a replayed rule had
-    put on ``pending`` before them: a message opens it again, as it would have had a sweep
-    written the rule's change first (the message was added to the file as it was, still
-    open, and changed no status)."""
+    put on ``pending``, or resolved, before them: a message opens it again, as it would
+    have had a sweep written the rule's change first (the message was added to the file
+    as it was, still open or new, and changed no status; a resolved one stayed resolved
+    with the customer's answer unread in it)."""
     made: list[_Effect] = []
     for entry in ticket.entries:
         if entry.kind != "message" or not since < entry.at <= until:
             continue
         written, seen = _just_before(entry.at, ticket, versions, [*effects, *made])
-        if seen.status != "pending" or written.status == "pending":
+        if seen.status not in ("pending", "resolved") or written.status == seen.status:
             continue
-        change = Change(
-            sets={"status": "open"},
-            activity=(
-                Activity(entry.at, entry.author, field="status", old=seen.status, new="open",
-                         note=lifecycle.ANSWERED),
-            ),
-        )  # fmt: skip
-        made.append(_Effect(f"a message from {entry.author}", entry.at, change))
+        change = lifecycle.answered_after(seen, entry.at, entry.author)
+        sets = {k: v for k, v in change.sets.items() if k != "updated"}
+        made.append(_Effect(f"a message from {entry.author}", entry.at, replace(change, sets=sets)))
     return made
 
 

@@ -2688,6 +2688,11 @@ _MISSED_CASES = {
         'when: {status: pending, idle: ">4h"}, then: {status: resolved}',
         ("wait", "--reason", "w"), ("comment", "--from-customer", "-m", "back"),
     ),
+    "resolved a new ticket, then a reply": (  # (the file said `new`: the reply opened
+        # nothing, and the replayed resolve stood, her message unread: audit a48)
+        'when: {status: new, idle: ">2h"}, then: {status: resolved}',
+        ("tag", "x"), ("comment", "--from-customer", "-m", "back"),
+    ),
     "resolved (its public reply), then alice's reply": (
         'when: {status: pending, idle: ">4h"}, then: {status: resolved}',
         ("wait", "--reason", "w"), ("comment", "-m", "hi"),
