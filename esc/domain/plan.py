@@ -51,6 +51,7 @@ from esc.domain.sla import (
     breached_at,
     choose_policy,
     compute,
+    opened_as_it_was,
     request_clocks,
 )
 from esc.domain.timestamps import coerce_timestamp, fixed_in, format_timestamp
@@ -864,6 +865,11 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         for name in change.sets
         if name in LOGGED_FIELDS
     }
+    if "status" in later:  # (a person's `new → open` on the file as it was, without the
+        # rule's status: a side effect of their command, no choice of status, which neither
+        # overrides nor supersedes the rule's; the clocks skip it too, status_timeline)
+        ruled = str(change.sets["status"])
+        later["status"] = [a for a in later["status"] if not opened_as_it_was(a, ruled)]
     overridden = {name for name, made in later.items() if _overrides(change, name, made)}
     if "status" in overridden:  # (what the rule's status change set goes with it: its
         # `resolved_at` stayed on a ticket a person's later change left open, which

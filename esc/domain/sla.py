@@ -28,7 +28,9 @@ from esc.domain.durations import DurationError, format_duration, parse_duration
 from esc.domain.model import (
     CUSTOMER_METRICS,
     METRICS,
+    RULE_ACTOR,
     SWEEPER,
+    Activity,
     ClockState,
     Metric,
     Request,
@@ -303,14 +305,33 @@ def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime,
     steps = [(ticket.created, changes[0].old or "new")]
     # (in time order: a change a sweep replayed, written after the lines people wrote
     # since, took effect at its own earlier time; lines of one time keep the log's order)
-    steps += sorted(
-        ((max(c.at, ticket.created), str(c.new)) for c in changes if c.at <= now),
-        key=lambda step: step[0],
-    )
-    if changes[-1].new != ticket.status and ticket.updated <= now:
+    # (but a person's `new → open` on a ticket no longer new: :func:`opened_as_it_was`)
+    stale: set[int] = set()
+    for c in sorted((c for c in changes if c.at <= now), key=lambda c: c.at):
+        if opened_as_it_was(c, steps[-1][1]):
+            stale.add(id(c))
+        else:
+            steps.append((max(c.at, ticket.created), str(c.new)))
+    last = next((c for c in reversed(changes) if id(c) not in stale), changes[0])
+    if last.new != ticket.status and ticket.updated <= now:
         # the file says otherwise than its log (edited by hand): trust the file from `updated`
         steps.append((max(ticket.updated, ticket.created), ticket.status))
     return steps
+
+
+def opened_as_it_was(change: Activity, status: str) -> bool:
+    """Whether ``change`` is a person's ``new → open`` made when the ticket was no longer
+    new (a command that opens a new ticket, an assignment or a public reply, run on a file
+    a sweep had not yet written a missed rule's resolve or pending to: a side effect of
+    the command on the file as it was, not a choice of status, and it changes nothing;
+    swept at every instant, the file said so and the command opened nothing)."""
+    return (
+        change.old == "new"
+        and change.new == "open"
+        and status != "new"
+        and not change.by.startswith(RULE_ACTOR)
+        and change.by != SWEEPER
+    )
 
 
 def intervals_in(

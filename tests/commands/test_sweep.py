@@ -2697,6 +2697,16 @@ _MISSED_CASES = {
         'when: {status: pending, idle: ">4h"}, then: {status: resolved}',
         ("wait", "--reason", "w"), ("comment", "-m", "hi"),
     ),
+    "resolved a new ticket, then assigned": (  # (`assign` on the file that said `new`
+        # opened it, a side effect: no choice of status, and the rule's resolve stands)
+        'when: {status: new, idle: ">2h"}, then: {status: resolved}',
+        ("tag", "x"), ("assign", "bob"),
+    ),
+    "put a new ticket on pending, then alice's reply": (  # (her reply opened the `new`
+        # file: a side effect, and the ticket stays pending, as hourly sweeps leave it)
+        'when: {status: new, idle: ">2h"}, then: {status: pending}',
+        ("tag", "x"), ("comment", "-m", "hi"),
+    ),
     "put on pending, then resolved": (
         'when: {status: open, idle: ">4h"}, then: {status: pending}',
         ("comment", "-m", "on it"), ("resolve", "--resolution", "r"),
