@@ -4155,3 +4155,50 @@ def test_a_broken_rules_file_the_remote_has_too_is_said_as_it_is(
     said = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert said.code == 1 and said.err.startswith("rules.yaml:"), said.err
     assert "normall" in said.err
+
+
+@pytest.mark.parametrize("field", ["priority", "status"])
+def test_a_person_s_change_in_the_second_a_missed_rule_fires_comes_after_it(
+    tmp_path: Path, field: str
+) -> None:
+    """A rule due at 10:00:01 (`age > 1h`) and alice's change of the field it sets in that
+    very second: a sweep at 10:00:01 ran before her command (it fired, and hers stood, the
+    next sweep looking at that instant again); without it, the replay put hers first and
+    the rule's over it: the ticket ended `high` or `normal` by whether a sweep ran then.
+    Either way the rule's change is made at its instant and alice's after it."""
+    then, command = {
+        "priority": ("priority: high", ("classify", "--priority", "low")),
+        "status": ("status: pending", ("resolve", "--resolution", "r")),
+    }[field]
+    texts = {}
+    for cadence in ("at that second", "once"):
+        root = tmp_path / cadence.replace(" ", "-")
+        (root / "tickets").mkdir(parents=True)
+        (root / "teams.yaml").write_text(_MISSED_TEAMS)
+        (root / "rules.yaml").write_text(
+            _MISSED_RULES + f'  - {{name: aged, when: {{age: ">1h"}}, then: {{{then}}}}}\n'
+        )
+        desk = Esc(root)
+        ticket = desk.ok("create", "--title", "x", "--body", "b", "--by", "alice",
+                         now="2026-10-21T09:00:00+02:00").strip()  # fmt: skip
+        desk.ok("assign", ticket, "alice", "--by", "alice", now="2026-10-21T09:10:00+02:00")
+        if cadence != "once":
+            desk.ok("sweep", "--no-report", "--no-notify", now="2026-10-21T10:00:01+02:00")
+        desk.ok(command[0], ticket, *command[1:], "--by", "alice",
+                now="2026-10-21T10:00:01+02:00")  # fmt: skip
+        desk.ok("sweep", "--no-report", "--no-notify", now="2026-10-21T10:05:00+02:00")
+        text = (root / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+        assert "· rule:aged ·" in text, cadence
+        texts[cadence] = [
+            line
+            for line in text.replace(ticket, "T-ID").splitlines()
+            if not line.startswith("  checked:")
+            and not line.startswith("- 2026-10-21T10:00:01+02:00 · alice · ")
+        ]
+    # (the same front matter and lines; within that second, the replay writes the rule's
+    # lines after alice's, which the file already held: a known difference of order)
+    assert sorted(texts["once"]) == sorted(texts["at that second"])
+    front = texts["once"].index("---", 1)
+    assert texts["once"][:front] == texts["at that second"][:front]
+    ends = {"priority": "priority: low", "status": "status: resolved"}
+    assert ends[field] in texts["once"]
