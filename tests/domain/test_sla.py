@@ -303,6 +303,27 @@ def test_status_timeline_comes_from_the_activity_log() -> None:
     ]
 
 
+def test_a_person_s_new_to_open_on_a_ticket_no_longer_new_changes_nothing() -> None:
+    """A rule resolved the ticket at 11:10:01 (replayed: its line written after alice's);
+    alice's assignment on the file as it was, still `new`, logged `new → open` the next
+    day: a side effect of her command, which leaves the ticket resolved."""
+    created = berlin(2026, 11, 2, 9)
+    ruled = berlin(2026, 11, 2, 11, 10) + dt.timedelta(seconds=1)
+    t = ticket(
+        created,
+        status="resolved",
+        activity=(
+            Activity(created, "alice", event="created"),
+            status(berlin(2026, 11, 3, 10), "new", "open"),
+            status(ruled, "new", "resolved", by="rule:missed"),
+        ),
+    )
+    assert status_timeline(t, berlin(2026, 11, 3, 12)) == [
+        (created, "new"),
+        (ruled, "resolved"),
+    ]
+
+
 # BUG: as of a moment before the first status change, status_timeline() takes the ticket's
 # *current* status instead of that change's `old` status.  Repro: created Mon 09:00 (new),
 # put on hold at 12:30 (activity new -> pending), status now "pending":
