@@ -2020,8 +2020,25 @@ def _catch_up(workspace: Workspace, remote: str, branch: str, keys: list[str]) -
 def _drop_unsent(root: Path, paths: set[str]) -> None:
     """The messages of the tickets ``paths`` a sweep queued and never tried (they wait for
     a push): their ticket's rewrite was taken back, and the next attempt makes again what
-    still holds (the same event, the same key)."""
-    unsent = [m.key for m in _never_tried(root) if _path_of(m.ticket_id) in paths]
+    still holds (the same event, the same key).  Not one of what happened by the
+    ``checked`` of the version the file holds now: a sweep whose rewrite stands (pushed)
+    made it, and it waits for a retry after its target failed, or for its target's hour,
+    never to be made again (it was deleted for good)."""
+    kept: dict[str, dt.datetime | None] = {}
+    unsent = []
+    for message in _never_tried(root):
+        path = _path_of(message.ticket_id)
+        if path not in paths:
+            continue
+        if path not in kept:
+            try:
+                kept[path] = _checked_in((root / path).read_bytes(), path)
+            except OSError:
+                kept[path] = None
+        until = kept[path]
+        if until is not None and message.happened is not None and message.happened <= until:
+            continue
+        unsent.append(message.key)
     Outbox(root).discard_pending(unsent)
 
 

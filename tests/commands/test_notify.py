@@ -1499,6 +1499,44 @@ def test_a_sweep_whose_push_failed_sends_nothing_another_clone_pushed_and_told(
     assert len(mentioned) == 1, [b["title"] for _, b in hook.posts[len(told) :]]
 
 
+def test_a_message_waiting_for_its_retry_survives_a_later_sweep_taken_back(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
+) -> None:
+    """The 11:30 sweep pushed its escalation, but the chat failed: its messages wait for a
+    retry (the ones behind the failed one never tried).  The 17:30 sweep's push fails (its
+    escalation at the 17:00 breach), the remote moves, and the 17:35 sweep takes that
+    unpushed rewrite back before it rebases:
+    it dropped every message of the ticket never tried, the 11:30 ones too, which no
+    sweep makes again (audit n49).  They are sent, once."""
+    from tests.commands.test_sweep import git
+
+    ticket, remote, other = _notifying_clones(esc, workspace, tmp_path)
+    hook.fail = True
+    esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:00+01:00")
+    assert hook.posts == []
+    waiting = sorted(m.name for m in (workspace / ".esc-cache" / "outbox").glob("*.json"))
+    assert waiting
+    hook.fail = False
+    git(workspace, "remote", "set-url", "origin", str(tmp_path / "nowhere.git"))
+    assert esc("sweep", "--commit", "--push", "--no-report",
+               now="2026-11-20T17:30:00+01:00").code == 1  # fmt: skip
+    sent_before = list(hook.posts)
+    assert "rule:breached-goes-up" in (workspace / "tickets" / f"{ticket}.md").read_text()
+    git(workspace, "remote", "set-url", "origin", str(remote))
+    git(other, "pull", "-q", "origin", "main")
+    (other / "NOTES.md").write_text("on call: bob\n")
+    git(other, "add", "NOTES.md")
+    git(other, "commit", "-qm", "notes")
+    git(other, "push", "-q", "origin", "main")
+    esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T17:35:00+01:00")
+    esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T18:30:00+01:00")
+    sent = sorted(m.name for m in (workspace / ".esc-cache" / "outbox" / "sent").glob("*.json"))
+    assert set(waiting) <= set(sent), (waiting, sent)
+    titles = [b["title"] for _, b in hook.posts]
+    assert len(titles) == len(set(zip(titles, (p for p, _ in hook.posts), strict=True)))
+    assert sent_before == [] or all(t in titles for t in (b["title"] for _, b in sent_before))
+
+
 def test_two_clones_sweeping_the_same_second_make_one_commit_and_tell_it_once(
     esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
 ) -> None:
