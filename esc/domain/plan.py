@@ -378,10 +378,8 @@ def plan(
         for name in firings.get(at, ()):  # (a sweep elsewhere fired it then: it is in the
             memory[name] = at  # view, and the rule does not fire again at that instant)
         if then is not None and moment is not None and then.active and at < now and (
-            at > ticket.created and _changed_by_person_at(ticket, at)
-        ):  # (not at its creation: no rule acts on a ticket before it is; every first
-            # sweep of a new ticket ran its rules twice there.  A person's change in the
-            # very second a rule comes due: the rules first
+            _changed_by_person_at(ticket, at)
+        ):  # (a person's change in the very second a rule comes due: the rules first
             # see the ticket without it, as a sweep in that second run before the
             # command would have (one run after it sees it, as the next sweep does, at
             # that instant again, the last sweep's: the rules fired do not fire
