@@ -374,43 +374,10 @@ def plan(
             effects += _replies_that_reopen(ticket, versions, effects, moment, at)
             effects += _moves_that_settle(ticket, versions, effects, moment, at)
         view = views(at)
-        early_budget: list[int] | None = None
         for name in firings.get(at, ()):  # (a sweep elsewhere fired it then: it is in the
             memory[name] = at  # view, and the rule does not fire again at that instant)
-        if then is not None and moment is not None and then.active and at < now and (
-            _changed_by_person_at(ticket, at)
-        ):  # (a person's change in the very second a rule comes due: the rules first
-            # see the ticket without it, as a sweep in that second run before the
-            # command would have (one run after it sees it, as the next sweep does, at
-            # that instant again, the last sweep's: the rules fired do not fire
-            # twice); what they do then, the person's change at that second comes
-            # after (_kept).  So the outcome does not depend on whether a sweep ran
-            # in that second: a rule raising the priority at 10:00:01 and alice's
-            # `classify --priority low` in that second ended high without one)
-            kept_memory, early_budget = dict(memory), [config.max_actions]
-            early = automation.run_rules(
-                then, config, at, memory, early_budget, sla_at, None, seen
-            )
-            if early.changes:
-                made = [_Effect(name, at, change, early=True)
-                        for name, change in early.changes]  # fmt: skip
-                effects += made
-                fired += early.fired
-                fired_at += [(name, at) for name in early.fired]
-                skipped += early.skipped
-                changed = sla_at(then, at)
-                for effect, after in zip(made, early.slas, strict=True):
-                    logged.made_by(effect, at, changed, after)
-                    changed = after
-                view = views(at)
-            else:  # (nothing due then: as if never asked)
-                memory.clear()
-                memory.update(kept_memory)
-                early_budget = None
         if view.active:
             budget = [config.max_actions]  # (at each instant, as a sweep then would have)
-            if early_budget is not None and early_budget[0] < config.max_actions:
-                budget = early_budget  # (what the rules due before the person's change left)
             if at == since:  # (the last sweep's own instant, looked at again: the rules it
                 # fired then took their part of the cap; a second sweep at one --now fires
                 # nothing it held back, which acts a second later)
@@ -803,7 +770,6 @@ class _Effect:
     rule: str
     at: dt.datetime
     change: Change
-    early: bool = False  # (made before what people did at ``at``: that comes after it)
 
 
 class _Views:
@@ -894,11 +860,8 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
             requests=tuple(r for r in change.requests if r.key not in closed),
             activity=tuple(a for a in change.activity if not _answers(a, closed)),
         )
-    # (an effect made before what people did at its instant: their changes then are later)
-    since = effect.at - _MICROSECOND if effect.early else effect.at
     later = {
-        name: [a for a in later_changes(ticket, name, since, until)
-               if a.at > effect.at or _by_person(a.by)]
+        name: later_changes(ticket, name, effect.at, until)
         for name in change.sets
         if name in LOGGED_FIELDS
     }
