@@ -263,8 +263,10 @@ def test_explain_says_what_a_sweep_now_does_at_the_moments_it_replays(
     assert out.endswith(
         "A sweep at 2026-11-20T14:00:00+01:00 (the moments since the last sweep replayed):\n"
         "  2026-11-20T13:00:00+01:00  support → engineering (breached-goes-up)\n"
+        "  2026-11-20T13:00:00+01:00  status new → open (breached-goes-up)\n"
         '  2026-11-20T13:00:00+01:00  note "SLA breached, escalating" (breached-goes-up)\n'
-    ), out
+    ), out  # (the escalation opened it at 13:00, as a sweep then would have: the reply's
+    # `new → open` at 13:30, on the file as it was, changes nothing)
     swept = esc.ok("sweep", "--dry-run", "--no-report", now="2026-11-20T14:00:00+01:00")
     assert f"  {late}: support → engineering (breached-goes-up)\n" in swept
     esc.ok("sweep", "--no-report", now="2026-11-20T14:00:00+01:00")
