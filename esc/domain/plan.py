@@ -942,9 +942,10 @@ def _ruled(change: Change, name: str) -> str | None:
 def _overrides(change: Change, name: str, later: Sequence[Activity]) -> bool:
     """Whether what people did to field ``name`` after a rule's ``change`` overrides it, the
     rule's line going with its value: they changed a field the rule set without a line of
-    its own; or, after a rule's escalation, first to the value the escalation had set (a
-    reply opening a ticket the escalation had opened: that change is the person's, and the
-    escalation's is not made again; one they made themselves is judged by _made_later).
+    its own; or, after a rule's escalation, first to the value the escalation had set (an
+    escalation they made themselves is judged by _made_later; a reply's `new → open` on
+    the file as it was, which the escalation had opened, is no change of theirs at all:
+    :func:`_kept` leaves it out, and the escalation's status line stands).
 
     A person who later set another value does not override the rule's change: it was made
     at its instant, as sweeps then would have made it, and the person's came after it (it
