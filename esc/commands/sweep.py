@@ -2020,10 +2020,10 @@ def _catch_up(workspace: Workspace, remote: str, branch: str, keys: list[str]) -
 def _drop_unsent(root: Path, paths: set[str]) -> None:
     """The messages of the tickets ``paths`` a sweep queued and never tried (they wait for
     a push): their ticket's rewrite was taken back, and the next attempt makes again what
-    still holds (the same event, the same key).  Not one of what happened by the
-    ``checked`` of the version the file holds now: a sweep whose rewrite stands (pushed)
-    made it, and it waits for a retry after its target failed, or for its target's hour,
-    never to be made again (it was deleted for good)."""
+    still holds (the same event, the same key).  Not one queued by the ``checked`` of the
+    version the file holds now: a sweep whose rewrite stands (pushed) made it, and it
+    waits for a retry after its target failed, or for its target's hour, never to be made
+    again (it was deleted for good)."""
     kept: dict[str, dt.datetime | None] = {}
     unsent = []
     for message in _never_tried(root):
@@ -2036,7 +2036,10 @@ def _drop_unsent(root: Path, paths: set[str]) -> None:
             except OSError:
                 kept[path] = None
         until = kept[path]
-        if until is not None and message.happened is not None and message.happened <= until:
+        if until is not None and message.queued <= until:  # (queued by a sweep at or before
+            # the version kept: one whose rewrite stands; by its time queued, not the
+            # event's, as one a taken-back sweep made at that version's very `checked` (a
+            # second look at the last sweep's instant) is the taken-back sweep's)
             continue
         unsent.append(message.key)
     Outbox(root).discard_pending(unsent)

@@ -768,6 +768,15 @@ def _replies_that_reopen(
             continue
         written, seen = _just_before(entry.at, ticket, versions, [*effects, *made])
         if same_instant:
+            if any(e.at == entry.at and e.rule == f"a message from {entry.author}"
+                   for e in effects) or any(
+                a.at == entry.at and a.field == "status" and _by_person(a.by)
+                for a in ticket.activity
+            ):  # fmt: skip  (it opened the ticket already at that instant, and what the
+                # rules did after is theirs to stand: a rule holding it again on the
+                # message's own opening is no rule due before it; or a person changed
+                # the status in that second, after the message: theirs stands)
+                continue
             seen = _view(written, ticket, entry.at, [*effects, *made])
         if seen.status not in ("pending", "resolved") or written.status == seen.status:
             continue

@@ -306,17 +306,26 @@ def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime,
     # (in time order: a change a sweep replayed, written after the lines people wrote
     # since, took effect at its own earlier time; lines of one time keep the log's order)
     # (but a person's `new → open` on a ticket no longer new: :func:`opened_as_it_was`)
-    stale: set[int] = set()
+    stale: list[Activity] = []
+    set_by = ""  # (who set the status the timeline is at)
     for c in sorted((c for c in changes if c.at <= now), key=lambda c: c.at):
-        if opened_as_it_was(c, steps[-1][1]):
-            stale.add(id(c))
+        if _by_rules(set_by) and opened_as_it_was(c, steps[-1][1]):
+            stale.append(c)  # (only after a rule's status: after a person's, in another
+            # clone merged, it is that person's change, and stands)
         else:
             steps.append((max(c.at, ticket.created), str(c.new)))
-    last = next((c for c in reversed(changes) if id(c) not in stale), changes[0])
-    if last.new != ticket.status and ticket.updated <= now:
-        # the file says otherwise than its log (edited by hand): trust the file from `updated`
-        steps.append((max(ticket.updated, ticket.created), ticket.status))
+            set_by = c.by
+    if steps[-1][1] != ticket.status and ticket.updated <= now:
+        # the file says otherwise than its log (edited by hand): trust the file from
+        # `updated`; from the skipped line's time if the file says what it said (a merge
+        # took the person's status beside the rule's)
+        said = next((c.at for c in reversed(stale) if c.new == ticket.status), None)
+        steps.append((max(said or ticket.updated, ticket.created), ticket.status))
     return steps
+
+
+def _by_rules(actor: str) -> bool:
+    return actor == SWEEPER or actor.startswith(RULE_ACTOR)
 
 
 def opened_as_it_was(change: Activity, status: str) -> bool:

@@ -1846,3 +1846,54 @@ def test_a_tag_a_person_gives_later_never_hides_a_rule_s_tag_from_the_moments_be
     noted = [a.at for a in p.change.activity if a.by == "rule:late-note"]
     assert noted == [berlin(2026, 11, 23, 14) + dt.timedelta(seconds=1)], noted
     assert p.ticket.tags.count("late") == 1
+
+
+# ---------------------------------------------------------------- a message in a rule's second
+
+
+def test_a_message_that_opened_the_ticket_is_not_taken_again_when_a_rule_holds_it() -> None:
+    """A rule holds a ticket tagged `waiting` whenever it is open; Ann's message at 10:00
+    opens it, and the rule holds it again in that second: her message opened it once (a
+    second look at messages of the instant reopened it again, the rule fired a third time,
+    and the ticket read open until now: sweeps every hour leave it pending)."""
+    config = make_config(CALENDARS_YAML + STANDARD_SLA_YAML + """\
+rules:
+  - name: hold-waiting
+    when: {status: open, tags: waiting}
+    then: {status: pending}
+""")
+    created = berlin(2026, 11, 23, 9)
+    message = Entry(created + dt.timedelta(hours=1), "ann@example.com", "message", "here")
+    t = ticket(status="open", tags=("waiting",), created=created, entries=(message,),
+               activity=(Activity(created, "alice", field="status", old="new", new="open"),),
+               updated=message.at)  # fmt: skip
+    p = plan(t, config, berlin(2026, 11, 23, 12))
+    answered = [a for a in p.change.activity if a.note == "customer replied"]
+    assert len(answered) == 1 and p.change.sets.get("status") == "pending"
+    assert p.fired == ["hold-waiting", "hold-waiting"]
+
+
+def test_a_person_s_status_in_a_message_s_second_is_not_undone_by_it() -> None:
+    """Ann's message at 10:00:00, then alice put the ticket on hold in that second; a rule
+    resolves a held ticket tagged `noreply`: it stays resolved (the message came before
+    alice's hold, which she made knowing of it; a second look at the instant's messages
+    opened it again)."""
+    config = make_config(CALENDARS_YAML + STANDARD_SLA_YAML + """\
+rules:
+  - name: auto-resolve
+    when: {status: pending, tags: noreply}
+    then: {status: resolved}
+""")
+    created = berlin(2026, 11, 23, 9)
+    at = created + dt.timedelta(hours=1)
+    t = ticket(
+        status="pending", tags=("noreply",), created=created,
+        entries=(Entry(at, "ann@example.com", "message", "here"),),
+        activity=(Activity(created, "alice", field="status", old="new", new="open"),
+                  Activity(at, "ann@example.com", event="message added"),
+                  Activity(at, "alice", field="status", old="open", new="pending")),
+        extra=swept(created + dt.timedelta(minutes=30)),
+    )  # fmt: skip
+    p = plan(t, config, berlin(2026, 11, 23, 12))
+    assert p.change.sets.get("status") == "resolved", p.change
+    assert not [a for a in p.change.activity if a.note == "customer replied"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -322,6 +323,30 @@ def test_a_person_s_new_to_open_on_a_ticket_no_longer_new_changes_nothing() -> N
         (created, "new"),
         (ruled, "resolved"),
     ]
+
+
+def test_a_person_s_new_to_open_merged_beside_another_person_s_status_stands() -> None:
+    """Two clones: alice put the ticket on hold at 10:00, bob answered it at 10:05 (his
+    reply opened it, `new → open`); merged, bob's status taken.  His line is his change, not
+    a side effect on a stale file (only after a rule's status is it one): open from 10:05
+    (it read pending until a later note's `updated`, and the clock stayed paused).  After a
+    rule's resolve in one clone, the person's status the merge took stands from its line."""
+    created = berlin(2026, 11, 23, 9)
+    at = berlin(2026, 11, 23, 10)
+    t = ticket(
+        created,
+        status="open",
+        updated=berlin(2026, 11, 23, 15),
+        activity=(status(at, "new", "pending"), status(at + 5 * M, "new", "open", by="bob")),
+    )
+    assert status_timeline(t, berlin(2026, 11, 23, 17)) == [
+        (created, "new"), (at, "pending"), (at + 5 * M, "open"),
+    ]  # fmt: skip
+    ruled = replace(t, activity=(status(at, "new", "resolved", by="rule:x"),
+                                 status(at + 30 * M, "new", "open")))  # fmt: skip
+    assert status_timeline(ruled, berlin(2026, 11, 23, 17)) == [
+        (created, "new"), (at, "resolved"), (at + 30 * M, "open"),
+    ]  # fmt: skip
 
 
 # BUG: as of a moment before the first status change, status_timeline() takes the ticket's
