@@ -221,14 +221,19 @@ def swept_before(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> Side | None:
     """The side that changed the base only as sweeps do (:func:`swept_until`) after a
     change a person made on the other side, which it never saw: a line of the other
     side's log by a person, not in the base, no later than the last line the sweeps
-    added.  (A person's escalation at 09:20 in one clone, a rule's at the 09:30 breach in
-    a cron clone that never saw it: the rule's went from the old team.)  None if there
-    is none.  (``b``, ``o``, ``t``: base, ours and theirs.)"""
+    added or their ``checked``.  (A person's escalation at 09:20 in one clone, a rule's
+    at the 09:30 breach in a cron clone that never saw it: the rule's went from the old
+    team.)  None if there is none.  (``b``, ``o``, ``t``: base, ours and theirs.)"""
     sides: tuple[tuple[Side, TicketDoc, TicketDoc], ...] = (("ours", o, t), ("theirs", t, o))
     for side, swept, other in sides:
         until = swept_until(b, swept)
         if until is None:
             continue
+        until = max(until, _checked(swept.ticket.extra.get("sla")) or until)  # (and what
+        # came after its lines but before its check, which it never saw either: a
+        # person's escalation at 10:15 to where the rule's at 10:00 took it made the rule's
+        # needless, as the sweep at 10:30 would have found had it seen it; merged, the
+        # ticket held both, one move counted twice)
         seen = set(b.ticket.activity)
         if any(
             a.at <= until and a not in seen and not _by_a_sweep(a.by)
@@ -273,7 +278,9 @@ def swept_amid(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> tuple[Side, ...]:
         ran = [a.at for a in lines if _by_a_sweep(a.by)]
         if not ran:
             continue
-        until, seen = max(ran), set(b.ticket.activity) | set(swept.ticket.activity)
+        checked = _checked(swept.ticket.extra.get("sla"))  # (as in swept_before)
+        until = max(ran) if checked is None else max(*ran, checked)
+        seen = set(b.ticket.activity) | set(swept.ticket.activity)
         if any(
             a.at <= until and a not in seen and not _by_a_sweep(a.by)
             for a in other.ticket.activity

@@ -711,6 +711,32 @@ def alice_again(root: Path, ticket: str, *steps: tuple[str, ...]) -> str:
     return ticket_text(root, ticket)
 
 
+@pytest.mark.parametrize("how", ["merge", "rebase"])
+def test_a_person_s_escalation_after_the_rule_s_but_before_the_sweep_s_check_is_one_move(
+    tmp_path: Path, how: str
+) -> None:
+    """The rule escalated support → engineering at the 09:30 breach, swept at 10:00; alice,
+    never having seen it, escalated to engineering at 09:40.  Merged field by field, the
+    file held both, one move counted twice in the reports (audit m53): a sweep at 10:00
+    that had seen hers would have found the rule's needless.  The sweep's side gives way,
+    and the next sweep leaves one escalation to engineering, hers."""
+    root, ticket, _ = breach_race(tmp_path)
+    alice_again(root, ticket, ("escalate", ticket, "--to", "engineering", "--by", "alice",
+                               "--reason", "card team", "2026-12-01T09:40:00+01:00"))  # fmt: skip
+    if how == "merge":
+        git(root, "switch", "-q", "main")
+        done = git(root, "merge", "--no-edit", "alice")
+    else:
+        done = git(root, "rebase", "main")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "whole" in done.stderr, done.stderr
+    after = escalated_after_the_merge(root, ticket)
+    text = ticket_text(root, ticket)
+    moves = [line for line in text.splitlines() if "from: support, to: engineering" in line]
+    assert len(moves) == 1 and "by: alice" in moves[0], moves
+    assert "Engineering" in after or "Management" in after
+
+
 def test_a_rebase_of_several_commits_gives_way_at_the_one_the_sweep_never_saw(
     tmp_path: Path,
 ) -> None:
