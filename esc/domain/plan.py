@@ -408,16 +408,6 @@ def plan(
             fired_at += [(name, at) for name in outcome.fired]
             skipped += outcome.skipped
             view = outcome.ticket
-            # (a customer's message in the very second a rule put the ticket on hold or
-            # resolved it: it opens it again, as after a sweep run first in that second; one
-            # sweep replaying the gap left it waiting, her message unread, where a sweep in
-            # that second before the message opened it: audit a50)
-            answered = _replies_that_reopen(
-                ticket, versions, effects, at - _MICROSECOND, at, same_instant=True
-            ) if made and at < now else []  # fmt: skip
-            if answered:
-                effects += answered
-                view = views(at)
             # (a breach a change at ``at`` ended, as an escalation to a level another policy
             # covers does, made by the rules now or recorded by a sweep before: logged at
             # its instant, before the change's lines, as the audit trail and the reports
@@ -754,30 +744,17 @@ def _replies_that_reopen(
     effects: list[_Effect],
     since: dt.datetime,
     until: dt.datetime,
-    same_instant: bool = False,
 ) -> list[_Effect]:
     """What the customer's messages in (since, until] did to a ticket a replayed rule had
     put on ``pending``, or resolved, before them: a message opens it again, as it would
     have had a sweep written the rule's change first (the message was added to the file
     as it was, still open or new, and changed no status; a resolved one stayed resolved
-    with the customer's answer unread in it).  ``same_instant``: the rules' effects at a
-    message's own instant count as before it (a sweep in that second ran first)."""
+    with the customer's answer unread in it)."""
     made: list[_Effect] = []
     for entry in ticket.entries:
         if entry.kind != "message" or not since < entry.at <= until:
             continue
         written, seen = _just_before(entry.at, ticket, versions, [*effects, *made])
-        if same_instant:
-            if any(e.at == entry.at and e.rule == f"a message from {entry.author}"
-                   for e in effects) or any(
-                a.at == entry.at and a.field == "status" and _by_person(a.by)
-                for a in ticket.activity
-            ):  # fmt: skip  (it opened the ticket already at that instant, and what the
-                # rules did after is theirs to stand: a rule holding it again on the
-                # message's own opening is no rule due before it; or a person changed
-                # the status in that second, after the message: theirs stands)
-                continue
-            seen = _view(written, ticket, entry.at, [*effects, *made])
         if seen.status not in ("pending", "resolved") or written.status == seen.status:
             continue
         change = lifecycle.answered_after(seen, entry.at, entry.author)
