@@ -19,7 +19,14 @@ from esc.domain.as_of import ticket_as_of
 from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import ConfigError, EscError, ParseError
-from esc.domain.model import ESCALATION_KINDS, RULE_ACTOR, Change, EscalationKind, Ticket
+from esc.domain.model import (
+    ESCALATION_KINDS,
+    RULE_ACTOR,
+    SWEEPER,
+    Change,
+    EscalationKind,
+    Ticket,
+)
 from esc.domain.notify import Event, events_of, rule_targets
 from esc.domain.plan import (
     Escalated,
@@ -1409,7 +1416,32 @@ class SweepsWrites:
             found = None if until is None else self._making(path, base, swept, until)
             if found is None:
                 return False
+        if not self._unseen_before_its_lines(path, base, swept, other):
+            # (what the other side changed came after the sweep's lines, before its check:
+            # it gives way only if its rules would have acted otherwise, a person's
+            # escalation making the rule's needless; not for the clocks alone, a reply
+            # after the breach, which the merge keeps beside it)
+            return self._acts_otherwise(path, found, other, _rules_acts)
         return self._acts_otherwise(path, found, other)
+
+    def _unseen_before_its_lines(self, path: str, base: bytes, swept: str, other: str) -> bool:
+        """Whether ``other`` holds a person's change, not in ``base``, made no later than
+        the last line the sweeps added in ``swept``."""
+        from esc.ticketfile.merge import swept_until  # (merges alone need it)
+
+        try:
+            b, s, o = (document.parse(t, path) for t in (base.decode("utf-8"), swept, other))
+        except (UnicodeDecodeError, ParseError):
+            return True
+        until = swept_until(b, s)
+        if until is None:
+            return True
+        seen = set(b.ticket.activity)
+        return any(
+            a.at <= until and a not in seen
+            and a.by != SWEEPER and not a.by.startswith(RULE_ACTOR)
+            for a in o.ticket.activity
+        )  # fmt: skip
 
     def unswept(self, path: str, base: bytes, side: str, other: str) -> str | None:
         """What ``side`` was before the sweep that rewrote it last ran, when that sweep
@@ -1439,10 +1471,15 @@ class SweepsWrites:
         return None
 
     def _acts_otherwise(
-        self, path: str, found: tuple[TicketPlan, dt.datetime, Past, _Maker], other: str
+        self,
+        path: str,
+        found: tuple[TicketPlan, dt.datetime, Past, _Maker],
+        other: str,
+        what: Callable[[Change], object] = lambda change: _acts(change),
     ) -> bool:
         """Whether the sweep ``found`` (what :meth:`_making` found) would have planned
-        another change of ``other`` as it was at the sweep's time, or could not plan it."""
+        another change of ``other`` as it was at the sweep's time (``what`` of it: all it
+        does, by default), or could not plan it."""
         made, checked, past, maker = found
         try:  # (a sweep plans a ticket that validates, and leaves any other alone)
             other_doc = document.parse(other, path)
@@ -1451,7 +1488,7 @@ class SweepsWrites:
             return False
         ticket = other_doc.ticket  # (changed after the sweep's check too: as it was then)
         would = maker(self.config, ticket_as_of(ticket, checked), checked, past)
-        return would.note is not None or _acts(would.change) != _acts(made.change)
+        return would.note is not None or what(would.change) != what(made.change)
 
     def _making(
         self, path: str, before: bytes, text: str, at: dt.datetime | None = None
@@ -1510,6 +1547,15 @@ def _acts(change: Change) -> Change:
     if isinstance(block, Mapping):
         sets["sla"] = {k: v for k, v in block.items() if k != "checked"}
     return replace(change, sets=sets)
+
+
+def _rules_acts(change: Change) -> tuple[object, ...]:
+    """What a sweep's rules do in ``change``: their escalations, notes and log lines."""
+    return (
+        change.escalations,
+        tuple(e for e in change.entries if e.author.startswith(RULE_ACTOR)),
+        tuple(a for a in change.activity if a.by.startswith(RULE_ACTOR)),
+    )
 
 
 _Maker = Callable[[Config, Ticket, dt.datetime, Past], TicketPlan]

@@ -737,6 +737,24 @@ def test_a_person_s_escalation_after_the_rule_s_but_before_the_sweep_s_check_is_
     assert "Engineering" in after or "Management" in after
 
 
+def test_a_reply_after_the_rule_s_escalation_before_the_sweep_s_check_merges_field_by_field(
+    tmp_path: Path,
+) -> None:
+    """Alice's reply at 09:40 came after the rule's 09:30 escalation, before the 10:00
+    sweep's check: the rules would have acted alike (only the clocks differ), so the
+    sweep's rewrite stands beside her reply, as before (a review found it taken whole:
+    the next sweep replayed the escalation, which another clone may tell again)."""
+    root, ticket, _ = breach_race(tmp_path)
+    alice_again(root, ticket, ("comment", ticket, "-m", "On it", "--by", "alice",
+                               "2026-12-01T09:40:00+01:00"))  # fmt: skip
+    git(root, "switch", "-q", "main")
+    done = git(root, "merge", "--no-edit", "alice")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "whole" not in done.stderr, done.stderr
+    text = ticket_text(root, ticket)
+    assert "On it" in text and "from: support, to: engineering, by: \"rule" in text
+
+
 def test_a_rebase_of_several_commits_gives_way_at_the_one_the_sweep_never_saw(
     tmp_path: Path,
 ) -> None:
