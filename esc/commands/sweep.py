@@ -19,14 +19,7 @@ from esc.domain.as_of import ticket_as_of
 from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import ConfigError, EscError, ParseError
-from esc.domain.model import (
-    ESCALATION_KINDS,
-    RULE_ACTOR,
-    SWEEPER,
-    Change,
-    EscalationKind,
-    Ticket,
-)
+from esc.domain.model import ESCALATION_KINDS, RULE_ACTOR, Change, EscalationKind, Ticket
 from esc.domain.notify import Event, events_of, rule_targets
 from esc.domain.plan import (
     Escalated,
@@ -1427,21 +1420,14 @@ class SweepsWrites:
     def _unseen_before_its_lines(self, path: str, base: bytes, swept: str, other: str) -> bool:
         """Whether ``other`` holds a person's change, not in ``base``, made no later than
         the last line the sweeps added in ``swept``."""
-        from esc.ticketfile.merge import swept_until  # (merges alone need it)
+        from esc.ticketfile.merge import swept_until, unseen_until  # (merges alone)
 
         try:
             b, s, o = (document.parse(t, path) for t in (base.decode("utf-8"), swept, other))
         except (UnicodeDecodeError, ParseError):
             return True
         until = swept_until(b, s)
-        if until is None:
-            return True
-        seen = set(b.ticket.activity)
-        return any(
-            a.at <= until and a not in seen
-            and a.by != SWEEPER and not a.by.startswith(RULE_ACTOR)
-            for a in o.ticket.activity
-        )  # fmt: skip
+        return until is None or unseen_until(b, s, o, until)
 
     def unswept(self, path: str, base: bytes, side: str, other: str) -> str | None:
         """What ``side`` was before the sweep that rewrote it last ran, when that sweep

@@ -28,6 +28,11 @@ ACTIVE_STATUSES: tuple[Status, ...] = ("new", "open", "pending")
 STATUS_SET_FIELDS = ("resolved_at", "closed_at", "csat")
 SWEEPER = "esc"  # who acts in a ticket's log for the sweep (a rule's actions: ``rule:NAME``)
 RULE_ACTOR = "rule:"  # ``rule:NAME``: who acts in a ticket's log for rule NAME
+
+
+def by_esc(actor: str) -> bool:
+    """Whether ``actor`` of a log line is the sweep or one of its rules (no person)."""
+    return actor == SWEEPER or actor.startswith(RULE_ACTOR)
 NOTIFIED = "notified"  # the log line of a rule's `notify:` (who was told): no update of the
 # ticket, as `updated` is not (an `idle` rule's clock does not start again at it)
 CHANNELS: tuple[Channel, ...] = get_args(Channel)

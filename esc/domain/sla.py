@@ -28,13 +28,13 @@ from esc.domain.durations import DurationError, format_duration, parse_duration
 from esc.domain.model import (
     CUSTOMER_METRICS,
     METRICS,
-    RULE_ACTOR,
     SWEEPER,
     Activity,
     ClockState,
     Metric,
     Request,
     Ticket,
+    by_esc,
     field_changes,
     line_problem,
 )
@@ -309,7 +309,7 @@ def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime,
     stale: list[Activity] = []
     set_by = ""  # (who set the status the timeline is at)
     for c in sorted((c for c in changes if c.at <= now), key=lambda c: c.at):
-        if _by_rules(set_by) and opened_as_it_was(c, steps[-1][1]):
+        if by_esc(set_by) and opened_as_it_was(c, steps[-1][1]):
             stale.append(c)  # (only after a rule's status: after a person's, in another
             # clone merged, it is that person's change, and stands)
         else:
@@ -324,9 +324,6 @@ def status_timeline(ticket: Ticket, now: dt.datetime) -> list[tuple[dt.datetime,
     return steps
 
 
-def _by_rules(actor: str) -> bool:
-    return actor == SWEEPER or actor.startswith(RULE_ACTOR)
-
 
 def opened_as_it_was(change: Activity, status: str) -> bool:
     """Whether ``change`` is a person's ``new → open`` made when the ticket was no longer
@@ -338,8 +335,7 @@ def opened_as_it_was(change: Activity, status: str) -> bool:
         change.old == "new"
         and change.new == "open"
         and status != "new"
-        and not change.by.startswith(RULE_ACTOR)
-        and change.by != SWEEPER
+        and not by_esc(change.by)
     )
 
 

@@ -59,7 +59,7 @@ from typing import Any, Literal, TypeVar, cast
 from esc.domain.errors import ParseError
 from esc.domain.lifecycle import ANSWERED, answered_after
 from esc.domain.mail import MESSAGE_IDS, RECIPIENTS, REPLIES_TO
-from esc.domain.model import FIELD_ORDER, RULE_ACTOR, STATUS_SET_FIELDS, SWEEPER, Activity
+from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, Activity, by_esc
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.ticketfile import yaml_text
@@ -234,11 +234,7 @@ def swept_before(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> Side | None:
         # person's escalation at 10:15 to where the rule's at 10:00 took it made the rule's
         # needless, as the sweep at 10:30 would have found had it seen it; merged, the
         # ticket held both, one move counted twice)
-        seen = set(b.ticket.activity)
-        if any(
-            a.at <= until and a not in seen and not _by_a_sweep(a.by)
-            for a in other.ticket.activity
-        ):
+        if unseen_until(b, swept, other, until):
             return side
     return None
 
@@ -280,11 +276,7 @@ def swept_amid(b: TicketDoc, o: TicketDoc, t: TicketDoc) -> tuple[Side, ...]:
             continue
         checked = _checked(swept.ticket.extra.get("sla"))  # (as in swept_before)
         until = max(ran) if checked is None else max(*ran, checked)
-        seen = set(b.ticket.activity) | set(swept.ticket.activity)
-        if any(
-            a.at <= until and a not in seen and not _by_a_sweep(a.by)
-            for a in other.ticket.activity
-        ):
+        if unseen_until(b, swept, other, until):
             found.append(side)
     return tuple(found)
 
@@ -416,8 +408,16 @@ def _line_author(line: str) -> str | None:
     return None if item is None else item.by
 
 
-def _by_a_sweep(actor: str) -> bool:
-    return actor == SWEEPER or actor.startswith(RULE_ACTOR)
+_by_a_sweep = by_esc
+
+
+def unseen_until(b: TicketDoc, swept: TicketDoc, other: TicketDoc, until: dt.datetime) -> bool:
+    """Whether ``other`` holds a line of a person's, in neither the base ``b`` nor
+    ``swept``, made no later than ``until``: a change ``swept``'s sweep never saw."""
+    seen = set(b.ticket.activity) | set(swept.ticket.activity)
+    return any(
+        a.at <= until and a not in seen and not by_esc(a.by) for a in other.ticket.activity
+    )
 
 
 def _added(old: Sequence[H], new: Sequence[H]) -> list[H] | None:
@@ -891,7 +891,7 @@ def _opened_by_esc(doc: TicketDoc) -> dt.datetime | None:
     if not lines:
         return None
     last = lines[-1]
-    automatic = last.by == SWEEPER or last.by.startswith("rule:")
+    automatic = by_esc(last.by)
     return last.at if automatic and (last.old, last.new) == ("new", "open") else None
 
 

@@ -380,6 +380,29 @@ def reply_of(ticket: str, at: str = "Tue, 01 Dec 2026 09:50:00 +0100") -> str:
     )
 
 
+def ann_s_desk(tmp_path: Path) -> tuple[Path, Esc, str]:
+    """A workspace in git with the merge driver and Ann's ticket, created at 09:00 (not
+    committed yet): the workspace, esc there, and the ticket."""
+    root = tmp_path / "desk"
+    Esc(tmp_path, now="2026-12-01T08:00:00+01:00").ok("init", "desk")
+    git(root, "init", "-q", "-b", "main")
+    Esc(root).ok("install-git")
+    esc = Esc(root, now="2026-12-01T09:00:00+01:00")
+    ticket = esc.ok("create", "--title", "Card charged twice", "--category", "billing",
+                    "--customer", "ann@shop.example").strip()  # fmt: skip
+    return root, esc, ticket
+
+
+def merged_note(root: Path, ticket: str, text: str, at: str) -> subprocess.CompletedProcess[str]:
+    """Bob's internal note ``text`` at ``at`` on a branch from main's sweep at 09:05, merged
+    into main (as `git merge` leaves it)."""
+    git(root, "switch", "-qc", "bob", "main~1")
+    Esc(root).ok("comment", ticket, "--internal", "--by", "bob", "-m", text, now=at)
+    git(root, "commit", "-qam", "bob's note")
+    git(root, "switch", "-q", "main")
+    return git(root, "merge", "--no-edit", "bob")
+
+
 def escalated_after_the_merge(root: Path, ticket: str, now: str = "2026-12-01T10:05+01:00") -> str:
     Esc(root).ok("sweep", "--no-report", now=now)
     text = ticket_text(root, ticket)
@@ -490,12 +513,7 @@ def test_a_sweep_with_intake_s_message_merges_field_by_field_beside_a_note(
     """An internal note before the breach would not have changed what the sweep did: the
     side of intake's message and the sweep's rewrite merges field by field, as before."""
     root, ticket, _ = breach_race(tmp_path, [])
-    git(root, "switch", "-qc", "bob", "main~1")
-    Esc(root).ok("comment", ticket, "--internal", "--by", "bob", "-m", "Checking the bank.",
-                 now="2026-12-01T09:20:00+01:00")  # fmt: skip
-    git(root, "commit", "-qam", "bob's note")
-    git(root, "switch", "-q", "main")
-    merged = git(root, "merge", "--no-edit", "bob")
+    merged = merged_note(root, ticket, "Checking the bank.", "2026-12-01T09:20:00+01:00")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "took" not in merged.stderr
     text = ticket_text(root, ticket)
@@ -520,13 +538,7 @@ def test_a_customer_s_message_merged_after_a_person_s_resolve_opens_the_ticket(
     the cron's intake takes Ann's answer into it, still open there.  Merged field by field,
     the ticket stayed resolved with her answer unread in it; it opens again at her
     message, `customer replied`, as it would have had alice's change come first."""
-    root = tmp_path / "desk"
-    Esc(tmp_path, now="2026-12-01T08:00:00+01:00").ok("init", "desk")
-    git(root, "init", "-q", "-b", "main")
-    Esc(root).ok("install-git")
-    esc = Esc(root, now="2026-12-01T09:00:00+01:00")
-    ticket = esc.ok("create", "--title", "Card charged twice", "--category", "billing",
-                    "--customer", "ann@shop.example").strip()  # fmt: skip
+    root, esc, ticket = ann_s_desk(tmp_path)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "start")
     git(root, "switch", "-qc", "alice")
@@ -567,13 +579,7 @@ def test_a_customer_s_answer_to_a_resolved_ticket_beside_a_person_s_close_merges
     cron's clone, while alice closes it in hers.  Both changed the status: it conflicted,
     and the cron's every push stopped on it until a person resolved it.  Alice's close
     stands, with what it set; Ann's answer opens the ticket again if it came after it."""
-    root = tmp_path / "desk"
-    Esc(tmp_path, now="2026-12-01T08:00:00+01:00").ok("init", "desk")
-    git(root, "init", "-q", "-b", "main")
-    Esc(root).ok("install-git")
-    esc = Esc(root, now="2026-12-01T09:00:00+01:00")
-    ticket = esc.ok("create", "--title", "Card charged twice", "--category", "billing",
-                    "--customer", "ann@shop.example").strip()  # fmt: skip
+    root, esc, ticket = ann_s_desk(tmp_path)
     esc.ok("resolve", ticket, "--resolution", "refunded", "--by", "bob",
            now="2026-12-01T09:10:00+01:00")  # fmt: skip
     git(root, "add", "-A")
@@ -621,12 +627,7 @@ def test_a_person_s_change_after_the_sweep_merges_field_by_field(tmp_path: Path)
     """What came after the sweep's check it could not have seen: both sides are kept (the
     rule's escalation and the note), nothing is replayed."""
     root, ticket, _ = breach_race(tmp_path)
-    git(root, "switch", "-qc", "bob", "main~1")
-    Esc(root).ok("comment", ticket, "--internal", "--by", "bob", "-m", "On it.",
-                 now="2026-12-01T10:10:00+01:00")  # fmt: skip
-    git(root, "commit", "-qam", "bob's note")
-    git(root, "switch", "-q", "main")
-    merged = git(root, "merge", "--no-edit", "bob")
+    merged = merged_note(root, ticket, "On it.", "2026-12-01T10:10:00+01:00")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "whole" not in merged.stderr
     text = ticket_text(root, ticket)

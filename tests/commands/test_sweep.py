@@ -1412,24 +1412,30 @@ def test_a_sweep_after_a_merge_replays_what_the_other_sweep_missed_and_escalates
     assert (other / "tickets" / f"{ticket}.md").read_text().count("kind: hierarchical") == 1, again
 
 
+# Ann's mail, and her answer to it (threaded by In-Reply-To), as the cron's intake takes them
+ANN_FIRST = (
+    "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
+    "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
+)
+ANN_REPLY = (
+    ANN_FIRST.replace("<m1@", "<m2@")
+    .replace("Subject: ", "In-Reply-To: <m1@shop.example>\nSubject: Re: ")
+    .replace("Where?", "Still?")
+)
+
+
 def test_a_rejected_push_never_takes_back_what_intake_wrote(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
     """A ticket intake added a customer message to (journalled, not committed) that the
     sweep then rewrote is not taken back when the push is rejected: the message stays."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
-    first = (
-        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
-        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
-    )
-    esc.ok("intake", "--eml", "-", input=first, now=CREATED)
+    esc.ok("intake", "--eml", "-", input=ANN_FIRST, now=CREATED)
     git(workspace, "init", "-q", "-b", "main")
     git(workspace, "add", "-A")
     git(workspace, "commit", "-qm", "start")
     remote = with_remote(workspace, tmp_path)
-    reply = first.replace("<m1@", "<m2@").replace("Subject: ", "In-Reply-To: <m1@shop.example>"
-                                                  "\nSubject: Re: ").replace("Where?", "Still?")
-    esc.ok("intake", "--eml", "-", input=reply, now="2026-11-20T10:00:00+01:00")
+    esc.ok("intake", "--eml", "-", input=ANN_REPLY, now="2026-11-20T10:00:00+01:00")
     other = pushed_from_elsewhere(remote, tmp_path)
     out = esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert "pushed" in out
@@ -1449,11 +1455,7 @@ def test_a_rejected_push_gives_way_to_a_person_s_escalation_keeping_intake_s_mes
     again on the remote's version makes no escalation of its own (bob's at 10:30 came
     before the breach).  Merged field by field, the rule's escalation stood beside bob's."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
-    first = (
-        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
-        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
-    )
-    esc.ok("intake", "--eml", "-", input=first, now=CREATED)
+    esc.ok("intake", "--eml", "-", input=ANN_FIRST, now=CREATED)
     git(workspace, "init", "-q", "-b", "main")
     esc.ok("install-git")
     git(workspace, "add", "-A")
@@ -1466,9 +1468,7 @@ def test_a_rejected_push_gives_way_to_a_person_s_escalation_keeping_intake_s_mes
                   now="2026-11-20T10:30:00+01:00")  # fmt: skip
     as_person(other, "bob", "commit", "-qam", "bob escalates")
     git(other, "push", "-q", "origin", "main")
-    reply = first.replace("<m1@", "<m2@").replace("Subject: ", "In-Reply-To: <m1@shop.example>"
-                                                  "\nSubject: Re: ").replace("Where?", "Still?")
-    esc.ok("intake", "--eml", "-", input=reply, now="2026-11-20T13:00:00+01:00")
+    esc.ok("intake", "--eml", "-", input=ANN_REPLY, now="2026-11-20T13:00:00+01:00")
     result = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert result.code == 0, result.err
     text = git(remote, "show", f"main:tickets/{path.name}")
@@ -1489,17 +1489,11 @@ def test_a_sweep_s_commit_says_it_holds_what_intake_wrote_in_a_ticket_it_rewrote
     its message says so (it said `1 ticket updated`, as if the sweep alone had changed
     it; a ticket intake wrote that the sweep left alone was said already)."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
-    first = (
-        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
-        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
-    )
-    esc.ok("intake", "--eml", "-", input=first, now=CREATED)
+    esc.ok("intake", "--eml", "-", input=ANN_FIRST, now=CREATED)
     git(workspace, "init", "-q", "-b", "main")
     git(workspace, "add", "-A")
     git(workspace, "commit", "-qm", "start")
-    reply = first.replace("<m1@", "<m2@").replace("Subject: ", "In-Reply-To: <m1@shop.example>"
-                                                  "\nSubject: Re: ").replace("Where?", "Still?")
-    esc.ok("intake", "--eml", "-", input=reply, now="2026-11-20T13:00:00+01:00")
+    esc.ok("intake", "--eml", "-", input=ANN_REPLY, now="2026-11-20T13:00:00+01:00")
     esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
     body = git(workspace, "log", "-1", "--format=%B")
     assert body.startswith("esc sweep: 1 ticket updated\n\n1 of them left by an earlier "
@@ -1721,11 +1715,7 @@ def test_an_unpushed_sweep_commit_that_carries_a_customer_s_message_is_never_tak
     sweep's own rewrite: taking that back would lose the message, so the commit stays and
     the conflict is told, the message in the file and in the commit."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
-    first = (
-        "From: Ann <ann@shop.example>\nTo: help@desk.example\nSubject: Invoice missing\n"
-        "Message-ID: <m1@shop.example>\nDate: Fri, 20 Nov 2026 09:00:00 +0100\n\nWhere?\n"
-    )
-    esc.ok("intake", "--eml", "-", input=first, now=CREATED)
+    esc.ok("intake", "--eml", "-", input=ANN_FIRST, now=CREATED)
     git(workspace, "init", "-q", "-b", "main")
     git(workspace, "add", "-A")
     git(workspace, "commit", "-qm", "start")
@@ -1733,9 +1723,7 @@ def test_an_unpushed_sweep_commit_that_carries_a_customer_s_message_is_never_tak
     (path,) = (workspace / "tickets").glob("*.md")
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(remote), str(other))
-    reply = first.replace("<m1@", "<m2@").replace("Subject: ", "In-Reply-To: <m1@shop.example>"
-                                                  "\nSubject: Re: ").replace("Where?", "Still?")
-    esc.ok("intake", "--eml", "-", input=reply, now="2026-11-20T10:00:00+01:00")
+    esc.ok("intake", "--eml", "-", input=ANN_REPLY, now="2026-11-20T10:00:00+01:00")
     away = tmp_path / "away.git"
     remote.rename(away)
     assert esc("sweep", "--commit", "--push", "--no-report",

@@ -1851,17 +1851,20 @@ def test_a_tag_a_person_gives_later_never_hides_a_rule_s_tag_from_the_moments_be
 # ---------------------------------------------------------------- a message in a rule's second
 
 
+def one_rule(name: str, when: str, then: str) -> Config:
+    """The standard policy on the office calendar, and one rule."""
+    return make_config(
+        CALENDARS_YAML + STANDARD_SLA_YAML
+        + f"rules:\n  - name: {name}\n    when: {when}\n    then: {then}\n"
+    )  # fmt: skip
+
+
 def test_a_message_that_opened_the_ticket_is_not_taken_again_when_a_rule_holds_it() -> None:
     """A rule holds a ticket tagged `waiting` whenever it is open; Ann's message at 10:00
     opens it, and the rule holds it again in that second: her message opened it once (a
     second look at messages of the instant reopened it again, the rule fired a third time,
     and the ticket read open until now: sweeps every hour leave it pending)."""
-    config = make_config(CALENDARS_YAML + STANDARD_SLA_YAML + """\
-rules:
-  - name: hold-waiting
-    when: {status: open, tags: waiting}
-    then: {status: pending}
-""")
+    config = one_rule("hold-waiting", "{status: open, tags: waiting}", "{status: pending}")
     created = berlin(2026, 11, 23, 9)
     message = Entry(created + dt.timedelta(hours=1), "ann@example.com", "message", "here")
     t = ticket(status="open", tags=("waiting",), created=created, entries=(message,),
@@ -1878,12 +1881,7 @@ def test_a_person_s_status_in_a_message_s_second_is_not_undone_by_it() -> None:
     resolves a held ticket tagged `noreply`: it stays resolved (the message came before
     alice's hold, which she made knowing of it; a second look at the instant's messages
     opened it again)."""
-    config = make_config(CALENDARS_YAML + STANDARD_SLA_YAML + """\
-rules:
-  - name: auto-resolve
-    when: {status: pending, tags: noreply}
-    then: {status: resolved}
-""")
+    config = one_rule("auto-resolve", "{status: pending, tags: noreply}", "{status: resolved}")
     created = berlin(2026, 11, 23, 9)
     at = created + dt.timedelta(hours=1)
     t = ticket(
