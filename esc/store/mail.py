@@ -767,11 +767,31 @@ def _quote_marked(html: str) -> str:
 def html_to_text(html: str) -> str:
     import html2text  # (only for HTML-only mail)
 
-    converter = html2text.HTML2Text()
+    class Converter(html2text.HTML2Text):
+        """html2text's, escaping more of what would start a line of Markdown: it escapes a
+        leading `-`, `+` and `1.`, not `#` (`<p># 5 is down</p>` became a heading), `1)`
+        or `*` (a list)."""
+
+        def o(self, data: str, puredata: bool = False, force: bool | str = False) -> None:
+            if puredata and not (self.code or self.pre):  # (a text, escaped as html2text
+                data = _LINE_MARKUP.sub(_markup_escaped, data)  # escapes its `-`: at its start)
+            super().o(data, puredata, force)
+
+    converter = Converter()
     converter.body_width = 0
     converter.ignore_images = True
     converter.unicode_snob = True  # (`&eacute;` is é, `&ndash;` –: never their ASCII stand-ins)
     return converter.handle(_BARE_AMPERSAND.sub(_ampersand_kept, html)).strip()
+
+
+# What starts a line of Markdown that html2text leaves as it is in a text: a heading's
+# `#`s, an ordered item's `1)`, a bullet's `*` (each followed by a space or the end)
+_LINE_MARKUP = re.compile(r"^(\s*)(?:(#{1,6}|\*)|(\d{1,9})\))(?=\s|$)")
+
+
+def _markup_escaped(found: re.Match[str]) -> str:
+    space, mark, number = found.groups()
+    return f"{space}\\{mark}" if mark else f"{space}{number}\\)"
 
 
 # `&name` with no `;`: a character reference only for the few names HTML reads so (`&copy`,

@@ -659,6 +659,21 @@ def test_a_bare_ampersand_in_html_only_mail_stays_as_a_browser_shows_it() -> Non
     assert store.html_to_text(html) == "https://example.com/p?with=query&and=more&x=2 © é"
 
 
+def test_text_in_html_only_mail_that_would_start_markdown_is_escaped() -> None:
+    """`<p># 5 is down</p>` became a heading and `<p>1) one</p>` a list in the ticket: the
+    sender's text is kept as text, as html2text keeps a leading `-`; real markup stays."""
+    html = (
+        "<p># 5 is down</p><p>1) restart</p><p>* star</p><p>&#35; entity</p>"
+        "<h2>Heading</h2><ul><li>item</li></ul><p>#hashtag and 2) mid-line</p>"
+        "<pre># a comment in code</pre>"
+    )
+    lines = store.html_to_text(html).splitlines()
+    assert lines[:8:2] == ["\\# 5 is down", "1\\) restart", "\\* star", "\\# entity"]
+    assert "## Heading" in lines and "  * item" in lines
+    assert "#hashtag and 2) mid-line" in lines
+    assert "    # a comment in code" in lines
+
+
 def test_a_postscript_below_the_sign_off_is_kept() -> None:
     """"Kind regards, / Jane / PS: the serial is 12345": the PS went with the signature."""
     quote = "\n\nOn Tue, Dec 1, 2026 at 10:00 AM Support <help@x.example> wrote:\n> Model?\n"
