@@ -1034,6 +1034,7 @@ _QUOTE_HEADER = re.compile(
     r"od|wys[łl]ane|do|temat|data|"  # Polish
     r"odesl[áa]no|komu|p[řr]edm[ěe]t|kopie|"  # Czech
     r"发件人|发送时间|日期|收件人|主题|抄送|"  # Chinese
+    r"寄件者|寄件日期|收件者|副本|主旨|"  # Chinese (Taiwan, Hong Kong)
     r"差出人|送信日時|日付|宛先|件名|"  # Japanese
     r"보낸 사람|받는 사람|보낸 날짜|날짜|제목|"  # Korean
     r"от|отправлено|кому|тема|дата|копия"  # Russian (no language of the parser's)
@@ -1042,7 +1043,8 @@ _QUOTE_HEADER = re.compile(
 )
 _QUOTE_DATE = re.compile(  # (of those, the quoted message's time)
     r"^[ \t*_]*(?:sent|date|gesendet|datum|envoy[ée]|enviado(?: el)?|fecha|skickat|inviato|"
-    r"verzonden|sendt|dato|wys[łl]ane|data|odesl[áa]no|发送时间|日期|送信日時|日付|보낸 날짜|날짜|"
+    r"verzonden|sendt|dato|wys[łl]ane|data|odesl[áa]no|发送时间|日期|寄件日期|送信日時|日付|"
+    r"보낸 날짜|날짜|"
     r"отправлено|дата)[ \t*_]*[:：]",
     re.IGNORECASE,
 )

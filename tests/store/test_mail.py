@@ -478,6 +478,8 @@ def test_a_bottom_posted_reply_and_answers_without_blank_lines_keep_only_their_o
          "Til: Jane <jane@shop.example>\nEmne: Printer"),
         ("谢谢，可以了。", "发件人: Help <help@desk.example>\n发送时间: 2026年12月1日 10:05\n"
          "收件人: Jane <jane@shop.example>\n主题: Printer"),
+        ("謝謝，可以了。", "寄件者: Help <help@desk.example>\n寄件日期: 2026年12月1日 上午"
+         " 10:05\n收件者: Jane <jane@shop.example>\n主旨: Printer"),
         ("ありがとうございます。", "差出人: Help <help@desk.example>\n送信日時: 2026年12月1日"
          " 10:05\n宛先: Jane <jane@shop.example>\n件名: Printer"),
         ("Спасибо, работает.", "От: Help <help@desk.example>\nОтправлено: 1 декабря 2026 г."
@@ -485,8 +487,9 @@ def test_a_bottom_posted_reply_and_answers_without_blank_lines_keep_only_their_o
     ],
 )  # fmt: skip
 def test_an_outlook_quote_is_stripped_in_more_languages(reply: str, header: str) -> None:
-    """Swedish, Polish, Danish, Chinese, Japanese and Russian Outlook replies kept their
-    whole quoted history (the parser was given six languages of its thirteen)."""
+    """Swedish, Polish, Danish, Chinese (and Taiwan's), Japanese and Russian Outlook
+    replies kept their whole quoted history (the parser was given six languages of its
+    thirteen)."""
     text = f"{reply}\n\n{header}\n\nDid you restart it?\n"
     assert store.strip_quoted(text) == reply
 
