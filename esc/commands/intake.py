@@ -47,7 +47,7 @@ from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
 from esc.store.imap import ImapSettings, ImapSource, settings_of
 from esc.store.lock import LockTimeout
-from esc.store.workspace import ATTACHMENTS_DIR, CACHE_DIR, Workspace
+from esc.store.workspace import ATTACHMENTS_DIR, CACHE_DIR, QUARANTINE_DIR, Workspace
 from esc.ticketfile import document, yaml_text
 from esc.ticketfile.yaml_text import YamlError
 
@@ -351,7 +351,7 @@ def _take(run: _Run, item: store.Incoming) -> None:
 
 def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
     workspace = run.session.workspace
-    folder = run.options.quarantine or workspace.root / store.QUARANTINE_DIR
+    folder = run.options.quarantine or workspace.root / QUARANTINE_DIR
     try:
         kept = store.quarantine(folder, item)
     except OSError as exc:  # (the message stays where it was: the run stops, nothing lost)

@@ -53,6 +53,8 @@ def report(
     if out == "-":  # (stdout, as for most tools that write files)
         out = None
     _require_file_name(out)
+    if out:
+        workspace.refuse_own(Path(out))
     catalog = Catalog(workspace, streamed=True)  # (each ticket read once, none kept)
     data, broken = _numbers(catalog, now, period, team, jobs)
     catalog.save()
@@ -183,6 +185,9 @@ def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Ou
     for option, given in (("--csv", csv_dir), ("--sqlite", sqlite_file)):
         if given == "-":  # (it made a folder, or a file, named `-`)
             raise BadInput(f"{option} takes a path; `-` (standard output) is not one here")
+    for given in (sqlite_file, csv_dir):
+        if given:
+            session.workspace.refuse_own(Path(given))
     exporting.check_targets(
         Path(sqlite_file) if sqlite_file else None, Path(csv_dir) if csv_dir else None
     )

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from esc.domain.choices import did_you_mean
+from esc.domain.choices import did_you_mean, shown
 from esc.domain.durations import format_duration
 from esc.domain.records import immutable
 
@@ -556,8 +556,9 @@ def parse_calendar(name: str, data: object) -> Calendar:
 
 
 def _q(value: object) -> str:
-    """A value for a message: strings in double quotes, anything else as Python shows it."""
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    """A value for a message: strings in double quotes, anything else as
+    :func:`esc.domain.choices.shown` has it (never Python's notation: ``{'from': …}``)."""
+    return f'"{value}"' if isinstance(value, str) else shown(value)
 
 
 def _kind(value: object) -> str:

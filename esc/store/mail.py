@@ -49,7 +49,6 @@ MAX_MIME_HEADER_CHARS = 10_000
 _MIME_HEADERS = frozenset({"content-type", "content-disposition"})
 _READ_RAW = frozenset({"message-id", "in-reply-to", "references"})  # (by esc, in linear time)
 ATTACHMENT_LIMIT = 10 * 1024 * 1024  # default: a larger attachment is listed, not saved
-QUARANTINE_DIR = "quarantine"
 QUARANTINED_FILE = "intake-quarantined"  # in esc's cache folder: see Quarantined
 # the languages whose quote headers mail-parser-reply is given (it knows cs, da, ja, ko, pl,
 # sv and zh too, but takes their short words, `Od:`/`Do:`, in a customer's own lines for a

@@ -50,6 +50,7 @@ CACHE_DIR = ".esc-cache"
 CONFIGS_DIR = "configs"  # (in CACHE_DIR: the configurations sweeps ran under, config_versions)
 REPORTS_DIR = "reports"
 TEMPLATES_DIR = "templates"
+QUARANTINE_DIR = "quarantine"  # (what intake could not take: see esc.store.mail)
 
 
 def share_with_group(root: Path) -> None:
@@ -448,6 +449,26 @@ class Workspace:
             for name in sorted(folders)
             if not name.startswith(".") and not (self.tickets_dir / f"{name}.md").exists()
         ]
+
+    def refuse_own(self, path: Path) -> None:
+        """Refuse (EscError) to write a report or export over, or into, the workspace's own
+        files (``--out tickets/T-….md``, ``--sqlite rules.yaml``): a ticket, rules.yaml,
+        teams.yaml, or anything in tickets/, kb/, attachments/, templates/, the quarantine,
+        esc's cache or .git, through a symlink too.  Only git could bring them back."""
+        from esc.store.kb import KB_DIR  # (not at start-up: few commands need it)
+
+        target = os.path.realpath(path)
+        root = os.path.realpath(self.root)
+        folders = (TICKETS_DIR, KB_DIR, ATTACHMENTS_DIR, TEMPLATES_DIR, QUARANTINE_DIR,
+                   CACHE_DIR, ".git")  # fmt: skip
+        for name in (TEAMS_FILE, RULES_FILE, *folders):
+            own = os.path.join(root, name)
+            if target == own or (name in folders and target.startswith(own + os.sep)):
+                what = name if name in (TEAMS_FILE, RULES_FILE) else f"{name}/"
+                raise EscError(
+                    f"cannot write {path}: it is the workspace's own ({what}), which a report"
+                    " or export never replaces; name a file elsewhere (reports/, say)"
+                )
 
     def write_output(self, path: Path, text: str) -> None:
         """Write a report or export the user asked for, atomically: through a symlink, as

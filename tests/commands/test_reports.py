@@ -282,6 +282,41 @@ def test_out_s_extension_says_the_format_unless_format_does(demo: Path) -> None:
     assert json.loads((demo / "forced.html").read_text())["backlog"]["active"] > 0
 
 
+def test_a_report_or_export_never_writes_over_the_workspace_s_own_files(demo: Path) -> None:
+    """`report --out tickets/T-….md` replaced the ticket with a report (exit 0), and
+    `export --sqlite rules.yaml` wrote over rules.yaml before failing on it: refused, with
+    one line naming the path, and nothing written; anywhere else is written."""
+    esc = Esc(demo, now="2026-11-27T09:00:00+01:00")
+    ticket = sorted((demo / "tickets").glob("*.md"))[0]
+    (demo / "linked.md").symlink_to(ticket)
+    before = {
+        p: p.read_bytes() for p in demo.rglob("*") if p.is_file() and ".esc-cache" not in p.parts
+    }
+    for args in [
+        ("report", "--out", f"tickets/{ticket.name}"),
+        ("report", "--out", "linked.md"),
+        ("report", "--out", "tickets/new.md"),
+        ("report", "--out", "./rules.yaml"),
+        ("report", "--out", "kb/summary.md"),
+        ("export", "--sqlite", "teams.yaml"),
+        ("export", "--csv", "tickets"),
+        ("export", "--csv", "kb/tables"),
+    ]:
+        result = esc(*args)
+        assert result.code == 1 and result.out == "", args
+        assert result.err.startswith(
+            f"esc: cannot write {Path(args[2])}: it is the workspace's own ("
+        ), args
+        assert len(result.err.splitlines()) == 1
+    after = {
+        p: p.read_bytes() for p in demo.rglob("*") if p.is_file() and ".esc-cache" not in p.parts
+    }
+    assert after == before
+    esc.ok("report", "--out", "reports/summary.md")
+    esc.ok("export", "--sqlite", "out/all.sqlite", "--csv", "out")
+    assert (demo / "reports" / "summary.md").is_file() and (demo / "out" / "tickets.csv").is_file()
+
+
 def test_an_exact_format_on_a_pipe_keeps_escape_sequences(demo: Path) -> None:
     """`report --format csv|html` hold values exactly: on a pipe as in `--out` (click took
     the escape sequences off what went to a pipe: a title with ESC [2J lost them)."""

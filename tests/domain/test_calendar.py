@@ -191,6 +191,14 @@ BAD_CALENDARS: list[tuple[object, str]] = [
         {"timezone": "UTC", "hours": {"mon": "09:00-17:00"}, "holidays": [20261225]},
         "holidays[0]: 20261225 is not a date",
     ),
+    (  # (a range of days: said in the file's terms, not Python's `{'from': datetime…}`)
+        {
+            "timezone": "UTC",
+            "hours": {"mon": "09:00-17:00"},
+            "holidays": [{"from": dt.date(2026, 1, 1), "to": dt.date(2030, 12, 31)}],
+        },
+        'holidays[0]: a mapping is not a date (YYYY-MM-DD or "YYYY-MM-DD HH:MM-HH:MM")',
+    ),
     (
         {
             "timezone": "UTC",
