@@ -589,6 +589,7 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)  # (a run's start only:
 # tried inside each run, 80 KB of backtick runs took 40 s)
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+_LIST_ITEM = re.compile(r" {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
 def _prose(text: str) -> str:
@@ -597,9 +598,13 @@ def _prose(text: str) -> str:
     paragraph.  A pasted command or log (`ssh @deploy`, `npm i @scope/x`) paged the
     people it happened to name.  (A line opening with ```` ``` ```` that has a backtick
     after it, ```` ```ssh @x``` ````, is a code span, as CommonMark reads it, not a fence
-    swallowing the rest; an indented line is prose: in a list item it is.)"""
+    swallowing the rest.)  And indented code blocks: lines indented four spaces or more
+    after a blank line, or at the start, outside a list (in a list item, an indented
+    paragraph is the item's, and prose); a line indented so right after a paragraph's
+    line continues the paragraph."""
     kept: list[str] = []
     fence: str | None = None
+    after_blank, in_code, in_list = True, False, False
     for line in text.split("\n"):
         found = _FENCE.fullmatch(line.rstrip("\r"))
         if fence is not None:  # (closed by a fence of its kind, at least as long, alone)
@@ -607,9 +612,23 @@ def _prose(text: str) -> str:
             if closing and found is not None and found.group(1).startswith(fence):
                 fence = None
             continue
+        if not line.strip():
+            after_blank = True
+            kept.append(line)
+            continue
+        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+        if indent >= 4 and (in_code or (after_blank and not in_list)):
+            in_code, after_blank = True, False
+            continue
         if found is not None and not (found.group(1)[0] == "`" and "`" in found.group(2)):
             fence = found.group(1)
+            in_code = after_blank = False
             continue
+        if _LIST_ITEM.match(line):
+            in_list = True
+        elif indent < 4 and after_blank:  # (a paragraph of its own: the list, if any, ended)
+            in_list = False
+        in_code = after_blank = False
         kept.append(line)
     return "\n\n".join(_CODE_SPAN.sub(" ", part) for part in _PARAGRAPHS.split("\n".join(kept)))
 

@@ -26,7 +26,14 @@ from typing import NamedTuple
 
 from esc.domain.config import Config
 from esc.domain.errors import EscError, ParseError
-from esc.domain.mail import ATTACHMENTS, EXTERNAL_ID, FOLLOWS, MESSAGE_IDS, RECIPIENTS
+from esc.domain.mail import (
+    ATTACHMENTS,
+    EXTERNAL_ID,
+    FOLLOWS,
+    MESSAGE_IDS,
+    RECIPIENTS,
+    REPLIES_TO,
+)
 from esc.domain.model import METRICS, Ticket
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
 from esc.report.spreadsheet import csv_text
@@ -76,6 +83,7 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("follows", "TEXT"),  # (intake's: the closed ticket whose reply opened this one)
         ("recipients", "TEXT"),  # (e-mail intake's `to:`: the addresses written to)
         ("message_ids", "TEXT"),  # (e-mail intake's: every message's Message-ID)
+        ("replies_to", "TEXT"),  # (e-mail intake's: what a reply that came first answers)
         ("attachments", "TEXT"),  # (e-mail intake's: the saved attachments' paths)
         ("escalation_count", "INTEGER"),
         ("first_response_minutes", "REAL"),
@@ -282,6 +290,7 @@ def ticket_rows(
             "follows": _text_of(t.extra.get(FOLLOWS)),
             "recipients": _joined(t.extra.get(RECIPIENTS)),
             "message_ids": _joined(t.extra.get(MESSAGE_IDS)),
+            "replies_to": _joined(t.extra.get(REPLIES_TO)),
             "attachments": _joined(t.extra.get(ATTACHMENTS)),
             "escalation_count": len(t.escalations),
             "first_response_minutes": _minutes(t.created, t.first_response_at),

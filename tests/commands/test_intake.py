@@ -1643,6 +1643,9 @@ def test_a_reply_delivered_before_its_original_is_one_conversation(
     assert "1 new ticket" in first.out, first.err
     (path,) = (workspace / "tickets").glob("*.md")
     assert 'replies_to:\n  - "<a@shop.example>"\n' in path.read_text()
+    esc.ok("export", "--csv", str(tmp_path / "out"))  # (and the export has it, as show does)
+    with (tmp_path / "out" / "tickets.csv").open(newline="") as handle:
+        assert [row["replies_to"] for row in csv.DictReader(handle)] == ["<a@shop.example>"]
     later = esc("intake", "--eml", "-", input=original.decode(), now="2026-11-20T10:05:00+01:00")
     assert f"customer message on {path.stem}" in later.out, later.out + later.err
     assert list((workspace / "tickets").glob("*.md")) == [path]

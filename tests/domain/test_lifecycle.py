@@ -1026,6 +1026,8 @@ def test_mentions_in_internal_notes_are_recorded(config: Config) -> None:
         "Ran `ssh @dan deploy` and ``npm i @dan/x``",
         "Ran ```ssh @dan deploy``` again",  # (Slack's way: a code span, no fence)
         "Ran it:\r\n\r\n```\r\nssh @dan deploy\r\n```\r\n",
+        "Ran it:\n\n    ssh @dan deploy\n\n    ok\n",  # (an indented code block)
+        "    ssh @dan deploy\n\tssh @dan again",  # (one at the start, a tab's indent)
     ],
 )
 def test_a_name_in_code_is_no_mention(config: Config, text: str) -> None:
@@ -1049,6 +1051,9 @@ def test_a_name_beside_code_is_still_a_mention(config: Config) -> None:
     assert lifecycle.mentions(config, slack) == ("dan", "frank")
     item = "- item one\n\n    @dan please look"
     assert lifecycle.mentions(config, item) == ("dan",)
+    # (after the list, a paragraph of its own: an indented block then is code again)
+    ended = item + "\n\nThe log:\n\n    ssh @frank\n\n@erin?"
+    assert lifecycle.mentions(config, ended) == ("dan", "erin")
     apostrophe = "I can`t log in.\n\n@frank please check `ssh` output"
     assert lifecycle.mentions(config, apostrophe) == ("frank",)
     indented = "```\nrun it\n    ```\n@dan inside still\n```\n\n@frank after"
