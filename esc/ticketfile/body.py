@@ -253,12 +253,14 @@ def _next_section(body: str, cuts: list[tuple[int, str]], n: int) -> int:
 
 _BREAKS_AS_NL = str.maketrans({c: "\n" for c in _ODD_BREAKS})
 # A time that is surely valid: checked by regex alone (days up to 28 exist in every month).
-_PLAIN_TIME = (  # ([0-9], not \d: `２026` or `+0١:00` is no time esc reads)
-    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])T(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+_PLAIN_TIME = (  # ([0-9], not \d: `２026` or `+0١:00` is no time esc reads; a year esc
+    # takes, 1900-8999: year 0000, which no datetime holds, made the entry vanish unsaid)
+    r"(?:19[0-9]{2}|[2-8][0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])T(?:[01][0-9]|2[0-3]):[0-5][0-9]"
     r":[0-5][0-9](?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
 # The lines of a section that are not surely fine: each head (or log line) but one in
-# shape whose time is plainly valid (an ISO-8601 time with a day up to 28 and an offset).
+# shape whose time is plainly valid (an ISO-8601 time in the years 1900-8999 with a day up
+# to 28 and an offset).
 # Of those, one in shape has its time read; any other is a problem if it is like a head
 # (or log line): a Markdown heading in an entry's text (`### Steps`), or a list item in
 # the log that looks like nothing of esc's, is not.

@@ -99,8 +99,9 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     if ticket.status == "closed" and ticket.closed_at is None:
         add("status", "a closed ticket needs closed_at")
     if ticket.active:  # (a hand edit of the status, or a merge: what reopening clears, left
-        # over; not blocking: no clock or rule reads them on an active ticket, but reports
-        # count a closing and a rating by them)
+        # over; not blocking: no clock reads them on an active ticket, but reports count a
+        # closing and a rating by them, and a rule whose condition names one reads it as
+        # written: `resolved_at: null` keeps such a ticket out, as it says)
         for key, value in (("resolved_at", ticket.resolved_at), ("closed_at", ticket.closed_at),
                            ("csat", ticket.csat)):  # fmt: skip
             if value is not None:

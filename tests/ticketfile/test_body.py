@@ -144,6 +144,23 @@ def test_unreadable_lines_names_each_entry_head_and_log_line_esc_cannot_read() -
     assert found(text.replace("\n", "\r\n")) == found(text)
 
 
+def test_an_entry_or_log_line_of_year_0000_is_a_problem_not_a_silent_gap() -> None:
+    """Year 0000 looked plainly valid to the fast scan, and no datetime holds it: the reply
+    and the log line vanished from show, log and export, and the ticket validated."""
+    text = (
+        "## Conversation\n"
+        "### 0000-01-01T00:00:00+00:00 · alice · reply (public)\n"
+        "Hello\n"
+        "## Activity\n"
+        "- 0000-01-01T00:00:00+00:00 · esc · sla.policy: — → standard\n"
+    )
+    found = [(text.count("\n", 0, at) + 1, p) for at, p in body.unreadable_lines(text)]
+    assert [(n, p.split(":")[0]) for n, p in found] == [
+        (2, "conversation entry time '0000-01-01T00"),
+        (5, "activity line time '0000-01-01T00"),
+    ]
+
+
 @pytest.mark.parametrize(
     "written",
     [
