@@ -61,12 +61,13 @@ from esc.domain.lifecycle import ANSWERED, answered_after
 from esc.domain.mail import MESSAGE_IDS, RECIPIENTS, REPLIES_TO
 from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, Activity, by_esc
 from esc.domain.records import immutable
-from esc.domain.timestamps import coerce_timestamp, format_timestamp
+from esc.domain.timestamps import coerce_timestamp, format_timestamp, timestamp
 from esc.ticketfile import yaml_text
 from esc.ticketfile.body import (
     ACTIVITY,
     CONVERSATION,
     ENTRY_HEAD,
+    SEP,
     activity_time,
     description_end,
     entry_time,
@@ -475,11 +476,14 @@ def lost_lines(base: str, ours: str, theirs: str, merged: str) -> list[str]:
         if (indent, key) in was and now[(indent, key)] == 1 and comment != was[(indent, key)]
     }
     lost: list[str] = []
+    instants = {_timed_key(line) for line in kept if line.startswith(("- ", "### "))}
     for side in (ours, theirs):
         computed, fields = _computed_lines(side)
         for line in _lines(side):
             if line in kept or line in removed or not line.strip():
                 continue
+            if line.startswith(("- ", "### ")) and _timed_key(line) in instants:
+                continue  # (the same log line or entry head, its time in another offset)
             if line in computed and (
                 "#" not in line or _field_comment(line) in merged_comments
             ):  # (a computed field's line: its value the merge's, a comment on it kept,
@@ -1192,11 +1196,15 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _canon(value: Any) -> str:
-    """A text that is equal for equal YAML values (timestamps compared as written)."""
+    """A text that is equal for equal YAML values: timestamps with an offset compared as
+    instants (one escalation a rule made at 16:30+01:00 in one clone and at 15:30+00:00 in
+    another, whose sweeps ran with --now in other offsets, is one escalation)."""
     return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
 
 
 def _json_default(value: object) -> object:
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        return value.astimezone(dt.timezone.utc).isoformat()
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return repr(value)
@@ -1482,11 +1490,29 @@ def _merge_section(
 
 
 def _entry_key(block: str) -> Hashable:
-    return block.replace("\r\n", "\n").rstrip()
+    """An entry as the same one on both sides: its text, its head's time as an instant
+    (two sweeps whose --now was in other offsets, a UTC runner and a Berlin cron box, wrote
+    a rule's note at one instant as 15:30+00:00 and 16:30+01:00: kept twice)."""
+    text = block.replace("\r\n", "\n").rstrip()
+    head = ENTRY_HEAD.match(text)
+    if head is None:
+        return text
+    at = timestamp(head["at"])
+    return text if at is None else (at, text[head.end("at") :])
 
 
 def _line_key(line: str) -> Hashable:
-    return line.rstrip()
+    """An activity line as the same one on both sides: its text, its time as an instant
+    (as :func:`_entry_key`)."""
+    text = line.rstrip()
+    cut = text.find(SEP, 2)
+    at = timestamp(text[2:cut]) if text[:2] == "- " and cut >= 0 else None
+    return text if at is None else (at, text[cut:])
+
+
+def _timed_key(line: str) -> Hashable:
+    """An activity line's or an entry head's key (:func:`_line_key`, :func:`_entry_key`)."""
+    return _line_key(line) if line.startswith("- ") else _entry_key(line)
 
 
 def _line_time(line: str) -> dt.datetime | None:

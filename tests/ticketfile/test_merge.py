@@ -278,6 +278,34 @@ def escalation(when: str, to: str, by: str) -> Escalation:
     return Escalation(at(when), "hierarchical", "support", to, by, f"{by} says so")
 
 
+def test_one_rule_s_escalation_written_in_two_offsets_merges_as_one() -> None:
+    """Two clones whose sweeps ran with --now in other offsets (a UTC runner, a Berlin cron
+    box) made the same rule's escalation at one instant, 10:20+01:00 and 09:20+00:00: the
+    rebase kept both, two escalations, two notes, two sets of log lines."""
+
+    def escalated(zone: dt.tzinfo) -> str:
+        when = at("10:20").astimezone(zone)
+        by, why = "rule:breached-goes-up", "SLA breached, escalating"
+        return change(
+            BASE,
+            sets={"team": "engineering", "updated": when},
+            escalations=(Escalation(when, "hierarchical", "support", "engineering", by, why),),
+            entries=(Entry(when, by, "note", why),),
+            activity=(Activity(when, by, field="team", old="support", new="engineering"),
+                      Activity(when, by, event="internal note added")),
+        )  # fmt: skip
+
+    ours, theirs = escalated(CET), escalated(dt.timezone.utc)
+    assert ours != theirs
+    for one, other in ((ours, theirs), (theirs, ours)):
+        merged = clean(BASE, one, other)
+        assert merged == one  # (once, as the side merged into wrote it)
+    # (a person's own line in the other offset beside it is theirs, and kept)
+    noted = apply(theirs, note("10:30", "bob", "Looking"))
+    merged = clean(BASE, ours, noted)
+    assert merged.count("kind: hierarchical") == 1 and merged.count("Looking") == 1
+
+
 def test_escalations_take_the_union_in_time_order() -> None:
     ours = change(BASE, escalations=(escalation("10:20", "engineering", "ours"),))
     theirs = change(
