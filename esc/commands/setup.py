@@ -64,6 +64,10 @@ def install_git(session: Session) -> Output:
     if not git.inside_git_work_tree(root):
         raise EscError(f"{root} is not inside a git work tree; run `git init` first")
     changed = merge_driver.ensure_gitattributes(root)
+    ignored = gitignore_with_esc(session.workspace.read_text_file(".gitignore"))
+    if ignored is not None:  # (a workspace made by hand, then `git init`: its cache, locks
+        # and reports were committed by the first `git add -A`, as `esc init` keeps them out)
+        session.workspace.write_new_file(".gitignore", ignored, force=True)
     merge_driver.configure_git(root)
     overridden = merge_driver.ticket_merge(root)
     forced = merge_driver.force_ticket_merge(root)
@@ -72,6 +76,11 @@ def install_git(session: Session) -> Output:
         f"{done} `{merge_driver.ATTRIBUTES_LINE}` in .gitattributes; "
         f"git config merge.esc.driver = {launch.merge_driver_command()}\n"
     )
+    if ignored is not None:
+        text += (
+            "added esc's cache (.esc-cache/), reports/, quarantine/ and temporary files"
+            " (.*.tmp) to .gitignore, as `esc init` does\n"
+        )
     if forced:  # (a line after esc's, `*.md merge=union`, or another .gitattributes)
         text += (
             f"git gave tickets merge={overridden} (a .gitattributes line overrides esc's): "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import site
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Esc
+from tests.conftest import REPO, Esc
 
 SAFE = " -P" if sys.version_info >= (3, 11) else ""  # (launch.SAFE_PATH)
 
@@ -103,6 +104,28 @@ def test_install_git_ends_the_warning(tmp_path: Path) -> None:
     assert "merge.esc.driver = " in out
     result = esc("tag", ticket, "vip")
     assert result.code == 0 and result.err == ""
+
+
+def test_install_git_in_a_workspace_made_by_hand_keeps_esc_s_files_out_of_git(
+    tmp_path: Path,
+) -> None:
+    """A workspace copied in, `git init`, `esc install-git`: the first sweep's `.esc-cache/`
+    (the cache, locks) and reports showed in `git status`, for `git add -A` to commit and
+    push to every clone.  A .gitignore of the team's own keeps its lines, esc's added."""
+    root = tmp_path / "desk"
+    shutil.copytree(REPO / "tickets", root / "tickets")
+    for name in ("teams.yaml", "rules.yaml"):
+        shutil.copy(REPO / name, root / name)
+    (root / ".gitignore").write_text("node_modules/\n")
+    git(root, "init", "-q")
+    esc = Esc(root)
+    out = esc.ok("install-git")
+    assert "added esc's cache (.esc-cache/), reports/" in out
+    assert (root / ".gitignore").read_text().startswith("node_modules/\n# esc's local cache")
+    esc.ok("sweep")
+    status = git(root, "status", "--porcelain", "--untracked-files=all")
+    assert ".esc-cache" not in status and "reports/" not in status
+    assert "added esc's" not in esc.ok("install-git")  # (once: nothing to add again)
 
 
 def test_no_warning_where_the_driver_is_configured_another_way(tmp_path: Path) -> None:
