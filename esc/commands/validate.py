@@ -9,7 +9,7 @@ from pathlib import Path
 from esc.commands import kb
 from esc.commands.notify import environment_findings
 from esc.commands.session import Output, Session
-from esc.domain.config import Finding
+from esc.domain.config import RULES_FILE, TEAMS_FILE, Finding
 from esc.domain.errors import ParseError
 from esc.store import git
 from esc.store.catalog import validation_items
@@ -24,7 +24,12 @@ def validate(session: Session) -> Output:
     problem is), then their count; exit 1 if there is any."""
     workspace = session.workspace
     config, findings = workspace.config_findings()
-    findings = findings + environment_findings(config, os.environ)
+    files = {TEAMS_FILE: 0, RULES_FILE: 1}  # (each file's problems in its lines' order,
+    # the environment's beside the configuration's: as one reads the file)
+    findings = sorted(
+        findings + environment_findings(config, os.environ),
+        key=lambda f: (files.get(f.path, len(files)), f.line),
+    )
     uses: list[tuple[str, int, str]] = []  # (path, line, article) of each ticket's kb:
     items = _noting_kb(validation_items(workspace, config), uses)
     findings = findings + ticket_problems(items, config)

@@ -124,7 +124,8 @@ def written_secret(url: str) -> str | None:
     for part in rest.partition("?")[2].split("&"):
         key, eq, value = part.partition("=")
         if eq and value and key.lower() in _SECRET_PARAMETERS and not _VARIABLE.fullmatch(value):
-            return f"a {key.lower()}"
+            key = key.lower()
+            return f"{'an' if key[0] in 'aeiou' else 'a'} {key}"
     return None
 
 
@@ -179,8 +180,12 @@ def _userinfo(url: str) -> tuple[int, int]:
 
 def missing_variables(notify: Notify, env: Mapping[str, str]) -> list[tuple[Target, str]]:
     """Each target and a variable its URL names that ``env`` does not set."""
-    return [(t, name) for t in notify.targets.values() for name in variables(t.url)
-            if not env.get(name)]  # fmt: skip
+    return [
+        (t, name)
+        for t in notify.targets.values()
+        for name in dict.fromkeys(variables(t.url))  # (named twice in one URL: said once)
+        if not env.get(name)
+    ]
 
 
 @immutable

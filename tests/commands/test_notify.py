@@ -350,6 +350,19 @@ def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
         result.err
     )
     assert "secret-token" not in result.err + result.err
+    # (each problem once, in the file's order; `an apikey`)
+    (workspace / "rules.yaml").write_text(
+        RULES_LEVELS
+        + 'notify:\n  targets:\n    a: "json://host/?apikey=abc123"\n'
+        + '    b: "slack://${SLACK_HOOK}/${SLACK_HOOK}/C"\n'
+        + '    c: "gopher://host"\n'
+    )
+    lines = esc("validate").err.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines[:-1]] == [
+        "rules.yaml:26", "rules.yaml:27", "rules.yaml:28"
+    ]
+    assert "notify target a: an apikey is written in rules.yaml" in lines[0]
+    assert "abc123" not in "".join(lines)
 
 
 def test_validate_names_a_misspelt_person_and_a_bad_url_once(
