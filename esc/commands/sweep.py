@@ -20,7 +20,7 @@ from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import ConfigError, EscError, ParseError
 from esc.domain.model import ESCALATION_KINDS, RULE_ACTOR, Change, EscalationKind, Ticket
-from esc.domain.notify import Event, events_of, rule_targets
+from esc.domain.notify import Event, events_of, missing_variables, rule_targets
 from esc.domain.plan import (
     Escalated,
     Past,
@@ -1181,6 +1181,9 @@ class SweepOutcome:
     journal: Mapping[str, str] = field(default_factory=dict)  # their blob ids, as written
     left_out: list[str] = field(default_factory=list)  # written, then changed by a person
     told: list[Escalated] = field(default_factory=list)  # the escalations its commit tells
+    # --dry-run: (target, variable) for each target it would send to whose URL names a
+    # variable this environment lacks: its messages would fail, and wait to be retried
+    unsendable: list[tuple[str, str]] = field(default_factory=list)
 
 
 def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
@@ -1221,6 +1224,13 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome.digests = {t: found for t, found in gathered.items() if len(found) > 1}
             in_digests = {(m.event, m.target) for found in outcome.digests.values() for m in found}
             outcome.retries = [m for m in outcome.retries if (m.event, m.target) not in in_digests]
+            told = {m.target for m in [*going, *outcome.held]}
+            if notify is not None:  # (as validate and doctor say it: before the first sweep)
+                outcome.unsendable = [
+                    (t.name, name)
+                    for t, name in missing_variables(notify, os.environ)
+                    if t.name in told
+                ]
         return outcome
     if options.push:  # (values that reach git: never as an option)
         git.check_remote_name(options.remote)
@@ -2555,6 +2565,11 @@ def sweep_text(outcome: SweepOutcome) -> str:
             f"  would drop {m.target} (no such target in rules.yaml any more): {m.title}"
             for m in outcome.dropped
         ]
+        lines += [
+            f"  cannot send to {target}: the environment variable {name} is not set (its"
+            " messages would fail, and wait to be retried)"
+            for target, name in outcome.unsendable
+        ]
     elif reports:
         lines.append(f"rendered {', '.join(reports)}")
     if outcome.earlier:
@@ -2672,6 +2687,9 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
             for m in outcome.retries
         ],
         "dropped": [m.key for m in outcome.dropped],  # (--dry-run: to a target gone)
+        "unsendable": [  # (--dry-run: a target whose URL names a variable not set here)
+            {"target": target, "variable": name} for target, name in outcome.unsendable
+        ],
         "digests": [  # (--dry-run: what goes as one message at a target's working hour)
             {
                 "target": target,

@@ -283,7 +283,20 @@ def test_dry_run_lists_the_messages_and_no_notify_sends_none(
     esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
     out = esc.ok("sweep", "--dry-run", now="2026-11-20T11:30:00+01:00")
     assert f"  would notify eng-chat: [esc] {ticket} escalated support → engineering" in out
+    assert "cannot send" not in out
     assert hook.posts == []
+    # (a target whose URL names a variable this environment lacks: said, as validate does,
+    # in the preview a person reads before the first sweep, not found out by cron's)
+    unset = {"HOOK_PORT": ""}
+    out = esc.ok("sweep", "--dry-run", now="2026-11-20T11:30:00+01:00", env=unset)
+    assert (
+        "  cannot send to eng-chat: the environment variable HOOK_PORT is not set (its"
+        " messages would fail, and wait to be retried)"
+    ) in out.splitlines()
+    data = json.loads(
+        esc.ok("sweep", "--dry-run", "--json", now="2026-11-20T11:30:00+01:00", env=unset)
+    )
+    assert {"target": "eng-chat", "variable": "HOOK_PORT"} in data["unsendable"]
     esc.ok("sweep", "--no-notify", now="2026-11-20T11:30:00+01:00")
     esc.ok("sweep", now="2026-11-20T11:40:00+01:00")
     assert hook.posts == []  # what a --no-notify sweep did is never sent
