@@ -616,15 +616,26 @@ def _ids_in(value: str) -> list[str]:
     return [f"<{word}>" for word in re.split(r"[\s,]+", value) if _BARE_ID.fullmatch(word)]
 
 
+# A Date whose zone is unknown: its time last, then `-0000` or no zone at all (a comment
+# may follow); one time in it (`+0100, Fri, 27 Nov …`, two dates, is no sane date)
+_UNKNOWN_ZONE = re.compile(r"\A[^:]*\d:\d\d(?::\d\d)?(?:\s+-0000)?\s*(?:\([^():]*\)\s*)?\Z")
+
+
 def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
     try:
         header = msg["Date"]
         value = getattr(header, "datetime", None) if header is not None else None
     except (ValueError, TypeError, IndexError):
         return None
-    if isinstance(value, dt.datetime) and value.tzinfo is None and str(header).rstrip().endswith(
-        "-0000"
-    ):  # RFC 5322: -0000 is UTC, the sender's own zone unknown (Python leaves it naive)
+    raw = _raw_values(msg, "Date")
+    if (
+        isinstance(value, dt.datetime)
+        and value.tzinfo is None
+        and len(raw) == 1
+        and _UNKNOWN_ZONE.match(raw[0].strip()) is not None
+    ):  # RFC 5322: -0000 is UTC, the sender's own zone unknown, and so is none (Python
+        # leaves them naive; read as written: Python writes -0000 for any value it reads
+        # no zone in, two dates `…09:00:00 +0100, Fri, …` too, which lost their offset)
         value = value.replace(tzinfo=dt.timezone.utc)
     return value if isinstance(value, dt.datetime) and value.tzinfo is not None else None
 

@@ -166,6 +166,23 @@ def test_a_date_in_utc_with_an_unknown_zone_is_read() -> None:
     assert date is not None and date.isoformat() == "2026-12-02T09:00:00+00:00"
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("Wed, 02 Dec 2026 09:00:00 +0100", "2026-12-02T09:00:00+01:00"),
+        ("Wed, 02 Dec 2026 09:00:00", "2026-12-02T09:00:00+00:00"),  # (no zone: UTC)
+        ("Wed, 02 Dec 2026 09:00:00 -0000 (UTC)", "2026-12-02T09:00:00+00:00"),
+        # (two dates, a broken mailer's: no sane date, so `--now`; its offset was lost,
+        # and 09:00 read as UTC, an hour off)
+        ("Wed, 02 Dec 2026 09:00:00 +0100, Wed, 02 Dec 2026 09:00:00 +0100", None),
+    ],
+)
+def test_a_date_is_read_with_its_zone_or_not_at_all(written: str, read: str | None) -> None:
+    data = f"From: a@x.example\nSubject: x\nDate: {written}\nMessage-ID: <n@x>\n\nhi\n"
+    date = store.parse(data.encode()).mail.date
+    assert (date and date.isoformat()) == read
+
+
 def forwarded(filename: str | None, text: str | None = "See the mail below.") -> bytes:
     """A mail forwarding another as an attachment (message/rfc822), as Thunderbird's
     "Forward As Attachment" does; the forwarded one has an attachment of its own."""
