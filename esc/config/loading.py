@@ -778,7 +778,7 @@ def _automation(
     data: CommentedMap, teams: Mapping[str, Team], words: Vocabulary, reader: _Reader
 ) -> tuple[Rule, ...]:
     from esc.domain.conditions import values_named
-    from esc.domain.rules import RuleError, loop_findings, parse_rule
+    from esc.domain.rules import RuleError, acts_on_no_active_ticket, loop_findings, parse_rule
 
     raw = data.get("rules")
     if raw is None:
@@ -809,6 +809,10 @@ def _automation(
                 said = unknown_choice("person", value, people)
                 reader.add(line, f"rules[{i}].when.assignee: {said} (rule {rule.name})",
                            blocking=False)  # fmt: skip
+        if acts_on_no_active_ticket(rule):  # (not blocking: it does nothing, as it says)
+            reader.add(line, f"rules[{i}].when.status: rule {rule.name} never fires: its"
+                       " status holds only for resolved or closed tickets, and rules act on"
+                       " new, open and pending ones", blocking=False)  # fmt: skip
     levels = {name: team.level for name, team in teams.items()}
     for index, message in loop_findings(rules, words.priorities, levels):  # (the cap stops
         # them)

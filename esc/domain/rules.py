@@ -18,7 +18,7 @@ from esc.domain.conditions import (
     Vocabulary,
     compile_condition,
 )
-from esc.domain.model import line_problem, new_tag_problem
+from esc.domain.model import ACTIVE_STATUSES, line_problem, new_tag_problem
 from esc.domain.records import immutable
 from esc.domain.sla import PolicyError, parse_working_duration
 
@@ -165,6 +165,20 @@ def _people(teams: Mapping[str, object]) -> set[str]:
         if lead:
             people.add(str(lead))
     return people
+
+
+def acts_on_no_active_ticket(rule: Rule) -> bool:
+    """Whether ``rule``'s condition holds only for resolved or closed tickets (a top-level
+    ``status:`` that no status of an active ticket meets): rules act on new, open and
+    pending tickets alone, so it never fires."""
+    when = rule.when
+    terms = when.children if isinstance(when, AllOf) else (when,)
+    return any(
+        isinstance(term, FieldCondition)
+        and term.name == "status"
+        and not any(term.matches(Facts(fields={"status": s})) for s in ACTIVE_STATUSES)
+        for term in terms
+    )
 
 
 def loop_findings(

@@ -711,6 +711,37 @@ rules:
     assert config is not None and [f.blocking for f in found] == [False]
 
 
+def test_a_rule_only_on_settled_tickets_never_fires_and_is_said_not_blocking() -> None:
+    """`when: {status: resolved}` passed validate, where `level: ">=5"` is refused: rules
+    act on new, open and pending tickets alone, so it never fires.  Said, not blocking (it
+    does nothing, as written); one that holds for an active status is fine."""
+    rules = """\
+rules:
+  - name: dead
+    when: {status: resolved}
+    then: {tag: x}
+  - name: dead-too
+    when: {status: [closed, resolved], tags: vip}
+    then: {tag: x}
+  - name: alive
+    when: {status: "!=closed"}
+    then: {tag: x}
+  - name: nested
+    when: {any: [{status: closed}, {tags: vip}]}
+    then: {tag: y}
+"""
+    said = (
+        "never fires: its status holds only for resolved or closed tickets, and rules act on"
+        " new, open and pending ones"
+    )
+    assert findings(rules=rules) == [
+        f"rules.yaml:3: rules[0].when.status: rule dead {said}",
+        f"rules.yaml:6: rules[1].when.status: rule dead-too {said}",
+    ]
+    config, found = build_config(SMALL_TEAMS, rules)
+    assert config is not None and [f.blocking for f in found] == [False, False]
+
+
 def test_a_condition_finding_is_on_the_line_of_the_key_or_value_at_fault() -> None:
     rules = """\
 fields: [vip]
