@@ -197,7 +197,7 @@ def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Ou
     broken += [error for doc in docs for error in problems.misfits(doc, session.config)]
     uses = [(d.path, d.key_lines.get("kb", 1), d.ticket.kb) for d in docs if d.ticket.kb]
     if uses:  # (a `kb:` naming an article kb/ lacks: exported, and said as validate says it)
-        ids = {a.id for a in load_kb(session.workspace.root, categories=None).articles}
+        ids = load_kb(session.workspace.root, categories=None).ids()
         broken += [ParseError(f.path, f.line, f.message) for f in ticket_kb_findings(uses, ids)]
     tables = exporting.build_tables(
         [d.ticket for d in docs], session.config, [d.path for d in docs]

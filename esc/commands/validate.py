@@ -36,7 +36,7 @@ def validate(session: Session) -> Output:
     article_findings, articles = kb.article_findings(session, config)
     findings += article_findings
     if uses:
-        ids = {a.id for a in load_kb(workspace.root, categories=None).articles}  # (every one)
+        ids = load_kb(workspace.root, categories=None).ids()  # (every one)
         findings += kb.ticket_kb_findings(uses, ids)
     findings += _unmerged_findings(workspace.root)
     if findings:

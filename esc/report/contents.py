@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from esc.domain import stats
 from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput, ParseError
-from esc.domain.kb import Article, unknown_article
+from esc.domain.kb import unknown_article
 from esc.domain.timestamps import RANGE_TEXT, format_timestamp, in_range, parse_local_timestamp
 from esc.report.slas import sla_for_report, sla_states_now
 from esc.store.cache import CachedFile
@@ -191,23 +191,22 @@ def counted_report(catalog: Catalog, counted: Counted) -> stats.ReportJson:
     """The report of what was counted, with the knowledge base's articles; an article that
     does not parse or validate is left out and added to ``counted.broken``."""
     found = load_kb(catalog.workspace.root, categories=catalog.config.categories)
-    counted.broken += _unknown_articles(catalog, counted.kb_uses, found.articles)
+    counted.broken += _unknown_articles(catalog, counted.kb_uses, found.ids())
     tickets = list(counted.broken)  # (the report shows the ticket files; kb/ is validate's)
     counted.broken += found.broken
     return counted.tally.report(counted.settled, found.articles, tickets)
 
 
 def _unknown_articles(
-    catalog: Catalog, uses: Sequence[tuple[str, str]], articles: Sequence[Article]
+    catalog: Catalog, uses: Sequence[tuple[str, str]], known: set[str]
 ) -> list[ParseError]:
     """Each ticket file of ``uses`` whose `kb:` names an article kb/ lacks, at that line,
     as `esc validate` says it (an article left out of the report for a problem of its own,
     a category rules.yaml lacks, is one kb/ has)."""
-    known = {a.id for a in articles}
     missing = [(path, article) for path, article in uses if article not in known]
     if not missing:
         return []
-    ids = sorted(a.id for a in load_kb(catalog.workspace.root, categories=None).articles)
+    ids = sorted(load_kb(catalog.workspace.root, categories=None).ids())
     out = []
     for path, article in missing:
         if article not in ids:

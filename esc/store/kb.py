@@ -36,9 +36,18 @@ class KnowledgeBase:
     # the problem of an ID two files hold (by its number, as :func:`load` finds them): an
     # article named by it is ambiguous
     duplicated: dict[int | str, ParseError] = field(default_factory=dict)
+    # the first article of each ID two files hold: left out of ``articles`` with the other
+    # (which one is meant is not known: `kb list` and `suggest` offered the one `kb show`
+    # and `resolve --kb` refuse), yet its ID is one kb/ holds
+    ambiguous: list[kb.Article] = field(default_factory=list)
 
     def notes(self) -> list[str]:
         return [str(error) for error in self.broken]
+
+    def ids(self) -> set[str]:
+        """The IDs kb/ holds in a file that parses and validates (an ID two files hold
+        too): what a ticket's ``kb:`` may name without a finding of its own."""
+        return {a.id for a in (*self.articles, *self.ambiguous)}
 
 
 def kb_dir(root: Path) -> Path:
@@ -126,6 +135,13 @@ def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
         else:
             seen[kb.id_number(article.id)] = article.path
             found.articles.append(article)
+    if found.duplicated:
+        for article in found.articles:
+            twice = found.duplicated.get(kb.id_number(article.id))
+            if twice is not None:
+                found.ambiguous.append(article)
+                found.broken_ids.setdefault(article.id, twice)
+        found.articles = [a for a in found.articles if a not in found.ambiguous]
     return found
 
 

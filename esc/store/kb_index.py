@@ -30,7 +30,7 @@ from esc.store.kb import KnowledgeBase, article_paths, load
 from esc.store.user_cache import esc_build
 
 FOLDER = Path(".esc-cache") / "kb-index"
-FORMAT = "2"  # 2: with its checksums
+FORMAT = "3"  # 2: with its checksums; 3: no article of an ID two files hold
 
 
 def index_for(

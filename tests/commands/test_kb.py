@@ -267,9 +267,15 @@ def test_validate_finds_an_id_written_with_more_zeros_as_the_other_commands_do(
     result = kb_esc("validate")
     assert result.code == 1
     assert findings(result) == ["kb/extra.md:2: duplicate id KB-00001 (also in kb/KB-0001.md)"]
-    assert kb_esc("kb", "list").err.splitlines()[0] == (
+    listed = kb_esc("kb", "list")
+    assert listed.err.splitlines()[0] == (
         "kb/extra.md:2: duplicate id KB-00001 (also in kb/KB-0001.md)"
     )
+    # (neither is offered, as `kb show 1` and `resolve --kb 1` refuse the ID: which one is
+    # meant is not known; `kb list` and `suggest` offered the first)
+    assert "KB-0001" not in listed.out and "KB-0002" in listed.out
+    assert kb_esc("kb", "show", "1").code == 1
+    assert "KB-0001" not in kb_esc("kb", "search", "logins").out
 
 
 def test_an_article_added_by_hand_may_have_any_file_name(kb_esc: Esc) -> None:

@@ -32,8 +32,11 @@ def test_broken_and_duplicate_articles_are_reported_and_left_out(tmp_path: Path)
     (tmp_path / "kb" / "notes.txt").write_text("not an article")
     (tmp_path / "kb" / "KB-0004.md").write_bytes(b"---\nid: KB-0004\ntitle: \xff\n---\n")
     found = kb.load(tmp_path, categories=None)
-    assert sorted(a.id for a in found.articles) == ["KB-0001", "KB-0002"]
-    assert [a.title for a in found.articles if a.id == "KB-0001"] == ["A title"]
+    # (an ID two files hold: both left out, which one is meant being unknown, as `kb show`
+    # and `resolve --kb` refuse it; `kb list` and `suggest` offered the first)
+    assert [a.id for a in found.articles] == ["KB-0002"]
+    assert [a.title for a in found.ambiguous] == ["A title"]
+    assert found.ids() == {"KB-0001", "KB-0002"}
     notes = found.notes()
     assert notes[0].startswith("kb/KB-0003.md:2: front-matter does not parse: ")
     assert notes[1:] == [
@@ -53,7 +56,7 @@ def test_an_id_padded_otherwise_is_the_same_article_and_a_word_given_twice_is_sa
     twice = Article("KB-0002", "T", ("billing", "billing"), (), dt.date(2026, 1, 1), "B", "")
     (folder / "KB-0002.md").write_text(render(twice))
     found = kb.load(tmp_path, categories=None)
-    assert [a.id for a in found.articles] == ["KB-00001"]  # (the first by file name)
+    assert found.articles == [] and [a.id for a in found.ambiguous] == ["KB-00001"]
     assert found.notes() == [
         "kb/KB-0001.md:2: duplicate id KB-0001 (also in kb/KB-00001.md)",
         "kb/KB-0002.md:4: categories: billing is given twice",
