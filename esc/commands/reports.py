@@ -188,6 +188,9 @@ def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Ou
     for given in (sqlite_file, csv_dir):
         if given:
             session.workspace.refuse_own(Path(given))
+    if csv_dir:  # (and each file it writes there: one may be a symlink to a ticket)
+        for table in exporting.SCHEMA:
+            session.workspace.refuse_own(Path(csv_dir) / f"{table}.csv")
     exporting.check_targets(
         Path(sqlite_file) if sqlite_file else None, Path(csv_dir) if csv_dir else None
     )

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from esc.commands.session import Output, Session
-from esc.config.starter import STARTER_FILES, gitignore_with_esc
+from esc.config.starter import STARTER_FILES, gitignore_lacks, gitignore_with_esc
 from esc.domain.errors import EscError
 from esc.domain.timestamps import FIRST_YEAR
 from esc.store import config_versions, git, launch, merge_driver
@@ -64,7 +64,8 @@ def install_git(session: Session) -> Output:
     if not git.inside_git_work_tree(root):
         raise EscError(f"{root} is not inside a git work tree; run `git init` first")
     changed = merge_driver.ensure_gitattributes(root)
-    ignored = gitignore_with_esc(session.workspace.read_text_file(".gitignore"))
+    before = session.workspace.read_text_file(".gitignore")
+    ignored, added = gitignore_with_esc(before), gitignore_lacks(before)
     if ignored is not None:  # (a workspace made by hand, then `git init`: its cache, locks
         # and reports were committed by the first `git add -A`, as `esc init` keeps them out)
         session.workspace.write_new_file(".gitignore", ignored, force=True)
@@ -77,10 +78,7 @@ def install_git(session: Session) -> Output:
         f"git config merge.esc.driver = {launch.merge_driver_command()}\n"
     )
     if ignored is not None:
-        text += (
-            "added esc's cache (.esc-cache/), reports/, quarantine/ and temporary files"
-            " (.*.tmp) to .gitignore, as `esc init` does\n"
-        )
+        text += f"added {', '.join(added)} to .gitignore, as `esc init` does\n"
     if forced:  # (a line after esc's, `*.md merge=union`, or another .gitattributes)
         text += (
             f"git gave tickets merge={overridden} (a .gitattributes line overrides esc's): "

@@ -92,18 +92,27 @@ def gitignore_with_esc(text: str | None) -> str | None:
     (``.esc-cache``, ``/.esc-cache/`` and ``.esc-cache/`` are one entry)."""
     if text is None:
         return GITIGNORE
-    have = {line.strip().strip("/") for line in text.splitlines()}
     lines = GITIGNORE.splitlines(keepends=True)
+    wanted = set(gitignore_lacks(text))
     missing = [
         comment + entry
         for comment, entry in zip(lines[::2], lines[1::2], strict=True)
-        if entry.strip().strip("/") not in have
+        if entry.strip() in wanted
     ]
     if not missing:
         return None
     nl = "\r\n" if "\r\n" in text else "\n"
     sep = "" if not text or text.endswith("\n") else nl
     return text + sep + "".join(missing).replace("\n", nl)
+
+
+def gitignore_lacks(text: str | None) -> list[str]:
+    """esc's ``.gitignore`` entries a ``.gitignore``'s ``text`` does not name, as written
+    in :data:`GITIGNORE`; one it names negated (``!reports/``: a team that commits its
+    reports) is its own choice, named."""
+    have = {line.strip().lstrip("!").strip("/") for line in (text or "").splitlines()}
+    entries = GITIGNORE.splitlines()[1::2]
+    return [entry for entry in entries if entry.strip("/") not in have]
 
 
 GITATTRIBUTES = """\

@@ -590,6 +590,7 @@ _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)  # (a run
 # tried inside each run, 80 KB of backtick runs took 40 s)
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 _LIST_ITEM = re.compile(r" {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
+_BREAK_OR_HEADING = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|(?:([-*_])[ \t]*)(?:\1[ \t]*){2,}$)")
 
 
 def _prose(text: str) -> str:
@@ -599,9 +600,9 @@ def _prose(text: str) -> str:
     people it happened to name.  (A line opening with ```` ``` ```` that has a backtick
     after it, ```` ```ssh @x``` ````, is a code span, as CommonMark reads it, not a fence
     swallowing the rest.)  And indented code blocks: lines indented four spaces or more
-    after a blank line, or at the start, outside a list (in a list item, an indented
-    paragraph is the item's, and prose); a line indented so right after a paragraph's
-    line continues the paragraph."""
+    after a blank line, a heading or a break, or at the start, outside a list (in a list
+    item, an indented paragraph is the item's, and prose, until a paragraph at the
+    margin); a line indented so right after a paragraph's line continues the paragraph."""
     kept: list[str] = []
     fence: str | None = None
     after_blank, in_code, in_list = True, False, False
@@ -624,12 +625,14 @@ def _prose(text: str) -> str:
             fence = found.group(1)
             in_code = after_blank = False
             continue
-        if _LIST_ITEM.match(line):
-            in_list = True
-        elif indent < 4 and after_blank:  # (a paragraph of its own: the list, if any, ended)
-            in_list = False
-        in_code = after_blank = False
         kept.append(line)
+        starts_paragraph, in_code, after_blank = after_blank, False, False
+        if _BREAK_OR_HEADING.match(line):  # (no paragraph: an indented block may follow)
+            in_list, after_blank = False, True
+        elif _LIST_ITEM.match(line):
+            in_list = True
+        elif indent == 0 and starts_paragraph:  # (a paragraph of its own, at the margin:
+            in_list = False  # the list, if any, ended; indented, it is an item's)
     return "\n\n".join(_CODE_SPAN.sub(" ", part) for part in _PARAGRAPHS.split("\n".join(kept)))
 
 

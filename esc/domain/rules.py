@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from esc.domain.choices import did_you_mean, shown, unknown_choice
 from esc.domain.conditions import (
     AllOf,
+    AnyOf,
     Condition,
     ConditionError,
     Facts,
@@ -168,17 +169,23 @@ def _people(teams: Mapping[str, object]) -> set[str]:
 
 
 def acts_on_no_active_ticket(rule: Rule) -> bool:
-    """Whether ``rule``'s condition holds only for resolved or closed tickets (a top-level
-    ``status:`` that no status of an active ticket meets): rules act on new, open and
-    pending tickets alone, so it never fires."""
-    when = rule.when
-    terms = when.children if isinstance(when, AllOf) else (when,)
-    return any(
-        isinstance(term, FieldCondition)
-        and term.name == "status"
-        and not any(term.matches(Facts(fields={"status": s})) for s in ACTIVE_STATUSES)
-        for term in terms
-    )
+    """Whether ``rule``'s condition holds only for resolved or closed tickets (its
+    ``status:`` terms, however nested, let no status of an active ticket through): rules
+    act on new, open and pending tickets alone, so it never fires."""
+    return not any(_may_hold(rule.when, status) for status in ACTIVE_STATUSES)
+
+
+def _may_hold(when: Condition, status: str) -> bool:
+    """Whether ``when`` may hold for a ticket in ``status``: exactly, for a condition only
+    the status decides (``status:``, and ``all``, ``any`` and ``not`` of such); else as far
+    as its ``all`` and ``any`` tell (any other term may hold)."""
+    if when.fields() == {"status"}:
+        return when.matches(Facts(fields={"status": status}))
+    if isinstance(when, AllOf):
+        return all(_may_hold(child, status) for child in when.children)
+    if isinstance(when, AnyOf):
+        return any(_may_hold(child, status) for child in when.children)
+    return True
 
 
 def loop_findings(

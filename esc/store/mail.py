@@ -616,9 +616,11 @@ def _ids_in(value: str) -> list[str]:
     return [f"<{word}>" for word in re.split(r"[\s,]+", value) if _BARE_ID.fullmatch(word)]
 
 
-# A Date whose zone is unknown: its time last, then `-0000` or no zone at all (a comment
-# may follow); one time in it (`+0100, Fri, 27 Nov …`, two dates, is no sane date)
-_UNKNOWN_ZONE = re.compile(r"\A[^:]*\d:\d\d(?::\d\d)?(?:\s+-0000)?\s*(?:\([^():]*\)\s*)?\Z")
+# A Date whose zone is unknown: its time last, then `-0000`, a zone's name Python does not
+# know (`CET`, `MEZ`: RFC 5322 reads those as -0000) or none; one time in it (`+0100, Fri,
+# 27 Nov …`, two dates, is no sane date).  Comments, `(GMT+00:00)`, are taken out first.
+_UNKNOWN_ZONE = re.compile(r"\A[^:]*\d:\d\d(?::\d\d)?(?:\s+(?:-0000|[A-Za-z]{1,5}))?\s*\Z")
+_COMMENTS = re.compile(r"\s*\([^()]*\)")
 
 
 def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
@@ -631,8 +633,8 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
     if (
         isinstance(value, dt.datetime)
         and value.tzinfo is None
-        and len(raw) == 1
-        and _UNKNOWN_ZONE.match(raw[0].strip()) is not None
+        and len(set(raw)) == 1  # (one Date, or the same one twice)
+        and _UNKNOWN_ZONE.match(_COMMENTS.sub("", raw[0]).strip()) is not None
     ):  # RFC 5322: -0000 is UTC, the sender's own zone unknown, and so is none (Python
         # leaves them naive; read as written: Python writes -0000 for any value it reads
         # no zone in, two dates `…09:00:00 +0100, Fri, …` too, which lost their offset)
@@ -780,12 +782,21 @@ def html_to_text(html: str) -> str:
     class Converter(html2text.HTML2Text):
         """html2text's, escaping more of what would start a line of Markdown: it escapes a
         leading `-`, `+` and `1.`, not `#` (`<p># 5 is down</p>` became a heading), `1)`
-        or `*` (a list)."""
+        or `*` (a list); at a line's start alone."""
 
         def o(self, data: str, puredata: bool = False, force: bool | str = False) -> None:
-            if puredata and not (self.code or self.pre):  # (a text, escaped as html2text
-                data = _LINE_MARKUP.sub(_markup_escaped, data)  # escapes its `-`: at its start)
+            if puredata and not (self.code or self.pre) and self._at_line_start():
+                data = _LINE_MARKUP.sub(_markup_escaped, data)
             super().o(data, puredata, force)
+
+        def _at_line_start(self) -> bool:
+            """Whether a text put out now starts a line of Markdown (or a list item's): a
+            paragraph or line break pending or just put out, or a bullet; not a text after
+            `<b>12345</b>`, whose `# 2 of 3` reads as text as it is."""
+            last = self.outtextlist[-1] if self.outtextlist else ""
+            return bool(
+                self.start or self.p_p or self.lastWasNL or _BULLET_OUT.fullmatch(last)
+            )
 
     converter = Converter()
     converter.body_width = 0
@@ -797,6 +808,9 @@ def html_to_text(html: str) -> str:
 # What starts a line of Markdown that html2text leaves as it is in a text: a heading's
 # `#`s, an ordered item's `1)`, a bullet's `*` (each followed by a space or the end)
 _LINE_MARKUP = re.compile(r"^(\s*)(?:(#{1,6}|\*)|(\d{1,9})\))(?=\s|$)")
+
+
+_BULLET_OUT = re.compile(r"[ \t]*(?:[*+-]|\d{1,9}\.)[ ]")  # (what html2text puts before an item)
 
 
 def _markup_escaped(found: re.Match[str]) -> str:

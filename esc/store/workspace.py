@@ -453,22 +453,30 @@ class Workspace:
     def refuse_own(self, path: Path) -> None:
         """Refuse (EscError) to write a report or export over, or into, the workspace's own
         files (``--out tickets/T-….md``, ``--sqlite rules.yaml``): a ticket, rules.yaml,
-        teams.yaml, or anything in tickets/, kb/, attachments/, templates/, the quarantine,
-        esc's cache or .git, through a symlink too.  Only git could bring them back."""
+        teams.yaml, .gitattributes, .gitignore, or anything in tickets/, kb/, attachments/,
+        templates/, the quarantine, esc's cache or a .git folder, through a symlink too.
+        Only git could bring them back (and .git not even that)."""
         from esc.store.kb import KB_DIR  # (not at start-up: few commands need it)
 
         target = os.path.realpath(path)
         root = os.path.realpath(self.root)
+        files = (TEAMS_FILE, RULES_FILE, ".gitattributes", ".gitignore")
         folders = (TICKETS_DIR, KB_DIR, ATTACHMENTS_DIR, TEMPLATES_DIR, QUARANTINE_DIR,
                    CACHE_DIR, ".git")  # fmt: skip
-        for name in (TEAMS_FILE, RULES_FILE, *folders):
-            own = os.path.join(root, name)
-            if target == own or (name in folders and target.startswith(own + os.sep)):
-                what = name if name in (TEAMS_FILE, RULES_FILE) else f"{name}/"
-                raise EscError(
-                    f"cannot write {path}: it is the workspace's own ({what}), which a report"
-                    " or export never replaces; name a file elsewhere (reports/, say)"
-                )
+        found = next(
+            (
+                name if name in files else f"{name}/"
+                for name in (*files, *folders)
+                if target == os.path.join(root, name)
+                or (name in folders and target.startswith(os.path.join(root, name, "")))
+            ),
+            ".git/" if ".git" in Path(target).parts else None,  # (a repository's, above)
+        )
+        if found is not None:
+            raise EscError(
+                f"cannot write {path}: it is the workspace's own ({found}), which a report"
+                " or export never replaces; name a file elsewhere (reports/, say)"
+            )
 
     def write_output(self, path: Path, text: str) -> None:
         """Write a report or export the user asked for, atomically: through a symlink, as

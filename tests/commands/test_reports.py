@@ -289,6 +289,8 @@ def test_a_report_or_export_never_writes_over_the_workspace_s_own_files(demo: Pa
     esc = Esc(demo, now="2026-11-27T09:00:00+01:00")
     ticket = sorted((demo / "tickets").glob("*.md"))[0]
     (demo / "linked.md").symlink_to(ticket)
+    (demo / "tables").mkdir()  # (a folder of its own, a table in it a link to a ticket)
+    (demo / "tables" / "events.csv").symlink_to(ticket)
     before = {
         p: p.read_bytes() for p in demo.rglob("*") if p.is_file() and ".esc-cache" not in p.parts
     }
@@ -301,11 +303,16 @@ def test_a_report_or_export_never_writes_over_the_workspace_s_own_files(demo: Pa
         ("export", "--sqlite", "teams.yaml"),
         ("export", "--csv", "tickets"),
         ("export", "--csv", "kb/tables"),
+        ("report", "--out", ".gitattributes"),
+        ("report", "--out", ".gitignore"),
+        ("export", "--sqlite", "../.git/config"),  # (a repository's above the workspace)
+        ("export", "--csv", "tables"),
     ]:
         result = esc(*args)
         assert result.code == 1 and result.out == "", args
+        path = "tables/events.csv" if args[2] == "tables" else Path(args[2])
         assert result.err.startswith(
-            f"esc: cannot write {Path(args[2])}: it is the workspace's own ("
+            f"esc: cannot write {path}: it is the workspace's own ("
         ), args
         assert len(result.err.splitlines()) == 1
     after = {

@@ -120,12 +120,16 @@ def test_install_git_in_a_workspace_made_by_hand_keeps_esc_s_files_out_of_git(
     git(root, "init", "-q")
     esc = Esc(root)
     out = esc.ok("install-git")
-    assert "added esc's cache (.esc-cache/), reports/" in out
+    assert "added .esc-cache/, reports/, quarantine/, .*.tmp to .gitignore" in out
     assert (root / ".gitignore").read_text().startswith("node_modules/\n# esc's local cache")
     esc.ok("sweep")
     status = git(root, "status", "--porcelain", "--untracked-files=all")
     assert ".esc-cache" not in status and "reports/" not in status
-    assert "added esc's" not in esc.ok("install-git")  # (once: nothing to add again)
+    assert "to .gitignore" not in esc.ok("install-git")  # (once: nothing to add again)
+    # (a team that commits its reports says so, `!reports/`: its choice stands)
+    (root / ".gitignore").write_text(".esc-cache/\n!reports/\n")
+    assert "added quarantine/, .*.tmp to .gitignore" in esc.ok("install-git")
+    assert "\nreports/" not in (root / ".gitignore").read_text()
 
 
 def test_no_warning_where_the_driver_is_configured_another_way(tmp_path: Path) -> None:

@@ -729,6 +729,12 @@ rules:
   - name: nested
     when: {any: [{status: closed}, {tags: vip}]}
     then: {tag: y}
+  - name: negated
+    when: {not: {status: [new, open, pending]}}
+    then: {tag: y}
+  - name: either
+    when: {all: [{any: [{status: resolved}, {status: closed}]}, {tags: vip}]}
+    then: {tag: y}
 """
     said = (
         "never fires: its status holds only for resolved or closed tickets, and rules act on"
@@ -737,9 +743,11 @@ rules:
     assert findings(rules=rules) == [
         f"rules.yaml:3: rules[0].when.status: rule dead {said}",
         f"rules.yaml:6: rules[1].when.status: rule dead-too {said}",
+        f"rules.yaml:15: rules[4].when.status: rule negated {said}",
+        f"rules.yaml:18: rules[5].when.status: rule either {said}",
     ]
     config, found = build_config(SMALL_TEAMS, rules)
-    assert config is not None and [f.blocking for f in found] == [False, False]
+    assert config is not None and [f.blocking for f in found] == [False] * 4
 
 
 def test_a_condition_finding_is_on_the_line_of_the_key_or_value_at_fault() -> None:

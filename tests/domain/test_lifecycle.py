@@ -1028,6 +1028,8 @@ def test_mentions_in_internal_notes_are_recorded(config: Config) -> None:
         "Ran it:\r\n\r\n```\r\nssh @dan deploy\r\n```\r\n",
         "Ran it:\n\n    ssh @dan deploy\n\n    ok\n",  # (an indented code block)
         "    ssh @dan deploy\n\tssh @dan again",  # (one at the start, a tab's indent)
+        "## Log\n    ssh @dan deploy",  # (after a heading, or a break: no paragraph)
+        "Ran it.\n\n* * *\n    ssh @dan deploy",
     ],
 )
 def test_a_name_in_code_is_no_mention(config: Config, text: str) -> None:
@@ -1054,6 +1056,9 @@ def test_a_name_beside_code_is_still_a_mention(config: Config) -> None:
     # (after the list, a paragraph of its own: an indented block then is code again)
     ended = item + "\n\nThe log:\n\n    ssh @frank\n\n@erin?"
     assert lifecycle.mentions(config, ended) == ("dan", "erin")
+    # (an item's later paragraphs, indented less than code, keep it in the item)
+    steps = "1. Restart\n\n   It failed again.\n\n    @dan can you look"
+    assert lifecycle.mentions(config, steps) == ("dan",)
     apostrophe = "I can`t log in.\n\n@frank please check `ssh` output"
     assert lifecycle.mentions(config, apostrophe) == ("frank",)
     indented = "```\nrun it\n    ```\n@dan inside still\n```\n\n@frank after"

@@ -172,6 +172,9 @@ def test_a_date_in_utc_with_an_unknown_zone_is_read() -> None:
         ("Wed, 02 Dec 2026 09:00:00 +0100", "2026-12-02T09:00:00+01:00"),
         ("Wed, 02 Dec 2026 09:00:00", "2026-12-02T09:00:00+00:00"),  # (no zone: UTC)
         ("Wed, 02 Dec 2026 09:00:00 -0000 (UTC)", "2026-12-02T09:00:00+00:00"),
+        ("Wed, 02 Dec 2026 09:00:00 -0000 (GMT+00:00)", "2026-12-02T09:00:00+00:00"),
+        ("Wed, 02 Dec 2026 09:00:00 CET", "2026-12-02T09:00:00+00:00"),  # (RFC 5322: -0000)
+        ("Wed, 02 Dec 2026 09:00:00 GMT", "2026-12-02T09:00:00+00:00"),
         # (two dates, a broken mailer's: no sane date, so `--now`; its offset was lost,
         # and 09:00 read as UTC, an hour off)
         ("Wed, 02 Dec 2026 09:00:00 +0100, Wed, 02 Dec 2026 09:00:00 +0100", None),
@@ -691,6 +694,12 @@ def test_text_in_html_only_mail_that_would_start_markdown_is_escaped() -> None:
     assert lines[:8:2] == ["\\# 5 is down", "1\\) restart", "\\* star", "\\# entity"]
     assert "## Heading" in lines and "  * item" in lines
     assert "#hashtag and 2) mid-line" in lines
+    # (after an inline tag a text goes on its line: as written, no backslash)
+    inline = store.html_to_text("<p>Order <b>12345</b> # 2 of 3, <b>3</b> * 4, <i>a</i> 1) x</p>")
+    assert inline == "Order **12345** # 2 of 3, **3** * 4, _a_ 1) x"
+    assert store.html_to_text("<p>a<br># b</p><blockquote># q</blockquote>").splitlines()[1:] == [
+        "\\# b", "", "> \\# q"
+    ]
     assert "    # a comment in code" in lines
 
 
