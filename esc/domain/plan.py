@@ -1033,6 +1033,26 @@ def _untouched(ticket: Ticket, now: dt.datetime, note: str, sla_at: SlaAt) -> Ti
 SlaAt = Callable[[Ticket, dt.datetime], Sla]
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Recent(dict[K, V]):
+    """A dict of a replay's memos that keeps the latest ``RECENT`` of them: a replay moves
+    forward and asks again only for moments it just saw, and one that visits thousands of
+    moments (a never-swept ticket with 10,000 notes) held a version of the ticket for each,
+    every one with its own copy of the conversation and log so far (1.7 GB).  A memo let go
+    of is made again when asked for, the same."""
+
+    def __setitem__(self, key: K, value: V) -> None:
+        super().__setitem__(key, value)
+        if len(self) > RECENT:
+            del self[next(iter(self))]
+
+
+RECENT = 128  # memos a replay keeps of each kind (a usual replay makes far fewer)
+
+
 class _Versions:
     """The ticket as of each instant of one plan's replay, from ``since`` (if it replays)
     to ``now``: ``ticket_as_of`` rebuilt once an instant (the replay asks for each moment
@@ -1044,7 +1064,7 @@ class _Versions:
     def __init__(self, ticket: Ticket, since: dt.datetime | None, now: dt.datetime) -> None:
         self.ticket = ticket
         self.span = (since, now)
-        self.known: dict[dt.datetime, Ticket] = {}
+        self.known: dict[dt.datetime, Ticket] = _Recent()
         self.last: dt.datetime | None = None
         self._times: tuple[list[dt.datetime], list[dt.datetime]] | None = None
         self._history: History | None = None  # (made when a moment is first rebuilt)
@@ -1072,7 +1092,11 @@ class _Versions:
         found = self.known.get(at)
         if found is None:
             last = self.last
-            if last is not None and self.quiet(min(last, at), max(last, at)):
+            if (
+                last is not None
+                and last in self.known
+                and self.quiet(min(last, at), max(last, at))
+            ):
                 found = self.known[at] = self.known[last]
             else:
                 if self._history is None:
@@ -1173,9 +1197,10 @@ class _Slas:
     def __init__(self, config: Config, now: dt.datetime) -> None:
         self.config = config
         self.now = now  # (the SLAs of earlier instants are for the rules: states only)
-        self.by_ticket: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = {}
-        self.by_inputs: dict[tuple[_Hashed, dt.datetime], Sla] = {}  # ((policy, why, inputs), at)
-        self.latest: dict[_Hashed, Sla] = {}  # by (policy, why, inputs)
+        self.by_ticket: dict[tuple[int, dt.datetime], tuple[Ticket, Sla]] = _Recent()
+        # ((policy, why, inputs), at)
+        self.by_inputs: dict[tuple[_Hashed, dt.datetime], Sla] = _Recent()
+        self.latest: dict[_Hashed, Sla] = _Recent()  # by (policy, why, inputs)
         self.clocks: ClockMemo = {}  # each clock computed, for the versions that differ
         self.policies = _policies_chosen(config)
 

@@ -1895,3 +1895,29 @@ def test_a_person_s_status_in_a_message_s_second_is_not_undone_by_it() -> None:
     p = plan(t, config, berlin(2026, 11, 23, 12))
     assert p.change.sets.get("status") == "resolved", p.change
     assert not [a for a in p.change.activity if a.note == "customer replied"]
+
+
+def test_a_replay_of_many_moments_keeps_few_memos_and_plans_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A never-swept ticket with 10,000 notes held a version of itself for every moment the
+    replay visited, each with its own copy of the conversation so far (1.7 GB): the memos
+    keep the latest few.  One let go of is made again when asked for: the plan is the
+    same, with memos for 2 moments as with memos for all."""
+    config = levels(warn=True)
+    notes = [
+        Entry(CREATED + dt.timedelta(minutes=37 * n), "alice", "note", f"Note {n}")
+        for n in range(1, 120)
+    ]
+    log = [Activity(e.at, "alice", event="internal note added") for e in notes]
+    long = ticket(status="open", entries=tuple(notes), activity=tuple(log))
+    now = CREATED + dt.timedelta(days=4)
+    import esc.domain.plan as planning
+
+    monkeypatch.setattr(planning, "RECENT", 10**9)
+    whole = plan(long, config, now)
+    monkeypatch.setattr(planning, "RECENT", 2)
+    few = plan(long, config, now)
+    assert few.change == whole.change and few.sla == whole.sla
+    assert (few.fired, few.escalations) == (whole.fired, whole.escalations)
+    assert whole.escalations  # (the replay crossed breaches and escalated, level by level)
