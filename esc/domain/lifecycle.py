@@ -646,8 +646,9 @@ def _mention_pattern(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, di
     for n in usable:
         canonical.setdefault(n.casefold(), n)
     alternatives = "|".join(re.escape(n) for n in sorted(usable, key=len, reverse=True))
-    pattern = re.compile(
-        rf"(?<![\w.@])@({alternatives})(?![\w]|[-.][\w])", re.IGNORECASE
+    pattern = re.compile(  # (not after a letter, digit, `.`, `@` or `/`: an address or a
+        # URL's path, `…/@bob`; after `_` it may be emphasis, `_@bob_`, as before one)
+        rf"(?<![^\W_]|[.@/])@({alternatives})(?![^\W_]|_[^\W_]|[-.][\w])", re.IGNORECASE
     )
     return pattern, canonical
 

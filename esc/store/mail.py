@@ -619,8 +619,19 @@ def _ids_in(value: str) -> list[str]:
 # A Date whose zone is unknown: its time last, then `-0000`, a zone's name Python does not
 # know (`CET`, `MEZ`: RFC 5322 reads those as -0000) or none; one time in it (`+0100, Fri,
 # 27 Nov …`, two dates, is no sane date).  Comments, `(GMT+00:00)`, are taken out first.
-_UNKNOWN_ZONE = re.compile(r"\A[^:]*\d:\d\d(?::\d\d)?(?:\s+(?:-0000|[A-Za-z]{1,5}))?\s*\Z")
+_UNKNOWN_ZONE = re.compile(
+    r"\A[^:]*\d:\d\d(?::\d\d)?(?:\s+(?:-0000|(?P<zone>[A-Za-z]{1,5})))?\s*\Z"
+)
 _COMMENTS = re.compile(r"\s*\([^()]*\)")
+# Zone names Python does not read whose meaning is not in doubt (RFC 5322's "out-of-band
+# information confirming their meaning"): a mailer in Berlin that writes `CET` means
+# +01:00, which read as -0000 put `created` an hour off.  (Not IST, CST and the like:
+# each names several zones.)
+_KNOWN_ZONES = {
+    "CET": 1, "MEZ": 1, "CEST": 2, "MESZ": 2, "WET": 0, "WEST": 1, "BST": 1, "EET": 2,
+    "EEST": 3, "MSK": 3, "HKT": 8, "SGT": 8, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11,
+    "NZST": 12, "NZDT": 13,
+}  # fmt: skip
 
 
 def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
@@ -630,15 +641,16 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
     except (ValueError, TypeError, IndexError):
         return None
     raw = _raw_values(msg, "Date")
-    if (
-        isinstance(value, dt.datetime)
-        and value.tzinfo is None
-        and len(set(raw)) == 1  # (one Date, or the same one twice)
-        and _UNKNOWN_ZONE.match(_COMMENTS.sub("", raw[0]).strip()) is not None
-    ):  # RFC 5322: -0000 is UTC, the sender's own zone unknown, and so is none (Python
-        # leaves them naive; read as written: Python writes -0000 for any value it reads
-        # no zone in, two dates `…09:00:00 +0100, Fri, …` too, which lost their offset)
-        value = value.replace(tzinfo=dt.timezone.utc)
+    unknown = (  # (one Date, or the same one twice)
+        _UNKNOWN_ZONE.match(_COMMENTS.sub("", raw[0]).strip()) if len(set(raw)) == 1 else None
+    )
+    if isinstance(value, dt.datetime) and value.tzinfo is None and unknown is not None:
+        # RFC 5322: -0000 is UTC, the sender's own zone unknown, and so is none, or a name
+        # not known (Python leaves them naive; read as written: Python writes -0000 for any
+        # value it reads no zone in, two dates `…09:00:00 +0100, Fri, …` too, which lost
+        # their offset)
+        hours = _KNOWN_ZONES.get((unknown["zone"] or "").upper(), 0)
+        value = value.replace(tzinfo=dt.timezone(dt.timedelta(hours=hours)))
     return value if isinstance(value, dt.datetime) and value.tzinfo is not None else None
 
 
@@ -780,42 +792,62 @@ def html_to_text(html: str) -> str:
     import html2text  # (only for HTML-only mail)
 
     class Converter(html2text.HTML2Text):
-        """html2text's, escaping more of what would start a line of Markdown: it escapes a
-        leading `-`, `+` and `1.`, not `#` (`<p># 5 is down</p>` became a heading), `1)`
-        or `*` (a list); at a line's start alone."""
+        """html2text's, with the sender's text escaped where it would start a line of
+        Markdown (:data:`_LINE_MARKUP`), and there alone: html2text escaped a `-`, `+` or
+        `1.` at the start of every piece of text it was given, after `<b>Note</b>`, an
+        `&nbsp;` or a `<span>` too (`**Note** \\- important`, a signature's `\\--` that
+        was then no signature), and no `#`, `1)`, `*` or `>` (`<p># 5 is down</p>` became a
+        heading; a customer's `&gt; 100 errors` line was cut from a reply as a quote)."""
+
+        def handle_data(self, data: str, entity_char: bool = False) -> None:
+            super().handle_data(data, entity_char=True)  # (True: html2text escapes nothing)
 
         def o(self, data: str, puredata: bool = False, force: bool | str = False) -> None:
             if puredata and not (self.code or self.pre) and self._at_line_start():
-                data = _LINE_MARKUP.sub(_markup_escaped, data)
+                data = _LINE_MARKUP.sub(_markup_escaped, data, count=1)
             super().o(data, puredata, force)
 
         def _at_line_start(self) -> bool:
-            """Whether a text put out now starts a line of Markdown (or a list item's): a
-            paragraph or line break pending or just put out, or a bullet; not a text after
-            `<b>12345</b>`, whose `# 2 of 3` reads as text as it is."""
+            """Whether a text put out now starts a line of Markdown, or a list item's or a
+            quote's: a paragraph or line break pending or just put out, a bullet or a
+            quote's `>` after it; not a text after `<b>12345</b>`, whose `# 2 of 3` reads
+            as text as it is."""
+            if self.start or self.p_p or self.lastWasNL:
+                return True
             last = self.outtextlist[-1] if self.outtextlist else ""
-            return bool(
-                self.start or self.p_p or self.lastWasNL or _BULLET_OUT.fullmatch(last)
-            )
+            if "\n" in last:
+                return _LINE_PREFIX.fullmatch(last.rpartition("\n")[2]) is not None
+            return _BULLET_OUT.fullmatch(last) is not None
 
     converter = Converter()
     converter.body_width = 0
     converter.ignore_images = True
     converter.unicode_snob = True  # (`&eacute;` is é, `&ndash;` –: never their ASCII stand-ins)
-    return converter.handle(_BARE_AMPERSAND.sub(_ampersand_kept, html)).strip()
+    text = converter.handle(_BARE_AMPERSAND.sub(_ampersand_kept, html))
+    return _LAST_BREAK.sub("", text).strip()  # (`thanks.<br></p>`: `thanks.  ` made the
+    # reply's text unlike the parser's, and the signature and quote below it stayed)
 
 
-# What starts a line of Markdown that html2text leaves as it is in a text: a heading's
-# `#`s, an ordered item's `1)`, a bullet's `*` (each followed by a space or the end)
-_LINE_MARKUP = re.compile(r"^(\s*)(?:(#{1,6}|\*)|(\d{1,9})\))(?=\s|$)")
+_LAST_BREAK = re.compile(r"[ ]+(?=\n[ \t]*\n)")  # (a `<br>`'s two spaces at a paragraph's end)
 
 
+# What, at the start of a line, Markdown reads as markup where a sender meant text: a
+# heading's `#`s, a bullet (`-`, `+`, `*`), an ordered item's `1.` or `1)` (each followed by
+# a space or the end), a quote's `>`, a fence (```` ``` ````, `~~~`), a break (`***`, `---`,
+# `___`) or a heading's underline (`===`).  Not the `-- ` a signature starts with.
+_LINE_MARKUP = re.compile(
+    r"^(\s*)(?:(#{1,6}|[-+*])(?=\s|$)|(\d{1,9})([.)])(?=\s|$)|(>|```|~~~)"
+    r"|(?=(?:([-*_])[ \t]*)(?:\6[ \t]*){2,}$|=+[ \t]*$)(.))"
+)
 _BULLET_OUT = re.compile(r"[ \t]*(?:[*+-]|\d{1,9}\.)[ ]")  # (what html2text puts before an item)
+_LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*(?:(?:[*+-]|\d{1,9}\.)[ ])?")  # (…, in a quote)
 
 
 def _markup_escaped(found: re.Match[str]) -> str:
-    space, mark, number = found.groups()
-    return f"{space}\\{mark}" if mark else f"{space}{number}\\)"
+    space, mark, number, dot, opening, _, first = found.groups()
+    if number is not None:
+        return f"{space}{number}\\{dot}"
+    return f"{space}\\{mark or opening or first}"
 
 
 # `&name` with no `;`: a character reference only for the few names HTML reads so (`&copy`,

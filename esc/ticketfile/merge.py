@@ -924,8 +924,9 @@ def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
     def key(item: Any) -> tuple[str, str] | None:
         if not isinstance(item, Mapping):
             return None
-        asked = coerce_timestamp(item.get("asked"))
-        return (str(item.get("team")), asked.isoformat()) if asked is not None else None
+        asked = coerce_timestamp(item.get("asked"))  # (as an instant: one a rule made in
+        # two clones whose sweeps ran in other offsets is one request)
+        return (str(item.get("team")), _instant(asked)) if asked is not None else None
 
     sides = []
     for items in (base, ours, theirs):
@@ -945,8 +946,9 @@ def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
             merged.append(ov)
         elif _same(ov, bv):
             merged.append(tv)
-        else:  # (changed on both sides: field by field, as the front-matter merges)
-            both = _merge_fields(bv, ov, tv)
+        else:  # (changed on both sides, or added on both and answered on one: field by
+            # field, as the front-matter merges)
+            both = _merge_fields({} if bv is MISSING else bv, ov, tv)
             if both is _CONFLICT:
                 return _CONFLICT
             merged.append(both)
@@ -964,10 +966,11 @@ def _edited_on_both_sides_alike(base: list[Any], ours: list[Any], theirs: list[A
     on one, its `by` mended on the other: neither side has it as it was) merged field by
     field and put in both sides' place, so that it appears once; _CONFLICT if a field was
     changed differently on both.  An escalation is known by its time and kind."""
-    def ident(item: Any) -> tuple[str, str] | None:
+    def ident(item: Any) -> tuple[object, str] | None:
         if not isinstance(item, Mapping):
             return None
-        return str(item.get("at")), str(item.get("kind"))
+        at = coerce_timestamp(item.get("at"))
+        return (str(item.get("at")) if at is None else _instant(at)), str(item.get("kind"))
 
     mine, other = list(ours), list(theirs)
     was = {_canon(i) for i in base}
@@ -1203,9 +1206,9 @@ def _canon(value: Any) -> str:
 
 
 def _json_default(value: object) -> object:
-    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
-        return value.astimezone(dt.timezone.utc).isoformat()
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, dt.datetime):
+        return _instant(value)
+    if isinstance(value, dt.date):
         return value.isoformat()
     return repr(value)
 
@@ -1503,11 +1506,33 @@ def _entry_key(block: str) -> Hashable:
 
 def _line_key(line: str) -> Hashable:
     """An activity line as the same one on both sides: its text, its time as an instant
-    (as :func:`_entry_key`)."""
+    (as :func:`_entry_key`), and so each time in its text (`due 2026-11-27T17:30:00+05:30`,
+    `first_response_at: — → …`, as each clone's sweep wrote it)."""
     text = line.rstrip()
     cut = text.find(SEP, 2)
     at = timestamp(text[2:cut]) if text[:2] == "- " and cut >= 0 else None
-    return text if at is None else (at, text[cut:])
+    if at is None:
+        return text
+    rest = text[cut:]
+    return at, _TIME_IN_TEXT.sub(_as_utc, rest) if _TIME_IN_TEXT.search(rest) else rest
+
+
+# A time with an offset in a log line's text, as esc writes one
+_TIME_IN_TEXT = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:\d\d)"
+)
+
+
+def _as_utc(found: re.Match[str]) -> str:
+    at = timestamp(found[0])
+    return found[0] if at is None else _instant(at)
+
+
+def _instant(at: dt.datetime) -> str:
+    """A time with an offset as the instant it is (UTC), for telling sides' items apart."""
+    return at.astimezone(dt.timezone.utc).isoformat() if at.utcoffset() is not None else (
+        at.isoformat()
+    )
 
 
 def _timed_key(line: str) -> Hashable:

@@ -1061,6 +1061,10 @@ def test_a_name_beside_code_is_still_a_mention(config: Config) -> None:
     assert lifecycle.mentions(config, steps) == ("dan",)
     apostrophe = "I can`t log in.\n\n@frank please check `ssh` output"
     assert lifecycle.mentions(config, apostrophe) == ("frank",)
+    # (a URL's path paged bob; `_@dan_`, emphasis, paged nobody)
+    assert lifecycle.mentions(config, "see https://x.example/@dan, _@frank_ please") == (
+        "frank",
+    )
     indented = "```\nrun it\n    ```\n@dan inside still\n```\n\n@frank after"
     assert lifecycle.mentions(config, indented) == ("frank",)  # (a fence indented 4: code)
 

@@ -173,7 +173,9 @@ def test_a_date_in_utc_with_an_unknown_zone_is_read() -> None:
         ("Wed, 02 Dec 2026 09:00:00", "2026-12-02T09:00:00+00:00"),  # (no zone: UTC)
         ("Wed, 02 Dec 2026 09:00:00 -0000 (UTC)", "2026-12-02T09:00:00+00:00"),
         ("Wed, 02 Dec 2026 09:00:00 -0000 (GMT+00:00)", "2026-12-02T09:00:00+00:00"),
-        ("Wed, 02 Dec 2026 09:00:00 CET", "2026-12-02T09:00:00+00:00"),  # (RFC 5322: -0000)
+        ("Wed, 02 Dec 2026 09:00:00 CET", "2026-12-02T09:00:00+01:00"),  # (its meaning sure)
+        ("Wed, 02 Dec 2026 09:00:00 XYZ", "2026-12-02T09:00:00+00:00"),  # (RFC 5322: -0000)
+        ("Wed, 02 Dec 2026 09:00:00 IST", "2026-12-02T09:00:00+00:00"),  # (three zones)
         ("Wed, 02 Dec 2026 09:00:00 GMT", "2026-12-02T09:00:00+00:00"),
         # (two dates, a broken mailer's: no sane date, so `--now`; its offset was lost,
         # and 09:00 read as UTC, an hour off)
@@ -701,6 +703,44 @@ def test_text_in_html_only_mail_that_would_start_markdown_is_escaped() -> None:
         "\\# b", "", "> \\# q"
     ]
     assert "    # a comment in code" in lines
+    # (html2text escaped a `-`, `+` or `1.` at every piece of text's start, after an
+    # entity, an inline tag or a span too: none of these is Markdown, none is escaped)
+    mid = (
+        "<p>Price 5&nbsp;- 10 EUR</p><p>He said &quot;- no&quot;</p><p>Caf&eacute; + bar</p>"
+        "<p><b>Note</b> - important</p><p><span>Item</span><span> - five</span></p>"
+        "<p>--help fails</p>"
+    )
+    assert "\\" not in store.html_to_text(mid)
+    # (what would start a line of Markdown is escaped at a line's start, in a quote too)
+    marks = (
+        "<p>- dash</p><p>+ plus</p><p>2. two</p><p>&gt; 100 errors</p><p>Total<br>===</p>"
+        "<p>```</p><p>***</p><blockquote>quoted<br># 5 of 10<br>1) restart</blockquote>"
+    )
+    assert [line for line in store.html_to_text(marks).splitlines() if line] == [
+        "\\- dash", "\\+ plus", "2\\. two", "\\> 100 errors", "Total  ", "\\===",
+        "\\```", "\\***", "> quoted  ", "> \\# 5 of 10  ", "> 1\\) restart",
+    ]  # fmt: skip
+
+
+def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quote() -> None:
+    """A customer's own `&gt; 100 errors` line in a Gmail reply was cut as a quote (and the
+    "On … wrote:" line kept); a Thunderbird reply's `-- ` signature, escaped `\\--` by
+    html2text, stayed with the quote below it."""
+    gmail = (
+        '<div>Since this morning we see</div><div>&gt; 100 errors per minute</div>'
+        '<div>on the checkout.</div><div class="gmail_quote"><div class="gmail_attr">On Fri,'
+        " Nov 27, 2026 at 9:40 AM Support &lt;help@desk.example&gt; wrote:<br></div>"
+        '<blockquote class="gmail_quote">Please restart it.<br></blockquote></div>'
+    )
+    thunderbird = (
+        '<p>It works now, thanks.<br></p><div class="moz-signature">-- <br>Jane Doe<br>'
+        'ACME Corp</div><div class="moz-cite-prefix">On 27.11.26 09:40, Support wrote:<br>'
+        '</div><blockquote type="cite">Please restart it.</blockquote>'
+    )
+    assert store.strip_quoted(store.html_to_text(gmail)) == (
+        "Since this morning we see\n\n\\> 100 errors per minute\n\non the checkout."
+    )
+    assert store.strip_quoted(store.html_to_text(thunderbird)) == "It works now, thanks."
 
 
 def test_a_postscript_below_the_sign_off_is_kept() -> None:

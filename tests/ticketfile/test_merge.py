@@ -1197,6 +1197,39 @@ def test_a_request_answered_on_one_side_stays_answered_beside_the_other_sides_ne
     ]
 
 
+def test_one_request_both_sides_made_and_one_answered_merges_as_one_answered() -> None:
+    """A rule's `involve:` made in both clones, answered in one: `git pull` crashed the
+    driver (no base to merge the request's fields from); in two offsets it was kept twice,
+    a second open request to the team, which no command reads."""
+    answered = request("10:00", "engineering", state="answered", closed=at("10:30"),
+                       closed_by="dan")  # fmt: skip
+    ours = change(change(BASE, requests=(request("10:00", "engineering"),)), requests=(answered,))
+    for zone in (CET, dt.timezone.utc):
+        asked = Request(at("10:00").astimezone(zone), "alice", "engineering", None, "open")
+        theirs = change(BASE, requests=(asked,))
+        for one, other in ((ours, theirs), (theirs, ours)):
+            merged = clean(BASE, one, other)
+            assert requests_of(merged) == [("engineering", "answered", "dan")], zone
+
+
+def test_a_log_line_with_a_time_in_its_text_in_two_offsets_merges_as_one() -> None:
+    """The sweep's `sla.first_response: ok → warning · due …` and a resolve's
+    `first_response_at: — → …`, written by two clones in other offsets: kept twice."""
+
+    def warned(zone: dt.tzinfo) -> str:
+        when, due = at("10:00").astimezone(zone), at("11:00").astimezone(zone)
+        lines = (
+            Activity(when, "esc", field="sla.first_response", old="ok", new="warning",
+                     note=f"due {due.isoformat()}"),
+            Activity(when, "alice", field="first_response_at", new=when.isoformat()),
+        )  # fmt: skip
+        return change(BASE, activity=lines)
+
+    ours, theirs = warned(CET), warned(dt.timezone.utc)
+    assert ours != theirs
+    assert clean(BASE, ours, theirs) == ours and clean(BASE, theirs, ours) == theirs
+
+
 def test_both_sides_asking_the_same_team_at_once_is_a_conflict_validate_points_at() -> None:
     """Two clones each ran `esc involve T --team engineering` (10:00 and 10:05): two open
     requests to one team, which `esc involve` never makes and `esc validate` refuses, is a
