@@ -581,8 +581,20 @@ def mentions(config: Config, text: str) -> tuple[str, ...]:
     pattern, canonical = _mention_pattern(tuple(dict.fromkeys(names)))
     if pattern is None:
         return ()
-    found = (canonical.get(m, canonical.get(m.casefold(), m)) for m in pattern.findall(text))
+    found = (
+        canonical.get(m[1], canonical.get(m[1].casefold(), m[1]))
+        for m in pattern.finditer(text)
+        if not _in_a_link(text, m.start())
+    )
     return tuple(dict.fromkeys(found))
+
+
+def _in_a_link(text: str, at: int) -> bool:
+    """Whether the ``@`` at ``at`` is in a URL (`https://x.example/@bob`, `www.…/@bob`):
+    the word it is in starts as one does (`@bob/@ops` names two)."""
+    start = max(text.rfind(c, 0, at) for c in " \t\n(<[") + 1
+    word = text[start:at]
+    return "://" in word or word.lower().startswith("www.")
 
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
@@ -646,9 +658,10 @@ def _mention_pattern(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, di
     for n in usable:
         canonical.setdefault(n.casefold(), n)
     alternatives = "|".join(re.escape(n) for n in sorted(usable, key=len, reverse=True))
-    pattern = re.compile(  # (not after a letter, digit, `.`, `@` or `/`: an address or a
-        # URL's path, `…/@bob`; after `_` it may be emphasis, `_@bob_`, as before one)
-        rf"(?<![^\W_]|[.@/])@({alternatives})(?![^\W_]|_[^\W_]|[-.][\w])", re.IGNORECASE
+    pattern = re.compile(  # (not after a letter, digit, `.` or `@`: an address; after a
+        # `_` that starts a word it may be emphasis, `_@bob_`, as before one)
+        rf"(?<![^\W_]|[.@])(?<![^\W_]_)@({alternatives})(?![^\W_]|_[^\W_]|[-.][\w])",
+        re.IGNORECASE,
     )
     return pattern, canonical
 

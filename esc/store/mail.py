@@ -623,12 +623,13 @@ _UNKNOWN_ZONE = re.compile(
     r"\A[^:]*\d:\d\d(?::\d\d)?(?:\s+(?:-0000|(?P<zone>[A-Za-z]{1,5})))?\s*\Z"
 )
 _COMMENTS = re.compile(r"\s*\([^()]*\)")
+_TIMES = re.compile(r"\d:\d\d")
 # Zone names Python does not read whose meaning is not in doubt (RFC 5322's "out-of-band
 # information confirming their meaning"): a mailer in Berlin that writes `CET` means
-# +01:00, which read as -0000 put `created` an hour off.  (Not IST, CST and the like:
+# +01:00, which read as -0000 put `created` an hour off.  (Not IST, CST, BST and the like:
 # each names several zones.)
 _KNOWN_ZONES = {
-    "CET": 1, "MEZ": 1, "CEST": 2, "MESZ": 2, "WET": 0, "WEST": 1, "BST": 1, "EET": 2,
+    "CET": 1, "MEZ": 1, "CEST": 2, "MESZ": 2, "WET": 0, "WEST": 1, "EET": 2,
     "EEST": 3, "MSK": 3, "HKT": 8, "SGT": 8, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11,
     "NZST": 12, "NZDT": 13,
 }  # fmt: skip
@@ -641,9 +642,9 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
     except (ValueError, TypeError, IndexError):
         return None
     raw = _raw_values(msg, "Date")
-    unknown = (  # (one Date, or the same one twice)
-        _UNKNOWN_ZONE.match(_COMMENTS.sub("", raw[0]).strip()) if len(set(raw)) == 1 else None
-    )
+    if len(set(raw)) != 1 or len(_TIMES.findall(_COMMENTS.sub("", raw[0]))) != 1:
+        return None  # (two Dates, or two times in one: which is meant is not known)
+    unknown = _UNKNOWN_ZONE.match(_COMMENTS.sub("", raw[0]).strip())
     if isinstance(value, dt.datetime) and value.tzinfo is None and unknown is not None:
         # RFC 5322: -0000 is UTC, the sender's own zone unknown, and so is none, or a name
         # not known (Python leaves them naive; read as written: Python writes -0000 for any
@@ -814,21 +815,52 @@ def html_to_text(html: str) -> str:
             as text as it is."""
             if self.start or self.p_p or self.lastWasNL:
                 return True
-            last = self.outtextlist[-1] if self.outtextlist else ""
-            if "\n" in last:
-                return _LINE_PREFIX.fullmatch(last.rpartition("\n")[2]) is not None
-            return _BULLET_OUT.fullmatch(last) is not None
+            tail = ""  # (the line so far: an `&nbsp;` or two before a text are no text)
+            for n, piece in enumerate(reversed(self.outtextlist)):
+                if "\n" in piece or n == _PIECES_BACK:
+                    tail = piece.rpartition("\n")[2] + tail
+                    break
+                tail = piece + tail
+            return _LINE_PREFIX.fullmatch(tail.replace(_NBSP_HELD, " ")) is not None
 
     converter = Converter()
     converter.body_width = 0
     converter.ignore_images = True
     converter.unicode_snob = True  # (`&eacute;` is é, `&ndash;` –: never their ASCII stand-ins)
     text = converter.handle(_BARE_AMPERSAND.sub(_ampersand_kept, html))
-    return _LAST_BREAK.sub("", text).strip()  # (`thanks.<br></p>`: `thanks.  ` made the
-    # reply's text unlike the parser's, and the signature and quote below it stayed)
+    text = _LAST_BREAK.sub(_break_dropped, text)  # (`thanks.<br></p>`: `thanks.  ` made
+    # the reply's text unlike the parser's, and the signature and quote below it stayed)
+    return _quotes_given_back(text).strip()
 
 
-_LAST_BREAK = re.compile(r"[ ]+(?=\n[ \t]*\n)")  # (a `<br>`'s two spaces at a paragraph's end)
+# A `<br>`'s two spaces at a paragraph's end (not in code, indented four spaces)
+_LAST_BREAK = re.compile(r"^(?! {4})([^\n]*?)[ ]+(?=\n[ \t]*\n)", re.MULTILINE)
+
+
+def _break_dropped(found: re.Match[str]) -> str:
+    return found[1]
+
+
+def _quotes_given_back(text: str) -> str:
+    """``text`` with each block of escaped `>` lines right below a quote's attribution
+    ("On … wrote:") a quote again: a mail that quotes as plain text does, with `&gt;` in
+    its HTML, quotes; a `&gt; 100 errors` line of the sender's own, under a line of theirs,
+    stays their text."""
+    if "\\>" not in text:
+        return text
+    lines = text.split("\n")
+    above = ""  # (the last line with text before this one)
+    quoting = False
+    for n, line in enumerate(lines):
+        if line.startswith("\\>"):
+            quoting = quoting or bool(_ATTRIBUTION.fullmatch(above.strip()))
+            if quoting:
+                lines[n] = line[1:]
+        elif line.strip():
+            quoting = False
+        if line.strip() and not line.startswith("\\>"):
+            above = line
+    return "\n".join(lines)
 
 
 # What, at the start of a line, Markdown reads as markup where a sender meant text: a
@@ -837,10 +869,12 @@ _LAST_BREAK = re.compile(r"[ ]+(?=\n[ \t]*\n)")  # (a `<br>`'s two spaces at a p
 # `___`) or a heading's underline (`===`).  Not the `-- ` a signature starts with.
 _LINE_MARKUP = re.compile(
     r"^(\s*)(?:(#{1,6}|[-+*])(?=\s|$)|(\d{1,9})([.)])(?=\s|$)|(>|```|~~~)"
-    r"|(?=(?:([-*_])[ \t]*)(?:\6[ \t]*){2,}$|=+[ \t]*$)(.))"
+    r"|(?=(?:([-*_])[ \t]*)(?:\6[ \t]*){2,}$|={2,}[ \t]*$|--$)(.))"
 )
-_BULLET_OUT = re.compile(r"[ \t]*(?:[*+-]|\d{1,9}\.)[ ]")  # (what html2text puts before an item)
-_LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*(?:(?:[*+-]|\d{1,9}\.)[ ])?")  # (…, in a quote)
+# What may stand before a text at a line's start: indentation, a quote's `>`s, a bullet
+_LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?:[*+-]|\d{1,9}\.)[ ])?[ \t]*")
+_NBSP_HELD = "&nbsp_place_holder;"  # (html2text's stand-in for `&nbsp;` until its end)
+_PIECES_BACK = 16  # (pieces of output looked back through for the line's start)
 
 
 def _markup_escaped(found: re.Match[str]) -> str:

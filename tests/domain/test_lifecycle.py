@@ -1065,6 +1065,7 @@ def test_a_name_beside_code_is_still_a_mention(config: Config) -> None:
     assert lifecycle.mentions(config, "see https://x.example/@dan, _@frank_ please") == (
         "frank",
     )
+    assert lifecycle.mentions(config, "ping @dan/@frank, not x_@erin") == ("dan", "frank")
     indented = "```\nrun it\n    ```\n@dan inside still\n```\n\n@frank after"
     assert lifecycle.mentions(config, indented) == ("frank",)  # (a fence indented 4: code)
 

@@ -180,12 +180,22 @@ def test_a_date_in_utc_with_an_unknown_zone_is_read() -> None:
         # (two dates, a broken mailer's: no sane date, so `--now`; its offset was lost,
         # and 09:00 read as UTC, an hour off)
         ("Wed, 02 Dec 2026 09:00:00 +0100, Wed, 02 Dec 2026 09:00:00 +0100", None),
+        ("Wed, 02 Dec 2026 09:00:00 +0100 Wed, 02 Dec 2026 10:00:00 +0200", None),
+        ("Wed, 02 Dec 2026 09:00:00 BST", "2026-12-02T09:00:00+00:00"),  # (two zones' name)
     ],
 )
 def test_a_date_is_read_with_its_zone_or_not_at_all(written: str, read: str | None) -> None:
     data = f"From: a@x.example\nSubject: x\nDate: {written}\nMessage-ID: <n@x>\n\nhi\n"
     date = store.parse(data.encode()).mail.date
     assert (date and date.isoformat()) == read
+
+
+def test_two_date_headers_that_differ_are_no_date() -> None:
+    data = (
+        "From: a@x.example\nSubject: x\nDate: Wed, 02 Dec 2026 09:00:00 +0100\n"
+        "Date: Wed, 02 Dec 2026 09:00:00 +0200\nMessage-ID: <n@x>\n\nhi\n"
+    )
+    assert store.parse(data.encode()).mail.date is None
 
 
 def forwarded(filename: str | None, text: str | None = "See the mail below.") -> bytes:
@@ -741,6 +751,27 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
         "Since this morning we see\n\n\\> 100 errors per minute\n\non the checkout."
     )
     assert store.strip_quoted(store.html_to_text(thunderbird)) == "It works now, thanks."
+    # (a reply that quotes as plain text does, `&gt;` lines under its "On … wrote:" line,
+    # in HTML: a quote still, stripped; the sender's own `&gt;` line above stays theirs)
+    plain = (
+        "<div>Thanks, restarted it, still down.<br><br>On Fri, 27 Nov 2026 at 09:10, Support"
+        " &lt;support@desk.example&gt; wrote:<br>&gt; Please restart the server.<br></div>"
+    )
+    assert store.strip_quoted(store.html_to_text(plain)) == "Thanks, restarted it, still down."
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>&nbsp;&nbsp;- indented item</p>", "\\- indented item"),  # (an `&nbsp;` first)
+        ("<div>&nbsp; 1. first</div>", "1\\. first"),
+        ("<p>Hi<br>--<br>Jane</p>", "Hi  \n\\--  \nJane"),  # (`--` under a line: a heading)
+        ("<p>It works.<br></p><div>-- <br>Jane</div>", "It works.\n\n\n--   \nJane"),
+        ("<p>=&gt; result</p>", "=> result"),
+    ],
+)
+def test_what_starts_a_line_is_escaped_and_only_that(html: str, text: str) -> None:
+    assert store.html_to_text(html) == text
 
 
 def test_a_postscript_below_the_sign_off_is_kept() -> None:
