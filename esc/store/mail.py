@@ -804,8 +804,11 @@ def html_to_text(html: str) -> str:
             super().handle_data(data, entity_char=True)  # (True: html2text escapes nothing)
 
         def o(self, data: str, puredata: bool = False, force: bool | str = False) -> None:
-            if puredata and not (self.code or self.pre) and self._at_line_start():
-                data = _LINE_MARKUP.sub(_markup_escaped, data, count=1)
+            if puredata and not (self.code or self.pre):
+                if "\\" in data:  # (a backslash of the sender's, `\\fs01\\*.log`: not an
+                    data = _BACKSLASH.sub(r"\\\\", data)  # escape, as html2text kept it)
+                if self._at_line_start():
+                    data = _LINE_MARKUP.sub(_markup_escaped, data, count=1)
             super().o(data, puredata, force)
 
         def _at_line_start(self) -> bool:
@@ -873,6 +876,7 @@ _LINE_MARKUP = re.compile(
 )
 # What may stand before a text at a line's start: indentation, a quote's `>`s, a bullet
 _LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?:[*+-]|\d{1,9}\.)[ ])?[ \t]*")
+_BACKSLASH = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!<>])")  # (one Markdown reads as an escape)
 _NBSP_HELD = "&nbsp_place_holder;"  # (html2text's stand-in for `&nbsp;` until its end)
 _PIECES_BACK = 16  # (pieces of output looked back through for the line's start)
 

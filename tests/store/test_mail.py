@@ -768,6 +768,8 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
         ("<p>Hi<br>--<br>Jane</p>", "Hi  \n\\--  \nJane"),  # (`--` under a line: a heading)
         ("<p>It works.<br></p><div>-- <br>Jane</div>", "It works.\n\n\n--   \nJane"),
         ("<p>=&gt; result</p>", "=> result"),
+        ("<p>C:\\logs\\*.log, C:\\temp</p>", "C:\\logs\\\\*.log, C:\\temp"),  # (a backslash
+        # Markdown would read as an escape, kept one: `\\*` shows `\*`)
     ],
 )
 def test_what_starts_a_line_is_escaped_and_only_that(html: str, text: str) -> None:
