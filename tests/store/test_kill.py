@@ -89,7 +89,9 @@ def test_killing_a_sweeps_process_group_never_leaves_a_ticket_half_written(
     the batch's temporary files and its renames leaves old tickets and junk files that
     the next sweep removes."""
     pristine = tmp_path / "pristine"
-    count = 420 if jobs == "2" else 200  # (enough for worker processes; two batches)
+    count = 420  # (enough for worker processes, and batches enough for a kill after the
+    # first one's writes to land before the last's on a loaded machine: with 200, two
+    # batches, a slow look at the first write once saw them all written)
     build(pristine, count=count)
     reference = tmp_path / "reference"
     shutil.copytree(pristine, reference)
@@ -150,7 +152,9 @@ def test_a_sweep_stopped_by_a_signal_part_way_removes_its_temporary_files(
     place) left in tickets/, where `git status` lists them and `git add -A` commits them;
     they were left for the next sweep to remove, hundreds of them."""
     work = tmp_path / "ws"
-    count = 420 if jobs == "2" else 200  # (enough for worker processes; two batches)
+    count = 420  # (enough for worker processes, and batches enough for a kill after the
+    # first one's writes to land before the last's on a loaded machine: with 200, two
+    # batches, a slow look at the first write once saw them all written)
     build(work, count=count)
     before = snapshot(work)
     proc = subprocess.Popen(
