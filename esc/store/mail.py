@@ -798,7 +798,10 @@ def html_to_text(html: str) -> str:
         `1.` at the start of every piece of text it was given, after `<b>Note</b>`, an
         `&nbsp;` or a `<span>` too (`**Note** \\- important`, a signature's `\\--` that
         was then no signature), and no `#`, `1)`, `*` or `>` (`<p># 5 is down</p>` became a
-        heading; a customer's `&gt; 100 errors` line was cut from a reply as a quote)."""
+        heading; a customer's `&gt; 100 errors` line was cut from a reply as a quote).  A
+        mark that is a piece of text of its own (`<span>-</span>`) waits for the next:
+        it is markup only if a space follows (Outlook's `1.&nbsp;` is none): it is marked,
+        and escaped or not once the whole text is known (:func:`_marks_judged`)."""
 
         def handle_data(self, data: str, entity_char: bool = False) -> None:
             super().handle_data(data, entity_char=True)  # (True: html2text escapes nothing)
@@ -808,7 +811,12 @@ def html_to_text(html: str) -> str:
                 if "\\" in data:  # (a backslash of the sender's, `\\fs01\\*.log`: not an
                     data = _BACKSLASH.sub(r"\\\\", data)  # escape, as html2text kept it)
                 if self._at_line_start():
-                    data = _LINE_MARKUP.sub(_markup_escaped, data, count=1)
+                    if _MARK_ALONE.fullmatch(data):
+                        data = _MARK + data.lstrip()
+                    elif _UNDERLINE.fullmatch(data) and self._under_text():
+                        data = "\\" + data.lstrip()  # (under a line of text: a heading's)
+                    else:
+                        data = _LINE_MARKUP.sub(_markup_escaped, data, count=1)
             super().o(data, puredata, force)
 
         def _at_line_start(self) -> bool:
@@ -818,26 +826,61 @@ def html_to_text(html: str) -> str:
             as text as it is."""
             if self.start or self.p_p or self.lastWasNL:
                 return True
-            tail = ""  # (the line so far: an `&nbsp;` or two before a text are no text)
+            return _LINE_PREFIX.fullmatch(self._line_so_far()) is not None
+
+        def _line_so_far(self) -> str:
+            tail = ""  # (an `&nbsp;` or two before a text are no text)
             for n, piece in enumerate(reversed(self.outtextlist)):
                 if "\n" in piece or n == _PIECES_BACK:
                     tail = piece.rpartition("\n")[2] + tail
                     break
                 tail = piece + tail
-            return _LINE_PREFIX.fullmatch(tail.replace(_NBSP_HELD, " ")) is not None
+            return tail.replace(_NBSP_HELD, " ")
+
+        def _under_text(self) -> bool:
+            """Whether the line put out before this one holds text (a `<br>` ended it)."""
+            if self.p_p or self.start or not self.lastWasNL:
+                return False
+            out = "".join(self.outtextlist[-_PIECES_BACK:]).rstrip(" \t")
+            return bool(out.endswith("\n") and out[:-1].rpartition("\n")[2].strip())
 
     converter = Converter()
     converter.body_width = 0
     converter.ignore_images = True
     converter.unicode_snob = True  # (`&eacute;` is é, `&ndash;` –: never their ASCII stand-ins)
-    text = converter.handle(_BARE_AMPERSAND.sub(_ampersand_kept, html))
+    text = _marks_judged(converter.handle(_BARE_AMPERSAND.sub(_ampersand_kept, html)))
+    text = _SPACES_ONLY.sub("", text)  # (a `<br>` on an empty line: an empty line)
     text = _LAST_BREAK.sub(_break_dropped, text)  # (`thanks.<br></p>`: `thanks.  ` made
     # the reply's text unlike the parser's, and the signature and quote below it stayed)
-    return _quotes_given_back(text).strip()
+    text = _SIGNATURE_MARK.sub("-- ", text)  # (`-- <br>`: its line as mail writes it)
+    text = _BLANKS.sub("\n\n", text)  # (as Markdown reads them: the quote below a quote's
+    # "On … wrote:" line two blank lines down was not taken for its header)
+    text = _quotes_given_back(text).strip("\n").rstrip()
+    return text if text.startswith("    ") else text.lstrip()  # (code first: indented)
+
+
+_MARK = "\x00"  # (before a mark alone in its piece of text; a mail's NULs are gone by now)
+_MARKED = re.compile(r"\x00((?:#{1,6}|[-+*]|\d{1,9}[.)])(?=[ \t]|$))?", re.MULTILINE)
+_SPACES_ONLY = re.compile(r"^[ \t]+$", re.MULTILINE)
+
+
+def _marks_judged(text: str) -> str:
+    """``text`` with each mark that stood alone in its piece of text (:data:`_MARK`)
+    escaped if a space or the line's end follows it (`<span>-</span> dash`: a list's),
+    else as written (`<span>-</span>20% discount`, Outlook's `1.&nbsp;&nbsp;Restart`)."""
+    if _MARK not in text:
+        return text
+    return _MARKED.sub(lambda m: _escaped_mark(m[1]) if m[1] else "", text)
+
+
+def _escaped_mark(mark: str) -> str:
+    return f"{mark[:-1]}\\{mark[-1]}" if mark[0].isdigit() else f"\\{mark}"
 
 
 # A `<br>`'s two spaces at a paragraph's end (not in code, indented four spaces)
 _LAST_BREAK = re.compile(r"^(?! {4})([^\n]*?)[ ]+(?=\n[ \t]*\n)", re.MULTILINE)
+_SIGNATURE_MARK = re.compile(r"^--[ \t\xa0]*$", re.MULTILINE)
+_BLANKS = re.compile(r"\n(?:[ \t]*\n){2,}")
 
 
 def _break_dropped(found: re.Match[str]) -> str:
@@ -845,10 +888,10 @@ def _break_dropped(found: re.Match[str]) -> str:
 
 
 def _quotes_given_back(text: str) -> str:
-    """``text`` with each block of escaped `>` lines right below a quote's attribution
-    ("On … wrote:") a quote again: a mail that quotes as plain text does, with `&gt;` in
-    its HTML, quotes; a `&gt; 100 errors` line of the sender's own, under a line of theirs,
-    stays their text."""
+    """``text`` with the blocks of escaped `>` lines of a quote given back: from the first
+    block right below a quote's attribution ("On … wrote:") on, every such block (a mail
+    that quotes as plain text does, with `&gt;` in its HTML, answering between quotes); a
+    `&gt; 100 errors` line of the sender's own, under a line of theirs, stays their text."""
     if "\\>" not in text:
         return text
     lines = text.split("\n")
@@ -856,27 +899,37 @@ def _quotes_given_back(text: str) -> str:
     quoting = False
     for n, line in enumerate(lines):
         if line.startswith("\\>"):
-            quoting = quoting or bool(_ATTRIBUTION.fullmatch(above.strip()))
+            quoting = quoting or bool(_WROTE.fullmatch(above.strip()))
             if quoting:
                 lines[n] = line[1:]
-        elif line.strip():
-            quoting = False
         if line.strip() and not line.startswith("\\>"):
             above = line
     return "\n".join(lines)
 
 
+# A quote's attribution that says someone wrote (not any line with a time and a colon:
+# "Since the update at 09:30 the dashboard shows:" is the sender's own)
+_WROTE = re.compile(
+    r"[^\n]*\b(?:wrote|writes|schrieb|a[ \t]+écrit|escribió|ha[ \t]+scritto|scrisse|schreef"
+    r"|skrev|napisała?|написала?)\b[^\n]*[:：][ \t]*",
+    re.IGNORECASE,
+)
+
+
 # What, at the start of a line, Markdown reads as markup where a sender meant text: a
 # heading's `#`s, a bullet (`-`, `+`, `*`), an ordered item's `1.` or `1)` (each followed by
-# a space or the end), a quote's `>`, a fence (```` ``` ````, `~~~`), a break (`***`, `---`,
-# `___`) or a heading's underline (`===`).  Not the `-- ` a signature starts with.
+# a space), a quote's `>`, a fence (```` ``` ````, `~~~`) or a break (`***`, `---`, `___`).
+# Not the `-- ` a signature starts with; a heading's underline (`===`, `--`) only under a
+# line of text (:data:`_UNDERLINE`).
 _LINE_MARKUP = re.compile(
-    r"^(\s*)(?:(#{1,6}|[-+*])(?=\s|$)|(\d{1,9})([.)])(?=\s|$)|(>|```|~~~)"
-    r"|(?=(?:([-*_])[ \t]*)(?:\6[ \t]*){2,}$|={2,}[ \t]*$|--$)(.))"
+    r"^(\s*)(?:(#{1,6}|[-+*])(?=\s)|(\d{1,9})([.)])(?=\s)|(>|```|~~~)"
+    r"|(?=(?:([-*_])[ \t]*)(?:\6[ \t]*){2,}$)(.))"
 )
+_MARK_ALONE = re.compile(r"\s*(?:#{1,6}|[-+*]|\d{1,9}[.)])")  # (a piece of text of its own)
+_UNDERLINE = re.compile(r"\s*(?:=+|-{1,2})[ \t]*")
 # What may stand before a text at a line's start: indentation, a quote's `>`s, a bullet
 _LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?:[*+-]|\d{1,9}\.)[ ])?[ \t]*")
-_BACKSLASH = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!<>])")  # (one Markdown reads as an escape)
+_BACKSLASH = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!<>\"$%&',/:;=?@^|~])")  # (kept one)
 _NBSP_HELD = "&nbsp_place_holder;"  # (html2text's stand-in for `&nbsp;` until its end)
 _PIECES_BACK = 16  # (pieces of output looked back through for the line's start)
 

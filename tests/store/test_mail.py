@@ -758,6 +758,26 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
         " &lt;support@desk.example&gt; wrote:<br>&gt; Please restart the server.<br></div>"
     )
     assert store.strip_quoted(store.html_to_text(plain)) == "Thanks, restarted it, still down."
+    # (a line of the sender's with a time and a colon is no quote's header; answers between
+    # `&gt;` quotes keep the answers alone; a bottom post loses its header and signature)
+    own = (
+        "<div>Since the update at 09:30 the dashboard shows:</div><div>&gt; 100 errors</div>"
+        "<div>Please help.</div>" + gmail[gmail.index('<div class="gmail_quote">') :]
+    )
+    assert store.strip_quoted(store.html_to_text(own)) == (
+        "Since the update at 09:30 the dashboard shows:\n\n\\> 100 errors\n\nPlease help."
+    )
+    between = (
+        "On Thu, 26 Nov 2026 at 16:50, Help &lt;help@x&gt; wrote:<br>&gt; Did you restart?<br>"
+        "<br>Yes, twice.<br><br>&gt; Which model?<br><br>HP 4000"
+    )
+    assert store.strip_quoted(store.html_to_text(between)) == "Yes, twice.\n\nHP 4000"
+    bottom = (
+        '<div class="moz-cite-prefix">On 26.11.26 16:50, Help Desk wrote:<br></div><blockquote'
+        ' type="cite">Did you restart it?</blockquote><p>Yes, twice.</p><div'
+        ' class="moz-signature">-- <br>Jane Doe</div>'
+    )
+    assert store.strip_quoted(store.html_to_text(bottom)) == "Yes, twice."
 
 
 @pytest.mark.parametrize(
@@ -766,8 +786,16 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
         ("<p>&nbsp;&nbsp;- indented item</p>", "\\- indented item"),  # (an `&nbsp;` first)
         ("<div>&nbsp; 1. first</div>", "1\\. first"),
         ("<p>Hi<br>--<br>Jane</p>", "Hi  \n\\--  \nJane"),  # (`--` under a line: a heading)
-        ("<p>It works.<br></p><div>-- <br>Jane</div>", "It works.\n\n\n--   \nJane"),
+        ("<p>It works.<br></p><div>-- <br>Jane</div>", "It works.\n\n-- \nJane"),  # (a sign-off)
         ("<p>=&gt; result</p>", "=> result"),
+        # (a mark alone in a span is markup only if a space follows: Outlook's lists' `1.`
+        # and its language spans, `<span>-</span><span>20%</span>`, are text)
+        ("<p><span>-</span><span>20% off</span></p><p><span>-</span> dash</p>",
+         "-20% off\n\n\\- dash"),
+        ("<p class=MsoListParagraph><span>1.<span>&nbsp;&nbsp;</span></span>Restart</p>",
+         "1.\xa0\xa0Restart"),
+        ("<p>Total<br>=<br>42</p>", "Total  \n\\=  \n42"),  # (under a line: a heading's)
+        ("<pre>$ ls *.log\n# c</pre>", "    $ ls *.log\n    # c"),  # (code first: indented)
         ("<p>C:\\logs\\*.log, C:\\temp</p>", "C:\\logs\\\\*.log, C:\\temp"),  # (a backslash
         # Markdown would read as an escape, kept one: `\\*` shows `\*`)
     ],
