@@ -785,8 +785,20 @@ _ORIGINAL_LINE = "-----Original Message-----"
 def _quote_marked(html: str) -> str:
     """``html`` with an "Original Message" line where webmail starts the message it
     quotes (:data:`_HTML_QUOTE`), which the text a reply keeps ends before
-    (:func:`strip_quoted`); a forward keeps all of it."""
+    (:func:`strip_quoted`); a forward keeps all of it.  And Thunderbird's plain-text
+    signature, `<pre class="moz-signature">-- …</pre>`, as lines of text: as code its
+    `-- ` was indented, and no signature's mark."""
+    html = _PRE_SIGNATURE.sub(_signature_as_lines, html, count=1)
     return _HTML_QUOTE.sub(f"<p>{_ORIGINAL_LINE}</p>", html, count=1)
+
+
+_PRE_SIGNATURE = re.compile(
+    r"<pre\b([^>]*\bclass=[\"']?moz-signature\b[^>]*)>(.*?)</pre\s*>", re.IGNORECASE | re.DOTALL
+)
+
+
+def _signature_as_lines(found: re.Match[str]) -> str:
+    return f"<div{found[1]}>" + found[2].replace("\n", "<br>") + "</div>"
 
 
 def html_to_text(html: str) -> str:
@@ -852,16 +864,19 @@ def html_to_text(html: str) -> str:
     text = _SPACES_ONLY.sub("", text)  # (a `<br>` on an empty line: an empty line)
     text = _LAST_BREAK.sub(_break_dropped, text)  # (`thanks.<br></p>`: `thanks.  ` made
     # the reply's text unlike the parser's, and the signature and quote below it stayed)
-    text = _SIGNATURE_MARK.sub("-- ", text)  # (`-- <br>`: its line as mail writes it)
+    text = _SIGNATURE_MARK.sub("-- ", text)  # (`-- <br>`: its line as mail writes it,
+    text = _BREAK_BEFORE_SIGNATURE.sub("\n", text)  # and the line above it without a `<br>`)
     text = _BLANKS.sub("\n\n", text)  # (as Markdown reads them: the quote below a quote's
     # "On … wrote:" line two blank lines down was not taken for its header)
     text = _quotes_given_back(text).strip("\n").rstrip()
-    return text if text.startswith("    ") else text.lstrip()  # (code first: indented)
+    if text.startswith("    ") or _LIST_FIRST.match(text):  # (code first: indented; a list
+        return text  # first: its items all alike)
+    return text.lstrip()
 
 
 _MARK = "\x00"  # (before a mark alone in its piece of text; a mail's NULs are gone by now)
 _MARKED = re.compile(r"\x00((?:#{1,6}|[-+*]|\d{1,9}[.)])(?=[ \t]|$))?", re.MULTILINE)
-_SPACES_ONLY = re.compile(r"^[ \t]+$", re.MULTILINE)
+_SPACES_ONLY = re.compile(r"^[ \t\xa0]+$", re.MULTILINE)  # (Outlook's `<o:p>&nbsp;</o:p>`)
 
 
 def _marks_judged(text: str) -> str:
@@ -880,6 +895,8 @@ def _escaped_mark(mark: str) -> str:
 # A `<br>`'s two spaces at a paragraph's end (not in code, indented four spaces)
 _LAST_BREAK = re.compile(r"^(?! {4})([^\n]*?)[ ]+(?=\n[ \t]*\n)", re.MULTILINE)
 _SIGNATURE_MARK = re.compile(r"^--[ \t\xa0]*$", re.MULTILINE)
+_BREAK_BEFORE_SIGNATURE = re.compile(r"(?<=\S)[ ]+\n(?=-- \n)")
+_LIST_FIRST = re.compile(r"[ ]{1,3}(?:[*+-]|\d{1,9}\.)[ ]")
 _BLANKS = re.compile(r"\n(?:[ \t]*\n){2,}")
 
 
@@ -910,8 +927,8 @@ def _quotes_given_back(text: str) -> str:
 # A quote's attribution that says someone wrote (not any line with a time and a colon:
 # "Since the update at 09:30 the dashboard shows:" is the sender's own)
 _WROTE = re.compile(
-    r"[^\n]*\b(?:wrote|writes|schrieb|a[ \t]+écrit|escribió|ha[ \t]+scritto|scrisse|schreef"
-    r"|skrev|napisała?|написала?)\b[^\n]*[:：][ \t]*",
+    r"[^\n]*\b(?:wrote|writes|schrieb|a[ \t]+écrit|escribió|escreveu|ha[ \t]+scritto|scrisse"
+    r"|schreef|skrev|napisała?|написала?)\b[^\n]*[:：][ \t]*",
     re.IGNORECASE,
 )
 
@@ -926,12 +943,12 @@ _LINE_MARKUP = re.compile(
     r"|(?=(?:([-*_])[ \t]*)(?:\6[ \t]*){2,}$)(.))"
 )
 _MARK_ALONE = re.compile(r"\s*(?:#{1,6}|[-+*]|\d{1,9}[.)])")  # (a piece of text of its own)
-_UNDERLINE = re.compile(r"\s*(?:=+|-{1,2})[ \t]*")
+_UNDERLINE = re.compile(r"\s*=+[ \t]*")  # (`--` under a line is a signature's mark first)
 # What may stand before a text at a line's start: indentation, a quote's `>`s, a bullet
 _LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?:[*+-]|\d{1,9}\.)[ ])?[ \t]*")
 _BACKSLASH = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!<>\"$%&',/:;=?@^|~])")  # (kept one)
 _NBSP_HELD = "&nbsp_place_holder;"  # (html2text's stand-in for `&nbsp;` until its end)
-_PIECES_BACK = 16  # (pieces of output looked back through for the line's start)
+_PIECES_BACK = 64  # (pieces of output looked back through for the line's start)
 
 
 def _markup_escaped(found: re.Match[str]) -> str:

@@ -778,6 +778,23 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
         ' class="moz-signature">-- <br>Jane Doe</div>'
     )
     assert store.strip_quoted(store.html_to_text(bottom)) == "Yes, twice."
+    # (a signature right under the last line, `Yes.<br>-- <br>Kai`, or Thunderbird's
+    # plain-text one in a `<pre>`; a Portuguese attribution; Outlook's empty paragraphs)
+    quote = gmail[gmail.index('<div class="gmail_quote">') :]
+    for signed in ("<p>Yes, twice.<br>-- <br>Kai</p>",
+                   '<p>Yes, twice.</p><pre class="moz-signature">-- \nKai\nKai GmbH</pre>'):
+        raw = (
+            "From: k@x.example\nSubject: Re: x\nMessage-ID: <q@x>\nContent-Type: text/html"
+            f"\n\n{signed}{quote}\n"
+        )  # fmt: skip
+        assert store.strip_quoted(store.parse(raw.encode()).mail.text) == "Yes, twice."
+    portuguese = "Em 26/11/2026 16:50, Help &lt;h@x&gt; escreveu:<br>&gt; Ajudou?<br><br>Sim."
+    assert store.strip_quoted(store.html_to_text(portuguese)) == "Sim."
+    empty = "<p class=MsoNormal>Hi,</p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p>x</p>"
+    assert store.html_to_text(empty) == "Hi,\n\nx"
+    assert store.html_to_text("<ul><li>Printer</li><li>Scanner</li></ul>") == (
+        "  * Printer\n  * Scanner"  # (a list first: its items alike)
+    )
 
 
 @pytest.mark.parametrize(
@@ -785,7 +802,7 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
     [
         ("<p>&nbsp;&nbsp;- indented item</p>", "\\- indented item"),  # (an `&nbsp;` first)
         ("<div>&nbsp; 1. first</div>", "1\\. first"),
-        ("<p>Hi<br>--<br>Jane</p>", "Hi  \n\\--  \nJane"),  # (`--` under a line: a heading)
+        ("<p>Hi<br>--<br>Jane</p>", "Hi\n-- \nJane"),  # (`--` under a line: a sign-off first)
         ("<p>It works.<br></p><div>-- <br>Jane</div>", "It works.\n\n-- \nJane"),  # (a sign-off)
         ("<p>=&gt; result</p>", "=> result"),
         # (a mark alone in a span is markup only if a space follows: Outlook's lists' `1.`
