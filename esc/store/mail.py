@@ -811,9 +811,9 @@ def html_to_text(html: str) -> str:
         `&nbsp;` or a `<span>` too (`**Note** \\- important`, a signature's `\\--` that
         was then no signature), and no `#`, `1)`, `*` or `>` (`<p># 5 is down</p>` became a
         heading; a customer's `&gt; 100 errors` line was cut from a reply as a quote).  A
-        mark that is a piece of text of its own (`<span>-</span>`) waits for the next:
-        it is markup only if a space follows (Outlook's `1.&nbsp;` is none): it is marked,
-        and escaped or not once the whole text is known (:func:`_marks_judged`)."""
+        mark that is a piece of text of its own (`<span>-</span>`) is markup only if a
+        space follows it (Outlook's `1.&nbsp;` is none): it is marked, and escaped or not
+        once the whole text is known (:func:`_marks_judged`)."""
 
         def handle_data(self, data: str, entity_char: bool = False) -> None:
             super().handle_data(data, entity_char=True)  # (True: html2text escapes nothing)
@@ -874,7 +874,8 @@ def html_to_text(html: str) -> str:
     return text.lstrip()
 
 
-_MARK = "\x00"  # (before a mark alone in its piece of text; a mail's NULs are gone by now)
+_MARK = "\x00"  # (before a mark alone in its piece of text; a NUL of the mail's own goes
+# here, as :func:`parse` drops every NUL of a text)
 _MARKED = re.compile(r"\x00((?:#{1,6}|[-+*]|\d{1,9}[.)])(?=[ \t]|$))?", re.MULTILINE)
 _SPACES_ONLY = re.compile(r"^[ \t\xa0]+$", re.MULTILINE)  # (Outlook's `<o:p>&nbsp;</o:p>`)
 
