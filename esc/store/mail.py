@@ -925,13 +925,6 @@ def _quotes_given_back(text: str) -> str:
     return "\n".join(lines)
 
 
-# A quote's attribution that says someone wrote (not any line with a time and a colon:
-# "Since the update at 09:30 the dashboard shows:" is the sender's own)
-_WROTE = re.compile(
-    r"[^\n]*\b(?:wrote|writes|schrieb|a[ \t]+écrit|escribió|escreveu|ha[ \t]+scritto|scrisse"
-    r"|schreef|skrev|napisała?|написала?)\b[^\n]*[:：][ \t]*",
-    re.IGNORECASE,
-)
 
 
 # What, at the start of a line, Markdown reads as markup where a sender meant text: a
@@ -1164,14 +1157,20 @@ def _whole_lines(kept: str, whole: str) -> str:
     return trimmed(whole[: whole.rfind("\n", 0, len(kept)) + 1])
 
 
-# The line a mail client writes above a quote: it names a time, an address or that someone
-# wrote, and ends in a colon ("On Thu, Dec 10, 2026 at 4:50 PM <help@…> wrote:", "El jue,
-# … escribió:", "Help Desk wrote:"); taken for one only right above a quoted line.
-_ATTRIBUTION = re.compile(
-    r"[^\n]*(?:@|\d{1,2}[:.h]\d{2}|\b(?:wrote|writes|schrieb|a[ \t]+écrit|escribió|"
-    r"ha[ \t]+scritto|scrisse|schreef|skrev|napisała?|написала?)\b)[^\n]*[:：][ \t]*",
-    re.IGNORECASE,
+# The line a mail client writes above a quote: it names an address or that someone wrote,
+# and ends in a colon ("On Thu, Dec 10, 2026 at 4:50 PM <help@…> wrote:", "El jue, …
+# escribió:", "Help Desk wrote:"); taken for one only right above a quoted line.  (A time
+# alone is not enough: "Since the update at 09:30 the dashboard shows:" is the sender's.)
+_WROTE_WORDS = (
+    r"wrote|writes|schrieb|a[ \t]+écrit|escribió|escreveu|ha[ \t]+scritto|scrisse|schreef"
+    r"|skrev|napisała?|написала?"
 )
+_ATTRIBUTION = re.compile(
+    rf"[^\n]*(?:@|\b(?:{_WROTE_WORDS})\b)[^\n]*[:：][ \t]*", re.IGNORECASE
+)
+# Of those, one that says someone wrote: what a plain-text quote's `&gt;` lines in HTML
+# are given back under (:func:`_quotes_given_back`)
+_WROTE = re.compile(rf"[^\n]*\b(?:{_WROTE_WORDS})\b[^\n]*[:：][ \t]*", re.IGNORECASE)
 
 
 def _without_attribution(kept: str, whole: str) -> str:

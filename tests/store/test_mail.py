@@ -772,6 +772,15 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
         "<br>Yes, twice.<br><br>&gt; Which model?<br><br>HP 4000"
     )
     assert store.strip_quoted(store.html_to_text(between)) == "Yes, twice.\n\nHP 4000"
+    # (a line of the sender's with a time and a colon is no quote's header in a bottom post
+    # either: the answer under the quote, and what it shows, stay)
+    timed = (
+        "On Thu, Dec 10, 2026 at 4:50 PM Help &lt;help@x.example&gt; wrote:<br>&gt; Did it"
+        " help?<br><br>No. Since the update at 09:30 it shows:<br>&gt; 100 errors<br><br>Jane"
+    )
+    assert store.strip_quoted(store.html_to_text(timed)) == (
+        "No. Since the update at 09:30 it shows:  \n> 100 errors\n\nJane"
+    )
     bottom = (
         '<div class="moz-cite-prefix">On 26.11.26 16:50, Help Desk wrote:<br></div><blockquote'
         ' type="cite">Did you restart it?</blockquote><p>Yes, twice.</p><div'
