@@ -789,7 +789,21 @@ def _quote_marked(html: str) -> str:
     signature, `<pre class="moz-signature">-- …</pre>`, as lines of text: as code its
     `-- ` was indented, and no signature's mark."""
     html = _PRE_SIGNATURE.sub(_signature_as_lines, html, count=1)
+    html = _MOBILE_LINKED.sub(_unlinked, html, count=1)
     return _HTML_QUOTE.sub(f"<p>{_ORIGINAL_LINE}</p>", html, count=1)
+
+
+# Outlook mobile's signature, "Get <a …>Outlook for iOS</a>": as text, the reply parser
+# knows it (as a link, `Get [Outlook for iOS](https://…)`, it stayed in the reply)
+_MOBILE_LINKED = re.compile(
+    r"(<div\b[^>]*\bid=[\"']?ms-outlook-mobile-signature\b[^>]*>)(.*?)(</div\s*>)",
+    re.IGNORECASE | re.DOTALL,
+)
+_ANCHOR = re.compile(r"</?a\b[^>]*>", re.IGNORECASE)
+
+
+def _unlinked(found: re.Match[str]) -> str:
+    return found[1] + _ANCHOR.sub("", found[2]) + found[3]
 
 
 _PRE_SIGNATURE = re.compile(

@@ -797,6 +797,14 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
             f"\n\n{signed}{quote}\n"
         )  # fmt: skip
         assert store.strip_quoted(store.parse(raw.encode()).mail.text) == "Yes, twice."
+    mobile = (
+        '<div>Yes, twice.</div><div id="ms-outlook-mobile-signature">Get <a href="https://ak'
+        'a.ms/o0ukef">Outlook for iOS</a></div><hr><div id="divRplyFwdMsg"><b>From:</b> Help'
+        " &lt;help@x.example&gt;<br><b>Sent:</b> Thursday, December 10, 2026 4:50 PM<br><b>"
+        "To:</b> Jane<br><b>Subject:</b> Re: x</div><div>Did it help?</div>"
+    )  # (Outlook mobile's signature, a link: it stayed, as `Get [Outlook for iOS](…)`)
+    raw = f"From: k@x.example\nMessage-ID: <m@x>\nContent-Type: text/html\n\n{mobile}\n"
+    assert store.strip_quoted(store.parse(raw.encode()).mail.text) == "Yes, twice."
     portuguese = "Em 26/11/2026 16:50, Help &lt;h@x&gt; escreveu:<br>&gt; Ajudou?<br><br>Sim."
     assert store.strip_quoted(store.html_to_text(portuguese)) == "Sim."
     empty = "<p class=MsoNormal>Hi,</p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p>x</p>"
