@@ -23,7 +23,7 @@ import mimetypes
 import os
 import quopri
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import Message
@@ -829,6 +829,20 @@ def html_to_text(html: str) -> str:
         space follows it (Outlook's `1.&nbsp;` is none): it is marked, and escaped or not
         once the whole text is known (:func:`_marks_judged`)."""
 
+        indents: list[bool]  # (for each `<blockquote>` open: whether it is an indent)
+
+        def handle_tag(self, tag: str, attrs: dict[str, str | None], start: bool) -> None:
+            if tag == "blockquote":  # (Gmail's and Apple Mail's "indent", a blockquote with
+                # no border: text moved right, no quote, which a reply's text lost)
+                if start:
+                    self.indents.append(_is_indent(attrs))
+                    indent = self.indents[-1]
+                else:
+                    indent = bool(self.indents) and self.indents.pop()
+                if indent:
+                    tag = "div"
+            super().handle_tag(tag, attrs, start)
+
         def handle_data(self, data: str, entity_char: bool = False) -> None:
             super().handle_data(data, entity_char=True)  # (True: html2text escapes nothing)
 
@@ -871,6 +885,7 @@ def html_to_text(html: str) -> str:
             return bool(out.endswith("\n") and out[:-1].rpartition("\n")[2].strip())
 
     converter = Converter()
+    converter.indents = []
     converter.body_width = 0
     converter.ignore_images = True
     converter.unicode_snob = True  # (`&eacute;` is é, `&ndash;` –: never their ASCII stand-ins)
@@ -892,6 +907,14 @@ _MARK = "\x00"  # (before a mark alone in its piece of text; a NUL of the mail's
 # here, as :func:`parse` drops every NUL of a text)
 _MARKED = re.compile(r"\x00((?:#{1,6}|[-+*]|\d{1,9}[.)])(?=[ \t]|$))?", re.MULTILINE)
 _SPACES_ONLY = re.compile(r"^[ \t\xa0]+$", re.MULTILINE)  # (Outlook's `<o:p>&nbsp;</o:p>`)
+
+
+def _is_indent(attrs: Mapping[str, str | None]) -> bool:
+    """Whether a `<blockquote>` is an indent (`style="margin:0 0 0 40px;border:none"`), not
+    a quote (`type="cite"`, `class="gmail_quote"`, or any with a border)."""
+    style = (attrs.get("style") or "").replace(" ", "").lower()
+    quoted = attrs.get("type") == "cite" or "quote" in (attrs.get("class") or "").lower()
+    return "border:none" in style and not quoted
 
 
 def _marks_judged(text: str) -> str:

@@ -805,6 +805,13 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
     )  # (Outlook mobile's signature, a link: it stayed, as `Get [Outlook for iOS](…)`)
     raw = f"From: k@x.example\nMessage-ID: <m@x>\nContent-Type: text/html\n\n{mobile}\n"
     assert store.strip_quoted(store.parse(raw.encode()).mail.text) == "Yes, twice."
+    indented = (  # (Gmail's "indent": a blockquote with no border, no quote: it was lost)
+        'Hi, the steps I took<blockquote style="margin:0 0 0 40px;border:none;padding:0px">'
+        "<div>clear the cache</div><div>reboot</div></blockquote><div>and it fails</div>"
+    )
+    assert store.strip_quoted(store.html_to_text(indented + quote)) == (
+        "Hi, the steps I took\n\nclear the cache\n\nreboot\n\nand it fails"
+    )
     portuguese = "Em 26/11/2026 16:50, Help &lt;h@x&gt; escreveu:<br>&gt; Ajudou?<br><br>Sim."
     assert store.strip_quoted(store.html_to_text(portuguese)) == "Sim."
     empty = "<p class=MsoNormal>Hi,</p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p>x</p>"
