@@ -1363,7 +1363,8 @@ def _hide_pasted(text: str, known: str) -> str:
     (`>>> `), has no "On … wrote:" line above or atop it, and none of its lines is text of
     the ticket it answers (``known``: such a block repeats what the ticket holds).  Each
     block is judged alone: a quote elsewhere in the reply is stripped as ever.  (A
-    trailing `> old text` under a reply is a quote.)"""
+    trailing `> old text` under a reply is a quote.)  A block indented as code is always
+    the sender's."""
     if _HIDDEN in text or ">" not in text:
         return text
     lines = text.split("\n")
@@ -1383,7 +1384,9 @@ def _hide_pasted(text: str, known: str) -> str:
         repeated = any(len(line) >= 12 and line in seen for line in said)
         introduced = above.endswith((":", "：")) and not above.lstrip().startswith(">")
         prompt = all(line.lstrip().startswith(">>> ") or line.strip() == ">>>" for line in block)
-        if not attributed and not repeated and (introduced or prompt):
+        code = all(line.startswith(("    ", "\t")) for line in block)  # (indented: code, an
+        # R or PowerShell session's `> ` prompts in a `<pre>`, never a quote)
+        if code or (not attributed and not repeated and (introduced or prompt)):
             for i in range(n, end):
                 lines[i] = lines[i].replace(">", _HIDDEN, 1)
             hidden = True

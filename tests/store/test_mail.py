@@ -812,6 +812,10 @@ def test_an_html_reply_keeps_the_sender_s_lines_and_loses_its_signature_and_quot
     assert store.strip_quoted(store.html_to_text(indented + quote)) == (
         "Hi, the steps I took\n\nclear the cache\n\nreboot\n\nand it fails"
     )
+    session = "I get this<pre>&gt; library(foo)\nError: no package</pre>Any idea?"  # (code)
+    assert store.strip_quoted(store.html_to_text(session + quote)) == (
+        "I get this\n\n    > library(foo)\n    Error: no package\n\nAny idea?"
+    )
     portuguese = "Em 26/11/2026 16:50, Help &lt;h@x&gt; escreveu:<br>&gt; Ajudou?<br><br>Sim."
     assert store.strip_quoted(store.html_to_text(portuguese)) == "Sim."
     empty = "<p class=MsoNormal>Hi,</p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p>x</p>"
