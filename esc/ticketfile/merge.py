@@ -1370,13 +1370,15 @@ def _merge_body(
         o.conversation.items, t.conversation.items = o_items, t_items
         if conflicted:
             conflicts.append(ENTRY)
+    bc, oc, tc = (s.items if s else [] for s in (b.conversation, o.conversation, t.conversation))
+    entries = merge_sequence(bc, oc, tc, _entry_key, entry_time)
     conversation = _merge_section(
         b.conversation, o.conversation, t.conversation, _entry_key, entry_time, nl,
-        default_head=f"{CONVERSATION}{nl}{nl}", blank_after=True,
+        default_head=f"{CONVERSATION}{nl}{nl}", blank_after=True, items=entries,
     )  # fmt: skip
     activity = _merge_section(
         b.activity, o.activity, t.activity, _line_key, _line_time, nl,
-        default_head=f"{ACTIVITY}{nl}{nl}", blank_after=False,
+        default_head=f"{ACTIVITY}{nl}{nl}", blank_after=False, logged=_entry_lines(entries),
     )  # fmt: skip
     parts = [description]
     for section, was in ((conversation, o.conversation), (activity, o.activity)):
@@ -1462,12 +1464,19 @@ def _merge_section(
     nl: str,
     default_head: str,
     blank_after: bool,
+    items: list[str] | None = None,
+    logged: Counter[Hashable] | None = None,
 ) -> str | None:
-    """The merged text of the conversation or the activity section (None: no section)."""
-    items = merge_sequence(
-        base.items if base else [], ours.items if ours else [], theirs.items if theirs else [],
-        key, when,
-    )  # fmt: skip
+    """The merged text of the conversation or the activity section (None: no section).
+    ``items``: its items merged already; ``logged``: how many log lines of each key the
+    merged conversation's entries have (:func:`_entry_lines`)."""
+    if items is None:
+        items = merge_sequence(
+            base.items if base else [], ours.items if ours else [],
+            theirs.items if theirs else [], key, when,
+        )  # fmt: skip
+    if logged:
+        items = _each_entry_logged(items, base, ours, theirs, key, logged)
     head = ours.head if ours else theirs.head if theirs else default_head
     # The text between the heading and the first item: theirs' if only theirs changed it
     # (if both did, theirs' lines are missing and lost_lines sends it to a text merge).
@@ -1490,6 +1499,45 @@ def _merge_section(
             item += nl
         out.append(item)
     return head + "".join(out) + tail
+
+
+def _entry_lines(entries: Sequence[str]) -> Counter[Hashable]:
+    """For the merged conversation's ``entries``, the key (:func:`_line_key`) of the log
+    line each one has (`- TIME · bob · internal note added`), counted."""
+    found: Counter[Hashable] = Counter()
+    for block in entries:
+        head = ENTRY_HEAD.match(block)
+        at = timestamp(head["at"]) if head is not None else None
+        if head is not None and at is not None:
+            kind = head["kind"]
+            event = f"{'internal note' if kind == 'note' else kind} added"
+            found[(at, f"{SEP}{head['author']}{SEP}{event}")] += 1
+    return found
+
+
+def _each_entry_logged(
+    items: list[str],
+    base: _Section | None,
+    ours: _Section | None,
+    theirs: _Section | None,
+    key: Callable[[str], Hashable],
+    logged: Counter[Hashable],
+) -> list[str]:
+    """The merged log ``items`` with the line of each entry both sides added alike (bob's
+    two notes in one second, one on each side: one `internal note added` line each, alike)
+    as often as the entries are, and as the sides' lines together are at most: the merge
+    keeps alike lines once."""
+    counts = [Counter(map(key, s.items if s else [])) for s in (base, ours, theirs)]
+    have = Counter(map(key, items))
+    out = list(items)
+    for k, entries in logged.items():
+        b, o, t = (c[k] for c in counts)
+        want = min(entries, o + t - b)
+        if have[k] >= want or not have[k]:
+            continue
+        last = max(i for i, item in enumerate(out) if key(item) == k)
+        out[last + 1 : last + 1] = [out[last]] * (want - have[k])
+    return out
 
 
 def _entry_key(block: str) -> Hashable:

@@ -306,6 +306,19 @@ def test_one_rule_s_escalation_written_in_two_offsets_merges_as_one() -> None:
     assert merged.count("kind: hierarchical") == 1 and merged.count("Looking") == 1
 
 
+def test_two_notes_in_one_second_one_on_each_side_keep_a_log_line_each() -> None:
+    """bob's two different notes at one instant, one on each side: both entries were kept
+    and one `internal note added` line (the lines are alike: the merge kept it once)."""
+    ours = apply(BASE, note("10:30", "bob", "Restarted the web tier"))
+    theirs = apply(BASE, note("10:30", "bob", "Paged the database team"))
+    for one, other in ((ours, theirs), (theirs, ours)):
+        merged = clean(BASE, one, other)
+        assert merged.count("· bob · note (internal)") == 2
+        assert merged.count("· bob · internal note added") == 2
+    # (the same note on both sides is one entry, one line)
+    assert clean(BASE, ours, ours).count("· bob · internal note added") == 1
+
+
 def test_escalations_take_the_union_in_time_order() -> None:
     ours = change(BASE, escalations=(escalation("10:20", "engineering", "ours"),))
     theirs = change(
