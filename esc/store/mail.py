@@ -1194,20 +1194,28 @@ def _whole_lines(kept: str, whole: str) -> str:
     return trimmed(whole[: whole.rfind("\n", 0, len(kept)) + 1])
 
 
-# The line a mail client writes above a quote: it names an address or that someone wrote,
-# and ends in a colon ("On Thu, Dec 10, 2026 at 4:50 PM <help@…> wrote:", "El jue, …
-# escribió:", "Help Desk wrote:"); taken for one only right above a quoted line.  (A time
-# alone is not enough: "Since the update at 09:30 the dashboard shows:" is the sender's.)
+# The line a mail client writes above a quote: it names an address, that someone wrote, or
+# a date and a time, and ends in a colon ("On Thu, Dec 10, 2026 at 4:50 PM <help@…> wrote:",
+# "El jue, … escribió:", "Help Desk wrote:", "2026年12月10日(木) 16:50 Help Desk:"); taken
+# for one only right above a quoted line.  (A time without a date is not enough: "Since
+# the update at 09:30 the dashboard shows:" is the sender's.)
 _WROTE_WORDS = (
     r"wrote|writes|schrieb|a[ \t]+écrit|escribió|escreveu|ha[ \t]+scritto|scrisse|schreef"
-    r"|skrev|napisała?|написала?"
+    r"|skrev|napisała?|pisze|написала?|пишет|写道|寫道"
+)
+_DATED = (  # (a time, and a date: a year, or day.month.year)
+    r"(?=[^\n]*\d{1,2}[:.h]\d{2})"
+    r"(?=[^\n]*(?:(?<!\d)(?:19|20)\d{2}(?!\d)|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}))"
 )
 _ATTRIBUTION = re.compile(
-    rf"[^\n]*(?:@|\b(?:{_WROTE_WORDS})\b)[^\n]*[:：][ \t]*", re.IGNORECASE
+    rf"(?:{_DATED}|(?=[^\n]*(?:@|\b(?:{_WROTE_WORDS})\b|写道|寫道)))[^\n]*[:：][ \t]*",
+    re.IGNORECASE,
 )
 # Of those, one that says someone wrote: what a plain-text quote's `&gt;` lines in HTML
 # are given back under (:func:`_quotes_given_back`)
-_WROTE = re.compile(rf"[^\n]*\b(?:{_WROTE_WORDS})\b[^\n]*[:：][ \t]*", re.IGNORECASE)
+_WROTE = re.compile(
+    rf"[^\n]*(?:\b(?:{_WROTE_WORDS})\b|写道|寫道)[^\n]*[:：][ \t]*", re.IGNORECASE
+)
 
 
 def _without_attribution(kept: str, whole: str) -> str:

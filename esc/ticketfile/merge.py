@@ -1378,7 +1378,8 @@ def _merge_body(
     )  # fmt: skip
     activity = _merge_section(
         b.activity, o.activity, t.activity, _line_key, _line_time, nl,
-        default_head=f"{ACTIVITY}{nl}{nl}", blank_after=False, logged=_entry_lines(entries),
+        default_head=f"{ACTIVITY}{nl}{nl}", blank_after=False,
+        logged=(_entry_lines(entries), _entry_lines(_added_alike(bc, oc, tc))),
     )  # fmt: skip
     parts = [description]
     for section, was in ((conversation, o.conversation), (activity, o.activity)):
@@ -1465,11 +1466,12 @@ def _merge_section(
     default_head: str,
     blank_after: bool,
     items: list[str] | None = None,
-    logged: Counter[Hashable] | None = None,
+    logged: tuple[Counter[Hashable], Counter[Hashable]] | None = None,
 ) -> str | None:
     """The merged text of the conversation or the activity section (None: no section).
     ``items``: its items merged already; ``logged``: how many log lines of each key the
-    merged conversation's entries have (:func:`_entry_lines`)."""
+    merged conversation's entries have, and those of the entries both sides added alike
+    (:func:`_entry_lines`)."""
     if items is None:
         items = merge_sequence(
             base.items if base else [], ours.items if ours else [],
@@ -1501,6 +1503,13 @@ def _merge_section(
     return head + "".join(out) + tail
 
 
+def _added_alike(base: list[str], ours: list[str], theirs: list[str]) -> list[str]:
+    """The entries both sides added, alike (as many times as both did)."""
+    b, o, t = (Counter(map(_entry_key, side)) for side in (base, ours, theirs))
+    first = {_entry_key(item): item for item in ours}
+    return [first[k] for k in o for _ in range(min(o[k], t[k]) - b[k])]
+
+
 def _entry_lines(entries: Sequence[str]) -> Counter[Hashable]:
     """For the merged conversation's ``entries``, the key (:func:`_line_key`) of the log
     line each one has (`- TIME · bob · internal note added`), counted."""
@@ -1521,18 +1530,20 @@ def _each_entry_logged(
     ours: _Section | None,
     theirs: _Section | None,
     key: Callable[[str], Hashable],
-    logged: Counter[Hashable],
+    logged: tuple[Counter[Hashable], Counter[Hashable]],
 ) -> list[str]:
-    """The merged log ``items`` with the line of each entry both sides added alike (bob's
-    two notes in one second, one on each side: one `internal note added` line each, alike)
-    as often as the entries are, and as the sides' lines together are at most: the merge
-    keeps alike lines once."""
+    """The merged log ``items`` with the line of each entry the sides added (bob's two
+    notes in one second, one on each side: one `internal note added` line each, alike) as
+    often as the entries are, and as the lines the sides added for different entries are
+    at most (a note both sides added is one; an entry with no line of its own, an `esc
+    involve`'s ask, none): the merge keeps alike lines once."""
+    entries_logged, alike = logged
     counts = [Counter(map(key, s.items if s else [])) for s in (base, ours, theirs)]
     have = Counter(map(key, items))
     out = list(items)
-    for k, entries in logged.items():
+    for k, entries in entries_logged.items():
         b, o, t = (c[k] for c in counts)
-        want = min(entries, o + t - b)
+        want = min(entries, o + t - b - alike[k])
         if have[k] >= want or not have[k]:
             continue
         last = max(i for i, item in enumerate(out) if key(item) == k)

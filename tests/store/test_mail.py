@@ -526,6 +526,25 @@ def test_an_outlook_quote_is_stripped_in_more_languages(reply: str, header: str)
     assert store.strip_quoted(text) == reply
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "W dniu 10.12.2026 o 16:50, Help Desk pisze:",  # (Thunderbird's, with no address)
+        "10.12.2026 16:50, Help Desk пишет:",
+        "Help Desk 于2026年12月10日周四 16:50写道：",
+        "在 2026/12/10 16:50, Help Desk 写道:",
+        "2026年12月10日(木) 16:50 Help Desk:",
+        "Am 10.12.2026 um 16:50 schrieb Help Desk:",
+    ],
+)
+def test_a_quote_header_with_a_name_alone_is_a_header(header: str) -> None:
+    """A header with a date and a time, or a "wrote" in its language, and no address: still
+    a quote's header (a time with no date, "Since the update at 09:30 it shows:", is the
+    sender's line)."""
+    text = f"Thanks, that fixed it.\n\n{header}\n> Please restart the printer.\n> Regards\n"
+    assert store.strip_quoted(text) == "Thanks, that fixed it."
+
+
 def test_a_gmail_quote_header_with_a_full_width_colon_goes_with_it() -> None:
     text = (
         "谢谢，可以了。\n\nHelp <help@desk.example> 于2026年12月1日周二 10:05写道："

@@ -315,8 +315,18 @@ def test_two_notes_in_one_second_one_on_each_side_keep_a_log_line_each() -> None
         merged = clean(BASE, one, other)
         assert merged.count("· bob · note (internal)") == 2
         assert merged.count("· bob · internal note added") == 2
-    # (the same note on both sides is one entry, one line)
+    # (the same note on both sides is one entry, one line; so it stays when one side also
+    # has an entry with no `added` line of its own, as `esc involve`'s ask)
     assert clean(BASE, ours, ours).count("· bob · internal note added") == 1
+    asked = Change(
+        entries=(Entry(at("10:30"), "bob", "note", "Asked engineering"),),
+        activity=(Activity(at("10:30"), "bob", event="request to engineering"),),
+    )
+    both = apply(BASE, asked, note("10:30", "bob", "Restarted the web tier"))
+    for one, other in ((both, ours), (ours, both)):
+        merged = clean(BASE, one, other)
+        assert merged.count("· bob · note (internal)") == 2
+        assert merged.count("· bob · internal note added") == 1
 
 
 def test_escalations_take_the_union_in_time_order() -> None:
