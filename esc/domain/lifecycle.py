@@ -90,7 +90,7 @@ class _Builder:
 
     def entry(self, kind: EntryKind, text: str, author: str | None = None) -> None:
         self.entries.append(Entry(self.now, author or self.actor, kind, text))
-        self.event(f"{'internal note' if kind == 'note' else kind} added")
+        self.event(entry_added(kind))
 
     def build(self) -> Change:
         if self.sets or self.escalations or self.entries or self.tags or self.requests:
@@ -568,6 +568,11 @@ def answer(
 
 
 # `@name` not inside a word or an e-mail address, the name as teams.yaml spells names.
+def entry_added(kind: str) -> str:
+    """The event an entry of ``kind`` logs beside it: `internal note added`, `reply added`."""
+    return f"{'internal note' if kind == 'note' else kind} added"
+
+
 def mentions(config: Config, text: str) -> tuple[str, ...]:
     """The teams and people of teams.yaml that ``text`` mentions as ``@name``, in order:
     any name teams.yaml accepts (`@josé`, `@o'neil`), in any case (`@Security`), the

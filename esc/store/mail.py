@@ -1201,20 +1201,21 @@ def _whole_lines(kept: str, whole: str) -> str:
 # the update at 09:30 the dashboard shows:" is the sender's.)
 _WROTE_WORDS = (
     r"wrote|writes|schrieb|a[ \t]+écrit|escribió|escreveu|ha[ \t]+scritto|scrisse|schreef"
-    r"|skrev|napisała?|pisze|написала?|пишет|写道|寫道"
+    r"|skrev|napisała?|pisze|написала?|пишет"
 )
+_WROTE_CJK = "写道|寫道"  # (no word boundary around them: written apart)
 _DATED = (  # (a time, and a date: a year, or day.month.year)
     r"(?=[^\n]*\d{1,2}[:.h]\d{2})"
     r"(?=[^\n]*(?:(?<!\d)(?:19|20)\d{2}(?!\d)|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}))"
 )
 _ATTRIBUTION = re.compile(
-    rf"(?:{_DATED}|(?=[^\n]*(?:@|\b(?:{_WROTE_WORDS})\b|写道|寫道)))[^\n]*[:：][ \t]*",
+    rf"(?:{_DATED}|(?=[^\n]*(?:@|\b(?:{_WROTE_WORDS})\b|{_WROTE_CJK})))[^\n]*[:：][ \t]*",
     re.IGNORECASE,
 )
 # Of those, one that says someone wrote: what a plain-text quote's `&gt;` lines in HTML
 # are given back under (:func:`_quotes_given_back`)
 _WROTE = re.compile(
-    rf"[^\n]*(?:\b(?:{_WROTE_WORDS})\b|写道|寫道)[^\n]*[:：][ \t]*", re.IGNORECASE
+    rf"[^\n]*(?:\b(?:{_WROTE_WORDS})\b|{_WROTE_CJK})[^\n]*[:：][ \t]*", re.IGNORECASE
 )
 
 

@@ -57,7 +57,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar, cast
 
 from esc.domain.errors import ParseError
-from esc.domain.lifecycle import ANSWERED, answered_after
+from esc.domain.lifecycle import ANSWERED, answered_after, entry_added
 from esc.domain.mail import MESSAGE_IDS, RECIPIENTS, REPLIES_TO
 from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, Activity, by_esc
 from esc.domain.records import immutable
@@ -1518,9 +1518,7 @@ def _entry_lines(entries: Sequence[str]) -> Counter[Hashable]:
         head = ENTRY_HEAD.match(block)
         at = timestamp(head["at"]) if head is not None else None
         if head is not None and at is not None:
-            kind = head["kind"]
-            event = f"{'internal note' if kind == 'note' else kind} added"
-            found[(at, f"{SEP}{head['author']}{SEP}{event}")] += 1
+            found[(at, f"{SEP}{head['author']}{SEP}{entry_added(head['kind'])}")] += 1
     return found
 
 
