@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from esc.domain.lifecycle import entry_added
 from esc.domain.model import NOTIFIED, Activity, Change, EscalationKind
 from esc.domain.records import lean
 from esc.domain.timestamps import format_timestamp
@@ -64,7 +65,7 @@ def rule_actions(ticket_id: str, change: Change) -> tuple[RuleAction, ...]:
         elif line.event is not None and line.event.startswith("involved "):
             team = line.event.removeprefix("involved ")
             actions.append(RuleAction(ticket_id, line.at, line.by, "involve", new=team))
-        elif line.event == "internal note added":
+        elif line.event == entry_added("note"):
             entry = next((e for e in notes if (e.at, e.author) == (line.at, line.by)), None)
             if entry is not None:
                 notes.remove(entry)  # (each note once, should one rule add two at once)
