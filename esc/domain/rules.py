@@ -19,6 +19,7 @@ from esc.domain.conditions import (
     Vocabulary,
     compile_condition,
 )
+from esc.domain.errors import EntryError
 from esc.domain.model import ACTIVE_STATUSES, line_problem, new_tag_problem
 from esc.domain.records import immutable
 from esc.domain.sla import PolicyError, parse_working_duration
@@ -27,16 +28,8 @@ ACTIONS = ("escalate", "priority", "assign", "tag", "note", "status", "notify", 
 RULE_KEYS = {"name", "when", "then", "repeat", "description"}
 
 
-class RuleError(ValueError):
-    """A rule that cannot be used; ``key`` names the offending key, ``location`` the place
-    below it (for a condition: the keys and indexes inside ``when``)."""
-
-    def __init__(
-        self, message: str, key: str | None = None, location: tuple[str | int, ...] = ()
-    ) -> None:
-        super().__init__(message)
-        self.key = key
-        self.location = location
+class RuleError(EntryError):
+    """A rule that cannot be used (see :class:`~esc.domain.errors.EntryError`)."""
 
 
 @immutable

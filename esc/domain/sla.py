@@ -25,6 +25,7 @@ from esc.domain.choices import did_you_mean, shown, unknown_choice
 from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
 from esc.domain.durations import HINT as DURATION_HINT
 from esc.domain.durations import DurationError, format_duration, parse_duration
+from esc.domain.errors import EntryError
 from esc.domain.model import (
     CUSTOMER_METRICS,
     METRICS,
@@ -50,16 +51,8 @@ _RESUMED = ("resolution", "collaboration")
 Interval = tuple[dt.datetime, dt.datetime]
 
 
-class PolicyError(ValueError):
-    """A policy that cannot be used; ``key`` names the offending key, ``location`` the
-    place below it (for a condition: the keys and indexes inside ``when``)."""
-
-    def __init__(
-        self, message: str, key: str | None = None, location: tuple[str | int, ...] = ()
-    ) -> None:
-        super().__init__(message)
-        self.key = key
-        self.location = location
+class PolicyError(EntryError):
+    """A policy that cannot be used (see :class:`~esc.domain.errors.EntryError`)."""
 
 
 @immutable
