@@ -104,6 +104,12 @@ def address_of(customer: str | None) -> str | None:
     return text.lower() if _BARE.match(text) else None
 
 
+def is_address(text: str) -> bool:
+    """Whether ``text`` is one bare e-mail address (``jane@shop.example``), as mail to a
+    customer is sent to: not a list, nor a name with an address."""
+    return _BARE.match(text) is not None and not any(c in text for c in ",;:")
+
+
 def display_name(customer: str) -> str:
     """The display name of ``Jane Doe <jane@x.example>`` (unquoted), else the address."""
     found = _ADDRESS.search(customer)

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import unquote, urlsplit
 
-from esc.domain.customer_mail import CustomerMailKind, Outgoing
+from esc.domain.customer_mail import CustomerMailKind, Outgoing, is_address
+from esc.domain.errors import escape_surrogates
 from esc.domain.notify import (
     Event,
     EventKind,
@@ -415,14 +416,14 @@ def deliver(
                     result.quiet.append(message)  # (its next working hours not come: waits)
                 elif made_quiet:
                     gathered.setdefault(message.target, []).append(message)
-                elif _deliver_one(outbox, notify, message, now, env, result):
+                elif (error := _deliver_one(outbox, notify, message, now, env, result)) is None:
                     up.add(message.target)
-                else:
-                    down.add(message.target)
+                elif not isinstance(error, MessageRefused):  # (this message's own fault:
+                    down.add(message.target)  # the others to its target are still tried)
             for target, messages in gathered.items():
                 if target in down:
                     result.held += messages
-                elif _deliver_digest(outbox, notify, target, messages, now, env, result):
+                elif _deliver_digest(outbox, notify, target, messages, now, env, result) is None:
                     up.add(target)
                 else:
                     down.add(target)
@@ -460,9 +461,10 @@ def _deliver_digest(
     now: dt.datetime,
     env: Mapping[str, str] | None,
     result: Delivery,
-) -> bool:
+) -> str | None:
     """The messages made in ``target``'s quiet hours, sent as one at its next working hour
-    (one alone goes as it is); whether it went.  Each is recorded as its own message was."""
+    (one alone goes as it is); None if it went, else why not.  Each is recorded as its own
+    message was."""
     if len(messages) == 1:
         return _deliver_one(outbox, notify, messages[0], now, env, result)
     title = digest_title(target, len(messages))
@@ -475,7 +477,7 @@ def _deliver_digest(
         _record(outbox, message, error, now, result)
     if error is None:
         result.digests.append(SentDigest(target, digest, tuple(m.key for m in messages)))
-    return error is None
+    return error
 
 
 def _deliver_one(
@@ -485,14 +487,22 @@ def _deliver_one(
     now: dt.datetime,
     env: Mapping[str, str] | None,
     result: Delivery,
-) -> bool:
-    """Send ``message`` and record what became of it; whether it went."""
+) -> str | None:
+    """Send ``message`` and record what became of it; None if it went, else why not."""
     error = send(
         notify, message.target, message.title, message.body, env, message.to, message.headers,
         event="" if message.to else message.event,
     )  # fmt: skip
     _record(outbox, message, error, now, result)
-    return error is None
+    return error
+
+
+class MessageRefused(str):
+    """Why a message did not go that is of the message alone, not of its target (no one
+    address to send it to, apprise cannot use the mail URL addressed to its customer, or
+    fails on what it is given): the other messages to the target are still tried, where a
+    target that failed waits for the next delivery.  (A customer's Message-ID that failed
+    every time held every other customer's mail behind it.)"""
 
 
 def _record(
@@ -531,19 +541,26 @@ def send(
         url = expand(found.url, os.environ if env is None else env)
     except KeyError as exc:
         return f"the environment variable {exc.args[0]} is not set"
+    if to and not is_address(to):  # (a list, or a name: apprise would send to each)
+        return MessageRefused(f"target {target}: {escape_surrogates(to)!r} is no e-mail address")
     if to:
         url = addressed(url, to, headers or {})
     elif event:
         url = with_event(url, event)
     with warnings.catch_warnings():  # (apprise and its plugins import the deprecated imghdr)
         warnings.simplefilter("ignore", DeprecationWarning)
-        return _send(url, target, title, body)
+        return _send(url, target, title, body, bool(to))
 
 
 def addressed(url: str, to: str, headers: Mapping[str, str]) -> str:
     """A ``mailto://``/``mailtos://`` URL sending to ``to`` only: the recipients it names
     (its path, ``to=``) are dropped, its ``cc=``/``bcc=`` kept, and each header added as
-    apprise's ``+Name=value``.  (apprise sets Message-ID and Date itself.)"""
+    apprise's ``+Name=value``.  (apprise sets Message-ID and Date itself.)
+
+    apprise decodes a header's value twice (the URL's query, then its mail plugin's own
+    unquoting), so each is quoted twice: a value reaches the mail as written.  Quoted once,
+    a customer's Message-ID `<a%0d%0aBcc:x@…>` became a line break in In-Reply-To, a header
+    line of the sender's making.  (``to`` is decoded once.)"""
     from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
     parts = urlsplit(url)
@@ -551,7 +568,10 @@ def addressed(url: str, to: str, headers: Mapping[str, str]) -> str:
     kept = [p for p in parts.query.split("&")
             if p and unquote(p.partition("=")[0]).lower() not in dropped]  # fmt: skip
     added = [f"to={quote(to, safe='@')}"]
-    added += [f"+{quote(k, safe='')}={quote(v, safe='')}" for k, v in headers.items()]
+    added += [
+        f"+{quote(quote(k, safe=''), safe='')}={quote(quote(v, safe=''), safe='')}"
+        for k, v in headers.items()
+    ]
     return urlunsplit((parts.scheme, parts.netloc, "", "&".join(kept + added), ""))
 
 
@@ -588,19 +608,24 @@ def apprise_knows(url: str) -> bool:
         return apprise.Apprise.instantiate(url) is not None
 
 
-def _send(url: str, target: str, title: str, body: str) -> str | None:
+def _send(url: str, target: str, title: str, body: str, addressed: bool) -> str | None:
+    """Send with apprise; None if it went, else why not (:class:`MessageRefused` when the
+    message alone is at fault: ``addressed``, the URL made for its customer, unusable, or
+    apprise failing on what it was given rather than on the service)."""
     import apprise  # (only when there is something to send: a quiet sweep never loads it)
 
     sender = apprise.Apprise()
     if not sender.add(url):
-        return f"target {target}: apprise cannot use its URL"
+        said = f"target {target}: apprise cannot use its URL"
+        return MessageRefused(f"{said} for this customer's address") if addressed else said
     try:
         capture = apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s")  # type: ignore[no-untyped-call]
         with capture as log:
             ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
             said = log.getvalue()
-    except Exception as exc:
-        return f"target {target}: {type(exc).__name__}"
+    except Exception as exc:  # (apprise catches the service's failures itself: this is
+        # one on what it was given, this message's, never the URL, which may hold a secret)
+        return MessageRefused(f"target {target}: {type(exc).__name__}")
     if ok:
         return None
     why = _apprise_reason(said, url)

@@ -932,6 +932,37 @@ def test_a_new_ticket_from_mail_is_acknowledged_once_with_its_id(
     assert len(mails) == 1  # a reply to a ticket is not acknowledged
 
 
+def test_a_customer_s_message_id_reaches_the_acknowledgement_as_written(
+    esc: Esc,
+    workspace: Path,
+    tmp_path: Path,
+    smtp: tuple[int, list[tuple[str, list[str], str]]],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Message-ID with `%` escapes in it is a sender's to choose: it reaches the
+    acknowledgement's In-Reply-To as written, never decoded into a line break of the
+    sender's making (a header of theirs, `Bcc:`), and one that apprise cannot send holds
+    up no other customer's mail."""
+    port, mails = smtp
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(CUSTOMER_MAIL)
+    ids = ["<a%0d%0aBcc%3ax@evil.example>", "<b%41%42@shop.example>",
+           "<c%0d%0aX-Injected%3a%20yes@shop.example>", "<m4@shop.example>"]  # fmt: skip
+    box = corpus.mbox(tmp_path / "inbox.mbox", *(
+        corpus.message(subject=f"Problem {n}", sender=f"c{n}@shop.example", message_id=m)
+        for n, m in enumerate(ids)
+    ))  # fmt: skip
+    out = esc.ok("intake", "--mbox", str(box))
+    assert out.count("acknowledged") == 4, out
+    sent = [email.message_from_string(text, policy=email.policy.default) for _, _, text in mails]
+    assert sorted(str(m["In-Reply-To"]) for m in sent) == sorted(ids)
+    assert sorted(r for _, recipients, _ in mails for r in recipients) == [
+        f"c{n}@shop.example" for n in range(4)
+    ]
+    assert all(m["X-Injected"] is None and m["Bcc"] is None for m in sent)
+
+
 def test_an_acknowledgement_not_sent_is_not_said_to_be(
     esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,6 +23,7 @@ from esc.store.outbox import (
     deliver,
     send,
 )
+from tests.commands.test_notify import smtp  # noqa: F401  (the fixture)
 from tests.disks import fill, small_disk
 from tests.webhook import Hook
 
@@ -34,8 +35,8 @@ def test_a_mail_url_is_addressed_to_the_customer_alone() -> None:
     got = addressed(url, "jane@shop.example", {"In-Reply-To": "<m1@shop.example>"})
     assert got == (
         "mailtos://user:p%40ss@smtp.example:465?from=help@x.example&bcc=archive@x.example"
-        "&to=jane@shop.example&+In-Reply-To=%3Cm1%40shop.example%3E"
-    )
+        "&to=jane@shop.example&+In-Reply-To=%253Cm1%2540shop.example%253E"
+    )  # (quoted twice: apprise decodes a header's value twice)
 
 
 def test_a_customer_message_keeps_its_address_and_headers(tmp_path: Path) -> None:
@@ -252,6 +253,27 @@ def test_once_a_target_fails_its_other_messages_wait_for_the_next_delivery(
         assert later.held == [] and hook.events() == ["e2", "e3", "e1"]
     finally:
         good.close()
+
+
+def test_a_message_that_fails_on_its_own_holds_up_no_other_to_its_target(
+    tmp_path: Path, smtp: tuple[int, list[tuple[str, list[str], str]]]  # noqa: F811
+) -> None:
+    """A customer's mail that can never go (no one address to send it to) fails alone:
+    the target is not taken for down, and the next customer's mail goes."""
+    port, mails = smtp
+    url = f"mailto://127.0.0.1:{port}?from=help@esc.example&mode=insecure"
+    notify = Notify(targets={"customers": Target("customers", url)})
+    outbox = Outbox(tmp_path)
+    bad = Outgoing("e1", "T-1", "reply", "jane@x.example, eve@y.example", "Re: x", "Done\n", {})
+    good = Outgoing("e2", "T-2", "reply", "kim@shop.example", "Re: y", "Done\n", {})
+    outbox.queue([customer_message(bad, "customers", NOW),
+                  customer_message(good, "customers", NOW + dt.timedelta(seconds=1))])  # fmt: skip
+    got = deliver(outbox, notify, NOW + dt.timedelta(minutes=1))
+    assert [m.key for m in got.sent] == ["e2-customers"] and got.held == []
+    assert [(m.key, m.error) for m in got.failed] == [
+        ("e1-customers", "target customers: 'jane@x.example, eve@y.example' is no e-mail address")
+    ]
+    assert [recipients for _, recipients, _ in mails] == [["kim@shop.example"]]
 
 
 def test_a_secret_with_url_characters_reaches_the_service_decoded(
