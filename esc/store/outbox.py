@@ -29,7 +29,7 @@ from typing import Any, Literal, cast
 from urllib.parse import unquote, urlsplit
 
 from esc.domain.customer_mail import CustomerMailKind, Outgoing, is_address
-from esc.domain.errors import escape_surrogates
+from esc.domain.errors import BadInput, escape_surrogates
 from esc.domain.notify import (
     Event,
     EventKind,
@@ -49,6 +49,7 @@ DELIVERY_WAIT = 60.0  # seconds a sweep waits for another process to finish send
 FAILING_AFTER = 5
 FIRST_BACKOFF = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=6)
+MAX_ATTEMPTS = 10**6  # (a message retried every 6 hours for 680 years)
 Status = Literal["pending", "sent"]
 SENT_KEPT = dt.timedelta(days=30)  # a sent message, kept so that its event is not queued again
 
@@ -102,6 +103,19 @@ class Message:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Message:
+        """The message a file holds; ValueError (or KeyError, TypeError) if it holds none
+        esc wrote: a time without its UTC offset, a count that is no count (a hand edit)
+        made every sweep, check and doctor fail."""
+        try:
+            return cls._from_json(data)
+        except BadInput as exc:
+            raise ValueError(str(exc)) from None
+
+    @classmethod
+    def _from_json(cls, data: Mapping[str, Any]) -> Message:
+        attempts = data.get("attempts", 0)
+        if type(attempts) is not int or not 0 <= attempts <= MAX_ATTEMPTS:
+            raise ValueError(f"attempts {attempts!r} is no count of tries")
         times = {
             k: parse_timestamp(data[k]) if data.get(k) else None
             for k in ("next_try", "sent", "happened")
@@ -115,7 +129,7 @@ class Message:
             body=str(data["body"]),
             queued=parse_timestamp(data["queued"]),
             status="sent" if data.get("status") == "sent" else "pending",
-            attempts=int(data.get("attempts", 0)),
+            attempts=attempts,
             error=str(data.get("error", "")),
             to=str(data.get("to", "")),
             headers={str(k): str(v) for k, v in dict(data.get("headers") or {}).items()},
@@ -515,7 +529,8 @@ def _record(
     else:
         message.attempts += 1
         message.error = error
-        message.next_try = now + min(FIRST_BACKOFF * 2 ** (message.attempts - 1), MAX_BACKOFF)
+        doublings = min(message.attempts - 1, 16)  # (2**16 × 5 minutes is past the cap)
+        message.next_try = now + min(FIRST_BACKOFF * 2**doublings, MAX_BACKOFF)
         result.failed.append(message)
     outbox.save(message)
 

@@ -385,3 +385,47 @@ def test_an_outbox_file_of_json_that_is_no_object_is_unreadable_not_a_crash(
     assert [(p.name, why) for p, why in box.unreadable()] == [
         ("a.json", "not a message esc wrote"), ("b.json", "not UTF-8 text")
     ]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"queued": "2026-11-24T10:00:00"},
+        {"attempts": 1e400},
+        {"attempts": "3"},
+        {"attempts": -1},
+        {"next_try": "soon"},
+    ],
+)
+def test_a_hand_edited_message_file_is_unreadable_not_a_crash(
+    tmp_path: Path, edit: dict[str, object]
+) -> None:
+    """A time without its UTC offset, or a count of tries that is no count, made every
+    sweep, check and doctor stop (exit 2, a message naming no file; exit 3 for 1e400),
+    and the daily clean-up of sent/ too: the file is said to be unreadable instead."""
+    box = Outbox(tmp_path)
+    box.queue([notification("e1"), notification("e2")])
+    path = box.path("e1-hook")
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, **edit}))
+    assert [m.key for m in box.all()] == ["e2-hook"]
+    assert [(p.name, why) for p, why in box.unreadable()] == [
+        ("e1-hook.json", "not a message esc wrote")
+    ]
+    box.sent_folder.mkdir()
+    os.replace(path, box.sent_path("e1-hook"))
+    assert box.prune_sent(NOW + dt.timedelta(days=60)) == 0  # (not esc's to remove)
+    assert box.sent_path("e1-hook").exists()
+
+
+def test_a_message_tried_a_million_times_waits_six_hours() -> None:
+    from esc.store.outbox import MAX_BACKOFF, _record
+
+    class Kept:
+        def save(self, message: Message) -> None:
+            pass
+
+    message = notification("e1")
+    message.attempts = 10**6 - 1
+    _record(Kept(), message, "down", NOW, Delivery([], []))  # type: ignore[arg-type]
+    assert message.next_try == NOW + MAX_BACKOFF
