@@ -1232,6 +1232,12 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
                     if t.name in told
                 ]
         return outcome
+    if options.report_dir is not None and options.reports:  # (--report-dir tickets: its
+        # summary.md was a ticket that does not parse, and every command failed after)
+        from esc.report.contents import SWEEP_REPORTS
+
+        for name in SWEEP_REPORTS:
+            workspace.refuse_own(options.report_dir / name)
     if options.push:  # (values that reach git: never as an option)
         git.check_remote_name(options.remote)
         if options.branch is not None:

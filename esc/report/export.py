@@ -450,7 +450,16 @@ def _target(path: Path) -> Path:
 def check_targets(sqlite_file: Path | None, csv_dir: Path | None) -> None:
     """Refuse (EscError) an export whose SQLite file or CSV folder cannot be written (a
     folder, a device, a FIFO; a file where a folder must be), before anything is written:
-    an export to both writes neither when one is refused."""
+    an export to both writes neither when one is refused; nor one whose SQLite file is
+    the CSV folder or one of its tables' files, which one would write over the other."""
+    if sqlite_file is not None and csv_dir is not None:
+        database = os.path.realpath(sqlite_file)
+        folder = os.path.realpath(csv_dir)
+        if database == folder or database in (os.path.join(folder, f"{t}.csv") for t in SCHEMA):
+            raise EscError(
+                f"--sqlite {sqlite_file} is --csv {csv_dir} or one of its files: one would"
+                " write over the other; name them apart"
+            )
     if sqlite_file is not None:
         _target(sqlite_file)
         _check_folder(sqlite_file.parent, sqlite_file)

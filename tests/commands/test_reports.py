@@ -324,6 +324,43 @@ def test_a_report_or_export_never_writes_over_the_workspace_s_own_files(demo: Pa
     assert (demo / "reports" / "summary.md").is_file() and (demo / "out" / "tickets.csv").is_file()
 
 
+def test_a_sweep_never_renders_its_reports_into_the_workspace_s_own_folders(
+    demo: Path,
+) -> None:
+    """`sweep --report-dir tickets` wrote tickets/summary.md, a ticket that does not
+    parse, and every command failed after: refused, nothing written; a folder of its own
+    is rendered into."""
+    esc = Esc(demo, now="2026-11-27T09:00:00+01:00")
+    before = {p: p.read_bytes() for p in demo.rglob("*") if p.is_file()}
+    for folder in ["tickets", "kb", ".esc-cache", "tickets/reports"]:
+        result = esc("sweep", "--report-dir", folder)
+        assert result.code == 1 and result.out == "", folder
+        assert result.err.startswith(f"esc: cannot write {demo / folder}/summary.md: it is "
+                                     "the workspace's own ("), result.err  # fmt: skip
+    assert {p: p.read_bytes() for p in demo.rglob("*") if p.is_file()} == before
+    esc.ok("sweep", "--report-dir", "elsewhere")
+    assert (demo / "elsewhere" / "summary.md").is_file()
+    assert esc("validate").code == 0
+
+
+def test_an_export_whose_database_is_its_csv_folder_or_a_table_is_refused(demo: Path) -> None:
+    """`export --sqlite out --csv out` wrote the database, then failed (exit 1); with
+    `--sqlite d/tickets.csv --csv d` the CSV table replaced the database, and the line said
+    both were exported: refused before either is written."""
+    esc = Esc(demo, now="2026-11-27T09:00:00+01:00")
+    (demo / "d").mkdir()
+    for sqlite, csv in [("out", "out"), ("d/tickets.csv", "d"), ("./d/events.csv", "d/")]:
+        result = esc("export", "--sqlite", sqlite, "--csv", csv)
+        assert (result.code, result.out) == (1, ""), (sqlite, result.err)
+        assert result.err == (
+            f"esc: --sqlite {Path(sqlite)} is --csv {Path(csv)} or one of its files: one would "
+            "write over "
+            "the other; name them apart\n"
+        )
+    assert not (demo / "out").exists() and list((demo / "d").iterdir()) == []
+    esc.ok("export", "--sqlite", "d/all.sqlite", "--csv", "d")
+
+
 def test_an_exact_format_on_a_pipe_keeps_escape_sequences(demo: Path) -> None:
     """`report --format csv|html` hold values exactly: on a pipe as in `--out` (click took
     the escape sequences off what went to a pipe: a title with ESC [2J lost them)."""
