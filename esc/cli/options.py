@@ -81,6 +81,9 @@ def _set_now(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
         from esc.commands.session import Session
 
         found = ctx.ensure_object(Session)
+        if found.now_option is not None and found.now_name == "--now":  # (one before the
+            # command too: `esc --now A comment … --now B` kept B and dropped A silently)
+            raise click.BadParameter("given twice; it takes one value", ctx=ctx, param=_param)
         found.now_option, found.now_name = value, "--now"
 
 

@@ -2205,6 +2205,17 @@ def test_involve_and_answer_refuse_with_one_line_and_change_nothing(
     assert_refused(esc("answer", ticket, "--team", "engineering", "-m", "x"),
                    f"{ticket} has no open request to engineering")
     assert_bad_input(esc("list", "--involving", "nobody"), "--involving: unknown team 'nobody'")
+    # --now before the command and after it: refused (the command's was kept, the other
+    # dropped: a note recorded two days off), as twice before it is
+    for argv in (
+        ("--now", "2026-11-20T10:00:00+01:00", "comment", ticket, "--internal", "-m", "hi",
+         "--now", "2026-11-22T10:00:00+01:00"),
+        ("--now", "2026-11-20T10:00:00+01:00", "kb", "list", "--now", "2026-11-20T10:00:00+01:00"),
+    ):  # fmt: skip
+        result = esc(*argv, now="")
+        assert (result.code, result.out) == (2, ""), result.err
+        assert result.err == "esc: invalid value for '--now': given twice; it takes one value\n"
+    assert all_ticket_bytes(workspace) == before
     # an option that takes one value, given twice: refused, not the last one kept silently
     for argv in (
         ("involve", ticket, "--team", "engineering", "--team", "management", "--ask", "?"),
