@@ -437,21 +437,25 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
             name = one_line(_commented_name(msg))
         sender = _named_address(name, spec) if name else spec
-    body = msg.get_body(preferencelist=("plain", "html"))
-    if body is not None and body.get_content_subtype() == "plain" and _blank(body):
-        body = msg.get_body(preferencelist=("html",)) or body  # (an empty text part: the HTML)
+    said = [(part, shown) for part in _inline_texts(msg) if (shown := _shown(part)).strip()]
+    body = _chosen(msg) if not said else None
     text = ""
-    if body is not None:
-        text = _text_of(body)
-        if body.get_content_subtype() == "html":  # (the mark as Outlook writes it in text:
-            # html2text escapes its leading dash; a forward keeps it, a reply ends there)
-            text = html_to_text(_quote_marked(text)).replace("\\" + _ORIGINAL_LINE, _ORIGINAL_LINE)
-        else:  # (a mail split around an inline image: the text after it, too)
+    if said:  # (a mixed message's inline text parts, in order: see _inline_texts)
+        html_alone = len(said) == 1 and said[0][0].get_content_subtype() == "html"
+        text = said[0][1] if html_alone else "\n\n".join(
+            [said[0][1].rstrip("\n"), *(shown.strip("\n") for _, shown in said[1:])]
+        ) + "\n"  # (as a plain body, and the text after an inline image, were joined)
+    elif body is not None:
+        text = _shown(body)
+        if body.get_content_subtype() != "html":  # (a mail split around an inline image:
+            # the text after it, too)
             text = "\n\n".join([text.rstrip("\n"), *_more_text(msg, body)]) + "\n"
+    bodies = [part for part, _ in said] + ([body] if body is not None else [])
     attachments = [
         _attachment(part, n, attachment_limit)
         for n, part in enumerate(
-            p for p in _parts(msg, top=True) if p is not body and _is_attachment(p)
+            p for p in _parts(msg, top=True)
+            if all(p is not b for b in bodies) and _is_attachment(p)
         )
     ]
     recipients: dict[str, None] = {}  # (in order, each once)
@@ -666,6 +670,54 @@ def _parts(part: email.message.EmailMessage, top: bool) -> Iterator[email.messag
             yield from _parts(sub, top=False)
     else:
         yield part
+
+
+def _chosen(part: email.message.EmailMessage) -> email.message.EmailMessage | None:
+    """The text part ``get_body`` chooses in ``part``: the plain one, else the HTML (an
+    empty plain part: the HTML)."""
+    body = part.get_body(preferencelist=("plain", "html"))
+    if body is not None and body.get_content_subtype() == "plain" and _blank(body):
+        body = part.get_body(preferencelist=("html",)) or body
+    assert body is None or isinstance(body, email.message.EmailMessage)
+    return body
+
+
+def _inline_texts(msg: email.message.EmailMessage) -> Iterator[email.message.EmailMessage]:
+    """The parts of a multipart/mixed message that are its body, as mail readers show it:
+    each inline text part, in order (no attachment, none with a file name), each
+    multipart/alternative (or related) in it giving the part :func:`_chosen` chooses, a
+    multipart in it (a signed message's, a mixed one) its own.  A mailing list adds its
+    footer to an HTML-only mail as a plain part after it, and ``get_body`` took the
+    footer for the whole text.  Nothing for a message that is not multipart/mixed."""
+    if msg.get_content_type() != "multipart/mixed":
+        return
+    yield from _inline_texts_of(msg)
+
+
+def _inline_texts_of(part: email.message.EmailMessage) -> Iterator[email.message.EmailMessage]:
+    """:func:`_inline_texts` of one multipart, in the mixed message or the message."""
+    for sub in part.iter_parts():
+        assert isinstance(sub, email.message.EmailMessage)
+        kind = sub.get_content_type()
+        if sub.is_attachment():
+            continue
+        if kind in ("multipart/alternative", "multipart/related"):
+            chosen = _chosen(sub)
+            if chosen is not None:
+                yield chosen
+        elif sub.get_content_maintype() == "multipart":
+            yield from _inline_texts_of(sub)
+        elif kind in ("text/plain", "text/html") and not _is_attachment(sub):
+            yield sub
+
+
+def _shown(part: email.message.EmailMessage) -> str:
+    """A text part's text as the body holds it: an HTML part's turned into Markdown."""
+    text = _text_of(part)
+    if part.get_content_subtype() == "html":  # (the mark as Outlook writes it in text:
+        # html2text escapes its leading dash; a forward keeps it, a reply ends there)
+        text = html_to_text(_quote_marked(text)).replace("\\" + _ORIGINAL_LINE, _ORIGINAL_LINE)
+    return text
 
 
 def _is_attachment(part: email.message.EmailMessage) -> bool:

@@ -1067,3 +1067,51 @@ def test_an_encoded_subject_under_a_narrow_label_is_read_as_mail_readers_read_it
     data = (f"From: a@shop.example\r\nTo: help@esc.example\r\nSubject: =?{label}?B?{word}?=\r\n"
             "Message-ID: <s@shop.example>\r\n\r\nhi\r\n").encode()  # fmt: skip
     assert store.parse(data).mail.subject == text
+
+
+def _mixed(*parts: bytes) -> bytes:
+    """A multipart/mixed message holding ``parts`` (each its headers, a blank line, its
+    text), as a mailing list sends an HTML-only mail with its footer added."""
+    head = (b"From: Customer <cust@c.example>\r\nTo: help@esc.example\r\nSubject: Payments\r\n"
+            b"Message-ID: <list1@c.example>\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/mixed; boundary="X"\r\n\r\n')  # fmt: skip
+    return head + b"".join(b"--X\r\n" + part + b"\r\n" for part in parts) + b"--X--\r\n"
+
+
+_FOOTER = (
+    b"Content-Type: text/plain; charset=us-ascii\r\nContent-Disposition: inline\r\n\r\n"
+    b"____\r\nHelp mailing list\r\nhttps://lists.example.com/mailman/listinfo/help\r\n"
+)
+
+
+def test_an_html_only_mail_with_a_list_s_plain_footer_after_it_keeps_its_text() -> None:
+    """Mailman adds its footer to an HTML-only mail as a text/plain part after it, in a
+    multipart/mixed: the footer alone became the description, the customer's words were
+    nowhere.  Every inline text part is the body, in order, as a mail reader shows it (an
+    alternative giving its plain text); an attachment, a named part, is none of it."""
+    html = (
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<p>All card payments fail since 9:00 with error 502. Order 4711.</p>\r\n"
+    )
+    log = (b"Content-Type: text/plain\r\nContent-Disposition: attachment; filename=server.log"
+           b"\r\n\r\n502 at 09:00\r\n")  # fmt: skip
+    named = b"Content-Type: text/plain; name=notes.txt\r\n\r\nmy notes\r\n"
+    parsed = store.parse(_mixed(html, log, named, _FOOTER))
+    assert parsed.mail.text == (
+        "All card payments fail since 9:00 with error 502. Order 4711.\n\n"
+        "____\nHelp mailing list\nhttps://lists.example.com/mailman/listinfo/help\n"
+    )
+    assert [a.name for a in parsed.attachments] == ["server.log", "notes.txt"]
+    alternative = (
+        b'Content-Type: multipart/alternative; boundary="A"\r\n\r\n'
+        b"--A\r\nContent-Type: text/plain\r\n\r\nPlain words\r\n"
+        b"--A\r\nContent-Type: text/html\r\n\r\n<p>HTML words</p>\r\n--A--\r\n"
+    )
+    assert store.parse(_mixed(alternative, _FOOTER)).mail.text.startswith("Plain words\n\n____\n")
+
+
+def test_a_reply_in_html_with_a_list_s_footer_after_it_loses_its_quote_alone() -> None:
+    html = (b"Content-Type: text/html; charset=utf-8\r\n\r\n<div>It still fails.</div>"
+            b"<div>On Tue, Dec 1, 2026 at 12:00 PM Help &lt;help@esc.example&gt; wrote:<br>"
+            b'<blockquote type="cite">Did it work?</blockquote></div>\r\n')  # fmt: skip
+    assert store.strip_quoted(store.parse(_mixed(html, _FOOTER)).mail.text) == "It still fails."
