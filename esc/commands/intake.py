@@ -310,6 +310,11 @@ def _incoming(options: MailOptions, imap: ImapSource | None) -> Iterable[store.I
 
 
 def _take(run: _Run, item: store.Incoming) -> None:
+    if item.left is not None:  # (an mbox's last message still being written: not read,
+        # so nothing of it, its Message-ID or its hash, is recorded before it is whole)
+        run.lines.append(f"{item.where}: left for the next run ({item.left})")
+        run.count("left")
+        return
     if item.problem is not None:  # (quarantined where it is, unread; or, a Maildir entry
         # that cannot be read, left where it is: the batch goes on)
         run.notes.append(f"esc: {item.where}: {item.problem}")

@@ -102,6 +102,7 @@ class Incoming:
     taken: Callable[[], None] | None = None  # (IMAP) mark it taken on the server
     quarantined: Callable[[], None] | None = None  # (IMAP) mark it quarantined there
     problem: str | None = None  # why it is quarantined unread (too big to download)
+    left: str | None = None  # why it is left for the next run, unread (still being written)
 
 
 def _blank(part: email.message.MIMEPart) -> bool:
@@ -1578,11 +1579,24 @@ def mbox_problem(path: Path) -> str | None:
     return None
 
 
+# Why an mbox's last message that ends without a line break is left for the next run
+STILL_WRITTEN = "it ends without a line break: still being written"
+
+
 def read_mbox(path: Path) -> Iterator[Incoming]:
+    """The messages of an mbox file, in order.  Its last message, when it ends without a
+    line break (as no message an mbox holds does, when it is whole: the delivery agent is
+    still writing it), is :attr:`Incoming.left` for the next run, unread: taken, it was a
+    ticket cut short, or, cut before its Message-ID, a second ticket when read whole."""
     box = mailbox.mbox(path, create=False)
     try:
-        for n, key in enumerate(box.iterkeys()):
-            yield Incoming(f"{path}#{n + 1}", _unescaped_from(box.get_bytes(key)))
+        keys = list(box.iterkeys())
+        for n, key in enumerate(keys):
+            data = box.get_bytes(key)  # (the last one: up to the end of the file as read)
+            if n == len(keys) - 1 and not data.endswith(b"\n"):
+                yield Incoming(f"{path}#{n + 1}", data, left=STILL_WRITTEN)
+                continue
+            yield Incoming(f"{path}#{n + 1}", _unescaped_from(data))
     finally:
         box.close()
 

@@ -1763,3 +1763,39 @@ def test_a_now_that_is_no_time_is_a_usage_error_and_takes_no_mail(
     assert not (workspace / "quarantine").exists()
     assert len(list((box / "new").iterdir())) == 1  # (left where it was)
     assert "1 new ticket" in esc.ok("intake", "--eml", "-", input=mail)
+
+
+
+@pytest.mark.parametrize(
+    "cut_after",
+    [b"for order 7", b"Subject: Card charged tw"],  # (in its text; in its headers, before
+)  # its Message-ID: taken under its content's hash, and again whole under its id)
+def test_an_mbox_message_still_being_written_is_left_for_the_next_run(
+    esc: Esc, workspace: Path, tmp_path: Path, cut_after: bytes
+) -> None:
+    """Cron's intake reads the mbox while the delivery agent still writes its last message:
+    it was taken cut short, or, cut in its headers, taken again whole as a second ticket.
+    A last message that ends without a line break is left for the next run, claiming
+    nothing (no ticket, no quarantine); that run, the message whole, takes it once."""
+    box = corpus.mbox(tmp_path / "inbox.mbox", corpus.message())
+    whole = (b"\nFrom jo@y.example Fri Nov 20 09:59:00 2026\nFrom: Jo <jo@y.example>\n"
+             b"To: help@esc.example\nSubject: Card charged twice\nMessage-ID: <cut1@y.example>"
+             b"\n\nMy card was charged twice for order 777. Please refund 49 EUR.\n\n")  # fmt: skip
+    written = whole.index(cut_after) + len(cut_after)
+    with box.open("ab") as file:
+        file.write(whole[:written])
+    result = esc("intake", "--mbox", str(box))
+    assert result.code == 1, result.err
+    assert f"{box}#2: left for the next run (" in result.out
+    assert result.out.endswith("2 messages: 1 new ticket, 1 left for the next run\n")
+    (first,) = tickets(workspace)
+    assert not (workspace / "quarantine").exists()
+    with box.open("ab") as file:  # (the delivery agent finishes it)
+        file.write(whole[written:])
+    again = esc.ok("intake", "--mbox", str(box))
+    assert again.endswith("2 messages: 1 new ticket, 1 already taken\n")
+    (new,) = set(tickets(workspace)) - {first}
+    ticket = shown(esc, new)
+    assert ticket["title"] == "Card charged twice"
+    assert ticket["description"] == "My card was charged twice for order 777. Please refund 49 EUR."
+    assert esc.ok("intake", "--mbox", str(box)).endswith("2 messages: 2 already taken\n")
