@@ -560,7 +560,13 @@ def _take_value(text: str, stop: str) -> tuple[str | None, str]:
 
 
 def _one_line(name: str) -> str:
-    return " ".join(name.split()).replace(SEP.strip(), "-") or "?"
+    """A name as a log line or an entry's heading holds it: on one line, and never holding
+    the separator ` · ` (written ` - `); a `·` within a word stays (Catalan's `Marcel·lí`
+    was written `Marcel-lí`, and then told of what they did themselves)."""
+    text = f" {' '.join(name.split())} "
+    while SEP in text:  # (`a · · b`: a replace leaves a separator where two overlapped)
+        text = text.replace(SEP, " - ")
+    return text.strip() or "?"
 
 
 def render_entry(entry: Entry) -> str:

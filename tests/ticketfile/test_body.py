@@ -478,3 +478,26 @@ def test_log_lines_and_entries_go_in_time_order_never_past_other_text(nl: str) -
     assert with_entry.replace(note, "") == text
     later = body.add_entry(text, _at(9, 10), note, nl)  # (a tie: after)
     assert later == body.append_entry(text, note, nl)
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("marcel·lí", "marcel·lí"),  # (Catalan: a `·` within a word is a letter's)
+        ("Gal·la Puig ‹galla@x.cat›", "Gal·la Puig ‹galla@x.cat›"),
+        ("a · b", "a - b"),  # (the separator itself: never in a name)
+        ("a · · b", "a - - b"),
+        ("x ·", "x -"),
+    ],
+)
+def test_a_name_is_written_as_given_but_for_the_separator(name: str, written: str) -> None:
+    """`marcel·lí` was written `marcel-lí` in every log line and entry heading: the log
+    then named someone else, and the sweep told them of what they did themselves."""
+    at = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
+    line = body.render_activity(Activity(at, name, "status", "new", "open"))
+    parsed = body.parse_activity_line(line)
+    assert parsed is not None
+    assert (parsed.by, parsed.field, parsed.new) == (written, "status", "open")
+    entry = body.render_entry(model.Entry(at, name, "note", "Hi"))
+    (read,) = body.parse_body(f"x\n\n## Conversation\n\n{entry}")[1]
+    assert (read.author, read.text) == (written, "Hi")
