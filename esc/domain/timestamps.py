@@ -26,8 +26,37 @@ def parse_local_timestamp(
         naive = parsed.replace(tzinfo=None)
         if not in_range(naive):  # (0001-01-01 in a zone behind UTC is no time at all)
             raise BadInput(f"{what} {text!r} is {RANGE_TEXT}")
-        parsed = naive.astimezone() if zone is None else naive.replace(tzinfo=zone)
+        parsed = _local(naive, zone, text, what)
     return shared_zone(parsed)
+
+
+def _local(naive: dt.datetime, zone: dt.tzinfo | None, text: str, what: str) -> dt.datetime:
+    """``naive`` as a time of ``zone`` (None: this machine's), refused (BadInput) when
+    the zone has no such time (the clocks skipped it: `date -d` says "invalid date";
+    Python moved it an hour earlier) or has it twice (the clocks went back over it)."""
+    first, second = (
+        naive.replace(fold=fold).astimezone() if zone is None
+        else naive.replace(tzinfo=zone, fold=fold)
+        for fold in (0, 1)
+    )  # fmt: skip
+    if first.utcoffset() == second.utcoffset():
+        return first
+    back = first.astimezone(dt.timezone.utc).astimezone(zone)  # (the wall time it is)
+    if back.replace(tzinfo=None, fold=0) != naive.replace(fold=0):
+        raise BadInput(
+            f"{what} {text!r} is no time here: the clocks skip it;"
+            " give its UTC offset"
+        )
+    offsets = " or ".join(_offset(t) for t in (first, second))
+    raise BadInput(
+        f"{what} {text!r} comes twice here: the clocks go back over it; give its UTC offset"
+        f" ({offsets})"
+    )
+
+
+def _offset(moment: dt.datetime) -> str:
+    text = moment.strftime("%z")
+    return f"{text[:3]}:{text[3:]}"
 
 
 def gives_offset(text: str) -> bool:

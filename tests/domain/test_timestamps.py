@@ -91,3 +91,28 @@ def test_an_offset_with_seconds_is_refused_where_json_could_not_give_it_back() -
     assert coerce_timestamp("2026-11-25T11:20:00+01:00:30") is None
     assert not_a_timestamp("2026-11-25T11:20:00+01:00:30").startswith("has an offset with")
     assert coerce_timestamp("2026-11-25T11:20:00+05:45") is not None  # (Nepal: minutes)
+
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def test_a_local_time_the_clocks_skip_or_pass_twice_is_refused() -> None:
+    """`--now 2026-03-29T02:30` in Berlin (no such time: `date -d` says invalid date) was
+    taken as 01:30+01:00, an hour before what was typed; one the clocks go back over is
+    two instants: both refused, naming the offsets to choose from."""
+    with pytest.raises(BadInput) as skipped:
+        timestamps.parse_local_timestamp("2026-03-29T02:30", what="--now", zone=BERLIN)
+    assert str(skipped.value) == (
+        "--now '2026-03-29T02:30' is no time here: the clocks skip it; give its UTC offset"
+    )
+    with pytest.raises(BadInput) as twice:
+        timestamps.parse_local_timestamp("2026-10-25T02:30", what="--since", zone=BERLIN)
+    assert str(twice.value) == (
+        "--since '2026-10-25T02:30' comes twice here: the clocks go back over it; give its"
+        " UTC offset (+02:00 or +01:00)"
+    )
+    for text, offset in [("2026-03-29T01:59", 1), ("2026-03-29T03:00", 2),
+                         ("2026-10-25T01:59", 2), ("2026-10-25T03:00", 1)]:  # fmt: skip
+        moment = timestamps.parse_local_timestamp(text, what="--now", zone=BERLIN)
+        assert moment.utcoffset() == dt.timedelta(hours=offset), text
+        assert moment.replace(tzinfo=None) == dt.datetime.fromisoformat(text)
