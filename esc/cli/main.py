@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import itertools
 import os
 import re
 import signal
@@ -1235,6 +1236,25 @@ def main(argv: list[str] | None = None) -> int:
     """Run esc; map expected errors to exit 1, usage errors to 2 (one line for a value
     outside its choices, click's or the configuration's) and bugs to 3."""
     args = sys.argv[1:] if argv is None else argv
+    code = _run(args)
+    if code in (EXIT_USAGE, EXIT_ERROR) and _mta_pipe(args):  # (a setup mistake in the
+        # MTA's pipe, `--lock-timeout abc`, `ESC_LOCK_TIMEOUT=bad`: a bounce of every
+        # customer's mail until it is mended; deferred, the MTA delivers them again later.
+        # intake --eml - itself ends 0 or 75: see _not_taken_now)
+        return EXIT_TEMPFAIL
+    return code
+
+
+def _mta_pipe(args: list[str]) -> bool:
+    """Whether ``args`` are `esc intake --eml -`'s, an MTA's pipe (exit 75 for whatever
+    stops esc: the message is delivered again later, never bounced)."""
+    if "intake" not in args:
+        return False
+    return "--eml=-" in args or ("--eml", "-") in itertools.pairwise(args)
+
+
+def _run(args: list[str]) -> int:
+    """:func:`main` for ``args``."""
     given = [(f"argument '{a}'", a) for a in args]
     given += [(f"{n}='{os.environ[n]}'", os.environ[n]) for n in _TEXT_SETTINGS if n in os.environ]
     undecodable = next((what for what, text in given if _SURROGATE.search(text)), None)

@@ -487,6 +487,32 @@ def test_a_rerun_after_a_crash_carries_on(esc: Esc, workspace: Path, tmp_path: P
     assert not list((box / "new").iterdir())
 
 
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--lock-timeout", "abc"], {}),
+        (["--quarantine", ""], {}),
+        (["--attachment-limit", "0.5"], {}),
+        (["--imap-port", "993"], {}),
+        ([], {"ESC_LOCK_TIMEOUT": "bad"}),
+        (["--eml=-", "--bogus"], {}),
+    ],
+)
+def test_a_mistake_in_the_mta_s_pipe_defers_the_message_never_bounces_it(
+    esc: Esc, workspace: Path, args: list[str], env: dict[str, str]
+) -> None:
+    """A setup mistake in the pipe line (`--lock-timeout abc`) exited 2, which an MTA takes
+    for a permanent failure: every customer's mail bounced until it was mended.  Under
+    `--eml -` it is 75 (try again later), as a bad `--deny` was; the line says why."""
+    given = args if "--eml=-" in args else ["--eml", "-", *args]
+    result = esc("intake", *given, input=corpus.message().decode(), env=env)
+    assert result.code == 75 and result.out == "", result.err
+    assert result.err.startswith("esc: ") and len(result.err.splitlines()) == 1
+    assert not tickets(workspace)
+    others = [a for a in args if a != "--eml=-"]
+    assert esc("intake", "--mbox", "inbox.mbox", *others, env=env).code == 2  # (no MTA: usage)
+
+
 def test_intake_waits_for_the_sweep_and_gives_up_naming_it(esc: Esc, workspace: Path) -> None:
     from esc.store import lock
 
