@@ -507,7 +507,9 @@ def _acknowledge(raw: CommentedMap, reader: _Reader) -> Acknowledge | None:
     return cm.Acknowledge(texts["subject"], texts["body"])  # (no [{id}]: added in front)
 
 
-_TARGET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+# (at most 64: a message's file is named `EVENT-TARGET.json`, and a 235-character name
+# made every sweep fail on `File name too long` before it wrote anything)
+_TARGET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
 
 def _notify(
@@ -541,8 +543,8 @@ def _notify(
             if not isinstance(name, str) or not _TARGET_NAME.fullmatch(name):
                 reader.add(
                     line,
-                    f"notify target {name!r}: a name of letters, digits, '-', '_' and '.'"
-                    " (it names the outbox's files)",
+                    f"notify target {name!r}: a name of up to 64 letters, digits, '-', '_' and"
+                    " '.' (it names the outbox's files)",
                 )
                 continue
             declared.append(name)

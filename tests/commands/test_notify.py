@@ -357,12 +357,25 @@ def test_validate_names_a_bad_scheme_and_a_missing_variable_without_the_secret(
     assert result.code == 1
     assert "rules.yaml:29: notify target whole: scheme 'ftp' is not one esc sends to" in result.err
     assert "secret-host" not in result.err + result.err
-    assert "rules.yaml:28: notify target 'ops/pager': a name of letters, digits" in result.err
+    assert "rules.yaml:28: notify target 'ops/pager': a name of up to 64 letters" in result.err
     assert "rules.yaml:26: notify target a: scheme 'gopher' is not one esc sends to" in result.err
     assert "rules.yaml:27: notify target b: the environment variable SLACK_HOOK is not set" in (
         result.err
     )
     assert "secret-token" not in result.err + result.err
+    # (a name too long to name the outbox's files: every sweep failed on it, after validate)
+    long = "x" * 65
+    (workspace / "rules.yaml").write_text(
+        RULES_LEVELS + f'notify:\n  targets:\n    {long}: "json://127.0.0.1/x"\n'
+    )
+    result = esc("validate")
+    assert result.code == 1
+    assert f"notify target '{long}': a name of up to 64 letters" in result.err
+    assert esc("sweep").code == 1  # (refused as every command refuses a broken rules.yaml)
+    (workspace / "rules.yaml").write_text(
+        RULES_LEVELS + f'notify:\n  targets:\n    {long[1:]}: "json://127.0.0.1/x"\n'
+    )
+    assert esc("validate").code == 0
     # (each problem once, in the file's order; `an apikey`)
     (workspace / "rules.yaml").write_text(
         RULES_LEVELS
