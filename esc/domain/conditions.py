@@ -91,6 +91,19 @@ class ConditionError(ValueError):
         self.location = location
 
 
+class EntryError(ValueError):
+    """An entry of rules.yaml (a policy, a rule) that cannot be used; ``key`` names the
+    offending key, ``location`` the place below it (for a condition: the keys and indexes
+    inside ``when``).  The configuration's loader says it at its line."""
+
+    def __init__(
+        self, message: str, key: str | None = None, location: tuple[str | int, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.location = location
+
+
 @immutable
 class Vocabulary:
     """What the configuration lets a condition name: its custom fields, and the values of

@@ -18,19 +18,6 @@ class EscError(Exception):
     exit_code = EXIT_ERROR
 
 
-class EntryError(ValueError):
-    """An entry of rules.yaml (a policy, a rule) that cannot be used; ``key`` names the
-    offending key, ``location`` the place below it (for a condition: the keys and indexes
-    inside ``when``).  The configuration's loader says it at its line."""
-
-    def __init__(
-        self, message: str, key: str | None = None, location: tuple[str | int, ...] = ()
-    ) -> None:
-        super().__init__(message)
-        self.key = key
-        self.location = location
-
-
 class WorkspaceNotFound(EscError):
     pass
 

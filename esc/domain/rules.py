@@ -14,12 +14,12 @@ from esc.domain.conditions import (
     AnyOf,
     Condition,
     ConditionError,
+    EntryError,
     Facts,
     FieldCondition,
     Vocabulary,
     compile_condition,
 )
-from esc.domain.errors import EntryError
 from esc.domain.model import ACTIVE_STATUSES, line_problem, new_tag_problem
 from esc.domain.records import immutable
 from esc.domain.sla import PolicyError, parse_working_duration
@@ -29,7 +29,7 @@ RULE_KEYS = {"name", "when", "then", "repeat", "description"}
 
 
 class RuleError(EntryError):
-    """A rule that cannot be used (see :class:`~esc.domain.errors.EntryError`)."""
+    """A rule that cannot be used (see :class:`~esc.domain.conditions.EntryError`)."""
 
 
 @immutable

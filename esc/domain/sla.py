@@ -22,10 +22,16 @@ from esc.domain.calendar import (
     business_time_between,
 )
 from esc.domain.choices import did_you_mean, shown, unknown_choice
-from esc.domain.conditions import Condition, ConditionError, Facts, Vocabulary, compile_condition
+from esc.domain.conditions import (
+    Condition,
+    ConditionError,
+    EntryError,
+    Facts,
+    Vocabulary,
+    compile_condition,
+)
 from esc.domain.durations import HINT as DURATION_HINT
 from esc.domain.durations import DurationError, format_duration, parse_duration
-from esc.domain.errors import EntryError
 from esc.domain.model import (
     CUSTOMER_METRICS,
     METRICS,
@@ -52,7 +58,7 @@ Interval = tuple[dt.datetime, dt.datetime]
 
 
 class PolicyError(EntryError):
-    """A policy that cannot be used (see :class:`~esc.domain.errors.EntryError`)."""
+    """A policy that cannot be used (see :class:`~esc.domain.conditions.EntryError`)."""
 
 
 @immutable
