@@ -1,6 +1,6 @@
 """`python -m esc`."""
 from __future__ import annotations
 
-from esc.cli.main import run
+from esc.cli.entry import run
 
 run()

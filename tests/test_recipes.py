@@ -269,7 +269,7 @@ def test_the_distribution_name_is_not_esc_and_the_command_is() -> None:
     config.read(REPO / "setup.cfg", encoding="utf-8")
     assert config["metadata"]["name"] == "esc-helpdesk"
     scripts = config["options.entry_points"]["console_scripts"].split()
-    assert scripts == ["esc", "=", "esc.cli.main:run"]
+    assert scripts == ["esc", "=", "esc.cli.entry:run"]
     quick = README.split("## Commands", 1)[0]
     assert "pipx install git+https://github.com/OWNER/esc" in quick
     assert 'pip install "esc-helpdesk @ git+https://github.com/OWNER/esc"' in quick

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
-import itertools
 import os
 import re
 import signal
@@ -26,6 +25,7 @@ import click
 from click.core import ParameterSource
 
 from esc import __version__
+from esc.cli import stops
 from esc.cli.options import (
     OneValueGroup,
     Seconds,
@@ -39,6 +39,7 @@ from esc.cli.options import (
     session,
 )
 from esc.cli.output import emit, say, standard_output_closed
+from esc.cli.stops import Terminated
 from esc.domain.errors import (
     EXIT_BUG,
     EXIT_ERROR,
@@ -1237,7 +1238,7 @@ def main(argv: list[str] | None = None) -> int:
     outside its choices, click's or the configuration's) and bugs to 3."""
     args = sys.argv[1:] if argv is None else argv
     code = _run(args)
-    if code in (EXIT_USAGE, EXIT_ERROR) and _mta_pipe(args):  # (a setup mistake in the
+    if code in _NOT_THE_MESSAGE_S and stops.mta_pipe(args):  # (a setup mistake in the
         # MTA's pipe, `--lock-timeout abc`, `ESC_LOCK_TIMEOUT=bad`: a bounce of every
         # customer's mail until it is mended; deferred, the MTA delivers them again later.
         # intake --eml - itself ends 0 or 75: see _not_taken_now)
@@ -1245,12 +1246,11 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _mta_pipe(args: list[str]) -> bool:
-    """Whether ``args`` are `esc intake --eml -`'s, an MTA's pipe (exit 75 for whatever
-    stops esc: the message is delivered again later, never bounced)."""
-    if "intake" not in args:
-        return False
-    return "--eml=-" in args or ("--eml", "-") in itertools.pairwise(args)
+# What an MTA's pipe ends with 75 (deferred, delivered again later) rather than bounce the
+# mail: a mistake in the pipe's options or environment, and a stop before intake's own
+# handling (_not_taken_now) began; a message taken just as it stopped is found already
+# taken when delivered again.
+_NOT_THE_MESSAGE_S = (EXIT_USAGE, EXIT_ERROR, EXIT_TERMINATED)  # (Ctrl-C: a person's, 130)
 
 
 def _run(args: list[str]) -> int:
@@ -1278,16 +1278,6 @@ def _run(args: list[str]) -> int:
             return _main(args)
     finally:
         os.umask(umask)  # (for a caller in this process: the tests)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (as `timeout`, cron's or CI's time limit, or `kill` send): esc stops as on
-    Ctrl-C, each write either done or undone and its temporary files removed, and exits
-    128 + 15 rather than dying where it stands."""
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
 
 
 @contextlib.contextmanager
@@ -1318,7 +1308,7 @@ def _terminated_as_interrupted() -> Iterator[None]:
 
     def terminate(signum: int, frame: FrameType | None) -> None:
         stopping.append(Terminated())  # (known at once: the pool's threads may fail while
-        _terminate(signum, frame)  # the stop unwinds, before it leaves this block)
+        stops.terminate(signum, frame)  # the stop unwinds, before it leaves this block)
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         stopping.append(KeyboardInterrupt())
@@ -1326,7 +1316,8 @@ def _terminated_as_interrupted() -> Iterator[None]:
 
     sys.unraisablehook = quiet_when_interrupted
     threading.excepthook = quiet_when_stopping
-    if before is signal.SIG_DFL:
+    ours = before in (signal.SIG_DFL, stops.terminate)  # (esc.cli.entry's, as esc starts)
+    if ours:
         signal.signal(signal.SIGTERM, terminate)
     before_int = signal.getsignal(signal.SIGINT)
     if before_int is signal.default_int_handler:
@@ -1340,7 +1331,7 @@ def _terminated_as_interrupted() -> Iterator[None]:
         sys.unraisablehook = hook
         if not stopping:  # (helper threads may still be ending as the process exits)
             threading.excepthook = thread_hook
-        if before is signal.SIG_DFL:
+        if ours:
             signal.signal(signal.SIGTERM, before)
         if before_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, before_int)

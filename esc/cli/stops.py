@@ -1,0 +1,25 @@
+"""What stops esc from outside: SIGTERM as an exception, and whether esc is an MTA's pipe
+(where a stop defers the message rather than bounce it)."""
+
+from __future__ import annotations
+
+import itertools
+from types import FrameType
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (as `timeout`, cron's or CI's time limit, or `kill` send): esc stops as on
+    Ctrl-C, each write either done or undone and its temporary files removed, and exits
+    128 + 15 rather than dying where it stands."""
+
+
+def terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def mta_pipe(args: list[str]) -> bool:
+    """Whether ``args`` are `esc intake --eml -`'s, an MTA's pipe (exit 75 for whatever
+    stops esc: the message is delivered again later, never bounced)."""
+    if "intake" not in args:
+        return False
+    return "--eml=-" in args or ("--eml", "-") in itertools.pairwise(args)
