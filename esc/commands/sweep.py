@@ -457,6 +457,7 @@ def run_sweep(
         config_versions.mark_blocks_since(workspace.root, now)
         config_versions.remember(workspace.root, sweep_version(catalog.config), texts, now)
     if not notify and catalog.config.notify is not None:
+        catalog.held_notify = catalog.config  # (for what people did: see _prepare)
         catalog.config = replace(catalog.config, notify=None)
         catalog.notify_held = True
     result = SweepResult(now, dry_run)
@@ -793,6 +794,10 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     except ParseError as exc:  # (counted as every command counts it: its clocks as they run)
         return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
     ticket_plan, events = _planned(catalog.config, doc.ticket, now, _past(catalog, doc.ticket))
+    if catalog.held_notify is not None and ticket_plan.change:  # (--no-notify, and the
+        # ticket is written: what people did since its last sweep would then be before it,
+        # told by no sweep; queued, never sent here, for the next sweep that notifies)
+        events = people_events(catalog.held_notify, doc.ticket, now)
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
         outcome.behind = ticket_plan.note
@@ -1029,6 +1034,27 @@ def notify_events(
         view = ticket_as_of(final, at + _INSTANT)
         return policy_at(view, config, at) != policy_at(replace(view, team=held), config, at)
 
+    return people_events(config, before, now) + events_of(
+        before,
+        ticket_plan.ticket,
+        ticket_plan.change,
+        notify,
+        leads,
+        config.priorities,
+        fired,
+        deadline,
+        move_chose,
+    )
+
+
+def people_events(config: Config, before: Ticket, now: dt.datetime) -> list[Event]:
+    """The notifications of what people did to ``before`` since its last sweep (none
+    without a `notify:` section)."""
+    notify = config.notify
+    if notify is None:
+        return []
+    leads = {key: team.lead for key, team in config.teams.items()}
+
     def deadline_then(at: dt.datetime) -> dt.datetime | None:
         """The next deadline as a person's change left it at ``at``, before the rules acted
         at that instant (as their command's ``--notify`` tells it: one id, one text)."""
@@ -1045,17 +1071,7 @@ def notify_events(
         people = Change(activity=lines, escalations=escalations)
         made += events_of(before, before, people, notify, leads, config.priorities,
                           (), deadline_then)  # fmt: skip
-    return made + events_of(
-        before,
-        ticket_plan.ticket,
-        ticket_plan.change,
-        notify,
-        leads,
-        config.priorities,
-        fired,
-        deadline,
-        move_chose,
-    )
+    return made
 
 
 def _queue(catalog: Catalog, events: list[Event], now: dt.datetime) -> list[str]:

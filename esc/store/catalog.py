@@ -167,6 +167,9 @@ class Catalog:
         # A sweep with --no-notify: a ticket people changed since its last sweep is not
         # marked quiet, so that the next sweep that notifies tells of it.
         self.notify_held = False
+        # (and the configuration with its `notify:`, of which a sweep with --no-notify queues
+        # what people did in a ticket it writes, never sending it)
+        self.held_notify: Config | None = None
         # what the sweeps here know of tickets' pasts, set by a sweep for its plans
         self.known: config_versions.Known | None = None
 

@@ -711,6 +711,30 @@ def test_a_sweep_without_notify_leaves_what_people_did_to_the_next_sweep(
     assert [p for p, t in hook.messages()[start:] if "assigned to dan" in t] == ["/dan"]
 
 
+def test_a_sweep_without_notify_that_writes_a_ticket_keeps_what_people_did_for_the_next(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`sweep --no-notify` that rewrites the ticket (its warning crossed) after an
+    assignment made without --notify: the ticket then recorded that sweep, and no sweep
+    told of the assignment.  Queued, not sent, it goes with the next sweep that notifies;
+    what the --no-notify sweep's own changes made (the warning) is never sent."""
+    with_dan_s_chat(workspace)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    esc.ok("assign", ticket, "dan", "--force", now="2026-11-20T09:10:00+01:00")
+    before = (workspace / "tickets" / f"{ticket}.md").read_text()
+    start = len(hook.posts)
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-11-20T10:45:00+01:00")
+    assert (workspace / "tickets" / f"{ticket}.md").read_text() != before  # (written)
+    assert len(hook.posts) == start
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:46:00+01:00")
+    told = [(p, t) for p, t in hook.messages()[start:]]
+    assert [p for p, t in told if "assigned to dan" in t] == ["/dan"]
+    assert not [t for _, t in told if "SLA warning" in t]
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:50:00+01:00")
+    assert len(hook.posts) == start + len(told)  # (once)
+
+
 def test_what_people_did_between_sweeps_is_sent_in_the_order_it_happened(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
