@@ -156,7 +156,7 @@ def create(
     priority = _chosen_priority(config, intake.priority, intake.impact, intake.urgency)
     ticket = Ticket(
         id=ticket_id,
-        title=" ".join(intake.title.split()),
+        title=intake.title.strip(),  # (as typed: `東京　支店`'s ideographic space, runs of spaces)
         status="new",
         priority=priority or config.default_priority,
         team=config.intake,

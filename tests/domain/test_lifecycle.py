@@ -113,6 +113,14 @@ def assert_empty(change: Change) -> None:
 # ---------------------------------------------------------------- create
 
 
+def test_a_title_s_spaces_within_are_kept_as_typed(config: Config) -> None:
+    """`東京　支店` (an ideographic space) became `東京 支店`, and runs of spaces one: the
+    README says a title is refused or never changed."""
+    for title in ("東京\u3000支店", "Order\u00a0#4711", "two  spaces"):
+        front, _ = lifecycle.create(lifecycle.Intake(title, "x"), "T-4k8q2m7x", config, NOW, "a")
+        assert front["title"] == title
+
+
 def test_create_records_the_intake_and_defaults(config: Config) -> None:
     intake = lifecycle.Intake(
         "  Card   declined  ",
@@ -123,7 +131,7 @@ def test_create_records_the_intake_and_defaults(config: Config) -> None:
     )
     front, activity = lifecycle.create(intake, "T-4k8q2m7x", config, NOW, "alice")
     assert front["id"] == "T-4k8q2m7x"
-    assert front["title"] == "Card declined"
+    assert front["title"] == "Card   declined"  # (trimmed; as typed within: never changed)
     assert front["status"] == "new"
     assert front["priority"] == "normal"  # rules.yaml's default_priority
     assert front["team"] == "support"  # no category: the intake team
