@@ -371,6 +371,16 @@ def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
         item.quarantined()
 
 
+def _awaiting(index: _Index, mail: mails.Mail) -> str | None:
+    """The ticket an earlier reply of the same sender to a message it answers too opened
+    (``replies_to`` names it, the original not come yet), if any."""
+    for ref in (*mail.in_reply_to, *reversed(mail.references)):
+        ticket = index.awaited.get(ref)
+        if ticket is not None and index.addresses.get(ticket) == mail.address:
+            return ticket
+    return None
+
+
 def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -> str:
     options, index = run.options, run.index
     message_id = mail.message_id or ""
@@ -388,6 +398,10 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         # sender's reply to it came first and opened a ticket: it joins that one; another
         # sender naming its Message-ID claims nothing)
         threaded = target = awaited
+    if target is None:  # (a second reply to an original not come yet: to the ticket the
+        # first one opened, the same sender's; it made a second ticket of one conversation)
+        target = _awaiting(index, mail)
+        threaded = target if target is not None else threaded
     if target is not None:  # (a second reply to a closed ticket: to the follow-up it opened)
         target = index.continued(target)
     held = None if run.broken is None else run.broken.holding(mail)

@@ -1751,11 +1751,12 @@ def test_many_parts_with_long_mime_headers_are_quarantined(esc: Esc, workspace: 
     assert "(esc reads at most 100,000)" in result.err
 
 
-def test_of_two_replies_before_their_original_the_first_one_s_ticket_gets_it(
+def test_two_replies_before_their_original_are_one_ticket_which_it_joins(
     esc: Esc, workspace: Path
 ) -> None:
-    """Two replies came before the original, each opening a ticket: the original joins the
-    one opened first (it went by the tickets' file names)."""
+    """Two replies of one sender came before the original: the second joins the ticket the
+    first opened (each opened one: a conversation in two tickets), and so does the original
+    (it went by the tickets' file names); another sender's reply to it claims nothing."""
     answers = {"In-Reply-To": "<o@shop.example>", "References": "<o@shop.example>"}
     firsts = []
     for n in range(4):  # (several pairs: file names fall either way)
@@ -1767,6 +1768,13 @@ def test_of_two_replies_before_their_original_the_first_one_s_ticket_gets_it(
                          now=f"2026-11-20T{when}:00+01:00")  # fmt: skip
             if m == 0:
                 firsts.append(out.split("new ticket ")[1].split(",")[0])
+            else:
+                assert f"customer message on {firsts[-1]}" in out, out
+    assert len(tickets(workspace)) == 4
+    other = corpus.message(subject="Re: Printer", sender="eve@elsewhere.example",
+                           message_id="<e@elsewhere.example>", headers=answers)  # fmt: skip
+    assert "new ticket" in esc.ok("intake", "--eml", "-", input=other.replace(
+        b"<o@", b"<o0@").decode(), now="2026-11-20T09:40:00+01:00")  # fmt: skip
     for n, first in enumerate(firsts):
         original = corpus.message(subject="Printer", message_id=f"<o{n}@shop.example>")
         out = esc.ok("intake", "--eml", "-", input=original.decode(),
