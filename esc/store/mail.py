@@ -474,7 +474,9 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
                 to = _unescaped(addr).lower()
                 if to and "@" in to:
                     recipients[to] = None
-    ids = _ids_in(" ".join(_raw_values(msg, "Message-ID")))
+    # (a Message-ID that names nothing, `<@>`, `<x@>`, is no id: two unrelated messages
+    # that gave it were one, the second `already taken`; its content's hash stands in)
+    ids = [i for i in _ids_in(" ".join(_raw_values(msg, "Message-ID"))) if _names_one(i)]
     mail = Mail(
         message_id=ids[0] if ids else fallback_id(data),
         sender=sender,
@@ -610,6 +612,16 @@ def _message_ids(msg: email.message.EmailMessage, header: str) -> tuple[str, ...
     for value in _raw_values(msg, header):
         found.update(dict.fromkeys(_ids_in(value)))
     return tuple(found)
+
+
+def _names_one(message_id: str) -> bool:
+    """Whether ``<…>`` names a message: something on each side of its `@` (RFC 5322's
+    id-left and id-right), or, without one (an old mailer's), some text."""
+    inner = message_id[1:-1]
+    if "@" not in inner:
+        return len(inner.strip(".")) >= 4
+    left, _, right = inner.rpartition("@")
+    return bool(left.strip(".")) and bool(right.strip("."))
 
 
 def _ids_in(value: str) -> list[str]:

@@ -63,6 +63,18 @@ def test_utf_8_declared_but_latin_1_sent_is_read_as_latin_1() -> None:
     assert store.parse(good).mail.text.strip() == "caf\u00e9 cr\u00e8me \u20ac 5"
 
 
+@pytest.mark.parametrize("given", ["<@>", "<x@>", "<@host>", "<.@.>", "<ab>"])
+def test_a_message_id_that_names_nothing_is_none(given: str) -> None:
+    """Two unrelated messages that gave `Message-ID: <@>` were one: the second was
+    `already taken`.  Such an id is no id; the content's hash stands in, as for none."""
+    data = corpus.message().replace(b"<m1@shop.example>", given.encode())
+    assert store.parse(data).mail.message_id == store.fallback_id(data)
+    other = corpus.message(text="Another matter.").replace(b"<m1@shop.example>", given.encode())
+    assert store.parse(other).mail.message_id != store.parse(data).mail.message_id
+    for fine in ("<a@b>", "<1234.5678>", "<x.y@host.example>"):
+        assert store.parse(corpus.message(message_id=fine)).mail.message_id == fine
+
+
 def test_a_message_without_message_id_has_one_id_whatever_its_line_ends() -> None:
     """A Maildir's copy (LF) and IMAP's (CRLF) are one message; the id an earlier esc gave
     the CRLF copy is still known as one of its ids."""
