@@ -562,9 +562,29 @@ def send(
         url = addressed(url, to, headers or {})
     elif event:
         url = with_event(url, event)
+    if url.partition("://")[0].lower() in _MARKDOWN_CHATS:
+        title, body = chat_safe(title), chat_safe(body)
     with warnings.catch_warnings():  # (apprise and its plugins import the deprecated imghdr)
         warnings.simplefilter("ignore", DeprecationWarning)
         return _send(url, target, title, body, bool(to))
+
+
+# Chat services that render a message's text as Markdown, with their channel-wide mentions,
+# and whose apprise plugin sends it as it is (Slack's and Discord's escape it themselves).
+_MARKDOWN_CHATS = frozenset({
+    "mmost", "mmosts", "rocket", "rockets", "zulip", "msteams", "workflow", "workflows",
+    "matrix", "matrixs", "gchat",
+})  # fmt: skip
+_BROADCAST = re.compile(r"@(?=(?:channel|all|here|everyone)\b)", re.IGNORECASE)
+_LINK_MARKS = re.compile(r"([\[\]<>])")  # (a link's: emphasis is harmless, and `_` in a URL)
+
+
+def chat_safe(text: str) -> str:
+    """``text`` as a Markdown chat shows it, never read as markup of its own: a title a
+    customer wrote (`@channel urgent: [reset your password](https://evil.example)`) paged
+    the whole channel and showed a disguised link.  A channel-wide mention is broken by a
+    word joiner after its `@`; the marks that make a link, `[`, `]`, `<`, `>`, are escaped."""
+    return _LINK_MARKS.sub(r"\\\1", _BROADCAST.sub("@\u2060", text))
 
 
 def addressed(url: str, to: str, headers: Mapping[str, str]) -> str:

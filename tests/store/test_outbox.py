@@ -276,6 +276,27 @@ def test_a_message_that_fails_on_its_own_holds_up_no_other_to_its_target(
     assert [recipients for _, recipients, _ in mails] == [["kim@shop.example"]]
 
 
+def test_a_title_a_customer_wrote_pages_no_channel_and_hides_no_link_in_a_chat(
+    hook: Hook,
+) -> None:
+    """Mattermost (and the like) render the text as Markdown: a customer's subject
+    `@channel urgent: [reset your password](https://evil.example/login)` paged everyone
+    and showed a disguised link.  A webhook of one's own gets the text as it is."""
+    title = "@channel urgent: [reset your password](https://evil.example/login)"
+    body = f"T-1: {title}\nevent e1"
+    chat = Target("chat", f"mmost://127.0.0.1:{hook.port}/tok3n")
+    own = Target("own", f"json://127.0.0.1:{hook.port}/own")
+    notify = Notify(targets={"chat": chat, "own": own})
+    assert send(notify, "chat", f"[esc] {title}", body) is None
+    assert send(notify, "own", f"[esc] {title}", body, event="e1") is None
+    (chat_path, chat_post), (own_path, own_post) = hook.posts
+    assert chat_path == "/hooks/tok3n"
+    said = chat_post["text"]
+    assert "@channel" not in said and " [reset" not in said
+    assert "@\u2060channel urgent: \\[reset your password\\](https://evil.example/login)" in said
+    assert own_path == "/own" and title in own_post["message"]
+
+
 def test_a_secret_with_url_characters_reaches_the_service_decoded(
     tmp_path: Path, hook: Hook
 ) -> None:
