@@ -586,7 +586,12 @@ class _Logged:
         ended = {c.metric for c in after.clocks if c.state == "breached"} if same else set()
         hidden = [c.metric for c in before.clocks if c.state == "breached"
                   and c.metric not in ended and c.metric != "collaboration"]  # fmt: skip
-        if not hidden:
+        self._breached(at, before, hidden)
+
+    def _breached(self, at: dt.datetime, before: Sla, hidden: Sequence[str]) -> None:
+        """Log ``hidden``, clocks breached in ``before``, as breached at ``at`` (and nothing
+        else of the block)."""
+        if not hidden or before.policy is None:
             return
         full = sla_block(before)
         block = dict(self.block) if self.block.get("policy") == full["policy"] else {}
@@ -607,6 +612,16 @@ class _Logged:
         breach that made, the escalation on that breach)."""
         if _block_key(before) == _block_key(after):
             return
+        # (a breach the rules acted on at its instant, which their change did not end (those
+        # are :meth:`breaches`'): logged before their lines, as when their change made
+        # nothing of the block, not as what the change made)
+        if before.policy is not None and after.policy is not None and (
+            before.policy.name == after.policy.name
+        ):
+            still = {c.metric for c in after.clocks if c.state == "breached"}
+            acted_on = [c.metric for c in before.clocks if c.state == "breached"
+                        and c.metric in still and c.metric != "collaboration"]  # fmt: skip
+            self._breached(at, before, acted_on)
         for line in self._block(at, after):
             self.made_lines[id(line)] = effect
 
@@ -1607,6 +1622,7 @@ def _bookkeeping(
         }
         change = lifecycle.combined(change, Change(sets=sets))
         anchors = logged.anchors() if logged is not None else {}
+        anchors = {**_closing_requests(log, change.activity), **anchors}
         change = replace(change, activity=_merged(log, change.activity, anchors))
     elif not isinstance(stored, Mapping) and after.active:
         # (no policy applies: a block of the sweep alone, so that the next sweep replays the
@@ -1753,6 +1769,25 @@ def _clock_log(
                         # (a request's breach names its deadline too: its message tells it)
                         note=note(after == "warning" or (after == "breached" and bool(about)))))
     return log
+
+
+def _closing_requests(log: list[Activity], activity: Sequence[Activity]) -> dict[int, int]:
+    """For each line of a request's clock (``sla.collaboration``) that a rule's line at its
+    instant ended, answering or declining that team's request (an escalation to the team
+    answers it), by id: the id of that line, which it follows (:func:`_merged`); it came
+    before the rule's lines, the effect before its cause."""
+    closing = {
+        (a.at, a.event.rpartition(" by ")[2]): id(a)
+        for a in activity
+        if a.event is not None and a.event.startswith("request ") and " by " in a.event
+    }
+    if not closing:
+        return {}
+    return {
+        id(line): closing[(line.at, line.note or "")]
+        for line in log
+        if line.field == "sla.collaboration" and (line.at, line.note or "") in closing
+    }
 
 
 def _merged(

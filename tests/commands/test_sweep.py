@@ -641,6 +641,34 @@ def test_what_a_rule_s_change_makes_of_the_sla_is_logged_after_it(
     ]
 
 
+@pytest.mark.parametrize("times", [("13:10",), ("12:55", "13:00", "13:10")])
+def test_a_breach_comes_before_the_escalation_that_answers_a_request(
+    demo: Path, times: tuple[str, ...]
+) -> None:
+    """A ticket with an open request to engineering breaches, and the rule escalates it to
+    engineering, which answers the request: the breach was logged after the rule's lines,
+    and the request's clock stopping (`ok → met`) before them (effect before cause)."""
+    esc = Esc(demo)
+    ticket = esc.ok("create", "--title", "Invoice question", "--category", "billing",
+                    now="2026-12-07T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "Is this a bug?",
+           now="2026-12-07T12:50:00+01:00")  # fmt: skip
+    for time in times:
+        esc.ok("sweep", "--no-report", now=f"2026-12-07T{time}:00+01:00")
+    log = [line.split(" · ", 1)[1] for line in (demo / "tickets" / f"{ticket}.md")
+           .read_text().splitlines() if line.startswith("- 2026-12-07T13:00:00+01:00 · ")]
+    assert log == [
+        "esc · sla.first_response: warning → breached",
+        "rule:breached-goes-up · team: support → engineering · hierarchical escalation: SLA"
+        " breached, escalating",
+        "rule:breached-goes-up · status: new → open",
+        "rule:breached-goes-up · request answered by engineering · the ticket was escalated"
+        " to engineering",
+        "esc · sla.collaboration: ok → met · engineering",
+        "rule:breached-goes-up · internal note added",
+    ]
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_ticket_removed_while_the_sweep_reads_it_is_said_and_the_rest_swept(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
