@@ -311,6 +311,7 @@ def name_problem(name: str) -> str | None:
 
 
 def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader) -> None:
+    _check_cases(teams, raw, reader)
     owners: dict[str, str] = {}
     for team in teams.values():
         raw_team = raw.get(team.key)
@@ -343,6 +344,29 @@ def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader
                 break
             seen.append(step)
             step = teams[step].escalates_to
+
+
+def _check_cases(teams: dict[str, Team], raw: CommentedMap, reader: _Reader) -> None:
+    """Two teams, or two people, whose names differ only in case (`Support` beside
+    `support`, `Alice` beside `alice`): every command takes a name in any case, so one
+    of them could never be named (`escalate --to SUPPORT`: unknown team)."""
+    seen: dict[str, str] = {}
+    for key in teams:
+        other = seen.setdefault(key.casefold(), key)
+        if other != key:
+            said = f"team {key!r} and team {other!r} differ only in case; name them apart"
+            reader.add(line_of(raw, key), said)
+    people: dict[str, str] = {}
+    for team in teams.values():
+        for person in team.people:
+            other = people.setdefault(person.casefold(), person)
+            if other != person:
+                key = "members" if person in team.members else "lead"
+                said = f"team {team.key}: {person!r} and {other!r} differ only in case"
+                # (said, not blocking: both are assigned as written; only a command given
+                # the name, in any case, takes one of them)
+                reader.add(line_of(raw.get(team.key), key), f"{said}; name them apart",
+                           blocking=False)  # fmt: skip
 
 
 def parse_rules(

@@ -213,6 +213,20 @@ def test_a_member_listed_twice_is_said_as_a_category_handled_twice_is() -> None:
     assert [f.blocking for f in found] == [False]  # (taken once: every command runs)
 
 
+def test_names_that_differ_only_in_case_are_a_finding() -> None:
+    """`Support` beside `support`, or `Ann` beside `ann`: every command takes a name in any
+    case, so `escalate --to SUPPORT` said "unknown team" and `assign T ANN` named neither.
+    Two teams so named are a problem; two people, said but not blocking (both are
+    assigned as written)."""
+    teams = SMALL_TEAMS.replace("lead: olga", "lead: Ann") + "  Desk:\n    members: [zed]\n"
+    _, found = build_config(teams, "")
+    assert [(str(f), f.blocking) for f in found] == [
+        ("teams.yaml:10: team 'Desk' and team 'desk' differ only in case; name them apart", True),
+        ("teams.yaml:9: team ops: 'Ann' and 'ann' differ only in case; name them apart", False),
+    ]
+    assert findings(SMALL_TEAMS) == []
+
+
 def test_none_names_no_person_and_no_category() -> None:
     """`esc assign T none` and `--assignee none` mean no one, `--category none` no category:
     a member, lead or category so named (in any case) could never be chosen."""
