@@ -103,8 +103,9 @@ def select(
     if sort is None:
         return sorted(chosen, key=lambda t: (-config.rank(t.priority), t.created, t.id))
     field = sort.removeprefix("-")  # (one `-`: descending; `--title` is no field)
-    if field not in SORTABLE:
-        raise BadInput(f"cannot sort by {field!r}; fields: {', '.join(SORTABLE)}")
+    sortable = (*SORTABLE, *config.fields)  # (and the fields rules.yaml declares)
+    if field not in sortable:
+        raise BadInput(f"cannot sort by {field!r}; fields: {', '.join(sortable)}")
     if field == "age":  # (age grows as created goes back)
         field, sort = "created", ("created" if sort.startswith("-") else "-created")
 

@@ -210,6 +210,20 @@ def test_tickets_without_the_sort_field_come_last_either_way(
     assert ids(select(desk, config, {}, "-csat", NOW)) == ["3", "5", "1", "2", "4"]
 
 
+def test_sort_by_a_field_rules_yaml_declares(config: Config, desk: list[Ticket]) -> None:
+    """`fields: [region]`: a declared field shows in `list --json` and a condition reads it;
+    `--sort region` was refused (the README says any field)."""
+    from dataclasses import replace
+
+    declared = replace(config, fields=("region",))
+    regions = dict(zip(ids(desk), ["eu", None, "apac", "us", "eu"], strict=True))
+    tickets = [replace(t, extra={**t.extra, "region": regions[t.id[-1]]}) for t in desk]
+    tickets = [t if regions[t.id[-1]] else replace(t, extra={}) for t in tickets]
+    assert ids(select(tickets, declared, {}, "region", NOW)) == ["3", "1", "5", "4", "2"]
+    with pytest.raises(BadInput, match="cannot sort by 'region'"):
+        select(tickets, config, {}, "region", NOW)
+
+
 def test_sort_by_the_computed_level(config: Config, desk: list[Ticket]) -> None:
     assert ids(select(desk, config, {}, "-level", NOW))[:2] == ["5", "2"]
 
