@@ -110,7 +110,7 @@ def comment(
     outgoing: list[customer_mail.Outgoing] = []
 
     def operation(t: Ticket, c: Config, n: dt.datetime) -> Change:
-        who = author or me or t.customer or "customer"
+        who = author or me or _customer_as_author(t.customer)
         to = customer_mail.address_of(t.customer) if send else None
         if send and to is None:
             held = f"customer is {t.customer!r}" if t.customer else "ticket has no customer"
@@ -131,6 +131,18 @@ def comment(
     if settings is not None and outgoing:
         line += session.send_to_customer(outgoing[0], settings.target)
     return session.ticket_output(ticket, as_json, line)
+
+
+def _customer_as_author(customer: str | None) -> str:
+    """The author of a customer's message: the ticket's customer as written, but a name
+    no person may act under (`esc`, `rule:NAME`, `-x`: read back, the log said the sweep or
+    a rule added it) within `customer (…)`; `customer` when there is none."""
+    if not customer:
+        return "customer"
+    try:
+        return actor_name(customer, "customer")
+    except BadInput:
+        return f"customer ({customer})"
 
 
 def comment_kind(internal: bool, from_customer: bool) -> CommentKind:

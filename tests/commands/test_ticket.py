@@ -12,7 +12,7 @@ import pytest
 from tests import mail_corpus as corpus
 from tests.commands.test_intake import CUSTOMER_MAIL, only_ticket
 from tests.commands.test_notify import smtp  # noqa: F401  (the fixture)
-from tests.conftest import Esc
+from tests.conftest import NOW, Esc
 
 Mails = tuple[int, list[tuple[str, list[str], str]]]
 
@@ -247,3 +247,20 @@ def test_teams_categories_and_priorities_are_taken_in_any_case(esc: Esc) -> None
     esc.ok("intake", "--json", "-", input=json.dumps(form))
     [made] = [t for t in json.loads(esc.ok("list", "--json")) if t["title"] == "From a form"]
     assert (made["category"], made["priority"], made["channel"]) == ("refund", "low", "portal")
+
+
+@pytest.mark.parametrize("customer", ["esc", "rule:vip", "-x", "esc sweep"])
+def test_a_customer_named_as_esc_or_a_rule_writes_no_line_of_theirs(
+    esc: Esc, workspace: Path, customer: str
+) -> None:
+    """`comment --from-customer` on a ticket whose customer is `esc` wrote `· esc · message
+    added`: read back, the sweep's own line (a name no person may act under); written
+    `customer (esc)` now, the customer's name kept."""
+    ticket = esc.ok("create", "--title", "Odd customer", "--customer", customer,
+                    "--category", "billing").strip()  # fmt: skip
+    esc.ok("comment", ticket, "--from-customer", "-m", "Hello")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert f" · customer ({customer}) · message added" in text
+    assert f"### {NOW} · customer ({customer}) · message (public)" in text
+    entry = json.loads(esc.ok("show", ticket, "--json"))["conversation"][-1]
+    assert entry["author"] == f"customer ({customer})"
