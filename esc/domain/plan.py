@@ -492,6 +492,16 @@ def _across(ticket: Ticket, config: Config, now: dt.datetime, past: Past) -> Tic
     first = TicketPlan(ticket, Change(), Sla(now, None, ""))  # (the old rules' gap: none
     if end > checked:  # when this configuration was the sweeps' own by its last sweep)
         first = plan(ticket, earlier, end - _MICROSECOND, inner)
+        if first.note is not None and _behind(ticket, end - _MICROSECOND) is not None:
+            # (a person changed it since the switch, a ticket settled then and reopened
+            # after it, say: the gap under the old rules is replayed on the ticket as it was
+            # then; when they did nothing in it, the moments since are this one's, from the
+            # switch on.  It was judged at now alone: a breach after the reopen, its
+            # escalation, lost)
+            then_view = ticket_as_of(ticket, end - _MICROSECOND)
+            gap = plan(then_view, earlier, end - _MICROSECOND, inner)
+            if gap.note is None and _bookkeeping_only(gap.change):  # (else: as before)
+                first = TicketPlan(ticket, Change(), gap.sla)
         if first.note is not None or (first.change and not config.fits(first.ticket)):
             return None
     change, swept = first.change, first.ticket
@@ -520,6 +530,15 @@ def _across(ticket: Ticket, config: Config, now: dt.datetime, past: Past) -> Tic
     )
     made.firings = first.firings + then.firings
     return made
+
+
+def _bookkeeping_only(change: Change) -> bool:
+    """Whether ``change`` is a sweep's ``sla:`` block alone: no rule acted, no clock
+    crossed anything (no line to log)."""
+    return set(change.sets) <= {"sla"} and not (
+        change.entries or change.escalations or change.tags_added or change.requests
+        or change.activity
+    )
 
 
 def _owner_answers(ticket: Ticket, total: Change) -> Change:

@@ -3391,6 +3391,45 @@ def test_an_edit_of_rules_yaml_between_sweeps_keeps_what_the_gap_would_have_done
     assert ", 0 changed" in sweep_at(esc, "2026-11-30T18:10:00+01:00")
 
 
+ALWAYS_RULES = """\
+id_prefix: T
+priorities: [low, normal, high, urgent]
+default_priority: normal
+calendars: {always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}}
+sla:
+  - {name: std, calendar: always, targets: {first_response: 1h, next_response: 30m, resolution: 8h}}
+rules:
+  - {name: breached-up, when: {sla: breached, level: "<3"}, then: {escalate: up, note: "Up"}}
+"""
+
+
+@pytest.mark.parametrize("edit", [False, True])
+def test_a_ticket_settled_before_an_edit_and_reopened_after_it_is_replayed(
+    esc: Esc, workspace: Path, edit: bool
+) -> None:
+    """Resolved before rules.yaml was edited (its block then names the old rules), reopened
+    by the customer after it: the breach of its next response (11:30) escalated without
+    the edit, and with it nothing did (judged at the sweep's now alone: the sweep that
+    could replay the gap under the old rules could not run on a file changed since)."""
+    (workspace / "rules.yaml").write_text(ALWAYS_RULES)
+    ticket = esc.ok("create", "--title", "Fire", "--body", "x", "--category", "billing",
+                    now="2026-10-19T09:00:00Z").strip()  # fmt: skip
+    sweep_at(esc, "2026-10-19T09:00:00Z")
+    esc.ok("resolve", ticket, "--resolution", "done", now="2026-10-19T09:10:00Z")
+    sweep_at(esc, "2026-10-19T09:15:00Z")
+    if edit:  # (a note's text: the same rules but for what they write)
+        rules = workspace / "rules.yaml"
+        rules.write_text(rules.read_text().replace('note: "Up"', 'note: "Up!"'))
+    sweep_at(esc, "2026-10-19T10:00:00Z")
+    esc.ok("comment", ticket, "--from-customer", "-m", "again", now="2026-10-19T11:00:00Z")
+    esc.ok("comment", ticket, "-m", "on it", now="2026-10-19T12:00:00Z")
+    out = sweep_at(esc, "2026-10-19T12:30:00Z")
+    assert f"{ticket}: support → engineering (breached-up)" in out
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "- 2026-10-19T11:30:00+00:00 · esc · sla.next_response: ok → breached\n" in text
+    assert "- 2026-10-19T11:30:00+00:00 · rule:breached-up · team: support → engineering" in text
+
+
 def test_a_rule_added_between_sweeps_acts_at_now_not_in_the_gap(
     esc: Esc, workspace: Path
 ) -> None:
