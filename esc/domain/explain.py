@@ -46,9 +46,17 @@ def explain_ticket(ticket: Ticket, config: Config, now: dt.datetime) -> str:
             lines += ["", *clock_lines]
         missing = [m for m in policy.targets if m not in {c.metric for c in sla.clocks}]
         for metric in missing:
-            lines += ["", f"{metric}: not started (no unanswered customer message)"]
+            why = _NOT_STARTED.get(metric)
+            lines += ["", f"{metric}: not started" + (f" ({why})" if why else "")]
     lines += ["", "Rules:", *_rule_lines(ticket, config, sla)]
     return "\n".join(lines)
+
+
+# Why a clock of the policy has not started (a clock that started is one of the SLA's).
+_NOT_STARTED = {
+    "next_response": "no unanswered customer message",
+    "collaboration": "no other team was asked: no open request",
+}
 
 
 def _clock_lines(clock: Clock, policy: Policy, now: dt.datetime) -> list[str]:

@@ -142,6 +142,17 @@ def test_a_clock_lists_no_pause_from_before_it_started(starter: Config) -> None:
 def test_a_clock_that_has_not_started_says_why(starter: Config) -> None:
     text = explain_ticket(ticket(), starter, NOW)
     assert "next_response: not started (no unanswered customer message)" in text.splitlines()
+    # (the collaboration clock's is no customer's message: no other team was asked)
+    from dataclasses import replace
+
+    policies = tuple(
+        replace(p, targets={**p.targets, "collaboration": dt.timedelta(hours=8)})
+        for p in starter.policies
+    )
+    text = explain_ticket(ticket(), replace(starter, policies=policies), NOW)
+    assert "collaboration: not started (no other team was asked: no open request)" in (
+        text.splitlines()
+    )
 
 
 def test_a_clock_paused_now_has_no_deadline(starter: Config) -> None:
