@@ -136,5 +136,7 @@ def _age(seconds: int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _relative(seconds: int) -> str:
+    if seconds == 0:  # (at the deadline's second: under a minute, so in seconds, as 30s is)
+        return "0s"
     day = abs(seconds) >= UNIT_SECONDS["d"]
     return _format_seconds(seconds, "d", "h" if day else "m", None, "")

@@ -121,7 +121,7 @@ def test_format_age(td: dt.timedelta, expected: str) -> None:
         (2 * 24 * H + 3 * H + 59 * M, "2d3h"),
         (dt.timedelta(days=20, hours=5), "20d5h"),  # no weeks
         (dt.timedelta(seconds=40), "40s"),
-        (dt.timedelta(0), "0m"),
+        (dt.timedelta(0), "0s"),  # (at the deadline's second: "breached 0s ago", as 30s)
     ],
 )
 def test_format_relative(td: dt.timedelta, expected: str) -> None:
