@@ -958,21 +958,28 @@ def test_a_new_ticket_from_mail_is_acknowledged_once_with_its_id(
     assert len(mails) == 1  # a reply to a ticket is not acknowledged
 
 
-def test_a_customer_s_message_id_reaches_the_acknowledgement_as_written(
-    esc: Esc,
+@pytest.fixture
+def acknowledging(
     workspace: Path,
-    tmp_path: Path,
     smtp: tuple[int, list[tuple[str, list[str], str]]],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+) -> list[tuple[str, list[str], str]]:
+    """rules.yaml acknowledging new tickets through a real SMTP server: the mails it got."""
+    port, mails = smtp
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(CUSTOMER_MAIL)
+    return mails
+
+
+def test_a_customer_s_message_id_reaches_the_acknowledgement_as_written(
+    esc: Esc, tmp_path: Path, acknowledging: list[tuple[str, list[str], str]]
 ) -> None:
     """A Message-ID with `%` escapes in it is a sender's to choose: it reaches the
     acknowledgement's In-Reply-To as written, never decoded into a line break of the
     sender's making (a header of theirs, `Bcc:`), and one that apprise cannot send holds
     up no other customer's mail."""
-    port, mails = smtp
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
-        rules.write(CUSTOMER_MAIL)
+    mails = acknowledging
     ids = ["<a%0d%0aBcc%3ax@evil.example>", "<b%41%42@shop.example>",
            "<c%0d%0aX-Injected%3a%20yes@shop.example>", "<m4@shop.example>"]  # fmt: skip
     box = corpus.mbox(tmp_path / "inbox.mbox", *(
