@@ -22,7 +22,7 @@ def merge_file(base: str, ours: str, theirs: str, path: str | None = None) -> Ou
     try:
         judge = _GivesWay(path)
         result = merge_driver.merge_files(
-            Path(base), Path(ours), Path(theirs), judge, judge.unswept, judge.members
+            Path(base), Path(ours), Path(theirs), judge, judge.unswept
         )
     except merge_driver.BrokenSide as exc:
         return Output(
@@ -92,14 +92,6 @@ class _GivesWay:
             return sweeps.unswept(self.path or "ticket", base.encode("utf-8"), side, other)
         except (EscError, OSError):
             return None
-
-    def members(self, team: str) -> tuple[str, ...] | None:
-        """Who may be assigned a ticket of ``team`` (:data:`esc.ticketfile.merge.Members`),
-        as the workspace's teams.yaml names them; None for a team it lacks, or with no
-        configuration that loads (the merge then keeps to a conflict)."""
-        sweeps = self._sweeps()
-        found = None if sweeps is None else sweeps.config.teams.get(team)
-        return None if found is None else found.people
 
     def _sweeps(self) -> SweepsWrites | None:
         if not self.loaded:

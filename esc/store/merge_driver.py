@@ -18,7 +18,7 @@ from esc.store.git import run
 from esc.store.workspace import TICKETS_DIR, read_text_file
 
 if TYPE_CHECKING:
-    from esc.ticketfile.merge import Members, MergeResult
+    from esc.ticketfile.merge import MergeResult
 
 DRIVER = "esc"
 DRIVER_NAME = "esc ticket merge"
@@ -81,7 +81,6 @@ def merge_files(
     theirs: Path,
     gives_way: GivesWay | None = None,
     unswept: Unswept | None = None,
-    members: Members | None = None,
 ) -> MergeResult:
     """Merge the files git hands its merge driver, writing the result to ``ours``.
 
@@ -95,9 +94,7 @@ def merge_files(
     not have changed what the sweep did, an internal note, merges field by field.)  A
     side that holds others' changes beside the sweep's (the customer's message the cron
     line's intake took, committed with the sweep's rewrite) gives way in its sweep's part
-    alone (``unswept``): the rest of it is merged with the other side field by field.
-    ``members`` says who is in a team, as the workspace's teams.yaml has them (an
-    assignment beside a move to another team: :func:`esc.ticketfile.merge.merge_ticket`)."""
+    alone (``unswept``): the rest of it is merged with the other side field by field."""
     # (imported here: every command that writes a ticket asks this module about the clone)
     from esc.ticketfile.merge import TEXT, MergeResult, in_the_breaks_of, merge_ticket
 
@@ -124,7 +121,7 @@ def merge_files(
         return MergeResult(text, [TEXT] if proc.returncode else [], structured=False)
     _refuse_unreadable_side((base, ours, theirs), texts)
     base_text, ours_text, theirs_text = texts
-    result = merge_ticket(base_text, ours_text, theirs_text, merge_text, members)
+    result = merge_ticket(base_text, ours_text, theirs_text, merge_text)
     unseen = result.unseen_by
     swept, other = (ours_text, theirs_text) if unseen == "ours" else (theirs_text, ours_text)
     if unseen is not None and not result.amid and gives_way is not None:
@@ -139,7 +136,7 @@ def merge_files(
             if kept is None:
                 continue
             sides = (kept, theirs_text) if side == "ours" else (ours_text, kept)
-            again = merge_ticket(base_text, *sides, merge_text, members)
+            again = merge_ticket(base_text, *sides, merge_text)
             if again.clean and again.structured:
                 result = replace(again, unseen_by=side, replayed=side, kept_own=True)
             break

@@ -19,9 +19,7 @@ field by field:
   request to it is answered by the escalation, and never made);
 - ``status`` changed differently on both sides is a conflict, with the fields each
   change set, but a person's status on a ``new`` ticket against the ``open`` a sweep's
-  rule set there as a side effect, or a resolve or a wait against the ``open`` a
-  person's reply or assignment set in passing: the person's (the resolve's) stands;
-  both sides resolving (closing) keep the first one's ``resolved_at`` (``closed_at``);
+  rule set there as a side effect: the person's stands;
 - ``updated`` takes the later time and ``first_response_at`` the earlier one (the first
   response is the first of the two replies, and both replies are in the conversation);
 - ``sla`` (written by ``esc sweep``, derived) is never a conflict: the side with the later
@@ -54,7 +52,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar, cast
 
@@ -140,18 +138,10 @@ TextMerge = Callable[[str, str, str], tuple[str, bool]]
 """A plain three-way text merge (base, ours, theirs) -> (text, whether conflicts remain);
 esc uses ``git merge-file`` (:func:`esc.store.merge_driver.merge_text`)."""
 
-Members = Callable[[str], "Collection[str] | None"]
-"""Who may be assigned a ticket of a team (its members and lead, as the workspace's
-teams.yaml names them); None for a team it does not know, or when no configuration loads."""
 
-
-def merge_ticket(
-    base: str, ours: str, theirs: str, merge_text: TextMerge, members: Members | None = None
-) -> MergeResult:
+def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:
     """Merge three versions of one ticket file (see the module docstring for the rules);
-    ``merge_text`` merges the description, and whole files that are not tickets;
-    ``members`` says who is in a team (without it, an assignment beside a move to another
-    team is a conflict: :func:`_assigned_in_the_team_left`)."""
+    ``merge_text`` merges the description, and whole files that are not tickets."""
     base, theirs = (in_the_breaks_of(ours, text) for text in (base, theirs))
     if ours == theirs or theirs == base:
         return MergeResult(ours, [])
@@ -161,7 +151,7 @@ def merge_ticket(
     try:
         if docs is None:
             raise Unmergeable("a version is no ticket")
-        result = _merge_tickets(docs, ours, merge_text, members)
+        result = _merge_tickets(docs, ours, merge_text)
         lost = lost_lines(base, ours, theirs, result.text)
         if lost:  # a line the field-by-field merge would drop: merge the text instead
             raise Unmergeable(f"the field-by-field merge would drop {lost[0]!r}")
@@ -552,15 +542,12 @@ def _computed_lines(text: str) -> tuple[set[str], set[str]]:
 
 
 def _merge_tickets(
-    docs: tuple[TicketDoc, TicketDoc, TicketDoc],
-    ours: str,
-    merge_text: TextMerge,
-    members: Members | None = None,
+    docs: tuple[TicketDoc, TicketDoc, TicketDoc], ours: str, merge_text: TextMerge
 ) -> MergeResult:
     b, o, t = docs
     nl = yaml_text.line_break_of(ours)
     try:
-        front, conflicts = _merge_front(b, o, t, nl, members)
+        front, conflicts = _merge_front(b, o, t, nl)
     except (TypeError, ValueError, yaml_text.YamlError, yaml_text.EditError) as exc:
         raise Unmergeable(f"front-matter: {exc}") from None
     body, body_conflicts = _merge_body(b.body, o.body, t.body, nl, merge_text)
@@ -577,7 +564,7 @@ def _merge_tickets(
 
 
 def _merge_front(
-    base: TicketDoc, ours: TicketDoc, theirs: TicketDoc, nl: str, members: Members | None = None
+    base: TicketDoc, ours: TicketDoc, theirs: TicketDoc, nl: str
 ) -> tuple[str, list[str]]:
     b, o, t = base.data, ours.data, theirs.data
     editor = yaml_text.FrontMatterEditor(ours.front, FIELD_ORDER)
@@ -633,7 +620,7 @@ def _merge_front(
             continue
         if _same(ov, tv) or _same(tv, bv):
             continue
-        value = tv if _same(ov, bv) else _resolve(key, bv, ov, tv, (ours, theirs), base)
+        value = tv if _same(ov, bv) else _resolve(key, bv, ov, tv, (ours, theirs))
         if value is _CONFLICT:
             conflicts.append(str(key))
             continue
@@ -644,7 +631,7 @@ def _merge_front(
             del expected[key]
         else:
             expected[key] = value
-    if _assigned_in_the_team_left(base, ours, theirs, members) and "assignee" not in conflicts:
+    if _assigned_in_the_team_left(b, o, t) and "assignee" not in conflicts:
         # (one side moved the ticket to another team, which leaves it to nobody there, and
         # the other gave it to someone of the team it left: merged on their own, the new
         # team's ticket had the old team's person; a person decides)
@@ -682,48 +669,21 @@ def _merge_front(
 
 
 def _assigned_in_the_team_left(
-    base: TicketDoc, ours: TicketDoc, theirs: TicketDoc, members: Members | None = None
+    base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]
 ) -> bool:
     """Whether one side moved the ticket to another team, its assignee left as it was, while
-    the other side kept the team and gave the ticket to someone: of the team it left, or
-    of whom ``members`` cannot tell.  Not when the person is of the team it moved to and
-    not of the team it left, and was given it after the move (tomas of engineering took
-    it at 09:11 with `--force`, the escalation to engineering at 09:10: serially, the
-    escalation, then his assignment, which needs no `--force` there); given it before
-    the move, the escalation had left it to nobody: a conflict still."""
-    b = base.data
+    the other side kept the team and gave the ticket to someone."""
     for mover, other in ((ours, theirs), (theirs, ours)):
-        m, o = mover.data, other.data
-        moved = not _same(m.get("team"), b.get("team"))
+        moved = not _same(mover.get("team"), base.get("team"))
         if (
             moved
-            and _same(o.get("team"), b.get("team"))
-            and _same(m.get("assignee"), b.get("assignee"))
-            and not _same(o.get("assignee"), b.get("assignee"))
-            and o.get("assignee") is not None
+            and _same(other.get("team"), base.get("team"))
+            and _same(mover.get("assignee"), base.get("assignee"))
+            and not _same(other.get("assignee"), base.get("assignee"))
+            and other.get("assignee") is not None
         ):
-            return not _given_in_the_new_team(base, mover, other, members)
+            return True
     return False
-
-
-def _given_in_the_new_team(
-    base: TicketDoc, mover: TicketDoc, other: TicketDoc, members: Members | None
-) -> bool:
-    """Whether ``other``'s assignee is of the team ``mover`` moved the ticket to and not
-    of the team it left (as ``members`` knows them), given the ticket after the move (the
-    last lines each side logged of it since the base, `team: …` and `assignee: …`)."""
-    if members is None:
-        return False  # (no configuration: who is in which team cannot be known)
-    person, left, went = other.data.get("assignee"), base.data.get("team"), mover.data.get("team")
-    new_team, old_team = members(str(went)), members(str(left))
-    if new_team is None or old_team is None or person not in new_team or person in old_team:
-        return False
-    known = set(base.ticket.activity)
-    moves = [a.at for a in mover.ticket.activity
-             if a.field == "team" and a.new == str(went) and a not in known]  # fmt: skip
-    given = [a.at for a in other.ticket.activity
-             if a.field == "assignee" and a.new == str(person) and a not in known]  # fmt: skip
-    return bool(moves and given) and min(given) > max(moves)  # (a tie: either came first)
 
 
 def _ours_again(
@@ -846,15 +806,10 @@ def _occurrences(text: str, part: str) -> list[int]:
 
 
 def _resolve(
-    key: str,
-    base: Any,
-    ours: Any,
-    theirs: Any,
-    docs: tuple[TicketDoc, TicketDoc],
-    was: TicketDoc,
+    key: str, base: Any, ours: Any, theirs: Any, docs: tuple[TicketDoc, TicketDoc]
 ) -> Any:
     """The merged value of a field both sides changed differently, or _CONFLICT (``docs``:
-    ours and theirs, whose activity logs tell when each tag was added; ``was``: the base)."""
+    ours and theirs, whose activity logs tell when each tag was added)."""
     if key in ("tags", "escalations") and all(_is_list(v) for v in (base, ours, theirs)):
         when = _escalation_time if key == "escalations" else _tagging_time(docs)
         mine, other = _listed(ours), _listed(theirs)
@@ -878,38 +833,8 @@ def _resolve(
     if key == "requests" and all(_is_list(v) for v in (base, ours, theirs)):
         return _merge_requests(_listed(base), _listed(ours), _listed(theirs))
     if key == "status":
-        return _a_person_s_status(base, ours, theirs, docs, was)
-    if key in ("resolved_at", "closed_at"):
-        ended = _ended_first(was, *docs)
-        if ended is not None:  # (the later one was refused: `… is already resolved`)
-            return ended.data.get(key, MISSING)
+        return _a_person_s_status(base, ours, theirs, docs)
     return _CONFLICT
-
-
-def _ended_first(was: TicketDoc, ours: TicketDoc, theirs: TicketDoc) -> TicketDoc | None:
-    """Of two sides that each resolved the ticket (or each closed it) since the base, each
-    in one command: the side that did it first, by its ``resolved_at`` (``closed_at``).
-    Serially the later `esc resolve` is refused (`… is already resolved`), so the first
-    one's time stands; both sides' entries and log lines are merged as ever, and what a
-    person chose differently on each side (two articles as ``kb``, two ``csat`` scores)
-    stays a conflict.  None otherwise."""
-    status = ours.ticket.status
-    if status not in ("resolved", "closed") or theirs.ticket.status != status:
-        return None
-    if was.ticket.status == status:
-        return None
-    known = set(was.ticket.activity)
-    for doc in (ours, theirs):
-        moves = [a for a in doc.ticket.activity if a.field == "status" and a not in known]
-        if not moves or moves[-1].new != status or any(
-            (a.at, a.by) != (moves[-1].at, moves[-1].by) for a in moves
-        ):  # (one command's moves: `close` of an open ticket resolves it, then closes it)
-            return None
-    stamp = "closed_at" if status == "closed" else "resolved_at"
-    mine, other = (coerce_timestamp(doc.data.get(stamp)) for doc in (ours, theirs))
-    if mine is None or other is None:
-        return None
-    return theirs if other < mine else ours
 
 
 # A status, and what a change of it sets
@@ -938,26 +863,14 @@ def _answered_side(base: TicketDoc, ours: TicketDoc, theirs: TicketDoc) -> Side 
     return None
 
 
-def _a_person_s_status(
-    base: Any, ours: Any, theirs: Any, docs: tuple[TicketDoc, ...], was: TicketDoc
-) -> Any:
+def _a_person_s_status(base: Any, ours: Any, theirs: Any, docs: tuple[TicketDoc, ...]) -> Any:
     """The status a person set on a `new` ticket (resolved it, put it on hold) where the
     other side's is the `open` a sweep's rule set as a side effect (an escalation opens a
     new ticket): the person's choice stands, as it would have had the sweep run first
-    (`open` and then the person's move), and the next sweep replays the rest.  So does a
-    resolve or a wait against the `open` a person's reply or assignment set in passing
-    (:func:`_opened_in_passing`): in either order the ticket ends resolved (pending).
-    Any other pair of statuses is a conflict for a person to resolve."""
+    (`open` and then the person's move), and the next sweep replays the rest; any other
+    pair of statuses is a conflict for a person to resolve."""
     if base != "new":
         return _CONFLICT
-    for opener, setter, value in ((0, 1, theirs), (1, 0, ours)):
-        if (
-            (ours, theirs)[opener] == "open"
-            and value in ("resolved", "pending")
-            and _opened_in_passing(was, docs[opener])
-            and _set_by_a_person(was, docs[setter])
-        ):
-            return value
     opened = [_opened_by_esc(doc) for doc in docs]
     moved = [_status_moved_at(doc) for doc in docs]
     for rule_side, person_side, value in ((0, 1, theirs), (1, 0, ours)):
@@ -973,48 +886,6 @@ def _a_person_s_status(
         ):
             return value
     return _CONFLICT
-
-
-# What a side that opened a new ticket in passing may have changed besides (a reply sets
-# the first response; an assignment, the assignee; a tag goes on any ticket)
-_IN_PASSING = frozenset(("status", "updated", "first_response_at", "assignee", "tags"))
-
-
-def _opened_in_passing(was: TicketDoc, doc: TicketDoc) -> bool:
-    """Whether ``doc`` opened the `new` ticket ``was`` only as a person's reply or
-    assignment does (`esc comment`, `esc assign`: `new → open`, no note, with the reply
-    or the assignment in the same instant), and changed nothing a resolve or a wait would
-    have made otherwise: no team, no escalation, no customer's message (which opens a
-    resolved ticket again: the order matters), nothing but replies, notes, the assignee
-    and tags.  Both are allowed on a resolved or pending ticket, and leave its status."""
-    known = set(was.ticket.activity)
-    lines = [a for a in doc.ticket.activity if a not in known]
-    moves = [a for a in lines if a.field == "status"]
-    if len(moves) != 1 or by_esc(moves[0].by) or moves[0].note:
-        return False
-    move = moves[0]
-    if (move.old, move.new) != ("new", "open") or not any(
-        (a.at, a.by) == (move.at, move.by)
-        and (a.event == entry_added("reply") or (a.field == "assignee" and a.new is not None))
-        for a in lines
-    ):
-        return False
-    changed = {
-        str(k) for k in {**was.data, **doc.data}
-        if not _same(was.data.get(k, MISSING), doc.data.get(k, MISSING))
-    }  # fmt: skip
-    seen = set(was.ticket.entries)
-    return changed <= _IN_PASSING and not any(
-        e.kind == "message" for e in doc.ticket.entries if e not in seen
-    )
-
-
-def _set_by_a_person(was: TicketDoc, doc: TicketDoc) -> bool:
-    """Whether the last status change ``doc`` logged since ``was`` is a person's (not a
-    sweep's, not a customer's message)."""
-    known = set(was.ticket.activity)
-    moves = [a for a in doc.ticket.activity if a.field == "status" and a not in known]
-    return bool(moves) and not by_esc(moves[-1].by) and moves[-1].note != ANSWERED
 
 
 def _opened_by_esc(doc: TicketDoc) -> dt.datetime | None:

@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esc.config.starter import GITATTRIBUTES
-from esc.domain import lifecycle
-from esc.domain.config import Config, Team
 from esc.domain.errors import ParseError
 from esc.domain.model import Activity, Change, Entry, Escalation, Request
 from esc.store import merge_driver
@@ -1168,33 +1165,6 @@ def test_a_true_conflict_is_left_to_a_human(tmp_path: Path) -> None:
     assert f"{path}:{marker}: unresolved merge conflict" in result.err, result.err
 
 
-def test_git_merge_knows_the_team_an_assignee_is_in_from_teams_yaml(tmp_path: Path) -> None:
-    """The driver reads who is in which team from the workspace's teams.yaml: dan of
-    engineering, given the ticket after alice escalated it there, merges cleanly; bob of
-    support, the team it left, is a conflict, as ever."""
-    repo = new_repo(tmp_path / "repo")
-    ticket_id = create_ticket(repo)
-    git(repo, "switch", "-qc", "moved")
-    Esc(repo, now="2026-11-20T10:10:00+01:00").ok(
-        "escalate", ticket_id, "--to", "engineering", "--reason", "a bug", "--by", "alice"
-    )
-    commit_all(repo, "escalate")
-    for person, clean_merge in (("dan", True), ("bob", False)):
-        git(repo, "switch", "-qC", person, "main")
-        Esc(repo, now="2026-11-20T10:11:00+01:00").ok(
-            "assign", ticket_id, person, "--force", "--by", "bob"
-        )
-        commit_all(repo, person)
-        merged = git(repo, "merge", "--no-edit", "moved", check=False)
-        assert (merged.returncode == 0) is clean_merge, merged.stdout + merged.stderr
-        if clean_merge:
-            ticket = parse((repo / "tickets" / f"{ticket_id}.md").read_text(), "m").ticket
-            assert (ticket.team, ticket.assignee) == ("engineering", "dan")
-        else:
-            assert "conflicting assignee" in merged.stderr
-            git(repo, "merge", "--abort")
-
-
 def test_the_article_a_resolution_recorded_merges_like_any_field() -> None:
     """kb: (esc resolve --kb) set on one side, a priority on the other: both kept; set to
     two different articles: a conflict, never one silently dropped."""
@@ -1444,129 +1414,6 @@ def test_a_person_s_status_stands_against_the_open_a_rule_s_escalation_set() -> 
         Activity(at("13:00"), "alice", field="status", old="new", new="open"),
     ))  # fmt: skip
     assert "status" in merge_ticket(new, by_hand, resolved).conflicts
-
-
-# What esc's own commands make of a ticket, for merges of two people's commands: support
-# (alice, bob), engineering (tomas), both (nadia)
-TEAMS = Config(
-    teams={
-        "support": Team("support", "Support", 1, members=("alice", "bob", "nadia"),
-                        escalates_to="engineering"),
-        "engineering": Team("engineering", "Engineering", 2, members=("tomas", "nadia")),
-    },
-    intake="support",
-)  # fmt: skip
-NEW = edit(edit(BASE, "status: open ", "status: new  "), "assignee: alice", "assignee: null")
-
-
-def did(text: str, command: Callable[..., Change], when: str, actor: str, *args: object,
-        **kwargs: object) -> str:  # fmt: skip
-    """``text`` after ``command`` (a function of esc.domain.lifecycle) by ``actor``."""
-    doc = parse(text, "t.md")
-    return apply_change(doc, command(doc.ticket, TEAMS, at(when), actor, *args, **kwargs))
-
-
-def members(team: str) -> tuple[str, ...] | None:
-    found = TEAMS.teams.get(team)
-    return None if found is None else found.people
-
-
-def test_a_resolve_or_a_wait_stands_against_the_open_a_reply_or_an_assignment_set() -> None:
-    """alice resolved a new ticket (or put it on hold) while bob, in his clone, replied to
-    it or took it: `resolved` against the `open` his reply set in passing conflicted, with
-    `resolved_at`, though either order ends resolved (a reply or an assignment leaves a
-    resolved or pending ticket as it is).  Her status stands, with her `resolved_at`;
-    his reply and both sides' log lines are kept."""
-    for status, setter in (
-        ("resolved", lambda t: did(t, lifecycle.resolve, "10:10", "alice", "duplicate")),
-        ("pending", lambda t: did(t, lifecycle.wait, "10:10", "alice", "asked for logs")),
-    ):
-        for opener in (
-            lambda t: did(t, lifecycle.comment, "10:11", "bob", "Looking into it"),
-            lambda t: did(t, lifecycle.assign, "10:11", "bob", "bob"),
-        ):
-            one, other = setter(NEW), opener(NEW)
-            serially = parse(opener(one), "s.md").ticket  # (hers first, then his)
-            assert serially.status == status
-            for ours, theirs in ((one, other), (other, one)):
-                merged = parse(clean(NEW, ours, theirs), "m.md").ticket
-                assert (merged.status, merged.resolved_at, merged.assignee) == (
-                    status, serially.resolved_at, serially.assignee
-                )
-                assert Counter(merged.entries) == Counter(serially.entries)
-                moves = [(a.by, a.old, a.new) for a in merged.activity if a.field == "status"]
-                assert moves == [("alice", "new", status), ("bob", "new", "open")]
-
-
-def test_a_status_whose_order_matters_against_a_reply_s_open_still_conflicts() -> None:
-    """A close (a reply to a closed ticket is refused), an escalation (refused on a resolved
-    ticket) or a customer's message beside the reply (it opens a resolved ticket again):
-    the order of the two sides' commands changes the answer, so a person decides."""
-    replied = did(NEW, lifecycle.comment, "10:11", "bob", "Looking into it")
-    resolved = did(NEW, lifecycle.resolve, "10:10", "alice", "duplicate")
-    closed = did(NEW, lifecycle.close, "10:10", "alice", resolution="duplicate")
-    escalated = did(NEW, lifecycle.escalate, "10:11", "bob", "a bug", up=True)
-    asked = did(did(NEW, lifecycle.comment, "10:05", "jane@shop.example", "Hello?",
-                    kind="message"), lifecycle.comment, "10:11", "bob", "On it")  # fmt: skip
-    for one, other in ((closed, replied), (resolved, escalated), (resolved, asked)):
-        for ours, theirs in ((one, other), (other, one)):
-            assert "status" in merge_ticket(NEW, ours, theirs).conflicts
-
-
-def test_an_assignee_of_the_team_the_ticket_moved_to_given_after_the_move_merges() -> None:
-    """alice escalated to engineering at 10:10; bob, not having seen it, gave the ticket to
-    tomas of engineering with `--force` at 10:11: `conflicting assignee`, though serially
-    the escalation and then tomas's assignment (needing no `--force` there) leave it
-    engineering's and tomas's.  Clean, with who is in which team from teams.yaml;
-    without it, or tomas given it before the move (the escalation leaves it to nobody),
-    or someone also of the team it left: a conflict, as before."""
-    moved = did(NEW, lifecycle.escalate, "10:10", "alice", "dev", to="engineering")
-    given = did(NEW, lifecycle.assign, "10:11", "bob", "tomas", force=True)
-    serially = parse(did(moved, lifecycle.assign, "10:11", "bob", "tomas"), "s.md").ticket
-    for ours, theirs in ((moved, given), (given, moved)):
-        result = merge_with(NEW, ours, theirs, merge_driver.merge_text, members)
-        assert result.conflicts == [], result.text
-        merged = parse(result.text, "m.md").ticket
-        assert (merged.team, merged.assignee, merged.status) == (
-            serially.team, serially.assignee, serially.status
-        ) == ("engineering", "tomas", "open")
-        assert merge_ticket(NEW, ours, theirs).conflicts == ["assignee"]  # (no teams.yaml)
-    early = did(NEW, lifecycle.assign, "10:09", "bob", "tomas", force=True)
-    both = did(NEW, lifecycle.assign, "10:11", "bob", "nadia")
-    for other in (early, both):
-        for ours, theirs in ((moved, other), (other, moved)):
-            result = merge_with(NEW, ours, theirs, merge_driver.merge_text, members)
-            assert result.conflicts == ["assignee"], result.text
-
-
-def test_two_resolves_keep_the_first_one_s_time_and_both_sides_lines() -> None:
-    """alice resolved at 10:10, bob at 10:11 in his clone: `conflicting resolved_at`,
-    though serially the second `esc resolve` is refused (`is already resolved`).  The
-    first stands (as `first_response_at` takes the earlier); both resolutions and both
-    sides' log lines stay.  Two closes alike; two different scores or articles, which
-    people chose, still conflict."""
-    first = did(NEW, lifecycle.resolve, "10:10", "alice", "r1")
-    second = did(NEW, lifecycle.resolve, "10:11", "bob", "r2")
-    for ours, theirs in ((first, second), (second, first)):
-        merged = parse(clean(NEW, ours, theirs), "m.md").ticket
-        assert (merged.status, merged.resolved_at) == ("resolved", at("10:10"))
-        assert [(e.author, e.text) for e in merged.entries][-2:] == [("alice", "r1"), ("bob", "r2")]
-        assert [a.by for a in merged.activity if a.field == "resolved_at"] == ["alice", "bob"]
-    shut = did(first, lifecycle.close, "10:20", "alice")
-    rated = did(first, lifecycle.close, "10:25", "bob", csat=4)
-    for ours, theirs in ((shut, rated), (rated, shut)):
-        merged = parse(clean(first, ours, theirs), "m.md").ticket
-        assert (merged.status, merged.closed_at, merged.csat) == ("closed", at("10:20"), 4)
-    # closed at once from open: the first close's resolve and close
-    one = did(NEW, lifecycle.close, "10:10", "alice", resolution="r1")
-    two = did(NEW, lifecycle.close, "10:11", "bob", resolution="r2")
-    merged = parse(clean(NEW, two, one), "m.md").ticket
-    assert (merged.resolved_at, merged.closed_at) == (at("10:10"), at("10:10"))
-    low = did(first, lifecycle.close, "10:20", "alice", csat=2)
-    assert merge_ticket(first, low, rated).conflicts == ["csat"]
-    kb = [did(NEW, lifecycle.resolve, when, "alice", "r", kb=article)
-          for when, article in (("10:10", "KB-0001"), ("10:11", "KB-0002"))]  # fmt: skip
-    assert merge_ticket(NEW, *kb).conflicts == ["kb"]
 
 
 def test_a_comment_on_one_of_several_items_lines_of_one_key_is_never_lost_unsaid() -> None:
