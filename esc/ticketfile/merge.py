@@ -8,7 +8,8 @@ field by field:
   same value on both sides it is simply kept;
 - ``tags`` and ``escalations`` only grow: both sides' additions are kept, once each
   (escalations in time order, ties ours first; tags in the order their log lines give
-  them: theirs' new ones placed by when they were tagged);
+  them: theirs' new ones placed by when they were tagged), but a person's escalation on
+  each side from the same place (two people escalating at once) is a conflict;
 - ``requests`` (to other teams) merge request by request, each named by its team and
   ``asked`` time: both sides' new requests are kept (theirs' placed by when they were
   asked, ties ours first); a request one side answered or declined takes that side's
@@ -818,6 +819,8 @@ def _resolve(
             if edited is _CONFLICT:
                 return _CONFLICT
             mine, other = edited
+            if _moved_alike(_listed(base), mine, other):
+                return _CONFLICT
         return merge_sequence(_listed(base), mine, other, _canon, when)
     if key == "updated":
         return _later(ours, theirs, coerce_timestamp)
@@ -835,6 +838,30 @@ def _resolve(
     if key == "status":
         return _a_person_s_status(base, ours, theirs, docs)
     return _CONFLICT
+
+
+def _moved_alike(base: list[Any], ours: list[Any], theirs: list[Any]) -> bool:
+    """Whether each side added an escalation by a person from the same place (both from
+    support to another team, `--up` or `--to`; both from priority normal): two people
+    escalating at once.  Serially the second is refused (`already with engineering`, `a
+    priority escalation must go higher`) or goes further (`--up` from engineering), so
+    merged as a union the ticket held two moves from support while at engineering, and
+    reports counted both: a person decides which stands (or that both do)."""
+    was = {_canon(item) for item in base}
+
+    def moves(items: list[Any], other: list[Any]) -> set[tuple[str, str]]:
+        theirs_too = {_canon(item) for item in other}
+        return {
+            ("priority" if item.get("kind") == "priority" else "team", str(item.get("from")))
+            for item in items
+            if isinstance(item, Mapping)
+            and _canon(item) not in was
+            and _canon(item) not in theirs_too
+            and not by_esc(str(item.get("by")))  # (a rule's beside a person's: the sweep's
+            # replay decides, :func:`swept_before`)
+        }
+
+    return bool(moves(ours, theirs) & moves(theirs, ours))
 
 
 # A status, and what a change of it sets

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esc.config.starter import GITATTRIBUTES
+from esc.domain import lifecycle
+from esc.domain.config import Config, Team
 from esc.domain.errors import ParseError
 from esc.domain.model import Activity, Change, Entry, Escalation, Request
 from esc.store import merge_driver
@@ -243,12 +246,12 @@ def test_items_a_person_commented_stay_as_written_when_the_other_side_s_go_among
         line = Activity(at(hhmm), "al", event="tagged", note=tag)
         return change(hand, tags_added=(tag,), activity=(line,))
 
-    def escalated(hhmm: str, to: str) -> str:
-        return change(hand, escalations=(escalation(hhmm, to, "al"),))
+    def escalated(hhmm: str, to: str, source: str) -> str:
+        return change(hand, escalations=(escalation(hhmm, to, "al", source),))
 
     pairs = [
         (tagged("y", "14:04"), tagged("x", "14:02")),
-        (escalated("14:04", "management"), escalated("14:02", "sales")),
+        (escalated("14:04", "management", "engineering"), escalated("14:02", "sales", "support")),
     ]
     for later, earlier in pairs:
         merged = {clean(hand, later, earlier), clean(hand, earlier, later)}
@@ -274,8 +277,10 @@ def test_a_tag_removed_on_one_side_stays_removed() -> None:
     assert data(clean(BASE, ours, theirs))["tags"] == ["psp"]
 
 
-def escalation(when: str, to: str, by: str) -> Escalation:
-    return Escalation(at(when), "hierarchical", "support", to, by, f"{by} says so")
+def escalation(when: str, to: str, by: str, source: str = "support") -> Escalation:
+    """(Two sides' escalations by people from one ``source`` are a conflict: see
+    test_two_people_making_the_same_escalation_at_once_is_a_conflict.)"""
+    return Escalation(at(when), "hierarchical", source, to, by, f"{by} says so")
 
 
 def test_one_rule_s_escalation_written_in_two_offsets_merges_as_one() -> None:
@@ -330,7 +335,7 @@ def test_two_notes_in_one_second_one_on_each_side_keep_a_log_line_each() -> None
 
 
 def test_escalations_take_the_union_in_time_order() -> None:
-    ours = change(BASE, escalations=(escalation("10:20", "engineering", "ours"),))
+    ours = change(BASE, escalations=(escalation("10:20", "management", "ours", "sales"),))
     theirs = change(
         BASE,
         escalations=(
@@ -351,9 +356,10 @@ def test_escalations_take_the_union_in_time_order() -> None:
 
 def test_escalations_added_later_by_theirs_are_appended_keeping_ours_bytes() -> None:
     ours = change(BASE, escalations=(escalation("10:10", "engineering", "ours"),))
-    theirs = change(BASE, escalations=(escalation("10:20", "management", "theirs"),))
+    later = escalation("10:20", "management", "theirs", "sales")
+    theirs = change(BASE, escalations=(later,))
     merged = clean(BASE, ours, theirs)
-    assert merged == change(ours, escalations=(escalation("10:20", "management", "theirs"),))
+    assert merged == change(ours, escalations=(later,))
 
 
 def test_the_same_escalation_on_both_sides_counts_once() -> None:
@@ -1414,6 +1420,56 @@ def test_a_person_s_status_stands_against_the_open_a_rule_s_escalation_set() -> 
         Activity(at("13:00"), "alice", field="status", old="new", new="open"),
     ))  # fmt: skip
     assert "status" in merge_ticket(new, by_hand, resolved).conflicts
+
+
+# What esc's own commands make of a ticket, for merges of two people's commands: support
+# (alice, bob), engineering (tomas), both (nadia)
+TEAMS = Config(
+    teams={
+        "support": Team("support", "Support", 1, members=("alice", "bob", "nadia"),
+                        escalates_to="engineering"),
+        "engineering": Team("engineering", "Engineering", 2, members=("tomas", "nadia")),
+    },
+    intake="support",
+)  # fmt: skip
+NEW = edit(edit(BASE, "status: open ", "status: new  "), "assignee: alice", "assignee: null")
+
+
+def did(text: str, command: Callable[..., Change], when: str, actor: str, *args: object,
+        **kwargs: object) -> str:  # fmt: skip
+    """``text`` after ``command`` (a function of esc.domain.lifecycle) by ``actor``."""
+    doc = parse(text, "t.md")
+    return apply_change(doc, command(doc.ticket, TEAMS, at(when), actor, *args, **kwargs))
+
+
+def test_two_people_making_the_same_escalation_at_once_is_a_conflict() -> None:
+    """maya and tomas each ran `escalate --up` (or `--priority urgent`) in their clones:
+    merged as a union, the ticket held two escalations from support while at engineering,
+    and reports counted two, though serially the second is refused or goes further.  A
+    conflict on `escalations`, each side's list between markers, everything else (both
+    log lines, both notes) merged; escalations of different kinds still merge cleanly."""
+    for how in ({"up": True}, {"priority": "urgent"}):
+        one = did(NEW, lifecycle.escalate, "10:10", "alice", "auth bug", **how)
+        two = did(NEW, lifecycle.escalate, "10:11", "bob", "looks like a bug", **how)
+        for ours, theirs in ((one, two), (two, one)):
+            result = merge_ticket(NEW, ours, theirs)
+            assert result.conflicts == ["escalations"], result.text
+            assert result.text.count("<<<<<<< ours\nescalations:\n") == 1
+            for reason in ("auth bug", "looks like a bug"):
+                assert result.text.count(f"escalation: {reason}\n") == 1  # (its log line)
+    up = did(NEW, lifecycle.escalate, "10:10", "alice", "auth bug", up=True)
+    urgent = did(NEW, lifecycle.escalate, "10:11", "bob", "shop down", priority="urgent")
+    merged = parse(clean(NEW, up, urgent), "m.md").ticket
+    assert [(e.kind, e.by) for e in merged.escalations][-2:] == [
+        ("hierarchical", "alice"), ("priority", "bob")
+    ]
+    # a rule's beside a person's: the sweep's replay decides (README: it stays beside it
+    # when the rule cannot be planned again here)
+    by = "rule:breached-goes-up"
+    rule = change(NEW, sets={"team": "engineering"}, escalations=(
+        Escalation(at("10:30"), "hierarchical", "support", "engineering", by, "breached"),
+    ))  # fmt: skip
+    assert len(parse(clean(NEW, up, rule), "m.md").ticket.escalations) == 3
 
 
 def test_a_comment_on_one_of_several_items_lines_of_one_key_is_never_lost_unsaid() -> None:
