@@ -476,7 +476,8 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
                     recipients[to] = None
     # (a Message-ID that names nothing, `<@>`, `<x@>`, is no id: two unrelated messages
     # that gave it were one, the second `already taken`; its content's hash stands in)
-    ids = [i for i in _ids_in(" ".join(_raw_values(msg, "Message-ID"))) if _names_one(i)]
+    given = " ".join(_raw_values(msg, "Message-ID"))
+    ids = _usable_ids(given)
     mail = Mail(
         message_id=ids[0] if ids else fallback_id(data),
         sender=sender,
@@ -489,7 +490,9 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         text=text.replace("\r\n", "\n").replace("\x00", ""),  # (a NUL: no text, and git
         # would take the ticket for a binary file that no merge can join)
         headers={name: _unescaped(str(msg[name])) for name in _HEADERS if msg[name] is not None},
-        earlier_ids=() if ids else earlier_fallback_ids(data),
+        # (and the id an earlier esc took it under, one that names nothing, `<x@>`: an
+        # mbox is read whole every run, and its message was taken again as a new ticket)
+        earlier_ids=() if ids else (*_ids_in(given)[:1], *earlier_fallback_ids(data)),
     )
     return Parsed(mail, attachments)
 
@@ -610,8 +613,25 @@ def _message_ids(msg: email.message.EmailMessage, header: str) -> tuple[str, ...
     found: dict[str, None] = {}  # (in order, each once: a list looked up was quadratic,
     # 22 s for a References of 60,000 ids)
     for value in _raw_values(msg, header):
-        found.update(dict.fromkeys(_ids_in(value)))
+        found.update(dict.fromkeys(_usable_ids(value)))
     return tuple(found)
+
+
+def _usable_ids(value: str) -> list[str]:
+    """The Message-IDs in a header's value that name a message (:func:`_names_one`), as
+    text: one of UTF-8 bytes (RFC 6532) read as such, one of bytes that are no UTF-8
+    left out.  (Read with their bytes escaped, `<t\\udcc3\\udcbc@x>` made a ticket no
+    command could read, again on every run; an acknowledgement of it crashed intake.)"""
+    found = []
+    for message_id in _ids_in(value):
+        if not message_id.isascii():
+            try:
+                message_id = message_id.encode("utf-8", "surrogateescape").decode("utf-8")
+            except UnicodeError:
+                continue
+        if _names_one(message_id):
+            found.append(message_id)
+    return found
 
 
 def _names_one(message_id: str) -> bool:

@@ -69,10 +69,27 @@ def test_a_message_id_that_names_nothing_is_none(given: str) -> None:
     `already taken`.  Such an id is no id; the content's hash stands in, as for none."""
     data = corpus.message().replace(b"<m1@shop.example>", given.encode())
     assert store.parse(data).mail.message_id == store.fallback_id(data)
+    assert store.parse(data).mail.earlier_ids[0] == given  # (an earlier esc took it so)
     other = corpus.message(text="Another matter.").replace(b"<m1@shop.example>", given.encode())
     assert store.parse(other).mail.message_id != store.parse(data).mail.message_id
     for fine in ("<a@b>", "<1234.5678>", "<x.y@host.example>"):
         assert store.parse(corpus.message(message_id=fine)).mail.message_id == fine
+
+
+def test_a_message_id_of_utf_8_bytes_is_text_and_one_of_other_bytes_none() -> None:
+    """`Message-ID: <tü@x.example>` in UTF-8 (RFC 6532) was kept with its bytes escaped: a
+    ticket no command could read, made again on every run.  Read as text; an id of bytes
+    that are no UTF-8 is left out (the content's hash stands in), in In-Reply-To too; so
+    is an In-Reply-To that names nothing (`<@>`: it joined two unrelated replies)."""
+    data = corpus.message().replace(b"<m1@shop.example>", "<tü@x.example>".encode())
+    assert store.parse(data).mail.message_id == "<tü@x.example>"
+    latin = corpus.message().replace(b"<m1@shop.example>", b"<t\xfc@x.example>")
+    assert store.parse(latin).mail.message_id == store.fallback_id(latin)
+    answer = corpus.message(headers={"In-Reply-To": "<orig@shop.example>",
+                                     "References": "<a@b> <orig@shop.example>"})  # fmt: skip
+    answer = answer.replace(b"<orig@shop.example>", b"<@>").replace(b"<a@b>", b"<r\xff@b>")
+    mail = store.parse(answer).mail
+    assert (mail.in_reply_to, mail.references) == ((), ())
 
 
 def test_a_message_without_message_id_has_one_id_whatever_its_line_ends() -> None:
