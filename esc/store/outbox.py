@@ -566,7 +566,7 @@ def send(
         title, body = chat_safe(title), chat_safe(body)
     with warnings.catch_warnings():  # (apprise and its plugins import the deprecated imghdr)
         warnings.simplefilter("ignore", DeprecationWarning)
-        return _send(url, target, title, body, bool(to))
+        return _send(url, target, title, body, to)
 
 
 # Chat services that render a message's text as Markdown, with their channel-wide mentions,
@@ -643,16 +643,23 @@ def apprise_knows(url: str) -> bool:
         return apprise.Apprise.instantiate(url) is not None
 
 
-def _send(url: str, target: str, title: str, body: str, addressed: bool) -> str | None:
+def _send(url: str, target: str, title: str, body: str, to: str = "") -> str | None:
     """Send with apprise; None if it went, else why not (:class:`MessageRefused` when the
-    message alone is at fault: ``addressed``, the URL made for its customer, unusable, or
-    apprise failing on what it was given rather than on the service)."""
+    message alone is at fault: the URL made for its customer ``to`` unusable, or naming
+    another address, or apprise failing on what it was given rather than on the
+    service)."""
     import apprise  # (only when there is something to send: a quiet sweep never loads it)
 
     sender = apprise.Apprise()
     if not sender.add(url):
         said = f"target {target}: apprise cannot use its URL"
-        return MessageRefused(f"{said} for this customer's address") if addressed else said
+        return MessageRefused(f"{said} for this customer's address") if to else said
+    if to and not _sends_to(sender[0], to):  # (`o'brien@…` went to `brien@…`, the `o'`
+        # read as a name; `a..b@docomo.ne.jp` to nobody, the target then taken for down)
+        return MessageRefused(
+            f"target {target}: apprise cannot send to {escape_surrogates(to)!r} as it is"
+            " written; mail the customer yourself"
+        )
     try:
         capture = apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s")  # type: ignore[no-untyped-call]
         with capture as log:
@@ -667,6 +674,16 @@ def _send(url: str, target: str, title: str, body: str, addressed: bool) -> str 
     return f"target {target}: the service did not accept the message" + (
         f" ({why})" if why else ""
     )
+
+
+def _sends_to(service: object, to: str) -> bool:
+    """Whether apprise's mail service would send to ``to`` alone, as written (a trailing
+    dot of its domain aside)."""
+    targets = getattr(service, "targets", None)
+    if not isinstance(targets, list) or len(targets) != 1:
+        return False
+    found = targets[0][1] if isinstance(targets[0], tuple) else targets[0]
+    return isinstance(found, str) and found.lower().rstrip(".") == to.lower().rstrip(".")
 
 
 def _apprise_reason(log: str, url: str) -> str:
