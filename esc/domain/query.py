@@ -109,19 +109,21 @@ def select(
     if field == "age":  # (age grows as created goes back)
         field, sort = "created", ("created" if sort.startswith("-") else "-created")
 
-    def key(ticket: Ticket) -> tuple[int, Any]:
+    def key(ticket: Ticket) -> tuple[int, int, Any]:
+        """(without the field last; numbers and times before text, as a declared field
+        may hold both, `tier: 1` and `tier: gold`: compared, they stopped `list`)"""
         if field == "priority":
-            return (0, config.rank(ticket.priority))
+            return (0, 0, config.rank(ticket.priority))
         if field == "status":  # (in the order of the lifecycle, as priorities by rank)
-            return (0, STATUSES.index(ticket.status))
+            return (0, 0, STATUSES.index(ticket.status))
         value = ticket_fields(ticket, config).get(field)
         if value is None or value == []:
-            return (1, "")
+            return (1, 0, "")
         if isinstance(value, dt.datetime):
-            return (0, value.timestamp())
-        if isinstance(value, (int, float)):
-            return (0, value)
-        return (0, str(value).lower())
+            return (0, 0, value.timestamp())
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (0, 0, value)
+        return (0, 1, str(value).lower())
 
     descending = sort.startswith("-")
     present = [t for t in chosen if key(t)[0] == 0]

@@ -575,7 +575,13 @@ _MARKDOWN_CHATS = frozenset({
     "mmost", "mmosts", "rocket", "rockets", "zulip", "msteams", "workflow", "workflows",
     "matrix", "matrixs", "gchat",
 })  # fmt: skip
-_BROADCAST = re.compile(r"@(?=(?:channel|all|here|everyone)\b)", re.IGNORECASE)
+# (Mattermost's and Slack's `@channel`, `@all`, `@here`; Discord's `@everyone`; Matrix's
+# `@room`; Zulip's `@**all**`, `@**everyone**`, `@**stream**`, `@**channel**`, `@**topic**`)
+_BROADCAST = re.compile(
+    r"(?<![\w.+-])@(?=(?:channel|all|here|everyone|room)\b"
+    r"|_?\*\*(?:all|everyone|stream|channel|topic)\*\*)",
+    re.IGNORECASE,
+)
 _LINK_MARKS = re.compile(r"([\[\]<>])")  # (a link's: emphasis is harmless, and `_` in a URL)
 
 

@@ -222,6 +222,12 @@ def test_sort_by_a_field_rules_yaml_declares(config: Config, desk: list[Ticket])
     assert ids(select(tickets, declared, {}, "region", NOW)) == ["3", "1", "5", "4", "2"]
     with pytest.raises(BadInput, match="cannot sort by 'region'"):
         select(tickets, config, {}, "region", NOW)
+    # (one holding numbers and text, `tier: 1` and `tier: gold`: numbers first, no crash)
+    tiers = dict(zip(ids(desk), [2, "gold", 1, None, "Bronze"], strict=True))
+    tiered = [replace(t, extra={"tier": tiers[t.id[-1]]}) for t in desk]
+    declared = replace(config, fields=("tier",))
+    assert ids(select(tiered, declared, {}, "tier", NOW)) == ["3", "1", "5", "2", "4"]
+    assert ids(select(tiered, declared, {}, "-tier", NOW)) == ["2", "5", "1", "3", "4"]
 
 
 def test_sort_by_the_computed_level(config: Config, desk: list[Ticket]) -> None:

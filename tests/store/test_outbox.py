@@ -300,6 +300,12 @@ def test_a_title_a_customer_wrote_pages_no_channel_and_hides_no_link_in_a_chat(
     assert "@channel" not in said and " [reset" not in said
     assert "@\u2060channel urgent: \\[reset your password\\](https://evil.example/login)" in said
     assert own_path == "/own" and title in own_post["message"]
+    # (Zulip's and Matrix's channel-wide mentions too; an address is left as it is)
+    from esc.store.outbox import chat_safe
+
+    assert chat_safe("@**all** @_**topic** @room, mail kim@all.example") == (
+        "@\u2060**all** @\u2060_**topic** @\u2060room, mail kim@all.example"
+    )
 
 
 def test_a_secret_with_url_characters_reaches_the_service_decoded(
