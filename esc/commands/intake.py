@@ -81,27 +81,29 @@ class _Index:
     titles: dict[str, str] = field(default_factory=dict)  # (a follow-up's, when its reply's
     # subject is nothing but `Re: [T-…]`)
     follow_ups: dict[str, str] = field(default_factory=dict)  # closed ticket → its latest
-    # Message-ID → the ticket a reply to it opened before it came (``replies_to``), and
-    # each ticket's customer address (only the same sender's original joins it)
-    awaited: dict[str, str] = field(default_factory=dict)
+    # each ticket's customer address; and (Message-ID, sender's address) → the ticket
+    # that sender's reply to it opened before it came (``replies_to``; the first): each
+    # sender's later replies, and their original, join it (another sender claims nothing)
     addresses: dict[str, str] = field(default_factory=dict)
+    awaiting: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tickets: Iterable[Ticket]) -> _Index:
         index = cls()
         created: dict[str, dt.datetime] = {}
-        opened: dict[str, dt.datetime] = {}  # (each ticket's creation, for `awaited`)
+        awaiting_since: dict[tuple[str, str], dt.datetime] = {}  # (two replies came first:
+        # the one opened first)
         for ticket in tickets:
             index.status[ticket.id] = ticket.status
             index.titles[ticket.id] = ticket.title
             for message_id in mails.recorded_ids(ticket.extra):
                 index.messages[message_id] = ticket.id
-            for message_id in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
-                first = index.awaited.get(message_id)  # (two replies came first: the
-                if first is None or ticket.created < opened[first]:  # one opened first)
-                    index.awaited[message_id] = ticket.id
-            opened[ticket.id] = ticket.created
             index.addresses[ticket.id] = email.utils.parseaddr(ticket.customer or "")[1].lower()
+            for message_id in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
+                key = (message_id, index.addresses[ticket.id])
+                if key not in awaiting_since or ticket.created < awaiting_since[key]:
+                    awaiting_since[key] = ticket.created
+                    index.awaiting[key] = ticket.id
             external = ticket.extra.get(mails.EXTERNAL_ID)
             if external is not None:
                 index.external[(ticket.channel or "", str(external).strip())] = ticket.id
@@ -375,8 +377,8 @@ def _awaiting(index: _Index, mail: mails.Mail) -> str | None:
     """The ticket an earlier reply of the same sender to a message it answers too opened
     (``replies_to`` names it, the original not come yet), if any."""
     for ref in (*mail.in_reply_to, *reversed(mail.references)):
-        ticket = index.awaited.get(ref)
-        if ticket is not None and index.addresses.get(ticket) == mail.address:
+        ticket = index.awaiting.get((ref, mail.address))
+        if ticket is not None:
             return ticket
     return None
 
@@ -393,10 +395,9 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         run.count("ignored")
         return f"ignored: {why}"
     threaded = target = mails.thread(mail, index.messages, list(index.status))
-    awaited = index.awaited.get(message_id) if target is None else None
-    if awaited is not None and index.addresses.get(awaited) == mail.address:  # (the same
-        # sender's reply to it came first and opened a ticket: it joins that one; another
-        # sender naming its Message-ID claims nothing)
+    awaited = index.awaiting.get((message_id, mail.address)) if target is None else None
+    if awaited is not None:  # (the same sender's reply to it came first and opened a
+        # ticket: it joins that one; another sender naming its Message-ID claims nothing)
         threaded = target = awaited
     if target is None:  # (a second reply to an original not come yet: to the ticket the
         # first one opened, the same sender's; it made a second ticket of one conversation)
@@ -432,7 +433,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     index.messages[message_id] = ticket.id
     index.status[ticket.id] = ticket.status
     for answered in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
-        index.awaited.setdefault(answered, ticket.id)
+        index.awaiting.setdefault((answered, mail.address), ticket.id)
     index.addresses[ticket.id] = mail.address
     acknowledged = ACKNOWLEDGED if _acknowledge(run, ticket, mail) else ""
     if target is not None:

@@ -1780,8 +1780,14 @@ def test_two_replies_before_their_original_are_one_ticket_which_it_joins(
     assert len(tickets(workspace)) == 4
     other = corpus.message(subject="Re: Printer", sender="eve@elsewhere.example",
                            message_id="<e@elsewhere.example>", headers=answers)  # fmt: skip
-    assert "new ticket" in esc.ok("intake", "--eml", "-", input=other.replace(
-        b"<o@", b"<o0@").decode(), now="2026-11-20T09:40:00+01:00")  # fmt: skip
+    out = esc.ok("intake", "--eml", "-", input=other.replace(b"<o@", b"<o0@").decode(),
+                 now="2026-11-20T09:40:00+01:00")  # fmt: skip
+    eves = out.split("new ticket ")[1].split(",")[0]
+    # (her second reply joins her own ticket: the first sender's was the only one found)
+    again = other.replace(b"<e@", b"<e2@").replace(b"<o@", b"<o0@")
+    assert f"customer message on {eves}" in esc.ok(
+        "intake", "--eml", "-", input=again.decode(), now="2026-11-20T09:45:00+01:00"
+    )
     for n, first in enumerate(firsts):
         original = corpus.message(subject="Printer", message_id=f"<o{n}@shop.example>")
         out = esc.ok("intake", "--eml", "-", input=original.decode(),
