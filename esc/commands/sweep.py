@@ -793,11 +793,7 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
         problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
     except ParseError as exc:  # (counted as every command counts it: its clocks as they run)
         return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
-    ticket_plan, events = _planned(catalog.config, doc.ticket, now, _past(catalog, doc.ticket))
-    if catalog.held_notify is not None and ticket_plan.change:  # (--no-notify, and the
-        # ticket is written: what people did since its last sweep would then be before it,
-        # told by no sweep; queued, never sent here, for the next sweep that notifies)
-        events = people_events(catalog.held_notify, doc.ticket, now)
+    ticket_plan, events = _swept(catalog, doc.ticket, now)
     if ticket_plan.note is not None:  # created or last swept after now: left alone
         outcome = _alerts(RecordOutcome(), ticket_plan.sla, ticket_plan.ticket.active)
         outcome.behind = ticket_plan.note
@@ -833,6 +829,16 @@ def _past(catalog: Catalog, ticket: Ticket) -> Past:
     one made for a catalog no sweep made knows nothing)."""
     known = catalog.known
     return Past() if known is None else known.past(ticket)
+
+
+def _swept(catalog: Catalog, ticket: Ticket, now: dt.datetime) -> tuple[TicketPlan, list[Event]]:
+    """:func:`_planned` for the catalog's sweep: with --no-notify, a ticket it writes gets
+    the notifications of what people did since its last sweep (queued, never sent here:
+    written, the ticket records this sweep, and no later one would tell of it)."""
+    ticket_plan, events = _planned(catalog.config, ticket, now, _past(catalog, ticket))
+    if catalog.held_notify is not None and ticket_plan.change:
+        events = people_events(catalog.held_notify, ticket, now)
+    return ticket_plan, events
 
 
 def _planned(
@@ -911,9 +917,7 @@ def _finish(
                             left = _left(doc.ticket.id, "it kept changing while the sweep wrote it")
                             return _alerts(left, ticket_plan.sla, ticket_plan.ticket.active)
                         doc = catalog.reread(record)  # changed since it was read: as it is now
-                        ticket_plan, events = _planned(
-                            catalog.config, doc.ticket, now, _past(catalog, doc.ticket)
-                        )
+                        ticket_plan, events = _swept(catalog, doc.ticket, now)
                         new = _changed_checked(catalog.config, doc, ticket_plan.change)
                         text = new.text
                         if text == doc.text:

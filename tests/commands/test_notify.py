@@ -735,6 +735,36 @@ def test_a_sweep_without_notify_that_writes_a_ticket_keeps_what_people_did_for_t
     assert len(hook.posts) == start + len(told)  # (once)
 
 
+def test_a_sweep_without_notify_keeps_what_people_did_when_it_reads_the_ticket_again(
+    esc: Esc, workspace: Path, hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, but the file changes while the sweep writes it (a person saves it): the
+    sweep reads it again and plans it anew, where it lost the assignment's news."""
+    import esc.commands.sweep as sweeping
+
+    with_dan_s_chat(workspace)
+    ticket = make(esc)
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    esc.ok("assign", ticket, "dan", "--force", now="2026-11-20T09:10:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    real = sweeping.replace_if_unchanged
+    saved: list[bool] = []
+
+    def saved_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if not saved:
+            saved.append(True)
+            path.write_text(path.read_text(encoding="utf-8") + "\nMine.\n", encoding="utf-8")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweeping, "replace_if_unchanged", saved_meanwhile)
+    start = len(hook.posts)
+    out = esc.ok("sweep", "--no-report", "--no-notify", now="2026-11-20T10:45:00+01:00")
+    assert "changed while the sweep read it" in out and saved
+    assert path.read_text(encoding="utf-8").count("Mine.") == 1
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:46:00+01:00")  # (saved once only)
+    assert [p for p, t in hook.messages()[start:] if "assigned to dan" in t] == ["/dan"]
+
+
 def test_what_people_did_between_sweeps_is_sent_in_the_order_it_happened(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
