@@ -1389,6 +1389,9 @@ def _main(args: list[str]) -> int:
         return exc.exit_code
     except (click.Abort, KeyboardInterrupt) as exc:  # (click makes either an Abort)
         if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
+            if stops.mta_pipe(args):  # (before intake's own handling: not taken either)
+                say("esc: terminated; not taken now")
+                return EXIT_TEMPFAIL
             say("esc: terminated")
             return EXIT_TERMINATED
         say("esc: interrupted")

@@ -49,3 +49,21 @@ def test_a_stop_while_esc_starts_is_said_in_one_line_with_its_code(
         cwd=tmp_path, input="", capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert (result.returncode, result.stdout, result.stderr) == (code, "", said)
+
+
+def test_a_stop_while_intake_s_options_are_read_defers_the_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGTERM while click reads `intake --eml -`'s options (esc's handling in place, the
+    intake's own not yet): 75 and its line said so, where it said `esc: terminated`."""
+    from esc.cli import main as cli_main
+    from esc.cli import options
+    from esc.cli.stops import Terminated
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise Terminated
+
+    monkeypatch.setattr(options, "refuse_repeated", stopped)
+    assert cli_main.main(["intake", "--eml", "-"]) == 75
+    assert capsys.readouterr().err.splitlines()[-1] == "esc: terminated; not taken now"
+    assert cli_main.main(["list"]) == 143
