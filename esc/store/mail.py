@@ -438,7 +438,8 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
             name = one_line(_commented_name(msg))
         sender = _named_address(name, spec) if name else spec
-    said = [(part, shown) for part in _inline_texts(msg) if (shown := _shown(part)).strip()]
+    said = _said_once([(part, shown) for part in _inline_texts(msg)
+                       if (shown := _shown(part)).strip()])  # fmt: skip
     body = _chosen(msg) if not said else None
     text = ""
     if said:  # (a mixed message's inline text parts, in order: see _inline_texts)
@@ -703,6 +704,24 @@ def _parts(part: email.message.EmailMessage, top: bool) -> Iterator[email.messag
             yield from _parts(sub, top=False)
     else:
         yield part
+
+
+def _said_once(
+    said: list[tuple[email.message.EmailMessage, str]],
+) -> list[tuple[email.message.EmailMessage, str]]:
+    """``said`` but a part that says what the one before it says (a web form's mailer that
+    puts the text as plain and as HTML side by side in a mixed message, not as
+    alternatives: its words twice in the ticket)."""
+    kept: list[tuple[email.message.EmailMessage, str]] = []
+    for part, shown in said:
+        if kept and _words(kept[-1][1]) == _words(shown):
+            continue
+        kept.append((part, shown))
+    return kept
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 def _chosen(part: email.message.EmailMessage) -> email.message.EmailMessage | None:

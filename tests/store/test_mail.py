@@ -1139,6 +1139,19 @@ def test_an_html_only_mail_with_a_list_s_plain_footer_after_it_keeps_its_text() 
     assert store.parse(_mixed(alternative, _FOOTER)).mail.text.startswith("Plain words\n\n____\n")
 
 
+def test_the_same_text_as_plain_and_html_side_by_side_is_said_once() -> None:
+    """A web form's mailer put the text as plain and as HTML side by side in a mixed
+    message (not as alternatives): the ticket held its words twice."""
+    plain = b"Content-Type: text/plain\r\n\r\nError 42 at checkout.\r\n"
+    html = b"Content-Type: text/html\r\n\r\n<p>Error 42 at <b>checkout</b>.</p>\r\n"
+    assert store.parse(_mixed(plain, html)).mail.text == "Error 42 at checkout.\n"
+    assert store.parse(_mixed(plain, html, _FOOTER)).mail.text.count("Error 42") == 1
+    other = b"Content-Type: text/plain\r\n\r\nAnd a second thing.\r\n"
+    assert store.parse(_mixed(plain, other)).mail.text == (
+        "Error 42 at checkout.\n\nAnd a second thing.\n"
+    )
+
+
 def test_a_reply_in_html_with_a_list_s_footer_after_it_loses_its_quote_alone() -> None:
     html = (b"Content-Type: text/html; charset=utf-8\r\n\r\n<div>It still fails.</div>"
             b"<div>On Tue, Dec 1, 2026 at 12:00 PM Help &lt;help@esc.example&gt; wrote:<br>"
