@@ -1631,7 +1631,16 @@ def mbox_problem(path: Path) -> str | None:
 
 
 # Why an mbox's last message that ends without a line break is left for the next run
-STILL_WRITTEN = "it ends without a line break: still being written"
+STILL_WRITTEN = "it is cut short: still being written"
+
+
+def _cut(data: bytes) -> bool:
+    """Whether an mbox's last message is plainly cut short: it ends without a line break,
+    or its headers have no blank line after them (cut at a line's end before its body: its
+    Message-ID may be still to come, and it was a second ticket when read whole).  One cut
+    at a line's end within its body cannot be told from a whole one (Python's mailbox
+    ends its last message so): taken as it is."""
+    return not data.endswith(b"\n") or (b"\n\n" not in data and b"\n\r\n" not in data)
 
 
 def read_mbox(path: Path) -> Iterator[Incoming]:
@@ -1644,7 +1653,7 @@ def read_mbox(path: Path) -> Iterator[Incoming]:
         keys = list(box.iterkeys())
         for n, key in enumerate(keys):
             data = box.get_bytes(key)  # (the last one: up to the end of the file as read)
-            if n == len(keys) - 1 and not data.endswith(b"\n"):
+            if n == len(keys) - 1 and _cut(data):
                 yield Incoming(f"{path}#{n + 1}", data, left=STILL_WRITTEN)
                 continue
             yield Incoming(f"{path}#{n + 1}", _unescaped_from(data))

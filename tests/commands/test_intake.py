@@ -1815,15 +1815,18 @@ def test_a_now_that_is_no_time_is_a_usage_error_and_takes_no_mail(
 
 @pytest.mark.parametrize(
     "cut_after",
-    [b"for order 7", b"Subject: Card charged tw"],  # (in its text; in its headers, before
-)  # its Message-ID: taken under its content's hash, and again whole under its id)
+    # (in its text; in its headers, before its Message-ID: taken under its content's hash,
+    # and again whole under its id; there at a line's end, its headers without their end)
+    [b"for order 7", b"Subject: Card charged tw", b"Subject: Card charged twice\n"],
+)
 def test_an_mbox_message_still_being_written_is_left_for_the_next_run(
     esc: Esc, workspace: Path, tmp_path: Path, cut_after: bytes
 ) -> None:
     """Cron's intake reads the mbox while the delivery agent still writes its last message:
     it was taken cut short, or, cut in its headers, taken again whole as a second ticket.
-    A last message that ends without a line break is left for the next run, claiming
-    nothing (no ticket, no quarantine); that run, the message whole, takes it once."""
+    A last message that ends without a line break, or whose headers have no blank line
+    after them, is left for the next run, claiming nothing (no ticket, no quarantine); that
+    run, the message whole, takes it once."""
     box = corpus.mbox(tmp_path / "inbox.mbox", corpus.message())
     whole = (b"\nFrom jo@y.example Fri Nov 20 09:59:00 2026\nFrom: Jo <jo@y.example>\n"
              b"To: help@esc.example\nSubject: Card charged twice\nMessage-ID: <cut1@y.example>"
