@@ -578,7 +578,7 @@ _MARKDOWN_CHATS = frozenset({
 # (Mattermost's and Slack's `@channel`, `@all`, `@here`; Discord's `@everyone`; Matrix's
 # `@room`; Zulip's `@**all**`, `@**everyone**`, `@**stream**`, `@**channel**`, `@**topic**`)
 _BROADCAST = re.compile(
-    r"(?<![\w.+-])@(?=(?:channel|all|here|everyone|room)\b"
+    r"(?<!\w)@(?=(?:channel|all|here|everyone|room)\b"
     r"|_?\*\*(?:all|everyone|stream|channel|topic)\*\*)",
     re.IGNORECASE,
 )

@@ -61,3 +61,12 @@ def test_a_reply_names_the_latest_messages_of_the_customer() -> None:
     assert cm.reply("T-abcd", "t", "j@x.example", "Done", AT, "alice", []).headers == {
         "X-Esc-Ticket": "T-abcd"  # (so that a copy of it that comes back is known as esc's)
     }
+
+
+def test_a_reply_threads_on_the_customer_s_ascii_message_ids_alone() -> None:
+    """A Message-ID in UTF-8 (`<tü@x.example>`) went into In-Reply-To as an encoded word,
+    which no mail reader takes for a Message-ID: left out, the others kept."""
+    assert cm.threading_headers(["<a@x.example>", "<tü@x.example>"]) == {
+        "In-Reply-To": "<a@x.example>", "References": "<a@x.example>"
+    }
+    assert cm.threading_headers(["<tü@x.example>"]) == {}

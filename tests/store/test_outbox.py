@@ -306,6 +306,10 @@ def test_a_title_a_customer_wrote_pages_no_channel_and_hides_no_link_in_a_chat(
     assert chat_safe("@**all** @_**topic** @room, mail kim@all.example") == (
         "@\u2060**all** @\u2060_**topic** @\u2060room, mail kim@all.example"
     )
+    # (Mattermost trims `-`, `.`, `:` before a mention: those page the channel too)
+    assert chat_safe("-@channel x.@here (@all):@everyone") == (
+        "-@\u2060channel x.@\u2060here (@\u2060all):@\u2060everyone"
+    )
 
 
 def test_a_secret_with_url_characters_reaches_the_service_decoded(
