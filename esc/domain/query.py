@@ -121,6 +121,9 @@ def select(
             return (1, 0, "")
         if isinstance(value, dt.datetime):
             return (0, 0, value.timestamp())
+        if isinstance(value, dt.date):  # (a day: its start, in UTC, among the times)
+            midnight = dt.datetime.combine(value, dt.time(), dt.timezone.utc)
+            return (0, 0, midnight.timestamp())
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return (0, 0, value)
         return (0, 1, str(value).lower())

@@ -709,19 +709,24 @@ def _parts(part: email.message.EmailMessage, top: bool) -> Iterator[email.messag
 def _said_once(
     said: list[tuple[email.message.EmailMessage, str]],
 ) -> list[tuple[email.message.EmailMessage, str]]:
-    """``said`` but a part that says what the one before it says (a web form's mailer that
-    puts the text as plain and as HTML side by side in a mixed message, not as
-    alternatives: its words twice in the ticket)."""
+    """``said`` but an HTML part that says what the plain one before it says, or the other
+    way round (a web form's mailer that puts the text as plain and as HTML side by side in
+    a mixed message, not as alternatives: its words twice in the ticket).  Two plain parts
+    alike are the customer's (a caption under each of two images): both kept."""
     kept: list[tuple[email.message.EmailMessage, str]] = []
     for part, shown in said:
-        if kept and _words(kept[-1][1]) == _words(shown):
+        if kept and (
+            kept[-1][0].get_content_subtype() != part.get_content_subtype()
+            and _as_said(kept[-1][1]) == _as_said(shown)
+        ):
             continue
         kept.append((part, shown))
     return kept
 
 
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.casefold()))
+def _as_said(text: str) -> str:
+    """``text`` but its spacing and the marks Markdown adds to an HTML part's words."""
+    return " ".join(re.sub(r"[*_`\\]", "", text).split()).casefold()
 
 
 def _chosen(part: email.message.EmailMessage) -> email.message.EmailMessage | None:
@@ -1636,11 +1641,15 @@ STILL_WRITTEN = "it is cut short: still being written"
 
 def _cut(data: bytes) -> bool:
     """Whether an mbox's last message is plainly cut short: it ends without a line break,
-    or its headers have no blank line after them (cut at a line's end before its body: its
-    Message-ID may be still to come, and it was a second ticket when read whole).  One cut
-    at a line's end within its body cannot be told from a whole one (Python's mailbox
-    ends its last message so): taken as it is."""
-    return not data.endswith(b"\n") or (b"\n\n" not in data and b"\n\r\n" not in data)
+    or its headers have no blank line after them and no Message-ID yet (cut at a line's
+    end before it: taken under its content's hash, it was a second ticket when read
+    whole; a message of headers alone that has one is taken, and one cut there has its
+    id, never taken twice).  One cut at a line's end within its body cannot be told from a
+    whole one (Python's mailbox ends its last message so): taken as it is."""
+    if not data.endswith(b"\n"):
+        return True
+    headers_only = b"\n\n" not in data and b"\n\r\n" not in data
+    return headers_only and re.search(rb"(?im)^message-id:", data) is None
 
 
 def read_mbox(path: Path) -> Iterator[Incoming]:

@@ -228,6 +228,14 @@ def test_sort_by_a_field_rules_yaml_declares(config: Config, desk: list[Ticket])
     declared = replace(config, fields=("tier",))
     assert ids(select(tiered, declared, {}, "tier", NOW)) == ["3", "1", "5", "2", "4"]
     assert ids(select(tiered, declared, {}, "-tier", NOW)) == ["2", "5", "1", "3", "4"]
+    # (days among times: in time order, not after them as text)
+    days = dict(zip(ids(desk), [dt.datetime(2026, 2, 1, 9, tzinfo=dt.timezone.utc),
+                                dt.date(2026, 1, 1), dt.date(2026, 5, 1), None,
+                                dt.datetime(2026, 3, 1, 9, tzinfo=dt.timezone.utc)],
+                    strict=True))  # fmt: skip
+    dated = [replace(t, extra={"due": days[t.id[-1]]}) for t in desk]
+    by_day = replace(config, fields=("due",))
+    assert ids(select(dated, by_day, {}, "due", NOW)) == ["2", "1", "5", "3", "4"]
 
 
 def test_sort_by_the_computed_level(config: Config, desk: list[Ticket]) -> None:

@@ -1150,6 +1150,15 @@ def test_the_same_text_as_plain_and_html_side_by_side_is_said_once() -> None:
     assert store.parse(_mixed(plain, other)).mail.text == (
         "Error 42 at checkout.\n\nAnd a second thing.\n"
     )
+    # (the customer's own repeats stay: a caption under two images, or words that differ
+    # in their signs alone)
+    caption = b"Content-Type: text/plain\r\n\r\nAfter the update:\r\n"
+    image = (b"Content-Type: image/png\r\nContent-Disposition: inline\r\n"
+             b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n")  # fmt: skip
+    assert store.parse(_mixed(caption, image, caption, image)).mail.text.count("After") == 2
+    signs = b"Content-Type: text/html\r\n\r\n<p>-40.00 EUR?!</p>\r\n"
+    plain_sum = b"Content-Type: text/plain\r\n\r\n40.00 EUR\r\n"
+    assert "-40.00 EUR?!" in store.parse(_mixed(plain_sum, signs)).mail.text
 
 
 def test_a_reply_in_html_with_a_list_s_footer_after_it_loses_its_quote_alone() -> None:
@@ -1157,3 +1166,17 @@ def test_a_reply_in_html_with_a_list_s_footer_after_it_loses_its_quote_alone() -
             b"<div>On Tue, Dec 1, 2026 at 12:00 PM Help &lt;help@esc.example&gt; wrote:<br>"
             b'<blockquote type="cite">Did it work?</blockquote></div>\r\n')  # fmt: skip
     assert store.strip_quoted(store.parse(_mixed(html, _FOOTER)).mail.text) == "It still fails."
+
+
+def test_an_mbox_s_last_message_of_headers_alone_with_its_id_is_taken(tmp_path: Path) -> None:
+    """A whole message of headers alone ends an mbox without a blank line after them (as
+    Python's mailbox writes it): with its Message-ID it is taken, not left on every run;
+    without one it may be cut before it, and is left."""
+    box = tmp_path / "inbox.mbox"
+    head = b"From a@x Fri Nov 27 08:00:00 2026\nFrom: a@x.example\nSubject: Call me\n"
+    box.write_bytes(head + b"Message-ID: <h1@x.example>\n")
+    (whole,) = store.read_mbox(box)
+    assert whole.left is None
+    box.write_bytes(head)
+    (cut,) = store.read_mbox(box)
+    assert cut.left == store.STILL_WRITTEN
