@@ -83,7 +83,6 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("follows", "TEXT"),  # (intake's: the closed ticket whose reply opened this one)
         ("recipients", "TEXT"),  # (e-mail intake's `to:`: the addresses written to)
         ("message_ids", "TEXT"),  # (e-mail intake's: every message's Message-ID)
-        ("replies_to", "TEXT"),  # (e-mail intake's: what a reply that came first answers)
         ("attachments", "TEXT"),  # (e-mail intake's: the saved attachments' paths)
         ("escalation_count", "INTEGER"),
         ("first_response_minutes", "REAL"),
@@ -93,6 +92,9 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         *_stamp("sla_checked"),
         *(c for metric in METRICS for c in (*_stamp(f"{metric}_due"), (f"{metric}_state", "TEXT"))),
         ("file", "TEXT"),
+        # (added after the others, last: a script reading an older export by a column's
+        # place finds each where it was)
+        ("replies_to", "TEXT"),  # (e-mail intake's: what a reply that came first answers)
     ],
     "escalations": [
         ("ticket_id", "TEXT NOT NULL REFERENCES tickets(id)"),
@@ -290,13 +292,13 @@ def ticket_rows(
             "follows": _text_of(t.extra.get(FOLLOWS)),
             "recipients": _joined(t.extra.get(RECIPIENTS)),
             "message_ids": _joined(t.extra.get(MESSAGE_IDS)),
-            "replies_to": _joined(t.extra.get(REPLIES_TO)),
             "attachments": _joined(t.extra.get(ATTACHMENTS)),
             "escalation_count": len(t.escalations),
             "first_response_minutes": _minutes(t.created, t.first_response_at),
             "resolution_minutes": _minutes(t.created, t.resolved_at),
             **_sla_columns(t.extra.get("sla")),
             "file": files[n] if files is not None else f"{TICKETS_DIR}/{t.id}.md",
+            "replies_to": _joined(t.extra.get(REPLIES_TO)),
         }
         rows.append(_nulls(row))
     return rows
