@@ -69,6 +69,15 @@ class MailOptions:
     imap: ImapSettings | None = None
 
 
+def _as_escaped(message_id: str) -> str:
+    """A Message-ID of UTF-8 bytes as an older esc wrote it in a ticket's file, its bytes
+    escaped (`<t\\udcc3\\udcbc@x>`): a file no command reads, whose message intake
+    must never take again."""
+    return "".join(
+        c if c.isascii() else "".join(f"\\udc{b:02x}" for b in c.encode()) for c in message_id
+    )
+
+
 @dataclass
 class _Index:
     """What the tickets record: Message-IDs and external ids → ticket, status by ticket."""
@@ -154,6 +163,7 @@ class _Broken:
         """The broken ticket ``mail`` may belong to (its Message-ID, a message it answers or
         the ID in its subject is in that file), if any."""
         ids = [i for i in (mail.message_id, *mail.in_reply_to, *mail.references) if i]
+        ids += [_as_escaped(i) for i in ids if not i.isascii()]  # (as an older esc wrote it)
         subject = mail.subject.lower()
         for ticket_id, text in self.texts.items():
             if ticket_id.lower() in subject or any(i in text for i in ids):

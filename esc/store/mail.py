@@ -491,9 +491,9 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         text=text.replace("\r\n", "\n").replace("\x00", ""),  # (a NUL: no text, and git
         # would take the ticket for a binary file that no merge can join)
         headers={name: _unescaped(str(msg[name])) for name in _HEADERS if msg[name] is not None},
-        # (and the id an earlier esc took it under, one that names nothing, `<x@>`: an
-        # mbox is read whole every run, and its message was taken again as a new ticket)
-        earlier_ids=() if ids else (*_ids_in(given)[:1], *earlier_fallback_ids(data)),
+        # (not the id an earlier esc took it under when it names nothing, `<x@>`: every
+        # later message a broken mailer gave it was then `already taken`, lost)
+        earlier_ids=() if ids else earlier_fallback_ids(data),
     )
     return Parsed(mail, attachments)
 

@@ -1795,6 +1795,30 @@ def test_two_replies_before_their_original_are_one_ticket_which_it_joins(
         assert f"customer message on {first}" in out, (n, out)
 
 
+def test_a_message_an_older_esc_took_under_an_escaped_utf_8_id_is_never_taken_again(
+    esc: Esc, workspace: Path
+) -> None:
+    """An older esc wrote `<tü@x.example>` with its bytes escaped: a file no command reads.
+    Read as text now, the id was found nowhere, and the message made a second ticket; it
+    is left for a run after the file is mended (75 through an MTA's pipe), as any message
+    a file that does not parse may hold; and a later message whose Message-ID names
+    nothing (`<@>`), which that esc recorded for another, is taken, never `already taken`."""
+    mail = corpus.message().replace(b"<m1@shop.example>", "<tü@x.example>".encode())
+    esc.ok("intake", "--eml", "-", input=mail.decode())
+    (ticket,) = tickets(workspace)
+    path = workspace / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace('"<tü@x.example>"', '"<t\\udcc3\\udcbc@x.example>"'))
+    assert esc("validate").code == 1
+    again = esc("intake", "--eml", "-", input=mail.decode())
+    assert again.code == 75 and f"it may belong to {ticket}, whose file does not parse" in again.out
+    assert list(tickets(workspace)) == [ticket]
+    path.write_text(path.read_text().replace("\\udcc3\\udcbc", "ü").replace(
+        "<tü@x.example>", "<@>"))  # fmt: skip
+    other = corpus.message(subject="Another matter", sender="kim@elsewhere.example",
+                           text="Unrelated.").replace(b"<m1@shop.example>", b"<@>")  # fmt: skip
+    assert "new ticket" in esc.ok("intake", "--eml", "-", input=other.decode())
+
+
 def test_a_now_that_is_no_time_is_a_usage_error_and_takes_no_mail(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
