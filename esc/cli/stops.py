@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import itertools
 from types import FrameType
 
 
@@ -18,8 +17,9 @@ def terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def mta_pipe(args: list[str]) -> bool:
-    """Whether ``args`` are `esc intake --eml -`'s, an MTA's pipe (exit 75 for whatever
-    stops esc: the message is delivered again later, never bounced)."""
+    """Whether ``args`` are `esc intake --eml …`'s, an MTA's pipe (exit 75 for whatever
+    stops esc: the message is delivered again later, never bounced; `--eml /dev/stdin`,
+    a usage error, too)."""
     if "intake" not in args:
         return False
-    return "--eml=-" in args or ("--eml", "-") in itertools.pairwise(args)
+    return any(a == "--eml" or a.startswith("--eml=") for a in args)
