@@ -17,35 +17,23 @@ from esc.store.outbox import Outbox, apprise_knows, send
 
 
 def environment_findings(config: Config | None, env: Mapping[str, str]) -> list[Finding]:
-    """A finding for each variable a target's URL names that the environment lacks
-    (:func:`unset_variables`), and the :func:`url_findings` of the others."""
-    return unset_variables(config, env) + url_findings(config, env)
-
-
-def unset_variables(config: Config | None, env: Mapping[str, str]) -> list[Finding]:
-    """A finding for each variable a target's URL names that the environment lacks."""
+    """A finding for each variable a target's URL names that the environment lacks, for
+    each URL whose scheme, once its variables are put in, esc does not send to (a whole
+    secret URL in `${SLACK_WEBHOOK_URL}`; never quoting it), and for each URL apprise
+    cannot use, or an http(s) one that is no service it knows (apprise is imported only
+    when there are targets)."""
     if config is None or config.notify is None:
         return []
-    return [
+    missing = missing_variables(config.notify, env)
+    found = [
         Finding(
             RULES_FILE,
             target.line,
             f"notify target {target.name}: the environment variable {name} is not set",
         )
-        for target, name in missing_variables(config.notify, env)
+        for target, name in missing
     ]
-
-
-def url_findings(config: Config | None, env: Mapping[str, str]) -> list[Finding]:
-    """A finding for each URL whose variables the environment has (one that lacks some
-    is :func:`unset_variables`'s) whose scheme, once they are put in, esc does not send to
-    (a whole secret URL in `${SLACK_WEBHOOK_URL}`; never quoting it), and for each URL
-    apprise cannot use, or an http(s) one that is no service it knows (apprise is
-    imported only when there are targets)."""
-    if config is None or config.notify is None:
-        return []
-    found: list[Finding] = []
-    lacking = {target.name for target, _ in missing_variables(config.notify, env)}
+    lacking = {target.name for target, _ in missing}
     for target in config.notify.targets.values():
         if target.name in lacking:
             continue
