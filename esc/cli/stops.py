@@ -20,6 +20,14 @@ def mta_pipe(args: list[str]) -> bool:
     """Whether ``args`` are `esc intake --eml …`'s, an MTA's pipe (exit 75 for whatever
     stops esc: the message is delivered again later, never bounced; `--eml /dev/stdin`,
     a usage error, too)."""
-    if "intake" not in args:
+    rest = list(args)
+    while rest and rest[0].startswith("-"):  # (esc's own options before the command)
+        given = rest.pop(0)
+        if given in _TAKING_VALUES and rest:
+            rest.pop(0)
+    if not rest or rest[0] != "intake":  # (`esc comment T -m intake --eml`: no pipe)
         return False
-    return any(a == "--eml" or a.startswith("--eml=") for a in args)
+    return any(a == "--eml" or a.startswith("--eml=") for a in rest[1:])
+
+
+_TAKING_VALUES = ("--root", "--now")  # (esc's options before a command that take a value)

@@ -32,6 +32,7 @@ from esc.domain.errors import (
     Refused,
     TicketNotFound,
     TooLargeToRead,
+    escape_surrogates,
 )
 from esc.domain.model import (
     CHANNELS,
@@ -163,7 +164,9 @@ class _Broken:
         """The broken ticket ``mail`` may belong to (its Message-ID, a message it answers or
         the ID in its subject is in that file), if any."""
         ids = [i for i in (mail.message_id, *mail.in_reply_to, *mail.references) if i]
-        ids += [_as_escaped(i) for i in ids if not i.isascii()]  # (as an older esc wrote it)
+        # (and as an older esc wrote an id that is no ASCII: its bytes escaped)
+        ids += [escape_surrogates(i) for i in mail.given_ids]
+        ids += [_as_escaped(i) for i in ids if not i.isascii()]
         subject = mail.subject.lower()
         for ticket_id, text in self.texts.items():
             if ticket_id.lower() in subject or any(i in text for i in ids):
@@ -383,6 +386,23 @@ def _quarantine(run: _Run, item: store.Incoming, why: str) -> None:
         item.quarantined()
 
 
+def _taken_as_given(index: _Index, mail: mails.Mail) -> str | None:
+    """The Message-ID an earlier esc took ``mail`` under, as the message gave it (one that
+    names nothing, `<x@>`), if that ticket is this very message's: its sender and its
+    subject (an mbox is read whole every run: it was taken again).  A later message
+    another gave the same id, or the same sender's next one, is taken (as it is where no
+    earlier esc ran: each was `already taken`, lost)."""
+    for given in mail.given_ids:
+        ticket = index.messages.get(given)
+        if (
+            ticket is not None
+            and index.addresses.get(ticket) == mail.address
+            and index.titles.get(ticket) == mails.one_line(mail.subject).strip()
+        ):
+            return given
+    return None
+
+
 def _awaiting(index: _Index, mail: mails.Mail) -> str | None:
     """The ticket an earlier reply of the same sender to a message it answers too opened
     (``replies_to`` names it, the original not come yet), if any."""
@@ -397,6 +417,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     options, index = run.options, run.index
     message_id = mail.message_id or ""
     taken = next((i for i in (message_id, *mail.earlier_ids) if i in index.messages), None)
+    taken = taken or _taken_as_given(index, mail)
     if taken is not None:
         run.count("duplicate")
         return f"already taken ({index.messages[taken]})"

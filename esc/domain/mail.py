@@ -97,6 +97,10 @@ class Mail:
     # the ids an earlier esc gave this message when it had no Message-ID (its content's
     # hash, made of other headers): a message taken then is not taken again
     earlier_ids: tuple[str, ...] = ()
+    # the Message-ID it gave, as read (bytes that are no UTF-8 escaped), when esc uses
+    # another (one that names nothing, `<x@>`; one of such bytes): an earlier esc may have
+    # recorded it so (see the intake's index)
+    given_ids: tuple[str, ...] = ()
 
 
 def automatic(mail: Mail) -> str | None:

@@ -494,6 +494,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         # (not the id an earlier esc took it under when it names nothing, `<x@>`: every
         # later message a broken mailer gave it was then `already taken`, lost)
         earlier_ids=() if ids else earlier_fallback_ids(data),
+        given_ids=tuple(i for i in _ids_in(given)[:1] if not ids or i != ids[0]),
     )
     return Parsed(mail, attachments)
 

@@ -67,3 +67,15 @@ def test_a_stop_while_intake_s_options_are_read_defers_the_message(
     assert cli_main.main(["intake", "--eml", "-"]) == 75
     assert capsys.readouterr().err.splitlines()[-1] == "esc: terminated; not taken now"
     assert cli_main.main(["list"]) == 143
+
+
+def test_only_intake_with_eml_is_an_mta_s_pipe() -> None:
+    """`esc comment T -m intake --eml` (a word of a message) was taken for the pipe: its
+    usage error exited 75."""
+    from esc.cli.stops import mta_pipe
+
+    assert mta_pipe(["intake", "--eml", "-"]) and mta_pipe(["intake", "--eml=/dev/stdin"])
+    assert mta_pipe(["--root", "/srv/desk", "--now", "2026-11-20T10:00:00Z", "intake", "--eml"])
+    assert not mta_pipe(["comment", "T-1", "-m", "intake", "--eml"])
+    assert not mta_pipe(["--root", "intake", "list", "--eml"])
+    assert not mta_pipe(["intake", "--mbox", "in.mbox"])

@@ -1813,11 +1813,19 @@ def test_a_message_an_older_esc_took_under_an_escaped_utf_8_id_is_never_taken_ag
     again = esc("intake", "--eml", "-", input=mail.decode())
     assert again.code == 75 and f"it may belong to {ticket}, whose file does not parse" in again.out
     assert list(tickets(workspace)) == [ticket]
-    path.write_text(path.read_text().replace("\\udcc3\\udcbc", "ü").replace(
-        "<tü@x.example>", "<@>"))  # fmt: skip
+    # (one of bytes that are no UTF-8, `<t\xfc@x.example>` in Latin-1, alike)
+    latin = corpus.message().replace(b"<m1@shop.example>", b"<t\xfc@x.example>")
+    path.write_text(path.read_text().replace("\\udcc3\\udcbc", "\\udcfc"))
+    again = esc("intake", "--eml", "-", input=latin.decode("utf-8", "surrogateescape"))
+    assert again.code == 75 and f"it may belong to {ticket}, whose file does not parse" in again.out
+    path.write_text(path.read_text().replace("\\udcfc", "ü").replace("<tü@x.example>", "<@>"))
+    assert esc("validate").code == 0
     other = corpus.message(subject="Another matter", sender="kim@elsewhere.example",
                            text="Unrelated.").replace(b"<m1@shop.example>", b"<@>")  # fmt: skip
     assert "new ticket" in esc.ok("intake", "--eml", "-", input=other.decode())
+    # (the very message it took so, read again from an mbox: its sender and subject)
+    same = corpus.message().replace(b"<m1@shop.example>", b"<@>")
+    assert f"already taken ({ticket})" in esc.ok("intake", "--eml", "-", input=same.decode())
 
 
 def test_a_now_that_is_no_time_is_a_usage_error_and_takes_no_mail(
