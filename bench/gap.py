@@ -25,13 +25,12 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import REPO, Runner, esc_source, git, warm_page_cache  # noqa: E402
+from run import REPO, Runner, git, prepared, source_options, warm_page_cache  # noqa: E402
 
 NOW = dt.datetime.fromisoformat("2026-11-27T09:10:00+01:00")  # the demo's, and a sweep then
 RULES = """\
@@ -85,16 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weeks", default="1,2,4,16")
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--workdir", type=Path,
-                        default=Path(tempfile.gettempdir()) / "esc-bench-gap")
-    parser.add_argument("--json", type=Path, metavar="OUT")
-    parser.add_argument("--rev")
-    parser.add_argument("--esc-src", metavar="DIR")
+    source_options(parser, "esc-bench-gap")
     args = parser.parse_args(argv)
-    workdir = args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    env, label = esc_source(args, workdir)
-    runner = Runner(env, [sys.executable, "-m", "esc"])
+    workdir, runner, label = prepared(args)
     base = workdir / "demo"
     make_workspace(base, runner)
     floor = [runner.run([sys.executable, str(HERE / "floor.py"), str(base)], base)

@@ -22,13 +22,12 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import REPO, Runner, esc_source, warm_page_cache  # noqa: E402
+from run import REPO, prepared, source_options, warm_page_cache  # noqa: E402
 
 CREATED = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 NOW = dt.datetime.fromisoformat("2026-12-01T10:00:00+01:00")
@@ -87,16 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notes", default="2500,10000")
     parser.add_argument("--minutes", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--workdir", type=Path,
-                        default=Path(tempfile.gettempdir()) / "esc-bench-long")
-    parser.add_argument("--json", type=Path, metavar="OUT")
-    parser.add_argument("--rev")
-    parser.add_argument("--esc-src", metavar="DIR")
+    source_options(parser, "esc-bench-long")
     args = parser.parse_args(argv)
-    workdir = args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    env, label = esc_source(args, workdir)
-    runner = Runner(env, [sys.executable, "-m", "esc"])
+    workdir, runner, label = prepared(args)
     print(f"{label}; load {os.getloadavg()[0]:.1f}", file=sys.stderr)
     results: dict[str, object] = {"esc": label, "notes": {}}
     print(f"{'notes':>8} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")

@@ -37,7 +37,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -45,7 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import Runner, Sample, esc_source, git, warm_page_cache  # noqa: E402
+from run import Runner, Sample, git, prepared, source_options, warm_page_cache  # noqa: E402
 
 GENERATOR_VERSION = 2
 MARKER = ".bench-rewrites.json"
@@ -252,12 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,30000,100000")
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--workdir", type=Path,
-                        default=Path(tempfile.gettempdir()) / "esc-bench-rewrites")
     parser.add_argument("--rows", default=",".join(ROWS))
-    parser.add_argument("--json", type=Path, metavar="OUT")
-    parser.add_argument("--rev")
-    parser.add_argument("--esc-src", metavar="DIR")
+    source_options(parser, "esc-bench-rewrites")
     parser.add_argument("--generate", nargs=2, metavar=("DIR", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--closed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -267,10 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = {r for r in args.rows.split(",") if r}
     if rows - set(ROWS):
         parser.error(f"unknown rows: {', '.join(sorted(rows - set(ROWS)))}")
-    workdir = args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    env, label = esc_source(args, workdir)
-    runner = Runner(env, [sys.executable, "-m", "esc"])
+    workdir, runner, label = prepared(args)
     results: dict[str, object] = {"esc": label, "now": NOW.isoformat(), "sizes": {}}
     print(f"{label}; load {os.getloadavg()[0]:.1f}", file=sys.stderr)
     for size in (int(s.replace("k", "000")) for s in args.sizes.split(",") if s):

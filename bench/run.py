@@ -385,6 +385,24 @@ def machine() -> dict[str, object]:
             "loadavg": os.getloadavg()}
 
 
+def source_options(parser: argparse.ArgumentParser, workdir: str) -> None:
+    """The options every bench script takes for where it works and which esc it runs:
+    ``--workdir`` (default ``$TMPDIR/<workdir>``), ``--json``, ``--rev``, ``--esc-src``."""
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / workdir)
+    parser.add_argument("--json", type=Path, metavar="OUT")
+    parser.add_argument("--rev")
+    parser.add_argument("--esc-src", metavar="DIR")
+
+
+def prepared(args: argparse.Namespace) -> tuple[Path, Runner, str]:
+    """The work folder (made), a runner of the esc under test (:func:`esc_source`), and
+    its label, from :func:`source_options`' values."""
+    workdir = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    env, label = esc_source(args, workdir)
+    return workdir, Runner(env, [sys.executable, "-m", "esc"]), label
+
+
 def esc_source(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, str], str]:
     """The environment that makes `esc` mean the esc under test, and a label for it."""
     env = dict(os.environ, NO_COLOR="1", ESC_USER="bench", COLUMNS="120")
