@@ -343,13 +343,7 @@ def breach_race(
     ``taken``: Ann's answer is taken in on `main` at ``mail_at``, before its sweep, which
     commits it with its own rewrite, as the cron line does (intake's version of the
     ticket is added to ``taken``)."""
-    root = tmp_path / "desk"
-    Esc(tmp_path, now="2026-12-01T08:00:00+01:00").ok("init", "desk")
-    git(root, "init", "-q", "-b", "main")
-    Esc(root).ok("install-git")
-    esc = Esc(root, now="2026-12-01T09:00:00+01:00")
-    ticket = esc.ok("create", "--title", "Card charged twice", "--category", "billing",
-                    "--priority", "urgent", "--customer", "ann@shop.example").strip()  # fmt: skip
+    root, esc, ticket = ann_s_desk(tmp_path, "--priority", "urgent")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "start")
     esc.ok("sweep", "--commit", "--no-report", now="2026-12-01T09:05:00+01:00")
@@ -380,16 +374,17 @@ def reply_of(ticket: str, at: str = "Tue, 01 Dec 2026 09:50:00 +0100") -> str:
     )
 
 
-def ann_s_desk(tmp_path: Path) -> tuple[Path, Esc, str]:
-    """A workspace in git with the merge driver and Ann's ticket, created at 09:00 (not
-    committed yet): the workspace, esc there, and the ticket."""
+def ann_s_desk(tmp_path: Path, *options: str) -> tuple[Path, Esc, str]:
+    """A workspace in git with the merge driver and Ann's ticket, created at 09:00 (with
+    `esc create`'s ``options``; not committed yet): the workspace, esc there, and the
+    ticket."""
     root = tmp_path / "desk"
     Esc(tmp_path, now="2026-12-01T08:00:00+01:00").ok("init", "desk")
     git(root, "init", "-q", "-b", "main")
     Esc(root).ok("install-git")
     esc = Esc(root, now="2026-12-01T09:00:00+01:00")
     ticket = esc.ok("create", "--title", "Card charged twice", "--category", "billing",
-                    "--customer", "ann@shop.example").strip()  # fmt: skip
+                    "--customer", "ann@shop.example", *options).strip()  # fmt: skip
     return root, esc, ticket
 
 
