@@ -47,16 +47,11 @@ def _local(naive: dt.datetime, zone: dt.tzinfo | None, text: str, what: str) -> 
             f"{what} {text!r} is no time here: the clocks skip it;"
             " give its UTC offset"
         )
-    offsets = " or ".join(_offset(t) for t in (first, second))
+    offsets = " or ".join(format_timestamp(t)[-6:] for t in (first, second))  # (+01:00)
     raise BadInput(
         f"{what} {text!r} comes twice here: the clocks go back over it; give its UTC offset"
         f" ({offsets})"
     )
-
-
-def _offset(moment: dt.datetime) -> str:
-    text = moment.strftime("%z")
-    return f"{text[:3]}:{text[3:]}"
 
 
 def gives_offset(text: str) -> bool:
