@@ -206,7 +206,8 @@ class _Run:
     lines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    queued: int = 0  # acknowledgements queued in the outbox
+    queued: list[str] = field(default_factory=list)  # the outbox keys of the acknowledgements
+    # this run queued: what it sends (never what others queued: that is the sweep's)
     quarantined: store.Quarantined | None = None  # what earlier runs quarantined
     broken: _Broken | None = None  # the ticket files that do not parse
 
@@ -421,7 +422,9 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     if taken is not None:
         run.count("duplicate")
         return f"already taken ({index.messages[taken]})"
-    why = mails.automatic(mail) or mails.sender_allowed(mail.address, options.allow, options.deny)
+    why = mails.automatic(mail, index.status) or mails.sender_allowed(
+        mail.address, options.allow, options.deny
+    )
     if why is not None:
         run.count("ignored")
         return f"ignored: {why}"
@@ -500,18 +503,18 @@ def _acknowledge(run: _Run, ticket: Ticket, mail: mails.Mail) -> bool:
     if outgoing is None:
         return False
     message = outbox.customer_message(outgoing, settings.target, run.session.now)
-    if outbox.Outbox(run.session.workspace.root).queue([message]):
-        run.queued += 1
+    run.queued += outbox.Outbox(run.session.workspace.root).queue([message])
     return True
 
 
 def _deliver(run: _Run) -> None:
-    """Send what the outbox holds that is due (the acknowledgements just queued, and any
-    notification due), as a sweep does; a failure is retried by the next sweep."""
+    """Send the acknowledgements this run queued, as a command sends its own messages (the
+    notifications and retries other commands left queued are the sweep's to send, as
+    ``--no-notify`` says); a failure is retried by the next sweep."""
     session = run.session
     delivery = outbox.deliver(
         outbox.Outbox(session.workspace.root), session.config.notify, session.now,
-        who="esc intake",
+        only=run.queued, who="esc intake",
     )  # fmt: skip
     if delivery.sent:
         run.lines.append(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import field
 
 from esc.domain.errors import BadInput
@@ -103,11 +103,14 @@ class Mail:
     given_ids: tuple[str, ...] = ()
 
 
-def automatic(mail: Mail) -> str | None:
-    """Why the message was sent by a machine (an auto-reply, a bounce), or None."""
+def automatic(mail: Mail, tickets: Container[str]) -> str | None:
+    """Why the message was sent by a machine (an auto-reply, a bounce), or None.
+    ``tickets``: the IDs of this workspace's tickets (a copy of esc's own mail names one)."""
     headers = mail.headers
-    if headers.get("x-esc-ticket", "").strip():  # (customer_mail.SENT_BY_ESC)
-        return f"sent by esc (about {headers['x-esc-ticket'].strip()})"
+    about = headers.get("x-esc-ticket", "").strip()  # (customer_mail.SENT_BY_ESC)
+    if about and about in tickets:  # (esc's own mail come back, an archive copy; another
+        # helpdesk's esc marks its replies so too: a partner's answer was dropped unseen)
+        return f"sent by esc (about {about})"
     if headers.get("x-esc-event", "").strip():  # (a notification's: store.outbox.EVENT_HEADER;
         # one sent to the helpdesk's own mailbox, as `esc notify test` to a `from=` address)
         return f"sent by esc (a notification, event {headers['x-esc-event'].strip()})"
