@@ -135,11 +135,23 @@ def load_templates(names: Sequence[str], overrides: Path | None, compiled: Path 
 def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
     import jinja2
 
-    loaders: list[jinja2.BaseLoader] = []
+    shipped = jinja2.PackageLoader("esc.report", "templates")
+    # (esc's own as `esc/NAME` too, so that a workspace's template may include or extend
+    # the one it overrides: by its own name it is itself, and recursed until Python stopped)
+    loaders: list[jinja2.BaseLoader] = [jinja2.PrefixLoader({"esc": shipped})]
     if overrides is not None:
         loaders.append(jinja2.FileSystemLoader(str(overrides)))
-    loaders.append(jinja2.PackageLoader("esc.report", "templates"))
-    env = jinja2.Environment(
+    loaders.append(shipped)
+    # A workspace's templates come with its commits, which anyone who may edit a ticket
+    # may make: rendered in jinja's sandbox, which refuses the attributes that lead out of
+    # it (`cycler.__init__.__globals__.os.popen(…)` ran a shell on the sweep's host, with
+    # its notification secrets).  esc's own alone need none (and are rendered faster).
+    kind = jinja2.Environment
+    if overrides is not None:
+        import jinja2.sandbox
+
+        kind = jinja2.sandbox.SandboxedEnvironment
+    env = kind(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html", "html.j2"]),
         keep_trailing_newline=True,
@@ -379,6 +391,15 @@ def render_pieces(
         raise _undecodable_template(overrides) from None
     except OSError as exc:
         raise _unreadable_template(exc, overrides) from None
+    except RecursionError:  # (a template that includes or extends itself, as one that
+        # overrides esc's own does by its name: `{% extends 'summary.md.j2' %}`)
+        shown = _workspace_template(template.filename, overrides)
+        if shown is None:
+            raise
+        raise EscError(
+            f"{shown}: template failed: it includes or extends itself, without end (esc's own"
+            f" {name} is `esc/{name}`: `{{% extends 'esc/{name}' %}}`)"
+        ) from None
     except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
         # (a workspace template's own expression: `{{ 1/0 }}`, `{{ n + "x" }}`; jinja keeps
         # the template's line in the traceback)

@@ -102,6 +102,20 @@ def test_counts_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path
             "# Report\n\n{{ 1/0 }}\n",
             "esc: templates/report.md.j2:3: template failed: ZeroDivisionError: division by zero",
         ),
+        (  # (a workspace's templates come with its commits: never a way out of jinja's
+            # sandbox to the sweep host's shell and secrets)
+            "report.md.j2",
+            "{{ cycler.__init__.__globals__.os.popen('echo ran-a-shell').read() }}\n",
+            "esc: templates/report.md.j2: template failed: access to attribute '__init__' of"
+            " 'type' object is unsafe.",
+        ),
+        (  # (the usual way to override a part: by its own name it extended itself, exit 3)
+            "report.md.j2",
+            "{% extends 'report.md.j2' %}\n",
+            "esc: templates/report.md.j2: template failed: it includes or extends itself,"
+            " without end (esc's own report.md.j2 is `esc/report.md.j2`:"
+            " `{% extends 'esc/report.md.j2' %}`)",
+        ),
         (
             "report.md.j2",
             "# Report\n{{ r.totals.created + 'x' }}\n",
@@ -129,6 +143,14 @@ def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+def test_a_template_override_may_wrap_esc_s_own(demo: Path) -> None:
+    own = Esc(demo).ok("report", "--format", "markdown")
+    (demo / "templates").mkdir()
+    wrapped = "Our weekly numbers\n\n{% include 'esc/report.md.j2' %}"
+    (demo / "templates" / "report.md.j2").write_text(wrapped, encoding="utf-8")
+    assert Esc(demo).ok("report", "--format", "markdown") == "Our weekly numbers\n\n" + own
 
 
 def test_a_date_is_the_local_day_when_now_is_local_time(berlin: None) -> None:
