@@ -200,15 +200,59 @@ def _own_index(scratch: Path, name: str) -> Path:
     return index
 
 
-def _require_index_free(top: Path) -> None:
-    """GitError if the clone's index is locked: HEAD must not move when its index cannot
-    follow (a killed git left ``index.lock``: status would then show the commit undone)."""
+INDEX_WAIT = 5.0  # seconds to wait for another git command to let go of the index
+
+
+def _move_head(top: Path, new: str, old: str | None, entries: str) -> bool:
+    """Move HEAD from ``old`` (None: unborn) to ``new``, the index entries ``entries``
+    (``update-index --index-info`` lines) following it; False, and nothing done, if HEAD
+    is no longer ``old``.
+
+    Under git's own lock of the index (``index.lock``, made as git makes it), taken before
+    HEAD moves and let go once the index follows it: a `git add` run by a person in between
+    (checking for the lock first, as before, left that gap) made git refuse the index's
+    update after HEAD had moved, and the committed tickets showed as staged deletions,
+    which the person's next commit made.  The new index is written as git writes one:
+    into the lock, then put in place.  GitError, nothing committed, if the lock is not had
+    within :data:`INDEX_WAIT` seconds (a `git commit` with its editor open keeps it; or a
+    git killed while it ran left it)."""
+    import shutil
+    import time
+
     lock_file = index_lock(top)
-    if lock_file.exists():
-        raise GitError(
-            f"{lock_file} exists: another git command is running in this clone, or one was"
-            " killed while it ran (then remove that file); nothing was committed"
-        )
+    index = lock_file.with_name(lock_file.name.removesuffix(".lock"))
+    deadline = time.monotonic() + INDEX_WAIT
+    while True:
+        try:
+            fd = os.open(lock_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            if time.monotonic() >= deadline:
+                raise GitError(
+                    f"{lock_file} exists: another git command is running in this clone, or"
+                    " one was killed while it ran (then remove that file); nothing was"
+                    " committed"
+                ) from None
+            time.sleep(0.05)
+    staged = index.with_name(f"{index.name}.esc-{os.getpid()}")
+    try:
+        if index.exists():
+            shutil.copyfile(index, staged)
+        output(top, "update-index", "--index-info", env={"GIT_INDEX_FILE": str(staged)},
+               input=entries.encode())  # fmt: skip
+        if run(top, "update-ref", "-m", "esc sweep", "HEAD", new, old or "").returncode != 0:
+            return False
+        with os.fdopen(fd, "wb") as out:
+            fd = -1
+            out.write(staged.read_bytes())
+        os.replace(lock_file, index)
+        return True
+    finally:
+        if fd != -1:
+            os.close(fd)
+        lock_file.unlink(missing_ok=True)  # (gone once put in place; else let go)
+        staged.unlink(missing_ok=True)
+        staged.with_name(staged.name + ".lock").unlink(missing_ok=True)
 
 
 def commit_blobs(
@@ -258,12 +302,9 @@ def commit_blobs(
     env = {**author, **dated}
     commit = output(top, "commit-tree", tree, *parents, env=env, input=message.encode())
     commit = commit.strip()
-    _require_index_free(top)  # (before HEAD moves: the index must follow it)
-    proc = run(top, "update-ref", "-m", "esc sweep", "HEAD", commit, head or "")
-    if proc.returncode != 0:
+    # (the index then records the committed files, so status shows only what differs)
+    if not _move_head(top, commit, head, entries):
         raise GitError("HEAD moved while the sweep committed; the next sweep commits its changes")
-    # the index now records the committed files, so status shows only what differs from them
-    output(top, "update-index", "--index-info", input=entries.encode())
     return commit
 
 
@@ -350,10 +391,8 @@ def take_back(
         else:
             text = message([path for path, _, _ in taken])
         new = output(top, "commit-tree", tree, "-p", parent, input=text.encode()).strip()
-    _require_index_free(top)
-    if run(top, "update-ref", "-m", "esc sweep", "HEAD", new, commit).returncode != 0:
+    if not _move_head(top, new, commit, entries):
         return None
-    output(top, "update-index", "--index-info", input=entries.encode())
     for path, old, _ in taken:
         atomic_write(root / path, run(top, "cat-file", "blob", old).stdout)
     return [path for path, _, _ in taken], None if new == parent else new
@@ -439,10 +478,8 @@ def drop_changes(
             became[commit] = parent
     finally:
         index.unlink(missing_ok=True)
-    _require_index_free(top)
-    if run(top, "update-ref", "-m", "esc sweep", "HEAD", parent, head).returncode != 0:
+    if not _move_head(top, parent, head, entries):
         return None
-    output(top, "update-index", "--index-info", input=entries.encode())
     for path, blob in kept.items():
         atomic_write(root / path, run(top, "cat-file", "blob", blob).stdout)
     return became

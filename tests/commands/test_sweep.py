@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -816,11 +817,12 @@ def test_a_commit_sweep_in_a_repository_with_no_commit_yet(esc: Esc, workspace: 
 
 
 def test_a_git_index_lock_left_by_a_killed_git_stops_the_commit_before_head_moves(
-    esc: Esc, workspace: Path
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`.git/index.lock` (a git killed while it ran): HEAD moved and the index could not
     follow, so status showed the sweep's commit undone, staged.  Now nothing is committed
     and the line names the file; once it is gone, the next sweep commits."""
+    monkeypatch.setattr("esc.store.git.INDEX_WAIT", 0.2)
     committed_repo(esc, workspace, "Invoice missing")
     git(workspace, "config", "user.name", "esc sweep")
     git(workspace, "config", "user.email", "esc-sweep@example.com")
@@ -839,6 +841,29 @@ def test_a_git_index_lock_left_by_a_killed_git_stops_the_commit_before_head_move
     out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:35:00+01:00")
     assert "committed 1 ticket left by an earlier sweep or intake" in out
     assert git(workspace, "status", "--porcelain") == ""
+
+
+def test_a_git_command_a_person_runs_meanwhile_never_leaves_the_commit_staged_undone(
+    esc: Esc, workspace: Path
+) -> None:
+    """A person's `git add` that held the index just after the sweep looked for its lock
+    and before HEAD moved: git refused the index's update once the commit was made, and
+    status showed the committed tickets as staged deletions, which the person's next commit
+    made.  The sweep now takes git's index lock itself, waiting for one held briefly."""
+    committed_repo(esc, workspace, "Invoice missing")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    lock_file = workspace / ".git" / "index.lock"
+    lock_file.touch()  # (a `git add` running as the sweep commits)
+    let_go = threading.Timer(0.5, lock_file.unlink)
+    let_go.start()
+    try:
+        out = esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    finally:
+        let_go.join()
+    assert "esc sweep: 1 ticket updated" in git(workspace, "log", "-1", "--format=%s")
+    assert git(workspace, "status", "--porcelain") == "", out
+    assert not lock_file.exists()
 
 
 def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
