@@ -160,14 +160,36 @@ class Session:
         if (held := delivery.held_note()) is not None:
             self._notified.append(f"esc: {held}")
 
+    def queue_to_customer(self, mail: Outgoing, target: str, queued: list[str]) -> None:
+        """Queue ``mail`` in the outbox before the change that sends it is written (a
+        command stopped just after its write left a reply recorded and never sent: nothing
+        retried it), in place of what ``queued`` holds, an earlier try's (the file changed
+        before that write: tried again); ``queued`` then holds its key.  See
+        :meth:`forget_queued` if the write fails, :meth:`send_to_customer` once written."""
+        from esc.store.outbox import Outbox, customer_message
+
+        message = customer_message(mail, target, self.now)
+        if queued == [message.key]:
+            return
+        outbox = Outbox(self.workspace.root)
+        outbox.discard(queued)
+        queued[:] = [message.key]
+        outbox.queue([message])
+
+    def forget_queued(self, queued: list[str]) -> None:
+        """The change :meth:`queue_to_customer` queued mail for was not written: no mail."""
+        from esc.store.outbox import Outbox
+
+        Outbox(self.workspace.root).discard(queued)
+
     def send_to_customer(self, mail: Outgoing, target: str) -> str:
-        """Queue ``mail`` in the outbox and send what is due; what became of it, for the
-        command's line (a failure is a note on stderr; the next sweep retries it)."""
+        """Send ``mail``, queued in the outbox (:meth:`queue_to_customer`); what became of
+        it, for the command's line (a failure is a note on stderr; the next sweep retries
+        it)."""
         from esc.store.outbox import Outbox, customer_message, deliver
 
         message = customer_message(mail, target, self.now)
         outbox = Outbox(self.workspace.root)
-        outbox.queue([message])
         delivery = deliver(outbox, self.config.notify, self.now, only=[message.key],
                            who=f"esc {self.command}".strip())  # fmt: skip
         failed = [m for m in delivery.failed if m.key == message.key]

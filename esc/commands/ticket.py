@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Literal
 
 from esc.commands.session import Output, Session, actor_name, whoami
@@ -126,11 +127,32 @@ def comment(
             outgoing[:] = [customer_mail.reply(t.id, t.title, to, text, n, who, ids, same)]
         return change
 
-    ticket = session.update(ref, operation)
+    queued: list[str] = []
+    writing: list[tuple[Path, bytes]] = []
+
+    def before_write(path: Path, data: bytes) -> None:  # (queued first: never lost)
+        if settings is not None and outgoing:
+            session.queue_to_customer(outgoing[0], settings.target, queued)
+            writing[:] = [(path, data)]
+
+    try:
+        ticket = session.update(ref, operation, before_write)
+    except BaseException:  # (the reply not written: nor is its mail sent; raised as it was)
+        if queued and not _holds(*writing[0]):
+            session.forget_queued(queued)
+        raise
     line = f"{ticket.id}: {COMMENT_LABELS[kind]} added"
     if settings is not None and outgoing:
         line += session.send_to_customer(outgoing[0], settings.target)
     return session.ticket_output(ticket, as_json, line)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` holds ``data`` (written, whatever failed after)."""
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _customer_as_author(customer: str | None) -> str:

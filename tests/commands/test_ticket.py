@@ -65,6 +65,50 @@ def test_a_sent_reply_reaches_the_customer_and_threads_back(
     assert json.loads(esc.ok("show", ticket_id, "--json"))["status"] == "resolved"
 
 
+def test_a_reply_stopped_just_after_its_write_is_mailed_by_the_next_sweep(
+    esc: Esc, workspace: Path, mail_out: Mails, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`comment --send` killed between its write and the mail's queueing left the reply
+    recorded, never sent, and nothing retried it: the mail is queued before the write."""
+    _port, mails = mail_out
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+
+    def stopped(*_: object) -> str:
+        raise KeyboardInterrupt  # (Ctrl-C, or a SIGTERM, once the reply is written)
+
+    with monkeypatch.context() as patched:
+        patched.setattr("esc.commands.session.Session.send_to_customer", stopped)
+        assert esc("comment", ticket_id, "--send", "-m", "Please try another card.").code == 130
+    assert "Please try another card." in esc.ok("show", ticket_id)
+    assert mails == []
+    esc.ok("sweep")
+    ((_, recipients, text),) = mails
+    assert recipients == ["jane@shop.example"] and "Please try another card." in text
+    esc.ok("sweep")
+    assert len(mails) == 1
+
+
+def test_a_reply_whose_write_fails_is_never_mailed(
+    esc: Esc, workspace: Path, mail_out: Mails, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _port, mails = mail_out
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    before = (workspace / "tickets" / f"{ticket_id}.md").read_bytes()
+
+    def full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("esc.store.atomic.replace_if_unchanged", full)
+        result = esc("comment", ticket_id, "--send", "-m", "Please try another card.")
+    assert result.code == 1 and "No space left on device" in result.err, result.err
+    assert (workspace / "tickets" / f"{ticket_id}.md").read_bytes() == before
+    esc.ok("sweep")
+    assert mails == []
+
+
 def test_send_is_refused_without_customer_mail_or_an_address(esc: Esc, workspace: Path) -> None:
     ticket_id = esc.ok("create", "--title", "Phone call", "--customer", "Bob at the front desk")
     before = (workspace / "tickets" / f"{ticket_id.strip()}.md").read_bytes()
