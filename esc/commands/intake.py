@@ -708,28 +708,27 @@ def _journalled_update(
     run: _Run, target: str, operation: Callable[[Ticket, Config, dt.datetime], Change]
 ) -> Ticket:
     path = run.journal.ticket_path(target)
-    if not run.journal.is_ours(path):  # (a person's uncommitted edit: theirs to commit)
-        return run.session.update(target, operation)
     noted: list[bytes] = []
     before = run.journal.noted(path)  # (what this run, or an earlier one, noted of it)
 
     def will_write(written: Path, data: bytes) -> None:
+        # (asked under the ticket's lock, of the text the write replaces: asked before it,
+        # a person's `esc comment` written in between was journalled as intake's, and the
+        # next `sweep --commit` committed it under the sweep's name)
+        if not run.journal.is_ours(written):  # (a person's uncommitted edit: theirs to
+            if noted:  # commit; an earlier try's note, of a text then ours, undone)
+                run.journal.note_again(path, before)
+                noted.clear()
+            return
         run.journal.will_write(written, data)  # (before: a kill after the write leaves it
         noted.append(data)  # noted, and the next `sweep --commit` commits it)
 
     try:
         return run.session.update(target, operation, will_write)
     except BaseException:
-        if noted and not _holds(path, noted[-1]):  # (noted, not written: the journal as
+        if noted and not atomic.holds(path, noted[-1]):  # (noted, not written: journal as
             run.journal.note_again(path, before)  # it was just before)
         raise
-
-
-def _holds(path: Path, data: bytes) -> bool:
-    try:
-        return path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def _report(run: _Run) -> Output:

@@ -18,6 +18,7 @@ from esc.domain import mail as mails
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
 from esc.domain.model import Change, Ticket
+from esc.store.atomic import holds
 
 CommentKind = Literal["reply", "note", "message"]
 COMMENT_LABELS: dict[CommentKind, str] = {
@@ -138,21 +139,13 @@ def comment(
     try:
         ticket = session.update(ref, operation, before_write)
     except BaseException:  # (the reply not written: nor is its mail sent; raised as it was)
-        if queued and not _holds(*writing[0]):
+        if queued and not holds(*writing[0]):
             session.forget_queued(queued)
         raise
     line = f"{ticket.id}: {COMMENT_LABELS[kind]} added"
     if settings is not None and outgoing:
         line += session.send_to_customer(outgoing[0], settings.target)
     return session.ticket_output(ticket, as_json, line)
-
-
-def _holds(path: Path, data: bytes) -> bool:
-    """Whether the file at ``path`` holds ``data`` (written, whatever failed after)."""
-    try:
-        return path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def _customer_as_author(customer: str | None) -> str:

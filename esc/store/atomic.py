@@ -59,6 +59,15 @@ def read_regular(path: str | Path) -> bytes:
         os.close(fd)
 
 
+def holds(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` holds ``data`` now (a write made, whatever failed
+    after it; False if it cannot be read)."""
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
 def _open_and_read(path: str | Path) -> tuple[int, bytes, os.stat_result]:
     """:func:`read_with_stat`, the file left open: its descriptor (the caller closes it)."""
     try:

@@ -895,6 +895,44 @@ def test_a_reply_whose_write_fails_leaves_what_the_run_noted_before_it(
     assert git_out(root, "status", "--porcelain", "--", "tickets") == ""
 
 
+def test_a_person_s_edit_written_as_intake_takes_the_ticket_is_never_journalled_as_its(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake asked whether a ticket held only what was committed before it took the
+    ticket's lock: a person's `esc comment` written in between was then written over with
+    the customer's message and journalled as intake's, and the next `sweep --commit`
+    committed the person's reply under the sweep's name.  It is asked under the lock."""
+    from esc.commands import intake
+
+    root, esc = helpdesk_repo(tmp_path)
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    esc.ok("sweep", "--commit")
+    (ticket_id,) = tickets(root)
+    path = root / "tickets" / f"{ticket_id}.md"
+    real = intake._Journal.is_ours
+    asked: list[Path] = []
+
+    def person_saves_meanwhile(journal: intake._Journal, written: Path) -> bool:
+        ours = real(journal, written)
+        if not asked:  # (the person's save lands just after the first look)
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text + "- 2026-11-20T10:05:00+01:00 · alice · PERSON-EDIT\n")
+        asked.append(written)
+        return ours
+
+    monkeypatch.setattr(intake._Journal, "is_ours", person_saves_meanwhile)
+    reply = corpus.message(subject="Re: Checkout returns 500", text="Any news?",
+                           message_id="<m2@shop.example>",
+                           headers={"In-Reply-To": "<m1@shop.example>"})  # fmt: skip
+    assert "customer message" in esc.ok("intake", "--eml", "-", input=reply.decode())
+    monkeypatch.setattr(intake._Journal, "is_ours", real)
+    text = path.read_text(encoding="utf-8")
+    assert "PERSON-EDIT" in text and "Any news?" in text
+    esc.ok("sweep", "--commit")
+    assert "PERSON-EDIT" not in git_out(root, "show", "HEAD:tickets/" + path.name)
+    assert git_out(root, "status", "--porcelain", "--", "tickets") != ""  # (theirs to commit)
+
+
 def test_a_new_ticket_the_sweep_also_rewrites_is_committed_with_the_sweep_s_change(
     tmp_path: Path,
 ) -> None:
