@@ -51,7 +51,8 @@ def check(
             elif fmt == "json":
                 text = json_config_errors(errors, session.now, fail_on, changed_since)
             else:
-                text = junit_config_errors(errors, session.now)
+                prefix = git.prefix_in_repository(session.workspace.root)
+                text = junit_config_errors(errors, session.now, prefix)
             return Output(
                 text=text,
                 notes=[str(error) for error in errors],
@@ -67,7 +68,8 @@ def check(
         changed = git.paths_changed_since(root, commit, TICKETS_DIR)
         only = {path.rpartition("/")[2] for path in changed}
     items, others, broken = _judged(session, fmt, fail_on, only)
-    prefix = git.prefix_in_repository(session.workspace.root) if fmt == "github" else ""
+    in_repository = fmt in ("github", "junit")  # (CI reads their files from the top)
+    prefix = git.prefix_in_repository(session.workspace.root) if in_repository else ""
     outcome = overdue_findings(items, session.now, fail_on, broken, changed_since, others)
     failing = failing_notes(session)  # notifications that keep failing: a finding too
     outcome = dataclasses.replace(outcome, undelivered=tuple(failing))

@@ -103,7 +103,8 @@ def render_check(
     outcome: CheckOutcome, fmt: CheckFormat, config: Config, prefix: str = ""
 ) -> str:
     """The check's report in ``fmt``; ``prefix``: the workspace's path in its repository
-    (``helpdesk/``), for GitHub's annotations, which name files from the repository's top."""
+    (``helpdesk/``), for GitHub's annotations and JUnit's ``file=``, which CI reads from
+    the repository's top."""
     if fmt == "json":
         return _json(outcome) + "\n"
     if fmt == "github":
@@ -112,7 +113,7 @@ def render_check(
         failing = "".join(_github(item, prefix) for item in outcome.failing)
         return broken + failing + undelivered
     if fmt == "junit":
-        return _junit(outcome)
+        return _junit(outcome, prefix)
     return _text(outcome)
 
 
@@ -245,7 +246,7 @@ def json_config_errors(
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def junit_config_errors(errors: Sequence[ParseError], now: dt.datetime) -> str:
+def junit_config_errors(errors: Sequence[ParseError], now: dt.datetime, prefix: str) -> str:
     """`check --format junit` when teams.yaml or rules.yaml does not load: one test case with
     an ``<error>`` per finding (classname ``esc.config``), so CI's test report shows it."""
     from xml.sax.saxutils import escape, quoteattr
@@ -256,7 +257,8 @@ def junit_config_errors(errors: Sequence[ParseError], now: dt.datetime) -> str:
         message = f"configuration does not load: {error.message}"
         cases.append(
             f'  <testcase classname="esc.config" name={quoteattr(_xml(where))} '
-            f"file={quoteattr(_xml(error.path))}>\n    <error message={quoteattr(_xml(message))}"
+            f"file={quoteattr(_xml(prefix + error.path))}>\n"
+            f"    <error message={quoteattr(_xml(message))}"
             f' type="config">{escape(_xml(str(error)))}</error>\n  </testcase>\n'
         )
     return (
@@ -289,7 +291,7 @@ def _xml(text: str) -> str:
                         f"\\u{ord(m[0]):04x}", text)  # fmt: skip
 
 
-def _junit(outcome: CheckOutcome) -> str:
+def _junit(outcome: CheckOutcome, prefix: str) -> str:
     # (imported here: xml.sax brings in urllib, http, email and ssl, ~30 ms every `esc check`
     # would pay for a format it rarely asks for)
     from xml.sax.saxutils import escape, quoteattr
@@ -297,7 +299,8 @@ def _junit(outcome: CheckOutcome) -> str:
     failing = {i.ticket.id for i in outcome.failing}
     cases = [
         f'  <testcase classname="esc.tickets" name={quoteattr(_xml(error.path))} '
-        f'file={quoteattr(_xml(error.path))}>\n    <error message={quoteattr(_xml(str(error)))} '
+        f"file={quoteattr(_xml(prefix + error.path))}>\n"
+        f'    <error message={quoteattr(_xml(str(error)))} '
         f'type="broken">{escape(_xml(str(error)))}</error>\n  </testcase>'
         for error in outcome.broken
     ]
@@ -305,7 +308,7 @@ def _junit(outcome: CheckOutcome) -> str:
         name = quoteattr(_xml(f"{item.ticket.id} {item.ticket.title}"))
         head = (
             f'  <testcase classname={quoteattr(_xml(f"esc.sla.{item.ticket.team}"))} '
-            f'name={name} file="tickets/{item.ticket.id}.md">'
+            f"name={name} file={quoteattr(_xml(f'{prefix}tickets/{item.ticket.id}.md'))}>"
         )
         if item.ticket.id in failing:
             message = quoteattr(_xml(_describe(item)))

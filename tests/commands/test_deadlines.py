@@ -81,6 +81,12 @@ def test_github_annotations_name_files_from_the_repository_s_top(
     subprocess.run(["git", "init", "-q", str(workspace.parent)], check=True)
     out = esc("check", "--format", "github", now=LATE).out
     assert out.startswith(f"::error file=ws/tickets/{tickets['late']}.md,line=1::"), out
+    # JUnit's too, which GitLab links from the repository's top (it linked `tickets/…`)
+    junit = esc("check", "--format", "junit", now=LATE).out
+    assert f'file="ws/tickets/{tickets["late"]}.md"' in junit and 'file="tickets/' not in junit
+    (workspace / "rules.yaml").write_text("priorities: [low, high\n")
+    broken = esc("check", "--format", "junit", now=LATE).out
+    assert 'file="ws/rules.yaml"' in broken, broken
 
 
 def test_a_configuration_that_does_not_load_is_annotated_in_github_format(
