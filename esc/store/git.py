@@ -765,7 +765,14 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
                     "ran; the rebase was undone and the change kept, uncommitted; commit it "
                     "(or undo it), and the next --push sweep tries again"
                 )
-            where = f" in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else ""
+            if not names:  # (no file in conflict: git failed otherwise, as a commit it could
+                # not sign, `commit.gpgsign` with no key under cron: never "a true conflict")
+                raise GitError(
+                    f"could not rebase onto {remote}/{branch}: git rebase failed:"
+                    f" {_last_line(proc)}; the rebase was undone, and the next --push sweep"
+                    " tries again"
+                )
+            where = f" in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}"
             prefix = output(root, "rev-parse", "--show-prefix").strip()
             raise RebaseConflict(
                 f"could not rebase onto {remote}/{branch}: a true conflict{where}; resolve it "

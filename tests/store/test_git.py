@@ -154,6 +154,37 @@ def test_a_push_the_remote_declines_says_the_remote_s_own_words(tmp_path: Path) 
     )
 
 
+def test_a_rebase_that_fails_on_no_conflict_says_git_s_reason(tmp_path: Path) -> None:
+    """A cron clone whose git signs commits (`commit.gpgsign`, as a developer's
+    ~/.gitconfig may) with a gpg that cannot ask for a passphrase: every rebase that
+    replayed intake's commit failed, said to be "a true conflict" in no file, for ever."""
+    clone = pushing_clone(tmp_path)
+    for repo, who in ((clone, "esc sweep"),):
+        git(repo, "config", "user.name", who)
+        git(repo, "config", "user.email", "esc-sweep@example.com")
+    git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), "alice")
+    alice = tmp_path / "alice"
+    (alice / "NOTES.md").write_text("on call: alice\n")
+    git(alice, "add", "NOTES.md")
+    git(alice, "-c", "user.name=alice", "-c", "user.email=a@example.com", "commit", "-qm", "n")
+    git(alice, "push", "-q", "origin", "main")
+    (clone / "TEAM.md").write_text("the team\n")  # (a commit of the clone's own, unpushed)
+    git(clone, "add", "TEAM.md")
+    git(clone, "commit", "-qm", "team")
+    gpg = tmp_path / "gpg"
+    gpg.write_text("#!/bin/sh\necho 'gpg: signing failed: Inappropriate ioctl for device' >&2\n"
+                   "exit 2\n")  # fmt: skip
+    gpg.chmod(0o755)
+    git(clone, "config", "commit.gpgsign", "true")
+    git(clone, "config", "gpg.program", str(gpg))
+    result = Esc(clone)("sweep", "--push", "--no-report")
+    assert result.code == 1
+    last = result.err.splitlines()[-1]
+    assert last.startswith("esc: could not rebase onto origin/main: git rebase failed: "), last
+    assert "true conflict" not in result.err and "gpg" in last, result.err
+    assert git(clone, "status", "--porcelain") == ""  # (the rebase undone)
+
+
 def test_a_sweep_stopped_by_a_signal_while_it_commits_leaves_its_marker(tmp_path: Path) -> None:
     """Ctrl-C or SIGTERM to the sweep alone while git commits: Python kills that git
     (SIGKILL), whose `index.lock` stays; the marker must stay too, or the next sweep skips
