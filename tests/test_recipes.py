@@ -311,6 +311,15 @@ def test_workflow_keeps_esc_s_cache_and_outbox_between_runs() -> None:
     assert steps.index(cache) < steps.index(sweep)
 
 
+def test_gitlab_sweep_keeps_esc_s_cache_and_outbox_between_runs() -> None:
+    """GitLab's sweep job started from a fresh clone every run: the outbox's failed
+    notifications were never retried, the journal of what an earlier sweep could not
+    commit was lost, and every run was a cold sweep (audit c67)."""
+    gitlab = yaml.safe_load(block("yaml", "sweep:\n  image:"))
+    cache = gitlab["sweep"]["cache"]
+    assert cache["paths"] == [".esc-cache/"] and cache["when"] == "always"
+
+
 def test_the_pull_request_job_plans_and_annotates_when_validate_fails() -> None:
     """A failing `esc validate` skipped the steps after it: no plan in the run's summary and
     no annotation of the broken file (issue 15's audit)."""
