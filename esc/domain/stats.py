@@ -907,9 +907,23 @@ def teams_of(ticket: Ticket, until: dt.datetime | None = None) -> tuple[str, ...
 
 
 def _active_in(ticket: Ticket, period: Period) -> bool:
-    """Whether the ticket was active at some time in the period."""
+    """Whether the ticket was active at some time in the period, as its activity log
+    tells: one settled all through it and reopened since was not (judged by the status of
+    now, a report on last month listed it once it was reopened this month)."""
+    if ticket.created >= period.until:
+        return False
     resolved = _resolved_at(ticket)
-    return ticket.created < period.until and (resolved is None or resolved >= period.since)
+    if resolved is not None and resolved < period.since:
+        return False  # (settled before the period, and ever since)
+    if ticket.created >= period.since:
+        return True
+    changes = field_changes(ticket.activity, "status")
+    # (its status at the period's start: what the first change after it changed; none
+    # since, the status it has now)
+    then = next((a.old for a in changes if a.at > period.since), ticket.status)
+    return then not in _DONE or any(
+        period.since < a.at < period.until and a.new not in _DONE for a in changes
+    )
 
 
 # ---------------------------------------------------------------- speed

@@ -552,6 +552,32 @@ def test_a_ticket_re_routed_by_classify_counts_for_the_team_that_held_it(
     assert support["sla"]["compliance"]["by_team"]["support"] == breached
 
 
+def test_a_ticket_reopened_later_is_not_in_an_earlier_period_s_collaboration(
+    esc: Esc, workspace: Path
+) -> None:
+    """Escalated, resolved and closed in October: November's report listed it among the
+    tickets worked by several teams once it was reopened in December (active in the period
+    was judged by the status of now)."""
+    ticket = esc.ok("create", "--title", "VAT wrong", "--body", "x", "--category", "billing",
+                    now="2026-10-12T10:00:00+02:00").strip()  # fmt: skip
+    esc.ok("escalate", ticket, "--to", "engineering", "--reason", "ledger bug",
+           now="2026-10-12T10:20:00+02:00")  # fmt: skip
+    esc.ok("resolve", ticket, "--resolution", "fixed", now="2026-10-14T10:20:00+02:00")
+    esc.ok("close", ticket, "--csat", "4", now="2026-10-15T10:20:00+02:00")
+    november = ["report", "--since", "2026-11-01", "--until", "2026-11-30", "--format", "json"]
+
+    def listed(now: str) -> list[str]:
+        data = json.loads(esc.ok(*november, now=now))
+        return [t["id"] for t in data["collaboration"]["several_teams_tickets"]]
+
+    assert listed("2026-12-01T09:00:00+01:00") == []
+    esc.ok("reopen", ticket, "--reason", "back again", now="2026-12-03T09:00:00+01:00")
+    assert listed("2026-12-05T09:00:00+01:00") == []
+    october = json.loads(esc.ok("report", "--since", "2026-10-01", "--until", "2026-10-31",
+                                "--format", "json", now="2026-12-05T09:00:00+01:00"))  # fmt: skip
+    assert [t["id"] for t in october["collaboration"]["several_teams_tickets"]] == [ticket]
+
+
 def test_a_breach_whose_policy_comes_back_is_counted_once(esc: Esc, workspace: Path) -> None:
     """Breached at 11:00 under `pa`; made high (`pb`, no first response) at 11:45, normal
     again (`pa`) at 12:00: the ended breach and the clock back in place are one breach."""
