@@ -905,6 +905,20 @@ def ended_breaches(ticket: Ticket) -> list[tuple[dt.datetime, dt.datetime, Metri
     }
     if not reselected:
         return []
+    # (a clock a priority or category corrected made `ok` again, recomputed under the more
+    # lenient policy (`breached → ok`, `→ warning`), is that policy's clock, counted once
+    # as such, met or not: a ticket over-rated by its customer and put right is judged
+    # under its right priority, as a report made before any sweep judged it (it counted
+    # one first response twice, late and met, once a sweep had logged the change); one
+    # whose escalation moved it to a level of more lenient targets ended late: its breach
+    # made that move)
+    moved = {e.at for e in ticket.escalations if e.kind != "priority"}
+    corrected = {
+        a.at
+        for name in ("priority", "category")
+        for a in field_changes(ticket.activity, name)
+        if a.at not in moved
+    }
     found: list[tuple[dt.datetime, dt.datetime, Metric]] = []
     for metric in CUSTOMER_METRICS:
         breached: dt.datetime | None = None
@@ -914,8 +928,9 @@ def ended_breaches(ticket: Ticket) -> list[tuple[dt.datetime, dt.datetime, Metri
             if line.new == "breached":
                 breached = line.at
             elif breached is not None:
+                recomputed = line.new in ("ok", "warning") and line.at in corrected
                 if line.old == "breached" and line.new not in ("met", "paused") and (
-                    line.at in reselected
+                    line.at in reselected and not recomputed
                 ):
                     found.append((breached, line.at, metric))
                 breached = None

@@ -578,6 +578,31 @@ def test_a_ticket_reopened_later_is_not_in_an_earlier_period_s_collaboration(
     assert [t["id"] for t in october["collaboration"]["several_teams_tickets"]] == [ticket]
 
 
+def test_a_priority_put_right_after_a_breach_counts_one_clock_swept_or_not(
+    esc: Esc, workspace: Path
+) -> None:
+    """Created urgent (30 minutes to a first response), breached, put right to normal at
+    10:45 (4 hours), answered at 11:00: one first response, met, before any sweep; once a
+    sweep had logged the policy's change it counted two, one breached and one met."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().split("\nrules:")[0] + "\n")  # (no automation)
+    ticket = esc.ok("create", "--title", "Card payments fail", "--body", "x", "--category",
+                    "billing", "--priority", "urgent", now="2026-11-02T10:00:00+01:00").strip()
+    esc.ok("classify", ticket, "--priority", "normal", now="2026-11-02T10:45:00+01:00")
+    esc.ok("comment", ticket, "-m", "On it", now="2026-11-02T11:00:00+01:00")
+
+    def counted() -> tuple[object, object]:
+        data = json.loads(esc.ok("report", "--format", "json", now="2026-11-03T09:00:00+01:00"))
+        return data["sla"]["compliance"]["by_metric"]["first_response"], data["totals"]["breaches"]
+
+    one = ({"met": 1, "breached": 0, "total": 1, "rate": 1.0}, 0)
+    assert counted() == one
+    esc.ok("sweep", "--no-notify", "--no-report", now="2026-11-02T12:00:00+01:00")
+    logged = (workspace / "tickets" / f"{ticket}.md").read_text(encoding="utf-8")
+    assert "sla.first_response: breached → ok" in logged  # (its breach stays in the log)
+    assert counted() == one
+
+
 def test_a_breach_whose_policy_comes_back_is_counted_once(esc: Esc, workspace: Path) -> None:
     """Breached at 11:00 under `pa`; made high (`pb`, no first response) at 11:45, normal
     again (`pa`) at 12:00: the ended breach and the clock back in place are one breach."""
