@@ -57,6 +57,7 @@ from esc.domain.model import CHANNELS, STATUSES
 from esc.report.choices import CheckFormat, FailOn, PlanFormat, ReportFormat
 from esc.store.diagnostics import debugging
 from esc.store.launch import CRON_PATH
+from esc.store.names import resolved
 
 # Each command imports its module of esc.commands when it runs: `esc --help` and the
 # small commands then load only what they use.
@@ -766,7 +767,7 @@ def sweep(
         raise BadInput("--dry-run excludes --commit and --push")
     options = sweeping.SweepOptions(
         dry_run=dry_run,
-        report_dir=Path(report_dir).resolve() if report_dir else None,
+        report_dir=resolved(Path(report_dir), "--report-dir") if report_dir else None,
         reports=not no_report,
         commit=commit or push,
         push=push,
@@ -922,7 +923,7 @@ def intake(
         with _not_taken_now():
             options = intaking.MailOptions(
                 eml=_read_bytes(),
-                quarantine=Path(quarantine).resolve() if quarantine else None,
+                quarantine=resolved(Path(quarantine), "--quarantine") if quarantine else None,
                 allow=allow,
                 deny=deny,
                 attachment_limit=attachment_limit * 1024 * 1024,
@@ -935,7 +936,7 @@ def intake(
     options = intaking.MailOptions(
         maildir=Path(maildir) if maildir else None,
         mbox=Path(mbox) if mbox else None,
-        quarantine=Path(quarantine).resolve() if quarantine else None,
+        quarantine=resolved(Path(quarantine), "--quarantine") if quarantine else None,
         allow=allow,
         deny=deny,
         attachment_limit=attachment_limit * 1024 * 1024,

@@ -10,6 +10,7 @@ from esc.config.starter import STARTER_FILES, gitignore_lacks, gitignore_with_es
 from esc.domain.errors import EscError
 from esc.domain.timestamps import FIRST_YEAR
 from esc.store import config_versions, git, launch, merge_driver
+from esc.store.names import resolved
 from esc.store.workspace import Workspace
 
 
@@ -17,7 +18,7 @@ def init(directory: str, force: bool) -> Output:
     """Starter teams.yaml, rules.yaml, tickets/, .gitignore and .gitattributes (those two
     added to, never overwritten: they hold the repository's other lines); inside a git work
     tree, esc's merge driver registered too."""
-    workspace = Workspace(Path(directory).resolve())
+    workspace = Workspace(resolved(Path(directory), "the folder"))
     kept = (".gitattributes", ".gitignore")
     starters = {name: text for name, text in STARTER_FILES.items() if name not in kept}
     existing = [name for name in starters if (workspace.root / name).exists()]

@@ -29,7 +29,7 @@ from esc.domain.errors import (
 )
 from esc.domain.model import Activity, Change, Ticket
 from esc.store import atomic, lock, user_cache
-from esc.store.names import undecodable_name
+from esc.store.names import resolved, undecodable_name
 from esc.ticketfile import document, problems
 from esc.ticketfile.document import TicketDoc
 
@@ -72,14 +72,15 @@ def find_root(start: Path, explicit: str | None = None) -> Path:
     """The workspace: ``explicit`` (--root / ESC_ROOT), else the nearest folder upwards."""
     if explicit:
         try:
-            root = Path(explicit).expanduser().resolve()
+            given = Path(explicit).expanduser()
         except RuntimeError:  # (~name of no user, or no home: as a shell, take it as it is)
-            root = Path(explicit).resolve()
+            given = Path(explicit)
+        root = resolved(given, "--root")
         if not os.path.lexists(root / TEAMS_FILE):  # (one that is there but no file esc
             # can read, a folder or a link to nowhere, is named as its problem when read)
             raise WorkspaceNotFound(f"{explicit}: not an esc workspace (no {TEAMS_FILE})")
         return root
-    here = start.resolve()
+    here = resolved(start, "the current folder")
     for folder in (here, *here.parents):
         # (a teams.yaml there in any form: this folder's, named as its problem when read,
         # never a workspace further up, which would get what was meant for this one)

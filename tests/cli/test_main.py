@@ -1887,6 +1887,23 @@ def test_a_workspace_is_found_from_a_subfolder(esc: CheckedEsc, workspace: Path)
     assert [t["id"] for t in list_json(inside)] == [ticket_id]
 
 
+def test_a_path_that_is_a_loop_of_symlinks_is_a_usage_error(
+    esc: CheckedEsc, workspace: Path, tmp_path: Path
+) -> None:
+    """Python's resolve() raises RuntimeError on a loop: every path option given one was an
+    internal error, exit 3 (audit b67)."""
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    said = f"{loop}: cannot be followed (a loop of symlinks)"
+    assert_one_line_error(CheckedEsc(tmp_path)("--root", str(loop), "list"), 2, "--root", said)
+    assert_one_line_error(CheckedEsc(tmp_path)("list", env={"ESC_ROOT": str(loop)}), 2, said)
+    assert_one_line_error(CheckedEsc(tmp_path)("init", str(loop)), 2, said)
+    swept = esc("sweep", "--report-dir", str(loop))
+    assert_one_line_error(swept, 2, "--report-dir", said)
+    mail = esc("intake", "--eml", "-", "--quarantine", str(loop), input="Subject: x\n\nhi\n")
+    assert_one_line_error(mail, 75, "--quarantine", said, "; not taken now")
+
+
 def test_outside_a_workspace(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
