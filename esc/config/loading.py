@@ -404,6 +404,7 @@ def parse_rules(
             listed = ", ".join(twice)
             reader.add(line_of(data, "categories"), f"categories lists {listed} more than once")
             settings["categories"] = tuple(dict.fromkeys(settings["categories"]))
+        _case_twins(settings["categories"], "category", line_of(data, "categories"), reader)
     settings["priority_matrix"] = _matrix(data, priorities, reader)
     settings["fields"] = _fields(data, reader)
     words = vocabulary(
@@ -868,7 +869,20 @@ def _priorities(data: CommentedMap, reader: _Reader) -> tuple[str, ...]:
     if len(values) < 1 or len(set(values)) != len(values):
         reader.add(line_of(data, "priorities"), "priorities must be a list of distinct names")
         return DEFAULT_PRIORITIES
+    _case_twins(values, "priority", line_of(data, "priorities"), reader)
     return values
+
+
+def _case_twins(values: Sequence[str], what: str, line: int, reader: _Reader) -> None:
+    """Two values of a list whose names differ only in case (`High` beside `high`): every
+    command takes them in any case, so one of them could never be given (`--priority high`
+    was refused, "did you mean 'High'")."""
+    seen: dict[str, str] = {}
+    for value in values:
+        other = seen.setdefault(value.casefold(), value)
+        if other != value:
+            reader.add(line, f"{what} {value!r} and {what} {other!r} differ only in case;"
+                             " name them apart")  # fmt: skip
 
 
 def _matrix(

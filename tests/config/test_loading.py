@@ -227,6 +227,19 @@ def test_names_that_differ_only_in_case_are_a_finding() -> None:
     assert findings(SMALL_TEAMS) == []
 
 
+def test_priorities_or_categories_that_differ_only_in_case_are_a_problem() -> None:
+    """`priorities: [low, High, high]` passed validate, then `--priority HIGH` was refused
+    (did you mean 'High'), and `high` could never be given by a person (audit b67)."""
+    rules = "priorities: [low, normal, High, high, urgent]\ncategories: [Billing, billing]\n"
+    _, found = build_config(SMALL_TEAMS, rules)
+    assert [(str(f), f.blocking) for f in found] == [
+        ("rules.yaml:1: priority 'high' and priority 'High' differ only in case;"
+         " name them apart", True),
+        ("rules.yaml:2: category 'billing' and category 'Billing' differ only in case;"
+         " name them apart", True),
+    ]
+
+
 def test_none_names_no_person_and_no_category() -> None:
     """`esc assign T none` and `--assignee none` mean no one, `--category none` no category:
     a member, lead or category so named (in any case) could never be chosen."""
