@@ -119,6 +119,12 @@ def _environment(overrides: Path | None, compiled: Path | None = None) -> Any:
     reused.
     """
     key = (overrides if overrides is not None and overrides.is_dir() else None, compiled)
+    if key[0] is not None:
+        try:
+            os.listdir(key[0])
+        except OSError as exc:  # (jinja finds no template there, and takes esc's own:
+            # an unreadable templates/ rendered the reports as if it were empty)
+            raise EscError(f"{key[0].name}: cannot be read ({exc.strerror or exc})") from None
     env = _ENVIRONMENTS.get(key)
     if env is None:
         env = _ENVIRONMENTS[key] = _new_environment(*key)

@@ -59,7 +59,15 @@ def article_paths(root: Path) -> list[Path]:
     (articles filed by topic), but hidden ones (none if there is no kb/ folder)."""
     folder = kb_dir(root)
     found: list[Path] = []
-    for top, dirs, names in os.walk(folder):  # (no kb/: nothing; symlinks not followed)
+
+    def unreadable(exc: OSError) -> None:  # (said, as an unreadable tickets/ is: an
+        # unreadable kb/ was taken for an empty one, "no articles", exit 0)
+        if isinstance(exc, FileNotFoundError):
+            return  # (no kb/, or a folder removed since it was listed)
+        shown = os.path.relpath(exc.filename, root) if exc.filename else KB_DIR
+        raise EscError(f"{shown}: cannot be read ({exc.strerror or exc})")
+
+    for top, dirs, names in os.walk(folder, onerror=unreadable):  # (symlinks not followed)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         here = Path(top)
         found += [here / n for n in sorted(names) if n.endswith(".md") and not n.startswith(".")]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ESC, NOW, Esc, run_in_process
+from tests.conftest import ESC, NOW, REPO, Esc, run_in_process
 from tests.disks import fill, small_disk
 from tests.disks import run as _run
 
@@ -229,6 +229,35 @@ def test_one_unreadable_ticket_is_a_finding_and_the_others_are_read(tmp_path: Pa
         assert (tmp_path / "out.db").is_file()  # (the others exported)
     finally:
         (root / "tickets" / f"{shut}.md").chmod(0o644)
+
+
+def test_an_unreadable_kb_or_templates_folder_is_one_line_not_an_empty_one(
+    tmp_path: Path,
+) -> None:
+    """kb/ or templates/ of mode 000 (for an ordinary user) was taken for an empty folder:
+    `kb list` said "no articles", validate "ok", and the reports used esc's own templates,
+    all exit 0 (audit b67)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run esc without CAP_DAC_OVERRIDE")
+    root = tmp_path / "ws"
+    assert run_in_process(["init", str(root)], tmp_path).code == 0
+    shutil.copytree(REPO / "kb", root / "kb")
+    (root / "templates").mkdir()
+    (root / "templates" / "report.md.j2").write_text("ours\n")
+    cases = {
+        "kb": [(["kb", "list"], "esc: kb: cannot be read (Permission denied)\n"),
+               (["validate"], "esc: kb: cannot be read (Permission denied)\n")],
+        "templates": [(["report"], "esc: templates: cannot be read (Permission denied)\n")],
+    }  # fmt: skip
+    for folder, runs in cases.items():
+        (root / folder).chmod(0)
+        try:
+            for args, said in runs:
+                proc = subprocess.run([*WITHOUT_DAC, ESC, "--now", NOW, *args], cwd=root,
+                                      capture_output=True, text=True, timeout=60)  # fmt: skip
+                assert (proc.returncode, proc.stderr) == (1, said), (args, proc.stderr)
+        finally:
+            (root / folder).chmod(0o755)
 
 
 # ---------------------------------------------------------------- the sweep's write path
