@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from esc.commands.notify import environment_findings, failing_notes
+from esc.commands.notify import environment_findings, failing_notes, refused_notes
 from esc.commands.session import Output, Session
 from esc.domain.durations import format_duration
 from esc.domain.errors import EscError, ParseError
@@ -38,6 +38,7 @@ CheckName = Literal[
     "lock",
     "cache",
     "user-cache",
+    "refused-mail",
     "config",
     "notify",
     "reports",
@@ -108,6 +109,11 @@ def doctor(
     if failing:
         checks.append(Check("notify", "; ".join(failing),
                             "fix the target's URL or service; later sweeps retry"))  # fmt: skip
+    refused = refused_notes(session)
+    if refused:  # (advice: nothing of esc's to mend; a person to tell another way)
+        checks.append(Check("refused-mail", "; ".join(refused),
+                            "write to them another way, then remove the message's file",
+                            advice=True))  # fmt: skip
     problems = sum(c.problem for c in checks)
     crontab = launch.crontab_line(root, maildir)
     code = 1 if problems else 0

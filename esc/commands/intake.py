@@ -521,14 +521,16 @@ def _deliver(run: _Run) -> None:
             f"sent: {len(delivery.sent)} message{'s' if len(delivery.sent) != 1 else ''}"
         )
     run.notes += [
-        f"esc: sending {m.kind} of {m.ticket_id} failed: {m.error} (the next sweep retries)"
+        f"esc: sending {m.kind} of {m.ticket_id} failed: {m.error} ({m.what_next()})"
         for m in delivery.failed
     ]
     # (a new ticket's line said `, acknowledged` when the acknowledgement was queued: one
     # not sent now says so, as its failure on stderr does)
-    waiting = (*delivery.failed, *delivery.left, *delivery.held, *delivery.quiet)
+    failed = [m for m in delivery.failed if m.status == "pending"]
+    waiting = (*failed, *delivery.left, *delivery.held, *delivery.quiet)
     unsent = {m.ticket_id for m in waiting if m.kind == "acknowledgement"}
-    gone = {m.ticket_id for m in delivery.dropped if m.kind == "acknowledgement"}
+    gone = {m.ticket_id: "its target is gone" for m in delivery.dropped}
+    gone |= {m.ticket_id: "refused for good" for m in delivery.failed if m.status == "refused"}
     run.lines = [_acknowledged_later(line, unsent, gone) for line in run.lines]
     if (busy := delivery.busy_note()) is not None:
         run.notes.append(f"esc: {busy}")
@@ -536,17 +538,18 @@ def _deliver(run: _Run) -> None:
         run.notes.append(f"esc: {held}")
 
 
-def _acknowledged_later(line: str, unsent: set[str], gone: set[str]) -> str:
+def _acknowledged_later(line: str, unsent: set[str], gone: Mapping[str, str]) -> str:
     """A new ticket's line, ``, acknowledged``, as ``, acknowledgement queued`` if the
     acknowledgement of its ticket (one of ``unsent``) was not sent, or as ``not sent`` if
-    its target is no longer in rules.yaml (one of ``gone``: dropped, never sent)."""
+    it never will be (``gone``, with why: its target no longer in rules.yaml, or the
+    customer's address refused for good)."""
     if not line.endswith(ACKNOWLEDGED) or not (unsent or gone):
         return line
     found = re.search(r"new ticket ([^\s,]+)", line)
-    if found is None or found[1] not in unsent | gone:
+    if found is None or (found[1] not in unsent and found[1] not in gone):
         return line
     if found[1] in gone:
-        return line[: -len(ACKNOWLEDGED)] + ", acknowledgement not sent (its target is gone)"
+        return line[: -len(ACKNOWLEDGED)] + f", acknowledgement not sent ({gone[found[1]]})"
     return line[: -len(ACKNOWLEDGED)] + ", acknowledgement queued (not sent yet)"
 
 

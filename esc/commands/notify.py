@@ -100,6 +100,20 @@ def test(session: Session, target: str) -> Output:
     return output
 
 
+def refused_notes(session: Session) -> list[str]:
+    """One line per message refused for good (a customer's address the mail server
+    refused, or none): never retried, a person's to act on (for doctor)."""
+    root = session.workspace.root
+    outbox = Outbox(root)
+    waiting, _ = outbox.read()
+    return [
+        f"{m.describe()} ({m.to}) refused for good: {m.error}; remove"
+        f" {outbox.path(m.key).relative_to(root)} once they have been told another way"
+        for m in waiting
+        if m.status == "refused"
+    ]
+
+
 def failing_notes(session: Session) -> list[str]:
     """One line per message that failed FAILING_AFTER times or more (for check and doctor),
     to a target rules.yaml still has (one taken out is dropped by the next sweep, not

@@ -152,7 +152,7 @@ class Session:
         if delivery.sent:
             self._notified.append(f"esc: notified: {len(delivery.sent)} sent")
         self._notified += [
-            f"esc: notify failed: {m.describe()}: {m.error} (the next sweep retries)"
+            f"esc: notify failed: {m.describe()}: {m.error} ({m.what_next()})"
             for m in delivery.failed
         ]
         if (busy := delivery.busy_note()) is not None:
@@ -194,11 +194,12 @@ class Session:
                            who=f"esc {self.command}".strip())  # fmt: skip
         failed = [m for m in delivery.failed if m.key == message.key]
         if failed:
+            kept = "kept in the outbox; " if failed[0].status == "pending" else ""
             self._notified.append(
                 f"esc: sending the {mail.kind} to {mail.to} failed: {failed[0].error} "
-                "(kept in the outbox; the next sweep retries)"
+                f"({kept}{failed[0].what_next()})"
             )
-            return f", not sent yet to {mail.to}"
+            return f", not sent to {mail.to}" if not kept else f", not sent yet to {mail.to}"
         if (busy := delivery.busy_note()) is not None:
             self._notified.append(f"esc: {busy}")
             return f", not sent yet to {mail.to}"

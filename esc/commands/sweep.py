@@ -2521,7 +2521,9 @@ def _failed_sends(outcome: SweepOutcome) -> list[str]:
         return []
     return [f"notify failed ({m.attempts}×), retried after "
             f"{format_timestamp(m.next_try or outcome.result.now)}: {m.describe()}: "
-            f"{m.error}" for m in delivery.failed]  # fmt: skip
+            f"{m.error}" if m.status == "pending" else
+            f"notify failed: {m.describe()}: {m.error} ({m.what_next()})"
+            for m in delivery.failed]  # fmt: skip
 
 
 def _not_kept(outbox: Outbox, events: list[Event]) -> list[Event]:

@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 from urllib.parse import unquote, urlsplit
 
 from esc.domain.customer_mail import CustomerMailKind, Outgoing, is_address
@@ -50,7 +50,7 @@ FAILING_AFTER = 5
 FIRST_BACKOFF = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=6)
 MAX_ATTEMPTS = 10**6  # (a message retried every 6 hours for 680 years)
-Status = Literal["pending", "sent"]
+Status = Literal["pending", "sent", "refused"]  # refused: for good, never retried
 SENT_KEPT = dt.timedelta(days=30)  # a sent message, kept so that its event is not queued again
 
 
@@ -82,6 +82,12 @@ class Message:
     @property
     def failing(self) -> bool:
         return self.status == "pending" and self.attempts >= FAILING_AFTER
+
+    def what_next(self) -> str:
+        """What becomes of it after a failure, for the line that says so."""
+        if self.status == "refused":
+            return "refused for good: not retried; write to them another way"
+        return "the next sweep retries"
 
     def describe(self) -> str:
         """The message in a line about it: ``T-x escalated support → engineering
@@ -128,7 +134,8 @@ class Message:
             title=str(data["title"]),
             body=str(data["body"]),
             queued=parse_timestamp(data["queued"]),
-            status="sent" if data.get("status") == "sent" else "pending",
+            status=cast(Status, data["status"]) if data.get("status") in get_args(Status)
+            else "pending",
             attempts=attempts,
             error=str(data.get("error", "")),
             to=str(data.get("to", "")),
@@ -519,6 +526,14 @@ class MessageRefused(str):
     every time held every other customer's mail behind it.)"""
 
 
+class Undeliverable(MessageRefused):
+    """A :class:`MessageRefused` that no retry can mend: the customer's address is none,
+    or one apprise cannot send to as written, or the mail server refused it for good (a
+    5xx reply to its RCPT).  Kept as ``refused`` and never tried again: each retry of one
+    refused while the target's ``cc=``/``bcc=`` archive took it sent the archive another
+    copy, for ever."""
+
+
 def _record(
     outbox: Outbox, message: Message, error: str | None, now: dt.datetime, result: Delivery
 ) -> None:
@@ -526,6 +541,10 @@ def _record(
     if error is None:
         message.status, message.sent, message.error = "sent", now, ""
         result.sent.append(message)
+    elif isinstance(error, Undeliverable):
+        message.status, message.next_try, message.error = "refused", None, error
+        message.attempts += 1
+        result.failed.append(message)
     else:
         message.attempts += 1
         message.error = error
@@ -557,7 +576,7 @@ def send(
     except KeyError as exc:
         return f"the environment variable {exc.args[0]} is not set"
     if to and not is_address(to):  # (a list, or a name: apprise would send to each)
-        return MessageRefused(f"target {target}: {escape_surrogates(to)!r} is no e-mail address")
+        return Undeliverable(f"target {target}: {escape_surrogates(to)!r} is no e-mail address")
     if to:
         url = addressed(url, to, headers or {})
     elif event:
@@ -662,12 +681,14 @@ def _send(url: str, target: str, title: str, body: str, to: str = "") -> str | N
         return MessageRefused(f"{said} for this customer's address") if to else said
     if to and not _sends_to(sender[0], to):  # (`o'brien@…` went to `brien@…`, the `o'`
         # read as a name; `a..b@docomo.ne.jp` to nobody, the target then taken for down)
-        return MessageRefused(
+        return Undeliverable(
             f"target {target}: apprise cannot send to {escape_surrogates(to)!r} as it is"
             " written; mail the customer yourself"
         )
     try:
-        capture = apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s")  # type: ignore[no-untyped-call]
+        # (at DEBUG: a mail server's refusal of the one recipient is said only there)
+        fmt = "%(levelno)s %(message)s"
+        capture = apprise.LogCapture(level=apprise.logging.DEBUG, fmt=fmt)  # type: ignore[no-untyped-call]
         with capture as log:
             ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
             said = log.getvalue()
@@ -676,10 +697,38 @@ def _send(url: str, target: str, title: str, body: str, to: str = "") -> str | N
         return MessageRefused(f"target {target}: {type(exc).__name__}")
     if ok:
         return None
-    why = _apprise_reason(said, url)
+    refused = _refused_for_good(said, to) if to else None
+    if refused is not None:
+        return Undeliverable(f"target {target}: the mail server refused {to!r} ({refused})")
+    warned = [
+        line.partition(" ")[2]
+        for line in said.splitlines()
+        if line.partition(" ")[0].isdigit() and int(line.partition(" ")[0]) >= 30
+    ]  # (apprise's warnings: what it says of the failure)
+    why = _apprise_reason("\n".join(warned), url)
     return f"target {target}: the service did not accept the message" + (
         f" ({why})" if why else ""
     )
+
+
+# What apprise logs of a recipient the mail server refused: at WARNING when others were
+# taken (`SMTP recipient a@b was refused: 550 b'5.1.1 …'`), at DEBUG when it was the only
+# one (smtplib's SMTPRecipientsRefused: `{'a@b': (550, b'5.1.1 …')}`).
+_RCPT_REFUSED = (
+    re.compile(r"SMTP recipient (\S+) was refused: (5\d\d) (.*)"),
+    re.compile(r"'([^']+)': \((5\d\d), b?['\"]([^'\"]*)"),
+)
+
+
+def _refused_for_good(log: str, to: str) -> str | None:
+    """The mail server's permanent refusal (a 5xx reply) of ``to``, as it said it, if
+    apprise's log holds one (a 4xx, greylisting or a full mailbox, is tried again)."""
+    for pattern in _RCPT_REFUSED:
+        for found in pattern.finditer(log):
+            if found[1].strip("<>").lower() == to.lower():
+                said = found[3].strip().removeprefix("b'").removesuffix("'")
+                return " ".join(f"{found[2]} {said}".split())[:200]
+    return None
 
 
 def _sends_to(service: object, to: str) -> bool:

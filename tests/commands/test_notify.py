@@ -524,7 +524,9 @@ def test_a_failed_send_says_why_as_the_service_answered_never_its_url_s_secrets(
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[int, list[tuple[str, list[str], str]]]]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1: (its port, the mails it received)."""
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: (its port, the mails it received).  It
+    refuses, for good, every recipient at `bounce.example` (as a server does an address
+    with no mailbox: 550 at RCPT)."""
     import socket
     import warnings
 
@@ -535,6 +537,14 @@ def smtp() -> Iterator[tuple[int, list[tuple[str, list[str], str]]]]:
     got: list[tuple[str, list[str], str]] = []
 
     class Handler:
+        async def handle_RCPT(
+            self, server: object, session: object, envelope: Any, address: str, options: object
+        ) -> str:
+            if address.endswith("@bounce.example"):
+                return "550 5.1.1 no such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
             got.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
             return "250 OK"

@@ -109,6 +109,40 @@ def test_a_reply_whose_write_fails_is_never_mailed(
     assert mails == []
 
 
+@pytest.mark.parametrize("archive", [True, False])
+def test_a_customer_address_the_server_refuses_is_never_retried_nor_archived_again(
+    esc: Esc, workspace: Path, smtp: Mails, monkeypatch: pytest.MonkeyPatch, archive: bool  # noqa: F811
+) -> None:
+    """The mail server refused the customer's address (550 at RCPT) while the target's
+    `bcc=` archive took the mail: each later sweep retried it, and the archive got another
+    copy every time, for ever (audit e67).  Refused for good: said, kept, never retried;
+    doctor names it."""
+    port, mails = smtp
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    archived = CUSTOMER_MAIL.split("  acknowledge:")[0].replace(
+        "mode=insecure", "mode=insecure&bcc=archive@esc.example" if archive else "mode=insecure"
+    )  # (without an archive, the only recipient refused: said by smtplib's exception)
+    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(archived)
+    gone = corpus.message(sender="Joe <joe@bounce.example>", message_id="<j1@bounce.example>")
+    esc.ok("intake", "--eml", "-", input=gone.decode())
+    ticket_id = only_ticket(workspace)
+    result = esc("comment", ticket_id, "--send", "-m", "Your refund is on its way.")
+    assert result.code == 0, result.err
+    assert result.out == f"{ticket_id}: reply added, not sent to joe@bounce.example\n"
+    assert "the mail server refused 'joe@bounce.example' (550 5.1.1 no such user)" in result.err
+    assert "refused for good: not retried" in result.err
+    copies = [["archive@esc.example"]] if archive else []
+    assert [recipients for _, recipients, _ in mails] == copies
+    for hour in ("11", "13", "18"):
+        swept = esc("sweep", now=f"2026-11-20T{hour}:00:00+01:00")
+        assert swept.code == 0 and "notify failed" not in swept.err, swept.err
+    assert len(mails) == len(copies)  # (the archive's one copy)
+    doctor = json.loads(esc("doctor", "--json").out)
+    (check,) = [c for c in doctor["checks"] if c["check"] == "refused-mail"]
+    assert "joe@bounce.example" in check["detail"] and check["advice"] is True
+
+
 def test_send_is_refused_without_customer_mail_or_an_address(esc: Esc, workspace: Path) -> None:
     ticket_id = esc.ok("create", "--title", "Phone call", "--customer", "Bob at the front desk")
     before = (workspace / "tickets" / f"{ticket_id.strip()}.md").read_bytes()
