@@ -498,7 +498,8 @@ def _acknowledge(run: _Run, ticket: Ticket, mail: mails.Mail) -> bool:
     if settings is None or settings.acknowledge is None:
         return False
     outgoing = customer_mail.acknowledgement(
-        settings, ticket.id, ticket.title, mail.sender, mail.subject, mail.message_id or ""
+        settings, ticket.id, ticket.title, mails.customer_of(mail), mail.subject,
+        mail.message_id or "",
     )
     if outgoing is None:
         return False
@@ -678,7 +679,8 @@ def _add_message(
         recorded = mails.recorded_ids(ticket.extra)
         if any(i in recorded for i in (message_id, *mail.earlier_ids)):  # (taken meanwhile
             return Change()  # by another process)
-        change = lifecycle.comment(ticket, config, now, mail.sender, text, "message")
+        who = mails.customer_of(mail)
+        change = lifecycle.comment(ticket, config, now, who, text, "message")
         sets: dict[str, object] = {mails.MESSAGE_IDS: [*recorded, message_id]}
         if paths:  # (the reply's files listed with the first message's: `show --json` has all)
             kept = ticket.extra.get(mails.ATTACHMENTS)

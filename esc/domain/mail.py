@@ -101,6 +101,17 @@ class Mail:
     # another (one that names nothing, `<x@>`; one of such bytes): an earlier esc may have
     # recorded it so (see the intake's index)
     given_ids: tuple[str, ...] = ()
+    # the person Reply-To names, as written to the ticket, when it is another than From and
+    # none of the message's recipients (a web form's `noreply@` sender, a mailing list that
+    # rewrote From to its own address); "" otherwise
+    reply_to: str = ""
+
+
+def customer_of(mail: Mail) -> str:
+    """Who wrote ``mail``, as the ticket records its customer and a reply goes to them:
+    the person Reply-To names where a form or a list sent it for them (RT and Freshdesk
+    read it so), else its sender."""
+    return mail.reply_to or mail.sender
 
 
 def automatic(mail: Mail, tickets: Container[str]) -> str | None:
@@ -284,7 +295,7 @@ def intake_for(
     return Intake(
         title=title,
         description=trimmed(mail.text),
-        customer=mail.sender,
+        customer=customer_of(mail),
         channel="email",
         extra=extra,
     )

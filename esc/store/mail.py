@@ -23,12 +23,12 @@ import mimetypes
 import os
 import quopri
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import Message
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from esc.domain.mail import AUTO_REPLY_HEADERS, DAEMONS, Mail, one_line, trimmed
 from esc.store import atomic
@@ -475,6 +475,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
                 to = _unescaped(addr).lower()
                 if to and "@" in to:
                     recipients[to] = None
+    reply_to = _reply_to(msg, spec, recipients)
     # (a Message-ID that names nothing, `<@>`, `<x@>`, is no id: two unrelated messages
     # that gave it were one, the second `already taken`; its content's hash stands in)
     given = " ".join(_raw_values(msg, "Message-ID"))
@@ -495,8 +496,24 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         # later message a broken mailer gave it was then `already taken`, lost)
         earlier_ids=() if ids else earlier_fallback_ids(data),
         given_ids=tuple(i for i in _ids_in(given)[:1] if not ids or i != ids[0]),
+        reply_to=reply_to,
     )
     return Parsed(mail, attachments)
+
+
+def _reply_to(msg: email.message.EmailMessage, sender: str, recipients: Container[str]) -> str:
+    """The one person Reply-To names, as ``Name <address>``, if another than the sender
+    and none of the message's recipients (a list that sets Reply-To to itself names the
+    helpdesk's own address); "" if it names none, several, or such an address."""
+    header = msg["Reply-To"]
+    listed: Sequence[Any] = getattr(header, "addresses", ()) if header is not None else ()
+    if len(listed) != 1 or not listed[0].username or not listed[0].domain:
+        return ""
+    spec = _unescaped(listed[0].addr_spec)
+    if spec.lower() == sender.lower() or spec.lower() in recipients:
+        return ""
+    name = one_line(windows_1252(_unescaped(listed[0].display_name)))
+    return _named_address(name, spec) if name else spec
 
 
 def _daemon(msg: email.message.EmailMessage, addresses: Sequence[Address]) -> str | None:

@@ -1048,6 +1048,26 @@ def test_a_customer_s_message_id_reaches_the_acknowledgement_as_written(
     assert all(m["X-Injected"] is None and m["Bcc"] is None for m in sent)
 
 
+def test_a_form_s_message_is_the_person_s_its_reply_to_names(
+    esc: Esc, workspace: Path, acknowledging: list[tuple[str, list[str], str]]
+) -> None:
+    """A contact form (or a list that rewrote From) sends as `noreply@`, with the person in
+    Reply-To: the ticket's customer was the form, and every reply went to `noreply@`.  A
+    Reply-To that names the helpdesk's own address (a list's) is no person's."""
+    mails = acknowledging
+    form = corpus.message(sender="Shop Website <noreply@shop.example>",
+                          headers={"Reply-To": "Leo Park <leo@gmail.example>"})  # fmt: skip
+    assert "acknowledged" in esc.ok("intake", "--eml", "-", input=form.decode())
+    (ticket_id,) = tickets(workspace)
+    assert shown(esc, ticket_id)["customer"] == "Leo Park <leo@gmail.example>"
+    assert [recipients for _, recipients, _ in mails] == [["leo@gmail.example"]]
+    listed = corpus.message(subject="Another question", message_id="<m9@shop.example>",
+                            headers={"Reply-To": "help@esc.example"})  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=listed.decode())
+    (other,) = set(tickets(workspace)) - {ticket_id}
+    assert shown(esc, other)["customer"] == "Jane Doe <jane@shop.example>"
+
+
 def test_an_acknowledgement_not_sent_is_not_said_to_be(
     esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
