@@ -1200,6 +1200,8 @@ class SweepOutcome:
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
     journal: Mapping[str, str] = field(default_factory=dict)  # their blob ids, as written
     left_out: list[str] = field(default_factory=list)  # written, then changed by a person
+    left_by_others: list[str] = field(default_factory=list)  # of those, written by intake or
+    # an earlier sweep alone (not this one)
     told: list[Escalated] = field(default_factory=list)  # the escalations its commit tells
     # --dry-run: (target, variable) for each target it would send to whose URL names a
     # variable this environment lacks: its messages would fail, and wait to be retried
@@ -1677,6 +1679,7 @@ def _commit(
         and (root / path).exists()  # (a ticket file removed since: no one's to commit)
     }  # fmt: skip
     outcome.left_out = sorted((set(result.changed) | journalled) - set(tickets))
+    outcome.left_by_others = sorted(journalled - set(result.changed) - set(tickets))
     if not tickets:
         return
     earlier = sorted(set(tickets) - set(result.changed))
@@ -2456,6 +2459,7 @@ def _pushed(root: Path, done: list[SweepOutcome], keys: list[str], ahead: int) -
     # (a ticket a person changed after a sweep wrote it, named by any attempt: theirs)
     left_out = {p for o in done for p in o.left_out} - set(outcome.committed)
     outcome.left_out = sorted(left_out)
+    outcome.left_by_others = sorted(left_out.intersection(*(o.left_by_others for o in done)))
     # Only what this sweep pushed is its to tell: an event of a rejected attempt whose
     # ticket is not in the sweep's commits as the rebase left them was made upstream too.
     kept = [e for o in done[:-1] for e in o.result.events if _path(e) in outcome.committed]
@@ -2483,8 +2487,8 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     problems = [str(error) for error in result.broken] + result.invalid
     output = Output(notes=problems + result.stranded, code=1 if problems else 0)
     output.notes += [  # (said where cron mails it: stdout goes to /dev/null there)
-        f"esc: {Path(p).stem}: what a sweep wrote in it (its rules' actions, its escalations)"
-        " was not committed: a person changed it since; it reaches git when they commit it"
+        f"esc: {Path(p).stem}: what {_writer(p, outcome)} wrote in it was not committed: a"
+        " person changed it since; it reaches git when they commit it"
         for p in outcome.left_out
     ]
     if result.changed and not result.dry_run:
@@ -2524,6 +2528,18 @@ def _failed_sends(outcome: SweepOutcome) -> list[str]:
             f"{m.error}" if m.status == "pending" else
             f"notify failed: {m.describe()}: {m.error} ({m.what_next()})"
             for m in delivery.failed]  # fmt: skip
+
+
+def _writer(path: str, outcome: SweepOutcome, short: bool = False) -> str:
+    """Who wrote what was left out of the commit at ``path``: this sweep (its rules'
+    actions, its escalations), or intake or an earlier sweep (a message intake took was
+    said to be the sweep's)."""
+    if path in outcome.left_by_others:
+        return "an earlier sweep or intake" if short else (
+            "an earlier sweep or intake (a sweep's rules' actions and escalations, or the"
+            " messages intake took)"
+        )
+    return "the sweep" if short else "a sweep (its rules' actions, its escalations)"
 
 
 def _not_kept(outbox: Outbox, events: list[Event]) -> list[Event]:
@@ -2606,7 +2622,8 @@ def sweep_text(outcome: SweepOutcome) -> str:
     if outcome.commit:
         lines.append(f"committed {outcome.commit[:12]}: {', '.join(_kinds(outcome.committed))}")
     lines += [
-        f"  {Path(p).stem}: changed since the sweep wrote it; not committed (yours to commit)"
+        f"  {Path(p).stem}: changed since {_writer(p, outcome, short=True)} wrote it; not"
+        " committed (yours to commit)"
         for p in outcome.left_out
     ]
     delivery = outcome.delivery

@@ -1044,10 +1044,12 @@ def test_a_ticket_left_by_a_failed_commit_then_edited_is_named_not_committed(
     git(workspace, "config", "user.email", "esc-sweep@example.com")
     result = esc("sweep", committing, now="2026-11-20T13:35:00+01:00")
     assert result.code == 0
-    said = f"  {ticket}: changed since the sweep wrote it; not committed (yours to commit)"
-    assert said in result.out
+    said = f"  {ticket}: changed since an earlier sweep or intake wrote it; not committed"
+    assert said + " (yours to commit)" in result.out
     # (and where cron mails it from: its escalation reaches git only with their commit)
-    assert f"esc: {ticket}: what a sweep wrote in it (its rules' actions" in result.err
+    assert f"esc: {ticket}: what an earlier sweep or intake (a sweep's rules' actions" in (
+        result.err
+    )
     assert git(workspace, "rev-list", "--count", "HEAD") == "1\n"
     swept = json.loads(esc.ok("sweep", committing, "--json", now="2026-11-20T13:35:00+01:00"))
     assert swept["left_out"] == [f"tickets/{ticket}.md"]
