@@ -138,7 +138,8 @@ def _entries(part: str) -> list[Entry]:
             continue
         end = heads[n + 1].start() if n < last else len(part)
         text = _unescape(part[head.end() + 1 : end]).strip("\n")
-        entries.append(Entry(at, author, cast(EntryKind, kind), text))  # (_KINDS matched)
+        kind_of = cast(EntryKind, kind)  # (one of _KINDS, as matched)
+        entries.append(Entry(at, author.strip(), kind_of, text))  # (`·  bob`: bob)
     return entries
 
 
@@ -305,7 +306,8 @@ def _parse_body_by_lines(body: str) -> tuple[str, tuple[Entry, ...], tuple[Activ
             if at is not None:
                 text = _lf(_unescape("".join(lines)), crlf).strip("\n")
                 kind = cast(EntryKind, head["kind"])  # (one of _KINDS, as matched)
-                entries.append(Entry(at, head["author"], kind, text))
+                # (`·  bob`, a hand-written second space: bob, not another person " bob")
+                entries.append(Entry(at, head["author"].strip(), kind, text))
 
     for raw in body.splitlines(keepends=True):
         line = raw.rstrip("\r\n")
@@ -405,7 +407,7 @@ def parse_activity_line(line: str) -> Activity | None:
     at = timestamp(match["at"])
     if at is None:
         return None
-    by, rest = match["by"], match["rest"]
+    by, rest = match["by"].strip(), match["rest"]
     change = _FIELD_CHANGE.fullmatch(rest)
     if change is not None:
         parsed = _parse_change(change["rest"])

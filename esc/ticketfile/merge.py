@@ -402,7 +402,7 @@ def _unswept_body(base: str, side: str) -> str | None:
 
 def _entry_author(block: str) -> str | None:
     head = ENTRY_HEAD.fullmatch(block.partition("\n")[0].rstrip("\r"))
-    return None if head is None else head["author"]
+    return None if head is None else head["author"].strip()
 
 
 def _line_author(line: str) -> str | None:

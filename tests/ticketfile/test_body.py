@@ -391,6 +391,19 @@ def test_spaces_a_hand_edit_left_around_a_logged_value_are_not_part_of_it(line: 
     assert (item.field, item.old, item.new) == ("status", "open", "pending")
 
 
+def test_a_second_space_around_an_author_makes_no_other_person() -> None:
+    """`### … ·  bob · reply (public)` (a hand edit's second space) was read as the author
+    " bob", another person than bob, in the reports and the people it notifies."""
+    text = (
+        "Help\n\n## Conversation\n\n### 2026-11-20T10:00:00+01:00 ·  bob · reply (public)\n\n"
+        "On it.\n\n## Activity\n\n- 2026-11-20T10:00:00+01:00 ·  bob  · reply added\n"
+    )
+    for parse in (body.parse_body, body._parse_body_by_lines):
+        _, entries, log = parse(text)
+        assert [e.author for e in entries] == ["bob"]
+        assert [a.by for a in log] == ["bob"]
+
+
 def test_a_misspelt_section_heading_is_a_problem_where_the_section_is_missing() -> None:
     """`## Activty`: the whole log was read as the description (and a sweep wrote a new
     log after it). A heading one typo from a section the body lacks is said; a heading of
