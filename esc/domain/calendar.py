@@ -569,6 +569,13 @@ def _parse_timezone(where: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CalendarError(f"{where}: expected a time zone name like Europe/Berlin")
     zone = value.strip()
+    if zone.lower() in ("localtime", "factory") or zone.startswith("right/"):
+        # (the machine's own zone, which another host has otherwise, so the same files gave
+        # other deadlines there; no zone at all; leap seconds counted, as no clock does)
+        raise CalendarError(
+            f"{where}: {_q(value)} is no time zone every machine reads alike: name one, like"
+            " Europe/Berlin"
+        )
     try:
         _zone(zone)
     except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -157,6 +157,10 @@ BAD_CALENDARS: list[tuple[object, str]] = [
     ({"timezone": "Europe/Berln", "hours": {"mon": "09:00-17:00"}}, '"Europe/Berln"'),
     ({"timezone": "", "hours": {"mon": "09:00-17:00"}}, "calendars.office.timezone"),
     ({"timezone": "../etc/passwd", "hours": {"mon": "09:00-17:00"}}, "unknown time zone"),
+    # (the machine's own zone: the same files gave other deadlines on another host)
+    ({"timezone": "localtime", "hours": {"mon": "09:00-17:00"}}, "every machine reads alike"),
+    ({"timezone": "Factory", "hours": {"mon": "09:00-17:00"}}, "every machine reads alike"),
+    ({"timezone": "right/UTC", "hours": {"mon": "09:00-17:00"}}, "every machine reads alike"),
     ({"timezone": "UTC", "hours": {"fri": "09:00-25:00"}}, 'hours.fri: "09:00-25:00" is not'),
     ({"timezone": "UTC", "hours": {"fri": "09:60-10:00"}}, 'hours.fri: "09:60-10:00"'),
     ({"timezone": "UTC", "hours": {"fri": "24:00-24:00"}}, 'hours.fri: "24:00-24:00"'),
