@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.durations import DurationError, format_duration, parse_duration
@@ -662,6 +662,69 @@ def values_named(condition: Condition, name: str) -> list[object]:
     return []
 
 
+def _repeat_in_a_repeat(pattern: str, flags: int) -> bool:
+    """Whether ``pattern`` repeats without bound a part that may be one variable repeat
+    alone (`(\\w+\\s?)*`, `(\\s?\\w+)+`, `(a+)+`): a run of text can then be cut into
+    its iterations in exponentially many ways, each tried when the rest fails (Python's
+    ``re`` has no time limit).  One that each iteration must begin or end with something
+    of its own (`(,[a-z]+)*`, `(\\d+\\.)+`) is cut one way only.  Read from ``re``'s own
+    parse of it; possessive repeats and atomic groups never backtrack."""
+    import importlib
+    import sys
+
+    # (re's own reading of it; `sre_parse` before Python 3.11 named it)
+    sre = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
+
+    def parts(op: Any, av: Any) -> list[Any]:  # (the item lists a node holds)
+        if op in repeats:
+            return [av[2]]
+        if op is sre.SUBPATTERN:
+            return [av[3]]
+        if op is sre.BRANCH:
+            return list(av[1])
+        if op in (sre.ASSERT, sre.ASSERT_NOT):
+            return [av[1]]
+        if op is sre.GROUPREF_EXISTS:
+            return [part for part in av[1:] if part is not None]
+        return []  # (atomic groups and possessive repeats: no backtracking into them)
+
+    def empty(item: Any) -> bool:  # (may match nothing)
+        op, av = item
+        if op in repeats:
+            return bool(av[0] == 0) or all(empty(i) for i in av[2])
+        if op is sre.SUBPATTERN:
+            return all(empty(i) for i in av[3])
+        if op is sre.BRANCH:
+            return any(all(empty(i) for i in alternative) for alternative in av[1])
+        return op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
+
+    def varies(item: Any) -> bool:  # (a repeat of a variable count, or a group of one)
+        op, av = item
+        if op in repeats:
+            return bool(av[1] > av[0] and av[1] > 1) or any(varies(i) for i in av[2])
+        if op is sre.SUBPATTERN:
+            return alone(av[3])
+        return False
+
+    def alone(items: Any) -> bool:  # (the items may be one variable repeat alone)
+        items = list(items)
+        return any(
+            varies(item) and all(empty(other) for other in items[:n] + items[n + 1 :])
+            for n, item in enumerate(items)
+        )
+
+    def nested(items: Any) -> bool:
+        for op, av in items:
+            if op in repeats and av[1] == sre.MAXREPEAT and alone(av[2]):
+                return True
+            if any(nested(sub) for sub in parts(op, av)):
+                return True
+        return False
+
+    return nested(sre.parse(pattern, flags))
+
+
 def holds_only_on_breach(condition: Condition) -> bool:
     """Whether ``condition`` can hold only while a clock is breached (``sla: breached``,
     ``overdue: …``, or all of a rule's ``when`` with one of those): what a rule fired on it
@@ -950,9 +1013,17 @@ class _Compiler:
                 raise self.error(f"unknown regex flag {letter!r} in {text} (use i, m, s)", at)
             flags |= _REGEX_FLAGS[letter]
         try:
-            return _Regex(re.compile(pattern, flags), text)
+            compiled = re.compile(pattern, flags)
         except re.error as exc:
             raise self.error(f"invalid regex {text}: {exc}", at) from None
+        if _repeat_in_a_repeat(pattern, flags):
+            raise self.error(
+                f"regex {text} repeats a part that itself repeats (as `(\\w+\\s?)*`): on some"
+                " text Python's regex engine takes minutes, and a customer's message would"
+                " hold up the sweep and intake; write it without the nesting (`[\\w\\s]*`)",
+                at,
+            )
+        return _Regex(compiled, text)
 
     def text_matcher(self, value: object, at: Location) -> _Matcher:
         if _is_empty(value):

@@ -671,6 +671,11 @@ def test_condition_error_has_message_and_path() -> None:
         ({"title": "/(/i"}, "when.title", "invalid regex /(/i: missing )"),
         ({"body": "/x/g"}, "when.body", "unknown regex flag 'g' in /x/g (use i, m, s)"),
         ({"customer": "/[/"}, "when.customer", "invalid regex /[/"),
+        # (a part repeated that may be one variable repeat alone: a customer's ordinary
+        # message held up intake and the sweep for minutes; audit b67)
+        ({"body": "/^(\\w+\\s?)*$/"}, "when.body", "regex /^(\\w+\\s?)*$/ repeats a part"),
+        ({"title": "/(\\s?\\w+)+!/i"}, "when.title", "regex /(\\s?\\w+)+!/i repeats a part"),
+        ({"text": "/(a*)*b/"}, "when.text", "regex /(a*)*b/ repeats a part"),
         ({"title": 3}, "when.title", "expected text or a /regex/, got a number"),
         (
             {"sla": "late"},
@@ -689,6 +694,16 @@ def test_compile_errors(spec: object, path: str, message: str) -> None:
     exc = error(spec)
     assert exc.path == path
     assert exc.message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    "safe",
+    ["/refund|chargeback/i", "/^urgent/", r"/(,[a-z]+)*/", r"/(?:\d+\.)+\d+/", r"/(x\s*)+/",
+     r"/(\w+\s?){3}/", "/(a|b)*c/"],
+)  # fmt: skip
+def test_a_regex_whose_repeats_cut_text_one_way_is_taken(safe: str) -> None:
+    """Each iteration of these begins or ends with something of its own: one way to cut."""
+    assert cond({"title": safe}) is not None
 
 
 def test_error_path_is_exact_when_nested() -> None:
