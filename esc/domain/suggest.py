@@ -121,12 +121,15 @@ class Index:
         writes it either way has (:func:`_joined`): as both, `rückerstattung` counted
         twice what `ruckerstattung` did."""
         stems = self._stems(text)
-        written = {_unaccented(s): w for s, w in stems.items() if _unaccented(s) != s}
+        # (the bare form's stem, of the bare word: the stemmer cuts `resume` to `resum`
+        # and leaves `résumé` whole, so `résumé` was counted as both, twice `resume`)
+        bare_of = {s: self._stem(_unaccented(w)) for s, w in stems.items() if _unaccented(w) != w}
+        written = {bare: stems[s] for s, bare in bare_of.items()}
         query: dict[str, str] = {}
         for stem, word in stems.items():
             if stem not in self.vocab:
                 continue
-            bare = _unaccented(stem)
+            bare = bare_of.get(stem, stem)
             if bare != stem and bare in stems and bare in self.vocab:
                 continue  # (counted as its bare form)
             query[stem] = written.get(stem, word)

@@ -113,6 +113,13 @@ def test_a_word_written_with_accents_or_without_them_meets() -> None:
     # (a word with accents counts as much as without them: as both, it counted twice)
     [plain] = search(articles, "cafe creme")
     assert found.score == plain.score and plain.terms == ("cafe", "creme")
+    # (a word the stemmer cuts without its accents and leaves whole with them: `resume` is
+    # `resum`, `résumé` itself; it counted twice, and outranked a better match)
+    cv = [article(1, "Résumé page shows old photo", "The résumé page."),
+          article(2, "Upload of a PDF fails", "Uploading a PDF fails.")]  # fmt: skip
+    accented, bare = search(cv, "résumé upload"), search(cv, "resume upload")
+    assert [(s.article.id, s.score) for s in accented] == [(s.article.id, s.score) for s in bare]
+    assert [s.terms for s in accented] == [("upload",), ("résumé",)]
     [upper] = search(articles, "ÜBERWEISUNG")
     assert upper.score == search(articles, "uberweisung")[0].score
     assert upper.terms == ("überweisung",)
