@@ -670,10 +670,9 @@ def _repeat_in_a_repeat(pattern: str, flags: int) -> bool:
     of its own (`(,[a-z]+)*`, `(\\d+\\.)+`) is cut one way only.  Read from ``re``'s own
     parse of it; possessive repeats and atomic groups never backtrack."""
     import importlib
-    import sys
 
     # (re's own reading of it; `sre_parse` before Python 3.11 named it)
-    sre = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
+    sre = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
     repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
 
     def parts(op: Any, av: Any) -> list[Any]:  # (the item lists a node holds)
