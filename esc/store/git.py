@@ -742,6 +742,7 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     marker = scratch / REBASING
     atomic_write(marker, f"{branch}\n{os.getpid()}\n")  # (whose: writers wait for it alone)
+    _reports_as_committed(root)
     staged = _wholly_staged(root)
     try:
         proc = run(
@@ -785,6 +786,19 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     finally:
         if in_progress(root) is None:  # (else left for the next sweep to abort)
             marker.unlink(missing_ok=True)
+
+
+def _reports_as_committed(root: Path) -> None:
+    """The rendered reports git tracks (an older setup's) put back as committed before the
+    rebase: esc's own output, which the sweep renders again after it.  Stashed with a
+    person's changes, they conflicted with a remote that stopped tracking them (the fix
+    `esc doctor` gives), and every later sweep said the person's changes conflict."""
+    from esc.store.workspace import REPORTS_DIR
+
+    changed = run(root, "diff", "--name-only", "-z", "HEAD", "--", REPORTS_DIR)
+    names = [name for name in changed.stdout.decode().split("\0") if name]
+    if changed.returncode == 0 and names:  # (names from the repository's top)
+        output(toplevel(root), "checkout", "HEAD", "--", *names)
 
 
 def fetched(root: Path) -> str | None:

@@ -1067,6 +1067,36 @@ def with_remote(workspace: Path, tmp_path: Path) -> Path:
     return remote
 
 
+def test_reports_a_remote_stopped_tracking_never_stop_the_push(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """An older setup tracks reports/; a person applies the fix `esc doctor` gives (`git rm
+    -r --cached reports`) and pushes: the cron sweep's rebase stashed its own re-rendered
+    reports, which then conflicted, and every run said the person's uncommitted changes
+    conflict with the remote, leaving an `autostash` behind (audit c67)."""
+    committed_repo(esc, workspace, "Invoice missing")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    esc.ok("sweep", "--no-notify", now="2026-11-20T13:00:00+01:00")  # (renders reports/)
+    ignored = workspace / ".gitignore"
+    if ignored.exists():
+        ignored.write_text(ignored.read_text().replace("reports/\n", ""))
+    git(workspace, "add", "-A")
+    assert git(workspace, "ls-files", "reports") != ""
+    git(workspace, "commit", "-qm", "reports tracked, as an older setup had them")
+    remote = with_remote(workspace, tmp_path)
+    alice = tmp_path / "alice"
+    git(tmp_path, "clone", "-q", str(remote), str(alice))
+    git(alice, "rm", "-r", "-q", "--cached", "--", "reports")
+    as_person(alice, "alice", "commit", "-qm", "reports: not versioned")
+    git(alice, "push", "-q", "origin", "main")
+    result = esc("sweep", "--push", "--no-notify", now="2026-11-20T15:05:00+01:00")
+    assert result.code == 0, result.err
+    assert "conflict" not in result.err
+    assert git(workspace, "stash", "list") == ""
+    assert git(workspace, "ls-files", "reports") == ""  # (the remote's choice stands)
+
+
 def pushed_from_elsewhere(remote: Path, tmp_path: Path) -> Path:
     """Another clone of ``remote`` that pushed a commit of its own first (so the next push
     from the workspace is rejected)."""
