@@ -276,7 +276,7 @@ def plan(
     if not ticket.active and not _settled_at(ticket, since, now) and (
         since is None
         or ticket.updated <= since
-        or not any(later_changes(ticket, name, since, now) for name in _REPLAYED_WHEN_SETTLED)
+        or not _policy_input_changed(ticket, config, since, now)
     ):  # (a status change sets `updated`: most closed tickets need no replay at all; their
         # one SLA computation is not worth remembering.  One whose status, or a field its
         # policy is chosen by, changed since: replayed, so that a policy re-selected is
@@ -1370,6 +1370,22 @@ def marked_swept(ticket: Ticket, config: Config, now: dt.datetime) -> Change:
 
 # The fields whose change after a settled ticket's last sweep is replayed at its instant
 _REPLAYED_WHEN_SETTLED = ("status", "priority", "category", "impact", "urgency", "team")
+
+
+def _policy_input_changed(
+    ticket: Ticket, config: Config, since: dt.datetime, now: dt.datetime
+) -> bool:
+    """Whether the status, or anything a policy is chosen by, changed in (since, now]: of a
+    settled ticket, a policy re-selected then is logged at that change, as a sweep then
+    would have, not at now (a tag the policies read, added after a sweep, was stamped at
+    the next sweep's instant, and its clocks' lines and notifications with it)."""
+    reads = _policy_reads(config)
+    names = {*_REPLAYED_WHEN_SETTLED, *(name for name in reads if name in LOGGED_FIELDS)}
+    if any(later_changes(ticket, name, since, now) for name in names):
+        return True
+    return "tags" in reads and any(
+        line.event == "tagged" and since < line.at <= now for line in ticket.activity
+    )
 
 
 def _had_policy(ticket: Ticket, config: Config, now: dt.datetime) -> bool:

@@ -66,6 +66,38 @@ def make(esc: Esc, title: str = "Invoice missing", category: str = "billing") ->
     return esc.ok("create", "--title", title, "--category", category, now=CREATED).strip()
 
 
+@pytest.mark.parametrize("settle", ["resolve", "close"])
+def test_a_tag_a_policy_reads_on_a_settled_ticket_is_logged_at_its_time_whatever_the_cadence(
+    tmp_path: Path, settle: str
+) -> None:
+    """A policy chosen by a tag, added to a resolved (or closed) ticket a sweep had seen:
+    the policy's re-selection and the clock it breached were stamped at the next sweep's
+    instant, not at the tag's (audit d67); without that earlier sweep, at the tag's."""
+    logs = []
+    for swept_between in (True, False):
+        root = tmp_path / f"ws-{swept_between}"
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        rules = root / "rules.yaml"
+        vip = ("  - name: vip\n    when: {tags: vip}\n    calendar: always\n"
+               "    targets: {first_response: 15m, resolution: 2h}\n")  # fmt: skip
+        rules.write_text(rules.read_text().replace("sla:", "sla:\n" + vip.rstrip("\n"), 1))
+        desk = Esc(root)
+        ticket = desk.ok("create", "--title", "Checkout slow", "--body", "b",
+                         now="2026-11-24T09:00:00+01:00").strip()  # fmt: skip
+        resolved = ["--resolution", "cache cleared"]
+        desk.ok(settle, ticket, *resolved, now="2026-11-24T10:00:00+01:00")
+        if swept_between:
+            desk.ok("sweep", "--no-report", now="2026-11-24T10:05:00+01:00")
+        desk.ok("tag", ticket, "vip", now="2026-11-24T10:10:00+01:00")
+        desk.ok("sweep", "--no-report", now="2026-11-24T10:15:00+01:00")
+        text = (root / "tickets" / f"{ticket}.md").read_text()
+        logs.append([line.split(" · ", 1)[0] + " · " + line.split(" · ", 2)[2]
+                     for line in text.splitlines() if " · esc · sla.policy:" in line])  # fmt: skip
+    assert logs[0] == logs[1]
+    reselected = "sla.policy: standard → vip · policy re-selected"
+    assert logs[0][-1] == f"- 2026-11-24T10:10:00+01:00 · {reselected}"
+
+
 def test_sweep_writes_sla_block_and_is_idempotent(esc: Esc, workspace: Path) -> None:
     ticket = make(esc)
     first = esc.ok("sweep", now="2026-11-20T10:00:00+01:00")
