@@ -697,7 +697,8 @@ def _remote_state(root: Path, remote: str, branch: str) -> tuple[bool, bool]:
 
 # How a sweep's rebase merges: tickets with esc's driver; rendered reports keep one side
 # (the sweep that follows renders them again from the merged tickets).
-MERGE_ATTRIBUTES = "tickets/*.md merge=esc\nreports/** merge=esc-derived\n"
+RENDERED = "reports"  # the sweep's rendered reports (workspace.REPORTS_DIR: git is below it)
+MERGE_ATTRIBUTES = f"tickets/*.md merge=esc\n{RENDERED}/** merge=esc-derived\n"
 
 
 def merge_settings(folder: Path) -> list[str]:
@@ -793,9 +794,7 @@ def _reports_as_committed(root: Path) -> None:
     rebase: esc's own output, which the sweep renders again after it.  Stashed with a
     person's changes, they conflicted with a remote that stopped tracking them (the fix
     `esc doctor` gives), and every later sweep said the person's changes conflict."""
-    from esc.store.workspace import REPORTS_DIR
-
-    changed = run(root, "diff", "--name-only", "-z", "HEAD", "--", REPORTS_DIR)
+    changed = run(root, "diff", "--name-only", "-z", "HEAD", "--", RENDERED)
     names = [name for name in changed.stdout.decode().split("\0") if name]
     if changed.returncode == 0 and names:  # (names from the repository's top)
         output(toplevel(root), "checkout", "HEAD", "--", *names)
