@@ -1380,7 +1380,7 @@ def _policy_input_changed(
     would have, not at now (a tag the policies read, added after a sweep, was stamped at
     the next sweep's instant, and its clocks' lines and notifications with it)."""
     reads = _policy_reads(config)
-    names = {*_REPLAYED_WHEN_SETTLED, *(name for name in reads if name in LOGGED_FIELDS)}
+    names = {*_REPLAYED_WHEN_SETTLED, *reads}  # (a field of one's own too: a rule's `set:` logs it)
     if any(later_changes(ticket, name, since, now) for name in names):
         return True
     return "tags" in reads and any(
