@@ -698,6 +698,8 @@ def _remote_state(root: Path, remote: str, branch: str) -> tuple[bool, bool]:
 # How a sweep's rebase merges: tickets with esc's driver; rendered reports keep one side
 # (the sweep that follows renders them again from the merged tickets).
 RENDERED = "reports"  # the sweep's rendered reports (workspace.REPORTS_DIR: git is below it)
+# (report.contents.SWEEP_REPORTS: the files esc renders there, and nothing else of it)
+RENDERED_FILES = ("summary.md", "index.html", "report.json")
 MERGE_ATTRIBUTES = f"tickets/*.md merge=esc\n{RENDERED}/** merge=esc-derived\n"
 
 
@@ -794,10 +796,15 @@ def _reports_as_committed(root: Path) -> None:
     rebase: esc's own output, which the sweep renders again after it.  Stashed with a
     person's changes, they conflicted with a remote that stopped tracking them (the fix
     `esc doctor` gives), and every later sweep said the person's changes conflict."""
-    changed = run(root, "diff", "--name-only", "-z", "HEAD", "--", RENDERED)
+    # (the three files esc renders, as HEAD has them and changed in the work tree alone:
+    # never a file of a person's in that folder, nor one staged, whose change is theirs)
+    rendered = [f"{RENDERED}/{name}" for name in RENDERED_FILES]
+    changed = run(root, "diff", "--name-only", "-z", "--", *rendered)  # (index → work tree)
     names = [name for name in changed.stdout.decode().split("\0") if name]
-    if changed.returncode == 0 and names:  # (names from the repository's top)
-        output(toplevel(root), "checkout", "HEAD", "--", *names)
+    staged = run(root, "diff", "--cached", "--name-only", "-z", "--", *rendered)
+    names = [name for name in names if name not in staged.stdout.decode().split("\0")]
+    if changed.returncode == 0 and staged.returncode == 0 and names:  # (from the top)
+        run(toplevel(root), "checkout", "--", *names)  # (as the index, HEAD's, has them)
 
 
 def fetched(root: Path) -> str | None:

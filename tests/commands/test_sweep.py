@@ -1129,6 +1129,31 @@ def test_reports_a_remote_stopped_tracking_never_stop_the_push(
     assert git(workspace, "ls-files", "reports") == ""  # (the remote's choice stands)
 
 
+def test_a_person_s_file_beside_the_tracked_reports_is_never_put_back(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """Only the three files esc renders are put back before the rebase: a hand-written
+    `reports/notes.md` edit was reverted, and one staged new stopped every push (r68)."""
+    committed_repo(esc, workspace, "Invoice missing")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    esc.ok("sweep", "--no-notify", now="2026-11-20T13:00:00+01:00")
+    ignored = workspace / ".gitignore"
+    if ignored.exists():
+        ignored.write_text(ignored.read_text().replace("reports/\n", ""))
+    (workspace / "reports" / "notes.md").write_text("v1\n")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "reports tracked")
+    pushed_from_elsewhere(with_remote(workspace, tmp_path), tmp_path)
+    (workspace / "reports" / "notes.md").write_text("v2, mine\n")
+    (workspace / "reports" / "q4.md").write_text("staged, new\n")
+    git(workspace, "add", "reports/q4.md")
+    result = esc("sweep", "--push", "--no-notify", now="2026-11-20T15:05:00+01:00")
+    assert result.code == 0, result.err
+    assert (workspace / "reports" / "notes.md").read_text() == "v2, mine\n"
+    assert (workspace / "reports" / "q4.md").read_text() == "staged, new\n"
+
+
 def pushed_from_elsewhere(remote: Path, tmp_path: Path) -> Path:
     """Another clone of ``remote`` that pushed a commit of its own first (so the next push
     from the workspace is rejected)."""
