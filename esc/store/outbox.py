@@ -22,7 +22,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -700,6 +700,9 @@ def _send(url: str, target: str, title: str, body: str, to: str = "") -> str | N
     refused = _refused_for_good(said, to) if to else None
     if refused is not None:
         return Undeliverable(f"target {target}: the mail server refused {to!r} ({refused})")
+    if to and _others_alone_refused(said, to):  # (the customer has it: sent again, they got
+        # it once more at every retry, for a `bcc=` archive the server refuses)
+        return None
     warned = [
         line.partition(" ")[2]
         for line in said.splitlines()
@@ -721,14 +724,30 @@ _RCPT_REFUSED = (
 
 
 def _refused_for_good(log: str, to: str) -> str | None:
-    """The mail server's permanent refusal (a 5xx reply) of ``to``, as it said it, if
-    apprise's log holds one (a 4xx, greylisting or a full mailbox, is tried again)."""
-    for pattern in _RCPT_REFUSED:
-        for found in pattern.finditer(log):
-            if found[1].strip("<>").lower() == to.lower():
-                said = found[3].strip().removeprefix("b'").removesuffix("'")
+    """The mail server's refusal of ``to`` for good, as it said it, if apprise's log holds
+    one: a 5xx reply whose enhanced status says the address is at fault (5.1.x: no such
+    mailbox, a bad address; 5.2.1: the mailbox disabled).  Others are tried again: a 4xx
+    (greylisting, a full mailbox), and a 5xx of policy or relay (5.7.1 relay denied: the
+    account or the server's setting, which a person mends; every customer's mail refused
+    for good during it)."""
+    for found in _refusals(log):
+        if found[1].strip("<>").lower() == to.lower():
+            said = found[3].strip().removeprefix("b'").removesuffix("'")
+            if re.match(r"5\.(?:1\.\d+|2\.1)\b", said):
                 return " ".join(f"{found[2]} {said}".split())[:200]
     return None
+
+
+def _others_alone_refused(log: str, to: str) -> bool:
+    """Whether the server refused other recipients of the message (its `cc=`/`bcc=`) and
+    took ``to``, the customer's address: the mail reached them."""
+    refused = {found[1].strip("<>").lower() for found in _refusals(log)}
+    return bool(refused) and to.lower() not in refused
+
+
+def _refusals(log: str) -> Iterator[re.Match[str]]:
+    for pattern in _RCPT_REFUSED:
+        yield from pattern.finditer(log)
 
 
 def _sends_to(service: object, to: str) -> bool:

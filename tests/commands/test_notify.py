@@ -526,7 +526,8 @@ def test_a_failed_send_says_why_as_the_service_answered_never_its_url_s_secrets(
 def smtp() -> Iterator[tuple[int, list[tuple[str, list[str], str]]]]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1: (its port, the mails it received).  It
     refuses, for good, every recipient at `bounce.example` (as a server does an address
-    with no mailbox: 550 at RCPT)."""
+    with no mailbox: 550 5.1.1 at RCPT), and by its policy every one at `relay.example`
+    (554 5.7.1: an account or relay setting a person mends)."""
     import socket
     import warnings
 
@@ -542,6 +543,8 @@ def smtp() -> Iterator[tuple[int, list[tuple[str, list[str], str]]]]:
         ) -> str:
             if address.endswith("@bounce.example"):
                 return "550 5.1.1 no such user"
+            if address.endswith("@relay.example"):  # (a policy's refusal, not the address's)
+                return "554 5.7.1 Relay access denied"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 

@@ -143,6 +143,35 @@ def test_a_customer_address_the_server_refuses_is_never_retried_nor_archived_aga
     assert "joe@bounce.example" in check["detail"] and check["advice"] is True
 
 
+def test_a_refusal_of_policy_is_retried_and_an_archive_refused_sends_the_customer_one(
+    esc: Esc, workspace: Path, smtp: Mails, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """A 5.7.1 refusal (relay denied: the server's setting, mended by a person) stays
+    queued and is retried; an archive (`bcc=`) the server refuses while it takes the
+    customer's address: the customer has it, and never gets it again (r68)."""
+    port, mails = smtp
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    archived = CUSTOMER_MAIL.split("  acknowledge:")[0].replace(
+        "mode=insecure", "mode=insecure&bcc=archive@bounce.example"
+    )
+    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(archived)
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    jane = only_ticket(workspace)
+    out = esc.ok("comment", jane, "--send", "-m", "Your refund is on its way.")
+    assert out == f"{jane}: reply added, sent to jane@shop.example\n"
+    for hour in ("11", "13"):
+        esc.ok("sweep", now=f"2026-11-20T{hour}:00:00+01:00")
+    assert [recipients for _, recipients, _ in mails] == [["jane@shop.example"]]
+    relayed = corpus.message(sender="Kim <kim@relay.example>", message_id="<k1@relay.example>",
+                             subject="Where is my parcel?")  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=relayed.decode())
+    (kim,) = set(json.loads(esc.ok("list", "--json"))[i]["id"] for i in range(2)) - {jane}
+    result = esc("comment", kim, "--send", "-m", "It ships today.")
+    assert result.out == f"{kim}: reply added, not sent yet to kim@relay.example\n"
+    assert "the next sweep retries" in result.err and "refused for good" not in result.err
+
+
 def test_send_is_refused_without_customer_mail_or_an_address(esc: Esc, workspace: Path) -> None:
     ticket_id = esc.ok("create", "--title", "Phone call", "--customer", "Bob at the front desk")
     before = (workspace / "tickets" / f"{ticket_id.strip()}.md").read_bytes()
