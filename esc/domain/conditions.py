@@ -688,7 +688,8 @@ def _repeat_in_a_repeat(pattern: str, flags: int) -> bool:
             return [part for part in av[1:] if part is not None]
         return []  # (atomic groups and possessive repeats: no backtracking into them)
 
-    def empty(item: Any) -> bool:  # (may match nothing)
+    def empty(item: Any) -> bool:  # (may match nothing, and so never marks a cut: an
+        # assertion, `\\b` or `$`, does: `(\\b\\w+\\b\\s*)+` cuts a run one way)
         op, av = item
         if op in repeats:
             return bool(av[0] == 0) or all(empty(i) for i in av[2])
@@ -696,22 +697,22 @@ def _repeat_in_a_repeat(pattern: str, flags: int) -> bool:
             return all(empty(i) for i in av[3])
         if op is sre.BRANCH:
             return any(all(empty(i) for i in alternative) for alternative in av[1])
-        return op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
+        return False
 
-    def varies(item: Any) -> bool:  # (a repeat of a variable count, or a group of one)
+    def varies(item: Any) -> bool:  # (a repeat of a variable count, or a part made of one)
         op, av = item
         if op in repeats:
             return bool(av[1] > av[0] and av[1] > 1) or any(varies(i) for i in av[2])
         if op is sre.SUBPATTERN:
             return alone(av[3])
+        if op is sre.BRANCH:  # (`(\\w+|\\s)*`: one alternative cuts a run many ways)
+            return any(alone(alternative) for alternative in av[1])
         return False
 
-    def alone(items: Any) -> bool:  # (the items may be one variable repeat alone)
+    def alone(items: Any) -> bool:  # (variable repeats, with nothing between that marks
+        # a cut: `\\w+\\s?`, `\\w+\\s?\\w+`, `x+x+`)
         items = list(items)
-        return any(
-            varies(item) and all(empty(other) for other in items[:n] + items[n + 1 :])
-            for n, item in enumerate(items)
-        )
+        return any(varies(i) for i in items) and all(varies(i) or empty(i) for i in items)
 
     def nested(items: Any) -> bool:
         for op, av in items:
@@ -721,7 +722,10 @@ def _repeat_in_a_repeat(pattern: str, flags: int) -> bool:
                 return True
         return False
 
-    return nested(sre.parse(pattern, flags))
+    try:
+        return nested(sre.parse(pattern, flags))
+    except RecursionError:  # (groups nested hundreds deep: Python's own reading stops)
+        return False
 
 
 def holds_only_on_breach(condition: Condition) -> bool:

@@ -676,6 +676,9 @@ def test_condition_error_has_message_and_path() -> None:
         ({"body": "/^(\\w+\\s?)*$/"}, "when.body", "regex /^(\\w+\\s?)*$/ repeats a part"),
         ({"title": "/(\\s?\\w+)+!/i"}, "when.title", "regex /(\\s?\\w+)+!/i repeats a part"),
         ({"text": "/(a*)*b/"}, "when.text", "regex /(a*)*b/ repeats a part"),
+        # (one alternative, or two repeats with nothing between that marks a cut: r68)
+        ({"body": "/^(\\w+|\\s)*$/"}, "when.body", "regex /^(\\w+|\\s)*$/ repeats a part"),
+        ({"body": "/^(\\w+\\s?\\w+)+$/"}, "when.body", "regex /^(\\w+\\s?\\w+)+$/ repeats"),
         ({"title": 3}, "when.title", "expected text or a /regex/, got a number"),
         (
             {"sla": "late"},
@@ -699,7 +702,8 @@ def test_compile_errors(spec: object, path: str, message: str) -> None:
 @pytest.mark.parametrize(
     "safe",
     ["/refund|chargeback/i", "/^urgent/", r"/(,[a-z]+)*/", r"/(?:\d+\.)+\d+/", r"/(x\s*)+/",
-     r"/(\w+\s?){3}/", "/(a|b)*c/"],
+     r"/(\w+\s?){3}/", "/(a|b)*c/", r"/(\b\w+\b\s*){5,}/", r"/(\w+(\s|$))+/",
+     "/" + "(" * 400 + "a" + ")" * 400 + "/"],
 )  # fmt: skip
 def test_a_regex_whose_repeats_cut_text_one_way_is_taken(safe: str) -> None:
     """Each iteration of these begins or ends with something of its own: one way to cut."""
