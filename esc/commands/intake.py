@@ -397,7 +397,7 @@ def _taken_as_given(index: _Index, mail: mails.Mail) -> str | None:
         ticket = index.messages.get(given)
         if (
             ticket is not None
-            and index.addresses.get(ticket) == mail.address
+            and index.addresses.get(ticket) == mails.customer_address(mail)
             and index.titles.get(ticket) == mails.one_line(mail.subject).strip()
         ):
             return given
@@ -408,7 +408,7 @@ def _awaiting(index: _Index, mail: mails.Mail) -> str | None:
     """The ticket an earlier reply of the same sender to a message it answers too opened
     (``replies_to`` names it, the original not come yet), if any."""
     for ref in (*mail.in_reply_to, *reversed(mail.references)):
-        ticket = index.awaiting.get((ref, mail.address))
+        ticket = index.awaiting.get((ref, mails.customer_address(mail)))
         if ticket is not None:
             return ticket
     return None
@@ -429,7 +429,8 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         run.count("ignored")
         return f"ignored: {why}"
     threaded = target = mails.thread(mail, index.messages, list(index.status))
-    awaited = index.awaiting.get((message_id, mail.address)) if target is None else None
+    who = mails.customer_address(mail)  # (as the index keys each ticket's customer)
+    awaited = index.awaiting.get((message_id, who)) if target is None else None
     if awaited is not None:  # (the same sender's reply to it came first and opened a
         # ticket: it joins that one; another sender naming its Message-ID claims nothing)
         threaded = target = awaited
@@ -467,8 +468,8 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     index.messages[message_id] = ticket.id
     index.status[ticket.id] = ticket.status
     for answered in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
-        index.awaiting.setdefault((answered, mail.address), ticket.id)
-    index.addresses[ticket.id] = mail.address
+        index.awaiting.setdefault((answered, mails.customer_address(mail)), ticket.id)
+    index.addresses[ticket.id] = mails.customer_address(mail)
     acknowledged = ACKNOWLEDGED if _acknowledge(run, ticket, mail) else ""
     if target is not None:
         index.follow_ups[target] = ticket.id

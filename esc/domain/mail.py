@@ -105,6 +105,13 @@ class Mail:
     # none of the message's recipients (a web form's `noreply@` sender, a mailing list that
     # rewrote From to its own address); "" otherwise
     reply_to: str = ""
+    reply_address: str = ""  # its address alone, lower-case ("" without one)
+
+
+def customer_address(mail: Mail) -> str:
+    """The address of :func:`customer_of`, lower-case, as the tickets' index keys its
+    customers (a second reply through the same form joined no ticket the first opened)."""
+    return mail.reply_address or mail.address
 
 
 def customer_of(mail: Mail) -> str:

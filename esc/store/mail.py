@@ -475,7 +475,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
                 to = _unescaped(addr).lower()
                 if to and "@" in to:
                     recipients[to] = None
-    reply_to = _reply_to(msg, spec, recipients)
+    reply_to, reply_address = _reply_to(msg, spec, recipients)
     # (a Message-ID that names nothing, `<@>`, `<x@>`, is no id: two unrelated messages
     # that gave it were one, the second `already taken`; its content's hash stands in)
     given = " ".join(_raw_values(msg, "Message-ID"))
@@ -497,23 +497,27 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         earlier_ids=() if ids else earlier_fallback_ids(data),
         given_ids=tuple(i for i in _ids_in(given)[:1] if not ids or i != ids[0]),
         reply_to=reply_to,
+        reply_address=reply_address,
     )
     return Parsed(mail, attachments)
 
 
-def _reply_to(msg: email.message.EmailMessage, sender: str, recipients: Container[str]) -> str:
-    """The one person Reply-To names, as ``Name <address>``, if another than the sender
-    and none of the message's recipients (a list that sets Reply-To to itself names the
-    helpdesk's own address); "" if it names none, several, or such an address."""
+def _reply_to(
+    msg: email.message.EmailMessage, sender: str, recipients: Container[str]
+) -> tuple[str, str]:
+    """The one person Reply-To names, as ``Name <address>``, and the address alone
+    (lower-case), if another than the sender and none of the message's recipients (a list
+    that sets Reply-To to itself names the helpdesk's own address); ("", "") if it names
+    none, several, or such an address."""
     header = msg["Reply-To"]
     listed: Sequence[Any] = getattr(header, "addresses", ()) if header is not None else ()
     if len(listed) != 1 or not listed[0].username or not listed[0].domain:
-        return ""
+        return "", ""
     spec = _unescaped(listed[0].addr_spec)
     if spec.lower() == sender.lower() or spec.lower() in recipients:
-        return ""
+        return "", ""
     name = one_line(windows_1252(_unescaped(listed[0].display_name)))
-    return _named_address(name, spec) if name else spec
+    return (_named_address(name, spec) if name else spec), spec.lower()
 
 
 def _daemon(msg: email.message.EmailMessage, addresses: Sequence[Address]) -> str | None:

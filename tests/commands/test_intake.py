@@ -1068,6 +1068,27 @@ def test_a_form_s_message_is_the_person_s_its_reply_to_names(
     assert shown(esc, other)["customer"] == "Jane Doe <jane@shop.example>"
 
 
+def test_replies_through_a_list_join_the_ticket_their_reply_to_person_opened(
+    esc: Esc, workspace: Path
+) -> None:
+    """Two replies of one person through a list that rewrites From, each piped on its own
+    before the message they answer came: the index keys each ticket by its customer, the
+    Reply-To person, while the second was looked up by the list's From (two tickets; r68)."""
+
+    def via_list(message_id: str, text: str) -> str:
+        return corpus.message(sender='"Jo via Users" <users@lists.example>', text=text,
+                              subject="Re: login broken", message_id=message_id,
+                              headers={"Reply-To": "Jo <jo@x.example>",
+                                       "In-Reply-To": "<orig@lists.example>",
+                                       "References": "<orig@lists.example>"}).decode()  # fmt: skip
+
+    assert "new ticket" in esc.ok("intake", "--eml", "-", input=via_list("<a1@x.example>", "1"))
+    (ticket_id,) = tickets(workspace)
+    second = esc.ok("intake", "--eml", "-", input=via_list("<a2@x.example>", "more details"))
+    assert f"customer message on {ticket_id}" in second
+    assert list(tickets(workspace)) == [ticket_id]
+
+
 def test_an_acknowledgement_not_sent_is_not_said_to_be(
     esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
