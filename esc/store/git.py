@@ -238,6 +238,9 @@ def _move_head(top: Path, new: str, old: str | None, entries: str) -> bool:
     try:
         if index.exists():
             shutil.copyfile(index, staged)
+            # (the index's own mode: git gives it the group's under core.sharedRepository,
+            # which a umask of 077 took away, and the group's git refused the index)
+            os.fchmod(fd, index.stat().st_mode & 0o7777)
         output(top, "update-index", "--index-info", env={"GIT_INDEX_FILE": str(staged)},
                input=entries.encode())  # fmt: skip
         if run(top, "update-ref", "-m", "esc sweep", "HEAD", new, old or "").returncode != 0:

@@ -898,6 +898,24 @@ def test_a_git_command_a_person_runs_meanwhile_never_leaves_the_commit_staged_un
     assert not lock_file.exists()
 
 
+def test_the_index_keeps_its_mode_when_the_sweep_commits(esc: Esc, workspace: Path) -> None:
+    """The index the sweep puts in place had the sweep's umask (077 under some crons):
+    under `core.sharedRepository=group` the group's own git then refused it (r68)."""
+    committed_repo(esc, workspace, "Invoice missing")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    git(workspace, "config", "core.sharedRepository", "group")
+    index = workspace / ".git" / "index"
+    index.chmod(0o660)
+    old = os.umask(0o077)
+    try:
+        esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    finally:
+        os.umask(old)
+    assert "esc sweep" in git(workspace, "log", "-1", "--format=%s")
+    assert index.stat().st_mode & 0o777 == 0o660
+
+
 def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
