@@ -57,21 +57,32 @@ def kb_dir(root: Path) -> Path:
 def article_paths(root: Path) -> list[Path]:
     """The article files: kb/*.md and those in folders below it, such as kb/billing/*.md
     (articles filed by topic), but hidden ones (none if there is no kb/ folder)."""
+    return _walked(root)[0]
+
+
+def _walked(root: Path) -> tuple[list[Path], list[ParseError]]:
+    """:func:`article_paths`, and a finding for each folder below kb/ that cannot be read
+    (its articles are not there: said, as an unreadable article is, while every other
+    command goes on).  EscError if kb/ itself cannot be read (it was taken for an empty
+    one, "no articles", exit 0)."""
     folder = kb_dir(root)
     found: list[Path] = []
+    skipped: list[ParseError] = []
 
-    def unreadable(exc: OSError) -> None:  # (said, as an unreadable tickets/ is: an
-        # unreadable kb/ was taken for an empty one, "no articles", exit 0)
+    def unreadable(exc: OSError) -> None:
         if isinstance(exc, FileNotFoundError):
             return  # (no kb/, or a folder removed since it was listed)
         shown = os.path.relpath(exc.filename, root) if exc.filename else KB_DIR
-        raise EscError(f"{shown}: cannot be read ({exc.strerror or exc})")
+        said = f"cannot be read ({exc.strerror or exc})"
+        if shown == KB_DIR:
+            raise EscError(f"{shown}: {said}")
+        skipped.append(ParseError(shown, 1, f"{said}: its articles are left out"))
 
     for top, dirs, names in os.walk(folder, onerror=unreadable):  # (symlinks not followed)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         here = Path(top)
         found += [here / n for n in sorted(names) if n.endswith(".md") and not n.startswith(".")]
-    return found
+    return found, skipped
 
 
 def relative(root: Path, path: Path) -> str:
@@ -89,8 +100,10 @@ def read_doc(path: Path, rel: str) -> ArticleDoc:
 
 
 def scan(root: Path) -> Iterator[ArticleDoc | ParseError]:
-    """Every article file, parsed, or its error."""
-    for path in article_paths(root):
+    """Every article file, parsed, or its error (a folder that cannot be read too)."""
+    paths, skipped = _walked(root)
+    yield from skipped
+    for path in paths:
         rel = relative(root, path)
         unreadable = undecodable_name(path.name, rel.rsplit("/", 1)[0])
         if unreadable is not None:

@@ -258,6 +258,19 @@ def test_an_unreadable_kb_or_templates_folder_is_one_line_not_an_empty_one(
                 assert (proc.returncode, proc.stderr) == (1, said), (args, proc.stderr)
         finally:
             (root / folder).chmod(0o755)
+    # (a folder below kb/: its articles left out, said as an unreadable article is; `show`
+    # and the others go on, where every command failed on it: r68)
+    ticket = Esc(root).ok("create", "--title", "Refund not received", "--body", "x").strip()
+    (root / "kb" / "private").mkdir()
+    (root / "kb" / "private").chmod(0)
+    try:
+        said = "kb/private:1: cannot be read (Permission denied): its articles are left out"
+        for args, code in ((["show", ticket], 0), (["kb", "list"], 1)):
+            proc = subprocess.run([*WITHOUT_DAC, ESC, "--now", NOW, *args], cwd=root,
+                                  capture_output=True, text=True, timeout=60)  # fmt: skip
+            assert proc.returncode == code and said in proc.stderr, (args, proc.stderr)
+    finally:
+        (root / "kb" / "private").chmod(0o755)
 
 
 # ---------------------------------------------------------------- the sweep's write path
