@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-__all__ = ["as_text", "did_you_mean", "shown", "swapped", "unknown_choice"]
+__all__ = ["as_text", "did_you_mean", "folded", "shown", "swapped", "unknown_choice"]
+
+
+def folded(name: str) -> str:
+    """``name`` as esc compares names given with those of teams.yaml and rules.yaml: in
+    any case, and in one Unicode form (NFC): `josé` typed or pasted with its accent as a
+    letter of its own (NFD, as macOS writes file names) was refused, "josé is not in team
+    support (…, josé)"."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
@@ -14,8 +24,8 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
     (``vpi`` for ``vip``, which difflib finds too far in a word of three)."""
     import difflib  # (only for a wrong value: not on every run)
 
-    folded = word.casefold()  # (`SRE` for `sre`: difflib compares case too)
-    close = [choice for choice in choices if choice.casefold() == folded][:1]
+    same = folded(word)  # (`SRE` for `sre`: difflib compares case too)
+    close = [choice for choice in choices if folded(choice) == same][:1]
     close = close or difflib.get_close_matches(word, choices, n=1, cutoff=0.7)
     close = close or [choice for choice in choices if swapped(word, choice)][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""

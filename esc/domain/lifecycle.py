@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
 
-from esc.domain.choices import did_you_mean, unknown_choice
+from esc.domain.choices import did_you_mean, folded, unknown_choice
 from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
 from esc.domain.model import (
@@ -281,7 +281,7 @@ def as_member(people: Sequence[str], person: str) -> str:
     given."""
     if person in people:
         return person
-    same = [p for p in people if p.casefold() == person.casefold()]
+    same = [p for p in people if folded(p) == folded(person)]
     return same[0] if len(same) == 1 else person
 
 

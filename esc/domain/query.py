@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, overload
 
-from esc.domain.choices import unknown_choice
+from esc.domain.choices import folded, unknown_choice
 from esc.domain.conditions import ConditionError, compile_condition, split_comparison
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
@@ -46,7 +46,7 @@ def in_its_case(config: Config, key: str, value: str | None) -> str | None:
     operator, word = split_comparison(value)
     if word in names:
         return value
-    same = [n for n in names if n.casefold() == word.casefold()]
+    same = [n for n in names if folded(n) == folded(word)]
     return operator + same[0] if len(same) == 1 else value
 
 

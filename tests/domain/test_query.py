@@ -259,3 +259,18 @@ def test_equals_is_the_companion_of_not_equals() -> None:
 
     assert level_value("=2") == level_value("2") == 2
     assert level_value("= 3") == 3
+
+
+def test_a_name_in_another_unicode_form_is_the_one_teams_yaml_spells() -> None:
+    """`josé` and `café` given decomposed (e + a combining accent, as macOS writes file
+    names and some pastes): refused as unknown, "did you mean 'josé'" (audit b67)."""
+    from esc.domain.lifecycle import as_member
+    from esc.domain.query import in_its_case
+
+    teams = TEAMS_YAML.replace("members: [alice, bob]", 'members: [alice, bob, "jos\u00e9"]')
+    rules = RULES_YAML.replace("categories: [", 'categories: ["caf\u00e9", ', 1)
+    config, found = build_config(teams, rules)
+    assert config is not None, found
+    assert in_its_case(config, "category", "cafe\u0301") == "caf\u00e9"
+    assert in_its_case(config, "assignee", "JOSE\u0301") == "jos\u00e9"
+    assert as_member(("alice", "jos\u00e9"), "jose\u0301") == "jos\u00e9"
