@@ -304,7 +304,9 @@ def actor_name(name: str, where: str) -> str:
             f"{where} {name!r} is no person's name: {why}, and what a person does under it "
             "would be counted and told as that"
         )
-    return name
+    import unicodedata  # (one form: `josé` with its accent apart logged another person)
+
+    return unicodedata.normalize("NFC", name)
 
 
 def lock_timeout_setting() -> float:

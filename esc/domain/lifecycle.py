@@ -581,7 +581,9 @@ def mentions(config: Config, text: str) -> tuple[str, ...]:
     code (:func:`_prose`)."""
     if "@" not in text:
         return ()
-    text = _prose(text)
+    import unicodedata  # (`@josé` with its accent apart names josé too)
+
+    text = unicodedata.normalize("NFC", _prose(text))
     names = [*config.teams, *(p for team in config.teams.values() for p in team.people)]
     pattern, canonical = _mention_pattern(tuple(dict.fromkeys(names)))
     if pattern is None:
