@@ -434,7 +434,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     else:
         first = addresses[0]
         spec = _unescaped(first.addr_spec)
-        name = one_line(windows_1252(_unescaped(first.display_name)))  # (`Jürgen`)
+        name = _display_name(first)
         if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
             name = one_line(_commented_name(msg))
         sender = _named_address(name, spec) if name else spec
@@ -516,8 +516,14 @@ def _reply_to(
     spec = _unescaped(listed[0].addr_spec)
     if spec.lower() == sender.lower() or spec.lower() in recipients:
         return "", ""
-    name = one_line(windows_1252(_unescaped(listed[0].display_name)))
+    name = _display_name(listed[0])
     return (_named_address(name, spec) if name else spec), spec.lower()
+
+
+def _display_name(address: Any) -> str:
+    """An address header's display name, on one line, as the ticket writes it (`Jürgen`
+    sent as windows-1252 bytes read as such)."""
+    return one_line(windows_1252(_unescaped(address.display_name)))
 
 
 def _daemon(msg: email.message.EmailMessage, addresses: Sequence[Address]) -> str | None:
