@@ -20,7 +20,14 @@ from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import ConfigError, EscError, ParseError
 from esc.domain.model import ESCALATION_KINDS, RULE_ACTOR, Change, EscalationKind, Ticket
-from esc.domain.notify import Event, events_of, missing_variables, rule_targets
+from esc.domain.notify import (
+    Event,
+    Holder,
+    events_of,
+    holder_after_people,
+    missing_variables,
+    rule_targets,
+)
 from esc.domain.plan import (
     Escalated,
     Past,
@@ -837,7 +844,7 @@ def _swept(catalog: Catalog, ticket: Ticket, now: dt.datetime) -> tuple[TicketPl
     written, the ticket records this sweep, and no later one would tell of it)."""
     ticket_plan, events = _planned(catalog.config, ticket, now, _past(catalog, ticket))
     if catalog.held_notify is not None and ticket_plan.change:
-        events = people_events(catalog.held_notify, ticket, now)
+        events = people_events(catalog.held_notify, ticket, ticket_plan.ticket, now)
     return ticket_plan, events
 
 
@@ -1038,7 +1045,7 @@ def notify_events(
         view = ticket_as_of(final, at + _INSTANT)
         return policy_at(view, config, at) != policy_at(replace(view, team=held), config, at)
 
-    return people_events(config, before, now) + events_of(
+    return people_events(config, before, final, now) + events_of(
         before,
         ticket_plan.ticket,
         ticket_plan.change,
@@ -1051,13 +1058,23 @@ def notify_events(
     )
 
 
-def people_events(config: Config, before: Ticket, now: dt.datetime) -> list[Event]:
+def people_events(
+    config: Config, before: Ticket, final: Ticket, now: dt.datetime
+) -> list[Event]:
     """The notifications of what people did to ``before`` since its last sweep (none
-    without a `notify:` section)."""
+    without a `notify:` section), told to whoever had the ticket just after it as the
+    sweep's replay has it (``final``): a reopening at 14:00 of a ticket a rule escalated at
+    13:00 reaches the team it went to, whether or not a sweep ran in between."""
     notify = config.notify
     if notify is None:
         return []
     leads = {key: team.lead for key, team in config.teams.items()}
+    holders: dict[dt.datetime, Holder] = {}
+
+    def holder(at: dt.datetime) -> Holder:
+        if at not in holders:
+            holders[at] = holder_after_people(final, at)
+        return holders[at]
 
     def deadline_then(at: dt.datetime) -> dt.datetime | None:
         """The next deadline as a person's change left it at ``at``, before the rules acted
@@ -1074,7 +1091,7 @@ def people_events(config: Config, before: Ticket, now: dt.datetime) -> list[Even
     if lines:  # (of the ticket as people left it: the team and priority their change gave)
         people = Change(activity=lines, escalations=escalations)
         made += events_of(before, before, people, notify, leads, config.priorities,
-                          (), deadline_then)  # fmt: skip
+                          (), deadline_then, holder=holder)  # fmt: skip
     return made
 
 

@@ -278,6 +278,11 @@ def times_between(log: Sequence[Activity], lo: dt.datetime, hi: dt.datetime) -> 
     return [a.at for a in log if lo < a.at < hi]
 
 
+def by_person(actor: str) -> bool:
+    """Whether ``actor`` of a log line is a person (not the sweep, not a rule)."""
+    return actor != SWEEPER and not actor.startswith(RULE_ACTOR)
+
+
 def field_changes(log: Sequence[Activity], name: str) -> tuple[Activity, ...]:
     """The changes of field ``name`` in an activity log, in order."""
     if type(log) is not tuple and isinstance(log, LazyActivity):  # (ABCs are slow to ask)

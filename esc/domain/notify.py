@@ -18,7 +18,7 @@ from dataclasses import field
 from typing import Literal, get_args
 
 from esc.domain.calendar import Calendar, CalendarError, is_working, next_working_instant
-from esc.domain.model import Activity, Change, Request, Ticket, field_changes
+from esc.domain.model import Activity, Change, Request, Ticket, by_person, field_changes
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp, timestamp
 
@@ -274,6 +274,39 @@ def _id_of(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
 
 
+@immutable
+class Holder:
+    """Who had a ticket just after what people did at an instant: its team, its assignee
+    (None: nobody) and its priority."""
+
+    team: str
+    assignee: str | None
+    priority: str
+
+
+def holder_after_people(ticket: Ticket, at: dt.datetime) -> Holder:
+    """Who had ``ticket`` just after the last line people logged at ``at``, by its log:
+    what rules and the sweep did before it counts (an escalation at 13:00 a sweep replays
+    later), what they did after it does not, at that instant either (a rule the reopening
+    fired acts after the sweep that saw the reopening: that one told of it).  A sweep tells
+    of what people did as a sweep at that instant would have."""
+    lines = ticket.activity
+    last = -1
+    for i, a in enumerate(lines):
+        if a.at < at or (a.at == at and by_person(a.by)):
+            last = i
+
+    def value(name: str, now: str | None) -> str | None:
+        earlier = [a.new for i, a in enumerate(lines) if a.field == name and i <= last]
+        later = [a.old for i, a in enumerate(lines) if a.field == name and i > last]
+        held = earlier[-1] if earlier else later[0] if later else now
+        return None if held in (None, "—") else held
+
+    team, priority = value("team", ticket.team), value("priority", ticket.priority)
+    return Holder(team or ticket.team, value("assignee", ticket.assignee),
+                  priority or ticket.priority)  # fmt: skip
+
+
 def events_of(
     before: Ticket | None,
     after: Ticket,
@@ -284,6 +317,7 @@ def events_of(
     rules_fired: Sequence[tuple[str, dt.datetime, tuple[str, ...], str, bool]] = (),
     deadline_at: Callable[[dt.datetime], dt.datetime | None] | None = None,
     move_chose: Callable[[dt.datetime, str], bool] | None = None,
+    holder: Callable[[dt.datetime], Holder] | None = None,
 ) -> list[Event]:
     """The events ``change`` made (``before`` is None for a new ticket), each with its
     targets; events nobody is to be told of are left out.  ``leads``: team -> its lead;
@@ -292,8 +326,17 @@ def events_of(
     whether the policy the ticket has just after ``at`` is the one its move from ``team``
     at that instant chose (with ``team`` it would have another): a clock of that policy is
     the new team's; one a priority change chose, the team it had then (without it, any
-    policy re-selected at the instant of a move is taken for the move's)."""
+    policy re-selected at the instant of a move is taken for the move's).  ``holder(at)``:
+    who had the ticket just after what people did at ``at`` (a sweep telling of it; without
+    it, ``after`` as it stands just after that instant)."""
     made: list[Event] = []
+
+    def held_then(at: dt.datetime) -> Holder:
+        if holder is not None:
+            return holder(at)
+        then = at + _INSTANT
+        return Holder(after.team_at(then), after.assignee, _priority_at(after, then))
+
     kinds = {(e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
              for e in change.escalations}  # fmt: skip
 
@@ -321,13 +364,12 @@ def events_of(
         link = _link(notify, after.id)
         # (the ticket as it was just after the instant it tells of, not as the sweep that
         # tells it leaves it: the same message whenever a sweep saw it)
-        then = at + _INSTANT
-        priority = _priority_at(after, then)
-        top = bool(priorities) and priority == priorities[-1]
+        then = held_then(at)
+        top = bool(priorities) and then.priority == priorities[-1]
         if due is None and deadline_at is not None:
             due = deadline_at(at)
         made.append(Event(eid, after.id, kind, at, line.by, what, chosen, after.title,
-                          held or after.team_at(then), priority, due, link, top,
+                          held or then.team, then.priority, due, link, top,
                           breach, question))  # fmt: skip
 
     def team(name: str | None, lead: bool = False) -> list[str]:
@@ -355,6 +397,13 @@ def events_of(
         later = [a.old for i, a in lines if i > at]
         name = earlier[-1] if earlier else later[0] if later else after.assignee
         return person(name) if name != "—" else []
+
+    def owner(line: Activity) -> Holder:
+        """Who owns the ticket that ``line`` tells of: the team and assignee that had it
+        just after it (a sweep's replay), else as ``after`` has them."""
+        if holder is not None:
+            return holder(line.at)
+        return Holder(after.team, after.assignee, after.priority)
 
     def team_then(line: Activity) -> str:
         """The team that had the ticket as ``line`` was made: a move logged before it at
@@ -386,18 +435,20 @@ def events_of(
             add("escalated", line, f"escalated {old} → {new} ({kind})",
                 team(new, lead=True) + assignee(line))  # fmt: skip
         elif f == "priority" and kind == "priority":  # (the team that had it then)
-            holder = team_then(line)
+            holding = team_then(line)
             add("escalated", line, f"priority escalated {old} → {new}",
-                team(holder, True) + assignee(line), held=holder)  # fmt: skip
+                team(holding, True) + assignee(line), held=holding)  # fmt: skip
         elif f == "assignee" and new and new != "—":
             add("assigned", line, f"assigned to {new}", person(new))
         elif f == "status" and new == "open" and old in ("resolved", "closed"):
+            owned = owner(line)
             add("reopened", line, f"reopened ({old} → open)",
-                person(after.assignee) + team(after.team))  # fmt: skip
+                person(owned.assignee) + team(owned.team))  # fmt: skip
         elif f == "csat" and new is not None and new.isdigit() and int(new) <= notify.low_csat:
             acting[0] = ""  # (the customer's rating: the agent who typed it in is told too)
+            owned = owner(line)
             add("low_csat", line, f"low CSAT {new}",
-                team(after.team, lead=True) + person(after.assignee))  # fmt: skip
+                team(owned.team, lead=True) + person(owned.assignee))  # fmt: skip
         elif f is not None and f.startswith("sla.") and f != "sla.policy":
             metric = f[len("sla.") :]
             # (the team that had it as it crossed, and the one it has after that instant,
@@ -447,8 +498,9 @@ def events_of(
             # team it went to owns the ticket now: nobody is told twice)
             state, asked = answered.groups()
             askers = [r.by for r in after.requests if r.team == asked and r.closed == line.at]
+            owned = owner(line)
             add("answered", line, f"{asked} {state} the request for help",
-                team(after.team) + person(after.assignee) +
+                team(owned.team) + person(owned.assignee) +
                 [x for name in askers for x in person(name)])  # fmt: skip
         elif line.event == "mentioned":
             named = [n.lstrip("@") for n in line.note.split()]

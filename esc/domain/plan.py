@@ -37,6 +37,7 @@ from esc.domain.model import (
     EscalationKind,
     Request,
     Ticket,
+    by_person,
     field_changes,
     times_between,
 )
@@ -955,7 +956,7 @@ def _closed_later(
         r.key
         for r in ticket.requests
         if r.key in closing and r.closed is not None and at < r.closed <= until
-        and _by_person(r.closed_by or "")
+        and by_person(r.closed_by or "")
     }  # fmt: skip
 
 
@@ -1186,7 +1187,7 @@ def _moves_that_settle(
     first (the move was made on the file as it was, without them)."""
     made: list[_Effect] = []
     for line in field_changes(ticket.activity, "team"):
-        if not since < line.at <= until or not _by_person(line.by) or line.new is None:
+        if not since < line.at <= until or not by_person(line.by) or line.new is None:
             continue
         before = line.at - _MICROSECOND
         written, seen = _just_before(line.at, ticket, versions, [*effects, *made])
@@ -1195,7 +1196,7 @@ def _moves_that_settle(
         # (an assignment the same person's command made at that instant, before the move,
         # already replaced the rule's: the move unassigned theirs, and its own line says so)
         assigned_then = any(
-            a.at == line.at and a.field == "assignee" and _by_person(a.by)
+            a.at == line.at and a.field == "assignee" and by_person(a.by)
             for a in ticket.activity[: ticket.activity.index(line)]
         )
         if seen.assignee is not None and written.assignee is None and not assigned_then:
@@ -1324,22 +1325,18 @@ def by_people_since_swept(
     since = _checked(ticket)
     if since is None:
         since = ticket.created - _MICROSECOND
-    lines = tuple(a for a in ticket.activity if since < a.at <= now and _by_person(a.by))
+    lines = tuple(a for a in ticket.activity if since < a.at <= now and by_person(a.by))
     escalations = tuple(
-        e for e in ticket.escalations if since < e.at <= now and _by_person(e.by)
+        e for e in ticket.escalations if since < e.at <= now and by_person(e.by)
     )
     return lines, escalations, since < ticket.created <= now
-
-
-def _by_person(actor: str) -> bool:
-    return actor != SWEEPER and not actor.startswith("rule:")
 
 
 def _changed_by_person_at(ticket: Ticket, at: dt.datetime) -> bool:
     """Whether a person changed ``ticket`` at the instant ``at`` (by its log)."""
     if ticket.updated < at:  # (a person's change sets `updated`)
         return False
-    return any(line.at == at and _by_person(line.by) for line in ticket.activity)
+    return any(line.at == at and by_person(line.by) for line in ticket.activity)
 
 
 def _settled_at(ticket: Ticket, since: dt.datetime | None, now: dt.datetime) -> bool:
@@ -1351,7 +1348,7 @@ def _settled_at(ticket: Ticket, since: dt.datetime | None, now: dt.datetime) -> 
     if since is None or since >= now or ticket.updated < since:
         return False
     return any(
-        line.at == since and line.field in _REPLAYED_WHEN_SETTLED and _by_person(line.by)
+        line.at == since and line.field in _REPLAYED_WHEN_SETTLED and by_person(line.by)
         for line in ticket.activity
     )
 
