@@ -67,12 +67,23 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
         return ticket
     later = ticket.updated > at  # (then it was last updated by the last thing done by then)
     updated = ticket.created if later else ticket.updated
-    values: dict[str, object] = {}  # each logged field's value before its first later change
+    # each logged field's value at ``at``: as the last change by then left it, else as the
+    # first later one found it (the two differ where a person changed a field the sweep had
+    # not yet replayed a rule's change of: `priority: normal → urgent` at 09:10 by a person
+    # who never saw the rule make it urgent at 09:00; it was urgent at 09:05)
+    # (by the lines' times: a plan's ticket has the lines of its replay after the people's)
+    values: dict[str, object] = {}
+    set_by: dict[str, Activity] = {}  # (each field's last change by then)
+    found: dict[str, Activity] = {}  # (each logged field's first change after then)
     untagged: set[str] = set()
     kept: list[Activity] = []
     for a in ticket.activity:  # (one pass, in log order)
         if a.at <= at:
             kept.append(a)
+            if a.field is not None:
+                last = set_by.get(a.field)
+                if last is None or a.at >= last.at:
+                    set_by[a.field] = a
             if (
                 later
                 and a.at > updated
@@ -81,10 +92,15 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
             ):
                 updated = a.at
         elif a.field is not None:
-            if a.field in _LOGGED and a.field not in values:
-                values[a.field] = _value(a.field, a.old)
+            if a.field in _LOGGED:
+                first = found.get(a.field)
+                if first is None or a.at < first.at:
+                    found[a.field] = a
         elif a.event == "tagged":
             untagged.add(a.note)
+    for name, first in found.items():
+        last = set_by.get(name)
+        values[name] = _value(name, first.old if last is None else last.new)
     entries = tuple(e for e in ticket.entries if e.at <= at)
     if later:
         for e in entries:
@@ -155,10 +171,12 @@ class History:
             if entries and self.entry_times[entries - 1] > updated:
                 updated = self.entry_times[entries - 1]
         values: dict[str, object] = {}
-        for name, where in self.changes.items():  # (each field's value before its first
-            first = bisect.bisect_left(where, kept)  # later change)
-            if first < len(where):
-                values[name] = _value(name, self.lines[where[first]].old)
+        for name, where in self.changes.items():  # (each field's value as its last change
+            first = bisect.bisect_left(where, kept)  # by then left it, else as its first
+            if first < len(where):  # later change found it)
+                line = self.lines[where[first - 1]] if first else None
+                values[name] = _value(name, self.lines[where[first]].old if line is None
+                                      else line.new)  # fmt: skip
         values["updated"] = updated
         later_tags = self.tagged[bisect.bisect_left(self.tagged, kept) :]
         untagged = {self.lines[n].note for n in later_tags}

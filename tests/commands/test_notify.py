@@ -1113,6 +1113,27 @@ def test_a_reopening_reaches_the_team_a_rule_escalated_to_whatever_the_cadence(
     assert "team engineering" in reopened[0][1]
 
 
+@pytest.mark.parametrize("swept_between", [True, False])
+def test_a_rule_s_priority_escalation_tells_the_deadline_it_gave_whatever_the_cadence(
+    esc: Esc, workspace: Path, hook: Hook, swept_between: bool
+) -> None:
+    """The starter's outage-is-urgent makes a new outage urgent at 09:00 (first response
+    30m); a person who saw it still normal set it urgent at 09:10.  One sweep at 09:15 told
+    "next deadline 13:00" (normal's), a sweep at 09:05 "09:30" (audit d67): the ticket as of
+    09:00 is the rule's, whatever a later line found."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text() + NOTIFY)
+    ticket = esc.ok("create", "--title", "Checkout down", "--category", "outage",
+                    now="2026-11-24T09:00:00+01:00").strip()  # fmt: skip
+    if swept_between:
+        esc.ok("sweep", "--no-report", now="2026-11-24T09:05:00+01:00")
+    esc.ok("classify", ticket, "--priority", "urgent", now="2026-11-24T09:10:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-24T09:15:00+01:00")
+    raised = [text for _, text in hook.messages() if "priority escalated normal → urgent" in text]
+    assert len(raised) == 1
+    assert "next deadline: 2026-11-24T09:30:00+01:00" in raised[0]
+
+
 def test_a_message_tells_the_ticket_as_it_was_when_it_happened(
     esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
 ) -> None:

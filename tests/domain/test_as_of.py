@@ -13,7 +13,7 @@ from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain import lifecycle
 from esc.domain.as_of import History, changed_since, later_changes, ticket_as_of
 from esc.domain.config import Config
-from esc.domain.model import Ticket
+from esc.domain.model import Activity, Ticket
 from tests.helpers import berlin
 
 CREATED = berlin(2026, 11, 23, 9)
@@ -92,6 +92,28 @@ def test_an_instant_includes_what_happened_at_it() -> None:
     t, _ = story()
     assert ticket_as_of(t, berlin(2026, 11, 23, 12)).team == "engineering"
     assert ticket_as_of(t, berlin(2026, 11, 23, 12) - dt.timedelta(seconds=1)).team == "support"
+
+
+def test_a_field_is_as_its_last_change_by_then_left_it_though_a_later_one_says_otherwise(
+) -> None:
+    """A rule made the ticket urgent at 11:30 in a sweep's replay; a person who never saw it
+    (no sweep had run) logged `priority: normal → high` at 12:30.  At 12:00 it was urgent,
+    not `normal` as the person's line found it (audit d67: a message's next deadline as of
+    11:30 depended on whether a sweep ran in between), whether the log is in time order or
+    has the replay's lines after the person's, as a plan's ticket has them."""
+    t, _ = story()
+    rule = Activity(berlin(2026, 11, 23, 11, 30), "rule:up", field="priority", old="urgent",
+                    new="critical")  # fmt: skip
+    person = Activity(berlin(2026, 11, 23, 12, 30), "bob", field="priority", old="urgent",
+                      new="high")  # fmt: skip
+    lines = tuple(t.activity)
+    at = berlin(2026, 11, 23, 12)
+    for log in (tuple(sorted((*lines, rule, person), key=lambda a: a.at)), (*lines, person, rule)):
+        told = dataclasses.replace(t, priority="high", activity=log, updated=person.at)
+        assert ticket_as_of(told, at).priority == "critical"
+        assert History(told).as_of(at).priority == "critical"
+        assert ticket_as_of(told, berlin(2026, 11, 23, 11, 15)).priority == "urgent"
+        assert ticket_as_of(told, berlin(2026, 11, 23, 12, 45)).priority == "high"
 
 
 def test_later_changes_of_one_field() -> None:
