@@ -67,6 +67,7 @@ def run_rules(
     sla_of: Callable[[Ticket, dt.datetime], Sla],
     before: Callable[[], Sla] | None = None,
     last_sweep: Callable[[], Seen | None] | None = None,
+    needless: Callable[[str, Change], bool] | None = None,
 ) -> RulesOutcome:
     """Evaluate the rules in order at ``at``, again and again until none fires: later rules
     see earlier rules' effects, and an earlier rule sees a later one's (a rule that makes
@@ -78,7 +79,9 @@ def run_rules(
     the SLA of the ticket as it was just before ``at`` (before what changed it then), if
     known, asked for only when a clock may have entered a state at ``at`` by a change
     (:func:`crossed_since`).  ``last_sweep``: what the ticket's last sweep saw
-    (:class:`Seen`), asked for when needed.
+    (:class:`Seen`), asked for when needed.  ``needless(rule, change)``: whether a rule's
+    change is one a person made again later (a replay's): the rule fired, and its change
+    is listed, but the later rules do not see it (nothing follows from what was never made).
     """
     outcome = RulesOutcome(ticket)
     first: tuple[Sla, Facts] | None = None
@@ -91,7 +94,9 @@ def run_rules(
             if rule.name in memory and not rule.when.matches(first[1]):
                 memory.pop(rule.name, None)
     for _ in range(MAX_PASSES):
-        if not _one_pass(outcome, config, at, memory, budget, sla_of, first, before, last_sweep):
+        if not _one_pass(
+            outcome, config, at, memory, budget, sla_of, first, before, last_sweep, needless
+        ):
             break
         first = None
     return outcome
@@ -107,6 +112,7 @@ def _one_pass(
     first: tuple[Sla, Facts] | None = None,
     before: Callable[[], Sla] | None = None,
     last_sweep: Callable[[], Seen | None] | None = None,
+    needless: Callable[[str, Change], bool] | None = None,
 ) -> bool:
     """One pass over the rules; whether any fired (or tried to).  ``first``: the SLA and
     facts of the ticket as the pass finds it, if known."""
@@ -140,7 +146,10 @@ def _one_pass(
         except (Refused, BadInput) as exc:
             outcome.skipped.append(f"{rule.name}: {exc}")
             continue
-        if change or change.activity:  # (a notify: a line of its own, the ticket as it was)
+        if needless is not None and needless(rule.name, change):
+            outcome.changes.append((rule.name, change))
+            outcome.slas.append(sla)
+        elif change or change.activity:  # (a notify: a line of its own, the ticket as it was)
             outcome.ticket = lifecycle.applied(outcome.ticket, change)
             outcome.change = lifecycle.combined(outcome.change, change)
             outcome.changes.append((rule.name, change))

@@ -392,8 +392,9 @@ def plan(
                 then = views(at - _MICROSECOND)
             just_before = None if then is None else functools.partial(sla_at, then, at)
             outcome = automation.run_rules(
-                view, config, at, memory, budget, sla_at, just_before, seen
-            )
+                view, config, at, memory, budget, sla_at, just_before, seen,
+                functools.partial(_needless, ticket, at, now),
+            )  # fmt: skip
             chain = chain + 1 if at_deferred else 0
             held_back = [s for s in outcome.skipped if s.endswith(CAP_REACHED)]
             if budget[0] <= 0 and held_back and chain < len(config.automation) and at < now:
@@ -433,7 +434,7 @@ def plan(
         moment = at
     total = Change()
     for effect in effects:
-        kept = _kept(ticket, effect, now)
+        kept = _kept(ticket, effect, now, now)
         if kept is None:
             skipped.append(_made_by_hand(ticket, effect, now))
         else:
@@ -838,7 +839,7 @@ class _Views:
         whole = True
         for effect in effects[start:]:
             if effect.at <= at:
-                kept = _kept(self.ticket, effect, at)
+                kept = _kept(self.ticket, effect, at, self.versions.span[1])
                 if kept is not None:
                     view = lifecycle.applied(view, kept)
             else:  # (one of later: not in this view, nor to be taken as applied)
@@ -850,13 +851,15 @@ class _Views:
         return view
 
 
-def _view(base: Ticket, ticket: Ticket, at: dt.datetime, effects: list[_Effect]) -> Ticket:
+def _view(
+    base: Ticket, ticket: Ticket, at: dt.datetime, effects: list[_Effect], now: dt.datetime
+) -> Ticket:
     """The ticket as the rules saw it at ``at``: as it was then (``base``, the ticket as of
-    ``at``), with the rules' effects."""
+    ``at``), with the rules' effects (as they stand by the sweep's ``now``)."""
     view = base
     for effect in effects:
         if effect.at <= at:
-            kept = _kept(ticket, effect, at)
+            kept = _kept(ticket, effect, at, now)
             if kept is not None:
                 view = lifecycle.applied(view, kept)
     if view.updated < base.updated:
@@ -864,13 +867,22 @@ def _view(base: Ticket, ticket: Ticket, at: dt.datetime, effects: list[_Effect])
     return view
 
 
-def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
+def _kept(
+    ticket: Ticket, effect: _Effect, until: dt.datetime, now: dt.datetime
+) -> Change | None:
     """What of a rule's effect still stands at ``until``, after what people did since.
 
     A field someone changed after the rule acted keeps their value; an escalation someone
-    made to the same place after the rule acted makes the rule's one needless (None).
+    made to the same place after the rule acted makes the rule's one needless (None), as
+    does a request someone made to the same team.  Needless by the sweep's ``now``, it was
+    never made, at any moment of the replay: nothing followed from it (audit d67: a rule on
+    the OLA of a request a person made again later tagged a ticket whose log shows no
+    request before theirs; a rule assigning the lead of the team an escalation a person
+    made again later moved it to had assigned them at the rule's instant).
     """
     change = effect.change
+    if until < now and _needless(ticket, effect.at, now, effect.rule, change):
+        return None
     if change.requests and all(
         _asked_later(ticket, request, effect.at, until) for request in change.requests
     ):
@@ -942,6 +954,16 @@ def _kept(ticket: Ticket, effect: _Effect, until: dt.datetime) -> Change | None:
         activity=tuple(a for a in change.activity
                        if a.field not in overridden - {_moves(e) for e in change.escalations}),
     )  # fmt: skip
+
+
+def _needless(
+    ticket: Ticket, at: dt.datetime, now: dt.datetime, rule: str, change: Change
+) -> bool:
+    """Whether rule ``rule``'s ``change`` at ``at`` is an escalation or a request a person
+    made again after it, by ``now`` (:func:`_kept`): never made, it has no consequences."""
+    if not change.requests and not change.escalations:
+        return False
+    return _kept(ticket, _Effect(rule, at, change), now, now) is None
 
 
 def _closed_later(
@@ -1225,7 +1247,7 @@ def _just_before(
     was applied to), and as the replayed rules' ``effects`` made it."""
     before = at - _MICROSECOND
     written = versions.as_of(before)
-    return written, _view(written, ticket, before, effects)
+    return written, _view(written, ticket, before, effects, versions.span[1])
 
 
 class _Slas:

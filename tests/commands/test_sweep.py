@@ -66,6 +66,61 @@ def make(esc: Esc, title: str = "Invoice missing", category: str = "billing") ->
     return esc.ok("create", "--title", title, "--category", category, now=CREATED).strip()
 
 
+def test_a_rule_s_request_a_person_made_again_later_never_ran_its_clock(
+    esc: Esc, workspace: Path
+) -> None:
+    """A rule involves engineering at 09:05 (no sweep sees it); alice involves engineering
+    herself at 12:00.  The rule's request is not made twice, and nothing followed from it:
+    a rule on the breach of its OLA (2h, 11:05) tagged the ticket `ola-late` though its log
+    shows no request before alice's (audit d67)."""
+    rules = workspace / "rules.yaml"
+    text = rules.read_text().replace("resolution: 24h}", "resolution: 24h, collaboration: 2h}")
+    rules.write_text(text + (
+        "  - name: ask-engineering\n    when: {tags: needs-dev, status: [new, open]}\n"
+        "    then: {involve: engineering}\n"
+        "  - name: ola-late\n    when: {sla.collaboration: breached}\n"
+        "    then: {tag: ola-late}\n"))  # fmt: skip
+    ticket = esc.ok("create", "--title", "Export broken", "--category", "billing",
+                    now="2026-11-24T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("tag", ticket, "needs-dev", now="2026-11-24T09:05:00+01:00")
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "can you check the export?",
+           now="2026-11-24T12:00:00+01:00")  # fmt: skip
+    out = esc.ok("sweep", "--no-report", now="2026-11-24T12:30:00+01:00")
+    assert "so it is not asked twice" in out and "ola-late" not in out
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "ola-late" not in text and "sla.collaboration: ok → warning" not in text
+    assert "12:00:00+01:00 · esc · sla.collaboration: — → ok" in text
+
+
+def test_a_rule_s_escalation_a_person_made_again_later_has_no_consequences(
+    esc: Esc, workspace: Path
+) -> None:
+    """The first response breaches at 13:00: breached-goes-up would move the ticket to
+    engineering, whose lead a rule assigns.  No sweep runs until 13:30; alice escalates
+    it up herself at 13:10.  The rule's escalation is not made twice, and nothing followed
+    from it: the lead was assigned at 13:00, ten minutes before the ticket moved (audit
+    d67); assigned at 13:10, after alice's move, as hourly sweeps do."""
+    teams = workspace / "teams.yaml"
+    teams.write_text(teams.read_text().replace(
+        "    members: [dan, erin]\n", "    members: [dan, erin]\n    lead: gina\n"))  # fmt: skip
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text() + (
+        "  - name: lead-takes-it\n    when: {assignee: null}\n    then: {assign: lead}\n"))
+    ticket = esc.ok("create", "--title", "Export broken", "--category", "billing",
+                    now="2026-11-24T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-24T09:05:00+01:00")
+    esc.ok("escalate", ticket, "--up", "--reason", "needs a developer",
+           now="2026-11-24T13:10:00+01:00")  # fmt: skip
+    out = esc.ok("sweep", "--no-report", now="2026-11-24T13:30:00+01:00")
+    assert "so it is not made twice" in out
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assigned = re.findall(r"- (\S+) · rule:lead-takes-it · assignee: — → (\w+)", text)
+    assert assigned == [
+        ("2026-11-24T09:00:00+01:00", "carol"),
+        ("2026-11-24T13:10:00+01:00", "gina"),
+    ]
+
+
 @pytest.mark.parametrize("settle", ["resolve", "close"])
 def test_a_tag_a_policy_reads_on_a_settled_ticket_is_logged_at_its_time_whatever_the_cadence(
     tmp_path: Path, settle: str
