@@ -289,8 +289,10 @@ def holder_after_people(ticket: Ticket, at: dt.datetime) -> Holder:
     what rules and the sweep did before it counts (an escalation at 13:00 a sweep replays
     later), what they did after it does not, at that instant either (a rule the reopening
     fired acts after the sweep that saw the reopening: that one told of it).  A sweep tells
-    of what people did as a sweep at that instant would have."""
-    lines = ticket.activity
+    of what people did as a sweep at that instant would have.  By the lines' times (a
+    plan's ticket lists its replay's lines after the people's), in log order at one
+    instant."""
+    lines = sorted(ticket.activity, key=lambda a: a.at)
     last = -1
     for i, a in enumerate(lines):
         if a.at < at or (a.at == at and by_person(a.by)):

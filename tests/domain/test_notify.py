@@ -15,6 +15,7 @@ from esc.domain.notify import (
     Target,
     events_of,
     expand,
+    holder_after_people,
     missing_variables,
     url_problem,
 )
@@ -89,6 +90,25 @@ def test_reopened_tells_the_assignee_and_the_team_and_assigned_tells_the_person(
     assert (event.kind, event.targets) == ("reopened", ("alice", "sup"))
     assigned = lifecycle.assign(ticket(), config, NOW, "bob", "carol")
     assert [(e.kind, e.targets) for e in events(assigned)] == [("assigned", ("carol",))]
+
+
+def test_who_held_a_ticket_after_people_s_lines_is_by_time_and_before_the_rules_then() -> None:
+    """A plan's ticket lists its replay's lines after the people's: a rule's move at 09:00
+    counts for the customer's reopening at 10:00, a rule's assignment at that instant (after
+    the reopening) and a person's reassignment at 11:00 do not."""
+    hour = dt.timedelta(hours=1)
+    log = (
+        Activity(NOW, "customer", field="status", old="resolved", new="open"),
+        Activity(NOW + hour, "bob", field="assignee", old="alice", new="dan"),
+        Activity(NOW - hour, "rule:up", field="team", old="support", new="engineering"),
+        Activity(NOW, "rule:lead", field="assignee", old="alice", new="erin"),
+        Activity(NOW, "rule:raise", field="priority", old="normal", new="high"),
+    )
+    final = ticket(team="engineering", assignee="dan", priority="high", activity=log)
+    held = holder_after_people(final, NOW)
+    assert (held.team, held.assignee, held.priority) == ("engineering", "alice", "normal")
+    later = holder_after_people(final, NOW + hour)
+    assert (later.team, later.assignee, later.priority) == ("engineering", "dan", "high")
 
 
 def test_nobody_is_told_of_what_they_did_themselves() -> None:
