@@ -750,6 +750,7 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     atomic_write(marker, f"{branch}\n{os.getpid()}\n")  # (whose: writers wait for it alone)
     _reports_as_committed(root)
     staged = _wholly_staged(root)
+    partly = _partly_staged(root)
     try:
         proc = run(
             root, *merge_settings(scratch), "rebase", "--quiet", "--autostash", "FETCH_HEAD",
@@ -789,6 +790,7 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
         _put_aside_if_conflicting(root, remote, branch)
         if staged:  # (git's autostash puts changes back unstaged: staged ones staged again)
             run(root, "add", "--", *staged)
+        _restage(root, partly)
     finally:
         if in_progress(root) is None:  # (else left for the next sweep to abort)
             marker.unlink(missing_ok=True)
@@ -831,6 +833,75 @@ def _wholly_staged(root: Path) -> list[str]:
         for name in cached.stdout.split(b"\0")
         if name and name not in partly
     ]
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A file staged in part: what its owner staged (``mode`` and ``blob`` in the index),
+    and the blob HEAD had of it (None: none), by path from the repository's top."""
+
+    path: str
+    mode: str
+    blob: str
+    head: str | None
+
+
+def _partly_staged(root: Path) -> list[_Staged]:
+    """The files staged in part (some of their changes staged, some not), with what is
+    staged of them: git's autostash puts them back wholly unstaged."""
+    top = toplevel(root)
+    cached = run(top, "diff", "--cached", "--name-only", "-z", "--no-renames")
+    unstaged = run(top, "diff", "--name-only", "-z", "--no-renames")
+    if cached.returncode != 0 or unstaged.returncode != 0:
+        return []
+    names = sorted(set(cached.stdout.split(b"\0")) & set(unstaged.stdout.split(b"\0")) - {b""})
+    if not names:
+        return []
+    paths = [n.decode("utf-8", "surrogateescape") for n in names]
+    index = _entries(run(top, "ls-files", "--stage", "-z", "--", *paths).stdout)
+    head = _head_blobs(top, paths)
+    return [
+        _Staged(path, *index[path], head.get(path))
+        for path in paths
+        if path in index
+    ]
+
+
+def _entries(listing: bytes) -> dict[str, tuple[str, str]]:
+    """``git ls-files --stage -z``'s entries at stage 0: path -> (mode, blob)."""
+    out: dict[str, tuple[str, str]] = {}
+    for item in listing.split(b"\0"):
+        info, tab, name = item.partition(b"\t")
+        fields = info.split()
+        if tab and len(fields) == 3 and fields[2] == b"0":
+            out[name.decode("utf-8", "surrogateescape")] = (fields[0].decode(), fields[1].decode())
+    return out
+
+
+def _head_blobs(top: Path, paths: Sequence[str]) -> dict[str, str]:
+    """The blob HEAD has of each of ``paths`` (from the repository's top) that it has."""
+    listing = run(top, "ls-tree", "-z", "--full-tree", "HEAD", "--", *paths)
+    out: dict[str, str] = {}
+    for item in listing.stdout.split(b"\0"):
+        info, tab, name = item.partition(b"\t")
+        fields = info.split()
+        if tab and len(fields) == 3 and fields[1] == b"blob":
+            out[name.decode("utf-8", "surrogateescape")] = fields[2].decode()
+    return out
+
+
+def _restage(root: Path, partly: Sequence[_Staged]) -> None:
+    """What was staged of each file staged in part, staged again after the rebase: for a
+    file the rebase left as HEAD had it (else what was staged was of the old version, and
+    the whole change stays unstaged, as git's autostash leaves it)."""
+    if not partly:
+        return
+    top = toplevel(root)
+    head = _head_blobs(top, [p.path for p in partly])
+    for staged in partly:
+        if head.get(staged.path) == staged.head:
+            info = f"{staged.mode},{staged.blob},{staged.path}"
+            run(top, "update-index", "--cacheinfo", info)
 
 
 def _put_aside_if_conflicting(root: Path, remote: str, branch: str) -> None:

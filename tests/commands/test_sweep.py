@@ -1369,7 +1369,8 @@ def test_a_retried_push_leaves_a_person_s_staged_edit_staged(
 ) -> None:
     """A person's edit, staged (`git add`), while the sweep's push is rejected and it
     rebases: git's autostash put it back unstaged, so a plain `git commit` then left it
-    out; a change staged in part stays as it was."""
+    out; a change staged in part stays as it was, its staged part staged (audit c67: the
+    whole change was left unstaged)."""
     first, second = committed_repo(esc, workspace, "Invoice missing", "Refund late")
     remote = with_remote(workspace, tmp_path)
     pushed_from_elsewhere(remote, tmp_path)
@@ -1382,7 +1383,10 @@ def test_a_retried_push_leaves_a_person_s_staged_edit_staged(
     assert "(after 2 attempts)" in out
     status = set(git(workspace, "status", "--porcelain").splitlines())
     assert f"M  tickets/{first}.md" in status
-    assert f"MM tickets/{second}.md" in status or f" M tickets/{second}.md" in status
+    assert f"MM tickets/{second}.md" in status
+    staged = git(workspace, "show", f":tickets/{second}.md")
+    assert "staged" in staged and "later" not in staged
+    assert "later" in (workspace / "tickets" / f"{second}.md").read_text()
 
 
 def test_a_true_conflict_in_the_rebase_names_the_file_after_the_summary(
