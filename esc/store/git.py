@@ -751,11 +751,12 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     _reports_as_committed(root)
     staged = _wholly_staged(root)
     partly = _partly_staged(root)
+    onto = _upstream_ref(root, remote, branch)
     try:
         proc = run(
-            root, *merge_settings(scratch), "rebase", "--quiet", "--autostash", "FETCH_HEAD",
+            root, *merge_settings(scratch), "rebase", "--quiet", "--autostash", *onto,
             timeout=rebase_timeout(root),
-        )  # fmt: skip  (FETCH_HEAD: the branch just fetched, from a remote's name or a URL)
+        )  # fmt: skip
         if proc.returncode != 0:
             names = _unmerged(root)
             top = toplevel(root)
@@ -794,6 +795,20 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     finally:
         if in_progress(root) is None:  # (else left for the next sweep to abort)
             marker.unlink(missing_ok=True)
+
+
+def _upstream_ref(root: Path, remote: str, branch: str) -> list[str]:
+    """What a rebase onto the branch just fetched is given: the remote-tracking branch with
+    ``--fork-point`` when the fetch updated it (a remote's name), as `git pull --rebase`
+    does: commits the remote once had and a force-push took out since are dropped, never
+    pushed back by the next sweep (audit c67); else ``FETCH_HEAD`` (a URL, a path)."""
+    if is_url_or_path(remote):
+        return ["FETCH_HEAD"]
+    tracking = f"refs/remotes/{remote}/{branch}"
+    kept = run(root, "rev-parse", "--verify", "--quiet", f"{tracking}^{{commit}}")
+    if kept.returncode != 0 or kept.stdout.decode().strip() != fetched(root):
+        return ["FETCH_HEAD"]
+    return ["--fork-point", tracking]
 
 
 def _reports_as_committed(root: Path) -> None:

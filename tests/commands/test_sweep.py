@@ -1239,6 +1239,39 @@ def pushed_from_elsewhere(remote: Path, tmp_path: Path) -> Path:
     return other
 
 
+def test_a_commit_a_force_push_took_out_is_not_pushed_back_by_the_next_sweep(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A bad commit made in the cron clone reached the remote with a `--push` sweep; a
+    person took it out (reset, force-push) and pushed a fix: the next sweep's rebase onto
+    the remote replayed it and pushed it back (audit c67).  As `git pull --rebase` does,
+    what the remote once had and no longer has is dropped; the sweep's own work stands."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    remote = with_remote(workspace, tmp_path)
+    (workspace / "NOTES.md").write_text("on call: nobody (a mistake)\n")
+    git(workspace, "add", "NOTES.md")
+    git(workspace, "commit", "-qm", "bad notes")
+    esc.ok("sweep", "--push", "--no-report", now="2026-11-20T09:30:00+01:00")
+    assert "bad notes" in git(remote, "log", "--format=%s", "main")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    git(other, "reset", "-q", "--hard", "HEAD~2")  # (the bad commit and the sweep's after it)
+    (other / "NOTES.md").write_text("on call: carol\n")
+    git(other, "add", "NOTES.md")
+    git(other, "commit", "-qm", "notes, right")
+    git(other, "push", "-q", "--force", "origin", "main")
+    out = esc.ok("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert "pushed" in out
+    subjects = git(remote, "log", "--format=%s", "main").splitlines()
+    assert "bad notes" not in subjects and "notes, right" in subjects
+    assert (workspace / "NOTES.md").read_text() == "on call: carol\n"
+    assert git(remote, "show", "main:NOTES.md") == "on call: carol\n"
+    # (the sweep's work is made again on the remote's tickets: the 11:00 breach escalated)
+    assert "breached-goes-up" in git(remote, "show", f"main:tickets/{ticket}.md")
+
+
 def notes_changed_on_the_remote(
     esc: Esc, workspace: Path, tmp_path: Path, also: dict[str, str] | None = None
 ) -> Path:
