@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Literal
 
 from esc.domain.choices import did_you_mean, unknown_choice
 from esc.domain.durations import DurationError, format_duration, parse_duration
@@ -29,6 +29,7 @@ from esc.domain.model import (
     STATUSES,
 )
 from esc.domain.records import ADDED_WITH_DEFAULT, immutable
+from esc.domain.slow_regex import backtracks_badly
 
 __all__ = [
     "AllOf",
@@ -662,72 +663,6 @@ def values_named(condition: Condition, name: str) -> list[object]:
     return []
 
 
-def _repeat_in_a_repeat(pattern: str, flags: int) -> bool:
-    """Whether ``pattern`` repeats without bound a part that may be one variable repeat
-    alone (`(\\w+\\s?)*`, `(\\s?\\w+)+`, `(a+)+`): a run of text can then be cut into
-    its iterations in exponentially many ways, each tried when the rest fails (Python's
-    ``re`` has no time limit).  One that each iteration must begin or end with something
-    of its own (`(,[a-z]+)*`, `(\\d+\\.)+`) is cut one way only.  Read from ``re``'s own
-    parse of it; possessive repeats and atomic groups never backtrack."""
-    import importlib
-
-    # (re's own reading of it; `sre_parse` before Python 3.11 named it)
-    sre = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
-    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
-
-    def parts(op: Any, av: Any) -> list[Any]:  # (the item lists a node holds)
-        if op in repeats:
-            return [av[2]]
-        if op is sre.SUBPATTERN:
-            return [av[3]]
-        if op is sre.BRANCH:
-            return list(av[1])
-        if op in (sre.ASSERT, sre.ASSERT_NOT):
-            return [av[1]]
-        if op is sre.GROUPREF_EXISTS:
-            return [part for part in av[1:] if part is not None]
-        return []  # (atomic groups and possessive repeats: no backtracking into them)
-
-    def empty(item: Any) -> bool:  # (may match nothing, and so never marks a cut: an
-        # assertion, `\\b` or `$`, does: `(\\b\\w+\\b\\s*)+` cuts a run one way)
-        op, av = item
-        if op in repeats:
-            return bool(av[0] == 0) or all(empty(i) for i in av[2])
-        if op is sre.SUBPATTERN:
-            return all(empty(i) for i in av[3])
-        if op is sre.BRANCH:
-            return any(all(empty(i) for i in alternative) for alternative in av[1])
-        return False
-
-    def varies(item: Any) -> bool:  # (a repeat of a variable count, or a part made of one)
-        op, av = item
-        if op in repeats:
-            return bool(av[1] > av[0] and av[1] > 1) or any(varies(i) for i in av[2])
-        if op is sre.SUBPATTERN:
-            return alone(av[3])
-        if op is sre.BRANCH:  # (`(\\w+|\\s)*`: one alternative cuts a run many ways)
-            return any(alone(alternative) for alternative in av[1])
-        return False
-
-    def alone(items: Any) -> bool:  # (variable repeats, with nothing between that marks
-        # a cut: `\\w+\\s?`, `\\w+\\s?\\w+`, `x+x+`)
-        items = list(items)
-        return any(varies(i) for i in items) and all(varies(i) or empty(i) for i in items)
-
-    def nested(items: Any) -> bool:
-        for op, av in items:
-            if op in repeats and av[1] == sre.MAXREPEAT and alone(av[2]):
-                return True
-            if any(nested(sub) for sub in parts(op, av)):
-                return True
-        return False
-
-    try:
-        return nested(sre.parse(pattern, flags))
-    except RecursionError:  # (groups nested hundreds deep: Python's own reading stops)
-        return False
-
-
 def holds_only_on_breach(condition: Condition) -> bool:
     """Whether ``condition`` can hold only while a clock is breached (``sla: breached``,
     ``overdue: …``, or all of a rule's ``when`` with one of those): what a rule fired on it
@@ -1019,11 +954,12 @@ class _Compiler:
             compiled = re.compile(pattern, flags)
         except re.error as exc:
             raise self.error(f"invalid regex {text}: {exc}", at) from None
-        if _repeat_in_a_repeat(pattern, flags):
+        if backtracks_badly(pattern, flags):
             raise self.error(
-                f"regex {text} repeats a part that itself repeats (as `(\\w+\\s?)*`): on some"
-                " text Python's regex engine takes minutes, and a customer's message would"
-                " hold up the sweep and intake; write it without the nesting (`[\\w\\s]*`)",
+                f"regex {text} repeats a part that can match one text in many ways (as"
+                " `(\\w+\\s?)*` or `(a|aa)+`): on some text Python's regex engine takes"
+                " minutes, and a customer's message would hold up the sweep and intake;"
+                " write it so that each repeat can cut a text one way only (`[\\w\\s]*`)",
                 at,
             )
         return _Regex(compiled, text)

@@ -1,0 +1,234 @@
+"""Regular expressions that Python's engine may take minutes on.  Pure.
+
+A rule's `/regex/` is matched against what customers write, by the sweep and by intake;
+Python's ``re`` has no time limit.  It backtracks: when the rest of the pattern fails, it
+tries every other way the text could have been matched so far.  Inside a repeat, a text
+that can be matched in two ways at each iteration gives 2**n ways over n iterations, and
+a customer's message of a few hundred characters holds a sweep for hours.
+
+:func:`backtracks_badly` reads a pattern as ``re`` parses it and finds such a repeat, by
+the characters each part may begin with and may go on with, over a sample of characters
+(ASCII and a few of each kind beyond: letters, digits, spaces), each tested with ``re``
+itself (flags, classes and case folding as the pattern has them).  A repeat is in danger
+when, within it, a part that matches more or less (``\\w+``, ``a|aa``) is followed by a
+part that may begin with a character it may go on with (``\\w+\\s?\\w``, ``[a-z]+.``),
+across the end of one iteration and the start of the next too (``(a+)+``, ``(\\w+\\s?)*``),
+or when two alternatives may match one text (``(\\d|\\w)+``).  An assertion (``\\b``, ``$``,
+a lookaround) between them marks the one place a cut can be, and possessive repeats and
+atomic groups never backtrack.  It may refuse a pattern that is only slow in theory; it
+says which, and a rewrite (``[\\w\\s]*``) says the same.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Characters the check tests each part against: ASCII, and beyond it letters (with case
+# folding's odd ones: the long s, the Kelvin sign, the dotted I), digits, spaces, a line
+# separator and an emoji.
+_SAMPLE = "".join(map(chr, range(128))) + (
+    "\u00a0\u00b5\u00df\u00e9\u00ff\u0130\u017f\u03a9\u0436\u0663\u1680\u2028\u212a"
+    "\u3000\u4e2d\U0001f600"
+)
+_EVERY = frozenset(_SAMPLE)
+_NONE: frozenset[str] = frozenset()
+LOOP_AT = 10  # a bounded repeat of at least this many is a loop too: `(.*a){11}` is n**11
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What the check knows of one part of a pattern (or a sequence of parts)."""
+
+    first: frozenset[str]  # what a match that is not empty may begin with
+    more: frozenset[str]  # what may begin the rest of a longer match than one it made
+    chars: frozenset[str]  # every character it may match
+    empty: bool  # it may match nothing
+    cut: bool  # it matches nothing only at an assertion (`\b`, `$`): a place to cut
+    ambiguous: bool  # it may match one text in two ways
+    spelled: tuple[frozenset[str], ...] | None  # of a fixed width: each place's characters
+
+
+_ASSERTION = _Part(_NONE, _NONE, _NONE, True, True, False, ())
+_UNKNOWN = _Part(_EVERY, _NONE, _EVERY, True, False, False, None)
+
+
+class _Danger(Exception):
+    """A repeat that may backtrack without end was found."""
+
+
+def backtracks_badly(pattern: str, flags: int) -> bool:
+    """Whether ``pattern`` (with ``flags``) has a repeat that may match one text in
+    exponentially many ways (or, bounded, in n**10 or more)."""
+    sre = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
+    try:
+        parsed = sre.parse(pattern, flags)
+        _Reader(sre, parsed.state).sequence(list(parsed))
+    except _Danger:
+        return True
+    except RecursionError:  # (groups nested hundreds deep: Python's own reading stops)
+        return False
+    return False
+
+
+class _Reader:
+    """Reads ``re``'s parse of a pattern, part by part."""
+
+    def __init__(self, sre: Any, state: Any) -> None:
+        self.sre = sre
+        self.flags: int = state.flags  # (as scoped flags, `(?i:…)`, leave them here)
+        self.repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
+        self.atoms = {sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN}
+        self.atomic = getattr(sre, "ATOMIC_GROUP", None)  # (Python 3.11 and later)
+        self.possessive = getattr(sre, "POSSESSIVE_REPEAT", None)
+        self.compiler = getattr(re, "_compiler", None) or importlib.import_module("sre_compile")
+        self.known: dict[tuple[int, str], frozenset[str]] = {}
+
+    def sequence(self, items: Sequence[Any]) -> _Part:
+        parts = [self.item(op, av) for op, av in items]
+        ambiguous = any(p.ambiguous for p in parts)
+        for at, part in enumerate(parts):  # (a part that may go on, and what may follow it)
+            if part.more and _meets(part.more, parts[at + 1 :]):
+                ambiguous = True
+        first: frozenset[str] = _NONE
+        for part in parts:
+            first |= part.first
+            if not part.empty or part.cut:
+                break
+        more = _more_at_end(parts)
+        empty = all(p.empty for p in parts)
+        cut = empty and any(p.cut for p in parts)
+        spelled: tuple[frozenset[str], ...] | None = ()
+        for part in parts:
+            if spelled is None or part.spelled is None:
+                spelled = None
+            else:
+                spelled += part.spelled
+        chars = frozenset().union(*(p.chars for p in parts))
+        return _Part(first, more, chars, empty, cut, ambiguous, spelled)
+
+    def item(self, op: Any, av: Any) -> _Part:
+        sre = self.sre
+        if op in self.atoms:
+            chars = self.matched(op, av)
+            return _Part(chars, _NONE, chars, False, False, False, (chars,))
+        if op in self.repeats:
+            return self.repeat(av[0], av[1], self.sequence(av[2]))
+        if op is sre.SUBPATTERN:
+            outside = self.flags
+            self.flags = (outside | av[1]) & ~av[2]
+            try:
+                return self.sequence(av[3])
+            finally:
+                self.flags = outside
+        if op is sre.BRANCH:
+            return self.branch([self.sequence(a) for a in av[1]])
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            if op is not sre.AT:
+                self.sequence(av[1])  # (a repeat inside a lookaround backtracks too)
+            return _ASSERTION
+        if op is sre.GROUPREF_EXISTS:
+            return self.branch([self.sequence(a) for a in av[1:] if a is not None])
+        if op is not None and op in (self.atomic, self.possessive):
+            # (never given back: what it matched is not tried another way once it has)
+            inner = self.sequence(av if op is self.atomic else av[2])
+            empty = inner.empty or (op is self.possessive and av[0] == 0)
+            return _Part(inner.first, _NONE, inner.chars, empty, False, False, None)
+        return _UNKNOWN  # (a back reference: what it matches is another part's)
+
+    def repeat(self, least: int, most: int, body: _Part) -> _Part:
+        wraps = bool(body.more & body.first)  # (an iteration may go on into the next one's)
+        if (most == self.sre.MAXREPEAT or most >= LOOP_AT) and (body.ambiguous or wraps):
+            raise _Danger
+        ambiguous = body.ambiguous or (most > 1 and wraps)
+        more = body.more | (body.first if most > least else _NONE)
+        spelled = None if most != least or body.spelled is None else body.spelled * least
+        return _Part(body.first if most else _NONE, more, body.chars, least == 0 or body.empty,
+                     least > 0 and body.cut, ambiguous, spelled)  # fmt: skip
+
+    def branch(self, alternatives: list[_Part]) -> _Part:
+        first = frozenset().union(*(a.first for a in alternatives))
+        more = frozenset().union(*(a.more for a in alternatives))
+        ambiguous = any(a.ambiguous for a in alternatives)
+        for i, one in enumerate(alternatives):
+            for other in alternatives[i + 1 :]:
+                ambiguous = ambiguous or _alike(one, other)
+            for other in alternatives:  # (one may match the start of what another does)
+                if other is not one:
+                    more |= _goes_on(one, other)
+        spelled = None
+        every = [a.spelled for a in alternatives if a.spelled is not None]
+        if len(every) == len(alternatives) and len({len(x) for x in every}) == 1:
+            spelled = tuple(frozenset().union(*at) for at in zip(*every, strict=True))
+        empty = [a for a in alternatives if a.empty]
+        chars = frozenset().union(*(a.chars for a in alternatives))
+        return _Part(first, more, chars, bool(empty), bool(empty) and all(a.cut for a in empty),
+                     ambiguous, spelled)  # fmt: skip
+
+    def matched(self, op: Any, av: Any) -> frozenset[str]:
+        """The sample characters the one-character part ``(op, av)`` matches, asked of
+        ``re`` itself (every sample character, if it cannot be asked)."""
+        key = (self.flags, f"{op} {av!r}")
+        if key not in self.known:
+            try:
+                state = self.sre.State()  # (of its own: the flags where it stands)
+                state.flags = self.flags
+                alone = self.sre.SubPattern(state, [(op, av)])
+                compiled = self.compiler.compile(alone, self.flags)
+            except (AttributeError, TypeError, ValueError, IndexError, re.error):
+                self.known[key] = _EVERY
+            else:
+                self.known[key] = frozenset(c for c in _SAMPLE if compiled.fullmatch(c))
+        return self.known[key]
+
+
+def _meets(more: frozenset[str], following: Sequence[_Part]) -> bool:
+    """Whether a part that may go on with ``more`` may be followed by one that begins with
+    one of them (past parts that may match nothing; not past an assertion)."""
+    for part in following:
+        if more & part.first:
+            return True
+        if not part.empty or part.cut:
+            return False
+    return False
+
+
+def _more_at_end(parts: Sequence[_Part]) -> frozenset[str]:
+    """What may begin the rest of a longer match of the sequence ``parts``: its last part
+    going on, or, where that matched nothing, matching something, or the one before it
+    going on (never past an assertion)."""
+    more: frozenset[str] = _NONE
+    for part in reversed(parts):
+        more |= part.more
+        if not part.empty or part.cut:
+            break
+        more |= part.first
+    return more
+
+
+def _alike(one: _Part, other: _Part) -> bool:
+    """Whether two alternatives may match one text: of one width, place by place; else
+    (not known) if they may begin alike, or both match nothing."""
+    if one.spelled is not None and other.spelled is not None:
+        return len(one.spelled) == len(other.spelled) and all(
+            a & b for a, b in zip(one.spelled, other.spelled, strict=True)
+        )
+    return bool(one.first & other.first) or (one.empty and other.empty)
+
+
+def _goes_on(one: _Part, other: _Part) -> frozenset[str]:
+    """What may follow a match of alternative ``one`` to make a match of ``other`` (one's
+    text the start of other's: `a` and `aa`), as far as is known."""
+    if one.empty:
+        return _NONE if one.cut else other.first
+    if one.spelled is not None and other.spelled is not None:
+        shorter, longer = one.spelled, other.spelled
+        if len(shorter) < len(longer) and all(
+            a & b for a, b in zip(shorter, longer[: len(shorter)], strict=True)
+        ):
+            return longer[len(shorter)]
+        return _NONE
+    return other.chars if one.first & other.first else _NONE

@@ -1,0 +1,68 @@
+"""Regular expressions Python's engine may take minutes on (esc.domain.slow_regex)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from esc.domain.slow_regex import backtracks_badly
+
+SLOW = [
+    r"(a+)+$",
+    r"^(\w+\s?)*$",
+    r"(a|aa)+$",
+    r"(a|b|ab)*c",
+    r"(\d+\.?)+$",
+    r"([a-z]+.)+!",
+    r"(.*a){11}",
+    r"((\w+)(\s?))*!",
+]
+FAST = [
+    r"(a|ab)*c",
+    r"(\d+\.)+\d+",
+    r"(\S+\s+)*$",
+    r"(\b\w+\b\s*)+!",
+    r"(Re: |Fwd: |Fw: )*x",
+    r"(\w+\s?){3}!",
+    r"[\w\s]*$",
+]
+
+
+@pytest.mark.parametrize("pattern", SLOW)
+def test_a_repeat_that_cuts_one_text_many_ways_is_found(pattern: str) -> None:
+    assert backtracks_badly(pattern, 0)
+
+
+@pytest.mark.parametrize("pattern", FAST)
+def test_a_repeat_that_cuts_a_text_one_way_is_not(pattern: str) -> None:
+    assert not backtracks_badly(pattern, 0)
+
+
+@pytest.mark.parametrize("pattern", SLOW)
+@pytest.mark.parametrize("around", ["(?:{})", "x{}", "{}|y", "(?={})", "(?i){}", "(z|{})"])
+def test_found_wherever_it_stands_in_a_pattern(pattern: str, around: str) -> None:
+    assert backtracks_badly(around.format(pattern), 0)
+
+
+@pytest.mark.parametrize(
+    ("slow", "never_given_back"),
+    [(r"(a+)+$", r"(a++)+$"), (r"(a|aa)+$", r"(?>a|aa)+$"), (r"(\w+\s?)*!", r"(?>\w+\s?)*!")],
+)
+def test_possessive_repeats_and_atomic_groups_never_backtrack(
+    slow: str, never_given_back: str
+) -> None:
+    assert backtracks_badly(slow, 0) and not backtracks_badly(never_given_back, 0)
+
+
+def test_case_folding_counts_as_the_pattern_has_it() -> None:
+    """`a` is the start of `AA` only when case is ignored: by a flag, or inside `(?i:…)`."""
+    assert not backtracks_badly("(a|AA)+$", 0)
+    assert backtracks_badly("(a|AA)+$", re.IGNORECASE)
+    assert backtracks_badly("(?i:(a|AA)+)$", 0)
+    assert not backtracks_badly("(?i)(?-i:(a|AA)+)$", 0)
+
+
+def test_a_class_python_makes_of_one_character_alternatives_is_one_way() -> None:
+    """`(\\d|\\w)` is `[\\d\\w]` to Python's parser: one way to match each character."""
+    assert not backtracks_badly(r"(\d|\w)+$", 0)
