@@ -22,9 +22,8 @@ from esc.domain.errors import ConfigError, EscError, ParseError
 from esc.domain.model import ESCALATION_KINDS, RULE_ACTOR, Change, EscalationKind, Ticket
 from esc.domain.notify import (
     Event,
-    Holder,
+    Holders,
     events_of,
-    holder_after_people,
     missing_variables,
     rule_targets,
 )
@@ -1069,12 +1068,7 @@ def people_events(
     if notify is None:
         return []
     leads = {key: team.lead for key, team in config.teams.items()}
-    holders: dict[dt.datetime, Holder] = {}
-
-    def holder(at: dt.datetime) -> Holder:
-        if at not in holders:
-            holders[at] = holder_after_people(final, at)
-        return holders[at]
+    holders = Holders(final)
 
     def deadline_then(at: dt.datetime) -> dt.datetime | None:
         """The next deadline as a person's change left it at ``at``, before the rules acted
@@ -1091,7 +1085,7 @@ def people_events(
     if lines:  # (of the ticket as people left it: the team and priority their change gave)
         people = Change(activity=lines, escalations=escalations)
         made += events_of(before, before, people, notify, leads, config.priorities,
-                          (), deadline_then, holder=holder)  # fmt: skip
+                          (), deadline_then, holder=holders.after_people)  # fmt: skip
     return made
 
 

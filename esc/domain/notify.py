@@ -8,6 +8,7 @@ two sweeps that make the same change make the same id, and a receiver can drop r
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import re
@@ -284,29 +285,52 @@ class Holder:
     priority: str
 
 
-def holder_after_people(ticket: Ticket, at: dt.datetime) -> Holder:
-    """Who had ``ticket`` just after the last line people logged at ``at``, by its log:
-    what rules and the sweep did before it counts (an escalation at 13:00 a sweep replays
-    later), what they did after it does not, at that instant either (a rule the reopening
-    fired acts after the sweep that saw the reopening: that one told of it).  A sweep tells
-    of what people did as a sweep at that instant would have.  By the lines' times (a
-    plan's ticket lists its replay's lines after the people's), in log order at one
-    instant."""
-    lines = sorted(ticket.activity, key=lambda a: a.at)
-    last = -1
-    for i, a in enumerate(lines):
-        if a.at < at or (a.at == at and by_person(a.by)):
-            last = i
+class Holders:
+    """Who had a ticket just after what people did at each instant (:meth:`after_people`),
+    read from its log once: a sweep asks at every line people logged since the last one,
+    thousands after a long gap."""
 
-    def value(name: str, now: str | None) -> str | None:
-        earlier = [a.new for i, a in enumerate(lines) if a.field == name and i <= last]
-        later = [a.old for i, a in enumerate(lines) if a.field == name and i > last]
-        held = earlier[-1] if earlier else later[0] if later else now
-        return None if held in (None, "—") else held
+    _FIELDS = ("team", "assignee", "priority")
 
-    team, priority = value("team", ticket.team), value("priority", ticket.priority)
-    return Holder(team or ticket.team, value("assignee", ticket.assignee),
-                  priority or ticket.priority)  # fmt: skip
+    def __init__(self, ticket: Ticket) -> None:
+        self.ticket = ticket
+        # (by the lines' times: a plan's ticket lists its replay's lines after the people's;
+        # in log order at one instant)
+        self.lines = sorted(ticket.activity, key=lambda a: a.at)
+        self.times = [a.at for a in self.lines]
+        self.people = [i for i, a in enumerate(self.lines) if by_person(a.by)]
+        self.changes = {
+            name: [i for i, a in enumerate(self.lines) if a.field == name] for name in self._FIELDS
+        }
+
+    def after_people(self, at: dt.datetime) -> Holder:
+        """Who had the ticket just after the last line people logged at ``at``: what rules
+        and the sweep did before it counts (an escalation at 13:00 a sweep replays later),
+        what they did after it does not, at that instant either (a rule the reopening fired
+        acts after the sweep that saw the reopening: that one told of it).  A sweep tells of
+        what people did as a sweep at that instant would have."""
+        last = bisect.bisect_left(self.times, at) - 1  # (every line before ``at``)
+        end = bisect.bisect_right(self.times, at)
+        at_then = bisect.bisect_right(self.people, end - 1) - 1  # (people's last by then)
+        if at_then >= 0 and self.people[at_then] > last:
+            last = self.people[at_then]
+        ticket = self.ticket
+        team, priority = self._value("team", last), self._value("priority", last)
+        return Holder(team or ticket.team, self._value("assignee", last),
+                      priority or ticket.priority)  # fmt: skip
+
+    def _value(self, name: str, last: int) -> str | None:
+        """Field ``name`` just after line ``last``: as the last change by then left it, else
+        as the first after it found it, else as the ticket has it."""
+        where = self.changes[name]
+        k = bisect.bisect_right(where, last)
+        if k:
+            held = self.lines[where[k - 1]].new
+        elif k < len(where):
+            held = self.lines[where[k]].old
+        else:
+            held = getattr(self.ticket, name)
+        return None if held in (None, "—") else str(held)
 
 
 def events_of(

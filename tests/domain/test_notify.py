@@ -11,11 +11,11 @@ from esc.domain.config import Config
 from esc.domain.model import Activity, Change
 from esc.domain.notify import (
     Event,
+    Holders,
     Notify,
     Target,
     events_of,
     expand,
-    holder_after_people,
     missing_variables,
     url_problem,
 )
@@ -105,9 +105,10 @@ def test_who_held_a_ticket_after_people_s_lines_is_by_time_and_before_the_rules_
         Activity(NOW, "rule:raise", field="priority", old="normal", new="high"),
     )
     final = ticket(team="engineering", assignee="dan", priority="high", activity=log)
-    held = holder_after_people(final, NOW)
+    holders = Holders(final)
+    held = holders.after_people(NOW)
     assert (held.team, held.assignee, held.priority) == ("engineering", "alice", "normal")
-    later = holder_after_people(final, NOW + hour)
+    later = holders.after_people(NOW + hour)
     assert (later.team, later.assignee, later.priority) == ("engineering", "dan", "high")
 
 
