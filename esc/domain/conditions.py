@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field, replace
@@ -951,9 +952,18 @@ class _Compiler:
                 raise self.error(f"unknown regex flag {letter!r} in {text} (use i, m, s)", at)
             flags |= _REGEX_FLAGS[letter]
         try:
-            compiled = re.compile(pattern, flags)
+            with warnings.catch_warnings():  # (Python's warning of a character a later
+                # Python reads otherwise, `[[`: two raw lines on stderr, at each command)
+                warnings.simplefilter("error", FutureWarning)
+                compiled = re.compile(pattern, flags)
         except re.error as exc:
             raise self.error(f"invalid regex {text}: {exc}", at) from None
+        except FutureWarning as exc:
+            raise self.error(
+                f"regex {text}: {str(exc).lower()}, which later Pythons read otherwise;"
+                " escape the character (`\\[`, `\\-`, `\\&`, `\\~`, `\\|`)",
+                at,
+            ) from None
         if backtracks_badly(pattern, flags):
             raise self.error(
                 f"regex {text} repeats a part that can match one text in many ways (as"

@@ -9,6 +9,7 @@ import hashlib
 import io
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +135,10 @@ def kept_configuration(root: Path, texts: tuple[str, str]) -> Found | None:
         fallback(f"{path}: kept configuration not used (it is not what was written)")
         return None
     try:
-        kept_key, found = pickle.loads(data)
+        with warnings.catch_warnings():  # (a rule's regex compiled again: Python's warning
+            # of one a later Python reads otherwise is said by validate, once, in one line)
+            warnings.simplefilter("ignore", FutureWarning)
+            kept_key, found = pickle.loads(data)
     except Exception as exc:  # anything a damaged or foreign file raises: it is replaced
         fallback(f"{path}: kept configuration not used ({type(exc).__name__}: {exc})")
         return None

@@ -671,6 +671,9 @@ def test_condition_error_has_message_and_path() -> None:
         ({"title": "/(/i"}, "when.title", "invalid regex /(/i: missing )"),
         ({"body": "/x/g"}, "when.body", "unknown regex flag 'g' in /x/g (use i, m, s)"),
         ({"customer": "/[/"}, "when.customer", "invalid regex /[/"),
+        # (Python's FutureWarning, two raw lines at every command: one line, and the fix)
+        ({"title": "/[[a]x]/"}, "when.title", "regex /[[a]x]/: possible nested set at position 1"),
+        ({"title": "/[a--b]/"}, "when.title", "regex /[a--b]/: possible set difference"),
         # (a part repeated that may be one variable repeat alone: a customer's ordinary
         # message held up intake and the sweep for minutes; audit b67)
         ({"body": "/^(\\w+\\s?)*$/"}, "when.body", "regex /^(\\w+\\s?)*$/ repeats a part"),
