@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from esc.commands.session import Output, Session
 from esc.domain import lifecycle
-from esc.domain.as_of import ticket_as_of
+from esc.domain.as_of import ticket_after_people, ticket_as_of
 from esc.domain.conditions import holds_only_on_breach
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Config
 from esc.domain.errors import ConfigError, EscError, ParseError
@@ -1072,8 +1072,9 @@ def people_events(
 
     def deadline_then(at: dt.datetime) -> dt.datetime | None:
         """The next deadline as a person's change left it at ``at``, before the rules acted
-        at that instant (as their command's ``--notify`` tells it: one id, one text)."""
-        return sla_of(ticket_as_of(before, at), config, at).next_due()
+        at that instant (as their command's ``--notify`` tells it: one id, one text), by
+        the replay (a policy an escalation at 13:00 chose counts at 14:00)."""
+        return sla_of(ticket_after_people(final, at), config, at).next_due()
 
     lines, escalations, created = by_people_since_swept(before, now)
     made = []

@@ -24,6 +24,7 @@ from esc.domain.model import (
     ActivityLog,
     Request,
     Ticket,
+    by_person,
     field_changes,
     rebuilt,
     times_between,
@@ -48,6 +49,7 @@ LOGGED_FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "csat")
 _LOGGED = frozenset(LOGGED_FIELDS)
 SWEEP_FIELD_PREFIX = "sla."  # the sweep's own log lines (clock states, policy)
 _END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def changed_since(ticket: Ticket, at: dt.datetime) -> bool:
@@ -116,6 +118,32 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
     values["entries"] = entries
     values["activity"] = ActivityLog(tuple(kept))
     return rebuilt(ticket, values)
+
+
+def ticket_after_people(ticket: Ticket, at: dt.datetime) -> Ticket:
+    """``ticket`` just after what people did at ``at``: what was recorded after ``at``
+    undone, and what the sweep and its rules recorded at that very instant too (a replay's
+    rules act after the people's change they see, at its instant; a person's command with
+    ``--notify`` tells of the ticket as they left it)."""
+    def others(when: dt.datetime, by: str | None) -> bool:
+        return when == at and not by_person(by or "")
+
+    after = at + _MICROSECOND  # (theirs, made a moment later: undone with what came later)
+    values: dict[str, object] = {
+        "activity": ActivityLog(tuple(
+            replace(a, at=after) if others(a.at, a.by) else a for a in ticket.activity)),
+        "escalations": tuple(
+            replace(e, at=after) if others(e.at, e.by) else e for e in ticket.escalations),
+        "entries": tuple(
+            replace(e, at=after) if others(e.at, e.author) else e for e in ticket.entries),
+        "requests": tuple(
+            replace(r, asked=after if others(r.asked, r.by) else r.asked,
+                    closed=after if r.closed is not None and others(r.closed, r.closed_by)
+                    else r.closed) for r in ticket.requests),
+    }  # fmt: skip
+    if ticket.updated == at:
+        values["updated"] = after  # (as the rules' change left it: undone with it)
+    return ticket_as_of(rebuilt(ticket, values), at)
 
 
 class History:

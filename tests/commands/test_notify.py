@@ -1091,26 +1091,32 @@ def test_a_rule_s_notify_is_sent_each_time_it_fires_whatever_the_cadence(
     assert "at 2026-11-20T10:00:00+01:00" in paged[0] and "at 2026-11-20T11:00:00+01:00" in paged[1]
 
 
-@pytest.mark.parametrize("swept_between", [True, False])
 def test_a_reopening_reaches_the_team_a_rule_escalated_to_whatever_the_cadence(
-    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path, swept_between: bool
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
 ) -> None:
     """The 11:00 breach escalates to engineering; a person resolves the ticket at 11:30 and
     the customer reopens it at 12:00.  One sweep at 12:15 told support of the reopening
-    (the team of the file before it), hourly sweeps engineering (audit d67): it is told to
-    the team that held the ticket then, by the replay, and both cadences tell the same."""
+    (the team of the file before it), hourly sweeps engineering (audit d67), and its next
+    deadline was support's policy's (audit d69): it is told to the team that held the
+    ticket then, by the replay, and both cadences tell the same message."""
     (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
     ticket = make(esc)
-    if swept_between:
-        esc.ok("sweep", "--no-report", now="2026-11-20T11:15:00+01:00")
-    esc.ok("resolve", ticket, "--resolution", "credited", now="2026-11-20T11:30:00+01:00")
-    esc.ok("comment", ticket, "--from-customer", "-m", "still wrong",
-           now="2026-11-20T12:00:00+01:00")  # fmt: skip
-    esc.ok("sweep", "--no-report", now="2026-11-20T12:15:00+01:00")
+    once = tmp_path / "once"
+    shutil.copytree(workspace, once)
+    esc.ok("sweep", "--no-report", now="2026-11-20T11:15:00+01:00")
+    for root in (workspace, once):
+        desk = Esc(root)
+        desk.ok("resolve", ticket, "--resolution", "credited", now="2026-11-20T11:30:00+01:00")
+        desk.ok("comment", ticket, "--from-customer", "-m", "still wrong",
+                now="2026-11-20T12:00:00+01:00")  # fmt: skip
+        desk.ok("sweep", "--no-report", now="2026-11-20T12:15:00+01:00")
     reopened = [(path, text) for path, text in hook.messages() if "reopened" in text]
-    assert [path for path, _ in reopened] == ["/eng"]
+    assert [path for path, _ in reopened] == ["/eng", "/eng"]
+    assert reopened[0][1] == reopened[1][1]
     assert "reopened (resolved → open) by customer at 2026-11-20T12:00:00+01:00" in reopened[0][1]
     assert "team engineering" in reopened[0][1]
+    # (level 2's 8h resolution, paused while it was resolved: Monday 09:30)
+    assert "next deadline: 2026-11-23T09:30:00+01:00" in reopened[0][1]
 
 
 @pytest.mark.parametrize("swept_between", [True, False])

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from esc.config.loading import build_config
 from esc.config.starter import RULES_YAML, TEAMS_YAML
 from esc.domain import lifecycle
-from esc.domain.as_of import History, changed_since, later_changes, ticket_as_of
+from esc.domain.as_of import (
+    History,
+    changed_since,
+    later_changes,
+    ticket_after_people,
+    ticket_as_of,
+)
 from esc.domain.config import Config
 from esc.domain.model import Activity, Ticket
 from tests.helpers import berlin
@@ -114,6 +120,25 @@ def test_a_field_is_as_its_last_change_by_then_left_it_though_a_later_one_says_o
         assert History(told).as_of(at).priority == "critical"
         assert ticket_as_of(told, berlin(2026, 11, 23, 11, 15)).priority == "urgent"
         assert ticket_as_of(told, berlin(2026, 11, 23, 12, 45)).priority == "high"
+
+
+def test_after_people_a_rule_s_change_at_their_instant_is_undone_theirs_kept() -> None:
+    """At 12:00 a person set the priority high, and a rule, seeing it, moved the ticket to
+    engineering: the ticket just after what the person did is high and still support's."""
+    t, _ = story()
+    noon = berlin(2026, 11, 23, 12)
+    before = ticket_as_of(t, noon - dt.timedelta(minutes=1))
+    person = Activity(noon, "bob", field="priority", old=before.priority, new="high")
+    rule = Activity(noon, "rule:up", field="team", old="support", new="engineering")
+    lines = [a for a in t.activity if a.at < noon]
+    told = dataclasses.replace(
+        before, priority="high", team="engineering", updated=noon,
+        activity=(*lines, person, rule), escalations=(),
+    )  # fmt: skip
+    after = ticket_after_people(told, noon)
+    assert (after.priority, after.team, after.updated) == ("high", "support", noon)
+    assert [a.by for a in after.activity if a.at == noon] == ["bob"]
+    assert ticket_as_of(told, noon).team == "engineering"
 
 
 def test_later_changes_of_one_field() -> None:
