@@ -66,10 +66,12 @@ def backtracks_badly(pattern: str, flags: int) -> bool:
     sre = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
     try:
         parsed = sre.parse(pattern, flags)
-        _Reader(sre, parsed.state).sequence(list(parsed))
+        _Reader(sre, parsed.state).sequence(list(parsed), free=True)
     except _Danger:
         return True
     except RecursionError:  # (groups nested hundreds deep: Python's own reading stops)
+        return False
+    except re.error:  # (not a pattern at all: compiling it says why)
         return False
     return False
 
@@ -87,8 +89,15 @@ class _Reader:
         self.compiler = getattr(re, "_compiler", None) or importlib.import_module("sre_compile")
         self.known: dict[tuple[int, str], frozenset[str]] = {}
 
-    def sequence(self, items: Sequence[Any]) -> _Part:
-        parts = [self.item(op, av) for op, av in items]
+    def sequence(self, items: Sequence[Any], free: bool) -> _Part:
+        """The parts ``items`` make in a row; ``free``: nothing after them can fail (the
+        end of the pattern, or parts that may match nothing: `\\s*`), so a match of them
+        ends the search at once, never tried another way."""
+        items = list(items)
+        ends = [free] * len(items)  # (whether all after each part may match nothing)
+        for at in range(len(items) - 2, -1, -1):
+            ends[at] = ends[at + 1] and self.always(*items[at + 1])
+        parts = [self.item(op, av, tail) for (op, av), tail in zip(items, ends, strict=True)]
         ambiguous = any(p.ambiguous for p in parts)
         for at, part in enumerate(parts):  # (a part that may go on, and what may follow it)
             if part.more and _meets(part.more, parts[at + 1 :]):
@@ -110,38 +119,52 @@ class _Reader:
         chars = frozenset().union(*(p.chars for p in parts))
         return _Part(first, more, chars, empty, cut, ambiguous, spelled)
 
-    def item(self, op: Any, av: Any) -> _Part:
+    def always(self, op: Any, av: Any) -> bool:
+        """Whether the part ``(op, av)`` can never fail: it may match nothing, with no
+        condition (`\\s*`, `(x?)`; not `$`, a lookaround or a back reference)."""
+        if op in self.repeats:
+            return bool(av[0] == 0)
+        if op is self.sre.SUBPATTERN:
+            return all(self.always(o, a) for o, a in av[3])
+        if op is self.sre.BRANCH:
+            return any(all(self.always(o, a) for o, a in alternative) for alternative in av[1])
+        return False
+
+    def item(self, op: Any, av: Any, free: bool) -> _Part:
         sre = self.sre
         if op in self.atoms:
             chars = self.matched(op, av)
             return _Part(chars, _NONE, chars, False, False, False, (chars,))
-        if op in self.repeats:
-            return self.repeat(av[0], av[1], self.sequence(av[2]))
+        if op in self.repeats:  # (after an iteration the loop may stop, if one is enough)
+            return self.repeat(av[0], av[1], self.sequence(av[2], free and av[0] <= 1), free)
         if op is sre.SUBPATTERN:
             outside = self.flags
             self.flags = (outside | av[1]) & ~av[2]
             try:
-                return self.sequence(av[3])
+                return self.sequence(av[3], free)
             finally:
                 self.flags = outside
         if op is sre.BRANCH:
-            return self.branch([self.sequence(a) for a in av[1]])
+            return self.branch([self.sequence(a, free) for a in av[1]])
         if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             if op is not sre.AT:
-                self.sequence(av[1])  # (a repeat inside a lookaround backtracks too)
+                self.sequence(av[1], True)  # (a repeat inside a lookaround backtracks too)
             return _ASSERTION
         if op is sre.GROUPREF_EXISTS:
-            return self.branch([self.sequence(a) for a in av[1:] if a is not None])
+            return self.branch([self.sequence(a, free) for a in av[1:] if a is not None])
         if op is not None and op in (self.atomic, self.possessive):
             # (never given back: what it matched is not tried another way once it has)
-            inner = self.sequence(av if op is self.atomic else av[2])
+            inner = self.sequence(av if op is self.atomic else av[2], True)
             empty = inner.empty or (op is self.possessive and av[0] == 0)
             return _Part(inner.first, _NONE, inner.chars, empty, False, False, None)
         return _UNKNOWN  # (a back reference: what it matches is another part's)
 
-    def repeat(self, least: int, most: int, body: _Part) -> _Part:
+    def repeat(self, least: int, most: int, body: _Part, free: bool) -> _Part:
         wraps = bool(body.more & body.first)  # (an iteration may go on into the next one's)
-        if (most == self.sre.MAXREPEAT or most >= LOOP_AT) and (body.ambiguous or wraps):
+        loop = most == self.sre.MAXREPEAT or most >= LOOP_AT
+        # (one that nothing after can fail, and one iteration is enough, ends the search at
+        # its first match: `/(\\w+\\s?)+/` on any text; never tried another way)
+        if loop and (body.ambiguous or wraps) and not (free and least <= 1):
             raise _Danger
         ambiguous = body.ambiguous or (most > 1 and wraps)
         more = body.more | (body.first if most > least else _NONE)

@@ -719,7 +719,7 @@ def test_compile_errors(spec: object, path: str, message: str) -> None:
      r"/(\w+\s?){3}/", "/(a|b)*c/", r"/(\b\w+\b\s*){5,}/", r"/(\w+(\s|$))+/",
      "/" + "(" * 400 + "a" + ")" * 400 + "/", "/^(Re: |Fwd: |Fw: )*/i", "/(a|ab)*c/",
      r"/(\S+\s+)*$/", r"/(\d+\.){3}\d+/", r"/([^,]+,)*x/", r"/(\w+-)*\w+$/",
-     r"/(?>a+)+b/", r"/(a++)+b/", r"/(\d|\w)+$/"],
+     r"/(?>a+)+b/", r"/(a++)+b/", r"/(\d|\w)+$/", r"/(https?:\/\/\S+\s*)+/"],
 )  # fmt: skip
 def test_a_regex_whose_repeats_cut_text_one_way_is_taken(safe: str) -> None:
     """Each iteration of these begins or ends with something of its own, or alternatives

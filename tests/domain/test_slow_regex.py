@@ -17,6 +17,9 @@ SLOW = [
     r"([a-z]+.)+!",
     r"(.*a){11}",
     r"((\w+)(\s?))*!",
+    r"(a|aa){2,}",
+    r"(a+)+\s*x",
+    r"(?P<b>b)(a+)+(?P=b)",
 ]
 FAST = [
     r"(a|ab)*c",
@@ -27,6 +30,9 @@ FAST = [
     r"(\w+\s?){3}!",
     r"[\w\s]*$",
 ]
+# (nothing after them can fail, and one iteration is enough: the search ends at the first
+# match, never tried another way)
+AT_THE_END = [r"(\w+\s?)+", r"(a|aa)+", r"(https?://\S+\s*)+", r"x(a+)+|y", r"(a+)+b*"]
 
 
 @pytest.mark.parametrize("pattern", SLOW)
@@ -37,6 +43,12 @@ def test_a_repeat_that_cuts_one_text_many_ways_is_found(pattern: str) -> None:
 @pytest.mark.parametrize("pattern", FAST)
 def test_a_repeat_that_cuts_a_text_one_way_is_not(pattern: str) -> None:
     assert not backtracks_badly(pattern, 0)
+
+
+@pytest.mark.parametrize("pattern", AT_THE_END)
+def test_a_repeat_nothing_after_can_fail_ends_at_its_first_match(pattern: str) -> None:
+    assert not backtracks_badly(pattern, 0)
+    assert backtracks_badly(f"(?:{pattern})$", 0) and backtracks_badly(f"(?:{pattern}){{2}}!", 0)
 
 
 @pytest.mark.parametrize("pattern", SLOW)
