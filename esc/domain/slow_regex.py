@@ -13,16 +13,20 @@ itself (flags, classes and case folding as the pattern has them).  A repeat is i
 when, within it, a part that matches more or less (``\\w+``, ``a|aa``) is followed by a
 part that may begin with a character it may go on with (``\\w+\\s?\\w``, ``[a-z]+.``),
 across the end of one iteration and the start of the next too (``(a+)+``, ``(\\w+\\s?)*``),
-or when two alternatives may match one text (``(\\d|\\w)+``).  An assertion (``\\b``, ``$``,
-a lookaround) between them marks the one place a cut can be, and possessive repeats and
-atomic groups never backtrack.  It may refuse a pattern that is only slow in theory; it
-says which, and a rewrite (``[\\w\\s]*``) says the same.
+or when two alternatives may match one text (``(a|a?)+``).  An anchor between them
+(``\\b``, ``^``, ``$``) marks the one place a cut can be (a lookaround or ``\\B`` does not:
+it holds inside a run), and possessive repeats and atomic groups never backtrack.  The
+sample holds every character the pattern names too (``й``, ``[α-ω]``), and a part that
+matches none of it counts as matching any.  It may refuse a pattern that is only slow in
+theory; it says which, and a rewrite (``[\\w\\s]*``) says the same.  It does not find
+every slow pattern: a repeat written out by hand (``.*a.*a.*a.*a!``) is not one.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +40,9 @@ _SAMPLE = "".join(map(chr, range(128))) + (
 )
 _EVERY = frozenset(_SAMPLE)
 _NONE: frozenset[str] = frozenset()
-LOOP_AT = 10  # a bounded repeat of at least this many is a loop too: `(.*a){11}` is n**11
+LOOP_AT = 4  # a bounded repeat of at least this many is a loop too: `(.*a){9}` is n**9
+_SPELLED_UP_TO = 64  # places a fixed width is kept for (`[a-z]{9999}`: not one by one)
+_NEEDS_UP_TO = 16  # characters a part must match, kept for so many places
 
 
 @dataclass(frozen=True)
@@ -50,10 +56,11 @@ class _Part:
     cut: bool  # it matches nothing only at an assertion (`\b`, `$`): a place to cut
     ambiguous: bool  # it may match one text in two ways
     spelled: tuple[frozenset[str], ...] | None  # of a fixed width: each place's characters
+    needs: tuple[frozenset[str], ...] = ()  # sets each of which a match takes one from
 
 
-_ASSERTION = _Part(_NONE, _NONE, _NONE, True, True, False, ())
-_UNKNOWN = _Part(_EVERY, _NONE, _EVERY, True, False, False, None)
+_ANCHOR = _Part(_NONE, _NONE, _NONE, True, True, False, ())
+_LOOKAROUND = _Part(_NONE, _NONE, _NONE, True, False, False, ())  # (holds inside a run)
 
 
 class _Danger(Exception):
@@ -65,8 +72,11 @@ def backtracks_badly(pattern: str, flags: int) -> bool:
     exponentially many ways (or, bounded, in n**10 or more)."""
     sre = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
     try:
-        parsed = sre.parse(pattern, flags)
-        _Reader(sre, parsed.state).sequence(list(parsed), free=True)
+        with warnings.catch_warnings():  # (a character a later Python reads otherwise,
+            warnings.simplefilter("ignore", FutureWarning)  # `[[`: as Python reads it now)
+            parsed = sre.parse(pattern, flags)
+        sample = _SAMPLE + "".join(sorted(_named(sre, list(parsed)) - _EVERY))
+        _Reader(sre, parsed.state, sample).sequence(list(parsed), free=True)
     except _Danger:
         return True
     except RecursionError:  # (groups nested hundreds deep: Python's own reading stops)
@@ -79,8 +89,12 @@ def backtracks_badly(pattern: str, flags: int) -> bool:
 class _Reader:
     """Reads ``re``'s parse of a pattern, part by part."""
 
-    def __init__(self, sre: Any, state: Any) -> None:
+    def __init__(self, sre: Any, state: Any, sample: str) -> None:
         self.sre = sre
+        self.sample = sample
+        self.every = frozenset(sample)
+        self.unknown = _Part(self.every, _NONE, self.every, True, False, False, None)
+        self.non_boundary = getattr(sre, "AT_NON_BOUNDARY", None)
         self.flags: int = state.flags  # (as scoped flags, `(?i:…)`, leave them here)
         self.repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
         self.atoms = {sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN}
@@ -116,8 +130,11 @@ class _Reader:
                 spelled = None
             else:
                 spelled += part.spelled
+        if spelled is not None and len(spelled) > _SPELLED_UP_TO:
+            spelled = None
         chars = frozenset().union(*(p.chars for p in parts))
-        return _Part(first, more, chars, empty, cut, ambiguous, spelled)
+        needs = tuple(n for p in parts for n in p.needs)[:_NEEDS_UP_TO]
+        return _Part(first, more, chars, empty, cut, ambiguous, spelled, needs)
 
     def always(self, op: Any, av: Any) -> bool:
         """Whether the part ``(op, av)`` can never fail: it may match nothing, with no
@@ -134,7 +151,7 @@ class _Reader:
         sre = self.sre
         if op in self.atoms:
             chars = self.matched(op, av)
-            return _Part(chars, _NONE, chars, False, False, False, (chars,))
+            return _Part(chars, _NONE, chars, False, False, False, (chars,), (chars,))
         if op in self.repeats:  # (after an iteration the loop may stop, if one is enough)
             return self.repeat(av[0], av[1], self.sequence(av[2], free and av[0] <= 1), free)
         if op is sre.SUBPATTERN:
@@ -146,10 +163,11 @@ class _Reader:
                 self.flags = outside
         if op is sre.BRANCH:
             return self.branch([self.sequence(a, free) for a in av[1]])
-        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
-            if op is not sre.AT:
-                self.sequence(av[1], True)  # (a repeat inside a lookaround backtracks too)
-            return _ASSERTION
+        if op is sre.AT:
+            return _LOOKAROUND if av is self.non_boundary else _ANCHOR
+        if op in (sre.ASSERT, sre.ASSERT_NOT):
+            self.sequence(av[1], True)  # (a repeat inside a lookaround backtracks too)
+            return _LOOKAROUND
         if op is sre.GROUPREF_EXISTS:
             return self.branch([self.sequence(a, free) for a in av[1:] if a is not None])
         if op is not None and op in (self.atomic, self.possessive):
@@ -157,7 +175,7 @@ class _Reader:
             inner = self.sequence(av if op is self.atomic else av[2], True)
             empty = inner.empty or (op is self.possessive and av[0] == 0)
             return _Part(inner.first, _NONE, inner.chars, empty, False, False, None)
-        return _UNKNOWN  # (a back reference: what it matches is another part's)
+        return self.unknown  # (a back reference: what it matches is another part's)
 
     def repeat(self, least: int, most: int, body: _Part, free: bool) -> _Part:
         wraps = bool(body.more & body.first)  # (an iteration may go on into the next one's)
@@ -168,20 +186,23 @@ class _Reader:
             raise _Danger
         ambiguous = body.ambiguous or (most > 1 and wraps)
         more = body.more | (body.first if most > least else _NONE)
-        spelled = None if most != least or body.spelled is None else body.spelled * least
+        spelled = None
+        width = None if most != least or body.spelled is None else len(body.spelled) * least
+        if width is not None and width <= _SPELLED_UP_TO and body.spelled is not None:
+            spelled = body.spelled * least
         return _Part(body.first if most else _NONE, more, body.chars, least == 0 or body.empty,
-                     least > 0 and body.cut, ambiguous, spelled)  # fmt: skip
+                     least > 0 and body.cut, ambiguous, spelled,
+                     body.needs if least else ())  # fmt: skip
 
     def branch(self, alternatives: list[_Part]) -> _Part:
         first = frozenset().union(*(a.first for a in alternatives))
         more = frozenset().union(*(a.more for a in alternatives))
         ambiguous = any(a.ambiguous for a in alternatives)
-        for i, one in enumerate(alternatives):
-            for other in alternatives[i + 1 :]:
-                ambiguous = ambiguous or _alike(one, other)
-            for other in alternatives:  # (one may match the start of what another does)
-                if other is not one:
-                    more |= _goes_on(one, other)
+        for i, j in _pairs(alternatives):
+            one, other = alternatives[i], alternatives[j]
+            ambiguous = ambiguous or _alike(one, other)
+            more |= _goes_on(one, other) | _goes_on(other, one)  # (one may match the start
+            # of what the other does)
         spelled = None
         every = [a.spelled for a in alternatives if a.spelled is not None]
         if len(every) == len(alternatives) and len({len(x) for x in every}) == 1:
@@ -202,9 +223,10 @@ class _Reader:
                 alone = self.sre.SubPattern(state, [(op, av)])
                 compiled = self.compiler.compile(alone, self.flags)
             except (AttributeError, TypeError, ValueError, IndexError, re.error):
-                self.known[key] = _EVERY
-            else:
-                self.known[key] = frozenset(c for c in _SAMPLE if compiled.fullmatch(c))
+                self.known[key] = self.every
+            else:  # (none of the sample: a character beyond it, as any may be)
+                found = frozenset(c for c in self.sample if compiled.fullmatch(c))
+                self.known[key] = found or self.every
         return self.known[key]
 
 
@@ -234,12 +256,56 @@ def _more_at_end(parts: Sequence[_Part]) -> frozenset[str]:
 
 def _alike(one: _Part, other: _Part) -> bool:
     """Whether two alternatives may match one text: of one width, place by place; else
-    (not known) if they may begin alike, or both match nothing."""
+    (not known) if they may begin alike, or both match nothing, unless one must match a
+    character the other never does (`\\d+\\.\\d+` and `\\d+`)."""
     if one.spelled is not None and other.spelled is not None:
         return len(one.spelled) == len(other.spelled) and all(
             a & b for a, b in zip(one.spelled, other.spelled, strict=True)
         )
+    if any(not need & other.chars for need in one.needs):
+        return False
+    if any(not need & one.chars for need in other.needs):
+        return False
     return bool(one.first & other.first) or (one.empty and other.empty)
+
+
+def _pairs(alternatives: Sequence[_Part]) -> set[tuple[int, int]]:
+    """The pairs of alternatives that may begin alike, or of which one may match nothing:
+    the only ones that may match one text, or one the start of the other (a list of 3,000
+    keywords is not compared 4.5 million times)."""
+    by_first: dict[str, list[int]] = {}
+    empty = [i for i, a in enumerate(alternatives) if a.empty]
+    for i, alternative in enumerate(alternatives):
+        for c in alternative.first:
+            by_first.setdefault(c, []).append(i)
+    pairs = {(i, j) for group in by_first.values() for i in group for j in group if i < j}
+    pairs |= {(min(i, j), max(i, j)) for i in empty for j in range(len(alternatives)) if i != j}
+    return pairs
+
+
+def _named(sre: Any, items: list[Any]) -> set[str]:
+    """Every character ``items`` (re's parse) names: literals, ends of ranges, and their
+    other cases, so that the sample holds them (`й`, `[α-ω]`)."""
+    codes: list[int] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, (list, tuple)) or type(node).__name__ == "SubPattern":
+            if len(node) == 2 and (node[0] is sre.LITERAL or node[0] is sre.NOT_LITERAL):
+                if isinstance(node[1], int):
+                    codes.append(node[1])
+                return
+            if len(node) == 2 and node[0] is sre.RANGE and isinstance(node[1], tuple):
+                codes.extend(c for c in node[1] if isinstance(c, int))
+                return
+            for child in node:
+                walk(child)
+
+    walk(items)
+    named: set[str] = set()
+    for code in codes:
+        c = chr(code)
+        named |= {c, c.lower(), c.upper(), c.casefold()}
+    return {c for c in named if len(c) == 1}
 
 
 def _goes_on(one: _Part, other: _Part) -> frozenset[str]:

@@ -20,6 +20,18 @@ SLOW = [
     r"(a|aa){2,}",
     r"(a+)+\s*x",
     r"(?P<b>b)(a+)+(?P=b)",
+    # (characters beyond the sample: the pattern's own are sampled; r70)
+    r"(й+)+$",
+    r"([α-ω]+\s?)*$",
+    r"([ぁ-ん]+)+$",
+    r"(а|аа)+$",
+    # (a lookaround or \B holds inside a run: no place to cut)
+    r"((?!re:)\w+\s?)*$",
+    r"(?:(?=\w)\w+)+$",
+    r"(?:\w+\B)+!",
+    # (a bounded repeat of 4 or more: n**4 and up)
+    r"^(.*?,){5}P",
+    r"(.*a){9}!",
 ]
 FAST = [
     r"(a|ab)*c",
@@ -29,6 +41,11 @@ FAST = [
     r"(Re: |Fwd: |Fw: )*x",
     r"(\w+\s?){3}!",
     r"[\w\s]*$",
+    # (alternatives that begin alike but one must match a character the other never does)
+    r"^(?:[A-Z][a-z]+|[A-Z]{2,})(?: (?:[A-Z][a-z]+|[A-Z]{2,}))*$",
+    r"^(?:(?:[\w.]+@[\w.]+|\w+), )*$",
+    r"^(?:(?:[A-Z]+-\d+|[A-Z]+),\s*)*$",
+    r"^(?:\d+\.\d+|\d+)(?:,(?:\d+\.\d+|\d+))*$",
 ]
 # (nothing after them can fail, and one iteration is enough: the search ends at the first
 # match, never tried another way)
@@ -78,3 +95,15 @@ def test_case_folding_counts_as_the_pattern_has_it() -> None:
 def test_a_class_python_makes_of_one_character_alternatives_is_one_way() -> None:
     """`(\\d|\\w)` is `[\\d\\w]` to Python's parser: one way to match each character."""
     assert not backtracks_badly(r"(\d|\w)+$", 0)
+
+
+def test_a_huge_fixed_repeat_is_read_without_spelling_it_out() -> None:
+    """`x{400000000}` was spelled place by place: a MemoryError, exit 3 (r70)."""
+    assert not backtracks_badly("x{400000000}", 0)
+    assert not backtracks_badly("(?:[a-z]{9999}){9999}", 0)
+
+
+def test_a_character_a_later_python_reads_otherwise_is_read_as_python_does_now() -> None:
+    """`[[]` matches `[` today; Python's FutureWarning is not the user's to see."""
+    assert not backtracks_badly("^[[]EXT[]]", 0)
+    assert backtracks_badly("([[]+)+$", 0)
