@@ -69,11 +69,9 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
         return ticket
     later = ticket.updated > at  # (then it was last updated by the last thing done by then)
     updated = ticket.created if later else ticket.updated
-    # each logged field's value at ``at``: as the last change by then left it, else as the
-    # first later one found it (the two differ where a person changed a field the sweep had
-    # not yet replayed a rule's change of: `priority: normal → urgent` at 09:10 by a person
-    # who never saw the rule make it urgent at 09:00; it was urgent at 09:05)
-    # (by the lines' times: a plan's ticket has the lines of its replay after the people's)
+    # each logged field's value at ``at``: between its last change by then and its first
+    # later one (:func:`value_between`; by the lines' times: a plan's ticket has the lines
+    # of its replay after the people's)
     values: dict[str, object] = {}
     set_by: dict[str, Activity] = {}  # (each field's last change by then)
     found: dict[str, Activity] = {}  # (each logged field's first change after then)
@@ -101,8 +99,7 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
         elif a.event == "tagged":
             untagged.add(a.note)
     for name, first in found.items():
-        last = set_by.get(name)
-        values[name] = _value(name, first.old if last is None else last.new)
+        values[name] = _value(name, value_between(set_by.get(name), first))
     entries = tuple(e for e in ticket.entries if e.at <= at)
     if later:
         for e in entries:
@@ -118,6 +115,17 @@ def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:
     values["entries"] = entries
     values["activity"] = ActivityLog(tuple(kept))
     return rebuilt(ticket, values)
+
+
+def value_between(earlier: Activity | None, later: Activity) -> str | None:
+    """A field's value between two of its logged changes: as the later one found it (a
+    hand edit between them, which left no line, counts), unless a person wrote the later
+    one on a file without the earlier one, a rule's or the sweep's that a sweep replayed
+    since: then as that one left it (`priority: normal → urgent` at 09:10 by a person who
+    never saw the rule make it urgent at 09:00: it was urgent at 09:05)."""
+    if earlier is not None and not by_person(earlier.by) and by_person(later.by):
+        return earlier.new
+    return later.old
 
 
 def ticket_after_people(ticket: Ticket, at: dt.datetime) -> Ticket:
@@ -203,8 +211,7 @@ class History:
             first = bisect.bisect_left(where, kept)  # by then left it, else as its first
             if first < len(where):  # later change found it)
                 line = self.lines[where[first - 1]] if first else None
-                values[name] = _value(name, self.lines[where[first]].old if line is None
-                                      else line.new)  # fmt: skip
+                values[name] = _value(name, value_between(line, self.lines[where[first]]))
         values["updated"] = updated
         later_tags = self.tagged[bisect.bisect_left(self.tagged, kept) :]
         untagged = {self.lines[n].note for n in later_tags}

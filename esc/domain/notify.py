@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Literal, get_args
 
+from esc.domain.as_of import value_between
 from esc.domain.calendar import Calendar, CalendarError, is_working, next_working_instant
 from esc.domain.model import Activity, Change, Request, Ticket, by_person, field_changes
 from esc.domain.records import immutable
@@ -320,15 +321,12 @@ class Holders:
                       priority or ticket.priority)  # fmt: skip
 
     def _value(self, name: str, last: int) -> str | None:
-        """Field ``name`` just after line ``last``: as the last change by then left it, else
-        as the first after it found it, else as the ticket has it."""
+        """Field ``name`` just after line ``last``, as :func:`ticket_as_of` reads it."""
         where = self.changes[name]
         k = bisect.bisect_right(where, last)
-        if k:
-            held = self.lines[where[k - 1]].new
-        elif k < len(where):
-            held = self.lines[where[k]].old
-        else:
+        if k < len(where):  # (a later change: between it and the last by then)
+            held = value_between(self.lines[where[k - 1]] if k else None, self.lines[where[k]])
+        else:  # (none later: as the file has it, a hand edit since the last line too)
             held = getattr(self.ticket, name)
         return None if held in (None, "—") else str(held)
 

@@ -122,6 +122,23 @@ def test_a_field_is_as_its_last_change_by_then_left_it_though_a_later_one_says_o
         assert ticket_as_of(told, berlin(2026, 11, 23, 12, 45)).priority == "high"
 
 
+def test_a_hand_edit_between_two_people_s_lines_counts_as_the_later_line_found_it() -> None:
+    """A person escalated to engineering at 13:15; someone edited `team: management` by
+    hand (no line); at 13:45 a person moved it back to support from management.  At 13:30
+    it was management's, as the later line found it (review r70: not engineering)."""
+    t, _ = story()
+    moved = Activity(berlin(2026, 11, 23, 13, 15), "bob", field="team", old="support",
+                     new="engineering")  # fmt: skip
+    back = Activity(berlin(2026, 11, 23, 13, 45), "bob", field="team", old="management",
+                    new="support")  # fmt: skip
+    lines = tuple(a for a in t.activity if a.field != "team")
+    told = dataclasses.replace(t, team="support", activity=(*lines, moved, back),
+                               escalations=(), updated=back.at)  # fmt: skip
+    at = berlin(2026, 11, 23, 13, 30)
+    assert ticket_as_of(told, at).team == "management"
+    assert History(told).as_of(at).team == "management"
+
+
 def test_after_people_a_rule_s_change_at_their_instant_is_undone_theirs_kept() -> None:
     """At 12:00 a person set the priority high, and a rule, seeing it, moved the ticket to
     engineering: the ticket just after what the person did is high and still support's."""
