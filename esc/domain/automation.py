@@ -147,9 +147,12 @@ def _one_pass(
             outcome.skipped.append(f"{rule.name}: {exc}")
             continue
         if needless is not None and needless(rule.name, change):
+            # (listed, for the sweep to say it was not made twice; not fired: its
+            # `notify:` is not sent, as its line, dropped with it, would not say it was)
             outcome.changes.append((rule.name, change))
             outcome.slas.append(sla)
-        elif change or change.activity:  # (a notify: a line of its own, the ticket as it was)
+            continue
+        if change or change.activity:  # (a notify: a line of its own, the ticket as it was)
             outcome.ticket = lifecycle.applied(outcome.ticket, change)
             outcome.change = lifecycle.combined(outcome.change, change)
             outcome.changes.append((rule.name, change))

@@ -4,6 +4,7 @@ apprise's json:// URL, each once; failures are retried later; nothing is lost.""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import socket
@@ -1138,6 +1139,38 @@ def test_a_rule_s_priority_escalation_tells_the_deadline_it_gave_whatever_the_ca
     raised = [text for _, text in hook.messages() if "priority escalated normal → urgent" in text]
     assert len(raised) == 1
     assert "next deadline: 2026-11-24T09:30:00+01:00" in raised[0]
+
+
+def test_a_rule_s_request_a_person_made_again_later_tells_nobody_it_fired(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """A rule involves engineering, with a `notify:`, at the 09:30 breach and every hour
+    after; alice involves engineering herself at 13:00, before any sweep.  The rule's
+    request was never made, and its firings before hers told eng-chat four times that it
+    fired, with no `notified` line in the ticket (review r70): nobody is told of what was
+    not made; what is told is logged."""
+    rules = workspace / "rules.yaml"
+    starter = rules.read_text().replace(  # (no escalation: the ticket stays support's)
+        '  - name: breached-goes-up\n    when: {sla: breached, level: "<3"}\n'
+        '    then: {escalate: up, note: "SLA breached, escalating"}\n', "")
+    assert starter != rules.read_text()
+    rules.write_text(starter + (
+        "  - name: ask-eng\n    when: {sla: breached, team: support}\n    repeat: 1h\n"
+        "    then: {involve: engineering, notify: eng-chat}\n") + NOTIFY)  # fmt: skip
+    assert esc("validate").code == 0, esc("validate").err
+    ticket = esc.ok("create", "--title", "Checkout slow", "--category", "billing",
+                    "--priority", "urgent", now="2026-11-24T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "can you look?",
+           now="2026-11-24T13:00:00+01:00")  # fmt: skip
+    out = esc.ok("sweep", "--no-report", now="2026-11-24T14:00:00+01:00")
+    assert "so it is not asked twice" in out
+    told = [re.search(r"by rule:ask-eng at (\S+)", t) for _, t in hook.messages()
+            if "rule ask-eng fired" in t]  # fmt: skip
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    logged = re.findall(r"- (\S+) · rule:ask-eng · notified · eng-chat", text)
+    # (from alice's request on, the rule's own is refused, its notify: stands and is logged)
+    assert [m.group(1) for m in told if m] == logged
+    assert logged and all(at >= "2026-11-24T13:00:00+01:00" for at in logged)
 
 
 def test_a_message_tells_the_ticket_as_it_was_when_it_happened(
