@@ -1092,6 +1092,16 @@ def test_a_rule_s_notify_is_sent_each_time_it_fires_whatever_the_cadence(
     assert "at 2026-11-20T10:00:00+01:00" in paged[0] and "at 2026-11-20T11:00:00+01:00" in paged[1]
 
 
+def made_twice(esc: Esc, workspace: Path, tmp_path: Path) -> tuple[str, Path]:
+    """A ticket under RULES_LEVELS with NOTIFY, and a copy of the workspace holding it (to
+    sweep at another cadence): its ID and the copy."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    once = tmp_path / "once"
+    shutil.copytree(workspace, once)
+    return ticket, once
+
+
 def test_a_reopening_reaches_the_team_a_rule_escalated_to_whatever_the_cadence(
     esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
 ) -> None:
@@ -1100,10 +1110,7 @@ def test_a_reopening_reaches_the_team_a_rule_escalated_to_whatever_the_cadence(
     (the team of the file before it), hourly sweeps engineering (audit d67), and its next
     deadline was support's policy's (audit d69): it is told to the team that held the
     ticket then, by the replay, and both cadences tell the same message."""
-    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
-    ticket = make(esc)
-    once = tmp_path / "once"
-    shutil.copytree(workspace, once)
+    ticket, once = made_twice(esc, workspace, tmp_path)
     esc.ok("sweep", "--no-report", now="2026-11-20T11:15:00+01:00")
     for root in (workspace, once):
         desk = Esc(root)
@@ -1179,10 +1186,7 @@ def test_a_message_tells_the_ticket_as_it_was_when_it_happened(
     """The 10:00 warning, told by a sweep at 10:55 after the ticket was made high at
     10:45, said `priority high` and the deadline of then; told by a sweep at 10:31, it
     said `priority normal`: the message is of the ticket as it was at 10:00."""
-    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
-    ticket = make(esc)
-    once = tmp_path / "once"
-    shutil.copytree(workspace, once)
+    ticket, once = made_twice(esc, workspace, tmp_path)
     esc.ok("sweep", "--no-report", now="2026-11-20T10:31:00+01:00")
     for root in (workspace, once):
         Esc(root).ok("classify", ticket, "--priority", "high", now="2026-11-20T10:45:00+01:00")
