@@ -1212,6 +1212,8 @@ class SweepOutcome:
     journalled: frozenset[str] = frozenset()  # tickets written by intake or an earlier sweep
     journal: Mapping[str, str] = field(default_factory=dict)  # their blob ids, as written
     left_out: list[str] = field(default_factory=list)  # written, then changed by a person
+    # (hash, subject) of each commit a rebase left out: the remote no longer has it
+    dropped_commits: list[tuple[str, str]] = field(default_factory=list)
     left_by_others: list[str] = field(default_factory=list)  # of those, written by intake or
     # an earlier sweep alone (not this one)
     told: list[Escalated] = field(default_factory=list)  # the escalations its commit tells
@@ -1990,8 +1992,19 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
     """Sweep, commit, push; when the remote moved: fetch, rebase, sweep again, retry.
 
     What it reports adds up every attempt: the tickets each changed, and the sweep's
-    commits as the rebases left them (one whose change was already upstream is gone).
+    commits as the rebases left them (one whose change was already upstream is gone), and
+    the commits the rebases left out (a force-push took them out of the remote).
     """
+    dropped: list[tuple[str, str]] = []
+    outcome = _attempts(workspace, now, options, dropped)
+    outcome.dropped_commits = list(dict.fromkeys(dropped))
+    return outcome
+
+
+def _attempts(
+    workspace: Workspace, now: dt.datetime, options: SweepOptions, dropped: list[tuple[str, str]]
+) -> SweepOutcome:
+    """:func:`_sweep_and_push`'s attempts; ``dropped`` gets the commits rebases left out."""
     root = workspace.root
     branch = options.branch or git.current_branch(root)
     done: list[SweepOutcome] = []
@@ -2027,8 +2040,8 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome = _pushed(root, done, keys, sent)
             if made_elsewhere:  # (and what earlier sweeps here left for a push: their
                 # commits are the remote's too, made and told by the same clone)
-                dropped = outcome.result.events
-                keys_dropped = [m.key for m in messages_of(dropped, now)]
+                told_there = outcome.result.events
+                keys_dropped = [m.key for m in messages_of(told_there, now)]
                 Outbox(root).discard_pending(keys_dropped + [m.key for m in waiting])
                 outcome.result.events = []
             outcome.pushed_to = f"{options.remote}/{branch}"
@@ -2052,7 +2065,7 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
                 # (esc's driver merges the tickets whatever a .gitattributes line after
                 # esc's says, `*.md merge=union`: a union of two values is no ticket)
                 merge_driver.force_ticket_merge(root)
-                taken = _catch_up(workspace, options.remote, branch, keys)
+                taken = _catch_up(workspace, options.remote, branch, keys, dropped)
                 waiting = [m for m in waiting if _path_of(m.ticket_id) not in taken]
                 upstream = git.fetched(root)
             except git.GitError as exc:  # (after the summary of what stands, as for a push)
@@ -2078,7 +2091,13 @@ def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOption
 TAKE_BACK_TRIES = 5  # rebases that stop on earlier sweeps' commits, each taken back, at most
 
 
-def _catch_up(workspace: Workspace, remote: str, branch: str, keys: list[str]) -> set[str]:
+def _catch_up(
+    workspace: Workspace,
+    remote: str,
+    branch: str,
+    keys: list[str],
+    dropped: list[tuple[str, str]] | None = None,
+) -> set[str]:
     """Fetch and rebase onto the remote's branch; each time the rebase stops on a ticket an
     earlier sweep's commit (never pushed) rewrote and a person changed upstream since,
     that rewrite is taken back (:func:`_take_back_earlier`) and the rebase tried again.
@@ -2086,9 +2105,10 @@ def _catch_up(workspace: Workspace, remote: str, branch: str, keys: list[str]) -
     what still holds again); RebaseConflict when the rest is a person's to resolve."""
     root = workspace.root
     taken: set[str] = set()
+    left = [] if dropped is None else dropped  # (what a force-push took out, left out too)
     for _ in range(TAKE_BACK_TRIES):
         try:
-            git.catch_up(root, remote, branch, root / CACHE_DIR)
+            left += git.catch_up(root, remote, branch, root / CACHE_DIR)
             return taken
         except git.RebaseConflict as conflict:
             now_taken = _take_back_earlier(workspace, list(conflict.paths), keys)
@@ -2096,7 +2116,7 @@ def _catch_up(workspace: Workspace, remote: str, branch: str, keys: list[str]) -
                 raise
         taken.update(now_taken)
         _drop_unsent(root, set(now_taken))
-    git.catch_up(root, remote, branch, root / CACHE_DIR)
+    left += git.catch_up(root, remote, branch, root / CACHE_DIR)
     return taken
 
 
@@ -2508,6 +2528,15 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     if outcome.report_error is not None:
         output.notes.append(outcome.report_error)
         output.code = 1
+    if outcome.dropped_commits:  # (said where cron mails it; no failure: git's own way)
+        count = len(outcome.dropped_commits)
+        named = ", ".join(f"{h[:12]} {subject}" for h, subject in outcome.dropped_commits[:5])
+        more = f" and {count - 5} more" if count > 5 else ""
+        output.notes.append(
+            f"esc: the remote no longer has {count} commit{'s' if count != 1 else ''} this"
+            f" clone had from it ({named}{more}): a force-push took them out, and the rebase"
+            " left them out too, as `git pull --rebase` does (`git reflog` still has them)"
+        )
     if outcome.git_error is not None:
         output.notes.append(outcome.git_error)
         output.code = 1
@@ -2706,6 +2735,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "skipped": result.skipped,
         "broken": [str(b) for b in result.broken] + result.invalid,
         "git_error": outcome.git_error,
+        "dropped_commits": [{"commit": h, "subject": t} for h, t in outcome.dropped_commits],
         "notify_error": outcome.notify_error,
         "notes": result.notes,
         "worker_died": result.worker_died,

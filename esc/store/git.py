@@ -735,8 +735,10 @@ def rebase_timeout(root: Path) -> float:
     return REBASE_SECONDS + MERGE_SECONDS * changed
 
 
-def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
-    """Fetch the remote branch and rebase onto it (ticket files merge with esc's driver).
+def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> list[tuple[str, str]]:
+    """Fetch the remote branch and rebase onto it (ticket files merge with esc's driver);
+    the commits (hash, subject) the rebase left out: the remote had them and a force-push
+    took them out (:func:`_upstream_ref`).
 
     While the rebase runs, ``scratch/rebasing`` says that esc started it: if the sweep is
     killed meanwhile, the next one aborts it (:func:`finish_unfinished`) and goes on."""
@@ -752,6 +754,7 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     staged = _wholly_staged(root)
     partly = _partly_staged(root)
     onto = _upstream_ref(root, remote, branch)
+    left_out = _left_out(root, onto)
     try:
         proc = run(
             root, *merge_settings(scratch), "rebase", "--quiet", "--autostash", *onto,
@@ -795,6 +798,23 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> None:
     finally:
         if in_progress(root) is None:  # (else left for the next sweep to abort)
             marker.unlink(missing_ok=True)
+    return left_out
+
+
+def _left_out(root: Path, onto: Sequence[str]) -> list[tuple[str, str]]:
+    """The commits a rebase ``onto`` (``--fork-point REF``) leaves out: those of HEAD's
+    history before its fork point with REF's reflog that the branch just fetched lacks."""
+    if len(onto) != 2 or onto[0] != "--fork-point":
+        return []
+    fork = run(root, "merge-base", "--fork-point", onto[1], "HEAD")
+    point = fork.stdout.decode().strip()
+    if fork.returncode != 0 or not point:
+        return []
+    listing = run(root, "log", "--format=%H%x00%s", "--reverse", f"FETCH_HEAD..{point}", "--")
+    if listing.returncode != 0:
+        return []
+    found = (line.split("\0", 1) for line in listing.stdout.decode("utf-8", "replace").splitlines())
+    return [(parts[0], parts[1]) for parts in found if len(parts) == 2]
 
 
 def _upstream_ref(root: Path, remote: str, branch: str) -> list[str]:

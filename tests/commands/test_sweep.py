@@ -1262,8 +1262,12 @@ def test_a_commit_a_force_push_took_out_is_not_pushed_back_by_the_next_sweep(
     git(other, "add", "NOTES.md")
     git(other, "commit", "-qm", "notes, right")
     git(other, "push", "-q", "--force", "origin", "main")
-    out = esc.ok("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
-    assert "pushed" in out
+    result = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 0 and "pushed" in result.out
+    # (said, where cron mails it: the reviewer's stale clone that force-pushed lost them)
+    (note,) = [line for line in result.err.splitlines() if "no merge driver" not in line]
+    assert note.startswith("esc: the remote no longer has 2 commits this clone had from it (")
+    assert " bad notes, " in note and "`git reflog` still has them" in note
     subjects = git(remote, "log", "--format=%s", "main").splitlines()
     assert "bad notes" not in subjects and "notes, right" in subjects
     assert (workspace / "NOTES.md").read_text() == "on call: carol\n"
@@ -1582,14 +1586,14 @@ def test_no_ticket_is_written_while_a_rejected_push_rebases(
     tried: list[subprocess.CompletedProcess[str]] = []
     catch_up = store_git.catch_up
 
-    def commenting(*args: object, **kwargs: object) -> None:
+    def commenting(*args: object, **kwargs: object) -> list[tuple[str, str]]:
         tried.append(subprocess.run(
             [sys.executable, "-m", "esc", "--now", "2026-11-20T13:30:00+01:00", "comment",
              ticket, "-m", "written during the rebase"],
             cwd=workspace, capture_output=True, text=True, timeout=60,
             env={**os.environ, "ESC_LOCK_TIMEOUT": "0"},
         ))  # fmt: skip
-        catch_up(*args, **kwargs)  # type: ignore[arg-type]
+        return catch_up(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store_git, "catch_up", commenting)
     esc.ok("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
