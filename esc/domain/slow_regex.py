@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,7 @@ class _Part:
     ambiguous: bool  # it may match one text in two ways
     spelled: tuple[frozenset[str], ...] | None  # of a fixed width: each place's characters
     needs: tuple[frozenset[str], ...] = ()  # sets each of which a match takes one from
+    start: frozenset[str] = _NONE  # what a match may begin with, past anchors (`\b`)
 
 
 _ANCHOR = _Part(_NONE, _NONE, _NONE, True, True, False, ())
@@ -93,8 +94,10 @@ class _Reader:
         self.sre = sre
         self.sample = sample
         self.every = frozenset(sample)
-        self.unknown = _Part(self.every, _NONE, self.every, True, False, False, None)
+        self.unknown = _Part(self.every, _NONE, self.every, True, False, False, None,
+                             start=self.every)
         self.non_boundary = getattr(sre, "AT_NON_BOUNDARY", None)
+        self.times = 1  # (how many times the repeats around the part at hand may repeat it)
         self.flags: int = state.flags  # (as scoped flags, `(?i:…)`, leave them here)
         self.repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
         self.atoms = {sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN}
@@ -121,6 +124,11 @@ class _Reader:
             first |= part.first
             if not part.empty or part.cut:
                 break
+        start: frozenset[str] = _NONE
+        for part in parts:
+            start |= part.start
+            if not part.empty:
+                break
         more = _more_at_end(parts)
         empty = all(p.empty for p in parts)
         cut = empty and any(p.cut for p in parts)
@@ -134,7 +142,7 @@ class _Reader:
             spelled = None
         chars = frozenset().union(*(p.chars for p in parts))
         needs = tuple(n for p in parts for n in p.needs)[:_NEEDS_UP_TO]
-        return _Part(first, more, chars, empty, cut, ambiguous, spelled, needs)
+        return _Part(first, more, chars, empty, cut, ambiguous, spelled, needs, start)
 
     def always(self, op: Any, av: Any) -> bool:
         """Whether the part ``(op, av)`` can never fail: it may match nothing, with no
@@ -151,9 +159,15 @@ class _Reader:
         sre = self.sre
         if op in self.atoms:
             chars = self.matched(op, av)
-            return _Part(chars, _NONE, chars, False, False, False, (chars,), (chars,))
+            return _Part(chars, _NONE, chars, False, False, False, (chars,), (chars,), chars)
         if op in self.repeats:  # (after an iteration the loop may stop, if one is enough)
-            return self.repeat(av[0], av[1], self.sequence(av[2], free and av[0] <= 1), free)
+            outside = self.times
+            self.times = min(outside * max(av[1], 1), LOOP_AT)  # (repeats in repeats multiply)
+            try:
+                body = self.sequence(av[2], free and av[0] <= 1)
+            finally:
+                self.times = outside
+            return self.repeat(av[0], av[1], body, free)
         if op is sre.SUBPATTERN:
             outside = self.flags
             self.flags = (outside | av[1]) & ~av[2]
@@ -174,12 +188,13 @@ class _Reader:
             # (never given back: what it matched is not tried another way once it has)
             inner = self.sequence(av if op is self.atomic else av[2], True)
             empty = inner.empty or (op is self.possessive and av[0] == 0)
-            return _Part(inner.first, _NONE, inner.chars, empty, False, False, None)
+            return _Part(inner.first, _NONE, inner.chars, empty, False, False, None,
+                         start=inner.start)
         return self.unknown  # (a back reference: what it matches is another part's)
 
     def repeat(self, least: int, most: int, body: _Part, free: bool) -> _Part:
         wraps = bool(body.more & body.first)  # (an iteration may go on into the next one's)
-        loop = most == self.sre.MAXREPEAT or most >= LOOP_AT
+        loop = most == self.sre.MAXREPEAT or most * self.times >= LOOP_AT
         # (one that nothing after can fail, and one iteration is enough, ends the search at
         # its first match: `/(\\w+\\s?)+/` on any text; never tried another way)
         if loop and (body.ambiguous or wraps) and not (free and least <= 1):
@@ -192,7 +207,7 @@ class _Reader:
             spelled = body.spelled * least
         return _Part(body.first if most else _NONE, more, body.chars, least == 0 or body.empty,
                      least > 0 and body.cut, ambiguous, spelled,
-                     body.needs if least else ())  # fmt: skip
+                     body.needs if least else (), body.start if most else _NONE)  # fmt: skip
 
     def branch(self, alternatives: list[_Part]) -> _Part:
         first = frozenset().union(*(a.first for a in alternatives))
@@ -209,8 +224,9 @@ class _Reader:
             spelled = tuple(frozenset().union(*at) for at in zip(*every, strict=True))
         empty = [a for a in alternatives if a.empty]
         chars = frozenset().union(*(a.chars for a in alternatives))
+        start = frozenset().union(*(a.start for a in alternatives))
         return _Part(first, more, chars, bool(empty), bool(empty) and all(a.cut for a in empty),
-                     ambiguous, spelled)  # fmt: skip
+                     ambiguous, spelled, (), start)  # fmt: skip
 
     def matched(self, op: Any, av: Any) -> frozenset[str]:
         """The sample characters the one-character part ``(op, av)`` matches, asked of
@@ -225,7 +241,12 @@ class _Reader:
             except (AttributeError, TypeError, ValueError, IndexError, re.error):
                 self.known[key] = self.every
             else:  # (none of the sample: a character beyond it, as any may be)
-                found = frozenset(c for c in self.sample if compiled.fullmatch(c))
+                tried: Iterable[str] = self.sample
+                if op is self.sre.LITERAL:  # (a character and its other cases: thousands
+                    c = chr(av)  # of keywords are not each tried on thousands of characters)
+                    tried = {c, c.lower(), c.upper(), c.casefold(), c.swapcase(),
+                             *_ODD_CASES} & self.every  # fmt: skip
+                found = frozenset(c for c in tried if compiled.fullmatch(c))
                 self.known[key] = found or self.every
         return self.known[key]
 
@@ -266,7 +287,7 @@ def _alike(one: _Part, other: _Part) -> bool:
         return False
     if any(not need & one.chars for need in other.needs):
         return False
-    return bool(one.first & other.first) or (one.empty and other.empty)
+    return bool(one.start & other.start) or (one.empty and other.empty)
 
 
 def _pairs(alternatives: Sequence[_Part]) -> set[tuple[int, int]]:
@@ -276,7 +297,7 @@ def _pairs(alternatives: Sequence[_Part]) -> set[tuple[int, int]]:
     by_first: dict[str, list[int]] = {}
     empty = [i for i, a in enumerate(alternatives) if a.empty]
     for i, alternative in enumerate(alternatives):
-        for c in alternative.first:
+        for c in alternative.start:  # (past an anchor: `\\ba` and `a` begin alike)
             by_first.setdefault(c, []).append(i)
     pairs = {(i, j) for group in by_first.values() for i in group for j in group if i < j}
     pairs |= {(min(i, j), max(i, j)) for i in empty for j in range(len(alternatives)) if i != j}
@@ -287,6 +308,7 @@ def _named(sre: Any, items: list[Any]) -> set[str]:
     """Every character ``items`` (re's parse) names: literals, ends of ranges, and their
     other cases, so that the sample holds them (`й`, `[α-ω]`)."""
     codes: list[int] = []
+    ranges: list[tuple[int, int]] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, (list, tuple)) or type(node).__name__ == "SubPattern":
@@ -296,6 +318,8 @@ def _named(sre: Any, items: list[Any]) -> set[str]:
                 return
             if len(node) == 2 and node[0] is sre.RANGE and isinstance(node[1], tuple):
                 codes.extend(c for c in node[1] if isinstance(c, int))
+                if len(node[1]) == 2 and all(isinstance(c, int) for c in node[1]):
+                    ranges.append((node[1][0], node[1][1]))
                 return
             for child in node:
                 walk(child)
@@ -305,7 +329,35 @@ def _named(sre: Any, items: list[Any]) -> set[str]:
     for code in codes:
         c = chr(code)
         named |= {c, c.lower(), c.upper(), c.casefold()}
+    for low, high in ranges:  # (a digit, a space, a letter of each case, another: what a
+        named |= _kinds_in(low, high)  # class like `\\d` may share with the range)
     return {c for c in named if len(c) == 1}
+
+
+_ODD_CASES = "\u0130\u0131\u017f\u212a\u00b5\u03bc\u2126\u03c9\u00df"  # (İ ı ſ K µ μ Ω ω ß)
+_KINDS: tuple[Callable[[str], bool], ...] = (
+    str.isdecimal, str.isdigit, str.isspace, str.isupper, str.islower, str.isalpha,
+    lambda c: not c.isalnum() and not c.isspace() and c != "_",
+)
+_SCANNED_UP_TO = 70_000  # characters of a range looked through (beyond: 64 evenly spaced)
+
+
+def _kinds_in(low: int, high: int) -> set[str]:
+    """The first character of each kind (:data:`_KINDS`) in the range ``low``-``high``."""
+    found: set[str] = set()
+    wanted = list(_KINDS)
+    end = min(high, low + _SCANNED_UP_TO)
+    for code in range(low, end + 1):
+        c = chr(code)
+        for kind in [k for k in wanted if k(c)]:
+            found.add(c)
+            wanted.remove(kind)
+        if not wanted:
+            break
+    if high > end:
+        step = max(1, (high - end) // 64)
+        found |= {chr(code) for code in range(end, high + 1, step)}
+    return found
 
 
 def _goes_on(one: _Part, other: _Part) -> frozenset[str]:
@@ -320,4 +372,4 @@ def _goes_on(one: _Part, other: _Part) -> frozenset[str]:
         ):
             return longer[len(shorter)]
         return _NONE
-    return other.chars if one.first & other.first else _NONE
+    return other.chars if one.start & other.start else _NONE

@@ -32,6 +32,14 @@ SLOW = [
     # (a bounded repeat of 4 or more: n**4 and up)
     r"^(.*?,){5}P",
     r"(.*a){9}!",
+    # (review r71: alternatives alike past an anchor; repeats in repeats multiply; a
+    # range that shares digits or spaces with a class only beyond the sample)
+    r"(?:\ba|a| )+$",
+    r"(?m:(?:^a\n|a\n)+$)",
+    r"(?:\b\w+\s|\w+\s)+$",
+    r"(?:(?:\w+){3}){3}!",
+    "(?:\\d|[\uff00-\uffef]x?)+$",
+    "(?:\\s|[\u1ff0-\u200f]x?)+$",
 ]
 FAST = [
     r"(a|ab)*c",
