@@ -122,7 +122,8 @@ def value_between(earlier: Activity | None, later: Activity) -> str | None:
     hand edit between them, which left no line, counts), unless a person wrote the later
     one on a file without the earlier one, a rule's or the sweep's that a sweep replayed
     since: then as that one left it (`priority: normal → urgent` at 09:10 by a person who
-    never saw the rule make it urgent at 09:00: it was urgent at 09:05)."""
+    never saw the rule make it urgent at 09:00: it was urgent at 09:05).  A hand edit
+    between a rule's line and a person's cannot be told from that, and does not count."""
     if earlier is not None and not by_person(earlier.by) and by_person(later.by):
         return earlier.new
     return later.old
