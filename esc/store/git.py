@@ -117,14 +117,16 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # (git's id for a blob)
 
 
-def head_blobs(root: Path, folder: str) -> dict[str, str]:
-    """The blob id of every file under ``folder`` in HEAD, by path relative to ``root``
-    ({} before the first commit)."""
+def head_blobs(root: Path, *paths: str) -> dict[str, str]:
+    """The blob id of every file HEAD has under ``paths`` (folders or files), by path
+    relative to ``root`` ({} before the first commit)."""
     if run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
         return {}
-    out = output(root, "ls-tree", "-r", "-z", "HEAD", "--", folder)
+    proc = run(root, "ls-tree", "-r", "-z", "HEAD", "--", *paths)
+    if proc.returncode != 0:
+        raise GitError(f"git ls-tree failed: {_last_line(proc)}")
     blobs = {}
-    for line in out.split("\0"):
+    for line in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
         meta, _, path = line.partition("\t")
         if path and meta.split(" ")[1:2] == ["blob"]:
             blobs[path] = meta.split(" ")[2]
@@ -751,8 +753,7 @@ def catch_up(root: Path, remote: str, branch: str, scratch: Path) -> list[tuple[
     marker = scratch / REBASING
     atomic_write(marker, f"{branch}\n{os.getpid()}\n")  # (whose: writers wait for it alone)
     _reports_as_committed(root)
-    staged = _wholly_staged(root)
-    partly = _partly_staged(root)
+    staged, partly = _staged(root)
     onto = _upstream_ref(root, remote, branch)
     left_out = _left_out(root, onto)
     try:
@@ -853,23 +854,6 @@ def fetched(root: Path) -> str | None:
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
 
-def _wholly_staged(root: Path) -> list[str]:
-    """The files whose every change is staged (the index as the work tree), by path from
-    the repository's top; a file staged in part is left out (staging it again would stage
-    what its owner had not)."""
-    top = str(toplevel(root))
-    cached = run(root, "diff", "--cached", "--name-only", "-z", "--no-renames")
-    unstaged = run(root, "diff", "--name-only", "-z", "--no-renames")
-    if cached.returncode != 0 or unstaged.returncode != 0:
-        return []
-    partly = set(unstaged.stdout.split(b"\0"))
-    return [
-        os.path.join(top, name.decode("utf-8", "surrogateescape"))
-        for name in cached.stdout.split(b"\0")
-        if name and name not in partly
-    ]
-
-
 @dataclass(frozen=True)
 class _Staged:
     """A file staged in part: what its owner staged (``mode`` and ``blob`` in the index),
@@ -881,25 +865,26 @@ class _Staged:
     head: str | None
 
 
-def _partly_staged(root: Path) -> list[_Staged]:
-    """The files staged in part (some of their changes staged, some not), with what is
-    staged of them: git's autostash puts them back wholly unstaged."""
+def _staged(root: Path) -> tuple[list[str], list[_Staged]]:
+    """What is staged, which git's autostash puts back unstaged: the files whose every
+    change is staged (the index as the work tree), by path from the repository's top, to
+    stage again whole; and the files staged in part, with what is staged of them (staging
+    them again whole would stage what their owner had not)."""
     top = toplevel(root)
     cached = run(top, "diff", "--cached", "--name-only", "-z", "--no-renames")
     unstaged = run(top, "diff", "--name-only", "-z", "--no-renames")
     if cached.returncode != 0 or unstaged.returncode != 0:
-        return []
-    names = sorted(set(cached.stdout.split(b"\0")) & set(unstaged.stdout.split(b"\0")) - {b""})
-    if not names:
-        return []
-    paths = [n.decode("utf-8", "surrogateescape") for n in names]
-    index = _entries(run(top, "ls-files", "--stage", "-z", "--", *paths).stdout)
-    head = _head_blobs(top, paths)
-    return [
-        _Staged(path, *index[path], head.get(path))
-        for path in paths
-        if path in index
-    ]
+        return [], []
+    changed = set(unstaged.stdout.split(b"\0"))
+    names = [n.decode("utf-8", "surrogateescape") for n in cached.stdout.split(b"\0") if n]
+    partly = [n for n in names if n.encode("utf-8", "surrogateescape") in changed]
+    wholly = [os.path.join(top, n) for n in names if n.encode("utf-8", "surrogateescape")
+              not in changed]  # fmt: skip
+    if not partly:
+        return wholly, []
+    index = _entries(run(top, "ls-files", "--stage", "-z", "--", *partly).stdout)
+    head = head_blobs(top, *partly)
+    return wholly, [_Staged(p, *index[p], head.get(p)) for p in partly if p in index]
 
 
 def _entries(listing: bytes) -> dict[str, tuple[str, str]]:
@@ -913,18 +898,6 @@ def _entries(listing: bytes) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _head_blobs(top: Path, paths: Sequence[str]) -> dict[str, str]:
-    """The blob HEAD has of each of ``paths`` (from the repository's top) that it has."""
-    listing = run(top, "ls-tree", "-z", "--full-tree", "HEAD", "--", *paths)
-    out: dict[str, str] = {}
-    for item in listing.stdout.split(b"\0"):
-        info, tab, name = item.partition(b"\t")
-        fields = info.split()
-        if tab and len(fields) == 3 and fields[1] == b"blob":
-            out[name.decode("utf-8", "surrogateescape")] = fields[2].decode()
-    return out
-
-
 def _restage(root: Path, partly: Sequence[_Staged]) -> None:
     """What was staged of each file staged in part, staged again after the rebase: for a
     file the rebase left as HEAD had it (else what was staged was of the old version, and
@@ -932,7 +905,7 @@ def _restage(root: Path, partly: Sequence[_Staged]) -> None:
     if not partly:
         return
     top = toplevel(root)
-    head = _head_blobs(top, [p.path for p in partly])
+    head = head_blobs(top, *(p.path for p in partly))
     for staged in partly:
         if head.get(staged.path) == staged.head:
             info = f"{staged.mode},{staged.blob},{staged.path}"
