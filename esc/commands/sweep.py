@@ -1296,13 +1296,14 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             # and a branch of this clone the remote lacks, as one named by --branch is)
             git.require_branch(workspace.root, options.remote, git.current_branch(workspace.root))
         workspace.remove_stale_temporaries(options.report_dir or workspace.root / REPORTS_DIR)
+        mending: list[tuple[str, str]] = []  # (the commits its rebase left out, if any)
         if options.push:
-            workspace = _mended_upstream(workspace, options)
+            workspace = _mended_upstream(workspace, options, mending)
         try:
             if not options.push:
                 outcome = _sweep_once(workspace, now, options)
             else:
-                outcome = _sweep_and_push(workspace, now, options)
+                outcome = _sweep_and_push(workspace, now, options, mending)
         except BaseException:  # (Ctrl-C, a `timeout`'s SIGTERM, an error part-way: the
             # temporary files of its writes, its workers' and its own, are removed now, not
             # left in tickets/ for the next sweep: `git status` lists them, `git add -A`
@@ -1330,14 +1331,18 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
     return outcome
 
 
-def _mended_upstream(workspace: Workspace, options: SweepOptions) -> Workspace:
+def _mended_upstream(
+    workspace: Workspace, options: SweepOptions, dropped: list[tuple[str, str]]
+) -> Workspace:
     """The workspace a pushing sweep sweeps: this one; or, when its teams.yaml or rules.yaml
     does not load and the remote's branch has them otherwise (a broken rules.yaml an
     earlier sweep's rebase brought, mended there since: every later sweep stopped on it
     before it fetched, and the clone stayed broken until a person pulled), this one
     rebased onto the remote's branch, whose files the sweep then loads (a problem in those
     is said as any).  When the remote cannot be reached or the rebase cannot be made, the
-    workspace as it is: its own problem is said, as before."""
+    workspace as it is: its own problem is said, as before.  ``dropped`` gets the commits
+    that rebase left out (a force-push took them out of the remote), said as the push's
+    own rebases say them."""
     try:
         workspace.config()
         return workspace
@@ -1359,7 +1364,7 @@ def _mended_upstream(workspace: Workspace, options: SweepOptions) -> Workspace:
     try:
         with lock.hold_writes(root / CACHE_DIR, workspace.lock_timeout, workspace.holder):
             merge_driver.force_ticket_merge(root)
-            _catch_up(workspace, options.remote, branch, [])
+            _catch_up(workspace, options.remote, branch, [], dropped)
     except (git.RebaseConflict, ConfigError):  # (undone: the clone as it was, its own
         return workspace  # problem said; what else git says, a stash kept, is said as ever)
     return Workspace(root, workspace.lock_timeout, workspace.holder, workspace.on_wait)
@@ -1988,14 +1993,20 @@ def _changed(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
-def _sweep_and_push(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
+def _sweep_and_push(
+    workspace: Workspace,
+    now: dt.datetime,
+    options: SweepOptions,
+    dropped_before: Sequence[tuple[str, str]] = (),
+) -> SweepOutcome:
     """Sweep, commit, push; when the remote moved: fetch, rebase, sweep again, retry.
 
     What it reports adds up every attempt: the tickets each changed, and the sweep's
     commits as the rebases left them (one whose change was already upstream is gone), and
-    the commits the rebases left out (a force-push took them out of the remote).
+    the commits the rebases left out (a force-push took them out of the remote), with
+    ``dropped_before``: those the rebase that mended the configuration left out.
     """
-    dropped: list[tuple[str, str]] = []
+    dropped: list[tuple[str, str]] = list(dropped_before)
     outcome = _attempts(workspace, now, options, dropped)
     outcome.dropped_commits = list(dict.fromkeys(dropped))
     return outcome

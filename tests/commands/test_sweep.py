@@ -4426,6 +4426,35 @@ def test_a_broken_rules_file_mended_upstream_reaches_the_cron_clone(
     assert again.code == 0, again.err
 
 
+def test_commits_a_force_push_took_out_are_said_when_the_remote_mends_the_rules(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A broken rules.yaml this clone pushed, taken out of the remote by a force-push: the
+    sweep that fetches the mended rules leaves the broken commit out, as every rebase of a
+    push does, and says so where cron mails it (that path said nothing: review r71)."""
+    committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("priority: normal", "priority: normall"))
+    as_person(workspace, "bob", "commit", "-qam", "a typo")
+    git(workspace, "push", "-q", "origin", "main")
+    alice = tmp_path / "alice"
+    git(tmp_path, "clone", "-q", str(remote), str(alice))
+    git(alice, "reset", "-q", "--hard", "HEAD~1")
+    (alice / "NOTES.md").write_text("rules put back\n")
+    git(alice, "add", "NOTES.md")
+    as_person(alice, "alice", "commit", "-qm", "the typo taken out")
+    git(alice, "push", "-q", "--force", "origin", "main")
+    mended = esc("sweep", "--push", "--no-report", "--json", now="2026-11-20T13:35:00+01:00")
+    assert mended.code == 0, mended.err
+    (note,) = [line for line in mended.err.splitlines() if "no merge driver" not in line]
+    assert note.startswith("esc: the remote no longer has 1 commit this clone had from it (")
+    assert " a typo" in note
+    assert [c["subject"] for c in json.loads(mended.out)["dropped_commits"]] == ["a typo"]
+    assert "normall" not in rules.read_text()
+    assert "a typo" not in git(remote, "log", "--format=%s", "main")
+
+
 def test_a_broken_rules_file_the_remote_has_too_is_said_as_it_is(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
