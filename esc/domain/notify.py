@@ -15,7 +15,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import field
+from dataclasses import field, replace
 from typing import Literal, get_args
 
 from esc.domain.as_of import value_between
@@ -367,7 +367,7 @@ def events_of(
     def add(
         kind: EventKind, line: Activity, what: str, targets: list[str],
         held: str | None = None, due: dt.datetime | None = None, breach: bool = False,
-        question: str = "",
+        question: str = "", priority: str | None = None,
     ) -> None:  # fmt: skip
         chosen = tuple(dict.fromkeys(t for t in targets if t in notify.targets))
         if not chosen:
@@ -389,6 +389,8 @@ def events_of(
         # (the ticket as it was just after the instant it tells of, not as the sweep that
         # tells it leaves it: the same message whenever a sweep saw it)
         then = held_then(at)
+        if priority is not None:  # (the priority it tells of: a new ticket's, as made)
+            then = replace(then, priority=priority)
         top = bool(priorities) and then.priority == priorities[-1]
         if due is None and deadline_at is not None:
             due = deadline_at(at)
@@ -532,10 +534,14 @@ def events_of(
                 [t for n in named for t in (person(n) or team(n))])  # fmt: skip
         elif line.event == "created" and before is None and notify.created_at_or_above:
             floor = notify.created_at_or_above
-            rank = priorities.index(after.priority) if after.priority in priorities else -1
+            # (the priority it was created at: not one a person gave it in that very second,
+            # `esc classify --priority` run by a script after `esc create`, which is told as
+            # its own change; the created line names the priority it was made at)
+            made_at = _priority_at(after, line.at)
+            rank = priorities.index(made_at) if made_at in priorities else -1
             if floor in priorities and rank >= priorities.index(floor):
-                add("created", line, f"created at priority {after.priority}",
-                        team(after.team, lead=True))  # fmt: skip
+                add("created", line, f"created at priority {made_at}",
+                    team(after.team, lead=True), priority=made_at)
     for rule, at, names, when, breach in sorted(rules_fired, key=lambda f: (f[1], f[0])):
         line = Activity(at, f"rule:{rule}", field="notify", new=" ".join(names))
         # (what it fired on: "rule page fired (priority: urgent, sla: breached)")

@@ -912,9 +912,15 @@ def test_a_new_ticket_is_judged_at_the_priority_it_was_created_at(
     esc.ok("classify", ticket, "--priority", "high", now="2026-11-20T09:01:00+01:00")
     high = esc.ok("create", "--title", "Down", "--category", "billing", "--priority", "high",
                   now="2026-11-20T09:02:00+01:00").strip()  # fmt: skip
+    # (raised in the very second it was made, as a script's classify after create: the
+    # log says it was created at normal (audit d72))
+    same = esc.ok("create", "--title", "Slow", "--category", "billing",
+                  now="2026-11-20T09:03:00+01:00").strip()  # fmt: skip
+    esc.ok("classify", same, "--priority", "high", now="2026-11-20T09:03:00+01:00")
     esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
     created = [t for _, t in hook.messages() if "created at priority" in t]
     assert len(created) == 1 and high in created[0], created
+    assert "created at priority high" in created[0]
 
 
 def test_an_escalation_with_notify_tells_the_assignee_too(
