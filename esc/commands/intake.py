@@ -582,12 +582,16 @@ def _save_attachments(
 
 def _names(attachments: list[store.Attachment], folder: Path | None) -> list[str]:
     """Each attachment's file name: its own, or with ``-2``, ``-3``… when an earlier one
-    (or a file in ``folder``) has it, in any case (`Report.TXT` beside `report.txt` is one
-    file on a clone on macOS or Windows, and git's checkout there collides)."""
+    saved (or a file in ``folder``) has it, in any case (`Report.TXT` beside `report.txt`
+    is one file on a clone on macOS or Windows, and git's checkout there collides).  One
+    too large to save keeps its own name and takes none (listed, never a file)."""
     taken = {p.name.casefold() for p in folder.iterdir()} if folder and folder.is_dir() else set()
     names = []
     for attachment in attachments:
         name = attachment.name
+        if attachment.too_big:
+            names.append(name)
+            continue
         n = 1
         while name.casefold() in taken:
             n += 1

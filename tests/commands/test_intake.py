@@ -359,6 +359,26 @@ def test_a_large_attachment_is_listed_not_saved(esc: Esc, workspace: Path) -> No
     assert not (workspace / "attachments").exists()
 
 
+def test_an_attachment_too_large_to_save_takes_no_name_from_one_saved(
+    esc: Esc, workspace: Path
+) -> None:
+    """Two attachments of one name, the first too large: the one saved keeps the name, as
+    no file had it (it was saved as log-2.zip beside no log.zip: audit d72)."""
+    message = corpus.message(
+        attachments=[("log.zip", b"x" * (1024 * 1024 + 1), "application/zip"),
+                     ("log.zip", b"small", "application/zip")]
+    )  # fmt: skip
+    esc.ok("intake", "--eml", "-", "--attachment-limit", "1", input=message.decode())
+    ticket_id = only_ticket(workspace)
+    folder = workspace / "attachments" / ticket_id
+    assert sorted(p.name for p in folder.iterdir()) == ["log.zip"]
+    assert (folder / "log.zip").read_bytes() == b"small"
+    description = str(shown(esc, ticket_id)["description"])
+    assert description.endswith(
+        "Attachments:\n- log.zip (not saved: 1048577 bytes, over the 1 MB limit)\n- log.zip"
+    )
+
+
 def test_an_external_id_is_one_channel_s_own(esc: Esc, workspace: Path) -> None:
     """A chat widget and a portal both number their items from 1: the portal's 5123 was
     `already taken` by the chat's 5123, and Pat's request was stored nowhere. An id is
