@@ -1147,6 +1147,10 @@ class _Versions:
             if since is not None and since < now:  # (times_between is open at both ends)
                 changes = times_between(ticket.activity, since, now + _MICROSECOND)
                 changes += [e.at for e in ticket.entries if since < e.at <= now]
+                # (the instant it was made: a ticket written by hand with no log says it
+                # by its `created:` alone; its clocks' first lines were stamped at its
+                # first message instead (audit e72))
+                changes += [ticket.created] if since < ticket.created <= now else []
                 recorded = [e.at for e in ticket.escalations]
                 recorded += [r.asked for r in ticket.requests]
                 recorded += [r.closed for r in ticket.requests if r.closed is not None]

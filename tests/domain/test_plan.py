@@ -154,7 +154,9 @@ def test_first_sweep_writes_the_sla_block(standard: Config) -> None:
     assert isinstance(block, dict)
     # deadlines are shown in the calendar's time zone
     assert block["first_response"]["due"].isoformat() == "2026-11-23T13:00:00+01:00"
-    assert [(a.at, a.by) for a in p.change.activity] == [(now, "esc")] * 3
+    # (stamped when the clocks started: the ticket, made at 09:00 with no log, was looked
+    # at then by a sweep at every instant)
+    assert [(a.at, a.by) for a in p.change.activity] == [(CREATED, "esc")] * 3
     assert [line[:3] for line in sla_lines(p)] == [
         ("sla.policy", None, "standard"),
         ("sla.first_response", None, "ok"),
@@ -490,6 +492,19 @@ def test_a_ticket_never_swept_is_replayed_from_its_creation(standard: Config) ->
         berlin(2026, 11, 23, 12),
         berlin(2026, 11, 23, 13),
     ]
+
+
+def test_a_ticket_written_by_hand_without_a_log_starts_its_clocks_at_its_creation(
+    standard: Config,
+) -> None:
+    """A ticket written by hand, with no activity log and a customer's message half an
+    hour after its `created:`: its clocks' first lines are stamped when it was made, as
+    those of a ticket `esc create` made are, not at the message (audit e72)."""
+    message = Entry(CREATED + dt.timedelta(minutes=30), "x@y.z", "message", "News?")
+    p = plan(ticket(entries=(message,)), standard, CREATED + dt.timedelta(hours=1))
+    firsts = [a for a in p.change.activity if a.field is not None and a.old in (None, "—")]
+    assert {a.field for a in firsts} >= {"sla.policy", "sla.first_response"}
+    assert {a.at for a in firsts} == {CREATED}
 
 
 def test_a_never_swept_ticket_no_policy_applies_to_is_replayed_from_its_creation(
@@ -1388,7 +1403,7 @@ def test_a_rule_involves_a_team_once(collaboration: Config) -> None:
     p = assert_idempotent(t, collaboration, now)
     after = written(t, p)
     assert [(r.team, r.by, r.asked, r.state) for r in after.requests] == [
-        ("engineering", "rule:high-asks-engineering", now, "open")
+        ("engineering", "rule:high-asks-engineering", CREATED, "open")  # (high when made)
     ]
     assert [e.text for e in after.entries] == [  # (the rule's note is the ask: written once)
         "Request to engineering: High priority: engineering, please have a look",
