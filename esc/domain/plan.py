@@ -1908,8 +1908,9 @@ def time_moments(
     for rule, leaves in _rule_limits(config):
         moments += _limits_reached(ticket, leaves, dues)
         last = memory.get(rule.name)
-        if rule.repeat is not None and last is not None:
-            moments.append(_repeat_at(rule.repeat, last, sla))
+        again = None if rule.repeat is None or last is None else _repeat_at(rule.repeat, last, sla)
+        if again is not None:
+            moments.append(again)
     return moments
 
 
@@ -1918,16 +1919,25 @@ def _limits_reached(
 ) -> list[dt.datetime]:
     """When each age/idle/overdue limit of ``leaves`` is reached (``dues``: the running
     clocks' deadlines, from which overdue counts)."""
-    moments: list[dt.datetime] = []
+    moments: list[dt.datetime | None] = []
     for leaf in leaves:
         past = dt.timedelta(seconds=1) if leaf.op == ">" else dt.timedelta(0)
         if leaf.name == "age":
-            moments.append(ticket.created + leaf.limit + past)
+            moments.append(_after(ticket.created, leaf.limit + past))
         elif leaf.name == "idle":
-            moments.append(ticket.updated + leaf.limit + past)
+            moments.append(_after(ticket.updated, leaf.limit + past))
         else:
-            moments += [due + leaf.limit + past for due in dues]
-    return moments
+            moments += [_after(due, leaf.limit + past) for due in dues]
+    return [m for m in moments if m is not None]
+
+
+def _after(moment: dt.datetime, span: dt.timedelta) -> dt.datetime | None:
+    """``moment + span``; None past the last time a datetime holds (a limit of a million
+    weeks, `idle: ">99999999w"`, which validates: it is never reached)."""
+    try:
+        return moment + span
+    except OverflowError:
+        return None
 
 
 _RULE_LIMITS: dict[int, tuple[Config, list[tuple[Rule, list[DurationCondition]]]]] = {}
@@ -1967,10 +1977,11 @@ def _policy_limits(config: Config) -> list[DurationCondition]:
     )
 
 
-def _repeat_at(repeat: dt.timedelta, last: dt.datetime, sla: Sla) -> dt.datetime:
-    """When a rule that fired at ``last`` may fire again (working time of the calendar)."""
+def _repeat_at(repeat: dt.timedelta, last: dt.datetime, sla: Sla) -> dt.datetime | None:
+    """When a rule that fired at ``last`` may fire again (working time of the calendar);
+    None: never (past the last time a datetime holds)."""
     if sla.policy is None:
-        return last + repeat
+        return _after(last, repeat)
     return add_business_time(sla.policy.calendar, last, repeat)
 
 

@@ -2783,6 +2783,26 @@ def test_a_rule_name_validate_takes_is_written_and_read_back_by_the_sweep(
     assert esc("validate").code == 0
 
 
+@pytest.mark.parametrize("when", ['{idle: ">99999999w"}', '{age: ">=99999999w"}',
+                                  '{overdue: ">99999999w"}'])
+def test_a_time_limit_no_date_reaches_is_never_reached(workspace: Path, when: str) -> None:
+    """A limit that validates but that no date reaches (a million weeks): the rule never
+    fires, and the sweep and `explain` say so; they stopped with an internal error, exit 3
+    (audit g72)."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text() + f"  - name: stale\n    when: {when}\n"
+                     "    then: {note: stale}\n")  # fmt: skip
+    esc = Esc(workspace)
+    assert esc("validate").code == 0
+    ticket = make(esc)
+    swept = esc("sweep", "--no-report", "--no-notify", now="2026-11-23T12:00:00+01:00")
+    assert swept.code == 0, swept.err
+    assert "(stale)" not in swept.out and "breached-goes-up" in swept.out
+    explained = esc("explain", ticket, now="2026-11-23T12:00:00+01:00")
+    assert explained.code == 0, explained.err
+    assert "stale: no" in explained.out
+
+
 def test_a_rule_s_request_answered_by_a_later_escalation_in_one_replay_is_one_request(
     esc: Esc, workspace: Path
 ) -> None:
