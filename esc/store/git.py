@@ -288,9 +288,40 @@ def commit_blobs(
     if amend is not None and (head is None or head != amend):
         return None
     scratch.mkdir(parents=True, exist_ok=True)
+    entries = "".join(f"100644 {blob}\t{prefix}{path}\n" for path, blob in blobs.items())
+    for _ in range(HEAD_MOVES + 1):
+        made = _commit_on(top, head, entries, message, scratch, amend, when)
+        if made is None or _move_head(top, made, head, entries):
+            return made
+        # (a person's `git commit` landed meanwhile: the sweep's commit goes on top of
+        # theirs if theirs touched none of its files; else theirs is a version the sweep
+        # never saw, and the next sweep commits what still holds)
+        moved = run(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        now_head = moved.stdout.decode().strip() if moved.returncode == 0 else None
+        if amend is not None or head is None or now_head is None or _touched(
+            top, head, now_head, [f"{prefix}{path}" for path in blobs]
+        ):
+            break
+        head = now_head
+    raise GitError("HEAD moved while the sweep committed; the next sweep commits its changes")
+
+
+HEAD_MOVES = 3  # a person's commits that land while a sweep commits, built on at most
+
+
+def _commit_on(
+    top: Path,
+    head: str | None,
+    entries: str,
+    message: str,
+    scratch: Path,
+    amend: str | None,
+    when: dt.datetime | None,
+) -> str | None:
+    """The commit of ``head``'s tree with ``entries`` (``update-index --index-info``
+    lines), made but not yet on any branch; None if it would change nothing."""
     index = _own_index(scratch, "sweep-index")
     env = {"GIT_INDEX_FILE": str(index)}
-    entries = "".join(f"100644 {blob}\t{prefix}{path}\n" for path, blob in blobs.items())
     try:
         output(top, "read-tree", *([head] if head else ["--empty"]), env=env)
         output(top, "update-index", "--index-info", env=env, input=entries.encode())
@@ -306,11 +337,17 @@ def commit_blobs(
         parents, author, message = _made_as(top, amend)
     env = {**author, **dated}
     commit = output(top, "commit-tree", tree, *parents, env=env, input=message.encode())
-    commit = commit.strip()
-    # (the index then records the committed files, so status shows only what differs)
-    if not _move_head(top, commit, head, entries):
-        raise GitError("HEAD moved while the sweep committed; the next sweep commits its changes")
-    return commit
+    return commit.strip()
+
+
+def _touched(top: Path, old: str, new: str, paths: list[str]) -> bool:
+    """Whether a commit between ``old`` and ``new`` changed any of ``paths`` (from the top
+    of the work tree), or ``new`` does not descend from ``old`` (a reset, a rebase)."""
+    if run(top, "merge-base", "--is-ancestor", old, new).returncode != 0:
+        return True
+    changed = output(top, "--literal-pathspecs", "diff", "--name-only", "-z", old, new, "--",
+                     *paths)  # fmt: skip
+    return bool(changed.strip("\0"))
 
 
 def git_date(moment: dt.datetime) -> str:

@@ -875,6 +875,75 @@ def as_person(workspace: Path, name: str, *args: str) -> str:
                *args)
 
 
+def person_commits_during_the_sweep_s_commit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, workspace: Path, file: str
+) -> None:
+    """A person's `git commit` of ``file`` (a line added) that lands just after the sweep
+    made its commit object and before it moves the branch: a real git, run through a
+    `git` on PATH that makes the person's commit right after the sweep's `commit-tree`."""
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    real = shutil.which("git")
+    (shim / "git").write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = commit-tree ] && [ ! -e "{tmp_path}/landed" ]; then\n'
+        f'  made=$("{real}" "$@") || exit 1\n'
+        f'  touch "{tmp_path}/landed"\n'
+        f'  cd "{workspace}" && echo "a person\'s line" >> "{file}" &&\n'
+        f'  "{real}" -c user.name=alice -c user.email=a@example.com commit -qm "alice: {file}"'
+        f' -- "{file}" >/dev/null 2>&1\n'
+        '  echo "$made"; exit 0\n'
+        "fi\n"
+        f'exec "{real}" "$@"\n'
+    )
+    (shim / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_a_person_s_commit_that_lands_while_the_sweep_commits_is_built_on(
+    esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person commits NOTES.md while the sweep commits: the sweep's commit goes on top of
+    theirs (it failed, "HEAD moved while the sweep committed", exit 1, and waited for the
+    next sweep: audit f72)."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    (workspace / "NOTES.md").write_text("notes\n")
+    as_person(workspace, "bob", "add", "NOTES.md")
+    as_person(workspace, "bob", "commit", "-qm", "notes")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    person_commits_during_the_sweep_s_commit(monkeypatch, tmp_path, workspace, "NOTES.md")
+    result = esc("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 0, result.err
+    assert (tmp_path / "landed").exists()
+    subjects = git(workspace, "log", "--format=%s").splitlines()
+    assert subjects[0].startswith("esc sweep: 1 ticket updated") and subjects[1:3] == [
+        "alice: NOTES.md", "notes"
+    ]
+    assert git(workspace, "status", "--porcelain") == ""
+    assert "breached-goes-up" in git(workspace, "show", f"HEAD:tickets/{ticket}.md")
+    assert "a person's line" in git(workspace, "show", "HEAD:NOTES.md")
+
+
+def test_a_person_s_commit_of_a_ticket_the_sweep_commits_is_never_overwritten(
+    esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person's commit that lands while the sweep commits is of the ticket the sweep
+    wrote: the sweep commits nothing (its version would undo theirs) and says so; theirs
+    stands, in the branch and in the file."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    path = f"tickets/{ticket}.md"
+    person_commits_during_the_sweep_s_commit(monkeypatch, tmp_path, workspace, path)
+    result = esc("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1
+    assert "esc: HEAD moved while the sweep committed; the next sweep commits" in result.err
+    assert git(workspace, "log", "-1", "--format=%s") == f"alice: {path}\n"
+    assert git(workspace, "show", f"HEAD:{path}") == (workspace / path).read_text()
+    assert "a person's line" in (workspace / path).read_text()
+
+
 def test_a_plain_sweep_s_writes_are_committed_by_the_next_commit_sweep(
     esc: Esc, workspace: Path
 ) -> None:
