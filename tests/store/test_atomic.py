@@ -305,6 +305,101 @@ def test_the_old_versions_a_batch_exchanges_out_are_gone_once_its_garbage_is_clo
     atomic.Garbage().close()
 
 
+def swapped_twice(tmp_path: Path, reuse: object, names: list[str]) -> list[Path]:
+    """Two batches of ``names`` written as a sweep's worker writes them (``reuse``: its
+    RemovalList): the second written over the old versions the first exchanged out."""
+    from esc.store import atomic
+
+    assert isinstance(reuse, atomic.RemovalList)
+    for round_ in ("first", "second"):
+        before = {n: (tmp_path / n).read_text() for n in names}
+        ahead = [atomic.write_unsynced(tmp_path / n, f"{n} {round_}\n", reuse) for n in names]
+        atomic.sync_written(tmp_path, ahead)
+        for name, written in zip(names, ahead, strict=True):
+            st = atomic.replace_if_unchanged(tmp_path / name, before[name], f"{name} {round_}\n",
+                                             written=written, garbage=reuse)  # fmt: skip
+            assert st is not None and (tmp_path / name).read_text() == f"{name} {round_}\n"
+    return [Path(p) for p in reuse.paths]
+
+
+@pytest.fixture()
+def sigio_ignored() -> Iterator[None]:
+    """SIGIO ignored, as in a sweep's workers (a broken write lease signals it)."""
+    import signal
+
+    held = signal.signal(signal.SIGIO, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGIO, held)
+
+
+def test_a_worker_writes_its_next_texts_over_the_old_versions_it_exchanged_out(
+    tmp_path: Path, sigio_ignored: None
+) -> None:
+    """The second batch makes no file: each text goes over an old version the first batch
+    exchanged out (same inodes), with the ticket's mode; the spares left are listed."""
+    from esc.store import atomic
+
+    names = [f"T-{n}.md" for n in range(1, 6)]
+    for name in names:
+        (tmp_path / name).write_text(f"{name} as read\n")
+        (tmp_path / name).chmod(0o640)
+    reuse = atomic.RemovalList(recycle=True)
+    swapped_twice(tmp_path, reuse, names[:3])
+    inodes = {p.stat().st_ino for p in tmp_path.iterdir()}  # (5 tickets, 3 old versions)
+    assert len(inodes) == 8
+    left = swapped_twice(tmp_path, reuse, names)
+    # (two files made, for the two tickets the first batch had no old version for)
+    assert len({p.stat().st_ino for p in tmp_path.iterdir()} - inodes) == 2
+    assert all((tmp_path / n).stat().st_mode & 0o777 == 0o640 for n in names)
+    # (the spares left: the last batch's old versions, junk the sweep removes)
+    assert sorted(p.read_text() for p in left) == [f"{n} first\n" for n in names]
+    for path in left:
+        path.unlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+
+
+def test_an_old_version_someone_holds_open_or_links_is_never_written_over(
+    tmp_path: Path, sigio_ignored: None
+) -> None:
+    """A reader that opened a ticket just before the sweep exchanged it out, or a second
+    name of it (a hard link), must go on finding its old text: that old version is listed
+    for removal and a new file made instead."""
+    from esc.store import atomic
+
+    for name in ("T-1.md", "T-2.md"):
+        (tmp_path / name).write_text(f"{name} as read\n")
+    reading = open(tmp_path / "T-1.md", encoding="utf-8")  # noqa: SIM115
+    other = tmp_path / "kept" / "T-2.md"
+    other.parent.mkdir()
+    os.link(tmp_path / "T-2.md", other)
+    try:
+        reuse = atomic.RemovalList(recycle=True)
+        swapped_twice(tmp_path, reuse, ["T-1.md", "T-2.md"])
+        assert reading.read() == "T-1.md as read\n"
+        assert other.read_text() == "T-2.md as read\n"
+        assert (tmp_path / "T-1.md").read_text() == "T-1.md second\n"
+    finally:
+        reading.close()
+
+
+def test_old_versions_are_not_written_over_where_a_lease_break_would_kill(
+    tmp_path: Path,
+) -> None:
+    """Without SIGIO ignored (a command's own process), no old version is written over."""
+    from esc.store import atomic
+
+    (tmp_path / "T-1.md").write_text("as read\n")
+    reuse = atomic.RemovalList(recycle=True)
+    reuse.put(tmp_path / "T-1.md.old")
+    (tmp_path / "T-1.md.old").write_text("old\n")
+    tmp, _ = atomic.write_unsynced(tmp_path / "T-1.md", "new\n", reuse)
+    assert tmp.name != "T-1.md.old" and tmp.read_text() == "new\n"
+    assert (tmp_path / "T-1.md.old").read_text() == "old\n"
+    assert [Path(p).name for p in reuse.paths] == ["T-1.md.old"]
+
+
 def test_garbage_is_handed_to_its_thread_a_batch_at_a_time(tmp_path: Path) -> None:
     """Files put stay until flush hands them over (one wake of the thread per batch, not
     per file); close removes what is left, and flushing nothing starts no thread."""
