@@ -411,6 +411,7 @@ def _sweep_names(
             started.append((read, batch))
             if len(started) > 1 or guard is not None:
                 yield from _handed_back(catalog, *started.pop(0), now, guard, worker, removals)
+                removals.settle(folder)  # (its exchanges durable: the old versions spares)
         while started:
             yield from _handed_back(catalog, *started.pop(0), now, guard, worker, removals)
     finally:  # (an error, or the parent gone: what was written ahead is removed)

@@ -22,7 +22,7 @@ from typing import TypeVar
 from esc.domain import automation, lifecycle
 from esc.domain.as_of import LOGGED_FIELDS, History, later_changes, ticket_as_of
 from esc.domain.automation import CAP_REACHED
-from esc.domain.calendar import MAX_HORIZON, add_business_time
+from esc.domain.calendar import MAX_HORIZON, CalendarError, add_business_time
 from esc.domain.conditions import DurationCondition
 from esc.domain.config import Config
 from esc.domain.model import (
@@ -1923,19 +1923,21 @@ def _limits_reached(
     for leaf in leaves:
         past = dt.timedelta(seconds=1) if leaf.op == ">" else dt.timedelta(0)
         if leaf.name == "age":
-            moments.append(_after(ticket.created, leaf.limit + past))
+            moments.append(_after(ticket.created, leaf.limit, past))
         elif leaf.name == "idle":
-            moments.append(_after(ticket.updated, leaf.limit + past))
+            moments.append(_after(ticket.updated, leaf.limit, past))
         else:
-            moments += [_after(due, leaf.limit + past) for due in dues]
+            moments += [_after(due, leaf.limit, past) for due in dues]
     return [m for m in moments if m is not None]
 
 
-def _after(moment: dt.datetime, span: dt.timedelta) -> dt.datetime | None:
-    """``moment + span``; None past the last time a datetime holds (a limit of a million
-    weeks, `idle: ">99999999w"`, which validates: it is never reached)."""
+def _after(moment: dt.datetime, *spans: dt.timedelta) -> dt.datetime | None:
+    """``moment`` plus ``spans``; None past the last time a datetime or a timedelta holds
+    (a limit of a million weeks, `idle: ">99999999w"`, which validates: never reached)."""
     try:
-        return moment + span
+        for span in spans:
+            moment += span
+        return moment
     except OverflowError:
         return None
 
@@ -1982,7 +1984,10 @@ def _repeat_at(repeat: dt.timedelta, last: dt.datetime, sla: Sla) -> dt.datetime
     None: never (past the last time a datetime holds)."""
     if sla.policy is None:
         return _after(last, repeat)
-    return add_business_time(sla.policy.calendar, last, repeat)
+    try:
+        return add_business_time(sla.policy.calendar, last, repeat)
+    except CalendarError:  # (more working time than the calendar looks ahead: never)
+        return None
 
 
 def _durations(condition: object) -> list[DurationCondition]:

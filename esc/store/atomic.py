@@ -14,6 +14,7 @@ folder once: after a crash, every file is still old or new, as with one file at 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import os
@@ -374,6 +375,21 @@ def write_unsynced(path: Path, text: str, reuse: RemovalList | None = None) -> W
         return _write_temporary(path, data, mode, sync=False)
 
 
+def _as_if_new(fd: int, st: os.stat_result, spare: str) -> bool:
+    """Whether the file ``fd`` (``st``) is owned as a file this process makes beside it
+    would be, and carries no extended attribute (an ACL, a label): written over, it gives
+    the next ticket nothing a new file would not (an old version of another user's file,
+    which root may write, would give it that user and their ACL)."""
+    folder = os.stat(os.path.dirname(spare) or ".")
+    gid = folder.st_gid if folder.st_mode & stat.S_ISGID else os.getegid()
+    if (st.st_uid, st.st_gid) != (os.geteuid(), gid):
+        return False
+    try:
+        return not os.listxattr(fd)
+    except OSError:  # (a file system without them: nothing carried)
+        return True
+
+
 def _rewritten(spare: str, data: bytes, mode: int | None) -> Written | None:
     """``data`` written over the old version ``spare`` (a temporary file of this process,
     junk since it was exchanged out), its path and stat; None, nothing relied on, unless it
@@ -394,7 +410,7 @@ def _rewritten(spare: str, data: bytes, mode: int | None) -> Written | None:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or not _as_if_new(fd, st, spare):
             return None
         try:
             fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
@@ -625,31 +641,50 @@ class RemovalList:
     the workers go on).  Until then each is junk under its temporary name, which the next
     sweep removes if nothing else does (:func:`remove_stale_temporaries`).
 
-    With ``recycle``, up to ``SPARES`` of them are kept rather than listed, for
+    With ``recycle``, up to :attr:`SPARES` of them are kept rather than listed, for
     :func:`write_unsynced` to write the next texts over (:meth:`take`); one it cannot use
-    is listed (:meth:`discard`), and :attr:`paths` then lists those never taken too."""
+    is listed (:meth:`discard`), and :attr:`paths` then lists those never taken too.  An
+    old version is a spare only once the exchange that took it out is durable
+    (:meth:`settle`, after the batch that exchanged it: else a crash could leave the
+    ticket's name on the old file, written over with another ticket's text), and
+    :data:`SPARE_AGE` seconds after (a reader that looked the ticket up just before the
+    exchange has long opened it, and the lease then sees it, or read it)."""
 
-    SPARES = 1000  # old versions kept to be written over (a worker's two batches need 200)
+    SPARES = 5000  # old versions kept to be written over (a worker makes ~2,000 a second)
 
-    def __init__(self, recycle: bool = False) -> None:
+    def __init__(self, recycle: bool = False, age: float | None = None) -> None:
         self._listed: list[str] = []
-        self._spares: list[str] = []
+        self._exchanged: list[str] = []  # put since the last settle
+        self._spares: collections.deque[tuple[float, str]] = collections.deque()
         self._recycle = recycle
+        self._age = SPARE_AGE if age is None else age
 
     @property
     def paths(self) -> list[str]:
         """The files to remove: those listed, and the spares never taken."""
-        return self._listed + self._spares
+        return self._listed + self._exchanged + [path for _, path in self._spares]
 
     def put(self, path: Path) -> None:
-        if self._recycle and len(self._spares) < self.SPARES:
-            self._spares.append(os.fspath(path))
+        if self._recycle and len(self._spares) + len(self._exchanged) < self.SPARES:
+            self._exchanged.append(os.fspath(path))
         else:
             self._listed.append(os.fspath(path))
 
+    def settle(self, folder: Path) -> None:
+        """The exchanges of the old versions put since the last call made durable (the
+        folder that holds them synced): they become spares, from now."""
+        if not self._exchanged:
+            return
+        sync_folder(folder)
+        at = time.monotonic()
+        self._spares.extend((at, path) for path in self._exchanged)
+        self._exchanged = []
+
     def take(self) -> str | None:
-        """An old version to write over (None: none is kept)."""
-        return self._spares.pop() if self._spares else None
+        """The oldest spare, if it has been one for :data:`SPARE_AGE` seconds (None: none)."""
+        if not self._spares or time.monotonic() - self._spares[0][0] < self._age:
+            return None
+        return self._spares.popleft()[1]
 
     def discard(self, path: str) -> None:
         """A spare that could not be written over: listed, to be removed."""
@@ -660,6 +695,9 @@ class RemovalList:
 
     def close(self) -> None:
         """(Nothing to wait for.)"""
+
+
+SPARE_AGE = 1.0  # seconds an old version waits, once its exchange is durable, to be a spare
 
 
 def _put_back(tmp: Path, path: Path, ours: os.stat_result) -> None:

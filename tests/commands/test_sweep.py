@@ -2853,11 +2853,11 @@ def test_a_rule_name_validate_takes_is_written_and_read_back_by_the_sweep(
 
 
 @pytest.mark.parametrize("when", ['{idle: ">99999999w"}', '{age: ">=99999999w"}',
-                                  '{overdue: ">99999999w"}'])
+                                  '{overdue: ">99999999w"}', '{idle: ">86399999999999s"}'])
 def test_a_time_limit_no_date_reaches_is_never_reached(workspace: Path, when: str) -> None:
     """A limit that validates but that no date reaches (a million weeks): the rule never
     fires, and the sweep and `explain` say so; they stopped with an internal error, exit 3
-    (audit g72)."""
+    (audit g72, review r72)."""
     rules = workspace / "rules.yaml"
     rules.write_text(rules.read_text() + f"  - name: stale\n    when: {when}\n"
                      "    then: {note: stale}\n")  # fmt: skip
@@ -2870,6 +2870,22 @@ def test_a_time_limit_no_date_reaches_is_never_reached(workspace: Path, when: st
     explained = esc("explain", ticket, now="2026-11-23T12:00:00+01:00")
     assert explained.code == 0, explained.err
     assert "stale: no" in explained.out
+
+
+def test_a_repeat_longer_than_the_calendar_looks_ahead_never_comes(workspace: Path) -> None:
+    """`repeat: 30000h` of working time (12 years of office hours) validates: the rule fires
+    once, and never again; every sweep after it stopped with exit 3 (review r72)."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text() + "  - name: again\n    when: {status: [new, open]}\n"
+                     "    then: {note: again}\n    repeat: 30000h\n")  # fmt: skip
+    esc = Esc(workspace)
+    assert esc("validate").code == 0
+    ticket = make(esc)
+    first = esc("sweep", "--no-report", "--no-notify", now="2026-11-20T10:00:00+01:00")
+    assert first.code == 0 and f'{ticket}: note "again" (again)' in first.out, first.err
+    later = esc("sweep", "--no-report", "--no-notify", now="2026-11-27T10:00:00+01:00")
+    assert later.code == 0 and "(again)" not in later.out, later.err
+    assert esc("explain", ticket, now="2026-11-27T10:00:00+01:00").code == 0
 
 
 def test_a_rule_s_request_answered_by_a_later_escalation_in_one_replay_is_one_request(

@@ -319,6 +319,7 @@ def swapped_twice(tmp_path: Path, reuse: object, names: list[str]) -> list[Path]
             st = atomic.replace_if_unchanged(tmp_path / name, before[name], f"{name} {round_}\n",
                                              written=written, garbage=reuse)  # fmt: skip
             assert st is not None and (tmp_path / name).read_text() == f"{name} {round_}\n"
+        reuse.settle(tmp_path)  # (the exchanges durable: spares from now)
     return [Path(p) for p in reuse.paths]
 
 
@@ -345,7 +346,7 @@ def test_a_worker_writes_its_next_texts_over_the_old_versions_it_exchanged_out(
     for name in names:
         (tmp_path / name).write_text(f"{name} as read\n")
         (tmp_path / name).chmod(0o640)
-    reuse = atomic.RemovalList(recycle=True)
+    reuse = atomic.RemovalList(recycle=True, age=0.0)
     swapped_twice(tmp_path, reuse, names[:3])
     inodes = {p.stat().st_ino for p in tmp_path.iterdir()}  # (5 tickets, 3 old versions)
     assert len(inodes) == 8
@@ -375,13 +376,73 @@ def test_an_old_version_someone_holds_open_or_links_is_never_written_over(
     other.parent.mkdir()
     os.link(tmp_path / "T-2.md", other)
     try:
-        reuse = atomic.RemovalList(recycle=True)
+        reuse = atomic.RemovalList(recycle=True, age=0.0)
         swapped_twice(tmp_path, reuse, ["T-1.md", "T-2.md"])
         assert reading.read() == "T-1.md as read\n"
         assert other.read_text() == "T-2.md as read\n"
         assert (tmp_path / "T-1.md").read_text() == "T-1.md second\n"
     finally:
         reading.close()
+
+
+def test_an_old_version_is_a_spare_only_once_its_exchange_is_durable_and_old_enough(
+    tmp_path: Path,
+) -> None:
+    """Written over before the exchange that took it out was synced, a crash could leave
+    the ticket's name on it, holding another ticket's text: a spare is one only after
+    `settle` (the folder synced), and only once it has been one for the age given."""
+    from esc.store import atomic
+
+    fresh = atomic.RemovalList(recycle=True, age=0.0)
+    fresh.put(tmp_path / "a.tmp")
+    assert fresh.take() is None  # (its exchange not durable yet)
+    fresh.settle(tmp_path)
+    assert fresh.take() == str(tmp_path / "a.tmp") and fresh.take() is None
+    young = atomic.RemovalList(recycle=True, age=3600.0)
+    young.put(tmp_path / "b.tmp")
+    young.settle(tmp_path)
+    assert young.take() is None and young.paths == [str(tmp_path / "b.tmp")]
+    listed = atomic.RemovalList()  # (no recycling: every one listed for removal)
+    listed.put(tmp_path / "c.tmp")
+    listed.settle(tmp_path)
+    assert listed.take() is None and listed.paths == [str(tmp_path / "c.tmp")]
+
+
+def test_an_old_version_owned_otherwise_or_with_attributes_is_never_written_over(
+    tmp_path: Path, sigio_ignored: None
+) -> None:
+    """Written over, an old version would give the next ticket its owner and its extended
+    attributes (an ACL): one not owned as a new file would be, or with an attribute, is
+    left for removal and a new file made."""
+    from esc.store import atomic
+
+    spares = []
+    for n in range(2):
+        spare = tmp_path / f".T-{n}.md.1-x.tmp"
+        spare.write_text("old\n")
+        spares.append(spare)
+    try:
+        os.setxattr(spares[0], "user.esc-test", b"1")
+    except OSError:
+        pytest.skip("no user extended attributes on this file system")
+    if os.geteuid() == 0:
+        os.chown(spares[1], 4321, 4321)
+    else:  # (a file of ours in another group we are in, if any: else an ACL-free skip)
+        others = [g for g in os.getgroups() if g != os.getegid()]
+        if not others:
+            spares = spares[:1]
+        else:
+            os.chown(spares[1], -1, others[0])
+    reuse = atomic.RemovalList(recycle=True, age=0.0)
+    for spare in spares:
+        reuse.put(spare)
+    reuse.settle(tmp_path)
+    for n in range(len(spares)):
+        tmp, _ = atomic.write_unsynced(tmp_path / f"T-{n}.md", "new\n", reuse)
+        assert tmp not in spares and tmp.read_text() == "new\n"
+        assert tmp.stat().st_uid == os.geteuid()
+    assert all(spare.read_text() == "old\n" for spare in spares)
+    assert sorted(reuse.paths) == sorted(str(s) for s in spares)
 
 
 def test_old_versions_are_not_written_over_where_a_lease_break_would_kill(
@@ -391,9 +452,10 @@ def test_old_versions_are_not_written_over_where_a_lease_break_would_kill(
     from esc.store import atomic
 
     (tmp_path / "T-1.md").write_text("as read\n")
-    reuse = atomic.RemovalList(recycle=True)
+    reuse = atomic.RemovalList(recycle=True, age=0.0)
     reuse.put(tmp_path / "T-1.md.old")
     (tmp_path / "T-1.md.old").write_text("old\n")
+    reuse.settle(tmp_path)
     tmp, _ = atomic.write_unsynced(tmp_path / "T-1.md", "new\n", reuse)
     assert tmp.name != "T-1.md.old" and tmp.read_text() == "new\n"
     assert (tmp_path / "T-1.md.old").read_text() == "old\n"
