@@ -52,6 +52,7 @@ from esc.store.atomic import (
     RemovalList,
     SyncStarted,
     Written,
+    exported,
     read_regular,
     replace_if_unchanged,
     sync_folder,
@@ -198,7 +199,7 @@ def prime(
     def task(share: list[str]) -> list[tuple[list[Handed], list[str]]]:
         # (old versions: written over by the next batches, the rest removed by the sweep's
         # own process)
-        removals = RemovalList(recycle=True)
+        removals = RemovalList(recycle=not exported(catalog.workspace.tickets_dir))
         done = list(_sweep_names(catalog, share, now, guard, removals))
         if any(p.outcome is not None and p.outcome.changed for p in done):
             sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets

@@ -375,6 +375,33 @@ def write_unsynced(path: Path, text: str, reuse: RemovalList | None = None) -> W
         return _write_temporary(path, data, mode, sync=False)
 
 
+NFS_EXPORTS = ("/proc/fs/nfsd/exports", "/var/lib/nfs/etab")  # what this host's NFS serves
+
+
+def exported(folder: Path, tables: Iterable[str] = NFS_EXPORTS) -> bool:
+    """Whether this host's NFS server exports ``folder`` (or a folder above it): an NFSv3
+    client reads a file by the handle it looked it up with, without keeping it open, so
+    an old version written over (:func:`write_unsynced` with spares) would show it another
+    ticket's text, and no lease would tell.  Unreadable tables: not exported."""
+    try:
+        here = os.path.realpath(folder)
+    except OSError:
+        return True
+    for table in tables:
+        try:
+            with open(table, encoding="utf-8", errors="replace") as lines:
+                for line in lines:
+                    if line.startswith("#") or not line.strip():
+                        continue
+                    shared = line.split()[0].encode().decode("unicode_escape", "replace")
+                    shared = shared.rstrip("/") or "/"
+                    if here == shared or here.startswith(shared.rstrip("/") + "/"):
+                        return True
+        except OSError:
+            continue
+    return False
+
+
 def _as_if_new(fd: int, st: os.stat_result, spare: str) -> bool:
     """Whether the file ``fd`` (``st``) is owned as a file this process makes beside it
     would be, and carries no extended attribute (an ACL, a label): written over, it gives

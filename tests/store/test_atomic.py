@@ -445,6 +445,22 @@ def test_an_old_version_owned_otherwise_or_with_attributes_is_never_written_over
     assert sorted(reuse.paths) == sorted(str(s) for s in spares)
 
 
+def test_a_tickets_folder_this_host_exports_over_nfs_gets_no_spares(tmp_path: Path) -> None:
+    """An NFSv3 client reads by a handle it looked a file up with, holding nothing open that
+    a lease would see: a folder this host's NFS server exports (or one above it) has its
+    old versions removed, never written over."""
+    from esc.store import atomic
+
+    tickets = tmp_path / "help desk" / "tickets"
+    tickets.mkdir(parents=True)
+    table = tmp_path / "exports"
+    table.write_text(f"# exported\n{tmp_path}/help\\040desk\t*(rw,no_subtree_check)\n")
+    assert atomic.exported(tickets, [str(table)])
+    table.write_text(f"{tmp_path}/help\t*(rw)\n{tmp_path}/help desk2\t*(rw)\n")
+    assert not atomic.exported(tickets, [str(table)])
+    assert not atomic.exported(tickets, [str(tmp_path / "none")])  # (no NFS server here)
+
+
 def test_old_versions_are_not_written_over_where_a_lease_break_would_kill(
     tmp_path: Path,
 ) -> None:
