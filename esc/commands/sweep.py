@@ -52,7 +52,6 @@ from esc.store.atomic import (
     RemovalList,
     SyncStarted,
     Written,
-    exported,
     read_regular,
     replace_if_unchanged,
     sync_folder,
@@ -197,9 +196,7 @@ def prime(
         return
 
     def task(share: list[str]) -> list[tuple[list[Handed], list[str]]]:
-        # (old versions: written over by the next batches, the rest removed by the sweep's
-        # own process)
-        removals = RemovalList(recycle=not exported(catalog.workspace.tickets_dir))
+        removals = RemovalList()  # (old versions: the sweep's own process removes them)
         done = list(_sweep_names(catalog, share, now, guard, removals))
         if any(p.outcome is not None and p.outcome.changed for p in done):
             sync_folder(catalog.workspace.tickets_dir)  # the renames of the rewritten tickets
@@ -408,11 +405,9 @@ def _sweep_names(
                 except FileNotFoundError:
                     read.append(Primed(name, None, worker=worker))
             records = [r for r in read if isinstance(r, Record)]
-            batch = _start_batch(catalog, records, now, False, guard, removals)
-            started.append((read, batch))
+            started.append((read, _start_batch(catalog, records, now, False, guard)))
             if len(started) > 1 or guard is not None:
                 yield from _handed_back(catalog, *started.pop(0), now, guard, worker, removals)
-                removals.settle(folder)  # (its exchanges durable: the old versions spares)
         while started:
             yield from _handed_back(catalog, *started.pop(0), now, guard, worker, removals)
     finally:  # (an error, or the parent gone: what was written ahead is removed)
@@ -633,16 +628,10 @@ class _Batch:
 
 
 def _start_batch(
-    catalog: Catalog,
-    records: list[Record],
-    now: dt.datetime,
-    dry_run: bool,
-    guard: Guard | None,
-    reuse: RemovalList | None = None,
+    catalog: Catalog, records: list[Record], now: dt.datetime, dry_run: bool, guard: Guard | None
 ) -> _Batch:
     """Each ticket planned; unless ``dry_run``, the new texts of those that change written
-    to temporary files (over old versions ``reuse`` keeps, when it has them) and synced in
-    the background (when more than one changes)."""
+    to temporary files and synced in the background (when more than one changes)."""
     batch = _Batch(records, [_prepare(catalog, record, now) for record in records])
     if not dry_run:
         ahead = [
@@ -652,7 +641,7 @@ def _start_batch(
         ]
         if len(ahead) > 1:
             batch.ahead = ahead
-            batch.syncing = _write_ahead(catalog, ahead, guard, reuse)
+            batch.syncing = _write_ahead(catalog, ahead, guard)
     return batch
 
 
@@ -713,15 +702,11 @@ class _Prepared:
 
 
 def _write_ahead(
-    catalog: Catalog,
-    ahead: list[tuple[Record, _Prepared]],
-    guard: Guard | None,
-    reuse: RemovalList | None = None,
+    catalog: Catalog, ahead: list[tuple[Record, _Prepared]], guard: Guard | None
 ) -> SyncStarted:
-    """Journal each ticket's new text (a committing sweep), write it to a temporary file
-    (an old version ``reuse`` keeps, written over, when it has one), and start syncing them
-    all at once; a ticket the guard refuses, or whose temporary file cannot be written, is
-    left to :func:`_finish`, which writes it (or not) on its own."""
+    """Journal each ticket's new text (a committing sweep), write it to a temporary file,
+    and start syncing them all at once; a ticket the guard refuses, or whose temporary file
+    cannot be written, is left to :func:`_finish`, which writes it (or not) on its own."""
     written: list[Written] = []
     try:
         for record, p in ahead:
@@ -731,7 +716,7 @@ def _write_ahead(
                 guard.wrote(p.doc.path, p.text)
                 p.journalled = True
             try:
-                p.ahead = write_unsynced(record.path, p.text, reuse)
+                p.ahead = write_unsynced(record.path, p.text)
             except OSError:
                 continue
             written.append(p.ahead)

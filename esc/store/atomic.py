@@ -14,7 +14,6 @@ folder once: after a crash, every file is still old or new, as with one file at 
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import errno
 import os
@@ -353,111 +352,12 @@ def _put_in_place(tmp: Path, path: Path, *, exclusive: bool) -> None:
 Written = tuple[Path, os.stat_result]  # a temporary file: its path and its stat
 
 
-def write_unsynced(path: Path, text: str, reuse: RemovalList | None = None) -> Written:
+def write_unsynced(path: Path, text: str) -> Written:
     """A temporary file beside ``path`` holding ``text`` (with ``path``'s mode), not synced
     yet: :func:`sync_written` must sync it before it is renamed into place
-    (:func:`replace_if_unchanged` with ``written``).
-
-    With ``reuse`` (a recycling :class:`RemovalList`), an old version it holds is written
-    over rather than a new file made (:func:`_rewritten`): making a file, and removing the
-    old version, were a third of a first sweep's system time, most of it the file
-    system's search for a free inode among those just deleted."""
-    data = text.encode("utf-8")
-    mode = _mode_of(path)
+    (:func:`replace_if_unchanged` with ``written``)."""
     with naming(path):
-        spare = None if reuse is None else reuse.take()
-        if spare is not None:  # (one tried: a file system without leases refuses them all)
-            written = _rewritten(spare, data, mode)
-            if written is not None:
-                return written
-            assert reuse is not None
-            reuse.discard(spare)
-        return _write_temporary(path, data, mode, sync=False)
-
-
-NFS_EXPORTS = ("/proc/fs/nfsd/exports", "/var/lib/nfs/etab")  # what this host's NFS serves
-
-
-def exported(folder: Path, tables: Iterable[str] = NFS_EXPORTS) -> bool:
-    """Whether this host's NFS server exports ``folder`` (or a folder above it): an NFSv3
-    client reads a file by the handle it looked it up with, without keeping it open, so
-    an old version written over (:func:`write_unsynced` with spares) would show it another
-    ticket's text, and no lease would tell.  Unreadable tables: not exported."""
-    try:
-        here = os.path.realpath(folder)
-    except OSError:
-        return True
-    for table in tables:
-        try:
-            with open(table, encoding="utf-8", errors="replace") as lines:
-                for line in lines:
-                    if line.startswith("#") or not line.strip():
-                        continue
-                    shared = line.split()[0].encode().decode("unicode_escape", "replace")
-                    shared = shared.rstrip("/") or "/"
-                    if here == shared or here.startswith(shared.rstrip("/") + "/"):
-                        return True
-        except OSError:
-            continue
-    return False
-
-
-def _as_if_new(fd: int, st: os.stat_result, spare: str) -> bool:
-    """Whether the file ``fd`` (``st``) is owned as a file this process makes beside it
-    would be, and carries no extended attribute (an ACL, a label): written over, it gives
-    the next ticket nothing a new file would not (an old version of another user's file,
-    which root may write, would give it that user and their ACL)."""
-    folder = os.stat(os.path.dirname(spare) or ".")
-    gid = folder.st_gid if folder.st_mode & stat.S_ISGID else os.getegid()
-    if (st.st_uid, st.st_gid) != (os.geteuid(), gid):
-        return False
-    try:
-        return not os.listxattr(fd)
-    except OSError:  # (a file system without them: nothing carried)
-        return True
-
-
-def _rewritten(spare: str, data: bytes, mode: int | None) -> Written | None:
-    """``data`` written over the old version ``spare`` (a temporary file of this process,
-    junk since it was exchanged out), its path and stat; None, nothing relied on, unless it
-    is a regular file of one link (another name would see the new text) that nobody else
-    has open or mapped (a reader that opened the old version before it was exchanged out
-    must never find another text in it): a write lease says so, and holds off whoever
-    opens it by its temporary name until the text is written.  A lease broken by such an
-    open signals SIGIO, which must be ignored (a sweep's workers ignore it): else no
-    spare is used."""
-    import fcntl
-    import signal
-
-    if signal.getsignal(signal.SIGIO) is not signal.SIG_IGN:
-        return None
-    try:
-        fd = os.open(spare, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or not _as_if_new(fd, st, spare):
-            return None
-        try:
-            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
-        except OSError:  # (open elsewhere; not this user's file; no leases on this system)
-            return None
-        try:
-            view = memoryview(data)
-            offset = 0
-            while offset < len(data):
-                offset += os.pwrite(fd, view[offset:], offset)
-            os.ftruncate(fd, len(data))
-            os.fchmod(fd, (0o666 & ~_umask()) if mode is None else mode)
-            st = os.fstat(fd)
-        finally:
-            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
-        return Path(spare), st
-    except OSError:  # (half written: junk, as it was; removed with the others)
-        return None
-    finally:
-        os.close(fd)
+        return _write_temporary(path, text.encode("utf-8"), _mode_of(path), sync=False)
 
 
 def sync_written(folder: Path, written: list[Written]) -> None:
@@ -666,65 +566,19 @@ class RemovalList:
     """Old versions exchanged out (see :class:`Garbage`), only listed: for another process
     to remove (a sweep's worker hands them to the sweep, whose thread removes them while
     the workers go on).  Until then each is junk under its temporary name, which the next
-    sweep removes if nothing else does (:func:`remove_stale_temporaries`).
+    sweep removes if nothing else does (:func:`remove_stale_temporaries`)."""
 
-    With ``recycle``, up to :attr:`SPARES` of them are kept rather than listed, for
-    :func:`write_unsynced` to write the next texts over (:meth:`take`); one it cannot use
-    is listed (:meth:`discard`), and :attr:`paths` then lists those never taken too.  An
-    old version is a spare only once the exchange that took it out is durable
-    (:meth:`settle`, after the batch that exchanged it: else a crash could leave the
-    ticket's name on the old file, written over with another ticket's text), and
-    :data:`SPARE_AGE` seconds after (a reader that looked the ticket up just before the
-    exchange has long opened it, and the lease then sees it, or read it)."""
-
-    SPARES = 5000  # old versions kept to be written over (a worker makes ~2,000 a second)
-
-    def __init__(self, recycle: bool = False, age: float | None = None) -> None:
-        self._listed: list[str] = []
-        self._exchanged: list[str] = []  # put since the last settle
-        self._spares: collections.deque[tuple[float, str]] = collections.deque()
-        self._recycle = recycle
-        self._age = SPARE_AGE if age is None else age
-
-    @property
-    def paths(self) -> list[str]:
-        """The files to remove: those listed, and the spares never taken."""
-        return self._listed + self._exchanged + [path for _, path in self._spares]
+    def __init__(self) -> None:
+        self.paths: list[str] = []
 
     def put(self, path: Path) -> None:
-        if self._recycle and len(self._spares) + len(self._exchanged) < self.SPARES:
-            self._exchanged.append(os.fspath(path))
-        else:
-            self._listed.append(os.fspath(path))
-
-    def settle(self, folder: Path) -> None:
-        """The exchanges of the old versions put since the last call made durable (the
-        folder that holds them synced): they become spares, from now."""
-        if not self._exchanged:
-            return
-        sync_folder(folder)
-        at = time.monotonic()
-        self._spares.extend((at, path) for path in self._exchanged)
-        self._exchanged = []
-
-    def take(self) -> str | None:
-        """The oldest spare, if it has been one for :data:`SPARE_AGE` seconds (None: none)."""
-        if not self._spares or time.monotonic() - self._spares[0][0] < self._age:
-            return None
-        return self._spares.popleft()[1]
-
-    def discard(self, path: str) -> None:
-        """A spare that could not be written over: listed, to be removed."""
-        self._listed.append(path)
+        self.paths.append(os.fspath(path))
 
     def flush(self) -> None:
         """(Nothing to hand over: :attr:`paths` are taken as they are.)"""
 
     def close(self) -> None:
         """(Nothing to wait for.)"""
-
-
-SPARE_AGE = 1.0  # seconds an old version waits, once its exchange is durable, to be a spare
 
 
 def _put_back(tmp: Path, path: Path, ours: os.stat_result) -> None:

@@ -41,9 +41,6 @@ def die_with_parent(parent: int) -> None:
     a pool that breaks, or the exit of a process working aside, stops the others with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # (the signal a write lease's break sends, whose default kills: a sweep's worker writes
-    # over old versions under one, esc.store.atomic.write_unsynced)
-    signal.signal(signal.SIGIO, signal.SIG_IGN)
     # (blocked by fork_map while it forks: a SIGTERM to the process group before this ran
     # raised the parent's handler's exception here, a traceback in cron's mail)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
