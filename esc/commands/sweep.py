@@ -1355,10 +1355,11 @@ def _mended_upstream(
             return workspace
         upstream = git.fetched(root)
         files = [TEAMS_FILE, RULES_FILE]
-        if upstream is None or git.files_at(root, upstream, files) == git.files_at(
-            root, "HEAD", files
-        ):
+        if upstream is None:
             return workspace
+        theirs = git.files_at(root, upstream, files)
+        if theirs == git.files_at(root, "HEAD", files) or not _loads(theirs):
+            return workspace  # (the remote's as broken: no rebase, which could drop commits)
     except EscError:  # (the remote not to be read: the config's problem is the news)
         return workspace
     try:
@@ -1368,6 +1369,20 @@ def _mended_upstream(
     except (git.RebaseConflict, ConfigError):  # (undone: the clone as it was, its own
         return workspace  # problem said; what else git says, a stash kept, is said as ever)
     return Workspace(root, workspace.lock_timeout, workspace.holder, workspace.on_wait)
+
+
+def _loads(files: Mapping[str, bytes]) -> bool:
+    """Whether teams.yaml and rules.yaml as ``files`` holds them (by name) make a
+    configuration every command can run on."""
+    from esc.config.loading import build_config  # (ruamel.yaml only when needed)
+
+    try:
+        teams = files[TEAMS_FILE].decode("utf-8")
+        rules = files.get(RULES_FILE, b"").decode("utf-8")
+    except (KeyError, UnicodeDecodeError):
+        return False
+    config, findings = build_config(teams, rules)
+    return config is not None and not any(f.blocking for f in findings)
 
 
 def _require_committed_config(root: Path) -> None:

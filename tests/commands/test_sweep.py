@@ -4560,6 +4560,33 @@ def test_commits_a_force_push_took_out_are_said_when_the_remote_mends_the_rules(
     assert "a typo" not in git(remote, "log", "--format=%s", "main")
 
 
+def test_a_remote_whose_rules_are_broken_otherwise_is_not_rebased_onto(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """This clone's rules.yaml is broken, and the remote's too, another way (its branch
+    force-pushed): no rebase onto it (it would mend nothing, and could leave out commits
+    without a word, as the sweep then stopped on the remote's problem: review r72); the
+    clone's own problem is said, its branch as it was."""
+    committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("priority: normal", "priority: normall"))
+    as_person(workspace, "bob", "commit", "-qam", "a typo")
+    git(workspace, "push", "-q", "origin", "main")
+    alice = tmp_path / "alice"
+    git(tmp_path, "clone", "-q", str(remote), str(alice))
+    git(alice, "reset", "-q", "--hard", "HEAD~1")
+    theirs = alice / "rules.yaml"
+    theirs.write_text(theirs.read_text().replace("calendar: office", "calendar: offise"))
+    as_person(alice, "alice", "commit", "-qam", "another typo")
+    git(alice, "push", "-q", "--force", "origin", "main")
+    head = git(workspace, "rev-parse", "HEAD")
+    said = esc("sweep", "--push", "--no-report", now="2026-11-20T13:35:00+01:00")
+    assert said.code == 1 and said.err.startswith("rules.yaml:") and "normall" in said.err
+    assert git(workspace, "rev-parse", "HEAD") == head
+    assert "a typo" in git(workspace, "log", "--format=%s")
+
+
 def test_a_broken_rules_file_the_remote_has_too_is_said_as_it_is(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:
