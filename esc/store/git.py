@@ -289,6 +289,7 @@ def commit_blobs(
         return None
     scratch.mkdir(parents=True, exist_ok=True)
     entries = "".join(f"100644 {blob}\t{prefix}{path}\n" for path, blob in blobs.items())
+    branch = _branch_of_head(top)
     for _ in range(HEAD_MOVES + 1):
         made = _commit_on(top, head, entries, message, scratch, amend, when)
         if made is None or _move_head(top, made, head, entries):
@@ -298,8 +299,12 @@ def commit_blobs(
         # never saw, and the next sweep commits what still holds)
         moved = run(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
         now_head = moved.stdout.decode().strip() if moved.returncode == 0 else None
-        if amend is not None or head is None or now_head is None or _touched(
-            top, head, now_head, [f"{prefix}{path}" for path in blobs]
+        if (
+            amend is not None
+            or head is None
+            or now_head is None
+            or _branch_of_head(top) != branch  # (a person's `git switch`: not theirs to get)
+            or _touched(top, head, now_head, [f"{prefix}{path}" for path in blobs])
         ):
             break
         head = now_head
@@ -338,6 +343,12 @@ def _commit_on(
     env = {**author, **dated}
     commit = output(top, "commit-tree", tree, *parents, env=env, input=message.encode())
     return commit.strip()
+
+
+def _branch_of_head(top: Path) -> str | None:
+    """The branch HEAD names (None: detached)."""
+    named = run(top, "symbolic-ref", "-q", "HEAD")
+    return named.stdout.decode("utf-8", "replace").strip() if named.returncode == 0 else None
 
 
 def _touched(top: Path, old: str, new: str, paths: list[str]) -> bool:

@@ -876,20 +876,24 @@ def as_person(workspace: Path, name: str, *args: str) -> str:
 
 
 def person_commits_during_the_sweep_s_commit(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, workspace: Path, file: str
-) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, workspace: Path, file: str,
+    switch: str = "",
+) -> None:  # fmt: skip
     """A person's `git commit` of ``file`` (a line added) that lands just after the sweep
-    made its commit object and before it moves the branch: a real git, run through a
-    `git` on PATH that makes the person's commit right after the sweep's `commit-tree`."""
+    made its commit object and before it moves the branch (on a new branch ``switch``, if
+    given): a real git, run through a `git` on PATH that makes the person's commit right
+    after the sweep's `commit-tree`."""
     shim = tmp_path / "shim"
     shim.mkdir()
     real = shutil.which("git")
+    switching = f'  "{real}" switch -q -c "{switch}" &&\n' if switch else ""
     (shim / "git").write_text(
         "#!/bin/sh\n"
         f'if [ "$1" = commit-tree ] && [ ! -e "{tmp_path}/landed" ]; then\n'
         f'  made=$("{real}" "$@") || exit 1\n'
         f'  touch "{tmp_path}/landed"\n'
         f'  cd "{workspace}" && echo "a person\'s line" >> "{file}" &&\n'
+        f"{switching}"
         f'  "{real}" -c user.name=alice -c user.email=a@example.com commit -qm "alice: {file}"'
         f' -- "{file}" >/dev/null 2>&1\n'
         '  echo "$made"; exit 0\n'
@@ -923,6 +927,26 @@ def test_a_person_s_commit_that_lands_while_the_sweep_commits_is_built_on(
     assert git(workspace, "status", "--porcelain") == ""
     assert "breached-goes-up" in git(workspace, "show", f"HEAD:tickets/{ticket}.md")
     assert "a person's line" in git(workspace, "show", "HEAD:NOTES.md")
+
+
+def test_a_person_s_commit_on_a_branch_they_switched_to_is_not_built_on(
+    esc: Esc, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person switched to a branch of their own and committed there while the sweep
+    committed: the sweep's commit never goes on their branch (review r72)."""
+    committed_repo(esc, workspace, "Invoice missing")
+    (workspace / "NOTES.md").write_text("notes\n")
+    as_person(workspace, "bob", "add", "NOTES.md")
+    as_person(workspace, "bob", "commit", "-qm", "notes")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    person_commits_during_the_sweep_s_commit(monkeypatch, tmp_path, workspace, "NOTES.md",
+                                             switch="alice-work")  # fmt: skip
+    result = esc("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 1
+    assert "esc: HEAD moved while the sweep committed" in result.err
+    assert git(workspace, "log", "-1", "--format=%s", "alice-work") == "alice: NOTES.md\n"
+    assert git(workspace, "log", "-1", "--format=%s", "main") == "notes\n"
 
 
 def test_a_person_s_commit_of_a_ticket_the_sweep_commits_is_never_overwritten(
