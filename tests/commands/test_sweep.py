@@ -4555,12 +4555,9 @@ def test_a_broken_rules_file_mended_upstream_reaches_the_cron_clone(
     assert again.code == 0, again.err
 
 
-def test_commits_a_force_push_took_out_are_said_when_the_remote_mends_the_rules(
-    esc: Esc, workspace: Path, tmp_path: Path
-) -> None:
-    """A broken rules.yaml this clone pushed, taken out of the remote by a force-push: the
-    sweep that fetches the mended rules leaves the broken commit out, as every rebase of a
-    push does, and says so where cron mails it (that path said nothing: review r71)."""
+def a_pushed_typo_taken_out(esc: Esc, workspace: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A workspace whose rules.yaml this clone broke ("a typo") and pushed, and a clone of
+    the remote (alice's) reset to before that commit: (the remote, alice's clone)."""
     committed_repo(esc, workspace, "Invoice missing")
     remote = with_remote(workspace, tmp_path)
     rules = workspace / "rules.yaml"
@@ -4570,6 +4567,17 @@ def test_commits_a_force_push_took_out_are_said_when_the_remote_mends_the_rules(
     alice = tmp_path / "alice"
     git(tmp_path, "clone", "-q", str(remote), str(alice))
     git(alice, "reset", "-q", "--hard", "HEAD~1")
+    return remote, alice
+
+
+def test_commits_a_force_push_took_out_are_said_when_the_remote_mends_the_rules(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A broken rules.yaml this clone pushed, taken out of the remote by a force-push: the
+    sweep that fetches the mended rules leaves the broken commit out, as every rebase of a
+    push does, and says so where cron mails it (that path said nothing: review r71)."""
+    remote, alice = a_pushed_typo_taken_out(esc, workspace, tmp_path)
+    rules = workspace / "rules.yaml"
     (alice / "NOTES.md").write_text("rules put back\n")
     git(alice, "add", "NOTES.md")
     as_person(alice, "alice", "commit", "-qm", "the typo taken out")
@@ -4591,15 +4599,7 @@ def test_a_remote_whose_rules_are_broken_otherwise_is_not_rebased_onto(
     force-pushed): no rebase onto it (it would mend nothing, and could leave out commits
     without a word, as the sweep then stopped on the remote's problem: review r72); the
     clone's own problem is said, its branch as it was."""
-    committed_repo(esc, workspace, "Invoice missing")
-    remote = with_remote(workspace, tmp_path)
-    rules = workspace / "rules.yaml"
-    rules.write_text(rules.read_text().replace("priority: normal", "priority: normall"))
-    as_person(workspace, "bob", "commit", "-qam", "a typo")
-    git(workspace, "push", "-q", "origin", "main")
-    alice = tmp_path / "alice"
-    git(tmp_path, "clone", "-q", str(remote), str(alice))
-    git(alice, "reset", "-q", "--hard", "HEAD~1")
+    _, alice = a_pushed_typo_taken_out(esc, workspace, tmp_path)
     theirs = alice / "rules.yaml"
     theirs.write_text(theirs.read_text().replace("calendar: office", "calendar: offise"))
     as_person(alice, "alice", "commit", "-qam", "another typo")
