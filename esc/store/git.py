@@ -120,7 +120,7 @@ def blob_id(data: bytes) -> str:
 def head_blobs(root: Path, *paths: str) -> dict[str, str]:
     """The blob id of every file HEAD has under ``paths`` (folders or files), by path
     relative to ``root`` ({} before the first commit)."""
-    if run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
+    if commit_of(root, "HEAD") is None:
         return {}
     proc = run(root, "ls-tree", "-r", "-z", "HEAD", "--", *paths)
     if proc.returncode != 0:
@@ -135,8 +135,7 @@ def head_blobs(root: Path, *paths: str) -> dict[str, str]:
 
 def staged_paths(root: Path, folder: str) -> set[str]:
     """Paths under ``folder`` (relative to ``root``) whose index entry differs from HEAD."""
-    unborn = run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0
-    if unborn:
+    if commit_of(root, "HEAD") is None:  # (unborn)
         out = output(root, "ls-files", "-z", "--", folder)
     else:
         out = output(root, "diff", "--cached", "--name-only", "--relative", "-z", "HEAD",
@@ -283,13 +282,12 @@ def commit_blobs(
         return None
     top = toplevel(root)
     prefix = output(root, "rev-parse", "--show-prefix").strip()
-    head_proc = run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    head = head_proc.stdout.decode().strip() if head_proc.returncode == 0 else None
+    head = commit_of(root, "HEAD")
     if amend is not None and (head is None or head != amend):
         return None
     scratch.mkdir(parents=True, exist_ok=True)
     entries = "".join(f"100644 {blob}\t{prefix}{path}\n" for path, blob in blobs.items())
-    branch = _branch_of_head(top)
+    branch = branch_of_head(top)
     for _ in range(HEAD_MOVES + 1):
         made = _commit_on(top, head, entries, message, scratch, amend, when)
         if made is None or _move_head(top, made, head, entries):
@@ -297,13 +295,12 @@ def commit_blobs(
         # (a person's `git commit` landed meanwhile: the sweep's commit goes on top of
         # theirs if theirs touched none of its files; else theirs is a version the sweep
         # never saw, and the next sweep commits what still holds)
-        moved = run(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-        now_head = moved.stdout.decode().strip() if moved.returncode == 0 else None
+        now_head = commit_of(top, "HEAD")
         if (
             amend is not None
             or head is None
             or now_head is None
-            or _branch_of_head(top) != branch  # (a person's `git switch`: not theirs to get)
+            or branch_of_head(top) != branch  # (a person's `git switch`: not theirs to get)
             or _touched(top, head, now_head, [f"{prefix}{path}" for path in blobs])
         ):
             break
@@ -343,12 +340,6 @@ def _commit_on(
     env = {**author, **dated}
     commit = output(top, "commit-tree", tree, *parents, env=env, input=message.encode())
     return commit.strip()
-
-
-def _branch_of_head(top: Path) -> str | None:
-    """The branch HEAD names (None: detached)."""
-    named = run(top, "symbolic-ref", "-q", "HEAD")
-    return named.stdout.decode("utf-8", "replace").strip() if named.returncode == 0 else None
 
 
 def _touched(top: Path, old: str, new: str, paths: list[str]) -> bool:
@@ -570,12 +561,24 @@ def find_commits(root: Path, keys: Sequence[str]) -> list[str]:
     return found
 
 
-def current_branch(root: Path) -> str:
+def branch_of_head(root: Path) -> str | None:
+    """The branch HEAD names (None: a detached HEAD)."""
     proc = run(root, "symbolic-ref", "--quiet", "--short", "HEAD")
     branch = proc.stdout.decode("utf-8", "replace").strip()
-    if proc.returncode != 0 or not branch:
+    return branch if proc.returncode == 0 and branch else None
+
+
+def current_branch(root: Path) -> str:
+    branch = branch_of_head(root)
+    if branch is None:
         raise GitError("not on a branch (detached HEAD); pass --branch")
     return branch
+
+
+def commit_of(root: Path, ref: str) -> str | None:
+    """The commit ``ref`` names (None: none, as HEAD before the first commit)."""
+    proc = run(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
 
 def require_remote(root: Path, remote: str) -> None:
@@ -875,8 +878,8 @@ def _upstream_ref(root: Path, remote: str, branch: str) -> list[str]:
     if is_url_or_path(remote):
         return ["FETCH_HEAD"]
     tracking = f"refs/remotes/{remote}/{branch}"
-    kept = run(root, "rev-parse", "--verify", "--quiet", f"{tracking}^{{commit}}")
-    if kept.returncode != 0 or kept.stdout.decode().strip() != fetched(root):
+    kept = commit_of(root, tracking)
+    if kept is None or kept != fetched(root):
         return ["FETCH_HEAD"]
     return ["--fork-point", tracking]
 
@@ -899,8 +902,7 @@ def _reports_as_committed(root: Path) -> None:
 
 def fetched(root: Path) -> str | None:
     """The commit the last fetch brought (``FETCH_HEAD``), if any."""
-    proc = run(root, "rev-parse", "--verify", "--quiet", "FETCH_HEAD^{commit}")
-    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+    return commit_of(root, "FETCH_HEAD")
 
 
 @dataclass(frozen=True)
