@@ -414,10 +414,9 @@ def check_branch(root: Path, remote: str) -> list[Check]:
     until someone resolves the conflict (unless they are only a sweep's own rewrites of
     tickets, which it takes back itself).  Commits merely not pushed yet are told, and are
     no problem: the next `--push` sweep pushes them."""
-    proc = git.run(root, "symbolic-ref", "--quiet", "--short", "HEAD")
-    branch = proc.stdout.decode("utf-8", "replace").strip()
+    branch = git.branch_of_head(root)
     ref = f"refs/remotes/{remote}/{branch}"
-    if proc.returncode != 0 or git.run(root, "rev-parse", "--verify", "--quiet", ref).returncode:
+    if branch is None or git.run(root, "rev-parse", "--verify", "--quiet", ref).returncode:
         return []  # (no branch, or the remote has none of that name: nothing to compare)
     ahead, behind = (
         int(git.run(root, "rev-list", "--count", *spec).stdout.decode() or 0)
