@@ -807,6 +807,9 @@ class _Effect:
     rule: str
     at: dt.datetime
     change: Change
+    # whether a person made it again later, by the sweep's now (:func:`_needless`): found
+    # once, as every view of the replay asks (None: not asked yet)
+    needless: bool | None = field(default=None, compare=False)
 
 
 class _Views:
@@ -881,8 +884,11 @@ def _kept(
     made again later moved it to had assigned them at the rule's instant).
     """
     change = effect.change
-    if until < now and _needless(ticket, effect.at, now, effect.rule, change):
-        return None
+    if until < now:
+        if effect.needless is None:
+            effect.needless = _needless(ticket, effect.at, now, effect.rule, change)
+        if effect.needless:
+            return None
     if change.requests and all(
         _asked_later(ticket, request, effect.at, until) for request in change.requests
     ):
