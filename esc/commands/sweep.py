@@ -1068,7 +1068,6 @@ def people_events(
     if notify is None:
         return []
     leads = {key: team.lead for key, team in config.teams.items()}
-    holders = Holders(final)
 
     def deadline_then(at: dt.datetime) -> dt.datetime | None:
         """The next deadline as a person's change left it at ``at``, before the rules acted
@@ -1086,7 +1085,7 @@ def people_events(
     if lines:  # (of the ticket as people left it: the team and priority their change gave)
         people = Change(activity=lines, escalations=escalations)
         made += events_of(before, before, people, notify, leads, config.priorities,
-                          (), deadline_then, holder=holders.after_people)  # fmt: skip
+                          (), deadline_then, holder=Holders(final).after_people)  # fmt: skip
     return made
 
 
