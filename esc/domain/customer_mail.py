@@ -128,7 +128,8 @@ def subject_with_id(subject: str, ticket_id: str) -> str:
 
 
 def threading_headers(message_ids: Sequence[str]) -> dict[str, str]:
-    """In-Reply-To (the latest) and References (the latest few) for the customer's ids."""
+    """In-Reply-To (the one recorded last) and References (the last few recorded, in the
+    order recorded) for the ids of the messages on a ticket, whoever sent them."""
     kept = [m for m in message_ids if m.startswith("<") and m.endswith(">") and m.isascii()]
     kept = kept[-REFERENCES_KEPT:]  # (one in UTF-8 no header can carry as it is: an
     # encoded word there is no Message-ID, and threads nothing)

@@ -1861,7 +1861,10 @@ def _merged(
     own order; at one instant, a clock's line first: the breach before the escalation it
     made), but a line of what a rule's change made of the block (``anchors``: by id, the
     id of the rule's line it follows), right after that rule's lines: the priority raised,
-    then the policy it re-selected."""
+    then the policy it re-selected.  A person's line the replay adds (what a customer's
+    message or a person's move did to what a missed rule had made) comes before the
+    clocks' lines of its instant: a sweep then would have found it in the file, and
+    written its own lines after it (audit a74)."""
     if not log:
         return tuple(activity)
     position = {id(a): n for n, a in enumerate(activity)} if anchors else {}
@@ -1869,7 +1872,7 @@ def _merged(
     for n, a in enumerate(log):
         after = position.get(anchors.get(id(a), -1))
         keyed.append((a.at, 0, 0, 0, n, a) if after is None else (a.at, 1, after, 1, n, a))
-    keyed += [(a.at, 1, n, 0, 0, a) for n, a in enumerate(activity)]
+    keyed += [(a.at, -1 if by_person(a.by) else 1, n, 0, 0, a) for n, a in enumerate(activity)]
     ordered = sorted(keyed, key=lambda item: item[:5])
     return tuple(a for *_, a in ordered)
 

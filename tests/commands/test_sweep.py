@@ -153,6 +153,45 @@ def test_a_tag_a_policy_reads_on_a_settled_ticket_is_logged_at_its_time_whatever
     assert logs[0][-1] == f"- 2026-11-24T10:10:00+01:00 · {reselected}"
 
 
+def test_a_customer_message_that_reopens_a_ticket_a_missed_rule_resolved_logs_alike_at_any_cadence(
+    tmp_path: Path,
+) -> None:
+    """A rule resolves a ticket left pending for 2h (11:06:01); the customer answers at
+    12:00.  One late sweep wrote the clocks' 12:00 lines before the customer's
+    `resolved → open`, which it adds; sweeps that saw the resolve wrote them after it, as
+    a sweep does a person's line of its instant (audit a74)."""
+    logs = []
+    for swept_between in (True, False):
+        root = tmp_path / f"ws-{swept_between}"
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        rules = root / "rules.yaml"
+        rules.write_text(rules.read_text() + (
+            "  - name: auto-resolve\n    when: {status: pending, idle: \">2h\"}\n"
+            "    then: {status: resolved}\n"))  # fmt: skip
+        desk = Esc(root)
+        ticket = desk.ok("create", "--title", "x", "--category", "billing", "--customer",
+                         "c@x.example", now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+        desk.ok("comment", ticket, "-m", "Which invoice?", now="2026-11-23T09:05:00+01:00")
+        desk.ok("wait", ticket, "--reason", "asked", now="2026-11-23T09:06:00+01:00")
+        if swept_between:
+            desk.ok("sweep", "--no-report", now="2026-11-23T11:30:00+01:00")
+        desk.ok("comment", ticket, "--from-customer", "-m", "INV-42",
+                now="2026-11-23T12:00:00+01:00")  # fmt: skip
+        desk.ok("sweep", "--no-report", now="2026-11-23T12:30:00+01:00")
+        text = (root / "tickets" / f"{ticket}.md").read_text()
+        logs.append([line for line in text.splitlines()
+                     if line.startswith("- 2026-11-23T12:00:00+01:00")
+                     and "pending → open" not in line])  # fmt: skip
+    assert logs[0] == logs[1]
+    assert [line.split(" · ", 2)[2] for line in logs[1]] == [
+        "message added",
+        "status: resolved → open · customer replied",
+        "resolved_at: 2026-11-23T11:06:01+01:00 → —",
+        "sla.next_response: — → ok",
+        "sla.resolution: met → ok",
+    ]
+
+
 def test_sweep_writes_sla_block_and_is_idempotent(esc: Esc, workspace: Path) -> None:
     ticket = make(esc)
     first = esc.ok("sweep", now="2026-11-20T10:00:00+01:00")
