@@ -162,6 +162,11 @@ def output_target(path: Path) -> Path:
         st = os.lstat(target)
     except FileNotFoundError:
         if os.path.islink(path):  # (cp: "not writing through dangling symlink")
+            with contextlib.suppress(OSError):  # (one the kernel follows where realpath
+                # cannot, a /proc link: `/dev/stdout` on a pipe is that pipe, say so)
+                st = os.stat(path)
+                if not stat.S_ISREG(st.st_mode):
+                    raise NotRegularFile(f"{_kind(st.st_mode)}, not a regular file") from None
             raise NotRegularFile(_what_link(path)) from None
         return target
     except OSError as exc:

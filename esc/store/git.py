@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from esc.domain.errors import BadInput, EscError
-from esc.store import launch
+from esc.store import atomic, launch
 from esc.store.atomic import atomic_write, remove_stale_temporaries
 from esc.store.lock import REBASING as REBASING
 from esc.store.lock import SWEEP_GIT as SWEEP_GIT
@@ -246,7 +246,7 @@ def _move_head(top: Path, new: str, old: str | None, entries: str) -> bool:
                input=entries.encode())  # fmt: skip
         if run(top, "update-ref", "-m", "esc sweep", "HEAD", new, old or "").returncode != 0:
             return False
-        with os.fdopen(fd, "wb") as out:
+        with atomic.naming(index), os.fdopen(fd, "wb") as out:  # (full disk: names the index)
             fd = -1
             out.write(staged.read_bytes())
         os.replace(lock_file, index)
@@ -763,7 +763,8 @@ MERGE_ATTRIBUTES = f"tickets/*.md merge=esc\n{RENDERED}/** merge=esc-derived\n"
 def merge_settings(folder: Path) -> list[str]:
     """``git -c`` options that make esc's merge driver work even where it is not installed."""
     attributes = folder / "gitattributes"
-    attributes.write_text(MERGE_ATTRIBUTES, encoding="utf-8")
+    with atomic.naming(attributes):  # (a full disk: names the file, not "the output")
+        attributes.write_text(MERGE_ATTRIBUTES, encoding="utf-8")
     driver = launch.merge_driver_command()
     return [
         "-c", f"core.attributesFile={attributes}",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from esc.config import starter
 from esc.domain.errors import EscError
-from esc.store import launch
+from esc.store import atomic, launch
 from esc.store.atomic import atomic_write
 from esc.store.git import run
 from esc.store.workspace import TICKETS_DIR, read_text_file
@@ -35,7 +35,8 @@ def merge_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
         paths = []
         for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
             path = Path(folder) / name
-            path.write_bytes(text.encode("utf-8"))
+            with atomic.naming(path):  # (a full disk: names the file, not "the output")
+                path.write_bytes(text.encode("utf-8"))
             paths.append(str(path))
         proc = run(
             Path(folder), "merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs",

@@ -202,8 +202,10 @@ def _append(root: Path, path: str, blob: str) -> None:
     line = json.dumps([path, blob]) + "\n"
     folder = root / CACHE_DIR
     folder.mkdir(exist_ok=True)
-    fd = os.open(folder / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line.encode("utf-8"))  # one write: lines of workers never mix
-    finally:
-        os.close(fd)
+    journal = folder / JOURNAL
+    with atomic.naming(journal):  # (a full disk: "cannot write .esc-cache/sweep-pending")
+        fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))  # one write: lines of workers never mix
+        finally:
+            os.close(fd)

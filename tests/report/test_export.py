@@ -477,6 +477,23 @@ def test_an_output_path_that_is_no_regular_file_is_refused_and_kept(
     assert not list(workspace.rglob(".*.tmp"))
 
 
+def test_an_output_path_that_is_a_pipe_by_proc_is_called_a_pipe(esc: Esc, workspace: Path) -> None:
+    """`esc export --sqlite /dev/stdout | cat`: /dev/stdout leads, by /proc, to a pipe
+    (which realpath cannot follow): refused as the pipe it is, not as "a symlink" with a
+    word about tickets and articles (audit e74)."""
+    esc.ok("create", "--title", "A ticket", "--category", "billing")
+    read, write = os.pipe()
+    try:
+        (workspace / "out.db").symlink_to(f"/proc/self/fd/{write}")
+        result = esc("export", "--sqlite", "out.db")
+    finally:
+        os.close(read)
+        os.close(write)
+    assert (result.code, result.err) == (1, "esc: cannot write out.db: a FIFO (named pipe),"
+                                            " not a regular file; esc writes reports and"
+                                            " exports to regular files only\n")  # fmt: skip
+
+
 @pytest.mark.parametrize("command", [("report", "--out"), ("export", "--sqlite")])
 def test_an_output_path_ending_in_a_slash_names_a_folder_not_a_file(
     esc: Esc, workspace: Path, command: tuple[str, str]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
 from pathlib import Path
 
-from esc.store import git
+import pytest
+
+from esc.store import git, pending
 from esc.store.pending import JOURNAL, Pending
+from esc.store.workspace import CACHE_DIR
+from tests.disks import fill, small_disk
 
 
 def sh(cwd: Path, *args: str) -> str:
@@ -68,3 +73,17 @@ def test_journal_lines_that_are_not_esc_s_are_skipped_not_a_crash(tmp_path: Path
     good = '["tickets/a.md", "' + "0" * 40 + '"]'
     (folder / JOURNAL).write_text("\n".join(["null", "1e999999", "[" * 100_000, good]) + "\n")
     assert Pending.load(root).journal() == {"tickets/a.md": "0" * 40}
+
+
+def test_a_full_disk_names_the_journal_it_could_not_write(tmp_path: Path) -> None:
+    """The journal's line is one append; on a full disk the error names the journal, so
+    the one line esc prints is `cannot write .esc-cache/sweep-pending: No space left on
+    device`, not "cannot write the output" (audit e74)."""
+    with small_disk(tmp_path / "disk") as root:
+        (root / CACHE_DIR).mkdir()
+        (root / CACHE_DIR / JOURNAL).write_text("", encoding="utf-8")
+        fill(root)
+        with pytest.raises(OSError) as caught:
+            pending.note(root, "tickets/T-1.md", b"text\n")
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == str(root / CACHE_DIR / JOURNAL)
