@@ -117,6 +117,10 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         if problem is not None:  # (a command refuses such a name; shown escaped, not
             # blocking: written by hand, it harms nothing esc computes)
             add(key, f"{key} {name!r} is not one line of text: {problem}", blocking=False)
+    if ticket.assignee is not None and ticket.assignee.startswith("-"):  # (as teams.yaml's
+        # members: `esc assign` and `--by` refuse such a name; written by hand, not blocking)
+        add("assignee", f"assignee {ticket.assignee!r} starts with '-', which a command line"
+            " reads as an option: no person's name does", blocking=False)  # fmt: skip
     if ticket.channel is not None and ticket.channel not in CHANNELS:
         add("channel", f"unknown channel {ticket.channel!r}; one of {', '.join(CHANNELS)}")
     for key, at in (

@@ -511,6 +511,21 @@ def test_a_front_matter_of_one_flow_mapping_is_a_finding_before_a_command_refuse
     assert refused.code == 1 and "one flow mapping" in refused.err
 
 
+def test_an_assignee_that_starts_with_a_dash_is_a_finding(esc: Esc, workspace: Path) -> None:
+    """`esc assign T --force` and a teams.yaml member `--force` are refused; written by
+    hand in a ticket it passed validate (audit e74).  Said, not blocking."""
+    ticket = esc.ok("create", "--title", "x", "--category", "billing").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace("assignee: null", 'assignee: "--force"'))
+    result = esc("validate")
+    assert result.code == 1
+    assert result.err.startswith(
+        f"tickets/{ticket}.md:8: assignee '--force' starts with '-', which a command line"
+        " reads as an option: no person's name does\n"
+    ), result.err
+    assert ticket in esc.ok("list")  # (not blocking)
+
+
 def test_an_assignee_or_customer_with_a_control_character_is_a_finding(
     esc: Esc, workspace: Path
 ) -> None:
