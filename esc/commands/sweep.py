@@ -1373,15 +1373,14 @@ def _mended_upstream(
 def _loads(files: Mapping[str, bytes]) -> bool:
     """Whether teams.yaml and rules.yaml as ``files`` holds them (by name) make a
     configuration every command can run on."""
-    from esc.config.loading import build_config  # (ruamel.yaml only when needed)
+    from esc.config.loading import usable_config  # (ruamel.yaml only when needed)
 
     try:
         teams = files[TEAMS_FILE].decode("utf-8")
         rules = files.get(RULES_FILE, b"").decode("utf-8")
     except (KeyError, UnicodeDecodeError):
         return False
-    config, findings = build_config(teams, rules)
-    return config is not None and not any(f.blocking for f in findings)
+    return usable_config(teams, rules) is not None
 
 
 def _require_committed_config(root: Path) -> None:

@@ -1004,3 +1004,10 @@ def build_config(
     if not teams or not settings:
         return None, findings
     return Config(teams=teams, intake=intake, **settings), findings
+
+
+def usable_config(teams_text: str, rules_text: str) -> Config | None:
+    """The configuration the two files' texts make, if every command can run on it (no
+    blocking finding); else None."""
+    config, findings = build_config(teams_text, rules_text)
+    return None if config is None or any(f.blocking for f in findings) else config

@@ -167,12 +167,10 @@ def earlier_config(root: Path, version: str) -> Config | None:
     texts = recall(root, version)
     if texts is None:
         return None
-    from esc.config.loading import build_config  # (ruamel.yaml only when needed)
+    from esc.config.loading import usable_config  # (ruamel.yaml only when needed)
 
-    config, findings = build_config(*texts)
-    if config is None or any(f.blocking for f in findings) or sweep_version(config) != version:
-        return None
-    return config
+    config = usable_config(*texts)
+    return None if config is None or sweep_version(config) != version else config
 
 
 def plan_here(root: Path, config: Config, ticket: Ticket, now: dt.datetime) -> TicketPlan:
