@@ -5,6 +5,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import click
 import pytest
 
 from esc.cli.main import cli
@@ -35,14 +36,43 @@ def test_command_is_in_readme(name: str) -> None:
     assert f"`esc {name}" in README, f"esc {name} is not documented in README.md"
 
 
-@pytest.mark.parametrize("name", COMMANDS)
-def test_every_option_is_in_readme(name: str) -> None:
-    command = cli.commands[name]
-    documented = README.split("## Commands", 1)[1]
+def _leaf_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    """Every command a user runs, with its name (``kb new``: a group's commands too)."""
+    found: list[tuple[str, click.Command]] = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += _leaf_commands(command, f"{prefix}{name} ")
+        else:
+            found.append((f"{prefix}{name}", command))
+    return found
+
+
+LEAVES = _leaf_commands(cli)
+
+
+def _section(name: str) -> tuple[str, str]:
+    """The README's section of ``esc NAME``: its synopsis and the text below it."""
+    found = re.search(
+        rf"^### esc {re.escape(name)}\n\n```text\n(esc {re.escape(name)}\b.*?)\n```\n(.*?)(?=^##)",
+        README.split("## Commands", 1)[1],
+        re.S | re.M,
+    )
+    assert found is not None, f"README's Commands has no section '### esc {name}' with its synopsis"
+    return found[1], found[2]
+
+
+@pytest.mark.parametrize("name", [name for name, _ in LEAVES])
+def test_every_command_has_a_section_whose_synopsis_names_each_option(name: str) -> None:
+    """--help and the README do not drift: each option is in the command's own synopsis
+    (but --now and --root, which every command takes: the Commands section says so)."""
+    synopsis, text = _section(name)
+    assert text.strip(), f"esc {name}: the section says nothing"
+    assert f"[`esc {name}`](#esc-{name.replace(' ', '-')})" in README, "not in the table"
+    command = dict(LEAVES)[name]
     for param in command.params:
-        for opt in param.opts:
-            if opt.startswith("--") and opt not in ("--help", "--now", "--json", "--by"):
-                assert opt in documented, f"esc {name} {opt} is not in README's Commands"
+        for opt in [*param.opts, *param.secondary_opts]:
+            if opt.startswith("--") and opt not in ("--help", "--now", "--root"):
+                assert opt in synopsis, f"esc {name} {opt} is not in its README synopsis"
 
 
 def test_readme_starts_with_the_two_quick_start_commands() -> None:
