@@ -117,15 +117,16 @@ def list_tickets(
     del records
     # (the table shows one clock's state and deadline; --overdue judges every clock)
     slas: dict[str, Sla] | None = None
-    if overdue:
+    if overdue and involving:
         sla_at = sla_now if as_json else sla_states_now  # (--json shows the time used)
-        slas = {r.name: sla_at(catalog, r, now) for r in chosen}
+        judged = {r.name: sla_at(catalog, r, now) for r in chosen}
         catalog.save()
-        chosen = [r for r in chosen if _overdue(r.ticket if involving else None, slas[r.name],
-                                                 involving, now)]  # fmt: skip
-        if sort is None:  # (most overdue first: by the clocks judged, the team's own in its queue)
-            chosen.sort(key=lambda r: -_overdue_by(r.ticket if involving else None,
-                                                   slas[r.name], involving, now))  # fmt: skip
+        chosen = [r for r in chosen if _overdue(r.ticket, judged[r.name], involving, now)]
+        if sort is None:  # (most overdue first: by the team's own clocks, in its queue)
+            chosen.sort(key=lambda r: -_overdue_by(r.ticket, judged[r.name], involving, now))
+        slas = judged
+    elif overdue:
+        slas, chosen = _overdue_records(catalog, chosen, now, as_json, sort is None)
     # (a ticket that does not fit the configuration, a team since renamed say, is listed,
     # and a finding: the cache keeps no SLA for one, so only those are looked at)
     broken = broken + [e for r in chosen if catalog.standing(r, now) is None
@@ -157,6 +158,33 @@ def _one_team(given: str) -> str:
         raise BadInput("--involving must not be empty")
     operator, word = split_comparison(given)
     return word if operator in ("", "=") else given
+
+
+def _overdue_records(
+    catalog: Catalog, records: list[Record], now: dt.datetime, as_json: bool, ordered: bool
+) -> tuple[dict[str, Sla], list[Record]]:
+    """The overdue of ``records`` (most overdue first if ``ordered``, else in their order),
+    judged and ordered by the numbers kept with each SLA: an SLA is built only for a ticket
+    those cannot answer for (returned with it: its row shows it), so that 10,000 overdue
+    tickets are not held as objects (``list --overdue`` at 100k: ~60 MB)."""
+    built: dict[str, Sla] = {}
+    late: dict[str, float] = {}  # the deadline furthest past, of each overdue ticket
+    sla_at = sla_now if as_json else sla_states_now  # (--json shows the time used)
+    for record in records:
+        due = catalog.overdue_since(record, now)
+        if due is None:
+            sla = sla_at(catalog, record, now)
+            if not _overdue(None, sla, (), now):
+                continue
+            built[record.name] = sla
+            due = min(c.due for c in sla.overdue_clocks if c.due is not None).timestamp()
+        late[record.name] = due
+    if built:
+        catalog.save()
+    chosen = [r for r in records if r.name in late]
+    if ordered:  # (as Sla.overdue orders them: by the earliest deadline a running clock missed)
+        chosen.sort(key=lambda r: late[r.name])
+    return built, chosen
 
 
 def _overdue(ticket: Ticket | None, sla: Sla, teams: Sequence[str], now: dt.datetime) -> bool:
@@ -249,7 +277,8 @@ def _row(
     numbers kept when it can; ``moment`` is ``now`` as a Unix time."""
     if listing is None:
         listing = catalog.listing(record)
-    if slas is None:
+    sla = None if slas is None else slas.get(record.name)
+    if sla is None:  # (the cell from the numbers kept, where they say it)
         numbers = catalog.kept_cell(record, moment)
         if numbers is not None:
             shown = cache_codec.next_clock_at(numbers, moment)
@@ -261,8 +290,6 @@ def _row(
             cell = views.clock_cell(state, at, now)
             return views.list_row(listing, catalog.config, now, cell, state)
         sla = sla_states_now(catalog, record, now)
-    else:
-        sla = slas[record.name]
     clock = views.next_clock(sla)
     shown_state = None if clock is None else clock.state
     cell = views.sla_cell(sla, record.ticket)
@@ -318,8 +345,9 @@ def _json_items(
             if parts is None:
                 parts = views.ticket_json_parts(record.ticket, catalog.config)
                 catalog.keep_text(record, parts)
+            given = None if slas is None else slas.get(record.name)
             plain = None
-            if slas is None and "requests" not in parts and not involving:  # (requests need
+            if given is None and "requests" not in parts and not involving:  # (requests need
                 # the SLA's policy; a team's queue shows its request's clock)
                 plain = catalog.kept_plain_sla(record, now, moment)
             filled: dict[str, object]
@@ -330,7 +358,7 @@ def _json_items(
                     "next_sla": views.plain_next_sla_json(clocks, now),
                 }
             else:
-                sla = slas[record.name] if slas is not None else sla_now(catalog, record, now)
+                sla = given if given is not None else sla_now(catalog, record, now)
                 filled = {"sla": views.sla_json(sla), "next_sla": views.next_sla_json(sla)}
                 ola = _team_clocks(record.ticket, sla, involving, now) if involving else []
                 if ola:  # (as _queue_row's cell: none when every one stopped unanswered)

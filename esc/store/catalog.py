@@ -681,6 +681,14 @@ class Catalog:
             return "warning"
         return "ok"
 
+    def overdue_since(self, record: Record, now: dt.datetime) -> float | None:
+        """The deadline (a Unix time) of the ticket's running clock that is furthest past
+        due at ``now``, from the numbers kept with its SLA, if :meth:`standing` says it is
+        overdue; else None (not overdue, or the numbers cannot tell)."""
+        if self.standing(record, now) != "overdue":
+            return None
+        return record.entry.due_at
+
     def quiet(self, entry: CachedFile, now: dt.datetime) -> bool:
         """Whether a sweep at ``now`` certainly changes nothing in the ticket of ``entry``."""
         if not self._usable(entry) or entry.next_event is None or entry.sla_time is None:
