@@ -1,4 +1,5 @@
-"""The README's crontab line and GitHub Actions workflow, run as written in a real git repo."""
+"""The README's recipes run as written: its crontab line and GitHub Actions workflow in a
+real git repo, and its other shell blocks on the demo workspace or an empty folder."""
 
 from __future__ import annotations
 
@@ -403,3 +404,46 @@ def test_workflow_pull_request_job_judges_the_change(
     result = run(clone, check, LATE)
     assert result.returncode == 1
     assert result.stdout.startswith(f"::error file=tickets/{overdue},line=1")
+
+
+# The README's shell blocks no test here runs, and why: every other one is run below.
+NOT_RUN = {
+    "pip install . && esc list": "the quick start's install: .ci/run installs esc so",
+    "pip install -e '.[test]' && pytest": "the quick start's tests: .ci/run runs them so",
+    "pipx install git+https://github.com/OWNER/esc": "installs from a placeholder URL",
+}
+
+
+def _shell_blocks() -> list[str]:
+    """The README's ``sh`` blocks outside the cron and CI section (its blocks have tests of
+    their own above) that :data:`NOT_RUN` does not name."""
+    before, after = README.split("## Running esc from cron and CI", 1)
+    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
+    blocks = re.findall(r"```sh\n(.*?)\n```", before + rest, re.S)
+    return [b for b in blocks if not any(key in b for key in NOT_RUN)]
+
+
+def test_every_shell_block_of_the_readme_is_run_or_named_as_not_run() -> None:
+    blocks = re.findall(r"```sh\n(.*?)\n```", README, re.S)
+    for key in NOT_RUN:  # (a recipe renamed, or gone: say so here too)
+        assert sum(key in b for b in blocks) == 1, key
+    assert len(_shell_blocks()) >= 4  # the demo's, a new workspace, the KB, other teams
+
+
+@pytest.mark.parametrize("recipe", _shell_blocks(), ids=lambda b: b.split("\n")[0][:40])
+def test_readme_recipe_runs_as_written(recipe: str, tmp_path: Path, demo: Path) -> None:
+    """Each on a git repository holding the demo workspace (the recipes name its
+    tickets), or in an empty folder for one that makes a workspace of its own; `$EDITOR`
+    is a command that saves the file as it is, as a user who accepts a draft does."""
+    if "esc init" in recipe:
+        cwd = tmp_path / "empty"
+        cwd.mkdir()
+    else:
+        cwd = demo
+        git(cwd, "init", "-q")
+        git(cwd, "add", "-A")
+        git(cwd, "-c", "user.name=maya", "-c", "user.email=maya@example.com", "commit", "-qm",
+            "the demo")  # fmt: skip
+    result = run(cwd, f"export EDITOR=true\n{recipe}", "2026-11-27T09:00:00+01:00")
+    assert result.returncode == 0, (recipe, result.stdout[-2000:], result.stderr[-2000:])
+    assert "Traceback" not in result.stderr
