@@ -69,10 +69,16 @@ def test_every_command_has_a_section_whose_synopsis_names_each_option(name: str)
     assert text.strip(), f"esc {name}: the section says nothing"
     assert f"[`esc {name}`](#esc-{name.replace(' ', '-')})" in README, "not in the table"
     command = dict(LEAVES)[name]
-    for param in command.params:
-        for opt in [*param.opts, *param.secondary_opts]:
-            if opt.startswith("--") and opt not in ("--help", "--now", "--root"):
-                assert opt in synopsis, f"esc {name} {opt} is not in its README synopsis"
+    options = {
+        opt
+        for param in command.params
+        for opt in [*param.opts, *param.secondary_opts]
+        if opt.startswith("-") and opt not in ("-h", "--help", "--now", "--root")
+    }
+    named = set(re.findall(r"(?<![\w-])--?[a-z][\w-]*", synopsis))  # (whole options only:
+    # `--imap` is not `--imap-port`)
+    assert not options - named, f"esc {name}: {sorted(options - named)} not in its synopsis"
+    assert not named - options, f"esc {name}: {sorted(named - options)} in its synopsis only"
 
 
 def test_readme_starts_with_the_two_quick_start_commands() -> None:
