@@ -81,6 +81,15 @@ def test_every_command_has_a_section_whose_synopsis_names_each_option(name: str)
     assert not named - options, f"esc {name}: {sorted(named - options)} in its synopsis only"
 
 
+@pytest.mark.parametrize("name", [name for name, _ in LEAVES])
+def test_the_readme_table_says_of_each_command_what_help_lists(name: str) -> None:
+    """`esc --help` lists each command with the line the README's table gives it (there
+    with its code in backticks), whole: not cut at 45 characters with "..."."""
+    row = re.search(rf"^\| \[`esc {re.escape(name)}`\]\(#[\w-]+\) \| (.+) \|$", README, re.M)
+    assert row is not None, f"esc {name} has no row in README's table of commands"
+    assert dict(LEAVES)[name].short_help == row[1].replace("`", "")
+
+
 def test_readme_starts_with_the_two_quick_start_commands() -> None:
     blocks = re.findall(r"```sh\n(.*?)\n```", README, re.S)
     assert "pip install . && esc list" in blocks[0]

@@ -99,7 +99,7 @@ def cli(ctx: click.Context, root: str | None, now: str | None) -> None:
     found.now_option = found.now_option or now
 
 
-@cli.command()
+@cli.command(short_help="Writes a starter workspace: teams.yaml, rules.yaml, tickets/.")
 @click.argument(
     "directory", required=False, type=click.Path(file_okay=False), callback=given_path
 )
@@ -126,7 +126,7 @@ def init(directory: str | None, force: bool) -> int:
 # ---------------------------------------------------------------- one ticket
 
 
-@cli.command()
+@cli.command(short_help="Records a new ticket, with its priority and team worked out.")
 @click.option("--title", required=True, help="One line saying what is wrong.")
 @click.option("--body", metavar="TEXT", help="The description; '-' reads it from stdin.")
 @click.option("--customer", metavar="WHO", help="Who asked (a name or e-mail).")
@@ -249,7 +249,7 @@ def _read_body(body: str | None) -> str:
     return ""
 
 
-@cli.command()
+@cli.command(short_help="Re-classifies a ticket: category, priority, impact and urgency.")
 @click.argument("ref", metavar="TICKET")
 @click.option(
     "--category",
@@ -279,7 +279,7 @@ def classify(
     )
 
 
-@cli.command()
+@cli.command(short_help="Assigns a ticket to a member of its team (none: nobody).")
 @click.argument("ref", metavar="TICKET")
 @click.argument("person")
 @click.option("--force", is_flag=True, help="Assign someone outside the ticket's team.")
@@ -293,7 +293,7 @@ def assign(ref: str, person: str, force: bool, actor: str | None, as_json: bool)
     return emit(ticket.assign(session(), ref, person, force, actor, as_json))
 
 
-@cli.command()
+@cli.command(short_help="Adds a public reply, an internal note or a customer message.")
 @click.argument("ref", metavar="TICKET")
 @click.option("-m", "--message", required=True, metavar="TEXT", help="The text ('-' reads stdin).")
 @click.option("--internal", is_flag=True, help="An internal note, not shown to the customer.")
@@ -330,7 +330,7 @@ def comment(
     return emit(ticket.comment(session(), ref, text, kind, author, as_json, send))
 
 
-@cli.command()
+@cli.command(short_help="Puts a ticket on hold (pending), waiting for the customer.")
 @click.argument("ref", metavar="TICKET")
 @click.option(
     "--reason", required=True, metavar="TEXT", callback=_dash_is_stdin,
@@ -346,7 +346,7 @@ def wait(ref: str, reason: str, actor: str | None, as_json: bool) -> int:
     return emit(ticket.wait(session(), ref, reason, actor, as_json))
 
 
-@cli.command()
+@cli.command(short_help="Takes a pending ticket back to open.")
 @click.argument("ref", metavar="TICKET")
 @by_option
 @json_option
@@ -358,7 +358,7 @@ def resume(ref: str, actor: str | None, as_json: bool) -> int:
     return emit(ticket.resume(session(), ref, actor, as_json))
 
 
-@cli.command()
+@cli.command(short_help="Escalates to a specialist team, up the chain, or in priority.")
 @click.argument("ref", metavar="TICKET")
 @click.option("--to", "to", metavar="TEAM", help="Functional escalation to a specialist team.")
 @click.option("--up", is_flag=True, help="Hierarchical escalation to the next team up the chain.")
@@ -385,7 +385,7 @@ def escalate(
     return emit(ticket.escalate(session(), ref, to, up, priority, reason, actor, as_json))
 
 
-@cli.command()
+@cli.command(short_help="Asks another team for help while the ticket stays with its own.")
 @click.argument("ref", metavar="TICKET")
 @click.option(
     "--team", required=True, multiple=True, callback=once, metavar="TEAM",
@@ -412,7 +412,7 @@ def involve(
     return emit(ticket.involve(session(), ref, team, person, text, actor, as_json))
 
 
-@cli.command()
+@cli.command(short_help="Answers (or declines) a team's open request on a ticket.")
 @click.argument("ref", metavar="TICKET")
 @click.option(
     "--team", required=True, multiple=True, callback=once, metavar="TEAM",
@@ -433,7 +433,7 @@ def answer(
     return emit(ticket.answer(session(), ref, team, text, decline, actor, as_json))
 
 
-@cli.command()
+@cli.command(short_help="Marks a ticket resolved and tells the customer how.")
 @click.argument("ref", metavar="TICKET")
 @click.option(
     "--resolution", required=True, metavar="TEXT", callback=_dash_is_stdin,
@@ -454,7 +454,7 @@ def resolve(
     return emit(ticket.resolve(session(), ref, resolution, article, actor, as_json))
 
 
-@cli.command()
+@cli.command(short_help="Closes a ticket for good, with satisfaction and feedback.")
 @click.argument("ref", metavar="TICKET")
 @click.option("--csat", type=click.IntRange(1, 5), help="Customer satisfaction, 1 to 5.")
 @click.option(
@@ -488,7 +488,7 @@ def close(
     )
 
 
-@cli.command()
+@cli.command(short_help="Takes a resolved or closed ticket back to open.")
 @click.argument("ref", metavar="TICKET")
 @click.option(
     "--reason", required=True, metavar="TEXT", callback=_dash_is_stdin,
@@ -504,7 +504,7 @@ def reopen(ref: str, reason: str, actor: str | None, as_json: bool) -> int:
     return emit(ticket.reopen(session(), ref, reason, actor, as_json))
 
 
-@cli.command()
+@cli.command(short_help="Adds tags to a ticket.")
 @click.argument("ref", metavar="TICKET")
 @click.argument("tags", nargs=-1, required=True)
 @by_option
@@ -520,7 +520,7 @@ def tag(ref: str, tags: tuple[str, ...], actor: str | None, as_json: bool) -> in
 # ---------------------------------------------------------------- reading tickets
 
 
-@cli.command()
+@cli.command(short_help="One ticket: facts, SLA clocks, escalations, conversation.")
 @click.argument("ref", metavar="TICKET")
 @json_option
 @common
@@ -531,7 +531,7 @@ def show(ref: str, as_json: bool) -> int:
     return emit(browse.show(session(), ref, as_json))
 
 
-@cli.command("list")
+@cli.command("list", short_help="The work in hand, filtered and sorted: a table, or JSON.")
 @click.option(
     "--status",
     "statuses",
@@ -613,7 +613,7 @@ def kb() -> None:
     """The knowledge base: Markdown articles in kb/."""
 
 
-@kb.command("new")
+@kb.command("new", short_help="Writes a new article, or drafts one from a solved ticket.")
 @click.option("--from", "source", metavar="TICKET", help="Draft it from a resolved ticket.")
 @click.option("--title", metavar="T", help="The title (with --from: the ticket's).")
 @click.option("--category", "categories", multiple=True, metavar="C", help="A category (repeat).")
@@ -636,7 +636,7 @@ def kb_new(
     return emit(articles.new(session(), source, title, categories, tags, text, as_json))
 
 
-@kb.command("list")
+@kb.command("list", short_help="Lists the knowledge-base articles.")
 @click.option("--category", metavar="C", help="Only articles of this category.")
 @json_option
 @common
@@ -647,7 +647,7 @@ def kb_list(category: str | None, as_json: bool) -> int:
     return emit(articles.list_articles(session(), category, as_json))
 
 
-@kb.command("search")
+@kb.command("search", short_help="Finds the articles that best match some words.")
 @click.argument("words", metavar="TEXT...", nargs=-1, required=True)
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
 @json_option
@@ -659,7 +659,7 @@ def kb_search(words: tuple[str, ...], limit: int, as_json: bool) -> int:
     return emit(articles.search_articles(session(), " ".join(words), limit, as_json))
 
 
-@kb.command("show")
+@kb.command("show", short_help="One article.")
 @click.argument("ref", metavar="ARTICLE")
 @json_option
 @common
@@ -670,7 +670,7 @@ def kb_show(ref: str, as_json: bool) -> int:
     return emit(articles.show_article(session(), ref, as_json))
 
 
-@cli.command()
+@cli.command(short_help="The articles that best match a ticket.")
 @click.argument("ref", metavar="TICKET")
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(min=1))
 @json_option
@@ -682,7 +682,7 @@ def suggest(ref: str, limit: int, as_json: bool) -> int:
     return emit(articles.suggest_for(session(), ref, limit, as_json))
 
 
-@cli.command()
+@cli.command(short_help="Checks the configuration, every ticket and the knowledge base.")
 @common
 def validate() -> int:
     """Check teams.yaml, rules.yaml and every ticket; prints path:line: message."""
@@ -691,7 +691,7 @@ def validate() -> int:
     return emit(validate_all(session()))
 
 
-@cli.command()
+@cli.command(short_help="A ticket's story in time order, with the git commits on it.")
 @click.argument("ref", metavar="TICKET")
 @json_option
 @common
@@ -705,7 +705,7 @@ def log(ref: str, as_json: bool) -> int:
 # ---------------------------------------------------------------- SLAs and automation
 
 
-@cli.command()
+@cli.command(short_help="For cron: SLA clocks, rules, notifications, reports, git push.")
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 @click.option(
     "--report-dir",
@@ -786,7 +786,7 @@ def notify() -> None:
     """Notifications: the targets of rules.yaml's `notify:` section."""
 
 
-@notify.command("test")
+@notify.command("test", short_help="Sends a test message to a notification target.")
 @click.argument("target")
 @common
 def notify_test(target: str) -> int:
@@ -796,7 +796,7 @@ def notify_test(target: str) -> int:
     return emit(notifying.test(session(), target))
 
 
-@cli.command()
+@cli.command(short_help="For cron or an MTA: makes tickets from e-mail or JSON.")
 @click.option(
     "--maildir",
     metavar="DIR",
@@ -995,7 +995,7 @@ def _read_bytes() -> bytes:
     return sys.stdin.read().encode("utf-8", "surrogateescape")
 
 
-@cli.command()
+@cli.command(short_help="For CI: lists the overdue tickets; fails when there are some.")
 @click.option(
     "--format",
     "fmt",
@@ -1024,7 +1024,7 @@ def check(fmt: CheckFormat, fail_on: FailOn, changed_since: str | None) -> int:
     return emit(deadlines.check(session(), fmt, fail_on, changed_since))
 
 
-@cli.command()
+@cli.command(short_help="For a pull request: what its change to the workspace would do.")
 @click.option(
     "--base",
     "base_ref",
@@ -1058,7 +1058,7 @@ def plan(base_ref: str, fmt: PlanFormat, fail_on: tuple[str, ...]) -> int:
     return emit(preview.plan_change(session(), base_ref, fmt, fail_on))
 
 
-@cli.command()
+@cli.command(short_help="The tickets that will breach an SLA soon if nobody acts.")
 @click.option(
     "--within",
     default="8h",
@@ -1075,7 +1075,7 @@ def upcoming(within: str, as_json: bool) -> int:
     return emit(deadlines.upcoming(session(), within, as_json))
 
 
-@cli.command()
+@cli.command(short_help="How each SLA clock of a ticket was computed.")
 @click.argument("ref", metavar="TICKET")
 @common
 def explain(ref: str) -> int:
@@ -1088,7 +1088,7 @@ def explain(ref: str) -> int:
 # ---------------------------------------------------------------- reports
 
 
-@cli.command()
+@cli.command(short_help="SLA compliance, escalations, resolution times, satisfaction.")
 @click.option(
     "--format",
     "fmt",
@@ -1134,7 +1134,7 @@ def report(
     return emit(reports.report(session(), fmt, out, since, until, team, jobs))
 
 
-@cli.command()
+@cli.command(short_help="Every ticket as an SQLite database or CSV files, for analysts.")
 @click.option(
     "--sqlite",
     "sqlite_file",
@@ -1164,7 +1164,7 @@ def export(sqlite_file: str | None, csv_dir: str | None) -> int:
 # ---------------------------------------------------------------- git
 
 
-@cli.command("merge-file")
+@cli.command("merge-file", short_help="The git merge driver for ticket files.")
 @click.argument("base", type=click.Path(exists=True, dir_okay=False))
 @click.argument("ours", type=click.Path(exists=True, dir_okay=False))
 @click.argument("theirs", type=click.Path(exists=True, dir_okay=False))
@@ -1182,7 +1182,7 @@ def merge_file(base: str, ours: str, theirs: str, path: str | None) -> int:
     return emit(merge_three(base, ours, theirs, path))
 
 
-@cli.command("install-git")
+@cli.command("install-git", short_help="Registers the merge driver in the git repository.")
 @common
 def install_git() -> int:
     """Register esc's merge driver for tickets/*.md in this workspace's git repository.
@@ -1195,7 +1195,7 @@ def install_git() -> int:
     return emit(setup.install_git(session()))
 
 
-@cli.command()
+@cli.command(short_help="Finds what in a clone's setup would make cron or CI fail.")
 @click.option(
     "--remote", default="origin", show_default=True, help="The remote `esc sweep --push` uses."
 )
