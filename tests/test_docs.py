@@ -104,3 +104,19 @@ def test_exit_codes_are_documented() -> None:
     table = README.split("## Exit codes", 1)[1].split("##", 1)[0]
     for code in (errors.EXIT_OK, errors.EXIT_ERROR, errors.EXIT_USAGE, errors.EXIT_BUG):
         assert f"| {code} |" in table
+
+
+def test_the_readme_s_teams_yaml_and_rules_yaml_validate_together(tmp_path: Path) -> None:
+    """The file formats' examples are files a user may start from: together they load."""
+    def blocks(section: str) -> list[str]:
+        text = README.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+        return list(re.findall(r"```yaml\n(.*?)\n```", text, re.S))
+
+    (teams,) = blocks("teams.yaml")
+    rules = blocks("rules.yaml")
+    assert len(rules) >= 2  # (the settings, then the calendars, policies and rules)
+    (tmp_path / "tickets").mkdir()
+    (tmp_path / "teams.yaml").write_text(teams + "\n", encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text("\n".join(rules) + "\n", encoding="utf-8")
+    result = run_in_process(["validate"], tmp_path)
+    assert (result.code, result.err) == (0, "ok: teams.yaml, rules.yaml and 0 tickets\n")
