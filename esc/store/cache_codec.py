@@ -205,14 +205,18 @@ _CYCLE_KINDS = frozenset({"message", "reply", "resolution"})
 
 def _kept_changes(t: Ticket, cycles: bool) -> list[Activity]:
     """The log lines a summary keeps: the status changes of a ticket with requests or reply
-    cycles (its OLA clocks and its earlier next-response clocks pause on them), the
-    scores of one with feedback (each feedback goes with the score given by then, not a
-    later survey's or hand edit's), and the changes of team no escalation made
-    (re-routings)."""
-    kept = list(field_changes(t.activity, "status")) if t.requests or cycles else []
+    cycles (its OLA clocks and its earlier next-response clocks pause on them) or that
+    moved between teams (a report counts it as worked by several teams if it was active in
+    the period: its status then), the scores of one with feedback (each feedback goes with
+    the score given by then, not a later survey's or hand edit's), and every change of
+    team (re-routings by `classify`, and the escalations' own lines, whose order tells
+    which team held the ticket after several moves in one second)."""
+    teams = field_changes(t.activity, "team")
+    moved = bool(t.escalations or teams)
+    kept = list(field_changes(t.activity, "status")) if t.requests or cycles or moved else []
     if any(e.kind == "feedback" for e in t.entries):
         kept += field_changes(t.activity, "csat")
-    kept += t.reroutings()  # (by `classify`: which team held the ticket when)
+    kept += teams
     return kept
 
 

@@ -839,3 +839,56 @@ def test_open_requests_to_a_team_teams_yaml_lacks_are_counted_under_unknown_team
     rows = collaboration["open_by_team"]
     assert rows["(unknown team)"]["open"] == 1
     assert sum(r["open"] for r in rows.values()) == collaboration["open_requests"] == 1
+
+
+def _cold_and_warm(desk: Esc, root: Path, *args: str) -> tuple[str, str]:
+    """``esc report ARGS`` with no cache, then again with the cache the first one made."""
+    shutil.rmtree(root / ".esc-cache", ignore_errors=True)
+    return desk.ok("report", *args), desk.ok("report", *args)
+
+
+def test_a_ticket_worked_by_several_teams_counts_the_same_from_the_cache(
+    esc: Esc, workspace: Path
+) -> None:
+    """The cache's summary of a ticket that moved between teams keeps its status changes:
+    "worked by several teams" asks whether it was active in the period (one created before
+    it and settled before it was counted from the cache, one reopened since too)."""
+    moved = esc.ok("create", "--title", "Export broken", "--category", "billing",
+                   now="2026-10-01T10:00:00+02:00").strip()  # fmt: skip
+    esc.ok("escalate", moved, "--to", "engineering", "--reason", "bug",
+           now="2026-10-01T11:00:00+02:00")  # fmt: skip
+    esc.ok("resolve", moved, "--resolution", "fixed", now="2026-10-20T10:00:00+02:00")
+    esc.ok("close", moved, "--csat", "5", now="2026-10-25T10:00:00+02:00")
+    old = esc.ok("create", "--title", "Old", "--category", "billing",
+                 now="2026-09-01T10:00:00+02:00").strip()  # fmt: skip
+    esc.ok("escalate", old, "--to", "engineering", "--reason", "bug",
+           now="2026-09-01T11:00:00+02:00")  # fmt: skip
+    esc.ok("resolve", old, "--resolution", "fixed", now="2026-09-05T10:00:00+02:00")
+    esc.ok("reopen", old, "--reason", "back", now="2026-11-20T10:00:00+01:00")
+    for now, extra in (("2026-11-10T10:00:00+01:00", ()),
+                       ("2026-11-25T10:00:00+01:00", ("--until", "2026-10-31"))):  # fmt: skip
+        desk = Esc(workspace, now=now)
+        for fmt in ("markdown", "json"):
+            cold, warm = _cold_and_warm(desk, workspace, "--format", fmt, *extra)
+            assert warm == cold, (now, fmt)
+        several = json.loads(cold)["collaboration"]["several_teams"]
+        assert several == 1, (now, several)  # (the first; the old one was settled then)
+
+
+def test_team_moves_in_one_second_count_the_same_from_the_cache(
+    esc: Esc, workspace: Path
+) -> None:
+    """Re-routed and escalated twice in one second: which team held the ticket after it is
+    told by the order of its `team:` lines, which the cache's summary keeps (the report
+    counted its first response for engineering from the cache, for support without)."""
+    ticket = esc.ok("create", "--title", "Duplicates", "--body", "x",
+                    now="2026-11-27T04:19:00+01:00").strip()  # fmt: skip
+    at = "2026-11-27T08:55:00+01:00"
+    esc.ok("classify", ticket, "--category", "data", now=at)
+    esc.ok("escalate", ticket, "--to", "support", "--reason", "how-to", now=at)
+    esc.ok("escalate", ticket, "--up", "--reason", "key account", now=at)
+    esc.ok("comment", ticket, "-m", "hi", now=at)
+    desk = Esc(workspace, now="2026-11-27T09:00:00+01:00")
+    for fmt in ("markdown", "json", "csv"):
+        cold, warm = _cold_and_warm(desk, workspace, "--format", fmt)
+        assert warm == cold, fmt
