@@ -7,6 +7,7 @@ import itertools
 import re
 import unicodedata
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import field, fields
 from typing import Any, Literal, get_args, overload
@@ -352,22 +353,47 @@ class Ticket:
         if any(a[0] >= b[0] for a, b in itertools.pairwise(moves)):
             # (in time; moves of one instant in the order of their log lines: a person's
             # re-routing, then the escalation a rule made of the ticket it left; else the
-            # file's order)
+            # file's order.  Each move takes a line of its own: two alike in one second,
+            # support → engineering by `classify` and again by `escalate --up` after a move
+            # back, are two moves at two places)
             lines = field_changes(self.activity, "team")
-            order: dict[tuple[dt.datetime, str | None, str | None], int] = {}
+            places: dict[tuple[dt.datetime, str | None, str | None], list[int]] = {}
             for n, line in enumerate(lines):
-                order.setdefault((line.at, line.old, line.new), n)
-            moves.sort(key=lambda move: (move[0], order.get(move, len(lines))))
+                places.setdefault((line.at, line.old, line.new), []).append(n)
+            placed = [(move, _take_first(places.get(move), len(lines))) for move in moves]
+            placed.sort(key=lambda pair: (pair[0][0], pair[1]))
+            moves = [move for move, _ in placed]
         return tuple(moves)
 
     def reroutings(self) -> tuple[Activity, ...]:
         """The `team:` lines of the activity log that no escalation made: the ticket's
-        re-routings by `classify`."""
+        re-routings by `classify`.  Each escalation made one line: the first of its time,
+        old and new team not yet taken (else of its time and new team), so a re-routing
+        in the same second to the same team as an escalation is one still."""
         lines = field_changes(self.activity, "team")
         if not lines:
             return ()
-        made = {(e.at, e.to) for e in self.escalations if e.kind != "priority"}
-        return tuple(a for a in lines if a.new and (a.at, a.new) not in made)
+        made: list[tuple[dt.datetime, str | None, str | None]] = [
+            (e.at, e.from_, e.to) for e in self.escalations if e.kind != "priority"
+        ]
+        exact = Counter(made)
+        left: list[Activity] = []
+        for a in lines:
+            key = (a.at, a.old, a.new)
+            if exact[key] > 0:
+                exact[key] -= 1
+            else:
+                left.append(a)
+        loose: Counter[tuple[dt.datetime, str | None]] = Counter(
+            (at, to) for (at, _, to), n in exact.items() for _ in range(n)
+        )
+        out: list[Activity] = []
+        for a in left:
+            if loose[(a.at, a.new)] > 0:
+                loose[(a.at, a.new)] -= 1
+            elif a.new:
+                out.append(a)
+        return tuple(out)
 
     def escalations_in_time(self) -> tuple[Escalation, ...]:
         """The escalations in time order: a sweep that replays a gap appends the rules'
@@ -527,3 +553,7 @@ def line_problem(text: str) -> str | None:
 
 _CHARACTER_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
 
+
+def _take_first(places: list[int] | None, otherwise: int) -> int:
+    """The first of ``places`` (taken out of the list), or ``otherwise`` if none is left."""
+    return places.pop(0) if places else otherwise

@@ -102,6 +102,28 @@ def test_moves_of_one_instant_are_in_the_order_of_their_log_lines() -> None:
     assert ticket.team_at(at - dt.timedelta(minutes=30)) == "engineering"
 
 
+def test_a_re_routing_and_two_escalations_in_one_second_are_three_moves_in_order() -> None:
+    """`classify` re-routed support → engineering, `escalate --to support` moved it back and
+    `escalate --up` to engineering again, all in one second: the re-routing's line is alike
+    the last escalation's, and was taken for it, and the two escalations were put in the
+    order of the first line of each kind: the ticket read as support's after them."""
+    at = CREATED + dt.timedelta(hours=3)
+    back = Escalation(at, "functional", "engineering", "support", "ann", "how-to")
+    up = Escalation(at, "hierarchical", "support", "engineering", "ann", "key account")
+    lines = (
+        Activity(at, "ann", field="team", old="support", new="engineering"),  # classify
+        Activity(at, "ann", field="team", old="engineering", new="support"),
+        Activity(at, "ann", field="team", old="support", new="engineering"),
+    )
+    ticket = dataclasses.replace(TICKET, team="engineering", escalations=(back, up),
+                                 activity=(*TICKET.activity, *lines))  # fmt: skip
+    assert ticket.reroutings() == (lines[2],)  # (alike the first: one of them is `classify`'s)
+    assert [(m[1], m[2]) for m in ticket.team_moves()] == [
+        ("support", "engineering"), ("engineering", "support"), ("support", "engineering")]
+    assert ticket.team_at(at + dt.timedelta(seconds=1)) == "engineering"
+    assert ticket.team_at(at) == "support"
+
+
 def test_a_new_tag_that_starts_as_a_comparison_is_refused_an_old_one_read() -> None:
     """Refused where a tag is given anew; a ticket holding `<3min` already is read as it
     is (it was refused as a broken file: out of `list` and every sweep)."""
