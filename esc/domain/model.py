@@ -8,7 +8,7 @@ import re
 import unicodedata
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import field, fields
 from typing import Any, Literal, get_args, overload
 
@@ -356,13 +356,9 @@ class Ticket:
             # file's order.  Each move takes a line of its own: two alike in one second,
             # support → engineering by `classify` and again by `escalate --up` after a move
             # back, are two moves at two places)
-            lines = field_changes(self.activity, "team")
-            places: dict[tuple[dt.datetime, str | None, str | None], list[int]] = {}
-            for n, line in enumerate(lines):
-                places.setdefault((line.at, line.old, line.new), []).append(n)
-            placed = [(move, _take_first(places.get(move), len(lines))) for move in moves]
-            placed.sort(key=lambda pair: (pair[0][0], pair[1]))
-            moves = [move for move, _ in placed]
+            places = _places(moves, field_changes(self.activity, "team"))
+            order = sorted(range(len(moves)), key=lambda i: (moves[i][0], places[i]))
+            moves = [moves[i] for i in order]
         return tuple(moves)
 
     def reroutings(self) -> tuple[Activity, ...]:
@@ -554,6 +550,32 @@ def line_problem(text: str) -> str | None:
 _CHARACTER_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
 
 
-def _take_first(places: list[int] | None, otherwise: int) -> int:
-    """The first of ``places`` (taken out of the list), or ``otherwise`` if none is left."""
-    return places.pop(0) if places else otherwise
+Move = tuple[dt.datetime, str | None, str]
+
+
+def _places(moves: Sequence[Move], lines: Sequence[Activity]) -> list[float]:
+    """Where each of ``moves`` is among the `team:` ``lines``: each takes a line of its own,
+    the first not taken of its time, old and new team (else, as :meth:`Ticket.reroutings`
+    pairs an escalation, of its time and new team); one without a line (a hand edit took it
+    out) goes just after the move before it (the escalations' own order)."""
+    taken: set[int] = set()
+    places: list[float | None] = [None] * len(moves)
+    keys: list[Callable[[dt.datetime, str | None, str | None], object]] = [
+        lambda at, old, new: (at, old, new),
+        lambda at, old, new: (at, new),
+    ]
+    for key in keys:
+        free: dict[object, list[int]] = {}
+        for n, line in enumerate(lines):
+            if n not in taken:
+                free.setdefault(key(line.at, line.old, line.new), []).append(n)
+        for i, (at, old, new) in enumerate(moves):
+            queue = free.get(key(at, old, new)) if places[i] is None else None
+            if queue:
+                n = queue.pop(0)
+                places[i] = n
+                taken.add(n)
+    found: list[float] = []
+    for place in places:
+        found.append(place if place is not None else (found[-1] if found else -1) + 0.5)
+    return found

@@ -124,6 +124,26 @@ def test_a_re_routing_and_two_escalations_in_one_second_are_three_moves_in_order
     assert ticket.team_at(at) == "support"
 
 
+@pytest.mark.parametrize("hand_edit", ["line taken out", "its old team edited"])
+def test_an_escalation_whose_line_a_hand_edit_changed_keeps_its_place(hand_edit: str) -> None:
+    """Two escalations in one second, support → engineering → management; the first one's
+    `team:` line taken out by hand (or its old team written otherwise): it was put after
+    the second, so the ticket read as engineering's before and after them both."""
+    at = CREATED + dt.timedelta(hours=3)
+    first = Escalation(at, "hierarchical", "support", "engineering", "ann", "up")
+    second = Escalation(at, "hierarchical", "engineering", "management", "ann", "up")
+    lines = [Activity(at, "ann", field="team", old="engineering", new="management")]
+    if hand_edit == "its old team edited":
+        lines.insert(0, Activity(at, "ann", field="team", old="sales", new="engineering"))
+    ticket = dataclasses.replace(TICKET, team="management", escalations=(first, second),
+                                 activity=(*TICKET.activity, *lines))  # fmt: skip
+    assert ticket.reroutings() == ()
+    assert [(m[1], m[2]) for m in ticket.team_moves()] == [
+        ("support", "engineering"), ("engineering", "management")]
+    assert ticket.team_at(at) == "support"
+    assert ticket.team_at(at + dt.timedelta(seconds=1)) == "management"
+
+
 def test_a_new_tag_that_starts_as_a_comparison_is_refused_an_old_one_read() -> None:
     """Refused where a tag is given anew; a ticket holding `<3min` already is read as it
     is (it was refused as a broken file: out of `list` and every sweep)."""
