@@ -361,8 +361,8 @@ def events_of(
         then = at + _INSTANT
         return Holder(after.team_at(then), after.assignee, _priority_at(after, then))
 
-    kinds = {(e.at, e.by, "priority" if e.kind == "priority" else "team"): e.kind
-             for e in change.escalations}  # fmt: skip
+    kinds = {(e.at, e.by): e.kind for e in change.escalations if e.kind == "priority"}
+    moved_by = _escalation_lines(change)  # (each team: line an escalation logged: its kind)
 
     def add(
         kind: EventKind, line: Activity, what: str, targets: list[str],
@@ -448,7 +448,7 @@ def events_of(
     in_log = Counter(map(_same, after.activity))
     in_change = Counter(map(_same, change.activity))
     so_far: Counter[tuple[object, ...]] = Counter()
-    for line in change.activity:
+    for n, line in enumerate(change.activity):
         f, old, new = line.field, line.old, line.new
         same = _same(line)
         repeats[0] = max(0, in_log[same] - in_change[same]) + so_far[same]
@@ -456,7 +456,7 @@ def events_of(
         acting[0] = line.by
         if f == "sla.policy" and old not in (None, "—"):
             reselected[0] = line.at
-        kind = kinds.get((line.at, line.by, f or ""))
+        kind = moved_by.get(n) if f == "team" else kinds.get((line.at, line.by))
         if f == "team" and kind is not None:
             add("escalated", line, f"escalated {old} → {new} ({kind})",
                 team(new, lead=True) + assignee(line))  # fmt: skip
@@ -548,6 +548,30 @@ def events_of(
         add("rule", line, f"rule {rule} fired ({when})" if when else f"rule {rule} fired",
             named_targets(notify, names), breach=breach)  # fmt: skip
     return made
+
+
+def _escalation_lines(change: Change) -> dict[int, str]:
+    """The kind of escalation each `team:` line of ``change`` logged, by the line's place in
+    its activity: each escalation takes one line of its own, of its time, actor, old and
+    new team (else of its time and new team: a line a hand edit changed), the first not
+    taken after the line of the escalation before it (escalations are logged in their
+    order).  A line none takes is a re-routing: `classify` in the same second, alike an
+    escalation's line, is no escalation."""
+    lines = [(n, a) for n, a in enumerate(change.activity) if a.field == "team" and a.new]
+    moves = [e for e in change.escalations if e.kind != "priority"]
+    found: dict[int, str] = {}
+    left = list(range(len(moves)))
+    for exact in (True, False):
+        last = -1  # (the line the escalation before took)
+        for i in list(left):
+            e = moves[i]
+            fits = [n for n, a in lines if n not in found and a.at == e.at and a.new == e.to
+                    and (not exact or (a.by, a.old) == (e.by, e.from_))]  # fmt: skip
+            if fits:
+                n = next((n for n in fits if n > last), fits[0])
+                found[n], last = e.kind, n
+                left.remove(i)
+    return found
 
 
 def _same(line: Activity) -> tuple[object, ...]:

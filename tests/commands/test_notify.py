@@ -1798,3 +1798,25 @@ def test_a_target_that_answers_again_gets_what_waited_for_its_backoff_at_once(
     sent = [text for path, text in hook.messages() if path == "/support"]
     assert any("SLA warning" in line for line in sent), sent
     assert any("mentions @support" in line for line in sent), sent
+
+
+def test_a_re_routing_and_two_escalations_in_one_second_are_told_as_they_were(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`classify` re-routed the ticket support → engineering, then one person escalated it
+    back to support and up again, all in one second: the re-routing was told as a
+    hierarchical escalation, and the functional one as hierarchical too."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = esc.ok("create", "--title", "Duplicates", "--body", "x",
+                    now="2026-11-20T09:00:00+01:00").strip()  # fmt: skip
+    at = "2026-11-20T09:10:00+01:00"
+    esc.ok("classify", ticket, "--category", "bug", "--by", "ann", now=at)
+    esc.ok("escalate", ticket, "--to", "support", "--reason", "how-to", "--by", "ann", now=at)
+    esc.ok("escalate", ticket, "--up", "--reason", "key account", "--by", "ann", now=at)
+    out = esc.ok("sweep", "--dry-run", now="2026-11-20T09:20:00+01:00")
+    told = sorted(line.split(f"{ticket} ", 1)[1] for line in out.splitlines()
+                  if "would notify" in line)  # fmt: skip
+    assert told == [
+        "escalated engineering → support (functional)",
+        "escalated support → engineering (hierarchical)",
+    ]
