@@ -853,17 +853,17 @@ def test_a_ticket_worked_by_several_teams_counts_the_same_from_the_cache(
     """The cache's summary of a ticket that moved between teams keeps its status changes:
     "worked by several teams" asks whether it was active in the period (one created before
     it and settled before it was counted from the cache, one reopened since too)."""
-    moved = esc.ok("create", "--title", "Export broken", "--category", "billing",
-                   now="2026-10-01T10:00:00+02:00").strip()  # fmt: skip
-    esc.ok("escalate", moved, "--to", "engineering", "--reason", "bug",
-           now="2026-10-01T11:00:00+02:00")  # fmt: skip
-    esc.ok("resolve", moved, "--resolution", "fixed", now="2026-10-20T10:00:00+02:00")
+    def moved_and_resolved(title: str, day: str, resolved: str) -> str:
+        ticket = esc.ok("create", "--title", title, "--category", "billing",
+                        now=f"{day}T10:00:00+02:00").strip()  # fmt: skip
+        esc.ok("escalate", ticket, "--to", "engineering", "--reason", "bug",
+               now=f"{day}T11:00:00+02:00")  # fmt: skip
+        esc.ok("resolve", ticket, "--resolution", "fixed", now=resolved)
+        return ticket
+
+    moved = moved_and_resolved("Export broken", "2026-10-01", "2026-10-20T10:00:00+02:00")
     esc.ok("close", moved, "--csat", "5", now="2026-10-25T10:00:00+02:00")
-    old = esc.ok("create", "--title", "Old", "--category", "billing",
-                 now="2026-09-01T10:00:00+02:00").strip()  # fmt: skip
-    esc.ok("escalate", old, "--to", "engineering", "--reason", "bug",
-           now="2026-09-01T11:00:00+02:00")  # fmt: skip
-    esc.ok("resolve", old, "--resolution", "fixed", now="2026-09-05T10:00:00+02:00")
+    old = moved_and_resolved("Old", "2026-09-01", "2026-09-05T10:00:00+02:00")
     esc.ok("reopen", old, "--reason", "back", now="2026-11-20T10:00:00+01:00")
     for now, extra in (("2026-11-10T10:00:00+01:00", ()),
                        ("2026-11-25T10:00:00+01:00", ("--until", "2026-10-31"))):  # fmt: skip
