@@ -7,8 +7,7 @@ import itertools
 import re
 import unicodedata
 from abc import ABC, abstractmethod
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import field, fields
 from typing import Any, Literal, get_args, overload
 
@@ -348,48 +347,35 @@ class Ticket:
         to): its escalations to a team, and its re-routings by `classify` (a `team:` line
         of the activity log that no escalation made; a ticket rebuilt from the cache keeps
         those lines)."""
-        moves = [(e.at, e.from_, e.to) for e in self.escalations if e.kind != "priority"]
-        moves += [(a.at, a.old, a.new or "") for a in self.reroutings()]
+        lines = field_changes(self.activity, "team")
+        escalations = [e for e in self.escalations if e.kind != "priority"]
+        paired = escalation_lines(escalations, lines)
+        moves = [(e.at, e.from_, e.to) for e in escalations]
+        places: list[float] = []
+        for n in paired:  # (one whose line a hand edit took out: just after the one before)
+            places.append(n if n is not None else (places[-1] if places else -1) + 0.5)
+        for n, line in enumerate(lines):
+            if n not in paired and line.new:
+                moves.append((line.at, line.old, line.new))
+                places.append(n)
         if any(a[0] >= b[0] for a, b in itertools.pairwise(moves)):
             # (in time; moves of one instant in the order of their log lines: a person's
             # re-routing, then the escalation a rule made of the ticket it left; else the
-            # file's order.  Each move takes a line of its own: two alike in one second,
+            # file's order.  Each move has a line of its own: two alike in one second,
             # support → engineering by `classify` and again by `escalate --up` after a move
             # back, are two moves at two places)
-            places = _places(moves, field_changes(self.activity, "team"))
             order = sorted(range(len(moves)), key=lambda i: (moves[i][0], places[i]))
             moves = [moves[i] for i in order]
         return tuple(moves)
 
     def reroutings(self) -> tuple[Activity, ...]:
-        """The `team:` lines of the activity log that no escalation made: the ticket's
-        re-routings by `classify`.  Each escalation made one line: the first of its time,
-        old and new team not yet taken (else of its time and new team), so a re-routing
-        in the same second to the same team as an escalation is one still."""
+        """The `team:` lines of the activity log that no escalation made
+        (:func:`escalation_lines`): the ticket's re-routings by `classify`."""
         lines = field_changes(self.activity, "team")
         if not lines:
             return ()
-        made: list[tuple[dt.datetime, str | None, str | None]] = [
-            (e.at, e.from_, e.to) for e in self.escalations if e.kind != "priority"
-        ]
-        exact = Counter(made)
-        left: list[Activity] = []
-        for a in lines:
-            key = (a.at, a.old, a.new)
-            if exact[key] > 0:
-                exact[key] -= 1
-            else:
-                left.append(a)
-        loose: Counter[tuple[dt.datetime, str | None]] = Counter(
-            (at, to) for (at, _, to), n in exact.items() for _ in range(n)
-        )
-        out: list[Activity] = []
-        for a in left:
-            if loose[(a.at, a.new)] > 0:
-                loose[(a.at, a.new)] -= 1
-            elif a.new:
-                out.append(a)
-        return tuple(out)
+        paired = escalation_lines([e for e in self.escalations if e.kind != "priority"], lines)
+        return tuple(a for n, a in enumerate(lines) if n not in paired and a.new)
 
     def escalations_in_time(self) -> tuple[Escalation, ...]:
         """The escalations in time order: a sweep that replays a gap appends the rules'
@@ -550,32 +536,29 @@ def line_problem(text: str) -> str | None:
 _CHARACTER_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
 
 
-Move = tuple[dt.datetime, str | None, str]
-
-
-def _places(moves: Sequence[Move], lines: Sequence[Activity]) -> list[float]:
-    """Where each of ``moves`` is among the `team:` ``lines``: each takes a line of its own,
-    the first not taken of its time, old and new team (else, as :meth:`Ticket.reroutings`
-    pairs an escalation, of its time and new team); one without a line (a hand edit took it
-    out) goes just after the move before it (the escalations' own order)."""
+def escalation_lines(
+    escalations: Sequence[Escalation], lines: Sequence[Activity]
+) -> list[int | None]:
+    """For each of ``escalations`` (to a team), the place in ``lines`` of the `team:` line it
+    logged, or None (a hand edit took it out): each takes a line of its own, of its time,
+    old and new team (else of its time and new team: a line a hand edit changed), the first
+    not taken after the line of the escalation before it (escalations are logged in their
+    order).  A `team:` line none takes is a re-routing, also one by `classify` in the same
+    second alike an escalation's line."""
+    found: list[int | None] = [None] * len(escalations)
     taken: set[int] = set()
-    places: list[float | None] = [None] * len(moves)
-    keys: list[Callable[[dt.datetime, str | None, str | None], object]] = [
-        lambda at, old, new: (at, old, new),
-        lambda at, old, new: (at, new),
-    ]
-    for key in keys:
-        free: dict[object, list[int]] = {}
-        for n, line in enumerate(lines):
-            if n not in taken:
-                free.setdefault(key(line.at, line.old, line.new), []).append(n)
-        for i, (at, old, new) in enumerate(moves):
-            queue = free.get(key(at, old, new)) if places[i] is None else None
-            if queue:
-                n = queue.pop(0)
-                places[i] = n
+    for exact in (True, False):
+        last = -1  # (the line the escalation before took)
+        for i, e in enumerate(escalations):
+            place = found[i]
+            if place is not None:
+                last = place
+                continue
+            fits = [n for n, a in enumerate(lines)
+                    if n not in taken and a.field == "team" and a.new and a.at == e.at
+                    and a.new == e.to and (not exact or a.old == e.from_)]  # fmt: skip
+            if fits:
+                n = next((n for n in fits if n > last), fits[0])
+                found[i], last = n, n
                 taken.add(n)
-    found: list[float] = []
-    for place in places:
-        found.append(place if place is not None else (found[-1] if found else -1) + 0.5)
     return found

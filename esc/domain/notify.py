@@ -20,7 +20,15 @@ from typing import Literal, get_args
 
 from esc.domain.as_of import value_between
 from esc.domain.calendar import Calendar, CalendarError, is_working, next_working_instant
-from esc.domain.model import Activity, Change, Request, Ticket, by_person, field_changes
+from esc.domain.model import (
+    Activity,
+    Change,
+    Request,
+    Ticket,
+    by_person,
+    escalation_lines,
+    field_changes,
+)
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp, timestamp
 
@@ -552,26 +560,11 @@ def events_of(
 
 def _escalation_lines(change: Change) -> dict[int, str]:
     """The kind of escalation each `team:` line of ``change`` logged, by the line's place in
-    its activity: each escalation takes one line of its own, of its time, actor, old and
-    new team (else of its time and new team: a line a hand edit changed), the first not
-    taken after the line of the escalation before it (escalations are logged in their
-    order).  A line none takes is a re-routing: `classify` in the same second, alike an
-    escalation's line, is no escalation."""
-    lines = [(n, a) for n, a in enumerate(change.activity) if a.field == "team" and a.new]
+    its activity (:func:`esc.domain.model.escalation_lines`); a line none logged is a
+    re-routing, which nobody is told of."""
     moves = [e for e in change.escalations if e.kind != "priority"]
-    found: dict[int, str] = {}
-    left = list(range(len(moves)))
-    for exact in (True, False):
-        last = -1  # (the line the escalation before took)
-        for i in list(left):
-            e = moves[i]
-            fits = [n for n, a in lines if n not in found and a.at == e.at and a.new == e.to
-                    and (not exact or (a.by, a.old) == (e.by, e.from_))]  # fmt: skip
-            if fits:
-                n = next((n for n in fits if n > last), fits[0])
-                found[n], last = e.kind, n
-                left.remove(i)
-    return found
+    paired = escalation_lines(moves, change.activity)
+    return {n: e.kind for n, e in zip(paired, moves, strict=True) if n is not None}
 
 
 def _same(line: Activity) -> tuple[object, ...]:
