@@ -29,7 +29,7 @@ from esc.domain.model import (
     rebuilt,
     times_between,
 )
-from esc.domain.timestamps import coerce_timestamp
+from esc.domain.timestamps import END_OF_TIME, coerce_timestamp
 
 # Front-matter fields whose changes the activity log records, with how to read a value back.
 TEXT_FIELDS = (
@@ -48,7 +48,6 @@ TIME_FIELDS = ("first_response_at", "resolved_at", "closed_at")
 LOGGED_FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "csat")
 _LOGGED = frozenset(LOGGED_FIELDS)
 SWEEP_FIELD_PREFIX = "sla."  # the sweep's own log lines (clock states, policy)
-_END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
 
@@ -60,7 +59,7 @@ def changed_since(ticket: Ticket, at: dt.datetime) -> bool:
         return True
     if any(r.asked > at or (r.closed is not None and r.closed > at) for r in ticket.requests):
         return True
-    return bool(times_between(ticket.activity, at, _END_OF_TIME))
+    return bool(times_between(ticket.activity, at, END_OF_TIME))
 
 
 def ticket_as_of(ticket: Ticket, at: dt.datetime) -> Ticket:

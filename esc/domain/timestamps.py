@@ -113,6 +113,9 @@ def in_range(moment: dt.date) -> bool:
     return FIRST_YEAR <= moment.year <= LAST_YEAR
 
 
+# Later than any time esc reads (a bound for "everything after ...").
+END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
 RANGE_TEXT = f"out of range: esc takes times from the years {FIRST_YEAR} to {LAST_YEAR}"
 
 

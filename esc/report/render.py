@@ -23,7 +23,7 @@ from esc.domain.errors import EscError, ParseError, utf8_text
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Sla
 from esc.domain.stats import UNKNOWN_LEVEL, UNKNOWN_TEAM, ReportJson, standing
-from esc.domain.timestamps import format_timestamp
+from esc.domain.timestamps import END_OF_TIME, format_timestamp
 from esc.report.choices import ReportFormat
 from esc.report.spreadsheet import csv_text
 from esc.report.terminal import printable
@@ -217,7 +217,6 @@ def summary_data(
     return tally.data()
 
 
-_FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 # A clock row as kept: (its due, ticket ID, rank, clock index; title, team, priority, metric,
 # due or None), made into the dict summary.md shows only as it is rendered (kept as dicts,
 # the rows of 100,000 overdue tickets were ~65 MB)
@@ -301,7 +300,7 @@ class SummaryTally:
         ):
             rows += [
                 (
-                    clock.due or _FAR,
+                    clock.due or END_OF_TIME,
                     ticket.id,
                     order,
                     n,

@@ -34,7 +34,7 @@ from esc.domain.sla import (
     running_state,
     stopped_verdict,
 )
-from esc.domain.timestamps import zone_of
+from esc.domain.timestamps import END_OF_TIME, zone_of
 
 _DT = "\x00dt"
 _NAIVE = "\x00dtn"  # a timestamp without an offset, kept as written (ISO 8601)
@@ -226,11 +226,10 @@ def _several_reply_cycles(t: Ticket) -> bool:
     and the SLA keeps the latest one's alone."""
     if len(t.entries) < 4:
         return False
-    answered, waiting = reply_cycles(t, _LAST)
+    answered, waiting = reply_cycles(t, END_OF_TIME)
     return len(answered) + (waiting is not None) > 1
 
 
-_LAST = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 
 
 def _kept_entries(t: Ticket, cycles: bool) -> tuple[Any, ...]:
