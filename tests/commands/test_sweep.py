@@ -205,6 +205,28 @@ def test_sweep_writes_sla_block_and_is_idempotent(esc: Esc, workspace: Path) -> 
     assert files(workspace) == before
 
 
+def test_a_rule_s_regex_on_a_long_customer_message_holds_up_no_sweep(
+    esc: Esc, workspace: Path
+) -> None:
+    # (Python's engine tries every pair of places for the two `.*` of this natural
+    # pattern: hours on this message; the sweep takes the automaton's linear time)
+    (workspace / "rules.yaml").write_text(ALWAYS_OPEN + """\
+rules:
+  - name: flaky-export
+    when: {text: "/error.*timeout.*retry/i"}
+    then: {tag: flaky-export}
+""")
+    message = "The export stopped with an error, then a timeout. " * 6_000
+    quiet = esc.ok("create", "--title", "Export", "--body", message, now=CREATED).strip()
+    loud = esc.ok(
+        "create", "--title", "Export", "--body", message + "Retry did not help.", now=CREATED
+    ).strip()
+    out = esc.ok("sweep", now="2026-11-20T09:05:00+01:00")
+    assert f"{loud}: tag flaky-export (flaky-export)" in out, out
+    assert quiet not in out
+    assert "flaky-export" not in (workspace / "tickets" / f"{quiet}.md").read_text()
+
+
 RULES_ACTIONS = RULES_LEVELS.split("rules:\n")[0] + """\
 rules:
   - name: triage

@@ -280,6 +280,16 @@ def test_regex_is_searched_not_anchored() -> None:
     assert check({"body": "/err(or)?/"}, {"body": "an error occurred"})
 
 
+def test_a_regex_on_a_long_customer_message_is_answered_at_once() -> None:
+    # (Python's engine takes hours on this pair: the two `.*` tried at every pair of
+    # places; the static check cannot refuse the pattern, a natural one)
+    spec = {"body": "/error.*timeout.*retry/i", "title": "/^(re: )*export/i"}
+    long = "Export error then a timeout. " * 10_000
+    assert not check(spec, {"title": "Re: export", "body": long})
+    assert check(spec, {"title": "Re: Re: Export", "body": long + "Retry!"})
+    assert not check(spec, {"title": "Import", "body": long + "Retry!"})
+
+
 def test_plain_text_is_a_case_insensitive_substring() -> None:
     assert check({"title": "refund"}, {"title": "Refund request"})
     assert check({"body": "STACK trace"}, {"body": "see the stack Trace below"})

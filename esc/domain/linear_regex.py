@@ -1,0 +1,306 @@
+"""Whether a regex matches somewhere in a long text, in time linear in the text.  Pure.
+
+Python's ``re`` backtracks: ``/error.*timeout.*retry/`` on a customer's message of 40,000
+characters that never says "retry" tries every pair of places for the two ``.*`` (minutes),
+and :mod:`esc.domain.slow_regex` cannot refuse every such pattern (a repeat written out by
+hand).  A rule's condition asks only *whether* its pattern matches, not where, so the
+pattern can be read as the automaton it stands for: every way to match is followed at once,
+one character at a time (Thompson's construction, with the sets of states it reaches
+remembered as they are met: a lazily built DFA), and no text costs more than a few steps a
+character.
+
+The automaton is built from the pattern as ``re`` parses it.  Each part that matches one
+character (``a``, ``[^\\w-]``, ``.``, under the flags in force there: ``(?i:…)``) is asked
+of ``re`` itself, one character at a time, and each anchor (``^``, ``$``, ``\\b``, ``\\A``…)
+of the two characters around its place: what they accept is exactly what ``re`` accepts.
+A pattern the automaton cannot stand for (a back-reference, a lookaround, an atomic group
+or a possessive repeat, which change what matches; or too many states) has no searcher:
+``re`` matches it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+LONG_TEXT = 2_000  # characters: below this, ``re`` is both fast and safe enough, with
+# one unbounded repeat (`\d+`) or none; with more (`a.*b.*c`: n**3 ways to try), below a
+# quarter of it for each more, down to SHORT_TEXT
+SHORT_TEXT = 64
+_MAX_NODES = 20_000  # automaton states (a counted repeat is written out: `(ab){5000}`)
+_MAX_SETS = 5_000  # sets of states remembered before the memory starts afresh
+_MAX_REMEMBERED = 200_000  # steps (or places' anchors) remembered, likewise
+
+_sre: Any = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
+_SCOPED = re.IGNORECASE | re.DOTALL | re.MULTILINE | re.ASCII | re.UNICODE  # (as in force)
+_ANCHORS = {
+    "AT_BEGINNING": "^",
+    "AT_BEGINNING_STRING": r"\A",
+    "AT_END": "$",
+    "AT_END_STRING": r"\Z",
+    "AT_BOUNDARY": r"\b",
+    "AT_NON_BOUNDARY": r"\B",
+}
+_CLASSES = {
+    "CATEGORY_DIGIT": r"\d",
+    "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S",
+    "CATEGORY_WORD": r"\w",
+    "CATEGORY_NOT_WORD": r"\W",
+}
+
+
+class _Unsupported(Exception):
+    """The pattern holds a part the automaton cannot stand for."""
+
+
+def search(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether ``pattern`` matches somewhere in ``text`` (``pattern.search``), in time
+    linear in ``text`` when it is long (for the pattern: see LONG_TEXT) and the pattern
+    has a searcher."""
+    if len(text) >= SHORT_TEXT:
+        long, found = _searcher(pattern)
+        if found is not None and len(text) >= long:
+            return found(text)
+    return pattern.search(text) is not None
+
+
+_SEARCHERS: dict[re.Pattern[str], tuple[int, Callable[[str], bool] | None]] = {}
+
+
+def searcher(pattern: re.Pattern[str]) -> Callable[[str], bool] | None:
+    """The linear-time ``bool(pattern.search(text))`` of ``pattern``, or None if it has
+    none (see the module's documentation)."""
+    return _searcher(pattern)[1]
+
+
+def _searcher(pattern: re.Pattern[str]) -> tuple[int, Callable[[str], bool] | None]:
+    """The pattern's searcher, and the length from which a text is long for it."""
+    known = _SEARCHERS.get(pattern)
+    if known is None:
+        try:
+            automaton = _Automaton(pattern)
+        except _Unsupported:
+            known = _SEARCHERS[pattern] = (LONG_TEXT, None)
+        else:
+            more = max(automaton.unbounded - 1, 0)
+            long = max(LONG_TEXT >> min(2 * more, 16), SHORT_TEXT)
+            known = _SEARCHERS[pattern] = (long, automaton.search)
+    return known
+
+
+class _Automaton:
+    """The pattern's states: each one matches a character (``tests``, then goes on to
+    ``outs``), or is an anchor (``anchors``: goes on if it holds), or splits (goes on to
+    every one of ``outs``), or is the end (``MATCH``)."""
+
+    MATCH = 0
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.kinds: list[str] = ["match"]
+        self.outs: list[list[int]] = [[]]
+        self.tests: list[int] = [-1]  # (a character state's test, else -1)
+        self.anchor_of: list[int] = [-1]  # (an anchor state's anchor, else -1)
+        self.char_tests: list[re.Pattern[str]] = []
+        self.anchors: list[re.Pattern[str]] = []
+        self._known: dict[tuple[str, int], int] = {}  # (source, flags) -> test or anchor
+        self.unbounded = 0  # repeats without an upper bound, each time one is written out
+        parsed = _sre.parse(pattern.pattern, pattern.flags)
+        self.start = self._sequence(list(parsed), pattern.flags, self.MATCH)
+        # (what each character test said of each character, and of each anchor the
+        # characters around it)
+        self._said: list[dict[str, bool]] = [{} for _ in self.char_tests]
+        self._held: dict[tuple[str, str, bool], int] = {}
+        self._closures: dict[tuple[frozenset[int], int], tuple[int, bool]] = {}
+        self._steps: dict[tuple[int, str], frozenset[int]] = {}
+        self._sets: dict[frozenset[int], int] = {}
+        self._set_list: list[frozenset[int]] = []
+
+    # ------------------------------------------------------------------ building
+
+    def _node(self, kind: str, outs: list[int], test: int = -1, anchor: int = -1) -> int:
+        if len(self.kinds) >= _MAX_NODES:
+            raise _Unsupported("too many states")
+        self.kinds.append(kind)
+        self.outs.append(outs)
+        self.tests.append(test)
+        self.anchor_of.append(anchor)
+        return len(self.kinds) - 1
+
+    def _compiled(self, source: str, flags: int, into: list[re.Pattern[str]]) -> int:
+        key = (source, flags & _SCOPED)
+        if key not in self._known:
+            into.append(re.compile(source, flags & _SCOPED))
+            self._known[key] = len(into) - 1
+        return self._known[key]
+
+    def _sequence(self, items: Sequence[tuple[Any, Any]], flags: int, after: int) -> int:
+        node = after
+        for op, arg in reversed(items):
+            node = self._item(str(op), arg, flags, node)
+        return node
+
+    def _item(self, op: str, arg: Any, flags: int, after: int) -> int:
+        if op in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
+            test = self._compiled(_one_character(op, arg), flags, self.char_tests)
+            return self._node("char", [after], test=test)
+        if op == "AT":
+            source = _ANCHORS.get(str(arg))
+            if source is None:
+                raise _Unsupported(str(arg))
+            anchor = self._compiled(source, flags, self.anchors)
+            return self._node("anchor", [after], anchor=anchor)
+        if op == "SUBPATTERN":
+            _group, add, remove, items = arg
+            scoped = (flags | add) & ~remove
+            if add & re.ASCII:  # (`(?a:…)` in a pattern that is Unicode otherwise)
+                scoped &= ~re.UNICODE
+            elif add & re.UNICODE:
+                scoped &= ~re.ASCII
+            return self._sequence(list(items), scoped, after)
+        if op == "BRANCH":
+            _, alternatives = arg
+            starts = [self._sequence(list(a), flags, after) for a in alternatives]
+            return self._node("split", starts)
+        if op in ("MAX_REPEAT", "MIN_REPEAT"):  # (greedy or lazy: alike for "whether")
+            least, most, items = arg
+            body = list(items)
+            node = after
+            if most == _sre.MAXREPEAT:
+                self.unbounded += 1
+                loop = self._node("split", [])
+                self.outs[loop] = [self._sequence(body, flags, loop), after]
+                node = loop
+            else:
+                for _ in range(most - least):
+                    node = self._node("split", [self._sequence(body, flags, node), after])
+            for _ in range(least):
+                node = self._sequence(body, flags, node)
+            return node
+        raise _Unsupported(op)  # (GROUPREF, ASSERT, ATOMIC_GROUP, POSSESSIVE_REPEAT…)
+
+    # ------------------------------------------------------------------ searching
+
+    def search(self, text: str) -> bool:
+        anchored = bool(self.anchors)
+        kernel: frozenset[int] = frozenset()
+        last = len(text) - 1
+        closures, steps = self._closures, self._steps
+        for i in range(len(text) + 1):
+            held = self._context(text, i, last) if anchored else 0
+            closure = closures.get((kernel, held))
+            if closure is None:
+                closure = self._closure(kernel, held)
+            chars, matched = closure
+            if matched:
+                return True
+            if i > last:
+                break
+            step = steps.get((chars, text[i]))
+            if step is None:
+                step = self._step(chars, text[i])
+            kernel = step
+        return False
+
+    def _context(self, text: str, i: int, last: int) -> int:
+        """Which anchors hold at place ``i`` (before ``text[i]``), as bits."""
+        key = (text[i - 1] if i else "", text[i] if i <= last else "", i == last)
+        bits = self._held.get(key)
+        if bits is None:
+            if len(self._held) > _MAX_REMEMBERED:
+                self._held.clear()
+            before, after, at_last = key
+            # (the place between the two characters, in a text that goes on after them
+            # unless ``after`` is the last: `$` holds before a last "\n" alone)
+            around = before + after + ("x" if after and not at_last else "")
+            bits = self._held[key] = sum(
+                1 << n for n, anchor in enumerate(self.anchors)
+                if anchor.match(around, len(before)) is not None
+            )  # fmt: skip
+        return bits
+
+    def _closure(self, kernel: frozenset[int], held: int) -> tuple[int, bool]:
+        """The character states reached from ``kernel`` (and from the start: a search may
+        begin anywhere) by splits and the anchors that hold, and whether the end is."""
+        if len(self._closures) > _MAX_SETS or len(self._steps) > _MAX_REMEMBERED:
+            self._forget()
+        seen: set[int] = set()
+        todo = [self.start, *kernel]
+        chars: list[int] = []
+        matched = False
+        kinds, outs, anchor_of = self.kinds, self.outs, self.anchor_of
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            kind = kinds[node]
+            if kind == "char":
+                chars.append(node)
+            elif kind == "split":
+                todo += outs[node]
+            elif kind == "anchor":
+                if held >> anchor_of[node] & 1:
+                    todo += outs[node]
+            else:
+                matched = True
+        found = frozenset(chars)
+        number = self._sets.get(found)
+        if number is None:
+            number = self._sets[found] = len(self._set_list)
+            self._set_list.append(found)
+        closure = self._closures[(kernel, held)] = (number, matched)
+        return closure
+
+    def _step(self, chars: int, character: str) -> frozenset[int]:
+        """The states the character states numbered ``chars`` go on to on ``character``."""
+        reached = []
+        for node in self._set_list[chars]:
+            test = self.tests[node]
+            said = self._said[test]
+            accepts = said.get(character)
+            if accepts is None:
+                accepts = said[character] = self.char_tests[test].fullmatch(character) is not None
+            if accepts:
+                reached += self.outs[node]
+        step = self._steps[(chars, character)] = frozenset(reached)
+        return step
+
+    def _forget(self) -> None:
+        """Start the remembered sets afresh (a pattern and text that meet very many)."""
+        self._closures.clear()
+        self._steps.clear()
+        self._sets.clear()
+        self._set_list.clear()
+
+
+def _one_character(op: str, arg: Any) -> str:
+    """A pattern of the one character ``op``/``arg`` matches, for ``re`` to test."""
+    if op == "LITERAL":
+        return _char(arg)
+    if op == "NOT_LITERAL":
+        return f"[^{_char(arg)}]"
+    if op == "ANY":
+        return "."
+    negated = ""
+    parts = []
+    for kind, value in arg:
+        kind = str(kind)
+        if kind == "NEGATE":
+            negated = "^"
+        elif kind == "LITERAL":
+            parts.append(_char(value))
+        elif kind == "RANGE":
+            parts.append(f"{_char(value[0])}-{_char(value[1])}")
+        elif kind == "CATEGORY" and str(value) in _CLASSES:
+            parts.append(_CLASSES[str(value)])
+        else:
+            raise _Unsupported(kind)
+    return f"[{negated}{''.join(parts)}]"
+
+
+def _char(code: int) -> str:
+    return f"\\U{code:08x}"
