@@ -14,8 +14,9 @@ character (``a``, ``[^\\w-]``, ``.``, under the flags in force there: ``(?i:…)
 of ``re`` itself, one character at a time, and each anchor (``^``, ``$``, ``\\b``, ``\\A``…)
 of the two characters around its place: what they accept is exactly what ``re`` accepts.
 A pattern the automaton cannot stand for (a back-reference, a lookaround, an atomic group
-or a possessive repeat, which change what matches; or too many states) has no searcher:
-``re`` matches it.
+or a possessive repeat, which change what matches; a group with ASCII or Unicode classes of
+its own, `(?a:…)`, where ``re.search`` finds what ``re.match`` would not; or too many
+states) has no searcher: ``re`` matches it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ _MAX_SETS = 5_000  # sets of states remembered before the memory starts afresh
 _MAX_REMEMBERED = 200_000  # steps (or places' anchors) remembered, likewise
 
 _sre: Any = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
-_SCOPED = re.IGNORECASE | re.DOTALL | re.MULTILINE | re.ASCII | re.UNICODE  # (as in force)
+# the letters of the flags a group may turn on or off (`(?a-i:…)`)
+_LETTERS = {"a": re.ASCII, "i": re.IGNORECASE, "L": re.LOCALE, "m": re.MULTILINE,
+            "s": re.DOTALL, "u": re.UNICODE, "x": re.VERBOSE}  # fmt: skip
 _ANCHORS = {
     "AT_BEGINNING": "^",
     "AT_BEGINNING_STRING": r"\A",
@@ -106,10 +109,11 @@ class _Automaton:
         self.anchor_of: list[int] = [-1]  # (an anchor state's anchor, else -1)
         self.char_tests: list[re.Pattern[str]] = []
         self.anchors: list[re.Pattern[str]] = []
-        self._known: dict[tuple[str, int], int] = {}  # (source, flags) -> test or anchor
+        self._flags = pattern.flags & ~re.DEBUG  # (the pattern's own: `(?i)` too)
+        self._known: dict[str, int] = {}  # (a part's source, in its scopes) -> its test
         self.unbounded = 0  # repeats without an upper bound, each time one is written out
         parsed = _sre.parse(pattern.pattern, pattern.flags)
-        self.start = self._sequence(list(parsed), pattern.flags, self.MATCH)
+        self.start = self._sequence(list(parsed), "", self.MATCH)
         # (what each character test said of each character, and of each anchor the
         # characters around it)
         self._said: list[dict[str, bool]] = [{} for _ in self.char_tests]
@@ -130,40 +134,43 @@ class _Automaton:
         self.anchor_of.append(anchor)
         return len(self.kinds) - 1
 
-    def _compiled(self, source: str, flags: int, into: list[re.Pattern[str]]) -> int:
-        key = (source, flags & _SCOPED)
-        if key not in self._known:
-            into.append(re.compile(source, flags & _SCOPED))
-            self._known[key] = len(into) - 1
-        return self._known[key]
+    def _compiled(self, source: str, scopes: str, into: list[re.Pattern[str]]) -> int:
+        """The number of the test of ``source`` in the scoped flags ``scopes`` opens
+        (``(?a:(?i:``): compiled as the part of the whole pattern it is, the flags
+        combined as ``re`` combines them (`\\W` in `(?a:…)` is no `\\W` under re.ASCII)."""
+        whole = scopes + source + ")" * scopes.count("(")
+        if whole not in self._known:
+            into.append(re.compile(whole, self._flags))
+            self._known[whole] = len(into) - 1
+        return self._known[whole]
 
-    def _sequence(self, items: Sequence[tuple[Any, Any]], flags: int, after: int) -> int:
+    def _sequence(self, items: Sequence[tuple[Any, Any]], scopes: str, after: int) -> int:
         node = after
         for op, arg in reversed(items):
-            node = self._item(str(op), arg, flags, node)
+            node = self._item(str(op), arg, scopes, node)
         return node
 
-    def _item(self, op: str, arg: Any, flags: int, after: int) -> int:
+    def _item(self, op: str, arg: Any, scopes: str, after: int) -> int:
         if op in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
-            test = self._compiled(_one_character(op, arg), flags, self.char_tests)
+            test = self._compiled(_one_character(op, arg), scopes, self.char_tests)
             return self._node("char", [after], test=test)
         if op == "AT":
             source = _ANCHORS.get(str(arg))
             if source is None:
                 raise _Unsupported(str(arg))
-            anchor = self._compiled(source, flags, self.anchors)
+            anchor = self._compiled(source, scopes, self.anchors)
             return self._node("anchor", [after], anchor=anchor)
         if op == "SUBPATTERN":
             _group, add, remove, items = arg
-            scoped = (flags | add) & ~remove
-            if add & re.ASCII:  # (`(?a:…)` in a pattern that is Unicode otherwise)
-                scoped &= ~re.UNICODE
-            elif add & re.UNICODE:
-                scoped &= ~re.ASCII
-            return self._sequence(list(items), scoped, after)
+            if add & (re.ASCII | re.UNICODE | re.LOCALE):  # (`re.search` itself differs
+                # from `re.match` at each place there: `(?a:[^\w\s])` finds no "É")
+                raise _Unsupported("a group of its own ASCII or Unicode classes")
+            if add or remove:
+                scopes += f"(?{_letters(add)}{'-' if remove else ''}{_letters(remove)}:"
+            return self._sequence(list(items), scopes, after)
         if op == "BRANCH":
             _, alternatives = arg
-            starts = [self._sequence(list(a), flags, after) for a in alternatives]
+            starts = [self._sequence(list(a), scopes, after) for a in alternatives]
             return self._node("split", starts)
         if op in ("MAX_REPEAT", "MIN_REPEAT"):  # (greedy or lazy: alike for "whether")
             least, most, items = arg
@@ -172,13 +179,13 @@ class _Automaton:
             if most == _sre.MAXREPEAT:
                 self.unbounded += 1
                 loop = self._node("split", [])
-                self.outs[loop] = [self._sequence(body, flags, loop), after]
+                self.outs[loop] = [self._sequence(body, scopes, loop), after]
                 node = loop
             else:
                 for _ in range(most - least):
-                    node = self._node("split", [self._sequence(body, flags, node), after])
+                    node = self._node("split", [self._sequence(body, scopes, node), after])
             for _ in range(least):
-                node = self._sequence(body, flags, node)
+                node = self._sequence(body, scopes, node)
             return node
         raise _Unsupported(op)  # (GROUPREF, ASSERT, ATOMIC_GROUP, POSSESSIVE_REPEAT…)
 
@@ -300,6 +307,10 @@ def _one_character(op: str, arg: Any) -> str:
         else:
             raise _Unsupported(kind)
     return f"[{negated}{''.join(parts)}]"
+
+
+def _letters(flags: int) -> str:
+    return "".join(letter for letter, flag in _LETTERS.items() if flags & flag)
 
 
 def _char(code: int) -> str:

@@ -19,7 +19,7 @@ _ATOMS = st.sampled_from(
 )  # fmt: skip
 _ANCHORS = st.sampled_from(["^", "$", r"\b", r"\B", r"\A", r"\Z"])
 _REPEATS = st.sampled_from(["*", "+", "?", "*?", "+?", "??", "{2}", "{0,2}", "{1,3}", "{2,}"])
-_SCOPES = st.sampled_from(["(?:", "(", "(?i:", "(?s:", "(?m:", "(?a:", "(?-i:"])
+_SCOPES = st.sampled_from(["(?:", "(", "(?i:", "(?s:", "(?m:", "(?-i:", "(?x:", "(?i-s:"])
 
 
 def _patterns() -> st.SearchStrategy[str]:
@@ -85,7 +85,16 @@ def test_anchors_flags_and_counts_as_re_has_them(source: str, text: str, expecte
 
 @pytest.mark.parametrize(
     "source",
-    [r"(a)\1", r"a(?=b)", r"(?<!a)b", r"(?>a+)b", r"a++b", r"(a)?(?(1)b|c)", r"(ab){30000}"],
+    [
+        r"(a)\1",
+        r"a(?=b)",
+        r"(?<!a)b",
+        r"(?>a+)b",
+        r"a++b",
+        r"(a)?(?(1)b|c)",
+        r"(ab){30000}",
+        r"(?a:[^\w\s])",
+    ],
 )
 def test_a_pattern_the_automaton_cannot_stand_for_is_left_to_re(source: str) -> None:
     pattern = re.compile(source)
