@@ -23,16 +23,22 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 LONG_TEXT = 2_000  # characters: below this, ``re`` is both fast and safe enough, with
-# one unbounded repeat (`\d+`) or none; with more (`a.*b.*c`: n**3 ways to try), below a
-# quarter of it for each more, down to SHORT_TEXT
+# one unbounded repeat (`\d+`); with more (`a.*b.*c`: n**3 ways to try), below a quarter
+# of it for each more, down to SHORT_TEXT.  (With none, ``re`` takes time linear in the
+# text, and a fraction of the automaton's: it is searched by ``re`` at any length.)
 SHORT_TEXT = 64
-_MAX_NODES = 20_000  # automaton states (a counted repeat is written out: `(ab){5000}`)
+_MAX_NODES = 2_000  # automaton states (a counted repeat is written out: `(ab){500}`)
+_MAX_BUILT = 20_000  # parts read while building it (`(?:){4294967294}` makes no state)
 _MAX_SETS = 5_000  # sets of states remembered before the memory starts afresh
-_MAX_REMEMBERED = 200_000  # steps (or places' anchors) remembered, likewise
+_MAX_HELD = 200_000  # states held in those sets and in the steps remembered, likewise
+_MAX_REMEMBERED = 100_000  # steps, characters tested, or places' anchors remembered
+_KEPT = 20_000  # states a searcher keeps remembered from one text to the next
 
 _sre: Any = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
 # the letters of the flags a group may turn on or off (`(?a-i:…)`)
@@ -85,12 +91,16 @@ def _searcher(pattern: re.Pattern[str]) -> tuple[int, Callable[[str], bool] | No
     known = _SEARCHERS.get(pattern)
     if known is None:
         try:
-            automaton = _Automaton(pattern)
-        except _Unsupported:
-            known = _SEARCHERS[pattern] = (LONG_TEXT, None)
+            with warnings.catch_warnings():  # (as the rule's own compile: `[[]` is fine)
+                warnings.simplefilter("ignore", FutureWarning)
+                automaton = _Automaton(pattern)
+        except (_Unsupported, RecursionError):  # (groups nested hundreds deep)
+            known = _SEARCHERS[pattern] = (sys.maxsize, None)
         else:
             more = max(automaton.unbounded - 1, 0)
             long = max(LONG_TEXT >> min(2 * more, 16), SHORT_TEXT)
+            if not automaton.unbounded:
+                long = sys.maxsize
             known = _SEARCHERS[pattern] = (long, automaton.search)
     return known
 
@@ -112,6 +122,7 @@ class _Automaton:
         self._flags = pattern.flags & ~re.DEBUG  # (the pattern's own: `(?i)` too)
         self._known: dict[str, int] = {}  # (a part's source, in its scopes) -> its test
         self.unbounded = 0  # repeats without an upper bound, each time one is written out
+        self._built = 0  # parts read
         parsed = _sre.parse(pattern.pattern, pattern.flags)
         self.start = self._sequence(list(parsed), "", self.MATCH)
         # (what each character test said of each character, and of each anchor the
@@ -122,6 +133,7 @@ class _Automaton:
         self._steps: dict[tuple[int, str], frozenset[int]] = {}
         self._sets: dict[frozenset[int], int] = {}
         self._set_list: list[frozenset[int]] = []
+        self._size = 0  # states held in the sets and steps remembered
 
     # ------------------------------------------------------------------ building
 
@@ -145,6 +157,9 @@ class _Automaton:
         return self._known[whole]
 
     def _sequence(self, items: Sequence[tuple[Any, Any]], scopes: str, after: int) -> int:
+        self._built += len(items) + 1
+        if self._built > _MAX_BUILT:
+            raise _Unsupported("too many parts")
         node = after
         for op, arg in reversed(items):
             node = self._item(str(op), arg, scopes, node)
@@ -192,6 +207,13 @@ class _Automaton:
     # ------------------------------------------------------------------ searching
 
     def search(self, text: str) -> bool:
+        try:
+            return self._search(text)
+        finally:
+            if self._size > _KEPT:  # (what it remembers of a text is of no use for long)
+                self._forget()
+
+    def _search(self, text: str) -> bool:
         anchored = bool(self.anchors)
         kernel: frozenset[int] = frozenset()
         last = len(text) - 1
@@ -232,7 +254,11 @@ class _Automaton:
     def _closure(self, kernel: frozenset[int], held: int) -> tuple[int, bool]:
         """The character states reached from ``kernel`` (and from the start: a search may
         begin anywhere) by splits and the anchors that hold, and whether the end is."""
-        if len(self._closures) > _MAX_SETS or len(self._steps) > _MAX_REMEMBERED:
+        if (
+            len(self._closures) > _MAX_SETS
+            or len(self._steps) > _MAX_REMEMBERED
+            or self._size > _MAX_HELD
+        ):
             self._forget()
         seen: set[int] = set()
         todo = [self.start, *kernel]
@@ -259,7 +285,9 @@ class _Automaton:
         if number is None:
             number = self._sets[found] = len(self._set_list)
             self._set_list.append(found)
+            self._size += len(found)
         closure = self._closures[(kernel, held)] = (number, matched)
+        self._size += len(kernel)
         return closure
 
     def _step(self, chars: int, character: str) -> frozenset[int]:
@@ -270,10 +298,15 @@ class _Automaton:
             said = self._said[test]
             accepts = said.get(character)
             if accepts is None:
+                if len(said) > _MAX_REMEMBERED:  # (a text of very many characters)
+                    said.clear()
                 accepts = said[character] = self.char_tests[test].fullmatch(character) is not None
             if accepts:
                 reached += self.outs[node]
-        step = self._steps[(chars, character)] = frozenset(reached)
+        step = frozenset(reached)
+        if len(self._steps) <= _MAX_REMEMBERED:  # (else not kept: see _closure)
+            self._steps[(chars, character)] = step
+            self._size += len(step)
         return step
 
     def _forget(self) -> None:
@@ -282,6 +315,7 @@ class _Automaton:
         self._steps.clear()
         self._sets.clear()
         self._set_list.clear()
+        self._size = 0
 
 
 def _one_character(op: str, arg: Any) -> str:

@@ -3,7 +3,10 @@ takes no time on the texts that hold ``re`` up for minutes."""
 
 from __future__ import annotations
 
+import inspect
 import re
+import sys
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -112,13 +115,64 @@ def test_a_text_that_holds_re_up_for_minutes_is_searched_at_once() -> None:
 
 
 def test_the_more_unbounded_repeats_the_shorter_a_long_text() -> None:
-    # (re's worst case grows as the text's length to the power of the repeats, plus one)
+    # (re's worst case grows as the text's length to the power of the repeats, plus one;
+    # without one, re takes time linear in the text, and less of it than the automaton)
     lengths = [
         linear_regex._searcher(re.compile(source))[0]
-        for source in ["abc", r"\d+", r"a.*b", r"a.*b.*c", r"a.*b.*c.*d", r"(.*a){9}!"]
+        for source in ["abc", r"x.{0,200}y", r"\d+", r"a.*b", r"a.*b.*c", r"a.*b.*c.*d"]
     ]
-    assert lengths == [LONG_TEXT, LONG_TEXT, LONG_TEXT, LONG_TEXT // 4, LONG_TEXT // 16, 64]
-    assert linear_regex._searcher(re.compile(r"(a)\1"))[0] == LONG_TEXT
+    assert lengths == [sys.maxsize, sys.maxsize, LONG_TEXT, LONG_TEXT, 500, 125]
+    assert linear_regex._searcher(re.compile(r"(.*a){9}!"))[0] == 64
+    assert linear_regex._searcher(re.compile(r"(a)\1"))[0] == sys.maxsize
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        # (a part that makes no state, written out forever: not searched here, where re
+        # would take gigabytes)
+        ("(?:){4294967294}x", None),
+        ("(?:(?:){60000}){60000}x", None),
+        ("x.{0,9000}y", "x" + "a" * 3000),  # (too many states: re, in linear time on it)
+        ("a.*[ab]{5000}c", "a" + "b" * 6000),
+    ],
+)
+def test_a_pattern_too_big_for_the_automaton_is_left_to_re(source: str, text: str | None) -> None:
+    pattern = re.compile(source)
+    assert searcher(pattern) is None
+    if text is not None:
+        assert search(pattern, text) is (pattern.search(text) is not None)
+
+
+def test_groups_nested_deeper_than_the_stack_lets_it_read_are_left_to_re() -> None:
+    pattern = re.compile("(" * 150 + "b" + ")" * 150 + "$")
+
+    def deep(frames: int) -> Callable[[str], bool] | None:
+        return deep(frames - 1) if frames else searcher(pattern)
+
+    depth = len(inspect.stack())
+    assert deep(sys.getrecursionlimit() - depth - 100) is None
+    assert search(pattern, "a" * 3000 + "b") is True
+
+
+def test_a_part_re_warns_of_is_read_without_a_word(recwarn: pytest.WarningsRecorder) -> None:
+    # (`[[` is a set in a later Python: the rule's own compile says nothing of it either)
+    with pytest.warns(FutureWarning):
+        pattern = re.compile("[[a]x.*y")
+    assert searcher(pattern) is not None
+    assert search(pattern, "[x" * 2000 + "y") is True
+    assert not recwarn.list
+
+
+def test_what_a_searcher_remembers_of_a_text_is_bounded() -> None:
+    pattern = re.compile(r"a.*[ab]{12}c")
+    found = searcher(pattern)
+    assert found is not None
+    text = "".join("ab"[(n * 7919) % 13 % 2] for n in range(50_000))  # many sets of states
+    assert found(text) is False
+    automaton = found.__self__  # type: ignore[attr-defined]
+    assert automaton._size <= linear_regex._KEPT
+    assert found(text + "c") is True
 
 
 def test_short_texts_are_left_to_re(monkeypatch: pytest.MonkeyPatch) -> None:
