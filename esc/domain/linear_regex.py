@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,6 +32,7 @@ LONG_TEXT = 2_000  # characters: below this, ``re`` is both fast and safe enough
 # of it for each more, down to SHORT_TEXT.  (With none, ``re`` takes time linear in the
 # text, and a fraction of the automaton's: it is searched by ``re`` at any length.)
 SHORT_TEXT = 64
+NEVER = 1 << 62  # (the length from which a text is long for a pattern ``re`` searches alone)
 _MAX_NODES = 2_000  # automaton states (a counted repeat is written out: `(ab){500}`)
 _MAX_BUILT = 20_000  # parts read while building it (`(?:){4294967294}` makes no state)
 _MAX_SETS = 5_000  # sets of states remembered before the memory starts afresh
@@ -95,12 +95,12 @@ def _searcher(pattern: re.Pattern[str]) -> tuple[int, Callable[[str], bool] | No
                 warnings.simplefilter("ignore", FutureWarning)
                 automaton = _Automaton(pattern)
         except (_Unsupported, RecursionError):  # (groups nested hundreds deep)
-            known = _SEARCHERS[pattern] = (sys.maxsize, None)
+            known = _SEARCHERS[pattern] = (NEVER, None)
         else:
             more = max(automaton.unbounded - 1, 0)
             long = max(LONG_TEXT >> min(2 * more, 16), SHORT_TEXT)
             if not automaton.unbounded:
-                long = sys.maxsize
+                long = NEVER
             known = _SEARCHERS[pattern] = (long, automaton.search)
     return known
 
