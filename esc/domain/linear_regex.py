@@ -120,7 +120,8 @@ class _Automaton:
         self.char_tests: list[re.Pattern[str]] = []
         self.anchors: list[re.Pattern[str]] = []
         self._flags = pattern.flags & ~re.DEBUG  # (the pattern's own: `(?i)` too)
-        self._known: dict[str, int] = {}  # (a part's source, in its scopes) -> its test
+        self._known: dict[tuple[bool, str], int] = {}  # (an anchor?, a part's source in
+        # its scopes) -> the number of its test
         self.unbounded = 0  # repeats without an upper bound, each time one is written out
         self._built = 0  # parts read
         parsed = _sre.parse(pattern.pattern, pattern.flags)
@@ -151,10 +152,11 @@ class _Automaton:
         (``(?a:(?i:``): compiled as the part of the whole pattern it is, the flags
         combined as ``re`` combines them (`\\W` in `(?a:…)` is no `\\W` under re.ASCII)."""
         whole = scopes + source + ")" * scopes.count("(")
-        if whole not in self._known:
+        key = (into is self.anchors, whole)
+        if key not in self._known:
             into.append(re.compile(whole, self._flags))
-            self._known[whole] = len(into) - 1
-        return self._known[whole]
+            self._known[key] = len(into) - 1
+        return self._known[key]
 
     def _sequence(self, items: Sequence[tuple[Any, Any]], scopes: str, after: int) -> int:
         self._built += len(items) + 1
