@@ -361,17 +361,11 @@ def plan(
             at, revisit = moment, False
         else:
             then = views(moment)
-            at, turns = _next_instant(versions, then, moment, now, config, memory, sla_at)
-            held = deferred is not None  # (rules the cap on actions held back at `moment`)
+            at = _next_instant(versions, then, moment, now, config, memory, sla_at)
             at_deferred = deferred is not None and moment < deferred < at
             if deferred is not None and at_deferred:
                 at = deferred  # (what the cap on actions left: the rules' next instant)
             deferred = None
-            if not (turns or held) and versions.quiet(moment, now) and _all_before(
-                then, moment, now
-            ):  # (the rules' view is at now what it was at `moment`, where they ran (or
-                # the last sweep ran them): they do what they did then, nothing more)
-                break
             if step == MAX_REPLAY_STEPS and at < now:  # (moments left: never silently)
                 skipped.append(
                     f"replay stopped after {MAX_REPLAY_STEPS:,} moments, at"
@@ -1557,14 +1551,13 @@ def _next_instant(
     config: Config,
     memory: Mapping[str, dt.datetime],
     sla_at: _Slas,
-) -> tuple[dt.datetime, bool]:
+) -> dt.datetime:
     """The first moment after ``since`` and before ``now`` at which the rules' view of the
     ticket changes: a warning or deadline crossed, the ticket changed, or a time-based
     condition (age, idle, overdue, repeat) reached; else ``now``.  ``view`` is the ticket
-    as the rules see it at ``since``.  And whether it changes then: at ``now``, it may not
-    (nothing was recorded, crossed or reached in (since, now])."""
+    as the rules see it at ``since``."""
     if since >= now:
-        return now, True
+        return now
     known = sla_at.known(view, since) if _all_before(view, since, now) else None
     if known is not None:  # (the rules computed it: no need of one as of now)
         sla = known
@@ -1573,23 +1566,20 @@ def _next_instant(
             for c in sla.clocks
             if c.stop is None and not c.pausing
             for m in (c.warn, c.due)
-            if m is not None and since < m <= now
+            if m is not None and since < m < now
         ]
     else:
         sla = sla_at(view, now)
-        moments = sla.events_after(since)
+        moments = [m for m in sla.events_after(since) if m < now]
     if view.requests:  # (each request's own OLA clock is logged at its marks)
         moments += [m for c in request_clocks(view, sla.policy, since)
                     if c is not None and c.stop is None and not c.pausing
-                    for m in (c.warn, c.due) if m is not None and since < m <= now]  # fmt: skip
+                    for m in (c.warn, c.due) if m is not None and since < m < now]  # fmt: skip
     change = versions.next_change(since)
-    if change is not None:
+    if change is not None and change < now:
         moments.append(change)
-    moments += [m for m in time_moments(view, sla, config, memory) if since < m <= now]
-    if not moments:
-        return now, False
-    first = min(moments)
-    return (fixed_in(first, _replay_zone(config, now)) if first < now else now), True
+    moments += [m for m in time_moments(view, sla, config, memory) if since < m < now]
+    return fixed_in(min(moments), _replay_zone(config, now)) if moments else now
 
 
 _ZONES: dict[tuple[int, dt.datetime], tuple[Config, dt.tzinfo | None]] = {}
