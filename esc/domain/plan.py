@@ -1926,18 +1926,29 @@ def time_moments(
 def _limits_reached(
     ticket: Ticket, leaves: list[DurationCondition], dues: list[dt.datetime]
 ) -> list[dt.datetime]:
-    """When each age/idle/overdue limit of ``leaves`` is reached (``dues``: the running
-    clocks' deadlines, from which overdue counts)."""
+    """When each age/idle/overdue limit of ``leaves`` turns its condition (``dues``: the
+    running clocks' deadlines, from which overdue counts): `>=` and `<` at the limit, `>`
+    and `<=` a second after it (esc's times are whole seconds), `!=` at both (false for
+    the one second of the limit)."""
     moments: list[dt.datetime | None] = []
     for leaf in leaves:
-        past = dt.timedelta(seconds=1) if leaf.op == ">" else dt.timedelta(0)
-        if leaf.name == "age":
-            moments.append(_after(ticket.created, leaf.limit, past))
-        elif leaf.name == "idle":
-            moments.append(_after(ticket.updated, leaf.limit, past))
-        else:
-            moments += [_after(due, leaf.limit, past) for due in dues]
+        for past in _TURNS[leaf.op]:
+            if leaf.name == "age":
+                moments.append(_after(ticket.created, leaf.limit, past))
+            elif leaf.name == "idle":
+                moments.append(_after(ticket.updated, leaf.limit, past))
+            else:
+                moments += [_after(due, leaf.limit, past) for due in dues]
     return [m for m in moments if m is not None]
+
+
+_TURNS = {  # (when, after its limit, a duration condition turns true or false)
+    ">=": (dt.timedelta(0),),
+    "<": (dt.timedelta(0),),
+    ">": (_SECOND,),
+    "<=": (_SECOND,),
+    "!=": (dt.timedelta(0), _SECOND),
+}
 
 
 def _after(moment: dt.datetime, *spans: dt.timedelta) -> dt.datetime | None:

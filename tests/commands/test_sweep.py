@@ -153,6 +153,45 @@ def test_a_tag_a_policy_reads_on_a_settled_ticket_is_logged_at_its_time_whatever
     assert logs[0][-1] == f"- 2026-11-24T10:10:00+01:00 · {reselected}"
 
 
+@pytest.mark.parametrize(
+    ("condition", "sweeps"),
+    [
+        # (`idle <= 30m` turns false a second after 30 minutes: re-armed at 10:30:01, the
+        # rule fires again when the customer's message at 11:10 makes the ticket fresh)
+        ('{idle: "<=30m"}', ["10:00", "11:20"]),
+        ('{idle: "<=30m"}', ["10:00", "11:00", "11:20"]),
+        # (`age != 1h` is false for the one second at 11:00:00, true again at 11:00:01)
+        ('{age: "!=1h"}', ["10:00", "12:00"]),
+    ],
+)
+def test_a_limit_that_turns_at_the_second_after_it_re_arms_its_rule_at_any_cadence(
+    tmp_path: Path, condition: str, sweeps: list[str]
+) -> None:
+    """What a rule on `age`, `idle` or `overdue` does is the same whatever sweeps ran
+    between, as sweeping every second (audit r78): a `<=` limit turns false, and a `!=`
+    one true again, a second after the limit is reached, where the replay looked at the
+    limit alone and saw the condition unchanged."""
+    texts = []
+    every_five = [f"{h}:{m:02d}" for h in (10, 11) for m in range(0, 60, 5)]
+    for cadence in (sweeps, every_five):
+        root = tmp_path / f"ws-{len(texts)}"
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        rule = f"rules:\n  - name: r\n    when: {condition}\n    then: {{note: hi}}\n"
+        (root / "rules.yaml").write_text(ALWAYS_OPEN + rule)
+        desk = Esc(root)
+        ticket = desk.ok("create", "--title", "x", now="2026-11-20T10:00:00+00:00").strip()
+        for at, what in sorted([(at, "sweep") for at in [*cadence, "12:00"]] + [("11:10", "a")]):
+            now = f"2026-11-20T{at}:00+00:00"
+            if what == "a":  # (the customer answers)
+                desk.ok("comment", ticket, "-m", "still broken", "--from-customer", now=now)
+            else:
+                desk.ok("sweep", "--no-report", "--no-notify", now=now)
+        text = (root / "tickets" / f"{ticket}.md").read_text()
+        texts.append([line for line in text.splitlines() if "rule:r" in line])
+    assert texts[0] == texts[1]
+    assert len(texts[0]) >= 2, texts[0]
+
+
 def test_a_customer_message_that_reopens_a_ticket_a_missed_rule_resolved_logs_alike_at_any_cadence(
     tmp_path: Path,
 ) -> None:
