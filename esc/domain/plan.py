@@ -353,8 +353,6 @@ def plan(
         and isinstance(ticket.extra.get("sla"), Mapping)
     )
     revisit = revisit or unversioned
-    looked: dt.datetime | None = None  # (the last instant this replay ran the rules at)
-    held_then = False  # (and whether the cap held some back there)
     for step in range(MAX_REPLAY_STEPS + 1):
         then: Ticket | None = None  # (the ticket as it was just before ``at``)
         if moment is None:
@@ -363,21 +361,11 @@ def plan(
             at, revisit = moment, False
         else:
             then = views(moment)
-            at, turns = _next_instant(versions, then, moment, now, config, memory, sla_at)
-            held = deferred is not None  # (rules the cap on actions held back at `moment`)
+            at = _next_instant(versions, then, moment, now, config, memory, sla_at)
             at_deferred = deferred is not None and moment < deferred < at
             if deferred is not None and at_deferred:
                 at = deferred  # (what the cap on actions left: the rules' next instant)
             deferred = None
-            if (
-                not (turns or held or held_then)
-                and looked == moment
-                and versions.quiet(moment, now)
-                and _all_before(then, moment, now)
-            ):  # (the rules' view is at now what it was at `moment`, where this replay ran
-                # them (not the last sweep: a hand edit since, without a log line, it never
-                # saw) and the cap held none back: they do what they did then, nothing more)
-                break
             if step == MAX_REPLAY_STEPS and at < now:  # (moments left: never silently)
                 skipped.append(
                     f"replay stopped after {MAX_REPLAY_STEPS:,} moments, at"
@@ -409,7 +397,6 @@ def plan(
             )  # fmt: skip
             chain = chain + 1 if at_deferred else 0
             held_back = [s for s in outcome.skipped if s.endswith(CAP_REACHED)]
-            held_then = bool(held_back)
             if budget[0] <= 0 and held_back and chain < len(config.automation) and at < now:
                 # (the cap reached: the rules it stopped act at the next instant, as a sweep
                 # then would, and so on while the cap holds some back, as sweeps every second
@@ -440,9 +427,6 @@ def plan(
                     changed = after
         if at >= now:
             break
-        looked = at
-        if not view.active:
-            held_then = False  # (no rule ran: none was held back)
         if unversioned and at == since and not effects:
             unversioned = False  # (nothing the rules did at its instant: the block stands)
         else:
@@ -1567,14 +1551,13 @@ def _next_instant(
     config: Config,
     memory: Mapping[str, dt.datetime],
     sla_at: _Slas,
-) -> tuple[dt.datetime, bool]:
+) -> dt.datetime:
     """The first moment after ``since`` and before ``now`` at which the rules' view of the
     ticket changes: a warning or deadline crossed, the ticket changed, or a time-based
     condition (age, idle, overdue, repeat) reached; else ``now``.  ``view`` is the ticket
-    as the rules see it at ``since``.  And whether it changes then: at ``now``, it may not
-    (nothing was recorded, crossed or reached in (since, now])."""
+    as the rules see it at ``since``."""
     if since >= now:
-        return now, True
+        return now
     known = sla_at.known(view, since) if _all_before(view, since, now) else None
     if known is not None:  # (the rules computed it: no need of one as of now)
         sla = known
@@ -1583,23 +1566,20 @@ def _next_instant(
             for c in sla.clocks
             if c.stop is None and not c.pausing
             for m in (c.warn, c.due)
-            if m is not None and since < m <= now
+            if m is not None and since < m < now
         ]
     else:
         sla = sla_at(view, now)
-        moments = sla.events_after(since)
+        moments = [m for m in sla.events_after(since) if m < now]
     if view.requests:  # (each request's own OLA clock is logged at its marks)
         moments += [m for c in request_clocks(view, sla.policy, since)
                     if c is not None and c.stop is None and not c.pausing
-                    for m in (c.warn, c.due) if m is not None and since < m <= now]  # fmt: skip
+                    for m in (c.warn, c.due) if m is not None and since < m < now]  # fmt: skip
     change = versions.next_change(since)
-    if change is not None:
+    if change is not None and change < now:
         moments.append(change)
-    moments += [m for m in time_moments(view, sla, config, memory) if since < m <= now]
-    if not moments:
-        return now, False
-    first = min(moments)
-    return (fixed_in(first, _replay_zone(config, now)) if first < now else now), True
+    moments += [m for m in time_moments(view, sla, config, memory) if since < m < now]
+    return fixed_in(min(moments), _replay_zone(config, now)) if moments else now
 
 
 _ZONES: dict[tuple[int, dt.datetime], tuple[Config, dt.tzinfo | None]] = {}
