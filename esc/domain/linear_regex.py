@@ -21,11 +21,11 @@ states) has no searcher: ``re`` matches it.
 
 from __future__ import annotations
 
-import importlib
 import re
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from esc.domain.slow_regex import SRE, parsed_pattern
 
 LONG_TEXT = 2_000  # characters: below this, ``re`` is both fast and safe enough, with
 # one unbounded repeat (`\d+`); with more (`a.*b.*c`: n**3 ways to try), below a quarter
@@ -40,7 +40,6 @@ _MAX_HELD = 200_000  # states held in those sets and in the steps remembered, li
 _MAX_REMEMBERED = 100_000  # steps, characters tested, or places' anchors remembered
 _KEPT = 20_000  # states a searcher keeps remembered from one text to the next
 
-_sre: Any = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
 # the letters of the flags a group may turn on or off (`(?a-i:…)`)
 _LETTERS = {"a": re.ASCII, "i": re.IGNORECASE, "L": re.LOCALE, "m": re.MULTILINE,
             "s": re.DOTALL, "u": re.UNICODE, "x": re.VERBOSE}  # fmt: skip
@@ -91,9 +90,7 @@ def _searcher(pattern: re.Pattern[str]) -> tuple[int, Callable[[str], bool] | No
     known = _SEARCHERS.get(pattern)
     if known is None:
         try:
-            with warnings.catch_warnings():  # (as the rule's own compile: `[[]` is fine)
-                warnings.simplefilter("ignore", FutureWarning)
-                automaton = _Automaton(pattern)
+            automaton = _Automaton(pattern)
         except (_Unsupported, RecursionError):  # (groups nested hundreds deep)
             known = _SEARCHERS[pattern] = (NEVER, None)
         else:
@@ -124,7 +121,7 @@ class _Automaton:
         # its scopes) -> the number of its test
         self.unbounded = 0  # repeats without an upper bound, each time one is written out
         self._built = 0  # parts read
-        parsed = _sre.parse(pattern.pattern, pattern.flags)
+        parsed = parsed_pattern(pattern.pattern, pattern.flags)
         self.start = self._sequence(list(parsed), "", self.MATCH)
         # (what each character test said of each character, and of each anchor the
         # characters around it)
@@ -193,7 +190,7 @@ class _Automaton:
             least, most, items = arg
             body = list(items)
             node = after
-            if most == _sre.MAXREPEAT:
+            if most == SRE.MAXREPEAT:
                 self.unbounded += 1
                 loop = self._node("split", [])
                 self.outs[loop] = [self._sequence(body, scopes, loop), after]

@@ -69,14 +69,24 @@ class _Danger(Exception):
     """A repeat that may backtrack without end was found."""
 
 
+SRE: Any = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
+
+
+def parsed_pattern(pattern: str, flags: int) -> Any:
+    """``pattern`` as ``re`` parses it (with ``flags``): ``re.error`` if it is none, and
+    without a word of a character a later Python reads otherwise (`[[`: as Python reads it
+    now, as the rule's own compile does)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return SRE.parse(pattern, flags)
+
+
 def backtracks_badly(pattern: str, flags: int) -> bool:
     """Whether ``pattern`` (with ``flags``) has a repeat that may match one text in
     exponentially many ways (or, bounded, in n**10 or more)."""
-    sre = getattr(re, "_parser", None) or importlib.import_module("sre_parse")
+    sre = SRE
     try:
-        with warnings.catch_warnings():  # (a character a later Python reads otherwise,
-            warnings.simplefilter("ignore", FutureWarning)  # `[[`: as Python reads it now)
-            parsed = sre.parse(pattern, flags)
+        parsed = parsed_pattern(pattern, flags)
         sample = _SAMPLE + "".join(sorted(_named(sre, list(parsed)) - _EVERY))
         _Reader(sre, parsed.state, sample).sequence(list(parsed), free=True)
     except _Danger:
