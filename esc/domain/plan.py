@@ -296,7 +296,7 @@ def plan(
     # a rule that fired and is still true)
     changed_rules = stored not in (None, sweep_version(config))
     seen = (  # (none without a block: a ticket never swept, as most a first sweep reads)
-        functools.cache(functools.partial(_seen, ticket, changed_rules))
+        _once(functools.partial(_seen, ticket, changed_rules))
         if "sla" in ticket.extra
         else None
     )
@@ -1442,6 +1442,19 @@ def _checked(ticket: Ticket) -> dt.datetime | None:
     """When a sweep last wrote this ticket (the ``checked`` time of its ``sla`` block)."""
     stored = ticket.extra.get("sla")
     return coerce_timestamp(stored.get("checked")) if isinstance(stored, Mapping) else None
+
+
+def _once(make: Callable[[], V]) -> Callable[[], V]:
+    """``make``'s answer, made when first asked for and kept (``functools.cache`` of a
+    partial costs a ``functools.update_wrapper`` per ticket a sweep plans)."""
+    kept: list[V] = []
+
+    def answer() -> V:
+        if not kept:
+            kept.append(make())
+        return kept[0]
+
+    return answer
 
 
 def _seen(ticket: Ticket, retimed: bool = True) -> automation.Seen | None:

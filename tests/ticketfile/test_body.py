@@ -514,3 +514,31 @@ def test_a_name_is_written_as_given_but_for_the_separator(name: str, written: st
     entry = body.render_entry(model.Entry(at, name, "note", "Hi"))
     (read,) = body.parse_body(f"x\n\n## Conversation\n\n{entry}")[1]
     assert (read.author, read.text) == (written, "Hi")
+
+
+# Lines built from the pieces that decide how a log line is cut: separators, arrows, the
+# none mark, spaces and tabs around values, quotes, odd whitespace, field-like words.
+_LINE_PIECES = st.sampled_from(
+    [" · ", " → ", "—", " ", "  ", "\t", "·", "→", ":", ": ", '"', '"a b"', "\\", "\r",
+     "\x0b", "\xa0", "\u2003", "\n", "-", "- ", "status", "sla.first_response", "_x", "é",
+     "2026-11-20T10:00:00+01:00", "2026-02-30T10:00:00Z", "bob", "a", "open"]
+)  # fmt: skip
+
+
+_PARTS = st.lists(_LINE_PIECES, max_size=4).map("".join)
+# A line in a log line's shape, each part of it drawn from the pieces (odd ones included)
+_SHAPED = st.tuples(_PARTS, _PARTS, _PARTS, _PARTS, _PARTS).map(
+    lambda p: f"- 2026-11-20T10:00:00+01:00 · {p[0]} · status: {p[1]} → {p[2]} · {p[3]}{p[4]}"
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.lists(_LINE_PIECES, max_size=14).map("".join), _SHAPED), st.booleans())
+def test_a_log_line_reads_the_same_on_the_quick_path_and_the_general_one(
+    line: str, headed: bool
+) -> None:
+    """parse_activity_line cuts a line without quotes with str.find; every line reads as
+    the general reading (one regex for the whole line, values as JSON strings) reads it."""
+    if headed:  # (most lines start as a log line does: a time, then who acted)
+        line = "- 2026-11-20T10:00:00+01:00 · " + line
+    assert body.parse_activity_line(line) == body._parse_line(line.rstrip())
