@@ -4,6 +4,7 @@ paths (cutting at headings, reading only the lines a question needs) reading the
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from esc.domain import model
 from esc.domain.model import Activity
+from esc.domain.timestamps import timestamp
 from esc.ticketfile import body
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
@@ -532,13 +534,37 @@ _SHAPED = st.tuples(_PARTS, _PARTS, _PARTS, _PARTS, _PARTS).map(
 )
 
 
+_WHOLE_LINE = re.compile(r"- (?P<at>\S+) · (?P<by>.+?) · (?P<rest>.*)")
+_CHANGE = re.compile(r"(?P<field>[A-Za-z_][\w.]*): (?P<rest>.*)")
+
+
+def _read_by_regex(line: str) -> Activity | None:
+    """The grammar of a log line as regular expressions of the whole line (esc's reading
+    until it cut lines with str.find): what parse_activity_line must read alike."""
+    match = _WHOLE_LINE.fullmatch(line.rstrip())
+    at = timestamp(match["at"]) if match is not None else None
+    if match is None or at is None:
+        return None
+    by, rest = match["by"].strip(), match["rest"]
+    change = _CHANGE.fullmatch(rest)
+    if change is not None:
+        old, after = body._take_value(change["rest"], body.ARROW)
+        if after.startswith(body.ARROW):
+            new, after = body._take_value(after[len(body.ARROW) :], body.SEP)
+            note = after[len(body.SEP) :] if after.startswith(body.SEP) else ""
+            return Activity(at, by, field=change["field"], old=old, new=new, note=note)
+    event, _, note = rest.partition(body.SEP)
+    return Activity(at, by, event=event, note=note)
+
+
 @settings(max_examples=3000, deadline=None)
 @given(st.one_of(st.lists(_LINE_PIECES, max_size=14).map("".join), _SHAPED), st.booleans())
-def test_a_log_line_reads_the_same_on_the_quick_path_and_the_general_one(
+def test_a_log_line_is_cut_as_the_regular_expressions_of_its_grammar_cut_it(
     line: str, headed: bool
 ) -> None:
-    """parse_activity_line cuts a line without quotes with str.find; every line reads as
-    the general reading (one regex for the whole line, values as JSON strings) reads it."""
+    """parse_activity_line cuts a line with str.find (a quarter faster than one regex of the
+    whole line); on odd lines (separators, arrows and quotes where values go, odd spaces
+    and line breaks) it reads what the grammar's regular expressions read."""
     if headed:  # (most lines start as a log line does: a time, then who acted)
         line = "- 2026-11-20T10:00:00+01:00 · " + line
-    assert body.parse_activity_line(line) == body._parse_line(line.rstrip())
+    assert body.parse_activity_line(line) == _read_by_regex(line)
