@@ -51,7 +51,10 @@ _STRUCTURAL = re.compile(
     rf"(?:## (?:Conversation|Activity)\s*|{_HEAD_LIKE}|[<>]{{7}}(?:[ \t][^\n]*)?)"
 )
 _ESCAPED = re.compile(r"\\+" + _STRUCTURAL.pattern)
-_ACTIVITY_LINE = re.compile(r"- (?P<at>\S+) · (?P<by>.+?) · (?P<rest>.*)")
+# An activity line's start, its time (then who acted, up to the next separator: found with
+# str.find, see _cut_log_line), and the start of what follows if it is a field's change.
+_LINE_HEAD = re.compile(r"- (\S+) · ")
+_FIELD_NAME = re.compile(r"([A-Za-z_][\w.]*): ")
 
 
 def parse_body(body: str) -> tuple[str, tuple[Entry, ...], Sequence[Activity]]:
@@ -405,17 +408,14 @@ def parse_activity_line(line: str) -> Activity | None:
     optional `` · note``) or else an event and its note.  Cut with ``str.find`` after one
     short match: a regex of the whole line cost ~10% more (tested to read alike)."""
     line = line.rstrip()
-    head = _LINE_HEAD.match(line)
-    if head is None or "\n" in line:
+    cut = _cut_log_line(line)
+    if cut is None:
         return None
-    start = head.end()
-    cut = line.find(SEP, start + 1)  # (who acted: at least one character, up to a ` · `)
-    if cut < 0:
-        return None
-    at = timestamp(head[1])
+    written, start, end = cut
+    at = timestamp(written)
     if at is None:
         return None
-    by, rest = line[start:cut].strip(), line[cut + len(SEP) :]
+    by, rest = line[start:end].strip(), line[end + len(SEP) :]
     field = _FIELD_NAME.match(rest)
     if field is not None:
         old, after = _take_value(rest[field.end() :], ARROW)
@@ -427,8 +427,16 @@ def parse_activity_line(line: str) -> Activity | None:
     return Activity(at, by, event=event, note=note)
 
 
-_LINE_HEAD = re.compile(r"- (\S+) · ")  # (an activity line's start: its time)
-_FIELD_NAME = re.compile(r"([A-Za-z_][\w.]*): ")  # (a field change's start)
+
+def _cut_log_line(line: str) -> tuple[str, int, int] | None:
+    """The time as written, and where who acted starts and ends, of a line in the shape of
+    an activity line (``- <time> · <who> · …``, no line break in it); None for any other."""
+    head = _LINE_HEAD.match(line)
+    if head is None or "\n" in line:
+        return None
+    start = head.end()
+    end = line.find(SEP, start + 1)  # (who acted: at least one character, up to a ` · `)
+    return None if end < 0 else (head[1], start, end)
 
 
 def activity_time(line: str) -> dt.datetime | None:
@@ -438,9 +446,10 @@ def activity_time(line: str) -> dt.datetime | None:
 
 
 def _time_of(line: str) -> dt.datetime | None:
-    """The time at the start of what may be an activity line, read without the rest."""
-    cut = line.find(SEP, 2)
-    return timestamp(line[2:cut]) if line[:2] == "- " and cut >= 0 else None
+    """The time at the start of what may be an activity line, read without the rest (of a
+    line that is one, the time :func:`parse_activity_line` reads)."""
+    head = _LINE_HEAD.match(line)
+    return None if head is None else timestamp(head[1])
 
 
 def entry_time(block: str) -> dt.datetime | None:
@@ -497,7 +506,7 @@ def _fence_close(lines: list[str], first: int, mark: str) -> int | None:
         line = lines[j].rstrip("\r\n" + _ODD_BREAKS)
         if closing.fullmatch(line):
             return j
-        if ENTRY_HEAD.fullmatch(line) or _ACTIVITY_LINE.fullmatch(line):
+        if ENTRY_HEAD.fullmatch(line) or _cut_log_line(line) is not None:
             return None
     return None
 

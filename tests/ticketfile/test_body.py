@@ -557,7 +557,7 @@ def _read_by_regex(line: str) -> Activity | None:
     return Activity(at, by, event=event, note=note)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.one_of(st.lists(_LINE_PIECES, max_size=14).map("".join), _SHAPED), st.booleans())
 def test_a_log_line_is_cut_as_the_regular_expressions_of_its_grammar_cut_it(
     line: str, headed: bool
