@@ -311,6 +311,17 @@ def check_merge_driver(root: Path) -> Check:
     failure = merge_driver.driver_fails(words[: words.index("merge-file")])
     if failure:
         return Check("merge-driver", f"the merge driver (`{driver}`) fails: {failure}", fix)
+    inner = _git_config(root, "merge.esc.recursive")
+    if inner != git.INNER_MERGE:  # (a clone an older esc set up: advice, not a problem)
+        return Check(
+            "merge-driver",
+            f"merge driver for tickets: {driver}; but merge.esc.recursive is "
+            f"{f'`{inner}`' if inner else 'not set'}: a criss-cross merge (two clones that "
+            "merged each other's commits) leaves conflict markers in tickets both sides only "
+            f"added to (`{git.INNER_MERGE}` takes one common ancestor whole)",
+            fix,
+            advice=True,
+        )
     return Check("merge-driver", f"merge driver for tickets: {driver}")
 
 

@@ -758,6 +758,12 @@ RENDERED = "reports"  # the sweep's rendered reports (workspace.REPORTS_DIR: git
 # (report.contents.SWEEP_REPORTS: the files esc renders there, and nothing else of it)
 RENDERED_FILES = ("summary.md", "index.html", "report.json")
 MERGE_ATTRIBUTES = f"tickets/*.md merge=esc\n{RENDERED}/** merge=esc-derived\n"
+# How git merges the common ancestors of a criss-cross merge (both clones merged each
+# other's commits) into the one base it gives the driver (``merge.esc.recursive``):
+# `binary` takes one of them whole.  esc's own driver there made a base of conflict
+# markers, which reads as no ticket: the merge itself then fell back to text, and left
+# markers in a log and a conversation both sides had only added to.
+INNER_MERGE = "binary"
 
 
 def merge_settings(folder: Path) -> list[str]:
@@ -770,6 +776,7 @@ def merge_settings(folder: Path) -> list[str]:
         "-c", f"core.attributesFile={attributes}",
         "-c", "merge.esc.name=esc ticket merge",
         "-c", f"merge.esc.driver={driver}",
+        "-c", f"merge.esc.recursive={INNER_MERGE}",
         "-c", "merge.esc-derived.name=esc derived file (re-rendered after the merge)",
         "-c", "merge.esc-derived.driver=true",
     ]

@@ -14,7 +14,7 @@ from esc.config import starter
 from esc.domain.errors import EscError
 from esc.store import atomic, launch
 from esc.store.atomic import atomic_write
-from esc.store.git import run
+from esc.store.git import INNER_MERGE, run
 from esc.store.workspace import TICKETS_DIR, read_text_file
 
 if TYPE_CHECKING:
@@ -350,7 +350,11 @@ def configure_git(root: Path) -> None:
     this esc by absolute path (:func:`esc.store.launch.merge_driver_command`), so merges
     work where esc is not on PATH."""
     driver = launch.merge_driver_command()
-    for name, value in (("merge.esc.name", DRIVER_NAME), ("merge.esc.driver", driver)):
+    for name, value in (
+        ("merge.esc.name", DRIVER_NAME),
+        ("merge.esc.driver", driver),
+        ("merge.esc.recursive", INNER_MERGE),
+    ):
         proc = run(root, "config", "--local", name, value)
         if proc.returncode != 0:
             detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()

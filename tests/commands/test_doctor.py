@@ -358,6 +358,27 @@ def test_a_clone_without_the_driver(tmp_path: Path) -> None:
     assert doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))[0] == 0
 
 
+def test_a_clone_an_older_esc_set_up_is_advised_to_merge_common_ancestors_whole(
+    tmp_path: Path,
+) -> None:
+    """A clone whose driver an older esc registered has no `merge.esc.recursive`: a
+    criss-cross merge there leaves conflict markers in notes both sides only added
+    (tests/commands/test_merge.py).  Advice (exit 0), with the fix that sets it."""
+    clone = healthy_clone(tmp_path)
+    git(clone, "config", "--unset", "merge.esc.recursive")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 0
+    (found,) = [c for c in report["checks"] if c["check"] == "merge-driver"]
+    assert found["ok"] and found["advice"]  # (advice: no problem)
+    assert found["detail"].startswith(f"merge driver for tickets: {DRIVER}; but ")
+    assert "merge.esc.recursive is not set: a criss-cross merge" in found["detail"]
+    assert found["fix"] == f"esc install-git (registers {DRIVER})"
+    Esc(clone).ok("install-git")  # the fix works
+    _, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    (found,) = [c for c in report["checks"] if c["check"] == "merge-driver"]
+    assert (found["ok"], found["advice"], found["fix"]) == (True, False, None)
+
+
 def test_gitattributes_not_sending_tickets_to_esc(tmp_path: Path) -> None:
     clone = healthy_clone(tmp_path)
     (clone / ".gitattributes").write_text("*.png binary\n")

@@ -900,3 +900,62 @@ def test_a_merged_sweep_whose_check_went_back_does_not_give_way_to_a_note(
     text = ticket_text(root, ticket)
     assert "Bob here." in text and "Carol too." in text
     assert "by: \"rule:breached-goes-up\"" in text
+
+
+def _resolved(root: Path, ticket: str, keep: str) -> None:
+    """The conflict the driver left in ``ticket`` settled by keeping one side's lines
+    (``ours`` or ``theirs``), as a person does in an editor."""
+    path = root / "tickets" / f"{ticket}.md"
+    kept: list[str] = []
+    side = None
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("<<<<<<< "):
+            side = "ours"
+        elif line.startswith("=======") and side == "ours":
+            side = "theirs"
+        elif line.startswith(">>>>>>> "):
+            side = None
+        elif side is None or side == keep:
+            kept.append(line)
+    path.write_text("".join(kept), encoding="utf-8")
+
+
+def test_a_criss_cross_merge_of_notes_on_a_conflict_both_settled_alike_is_clean(
+    tmp_path: Path,
+) -> None:
+    """Alice and Bob assign one ticket to different people; each clone merges the other's
+    commit and both keep bob; then each adds a note and one merges the other: two merge
+    bases (audit helper-381).  git merged the two bases with esc's driver into a base of
+    conflict markers, which read as no ticket, and the merge fell back to text: markers in
+    the conversation and the log, which both sides had only added to.  The bases are
+    merged by taking one whole (`merge.esc.recursive = binary`): the notes merge cleanly."""
+    root, esc, ticket = ann_s_desk(tmp_path)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
+    for branch, who, at in (("a", "alice", "10:05"), ("b", "bob", "10:06")):
+        git(root, "switch", "-qc", branch, "main")
+        esc.ok("assign", ticket, who, "--by", who, now=f"2026-12-01T{at}:00+01:00")
+        git(root, "commit", "-qam", f"{who} assigns")
+    git(root, "branch", "b1", "b")
+    assert git(root, "merge", "--no-edit", "a").returncode == 1  # (on b: the assignee)
+    _resolved(root, ticket, "ours")
+    git(root, "commit", "-qam", "keep bob")
+    git(root, "switch", "-q", "a")
+    assert git(root, "merge", "--no-edit", "b1").returncode == 1
+    _resolved(root, ticket, "theirs")
+    git(root, "commit", "-qam", "keep bob too")
+    esc.ok("comment", ticket, "-m", "Alice after the merge", "--by", "alice",
+           now="2026-12-01T11:00:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "alice replies")
+    git(root, "switch", "-q", "b")
+    esc.ok("comment", ticket, "--internal", "-m", "Bob after the merge", "--by", "bob",
+           now="2026-12-01T11:01:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "bob notes")
+    assert len(git(root, "merge-base", "--all", "a", "b").stdout.split()) == 2
+    done = git(root, "merge", "--no-edit", "a")
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = ticket_text(root, ticket)
+    assert "<<<<<<<" not in text and ">>>>>>>" not in text
+    assert text.index("Alice after the merge") < text.index("Bob after the merge")
+    assert "assignee: bob\n" in text
+    esc.ok("validate")

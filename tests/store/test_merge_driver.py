@@ -281,6 +281,8 @@ def test_configure_git_registers_this_esc_as_the_driver(repo: Path) -> None:
         launch.merge_driver_command() + "\n"
     )
     assert configured_driver(repo) == launch.merge_driver_command()
+    # (the common ancestors of a criss-cross merge: one taken whole, never esc's markers)
+    assert git(repo, "config", "--local", "merge.esc.recursive") == "binary\n"
     configure_git(repo)  # again: the same, once
     assert git(repo, "config", "--local", "--get-all", "merge.esc.driver").count("\n") == 1
 
