@@ -95,6 +95,15 @@ def _check_action(
         )
     if action == "escalate":
         target = value.get("to") if isinstance(value, Mapping) else None
+        others = [str(k) for k in value if k != "to"] if isinstance(value, Mapping) else []
+        if others:  # (`{to: engineering, reasn: …}`: the key was dropped, unsaid; the reason
+            # an escalation gives is the rule's `note:`)
+            key = others[0]
+            hint = did_you_mean(key, ["to"]) or (
+                " (the reason is the rule's `note:`)" if did_you_mean(key, ["reason"]) else ""
+            )
+            said = f"unknown key {key!r}{hint}: escalate takes `up` or `{{to: TEAM}}`"
+            raise RuleError(f"{where}: {said}", "then", (action, key))
         if value != "up" and target is None:
             hint = did_you_mean(value, ["up"]) if isinstance(value, str) else ""
             raise RuleError(f"{where} takes `up` or `{{to: TEAM}}`{hint}", "then", at)

@@ -199,6 +199,21 @@ def test_a_condition_that_is_no_mapping() -> None:
     [
         ({"escalate": {"to": None}}, "rule a: escalate takes `up` or `{to: TEAM}`"),
         ({"escalate": "down"}, "rule a: escalate takes `up` or `{to: TEAM}`"),
+        # (a key beside `to` was dropped, unsaid: audit helper-382)
+        (
+            {"escalate": {"to": "engineering", "reasn": "SLA breached"}},
+            "rule a: escalate: unknown key 'reasn' (the reason is the rule's `note:`):"
+            " escalate takes `up` or `{to: TEAM}`",
+        ),
+        (
+            {"escalate": {"too": "engineering"}},
+            "rule a: escalate: unknown key 'too' (did you mean 'to'?): escalate takes `up` or"
+            " `{to: TEAM}`",
+        ),
+        (
+            {"escalate": {"up": True, "to": "engineering"}},
+            "rule a: escalate: unknown key 'up': escalate takes `up` or `{to: TEAM}`",
+        ),
         ({"priority": "asap"}, "rule a: priority: 'asap' is not a priority (or `raise`)"),
         ({"priority": 3}, "rule a: priority: 3 is not a priority (or `raise`)"),
         ({"status": "new"}, "rule a: status: takes open, pending, resolved or closed, not 'new'"),
