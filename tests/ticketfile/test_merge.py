@@ -1043,7 +1043,9 @@ def test_init_inside_a_git_work_tree_registers_the_driver(tmp_path: Path) -> Non
     assert "merge driver" in out
     assert (repo / "helpdesk" / ".gitattributes").read_text() == GITATTRIBUTES
     config = git(repo, "config", "--get-regexp", r"^merge\.esc\.").stdout
-    assert config == f"merge.esc.name esc ticket merge\nmerge.esc.driver {DRIVER}\n"
+    assert config == (
+        f"merge.esc.name esc ticket merge\nmerge.esc.driver {DRIVER}\nmerge.esc.recursive binary\n"
+    )
     attr = git(repo, "check-attr", "merge", "helpdesk/tickets/T-1.md").stdout
     assert attr.strip() == "helpdesk/tickets/T-1.md: merge: esc"
 
