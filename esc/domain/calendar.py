@@ -613,6 +613,7 @@ def _parse_days(where: str, key: object) -> list[int]:
         if first is None or last is None:
             raise CalendarError(
                 f"{where}: {_q(part.strip())} is not a day or day range (mon..sun, mon-fri)"
+                f"{_days_meant(match)}"
             )
         span = (last - first) % 7
         for offset in range(span + 1):
@@ -621,6 +622,22 @@ def _parse_days(where: str, key: object) -> list[int]:
                 raise CalendarError(f"{where}: {DAY_NAMES[day]} is named twice")
             days.append(day)
     return days
+
+
+def _days_meant(match: re.Match[str] | None) -> str:
+    """`` (did you mean 'mon-fri'?)`` for a day or range with a day misspelt (``mon-fir``,
+    ``tues``), else nothing."""
+    if match is None:
+        return ""
+    meant = []
+    for name in filter(None, match.groups()):
+        if name not in DAY_NAMES:
+            hint = did_you_mean(name, DAY_NAMES)
+            if not hint:
+                return ""
+            name = hint.split("'")[1]
+        meant.append(name)
+    return f" (did you mean {'-'.join(meant)!r}?)"
 
 
 def _day_index(name: str) -> int | None:

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from esc.domain.choices import as_text, shown, unknown_choice
+from esc.domain.choices import as_text, did_you_mean, shown, unknown_choice
 from esc.domain.errors import LONE_SURROGATE_PROBLEM, ParseError, TooLargeToRead
 from esc.domain.model import (
     CLOCK_STATES,
@@ -401,7 +401,9 @@ def _escalations(
         kind = next((k for k in ESCALATION_KINDS if k == item.get("kind")), None)
         if kind is None:
             choices = ", ".join(ESCALATION_KINDS)
-            problems.append((where, f"escalation {n}: kind must be one of {choices}"))
+            written = item.get("kind")
+            hint = did_you_mean(written, ESCALATION_KINDS) if isinstance(written, str) else ""
+            problems.append((where, f"escalation {n}: kind must be one of {choices}{hint}"))
             continue
         unknown = sorted(set(map(str, item)) - set(ESCALATION_KEYS))
         if unknown:
@@ -474,7 +476,9 @@ def _request(item: object) -> tuple[str, Request | None]:
         return "team is missing", None
     state = next((s for s in REQUEST_STATES if s == item.get("state")), None)
     if state is None:
-        return f"state must be one of {', '.join(REQUEST_STATES)}", None
+        written = item.get("state")
+        hint = did_you_mean(written, REQUEST_STATES) if isinstance(written, str) else ""
+        return f"state must be one of {', '.join(REQUEST_STATES)}{hint}", None
     asked, closed = stamps["asked"], stamps["closed"]
     assert asked is not None
     if (state == "open") != (closed is None):

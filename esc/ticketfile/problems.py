@@ -93,7 +93,8 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     if ticket.id and ticket.id != stem:
         add("id", f"id {ticket.id} does not match the file name {stem}.md")
     if ticket.status and ticket.status not in STATUSES:
-        add("status", f"unknown status {ticket.status!r}; one of {', '.join(STATUSES)}")
+        hint = _hint(ticket.status, STATUSES)
+        add("status", f"unknown status {ticket.status!r}{hint}; one of {', '.join(STATUSES)}")
     if ticket.status in ("resolved", "closed") and ticket.resolved_at is None:
         add("status", f"a {ticket.status} ticket needs resolved_at")
     if ticket.status == "closed" and ticket.closed_at is None:
@@ -122,7 +123,8 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         add("assignee", f"assignee {ticket.assignee!r} starts with '-', which a command line"
             " reads as an option: no person's name does", blocking=False)  # fmt: skip
     if ticket.channel is not None and ticket.channel not in CHANNELS:
-        add("channel", f"unknown channel {ticket.channel!r}; one of {', '.join(CHANNELS)}")
+        hint = _hint(ticket.channel, CHANNELS)
+        add("channel", f"unknown channel {ticket.channel!r}{hint}; one of {', '.join(CHANNELS)}")
     for key, at in (
         ("updated", ticket.updated),
         ("first_response_at", ticket.first_response_at),

@@ -176,6 +176,11 @@ BAD_CALENDARS: list[tuple[object, str]] = [
     ({"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00", "fri": "10:00-11:00"}}, "fri"),
     ({"timezone": "UTC", "hours": {"mon, mon": "09:00-17:00"}}, "mon is named twice"),
     ({"timezone": "UTC", "hours": {"mon-fry": "09:00-17:00"}}, 'hours.mon-fry: "mon-fry"'),
+    (  # (a day misspelt: the range meant, audit helper-382)
+        {"timezone": "UTC", "hours": {"mon-fir": "09:00-17:00"}},
+        '"mon-fir" is not a day or day range (mon..sun, mon-fri) (did you mean \'mon-fri\'?)',
+    ),
+    ({"timezone": "UTC", "hours": {"tues": "09:00-17:00"}}, "(did you mean 'tue'?)"),
     ({"timezone": "UTC", "hours": {"": "09:00-17:00"}}, "is not a day"),
     ({"timezone": "UTC", "hours": ["mon"]}, "calendars.office.hours: expected a mapping"),
     ({"timezone": "UTC", "hours": {}}, "calendar office has no working hours"),

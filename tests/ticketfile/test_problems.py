@@ -135,6 +135,30 @@ def test_what_reopening_clears_left_on_an_active_ticket_is_said_not_blocking(
     assert not any(f.blocking for f in found)  # (commands still write it)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("status: open", "status: nwe", "4: unknown status 'nwe' (did you mean 'new'?); one of"),
+        ("status: open", "status: New", "4: unknown status 'New' (did you mean 'new'?); one of"),
+        ("channel: email", "channel: emial",
+         "10: unknown channel 'emial' (did you mean 'email'?); one of"),
+        ("kind: priority, from: low", "kind: prority, from: low",
+         "17: escalation 1: kind must be one of functional, hierarchical, priority (did you"
+         " mean 'priority'?)"),
+        ("state: open", "state: opne",
+         "20: request 1: state must be one of open, answered, declined (did you mean 'open'?)"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_value_of_a_closed_set_gets_a_did_you_mean(
+    config: Config, old: str, new: str, message: str
+) -> None:
+    """A status, channel, escalation kind or request state misspelt was named with its
+    choices but no hint, where a priority, team or category got one (audit helper-382)."""
+    edits = dict([REQUESTS, (old, new)]) if old.startswith("state") else {old: new}
+    found = problems(doc(edits), config)
+    assert any(f.startswith(f"tickets/T-aaaa0001.md:{message}") for f in found), found
+
+
 def test_an_unknown_channel_needs_no_config() -> None:
     assert problems(doc({"channel: email": "channel: pigeon"}), None) == [
         "tickets/T-aaaa0001.md:10: unknown channel 'pigeon'; one of email, chat, portal, phone, api"
