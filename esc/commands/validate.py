@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -55,11 +56,25 @@ def _unmerged_findings(root: Path) -> list[Finding]:
     except git.GitError:  # (no git here: nothing git left)
         return []
     return [
-        Finding(path, 1, f"unresolved merge conflict ({what}): keep it (`git add`) or "
-                   "delete it (`git rm`)")
+        Finding(path, 1, f"unresolved merge conflict ({what}): {_unmerged_advice(path, what)}")
         for path, what in found.items()
         if not _marked(root / path)  # (markers in it: the ticket's own finding says so)
-    ]  # fmt: skip
+    ]
+
+
+def _unmerged_advice(path: str, what: str) -> str:
+    """What to do with a ticket git left unmerged without markers.  Changed on both sides,
+    it holds this side's version alone: the merge driver did not run or failed (a venv
+    moved: `…/python3: not found`), and `git add` would drop the other side's changes
+    (audit helper-381), so the way back to a merge is said first."""
+    if what not in ("both changed", "both added"):  # (one side deleted it: keep or delete)
+        return "keep it (`git add`) or delete it (`git rm`)"
+    rel = shlex.quote(path)
+    return (
+        f"the file holds this side's version alone (the other: `git show :3:{rel}`), as "
+        "when the merge driver failed; fix it (`esc doctor`), then merge the file again "
+        f"with `git checkout -m -- {rel}`"
+    )
 
 
 def _marked(path: Path) -> bool:

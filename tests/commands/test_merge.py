@@ -959,3 +959,42 @@ def test_a_criss_cross_merge_of_notes_on_a_conflict_both_settled_alike_is_clean(
     assert text.index("Alice after the merge") < text.index("Bob after the merge")
     assert "assignee: bob\n" in text
     esc.ok("validate")
+
+
+def test_a_ticket_a_broken_driver_left_with_one_side_is_said_with_the_way_back(
+    tmp_path: Path,
+) -> None:
+    """The clone's merge driver runs a Python that no longer exists (a venv moved): git
+    leaves the ticket unmerged holding this side's version alone, with no markers.  esc
+    validate said "keep it (`git add`)", which dropped the other side's reply (audit
+    helper-381).  It says the file holds one side and how to merge it again; done so, once
+    the driver is mended, both sides' entries are in the file."""
+    root, esc, ticket = ann_s_desk(tmp_path)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
+    git(root, "switch", "-qc", "alice")
+    esc.ok("comment", ticket, "-m", "Alice's reply", "--by", "alice",
+           now="2026-12-01T09:10:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "alice replies")
+    git(root, "switch", "-q", "main")
+    esc.ok("comment", ticket, "--internal", "-m", "Bob's note", "--by", "bob",
+           now="2026-12-01T09:12:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "bob notes")
+    gone = tmp_path / "old-venv" / "bin" / "python3"
+    git(root, "config", "merge.esc.driver", f"{gone} -m esc merge-file %O %A %B %P")
+    assert git(root, "merge", "--no-edit", "alice").returncode != 0
+    path = f"tickets/{ticket}.md"
+    assert "Alice's reply" not in ticket_text(root, ticket)  # (this side's alone)
+    found = Esc(root)("validate")
+    assert found.code == 1
+    assert (
+        f"{path}:1: unresolved merge conflict (both changed): the file holds this side's "
+        f"version alone (the other: `git show :3:{path}`), as when the merge driver failed; "
+        f"fix it (`esc doctor`), then merge the file again with `git checkout -m -- {path}`"
+    ) in found.err
+    Esc(root).ok("install-git")
+    assert git(root, "checkout", "-m", "--", path).returncode == 0
+    text = ticket_text(root, ticket)
+    assert "Alice's reply" in text and "Bob's note" in text and "<<<<<<<" not in text
+    git(root, "add", path)
+    Esc(root).ok("validate")
