@@ -232,6 +232,13 @@ class Session:
 
         if merge_driver.clone_lacks_driver(self.workspace.root):
             return [MISSING_DRIVER]
+        gone = merge_driver.driver_gone(self.workspace.root)
+        if gone is not None:
+            return [
+                f"esc: warning: this clone's merge driver runs {gone}, which no longer "
+                "exists: a ticket changed on both sides would be left with one side alone "
+                "(run esc install-git)"
+            ]
         return []
 
 

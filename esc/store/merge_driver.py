@@ -4,7 +4,9 @@ merging three versions of a ticket file into the one git keeps (the merge itself
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -396,7 +398,14 @@ def clone_lacks_driver(root: Path) -> bool:
 def _shows_driver(config: str) -> bool:
     """Whether the git config file text ``config`` defines ``merge.esc.driver`` in the
     usual form (``[merge "esc"]`` and a ``driver = ...`` line; anything else: git is asked)."""
+    return _driver_shown(config) is not None
+
+
+def _driver_shown(config: str) -> str | None:
+    """The ``merge.esc.driver`` the git config file text ``config`` defines in the usual
+    form (the last such line, as git takes it), or None."""
     in_section = False
+    found = None
     for raw in config.splitlines():
         line = raw.strip()
         if line.startswith("["):
@@ -405,8 +414,26 @@ def _shows_driver(config: str) -> bool:
         elif in_section:
             key, equals, value = line.partition("=")
             if equals and key.strip().lower() == "driver" and value.strip():
-                return True
-    return False
+                found = value.strip()
+    return found
+
+
+def driver_gone(root: Path) -> str | None:
+    """The program this clone's merge driver runs, if it is named by an absolute path that
+    no longer exists (a venv moved or made again since `esc install-git`): git then leaves
+    a ticket both sides changed holding one side alone, with no markers.  Read from the
+    repository's own config file alone (cheap, for every command that writes a ticket;
+    `esc doctor` asks git, and runs the driver)."""
+    if not gitattributes_route_tickets(root):
+        return None
+    config = _repository_config(root)
+    try:
+        shown = None if config is None else _driver_shown(config.read_text("utf-8", "replace"))
+        words = [] if shown is None else shlex.split(shown.strip('"'))
+    except (OSError, ValueError):
+        return None
+    program = words[0] if words else ""
+    return program if os.path.isabs(program) and not os.path.exists(program) else None
 
 
 def _repository_config(root: Path) -> Path | None:

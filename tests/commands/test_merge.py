@@ -998,3 +998,23 @@ def test_a_ticket_a_broken_driver_left_with_one_side_is_said_with_the_way_back(
     assert "Alice's reply" in text and "Bob's note" in text and "<<<<<<<" not in text
     git(root, "add", path)
     Esc(root).ok("validate")
+
+
+def test_a_command_that_writes_a_ticket_warns_of_a_driver_whose_python_is_gone(
+    tmp_path: Path,
+) -> None:
+    """Before a merge leaves a ticket with one side alone, a command that writes one says
+    the clone's driver runs a program that no longer exists (as it says of a clone with no
+    driver); `esc install-git` mends it."""
+    root, esc, ticket = ann_s_desk(tmp_path)
+    gone = tmp_path / "old venv" / "bin" / "python3"
+    git(root, "config", "merge.esc.driver", f"'{gone}' -m esc merge-file %O %A %B %P")
+    said = esc("comment", ticket, "-m", "On it", "--by", "alice", now="2026-12-01T09:10:00+01:00")
+    assert said.code == 0
+    assert said.err == (
+        f"esc: warning: this clone's merge driver runs {gone}, which no longer exists: a "
+        "ticket changed on both sides would be left with one side alone (run esc install-git)\n"
+    )
+    Esc(root).ok("install-git")
+    said = esc("comment", ticket, "-m", "Done", "--by", "alice", now="2026-12-01T09:20:00+01:00")
+    assert (said.code, said.err) == (0, "")
