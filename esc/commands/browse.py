@@ -44,10 +44,10 @@ def show(session: Session, ref: str, as_json: bool) -> Output:
     suggestions, notes = kb.suggestions_for_show(session, ticket, config)
     if as_json:
         data = views.ticket_json(ticket, config, full=True, sla=sla)
-        if suggestions:
+        if suggestions is not None:  # (`[]` when no article matches, as `suggest --json`)
             data["suggestions"] = [kb_views.suggestion_json(s) for s in suggestions]
         return Output(data=data, notes=misfit + notes, code=1 if misfit else 0)
-    section = kb_views.suggestion_lines(suggestions, session.colour)
+    section = kb_views.suggestion_lines(suggestions or [], session.colour)
     text = views.ticket_text(ticket, config, now, session.colour, sla, section)
     return Output(text=text + "\n", notes=misfit + notes, code=1 if misfit else 0)
 

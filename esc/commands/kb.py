@@ -152,14 +152,14 @@ def _ranked(
 
 def suggestions_for_show(
     session: Session, ticket: Ticket, config: Config
-) -> tuple[list[Suggestion], list[str]]:
-    """The top articles `esc show` lists for a new or open ticket at level 1, and notes for
-    broken articles. Nothing is read or imported for other tickets, and nothing ranked
-    when kb/ has no article files."""
+) -> tuple[list[Suggestion] | None, list[str]]:
+    """The top articles `esc show` lists for a new or open ticket at level 1 (none may
+    match), and notes for broken articles; None for any other ticket, or when kb/ has no
+    article files, for which nothing is read, imported or ranked."""
     if ticket.status not in ("new", "open") or config.level(ticket.team) != 1:
-        return [], []
+        return None, []
     if not store.article_paths(session.workspace.root):
-        return [], []
+        return None, []
     index, found = index_for(session.workspace.root, config.categories)
     ranked = index.rank(ticket_query(ticket), SHOWN_IN_SHOW) if index is not None else []
     return ranked, found.notes()

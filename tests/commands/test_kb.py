@@ -106,6 +106,11 @@ def test_show_lists_the_top_articles_for_a_new_ticket_at_level_1(kb_esc: Esc) ->
     assert section.split("\n")[0].startswith("  KB-0001 ") and LOCKED in section
     data = json.loads(kb_esc.ok("show", ticket, "--json"))
     assert [s["id"] for s in data["suggestions"]] == ["KB-0001"]
+    # none matching: `[]`, as `esc suggest --json` says it (the key was left out: audit
+    # helper-383, a script reading it failed)
+    nothing = new_ticket(kb_esc, "Zebra", "Quux")
+    assert json.loads(kb_esc.ok("show", nothing, "--json"))["suggestions"] == []
+    assert json.loads(kb_esc.ok("suggest", nothing, "--json")) == []
     # not once the ticket is escalated away from level 1
     kb_esc.ok("escalate", ticket, "--up", "--reason", "needs engineering")
     assert "Suggested articles" not in kb_esc.ok("show", ticket)
