@@ -113,6 +113,7 @@ class SweepResult:
     behind: list[str] = field(default_factory=list)  # "T-…: why": created/swept after now
     actions: list[RuleAction] = field(default_factory=list)  # what the rules changed
     events: list[Event] = field(default_factory=list)  # what people are told of
+    unwritten: bool = False  # a change planned and not written (RecordOutcome.unwritten)
     # why a worker process died (killed, as by the OOM killer): the tickets it had not
     # handed back were swept here, and what it wrote itself is not among the lines
     worker_died: str | None = None
@@ -157,6 +158,7 @@ class SweepResult:
         self.events += outcome.events
         if outcome.active_after is not None:
             self.active_after[record.name] = outcome.active_after
+        self.unwritten = self.unwritten or outcome.unwritten
 
 
 # ---------------------------------------------------------------- a cold sweep on every CPU
@@ -247,7 +249,7 @@ def _handed(p: Primed) -> Handed:
         if o is None
         else (
             o.changed, o.planned, o.warning, o.overdue, o.note, o.behind, o.actions, o.events,
-            o.invalid, o.left, o.stranded,
+            o.invalid, o.left, o.stranded, o.unwritten,
         )
     )  # fmt: skip
     return p.name, entry, outcome, p.worker
@@ -514,7 +516,8 @@ def run_sweep(
     finally:  # (an error part-way: the workers are stopped now, not when collected)
         primed.close()
     result.processes = len(primed.workers) or 1
-    if primed.count:  # (the workers read tickets the cache did not vouch for)
+    if primed.count or result.unwritten:  # (the workers read tickets the cache did not
+        # vouch for; or a change was not written: the reports are rendered again)
         catalog.files_changed = True
     if primed.count and primed.finished == primed.count and after_workers is not None:
         after_workers(catalog, result)  # the workers left nothing to do: the cache says it all
@@ -554,6 +557,10 @@ class RecordOutcome:
     # "T-…: …" when a person's edit holds back what people must learn of (an escalation,
     # a rule's action, a breach): said on stderr too, where cron's mail comes from
     stranded: str | None = None
+    # a change planned and not written (a person's edit held it back, its lock held, the
+    # file kept changing): what the reports show may differ from its file's (a deadline it
+    # crossed is in no `sla:` block), so they are rendered again (audit helper-384)
+    unwritten: bool = False
     # (--dry-run: whether the ticket would be active once written, which its record, never
     # written, does not say: a rule's resolve was counted as still active)
     active_after: bool | None = None
@@ -901,6 +908,7 @@ def _finish(
                                 outcome = RecordOutcome(
                                     note=f"{doc.ticket.id}: {why}; left for the next sweep",
                                     stranded=_stranded(doc.ticket.id, why, ticket_plan),
+                                    unwritten=True,
                                 )
                                 return _alerts(outcome, ticket_plan.sla, ticket_plan.ticket.active)
                             guard.wrote(doc.path, text)
@@ -1122,7 +1130,9 @@ def _left(ticket_id: str, why: str) -> RecordOutcome:
     """A ticket the sweep could not write: the next sweep plans it again (this one does
     not: a worker that waited ``--lock-timeout`` for it is not followed by the sweep's own
     process waiting as long again)."""
-    return RecordOutcome(note=f"{ticket_id}: left as it is for the next sweep: {why}", left=True)
+    return RecordOutcome(
+        note=f"{ticket_id}: left as it is for the next sweep: {why}", left=True, unwritten=True
+    )
 
 
 def _stranded(ticket_id: str, why: str, ticket_plan: TicketPlan) -> str | None:

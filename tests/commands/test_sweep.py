@@ -4723,3 +4723,29 @@ def test_a_broken_rules_file_the_remote_has_too_is_said_as_it_is(
     said = esc("sweep", "--push", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert said.code == 1 and said.err.startswith("rules.yaml:"), said.err
     assert "normall" in said.err
+
+
+def test_reports_are_rendered_again_when_a_crossed_deadline_could_not_be_written(
+    esc: Esc, workspace: Path
+) -> None:
+    """A committing sweep holds back a ticket a person changed and did not commit; its
+    first response then breaches within the hour.  The sweep said 1 overdue and the reports
+    it left, rendered at 13:10 and unchanged since (no ticket file changed), said 0, where a
+    sweep with no cache renders 1 (audit helper-384).  A change a sweep could not write
+    renders them again, as of the sweep."""
+    git(workspace, "init", "-q", "-b", "main")
+    ticket = esc.ok("create", "--no-notify", "--title", "held", "--category", "how-to",
+                    now="2026-11-02T09:30:00+01:00").strip()  # fmt: skip
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "start")
+    esc.ok("sweep", "--commit", "--no-notify", now="2026-11-02T13:05:00+01:00")
+    esc.ok("comment", ticket, "--internal", "-m", "looking", now="2026-11-02T13:08:00+01:00")
+    esc.ok("sweep", "--commit", "--no-notify", now="2026-11-02T13:10:00+01:00")
+    swept = esc("sweep", "--commit", "--no-notify", "--json", now="2026-11-02T13:40:00+01:00")
+    assert json.loads(swept.out)["overdue"] == [ticket], swept.out + swept.err
+    report = json.loads((workspace / "reports" / "report.json").read_text())
+    assert (report["period"]["now"], report["sla"]["overdue_tickets"]) == (
+        "2026-11-02T13:40:00+01:00", 1
+    )
+    summary = (workspace / "reports" / "summary.md").read_text()
+    assert "As of 2026-11-02T13:40:00+01:00" in summary and "**1 overdue tickets**" in summary
