@@ -902,6 +902,19 @@ def test_a_merged_sweep_whose_check_went_back_does_not_give_way_to_a_note(
     assert "by: \"rule:breached-goes-up\"" in text
 
 
+def _reply_here_note_there(
+    root: Path, esc: Esc, ticket: str, there: str, reply: str, at: str, note: str, later: str
+) -> None:
+    """Alice's public reply at ``at`` on this branch, then Bob's internal note at
+    ``later`` on branch ``there``, each committed (``there`` is left checked out)."""
+    esc.ok("comment", ticket, "-m", reply, "--by", "alice", now=f"2026-12-01T{at}:00+01:00")
+    git(root, "commit", "-qam", "alice replies")
+    git(root, "switch", "-q", there)
+    esc.ok("comment", ticket, "--internal", "-m", note, "--by", "bob",
+           now=f"2026-12-01T{later}:00+01:00")  # fmt: skip
+    git(root, "commit", "-qam", "bob notes")
+
+
 def _resolved(root: Path, ticket: str, keep: str) -> None:
     """The conflict the driver left in ``ticket`` settled by keeping one side's lines
     (``ours`` or ``theirs``), as a person does in an editor."""
@@ -944,13 +957,8 @@ def test_a_criss_cross_merge_of_notes_on_a_conflict_both_settled_alike_is_clean(
     assert git(root, "merge", "--no-edit", "b1").returncode == 1
     _resolved(root, ticket, "theirs")
     git(root, "commit", "-qam", "keep bob too")
-    esc.ok("comment", ticket, "-m", "Alice after the merge", "--by", "alice",
-           now="2026-12-01T11:00:00+01:00")  # fmt: skip
-    git(root, "commit", "-qam", "alice replies")
-    git(root, "switch", "-q", "b")
-    esc.ok("comment", ticket, "--internal", "-m", "Bob after the merge", "--by", "bob",
-           now="2026-12-01T11:01:00+01:00")  # fmt: skip
-    git(root, "commit", "-qam", "bob notes")
+    _reply_here_note_there(root, esc, ticket, "b", "Alice after the merge", "11:00",
+                           "Bob after the merge", "11:01")  # fmt: skip
     assert len(git(root, "merge-base", "--all", "a", "b").stdout.split()) == 2
     done = git(root, "merge", "--no-edit", "a")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -973,13 +981,8 @@ def test_a_ticket_a_broken_driver_left_with_one_side_is_said_with_the_way_back(
     git(root, "add", "-A")
     git(root, "commit", "-qm", "start")
     git(root, "switch", "-qc", "alice")
-    esc.ok("comment", ticket, "-m", "Alice's reply", "--by", "alice",
-           now="2026-12-01T09:10:00+01:00")  # fmt: skip
-    git(root, "commit", "-qam", "alice replies")
-    git(root, "switch", "-q", "main")
-    esc.ok("comment", ticket, "--internal", "-m", "Bob's note", "--by", "bob",
-           now="2026-12-01T09:12:00+01:00")  # fmt: skip
-    git(root, "commit", "-qam", "bob notes")
+    _reply_here_note_there(root, esc, ticket, "main", "Alice's reply", "09:10", "Bob's note",
+                           "09:12")  # fmt: skip
     gone = tmp_path / "old-venv" / "bin" / "python3"
     git(root, "config", "merge.esc.driver", f"{gone} -m esc merge-file %O %A %B %P")
     assert git(root, "merge", "--no-edit", "alice").returncode != 0
