@@ -230,16 +230,17 @@ class Session:
         self._driver_checked = True
         from esc.store import merge_driver  # (only commands that wrote a ticket need it)
 
-        if merge_driver.clone_lacks_driver(self.workspace.root):
+        trouble = merge_driver.driver_trouble(self.workspace.root)
+        if trouble is None:
+            return []
+        what, program = trouble
+        if what == "missing":
             return [MISSING_DRIVER]
-        gone = merge_driver.driver_gone(self.workspace.root)
-        if gone is not None:
-            return [
-                f"esc: warning: this clone's merge driver runs {gone}, which no longer "
-                "exists: a ticket changed on both sides would be left with one side alone "
-                "(run esc install-git)"
-            ]
-        return []
+        return [
+            f"esc: warning: this clone's merge driver runs {program}, which no longer exists:"
+            " a ticket changed on both sides would be left with one side alone (run esc"
+            " install-git)"
+        ]
 
 
 def resolve_now(option: str | None, name: str = "--now") -> dt.datetime:

@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from esc.config import starter
 from esc.domain.errors import EscError
@@ -373,37 +373,49 @@ def configured_driver(root: Path) -> str | None:
 def clone_lacks_driver(root: Path) -> bool:
     """Whether the workspace at ``root`` sends tickets to ``merge=esc`` in its
     ``.gitattributes`` while its clone defines no ``merge.esc.driver`` (git would then
-    merge tickets as plain text, silently).
+    merge tickets as plain text, silently).  Outside a git repository it is False: there
+    is nothing to merge."""
+    return driver_trouble(root) == ("missing", "")
+
+
+def driver_trouble(root: Path) -> tuple[Literal["missing", "gone"], str] | None:
+    """What is wrong with the merge driver of the clone holding ``root``, if its
+    ``.gitattributes`` sends tickets to it: ``("missing", "")`` (no ``merge.esc.driver``:
+    tickets merge as plain text), ``("gone", PROGRAM)`` (it runs a program named by an
+    absolute path that no longer exists, a venv moved or made again since `esc
+    install-git`: git leaves a ticket both sides changed with one side alone, no
+    markers); None if nothing is.
 
     Cheap enough for every command that writes a ticket: two small files are read; git is
-    asked (once) only when the repository's own config file does not show the driver.
-    Outside a git repository it is False: there is nothing to merge.
-    """
+    asked (once) only when the repository's own config file does not show the driver
+    (`esc doctor` asks git, and runs the driver)."""
     if not gitattributes_route_tickets(root):
-        return False
+        return None
     config = _repository_config(root)
     if config is None:
-        return False
+        return None
     try:
-        if _shows_driver(config.read_text(encoding="utf-8", errors="replace")):
-            return False
+        shown = _driver_shown(config.read_text(encoding="utf-8", errors="replace"))
     except OSError:
-        pass
-    try:  # a global or included config, a worktree's: git knows
-        return configured_driver(root) is None
-    except EscError:
-        return False
-
-
-def _shows_driver(config: str) -> bool:
-    """Whether the git config file text ``config`` defines ``merge.esc.driver`` in the
-    usual form (``[merge "esc"]`` and a ``driver = ...`` line; anything else: git is asked)."""
-    return _driver_shown(config) is not None
+        shown = None
+    if shown is None:
+        try:  # a global or included config, a worktree's: git knows
+            return ("missing", "") if configured_driver(root) is None else None
+        except EscError:
+            return None
+    try:
+        words = shlex.split(shown.strip('"'))
+    except ValueError:
+        return None
+    program = words[0] if words else ""
+    gone = os.path.isabs(program) and not os.path.exists(program)
+    return ("gone", program) if gone else None
 
 
 def _driver_shown(config: str) -> str | None:
     """The ``merge.esc.driver`` the git config file text ``config`` defines in the usual
-    form (the last such line, as git takes it), or None."""
+    form (``[merge "esc"]`` and a ``driver = ...`` line; the last, as git takes it), or
+    None (anything else: git is asked)."""
     in_section = False
     found = None
     for raw in config.splitlines():
@@ -416,24 +428,6 @@ def _driver_shown(config: str) -> str | None:
             if equals and key.strip().lower() == "driver" and value.strip():
                 found = value.strip()
     return found
-
-
-def driver_gone(root: Path) -> str | None:
-    """The program this clone's merge driver runs, if it is named by an absolute path that
-    no longer exists (a venv moved or made again since `esc install-git`): git then leaves
-    a ticket both sides changed holding one side alone, with no markers.  Read from the
-    repository's own config file alone (cheap, for every command that writes a ticket;
-    `esc doctor` asks git, and runs the driver)."""
-    if not gitattributes_route_tickets(root):
-        return None
-    config = _repository_config(root)
-    try:
-        shown = None if config is None else _driver_shown(config.read_text("utf-8", "replace"))
-        words = [] if shown is None else shlex.split(shown.strip('"'))
-    except (OSError, ValueError):
-        return None
-    program = words[0] if words else ""
-    return program if os.path.isabs(program) and not os.path.exists(program) else None
 
 
 def _repository_config(root: Path) -> Path | None:
