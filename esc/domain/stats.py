@@ -749,13 +749,11 @@ class Tally:
         }
 
     def _satisfaction(self) -> dict[str, Any]:
-        import statistics  # (only where it is used: its import is most of this module's)
-
         scores = list(self.scores.elements())
         given = sorted(self.given, key=lambda g: g[:4])
         return {
             "responses": len(scores),
-            "average": round(float(statistics.mean(scores)), 2) if scores else None,
+            "average": _half_up(sum(scores), len(scores), 2) if scores else None,
             "distribution": {str(n): self.scores[n] for n in range(1, 6)},
             "feedback": [row for *_, row in given],
         }
@@ -835,8 +833,33 @@ def finished_at(clock: Clock) -> dt.datetime | None:
     return None
 
 
-def _rate(met: int, total: int) -> float | None:
-    return round(met / total, 4) if total else None
+class Rate(float):
+    """A share (0 to 1) as the reports' JSON holds it, rounded to 4 places, that keeps the
+    counts it is of, so that a percentage shown is rounded once, from them: 51 of 101 is
+    50% (50.495…), not the 51% that 0.505 rounds to."""
+
+    __slots__ = ("part", "whole")
+    part: int
+    whole: int
+
+    def __new__(cls, part: int, whole: int) -> Rate:
+        rate = super().__new__(cls, round(part / whole, 4))
+        rate.part, rate.whole = part, whole
+        return rate
+
+    def __reduce__(self) -> tuple[type[Rate], tuple[int, int]]:
+        return (Rate, (self.part, self.whole))
+
+
+def _rate(met: int, total: int) -> Rate | None:
+    return Rate(met, total) if total else None
+
+
+def _half_up(part: int, whole: int, places: int) -> float:
+    """``part / whole`` (both ≥ 0) rounded to ``places`` decimals half up, as people round
+    (an average score of 4.625 is 4.63: `round` makes it 4.62); exactly, in integers."""
+    scale: int = 10**places
+    return (2 * part * scale + whole) // (2 * whole) / scale
 
 
 # A clock row as a Tally keeps it until the report is made: (rank, ticket ID, title, team,

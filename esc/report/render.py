@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import math
 import os
 import re
 from collections import Counter
@@ -22,7 +21,7 @@ from esc.domain.durations import format_duration
 from esc.domain.errors import EscError, ParseError, utf8_text
 from esc.domain.model import ACTIVE_STATUSES, Ticket
 from esc.domain.sla import Sla
-from esc.domain.stats import UNKNOWN_LEVEL, UNKNOWN_TEAM, ReportJson, standing
+from esc.domain.stats import UNKNOWN_LEVEL, UNKNOWN_TEAM, Rate, ReportJson, standing
 from esc.domain.timestamps import END_OF_TIME, format_timestamp
 from esc.report.choices import ReportFormat
 from esc.report.spreadsheet import csv_text
@@ -83,18 +82,22 @@ def seconds_text(seconds: object) -> str:
 def percent_text(rate: object) -> str:
     """A rate (0 to 1) as a report's cell shows it: "75%"; one that is not all, or not
     none, never shows as 100% or 0% (399 of 400 met: "99.7%", not "100%" beside a breach);
-    an en dash when there is none."""
+    an en dash when there is none.  A :class:`~esc.domain.stats.Rate` is shown from its
+    counts (rounded once: 51 of 101 is 50%); any other number (a template's own) as it is."""
     if rate is None:
         return "–"
-    value = float(str(rate))
-    import decimal  # (half up, as people round: 5 of 8 is 63%; in decimal, where 0.145 is
-    # 14.5, not 14.49…)
+    # (half up, as people round: 5 of 8 is 63%; exactly, where 0.145 is 14.5, not 14.49…)
+    if isinstance(rate, Rate):
+        part, of = rate.part, rate.whole
+    else:
+        import decimal  # (only where it is used)
 
-    whole = int((decimal.Decimal(str(rate)) * 100).quantize(1, decimal.ROUND_HALF_UP))
-    if whole == 100 and value < 1:
-        return f"{min(math.floor(value * 1000) / 10, 99.9):.1f}%"
-    if whole == 0 and value > 0:
-        return f"{max(math.ceil(value * 1000) / 10, 0.1):.1f}%"
+        part, of = decimal.Decimal(str(rate)).as_integer_ratio()
+    whole = (200 * part + of) // (2 * of)
+    if whole == 100 and part < of:
+        return f"{min(1000 * part // of / 10, 99.9):.1f}%"
+    if whole == 0 and part > 0:
+        return f"{max(-(-1000 * part // of) / 10, 0.1):.1f}%"
     return f"{whole}%"
 
 

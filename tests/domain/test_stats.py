@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -432,7 +433,11 @@ def expected_satisfaction(tickets: list[T], period: Period) -> dict[str, Any]:
     ]
     return {
         "responses": len(scores),
-        "average": round(sum(scores) / len(scores), 2) if scores else None,
+        "average": (  # (half up, as people round: 4.625 is 4.63)
+            float((Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+            if scores
+            else None
+        ),
         "distribution": {str(n): scores.count(n) for n in range(1, 6)},
         "feedback": sorted(feedback, key=lambda f: f["at"]),
     }
@@ -960,6 +965,30 @@ def test_feedback_from_before_a_reopen_is_not_the_new_rating(esc: Esc) -> None:
     # BUG: esc lists every feedback entry of a rated ticket, so the "terrible" given with the
     # rating of 1 that the reopen dropped is reported as feedback with csat 5.
     assert [(f["csat"], f["text"]) for f in got["feedback"]] == [(5, "great")]
+
+
+def test_an_average_score_and_a_share_are_rounded_once_and_half_up(esc: Esc) -> None:
+    """Scores 5, 5, 5, 5, 5, 4, 4, 4 average 4.625: the report said 4.62 (`round`, to even).
+    And a share was rounded twice: to 4 places for the JSON, then to a percent (51 of 101
+    met, 50.495%, showed as 51%, from 0.505)."""
+    for n, score in enumerate((5, 5, 5, 5, 5, 4, 4, 4)):
+        at = f"2026-11-16T1{n}:00:00+01:00"
+        ticket = esc.ok(
+            "create", "--title", f"T{n}", "--body", "x", "--category", "account",
+            "--customer", "c@shop.example", now=at,
+        ).strip()  # fmt: skip
+        esc.ok("resolve", ticket, "--resolution", "Done", now=at)
+        esc.ok("close", ticket, "--csat", str(score), now=at)
+    report = json.loads(esc.ok("report", "--format", "json", now="2026-11-20T12:00:00+01:00"))
+    assert report["satisfaction"]["average"] == 4.63
+    text = esc.ok("report", now="2026-11-20T12:00:00+01:00")
+    assert "Average CSAT 4.63 from 8 ratings." in text
+
+    from esc.domain.stats import Rate
+    from esc.report.render import percent_text
+
+    assert (Rate(51, 101), percent_text(Rate(51, 101))) == (0.505, "50%")
+    assert json.dumps(Rate(51, 101)) == "0.505"
 
 
 def test_feedback_is_listed_in_time_order_across_utc_offsets(esc: Esc) -> None:
