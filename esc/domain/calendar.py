@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from esc.domain.choices import did_you_mean, shown
+from esc.domain.choices import did_you_mean, folded, shown
 from esc.domain.durations import format_duration
 from esc.domain.records import immutable
 
@@ -579,8 +579,19 @@ def _parse_timezone(where: str, value: object) -> str:
     try:
         _zone(zone)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise CalendarError(f"{where}: unknown time zone {_q(value)}") from None
+        raise CalendarError(f"{where}: unknown time zone {_q(value)}{_zone_meant(zone)}") from None
     return zone
+
+
+def _zone_meant(zone: str) -> str:
+    """`` (did you mean 'Europe/Berlin'?)`` for a zone misspelt (``Europe/Berln``, in
+    other case) or given by its city alone (``Berlin``, ``New York``)."""
+    from zoneinfo import available_timezones  # (a walk of the zone files: for a wrong one)
+
+    names = sorted(available_timezones())
+    city = folded(zone.replace(" ", "_"))
+    by_city = [name for name in names if folded(name.rsplit("/", 1)[-1]) == city]
+    return f" (did you mean {by_city[0]!r}?)" if by_city else did_you_mean(zone, names)
 
 
 def _parse_hours(where: str, value: object) -> tuple[tuple[Range, ...], ...]:

@@ -422,6 +422,24 @@ def test_sections_of_the_wrong_shape(rules: str, finding: str) -> None:
 # ---------------------------------------------------------------- calendars, policies, rules
 
 
+@pytest.mark.parametrize(
+    ("zone", "meant"),
+    [
+        ("Europe/Berln", "Europe/Berlin"),
+        ("europe/berlin", "Europe/Berlin"),
+        ("Berlin", "Europe/Berlin"),
+        ("New York", "America/New_York"),
+        ("Amerca/Chicago", "America/Chicago"),
+    ],
+)
+def test_a_misspelt_time_zone_or_a_city_alone_gets_a_did_you_mean(zone: str, meant: str) -> None:
+    rules = f'calendars:\n  office: {{timezone: "{zone}", hours: {{mon-fri: "09:00-17:00"}}}}\n'
+    assert findings(rules=rules) == [
+        f'rules.yaml:2: calendars.office.timezone: unknown time zone "{zone}"'
+        f" (did you mean '{meant}'?)"
+    ]
+
+
 def test_calendar_findings_point_at_the_key_at_fault() -> None:
     rules = """\
 calendars:
