@@ -926,7 +926,27 @@ def _matrix(
                 f"priority_matrix.{impact} must map the urgencies the other rows map"
                 f" ({', '.join(urgencies)}): {'; '.join(said)}",
             )
+    _misspelt_impacts(raw, matrix, urgencies, reader)
     return matrix
+
+
+def _misspelt_impacts(
+    raw: CommentedMap, matrix: Mapping[str, object], urgencies: Sequence[str], reader: _Reader
+) -> None:
+    """A row named like no urgency but close to one no row is named (``hgh:`` beside the
+    urgencies high, medium, low) is a misspelt impact, not a new one: the tickets'
+    ``impact: high`` would be refused, and nothing asks for ``hgh``."""
+    unnamed = [u for u in urgencies if u not in matrix]
+    for impact in matrix:
+        others = [i for i in matrix if i != impact]
+        shared = bool(others) and all(i in urgencies for i in others)  # (one scale)
+        hint = did_you_mean(impact, unnamed) if shared and impact not in urgencies else ""
+        if hint:
+            reader.add(
+                line_of(raw, impact),
+                f"priority_matrix.{impact}: impact {impact!r} is named like no urgency{hint};"
+                f" the others are named as the urgencies are ({', '.join(urgencies)})",
+            )
 
 
 def _routing(

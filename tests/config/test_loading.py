@@ -331,6 +331,32 @@ priority_matrix:
     ]
 
 
+def test_a_misspelt_impact_is_said_not_taken_for_a_new_one() -> None:
+    """`hgh:` defined an impact of its own: a ticket's `impact: high` was then refused."""
+    rules = """\
+priority_matrix:
+  hgh:    {high: urgent, medium: high,   low: normal}
+  medium: {high: high,   medium: normal, low: low}
+  low:    {high: normal, medium: low,    low: low}
+"""
+    assert findings(rules=rules) == [
+        "rules.yaml:2: priority_matrix.hgh: impact 'hgh' is named like no urgency (did you"
+        " mean 'high'?); the others are named as the urgencies are (high, medium, low)"
+    ]
+    scales = """\
+priority_matrix:
+  outage:   {now: urgent, today: high}
+  degraded: {now: high,   today: normal}
+"""
+    assert findings(rules=scales) == []
+    apart = """\
+priority_matrix:
+  low:  {lo: low,    hi: normal}
+  high: {lo: normal, hi: urgent}
+"""
+    assert findings(rules=apart) == []
+
+
 def test_the_row_of_the_priority_matrix_that_lacks_an_urgency_is_the_one_named() -> None:
     """The first row was the one every other was compared with: the first row short of
     `low` named the two rows after it, never itself."""
