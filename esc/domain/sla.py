@@ -583,14 +583,16 @@ def stopped_with_ticket(
     its OLA clock stopped with the ticket's; None otherwise (answered in time, or the
     ticket active again, reopened, when it was)."""
     closed = request.closed if request.closed is not None and request.closed <= now else None
-    status, since = "open", request.asked
+    status, since, stopped_as = "open", request.asked, "open"
     for at, step in steps:
         if at > now or (closed is not None and at >= closed):
             break
-        status, since = step, at
+        if step not in STOPPED_STATUSES or status not in STOPPED_STATUSES:
+            since, stopped_as = at, step  # (resolved, then closed: stopped when resolved)
+        status = step
     if status not in STOPPED_STATUSES:
         return None
-    return max(request.asked, since), status
+    return max(request.asked, since), stopped_as
 
 
 def request_clocks(

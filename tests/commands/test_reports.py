@@ -716,6 +716,27 @@ def test_an_answer_after_the_ticket_was_resolved_is_too_late_to_count_as_met(
     assert "OLA breached (due 2026-12-16T11:00:00+01:00" in late
 
 
+def test_a_request_open_at_resolve_stops_when_the_ticket_was_resolved_not_closed(
+    esc: Esc, workspace: Path
+) -> None:
+    """A 1h OLA asked at 09:00 (due 10:00), the ticket resolved at 09:50 and closed at
+    10:30, the request answered at 15:00: its clock stopped at the close, past its
+    deadline (breached), and `show` said "too late: the ticket was closed 10:30" (audit
+    helper-383).  It stopped when the ticket was resolved, before its deadline: no breach."""
+    with_ola(workspace, "1h")
+    made = asked_then_resolved(esc, "2026-12-16", {"resolved, then closed": "09:50"})
+    ticket = made["resolved, then closed"]
+    esc.ok("close", ticket, now="2026-12-16T10:30:00+01:00")
+    esc.ok("answer", ticket, "--team", "engineering", "-m", "late", "--by", "dan",
+           now="2026-12-16T15:00:00+01:00")  # fmt: skip
+    now = "2026-12-16T16:30:00+01:00"
+    ola = json.loads(esc.ok("report", "--format", "json", now=now))["collaboration"]["ola"]
+    assert (ola["met"], ola["breached"], ola["total"]) == (0, 0, 0)
+    line = next(x for x in esc.ok("show", ticket, now=now).splitlines()
+                if "engineering  asked" in x)  # fmt: skip
+    assert line.endswith(", too late: the ticket was resolved 2026-12-16T09:50:00+01:00")
+
+
 def test_report_takes_a_team_in_any_case_as_list_does(demo: Path) -> None:
     esc = Esc(demo, now="2026-11-27T12:00:00+01:00")
     shouted = json.loads(esc.ok("report", "--team", "Support", "--format", "json"))
