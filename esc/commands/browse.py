@@ -48,8 +48,9 @@ def show(session: Session, ref: str, as_json: bool) -> Output:
             data["suggestions"] = [kb_views.suggestion_json(s) for s in suggestions]
         return Output(data=data, notes=misfit + notes, code=1 if misfit else 0)
     section = kb_views.suggestion_lines(suggestions or [], session.colour)
-    text = views.ticket_text(ticket, config, now, session.colour, sla, section)
-    return Output(text=text + "\n", notes=misfit + notes, code=1 if misfit else 0)
+    article, unknown = kb.article_for_show(session, doc)
+    text = views.ticket_text(ticket, config, now, session.colour, sla, section, article)
+    return Output(text=text + "\n", notes=misfit + notes + unknown, code=1 if misfit else 0)
 
 
 def list_tickets(

@@ -20,6 +20,7 @@ from esc.report import kb as views
 from esc.store import kb as store
 from esc.store.kb_index import index_for
 from esc.ticketfile.article import ArticleDoc
+from esc.ticketfile.document import TicketDoc
 
 SHOWN_IN_SHOW = 3  # articles `esc show` suggests for a new or open ticket at level 1
 
@@ -163,6 +164,23 @@ def suggestions_for_show(
     index, found = index_for(session.workspace.root, config.categories)
     ranked = index.rank(ticket_query(ticket), SHOWN_IN_SHOW) if index is not None else []
     return ranked, found.notes()
+
+
+def article_for_show(session: Session, doc: TicketDoc) -> tuple[str | None, list[str]]:
+    """What `esc show` says of the article in the ticket's ``kb:``: its title, or (one kb/
+    does not hold) "not in kb/" and `esc validate`'s finding, ``path:line: kb: unknown
+    article …``; nothing for a ticket without one, for which kb/ is not read."""
+    named = doc.ticket.kb
+    if named is None:
+        return None, []
+    found = _usable(session)
+    try:
+        return kb.find(named, found.articles).title, []
+    except BadInput:
+        use = (doc.path, doc.key_lines.get("kb", 1), named)
+        ids = {article.id for article in found.articles}
+        return "not in kb/", [str(ParseError(f.path, f.line, f.message))
+                              for f in ticket_kb_findings([use], ids)]  # fmt: skip
 
 
 def article_id_for_resolve(session: Session, ref: str) -> str:

@@ -389,9 +389,11 @@ def ticket_text(
     colour: bool,
     sla: Sla | None = None,
     sections: Sequence[str] = (),
+    article: str | None = None,
 ) -> str:
     """A ticket for reading in a terminal: facts, escalations, conversation, activity;
-    ``sections`` (lines, such as suggested articles) come after the SLA clocks."""
+    ``sections`` (lines, such as suggested articles) come after the SLA clocks;
+    ``article``: what is said of the article in its ``kb:`` (its title)."""
     level = config.level(ticket.team)
     team = config.teams.get(ticket.team)
     head = paint(printable(f"{ticket.id}  {ticket.title}", one_line=True), "bold", colour)
@@ -416,7 +418,8 @@ def ticket_text(
     if ticket.csat is not None:
         facts.append(("csat", f"{ticket.csat}/5"))
     if ticket.kb is not None:
-        facts.append(("solved with", ticket.kb))
+        named = f"{ticket.kb} ({article})" if article else ticket.kb
+        facts.append(("solved with", printable(named, one_line=True)))
     follows = ticket.extra.get("follows")  # (intake's: a reply to a closed ticket)
     if isinstance(follows, str) and follows:
         facts.append(("follows", f"{follows} (closed: this ticket took its reply up)"))

@@ -117,6 +117,30 @@ def test_show_lists_the_top_articles_for_a_new_ticket_at_level_1(kb_esc: Esc) ->
     assert "suggestions" not in json.loads(kb_esc.ok("show", ticket, "--json"))
 
 
+def test_show_names_the_article_a_ticket_was_solved_with_and_flags_one_kb_lacks(
+    demo: Path,
+) -> None:
+    """`solved with KB-0093` was shown as it was, an article kb/ does not hold: only
+    `esc validate` said so (audit helper-383)."""
+    esc = Esc(demo, now="2026-11-27T12:00:00+01:00")
+    path = next(p for p in sorted((demo / "tickets").glob("*.md"))
+                if "\nkb: KB-0001\n" in p.read_text())  # fmt: skip
+    ticket = path.stem
+    title = next(line for line in (demo / "kb" / "KB-0001.md").read_text().splitlines()
+                 if line.startswith("title: "))[len("title: "):]  # fmt: skip
+    assert f"solved with    KB-0001 ({title})" in esc.ok("show", ticket)
+    path.write_text(path.read_text().replace("\nkb: KB-0001\n", "\nkb: KB-0093\n"))
+    shown = esc("show", ticket)
+    assert shown.code == 0 and "solved with    KB-0093 (not in kb/)" in shown.out
+    line = path.read_text().splitlines().index("kb: KB-0093") + 1
+    finding = (
+        f"tickets/{ticket}.md:{line}: kb: unknown article 'KB-0093' (did you mean"
+        " 'KB-0009'?); `esc kb list` lists them"
+    )
+    assert shown.err == finding + "\n"
+    assert finding in esc("validate").out + esc("validate").err
+
+
 def test_show_without_a_knowledge_base_does_not_load_the_ranking(esc: Esc) -> None:
     """A real process: in-process tests share sys.modules with every test before them."""
     ticket = new_ticket(esc, "Account locked", "Locked out after failed logins.")
