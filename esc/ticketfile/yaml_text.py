@@ -269,6 +269,10 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
         except TypeError as exc:  # a key no mapping can hold, deep in a tag: !!omap [{[1]: 2}]
             line = _first_tagged_collection(node)
             raise YamlError(f"a value cannot be read ({exc})", line) from None
+        except AssertionError:  # (ruamel.yaml's own check: a key twice in `!!omap [a: 1, a: 2]`)
+            key, line = _omap_duplicate(node) or ("?", _first_tagged_collection(node))
+            problem = f"duplicate key {key} in an ordered map (!!omap: each key is given once)"
+            raise YamlError(problem, line) from None
     except MarkedYAMLError as exc:
         raise _marked(exc) from None
     except YAMLError as exc:
@@ -479,6 +483,31 @@ def _first_tagged_collection(node: Node) -> int | None:
             found = _first_tagged_collection(child)
             if found is not None:
                 return found
+    return None
+
+
+def _omap_duplicate(node: Node) -> tuple[str, int] | None:
+    """The first key an ``!!omap`` under ``node`` gives twice, quoted as the parser quotes
+    a duplicate key, and the 0-based line of its second giving; None if none does."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    if not isinstance(node, (MappingNode, SequenceNode)):
+        return None
+    children = node.value if isinstance(node, SequenceNode) else [
+        child for pair in node.value for child in pair
+    ]
+    if isinstance(node, SequenceNode) and str(node.tag).rsplit(":", 1)[-1] == "omap":
+        seen: set[object] = set()
+        for item in children:
+            for key, _ in item.value if isinstance(item, MappingNode) else ():
+                value = key.value if isinstance(key.value, str) else repr(key.value)
+                if value in seen:
+                    return json.dumps(value, ensure_ascii=False), int(key.start_mark.line)
+                seen.add(value)
+    for child in children:
+        found = _omap_duplicate(child)
+        if found is not None:
+            return found
     return None
 
 

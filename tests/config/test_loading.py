@@ -331,6 +331,15 @@ priority_matrix:
     ]
 
 
+def test_an_ordered_map_with_a_key_twice_is_a_finding_at_its_line() -> None:
+    """ruamel.yaml's own `assert key not in omap` ended every command in exit 3."""
+    rules = "x: 1\ny: !!omap\n  - a: 1\n  - b: 2\n  - a: 3\n"
+    assert findings(rules=rules) == [
+        'rules.yaml:5: does not parse: duplicate key "a" in an ordered map (!!omap: each key'
+        " is given once)"
+    ]
+
+
 def test_a_misspelt_impact_is_said_not_taken_for_a_new_one() -> None:
     """`hgh:` defined an impact of its own: a ticket's `impact: high` was then refused."""
     rules = """\

@@ -117,6 +117,14 @@ BYTES_CASES: dict[str, tuple[bytes, str]] = {
     "tags numbers": (replace("tags", "tags: [1, 2]"), "tags"),
     "tags mappings": (replace("tags", "tags: [{a: b}]"), "tags"),
     "an ordered map keyed by a list": (add("x: !!omap [{[1]: 2}]"), "cannot be read"),
+    "an ordered map with a key twice": (  # (ruamel.yaml asserted: exit 3, audit helper-389)
+        add("x: !!omap [a: 1, a: 2]"),
+        'duplicate key "a" in an ordered map',
+    ),
+    "an ordered map, deep, with a key twice": (
+        add("x: {y: [!!omap [a: [1], b: 2, a: [2]]]}"),
+        'duplicate key "a" in an ordered map',
+    ),
     "tag with a comma": (replace("tags", 'tags: ["a,b"]'), "comma"),
     "created too early": (replace("created", "created: 0001-01-01T00:00:00+14:00"), "range"),
     "created too late": (replace("created", "created: 9999-12-31T23:59:59-01:00"), "range"),
