@@ -423,7 +423,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
         run.count("duplicate")
         return f"already taken ({index.messages[taken]})"
     why = mails.automatic(mail, index.status) or mails.sender_allowed(
-        mail.address, options.allow, options.deny
+        mail.address, options.allow, options.deny, mail.reply_address
     )
     if why is not None:
         run.count("ignored")

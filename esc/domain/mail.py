@@ -195,14 +195,21 @@ def sender_pattern(pattern: str, option: str) -> str:
     return text
 
 
-def sender_allowed(address: str, allow: Sequence[str], deny: Sequence[str]) -> str | None:
-    """None when ``address`` may open tickets, else why not.  Patterns are addresses or
-    shell globs, case-insensitive (``*@shop.example``); deny wins; an empty allow list
+def sender_allowed(
+    address: str, allow: Sequence[str], deny: Sequence[str], customer: str = ""
+) -> str | None:
+    """None when ``address`` (From's) may open tickets, else why not.  ``customer``: the
+    address the ticket would be for, when Reply-To names another (a web form's): denied,
+    it is turned away as its sender would be (a form's `noreply@` let a denied address
+    through); allowed, it lets the message in as its sender does.  Patterns are addresses
+    or shell globs, case-insensitive (``*@shop.example``); deny wins; an empty allow list
     allows everyone."""
+    given = [address] + ([customer] if customer and customer != address else [])
     for pattern in deny:
-        if fnmatch.fnmatchcase(address, pattern.lower()):
-            return f"sender {address} is denied ({pattern})"
-    if allow and not any(fnmatch.fnmatchcase(address, p.lower()) for p in allow):
+        for who in given:
+            if fnmatch.fnmatchcase(who, pattern.lower()):
+                return f"sender {who} is denied ({pattern})"
+    if allow and not any(fnmatch.fnmatchcase(who, p.lower()) for p in allow for who in given):
         return f"sender {address} is not allowed"
     return None
 

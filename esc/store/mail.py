@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import contextlib
 import datetime as dt
 import email
 import email.errors
@@ -149,6 +150,9 @@ def _decoded_text(part: email.message.MIMEPart) -> str:
     under UTF-8 but not UTF-8, which ``email`` turned into U+FFFD, is read as its 8-bit
     headers are: UTF-8, else Latin-1; Latin-1 as Windows-1252 (:func:`windows_1252`)."""
     charset = part.get_content_charset()
+    if charset is not None and not charset.strip():  # (`charset=""`: none is named)
+        raw = part.get_payload(decode=True)
+        return _eight_bit(raw if isinstance(raw, bytes) else b"").replace("\r\n", "\n")
     if charset in (None, "us-ascii", "ascii", "utf-8", "utf8"):
         raw = part.get_payload(decode=True)
         if isinstance(raw, bytes) and not raw.isascii() and not _utf_8(raw, charset):
@@ -241,12 +245,16 @@ _CHARSET_ALIASES = {
     "x_mac_roman": "mac_roman",
     "x_gbk": "gbk",
     "cp_850": "cp850",
+    "unicode_1_1_utf_8": "utf_8",  # (the WHATWG Encoding standard's other UTF-8 labels)
+    "unicode11utf8": "utf_8",
+    "unicode20utf8": "utf_8",
+    "x_unicode20utf8": "utf_8",
 }
 
 
 # Charsets that say the text is 8-bit in an unknown charset (RFC 1428's `unknown-8bit`):
 # read as 8-bit text that no header names is (:func:`_eight_bit`), never quarantined
-_UNKNOWN_CHARSETS = frozenset({"unknown_8bit", "x_unknown", "unknown"})
+_UNKNOWN_CHARSETS = frozenset({"unknown_8bit", "x_unknown", "unknown", "x_user_defined"})
 
 
 def _charset_alias(name: str) -> codecs.CodecInfo | None:
@@ -424,8 +432,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         for defect in part.defects:
             if isinstance(defect, _FATAL_DEFECTS):
                 raise Malformed(f"broken MIME ({type(defect).__name__})")
-    sender_header = msg["From"]
-    addresses = getattr(sender_header, "addresses", ()) if sender_header is not None else ()
+    addresses = _addresses(msg, "From") or ()
     if not addresses or not addresses[0].username or not addresses[0].domain:
         daemon = _daemon(msg, addresses)  # (`From: MAILER-DAEMON`: a bounce, to be ignored)
         if daemon is None:
@@ -464,13 +471,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     # (and the envelope's: a message Bcc'd to security@ reaches it with `To: undisclosed-
     # recipients:;` and the address only in Delivered-To or X-Original-To)
     for name in ("To", "Cc", "Delivered-To", "X-Original-To"):
-        for header in msg.get_all(name) or []:
-            listed = getattr(header, "addresses", None)
-            specs = (
-                [a.addr_spec for a in listed]
-                if listed is not None  # (To, Cc: parsed by the policy; the others are text)
-                else [addr for _, addr in email.utils.getaddresses([str(header)])]
-            )
+        for specs in _addresses_of_each(msg, name):
             for addr in specs:
                 to = _unescaped(addr).lower()
                 if to and "@" in to:
@@ -509,8 +510,7 @@ def _reply_to(
     (lower-case), if another than the sender and none of the message's recipients (a list
     that sets Reply-To to itself names the helpdesk's own address); ("", "") if it names
     none, several, or such an address."""
-    header = msg["Reply-To"]
-    listed: Sequence[Any] = getattr(header, "addresses", ()) if header is not None else ()
+    listed = _addresses(msg, "Reply-To") or ()
     if len(listed) != 1 or not listed[0].username or not listed[0].domain:
         return "", ""
     spec = _unescaped(listed[0].addr_spec)
@@ -518,6 +518,49 @@ def _reply_to(
         return "", ""
     name = _display_name(listed[0])
     return (_named_address(name, spec) if name else spec), spec.lower()
+
+
+def _addresses(msg: email.message.EmailMessage, name: str) -> tuple[Address, ...] | None:
+    """The addresses of the header ``name`` (From, Reply-To), as the policy parses them;
+    None without one.  A display name that decodes to a line break (`=?utf-8?q?Evil=0A?=`),
+    which the policy refuses (ValueError: the message was quarantined, with Python's
+    words), is read from the header as written, on one line."""
+    try:
+        header = msg[name]
+    except ValueError:
+        return _addresses_on_one_line(_raw_values(msg, name)[:1])
+    return None if header is None else tuple(getattr(header, "addresses", ()))
+
+
+def _addresses_of_each(msg: email.message.EmailMessage, name: str) -> list[list[str]]:
+    """The addresses (``addr_spec``) each header ``name`` gives: To and Cc as the policy
+    parses them (as :func:`_addresses` reads them, a name with a line break too), the
+    envelope's (Delivered-To, X-Original-To), which it leaves as text, as written."""
+    try:
+        headers = msg.get_all(name) or []
+    except ValueError:
+        return [[a.addr_spec for a in _addresses_on_one_line([raw])]
+                for raw in _raw_values(msg, name)]  # fmt: skip
+    return [
+        [a.addr_spec for a in listed]
+        if (listed := getattr(header, "addresses", None)) is not None
+        else [addr for _, addr in email.utils.getaddresses([str(header)])]
+        for header in headers
+    ]
+
+
+def _addresses_on_one_line(raw: Sequence[str]) -> tuple[Address, ...]:
+    from email.header import decode_header, make_header
+
+    found = []
+    for name, spec in email.utils.getaddresses(list(raw)):
+        with contextlib.suppress(ValueError, LookupError, email.errors.HeaderParseError):
+            name = str(make_header(decode_header(name)))  # (else as written)
+        try:
+            found.append(Address(display_name=one_line(name), addr_spec=spec))
+        except (ValueError, IndexError, email.errors.HeaderParseError):
+            continue  # (no address the policy would read either)
+    return tuple(found)
 
 
 def _display_name(address: Any) -> str:
@@ -617,10 +660,18 @@ def _unescaped(text: str) -> str:
 
 def _eight_bit(raw: bytes) -> str:
     """8-bit text whose charset no header names: UTF-8 (RFC 6532), else Latin-1 (read as
-    Windows-1252)."""
+    Windows-1252).  UTF-8 with a stray byte or two (a gateway's signature in Latin-1 under
+    a letter in UTF-8) is UTF-8, each stray byte U+FFFD, as the WHATWG decoder reads it:
+    read as Latin-1, all its text was garbled (`GrÃ¼ÃŸe`).  It is UTF-8 when its characters
+    beyond ASCII outnumber the bytes that are not UTF-8 (Latin-1's `Straße“`, whose `ß“`
+    is a character of UTF-8 by chance, is Latin-1)."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
+        text = raw.decode("utf-8", "replace")
+        stray = text.count("\ufffd") - raw.count("\ufffd".encode())
+        if sum(not c.isascii() for c in text) - stray > stray:
+            return text
         return windows_1252(raw.decode("latin-1"))
 
 
@@ -710,6 +761,9 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
     raw = _raw_values(msg, "Date")
     if len(set(raw)) != 1 or len(_TIMES.findall(_COMMENTS.sub("", raw[0]))) != 1:
         return None  # (two Dates, or two times in one: which is meant is not known)
+    words = _COMMENTS.sub("", raw[0]).split()
+    if words and _NUMERIC_ZONE.fullmatch(words[-1]) and len(words[-1]) != 5:
+        return None  # (`+01`, which Python reads as +00:01: no zone as RFC 5322 writes it)
     unknown = _UNKNOWN_ZONE.match(_COMMENTS.sub("", raw[0]).strip())
     if isinstance(value, dt.datetime) and value.tzinfo is None and unknown is not None:
         # RFC 5322: -0000 is UTC, the sender's own zone unknown, and so is none, or a name
@@ -719,6 +773,9 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
         hours = _KNOWN_ZONES.get((unknown["zone"] or "").upper(), 0)
         value = value.replace(tzinfo=dt.timezone(dt.timedelta(hours=hours)))
     return value if isinstance(value, dt.datetime) and value.tzinfo is not None else None
+
+
+_NUMERIC_ZONE = re.compile(r"[+-]\d+")
 
 
 def _parts(part: email.message.EmailMessage, top: bool) -> Iterator[email.message.EmailMessage]:
@@ -967,8 +1024,15 @@ def html_to_text(html: str) -> str:
         once the whole text is known (:func:`_marks_judged`)."""
 
         indents: list[bool]  # (for each `<blockquote>` open: whether it is an indent)
+        lists = 0  # (how many `<ul>`/`<ol>` are open)
 
         def handle_tag(self, tag: str, attrs: dict[str, str | None], start: bool) -> None:
+            if tag in ("ul", "ol"):  # (one nested deeper than MAX_LIST_DEPTH is its
+                # parent's: a mail of 1,000 nested lists, 19 KB, was a ticket of 1 MB,
+                # each level's line indented by all the levels above it, made in minutes)
+                self.lists = self.lists + 1 if start else max(self.lists - 1, 0)
+                if self.lists + (0 if start else 1) > MAX_LIST_DEPTH:
+                    return
             if tag == "blockquote":  # (Gmail's and Apple Mail's "indent", a blockquote with
                 # no border: text moved right, no quote, which a reply's text lost)
                 if start:
@@ -1039,6 +1103,8 @@ def html_to_text(html: str) -> str:
         return text  # first: its items all alike)
     return text.lstrip()
 
+
+MAX_LIST_DEPTH = 10  # lists nested deeper in an HTML mail are read as at this depth
 
 _MARK = "\x00"  # (before a mark alone in its piece of text; a NUL of the mail's own goes
 # here, as :func:`parse` drops every NUL of a text)

@@ -97,6 +97,12 @@ def test_deny_wins_and_an_allow_list_excludes_the_rest() -> None:
     assert mails.sender_allowed("x@spam.example", ("*@shop.example",), ()) == (
         "sender x@spam.example is not allowed"
     )
+    # (the customer a web form's Reply-To names: denied as a sender is; audit helper-388)
+    form = "noreply@forms.example"
+    assert mails.sender_allowed(form, (), ("*@bad.example",), "ann@bad.example") == (
+        "sender ann@bad.example is denied (*@bad.example)"
+    )
+    assert mails.sender_allowed(form, ("*@shop.example",), (), "ann@shop.example") is None
     assert mails.sender_allowed("jane@shop.example", ("*@shop.example",), ("jane@*",)) == (
         "sender jane@shop.example is denied (jane@*)"
     )

@@ -63,6 +63,47 @@ def test_utf_8_declared_but_latin_1_sent_is_read_as_latin_1() -> None:
     assert store.parse(good).mail.text.strip() == "caf\u00e9 cr\u00e8me \u20ac 5"
 
 
+def test_utf_8_with_a_stray_byte_stays_utf_8() -> None:
+    """A letter in UTF-8 under a gateway's signature in Latin-1 was read whole as Latin-1:
+    `GrÃ¼ÃŸe fÃ¼r MÃ¼nchen` (audit helper-388).  The stray byte alone is U+FFFD; Latin-1 whose
+    `ß“` happens to be a character of UTF-8 is still Latin-1."""
+    data = (b"From: j@shop.example\nSubject: U\nMessage-ID: <u1@x>\n"
+            b"Content-Type: text/plain; charset=utf-8\n\n"
+            b"Gr\xc3\xbc\xc3\x9fe f\xc3\xbcr M\xc3\xbcnchen\n\n"
+            b"Gesendet \xfcber Gateway\n")  # fmt: skip
+    assert store.parse(data).mail.text.strip() == (
+        "Gr\u00fc\u00dfe f\u00fcr M\u00fcnchen\n\nGesendet \ufffdber Gateway"
+    )
+    latin = data.replace(data[data.index(b"Gr") :], "„Straße“ am Montag\n".encode("cp1252"))
+    assert store.parse(latin).mail.text.strip() == "„Straße“ am Montag"
+
+
+def test_a_display_name_that_decodes_to_a_line_break_is_read_on_one_line() -> None:
+    """`From: =?utf-8?q?Evil=0A=22Name?= <ann@x.example>` was quarantined, "cannot be parsed
+    (ValueError: invalid arguments; address parts cannot contain CR or LF)" (audit
+    helper-388): the address is fine, and the name is read on one line, as a subject is."""
+    data = (b"From: =?utf-8?q?Evil=0A=22Name?= <ann@x.example>\n"
+            b"To: =?utf-8?q?Help=0D=0Adesk?= <help@x.example>, b@x.example\n"
+            b"Reply-To: =?utf-8?q?Bo=0Ab?= <bob@y.example>\n"
+            b"Subject: s\nMessage-ID: <h@x>\n\nb\n")  # fmt: skip
+    mail = store.parse(data).mail
+    assert (mail.sender, mail.address) == ('"Evil \\"Name" <ann@x.example>', "ann@x.example")
+    assert mail.recipients == ("help@x.example", "b@x.example")
+    assert (mail.reply_to, mail.reply_address) == ("Bo b <bob@y.example>", "bob@y.example")
+
+
+@pytest.mark.parametrize("label", ['""', '" "', "unicode-1-1-utf-8", "x-user-defined"])
+def test_an_empty_charset_and_the_whatwg_s_other_labels_are_read_not_quarantined(
+    label: str,
+) -> None:
+    """`charset=""` was `unknown charset (unknown encoding: )`, the message quarantined;
+    so were two labels of the WHATWG Encoding standard (audit helper-388)."""
+    data = (b"From: a@x.example\nSubject: s\nMessage-ID: <e9@x>\n"
+            b"Content-Type: text/plain; charset=" + label.encode()
+            + b"\n\nhello caf\xc3\xa9\n")  # fmt: skip
+    assert store.parse(data).mail.text.strip() == "hello caf\u00e9"
+
+
 @pytest.mark.parametrize("given", ["<@>", "<x@>", "<@host>", "<.@.>", "<ab>"])
 def test_a_message_id_that_names_nothing_is_none(given: str) -> None:
     """Two unrelated messages that gave `Message-ID: <@>` were one: the second was
@@ -211,6 +252,12 @@ def test_a_date_in_utc_with_an_unknown_zone_is_read() -> None:
         ("Wed, 02 Dec 2026 09:00:00 +0100, Wed, 02 Dec 2026 09:00:00 +0100", None),
         ("Wed, 02 Dec 2026 09:00:00 +0100 Wed, 02 Dec 2026 10:00:00 +0200", None),
         ("Wed, 02 Dec 2026 09:00:00 BST", "2026-12-02T09:00:00+00:00"),  # (two zones' name)
+        # (a zone of other than four digits: Python read `+01` as a minute (+00:01);
+        # audit helper-388)
+        ("Wed, 02 Dec 2026 09:00:00 +01", None),
+        ("Wed, 02 Dec 2026 09:00:00 -5", None),
+        ("Wed, 02 Dec 2026 09:00:00 +010000", None),
+        ("Wed, 02 Dec 2026 09:00:00 -0500 (EST)", "2026-12-02T09:00:00-05:00"),
     ],
 )
 def test_a_date_is_read_with_its_zone_or_not_at_all(written: str, read: str | None) -> None:
@@ -734,6 +781,21 @@ def test_an_html_only_forward_keeps_the_message_it_forwards_under_outlook_s_line
     text = store.parse(data).mail.text
     assert text.startswith("See below.\n\n-----Original Message-----\n")
     assert text.endswith("Your payout failed.")
+
+
+def test_lists_nested_past_ten_levels_are_read_at_the_tenth() -> None:
+    """1,000 nested lists (a 19 KB mail) made a ticket of 1 MB, each line indented by every
+    level above it, in seconds (3,000: 9 MB, minutes) while intake held the workspace lock
+    (audit helper-388).  Deeper than MAX_LIST_DEPTH, a list is read as its parent's."""
+    from esc.store.mail import MAX_LIST_DEPTH, html_to_text
+
+    bare = html_to_text("<ul><li>" * 3000 + "x" + "</li></ul>" * 3000)
+    assert len(bare) < 3000 * 30  # (linear: ~22 characters a level, at most)
+    deep = html_to_text("<ul><li>a" * 3000 + "</li></ul>" * 3000).splitlines()
+    assert len(deep) == 3000 and deep[-1] == " " * 2 * MAX_LIST_DEPTH + "* a"
+    assert max(len(line) for line in deep) == len(deep[-1])
+    shallow = "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul><p>after</p>"
+    assert html_to_text(shallow) == "  * a\n    * b\n  * c\n\nafter"
 
 
 def test_a_bare_ampersand_in_html_only_mail_stays_as_a_browser_shows_it() -> None:
