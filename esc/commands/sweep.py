@@ -1211,6 +1211,7 @@ class SweepOutcome:
     delivery: Delivery | None = None  # what was sent now (None: nothing was due)
     report_error: str | None = None  # why the reports were not rendered (a template, say)
     notify_error: str | None = None  # why sending stopped part-way (a full disk)
+    waiting_for_push: int = 0  # messages a failed push left, held for the next --push sweep
     git_error: str | None = None  # why the commit or the push failed (the tickets are written)
     retries: list[Message] = field(default_factory=list)  # --dry-run: what is due to be resent
     held: list[Message] = field(default_factory=list)  # what waits for its target's quiet hours
@@ -1239,6 +1240,9 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             notify = workspace.config().notify
             due = Outbox(workspace.root).due(now)  # (as a real sweep would: those held
             # for their target's quiet hours, and those to a target gone, are said apart)
+            keep = frozenset() if options.push else _held_for_push(workspace.root)
+            outcome.waiting_for_push = len(keep)  # (left for the push, as a real sweep)
+            due = [m for m in due if m.key not in keep]
             targets = notify.targets if notify is not None else {}
             outcome.dropped = [m for m in due if m.target not in targets]
             due = [m for m in due if m.target in targets]
@@ -1259,7 +1263,7 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome.retries += [
                 m for m in outbox.all()
                 if m.status == "pending" and m.target in trying and m.key not in listed
-                and not waits_for_working_hours(notify, m, now)
+                and m.key not in keep and not waits_for_working_hours(notify, m, now)
             ]  # fmt: skip
             going = [*outcome.retries, *now_due]
             gathered: dict[str, list[Message]] = {}
@@ -1320,14 +1324,19 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             workspace.remove_leftover_temporaries()
             raise
         Outbox(workspace.root).prune_sent(now)  # (once a day: those sent a month ago)
+    if options.push and options.notify:
+        _hold_for_push(workspace.root, options, outcome)
     if options.notify and outcome.git_error is None:  # (after the tickets are written and
         # pushed: a failed send undoes nothing; a failed push sends nothing yet.  And once the
         # workspace is let go: a target that hangs holds up no sweep's writes, only the
         # outbox, whose next sender leaves its messages to this one)
+        keep = frozenset() if options.push else _held_for_push(workspace.root)
+        outcome.waiting_for_push = len(keep)
         try:
             outcome.delivery = deliver(
-                Outbox(workspace.root), workspace.config().notify, now, who="esc sweep"
-            )
+                Outbox(workspace.root), workspace.config().notify, now, who="esc sweep",
+                keep=keep,
+            )  # fmt: skip
         except OSError as exc:  # (a full disk as a message's state is kept: what the
             # sweep did stands, and is told, with this after it; what is unsent stays queued)
             where = workspace.rel(exc.filename) if exc.filename else "the outbox"
@@ -2351,6 +2360,34 @@ def _without_tickets(root: Path) -> Callable[[str, list[str]], str]:
     return message
 
 
+def _hold_for_push(root: Path, options: SweepOptions, outcome: SweepOutcome) -> None:
+    """After a pushing sweep: the messages its failed push left waiting for the push that
+    carries their tickets are held for it (a sweep that does not push leaves them queued:
+    it sent them, and a second clone that pushed the same sweep first told them too); a
+    push that went releases them."""
+    outbox = Outbox(root)
+    if outcome.git_error is None:
+        outbox.release_push_hold()
+        return
+    try:
+        branch = options.branch or git.current_branch(root)
+    except git.GitError:
+        return
+    waiting = _waiting_for_push(root, options.remote, branch)
+    if waiting:
+        outbox.hold_for_push(options.remote, branch, [m.key for m in waiting])
+
+
+def _held_for_push(root: Path) -> frozenset[str]:
+    """The keys of the messages a failed push left waiting (:func:`_hold_for_push`) whose
+    tickets' commits the remote still lacks: none once pushed (by hand too)."""
+    held = Outbox(root).held_for_push()
+    if held is None:
+        return frozenset()
+    remote, branch, keys = held
+    return frozenset(m.key for m in _waiting_for_push(root, remote, branch) if m.key in keys)
+
+
 def _waiting_for_push(root: Path, remote: str, branch: str) -> list[Message]:
     """The messages an earlier sweep queued and that were never tried, for tickets of its
     commits the remote does not have yet: its push failed, and they wait for the push
@@ -2712,6 +2749,11 @@ def sweep_text(outcome: SweepOutcome) -> str:
         lines.append(busy)
     if delivery is not None and (held := delivery.held_note()) is not None:
         lines.append(held)
+    if outcome.waiting_for_push:
+        lines.append(
+            f"notified: {_count(outcome.waiting_for_push, 'message')} of a push that failed"
+            " left queued for the next --push sweep (another clone may have told them)"
+        )
     if outcome.pushed:
         tries = f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else ""
         if outcome.pushed_commits:
@@ -2771,6 +2813,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         "git_error": outcome.git_error,
         "dropped_commits": [{"commit": h, "subject": t} for h, t in outcome.dropped_commits],
         "notify_error": outcome.notify_error,
+        "waiting_for_push": outcome.waiting_for_push,
         "notes": result.notes,
         "worker_died": result.worker_died,
         "behind": result.behind,

@@ -44,6 +44,7 @@ from esc.store import lock
 from esc.store.atomic import atomic_write
 
 OUTBOX_DIR = Path(".esc-cache") / "outbox"
+PUSH_HOLD = Path(".esc-cache") / "outbox-push-hold.json"  # what waits for a failed push
 OUTBOX_LOCK = Path(".esc-cache") / lock.OUTBOX_LOCK  # held by the one process sending
 DELIVERY_WAIT = 60.0  # seconds a sweep waits for another process to finish sending
 FAILING_AFTER = 5
@@ -222,6 +223,35 @@ class Outbox:
             if message.key in keys and message.status == "pending":
                 self.path(message.key).unlink(missing_ok=True)
 
+    def hold_for_push(self, remote: str, branch: str, keys: Sequence[str]) -> None:
+        """Keep the messages of ``keys`` for the push of ``remote``/``branch`` that failed:
+        a sweep that does not push leaves them queued (:meth:`held_for_push`)."""
+        data = {"remote": remote, "branch": branch, "keys": sorted(set(keys))}
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.hold_path, (json.dumps(data, indent=1) + "\n").encode())
+
+    def held_for_push(self) -> tuple[str, str, frozenset[str]] | None:
+        """(remote, branch, keys) of :meth:`hold_for_push`; None without (or with a file
+        that is not one: then nothing is held)."""
+        try:
+            data = json.loads(self.hold_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        remote, branch, keys = data.get("remote"), data.get("branch"), data.get("keys")
+        if not (isinstance(remote, str) and isinstance(branch, str) and isinstance(keys, list)):
+            return None
+        return remote, branch, frozenset(k for k in keys if isinstance(k, str))
+
+    def release_push_hold(self) -> None:
+        """The push went: nothing waits for it any longer."""
+        self.hold_path.unlink(missing_ok=True)
+
+    @property
+    def hold_path(self) -> Path:
+        return self.folder.parent / PUSH_HOLD.name
+
     def save(self, message: Message) -> None:
         """Keep ``message`` as it now is: a sent one moves to ``sent/`` (written there
         first: a crash in between leaves it in both, and :meth:`all` moves it then)."""
@@ -388,9 +418,11 @@ def deliver(
     only: Collection[str] | None = None,
     wait: float | None = None,
     who: str = "esc",
+    keep: Collection[str] = (),
 ) -> Delivery:
     """Send every message that is due (with ``only``, those of these keys: a command's
-    own); a failure is recorded with its backoff, never raised.
+    own; never those of ``keep``, left queued); a failure is recorded with its backoff,
+    never raised.
 
     Under the outbox lock, so no message is sent by two processes: what is due is read
     once it is held, and read again before letting go (a message queued meanwhile, by a
@@ -410,7 +442,7 @@ def deliver(
             waiting = [m for m in outbox.all() if m.status == "pending" and m.target in up]
             ready = sorted({m.key: m for m in [*ready, *waiting]}.values(),
                            key=lambda m: (m.happened or m.queued, m.queued, m.key))  # fmt: skip
-        return [m for m in ready if only is None or m.key in only]
+        return [m for m in ready if (only is None or m.key in only) and m.key not in keep]
 
     if not due():  # (nothing to send: no lock taken, apprise not imported)
         return result

@@ -1697,6 +1697,37 @@ def test_a_sweep_whose_push_failed_sends_nothing_another_clone_pushed_and_told(
     assert len(mentioned) == 1, [b["title"] for _, b in hook.posts[len(told) :]]
 
 
+@pytest.mark.parametrize("plain", [(), ("--commit",)])
+def test_a_sweep_that_does_not_push_leaves_what_a_failed_push_held_for_the_next_push(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path, plain: tuple[str, ...]
+) -> None:
+    """This clone's push failed; the other clone pushed the same sweep and told it; a sweep
+    here without --push (or with --commit alone) sent everything that waited for the push:
+    each message twice (audit helper-387).  It leaves them queued and says so; the next
+    --push sweep finds them told upstream and drops them."""
+    from tests.commands.test_sweep import git
+
+    _, remote, other = _notifying_clones(esc, workspace, tmp_path)
+    git(workspace, "remote", "set-url", "origin", str(tmp_path / "nowhere.git"))
+    failed = esc("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:00+01:00")
+    assert failed.code == 1 and hook.posts == []
+    Esc(other).ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:30+01:00")
+    told = sorted((p, b["title"]) for p, b in hook.posts)
+    assert len(told) == 4
+    git(workspace, "remote", "set-url", "origin", str(remote))
+    preview = esc.ok("sweep", "--dry-run", "--no-report", now="2026-11-20T11:31:00+01:00")
+    assert "would send" not in preview
+    out = esc.ok("sweep", *plain, "--no-report", now="2026-11-20T11:31:00+01:00")
+    assert sorted((p, b["title"]) for p, b in hook.posts) == told  # (nothing twice)
+    assert (
+        "notified: 4 messages of a push that failed left queued for the next --push sweep"
+        " (another clone may have told them)"
+    ) in out
+    esc.ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:40:00+01:00")
+    assert sorted((p, b["title"]) for p, b in hook.posts) == told
+    assert not (workspace / ".esc-cache" / "outbox-push-hold.json").exists()
+
+
 def test_a_message_waiting_for_its_retry_survives_a_later_sweep_taken_back(
     esc: Esc, workspace: Path, hook: Hook, tmp_path: Path
 ) -> None:
