@@ -38,6 +38,26 @@ REREADS = 4  # times a file that does not parse is read again while it reads dif
 SETTLE = 0.005  # seconds before the first read again (doubled each time: 75 ms in all)
 
 
+def _reappears(path: Path) -> bool:
+    """Whether the file at ``path``, missing, is back within 75 ms (:func:`settle`): an
+    editor that saves by renaming the file away (``T-….md~``) and writing a new one leaves
+    no file there for an instant, and a command that came then said "no ticket", or "the
+    ticket was removed"."""
+    for tries in range(REREADS):
+        settle(tries)
+        if path.is_file():
+            return True
+    return False
+
+
+def _full_id(stem: str, prefix: str) -> bool:
+    """Whether ``stem`` is a whole ticket ID (its prefix, then :data:`ids.RANDOM_CHARS` of
+    the ID alphabet), not the start of one."""
+    head = f"{prefix}-".lower() if prefix else ""
+    tail = stem[len(head) :] if stem.lower().startswith(head) else ""
+    return len(tail) == ids.RANDOM_CHARS and all(c in ids.ALPHABET for c in tail)
+
+
 def settle(tries: int) -> None:
     """Wait before reading again a file that did not parse: an editor saving it in place
     (truncate, then write) was caught half way, and read again at once it still is (two
@@ -261,6 +281,8 @@ class Workspace:
             if exc.errno != errno.ENAMETOOLONG:
                 raise
             found = False
+        if not found and _full_id(exact.stem, prefix):
+            found = _reappears(exact)  # (an editor saving it was caught in between)
         try:
             names = os.listdir(self.tickets_dir)
         except FileNotFoundError:
@@ -276,7 +298,7 @@ class Workspace:
         return self.tickets_dir / f"{ids.resolve(ref, stems, prefix)}.md"
 
     def load(self, ref: str) -> TicketDoc:
-        return self.read(self.resolve(ref))
+        return self.read_existing(self.resolve(ref))
 
     @contextlib.contextmanager
     def ticket_lock(
@@ -368,10 +390,15 @@ class Workspace:
             time.sleep(lock.POLL_SECONDS)
 
     def read_existing(self, path: Path) -> TicketDoc:
-        """:meth:`read`, with a ticket removed meanwhile an expected problem."""
+        """:meth:`read`, with a ticket removed meanwhile an expected problem; one gone for
+        an instant (an editor saving it by renaming it away, then writing it anew, as
+        Emacs's first save does) is read once it is back (:func:`_reappears`)."""
         try:
             return self.read(path)
         except FileNotFoundError:
+            if _reappears(path):
+                with contextlib.suppress(FileNotFoundError):
+                    return self.read(path)
             raise EscError(f"{self.rel(path)}: the ticket was removed") from None
 
     def create(

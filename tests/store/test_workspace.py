@@ -596,3 +596,38 @@ def test_a_workspace_its_group_may_write_gets_files_its_group_may_write(
         assert not (workspace / ".esc-cache").stat().st_mode & stat.S_IWGRP
     finally:
         os.umask(before)
+
+
+@pytest.mark.parametrize("command", ["comment", "show"])
+def test_a_ticket_an_editor_saves_by_renaming_it_away_is_read_once_it_is_back(
+    esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """Emacs's first save renames the file away (`T-….md~`) and writes a new one: a
+    command that came in between exited 1, "no ticket 'T-…'" or "the ticket was removed"
+    (audit helper-385).  It looks again for 75 ms; the editor's save ends in that wait
+    here (``settle`` is each wait)."""
+    import esc.store.workspace as workspace_module
+
+    ticket = esc.ok("create", "--title", "Saved", "--body", "b", "--category", "billing").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    backup = path.with_name(path.name + "~")
+    path.rename(backup)
+    waits: list[int] = []
+
+    def editor_saves(tries: int) -> None:
+        waits.append(tries)
+        if len(waits) == 2 and backup.exists():  # (after two waits: the new file written)
+            shutil.copy(backup, path)
+
+    monkeypatch.setattr(workspace_module, "settle", editor_saves)
+    args = ["-m", "during the save"] if command == "comment" else []
+    assert ticket in esc.ok(command, ticket, *args)
+    assert waits == [0, 1]
+    if command == "comment":
+        assert "during the save" in path.read_text()
+    path.unlink()  # (gone for good: said as before, after the waits)
+    backup.unlink()
+    waits.clear()
+    result = esc(command, ticket, *args)
+    assert (result.code, result.err) == (1, f"esc: no ticket '{ticket}'\n"), result.err
+    assert waits == [0, 1, 2, 3]
