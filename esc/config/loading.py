@@ -572,6 +572,14 @@ def _notify(
                     " '.' (it names the outbox's files)",
                 )
                 continue
+            twin = next((d for d in declared if d.casefold() == name.casefold()), None)
+            if twin is not None:  # (the outbox's files are named after the target: on a
+                # file system that ignores case, macOS's or Windows's, one overwrote the other)
+                reader.add(
+                    line,
+                    f"notify target {name!r} and target {twin!r} differ only in case; name"
+                    " them apart (the outbox's files are named after them)",
+                )
             declared.append(name)
             if not isinstance(url, str):
                 reader.add(line, f"notify target {name}: must be a URL")

@@ -1350,6 +1350,21 @@ def test_an_id_prefix_too_long_to_name_a_file_is_refused() -> None:
     assert findings(rules=f"id_prefix: {'T' * 32}\n") == []
 
 
+def test_notify_targets_that_differ_only_in_case_are_a_finding() -> None:
+    """`s` and `S` name the outbox's files (`EVENT-s.json`, `EVENT-S.json`): on a file
+    system that ignores case one message overwrote the other (audit helper-387)."""
+    rules = """\
+notify:
+  targets:
+    chat: "json://127.0.0.1:8080/a"
+    Chat: "json://127.0.0.1:8080/b"
+"""
+    assert findings(rules=rules) == [
+        "rules.yaml:4: notify target 'Chat' and target 'chat' differ only in case; name them"
+        " apart (the outbox's files are named after them)"
+    ]
+
+
 def test_a_secret_written_in_a_notify_target_is_a_finding_not_blocking() -> None:
     """Issue 16: secrets come from the environment, never from files in the repository: a
     password or token written in rules.yaml is said (the value never shown); one in a
