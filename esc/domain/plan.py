@@ -700,11 +700,41 @@ def _request_states(ticket: Ticket, config: Config, at: dt.datetime | None) -> R
     ticket was first swept, or when no request was asked by then)."""
     if at is None or not ticket.requests or at < ticket.created:
         return {}
+    states = _request_states_at(ticket, config, at)
+    # (a request asked or answered in the very second of that sweep, after it ran: the
+    # sweep logged nothing of it then, and its clock's `— → ok` or `→ met` was never
+    # logged, as the ticket's own clocks' are on a person's change in that second)
+    unseen = [
+        r.key for r in ticket.requests
+        if at in (r.asked, r.closed) and not _request_logged_at(ticket, at, r.team)
+    ]  # fmt: skip
+    if unseen:
+        before = _request_states_at(ticket, config, at - _MICROSECOND)
+        for key in unseen:
+            if key in before:
+                states[key] = before[key]
+            else:
+                states.pop(key, None)
+    return states
+
+
+def _request_states_at(ticket: Ticket, config: Config, at: dt.datetime) -> RequestStates:
+    if at < ticket.created:
+        return {}
     then = ticket_as_of(ticket, at)
     policy = _policy_of(then, config, at)[0]
     clocks = request_clocks(then, policy, at)
     return {r.key: (c.state, c.due) for r, c in zip(then.requests, clocks, strict=True)
             if c is not None}  # fmt: skip
+
+
+def _request_logged_at(ticket: Ticket, at: dt.datetime, team: str) -> bool:
+    """Whether a sweep at ``at`` logged the OLA clock of the request to ``team``."""
+    return any(
+        line.at == at and line.by == SWEEPER and line.field == "sla.collaboration"
+        and line.note.split(",", 1)[0] == team
+        for line in ticket.activity
+    )  # fmt: skip
 
 
 def _request_log(

@@ -4749,3 +4749,35 @@ def test_reports_are_rendered_again_when_a_crossed_deadline_could_not_be_written
     )
     summary = (workspace / "reports" / "summary.md").read_text()
     assert "As of 2026-11-02T13:40:00+01:00" in summary and "**1 overdue tickets**" in summary
+
+
+def test_a_request_asked_and_answered_in_the_second_of_a_sweep_logs_its_clock(
+    esc: Esc, workspace: Path
+) -> None:
+    """`esc involve` at 10:00:00, just after the 10:00 sweep, and `esc answer` at 13:30:00,
+    just after the 13:30 one: the next sweeps logged neither `— → ok` nor `warning → met`
+    (both sweeps took the request as seen at their instant), though a reply in a sweep's
+    second gets its `ok → met` (audit helper-394)."""
+    from tests.conftest import with_ola
+
+    with_ola(workspace, "4h")
+    rules = workspace / "rules.yaml"  # (no rules: none escalates to engineering)
+    rules.write_text(re.sub(r"\nrules:.*", "\nrules: []\n", rules.read_text(), flags=re.S))
+    ticket = esc.ok("create", "--title", "X", "--body", "b", "--category", "billing",
+                    now="2026-11-24T09:00:00+01:00").strip()  # fmt: skip
+    for at, args in (
+        ("10:00", ("sweep", "--no-report")),
+        ("10:00", ("involve", ticket, "--team", "engineering", "--ask", "q")),
+        ("10:30", ("sweep", "--no-report")),
+        ("13:30", ("sweep", "--no-report")),
+        ("13:30", ("answer", ticket, "--team", "engineering", "-m", "done")),
+        ("13:40", ("sweep", "--no-report")),
+    ):
+        esc.ok(*args, now=f"2026-11-24T{at}:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert [line for line in text.splitlines() if "sla.collaboration" in line] == [
+        "- 2026-11-24T10:00:00+01:00 · esc · sla.collaboration: — → ok · engineering",
+        "- 2026-11-24T13:00:00+01:00 · esc · sla.collaboration: ok → warning · engineering,"
+        " due 2026-11-24T14:00:00+01:00",
+        "- 2026-11-24T13:30:00+01:00 · esc · sla.collaboration: warning → met · engineering",
+    ]

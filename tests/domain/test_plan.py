@@ -1451,11 +1451,15 @@ TWO_DAYS_LATER = berlin(2026, 11, 25, 9)
 
 
 def _two_teams_asked() -> tuple[Ticket, Request, Request]:
-    """An open ticket that asked engineering (Monday 15:00) and security (16:00)."""
+    """An open ticket that asked engineering (Monday 15:00) and security (16:00), swept
+    at 15:00 after engineering was asked (its clock's first line logged)."""
     engineering = Request(ASKED, "bob", "engineering", None, "open")
     security = Request(berlin(2026, 11, 23, 16), "bob", "security", None, "open")
+    started = Activity(ASKED, "esc", field="sla.collaboration", old=None, new="ok",
+                       note="engineering")  # fmt: skip
     t = ticket(status="open", first_response_at=berlin(2026, 11, 23, 9, 30),
-               requests=(engineering, security), extra=swept(ASKED))  # fmt: skip
+               requests=(engineering, security), extra=swept(ASKED),
+               activity=(started,))  # fmt: skip
     return t, engineering, security
 
 
@@ -1479,6 +1483,7 @@ def test_each_request_s_own_ola_warning_and_breach_is_logged_at_its_instant(
     # (office hours 9-17: engineering's 4h run Mon 15-17 and Tue 9-11; security's Mon 16-17
     # and Tue 9-12)
     assert _ola_lines(once) == _ola_lines(often) == [  # (engineering's first: last sweep's)
+        (ASKED, None, "ok", "engineering"),
         (berlin(2026, 11, 23, 16), None, "ok", "security"),
         (berlin(2026, 11, 24, 10), "ok", "warning", "engineering, due 2026-11-24T11:00:00+01:00"),
         (berlin(2026, 11, 24, 11), "warning", "breached",
