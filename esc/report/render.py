@@ -62,6 +62,14 @@ def md_code(text: object) -> str:
 _BACKTICKS = re.compile("`+")
 
 
+def link_target(path: str) -> str:
+    """A path as a Markdown link's target: percent-encoded, so that a space or a
+    parenthesis in it (`help desk/tickets/T-….md`) leaves the link a link."""
+    from urllib.parse import quote
+
+    return quote(path, safe="/:@!$&'*+,;=-._~")
+
+
 def last_day(until: str) -> str:
     """The last day of a period that ends before ``until`` (its end, not in it), as a title
     names it: ``2026-11-10T00:00:00+01:00`` ends the 9th; an end within a day ends that day."""
@@ -168,6 +176,7 @@ def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
         bytecode_cache=_bytecode_cache(compiled),
     )
     env.filters["md"] = md_escape
+    env.filters["link"] = link_target
     env.filters["duration"] = seconds_text
     env.filters["percent"] = percent_text
     env.filters["hours"] = working_text

@@ -913,3 +913,29 @@ def test_team_moves_in_one_second_count_the_same_from_the_cache(
     for fmt in ("markdown", "json", "csv"):
         cold, warm = _cold_and_warm(desk, workspace, "--format", fmt)
         assert warm == cold, fmt
+
+
+def test_markdown_links_to_a_workspace_whose_path_has_a_space_stay_links(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """`[T-…](help desk/tickets/T-….md)`: a space (or a parenthesis) in the link's target
+    ends the link, and GitHub showed the text alone (audit helper-392).  The target is
+    percent-encoded; a team or priority in summary.md's tables is escaped as in the report."""
+    from esc.report.render import link_target
+
+    assert link_target("help desk/tickets/T-1.md") == "help%20desk/tickets/T-1.md"
+    assert link_target("../a (b)/kb/KB-0001.md") == "../a%20%28b%29/kb/KB-0001.md"
+    assert link_target("tickets/T-4k8q2m7x.md") == "tickets/T-4k8q2m7x.md"
+    root = workspace.rename(tmp_path / "help desk")
+    esc = Esc(root)
+    out = tmp_path / "out" / "report.md"
+    out.parent.mkdir()
+    ticket = esc.ok("create", "--title", "x", "--body", "b", "--category", "billing",
+                    now="2026-11-26T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("report", "--out", str(out), now="2026-11-27T09:00:00+01:00")
+    assert f"[{ticket}](../help%20desk/tickets/{ticket}.md)" in out.read_text()
+    path = root / "tickets" / f"{ticket}.md"
+    path.write_text(path.read_text().replace("\nteam: support\n", "\nteam: a|b\n"))
+    esc("sweep", now="2026-11-27T09:00:00+01:00")
+    summary = (root / "reports" / "summary.md").read_text()
+    assert f"| [{ticket}](../tickets/{ticket}.md) | x | a\\|b | normal |" in summary
