@@ -281,17 +281,20 @@ def close(
 
         kb_id = article_id_for_resolve(session, article)
     closed_before: list[bool] = []
+    made: list[Change] = []
 
     def change(t: Ticket, c: Config, n: dt.datetime) -> Change:
         closed_before.append(t.status == "closed")
-        return lifecycle.close(
+        made.append(lifecycle.close(
             t, c, n, who, resolution=resolution, csat=csat, feedback=feedback, kb=kb_id
-        )
+        ))  # fmt: skip
+        return made[-1]
 
     ticket = session.update(ref, change)
     if closed_before and closed_before[-1]:  # (a survey answered after closing)
         said = ([f"CSAT {csat}"] if csat is not None else []) + (["feedback"] if feedback else [])
-        return session.ticket_output(ticket, as_json, f"{ticket.id}: {' and '.join(said)} recorded")
+        done = "recorded" if made[-1] else "already recorded; nothing changed"
+        return session.ticket_output(ticket, as_json, f"{ticket.id}: {' and '.join(said)} {done}")
     return session.ticket_output(
         ticket, as_json, f"{ticket.id}: closed" + (f" with {kb_id}" if kb_id else "")
     )

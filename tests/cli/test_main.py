@@ -1040,6 +1040,11 @@ def test_a_survey_answered_after_closing_is_recorded(esc: CheckedEsc, workspace:
     assert_refused(esc("close", ticket_id, "--csat", "4", "--resolution", "x"),
                    "only --csat and --feedback are recorded on a closed ticket")
     assert ticket_file(workspace, ticket_id).read_bytes() == before
+    # (the same score again changes nothing, and says so: "CSAT 2 recorded" was said of
+    # a write never made; audit helper-390)
+    again = esc.ok("close", ticket_id, "--csat", "2", now=LATER)
+    assert again == f"{ticket_id}: CSAT 2 already recorded; nothing changed\n"
+    assert ticket_file(workspace, ticket_id).read_bytes() == before
 
 
 @pytest.mark.parametrize("finish", ["resolve", "close"])
