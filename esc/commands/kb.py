@@ -174,13 +174,12 @@ def article_for_show(session: Session, doc: TicketDoc) -> tuple[str | None, list
     if named is None:
         return None, []
     found = _usable(session)
-    try:
-        return kb.find(named, found.articles).title, []
-    except BadInput:
-        use = (doc.path, doc.key_lines.get("kb", 1), named)
-        ids = {article.id for article in found.articles}
-        return "not in kb/", [str(ParseError(f.path, f.line, f.message))
-                              for f in ticket_kb_findings([use], ids)]  # fmt: skip
+    ids = {article.id for article in found.articles}
+    use = (doc.path, doc.key_lines.get("kb", 1), named)
+    unknown = ticket_kb_findings([use], ids)  # (as validate reads it: the ID as written)
+    if unknown:
+        return "not in kb/", [str(ParseError(f.path, f.line, f.message)) for f in unknown]
+    return next(a.title for a in found.articles if a.id == named), []
 
 
 def article_id_for_resolve(session: Session, ref: str) -> str:

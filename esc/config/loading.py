@@ -948,7 +948,10 @@ def _misspelt_impacts(
     for impact in matrix:
         others = [i for i in matrix if i != impact]
         shared = bool(others) and all(i in urgencies for i in others)  # (one scale)
-        hint = did_you_mean(impact, unnamed) if shared and impact not in urgencies else ""
+        # (a scale shifted by a number, impacts sev2-sev4 beside urgencies sev1-sev3: no
+        # misspelling; review helper-398)
+        apart = [u for u in unnamed if re.sub(r"\d", "", u) != re.sub(r"\d", "", impact)]
+        hint = did_you_mean(impact, apart) if shared and impact not in urgencies else ""
         if hint:
             reader.add(
                 line_of(raw, impact),

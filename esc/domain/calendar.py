@@ -585,13 +585,30 @@ def _parse_timezone(where: str, value: object) -> str:
 
 def _zone_meant(zone: str) -> str:
     """`` (did you mean 'Europe/Berlin'?)`` for a zone misspelt (``Europe/Berln``, in
-    other case) or given by its city alone (``Berlin``, ``New York``)."""
+    other case) or given by its city alone (``Berlin``, ``New York``); nothing for an
+    offset (``GMT+2``: `Etc/GMT+2` is two hours *behind* UTC, as POSIX signs it)."""
+    if _OFFSET_LIKE.search(zone):
+        return ""
     from zoneinfo import available_timezones  # (a walk of the zone files: for a wrong one)
 
-    names = sorted(available_timezones())
+    names = sorted(
+        (n for n in available_timezones() if n.split("/", 1)[0] not in _NOT_MEANT),
+        key=lambda n: (n.split("/", 1)[0] not in _REGIONS, n),
+    )  # (the regions' names first: `Europe/Berlin`, not an old alias of it)
     city = folded(zone.replace(" ", "_"))
     by_city = [name for name in names if folded(name.rsplit("/", 1)[-1]) == city]
-    return f" (did you mean {by_city[0]!r}?)" if by_city else did_you_mean(zone, names)
+    if by_city:
+        return f" (did you mean {' or '.join(repr(n) for n in by_city[:2])}?)"
+    return did_you_mean(zone, names)
+
+
+_OFFSET_LIKE = re.compile(r"[+-]\d")
+# (names _parse_timezone refuses, and those no machine reads alike: never suggested)
+_NOT_MEANT = frozenset({"Factory", "localtime", "right", "posix"})
+_REGIONS = frozenset({
+    "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe",
+    "Indian", "Pacific",
+})  # fmt: skip
 
 
 def _parse_hours(where: str, value: object) -> tuple[tuple[Range, ...], ...]:

@@ -201,15 +201,15 @@ def sender_allowed(
     """None when ``address`` (From's) may open tickets, else why not.  ``customer``: the
     address the ticket would be for, when Reply-To names another (a web form's): denied,
     it is turned away as its sender would be (a form's `noreply@` let a denied address
-    through); allowed, it lets the message in as its sender does.  Patterns are addresses
-    or shell globs, case-insensitive (``*@shop.example``); deny wins; an empty allow list
-    allows everyone."""
-    given = [address] + ([customer] if customer and customer != address else [])
+    through).  Only the sender is allowed by ``allow``: Reply-To is anyone's to write, and
+    naming an allowed address there let any sender in.  Patterns are addresses or shell
+    globs, case-insensitive (``*@shop.example``); deny wins; an empty allow list allows
+    everyone."""
     for pattern in deny:
-        for who in given:
+        for who in (address, customer) if customer else (address,):
             if fnmatch.fnmatchcase(who, pattern.lower()):
                 return f"sender {who} is denied ({pattern})"
-    if allow and not any(fnmatch.fnmatchcase(who, p.lower()) for p in allow for who in given):
+    if allow and not any(fnmatch.fnmatchcase(address, p.lower()) for p in allow):
         return f"sender {address} is not allowed"
     return None
 

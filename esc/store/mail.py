@@ -1035,8 +1035,10 @@ def html_to_text(html: str) -> str:
                     return
             if tag == "blockquote":  # (Gmail's and Apple Mail's "indent", a blockquote with
                 # no border: text moved right, no quote, which a reply's text lost)
-                if start:
-                    self.indents.append(_is_indent(attrs))
+                if start:  # (a quote nested deeper than MAX_LIST_DEPTH quotes is its
+                    # parent's, as a list is: 3,000 nested quotes made a 9 MB ticket)
+                    deep = sum(not i for i in self.indents) >= MAX_LIST_DEPTH
+                    self.indents.append(_is_indent(attrs) or deep)
                     indent = self.indents[-1]
                 else:
                     indent = bool(self.indents) and self.indents.pop()
@@ -1104,7 +1106,7 @@ def html_to_text(html: str) -> str:
     return text.lstrip()
 
 
-MAX_LIST_DEPTH = 10  # lists nested deeper in an HTML mail are read as at this depth
+MAX_LIST_DEPTH = 10  # lists (and quotes) nested deeper in an HTML mail: read at this depth
 
 _MARK = "\x00"  # (before a mark alone in its piece of text; a NUL of the mail's own goes
 # here, as :func:`parse` drops every NUL of a text)

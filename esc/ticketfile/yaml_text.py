@@ -270,9 +270,10 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
             line = _first_tagged_collection(node)
             raise YamlError(f"a value cannot be read ({exc})", line) from None
         except AssertionError:  # (ruamel.yaml's own check: a key twice in `!!omap [a: 1, a: 2]`)
-            key, line = _omap_duplicate(node) or ("?", _first_tagged_collection(node))
-            problem = f"duplicate key {key} in an ordered map (!!omap: each key is given once)"
-            raise YamlError(problem, line) from None
+            found = _omap_duplicate(node, reader.constructor)
+            key, line = found or ("", _first_tagged_collection(node))
+            problem = f"an ordered map (!!omap) gives {f'key {key}' if key else 'a key'} twice"
+            raise YamlError(f"{problem} (each key is given once)", line) from None
     except MarkedYAMLError as exc:
         raise _marked(exc) from None
     except YAMLError as exc:
@@ -486,9 +487,12 @@ def _first_tagged_collection(node: Node) -> int | None:
     return None
 
 
-def _omap_duplicate(node: Node) -> tuple[str, int] | None:
-    """The first key an ``!!omap`` under ``node`` gives twice, quoted as the parser quotes
-    a duplicate key, and the 0-based line of its second giving; None if none does."""
+def _omap_duplicate(node: Node, constructor: Any) -> tuple[str, int] | None:
+    """The first key an ``!!omap`` under ``node`` gives twice, as written (quoted as the
+    parser quotes a duplicate key), and the 0-based line of its second giving; None if
+    none does.  Keys are compared as ruamel.yaml compares them, by the value each stands
+    for (`1` and `0x1` are one key; `1` and `"1"` are two)."""
+    from ruamel.yaml.error import YAMLError
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
     if not isinstance(node, (MappingNode, SequenceNode)):
@@ -500,12 +504,17 @@ def _omap_duplicate(node: Node) -> tuple[str, int] | None:
         seen: set[object] = set()
         for item in children:
             for key, _ in item.value if isinstance(item, MappingNode) else ():
-                value = key.value if isinstance(key.value, str) else repr(key.value)
-                if value in seen:
-                    return json.dumps(value, ensure_ascii=False), int(key.start_mark.line)
-                seen.add(value)
+                try:
+                    value = constructor.construct_object(key, deep=True)
+                    hash(value)
+                except (*_UNREADABLE_VALUE, TypeError, YAMLError):  # (no key: not this one)
+                    continue
+                if (type(value), value) in seen:
+                    written = key.value if isinstance(key.value, str) else str(value)
+                    return json.dumps(written, ensure_ascii=False), int(key.start_mark.line)
+                seen.add((type(value), value))
     for child in children:
-        found = _omap_duplicate(child)
+        found = _omap_duplicate(child, constructor)
         if found is not None:
             return found
     return None

@@ -139,6 +139,10 @@ def test_show_names_the_article_a_ticket_was_solved_with_and_flags_one_kb_lacks(
     )
     assert shown.err == finding + "\n"
     assert finding in esc("validate").out + esc("validate").err
+    # (an ID validate does not take, `kb-1`, is not taken by show either: review helper-398)
+    path.write_text(path.read_text().replace("\nkb: KB-0093\n", "\nkb: KB-1\n"))
+    shown = esc("show", ticket)
+    assert "solved with    KB-1 (not in kb/)" in shown.out and "unknown article 'KB-1'" in shown.err
 
 
 def test_show_without_a_knowledge_base_does_not_load_the_ranking(esc: Esc) -> None:

@@ -335,7 +335,7 @@ def test_an_ordered_map_with_a_key_twice_is_a_finding_at_its_line() -> None:
     """ruamel.yaml's own `assert key not in omap` ended every command in exit 3."""
     rules = "x: 1\ny: !!omap\n  - a: 1\n  - b: 2\n  - a: 3\n"
     assert findings(rules=rules) == [
-        'rules.yaml:5: does not parse: duplicate key "a" in an ordered map (!!omap: each key'
+        'rules.yaml:5: does not parse: an ordered map (!!omap) gives key "a" twice (each key'
         " is given once)"
     ]
 
@@ -364,6 +364,13 @@ priority_matrix:
   high: {lo: normal, hi: urgent}
 """
     assert findings(rules=apart) == []
+    shifted = """\
+priority_matrix:
+  sev2: {sev1: urgent, sev2: high,   sev3: normal}
+  sev3: {sev1: high,   sev2: normal, sev3: low}
+  sev4: {sev1: normal, sev2: low,    sev3: low}
+"""
+    assert findings(rules=shifted) == []
 
 
 def test_the_row_of_the_priority_matrix_that_lacks_an_urgency_is_the_one_named() -> None:
@@ -472,6 +479,22 @@ def test_a_misspelt_time_zone_or_a_city_alone_gets_a_did_you_mean(zone: str, mea
     assert findings(rules=rules) == [
         f'rules.yaml:2: calendars.office.timezone: unknown time zone "{zone}"'
         f" (did you mean '{meant}'?)"
+    ]
+
+
+def test_an_offset_or_a_zone_no_machine_reads_alike_gets_no_did_you_mean() -> None:
+    """`GMT+2` was offered 'Etc/GMT+2' (two hours *behind* UTC, as POSIX signs it),
+    `Factori` 'Factory' (a zone esc refuses); a city of two zones names both (review
+    helper-398)."""
+    for zone in ("GMT+2", "UTC-5", "Factori"):
+        rules = f'calendars:\n  office: {{timezone: "{zone}", hours: {{mon-fri: "09:00-17:00"}}}}\n'
+        assert findings(rules=rules) == [
+            f'rules.yaml:2: calendars.office.timezone: unknown time zone "{zone}"'
+        ]
+    rules = 'calendars:\n  office: {timezone: "Pacific", hours: {mon-fri: "09:00-17:00"}}\n'
+    assert findings(rules=rules) == [
+        'rules.yaml:2: calendars.office.timezone: unknown time zone "Pacific" (did you mean'
+        " 'Canada/Pacific' or 'US/Pacific'?)"
     ]
 
 

@@ -119,11 +119,11 @@ BYTES_CASES: dict[str, tuple[bytes, str]] = {
     "an ordered map keyed by a list": (add("x: !!omap [{[1]: 2}]"), "cannot be read"),
     "an ordered map with a key twice": (  # (ruamel.yaml asserted: exit 3, audit helper-389)
         add("x: !!omap [a: 1, a: 2]"),
-        'duplicate key "a" in an ordered map',
+        'an ordered map (!!omap) gives key "a" twice',
     ),
     "an ordered map, deep, with a key twice": (
         add("x: {y: [!!omap [a: [1], b: 2, a: [2]]]}"),
-        'duplicate key "a" in an ordered map',
+        'an ordered map (!!omap) gives key "a" twice',
     ),
     "tag with a comma": (replace("tags", 'tags: ["a,b"]'), "comma"),
     "created too early": (replace("created", "created: 0001-01-01T00:00:00+14:00"), "range"),

@@ -794,6 +794,9 @@ def test_lists_nested_past_ten_levels_are_read_at_the_tenth() -> None:
     deep = html_to_text("<ul><li>a" * 3000 + "</li></ul>" * 3000).splitlines()
     assert len(deep) == 3000 and deep[-1] == " " * 2 * MAX_LIST_DEPTH + "* a"
     assert max(len(line) for line in deep) == len(deep[-1])
+    quotes = html_to_text("<blockquote>a" * 3000 + "</blockquote>" * 3000).splitlines()
+    assert max(len(line) for line in quotes) == len(">" * MAX_LIST_DEPTH + " a")  # (review
+    # helper-398: each nested quote added a `>` to every line below it, 9 MB of 78 KB)
     shallow = "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul><p>after</p>"
     assert html_to_text(shallow) == "  * a\n    * b\n  * c\n\nafter"
 

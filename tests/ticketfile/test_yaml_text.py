@@ -422,3 +422,25 @@ def test_a_field_with_an_empty_value_is_its_own_line_alone() -> None:
     assert texts["resolved_at"] == "resolved_at:\n" and texts["csat"] == "csat:\n"
     assert yaml_text.field_span(front, "resolved_at") == (8, 21)
     assert yaml_text.field_gaps(front)["closed_at"] == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "line"),
+    [
+        ("x: !!omap [a: 1, a: 2]", 'key "a"', 0),
+        ("x: !!omap\n  - a: 1\n  - b: 2\n  - a: 3\n", 'key "a"', 3),
+        # (keys compared as the values they stand for: `1` and `"1"` are two keys, `1` and
+        # `0x1` one; review helper-398)
+        ('x: !!omap [1: a, "1": b, c: 1, c: 2]', 'key "c"', 0),
+        ("x: !!omap [1: a, 0x1: b]", 'key "0x1"', 0),
+    ],
+)
+def test_an_ordered_map_that_gives_a_key_twice_names_it(text: str, said: str, line: int) -> None:
+    """ruamel.yaml's own `assert key not in omap` ended every command in exit 3."""
+    with pytest.raises(yaml_text.YamlError) as caught:
+        yaml_text.load(text)
+    assert caught.value.problem == (
+        f"an ordered map (!!omap) gives {said} twice (each key is given once)"
+    )
+    assert caught.value.line == line
+    assert yaml_text.load('x: !!omap [1: a, "1": b]') == {"x": {1: "a", "1": "b"}}
