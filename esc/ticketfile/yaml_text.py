@@ -590,9 +590,14 @@ def mapping_key(name: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _is_plain_key(name: str) -> bool:
-    # (YAML 1.1's `off`, `yes` stay plain, as a key always was: esc's YAML is 1.2, and its
-    # fast reader reads plain keys only)
-    return bool(_PLAIN_KEY.fullmatch(name)) and fast_front.reads_as_itself(name)
+    # (YAML 1.1's `off`, `yes` are quoted, as such a value is: a rule named `on` was a key
+    # PyYAML read as True in `fired:`; audit helper-396.  The fast reader reads plain keys
+    # only: such a ticket is read by ruamel.yaml)
+    return (
+        bool(_PLAIN_KEY.fullmatch(name))
+        and name not in _YAML_1_1_BOOLEANS
+        and fast_front.reads_as_itself(name)
+    )
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][\w.\-]*")  # (as fast_front reads a key)
