@@ -444,3 +444,14 @@ def test_an_ordered_map_that_gives_a_key_twice_names_it(text: str, said: str, li
     )
     assert caught.value.line == line
     assert yaml_text.load('x: !!omap [1: a, "1": b]') == {"x": {1: "a", "1": "b"}}
+
+
+@pytest.mark.parametrize("name", ["on", "off", "yes", "No", "OFF"])
+def test_a_key_yaml_1_1_reads_as_a_boolean_is_written_quoted(name: str) -> None:
+    """A rule named `on` was written `fired: {on: …}`, which PyYAML reads as `{True: …}`
+    (audit helper-396); values such as these were quoted already."""
+    import yaml
+
+    assert yaml_text.mapping_key(name) == f'"{name}"'
+    assert yaml.safe_load(f"{yaml_text.mapping_key(name)}: 1") == {name: 1}
+    assert yaml_text.mapping_key("status") == "status"
