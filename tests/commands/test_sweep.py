@@ -2507,6 +2507,37 @@ def test_a_remote_that_cannot_be_reached_is_told_with_its_cause(
     )
 
 
+def test_push_to_a_named_branch_from_another_branch_is_refused_before_anything_is_written(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """On `main`, `--push --branch ops` rebased main onto origin/ops: main's own commits
+    went to ops, and the next push of main took ops's commits to main; on a branch of a
+    person's own, their work in progress went to main (audits helper-386, helper-395)."""
+    (ticket,) = committed_repo(esc, workspace, "Invoice missing")
+    remote = with_remote(workspace, tmp_path)
+    git(workspace, "checkout", "-q", "-b", "feat")
+    (workspace / "NOTES.md").write_text("wip\n")
+    git(workspace, "add", "NOTES.md")
+    git(workspace, "commit", "-qm", "feat: personal wip")
+    before = (workspace / "tickets" / f"{ticket}.md").read_text()
+    head = git(workspace, "rev-parse", "HEAD")
+    result = esc("sweep", "--push", "--branch", "main", now="2026-11-20T13:30:00+01:00")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "esc: this clone is on branch 'feat', not 'main': --push --branch main would rebase"
+        " 'feat' onto main and push its commits there (check out main to sweep it, or leave"
+        " out --branch to push 'feat'); nothing was written\n"
+    )
+    assert (workspace / "tickets" / f"{ticket}.md").read_text() == before
+    assert git(workspace, "rev-parse", "HEAD") == head
+    assert git(remote, "log", "-1", "--format=%s", "main") != "feat: personal wip\n"
+    git(workspace, "checkout", "-q", "main")  # (on the branch it names: pushed)
+    esc.ok("sweep", "--push", "--branch", "main", now="2026-11-20T13:30:00+01:00")
+    assert git(remote, "log", "-1", "--format=%s", "main") == "esc sweep: 1 ticket updated\n"
+    git(workspace, "checkout", "-q", "--detach")  # (a CI job's checkout: pushes to main)
+    esc.ok("sweep", "--push", "--branch", "main", now="2026-11-20T18:30:00+01:00")
+
+
 def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:

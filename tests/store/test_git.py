@@ -107,6 +107,7 @@ def test_a_branch_the_remote_lacks_is_one_line_naming_it_until_started(
     assert len(refused.err.splitlines()) == 1
     assert git(clone, "rev-parse", "HEAD") == head and git(clone, "status", "--porcelain") == ""
     git(clone, "push", "-q", "origin", "HEAD:refs/heads/hotfix")
+    git(clone, "checkout", "-q", "-b", "hotfix", "--track", "origin/hotfix")
     out = Esc(clone).ok("sweep", "--push", "--branch", "hotfix", "--no-report")
     assert "pushed 1 commit to origin/hotfix" in out, out
     remote = tmp_path / "remote.git"
