@@ -722,7 +722,11 @@ def log(ref: str, as_json: bool) -> int:
 )
 @click.option("--push", is_flag=True, help="Commit and push; retry after a rebase if rejected.")
 @click.option("--remote", default="origin", show_default=True, help="Where --push pushes.")
-@click.option("--branch", metavar="B", help="The branch --push pushes to (default: current).")
+@click.option(
+    "--branch",
+    metavar="B",
+    help="The branch --push pushes to: the current one (the default), or any from a detached HEAD.",
+)
 @click.option(
     "--lock-timeout",
     type=Seconds(),
