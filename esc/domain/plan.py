@@ -880,8 +880,35 @@ class _Views:
         if whole:
             self.last = (at, base, len(effects), view)
         if view.updated < base.updated:
-            view = replace(view, updated=base.updated)
+            view = replace(view, updated=self._updated(base.updated, view.updated))
         return view
+
+    def _updated(self, latest: dt.datetime, made: dt.datetime) -> dt.datetime:
+        """When the ticket was last updated as the rules see it: at ``latest`` (the file's
+        `updated` as of the moment), unless all that people did then set fields to the
+        values the replay's view already held (a person who raised a priority a missed
+        rule had raised by then, on a file that did not show it yet: with sweeps on time,
+        theirs was no change, and made no update, and an `idle` rule fired as it would
+        have; audit helper-397); then as of the instant before it (``made``: the rules'
+        own last change, at least)."""
+        lines = [a for a in self.ticket.activity if a.at == latest]
+        if (
+            not lines
+            or not all(by_person(a.by) and a.field in _SETTABLE_FIELDS for a in lines)
+            or any(e.at == latest for e in self.ticket.entries)
+            or any(e.at == latest for e in self.ticket.escalations)
+            or any(latest in (r.asked, r.closed) for r in self.ticket.requests)
+        ):
+            return latest
+        before = self(latest - _MICROSECOND)
+        if any(_text(getattr(before, str(a.field))) != a.new for a in lines):
+            return latest
+        return max(before.updated, made)
+
+
+# (the fields a person's change of which may be no change in a replay's view: a value,
+# with no clock, team or escalation of its own)
+_SETTABLE_FIELDS = frozenset({"priority", "assignee", "category", "impact", "urgency"})
 
 
 def _view(

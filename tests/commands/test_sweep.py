@@ -4812,3 +4812,39 @@ def test_a_request_asked_and_answered_in_the_second_of_a_sweep_logs_its_clock(
         " due 2026-11-24T14:00:00+01:00",
         "- 2026-11-24T13:30:00+01:00 · esc · sla.collaboration: warning → met · engineering",
     ]
+
+
+def test_a_person_s_change_to_the_value_a_missed_rule_set_is_no_update_to_idle(
+    tmp_path: Path,
+) -> None:
+    """A rule raised the priority at 10:00:01; no sweep ran until 14:00, and at 11:30 a
+    person raised it too, on a file that still said normal.  Swept hourly, their change
+    was no change (already high) and `idle > 2h` fired at 12:00:02; swept once, their
+    line restarted idle, and the note never came (audit helper-397).  Both end alike, but
+    for the person's own line."""
+    extra = (
+        "  - name: raise-after-1h\n    when: {age: \">1h\", priority: \"<high\"}\n"
+        "    then: {priority: high}\n"
+        "  - name: stale\n    when: {idle: \">2h\"}\n    then: {note: \"idle 2h\"}\n"
+    )
+    notes = {}
+    for mode in ("hourly", "gap"):
+        root = tmp_path / mode
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        with (root / "rules.yaml").open("a") as rules:
+            rules.write(extra)
+        esc = Esc(root)
+        ticket = esc.ok("create", "--title", "x", "--body", "b",
+                        now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+        hours = ("10", "11") if mode == "hourly" else ()
+        for hour in hours:
+            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+        esc.ok("classify", ticket, "--priority", "high", now="2026-11-23T11:30:00+01:00")
+        for hour in ("12", "13") if mode == "hourly" else ():
+            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+        esc.ok("sweep", "--no-report", now="2026-11-23T14:00:00+01:00")
+        text = (root / "tickets" / f"{ticket}.md").read_text()
+        notes[mode] = [line.split(" · ")[0] for line in text.splitlines()
+                       if line.startswith("- ") and "rule:" in line]  # fmt: skip
+    assert notes["gap"] == notes["hourly"]
+    assert "- 2026-11-23T12:00:02+01:00" in notes["gap"]  # (the `stale` note)
