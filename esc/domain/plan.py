@@ -567,6 +567,7 @@ class _Logged:
     def __init__(self, ticket: Ticket, config: Config, now: dt.datetime) -> None:
         stored = ticket.extra.get("sla")
         block = _stored_block(stored) or {}
+        self.ticket = ticket
         self.block: Mapping[str, object] = {str(k): _plain(v) for k, v in block.items()}
         self.lines: list[Activity] = []
         self.zone = _replay_zone(config, now)
@@ -672,9 +673,33 @@ class _Logged:
     def at(self, at: dt.datetime, view: Ticket, sla: Sla) -> None:
         self._block(at, sla)
         if view.requests or self.requests:
+            view = self._answers_kept(view, at)
             lines, self.requests = _request_log(self.requests, view, sla, self.since, self.zone)
             self.asked += lines
         self.since = at
+
+    def _answers_kept(self, view: Ticket, at: dt.datetime) -> Ticket:
+        """``view`` with each request a rule's change closed by ``at`` open again where the
+        file has a person closing it later (a missed escalation to the team asked, and that
+        team's answer by hand since: their answer is kept, not the rule's, and the
+        request's clock ran until it; its log said `warning → met` at the escalation, then
+        `met → breached`; audit helper-394)."""
+        own = {r.key: r for r in self.ticket.requests}
+        kept = []
+        for request in view.requests:
+            mine = own.get(request.key)
+            if (
+                request.closed is not None
+                and request.closed <= at
+                and not by_person(request.closed_by or "")
+                and mine is not None
+                and mine.closed is not None
+                and mine.closed > at
+                and by_person(mine.closed_by or "")
+            ):
+                request = replace(request, state="open", closed=None, closed_by=None)
+            kept.append(request)
+        return replace(view, requests=tuple(kept)) if kept != list(view.requests) else view
 
     def request_lines(self, kept: Sequence[Request]) -> list[Activity]:
         """The lines of the requests' clocks, but of a request the outcome does not make (a

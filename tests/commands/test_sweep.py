@@ -4848,3 +4848,32 @@ def test_a_person_s_change_to_the_value_a_missed_rule_set_is_no_update_to_idle(
                        if line.startswith("- ") and "rule:" in line]  # fmt: skip
     assert notes["gap"] == notes["hourly"]
     assert "- 2026-11-23T12:00:02+01:00" in notes["gap"]  # (the `stale` note)
+
+
+def test_a_hand_answer_kept_over_a_missed_escalation_logs_the_ola_clock_it_ran(
+    esc: Esc, workspace: Path
+) -> None:
+    """No sweep ran from 09:05 to 14:40: the rule's escalation to engineering at the 13:00
+    breach would have answered engineering's request, but engineering answered by hand at
+    14:30, and their answer is kept.  The log said `warning → met` at 13:00 (the rule's
+    answer), then `met → breached` at 13:05: a met clock breached, and a met no answer
+    made (audit helper-394).  The request was open until 14:30: warning, then breached."""
+    from tests.conftest import with_ola
+
+    with_ola(workspace, "4h")
+    esc.ok("sweep", "--no-report", now="2026-11-30T08:00:00+01:00")
+    ticket = esc.ok("create", "--title", "V", "--body", "x", "--category", "billing",
+                    now="2026-11-30T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "q",
+           now="2026-11-30T09:05:00+01:00")  # fmt: skip
+    esc.ok("answer", ticket, "--team", "engineering", "-m", "by hand", "--by", "dan",
+           now="2026-11-30T14:30:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-30T14:40:00+01:00")
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert "rule:breached-goes-up · team: support → engineering" in text
+    logged = [line.split(" · ")[2] for line in text.splitlines() if "sla.collaboration:" in line]
+    assert logged == [
+        "sla.collaboration: — → ok",
+        "sla.collaboration: ok → warning",
+        "sla.collaboration: warning → breached",
+    ]
