@@ -432,7 +432,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         for defect in part.defects:
             if isinstance(defect, _FATAL_DEFECTS):
                 raise Malformed(f"broken MIME ({type(defect).__name__})")
-    addresses = _addresses(msg, "From") or ()
+    addresses = _sender_addresses(msg)
     if not addresses or not addresses[0].username or not addresses[0].domain:
         daemon = _daemon(msg, addresses)  # (`From: MAILER-DAEMON`: a bounce, to be ignored)
         if daemon is None:
@@ -527,9 +527,30 @@ def _addresses(msg: email.message.EmailMessage, name: str) -> tuple[Address, ...
     words), is read from the header as written, on one line."""
     try:
         header = msg[name]
-    except ValueError:
+    except (ValueError, IndexError):  # (IndexError: Python's parser on `a@`, no domain)
         return _addresses_on_one_line(_raw_values(msg, name)[:1])
     return None if header is None else tuple(getattr(header, "addresses", ()))
+
+
+def _sender_addresses(msg: email.message.EmailMessage) -> tuple[Address, ...]:
+    """From's addresses, as :func:`_addresses` reads them; a From the policy finds broken
+    (an ``InvalidHeaderDefect``) is read as written, and Malformed if it names more than
+    one address: `ceo@shop.example <attacker@evil.example>` was read as the first alone, so
+    the ticket was the CEO's and `--deny evil.example` let it in (audit helper-400)."""
+    try:
+        header = msg["From"]
+        broken = header is not None and any(
+            isinstance(d, email.errors.InvalidHeaderDefect) for d in header.defects
+        )
+    except (ValueError, IndexError):
+        header, broken = None, True
+    if not broken:
+        return () if header is None else tuple(getattr(header, "addresses", ()))
+    found = _addresses_on_one_line(_raw_values(msg, "From")[:1])
+    if len(found) > 1:
+        named = ", ".join(a.addr_spec for a in found[:3])
+        raise Malformed(f"its From header names more than one address ({one_line(named)})")
+    return found
 
 
 def _addresses_of_each(msg: email.message.EmailMessage, name: str) -> list[list[str]]:
@@ -538,7 +559,7 @@ def _addresses_of_each(msg: email.message.EmailMessage, name: str) -> list[list[
     envelope's (Delivered-To, X-Original-To), which it leaves as text, as written."""
     try:
         headers = msg.get_all(name) or []
-    except ValueError:
+    except (ValueError, IndexError):  # (IndexError: Python's parser on `bob@`, no domain)
         return [[a.addr_spec for a in _addresses_on_one_line([raw])]
                 for raw in _raw_values(msg, name)]  # fmt: skip
     return [

@@ -78,6 +78,30 @@ def test_utf_8_with_a_stray_byte_stays_utf_8() -> None:
     assert store.parse(latin).mail.text.strip() == "„Straße“ am Montag"
 
 
+@pytest.mark.parametrize(
+    "sender", ["ceo@shop.example <attacker@evil.example>",
+               "CEO <ceo@shop.example> <attacker@evil.example>"],
+)  # fmt: skip
+def test_a_from_header_of_two_addresses_is_malformed_never_the_first_alone(sender: str) -> None:
+    """Python's parser read `ceo@shop.example <attacker@evil.example>` as the first address
+    alone: the ticket was the CEO's, replies went to them, and `--deny evil.example` let it
+    in (audit helper-400).  Which address sent it is not known: quarantined."""
+    data = f"From: {sender}\nTo: help@shop.example\nSubject: pay\nMessage-ID: <s@x>\n\nb\n"
+    with pytest.raises(store.Malformed, match="its From header names more than one address"):
+        store.parse(data.encode())
+
+
+def test_an_address_with_no_domain_is_no_address_not_a_python_error() -> None:
+    """`Cc: bob@` quarantined a good message, "cannot be parsed (IndexError: string index
+    out of range)"; `From: a@` too, where "no From address" is what it is (audit
+    helper-400)."""
+    data = (b"From: Jane <jane@shop.example>\nTo: help@shop.example\nCc: bob@\n"
+            b"Subject: hi\nMessage-ID: <x4@x>\n\nhello\n")  # fmt: skip
+    assert store.parse(data).mail.recipients == ("help@shop.example",)
+    with pytest.raises(store.Malformed, match=r"^no From address$"):
+        store.parse(data.replace(b"From: Jane <jane@shop.example>", b"From: a@"))
+
+
 def test_a_display_name_that_decodes_to_a_line_break_is_read_on_one_line() -> None:
     """`From: =?utf-8?q?Evil=0A=22Name?= <ann@x.example>` was quarantined, "cannot be parsed
     (ValueError: invalid arguments; address parts cannot contain CR or LF)" (audit
