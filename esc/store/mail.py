@@ -550,6 +550,8 @@ def _sender_addresses(msg: email.message.EmailMessage) -> tuple[Address, ...]:
     if len(found) > 1:
         named = ", ".join(a.addr_spec for a in found[:3])
         raise Malformed(f"its From header names more than one address ({one_line(named)})")
+    if header is not None:  # (the policy's reading of one address: `MAILER-DAEMON`, no
+        return tuple(getattr(header, "addresses", ()))  # domain, is a mail system's name)
     return found
 
 
