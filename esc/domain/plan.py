@@ -919,21 +919,30 @@ class _Views:
         lines = [a for a in self.ticket.activity if a.at == latest]
         if (
             not lines
-            or not all(by_person(a.by) and a.field in _SETTABLE_FIELDS for a in lines)
+            or not all(by_person(a.by) for a in lines)
             or any(e.at == latest for e in self.ticket.entries)
             or any(e.at == latest for e in self.ticket.escalations)
             or any(latest in (r.asked, r.closed) for r in self.ticket.requests)
         ):
             return latest
         before = self(latest - _MICROSECOND)
-        if any(_text(getattr(before, str(a.field))) != a.new for a in lines):
+        if not all(_no_change(a, before) for a in lines):
             return latest
         return max(before.updated, made)
 
 
-# (the fields a person's change of which may be no change in a replay's view: a value,
-# with no clock, team or escalation of its own)
-_SETTABLE_FIELDS = frozenset({"priority", "assignee", "category", "impact", "urgency"})
+def _no_change(line: Activity, view: Ticket) -> bool:
+    """Whether a person's log line changed nothing in ``view``: a field set to the value it
+    had (a status too: `wait` on a ticket a rule put on pending, the `new → open` of an
+    assignment), or a tag it had."""
+    if line.field in _SETTABLE_FIELDS:
+        return _text(getattr(view, line.field)) == line.new
+    return line.event == "tagged" and line.note in view.tags
+
+
+# (the fields a person's change of which may be no change in a replay's view; not `team`,
+# whose change is an escalation or a re-routing of its own)
+_SETTABLE_FIELDS = frozenset({"priority", "assignee", "category", "impact", "urgency", "status"})
 
 
 def _view(

@@ -4877,3 +4877,58 @@ def test_a_hand_answer_kept_over_a_missed_escalation_logs_the_ola_clock_it_ran(
         "sla.collaboration: ok → warning",
         "sla.collaboration: warning → breached",
     ]
+
+
+@pytest.mark.parametrize(
+    ("missed", "person"),
+    [
+        (  # (the assignment's `new → open` is no change either)
+            "  - name: lead-after-1h\n    when: {age: \">1h\", assignee: null}\n"
+            "    then: {assign: carol}\n",
+            ("assign", "{id}", "carol"),
+        ),
+        (
+            "  - name: hold-after-1h\n    when: {age: \">1h\", status: new}\n"
+            "    then: {status: pending}\n",
+            ("wait", "{id}", "--reason", "asked the customer"),
+        ),
+        (
+            "  - name: tag-after-1h\n    when: {age: \">1h\"}\n    then: {tag: waiting}\n",
+            ("tag", "{id}", "waiting"),
+        ),
+    ],
+    ids=["assign", "wait", "tag"],
+)
+def test_a_person_redoing_what_a_missed_rule_did_restarts_no_idle(
+    tmp_path: Path, missed: str, person: tuple[str, ...]
+) -> None:
+    """A person assigned the lead, put the ticket on hold, or tagged it, as a missed rule
+    had an hour and a half before, on a file that did not show it yet: hourly sweeps
+    refuse the command or find it no change, and `idle > 2h` escalates at 12:00:02; swept
+    once, the person's line restarted idle, and the ticket stayed with support (audit
+    helper-399)."""
+    idle = (
+        "  - name: idle-up\n    when: {idle: \">2h\"}\n"
+        "    then: {escalate: up, note: \"idle 2h\"}\n"
+    )
+    seen = {}
+    for mode in ("hourly", "gap"):
+        root = tmp_path / mode
+        assert run_in_process(["init", str(root)], tmp_path).code == 0
+        rules = root / "rules.yaml"
+        rules.write_text(re.sub(r"\nrules:.*", "\nrules:\n", rules.read_text(), flags=re.S)
+                         + missed + idle)  # fmt: skip
+        esc = Esc(root)
+        ticket = esc.ok("create", "--title", "x", "--body", "b", "--category", "billing",
+                        "--priority", "low", now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+        for hour in ("10", "11") if mode == "hourly" else ():
+            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+        esc(*(a.format(id=ticket) for a in person), now="2026-11-23T11:30:00+01:00")
+        for hour in ("12",) if mode == "hourly" else ():
+            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+        esc.ok("sweep", "--no-report", now="2026-11-23T12:30:00+01:00")
+        shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T12:30:00+01:00"))
+        seen[mode] = (shown["team"], [(e["at"], e["to"]) for e in shown["escalations"]])
+    assert seen["gap"] == seen["hourly"] == (
+        "engineering", [("2026-11-23T12:00:02+01:00", "engineering")]
+    )
