@@ -192,10 +192,22 @@ _CHILD_KEYS: dict[str, str] = {}
 _KEYS_KEPT = 10_000
 
 
+# Words YAML 1.1 readers take for booleans, which esc writes quoted, as values and as keys
+# (a rule named `on` in `fired:`): a key so written is read here too.
+YAML_1_1_BOOLEANS = frozenset(
+    ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"]
+)
+_QUOTED_KEYS = {f'"{word}"': word for word in YAML_1_1_BOOLEANS}
+
+
 def _key_of(text: str, known: dict[str, str], pattern: re.Pattern[str]) -> str:
-    """The key ``text`` (before a colon), if ``pattern`` takes it; else _Unsupported."""
+    """The key ``text`` (before a colon), if ``pattern`` takes it (or it is one of the words
+    esc writes quoted); else _Unsupported."""
     key = known.get(text)
     if key is None:
+        quoted = _QUOTED_KEYS.get(text)
+        if quoted is not None:
+            return quoted
         if pattern.fullmatch(text) is None:
             raise _Unsupported
         key = _key(text)

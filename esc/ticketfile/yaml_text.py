@@ -576,9 +576,7 @@ def _is_plain_safe(text: str) -> bool:
 
 # Words that YAML 1.1 readers (PyYAML, python-frontmatter, many static site generators)
 # take for booleans, though YAML 1.2 does not: written quoted, so every reader sees text.
-_YAML_1_1_BOOLEANS = frozenset(
-    ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"]
-)
+_YAML_1_1_BOOLEANS = fast_front.YAML_1_1_BOOLEANS
 
 
 def mapping_key(name: str) -> str:
