@@ -514,6 +514,8 @@ def involve(
     if team not in config.teams:
         raise BadInput(unknown_choice("team", team, tuple(config.teams)))
     people = config.teams[team].people
+    if person is not None and not person.strip():  # (`esc:  is not in team sre`)
+        raise BadInput("--person is empty: name a person of the team, or leave it out")
     person = None if person is None else as_member(people, person)
     if person is not None and person not in people:
         hint = did_you_mean(person, people)

@@ -2223,6 +2223,9 @@ def test_involve_and_answer_refuse_with_one_line_and_change_nothing(
                      "unknown team 'enginering' (did you mean 'engineering'?)")
     assert_bad_input(esc("involve", ticket, "--team", "engineering", "--person", "frank",
                          "--ask", "?"), "frank is not in team engineering")
+    # (an empty --person said "esc:  is not in team engineering"; audit helper-401)
+    assert_bad_input(esc("involve", ticket, "--team", "engineering", "--person", "",
+                         "--ask", "?"), "--person is empty: name a person of the team")
     assert_refused(esc("involve", ticket, "--team", "support", "--ask", "?"), "belongs to support")
     assert_refused(esc("answer", ticket, "--team", "engineering", "-m", "x"),
                    f"{ticket} has no open request to engineering")
