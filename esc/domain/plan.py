@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, field, is_dataclass, replace
 from dataclasses import fields as dc_fields
-from typing import TypeVar
+from typing import TypeVar, cast, get_args
 
 from esc.domain import automation, lifecycle
 from esc.domain.as_of import LOGGED_FIELDS, History, later_changes, ticket_as_of
@@ -740,7 +740,42 @@ def _request_states(ticket: Ticket, config: Config, at: dt.datetime | None) -> R
                 states[key] = before[key]
             else:
                 states.pop(key, None)
+    # (as that sweep logged it, where the file says otherwise since: an answer noted late,
+    # `--now` before that sweep, left its `ok → breached` in the log, never put right, as
+    # a customer clock's is with `breached → met`; audit helper-401)
+    for key, said in _logged_request_states(ticket, at).items():
+        if key in states and said != states[key][0]:
+            states[key] = (said, states[key][1])
     return states
+
+
+_CLOCK_STATES: frozenset[str] = frozenset(get_args(ClockState))
+
+
+def _logged_request_states(ticket: Ticket, at: dt.datetime) -> dict[RequestKey, ClockState]:
+    """Each request's OLA state as the sweeps logged it by ``at``: its team's last
+    ``sla.collaboration`` line of the sweep's from when it was asked (until the team was
+    asked again)."""
+    lines = [
+        line for line in ticket.activity
+        if line.field == "sla.collaboration" and line.by == SWEEPER and line.at <= at
+    ]  # fmt: skip
+    if not lines:
+        return {}
+    found: dict[RequestKey, ClockState] = {}
+    for request in ticket.requests:
+        later = [r.asked for r in ticket.requests
+                 if r.team == request.team and r.asked > request.asked]  # fmt: skip
+        until = min(later) if later else None
+        for line in lines:
+            if (
+                line.note.split(",", 1)[0] == request.team
+                and line.at >= request.asked
+                and (until is None or line.at < until)
+                and line.new in _CLOCK_STATES
+            ):
+                found[request.key] = cast(ClockState, line.new)
+    return found
 
 
 def _request_states_at(ticket: Ticket, config: Config, at: dt.datetime) -> RequestStates:
@@ -882,8 +917,17 @@ class _Views:
         # (the last view made with every effect of the list then: its moment, its base,
         # how many effects, the view before its `updated` is mended)
         self.last: tuple[dt.datetime, Ticket, int, Ticket] | None = None
+        self._by_time: dict[dt.datetime, list[Activity]] | None = None  # (the log, by time)
 
     def __call__(self, at: dt.datetime) -> Ticket:
+        base, view = self._made(at)
+        if view.updated < base.updated:
+            view = replace(view, updated=self._updated(base.updated, view.updated))
+        return view
+
+    def _made(self, at: dt.datetime) -> tuple[Ticket, Ticket]:
+        """The ticket as of ``at`` (its file's), and with the rules' effects (its `updated`
+        as those leave it)."""
         base = self.versions.as_of(at)
         last, effects = self.last, self.effects
         start, view = 0, base
@@ -904,31 +948,55 @@ class _Views:
                 whole = False
         if whole:
             self.last = (at, base, len(effects), view)
-        if view.updated < base.updated:
-            view = replace(view, updated=self._updated(base.updated, view.updated))
-        return view
+        return base, view
 
     def _updated(self, latest: dt.datetime, made: dt.datetime) -> dt.datetime:
         """When the ticket was last updated as the rules see it: at ``latest`` (the file's
-        `updated` as of the moment), unless all that people did then set fields to the
-        values the replay's view already held (a person who raised a priority a missed
-        rule had raised by then, on a file that did not show it yet: with sweeps on time,
-        theirs was no change, and made no update, and an `idle` rule fired as it would
-        have; audit helper-397); then as of the instant before it (``made``: the rules'
-        own last change, at least)."""
-        lines = [a for a in self.ticket.activity if a.at == latest]
-        if (
-            not lines
-            or not all(by_person(a.by) for a in lines)
-            or any(e.at == latest for e in self.ticket.entries)
-            or any(e.at == latest for e in self.ticket.escalations)
-            or any(latest in (r.asked, r.closed) for r in self.ticket.requests)
-        ):
-            return latest
-        before = self(latest - _MICROSECOND)
-        if not all(_no_change(a, before) for a in lines):
-            return latest
-        return max(before.updated, made)
+        `updated` as of the moment), unless all that people did then changed nothing in
+        the replay's view of the instant before it (a person who raised a priority a
+        missed rule had raised by then, on a file that did not show it yet: with sweeps on
+        time, theirs was no change, and made no update, and an `idle` rule fired as it
+        would have; audits helper-397, helper-399); then, likewise, as of the person's
+        change before, and so on (``made``: the rules' own last change, at least).  A loop
+        over those instants, each view made without this (a recursion of a view per
+        instant: 1,000 tags of a tag a rule had added were a RecursionError, exit 3;
+        review helper-402), and the views' memory (``last``) left as it was."""
+        saved = self.last
+        try:
+            moment = latest
+            while True:
+                lines = self._lines_at(moment)
+                if not lines or not all(
+                    by_person(a.by) and (a.field in _SETTABLE_FIELDS or a.event == "tagged")
+                    for a in lines
+                ) or self._recorded_at(moment):
+                    return max(moment, made)
+                base, before = self._made(moment - _MICROSECOND)
+                if not all(_no_change(a, before) for a in lines):
+                    return max(moment, made)
+                made = max(made, before.updated)
+                if before.updated >= base.updated:  # (the rules' change the latest)
+                    return made
+                moment = base.updated  # (a person's change before: was it one?)
+        finally:
+            self.last = saved
+
+    def _lines_at(self, moment: dt.datetime) -> list[Activity]:
+        if self._by_time is None:
+            self._by_time = {}
+            for line in self.ticket.activity:
+                self._by_time.setdefault(line.at, []).append(line)
+        return self._by_time.get(moment, [])
+
+    def _recorded_at(self, moment: dt.datetime) -> bool:
+        """Whether something other than log lines was recorded at ``moment``: an entry, an
+        escalation, a request asked or closed (a change whatever the view held)."""
+        ticket = self.ticket
+        return (
+            any(e.at == moment for e in ticket.entries)
+            or any(e.at == moment for e in ticket.escalations)
+            or any(moment in (r.asked, r.closed) for r in ticket.requests)
+        )
 
 
 def _no_change(line: Activity, view: Ticket) -> bool:

@@ -4932,3 +4932,54 @@ def test_a_person_redoing_what_a_missed_rule_did_restarts_no_idle(
     assert seen["gap"] == seen["hourly"] == (
         "engineering", [("2026-11-23T12:00:02+01:00", "engineering")]
     )
+
+
+def test_a_long_run_of_a_person_s_changes_since_a_missed_rule_is_replayed_without_recursion(
+    esc: Esc, workspace: Path
+) -> None:
+    """1,200 tags a person added, 5 s apart, after a rule's change no sweep wrote: the
+    replay looked at each change's instant before it by a recursion of a view per instant,
+    and the sweep ended in a RecursionError, exit 3 (review helper-402)."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text() + (
+        "  - name: raise-after-1h\n    when: {age: \">1h\", priority: \"<high\"}\n"
+        "    then: {priority: high}\n"
+    ))  # fmt: skip
+    ticket = esc.ok("create", "--title", "x", "--body", "b", "--category", "billing",
+                    now="2026-11-24T09:00:00+01:00").strip()  # fmt: skip
+    path = workspace / "tickets" / f"{ticket}.md"
+    start = dt.datetime(2026, 11, 24, 10, 40, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    times = [(start + dt.timedelta(seconds=5 * n)).isoformat() for n in range(1200)]
+    text = path.read_text()
+    text = re.sub(r"(?m)^updated: .*$", f"updated: {times[-1]}", text)
+    text = re.sub(r"(?m)^tags: \[\]$", "tags: [" + ", ".join(f"t{n}" for n in range(1200)) + "]",
+                  text)  # fmt: skip
+    path.write_text(text + "".join(f"- {at} · dan · tagged · t{n}\n" for n, at in enumerate(times)))
+    assert esc("validate").code == 0
+    out = esc.ok("sweep", "--no-report", now="2026-11-24T12:30:00+01:00")
+    assert "normal → high (raise-after-1h)" in out
+
+
+def test_an_answer_noted_late_puts_right_the_ola_breach_a_sweep_logged(
+    esc: Esc, workspace: Path
+) -> None:
+    """sre was asked at 10:05 (1h OLA on an urgent ticket); the 11:30 sweep logged its
+    breach at 11:05; then the answer given at 11:00 was noted (`--now` 11:00).  The
+    `sla:` block, `show` and the report said met, but the log's breach stood, never put
+    right, as a customer clock's is with `breached → met` (audit helper-401)."""
+    from tests.conftest import with_ola
+
+    with_ola(workspace, "1h")
+    ticket = esc.ok("create", "--title", "X", "--body", "x", "--category", "billing",
+                    now="2026-11-24T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "help",
+           now="2026-11-24T10:05:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-24T11:30:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    assert "sla.collaboration: warning → breached · engineering" in path.read_text()
+    esc.ok("answer", ticket, "--team", "engineering", "-m", "noted late",
+           now="2026-11-24T11:00:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-24T12:30:00+01:00")
+    logged = [line.split(" · ")[2] for line in path.read_text().splitlines()
+              if "sla.collaboration:" in line]  # fmt: skip
+    assert logged[-1] == "sla.collaboration: breached → met"
