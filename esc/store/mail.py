@@ -533,10 +533,11 @@ def _addresses(msg: email.message.EmailMessage, name: str) -> tuple[Address, ...
 
 
 def _sender_addresses(msg: email.message.EmailMessage) -> tuple[Address, ...]:
-    """From's addresses, as :func:`_addresses` reads them; a From the policy finds broken
-    (an ``InvalidHeaderDefect``) is read as written, and Malformed if it names more than
-    one address: `ceo@shop.example <attacker@evil.example>` was read as the first alone, so
-    the ticket was the CEO's and `--deny evil.example` let it in (audit helper-400)."""
+    """From's addresses, as :func:`_addresses` reads them; Malformed if it names more than
+    one address (`ceo@shop.example <attacker@evil.example>`, `ceo@shop.example,
+    attacker@evil.example`, a group): the first alone was read, so the ticket was the
+    CEO's and `--deny evil.example` let it in (audit helper-400, review helper-402).  One
+    address written twice (`john@x.example <john@x.example>`) is one."""
     try:
         header = msg["From"]
         broken = header is not None and any(
@@ -544,15 +545,21 @@ def _sender_addresses(msg: email.message.EmailMessage) -> tuple[Address, ...]:
         )
     except (ValueError, IndexError):
         header, broken = None, True
-    if not broken:
-        return () if header is None else tuple(getattr(header, "addresses", ()))
-    found = _addresses_on_one_line(_raw_values(msg, "From")[:1])
-    if len(found) > 1:
-        named = ", ".join(a.addr_spec for a in found[:3])
-        raise Malformed(f"its From header names more than one address ({one_line(named)})")
-    if header is not None:  # (the policy's reading of one address: `MAILER-DAEMON`, no
-        return tuple(getattr(header, "addresses", ()))  # domain, is a mail system's name)
-    return found
+    listed = () if header is None else tuple(getattr(header, "addresses", ()))
+    raw = _raw_values(msg, "From")[:1]
+    named = {a.addr_spec.lower() for a in listed}
+    if broken and raw:  # (as written: every text that looks like an address)
+        named |= {m.lower() for m in _ADDRESS_LIKE.findall(_QUOTED.sub("", raw[0]))}
+    if len(named) > 1:
+        shown = ", ".join(sorted(named)[:3])
+        raise Malformed(f"its From header names more than one address ({one_line(shown)})")
+    if header is not None:
+        return listed
+    return _addresses_on_one_line(raw)
+
+
+_ADDRESS_LIKE = re.compile(r"[^\s<>,;:\"()@\[\]]+@[^\s<>,;:\"()@\[\]]+")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _addresses_of_each(msg: email.message.EmailMessage, name: str) -> list[list[str]]:

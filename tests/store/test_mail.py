@@ -80,7 +80,10 @@ def test_utf_8_with_a_stray_byte_stays_utf_8() -> None:
 
 @pytest.mark.parametrize(
     "sender", ["ceo@shop.example <attacker@evil.example>",
-               "CEO <ceo@shop.example> <attacker@evil.example>"],
+               "CEO <ceo@shop.example> <attacker@evil.example>",
+               "ceo@shop.example, attacker@evil.example",  # (review helper-402: no defect)
+               "Team: ceo@shop.example, attacker@evil.example;",
+               "ceo@shop.example attacker@evil.example"],
 )  # fmt: skip
 def test_a_from_header_of_two_addresses_is_malformed_never_the_first_alone(sender: str) -> None:
     """Python's parser read `ceo@shop.example <attacker@evil.example>` as the first address
@@ -89,6 +92,13 @@ def test_a_from_header_of_two_addresses_is_malformed_never_the_first_alone(sende
     data = f"From: {sender}\nTo: help@shop.example\nSubject: pay\nMessage-ID: <s@x>\n\nb\n"
     with pytest.raises(store.Malformed, match="its From header names more than one address"):
         store.parse(data.encode())
+
+
+def test_one_address_written_twice_in_from_is_one_sender() -> None:
+    """`From: john@x.example <john@x.example>` (a name that is the address, unquoted) was
+    quarantined as naming two addresses (review helper-402)."""
+    data = b"From: john@x.example <john@x.example>\nSubject: s\nMessage-ID: <j@x>\n\nb\n"
+    assert store.parse(data).mail.address == "john@x.example"
 
 
 def test_an_address_with_no_domain_is_no_address_not_a_python_error() -> None:
