@@ -621,10 +621,11 @@ def send(
 
 
 # Chat services that render a message's text as Markdown, with their channel-wide mentions,
-# and whose apprise plugin sends it as it is (Slack's and Discord's escape it themselves).
+# and whose apprise plugin sends it as it is (Slack's escapes it itself; Discord's does not:
+# `@everyone` in a customer's title paged the channel, audit helper-403).
 _MARKDOWN_CHATS = frozenset({
     "mmost", "mmosts", "rocket", "rockets", "zulip", "msteams", "workflow", "workflows",
-    "matrix", "matrixs", "gchat",
+    "matrix", "matrixs", "gchat", "discord", "wxteams",
 })  # fmt: skip
 # (Mattermost's and Slack's `@channel`, `@all`, `@here`; Discord's `@everyone`; Matrix's
 # `@room`; Zulip's `@**all**`, `@**everyone**`, `@**stream**`, `@**channel**`, `@**topic**`)

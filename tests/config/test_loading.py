@@ -1410,3 +1410,18 @@ notify:
     assert "Hunter2" not in " ".join(said)
     config, found = build_config(SMALL_TEAMS, rules)
     assert config is not None and not any(f.blocking for f in found)
+
+
+@pytest.mark.parametrize(
+    "url", ["gchat://${GC_WS}/${GC_KEY}/${GC_TOKEN}", "workflows://${WF_HOST}/${WF_ID}/${WF_SIG}",
+            "wxteams://${WX_TOKEN}"],
+)  # fmt: skip
+def test_the_chats_the_readme_names_are_targets_esc_sends_to(url: str) -> None:
+    """`gchat://` and `workflows://` (named in the README) and Webex's `wxteams://` were
+    "not one esc sends to", and every command stopped on rules.yaml; it had `webexteams`,
+    which apprise does not know (audit helper-403)."""
+    rules = f'notify:\n  targets:\n    chat: "{url}"\n'
+    assert findings(rules=rules) == []
+    from esc.store.outbox import _MARKDOWN_CHATS
+
+    assert {"discord", "wxteams", "gchat"} <= _MARKDOWN_CHATS  # (their mentions escaped)
