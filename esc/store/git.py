@@ -563,9 +563,19 @@ def find_commits(root: Path, keys: Sequence[str]) -> list[str]:
 
 def branch_of_head(root: Path) -> str | None:
     """The branch HEAD names (None: a detached HEAD)."""
-    proc = run(root, "symbolic-ref", "--quiet", "--short", "HEAD")
-    branch = proc.stdout.decode("utf-8", "replace").strip()
+    proc = run(root, "symbolic-ref", "--quiet", "HEAD")  # (not --short: a tag of the
+    # branch's name made it `heads/main`; review helper-402)
+    ref = proc.stdout.decode("utf-8", "replace").strip()
+    branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else ""
     return branch if proc.returncode == 0 and branch else None
+
+
+def upstream_of(root: Path, branch: str) -> str | None:
+    """The remote branch ``branch`` tracks, as ``origin/main`` (None: none)."""
+    proc = run(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name",
+               f"{branch}@{{upstream}}")  # fmt: skip
+    found = proc.stdout.decode("utf-8", "replace").strip()
+    return found if proc.returncode == 0 and found else None
 
 
 def current_branch(root: Path) -> str:

@@ -2536,6 +2536,13 @@ def test_push_to_a_named_branch_from_another_branch_is_refused_before_anything_i
     assert git(remote, "log", "-1", "--format=%s", "main") == "esc sweep: 1 ticket updated\n"
     git(workspace, "checkout", "-q", "--detach")  # (a CI job's checkout: pushes to main)
     esc.ok("sweep", "--push", "--branch", "main", now="2026-11-20T18:30:00+01:00")
+    assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
+    # (a branch that tracks the one named pushes to it; a tag of the branch's name is no
+    # other branch: `heads/main` was refused; review helper-402)
+    git(workspace, "checkout", "-q", "-b", "prod", "--track", "origin/main")
+    git(workspace, "tag", "prod")
+    esc.ok("sweep", "--push", "--branch", "main", now="2026-11-21T10:30:00+01:00")
+    assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
 
 
 def test_push_says_what_is_missing_and_pushes_what_is_left_unpushed(
