@@ -38,9 +38,11 @@ _KIND_AND_VISIBILITY = "|".join(f"{kind} \\({seen}\\)" for kind, seen in ENTRY_K
 # (Written as Markdown reads a heading too: up to three spaces before it, three to six
 # `#`, a tab after them: `###\t2026-…`, ` ### 2026-…` and `#### 2026-…` were dropped
 # from the conversation with no finding.)
-_HEAD_LIKE = (
-    r"[ ]{0,3}#{2,6}[ \t]+(?:[^\n]*·[^\n]*|[^\n]*\((?:public|internal)\)[ \t]*"
-    r"|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)"
+_DATE_LIKE = r"\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*"
+_HEAD_LIKE = (  # (a date right after the marks too: `###2026-11-27T…` was taken for text
+    # of the entry before, and its own text with it; audit helper-404)
+    r"[ ]{0,3}#{2,6}(?:[ \t]+(?:[^\n]*·[^\n]*|[^\n]*\((?:public|internal)\)[ \t]*"
+    rf"|{_DATE_LIKE})|{_DATE_LIKE})"
 )
 # What esc escapes in text it writes (a person's words never read as its own lines).
 # (a heading followed by any whitespace, a no-break space or a line separator included:
@@ -275,17 +277,17 @@ _LOST_HEAD = re.compile(
 
 _ODD_HEAD = re.compile(
     rf"\n(?P<line>(?!### {_PLAIN_TIME} · .+? · (?:{_KIND_AND_VISIBILITY})[ \t]*$)"
-    r"[ ]{0,3}#{2,6}[ \t][^\n]*)",
+    r"[ ]{0,3}#{2,6}[ \t\d][^\n]*)",
     re.MULTILINE,
 )
 # (a list item as Markdown writes one: `* …`, `+ …`, ` - …`, which esc does not read)
-_ODD_ACTIVITY = re.compile(rf"\n(?P<line>(?!- {_PLAIN_TIME} · .+? · )[ ]{{0,3}}[-*+][ \t][^\n]*)")
+_ODD_ACTIVITY = re.compile(rf"\n(?P<line>(?!- {_PLAIN_TIME} · .+? · )[ ]{{0,3}}[-*+][ \t\d][^\n]*)")
 _ACTIVITY_START = re.compile(r"- (?P<at>\S+) · .+? · ")
 _HEAD_LIKE_LINE = re.compile(_HEAD_LIKE)
 # What a conversation holds before its first entry's head (nothing, as esc writes it)
 _STRAY = re.compile(r"\n*(?P<text>(?:(?![ ]{0,3}#{3,6}[ \t])[^\n]*\n?)*)")
-_ACTIVITY_LIKE = re.compile(
-    r"[ ]{0,3}[-*+][ \t]+(?:[^\n]*·[^\n]*|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*)"
+_ACTIVITY_LIKE = re.compile(  # (`-2026-11-27T…`, with no space, was dropped unsaid)
+    rf"[ ]{{0,3}}[-*+](?:[ \t]+(?:[^\n]*·[^\n]*|{_DATE_LIKE})|{_DATE_LIKE})"
 )
 _HEAD_SHAPE = "not a conversation entry head esc can read (### TIME · AUTHOR · KIND (public))"
 _LOG_SHAPE = "not an activity line esc can read (- TIME · WHO · WHAT)"

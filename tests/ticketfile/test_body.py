@@ -146,6 +146,32 @@ def test_unreadable_lines_names_each_entry_head_and_log_line_esc_cannot_read() -
     assert found(text.replace("\n", "\r\n")) == found(text)
 
 
+def test_a_head_or_log_line_with_no_space_after_its_mark_is_a_problem_not_lost() -> None:
+    """`###2026-…` was read as text of the entry before it (an internal note's text shown
+    under a public reply), and `-2026-…` dropped from the log, both unsaid, while their
+    near-misses with a space were findings (audit helper-404)."""
+    text = (
+        "## Conversation\n"
+        "### 2026-11-20T09:00:00+01:00 · alice · reply (public)\n"
+        "Hello\n"
+        "###2026-11-20T09:05:00+01:00 · alice · note (internal)\n"
+        "INTERNAL ONLY\n"
+        "## Activity\n"
+        "- 2026-11-20T09:00:00+01:00 · alice · created\n"
+        "-2026-11-20T09:30:00+01:00 · alice · status: open → pending\n"
+    )
+    found = [(text.count("\n", 0, at) + 1, p.split(":")[0])
+             for at, p in body.unreadable_lines(text)]  # fmt: skip
+    assert found == [
+        (4, "not a conversation entry head esc can read (### TIME · AUTHOR · KIND (public))"),
+        (8, "not an activity line esc can read (- TIME · WHO · WHAT)"),
+    ]
+    # (and a person's text so written is escaped by esc, and read back as written)
+    said = "###2026-11-27 was the outage\n##1.2.3 release\n-2026-11-27 too"
+    assert body.escape(said).splitlines()[:2] == ["\\###2026-11-27 was the outage",
+                                                  "\\##1.2.3 release"]  # fmt: skip
+
+
 def test_an_entry_or_log_line_of_year_0000_is_a_problem_not_a_silent_gap() -> None:
     """Year 0000 looked plainly valid to the fast scan, and no datetime holds it: the reply
     and the log line vanished from show, log and export, and the ticket validated."""
