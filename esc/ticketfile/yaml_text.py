@@ -278,7 +278,32 @@ def _compose_and_load(text: str) -> tuple[Node | None, Any]:
         raise _marked(exc) from None
     except YAMLError as exc:
         raise YamlError(str(exc), _line_of_unacceptable(text)) from None
+    if "\\u" in text or "\\U" in text:  # (only an escape can make a surrogate)
+        _pairs_joined(data)
     return node, data
+
+
+def _pairs_joined(node: object) -> None:
+    """Each text value below ``node`` with its UTF-16 surrogate pairs joined into the one
+    character each stands for: `"\\ud83d\\ude00"` is 😀, as JSON (and Python's
+    ``json.dumps``) writes it; the YAML parser read two halves, and a ticket so written was
+    refused as holding "a lone surrogate" (audit helper-404).  A lone half stays, and is
+    said so where the values are checked."""
+    items = (
+        list(node.items()) if isinstance(node, dict)
+        else list(enumerate(node)) if isinstance(node, list)
+        else []
+    )  # fmt: skip
+    for key, value in items:
+        if isinstance(value, str):
+            if _HIGH_SURROGATE.search(value):
+                with contextlib.suppress(UnicodeError):
+                    node[key] = value.encode("utf-16", "surrogatepass").decode("utf-16")  # type: ignore[index]
+        else:
+            _pairs_joined(value)
+
+
+_HIGH_SURROGATE = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
 @contextlib.contextmanager

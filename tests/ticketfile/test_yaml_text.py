@@ -455,3 +455,11 @@ def test_a_key_yaml_1_1_reads_as_a_boolean_is_written_quoted(name: str) -> None:
     assert yaml_text.mapping_key(name) == f'"{name}"'
     assert yaml.safe_load(f"{yaml_text.mapping_key(name)}: 1") == {name: 1}
     assert yaml_text.mapping_key("status") == "status"
+
+
+def test_a_json_surrogate_pair_is_the_character_it_stands_for() -> None:
+    """`title: "Checkout \\ud83d\\ude00"` (JSON's way, Python's json.dumps's, of writing 😀)
+    was refused as "a lone surrogate", and every command refused the ticket (audit
+    helper-404); a lone half is still one."""
+    text = 'title: "Checkout \\ud83d\\ude00"\ntags: ["\\ud83d\\ude00", x]\nbad: "\\ud800"\n'
+    assert yaml_text.load(text) == {"title": "Checkout 😀", "tags": ["😀", "x"], "bad": "\ud800"}
