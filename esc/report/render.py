@@ -30,6 +30,9 @@ from esc.store.diagnostics import fallback
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # (an & that starts an entity reference)
+# (the start of what GitHub makes a link of by itself, `www.` and `scheme://`: a customer's
+# `Pay at www.evil.example/pay` was a live link in a pull-request comment; audit helper-392)
+_MD_AUTOLINK = re.compile(r"(?i)(?<![\w.])(www)\.|(?<![\w.])([a-z][a-z0-9+.-]{1,15}):(?=//)")
 
 
 def md_escape(text: object) -> str:
@@ -38,7 +41,15 @@ def md_escape(text: object) -> str:
     control characters shown as escapes (`\\x1b`), as a terminal is shown them: the file
     is `cat` too."""
     one = _shown_on_one_line(text)
-    return _MD_ENTITY.sub("&amp;", _MD_SPECIAL.sub(r"\\\1", one))
+    escaped = _MD_ENTITY.sub("&amp;", _MD_SPECIAL.sub(r"\\\1", one))
+    if "www" in escaped.lower() or "://" in escaped:
+        escaped = _MD_AUTOLINK.sub(_unlinked, escaped)
+    return escaped
+
+
+def _unlinked(found: re.Match[str]) -> str:
+    """``www\\.`` or ``scheme\\:``: shown as written, and no link (GitHub's autolinks)."""
+    return f"{found[1]}\\." if found[1] else f"{found[2]}\\:"
 
 
 def _shown_on_one_line(text: object) -> str:

@@ -158,3 +158,16 @@ def test_a_rate_halfway_between_two_percents_rounds_up_as_people_round() -> None
 
     shown = [percent_text(x) for x in (0.625, 0.125, 0.375, 0.145, 0.8333)]
     assert shown == ["63%", "13%", "38%", "15%", "83%"]
+
+
+def test_a_customer_s_web_address_is_no_live_link_in_the_markdown() -> None:
+    """`Pay at www.evil.example/pay` in a title was a link GitHub made by itself in a pull
+    request's comment or a wiki (audit helper-392): the `.` after `www` and the `:` of a
+    scheme are escaped, so it shows as written, as text (checked against GitHub's own
+    renderer, cmark-gfm, by hand)."""
+    from esc.report.render import md_escape
+
+    assert md_escape("Pay at www.evil.example/pay or https://evil.example/login") == (
+        "Pay at www\\.evil.example/pay or https\\://evil.example/login"
+    )
+    assert md_escape("ratio 3:1, a.www.b, wwwx.example") == "ratio 3:1, a.www.b, wwwx.example"
