@@ -837,15 +837,16 @@ def _changed_checked(config: Config, doc: TicketDoc, change: Change) -> TicketDo
     return new
 
 
-def _require_on_branch(root: Path, remote: str, branch: str) -> None:
+def _require_on_branch(root: Path, branch: str) -> None:
     """EscError if the clone is on another branch than ``branch``, the one --push pushes
     to: the sweep rebased this branch onto that one, so that this branch's own commits (a
     person's work in progress, `main`'s history) went to ``branch``, and the next push of
     this branch took that branch's commits back to it (audits helper-386, helper-395).  A
-    detached HEAD (a CI job's checkout) pushes to ``branch``, and so does a branch that
-    tracks it (`prod` following origin/main)."""
+    detached HEAD (a CI job's checkout) pushes to ``branch``.  (Not a branch that tracks
+    it: `git checkout -b feat origin/main` makes feat one, and its work went to main;
+    review helper-405.)"""
     on = git.branch_of_head(root)
-    if on is not None and on != branch and git.upstream_of(root, on) != f"{remote}/{branch}":
+    if on is not None and on != branch:
         raise EscError(
             f"this clone is on branch '{on}', not '{branch}': --push --branch {branch} would"
             f" rebase '{on}' onto {branch} and push its commits there (check out {branch}"
@@ -1313,7 +1314,7 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
         git.require_remote(workspace.root, options.remote)
         if options.branch is not None:  # (one named: a mistyped one is no new branch)
             git.require_branch(workspace.root, options.remote, options.branch)
-            _require_on_branch(workspace.root, options.remote, options.branch)
+            _require_on_branch(workspace.root, options.branch)
     committing = options.commit or options.push
     with contextlib.ExitStack() as held:
         held.enter_context(lock.hold(workspace.root / CACHE_DIR, options.lock_timeout))

@@ -45,7 +45,7 @@ SCHEMES = frozenset({
     "slack", "slacks", "mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls",
     "msteams", "mmost", "mmosts", "discord", "ntfy", "ntfys", "tgram", "matrix", "matrixs",
     "rocket", "rockets", "pover", "gotify", "gotifys", "zulip", "pagerduty", "opsgenie",
-    "wxteams", "workflow", "workflows", "gchat",  # (Webex, Teams' workflows, Google Chat)
+    "wxteams", "webex", "workflow", "workflows", "gchat",  # (Webex, Teams, Google Chat)
     "https", "http",  # (a service's own webhook URL: apprise knows Slack's…)
 })  # fmt: skip
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -32,7 +32,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # (an & that starts an entity reference)
 # (the start of what GitHub makes a link of by itself, `www.` and `scheme://`: a customer's
 # `Pay at www.evil.example/pay` was a live link in a pull-request comment; audit helper-392)
-_MD_AUTOLINK = re.compile(r"(?i)(?<![\w.])(www)\.|(?<![\w.])([a-z][a-z0-9+.-]{1,15}):(?=//)")
+_MD_AUTOLINK = re.compile(r"(?i)(www)\.|:(?=//)")  # (whatever is before it: GitHub links
+# `_www.x` and `3https://x` too; review helper-405)
 
 
 def md_escape(text: object) -> str:
@@ -49,7 +50,7 @@ def md_escape(text: object) -> str:
 
 def _unlinked(found: re.Match[str]) -> str:
     """``www\\.`` or ``scheme\\:``: shown as written, and no link (GitHub's autolinks)."""
-    return f"{found[1]}\\." if found[1] else f"{found[2]}\\:"
+    return f"{found[1]}\\." if found[1] else "\\:"
 
 
 def _shown_on_one_line(text: object) -> str:

@@ -570,14 +570,6 @@ def branch_of_head(root: Path) -> str | None:
     return branch if proc.returncode == 0 and branch else None
 
 
-def upstream_of(root: Path, branch: str) -> str | None:
-    """The remote branch ``branch`` tracks, as ``origin/main`` (None: none)."""
-    proc = run(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name",
-               f"{branch}@{{upstream}}")  # fmt: skip
-    found = proc.stdout.decode("utf-8", "replace").strip()
-    return found if proc.returncode == 0 and found else None
-
-
 def current_branch(root: Path) -> str:
     branch = branch_of_head(root)
     if branch is None:

@@ -550,6 +550,8 @@ def _sender_addresses(msg: email.message.EmailMessage) -> tuple[Address, ...]:
     named = {a.addr_spec.lower() for a in listed}
     if broken and raw:  # (as written: every text that looks like an address)
         named |= {m.lower() for m in _ADDRESS_LIKE.findall(_QUOTED.sub("", raw[0]))}
+    named = {a for a in named if all(a.partition("@")[::2])}  # (an address: `x@y`, no
+    # name alone, `Smith` of `Smith, John <…>`, nor `<>`; review helper-405)
     if len(named) > 1:
         shown = ", ".join(sorted(named)[:3])
         raise Malformed(f"its From header names more than one address ({one_line(shown)})")

@@ -613,8 +613,11 @@ def send(
         url = addressed(url, to, headers or {})
     elif event:
         url = with_event(url, event)
-    if url.partition("://")[0].lower() in _MARKDOWN_CHATS:
+    scheme = url.partition("://")[0].lower()
+    if scheme in _MARKDOWN_CHATS:
         title, body = chat_safe(title), chat_safe(body)
+    elif scheme in _MENTION_ONLY_CHATS:
+        title, body = mentions_broken(title), mentions_broken(body)
     with warnings.catch_warnings():  # (apprise and its plugins import the deprecated imghdr)
         warnings.simplefilter("ignore", DeprecationWarning)
         return _send(url, target, title, body, to)
@@ -625,8 +628,12 @@ def send(
 # `@everyone` in a customer's title paged the channel, audit helper-403).
 _MARKDOWN_CHATS = frozenset({
     "mmost", "mmosts", "rocket", "rockets", "zulip", "msteams", "workflow", "workflows",
-    "matrix", "matrixs", "gchat", "discord", "wxteams",
+    "matrix", "matrixs", "discord",
 })  # fmt: skip
+# Chats whose apprise plugin escapes the text's Markdown itself (Webex's), or that read no
+# Markdown links (Google Chat's `<url|text>`): their channel-wide mentions alone are broken
+# (escaped here too, the marks came out as `\\[reset\\]`; review helper-405)
+_MENTION_ONLY_CHATS = frozenset({"wxteams", "webex", "gchat"})
 # (Mattermost's and Slack's `@channel`, `@all`, `@here`; Discord's `@everyone`; Matrix's
 # `@room`; Zulip's `@**all**`, `@**everyone**`, `@**stream**`, `@**channel**`, `@**topic**`)
 _BROADCAST = re.compile(
@@ -642,7 +649,12 @@ def chat_safe(text: str) -> str:
     customer wrote (`@channel urgent: [reset your password](https://evil.example)`) paged
     the whole channel and showed a disguised link.  A channel-wide mention is broken by a
     word joiner after its `@`; the marks that make a link, `[`, `]`, `<`, `>`, are escaped."""
-    return _LINK_MARKS.sub(r"\\\1", _BROADCAST.sub("@\u2060", text))
+    return _LINK_MARKS.sub(r"\\\1", mentions_broken(text))
+
+
+def mentions_broken(text: str) -> str:
+    """``text`` with each channel-wide mention broken by a word joiner after its `@`."""
+    return _BROADCAST.sub("@\u2060", text)
 
 
 def addressed(url: str, to: str, headers: Mapping[str, str]) -> str:

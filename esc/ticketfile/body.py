@@ -39,10 +39,14 @@ _KIND_AND_VISIBILITY = "|".join(f"{kind} \\({seen}\\)" for kind, seen in ENTRY_K
 # `#`, a tab after them: `###\t2026-…`, ` ### 2026-…` and `#### 2026-…` were dropped
 # from the conversation with no finding.)
 _DATE_LIKE = r"\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?!\d)[^\n]*"
-_HEAD_LIKE = (  # (a date right after the marks too: `###2026-11-27T…` was taken for text
-    # of the entry before, and its own text with it; audit helper-404)
-    r"[ ]{0,3}#{2,6}(?:[ \t]+(?:[^\n]*·[^\n]*|[^\n]*\((?:public|internal)\)[ \t]*"
-    rf"|{_DATE_LIKE})|{_DATE_LIKE})"
+# (an ISO time right after the marks, no space: `###2026-11-27T…` was taken for text of
+# the entry before, and `-2026-11-27T…` dropped from the log, unsaid; audit helper-404.
+# Only `###`, and only a time: an older esc wrote a person's `##1.2.3 release` as it was;
+# review helper-405)
+_TIME_RIGHT_AFTER = r"\d{4}-\d{2}-\d{2}T[^\n]*"
+_HEAD_LIKE = (
+    r"[ ]{0,3}(?:#{2,6}[ \t]+(?:[^\n]*·[^\n]*|[^\n]*\((?:public|internal)\)[ \t]*"
+    rf"|{_DATE_LIKE})|#{{3,6}}{_TIME_RIGHT_AFTER})"
 )
 # What esc escapes in text it writes (a person's words never read as its own lines).
 # (a heading followed by any whitespace, a no-break space or a line separator included:
@@ -287,7 +291,7 @@ _HEAD_LIKE_LINE = re.compile(_HEAD_LIKE)
 # What a conversation holds before its first entry's head (nothing, as esc writes it)
 _STRAY = re.compile(r"\n*(?P<text>(?:(?![ ]{0,3}#{3,6}[ \t])[^\n]*\n?)*)")
 _ACTIVITY_LIKE = re.compile(  # (`-2026-11-27T…`, with no space, was dropped unsaid)
-    rf"[ ]{{0,3}}[-*+](?:[ \t]+(?:[^\n]*·[^\n]*|{_DATE_LIKE})|{_DATE_LIKE})"
+    rf"[ ]{{0,3}}(?:[-*+][ \t]+(?:[^\n]*·[^\n]*|{_DATE_LIKE})|[-*+]{_TIME_RIGHT_AFTER})"
 )
 _HEAD_SHAPE = "not a conversation entry head esc can read (### TIME · AUTHOR · KIND (public))"
 _LOG_SHAPE = "not an activity line esc can read (- TIME · WHO · WHAT)"

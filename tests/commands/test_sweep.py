@@ -2537,10 +2537,13 @@ def test_push_to_a_named_branch_from_another_branch_is_refused_before_anything_i
     git(workspace, "checkout", "-q", "--detach")  # (a CI job's checkout: pushes to main)
     esc.ok("sweep", "--push", "--branch", "main", now="2026-11-20T18:30:00+01:00")
     assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
-    # (a branch that tracks the one named pushes to it; a tag of the branch's name is no
-    # other branch: `heads/main` was refused; review helper-402)
+    # (a branch that tracks the one named is another branch: `git checkout -b feat
+    # origin/main` makes one, and its work went to main; review helper-405.  A tag of the
+    # branch's name is no other branch: `heads/main` was refused; review helper-402)
     git(workspace, "checkout", "-q", "-b", "prod", "--track", "origin/main")
-    git(workspace, "tag", "prod")
+    assert esc("sweep", "--push", "--branch", "main", now="2026-11-21T10:30:00+01:00").code == 1
+    git(workspace, "checkout", "-q", "main")
+    git(workspace, "tag", "main")
     esc.ok("sweep", "--push", "--branch", "main", now="2026-11-21T10:30:00+01:00")
     assert git(remote, "rev-parse", "main") == git(workspace, "rev-parse", "HEAD")
 

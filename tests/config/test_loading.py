@@ -1414,7 +1414,7 @@ notify:
 
 @pytest.mark.parametrize(
     "url", ["gchat://${GC_WS}/${GC_KEY}/${GC_TOKEN}", "workflows://${WF_HOST}/${WF_ID}/${WF_SIG}",
-            "wxteams://${WX_TOKEN}"],
+            "wxteams://${WX_TOKEN}", "webex://${WX_TOKEN}"],
 )  # fmt: skip
 def test_the_chats_the_readme_names_are_targets_esc_sends_to(url: str) -> None:
     """`gchat://` and `workflows://` (named in the README) and Webex's `wxteams://` were
@@ -1422,6 +1422,7 @@ def test_the_chats_the_readme_names_are_targets_esc_sends_to(url: str) -> None:
     which apprise does not know (audit helper-403)."""
     rules = f'notify:\n  targets:\n    chat: "{url}"\n'
     assert findings(rules=rules) == []
-    from esc.store.outbox import _MARKDOWN_CHATS
+    from esc.store.outbox import _MARKDOWN_CHATS, _MENTION_ONLY_CHATS
 
-    assert {"discord", "wxteams", "gchat"} <= _MARKDOWN_CHATS  # (their mentions escaped)
+    assert "discord" in _MARKDOWN_CHATS  # (its plugin sends the text as it is)
+    assert {"wxteams", "webex", "gchat"} <= _MENTION_ONLY_CHATS  # (Webex's escapes itself)

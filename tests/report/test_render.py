@@ -170,4 +170,7 @@ def test_a_customer_s_web_address_is_no_live_link_in_the_markdown() -> None:
     assert md_escape("Pay at www.evil.example/pay or https://evil.example/login") == (
         "Pay at www\\.evil.example/pay or https\\://evil.example/login"
     )
-    assert md_escape("ratio 3:1, a.www.b, wwwx.example") == "ratio 3:1, a.www.b, wwwx.example"
+    assert md_escape("ratio 3:1, wwwx.example") == "ratio 3:1, wwwx.example"
+    assert md_escape("_www.evil.example 3https://evil.example") == (  # (review helper-405)
+        "\\_www\\.evil.example 3https\\://evil.example"
+    )
