@@ -726,12 +726,14 @@ def _request_states(ticket: Ticket, config: Config, at: dt.datetime | None) -> R
     if at is None or not ticket.requests or at < ticket.created:
         return {}
     states = _request_states_at(ticket, config, at)
+    logged = _ola_lines(ticket, at)
     # (a request asked or answered in the very second of that sweep, after it ran: the
     # sweep logged nothing of it then, and its clock's `— → ok` or `→ met` was never
     # logged, as the ticket's own clocks' are on a person's change in that second)
     unseen = [
         r.key for r in ticket.requests
-        if at in (r.asked, r.closed) and not _request_logged_at(ticket, at, r.team)
+        if at in (r.asked, r.closed)
+        and not any(when == at and team == r.team for when, team, _ in logged)
     ]  # fmt: skip
     if unseen:
         before = _request_states_at(ticket, config, at - _MICROSECOND)
@@ -743,7 +745,7 @@ def _request_states(ticket: Ticket, config: Config, at: dt.datetime | None) -> R
     # (as that sweep logged it, where the file says otherwise since: an answer noted late,
     # `--now` before that sweep, left its `ok → breached` in the log, never put right, as
     # a customer clock's is with `breached → met`; audit helper-401)
-    for key, said in _logged_request_states(ticket, at).items():
+    for key, said in _logged_request_states(ticket, logged).items():
         if key in states and said != states[key][0]:
             states[key] = (said, states[key][1])
     return states
@@ -752,29 +754,33 @@ def _request_states(ticket: Ticket, config: Config, at: dt.datetime | None) -> R
 _CLOCK_STATES: frozenset[str] = frozenset(get_args(ClockState))
 
 
-def _logged_request_states(ticket: Ticket, at: dt.datetime) -> dict[RequestKey, ClockState]:
-    """Each request's OLA state as the sweeps logged it by ``at``: its team's last
-    ``sla.collaboration`` line of the sweep's from when it was asked (until the team was
-    asked again)."""
-    lines = [
-        line for line in ticket.activity
+def _ola_lines(ticket: Ticket, at: dt.datetime) -> list[tuple[dt.datetime, str, str | None]]:
+    """(when, team, state) of each line the sweeps logged of a request's OLA clock
+    (``sla.collaboration``, its note naming the team) by ``at``, in the log's order."""
+    return [
+        (line.at, line.note.split(",", 1)[0], line.new) for line in ticket.activity
         if line.field == "sla.collaboration" and line.by == SWEEPER and line.at <= at
     ]  # fmt: skip
-    if not lines:
-        return {}
+
+
+def _logged_request_states(
+    ticket: Ticket, logged: Sequence[tuple[dt.datetime, str, str | None]]
+) -> dict[RequestKey, ClockState]:
+    """Each request's OLA state as the sweeps logged it (``logged``: :func:`_ola_lines`):
+    its team's last line from when it was asked (until the team was asked again)."""
     found: dict[RequestKey, ClockState] = {}
-    for request in ticket.requests:
+    for request in ticket.requests if logged else ():
         later = [r.asked for r in ticket.requests
                  if r.team == request.team and r.asked > request.asked]  # fmt: skip
         until = min(later) if later else None
-        for line in lines:
+        for when, team, state in logged:
             if (
-                line.note.split(",", 1)[0] == request.team
-                and line.at >= request.asked
-                and (until is None or line.at < until)
-                and line.new in _CLOCK_STATES
+                team == request.team
+                and when >= request.asked
+                and (until is None or when < until)
+                and state in _CLOCK_STATES
             ):
-                found[request.key] = cast(ClockState, line.new)
+                found[request.key] = cast(ClockState, state)
     return found
 
 
@@ -786,15 +792,6 @@ def _request_states_at(ticket: Ticket, config: Config, at: dt.datetime) -> Reque
     clocks = request_clocks(then, policy, at)
     return {r.key: (c.state, c.due) for r, c in zip(then.requests, clocks, strict=True)
             if c is not None}  # fmt: skip
-
-
-def _request_logged_at(ticket: Ticket, at: dt.datetime, team: str) -> bool:
-    """Whether a sweep at ``at`` logged the OLA clock of the request to ``team``."""
-    return any(
-        line.at == at and line.by == SWEEPER and line.field == "sla.collaboration"
-        and line.note.split(",", 1)[0] == team
-        for line in ticket.activity
-    )  # fmt: skip
 
 
 def _request_log(
@@ -967,8 +964,7 @@ class _Views:
             while True:
                 lines = self._lines_at(moment)
                 if not lines or not all(
-                    by_person(a.by) and (a.field in _SETTABLE_FIELDS or a.event == "tagged")
-                    for a in lines
+                    by_person(a.by) and _settable(a) for a in lines
                 ) or self._recorded_at(moment):
                     return max(moment, made)
                 base, before = self._made(moment - _MICROSECOND)
@@ -1006,6 +1002,11 @@ def _no_change(line: Activity, view: Ticket) -> bool:
     if line.field in _SETTABLE_FIELDS:
         return _text(getattr(view, line.field)) == line.new
     return line.event == "tagged" and line.note in view.tags
+
+
+def _settable(line: Activity) -> bool:
+    """Whether a log line is of what :func:`_no_change` may find no change."""
+    return line.field in _SETTABLE_FIELDS or line.event == "tagged"
 
 
 # (the fields a person's change of which may be no change in a replay's view; not `team`,
