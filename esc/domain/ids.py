@@ -23,6 +23,14 @@ def new_id(prefix: str, existing: Collection[str], token: Callable[[int], int]) 
     raise RuntimeError("could not find a free ticket ID")  # pragma: no cover
 
 
+def is_whole_id(stem: str, prefix: str) -> bool:
+    """Whether ``stem`` is a whole ticket ID as :func:`new_id` makes one (its prefix, then
+    :data:`RANDOM_CHARS` of the alphabet), in any case, not the start of one."""
+    head = f"{prefix}-".lower() if prefix else ""
+    tail = stem[len(head) :] if stem.lower().startswith(head) else ""
+    return len(tail) == RANDOM_CHARS and all(c in ALPHABET for c in tail)
+
+
 def normalise_ref(ref: str, prefix: str) -> str:
     """What the user typed, in the form IDs are stored: lower-case suffix, prefix added."""
     text = ref.strip()

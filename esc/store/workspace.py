@@ -50,14 +50,6 @@ def _reappears(path: Path) -> bool:
     return False
 
 
-def _full_id(stem: str, prefix: str) -> bool:
-    """Whether ``stem`` is a whole ticket ID (its prefix, then :data:`ids.RANDOM_CHARS` of
-    the ID alphabet), not the start of one."""
-    head = f"{prefix}-".lower() if prefix else ""
-    tail = stem[len(head) :] if stem.lower().startswith(head) else ""
-    return len(tail) == ids.RANDOM_CHARS and all(c in ids.ALPHABET for c in tail)
-
-
 def settle(tries: int) -> None:
     """Wait before reading again a file that did not parse: an editor saving it in place
     (truncate, then write) was caught half way, and read again at once it still is (two
@@ -281,7 +273,7 @@ class Workspace:
             if exc.errno != errno.ENAMETOOLONG:
                 raise
             found = False
-        if not found and _full_id(exact.stem, prefix):
+        if not found and ids.is_whole_id(exact.stem, prefix):
             found = _reappears(exact)  # (an editor saving it was caught in between)
         try:
             names = os.listdir(self.tickets_dir)
