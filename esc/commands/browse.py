@@ -397,9 +397,11 @@ def log(session: Session, ref: str, as_json: bool) -> Output:
 
 
 def _activity_as_written(data: bytes) -> Sequence[Activity]:
-    """The activity lines of a ticket file whose front-matter does not parse, as far as
-    its body reads (none if the file cannot be told apart into front-matter and body)."""
-    from esc.ticketfile.body import parse_body
+    """The activity lines of a ticket file that does not parse, as far as its body reads;
+    when it does not read at all (git's conflict markers in it, as a merge that conflicts
+    leaves, when its story is most wanted: audit helper-409), each line under an
+    ``## Activity`` heading that reads as an activity line, once."""
+    from esc.ticketfile.body import ACTIVITY, heading_of, parse_activity_line, parse_body
     from esc.ticketfile.document import split
 
     text = data.decode("utf-8", "replace")
@@ -407,7 +409,18 @@ def _activity_as_written(data: bytes) -> Sequence[Activity]:
         _, _, body = split(text, "")
         return parse_body(text[body:])[2]
     except (ParseError, ValueError):
-        return ()
+        pass
+    found: dict[str, Activity] = {}  # (a line both sides of a conflict hold: once)
+    under = False
+    for line in text.splitlines():
+        heading = heading_of(line)
+        if heading is not None:
+            under = heading == ACTIVITY
+        elif under and line.strip() not in found:
+            item = parse_activity_line(line)
+            if item is not None:
+                found[line.strip()] = item
+    return list(found.values())
 
 
 def explain(session: Session, ref: str) -> Output:

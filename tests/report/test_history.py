@@ -164,3 +164,38 @@ def test_log_leaves_out_merges_that_did_not_change_the_ticket(esc: Esc, workspac
     made = [e["what"] for e in json.loads(esc.ok("log", ticket, "--json")) if e["source"] == "git"]
     assert made == ["new ticket"]
     assert [e for e in json.loads(esc.ok("log", fresh, "--json")) if e["source"] == "git"] == []
+
+
+def test_log_of_a_ticket_left_in_conflict_tells_the_activity_it_holds(
+    esc: Esc, workspace: Path
+) -> None:
+    """A merge that conflicts leaves git's markers in the file, which then reads no more:
+    `esc log` told its commits alone, none of the activity lines the file still held
+    (audit helper-409); outside git, an empty line.  Each line under `## Activity` that
+    reads is told, once, the problem said, exit 1."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@x"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=workspace, check=True)
+    ticket = esc.ok("create", "--title", "x", "--body", "Card payments fail",
+                    now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("comment", ticket, "-m", "Looking", now="2026-11-23T09:30:00+01:00")
+    commit(workspace, "c0", "2026-11-23T09:31:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    subprocess.run(["git", "checkout", "-qb", "other"], cwd=workspace, check=True)
+    path.write_text(path.read_text().replace("Card payments fail\n", "fail on Visa\n"))
+    commit(workspace, "visa", "2026-11-23T09:40:00+01:00")
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=workspace, check=True)
+    path.write_text(path.read_text().replace("Card payments fail\n", "fail on Amex\n"))
+    commit(workspace, "amex", "2026-11-23T09:41:00+01:00")
+    merged = subprocess.run([*git, "merge", "-q", "other"], cwd=workspace, capture_output=True)
+    assert merged.returncode != 0 and "<<<<<<<" in path.read_text()
+    held = path.read_bytes()
+    result = esc("log", ticket, "--json")
+    assert result.code == 1 and "conflict" in result.err
+    told = [(e["source"], e["what"]) for e in json.loads(result.out)]
+    activity = [what for source, what in told if source == "activity"]
+    assert activity[0].startswith("created") and len(activity) == 4  # and reply, first
+    # response, status
+    assert told[-2:] == [("git", "c0"), ("git", "amex")]  # (the merge is not made yet)
+    assert path.read_bytes() == held
+    subprocess.run(["rm", "-rf", str(workspace / ".git")], check=True)  # outside git too
+    assert len(esc("log", ticket).out.splitlines()) == 4
