@@ -29,11 +29,11 @@ def environment_findings(config: Config | None, env: Mapping[str, str]) -> list[
         Finding(
             RULES_FILE,
             target.line,
-            f"notify target {target.name}: the environment variable {name} is not set",
+            f"notify target {target.name}: the environment variable {name} {problem}",
         )
-        for target, name in missing
+        for target, name, problem in missing
     ]
-    lacking = {target.name for target, _ in missing}
+    lacking = {target.name for target, _, _ in missing}
     for target in config.notify.targets.values():
         if target.name in lacking:
             continue

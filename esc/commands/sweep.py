@@ -1246,7 +1246,8 @@ class SweepOutcome:
     told: list[Escalated] = field(default_factory=list)  # the escalations its commit tells
     # --dry-run: (target, variable) for each target it would send to whose URL names a
     # variable this environment lacks: its messages would fail, and wait to be retried
-    unsendable: list[tuple[str, str]] = field(default_factory=list)
+    unsendable: list[tuple[str, str, str]] = field(default_factory=list)  # (target,
+    # variable, what is wrong with it)
 
 
 def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOptions) -> SweepOutcome:
@@ -1293,8 +1294,8 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             told = {m.target for m in [*going, *outcome.held]}
             if notify is not None:  # (as validate and doctor say it: before the first sweep)
                 outcome.unsendable = [
-                    (t.name, name)
-                    for t, name in missing_variables(notify, os.environ)
+                    (t.name, name, problem)
+                    for t, name, problem in missing_variables(notify, os.environ)
                     if t.name in told
                 ]
         return outcome
@@ -2740,9 +2741,9 @@ def sweep_text(outcome: SweepOutcome) -> str:
             for m in outcome.dropped
         ]
         lines += [
-            f"  cannot send to {target}: the environment variable {name} is not set (its"
+            f"  cannot send to {target}: the environment variable {name} {problem} (its"
             " messages would fail, and wait to be retried)"
-            for target, name in outcome.unsendable
+            for target, name, problem in outcome.unsendable
         ]
     elif reports:
         lines.append(f"rendered {', '.join(reports)}")
@@ -2870,7 +2871,7 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         ],
         "dropped": [m.key for m in outcome.dropped],  # (--dry-run: to a target gone)
         "unsendable": [  # (--dry-run: a target whose URL names a variable not set here)
-            {"target": target, "variable": name} for target, name in outcome.unsendable
+            {"target": target, "variable": name} for target, name, _ in outcome.unsendable
         ],
         "digests": [  # (--dry-run: what goes as one message at a target's working hour)
             {

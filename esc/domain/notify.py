@@ -145,9 +145,9 @@ def variables(url: str) -> list[str]:
 
 
 def expand(url: str, env: Mapping[str, str]) -> str:
-    """The URL with each ``${NAME}`` replaced by the environment's value (KeyError if unset
-    or empty, as :func:`missing_variables` and `esc validate` have it: a URL with a hole
-    where its secret goes is never sent to).
+    """The URL with each ``${NAME}`` replaced by the environment's value (KeyError, with
+    the name, if :func:`variable_problem` finds one, as :func:`missing_variables` and `esc
+    validate` have it: a URL with a hole where its secret goes is never sent to).
 
     A value put in the URL's userinfo (between ``://`` and the ``@`` that ends the
     authority, as written: ``mailtos://${USER}:${PASSWORD}@host``) is percent-encoded,
@@ -157,8 +157,8 @@ def expand(url: str, env: Mapping[str, str]) -> str:
     start, end = _userinfo(url)
 
     def value(match: re.Match[str]) -> str:
-        text = env[match.group(1)]
-        if not text:
+        text = env.get(match.group(1))
+        if text is None or variable_problem(text) is not None:
             raise KeyError(match.group(1))
         return percent_encoded(text) if start <= match.start() < end else text
 
@@ -189,14 +189,30 @@ def _userinfo(url: str) -> tuple[int, int]:
     return (start, end) if end != -1 else (0, 0)
 
 
-def missing_variables(notify: Notify, env: Mapping[str, str]) -> list[tuple[Target, str]]:
-    """Each target and a variable its URL names that ``env`` does not set."""
+def missing_variables(notify: Notify, env: Mapping[str, str]) -> list[tuple[Target, str, str]]:
+    """Each target, a variable its URL names that ``env`` does not give a usable value,
+    and what is wrong with it (:func:`variable_problem`)."""
     return [
-        (t, name)
+        (t, name, problem)
         for t in notify.targets.values()
         for name in dict.fromkeys(variables(t.url))  # (named twice in one URL: said once)
-        if not env.get(name)
+        if (problem := variable_problem(env.get(name))) is not None
     ]
+
+
+def variable_problem(value: str | None) -> str | None:
+    """What is wrong with an environment variable's value for a target's URL, said after
+    its name: unset or empty ("is not set"), or not UTF-8 text (Python hands such bytes on
+    as lone surrogates, which no URL can hold: the send, or `esc validate`, stopped with an
+    internal error, exit 3; audit helper-411); None if it can be used.  Never the value,
+    which is a secret."""
+    if not value:
+        return "is not set"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not UTF-8 text"
+    return None
 
 
 @immutable

@@ -38,6 +38,7 @@ from esc.domain.notify import (
     expand,
     held_for_quiet,
     quiet_until,
+    variable_problem,
 )
 from esc.domain.timestamps import format_timestamp, parse_timestamp
 from esc.store import lock
@@ -606,7 +607,9 @@ def send(
     try:
         url = expand(found.url, os.environ if env is None else env)
     except KeyError as exc:
-        return f"the environment variable {exc.args[0]} is not set"
+        name = exc.args[0]
+        why = variable_problem((os.environ if env is None else env).get(name))
+        return f"the environment variable {name} {why or 'is not set'}"
     if to and not is_address(to):  # (a list, or a name: apprise would send to each)
         return Undeliverable(f"target {target}: {escape_surrogates(to)!r} is no e-mail address")
     if to:

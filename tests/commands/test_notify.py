@@ -495,6 +495,15 @@ def test_notify_test_sends_to_a_target(esc: Esc, workspace: Path, hook: Hook) ->
     found = esc("validate", env={"HOOK_PORT": ""})
     assert "notify target eng-chat: the environment variable HOOK_PORT is not set" in found.err
     assert len(hook.posts) == sent
+    # one whose bytes are not UTF-8 (`P=$'\xff'`: Python hands them on as a surrogate) was an
+    # internal error, exit 3, in validate and in every send (audit helper-411): said as a
+    # variable that cannot be used, its value never shown
+    for command in (("notify", "test", "eng-chat"), ("validate",)):
+        bad = esc(*command, env={"HOOK_PORT": "\udcff"})
+        said = "notify target eng-chat: " if command == ("validate",) else "notify test: "
+        assert bad.code == 1 and f"{said}the environment variable HOOK_PORT is not UTF-8" \
+            " text" in bad.err, bad.err
+    assert len(hook.posts) == sent
 
 
 def test_a_failed_send_says_why_as_the_service_answered_never_its_url_s_secrets(

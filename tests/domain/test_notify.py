@@ -287,7 +287,7 @@ def test_urls_are_checked_and_expanded_without_quoting_them() -> None:
     for bad in ("json://h/${SLACK_TA/x", "slack://${A}/${B", "json://h/${9X}"):
         assert url_problem(bad) == "has a `${` that does not start a variable like ${NAME}"
     notify = Notify(targets={"s": Target("s", "slack://${A}/${B}", 3)})
-    assert [(t.name, v) for t, v in missing_variables(notify, {"A": "x"})] == [("s", "B")]
+    assert [(t.name, v) for t, v, _ in missing_variables(notify, {"A": "x"})] == [("s", "B")]
     assert expand("slack://${A}/${B}", {"A": "1", "B": "2"}) == "slack://1/2"
 
 
