@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import os
 import re
 import sys
@@ -88,6 +89,7 @@ from esc.ticketfile import document, problems, yaml_text
 from esc.ticketfile.document import TicketDoc
 
 if TYPE_CHECKING:
+    from esc.domain import stats
     from esc.report.contents import ReportItems
 
 
@@ -1210,6 +1212,10 @@ class SweepOptions:
     push_attempts: int = 5
     jobs: int | None = None  # processes for many tickets (None: one per CPU; 1: none)
     notify: bool = True  # queue and send notifications (--no-notify: neither)
+    # now is this machine's local time (the clock, or --now without an offset): the
+    # reports' 30 days are its local days, and their weeks start at its local Mondays, as
+    # `esc report`'s (a sweep's counted 30 × 24 hours in now's offset: audit helper-408)
+    now_is_local: bool = False
 
 
 @dataclass
@@ -1677,7 +1683,8 @@ def _sweep_once(
     pushed) whose reports a rejected push took back, which takes them again if this sweep
     commits no ticket (:func:`_sweep_and_push`)."""
     folder = options.report_dir or workspace.root / REPORTS_DIR
-    reports = SweepReports(workspace, now, folder, options.reports and not options.dry_run)
+    on = options.reports and not options.dry_run
+    reports = SweepReports(workspace, now, folder, on, options.now_is_local)
     guard = Pending.load(workspace.root) if options.commit and not options.dry_run else None
     if guard is not None:
         _adopt_earlier_sweeps(workspace, guard)
@@ -1834,8 +1841,11 @@ class SweepReports:
     ~160 MB of text).
     """
 
-    def __init__(self, workspace: Workspace, now: dt.datetime, folder: Path, on: bool) -> None:
+    def __init__(
+        self, workspace: Workspace, now: dt.datetime, folder: Path, on: bool, local: bool
+    ) -> None:
         self.workspace, self.now, self.folder, self.on = workspace, now, folder, on
+        self.local = local  # (see SweepOptions.now_is_local)
         self.items: ReportItems | None = None
         self.aside: workers.Aside[list[str] | None] | None = None
         # the ticket files that do not parse, which the reports show (those that do not
@@ -1849,9 +1859,16 @@ class SweepReports:
         if self.items is None:
             from esc.report.contents import ReportItems, prepare_sweep_reports
 
-            self.items = ReportItems(catalog, self.now)
+            self.items = ReportItems(catalog, self.now, self.period)
             prepare_sweep_reports(self.workspace)
         self.items.add(name, entry)
+
+    @functools.cached_property
+    def period(self) -> stats.Period:
+        """The reports' period: the 30 days up to the sweep's now, as `esc report` has it."""
+        from esc.report.contents import period_of
+
+        return period_of(None, None, self.now, local=self.local)
 
     def start_aside(self, catalog: Catalog, result: SweepResult) -> None:
         """The workers swept every ticket: render and write the HTML and JSON reports aside."""
@@ -1875,7 +1892,7 @@ class SweepReports:
         items = self.items
         if items is None:
             return self._write(catalog, None, ASIDE_REPORTS, False)
-        if _report_signature(self.workspace, catalog, self.folder, self.now) is None:
+        if _report_signature(self.workspace, catalog, self.folder, self.now, self.local) is None:
             return None
         counts = items.counted(catalog.cached_records())
         if counts is None:  # (the counts cannot answer: every ticket read afresh)
@@ -1899,7 +1916,7 @@ class SweepReports:
         from esc.report.contents import SWEEP_REPORTS
 
         self.broken = list(broken)
-        signature = _report_signature(self.workspace, catalog, self.folder, self.now)
+        signature = _report_signature(self.workspace, catalog, self.folder, self.now, self.local)
         if signature is None:
             if self.aside is not None:
                 self.aside.result()
@@ -1919,7 +1936,7 @@ class SweepReports:
         else:
             written = self._write(catalog, records, SWEEP_REPORTS, dry_run, everything=True) or []
         if not dry_run:  # (as the reports now stand: their own stat is part of it)
-            signature = _reports_inputs(self.workspace, catalog, self.folder, self.now)
+            signature = _reports_inputs(self.workspace, catalog, self.folder, self.now, self.local)
             catalog.cache.set_meta("reports", signature)
             catalog.cache.set_meta("reports_as_of", f"{self.now.timestamp():.6f}")
             catalog.cache.reporting = True  # (they show the tickets as this sweep saves them)
@@ -1940,22 +1957,26 @@ class SweepReports:
         from esc.report.contents import write_sweep_reports
 
         if records is None:
-            if _report_signature(self.workspace, catalog, self.folder, self.now) is None:
+            signature = _report_signature(
+                self.workspace, catalog, self.folder, self.now, self.local
+            )
+            if signature is None:
                 return None
             records = catalog.cached_records()
         items = None if everything else self.items
         return write_sweep_reports(
-            catalog, records, self.now, self.folder, dry_run, items, parts, self.broken
+            catalog, records, self.now, self.period, self.folder, dry_run, items, parts,
+            self.broken,
         )
 
 
 def _report_signature(
-    workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime
+    workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime, local: bool
 ) -> str | None:
     """What the reports depend on (None: they are there and nothing changed)."""
     from esc.report.contents import SWEEP_REPORTS
 
-    signature = _reports_inputs(workspace, catalog, folder, now)
+    signature = _reports_inputs(workspace, catalog, folder, now, local)
     # (the ticket files are not part of it: the reports are rendered again when a ticket
     # file changed, as a sweep with no cache would: one this sweep found changed, or one
     # another command found changed first and saved, `esc list` or a --no-report sweep)
@@ -1990,8 +2011,11 @@ def _summary_as_of(folder: Path) -> float | None:
     return moment.timestamp() if moment is not None else None
 
 
-def _reports_inputs(workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime) -> str:
-    """The configuration, the hour, the folder, the templates, the articles and the
+def _reports_inputs(
+    workspace: Workspace, catalog: Catalog, folder: Path, now: dt.datetime, local: bool
+) -> str:
+    """The configuration, the hour, whether the period is of local days
+    (``SweepOptions.now_is_local``), the folder, the templates, the articles and the
     reports as they are now, as one signature (taken again once the reports are written);
     the templates and articles in folders of their folders too."""
     from esc.report.contents import SWEEP_REPORTS, render_hour
@@ -2009,7 +2033,8 @@ def _reports_inputs(workspace: Workspace, catalog: Catalog, folder: Path, now: d
     ]
     # (the reports as written: one edited by hand, or by git, is rendered again)
     inputs += [f"{name}:{_changed(folder / name)}" for name in SWEEP_REPORTS]
-    return catalog.signature(render_hour(now).isoformat(), str(folder), *inputs)
+    days = "local days" if local else "days of now's offset"
+    return catalog.signature(render_hour(now).isoformat(), days, str(folder), *inputs)
 
 
 def _listed_all(folder: Path) -> list[Path]:
@@ -2602,6 +2627,7 @@ def sweep(session: Session, options: SweepOptions, as_json: bool) -> Output:
     """One sweep, as `esc sweep` runs it: exit 1 if a ticket does not parse."""
     workspace = session.workspace
     workspace.lock_timeout = options.lock_timeout
+    options = replace(options, now_is_local=session.now_is_local)
     outcome = sweep_workspace(workspace, session.now, options)
     result = outcome.result
     if result.dry_run:  # (what would be sent: not what the outbox has, pending or sent)

@@ -54,6 +54,20 @@ def _local(naive: dt.datetime, zone: dt.tzinfo | None, text: str, what: str) -> 
     )
 
 
+def local_wall_instant(naive: dt.datetime) -> dt.datetime:
+    """The instant a wall time of this machine's time zone names, for a period's bounds: the
+    first of the two when the clocks go back over it; one they skip, moved on by the gap, as
+    if they had not (a day whose midnight the clocks skip, as Havana's and Santiago's do,
+    starts at the first instant it has, 01:00 -04:00; Python read it as 23:00 -05:00 the
+    day before, and a report's day ended an hour early: audit helper-408)."""
+    first, second = (naive.replace(fold=fold).astimezone() for fold in (0, 1))
+    if first.utcoffset() == second.utcoffset():
+        return first
+    if first.astimezone().replace(tzinfo=None, fold=0) == naive.replace(fold=0):
+        return first  # (it comes twice: its first time)
+    return max(first, second)  # (skipped)
+
+
 def gives_offset(text: str) -> bool:
     """Whether a command line's timestamp gives its UTC offset (or Z); False for one that
     does not parse (its error is said where it is parsed)."""

@@ -16,7 +16,13 @@ from esc.domain import stats
 from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput, ParseError
 from esc.domain.kb import unknown_article
-from esc.domain.timestamps import RANGE_TEXT, format_timestamp, in_range, parse_local_timestamp
+from esc.domain.timestamps import (
+    RANGE_TEXT,
+    format_timestamp,
+    in_range,
+    local_wall_instant,
+    parse_local_timestamp,
+)
 from esc.report.slas import sla_for_report, sla_states_now
 from esc.store.cache import CachedFile
 from esc.store.catalog import Catalog, Record
@@ -75,7 +81,7 @@ def parse_bound(
         if end:  # (the end of that day, week or month)
             day += dt.timedelta(days=span)
         midnight = dt.datetime.combine(day, dt.time())
-        return midnight.astimezone() if local else midnight.replace(tzinfo=now.tzinfo)
+        return local_wall_instant(midnight) if local else midnight.replace(tzinfo=now.tzinfo)
     # (no offset: now's, or this machine's on that day, as a date is)
     moment = parse_local_timestamp(value, what=option, zone=None if local else now.tzinfo)
     if not in_range(moment):
@@ -96,7 +102,7 @@ def period_of(
         start = parse_bound(since, now, end=False, option="--since", local=local)
     elif local:  # (30 days of this machine's calendar: local midnight to local midnight
         # across a change of summer time, as a --since given as a date is)
-        start = (last.astimezone().replace(tzinfo=None) - dt.timedelta(days=30)).astimezone()
+        start = local_wall_instant(last.astimezone().replace(tzinfo=None) - dt.timedelta(days=30))
     else:
         start = last - dt.timedelta(days=30)
     end = last if until else now + stats.UP_TO_NOW
@@ -119,10 +125,10 @@ def _local_mondays(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, .
     weeks of a report in local time, a change of summer time within them or not."""
     day = start.astimezone().date()
     day -= dt.timedelta(days=day.weekday())
-    mondays = [dt.datetime.combine(day, dt.time()).astimezone()]
+    mondays = [local_wall_instant(dt.datetime.combine(day, dt.time()))]
     while mondays[-1] < end:
         day += dt.timedelta(days=7)
-        mondays.append(dt.datetime.combine(day, dt.time()).astimezone())
+        mondays.append(local_wall_instant(dt.datetime.combine(day, dt.time())))
     return tuple(mondays)
 
 
@@ -248,12 +254,12 @@ class ReportItems:
     file name (the records' order).
     """
 
-    def __init__(self, catalog: Catalog, now: dt.datetime) -> None:
+    def __init__(self, catalog: Catalog, now: dt.datetime, period: stats.Period) -> None:
         from esc.report.render import SummaryTally
 
         self.catalog = catalog
         self.as_of = now
-        self.period = stats.default_period(self.as_of)
+        self.period = period
         self.tally = stats.Tally(catalog.config, self.as_of, self.period)
         self.summary = SummaryTally(catalog.config, self.as_of)
         self.found: dict[str, CachedFile] = {}  # name -> the entry counted
@@ -330,6 +336,7 @@ def write_sweep_reports(
     catalog: Catalog,
     records: list[Record],
     now: dt.datetime,
+    period: stats.Period,
     folder: Path,
     dry_run: bool,
     gathered: ReportItems | None = None,
@@ -341,7 +348,7 @@ def write_sweep_reports(
     tickets index.html and report.json are ~70 MB each), unless it holds that text
     already; the names of those that changed (with ``dry_run``: would change)."""
     links = links_to(catalog.workspace.root, folder)
-    made = sweep_report_pieces(catalog, records, now, gathered, parts, links, broken)
+    made = sweep_report_pieces(catalog, records, now, period, gathered, parts, links, broken)
     return _write_pieces(catalog, made, folder, dry_run)
 
 
@@ -376,6 +383,7 @@ def sweep_report_pieces(
     catalog: Catalog,
     records: list[Record],
     now: dt.datetime,
+    period: stats.Period,
     gathered: ReportItems | None = None,
     parts: Collection[str] = SWEEP_REPORTS,
     links: str = "../",
@@ -393,7 +401,6 @@ def sweep_report_pieces(
     from esc.report.render import SummaryTally
 
     as_of = now
-    period = stats.default_period(as_of)
     ready = gathered.counted(records) if gathered is not None else None
     if ready is None:
         tally = stats.Tally(catalog.config, as_of, period)

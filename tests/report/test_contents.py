@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,7 +68,7 @@ def test_counts_gathered_as_entries_come_in_are_those_read_at_the_end(demo: Path
     live = [r for r in records if not catalog.settled_before(r, period.since)]
     pairs = [(r.ticket, sla_for_report(catalog, r, as_of)) for r in live]
     expected = build(pairs, catalog.config, as_of, period, settled=len(records) - len(live))
-    gathered = ReportItems(catalog, now)
+    gathered = ReportItems(catalog, now, period)
     for record in reversed(records[::2]):  # some came in early, out of order; others at the end
         gathered.add(record.name, record.entry)
     counted = gathered.counted(records)
@@ -224,6 +224,77 @@ def test_the_weeks_of_a_local_report_start_at_local_midnight_across_summer_time(
         ("2026-W45", "2026-11-02", 0),
         ("2026-W46", "2026-11-09", 0),
     ]
+
+
+@pytest.fixture
+def machine_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set this machine's time zone (TZ) for the test."""
+    import time
+
+    def zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield zone
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "first"),
+    [
+        ("America/Havana", "2026-03-08", "2026-03-08T01:00:00-04:00"),
+        ("America/Santiago", "2026-09-06", "2026-09-06T01:00:00-03:00"),
+        ("Europe/Berlin", "2026-03-29", "2026-03-29T00:00:00+01:00"),  # (skips 02:00)
+    ],
+)
+def test_a_day_whose_midnight_the_clocks_skip_starts_at_its_first_instant(
+    machine_zone: Callable[[str], None], zone: str, day: str, first: str
+) -> None:
+    """Local days where summer time starts at midnight (Havana, Santiago): the day began at
+    23:00 the day before, and the day before lost its last hour (audit helper-408)."""
+    import datetime as dt
+
+    from esc.domain.timestamps import parse_local_timestamp
+    from esc.report.contents import period_of
+
+    machine_zone(zone)
+    local = parse_local_timestamp("2026-10-20T15:00:00", what="--now")
+    period = period_of(day, day, local, local=True)
+    assert period.since.isoformat() == first
+    before = period_of("2026-02-01", (dt.date.fromisoformat(day) - dt.timedelta(days=1))
+                       .isoformat(), local, local=True)  # fmt: skip
+    assert before.until == period.since  # (no hour lost, none counted twice)
+    assert period.until - period.since == dt.timedelta(hours=23)
+    # (weeks start at their Monday's first instant: a Monday whose midnight is skipped too)
+    monday = period_of("2026-03-09", "2026-09-07", local, local=True).week_starts
+    assert monday and all(m.hour == 0 and m.minute == 0 for m in monday)
+    assert all(m.astimezone().hour == 0 for m in period.week_starts)
+
+
+def test_the_sweep_s_reports_count_the_local_days_esc_report_counts(
+    berlin: None, esc: Esc, workspace: Path
+) -> None:
+    """A sweep with a --now without an offset (cron's) counted 30 × 24 hours in now's
+    offset, and weeks cut at it, while `esc report` at the same --now counts 30 local
+    days and weeks from local Mondays: across the end of summer time the sweep's
+    report.json and summary.md counted a ticket less, and one in another week (audit
+    helper-408)."""
+    for at in ("2026-10-11T09:30:00+02:00", "2026-10-19T00:30:00+02:00"):
+        esc.ok("create", "--title", "P", "--category", "billing", "--body", "x", now=at)
+    esc.ok("sweep", now="2026-11-10T09:00:00")
+    swept = json.loads((workspace / "reports" / "report.json").read_text())
+    asked = json.loads(esc.ok("report", "--format", "json", now="2026-11-10T09:00:00"))
+    assert swept["period"] == asked["period"]
+    assert swept["period"]["since"] == "2026-10-11T09:00:00+02:00"
+    assert swept["totals"] == asked["totals"] and swept["totals"]["created"] == 2
+    assert swept["trend"] == asked["trend"]
+    # with an offset, both count in it (the same instant everywhere)
+    esc.ok("sweep", now="2026-11-10T10:00:00+01:00")
+    swept = json.loads((workspace / "reports" / "report.json").read_text())
+    asked = json.loads(esc.ok("report", "--format", "json", now="2026-11-10T10:00:00+01:00"))
+    assert swept["period"] == asked["period"]
+    assert swept["period"]["since"] == "2026-10-11T10:00:00+01:00"
 
 
 def bounds(period: Period) -> tuple[str, str]:
