@@ -249,7 +249,9 @@ class _Journal:
         if self.pending is None:
             return
         rel = self.workspace.rel(path)
-        self.pending.written[rel] = pending.note(self.workspace.root, rel, data)
+        self.pending.written[rel] = pending.note(
+            self.workspace.root, rel, data, self.pending.blobs
+        )
 
     def noted(self, path: Path) -> str | None:
         """The blob id the journal holds for ``path`` now (None: none)."""

@@ -117,6 +117,26 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # (git's id for a blob)
 
 
+def converts_crlf(root: Path, path: str) -> bool:
+    """Whether git, storing the file ``path`` (relative to ``root``) as `git add` does,
+    turns its CRLF line endings into LF: its ``text`` or ``eol`` attribute says so, or
+    ``core.autocrlf`` does for a file with neither (a clone of Git for Windows, or a
+    ``*.md text eol=crlf`` line in .gitattributes: the work tree holds CRLF, the blobs
+    LF)."""
+    attributes: dict[str, str] = {}
+    for line in output(root, "check-attr", "text", "eol", "--", path).splitlines():
+        parts = line.rsplit(": ", 2)  # (`PATH: text: set`; the path may hold ": ")
+        if len(parts) == 3:
+            attributes[parts[1]] = parts[2]
+    text, eol = attributes.get("text", "unspecified"), attributes.get("eol", "unspecified")
+    if text == "unset":
+        return False
+    if text in ("set", "auto") or eol in ("crlf", "lf"):
+        return True
+    setting = run(root, "config", "--get", "core.autocrlf").stdout.decode(errors="replace")
+    return setting.strip().lower() in ("true", "input")
+
+
 def head_blobs(root: Path, *paths: str) -> dict[str, str]:
     """The blob id of every file HEAD has under ``paths`` (folders or files), by path
     relative to ``root`` ({} before the first commit)."""
@@ -175,16 +195,17 @@ def identity_problem(root: Path) -> str | None:
     return None
 
 
-def store_files(root: Path, paths: Sequence[str]) -> dict[str, str]:
+def store_files(root: Path, paths: Sequence[str], filters: bool = False) -> dict[str, str]:
     """Write the files ``paths`` (relative to ``root``) as they are now into git's object
-    store, byte for byte (no filters); their blob ids."""
+    store, byte for byte (no filters), or with ``filters`` as `git add` stores them (the
+    line endings :func:`converts_crlf` says git converts, converted); their blob ids."""
     if not paths:
         return {}
     # (absolute: git reads --stdin-paths from the top of the work tree, not from the
     # workspace, which may be a folder inside it)
     absolute = "".join(f"{root.resolve() / p}\n" for p in paths)
-    out = output(root, "hash-object", "-w", "--no-filters", "--stdin-paths",
-                 input=absolute.encode())  # fmt: skip
+    raw = () if filters else ("--no-filters",)
+    out = output(root, "hash-object", "-w", *raw, "--stdin-paths", input=absolute.encode())
     return dict(zip(paths, out.split(), strict=True))
 
 
@@ -286,7 +307,7 @@ def commit_blobs(
     if amend is not None and (head is None or head != amend):
         return None
     scratch.mkdir(parents=True, exist_ok=True)
-    entries = "".join(f"100644 {blob}\t{prefix}{path}\n" for path, blob in blobs.items())
+    entries = _index_lines(top, head, prefix, blobs)
     branch = branch_of_head(top)
     for _ in range(HEAD_MOVES + 1):
         made = _commit_on(top, head, entries, message, scratch, amend, when)
@@ -309,6 +330,26 @@ def commit_blobs(
 
 
 HEAD_MOVES = 3  # a person's commits that land while a sweep commits, built on at most
+
+
+def _index_lines(top: Path, rev: str | None, prefix: str, blobs: Mapping[str, str]) -> str:
+    """``update-index --index-info`` lines giving each path (of the workspace, whose path
+    in the repository starts with ``prefix``) its blob, with the mode ``rev`` gives the
+    file (100644 for a new one): a ticket someone made executable stays so (every commit
+    of a sweep made it 100644, and the clone showed it changed for good: audit
+    helper-413)."""
+    modes: dict[str, str] = {}
+    if rev is not None and blobs:
+        folders = sorted({f"{prefix}{p}".rpartition("/")[0] or "." for p in blobs})
+        out = output(top, "ls-tree", "-z", rev, "--", *(f"{f}/" for f in folders))
+        for line in out.split("\0"):
+            meta, _, path = line.partition("\t")
+            if path and meta.startswith("100755 "):
+                modes[path] = "100755"
+    return "".join(
+        f"{modes.get(prefix + path, '100644')} {blob}\t{prefix}{path}\n"
+        for path, blob in blobs.items()
+    )
 
 
 def _commit_on(
@@ -418,7 +459,7 @@ def take_back(
     for path, _, written in taken:  # (each must still hold what the commit holds)
         if output(top, "hash-object", "--", f"{prefix}{path}").strip() != written:
             return None
-    entries = "".join(f"100644 {old}\t{prefix}{path}\n" for path, old, _ in taken)
+    entries = _index_lines(top, commit, prefix, {path: old for path, old, _ in taken})
     scratch.mkdir(parents=True, exist_ok=True)
     index = _own_index(scratch, "take-back-index")
     env = {"GIT_INDEX_FILE": str(index)}
@@ -489,7 +530,7 @@ def drop_changes(
         if output(top, "hash-object", "--", f"{prefix}{path}").strip() != committed:
             return None  # (changed since it was committed: someone's, left alone)
         kept[path] = proc.stdout.decode().strip()
-    entries = "".join(f"100644 {blob}\t{prefix}{path}\n" for path, blob in kept.items())
+    entries = _index_lines(top, head, prefix, kept)
     scratch.mkdir(parents=True, exist_ok=True)
     index = _own_index(scratch, "drop-index")
     env = {"GIT_INDEX_FILE": str(index)}

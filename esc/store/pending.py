@@ -45,6 +45,11 @@ class Pending:
     # committed yet (a sweep whose push is rejected never takes those back)
     before: frozenset[str] = frozenset()
     loaded: dict[str, str] = field(default_factory=dict)  # the journal when loaded
+    # the ids git gives the files as it stores them (:class:`Blobs`)
+    blobs: Blobs = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.blobs = Blobs(self.root)
 
     @classmethod
     def load(cls, root: Path) -> Pending:
@@ -77,15 +82,17 @@ class Pending:
         """Why the sweep may not write ``path`` that holds ``text``, or None if it may."""
         if path in self.staged:
             return "has uncommitted changes"
-        blob = git.blob_id(text.encode("utf-8"))
-        if blob == self.head.get(path) or blob == self.written.get(path):
+        data = text.encode("utf-8")
+        if self.head.get(path) in self.blobs.ids(path, data):
+            return None
+        if self.written.get(path) == self.blobs.blob(path, data):
             return None
         return "has uncommitted changes" if path in self.head else "is not committed yet"
 
     def wrote(self, path: str, text: str) -> None:
         """Note that the sweep is about to write ``text`` to ``path`` (before it does, so
         a sweep killed after writing leaves it noted)."""
-        self.written[path] = note(self.root, path, text.encode("utf-8"))
+        self.written[path] = note(self.root, path, text.encode("utf-8"), self.blobs)
 
     def restore(self, path: str, blob: str | None) -> None:
         """The journal names ``blob`` for ``path`` again (None: nothing), as it did before
@@ -115,8 +122,10 @@ class Pending:
             return False
         if data is None:
             return path not in self.head
-        blob = git.blob_id(data)
-        return blob == self.head.get(path) or blob == self.written.get(path)
+        blobs = self.blobs
+        return self.head.get(path) in blobs.ids(path, data) or self.written.get(
+            path
+        ) == blobs.blob(path, data)
 
 
     def committed_as_is(self, path: str) -> bool:
@@ -125,23 +134,27 @@ class Pending:
             data = (self.root / path).read_bytes()
         except OSError:
             return False
-        return git.blob_id(data) == self.head.get(path)
+        return self.head.get(path) in self.blobs.ids(path, data)
 
     def to_commit(self) -> dict[str, str]:
         """The journalled tickets whose file still holds what the sweep wrote and that
         HEAD does not have yet: blob id (stored in git) by path."""
         self.written = self.journal()
+        blobs = self.blobs
         candidates = []
+        read: dict[str, tuple[str, ...]] = {}
         for path, blob in self.written.items():
             try:
                 data = (self.root / path).read_bytes()
             except OSError:
                 continue
-            if git.blob_id(data) == blob and self.head.get(path) != blob:
+            if blobs.blob(path, data) == blob and self.head.get(path) != blob:
                 candidates.append(path)
-        stored = git.store_files(self.root, candidates)
+                read[path] = blobs.ids(path, data)
+        # (stored as `git add` stores them: with the line endings git converts converted)
+        stored = git.store_files(self.root, candidates, filters=blobs.any_converted)
         # (a file changed between reading and storing it is a person's now: not committed)
-        return {path: blob for path, blob in stored.items() if blob == self.written[path]}
+        return {path: blob for path, blob in stored.items() if blob in read[path]}
 
     def forget(self) -> None:
         """After a commit: the journal keeps nothing (whatever it held is committed, or is
@@ -164,6 +177,11 @@ class Follower:
     # the paths about to be written over that hold what the journal names (that blob id)
     following: dict[str, str] = field(default_factory=dict)
 
+    blobs: Blobs = field(init=False, repr=False)  # (as Pending's)
+
+    def __post_init__(self) -> None:
+        self.blobs = Blobs(self.root)
+
     @classmethod
     def load(cls, root: Path) -> Follower | None:
         """The follower of the workspace's journal; None when it names nothing."""
@@ -171,7 +189,7 @@ class Follower:
         return cls(root, written) if written else None
 
     def why_not(self, path: str, text: str) -> str | None:
-        blob = git.blob_id(text.encode("utf-8"))
+        blob = self.blobs.blob(path, text.encode("utf-8"))
         if self.written.get(path) == blob:
             self.following[path] = blob
         else:  # (a person's edit since: theirs, as a committing sweep leaves it)
@@ -180,7 +198,7 @@ class Follower:
 
     def wrote(self, path: str, text: str) -> None:
         if path in self.following:
-            self.written[path] = note(self.root, path, text.encode("utf-8"))
+            self.written[path] = note(self.root, path, text.encode("utf-8"), self.blobs)
 
     def unwrote(self, path: str) -> None:
         previous = self.following.pop(path, None)
@@ -189,12 +207,55 @@ class Follower:
             self.written[path] = previous
 
 
-def note(root: Path, path: str, data: bytes) -> str:
+def note(root: Path, path: str, data: bytes, blobs: Blobs) -> str:
     """Journal that esc wrote ``data`` to ``path`` (relative to the workspace ``root``):
-    the next ``--commit`` sweep commits it if the file still holds it.  The blob id."""
-    blob = git.blob_id(data)
+    the next ``--commit`` sweep commits it if the file still holds it.  The blob id (as
+    git stores it: :meth:`Blobs.blob`)."""
+    blob = blobs.blob(path, data)
     _append(root, path, blob)
     return blob
+
+
+class Blobs:
+    """The blob ids git gives files of a workspace's clone as `git add` stores them: with
+    their CRLF line endings made LF where git converts them (:func:`git.converts_crlf`,
+    asked once for the files of each folder and ending).  Compared byte for byte, every
+    ticket of a clone whose checkout makes CRLF (Git for Windows' ``core.autocrlf``, an
+    ``eol=crlf`` attribute) held "uncommitted changes", and no committing sweep ever
+    swept one (audit helper-413)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._converted: dict[tuple[str, str], bool] = {}
+
+    def converted(self, path: str) -> bool:
+        folder, _, name = path.rpartition("/")
+        key = (folder.partition("/")[0], name.rpartition(".")[2] if "." in name else "")
+        found = self._converted.get(key)
+        if found is None:
+            try:
+                found = git.converts_crlf(self.root, path)
+            except git.GitError:
+                found = False
+            self._converted[key] = found
+        return found
+
+    @property
+    def any_converted(self) -> bool:
+        """Whether git converts the line endings of any file asked of so far."""
+        return any(self._converted.values())
+
+    def blob(self, path: str, data: bytes) -> str:
+        """The blob id git stores ``data`` as, written to ``path``."""
+        if b"\r\n" in data and self.converted(path):
+            return git.blob_id(data.replace(b"\r\n", b"\n"))
+        return git.blob_id(data)
+
+    def ids(self, path: str, data: bytes) -> tuple[str, ...]:
+        """:meth:`blob`, and the id of ``data`` byte for byte if that differs (a file
+        committed with CRLF before git was told to convert: `git add` leaves it so)."""
+        blob, raw = self.blob(path, data), git.blob_id(data)
+        return (blob,) if blob == raw else (blob, raw)
 
 
 def _append(root: Path, path: str, blob: str) -> None:

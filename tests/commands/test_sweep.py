@@ -1164,6 +1164,56 @@ def test_the_index_keeps_its_mode_when_the_sweep_commits(esc: Esc, workspace: Pa
     assert index.stat().st_mode & 0o777 == 0o660
 
 
+@pytest.mark.parametrize("setting", ["eol=crlf attribute", "core.autocrlf=true"])
+def test_a_clone_whose_checkout_makes_crlf_is_swept_and_committed(
+    esc: Esc, workspace: Path, setting: str
+) -> None:
+    """Git for Windows' `core.autocrlf=true`, or `*.md text eol=crlf`: the work tree holds
+    CRLF, the blobs LF, and `git status` is clean; compared byte for byte, every ticket
+    held "uncommitted changes", and no committing sweep ever swept one (audit
+    helper-413).  Swept and committed as `git add` stores them: the clone stays clean."""
+    mine, other = committed_repo(esc, workspace, "Invoice missing", "Refund late")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    if setting.startswith("eol"):
+        (workspace / ".gitattributes").write_text("*.md text eol=crlf\n")
+        git(workspace, "add", ".gitattributes")
+        git(workspace, "commit", "-qm", "crlf")
+    else:
+        git(workspace, "config", "core.autocrlf", "true")
+    for name in (mine, other):
+        (workspace / "tickets" / f"{name}.md").unlink()
+    git(workspace, "checkout", "--", "tickets")
+    assert b"\r\n" in (workspace / "tickets" / f"{mine}.md").read_bytes()
+    assert git(workspace, "status", "--porcelain") == ""
+    result = esc("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert result.code == 0 and "uncommitted" not in result.out + result.err
+    assert "esc sweep" in git(workspace, "log", "-1", "--format=%s")
+    assert sorted(git(workspace, "show", "--name-only", "--format=", "HEAD").split()) == sorted(
+        f"tickets/{name}.md" for name in (mine, other)
+    )
+    assert git(workspace, "status", "--porcelain") == ""
+    assert b"\r" not in git(workspace, "show", f"HEAD:tickets/{mine}.md").encode()
+    assert "sla:" in (workspace / "tickets" / f"{mine}.md").read_text()
+
+
+def test_a_sweep_s_commit_keeps_a_ticket_s_mode(esc: Esc, workspace: Path) -> None:
+    """A ticket someone made executable lost its x bit in every commit of the sweep's (its
+    index entries said 100644), and the clone showed the file changed for good (audit
+    helper-413)."""
+    mine, other = committed_repo(esc, workspace, "Invoice missing", "Refund late")
+    git(workspace, "config", "user.name", "esc sweep")
+    git(workspace, "config", "user.email", "esc-sweep@example.com")
+    (workspace / "tickets" / f"{mine}.md").chmod(0o755)
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "x bit")
+    esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert "esc sweep" in git(workspace, "log", "-1", "--format=%s")
+    assert git(workspace, "ls-tree", "HEAD", f"tickets/{mine}.md").startswith("100755 ")
+    assert git(workspace, "ls-tree", "HEAD", f"tickets/{other}.md").startswith("100644 ")
+    assert git(workspace, "status", "--porcelain") == ""
+
+
 def test_a_person_s_uncommitted_edit_is_left_for_the_next_sweep(
     esc: Esc, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

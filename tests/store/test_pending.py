@@ -84,6 +84,6 @@ def test_a_full_disk_names_the_journal_it_could_not_write(tmp_path: Path) -> Non
         (root / CACHE_DIR / JOURNAL).write_text("", encoding="utf-8")
         fill(root)
         with pytest.raises(OSError) as caught:
-            pending.note(root, "tickets/T-1.md", b"text\n")
+            pending.note(root, "tickets/T-1.md", b"text\n", pending.Blobs(root))
     assert caught.value.errno == errno.ENOSPC
     assert caught.value.filename == str(root / CACHE_DIR / JOURNAL)
