@@ -202,6 +202,43 @@ def test_a_broken_ticket_the_change_adds_is_invalid(esc: Esc, change: dict[str, 
     assert "invalid" in data["causes"]
 
 
+def test_a_team_renamed_that_tickets_still_name_is_invalid(
+    esc: Esc, change: dict[str, str], workspace: Path
+) -> None:
+    """A branch renames the team `engineering` in teams.yaml: the tickets that still say
+    `team: engineering`, none of them edited, stop validating, and every sweep after the
+    merge leaves them alone; the preview showed no finding and `--fail-on invalid` passed
+    (audit helper-413)."""
+    teams = workspace / "teams.yaml"
+    teams.write_text(teams.read_text().replace("  engineering:", "  platform:", 1))
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("engineering", "platform"))
+    bug = change["bug"]
+    assert "team: engineering" in (workspace / "tickets" / f"{bug}.md").read_text()
+    result = esc("plan", "--base", "main", "--format", "json", "--fail-on", "invalid", now=NOW)
+    data = json.loads(result.out)
+    assert result.code == 1 and "invalid" in data["causes"]
+    assert any(f.startswith(f"tickets/{bug}.md:") and "unknown team 'engineering'" in f
+               for f in data["findings"])  # fmt: skip
+    git(workspace, "checkout", "-q", "--", ".")  # (the rename undone: nothing invalid)
+    assert esc("plan", "--base", "main", "--fail-on", "invalid", now=NOW).code == 0
+
+
+def test_a_clone_whose_checkout_makes_crlf_changed_no_ticket(
+    esc: Esc, change: dict[str, str], workspace: Path
+) -> None:
+    """`core.autocrlf=true` (Git for Windows): the work tree holds CRLF, the commits LF,
+    and `git status` is clean; the preview said every ticket had changed (audit
+    helper-413)."""
+    git(workspace, "config", "core.autocrlf", "true")
+    for path in (workspace / "tickets").glob("*.md"):
+        path.unlink()
+    git(workspace, "checkout", "--", "tickets")
+    assert git(workspace, "status", "--porcelain") == ""
+    data = json.loads(esc.ok("plan", "--base", "HEAD", "--format", "json", now=NOW))
+    assert data["files"]["tickets"] == {"added": [], "changed": [], "removed": []}
+
+
 def test_a_configuration_that_stops_every_command_is_said_so(
     esc: Esc, change: dict[str, str], workspace: Path
 ) -> None:
