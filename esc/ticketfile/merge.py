@@ -6,6 +6,8 @@ field by field:
 
 - a front-matter field changed on one side only takes that side's value; changed to the
   same value on both sides it is simply kept;
+- ``message_ids`` and ``attachments`` (what intake recorded of each mail) only grow: both
+  sides' additions are kept, once each, theirs' after ours';
 - ``tags`` and ``escalations`` only grow: both sides' additions are kept, once each
   (escalations in time order, ties ours first; tags in the order their log lines give
   them: theirs' new ones placed by when they were tagged), but a person's escalation on
@@ -59,7 +61,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from esc.domain.errors import ParseError
 from esc.domain.lifecycle import ANSWERED, answered_after, entry_added
-from esc.domain.mail import MESSAGE_IDS, RECIPIENTS, REPLIES_TO
+from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS, RECIPIENTS, REPLIES_TO
 from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, Activity, by_esc
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp, format_timestamp, timestamp
@@ -822,6 +824,9 @@ def _resolve(
             if _moved_alike(_listed(base), mine, other):
                 return _CONFLICT
         return merge_sequence(_listed(base), mine, other, _canon, when)
+    if key in (MESSAGE_IDS, ATTACHMENTS) and all(_is_list(v) for v in (base, ours, theirs)):
+        # (two clones that each took a reply by mail: each side's ids only grew)
+        return merge_sequence(_listed(base), _listed(ours), _listed(theirs), _canon)
     if key == "updated":
         return _later(ours, theirs, coerce_timestamp)
     if key == "first_response_at":

@@ -201,6 +201,21 @@ def test_tags_added_on_both_sides_take_the_order_they_were_added_in() -> None:
     assert data(clean(BASE, theirs, ours))["tags"] == ["vip", "a-tag", "b-tag"]
 
 
+def test_mail_ids_and_attachments_each_side_took_are_kept_both() -> None:
+    """Two clones that each took a reply by mail to one ticket: `message_ids` (and
+    `attachments`) grew on both sides, and the merge was a conflict that left the ticket
+    unreadable, and every later reply to it left for the next intake (audit helper-414)."""
+    base = change(BASE, sets={"message_ids": ["<g1@shop>"], "attachments": ["a/1.pdf"]})
+    ours = change(base, sets={"message_ids": ["<g1@shop>", "<g2@shop>"],
+                              "attachments": ["a/1.pdf", "a/2.pdf"]})  # fmt: skip
+    theirs = change(base, sets={"message_ids": ["<g1@shop>", "<g3@shop>"]})
+    merged = data(clean(base, ours, theirs))
+    assert merged["message_ids"] == ["<g1@shop>", "<g2@shop>", "<g3@shop>"]
+    assert merged["attachments"] == ["a/1.pdf", "a/2.pdf"]
+    both = change(base, sets={"message_ids": ["<g1@shop>", "<g2@shop>"]})
+    assert data(clean(base, ours, both))["message_ids"] == ["<g1@shop>", "<g2@shop>"]
+
+
 def test_tags_a_person_wrote_on_one_line_with_a_comment_merge_either_way() -> None:
     """A hand-written `tags: [vip]   # c` tagged on both sides merges clean whichever side is
     ours, the list kept on its line with its comment (the later tag on ours' side made the
