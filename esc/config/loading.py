@@ -29,7 +29,7 @@ from esc.domain.config import (
     vocabulary,
 )
 from esc.domain.errors import LONE_SURROGATE_PROBLEM, escape_surrogates
-from esc.domain.model import COMPARISON_MARKS, holds_lone_surrogate, line_problem
+from esc.domain.model import holds_lone_surrogate, name_problem
 from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
@@ -290,24 +290,6 @@ def _strings(raw: CommentedMap, key: str, what: str, reader: _Reader) -> tuple[s
 
 
 MAX_ID_PREFIX = 32  # (an ID names its file, with room for the rest and a temporary's suffix)
-
-
-def name_problem(name: str) -> str | None:
-    """What keeps ``name`` from naming a team, a person, a priority or a category, or None:
-    it is written into tickets' front-matter and activity lines and given on the command
-    line, so it is not blank and holds no line break, tab or control character."""
-    if not name.strip():
-        return "is blank"
-    problem = line_problem(name)
-    if problem is not None:
-        return problem.replace("it has", "has", 1)
-    if name.lstrip()[:1] in COMPARISON_MARKS:
-        mark = name.lstrip()[0]
-        return f"starts with {mark!r}, which a filter or condition reads as a comparison"
-    if name.startswith("-"):  # (`esc assign T -x` is an option, and every command refuses
-        # a name so given: one that could never be chosen)
-        return "starts with '-', which a command line reads as an option"
-    return None
 
 
 def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader) -> None:

@@ -31,6 +31,7 @@ from esc.domain.model import (
     extended,
     front_matter,
     line_problem,
+    name_problem,
     new_tag_problem,
     rebuilt,
     shows_nothing,
@@ -152,7 +153,8 @@ def create(
     _check_tags(tags)
     if intake.channel is not None and intake.channel not in CHANNELS:
         raise BadInput(unknown_choice("channel", intake.channel, CHANNELS))
-    _check_category(config, intake.category)
+    category = _given_category(config, intake.category)
+    _check_levels(config, intake.impact, intake.urgency)
     priority = _chosen_priority(config, intake.priority, intake.impact, intake.urgency)
     ticket = Ticket(
         id=ticket_id,
@@ -162,7 +164,7 @@ def create(
         team=config.intake,
         created=now,
         updated=now,
-        category=intake.category,
+        category=category,
         customer=customer or None,  # (a blank one is none)
         channel=intake.channel,
         tags=tags,
@@ -190,9 +192,36 @@ def create(
     return front, [Activity(now, actor, event="created", note=note)]
 
 
-def _check_category(config: Config, category: str | None) -> None:
-    if category is not None and config.categories is not None and category not in config.categories:
-        raise BadInput(unknown_choice("category", category, config.categories))
+NO_CATEGORY = "none"  # the category that means none (`list --category none` lists those)
+
+
+def _given_category(config: Config, category: str | None) -> str | None:
+    """The category a command was given, checked (None: none given, or `none`, in any case,
+    which means no category, as `--assignee none` means no one): one of rules.yaml's
+    `categories:`, or without that list a name, as teams.yaml's (without one, `--category
+    ''`, a line break, an escape or `>=x` was written into the ticket, and `none` was a
+    category no filter could name: audit helper-406)."""
+    if category is None or category.strip().casefold() == NO_CATEGORY:
+        return None
+    if config.categories is not None:
+        if category not in config.categories:
+            raise BadInput(unknown_choice("category", category, config.categories))
+        return category
+    problem = name_problem(category)
+    if problem is not None:
+        raise BadInput(f"--category {category!r} {problem}: a category is a name")
+    return category
+
+
+def _check_levels(config: Config, impact: str | None, urgency: str | None) -> None:
+    """Without a priority matrix (whose levels are the choices), an impact or urgency given
+    is still a name (it is written into the ticket, and a filter or rule names it)."""
+    if config.priority_matrix:
+        return
+    for option, value in (("--impact", impact), ("--urgency", urgency)):
+        problem = None if value is None else name_problem(value)
+        if problem is not None:
+            raise BadInput(f"{option} {value!r} {problem}: an {option[2:]} is a name")
 
 
 def _check_priority(config: Config, priority: str) -> None:
@@ -233,12 +262,13 @@ def classify(
     (with the team it was routed to, never escalated)."""
     if category is None and priority is None and impact is None and urgency is None:
         raise BadInput("nothing to classify: give --category, --priority or --impact/--urgency")
-    _check_category(config, category)  # (a value outside its choices: a usage error first)
+    given = _given_category(config, category)  # (a value outside its choices: a usage
+    _check_levels(config, impact, urgency)  # error first)
     chosen = _chosen_priority(config, priority, impact, urgency)
     _check_open(ticket, "classify it")
     b = _Builder(ticket, now, actor)
-    if category is not None:
-        b.set("category", category)
+    if category is not None:  # (`none`: the category taken away)
+        b.set("category", given)
     if impact is not None:
         b.set("impact", impact)
         b.set("urgency", urgency)

@@ -480,6 +480,24 @@ def tag_problem(tag: str) -> str | None:
     return None
 
 
+def name_problem(name: str) -> str | None:
+    """What keeps ``name`` from naming a team, a person, a priority or a category, or None:
+    it is written into tickets' front-matter and activity lines and given on the command
+    line, so it is not blank and holds no line break, tab or control character."""
+    if not name.strip():
+        return "is blank"
+    problem = line_problem(name)
+    if problem is not None:
+        return problem.replace("it has", "has", 1)
+    if name.lstrip()[:1] in COMPARISON_MARKS:
+        mark = name.lstrip()[0]
+        return f"starts with {mark!r}, which a filter or condition reads as a comparison"
+    if name.startswith("-"):  # (`esc assign T -x` is an option, and every command refuses
+        # a name so given: one that could never be chosen)
+        return "starts with '-', which a command line reads as an option"
+    return None
+
+
 def new_tag_problem(tag: str) -> str | None:
     """:func:`tag_problem`, for a tag given anew (`esc tag`, `esc create --tag`, a rule's
     `tag:`): also one that starts as a comparison, which no filter could name (`--tag '=t'`

@@ -306,6 +306,51 @@ def test_without_a_list_of_categories_the_ones_teams_handle_are_taken_in_any_cas
     assert data not in esc.ok("list", "--assignee", "DAN")
 
 
+@pytest.mark.parametrize("given", ["", "  ", "a\nb", "x\x1b", "-neg", ">=x", "=x"])
+def test_without_a_list_a_category_given_is_still_a_name(
+    esc: Esc, workspace: Path, given: str
+) -> None:
+    """rules.yaml without `categories:`: `--category` was written as given, a blank, a line
+    break, an escape, `-neg` or `>=x` (which no filter can name) into the ticket, and
+    validate said ok (audit helper-406); the same for `--impact`/`--urgency` without a
+    priority matrix.  A usage error (exit 2), nothing written."""
+    rules = workspace / "rules.yaml"
+    rules.write_text("".join(line for line in rules.read_text().splitlines(keepends=True)
+                             if not line.startswith("categories:")))  # fmt: skip
+    made = esc.ok("create", "--title", "t").strip()
+    before = (workspace / "tickets" / f"{made}.md").read_bytes()
+    for command in (("create", "--title", "t", "--category", given),
+                    ("classify", made, "--category", given)):  # fmt: skip
+        refused = esc(*command)
+        assert refused.code == 2 and "a category is a name" in refused.err, refused.err
+    rules.write_text("".join(line for line in rules.read_text().splitlines(keepends=True)
+                             if not line.startswith(("priority_matrix", "  high:", "  medium:",
+                                                     "  low:"))))  # fmt: skip
+    refused = esc("classify", made, "--impact", given, "--urgency", "low")
+    assert refused.code == 2 and "an impact is a name" in refused.err, refused.err
+    assert [p.name for p in (workspace / "tickets").glob("*.md")] == [f"{made}.md"]
+    assert (workspace / "tickets" / f"{made}.md").read_bytes() == before
+
+
+def test_category_none_means_no_category(esc: Esc, workspace: Path) -> None:
+    """`--category none` (in any case) is no category, as the README says and `list
+    --category none` reads it: without a list of categories it was written as the category
+    `none`, which `list --category none` then did not list (audit helper-406)."""
+    for closed in (True, False):
+        if not closed:
+            rules = workspace / "rules.yaml"
+            rules.write_text("".join(line for line in rules.read_text().splitlines(keepends=True)
+                                     if not line.startswith("categories:")))  # fmt: skip
+        made = esc.ok("create", "--title", "t", "--category", "None").strip()
+        shown = json.loads(esc.ok("show", made, "--json"))
+        assert shown["category"] is None
+        assert made in esc.ok("list", "--category", "none")
+        esc.ok("classify", made, "--category", "billing")
+        assert json.loads(esc.ok("show", made, "--json"))["category"] == "billing"
+        esc.ok("classify", made, "--category", "none")  # (taken away)
+        assert json.loads(esc.ok("show", made, "--json"))["category"] is None
+
+
 def test_without_a_list_a_category_spelled_two_ways_is_kept_as_given(
     esc: Esc, workspace: Path
 ) -> None:
