@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from esc.commands.session import Output, Session
@@ -21,10 +23,12 @@ def init(directory: str, force: bool) -> Output:
     workspace = Workspace(resolved(Path(directory), "the folder"))
     kept = (".gitattributes", ".gitignore")
     starters = {name: text for name, text in STARTER_FILES.items() if name not in kept}
-    existing = [name for name in starters if (workspace.root / name).exists()]
+    # (a link to nowhere is there too: written over, it was replaced by a file)
+    existing = [name for name in starters if os.path.lexists(workspace.root / name)]
     if existing and not force:
         are = "already exists" if len(existing) == 1 else "already exist"
         raise EscError(f"{', '.join(existing)} {are} in {directory}; use --force to overwrite")
+    _require_room(workspace.root, directory, starters)
     attributes = merge_driver.gitattributes_text(workspace.root)  # (read before any write)
     ignored = gitignore_with_esc(workspace.read_text_file(".gitignore"))
     for name, text in starters.items():
@@ -46,6 +50,23 @@ def init(directory: str, force: bool) -> Output:
             "esc's merge driver for tickets"
         ],
     )
+
+
+def _require_room(root: Path, directory: str, names: Iterable[str]) -> None:
+    """EscError, before anything is written, if a starter file cannot go where it goes: a
+    file where its folder goes (`tickets` a file: teams.yaml and rules.yaml were written,
+    then init failed, and a second init refused them as existing: audit helper-406), or a
+    folder where it goes."""
+    for name in names:
+        parts = Path(name).parts
+        for depth in range(1, len(parts)):
+            folder = root.joinpath(*parts[:depth])
+            if os.path.lexists(folder) and not folder.is_dir():
+                shown = Path(directory, *parts[:depth])
+                raise EscError(f"{shown} is a file where esc keeps a folder; move it away")
+        if (root / name).is_dir() and not (root / name).is_symlink():
+            raise EscError(f"{Path(directory, name)} is a folder where esc writes a file; move"
+                           " it away")  # fmt: skip
 
 
 def _mark_blocks_since_the_start(workspace: Workspace) -> None:

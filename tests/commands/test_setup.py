@@ -10,6 +10,7 @@ import shutil
 import site
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -267,6 +268,38 @@ def test_init_reads_what_it_adds_to_before_it_writes_anything(tmp_path: Path) ->
     Esc(tmp_path, now=None).ok("init", "ws")
     assert (root / ".gitattributes").read_text(encoding="utf-8").startswith("# cafe\n")
     assert (root / "teams.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda root: (root / "tickets").touch(),
+         "esc: ws/tickets is a file where esc keeps a folder; move it away\n"),
+        (lambda root: (root / "rules.yaml").mkdir(),
+         "esc: rules.yaml already exists in ws; use --force to overwrite\n"),
+        (lambda root: (root / "teams.yaml").symlink_to("/nonexistent"),
+         "esc: teams.yaml already exists in ws; use --force to overwrite\n"),
+    ],
+)
+def test_init_refuses_what_it_cannot_write_over_before_writing_anything(
+    tmp_path: Path, make: Callable[[Path], object], said: str
+) -> None:
+    """`tickets` a file: teams.yaml and rules.yaml were written, then init said exit 1, and
+    a second init refused them as existing (audit helper-406); a link to nowhere was
+    replaced by a file.  One line, exit 1, nothing written."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    make(root)
+    before = sorted(p.name for p in root.iterdir())
+    result = Esc(tmp_path, now=None)("init", "ws")
+    assert (result.code, result.err) == (1, said)
+    assert sorted(p.name for p in root.iterdir()) == before
+    if (root / "rules.yaml").is_dir():  # (--force writes over files, never a folder)
+        forced = Esc(tmp_path, now=None)("init", "ws", "--force")
+        assert forced.code == 1 and "ws/rules.yaml is a folder where esc writes a file" in (
+            forced.err
+        )
+        assert sorted(p.name for p in root.iterdir()) == before
 
 
 @pytest.mark.parametrize("name", [".gitignore", ".gitattributes"])
