@@ -33,6 +33,7 @@ from esc.domain.model import (
     line_problem,
     name_problem,
     new_tag_problem,
+    one_form,
     rebuilt,
     shows_nothing,
     with_requests,
@@ -149,7 +150,7 @@ def create(
     if problem is not None:  # (written on one line of the front-matter, and shown so)
         raise BadInput(f"--customer must be one line of text, but {problem}")
     # (as a title: trimmed of spaces; a tab or line break refused, as `esc tag` refuses it)
-    tags = tuple(dict.fromkeys(tag.strip(" ") for tag in intake.tags))
+    tags = tuple(dict.fromkeys(one_form(tag.strip(" ")) for tag in intake.tags))
     _check_tags(tags)
     if intake.channel is not None and intake.channel not in CHANNELS:
         raise BadInput(unknown_choice("channel", intake.channel, CHANNELS))
@@ -837,11 +838,14 @@ def reopen(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason:
 def add_tags(ticket: Ticket, now: dt.datetime, actor: str, tags: Sequence[str]) -> Change:
     # (` lead` is the tag `lead`, as a title is trimmed; a tab or a line break is refused
     # wherever it is, as the README says: `\tx` was stored as `x`)
-    tags = [tag.strip(" ") for tag in tags]
+    # (in one Unicode form: `café` typed NFC and NFD was two tags, a filter in one form
+    # missed the other, and two clones' tags merged as both: audit helper-409)
+    tags = [one_form(tag.strip(" ")) for tag in tags]
     _check_tags(tags)
     b = _Builder(ticket, now, actor)
+    held = {one_form(tag) for tag in ticket.tags}
     for tag in dict.fromkeys(tags):
-        if tag not in ticket.tags:
+        if tag not in held:
             b.tags.append(tag)
             b.event("tagged", tag)
     return b.build()

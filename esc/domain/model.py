@@ -498,6 +498,12 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def one_form(text: str) -> str:
+    """``text`` in one Unicode form (NFC), as esc compares and writes names: `café` typed
+    with its accent as a letter of its own (NFD, as macOS input gives it) is `café`."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def new_tag_problem(tag: str) -> str | None:
     """:func:`tag_problem`, for a tag given anew (`esc tag`, `esc create --tag`, a rule's
     `tag:`): also one that starts as a comparison, which no filter could name (`--tag '=t'`

@@ -62,7 +62,7 @@ from typing import Any, Literal, TypeVar, cast
 from esc.domain.errors import ParseError
 from esc.domain.lifecycle import ANSWERED, answered_after, entry_added
 from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS, RECIPIENTS, REPLIES_TO
-from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, Activity, by_esc
+from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, Activity, by_esc, one_form
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp, format_timestamp, timestamp
 from esc.ticketfile import yaml_text
@@ -823,7 +823,8 @@ def _resolve(
             mine, other = edited
             if _moved_alike(_listed(base), mine, other):
                 return _CONFLICT
-        return merge_sequence(_listed(base), mine, other, _canon, when)
+        key_of = _canon if key == "escalations" else _tag_key
+        return merge_sequence(_listed(base), mine, other, key_of, when)
     if key in (MESSAGE_IDS, ATTACHMENTS) and all(_is_list(v) for v in (base, ours, theirs)):
         # (two clones that each took a reply by mail: each side's ids only grew)
         return merge_sequence(_listed(base), _listed(ours), _listed(theirs), _canon)
@@ -943,11 +944,10 @@ def _tagging_time(docs: tuple[TicketDoc, TicketDoc]) -> Callable[[Any], dt.datet
     first: dict[str, dt.datetime] = {}
     for doc in docs:
         for line in doc.ticket.activity:
-            if line.event == "tagged" and line.note and (
-                line.note not in first or line.at < first[line.note]
-            ):
-                first[line.note] = line.at
-    return lambda tag: first.get(tag) if isinstance(tag, str) else None
+            tag = one_form(line.note)
+            if line.event == "tagged" and tag and (tag not in first or line.at < first[tag]):
+                first[tag] = line.at
+    return lambda tag: first.get(one_form(tag)) if isinstance(tag, str) else None
 
 
 def _merge_requests(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
@@ -1228,6 +1228,12 @@ def _same(a: Any, b: Any) -> bool:
     if a is MISSING or b is MISSING:
         return a is b
     return a is b or _canon(a) == _canon(b)
+
+
+def _tag_key(value: Any) -> str:
+    """A tag as merged: in one Unicode form (`café` tagged NFC on one side and NFD on the
+    other is one tag; audit helper-409)."""
+    return _canon(one_form(value) if isinstance(value, str) else value)
 
 
 def _canon(value: Any) -> str:

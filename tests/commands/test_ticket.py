@@ -332,6 +332,22 @@ def test_without_a_list_a_category_given_is_still_a_name(
     assert (workspace / "tickets" / f"{made}.md").read_bytes() == before
 
 
+def test_a_tag_is_one_tag_in_either_unicode_form(esc: Esc, workspace: Path) -> None:
+    """`café` typed NFC and NFD (as macOS input gives it) was two tags, `tags café, café`,
+    and `list --tag` in one form missed tickets tagged in the other (audit helper-409)."""
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    one = esc.ok("create", "--title", "a", "--tag", nfd).strip()
+    esc.ok("tag", one, nfc)
+    assert json.loads(esc.ok("show", one, "--json"))["tags"] == [nfc]  # (written NFC)
+    two = esc.ok("create", "--title", "b").strip()
+    path = workspace / "tickets" / f"{two}.md"  # (NFD by hand, or by an older esc)
+    path.write_text(path.read_text().replace("tags: []", f"tags: [{nfd}]"))
+    for form in (nfc, nfd):
+        listed = esc.ok("list", "--tag", form)
+        assert one in listed and two in listed
+    assert esc.ok("tag", two, nfc) == f"{two}: tags {nfd}\n"  # (it has it already)
+
+
 def test_category_none_means_no_category(esc: Esc, workspace: Path) -> None:
     """`--category none` (in any case) is no category, as the README says and `list
     --category none` reads it: without a list of categories it was written as the category

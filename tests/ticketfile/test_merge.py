@@ -216,6 +216,17 @@ def test_mail_ids_and_attachments_each_side_took_are_kept_both() -> None:
     assert data(clean(base, ours, both))["message_ids"] == ["<g1@shop>", "<g2@shop>"]
 
 
+def test_a_tag_added_in_either_unicode_form_on_both_sides_is_one_tag() -> None:
+    """`café` tagged NFC in one clone and NFD in another merged as `[vip, café, "café"]`
+    (audit helper-409)."""
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    at = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CET)
+    ours = change(BASE, tags_added=(nfc,), activity=(Activity(at, "al", event="tagged", note=nfc),))
+    theirs = change(BASE, tags_added=(nfd,),
+                    activity=(Activity(at, "bo", event="tagged", note=nfd),))  # fmt: skip
+    assert data(clean(BASE, ours, theirs))["tags"] == ["vip", nfc]
+
+
 def test_tags_a_person_wrote_on_one_line_with_a_comment_merge_either_way() -> None:
     """A hand-written `tags: [vip]   # c` tagged on both sides merges clean whichever side is
     ours, the list kept on its line with its comment (the later tag on ours' side made the
