@@ -96,6 +96,19 @@ def test_a_word_written_with_a_hyphen_or_without_one_meets() -> None:
         assert [s.article.id for s in search(articles, query)][:1] == [wanted], query
 
 
+def test_a_hyphenated_word_with_accents_meets_its_joined_plain_spelling() -> None:
+    """`Zoll-Gebühren` counted as `zollgebühren` and `gebuhren`, never `zollgebuhren`; nor
+    `re-hydrâte` as `rehydrate` (audit helper-412): both ways, article and query."""
+    articles = [
+        article(1, "Customs fees", "Who pays the Zoll-Gebühren? Also: re-hydrâte the cache."),
+        article(2, "Change the shop's currency", "Settings, then currency."),
+    ]
+    for query in ("zollgebühren", "zollgebuhren", "rehydrâte", "rehydrate"):
+        assert [s.article.id for s in search(articles, query)] == ["KB-0001"], query
+    plain = [article(1, "Customs fees", "Who pays the zollgebuhren?"), articles[1]]
+    assert [s.article.id for s in search(plain, "Zoll-Gebühren")][:1] == ["KB-0001"]
+
+
 def test_a_word_written_with_accents_or_without_them_meets() -> None:
     """`kb search cafe` found nothing in an article about a "café crème", nor `naive` a
     "naïve" one, nor `uberweisung` an "Überweisung"; the words matched are told once."""
