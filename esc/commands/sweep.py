@@ -26,6 +26,7 @@ from esc.domain.notify import (
     Holders,
     events_of,
     missing_variables,
+    named_targets,
     rule_targets,
 )
 from esc.domain.plan import (
@@ -1052,6 +1053,12 @@ def notify_events(
     fired = []  # (each time it fired, at its time)
     for name, at in ticket_plan.firings:
         said = (at < now and then.get(name)) or told.get(name)
+        current = told.get(name)
+        if said is not None and current is not None and not named_targets(notify, said[0]):
+            # (what it named then is gone from rules.yaml, a target replaced by another:
+            # the rule's own as it is now; nothing went, unsaid, though the log said
+            # `notified`: audit helper-411)
+            said = current
         if said is not None and said[0]:
             fired.append((name, at, *said))
     leads = {key: team.lead for key, team in config.teams.items()}

@@ -1860,3 +1860,28 @@ def test_a_re_routing_and_two_escalations_in_one_second_are_told_as_they_were(
         "escalated engineering → support (functional)",
         "escalated support → engineering (hierarchical)",
     ]
+
+
+def test_a_rule_whose_target_was_replaced_pages_the_new_one(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """rules.yaml's page-urgent rule sent to `old`; an edit replaced `old` with `new` (the
+    target and the rule's `notify:`).  A ticket made before the first sweep under the edit
+    is replayed under the rules the sweeps ran then, whose rule named `old`: nothing was
+    sent, nothing said, and the log claimed `notified · old` (audit helper-411).  What it
+    names being gone, the rule's targets are as rules.yaml has them now."""
+    rule = ("  - name: page-urgent\n    when: {priority: urgent}\n"
+            "    then: {notify: %s}\n")  # fmt: skip
+    base = (workspace / "rules.yaml").read_text() + rule % "old"
+    assert base.rstrip().endswith("then: {notify: old}")  # (the last of the rules)
+    targets = 'notify:\n  targets:\n    %s: "json://127.0.0.1:${HOOK_PORT}/%s"\n'
+    (workspace / "rules.yaml").write_text(base + targets % ("old", "OLD"))
+    esc.ok("sweep", "--no-report", now="2026-12-29T09:00:00+01:00")
+    (workspace / "rules.yaml").write_text(
+        base.replace(rule % "old", rule % "new") + targets % ("new", "NEW")
+    )
+    made = esc.ok("create", "--title", "down", "--priority", "urgent",
+                  now="2026-12-29T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-12-29T10:05:00+01:00")
+    assert [path for path, _ in hook.messages()] == ["/NEW"]
+    assert "rule page-urgent fired" in hook.messages()[0][1] and made in hook.messages()[0][1]
