@@ -435,12 +435,19 @@ def deliver(
     result = Delivery([], [])
     up: set[str] = set()  # the targets a message went to in this delivery
 
+    def gone(target: str) -> bool:
+        return notify is None or target not in notify.targets
+
     def due() -> list[Message]:
         ready = outbox.due(now)
-        if up and only is None:  # (a target that answers again: what waits for its backoff
-            # goes too, in the order it happened; an urgent page that failed while the
-            # target was down no longer waits hours behind the news that came after it)
-            waiting = [m for m in outbox.all() if m.status == "pending" and m.target in up]
+        if only is None:  # (a target that answers again: what waits for its backoff goes
+            # too, in the order it happened; an urgent page that failed while the target was
+            # down no longer waits hours behind the news that came after it.  And what
+            # waits for a target rules.yaml no longer has is dropped now, said so, not once
+            # its backoff ends: a `notify:` section put back weeks later sent it, stale,
+            # and check said nothing of it meanwhile: audit helper-411)
+            waiting = [m for m in outbox.all()
+                       if m.status == "pending" and (m.target in up or gone(m.target))]  # fmt: skip
             ready = sorted({m.key: m for m in [*ready, *waiting]}.values(),
                            key=lambda m: (m.happened or m.queued, m.queued, m.key))  # fmt: skip
         return [m for m in ready if (only is None or m.key in only) and m.key not in keep]
@@ -458,7 +465,7 @@ def deliver(
             gathered: dict[str, list[Message]] = {}  # made in a target's quiet hours
             for message in batch:
                 tried.add(message.key)
-                if notify is None or message.target not in notify.targets:
+                if gone(message.target):
                     outbox.discard([message.key])  # (its target was taken out of rules.yaml:
                     result.dropped.append(message)  # it would fail, and be retried, for ever)
                     continue

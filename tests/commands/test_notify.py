@@ -1578,6 +1578,26 @@ def test_dry_run_says_a_message_to_a_target_gone_would_be_dropped(
     assert "would retry support-chat" not in dry and "would send support-chat" not in dry
 
 
+def test_a_message_waiting_for_its_backoff_is_dropped_once_its_target_is_gone(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """The `notify:` section taken out while a failed message waited for its backoff:
+    no sweep said it was dropped, `check` no longer named it, and the section put back
+    weeks later sent the stale page (audit helper-411).  Dropped by the next sweep, said."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    make(esc)
+    hook.fail = True
+    esc.ok("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")  # (queued, failed)
+    hook.fail = False
+    (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    swept = esc("sweep", "--no-report", now="2026-11-20T10:31:00+01:00")  # (in its backoff)
+    said = "1 message to support-chat dropped: no such target in rules.yaml any more"
+    assert said in swept.out + swept.err, swept
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    esc.ok("sweep", "--no-report", now="2026-12-10T10:00:00+01:00")
+    assert [b["title"] for _, b in hook.posts if "SLA warning" in b["title"]] == []
+
+
 PAGING_AROUND_THE_CLOCK = RULES_LEVELS.replace(
     "calendars:\n", 'calendars:\n  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}\n'
 ).replace(
