@@ -28,6 +28,7 @@ from esc.domain.model import (
     field_changes,
     rebuilt,
     times_between,
+    whole_number,
 )
 from esc.domain.timestamps import END_OF_TIME, coerce_timestamp
 
@@ -267,5 +268,5 @@ def _value(name: str, text: str | None) -> object:
     if name in TIME_FIELDS:
         return coerce_timestamp(text)
     if name == "csat":
-        return int(text) if text.strip().isdigit() else None
+        return whole_number(text)
     return text

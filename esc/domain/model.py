@@ -498,6 +498,15 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` (spaces around it aside) as a whole number written in ASCII digits, else
+    None: what a log line or a file holds may be anything (`str.isdigit` holds for `²`,
+    which `int` refuses: a hand-edited `csat: ² → 4` stopped every sweep with exit 3;
+    audit helper-418)."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def one_form(text: str) -> str:
     """``text`` in one Unicode form (NFC), as esc compares and writes names: `café` typed
     with its accent as a letter of its own (NFD, as macOS input gives it) is `café`."""

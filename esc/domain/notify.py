@@ -28,6 +28,7 @@ from esc.domain.model import (
     by_person,
     escalation_lines,
     field_changes,
+    whole_number,
 )
 from esc.domain.records import immutable
 from esc.domain.timestamps import format_timestamp, timestamp
@@ -495,7 +496,9 @@ def events_of(
             owned = owner(line)
             add("reopened", line, f"reopened ({old} → open)",
                 person(owned.assignee) + team(owned.team))  # fmt: skip
-        elif f == "csat" and new is not None and new.isdigit() and int(new) <= notify.low_csat:
+        elif f == "csat" and (score := whole_number(new or "")) is not None and (
+            score <= notify.low_csat
+        ):
             acting[0] = ""  # (the customer's rating: the agent who typed it in is told too)
             owned = owner(line)
             add("low_csat", line, f"low CSAT {new}",

@@ -57,6 +57,7 @@ from esc.domain.model import (
     ESCALATION_KINDS,
     Ticket,
     field_changes,
+    whole_number,
 )
 from esc.domain.records import immutable
 from esc.domain.sla import (
@@ -262,7 +263,8 @@ def _score_with(ticket: Ticket, at: dt.datetime) -> int | None:
     if not changes:
         return ticket.csat
     score = changes[-1].new
-    return int(score) if score is not None and score.isdigit() else ticket.csat
+    number = None if score is None else whole_number(score)
+    return ticket.csat if number is None else number
 
 
 class Tally:
@@ -885,8 +887,8 @@ def _kept_clock(order: Rank, ticket: Ticket, clock: Clock, now: dt.datetime) -> 
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
     """A sort key that orders the numbers in ``text`` by value (`r2` before `r10`)."""
     return tuple(
-        (0, int(part)) if part.isdigit() else (1, part)
-        for part in re.split(r"(\d+)", text)
+        (0, int(part)) if part.isascii() and part.isdigit() else (1, part)
+        for part in re.split(r"([0-9]+)", text)
         if part
     )
 

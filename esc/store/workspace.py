@@ -27,7 +27,7 @@ from esc.domain.errors import (
     WorkspaceNotFound,
     utf8_text,
 )
-from esc.domain.model import Activity, Change, Ticket
+from esc.domain.model import Activity, Change, Ticket, whole_number
 from esc.store import atomic, lock, user_cache
 from esc.store.names import resolved, undecodable_name
 from esc.ticketfile import document, problems
@@ -661,4 +661,4 @@ def _marker_owner(marker: Path) -> int | None:
         lines = marker.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    return int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else None
+    return whole_number(lines[1]) if len(lines) > 1 else None

@@ -5043,3 +5043,26 @@ def test_an_answer_noted_late_puts_right_the_ola_breach_a_sweep_logged(
     logged = [line.split(" · ")[2] for line in path.read_text().splitlines()
               if "sla.collaboration:" in line]  # fmt: skip
     assert logged[-1] == "sla.collaboration: breached → met"
+
+
+@pytest.mark.parametrize("edit", [("csat: 3 → 4", "csat: ² → 4"), ("csat: 3 → 4", "csat: 3 → ²")])
+def test_a_log_line_s_number_that_is_no_ascii_number_stops_no_command(
+    esc: Esc, workspace: Path, edit: tuple[str, str]
+) -> None:
+    """A hand-edited `csat: ² → 4` (`'²'.isdigit()` holds, `int('²')` fails): every sweep
+    stopped with an internal error, exit 3, the workspace's other tickets unswept, while
+    validate said ok (audit helper-418).  Read as no number."""
+    ticket = make(esc)
+    other = make(esc, "Refund late")
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:05:00+01:00")
+    esc.ok("close", ticket, "--resolution", "done", "--csat", "3", now="2026-11-20T11:00:00+01:00")
+    esc.ok("close", ticket, "--csat", "4", now="2026-11-20T11:30:00+01:00")
+    path = workspace / "tickets" / f"{ticket}.md"
+    assert path.read_text().count(edit[0]) == 1
+    path.write_text(path.read_text().replace(*edit))
+    swept = esc("sweep", now="2026-11-27T09:00:00+01:00")
+    assert swept.code == 0, swept.err
+    assert "sla:" in (workspace / "tickets" / f"{other}.md").read_text()
+    for command in (("report", "--format", "json"), ("check",), ("list", "--all")):
+        result = esc(*command, now="2026-11-27T09:00:00+01:00")
+        assert result.code in (0, 1) and "internal error" not in result.err, result.err
