@@ -514,9 +514,9 @@ def _beyond_horizon(cal: Calendar, start: dt.datetime, duration: dt.timedelta) -
 
 # --- parsing calendars ---------------------------------------------------------------------
 
-_TIME_RANGE = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
+_TIME_RANGE = re.compile(r"([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})")
 _DAY_RANGE = re.compile(r"([a-z]+)(?:\s*-\s*([a-z]+))?")
-_HOLIDAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:\s+(.*))?", re.DOTALL)
+_HOLIDAY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s+(.*))?", re.DOTALL)
 
 
 def parse_calendars(data: object) -> dict[str, Calendar]:

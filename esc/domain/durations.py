@@ -17,7 +17,7 @@ from typing import Literal
 Unit = Literal["w", "d", "h", "m", "s"]
 UNIT_SECONDS: dict[Unit, int] = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
 _ORDER: tuple[Unit, ...] = ("w", "d", "h", "m", "s")
-_PART = re.compile(r"\s*(\d+)\s*([a-z]*)\s*")
+_PART = re.compile(r"\s*([0-9]+)\s*([a-z]*)\s*")
 HINT = 'use w, d, h, m or s, e.g. "45m", "4h", "1h30m", "2d"'
 
 

@@ -62,9 +62,9 @@ def _spellings(config: Config, key: str) -> list[str] | None:
 
 def level_value(text: str) -> int | str:
     """A --level filter: a whole number, or a comparison such as '>=2'."""
-    if re.fullmatch(r"=?\s*\d+", text.strip()):  # (`=2`, the companion of `!=2`, too)
+    if re.fullmatch(r"=?\s*[0-9]+", text.strip()):  # (`=2`, the companion of `!=2`, too)
         return int(text.strip().lstrip("=").strip())
-    if re.fullmatch(r"(<=|>=|<|>|!=)\s*\d+", text.strip()):
+    if re.fullmatch(r"(<=|>=|<|>|!=)\s*[0-9]+", text.strip()):
         return text.strip()
     raise BadInput(f"--level takes a number or a comparison like '>=2', not {text!r}")
 

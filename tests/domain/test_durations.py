@@ -57,6 +57,10 @@ def test_parse_duration(text: str, expected: dt.timedelta) -> None:
         ("h", 'duration "h" is not valid'),
         ("1.5h", 'duration "1.5h": use whole numbers'),
         ("99999999999999w", "is too long"),
+        # (digits of other scripts: `٣h` and a full-width `１h` were 3h and 1h here, while
+        # every other number esc reads is ASCII digits: audit helper-418)
+        ("\u0663h", 'duration "\u0663h" is not valid'),
+        ("\uff11h", 'duration "\uff11h" is not valid'),
     ],
 )
 def test_bad_duration(text: str | int, message: str) -> None:
