@@ -1079,6 +1079,13 @@ def _kept(
         for name in change.sets
         if name in LOGGED_FIELDS
     }
+    if "team" in later and any(e.kind != "priority" for e in change.escalations):
+        # (a person's `classify` that re-routed the ticket on the file as it was, the
+        # rule's escalation not in it yet: with sweeps on time it was escalated by then,
+        # and classify re-routes no escalated ticket; the escalation's team stands.  Taken
+        # as the person's choice of team, it undid the escalation, and the breach it was
+        # made for escalated a second time: audit helper-410)
+        later["team"] = [a for a in later["team"] if not _rerouted(a)]
     if "status" in later:  # (a person's `new → open` on the file as it was, without the
         # rule's status: a side effect of their command, no choice of status, which neither
         # overrides nor supersedes the rule's; the clocks skip it too, status_timeline)
@@ -1120,6 +1127,13 @@ def _kept(
         activity=tuple(a for a in change.activity
                        if a.field not in overridden - {_moves(e) for e in change.escalations}),
     )  # fmt: skip
+
+
+def _rerouted(line: Activity) -> bool:
+    """Whether ``line`` is a person's `classify` moving the ticket to the team its new
+    category routes to (`team: … · re-routed (…)`): routing, which is never given to an
+    escalated ticket, not a choice of team."""
+    return line.field == "team" and line.note.startswith("re-routed") and by_person(line.by)
 
 
 def _needless(

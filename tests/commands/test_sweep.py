@@ -5066,3 +5066,37 @@ def test_a_log_line_s_number_that_is_no_ascii_number_stops_no_command(
     for command in (("report", "--format", "json"), ("check",), ("list", "--all")):
         result = esc(*command, now="2026-11-27T09:00:00+01:00")
         assert result.code in (0, 1) and "internal error" not in result.err, result.err
+
+
+@pytest.mark.parametrize("hourly", [True, False])
+def test_a_classify_that_re_routed_a_ticket_a_missed_rule_escalated_leaves_it_escalated(
+    tmp_path: Path, hourly: bool
+) -> None:
+    """Created 09:00 as a bug (engineering); its first response breaches at 13:00, and
+    `breached-goes-up` escalates it to management.  At 14:00 alice classifies it as
+    billing.  With a sweep at 13:30 the ticket was escalated by then, and classify
+    re-routes no escalated ticket: it stays with management.  With no sweep between, the
+    file said engineering, unescalated, and classify re-routed it to support: the 15:00
+    sweep took that for her choice of team, undoing the escalation, and the breach
+    escalated a second time, support → engineering (audit helper-410)."""
+    root = tmp_path / "ws"
+    Esc(tmp_path, now="2026-11-23T08:00:00+01:00").ok("init", str(root))
+    esc = Esc(root)
+    ticket = esc.ok("create", "--title", "Export broken", "--category", "bug",
+                    now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    if hourly:
+        esc.ok("sweep", "--no-report", now="2026-11-23T13:30:00+01:00")
+    esc.ok("classify", ticket, "--category", "billing", now="2026-11-23T14:00:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-23T15:00:00+01:00")
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T15:00:00+01:00"))
+    assert (shown["team"], shown["category"]) == ("management", "billing")
+    assert [(e["from"], e["to"]) for e in shown["escalations"]] == [("engineering", "management")]
+    path = root / "tickets" / f"{ticket}.md"
+
+    def unchecked() -> list[str]:
+        return [line for line in path.read_text().splitlines() if "checked:" not in line]
+
+    before = unchecked()
+    esc.ok("sweep", "--no-report", now="2026-11-23T16:00:00+01:00")
+    assert unchecked() == before  # (the next sweep has nothing to do)
+    assert esc("validate", now="2026-11-23T16:00:00+01:00").code == 0
