@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
-from esc.store.user_cache import esc_build
+from esc.store.user_cache import esc_build, zone_database
 
 SCHEMA = 27  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
 # verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
@@ -78,9 +78,12 @@ def digest(data: bytes) -> bytes:
 
 def config_key(*texts: bytes) -> str:
     """What the SLA data (and validate's verdicts) depend on: this esc (its version and
-    source files: :func:`esc.store.user_cache.esc_build`) and the configuration's text."""
+    source files: :func:`esc.store.user_cache.esc_build`), the time-zone database its
+    calendars read (:func:`esc.store.user_cache.zone_database`) and the configuration's
+    text."""
     h = hashlib.blake2b(digest_size=16)
     h.update(esc_build())
+    h.update(zone_database())
     for text in texts:
         h.update(len(text).to_bytes(8, "little"))
         h.update(text)

@@ -45,6 +45,34 @@ _PLAIN = frozenset({str, int, float, dict, list})
 
 
 @functools.cache
+def zone_database() -> bytes:
+    """Which time-zone database the calendars' times are computed with: each folder
+    Python's zoneinfo reads zones from (its ``tzdata.zi``, which every tzdata release
+    rewrites, or the folder itself), and the ``tzdata`` package it falls back to.  What
+    was computed under another (a tzdata update: a country that dropped summer time) is
+    not taken for this one's: deadlines cached before the update were served after it
+    (audit helper-416)."""
+    import zoneinfo
+
+    parts = []
+    for folder in zoneinfo.TZPATH:
+        for path in (os.path.join(folder, "tzdata.zi"), folder):
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+            break
+    try:
+        import tzdata  # type: ignore[import-untyped, unused-ignore]
+
+        parts.append(f"tzdata {getattr(tzdata, 'IANA_VERSION', '?')}")
+    except ImportError:
+        pass
+    return "\0".join(parts).encode("utf-8", "surrogateescape")
+
+
+@functools.cache
 def esc_build() -> bytes:
     """Which esc this is: its version, where it is installed and its source files, so that
     what another esc (or an edited one: a development checkout) parsed or computed is never

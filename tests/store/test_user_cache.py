@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from esc.store.user_cache import (
     kept_configuration,
     user_cache_dir,
 )
+from tests.conftest import Esc
 
 TEXTS = (TEAMS_YAML, RULES_YAML)
 
@@ -272,3 +274,41 @@ def test_a_reinstall_of_the_same_esc_keeps_its_caches_an_edit_does_not(tmp_path:
     before = _build_of(checkout)
     _touch_all(checkout)
     assert _build_of(checkout) != before
+
+
+def test_an_update_of_the_time_zone_database_is_no_cached_deadline_served(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """The ticket cache kept deadlines computed under the time-zone database of its day:
+    after a tzdata update (a country dropping summer time), `check` and `list` served the
+    old deadlines until the cache was deleted (audit helper-416).  Simulated with
+    PYTHONTZPATH, whose Europe/Berlin is Tokyo's: the cached answer is the cacheless one."""
+    esc = Esc(workspace, process=True)
+    esc.ok("create", "--title", "Invoice missing", "--category", "billing",
+           now="2026-11-23T09:00:00+01:00")  # fmt: skip
+    now = "2026-11-23T12:30:00+01:00"
+    esc("check", "--format", "json", now=now)  # (the cache made under the system's zones)
+    zones = tmp_path / "zones"  # (the starter's calendars' zones alone)
+    (zones / "Europe").mkdir(parents=True)
+    (zones / "Europe" / "Berlin").write_bytes(_zone_file("Asia/Tokyo"))
+    (zones / "UTC").write_bytes(_zone_file("UTC"))
+    (zones / "tzdata.zi").write_text("# version 2099z\n")  # (every release rewrites it)
+    env = {"PYTHONTZPATH": str(zones)}
+    cached = esc("check", "--format", "json", now=now, env=env)
+    shutil.rmtree(workspace / ".esc-cache")
+    fresh = esc("check", "--format", "json", now=now, env=env)
+    assert (cached.code, cached.out) == (fresh.code, fresh.out)
+    unmoved = esc("check", "--format", "json", now=now)  # (Berlin's own: another answer)
+    assert unmoved.out != fresh.out
+
+
+def _zone_file(name: str) -> bytes:
+    """The TZif data of zone ``name``, where Python's zoneinfo finds it."""
+    import zoneinfo
+    from importlib import resources
+
+    for folder in zoneinfo.TZPATH:
+        path = Path(folder, name)
+        if path.is_file():
+            return path.read_bytes()
+    return resources.files("tzdata.zoneinfo").joinpath(name).read_bytes()
