@@ -13,7 +13,7 @@ from esc.domain.errors import EscError
 from esc.domain.timestamps import FIRST_YEAR
 from esc.store import config_versions, git, launch, merge_driver
 from esc.store.names import resolved
-from esc.store.workspace import Workspace
+from esc.store.workspace import CACHE_DIR, Workspace
 
 
 def init(directory: str, force: bool) -> Output:
@@ -28,7 +28,7 @@ def init(directory: str, force: bool) -> Output:
     if existing and not force:
         are = "already exists" if len(existing) == 1 else "already exist"
         raise EscError(f"{', '.join(existing)} {are} in {directory}; use --force to overwrite")
-    _require_room(workspace.root, directory, starters)
+    _require_room(workspace.root, directory, [*starters, f"{CACHE_DIR}/"])
     attributes = merge_driver.gitattributes_text(workspace.root)  # (read before any write)
     ignored = gitignore_with_esc(workspace.read_text_file(".gitignore"))
     for name, text in starters.items():
@@ -59,11 +59,13 @@ def _require_room(root: Path, directory: str, names: Iterable[str]) -> None:
     folder where it goes."""
     for name in names:
         parts = Path(name).parts
-        for depth in range(1, len(parts)):
+        for depth in range(1, len(parts) + name.endswith("/")):
             folder = root.joinpath(*parts[:depth])
             if os.path.lexists(folder) and not folder.is_dir():
                 shown = Path(directory, *parts[:depth])
                 raise EscError(f"{shown} is a file where esc keeps a folder; move it away")
+        if name.endswith("/"):  # (a folder esc makes: esc's cache)
+            continue
         if (root / name).is_dir() and not (root / name).is_symlink():
             raise EscError(f"{Path(directory, name)} is a folder where esc writes a file; move"
                            " it away")  # fmt: skip

@@ -75,7 +75,7 @@ from esc.store.outbox import (
     messages_of,
     waits_for_working_hours,
 )
-from esc.store.pending import Follower, Guard, Pending
+from esc.store.pending import Blobs, Follower, Guard, Pending
 from esc.store.workspace import (
     ATTACHMENTS_DIR,
     CACHE_DIR,
@@ -1275,7 +1275,11 @@ def sweep_workspace(workspace: Workspace, now: dt.datetime, options: SweepOption
             outcome.waiting_for_push = len(keep)  # (left for the push, as a real sweep)
             due = [m for m in due if m.key not in keep]
             targets = notify.targets if notify is not None else {}
-            outcome.dropped = [m for m in due if m.target not in targets]
+            # (and what waits for its backoff to a target gone: a real sweep drops it now)
+            outcome.dropped = [
+                m for m in Outbox(workspace.root).all()
+                if m.status == "pending" and m.target not in targets and m.key not in keep
+            ]  # fmt: skip
             due = [m for m in due if m.target in targets]
             for message in due:
                 waits = waits_for_working_hours(notify, message, now)
@@ -2571,6 +2575,7 @@ def _as_intake_wrote(
     except git.GitError:
         return {}
     found: dict[str, str] = {}
+    blobs = Blobs(root)  # (the journal's ids are git's: line endings it converts, converted)
     for path in paths:
         before, wrote = parents.get(path), journal.get(path)
         if before is None or not wrote:
@@ -2581,7 +2586,7 @@ def _as_intake_wrote(
         except (OSError, UnicodeDecodeError, ParseError):
             continue
         for text in unswept(*docs):
-            data = text.encode("utf-8")
+            data = blobs.stored(path, text.encode("utf-8"))
             if git.blob_id(data) == wrote:
                 found[path] = git.store_text(root, data)
                 break

@@ -133,8 +133,10 @@ def converts_crlf(root: Path, path: str) -> bool:
         return False
     if text in ("set", "auto") or eol in ("crlf", "lf"):
         return True
-    setting = run(root, "config", "--get", "core.autocrlf").stdout.decode(errors="replace")
-    return setting.strip().lower() in ("true", "input")
+    found = run(root, "config", "--get", "core.autocrlf")
+    setting = found.stdout.decode(errors="replace").strip().lower()
+    # (git's booleans: true, yes, on, 1, or the key without a value; and `input`)
+    return found.returncode == 0 and setting in ("", "true", "yes", "on", "1", "input")
 
 
 def head_blobs(root: Path, *paths: str) -> dict[str, str]:

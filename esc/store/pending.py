@@ -245,11 +245,15 @@ class Blobs:
         """Whether git converts the line endings of any file asked of so far."""
         return any(self._converted.values())
 
+    def stored(self, path: str, data: bytes) -> bytes:
+        """``data``, written to ``path``, as git stores it."""
+        if b"\r\n" in data and self.converted(path):
+            return data.replace(b"\r\n", b"\n")
+        return data
+
     def blob(self, path: str, data: bytes) -> str:
         """The blob id git stores ``data`` as, written to ``path``."""
-        if b"\r\n" in data and self.converted(path):
-            return git.blob_id(data.replace(b"\r\n", b"\n"))
-        return git.blob_id(data)
+        return git.blob_id(self.stored(path, data))
 
     def ids(self, path: str, data: bytes) -> tuple[str, ...]:
         """:meth:`blob`, and the id of ``data`` byte for byte if that differs (a file

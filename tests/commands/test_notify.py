@@ -1590,6 +1590,8 @@ def test_a_message_waiting_for_its_backoff_is_dropped_once_its_target_is_gone(
     esc.ok("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")  # (queued, failed)
     hook.fail = False
     (workspace / "rules.yaml").write_text(RULES_LEVELS)
+    dry = esc.ok("sweep", "--no-report", "--dry-run", now="2026-11-20T10:31:00+01:00")
+    assert "would drop support-chat (no such target in rules.yaml any more)" in dry
     swept = esc("sweep", "--no-report", now="2026-11-20T10:31:00+01:00")  # (in its backoff)
     said = "1 message to support-chat dropped: no such target in rules.yaml any more"
     assert said in swept.out + swept.err, swept

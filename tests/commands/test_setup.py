@@ -275,9 +275,11 @@ def test_init_reads_what_it_adds_to_before_it_writes_anything(tmp_path: Path) ->
     [
         (lambda root: (root / "tickets").touch(),
          "esc: ws/tickets is a file where esc keeps a folder; move it away\n"),
+        (lambda root: (root / ".esc-cache").touch(),
+         "esc: ws/.esc-cache is a file where esc keeps a folder; move it away\n"),
         (lambda root: (root / "rules.yaml").mkdir(),
          "esc: rules.yaml already exists in ws; use --force to overwrite\n"),
-        (lambda root: (root / "teams.yaml").symlink_to("/nonexistent"),
+        (lambda root: (root / "teams.yaml").symlink_to(root / "missing"),
          "esc: teams.yaml already exists in ws; use --force to overwrite\n"),
     ],
 )

@@ -1164,7 +1164,9 @@ def test_the_index_keeps_its_mode_when_the_sweep_commits(esc: Esc, workspace: Pa
     assert index.stat().st_mode & 0o777 == 0o660
 
 
-@pytest.mark.parametrize("setting", ["eol=crlf attribute", "core.autocrlf=true"])
+@pytest.mark.parametrize(
+    "setting", ["eol=crlf attribute", "core.autocrlf=true", "core.autocrlf=yes"]
+)
 def test_a_clone_whose_checkout_makes_crlf_is_swept_and_committed(
     esc: Esc, workspace: Path, setting: str
 ) -> None:
@@ -1179,8 +1181,8 @@ def test_a_clone_whose_checkout_makes_crlf_is_swept_and_committed(
         (workspace / ".gitattributes").write_text("*.md text eol=crlf\n")
         git(workspace, "add", ".gitattributes")
         git(workspace, "commit", "-qm", "crlf")
-    else:
-        git(workspace, "config", "core.autocrlf", "true")
+    else:  # (git's booleans: `yes` too; review helper-419)
+        git(workspace, "config", "core.autocrlf", setting.partition("=")[2])
     for name in (mine, other):
         (workspace / "tickets" / f"{name}.md").unlink()
     git(workspace, "checkout", "--", "tickets")
