@@ -2909,7 +2909,8 @@ def sweep_json(outcome: SweepOutcome) -> dict[str, Any]:
         ],
         "dropped": [m.key for m in outcome.dropped],  # (--dry-run: to a target gone)
         "unsendable": [  # (--dry-run: a target whose URL names a variable not set here)
-            {"target": target, "variable": name} for target, name, _ in outcome.unsendable
+            {"target": target, "variable": name, "problem": problem}
+            for target, name, problem in outcome.unsendable
         ],
         "digests": [  # (--dry-run: what goes as one message at a target's working hour)
             {

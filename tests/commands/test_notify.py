@@ -297,7 +297,8 @@ def test_dry_run_lists_the_messages_and_no_notify_sends_none(
     data = json.loads(
         esc.ok("sweep", "--dry-run", "--json", now="2026-11-20T11:30:00+01:00", env=unset)
     )
-    assert {"target": "eng-chat", "variable": "HOOK_PORT"} in data["unsendable"]
+    unset = {"target": "eng-chat", "variable": "HOOK_PORT", "problem": "is not set"}
+    assert unset in data["unsendable"]
     esc.ok("sweep", "--no-notify", now="2026-11-20T11:30:00+01:00")
     esc.ok("sweep", now="2026-11-20T11:40:00+01:00")
     assert hook.posts == []  # what a --no-notify sweep did is never sent
