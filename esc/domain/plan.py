@@ -375,6 +375,7 @@ def plan(
                 at = now
             effects += _replies_that_reopen(ticket, versions, effects, moment, at)
             effects += _moves_that_settle(ticket, versions, effects, moment, at)
+            effects += _reroutes_undone(ticket, effects, moment, at)
         view = views(at)
         for name in firings.get(at, ()):  # (a sweep elsewhere fired it then: it is in the
             memory[name] = at  # view, and the rule does not fire again at that instant)
@@ -433,8 +434,9 @@ def plan(
             logged.at(at, view, sla_at(view, at))  # (the block a sweep then wrote)
         moment = at
     total = Change()
+    void = _void_reroutes(ticket, effects)
     for effect in effects:
-        kept = _kept(ticket, effect, now, now)
+        kept = _kept(ticket, effect, now, now, void)
         if kept is None:
             skipped.append(_made_by_hand(ticket, effect, now))
         else:
@@ -915,6 +917,8 @@ class _Views:
         # how many effects, the view before its `updated` is mended)
         self.last: tuple[dt.datetime, Ticket, int, Ticket] | None = None
         self._by_time: dict[dt.datetime, list[Activity]] | None = None  # (the log, by time)
+        # (:func:`_void_reroutes` of the effects so far: how many, and what it found)
+        self._void_for: tuple[int, frozenset[tuple[dt.datetime, str]]] = (0, frozenset())
 
     def __call__(self, at: dt.datetime) -> Ticket:
         base, view = self._made(at)
@@ -938,7 +942,7 @@ class _Views:
         whole = True
         for effect in effects[start:]:
             if effect.at <= at:
-                kept = _kept(self.ticket, effect, at, self.versions.span[1])
+                kept = _kept(self.ticket, effect, at, self.versions.span[1], self._void())
                 if kept is not None:
                     view = lifecycle.applied(view, kept)
             else:  # (one of later: not in this view, nor to be taken as applied)
@@ -946,6 +950,11 @@ class _Views:
         if whole:
             self.last = (at, base, len(effects), view)
         return base, view
+
+    def _void(self) -> frozenset[tuple[dt.datetime, str]]:
+        if self._void_for[0] != len(self.effects):
+            self._void_for = (len(self.effects), _void_reroutes(self.ticket, self.effects))
+        return self._void_for[1]
 
     def _updated(self, latest: dt.datetime, made: dt.datetime) -> dt.datetime:
         """When the ticket was last updated as the rules see it: at ``latest`` (the file's
@@ -1022,7 +1031,7 @@ def _view(
     view = base
     for effect in effects:
         if effect.at <= at:
-            kept = _kept(ticket, effect, at, now)
+            kept = _kept(ticket, effect, at, now, _void_reroutes(ticket, effects))
             if kept is not None:
                 view = lifecycle.applied(view, kept)
     if view.updated < base.updated:
@@ -1031,7 +1040,11 @@ def _view(
 
 
 def _kept(
-    ticket: Ticket, effect: _Effect, until: dt.datetime, now: dt.datetime
+    ticket: Ticket,
+    effect: _Effect,
+    until: dt.datetime,
+    now: dt.datetime,
+    void: frozenset[tuple[dt.datetime, str]] = frozenset(),
 ) -> Change | None:
     """What of a rule's effect still stands at ``until``, after what people did since.
 
@@ -1079,13 +1092,14 @@ def _kept(
         for name in change.sets
         if name in LOGGED_FIELDS
     }
-    if "team" in later and any(e.kind != "priority" for e in change.escalations):
-        # (a person's `classify` that re-routed the ticket on the file as it was, the
-        # rule's escalation not in it yet: with sweeps on time it was escalated by then,
-        # and classify re-routes no escalated ticket; the escalation's team stands.  Taken
-        # as the person's choice of team, it undid the escalation, and the breach it was
-        # made for escalated a second time: audit helper-410)
-        later["team"] = [a for a in later["team"] if not _rerouted(a)]
+    if void:  # (re-routes that never were, :func:`_void_reroutes`: what the rules did
+        # stands over them, the escalation's team and what the re-route's unassigning
+        # would undo; taken as the person's choice of team, a re-route undid the
+        # escalation, and the breach it was made for escalated a second time: audits
+        # helper-410, helper-420)
+        for name in ("team", "assignee"):
+            if name in later:
+                later[name] = [a for a in later[name] if (a.at, a.by) not in void]
     if "status" in later:  # (a person's `new → open` on the file as it was, without the
         # rule's status: a side effect of their command, no choice of status, which neither
         # overrides nor supersedes the rule's; the clocks skip it too, status_timeline)
@@ -1127,6 +1141,50 @@ def _kept(
         activity=tuple(a for a in change.activity
                        if a.field not in overridden - {_moves(e) for e in change.escalations}),
     )  # fmt: skip
+
+
+def _void_reroutes(
+    ticket: Ticket, effects: Sequence[_Effect]
+) -> frozenset[tuple[dt.datetime, str]]:
+    """When, and by whom, a person's `classify` re-routed the ticket on its file as it
+    was, after a rule's escalation (to another team) in ``effects`` that the file did not
+    show yet: re-routes that never were, as classify re-routes no escalated ticket (each
+    its instant and who made it: its `team:` line and the unassigning that goes with it,
+    made together)."""
+    moved = [e.at for e in effects if any(x.kind != "priority" for x in e.change.escalations)]
+    if not moved:
+        return frozenset()
+    first = min(moved)
+    return frozenset(
+        (a.at, a.by) for a in field_changes(ticket.activity, "team")
+        if a.at > first and _rerouted(a)
+    )  # fmt: skip
+
+
+def _reroutes_undone(
+    ticket: Ticket, effects: list[_Effect], since: dt.datetime, until: dt.datetime
+) -> list[_Effect]:
+    """What a re-route that never was (:func:`_void_reroutes`) in (since, until] did to the
+    requests: the one to the team it went to, which it answered as the ticket's new owner,
+    open again, as after hourly sweeps, which saw the ticket escalated and no re-route
+    (audit helper-420: the request's OLA never ran, nor the rule on its breach)."""
+    void = {v for v in _void_reroutes(ticket, effects) if since < v[0] <= until}
+    if not void:
+        return []
+    made = []
+    for at, by in sorted(void):
+        reopened = tuple(
+            replace(r, state="open", closed=None, closed_by=None)
+            for r in ticket.requests
+            if r.state == "answered" and r.closed == at and r.closed_by == by
+            and any(a.at == at and a.by == by and a.event == f"request answered by {r.team}"
+                    and a.note == f"the ticket was re-routed to {r.team}"
+                    for a in ticket.activity)
+        )  # fmt: skip
+        if reopened:
+            made.append(_Effect(f"the re-routing by {by}, never made", at,
+                                Change(requests=reopened)))  # fmt: skip
+    return made
 
 
 def _rerouted(line: Activity) -> bool:

@@ -5102,3 +5102,62 @@ def test_a_classify_that_re_routed_a_ticket_a_missed_rule_escalated_leaves_it_es
     esc.ok("sweep", "--no-report", now="2026-11-23T16:00:00+01:00")
     assert unchecked() == before  # (the next sweep has nothing to do)
     assert esc("validate", now="2026-11-23T16:00:00+01:00").code == 0
+
+
+@pytest.mark.parametrize("hourly", [True, False])
+def test_a_void_re_route_unassigns_no_one_a_missed_rule_assigned(
+    tmp_path: Path, hourly: bool
+) -> None:
+    """A billing ticket assigned to maya; at 13:00 a missed rule escalates it to
+    engineering and `eng-lead` assigns engineering's lead.  alice's 15:30 classify on the
+    file as it was re-routed it and unassigned maya: the re-route never was (the ticket
+    was escalated), and its unassigning took the lead's assignment away (audit
+    helper-420)."""
+    root = tmp_path / "ws"
+    Esc(tmp_path, now="2026-11-23T08:00:00+01:00").ok("init", str(root))
+    shutil.copy(REPO / "teams.yaml", root / "teams.yaml")
+    with (root / "rules.yaml").open("a") as rules:
+        rules.write("  - name: eng-lead\n    when: {team: engineering, assignee: null,"
+                    ' age: "<7h"}\n    then: {assign: lead}\n')  # fmt: skip
+    esc = Esc(root)
+    ticket = esc.ok("create", "--title", "x", "--category", "billing",
+                    now="2026-11-23T08:00:00+01:00").strip()  # fmt: skip
+    esc.ok("assign", ticket, "maya", now="2026-11-23T08:05:00+01:00")
+    if hourly:
+        for hour in (10, 11, 12, 13, 14, 15):
+            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+    esc.ok("classify", ticket, "--category", "bug", now="2026-11-23T15:30:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-23T17:00:00+01:00")
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T17:00:00+01:00"))
+    assert (shown["team"], shown["assignee"]) == ("engineering", "nadia")  # (its lead)
+
+
+@pytest.mark.parametrize("hourly", [True, False])
+def test_a_void_re_route_answers_no_request(tmp_path: Path, hourly: bool) -> None:
+    """alice asks sre at 08:05; a missed rule escalates the ticket to engineering at 13:00;
+    alice's 15:30 classify as an outage, on the file as it was, re-routed it to sre and so
+    answered sre's request.  The re-route never was (the ticket was escalated): the request
+    stays open, its OLA breaches, and the rule on that breach acts, as after hourly sweeps
+    (audit helper-420)."""
+    root = tmp_path / "ws"
+    Esc(tmp_path, now="2026-11-23T08:00:00+01:00").ok("init", str(root))
+    shutil.copy(REPO / "teams.yaml", root / "teams.yaml")  # (sre handles outage)
+    rules = root / "rules.yaml"
+    text = rules.read_text().replace("  - when: {category: outage}\n    team: engineering\n", "")
+    text = text.replace("resolution: 24h}", "resolution: 24h, collaboration: 8h}")
+    text = re.sub(r"  - name: outage-is-urgent\n.*\n.*\n", "", text)  # (its priority as is)
+    rules.write_text(text + "  - name: ola-late\n    when: {sla.collaboration: breached}\n"
+                     '    then: {priority: raise, note: "sre is late"}\n')  # fmt: skip
+    esc = Esc(root)
+    assert esc("validate").code == 0, esc("validate").err
+    ticket = esc.ok("create", "--title", "x", "--category", "billing", "--priority", "low",
+                    now="2026-11-23T08:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "sre", "--ask", "logs?", now="2026-11-23T08:05:00+01:00")
+    if hourly:
+        for hour in (10, 11, 12, 13, 14, 15):
+            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+    esc.ok("classify", ticket, "--category", "outage", now="2026-11-23T15:30:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-24T12:00:00+01:00")
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-24T12:00:00+01:00"))
+    assert (shown["team"], shown["priority"]) == ("engineering", "normal")
+    assert [(r["team"], r["state"]) for r in shown["requests"]] == [("sre", "open")]
