@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -169,7 +169,7 @@ def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
     # the one it overrides: by its own name it is itself, and recursed until Python stopped)
     loaders: list[jinja2.BaseLoader] = [jinja2.PrefixLoader({"esc": shipped})]
     if overrides is not None:
-        loaders.append(jinja2.FileSystemLoader(str(overrides)))
+        loaders.append(_own_files_loader(overrides))
     loaders.append(shipped)
     # A workspace's templates come with its commits, which anyone who may edit a ticket
     # may make: rendered in jinja's sandbox, which refuses the attributes that lead out of
@@ -195,6 +195,33 @@ def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
     env.filters["last_day"] = last_day
     env.globals["links"] = "../"
     return env
+
+
+def _own_files_loader(folder: Path) -> Any:
+    """jinja's loader of the workspace's ``templates/``, which takes no template reached
+    through a symbolic link (the folder, a folder in it, or the file): git commits links,
+    and a `summary.md.j2` linked to /proc/self/environ, or an `{% include %}` through a
+    link to /etc, put the sweep's secrets and the host's files in the reports, whatever
+    the sandbox (audit helper-422).  EscError, naming the link."""
+    import jinja2
+
+    class OwnFiles(jinja2.FileSystemLoader):
+        def get_source(
+            self, environment: jinja2.Environment, template: str
+        ) -> tuple[str, str, Callable[[], bool]]:
+            found = super().get_source(environment, template)
+            pieces = jinja2.loaders.split_template_path(template)
+            for depth in range(len(pieces) + 1):
+                path = os.path.join(str(folder), *pieces[:depth])
+                if os.path.islink(path):
+                    shown = "/".join([folder.name, *pieces[:depth]])
+                    raise EscError(
+                        f"{shown}: a symbolic link; esc renders only templates that are"
+                        " files of the workspace's templates/ folder"
+                    )
+            return found
+
+    return OwnFiles(str(folder))
 
 
 def _bytecode_cache(folder: Path | None) -> Any:

@@ -133,6 +133,35 @@ def test_a_broken_template_override_is_one_line_and_exit_1(
     assert (result.code, result.err, result.out) == (1, error + "\n", "")
 
 
+@pytest.mark.parametrize("how", ["the template", "a folder it includes from", "templates/"])
+def test_a_template_override_reached_through_a_link_is_refused(
+    demo: Path, tmp_path: Path, how: str
+) -> None:
+    """Git commits symbolic links: a `summary.md.j2` linked to /proc/self/environ put the
+    sweep's secrets in reports/, and an `{% include %}` through a link to /etc the host's
+    files, whatever the sandbox (audit helper-422).  One line, exit 1, nothing rendered."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.j2").write_text("SECRET=hunter2\n")
+    templates = demo / "templates"
+    if how == "templates/":
+        templates.symlink_to(outside)
+        (outside / "report.md.j2").write_text("{% include 'secret.j2' %}\n")
+    else:
+        templates.mkdir()
+        if how == "the template":
+            (templates / "report.md.j2").symlink_to(outside / "secret.j2")
+        else:
+            (templates / "etc").symlink_to(outside)
+            (templates / "report.md.j2").write_text("{% include 'etc/secret.j2' %}\n")
+    result = Esc(demo)("report", "--format", "markdown")
+    assert (result.code, result.out) == (1, "")
+    assert "a symbolic link; esc renders only templates that are files of" in result.err
+    swept = Esc(demo)("sweep", "--report-dir", str(tmp_path / "out"))
+    assert swept.code == 1 and "the reports were not rendered" in swept.err
+    assert "hunter2" not in "".join(p.read_text() for p in (tmp_path / "out").glob("*"))
+
+
 @pytest.fixture
 def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This machine's time zone is Europe/Berlin (summer time until 25 October 2026)."""
