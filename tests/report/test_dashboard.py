@@ -434,6 +434,22 @@ def test_an_empty_workspace_renders_in_chromium(
     loaded.page.close()
 
 
+def test_a_long_unbroken_title_fits_a_phone(
+    browser: BrowserContext, esc: Esc, workspace: Path
+) -> None:
+    """An escalated ticket titled with a long URL: the "Worked by several teams" list made
+    the whole page pan sideways on a phone (838 px at 360; audit helper-422)."""
+    title = "Checkout fails: https://api.example.com/v2/payments/charges/" + "x" * 120
+    made = esc.ok("create", "--title", title, "--priority", "urgent",
+                  now="2026-11-19T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("escalate", made, "--up", "--reason", "outage", now="2026-11-19T10:10:00+01:00")
+    html, _ = render(esc, workspace / "index.html")
+    loaded = load(browser, html, width=360)
+    assert title in loaded.page.content()
+    assert loaded.js("document.documentElement.scrollWidth") <= 360
+    loaded.page.close()
+
+
 # ---------------------------------------------------------------- without a browser
 
 
