@@ -19,7 +19,8 @@ from esc.domain.timestamps import coerce_timestamp
 # The front-matter keys of an article, in the order esc writes them; all required.
 ARTICLE_KEYS = ("id", "title", "categories", "tags", "updated")
 PREFIX = "KB"
-_ID = re.compile(r"KB-(\d{4,})")
+_ID = re.compile(r"KB-([0-9]{4,})")  # (ASCII digits: `KB-٠٠٣٩` validated, and was KB-0039
+# to `kb new` but to no lookup: audit helper-425)
 
 
 def id_number(article_id: str) -> int | str:

@@ -79,7 +79,11 @@ class ImapSource:
         try:
             if s.security == "starttls":
                 self._call("STARTTLS", client.starttls, context)
-            self._call(f"login as {s.user}", client.login, s.user, s.password)
+            # (LOGIN takes ASCII alone: a user or password with `ä` failed, "ascii"; such
+            # a one logs in by AUTHENTICATE PLAIN, in UTF-8: audit helper-424)
+            plain = (s.user + s.password).isascii()
+            login = client.login if plain else client.plain_login
+            self._call(f"login as {s.user}", login, s.user, s.password)
             self._call(f"folder {s.folder}", client.select_folder, s.folder)
             for folder in (s.done_folder, s.quarantine_folder):
                 if folder is not None and not self._call("list", client.folder_exists, folder):

@@ -35,6 +35,8 @@ def test_a_good_front_matter_is_an_article() -> None:
     [
         ({"categores": ["account"]}, 7, "unknown key 'categores' (did you mean 'categories'?)"),
         ({"id": "3"}, 2, "id '3' is not like KB-0001"),
+        # (digits of another script: read as 39 by `kb new`, by no lookup; audit helper-425)
+        ({"id": "KB-\u0660\u0660\u0663\u0669"}, 2, "is not like KB-0001"),
         ({"title": ""}, 3, "title must be one line of text"),
         ({"title": "Unlock\nan account\n"}, 3, "title must be one line of text, not several"),
         ({"tags": "login"}, 5, "tags must be a list of words"),

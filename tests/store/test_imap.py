@@ -23,6 +23,7 @@ from tests.conftest import Esc
 
 DOVECOT = shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/usr/local/sbin")
 PASSWORD = "s3cret"
+UMLAUTS = "pässwörd"  # (another user's: LOGIN takes ASCII alone)
 
 
 @dataclass
@@ -100,7 +101,8 @@ def imap(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Imap]:
          "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
         check=True, capture_output=True,
     )  # fmt: skip
-    (here / "users").write_text(f"esc:{{PLAIN}}{PASSWORD}\n")
+    (here / "users").write_text(f"esc:{{PLAIN}}{PASSWORD}\nesc2:{{PLAIN}}{UMLAUTS}\n",
+                                encoding="utf-8")  # fmt: skip
     (here / "users").chmod(0o644)
     port = _free_port()
     config = here / "dovecot.conf"
@@ -198,6 +200,17 @@ def test_an_imap_message_deleted_but_not_yet_expunged_is_not_taken(
     assert "/INBOX#2: new ticket" in out
     assert len(list((workspace / "tickets").glob("*.md"))) == 1
     assert imap.flags()[0] == {b"\\Deleted"}  # (left as the reader left it)
+
+
+def test_a_password_that_is_not_ascii_logs_in(esc: Esc, workspace: Path, imap: Imap) -> None:
+    """IMAP's LOGIN takes ASCII alone: a password with umlauts failed, "login as esc2:
+    ascii" (audit helper-424); it logs in by AUTHENTICATE PLAIN, in UTF-8."""
+    args = imap.args()
+    args[args.index("esc")] = "esc2"
+    result = esc(*args, env={"ESC_IMAP_PASSWORD": UMLAUTS})
+    assert (result.code, result.out, result.err) == (0, "0 messages\n", "")
+    wrong = esc(*args, env={"ESC_IMAP_PASSWORD": "pässwort"})
+    assert wrong.code == 1 and "login as esc2: " in wrong.err and "ascii" not in wrong.err
 
 
 def test_imap_failures_are_one_line(esc: Esc, workspace: Path, imap: Imap) -> None:
