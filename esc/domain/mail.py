@@ -207,11 +207,30 @@ def sender_allowed(
     everyone."""
     for pattern in deny:
         for who in (address, customer) if customer else (address,):
-            if fnmatch.fnmatchcase(who, pattern.lower()):
+            if fnmatch.fnmatchcase(_ascii_domain(who), _ascii_domain(pattern)):
                 return f"sender {who} is denied ({pattern})"
-    if allow and not any(fnmatch.fnmatchcase(address, p.lower()) for p in allow):
+    if allow and not any(
+        fnmatch.fnmatchcase(_ascii_domain(address), _ascii_domain(p)) for p in allow
+    ):
         return f"sender {address} is not allowed"
     return None
+
+
+def _ascii_domain(address: str) -> str:
+    """``address`` (or a pattern of one) in lower case, its domain's labels in their ASCII
+    form (IDNA: `müller.example` is `xn--mller-kva.example`, as mail headers carry it):
+    `--deny müller.example` let `x@xn--mller-kva.example` in, and `--allow` turned it away
+    (audit helper-424)."""
+    local, at, domain = address.lower().rpartition("@")
+    if domain.isascii():
+        return address.lower()
+    labels = []
+    for label in domain.split("."):
+        try:
+            labels.append(label if label.isascii() else label.encode("idna").decode("ascii"))
+        except UnicodeError:  # (no label IDNA can write: compared as it is)
+            labels.append(label)
+    return f"{local}{at}{'.'.join(labels)}"
 
 
 def created_at(date: dt.datetime | None, now: dt.datetime) -> dt.datetime:

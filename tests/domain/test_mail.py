@@ -91,6 +91,19 @@ def test_automatic_mail_is_recognised(
     assert mails.automatic(a_mail(headers=headers, address=address), {"T-4k8q2m7x"}) == why
 
 
+def test_a_domain_is_the_same_in_unicode_and_in_its_ascii_form() -> None:
+    """`--deny müller.example` let `x@xn--mller-kva.example` (as mail headers carry it) in,
+    and `--allow` turned it away; the other way round too (audit helper-424)."""
+    unicode, ascii_form = "*@müller.example", "*@xn--mller-kva.example"
+    for sender, pattern in (("x@xn--mller-kva.example", unicode), ("x@müller.example", ascii_form),
+                            ("x@MÜLLER.example", unicode)):  # fmt: skip
+        assert mails.sender_allowed(sender, (), (pattern,)) == (
+            f"sender {sender} is denied ({pattern})"
+        )
+        assert mails.sender_allowed(sender, (pattern,), ()) is None
+    assert mails.sender_allowed("x@mueller.example", (unicode,), ()) is not None
+
+
 def test_deny_wins_and_an_allow_list_excludes_the_rest() -> None:
     assert mails.sender_allowed("jane@shop.example", (), ()) is None
     assert mails.sender_allowed("jane@shop.example", ("*@SHOP.example",), ()) is None
