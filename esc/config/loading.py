@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from esc.domain.choices import did_you_mean, letter_left_out, shown, swapped, unknown_choice
+from esc.domain.choices import (
+    did_you_mean,
+    folded,
+    letter_left_out,
+    shown,
+    swapped,
+    unknown_choice,
+)
 from esc.domain.conditions import BUILT_IN_KEYS, ConditionError, Vocabulary, compile_condition
 from esc.domain.config import (
     DEFAULT_PRIORITIES,
@@ -304,15 +311,19 @@ def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader
                 + did_you_mean(team.escalates_to, sorted(teams)),
             )
         for category in team.handles:
-            if owners.get(category) == team.key:
+            # (in any case and Unicode form, as every command takes a category: `Billing`
+            # beside another team's `billing` sent each spelling to its own team, and
+            # validate said ok; audit helper-421)
+            key = folded(category)
+            if owners.get(key) == team.key:
                 said = f"team {team.key}: handles lists {category!r} twice"
                 reader.add(line_of(raw_team, "handles"), said)
-            elif category in owners:
+            elif key in owners:
                 reader.add(
                     line_of(raw_team, "handles"),
-                    f"category {category!r} is claimed by both {owners[category]} and {team.key}",
+                    f"category {category!r} is claimed by both {owners[key]} and {team.key}",
                 )
-            owners.setdefault(category, team.key)
+            owners.setdefault(key, team.key)
     for team in teams.values():
         seen = [team.key]
         step = team.escalates_to

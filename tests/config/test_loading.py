@@ -121,6 +121,29 @@ teams:
     ]
 
 
+@pytest.mark.parametrize(
+    ("mine", "other"),
+    [("billing", "Billing"), ("billing", "BILLING"), ("caf\u00e9", "cafe\u0301")],
+)
+def test_a_category_two_teams_claim_in_other_cases_or_forms_is_claimed_twice(
+    mine: str, other: str
+) -> None:
+    """`handles: [billing]` beside another team's `[Billing]` (or the same word in the other
+    Unicode form): every command takes a category in any case, and `Billing` went to the
+    second team, `billing` to the first, while validate said ok (audit helper-421)."""
+    teams = f"""\
+intake: desk
+teams:
+  desk:
+    members: [ann]
+    handles: [{mine}]
+  ops:
+    members: [olga]
+    handles: [bug, {other}]
+"""
+    assert f"teams.yaml:8: category {other!r} is claimed by both desk and ops" in findings(teams)
+
+
 def test_a_value_of_the_wrong_kind_is_named_by_its_kind_not_in_python_notation() -> None:
     teams = """\
 intake: {desk: 1}
