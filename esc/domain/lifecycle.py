@@ -17,6 +17,7 @@ from esc.domain.config import Config
 from esc.domain.errors import BadInput, Refused
 from esc.domain.model import (
     CHANNELS,
+    COMPARISON_MARKS,
     OPTIONAL_FIELDS,
     TICKET_FIELDS,
     Activity,
@@ -293,7 +294,9 @@ def classify(
 
 def require_name(name: str, what: str) -> None:
     """BadInput unless ``name`` can name a person in a ticket file (``what``: the assignee,
-    --by): not empty, one line, no control character, not starting with ``-``."""
+    --by): not empty, one line, no control character, not starting with ``-``, nor with
+    what a filter reads as a comparison (`assign T '=bob' --force` wrote an assignee no
+    `--assignee` could ever select: audit helper-421)."""
     if not name.strip():
         raise BadInput(f"{what} is empty: name a person")
     problem = line_problem(name)
@@ -301,6 +304,12 @@ def require_name(name: str, what: str) -> None:
         raise BadInput(f"{what} {name!r} is no name: {problem}")
     if name.strip().startswith("-"):  # (`--by --json`, `assign T -- -bob`: an option's look)
         raise BadInput(f"{what} {name!r} is no name: it starts with '-', as an option does")
+    mark = name.strip()[:1]
+    if mark in COMPARISON_MARKS:
+        raise BadInput(
+            f"{what} {name!r} is no name: it starts with {mark!r}, which a filter reads as a"
+            " comparison"
+        )
 
 
 UNASSIGNED = "none"  # the assignee that takes a ticket's assignee away
@@ -323,6 +332,7 @@ def assign(
     assignee away (the ticket stays open: someone still has to take it)."""
     _check_open(ticket, "assign it")
     require_name(person, "the assignee")
+    person = person.strip()  # (`'  bob'` was written so, and no filter named it)
     if person.casefold() == UNASSIGNED:  # (`esc assign ID none`, as `list --assignee none`)
         if ticket.assignee is None:
             raise Refused(f"{ticket.id} is not assigned to anyone")

@@ -251,6 +251,23 @@ def test_a_name_given_with_by_that_cannot_be_written_is_refused_not_changed(
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("given", ["=bob", ">bob", "!bob", "<bob"])
+def test_an_assignee_no_filter_could_select_is_refused(
+    esc: Esc, workspace: Path, given: str
+) -> None:
+    """`assign T '=bob' --force` wrote an assignee `--assignee` can never select (a filter
+    reads `=`, `!`, `<` and `>` as a comparison), as `esc tag` refuses such a tag (audit
+    helper-421); and `'  bob'` was written with its spaces.  Exit 2, nothing written."""
+    ticket = esc.ok("create", "--title", "t", "--category", "billing").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    before = path.read_bytes()
+    refused = esc("assign", ticket, given, "--force")
+    assert refused.code == 2 and "which a filter reads as a comparison" in refused.err
+    assert path.read_bytes() == before
+    esc.ok("assign", ticket, "  bob", "--force")
+    assert ticket in esc.ok("list", "--assignee", "bob")
+
+
 def test_show_prints_a_multi_line_escalation_reason_on_one_line(esc: Esc) -> None:
     ticket = esc.ok("create", "--title", "t", "--body", "x").strip()
     esc.ok("escalate", ticket, "--up", "--reason", "multi\nline: reason")
