@@ -824,7 +824,11 @@ def _evaluated(
                or resolution is not None or kb is not None else "")
         )  # fmt: skip
     b = _Builder(ticket, now, actor)
-    if feedback and feedback.strip():
+    given = [e for e in ticket.entries if e.kind == "feedback"]
+    # (the feedback the last one said already: a survey's webhook sent again, which added it
+    # twice and said "recorded", as a score given again changes nothing: audit helper-421)
+    again = bool(given) and given[-1].text.strip() == (feedback or "").strip()
+    if feedback and feedback.strip() and not again:
         b.entry("feedback", feedback, author=ticket.customer or "customer")
     if csat is not None and csat != ticket.csat:
         b.set("csat", csat)

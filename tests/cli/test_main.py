@@ -1045,6 +1045,11 @@ def test_a_survey_answered_after_closing_is_recorded(esc: CheckedEsc, workspace:
     again = esc.ok("close", ticket_id, "--csat", "2", now=LATER)
     assert again == f"{ticket_id}: CSAT 2 already recorded; nothing changed\n"
     assert ticket_file(workspace, ticket_id).read_bytes() == before
+    # (and the same feedback with it, a survey's webhook sent again: it was added twice;
+    # audit helper-421)
+    retried = esc.ok("close", ticket_id, "--csat", "2", "--feedback", "Too slow ", now=LATER)
+    assert retried == f"{ticket_id}: CSAT 2 and feedback already recorded; nothing changed\n"
+    assert ticket_file(workspace, ticket_id).read_bytes() == before
 
 
 @pytest.mark.parametrize("finish", ["resolve", "close"])
