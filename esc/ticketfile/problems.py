@@ -135,6 +135,13 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         if at is not None and ticket.created is not None and at < ticket.created:
             said = f"{key} {format_timestamp(at)} is before created"
             add(key, f"{said} {format_timestamp(ticket.created)}")
+    lines = doc.item_lines.get("escalations", [])
+    for n, escalation in enumerate(ticket.escalations):  # (made before the ticket was: as
+        # contradictory, counted by reports in a period before it; audit helper-421)
+        if ticket.created is not None and escalation.at < ticket.created:
+            line = lines[n] if n < len(lines) else None
+            said = f"escalation {n + 1}: at {format_timestamp(escalation.at)} is before created"
+            add("escalations", f"{said} {format_timestamp(ticket.created)}", line)
     lines = doc.item_lines.get("requests", [])
     for n, request in enumerate(ticket.requests):  # (asked before the ticket was: as
         # contradictory, and an OLA counted from a wrong start; one closed before it was

@@ -429,6 +429,24 @@ def test_a_request_asked_before_its_ticket_or_closed_before_asked_is_named(
     assert esc("validate", now="2026-12-02T12:00:00+01:00").code == 0
 
 
+def test_an_escalation_before_its_ticket_is_named(esc: Esc, workspace: Path) -> None:
+    """An escalation hand-dated two years before `created` passed validate, as a request
+    asked before it no longer does (audit helper-421)."""
+    ticket = esc.ok("create", "--title", "t", "--category", "billing", "--body", "b",
+                    now="2026-12-01T10:00:00+01:00").strip()  # fmt: skip
+    esc.ok("escalate", ticket, "--priority", "high", "--reason", "r",
+           now="2026-12-01T10:02:00+01:00")  # fmt: skip
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if "{at: 2026-12-01T10:02" in x)
+    path.write_text(text.replace("{at: 2026-12-01T10:02:00", "{at: 2025-01-01T00:00:00"))
+    result = esc("validate", now="2026-12-02T12:00:00+01:00")
+    said = "escalation 1: at 2025-01-01T00:00:00+01:00 is before created 2026-12-01T10:00:00+01:00"
+    assert result.code == 1 and findings(result) == [f"tickets/{ticket}.md:{line}: {said}"]
+    path.write_text(text)
+    assert esc("validate", now="2026-12-02T12:00:00+01:00").code == 0
+
+
 def test_times_before_created_are_named_and_reports_count_no_negative_duration(
     esc: Esc, workspace: Path
 ) -> None:
