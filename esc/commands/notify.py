@@ -70,6 +70,10 @@ def test(session: Session, target: str) -> Output:
     elif notify is not None and (target in notify.teams or target in notify.people):
         both = (*notify.teams.get(target, ()), *notify.people.get(target, ()))
         names = tuple(dict.fromkeys(both))
+        if not names:  # (`support: []`: nothing was sent, and it said nothing, exit 0;
+            # audit helper-423)
+            raise EscError(f"notify test: {target} has no target in rules.yaml's notify:;"
+                           " nothing was sent")  # fmt: skip
     else:
         known = (  # (a team's or a person's name is taken too: said with the targets)
             tuple(dict.fromkeys((*notify.targets, *notify.teams, *notify.people)))

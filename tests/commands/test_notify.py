@@ -1885,6 +1885,19 @@ def test_a_re_routing_and_two_escalations_in_one_second_are_told_as_they_were(
     ]
 
 
+def test_notify_test_of_a_team_with_no_target_says_nothing_was_sent(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """`teams: {support: []}`: `notify test support` sent nothing, printed nothing and
+    exited 0, which reads as success (audit helper-423)."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY.replace("[support-chat]", "[]"))
+    result = esc("notify", "test", "support")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "esc: notify test: support has no target in rules.yaml's notify:;" \
+        " nothing was sent\n"
+    assert hook.posts == []
+
+
 def test_a_rule_whose_target_was_replaced_pages_the_new_one(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
