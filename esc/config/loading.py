@@ -36,7 +36,7 @@ from esc.domain.config import (
     vocabulary,
 )
 from esc.domain.errors import LONE_SURROGATE_PROBLEM, escape_surrogates
-from esc.domain.model import holds_lone_surrogate, name_problem
+from esc.domain.model import holds_lone_surrogate, name_problem, one_form
 from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
@@ -604,8 +604,14 @@ def _notify(
         if not isinstance(section, CommentedMap):
             reader.add(line_of(raw, key), f"notify.{key} must map names to targets")
             continue
-        for who, value in section.items():
-            line = line_of(section, who)
+        for raw_who, value in section.items():
+            line = line_of(section, raw_who)
+            who = str(raw_who)
+            same = [k for k in known or () if one_form(k) == one_form(who)]
+            if known is not None and who not in known and same:  # (in the other Unicode
+                # form: `zoë` typed NFD was "unknown person 'zoë' (did you mean 'zoë'?)",
+                # and never told; audit helper-423)
+                who = same[0]
             if known is not None and who not in known:
                 what = "team" if key == "teams" else "person"
                 said = f"notify.{key}: {unknown_choice(what, str(who), known)}"

@@ -993,6 +993,16 @@ def test_the_starter_files_example_of_fields_loads() -> None:
     assert config.fields == ("vip", "region")
 
 
+def test_a_person_in_notify_people_in_the_other_unicode_form_is_the_member() -> None:
+    """teams.yaml's `zoë` (NFC), rules.yaml's `notify.people` key `zoë` typed NFD: "unknown
+    person 'zoë' (did you mean 'zoë'?)", and she was never told (audit helper-423)."""
+    teams = SMALL_TEAMS.replace("members: [ann]", "members: [ann, zo\u00eb]")
+    rules = ('notify:\n  targets: {z: "json://hooks.example.com/z"}\n'
+             "  people:\n    zoe\u0308: z\n")  # fmt: skip
+    config = loads(teams, rules)
+    assert config.notify is not None and config.notify.people == {"zo\u00eb": ("z",)}
+
+
 # ---------------------------------------------------------------- customer_mail
 
 MAIL_TARGETS = """\
