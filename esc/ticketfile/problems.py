@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from esc.domain.choices import did_you_mean, unknown_choice
+from esc.domain.choices import as_text, did_you_mean, unknown_choice
 from esc.domain.conditions import INTAKE_KEYS
 from esc.domain.config import Config, Finding
 from esc.domain.errors import ParseError
@@ -78,6 +78,11 @@ def misfits(doc: TicketDoc, config: Config) -> list[ParseError]:
     return [ParseError(f.path, f.line, f.message) for f in check_ticket(doc, config) if f.blocking]
 
 
+# the fields that are text (a name, a title, an address): a number or a boolean there is a
+# hand edit YAML read otherwise than it looks
+_TEXT_FIELDS = ("title", "customer", "assignee", "category", "impact", "urgency", "kb")
+
+
 def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     out = [Finding(doc.path, line, message) for line, message in doc.problems]
 
@@ -109,6 +114,14 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
                 add(key, f"{key} is set, but the ticket is {ticket.status} (reopening clears"
                     " it): remove it, or give the ticket the status it belongs to",
                     blocking=False)  # fmt: skip
+    for key in _TEXT_FIELDS:  # (written by hand unquoted: a phone number's leading 0 lost,
+        # `1e3` a title of 1000.0, and so written into what esc writes next; not blocking:
+        # its words are shown as read; audit helper-421)
+        value = doc.data.get(key)
+        if isinstance(value, (bool, int, float)):
+            kind = "a boolean" if isinstance(value, bool) else "a number"
+            add(key, f"{key} is read as {kind} ({as_text(value)}), not as written: quote it",
+                blocking=False)  # fmt: skip
     problem = None if not ticket.title or ticket.title.isprintable() else line_problem(ticket.title)
     if problem is not None:  # (written by hand as a block, `title: |`, or with an escape,
         # "\0": `create` refuses it; not blocking, its words are shown, escaped)

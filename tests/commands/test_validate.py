@@ -429,6 +429,27 @@ def test_a_request_asked_before_its_ticket_or_closed_before_asked_is_named(
     assert esc("validate", now="2026-12-02T12:00:00+01:00").code == 0
 
 
+def test_a_text_field_yaml_reads_as_a_number_or_a_boolean_is_named(
+    esc: Esc, workspace: Path
+) -> None:
+    """`customer: 0612345678` written by hand lost its leading 0, `title: 1e3` became
+    1000.0, and both went into what esc wrote next; validate said ok (audit helper-421).
+    Named, not blocking."""
+    ticket = esc.ok("create", "--title", "t", "--category", "billing").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text()
+    path.write_text(text.replace("customer: null", "customer: 0612345678")
+                    .replace("title: t\n", "title: 1e3\n"))  # fmt: skip
+    result = esc("validate")
+    assert result.code == 1
+    assert f"tickets/{ticket}.md:3: title is read as a number (1000.0), not as written:" \
+        " quote it" in result.err
+    assert "customer is read as a number (612345678), not as written: quote it" in result.err
+    assert esc("show", ticket).code == 0  # (not blocking)
+    path.write_text(text)
+    assert esc("validate").code == 0
+
+
 def test_an_escalation_before_its_ticket_is_named(esc: Esc, workspace: Path) -> None:
     """An escalation hand-dated two years before `created` passed validate, as a request
     asked before it no longer does (audit helper-421)."""
