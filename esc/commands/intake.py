@@ -41,6 +41,7 @@ from esc.domain.model import (
     Ticket,
     holds_lone_surrogate,
     line_problem,
+    one_form,
     shows_nothing,
     texts_of,
 )
@@ -116,7 +117,9 @@ class _Index:
                     index.awaiting[key] = ticket.id
             external = ticket.extra.get(mails.EXTERNAL_ID)
             if external is not None:
-                index.external[(ticket.channel or "", str(external).strip())] = ticket.id
+                index.external[(ticket.channel or "", one_form(str(external).strip()))] = (
+                    ticket.id
+                )
             follows = ticket.extra.get(mails.FOLLOWS)
             if isinstance(follows, str):
                 created[ticket.id] = ticket.created
@@ -192,7 +195,7 @@ class _Broken:
                 except YamlError:
                     continue
                 value = read.get(mails.EXTERNAL_ID) if isinstance(read, Mapping) else None
-                if value is not None and str(value).strip() == external:
+                if value is not None and one_form(str(value).strip()) == external:
                     return ticket_id
         return None
 
@@ -939,8 +942,9 @@ def _json_intake(
     external = values["external_id"]
     if external is not None and not external.strip():
         raise BadInput(f"--json item {n}: external_id is empty (leave it out instead)")
-    if external is not None:  # (a form that pads its ids: " 42 " is the item 42 is)
-        external = external.strip()
+    if external is not None:  # (a form that pads its ids: " 42 " is the item 42 is; and in
+        # one Unicode form: `café-1` sent NFC and then NFD made two tickets, helper-424)
+        external = one_form(external.strip())
     problem = None if external is None else line_problem(external)
     if problem is not None:
         raise BadInput(f"--json item {n}: external_id must be one line of text, but {problem}")

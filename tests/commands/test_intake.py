@@ -408,6 +408,10 @@ def test_json_intake_is_idempotent_by_external_id(esc: Esc, workspace: Path) -> 
     out = esc.ok("intake", "--json", "-", input=json.dumps(padded))
     assert "form-3: already taken" in out
     assert len(tickets(workspace)) == 2
+    # (in either Unicode form: `café-1` sent NFC, then NFD, made two tickets; helper-424)
+    for cafe in ("caf\u00e9-1", "cafe\u0301-1"):
+        esc.ok("intake", "--json", "-", input=json.dumps({"title": "c", "external_id": cafe}))
+    assert len(tickets(workspace)) == 3
     (chat,) = [t for t, text in tickets(workspace).items() if "chat-17" in text]
     ticket = shown(esc, chat)
     assert (ticket["channel"], ticket["category"], ticket["priority"]) == ("chat", "bug", "high")
