@@ -475,7 +475,7 @@ def _outcome(run: _Run, mail: mails.Mail, attachments: list[store.Attachment]) -
     for answered in mails.recorded_ids(ticket.extra, mails.REPLIES_TO):
         index.awaiting.setdefault((answered, mails.customer_address(mail)), ticket.id)
     index.addresses[ticket.id] = mails.customer_address(mail)
-    acknowledged = ACKNOWLEDGED if _acknowledge(run, ticket, mail) else ""
+    acknowledged = _acknowledge(run, ticket, mail)
     if target is not None:
         index.follow_ups[target] = ticket.id
         _note_follow_up(run, target, ticket.id)
@@ -497,21 +497,24 @@ def _closed_now(run: _Run, ticket_id: str) -> bool:
         return False
 
 
-def _acknowledge(run: _Run, ticket: Ticket, mail: mails.Mail) -> bool:
+def _acknowledge(run: _Run, ticket: Ticket, mail: mails.Mail) -> str:
     """Queue the acknowledgement of a new ticket, when rules.yaml asks for one (after the
-    ticket is written: a crash in between loses the acknowledgement, never sends two)."""
+    ticket is written: a crash in between loses the acknowledgement, never sends two); what
+    its line says of it (nothing when none is asked for).  A customer with no address esc
+    can send to (`"jane doe"@shop.example`, `jane@shop`) gets none, said so: the line said
+    nothing of it (audit helper-424)."""
     settings = run.session.config.customer_mail
     if settings is None or settings.acknowledge is None:
-        return False
+        return ""
     outgoing = customer_mail.acknowledgement(
         settings, ticket.id, ticket.title, mails.customer_of(mail), mail.subject,
         mail.message_id or "",
     )
     if outgoing is None:
-        return False
+        return ", acknowledgement not sent (no e-mail address esc can send to)"
     message = outbox.customer_message(outgoing, settings.target, run.session.now)
     run.queued += outbox.Outbox(run.session.workspace.root).queue([message])
-    return True
+    return ACKNOWLEDGED
 
 
 def _deliver(run: _Run) -> None:

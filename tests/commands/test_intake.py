@@ -1132,6 +1132,19 @@ def test_an_acknowledgement_not_sent_is_not_said_to_be(
     assert ", acknowledged" not in result.out and "failed" in result.err
 
 
+def test_a_customer_esc_cannot_mail_is_said_to_get_no_acknowledgement(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """From `"jane doe"@shop.example` (a quoted local part, which esc sends no mail to): no
+    acknowledgement, and the line said nothing of it, where the README says every new
+    mail ticket's line ends with it (audit helper-424)."""
+    with (workspace / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(CUSTOMER_MAIL)
+    box = corpus.mbox(tmp_path / "in.mbox", corpus.message(sender='<"jane doe"@shop.example>'))
+    out = esc.ok("intake", "--mbox", str(box))
+    assert ", acknowledgement not sent (no e-mail address esc can send to)" in out, out
+
+
 def test_intake_sends_its_acknowledgements_alone_never_what_others_left_queued(
     esc: Esc,
     workspace: Path,
