@@ -1388,9 +1388,16 @@ def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
     which ``--follow`` leaves out; never a merge that did not change it.  (``--follow``
     with ``--cc`` lists every merge of the repository, whatever it touched.)"""
     form = "--format=%H%x1f%an%x1f%aI%x1f%s%x1f%P"
+    literal = {"GIT_LITERAL_PATHSPECS": "1"}  # (a folder named `desk*[1]` is no pattern:
+    # it matched `desk1/`, whose commits were told; audit helper-427)
     try:
-        followed = output(root, "log", "--follow", "--format=%H", "--", str(path)).split()
-        merges = output(root, "log", "--merges", "--format=%H", "--", str(path)).split()
+        log = output(  # (paths as they are, not quoted: compared with the file's name)
+            root, "-c", "core.quotePath=false", "log", "--follow", "--format=%x00%H",
+            "--name-status", "--", str(path), env=literal,
+        )  # fmt: skip
+        followed = _own_history(log, path.name)
+        merges = output(root, "log", "--merges", "--format=%H", "--", str(path),
+                        env=literal).split()  # fmt: skip
         commits = list(dict.fromkeys(followed + merges))
         out = output(root, "log", "--no-walk=sorted", form, *commits) if commits else ""
     except GitError:
@@ -1403,6 +1410,25 @@ def file_history(root: Path, path: Path) -> list[tuple[str, str, str, str]]:
             rows.append((parts[0], parts[1], parts[2], parts[3]))
             parents[parts[0]] = set(parts[4].split())
     return _children_first(rows, parents)
+
+
+def _own_history(log: str, name: str) -> list[str]:
+    """The commits of ``git log --follow --name-status`` (each ``\\0HASH`` then its
+    changes) that are of the ticket file ``name``: a rename is followed only from a file
+    of the same name (the workspace moved), never from another ticket's, which git takes
+    for a rename when two young tickets look alike (one removed as a duplicate, another
+    made in that commit: `esc log` told the other's commits as this one's; audit
+    helper-427)."""
+    commits = []
+    for block in log.split("\0")[1:]:
+        lines = block.strip("\n").split("\n")
+        commits.append(lines[0].strip())
+        for line in lines[1:]:
+            fields = line.split("\t")
+            renamed = fields[0].startswith("R") and len(fields) == 3
+            if renamed and fields[1].rsplit("/", 1)[-1] != name:
+                return commits  # (made from another file: where this ticket begins)
+    return commits
 
 
 def _children_first(

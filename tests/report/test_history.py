@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -199,3 +200,44 @@ def test_log_of_a_ticket_left_in_conflict_tells_the_activity_it_holds(
     assert path.read_bytes() == held
     subprocess.run(["rm", "-rf", str(workspace / ".git")], check=True)  # outside git too
     assert len(esc("log", ticket).out.splitlines()) == 4
+
+
+def test_log_tells_no_commit_of_another_ticket_git_takes_for_a_rename(
+    esc: Esc, workspace: Path
+) -> None:
+    """T-A removed as a duplicate and T-B made in one commit: the two young tickets look
+    alike, git's `--follow` took it for a rename, and `esc log` of T-B told T-A's commits
+    (audit helper-427); and a workspace folder named `desk*[1]` matched `desk1/`'s commits
+    as a pattern."""
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=workspace, check=True)
+    first = esc.ok("create", "--title", "Password reset", "--category", "account",
+                   "--customer", "ann@shop.example", "--body", "cannot log in",
+                   now="2026-11-20T10:00:00+01:00").strip()  # fmt: skip
+    commit(workspace, f"intake: {first}", "2026-11-20T10:01:00+01:00")
+    esc.ok("tag", first, "dup", now="2026-11-20T10:05:00+01:00")
+    commit(workspace, f"bob tags {first} dup", "2026-11-20T10:06:00+01:00")
+    (workspace / "tickets" / f"{first}.md").unlink()
+    second = esc.ok("create", "--title", "Password reset again", "--category", "account",
+                    "--customer", "ann@shop.example", "--body", "cannot log in",
+                    now="2026-11-20T10:20:00+01:00").strip()  # fmt: skip
+    commit(workspace, f"drop dup; intake: {second}", "2026-11-20T10:21:00+01:00")
+    told = [e["what"] for e in json.loads(esc.ok("log", second, "--json",
+                                                 now="2026-11-20T10:30:00+01:00"))
+            if e["source"] == "git"]  # fmt: skip
+    assert told == [f"drop dup; intake: {second}"]
+
+
+def test_log_reads_the_workspace_s_path_as_it_is_not_as_a_pattern(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    desk = tmp_path / "desk*[1]"
+    Esc(tmp_path, now="2026-11-20T09:00:00+01:00").ok("init", str(desk))
+    esc = Esc(desk, now="2026-11-20T09:00:00+01:00")
+    ticket = esc.ok("create", "--title", "x", "--category", "billing", "--body", "b").strip()
+    commit(tmp_path, "init", "2026-11-20T09:01:00+01:00")
+    (tmp_path / "desk1" / "tickets").mkdir(parents=True)
+    shutil.copy(desk / "tickets" / f"{ticket}.md", tmp_path / "desk1" / "tickets")
+    commit(tmp_path, "copy to desk1", "2026-11-20T09:02:00+01:00")
+    told = [e["what"] for e in json.loads(esc.ok("log", ticket, "--json",
+                                                 now="2026-11-20T09:20:00+01:00"))
+            if e["source"] == "git"]  # fmt: skip
+    assert told == ["init"]
