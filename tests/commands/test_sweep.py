@@ -5161,3 +5161,21 @@ def test_a_void_re_route_answers_no_request(tmp_path: Path, hourly: bool) -> Non
     shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-24T12:00:00+01:00"))
     assert (shown["team"], shown["priority"]) == ("engineering", "normal")
     assert [(r["team"], r["state"]) for r in shown["requests"]] == [("sre", "open")]
+
+
+def test_a_clone_that_signs_its_commits_signs_the_sweep_s(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """`commit.gpgsign`: `git commit` signs, but the sweep made its commit with
+    `commit-tree`, which reads no such setting, and a branch that takes signed commits
+    alone refused every push of cron's (audit helper-429)."""
+    committed_repo(esc, workspace, "Invoice missing")
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    for name, value in (("user.name", "esc sweep"), ("user.email", "esc-sweep@example.com"),
+                        ("gpg.format", "ssh"), ("user.signingkey", f"{key}.pub"),
+                        ("commit.gpgsign", "true")):  # fmt: skip
+        git(workspace, "config", name, value)
+    esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
+    assert "esc sweep" in git(workspace, "log", "-1", "--format=%s")
+    assert "gpgsig" in git(workspace, "cat-file", "-p", "HEAD")
