@@ -257,7 +257,7 @@ def plan(
         return _untouched(ticket, now, behind, lambda t, at: sla_of(t, config, at))
     stored = _stored_version(ticket)  # (None: swept before esc recorded it; trusted)
     since = _checked(ticket) if stored in (None, sweep_version(config)) else None
-    if "sla" not in ticket.extra and (
+    if "sla" not in ticket.extra and not _acted_on_by_rules(ticket) and (
         _policy_of(ticket, config, now)[0]
         # (every sweep since it was created wrote a block, even of a ticket no policy
         # applies to: an open one without one was never swept, resolved and reopened since

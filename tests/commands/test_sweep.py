@@ -5179,3 +5179,25 @@ def test_a_clone_that_signs_its_commits_signs_the_sweep_s(
     esc.ok("sweep", "--commit", "--no-report", now="2026-11-20T13:30:00+01:00")
     assert "esc sweep" in git(workspace, "log", "-1", "--format=%s")
     assert "gpgsig" in git(workspace, "cat-file", "-p", "HEAD")
+
+
+def test_a_ticket_whose_sla_block_was_removed_is_not_escalated_twice(
+    tmp_path: Path,
+) -> None:
+    """The `sla:` block removed by hand (a merge resolved by deleting it), `fired:` kept:
+    the next sweep replayed the ticket from its creation and escalated its 13:00 breach a
+    second time, engineering → management, stamped 13:00 (audits helper-407, helper-426).
+    A rule's line in its log says a sweep acted on it: it is evaluated at now."""
+    root = tmp_path / "ws"
+    Esc(tmp_path, now="2026-11-27T08:00:00+01:00").ok("init", str(root))
+    esc = Esc(root)
+    ticket = esc.ok("create", "--title", "x", "--body", "y",
+                    now="2026-11-27T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-27T14:00:00+01:00")  # (13:00: escalated)
+    path = root / "tickets" / f"{ticket}.md"
+    path.write_text(re.sub(r"sla:\n(  .*\n)+", "", path.read_text(), count=1))
+    assert esc("validate", now="2026-11-27T15:00:00+01:00").code == 0
+    esc.ok("sweep", "--no-report", now="2026-11-27T15:00:00+01:00")
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-27T15:00:00+01:00"))
+    assert [(e["from"], e["to"]) for e in shown["escalations"]] == [("support", "engineering")]
+    assert shown["team"] == "engineering"
