@@ -1450,8 +1450,13 @@ def _moves_that_settle(
     request to the team it goes to, as it would have had a sweep written the rules' changes
     first (the move was made on the file as it was, without them)."""
     made: list[_Effect] = []
+    void = _void_reroutes(ticket, effects)  # (a re-route that never was settles nothing:
+    # it unassigned the lead a rule assigned, in the person's name, and the rule fired
+    # again; audit helper-428)
     for line in field_changes(ticket.activity, "team"):
         if not since < line.at <= until or not by_person(line.by) or line.new is None:
+            continue
+        if (line.at, line.by) in void:
             continue
         before = line.at - _MICROSECOND
         written, seen = _just_before(line.at, ticket, versions, [*effects, *made])

@@ -5201,3 +5201,25 @@ def test_a_ticket_whose_sla_block_was_removed_is_not_escalated_twice(
     shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-27T15:00:00+01:00"))
     assert [(e["from"], e["to"]) for e in shown["escalations"]] == [("support", "engineering")]
     assert shown["team"] == "engineering"
+
+
+def test_a_void_re_route_writes_no_line_in_the_person_s_name(demo: Path) -> None:
+    """The demo's VIP ticket breaches at 10:00 (no sweep sees it): escalated to engineering,
+    whose lead `vip-to-lead` assigns.  maya's 10:30 classify, on the file as it was,
+    re-routed it; the sweep wrote `10:30 · maya · assignee: nadia → —`, a change she never
+    made, and the rule fired again (audit helper-428)."""
+    for path in (demo / "tickets").glob("*.md"):
+        path.unlink()
+    esc = Esc(demo)
+    ticket = esc.ok("create", "--title", "Card declined", "--category", "billing", "--priority",
+                    "high", "--tag", "vip", "--customer", "c@x.com", "--body", "b", "--by",
+                    "maya", now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("classify", ticket, "--category", "data", "--by", "maya",
+           now="2026-11-23T10:30:00+01:00")  # fmt: skip
+    out = esc.ok("sweep", "--no-report", now="2026-11-23T11:00:00+01:00")
+    # (sofia at 09:00 with the status and a note, nadia at 10:00 with a note: once each)
+    assert out.count("(vip-to-lead)") == 5
+    text = (demo / "tickets" / f"{ticket}.md").read_text()
+    assert "maya · assignee" not in text
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T11:00:00+01:00"))
+    assert (shown["team"], shown["assignee"]) == ("engineering", "nadia")
