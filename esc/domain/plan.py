@@ -376,6 +376,7 @@ def plan(
             effects += _replies_that_reopen(ticket, versions, effects, moment, at)
             effects += _moves_that_settle(ticket, versions, effects, moment, at)
             effects += _reroutes_undone(ticket, effects, moment, at)
+            effects += _asked_of_owner(ticket, versions, effects, moment, at)
         view = views(at)
         for name in firings.get(at, ()):  # (a sweep elsewhere fired it then: it is in the
             memory[name] = at  # view, and the rule does not fire again at that instant)
@@ -1184,6 +1185,41 @@ def _reroutes_undone(
         if reopened:
             made.append(_Effect(f"the re-routing by {by}, never made", at,
                                 Change(requests=reopened)))  # fmt: skip
+    return made
+
+
+def _asked_of_owner(
+    ticket: Ticket,
+    versions: _Versions,
+    effects: list[_Effect],
+    since: dt.datetime,
+    until: dt.datetime,
+) -> list[_Effect]:
+    """A request a person asked in (since, until] of the team a replayed rule's escalation
+    had moved the ticket to by then (the file did not show it yet): answered as it was
+    asked, as the escalation made then would have made it (:func:`_owner_answers`), in
+    the replay too: its OLA ran, breached in the log and was told to the team, and then was
+    met (audit helper-428)."""
+    made: list[_Effect] = []
+    for request in ticket.requests:
+        if not since < request.asked <= until or not by_person(request.by):
+            continue
+        written, seen = _just_before(request.asked, ticket, versions, [*effects, *made])
+        if seen.team != request.team or written.team == request.team:
+            continue
+        escalation = next((e for e in reversed(seen.escalations) if e.to == request.team), None)
+        if escalation is None:
+            continue
+        opened = replace(request, state="open", closed=None, closed_by=None)
+        if request != opened:  # (closed since by a person: theirs stands)
+            continue
+        why = f"the ticket was escalated to {request.team}"
+        answered = replace(request, state="answered", closed=request.asked,
+                           closed_by=escalation.by)  # fmt: skip
+        line = Activity(request.asked, escalation.by,
+                        event=f"request answered by {request.team}", note=why)  # fmt: skip
+        made.append(_Effect(escalation.by.removeprefix(RULE_ACTOR), request.asked,
+                            Change(activity=(line,), requests=(answered,))))  # fmt: skip
     return made
 
 

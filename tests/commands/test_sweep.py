@@ -5223,3 +5223,25 @@ def test_a_void_re_route_writes_no_line_in_the_person_s_name(demo: Path) -> None
     assert "maya · assignee" not in text
     shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T11:00:00+01:00"))
     assert (shown["team"], shown["assignee"]) == ("engineering", "nadia")
+
+
+def test_a_request_to_the_team_a_missed_escalation_moved_the_ticket_to_never_breaches(
+    demo: Path,
+) -> None:
+    """An outage ticket escalated to management by a missed rule (the file did not show
+    it); oskar asked management at 10:00.  The replay answered the request as it was asked,
+    yet its OLA ran in the replay: `ok → breached` at 11:00 in the log, told to management,
+    then `breached → met`, while the report counted it met (audit helper-428)."""
+    for path in (demo / "tickets").glob("*.md"):
+        path.unlink()
+    esc = Esc(demo)
+    ticket = esc.ok("create", "--title", "Checkout down", "--category", "outage", "--customer",
+                    "c@x.com", "--body", "b", now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("involve", ticket, "--team", "management", "--ask", "need a decision", "--by",
+           "oskar", now="2026-11-23T10:00:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-11-23T12:00:00+01:00")
+    text = (demo / "tickets" / f"{ticket}.md").read_text()
+    assert "sla.collaboration: ok → breached" not in text and "→ breached · management" not in text
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T12:00:00+01:00"))
+    assert [(r["team"], r["state"]) for r in shown["requests"]] == [("management", "answered")]
+    assert text.count("request answered by management") == 1
