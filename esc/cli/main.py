@@ -44,7 +44,6 @@ from esc.domain.errors import (
     EXIT_BUG,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
-    EXIT_OK,
     EXIT_TEMPFAIL,
     EXIT_TERMINATED,
     EXIT_USAGE,
@@ -1384,8 +1383,16 @@ def _main(args: list[str]) -> int:
         say(f"esc: {message}")
         return EXIT_USAGE
     except click.exceptions.NoArgsIsHelpError as exc:  # (`esc` or `esc kb` alone)
-        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
-        return EXIT_OK  # (its help, as --help prints it: asked for, in effect)
+        from esc.commands.session import Output
+
+        shown = exc.ctx.get_help() if exc.ctx is not None else exc.format_message()
+        try:  # (its help, as --help prints it: asked for, in effect; through the one
+            # output guard: on /dev/full, or to a reader gone, it was a traceback, exit 1,
+            # audit helper-430)
+            return emit(Output(text=shown + "\n", exact=True))
+        except EscError as written:
+            say(f"esc: {written}")
+            return written.exit_code
     except click.UsageError as exc:
         _show(exc)
         return EXIT_USAGE

@@ -210,6 +210,13 @@ def test_stdout_on_a_full_device_is_one_line_and_exit_1(esc: Esc) -> None:
                 1,
                 "esc: cannot write the output: No space left on device\n",
             ), args
+        for group in ([], ["kb"], ["notify"]):  # (alone, each prints its help: that was a
+            # traceback, exit 1; audit helper-430)
+            proc = subprocess.run([ESC, *group], cwd=esc.cwd, stdout=full, stderr=subprocess.PIPE,
+                                  text=True, timeout=60, check=False)  # fmt: skip
+            assert (proc.returncode, proc.stderr) == (
+                1, "esc: cannot write the output: No space left on device\n"
+            ), group
         proc = _esc(esc.cwd, "comment", ticket, "-m", "We are on it", stdout=full)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
     assert "We are on it" in esc.ok("show", ticket)  # (the work was done; printing failed)

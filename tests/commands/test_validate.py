@@ -439,12 +439,15 @@ def test_a_text_field_yaml_reads_as_a_number_or_a_boolean_is_named(
     path = workspace / "tickets" / f"{ticket}.md"
     text = path.read_text()
     path.write_text(text.replace("customer: null", "customer: 0612345678")
-                    .replace("title: t\n", "title: 1e3\n"))  # fmt: skip
+                    .replace("title: t\n", "title: 1e3\n") + "")  # fmt: skip
+    front, _, rest = path.read_text().partition("\n---\n")
+    path.write_text(front + "\nexternal_id: 0017\n---\n" + rest)  # (audit helper-430)
     result = esc("validate")
     assert result.code == 1
     assert f"tickets/{ticket}.md:3: title is read as a number (1000.0), not as written:" \
         " quote it" in result.err
     assert "customer is read as a number (612345678), not as written: quote it" in result.err
+    assert "external_id is read as a number (17), not as written: quote it" in result.err
     assert esc("show", ticket).code == 0  # (not blocking)
     path.write_text(text)
     assert esc("validate").code == 0
