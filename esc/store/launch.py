@@ -40,9 +40,13 @@ def merge_driver_command() -> str:
     """What git runs to merge a ticket (``merge.esc.driver``): this esc, by absolute path.
 
     Git fills in ``%O %A %B`` (the three versions, as temporary files) and ``%P`` (the
-    ticket's path in the work tree, which messages name), each shell-quoted.
+    ticket's path in the work tree, which messages name), each shell-quoted; a ``%`` of
+    the interpreter's path is written ``%%``, which git reads as one (a venv in a folder
+    named `v%P` was run as `v` and the ticket's path: every merge failed; audit
+    helper-429).
     """
-    return python_command("merge-file", "%O", "%A", "%B", "%P")
+    command = python_command()
+    return " ".join([command.replace("%", "%%"), "merge-file", "%O", "%A", "%B", "%P"])
 
 
 def console_script() -> Path | None:

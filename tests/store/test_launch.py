@@ -106,6 +106,18 @@ def test_the_merge_driver_command_hands_git_its_placeholders(venv: Path) -> None
     assert merge_driver_command() == (f"'{venv}/python'{SAFE} -m esc merge-file %O %A %B %P")
 
 
+def test_a_percent_in_the_interpreter_s_path_reaches_git_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A venv in a folder named `v%P`: git read the path's `%P` as the ticket's path, ran a
+    python that is not there, and every merge failed (audit helper-429).  Written `%%`,
+    which git reads as one `%`; its own placeholders stay."""
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "v%P" / "bin" / "python"))
+    assert merge_driver_command() == (
+        f"{tmp_path}/v%%P/bin/python{SAFE} -m esc merge-file %O %A %B %P"
+    )
+
+
 # ---------------------------------------------------------------- the esc script
 
 
