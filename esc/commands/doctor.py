@@ -426,6 +426,11 @@ def check_branch(root: Path, remote: str) -> list[Check]:
     tickets, which it takes back itself).  Commits merely not pushed yet are told, and are
     no problem: the next `--push` sweep pushes them."""
     branch = git.branch_of_head(root)
+    if git.commit_of(root, "HEAD") is None:  # (said: every sweep --push failed on it, and
+        # every --commit sweep left every ticket "not committed yet"; audit helper-429)
+        return [Check("branch", "this clone has no commit yet: `sweep --commit` commits no"
+                      " ticket nobody committed, and `sweep --push` has nothing to push",
+                      "commit the workspace: git add -A && git commit")]  # fmt: skip
     ref = f"refs/remotes/{remote}/{branch}"
     if branch is None or git.run(root, "rev-parse", "--verify", "--quiet", ref).returncode:
         return []  # (no branch, or the remote has none of that name: nothing to compare)

@@ -2116,6 +2116,13 @@ def _attempts(
         outcome.attempts = len(done)  # (told with a failure too: how many pushes were tried)
         if outcome.git_error is not None:
             return outcome
+        if git.commit_of(root, "HEAD") is None:  # (a repository with no commit yet: git's
+            # own `ambiguous argument 'HEAD'` was the line, with no summary; helper-429)
+            outcome.git_error = (
+                "esc: this clone has no commit yet, so nothing can be pushed: commit the"
+                " workspace first (git add -A && git commit)"
+            )
+            return outcome
         if outcome.commit is not None:
             key = git.commit_key(root, outcome.commit)
             if not keys or key != keys[-1]:  # (the commit owed the reports keeps its key)

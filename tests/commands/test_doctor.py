@@ -115,6 +115,25 @@ def test_attachments_no_ticket_has_are_a_note(tmp_path: Path) -> None:
     assert note["fix"] == "if nobody needs it: rm -r -- attachments/T-gone0001"
 
 
+def test_a_repository_with_no_commit_yet_is_a_problem_and_the_push_says_so(
+    tmp_path: Path,
+) -> None:
+    """A fresh repository whose workspace nobody committed: every `sweep --commit --push`
+    failed on git's own `ambiguous argument 'HEAD'`, with no summary (--json printed
+    nothing), and doctor said "no problems" (audit helper-429)."""
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(tmp_path / "u.git"))
+    clone = tmp_path / "u"
+    git(tmp_path, "init", "-q", "-b", "main", str(clone))
+    git(clone, "remote", "add", "origin", str(tmp_path / "u.git"))
+    Esc(tmp_path, now=None).ok("init", str(clone))
+    code, report = doctor(clone)
+    assert code == 1 and "no commit yet" in problems(report)["branch"][0]
+    swept = Esc(clone)("sweep", "--commit", "--push", "--json")
+    assert swept.code == 1 and json.loads(swept.out)["now"]  # (the summary, as ever)
+    assert swept.err == ("esc: this clone has no commit yet, so nothing can be pushed: commit"
+                         " the workspace first (git add -A && git commit)\n")  # fmt: skip
+
+
 def test_an_unfinished_rebase_is_a_problem(tmp_path: Path) -> None:
     clone = healthy_clone(tmp_path)
     git(clone, "switch", "-qc", "side")
