@@ -58,7 +58,9 @@ _BAD_REF = re.compile(r"^-|^/|/$|//|\.\.|@\{|\.lock$|\.$|/\.|^\.|[\x00-\x20\x7f~
 
 def check_branch_name(name: str) -> str:
     """``name`` if it is a valid branch name (git's rules); else BadInput."""
-    if not name or name == "@" or _BAD_REF.search(name) or not name.isprintable():
+    # (`HEAD`: git refuses it as a branch; taken as one, `refs/heads/HEAD` was made on the
+    # remote, audit helper-429)
+    if not name or name in ("@", "HEAD") or _BAD_REF.search(name) or not name.isprintable():
         raise BadInput(f"--branch {name!r} is not a valid branch name")
     return name
 

@@ -81,7 +81,8 @@ def test_remote_and_branch_never_reach_git_as_options(tmp_path: Path) -> None:
         assert result.err.startswith(f"esc: {option} "), result.err
         assert len(result.err.splitlines()) == 1
         assert not marker.exists()
-    for option, value in (("--branch", "a..b"), ("--branch", "x y"), ("--remote", "")):
+    for option, value in (("--branch", "a..b"), ("--branch", "x y"), ("--remote", ""),
+                          ("--branch", "HEAD")):  # (`refs/heads/HEAD` made: helper-429)
         result = esc("sweep", "--push", option, value, "--no-report")
         assert result.code == 2, (option, value, result.err)
     assert git(clone, "rev-parse", "HEAD") == head  # nothing was committed or swept
