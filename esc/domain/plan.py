@@ -1030,9 +1030,10 @@ def _view(
     """The ticket as the rules saw it at ``at``: as it was then (``base``, the ticket as of
     ``at``), with the rules' effects (as they stand by the sweep's ``now``)."""
     view = base
+    void = _void_reroutes(ticket, effects)
     for effect in effects:
         if effect.at <= at:
-            kept = _kept(ticket, effect, at, now, _void_reroutes(ticket, effects))
+            kept = _kept(ticket, effect, at, now, void)
             if kept is not None:
                 view = lifecycle.applied(view, kept)
     if view.updated < base.updated:
@@ -1144,6 +1145,9 @@ def _kept(
     )  # fmt: skip
 
 
+_NO_VOID: frozenset[tuple[dt.datetime, str]] = frozenset()
+
+
 def _void_reroutes(
     ticket: Ticket, effects: Sequence[_Effect]
 ) -> frozenset[tuple[dt.datetime, str]]:
@@ -1152,9 +1156,11 @@ def _void_reroutes(
     show yet: re-routes that never were, as classify re-routes no escalated ticket (each
     its instant and who made it: its `team:` line and the unassigning that goes with it,
     made together)."""
+    if not effects:  # (most replays: nothing to look through)
+        return _NO_VOID
     moved = [e.at for e in effects if any(x.kind != "priority" for x in e.change.escalations)]
     if not moved:
-        return frozenset()
+        return _NO_VOID
     first = min(moved)
     return frozenset(
         (a.at, a.by) for a in field_changes(ticket.activity, "team")
