@@ -1830,17 +1830,10 @@ def _committable_reports(workspace: Workspace, folder: Path) -> list[str]:
     ignores reports/; a team that wants them in the repository adds them once)."""
     from esc.report.contents import SWEEP_REPORTS
 
-    # (relative to the workspace, `..` too: a --report-dir beside it in the repository,
-    # `docs/` for GitHub Pages with the helpdesk in a folder of its own, was never
-    # committed and stayed changed for good; audit helper-429.  One outside the repository
-    # is no file git tracks)
-    paths = [
-        Path(os.path.relpath(folder / name, workspace.root)).as_posix()
-        for name in SWEEP_REPORTS
-        if (folder / name).is_file()
-    ]
-    kept = git.tracked(workspace.root, paths)
-    return [path for path in paths if path in kept]
+    paths = [workspace.rel(folder / name) for name in SWEEP_REPORTS if (folder / name).is_file()]
+    inside = [path for path in paths if not Path(path).is_absolute()]
+    kept = git.tracked(workspace.root, inside)
+    return [path for path in inside if path in kept]
 
 
 ASIDE_REPORTS = ("index.html", "report.json")  # what the process aside renders

@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -353,20 +352,16 @@ def _index_lines(top: Path, rev: str | None, prefix: str, blobs: Mapping[str, st
     helper-413)."""
     modes: dict[str, str] = {}
     if rev is not None and blobs:
-        whole = [posixpath.normpath(f"{prefix}{p}") for p in blobs]
-        folders = sorted({f.rpartition("/")[0] or "." for f in whole})
+        folders = sorted({f"{prefix}{p}".rpartition("/")[0] or "." for p in blobs})
         out = output(top, "ls-tree", "-z", rev, "--", *(f"{f}/" for f in folders))
         for line in out.split("\0"):
             meta, _, path = line.partition("\t")
             if path and meta.startswith("100755 "):
                 modes[path] = "100755"
-    lines = []
-    for path, blob in blobs.items():
-        # (a path with `..`, of a file beside the workspace in the repository: git's index
-        # takes the path from the top, as it is)
-        full = posixpath.normpath(prefix + path)
-        lines.append(f"{modes.get(full, '100644')} {blob}\t{full}\n")
-    return "".join(lines)
+    return "".join(
+        f"{modes.get(prefix + path, '100644')} {blob}\t{prefix}{path}\n"
+        for path, blob in blobs.items()
+    )
 
 
 def _commit_on(
@@ -597,12 +592,10 @@ def message_of(top: Path, commit: str) -> str:
 
 
 def commit_files(root: Path, commit: str) -> list[str]:
-    """The paths (relative to ``root``, `..` for one beside it: a --report-dir elsewhere in
-    the repository) that ``commit`` changed."""
+    """The paths (relative to ``root``) that ``commit`` changed."""
     out = output(root, "diff-tree", "--no-commit-id", "--root", "-r", "-z", "--name-only",
-                 commit)  # fmt: skip
-    prefix = output(root, "rev-parse", "--show-prefix").strip().rstrip("/") or "."
-    return [posixpath.relpath(path, prefix) for path in out.split("\0") if path]
+                 "--relative", commit)  # fmt: skip
+    return [path for path in out.split("\0") if path]
 
 
 def commit_key(root: Path, commit: str) -> str:

@@ -528,33 +528,6 @@ def test_sweep_commit_in_a_workspace_inside_the_repository(tmp_path: Path) -> No
     assert shown == (root / "tickets" / f"{ticket}.md").read_text()
 
 
-def test_tracked_reports_beside_the_workspace_are_committed(tmp_path: Path) -> None:
-    """The helpdesk in `hd/`, its reports published from `docs/hd/` (GitHub Pages) and
-    tracked: the committing sweep took the reports only inside the workspace, so these
-    stayed changed for good, and a person's `git commit -a` took them (audit
-    helper-429)."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.name", "esc sweep")
-    git(repo, "config", "user.email", "esc-sweep@example.com")
-    root = repo / "hd"
-    assert Esc(repo)("init", "hd").code == 0
-    (root / "rules.yaml").write_text(RULES_LEVELS)
-    esc = Esc(root)
-    ticket = make(esc)
-    esc.ok("sweep", "--report-dir", "../docs/hd", now="2026-11-20T09:05:00+01:00")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "start")
-    out = esc.ok("sweep", "--commit", "--report-dir", "../docs/hd",
-                 now="2026-11-20T13:30:00+01:00")  # fmt: skip
-    assert out.rstrip().endswith("1 ticket, 3 reports"), out
-    changed = sorted(git(repo, "show", "--name-only", "--format=", "HEAD").split())
-    assert changed == [*(f"docs/hd/{n}" for n in ("index.html", "report.json", "summary.md")),
-                       f"hd/tickets/{ticket}.md"]  # fmt: skip
-    assert git(repo, "status", "--porcelain") == ""
-
-
 def test_sweep_carries_on_past_a_broken_ticket(esc: Esc, workspace: Path) -> None:
     make(esc)
     broken = workspace / "tickets" / "T-zzzzzzzz.md"
