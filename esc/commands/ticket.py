@@ -293,8 +293,19 @@ def close(
     ticket = session.update(ref, change)
     if closed_before and closed_before[-1]:  # (a survey answered after closing)
         said = ([f"CSAT {csat}"] if csat is not None else []) + (["feedback"] if feedback else [])
-        done = "recorded" if made[-1] else "already recorded; nothing changed"
-        return session.ticket_output(ticket, as_json, f"{ticket.id}: {' and '.join(said)} {done}")
+        wrote = made[-1]
+        new = ([f"CSAT {csat}"] if "csat" in wrote.sets else []) + (
+            ["feedback"] if wrote.entries else []
+        )  # (what was written of it: a score or a feedback given again is not; review
+        # helper-431)
+        if not new:
+            line = f"{' and '.join(said)} already recorded; nothing changed"
+        elif new == said:
+            line = f"{' and '.join(said)} recorded"
+        else:
+            kept = [s for s in said if s not in new]
+            line = f"{' and '.join(new)} recorded ({' and '.join(kept)} already)"
+        return session.ticket_output(ticket, as_json, f"{ticket.id}: {line}")
     return session.ticket_output(
         ticket, as_json, f"{ticket.id}: closed" + (f" with {kb_id}" if kb_id else "")
     )

@@ -824,7 +824,10 @@ def _evaluated(
                or resolution is not None or kb is not None else "")
         )  # fmt: skip
     b = _Builder(ticket, now, actor)
-    given = [e for e in ticket.entries if e.kind == "feedback"]
+    given = [  # (of this closing: one given before a reopening is another survey's)
+        e for e in ticket.entries
+        if e.kind == "feedback" and (ticket.closed_at is None or e.at >= ticket.closed_at)
+    ]  # fmt: skip
     # (the feedback the last one said already: a survey's webhook sent again, which added it
     # twice and said "recorded", as a score given again changes nothing: audit helper-421)
     again = bool(given) and given[-1].text.strip() == (feedback or "").strip()

@@ -1050,6 +1050,17 @@ def test_a_survey_answered_after_closing_is_recorded(esc: CheckedEsc, workspace:
     retried = esc.ok("close", ticket_id, "--csat", "2", "--feedback", "Too slow ", now=LATER)
     assert retried == f"{ticket_id}: CSAT 2 and feedback already recorded; nothing changed\n"
     assert ticket_file(workspace, ticket_id).read_bytes() == before
+    # (says what it wrote: the score alone, the feedback being the one given; review
+    # helper-431)
+    rescored = esc.ok("close", ticket_id, "--csat", "4", "--feedback", "Too slow", now=LATER)
+    assert rescored == f"{ticket_id}: CSAT 4 recorded (feedback already)\n"
+    # (a survey of a later closing is another: the same words are its feedback)
+    later = "2026-12-01T10:00:00+01:00"
+    esc.ok("reopen", ticket_id, "--reason", "again", now=later)
+    esc.ok("close", ticket_id, "--resolution", "Refunded again", now=later)
+    again = esc.ok("close", ticket_id, "--csat", "4", "--feedback", "Too slow",
+                   now="2026-12-02T10:00:00+01:00")  # fmt: skip
+    assert again == f"{ticket_id}: CSAT 4 and feedback recorded\n"
 
 
 @pytest.mark.parametrize("finish", ["resolve", "close"])
