@@ -224,12 +224,13 @@ def _ascii_domain(address: str) -> str:
     local, at, domain = address.lower().rpartition("@")
     if domain.isascii():
         return address.lower()
+    import unicodedata
+
     labels = []
-    for label in domain.split("."):
-        try:
-            labels.append(label if label.isascii() else label.encode("idna").decode("ascii"))
-        except UnicodeError:  # (no label IDNA can write: compared as it is)
-            labels.append(label)
+    for label in unicodedata.normalize("NFC", domain).split("."):
+        # (IDNA 2008's form, as DNS has it: Python's "idna" codec is IDNA 2003's, which
+        # writes `ß` as `ss`, another domain; review helper-431)
+        labels.append(label if label.isascii() else "xn--" + label.encode("punycode").decode())
     return f"{local}{at}{'.'.join(labels)}"
 
 

@@ -102,6 +102,9 @@ def test_a_domain_is_the_same_in_unicode_and_in_its_ascii_form() -> None:
         )
         assert mails.sender_allowed(sender, (pattern,), ()) is None
     assert mails.sender_allowed("x@mueller.example", (unicode,), ()) is not None
+    # (IDNA 2008, as DNS has it: `straße.de` is `xn--strae-oqa.de`, not `strasse.de`)
+    assert mails.sender_allowed("x@xn--strae-oqa.de", (), ("*@straße.de",)) is not None
+    assert mails.sender_allowed("x@strasse.de", (), ("*@straße.de",)) is None
 
 
 def test_deny_wins_and_an_allow_list_excludes_the_rest() -> None:
