@@ -806,7 +806,8 @@ def _prepare(catalog: Catalog, record: Record, now: dt.datetime) -> _Prepared | 
     except FileNotFoundError:  # (removed since the folder was listed: `rm`, `git rm`)
         return _removed(record.name.removesuffix(".md"))
     try:
-        problems.require_valid(doc, catalog.config)  # (never writes what does not validate)
+        problems.require_fit(doc, catalog.config)  # (never writes what does not validate; it
+        # validated on its own as it was parsed)
     except ParseError as exc:  # (counted as every command counts it: its clocks as they run)
         return _alerts(_invalid(exc), sla_states_now(catalog, record, now), record.active)
     ticket_plan, events = _swept(catalog, doc.ticket, now)

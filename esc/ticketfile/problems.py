@@ -68,6 +68,24 @@ def require_valid(doc: TicketDoc, config: Config | None) -> TicketDoc:
     return doc
 
 
+def require_fit(doc: TicketDoc, config: Config) -> TicketDoc:
+    """:func:`require_valid` against ``config`` of a ``doc`` that validated on its own
+    already (parsed strict: :func:`esc.store.workspace.parse_ticket`): only what the
+    configuration adds is looked at (a sweep checked each ticket's structure twice)."""
+    out: list[Finding] = []
+
+    def add(key: str, message: str, line: int | None = None, blocking: bool = True) -> None:
+        out.append(Finding(doc.path, line or doc.key_lines.get(key, 1), message, blocking))
+
+    _against_config(doc, config, add)
+    found = sorted((f for f in out if f.blocking), key=lambda f: f.line)
+    if found:
+        first = found[0]
+        more = f" (and {len(found) - 1} more; run `esc validate`)" if len(found) > 1 else ""
+        raise ParseError(first.path, first.line, first.message + more)
+    return doc
+
+
 def misfits(doc: TicketDoc, config: Config) -> list[ParseError]:
     """Why ``doc``'s ticket, if it does not fit ``config`` (``Config.fits``: a team,
     priority or category it lacks), does not validate against it: each blocking problem as
