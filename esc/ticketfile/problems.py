@@ -167,21 +167,20 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         if at is not None and ticket.created is not None and at < ticket.created:
             said = f"{key} {format_timestamp(at)} is before created"
             add(key, f"{said} {format_timestamp(ticket.created)}")
-    lines = doc.item_lines.get("escalations", [])
-    for n, escalation in enumerate(ticket.escalations):  # (made before the ticket was: as
-        # contradictory, counted by reports in a period before it; audit helper-421)
-        if ticket.created is not None and escalation.at < ticket.created:
-            line = lines[n] if n < len(lines) else None
-            said = f"escalation {n + 1}: at {format_timestamp(escalation.at)} is before created"
-            add("escalations", f"{said} {format_timestamp(ticket.created)}", line)
-    lines = doc.item_lines.get("requests", [])
-    for n, request in enumerate(ticket.requests):  # (asked before the ticket was: as
-        # contradictory, and an OLA counted from a wrong start; one closed before it was
-        # asked is the request's own problem, found as it is read)
-        if ticket.created is not None and request.asked < ticket.created:
-            line = lines[n] if n < len(lines) else None
-            said = f"request {n + 1}: asked {format_timestamp(request.asked)} is before created"
-            add("requests", f"{said} {format_timestamp(ticket.created)}", line)
+    # (an escalation made, or a request asked, before the ticket was: as contradictory,
+    # counted by reports in a period before it (audit helper-421), an OLA counted from a
+    # wrong start; one closed before it was asked is the request's own problem, found as
+    # it is read)
+    for key, what, times in (
+        ("escalations", "escalation {}: at", [e.at for e in ticket.escalations]),
+        ("requests", "request {}: asked", [r.asked for r in ticket.requests]),
+    ):
+        lines = doc.item_lines.get(key, [])
+        for n, at in enumerate(times):
+            if ticket.created is not None and at < ticket.created:
+                line = lines[n] if n < len(lines) else None
+                said = f"{what.format(n + 1)} {format_timestamp(at)} is before created"
+                add(key, f"{said} {format_timestamp(ticket.created)}", line)
     closed, resolved = ticket.closed_at, ticket.resolved_at
     if closed is not None and resolved is not None and ticket.created <= closed < resolved:
         said = f"closed_at {format_timestamp(closed)} is before resolved_at"
