@@ -79,7 +79,7 @@ def doctor(
         maildir = Path(os.path.abspath(maildir))  # path, `..` resolved, as it is from here)
     checks = [
         check_python(sys.version_info[:3], launch.interpreter()),
-        check_cron(root, cron_path, maildir),
+        check_cron(root, cron_path, maildir, remote),
     ]
     if maildir is not None:
         checks.append(check_maildir(maildir))
@@ -115,7 +115,7 @@ def doctor(
                             "write to them another way, then remove the message's file",
                             advice=True))  # fmt: skip
     problems = sum(c.problem for c in checks)
-    crontab = launch.crontab_line(root, maildir)
+    crontab = launch.crontab_line(root, maildir, remote)
     code = 1 if problems else 0
     if as_json:
         return Output(data=doctor_json(checks, crontab), code=code)
@@ -158,7 +158,9 @@ def check_python(version: tuple[int, ...], executable: str) -> Check:
     )
 
 
-def check_cron(root: Path, cron_path: str, maildir: Path | None = None) -> Check:
+def check_cron(
+    root: Path, cron_path: str, maildir: Path | None = None, remote: str = "origin"
+) -> Check:
     """Whether a crontab line that runs plain `esc` would find this esc on ``cron_path``
     (cron's own, unless the crontab sets another).  On cron's own PATH that is advice, not
     a problem: esc installed in a venv or with pipx is never there, and the crontab line
@@ -166,7 +168,8 @@ def check_cron(root: Path, cron_path: str, maildir: Path | None = None) -> Check
     crontab sets) that does not find this esc is a problem."""
     ours = launch.console_script()
     found = shutil.which("esc", path=cron_path)
-    fix = f"name esc by its absolute path in the crontab: {launch.crontab_line(root, maildir)}"
+    line = launch.crontab_line(root, maildir, remote)
+    fix = f"name esc by its absolute path in the crontab: {line}"
     advice = cron_path == launch.CRON_PATH
     if found is None:
         return Check(
@@ -431,9 +434,26 @@ def check_branch(root: Path, remote: str) -> list[Check]:
         return [Check("branch", "this clone has no commit yet: `sweep --commit` commits no"
                       " ticket nobody committed, and `sweep --push` has nothing to push",
                       "commit the workspace: git add -A && git commit")]  # fmt: skip
+    # (the crontab line's `sweep --push` fails on every run, and doctor said "no problems":
+    # a detached HEAD, or a branch the remote lacks while it has others; audit helper-433)
+    if branch is None and git.in_progress(root) is None:  # (a rebase's detached HEAD:
+        # the unfinished rebase is the problem, said by check_unfinished)
+        return [Check("branch", "this clone is on no branch (a detached HEAD): `sweep --push`"
+                      " needs the branch to push to", "pass --branch NAME in the crontab"
+                      " line, or check out the branch: git switch main")]  # fmt: skip
+    if branch is None:
+        return []
     ref = f"refs/remotes/{remote}/{branch}"
-    if branch is None or git.run(root, "rev-parse", "--verify", "--quiet", ref).returncode:
-        return []  # (no branch, or the remote has none of that name: nothing to compare)
+    if git.run(root, "rev-parse", "--verify", "--quiet", ref).returncode:
+        others = git.run(root, "for-each-ref", "--format=%(refname:lstrip=3)",
+                         f"refs/remotes/{remote}/").stdout.decode().split()  # fmt: skip
+        others = [name for name in others if name != "HEAD"]
+        if others:
+            return [Check("branch", f"{remote} has no branch {branch} (it has"
+                          f" {', '.join(others[:5])}): every `sweep --push` stops there",
+                          f"push the branch once by hand (git push -u -- {remote} {branch}),"
+                          " or pass --branch in the crontab line")]  # fmt: skip
+        return []  # (an empty remote: the first push makes the branch)
     ahead, behind = (
         int(git.run(root, "rev-list", "--count", *spec).stdout.decode() or 0)
         for spec in (["HEAD", f"^{ref}"], [ref, "^HEAD"])

@@ -63,7 +63,7 @@ def esc_command() -> str:
     return shlex.quote(str(script)) if script is not None else python_command()
 
 
-def crontab_line(root: Path, maildir: Path | None = None) -> str:
+def crontab_line(root: Path, maildir: Path | None = None, remote: str = "origin") -> str:
     """The README's crontab line for the workspace at ``root`` run by this esc (a ``%``,
     which ends a crontab command, escaped): with ``maildir``, intake of its new mail, then
     (whatever intake's exit code) the sweep; else the sweep alone.  What they print on
@@ -72,6 +72,9 @@ def crontab_line(root: Path, maildir: Path | None = None) -> str:
     still mails."""
     esc = esc_command()
     sweep = f"{esc} sweep --commit --push"
+    if remote != "origin":  # (the remote doctor was given: without it, every run pushed
+        # to an `origin` the clone may not have; audit helper-433)
+        sweep += f" --remote {shlex.quote(remote)}"
     if maildir is not None:
         sweep = f"{{ {esc} intake --maildir {shlex.quote(str(maildir))}; {sweep}; }}"
     command = f"cd {shlex.quote(str(root))} && {sweep} >/dev/null"

@@ -134,6 +134,32 @@ def test_a_repository_with_no_commit_yet_is_a_problem_and_the_push_says_so(
                          " the workspace first (git add -A && git commit)\n")  # fmt: skip
 
 
+def test_a_branch_the_remote_lacks_or_a_detached_head_is_a_problem(tmp_path: Path) -> None:
+    """A clone on a branch the remote does not have (while it has others), or on a detached
+    HEAD: the crontab line doctor prints fails on every run (`no branch 'helpdesk' on
+    origin`, `not on a branch`), and doctor said "no problems" (audit helper-433)."""
+    clone = healthy_clone(tmp_path)
+    git(clone, "checkout", "-qb", "helpdesk")
+    code, report = doctor(clone)
+    assert code == 1
+    detail, fix = problems(report)["branch"]
+    assert "origin has no branch helpdesk (it has main)" in detail
+    assert "git push -u -- origin helpdesk" in fix
+    git(clone, "checkout", "-q", "--detach")
+    code, report = doctor(clone)
+    assert code == 1 and "a detached HEAD" in problems(report)["branch"][0]
+
+
+def test_the_crontab_line_pushes_to_the_remote_doctor_was_given(tmp_path: Path) -> None:
+    """`doctor --remote upstream` checked that remote, then printed a crontab line without
+    `--remote`, which pushed to an `origin` the clone does not have (audit helper-433)."""
+    clone = healthy_clone(tmp_path)
+    git(clone, "remote", "rename", "origin", "upstream")
+    _, report = doctor(clone, "--remote", "upstream")
+    line = report["crontab"].rstrip()
+    assert line.endswith("sweep --commit --push --remote upstream >/dev/null"), line
+
+
 def test_an_unfinished_rebase_is_a_problem(tmp_path: Path) -> None:
     clone = healthy_clone(tmp_path)
     git(clone, "switch", "-qc", "side")
