@@ -176,10 +176,12 @@ def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
     # it (`cycler.__init__.__globals__.os.popen(…)` ran a shell on the sweep's host, with
     # its notification secrets).  esc's own alone need none (and are rendered faster).
     kind = jinja2.Environment
-    if overrides is not None:
+    if overrides is not None:  # (and one that changes no data it is handed: a Markdown
+        # override's `r.trend.reverse()` reversed the trend in the sweep's report.json and
+        # dashboard, rendered after it from the same numbers; audit helper-435)
         import jinja2.sandbox
 
-        kind = jinja2.sandbox.SandboxedEnvironment
+        kind = jinja2.sandbox.ImmutableSandboxedEnvironment
     env = kind(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html", "html.j2"]),

@@ -133,6 +133,23 @@ def test_a_broken_template_override_is_one_line_and_exit_1(
     assert (result.code, result.err, result.out) == (1, error + "\n", "")
 
 
+def test_a_template_override_changes_no_other_report_s_numbers(demo: Path) -> None:
+    """A wiki's `report.md.j2` that put the newest week first (`r.trend.reverse()`)
+    reversed the trend in the sweep's report.json and dashboard too, rendered after it from
+    the same numbers; `r.totals.update(...)` rewrote them (audit helper-435).  An override
+    changes no data it is handed: one line, exit 1, as a template that fails does."""
+    (demo / "templates").mkdir()
+    (demo / "templates" / "report.md.j2").write_text(
+        "{% set _ = r.trend.reverse() %}{% include 'esc/report.md.j2' %}\n"
+    )
+    swept = Esc(demo)("sweep", now="2026-11-27T09:00:00+01:00")
+    assert swept.code == 1 and "template failed" in swept.err, swept.err
+    asked = json.loads(Esc(demo).ok("report", "--format", "json", now="2026-11-27T09:00:00+01:00"))
+    if (demo / "reports" / "report.json").exists():
+        written = json.loads((demo / "reports" / "report.json").read_text())
+        assert written["trend"] == asked["trend"]
+
+
 @pytest.mark.parametrize("how", ["the template", "a folder it includes from", "templates/"])
 def test_a_template_override_reached_through_a_link_is_refused(
     demo: Path, tmp_path: Path, how: str
