@@ -449,12 +449,19 @@ class Change:
 
 
 def with_requests(current: Sequence[Request], made: Sequence[Request]) -> tuple[Request, ...]:
-    """``current`` with each of ``made`` in place of the request with its key, or added."""
+    """``current`` with each of ``made`` in place of the request with its key, or added in
+    the order they were asked (after each asked at the same time or before it: a missed
+    rule's request, replayed, goes before a person's asked later, as after hourly sweeps;
+    it went after it, and the file's order depended on how often sweeps ran: audit
+    helper-432)."""
     out = list(current)
     for request in made:
         at = next((n for n, r in enumerate(out) if r.key == request.key), None)
         if at is None:
-            out.append(request)
+            place = len(out)
+            while place > 0 and out[place - 1].asked > request.asked:
+                place -= 1
+            out.insert(place, request)
         else:
             out[at] = request
     return tuple(out)

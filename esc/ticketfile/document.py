@@ -944,9 +944,14 @@ def _requests_after(doc: TicketDoc, change: Change) -> tuple[Request, ...] | Non
 
 
 def _only_added(doc: TicketDoc, change: Change) -> bool:
-    """Whether ``change`` only adds requests (appended, every other line left as it is)."""
+    """Whether ``change`` only adds requests, each asked after those the ticket has
+    (appended, every other line left as it is; one asked before them, a missed rule's
+    replayed, goes in its place, the list written again)."""
     keys = {r.key for r in doc.ticket.requests}
-    return not any(r.key in keys for r in change.requests)
+    last = max((r.asked for r in doc.ticket.requests), default=None)
+    return not any(
+        r.key in keys or (last is not None and r.asked < last) for r in change.requests
+    )
 
 
 _SCALARS = frozenset({str, int, bool, type(None), dt.datetime, dt.date})

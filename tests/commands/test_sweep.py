@@ -5245,3 +5245,36 @@ def test_a_request_to_the_team_a_missed_escalation_moved_the_ticket_to_never_bre
     shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T12:00:00+01:00"))
     assert [(r["team"], r["state"]) for r in shown["requests"]] == [("management", "answered")]
     assert text.count("request answered by management") == 1
+
+
+@pytest.mark.parametrize("hourly", [True, False])
+def test_requests_are_in_the_order_they_were_asked_however_often_sweeps_ran(
+    tmp_path: Path, hourly: bool
+) -> None:
+    """A rule involves management at 10:00:01 (`age > 1h`); alice involves engineering at
+    11:30.  With hourly sweeps the rule's request comes first; with none between, the
+    replayed one was added after alice's, and the file's order depended on how often
+    sweeps ran (audit helper-432)."""
+    root = tmp_path / "ws"
+    Esc(tmp_path, now="2026-11-23T08:00:00+01:00").ok("init", str(root))
+    (root / "rules.yaml").write_text(
+        "id_prefix: T\npriorities: [low, normal, high, urgent]\ndefault_priority: normal\n"
+        'calendars:\n  always: {timezone: Europe/Berlin, hours: {mon-sun: "00:00-24:00"}}\n'
+        "sla:\n  - name: standard\n    calendar: always\n"
+        "    targets: {first_response: 8h, resolution: 24h, collaboration: 4h}\n"
+        'rules:\n  - name: ask-mgmt\n    when: {age: ">1h"}\n'
+        '    then: {involve: management, note: "please look"}\n'
+    )
+    esc = Esc(root)
+    esc.ok("sweep", "--no-report", now="2026-11-23T09:00:00+01:00")
+    ticket = esc.ok("create", "--title", "x", "--body", "y",
+                    now="2026-11-23T09:00:00+01:00").strip()  # fmt: skip
+    if hourly:
+        for hour in ("09", "10", "11"):
+            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+    esc.ok("involve", ticket, "--team", "engineering", "--ask", "help",
+           now="2026-11-23T11:30:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-23T12:00:00+01:00")
+    shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T12:00:00+01:00"))
+    assert [r["team"] for r in shown["requests"]] == ["management", "engineering"]
+    assert esc("validate", now="2026-11-23T12:00:00+01:00").code == 0
