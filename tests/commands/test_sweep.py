@@ -5104,6 +5104,12 @@ def test_a_classify_that_re_routed_a_ticket_a_missed_rule_escalated_leaves_it_es
     assert esc("validate", now="2026-11-23T16:00:00+01:00").code == 0
 
 
+def sweep_hourly(esc: Esc, first: int, last: int) -> None:
+    """A sweep on the hour, from ``first`` o'clock to ``last``, on 23 November 2026."""
+    for hour in range(first, last + 1):
+        esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour:02d}:00:00+01:00")
+
+
 @pytest.mark.parametrize("hourly", [True, False])
 def test_a_void_re_route_unassigns_no_one_a_missed_rule_assigned(
     tmp_path: Path, hourly: bool
@@ -5124,8 +5130,7 @@ def test_a_void_re_route_unassigns_no_one_a_missed_rule_assigned(
                     now="2026-11-23T08:00:00+01:00").strip()  # fmt: skip
     esc.ok("assign", ticket, "maya", now="2026-11-23T08:05:00+01:00")
     if hourly:
-        for hour in (10, 11, 12, 13, 14, 15):
-            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+        sweep_hourly(esc, 10, 15)
     esc.ok("classify", ticket, "--category", "bug", now="2026-11-23T15:30:00+01:00")
     esc.ok("sweep", "--no-report", now="2026-11-23T17:00:00+01:00")
     shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T17:00:00+01:00"))
@@ -5154,8 +5159,7 @@ def test_a_void_re_route_answers_no_request(tmp_path: Path, hourly: bool) -> Non
                     now="2026-11-23T08:00:00+01:00").strip()  # fmt: skip
     esc.ok("involve", ticket, "--team", "sre", "--ask", "logs?", now="2026-11-23T08:05:00+01:00")
     if hourly:
-        for hour in (10, 11, 12, 13, 14, 15):
-            esc.ok("sweep", "--no-report", now=f"2026-11-23T{hour}:00:00+01:00")
+        sweep_hourly(esc, 10, 15)
     esc.ok("classify", ticket, "--category", "outage", now="2026-11-23T15:30:00+01:00")
     esc.ok("sweep", "--no-report", now="2026-11-24T12:00:00+01:00")
     shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-24T12:00:00+01:00"))
