@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from esc.store import atomic, git
-from esc.store.workspace import CACHE_DIR, TICKETS_DIR
+from esc.store.workspace import ATTACHMENTS_DIR, CACHE_DIR, TICKETS_DIR
 
 JOURNAL = "sweep-pending"
 
@@ -154,7 +154,17 @@ class Pending:
         # (stored as `git add` stores them: with the line endings git converts converted)
         stored = git.store_files(self.root, candidates, filters=blobs.any_converted)
         # (a file changed between reading and storing it is a person's now: not committed)
-        return {path: blob for path, blob in stored.items() if blob in read[path]}
+        kept = {path: blob for path, blob in stored.items() if blob in read[path]}
+        # (a new ticket's attachments go with their ticket, or wait with it: committed alone,
+        # other clones got a folder no ticket has, which doctor advised to remove; audit
+        # helper-437)
+        tickets = {p for p in kept if p.startswith(f"{TICKETS_DIR}/")} | set(self.head)
+        return {
+            path: blob
+            for path, blob in kept.items()
+            if not path.startswith(f"{ATTACHMENTS_DIR}/")
+            or f"{TICKETS_DIR}/{path.split('/')[1]}.md" in tickets
+        }
 
     def forget(self) -> None:
         """After a commit: the journal keeps nothing (whatever it held is committed, or is

@@ -818,6 +818,33 @@ def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path
     assert status == ""
 
 
+def test_a_new_ticket_s_attachments_wait_with_the_ticket_a_person_changed(tmp_path: Path) -> None:
+    """intake's new ticket, edited by a person before the sweep: the sweep leaves the
+    ticket for them to commit, and committed its attachments alone (`0 tickets updated`),
+    a folder no ticket has in every other clone, which doctor advised to remove (audit
+    helper-437).  They wait with their ticket."""
+    import subprocess
+
+    root = tmp_path / "helpdesk"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    esc = Esc(root, now="2026-11-20T10:00:00+01:00")
+    esc.ok("init", ".")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "helpdesk"], cwd=root, check=True)
+    box = corpus.maildir(
+        tmp_path / "Maildir",
+        corpus.message(attachments=[("log.txt", b"boom", "text/plain")]),
+    )
+    esc.ok("intake", "--maildir", str(box))
+    ticket_id = only_ticket(root)
+    path = root / "tickets" / f"{ticket_id}.md"
+    path.write_text(path.read_text().replace("title: Checkout", "title: (checked) Checkout"))
+    esc.ok("sweep", "--commit")
+    tracked = subprocess.run(["git", "ls-files", "attachments", "tickets"], cwd=root,
+                             check=True, capture_output=True, text=True).stdout  # fmt: skip
+    assert "attachments/" not in tracked and ticket_id not in tracked
+
+
 def test_a_ticket_an_intake_killed_just_after_writing_it_made_is_committed_by_the_sweep(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
