@@ -221,16 +221,25 @@ def _ascii_domain(address: str) -> str:
     form (IDNA: `müller.example` is `xn--mller-kva.example`, as mail headers carry it):
     `--deny müller.example` let `x@xn--mller-kva.example` in, and `--allow` turned it away
     (audit helper-424)."""
-    local, at, domain = address.lower().rpartition("@")
+    return ascii_address(address.lower())
+
+
+def ascii_address(address: str) -> str:
+    """``address`` with its domain's labels in their ASCII form (IDNA 2008's, as DNS has
+    it: `müller.example` is `xn--mller-kva.example`; Python's "idna" codec is IDNA 2003's,
+    which writes `ß` as `ss`, another domain: review helper-431), its local part as it is:
+    mail to `jurgen@müller.example` was refused for good, never retried (audit
+    helper-437), where `jurgen@xn--mller-kva.example` reaches them."""
+    local, at, domain = address.rpartition("@")
     if domain.isascii():
-        return address.lower()
+        return address
     import unicodedata
 
     labels = []
     for label in unicodedata.normalize("NFC", domain).split("."):
-        # (IDNA 2008's form, as DNS has it: Python's "idna" codec is IDNA 2003's, which
-        # writes `ß` as `ss`, another domain; review helper-431)
-        labels.append(label if label.isascii() else "xn--" + label.encode("punycode").decode())
+        labels.append(
+            label if label.isascii() else "xn--" + label.lower().encode("punycode").decode()
+        )
     return f"{local}{at}{'.'.join(labels)}"
 
 

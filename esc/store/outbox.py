@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 from esc.domain.customer_mail import CustomerMailKind, Outgoing, is_address
 from esc.domain.errors import BadInput, escape_surrogates
+from esc.domain.mail import ascii_address
 from esc.domain.notify import (
     Event,
     EventKind,
@@ -620,6 +621,7 @@ def send(
     if to and not is_address(to):  # (a list, or a name: apprise would send to each)
         return Undeliverable(f"target {target}: {escape_surrogates(to)!r} is no e-mail address")
     if to:
+        to = ascii_address(to)  # (a domain of other letters, as DNS has it: helper-437)
         url = addressed(url, to, headers or {})
     elif event:
         url = with_event(url, event)

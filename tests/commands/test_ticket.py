@@ -65,6 +65,24 @@ def test_a_sent_reply_reaches_the_customer_and_threads_back(
     assert json.loads(esc.ok("show", ticket_id, "--json"))["status"] == "resolved"
 
 
+def test_a_customer_whose_domain_has_other_letters_is_mailed_at_its_ascii_form(
+    esc: Esc, workspace: Path, mail_out: Mails
+) -> None:
+    """`jurgen@müller.example` (raw UTF-8, as an SMTPUTF8 server hands it on): the reply
+    was "not sent" for good and never retried, where `jurgen@xn--mller-kva.example`
+    reaches them (audit helper-437)."""
+    _port, mails = mail_out
+    message = ("From: Jurgen <jurgen@müller.example>\nTo: help@esc.example\nSubject: Broken\n"
+               "Message-ID: <u1@x.example>\nMIME-Version: 1.0\n"
+               "Content-Type: text/plain; charset=utf-8\n\nIt broke.\n")  # fmt: skip
+    esc.ok("intake", "--eml", "-", input=message)
+    ticket_id = only_ticket(workspace)
+    out = esc.ok("comment", ticket_id, "--send", "-m", "Hello")
+    assert out == f"{ticket_id}: reply added, sent to jurgen@müller.example\n", out
+    ((_sender, recipients, _text),) = mails
+    assert recipients == ["jurgen@xn--mller-kva.example"]
+
+
 def test_a_reply_stopped_just_after_its_write_is_mailed_by_the_next_sweep(
     esc: Esc, workspace: Path, mail_out: Mails, monkeypatch: pytest.MonkeyPatch
 ) -> None:
