@@ -496,6 +496,10 @@ def name_problem(name: str) -> str | None:
     problem = line_problem(name)
     if problem is not None:
         return problem.replace("it has", "has", 1)
+    if name != name.strip(" "):  # (`'bob '`: every command trims what it is given, and
+        # never found them: "bob is not in team support (… bob …) (did you mean 'bob '?)";
+        # audit helper-436)
+        return "has a space at either end"
     if name.lstrip()[:1] in COMPARISON_MARKS:
         mark = name.lstrip()[0]
         return f"starts with {mark!r}, which a filter or condition reads as a comparison"

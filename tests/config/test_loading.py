@@ -144,6 +144,14 @@ teams:
     assert f"teams.yaml:8: category {other!r} is claimed by both desk and ops" in findings(teams)
 
 
+def test_a_member_with_a_space_at_either_end_is_a_finding() -> None:
+    """`members: [alice, 'bob ']` passed validate; every command trims the name it is given
+    and so never found him: `esc: bob is not in team desk (…) (did you mean 'bob '?)`
+    (audit helper-436)."""
+    teams = SMALL_TEAMS.replace("members: [ann]", "members: [ann, 'bob ']")
+    assert any("has a space at either end" in f for f in findings(teams)), findings(teams)
+
+
 def test_a_value_of_the_wrong_kind_is_named_by_its_kind_not_in_python_notation() -> None:
     teams = """\
 intake: {desk: 1}
