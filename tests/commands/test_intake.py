@@ -779,9 +779,9 @@ def helpdesk_repo(tmp_path: Path, *titles: str) -> tuple[Path, Esc]:
     return root, esc
 
 
-def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path: Path) -> None:
-    # As the README's cron line runs them: intake writes, the sweep commits what esc wrote
-    # (a ticket a person left uncommitted it leaves alone).
+def _taken_into_a_committed_helpdesk(tmp_path: Path) -> tuple[Path, Esc, str]:
+    """A helpdesk committed in git, and the ticket intake made of a mail with an
+    attachment (not committed yet)."""
     import subprocess
 
     root = tmp_path / "helpdesk"
@@ -796,6 +796,15 @@ def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path
     )
     esc.ok("intake", "--maildir", str(box))
     ticket_id = only_ticket(root)
+    return root, esc, ticket_id
+
+
+def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path: Path) -> None:
+    # As the README's cron line runs them: intake writes, the sweep commits what esc wrote
+    # (a ticket a person left uncommitted it leaves alone).
+    import subprocess
+
+    root, esc, ticket_id = _taken_into_a_committed_helpdesk(tmp_path)
     out = esc.ok("sweep", "--commit")
     assert "\ncommitted 1 attachment left by an earlier sweep or intake\n" in out  # (intake's)
     assert "1 ticket, 1 attachment\n" in out  # (the commit: an attachment is no ticket)
@@ -825,18 +834,7 @@ def test_a_new_ticket_s_attachments_wait_with_the_ticket_a_person_changed(tmp_pa
     helper-437).  They wait with their ticket."""
     import subprocess
 
-    root = tmp_path / "helpdesk"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
-    esc = Esc(root, now="2026-11-20T10:00:00+01:00")
-    esc.ok("init", ".")
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run(["git", "commit", "-qm", "helpdesk"], cwd=root, check=True)
-    box = corpus.maildir(
-        tmp_path / "Maildir",
-        corpus.message(attachments=[("log.txt", b"boom", "text/plain")]),
-    )
-    esc.ok("intake", "--maildir", str(box))
-    ticket_id = only_ticket(root)
+    root, esc, ticket_id = _taken_into_a_committed_helpdesk(tmp_path)
     path = root / "tickets" / f"{ticket_id}.md"
     path.write_text(path.read_text().replace("title: Checkout", "title: (checked) Checkout"))
     esc.ok("sweep", "--commit")
