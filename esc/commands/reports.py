@@ -200,8 +200,9 @@ def export(session: Session, sqlite_file: str | None, csv_dir: str | None) -> Ou
     broken += [error for doc in docs for error in problems.misfits(doc, session.config)]
     uses = [(d.path, d.key_lines.get("kb", 1), d.ticket.kb) for d in docs if d.ticket.kb]
     if uses:  # (a `kb:` naming an article kb/ lacks: exported, and said as validate says it)
-        ids = load_kb(session.workspace.root, categories=None).ids()
-        broken += [ParseError(f.path, f.line, f.message) for f in ticket_kb_findings(uses, ids)]
+        held = load_kb(session.workspace.root, categories=None)
+        broken += [ParseError(f.path, f.line, f.message)
+                   for f in ticket_kb_findings(uses, held.ids(), held.broken_ids)]  # fmt: skip
     tables = exporting.build_tables(
         [d.ticket for d in docs], session.config, [d.path for d in docs]
     )

@@ -37,8 +37,8 @@ def validate(session: Session) -> Output:
     article_findings, articles = kb.article_findings(session, config)
     findings += article_findings
     if uses:
-        ids = load_kb(workspace.root, categories=None).ids()  # (every one)
-        findings += kb.ticket_kb_findings(uses, ids)
+        held = load_kb(workspace.root, categories=None)  # (every one)
+        findings += kb.ticket_kb_findings(uses, held.ids(), held.broken_ids)
     findings += _unmerged_findings(workspace.root)
     if findings:
         return Output(notes=[*map(str, findings), f"{len(findings)} problem(s)"], code=1)

@@ -143,6 +143,15 @@ def test_show_names_the_article_a_ticket_was_solved_with_and_flags_one_kb_lacks(
     path.write_text(path.read_text().replace("\nkb: KB-0093\n", "\nkb: KB-1\n"))
     shown = esc("show", ticket)
     assert "solved with    KB-1 (not in kb/)" in shown.out and "unknown article 'KB-1'" in shown.err
+    # (an article whose file is there but cannot be used, a byte order mark an editor added:
+    # "not in kb/" and "unknown article … (did you mean another?)"; audit helper-438)
+    path.write_text(path.read_text().replace("\nkb: KB-1\n", "\nkb: KB-0001\n"))
+    article = demo / "kb" / "KB-0001.md"
+    article.write_bytes(b"\xef\xbb\xbf" + article.read_bytes())
+    shown = esc("show", ticket)
+    assert "solved with    KB-0001 (its file has a problem)" in shown.out
+    assert "kb: article KB-0001 cannot be used: kb/KB-0001.md:1: a byte order mark" in shown.err
+    assert "unknown article" not in esc("validate").err
 
 
 def test_show_without_a_knowledge_base_does_not_load_the_ranking(esc: Esc) -> None:
