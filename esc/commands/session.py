@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
 from esc.domain.lifecycle import require_name
-from esc.domain.model import SWEEPER, Change, Ticket
+from esc.domain.model import SWEEPER, Change, Ticket, one_form
 from esc.domain.timestamps import (
     RANGE_TEXT,
     coerce_timestamp,
@@ -312,9 +312,7 @@ def actor_name(name: str, where: str) -> str:
             f"{where} {name!r} is no person's name: {why}, and what a person does under it "
             "would be counted and told as that"
         )
-    import unicodedata  # (one form: `josé` with its accent apart logged another person)
-
-    return unicodedata.normalize("NFC", name)
+    return one_form(name)  # (`josé` with its accent apart logged another person)
 
 
 def lock_timeout_setting() -> float:
