@@ -13,9 +13,9 @@ def folded(name: str) -> str:
     any case, and in one Unicode form (NFC): `josé` typed or pasted with its accent as a
     letter of its own (NFD, as macOS writes file names) was refused, "josé is not in team
     support (…, josé)"."""
-    import unicodedata
+    from esc.domain.model import one_form  # (model's own names are checked by this one)
 
-    return unicodedata.normalize("NFC", name).casefold()
+    return one_form(name).casefold()
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
