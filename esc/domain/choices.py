@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from esc.domain.model import one_form
+
 __all__ = ["as_text", "did_you_mean", "folded", "shown", "swapped", "unknown_choice"]
 
 
@@ -13,8 +15,6 @@ def folded(name: str) -> str:
     any case, and in one Unicode form (NFC): `josé` typed or pasted with its accent as a
     letter of its own (NFD, as macOS writes file names) was refused, "josé is not in team
     support (…, josé)"."""
-    from esc.domain.model import one_form  # (model's own names are checked by this one)
-
     return one_form(name).casefold()
 
 
