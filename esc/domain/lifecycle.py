@@ -626,7 +626,7 @@ def mentions(config: Config, text: str) -> tuple[str, ...]:
         return ()
     import unicodedata  # (`@josé` with its accent apart names josé too)
 
-    text = unicodedata.normalize("NFC", _prose(text))
+    text = unicodedata.normalize("NFC", _without_comments(_prose(text)))
     names = [*config.teams, *(p for team in config.teams.values() for p in team.people)]
     pattern, canonical = _mention_pattern(tuple(dict.fromkeys(names)))
     if pattern is None:
@@ -659,6 +659,23 @@ _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)  # (a run
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 _LIST_ITEM = re.compile(r" {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _BREAK_OR_HEADING = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|(?:([-*_])[ \t]*)(?:\1[ \t]*){2,}$)")
+
+
+def _without_comments(text: str) -> str:
+    """``text`` without its HTML comments (`<!-- @dan: ask him later -->`), which Markdown
+    shows nobody: a name in one pages no one.  (One pass: an opening with no closing after
+    it ends the search, and stays, as Markdown then shows it.)"""
+    if "<!--" not in text:
+        return text
+    kept: list[str] = []
+    at = 0
+    while (start := text.find("<!--", at)) >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        kept += [text[at:start], " "]
+        at = end + 3
+    return "".join(kept) + text[at:]
 
 
 def _prose(text: str) -> str:

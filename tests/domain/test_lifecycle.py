@@ -1078,6 +1078,19 @@ def test_a_name_beside_code_is_still_a_mention(config: Config) -> None:
     assert lifecycle.mentions(config, indented) == ("frank",)  # (a fence indented 4: code)
 
 
+def test_a_name_in_an_html_comment_is_no_mention(config: Config) -> None:
+    """Markdown shows an HTML comment to nobody: `<!-- @dan later -->` paged dan (audit
+    helper-425)."""
+    assert lifecycle.mentions(config, "Fixed. <!-- @dan: tell the customer -->") == ()
+    several = "<!--\n@dan\n-->Over to @frank <!-- and @erin --> now"
+    assert lifecycle.mentions(config, several) == ("frank",)
+    # (an opening never closed is shown as it is: the name in it is read)
+    assert lifecycle.mentions(config, "a <!-- b @dan") == ("dan",)
+    assert lifecycle.mentions(config, "<!-- x --> @dan <!--") == ("dan",)
+    opened = "<!--" * 50_000 + " @dan"  # (one pass: never a search to the end per opening)
+    assert lifecycle.mentions(config, opened) == ("dan",)
+
+
 def test_a_pasted_log_of_backtick_runs_is_read_in_one_pass(config: Config) -> None:
     """Runs of 1, 2, 3… backticks that close nothing (a pasted log), 20 KB in one paragraph:
     a code span was tried from inside each run, to the paragraph's end each time (2.4 s
