@@ -312,7 +312,10 @@ def actor_name(name: str, where: str) -> str:
             f"{where} {name!r} is no person's name: {why}, and what a person does under it "
             "would be counted and told as that"
         )
-    return one_form(name)  # (`josé` with its accent apart logged another person)
+    # (trimmed, as the log line writes it: `--by " maya "` was `" maya "` in `requests:`
+    # and `escalations:`, and no answer reached the maya who asked; `josé` with its accent
+    # apart logged another person)
+    return one_form(name.strip())
 
 
 def lock_timeout_setting() -> float:

@@ -214,7 +214,7 @@ def involve(
     team = query.in_its_case(session.config, "team", team)
     known = session.config.teams.get(team)
     if person is not None and known is not None:  # (as the line below names them)
-        person = lifecycle.as_member(known.people, person)
+        person = lifecycle.as_member(known.people, person.strip())
     ticket = session.update(
         ref, lambda t, c, n: lifecycle.involve(t, c, n, who, team, ask, person=person)
     )

@@ -557,7 +557,8 @@ def involve(
     people = config.teams[team].people
     if person is not None and not person.strip():  # (`esc:  is not in team sre`)
         raise BadInput("--person is empty: name a person of the team, or leave it out")
-    person = None if person is None else as_member(people, person)
+    # (`' clara '` trimmed, as `assign` trims: the error said " clara  is not in team…")
+    person = None if person is None else as_member(people, person.strip())
     if person is not None and person not in people:
         hint = did_you_mean(person, people)
         raise BadInput(f"{person} is not in team {team} ({', '.join(people) or 'nobody'}){hint}")

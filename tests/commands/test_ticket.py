@@ -286,6 +286,24 @@ def test_an_assignee_no_filter_could_select_is_refused(
     assert ticket in esc.ok("list", "--assignee", "bob")
 
 
+def test_names_given_with_spaces_around_them_are_kept_trimmed(esc: Esc, workspace: Path) -> None:
+    """`--by " maya "` was written `" maya "` in `requests:` and `escalations:` (the log
+    line trimmed it), and the maya who asked was never told of the answer; `involve
+    --person " dan "` was refused as " dan  is not in team engineering" (audit helper-443)."""
+    ticket = esc.ok("create", "--title", "t", "--category", "billing").strip()
+    asked = esc.ok("involve", ticket, "--team", "engineering", "--person", " dan ", "--ask",
+                   "q", "--by", " maya ")  # fmt: skip
+    assert asked == f"{ticket}: asked engineering (dan)\n"
+    esc.ok("answer", ticket, "--team", "engineering", "-m", "a", "--by", " ben ")
+    esc.ok("escalate", ticket, "--to", "engineering", "--reason", "r", "--by", "  maya ")
+    shown = json.loads(esc.ok("show", ticket, "--json"))
+    request = shown["requests"][0]
+    assert (request["by"], request["person"], request["closed_by"]) == ("maya", "dan", "ben")
+    assert shown["escalations"][0]["by"] == "maya"
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert '" maya "' not in text and '" ben "' not in text
+
+
 def test_show_prints_a_multi_line_escalation_reason_on_one_line(esc: Esc) -> None:
     ticket = esc.ok("create", "--title", "t", "--body", "x").strip()
     esc.ok("escalate", ticket, "--up", "--reason", "multi\nline: reason")
