@@ -366,6 +366,46 @@ def parse(data: bytes, attachment_limit: int = ATTACHMENT_LIMIT) -> Parsed:
         raise Malformed(f"cannot be parsed ({type(exc).__name__}: {said})") from None
 
 
+def _read_as_mail_readers_do(part: email.message.Message) -> None:
+    """``part``'s transfer encoding and charset as mail readers read them, for ``email`` to
+    decode it by (the message as received is kept, never this copy): a transfer encoding
+    with white space or a comment around it (`base64 (standard)`, `quoted-printable `,
+    which RFC 2045 allows) left an attachment saved as base64 text and the body as
+    quoted-printable; a charset by another of its names (`ISO_8859-1:1987`, `CP819`,
+    `ANSI_X3.4-1968`, `x-cp1252`, `koi8`: the WHATWG Encoding standard's labels) lost the
+    curly quotes and € Outlook sends, or was quarantined; one in RFC 2231's form
+    (`charset*=utf-8''utf-8`) was quarantined with Python's TypeError."""
+    header = part.get("Content-Transfer-Encoding")
+    if header is not None:
+        cte = getattr(header, "cte", None)
+        if isinstance(cte, str) and cte and cte != str(header):
+            part.replace_header("Content-Transfer-Encoding", cte)
+    given = part.get_param("charset")
+    if given is None or part.get_content_maintype() != "text":
+        return
+    given_label = email.utils.collapse_rfc2231_value(given).strip().lower()  # type: ignore[arg-type]
+    label = _WHATWG_LABELS.get(given_label, given_label)
+    if label != given_label or not isinstance(given, str):
+        part.set_param("charset", label)
+
+
+# Charset labels that name one encoding under another of its names (the WHATWG Encoding
+# standard's labels), as intake reads them: every label of windows-1252 but its own as
+# ISO-8859-1 or US-ASCII (read as Windows-1252 where they hold its bytes: _decoded_text),
+# and labels Python's codecs do not know.
+_WHATWG_LABELS = {
+    **dict.fromkeys(
+        ("cp819", "csisolatin1", "ibm819", "iso-ir-100", "iso8859-1", "iso88591", "iso_8859-1",
+         "iso_8859-1:1987", "l1", "latin1", "iso-8859-1", "latin-1"),
+        "iso-8859-1",
+    ),
+    **dict.fromkeys(("ansi_x3.4-1968", "ascii", "us-ascii"), "us-ascii"),
+    "x-cp1252": "windows-1252",
+    "koi8": "koi8-r", "cskoi8r": "koi8-r", "koi": "koi8-r", "koi8_r": "koi8-r",
+    "x-mac-cyrillic": "mac-cyrillic", "x-mac-ukrainian": "mac-cyrillic",
+}  # fmt: skip
+
+
 def _named_address(name: str, spec: str) -> str:
     """``Name <spec>``, the name quoted where it must be.  (An address in UTF-8, as RFC
     6532 allows, `jörg@exämple.de`: Python's Address refuses its local part, and the
@@ -416,6 +456,8 @@ def _parts_and_whose(
     """Each part of a message with whose headers they are: the message's (``its``), or
     a message attached to it (``its attached message's``, a forward saved whole)."""
     yield part, whose
+    if not part.is_multipart():  # (its text not decoded: a charset in RFC 2231's form,
+        return  # `charset*=utf-8''utf-8`, made Python's decode() a TypeError)
     payload = part.get_payload()
     if isinstance(payload, list):
         inner = "its attached message's" if part.get_content_type() == "message/rfc822" else whose
@@ -432,6 +474,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         for defect in part.defects:
             if isinstance(defect, _FATAL_DEFECTS):
                 raise Malformed(f"broken MIME ({type(defect).__name__})")
+        _read_as_mail_readers_do(part)
     addresses = _sender_addresses(msg)
     if not addresses or not addresses[0].username or not addresses[0].domain:
         daemon = _daemon(msg, addresses)  # (`From: MAILER-DAEMON`: a bounce, to be ignored)
@@ -441,7 +484,7 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
     else:
         first = addresses[0]
         spec = _unescaped(first.addr_spec)
-        name = _display_name(first)
+        name = _joined_name(msg, spec) or _display_name(first)
         if not name:  # (the old style, `jane@shop.example (Jane Doe)`: a comment holds it)
             name = one_line(_commented_name(msg))
         sender = _named_address(name, spec) if name else spec
@@ -599,6 +642,26 @@ def _display_name(address: Any) -> str:
     """An address header's display name, on one line, as the ticket writes it (`Jürgen`
     sent as windows-1252 bytes read as such)."""
     return one_line(windows_1252(_unescaped(address.display_name)))
+
+
+def _joined_name(msg: email.message.EmailMessage, spec: str) -> str | None:
+    """The From display name made of MIME-encoded words, decoded as one text (RFC 2047
+    6.2: the space between two words is no part of it), if it is one: ``email`` decoded
+    each word on its own, and a name a mailer folded mid-character (`J=C3?= =?…?=BCrgen`)
+    was `JÃ ¼rgen`, one folded between words `Kundens ervice`; the Subject was right."""
+    import email.header
+
+    raw = next((value for key, value in msg.raw_items() if key.lower() == "from"), None)
+    if not isinstance(raw, str) or "=?" not in raw or _SURROGATES.search(raw):
+        return None
+    try:
+        name, address = email.utils.getaddresses([raw])[0]
+        if "=?" not in name or address.lower() != spec.lower():
+            return None
+        text = str(email.header.make_header(email.header.decode_header(name)))
+    except (ValueError, LookupError, IndexError, UnicodeError, email.errors.MessageError):
+        return None
+    return one_line(windows_1252(text)) or None
 
 
 def _daemon(msg: email.message.EmailMessage, addresses: Sequence[Address]) -> str | None:

@@ -7,6 +7,7 @@ import email
 import email.policy
 import mailbox
 import quopri
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -705,7 +706,14 @@ def test_a_customer_s_own_key_value_lines_and_a_wrapped_quote_line_are_no_quote(
     assert store.strip_quoted(wrapped) == "Yes, restarting fixed it!"
 
 
-@pytest.mark.parametrize("label", ["charset=iso-8859-1", "charset=latin1", None])
+@pytest.mark.parametrize(
+    "label",
+    # (IANA's and WHATWG's other names of ISO-8859-1 and US-ASCII, which lost the curly
+    # quotes and € or were quarantined: audit helper-442)
+    ["charset=iso-8859-1", "charset=latin1", None, "charset=ISO_8859-1:1987",
+     "charset=CP819", "charset=csISOLatin1", "charset=iso-ir-100", "charset=iso88591",
+     'charset="ANSI_X3.4-1968"', "charset=x-cp1252", "charset*=utf-8''iso-8859-1"],
+)  # fmt: skip
 def test_windows_1252_punctuation_under_a_latin_1_label_is_read_as_mail_clients_read_it(
     label: str | None,
 ) -> None:
@@ -793,6 +801,65 @@ def test_a_phone_s_signature_in_another_language_leaves_a_reply(
 def test_more_phone_signatures_leave_a_reply(signature: str) -> None:
     text = f"Thanks\n\n{signature}\n\n> On Tue, S <h@s.example> wrote:\n> Hi\n"
     assert store.strip_quoted(text) == "Thanks"
+
+
+@pytest.mark.parametrize(
+    ("label", "read"),
+    [("koi8", "\u0420\u0443\u0441"), ("x-mac-cyrillic", "\u0421\u0433\u0431"),
+     ("utf-8''utf-8", "Gr\u00fc\u00dfe")],
+)  # fmt: skip
+def test_a_charset_by_a_name_python_lacks_or_in_rfc_2231_s_form_is_read(
+    label: str, read: str
+) -> None:
+    """WHATWG's `koi8` and `x-mac-cyrillic` were quarantined as unknown charsets, and
+    `charset*=utf-8''utf-8` (RFC 2231) with Python's TypeError (audit helper-442)."""
+    text = {"koi8": b"\xf2\xd5\xd3", "x-mac-cyrillic": b"\x91\xe3\xe1"}.get(
+        label, "Grüße".encode()
+    )
+    param = f"charset*={label}" if "''" in label else f"charset={label}"
+    data = (b"From: a@x.example\nSubject: s\nMessage-ID: <r9@x>\nContent-Type: text/plain; "
+            + param.encode() + b"\nContent-Transfer-Encoding: 8bit\n\n" + text + b"\n")  # fmt: skip
+    assert store.parse(data).mail.text.strip() == read
+
+
+@pytest.mark.parametrize("written", ["base64 (standard)", "base64 ", "Base64\t", " BASE64"])
+def test_a_transfer_encoding_with_space_or_a_comment_around_it_is_decoded(written: str) -> None:
+    """`Content-Transfer-Encoding: base64 (standard)` or `quoted-printable ` (white space
+    and comments RFC 2045 allows) left the attachment saved as base64 text and the body as
+    quoted-printable, with nothing said (audit helper-442)."""
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n%%EOF\n"
+    data = (
+        b"From: J <j@x.example>\nSubject: s\nMessage-ID: <cte@x>\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="B"\n\n--B\n'
+        b"Content-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: "
+        + re.sub("(?i)base64", "quoted-printable", written).encode() + b"\n\nGr=C3=BC=C3=9Fe, the in=\nvoice.\n--B\nContent-Type: application/pdf\n"
+        b'Content-Disposition: attachment; filename="i.pdf"\n'
+        b"Content-Transfer-Encoding: " + written.encode() + b"\n\n"
+        + base64.b64encode(pdf) + b"\n--B--\n"
+    )  # fmt: skip
+    parsed = store.parse(data)
+    assert parsed.mail.text.strip() == "Grüße, the invoice."
+    assert [(a.name, a.data) for a in parsed.attachments] == [("i.pdf", pdf)]
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("=?UTF-8?B?SsM=?= =?UTF-8?B?vHJnZW4gTcO8bGxlcg==?=", "Jürgen Müller"),  # (mid-ü)
+        ("=?utf-8?b?U3RhZHR3ZXJrZSBEw7xzc2VsZG9yZiBLdW5kZW5z?=\n "
+         "=?utf-8?b?ZXJ2aWNlIEFicmVjaG51bmc=?=",
+         "Stadtwerke Düsseldorf Kundenservice Abrechnung"),
+    ],
+)  # fmt: skip
+def test_a_display_name_folded_across_encoded_words_is_one_name(header: str, name: str) -> None:
+    """RFC 2047: the space between two encoded words is no part of the text.  The name was
+    `JÃ ¼rgen Müller` (a character split between two words) or `Kundens ervice`, while
+    the same words in the Subject were read right (audit helper-442)."""
+    data = (f"From: {header} <jm@shop.example>\nSubject: {header}\nMessage-ID: <sp@x>\n\n"
+            "hello\n").encode()  # fmt: skip
+    mail = store.parse(data).mail
+    assert (mail.sender, mail.subject) == (f"{name} <jm@shop.example>", name)
 
 
 def test_text_in_another_charset_is_not_read_as_windows_1252() -> None:
