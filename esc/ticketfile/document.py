@@ -489,6 +489,8 @@ def _request(item: object) -> tuple[str, Request | None]:
         return "closed before it was asked", None
     person = item.get("person")
     closed_by = item.get("closed_by")
+    if state == "open" and closed_by is not None:  # (shown and exported as closed by one)
+        return "an open request has no closed_by", None
     return "", Request(
         asked=asked,
         by="" if by is None else str(by),

@@ -379,6 +379,9 @@ def test_requests_to_other_teams_are_read(config: Config) -> None:
         ("team: engineering", "team: legal", "20: request 1: unknown team 'legal'"),
         ("state: open", "state: waiting", "20: request 1: state must be one of open, answered"),
         ("state: answered", "state: open", "21: request 2: an open request has no closed time"),
+        # (`closed_by` on an open request passed, and export said who closed it: helper-443)
+        ("team: engineering, state: open", "team: engineering, state: open, closed_by: dan",
+         "20: request 1: an open request has no closed_by"),
         ("asked: 2026-11-20T09:40:00+01:00", "asked: soon", "20: request 1: asked is not a"),
         ("closed: 2026-11-20T09:50:00+01:00", "closed: 2026-11-20T09:00:00+01:00",
          "21: request 2: closed before it was asked"),
