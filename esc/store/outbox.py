@@ -463,32 +463,51 @@ def deliver(
         tried: set[str] = set()
         down: set[str] = set()  # the targets that failed in this delivery
         while batch := [m for m in due() if m.key not in tried]:
-            gathered: dict[str, list[Message]] = {}  # made in a target's quiet hours
+            # (made in a target's quiet hours, its working hours since begun: gathered in one
+            # digest, which goes before any later news to its target, in the order things
+            # happened: a ticket's escalation was told before the ticket's creation the night
+            # before, audit helper-441)
+            gathered: dict[str, list[Message]] = {}
             for message in batch:
-                tried.add(message.key)
-                if gone(message.target):
-                    outbox.discard([message.key])  # (its target was taken out of rules.yaml:
-                    result.dropped.append(message)  # it would fail, and be retried, for ever)
-                    continue
-                if message.target in down:  # (a target that hangs costs its timeout once a
-                    result.held.append(message)  # delivery, not once a message: the rest
-                    continue  # wait for the next one, untried and not counted as failed)
-                made_quiet = made_in_quiet_hours(notify, message)
-                if made_quiet and waits_for_working_hours(notify, message, now):
-                    result.quiet.append(message)  # (its next working hours not come: waits)
-                elif made_quiet:
+                if not gone(message.target) and made_in_quiet_hours(notify, message) and not (
+                    waits_for_working_hours(notify, message, now)
+                ):
                     gathered.setdefault(message.target, []).append(message)
-                elif (error := _deliver_one(outbox, notify, message, now, env, result)) is None:
-                    up.add(message.target)
-                elif not isinstance(error, MessageRefused):  # (this message's own fault:
-                    down.add(message.target)  # the others to its target are still tried)
-            for target, messages in gathered.items():
+
+            def digest(target: str) -> None:
+                messages = gathered.pop(target, None)
+                if messages is None:
+                    return
                 if target in down:
-                    result.held += messages
+                    result.held.extend(messages)
                 elif _deliver_digest(outbox, notify, target, messages, now, env, result) is None:
                     up.add(target)
                 else:
                     down.add(target)
+
+            for message in batch:
+                tried.add(message.key)
+                target = message.target
+                if gone(target):
+                    outbox.discard([message.key])  # (its target was taken out of rules.yaml:
+                    result.dropped.append(message)  # it would fail, and be retried, for ever)
+                    continue
+                held = gathered.get(target)
+                if held is not None and any(message is m for m in held):
+                    continue  # (the digest goes when later news to its target does, or last)
+                if held is not None:  # (its first message came before this one: the batch
+                    digest(target)  # is in the order things happened)
+                if target in down:  # (a target that hangs costs its timeout once a
+                    result.held.append(message)  # delivery, not once a message: the rest
+                    continue  # wait for the next one, untried and not counted as failed)
+                if made_in_quiet_hours(notify, message):
+                    result.quiet.append(message)  # (its next working hours not come: waits)
+                elif (error := _deliver_one(outbox, notify, message, now, env, result)) is None:
+                    up.add(target)
+                elif not isinstance(error, MessageRefused):  # (this message's own fault:
+                    down.add(target)  # the others to its target are still tried)
+            for target in list(gathered):
+                digest(target)
     return result
 
 

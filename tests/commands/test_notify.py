@@ -1320,6 +1320,23 @@ def test_quiet_hours_hold_what_is_not_urgent_for_one_digest_at_the_next_working_
     assert "notify.quiet: unknown target 'nope'" in result.err
 
 
+def test_what_quiet_hours_held_goes_before_later_news_to_its_target(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """A ticket created on Friday night, then warned, breached and escalated on Monday
+    morning, swept once at 10:05: the escalation was told before the ticket's creation,
+    which waited for its digest until the rest had gone (audit helper-441)."""
+    quiet = NOTIFY.replace("notify:\n", "notify:\n  created_at_or_above: high\n")
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet + "  quiet:\n    support-chat: office\n")
+    assert esc("validate").code == 0
+    ticket = esc.ok("create", "--title", "Night order", "--category", "billing", "--priority",
+                    "high", now="2026-11-20T22:30:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-11-23T10:05:00+01:00")
+    told = [str(body["title"]) for path, body in hook.posts
+            if path == "/support" and ticket in str(body["title"])]  # fmt: skip
+    assert len(told) > 1 and told[0].endswith("created at priority high"), told
+
+
 def test_what_quiet_hours_held_goes_at_a_sweep_after_the_next_working_hour_began(
     esc: Esc, workspace: Path, hook: Hook
 ) -> None:
