@@ -2137,13 +2137,26 @@ def _closing_requests(log: list[Activity], activity: Sequence[Activity]) -> dict
         for a in activity
         if a.event is not None and a.event.startswith("request ") and " by " in a.event
     }
-    if not closing:
-        return {}
-    return {
-        id(line): closing[(line.at, line.note or "")]
-        for line in log
-        if line.field == "sla.collaboration" and (line.at, line.note or "") in closing
+    # (and the line that starts the clock of a request a rule made, `— → ok`: after the
+    # rule's `involved TEAM`, as after a person's, not before it and the policy's lines;
+    # audit helper-443)
+    opening = {
+        (a.at, a.event.removeprefix("involved ")): id(a)
+        for a in activity
+        if a.event is not None and a.event.startswith("involved ") and not by_person(a.by)
     }
+    if not closing and not opening:
+        return {}
+    found = {}
+    for line in log:
+        if line.field != "sla.collaboration":
+            continue
+        key = (line.at, line.note or "")
+        made = opening.get(key) if line.old is None else None
+        anchor = closing.get(key, made)
+        if anchor is not None:
+            found[id(line)] = anchor
+    return found
 
 
 def _merged(

@@ -1410,6 +1410,11 @@ def test_a_rule_involves_a_team_once(collaboration: Config) -> None:
     ]
     later = plan(after, collaboration, berlin(2026, 11, 23, 11))
     assert not later.change.requests  # never a second open request to the same team
+    # (the clock of the request starts after the rule's line that asked it, as after a
+    # person's `involved`: it was logged before the request, audit helper-443)
+    log = [(a.by, a.event or a.field) for a in after.activity if a.at == CREATED]
+    asked = log.index(("rule:high-asks-engineering", "involved engineering"))
+    assert log.index(("esc", "sla.collaboration")) > asked, log
 
 
 def test_a_rule_asking_a_team_asked_already_writes_nothing(collaboration: Config) -> None:
