@@ -468,11 +468,14 @@ def deliver(
             # happened: a ticket's escalation was told before the ticket's creation the night
             # before, audit helper-441)
             gathered: dict[str, list[Message]] = {}
-            for message in batch:
+            first: dict[str, int] = {}  # (where each target's first such message is)
+            for n, message in enumerate(batch):
                 if not gone(message.target) and made_in_quiet_hours(notify, message) and not (
                     waits_for_working_hours(notify, message, now)
                 ):
                     gathered.setdefault(message.target, []).append(message)
+                    first.setdefault(message.target, n)
+            in_digests = {m.key for messages in gathered.values() for m in messages}
 
             def digest(target: str) -> None:
                 messages = gathered.pop(target, None)
@@ -485,18 +488,17 @@ def deliver(
                 else:
                     down.add(target)
 
-            for message in batch:
+            for n, message in enumerate(batch):
                 tried.add(message.key)
                 target = message.target
                 if gone(target):
                     outbox.discard([message.key])  # (its target was taken out of rules.yaml:
                     result.dropped.append(message)  # it would fail, and be retried, for ever)
                     continue
-                held = gathered.get(target)
-                if held is not None and any(message is m for m in held):
+                if message.key in in_digests:
                     continue  # (the digest goes when later news to its target does, or last)
-                if held is not None:  # (its first message came before this one: the batch
-                    digest(target)  # is in the order things happened)
+                if first.get(target, n) < n:  # (its first message came before this one: the
+                    digest(target)  # batch is in the order things happened)
                 if target in down:  # (a target that hangs costs its timeout once a
                     result.held.append(message)  # delivery, not once a message: the rest
                     continue  # wait for the next one, untried and not counted as failed)
