@@ -31,6 +31,7 @@ CheckName = Literal[
     "git",
     "merge-driver",
     "identity",
+    "signing",
     "remote",
     "branch",
     "git-state",
@@ -86,7 +87,8 @@ def doctor(
     if git.inside_git_work_tree(root):
         checks += [
             check_merge_driver(root),
-            check_identity(root),
+            identity := check_identity(root),
+            *([] if identity.problem else [check_signing(root)]),
             check_remote(root, remote),
             *check_branch(root, remote),
             check_unfinished(root),
@@ -342,6 +344,24 @@ def check_identity(root: Path) -> Check:
             " (in this clone; --global for every repository of this user)",
         )
     return Check("identity", f"git identity: {values['user.name']} <{values['user.email']}>")
+
+
+def check_signing(root: Path) -> Check:
+    """Whether the commits `esc sweep --commit` makes can be signed, where the clone signs
+    its commits (``commit.gpgsign``): with no key cron can use, every committing sweep
+    failed, and nothing said why (audit helper-445)."""
+    try:
+        problem = git.signing_problem(root)
+    except git.GitError as exc:
+        problem = str(exc)
+    if problem is not None:
+        return Check(
+            "signing",
+            f"commits are signed here (commit.gpgsign) and signing failed ({problem}), so "
+            "`esc sweep --commit` cannot commit",
+            git.SIGNING_FIX,
+        )
+    return Check("signing", "commit signing: none, or it works")
 
 
 def check_unfinished(root: Path) -> Check:

@@ -1787,7 +1787,10 @@ def _commit(
     # (and those intake wrote that the sweep rewrote too: the commit holds intake's
     # message or new ticket as well, which it did not say)
     left = set(earlier) | (set(guard.before) & set(tickets))
-    message = sweep_message(told, len(_tickets(tickets)), len(_tickets(sorted(left))))
+    # (the same tickets the output names: it said 9 where the commit said 10, one an intake
+    # or earlier sweep wrote that this one rewrote; audit helper-445)
+    earlier = sorted(left)
+    message = sweep_message(told, len(_tickets(tickets)), len(_tickets(earlier)))
     outcome.told = told
     outcome.commit = git.commit_blobs(root, blobs, message, root / CACHE_DIR, when=result.now)
     guard.forget()

@@ -391,9 +391,46 @@ def _commit_on(
     if amend is not None:
         parents, author, message = _made_as(top, amend)
     env = {**author, **dated}
-    commit = output(top, "commit-tree", *_signed(top), tree, *parents, env=env,
-                    input=message.encode())  # fmt: skip
+    signed = _signed(top)
+    try:
+        commit = output(top, "commit-tree", *signed, tree, *parents, env=env,
+                        input=message.encode())  # fmt: skip
+    except GitError as exc:
+        if signed:  # (git's own line, `gpg failed to sign the data`, said nothing of why)
+            raise GitError(f"{exc} (commits are signed here: {SIGNING_FIX})") from None
+        raise
     return commit.strip()
+
+
+SIGNING_FIX = (
+    "give cron a key it can use, or `git config commit.gpgsign false` in this clone"
+)
+
+
+def signing_problem(root: Path) -> str | None:
+    """Why a commit made here cannot be signed, where the clone signs its commits
+    (``commit.gpgsign``): git's reason; None if it signs none, or can sign.  Tried on a
+    commit of the empty tree made in a scratch object store, which is then removed: the
+    repository gets nothing."""
+    import tempfile
+
+    top = toplevel(root)
+    if not _signed(top):
+        return None
+    objects = output(top, "rev-parse", "--git-path", "objects").strip()
+    with tempfile.TemporaryDirectory(prefix="esc-signing-") as scratch:
+        env = {
+            "GIT_OBJECT_DIRECTORY": scratch,
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(top / objects),
+        }
+        tree = run(top, "mktree", env=env, input=b"", timeout=30)
+        if tree.returncode != 0:
+            return f"git mktree failed: {_last_line(tree)}"
+        made = run(top, "commit-tree", "-S", tree.stdout.decode().strip(), env=env,
+                   input=b"esc doctor: can this clone sign?\n", timeout=60)  # fmt: skip
+        if made.returncode != 0:
+            return _last_line(made)
+    return None
 
 
 def _touched(top: Path, old: str, new: str, paths: list[str]) -> bool:

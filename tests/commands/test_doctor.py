@@ -484,6 +484,39 @@ def test_no_git_identity_in_config(tmp_path: Path) -> None:
     assert fix.startswith('git config user.name "esc sweep" && git config user.email ')
 
 
+def test_commits_signed_with_no_key_that_can_sign(tmp_path: Path) -> None:
+    """`commit.gpgsign` set (a developer's ~/.gitconfig) and a signing program that fails
+    where cron runs: every committing sweep failed, doctor said "no problems", and the
+    sweep's error was git's own line (audit helper-445).  Tried on a commit the repository
+    never gets."""
+    clone = healthy_clone(tmp_path)
+    gpg = tmp_path / "gpg"
+    gpg.write_text("#!/bin/sh\necho 'gpg: signing failed: No secret key' >&2\nexit 2\n")
+    gpg.chmod(0o755)
+    git(clone, "config", "commit.gpgsign", "true")
+    git(clone, "config", "gpg.program", str(gpg))
+    objects = git(clone, "count-objects", "-v")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 1
+    detail, fix = problems(report)["signing"]
+    assert detail.startswith("commits are signed here (commit.gpgsign) and signing failed (")
+    assert "gpg failed to sign the data" in detail, detail
+    assert fix == "give cron a key it can use, or `git config commit.gpgsign false` in this clone"
+    assert git(clone, "count-objects", "-v") == objects  # (nothing stored by the try)
+    ticket = Esc(clone).ok("create", "--title", "t", "--body", "b").strip()
+    git(clone, "add", "-A")
+    git(clone, "-c", "commit.gpgsign=false", "commit", "-qm", ticket)
+    (clone / "tickets" / f"{ticket}.md").write_text(
+        (clone / "tickets" / f"{ticket}.md").read_text().replace("title: t", "title: u")
+    )
+    git(clone, "-c", "commit.gpgsign=false", "commit", "-qam", "u")
+    swept = Esc(clone)("sweep", "--commit", "--no-report", now="2026-12-31T12:00:00+01:00")
+    assert swept.code == 1 and "(commits are signed here: give cron a key" in swept.err
+    git(clone, "config", "commit.gpgsign", "false")
+    code, report = doctor(clone, "--cron-path", cron_path_with_esc(tmp_path))
+    assert code == 0 and "signing" not in problems(report)
+
+
 def test_no_remote_for_push(tmp_path: Path) -> None:
     clone = healthy_clone(tmp_path)
     _, report = doctor(clone, "--remote", "upstream")
