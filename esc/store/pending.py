@@ -279,7 +279,10 @@ def _append(root: Path, path: str, blob: str) -> None:
     folder.mkdir(exist_ok=True)
     journal = folder / JOURNAL
     with atomic.naming(journal):  # (a full disk: "cannot write .esc-cache/sweep-pending")
-        fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # (0o666 less the umask, as every file esc makes: one made 0644 under umask 022 in
+        # a workspace its group shares locked every other user's intake and committing
+        # sweep out of it, for good: audit helper-448)
+        fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         try:
             os.write(fd, line.encode("utf-8"))  # one write: lines of workers never mix
         finally:

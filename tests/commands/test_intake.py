@@ -806,8 +806,14 @@ def test_cron_intake_then_sweep_commits_the_new_tickets_and_attachments(tmp_path
 
     root, esc, ticket_id = _taken_into_a_committed_helpdesk(tmp_path)
     out = esc.ok("sweep", "--commit")
-    assert "\ncommitted 1 attachment left by an earlier sweep or intake\n" in out  # (intake's)
+    # (intake's new ticket, which the sweep swept too, and its attachment: as the commit's
+    # message counts them, audit helper-445)
+    said = "\ncommitted 1 ticket and 1 attachment left by an earlier sweep or intake\n"
+    assert said in out
     assert "1 ticket, 1 attachment\n" in out  # (the commit: an attachment is no ticket)
+    message = subprocess.run(["git", "log", "-1", "--format=%B"], cwd=root, check=True,
+                             capture_output=True, text=True).stdout  # fmt: skip
+    assert "1 of them left by an earlier sweep or intake" in message
     files = subprocess.run(
         ["git", "show", "--name-only", "--format=", "HEAD"],
         cwd=root,

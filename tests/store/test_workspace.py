@@ -590,6 +590,14 @@ def test_a_workspace_its_group_may_write_gets_files_its_group_may_write(
         for path in made:
             assert path.stat().st_mode & stat.S_IWGRP, path
         assert os.umask(0o022) == 0o022  # (the command gave this process its umask back)
+        # (the journal of what esc wrote and git has not yet, made by intake or a sweep in
+        # a git clone, was made 0644 whatever the umask: every other user's intake and
+        # committing sweep failed on it, for good; audit helper-448)
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "w"]):
+            subprocess.run(["git", *args], cwd=workspace, check=True, capture_output=True)
+        esc.ok("intake", "--json", "-", input='{"title": "form", "body": "b"}')
+        journal = workspace / ".esc-cache" / "sweep-pending"
+        assert journal.exists() and journal.stat().st_mode & stat.S_IWGRP
         shutil.rmtree(workspace / ".esc-cache")
         workspace.chmod(workspace.stat().st_mode & ~stat.S_IWGRP)
         esc.ok("comment", ticket, "-m", "private")
