@@ -29,6 +29,7 @@ from esc.cli import stops
 from esc.cli.options import (
     OneValueGroup,
     Seconds,
+    WholeNumber,
     by_option,
     common,
     given_path,
@@ -455,7 +456,7 @@ def resolve(
 
 @cli.command(short_help="Closes a ticket for good, with satisfaction and feedback.")
 @click.argument("ref", metavar="TICKET")
-@click.option("--csat", type=click.IntRange(1, 5), help="Customer satisfaction, 1 to 5.")
+@click.option("--csat", type=WholeNumber(1, 5), help="Customer satisfaction, 1 to 5.")
 @click.option(
     "--feedback", metavar="TEXT", callback=_dash_is_stdin,
     help="What the customer said about the help (- reads it from stdin).",
@@ -648,7 +649,7 @@ def kb_list(category: str | None, as_json: bool) -> int:
 
 @kb.command("search", short_help="Finds the articles that best match some words.")
 @click.argument("words", metavar="TEXT...", nargs=-1, required=True)
-@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", default=10, show_default=True, type=WholeNumber(min=1))
 @json_option
 @common
 def kb_search(words: tuple[str, ...], limit: int, as_json: bool) -> int:
@@ -671,7 +672,7 @@ def kb_show(ref: str, as_json: bool) -> int:
 
 @cli.command(short_help="The articles that best match a ticket.")
 @click.argument("ref", metavar="TICKET")
-@click.option("--limit", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", default=5, show_default=True, type=WholeNumber(min=1))
 @json_option
 @common
 def suggest(ref: str, limit: int, as_json: bool) -> int:
@@ -738,7 +739,7 @@ def log(ref: str, as_json: bool) -> int:
 )
 @click.option(
     "--jobs",
-    type=click.IntRange(min=1),
+    type=WholeNumber(min=1),
     envvar="ESC_JOBS",
     metavar="N",
     help="Processes for parsing many tickets at once (default: one per CPU; also ESC_JOBS).",
@@ -814,7 +815,7 @@ def notify_test(target: str) -> int:
 @click.option("--imap", metavar="HOST", help="Take the messages of an IMAP folder (over TLS).")
 @click.option(
     "--imap-port",
-    type=click.IntRange(1, 65535),
+    type=WholeNumber(1, 65535),
     metavar="PORT",
     help="Default 993 (143: STARTTLS).",
 )
@@ -852,7 +853,7 @@ def notify_test(target: str) -> int:
 @click.option("--deny", multiple=True, metavar="PATTERN", help="Never these senders (glob).")
 @click.option(
     "--attachment-limit",
-    type=click.IntRange(min=0),
+    type=WholeNumber(min=0),
     default=10,
     show_default=True,
     metavar="MB",
@@ -1115,7 +1116,7 @@ def explain(ref: str) -> int:
 @click.option("--team", metavar="TEAM", help="Only tickets that are or were with this team.")
 @click.option(
     "--jobs",
-    type=click.IntRange(min=1),
+    type=WholeNumber(min=1),
     envvar="ESC_JOBS",
     metavar="N",
     help="Processes for counting many tickets at once (default: two when there are several "

@@ -237,6 +237,20 @@ class OneValueGroup(click.Group):
             return super().parse_args(ctx, args)
 
 
+class WholeNumber(click.IntRange):
+    """click's ``IntRange``, in ASCII digits alone, as every number esc reads: Python's
+    ``int`` takes `３` and `٣` (`close --csat ３` wrote `csat: 3` where `--level ３` was
+    refused: audit helper-446)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            digits = text[1:] if text[:1] in "+-" else text
+            if not (digits.isascii() and digits.isdigit()):
+                self.fail(f"{value!r} is not a whole number (ASCII digits)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class Seconds(click.ParamType):  # type: ignore[type-arg]  # (generic from click 8.2)
     """A number of seconds to wait: 0 or more, and finite (``nan`` or ``inf`` would wait
     for ever, or not at all)."""
@@ -248,8 +262,8 @@ class Seconds(click.ParamType):  # type: ignore[type-arg]  # (generic from click
     ) -> float:
         if isinstance(value, float):
             return value
-        try:
-            seconds = float(str(value))
+        try:  # (ASCII digits, as every number esc reads: `float` takes `３`)
+            seconds = float(str(value)) if str(value).isascii() else -1.0
         except ValueError:
             seconds = -1.0
         if not 0 <= seconds < float("inf"):

@@ -89,6 +89,9 @@ def list_tickets(
         option = "--tag" if key == "tags" else f"--{key}"
         if any(not v.strip() for v in given):  # (`--team ''` listed nothing, exit 0)
             raise BadInput(f"{option} must not be empty")
+        if key in ("assignee", "category"):  # (`none` in any case, as `assign T NONE` and
+            # `classify --category None` take it: `--assignee NONE` listed nothing, exit 0)
+            given = ["none" if v.strip().casefold() == "none" else v for v in given]
         spelled = [query.in_its_case(config, key, v) for v in given]
         if key == "assignee" or (key == "category" and config.categories is None):  # (an
             # open set: the file's own spelling as given too, `category: DATA` written by

@@ -85,9 +85,10 @@ def doctor(
     if maildir is not None:
         checks.append(check_maildir(maildir))
     if git.inside_git_work_tree(root):
+        identity = check_identity(root)
         checks += [
             check_merge_driver(root),
-            identity := check_identity(root),
+            identity,
             *([] if identity.problem else [check_signing(root)]),
             check_remote(root, remote),
             *check_branch(root, remote),

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from esc.domain.config import Config
 from esc.domain.errors import BadInput
-from esc.domain.lifecycle import require_name
-from esc.domain.model import SWEEPER, Change, Ticket, one_form
+from esc.domain.lifecycle import actor_name
+from esc.domain.model import Change, Ticket
 from esc.domain.timestamps import (
     RANGE_TEXT,
     coerce_timestamp,
@@ -292,30 +292,6 @@ def whoami(given: str | None) -> str:
         return actor_name(name or getpass.getuser(), where)
     except BadInput as exc:
         raise BadInput(f"{exc}; give another with --by NAME or ESC_USER") from None
-
-
-SWEEP_IDENTITY = "esc sweep"  # the git user.name `esc doctor` suggests for a cron clone
-
-
-def actor_name(name: str, where: str) -> str:
-    """``name`` as given for who acts (``where``: --by, ESC_USER), if it can be written as
-    one: BadInput otherwise (see :func:`whoami`)."""
-    require_name(name, where)
-    if " · " in name:
-        why = "it has ' · ', which separates the parts of a log line"
-        raise BadInput(f"{where} {name!r} is no name: {why}")
-    sweep = " ".join(name.split()).casefold() in (SWEEPER, SWEEP_IDENTITY)  # (`esc sweep`:
-    # the git identity doctor gives a cron clone, where a person's command took it for theirs)
-    if name.strip().lower().startswith("rule:") or sweep:
-        why = "it names esc's own sweep" if sweep else "it names a rule"
-        raise BadInput(
-            f"{where} {name!r} is no person's name: {why}, and what a person does under it "
-            "would be counted and told as that"
-        )
-    # (trimmed, as the log line writes it: `--by " maya "` was `" maya "` in `requests:`
-    # and `escalations:`, and no answer reached the maya who asked; `josé` with its accent
-    # apart logged another person)
-    return one_form(name.strip())
 
 
 def lock_timeout_setting() -> float:

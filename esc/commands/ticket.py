@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from esc.commands.session import Output, Session, actor_name, whoami
+from esc.commands.session import Output, Session, whoami
 from esc.domain import customer_mail, lifecycle, query
 from esc.domain import mail as mails
 from esc.domain.config import Config
@@ -107,12 +107,12 @@ def comment(
             "nothing changed"
         )
     if author is not None:
-        author = actor_name(author, "--by")
+        author = lifecycle.actor_name(author, "--by")
     me = None if author or kind == "message" else whoami(None)  # (not while the ticket is locked)
     outgoing: list[customer_mail.Outgoing] = []
 
     def operation(t: Ticket, c: Config, n: dt.datetime) -> Change:
-        who = author or me or _customer_as_author(t.customer)
+        who = author or me or lifecycle.customer_author(t.customer)
         to = customer_mail.address_of(t.customer) if send else None
         if send and to is None:
             held = f"customer is {t.customer!r}" if t.customer else "ticket has no customer"
@@ -146,18 +146,6 @@ def comment(
     if settings is not None and outgoing:
         line += session.send_to_customer(outgoing[0], settings.target)
     return session.ticket_output(ticket, as_json, line)
-
-
-def _customer_as_author(customer: str | None) -> str:
-    """The author of a customer's message: the ticket's customer as written, but a name
-    no person may act under (`esc`, `rule:NAME`, `-x`: read back, the log said the sweep or
-    a rule added it) within `customer (…)`; `customer` when there is none."""
-    if not customer:
-        return "customer"
-    try:
-        return actor_name(customer, "customer")
-    except BadInput:
-        return f"customer ({customer})"
 
 
 def comment_kind(internal: bool, from_customer: bool) -> CommentKind:

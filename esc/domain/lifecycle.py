@@ -19,6 +19,7 @@ from esc.domain.model import (
     CHANNELS,
     COMPARISON_MARKS,
     OPTIONAL_FIELDS,
+    SWEEPER,
     TICKET_FIELDS,
     Activity,
     Change,
@@ -312,6 +313,43 @@ def require_name(name: str, what: str) -> None:
         )
 
 
+SWEEP_IDENTITY = "esc sweep"  # the git user.name `esc doctor` suggests for a cron clone
+
+
+def actor_name(name: str, where: str) -> str:
+    """``name`` as given for who acts (``where``: --by, ESC_USER), if it can be written as
+    one: BadInput otherwise."""
+    require_name(name, where)
+    if " · " in name:
+        why = "it has ' · ', which separates the parts of a log line"
+        raise BadInput(f"{where} {name!r} is no name: {why}")
+    sweep = " ".join(name.split()).casefold() in (SWEEPER, SWEEP_IDENTITY)  # (`esc sweep`:
+    # the git identity doctor gives a cron clone, where a person's command took it for theirs)
+    if name.strip().lower().startswith("rule:") or sweep:
+        why = "it names esc's own sweep" if sweep else "it names a rule"
+        raise BadInput(
+            f"{where} {name!r} is no person's name: {why}, and what a person does under it "
+            "would be counted and told as that"
+        )
+    # (trimmed, as the log line writes it: `--by " maya "` was `" maya "` in `requests:`
+    # and `escalations:`, and no answer reached the maya who asked; `josé` with its accent
+    # apart logged another person)
+    return one_form(name.strip())
+
+
+def customer_author(customer: str | None) -> str:
+    """The author of what a customer says (a message, feedback): the ticket's customer as
+    written, but a name no person may act under (`esc`, `rule:NAME`, `-x`: read back, the
+    log said the sweep or a rule added it) within `customer (…)`; `customer` when there is
+    none.  (`close --feedback` wrote the raw name: audit helper-446.)"""
+    if not customer or not customer.strip():
+        return "customer"
+    try:
+        return actor_name(customer, "customer")
+    except BadInput:
+        return f"customer ({customer})"
+
+
 UNASSIGNED = "none"  # the assignee that takes a ticket's assignee away
 
 
@@ -341,6 +379,10 @@ def assign(
         return b.build()
     team = config.teams.get(ticket.team)
     person = person if team is None else as_member(team.people, person)
+    if team is None or person not in team.people:  # (forced onto another team's member:
+        # as teams.yaml spells them too, `DAN` for `dan`; helper-446)
+        everyone = tuple(dict.fromkeys(p for t in config.teams.values() for p in t.people))
+        person = as_member(everyone, person)
     if not force and (team is None or person not in team.people):
         people = ", ".join(team.people) if team else "nobody"
         hint = did_you_mean(person, team.people) if team else ""
@@ -814,7 +856,7 @@ def close(
     elif resolution and resolution.strip():
         b.entry("resolution", resolution)
     if feedback and feedback.strip():
-        b.entry("feedback", feedback, author=ticket.customer or "customer")
+        b.entry("feedback", feedback, author=customer_author(ticket.customer))
     if csat is not None:
         b.set("csat", csat)
     if kb is not None:
@@ -850,7 +892,7 @@ def _evaluated(
     # twice and said "recorded", as a score given again changes nothing: audit helper-421)
     again = bool(given) and given[-1].text.strip() == (feedback or "").strip()
     if feedback and feedback.strip() and not again:
-        b.entry("feedback", feedback, author=ticket.customer or "customer")
+        b.entry("feedback", feedback, author=customer_author(ticket.customer))
     if csat is not None and csat != ticket.csat:
         b.set("csat", csat)
     return b.build()

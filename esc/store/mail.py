@@ -392,7 +392,7 @@ def _read_as_mail_readers_do(part: email.message.Message) -> None:
     given = part.get_param("charset")
     if given is None or part.get_content_maintype() != "text":
         return
-    given_label = email.utils.collapse_rfc2231_value(given).strip().lower()  # type: ignore[arg-type]
+    given_label = email.utils.collapse_rfc2231_value(given).strip().lower()
     label = _WHATWG_LABELS.get(given_label, given_label)
     if label != given_label or not isinstance(given, str):
         part.set_param("charset", label)
@@ -483,8 +483,8 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         for defect in part.defects:
             if isinstance(defect, _FATAL_DEFECTS):
                 raise Malformed(f"broken MIME ({type(defect).__name__})")
-    for part in _own_parts(msg):  # (a message attached whole is saved as it came)
-        _read_as_mail_readers_do(part)
+    for own in _own_parts(msg):  # (a message attached whole is saved as it came)
+        _read_as_mail_readers_do(own)
     addresses = _sender_addresses(msg)
     if not addresses or not addresses[0].username or not addresses[0].domain:
         daemon = _daemon(msg, addresses)  # (`From: MAILER-DAEMON`: a bounce, to be ignored)

@@ -477,7 +477,7 @@ def deliver(
                     first.setdefault(message.target, n)
             in_digests = {m.key for messages in gathered.values() for m in messages}
 
-            def digest(target: str) -> None:
+            def digest(target: str, gathered: dict[str, list[Message]] = gathered) -> None:
                 messages = gathered.pop(target, None)
                 if messages is None:
                     return

@@ -1009,7 +1009,9 @@ def test_close_an_unresolved_ticket_needs_a_resolution(esc: CheckedEsc, workspac
     assert data["conversation"][0]["kind"] == "resolution"
 
 
-@pytest.mark.parametrize("csat", ["9", "0", "five"])
+# (`３` and `٣`: Python's int took them, where every other number esc reads is ASCII
+# digits; helper-446)
+@pytest.mark.parametrize("csat", ["9", "0", "five", "\uff13", "\u0663"])
 def test_csat_out_of_range_is_a_usage_error(esc: CheckedEsc, workspace: Path, csat: str) -> None:
     ticket_id = create(esc)
     esc.ok("resolve", ticket_id, "--resolution", "Refunded")

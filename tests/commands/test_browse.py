@@ -181,6 +181,12 @@ def test_category_none_lists_the_uncategorised_and_age_sorts_as_the_column(esc: 
     now = "2026-11-20T11:00:00+01:00"
     listed = json.loads(esc.ok("list", "--category", "none", "--json", now=now))
     assert [t["id"] for t in listed] == [first.strip()]
+    # (`none` in any case, as `assign T NONE` and `classify --category None` take it: it was
+    # an unknown category, exit 2, and `--assignee NONE` listed nothing, exit 0; helper-446)
+    for option in ("--category", "--assignee"):
+        for spelled in ("NONE", "None", " none "):
+            shown = json.loads(esc.ok("list", option, spelled, "--json", now=now))
+            assert first.strip() in [t["id"] for t in shown], (option, spelled)
     youngest = [t["id"] for t in json.loads(esc.ok("list", "--sort", "age", "--json", now=now))]
     assert youngest == [second, first.strip()]
     oldest = [t["id"] for t in json.loads(esc.ok("list", "--sort", "-age", "--json", now=now))]

@@ -1327,7 +1327,8 @@ def test_what_quiet_hours_held_goes_before_later_news_to_its_target(
     morning, swept once at 10:05: the escalation was told before the ticket's creation,
     which waited for its digest until the rest had gone (audit helper-441)."""
     quiet = NOTIFY.replace("notify:\n", "notify:\n  created_at_or_above: high\n")
-    (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet + "  quiet:\n    support-chat: office\n")
+    quiet += "  quiet:\n    support-chat: office\n"
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + quiet)
     assert esc("validate").code == 0
     ticket = esc.ok("create", "--title", "Night order", "--category", "billing", "--priority",
                     "high", now="2026-11-20T22:30:00+01:00").strip()  # fmt: skip

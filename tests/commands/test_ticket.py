@@ -485,3 +485,9 @@ def test_a_customer_named_as_esc_or_a_rule_writes_no_line_of_theirs(
     assert f"### {NOW} · customer ({customer}) · message (public)" in text
     entry = json.loads(esc.ok("show", ticket, "--json"))["conversation"][-1]
     assert entry["author"] == f"customer ({customer})"
+    # (and their feedback on closing, which wrote the raw name: helper-446)
+    esc.ok("close", ticket, "--resolution", "done", "--feedback", "Thanks", "--csat", "5")
+    esc.ok("close", ticket, "--feedback", "Later: all good")  # (a survey after closing)
+    shown = json.loads(esc.ok("show", ticket, "--json"))["conversation"]
+    given = [e["author"] for e in shown if e["kind"] == "feedback"]
+    assert given == [f"customer ({customer})"] * 2

@@ -389,6 +389,12 @@ def test_assign_refuses_a_non_member(config: Config) -> None:
 def test_assign_force_allows_a_non_member(config: Config) -> None:
     change = lifecycle.assign(ticket(), config, NOW, "bob", "dan", force=True)
     assert change.sets["assignee"] == "dan"
+    # (a member of another team, as teams.yaml spells them: `DAN` was written `DAN`, and
+    # the same person spelled two ways; helper-446)
+    change = lifecycle.assign(ticket(), config, NOW, "bob", "DAN", force=True)
+    assert change.sets["assignee"] == "dan"
+    change = lifecycle.assign(ticket(), config, NOW, "bob", "Zed", force=True)
+    assert change.sets["assignee"] == "Zed"  # (nobody's: as given)
 
 
 @pytest.mark.parametrize(

@@ -274,8 +274,7 @@ def test_a_name_in_another_unicode_form_is_the_one_teams_yaml_spells() -> None:
     assert in_its_case(config, "category", "cafe\u0301") == "caf\u00e9"
     assert in_its_case(config, "assignee", "JOSE\u0301") == "jos\u00e9"
     assert as_member(("alice", "jos\u00e9"), "jose\u0301") == "jos\u00e9"
-    from esc.commands.session import actor_name
-    from esc.domain.lifecycle import mentions
+    from esc.domain.lifecycle import actor_name, mentions
 
     assert actor_name("jose\u0301", "--by") == "jos\u00e9"  # (logged as one person)
     assert mentions(config, "cc @jose\u0301 please") == ("jos\u00e9",)

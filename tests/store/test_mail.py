@@ -833,7 +833,8 @@ def test_a_transfer_encoding_with_space_or_a_comment_around_it_is_decoded(writte
         b'Content-Type: multipart/mixed; boundary="B"\n\n--B\n'
         b"Content-Type: text/plain; charset=utf-8\n"
         b"Content-Transfer-Encoding: "
-        + re.sub("(?i)base64", "quoted-printable", written).encode() + b"\n\nGr=C3=BC=C3=9Fe, the in=\nvoice.\n--B\nContent-Type: application/pdf\n"
+        + re.sub("(?i)base64", "quoted-printable", written).encode()
+        + b"\n\nGr=C3=BC=C3=9Fe, the in=\nvoice.\n--B\nContent-Type: application/pdf\n"
         b'Content-Disposition: attachment; filename="i.pdf"\n'
         b"Content-Transfer-Encoding: " + written.encode() + b"\n\n"
         + base64.b64encode(pdf) + b"\n--B--\n"
