@@ -526,7 +526,10 @@ def _check_values(
         if not isinstance(key, str):
             problems.append((line, f"key {_shown_key(key)} is not text (quote it)"))
             continue
-        problem = _value_problem(key, value, key not in TICKET_FIELDS)
+        # (the `sla:` block's dues are esc's own, up to its clocks' 10 years past a ticket of
+        # 8999, the last year esc takes: each a valid time, which the block's own check
+        # reads; out of range, every sweep of such a ticket failed: audit helper-447)
+        problem = _value_problem(key, value, key not in TICKET_FIELDS and key != "sla")
         if problem is not None:
             problems.append((line, problem))
             continue

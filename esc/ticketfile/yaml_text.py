@@ -75,7 +75,17 @@ def _reader() -> YAML:
     first needed: esc's own front-matter is read without it)."""
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=True)
+    reader = YAML(typ="safe", pure=True)
+    constructor = reader.constructor
+    for tag in _TEXT_TAGS:  # (a plain `=` or `<<` value: text, as YAML 1.2's core schema
+        # has it; ruamel resolves them to YAML 1.1's `value` and `merge` types, for which
+        # it has no constructor: "could not determine a constructor", audit helper-447.
+        # `<<` as a key still merges, before any value is constructed.)
+        constructor.add_constructor(tag, type(constructor).construct_yaml_str)
+    return reader
+
+
+_TEXT_TAGS = ("tag:yaml.org,2002:value", "tag:yaml.org,2002:merge")
 
 
 def load(text: str) -> Any:
@@ -138,7 +148,7 @@ def _plain_values(data: Any) -> Any:
         return data
     if isinstance(data, TaggedScalar):
         tag = getattr(data.tag, "value", data.tag)
-        return str(data.value) if tag == _STR_TAG else data
+        return str(data.value) if tag == _STR_TAG or tag in _TEXT_TAGS else data
     # (set past ruamel's own __setitem__, which gives a new value the old one's subclass)
     if isinstance(data, dict):
         put = OrderedDict.__setitem__ if isinstance(data, OrderedDict) else dict.__setitem__

@@ -2052,6 +2052,19 @@ def test_the_first_and_last_times_esc_takes_give_an_answer_in_seconds(demo: Path
     assert "(counted over its first 10 years)" in explained
 
 
+def test_a_ticket_of_the_last_year_esc_takes_is_swept(esc: CheckedEsc, workspace: Path) -> None:
+    """Created in 8999, the last year esc takes, its clocks' dues fall in 9000: every sweep
+    said its change "would not validate" and wrote nothing, exit 1, the breach never
+    escalated, while `validate` said ok (audit helper-447)."""
+    ticket = esc.ok("create", "--title", "Checkout down", "--priority", "urgent", "--body",
+                    "b", now="8999-12-31T22:00:00+00:00").strip()  # fmt: skip
+    esc.ok("sweep", "--no-report", now="8999-12-31T23:00:00+00:00")
+    text = ticket_file(workspace, ticket).read_text()
+    assert "\nsla:\n" in text and "9000-01-0" in text
+    assert esc("validate", now="8999-12-31T23:50:00+00:00").code == 0
+    assert "0 changed" in esc.ok("sweep", "--no-report", now="8999-12-31T23:50:00+00:00")
+
+
 def _in_a_terminal(argv: list[str], cwd: Path, editor: str) -> tuple[int, str]:
     """Run esc with a terminal as stdin and stdout (so it opens $EDITOR)."""
     import os

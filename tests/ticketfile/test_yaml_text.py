@@ -40,6 +40,19 @@ def test_any_string_reads_back_exactly(value: str) -> None:
     assert "\n" not in line
 
 
+def test_a_plain_equals_sign_or_merge_mark_as_a_value_is_text() -> None:
+    """YAML 1.2's core schema has no `value` or `merge` type: a plain `=` or `<<` value is
+    text, where "could not determine a constructor for the tag 'tag:yaml.org,2002:value'"
+    stopped every command on a ticket or a teams.yaml that had one (audit helper-447).  A
+    `<<` key still merges."""
+    text = "a: =\nb: <<\nc: [=, <<]\nx: &m {k: 1}\ny:\n  <<: *m\n  j: 2\n"
+    expected = {"a": "=", "b": "<<", "c": ["=", "<<"], "x": {"k": 1}, "y": {"k": 1, "j": 2}}
+    assert yaml_text.load(text) == expected
+    assert yaml_text.load_with_lines(text) == expected
+    data, lines, _ = yaml_text.read_mapping(text)
+    assert data == expected and lines["b"] == 1
+
+
 def test_other_scalars() -> None:
     when = dt.datetime(2026, 11, 20, 9, 14, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert yaml_text.scalar(when) == "2026-11-20T09:14:00+01:00"
