@@ -623,6 +623,9 @@ def _value_problem(top: str, value: object, times: bool) -> str | None:
 # What the sweep writes in ``sla:``: the policy, when it checked, the configuration's
 # version, and a clock (due and state) per metric
 SLA_BLOCK_KEYS = ("policy", "checked", "rules", *METRICS)
+# The last year a clock's due may fall in: a ticket of the last year esc takes, its clocks
+# counted over at most 10 years (and a day's working hours past them)
+LAST_DUE_YEAR = LAST_YEAR + 11
 CLOCK_KEYS = ("due", "state")
 
 
@@ -633,6 +636,8 @@ def _sla_problem(value: object) -> tuple[str | None, str | None]:
     checked = value.get("checked")
     if checked is not None and coerce_timestamp(checked) is None:
         return "checked", f"sla: checked {checked!s} is not a timestamp with a time zone"
+    if isinstance(checked, dt.datetime) and not in_range(checked):  # (a sweep's now)
+        return "checked", f"sla: checked {checked!s} is {RANGE_TEXT}"
     policy = value.get("policy")
     if policy is not None and not isinstance(policy, str):
         return "policy", f"sla: policy must be the name of a policy, not {shown(policy)}"
@@ -649,6 +654,9 @@ def _sla_problem(value: object) -> tuple[str | None, str | None]:
         due = clock.get("due")
         if due is not None and coerce_timestamp(due) is None:
             return name, f"sla: {name} due {due!s} is not a timestamp with a time zone"
+        if isinstance(due, dt.datetime) and not FIRST_YEAR <= due.year <= LAST_DUE_YEAR:
+            years = f"years {FIRST_YEAR} to {LAST_DUE_YEAR}"
+            return name, f"sla: {name} due {due!s} is out of range ({years})"
         state = clock.get("state")
         if state is not None and state not in CLOCK_STATES:
             return name, f"sla: {name}: {unknown_choice('state', state, CLOCK_STATES)}"

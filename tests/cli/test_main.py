@@ -2063,6 +2063,13 @@ def test_a_ticket_of_the_last_year_esc_takes_is_swept(esc: CheckedEsc, workspace
     assert "\nsla:\n" in text and "9000-01-0" in text
     assert esc("validate", now="8999-12-31T23:50:00+00:00").code == 0
     assert "0 changed" in esc.ok("sweep", "--no-report", now="8999-12-31T23:50:00+00:00")
+    # (a due past any clock's reach, or a `checked` out of esc's years, by hand: a finding,
+    # as before, never a time esc computes with)
+    path = ticket_file(workspace, ticket)
+    for old, new in (("due: 9000-01-0", "due: 9999-12-3"), ("checked: 8999", "checked: 9001")):
+        path.write_text(text.replace(old, new, 1))
+        found = esc("validate", now="8999-12-31T23:50:00+00:00")
+        assert found.code == 1 and "out of range" in found.err, found.err
 
 
 def _in_a_terminal(argv: list[str], cwd: Path, editor: str) -> tuple[int, str]:
