@@ -721,9 +721,23 @@ def _calendars(data: CommentedMap, reader: _Reader) -> dict[str, Calendar]:
 
 
 def _deepest_line(raw: CommentedMap, name: object, message: str) -> int:
-    """The line of the key a calendar error names (e.g. ``hours.fri``), else the calendar."""
+    """The line of the key a calendar error names (e.g. ``hours.fri``, ``holidays[0]``, an
+    unknown key), else the calendar.  (Guessed from key names anywhere in the message, a
+    misspelt `timezon:` was said at the `holidays:` line its hint names: helper-452.)"""
     spec = raw.get(name)
     line = line_of(raw, name)
+    unknown = re.search(r'unknown key "([^"]+)"', message)
+    if isinstance(spec, CommentedMap) and unknown is not None and unknown[1] in spec:
+        return line_of(spec, unknown[1])
+    path = message.split(": ", 1)[0].removeprefix(f"calendars.{name}")
+    step = re.match(r"\.(hours|holidays|timezone)(?:\[(\d+)\]|\.([^.\[]+))?", path)
+    if isinstance(spec, CommentedMap) and step is not None and step[1] in spec:
+        inner = spec[step[1]]
+        if step[2] is not None and isinstance(inner, CommentedSeq) and int(step[2]) < len(inner):
+            return line_of(inner, int(step[2]))
+        if step[3] is not None and isinstance(inner, CommentedMap) and step[3] in inner:
+            return line_of(inner, step[3])
+        return line_of(spec, step[1])
     for key in ("hours", "holidays", "timezone"):
         if isinstance(spec, CommentedMap) and key in spec and key in message:
             line = line_of(spec, key)
@@ -791,7 +805,7 @@ def _policies(
     if not isinstance(raw, CommentedSeq):
         reader.add(line_of(data, "sla"), "sla must be a list of policies")
         return ()
-    policies = []
+    policies: list[Policy] = []
     written = data.get("calendars")  # (a calendar written there but broken is named there:
     broken = {str(k) for k in written} - set(calendars) if isinstance(written, dict) else set()
     for i, item in enumerate(raw):  # not again as unknown, by each policy that uses it)
@@ -799,7 +813,14 @@ def _policies(
             reader.add(line_of(raw, i), f"sla[{i}] must be a mapping")
             continue
         try:
-            policies.append(parse_policy(item, calendars, words, f"sla[{i}]"))
+            policy = parse_policy(item, calendars, words, f"sla[{i}]")
+            if any(p.name == policy.name for p in policies):  # (the `sla:` block, the log
+                # and the reports name a policy: a change between two of one name was
+                # never logged, and tickets were blamed for the name; audit helper-452)
+                where = _line_of_error(item, "name", ()) or line_of(raw, i)
+                reader.add(where, f"sla[{i}]: two policies are named {policy.name!r}")
+                continue
+            policies.append(policy)
         except PolicyError as exc:
             if exc.key == "calendar" and str(item.get("calendar")) in broken:
                 continue

@@ -33,6 +33,7 @@ from esc.domain.model import (
 )
 from esc.domain.records import ADDED_WITH_DEFAULT, immutable
 from esc.domain.slow_regex import backtracks_badly
+from esc.domain.timestamps import coerce_timestamp
 
 __all__ = [
     "AllOf",
@@ -737,6 +738,14 @@ def compile_condition(
     return _Compiler(vocabulary, path, before_sla).mapping(spec, ())
 
 
+# The fields of a ticket that hold a time, and words meant as YAML's null that are text
+_TIME_KEYS = frozenset({"created", "updated", "first_response_at", "resolved_at", "closed_at"})
+_NULL_WORDS = frozenset({"none", "null", "nul", "nil", "~", "nothing", "empty"})
+# The fields whose `none` (in any case) is none, as on the command line: no person or
+# category may be so named (teams.yaml refuses it)
+_NONE_IS_NULL = frozenset({"assignee", "category"})
+
+
 def _split_operator(text: str) -> tuple[str, str] | None:
     for op in _OPERATORS:
         if text.startswith(op):
@@ -803,6 +812,8 @@ class _Compiler:
             return self.group(key, value, at)
         if key == "not":  # (`not: {sla: breached}` always holds where no SLA is known yet:
             # useless there, but it matches, and is no mistake to refuse)
+            if isinstance(value, Mapping) and not value:  # (`not: {}` never holds: the rule
+                raise self.error("not needs at least one condition", at)  # never fired)
             return Not(replace(self, before_sla=None).mapping(value, at))
         if key == "sla" or key.startswith("sla."):
             return self.known_sla(key, self.sla(key, value, at), at)
@@ -845,7 +856,7 @@ class _Compiler:
     def group(self, key: str, value: object, at: Location) -> Condition:
         if not isinstance(value, (list, tuple)):
             raise self.error(f"{key} needs a list of conditions, got {_kind(value)}", at)
-        if key == "any" and not value:
+        if key == "any" and not value:  # (`all: []` holds, as an empty `when:` does)
             raise self.error("any needs at least one condition", at)
         children = tuple(self.mapping(item, (*at, i)) for i, item in enumerate(value))
         return AnyOf(children) if key == "any" else AllOf(children)
@@ -876,6 +887,9 @@ class _Compiler:
     def field_matcher(self, name: str, value: object, at: Location) -> _Matcher:
         if _is_empty(value):
             return _Empty()
+        if name in _NONE_IS_NULL and isinstance(value, str) and value.strip().casefold() == "none":
+            return _Empty()  # (`assignee: none`, as `--assignee none` and `esc assign T none`
+            # mean no one: a warning of an unknown person, and a rule that never fired)
         if isinstance(value, str):
             regex = self.regex(value, at)
             if regex is not None:
@@ -902,7 +916,19 @@ class _Compiler:
         self.check_value(name, value, at)
         if name in ADDRESS_FIELDS and isinstance(value, str):
             return _Address(_address(value), value)
+        self.check_time(name, value, at)
         return _Equals(value)
+
+    def check_time(self, name: str, value: object, at: Location) -> None:
+        """A value a field that holds a time equals is a time: `resolved_at: None` (text in
+        YAML 1.2) never matched, and the rule never fired (audit helper-452)."""
+        if name in _TIME_KEYS and isinstance(value, str) and coerce_timestamp(value) is None:
+            null = value.strip().casefold() in _NULL_WORDS
+            raise self.error(
+                f"{name} holds a time, and {value!r} is none (a time with its offset, or"
+                f" null for none){' (did you mean null?)' if null else ''}",
+                at,
+            )
 
     def check_value(self, name: str, value: object, at: Location) -> None:
         """A value of a field with a closed set of values is one of them."""

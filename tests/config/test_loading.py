@@ -585,6 +585,33 @@ sla:
     ]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("    timezone:", "    timezon:", 3),
+        ("    hours:\n", "    hour:\n", 4),
+        ("    holidays:", "    holiday:", 6),
+        ("- 2026-12-24 12:00-17:00", "- 2026-12-24 12:00-1700", 7),
+        ('mon-fri: "09:00-17:00"', 'mon-fri: "09:00-1700"', 5),
+    ],
+)
+def test_a_calendar_s_mistake_is_said_at_its_line(old: str, new: str, line: int) -> None:
+    """Guessed from the key names anywhere in the message, a misspelt `timezon:` was said at
+    the `holidays:` line its hint named, `hour:` at the calendar's (audit helper-452)."""
+    rules = """\
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours:
+      mon-fri: "09:00-17:00"
+    holidays:
+      - 2026-12-24 12:00-17:00
+"""
+    assert old in rules
+    [found] = findings(rules=rules.replace(old, new, 1))
+    assert found.startswith(f"rules.yaml:{line}: calendars.office"), found
+
+
 def test_an_impossible_holiday_date_is_a_finding() -> None:
     """It raised ValueError out of build_config: every command exited 3 ("internal error")."""
     rules = """\
@@ -749,6 +776,18 @@ rules:
 def test_two_rules_with_one_name() -> None:
     rules = "rules:\n  - name: a\n    then: {tag: x}\n  - name: a\n    then: {tag: y}\n"
     assert findings(rules=rules) == ["rules.yaml:4: rules[1]: two rules are named 'a'"]
+
+
+def test_two_policies_with_one_name() -> None:
+    """As two rules of one name are: the `sla:` block, the log and the reports name a
+    policy, and a change between two of one name was never logged (audit helper-452)."""
+    rules = (
+        'calendars:\n  always: {timezone: UTC, hours: {mon-sun: "00:00-24:00"}}\n'
+        "sla:\n  - name: urgent\n    when: {priority: urgent}\n    calendar: always\n"
+        "    targets: {resolution: 4h}\n  - name: urgent\n    calendar: always\n"
+        "    targets: {resolution: 24h}\n"
+    )
+    assert findings(rules=rules) == ["rules.yaml:8: sla[1]: two policies are named 'urgent'"]
 
 
 def test_rules_that_trigger_each_other_endlessly_are_reported_on_the_first() -> None:

@@ -477,6 +477,15 @@ def test_all() -> None:
     assert check({"all": []}, {})
 
 
+def test_none_is_no_one_and_no_category_as_on_the_command_line() -> None:
+    """`assignee: none` warned of an unknown person and never matched, where `--assignee
+    none` and `esc assign T none` mean no one (audit helper-452)."""
+    for spelled in ("none", "None", "NONE"):
+        assert check({"assignee": spelled}, {"assignee": None})
+        assert not check({"assignee": spelled}, {"assignee": "bob"})
+        assert check({"category": [spelled, "billing"]}, {"category": None})
+
+
 def test_not() -> None:
     spec = {"not": {"status": ["pending", "resolved"]}}
     assert check(spec, {"status": "open"})
@@ -662,6 +671,12 @@ def test_condition_error_has_message_and_path() -> None:
         ({"any": {"tags": "vip"}}, "when.any", "any needs a list of conditions, got a mapping"),
         ({"all": "x"}, "when.all", "all needs a list of conditions, got a string"),
         ({"any": []}, "when.any", "any needs at least one condition"),
+        # (never matched, or matched always, silently: audit helper-452)
+        ({"not": {}}, "when.not", "not needs at least one condition"),
+        ({"resolved_at": "None"}, "when.resolved_at",
+         "resolved_at holds a time, and 'None' is none (a time with its offset, or null for"
+         " none) (did you mean null?)"),
+        ({"created": ["yesterday"]}, "when.created[0]", "created holds a time, and 'yesterday'"),
         ({"any": ["vip"]}, "when.any[0]", "expected a mapping of conditions, got a string"),
         ({"not": [{"a": 1}]}, "when.not", "expected a mapping of conditions, got a list"),
         ({"status": {"a": 1}}, "when.status", "expected a value, got a mapping"),
