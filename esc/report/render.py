@@ -187,7 +187,7 @@ def _new_environment(overrides: Path | None, compiled: Path | None) -> Any:
         autoescape=jinja2.select_autoescape(["html", "html.j2"]),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        bytecode_cache=_bytecode_cache(compiled),
+        bytecode_cache=_bytecode_cache(compiled, sandboxed=overrides is not None),
     )
     env.filters["md"] = md_escape
     env.filters["link"] = link_target
@@ -226,7 +226,13 @@ def _own_files_loader(folder: Path) -> Any:
     return OwnFiles(str(folder))
 
 
-def _bytecode_cache(folder: Path | None) -> Any:
+def _bytecode_cache(folder: Path | None, sandboxed: bool) -> Any:
+    """jinja's compiled templates in ``folder``, those of the sandbox apart from the others:
+    jinja keys them by name and source alone, and the sandbox compiles calls otherwise
+    (`environment.call`), so one report in a workspace with `templates/` made every later
+    one without (a cron sweep too) exit 3, "'Environment' object has no attribute 'call'",
+    for every workspace of the user, and esc's own templates compiled outside the sandbox
+    were run unsandboxed in one with overrides (audit helper-451)."""
     import jinja2
 
     class QuietCache(jinja2.FileSystemBytecodeCache):
@@ -254,7 +260,8 @@ def _bytecode_cache(folder: Path | None) -> Any:
     except OSError as exc:  # (a read-only cache: compiled every time)
         fallback(f"templates compiled every time: {folder} cannot be made ({exc})")
         return None
-    return QuietCache(str(folder))
+    kind = "sandboxed" if sandboxed else "plain"
+    return QuietCache(str(folder), pattern=f"__jinja2_{kind}_%s.cache")
 
 
 def summary_data(

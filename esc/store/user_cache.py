@@ -123,10 +123,13 @@ def _recorded_hashes(package: str) -> bytes | None:
 
 
 def _config_key(texts: tuple[str, str]) -> bytes:
-    """What a parsed configuration depends on: the files' text and this esc
-    (:func:`esc_build`: another esc, or an edited one, parses afresh)."""
+    """What a parsed configuration depends on: the files' text, this esc
+    (:func:`esc_build`: another esc, or an edited one, parses afresh) and the time-zone
+    database its calendars' zones are read from (:func:`zone_database`: a zone a tzdata
+    update added stayed "unknown" until the cache was deleted; audit helper-451)."""
     h = hashlib.blake2b(digest_size=16)
     h.update(esc_build() + f"\0{pickle.HIGHEST_PROTOCOL}\0".encode())
+    h.update(zone_database() + b"\0")
     for text in texts:
         data = text.encode("utf-8")
         h.update(len(data).to_bytes(8, "little") + data)

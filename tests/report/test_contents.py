@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -131,6 +132,28 @@ def test_a_broken_template_override_is_one_line_and_exit_1(
     (demo / "templates" / template).write_text(text, encoding="utf-8")
     result = Esc(demo)("report", "--format", "markdown")
     assert (result.code, result.err, result.out) == (1, error + "\n", "")
+
+
+def test_reports_rendered_with_and_without_overrides_share_no_compiled_templates(
+    demo: Path, tmp_path: Path
+) -> None:
+    """One report in a workspace with `templates/` (an empty folder will do) left esc's
+    templates compiled in jinja's sandbox in the user cache, and every later report and
+    sweep of a workspace without overrides, the user's others too, exited 3 ("'Environment'
+    object has no attribute 'call'") until the cache was deleted (audit helper-451)."""
+    other = tmp_path / "other"
+    shutil.copytree(demo, other)
+    now = "2026-11-27T10:00:00+01:00"
+    # (each a process of its own, as cron's and a person's are: one process keeps what it
+    # compiled in memory, and never reads it back)
+    fresh = Esc(other, process=True).ok("report", "--format", "html", now=now)
+    shutil.rmtree(Path.home() / ".cache" / "esc" / "templates")
+    (demo / "templates").mkdir()
+    overridden = Esc(demo, process=True).ok("report", "--format", "html", now=now)
+    assert Esc(other, process=True).ok("report", "--format", "html", now=now) == fresh
+    (demo / "templates").rmdir()
+    assert Esc(demo, process=True).ok("report", "--format", "html", now=now) == overridden
+    assert Esc(other, process=True)("sweep", "--no-notify", now=now).code == 0
 
 
 def test_a_template_override_changes_no_other_report_s_numbers(demo: Path) -> None:

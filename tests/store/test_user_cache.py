@@ -302,6 +302,30 @@ def test_an_update_of_the_time_zone_database_is_no_cached_deadline_served(
     assert unmoved.out != fresh.out
 
 
+def test_a_zone_a_time_zone_database_update_adds_is_known_at_once(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """The kept configuration was keyed by the files' text alone: a zone rules.yaml named
+    before a tzdata update added it stayed "unknown time zone" on every command after the
+    update, until the cache was deleted (audit helper-451)."""
+    rules = workspace / "rules.yaml"
+    rules.write_text(rules.read_text().replace("timezone: UTC", "timezone: Antarctica/Base", 1))
+    old, new = tmp_path / "old", tmp_path / "new"
+    for zones, extra in ((old, False), (new, True)):
+        (zones / "Europe").mkdir(parents=True)
+        (zones / "Europe" / "Berlin").write_bytes(_zone_file("Europe/Berlin"))
+        (zones / "UTC").write_bytes(_zone_file("UTC"))
+        (zones / "tzdata.zi").write_text(f"# version {'2099b' if extra else '2099a'}\n")
+        if extra:
+            (zones / "Antarctica").mkdir()
+            (zones / "Antarctica" / "Base").write_bytes(_zone_file("UTC"))
+    esc = Esc(workspace, process=True)
+    before = esc("list", env={"PYTHONTZPATH": str(old)})
+    assert before.code == 1 and 'unknown time zone "Antarctica/Base"' in before.err
+    after = esc("list", env={"PYTHONTZPATH": str(new)})
+    assert after.code == 0, after.err
+
+
 def _zone_file(name: str) -> bytes:
     """The TZif data of zone ``name``, where Python's zoneinfo finds it."""
     import zoneinfo
