@@ -12,6 +12,7 @@ import click
 from click.core import ParameterSource
 
 from esc.cli.output import tell_waiting
+from esc.domain.durations import wait_seconds
 from esc.domain.errors import BadInput
 
 if TYPE_CHECKING:
@@ -262,11 +263,8 @@ class Seconds(click.ParamType):  # type: ignore[type-arg]  # (generic from click
     ) -> float:
         if isinstance(value, float):
             return value
-        try:  # (ASCII digits, as every number esc reads: `float` takes `３`)
-            seconds = float(str(value)) if str(value).isascii() else -1.0
-        except ValueError:
-            seconds = -1.0
-        if not 0 <= seconds < float("inf"):
+        seconds = wait_seconds(str(value))
+        if seconds is None:
             why = f"{value!r}: give a number of seconds, 0 or more"
             source = ctx.get_parameter_source(param.name) if ctx and param and param.name else None
             envvar = getattr(param, "envvar", None)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from esc.domain.config import Config
+from esc.domain.durations import wait_seconds
 from esc.domain.errors import BadInput
 from esc.domain.lifecycle import actor_name
 from esc.domain.model import Change, Ticket
@@ -299,10 +300,7 @@ def lock_timeout_setting() -> float:
     value = os.environ.get("ESC_LOCK_TIMEOUT", "").strip()
     if not value:
         return DEFAULT_LOCK_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
+    seconds = wait_seconds(value)
+    if seconds is None:
         raise BadInput(f"ESC_LOCK_TIMEOUT={value!r}: give a number of seconds, 0 or more")
     return seconds

@@ -60,6 +60,20 @@ def parse_duration(text: object) -> dt.timedelta:
 MAX_DIGITS = 20  # a number of more digits is no duration a timedelta holds
 
 
+def wait_seconds(text: str) -> float | None:
+    """A number of seconds to wait (``--lock-timeout``, ``ESC_LOCK_TIMEOUT``): 0 or more,
+    finite (``nan`` or ``inf`` would wait for ever, or not at all), in ASCII digits as
+    every number esc reads (`float` takes `３`); None if ``text`` is none."""
+    text = text.strip()
+    if not text.isascii():
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < float("inf") else None
+
+
 def _cut(text: object) -> object:
     """``text`` as a message quotes it: a long one cut (a value may be kilobytes)."""
     return f"{text[:40]}…" if isinstance(text, str) and len(text) > 40 else text

@@ -666,7 +666,9 @@ def _joined_name(msg: email.message.EmailMessage, spec: str) -> str | None:
         return None
     try:
         name, address = email.utils.getaddresses([raw])[0]
-        if "=?" not in name or address.lower() != spec.lower():
+        # (a comment, `(Sales)`, is no part of the name: the header parser left it out,
+        # which getaddresses does not; such a name is read as that parser reads it)
+        if "=?" not in name or "(" in raw or address.lower() != spec.lower():
             return None
         text = str(email.header.make_header(email.header.decode_header(name)))
     except (ValueError, LookupError, IndexError, UnicodeError, email.errors.MessageError):

@@ -483,10 +483,12 @@ def deliver(
                     return
                 if target in down:
                     result.held.extend(messages)
-                elif _deliver_digest(outbox, notify, target, messages, now, env, result) is None:
+                elif (
+                    error := _deliver_digest(outbox, notify, target, messages, now, env, result)
+                ) is None:
                     up.add(target)
-                else:
-                    down.add(target)
+                elif not isinstance(error, MessageRefused):  # (its own fault, as below: the
+                    down.add(target)  # later news to its target is still tried; review)
 
             for n, message in enumerate(batch):
                 tried.add(message.key)

@@ -636,7 +636,8 @@ def _sla_problem(value: object) -> tuple[str | None, str | None]:
     checked = value.get("checked")
     if checked is not None and coerce_timestamp(checked) is None:
         return "checked", f"sla: checked {checked!s} is not a timestamp with a time zone"
-    if isinstance(checked, dt.datetime) and not in_range(checked):  # (a sweep's now)
+    moment = coerce_timestamp(checked)  # (written quoted too: read as a time all the same)
+    if moment is not None and not in_range(moment):  # (a sweep's now)
         return "checked", f"sla: checked {checked!s} is {RANGE_TEXT}"
     policy = value.get("policy")
     if policy is not None and not isinstance(policy, str):
@@ -654,7 +655,8 @@ def _sla_problem(value: object) -> tuple[str | None, str | None]:
         due = clock.get("due")
         if due is not None and coerce_timestamp(due) is None:
             return name, f"sla: {name} due {due!s} is not a timestamp with a time zone"
-        if isinstance(due, dt.datetime) and not FIRST_YEAR <= due.year <= LAST_DUE_YEAR:
+        when = coerce_timestamp(due)
+        if when is not None and not FIRST_YEAR <= when.year <= LAST_DUE_YEAR:
             years = f"years {FIRST_YEAR} to {LAST_DUE_YEAR}"
             return name, f"sla: {name} due {due!s} is out of range ({years})"
         state = clock.get("state")

@@ -861,6 +861,11 @@ def test_a_display_name_folded_across_encoded_words_is_one_name(header: str, nam
             "hello\n").encode()  # fmt: skip
     mail = store.parse(data).mail
     assert (mail.sender, mail.subject) == (f"{name} <jm@shop.example>", name)
+    # (a comment beside the words is no part of the name, as the header parser reads it:
+    # review helper-449)
+    commented = f"From: {header} (Sales) <jm@shop.example>\nMessage-ID: <sp2@x>\n\nhi\n"
+    assert store.parse(commented.encode()).mail.sender.endswith(" <jm@shop.example>")
+    assert "Sales" not in store.parse(commented.encode()).mail.sender
 
 
 def test_text_in_another_charset_is_not_read_as_windows_1252() -> None:

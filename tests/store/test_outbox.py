@@ -218,6 +218,46 @@ def test_a_command_sends_its_own_messages_only(tmp_path: Path, hook: Hook) -> No
     assert hook.events() == ["mine", "old"]
 
 
+def test_a_quiet_hours_message_refused_on_its_own_holds_back_no_later_news(
+    tmp_path: Path, hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What quiet hours held goes before later news to its target (audit helper-441); one
+    that fails of itself alone (`MessageRefused`: apprise fails on what it is given, which
+    no real server makes it do, hence the one patch) marked the target down, and held back
+    every later message to it (review helper-449).  The others still go, to a real server."""
+    import dataclasses
+
+    from esc.domain.calendar import Calendar
+    from esc.store import outbox as module
+
+    office = Calendar("office", "UTC", tuple(((540, 1020),) if d < 5 else () for d in range(7)))
+    notify = dataclasses.replace(hook_notify(hook), quiet={"hook": office})
+    night = dt.datetime(2026, 11, 20, 23, 0, tzinfo=dt.timezone.utc)  # (Friday: quiet)
+    monday = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
+    made = [
+        dataclasses.replace(
+            notification(event, what=what), kind="assigned", queued=when, happened=when
+        )
+        for event, what, when in (
+            ("night", "cannot be sent", night),
+            ("later", "later news", monday - dt.timedelta(minutes=30)),
+            ("more", "more news", monday - dt.timedelta(minutes=20)),
+        )
+    ]
+    outbox = Outbox(tmp_path)
+    outbox.queue(made)
+    real = module._send
+
+    def refusing(url: str, target: str, title: str, *rest: object) -> object:
+        if "cannot be sent" in title:
+            return module.MessageRefused(f"target {target}: TypeError")
+        return real(url, target, title, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "_send", refusing)
+    done = deliver(outbox, notify, monday)
+    assert hook.events() == ["later", "more"] and done.held == []
+
+
 def test_once_a_target_fails_its_other_messages_wait_for_the_next_delivery(
     tmp_path: Path, hook: Hook
 ) -> None:
