@@ -783,6 +783,14 @@ def _send(url: str, target: str, title: str, body: str, to: str = "") -> str | N
     if to and _others_alone_refused(said, to):  # (the customer has it: sent again, they got
         # it once more at every retry, for a `bcc=` archive the server refuses)
         return None
+    if to and _refused_for_now(said, to):  # (greylisted, a full mailbox: this customer's
+        # mail alone waits; the others' went on, where all were held behind it; audit
+        # helper-455)
+        return MessageRefused(f"target {target}: the mail server refused {to!r} for now")
+    if not to and _LOG_SENT.search(said):  # (a target of several addresses, one refused: the
+        # others have it; each retry sent it to them again, for ever, as one teammate's
+        # mailbox was gone; audit helper-455)
+        return None
     warned = [
         line.partition(" ")[2]
         for line in said.splitlines()
@@ -798,8 +806,8 @@ def _send(url: str, target: str, title: str, body: str, to: str = "") -> str | N
 # taken (`SMTP recipient a@b was refused: 550 b'5.1.1 …'`), at DEBUG when it was the only
 # one (smtplib's SMTPRecipientsRefused: `{'a@b': (550, b'5.1.1 …')}`).
 _RCPT_REFUSED = (
-    re.compile(r"SMTP recipient (\S+) was refused: (5\d\d) (.*)"),
-    re.compile(r"'([^']+)': \((5\d\d), b?['\"]([^'\"]*)"),
+    re.compile(r"SMTP recipient (\S+) was refused: ([45]\d\d) (.*)"),
+    re.compile(r"'([^']+)': \(([45]\d\d), b?['\"]([^'\"]*)"),
 )
 
 
@@ -816,6 +824,17 @@ def _refused_for_good(log: str, to: str) -> str | None:
             if re.match(r"5\.(?:1\.\d+|2\.1)\b", said):
                 return " ".join(f"{found[2]} {said}".split())[:200]
     return None
+
+
+_LOG_SENT = re.compile(r"^20 Sent Email to ", re.MULTILINE)  # (apprise's, at INFO, by address)
+
+
+def _refused_for_now(log: str, to: str) -> bool:
+    """Whether the mail server refused ``to`` with a 4xx reply (try again later)."""
+    return any(
+        found[1].strip("<>").lower() == to.lower() and found[2].startswith("4")
+        for found in _refusals(log)
+    )
 
 
 def _others_alone_refused(log: str, to: str) -> bool:

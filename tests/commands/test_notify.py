@@ -537,8 +537,9 @@ def test_a_failed_send_says_why_as_the_service_answered_never_its_url_s_secrets(
 def smtp() -> Iterator[tuple[int, list[tuple[str, list[str], str]]]]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1: (its port, the mails it received).  It
     refuses, for good, every recipient at `bounce.example` (as a server does an address
-    with no mailbox: 550 5.1.1 at RCPT), and by its policy every one at `relay.example`
-    (554 5.7.1: an account or relay setting a person mends)."""
+    with no mailbox: 550 5.1.1 at RCPT), by its policy every one at `relay.example`
+    (554 5.7.1: an account or relay setting a person mends), and for now every one at
+    `grey.example` (450 4.7.1: greylisting)."""
     import socket
     import warnings
 
@@ -556,6 +557,8 @@ def smtp() -> Iterator[tuple[int, list[tuple[str, list[str], str]]]]:
                 return "550 5.1.1 no such user"
             if address.endswith("@relay.example"):  # (a policy's refusal, not the address's)
                 return "554 5.7.1 Relay access denied"
+            if address.endswith("@grey.example"):  # (try again later: greylisting)
+                return "450 4.7.1 Greylisted, try again later"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
@@ -614,6 +617,33 @@ def test_an_escalation_is_emailed_to_the_lead_of_the_team_it_lands_on(
     assert message["X-Esc-Event"] == lines[-1].removeprefix("event ")  # (apart from the text)
     esc.ok("sweep", now="2026-11-20T12:00:00+01:00")
     assert len(mails) == 2
+
+
+def test_a_mail_target_of_several_addresses_one_refused_tells_the_others_once(
+    esc: Esc,
+    workspace: Path,
+    hook: Hook,
+    smtp: tuple[int, list[tuple[str, list[str], str]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A team's mail target of two addresses, one mailbox gone (550 5.1.1): the message
+    counted as failed, and every retry sent it to the other again, for ever, every later
+    message too (audit helper-455).  The others have it: sent."""
+    port, mails = smtp
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    notify = NOTIFY.replace(
+        "  teams:",
+        '    team-mail: "mailto://127.0.0.1:${SMTP_PORT}?to=carol@example.com,'
+        'gone@bounce.example&from=esc@example.com&mode=insecure"\n  teams:',
+    ).replace("support: [support-chat]", "support: [team-mail]")
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + notify)
+    assert esc("validate").code == 0, esc("validate").err
+    make(esc)
+    for hour in ("10:30", "11:30", "13:00", "17:00"):
+        esc.ok("sweep", "--no-report", now=f"2026-11-20T{hour}:00+01:00")
+    events = [m[2].split("X-Esc-Event: ")[1].split()[0] for m in mails]
+    assert events and len(events) == len(set(events)), events  # (each once)
+    assert all(m[1] == ["carol@example.com"] for m in mails)
 
 
 def test_a_sweep_killed_while_sending_loses_nothing(esc: Esc, workspace: Path, hook: Hook) -> None:

@@ -127,6 +127,27 @@ def test_a_reply_whose_write_fails_is_never_mailed(
     assert mails == []
 
 
+def test_one_customer_s_mail_refused_for_now_holds_back_no_other_s(
+    esc: Esc, workspace: Path, mail_out: Mails, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 450 (greylisting) for one customer's address held every other customer's mail of
+    the delivery behind it, as if the server were down (audit helper-455): it waits alone,
+    and goes once the server takes it."""
+    port, mails = mail_out
+    customers = ("ann@x.example", "grey@grey.example", "bea@x.example", "cem@x.example")
+    tickets = [
+        esc.ok("create", "--title", f"t{n}", "--category", "billing", "--customer", address)
+        .strip()
+        for n, address in enumerate(customers)
+    ]  # fmt: skip
+    monkeypatch.setenv("SMTP_PORT", "1")  # (the server away: each reply waits for the sweep,
+    for ticket in tickets:  # which sends them in one delivery)
+        assert "not sent yet" in esc.ok("comment", ticket, "-m", "On it.", "--send")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    esc("sweep", "--no-report", now="2026-11-20T10:30:00+01:00")
+    assert sorted(m[1][0] for m in mails) == ["ann@x.example", "bea@x.example", "cem@x.example"]
+
+
 @pytest.mark.parametrize("archive", [True, False])
 def test_a_customer_address_the_server_refuses_is_never_retried_nor_archived_again(
     esc: Esc, workspace: Path, smtp: Mails, monkeypatch: pytest.MonkeyPatch, archive: bool  # noqa: F811
