@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import re
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -205,12 +206,18 @@ def settings_of(
 
 def _unquoted_bytes(text: str) -> str:
     """The server's words where imapclient wrote them as Python bytes (its LoginError says
-    `b'[AUTHENTICATIONFAILED] Authentication failed.'`): without the `b'…'`."""
-    if len(text) >= 3 and text[0] == "b" and text[1] in "'\"" and text[-1] == text[1]:
+    `b'[AUTHENTICATIONFAILED] Authentication failed.'`), anywhere in the text (imaplib's
+    read-only folder: `b'"RO"' is not writable`, audit helper-453): without the `b'…'`."""
+
+    def plain(found: re.Match[str]) -> str:
         try:
-            value = ast.literal_eval(text)
+            value = ast.literal_eval(found[0])
         except (ValueError, SyntaxError):
-            return text
-        if isinstance(value, bytes):
-            return value.decode("utf-8", "replace")
-    return text
+            return found[0]
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else found[0]
+
+    return _BYTES_LITERAL.sub(plain, text)
+
+
+# A Python bytes literal as repr() writes one: b'…' (or b"…" when it holds a ')
+_BYTES_LITERAL = re.compile(r"""\bb(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")

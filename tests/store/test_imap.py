@@ -213,6 +213,17 @@ def test_a_password_that_is_not_ascii_logs_in(esc: Esc, workspace: Path, imap: I
     assert wrong.code == 1 and "login as esc2: " in wrong.err and "ascii" not in wrong.err
 
 
+def test_the_server_s_words_are_said_without_python_s_bytes_marks() -> None:
+    """imaplib's error for a read-only folder says `b'"RO"' is not writable`: the bytes mark
+    was taken off only when it held the whole text (audit helper-453)."""
+    from esc.store.imap import _unquoted_bytes
+
+    assert _unquoted_bytes("b'\"RO\"' is not writable") == '"RO" is not writable'
+    assert _unquoted_bytes("b'[AUTHENTICATIONFAILED] Failed.'") == "[AUTHENTICATIONFAILED] Failed."
+    assert _unquoted_bytes("b'caf\\xc3\\xa9' and b\"it's\"") == "café and it's"
+    assert _unquoted_bytes("plain words, lib'rary") == "plain words, lib'rary"
+
+
 def test_imap_failures_are_one_line(esc: Esc, workspace: Path, imap: Imap) -> None:
     wrong = esc(*imap.args(), env={"ESC_IMAP_PASSWORD": "wrong"})
     assert wrong.code == 1
