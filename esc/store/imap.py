@@ -169,7 +169,14 @@ class ImapSource:
         client = self.client
         self._call("store", client.add_flags, [uid], [b"\\Seen", keyword], silent=True)
         if folder is not None:
-            self._move([uid], folder)
+            try:
+                self._move([uid], folder)
+            except ImapError:  # (flagged, it was searched for no more, and never moved: the
+                # flag is taken back, and the next run, finding it `already taken`, moves it;
+                # audit helper-453)
+                with contextlib.suppress(ImapError):
+                    self._call("store", client.remove_flags, [uid], [keyword], silent=True)
+                raise
 
     def _move(self, uids: list[int], folder: str) -> None:
         """Move ``uids`` to ``folder``: MOVE, or on a server without it COPY, ``\\Deleted``

@@ -188,6 +188,40 @@ def test_imap_messages_become_tickets_and_are_flagged_or_moved(
     assert len(imap.flags()) == 2 and len(imap.flags("Done")) == 1
 
 
+_ACL = (  # (the ACL plugin: a folder's rights from its `dovecot-acl` file)
+    "mail_plugins = acl\nprotocol imap {\n  mail_plugins = acl imap_acl\n}\n"
+    "plugin {\n  acl = vfile\n}"
+)
+
+
+@pytest.mark.parametrize("imap", [_ACL], ids=["acl"], indirect=True)
+def test_a_message_whose_move_failed_is_moved_by_a_later_run(
+    esc: Esc, workspace: Path, imap: Imap
+) -> None:
+    """`--imap-move-to Done` refused (no right to insert there, as a full quota does): the
+    message was flagged taken before the move, searched for no more, and left in the inbox
+    for good, one a run (audit helper-453).  Its flag is taken back: a later run finds it
+    `already taken`, and moves it."""
+    client = imap.client()
+    client.create_folder("Done")
+    client.logout()
+    mail = imap.cafile.parent / "mail" / "esc" / ".Done"
+    acl = mail / "dovecot-acl"
+    acl.write_text("owner lr\n")  # (list and read: nothing may be put there)
+    if os.getuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.chown(acl, nobody.pw_uid, nobody.pw_gid)
+    imap.append(corpus.message())
+    env = {"ESC_IMAP_PASSWORD": PASSWORD}
+    refused = esc(*imap.args("--imap-move-to", "Done"), env=env)
+    assert refused.code == 1 and "move" in refused.err, refused.err
+    assert [b"esc-taken" in f for f in imap.flags()] == [False]  # (left to be taken again)
+    acl.unlink()
+    again = esc(*imap.args("--imap-move-to", "Done"), env=env)
+    assert again.code == 0 and "already taken" in again.out, (again.out, again.err)
+    assert imap.flags() == [] and len(imap.flags("Done")) == 1
+
+
 def test_an_imap_message_deleted_but_not_yet_expunged_is_not_taken(
     esc: Esc, workspace: Path, imap: Imap
 ) -> None:
