@@ -47,7 +47,7 @@ from esc.domain.model import (
 )
 from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
-from esc.store.imap import ImapSettings, ImapSource, settings_of
+from esc.store.imap import ImapError, ImapSettings, ImapSource, settings_of
 from esc.store.lock import LockTimeout
 from esc.store.workspace import ATTACHMENTS_DIR, CACHE_DIR, QUARANTINE_DIR, Workspace
 from esc.ticketfile import document, yaml_text
@@ -312,11 +312,20 @@ def intake_mail(session: Session, options: MailOptions) -> Output:
         run.broken = _Broken.of(workspace, broken)
         run.notes += [str(problem) for problem in broken]  # (said, and exit 1, as by list)
         run.quarantined = store.Quarantined(workspace.root / CACHE_DIR / store.QUARANTINED_FILE)
-        for item in _incoming(options, source):
-            _take(run, item)
+        stopped: ImapError | None = None
+        try:
+            for item in _incoming(options, source):
+                _take(run, item)
+        except ImapError as exc:  # (the server gone part-way, a command refused: what was
+            # taken is said, and its acknowledgements sent, then why it stopped; the whole
+            # run's report was lost, the tickets made, audit helper-453)
+            stopped = exc
         if run.queued:  # (under the lock, as the sweep sends: never both at once)
             _deliver(run)
-    return _report(run)
+    said = _report(run)
+    if stopped is not None:
+        return Output(text=said.text, notes=[*said.notes, f"esc: {stopped}"], code=1)
+    return said
 
 
 def _incoming(options: MailOptions, imap: ImapSource | None) -> Iterable[store.Incoming]:

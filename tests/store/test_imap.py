@@ -215,6 +215,10 @@ def test_a_message_whose_move_failed_is_moved_by_a_later_run(
     env = {"ESC_IMAP_PASSWORD": PASSWORD}
     refused = esc(*imap.args("--imap-move-to", "Done"), env=env)
     assert refused.code == 1 and "move" in refused.err, refused.err
+    # (what was taken before it stopped is said, then why: the whole report was lost)
+    assert "/INBOX#1: new ticket T-" in refused.out, refused.out
+    assert refused.out.endswith("1 message: 1 new ticket\n")
+    assert refused.err.splitlines()[-1].startswith("esc: imap 127.0.0.1:")
     assert [b"esc-taken" in f for f in imap.flags()] == [False]  # (left to be taken again)
     acl.unlink()
     again = esc(*imap.args("--imap-move-to", "Done"), env=env)
