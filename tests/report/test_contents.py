@@ -156,6 +156,19 @@ def test_reports_rendered_with_and_without_overrides_share_no_compiled_templates
     assert Esc(other, process=True)("sweep", "--no-notify", now=now).code == 0
 
 
+def test_an_id_in_a_markdown_table_is_escaped_as_the_text_beside_it(demo: Path) -> None:
+    """An article a ticket names that kb/ lacks, `kb: "KB-9 | **x**"` by hand, went into
+    the Markdown tables as written: its `|` made columns, its `**` bold (audit helper-454).
+    Escaped as titles are; an ordinary ID reads as before."""
+    path = demo / "tickets" / "T-0s5qq2a9.md"
+    path.write_text(path.read_text().replace("kb: KB-0001", 'kb: "KB-9 | **x**"', 1))
+    done = Esc(demo)("report", "--format", "markdown", now="2026-11-27T11:30:00+01:00")
+    assert done.code == 1 and "kb: unknown article" in done.err  # (a finding, as before)
+    text = done.out
+    assert "| KB-9 | **x** |" not in text and "KB-9 \\| \\*\\*x\\*\\*" in text, text
+    assert "[T-0s5qq2a9](" in text or "T-0s5qq2a9" in text
+
+
 def test_a_template_override_changes_no_other_report_s_numbers(demo: Path) -> None:
     """A wiki's `report.md.j2` that put the newest week first (`r.trend.reverse()`)
     reversed the trend in the sweep's report.json and dashboard too, rendered after it from
