@@ -366,15 +366,6 @@ def parse(data: bytes, attachment_limit: int = ATTACHMENT_LIMIT) -> Parsed:
         raise Malformed(f"cannot be parsed ({type(exc).__name__}: {said})") from None
 
 
-def _own_parts(part: email.message.Message) -> Iterator[email.message.Message]:
-    """``part`` and the parts of its MIME tree, not those of a message attached to it."""
-    yield part
-    if part.is_multipart() and part.get_content_maintype() != "message":
-        for sub in part.get_payload():
-            if isinstance(sub, email.message.Message):
-                yield from _own_parts(sub)
-
-
 def _read_as_mail_readers_do(part: email.message.Message) -> None:
     """``part``'s transfer encoding and charset as mail readers read them, for ``email`` to
     decode it by (the message as received is kept, never this copy): a transfer encoding
@@ -483,8 +474,8 @@ def _parse(data: bytes, attachment_limit: int) -> Parsed:
         for defect in part.defects:
             if isinstance(defect, _FATAL_DEFECTS):
                 raise Malformed(f"broken MIME ({type(defect).__name__})")
-    for own in _own_parts(msg):  # (a message attached whole is saved as it came)
-        _read_as_mail_readers_do(own)
+    for leaf in _parts(msg, top=True):  # (a message attached whole is one: saved as it came)
+        _read_as_mail_readers_do(leaf)
     addresses = _sender_addresses(msg)
     if not addresses or not addresses[0].username or not addresses[0].domain:
         daemon = _daemon(msg, addresses)  # (`From: MAILER-DAEMON`: a bounce, to be ignored)
