@@ -78,8 +78,13 @@ except ImportError:  # an esc from before (bench/run.py --rev): flat modules
         from esc.configfile import build_config  # type: ignore[no-redef]
     except ImportError:  # an esc from before configfile.py
         from esc.config import build_config  # type: ignore[attr-defined,no-redef]
+try:  # the sweep's fingerprint of what it wrote (none before it existed)
+    from esc.ticketfile import fingerprint
+except ImportError:
+    fingerprint = None  # type: ignore[assignment]
 
-GENERATOR_VERSION = 2  # 2: each ticket swept by the cron tick after its last change
+GENERATOR_VERSION = 5  # 2: each ticket swept by the cron tick after its last change; 3-5: its
+# fingerprint stamped as that sweep stamps it (esc.ticketfile.fingerprint)
 SHAPES = ("realistic", "open")
 MARKER = ".bench-workspace.json"
 NOW = dt.datetime.fromisoformat("2026-11-27T09:00:00+01:00")
@@ -629,7 +634,13 @@ def swept(text: str, path: str, config: Config) -> str:
     if at >= NOW:
         return text
     result = plan(doc.ticket, config, at)
-    return document.apply_change(doc, result.change) if result.change else text
+    if not result.change:
+        return text
+    if fingerprint is None:
+        return document.apply_change(doc, result.change)
+    new = document.changed(doc, result.change)  # (stamped as the sweep stamps it; see
+    # esc.commands.sweep._swept_doc)
+    return fingerprint.stamped(new, not (result.fired or result.skipped)).text
 
 
 def _next_tick(moment: dt.datetime) -> dt.datetime:

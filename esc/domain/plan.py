@@ -2190,6 +2190,31 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def as_last_swept(
+    ticket: Ticket, config: Config, now: dt.datetime
+) -> tuple[Sla, dt.datetime, float] | None:
+    """What the sweep that last wrote ``ticket`` knew of it, for a ticket exactly as that
+    sweep wrote it, no rule acting (its fingerprint says so:
+    :mod:`esc.ticketfile.fingerprint`): the SLA as of its ``checked`` instant, that
+    instant, and when a sweep must look at the ticket again (:func:`next_event`), if that
+    is after ``now``; else None, and the ticket is planned: a deadline or a time-based
+    condition came due since, or it was swept under another configuration, or after
+    ``now``.
+
+    A sweep with its cache keeps exactly these and plans the ticket no sooner; this is
+    what a sweep without it (a fresh clone's, CI's) can know of it without the replay."""
+    checked = _checked(ticket)
+    if checked is None or not ticket.updated <= checked <= now:
+        return None
+    if _stored_version(ticket) != sweep_version(config):
+        return None
+    sla = sla_of(ticket, config, checked)
+    after = next_event(ticket, sla, config, checked)
+    if after is None or now.timestamp() >= after:
+        return None
+    return sla, checked, after
+
+
 def next_event(ticket: Ticket, sla: Sla, config: Config, now: dt.datetime) -> float | None:
     """When a sweep must look at this ticket again (a Unix time; inf: never), if unchanged.
 

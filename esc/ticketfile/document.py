@@ -57,7 +57,7 @@ from esc.domain.timestamps import (
     in_range,
     not_a_timestamp,
 )
-from esc.ticketfile import fast_front, yaml_text
+from esc.ticketfile import fast_front, fingerprint, yaml_text
 from esc.ticketfile.body import (
     ACTIVITY,
     Parts,
@@ -122,6 +122,20 @@ def split(text: str, path: str) -> tuple[int, int, int]:
     if closing is None:
         raise ParseError(path, 1, "front-matter is not closed by a '---' line")
     return first_nl + 1, closing.start() + 1, closing.end()
+
+
+def unstamped(text: str) -> str:
+    """A ticket file's ``text`` without the sweep's fingerprint, if it has one
+    (:mod:`esc.ticketfile.fingerprint`): what a merge, or a look at what a sweep wrote,
+    compares."""
+    if fingerprint.MARK not in text:
+        return text
+    try:
+        start, end, _ = split(text, "")
+    except ParseError:
+        return text
+    front, stamp = fingerprint.split_off(text[start:end])
+    return text[:start] + front + text[end:] if stamp else text
 
 
 def conflict_line(text: str) -> int | None:
@@ -749,7 +763,10 @@ class _NewFront:
 
 def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     """The new text, and its front-matter as fast_front read it (if it did)."""
-    editor = yaml_text.FrontMatterEditor(doc.front, FIELD_ORDER, doc.front_read)
+    # (a sweep's fingerprint, the last line, is left as the last line: stale once the file
+    # is edited, and made anew by a sweep that writes it; see fingerprint.py)
+    front, stamp = fingerprint.split_off(doc.front)
+    editor = yaml_text.FrontMatterEditor(front, FIELD_ORDER, doc.front_read)
     key = ""  # (the field being edited, for the line of a refusal)
     try:
         for key, value in change.sets.items():
@@ -779,8 +796,8 @@ def _edited(doc: TicketDoc, change: Change) -> tuple[str, _NewFront | None]:
     closing = text[doc.front_end : doc.body_start]  # (the `---` line)
     if body and not closing.endswith("\n"):  # (a file that ends at its `---`: a line break
         closing += nl  # before what is appended, or it would join the `---` line)
-    new = text[: doc.front_start] + editor.text + closing + body
-    return new, None if quick is None else _NewFront(editor.text, quick)
+    new = text[: doc.front_start] + editor.text + stamp + closing + body
+    return new, None if quick is None else _NewFront(editor.text + stamp, quick)
 
 
 def require_readable_front(front: str, path: str) -> None:

@@ -7,9 +7,11 @@ double-quoted, integers, ``true``/``false``, ``null`` and ISO timestamps with an
 Reading that with a YAML library's constructors costs ~0.2 ms a ticket, most of a cold
 sweep.
 
-:func:`load` reads exactly that subset and returns ``None`` for anything else (comments,
-blank lines, other indentation, quoting styles, anchors, floats, multi-line values,
-duplicate keys, unusual characters, ...), so the caller falls back to ruamel.yaml.  Where
+:func:`load` reads exactly that subset (and the sweep's fingerprint, a comment as the
+last line: :mod:`esc.ticketfile.fingerprint`) and returns ``None``
+for anything else (other comments, blank lines, other indentation, quoting styles,
+anchors, floats, multi-line values, duplicate keys, unusual characters, ...), so the
+caller falls back to ruamel.yaml.  Where
 it returns a value it is the value ruamel.yaml's safe loader gives for the same text, as
 YAML 1.2 (the dialect of every file esc reads): scalars are resolved with ruamel.yaml's
 own resolver, and a property test compares the two on generated and mutated front-matter
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from esc.domain.timestamps import shared_zone
+from esc.ticketfile import fingerprint
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -72,6 +75,7 @@ def load(text: str) -> Front | None:
     """The front-matter ``text`` (without its ``---`` lines), or None if outside the subset."""
     if not text.endswith("\n") or _ODD.search(text) is not None:
         return None
+    text = fingerprint.split_off(text)[0]  # (the sweep's stamp, a comment: nothing to YAML)
     try:
         return _load(text.split("\n")[:-1])
     except (_Unsupported, ValueError, OverflowError):

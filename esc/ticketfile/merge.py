@@ -65,7 +65,7 @@ from esc.domain.mail import ATTACHMENTS, MESSAGE_IDS, RECIPIENTS, REPLIES_TO
 from esc.domain.model import FIELD_ORDER, STATUS_SET_FIELDS, Activity, by_esc, one_form
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp, format_timestamp, timestamp
-from esc.ticketfile import yaml_text
+from esc.ticketfile import fingerprint, yaml_text
 from esc.ticketfile.body import (
     ACTIVITY,
     CONVERSATION,
@@ -77,7 +77,7 @@ from esc.ticketfile.body import (
     heading_of,
     parse_activity_line,
 )
-from esc.ticketfile.document import TicketDoc, apply_change, parse
+from esc.ticketfile.document import TicketDoc, apply_change, parse, unstamped
 
 OURS_MARK, SPLIT_MARK, THEIRS_MARK = "<<<<<<< ours", "=======", ">>>>>>> theirs"
 DESCRIPTION = "description"
@@ -144,12 +144,16 @@ esc uses ``git merge-file`` (:func:`esc.store.merge_driver.merge_text`)."""
 
 def merge_ticket(base: str, ours: str, theirs: str, merge_text: TextMerge) -> MergeResult:
     """Merge three versions of one ticket file (see the module docstring for the rules);
-    ``merge_text`` merges the description, and whole files that are not tickets."""
+    ``merge_text`` merges the description, and whole files that are not tickets.  The
+    sweeps' fingerprints are left out of a merged text, which no sweep wrote
+    (:mod:`esc.ticketfile.fingerprint`)."""
     base, theirs = (in_the_breaks_of(ours, text) for text in (base, theirs))
-    if ours == theirs or theirs == base:
-        return MergeResult(ours, [])
-    if ours == base:
+    plain = [unstamped(text) for text in (base, ours, theirs)]
+    if ours == theirs or theirs == base or plain[1] == plain[2] or plain[2] == plain[0]:
+        return MergeResult(ours, [])  # (as it is, with its fingerprint, if it has one)
+    if ours == base or plain[1] == plain[0]:
         return MergeResult(theirs, [])
+    base, ours, theirs = plain
     docs = _parsed(base, ours, theirs)  # (read once, for the merge and for swept_before)
     try:
         if docs is None:
@@ -327,6 +331,8 @@ def unswept(base: TicketDoc, side: TicketDoc) -> Iterator[str]:
     ):  # (too many to try; a key the side lacks and the base has: nowhere to put it)
         return
     nl = yaml_text.line_break_of(side.front)
+    stamp = fingerprint.split_off(base.front)[1]  # (a sweep's fingerprint: kept, stale, by
+    # a person's command, as intake's, that edited the file after it)
     fixed = {k: _ended(was.get(k, ""), nl) for k in own if k in mine}
     updated = _updated_before(b.updated, lines, side, mine.get("updated"))
     if updated is not None:
@@ -347,6 +353,7 @@ def unswept(base: TicketDoc, side: TicketDoc) -> Iterator[str]:
         for key in sorted(put, key=lambda k: mine[k][0], reverse=True):
             start, end = mine[key]
             front = front[:start] + put[key] + front[end:]
+        front = fingerprint.split_off(front)[0] + stamp  # (the sweeps' own too, as base's)
         text = side.text[: side.front_start] + front + side.text[side.front_end : side.body_start]
         try:
             parse(text + body, "unswept")

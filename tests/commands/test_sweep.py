@@ -765,7 +765,7 @@ def test_a_block_an_older_esc_wrote_is_replayed_the_same_whenever_sweeps_ran(
     for time in ("09:10", "09:40", "10:10", "11:00"):
         Esc(demo).ok("sweep", "--no-report", "--no-notify", now=f"2026-11-27T{time}:00+01:00")
     Esc(once).ok("sweep", "--no-report", "--no-notify", now="2026-11-27T11:00:00+01:00")
-    unchecked = re.compile(r"(?m)^  checked: .*\n")
+    unchecked = re.compile(r"(?m)^(?:  checked: |# sweep fingerprint ).*\n")  # (the sweep's)
     often, later = files(demo), files(once)
     assert {n: unchecked.sub("", t) for n, t in often.items()} == {
         n: unchecked.sub("", t) for n, t in later.items()
@@ -3329,7 +3329,8 @@ def test_a_missed_rule_s_change_a_person_later_changed_otherwise_is_made_at_its_
         texts[cadence] = [
             line
             for line in text.replace(ticket, "T-ID").splitlines()
-            if not line.startswith("  checked:")
+            if not line.startswith(("  checked:", "# sweep fingerprint "))  # (the last
+            # sweep's, which wrote it here or not: a rule acted)
             and not line.startswith(f"- 2026-11-03T10:00:00+01:00 · {by} · ")
         ]
     assert texts["once"] == texts["hourly"]
@@ -5282,3 +5283,108 @@ def test_requests_are_in_the_order_they_were_asked_however_often_sweeps_ran(
     shown = json.loads(esc.ok("show", ticket, "--json", now="2026-11-23T12:00:00+01:00"))
     assert [r["team"] for r in shown["requests"]] == ["management", "engineering"]
     assert esc("validate", now="2026-11-23T12:00:00+01:00").code == 0
+
+
+# ---------------------------------------------------------------- the sweep's fingerprint
+
+STAMP = "# sweep fingerprint "
+
+
+def _front_end(text: str) -> list[str]:
+    return text.split("\n---\n", 1)[0].splitlines()
+
+
+def test_a_sweep_stamps_a_ticket_it_writes_unless_a_rule_acted(esc: Esc, workspace: Path) -> None:
+    ticket = make(esc)
+    path = workspace / "tickets" / f"{ticket}.md"
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:30:00+01:00")  # (the block: no rule)
+    text = path.read_text()
+    assert _front_end(text)[-1].startswith(STAMP)
+    assert "checked: 2026-11-20T09:30:00+01:00\n" in text
+    esc.ok("sweep", "--no-report", now="2026-11-20T13:30:00+01:00")  # (the breach escalates)
+    text = path.read_text()
+    assert "rule:breached-goes-up" in text
+    assert STAMP not in text  # (planned again by the next sweep, cache or not)
+
+
+def _cold_sweeps(root: Path, tmp_path: Path, now: str, stamped: bool) -> tuple[str, dict[str, str]]:
+    """A copy of ``root`` without its cache (and without fingerprints unless ``stamped``),
+    swept at ``now``: what the sweep said, and the tickets without their fingerprints."""
+    from esc.ticketfile.document import unstamped
+
+    copy = tmp_path / f"{'stamped' if stamped else 'plain'}-{now[:13]}"
+    shutil.copytree(root, copy)
+    shutil.rmtree(copy / ".esc-cache", ignore_errors=True)
+    if not stamped:
+        for path in (copy / "tickets").glob("*.md"):
+            path.write_text(unstamped(path.read_text()))
+    said = Esc(copy).ok("sweep", "--no-report", now=now)
+    return said, {name: unstamped(text) for name, text in files(copy).items()}
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        "2026-11-27T12:05:00+01:00",  # (minutes after: hardly anything due)
+        "2026-11-27T15:00:00+01:00",  # (hours: warnings and deadlines)
+        "2026-11-30T10:00:00+01:00",  # (a weekend: breaches, rules)
+        "2026-12-09T10:00:00+01:00",  # (twelve days: everything)
+    ],
+)
+def test_a_cold_sweep_trusts_a_fingerprint_to_the_same_end_as_a_replay(
+    demo: Path, tmp_path: Path, now: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the cache, a ticket exactly as a sweep wrote it, no rule acting, is not
+    planned again until something is due, as with the cache: the same output and files as
+    when every ticket is planned from its log."""
+    from esc.commands import sweep as sweep_module
+
+    Esc(demo).ok("sweep", "--no-report", now="2026-11-27T12:00:00+01:00")
+    assert sum(STAMP in text for text in files(demo).values()) >= 5
+    planned: list[str] = []
+    real_plan = sweep_module.plan
+
+    def counted(ticket: object, *args: object) -> object:
+        planned.append(getattr(ticket, "id", "?"))
+        return real_plan(ticket, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sweep_module, "plan", counted)
+    plain = _cold_sweeps(demo, tmp_path, now, stamped=False)
+    replayed = len(planned)
+    planned.clear()
+    assert _cold_sweeps(demo, tmp_path, now, stamped=True) == plain
+    if now < "2026-12":  # (twelve days on, every open ticket has something due)
+        assert len(planned) < replayed
+
+
+def test_a_hand_edit_that_keeps_the_fingerprint_is_planned_as_it_reads(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """The stamp no longer matches: the rule on the category a person wrote in acts, as it
+    does in a file without a stamp, though the line is still there (and nothing is due:
+    trusted, the ticket would have been left alone)."""
+    ticket = make(esc)
+    path = workspace / "tickets" / f"{ticket}.md"
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:10:00+01:00")
+    text = path.read_text()
+    assert _front_end(text)[-1].startswith(STAMP)
+    path.write_text(text.replace("category: billing", "category: outage"))  # (updated as was)
+    said, tickets = _cold_sweeps(workspace, tmp_path, "2026-11-20T10:00:00+01:00", stamped=True)
+    assert (said, tickets) == _cold_sweeps(
+        workspace, tmp_path / "b", "2026-11-20T10:00:00+01:00", stamped=False
+    )
+    assert "rule:outage-is-urgent · priority: normal → urgent" in tickets[f"{ticket}.md"]
+
+
+def test_a_person_s_command_leaves_the_fingerprint_as_it_was(esc: Esc, workspace: Path) -> None:
+    """Byte for byte but for what it changed: the stale line stays last; the next sweep
+    that writes the ticket makes it anew."""
+    ticket = make(esc)
+    path = workspace / "tickets" / f"{ticket}.md"
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:10:00+01:00")
+    before = path.read_text()
+    esc.ok("tag", ticket, "vip", now="2026-11-20T09:20:00+01:00")
+    after = path.read_text()
+    assert _front_end(after)[-1] == _front_end(before)[-1]
+    gone = [line for line in before.splitlines() if line not in after.splitlines()]
+    assert [line.split(":")[0] for line in gone] == ["updated", "tags"]

@@ -1613,3 +1613,26 @@ def test_what_a_person_added_beside_the_sweep_s_does_not_read_as_a_sweep_s(
     assert swept.count(old) == 1, old
     edited = swept.replace(old, new)
     assert swept_until(parse(base, "base"), parse(edited, "edited")) is None
+
+
+def test_fingerprints_are_left_out_of_a_merge_and_kept_where_one_side_is_the_result() -> None:
+    """A sweep's fingerprint (the front-matter's last line) on both sides, each stale on
+    the other's text: the fields merge as ever, and the merged text, no sweep's, has none;
+    where one side is the merge, it is that side, line and all."""
+    from esc.ticketfile import fingerprint
+
+    def stamped(text: str) -> str:
+        return fingerprint.stamped(parse(text, "t.md")).text
+
+    base = stamped(BASE)
+    ours = stamped(BASE.replace("assignee: alice", "assignee: bob"))
+    theirs = stamped(BASE.replace("state: ok}", "state: warning}"))
+    result = merge_ticket(base, ours, theirs)
+    assert result.clean
+    assert "assignee: bob" in result.text and "state: warning}" in result.text
+    assert "# sweep fingerprint " not in result.text
+    assert merge_ticket(base, ours, base).text == ours
+    assert merge_ticket(base, base, theirs).text == theirs
+    only_stamped = stamped(BASE.replace("status: open ", "status: new  "))
+    plain = fingerprint.stamped(parse(only_stamped, "t.md"), stamp=False).text
+    assert merge_ticket(BASE, only_stamped, plain).text == only_stamped

@@ -1,0 +1,111 @@
+"""The sweep's fingerprint of a ticket file it wrote: a comment, the front-matter's last
+line. Pure.
+
+    sla:
+      policy: standard
+      checked: 2026-11-27T08:55:00+01:00
+      resolution: {due: 2026-12-02T11:20:00+01:00, state: ok}
+    # sweep fingerprint 3f2a9c0d41b7e655
+    ---
+
+A sweep that writes a ticket, and in which no rule acted, ends its front-matter with a
+hash of the file's whole text without that line.  While the hash matches, the file is
+exactly what that sweep wrote: a sweep without its cache (a fresh clone, CI, a deleted
+``.esc-cache``) knows what the last sweep knew of the ticket, and does not plan it again
+while no deadline, warning or time-based condition comes due, as a sweep with its cache
+does not (:func:`esc.commands.sweep._as_last_swept`).  Any change to the file (a person's
+edit, a merge, another esc command) makes the hash stale, and the ticket is planned from
+its log as before: the line is never data.  Being a comment, it is nothing to YAML: every
+reader of the front-matter, esc's and anyone's, sees the same fields with it or without
+it.  esc's other edits leave it where it is, stale (:func:`split_off`); a merge drops it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from typing import Any, ClassVar, Protocol, TypeVar
+
+
+class _Doc(Protocol):  # (a TicketDoc, which esc.ticketfile.document defines with this)
+    text: str
+    front_start: int
+    front_end: int
+    body_start: int
+    data: dict[str, Any]
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+Doc = TypeVar("Doc", bound=_Doc)
+
+MARK = "# sweep fingerprint "  # (what a text must hold to have a stamp at all: a quick test)
+_DIGITS = 16  # hex digits: a 64-bit hash, against accidental matches, not forgery
+_LINE = re.compile(rf"{MARK}([0-9a-f]{{{_DIGITS}}})\r?\n")
+
+
+def split_off(front: str) -> tuple[str, str]:
+    """The front-matter text ``front`` without the stamp that ends it, and that stamp's
+    line ("" if none does): what esc edits, and what it puts back after (stale)."""
+    if MARK not in front:
+        return front, ""
+    start = front.rfind("\n", 0, len(front) - 1) + 1
+    found = _LINE.match(front, start)
+    if found is None or found.end() != len(front):
+        return front, ""
+    return front[:start], found[0]
+
+
+# The ``checked:`` line of the ``sla:`` block (one key a line, as a sweep writes it).
+_CHECKED = re.compile(r"sla:[ \t]*\r?\n(?:[ \t]+[^\n]*\n)*?(?P<line>[ \t]+checked:[^\n]*\n)")
+
+
+def _hash(doc: _Doc, text: str, end: int) -> str:
+    """The hash of ``doc``'s ``text`` (its front-matter ending at ``end``), without a stamp:
+    the first 64 bits of the SHA-256 (the fastest of hashlib's here) of the text without
+    its ``checked:`` line and its ID.  (Neither changes what a sweep does with the ticket:
+    its plan takes ``checked`` as written, with a fingerprint or without; left out, the
+    files of sweeps that ran at other times, or of tickets with other IDs, have the same
+    line where the rest is the same.)"""
+    start = doc.front_start
+    at = start if text.startswith("sla:", start) else text.find("\nsla:", start - 1, end) + 1
+    found = _CHECKED.match(text, at, end) if at > 0 else None
+    if found is not None:
+        text = text[: found.start("line")] + text[found.end("line") :]
+    ticket_id = doc.data.get("id")
+    if isinstance(ticket_id, str) and ticket_id:
+        text = text.replace(ticket_id, "")
+    data = text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:_DIGITS]
+
+
+def proven(doc: _Doc) -> bool:
+    """Whether ``doc`` is exactly the text a sweep wrote and stamped."""
+    text, end = doc.text, doc.front_end
+    if MARK not in text:
+        return False
+    line = split_off(text[doc.front_start : end])[1]
+    if not line:
+        return False
+    end -= len(line)
+    return _hash(doc, text[:end] + text[end + len(line) :], end) == line[len(MARK) :].rstrip()
+
+
+def stamped(doc: Doc, stamp: bool = True) -> Doc:
+    """``doc`` with its stamp made anew (``stamp``), or with none: the same fields, lines
+    and ticket, the front-matter's last line added, replaced or taken out."""
+    text, end = doc.text, doc.front_end
+    old = split_off(text[doc.front_start : end])[1]
+    if not stamp and not old:
+        return doc
+    plain = text[: end - len(old)] + text[end:]
+    end -= len(old)
+    nl = "\r\n" if plain.endswith("\r\n", 0, end) else "\n"
+    line = f"{MARK}{_hash(doc, plain, end)}{nl}" if stamp else ""
+    shift = len(line) - len(old)
+    return dataclasses.replace(
+        doc,
+        text=plain[:end] + line + plain[end:],
+        front_end=doc.front_end + shift,
+        body_start=doc.body_start + shift,
+    )
