@@ -9,8 +9,10 @@ line. Pure.
     ---
 
 A sweep that writes a ticket, and in which no rule acted, ends its front-matter with a
-hash of the file's whole text without that line.  While the hash matches, the file is
-exactly what that sweep wrote: a sweep without its cache (a fresh clone, CI, a deleted
+hash of the file's text without that line (and without what no plan reads: the ``sla:``
+block's ``checked`` time, which a plan takes as written with a hash or without, and the
+ticket's ID).  While the hash matches, the file is what that sweep wrote: a sweep
+without its cache (a fresh clone, CI, a deleted
 ``.esc-cache``) knows what the last sweep knew of the ticket, and does not plan it again
 while no deadline, warning or time-based condition comes due, as a sweep with its cache
 does not (:func:`esc.commands.sweep._as_last_swept`).  Any change to the file (a person's
@@ -57,24 +59,31 @@ def split_off(front: str) -> tuple[str, str]:
 
 
 # The ``checked:`` line of the ``sla:`` block (one key a line, as a sweep writes it).
-_CHECKED = re.compile(r"sla:[ \t]*\r?\n(?:[ \t]+[^\n]*\n)*?(?P<line>[ \t]+checked:[^\n]*\n)")
+_CHECKED = re.compile(
+    r"sla:[ \t]*(?:#[^\n]*)?\r?\n(?:[ \t]+[^\n]*\n)*?(?P<line>[ \t]+checked:[^\n]*\n)"
+)
+# The ID on the ``id:`` line.
+_ID = re.compile(r"^id:[ \t]*", re.MULTILINE)
 
 
 def _hash(doc: _Doc, text: str, end: int) -> str:
     """The hash of ``doc``'s ``text`` (its front-matter ending at ``end``), without a stamp:
     the first 64 bits of the SHA-256 (the fastest of hashlib's here) of the text without
-    its ``checked:`` line and its ID.  (Neither changes what a sweep does with the ticket:
-    its plan takes ``checked`` as written, with a fingerprint or without; left out, the
-    files of sweeps that ran at other times, or of tickets with other IDs, have the same
-    line where the rest is the same.)"""
+    its ``checked:`` line and the ID on its ``id:`` line.  (Neither changes what a sweep
+    does with the ticket: its plan takes ``checked`` as written, with a fingerprint or
+    without; left out, the files of sweeps that ran at other times, or of tickets with
+    other IDs, have the same line where the rest is the same.)"""
     start = doc.front_start
     at = start if text.startswith("sla:", start) else text.find("\nsla:", start - 1, end) + 1
     found = _CHECKED.match(text, at, end) if at > 0 else None
     if found is not None:
         text = text[: found.start("line")] + text[found.end("line") :]
+        end -= found.end("line") - found.start("line")
     ticket_id = doc.data.get("id")
     if isinstance(ticket_id, str) and ticket_id:
-        text = text.replace(ticket_id, "")
+        line = _ID.search(text, start, end)
+        if line is not None and text.startswith(ticket_id, line.end()):
+            text = text[: line.end()] + text[line.end() + len(ticket_id) :]
     data = text.encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).hexdigest()[:_DIGITS]
 

@@ -117,3 +117,15 @@ def test_other_edits_keep_the_stamp_as_the_last_line_stale() -> None:
     assert document.unstamped(changed.text) == document.apply_change(
         parse(TICKET), Change(sets={"priority": "high", "tags": ["vip"]})
     )
+
+
+def test_only_the_id_line_s_id_and_the_block_s_checked_are_left_out() -> None:
+    commented = TICKET.replace("sla:\n", "sla:    # the sweep's\n")
+    line = fingerprint.stamped(parse(commented)).front.splitlines()[-1]
+    later = commented.replace("checked: 2026-11-20T10:00:00", "checked: 2026-11-21T10:00:00")
+    assert fingerprint.stamped(parse(later)).front.splitlines()[-1] == line
+    stamped = fingerprint.stamped(parse(TICKET)).text
+    named = stamped.replace("Where is it?", "Where is it? (T-4k8q2m7x)")
+    assert not fingerprint.proven(parse(named))  # (the ID elsewhere is text like any)
+    elsewhere = stamped.replace("status: open", "status: open\nchecked: 2026-11-20T10:00:00+01:00")
+    assert not fingerprint.proven(parse(elsewhere))
