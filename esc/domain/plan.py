@@ -2205,7 +2205,8 @@ def as_last_swept(
     instant, and when a sweep must look at the ticket again (:func:`next_event`), if that
     is after ``now``; else None, and the ticket is planned: a deadline or a time-based
     condition came due since, or it was swept under another configuration, or after
-    ``now``.
+    ``now``, or its block is not what a sweep at its ``checked`` time writes (that time
+    edited by hand: the fingerprint leaves it out).
 
     A sweep with its cache keeps exactly these and plans the ticket no sooner; this is
     what a sweep without it (a fresh clone's, CI's) can know of it without the replay."""
@@ -2215,6 +2216,10 @@ def as_last_swept(
     if _stored_version(ticket) != sweep_version(config):
         return None
     sla = sla_of(ticket, config, checked)
+    stored = _stored_block(ticket.extra.get("sla"))
+    written = _plain(stored) if stored != {"policy": None} else {}
+    if written != sla_block(sla):  # (not what a sweep then wrote: `checked` edited by hand)
+        return None
     after = next_event(ticket, sla, config, checked)
     if after is None or now.timestamp() >= after:
         return None

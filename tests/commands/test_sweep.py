@@ -5388,3 +5388,22 @@ def test_a_person_s_command_leaves_the_fingerprint_as_it_was(esc: Esc, workspace
     assert _front_end(after)[-1] == _front_end(before)[-1]
     gone = [line for line in before.splitlines() if line not in after.splitlines()]
     assert [line.split(":")[0] for line in gone] == ["updated", "tags"]
+
+
+def test_a_checked_time_moved_by_hand_under_a_fingerprint_is_planned(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """`checked` is left out of the hash: moved past the warning, the block no longer says
+    what a sweep then wrote, and the ticket is planned, its warning logged (audit
+    helper-458: the stamped file kept `ok` and no line, the unstamped one said it)."""
+    ticket = make(esc)
+    path = workspace / "tickets" / f"{ticket}.md"
+    esc.ok("sweep", "--no-report", now="2026-11-20T09:10:00+01:00")
+    text = path.read_text()
+    assert _front_end(text)[-1].startswith(STAMP)
+    path.write_text(text.replace("checked: 2026-11-20T09:10:00", "checked: 2026-11-20T12:10:00"))
+    said, tickets = _cold_sweeps(workspace, tmp_path, "2026-11-20T12:20:00+01:00", stamped=True)
+    assert (said, tickets) == _cold_sweeps(
+        workspace, tmp_path / "b", "2026-11-20T12:20:00+01:00", stamped=False
+    )
+    assert "sla.first_response: ok → warning" in tickets[f"{ticket}.md"]
