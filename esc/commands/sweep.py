@@ -1726,8 +1726,8 @@ def _makes(old: TicketDoc, made: TicketPlan, text: str) -> bool:
     change = made.change
     if made.note is not None or not change:
         return False
-    # (its fingerprint as the sweep stamped it or not: a rule that acted leaves none; a
-    # stamp is no one's writing, and a merge that moved `checked` back made it stale)
+    # (its fingerprint as the sweep stamped it or not: a rule that acted leaves none, a
+    # merge that moved `checked` back left the one it had; a stamp is no one's writing)
     return document.unstamped(document.apply_change(old, change)) == document.unstamped(text)
 
 

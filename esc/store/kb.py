@@ -148,6 +148,10 @@ def load(root: Path, *, categories: Sequence[str] | None) -> KnowledgeBase:
             found.broken.append(ParseError(article.path, line, message + more))
             if article.id:
                 found.broken_ids.setdefault(article.id, found.broken[-1])
+            if misnamed is not None:  # (a ticket naming the file's ID names this file too:
+                # its problem is said, not "unknown article"; audit helper-458)
+                stem = article.path.rsplit("/", 1)[-1].removesuffix(".md")
+                found.broken_ids.setdefault(kb.normalise(stem), found.broken[-1])
         elif kb.id_number(article.id) in seen:
             line = item.key_lines.get("id", 1)
             also = f"duplicate id {article.id} (also in {seen[kb.id_number(article.id)]})"

@@ -76,6 +76,8 @@ def load(text: str) -> Front | None:
     if not text.endswith("\n") or _ODD.search(text) is not None:
         return None
     text = fingerprint.split_off(text)[0]  # (the sweep's stamp, a comment: nothing to YAML)
+    if not text:  # (nothing else: no mapping, as ruamel.yaml reads it; review helper-459)
+        return None
     try:
         return _load(text.split("\n")[:-1])
     except (_Unsupported, ValueError, OverflowError):

@@ -9,17 +9,19 @@ line. Pure.
     ---
 
 A sweep that writes a ticket, and in which no rule acted, ends its front-matter with a
-hash of the file's text without that line (and without what no plan reads: the ``sla:``
-block's ``checked`` time, which a plan takes as written with a hash or without, and the
-ticket's ID).  While the hash matches, the file is what that sweep wrote: a sweep
-without its cache (a fresh clone, CI, a deleted
-``.esc-cache``) knows what the last sweep knew of the ticket, and does not plan it again
-while no deadline, warning or time-based condition comes due, as a sweep with its cache
-does not (:func:`esc.commands.sweep._as_last_swept`).  Any change to the file (a person's
-edit, a merge, another esc command) makes the hash stale, and the ticket is planned from
-its log as before: the line is never data.  Being a comment, it is nothing to YAML: every
-reader of the front-matter, esc's and anyone's, sees the same fields with it or without
-it.  esc's other edits leave it where it is, stale (:func:`split_off`); a merge drops it.
+hash of the file's text without that line, and of esc's version, but for the ``sla:``
+block's ``checked`` time and the ID on the ``id:`` line (so that sweeps at other times,
+or of the same story in another clone, write the same line where the rest is the same).
+While the hash matches, the file is what a sweep of this esc wrote, and a sweep without
+its cache (a fresh clone, CI, a deleted ``.esc-cache``) need not plan it again while no
+deadline, warning or time-based condition comes due, as a sweep with its cache need not:
+:func:`esc.domain.plan.as_last_swept` asks besides that its block is what a sweep at its
+``checked`` time writes (a ``checked`` moved by hand is planned).  Any other change to
+the file (a person's edit, a merge, another esc command) makes the hash stale, and the
+ticket is planned from its log as before: the line is never data.  Being a comment, it is
+nothing to YAML: every reader of the front-matter, esc's and anyone's, sees the same
+fields with it or without it.  esc's other edits leave it where it is, stale
+(:func:`split_off`); a merged text has none (:func:`esc.ticketfile.merge.merge_ticket`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import dataclasses
 import hashlib
 import re
 from typing import Any, ClassVar, Protocol, TypeVar
+
+from esc import __version__
 
 
 class _Doc(Protocol):  # (a TicketDoc, which esc.ticketfile.document defines with this)
@@ -41,6 +45,8 @@ class _Doc(Protocol):  # (a TicketDoc, which esc.ticketfile.document defines wit
 
 Doc = TypeVar("Doc", bound=_Doc)
 
+# (esc's version: another's sweep may plan otherwise; and this format's)
+_SALT = f"esc {__version__} fingerprint 1\0".encode()
 MARK = "# sweep fingerprint "  # (what a text must hold to have a stamp at all: a quick test)
 _DIGITS = 16  # hex digits: a 64-bit hash, against accidental matches, not forgery
 _LINE = re.compile(rf"{MARK}([0-9a-f]{{{_DIGITS}}})\r?\n")
@@ -69,10 +75,8 @@ _ID = re.compile(r"^id:[ \t]*", re.MULTILINE)
 def _hash(doc: _Doc, text: str, end: int) -> str:
     """The hash of ``doc``'s ``text`` (its front-matter ending at ``end``), without a stamp:
     the first 64 bits of the SHA-256 (the fastest of hashlib's here) of the text without
-    its ``checked:`` line and the ID on its ``id:`` line.  (Neither changes what a sweep
-    does with the ticket: its plan takes ``checked`` as written, with a fingerprint or
-    without; left out, the files of sweeps that ran at other times, or of tickets with
-    other IDs, have the same line where the rest is the same.)"""
+    its ``checked:`` line and the ID on its ``id:`` line, after esc's version.  (No plan
+    reads the ID; a ``checked`` moved by hand is found by the block it no longer fits.)"""
     start = doc.front_start
     at = start if text.startswith("sla:", start) else text.find("\nsla:", start - 1, end) + 1
     found = _CHECKED.match(text, at, end) if at > 0 else None
@@ -85,11 +89,12 @@ def _hash(doc: _Doc, text: str, end: int) -> str:
         if line is not None and text.startswith(ticket_id, line.end()):
             text = text[: line.end()] + text[line.end() + len(ticket_id) :]
     data = text.encode("utf-8", "surrogatepass")
-    return hashlib.sha256(data).hexdigest()[:_DIGITS]
+    return hashlib.sha256(_SALT + data).hexdigest()[:_DIGITS]
 
 
 def proven(doc: _Doc) -> bool:
-    """Whether ``doc`` is exactly the text a sweep wrote and stamped."""
+    """Whether ``doc`` is the text a sweep of this esc wrote and stamped (but for the
+    ``checked`` time and the ID: see :func:`_hash`)."""
     text, end = doc.text, doc.front_end
     if MARK not in text:
         return False

@@ -152,6 +152,15 @@ def test_show_names_the_article_a_ticket_was_solved_with_and_flags_one_kb_lacks(
     assert "solved with    KB-0001 (its file has a problem)" in shown.out
     assert "kb: article KB-0001 cannot be used: kb/KB-0001.md:1: a byte order mark" in shown.err
     assert "unknown article" not in esc("validate").err
+    # (its file there with another article's ID: that problem said, not "did you mean";
+    # audit helper-458)
+    article.write_bytes(article.read_bytes()[3:].replace(b"\nid: KB-0001\n", b"\nid: KB-0099\n"))
+    shown = esc("show", ticket)
+    assert "solved with    KB-0001 (its file has a problem)" in shown.out
+    assert "kb: article KB-0001 cannot be used: kb/KB-0001.md:2: id KB-0099 does not match" in (
+        shown.err
+    )
+    assert "unknown article" not in esc("validate").out + esc("validate").err
 
 
 def test_show_without_a_knowledge_base_does_not_load_the_ranking(esc: Esc) -> None:

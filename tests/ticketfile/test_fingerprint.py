@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from esc.domain.errors import ParseError
 from esc.domain.model import Change
 from esc.ticketfile import document, fast_front, fingerprint, yaml_text
 
@@ -129,3 +130,20 @@ def test_only_the_id_line_s_id_and_the_block_s_checked_are_left_out() -> None:
     assert not fingerprint.proven(parse(named))  # (the ID elsewhere is text like any)
     elsewhere = stamped.replace("status: open", "status: open\nchecked: 2026-11-20T10:00:00+01:00")
     assert not fingerprint.proven(parse(elsewhere))
+
+
+def test_a_stamp_of_another_esc_version_proves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another version's sweep may plan otherwise (review helper-459)."""
+    stamped = fingerprint.stamped(parse(TICKET)).text
+    assert fingerprint.proven(parse(stamped))
+    monkeypatch.setattr(fingerprint, "_SALT", b"esc 9.9.9 fingerprint 1\0")
+    assert not fingerprint.proven(parse(stamped))
+
+
+def test_a_front_matter_of_the_stamp_alone_is_no_mapping() -> None:
+    """As ruamel.yaml reads it (fast_front read it as an empty one: six fields "missing";
+    review helper-459)."""
+    line = fingerprint.stamped(parse(TICKET)).front.splitlines()[-1] + "\n"
+    assert fast_front.load(line) is None
+    with pytest.raises(ParseError, match="front-matter must be a mapping"):
+        document.parse(f"---\n{line}---\n\nbody\n", "tickets/T-4k8q2m7x.md")
