@@ -83,7 +83,7 @@ try:  # the sweep's fingerprint of what it wrote (none before it existed)
 except ImportError:
     fingerprint = None  # type: ignore[assignment]
 
-GENERATOR_VERSION = 5  # 2: each ticket swept by the cron tick after its last change; 3-5: its
+GENERATOR_VERSION = 6  # 2: each ticket swept by the cron tick after its last change; 3-6: its
 # fingerprint stamped as that sweep stamps it (esc.ticketfile.fingerprint)
 SHAPES = ("realistic", "open")
 MARKER = ".bench-workspace.json"
