@@ -20,6 +20,7 @@ from esc.report.choices import PlanFormat
 from esc.report.impact import Preview, render_json, render_markdown
 from esc.store import git, snapshot
 from esc.store.snapshot import Snapshot
+from esc.ticketfile import document, fingerprint
 from esc.ticketfile.problems import require_valid, ticket_problems
 
 
@@ -108,8 +109,19 @@ def _pairs(base: Snapshot, head: Snapshot) -> tuple[list[TicketPair], list[str]]
 def _same_text(before: bytes, after: bytes) -> bool:
     """Whether two versions of a file say the same, line endings aside (a clone whose
     checkout makes CRLF holds every ticket so, its commits LF: every ticket was "changed";
-    audit helper-413)."""
-    return before == after or before.replace(b"\r\n", b"\n") == after.replace(b"\r\n", b"\n")
+    audit helper-413), and a sweep's fingerprint aside (a comment, never data: audit
+    helper-457)."""
+    if before == after:
+        return True
+    old, new = (text.replace(b"\r\n", b"\n") for text in (before, after))
+    if old == new:
+        return True
+    if fingerprint.MARK.encode() not in old + new:
+        return False
+    try:
+        return document.unstamped(old.decode("utf-8")) == document.unstamped(new.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
 
 
 def _ticket(side: Snapshot, name: str) -> Ticket | None:

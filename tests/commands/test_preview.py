@@ -239,6 +239,26 @@ def test_a_clone_whose_checkout_makes_crlf_changed_no_ticket(
     assert data["files"]["tickets"] == {"added": [], "changed": [], "removed": []}
 
 
+def test_a_fingerprint_alone_changed_no_ticket(
+    esc: Esc, change: dict[str, str], workspace: Path
+) -> None:
+    """A branch that only drops (or adds) a sweep's fingerprint, a comment that is never
+    data: the preview listed the ticket as changed, differing in nothing (audit
+    helper-457)."""
+    from esc.ticketfile import document, fingerprint
+
+    path = workspace / "tickets" / f"{change['bug']}.md"
+    text = path.read_text()
+    stamped = fingerprint.stamped(document.parse(text, path.name)).text
+    assert stamped != text
+    path.write_text(stamped)
+    data = json.loads(esc.ok("plan", "--base", "HEAD", "--format", "json", now=NOW))
+    assert data["files"]["tickets"] == {"added": [], "changed": [], "removed": []}
+    path.write_text(stamped.replace("status: ", "status:  ", 1))  # (a change: still one)
+    data = json.loads(esc.ok("plan", "--base", "HEAD", "--format", "json", now=NOW))
+    assert data["files"]["tickets"]["changed"] == [change["bug"]]
+
+
 def test_a_configuration_that_stops_every_command_is_said_so(
     esc: Esc, change: dict[str, str], workspace: Path
 ) -> None:
