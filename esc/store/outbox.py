@@ -721,14 +721,18 @@ _POSTED = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
 
 def with_event(url: str, event: str) -> str:
     """``url`` with the event's id where a receiver reads it apart from the text: a mail's
-    ``X-Esc-Event`` header; a webhook's ``X-Esc-Event`` header and ``event`` field of what
-    it posts (apprise's ``+Name=value`` and ``:name=value``).  Other services carry it in
-    the text alone (its last line, ``event …``)."""
+    ``X-Esc-Event`` header (beside ``Auto-Submitted: auto-generated``); a webhook's
+    ``X-Esc-Event`` header and ``event`` field of what it posts (apprise's ``+Name=value``
+    and ``:name=value``).  Other services carry it in the text alone (its last line,
+    ``event …``)."""
     from urllib.parse import quote
 
     scheme = url.partition("://")[0].lower()
     if scheme in ("mailto", "mailtos"):
-        added = [f"+{EVENT_HEADER}={quote(event, safe='')}"]
+        # (and RFC 3834's mark of a mail no person wrote: a vacation autoresponder answers
+        # none, so no auto-reply comes back to the desk's mailbox for intake to take;
+        # audit helper-455)
+        added = [f"+{EVENT_HEADER}={quote(event, safe='')}", "+Auto-Submitted=auto-generated"]
     elif scheme in _POSTED:
         added = [f"+{EVENT_HEADER}={quote(event, safe='')}", f":event={quote(event, safe='')}"]
     else:

@@ -615,6 +615,8 @@ def test_an_escalation_is_emailed_to_the_lead_of_the_team_it_lands_on(
     assert lines[1].startswith("escalated support → engineering (hierarchical) by rule:")
     assert "by rule:breached-goes-up" in lines[1]
     assert message["X-Esc-Event"] == lines[-1].removeprefix("event ")  # (apart from the text)
+    # (RFC 3834: no autoresponder answers it, into the desk's intake; audit helper-455)
+    assert all(m["Auto-Submitted"] == "auto-generated" for m in messages)
     esc.ok("sweep", now="2026-11-20T12:00:00+01:00")
     assert len(mails) == 2
 
