@@ -213,10 +213,19 @@ def _text_of(value: object) -> str | None:
 
 def _joined(value: object) -> str | None:
     """A front-matter list as a text column, comma-joined as ``tags`` is (a lone value as
-    itself; None for none, or for a mapping)."""
+    itself; None for none, or for a mapping).  An item that holds a comma, a double quote
+    or a line break is quoted as a CSV field is (``"invoice, march.pdf",logo.png``): read
+    as one line of CSV, the column gives the items back (an attachment named with a comma
+    read as two; audit helper-454)."""
     if isinstance(value, list):
-        return ",".join(str(item) for item in value if item is not None) or None
+        return ",".join(_item(str(item)) for item in value if item is not None) or None
     return _text_of(value)
+
+
+def _item(text: str) -> str:
+    if any(mark in text for mark in (",", '"', "\n", "\r")):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _nulls(row: Row) -> Row:

@@ -577,3 +577,31 @@ def test_a_ticket_that_does_not_fit_the_configuration_is_exported_and_said(
     assert f"tickets/{ticket}.md:" in result.err and "unknown team 'nosuch'" in result.err
     with sqlite3.connect(workspace / "x.db") as db:
         assert db.execute("select team from requests").fetchall() == [("nosuch",)]
+
+
+def test_a_list_column_gives_its_items_back_whatever_they_hold(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """An attachment named with a comma read as two (audit helper-454): an item holding a
+    comma, a quote or a line break is quoted as a CSV field, the others as they were."""
+    ticket = esc.ok("create", "--title", "t", "--category", "billing").strip()
+    path = workspace / "tickets" / f"{ticket}.md"
+    files = [f"attachments/{ticket}/invoice, march.pdf", f'attachments/{ticket}/say "hi".txt',
+             f"attachments/{ticket}/logo.png"]  # fmt: skip
+    listed = "".join(f"  - {json_text(name)}\n" for name in files)
+    path.write_text(path.read_text().replace("\ntags: []\n", f"\ntags: []\nattachments:\n{listed}"))
+    assert esc("validate").code == 0, esc("validate").out
+    esc.ok("export", "--csv", str(tmp_path / "out"), "--sqlite", str(tmp_path / "x.db"))
+    with (tmp_path / "out" / "tickets.csv").open(newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert next(csv.reader([row["attachments"]])) == files
+    assert row["attachments"].endswith(",attachments/" + ticket + "/logo.png")
+    with sqlite3.connect(tmp_path / "x.db") as db:
+        (column,) = db.execute("SELECT attachments FROM tickets").fetchone()
+    assert next(csv.reader([column])) == files
+
+
+def json_text(value: str) -> str:
+    import json
+
+    return json.dumps(value)
