@@ -40,12 +40,21 @@ def md_escape(text: object) -> str:
     """Text that shows literally inside a GitHub-flavoured Markdown table cell (an `&`
     that would start an entity, as in `&amp;` or `&#169;`, written as `&amp;`), its
     control characters shown as escapes (`\\x1b`), as a terminal is shown them: the file
-    is `cat` too."""
+    is `cat` too.  A mention (`@octocat`, `@org/team`, not an address's `@`) gets a word
+    joiner after its `@`: shown the same, it pings no one in a pull request's comment or
+    a wiki (audit helper-463)."""
     one = _shown_on_one_line(text)
     escaped = _MD_ENTITY.sub("&amp;", _MD_SPECIAL.sub(r"\\\1", one))
     if "www" in escaped.lower() or "://" in escaped:
         escaped = _MD_AUTOLINK.sub(_unlinked, escaped)
+    if "@" in escaped:  # (a mention a customer wrote pings no one where the report is shown)
+        escaped = _MD_MENTION.sub("@\u2060", escaped)
     return escaped
+
+
+# The `@` of a mention: not after a word's character (an address: jane@shop.example), and
+# before a name's.
+_MD_MENTION = re.compile(r"(?<![0-9A-Za-z_.+\-])@(?=[0-9A-Za-z])")
 
 
 def _unlinked(found: re.Match[str]) -> str:

@@ -174,3 +174,27 @@ def test_a_customer_s_web_address_is_no_live_link_in_the_markdown() -> None:
     assert md_escape("_www.evil.example 3https://evil.example") == (  # (review helper-405)
         "\\_www\\.evil.example 3https\\://evil.example"
     )
+
+
+DAY = "2026-11-26T"
+
+
+def test_a_mention_a_customer_wrote_pings_no_one_in_the_markdown(
+    esc: Esc, workspace: Path
+) -> None:
+    """`cc @octocat and @github/security` in a title, a reason or feedback: posted as a pull
+    request's comment, or published with the sweep's summary.md, the report pinged whoever
+    a customer named (audit helper-463).  A word joiner after the `@`, shown the same; an
+    address's `@` is left as it is."""
+    from esc.report.render import md_escape
+
+    assert md_escape("cc @octocat and @github/security") == (
+        "cc @\u2060octocat and @\u2060github/security"
+    )
+    assert md_escape("jane@shop.example, a @ b, @") == "jane@shop.example, a @ b, @"
+    ticket = esc.ok("create", "--title", "Ping @octocat please", "--category", "billing",
+                    "--customer", "jane@shop.example", now=DAY + "10:00:00+01:00").strip()
+    esc.ok("escalate", ticket, "--up", "--reason", "ask @frank now", now=DAY + "10:05:00+01:00")
+    out = esc.ok("report", now=DAY + "15:00:00+01:00")
+    assert "@octocat" not in out and "@frank" not in out
+    assert "Ping @\u2060octocat please" in out and "ask @\u2060frank now" in out
