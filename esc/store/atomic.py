@@ -168,6 +168,12 @@ def output_target(path: Path) -> Path:
                 if not stat.S_ISREG(st.st_mode):
                     raise NotRegularFile(f"{_kind(st.st_mode)}, not a regular file") from None
             raise NotRegularFile(_what_link(path)) from None
+        for part in path.parents:  # (nor through a folder's: `pub/r.md`, pub a link to
+            # nowhere, made the whole chain where it pointed, as `mkdir -p` will not;
+            # export --csv refused it; audit helper-463)
+            if os.path.islink(part) and not os.path.exists(part):
+                said = f"{part} is a dangling symlink (to {os.readlink(part)})"
+                raise NotRegularFile(said) from None
         return target
     except OSError as exc:
         if exc.errno == errno.ELOOP:

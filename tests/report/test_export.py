@@ -358,6 +358,16 @@ def test_a_csv_folder_that_is_a_dangling_link_or_a_dash_is_said_so(demo: Path) -
         dash = Esc(demo, now=NOW)("export", option, "-")
         assert dash.code == 2 and "`-` (standard output) is not one here" in dash.err
     assert not (demo / "-").exists()
+    # (a file in such a folder: report --out and export --sqlite made the whole chain where
+    # the link pointed, as `mkdir -p` will not; audit helper-463)
+    (demo / "PUB").symlink_to(demo / "nowhere" / "a")
+    for args in (("report", "--out", "PUB/r.md"), ("export", "--sqlite", "PUB/x.db")):
+        refused = Esc(demo, now=NOW)(*args)
+        assert (refused.code, refused.err) == (1, f"esc: cannot write {args[-1]}: PUB is a"
+                                               f" dangling symlink (to {demo}/nowhere/a); esc"
+                                               " writes reports and exports to regular files"
+                                               " only\n")  # fmt: skip
+    assert not (demo / "nowhere").exists()
 
 
 # ---------------------------------------------------------------- the pure row builders
