@@ -310,6 +310,20 @@ def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader
                 f"team {team.key}: escalates_to unknown team {shown(team.escalates_to)}"
                 + did_you_mean(team.escalates_to, sorted(teams)),
             )
+        elif (
+            team.escalates_to is not None
+            and teams[team.escalates_to].level < team.level
+            and all(_level_as_written(raw.get(k)) for k in (team.key, team.escalates_to))
+        ):
+            # (the next step up the chain, to a less senior level: `escalate --up` lowered
+            # the ticket's level, and rules on `level` read it so; audit helper-461)
+            up = teams[team.escalates_to]
+            reader.add(
+                line_of(raw_team, "escalates_to"),
+                f"team {team.key} (level {team.level}): escalates_to {up.key}, a lower level"
+                f" ({up.level}); the chain goes up: a team escalates to one of its own level"
+                " or higher",
+            )
         for category in team.handles:
             # (in any case and Unicode form, as every command takes a category: `Billing`
             # beside another team's `billing` sent each spelling to its own team, and
@@ -337,6 +351,12 @@ def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader
                 break
             seen.append(step)
             step = teams[step].escalates_to
+
+
+def _level_as_written(raw_team: object) -> bool:
+    """Whether a team's ``level`` is the one it wrote (a bad one is said, and taken as 1)."""
+    level = raw_team.get("level", 1) if isinstance(raw_team, Mapping) else 1
+    return isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= MAX_LEVEL
 
 
 def _check_cases(teams: dict[str, Team], raw: CommentedMap, reader: _Reader) -> None:

@@ -292,9 +292,25 @@ def test_none_names_no_person_and_no_category() -> None:
 def test_an_escalation_cycle_is_reported_on_each_team_in_it() -> None:
     teams = SMALL_TEAMS.replace("    lead: olga\n", "    lead: olga\n    escalates_to: desk\n")
     assert findings(teams) == [
+        "teams.yaml:10: team ops (level 2): escalates_to desk, a lower level (1); the chain"
+        " goes up: a team escalates to one of its own level or higher",
         "teams.yaml:5: escalation cycle: desk → ops → desk",
         "teams.yaml:10: escalation cycle: ops → desk → ops",
     ]
+
+
+def test_a_chain_that_steps_down_a_level_is_refused() -> None:
+    """`escalates_to` is the next step up: engineering at level 5 escalating to management
+    at 3 validated, and `escalate --up` lowered a ticket's level (audit helper-461)."""
+    teams = SMALL_TEAMS.replace("level: 2", "level: 5").replace(
+        "    lead: olga\n", "    lead: olga\n    escalates_to: board\n  board:\n    level: 3\n"
+    )
+    assert findings(teams) == [
+        "teams.yaml:10: team ops (level 5): escalates_to board, a lower level (3); the chain"
+        " goes up: a team escalates to one of its own level or higher"
+    ]
+    same = SMALL_TEAMS.replace("level: 2", "level: 1")  # (one's own level: a step aside)
+    assert findings(same) == []
 
 
 @pytest.mark.parametrize(
