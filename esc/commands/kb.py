@@ -97,7 +97,7 @@ def list_articles(session: Session, category: str | None, as_json: bool) -> Outp
         category = query.in_its_case(session.config, "category", category)
         _require_category(session.config, category)
     found = _usable(session)
-    articles = sorted(found.articles, key=lambda a: a.id)
+    articles = sorted(found.articles, key=lambda a: kb.id_order(a.id))
     if category is not None:
         articles = [a for a in articles if category in a.categories]
     output = _output(found)

@@ -30,6 +30,13 @@ def id_number(article_id: str) -> int | str:
     return int(found.group(1)) if found else article_id
 
 
+def id_order(article_id: str) -> tuple[int, int, str]:
+    """Where an article's ID goes in a list: by number (``KB-9999`` before ``KB-10000``, as
+    ``esc kb new`` numbers them), an ID not like KB-0001 after those, by its text."""
+    number = id_number(article_id)
+    return (0, number, article_id) if isinstance(number, int) else (1, 0, article_id)
+
+
 # An article whose `updated` date is this old is reported as stale.
 STALE_AFTER = dt.timedelta(days=180)
 

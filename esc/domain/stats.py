@@ -50,7 +50,7 @@ from typing import Any, Literal, TypedDict
 
 from esc.domain.config import Config
 from esc.domain.errors import ParseError
-from esc.domain.kb import STALE_AFTER, Article
+from esc.domain.kb import STALE_AFTER, Article, id_order
 from esc.domain.model import (
     ACTIVE_STATUSES,
     CUSTOMER_METRICS,
@@ -793,7 +793,9 @@ class Tally:
                     "file": by_id[k].path if k in by_id else None,
                     "count": n,
                 }
-                for k, n in sorted(self.used.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ARTICLES]
+                for k, n in sorted(
+                    self.used.items(), key=lambda kv: (-kv[1], id_order(kv[0]))
+                )[:TOP_ARTICLES]
             ],
             "gaps": [
                 {"category": c, "escalated": n}

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from esc.domain.kb import Article
+from esc.domain.kb import Article, id_order
 from esc.domain.model import Ticket
 from esc.domain.records import immutable
 
@@ -148,7 +148,7 @@ class Index:
         scores = self.retriever.get_scores([self.vocab[s] for s in query])
         order = sorted(
             (i for i in range(len(self.articles)) if scores[i] > 0),
-            key=lambda i: (-float(scores[i]), self.articles[i].id),
+            key=lambda i: (-float(scores[i]), id_order(self.articles[i].id)),
         )
         out = []
         for i in order[:limit]:

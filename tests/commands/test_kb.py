@@ -494,6 +494,19 @@ def test_kb_list_takes_a_category_in_any_case_as_list_does(demo: Path) -> None:
     assert esc("kb", "list", "--category", "refnd").code == 2
 
 
+def test_kb_list_puts_articles_in_number_order(demo: Path) -> None:
+    """`KB-10000` came before `KB-9999` (text order), where `kb new` numbers by value
+    (audit helper-462)."""
+    esc = Esc(demo, now="2026-11-27T12:00:00+01:00")
+    second = (demo / "kb" / "KB-0002.md").read_text()
+    (demo / "kb" / "KB-9999.md").write_text(second.replace("\nid: KB-0002\n", "\nid: KB-9999\n"))
+    made = esc.ok("kb", "new", "--title", "Newest", "--category", "billing", "--body", "hi")
+    assert "KB-10000" in made
+    listed = [line.split()[0] for line in esc.ok("kb", "list").splitlines()[1:]]
+    assert listed[-2:] == ["KB-9999", "KB-10000"]
+    assert listed == sorted(listed, key=lambda i: int(i.removeprefix("KB-")))
+
+
 def test_articles_filed_in_folders_under_kb_are_read_searched_and_validated(demo: Path) -> None:
     """(`kb/billing/nested.md` was ignored: not searched, not counted, not validated)"""
     esc = Esc(demo, now="2026-11-27T12:00:00+01:00")
