@@ -647,6 +647,12 @@ def _merge_front(
         # team's ticket had the old team's person; a person decides)
         _ours_again(editor, expected, "assignee", o)
         conflicts.append("assignee")
+    if "status" not in conflicts and _escalated_after_settled(b, o, t):
+        # (one side resolved or closed the ticket, the other escalated it after that: one
+        # after the other, the escalation is refused, "reopen it first"; merged on their
+        # own, a closed ticket moved on, its report counting both; a person decides)
+        _ours_again(editor, expected, "status", o)
+        conflicts.append("status")
     if "status" in conflicts:  # (what each side's status change set goes with it: merged
         # on their own, `closed` from one side and `resolved_at: null` from the other made
         # a ticket no choice of status validates)
@@ -693,6 +699,28 @@ def _assigned_in_the_team_left(
             and other.get("assignee") is not None
         ):
             return True
+    return False
+
+
+def _escalated_after_settled(
+    base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]
+) -> bool:
+    """Whether one side resolved or closed the ticket while the other escalated it at a
+    time after that (audit helper-461)."""
+    for settler, other in ((ours, theirs), (theirs, ours)):
+        status = settler.get("status")
+        if status not in ("resolved", "closed") or _same(status, base.get("status")):
+            continue
+        when = "closed_at" if status == "closed" else "resolved_at"
+        settled = coerce_timestamp(settler.get(when))
+        if settled is None:
+            continue
+        before = base.get("escalations") or []
+        added = [e for e in other.get("escalations") or [] if e not in before]
+        for item in added:
+            at = coerce_timestamp(item.get("at")) if isinstance(item, Mapping) else None
+            if at is not None and at > settled:
+                return True
     return False
 
 

@@ -1636,3 +1636,39 @@ def test_fingerprints_are_left_out_of_a_merge_and_kept_where_one_side_is_the_res
     only_stamped = stamped(BASE.replace("status: open ", "status: new  "))
     plain = fingerprint.stamped(parse(only_stamped, "t.md"), stamp=False).text
     assert merge_ticket(BASE, only_stamped, plain).text == only_stamped
+
+
+@pytest.mark.parametrize(
+    ("settle", "escalate"),
+    [
+        (("close", "--resolution", "ok", "--csat", "5"), ("escalate", "--up", "--reason", "eng")),
+        (("resolve", "--resolution", "ok"), ("escalate", "--to", "engineering", "--reason", "x")),
+        (("close", "--resolution", "ok"), ("escalate", "--priority", "urgent", "--reason", "vip")),
+    ],
+)
+def test_an_escalation_after_the_other_side_settled_the_ticket_is_a_conflict(
+    tmp_path: Path, settle: tuple[str, ...], escalate: tuple[str, ...]
+) -> None:
+    """One clone closes (or resolves) the ticket at 10:05, another escalates it at 10:06:
+    one after the other the escalation is refused ("reopen it first"); merged, a closed
+    ticket moved on, silently, and its report counted both (audit helper-461).  The
+    status is marked for a person; an escalation made before the close merges as ever."""
+    Esc(tmp_path, now=None).ok("init", "desk")
+    esc = Esc(tmp_path / "desk", now="2026-11-20T10:00:00+01:00")
+    ticket = esc.ok("create", "--title", "t", "--category", "billing").strip()
+    esc.ok("assign", ticket, "bob")
+    path = tmp_path / "desk" / "tickets" / f"{ticket}.md"
+    base = path.read_text()
+    esc.ok(settle[0], ticket, *settle[1:], now="2026-11-20T10:05:00+01:00")
+    settled = path.read_text()
+    for when, conflicted in (("10:06", True), ("10:04", False)):
+        path.write_text(base)
+        esc.ok(escalate[0], ticket, *escalate[1:], now=f"2026-11-20T{when}:00+01:00")
+        escalated = path.read_text()
+        for ours, theirs in ((settled, escalated), (escalated, settled)):
+            result = merge_ticket(base, ours, theirs)
+            assert ("status" in result.conflicts) is conflicted, (when, result.conflicts)
+            if not conflicted:
+                assert result.clean and f"status: {parse(settled, 't.md').data['status']}" in (
+                    result.text
+                )
