@@ -354,8 +354,9 @@ def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader
 
 
 def _level_as_written(raw_team: object) -> bool:
-    """Whether a team's ``level`` is the one it wrote (a bad one is said, and taken as 1)."""
-    level = raw_team.get("level", 1) if isinstance(raw_team, Mapping) else 1
+    """Whether a team wrote its ``level``, and it is the one taken (a bad one is said, and
+    taken as 1; one left out, or misspelt, `levle:`, is 1 too, and not said again here)."""
+    level = raw_team.get("level") if isinstance(raw_team, Mapping) else None
     return isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= MAX_LEVEL
 
 
