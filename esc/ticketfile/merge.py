@@ -717,8 +717,11 @@ def _escalated_after_settled(
             continue
         before = base.get("escalations") or []
         added = [e for e in other.get("escalations") or [] if e not in before]
-        for item in added:
-            at = coerce_timestamp(item.get("at")) if isinstance(item, Mapping) else None
+        for item in added:  # (a person's: a rule's is a sweep's, which gives way, or is
+            # replayed, as the merge of what a sweep never saw has it)
+            if not isinstance(item, Mapping) or _by_a_sweep(str(item.get("by", ""))):
+                continue
+            at = coerce_timestamp(item.get("at"))
             if at is not None and at > settled:
                 return True
     return False

@@ -1672,3 +1672,18 @@ def test_an_escalation_after_the_other_side_settled_the_ticket_is_a_conflict(
                 assert result.clean and f"status: {parse(settled, 't.md').data['status']}" in (
                     result.text
                 )
+
+
+def test_a_rule_s_escalation_after_the_close_is_the_sweep_s_to_give_way() -> None:
+    """Not a person's escalation: a sweep's, which a merge of what the sweep never saw (the
+    close) replays or drops as ever; only a person's is refused serially."""
+    from esc.ticketfile.merge import _escalated_after_settled
+
+    base = {"status": "open", "escalations": []}
+    closed = {"status": "closed", "closed_at": "2026-11-20T10:05:00+01:00", "escalations": []}
+    for by, said in (("alice", True), ("rule:breached-goes-up", False)):
+        escalated = {"status": "open", "escalations": [
+            {"at": "2026-11-20T13:00:00+01:00", "kind": "hierarchical", "from": "support",
+             "to": "engineering", "by": by, "reason": "x"}]}  # fmt: skip
+        assert _escalated_after_settled(base, closed, escalated) is said
+        assert _escalated_after_settled(base, escalated, closed) is said
