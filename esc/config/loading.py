@@ -354,9 +354,14 @@ def _check_references(teams: dict[str, Team], raw: CommentedMap, reader: _Reader
 
 
 def _level_as_written(raw_team: object) -> bool:
-    """Whether a team wrote its ``level``, and it is the one taken (a bad one is said, and
-    taken as 1; one left out, or misspelt, `levle:`, is 1 too, and not said again here)."""
-    level = raw_team.get("level") if isinstance(raw_team, Mapping) else None
+    """Whether a team's level is the one it means: the ``level`` it wrote, or 1 where it
+    wrote none (a bad one is said, and taken as 1; so is a team with a key of its own, a
+    misspelt `levle:`, whose level is not said again here)."""
+    if not isinstance(raw_team, Mapping):
+        return True
+    if "level" not in raw_team:
+        return all(str(key) in TEAM_KEYS for key in raw_team)
+    level = raw_team["level"]
     return isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= MAX_LEVEL
 
 

@@ -779,7 +779,7 @@ class Tally:
         covered = {c for a in articles for c in a.categories}
         stale = sorted(
             (a for a in articles if today - a.updated > STALE_AFTER),
-            key=lambda a: (a.updated, a.id),
+            key=lambda a: (a.updated, id_order(a.id)),
         )
         return {
             "articles": len(articles),

@@ -219,7 +219,8 @@ def _joined(value: object) -> str | None:
     read as two; audit helper-454)."""
     if isinstance(value, list):
         return ",".join(_item(str(item)) for item in value if item is not None) or None
-    return _text_of(value)
+    text = _text_of(value)  # (one item written alone, as a list of one: review helper-464)
+    return None if text is None else _item(text)
 
 
 def _item(text: str) -> str:

@@ -52,9 +52,9 @@ def md_escape(text: object) -> str:
     return escaped
 
 
-# The `@` of a mention: not after a word's character (an address: jane@shop.example), and
-# before a name's.
-_MD_MENTION = re.compile(r"(?<![0-9A-Za-z_.+\-])@(?=[0-9A-Za-z])")
+# The `@` of a mention: not right after a letter or digit (an address: jane@shop.example),
+# and before a name's (after any other mark, `-@octocat`, `.@octocat`, it is one).
+_MD_MENTION = re.compile(r"(?<![0-9A-Za-z_])@(?=[0-9A-Za-z])")
 
 
 def _unlinked(found: re.Match[str]) -> str:

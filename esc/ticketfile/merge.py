@@ -711,10 +711,13 @@ def _escalated_after_settled(
         status = settler.get("status")
         if status not in ("resolved", "closed") or _same(status, base.get("status")):
             continue
-        when = "closed_at" if status == "closed" else "resolved_at"
-        settled = coerce_timestamp(settler.get(when))
-        if settled is None:
+        # (when it left the active statuses: resolved, then closed later, it was settled from
+        # its resolve on; review helper-464)
+        times = [coerce_timestamp(settler.get(key)) for key in ("resolved_at", "closed_at")]
+        known = [t for t in times if t is not None]
+        if not known:
             continue
+        settled = min(known)
         before = base.get("escalations") or []
         added = [e for e in other.get("escalations") or [] if e not in before]
         for item in added:  # (a person's: a rule's is a sweep's, which gives way, or is

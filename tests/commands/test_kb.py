@@ -535,3 +535,18 @@ def test_an_article_s_problems_are_said_in_the_order_of_its_lines(kb_esc: Esc) -
     lines = [line.split(":")[1] for line in kb_esc("validate").err.splitlines()
              if line.startswith("kb/h.md:")]  # fmt: skip
     assert lines == sorted(lines, key=int) and len(lines) == 3
+
+
+def test_the_report_s_stale_articles_tie_in_number_order(demo: Path) -> None:
+    """Two stale articles of one date: KB-10000 came before KB-9999 (review helper-464)."""
+    esc = Esc(demo, now="2026-11-27T12:00:00+01:00")
+    second = (demo / "kb" / "KB-0002.md").read_text()
+    for article in ("KB-9999", "KB-10000"):
+        text = second.replace("\nid: KB-0002\n", f"\nid: {article}\n")
+        text = "\n".join("updated: 2025-01-01" if line.startswith("updated:") else line
+                         for line in text.split("\n"))  # fmt: skip
+        (demo / "kb" / f"{article}.md").write_text(text)
+    assert esc("validate").code in (0, 1)
+    report = json.loads(esc("report", "--format", "json").out)
+    stale = [a["id"] if isinstance(a, dict) else a for a in report["knowledge_base"]["stale"]]
+    assert stale.index("KB-9999") < stale.index("KB-10000")

@@ -609,6 +609,15 @@ def test_a_list_column_gives_its_items_back_whatever_they_hold(
     with sqlite3.connect(tmp_path / "x.db") as db:
         (column,) = db.execute("SELECT attachments FROM tickets").fetchone()
     assert next(csv.reader([column])) == files
+    # (one item written alone, not as a list: a list of one; review helper-464)
+    text = path.read_text()
+    path.write_text(text.replace(text[text.index("attachments:\n"):text.index("impact:")],
+                                 f"attachments: {json_text(files[0])}\n"))  # fmt: skip
+    assert esc("validate").code == 0, esc("validate").out
+    esc.ok("export", "--csv", str(tmp_path / "out2"))
+    with (tmp_path / "out2" / "tickets.csv").open(newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert next(csv.reader([row["attachments"]])) == files[:1]
 
 
 def json_text(value: str) -> str:

@@ -192,6 +192,9 @@ def test_a_mention_a_customer_wrote_pings_no_one_in_the_markdown(
         "cc @\u2060octocat and @\u2060github/security"
     )
     assert md_escape("jane@shop.example, a @ b, @") == "jane@shop.example, a @ b, @"
+    assert md_escape("cc -@octocat, thanks.@octocat") == (  # (review helper-464)
+        "cc -@\u2060octocat, thanks.@\u2060octocat"
+    )
     ticket = esc.ok("create", "--title", "Ping @octocat please", "--category", "billing",
                     "--customer", "jane@shop.example", now=DAY + "10:00:00+01:00").strip()
     esc.ok("escalate", ticket, "--up", "--reason", "ask @frank now", now=DAY + "10:05:00+01:00")

@@ -1687,3 +1687,21 @@ def test_a_rule_s_escalation_after_the_close_is_the_sweep_s_to_give_way() -> Non
              "to": "engineering", "by": by, "reason": "x"}]}  # fmt: skip
         assert _escalated_after_settled(base, closed, escalated) is said
         assert _escalated_after_settled(base, escalated, closed) is said
+
+
+def test_an_escalation_between_a_resolve_and_the_close_is_a_conflict(tmp_path: Path) -> None:
+    """Resolved at 10:05 and closed at 10:10 on one side, escalated at 10:07 on the other:
+    serially refused ("is resolved; reopen it"), merged it was clean (review helper-464)."""
+    Esc(tmp_path, now=None).ok("init", "desk")
+    esc = Esc(tmp_path / "desk", now="2026-11-20T10:00:00+01:00")
+    ticket = esc.ok("create", "--title", "t", "--category", "billing").strip()
+    esc.ok("comment", ticket, "-m", "On it.")  # (open: the escalation changes no status)
+    path = tmp_path / "desk" / "tickets" / f"{ticket}.md"
+    base = path.read_text()
+    assert "\nstatus: open\n" in base
+    esc.ok("resolve", ticket, "--resolution", "ok", now="2026-11-20T10:05:00+01:00")
+    esc.ok("close", ticket, now="2026-11-20T10:10:00+01:00")
+    settled = path.read_text()
+    path.write_text(base)
+    esc.ok("escalate", ticket, "--up", "--reason", "eng", now="2026-11-20T10:07:00+01:00")
+    assert "status" in merge_ticket(base, settled, path.read_text()).conflicts
