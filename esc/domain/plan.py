@@ -1949,12 +1949,7 @@ def _bookkeeping(
     earlier = logged.lines if logged is not None else []
     if logged is not None and (logged.asked or after.requests):
         earlier = earlier + logged.request_lines(after.requests)
-    # (a block that says no policy applies, `policy: null`, is the block of no policy:
-    # compared as such, or every sweep wrote the ticket again, its `checked` alone changed)
-    written = _plain(old) if old is not None else None
-    if written == {"policy": None}:
-        written = {}
-    changed = block != written and bool(block or old)
+    changed = block != _as_written(old) and bool(block or old)
     zone = _replay_zone(config, now)
     if logged is not None:
         since, asked = logged.since, logged.requests
@@ -2004,6 +1999,14 @@ def _bookkeeping(
         Escalated(ticket.id, e.kind, e.from_, e.to, e.by) for e in change.escalations
     ]
     return result
+
+
+def _as_written(old: dict[str, object] | None) -> object:
+    """A stored block (:func:`_stored_block`) as :func:`sla_block` would make it.  A block
+    that says no policy applies, `policy: null`, is the block of no policy: compared as
+    such, or every sweep wrote the ticket again, its `checked` alone changed."""
+    written = _plain(old) if old is not None else None
+    return {} if written == {"policy": None} else written
 
 
 def _under_another(ticket: Ticket, after: Ticket, version: str) -> bool:
@@ -2216,9 +2219,8 @@ def as_last_swept(
     if _stored_version(ticket) != sweep_version(config):
         return None
     sla = sla_of(ticket, config, checked)
-    stored = _stored_block(ticket.extra.get("sla"))
-    written = _plain(stored) if stored != {"policy": None} else {}
-    if written != sla_block(sla):  # (not what a sweep then wrote: `checked` edited by hand)
+    # (not what a sweep then wrote: `checked` edited by hand)
+    if _as_written(_stored_block(ticket.extra.get("sla"))) != sla_block(sla):
         return None
     after = next_event(ticket, sla, config, checked)
     if after is None or now.timestamp() >= after:

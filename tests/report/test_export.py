@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import os
 import sqlite3
 import stat
@@ -598,7 +599,7 @@ def test_a_list_column_gives_its_items_back_whatever_they_hold(
     path = workspace / "tickets" / f"{ticket}.md"
     files = [f"attachments/{ticket}/invoice, march.pdf", f'attachments/{ticket}/say "hi".txt',
              f"attachments/{ticket}/logo.png"]  # fmt: skip
-    listed = "".join(f"  - {json_text(name)}\n" for name in files)
+    listed = "".join(f"  - {json.dumps(name)}\n" for name in files)
     path.write_text(path.read_text().replace("\ntags: []\n", f"\ntags: []\nattachments:\n{listed}"))
     assert esc("validate").code == 0, esc("validate").out
     esc.ok("export", "--csv", str(tmp_path / "out"), "--sqlite", str(tmp_path / "x.db"))
@@ -612,15 +613,9 @@ def test_a_list_column_gives_its_items_back_whatever_they_hold(
     # (one item written alone, not as a list: a list of one; review helper-464)
     text = path.read_text()
     path.write_text(text.replace(text[text.index("attachments:\n"):text.index("impact:")],
-                                 f"attachments: {json_text(files[0])}\n"))  # fmt: skip
+                                 f"attachments: {json.dumps(files[0])}\n"))  # fmt: skip
     assert esc("validate").code == 0, esc("validate").out
     esc.ok("export", "--csv", str(tmp_path / "out2"))
     with (tmp_path / "out2" / "tickets.csv").open(newline="") as handle:
         (row,) = csv.DictReader(handle)
     assert next(csv.reader([row["attachments"]])) == files[:1]
-
-
-def json_text(value: str) -> str:
-    import json
-
-    return json.dumps(value)
