@@ -424,8 +424,11 @@ def _escalations(
             keys = ", ".join(ESCALATION_KEYS)
             problems.append((where, f"escalation {n}: unknown key {unknown[0]!r} (keys: {keys})"))
             continue
-        if item.get("to") in (None, ""):  # (where it went: an escalation's one must)
-            problems.append((where, f"escalation {n}: to is missing"))
+        # (where it went, who took it there and why: esc writes all three, and a report,
+        # a notification and `show` name them)
+        missing = next((k for k in ("to", "by", "reason") if item.get(k) in (None, "")), None)
+        if missing is not None:
+            problems.append((where, f"escalation {n}: {missing} is missing"))
             continue
         nested = next((k for k in _ESCALATION_TEXTS if isinstance(item.get(k), (dict, list))), None)
         if nested is not None:  # (a mapping or list where a name or text belongs)

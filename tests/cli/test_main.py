@@ -1459,13 +1459,18 @@ def test_validate_reports_a_naive_escalation_time_at_its_line(
     [
         ("to: engineering, why: x", "unknown key 'why' (keys: at, kind, from, to, by, reason)"),
         ("by: bob, reason: x", "to is missing"),
+        ("to: engineering, reason: x", "by is missing"),
+        ("to: engineering, by: bob", "reason is missing"),
+        ("to: engineering, by: '', reason: x", "by is missing"),
+        ("to: engineering, by: bob, reason: null", "reason is missing"),
     ],
 )
 def test_validate_reports_an_escalation_without_its_keys(
     esc: CheckedEsc, workspace: Path, entry: str, problem: str
 ) -> None:
     """An escalation is `{at, kind, from, to, by, reason}`: a key esc does not know (a typo
-    that would lose the reason) or no `to` is a problem at its line."""
+    that would lose the reason), or no `to`, `by` or `reason` (where it went, who took it
+    there and why: `show`, reports and notifications name them), is a problem at its line."""
     ticket_id = create(esc)
     path = ticket_file(workspace, ticket_id)
     text = path.read_text(encoding="utf-8").replace(
