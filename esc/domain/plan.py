@@ -429,6 +429,7 @@ def plan(
                     logged.breaches(at, sla_at(then, at), after)  # (an earlier sweep's)
             if outcome.changes:  # (and what each change made of the block: after its lines)
                 changed = sla_at(acted, at)
+                logged.warnings(at, changed, sla_at(view, at))
                 logged.breaches(at, changed, sla_at(view, at))
                 for effect, after in zip(made, outcome.slas, strict=True):
                     logged.made_by(effect, at, changed, after)
@@ -618,6 +619,22 @@ class _Logged:
         hidden = [c.metric for c in before.clocks if c.state == "breached"
                   and c.metric not in ended and c.metric != "collaboration"]  # fmt: skip
         self._breached(at, before, hidden)
+
+    def warnings(self, at: dt.datetime, before: Sla, after: Sla) -> None:
+        """Log the clocks in warning in ``before`` (the SLA the rules acted on at ``at``)
+        that the rules' change made breached (another policy selected: a priority raised on
+        the warning, say, whose urgent policy finds the clock past due), as in warning at
+        ``at``: the warning the rules saw is in the log, and told, before their lines, as a
+        breach they acted on is, and the clock goes `ok → warning → breached`, not `ok →
+        breached` (audit helper-465).  Not a clock the change ended or made `ok` (an
+        escalation to a level of more lenient targets: a warning gone as it came is no
+        news), nor one still in warning after it (the block says so)."""
+        if before.policy is None:
+            return
+        breached = {c.metric for c in after.clocks if c.state == "breached"}
+        shown = [c.metric for c in before.clocks if c.state == "warning"
+                 and c.metric in breached and c.metric != "collaboration"]  # fmt: skip
+        self._breached(at, before, shown)
 
     def _breached(self, at: dt.datetime, before: Sla, hidden: Sequence[str]) -> None:
         """Log ``hidden``, clocks breached in ``before``, as breached at ``at`` (and nothing

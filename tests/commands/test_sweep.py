@@ -809,7 +809,8 @@ def test_what_a_rule_s_change_makes_of_the_sla_is_logged_after_it(
     """Issue 3: a rule raises the priority at a warning; the raise re-selects the policy,
     whose first response is then breached, and that breach escalates.  The log tells it in
     that order, however often sweeps ran: it put the policy's change and the breach before
-    the raise that made them (effect before cause)."""
+    the raise that made them (effect before cause).  The warning the rule acted on comes
+    first: it was in no line (`ok → breached`), and never told (audit helper-465)."""
     (workspace / "rules.yaml").write_text(RULES_RAISE)
     ticket = esc.ok("create", "--title", "Invoice missing", "--category", "billing",
                     "--priority", "high", now="2026-12-21T09:00:00+01:00").strip()  # fmt: skip
@@ -818,14 +819,34 @@ def test_what_a_rule_s_change_makes_of_the_sla_is_logged_after_it(
     log = [line.split(" · ", 1)[1] for line in (workspace / "tickets" / f"{ticket}.md")
            .read_text().splitlines() if line.startswith("- 2026-12-21T12:00:00+01:00 · ")]
     assert log == [
+        "esc · sla.first_response: ok → warning · due 2026-12-21T13:00:00+01:00",
         "rule:raise-on-warning · priority: high → urgent · priority escalation: rule"
         " raise-on-warning",
         "esc · sla.policy: standard → urgent · policy re-selected",
-        "esc · sla.first_response: ok → breached",
+        "esc · sla.first_response: warning → breached",
         "rule:breached-goes-up · team: support → engineering · hierarchical escalation: SLA"
         " breached, escalating",
         "rule:breached-goes-up · status: new → open",
         "rule:breached-goes-up · internal note added",
+    ]
+
+
+def test_the_warning_a_rule_acted_on_is_told_though_its_change_made_the_clock_breached(
+    esc: Esc, workspace: Path
+) -> None:
+    """A warning told once, as a breach is, also when the rule acting on it re-selects a
+    policy under which the clock is breached: it was told of the breach alone (audit
+    helper-465)."""
+    notify = 'notify:\n  targets: {sup: "json://127.0.0.1:9/hook"}\n  teams: {support: sup}\n'
+    (workspace / "rules.yaml").write_text(RULES_RAISE.replace("rules:\n", notify + "rules:\n"))
+    ticket = esc.ok("create", "--title", "Invoice missing", "--category", "billing",
+                    "--priority", "high", "--no-notify", now="2026-12-21T09:00:00+01:00").strip()
+    out = esc.ok("sweep", "--no-report", "--dry-run", now="2026-12-21T12:30:00+01:00")
+    told = [line.strip() for line in out.splitlines() if line.strip().startswith("would notify")]
+    assert told[:3] == [
+        f"would notify sup: [esc] {ticket} SLA warning: first_response",
+        f"would notify sup: [esc] {ticket} priority escalated high → urgent",
+        f"would notify sup: [esc] {ticket} SLA breached: first_response",
     ]
 
 
