@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from esc.domain.config import Config
 from esc.domain.durations import wait_seconds
@@ -48,6 +48,27 @@ class Output:
     notes: list[str] = field(default_factory=list)
     code: int = 0
     exact: bool = False
+
+
+MailState = Literal["sent", "queued", "failed"]
+
+
+@dataclass(frozen=True)
+class MailSent:
+    """What became of a mail to a customer (``comment --send``): sent; kept in the outbox
+    for the next sweep to send (``queued``); or refused for good and never retried
+    (``failed``)."""
+
+    to: str
+    state: MailState
+
+    def said(self) -> str:
+        """The end of the command's line: `T-…: reply added, sent to ADDRESS`."""
+        how = {"sent": "sent", "queued": "not sent yet", "failed": "not sent"}[self.state]
+        return f", {how} to {self.to}"
+
+    def json(self) -> dict[str, str]:
+        return {"to": self.to, "state": self.state}
 
 
 @dataclass
@@ -183,10 +204,10 @@ class Session:
 
         Outbox(self.workspace.root).discard(queued)
 
-    def send_to_customer(self, mail: Outgoing, target: str) -> str:
+    def send_to_customer(self, mail: Outgoing, target: str) -> MailSent:
         """Send ``mail``, queued in the outbox (:meth:`queue_to_customer`); what became of
-        it, for the command's line (a failure is a note on stderr; the next sweep retries
-        it)."""
+        it (a failure is a note on stderr; the next sweep retries it unless refused for
+        good)."""
         from esc.store.outbox import Outbox, customer_message, deliver
 
         message = customer_message(mail, target, self.now)
@@ -200,26 +221,29 @@ class Session:
                 f"esc: sending the {mail.kind} to {mail.to} failed: {failed[0].error} "
                 f"({kept}{failed[0].what_next()})"
             )
-            return f", not sent to {mail.to}" if not kept else f", not sent yet to {mail.to}"
+            return MailSent(mail.to, "queued" if kept else "failed")
         if (busy := delivery.busy_note()) is not None:
             self._notified.append(f"esc: {busy}")
-            return f", not sent yet to {mail.to}"
-        return f", sent to {mail.to}"
+            return MailSent(mail.to, "queued")
+        return MailSent(mail.to, "sent")
 
     def notified(self) -> list[str]:
         """What --notify did (lines for stderr), once: then an empty list."""
         notes, self._notified = self._notified, []
         return notes
 
-    def ticket_output(self, ticket: Ticket, as_json: bool, line: str) -> Output:
-        """A changed ticket as a command reports it: one line, or the ticket as JSON."""
+    def ticket_output(
+        self, ticket: Ticket, as_json: bool, line: str, more: Mapping[str, Any] | None = None
+    ) -> Output:
+        """A changed ticket as a command reports it: one line, or the ticket as JSON (with
+        ``more``'s keys after its own: what the command did besides, said in the line)."""
         notes = self.merge_driver_warning() + self.notified()
         if as_json:  # (as `show --json` has it: its SLA now, not the block last written)
             from esc.domain.plan import sla_of  # (only for --json: the plan's imports)
 
             sla = sla_of(ticket, self.config, self.now)
             data = views.ticket_json(ticket, self.config, full=True, sla=sla)
-            return Output(data=data, notes=notes)
+            return Output(data={**data, **(more or {})}, notes=notes)
         return Output(text=line + "\n", notes=notes)
 
     def merge_driver_warning(self) -> list[str]:

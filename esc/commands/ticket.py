@@ -143,9 +143,10 @@ def comment(
             session.forget_queued(queued)
         raise
     line = f"{ticket.id}: {COMMENT_LABELS[kind]} added"
-    if settings is not None and outgoing:
-        line += session.send_to_customer(outgoing[0], settings.target)
-    return session.ticket_output(ticket, as_json, line)
+    if settings is None or not outgoing:
+        return session.ticket_output(ticket, as_json, line)
+    sent = session.send_to_customer(outgoing[0], settings.target)
+    return session.ticket_output(ticket, as_json, line + sent.said(), {"mail": sent.json()})
 
 
 def comment_kind(internal: bool, from_customer: bool) -> CommentKind:

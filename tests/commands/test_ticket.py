@@ -254,6 +254,27 @@ def test_a_failed_send_keeps_the_reply_and_the_next_sweep_sends_it(
     assert [m[1] for m in mails] == [["jane@shop.example"]]
 
 
+def test_send_with_json_says_what_became_of_the_mail(
+    esc: Esc, workspace: Path, mail_out: Mails, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`comment --send --json` gives the ticket and, under `mail`, where the reply went and
+    whether it was sent or is kept for the next sweep, as the line says it (it said
+    nothing of the mail; audit helper-455)."""
+    _port, mails = mail_out
+    ticket_id = esc.ok("create", "--title", "x", "--customer", "Jane <Jane@Shop.example>").strip()
+    data = json.loads(esc.ok("comment", ticket_id, "--send", "--json", "-m", "On it."))
+    assert (data["id"], data["mail"]) == (ticket_id, {"to": "jane@shop.example", "state": "sent"})
+    assert data["conversation"][-1]["text"] == "On it."
+    monkeypatch.setenv("SMTP_PORT", "1")  # nothing listens there
+    result = esc("comment", ticket_id, "--send", "--json", "-m", "And again.")
+    assert result.code == 0
+    assert json.loads(result.out)["mail"] == {"to": "jane@shop.example", "state": "queued"}
+    assert "the next sweep retries" in result.err
+    assert len(mails) == 1
+    plain = json.loads(esc.ok("comment", ticket_id, "--json", "-m", "Not mailed."))
+    assert "mail" not in plain
+
+
 @pytest.mark.parametrize(
     ("given", "said"),
     [
