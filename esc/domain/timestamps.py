@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from esc.domain.errors import BadInput
 
@@ -95,7 +96,31 @@ def _iso(text: str, what: str) -> dt.datetime:
             f"{what} {text!r} has an offset with seconds; give it in hours and minutes"
             " (+01:00)"
         )
+    if offset is not None and _minutes_past_59(value):
+        raise BadInput(f"{what} {text!r} {OFFSET_MINUTES}")
     return parsed
+
+
+# (Python reads `+01:60` as +02:00 and `+01:99` as +02:39: another instant than written)
+OFFSET_MINUTES = "has an offset whose minutes are past 59 (+HH:MM, MM from 00 to 59)"
+_OFFSET_TAIL = re.compile(r"[+-]\d\d:?(\d\d)(?::?\d\d(?:[.,]\d+)?)?\Z", re.ASCII)
+
+
+def _minutes_past_59(text: str) -> bool:
+    """Whether the UTC offset that ends ``text`` (an ISO-8601 time) has minutes of 60 or
+    more."""
+    found = _OFFSET_TAIL.search(text)
+    return found is not None and int(found[1]) > 59
+
+
+def offset_misread(moment: dt.datetime) -> bool:
+    """Whether ``moment``, as a YAML reader made it, had an offset whose minutes are past
+    59 (ruamel.yaml names its time zone as written: `+01:60`, read as +02:00)."""
+    tz = moment.tzinfo
+    if type(tz) is not dt.timezone:
+        return False
+    name = tz.tzname(None)
+    return name[:3] != "UTC" and _minutes_past_59(name)
 
 
 def plain_reason(exc: Exception) -> str:
@@ -139,8 +164,8 @@ def coerce_timestamp(value: object) -> dt.datetime | None:
     computed from it, written to the second, read back other than computed, and no sweep
     would write the ticket)."""
     if isinstance(value, dt.datetime):  # (one a YAML reader made: its offset is hours and
-        if value.tzinfo is None:  # minutes, as YAML's timestamps have it; text is _iso's)
-            return None
+        if value.tzinfo is None or offset_misread(value):  # minutes, as YAML's timestamps
+            return None  # have it; text is _iso's)
         return value.replace(microsecond=0) if value.microsecond else value
     if isinstance(value, str):
         try:
@@ -151,14 +176,27 @@ def coerce_timestamp(value: object) -> dt.datetime | None:
     return None
 
 
+def as_written(value: object) -> str:
+    """A front-matter time as the file has it (one whose offset a YAML reader misread,
+    `+01:60`, with that offset, not the +02:00 it made of it)."""
+    if isinstance(value, dt.datetime) and offset_misread(value):
+        assert value.tzinfo is not None
+        return f"{value.replace(tzinfo=None).isoformat()}{value.tzinfo.tzname(None)}"
+    return str(value)
+
+
 def not_a_timestamp(value: object) -> str:
     """Why ``value`` (that :func:`coerce_timestamp` refused) is no time esc reads."""
+    if isinstance(value, dt.datetime) and offset_misread(value):
+        return OFFSET_MINUTES
     if isinstance(value, str):
         try:
             parse_timestamp(value)
         except BadInput as exc:
             if "offset with seconds" in str(exc):
                 return "has an offset with seconds; give it in hours and minutes (+01:00)"
+            if OFFSET_MINUTES in str(exc):
+                return OFFSET_MINUTES
     return "is not a timestamp with a time zone"
 
 

@@ -52,6 +52,7 @@ from esc.domain.timestamps import (
     FIRST_YEAR,
     LAST_YEAR,
     RANGE_TEXT,
+    as_written,
     coerce_timestamp,
     format_timestamp,
     in_range,
@@ -319,7 +320,7 @@ def to_ticket(
             return None
         moment = coerce_timestamp(value)
         if moment is None:
-            problems.append((line(key), f"{key} {value!s} {not_a_timestamp(value)}"))
+            problems.append((line(key), f"{key} {as_written(value)} {not_a_timestamp(value)}"))
         elif not in_range(moment):
             problems.append((line(key), f"{key} {value!s} is {RANGE_TEXT}"))
             return None

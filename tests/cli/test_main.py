@@ -1454,6 +1454,35 @@ def test_validate_reports_a_naive_escalation_time_at_its_line(
     )
 
 
+def test_validate_refuses_an_offset_whose_minutes_are_past_59_and_the_sweep_leaves_it(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """`created: …+01:60` read as +02:00, an entry head's `+01:99` as +02:39: the ticket
+    validated and a sweep escalated it on times its file does not say (audit helper-467)."""
+    ticket_id = create(esc)
+    path = ticket_file(workspace, ticket_id)
+    text = path.read_text(encoding="utf-8")
+    created = next(line for line in text.splitlines() if line.startswith("created: "))
+    text = text.replace(created, created[:-6] + "+01:60")
+    text += "\n## Conversation\n\n### 2026-11-20T11:00:00+01:99 · bob · reply (public)\n\nhi\n"
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    at_created = lines.index(created[:-6] + "+01:60") + 1
+    at_entry = lines.index("### 2026-11-20T11:00:00+01:99 · bob · reply (public)") + 1
+    result = esc("validate")
+    why = "has an offset whose minutes are past 59 (+HH:MM, MM from 00 to 59)"
+    assert (result.code, found_text(result)) == (
+        1,
+        f"tickets/{ticket_id}.md:{at_created}: {created[:-6]}+01:60 {why}\n".replace(
+            ": created: ", ": created "
+        )
+        + f"tickets/{ticket_id}.md:{at_entry}: conversation entry time"
+        f" '2026-11-20T11:00:00+01:99' {why}\n",
+    )
+    swept = esc("sweep", "--no-report", now="2026-12-01T10:00:00+01:00")
+    assert swept.code == 1 and path.read_text(encoding="utf-8") == text
+
+
 @pytest.mark.parametrize(
     ("entry", "problem"),
     [

@@ -93,6 +93,35 @@ def test_an_offset_with_seconds_is_refused_where_json_could_not_give_it_back() -
     assert coerce_timestamp("2026-11-25T11:20:00+05:45") is not None  # (Nepal: minutes)
 
 
+@pytest.mark.parametrize("offset", ["+01:60", "+01:99", "-05:75", "+0160"])
+def test_an_offset_whose_minutes_are_past_59_is_refused_not_read_as_another_instant(
+    offset: str,
+) -> None:
+    """Python reads `+01:60` as +02:00 and `+01:99` as +02:39: a ticket's `created`, entry
+    heads and log lines validated as an instant their text does not say, and rules acted
+    on it (audit helper-467); ruamel.yaml's own reading of the front-matter likewise."""
+    from ruamel.yaml import YAML
+
+    from esc.domain.errors import BadInput
+    from esc.domain.timestamps import as_written, coerce_timestamp, not_a_timestamp
+
+    text = f"2026-11-20T10:00:00{offset}"
+    with pytest.raises(BadInput, match="has an offset whose minutes are past 59"):
+        timestamps.parse_timestamp(text)
+    assert coerce_timestamp(text) is None
+    assert timestamps.timestamp(text) is None
+    read = YAML(typ="rt").load(f"created: {text}\n")["created"]
+    if isinstance(read, str):  # (`+0160`: no YAML timestamp; text, refused as above)
+        assert coerce_timestamp(read) is None
+        return
+    assert coerce_timestamp(read) is None
+    assert not_a_timestamp(read) == (
+        "has an offset whose minutes are past 59 (+HH:MM, MM from 00 to 59)"
+    )
+    assert as_written(read) == text
+    assert coerce_timestamp(YAML(typ="rt").load("t: 2026-11-20T10:00:00+05:45\n")["t"])
+
+
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
