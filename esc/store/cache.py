@@ -35,7 +35,7 @@ from esc.store.atomic import atomic_build
 from esc.store.diagnostics import fallback
 from esc.store.user_cache import esc_build, zone_database
 
-SCHEMA = 27  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
+SCHEMA = 28  # 6: the article a resolution used (kb); 7: requests to other teams; 8: SLA
 # verdicts as numbers, row checksums and validate's checked content; 9: list's row and SLA
 # column as plain values, each ticket's fixed JSON text (a table of its own); 10: rows of
 # files read before entry heads and log lines not in shape were problems (read again); 11:
@@ -63,7 +63,10 @@ SCHEMA = 27  # 6: the article a resolution used (kb); 7: requests to other teams
 # `description`…), are problems (clean verdicts void), and such a key is left out of the
 # ticket's fixed JSON text; 26: list's SLA cell of a ticket no clock runs on is how they
 # ended, "never answered" for a request left open when it was resolved; 27: the scores
-# of a ticket with one feedback too (a later survey's score is not the feedback's)
+# of a ticket with one feedback too (a later survey's score is not the feedback's); 28:
+# meta rows carry a checksum (a damaged `reports_as_of` kept the sweep's reports as they
+# were), an escalation without `by` or `reason`, or a time whose offset's minutes are past
+# 59, is a problem (clean verdicts void)
 # Meta keys: a token that changes whenever a save changes what a ticket's row says, and
 # the token the sweep's reports were rendered at (see Cache.tickets_changed).
 TICKETS = "tickets"
@@ -194,6 +197,7 @@ class Cache:
         self.removed: set[str] = set()
         self.meta: dict[str, str] = {}
         self.dirty_meta: dict[str, str] = {}
+        self.damaged_meta: list[object] = []  # keys of meta rows that failed their check
         self.damaged: list[object] = []  # names of the rows that failed their check on load
         # fixed JSON texts made since loading, to be written: name -> (digest, key, parts)
         self.dirty_texts: dict[str, tuple[bytes, str, bytes]] = {}
@@ -218,7 +222,7 @@ class Cache:
     def reports_stale(self) -> bool:
         """Whether a ticket's row changed since the sweep's reports were rendered (by any
         command: `esc list` reads a changed file, and saves its row, first)."""
-        return self.meta.get(TICKETS) != self.meta.get(REPORTED)
+        return bool(self.damaged_meta) or self.meta.get(TICKETS) != self.meta.get(REPORTED)
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -232,7 +236,12 @@ class Cache:
         with contextlib.closing(self._connect()) as db:
             if _foreign(db):
                 raise ValueError("foreign cache version")
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            meta = {}
+            for key, value, check in db.execute("SELECT key, value, checksum FROM meta"):
+                if type(key) is str and type(value) is str and _meta_checksum(key, value) == check:
+                    meta[key] = value
+                else:
+                    self.damaged_meta.append(key)
             entries = {}
             bad = []
             shared: dict[str | None, str | None] = {}  # (one object each: keys, statuses)
@@ -253,6 +262,8 @@ class Cache:
         if bad:  # parsed again (the cache has no entry for them) and written anew
             fallback(f"{self.path}: {len(bad)} damaged rows not used, rebuilt from their files")
             self.damaged.extend(bad)
+        if self.damaged_meta:  # (as with no cache: the reports rendered again, say)
+            fallback(f"{self.path}: {len(self.damaged_meta)} damaged meta rows not used")
         return entries, meta
 
     # `esc validate` reads every row but needs only a few of its values: it takes them as
@@ -431,6 +442,7 @@ class Cache:
             self.tickets_changed = True
         if not (
             self.dirty or self.removed or self.dirty_meta or self.damaged or self.dirty_texts
+            or self.damaged_meta
             or self.reporting
         ):  # fmt: skip
             return
@@ -448,6 +460,7 @@ class Cache:
         self.removed.clear()
         self.damaged.clear()
         self.dirty_meta.clear()
+        self.damaged_meta.clear()
         self.dirty_texts.clear()
         self.tickets_changed = False
 
@@ -465,9 +478,8 @@ class Cache:
                 db.executemany("DELETE FROM files WHERE name IS ?", [(n,) for n in self.damaged])
                 _insert(db, self.dirty.items())
                 _insert_texts(db, self.dirty_texts.items())
-                db.executemany(
-                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(self.dirty_meta.items())
-                )
+                db.executemany("DELETE FROM meta WHERE key IS ?", [(k,) for k in self.damaged_meta])
+                _insert_meta(db, self.dirty_meta.items())
                 self._tokens(db)
                 db.execute("COMMIT")
             except BaseException:
@@ -487,7 +499,7 @@ class Cache:
                 _create_tables(db)
                 _insert(db, self.entries.items())
                 _insert_texts(db, self.dirty_texts.items())
-                db.executemany("INSERT INTO meta VALUES (?, ?)", list(self.meta.items()))
+                _insert_meta(db, self.meta.items())
                 self._tokens(db)
                 db.execute("COMMIT")
                 db.execute("PRAGMA journal_mode=WAL")
@@ -501,16 +513,16 @@ class Cache:
         last knew the token (the reports do not show that change: they stay stale)."""
         if not (self.tickets_changed or self.reporting):
             return
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (TICKETS,)).fetchone()
-        current = row[0] if row else None
+        row = db.execute("SELECT value, checksum FROM meta WHERE key = ?", (TICKETS,)).fetchone()
+        current = row[0] if row and _meta_checksum(TICKETS, row[0]) == row[1] else None
         others = current != self._token
         if self.tickets_changed:
             current = self._token = uuid.uuid4().hex
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (TICKETS, current))
+            _insert_meta(db, [(TICKETS, current)])
         if current is not None:
             self.meta[TICKETS] = current
         if self.reporting and not others and current is not None:
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (REPORTED, current))
+            _insert_meta(db, [(REPORTED, current)])
             self.meta[REPORTED] = current
 
 
@@ -520,7 +532,7 @@ _SELECT_FILES = (  # (the columns in the order of CachedFile's fields, as it tak
 
 
 def _create_tables(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT, checksum INTEGER)")
     db.execute(
         "CREATE TABLE files (name TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
         " ino INTEGER, digest BLOB, verified_ns INTEGER, summary BLOB,"
@@ -565,6 +577,21 @@ def _insert_texts(
         "INSERT OR REPLACE INTO texts VALUES (?,?,?,?,?)",
         [(name, *text, _text_checksum(name, *text)) for name, text in texts],
     )
+
+
+def _insert_meta(db: sqlite3.Connection, items: Iterable[tuple[str, str]]) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO meta VALUES (?, ?, ?)",
+        [(key, value, _meta_checksum(key, value)) for key, value in items],
+    )
+
+
+def _meta_checksum(key: str, value: Any) -> int:
+    """CRC-32 of a meta row (its key and value), as a file's row has one (issue 20)."""
+    try:
+        return zlib.crc32(marshal.dumps((key, value), 2))
+    except ValueError:  # a value marshal does not know: no row of esc's
+        return -1
 
 
 def _text_checksum(name: Any, digest: Any, key: Any, parts: Any) -> int:

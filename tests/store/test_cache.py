@@ -276,6 +276,35 @@ def test_a_damaged_row_is_never_trusted_but_rebuilt_from_its_file(
     assert [status for _, status in rows] == ["new"]  # the row was written anew
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE meta SET value = '1996115600.000000' WHERE key = 'reports_as_of'",
+        "UPDATE meta SET checksum = NULL",
+        "UPDATE meta SET value = x'00' WHERE key = 'reports_as_of'",
+    ],
+)
+def test_a_damaged_meta_row_is_never_trusted(esc: Esc, workspace: Path, damage: str) -> None:
+    """Issue 20: every cache row is checked on read.  A `reports_as_of` damaged into the
+    future made every later sweep keep its reports as they were (exit 0, `summary.md` a day
+    old) where a sweep without the cache renders them (audit helper-467)."""
+    ticket = esc.ok("create", "--title", "Checkout down", "--category", "outage",
+                    now="2026-12-01T09:00:00+01:00").strip()  # fmt: skip
+    esc.ok("sweep", now="2026-12-01T10:00:00+01:00")
+    db = sqlite3.connect(workspace / ".esc-cache" / FILE)
+    db.execute(damage)
+    db.commit()
+    db.close()
+    esc.ok("comment", ticket, "-m", "later reply", now="2026-12-02T10:00:00+01:00")
+    out = esc.ok("sweep", now="2026-12-02T11:00:00+01:00")
+    assert "rendered reports/summary.md" in out
+    summary = (workspace / "reports" / "summary.md").read_text(encoding="utf-8")
+    assert "As of 2026-12-02T11:00:00+01:00" in summary
+    cache = Cache(workspace / ".esc-cache")
+    cache.load()  # (the damaged row gone, or written anew: every row passes)
+    assert cache.damaged_meta == [] and cache.meta["reports_as_of"] == "1796205600.000000"
+
+
 def test_rows_written_by_esc_pass_their_check(esc: Esc, workspace: Path) -> None:
     from esc.store.cache import Cache
 
