@@ -2577,6 +2577,14 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> bool:
         root, outcome.commit, [p for p in result.changed if p in outcome.journalled],
         outcome.journal,
     )  # fmt: skip
+    # (an earlier sweep's rewrite that sweep could not commit (no git identity, killed) and
+    # this one committed: a sweep's alone, taken back as this sweep's own are; rebased, it
+    # was merged beside the remote's sweep of the same deadline, and its messages, queued
+    # for this push, told engineering of the escalation a second time: audit helper-450)
+    earlier_swept = _swept_alone(
+        root, outcome.commit, [p for p in _tickets(outcome.committed)
+                               if p in outcome.journalled and p not in to]
+    )  # fmt: skip
     reports = [path for path in outcome.committed if not path.startswith(f"{TICKETS_DIR}/")]
     def message(taken: list[str]) -> str:  # (of the commit that stands for it: what is left)
         ids = {Path(path).stem for path in taken}
@@ -2585,12 +2593,16 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> bool:
         earlier = set(outcome.earlier)
         return sweep_message(escalations, len(left), sum(path in earlier for path in left))
 
+    own += [p for p in earlier_swept if p not in own]
     done = git.take_back(
         root, outcome.commit, own + list(to) + reports, root / CACHE_DIR, message, to
     )
     if done is None or not done[0]:
         return False
     taken, standing = done
+    gone = {path for path in taken if path in earlier_swept}  # (and not left by it now)
+    _drop_unsent(root, gone)
+    outcome.earlier = [path for path in outcome.earlier if path not in gone]
     owes = standing is not None and any(path in reports for path in taken)
     if any(path in reports for path in taken) and result.catalog is not None:
         # (the reports go with the tickets: rendered again on the remote's tickets by the
@@ -2612,6 +2624,30 @@ def _take_back(root: Path, outcome: SweepOutcome, keys: list[str]) -> bool:
     result.actions = [a for a in result.actions if a.ticket_id not in ids]
     result.events = [e for e in result.events if e.ticket_id not in ids]
     return owes
+
+
+def _swept_alone(root: Path, commit: str, paths: Sequence[str]) -> list[str]:
+    """Of the tickets ``paths`` that ``commit`` changed, those whose change is exactly what
+    a sweep makes of its parent's version (:class:`SweepsWrites`: nothing intake took in,
+    nothing a person wrote)."""
+    if not paths:
+        return []
+    try:
+        before = git.files_at(root, f"{commit}^", list(paths))
+        after = git.files_at(root, commit, list(paths))
+        sweeps = SweepsWrites(root, Workspace(root).config())
+    except (git.GitError, EscError):
+        return []
+    found = []
+    for path in paths:
+        if path not in before or path not in after:
+            continue
+        try:
+            if sweeps.made(path, before[path], after[path].decode("utf-8")):
+                found.append(path)
+        except UnicodeDecodeError:
+            continue
+    return found
 
 
 def _as_intake_wrote(

@@ -4,6 +4,7 @@ apprise's json:// URL, each once; failures are retried later; nothing is lost.""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -1723,6 +1724,42 @@ def _notifying_clones(esc: Esc, workspace: Path, tmp_path: Path) -> tuple[str, P
     git(tmp_path, "clone", "-q", str(remote), str(other))
     Esc(other).ok("install-git")
     return ticket, remote, other
+
+
+def test_an_earlier_sweep_s_uncommitted_rewrite_is_taken_back_and_not_told_twice(
+    esc: Esc, workspace: Path, hook: Hook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: each sent once.  A sweep here could not commit (no git identity) what its
+    rules did; the other clone swept the same deadline, pushed and told it.  The next
+    `--push` sweep here commits the earlier sweep's rewrite, is rejected, and takes that
+    rewrite back as it takes its own, so the rebase brings the other clone's: nothing is
+    told twice, and the commit names no escalation it does not make.  (The earlier
+    rewrite was rebased as if a person's, beside a person's note: engineering was told of
+    the escalation twice, and the commit listed it; audit helper-450.)"""
+    from tests.commands.test_sweep import git
+
+    ticket, _remote, other = _notifying_clones(esc, workspace, tmp_path)
+    esc.ok("comment", ticket, "--internal", "-m", "bob's note", now="2026-11-20T10:30:00+01:00")
+    git(workspace, "commit", "-qam", "a note")
+    Esc(other).ok("sweep", "--commit", "--push", "--no-report", now="2026-11-20T11:30:00+01:00")
+    told = sorted((p, b["title"]) for p, b in hook.posts)
+    assert len(told) == 4 and any("escalated" in title for _, title in told)
+    identity = {n: os.environ[n] for n in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME",
+                "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL") if n in os.environ}  # fmt: skip
+    for name in (*identity, "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    git(workspace, "config", "user.useConfigOnly", "true")  # (no identity guessed)
+    failed = esc("sweep", "--commit", "--no-report", now="2026-11-20T11:35:00+01:00")
+    assert failed.code == 1 and "no git identity" in failed.err
+    for name, value in identity.items():
+        monkeypatch.setenv(name, value)
+    out = esc.ok("sweep", "--push", "--no-report", now="2026-11-20T11:40:00+01:00")
+    assert "pushed" in out and "left by an earlier sweep" not in out
+    assert sorted((p, b["title"]) for p, b in hook.posts) == told  # (nothing twice)
+    message = git(workspace, "log", "-1", "--format=%B")
+    assert message.startswith("esc sweep: ") and "breached-goes-up" not in message
+    text = (workspace / "tickets" / f"{ticket}.md").read_text()
+    assert text.count("hierarchical escalation") == 1 and "bob's note" in text
 
 
 def test_a_sweep_whose_push_failed_sends_nothing_another_clone_pushed_and_told(

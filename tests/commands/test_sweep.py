@@ -1575,7 +1575,9 @@ def test_what_an_uncommitted_edit_holds_back_is_said_from_a_sweep_s_workers_too(
     esc.ok("tag", mine, "vip", now="2026-11-20T10:00:00+01:00")
     swept = esc("sweep", "--commit", "--jobs", "2", "--json", now="2026-11-20T13:30:00+01:00")
     assert swept.code == 0, swept.err
-    assert json.loads(swept.out)["processes"] == 2
+    # (the workers swept both tickets: one of them, or each one, as the load has it; one
+    # worker took both shares under a loaded CI run, and `== 2` failed)
+    assert json.loads(swept.out)["processes"] in (1, 2)
     held = "held back until the ticket is committed: its escalation support → engineering"
     assert f"{mine}: has uncommitted changes: {held}" in swept.err
     assert swept.err.count(f"{mine}: has uncommitted changes") == 1  # (once: it was twice,
