@@ -849,6 +849,11 @@ def intake_json(session: Session, text: str, lock_timeout: float) -> Output:
     except _KeyTwice as exc:  # (JSON keeps the last silently: which one was meant?)
         why = f"the key {exc.args[0]!r} is given twice"
         raise BadInput(f"--json: {why}; nothing was written") from None
+    except ValueError as exc:  # (a whole number of more digits than Python converts: 4300;
+        # an ID that long is no form's: audit helper-470)
+        if "integer string conversion" not in str(exc):
+            raise
+        raise BadInput("--json: a number has more digits than 4300; nothing was written") from None
     problem = _not_text(data)
     if problem is not None:
         raise BadInput(f"--json: {problem}; nothing was written")

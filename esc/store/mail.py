@@ -860,8 +860,10 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
     if len(set(raw)) != 1 or len(_TIMES.findall(_COMMENTS.sub("", raw[0]))) != 1:
         return None  # (two Dates, or two times in one: which is meant is not known)
     words = _COMMENTS.sub("", raw[0]).split()
-    if words and _NUMERIC_ZONE.fullmatch(words[-1]) and len(words[-1]) != 5:
-        return None  # (`+01`, which Python reads as +00:01: no zone as RFC 5322 writes it)
+    if words and _NUMERIC_ZONE.fullmatch(words[-1]) and (
+        len(words[-1]) != 5 or int(words[-1][3:]) > 59
+    ):  # (`+01`, which Python reads as +00:01, or `+0160`, read as +02:00: no zone as RFC
+        return None  # 5322 writes it, whose minutes are 00 to 59)
     unknown = _UNKNOWN_ZONE.match(_COMMENTS.sub("", raw[0]).strip())
     if isinstance(value, dt.datetime) and value.tzinfo is None and unknown is not None:
         # RFC 5322: -0000 is UTC, the sender's own zone unknown, and so is none, or a name

@@ -1554,6 +1554,21 @@ def test_json_nested_thousands_deep_is_refused_in_one_line(
     assert tickets(workspace) == {}
 
 
+@pytest.mark.parametrize("key", ["external_id", "junk"])
+def test_json_with_a_number_of_thousands_of_digits_is_refused_in_one_line(
+    esc: Esc, workspace: Path, key: str
+) -> None:
+    """(Python converts 4300 digits at most: "internal error (ValueError …)", exit 3;
+    audit helper-470)"""
+    text = '[{"title": "ok"}, {"title": "x", "' + key + '": ' + "1" * 4301 + "}]"
+    result = esc("intake", "--json", "-", input=text)
+    assert (result.code, result.err) == (
+        2,
+        "esc: --json: a number has more digits than 4300; nothing was written\n",
+    )
+    assert tickets(workspace) == {}
+
+
 def test_json_with_a_key_given_twice_is_refused(esc: Esc, workspace: Path) -> None:
     """JSON readers keep the last of two values silently: which one did the form mean?"""
     result = esc("intake", "--json", "-", input='{"title": "a", "title": "b", "body": "x"}')

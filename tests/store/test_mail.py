@@ -292,6 +292,10 @@ def test_a_date_in_utc_with_an_unknown_zone_is_read() -> None:
         ("Wed, 02 Dec 2026 09:00:00 +01", None),
         ("Wed, 02 Dec 2026 09:00:00 -5", None),
         ("Wed, 02 Dec 2026 09:00:00 +010000", None),
+        # (minutes past 59: Python read `+0160` as +02:00, another instant; helper-470)
+        ("Wed, 02 Dec 2026 09:00:00 +0160", None),
+        ("Wed, 02 Dec 2026 09:00:00 -0075", None),
+        ("Wed, 02 Dec 2026 09:00:00 +0545", "2026-12-02T09:00:00+05:45"),  # (Nepal)
         ("Wed, 02 Dec 2026 09:00:00 -0500 (EST)", "2026-12-02T09:00:00-05:00"),
     ],
 )
