@@ -1018,7 +1018,16 @@ def _attachment(part: email.message.EmailMessage, n: int, limit: int) -> Attachm
     unnamed = f"attachment-{n + 1}{mimetypes.guess_extension(part.get_content_type()) or ''}"
     name = safe_name(part.get_filename() or unnamed)
     payload = part.get_payload(decode=True)
-    return _sized(name, payload if isinstance(payload, bytes) else b"", limit)
+    data = payload if isinstance(payload, bytes) else b""
+    encoding = str(part.get("Content-Transfer-Encoding", "7bit")).strip().lower()
+    if encoding in _LINE_ENCODINGS:  # (its line breaks the transport's, CRLF on the wire:
+        # with LF, as the message's text is, whether it came by IMAP (CRLF) or from a file
+        # (LF); base64's and binary's bytes are the sender's own: kept; audit helper-453)
+        data = _lf(data)
+    return _sized(name, data, limit)
+
+
+_LINE_ENCODINGS = frozenset({"7bit", "8bit", "quoted-printable", ""})
 
 
 def _message_bytes(part: email.message.EmailMessage) -> bytes:

@@ -351,6 +351,43 @@ def test_a_message_forwarded_as_an_attachment_is_kept_whole() -> None:
     assert attachment.size == len(attachment.data)
 
 
+def test_an_attachment_is_the_same_whether_the_message_came_with_crlf_or_lf() -> None:
+    """By IMAP a message comes with CRLF line breaks, from a Maildir or mbox with LF: a
+    text attachment sent as 7bit, 8bit or quoted-printable (its line breaks the
+    transport's) was saved with CRLF from IMAP, LF from a file.  Both LF now; a base64
+    one keeps the sender's bytes, CRLF and all (audit helper-453)."""
+    from email.mime.application import MIMEApplication
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    msg = MIMEMultipart()
+    msg["From"], msg["Subject"], msg["Message-ID"] = "jane@shop.example", "Logs", "<l@x>"
+    msg.attach(MIMEText("See the logs.", "plain"))
+    plain = MIMEText("line 1\nline 2\n", "plain", "utf-8")
+    plain.replace_header("Content-Transfer-Encoding", "8bit")
+    plain.set_payload("line 1\nline 2\n")
+    plain.add_header("Content-Disposition", "attachment", filename="log.txt")
+    msg.attach(plain)
+    quoted = MIMEText("caf\u00e9\nline 2\n", "plain", "utf-8")  # (base64 by default)
+    del quoted["Content-Transfer-Encoding"]
+    quoted["Content-Transfer-Encoding"] = "quoted-printable"
+    quoted.set_payload("caf=C3=A9\nline 2\n")
+    quoted.add_header("Content-Disposition", "attachment", filename="notes.txt")
+    msg.attach(quoted)
+    exact = MIMEApplication(b"a\r\nb\r\n", "octet-stream")  # (base64)
+    exact.add_header("Content-Disposition", "attachment", filename="data.bin")
+    msg.attach(exact)
+    lf = msg.as_bytes().replace(b"\r\n", b"\n")
+    crlf = lf.replace(b"\n", b"\r\n")
+    by_file = {a.name: a.data for a in store.parse(lf).attachments}
+    by_imap = {a.name: a.data for a in store.parse(crlf).attachments}
+    assert by_file == by_imap == {
+        "log.txt": b"line 1\nline 2\n",
+        "notes.txt": "caf\u00e9\nline 2\n".encode(),
+        "data.bin": b"a\r\nb\r\n",
+    }
+
+
 def test_a_meeting_invite_alone_is_kept_as_an_attachment() -> None:
     """A message whose one part is text/calendar (an invite) made a ticket with an empty
     description and saved nothing: the invite was in neither; now it is an attachment
