@@ -46,6 +46,12 @@ AUTO_REPLY_HEADERS: Mapping[str, str] = {
 # message (it reopened the ticket it answered).
 SENT_BY_ESC = "X-Esc-Ticket"
 REFERENCES_KEPT = 10  # the customer's latest Message-IDs named in References
+# A header line is at most 998 characters (RFC 5322), and a mailer that does not fold one
+# (apprise's custom headers, a subject of one long word) sends it whole: a server refuses
+# it ("500 line too long"), and the message was retried at every sweep, for ever.  So a
+# subject's title and the References kept stay well inside that.
+SUBJECT_TITLE_AT_MOST = 200  # characters of the ticket's title in a subject (then "…")
+REFERENCES_AT_MOST = 900  # characters of References (the oldest ids left out first)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ADDRESS = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+)\s*>\s*$")
 _BARE = re.compile(r"^[^<>\s@\"]+@[^<>\s@\"]+\.[^<>\s@\"]+$")
@@ -133,9 +139,20 @@ def threading_headers(message_ids: Sequence[str]) -> dict[str, str]:
     kept = [m for m in message_ids if m.startswith("<") and m.endswith(">") and m.isascii()]
     kept = kept[-REFERENCES_KEPT:]  # (one in UTF-8 no header can carry as it is: an
     # encoded word there is no Message-ID, and threads nothing)
+    kept = [m for m in kept if len(m) <= REFERENCES_AT_MOST]
+    while len(" ".join(kept)) > REFERENCES_AT_MOST:
+        kept = kept[1:]
     if not kept:
         return {}
     return {"In-Reply-To": kept[-1], "References": " ".join(kept)}
+
+
+def subject_title(title: str) -> str:
+    """A ticket's title as a subject carries it: at most SUBJECT_TITLE_AT_MOST characters
+    (cut with "…")."""
+    if len(title) <= SUBJECT_TITLE_AT_MOST:
+        return title
+    return title[: SUBJECT_TITLE_AT_MOST - 1].rstrip() + "…"
 
 
 def outgoing_id(ticket_id: str, kind: CustomerMailKind, *parts: str) -> str:
@@ -166,7 +183,8 @@ def acknowledgement(
         "address": to,
         "subject": subject,
     }
-    line = " ".join(render(ack.subject, values).split())
+    short = {**values, "title": subject_title(title), "subject": subject_title(subject)}
+    line = " ".join(render(ack.subject, short).split())
     return Outgoing(
         event=outgoing_id(ticket_id, "acknowledgement", message_id),
         ticket_id=ticket_id,
@@ -197,7 +215,7 @@ def reply(
         ticket_id=ticket_id,
         kind="reply",
         to=to,
-        subject=f"Re: [{ticket_id}] {title}",
+        subject=f"Re: [{ticket_id}] {subject_title(title)}",
         body=text if text.endswith("\n") else text + "\n",
         headers={**threading_headers(message_ids), SENT_BY_ESC: ticket_id},
     )

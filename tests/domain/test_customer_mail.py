@@ -70,3 +70,22 @@ def test_a_reply_threads_on_the_customer_s_ascii_message_ids_alone() -> None:
         "In-Reply-To": "<a@x.example>", "References": "<a@x.example>"
     }
     assert cm.threading_headers(["<tü@x.example>"]) == {}
+
+
+def test_a_mail_s_header_lines_stay_inside_what_a_server_takes() -> None:
+    """A title of 1,000 characters made a Subject line no server takes ("500 line too
+    long": RFC 5322's 998), sent unfolded, and retried at every sweep for ever; so did
+    References of many long ids (audit helper-455).  The subject's title is cut with "…",
+    the oldest ids left out; the acknowledgement's body keeps the whole title."""
+    title = "x" * 1000
+    reply = cm.reply("T-abcd", title, "jane@x.example", "Done", AT, "alice", [])
+    assert reply.subject == "Re: [T-abcd] " + "x" * (cm.SUBJECT_TITLE_AT_MOST - 1) + "…"
+    long_ids = [f"<{n}{'y' * 200}@x.example>" for n in range(10)]
+    headers = cm.threading_headers(long_ids)
+    assert len(headers["References"]) <= cm.REFERENCES_AT_MOST
+    assert headers["References"].split() == long_ids[-len(headers["References"].split()) :]
+    assert headers["In-Reply-To"] == long_ids[-1]
+    settings = cm.CustomerMail("c", cm.Acknowledge("Got it: {subject} ({title})", "On {title}"))
+    ack = cm.acknowledgement(settings, "T-abcd", title, "j@x.example", "s" * 1000, "<m@x>")
+    assert ack is not None and len(ack.subject) < 2 * cm.SUBJECT_TITLE_AT_MOST + 40
+    assert ack.body == "On " + title
