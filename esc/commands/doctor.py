@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from esc.commands.notify import environment_findings, failing_notes, refused_notes
+from esc.commands.notify import environment_findings, outbox_problems, refused_notes
 from esc.commands.session import Output, Session
 from esc.domain.durations import format_duration
 from esc.domain.errors import EscError, ParseError
@@ -108,10 +108,12 @@ def doctor(
     checks += [check_locks(workspace, session.now), *check_caches(root)]
     checks += check_attachments(workspace)
     checks += check_config(session)
-    failing = failing_notes(session)
+    failing, unreadable = outbox_problems(session)
     if failing:
         checks.append(Check("notify", "; ".join(failing),
                             "fix the target's URL or service; later sweeps retry"))  # fmt: skip
+    for line in unreadable:  # (no sweep retries it: the file itself is at fault)
+        checks.append(Check("notify", line, "mend the file's JSON, or remove the file"))
     refused = refused_notes(session)
     if refused:  # (advice: nothing of esc's to mend; a person to tell another way)
         checks.append(Check("refused-mail", "; ".join(refused),

@@ -121,7 +121,14 @@ def refused_notes(session: Session) -> list[str]:
 def failing_notes(session: Session) -> list[str]:
     """One line per message that failed FAILING_AFTER times or more (for check and doctor),
     to a target rules.yaml still has (one taken out is dropped by the next sweep, not
-    retried: nothing to act on)."""
+    retried: nothing to act on), then one per message file that cannot be read."""
+    failing, unreadable = outbox_problems(session)
+    return failing + unreadable
+
+
+def outbox_problems(session: Session) -> tuple[list[str], list[str]]:
+    """:func:`failing_notes`' lines, those of messages that keep failing apart from those
+    of files that cannot be read (each mended another way)."""
     try:
         notify = session.config.notify
     except EscError:  # (a configuration that does not load: each message is still news)
@@ -138,8 +145,9 @@ def failing_notes(session: Session) -> list[str]:
         if behind[m.target]:  # (said once a target: the others wait for it to answer)
             line += f"; {behind.pop(m.target):,} more to {m.target} not sent yet"
         lines.append(line)
+    broken = []
     for path, why in unreadable:  # (never sent, and nothing said it)
         shown = path.relative_to(root) if path.is_relative_to(root) else path
-        lines.append(f"notification file {shown} cannot be read ({why}): it is never sent;"
-                     " mend it or remove it")  # fmt: skip
-    return lines
+        broken.append(f"notification file {shown} cannot be read ({why}): it is never sent;"
+                      " mend it or remove it")  # fmt: skip
+    return lines, broken

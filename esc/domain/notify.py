@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field, replace
 from typing import Literal, get_args
+from urllib.parse import unquote
 
 from esc.domain.as_of import value_between
 from esc.domain.calendar import Calendar, CalendarError, is_working, next_working_instant
@@ -118,6 +119,20 @@ def url_problem(url: str) -> str | None:
 
 
 _SECRET_PARAMETERS = frozenset({"pass", "password", "token", "key", "apikey", "api_key", "secret"})
+# (the words of a parameter's name that make it one: `access_token`, `X-Api-Key`,
+# `client_secret`, an `Authorization` header; apprise's `+NAME=` is a header it sends,
+# `-NAME=` a parameter of the URL it posts to, `:NAME=` a field of what it posts)
+_SECRET_WORDS = frozenset({*_SECRET_PARAMETERS, "authorization", "credentials", "passwd"})
+_NAME_WORDS = re.compile(r"[-_.]")
+
+
+def _secret_name(key: str) -> str | None:
+    """The name of a query parameter that holds a secret (lower-case, without apprise's
+    prefix), or None."""
+    name = unquote(key).lstrip("+-:").strip().lower()
+    if name in _SECRET_PARAMETERS or any(w in _SECRET_WORDS for w in _NAME_WORDS.split(name)):
+        return name
+    return None
 
 
 def written_secret(url: str) -> str | None:
@@ -135,9 +150,9 @@ def written_secret(url: str) -> str | None:
             return "a password"
     for part in rest.partition("?")[2].split("&"):
         key, eq, value = part.partition("=")
-        if eq and value and key.lower() in _SECRET_PARAMETERS and not _VARIABLE.fullmatch(value):
-            key = key.lower()
-            return f"{'an' if key[0] in 'aeiou' else 'a'} {key}"
+        name = _secret_name(key) if eq and value else None
+        if name and not _VARIABLE.search(unquote(value)):  # (`Bearer ${TOKEN}`: a variable's)
+            return f"{'an' if name[0] in 'aeiox' else 'a'} {name}"
     return None
 
 

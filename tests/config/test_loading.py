@@ -1518,6 +1518,30 @@ notify:
     assert config is not None and not any(f.blocking for f in found)
 
 
+def test_a_secret_in_an_apprise_header_or_parameter_argument_is_a_finding_too() -> None:
+    """apprise sends `+NAME=` as a header, `-NAME=` as a parameter of the URL it posts to:
+    `+Authorization=Bearer …`, `-token=…`, `+X-Api-Key=…` went to git unsaid, only a plain
+    `?token=` was (audit helper-469); one made of a variable is fine."""
+    rules = """\
+notify:
+  targets:
+    h1: "json://127.0.0.1:9/h1?+Authorization=Bearer%20sk_live_abcdef123456"
+    h2: "json://127.0.0.1:9/h2?-token=abcdef123456"
+    h3: "json://127.0.0.1:9/h3?+X-Api-Key=abcdef123456"
+    h4: "json://127.0.0.1:9/h4?access_token=abcdef123456"
+    ok: "json://127.0.0.1:9/ok?+Authorization=Bearer%20${HOOK_TOKEN}&format=markdown"
+"""
+    said = findings(rules=rules)
+    tail = " is written in rules.yaml, which git keeps and shares: put it in an environment"
+    assert [line.partition(tail)[0] for line in said] == [
+        "rules.yaml:3: notify target h1: an authorization",
+        "rules.yaml:4: notify target h2: a token",
+        "rules.yaml:5: notify target h3: an x-api-key",
+        "rules.yaml:6: notify target h4: an access_token",
+    ]
+    assert "abcdef" not in " ".join(said)
+
+
 @pytest.mark.parametrize(
     "url", ["gchat://${GC_WS}/${GC_KEY}/${GC_TOKEN}", "workflows://${WF_HOST}/${WF_ID}/${WF_SIG}",
             "wxteams://${WX_TOKEN}", "webex://${WX_TOKEN}"],
