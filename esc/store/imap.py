@@ -85,7 +85,10 @@ class ImapSource:
             plain = (s.user + s.password).isascii()
             login = client.login if plain else client.plain_login
             self._call(f"login as {s.user}", login, s.user, s.password)
-            self._call(f"folder {s.folder}", client.select_folder, s.folder)
+            selected = self._call(f"folder {s.folder}", client.select_folder, s.folder)
+            problem = keywords_problem(selected, s)
+            if problem is not None:
+                raise ImapError(f"imap {s.address}: folder {s.folder}: {problem}")
             for folder in (s.done_folder, s.quarantine_folder):
                 if folder is not None and not self._call("list", client.folder_exists, folder):
                     self._call(f"create folder {folder}", client.create_folder, folder)
@@ -192,6 +195,33 @@ class ImapSource:
             self._call("expunge", client.uid_expunge, uids)
         else:
             self._call("expunge", client.expunge)
+
+
+def keywords_problem(selected: object, settings: ImapSettings) -> str | None:
+    """Why esc cannot mark what it takes in the folder ``selected`` (imapclient's answer to
+    SELECT): its PERMANENTFLAGS allow no new keyword (``\\*``) and lack esc's, and no folder
+    to move such messages to is given.  A server ignores a keyword it cannot keep (RFC
+    9051): each run read the folder's messages again, and quarantined the same ones again
+    (audit helper-453).  None when it can, or the server did not say."""
+    permanent = selected.get(b"PERMANENTFLAGS") if isinstance(selected, dict) else None
+    if permanent is None:
+        return None
+    flags = {bytes(f).lower() if isinstance(f, (bytes, bytearray)) else str(f).encode().lower()
+             for f in permanent}  # fmt: skip
+    missing = [
+        option
+        for keyword, folder, option in (
+            (TAKEN, settings.done_folder, "--imap-move-to"),
+            (QUARANTINED, settings.quarantine_folder, "--imap-quarantine-to"),
+        )
+        if b"\\*" not in flags and keyword not in flags and folder is None
+    ]
+    if not missing:
+        return None
+    return (
+        "it cannot keep esc's keywords (its PERMANENTFLAGS allow none), so nothing would"
+        f" mark what intake took: give {' and '.join(missing)} to move messages instead"
+    )
 
 
 def settings_of(

@@ -311,3 +311,23 @@ def test_imap_moves_by_copy_and_expunge_on_a_server_without_move(
     assert [b"esc-taken" in f for f in imap.flags("Done")] == [True]
     assert [b"esc-quarantined" in f for f in imap.flags("Quarantine")] == [True]
     assert esc.ok(*args, env=env).strip() == "0 messages"
+
+
+def test_a_folder_that_cannot_keep_esc_s_keywords_is_refused_unless_messages_are_moved() -> None:
+    """A server ignores a keyword its folder cannot keep (PERMANENTFLAGS without `\\*`):
+    each run read the same messages again and quarantined the same ones again (audit
+    helper-453).  Said at once, naming the options that move messages instead."""
+    from esc.store.imap import ImapSettings, keywords_problem
+
+    plain = ImapSettings("imap.example.com", "u", "p")
+    fixed = {b"PERMANENTFLAGS": (b"\\Answered", b"\\Seen", b"\\Deleted")}
+    said = keywords_problem(fixed, plain)
+    assert said is not None and "--imap-move-to and --imap-quarantine-to" in said
+    moving = ImapSettings("imap.example.com", "u", "p", done_folder="Done")
+    assert keywords_problem(fixed, moving) is not None  # (quarantined ones still flagged)
+    both = ImapSettings("h", "u", "p", done_folder="Done", quarantine_folder="Bad")
+    assert keywords_problem(fixed, both) is None
+    assert keywords_problem({b"PERMANENTFLAGS": (b"\\Seen", b"\\*")}, plain) is None
+    kept = {b"PERMANENTFLAGS": (b"\\Seen", b"esc-taken", b"esc-quarantined")}
+    assert keywords_problem(kept, plain) is None
+    assert keywords_problem({b"EXISTS": 3}, plain) is None  # (the server did not say)
