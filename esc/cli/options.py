@@ -265,7 +265,7 @@ class Seconds(click.ParamType):  # type: ignore[type-arg]  # (generic from click
             return value
         seconds = wait_seconds(str(value))
         if seconds is None:
-            why = f"{value!r}: give a number of seconds, 0 or more"
+            why = f"{value!r}: give a number of seconds, 0 to 86400 (a day)"
             source = ctx.get_parameter_source(param.name) if ctx and param and param.name else None
             envvar = getattr(param, "envvar", None)
             if source is ParameterSource.ENVIRONMENT and isinstance(envvar, str):

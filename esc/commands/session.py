@@ -156,6 +156,17 @@ class Session:
                     "esc: --notify: rules.yaml has no notify: section; nothing sent"
                 )
             return
+        if send and before is not None and _rules_due_before(after, config, now):
+            # (a rule the sweeps missed acts before this change, as the next sweep replays
+            # it: an escalation at a breach moved the ticket to another team; told here,
+            # this change went to the team and people of the file as it was, and the sweep
+            # told it again, the same event, to those who had the ticket then: audit
+            # helper-469.  The sweep tells it, once, to them.)
+            self._notified.append(
+                f"esc: --notify: rules the sweeps missed act on {after.id} before this change;"
+                " the next sweep tells of it with them"
+            )
+            return
         leads = {key: team.lead for key, team in config.teams.items()}
         due = sla_of(after, config, now).next_due()
         events = events_of(
@@ -288,6 +299,14 @@ def resolve_now(option: str | None, name: str = "--now") -> dt.datetime:
     return shared_zone(moment)
 
 
+def _rules_due_before(ticket: Ticket, config: Config, now: dt.datetime) -> bool:
+    """Whether a sweep at ``now`` makes a rule act on ``ticket`` at an instant before its
+    last update (a breach the sweeps missed, replayed)."""
+    from esc.domain.plan import plan  # (only for --notify)
+
+    return any(at < ticket.updated for _, at in plan(ticket, config, now).firings)
+
+
 def _before_last_sweep(before: Ticket, change: Change) -> bool:
     """Whether ``change`` to ``before`` is recorded at or before the time its last sweep
     checked it (a call noted after the fact, a clock behind the cron host's): that sweep
@@ -326,5 +345,5 @@ def lock_timeout_setting() -> float:
         return DEFAULT_LOCK_TIMEOUT
     seconds = wait_seconds(value)
     if seconds is None:
-        raise BadInput(f"ESC_LOCK_TIMEOUT={value!r}: give a number of seconds, 0 or more")
+        raise BadInput(f"ESC_LOCK_TIMEOUT={value!r}: give a number of seconds, 0 to 86400 (a day)")
     return seconds

@@ -60,18 +60,20 @@ def parse_duration(text: object) -> dt.timedelta:
 MAX_DIGITS = 20  # a number of more digits is no duration a timedelta holds
 
 
+WAIT_AT_MOST = 86_400.0  # seconds a command waits for a lock at most (a day)
+_SECONDS = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
+
+
 def wait_seconds(text: str) -> float | None:
-    """A number of seconds to wait (``--lock-timeout``, ``ESC_LOCK_TIMEOUT``): 0 or more,
-    finite (``nan`` or ``inf`` would wait for ever, or not at all), in ASCII digits as
-    every number esc reads (`float` takes `３`); None if ``text`` is none."""
+    """A number of seconds to wait (``--lock-timeout``, ``ESC_LOCK_TIMEOUT``): 0 to a day,
+    written as a plain decimal number in ASCII digits, as every number esc reads (`float`
+    takes `３`, `1_0` for 10, `1e300`, a wait that never ends, `nan` and `inf`: audit
+    helper-468); None if ``text`` is none."""
     text = text.strip()
-    if not text.isascii():
+    if not _SECONDS.fullmatch(text):
         return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        return None
-    return seconds if 0 <= seconds < float("inf") else None
+    seconds = float(text)
+    return seconds if seconds <= WAIT_AT_MOST else None
 
 
 def _cut(text: object) -> object:

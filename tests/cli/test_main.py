@@ -1824,8 +1824,12 @@ OUTSIDE_THE_CHOICES = [
     (["upcoming", "--within", "99999999d"], "--within: 99999999d is longer than esc looks"),
     (["sweep", "--jobs", "0"], "--jobs"),
     (["sweep", "--lock-timeout", "-1"], "--lock-timeout"),
-    (["sweep", "--lock-timeout", "nan"], "'nan': give a number of seconds, 0 or more"),
+    (["sweep", "--lock-timeout", "nan"], "'nan': give a number of seconds, 0 to 86400"),
     (["intake", "--json", "-", "--lock-timeout", "inf"], "'inf': give a number of seconds"),
+    # (Python's own forms: `1_0` was 10, `1e300` a wait that never ends; audit helper-468)
+    (["sweep", "--lock-timeout", "1_0"], "'1_0': give a number of seconds, 0 to 86400"),
+    (["sweep", "--lock-timeout", "1e300"], "'1e300': give a number of seconds"),
+    (["sweep", "--lock-timeout", "86401"], "'86401': give a number of seconds"),
 ]
 
 

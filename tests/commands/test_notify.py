@@ -79,6 +79,31 @@ def test_an_escalation_is_sent_once_to_the_team_it_lands_on(
     assert len(hook.posts) == 4  # a second sweep sends nothing new
 
 
+def test_notify_leaves_a_change_to_the_sweep_when_rules_it_missed_act_before_it(
+    esc: Esc, workspace: Path, hook: Hook
+) -> None:
+    """The first response breached at 11:00 and no sweep ran: the next sweep escalates the
+    ticket to engineering at 11:00.  Alice closes it at 12:00, CSAT 1, with --notify: the
+    command told support of the low CSAT (the file's team), and the sweep told engineering
+    (the team that had it then), one event to two teams with two stories; without
+    --notify, engineering alone.  The command leaves it to the sweep, and says so (audit
+    helper-469)."""
+    (workspace / "rules.yaml").write_text(RULES_LEVELS + NOTIFY)
+    ticket = make(esc)
+    esc.ok("sweep", now="2026-11-20T09:30:00+01:00")
+    closed = esc("close", ticket, "--resolution", "fixed", "--csat", "1", "--by", "alice",
+                 "--notify", now="2026-11-20T12:00:00+01:00")  # fmt: skip
+    assert closed.code == 0
+    assert closed.err == (
+        f"esc: --notify: rules the sweeps missed act on {ticket} before this change; the next"
+        " sweep tells of it with them\n"
+    )
+    assert hook.posts == []
+    esc.ok("sweep", now="2026-11-20T12:30:00+01:00")
+    low = [(path, b["title"]) for path, b in hook.posts if "low CSAT" in b["title"]]
+    assert low == [("/eng", f"[esc] {ticket} low CSAT 1")]
+
+
 def test_a_disk_that_fills_while_messages_are_sent_is_told_after_the_summary(
     tmp_path: Path, hook: Hook
 ) -> None:
