@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field, replace
 from typing import Literal, get_args
-from urllib.parse import unquote
 
 from esc.domain.as_of import value_between
 from esc.domain.calendar import Calendar, CalendarError, is_working, next_working_instant
@@ -126,10 +125,19 @@ _SECRET_WORDS = frozenset({*_SECRET_PARAMETERS, "authorization", "credentials", 
 _NAME_WORDS = re.compile(r"[-_.]")
 
 
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def _unquote(text: str) -> str:
+    """``text`` with its URL escapes (`%20`, `%24%7B`) decoded, each to the character of
+    its byte: enough to read an ASCII name or a `${NAME}` in it."""
+    return _PERCENT.sub(lambda m: chr(int(m[1], 16)), text) if "%" in text else text
+
+
 def _secret_name(key: str) -> str | None:
     """The name of a query parameter that holds a secret (lower-case, without apprise's
     prefix), or None."""
-    name = unquote(key).lstrip("+-:").strip().lower()
+    name = _unquote(key).lstrip("+-:").strip().lower()
     if name in _SECRET_PARAMETERS or any(w in _SECRET_WORDS for w in _NAME_WORDS.split(name)):
         return name
     return None
@@ -151,7 +159,7 @@ def written_secret(url: str) -> str | None:
     for part in rest.partition("?")[2].split("&"):
         key, eq, value = part.partition("=")
         name = _secret_name(key) if eq and value else None
-        if name and not _VARIABLE.search(unquote(value)):  # (`Bearer ${TOKEN}`: a variable's)
+        if name and not _VARIABLE.search(_unquote(value)):  # (`Bearer ${TOKEN}`: a variable's)
             return f"{'an' if name[0] in 'aeiox' else 'a'} {name}"
     return None
 
