@@ -327,6 +327,9 @@ class Tally:
         self.level_1 = self.with_article = 0
         self.used = Counter[str]()
         self.escalated_categories = Counter[str]()
+        # (file name, article) of each ticket counted whose `kb:` names one, open or
+        # resolved in the period: checked against kb/ by who renders the report
+        self.kb_named: list[tuple[str, str]] = []
 
     def _level_of(self, team: str) -> int | None:
         """``config.level(team)``, asked once a team."""
@@ -538,6 +541,11 @@ class Tally:
             for week in weeks - {-1}:
                 self.trend[name][week] += 1
         # knowledge base
+        kb = ticket.kb
+        if kb is not None and (
+            ticket.resolved_at is None or since <= ticket.resolved_at < until
+        ):  # (as `esc report` checks them: an article named by a resolution of the period)
+            self.kb_named.append((rank if isinstance(rank, str) else f"{ticket.id}.md", kb))
         if resolved_in:
             if level == 1 and not ticket.escalated_teams:
                 self.level_1 += 1

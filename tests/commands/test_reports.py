@@ -833,6 +833,16 @@ def test_a_ticket_naming_an_article_kb_lacks_is_said_by_report_and_export(
     exported = desk("export", "--csv", str(tmp_path / "csv"))
     assert exported.code == 1 and exported.err == said + "\n"
     assert (tmp_path / "csv" / "tickets.csv").is_file()
+    # the sweep's reports too: report.json and summary.md are the report's (they said
+    # nothing of it: audit helper-472), with the cache and without it
+    for cache in ("warm", "cold"):
+        if cache == "cold":
+            shutil.rmtree(demo / ".esc-cache")
+        desk("sweep", "--no-notify", now="2026-12-08T16:05:00+01:00")
+        swept = json.loads((demo / "reports" / "report.json").read_text())
+        assert [f"{b['file']}:{b['line']}: {b['message']}" for b in swept["broken"]] == [said]
+        summary = (demo / "reports" / "summary.md").read_text()
+        assert "kb: unknown article 'KB-0007' \\(did you mean 'KB-0010'?\\)" in summary
     # a ticket resolved before the period (KB-0004's, 20 October) is validate's to say, not
     # the report's, with the cache or without it (one settled before it is never read)
     (demo / "kb" / "KB-0007.md").write_text((tmp_path / "kept").read_text())
