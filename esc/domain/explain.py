@@ -82,8 +82,16 @@ def _clock_lines(clock: Clock, policy: Policy, now: dt.datetime) -> list[str]:
     used = format_duration(clock.used, largest="h")
     years = MAX_HORIZON.days // 365
     over = f" (counted over its first {years} years)" if end < (clock.stop or now) else ""
-    lines.append(f"  counted  {used} in {len(counted)} working interval(s){over}:")
     tz = cal.tz
+    # (in the calendar's time, its working hours' clock: named when `--now`'s reads
+    # otherwise, or an interval from 21:00 UTC read as an hour before a ticket made at
+    # 22:00+01:00 existed; audit helper-472)
+    other = any(
+        t.astimezone(tz).utcoffset() != t.astimezone(now.tzinfo).utcoffset()
+        for interval in counted[:MAX_INTERVALS] for t in interval
+    )  # fmt: skip
+    zone = f" (in {getattr(tz, 'key', None) or tz}, the calendar's time)" if other else ""
+    lines.append(f"  counted  {used} in {len(counted)} working interval(s){over}{zone}:")
     for lo, hi in counted[:MAX_INTERVALS]:
         start, end = lo.astimezone(tz), hi.astimezone(tz)
         # the end's day is named when it is another day than the start's (past midnight)

@@ -441,3 +441,17 @@ def test_changed_since_in_a_shallow_clone_says_to_fetch_the_history(
     git("fetch", "-q", "--unshallow", "origin", cwd=clone)
     result = run("check", "--changed-since", "origin/main", now=LATE)
     assert result.code == 0 and "ok: none of 1 active tickets changed since" in result.out
+
+
+def test_explain_names_the_calendar_s_zone_when_its_intervals_read_otherwise(
+    esc: Esc, workspace: Path
+) -> None:
+    """The urgent policy's calendar is UTC: a ticket made at 22:00+01:00 showed its counted
+    time from `Mon 21:00`, an hour before it existed as `--now` reads it, with nothing
+    saying whose clock that is (audit helper-472); an office calendar in `--now`'s own
+    offset says nothing more."""
+    ticket = esc.ok("create", "--title", "Checkout down", "--priority", "urgent",
+                    now="2026-12-07T22:00:00+01:00").strip()  # fmt: skip
+    out = esc.ok("explain", ticket, now="2026-12-08T01:00:00+01:00")
+    assert "  counted  3h in 1 working interval(s) (in UTC, the calendar's time):" in out
+    assert "Mon 2026-12-07 21:00 → Tue 2026-12-08 00:00  (3h)" in out

@@ -180,8 +180,8 @@ def test_a_met_clock_shows_when_it_stopped_and_rules_show_when_they_fired(
         "first_response: met",
         "  target   30m of working time",
         "  start    2026-11-24T09:00:00+01:00",
-        "  counted  10m in 1 working interval(s):",
-        "             Tue 2026-11-24 08:00 → 08:10  (10m)",  # in the calendar's zone
+        "  counted  10m in 1 working interval(s) (in UTC, the calendar's time):",
+        "             Tue 2026-11-24 08:00 → 08:10  (10m)",
         "  stopped  2026-11-24T09:10:00+01:00",
         # (in the calendar's zone, and as `show` and `check` write it, in --now's)
         "  due      2026-11-24T08:30:00+00:00 (2026-11-24T09:30:00+01:00)",
