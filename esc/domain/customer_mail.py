@@ -183,7 +183,8 @@ def acknowledgement(
         "address": to,
         "subject": subject,
     }
-    short = {**values, "title": subject_title(title), "subject": subject_title(subject)}
+    short = {k: subject_title(v) for k, v in values.items()}  # (any of them: `{name}` is
+    # the sender's own display name, of any length; review helper-473)
     line = " ".join(render(ack.subject, short).split())
     return Outgoing(
         event=outgoing_id(ticket_id, "acknowledgement", message_id),

@@ -96,21 +96,29 @@ def _iso(text: str, what: str) -> dt.datetime:
             f"{what} {text!r} has an offset with seconds; give it in hours and minutes"
             " (+01:00)"
         )
-    if offset is not None and _minutes_past_59(value):
-        raise BadInput(f"{what} {text!r} {OFFSET_MINUTES}")
+    if offset is not None:
+        tail = _OFFSET_TAIL.search(value)
+        if tail is not None and tail[2]:  # (`+01:00:60`, read as +01:01: no offset of
+            raise BadInput(  # seconds, whatever they add up to; review helper-473)
+                f"{what} {text!r} has an offset with seconds; give it in hours and minutes"
+                " (+01:00)"
+            )
+        if tail is not None and int(tail[1]) > 59:
+            raise BadInput(f"{what} {text!r} {OFFSET_MINUTES}")
     return parsed
 
 
 # (Python reads `+01:60` as +02:00 and `+01:99` as +02:39: another instant than written)
 OFFSET_MINUTES = "has an offset whose minutes are past 59 (+HH:MM, MM from 00 to 59)"
-_OFFSET_TAIL = re.compile(r"[+-]\d\d:?(\d\d)(?::?\d\d(?:[.,]\d+)?)?\Z", re.ASCII)
+# (an offset's hours, minutes and any seconds: one hour digit as YAML writes it, `+1:60`)
+_OFFSET_TAIL = re.compile(r"[+-]\d\d?:?(\d\d)(:?\d\d(?:[.,]\d+)?)?\Z", re.ASCII)
 
 
 def _minutes_past_59(text: str) -> bool:
     """Whether the UTC offset that ends ``text`` (an ISO-8601 time) has minutes of 60 or
     more."""
     found = _OFFSET_TAIL.search(text)
-    return found is not None and int(found[1]) > 59
+    return found is not None and (int(found[1]) > 59 or bool(found[2]))
 
 
 def offset_misread(moment: dt.datetime) -> bool:

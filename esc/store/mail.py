@@ -859,11 +859,10 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
     raw = _raw_values(msg, "Date")
     if len(set(raw)) != 1 or len(_TIMES.findall(_COMMENTS.sub("", raw[0]))) != 1:
         return None  # (two Dates, or two times in one: which is meant is not known)
-    words = _COMMENTS.sub("", raw[0]).split()
-    if words and _NUMERIC_ZONE.fullmatch(words[-1]) and (
-        len(words[-1]) != 5 or int(words[-1][3:]) > 59
-    ):  # (`+01`, which Python reads as +00:01, or `+0160`, read as +02:00: no zone as RFC
-        return None  # 5322 writes it, whose minutes are 00 to 59)
+    zones = _NUMERIC_ZONE.findall(_COMMENTS.sub("", raw[0]))
+    if any(len(zone) != 5 or int(zone[3:]) > 59 for zone in zones):
+        # (`+01`, which Python reads as +00:01, or `+0160`, read as +02:00: no zone as RFC
+        return None  # 5322 writes it, whose minutes are 00 to 59; wherever it stands)
     unknown = _UNKNOWN_ZONE.match(_COMMENTS.sub("", raw[0]).strip())
     if isinstance(value, dt.datetime) and value.tzinfo is None and unknown is not None:
         # RFC 5322: -0000 is UTC, the sender's own zone unknown, and so is none, or a name
@@ -875,7 +874,7 @@ def _date(msg: email.message.EmailMessage) -> dt.datetime | None:
     return value if isinstance(value, dt.datetime) and value.tzinfo is not None else None
 
 
-_NUMERIC_ZONE = re.compile(r"[+-]\d+")
+_NUMERIC_ZONE = re.compile(r"(?<![\w-])[+-]\d+|(?<=\d\d:\d\d)[+-]\d+")
 
 
 def _parts(part: email.message.EmailMessage, top: bool) -> Iterator[email.message.EmailMessage]:
@@ -1020,7 +1019,9 @@ def _attachment(part: email.message.EmailMessage, n: int, limit: int) -> Attachm
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
     encoding = str(part.get("Content-Transfer-Encoding", "7bit")).strip().lower()
-    if encoding in _LINE_ENCODINGS:  # (its line breaks the transport's, CRLF on the wire:
+    if encoding in _LINE_ENCODINGS and part.get_content_maintype() == "text":  # (its line
+        # breaks the transport's, CRLF on the wire (another type's CRLF is encoded, `=0D=0A`:
+        # the sender's bytes; review helper-473):
         # with LF, as the message's text is, whether it came by IMAP (CRLF) or from a file
         # (LF); base64's and binary's bytes are the sender's own: kept; audit helper-453)
         data = _lf(data)

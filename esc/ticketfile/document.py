@@ -408,7 +408,8 @@ def _escalations(
             continue
         at = coerce_timestamp(item.get("at"))
         if at is None:
-            problems.append((where, f"escalation {n}: at is not a timestamp with a time zone"))
+            at_was = item.get("at")
+            problems.append((where, f"escalation {n}: at {not_a_timestamp(at_was)}"))
             continue
         if not in_range(at):
             problems.append((where, f"escalation {n}: at {item.get('at')!s} is {RANGE_TEXT}"))
@@ -485,7 +486,7 @@ def _request(item: object) -> tuple[str, Request | None]:
         raw = item.get(key)
         stamps[key] = coerce_timestamp(raw)
         if (raw is not None or key == "asked") and stamps[key] is None:
-            return f"{key} is not a timestamp with a time zone", None
+            return f"{key} {not_a_timestamp(raw)}", None
         moment = stamps[key]
         if moment is not None and not in_range(moment):
             return f"{key} {raw!s} is {RANGE_TEXT}", None
@@ -653,7 +654,8 @@ def _sla_problem(value: object) -> tuple[str | None, str | None]:
         return None, "sla must be a mapping (esc sweep writes it: delete it and sweep again)"
     checked = value.get("checked")
     if checked is not None and coerce_timestamp(checked) is None:
-        return "checked", f"sla: checked {checked!s} is not a timestamp with a time zone"
+        why = not_a_timestamp(checked)
+        return "checked", f"sla: checked {as_written(checked)} {why}"
     moment = coerce_timestamp(checked)  # (written quoted too: read as a time all the same)
     if moment is not None and not in_range(moment):  # (a sweep's now)
         return "checked", f"sla: checked {checked!s} is {RANGE_TEXT}"
@@ -672,7 +674,7 @@ def _sla_problem(value: object) -> tuple[str | None, str | None]:
                 return name, f"sla: {name}: {unknown_choice('key', key, CLOCK_KEYS)}"
         due = clock.get("due")
         if due is not None and coerce_timestamp(due) is None:
-            return name, f"sla: {name} due {due!s} is not a timestamp with a time zone"
+            return name, f"sla: {name} due {as_written(due)} {not_a_timestamp(due)}"
         when = coerce_timestamp(due)
         if when is not None and not FIRST_YEAR <= when.year <= LAST_DUE_YEAR:
             years = f"years {FIRST_YEAR} to {LAST_DUE_YEAR}"
@@ -688,7 +690,7 @@ def _fired_problem(value: object) -> tuple[str | None, str | None]:
         return None, "fired must be a mapping of rule names to times"
     for name, when in value.items():
         if coerce_timestamp(when) is None:
-            return name, f"fired: {name} {when!s} is not a timestamp with a time zone"
+            return name, f"fired: {name} {as_written(when)} {not_a_timestamp(when)}"
     return None, None
 
 

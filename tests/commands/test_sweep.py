@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -1571,12 +1572,22 @@ def test_what_an_uncommitted_edit_holds_back_is_said_from_a_sweep_s_workers_too(
 
     monkeypatch.setattr(sweep_command, "MIN_TICKETS", 1)  # (the workers, on two tickets)
     monkeypatch.setattr(workers, "CHUNK", 1)
+    handed: list[str] = []  # (what the workers handed back: they swept it)
+    real_map = workers.fork_map
+
+    def spied(names: list[str], *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for share in real_map(names, *args, **kwargs):
+            handed.extend(name for [(results, _)] in [share] for name, *_ in results)
+            yield share
+
+    monkeypatch.setattr(workers, "fork_map", spied)
     mine, _ = committed_repo(esc, workspace, "Invoice missing", "Refund late")
     esc.ok("tag", mine, "vip", now="2026-11-20T10:00:00+01:00")
     swept = esc("sweep", "--commit", "--jobs", "2", "--json", now="2026-11-20T13:30:00+01:00")
     assert swept.code == 0, swept.err
-    # (the workers swept both tickets: one of them, or each one, as the load has it; one
-    # worker took both shares under a loaded CI run, and `== 2` failed)
+    # (the workers swept both tickets: one worker, or each its own, as the load has it;
+    # one took both shares under a loaded CI run, and `processes == 2` failed)
+    assert sorted(handed) == sorted(p.name for p in (workspace / "tickets").glob("*.md"))
     assert json.loads(swept.out)["processes"] in (1, 2)
     held = "held back until the ticket is committed: its escalation support → engineering"
     assert f"{mine}: has uncommitted changes: {held}" in swept.err

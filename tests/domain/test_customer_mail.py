@@ -89,3 +89,8 @@ def test_a_mail_s_header_lines_stay_inside_what_a_server_takes() -> None:
     ack = cm.acknowledgement(settings, "T-abcd", title, "j@x.example", "s" * 1000, "<m@x>")
     assert ack is not None and len(ack.subject) < 2 * cm.SUBJECT_TITLE_AT_MOST + 40
     assert ack.body == "On " + title
+    named = cm.CustomerMail("c", cm.Acknowledge("Thanks {name}: {title}", "Hi {name}"))
+    long_name = '"' + "N" * 1200 + '" <j@x.example>'  # (the sender's own display name)
+    ack = cm.acknowledgement(named, "T-abcd", "t", long_name, "s", "<m@x>")
+    assert ack is not None and len(ack.subject) < cm.SUBJECT_TITLE_AT_MOST + 40
+    assert ack.body == "Hi " + "N" * 1200

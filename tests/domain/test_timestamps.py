@@ -93,7 +93,7 @@ def test_an_offset_with_seconds_is_refused_where_json_could_not_give_it_back() -
     assert coerce_timestamp("2026-11-25T11:20:00+05:45") is not None  # (Nepal: minutes)
 
 
-@pytest.mark.parametrize("offset", ["+01:60", "+01:99", "-05:75", "+0160"])
+@pytest.mark.parametrize("offset", ["+01:60", "+01:99", "-05:75", "+0160", "+1:60"])
 def test_an_offset_whose_minutes_are_past_59_is_refused_not_read_as_another_instant(
     offset: str,
 ) -> None:
@@ -106,7 +106,7 @@ def test_an_offset_whose_minutes_are_past_59_is_refused_not_read_as_another_inst
     from esc.domain.timestamps import as_written, coerce_timestamp, not_a_timestamp
 
     text = f"2026-11-20T10:00:00{offset}"
-    with pytest.raises(BadInput, match="has an offset whose minutes are past 59"):
+    with pytest.raises(BadInput):  # (`+1:60`: no ISO-8601 offset at all)
         timestamps.parse_timestamp(text)
     assert coerce_timestamp(text) is None
     assert timestamps.timestamp(text) is None
@@ -120,6 +120,16 @@ def test_an_offset_whose_minutes_are_past_59_is_refused_not_read_as_another_inst
     )
     assert as_written(read) == text
     assert coerce_timestamp(YAML(typ="rt").load("t: 2026-11-20T10:00:00+05:45\n")["t"])
+
+
+@pytest.mark.parametrize("offset", ["+01:00:60", "+010060", "+01:59:60"])
+def test_an_offset_of_sixty_seconds_is_refused_not_read_as_a_minute(offset: str) -> None:
+    """`+01:00:60` was read as +01:01 (its seconds a whole minute: no `offset with
+    seconds`), in a file and in ESC_NOW (review helper-473)."""
+    from esc.domain.errors import BadInput
+
+    with pytest.raises(BadInput, match="has an offset with seconds"):
+        timestamps.parse_timestamp(f"2026-12-01T10:00:00{offset}")
 
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")

@@ -295,6 +295,10 @@ def test_a_date_in_utc_with_an_unknown_zone_is_read() -> None:
         # (minutes past 59: Python read `+0160` as +02:00, another instant; helper-470)
         ("Wed, 02 Dec 2026 09:00:00 +0160", None),
         ("Wed, 02 Dec 2026 09:00:00 -0075", None),
+        ("Wed, 02 Dec 2026 09:00:00 +0160 GMT", None),  # (not last: review helper-473)
+        ("Wed, 02 Dec 2026 09:00:00+0160", None),
+        ("Wed, 02 Dec 2026 09:00:00 +0160 +0100", None),
+        ("Wed, 02 Dec 2026 09:00:00+0100", "2026-12-02T09:00:00+01:00"),
         ("Wed, 02 Dec 2026 09:00:00 +0545", "2026-12-02T09:00:00+05:45"),  # (Nepal)
         ("Wed, 02 Dec 2026 09:00:00 -0500 (EST)", "2026-12-02T09:00:00-05:00"),
     ],
@@ -377,6 +381,12 @@ def test_an_attachment_is_the_same_whether_the_message_came_with_crlf_or_lf() ->
     exact = MIMEApplication(b"a\r\nb\r\n", "octet-stream")  # (base64)
     exact.add_header("Content-Disposition", "attachment", filename="data.bin")
     msg.attach(exact)
+    encoded = MIMEApplication(b"", "octet-stream")  # (its CRLF encoded: the sender's)
+    del encoded["Content-Transfer-Encoding"]
+    encoded["Content-Transfer-Encoding"] = "quoted-printable"
+    encoded.set_payload("a=0D=0Ab=0D=0A")
+    encoded.add_header("Content-Disposition", "attachment", filename="data.qp")
+    msg.attach(encoded)
     lf = msg.as_bytes().replace(b"\r\n", b"\n")
     crlf = lf.replace(b"\n", b"\r\n")
     by_file = {a.name: a.data for a in store.parse(lf).attachments}
@@ -385,6 +395,7 @@ def test_an_attachment_is_the_same_whether_the_message_came_with_crlf_or_lf() ->
         "log.txt": b"line 1\nline 2\n",
         "notes.txt": "caf\u00e9\nline 2\n".encode(),
         "data.bin": b"a\r\nb\r\n",
+        "data.qp": b"a\r\nb\r\n",
     }
 
 
