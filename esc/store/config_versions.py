@@ -6,8 +6,11 @@ A ticket records the version it was last swept under (``sla.rules``).  When rule
 changed since, the next sweep replays the moments the ticket missed under the rules that
 were in effect then (found here), and applies the new ones from now: an edit between two
 sweeps neither loses what the old rules would have done in between, nor stamps what the
-new ones do before the edit.  A version not kept here (a fresh clone) is evaluated at now
-alone, as before.
+new ones do before the edit.  A version not kept here (a fresh clone, a removed
+.esc-cache) is looked for in git's history of the two files (:func:`from_history`), the
+configuration of now taken as the sweeps' own since the commit that brought it (now, if
+the work tree's files are not that commit's); one found nowhere is evaluated at now alone,
+as before.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 from esc.domain.config import Config
+from esc.domain.errors import EscError
 from esc.domain.model import Ticket
 from esc.domain.plan import Past, TicketPlan, plan, stored_version, sweep_version
 from esc.domain.timestamps import coerce_timestamp, format_timestamp
+from esc.store import git
 from esc.store.atomic import atomic_write
 from esc.store.workspace import CACHE_DIR, CONFIGS_DIR
 
@@ -128,6 +133,8 @@ class Known:
         self.before = before if mine else version
         self.blocks_since = blocks_since(root)
         self.earlier: MutableMapping[str, Config | None] = {}
+        # (no configuration kept here at all: a fresh clone, whose earlier ones are in git)
+        self.unkept = version is None
 
     def past(self, ticket: Ticket) -> Past:
         """What a sweep here knows of ``ticket``'s past (:class:`esc.domain.plan.Past`)."""
@@ -158,6 +165,12 @@ class Known:
             return Past(blockless_swept=blockless)
         if version not in self.earlier:
             self.earlier[version] = earlier_config(self.root, version)
+            if self.earlier[version] is None and self.unkept:  # (a fresh clone: git's)
+                found = from_history(self.root, version, sweep_version(self.config))
+                if found is not None:
+                    self.earlier[version], brought = found
+                    self.switched = brought or self.switched
+                    self.unkept = False  # (when this one came in: known now)
         return Past(self.earlier[version], self.switched, blockless)
 
 
@@ -171,6 +184,71 @@ def earlier_config(root: Path, version: str) -> Config | None:
 
     config = usable_config(*texts)
     return None if config is None or sweep_version(config) != version else config
+
+
+HISTORY_LOOKED_AT = 30  # the latest commits that changed teams.yaml or rules.yaml looked at
+
+
+def from_history(
+    root: Path, version: str, current: str
+) -> tuple[Config, dt.datetime | None] | None:
+    """The configuration of ``version`` from the latest HISTORY_LOOKED_AT commits that
+    changed teams.yaml or rules.yaml (a fresh clone keeps none: a sweep with .esc-cache
+    replayed a ticket's missed moments under the rules then in effect, and one without it
+    stamped them at now, under the new ones: audit helper-472), and when the sweeps'
+    configuration ``current`` came in: the time of the commit that brought it, if the work
+    tree's files make it and that commit's do (else None: now).  None if not found."""
+    from esc.config.loading import usable_config  # (ruamel.yaml only when needed)
+
+    names = ["teams.yaml", "rules.yaml"]
+    try:
+        log = git.output(root, "log", f"-n{HISTORY_LOOKED_AT}", "--format=%H %ct", "--", *names)
+    except EscError:  # (no git, no repository, no commit: nothing to look in)
+        return None
+    seen: dict[tuple[bytes, bytes], str | None] = {}
+    found: Config | None = None
+    brought: dt.datetime | None = None
+    newest = True  # (still in the commits that make the current configuration)
+    for line in log.splitlines():
+        commit, _, stamp = line.partition(" ")
+        try:
+            files = git.files_at(root, commit, names)
+        except EscError:
+            return None
+        teams, rules = files.get("teams.yaml"), files.get("rules.yaml")
+        if teams is None or rules is None:
+            break  # (before the workspace had both files)
+        texts = (teams, rules)
+        config = None
+        if texts not in seen:
+            try:
+                config = usable_config(texts[0].decode("utf-8"), texts[1].decode("utf-8"))
+            except UnicodeDecodeError:
+                config = None
+            seen[texts] = None if config is None else sweep_version(config)
+        made = seen[texts]
+        if newest and made == current:
+            brought = dt.datetime.fromtimestamp(int(stamp), dt.timezone.utc)
+        else:
+            newest = False
+        if made == version:
+            found = config if config is not None else found
+            if found is None:  # (its texts seen before, in a later commit: built again)
+                found = usable_config(texts[0].decode("utf-8"), texts[1].decode("utf-8"))
+            break
+    if found is None or sweep_version(found) != version:
+        return None
+    if brought is not None and not _work_tree_is_head(root, names):
+        brought = None  # (the files edited since that commit: theirs from now)
+    return found, brought
+
+
+def _work_tree_is_head(root: Path, names: list[str]) -> bool:
+    """Whether the files ``names`` hold what HEAD holds."""
+    try:
+        return git.run(root, "diff", "--quiet", "HEAD", "--", *names).returncode == 0
+    except EscError:
+        return False
 
 
 def plan_here(root: Path, config: Config, ticket: Ticket, now: dt.datetime) -> TicketPlan:

@@ -3976,6 +3976,34 @@ def test_an_edit_of_rules_yaml_between_sweeps_keeps_what_the_gap_would_have_done
     assert ", 0 changed" in sweep_at(esc, "2026-11-30T18:10:00+01:00")
 
 
+@pytest.mark.parametrize("committed", [False, True])
+def test_a_fresh_clone_replays_a_gap_under_the_rules_git_kept_as_a_warm_sweep_does(
+    esc: Esc, workspace: Path, tmp_path: Path, committed: bool
+) -> None:
+    """Issue 14: a cache never changes an outcome.  rules.yaml edited after the 09:05 sweep
+    (and committed, or not): with .esc-cache the breach at 13:00 escalates under the rules
+    of the last sweep, kept there; without it (a fresh clone, CI) the rules were evaluated
+    at 18:00 alone, under the new ones: another instant and another note.  The earlier
+    rules are taken from git's history of the two files (audit helper-472)."""
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "start")
+    ticket = _edit_between_sweeps(esc, workspace, '"SLA breached, escalating"', '"Breached"')
+    git(workspace, "add", "tickets")
+    git(workspace, "commit", "-qm", "swept")
+    if committed:
+        git(workspace, "commit", "-qam", "a note's text")
+    cold = tmp_path / "cold"
+    shutil.copytree(workspace, cold, ignore=shutil.ignore_patterns(".esc-cache"))
+    warm_out = sweep_at(esc, "2026-11-30T18:00:00+01:00")
+    cold_out = sweep_at(Esc(cold), "2026-11-30T18:00:00+01:00")
+    assert cold_out == warm_out
+    assert files(cold) == files(workspace)
+    text = (cold / "tickets" / f"{ticket}.md").read_text()
+    assert "- 2026-11-30T13:00:00+01:00 · rule:breached-goes-up · team: support → engineering" \
+        " · hierarchical escalation: SLA breached, escalating\n" in text  # fmt: skip
+
+
 ALWAYS_RULES = """\
 id_prefix: T
 priorities: [low, normal, high, urgent]
