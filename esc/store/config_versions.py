@@ -7,10 +7,9 @@ changed since, the next sweep replays the moments the ticket missed under the ru
 were in effect then (found here), and applies the new ones from now: an edit between two
 sweeps neither loses what the old rules would have done in between, nor stamps what the
 new ones do before the edit.  A version not kept here (a fresh clone, a removed
-.esc-cache) is looked for in git's history of the two files (:func:`from_history`), the
-configuration of now taken as the sweeps' own since the commit that brought it (now, if
-the work tree's files are not that commit's); one found nowhere is evaluated at now alone,
-as before.
+.esc-cache) is looked for in git's history of the two files (:func:`history`), the
+configuration of now taken as the sweeps' own from now, as the first sweep that sees it
+takes it; one found nowhere is evaluated at now alone, as before.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 
 from esc.domain.config import Config
@@ -135,6 +134,8 @@ class Known:
         self.earlier: MutableMapping[str, Config | None] = {}
         # (no configuration kept here at all: a fresh clone, whose earlier ones are in git)
         self.unkept = version is None
+        self._history: Iterator[tuple[str, Config]] | None = None
+        self._met: dict[str, Config] = {}  # (the versions met in git's history so far)
 
     def past(self, ticket: Ticket) -> Past:
         """What a sweep here knows of ``ticket``'s past (:class:`esc.domain.plan.Past`)."""
@@ -166,12 +167,23 @@ class Known:
         if version not in self.earlier:
             self.earlier[version] = earlier_config(self.root, version)
             if self.earlier[version] is None and self.unkept:  # (a fresh clone: git's)
-                found = from_history(self.root, version, sweep_version(self.config))
-                if found is not None:
-                    self.earlier[version], brought = found
-                    self.switched = brought or self.switched
-                    self.unkept = False  # (when this one came in: known now)
+                self.earlier[version] = self._from_history(version)
         return Past(self.earlier[version], self.switched, blockless)
+
+    def _from_history(self, version: str) -> Config | None:
+        """The configuration of ``version`` from git's history (:func:`history`), walked
+        once a command, as far as needed (each version met on the way kept).  The current
+        one is taken as the sweeps' own from now (``switched``), as a sweep with the cache
+        takes it at the first sweep that sees it: with the cache or without it, a sweep
+        after an edit replays the missed moments under the rules then in effect (they were
+        evaluated at now alone, under the new ones: audit helper-472)."""
+        if self._history is None:
+            self._history = history(self.root)
+        for found, config in self._history:
+            self._met.setdefault(found, config)
+            if found == version:
+                break
+        return self._met.get(version)
 
 
 def earlier_config(root: Path, version: str) -> Config | None:
@@ -187,68 +199,62 @@ def earlier_config(root: Path, version: str) -> Config | None:
 
 
 HISTORY_LOOKED_AT = 30  # the latest commits that changed teams.yaml or rules.yaml looked at
+_NAMES = ("teams.yaml", "rules.yaml")
 
 
-def from_history(
-    root: Path, version: str, current: str
-) -> tuple[Config, dt.datetime | None] | None:
-    """The configuration of ``version`` from the latest HISTORY_LOOKED_AT commits that
-    changed teams.yaml or rules.yaml (a fresh clone keeps none: a sweep with .esc-cache
-    replayed a ticket's missed moments under the rules then in effect, and one without it
-    stamped them at now, under the new ones: audit helper-472), and when the sweeps'
-    configuration ``current`` came in: the time of the commit that brought it, if the work
-    tree's files make it and that commit's do (else None: now).  None if not found."""
+def history(root: Path) -> Iterator[tuple[str, Config]]:
+    """The configurations of the latest HISTORY_LOOKED_AT commits that changed teams.yaml or
+    rules.yaml, newest first, each with its version, each pair of texts built once: read
+    with one ``git log`` and one ``git cat-file --batch``.  Nothing when there is no git,
+    no history, or it cannot be read (a shallow or partial clone: what is missing ends it)."""
     from esc.config.loading import usable_config  # (ruamel.yaml only when needed)
 
-    names = ["teams.yaml", "rules.yaml"]
     try:
-        log = git.output(root, "log", f"-n{HISTORY_LOOKED_AT}", "--format=%H %ct", "--", *names)
+        log = git.output(root, "log", f"-n{HISTORY_LOOKED_AT}", "--format=%H", "--", *_NAMES)
+        commits = log.split()
+        if not commits:
+            return
+        wanted = "".join(f"{c}:./{name}\n" for c in commits for name in _NAMES)
+        batch = git.run(root, "cat-file", "--batch", input=wanted.encode())
     except EscError:  # (no git, no repository, no commit: nothing to look in)
-        return None
-    seen: dict[tuple[bytes, bytes], str | None] = {}
-    found: Config | None = None
-    brought: dt.datetime | None = None
-    newest = True  # (still in the commits that make the current configuration)
-    for line in log.splitlines():
-        commit, _, stamp = line.partition(" ")
-        try:
-            files = git.files_at(root, commit, names)
-        except EscError:
-            return None
-        teams, rules = files.get("teams.yaml"), files.get("rules.yaml")
+        return
+    if batch.returncode != 0:
+        return
+    texts = _batch_objects(batch.stdout, 2 * len(commits))
+    seen: set[tuple[bytes, bytes]] = set()
+    for n in range(len(commits)):
+        teams, rules = texts[2 * n], texts[2 * n + 1]
         if teams is None or rules is None:
-            break  # (before the workspace had both files)
-        texts = (teams, rules)
-        config = None
-        if texts not in seen:
-            try:
-                config = usable_config(texts[0].decode("utf-8"), texts[1].decode("utf-8"))
-            except UnicodeDecodeError:
-                config = None
-            seen[texts] = None if config is None else sweep_version(config)
-        made = seen[texts]
-        if newest and made == current:
-            brought = dt.datetime.fromtimestamp(int(stamp), dt.timezone.utc)
-        else:
-            newest = False
-        if made == version:
-            found = config if config is not None else found
-            if found is None:  # (its texts seen before, in a later commit: built again)
-                found = usable_config(texts[0].decode("utf-8"), texts[1].decode("utf-8"))
+            return  # (before the workspace had both files, or an object missing)
+        if (teams, rules) in seen:
+            continue
+        seen.add((teams, rules))
+        try:
+            config = usable_config(teams.decode("utf-8"), rules.decode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+        if config is not None:
+            yield sweep_version(config), config
+
+
+def _batch_objects(data: bytes, count: int) -> list[bytes | None]:
+    """The ``count`` objects ``git cat-file --batch`` printed, in order (None for one it
+    reports missing or ambiguous, and for any after output it cannot read)."""
+    found: list[bytes | None] = []
+    at = 0
+    while len(found) < count:
+        end = data.find(b"\n", at)
+        if end < 0:
             break
-    if found is None or sweep_version(found) != version:
-        return None
-    if brought is not None and not _work_tree_is_head(root, names):
-        brought = None  # (the files edited since that commit: theirs from now)
-    return found, brought
-
-
-def _work_tree_is_head(root: Path, names: list[str]) -> bool:
-    """Whether the files ``names`` hold what HEAD holds."""
-    try:
-        return git.run(root, "diff", "--quiet", "HEAD", "--", *names).returncode == 0
-    except EscError:
-        return False
+        header = data[at:end].split()
+        if len(header) == 3 and header[2].isdigit():
+            size = int(header[2])
+            found.append(data[end + 1 : end + 1 + size] if header[1] == b"blob" else None)
+            at = end + 1 + size + 1  # (each object ends with a newline)
+        else:  # (`NAME missing`, `NAME ambiguous`)
+            found.append(None)
+            at = end + 1
+    return found + [None] * (count - len(found))
 
 
 def plan_here(root: Path, config: Config, ticket: Ticket, now: dt.datetime) -> TicketPlan:

@@ -1556,8 +1556,12 @@ def files_at(root: Path, commit: str, paths: Sequence[str]) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     data, at = batch.stdout, 0
     for name, _ in blobs:
-        header_end = data.index(b"\n", at)
-        size = int(data[at:header_end].split()[2])
+        header_end = data.find(b"\n", at)
+        header = data[at:header_end].split() if header_end >= 0 else []
+        if len(header) != 3 or not header[2].isdigit():  # (`SHA missing`: a partial or
+            # damaged clone's object, review helper-476; it was an internal error)
+            raise GitError(f"git cat-file: {name}: object missing")
+        size = int(header[2])
         found[name] = data[header_end + 1 : header_end + 1 + size]
         at = header_end + 1 + size + 1  # (each object ends with a newline)
     return found

@@ -3976,23 +3976,30 @@ def test_an_edit_of_rules_yaml_between_sweeps_keeps_what_the_gap_would_have_done
     assert ", 0 changed" in sweep_at(esc, "2026-11-30T18:10:00+01:00")
 
 
-@pytest.mark.parametrize("committed", [False, True])
+@pytest.mark.parametrize("committed", [None, "2026-11-30T10:00:00+01:00", "2030-01-01T00:00"])
 def test_a_fresh_clone_replays_a_gap_under_the_rules_git_kept_as_a_warm_sweep_does(
-    esc: Esc, workspace: Path, tmp_path: Path, committed: bool
-) -> None:
+    esc: Esc, workspace: Path, tmp_path: Path, committed: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     """Issue 14: a cache never changes an outcome.  rules.yaml edited after the 09:05 sweep
     (and committed, or not): with .esc-cache the breach at 13:00 escalates under the rules
     of the last sweep, kept there; without it (a fresh clone, CI) the rules were evaluated
     at 18:00 alone, under the new ones: another instant and another note.  The earlier
-    rules are taken from git's history of the two files (audit helper-472)."""
+    rules are taken from git's history of the two files, the new ones the sweeps' own from
+    now whenever they were committed, as with the cache (audit helper-472; review
+    helper-476: a commit at 10:00 made the new note the breach's, written in UTC)."""
     git(workspace, "init", "-q", "-b", "main")
     git(workspace, "add", "-A")
     git(workspace, "commit", "-qm", "start")
     ticket = _edit_between_sweeps(esc, workspace, '"SLA breached, escalating"', '"Breached"')
     git(workspace, "add", "tickets")
     git(workspace, "commit", "-qm", "swept")
-    if committed:
+    if committed is not None:
+        monkeypatch.setenv("GIT_COMMITTER_DATE", committed)
+        monkeypatch.setenv("GIT_AUTHOR_DATE", committed)
         git(workspace, "commit", "-qam", "a note's text")
+        monkeypatch.delenv("GIT_COMMITTER_DATE")
+        monkeypatch.delenv("GIT_AUTHOR_DATE")
     cold = tmp_path / "cold"
     shutil.copytree(workspace, cold, ignore=shutil.ignore_patterns(".esc-cache"))
     warm_out = sweep_at(esc, "2026-11-30T18:00:00+01:00")
@@ -4002,6 +4009,37 @@ def test_a_fresh_clone_replays_a_gap_under_the_rules_git_kept_as_a_warm_sweep_do
     text = (cold / "tickets" / f"{ticket}.md").read_text()
     assert "- 2026-11-30T13:00:00+01:00 · rule:breached-goes-up · team: support → engineering" \
         " · hierarchical escalation: SLA breached, escalating\n" in text  # fmt: skip
+
+
+def test_a_fresh_clone_finds_each_earlier_configuration_and_lives_without_a_broken_history(
+    esc: Esc, workspace: Path
+) -> None:
+    """Tickets last swept under two earlier configurations: each is found in git's history,
+    not the first looked for alone (review helper-476); and a history whose blobs are
+    missing (a partial clone offline) leaves the rules evaluated at now: no internal error."""
+    from esc.domain.plan import sweep_version
+    from esc.store.config_versions import Known
+    from esc.store.workspace import Workspace
+
+    git(workspace, "init", "-q", "-b", "main")
+    rules = workspace / "rules.yaml"
+    versions = []
+    for note in ("one", "two", "three"):
+        rules.write_text(re.sub(r'note: "[^"]*"', f'note: "{note}"', rules.read_text(), count=1))
+        git(workspace, "add", "-A")
+        git(workspace, "commit", "-qm", note)
+        versions.append(sweep_version(Workspace(workspace).config()))
+    assert len(set(versions)) == 3
+    config = Workspace(workspace).config()
+    now = dt.datetime(2026, 11, 30, 18, tzinfo=dt.timezone.utc)
+    known = Known(workspace, config, now)
+    found = [known._from_history(v) for v in (versions[1], versions[0])]
+    assert [None if c is None else sweep_version(c) for c in found] == [versions[1], versions[0]]
+    for line in git(workspace, "rev-list", "--objects", "--all").splitlines():
+        sha, _, path = line.partition(" ")
+        if path == "rules.yaml":
+            (workspace / ".git" / "objects" / sha[:2] / sha[2:]).unlink(missing_ok=True)
+    assert Known(workspace, config, now)._from_history(versions[0]) is None
 
 
 ALWAYS_RULES = """\
