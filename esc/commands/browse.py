@@ -109,6 +109,14 @@ def list_tickets(
     listings: dict[str, Listing] = {}  # (what the cache keeps of the rows, once read)
     if spec or sort is not None or involving:
         chosen = _selected(catalog, records, spec, sort, involving, now)
+        # (one whose team or priority the configuration lacks cannot be judged by a
+        # filter on them, and was left out without a word, exit 0: a finding, as it is
+        # listed unfiltered; review helper-474)
+        kept = {r.name for r in chosen}
+        unjudged = [
+            r for r in records if r.name not in kept and _unknown_to(config, catalog.listing(r))
+        ]
+        broken = broken + [e for r in unjudged for e in catalog.misfits(r)]
     else:  # (in the order query.select gives, by the cached rows)
         listings = {r.name: catalog.listing(r) for r in records}
         ranks = {p: -config.rank(p) for p in {listing[1] for listing in listings.values()}}
@@ -153,6 +161,11 @@ def list_tickets(
     else:
         output.notes.append("no tickets match")
     return output
+
+
+def _unknown_to(config: Config, listing: Listing) -> bool:
+    """Whether a ticket's row names a priority or team ``config`` lacks."""
+    return listing[1] not in config.priorities or listing[3] not in config.teams
 
 
 def _one_team(given: str) -> str:
@@ -367,8 +380,8 @@ def _json_items(
                 ola = _team_clocks(record.ticket, sla, involving, now) if involving else []
                 if ola:  # (as _queue_row's cell: none when every one stopped unanswered)
                     first = views.first_clock(ola)
-                    filled["next_sla"] = None if first is None else views.clock_next_json(
-                        first, now
+                    filled["next_sla"] = (
+                        None if first is None else views.clock_next_json(first, now)
                     )
                 if "requests" in parts:
                     filled["requests"] = views.requests_json(record.ticket, sla)

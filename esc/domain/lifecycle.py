@@ -802,9 +802,9 @@ def resolve(
 ) -> Change:
     """Resolve, telling the customer how; ``kb``: the article that solved it (its ID, which
     the caller has checked exists)."""
+    _need(resolution, "--resolution")  # (the value first, whatever the state: exit 2)
     if ticket.status in ("resolved", "closed"):
         raise Refused(f"{ticket.id} is already {ticket.status}")
-    _need(resolution, "--resolution")
     b = _Builder(ticket, now, actor)
     _resolve_into(b, resolution)
     if kb is not None:
@@ -899,9 +899,9 @@ def _evaluated(
 
 
 def reopen(ticket: Ticket, config: Config, now: dt.datetime, actor: str, reason: str) -> Change:
+    _need(reason, "--reason")  # (the value first, whatever the ticket's state: exit 2)
     if ticket.status not in ("resolved", "closed"):
         raise Refused(f"{ticket.id} is {ticket.status}; only a resolved or closed ticket reopens")
-    _need(reason, "--reason")
     b = _Builder(ticket, now, actor)
     b.set("status", "open", note=reason)
     b.set("resolved_at", None)

@@ -436,6 +436,11 @@ def _escalations(
         if nested is not None:  # (a mapping or list where a name or text belongs)
             problems.append((where, f"escalation {n}: {nested} must be a single value"))
             continue
+        if item.get("from") is not None and str(item.get("from")) == str(item.get("to")):
+            # (no command writes one: `escalate` refuses a team or priority it has already;
+            # audit helper-474)
+            problems.append((where, f"escalation {n}: from and to are both {item.get('to')}"))
+            continue
         result.append(
             Escalation(
                 at=at,

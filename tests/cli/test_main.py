@@ -1492,6 +1492,7 @@ def test_validate_refuses_an_offset_whose_minutes_are_past_59_and_the_sweep_leav
         ("to: engineering, by: bob", "reason is missing"),
         ("to: engineering, by: '', reason: x", "by is missing"),
         ("to: engineering, by: bob, reason: null", "reason is missing"),
+        ("to: support, by: bob, reason: x", "from and to are both support"),
     ],
 )
 def test_validate_reports_an_escalation_without_its_keys(
@@ -1846,6 +1847,26 @@ def test_a_value_outside_its_choices_is_a_usage_error(
     result = esc(*argv, now="") if "--now" in argv else esc(*argv)
     assert_bad_input(result, message)
     assert all_ticket_bytes(workspace) == before
+
+
+@pytest.mark.parametrize(
+    ("setup", "args"),
+    [
+        ((), ("reopen", "ID", "--reason", "")),  # (new: not resolved, not reopened)
+        (("resolve", "ID", "--resolution", "done"), ("resolve", "ID", "--resolution", "")),
+    ],
+)
+def test_an_empty_value_is_a_usage_error_whatever_the_ticket_s_state(
+    esc: CheckedEsc, workspace: Path, setup: tuple[str, ...], args: tuple[str, ...]
+) -> None:
+    """`reopen --reason ""` on a new ticket was exit 1 (`only a resolved or closed ticket
+    reopens`), on a resolved one exit 2: the value is looked at first, as `wait`,
+    `escalate` and `classify` do (audit helper-474)."""
+    ticket_id = create(esc)
+    if setup:
+        esc.ok(*[ticket_id if a == "ID" else a for a in setup])
+    result = esc(*[ticket_id if a == "ID" else a for a in args])
+    assert result.code == 2 and "must not be empty" in result.err, result.err
 
 
 def test_a_value_outside_its_choices_is_a_usage_error_on_a_closed_ticket_too(

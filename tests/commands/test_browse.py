@@ -362,3 +362,24 @@ def test_a_team_s_overdue_queue_puts_its_most_overdue_request_first(workspace: P
     assert [line.split()[0] for line in queue.splitlines()[1:]] == [b, a]
     own = esc.ok("list", "--overdue", now=thu.format("12:00"))  # (by their own SLAs)
     assert [line.split()[0] for line in own.splitlines()[1:]] == [a, b]
+
+
+@pytest.mark.parametrize(
+    "args", [(), ("--level", "1"), ("--priority", ">=high"), ("--priority", "normal")]
+)
+def test_a_ticket_a_filter_cannot_judge_is_a_finding_not_left_out_in_silence(
+    esc: Esc, workspace: Path, args: tuple[str, ...]
+) -> None:
+    """A ticket whose team and priority the configuration lacks (`suport`, `hig`) is listed
+    unfiltered with its findings (exit 1); a filter on its level or priority left it out
+    without a word, exit 0 (audit helper-474).  Its findings are said, whatever the
+    filter, and the exit is 1."""
+    mine = esc.ok("create", "--title", "billing q", "--body", "x", "--category", "billing").strip()
+    esc.ok("create", "--title", "bug", "--body", "x", "--category", "bug", "--priority", "high")
+    path = workspace / "tickets" / f"{mine}.md"
+    text = path.read_text().replace("team: support", "team: suport")
+    path.write_text(text.replace("priority: normal", "priority: hig"))
+    listed = esc("list", *args)
+    assert listed.code == 1
+    assert f"tickets/{mine}.md:5: unknown priority 'hig'" in listed.err
+    assert f"tickets/{mine}.md:7: unknown team 'suport'" in listed.err
