@@ -7,7 +7,7 @@ stderr and exit 1, as `esc list` does for tickets; the others are still used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from esc.commands.session import Output, Session
 from esc.domain import kb, query
@@ -177,7 +177,7 @@ def article_for_show(session: Session, doc: TicketDoc) -> tuple[str | None, list
     ids = {article.id for article in found.articles}
     use = (doc.path, doc.key_lines.get("kb", 1), named)
     # (as validate reads it: the ID as written)
-    unknown = ticket_kb_findings([use], ids, found.broken_ids)
+    unknown = kb.ticket_kb_findings([use], ids, found.broken_ids)
     if unknown:
         said = "its file has a problem" if "cannot be used" in unknown[0].message else "not in kb/"
         return said, [str(ParseError(f.path, f.line, f.message)) for f in unknown]
@@ -247,28 +247,4 @@ def _article_problems(doc: ArticleDoc, config: Config | None) -> list[Finding]:
         line = doc.key_lines.get("categories", 1)
         unknown = kb.category_problems(doc.article, config.categories)
         out += [Finding(path, line, message) for message in unknown]
-    return out
-
-
-def ticket_kb_findings(
-    uses: Sequence[tuple[str, int, str]],
-    article_ids: set[str],
-    broken: Mapping[str, ParseError] | None = None,
-) -> list[Finding]:
-    """Tickets whose ``kb:`` names an article kb/ does not have; ``uses``: (path, line,
-    article) of each ticket that names one.  ``broken``: the first problem of each article
-    whose file is there but cannot be used, by its ID (``KnowledgeBase.broken_ids``): said
-    as its problem (it was an "unknown article", did you mean another; audit helper-438)."""
-    ids = sorted(article_ids)
-    out = []
-    for path, line, article in uses:
-        if article in article_ids:
-            continue
-        problem = (broken or {}).get(article) or (broken or {}).get(kb.normalise(article))
-        said = (
-            f"article {article} cannot be used: {problem}"
-            if problem is not None
-            else kb.unknown_article(article, ids)
-        )
-        out.append(Finding(path, line, f"kb: {said}"))
     return out

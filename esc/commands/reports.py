@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from esc.commands.kb import ticket_kb_findings
 from esc.commands.session import Output, Session
 from esc.domain import query
 from esc.domain.errors import BadInput, EscError, ParseError
+from esc.domain.kb import ticket_kb_findings
 from esc.domain.stats import Period, ReportJson
 from esc.report.choices import ReportFormat, report_format_for
 from esc.report.contents import (

@@ -12,6 +12,7 @@ from esc.commands.notify import environment_findings
 from esc.commands.session import Output, Session
 from esc.domain.config import RULES_FILE, TEAMS_FILE, Finding
 from esc.domain.errors import ParseError
+from esc.domain.kb import ticket_kb_findings
 from esc.store import git
 from esc.store.catalog import validation_items
 from esc.store.kb import load as load_kb
@@ -38,7 +39,7 @@ def validate(session: Session) -> Output:
     findings += article_findings
     if uses:
         held = load_kb(workspace.root, categories=None)  # (every one)
-        findings += kb.ticket_kb_findings(uses, held.ids(), held.broken_ids)
+        findings += ticket_kb_findings(uses, held.ids(), held.broken_ids)
     findings += _unmerged_findings(workspace.root)
     if findings:
         return Output(notes=[*map(str, findings), f"{len(findings)} problem(s)"], code=1)

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from esc.domain.choices import as_text, did_you_mean, unknown_choice
-from esc.domain.errors import BadInput, Refused
+from esc.domain.config import Finding
+from esc.domain.errors import BadInput, ParseError, Refused
 from esc.domain.model import RULE_ACTOR, Ticket, tag_problem
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp
@@ -281,3 +282,27 @@ def _tagged_by_rules(ticket: Ticket) -> set[str]:
         if line.event == "tagged" and line.note not in first:
             first[line.note] = line.by
     return {tag for tag, by in first.items() if by.startswith(RULE_ACTOR)}
+
+
+def ticket_kb_findings(
+    uses: Sequence[tuple[str, int, str]],
+    article_ids: set[str],
+    broken: Mapping[str, ParseError] | None = None,
+) -> list[Finding]:
+    """Tickets whose ``kb:`` names an article kb/ does not have; ``uses``: (path, line,
+    article) of each ticket that names one.  ``broken``: the first problem of each article
+    whose file is there but cannot be used, by its ID (``KnowledgeBase.broken_ids``): said
+    as its problem (it was an "unknown article", did you mean another; audit helper-438)."""
+    ids = sorted(article_ids)
+    out = []
+    for path, line, article in uses:
+        if article in article_ids:
+            continue
+        problem = (broken or {}).get(article) or (broken or {}).get(normalise(article))
+        said = (
+            f"article {article} cannot be used: {problem}"
+            if problem is not None
+            else unknown_article(article, ids)
+        )
+        out.append(Finding(path, line, f"kb: {said}"))
+    return out

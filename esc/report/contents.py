@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from esc.domain import stats
 from esc.domain.choices import unknown_choice
 from esc.domain.errors import BadInput, ParseError
-from esc.domain.kb import unknown_article
+from esc.domain.kb import ticket_kb_findings
 from esc.domain.timestamps import (
     RANGE_TEXT,
     format_timestamp,
@@ -206,23 +206,25 @@ def counted_report(catalog: Catalog, counted: Counted) -> stats.ReportJson:
 def _unknown_articles(
     catalog: Catalog, uses: Sequence[tuple[str, str]], known: set[str]
 ) -> list[ParseError]:
-    """Each ticket file of ``uses`` whose `kb:` names an article kb/ lacks, at that line,
-    as `esc validate` says it (an article left out of the report for a problem of its own,
-    a category rules.yaml lacks, is one kb/ has)."""
+    """Each ticket file of ``uses`` whose `kb:` names an article kb/ lacks, or one whose
+    file is there but cannot be used, at that line, as `esc validate` says it
+    (:func:`esc.domain.kb.ticket_kb_findings`: an article left out of the report for a
+    problem of its own, a category rules.yaml lacks, is one kb/ has).  (A broken file's was
+    an "unknown article", did you mean another: audit helper-477.)"""
     missing = [(path, article) for path, article in uses if article not in known]
     if not missing:
         return []
-    ids = sorted(load_kb(catalog.workspace.root, categories=None).ids())
-    out = []
+    held = load_kb(catalog.workspace.root, categories=None)
+    named = []
     for path, article in missing:
-        if article not in ids:
-            try:
-                doc = catalog.workspace.read(catalog.workspace.root / path, strict=False)
-                line = doc.key_lines.get("kb", 1)
-            except (OSError, ParseError):  # (changed since it was counted: its first line)
-                line = 1
-            out.append(ParseError(path, line, f"kb: {unknown_article(article, ids)}"))
-    return out
+        try:
+            doc = catalog.workspace.read(catalog.workspace.root / path, strict=False)
+            line = doc.key_lines.get("kb", 1)
+        except (OSError, ParseError):  # (changed since it was counted: its first line)
+            line = 1
+        named.append((path, line, article))
+    found = ticket_kb_findings(named, held.ids(), held.broken_ids)
+    return [ParseError(f.path, f.line, f.message) for f in found]
 
 
 def _check_team(teams: Collection[str], team: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -812,6 +813,26 @@ def test_reasons_beyond_the_ten_most_frequent_are_counted_not_dropped(esc: Esc) 
     assert '<td class="num" data-key="escalations.other_reasons.count"' in html
     csv = esc.ok("report", "--format", "csv", now=at("10:00"))
     assert "escalations.other_reasons.reasons,2" in csv
+
+
+def test_a_ticket_naming_an_article_whose_file_is_broken_is_said_as_validate_says_it(
+    demo: Path,
+) -> None:
+    """kb/KB-0001.md there but without `updated:`: validate says the article cannot be
+    used, and why; the report and the sweep's reports called it an unknown article, did
+    you mean another (audit helper-477)."""
+    article = demo / "kb" / "KB-0001.md"
+    article.write_text(re.sub(r"(?m)^updated:.*\n", "", article.read_text()))
+    desk = Esc(demo, now="2026-12-01T10:00:00+01:00")
+    said = [line for line in desk("validate").err.splitlines() if ": kb: article" in line]
+    assert said and all("KB-0001 cannot be used: kb/KB-0001.md:" in line for line in said)
+    report = desk("report", "--format", "json")
+    broken = [f"{b['file']}:{b['line']}: {b['message']}" for b in json.loads(report.out)["broken"]]
+    assert [b for b in broken if ": kb: " in b] == said
+    desk("sweep", "--no-notify", now="2026-12-01T10:05:00+01:00")
+    swept = json.loads((demo / "reports" / "report.json").read_text())["broken"]
+    assert [f"{b['file']}:{b['line']}: {b['message']}" for b in swept
+            if ": kb: " in b["message"] or "kb: " in b["message"]] == said  # fmt: skip
 
 
 def test_a_ticket_naming_an_article_kb_lacks_is_said_by_report_and_export(
