@@ -421,10 +421,15 @@ def esc_source(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, str],
     elif args.esc_src:
         src = Path(args.esc_src).resolve()
         label = f"esc from {src}"
-    else:
-        head = git(REPO, "rev-parse", "--short=12", "HEAD").strip()
-        dirty = git(REPO, "status", "--porcelain", "--", "esc").strip()
-        label = f"esc installed (working tree at {head}{', modified' if dirty else ''})"
+    else:  # (a source tree that is no git checkout, an sdist's: labelled so, measured all
+        # the same; it was a traceback, audit helper-478)
+        try:
+            head = git(REPO, "rev-parse", "--short=12", "HEAD").strip()
+            dirty = git(REPO, "status", "--porcelain", "--", "esc").strip()
+        except (subprocess.CalledProcessError, OSError):
+            label = "esc installed (a source tree outside git)"
+        else:
+            label = f"esc installed (working tree at {head}{', modified' if dirty else ''})"
     if src is not None:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(src), env.get("PYTHONPATH")) if p)
     compile_bytecode(src / "esc" if src is not None else REPO / "esc")
