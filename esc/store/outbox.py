@@ -447,13 +447,8 @@ def deliver(
             # waits for a target rules.yaml no longer has is dropped now, said so, not once
             # its backoff ends: a `notify:` section put back weeks later sent it, stale,
             # and check said nothing of it meanwhile: audit helper-411)
-            # (nor behind news to its target sent in this very delivery: a warning waiting
-            # for its backoff went after the breach that followed it; it is tried first, in
-            # the order things happened, and a target still down is asked once, as before:
-            # the rest are held for the next delivery; audit helper-469)
-            sending = {m.target for m in ready}
-            waiting = [m for m in outbox.all() if m.status == "pending"
-                       and (m.target in up or m.target in sending or gone(m.target))]  # fmt: skip
+            waiting = [m for m in outbox.all()
+                       if m.status == "pending" and (m.target in up or gone(m.target))]  # fmt: skip
             ready = sorted({m.key: m for m in [*ready, *waiting]}.values(),
                            key=lambda m: (m.happened or m.queued, m.queued, m.key))  # fmt: skip
         return [m for m in ready if (only is None or m.key in only) and m.key not in keep]
