@@ -505,3 +505,26 @@ def test_a_message_tried_a_million_times_waits_six_hours() -> None:
     message.attempts = 10**6 - 1
     _record(Kept(), message, "down", NOW, Delivery([], []))  # type: ignore[arg-type]
     assert message.next_try == NOW + MAX_BACKOFF
+
+
+def test_a_new_message_to_a_target_that_keeps_failing_never_undoes_the_backoff(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """e1 failed at 10:00 (next try 10:05); e2, queued at 10:01, is tried once and fails on
+    its own (next try 10:06); sweeps at 10:02-10:04 ask the target nothing.  (Pulling e1
+    along with every due message to its target made e2, held each time behind e1's
+    failure, due at every sweep: e1 was sent every minute, its backoff undone; review
+    helper-480.)"""
+    hook.fail = True
+    notify = hook_notify(hook)
+    outbox = Outbox(tmp_path)
+    outbox.queue([notification("e1")])
+    assert [m.key for m in deliver(outbox, notify, NOW).failed] == ["e1-hook"]
+    minute = dt.timedelta(minutes=1)
+    outbox.queue([notification("e2")])
+    tried = [
+        [m.key for m in deliver(outbox, notify, NOW + n * minute).failed] for n in range(1, 5)
+    ]
+    assert tried == [["e2-hook"], [], [], []]
+    kept = {m.key: m.attempts for m in outbox.all()}
+    assert kept == {"e1-hook": 1, "e2-hook": 1}
