@@ -238,13 +238,21 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
     elif lead is not None and lead.strip().casefold() == NOBODY:
         reader.add(line_of(raw, "lead"), f"team {key}: lead {shown(lead)} {_NOBODY_WHY}")
         lead = None
+    name = raw.get("name")
+    if name is not None and not isinstance(name, str):  # (`[Customer, Support]`, `true`,
+        # `1e3` were shown as Python writes them; audit helper-479)
+        reader.add(line_of(raw, "name"), f"team {key}: name must be text")
+        name = None
+    elif name is not None and (problem := name_problem(name)) is not None:
+        reader.add(line_of(raw, "name"), f"team {key}: name {shown(name)} {problem}")
+        name = None
     up = raw.get("escalates_to")
     if isinstance(up, (Mapping, list)):  # (a number is a name: a team may be called 7)
         reader.add(line_of(raw, "escalates_to"), f"team {key}: escalates_to must name a team")
         up = None
     return Team(
         key=key,
-        name=str(raw.get("name") or key),
+        name=name or key,
         level=level,
         members=members,
         lead=lead,
@@ -1031,6 +1039,10 @@ def _routing(
             reader.add(where, f"routing[{i}] must be a mapping with `when` and `team`")
             continue
         team = item["team"]
+        if not isinstance(team, str):  # (a list of teams, `[sre, engineering]`, was an
+            # internal error: unhashable; a route goes to one team; audit helper-479)
+            reader.add(line_of(item, "team"), f"routing[{i}]: team must name one team")
+            continue
         if teams and team not in teams:  # (no teams: teams.yaml is broken, its own finding)
             reader.add(
                 line_of(item, "team"), f"routing[{i}]: {unknown_choice('team', team, tuple(teams))}"

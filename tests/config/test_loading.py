@@ -1556,3 +1556,31 @@ def test_the_chats_the_readme_names_are_targets_esc_sends_to(url: str) -> None:
 
     assert "discord" in _MARKDOWN_CHATS  # (its plugin sends the text as it is)
     assert {"wxteams", "webex", "gchat"} <= _MENTION_ONLY_CHATS  # (Webex's escapes itself)
+
+
+@pytest.mark.parametrize("team", ["[desk, ops]", "{name: desk}", "!!set {desk}"])
+def test_a_route_to_anything_but_one_team_is_a_finding_not_an_internal_error(team: str) -> None:
+    """`team: [sre, engineering]` in a route crashed every command (unhashable: exit 3);
+    a route goes to one team (audit helper-479)."""
+    rules = f"routing:\n  - when: {{category: billing}}\n    team: {team}\n"
+    assert findings(rules=rules) == ["rules.yaml:3: routing[0]: team must name one team"]
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("[Customer, Support]", "name must be text"),
+        ("{en: Support}", "name must be text"),
+        ("true", "name must be text"),
+        ("1e3", "name must be text"),
+        ('"  "', "name '  ' is blank"),
+        ('"a\\tb"', "name 'a\\tb' has a tab"),
+    ],
+)
+def test_a_team_s_name_must_be_a_name(name: str, said: str) -> None:
+    """A team's `name:` was never checked: a list, a mapping, `true` or `1e3` validated and
+    `show` gave Python's writing of it (`['Customer', 'Support']`, `True`, `1000.0`)
+    (audit helper-479)."""
+    teams = SMALL_TEAMS.replace("  desk:\n", f"  desk:\n    name: {name}\n")
+    found = findings(teams=teams)
+    assert len(found) == 1 and found[0].startswith(f"teams.yaml:4: team desk: {said}"), found
