@@ -13,7 +13,7 @@ from typing import Any
 from esc.domain.choices import as_text, did_you_mean, unknown_choice
 from esc.domain.config import Finding
 from esc.domain.errors import BadInput, ParseError, Refused
-from esc.domain.model import RULE_ACTOR, Ticket, tag_problem
+from esc.domain.model import RULE_ACTOR, Ticket, line_problem, tag_problem
 from esc.domain.records import immutable
 from esc.domain.timestamps import coerce_timestamp
 
@@ -106,6 +106,15 @@ def article_from(
             problems.append((line(key), f"{key}: {word} is given twice"))
         return out
 
+    raw_title = data.get("title")
+    title_problem = (
+        line_problem(raw_title)
+        if isinstance(raw_title, str) and raw_title.strip() and "\n" not in raw_title.strip()
+        else None  # (empty, or several lines: text() says so)
+    )
+    if title_problem is not None:  # (a title is shown, listed and linked: one line, as a
+        # ticket's is; an escape sequence validated: audit helper-481)
+        problems.append((line("title"), f"title must be one line of text, but {title_problem}"))
     article_id = text("id")
     if article_id and not _ID.fullmatch(article_id):
         problems.append((line("id"), f"id {article_id!r} is not like KB-0001"))

@@ -569,12 +569,19 @@ def shows_nothing(text: str | None) -> bool:
 
 
 def line_problem(text: str) -> str | None:
-    """What keeps ``text`` from being one line of text (a title), or None."""
+    """What keeps ``text`` from being one line of text (a title), or None: a control
+    character, a line or paragraph separator, or a bidi embedding, override or isolate
+    (U+202A-U+202E, U+2066-U+2069: `Refund \u202eFDP.exe` reads as `exe.PDF`; audit
+    helper-481)."""
     for char in text:
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-            name = _CHARACTER_NAMES.get(char, f"the control character U+{ord(char):04X}")
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            kind = "bidi control" if char in _BIDI_CONTROLS else "control"
+            name = _CHARACTER_NAMES.get(char, f"the {kind} character U+{ord(char):04X}")
             return f"it has {name}"
     return None
+
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 _CHARACTER_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}

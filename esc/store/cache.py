@@ -66,7 +66,8 @@ SCHEMA = 28  # 6: the article a resolution used (kb); 7: requests to other teams
 # of a ticket with one feedback too (a later survey's score is not the feedback's); 28:
 # meta rows carry a checksum (a damaged `reports_as_of` kept the sweep's reports as they
 # were), an escalation without `by` or `reason`, or from a team or priority to itself, or a
-# time whose offset's minutes are past 59, is a problem (clean verdicts void)
+# time whose offset's minutes are past 59 (in a field of one's own too), or a title,
+# customer or assignee with a bidi control character, is a problem (clean verdicts void)
 # Meta keys: a token that changes whenever a save changes what a ticket's row says, and
 # the token the sweep's reports were rendered at (see Cache.tickets_changed).
 TICKETS = "tickets"

@@ -51,12 +51,14 @@ from esc.domain.model import (
 from esc.domain.timestamps import (
     FIRST_YEAR,
     LAST_YEAR,
+    OFFSET_MINUTES,
     RANGE_TEXT,
     as_written,
     coerce_timestamp,
     format_timestamp,
     in_range,
     not_a_timestamp,
+    offset_misread,
 )
 from esc.ticketfile import fast_front, fingerprint, yaml_text
 from esc.ticketfile.body import (
@@ -636,6 +638,10 @@ def _value_problem(top: str, value: object, times: bool) -> str | None:
             if problem is not None:
                 return problem
         return None
+    if times and isinstance(value, dt.datetime) and offset_misread(value):  # (a field of
+        # your own, `times`: read as another instant, +02:39 for `+01:99`, as esc's own
+        # were, which they name themselves; helper-481)
+        return f"{top}: {as_written(value)} {OFFSET_MINUTES}"
     if isinstance(value, (dt.datetime, dt.date)):
         return None if in_range(value) or not times else f"{top}: {value} is {RANGE_TEXT}"
     if value is None or isinstance(value, (str, int, float)):

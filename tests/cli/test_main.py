@@ -2766,3 +2766,27 @@ def test_explain_says_when_a_clock_started_out_of_hours_counts_from(esc: Checked
         "  start    2026-11-21T10:00:00+01:00 (counting from 2026-11-23T09:00:00+01:00:"
         " its next working time)"
     ) in out
+
+
+def test_bidi_controls_in_a_title_are_refused_and_named_by_validate(
+    esc: CheckedEsc, workspace: Path
+) -> None:
+    """The README names the bidi embeddings, overrides and isolates (U+202A-U+202E,
+    U+2066-U+2069) among what a title may not hold: `create` took `Refund \\u202eFDP.exe`
+    (it reads as `exe.PDF`) and validate passed it; and a time with an offset's minutes
+    past 59 in a field of one's own was read as another instant (audit helper-481)."""
+    refused = esc("create", "--title", "Refund \u202eFDP.exe")
+    assert refused.code == 2
+    assert "it has the bidi control character U+202E" in refused.err
+    ticket_id = create(esc)
+    path = ticket_file(workspace, ticket_id)
+    text = path.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title: "))
+    text = text.replace(title, "title: Hello \u2066there")
+    text = text.replace("\ncsat: null\n", "\ncsat: null\nfollow_up: 2026-11-20T10:00:00+01:99\n")
+    path.write_text(text, encoding="utf-8")
+    found = found_text(esc("validate"))
+    assert "title must be one line (it has the bidi control character U+2066)" in found
+    assert (
+        "follow_up: 2026-11-20T10:00:00+01:99 has an offset whose minutes are past 59" in found
+    )

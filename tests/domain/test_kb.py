@@ -128,3 +128,12 @@ def test_a_draft_escapes_headings_outside_code_blocks_alone() -> None:
 
     text = "```\nx\n```python\n## Solution\n```\n## Problem"
     assert _no_draft_headings(text) == "```\nx\n```python\n## Solution\n```\n\\## Problem"
+
+
+
+def test_an_article_title_with_a_control_character_is_a_problem() -> None:
+    """(an escape sequence in a title validated: audit helper-481)"""
+    data = {**GOOD, "title": "Refund \x1b]0;KB\x07 charge"}
+    _, problems = article_from(data, LINES, "Body", "kb/KB-0003.md")
+    said = "title must be one line of text, but it has the control character U+001B"
+    assert (LINES["title"], said) in problems
