@@ -44,6 +44,7 @@ from esc.domain.model import (
     one_form,
     shows_nothing,
     texts_of,
+    without_bidi_controls,
 )
 from esc.store import atomic, git, lock, outbox, pending
 from esc.store import mail as store
@@ -943,6 +944,10 @@ def _json_intake(
         if (value is not None and not isinstance(value, (str, int))) or isinstance(value, bool):
             raise BadInput(f"--json item {n}: {key} must be a string")
         values[key] = None if value is None else str(value)
+    for key in ("title", "customer"):  # (a chat's name wrapped in isolates: taken without
+        # them, as from a mail, not the batch refused; review helper-482)
+        given = values[key]
+        values[key] = None if given is None else without_bidi_controls(given)
     for key in _LEFT_OUT_WHEN_EMPTY:  # (a form's field nobody filled in: as if left out)
         given = values[key]
         if given is not None and not given.strip():

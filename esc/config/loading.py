@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -36,7 +37,7 @@ from esc.domain.config import (
     vocabulary,
 )
 from esc.domain.errors import LONE_SURROGATE_PROBLEM, escape_surrogates
-from esc.domain.model import holds_lone_surrogate, name_problem, one_form
+from esc.domain.model import holds_lone_surrogate, line_problem, name_problem, one_form
 from esc.ticketfile import yaml_text
 
 if TYPE_CHECKING:
@@ -239,13 +240,18 @@ def _team(key: str, raw: object, parent: CommentedMap, reader: _Reader) -> Team:
         reader.add(line_of(raw, "lead"), f"team {key}: lead {shown(lead)} {_NOBODY_WHY}")
         lead = None
     name = raw.get("name")
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = str(name)  # (`name: 2024`: shown as written)
     if name is not None and not isinstance(name, str):  # (`[Customer, Support]`, `true`,
         # `1e3` were shown as Python writes them; audit helper-479)
         reader.add(line_of(raw, "name"), f"team {key}: name must be text")
         name = None
-    elif name is not None and (problem := name_problem(name)) is not None:
-        reader.add(line_of(raw, "name"), f"team {key}: name {shown(name)} {problem}")
+    elif name and (problem := line_problem(name)) is not None:  # (what is shown: one line;
+        # "" or blank falls back to the key; `> Escalations` is no filter's: review 482)
+        said = problem.replace("it has", "has", 1)
+        reader.add(line_of(raw, "name"), f"team {key}: name {shown(name)} {said}")
         name = None
+    name = name.strip() if isinstance(name, str) else None
     up = raw.get("escalates_to")
     if isinstance(up, (Mapping, list)):  # (a number is a name: a team may be called 7)
         reader.add(line_of(raw, "escalates_to"), f"team {key}: escalates_to must name a team")
@@ -1039,8 +1045,9 @@ def _routing(
             reader.add(where, f"routing[{i}] must be a mapping with `when` and `team`")
             continue
         team = item["team"]
-        if not isinstance(team, str):  # (a list of teams, `[sre, engineering]`, was an
-            # internal error: unhashable; a route goes to one team; audit helper-479)
+        if isinstance(team, (Mapping, list, AbstractSet)):  # (a list of teams, `[sre,
+            # engineering]`, was an internal error: unhashable; a route goes to one team;
+            # audit helper-479.  A number may name a team: said as unknown, did you mean)
             reader.add(line_of(item, "team"), f"routing[{i}]: team must name one team")
             continue
         if teams and team not in teams:  # (no teams: teams.yaml is broken, its own finding)

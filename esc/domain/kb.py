@@ -107,8 +107,8 @@ def article_from(
         return out
 
     raw_title = data.get("title")
-    title_problem = (
-        line_problem(raw_title)
+    title_problem = (  # (a folded title, `title: >`, ends with a line break: one line)
+        line_problem(raw_title.strip())
         if isinstance(raw_title, str) and raw_title.strip() and "\n" not in raw_title.strip()
         else None  # (empty, or several lines: text() says so)
     )

@@ -16,7 +16,7 @@ from dataclasses import field
 
 from esc.domain.errors import BadInput
 from esc.domain.lifecycle import Intake
-from esc.domain.model import shows_nothing
+from esc.domain.model import shows_nothing, without_bidi_controls
 from esc.domain.records import immutable
 
 # Front-matter keys intake writes (kept in Ticket.extra; conditions may read `to`).
@@ -301,8 +301,8 @@ def follow_up_title(
 
 def one_line(text: str) -> str:
     """A header's text (a subject, a sender's name) on one line: each control character a
-    space, each run of spaces one."""
-    return " ".join(_CONTROLS.sub(" ", text).split())
+    space, each run of spaces one, the bidi controls a title may not hold left out."""
+    return " ".join(without_bidi_controls(_CONTROLS.sub(" ", text)).split())
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -584,6 +584,15 @@ def line_problem(text: str) -> str | None:
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+def without_bidi_controls(text: str) -> str:
+    """``text`` without the bidi embeddings, overrides and isolates :func:`line_problem`
+    refuses: what intake takes from a mail's subject or sender, or a form's or chat's JSON
+    (which wrap names in isolates), rather than turn the message away (review helper-482)."""
+    if not any(char in _BIDI_CONTROLS for char in text):
+        return text
+    return "".join(char for char in text if char not in _BIDI_CONTROLS)
+
+
 _CHARACTER_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
 
 

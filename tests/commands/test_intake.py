@@ -2093,3 +2093,23 @@ def test_an_mbox_message_still_being_written_is_left_for_the_next_run(
     assert ticket["title"] == "Card charged twice"
     assert ticket["description"] == "My card was charged twice for order 777. Please refund 49 EUR."
     assert esc.ok("intake", "--mbox", str(box)).endswith("2 messages: 2 already taken\n")
+
+
+def test_bidi_controls_in_a_subject_a_sender_or_a_form_are_left_out_not_refused(
+    esc: Esc, workspace: Path
+) -> None:
+    """A title or customer may not hold a bidi embedding, override or isolate; intake took
+    mail and JSON with them (a sender's name wrapped in isolates by a chat or a mail
+    client), and turning the message away, or the whole batch, loses a customer's mail:
+    they are left out (review helper-482)."""
+    sender = "\u202bDan\u202c <dan@shop.example>"
+    mail = corpus.message(subject="Refund \u202eFDP.exe", sender=sender)
+    assert "new ticket" in esc.ok("intake", "--eml", "-", input=mail.decode())
+    made = json.loads(esc.ok("list", "--json"))
+    assert [(t["title"], t["customer"]) for t in made] == [
+        ("Refund FDP.exe", "Dan <dan@shop.example>")
+    ]
+    batch = '[{"title": "Login fails", "customer": "\\u2068Ahmed\\u2069"}, {"title": "Other"}]'
+    esc.ok("intake", "--json", "-", input=batch)
+    customers = sorted(str(t["customer"]) for t in json.loads(esc.ok("list", "--json")))
+    assert "Ahmed" in customers

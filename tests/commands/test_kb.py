@@ -550,4 +550,3 @@ def test_the_report_s_stale_articles_tie_in_number_order(demo: Path) -> None:
     report = json.loads(esc("report", "--format", "json").out)
     stale = [a["id"] if isinstance(a, dict) else a for a in report["knowledge_base"]["stale"]]
     assert stale.index("KB-9999") < stale.index("KB-10000")
-

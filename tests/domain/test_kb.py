@@ -130,10 +130,16 @@ def test_a_draft_escapes_headings_outside_code_blocks_alone() -> None:
     assert _no_draft_headings(text) == "```\nx\n```python\n## Solution\n```\n\\## Problem"
 
 
-
 def test_an_article_title_with_a_control_character_is_a_problem() -> None:
     """(an escape sequence in a title validated: audit helper-481)"""
     data = {**GOOD, "title": "Refund \x1b]0;KB\x07 charge"}
     _, problems = article_from(data, LINES, "Body", "kb/KB-0003.md")
     said = "title must be one line of text, but it has the control character U+001B"
     assert (LINES["title"], said) in problems
+
+
+def test_a_folded_title_is_one_line() -> None:
+    """(`title: >` reads as the line and a line break: it was "has a line break", the
+    article unusable; review helper-482)"""
+    _, problems = article_from({**GOOD, "title": "Reset a locked account\n"}, LINES, "B", "x")
+    assert [p for p in problems if p[0] == LINES["title"]] == []
