@@ -455,3 +455,18 @@ def test_explain_names_the_calendar_s_zone_when_its_intervals_read_otherwise(
     out = esc.ok("explain", ticket, now="2026-12-08T01:00:00+01:00")
     assert "  counted  3h in 1 working interval(s) (in UTC, the calendar's time):" in out
     assert "Mon 2026-12-07 21:00 → Tue 2026-12-08 00:00  (3h)" in out
+
+
+def test_upcoming_says_what_a_ticket_that_does_not_fit_the_configuration_is(
+    esc: Esc, workspace: Path
+) -> None:
+    """A ticket whose team and priority the configuration lacks: `list` and `check` name it
+    (exit 1); `upcoming` listed it or not, exit 0, in silence (review helper-482)."""
+    ticket = esc.ok("create", "--title", "x", "--category", "billing",
+                    now="2026-11-20T09:00:00+01:00").strip()  # fmt: skip
+    path = workspace / "tickets" / f"{ticket}.md"
+    text = path.read_text().replace("team: support", "team: suport")
+    path.write_text(text.replace("priority: normal", "priority: hig"))
+    result = esc("upcoming", "--within", "30d", now="2026-11-20T10:00:00+01:00")
+    assert result.code == 1
+    assert f"tickets/{ticket}.md:7: unknown team 'suport'" in result.err
