@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Literal
 
 from esc.domain.errors import BadInput
 
@@ -96,15 +97,14 @@ def _iso(text: str, what: str) -> dt.datetime:
             f"{what} {text!r} has an offset with seconds; give it in hours and minutes"
             " (+01:00)"
         )
-    if offset is not None:
-        tail = _OFFSET_TAIL.search(value)
-        if tail is not None and tail[2]:  # (`+01:00:60`, read as +01:01: no offset of
-            raise BadInput(  # seconds, whatever they add up to; review helper-473)
-                f"{what} {text!r} has an offset with seconds; give it in hours and minutes"
-                " (+01:00)"
-            )
-        if tail is not None and int(tail[1]) > 59:
-            raise BadInput(f"{what} {text!r} {OFFSET_MINUTES}")
+    fault = None if offset is None else _offset_fault(value)
+    if fault == "seconds":  # (`+01:00:60`, read as +01:01: no offset of seconds, whatever
+        raise BadInput(  # they add up to; review helper-473)
+            f"{what} {text!r} has an offset with seconds; give it in hours and minutes"
+            " (+01:00)"
+        )
+    if fault == "minutes":
+        raise BadInput(f"{what} {text!r} {OFFSET_MINUTES}")
     return parsed
 
 
@@ -114,11 +114,15 @@ OFFSET_MINUTES = "has an offset whose minutes are past 59 (+HH:MM, MM from 00 to
 _OFFSET_TAIL = re.compile(r"[+-]\d\d?:?(\d\d)(:?\d\d(?:[.,]\d+)?)?\Z", re.ASCII)
 
 
-def _minutes_past_59(text: str) -> bool:
-    """Whether the UTC offset that ends ``text`` (an ISO-8601 time) has minutes of 60 or
-    more."""
+def _offset_fault(text: str) -> Literal["seconds", "minutes"] | None:
+    """What is wrong with the UTC offset that ends ``text`` (an ISO-8601 time), if it reads
+    as another offset than written: seconds in it, or minutes past 59."""
     found = _OFFSET_TAIL.search(text)
-    return found is not None and (int(found[1]) > 59 or bool(found[2]))
+    if found is None:
+        return None
+    if found[2]:
+        return "seconds"
+    return "minutes" if int(found[1]) > 59 else None
 
 
 def offset_misread(moment: dt.datetime) -> bool:
@@ -128,7 +132,7 @@ def offset_misread(moment: dt.datetime) -> bool:
     if type(tz) is not dt.timezone:
         return False
     name = tz.tzname(None)
-    return name[:3] != "UTC" and _minutes_past_59(name)
+    return name[:3] != "UTC" and _offset_fault(name) is not None
 
 
 def plain_reason(exc: Exception) -> str:

@@ -214,13 +214,9 @@ def history(root: Path) -> Iterator[tuple[str, Config]]:
         commits = log.split()
         if not commits:
             return
-        wanted = "".join(f"{c}:./{name}\n" for c in commits for name in _NAMES)
-        batch = git.run(root, "cat-file", "--batch", input=wanted.encode())
+        texts = git.blob_texts(root, [f"{c}:./{name}" for c in commits for name in _NAMES])
     except EscError:  # (no git, no repository, no commit: nothing to look in)
         return
-    if batch.returncode != 0:
-        return
-    texts = _batch_objects(batch.stdout, 2 * len(commits))
     seen: set[tuple[bytes, bytes]] = set()
     for n in range(len(commits)):
         teams, rules = texts[2 * n], texts[2 * n + 1]
@@ -235,26 +231,6 @@ def history(root: Path) -> Iterator[tuple[str, Config]]:
             continue
         if config is not None:
             yield sweep_version(config), config
-
-
-def _batch_objects(data: bytes, count: int) -> list[bytes | None]:
-    """The ``count`` objects ``git cat-file --batch`` printed, in order (None for one it
-    reports missing or ambiguous, and for any after output it cannot read)."""
-    found: list[bytes | None] = []
-    at = 0
-    while len(found) < count:
-        end = data.find(b"\n", at)
-        if end < 0:
-            break
-        header = data[at:end].split()
-        if len(header) == 3 and header[2].isdigit():
-            size = int(header[2])
-            found.append(data[end + 1 : end + 1 + size] if header[1] == b"blob" else None)
-            at = end + 1 + size + 1  # (each object ends with a newline)
-        else:  # (`NAME missing`, `NAME ambiguous`)
-            found.append(None)
-            at = end + 1
-    return found + [None] * (count - len(found))
 
 
 def plan_here(root: Path, config: Config, ticket: Ticket, now: dt.datetime) -> TicketPlan:

@@ -1549,22 +1549,36 @@ def files_at(root: Path, commit: str, paths: Sequence[str]) -> dict[str, bytes]:
             blobs.append((raw.decode("utf-8", "surrogateescape"), parts[2].decode()))
     if not blobs:
         return {}
-    request = "".join(f"{sha}\n" for _, sha in blobs).encode()
-    batch = run(root, "cat-file", "--batch", input=request)
+    found: dict[str, bytes] = {}
+    for (name, _), data in zip(blobs, blob_texts(root, [sha for _, sha in blobs]), strict=True):
+        if data is None:  # (a partial or damaged clone's object: it was an internal error,
+            raise GitError(f"git cat-file: {name}: object missing")  # review helper-476)
+        found[name] = data
+    return found
+
+
+def blob_texts(root: Path, names: Sequence[str]) -> list[bytes | None]:
+    """The content of each blob ``names`` names (an id, or ``REV:./PATH``), read with one
+    ``git cat-file --batch``: None for one missing, ambiguous or no blob.  GitError if git
+    fails."""
+    batch = run(root, "cat-file", "--batch", input="".join(f"{n}\n" for n in names).encode())
     if batch.returncode != 0:
         raise GitError(f"git cat-file failed: {_last_line(batch)}")
-    found: dict[str, bytes] = {}
     data, at = batch.stdout, 0
-    for name, _ in blobs:
-        header_end = data.find(b"\n", at)
-        header = data[at:header_end].split() if header_end >= 0 else []
-        if len(header) != 3 or not header[2].isdigit():  # (`SHA missing`: a partial or
-            # damaged clone's object, review helper-476; it was an internal error)
-            raise GitError(f"git cat-file: {name}: object missing")
-        size = int(header[2])
-        found[name] = data[header_end + 1 : header_end + 1 + size]
-        at = header_end + 1 + size + 1  # (each object ends with a newline)
-    return found
+    found: list[bytes | None] = []
+    while len(found) < len(names):
+        end = data.find(b"\n", at)
+        if end < 0:
+            break
+        header = data[at:end].split()
+        if len(header) == 3 and header[2].isdigit():
+            size = int(header[2])
+            found.append(data[end + 1 : end + 1 + size] if header[1] == b"blob" else None)
+            at = end + 1 + size + 1  # (each object ends with a newline)
+        else:  # (`NAME missing`, `NAME ambiguous`)
+            found.append(None)
+            at = end + 1
+    return found + [None] * (len(names) - len(found))
 
 
 def paths_changed_since(root: Path, commit: str, folder: str) -> list[str]:
