@@ -837,7 +837,7 @@ def _as_last_swept(catalog: Catalog, record: Record, doc: TicketDoc, now: dt.dat
     its cache entry is made as that sweep made it (:func:`_finish`), and it is not planned
     (a sweep without the cache, in a fresh clone or after .esc-cache was removed, planned
     every ticket again: ~60% of a worker's time a ticket)."""
-    if not fingerprint.proven(doc):
+    if not doc.proven:
         return False
     ticket = doc.ticket
     if catalog.notify_held and _people_untold(ticket, now):

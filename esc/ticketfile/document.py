@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, cast
 
 from esc.domain.choices import as_text, did_you_mean, shown, unknown_choice
@@ -92,6 +93,13 @@ class TicketDoc:
     item_lines: dict[str, list[int]] = field(default_factory=dict)
     # the front-matter as fast_front read it (None: it did not, or it was not kept)
     front_read: fast_front.Front | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def proven(self) -> bool:
+        """Whether the text is as a sweep of this esc wrote and stamped it
+        (:func:`esc.ticketfile.fingerprint.proven`; the stamp covers all but the ``checked``
+        time and the ID)."""
+        return fingerprint.proven(self)
 
     @property
     def front(self) -> str:
@@ -196,11 +204,23 @@ def _doc(
     _check_values(data, key_lines, problems, quick is not None, text)
     if _SURROGATE_ESCAPE.search(text, front_start, front_end):
         check_surrogates(data, key_lines, problems)
-    if body_parts is not None:
-        return TicketDoc(
-            path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
-            item_lines, quick,
-        )  # fmt: skip
+    doc = TicketDoc(
+        path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
+        item_lines, quick,
+    )  # fmt: skip
+    # (the body's own checks, for a body not known to hold no problem: neither a sweep's
+    # edit of a body read already nor a text a sweep wrote, as its stamp says: a sweep
+    # never writes a body with a problem, and the stamp covers the whole body)
+    if body_parts is None and not doc.proven:
+        problems += _body_problems(text, body_start, ticket)
+    return doc
+
+
+def _body_problems(text: str, body_start: int, ticket: Ticket) -> list[tuple[int, str]]:
+    """(line, problem) for each time in the body outside the years esc reads, and each
+    conversation entry head or activity line esc cannot read."""
+    body = text[body_start:]
+    problems: list[tuple[int, str]] = []
     body_line = text.count("\n", 0, body_start) + 1
     moments = [e.at for e in ticket.entries]
     if _year_out_of_range(body):  # (else the activity log stays unparsed: it is lazy)
@@ -212,10 +232,7 @@ def _doc(
             problems.append((where, f"{format_timestamp(at)} is {RANGE_TEXT}"))
     for offset, problem in unreadable_lines(body):  # (an entry or log line esc would skip)
         problems.append((text.count("\n", 0, body_start + offset) + 1, problem))
-    return TicketDoc(
-        path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
-        item_lines, quick,
-    )
+    return problems
 
 
 # A conversation heading or an activity line that starts with a time whose year is outside

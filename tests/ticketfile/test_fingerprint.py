@@ -61,6 +61,25 @@ def test_any_edit_but_checked_and_the_id_makes_the_stamp_stale(old: str, new: st
     assert not fingerprint.proven(parse(stamped.replace(old, new, 1)))
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- 2026-11-20 11:00 · bob · note",  # a log line whose time does not read
+        "- 0999-11-20T11:00:00+01:00 · bob · note",  # a year esc does not read
+    ],
+)
+def test_a_line_added_by_hand_to_a_stamped_body_is_a_problem(line: str) -> None:
+    """A stamped text's body is not checked again (a sweep wrote it, and the stamp covers
+    it all): any edit to it makes the stamp stale, and the body is checked as any is."""
+    fields = "team: billing\ncreated: 2026-11-20T09:00:00+01:00\n"
+    whole = TICKET.replace("updated:", fields + "updated:")
+    stamped = fingerprint.stamped(parse(whole)).text
+    assert parse(stamped).proven and parse(stamped).problems == []
+    edited = parse(stamped + line + "\n")
+    assert not edited.proven
+    assert [n for n, _ in edited.problems] == [len(stamped.splitlines()) + 1]
+
+
 def test_checked_and_the_id_are_left_out_of_the_hash() -> None:
     """Sweeps at other times, and the same story in another clone (another ID), write the
     same line: the plan takes `checked` as written, stamp or not, and no ID changes it."""
