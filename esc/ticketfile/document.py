@@ -201,16 +201,20 @@ def _doc(
         item_lines.get("requests", []),
         body_parts,
     )
-    _check_values(data, key_lines, problems, quick is not None, text)
-    if _SURROGATE_ESCAPE.search(text, front_start, front_end):
-        check_surrogates(data, key_lines, problems)
     doc = TicketDoc(
         path, text, front_start, front_end, body_start, data, key_lines, ticket, problems,
         item_lines, quick,
     )  # fmt: skip
-    # (the body's own checks, for a body not known to hold no problem: neither a sweep's
-    # edit of a body read already nor a text a sweep wrote, as its stamp says: a sweep
-    # never writes a body with a problem, and the stamp covers the whole body)
+    # A text a sweep wrote, as its stamp says, validated as it was written (a sweep never
+    # writes one that does not): of its values only the ``sla:`` block's ``checked`` time,
+    # which the stamp leaves out, is checked again; its body not at all, nor the body of a
+    # sweep's edit of one read already (``body_parts``).
+    if doc.proven:
+        _check_checked(data, key_lines, problems, text)
+    else:
+        _check_values(data, key_lines, problems, quick is not None, text)
+    if _SURROGATE_ESCAPE.search(text, front_start, front_end):
+        check_surrogates(data, key_lines, problems)
     if body_parts is None and not doc.proven:
         problems += _body_problems(text, body_start, ticket)
     return doc
@@ -676,17 +680,37 @@ LAST_DUE_YEAR = LAST_YEAR + 11
 CLOCK_KEYS = ("due", "state")
 
 
+def _check_checked(
+    data: Mapping[str, Any],
+    key_lines: Mapping[str, int],
+    problems: list[tuple[int, str]],
+    text: str,
+) -> None:
+    """:func:`_check_values` of the ``sla:`` block's ``checked`` time alone."""
+    block = data.get("sla")
+    problem = _checked_problem(block.get("checked")) if isinstance(block, dict) else None
+    if problem is not None:
+        line = key_lines.get("sla", 1)
+        problems.append((line_in_block(text, line, "checked") or line, problem))
+
+
+def _checked_problem(checked: object) -> str | None:
+    """What is wrong with the ``sla:`` block's ``checked`` value, if anything."""
+    if checked is not None and coerce_timestamp(checked) is None:
+        return f"sla: checked {as_written(checked)} {not_a_timestamp(checked)}"
+    moment = coerce_timestamp(checked)  # (written quoted too: read as a time all the same)
+    if moment is not None and not in_range(moment):  # (a sweep's now)
+        return f"sla: checked {checked!s} is {RANGE_TEXT}"
+    return None
+
+
 def _sla_problem(value: object) -> tuple[str | None, str | None]:
     """What is wrong in an ``sla`` block, and the key inside it at fault (None: the block)."""
     if not isinstance(value, dict):
         return None, "sla must be a mapping (esc sweep writes it: delete it and sweep again)"
-    checked = value.get("checked")
-    if checked is not None and coerce_timestamp(checked) is None:
-        why = not_a_timestamp(checked)
-        return "checked", f"sla: checked {as_written(checked)} {why}"
-    moment = coerce_timestamp(checked)  # (written quoted too: read as a time all the same)
-    if moment is not None and not in_range(moment):  # (a sweep's now)
-        return "checked", f"sla: checked {checked!s} is {RANGE_TEXT}"
+    checked_problem = _checked_problem(value.get("checked"))
+    if checked_problem is not None:
+        return "checked", checked_problem
     policy = value.get("policy")
     if policy is not None and not isinstance(policy, str):
         return "policy", f"sla: policy must be the name of a policy, not {shown(policy)}"

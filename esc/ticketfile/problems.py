@@ -60,7 +60,13 @@ def require_valid(doc: TicketDoc, config: Config | None) -> TicketDoc:
     first problem.  Commands read only tickets that validate on their own, and write only
     tickets that validate against the configuration: what esc would compute from, or
     write into, a file it does not understand could be wrong or lose what a user wrote."""
-    found = [f for f in check_ticket(doc, config) if f.blocking]  # (not: one esc mends)
+    if config is None and doc.proven:  # (a text a sweep wrote, as its stamp says: it
+        # validated as it was written; but its ID, which the stamp leaves out, and the file
+        # name it must match are checked again)
+        found = [Finding(doc.path, line, message) for line, message in doc.problems]
+        found += _id_findings(doc)
+    else:
+        found = [f for f in check_ticket(doc, config) if f.blocking]  # (not: one esc mends)
     if found:
         first = found[0]
         more = f" (and {len(found) - 1} more; run `esc validate`)" if len(found) > 1 else ""
@@ -113,9 +119,7 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
         # a command refuses it)
         add("id", "the front-matter is one flow mapping, {key: value, …}: esc reads it, but no"
             " command can edit it; write each key on a line of its own", 2, blocking=False)
-    stem = doc.path.rsplit("/", 1)[-1].removesuffix(".md")
-    if ticket.id and ticket.id != stem:
-        add("id", f"id {ticket.id} does not match the file name {stem}.md")
+    out += _id_findings(doc)
     if ticket.status and ticket.status not in STATUSES:
         hint = _hint(ticket.status, STATUSES)
         add("status", f"unknown status {ticket.status!r}{hint}; one of {', '.join(STATUSES)}")
@@ -190,6 +194,16 @@ def check_ticket(doc: TicketDoc, config: Config | None) -> list[Finding]:
     if config is not None:
         _against_config(doc, config, add)
     return sorted(out, key=lambda f: f.line)  # (in the file's order, as one reads it)
+
+
+def _id_findings(doc: TicketDoc) -> list[Finding]:
+    """The ticket's ID, if it does not match its file's name."""
+    ticket_id = doc.ticket.id
+    stem = doc.path.rsplit("/", 1)[-1].removesuffix(".md")
+    if not ticket_id or ticket_id == stem:
+        return []
+    said = f"id {ticket_id} does not match the file name {stem}.md"
+    return [Finding(doc.path, doc.key_lines.get("id", 1), said)]
 
 
 def _against_config(doc: TicketDoc, config: Config, add: Callable[..., None]) -> None:

@@ -4,6 +4,7 @@ import pytest
 
 from esc.domain.errors import ParseError
 from esc.domain.model import Change
+from esc.store import workspace
 from esc.ticketfile import document, fast_front, fingerprint, yaml_text
 
 TICKET = """\
@@ -78,6 +79,24 @@ def test_a_line_added_by_hand_to_a_stamped_body_is_a_problem(line: str) -> None:
     edited = parse(stamped + line + "\n")
     assert not edited.proven
     assert [n for n, _ in edited.problems] == [len(stamped.splitlines()) + 1]
+
+
+def test_what_the_stamp_leaves_out_of_a_stamped_text_is_still_checked() -> None:
+    """The ID, the file name it must match and the block's ``checked`` time: edited by
+    hand, the stamp still matches, and the problem is said at its line."""
+    fields = "team: billing\ncreated: 2026-11-20T09:00:00+01:00\n"
+    stamped = fingerprint.stamped(parse(TICKET.replace("updated:", fields + "updated:"))).text
+    odd = stamped.replace("checked: 2026-11-20T10:00:00+01:00", "checked: soon")
+    doc = parse(odd)
+    assert doc.proven
+    assert [n for n, _ in doc.problems] == [odd.splitlines().index("  checked: soon") + 1]
+    with pytest.raises(ParseError, match="checked"):
+        workspace.parse_ticket(odd.encode(), "tickets/T-4k8q2m7x.md")
+    renamed = stamped.replace("id: T-4k8q2m7x", "id: T-zzzzzzzz")
+    assert parse(renamed).proven
+    with pytest.raises(ParseError, match="does not match the file name") as raised:
+        workspace.parse_ticket(renamed.encode(), "tickets/T-4k8q2m7x.md")
+    assert raised.value.line == 2
 
 
 def test_checked_and_the_id_are_left_out_of_the_hash() -> None:
