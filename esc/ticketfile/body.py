@@ -559,9 +559,14 @@ class ActivityText(LazyActivity):
         if self._items is not None:
             return tuple(a for a in self._items if a.field == name)
         marker = f"{SEP}{name}: "  # every line that is a change of ``name`` holds this
-        if marker not in self._text:
-            return ()
-        lines = [line for line in self._text.split("\n") if marker in line]
+        text = self._text
+        found = text.find(marker)
+        lines = []  # (each line holding it, found with str.find: most lines do not)
+        while found >= 0:
+            end = text.find("\n", found)
+            end = len(text) if end < 0 else end
+            lines.append(text[text.rfind("\n", 0, found) + 1 : end])
+            found = text.find(marker, end)
         return tuple(
             a for a in map(parse_activity_line, lines) if a is not None and a.field == name
         )
