@@ -72,24 +72,31 @@ _CHECKED = re.compile(
 _ID = re.compile(r"^id:[ \t]*", re.MULTILINE)
 
 
-def _hash(doc: _Doc, text: str, end: int) -> str:
-    """The hash of ``doc``'s ``text`` (its front-matter ending at ``end``), without a stamp:
+def _hash(doc: _Doc, text: str, end: int, gap: tuple[int, int] = (0, 0)) -> str:
+    """The hash of ``doc``'s ``text`` (its front-matter ending at ``end``), without a stamp
+    (``gap``: the range of ``text`` after ``end`` its stamp's line takes, if it has one):
     the first 64 bits of the SHA-256 (the fastest of hashlib's here) of the text without
     its ``checked:`` line and the ID on its ``id:`` line, after esc's version.  (No plan
-    reads the ID; a ``checked`` moved by hand is found by the block it no longer fits.)"""
+    reads the ID; a ``checked`` moved by hand is found by the block it no longer fits.)
+    The parts between are hashed one after another, never joined into a copy."""
     start = doc.front_start
+    cuts = [gap] if gap[1] > gap[0] else []
     at = start if text.startswith("sla:", start) else text.find("\nsla:", start - 1, end) + 1
     found = _CHECKED.match(text, at, end) if at > 0 else None
     if found is not None:
-        text = text[: found.start("line")] + text[found.end("line") :]
-        end -= found.end("line") - found.start("line")
+        cuts.append(found.span("line"))
     ticket_id = doc.data.get("id")
     if isinstance(ticket_id, str) and ticket_id:
-        line = _ID.search(text, start, end)
+        line = _ID.search(text, start, end)  # (no `checked:` line is an `id:` line)
         if line is not None and text.startswith(ticket_id, line.end()):
-            text = text[: line.end()] + text[line.end() + len(ticket_id) :]
-    data = text.encode("utf-8", "surrogatepass")
-    return hashlib.sha256(_SALT + data).hexdigest()[:_DIGITS]
+            cuts.append((line.end(), line.end() + len(ticket_id)))
+    digest = hashlib.sha256(_SALT)
+    kept = 0
+    for cut, resume in sorted(cuts):
+        digest.update(text[kept:cut].encode("utf-8", "surrogatepass"))
+        kept = resume
+    digest.update(text[kept:].encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:_DIGITS]
 
 
 def proven(doc: _Doc) -> bool:
@@ -101,8 +108,7 @@ def proven(doc: _Doc) -> bool:
     line = split_off(text[doc.front_start : end])[1]
     if not line:
         return False
-    end -= len(line)
-    return _hash(doc, text[:end] + text[end + len(line) :], end) == line[len(MARK) :].rstrip()
+    return _hash(doc, text, end - len(line), (end - len(line), end)) == line[len(MARK) :].rstrip()
 
 
 def stamped(doc: Doc, stamp: bool = True) -> Doc:
