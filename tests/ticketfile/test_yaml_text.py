@@ -476,3 +476,14 @@ def test_a_json_surrogate_pair_is_the_character_it_stands_for() -> None:
     helper-404); a lone half is still one."""
     text = 'title: "Checkout \\ud83d\\ude00"\ntags: ["\\ud83d\\ude00", x]\nbad: "\\ud800"\n'
     assert yaml_text.load(text) == {"title": "Checkout 😀", "tags": ["😀", "x"], "bad": "\ud800"}
+
+
+def test_the_characters_yaml_refuses_are_all_those_outside_what_it_allows() -> None:
+    """YAML 1.2's printable characters are tab, line feed, carriage return, x20-x7E, NEL,
+    xA0-xD7FF, xE000-xFFFD and x10000-x10FFFF: every other character is refused."""
+    allowed = [(0x09, 0x0A), (0x0D, 0x0D), (0x20, 0x7E), (0x85, 0x85), (0xA0, 0xD7FF),
+               (0xE000, 0xFFFD), (0x10000, 0x10FFFF)]  # fmt: skip
+    refused = set(range(0x10000)).difference(*(range(lo, hi + 1) for lo, hi in allowed))
+    everything = "".join(map(chr, range(0x110000)))
+    found = {ord(m[0]) for m in yaml_text._UNACCEPTABLE.finditer(everything)}
+    assert found == refused
