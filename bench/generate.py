@@ -83,8 +83,9 @@ try:  # the sweep's fingerprint of what it wrote (none before it existed)
 except ImportError:
     fingerprint = None  # type: ignore[assignment]
 
-GENERATOR_VERSION = 6  # 2: each ticket swept by the cron tick after its last change; 3-6: its
-# fingerprint stamped as that sweep stamps it (esc.ticketfile.fingerprint)
+GENERATOR_VERSION = 7  # 2: each ticket swept by the cron tick after its last change; 3-7: its
+# fingerprint stamped as that sweep stamps it (esc.ticketfile.fingerprint; 7: a ticket the
+# rules acted on until none would is stamped, as one they left alone: TicketPlan.at_rest)
 SHAPES = ("realistic", "open")
 MARKER = ".bench-workspace.json"
 NOW = dt.datetime.fromisoformat("2026-11-27T09:00:00+01:00")
@@ -639,8 +640,10 @@ def swept(text: str, path: str, config: Config) -> str:
     if fingerprint is None:
         return document.apply_change(doc, result.change)
     new = document.changed(doc, result.change)  # (stamped as the sweep stamps it; see
-    # esc.commands.sweep._swept_doc)
-    return fingerprint.stamped(new, not (result.fired or result.skipped)).text
+    # esc.commands.sweep._swept_doc; an esc before TicketPlan.at_rest stamped only a ticket
+    # no rule acted on)
+    at_rest = getattr(result, "at_rest", not (result.fired or result.skipped))
+    return fingerprint.stamped(new, at_rest).text
 
 
 def _next_tick(moment: dt.datetime) -> dt.datetime:

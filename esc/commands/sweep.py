@@ -538,8 +538,8 @@ def _settled(outcome: RecordOutcome) -> bool:
     for as long again).
 
     Such a ticket is not swept again here, though its cache entry may not be quiet: a
-    ticket a rule acted on is planned again by the next sweep (see :func:`_finish`), not
-    by this one (it was: a third of a first sweep's tickets, planned twice).
+    ticket not at rest is planned again by the next sweep (see :func:`_finish`), not by
+    this one (it was: a third of a first sweep's tickets, planned twice).
     """
     return outcome.left or (outcome.note is None and outcome.behind is None)
 
@@ -855,14 +855,14 @@ def _removed(ticket_id: str) -> RecordOutcome:
 
 def _swept_doc(config: Config, doc: TicketDoc, ticket_plan: TicketPlan) -> TicketDoc:
     """What the sweep writes of ``doc`` (:func:`_changed_checked`): stamped with its
-    fingerprint (:mod:`esc.ticketfile.fingerprint`) if no rule acted, so that a sweep
-    without the cache knows what this one knew of it; an earlier sweep's taken out
-    otherwise (a ticket a rule acted on is planned again by the next sweep, see
-    :func:`_finish`)."""
+    fingerprint (:mod:`esc.ticketfile.fingerprint`) if the plan leaves it at rest
+    (``TicketPlan.at_rest``: the rules acted, if they did, until none would), so that a
+    sweep without the cache knows what this one knew of it; an earlier sweep's taken out
+    otherwise (such a ticket is planned again by the next sweep, see :func:`_finish`)."""
     new = _changed_checked(config, doc, ticket_plan.change)
     if new.text == doc.text:
         return new
-    return fingerprint.stamped(new, not (ticket_plan.fired or ticket_plan.skipped))
+    return fingerprint.stamped(new, ticket_plan.at_rest)
 
 
 def _changed_checked(config: Config, doc: TicketDoc, change: Change) -> TicketDoc:
@@ -1030,13 +1030,14 @@ def _finish(
             outcome.active_after = active
             return outcome
     sla = ticket_plan.sla
-    # A ticket on which a rule acted is planned again by the next sweep, whatever its
-    # deadlines say: what the rules did may have made another rule's condition true.
-    acted = bool(ticket_plan.fired or ticket_plan.skipped)
+    # A ticket a rule was skipped on (the action limit reached) is planned again by the
+    # next sweep, whatever its deadlines say; one the rules acted on until none would is at
+    # rest, as one they left alone (``TicketPlan.at_rest``).
     # (--no-notify: what people did since the last sweep, left untold in a ticket the sweep
     # did not write, is told by the next sweep that notifies, as one without the cache)
     held = catalog.notify_held and text == doc.text and _people_untold(doc.ticket, now)
-    after = None if acted or held else next_event(ticket_plan.ticket, sla, catalog.config, now)
+    rests = ticket_plan.at_rest and not held
+    after = next_event(ticket_plan.ticket, sla, catalog.config, now) if rests else None
     catalog.keep_swept(record, sla, now, after)
     return outcome
 

@@ -207,6 +207,16 @@ class TicketPlan:
     note: str | None = None  # "T-…: …" when it was created or last swept after now
     firings: list[tuple[str, dt.datetime]] = field(default_factory=list)  # (rule, when) each
 
+    @property
+    def at_rest(self) -> bool:
+        """Whether the ticket, as planned, is at rest at the plan's instant: the rules were
+        evaluated until none fired (a rule that fired saw what the others did, and fired
+        again if it made another's condition true), and none was skipped (the action limit
+        reached, or a change it could not make).  Then, the ticket left as planned, no
+        sweep changes anything in it until :func:`next_event`, whether a rule acted or not;
+        one not at rest is planned again by the next sweep."""
+        return not self.skipped
+
     def planned(self) -> Planned | None:
         """The plan's record for the sweep's output; None if it only kept the books."""
         if not (self.escalations or self.fired or self.skipped):

@@ -3970,8 +3970,9 @@ def test_an_edit_of_rules_yaml_between_sweeps_keeps_what_the_gap_would_have_done
     sweep_at(unedited, "2026-11-30T18:00:00+01:00")
     theirs = (other / "tickets" / f"{same}.md").read_text().replace(same, ticket)
     ours = text.splitlines()
-    assert [line for line in ours if "rules:" not in line and "maintainers" not in line] == [
-        line for line in theirs.splitlines() if "rules:" not in line and "maintainers" not in line
+    versioned = ("rules:", "maintainers", STAMP)  # (the stamp's hash holds the version)
+    assert [line for line in ours if not any(v in line for v in versioned)] == [
+        line for line in theirs.splitlines() if not any(v in line for v in versioned)
     ]
     assert ", 0 changed" in sweep_at(esc, "2026-11-30T18:10:00+01:00")
 
@@ -5394,7 +5395,12 @@ def _front_end(text: str) -> list[str]:
     return text.split("\n---\n", 1)[0].splitlines()
 
 
-def test_a_sweep_stamps_a_ticket_it_writes_unless_a_rule_acted(esc: Esc, workspace: Path) -> None:
+def test_a_sweep_stamps_a_ticket_it_leaves_at_rest_rules_acting_or_not(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A ticket the rules acted on until none would is at rest, as one they left alone: a
+    sweep without the cache plans it no sooner than one with it (nothing is due in it),
+    and does to it what a sweep planning it from its log does."""
     ticket = make(esc)
     path = workspace / "tickets" / f"{ticket}.md"
     esc.ok("sweep", "--no-report", now="2026-11-20T09:30:00+01:00")  # (the block: no rule)
@@ -5404,7 +5410,27 @@ def test_a_sweep_stamps_a_ticket_it_writes_unless_a_rule_acted(esc: Esc, workspa
     esc.ok("sweep", "--no-report", now="2026-11-20T13:30:00+01:00")  # (the breach escalates)
     text = path.read_text()
     assert "rule:breached-goes-up" in text
-    assert STAMP not in text  # (planned again by the next sweep, cache or not)
+    assert _front_end(text)[-1].startswith(STAMP)
+    for when in ("2026-11-20T13:35:00+01:00", "2026-11-23T10:00:00+01:00"):
+        stamped = _cold_sweeps(workspace, tmp_path, when, stamped=True)
+        assert stamped == _cold_sweeps(workspace, tmp_path, when, stamped=False)
+
+
+def test_a_ticket_a_rule_was_skipped_on_is_not_stamped(esc: Esc, workspace: Path) -> None:
+    """The action limit held a rule back: the ticket is not at rest, and the next sweep
+    plans it whatever its deadlines say (the rule acts then), cache or not."""
+    _capped(workspace, "".join(
+        f"  - {{name: r{n}, when: {{sla: breached}}, then: {{tag: t{n}}}}}\n" for n in (1, 2)
+    ))  # fmt: skip
+    ticket = make(esc)
+    path = workspace / "tickets" / f"{ticket}.md"
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-11-20T09:30:00+01:00")
+    out = esc.ok("sweep", "--no-report", "--no-notify", now="2026-11-20T13:00:00+01:00")
+    assert "skipped" in out
+    assert STAMP not in path.read_text()
+    shutil.rmtree(workspace / ".esc-cache")
+    esc.ok("sweep", "--no-report", "--no-notify", now="2026-11-20T13:05:00+01:00")
+    assert "· rule:r2 · tagged · t2" in path.read_text()
 
 
 def _cold_sweeps(root: Path, tmp_path: Path, now: str, stamped: bool) -> tuple[str, dict[str, str]]:
