@@ -832,7 +832,7 @@ def _quiet(catalog: Catalog, record: Record, now: dt.datetime) -> RecordOutcome:
 
 
 def _as_last_swept(catalog: Catalog, record: Record, doc: TicketDoc, now: dt.datetime) -> bool:
-    """Whether ``doc`` is as the sweep that last wrote it left it, no rule acting (its
+    """Whether ``doc`` is as the sweep that last wrote it left it, at rest (its
     fingerprint: :mod:`esc.ticketfile.fingerprint`), and nothing is due in it since: then
     its cache entry is made as that sweep made it (:func:`_finish`), and it is not planned
     (a sweep without the cache, in a fresh clone or after .esc-cache was removed, planned

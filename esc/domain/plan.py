@@ -2230,7 +2230,7 @@ def as_last_swept(
     ticket: Ticket, config: Config, now: dt.datetime
 ) -> tuple[Sla, dt.datetime, float] | None:
     """What the sweep that last wrote ``ticket`` knew of it, for a ticket exactly as that
-    sweep wrote it, no rule acting (its fingerprint says so:
+    sweep wrote it and left it at rest (its fingerprint says so:
     :mod:`esc.ticketfile.fingerprint`): the SLA as of its ``checked`` instant, that
     instant, and when a sweep must look at the ticket again (:func:`next_event`), if that
     is after ``now``; else None, and the ticket is planned: a deadline or a time-based

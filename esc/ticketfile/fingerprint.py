@@ -8,8 +8,9 @@ line. Pure.
     # sweep fingerprint 3f2a9c0d41b7e655
     ---
 
-A sweep that writes a ticket, and in which no rule acted, ends its front-matter with a
-hash of the file's text without that line, and of esc's version, but for the ``sla:``
+A sweep that writes a ticket and leaves it at rest (no rule held back by the action limit:
+``TicketPlan.at_rest``; rules that acted did so until none would) ends its front-matter
+with a hash of the file's text without that line, and of esc's version, but for the ``sla:``
 block's ``checked`` time and the ID on the ``id:`` line (so that sweeps at other times,
 or of the same story in another clone, write the same line where the rest is the same).
 While the hash matches, the file is what a sweep of this esc wrote, and a sweep without
