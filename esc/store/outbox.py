@@ -401,7 +401,8 @@ class Delivery:
             its = "its" if len(named) == 1 else "their"
             count = len(self.held)
             notes.append(f"{count} more message{'s' if count != 1 else ''} to {', '.join(named)} "
-                         f"not tried after {its} failure (the next sweep tries them)")  # fmt: skip
+                         f"not tried after {its} failure (tried after what failed, when it is"
+                         " retried)")  # fmt: skip
         if self.quiet:
             named = list(dict.fromkeys(m.target for m in self.quiet))
             its, hour = ("its", "hour") if len(named) == 1 else ("their", "hours")
@@ -439,16 +440,26 @@ def deliver(
     def gone(target: str) -> bool:
         return notify is None or target not in notify.targets
 
+    def waits(message: Message) -> bool:  # (for its target's working hours: not sent now)
+        return made_in_quiet_hours(notify, message) and waits_for_working_hours(
+            notify, message, now
+        )
+
     def due() -> list[Message]:
         ready = outbox.due(now)
-        if only is None:  # (a target that answers again: what waits for its backoff goes
-            # too, in the order it happened; an urgent page that failed while the target was
-            # down no longer waits hours behind the news that came after it.  And what
-            # waits for a target rules.yaml no longer has is dropped now, said so, not once
-            # its backoff ends: a `notify:` section put back weeks later sent it, stale,
-            # and check said nothing of it meanwhile: audit helper-411)
-            waiting = [m for m in outbox.all()
-                       if m.status == "pending" and (m.target in up or gone(m.target))]  # fmt: skip
+        if only is None:  # (a target sent news now: what waits for its backoff is tried
+            # first, in the order things happened: a warning that failed went after the
+            # breach that followed it, audit helper-469; and once the target answers, all
+            # of it goes: an urgent page that failed while the target was down no longer
+            # waits hours behind the news that came after it.  And what waits for a target
+            # rules.yaml no longer has is dropped now, said so, not once its backoff ends:
+            # a `notify:` section put back weeks later sent it, stale, and check said
+            # nothing of it meanwhile: audit helper-411)
+            calling = up | {m.target for m in ready if not waits(m)}
+            waiting = [
+                m for m in outbox.all()
+                if m.status == "pending" and (m.target in calling or gone(m.target))
+            ]  # fmt: skip
             ready = sorted({m.key: m for m in [*ready, *waiting]}.values(),
                            key=lambda m: (m.happened or m.queued, m.queued, m.key))  # fmt: skip
         return [m for m in ready if (only is None or m.key in only) and m.key not in keep]
@@ -461,7 +472,20 @@ def deliver(
             result.busy, result.left = holder, due()
             return result
         tried: set[str] = set()
-        down: set[str] = set()  # the targets that failed in this delivery
+        down: dict[str, dt.datetime | None] = {}  # the targets that failed, and when again
+
+        def hold(messages: list[Message]) -> None:
+            """Leave ``messages`` untried, their target down: they wait with what failed,
+            to be tried after it when it is (never due before it: each sweep would call the
+            target again for them, and take the failed message along, its backoff undone;
+            review helper-480)."""
+            result.held.extend(messages)
+            again = down.get(messages[0].target)
+            for message in messages:
+                if again is not None and (message.next_try is None or message.next_try < again):
+                    message.next_try = again
+                    outbox.save(message)
+
         while batch := [m for m in due() if m.key not in tried]:
             # (made in a target's quiet hours, its working hours since begun: gathered in one
             # digest, which goes before any later news to its target, in the order things
@@ -482,13 +506,14 @@ def deliver(
                 if messages is None:
                     return
                 if target in down:
-                    result.held.extend(messages)
+                    hold(messages)
                 elif (
                     error := _deliver_digest(outbox, notify, target, messages, now, env, result)
                 ) is None:
                     up.add(target)
                 elif not isinstance(error, MessageRefused):  # (its own fault, as below: the
-                    down.add(target)  # later news to its target is still tried; review)
+                    down[target] = messages[0].next_try  # later news to its target is still
+                    # tried; review)
 
             for n, message in enumerate(batch):
                 tried.add(message.key)
@@ -502,14 +527,15 @@ def deliver(
                 if first.get(target, n) < n:  # (its first message came before this one: the
                     digest(target)  # batch is in the order things happened)
                 if target in down:  # (a target that hangs costs its timeout once a
-                    result.held.append(message)  # delivery, not once a message: the rest
-                    continue  # wait for the next one, untried and not counted as failed)
+                    hold([message])  # delivery, not once a message: the rest wait for the
+                    continue  # failed one's retry, untried and not counted as failed)
                 if made_in_quiet_hours(notify, message):
                     result.quiet.append(message)  # (its next working hours not come: waits)
                 elif (error := _deliver_one(outbox, notify, message, now, env, result)) is None:
                     up.add(target)
                 elif not isinstance(error, MessageRefused):  # (this message's own fault:
-                    down.add(target)  # the others to its target are still tried)
+                    down[target] = message.next_try  # the others to its target are still
+                    # tried)
             for target in list(gathered):
                 digest(target)
     return result

@@ -218,6 +218,37 @@ def test_a_command_sends_its_own_messages_only(tmp_path: Path, hook: Hook) -> No
     assert hook.events() == ["mine", "old"]
 
 
+def test_news_that_waits_for_quiet_hours_calls_no_target_in_its_backoff(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """An urgent page failed at night (next try 23:05); news made in the target's quiet
+    hours, due but waiting for Monday, calls the target for nothing: the page is not tried
+    again before its retry (it would be at every sweep, its backoff undone)."""
+    import dataclasses
+
+    from esc.domain.calendar import Calendar
+
+    office = Calendar("office", "UTC", tuple(((540, 1020),) if d < 5 else () for d in range(7)))
+    notify = dataclasses.replace(hook_notify(hook), quiet={"hook": office})
+    night = dt.datetime(2026, 11, 20, 23, 0, tzinfo=dt.timezone.utc)  # (Friday: quiet)
+    minute = dt.timedelta(minutes=1)
+    page = dataclasses.replace(notification("page"), queued=night, happened=night, urgent=True)
+    outbox = Outbox(tmp_path)
+    outbox.queue([page])
+    hook.fail = True
+    assert [m.key for m in deliver(outbox, notify, night).failed] == ["page-hook"]
+    news = dataclasses.replace(
+        notification("news"), kind="assigned", queued=night + minute, happened=night + minute
+    )
+    outbox.queue([news])
+    calls = len(hook.posts)
+    for n in range(1, 5):
+        done = deliver(outbox, notify, night + n * minute)
+        assert done.failed == [] and [m.key for m in done.quiet] == ["news-hook"]
+    assert len(hook.posts) == calls
+    assert {m.key: m.attempts for m in outbox.all()} == {"page-hook": 1, "news-hook": 0}
+
+
 def test_a_quiet_hours_message_refused_on_its_own_holds_back_no_later_news(
     tmp_path: Path, hook: Hook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -258,12 +289,14 @@ def test_a_quiet_hours_message_refused_on_its_own_holds_back_no_later_news(
     assert hook.events() == ["later", "more"] and done.held == []
 
 
-def test_once_a_target_fails_its_other_messages_wait_for_the_next_delivery(
+def test_once_a_target_fails_its_other_messages_wait_for_its_retry(
     tmp_path: Path, hook: Hook
 ) -> None:
     """A target that is down (or hangs until its timeout) fails once a delivery: the rest
     of its messages are held, untried and not counted as failures, while the other targets
-    are sent to; the next delivery tries them again."""
+    are sent to; they wait with the message that failed, and go after it, in the order
+    things happened, when it is retried (not at the next delivery, which would call the
+    target again for them)."""
     from dataclasses import replace
 
     good = Hook()
@@ -281,16 +314,21 @@ def test_once_a_target_fails_its_other_messages_wait_for_the_next_delivery(
         assert [m.key for m in first.held] == ["e2-hook", "e3-hook"]
         assert [m.key for m in first.sent] == ["e4-chat"] and good.events() == ["e4"]
         assert first.held_note() == (
-            "notify: 2 more messages to hook not tried after its failure (the next sweep "
-            "tries them)"
+            "notify: 2 more messages to hook not tried after its failure (tried after what "
+            "failed, when it is retried)"
         )
         kept = {m.key: m for m in outbox.all()}
         assert kept["e1-hook"].attempts == 1
         assert (kept["e2-hook"].attempts, kept["e2-hook"].error) == (0, "")
-        hook.fail = False  # (back up: e2 and e3 now, and e1, in its backoff, with them)
-        later = deliver(outbox, notify, NOW + dt.timedelta(minutes=1))
-        assert [m.key for m in later.sent] == ["e2-hook", "e3-hook", "e1-hook"]
-        assert later.held == [] and hook.events() == ["e2", "e3", "e1"]
+        retry = kept["e1-hook"].next_try
+        assert retry == NOW + dt.timedelta(minutes=5)
+        assert kept["e2-hook"].next_try == kept["e3-hook"].next_try == retry
+        hook.fail = False  # (back up: nothing is due before e1's retry)
+        assert deliver(outbox, notify, NOW + dt.timedelta(minutes=1)).sent == []
+        assert retry is not None
+        later = deliver(outbox, notify, retry)
+        assert [m.key for m in later.sent] == ["e1-hook", "e2-hook", "e3-hook"]
+        assert later.held == [] and hook.events() == ["e1", "e2", "e3"]
     finally:
         good.close()
 
@@ -510,11 +548,12 @@ def test_a_message_tried_a_million_times_waits_six_hours() -> None:
 def test_a_new_message_to_a_target_that_keeps_failing_never_undoes_the_backoff(
     tmp_path: Path, hook: Hook
 ) -> None:
-    """e1 failed at 10:00 (next try 10:05); e2, queued at 10:01, is tried once and fails on
-    its own (next try 10:06); sweeps at 10:02-10:04 ask the target nothing.  (Pulling e1
-    along with every due message to its target made e2, held each time behind e1's
-    failure, due at every sweep: e1 was sent every minute, its backoff undone; review
-    helper-480.)"""
+    """e1 failed at 10:00 (next try 10:05); e2, queued at 10:01, calls the target: e1, which
+    happened first, is tried first and fails again (next try 10:11), and e2 waits with it;
+    sweeps at 10:02-10:10 ask the target nothing.  (e2, held behind e1's failure but due at
+    every sweep, took e1 along every minute, its backoff undone; review helper-480.)  Back
+    up at e1's retry, both go, in the order they happened (e2 went first, before the fix:
+    audit helper-469, a warning told after the breach that followed it)."""
     hook.fail = True
     notify = hook_notify(hook)
     outbox = Outbox(tmp_path)
@@ -523,8 +562,12 @@ def test_a_new_message_to_a_target_that_keeps_failing_never_undoes_the_backoff(
     minute = dt.timedelta(minutes=1)
     outbox.queue([notification("e2")])
     tried = [
-        [m.key for m in deliver(outbox, notify, NOW + n * minute).failed] for n in range(1, 5)
+        [m.key for m in deliver(outbox, notify, NOW + n * minute).failed] for n in range(1, 11)
     ]
-    assert tried == [["e2-hook"], [], [], []]
-    kept = {m.key: m.attempts for m in outbox.all()}
-    assert kept == {"e1-hook": 1, "e2-hook": 1}
+    assert tried == [["e1-hook"]] + [[]] * 9
+    kept = {m.key: m for m in outbox.all()}
+    assert {key: m.attempts for key, m in kept.items()} == {"e1-hook": 2, "e2-hook": 0}
+    assert kept["e1-hook"].next_try == kept["e2-hook"].next_try == NOW + 11 * minute
+    hook.fail = False
+    sent = deliver(outbox, notify, NOW + 11 * minute).sent
+    assert [m.key for m in sent] == ["e1-hook", "e2-hook"] and hook.events() == ["e1", "e2"]
