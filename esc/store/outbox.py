@@ -77,6 +77,9 @@ class Message:
     headers: dict[str, str] = field(default_factory=dict)  # mail headers esc sets
     happened: dt.datetime | None = None  # when its event happened (messages go in that order)
     urgent: bool = False  # never held for its target's quiet hours (Event.urgent)
+    # its event's place among those one command or sweep made at once: of two that happened
+    # at one instant (a breach and the escalation it made), the first made goes first
+    order: int = 0
 
     @property
     def key(self) -> str:
@@ -144,8 +147,15 @@ class Message:
             to=str(data.get("to", "")),
             headers={str(k): str(v) for k, v in dict(data.get("headers") or {}).items()},
             urgent=data.get("urgent") is True,
+            order=order if type(order := data.get("order")) is int else 0,
             **times,
         )
+
+
+def _sending_order(message: Message) -> tuple[dt.datetime, dt.datetime, int, str]:
+    """Messages go in the order things happened; of one instant, in the order they were
+    made (a breach before the escalation it made)."""
+    return (message.happened or message.queued, message.queued, message.order, message.key)
 
 
 def message_key(event: str, target: str) -> str:
@@ -156,9 +166,18 @@ def message_key(event: str, target: str) -> str:
 def messages_of(events: Sequence[Event], now: dt.datetime) -> list[Message]:
     return [
         Message(
-            e.id, t, e.ticket_id, e.kind, e.subject(), e.body(), now, happened=e.at, urgent=e.urgent
+            e.id,
+            t,
+            e.ticket_id,
+            e.kind,
+            e.subject(),
+            e.body(),
+            now,
+            happened=e.at,
+            urgent=e.urgent,
+            order=n,
         )
-        for e in events
+        for n, e in enumerate(events)
         for t in e.targets
     ]
 
@@ -345,7 +364,7 @@ class Outbox:
             for m in self.all()
             if m.status == "pending" and (m.next_try is None or m.next_try <= now)
         ]
-        return sorted(due, key=lambda m: (m.happened or m.queued, m.queued, m.key))
+        return sorted(due, key=_sending_order)
 
     def failing(self) -> list[Message]:
         return [m for m in self.all() if m.failing]
@@ -460,8 +479,7 @@ def deliver(
                 m for m in outbox.all()
                 if m.status == "pending" and (m.target in calling or gone(m.target))
             ]  # fmt: skip
-            ready = sorted({m.key: m for m in [*ready, *waiting]}.values(),
-                           key=lambda m: (m.happened or m.queued, m.queued, m.key))  # fmt: skip
+            ready = sorted({m.key: m for m in [*ready, *waiting]}.values(), key=_sending_order)
         return [m for m in ready if (only is None or m.key in only) and m.key not in keep]
 
     if not due():  # (nothing to send: no lock taken, apprise not imported)

@@ -218,11 +218,15 @@ def test_a_failing_endpoint_is_retried_later_and_the_tickets_still_written(
     hook.fail = False
     # the other message to eng-chat, not tried after the first failed, waits with it for its
     # retry, as support-chat's does (a sweep before then asks neither target anything); then
-    # all go (the breach and the escalation it made happened at one instant)
+    # all go, each target's in the order things happened (the breach, then the escalation
+    # it made at that instant)
     out = esc.ok("sweep", now="2026-11-20T11:32:00+01:00")
     assert "notified" not in out and len(hook.posts) == 1
     out = esc.ok("sweep", now="2026-11-20T11:36:00+01:00")
     assert "notified: 3 messages sent" in out and len(hook.posts) == 4
+    eng = [b["title"] for path, b in hook.posts[1:] if path == "/eng"]
+    assert eng == [f"[esc] {ticket} SLA breached: first_response",
+                   f"[esc] {ticket} escalated support → engineering (hierarchical)"]  # fmt: skip
     titles = sorted(b["title"].removeprefix(f"[esc] {ticket} ") for _, b in hook.posts[1:])
     assert titles == ["SLA breached: first_response"] * 2 + [
         "escalated support → engineering (hierarchical)"

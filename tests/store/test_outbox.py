@@ -571,3 +571,24 @@ def test_a_new_message_to_a_target_that_keeps_failing_never_undoes_the_backoff(
     hook.fail = False
     sent = deliver(outbox, notify, NOW + 11 * minute).sent
     assert [m.key for m in sent] == ["e1-hook", "e2-hook"] and hook.events() == ["e1", "e2"]
+
+
+def test_of_two_things_at_one_instant_the_first_made_goes_first(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """A breach and the escalation it made happened at one instant: they go in the order
+    the sweep made them, whatever their event ids (the order was the ids')."""
+    from esc.domain.notify import Event
+    from esc.store.outbox import messages_of
+
+    at = NOW - dt.timedelta(minutes=5)
+    made = [
+        Event("zz-breach", "T-1", "sla_breached", at, "esc", "SLA breached", ("hook",)),
+        Event("aa-escalated", "T-1", "escalated", at, "rule:up", "escalated a → b", ("hook",)),
+    ]
+    outbox = Outbox(tmp_path)
+    outbox.queue(messages_of(made, NOW))
+    kept = {m.key: m.order for m in Outbox(tmp_path).all()}  # (kept in its file)
+    assert kept == {"zz-breach-hook": 0, "aa-escalated-hook": 1}
+    sent = deliver(outbox, hook_notify(hook), NOW).sent
+    assert [m.key for m in sent] == ["zz-breach-hook", "aa-escalated-hook"]
