@@ -10,14 +10,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Hook:
     """Every JSON body posted, by path, and each request's Authorization header; ``fail``
-    answers 500; with ``hold``, a request waits until ``hold`` is set (``arrived`` is set
-    when one came), then is answered if ``answer_held`` (else the sender is taken for gone)."""
+    answers 500, ``refuse`` 400 to a body holding that text (a payload the service does
+    not take); ``calls`` counts every request; with ``hold``, a request waits until
+    ``hold`` is set (``arrived`` is set when one came), then is answered if
+    ``answer_held`` (else the sender is taken for gone)."""
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, dict[str, object]]] = []
         self.auth: list[str | None] = []
         self.headers: list[dict[str, str]] = []  # each post's request headers
         self.fail = False
+        self.refuse = ""
+        self.calls = 0
         self.hold: threading.Event | None = None  # set: answer only once it is set
         self.arrived = threading.Event()  # a request came
         self.answer_held = False  # answer a held request once ``hold`` is set
@@ -26,6 +30,7 @@ class Hook:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                hook.calls += 1
                 hook.arrived.set()
                 if hook.hold is not None:
                     hook.hold.wait(60)
@@ -33,6 +38,8 @@ class Hook:
                         return  # (the sender is gone: no answer)
                 if hook.fail:
                     self.send_response(500)
+                elif hook.refuse and hook.refuse in body.decode("utf-8", "replace"):
+                    self.send_response(400)
                 else:
                     hook.posts.append((self.path, json.loads(body)))
                     hook.auth.append(self.headers.get("Authorization"))

@@ -474,7 +474,7 @@ def deliver(
             # rules.yaml no longer has is dropped now, said so, not once its backoff ends:
             # a `notify:` section put back weeks later sent it, stale, and check said
             # nothing of it meanwhile: audit helper-411)
-            calling = up | {m.target for m in ready if not waits(m)}
+            calling = up | {m.target for m in ready if m.key not in keep and not waits(m)}
             waiting = [
                 m for m in outbox.all()
                 if m.status == "pending" and (m.target in calling or gone(m.target))
@@ -529,9 +529,8 @@ def deliver(
                     error := _deliver_digest(outbox, notify, target, messages, now, env, result)
                 ) is None:
                     up.add(target)
-                elif not isinstance(error, MessageRefused):  # (its own fault, as below: the
-                    down[target] = messages[0].next_try  # later news to its target is still
-                    # tried; review)
+                elif not isinstance(error, MessageRefused) and _takes_target_down(messages):
+                    down[target] = messages[0].next_try  # (as below)
 
             for n, message in enumerate(batch):
                 tried.add(message.key)
@@ -551,12 +550,21 @@ def deliver(
                     result.quiet.append(message)  # (its next working hours not come: waits)
                 elif (error := _deliver_one(outbox, notify, message, now, env, result)) is None:
                     up.add(target)
-                elif not isinstance(error, MessageRefused):  # (this message's own fault:
-                    down[target] = message.next_try  # the others to its target are still
-                    # tried)
+                elif not isinstance(error, MessageRefused) and _takes_target_down([message]):
+                    down[target] = message.next_try  # (not this message's own fault, nor
+                    # one that keeps failing: then the others to its target are still tried)
             for target in list(gathered):
                 digest(target)
     return result
+
+
+def _takes_target_down(messages: Sequence[Message]) -> bool:
+    """Whether ``messages``, which just failed, say their target is down: unless each has
+    failed more than :data:`FAILING_AFTER` times (then `check` and `doctor` name it, and it
+    may be the message the service refuses, a 400, a 552, the target up: the later news to
+    its target is tried, so that one such message does not hold it all back for ever;
+    review helper-483)."""
+    return any(m.attempts <= FAILING_AFTER for m in messages)
 
 
 def made_in_quiet_hours(notify: Notify | None, message: Message) -> bool:

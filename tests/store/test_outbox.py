@@ -592,3 +592,53 @@ def test_of_two_things_at_one_instant_the_first_made_goes_first(
     assert kept == {"zz-breach-hook": 0, "aa-escalated-hook": 1}
     sent = deliver(outbox, hook_notify(hook), NOW).sent
     assert [m.key for m in sent] == ["zz-breach-hook", "aa-escalated-hook"]
+
+
+def test_one_message_the_service_refuses_holds_back_later_news_only_while_it_is_new(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """The service answers 400 to one payload, the target up: that message is tried first
+    (it happened first), fails, and the news after it waits with it; once it has failed
+    more than FAILING_AFTER times (check and doctor name it), it holds nothing back: every
+    later news goes at the sweep that makes it.  (It held every later message to its
+    target for ever; review helper-483.)"""
+    from dataclasses import replace
+
+    from esc.store.outbox import FAILING_AFTER
+
+    hook.refuse = "T-1: bad"
+    notify = hook_notify(hook)
+    outbox = Outbox(tmp_path)
+    outbox.queue([notification("bad", what="bad")])
+    deliver(outbox, notify, NOW)
+    minute = dt.timedelta(minutes=1)
+    sent_at: dict[str, dt.datetime] = {}
+    for n in range(5, 24 * 60, 5):  # (a sweep every 5 minutes for a day, news each hour)
+        now = NOW + n * minute
+        if n % 60 == 5:
+            outbox.queue([replace(notification(f"news{n}"), queued=now, happened=now)])
+        sent_at.update({m.event: now for m in deliver(outbox, notify, now).sent})
+    assert len(sent_at) == 24  # (all the news went)
+    (bad,) = [m for m in outbox.all() if m.event == "bad"]
+    assert bad.attempts > FAILING_AFTER and hook.events()[-1] == "news1385"
+    late = [e for e, at in sent_at.items() if at != NOW + int(e[4:]) * minute]
+    assert len(late) <= FAILING_AFTER  # (held only while the refused one was new)
+    assert hook.calls <= 24 + 2 * 24  # (no call at sweeps without news or retries)
+
+
+def test_a_message_kept_for_the_push_calls_no_target_in_its_backoff(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """A message a sweep keeps for its push is no news to send: the target, whose earlier
+    message waits for its backoff, is not called for it at every sweep (review helper-483)."""
+    hook.fail = True
+    notify = hook_notify(hook)
+    outbox = Outbox(tmp_path)
+    outbox.queue([notification("e1")])
+    deliver(outbox, notify, NOW)
+    outbox.queue([notification("pushed")])
+    calls = hook.calls
+    minute = dt.timedelta(minutes=1)
+    for n in range(1, 31):
+        deliver(outbox, notify, NOW + n * minute, keep={"pushed-hook"})
+    assert hook.calls - calls == 2  # (e1's retries alone: at 10:05 and 10:15)
