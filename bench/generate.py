@@ -736,7 +736,17 @@ def marker(n: int, presweep: bool, shape: str = "realistic") -> dict[str, object
     config = hashlib.sha256(f"{TEAMS_YAML}\0{RULES_YAML}".encode()).hexdigest()[:12]
     return {"generator_version": GENERATOR_VERSION, "n": n, "now": NOW.isoformat(),
             "presweep": PRESWEEP.isoformat() if presweep else None, "config_sha": config,
-            "shape": shape}
+            "shape": shape, "stamps": _stamps()}
+
+
+def _stamps() -> str:
+    """Which esc's stamps the tickets carry: a stamp proves a text to the esc whose source
+    made it alone (esc.ticketfile.fingerprint.salt_of), so a workspace is made again for
+    another esc (a --rev), as a fresh clone swept by that esc would be."""
+    salt = getattr(fingerprint, "_salt", None)
+    if callable(salt):
+        return hashlib.sha256(salt()).hexdigest()[:12]
+    return hashlib.sha256(getattr(fingerprint, "_SALT", b"")).hexdigest()[:12]
 
 
 def is_ready(root: Path, n: int, presweep: bool = True, shape: str = "realistic") -> bool:

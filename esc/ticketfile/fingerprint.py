@@ -28,8 +28,10 @@ fields with it or without it.  esc's other edits leave it where it is, stale
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from esc import __version__
@@ -46,8 +48,31 @@ class _Doc(Protocol):  # (a TicketDoc, which esc.ticketfile.document defines wit
 
 Doc = TypeVar("Doc", bound=_Doc)
 
-# (esc's version: another's sweep may plan otherwise; and this format's)
-_SALT = f"esc {__version__} fingerprint 1\0".encode()
+_FORMAT = f"esc {__version__} fingerprint 2\0".encode()  # (esc's version, and this format's)
+
+
+def salt_of(package: Path) -> bytes:
+    """What a stamp's hash starts with: esc's version, this format's, and the content of
+    every source file of the esc package at ``package``.  A text another esc stamped (an
+    older one, whose checks or planning were other: a file it let through, or a rule it
+    did not know, review helper-483) proves nothing to this one; every install of the same
+    code, wherever it is, stamps alike."""
+    digest = hashlib.sha256(_FORMAT)
+    for path in sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts):
+        digest.update(path.relative_to(package).as_posix().encode("utf-8", "surrogateescape"))
+        digest.update(b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
+@functools.cache
+def _salt() -> bytes:
+    """:func:`salt_of` this esc (read once a process, when a stamp is first made or
+    checked: ~2 MB of source); its version alone if its sources cannot be read."""
+    try:
+        return salt_of(Path(__file__).resolve().parent.parent)
+    except OSError:  # pragma: no cover - an install without its sources
+        return _FORMAT
+
 MARK = "# sweep fingerprint "  # (what a text must hold to have a stamp at all: a quick test)
 _DIGITS = 16  # hex digits: a 64-bit hash, against accidental matches, not forgery
 _LINE = re.compile(rf"{MARK}([0-9a-f]{{{_DIGITS}}})\r?\n")
@@ -91,7 +116,7 @@ def _hash(doc: _Doc, text: str, end: int, gap: tuple[int, int] = (0, 0)) -> str:
         line = _ID.search(text, start, end)  # (no `checked:` line is an `id:` line)
         if line is not None and text.startswith(ticket_id, line.end()):
             cuts.append((line.end(), line.end() + len(ticket_id)))
-    digest = hashlib.sha256(_SALT)
+    digest = hashlib.sha256(_salt())
     kept = 0
     for cut, resume in sorted(cuts):
         digest.update(text[kept:cut].encode("utf-8", "surrogatepass"))

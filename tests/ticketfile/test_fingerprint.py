@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from esc.domain.errors import ParseError
@@ -174,8 +177,23 @@ def test_a_stamp_of_another_esc_version_proves_nothing(monkeypatch: pytest.Monke
     """Another version's sweep may plan otherwise (review helper-459)."""
     stamped = fingerprint.stamped(parse(TICKET)).text
     assert fingerprint.proven(parse(stamped))
-    monkeypatch.setattr(fingerprint, "_SALT", b"esc 9.9.9 fingerprint 1\0")
+    monkeypatch.setattr(fingerprint, "_salt", lambda: b"esc 9.9.9 fingerprint 2\0")
     assert not fingerprint.proven(parse(stamped))
+
+
+def test_a_stamp_is_of_esc_s_source_not_of_where_it_is_installed(tmp_path: Path) -> None:
+    """Any change to esc's code makes its stamps others' (an older esc's stamp let through
+    a file this one's checks refuse; review helper-483); the same code, anywhere, stamps
+    alike."""
+    import esc
+
+    package = Path(esc.__file__).parent
+    copy = tmp_path / "elsewhere" / "esc"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert fingerprint.salt_of(copy) == fingerprint.salt_of(package) == fingerprint._salt()
+    checks = copy / "ticketfile" / "problems.py"
+    checks.write_text(checks.read_text() + "\n# a new check\n")
+    assert fingerprint.salt_of(copy) != fingerprint.salt_of(package)
 
 
 def test_a_front_matter_of_the_stamp_alone_is_no_mapping() -> None:
