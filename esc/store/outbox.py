@@ -474,10 +474,11 @@ def deliver(
             # rules.yaml no longer has is dropped now, said so, not once its backoff ends:
             # a `notify:` section put back weeks later sent it, stale, and check said
             # nothing of it meanwhile: audit helper-411)
-            calling = up | {m.target for m in ready if m.key not in keep and not waits(m)}
+            calling = {m.target for m in ready if m.key not in keep and not waits(m)}
             waiting = [
                 m for m in outbox.all()
-                if m.status == "pending" and (m.target in calling or gone(m.target))
+                if m.status == "pending"
+                and (m.target in up or gone(m.target) or (m.target in calling and _pulled(m)))
             ]  # fmt: skip
             ready = sorted({m.key: m for m in [*ready, *waiting]}.values(), key=_sending_order)
         return [m for m in ready if (only is None or m.key in only) and m.key not in keep]
@@ -491,6 +492,18 @@ def deliver(
             return result
         tried: set[str] = set()
         down: dict[str, dt.datetime | None] = {}  # the targets that failed, and when again
+        failed: set[str] = set()  # the targets a message failed to in this delivery
+
+        def takes_down(target: str, messages: Sequence[Message]) -> bool:
+            """Whether ``messages``, which just failed, say their target is down: unless
+            each has failed more than :data:`FAILING_AFTER` times (then `check` and `doctor`
+            name it, and it may be the message the service refuses, a 400, a 552, the
+            target up: the news after it is tried, so that one such message does not hold
+            it all back for ever; review helper-483); a second failure in one delivery
+            always does (a target down costs two calls a delivery at most)."""
+            again = target in failed
+            failed.add(target)
+            return again or any(m.attempts <= FAILING_AFTER for m in messages)
 
         def hold(messages: list[Message]) -> None:
             """Leave ``messages`` untried, their target down: they wait with what failed,
@@ -500,6 +513,8 @@ def deliver(
             result.held.extend(messages)
             again = down.get(messages[0].target)
             for message in messages:
+                if message.to:  # (mail to a customer: the next delivery tries it, as ever;
+                    continue  # one customer's refused address holds back no other's)
                 if again is not None and (message.next_try is None or message.next_try < again):
                     message.next_try = again
                     outbox.save(message)
@@ -529,7 +544,7 @@ def deliver(
                     error := _deliver_digest(outbox, notify, target, messages, now, env, result)
                 ) is None:
                     up.add(target)
-                elif not isinstance(error, MessageRefused) and _takes_target_down(messages):
+                elif not isinstance(error, MessageRefused) and takes_down(target, messages):
                     down[target] = messages[0].next_try  # (as below)
 
             for n, message in enumerate(batch):
@@ -550,7 +565,7 @@ def deliver(
                     result.quiet.append(message)  # (its next working hours not come: waits)
                 elif (error := _deliver_one(outbox, notify, message, now, env, result)) is None:
                     up.add(target)
-                elif not isinstance(error, MessageRefused) and _takes_target_down([message]):
+                elif not isinstance(error, MessageRefused) and takes_down(target, [message]):
                     down[target] = message.next_try  # (not this message's own fault, nor
                     # one that keeps failing: then the others to its target are still tried)
             for target in list(gathered):
@@ -558,13 +573,14 @@ def deliver(
     return result
 
 
-def _takes_target_down(messages: Sequence[Message]) -> bool:
-    """Whether ``messages``, which just failed, say their target is down: unless each has
-    failed more than :data:`FAILING_AFTER` times (then `check` and `doctor` name it, and it
-    may be the message the service refuses, a 400, a 552, the target up: the later news to
-    its target is tried, so that one such message does not hold it all back for ever;
-    review helper-483)."""
-    return any(m.attempts <= FAILING_AFTER for m in messages)
+def _pulled(message: Message) -> bool:
+    """Whether ``message``, waiting for its backoff, is tried first when its target has
+    news: a notification (the order things happened in is the target's; a customer's mail
+    goes in its own order, and one customer's refused address holds back no other's) that
+    has not failed more than :data:`FAILING_AFTER` times (one that keeps failing waits for
+    its own retry: a long outage called the target once for each, every sweep with news;
+    review helper-484)."""
+    return not message.to and message.attempts <= FAILING_AFTER
 
 
 def made_in_quiet_hours(notify: Notify | None, message: Message) -> bool:

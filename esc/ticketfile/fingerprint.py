@@ -58,7 +58,12 @@ def salt_of(package: Path) -> bytes:
     did not know, review helper-483) proves nothing to this one; every install of the same
     code, wherever it is, stamps alike."""
     digest = hashlib.sha256(_FORMAT)
-    for path in sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts):
+    sources = (
+        path for path in package.rglob("*.py")
+        if not any(p.startswith((".", "__pycache__")) for p in path.relative_to(package).parts)
+        and path.is_file()  # (an editor's lock file, `.#plan.py`, a dangling link: none)
+    )  # fmt: skip
+    for path in sorted(sources):
         digest.update(path.relative_to(package).as_posix().encode("utf-8", "surrogateescape"))
         digest.update(b"\0" + path.read_bytes() + b"\0")
     return digest.digest()

@@ -191,6 +191,9 @@ def test_a_stamp_is_of_esc_s_source_not_of_where_it_is_installed(tmp_path: Path)
     copy = tmp_path / "elsewhere" / "esc"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert fingerprint.salt_of(copy) == fingerprint.salt_of(package) == fingerprint._salt()
+    (copy / "domain" / ".#plan.py").symlink_to("user@host.1:2")  # (an editor's lock)
+    (copy / "domain" / ".plan.py.swp.py").write_text("x")
+    assert fingerprint.salt_of(copy) == fingerprint.salt_of(package)
     checks = copy / "ticketfile" / "problems.py"
     checks.write_text(checks.read_text() + "\n# a new check\n")
     assert fingerprint.salt_of(copy) != fingerprint.salt_of(package)
