@@ -590,6 +590,8 @@ def smtp() -> Iterator[tuple[int, list[tuple[str, list[str], str]]]]:
                 return "554 5.7.1 Relay access denied"
             if address.endswith("@grey.example"):  # (try again later: greylisting)
                 return "450 4.7.1 Greylisted, try again later"
+            if address.endswith("@gone.example"):  # (Microsoft 365's for no such mailbox)
+                return "550 5.4.1 Recipient address rejected: Access denied"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
