@@ -547,7 +547,7 @@ def _deliver(run: _Run) -> None:
     # (a new ticket's line said `, acknowledged` when the acknowledgement was queued: one
     # not sent now says so, as its failure on stderr does)
     failed = [m for m in delivery.failed if m.status == "pending"]
-    waiting = (*failed, *delivery.left, *delivery.held, *delivery.quiet)
+    waiting = (*failed, *delivery.left, *delivery.held, *delivery.quiet, *delivery.behind)
     unsent = {m.ticket_id for m in waiting if m.kind == "acknowledgement"}
     gone = {m.ticket_id: "its target is gone" for m in delivery.dropped}
     gone |= {m.ticket_id: "refused for good" for m in delivery.failed if m.status == "refused"}

@@ -394,6 +394,8 @@ class Delivery:
     quiet: list[Message] = field(default_factory=list)  # waiting for their target's hours
     dropped: list[Message] = field(default_factory=list)  # to a target rules.yaml lost
     digests: list[SentDigest] = field(default_factory=list)  # each digest sent
+    # a command's own, left queued: an earlier message to their target waits for its retry
+    behind: list[Message] = field(default_factory=list)
 
     def busy_note(self) -> str | None:
         """The line saying that the messages due were left queued, if they were."""
@@ -422,6 +424,12 @@ class Delivery:
             notes.append(f"{count} more message{'s' if count != 1 else ''} to {', '.join(named)} "
                          f"not tried after {its} failure (tried after what failed, when it is"
                          " retried)")  # fmt: skip
+        if self.behind:
+            named = list(dict.fromkeys(m.target for m in self.behind))
+            count = len(self.behind)
+            notes.append(f"{count} message{'s' if count != 1 else ''} to {', '.join(named)} left "
+                         "queued behind an earlier one waiting for its retry (the next sweep "
+                         "sends them in order)")  # fmt: skip
         if self.quiet:
             named = list(dict.fromkeys(m.target for m in self.quiet))
             its, hour = ("its", "hour") if len(named) == 1 else ("their", "hours")
@@ -491,6 +499,14 @@ def deliver(
             result.busy, result.left = holder, due()
             return result
         tried: set[str] = set()
+        # (a command's own messages, `only`, to a target an earlier message to which waits
+        # for its retry: left for the sweep, which sends both in order; sent now, they went
+        # before it: review helper-484)
+        waited_on = set() if only is None else {
+            m.target for m in outbox.all()
+            if m.status == "pending" and m.key not in only and _pulled(m)
+            and m.next_try is not None and m.next_try > now
+        }  # fmt: skip
         down: dict[str, dt.datetime | None] = {}  # the targets that failed, and when again
         failed: set[str] = set()  # the targets a message failed to in this delivery
 
@@ -527,8 +543,11 @@ def deliver(
             gathered: dict[str, list[Message]] = {}
             first: dict[str, int] = {}  # (where each target's first such message is)
             for n, message in enumerate(batch):
-                if not gone(message.target) and made_in_quiet_hours(notify, message) and not (
-                    waits_for_working_hours(notify, message, now)
+                if (
+                    not gone(message.target)
+                    and message.target not in waited_on
+                    and made_in_quiet_hours(notify, message)
+                    and not waits_for_working_hours(notify, message, now)
                 ):
                     gathered.setdefault(message.target, []).append(message)
                     first.setdefault(message.target, n)
@@ -553,6 +572,9 @@ def deliver(
                 if gone(target):
                     outbox.discard([message.key])  # (its target was taken out of rules.yaml:
                     result.dropped.append(message)  # it would fail, and be retried, for ever)
+                    continue
+                if target in waited_on:
+                    result.behind.append(message)
                     continue
                 if message.key in in_digests:
                     continue  # (the digest goes when later news to its target does, or last)

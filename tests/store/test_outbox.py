@@ -701,3 +701,31 @@ def test_one_customer_s_refused_address_holds_back_no_other_customer_s_mail(
     assert {e: sent[e] - at <= 10 * minute for e, at in queued.items()} == {
         "jane": True, "bob": True
     }
+
+
+def test_a_command_s_news_waits_for_an_earlier_message_to_its_target_in_its_backoff(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """A warning failed at 10:00 (a blip); at 10:02 a person's escalation with --notify
+    (a command's own delivery, `only`) is left queued, said so, and the sweep at 10:05
+    sends both, in the order they happened (the escalation went first; review
+    helper-484)."""
+    from dataclasses import replace
+
+    notify = hook_notify(hook)
+    outbox = Outbox(tmp_path)
+    outbox.queue([notification("warning")])
+    hook.fail = True
+    deliver(outbox, notify, NOW)
+    hook.fail = False
+    later = NOW + dt.timedelta(minutes=2)
+    outbox.queue([replace(notification("escalated"), queued=later, happened=later)])
+    mine = deliver(outbox, notify, later, only=["escalated-hook"])
+    assert mine.sent == [] and [m.key for m in mine.behind] == ["escalated-hook"]
+    assert mine.held_note() == (
+        "notify: 1 message to hook left queued behind an earlier one waiting for its retry "
+        "(the next sweep sends them in order)"
+    )
+    sent = deliver(outbox, notify, NOW + dt.timedelta(minutes=5)).sent
+    assert [m.key for m in sent] == ["warning-hook", "escalated-hook"]
+    assert hook.events() == ["warning", "escalated"]
