@@ -482,11 +482,14 @@ def deliver(
             # rules.yaml no longer has is dropped now, said so, not once its backoff ends:
             # a `notify:` section put back weeks later sent it, stale, and check said
             # nothing of it meanwhile: audit helper-411)
-            calling = {m.target for m in ready if m.key not in keep and not waits(m)}
+            news = [m for m in ready if m.key not in keep and not waits(m)]
+            calling = {m.target for m in news}
+            writing = {(m.target, m.to) for m in news if m.to}  # (mail: to each customer)
             waiting = [
                 m for m in outbox.all()
                 if m.status == "pending"
-                and (m.target in up or gone(m.target) or (m.target in calling and _pulled(m)))
+                and (m.target in up or gone(m.target) or (m.target in calling and _pulled(m))
+                     or ((m.target, m.to) in writing and m.attempts <= FAILING_AFTER))
             ]  # fmt: skip
             ready = sorted({m.key: m for m in [*ready, *waiting]}.values(), key=_sending_order)
         return [m for m in ready if (only is None or m.key in only) and m.key not in keep]
@@ -502,11 +505,19 @@ def deliver(
         # (a command's own messages, `only`, to a target an earlier message to which waits
         # for its retry: left for the sweep, which sends both in order; sent now, they went
         # before it: review helper-484)
-        waited_on = set() if only is None else {
-            m.target for m in outbox.all()
-            if m.status == "pending" and m.key not in only and _pulled(m)
-            and m.next_try is not None and m.next_try > now
-        }  # fmt: skip
+        waited_on: dict[str, tuple[dt.datetime, dt.datetime, int, str]] = {}
+        if only is not None:  # (due or not, tried or not: review helper-485)
+            for m in outbox.all():
+                if m.status == "pending" and m.key not in only and _pulled(m) and not waits(m):
+                    known, place = waited_on.get(m.target), _sending_order(m)
+                    waited_on[m.target] = place if known is None else min(known, place)
+
+        def behind(message: Message) -> bool:
+            """Whether a command's own ``message`` comes after a notification to its target
+            not yet sent (never a customer's mail: not in the notifications' order)."""
+            earliest = waited_on.get(message.target)
+            return not message.to and earliest is not None and earliest < _sending_order(message)
+
         down: dict[str, dt.datetime | None] = {}  # the targets that failed, and when again
         failed: set[str] = set()  # the targets a message failed to in this delivery
 
@@ -545,7 +556,7 @@ def deliver(
             for n, message in enumerate(batch):
                 if (
                     not gone(message.target)
-                    and message.target not in waited_on
+                    and not behind(message)
                     and made_in_quiet_hours(notify, message)
                     and not waits_for_working_hours(notify, message, now)
                 ):
@@ -573,7 +584,7 @@ def deliver(
                     outbox.discard([message.key])  # (its target was taken out of rules.yaml:
                     result.dropped.append(message)  # it would fail, and be retried, for ever)
                     continue
-                if target in waited_on:
+                if behind(message):
                     result.behind.append(message)
                     continue
                 if message.key in in_digests:

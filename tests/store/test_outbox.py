@@ -729,3 +729,60 @@ def test_a_command_s_news_waits_for_an_earlier_message_to_its_target_in_its_back
     sent = deliver(outbox, notify, NOW + dt.timedelta(minutes=5)).sent
     assert [m.key for m in sent] == ["warning-hook", "escalated-hook"]
     assert hook.events() == ["warning", "escalated"]
+
+
+def test_a_command_s_news_waits_for_any_earlier_notification_to_its_target(
+    tmp_path: Path, hook: Hook
+) -> None:
+    """Due for its retry, or never tried (queued by a `--no-notify` sweep, or left while
+    the lock was busy), an earlier message to the target holds a command's own behind it:
+    the sweep sends both in order (review helper-485)."""
+    from dataclasses import replace
+
+    notify = hook_notify(hook)
+    for failed_first in (True, False):
+        outbox = Outbox(tmp_path / str(failed_first))
+        outbox.queue([notification("warning")])
+        if failed_first:  # (its retry at 10:05: due when the command runs at 10:07)
+            hook.fail = True
+            deliver(outbox, notify, NOW)
+            hook.fail = False
+        later = NOW + dt.timedelta(minutes=7)
+        outbox.queue([replace(notification("escalated"), queued=later, happened=later)])
+        assert deliver(outbox, notify, later, only=["escalated-hook"]).sent == []
+        deliver(outbox, notify, later + dt.timedelta(minutes=1))
+        assert hook.events()[-2:] == ["warning", "escalated"]
+
+
+def test_a_customer_s_mail_is_not_ordered_with_the_notifications_to_its_target(
+    tmp_path: Path, smtp: tuple[int, list[tuple[str, list[str], str]]]  # noqa: F811
+) -> None:
+    """The customer mail target also takes a team's notification, which waits for its
+    retry: a command's mail to a customer goes at once (review helper-485); and one
+    customer's mail keeps its own order once the server is back."""
+    from dataclasses import replace
+
+    port, _ = smtp
+    url = f"mailto://127.0.0.1:{port}?from=help@desk.example&to=team@desk.example&mode=insecure"
+    notify = Notify(targets={"customers": Target("customers", url)})
+    outbox = Outbox(tmp_path)
+    minute = dt.timedelta(minutes=1)
+    note = replace(notification("warn"), target="customers", attempts=1, next_try=NOW + 5 * minute)
+    outbox.queue([note])
+
+    def mail(event: str, at: dt.datetime) -> Message:
+        made = Outgoing(event, "T-1", "reply", "jane@shop.example", event, f"{event}\n", {})
+        return customer_message(made, "customers", at)
+
+    outbox.queue([mail("ack", NOW + minute)])
+    done = deliver(outbox, notify, NOW + minute, only=["ack-customers"])
+    assert [m.key for m in done.sent] == ["ack-customers"] and done.behind == []
+    down = Notify(targets={"customers": Target("customers", url.replace(str(port), "1"))})
+    outbox = Outbox(tmp_path / "alone")  # (the customer's mail alone)
+    outbox.queue([mail("first", NOW + 2 * minute)])
+    assert [m.key for m in deliver(outbox, down, NOW + 2 * minute).failed] == [
+        "first-customers"
+    ]
+    outbox.queue([mail("second", NOW + 3 * minute)])
+    sent = [m.event for m in deliver(outbox, notify, NOW + 3 * minute).sent]
+    assert sent.index("first") < sent.index("second")
