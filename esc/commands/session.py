@@ -236,10 +236,12 @@ class Session:
         if (busy := delivery.busy_note()) is not None:
             self._notified.append(f"esc: {busy}")
             return MailSent(mail.to, "queued")
-        if not any(m.key == message.key for m in delivery.sent):  # (left for the sweep)
+        if not any(m.key == message.key for m in delivery.sent):
+            if outbox.sent_path(message.key).exists():  # (a sweep sent it meanwhile)
+                return MailSent(mail.to, "sent")
             if (held := delivery.held_note()) is not None:
                 self._notified.append(f"esc: {held}")
-            return MailSent(mail.to, "queued")
+            return MailSent(mail.to, "queued")  # (left for the sweep)
         return MailSent(mail.to, "sent")
 
     def notified(self) -> list[str]:

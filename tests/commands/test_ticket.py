@@ -533,3 +533,27 @@ def test_a_customer_named_as_esc_or_a_rule_writes_no_line_of_theirs(
     shown = json.loads(esc.ok("show", ticket, "--json"))["conversation"]
     given = [e["author"] for e in shown if e["kind"] == "feedback"]
     assert given == [f"customer ({customer})"] * 2
+
+
+def test_a_reply_a_sweep_sent_meanwhile_is_said_sent(
+    esc: Esc, workspace: Path, mail_out: Mails, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep's delivery sends the reply between the command's queueing and its own
+    delivery (the race, made here by running that delivery first): the command finds
+    nothing due, and says the reply was sent, as it was, not "not sent yet" (review
+    helper-486)."""
+    from esc.store import outbox as module
+
+    _port, mails = mail_out
+    esc.ok("intake", "--eml", "-", input=corpus.message().decode())
+    ticket_id = only_ticket(workspace)
+    real = module.deliver
+
+    def after_a_sweep(*args: object, **kwargs: object) -> module.Delivery:
+        real(args[0], args[1], args[2])  # type: ignore[arg-type]  (the sweep's: all due)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "deliver", after_a_sweep)
+    out = esc.ok("comment", ticket_id, "--send", "-m", "Please try another card.")
+    assert out == f"{ticket_id}: reply added, sent to jane@shop.example\n"
+    assert len(mails) == 1
