@@ -40,6 +40,7 @@ from esc.domain.plan import (
     next_event,
     plan,
     policy_at,
+    settled_as_swept,
     sla_of,
     sweep_version,
 )
@@ -450,6 +451,7 @@ def run_sweep(
     on_primed: Callable[[Catalog, str, CachedFile], None] | None = None,
     guard: Guard | None = None,
     notify: bool = True,
+    reports_from: dt.datetime | None = None,
 ) -> SweepResult:
     """Compute SLAs and apply rules to every ticket; write each ticket that changed.
 
@@ -460,8 +462,11 @@ def run_sweep(
     ``on_primed`` sees each cache entry they make as it comes in, ``after_workers`` the
     catalog once they are done, if they left nothing to do.  With ``guard`` (a committing
     sweep), a ticket is written only if it holds what is committed (:mod:`esc.store.pending`).
+    With ``reports_from``, the start of the reports' period, the SLA of a ticket that
+    settled before it is not computed (:meth:`Catalog.keep_settled`).
     """
     catalog = Catalog(workspace)
+    catalog.reports_from = None if reports_from is None else reports_from.timestamp()
     texts = workspace.config_texts()
     catalog.known = Known(workspace.root, catalog.config, now)  # (read before it is kept)
     if not dry_run and texts is not None:  # (what the next sweep after an edit replays
@@ -842,6 +847,13 @@ def _as_last_swept(catalog: Catalog, record: Record, doc: TicketDoc, now: dt.dat
     ticket = doc.ticket
     if catalog.notify_held and _people_untold(ticket, now):
         return False
+    if catalog.reports_from is not None and not ticket.active:  # (its SLA left to who
+        # needs it: a report of an earlier period; 29% of a worker's time on a realistic
+        # workspace, 83% settled, was this SLA)
+        settled = settled_as_swept(ticket, catalog.config, now)
+        if settled is not None and settled[1] < catalog.reports_from:
+            catalog.keep_settled(record, *settled)
+            return catalog.quiet(record.entry, now)
     last = as_last_swept(ticket, catalog.config, now)
     if last is None:
         return False
@@ -1756,6 +1768,7 @@ def _sweep_once(
         reports.gather,
         guard or follower,
         options.notify,
+        reports.period.since,  # (whether it renders them or not: the default period's)
     )
     outcome = SweepOutcome(result)
     catalog = result.catalog

@@ -283,6 +283,20 @@ def by_person(actor: str) -> bool:
     return actor != SWEEPER and not actor.startswith(RULE_ACTOR)
 
 
+def event_moments(ticket: Ticket) -> list[dt.datetime]:
+    """When each thing the ticket records happened: its creation and last update, its
+    first response, resolution and closing, each escalation, entry, and request asked or
+    closed (not its activity log's lines, nor its SLA clocks')."""
+    moments = [ticket.created, ticket.updated]
+    for moment in (ticket.first_response_at, ticket.resolved_at, ticket.closed_at):
+        if moment is not None:
+            moments.append(moment)
+    moments += [e.at for e in ticket.escalations]
+    moments += [e.at for e in ticket.entries]
+    moments += [m for r in ticket.requests for m in (r.asked, r.closed) if m is not None]
+    return moments
+
+
 def field_changes(log: Sequence[Activity], name: str) -> tuple[Activity, ...]:
     """The changes of field ``name`` in an activity log, in order."""
     if type(log) is not tuple and isinstance(log, LazyActivity):  # (ABCs are slow to ask)

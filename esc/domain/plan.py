@@ -38,6 +38,7 @@ from esc.domain.model import (
     Request,
     Ticket,
     by_person,
+    event_moments,
     field_changes,
     times_between,
 )
@@ -2253,6 +2254,59 @@ def as_last_swept(
     if after is None or now.timestamp() >= after:
         return None
     return sla, checked, after
+
+
+def settled_as_swept(
+    ticket: Ticket, config: Config, now: dt.datetime
+) -> tuple[dt.datetime, float] | None:
+    """For a resolved or closed ``ticket`` exactly as the sweep that last wrote it left it
+    (as :func:`as_last_swept` asks), what that sweep knew of it without its SLA: its
+    ``checked`` instant, and an instant (a Unix time) not before anything that happened to
+    it, its clocks' starts, stops, warnings and deadlines included (so not before what
+    ``esc.store.cache_codec.settled_at`` finds from its SLA); else None.
+
+    Only when its SLA is the same at every instant from its last event on, as the block
+    holds it: no policy is chosen by an age or idle time, every clock of the block had
+    stopped by then (the first response given, the resolution, the next response of a
+    ticket resolved; any other clock is not judged here), and its last event is not after
+    ``checked``.  A sweep at ``checked`` then wrote the block an SLA computed now would
+    give (:func:`as_last_swept` computes it to see), and a sweep never looks at the ticket
+    again (:func:`next_event`: never), whatever its SLA."""
+    if ticket.active:
+        return None
+    checked = _checked(ticket)
+    if checked is None or not ticket.updated <= checked <= now:
+        return None
+    if _stored_version(ticket) != sweep_version(config) or _policy_limits(config):
+        return None
+    block = _stored_block(ticket.extra.get("sla"))
+    if block is None:
+        return None
+    moments = event_moments(ticket)
+    moments += [a.at for a in field_changes(ticket.activity, "status")]
+    last = max(moments)
+    if last > checked:
+        return None
+    dues = []
+    for metric, clock in _clocks(block).items():
+        if not _stopped(ticket, metric) or not isinstance(clock, Mapping):
+            return None
+        due = coerce_timestamp(clock.get("due"))
+        if clock.get("state") not in ("met", "breached") or due is None:
+            return None
+        dues.append(due)
+    return checked, max([last, *dues]).timestamp()
+
+
+def _stopped(ticket: Ticket, metric: str) -> bool:
+    """Whether the clock ``metric`` of the settled ``ticket`` is stopped (see
+    ``esc.domain.sla``'s spans): the first response when it was given, the resolution
+    always, the next response once the ticket was resolved."""
+    if metric == "first_response":
+        return ticket.first_response_at is not None
+    if metric == "next_response":
+        return ticket.resolved_at is not None
+    return metric == "resolution"
 
 
 def next_event(ticket: Ticket, sla: Sla, config: Config, now: dt.datetime) -> float | None:

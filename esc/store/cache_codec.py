@@ -20,6 +20,7 @@ from esc.domain.model import (
     Escalation,
     Request,
     Ticket,
+    event_moments,
     field_changes,
 )
 from esc.domain.sla import (
@@ -336,13 +337,7 @@ def settled_at(ticket: Ticket, sla: Sla) -> float | None:
     """
     if ticket.active:
         return None
-    moments = [ticket.created, ticket.updated]
-    for moment in (ticket.first_response_at, ticket.resolved_at, ticket.closed_at):
-        if moment is not None:
-            moments.append(moment)
-    moments += [e.at for e in ticket.escalations]
-    moments += [e.at for e in ticket.entries]
-    moments += [m for r in ticket.requests for m in (r.asked, r.closed) if m is not None]
+    moments = event_moments(ticket)
     for clock in sla.clocks:
         moments += [m for m in (clock.start, clock.stop, clock.due, clock.warn) if m is not None]
         moments += clock.marks

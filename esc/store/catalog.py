@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -167,6 +168,10 @@ class Catalog:
         # A sweep with --no-notify: a ticket people changed since its last sweep is not
         # marked quiet, so that the next sweep that notifies tells of it.
         self.notify_held = False
+        # A sweep's reports count settled tickets from this instant (a Unix time): the SLA
+        # of a ticket settled before it, as the last sweep left it, is not computed by the
+        # sweep (keep_settled).  None: the sweep keeps every ticket's SLA.
+        self.reports_from: float | None = None
         # (and the configuration with its `notify:`, of which a sweep with --no-notify queues
         # what people did in a ticket it writes, never sending it)
         self.held_notify: Config | None = None
@@ -566,8 +571,15 @@ class Catalog:
     # The catalog keeps each ticket's SLA as computed (by esc.report.slas, or by a sweep)
     # and derives it at a later moment from what it kept; it computes none itself.
 
+    def _known(self, entry: CachedFile) -> bool:
+        """Whether what a sweep or a command kept of the ticket's SLA (its times, its next
+        event, when it settled) is of this configuration."""
+        return entry.sla_key == self.key and self.timeless
+
     def _usable(self, entry: CachedFile) -> bool:
-        return entry.sla is not None and entry.sla_key == self.key and self.timeless
+        """:meth:`_known`, with the SLA itself kept (not of a ticket :meth:`keep_settled`
+        kept)."""
+        return entry.sla is not None and self._known(entry)
 
     def kept_sla(self, record: Record, now: dt.datetime) -> Sla | None:
         """The ticket's SLA as of ``now``, derived from the one kept, if that is certain to
@@ -634,7 +646,10 @@ class Catalog:
         """Keep ``sla``, computed as of ``now`` by a command other than a sweep.
 
         It says nothing of what a sweep would do now (a deadline may have passed since the
-        last sweep, with its rules still to fire), so the next sweep plans that ticket.
+        last sweep, with its rules still to fire): when a sweep would look at the ticket
+        again stays what the last sweep of this very content kept, if one did (until then
+        it changes nothing: a report of an earlier period, say, leaves its tickets quiet);
+        else the next sweep plans it.
         """
         self._keep(record, sla, now, None)
 
@@ -645,18 +660,42 @@ class Catalog:
         ``next_event``: until then (a Unix time) a sweep would change nothing in it."""
         self._keep(record, sla, now, next_event)
 
-    def _keep(self, record: Record, sla: Sla, now: dt.datetime, next_event: float | None) -> None:
-        """Only a computation that saw everything in the ticket is kept (``now`` is not
-        before its last update), and only if it is newer than the one kept already; never
-        that of a ticket that does not fit the configuration (``Config.fits``)."""
+    def keep_settled(self, record: Record, checked: dt.datetime, settled: float) -> None:
+        """Keep what the sweep at ``checked`` that last wrote the settled ticket knew of it
+        without its SLA (``esc.domain.plan.settled_as_swept``): that no sweep looks at it
+        again, and ``settled``, an instant not before its last event; not its SLA, which who
+        needs it computes (and keeps: :meth:`keep_sla`), as for a ticket no sweep planned.
+        A sweep's reports skip such a ticket (:meth:`settled_before` their period)."""
+        if self._keeps(record, checked):
+            entry = record.entry
+            entry.sla_key, entry.sla = self.key, None
+            entry.sla_time, entry.next_event, entry.settled = checked.timestamp(), math.inf, settled
+            entry.warn_at = entry.due_at = entry.cell = None
+            self.cache.restamp(record.name, entry)
+
+    def _keeps(self, record: Record, now: dt.datetime) -> bool:
+        """Whether what is known of the ticket as of ``now`` is kept: only what saw
+        everything in the ticket (``now`` is not before its last update), and only if it is
+        newer than what is kept already; never of a ticket that does not fit the
+        configuration (``Config.fits``)."""
         entry = record.entry
         ticket = record.ticket
         if now < ticket.updated:
-            return
+            return False
         if not self.config.fits(ticket):  # (a finding wherever it is counted: each command
-            return  # that counts it builds it, and finds that, rather than trust the cache)
-        if self._usable(entry) and entry.sla_time is not None and now.timestamp() < entry.sla_time:
+            return False  # that counts it builds it, and finds that, rather than trust it)
+        return not (
+            self._known(entry) and entry.sla_time is not None and now.timestamp() < entry.sla_time
+        )
+
+    def _keep(self, record: Record, sla: Sla, now: dt.datetime, next_event: float | None) -> None:
+        """Keep ``sla`` and ``next_event``, if :meth:`_keeps` says so."""
+        if not self._keeps(record, now):
             return
+        entry = record.entry
+        ticket = record.ticket
+        if next_event is None and self._known(entry):
+            next_event = entry.next_event  # (a sweep's, of this content: see keep_sla)
         entry.sla_key, entry.sla = self.key, cache.pack(cache_codec.sla_summary(sla))
         entry.sla_time = now.timestamp()
         entry.next_event = next_event
@@ -691,7 +730,7 @@ class Catalog:
 
     def quiet(self, entry: CachedFile, now: dt.datetime) -> bool:
         """Whether a sweep at ``now`` certainly changes nothing in the ticket of ``entry``."""
-        if not self._usable(entry) or entry.next_event is None or entry.sla_time is None:
+        if not self._known(entry) or entry.next_event is None or entry.sla_time is None:
             return False
         return entry.sla_time <= now.timestamp() < entry.next_event
 
@@ -699,7 +738,7 @@ class Catalog:
         """Whether the ticket was resolved or closed, and done with, before ``moment``."""
         entry = record.entry
         return (
-            self._usable(entry)
+            self._known(entry)
             and entry.settled is not None
             and entry.settled < moment.timestamp()
             and not record.active

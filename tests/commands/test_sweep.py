@@ -5483,6 +5483,47 @@ def test_a_cold_sweep_trusts_a_fingerprint_to_the_same_end_as_a_replay(
         assert len(planned) < replayed
 
 
+def test_a_cold_sweep_s_reports_are_the_same_with_settled_tickets_taken_as_swept(
+    esc: Esc, workspace: Path, tmp_path: Path
+) -> None:
+    """A cold sweep trusts what the last sweep wrote of a ticket settled before its
+    reports' period and leaves its SLA to who needs it: its reports, and a report of an
+    earlier period after it, say what they say when every ticket is planned from its log."""
+    from esc.ticketfile.document import unstamped
+
+    met, late = make(esc), make(esc, "Refund twice")
+    esc.ok("comment", met, "-m", "On it", now="2026-11-20T09:30:00+01:00")
+    esc.ok("resolve", met, "--resolution", "Refunded", now="2026-11-20T10:00:00+01:00")
+    esc.ok("close", met, "--csat", "5", now="2026-11-20T10:30:00+01:00")
+    esc.ok("sweep", "--no-report", now="2026-11-20T14:00:00+01:00")  # (`late` breached)
+    esc.ok("resolve", late, "--resolution", "Refunded", now="2026-11-20T15:00:00+01:00")
+    esc.ok("close", late, "--csat", "2", now="2026-11-20T15:10:00+01:00")
+    esc.ok("create", "--title", "Still open", "--category", "how-to",
+           now="2026-12-28T09:00:00+01:00")  # fmt: skip
+    esc.ok("sweep", "--no-report", now="2026-12-28T09:05:00+01:00")
+    for ticket in (met, late):
+        assert _front_end((workspace / "tickets" / f"{ticket}.md").read_text())[-1].startswith(
+            STAMP
+        )
+    seen = {}
+    for stamped in (True, False):
+        copy = tmp_path / f"stamped-{stamped}"
+        shutil.copytree(workspace, copy)
+        shutil.rmtree(copy / ".esc-cache")
+        if not stamped:
+            for path in (copy / "tickets").glob("*.md"):
+                path.write_text(unstamped(path.read_text()))
+        swept = Esc(copy)
+        said = swept.ok("sweep", now="2027-01-04T09:00:00+01:00")
+        reports = {n: (copy / "reports" / n).read_text() for n in ("summary.md", "report.json")}
+        earlier = swept.ok("report", "--since", "2026-11-01", "--until", "2026-12-01",
+                           "--format", "json", now="2027-01-04T09:05:00+01:00")  # fmt: skip
+        seen[stamped] = (said, reports, earlier)
+    assert seen[True] == seen[False]
+    earlier = json.loads(seen[True][2])
+    assert (earlier["totals"]["closed"], earlier["totals"]["breaches"]) == (2, 1)
+
+
 def test_a_hand_edit_that_keeps_the_fingerprint_is_planned_as_it_reads(
     esc: Esc, workspace: Path, tmp_path: Path
 ) -> None:

@@ -23,8 +23,17 @@ from esc.config.loading import build_config
 from esc.config.starter import TEAMS_YAML
 from esc.domain import lifecycle
 from esc.domain.config import Config
-from esc.domain.model import Activity, Entry, Escalation, Request, Ticket
-from esc.domain.plan import Past, TicketPlan, next_event, plan, sla_of, sweep_version
+from esc.domain.model import Activity, Entry, Escalation, Request, Ticket, event_moments
+from esc.domain.plan import (
+    Past,
+    TicketPlan,
+    as_last_swept,
+    next_event,
+    plan,
+    settled_as_swept,
+    sla_of,
+    sweep_version,
+)
 from tests.helpers import CALENDARS_YAML, STANDARD_SLA_YAML, berlin
 
 UTC = dt.timezone.utc
@@ -1364,6 +1373,102 @@ def test_hourly_sweeps_and_sweeps_with_gaps_end_alike(
         assert e.at >= born
         if e.by.startswith("rule:") and (e.kind, e.from_, e.to) in by_rule:
             assert e.at == by_rule[(e.kind, e.from_, e.to)]
+
+
+# ---------------------------------------------------------------- a settled ticket as swept
+
+SETTLING = ("resolve", "close", "reopen")
+
+
+def _settling(t: Ticket, config: Config, kind: str, at: dt.datetime) -> Ticket:
+    """``_event``, with a person resolving, closing and reopening the ticket too."""
+    actions = {
+        "resolve": lambda: lifecycle.resolve(t, config, at, "alice", "fixed"),
+        "close": lambda: lifecycle.close(t, config, at, "alice", resolution="fixed"),
+        "reopen": lambda: lifecycle.reopen(t, config, at, "acme", "still broken"),
+    }
+    if kind not in actions:
+        return _event(t, kind, at)
+    try:
+        return done(t, actions[kind]())
+    except (lifecycle.Refused, lifecycle.BadInput):
+        return t
+
+
+@settings(max_examples=80, deadline=None, database=None, phases=[Phase.explicit, Phase.generate])
+@given(
+    config=st.sampled_from([PROPERTY, make_config(STANDARD)]),
+    events=st.lists(
+        st.tuples(st.integers(1, 100 * 60), st.sampled_from(EVENTS + SETTLING)), max_size=8
+    ),
+    settle=st.integers(1, 48 * 60),
+    gap=st.integers(0, 72 * 60),
+    later=st.integers(0, 90 * 24 * 60),
+)
+@example(config=PROPERTY, events=[], settle=60, gap=0, later=0)
+@example(
+    config=PROPERTY, events=[(30, "message"), (60, "reply"), (200, "message")], settle=30,
+    gap=5, later=0,
+)  # fmt: skip
+def test_a_settled_ticket_s_block_holds_its_sla_from_its_last_event_on(
+    config: Config, events: list[tuple[int, str]], settle: int, gap: int, later: int
+) -> None:
+    """What a cold sweep trusts of a settled ticket without computing its SLA
+    (``settled_as_swept``): the SLA computed at any instant from its last event on is the
+    one its block holds (a sweep finds it as last swept, its `checked` moved there or not),
+    and nothing of it, nor of the ticket, happened after the instant it gives."""
+    t = ticket(created=START)
+    pending = sorted((START + dt.timedelta(minutes=m), kind) for m, kind in events)
+    resolved = START + dt.timedelta(minutes=max((m for m, _ in events), default=0) + settle)
+    pending += [(resolved, "resolve"), (resolved + dt.timedelta(hours=1), "close")]
+    sweeps = [START + dt.timedelta(hours=h) for h in range(0, 160, 3)]
+    for now in sweeps:
+        while pending and pending[0][0] <= now:
+            at, kind = pending.pop(0)
+            t = _settling(t, config, kind, at)
+        t = written(t, plan(t, config, now))
+    assert not t.active
+    t = written(t, plan(t, config, sweeps[-1] + dt.timedelta(minutes=gap)))
+    now = sweeps[-1] + dt.timedelta(minutes=gap + later)
+    found = settled_as_swept(t, config, now)
+    written_at = t.extra["sla"]["checked"]  # (a sweep that changes nothing writes nothing)
+    if t.first_response_at is not None and t.updated <= written_at:  # (else its first
+        assert found is not None  # response's clock may run on; or it was swept before)
+    if found is None:
+        return
+    checked, bound = found
+    assert checked == written_at
+    sla = sla_of(t, config, checked)
+    instants = [*event_moments(t), *(a.at for a in t.activity if a.field == "status")]
+    for c in sla.clocks:
+        assert c.stop is not None
+        instants += [c.start, c.stop, *c.marks, *(m for pause in c.paused for m in pause)]
+        instants += [m for m in (c.due, c.warn) if m is not None]
+    assert max(instants).timestamp() <= bound
+    last = max(i for i in instants if i <= checked)
+    for moved in (last, checked, now):  # (`checked` moved by hand, within what it may say)
+        block = {**t.extra["sla"], "checked": moved}
+        assert as_last_swept(dataclasses.replace(t, extra={**t.extra, "sla": block}), config, now)
+
+
+def test_a_ticket_closed_without_a_first_response_has_its_sla_computed(standard: Config) -> None:
+    """Closed by hand before anyone answered: its first-response clock runs on, `ok`
+    before its deadline and `breached` after, so the block a sweep wrote after the
+    deadline is not the SLA at every instant from its last event on (`checked` moved
+    back by hand: a sweep finds it not as last swept), and nothing is trusted of it."""
+    t = ticket(created=CREATED)  # (first response due Mon 13:00)
+    t = dataclasses.replace(
+        t, status="closed", updated=CREATED + dt.timedelta(minutes=30),
+        resolved_at=CREATED + dt.timedelta(minutes=30),
+        closed_at=CREATED + dt.timedelta(minutes=30),
+    )  # fmt: skip
+    t = written(t, plan(t, standard, berlin(2026, 11, 23, 14)))
+    assert t.extra["sla"]["first_response"]["state"] == "breached"
+    now = berlin(2026, 12, 30, 9)
+    moved = {**t.extra["sla"], "checked": berlin(2026, 11, 23, 10)}
+    t = dataclasses.replace(t, extra={**t.extra, "sla": moved})
+    assert as_last_swept(t, standard, now) is None
+    assert settled_as_swept(t, standard, now) is None
 
 
 # ---------------------------------------------------------------- requests to other teams

@@ -424,6 +424,29 @@ def test_a_resolved_ticket_is_settled_once_its_last_deadline_has_passed(
     assert not current.settled_before(active, at(17, 1, day=30))  # an active one never is
 
 
+def test_a_ticket_kept_settled_is_quiet_and_its_sla_computed_by_who_needs_it(
+    workspace: Path, esc: Esc
+) -> None:
+    """What a cold sweep keeps of a ticket settled before its reports' period (its SLA not
+    computed): no sweep looks at it again, a report of a later period skips it, and one
+    that needs its SLA computes it and keeps it, though it is older than the sweep's."""
+    ticket_id = create(esc, "Invoice missing", at(9))
+    esc.ok("resolve", ticket_id, "--resolution", "Sent again", now=at(9, 45).isoformat())
+    current = catalog(workspace)
+    record = record_of(current)
+    current.keep_settled(record, at(10), at(17, day=24).timestamp())
+    current.save()
+    again = catalog(workspace)
+    record = record_of(again)
+    assert again.quiet(record.entry, at(10)) and again.quiet(record.entry, at(9, day=30))
+    assert again.settled_before(record, at(17, 1, day=24))
+    assert not again.settled_before(record, at(17, day=24))
+    assert again.kept_sla(record, at(11)) is None
+    assert sla_now(again, record, at(11)).states() == {"first_response": "met", "resolution": "met"}
+    assert again.kept_sla(record, at(11)) is not None
+    assert again.quiet(record.entry, at(9, day=30))  # (as the sweep left it)
+
+
 def test_a_time_dependent_policy_is_never_answered_from_the_cache(
     workspace: Path, esc: Esc
 ) -> None:
