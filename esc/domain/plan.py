@@ -2271,8 +2271,10 @@ def settled_as_swept(
     ticket resolved; any other clock is not judged here), and its last event is not after
     ``checked``.  A sweep at ``checked`` then wrote the block an SLA computed now would
     give (:func:`as_last_swept` computes it to see), and a sweep never looks at the ticket
-    again (:func:`next_event`: never), whatever its SLA."""
-    if ticket.active:
+    again (:func:`next_event`: never), whatever its SLA.  (Its log is not read: a ticket
+    resolved, by a person or a rule, has its `resolved_at`, and its status changes came
+    no later than its last resolution or closing, which stopped its clocks.)"""
+    if ticket.active or ticket.resolved_at is None:
         return None
     checked = _checked(ticket)
     if checked is None or not ticket.updated <= checked <= now:
@@ -2282,9 +2284,7 @@ def settled_as_swept(
     block = _stored_block(ticket.extra.get("sla"))
     if block is None:
         return None
-    moments = event_moments(ticket)
-    moments += [a.at for a in field_changes(ticket.activity, "status")]
-    last = max(moments)
+    last = max(event_moments(ticket))
     if last > checked:
         return None
     dues = []
@@ -2299,14 +2299,12 @@ def settled_as_swept(
 
 
 def _stopped(ticket: Ticket, metric: str) -> bool:
-    """Whether the clock ``metric`` of the settled ``ticket`` is stopped (see
-    ``esc.domain.sla``'s spans): the first response when it was given, the resolution
-    always, the next response once the ticket was resolved."""
+    """Whether the clock ``metric`` of the settled and resolved ``ticket`` is stopped (see
+    ``esc.domain.sla``'s spans): the first response when it was given, the resolution and
+    the next response always."""
     if metric == "first_response":
         return ticket.first_response_at is not None
-    if metric == "next_response":
-        return ticket.resolved_at is not None
-    return metric == "resolution"
+    return metric in ("resolution", "next_response")  # (the latter: the ticket resolved)
 
 
 def next_event(ticket: Ticket, sla: Sla, config: Config, now: dt.datetime) -> float | None:
